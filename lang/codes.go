@@ -1,0 +1,113 @@
+package lang
+
+// Code is a stable diagnostic code. Codes never change meaning once
+// released; spec/diagnostics.md documents each with an example that a test
+// compiles to check that it produces the code.
+type Code string
+
+// Syntax (RPL1xx).
+const (
+	CodeSyntax        Code = "RPL100" // unexpected token
+	CodeInvalidChar   Code = "RPL101" // a character that starts no token
+	CodeUnterminated  Code = "RPL102" // unterminated string literal
+	CodeBadLiteral    Code = "RPL103" // malformed number, duration or money literal
+	CodeBadEscape     Code = "RPL104" // unknown escape sequence in a string
+	CodeMisplacedDecl Code = "RPL105" // package, import or extends after other declarations
+)
+
+// Names, modules and composition (RPL2xx).
+const (
+	CodeUndefined      Code = "RPL200" // undefined name
+	CodeRedeclared     Code = "RPL201" // name declared twice in the same scope
+	CodeUnknownField   Code = "RPL202" // no such field or method
+	CodeImportNotFound Code = "RPL203" // import or extends path cannot be loaded
+	CodeImportCycle    Code = "RPL204" // import or extends cycle
+	CodeUnusedImport   Code = "RPL205" // import never used (warning)
+	CodeUnknownArg     Code = "RPL206" // unknown or repeated named argument
+	CodeUnusedVar      Code = "RPL207" // local variable never used (warning)
+	CodeBadOverride    Code = "RPL208" // override with a different signature
+	CodeBadSuper       Code = "RPL209" // super used outside an extending policy, or naming nothing
+	CodePackageName    Code = "RPL210" // test file's package differs from its policy's
+)
+
+// Types (RPL3xx).
+const (
+	CodeMismatch       Code = "RPL300" // value of the wrong type
+	CodeBadOperand     Code = "RPL301" // operator not defined on the operand types
+	CodeArgCount       Code = "RPL302" // wrong number of arguments
+	CodeNotCallable    Code = "RPL303" // call of a non-function
+	CodeBranchTypes    Code = "RPL304" // if/match branches of different types
+	CodeNonExhaustive  Code = "RPL305" // match used as a value without a catch-all arm
+	CodeUnknownType    Code = "RPL306" // undefined type name
+	CodeBadLambda      Code = "RPL307" // lambda outside an argument that takes a function
+	CodeDuplicateKey   Code = "RPL308" // field or key repeated in a literal
+	CodeNotConstant    Code = "RPL309" // const initialiser is not a constant expression
+	CodeUnreachable    Code = "RPL310" // statement after return (warning)
+	CodeExpectOutside  Code = "RPL311" // expect outside a test
+	CodeReturnOutside  Code = "RPL312" // return outside a function
+	CodeMissingValue   Code = "RPL313" // block that must produce a value does not
+	CodeCannotInfer    Code = "RPL314" // type cannot be inferred (empty literal without context)
+	CodeConstOverflow  Code = "RPL315" // constant arithmetic overflows or divides by zero
+	CodeNotOptional    Code = "RPL316" // ?? applied to a value that is never none (warning)
+	CodeBadEntry       Code = "RPL317" // route has the wrong signature
+	CodeInvalidPattern Code = "RPL318" // match pattern of the wrong type or not constant
+)
+
+// Cost (RPL4xx).
+const (
+	CodeUnboundedCost Code = "RPL400" // no static cost bound: recursion (info)
+)
+
+// Limits of the tool itself (RPL9xx).
+const (
+	CodeTooMany Code = "RPL900" // more diagnostics than shown
+)
+
+// CodeInfo describes a code for the catalogue.
+type CodeInfo struct {
+	Code     Code
+	Severity Severity
+	Summary  string
+}
+
+// Codes is the catalogue of all diagnostic codes in order.
+var Codes = []CodeInfo{
+	{CodeSyntax, SevError, "unexpected token"},
+	{CodeInvalidChar, SevError, "invalid character"},
+	{CodeUnterminated, SevError, "unterminated string literal"},
+	{CodeBadLiteral, SevError, "malformed number, duration or money literal"},
+	{CodeBadEscape, SevError, "unknown escape sequence"},
+	{CodeMisplacedDecl, SevError, "package, import or extends after other declarations"},
+	{CodeUndefined, SevError, "undefined name"},
+	{CodeRedeclared, SevError, "name declared twice"},
+	{CodeUnknownField, SevError, "no such field or method"},
+	{CodeImportNotFound, SevError, "import or extends path cannot be loaded"},
+	{CodeImportCycle, SevError, "import or extends cycle"},
+	{CodeUnusedImport, SevWarning, "import never used"},
+	{CodeUnknownArg, SevError, "unknown or repeated named argument"},
+	{CodeUnusedVar, SevWarning, "local variable never used"},
+	{CodeBadOverride, SevError, "override with a different signature"},
+	{CodeBadSuper, SevError, "super outside an extending policy"},
+	{CodePackageName, SevError, "test file's package differs from its policy's"},
+	{CodeMismatch, SevError, "value of the wrong type"},
+	{CodeBadOperand, SevError, "operator not defined on the operand types"},
+	{CodeArgCount, SevError, "wrong number of arguments"},
+	{CodeNotCallable, SevError, "call of a non-function"},
+	{CodeBranchTypes, SevError, "branches of different types"},
+	{CodeNonExhaustive, SevError, "match without a catch-all arm"},
+	{CodeUnknownType, SevError, "undefined type"},
+	{CodeBadLambda, SevError, "lambda outside a function-typed argument"},
+	{CodeDuplicateKey, SevError, "field or key repeated in a literal"},
+	{CodeNotConstant, SevError, "const initialiser is not constant"},
+	{CodeUnreachable, SevWarning, "unreachable code"},
+	{CodeExpectOutside, SevError, "expect outside a test"},
+	{CodeReturnOutside, SevError, "return outside a function"},
+	{CodeMissingValue, SevError, "block does not produce a value"},
+	{CodeCannotInfer, SevError, "type cannot be inferred"},
+	{CodeConstOverflow, SevError, "constant overflow or division by zero"},
+	{CodeNotOptional, SevWarning, "?? on a value that is never none"},
+	{CodeBadEntry, SevError, "route has the wrong signature"},
+	{CodeInvalidPattern, SevError, "invalid match pattern"},
+	{CodeUnboundedCost, SevInfo, "no static cost bound"},
+	{CodeTooMany, SevInfo, "more diagnostics than shown"},
+}

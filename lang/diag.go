@@ -1,0 +1,239 @@
+package lang
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Severity of a diagnostic.
+type Severity uint8
+
+const (
+	SevError Severity = iota
+	SevWarning
+	SevInfo
+)
+
+func (s Severity) String() string {
+	switch s {
+	case SevWarning:
+		return "warning"
+	case SevInfo:
+		return "info"
+	}
+	return "error"
+}
+
+// Related is a secondary location attached to a diagnostic
+// ("previous declaration here").
+type Related struct {
+	File    *File
+	Span    Span
+	Message string
+}
+
+// Fix is a suggested edit: replace Span with NewText.
+type Fix struct {
+	Title   string
+	Span    Span
+	NewText string
+}
+
+// Diagnostic is one finding about a source file. Error() is a single line,
+// `path:line:col: message`; the caret snippet is printed separately by
+// PrintSnippet.
+type Diagnostic struct {
+	File     *File
+	Span     Span
+	Severity Severity
+	Code     Code
+	Message  string
+	Related  []Related
+	Fixes    []Fix
+}
+
+// Position is the start of the diagnostic's span.
+func (d *Diagnostic) Position() Position { return d.File.Position(d.Span.Start) }
+
+// EndPosition is the end of the diagnostic's span.
+func (d *Diagnostic) EndPosition() Position { return d.File.Position(d.Span.End) }
+
+func (d *Diagnostic) Error() string {
+	var b strings.Builder
+	b.WriteString(d.Position().String())
+	b.WriteString(": ")
+	if d.Severity != SevError {
+		b.WriteString(d.Severity.String())
+		b.WriteString(": ")
+	}
+	b.WriteString(d.Message)
+	return b.String()
+}
+
+// DiagList is a list of diagnostics, as returned by the parser and checker.
+// It satisfies error when non-empty.
+type DiagList []*Diagnostic
+
+// MaxDiagnostics caps how many diagnostics a file reports; a final note says
+// how many were left out.
+const MaxDiagnostics = 100
+
+func (l DiagList) Len() int      { return len(l) }
+func (l DiagList) Swap(i, j int) { l[i], l[j] = l[j], l[i] }
+func (l DiagList) Less(i, j int) bool {
+	a, b := l[i], l[j]
+	an, bn := "", ""
+	if a.File != nil {
+		an = a.File.Name
+	}
+	if b.File != nil {
+		bn = b.File.Name
+	}
+	if an != bn {
+		return an < bn
+	}
+	if a.Span.Start != b.Span.Start {
+		return a.Span.Start < b.Span.Start
+	}
+	if a.Code != b.Code {
+		return a.Code < b.Code
+	}
+	return a.Message < b.Message
+}
+
+// Sort orders the list by file, position, code and message.
+func (l DiagList) Sort() { sort.Stable(l) }
+
+// Normalize sorts, removes duplicates (same file, line and message, as
+// go/scanner does) and caps the list at MaxDiagnostics errors per file.
+func (l DiagList) Normalize() DiagList {
+	l.Sort()
+	out := l[:0]
+	perFile := map[*File]int{}
+	dropped := map[*File]int{}
+	var last *Diagnostic
+	for _, d := range l {
+		if last != nil && last.File == d.File && last.Position().Line == d.Position().Line && last.Message == d.Message {
+			continue
+		}
+		last = d
+		if perFile[d.File] >= MaxDiagnostics {
+			dropped[d.File]++
+			continue
+		}
+		perFile[d.File]++
+		out = append(out, d)
+	}
+	for f, n := range dropped {
+		out = append(out, &Diagnostic{File: f, Span: Span{Pos(len(f.Src)), Pos(len(f.Src))}, Severity: SevInfo, Code: CodeTooMany,
+			Message: fmt.Sprintf("%d more diagnostics not shown", n)})
+	}
+	return out
+}
+
+// HasErrors reports whether any diagnostic is an error.
+func (l DiagList) HasErrors() bool {
+	for _, d := range l {
+		if d.Severity == SevError {
+			return true
+		}
+	}
+	return false
+}
+
+// Err returns the list as an error if it holds any error, else nil.
+func (l DiagList) Err() error {
+	if l.HasErrors() {
+		return l
+	}
+	return nil
+}
+
+func (l DiagList) Error() string {
+	switch len(l) {
+	case 0:
+		return "no errors"
+	case 1:
+		return l[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more diagnostics)", l[0].Error(), len(l)-1)
+}
+
+// Style selects the decorations of PrintSnippet.
+type Style struct {
+	Color bool // ANSI colours
+}
+
+const (
+	ansiRed    = "\x1b[31;1m"
+	ansiYellow = "\x1b[33;1m"
+	ansiBlue   = "\x1b[34;1m"
+	ansiBold   = "\x1b[1m"
+	ansiReset  = "\x1b[0m"
+)
+
+// PrintSnippet writes a diagnostic in full: the one-line form with its code,
+// the source line with a caret line under the span, related locations and
+// suggested fixes.
+//
+//	p.rpl:3:12: error[RPL200]: undefined: lenght (did you mean length?)
+//	   3 |   let n = lenght(xs)
+//	     |           ^^^^^^
+func PrintSnippet(w io.Writer, d *Diagnostic, st Style) {
+	paint := func(code, s string) string {
+		if !st.Color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	sevColor := ansiRed
+	switch d.Severity {
+	case SevWarning:
+		sevColor = ansiYellow
+	case SevInfo:
+		sevColor = ansiBlue
+	}
+	pos := d.Position()
+	fmt.Fprintf(w, "%s: %s: %s\n", paint(ansiBold, pos.String()),
+		paint(sevColor, fmt.Sprintf("%s[%s]", d.Severity, d.Code)), d.Message)
+	printCaret(w, d.File, d.Span, paint)
+	for _, r := range d.Related {
+		fmt.Fprintf(w, "  %s: %s\n", r.File.Position(r.Span.Start), r.Message)
+	}
+	for _, f := range d.Fixes {
+		fmt.Fprintf(w, "  help: %s\n", f.Title)
+	}
+}
+
+func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string) {
+	if f == nil || !sp.Start.IsValid() {
+		return
+	}
+	start := f.Position(sp.Start)
+	text := f.Line(start.Line)
+	gutter := fmt.Sprintf("%d", start.Line)
+	pad := strings.Repeat(" ", len(gutter))
+	fmt.Fprintf(w, " %s | %s\n", gutter, strings.ReplaceAll(text, "\t", " "))
+	// Caret width counts runes, so multi-byte text stays aligned.
+	col := start.Col - 1
+	if col > len(text) {
+		col = len(text)
+	}
+	lead := utf8.RuneCountInString(text[:col])
+	end := f.Position(sp.End)
+	width := 1
+	if end.Line == start.Line && end.Col > start.Col {
+		ec := end.Col - 1
+		if ec > len(text) {
+			ec = len(text)
+		}
+		width = utf8.RuneCountInString(text[col:ec])
+		if width < 1 {
+			width = 1
+		}
+	}
+	fmt.Fprintf(w, " %s | %s%s\n", pad, strings.Repeat(" ", lead), paint(ansiRed, strings.Repeat("^", width)))
+}

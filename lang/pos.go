@@ -1,0 +1,119 @@
+package lang
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Pos is a byte offset into a source file. Every AST node carries its
+// positions as Pos; line and column are computed only for display, through
+// the File's line table. NoPos marks an unknown position.
+type Pos int32
+
+// NoPos is the zero-information position.
+const NoPos Pos = -1
+
+// IsValid reports whether p is a known position.
+func (p Pos) IsValid() bool { return p >= 0 }
+
+// Span is the half-open byte range [Start, End) of a node or token.
+type Span struct{ Start, End Pos }
+
+// Contains reports whether offset p lies within s (End inclusive, so a
+// cursor just after a name still hits it).
+func (s Span) Contains(p Pos) bool { return s.Start <= p && p <= s.End }
+
+// File is one source file: its name, its bytes and a line table built once.
+type File struct {
+	Name  string
+	Src   []byte
+	lines []int32 // offset of the first byte of each line
+}
+
+// NewFile records src under name and builds its line table.
+func NewFile(name string, src []byte) *File {
+	f := &File{Name: name, Src: src, lines: make([]int32, 1, len(src)/32+1)}
+	for i, b := range src {
+		if b == '\n' {
+			f.lines = append(f.lines, int32(i+1))
+		}
+	}
+	return f
+}
+
+// Position is a displayable location: 1-based line and byte column.
+type Position struct {
+	Filename string
+	Offset   int
+	Line     int
+	Col      int
+}
+
+// IsValid reports whether the position is known.
+func (p Position) IsValid() bool { return p.Line > 0 }
+
+// String formats the position as file:line:col (or file when unknown).
+func (p Position) String() string {
+	switch {
+	case !p.IsValid():
+		if p.Filename == "" {
+			return "-"
+		}
+		return p.Filename
+	case p.Filename == "":
+		return fmt.Sprintf("%d:%d", p.Line, p.Col)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Col)
+}
+
+// Position expands an offset into line and column.
+func (f *File) Position(p Pos) Position {
+	if f == nil {
+		return Position{}
+	}
+	if !p.IsValid() {
+		return Position{Filename: f.Name}
+	}
+	if int(p) > len(f.Src) {
+		p = Pos(len(f.Src))
+	}
+	i := sort.Search(len(f.lines), func(i int) bool { return f.lines[i] > int32(p) }) - 1
+	return Position{Filename: f.Name, Offset: int(p), Line: i + 1, Col: int(p-Pos(f.lines[i])) + 1}
+}
+
+// LineCount is the number of lines of the file.
+func (f *File) LineCount() int { return len(f.lines) }
+
+// LineStart is the offset of the first byte of the 1-based line.
+func (f *File) LineStart(line int) Pos {
+	if line < 1 || line > len(f.lines) {
+		return NoPos
+	}
+	return Pos(f.lines[line-1])
+}
+
+// Line returns the text of the 1-based line without its newline.
+func (f *File) Line(line int) string {
+	start := f.LineStart(line)
+	if start == NoPos {
+		return ""
+	}
+	end := len(f.Src)
+	if line < len(f.lines) {
+		end = int(f.lines[line]) - 1
+	}
+	s := string(f.Src[start:end])
+	if n := len(s); n > 0 && s[n-1] == '\r' {
+		s = s[:n-1]
+	}
+	return s
+}
+
+// Offset converts a 1-based line and byte column back to an offset.
+func (f *File) Offset(line, col int) Pos {
+	start := f.LineStart(line)
+	if start == NoPos {
+		return NoPos
+	}
+	return start + Pos(col-1)
+}

@@ -1,0 +1,220 @@
+package vm
+
+import (
+	"errors"
+	"unsafe"
+)
+
+// listObj is the shared body of a List value.
+//
+// A list is immutable once a policy can see it. The single exception is
+// APPEND, which the compiler uses to fill a fresh accumulator (the lowering
+// of filter/map): it grows the list in place when the list was created by
+// the same machine during the same run (owner, gen), and copies it otherwise,
+// so lists from constants, from the host or from another run are never
+// written.
+type listObj struct {
+	elems []Value
+	owner *Machine
+	gen   uint64
+}
+
+// mapObj is the shared body of a Map value: keys in insertion order, with a
+// hash index once the map is larger than smallMap.
+type mapObj struct {
+	keys, vals []Value
+	strIdx     map[string]int32
+	intIdx     map[int64]int32
+}
+
+const smallMap = 8
+
+// Map is a read-only view of a Map value. Keys are strings or ints;
+// iteration order is insertion order (the order of the literal or of the
+// NewMap arguments; a repeated key keeps its first position and takes its
+// last value).
+type Map struct{ m *mapObj }
+
+// Len returns the number of entries.
+func (m Map) Len() int {
+	if m.m == nil {
+		return 0
+	}
+	return len(m.m.keys)
+}
+
+// Get returns the value for key k.
+func (m Map) Get(k Value) (Value, bool) {
+	if m.m == nil {
+		return Value{}, false
+	}
+	i := m.m.find(k)
+	if i < 0 {
+		return Value{}, false
+	}
+	return m.m.vals[i], true
+}
+
+// Keys returns the keys in iteration order. The caller must not modify them.
+func (m Map) Keys() []Value {
+	if m.m == nil {
+		return nil
+	}
+	return m.m.keys
+}
+
+// Values returns the values in iteration order. The caller must not modify
+// them.
+func (m Map) Values() []Value {
+	if m.m == nil {
+		return nil
+	}
+	return m.m.vals
+}
+
+var errMapKey = errors.New("map keys must be strings or ints")
+
+// NewMap returns a map of keys[i] → vals[i]. Keys must be strings or ints.
+// A repeated key keeps its first position and takes its last value. The
+// slices are not retained when there are repeated keys; otherwise they are
+// (the caller must not modify them afterwards).
+func NewMap(keys, vals []Value) (Value, error) {
+	if len(keys) != len(vals) {
+		return Value{}, errors.New("NewMap: len(keys) != len(vals)")
+	}
+	m, err := buildMap(keys, vals)
+	if err != nil {
+		return Value{}, err
+	}
+	return Value{k: KindMap, p: unsafe.Pointer(m)}, nil
+}
+
+// buildMap builds a map body, taking ownership of keys and vals.
+func buildMap(keys, vals []Value) (*mapObj, error) {
+	m := &mapObj{keys: keys, vals: vals}
+	for _, k := range keys {
+		if k.k != KindString && k.k != KindInt {
+			return nil, errMapKey
+		}
+	}
+	// Detect duplicates; compact if any.
+	if len(keys) <= smallMap {
+		for i := 1; i < len(keys); i++ {
+			for j := 0; j < i; j++ {
+				if Equal(keys[i], keys[j]) {
+					return dedupMap(keys, vals), nil
+				}
+			}
+		}
+		return m, nil
+	}
+	m.index()
+	if len(m.strIdx)+len(m.intIdx) != len(keys) {
+		return dedupMap(keys, vals), nil
+	}
+	return m, nil
+}
+
+func dedupMap(keys, vals []Value) *mapObj {
+	m := &mapObj{keys: make([]Value, 0, len(keys)), vals: make([]Value, 0, len(keys))}
+	for i, k := range keys {
+		if j := m.findLinear(k); j >= 0 {
+			m.vals[j] = vals[i]
+			continue
+		}
+		m.keys = append(m.keys, k)
+		m.vals = append(m.vals, vals[i])
+	}
+	if len(m.keys) > smallMap {
+		m.index()
+	}
+	return m
+}
+
+// index builds the hash index. Later duplicates overwrite earlier ones in
+// the index, which dedupMap avoids by construction.
+func (m *mapObj) index() {
+	for i, k := range m.keys {
+		if k.k == KindString {
+			if m.strIdx == nil {
+				m.strIdx = make(map[string]int32)
+			}
+			if _, dup := m.strIdx[k.str()]; !dup {
+				m.strIdx[k.str()] = int32(i)
+			}
+		} else {
+			if m.intIdx == nil {
+				m.intIdx = make(map[int64]int32)
+			}
+			if _, dup := m.intIdx[int64(k.n)]; !dup {
+				m.intIdx[int64(k.n)] = int32(i)
+			}
+		}
+	}
+}
+
+func (m *mapObj) findLinear(k Value) int {
+	for i, x := range m.keys {
+		if x.k == k.k && x.n == k.n && (x.k != KindString || x.p == k.p || x.str() == k.str()) {
+			return i
+		}
+	}
+	return -1
+}
+
+// find returns the position of key k, or -1.
+func (m *mapObj) find(k Value) int {
+	if len(m.keys) <= smallMap {
+		return m.findLinear(k)
+	}
+	switch k.k {
+	case KindString:
+		if i, ok := m.strIdx[k.str()]; ok {
+			return int(i)
+		}
+	case KindInt:
+		if i, ok := m.intIdx[int64(k.n)]; ok {
+			return int(i)
+		}
+	}
+	return -1
+}
+
+// mapBytes estimates the memory of a map of n entries, for accounting.
+func mapBytes(n int) int64 {
+	b := int64(n)*2*valueSize + 64
+	if n > smallMap {
+		b += int64(n) * 48
+	}
+	return b
+}
+
+const valueSize = int64(unsafe.Sizeof(Value{}))
+
+// constSet is a precomputed constant set for SET_MEMBER.
+type constSet struct {
+	strs map[string]struct{}
+	ints map[int64]struct{}
+	// small sets are scanned linearly.
+	small []Value
+}
+
+func (s *constSet) has(v Value) bool {
+	if s.small != nil {
+		for _, x := range s.small {
+			if x.k == v.k && x.n == v.n && (x.k != KindString || x.str() == v.str()) {
+				return true
+			}
+		}
+		return false
+	}
+	switch v.k {
+	case KindString:
+		_, ok := s.strs[v.str()]
+		return ok
+	case KindInt:
+		_, ok := s.ints[int64(v.n)]
+		return ok
+	}
+	return false
+}

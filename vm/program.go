@@ -1,0 +1,282 @@
+package vm
+
+import (
+	"fmt"
+	"sort"
+)
+
+// ProgramSpec is the plain-data form of a program, built by the compiler
+// (or by the decoder) and turned into a verified *Program by NewProgram.
+type ProgramSpec struct {
+	// Functions, addressed by index from CALL and from Entries.
+	Functions []FunctionSpec
+	// Constants, addressed by CONST and the *_CONST superinstructions. Any
+	// kind of value is allowed (lists, maps and records nest).
+	Constants []Value
+	// Sets are constant sets for SET_MEMBER: each is all strings or all
+	// ints.
+	Sets []SetSpec
+	// Builtins are the names of the builtins CALL_BUILTIN refers to by
+	// index; NewProgram resolves them against a BuiltinTable.
+	Builtins []string
+	// Entries maps entry-point names (such as "route") to function indexes.
+	Entries map[string]int
+}
+
+// FunctionSpec is one function of a ProgramSpec.
+type FunctionSpec struct {
+	Name string
+	File string // source file name, for positions
+	// NumParams is the number of parameters; they are locals 0..NumParams-1.
+	NumParams int
+	// NumLocals is the number of local slots, parameters included.
+	NumLocals int
+	// Code is the bytecode (see Opcode and spec/bytecode.md).
+	Code []byte
+	// Lines maps code offsets to source positions: entry i covers the
+	// instructions from Lines[i].PC up to Lines[i+1].PC. Sorted by PC.
+	Lines []LineEntry
+	// MaxStack is the operand stack depth the function needs. Optional:
+	// the verifier computes it; if non-zero it must not be smaller than the
+	// computed depth.
+	MaxStack int
+}
+
+// LineEntry is one row of a function's pc → source position table.
+type LineEntry struct {
+	PC   uint32
+	Line uint32
+	Col  uint32
+}
+
+// SetSpec is a constant set: every element a string or every element an
+// int. Duplicates are allowed.
+type SetSpec struct {
+	Elems []Value
+}
+
+// Program is a verified, immutable program. It is safe for concurrent use
+// by any number of Machines.
+type Program struct {
+	funcs    []*funcCode
+	consts   []Value
+	sets     []*constSet
+	setSpecs []SetSpec
+	bnames   []string
+	builtins []*Builtin
+	entries  map[string]int
+	names    []string // entry names, sorted
+}
+
+// funcCode is the run-time form of a function.
+type funcCode struct {
+	name      string
+	file      string
+	code      []byte
+	lines     []LineEntry
+	numParams int
+	numLocals int
+	maxStack  int
+	frameSize int // numLocals + maxStack
+}
+
+// Limits on program shape, enforced by the verifier.
+const (
+	MaxFunctions = 1 << 16
+	MaxConstants = 1 << 16
+	MaxLocals    = 1 << 15
+	MaxCodeSize  = 1 << 28
+	maxConstDepth = 32
+)
+
+// NewProgram verifies spec and returns the program. Builtin names are
+// resolved against builtins (which may be nil if the program calls none).
+// The program keeps references to spec's slices; the caller must not modify
+// them afterwards.
+func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
+	p := &Program{consts: spec.Constants, bnames: spec.Builtins, setSpecs: spec.Sets}
+	if len(spec.Functions) == 0 {
+		return nil, verifyErrorf("program", "no functions")
+	}
+	if len(spec.Functions) > MaxFunctions {
+		return nil, verifyErrorf("program", "%d functions (max %d)", len(spec.Functions), MaxFunctions)
+	}
+	if len(spec.Constants) > MaxConstants {
+		return nil, verifyErrorf("constants", "%d constants (max %d)", len(spec.Constants), MaxConstants)
+	}
+	for i, c := range spec.Constants {
+		if err := checkConst(c, 0); err != nil {
+			return nil, verifyErrorf(fmt.Sprintf("constant %d", i), "%v", err)
+		}
+	}
+	if len(spec.Sets) > 1<<16 || len(spec.Builtins) > 1<<16 {
+		return nil, verifyErrorf("program", "too many sets or builtins")
+	}
+	for i, s := range spec.Sets {
+		cs, err := buildSet(s)
+		if err != nil {
+			return nil, verifyErrorf(fmt.Sprintf("set %d", i), "%v", err)
+		}
+		p.sets = append(p.sets, cs)
+	}
+	for i, name := range spec.Builtins {
+		b := builtins.lookup(name)
+		if b == nil {
+			return nil, verifyErrorf(fmt.Sprintf("builtin %d", i), "unknown builtin %q", name)
+		}
+		p.builtins = append(p.builtins, b)
+	}
+	p.funcs = make([]*funcCode, len(spec.Functions))
+	for i := range spec.Functions {
+		f := &spec.Functions[i]
+		p.funcs[i] = &funcCode{
+			name: f.Name, file: f.File, code: f.Code, lines: f.Lines,
+			numParams: f.NumParams, numLocals: f.NumLocals,
+		}
+	}
+	for i := range spec.Functions {
+		if err := p.verifyFunc(i, &spec.Functions[i]); err != nil {
+			return nil, err
+		}
+	}
+	if len(spec.Entries) == 0 {
+		return nil, verifyErrorf("entries", "no entry points")
+	}
+	p.entries = make(map[string]int, len(spec.Entries))
+	for name, fi := range spec.Entries {
+		if fi < 0 || fi >= len(p.funcs) {
+			return nil, verifyErrorf("entries", "entry %q: function %d out of range", name, fi)
+		}
+		p.entries[name] = fi
+		p.names = append(p.names, name)
+	}
+	sort.Strings(p.names)
+	return p, nil
+}
+
+func checkConst(v Value, depth int) error {
+	if depth > maxConstDepth {
+		return fmt.Errorf("nested deeper than %d", maxConstDepth)
+	}
+	switch v.k {
+	case KindList:
+		if v.p == nil {
+			return fmt.Errorf("malformed list")
+		}
+		for _, e := range v.List() {
+			if err := checkConst(e, depth+1); err != nil {
+				return err
+			}
+		}
+	case KindRecord:
+		for _, e := range v.Record() {
+			if err := checkConst(e, depth+1); err != nil {
+				return err
+			}
+		}
+	case KindMap:
+		if v.p == nil {
+			return fmt.Errorf("malformed map")
+		}
+		m := v.Map()
+		for i, k := range m.Keys() {
+			if err := checkConst(k, depth+1); err != nil {
+				return err
+			}
+			if err := checkConst(m.Values()[i], depth+1); err != nil {
+				return err
+			}
+		}
+	default:
+		if v.k >= numKinds {
+			return fmt.Errorf("unknown kind %d", v.k)
+		}
+	}
+	return nil
+}
+
+func buildSet(s SetSpec) (*constSet, error) {
+	cs := &constSet{}
+	var kind Kind
+	for i, e := range s.Elems {
+		if e.k != KindString && e.k != KindInt {
+			return nil, fmt.Errorf("element %d is a %s; sets hold strings or ints", i, e.k)
+		}
+		if i == 0 {
+			kind = e.k
+		} else if e.k != kind {
+			return nil, fmt.Errorf("element %d is a %s, element 0 a %s", i, e.k, kind)
+		}
+	}
+	if len(s.Elems) <= smallMap {
+		cs.small = append(make([]Value, 0, len(s.Elems)+1), s.Elems...)
+		if len(cs.small) == 0 {
+			cs.small = []Value{} // non-nil: scan (nothing)
+		}
+		return cs, nil
+	}
+	if kind == KindString {
+		cs.strs = make(map[string]struct{}, len(s.Elems))
+		for _, e := range s.Elems {
+			cs.strs[e.str()] = struct{}{}
+		}
+	} else {
+		cs.ints = make(map[int64]struct{}, len(s.Elems))
+		for _, e := range s.Elems {
+			cs.ints[int64(e.n)] = struct{}{}
+		}
+	}
+	return cs, nil
+}
+
+// Entry returns the function index of the entry point name.
+func (p *Program) Entry(name string) (int, bool) {
+	i, ok := p.entries[name]
+	return i, ok
+}
+
+// Entries returns the entry-point names, sorted.
+func (p *Program) Entries() []string { return append([]string(nil), p.names...) }
+
+// NumFunctions returns the number of functions.
+func (p *Program) NumFunctions() int { return len(p.funcs) }
+
+// FunctionName returns the name of function i.
+func (p *Program) FunctionName(i int) string { return p.funcs[i].name }
+
+// NumParams returns the number of parameters of function i.
+func (p *Program) NumParams(i int) int { return p.funcs[i].numParams }
+
+// MaxStack returns the verified operand stack depth of function i.
+func (p *Program) MaxStack(i int) int { return p.funcs[i].maxStack }
+
+// Spec returns a copy of the plain-data form of p (the Code and Lines
+// slices are shared and must not be modified).
+func (p *Program) Spec() *ProgramSpec {
+	s := &ProgramSpec{
+		Constants: p.consts,
+		Sets:      p.setSpecs,
+		Builtins:  p.bnames,
+		Entries:   make(map[string]int, len(p.entries)),
+	}
+	for _, f := range p.funcs {
+		s.Functions = append(s.Functions, FunctionSpec{
+			Name: f.name, File: f.file, NumParams: f.numParams, NumLocals: f.numLocals,
+			Code: f.code, Lines: f.lines, MaxStack: f.maxStack,
+		})
+	}
+	for k, v := range p.entries {
+		s.Entries[k] = v
+	}
+	return s
+}
+
+// position returns the source position of the instruction at pc in f.
+func (f *funcCode) position(pc int) (line, col int) {
+	lines := f.lines
+	i := sort.Search(len(lines), func(i int) bool { return int(lines[i].PC) > pc }) - 1
+	if i < 0 {
+		return 0, 0
+	}
+	return int(lines[i].Line), int(lines[i].Col)
+}

@@ -1,0 +1,458 @@
+package vm
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// Kind is the run-time kind of a Value.
+type Kind uint8
+
+// The kinds of values. Enums are plain strings at run time.
+const (
+	KindNil      Kind = iota // the "none" of an optional
+	KindBool                 // true or false
+	KindInt                  // int64
+	KindFloat                // float64
+	KindString               // immutable UTF-8 (by convention) bytes
+	KindDuration             // int64 nanoseconds
+	KindMoney                // int64 nano-units (1e-9 of the currency unit)
+	KindTime                 // int64 Unix nanoseconds
+	KindList                 // ordered sequence of values
+	KindMap                  // string- or int-keyed map, insertion ordered
+	KindRecord               // fixed-slot record; slots sorted by field name
+	numKinds
+)
+
+var kindNames = [...]string{
+	KindNil:      "none",
+	KindBool:     "bool",
+	KindInt:      "int",
+	KindFloat:    "float",
+	KindString:   "string",
+	KindDuration: "duration",
+	KindMoney:    "money",
+	KindTime:     "time",
+	KindList:     "list",
+	KindMap:      "map",
+	KindRecord:   "record",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Value is an RPL run-time value. It is 24 bytes, cheap to copy and holds
+// scalars without boxing:
+//
+//	kind            n                      p
+//	Nil             0                      nil
+//	Bool            0 or 1                 nil
+//	Int, Duration,
+//	Money, Time     the int64 bits         nil
+//	Float           math.Float64bits       nil
+//	String          byte length            pointer to the bytes
+//	List            0                      *listObj
+//	Map             0                      *mapObj
+//	Record          number of slots        pointer to slot 0
+//
+// The zero Value is Nil. Values are immutable once built (the one exception,
+// APPEND into a list created by the same run, is invisible to policies).
+type Value struct {
+	k Kind
+	n uint64
+	p unsafe.Pointer
+}
+
+// Nil returns the none value of an optional.
+func Nil() Value { return Value{} }
+
+// Bool returns a bool value.
+func Bool(b bool) Value {
+	if b {
+		return Value{k: KindBool, n: 1}
+	}
+	return Value{k: KindBool}
+}
+
+// Int returns an int value.
+func Int(i int64) Value { return Value{k: KindInt, n: uint64(i)} }
+
+// Float returns a float value.
+func Float(f float64) Value { return Value{k: KindFloat, n: math.Float64bits(f)} }
+
+// Str returns a string value. It does not copy s.
+func Str(s string) Value {
+	return Value{k: KindString, n: uint64(len(s)), p: unsafe.Pointer(unsafe.StringData(s))}
+}
+
+// Duration returns a duration value.
+func Duration(d time.Duration) Value { return Value{k: KindDuration, n: uint64(d)} }
+
+// Money returns a money value of nanos nano-units (1e-9 of the currency unit).
+func Money(nanos int64) Value { return Value{k: KindMoney, n: uint64(nanos)} }
+
+// Time returns a time value of unixNanos nanoseconds since the Unix epoch.
+func Time(unixNanos int64) Value { return Value{k: KindTime, n: uint64(unixNanos)} }
+
+// TimeOf returns the time value of t.
+func TimeOf(t time.Time) Value { return Time(t.UnixNano()) }
+
+// NewRecord returns a record whose slots are slots (not copied: the caller
+// must not modify slots afterwards). Slots are laid out in the order of the
+// record type's field names, sorted.
+func NewRecord(slots []Value) Value {
+	if len(slots) == 0 {
+		return Value{k: KindRecord}
+	}
+	return Value{k: KindRecord, n: uint64(len(slots)), p: unsafe.Pointer(&slots[0])}
+}
+
+// NewList returns a list of elems (not copied: the caller must not modify
+// elems afterwards).
+func NewList(elems []Value) Value {
+	return Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems})}
+}
+
+// Kind reports the kind of v.
+func (v Value) Kind() Kind { return v.k }
+
+// IsNil reports whether v is the none value.
+func (v Value) IsNil() bool { return v.k == KindNil }
+
+// Bool returns the bool held by v (false if v is not a Bool).
+func (v Value) Bool() bool { return v.n != 0 }
+
+// Int returns the int64 held by an Int, Duration, Money or Time value.
+func (v Value) Int() int64 { return int64(v.n) }
+
+// Float returns the float64 held by a Float value.
+func (v Value) Float() float64 {
+	if v.k != KindFloat {
+		return 0
+	}
+	return math.Float64frombits(v.n)
+}
+
+// Str returns the string held by v, or "" if v is not a String.
+func (v Value) Str() string {
+	if v.k != KindString || v.n == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(v.p), int(v.n))
+}
+
+// str is Str without the kind check; only for values known to be strings.
+func (v Value) str() string { return unsafe.String((*byte)(v.p), int(v.n)) }
+
+// Duration returns the duration held by v.
+func (v Value) Duration() time.Duration { return time.Duration(v.n) }
+
+// Money returns the nano-units held by a Money value.
+func (v Value) Money() int64 { return int64(v.n) }
+
+// Time returns the time held by a Time value, in UTC.
+func (v Value) Time() time.Time { return time.Unix(0, int64(v.n)).UTC() }
+
+// List returns the elements of a List value (nil for other kinds). The
+// caller must not modify them.
+func (v Value) List() []Value {
+	if v.k != KindList {
+		return nil
+	}
+	return (*listObj)(v.p).elems
+}
+
+// Record returns the slots of a Record value (nil for other kinds). The
+// caller must not modify them.
+func (v Value) Record() []Value {
+	if v.k != KindRecord || v.n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*Value)(v.p), int(v.n))
+}
+
+// Map returns a read-only view of a Map value (an empty view for other kinds).
+func (v Value) Map() Map {
+	if v.k != KindMap {
+		return Map{}
+	}
+	return Map{(*mapObj)(v.p)}
+}
+
+// Len returns the length of a string (bytes), list, map or record, and 0
+// for other kinds.
+func (v Value) Len() int {
+	switch v.k {
+	case KindString, KindRecord:
+		return int(v.n)
+	case KindList:
+		return len((*listObj)(v.p).elems)
+	case KindMap:
+		return len((*mapObj)(v.p).keys)
+	}
+	return 0
+}
+
+// Equal reports deep equality of a and b. Values of different kinds are
+// never equal (none equals only none). Floats compare with IEEE ==, so NaN
+// is not equal to itself.
+func Equal(a, b Value) bool {
+	if a.k != b.k {
+		return false
+	}
+	switch a.k {
+	case KindNil:
+		return true
+	case KindFloat:
+		return math.Float64frombits(a.n) == math.Float64frombits(b.n)
+	case KindString:
+		return a.n == b.n && (a.p == b.p || a.str() == b.str())
+	case KindList:
+		x, y := (*listObj)(a.p).elems, (*listObj)(b.p).elems
+		if len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !Equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case KindRecord:
+		if a.n != b.n {
+			return false
+		}
+		x, y := a.Record(), b.Record()
+		for i := range x {
+			if !Equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case KindMap:
+		x, y := (*mapObj)(a.p), (*mapObj)(b.p)
+		if len(x.keys) != len(y.keys) {
+			return false
+		}
+		for i, k := range x.keys {
+			j := y.find(k)
+			if j < 0 || !Equal(x.vals[i], y.vals[j]) {
+				return false
+			}
+		}
+		return true
+	}
+	return a.n == b.n // bool, int, duration, money, time
+}
+
+// Compare orders a and b: -1, 0 or +1. Values of different kinds order by
+// kind. Within a kind: false < true; numbers, durations, money and times
+// numerically (NaN before every other float); strings bytewise; lists,
+// records lexicographically; maps by length, then entry by entry in
+// iteration order. Compare is a total order except for floats' NaN.
+func Compare(a, b Value) int {
+	if a.k != b.k {
+		return cmp3(int(a.k), int(b.k))
+	}
+	switch a.k {
+	case KindNil:
+		return 0
+	case KindBool:
+		return cmp3(int(a.n), int(b.n))
+	case KindFloat:
+		x, y := math.Float64frombits(a.n), math.Float64frombits(b.n)
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		case x == y:
+			return 0
+		case math.IsNaN(x) && math.IsNaN(y):
+			return 0
+		case math.IsNaN(x):
+			return -1
+		}
+		return 1
+	case KindString:
+		return strings.Compare(a.str(), b.str())
+	case KindList:
+		return compareSlices(a.List(), b.List())
+	case KindRecord:
+		return compareSlices(a.Record(), b.Record())
+	case KindMap:
+		x, y := (*mapObj)(a.p), (*mapObj)(b.p)
+		if c := cmp3(len(x.keys), len(y.keys)); c != 0 {
+			return c
+		}
+		for i := range x.keys {
+			if c := Compare(x.keys[i], y.keys[i]); c != 0 {
+				return c
+			}
+			if c := Compare(x.vals[i], y.vals[i]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	}
+	x, y := int64(a.n), int64(b.n)
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+func compareSlices(x, y []Value) int {
+	for i := 0; i < len(x) && i < len(y); i++ {
+		if c := Compare(x[i], y[i]); c != 0 {
+			return c
+		}
+	}
+	return cmp3(len(x), len(y))
+}
+
+func cmp3(x, y int) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// String returns a debug form of v close to RPL literal syntax: strings
+// quoted, durations like 250ms, money like $0.0025, times as
+// time("RFC 3339"), lists [1, 2], maps {"a": 1}, records {slot0, slot1}
+// (records carry no field names at run time), none as none.
+func (v Value) String() string {
+	var b strings.Builder
+	v.format(&b, 0)
+	return b.String()
+}
+
+const maxFormatDepth = 64
+
+func (v Value) format(b *strings.Builder, depth int) {
+	if depth > maxFormatDepth {
+		b.WriteString("...")
+		return
+	}
+	switch v.k {
+	case KindNil:
+		b.WriteString("none")
+	case KindBool:
+		b.WriteString(strconv.FormatBool(v.n != 0))
+	case KindInt:
+		b.WriteString(strconv.FormatInt(int64(v.n), 10))
+	case KindFloat:
+		b.WriteString(formatFloat(math.Float64frombits(v.n)))
+	case KindString:
+		b.WriteString(strconv.Quote(v.str()))
+	case KindDuration:
+		b.WriteString(formatDuration(int64(v.n)))
+	case KindMoney:
+		b.WriteString(formatMoney(int64(v.n)))
+	case KindTime:
+		b.WriteString(`time("`)
+		b.WriteString(time.Unix(0, int64(v.n)).UTC().Format(time.RFC3339Nano))
+		b.WriteString(`")`)
+	case KindList:
+		b.WriteByte('[')
+		for i, e := range v.List() {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			e.format(b, depth+1)
+		}
+		b.WriteByte(']')
+	case KindRecord:
+		b.WriteByte('{')
+		for i, e := range v.Record() {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			e.format(b, depth+1)
+		}
+		b.WriteByte('}')
+	case KindMap:
+		m := (*mapObj)(v.p)
+		b.WriteByte('{')
+		for i := range m.keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			m.keys[i].format(b, depth+1)
+			b.WriteString(": ")
+			m.vals[i].format(b, depth+1)
+		}
+		b.WriteByte('}')
+	default:
+		b.WriteString("<" + v.k.String() + ">")
+	}
+}
+
+func formatFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eEnN") { // keep 1.0 distinct from 1; leave Inf/NaN alone
+		s += ".0"
+	}
+	return s
+}
+
+// formatDuration prints d as a sum of units, largest first: 1h30m, 250ms,
+// 1s500ms, 0s, -2m.
+func formatDuration(d int64) string {
+	if d == 0 {
+		return "0s"
+	}
+	var b []byte
+	u := uint64(d)
+	if d < 0 {
+		b = append(b, '-')
+		u = -u
+	}
+	units := [...]struct {
+		name string
+		ns   uint64
+	}{{"h", 3600e9}, {"m", 60e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1}}
+	for _, un := range units {
+		if q := u / un.ns; q > 0 {
+			b = strconv.AppendUint(b, q, 10)
+			b = append(b, un.name...)
+			u -= q * un.ns
+		}
+	}
+	return string(b)
+}
+
+// formatMoney prints nanos as $units.fraction with at least two decimals and
+// no trailing zeros beyond them: $1.00, $0.0025, -$3.50.
+func formatMoney(nanos int64) string {
+	var b []byte
+	u := uint64(nanos)
+	if nanos < 0 {
+		b = append(b, '-')
+		u = -u
+	}
+	b = append(b, '$')
+	b = strconv.AppendUint(b, u/1e9, 10)
+	frac := strconv.FormatUint(1e9+u%1e9, 10)[1:] // 9 digits
+	frac = strings.TrimRight(frac, "0")
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	b = append(b, '.')
+	b = append(b, frac...)
+	return string(b)
+}
