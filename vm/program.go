@@ -82,10 +82,10 @@ type funcCode struct {
 
 // Limits on program shape, enforced by the verifier.
 const (
-	MaxFunctions = 1 << 16
-	MaxConstants = 1 << 16
-	MaxLocals    = 1 << 15
-	MaxCodeSize  = 1 << 28
+	MaxFunctions  = 1 << 16
+	MaxConstants  = 1 << 16
+	MaxLocals     = 1 << 15
+	MaxCodeSize   = 1 << 28
 	maxConstDepth = 32
 )
 

@@ -1,0 +1,152 @@
+package vm
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// BuiltinFunc implements a builtin. args is a view into the machine's
+// stack, valid only during the call: the function must not retain it (copy
+// what it keeps). It must not call back into the Machine that runs it.
+//
+// A returned *Error keeps its code (for example the fuel_exhausted of a
+// failed Charge); any other error becomes a builtin_error.
+type BuiltinFunc func(c *Call, args []Value) (Value, error)
+
+// Builtin declares a host function callable by CALL_BUILTIN.
+type Builtin struct {
+	Name string
+	Fn   BuiltinFunc
+	// MinArgs and MaxArgs bound the argument count; MaxArgs < 0 means no
+	// upper bound. The verifier rejects calls outside the bounds.
+	MinArgs, MaxArgs int
+	// Cost is the fuel charged for every call, before Fn runs. Fn charges
+	// size-proportional work itself with Call.Charge.
+	Cost int64
+}
+
+func (b *Builtin) arity() string {
+	switch {
+	case b.MaxArgs < 0:
+		return strconv.Itoa(b.MinArgs) + " or more"
+	case b.MinArgs == b.MaxArgs:
+		return strconv.Itoa(b.MinArgs)
+	}
+	return strconv.Itoa(b.MinArgs) + " to " + strconv.Itoa(b.MaxArgs)
+}
+
+// BuiltinTable is an immutable set of builtins, by name. It is safe for
+// concurrent use.
+type BuiltinTable struct {
+	byName map[string]*Builtin
+}
+
+// NewBuiltinTable returns a table of bs. Names must be unique and
+// non-empty, Fn non-nil, 0 ≤ MinArgs, MaxArgs < 0 or ≥ MinArgs, Cost ≥ 0.
+func NewBuiltinTable(bs ...Builtin) (*BuiltinTable, error) {
+	t := &BuiltinTable{byName: make(map[string]*Builtin, len(bs))}
+	for i := range bs {
+		b := bs[i]
+		switch {
+		case b.Name == "":
+			return nil, fmt.Errorf("builtin %d: empty name", i)
+		case b.Fn == nil:
+			return nil, fmt.Errorf("builtin %q: nil Fn", b.Name)
+		case b.MinArgs < 0 || (b.MaxArgs >= 0 && b.MaxArgs < b.MinArgs) || b.MinArgs > 0xFFFF:
+			return nil, fmt.Errorf("builtin %q: bad arity %d..%d", b.Name, b.MinArgs, b.MaxArgs)
+		case b.Cost < 0:
+			return nil, fmt.Errorf("builtin %q: negative cost", b.Name)
+		}
+		if _, dup := t.byName[b.Name]; dup {
+			return nil, fmt.Errorf("builtin %q declared twice", b.Name)
+		}
+		t.byName[b.Name] = &b
+	}
+	return t, nil
+}
+
+// Lookup returns the builtin named name.
+func (t *BuiltinTable) Lookup(name string) (*Builtin, bool) {
+	b := t.lookup(name)
+	return b, b != nil
+}
+
+func (t *BuiltinTable) lookup(name string) *Builtin {
+	if t == nil {
+		return nil
+	}
+	return t.byName[name]
+}
+
+// Names returns the builtin names, sorted.
+func (t *BuiltinTable) Names() []string {
+	if t == nil {
+		return nil
+	}
+	names := make([]string, 0, len(t.byName))
+	for n := range t.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Call is what a builtin sees of the run that calls it. It is valid only
+// during the call.
+type Call struct {
+	m *Machine
+	b *Builtin
+}
+
+// Name returns the name of the builtin being called.
+func (c *Call) Name() string { return c.b.Name }
+
+// Charge consumes fuel; it fails with fuel_exhausted when the run's budget
+// is used up. Builtins charge work proportional to their input size.
+func (c *Call) Charge(fuel int64) error {
+	if fuel < 0 {
+		return nil
+	}
+	c.m.fuel -= fuel
+	if c.m.fuel < 0 {
+		c.m.fuel = 0
+		return c.m.fuelError()
+	}
+	return nil
+}
+
+// Alloc accounts bytes of memory the builtin is about to create (strings,
+// lists, maps it returns); it fails with memory_exhausted when the run's
+// budget is used up.
+func (c *Call) Alloc(bytes int64) error { return c.m.alloc(bytes) }
+
+// Now returns the evaluation time of the run (Input.Now).
+func (c *Call) Now() time.Time { return c.m.in.Now }
+
+// Seed returns the run's random seed (Input.Seed).
+func (c *Call) Seed() uint64 { return c.m.in.Seed }
+
+// Host returns the host state of the run (Input.Host).
+func (c *Call) Host() any { return c.m.in.Host }
+
+// Context returns the run's context.
+func (c *Call) Context() context.Context { return c.m.ctx }
+
+// NewList returns a list of elems and accounts its memory.
+func (c *Call) NewList(elems []Value) (Value, error) {
+	if err := c.m.alloc(int64(len(elems))*valueSize + listHeader); err != nil {
+		return Value{}, err
+	}
+	return NewList(elems), nil
+}
+
+// NewStr returns a string value and accounts its memory.
+func (c *Call) NewStr(s string) (Value, error) {
+	if err := c.m.alloc(int64(len(s)) + strHeader); err != nil {
+		return Value{}, err
+	}
+	return Str(s), nil
+}

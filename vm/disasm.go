@@ -1,0 +1,88 @@
+package vm
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Disassemble returns a readable listing of p: constants, sets, builtins,
+// entry points and, per function, one instruction a line:
+//
+//	fn 1 pred (params 1, locals 1, stack 2) policy.rpl
+//	     0  3:5     LOCAL_FIELD            0 2
+//	     5  3:5     GT_INT_CONST           1               ; 8000
+//
+// columns: code offset, source line:col, opcode, operands, and a comment
+// naming constants, functions and builtins. The format is stable, for
+// golden tests.
+func Disassemble(p *Program) string {
+	var b strings.Builder
+	WriteDisassembly(&b, p)
+	return b.String()
+}
+
+// WriteDisassembly writes the listing of Disassemble to w.
+func WriteDisassembly(w io.Writer, p *Program) error {
+	var b strings.Builder
+	for i, c := range p.consts {
+		fmt.Fprintf(&b, "const %d = %s\n", i, short(c.String()))
+	}
+	for i, s := range p.setSpecs {
+		fmt.Fprintf(&b, "set %d = %s\n", i, short(NewList(s.Elems).String()))
+	}
+	for i, name := range p.bnames {
+		fmt.Fprintf(&b, "builtin %d = %s/%s\n", i, name, p.builtins[i].arity())
+	}
+	for _, name := range p.names {
+		fmt.Fprintf(&b, "entry %s = %d\n", name, p.entries[name])
+	}
+	for fi, f := range p.funcs {
+		fmt.Fprintf(&b, "\nfn %d %s (params %d, locals %d, stack %d) %s\n",
+			fi, f.name, f.numParams, f.numLocals, f.maxStack, f.file)
+		disasmFunc(&b, p, f)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func disasmFunc(b *strings.Builder, p *Program, f *funcCode) {
+	var args [3]uint32
+	for pc := 0; pc < len(f.code); {
+		info := Opcode(f.code[pc]).Info()
+		readOperands(f.code, pc, info, &args)
+		var ops, comments []string
+		for i, k := range info.Operands {
+			a := int(args[i])
+			ops = append(ops, fmt.Sprint(a))
+			switch k {
+			case ArgConst:
+				comments = append(comments, short(p.consts[a].String()))
+			case ArgFunc:
+				comments = append(comments, p.funcs[a].name)
+			case ArgBuiltin:
+				comments = append(comments, p.bnames[a])
+			}
+		}
+		line, col := f.position(pc)
+		pos := "-"
+		if line > 0 {
+			pos = fmt.Sprintf("%d:%d", line, col)
+		}
+		s := fmt.Sprintf("%6d  %-7s %-22s %s", pc, pos, info.Name, strings.Join(ops, " "))
+		if len(comments) > 0 {
+			s = fmt.Sprintf("%-54s ; %s", s, strings.Join(comments, ", "))
+		}
+		b.WriteString(strings.TrimRight(s, " "))
+		b.WriteByte('\n')
+		pc += info.Size()
+	}
+}
+
+func short(s string) string {
+	const max = 60
+	if len(s) > max {
+		return s[:max-3] + "..."
+	}
+	return s
+}

@@ -1,0 +1,93 @@
+package vm
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Code is the stable code of a run-time error. Codes never change meaning;
+// new ones may be added.
+type Code string
+
+// Run-time error codes.
+const (
+	CodeFuelExhausted    Code = "fuel_exhausted"     // Limits.Fuel used up
+	CodeMemoryExhausted  Code = "memory_exhausted"   // Limits.Memory used up
+	CodeStackOverflow    Code = "stack_overflow"     // Limits.MaxDepth calls deep
+	CodeDeadlineExceeded Code = "deadline_exceeded"  // the context's deadline passed
+	CodeCanceled         Code = "canceled"           // the context was canceled
+	CodeDivisionByZero   Code = "division_by_zero"   // x/0, x%0
+	CodeIntOverflow      Code = "int_overflow"       // int64 arithmetic overflowed
+	CodeIndexOutOfRange  Code = "index_out_of_range" // list[i] with i outside [0, len)
+	CodeAssertionFailed  Code = "assertion_failed"   // FAIL (expect, assertions)
+	CodeBuiltinError     Code = "builtin_error"      // a builtin returned an error
+	CodeInternal         Code = "internal"           // a bug: ill-typed code, bad call, recovered panic
+)
+
+// Frame is one entry of a policy call stack.
+type Frame struct {
+	Func string // function name
+	File string
+	Line int // 1-based; 0 if unknown
+	Col  int // 1-based; 0 if unknown
+}
+
+// Pos returns file:line:col (or as much of it as is known).
+func (f Frame) Pos() string {
+	file := f.File
+	if file == "" {
+		file = "?"
+	}
+	switch {
+	case f.Line == 0:
+		return file
+	case f.Col == 0:
+		return fmt.Sprintf("%s:%d", file, f.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", file, f.Line, f.Col)
+}
+
+// Error is a run-time error of a policy: a stable code, a message and the
+// policy call stack at the point of failure (innermost first).
+type Error struct {
+	Code  Code
+	Msg   string  // e.g. "fuel exhausted (limit 10000)"
+	Stack []Frame // innermost call first
+	// Cause is the error returned by a builtin, if any.
+	Cause error
+}
+
+// Error returns one line: "policy.rpl:12:5: fuel exhausted (limit 10000)".
+func (e *Error) Error() string {
+	if len(e.Stack) == 0 {
+		return e.Msg
+	}
+	return e.Stack[0].Pos() + ": " + e.Msg
+}
+
+// Unwrap returns the builtin error that caused e, if any.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Backtrace returns the error and the policy call stack, one frame a line,
+// innermost first:
+//
+//	policy.rpl:12:5: fuel exhausted (limit 10000) [fuel_exhausted]
+//	  at loop (policy.rpl:12:5)
+//	  at route (policy.rpl:3:10)
+func (e *Error) Backtrace() string {
+	var b strings.Builder
+	b.WriteString(e.Error())
+	b.WriteString(" [")
+	b.WriteString(string(e.Code))
+	b.WriteString("]\n")
+	for _, f := range e.Stack {
+		fmt.Fprintf(&b, "  at %s (%s)\n", f.Func, f.Pos())
+	}
+	return b.String()
+}
+
+// Errorf returns an *Error with the given code, for builtins that want to
+// fail with a specific code (the machine adds the call stack).
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
+}

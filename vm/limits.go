@@ -1,0 +1,49 @@
+package vm
+
+// Limits bound one run. A zero field takes its default; to lift a limit in
+// practice, set it very large (math.MaxInt64).
+type Limits struct {
+	// Fuel is the budget of work: every instruction costs 1, builtins cost
+	// their declared Cost plus what they Charge.
+	Fuel int64
+	// Memory is the budget in bytes of strings, lists, maps and records
+	// created during the run (estimated; values passed in are free).
+	Memory int64
+	// MaxDepth is the maximum call depth (the entry function is depth 1).
+	MaxDepth int
+}
+
+// Default limits.
+const (
+	DefaultFuel     = 1_000_000
+	DefaultMemory   = 16 << 20
+	DefaultMaxDepth = 200
+)
+
+// CheckEvery is the number of instructions between two checks of the
+// context (deadline, cancellation).
+const CheckEvery = 1024
+
+// maxStackSlots bounds the value stack of a machine (locals and operands of
+// all frames), whatever MaxDepth says.
+const maxStackSlots = 1 << 20
+
+func (l Limits) withDefaults() Limits {
+	if l.Fuel <= 0 {
+		l.Fuel = DefaultFuel
+	}
+	if l.Memory <= 0 {
+		l.Memory = DefaultMemory
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	return l
+}
+
+// Stats reports what a run used.
+type Stats struct {
+	Fuel   int64 // fuel used
+	Memory int64 // bytes allocated
+	Calls  int64 // function calls, entry included
+}

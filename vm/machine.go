@@ -1,0 +1,223 @@
+package vm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Input is the per-run input a policy may observe besides its arguments.
+// Time and randomness come only from here, so a logged run replays
+// identically.
+type Input struct {
+	Now  time.Time // the evaluation time (arrival of the request)
+	Seed uint64    // the random seed (derived from the request id)
+	Host any       // host state for builtins (state services, extensions)
+}
+
+// Machine runs programs. It keeps its stacks between runs, so a reused
+// machine does not allocate for programs that build nothing. A Machine is
+// not safe for concurrent use; use one per goroutine, or Get and Put.
+type Machine struct {
+	stack  []Value
+	frames []frame
+	call   Call
+	gen    uint64 // run generation, for in-place APPEND
+
+	// per run
+	ctx  context.Context
+	done <-chan struct{}
+	in   Input
+	lim  Limits
+	fuel int64 // fuel left beyond the interpreter's current chunk
+	mem  int64 // memory left
+	hw   int   // stack high-water mark
+	nc   int64 // calls
+}
+
+// frame is a suspended caller.
+type frame struct {
+	fn *funcCode
+	pc int // offset of its CALL instruction
+	bp int // base of its locals
+}
+
+// NewMachine returns a machine.
+func NewMachine() *Machine {
+	m := &Machine{
+		stack:  make([]Value, 256),
+		frames: make([]frame, 0, 16),
+	}
+	m.call.m = m
+	return m
+}
+
+var pool = sync.Pool{New: func() any { return NewMachine() }}
+
+// Get returns a machine from a process-wide pool.
+func Get() *Machine { return pool.Get().(*Machine) }
+
+// Put returns m to the pool. m must not be used afterwards.
+func Put(m *Machine) {
+	m.Reset()
+	pool.Put(m)
+}
+
+// Reset drops the references m keeps to values of its last run, so they
+// can be collected.
+func (m *Machine) Reset() {
+	clear(m.stack[:min(m.hw, len(m.stack))])
+	m.hw = 0
+	m.in = Input{}
+	m.ctx, m.done = nil, nil
+}
+
+// Run calls the entry function entry (see Program.Entry) of p with args
+// under the limits lim, and returns its result and what the run used.
+//
+// Run does not allocate unless the program builds strings or collections,
+// calls builtins that allocate, or fails. Run errors are *Error values with
+// a stable Code and the policy call stack; an argument count mismatch or a
+// bad entry index is an *Error with CodeInternal. Values in args are not
+// charged to the memory limit.
+func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, lim Limits, in Input) (Value, Stats, error) {
+	lim = lim.withDefaults()
+	if entry < 0 || entry >= len(p.funcs) {
+		return Value{}, Stats{}, &Error{Code: CodeInternal, Msg: "no function " + strconv.Itoa(entry)}
+	}
+	fn := p.funcs[entry]
+	if len(args) != fn.numParams {
+		return Value{}, Stats{}, &Error{Code: CodeInternal,
+			Msg: fmt.Sprintf("%s takes %d arguments, got %d", fn.name, fn.numParams, len(args))}
+	}
+	m.done = ctx.Done()
+	if m.done != nil {
+		select {
+		case <-m.done:
+			err := m.ctxError(ctx)
+			m.done = nil
+			return Value{}, Stats{}, err
+		default:
+		}
+	}
+	m.ctx = ctx
+	m.in = in
+	m.lim = lim
+	m.fuel = lim.Fuel
+	m.mem = lim.Memory
+	m.nc = 1
+	m.gen++
+	if fn.frameSize > len(m.stack) {
+		if err := m.grow(fn.frameSize); err != nil {
+			return Value{}, Stats{}, err
+		}
+	}
+	m.hw = max(m.hw, fn.frameSize)
+	copy(m.stack, args)
+	clear(m.stack[len(args):fn.numLocals])
+
+	result, err := m.exec(p, fn)
+
+	m.frames = m.frames[:0]
+	m.ctx = nil
+	st := Stats{Fuel: lim.Fuel - m.fuel, Memory: lim.Memory - m.mem, Calls: m.nc}
+	if err != nil {
+		return Value{}, st, err
+	}
+	return result, st, nil
+}
+
+// RunNamed is Run with the entry point given by name.
+func (m *Machine) RunNamed(ctx context.Context, p *Program, entry string, args []Value, lim Limits, in Input) (Value, Stats, error) {
+	i, ok := p.entries[entry]
+	if !ok {
+		return Value{}, Stats{}, &Error{Code: CodeInternal, Msg: "no entry point " + strconv.Quote(entry)}
+	}
+	return m.Run(ctx, p, i, args, lim, in)
+}
+
+// grow makes the value stack at least n slots long.
+func (m *Machine) grow(n int) error {
+	if n > maxStackSlots {
+		return &Error{Code: CodeStackOverflow, Msg: fmt.Sprintf("stack overflow (%d value slots)", n)}
+	}
+	size := max(2*len(m.stack), n)
+	size = min(size, maxStackSlots)
+	s := make([]Value, size)
+	copy(s, m.stack)
+	m.stack = s
+	return nil
+}
+
+// takeFuel moves a chunk of at most CheckEvery fuel from the reserve to the
+// interpreter.
+func (m *Machine) takeFuel() int64 {
+	b := min(m.fuel, CheckEvery)
+	m.fuel -= b
+	return b
+}
+
+// refuel is the interpreter's slow path, run when its chunk of fuel is
+// overdrawn (budget < 0): it pays the overdraft from the reserve, checks
+// the context and hands out the next chunk.
+func (m *Machine) refuel(budget int64) (int64, error) {
+	m.fuel += budget
+	if m.fuel < 0 {
+		m.fuel = 0
+		return 0, m.fuelError()
+	}
+	if m.done != nil {
+		select {
+		case <-m.done:
+			return 0, m.ctxError(m.ctx)
+		default:
+		}
+	}
+	return m.takeFuel(), nil
+}
+
+func (m *Machine) fuelError() *Error {
+	return &Error{Code: CodeFuelExhausted, Msg: fmt.Sprintf("fuel exhausted (limit %d)", m.lim.Fuel)}
+}
+
+func (m *Machine) ctxError(ctx context.Context) *Error {
+	err := ctx.Err()
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Code: CodeDeadlineExceeded, Msg: "deadline exceeded", Cause: err}
+	}
+	return &Error{Code: CodeCanceled, Msg: "canceled", Cause: err}
+}
+
+// alloc charges n bytes to the memory budget.
+func (m *Machine) alloc(n int64) error {
+	m.mem -= n
+	if m.mem < 0 || n < 0 {
+		m.mem = min(m.mem, 0)
+		return &Error{Code: CodeMemoryExhausted, Msg: fmt.Sprintf("memory exhausted (limit %d bytes)", m.lim.Memory)}
+	}
+	return nil
+}
+
+// backtrace returns the policy call stack, innermost first, for a failure
+// at pc in fn.
+func (m *Machine) backtrace(fn *funcCode, pc int) []Frame {
+	st := make([]Frame, 0, len(m.frames)+1)
+	add := func(f *funcCode, pc int) {
+		line, col := f.position(pc)
+		st = append(st, Frame{Func: f.name, File: f.file, Line: line, Col: col})
+	}
+	add(fn, pc)
+	for i := len(m.frames) - 1; i >= 0; i-- {
+		add(m.frames[i].fn, m.frames[i].pc)
+	}
+	return st
+}
+
+// Memory accounting sizes (estimates of the Go objects behind values).
+const (
+	listHeader = 48
+	strHeader  = 16
+)

@@ -1,0 +1,181 @@
+package vm
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// InvalidProgramError reports a program rejected by the verifier or the
+// decoder. Where names the section, function and code offset or byte
+// offset at fault.
+type InvalidProgramError struct {
+	Where string
+	Msg   string
+}
+
+func (e *InvalidProgramError) Error() string {
+	return "invalid program: " + e.Where + ": " + e.Msg
+}
+
+func verifyErrorf(where, format string, args ...any) error {
+	return &InvalidProgramError{Where: where, Msg: fmt.Sprintf(format, args...)}
+}
+
+// verifyFunc checks function fi and computes its max stack depth.
+//
+// Guarantees established for the interpreter: every instruction is a known
+// opcode with all its operand bytes present; every constant, local,
+// function, builtin and set index is in range; calls pass the callee's
+// parameter count and a builtin's accepted arity; every jump targets an
+// instruction boundary; the operand stack never underflows and has the same
+// height on every path into an instruction; no path runs off the end of the
+// code. Value kinds are not tracked: the interpreter checks the kind of every
+// value it dereferences, so ill-typed code fails with an internal error
+// instead of misbehaving.
+func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
+	f := p.funcs[fi]
+	where := func(pc int) string {
+		if pc < 0 {
+			return fmt.Sprintf("function %d %q", fi, f.name)
+		}
+		return fmt.Sprintf("function %d %q pc %d", fi, f.name, pc)
+	}
+	code := f.code
+	if f.numParams < 0 || f.numLocals < f.numParams || f.numLocals > MaxLocals {
+		return verifyErrorf(where(-1), "bad parameter/local counts %d/%d", f.numParams, f.numLocals)
+	}
+	if len(code) == 0 {
+		return verifyErrorf(where(-1), "empty code")
+	}
+	if len(code) > MaxCodeSize {
+		return verifyErrorf(where(-1), "code too large (%d bytes)", len(code))
+	}
+	for i := 1; i < len(f.lines); i++ {
+		if f.lines[i].PC < f.lines[i-1].PC {
+			return verifyErrorf(where(-1), "line table not sorted at entry %d", i)
+		}
+	}
+
+	// Pass 1: decode, check operands, mark instruction boundaries.
+	start := make([]bool, len(code)+1)
+	var args [3]uint32
+	for pc := 0; pc < len(code); {
+		op := Opcode(code[pc])
+		info := op.Info()
+		if info == nil {
+			return verifyErrorf(where(pc), "unknown opcode %d", code[pc])
+		}
+		size := info.Size()
+		if pc+size > len(code) {
+			return verifyErrorf(where(pc), "%s: truncated operands", info.Name)
+		}
+		start[pc] = true
+		readOperands(code, pc, info, &args)
+		for i, k := range info.Operands {
+			a := int(args[i])
+			var bad bool
+			switch k {
+			case ArgConst:
+				bad = a >= len(p.consts)
+			case ArgLocal:
+				bad = a >= f.numLocals || (op == OpForIter && a+1 >= f.numLocals)
+			case ArgFunc:
+				bad = a >= len(p.funcs)
+			case ArgBuiltin:
+				bad = a >= len(p.builtins)
+			case ArgSet:
+				bad = a >= len(p.sets)
+			case ArgArgc:
+				switch op {
+				case OpCall:
+					if callee := p.funcs[args[0]]; a != callee.numParams {
+						return verifyErrorf(where(pc), "CALL %q with %d arguments, want %d", callee.name, a, callee.numParams)
+					}
+				case OpCallBuiltin:
+					b := p.builtins[args[0]]
+					if a < b.MinArgs || (b.MaxArgs >= 0 && a > b.MaxArgs) {
+						return verifyErrorf(where(pc), "CALL_BUILTIN %q with %d arguments, want %s", b.Name, a, b.arity())
+					}
+				}
+			}
+			if bad {
+				return verifyErrorf(where(pc), "%s: %s operand %d out of range", info.Name, k, a)
+			}
+		}
+		pc += size
+	}
+
+	// Pass 2: stack heights by abstract interpretation over the CFG.
+	height := make([]int32, len(code))
+	for i := range height {
+		height[i] = -1
+	}
+	maxStack := 0
+	work := []int{0}
+	height[0] = 0
+	merge := func(from, to int, h int) error {
+		if to < 0 || to >= len(code) || !start[to] {
+			return verifyErrorf(where(from), "jump target %d is not an instruction", to)
+		}
+		switch height[to] {
+		case -1:
+			height[to] = int32(h)
+			work = append(work, to)
+		case int32(h):
+		default:
+			return verifyErrorf(where(to), "inconsistent stack height: %d or %d", height[to], h)
+		}
+		return nil
+	}
+	for len(work) > 0 {
+		pc := work[len(work)-1]
+		work = work[:len(work)-1]
+		h := int(height[pc])
+		info := Opcode(code[pc]).Info()
+		readOperands(code, pc, info, &args)
+		pop := info.Pop
+		if info.flags&flagVarCount != 0 {
+			pop += info.CountMul * int(args[info.CountArg])
+		}
+		if info.FallsThrough() {
+			if h < pop {
+				return verifyErrorf(where(pc), "%s: stack underflow (height %d, pops %d)", info.Name, h, pop)
+			}
+			nh := h - pop + info.Push
+			maxStack = max(maxStack, nh)
+			next := pc + info.Size()
+			if next >= len(code) {
+				return verifyErrorf(where(pc), "%s: execution runs off the end of the code", info.Name)
+			}
+			if err := merge(pc, next, nh); err != nil {
+				return err
+			}
+		}
+		if info.Branches() || !info.FallsThrough() {
+			jpop, jpush := info.JumpPop, info.JumpPush
+			if !info.FallsThrough() {
+				jpop = info.Pop
+			}
+			if h < jpop {
+				return verifyErrorf(where(pc), "%s: stack underflow (height %d, pops %d)", info.Name, h, jpop)
+			}
+			if info.Branches() {
+				target := int(binary.LittleEndian.Uint32(code[pc+info.Size()-4:]))
+				nh := h - jpop + jpush
+				maxStack = max(maxStack, nh)
+				if err := merge(pc, target, nh); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if spec.MaxStack != 0 && spec.MaxStack < maxStack {
+		return verifyErrorf(where(-1), "declared MaxStack %d < computed %d", spec.MaxStack, maxStack)
+	}
+	if maxStack > 1<<16 {
+		return verifyErrorf(where(-1), "stack too deep (%d)", maxStack)
+	}
+	f.maxStack = maxStack
+	f.frameSize = f.numLocals + maxStack
+	return nil
+}
