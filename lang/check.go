@@ -1,0 +1,309 @@
+package lang
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config configures a check.
+type Config struct {
+	Universe *Universe
+	// ReadFile reads a source file; nil means os.ReadFile. Tools with
+	// unsaved buffers (the LSP) supply their own.
+	ReadFile func(path string) ([]byte, error)
+	// NoTests skips the sibling x_test.rpl file.
+	NoTests bool
+}
+
+// Package is one policy or module: its file, the sibling test file when
+// present, and its package scope.
+type Package struct {
+	Path    string      // the policy file's path, as loaded
+	Name    string      // from the package clause
+	Files   []*FileNode // the policy file, then its test file
+	Scope   *Scope      // top-level declarations; parent: the extended package's scope or the universe
+	Extends *Package    // the refined parent policy, or nil
+	Imports []*Package  // user modules imported by the files
+
+	fileScopes map[*FileNode]*Scope
+}
+
+// Func returns the package's own function of that name, or nil.
+func (p *Package) Func(name string) *Object {
+	if o := p.Scope.Lookup(name); o != nil && o.Kind == ObjFunc {
+		return o
+	}
+	return nil
+}
+
+// Program is the result of a check: the main package, everything it
+// loaded, and the side tables describing every node.
+type Program struct {
+	Universe *Universe
+	Main     *Package
+	Packages []*Package // dependencies before dependents; Main last
+	Info     *Info
+}
+
+// Info holds what the checker learnt, keyed by AST node. The compiler, the
+// formatter and the LSP read it; nothing writes to it after Check.
+type Info struct {
+	Types  map[Expr]Type       // the type of every checked expression
+	Defs   map[*Ident]*Object  // declaring identifiers
+	Uses   map[*Ident]*Object  // referring identifiers
+	Scopes map[Node]*Scope     // scopes opened by fn, test, block, lambda and match-arm nodes
+	Calls  map[*CallExpr]*Call // how each call resolved
+	Consts map[Expr]ConstValue // values of constant expressions
+	Lits   map[*BraceLit]Type  // a brace literal's resolved record or map type
+	Funcs  map[*FuncDecl]*Object
+}
+
+// CallKind says what a call invokes.
+type CallKind uint8
+
+const (
+	CallFunc    CallKind = iota // a user function (possibly of another package)
+	CallBuiltin                 // a builtin
+	CallSuper                   // the parent policy's version of a function
+)
+
+// Call describes a resolved call. Args holds one expression per parameter
+// of the callee in parameter order (the receiver first for method-style
+// calls); a nil entry is an omitted optional parameter.
+type Call struct {
+	Kind    CallKind
+	Func    *Object  // CallFunc, CallSuper
+	Builtin *Builtin // CallBuiltin
+	Args    []Expr
+	Type    *Func // the callee's signature with type variables substituted
+}
+
+func newInfo() *Info {
+	return &Info{
+		Types:  map[Expr]Type{},
+		Defs:   map[*Ident]*Object{},
+		Uses:   map[*Ident]*Object{},
+		Scopes: map[Node]*Scope{},
+		Calls:  map[*CallExpr]*Call{},
+		Consts: map[Expr]ConstValue{},
+		Lits:   map[*BraceLit]Type{},
+		Funcs:  map[*FuncDecl]*Object{},
+	}
+}
+
+// TestFileName returns the test file that belongs to a policy file.
+func TestFileName(path string) string {
+	return strings.TrimSuffix(path, ".rpl") + "_test.rpl"
+}
+
+// IsTestFile reports whether path names a policy test file.
+func IsTestFile(path string) bool { return strings.HasSuffix(path, "_test.rpl") }
+
+// Check loads the policy at path (a test file selects its policy), its
+// test file, and every module it imports or extends, then type-checks them
+// all. The Program is returned even when there are errors, as complete as
+// the errors allow.
+func Check(cfg *Config, path string) (*Program, DiagList) {
+	c := newChecker(cfg)
+	if IsTestFile(path) {
+		path = strings.TrimSuffix(path, "_test.rpl") + ".rpl"
+	}
+	main := c.load(filepath.Clean(path), nil, true)
+	c.prog.Main = main
+	if main != nil {
+		c.checkAll()
+	}
+	return c.prog, c.diags.Normalize()
+}
+
+// CheckSource checks an in-memory policy: name is its path (for
+// diagnostics and relative imports), src its contents. Imports are read
+// through cfg.ReadFile.
+func CheckSource(cfg *Config, name string, src []byte) (*Program, DiagList) {
+	cc := *cfg
+	inner := cfg.ReadFile
+	if inner == nil {
+		inner = os.ReadFile
+	}
+	cc.ReadFile = func(p string) ([]byte, error) {
+		if filepath.Clean(p) == filepath.Clean(name) {
+			return src, nil
+		}
+		return inner(p)
+	}
+	return Check(&cc, name)
+}
+
+type objState uint8
+
+const (
+	unresolved objState = iota
+	resolving
+	resolved
+)
+
+type checker struct {
+	cfg    *Config
+	u      *Universe
+	prog   *Program
+	info   *Info
+	diags  DiagList
+	loaded map[string]*Package
+	stack  []string // load stack, for cycle reports
+
+	state    map[*Object]objState
+	typeVars map[string]*TypeVar // set while parsing builtin signatures
+
+	// per function
+	scope      *Scope
+	inLambda   int
+	returnType Type // inferred result of a function without a declared one
+	bodyDone   map[*FuncDecl]Type
+	fn         *FuncDecl
+	fnObj      *Object
+	fnResult   Type
+	inTest     bool
+	pkg        *Package
+	file       *FileNode
+
+	calls map[*Object]map[*Object]bool // call graph between user functions
+}
+
+func newChecker(cfg *Config) *checker {
+	c := &checker{cfg: cfg, u: cfg.Universe, info: newInfo(), loaded: map[string]*Package{},
+		state: map[*Object]objState{}, calls: map[*Object]map[*Object]bool{}}
+	c.prog = &Program{Universe: cfg.Universe, Info: c.info}
+	return c
+}
+
+func (c *checker) errorf(f *File, sp Span, code Code, format string, args ...any) *Diagnostic {
+	sev := SevError
+	for _, ci := range Codes {
+		if ci.Code == code {
+			sev = ci.Severity
+			break
+		}
+	}
+	d := &Diagnostic{File: f, Span: sp, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)}
+	c.diags = append(c.diags, d)
+	return d
+}
+
+// errAt reports at a node of the current file.
+func (c *checker) errAt(n Node, code Code, format string, args ...any) *Diagnostic {
+	var f *File
+	if c.file != nil {
+		f = c.file.File
+	}
+	return c.errorf(f, n.Span(), code, format, args...)
+}
+
+func (c *checker) readFile(path string) ([]byte, error) {
+	if c.cfg.ReadFile != nil {
+		return c.cfg.ReadFile(path)
+	}
+	return os.ReadFile(path)
+}
+
+// load parses the policy at path and, recursively, what it imports and
+// extends. from is the node that asked for it (nil for the root).
+func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
+	if p, ok := c.loaded[path]; ok {
+		if p == nil {
+			// Still loading: a cycle.
+			i := 0
+			for i < len(c.stack) && c.stack[i] != path {
+				i++
+			}
+			cycle := append(append([]string(nil), c.stack[i:]...), path)
+			c.errAt(from, CodeImportCycle, "import cycle: %s", strings.Join(cycle, " -> "))
+		}
+		return p
+	}
+	src, err := c.readFile(path)
+	if err != nil {
+		if from == nil {
+			c.diags = append(c.diags, &Diagnostic{File: NewFile(path, nil), Span: Span{NoPos, NoPos}, Code: CodeImportNotFound, Message: fmt.Sprintf("cannot read policy: %v", unwrapPathError(err))})
+		} else {
+			c.errAt(from, CodeImportNotFound, "cannot load %s: %v", from.Raw, unwrapPathError(err))
+		}
+		return nil
+	}
+	c.loaded[path] = nil
+	c.stack = append(c.stack, path)
+	defer func() { c.stack = c.stack[:len(c.stack)-1] }()
+
+	f, diags := Parse(path, src)
+	c.diags = append(c.diags, diags...)
+	pkg := &Package{Path: path, Files: []*FileNode{f}, fileScopes: map[*FileNode]*Scope{}}
+	if f.Package != nil {
+		pkg.Name = f.Package.Name.Name
+	}
+	if withTests && !c.cfg.NoTests {
+		tpath := TestFileName(path)
+		if tsrc, err := c.readFile(tpath); err == nil {
+			tf, tdiags := Parse(tpath, tsrc)
+			c.diags = append(c.diags, tdiags...)
+			pkg.Files = append(pkg.Files, tf)
+			if tf.Package != nil && f.Package != nil && tf.Package.Name.Name != pkg.Name {
+				c.errorf(tf.File, tf.Package.Name.Sp, CodePackageName, "test file declares package %s, but its policy %s declares package %s", tf.Package.Name.Name, filepath.Base(path), pkg.Name)
+			}
+		}
+	}
+	// Dependencies first.
+	dir := filepath.Dir(path)
+	saved := c.file
+	for _, file := range pkg.Files {
+		c.file = file
+		if file.Extends != nil && file == pkg.Files[0] {
+			pkg.Extends = c.load(resolvePath(dir, file.Extends.Path.Value), file.Extends.Path, false)
+		}
+		for _, imp := range file.Imports {
+			if strings.HasPrefix(imp.Path.Value, "std/") {
+				continue
+			}
+			if dep := c.load(resolvePath(dir, imp.Path.Value), imp.Path, false); dep != nil {
+				pkg.Imports = append(pkg.Imports, dep)
+			}
+		}
+	}
+	c.file = saved
+	parent := c.u.Scope
+	if pkg.Extends != nil {
+		parent = pkg.Extends.Scope
+	}
+	pkg.Scope = NewScope(parent, nil)
+	c.loaded[path] = pkg
+	c.prog.Packages = append(c.prog.Packages, pkg)
+	return pkg
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func resolvePath(dir, p string) string {
+	if !strings.HasSuffix(p, ".rpl") {
+		p += ".rpl"
+	}
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(dir, p)
+}
+
+// checkAll checks every loaded package in dependency order.
+func (c *checker) checkAll() {
+	for _, pkg := range c.prog.Packages {
+		c.collect(pkg)
+	}
+	for _, pkg := range c.prog.Packages {
+		c.checkPackage(pkg)
+	}
+	c.reportRecursion()
+}

@@ -1,0 +1,590 @@
+package lang
+
+import (
+	"fmt"
+	"strings"
+)
+
+// call types a call: of a user function, a builtin (possibly overloaded,
+// possibly method-style), a module member, or the parent policy's version
+// of a function through super.
+func (c *checker) call(e *CallExpr, want Type) Type {
+	var receiver Expr
+	var cands []*Builtin
+	var fn *Object
+	kind := CallFunc
+	name := exprString(e.Fun)
+
+	switch f := e.Fun.(type) {
+	case *Ident:
+		o := c.lookup(f.Name)
+		if o == nil {
+			c.errAt(f, CodeUndefined, "undefined: %s%s", f.Name, suggest(f.Name, c.visibleNames(), ""))
+			c.skipArgs(e)
+			return Typ[Invalid]
+		}
+		c.use(f, o)
+		switch o.Kind {
+		case ObjFunc:
+			fn = o
+		case ObjBuiltin:
+			cands = o.Overloads
+		default:
+			c.errAt(f, CodeNotCallable, "cannot call %s: %s is a %s", f.Name, f.Name, o.Kind)
+			c.skipArgs(e)
+			return Typ[Invalid]
+		}
+	case *SelectorExpr:
+		if id, ok := f.X.(*Ident); ok && id.Name == "super" {
+			kind = CallSuper
+			if c.pkg == nil || c.pkg.Extends == nil {
+				c.errAt(id, CodeBadSuper, "super used in a policy that extends nothing")
+				c.skipArgs(e)
+				return Typ[Invalid]
+			}
+			o := c.pkg.Extends.Scope.LookupParent(f.Sel.Name)
+			if o == nil || o.Kind != ObjFunc {
+				c.errAt(f.Sel, CodeBadSuper, "the extended policy %s has no function %s", c.pkg.Extends.Name, f.Sel.Name)
+				c.skipArgs(e)
+				return Typ[Invalid]
+			}
+			c.use(f.Sel, o)
+			fn = o
+			break
+		}
+		if id, ok := f.X.(*Ident); ok {
+			if o := c.lookup(id.Name); o != nil && o.Kind == ObjModule {
+				c.use(id, o)
+				if o.Module == nil {
+					m := c.u.Modules[o.StdModule].Lookup(f.Sel.Name)
+					if m == nil {
+						c.errAt(f.Sel, CodeUndefined, "undefined: %s.%s%s", id.Name, f.Sel.Name, suggest(f.Sel.Name, c.u.Modules[o.StdModule].Names(), ""))
+						c.skipArgs(e)
+						return Typ[Invalid]
+					}
+					c.use(f.Sel, m)
+					cands = m.Overloads
+				} else {
+					m := o.Module.Scope.Lookup(f.Sel.Name)
+					if m == nil || m.Kind != ObjFunc {
+						c.errAt(f.Sel, CodeUndefined, "undefined function: %s.%s%s", id.Name, f.Sel.Name, suggest(f.Sel.Name, o.Module.Scope.Names(), ""))
+						c.skipArgs(e)
+						return Typ[Invalid]
+					}
+					c.use(f.Sel, m)
+					fn = m
+				}
+				break
+			}
+		}
+		// Method-style call of a builtin: x.f(args) is f(x, args).
+		xt := c.expr(f.X, nil)
+		if IsInvalid(xt) {
+			c.skipArgs(e)
+			return Typ[Invalid]
+		}
+		if r, ok := xt.(*Record); ok && r.FieldIndex(f.Sel.Name) >= 0 {
+			c.errAt(f.Sel, CodeNotCallable, "cannot call field %s of %s", f.Sel.Name, r)
+			c.skipArgs(e)
+			return Typ[Invalid]
+		}
+		o := c.u.Scope.Lookup(f.Sel.Name)
+		if o == nil || o.Kind != ObjBuiltin {
+			c.errAt(f.Sel, CodeUnknownField, "%s has no field or method %s%s", xt, f.Sel.Name, suggest(f.Sel.Name, c.methodNames(xt), ""))
+			c.skipArgs(e)
+			return Typ[Invalid]
+		}
+		c.use(f.Sel, o)
+		receiver = f.X
+		cands = o.Overloads
+		name = f.Sel.Name
+	default:
+		t := c.expr(e.Fun, nil)
+		if !IsInvalid(t) {
+			c.errAt(e.Fun, CodeNotCallable, "cannot call %s (type %s)", exprString(e.Fun), t)
+		}
+		c.skipArgs(e)
+		return Typ[Invalid]
+	}
+
+	if fn != nil {
+		c.resolve(fn)
+		ft, ok := fn.Type.(*Func)
+		if !ok {
+			c.skipArgs(e)
+			return Typ[Invalid]
+		}
+		if c.fnObj != nil {
+			if c.calls[c.fnObj] == nil {
+				c.calls[c.fnObj] = map[*Object]bool{}
+			}
+			c.calls[c.fnObj][fn] = true
+		}
+		args, ok := c.bindArgs(e, name, ft, nil)
+		call := &Call{Kind: kind, Func: fn, Args: args, Type: ft}
+		c.info.Calls[e] = call
+		if !ok {
+			c.skipUnbound(e, args)
+			return ft.Result
+		}
+		for i, a := range args {
+			if a != nil {
+				c.exprAs(a, ft.Params[i].Type, fmt.Sprintf("argument %s to %s", ft.Params[i].Name, name))
+			}
+		}
+		if ft.Result == nil {
+			return Typ[Invalid]
+		}
+		return ft.Result
+	}
+	return c.callBuiltin(e, name, cands, receiver, want)
+}
+
+func (c *checker) methodNames(t Type) []string {
+	var names []string
+	for n, o := range c.u.Scope.objects {
+		if o.Kind != ObjBuiltin {
+			continue
+		}
+		for _, b := range o.Overloads {
+			if len(b.Type.Params) > 0 && unify(b.Type.Params[0].Type, t, map[*TypeVar]Type{}) {
+				names = append(names, n)
+				break
+			}
+		}
+	}
+	if r, ok := t.(*Record); ok {
+		names = append(names, fieldNames(r)...)
+	}
+	return names
+}
+
+// skipArgs checks the arguments of a call that failed, so their own
+// errors and uses are still recorded.
+func (c *checker) skipArgs(e *CallExpr) {
+	for _, a := range e.Args {
+		if _, ok := a.Value.(*LambdaExpr); ok {
+			continue
+		}
+		c.expr(a.Value, nil)
+	}
+}
+
+func (c *checker) skipUnbound(e *CallExpr, bound []Expr) {
+	for _, a := range e.Args {
+		found := false
+		for _, b := range bound {
+			if b == a.Value {
+				found = true
+			}
+		}
+		if !found {
+			if _, ok := a.Value.(*LambdaExpr); !ok {
+				c.expr(a.Value, nil)
+			}
+		}
+	}
+}
+
+// bindArgs maps positional and named arguments onto the parameters of ft.
+// receiver, when set, fills the first parameter. It reports arity and
+// naming errors and returns one expression per parameter.
+func (c *checker) bindArgs(e *CallExpr, name string, ft *Func, receiver Expr) ([]Expr, bool) {
+	args := make([]Expr, len(ft.Params))
+	ok := true
+	next := 0
+	if receiver != nil {
+		if len(args) == 0 {
+			c.errAt(e, CodeArgCount, "%s takes no arguments", name)
+			return args, false
+		}
+		args[0] = receiver
+		next = 1
+	}
+	named := false
+	for _, a := range e.Args {
+		if a.Name == nil {
+			if named {
+				c.errAt(a, CodeUnknownArg, "positional argument after named arguments in call to %s", name)
+				ok = false
+				continue
+			}
+			if next >= len(args) {
+				c.errAt(a, CodeArgCount, "too many arguments in call to %s: want %s", name, sigString(ft, receiver != nil))
+				return args, false
+			}
+			args[next] = a.Value
+			next++
+			continue
+		}
+		named = true
+		idx := -1
+		for i, p := range ft.Params {
+			if p.Name == a.Name.Name {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			var names []string
+			for _, p := range ft.Params {
+				names = append(names, p.Name)
+			}
+			c.errAt(a.Name, CodeUnknownArg, "%s has no parameter %s%s", name, a.Name.Name, suggest(a.Name.Name, names, ""))
+			ok = false
+			continue
+		}
+		if args[idx] != nil {
+			c.errAt(a.Name, CodeUnknownArg, "argument %s given twice in call to %s", a.Name.Name, name)
+			ok = false
+			continue
+		}
+		args[idx] = a.Value
+	}
+	for i, p := range ft.Params {
+		if args[i] == nil && !p.Optional {
+			c.errAt(e, CodeArgCount, "not enough arguments in call to %s: missing %s (want %s)", name, p.Name, sigString(ft, receiver != nil))
+			return args, false
+		}
+	}
+	return args, ok
+}
+
+func sigString(ft *Func, method bool) string {
+	s := ft.String()
+	s = strings.TrimPrefix(s, "fn")
+	if method && len(ft.Params) > 0 {
+		// Show the receiver separately: (receiver).name(rest)
+		return s
+	}
+	return s
+}
+
+// callBuiltin resolves an overloaded builtin call and checks its arguments
+// with type-variable inference; lambdas are checked last, with parameter
+// types taken from the signature.
+func (c *checker) callBuiltin(e *CallExpr, name string, cands []*Builtin, receiver Expr, want Type) Type {
+	if len(cands) == 1 {
+		return c.applyBuiltin(e, name, cands[0], receiver, want)
+	}
+	// Overloads: type the non-lambda arguments on their own, then pick the
+	// first candidate they fit.
+	var recvT Type
+	if receiver != nil {
+		recvT = c.info.Types[receiver]
+	}
+	argTypes := map[Expr]Type{}
+	for _, a := range e.Args {
+		if _, ok := a.Value.(*LambdaExpr); !ok {
+			argTypes[a.Value] = c.expr(a.Value, nil)
+		}
+	}
+	for _, b := range cands {
+		if c.fits(e, b, receiver, recvT, argTypes) {
+			return c.applyBuiltinTyped(e, name, b, receiver, want)
+		}
+	}
+	var sigs []string
+	for _, b := range cands {
+		sigs = append(sigs, name+strings.TrimPrefix(b.Type.String(), "fn"))
+	}
+	var have []string
+	if recvT != nil {
+		have = append(have, recvT.String())
+	}
+	for _, a := range e.Args {
+		if t, ok := argTypes[a.Value]; ok {
+			have = append(have, t.String())
+		} else {
+			have = append(have, "lambda")
+		}
+	}
+	c.errAt(e, CodeMismatch, "no version of %s takes (%s); have:\n\t%s", name, strings.Join(have, ", "), strings.Join(sigs, "\n\t"))
+	return Typ[Invalid]
+}
+
+// fits reports, without diagnostics, whether the typed arguments fit b.
+func (c *checker) fits(e *CallExpr, b *Builtin, receiver Expr, recvT Type, argTypes map[Expr]Type) bool {
+	saved := len(c.diags)
+	args, ok := c.bindArgs(e, b.Name, b.Type, receiver)
+	c.diags = c.diags[:saved]
+	if !ok {
+		return false
+	}
+	subst := map[*TypeVar]Type{}
+	for i, a := range args {
+		if a == nil {
+			continue
+		}
+		var t Type
+		if a == receiver {
+			t = recvT
+		} else if at, ok := argTypes[a]; ok {
+			t = at
+		} else {
+			if _, isFn := b.Type.Params[i].Type.(*Func); !isFn {
+				return false
+			}
+			continue
+		}
+		if IsInvalid(t) {
+			continue
+		}
+		if !unify(b.Type.Params[i].Type, t, subst) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *checker) applyBuiltin(e *CallExpr, name string, b *Builtin, receiver Expr, want Type) Type {
+	return c.applyBuiltin0(e, name, b, receiver, want, false)
+}
+
+func (c *checker) applyBuiltinTyped(e *CallExpr, name string, b *Builtin, receiver Expr, want Type) Type {
+	return c.applyBuiltin0(e, name, b, receiver, want, true)
+}
+
+func (c *checker) applyBuiltin0(e *CallExpr, name string, b *Builtin, receiver Expr, want Type, typed bool) Type {
+	ft := b.Type
+	args, ok := c.bindArgs(e, name, ft, receiver)
+	call := &Call{Kind: CallBuiltin, Builtin: b, Args: args}
+	c.info.Calls[e] = call
+	if !ok {
+		c.skipUnbound(e, args)
+		if !hasTypeVars(ft.Result) {
+			return ft.Result
+		}
+		return Typ[Invalid]
+	}
+	subst := map[*TypeVar]Type{}
+	// The expected result can bind type variables (to([]) etc.).
+	if want != nil && hasTypeVars(ft.Result) {
+		trial := map[*TypeVar]Type{}
+		if unify(ft.Result, want, trial) {
+			for k, v := range trial {
+				if !isBasic(v, NoneType) {
+					subst[k] = v
+				}
+			}
+		}
+	}
+	failed := false
+	// First pass: everything but lambdas.
+	for i, a := range args {
+		if a == nil {
+			continue
+		}
+		if _, isLambda := a.(*LambdaExpr); isLambda {
+			continue
+		}
+		pt := apply(ft.Params[i].Type, subst)
+		var at Type
+		switch {
+		case a == receiver || typed:
+			at = c.info.Types[a]
+		case hasTypeVars(pt):
+			at = c.expr(a, partialWant(pt))
+		default:
+			at = c.exprAs(a, pt, fmt.Sprintf("argument %s to %s", ft.Params[i].Name, name))
+			continue
+		}
+		if IsInvalid(at) {
+			failed = true
+			continue
+		}
+		if !unify(ft.Params[i].Type, at, subst) {
+			c.mismatch(a, at, apply(ft.Params[i].Type, subst), fmt.Sprintf("argument %s to %s", ft.Params[i].Name, name))
+			failed = true
+		}
+	}
+	// Second pass: lambdas, whose parameter types are now known.
+	for i, a := range args {
+		lam, isLambda := a.(*LambdaExpr)
+		if !isLambda {
+			continue
+		}
+		pt, isFn := apply(ft.Params[i].Type, subst).(*Func)
+		if !isFn {
+			c.errAt(lam, CodeBadLambda, "argument %s to %s is not a function: a lambda is not allowed here", ft.Params[i].Name, name)
+			failed = true
+			continue
+		}
+		rt := c.lambda(lam, pt, name)
+		if IsInvalid(rt) {
+			failed = true
+			continue
+		}
+		if !unify(ft.Params[i].Type.(*Func).Result, rt, subst) {
+			c.mismatch(lam.Body, rt, apply(pt.Result, subst), "lambda passed to "+name)
+			failed = true
+		}
+	}
+	call.Type = apply(ft, subst).(*Func)
+	res := apply(ft.Result, subst)
+	if hasTypeVars(res) {
+		if !failed {
+			c.errAt(e, CodeCannotInfer, "cannot infer the result type of %s: %s", name, res)
+		}
+		return Typ[Invalid]
+	}
+	return res
+}
+
+// partialWant turns a parameter type with unbound variables into an
+// expectation that still guides literals (list[T] → a list, element
+// unknown): it drops what is unknown.
+func partialWant(t Type) Type {
+	if !hasTypeVars(t) {
+		return t
+	}
+	return nil
+}
+
+// lambda checks a lambda against the function type pt (whose parameter
+// types must be known) and returns its body's type.
+func (c *checker) lambda(l *LambdaExpr, pt *Func, callee string) Type {
+	if len(l.Params) != len(pt.Params) {
+		c.errAt(l, CodeArgCount, "lambda passed to %s must take %d parameter(s), has %d", callee, len(pt.Params), len(l.Params))
+		c.record(l, Typ[Invalid])
+		return Typ[Invalid]
+	}
+	scope := NewScope(c.scope, l)
+	c.info.Scopes[l] = scope
+	for i, p := range l.Params {
+		t := pt.Params[i].Type
+		if hasTypeVars(t) {
+			c.errAt(p, CodeCannotInfer, "cannot infer the type of lambda parameter %s", p.Name)
+			t = Typ[Invalid]
+		}
+		o := &Object{Kind: ObjVar, Name: p.Name, Type: t, Decl: p, Pkg: c.pkg, used: true}
+		c.info.Defs[p] = o
+		if p.Name != "_" {
+			if prev := scope.Insert(o); prev != nil {
+				c.errAt(p, CodeRedeclared, "duplicate lambda parameter %s", p.Name)
+			}
+		}
+	}
+	saved := c.scope
+	c.scope = scope
+	c.inLambda++
+	var want Type
+	if !hasTypeVars(pt.Result) {
+		want = pt.Result
+	}
+	rt := c.expr(l.Body, want)
+	if want != nil {
+		c.requireValue(l.Body, rt, want, "lambda passed to "+callee)
+		if AssignableTo(rt, want) {
+			rt = want
+		}
+	}
+	c.inLambda--
+	c.scope = saved
+	params := make([]*FuncParam, len(l.Params))
+	for i := range l.Params {
+		params[i] = &FuncParam{Name: l.Params[i].Name, Type: pt.Params[i].Type}
+	}
+	c.record(l, &Func{Params: params, Result: rt})
+	return rt
+}
+
+// unify matches pattern (which may hold type variables) against an actual
+// type, binding variables in subst. It reports whether actual fits.
+func unify(pattern, actual Type, subst map[*TypeVar]Type) bool {
+	if IsInvalid(actual) || isBasic(actual, Never) {
+		return true
+	}
+	switch p := pattern.(type) {
+	case *TypeVar:
+		if bound, ok := subst[p]; ok {
+			if AssignableTo(actual, bound) {
+				return true
+			}
+			if u := unifyBranch(bound, actual); u != nil && AssignableTo(bound, u) {
+				subst[p] = u
+				return true
+			}
+			return false
+		}
+		subst[p] = actual
+		return true
+	case *List:
+		a, ok := actual.(*List)
+		return ok && unify(p.Elem, a.Elem, subst)
+	case *Map:
+		a, ok := actual.(*Map)
+		return ok && unify(p.Key, a.Key, subst) && unify(p.Elem, a.Elem, subst)
+	case *Optional:
+		if isBasic(actual, NoneType) {
+			return true
+		}
+		if a, ok := actual.(*Optional); ok {
+			return unify(p.Elem, a.Elem, subst)
+		}
+		return unify(p.Elem, actual, subst)
+	case *Func:
+		a, ok := actual.(*Func)
+		if !ok || len(a.Params) != len(p.Params) {
+			return false
+		}
+		for i := range p.Params {
+			if !unify(p.Params[i].Type, a.Params[i].Type, subst) {
+				return false
+			}
+		}
+		return unify(p.Result, a.Result, subst)
+	}
+	return AssignableTo(actual, pattern)
+}
+
+// apply substitutes bound type variables in t.
+func apply(t Type, subst map[*TypeVar]Type) Type {
+	if len(subst) == 0 || !hasTypeVars(t) {
+		return t
+	}
+	switch t := t.(type) {
+	case *TypeVar:
+		if b, ok := subst[t]; ok {
+			return b
+		}
+		return t
+	case *List:
+		return &List{Elem: apply(t.Elem, subst)}
+	case *Map:
+		return &Map{Key: apply(t.Key, subst), Elem: apply(t.Elem, subst)}
+	case *Optional:
+		e := apply(t.Elem, subst)
+		if _, ok := e.(*Optional); ok {
+			return e
+		}
+		return &Optional{Elem: e}
+	case *Func:
+		f := &Func{Result: apply(t.Result, subst)}
+		for _, p := range t.Params {
+			f.Params = append(f.Params, &FuncParam{Name: p.Name, Type: apply(p.Type, subst), Optional: p.Optional})
+		}
+		return f
+	}
+	return t
+}
+
+func hasTypeVars(t Type) bool {
+	switch t := t.(type) {
+	case *TypeVar:
+		return true
+	case *List:
+		return hasTypeVars(t.Elem)
+	case *Map:
+		return hasTypeVars(t.Key) || hasTypeVars(t.Elem)
+	case *Optional:
+		return hasTypeVars(t.Elem)
+	case *Func:
+		for _, p := range t.Params {
+			if hasTypeVars(p.Type) {
+				return true
+			}
+		}
+		return hasTypeVars(t.Result)
+	}
+	return false
+}

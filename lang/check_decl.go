@@ -1,0 +1,597 @@
+package lang
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// collect enters the top-level declarations of pkg into its scope and the
+// imports of each file into the file's scope.
+func (c *checker) collect(pkg *Package) {
+	if pkg.fileScopes == nil {
+		pkg.fileScopes = map[*FileNode]*Scope{}
+	}
+	saved := c.file
+	defer func() { c.file = saved }()
+	for _, f := range pkg.Files {
+		c.file = f
+		fs := NewScope(pkg.Scope, f)
+		pkg.fileScopes[f] = fs
+		for _, imp := range f.Imports {
+			c.collectImport(pkg, fs, imp)
+		}
+		tests := map[string]*TestDecl{}
+		for _, d := range f.Decls {
+			var obj *Object
+			var name *Ident
+			switch d := d.(type) {
+			case *ConstDecl:
+				name, obj = d.Name, &Object{Kind: ObjConst, Name: d.Name.Name, Decl: d, Pkg: pkg}
+			case *TypeDecl:
+				name, obj = d.Name, &Object{Kind: ObjType, Name: d.Name.Name, Decl: d, Pkg: pkg}
+			case *FuncDecl:
+				name, obj = d.Name, &Object{Kind: ObjFunc, Name: d.Name.Name, Decl: d, Pkg: pkg}
+				c.info.Funcs[d] = obj
+			case *TestDecl:
+				if prev := tests[d.Name.Value]; prev != nil {
+					c.errAt(d.Name, CodeRedeclared, "test %s declared twice", d.Name.Raw).Related = []Related{{File: f.File, Span: prev.Name.Sp, Message: "previous declaration"}}
+				}
+				tests[d.Name.Value] = d
+				continue
+			default:
+				continue
+			}
+			if name.Name == "_" {
+				c.errAt(name, CodeUndefined, "cannot declare _")
+				continue
+			}
+			c.info.Defs[name] = obj
+			if prev := pkg.Scope.Insert(obj); prev != nil {
+				c.errAt(name, CodeRedeclared, "%s redeclared", name.Name).Related = []Related{{File: c.fileOf(prev), Span: Span{prev.Pos(), prev.Pos() + Pos(len(prev.Name))}, Message: "previous declaration"}}
+				continue
+			}
+			if fs.Lookup(name.Name) != nil {
+				c.errAt(name, CodeRedeclared, "%s redeclared: the name is taken by an import", name.Name)
+			}
+		}
+	}
+}
+
+func (c *checker) fileOf(o *Object) *File {
+	if o.Pkg == nil {
+		return nil
+	}
+	p := o.Pos()
+	for _, f := range o.Pkg.Files {
+		if o.Decl != nil && int(p) < len(f.File.Src) && nodeInFile(o.Decl, f) {
+			return f.File
+		}
+	}
+	return o.Pkg.Files[0].File
+}
+
+func nodeInFile(n Node, f *FileNode) bool {
+	for _, d := range f.Decls {
+		if d == n {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *checker) collectImport(pkg *Package, fs *Scope, imp *ImportDecl) {
+	path := imp.Path.Value
+	obj := &Object{Kind: ObjModule, Decl: imp, Pkg: pkg}
+	if mod, ok := strings.CutPrefix(path, "std/"); ok {
+		if c.u.Modules[mod] == nil {
+			c.errAt(imp.Path, CodeImportNotFound, "unknown standard module %s%s", path, suggest(mod, mapKeys(c.u.Modules), "std/"))
+			return
+		}
+		obj.StdModule = mod
+		obj.Name = mod
+	} else {
+		dep := c.loaded[resolvePath(dirOf(pkg.Path), path)]
+		if dep == nil {
+			return // reported by load
+		}
+		obj.Module = dep
+		obj.Name = dep.Name
+		if obj.Name == "" {
+			obj.Name = strings.TrimSuffix(baseName(path), ".rpl")
+		}
+	}
+	if imp.Alias != nil {
+		obj.Name = imp.Alias.Name
+		c.info.Defs[imp.Alias] = obj
+	}
+	if prev := fs.Insert(obj); prev != nil {
+		c.errAt(imp, CodeRedeclared, "%s imported twice", obj.Name)
+	}
+}
+
+func dirOf(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[:i]
+	}
+	return "."
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func mapKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// withDecl switches the checker's context to the file and package that
+// declare obj, for lazy resolution from another function.
+func (c *checker) withDecl(obj *Object, fn func()) {
+	saved := *c
+	c.pkg = obj.Pkg
+	c.file = nil
+	for _, f := range obj.Pkg.Files {
+		if nodeInFile(obj.Decl, f) {
+			c.file = f
+		}
+	}
+	c.fn, c.fnObj, c.fnResult, c.inTest, c.inLambda = nil, nil, nil, false, 0
+	c.scope = obj.Pkg.fileScopes[c.file]
+	fn()
+	c.pkg, c.file, c.fn, c.fnObj, c.fnResult, c.inTest, c.inLambda, c.scope = saved.pkg, saved.file, saved.fn, saved.fnObj, saved.fnResult, saved.inTest, saved.inLambda, saved.scope
+}
+
+// resolve computes the type of a top-level object on first use.
+func (c *checker) resolve(obj *Object) {
+	switch c.state[obj] {
+	case resolved:
+		return
+	case resolving:
+		switch obj.Kind {
+		case ObjType:
+			c.withDecl(obj, func() {
+				c.errAt(obj.Decl.(*TypeDecl).Name, CodeCannotInfer, "invalid recursive type %s", obj.Name)
+			})
+		case ObjConst:
+			c.withDecl(obj, func() {
+				c.errAt(obj.Decl.(*ConstDecl).Name, CodeNotConstant, "initialisation cycle: const %s refers to itself", obj.Name)
+			})
+		case ObjFunc:
+			c.withDecl(obj, func() {
+				c.errAt(obj.Decl.(*FuncDecl).Name, CodeCannotInfer, "cannot infer the result type of recursive function %s: declare it (fn %s(...) -> T)", obj.Name, obj.Name)
+			})
+		}
+		obj.Type = Typ[Invalid]
+		c.state[obj] = resolved
+		return
+	}
+	if obj.Pkg == nil {
+		c.state[obj] = resolved
+		return
+	}
+	c.state[obj] = resolving
+	c.withDecl(obj, func() {
+		switch d := obj.Decl.(type) {
+		case *TypeDecl:
+			t := c.typeExpr(d.Type, nil)
+			if r, ok := t.(*Record); ok && r.Name == "" {
+				t = &Record{Name: obj.Name, Fields: r.Fields}
+			}
+			obj.Type = t
+		case *ConstDecl:
+			var want Type
+			if d.Type != nil {
+				want = c.typeExpr(d.Type, nil)
+			}
+			t := c.exprAs(d.Value, want, "const "+obj.Name)
+			if want != nil {
+				t = want
+			}
+			if !c.isConstExpr(d.Value) {
+				c.errAt(d.Value, CodeNotConstant, "const %s must be a constant expression (literals, operators, lists, maps and records of constants)", obj.Name)
+			}
+			obj.Type = t
+		case *FuncDecl:
+			ft := &Func{}
+			for _, p := range d.Params {
+				ft.Params = append(ft.Params, &FuncParam{Name: p.Name.Name, Type: c.typeExpr(p.Type, nil)})
+			}
+			obj.Type = ft
+			if d.Result != nil {
+				ft.Result = c.typeExpr(d.Result, nil)
+				c.state[obj] = resolved
+				return
+			}
+			// Infer the result from the body; recursion is caught above.
+			ft.Result = c.funcBody(obj, d)
+		}
+	})
+	c.state[obj] = resolved
+}
+
+// typeExpr resolves a written type.
+func (c *checker) typeExpr(t TypeExpr, _ *Scope) Type {
+	switch t := t.(type) {
+	case *NamedType:
+		if t.Module != nil {
+			mod := c.lookup(t.Module.Name)
+			if mod == nil || mod.Kind != ObjModule {
+				c.errAt(t.Module, CodeUndefined, "undefined module: %s", t.Module.Name)
+				return Typ[Invalid]
+			}
+			c.use(t.Module, mod)
+			if mod.Module == nil {
+				c.errAt(t.Name, CodeUnknownType, "module %s declares no type %s", mod.Name, t.Name.Name)
+				return Typ[Invalid]
+			}
+			o := mod.Module.Scope.Lookup(t.Name.Name)
+			if o == nil || o.Kind != ObjType {
+				c.errAt(t.Name, CodeUnknownType, "undefined type: %s.%s", t.Module.Name, t.Name.Name)
+				return Typ[Invalid]
+			}
+			c.use(t.Name, o)
+			c.resolve(o)
+			return o.Type
+		}
+		name := t.Name.Name
+		if c.typeVars != nil && len(name) == 1 && name[0] >= 'A' && name[0] <= 'Z' {
+			tv := c.typeVars[name]
+			if tv == nil {
+				tv = &TypeVar{Name: name}
+				c.typeVars[name] = tv
+			}
+			return tv
+		}
+		if o := c.lookup(name); o != nil && o.Kind == ObjType {
+			c.use(t.Name, o)
+			c.resolve(o)
+			return o.Type
+		}
+		if o := c.u.Types[name]; o != nil {
+			c.use(t.Name, o)
+			return o.Type
+		}
+		c.errAt(t.Name, CodeUnknownType, "undefined type: %s%s", name, suggest(name, c.typeNames(), ""))
+		return Typ[Invalid]
+	case *ListType:
+		return &List{Elem: c.typeExpr(t.Elem, nil)}
+	case *MapType:
+		k := c.typeExpr(t.Key, nil)
+		if !IsInvalid(k) && !validKey(k) {
+			c.errAt(t.Key, CodeMismatch, "invalid map key type %s (want string, int or an enum)", k)
+		}
+		return &Map{Key: k, Elem: c.typeExpr(t.Elem, nil)}
+	case *RecordType:
+		var fields []*Field
+		seen := map[string]bool{}
+		for _, f := range t.Fields {
+			if seen[f.Name.Name] {
+				c.errAt(f.Name, CodeDuplicateKey, "duplicate field %s", f.Name.Name)
+				continue
+			}
+			seen[f.Name.Name] = true
+			fields = append(fields, &Field{Name: f.Name.Name, Type: c.typeExpr(f.Type, nil)})
+		}
+		return NewRecord("", fields)
+	case *OptionalType:
+		e := c.typeExpr(t.Elem, nil)
+		if _, ok := e.(*Optional); ok {
+			return e
+		}
+		return &Optional{Elem: e}
+	case *FuncType:
+		ft := &Func{Result: c.typeExpr(t.Result, nil)}
+		for _, p := range t.Params {
+			ft.Params = append(ft.Params, &FuncParam{Type: c.typeExpr(p, nil)})
+		}
+		return ft
+	}
+	return Typ[Invalid]
+}
+
+func validKey(t Type) bool {
+	switch t := t.(type) {
+	case *Basic:
+		return t.Kind == String || t.Kind == Int
+	case *Enum, *TypeVar:
+		return true
+	}
+	return false
+}
+
+func (c *checker) typeNames() []string {
+	var names []string
+	for n := range c.u.Types {
+		names = append(names, n)
+	}
+	for s := c.scope; s != nil; s = s.Parent {
+		for n, o := range s.objects {
+			if o.Kind == ObjType {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+// checkPackage checks every declaration body of pkg.
+func (c *checker) checkPackage(pkg *Package) {
+	for _, f := range pkg.Files {
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ConstDecl, *TypeDecl:
+				if obj := c.info.Defs[declName(d)]; obj != nil {
+					c.resolve(obj)
+					c.checkOverride(pkg, obj)
+				}
+			case *FuncDecl:
+				obj := c.info.Funcs[d]
+				if obj == nil {
+					continue
+				}
+				c.resolve(obj)
+				if d.Result != nil {
+					c.state[obj] = resolved
+					c.withDecl(obj, func() { c.funcBody(obj, d) })
+				}
+				c.checkOverride(pkg, obj)
+				if obj.Name == "route" {
+					c.checkEntry(obj)
+				}
+			case *TestDecl:
+				c.pkg, c.file = pkg, f
+				c.scope = pkg.fileScopes[f]
+				c.checkTest(d)
+			}
+		}
+		c.reportUnusedImports(pkg, f)
+	}
+}
+
+func declName(d Decl) *Ident {
+	switch d := d.(type) {
+	case *ConstDecl:
+		return d.Name
+	case *TypeDecl:
+		return d.Name
+	case *FuncDecl:
+		return d.Name
+	}
+	return nil
+}
+
+// checkOverride checks a declaration that replaces one of the extended
+// policy: same kind, and for functions and consts the same type.
+func (c *checker) checkOverride(pkg *Package, obj *Object) {
+	if pkg.Extends == nil {
+		return
+	}
+	prev := pkg.Extends.Scope.LookupParent(obj.Name)
+	if prev == nil || prev.Pkg == nil {
+		return
+	}
+	c.resolve(prev)
+	c.withDecl(obj, func() {
+		name := declName(obj.Decl.(Decl))
+		switch {
+		case prev.Kind != obj.Kind:
+			c.errAt(name, CodeBadOverride, "%s overrides the %s %s of %s with a %s", obj.Name, prev.Kind, prev.Name, prev.Pkg.Name, obj.Kind)
+		case obj.Kind == ObjFunc && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !Identical(obj.Type, prev.Type):
+			c.errAt(name, CodeBadOverride, "%s overrides %s.%s with a different signature: have %s, want %s", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
+		case obj.Kind == ObjConst && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !Identical(obj.Type, prev.Type):
+			c.errAt(name, CodeBadOverride, "const %s overrides %s.%s with type %s, want %s", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
+		}
+	})
+}
+
+// checkEntry checks the signature of a policy's entry point.
+func (c *checker) checkEntry(obj *Object) {
+	ft, ok := obj.Type.(*Func)
+	req, dec := c.u.Types["Request"], c.u.Types["Decision"]
+	if !ok || req == nil || dec == nil {
+		return
+	}
+	want := &Func{Params: []*FuncParam{{Name: "r", Type: req.Type}}, Result: dec.Type}
+	if len(ft.Params) != 1 || !Identical(ft.Params[0].Type, req.Type) || !Identical(ft.Result, dec.Type) {
+		c.withDecl(obj, func() {
+			c.errAt(obj.Decl.(*FuncDecl).Name, CodeBadEntry, "route must have the signature fn route(r: Request) -> Decision, have %s", ft)
+		})
+	}
+	_ = want
+}
+
+func (c *checker) reportUnusedImports(pkg *Package, f *FileNode) {
+	fs := pkg.fileScopes[f]
+	for _, imp := range f.Imports {
+		for _, n := range fs.Names() {
+			o := fs.Lookup(n)
+			if o.Decl == imp && !o.used {
+				c.errorf(f.File, imp.Sp, CodeUnusedImport, "%s imported and not used", imp.Path.Raw)
+			}
+		}
+	}
+}
+
+// funcBody checks the body of a user function and returns its type.
+func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
+	if c.bodyDone == nil {
+		c.bodyDone = map[*FuncDecl]Type{}
+	}
+	if t, ok := c.bodyDone[d]; ok {
+		return t
+	}
+	ft := obj.Type.(*Func)
+	scope := NewScope(c.scope, d)
+	c.info.Scopes[d] = scope
+	for i, p := range d.Params {
+		po := &Object{Kind: ObjVar, Name: p.Name.Name, Type: ft.Params[i].Type, Decl: p, Pkg: obj.Pkg, used: true}
+		c.info.Defs[p.Name] = po
+		if prev := scope.Insert(po); prev != nil {
+			c.errAt(p.Name, CodeRedeclared, "duplicate parameter %s", p.Name.Name)
+		}
+	}
+	saved := *c
+	c.fn, c.fnObj, c.fnResult, c.inTest, c.scope = d, obj, ft.Result, false, scope
+	var t Type
+	if ft.Result == nil {
+		t = c.expr(d.Body, nil)
+		if isBasic(t, Void) {
+			c.errAt(d.Name, CodeMissingValue, "function %s produces no value", d.Name.Name)
+			t = Typ[Invalid]
+		}
+		if isBasic(t, NoneType) {
+			c.errAt(d.Name, CodeCannotInfer, "cannot infer the result type of %s from none: declare it", d.Name.Name)
+			t = Typ[Invalid]
+		}
+		if isBasic(t, Never) {
+			t = c.returnType
+			if t == nil {
+				t = Typ[Invalid]
+			}
+		}
+	} else {
+		t = c.expr(d.Body, ft.Result)
+		c.requireValue(d.Body, t, ft.Result, "function "+d.Name.Name)
+	}
+	c.reportUnused(scope)
+	c.fn, c.fnObj, c.fnResult, c.inTest, c.scope, c.returnType = saved.fn, saved.fnObj, saved.fnResult, saved.inTest, saved.scope, saved.returnType
+	c.bodyDone[d] = t
+	return t
+}
+
+// requireValue reports a body or branch of type t that cannot be used
+// where want is expected.
+func (c *checker) requireValue(n Expr, t, want Type, what string) {
+	if want == nil || IsInvalid(t) || AssignableTo(t, want) {
+		return
+	}
+	if isBasic(t, Void) {
+		at := Node(n)
+		if b, ok := n.(*BlockExpr); ok && len(b.Stmts) > 0 {
+			at = b.Stmts[len(b.Stmts)-1]
+		}
+		c.errAt(at, CodeMissingValue, "%s must end with a value of type %s", what, want)
+		return
+	}
+	c.mismatch(n, t, want, what)
+}
+
+func (c *checker) checkTest(d *TestDecl) {
+	saved := *c
+	c.fn, c.fnObj, c.fnResult, c.inTest = nil, nil, nil, true
+	scope := NewScope(c.scope, d)
+	c.info.Scopes[d] = scope
+	c.scope = scope
+	c.expr(d.Body, nil)
+	c.reportUnused(scope)
+	c.inTest, c.scope = saved.inTest, saved.scope
+}
+
+func (c *checker) reportUnused(s *Scope) {
+	for _, n := range s.Names() {
+		o := s.Lookup(n)
+		if o.Kind == ObjVar && !o.used && n != "_" && !strings.HasPrefix(n, "_") {
+			if l, ok := o.Decl.(*LetStmt); ok {
+				c.errAt(l.Name, CodeUnusedVar, "%s declared and not used", n)
+			}
+		}
+	}
+	for _, ch := range s.Children {
+		c.reportUnused(ch)
+	}
+}
+
+// reportRecursion reports functions on a call cycle: no static cost bound
+// exists for them (the VM's fuel still bounds every run).
+func (c *checker) reportRecursion() {
+	// Tarjan's strongly connected components over the user call graph.
+	index := map[*Object]int{}
+	low := map[*Object]int{}
+	onStack := map[*Object]bool{}
+	var stack []*Object
+	next := 0
+	var nodes []*Object
+	for f := range c.calls {
+		nodes = append(nodes, f)
+	}
+	sort.Slice(nodes, func(i, j int) bool {
+		return nodes[i].Pos() < nodes[j].Pos() || nodes[i].Pos() == nodes[j].Pos() && nodes[i].Name < nodes[j].Name
+	})
+	var visit func(v *Object)
+	visit = func(v *Object) {
+		index[v], low[v] = next, next
+		next++
+		stack = append(stack, v)
+		onStack[v] = true
+		for w := range c.calls[v] {
+			if _, ok := index[w]; !ok {
+				visit(w)
+				low[v] = min(low[v], low[w])
+			} else if onStack[w] {
+				low[v] = min(low[v], index[w])
+			}
+		}
+		if low[v] == index[v] {
+			var comp []*Object
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				onStack[w] = false
+				comp = append(comp, w)
+				if w == v {
+					break
+				}
+			}
+			if len(comp) > 1 || c.calls[v][v] {
+				names := make([]string, len(comp))
+				for i, o := range comp {
+					names[i] = o.Name
+				}
+				sort.Strings(names)
+				for _, o := range comp {
+					if o.Pkg != c.prog.Main && (c.prog.Main == nil || o.Pkg != c.prog.Main.Extends) {
+						continue
+					}
+					c.withDecl(o, func() {
+						c.errAt(o.Decl.(*FuncDecl).Name, CodeUnboundedCost, "no static cost bound: %s is recursive (%s); each run is still bounded by fuel", o.Name, strings.Join(names, ", "))
+					})
+				}
+			}
+		}
+	}
+	for _, v := range nodes {
+		if _, ok := index[v]; !ok {
+			visit(v)
+		}
+	}
+}
+
+func (c *checker) mismatch(n Node, have, want Type, what string) {
+	if IsInvalid(have) || IsInvalid(want) {
+		return
+	}
+	msg := fmt.Sprintf("cannot use %s as %s", describeType(have), want)
+	if what != "" {
+		msg += " in " + what
+	}
+	d := c.errAt(n, CodeMismatch, "%s", msg)
+	if o, ok := have.(*Optional); ok && AssignableTo(o.Elem, want) {
+		d.Message += " (the value may be none: give a default with ??)"
+	}
+}
+
+func describeType(t Type) string {
+	if isBasic(t, NoneType) {
+		return "none"
+	}
+	return "value of type " + t.String()
+}

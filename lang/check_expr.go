@@ -1,0 +1,914 @@
+package lang
+
+import (
+	"sort"
+	"strings"
+)
+
+// lookup resolves a value or type name from the current scope outwards,
+// ending with the universe.
+func (c *checker) lookup(name string) *Object {
+	if c.scope != nil {
+		if o := c.scope.LookupParent(name); o != nil {
+			return o
+		}
+	}
+	return c.u.Scope.Lookup(name)
+}
+
+func (c *checker) use(id *Ident, o *Object) {
+	c.info.Uses[id] = o
+	o.used = true
+}
+
+// visibleNames lists the value names visible from the current scope, for
+// "did you mean" suggestions.
+func (c *checker) visibleNames() []string {
+	seen := map[string]bool{}
+	var names []string
+	for s := c.scope; s != nil; s = s.Parent {
+		for n, o := range s.objects {
+			if o.Kind != ObjType && !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	for n := range c.u.Scope.objects {
+		if !seen[n] {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// record stores and returns the type of e.
+func (c *checker) record(e Expr, t Type) Type {
+	c.info.Types[e] = t
+	return t
+}
+
+// exprAs checks e where a value of type want is expected (want may be nil)
+// and reports a mismatch.
+func (c *checker) exprAs(e Expr, want Type, what string) Type {
+	t := c.expr(e, want)
+	if want != nil {
+		c.requireValue(e, t, want, what)
+	}
+	return t
+}
+
+// expr checks e with an optional expected type, which guides the typing of
+// literals (empty lists, brace literals, ints in float context) and
+// lambdas. It does not report mismatches against want; exprAs does.
+func (c *checker) expr(e Expr, want Type) Type {
+	return c.record(e, c.expr0(e, want))
+}
+
+func (c *checker) expr0(e Expr, want Type) Type {
+	switch e := e.(type) {
+	case *BadExpr:
+		return Typ[Invalid]
+	case *Ident:
+		return c.ident(e)
+	case *BasicLit:
+		return c.basicLit(e, want)
+	case *ParenExpr:
+		t := c.expr(e.X, want)
+		if v, ok := c.info.Consts[e.X]; ok {
+			c.info.Consts[e] = v
+		}
+		return t
+	case *ListLit:
+		return c.listLit(e, want)
+	case *BraceLit:
+		return c.braceLit(e, want)
+	case *UnaryExpr:
+		return c.unary(e, want)
+	case *BinaryExpr:
+		return c.binary(e, want)
+	case *SelectorExpr:
+		return c.selector(e)
+	case *IndexExpr:
+		return c.index(e)
+	case *CallExpr:
+		return c.call(e, want)
+	case *LambdaExpr:
+		c.errAt(e, CodeBadLambda, "a lambda can only be an argument of a builtin that takes a function (filter, map, any, all, min_by, …)")
+		return Typ[Invalid]
+	case *IfExpr:
+		return c.ifExpr(e, want, true)
+	case *MatchExpr:
+		return c.match(e, want, true)
+	case *BlockExpr:
+		return c.block(e, want, true)
+	}
+	return Typ[Invalid]
+}
+
+func (c *checker) ident(e *Ident) Type {
+	if e.Name == "_" {
+		c.errAt(e, CodeUndefined, "_ is not a value")
+		return Typ[Invalid]
+	}
+	if e.Name == "super" {
+		c.errAt(e, CodeBadSuper, "super is not a value: call a function of the extended policy with super.name(...)")
+		return Typ[Invalid]
+	}
+	o := c.lookup(e.Name)
+	if o == nil {
+		if t := c.u.Types[e.Name]; t != nil {
+			c.errAt(e, CodeUndefined, "%s is a type, not a value", e.Name)
+			return Typ[Invalid]
+		}
+		c.errAt(e, CodeUndefined, "undefined: %s%s", e.Name, suggest(e.Name, c.visibleNames(), ""))
+		return Typ[Invalid]
+	}
+	c.use(e, o)
+	switch o.Kind {
+	case ObjVar, ObjEnum:
+		return o.Type
+	case ObjConst:
+		c.resolve(o)
+		if d, ok := o.Decl.(*ConstDecl); ok {
+			if v, ok := c.info.Consts[d.Value]; ok {
+				c.info.Consts[e] = v
+			}
+		}
+		return o.Type
+	case ObjFunc, ObjBuiltin:
+		c.errAt(e, CodeMismatch, "function %s used as a value: call it with (…)", e.Name)
+	case ObjModule:
+		c.errAt(e, CodeMismatch, "module %s used as a value: use %s.name", e.Name, e.Name)
+	case ObjType:
+		c.errAt(e, CodeUndefined, "%s is a type, not a value", e.Name)
+	}
+	return Typ[Invalid]
+}
+
+func (c *checker) basicLit(e *BasicLit, want Type) Type {
+	var t Type
+	switch e.Kind {
+	case LitInt:
+		t = Typ[Int]
+		if isBasic(Unwrap(want), Float) {
+			t = Typ[Float] // an int literal is also a float constant
+		}
+	case LitFloat:
+		t = Typ[Float]
+	case LitString:
+		t = Typ[String]
+	case LitDuration:
+		t = Typ[Duration]
+	case LitMoney:
+		t = Typ[Money]
+	case LitBool:
+		t = Typ[Bool]
+	case LitNone:
+		t = Typ[NoneType]
+		if o, ok := want.(*Optional); ok {
+			t = o
+		}
+	}
+	if v, ok := constLit(e, t); ok {
+		c.info.Consts[e] = v
+	}
+	return t
+}
+
+func (c *checker) listLit(e *ListLit, want Type) Type {
+	var elem Type
+	if l, ok := Unwrap(want).(*List); ok {
+		elem = l.Elem
+	}
+	if len(e.Elems) == 0 {
+		if elem == nil {
+			c.errAt(e, CodeCannotInfer, "cannot infer the element type of an empty list: give the variable a type (let xs: list[string] = [])")
+			return Typ[Invalid]
+		}
+		return &List{Elem: elem}
+	}
+	for i, x := range e.Elems {
+		if elem == nil {
+			elem = c.expr(x, nil)
+			if isBasic(elem, NoneType) {
+				elem = nil
+			}
+			continue
+		}
+		t := c.expr(x, elem)
+		if i > 0 || !AssignableTo(t, elem) {
+			if u := unifyBranch(elem, t); u != nil && !(want != nil && !AssignableTo(t, elem)) {
+				elem = u
+				continue
+			}
+		}
+		c.requireValue(x, t, elem, "list element")
+	}
+	if elem == nil {
+		c.errAt(e, CodeCannotInfer, "cannot infer the element type of a list of none")
+		return Typ[Invalid]
+	}
+	return &List{Elem: elem}
+}
+
+// braceLit types {k: v}: a record when keys are bare names (unless a map
+// with string keys is expected), a map otherwise. With an expected record
+// type, omitted fields take their zero value.
+func (c *checker) braceLit(e *BraceLit, want Type) Type {
+	wt := Unwrap(want)
+	bare := true
+	for _, en := range e.Entries {
+		if _, ok := en.Key.(*Ident); !ok {
+			bare = false
+		}
+	}
+	mt, wantMap := wt.(*Map)
+	rt, wantRec := wt.(*Record)
+	if len(e.Entries) == 0 && !wantMap && !wantRec {
+		c.errAt(e, CodeCannotInfer, "cannot infer the type of {}: give the variable a type")
+		return Typ[Invalid]
+	}
+	if bare && !wantMap {
+		seen := map[string]bool{}
+		var fields []*Field
+		for _, en := range e.Entries {
+			name := en.Key.(*Ident)
+			if seen[name.Name] {
+				c.errAt(name, CodeDuplicateKey, "duplicate field %s in record literal", name.Name)
+				continue
+			}
+			seen[name.Name] = true
+			var ft Type
+			if wantRec {
+				i := rt.FieldIndex(name.Name)
+				if i < 0 {
+					c.errAt(name, CodeUnknownField, "unknown field %s in %s%s", name.Name, rt, suggest(name.Name, fieldNames(rt), ""))
+					c.expr(en.Value, nil)
+					continue
+				}
+				ft = rt.Fields[i].Type
+				c.exprAs(en.Value, ft, "field "+name.Name)
+			} else {
+				ft = c.expr(en.Value, nil)
+				if isBasic(ft, NoneType) {
+					c.errAt(en.Value, CodeCannotInfer, "cannot infer the type of field %s from none", name.Name)
+					ft = Typ[Invalid]
+				}
+			}
+			fields = append(fields, &Field{Name: name.Name, Type: ft})
+		}
+		var t Type = NewRecord("", fields)
+		if wantRec {
+			t = rt
+		}
+		c.info.Lits[e] = t
+		return t
+	}
+	// A map literal.
+	var kt, vt Type
+	if wantMap {
+		kt, vt = mt.Key, mt.Elem
+	}
+	seen := map[any]bool{}
+	for _, en := range e.Entries {
+		var k Type
+		if id, ok := en.Key.(*Ident); ok {
+			k = Typ[String]
+			c.info.Consts[en.Key] = id.Name
+			c.record(en.Key, k)
+		} else {
+			k = c.expr(en.Key, kt)
+		}
+		if v, ok := c.info.Consts[en.Key]; ok {
+			if seen[v] {
+				c.errAt(en.Key, CodeDuplicateKey, "duplicate key in map literal")
+			}
+			seen[v] = true
+		}
+		if kt == nil {
+			kt = k
+			if !validKey(kt) {
+				c.errAt(en.Key, CodeMismatch, "invalid map key type %s (want string, int or an enum)", kt)
+			}
+		} else {
+			c.requireValue(en.Key, k, kt, "map key")
+		}
+		if vt == nil {
+			vt = c.expr(en.Value, nil)
+		} else {
+			c.exprAs(en.Value, vt, "map value")
+		}
+	}
+	t := &Map{Key: kt, Elem: vt}
+	c.info.Lits[e] = t
+	return t
+}
+
+func fieldNames(r *Record) []string {
+	names := make([]string, len(r.Fields))
+	for i, f := range r.Fields {
+		names[i] = f.Name
+	}
+	return names
+}
+
+func (c *checker) unary(e *UnaryExpr, want Type) Type {
+	switch e.Op {
+	case "!":
+		t := c.exprAs(e.X, Typ[Bool], "operand of !")
+		if v, ok := c.info.Consts[e.X].(bool); ok {
+			c.info.Consts[e] = !v
+		}
+		_ = t
+		return Typ[Bool]
+	case "-":
+		t := c.expr(e.X, want)
+		if b, ok := t.(*Basic); ok {
+			switch b.Kind {
+			case Int, Float, Money, Duration:
+				switch v := c.info.Consts[e.X].(type) {
+				case int64:
+					c.info.Consts[e] = -v
+				case float64:
+					c.info.Consts[e] = -v
+				}
+				return t
+			case Invalid:
+				return t
+			}
+		}
+		c.errAt(e, CodeBadOperand, "invalid operation: -%s (operator - not defined on %s)", exprString(e.X), t)
+		return Typ[Invalid]
+	}
+	return Typ[Invalid]
+}
+
+// binary types the binary operators; see spec/language.md, "Operators".
+func (c *checker) binary(e *BinaryExpr, want Type) Type {
+	switch e.Op {
+	case "&&", "||":
+		c.exprAs(e.X, Typ[Bool], "operand of "+e.Op)
+		c.exprAs(e.Y, Typ[Bool], "operand of "+e.Op)
+		c.fold(e, Typ[Bool])
+		return Typ[Bool]
+	case "??":
+		xt := c.expr(e.X, optionalOf(want))
+		o, ok := xt.(*Optional)
+		if !ok {
+			if !IsInvalid(xt) {
+				c.errAt(e.X, CodeNotOptional, "%s is never none (type %s): ?? has no effect", exprString(e.X), xt)
+			}
+			c.exprAs(e.Y, xt, "default of ??")
+			return xt
+		}
+		yt := c.expr(e.Y, o.Elem)
+		if AssignableTo(yt, o.Elem) {
+			if _, yOpt := yt.(*Optional); yOpt {
+				return o
+			}
+			return o.Elem
+		}
+		if AssignableTo(yt, o) {
+			return o
+		}
+		c.mismatch(e.Y, yt, o.Elem, "default of ??")
+		return o.Elem
+	case "in", "not in":
+		xt := c.expr(e.X, nil)
+		yt := c.expr(e.Y, nil)
+		if IsInvalid(xt) || IsInvalid(yt) {
+			return Typ[Bool]
+		}
+		switch y := yt.(type) {
+		case *List:
+			if !AssignableTo(xt, y.Elem) && !AssignableTo(y.Elem, xt) {
+				c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (%s is not an element type of %s)", exprString(e.X), e.Op, exprString(e.Y), xt, yt)
+			}
+			return Typ[Bool]
+		case *Map:
+			if !AssignableTo(xt, y.Key) {
+				c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (%s is not the key type of %s)", exprString(e.X), e.Op, exprString(e.Y), xt, yt)
+			}
+			return Typ[Bool]
+		case *Basic:
+			if y.Kind == String && isBasic(xt, String) {
+				c.fold(e, Typ[Bool])
+				return Typ[Bool]
+			}
+		}
+		c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (in needs a list, a map or a string on the right, have %s)", exprString(e.X), e.Op, exprString(e.Y), yt)
+		return Typ[Bool]
+	case "==", "!=":
+		xt := c.expr(e.X, nil)
+		yt := c.expr(e.Y, xt)
+		if isBasic(xt, NoneType) {
+			xt = c.expr(e.X, yt)
+		}
+		if !IsInvalid(xt) && !IsInvalid(yt) && !AssignableTo(xt, yt) && !AssignableTo(yt, xt) {
+			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (mismatched types %s and %s)", exprString(e.X), e.Op, exprString(e.Y), xt, yt)
+		}
+		c.fold(e, xt)
+		return Typ[Bool]
+	case "<", "<=", ">", ">=":
+		xt, yt := c.operands(e)
+		if IsInvalid(xt) || IsInvalid(yt) {
+			return Typ[Bool]
+		}
+		if !Identical(xt, yt) {
+			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (mismatched types %s and %s)", exprString(e.X), e.Op, exprString(e.Y), xt, yt)
+		} else if !Ordered(xt) {
+			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (operator %s not defined on %s)", exprString(e.X), e.Op, exprString(e.Y), e.Op, xt)
+		}
+		c.fold(e, xt)
+		return Typ[Bool]
+	}
+	// Arithmetic.
+	xt, yt := c.operands(e)
+	if IsInvalid(xt) || IsInvalid(yt) {
+		return Typ[Invalid]
+	}
+	if t := arithResult(e.Op, xt, yt); t != nil {
+		c.fold(e, xt)
+		return t
+	}
+	hint := ""
+	if (isBasic(xt, Int) && isBasic(yt, Float)) || (isBasic(xt, Float) && isBasic(yt, Int)) {
+		hint = "; convert with float(x) or int(x)"
+	}
+	c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (operator %s not defined on %s and %s%s)", exprString(e.X), e.Op, exprString(e.Y), e.Op, xt, yt, hint)
+	return Typ[Invalid]
+}
+
+func optionalOf(t Type) Type {
+	if t == nil {
+		return nil
+	}
+	if _, ok := t.(*Optional); ok {
+		return t
+	}
+	return &Optional{Elem: t}
+}
+
+// operands checks both operands, letting a literal on either side take the
+// type of the other (so 2 * 1.5 and 1.5 < 2 are float).
+func (c *checker) operands(e *BinaryExpr) (Type, Type) {
+	_, xlit := e.X.(*BasicLit)
+	if xlit {
+		yt := c.expr(e.Y, nil)
+		return c.expr(e.X, yt), yt
+	}
+	xt := c.expr(e.X, nil)
+	hint := xt
+	if e.Op == "*" || e.Op == "/" || e.Op == "%" {
+		if b, ok := xt.(*Basic); ok && (b.Kind == Money || b.Kind == Duration) {
+			hint = nil
+		}
+	}
+	return xt, c.expr(e.Y, hint)
+}
+
+// arithResult is the operator table for + - * / %.
+func arithResult(op string, x, y Type) Type {
+	xb, ok1 := x.(*Basic)
+	yb, ok2 := y.(*Basic)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	xk, yk := xb.Kind, yb.Kind
+	switch op {
+	case "+":
+		switch {
+		case xk == yk && (xk == Int || xk == Float || xk == String || xk == Money || xk == Duration):
+			return x
+		case xk == Time && yk == Duration:
+			return x
+		}
+	case "-":
+		switch {
+		case xk == yk && (xk == Int || xk == Float || xk == Money || xk == Duration):
+			return x
+		case xk == Time && yk == Duration:
+			return x
+		case xk == Time && yk == Time:
+			return Typ[Duration]
+		}
+	case "*":
+		switch {
+		case xk == yk && (xk == Int || xk == Float):
+			return x
+		case (xk == Money || xk == Duration) && yk == Int:
+			return x
+		case xk == Int && (yk == Money || yk == Duration):
+			return y
+		}
+	case "/":
+		switch {
+		case xk == yk && (xk == Int || xk == Float):
+			return x
+		case (xk == Money || xk == Duration) && yk == Int:
+			return x
+		case xk == yk && (xk == Money || xk == Duration):
+			return Typ[Float]
+		}
+	case "%":
+		if xk == Int && yk == Int {
+			return x
+		}
+	}
+	return nil
+}
+
+// fold records the constant value of e when both operands are constant.
+func (c *checker) fold(e *BinaryExpr, xt Type) {
+	x, ok1 := c.info.Consts[e.X]
+	y, ok2 := c.info.Consts[e.Y]
+	if !ok1 || !ok2 {
+		return
+	}
+	v, ok, msg := foldBinary(e.Op, xt, x, y)
+	if msg != "" {
+		c.errAt(e, CodeConstOverflow, "%s in constant expression %s", msg, exprString(e))
+		return
+	}
+	if ok {
+		c.info.Consts[e] = v
+	}
+}
+
+func (c *checker) selector(e *SelectorExpr) Type {
+	if id, ok := e.X.(*Ident); ok {
+		if id.Name == "super" {
+			c.errAt(e, CodeBadSuper, "super.%s is not a value: call it", e.Sel.Name)
+			return Typ[Invalid]
+		}
+		if o := c.lookup(id.Name); o != nil && o.Kind == ObjModule {
+			c.use(id, o)
+			return c.moduleMember(e, o)
+		}
+	}
+	xt := c.expr(e.X, nil)
+	if IsInvalid(xt) {
+		return Typ[Invalid]
+	}
+	if o, ok := xt.(*Optional); ok {
+		if r, ok := o.Elem.(*Record); ok && r.FieldIndex(e.Sel.Name) >= 0 {
+			c.errAt(e.Sel, CodeMismatch, "%s may be none (type %s): give a default with ?? before reading .%s", exprString(e.X), xt, e.Sel.Name)
+			return Typ[Invalid]
+		}
+	}
+	r, ok := xt.(*Record)
+	if !ok {
+		c.errAt(e.Sel, CodeUnknownField, "%s has no field %s (type %s is not a record)", exprString(e.X), e.Sel.Name, xt)
+		return Typ[Invalid]
+	}
+	i := r.FieldIndex(e.Sel.Name)
+	if i < 0 {
+		c.errAt(e.Sel, CodeUnknownField, "%s has no field %s%s", r, e.Sel.Name, suggest(e.Sel.Name, fieldNames(r), ""))
+		return Typ[Invalid]
+	}
+	return r.Fields[i].Type
+}
+
+// moduleMember types m.name for an imported module m (not a call).
+func (c *checker) moduleMember(e *SelectorExpr, mod *Object) Type {
+	if mod.Module == nil {
+		o := c.u.Modules[mod.StdModule].Lookup(e.Sel.Name)
+		if o == nil {
+			c.errAt(e.Sel, CodeUndefined, "undefined: %s.%s%s", mod.Name, e.Sel.Name, suggest(e.Sel.Name, c.u.Modules[mod.StdModule].Names(), ""))
+			return Typ[Invalid]
+		}
+		c.use(e.Sel, o)
+		c.errAt(e, CodeMismatch, "function %s.%s used as a value: call it with (…)", mod.Name, e.Sel.Name)
+		return Typ[Invalid]
+	}
+	o := mod.Module.Scope.Lookup(e.Sel.Name)
+	if o == nil {
+		c.errAt(e.Sel, CodeUndefined, "undefined: %s.%s%s", mod.Name, e.Sel.Name, suggest(e.Sel.Name, mod.Module.Scope.Names(), ""))
+		return Typ[Invalid]
+	}
+	c.use(e.Sel, o)
+	c.resolve(o)
+	switch o.Kind {
+	case ObjConst:
+		if d, ok := o.Decl.(*ConstDecl); ok {
+			if v, ok := c.info.Consts[d.Value]; ok {
+				c.info.Consts[e] = v
+			}
+		}
+		return o.Type
+	case ObjFunc:
+		c.errAt(e, CodeMismatch, "function %s.%s used as a value: call it with (…)", mod.Name, e.Sel.Name)
+	default:
+		c.errAt(e, CodeUndefined, "%s.%s is a type, not a value", mod.Name, e.Sel.Name)
+	}
+	return Typ[Invalid]
+}
+
+func (c *checker) index(e *IndexExpr) Type {
+	xt := c.expr(e.X, nil)
+	switch x := xt.(type) {
+	case *List:
+		c.exprAs(e.Index, Typ[Int], "list index")
+		return x.Elem
+	case *Map:
+		c.exprAs(e.Index, x.Key, "map key")
+		return optionalOf(x.Elem)
+	}
+	c.expr(e.Index, nil)
+	if !IsInvalid(xt) {
+		c.errAt(e, CodeBadOperand, "invalid operation: cannot index %s (type %s)", exprString(e.X), xt)
+	}
+	return Typ[Invalid]
+}
+
+// unifyBranch is the common type of two branches, or nil.
+func unifyBranch(a, b Type) Type {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	case IsInvalid(a):
+		return b
+	case IsInvalid(b):
+		return a
+	case isBasic(a, Never):
+		return b
+	case isBasic(b, Never):
+		return a
+	case Identical(a, b):
+		return a
+	case isBasic(a, NoneType):
+		if _, ok := b.(*Optional); ok {
+			return b
+		}
+		return optionalOf(b)
+	case isBasic(b, NoneType):
+		return unifyBranch(b, a)
+	case AssignableTo(a, b):
+		return b
+	case AssignableTo(b, a):
+		return a
+	}
+	return nil
+}
+
+func (c *checker) ifExpr(e *IfExpr, want Type, value bool) Type {
+	c.exprAs(e.Cond, Typ[Bool], "if condition")
+	then := c.block(e.Then, want, value && e.Else != nil)
+	if e.Else == nil {
+		return Typ[Void]
+	}
+	var els Type
+	switch x := e.Else.(type) {
+	case *IfExpr:
+		els = c.record(x, c.ifExpr(x, want, value))
+	case *BlockExpr:
+		els = c.record(x, c.block(x, want, value))
+	}
+	if !value {
+		return Typ[Void]
+	}
+	if isBasic(then, Void) || isBasic(els, Void) {
+		if isBasic(then, Never) || isBasic(els, Never) || (isBasic(then, Void) && isBasic(els, Void)) {
+			return Typ[Void]
+		}
+	}
+	u := unifyBranch(then, els)
+	if u == nil {
+		c.errAt(e, CodeBranchTypes, "if branches have different types: %s and %s", then, els)
+		return Typ[Invalid]
+	}
+	return u
+}
+
+func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
+	st := c.expr(e.Subject, nil)
+	var result Type
+	catchAll := false
+	sawTrue, sawFalse := false, false
+	for _, arm := range e.Arms {
+		scope := NewScope(c.scope, arm)
+		c.info.Scopes[arm] = scope
+		for _, p := range arm.Patterns {
+			if id, ok := p.(*Ident); ok && id.Name == "_" {
+				if arm.Guard == nil {
+					catchAll = true
+				}
+				continue
+			}
+			pt := c.expr(p, st)
+			if !c.isConstExpr(p) {
+				c.errAt(p, CodeInvalidPattern, "match pattern must be a literal, a constant or _")
+				continue
+			}
+			if !IsInvalid(st) && !IsInvalid(pt) && !AssignableTo(pt, st) && !AssignableTo(st, pt) {
+				c.errAt(p, CodeInvalidPattern, "pattern of type %s cannot match %s of type %s", pt, exprString(e.Subject), st)
+			}
+			if b, ok := c.info.Consts[p].(bool); ok && arm.Guard == nil {
+				if b {
+					sawTrue = true
+				} else {
+					sawFalse = true
+				}
+			}
+		}
+		saved := c.scope
+		c.scope = scope
+		if arm.Guard != nil {
+			c.exprAs(arm.Guard, Typ[Bool], "match guard")
+		}
+		t := c.expr(arm.Body, want)
+		c.scope = saved
+		if !value {
+			continue
+		}
+		u := unifyBranch(result, t)
+		if u == nil {
+			c.errAt(arm.Body, CodeBranchTypes, "match arms have different types: %s and %s", result, t)
+			continue
+		}
+		result = u
+	}
+	if !value {
+		return Typ[Void]
+	}
+	if !catchAll && !(sawTrue && sawFalse) && !IsInvalid(st) {
+		if en, ok := st.(*Enum); !ok || !c.coversEnum(e, en) {
+			c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)")
+		}
+	}
+	if result == nil {
+		return Typ[Invalid]
+	}
+	return result
+}
+
+func (c *checker) coversEnum(e *MatchExpr, en *Enum) bool {
+	seen := map[string]bool{}
+	for _, arm := range e.Arms {
+		if arm.Guard != nil {
+			continue
+		}
+		for _, p := range arm.Patterns {
+			if id, ok := p.(*Ident); ok {
+				seen[id.Name] = true
+			}
+		}
+	}
+	for _, m := range en.Members {
+		if !seen[m] {
+			return false
+		}
+	}
+	return true
+}
+
+// block checks a block. Its value is its last statement's when that is an
+// expression (value says whether the value is used); a block whose last
+// statement returns has type never.
+func (c *checker) block(b *BlockExpr, want Type, value bool) Type {
+	scope := NewScope(c.scope, b)
+	c.info.Scopes[b] = scope
+	saved := c.scope
+	c.scope = scope
+	defer func() { c.scope = saved }()
+	var t Type = Typ[Void]
+	returned := false
+	for i, s := range b.Stmts {
+		last := i == len(b.Stmts)-1
+		if returned {
+			c.errAt(s, CodeUnreachable, "unreachable code")
+			returned = false // report once
+		}
+		t = c.stmt(s, want, value && last)
+		if isBasic(t, Never) {
+			returned = true
+		}
+		if !last && !isBasic(t, Never) {
+			t = Typ[Void]
+		}
+	}
+	return t
+}
+
+func (c *checker) stmt(s Stmt, want Type, value bool) Type {
+	switch s := s.(type) {
+	case *LetStmt:
+		var t Type
+		if s.Type != nil {
+			t = c.typeExpr(s.Type, nil)
+			c.exprAs(s.Value, t, "let "+s.Name.Name)
+		} else {
+			t = c.expr(s.Value, nil)
+			switch {
+			case isBasic(t, Void):
+				c.errAt(s.Value, CodeMissingValue, "%s produces no value", exprString(s.Value))
+				t = Typ[Invalid]
+			case isBasic(t, NoneType):
+				c.errAt(s.Value, CodeCannotInfer, "cannot infer the type of %s from none: write let %s: T? = none", s.Name.Name, s.Name.Name)
+				t = Typ[Invalid]
+			case isBasic(t, Never):
+				t = Typ[Invalid]
+			}
+		}
+		obj := &Object{Kind: ObjVar, Name: s.Name.Name, Type: t, Decl: s, Pkg: c.pkg}
+		c.info.Defs[s.Name] = obj
+		if s.Name.Name != "_" {
+			if prev := c.scope.Insert(obj); prev != nil {
+				c.errAt(s.Name, CodeRedeclared, "%s redeclared in this block", s.Name.Name)
+			}
+		}
+		return Typ[Void]
+	case *ReturnStmt:
+		switch {
+		case c.inLambda > 0:
+			c.errAt(s, CodeReturnOutside, "return inside a lambda: a lambda's body is its value")
+			c.expr(s.Value, nil)
+		case c.fn == nil:
+			c.errAt(s, CodeReturnOutside, "return outside a function")
+			c.expr(s.Value, nil)
+		case c.fnResult != nil:
+			c.exprAs(s.Value, c.fnResult, "return")
+		default:
+			t := c.expr(s.Value, nil)
+			if u := unifyBranch(c.returnType, t); u != nil {
+				c.returnType = u
+			}
+		}
+		return Typ[Never]
+	case *ExpectStmt:
+		if !c.inTest {
+			c.errAt(s, CodeExpectOutside, "expect outside a test")
+		}
+		c.exprAs(s.Cond, Typ[Bool], "expect")
+		if s.Message != nil {
+			c.exprAs(s.Message, Typ[String], "expect message")
+		}
+		return Typ[Void]
+	case *ExprStmt:
+		if value {
+			return c.expr(s.X, want)
+		}
+		switch x := s.X.(type) {
+		case *IfExpr:
+			return c.record(x, c.ifExpr(x, nil, false))
+		case *MatchExpr:
+			return c.record(x, c.match(x, nil, false))
+		}
+		return c.expr(s.X, nil)
+	}
+	return Typ[Invalid]
+}
+
+// exprString renders a short source form of e for messages.
+func exprString(e Expr) string {
+	var b strings.Builder
+	writeExpr(&b, e, 0)
+	return b.String()
+}
+
+func writeExpr(b *strings.Builder, e Expr, depth int) {
+	if depth > 3 {
+		b.WriteString("…")
+		return
+	}
+	switch e := e.(type) {
+	case *Ident:
+		b.WriteString(e.Name)
+	case *BasicLit:
+		b.WriteString(e.Raw)
+	case *SelectorExpr:
+		writeExpr(b, e.X, depth+1)
+		b.WriteByte('.')
+		b.WriteString(e.Sel.Name)
+	case *IndexExpr:
+		writeExpr(b, e.X, depth+1)
+		b.WriteByte('[')
+		writeExpr(b, e.Index, depth+1)
+		b.WriteByte(']')
+	case *CallExpr:
+		writeExpr(b, e.Fun, depth+1)
+		b.WriteString("(…)")
+	case *ParenExpr:
+		b.WriteByte('(')
+		writeExpr(b, e.X, depth+1)
+		b.WriteByte(')')
+	case *UnaryExpr:
+		b.WriteString(e.Op)
+		writeExpr(b, e.X, depth+1)
+	case *BinaryExpr:
+		writeExpr(b, e.X, depth+1)
+		b.WriteString(" " + e.Op + " ")
+		writeExpr(b, e.Y, depth+1)
+	case *ListLit:
+		b.WriteString("[…]")
+	case *BraceLit:
+		b.WriteString("{…}")
+	default:
+		b.WriteString("…")
+	}
+}
+
+var _ = sort.Strings

@@ -1,0 +1,151 @@
+package lang_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
+)
+
+func universe(t testing.TB) *lang.Universe {
+	t.Helper()
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatalf("stdlib universe: %v", err)
+	}
+	return u
+}
+
+// markerRE matches expectation comments: # ERROR "substring", # WARNING
+// "…", # INFO "…"; several may follow each other on one line.
+var markerRE = regexp.MustCompile(`(ERROR|WARNING|INFO) ("(?:[^"\\]|\\.)*")`)
+
+type expectation struct {
+	sev  string
+	text string
+	line int
+	hit  bool
+}
+
+// chunk is one case of a chunked test file: its files (the first is the
+// policy; `=== name` lines start further files) and its first line in the
+// test file.
+type chunk struct {
+	files map[string]string
+	order []string
+	line  int
+}
+
+// splitChunks splits a test file into cases at lines that are exactly ---.
+func splitChunks(src string) []chunk {
+	var out []chunk
+	cur := chunk{files: map[string]string{}, line: 1}
+	name := "p.rpl"
+	var b strings.Builder
+	flushFile := func() {
+		if _, ok := cur.files[name]; !ok {
+			cur.order = append(cur.order, name)
+		}
+		cur.files[name] = b.String()
+		b.Reset()
+	}
+	lines := strings.SplitAfter(src, "\n")
+	for i, l := range lines {
+		trimmed := strings.TrimRight(l, "\r\n")
+		switch {
+		case trimmed == "---":
+			flushFile()
+			out = append(out, cur)
+			cur = chunk{files: map[string]string{}, line: i + 2}
+			name = "p.rpl"
+		case strings.HasPrefix(trimmed, "=== "):
+			flushFile()
+			name = strings.TrimPrefix(trimmed, "=== ")
+			// keep line numbers of later files relative to their own start
+		default:
+			b.WriteString(l)
+		}
+	}
+	flushFile()
+	out = append(out, cur)
+	return out
+}
+
+// TestCheckMarkers runs every case of lang/testdata/check/*.rpl and
+// compares the diagnostics with the markers at their lines.
+func TestCheckMarkers(t *testing.T) {
+	u := universe(t)
+	files, _ := filepath.Glob("testdata/check/*.rpl")
+	if len(files) == 0 {
+		t.Fatal("no test files")
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range splitChunks(string(data)) {
+			name := fmt.Sprintf("%s:%d", filepath.Base(file), ch.line)
+			t.Run(name, func(t *testing.T) { runChunk(t, u, file, ch) })
+		}
+	}
+}
+
+func runChunk(t *testing.T, u *lang.Universe, file string, ch chunk) {
+	dir := "/virtual"
+	read := func(p string) ([]byte, error) {
+		rel, err := filepath.Rel(dir, p)
+		if err == nil {
+			if s, ok := ch.files[rel]; ok {
+				return []byte(s), nil
+			}
+		}
+		return nil, os.ErrNotExist
+	}
+	cfg := &lang.Config{Universe: u, ReadFile: read}
+	_, diags := lang.Check(cfg, filepath.Join(dir, ch.order[0]))
+	var exps []*expectation
+	for _, fname := range ch.order {
+		for i, l := range strings.Split(ch.files[fname], "\n") {
+			_, comment, ok := strings.Cut(l, "#")
+			if !ok {
+				continue
+			}
+			for _, m := range markerRE.FindAllStringSubmatch(comment, -1) {
+				text, _ := strconv.Unquote(m[2])
+				exps = append(exps, &expectation{sev: m[1], text: text, line: i + 1, hit: false})
+				_ = fname
+			}
+		}
+	}
+	// Expectations are per line of the policy's files; diagnostics name the file.
+	var unexpected []string
+	for _, d := range diags {
+		pos := d.Position()
+		matched := false
+		for _, e := range exps {
+			if e.line == pos.Line && strings.EqualFold(e.sev, d.Severity.String()) && strings.Contains(d.Message+" ["+string(d.Code)+"]", e.text) {
+				e.hit, matched = true, true
+			}
+		}
+		if !matched {
+			unexpected = append(unexpected, fmt.Sprintf("%s: %s [%s]", d.Error(), d.Severity, d.Code))
+		}
+	}
+	sort.Strings(unexpected)
+	for _, u := range unexpected {
+		t.Errorf("%s: unexpected diagnostic: %s", file, u)
+	}
+	for _, e := range exps {
+		if !e.hit {
+			t.Errorf("%s: line %d (of case starting at line %d): missing %s %q", file, e.line, ch.line, e.sev, e.text)
+		}
+	}
+}

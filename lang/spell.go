@@ -1,0 +1,59 @@
+package lang
+
+import (
+	"sort"
+	"strings"
+)
+
+// suggest returns " (did you mean X?)" for the candidate closest to name,
+// or "" when none is close. prefix is prepended to the suggestion.
+func suggest(name string, candidates []string, prefix string) string {
+	if best := Nearest(name, candidates); best != "" {
+		return " (did you mean " + prefix + best + "?)"
+	}
+	return ""
+}
+
+// Nearest returns the candidate closest to name by edit distance, if it is
+// close enough to be a plausible typo, else "".
+func Nearest(name string, candidates []string) string {
+	best, bestD := "", 1+len(name)/3
+	sorted := append([]string(nil), candidates...)
+	sort.Strings(sorted)
+	for _, c := range sorted {
+		if c == name || c == "" || c == "_" {
+			continue
+		}
+		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein (optimal string alignment) distance.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,181 @@
+package lang
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// BuiltinDecl declares a builtin function as data. The standard library
+// (package stdlib) provides the table; the checker, `rplc doc`, the LSP and
+// spec/stdlib.md all read the same declarations.
+type BuiltinDecl struct {
+	Module string // "" for universal builtins; "ab" for members of std/ab
+	Name   string
+	// Sig is the signature in RPL syntax with type variables (single
+	// capital letters) and optional named parameters marked `name?:`:
+	//   (xs: list[T], pred: fn(T) -> bool) -> list[T]
+	//   (d: Decision, target: string, on?: list[Trigger], retries?: int) -> Decision
+	Sig  string
+	Doc  string
+	Cost int64 // base fuel per call
+	Pure bool  // no state reads: may be folded or reordered
+}
+
+// Builtin is a declared builtin with its parsed signature. Index is its
+// position in Universe.Builtins, the identity by which the compiler links
+// calls to implementations.
+type Builtin struct {
+	BuiltinDecl
+	Type  *Func
+	Index int
+}
+
+// QualifiedName is module.name, or name for universal builtins.
+func (b *Builtin) QualifiedName() string {
+	if b.Module == "" {
+		return b.Name
+	}
+	return b.Module + "." + b.Name
+}
+
+// EnumDecl declares an enum type and its members, which become
+// predeclared constants.
+type EnumDecl struct {
+	Name    string
+	Members []string
+	Doc     string
+}
+
+// UniverseConfig is what a Universe is built from.
+type UniverseConfig struct {
+	Builtins    []BuiltinDecl
+	Enums       []EnumDecl
+	PreludeName string // file name for diagnostics, e.g. "<prelude>"
+	Prelude     []byte // RPL source declaring the schema types (Request, Decision, …)
+}
+
+// Universe is the outermost scope: basic types, schema types, enums,
+// universal builtins and the std modules. Build it once; it is read-only
+// afterwards and may be shared by concurrent checks.
+type Universe struct {
+	Scope    *Scope             // values: builtins, enum members
+	Types    map[string]*Object // type names: basic, enums and prelude types
+	Builtins []*Builtin
+	Modules  map[string]*Scope // std modules by name ("ab" for std/ab)
+}
+
+var optionalParamRE = regexp.MustCompile(`\b([a-z_][a-zA-Z0-9_]*)\?:`)
+
+// NewUniverse builds a universe; an error means a declaration is malformed
+// (a bug in the declaring library, reported with the builtin's name).
+func NewUniverse(cfg UniverseConfig) (*Universe, error) {
+	u := &Universe{Scope: NewScope(nil, nil), Types: map[string]*Object{}, Modules: map[string]*Scope{}}
+	for k := Bool; k <= Time; k++ {
+		u.Types[Typ[k].name] = &Object{Kind: ObjType, Name: Typ[k].name, Type: Typ[k]}
+	}
+	for _, e := range cfg.Enums {
+		et := &Enum{Name: e.Name, Members: e.Members}
+		u.Types[e.Name] = &Object{Kind: ObjType, Name: e.Name, Type: et}
+		for _, m := range e.Members {
+			u.Scope.Insert(&Object{Kind: ObjEnum, Name: m, Type: et})
+		}
+	}
+	if len(cfg.Prelude) > 0 {
+		name := cfg.PreludeName
+		if name == "" {
+			name = "<prelude>"
+		}
+		if err := u.loadPrelude(name, cfg.Prelude); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range cfg.Builtins {
+		ft, err := u.parseSig(d)
+		if err != nil {
+			return nil, fmt.Errorf("builtin %s: %w", qualified(d.Module, d.Name), err)
+		}
+		b := &Builtin{BuiltinDecl: d, Type: ft, Index: len(u.Builtins)}
+		u.Builtins = append(u.Builtins, b)
+		scope := u.Scope
+		if d.Module != "" {
+			scope = u.Modules[d.Module]
+			if scope == nil {
+				scope = NewScope(nil, nil)
+				u.Modules[d.Module] = scope
+			}
+		}
+		if o := scope.Lookup(d.Name); o != nil {
+			if o.Kind != ObjBuiltin {
+				return nil, fmt.Errorf("builtin %s: name taken by %s", qualified(d.Module, d.Name), o.Kind)
+			}
+			o.Overloads = append(o.Overloads, b)
+			continue
+		}
+		scope.Insert(&Object{Kind: ObjBuiltin, Name: d.Name, Type: ft, Overloads: []*Builtin{b}})
+	}
+	return u, nil
+}
+
+func qualified(mod, name string) string {
+	if mod == "" {
+		return name
+	}
+	return mod + "." + name
+}
+
+// loadPrelude checks the prelude's type declarations and adds them to the
+// universe's types.
+func (u *Universe) loadPrelude(name string, src []byte) error {
+	f, diags := Parse(name, src)
+	if diags.HasErrors() {
+		return diags
+	}
+	c := newChecker(&Config{Universe: u})
+	pkg := &Package{Path: name, Files: []*FileNode{f}}
+	pkg.Scope = NewScope(u.Scope, nil)
+	c.collect(pkg)
+	for _, d := range f.Decls {
+		td, ok := d.(*TypeDecl)
+		if !ok {
+			return fmt.Errorf("%s: the prelude may only declare types", f.File.Position(d.Span().Start))
+		}
+		obj := pkg.Scope.Lookup(td.Name.Name)
+		c.resolve(obj)
+		u.Types[obj.Name] = obj
+	}
+	if c.diags.HasErrors() {
+		return c.diags.Normalize()
+	}
+	return nil
+}
+
+// parseSig parses a builtin signature by reading it as the header of a
+// function declaration in a scope where single capitals are type variables.
+func (u *Universe) parseSig(d BuiltinDecl) (*Func, error) {
+	sig := strings.TrimSpace(d.Sig)
+	optional := map[string]bool{}
+	for _, m := range optionalParamRE.FindAllStringSubmatch(sig, -1) {
+		optional[m[1]] = true
+	}
+	sig = optionalParamRE.ReplaceAllString(sig, "$1:")
+	src := "fn sig" + sig + " = none"
+	f, diags := Parse("<signature>", []byte(src))
+	if diags.HasErrors() || len(f.Decls) != 1 {
+		return nil, fmt.Errorf("malformed signature %q: %v", d.Sig, diags.Err())
+	}
+	fd, ok := f.Decls[0].(*FuncDecl)
+	if !ok || fd.Result == nil {
+		return nil, fmt.Errorf("malformed signature %q: want (params) -> result", d.Sig)
+	}
+	c := newChecker(&Config{Universe: u})
+	c.typeVars = map[string]*TypeVar{}
+	ft := &Func{Result: c.typeExpr(fd.Result, nil)}
+	for _, p := range fd.Params {
+		ft.Params = append(ft.Params, &FuncParam{Name: p.Name.Name, Type: c.typeExpr(p.Type, nil), Optional: optional[p.Name.Name]})
+	}
+	if c.diags.HasErrors() {
+		return nil, fmt.Errorf("signature %q: %v", d.Sig, c.diags.Normalize())
+	}
+	return ft, nil
+}

@@ -1,0 +1,58 @@
+// Package stdlib is RPL's standard library: builtins declared as data
+// (name, typed signature, doc, cost, purity) together with the request
+// schema (prelude.rpl) and the enums policies use. The checker, `rplc doc`,
+// the language server and spec/stdlib.md all read these declarations; there
+// is no registry filled at init time.
+//
+// Universal builtins (strings, math, lists, maps, time, decisions) need no
+// import; modules such as std/cost, std/ab and std/health are imported by
+// path and reach router state only through the interfaces the runtime
+// provides.
+package stdlib
+
+import (
+	_ "embed"
+	"sync"
+
+	"github.com/rpl-lang/rpl/lang"
+)
+
+//go:embed prelude.rpl
+var prelude []byte
+
+// Prelude is the RPL source of the schema types (Request, Decision, …).
+func Prelude() []byte { return prelude }
+
+// Enums are the predeclared enum types.
+var Enums = []lang.EnumDecl{
+	{Name: "Trigger", Members: []string{"timeout", "http_5xx", "http_429", "connection_error", "any_error"},
+		Doc: "A failure that sends a request to its fallback target: a timeout, a 5xx answer, a 429 (rate limited), a connection error, or any of them."},
+}
+
+// Decls returns every builtin declaration, in a stable order.
+func Decls() []lang.BuiltinDecl {
+	var all []lang.BuiltinDecl
+	all = append(all, coreDecls...)
+	all = append(all, routingDecls...)
+	return all
+}
+
+var (
+	universeOnce sync.Once
+	universe     *lang.Universe
+	universeErr  error
+)
+
+// Universe returns the checker's universe for the standard library, built
+// once and shared (it is read-only).
+func Universe() (*lang.Universe, error) {
+	universeOnce.Do(func() {
+		universe, universeErr = lang.NewUniverse(lang.UniverseConfig{
+			Builtins:    Decls(),
+			Enums:       Enums,
+			PreludeName: "std/prelude.rpl",
+			Prelude:     prelude,
+		})
+	})
+	return universe, universeErr
+}
