@@ -4,31 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"runtime"
 	"strings"
 	"unsafe"
 )
-
-// Instruction sizes (opcode byte plus operands).
-const (
-	sz0    = 1     // no operands
-	sz1    = 1 + 2 // one 2-byte operand
-	sz2    = 1 + 4 // two 2-byte operands
-	sz3    = 1 + 6 // three 2-byte operands
-	szJ    = 1 + 4 // a jump target
-	szLJ   = 1 + 6 // a local and a jump target
-	szCall = sz2
-)
-
-func u16(code []byte, i int) int {
-	_ = code[i+1]
-	return int(code[i]) | int(code[i+1])<<8
-}
-
-func u32(code []byte, i int) int {
-	_ = code[i+3]
-	return int(uint32(code[i]) | uint32(code[i+1])<<8 | uint32(code[i+2])<<16 | uint32(code[i+3])<<24)
-}
 
 // slot returns slot i of record r (r.k == KindRecord, i < r.n checked by
 // the caller).
@@ -41,21 +19,9 @@ func slot(r Value, i int) Value {
 // wherever a value is dereferenced. Every failure sets err and breaks the
 // loop with pc at the failing instruction.
 func (m *Machine) exec(p *Program, fn *funcCode) (result Value, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			// Last line of defence: a bug in the VM or a builtin must not take
-			// the process down. The position of the failure is unknown.
-			buf := make([]byte, 2048)
-			buf = buf[:runtime.Stack(buf, false)]
-			result = Value{}
-			err = &Error{Code: CodeInternal, Msg: fmt.Sprintf("internal error: %v", r),
-				Stack: m.backtrace(fn, -1), Cause: fmt.Errorf("panic: %v\n%s", r, buf)}
-		}
-	}()
-
-	stack := m.stack
-	consts := p.consts
-	code := fn.code
+	stack := valsOf(m.stack)
+	consts := valsOf(p.consts)
+	ins := instrsOf(fn.ins)
 	pc, bp := 0, 0
 	sp := fn.numLocals
 	budget := m.takeFuel()
@@ -68,110 +34,111 @@ loop:
 				break loop
 			}
 		}
-		switch Opcode(code[pc]) {
+		in := ins.at(pc)
+		switch in.op {
 		case OpNop:
-			pc += sz0
+			pc++
 
 		case OpPop:
 			sp--
-			pc += sz0
+			pc++
 
 		case OpDup:
-			stack[sp] = stack[sp-1]
+			*stack.at(sp) = *stack.at(sp-1)
 			sp++
-			pc += sz0
+			pc++
 
 		case OpSwap:
-			stack[sp-2], stack[sp-1] = stack[sp-1], stack[sp-2]
-			pc += sz0
+			*stack.at(sp-2), *stack.at(sp-1) = *stack.at(sp-1), *stack.at(sp-2)
+			pc++
 
 		case OpConst:
-			stack[sp] = consts[u16(code, pc+1)]
+			*stack.at(sp) = *consts.at(int(in.a))
 			sp++
-			pc += sz1
+			pc++
 
 		case OpNil:
-			stack[sp] = Value{}
+			*stack.at(sp) = Value{}
 			sp++
-			pc += sz0
+			pc++
 
 		case OpTrue:
-			stack[sp] = Value{k: KindBool, n: 1}
+			*stack.at(sp) = Value{k: KindBool, n: 1}
 			sp++
-			pc += sz0
+			pc++
 
 		case OpFalse:
-			stack[sp] = Value{k: KindBool}
+			*stack.at(sp) = Value{k: KindBool}
 			sp++
-			pc += sz0
+			pc++
 
 		case OpLoadLocal:
-			stack[sp] = stack[bp+u16(code, pc+1)]
+			*stack.at(sp) = *stack.at(bp+int(in.a))
 			sp++
-			pc += sz1
+			pc++
 
 		case OpStoreLocal:
 			sp--
-			stack[bp+u16(code, pc+1)] = stack[sp]
-			pc += sz1
+			*stack.at(bp+int(in.a)) = *stack.at(sp)
+			pc++
 
 		case OpField:
-			r := stack[sp-1]
-			i := u16(code, pc+1)
+			r := *stack.at(sp-1)
+			i := int(in.a)
 			if r.k != KindRecord || uint64(i) >= r.n {
 				err = badField(r, i)
 				break loop
 			}
-			stack[sp-1] = slot(r, i)
-			pc += sz1
+			*stack.at(sp-1) = slot(r, i)
+			pc++
 
 		case OpLocalField:
-			r := stack[bp+u16(code, pc+1)]
-			i := u16(code, pc+3)
+			r := *stack.at(bp+int(in.a))
+			i := int(in.b)
 			if r.k != KindRecord || uint64(i) >= r.n {
 				err = badField(r, i)
 				break loop
 			}
-			stack[sp] = slot(r, i)
+			*stack.at(sp) = slot(r, i)
 			sp++
-			pc += sz2
+			pc++
 
 		// Int arithmetic, checked.
 		case OpAddInt, OpAddMoney, OpAddDur, OpAddTimeDur:
-			x, y := int64(stack[sp-2].n), int64(stack[sp-1].n)
+			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			s := x + y
 			if (x^s)&(y^s) < 0 {
 				err = overflow()
 				break loop
 			}
-			stack[sp-2] = Value{k: addKind[Opcode(code[pc])-OpAddInt], n: uint64(s)}
+			*stack.at(sp-2) = Value{k: addKind[in.op-OpAddInt], n: uint64(s)}
 			sp--
-			pc += sz0
+			pc++
 
 		case OpSubInt, OpSubMoney, OpSubDur, OpSubTimeDur, OpSubTime:
-			x, y := int64(stack[sp-2].n), int64(stack[sp-1].n)
+			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			d := x - y
 			if (x^y)&(x^d) < 0 {
 				err = overflow()
 				break loop
 			}
-			stack[sp-2] = Value{k: subKind(Opcode(code[pc])), n: uint64(d)}
+			*stack.at(sp-2) = Value{k: subKind(in.op), n: uint64(d)}
 			sp--
-			pc += sz0
+			pc++
 
 		case OpMulInt, OpMulMoneyInt, OpMulDurInt:
-			x, y := int64(stack[sp-2].n), int64(stack[sp-1].n)
+			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			prod, ok := mul64(x, y)
 			if !ok {
 				err = overflow()
 				break loop
 			}
-			stack[sp-2] = Value{k: mulKind(Opcode(code[pc])), n: uint64(prod)}
+			*stack.at(sp-2) = Value{k: mulKind(in.op), n: uint64(prod)}
 			sp--
-			pc += sz0
+			pc++
 
 		case OpDivInt, OpDivDurInt:
-			x, y := int64(stack[sp-2].n), int64(stack[sp-1].n)
+			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			if y == 0 {
 				err = divZero()
 				break loop
@@ -181,15 +148,15 @@ loop:
 				break loop
 			}
 			k := KindInt
-			if Opcode(code[pc]) == OpDivDurInt {
+			if in.op == OpDivDurInt {
 				k = KindDuration
 			}
-			stack[sp-2] = Value{k: k, n: uint64(x / y)}
+			*stack.at(sp-2) = Value{k: k, n: uint64(x / y)}
 			sp--
-			pc += sz0
+			pc++
 
 		case OpModInt:
-			x, y := int64(stack[sp-2].n), int64(stack[sp-1].n)
+			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			if y == 0 {
 				err = divZero()
 				break loop
@@ -198,28 +165,29 @@ loop:
 			if y != -1 {
 				r = x % y
 			}
-			stack[sp-2] = Value{k: KindInt, n: uint64(r)}
+			*stack.at(sp-2) = Value{k: KindInt, n: uint64(r)}
 			sp--
-			pc += sz0
+			pc++
 
 		case OpNegInt, OpNegMoney, OpNegDur:
-			x := int64(stack[sp-1].n)
+			x := int64(stack.at(sp-1).n)
 			if x == math.MinInt64 {
 				err = overflow()
 				break loop
 			}
 			k := KindInt
-			switch Opcode(code[pc]) {
+			in := ins.at(pc)
+		switch in.op {
 			case OpNegMoney:
 				k = KindMoney
 			case OpNegDur:
 				k = KindDuration
 			}
-			stack[sp-1] = Value{k: k, n: uint64(-x)}
-			pc += sz0
+			*stack.at(sp-1) = Value{k: k, n: uint64(-x)}
+			pc++
 
 		case OpDivMoneyInt:
-			x, y := int64(stack[sp-2].n), int64(stack[sp-1].n)
+			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			if y == 0 {
 				err = divZero()
 				break loop
@@ -229,67 +197,66 @@ loop:
 				err = overflow()
 				break loop
 			}
-			stack[sp-2] = Value{k: KindMoney, n: uint64(q)}
+			*stack.at(sp-2) = Value{k: KindMoney, n: uint64(q)}
 			sp--
-			pc += sz0
+			pc++
 
 		case OpMulMoneyFloat:
-			f := float64(int64(stack[sp-2].n)) * math.Float64frombits(stack[sp-1].n)
-			f = math.RoundToEven(f)
-			if !(f >= -0x1p63 && f < 0x1p63) { // also NaN
+			r, ok := mulMoneyFloat(int64(stack.at(sp-2).n), math.Float64frombits(stack.at(sp-1).n))
+			if !ok {
 				err = overflow()
 				break loop
 			}
-			stack[sp-2] = Value{k: KindMoney, n: uint64(int64(f))}
+			*stack.at(sp-2) = Value{k: KindMoney, n: uint64(r)}
 			sp--
-			pc += sz0
+			pc++
 
 		case OpDivMoney, OpDivDur:
-			x, y := int64(stack[sp-2].n), int64(stack[sp-1].n)
+			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			if y == 0 {
 				err = divZero()
 				break loop
 			}
-			stack[sp-2] = Float(float64(x) / float64(y))
+			*stack.at(sp-2) = Float(float64(x) / float64(y))
 			sp--
-			pc += sz0
+			pc++
 
 		// Float arithmetic.
 		case OpAddFloat:
-			stack[sp-2] = Float(math.Float64frombits(stack[sp-2].n) + math.Float64frombits(stack[sp-1].n))
+			*stack.at(sp-2) = Float(math.Float64frombits(stack.at(sp-2).n) + math.Float64frombits(stack.at(sp-1).n))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpSubFloat:
-			stack[sp-2] = Float(math.Float64frombits(stack[sp-2].n) - math.Float64frombits(stack[sp-1].n))
+			*stack.at(sp-2) = Float(math.Float64frombits(stack.at(sp-2).n) - math.Float64frombits(stack.at(sp-1).n))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpMulFloat:
-			stack[sp-2] = Float(math.Float64frombits(stack[sp-2].n) * math.Float64frombits(stack[sp-1].n))
+			*stack.at(sp-2) = Float(math.Float64frombits(stack.at(sp-2).n) * math.Float64frombits(stack.at(sp-1).n))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpDivFloat:
-			y := math.Float64frombits(stack[sp-1].n)
+			y := math.Float64frombits(stack.at(sp-1).n)
 			if y == 0 {
 				err = divZero()
 				break loop
 			}
-			stack[sp-2] = Float(math.Float64frombits(stack[sp-2].n) / y)
+			*stack.at(sp-2) = Float(math.Float64frombits(stack.at(sp-2).n) / y)
 			sp--
-			pc += sz0
+			pc++
 
 		case OpNegFloat:
-			stack[sp-1] = Float(-math.Float64frombits(stack[sp-1].n))
-			pc += sz0
+			*stack.at(sp-1) = Float(-math.Float64frombits(stack.at(sp-1).n))
+			pc++
 
 		case OpIntToFloat:
-			stack[sp-1] = Float(float64(int64(stack[sp-1].n)))
-			pc += sz0
+			*stack.at(sp-1) = Float(float64(int64(stack.at(sp-1).n)))
+			pc++
 
 		case OpConcat:
-			x, y := stack[sp-2], stack[sp-1]
+			x, y := *stack.at(sp-2), *stack.at(sp-1)
 			if x.k != KindString || y.k != KindString {
 				err = badOperands("CONCAT", x, y)
 				break loop
@@ -301,70 +268,71 @@ loop:
 				}
 				budget -= n >> 6
 			}
-			stack[sp-2] = Str(x.str() + y.str())
+			*stack.at(sp-2) = Str(x.str() + y.str())
 			sp--
-			pc += sz0
+			pc++
 
 		// Comparisons.
 		case OpEq:
-			stack[sp-2] = Bool(Equal(stack[sp-2], stack[sp-1]))
+			*stack.at(sp-2) = Bool(Equal(*stack.at(sp-2), *stack.at(sp-1)))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpNe:
-			stack[sp-2] = Bool(!Equal(stack[sp-2], stack[sp-1]))
+			*stack.at(sp-2) = Bool(!Equal(*stack.at(sp-2), *stack.at(sp-1)))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpLtInt:
-			stack[sp-2] = Bool(int64(stack[sp-2].n) < int64(stack[sp-1].n))
+			*stack.at(sp-2) = Bool(int64(stack.at(sp-2).n) < int64(stack.at(sp-1).n))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpLeInt:
-			stack[sp-2] = Bool(int64(stack[sp-2].n) <= int64(stack[sp-1].n))
+			*stack.at(sp-2) = Bool(int64(stack.at(sp-2).n) <= int64(stack.at(sp-1).n))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpGtInt:
-			stack[sp-2] = Bool(int64(stack[sp-2].n) > int64(stack[sp-1].n))
+			*stack.at(sp-2) = Bool(int64(stack.at(sp-2).n) > int64(stack.at(sp-1).n))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpGeInt:
-			stack[sp-2] = Bool(int64(stack[sp-2].n) >= int64(stack[sp-1].n))
+			*stack.at(sp-2) = Bool(int64(stack.at(sp-2).n) >= int64(stack.at(sp-1).n))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpLtFloat:
-			stack[sp-2] = Bool(math.Float64frombits(stack[sp-2].n) < math.Float64frombits(stack[sp-1].n))
+			*stack.at(sp-2) = Bool(math.Float64frombits(stack.at(sp-2).n) < math.Float64frombits(stack.at(sp-1).n))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpLeFloat:
-			stack[sp-2] = Bool(math.Float64frombits(stack[sp-2].n) <= math.Float64frombits(stack[sp-1].n))
+			*stack.at(sp-2) = Bool(math.Float64frombits(stack.at(sp-2).n) <= math.Float64frombits(stack.at(sp-1).n))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpGtFloat:
-			stack[sp-2] = Bool(math.Float64frombits(stack[sp-2].n) > math.Float64frombits(stack[sp-1].n))
+			*stack.at(sp-2) = Bool(math.Float64frombits(stack.at(sp-2).n) > math.Float64frombits(stack.at(sp-1).n))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpGeFloat:
-			stack[sp-2] = Bool(math.Float64frombits(stack[sp-2].n) >= math.Float64frombits(stack[sp-1].n))
+			*stack.at(sp-2) = Bool(math.Float64frombits(stack.at(sp-2).n) >= math.Float64frombits(stack.at(sp-1).n))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpLtStr, OpLeStr, OpGtStr, OpGeStr:
-			x, y := stack[sp-2], stack[sp-1]
+			x, y := *stack.at(sp-2), *stack.at(sp-1)
 			if x.k != KindString || y.k != KindString {
-				err = badOperands(Opcode(code[pc]).String(), x, y)
+				err = badOperands(in.op.String(), x, y)
 				break loop
 			}
 			c := strings.Compare(x.str(), y.str())
 			var b bool
-			switch Opcode(code[pc]) {
+			in := ins.at(pc)
+		switch in.op {
 			case OpLtStr:
 				b = c < 0
 			case OpLeStr:
@@ -374,113 +342,113 @@ loop:
 			default:
 				b = c >= 0
 			}
-			stack[sp-2] = Bool(b)
+			*stack.at(sp-2) = Bool(b)
 			sp--
-			pc += sz0
+			pc++
 
 		case OpNot:
-			stack[sp-1] = Bool(stack[sp-1].n == 0)
-			pc += sz0
+			*stack.at(sp-1) = Bool(stack.at(sp-1).n == 0)
+			pc++
 
 		case OpIsNil:
-			stack[sp-1] = Bool(stack[sp-1].k == KindNil)
-			pc += sz0
+			*stack.at(sp-1) = Bool(stack.at(sp-1).k == KindNil)
+			pc++
 
 		// Superinstructions: compare with a constant.
 		case OpEqConst:
-			stack[sp-1] = Bool(Equal(stack[sp-1], consts[u16(code, pc+1)]))
-			pc += sz1
+			*stack.at(sp-1) = Bool(Equal(*stack.at(sp-1), *consts.at(int(in.a))))
+			pc++
 
 		case OpNeConst:
-			stack[sp-1] = Bool(!Equal(stack[sp-1], consts[u16(code, pc+1)]))
-			pc += sz1
+			*stack.at(sp-1) = Bool(!Equal(*stack.at(sp-1), *consts.at(int(in.a))))
+			pc++
 
 		case OpLtIntConst:
-			stack[sp-1] = Bool(int64(stack[sp-1].n) < int64(consts[u16(code, pc+1)].n))
-			pc += sz1
+			*stack.at(sp-1) = Bool(int64(stack.at(sp-1).n) < int64(consts.at(int(in.a)).n))
+			pc++
 
 		case OpLeIntConst:
-			stack[sp-1] = Bool(int64(stack[sp-1].n) <= int64(consts[u16(code, pc+1)].n))
-			pc += sz1
+			*stack.at(sp-1) = Bool(int64(stack.at(sp-1).n) <= int64(consts.at(int(in.a)).n))
+			pc++
 
 		case OpGtIntConst:
-			stack[sp-1] = Bool(int64(stack[sp-1].n) > int64(consts[u16(code, pc+1)].n))
-			pc += sz1
+			*stack.at(sp-1) = Bool(int64(stack.at(sp-1).n) > int64(consts.at(int(in.a)).n))
+			pc++
 
 		case OpGeIntConst:
-			stack[sp-1] = Bool(int64(stack[sp-1].n) >= int64(consts[u16(code, pc+1)].n))
-			pc += sz1
+			*stack.at(sp-1) = Bool(int64(stack.at(sp-1).n) >= int64(consts.at(int(in.a)).n))
+			pc++
 
 		// Jumps.
 		case OpJmp:
-			pc = u32(code, pc+1)
+			pc = int(in.c)
 
 		case OpJmpIfFalse:
 			sp--
-			if stack[sp].n == 0 {
-				pc = u32(code, pc+1)
+			if stack.at(sp).n == 0 {
+				pc = int(in.c)
 			} else {
-				pc += szJ
+				pc++
 			}
 
 		case OpJmpIfTrue:
 			sp--
-			if stack[sp].n != 0 {
-				pc = u32(code, pc+1)
+			if stack.at(sp).n != 0 {
+				pc = int(in.c)
 			} else {
-				pc += szJ
+				pc++
 			}
 
 		case OpJmpIfFalseOrPop:
-			if stack[sp-1].n == 0 {
-				pc = u32(code, pc+1)
+			if stack.at(sp-1).n == 0 {
+				pc = int(in.c)
 			} else {
 				sp--
-				pc += szJ
+				pc++
 			}
 
 		case OpJmpIfTrueOrPop:
-			if stack[sp-1].n != 0 {
-				pc = u32(code, pc+1)
+			if stack.at(sp-1).n != 0 {
+				pc = int(in.c)
 			} else {
 				sp--
-				pc += szJ
+				pc++
 			}
 
 		case OpJmpIfNil:
-			if stack[sp-1].k == KindNil {
-				pc = u32(code, pc+1)
+			if stack.at(sp-1).k == KindNil {
+				pc = int(in.c)
 			} else {
-				pc += szJ
+				pc++
 			}
 
 		case OpCoalesce:
-			if stack[sp-1].k != KindNil {
-				pc = u32(code, pc+1)
+			if stack.at(sp-1).k != KindNil {
+				pc = int(in.c)
 			} else {
 				sp--
-				pc += szJ
+				pc++
 			}
 
 		// Collections.
 		case OpMakeList, OpMakeRecord:
-			n := u16(code, pc+1)
+			n := int(in.a)
 			if err = m.alloc(int64(n)*valueSize + listHeader); err != nil {
 				break loop
 			}
 			elems := make([]Value, n)
-			copy(elems, stack[sp-n:sp])
+			copy(elems, stack.slice(sp-n, sp))
 			sp -= n
-			if Opcode(code[pc]) == OpMakeList {
-				stack[sp] = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
+			if in.op == OpMakeList {
+				*stack.at(sp) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
 			} else {
-				stack[sp] = NewRecord(elems)
+				*stack.at(sp) = NewRecord(elems)
 			}
 			sp++
-			pc += sz1
+			pc++
 
 		case OpMakeMap:
-			n := u16(code, pc+1)
+			n := int(in.a)
 			if err = m.alloc(mapBytes(n)); err != nil {
 				break loop
 			}
@@ -489,8 +457,8 @@ loop:
 			vals := make([]Value, n)
 			sp -= 2 * n
 			for i := range n {
-				keys[i] = stack[sp+2*i]
-				vals[i] = stack[sp+2*i+1]
+				keys[i] = *stack.at(sp+2*i)
+				vals[i] = *stack.at(sp+2*i+1)
 			}
 			mo, merr := buildMap(keys, vals)
 			if merr != nil {
@@ -498,12 +466,12 @@ loop:
 				err = &Error{Code: CodeInternal, Msg: "MAKE_MAP: " + merr.Error()}
 				break loop
 			}
-			stack[sp] = Value{k: KindMap, p: unsafe.Pointer(mo)}
+			*stack.at(sp) = Value{k: KindMap, p: unsafe.Pointer(mo)}
 			sp++
-			pc += sz1
+			pc++
 
 		case OpIndexList:
-			l, i := stack[sp-2], stack[sp-1]
+			l, i := *stack.at(sp-2), *stack.at(sp-1)
 			if l.k != KindList || i.k != KindInt {
 				err = badOperands("INDEX_LIST", l, i)
 				break loop
@@ -514,27 +482,27 @@ loop:
 					Msg: fmt.Sprintf("index %d out of range [0, %d)", int64(i.n), len(elems))}
 				break loop
 			}
-			stack[sp-2] = elems[i.n]
+			*stack.at(sp-2) = elems[i.n]
 			sp--
-			pc += sz0
+			pc++
 
 		case OpIndexMap:
-			mv, k := stack[sp-2], stack[sp-1]
+			mv, k := *stack.at(sp-2), *stack.at(sp-1)
 			if mv.k != KindMap {
 				err = badOperands("INDEX_MAP", mv, k)
 				break loop
 			}
 			mo := (*mapObj)(mv.p)
 			if j := mo.find(k); j >= 0 {
-				stack[sp-2] = mo.vals[j]
+				*stack.at(sp-2) = mo.vals[j]
 			} else {
-				stack[sp-2] = Value{}
+				*stack.at(sp-2) = Value{}
 			}
 			sp--
-			pc += sz0
+			pc++
 
 		case OpLen:
-			x := stack[sp-1]
+			x := *stack.at(sp-1)
 			var n int
 			switch x.k {
 			case KindString, KindRecord:
@@ -547,26 +515,26 @@ loop:
 				err = badOperands("LEN", x)
 				break loop
 			}
-			stack[sp-1] = Value{k: KindInt, n: uint64(n)}
-			pc += sz0
+			*stack.at(sp-1) = Value{k: KindInt, n: uint64(n)}
+			pc++
 
 		case OpSetMember:
-			stack[sp-1] = Bool(p.sets[u16(code, pc+1)].has(stack[sp-1]))
-			pc += sz1
+			*stack.at(sp-1) = Bool(p.sets[int(in.a)].has(*stack.at(sp-1)))
+			pc++
 
 		case OpLocalFieldSetMember:
-			r := stack[bp+u16(code, pc+1)]
-			i := u16(code, pc+3)
+			r := *stack.at(bp+int(in.a))
+			i := int(in.b)
 			if r.k != KindRecord || uint64(i) >= r.n {
 				err = badField(r, i)
 				break loop
 			}
-			stack[sp] = Bool(p.sets[u16(code, pc+5)].has(slot(r, i)))
+			*stack.at(sp) = Bool(p.sets[int(in.c)].has(slot(r, i)))
 			sp++
-			pc += sz3
+			pc++
 
 		case OpInList:
-			x, l := stack[sp-2], stack[sp-1]
+			x, l := *stack.at(sp-2), *stack.at(sp-1)
 			if l.k != KindList {
 				err = badOperands("IN_LIST", x, l)
 				break loop
@@ -580,33 +548,33 @@ loop:
 					break
 				}
 			}
-			stack[sp-2] = Bool(found)
+			*stack.at(sp-2) = Bool(found)
 			sp--
-			pc += sz0
+			pc++
 
 		case OpInMap:
-			k, mv := stack[sp-2], stack[sp-1]
+			k, mv := *stack.at(sp-2), *stack.at(sp-1)
 			if mv.k != KindMap {
 				err = badOperands("IN_MAP", k, mv)
 				break loop
 			}
-			stack[sp-2] = Bool((*mapObj)(mv.p).find(k) >= 0)
+			*stack.at(sp-2) = Bool((*mapObj)(mv.p).find(k) >= 0)
 			sp--
-			pc += sz0
+			pc++
 
 		case OpInStr:
-			sub, s := stack[sp-2], stack[sp-1]
+			sub, s := *stack.at(sp-2), *stack.at(sp-1)
 			if sub.k != KindString || s.k != KindString {
 				err = badOperands("IN_STR", sub, s)
 				break loop
 			}
 			budget -= int64(s.n) >> 6
-			stack[sp-2] = Bool(strings.Contains(s.str(), sub.str()))
+			*stack.at(sp-2) = Bool(strings.Contains(s.str(), sub.str()))
 			sp--
-			pc += sz0
+			pc++
 
 		case OpAppend:
-			l, x := stack[sp-2], stack[sp-1]
+			l, x := *stack.at(sp-2), *stack.at(sp-1)
 			if l.k != KindList {
 				err = badOperands("APPEND", l, x)
 				break loop
@@ -629,16 +597,16 @@ loop:
 					if err = m.alloc(listHeader); err != nil {
 						break loop
 					}
-					stack[sp-2] = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
+					*stack.at(sp-2) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
 				}
 			}
 			sp--
-			pc += sz0
+			pc++
 
 		case OpMapKeys, OpMapValues:
-			mv := stack[sp-1]
+			mv := *stack.at(sp-1)
 			if mv.k != KindMap {
-				err = badOperands(Opcode(code[pc]).String(), mv)
+				err = badOperands(in.op.String(), mv)
 				break loop
 			}
 			if err = m.alloc(listHeader); err != nil {
@@ -646,55 +614,57 @@ loop:
 			}
 			mo := (*mapObj)(mv.p)
 			s := mo.keys
-			if Opcode(code[pc]) == OpMapValues {
+			if in.op == OpMapValues {
 				s = mo.vals
 			}
 			// Not owned by the run: APPEND copies before writing.
-			stack[sp-1] = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: s[:len(s):len(s)]})}
-			pc += sz0
+			*stack.at(sp-1) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: s[:len(s):len(s)]})}
+			pc++
 
 		case OpForIter:
-			n := bp + u16(code, pc+1)
-			l, i := stack[n], stack[n+1]
+			n := bp + int(in.a)
+			l, i := *stack.at(n), *stack.at(n+1)
 			if l.k != KindList {
 				err = badOperands("FOR_ITER", l)
 				break loop
 			}
 			elems := (*listObj)(l.p).elems
 			if i.n >= uint64(len(elems)) {
-				pc = u32(code, pc+3)
+				pc = int(in.c)
 				break
 			}
-			stack[sp] = elems[i.n]
+			*stack.at(sp) = elems[i.n]
 			sp++
-			stack[n+1] = Value{k: KindInt, n: i.n + 1}
-			pc += szLJ
+			*stack.at(n+1) = Value{k: KindInt, n: i.n + 1}
+			pc++
 
 		// Calls.
 		case OpCall:
-			callee := p.funcs[u16(code, pc+1)]
-			argc := u16(code, pc+3)
+			callee := p.funcs[int(in.a)]
+			argc := int(in.b)
 			if len(m.frames)+1 >= m.lim.MaxDepth {
 				err = &Error{Code: CodeStackOverflow,
 					Msg: fmt.Sprintf("stack overflow (call depth limit %d)", m.lim.MaxDepth)}
 				break loop
 			}
 			nbp := sp - argc
-			if need := nbp + callee.frameSize; need > len(stack) {
+			if need := nbp + callee.frameSize; need > len(m.stack) {
 				if err = m.grow(need); err != nil {
 					break loop
 				}
-				stack = m.stack
+				stack = valsOf(m.stack)
 			}
 			m.hw = max(m.hw, nbp+callee.frameSize)
 			m.frames = append(m.frames, frame{fn: fn, pc: pc, bp: bp})
 			m.nc++
-			clear(stack[sp : nbp+callee.numLocals])
-			fn, code = callee, callee.code
+			for i := sp; i < nbp+callee.numLocals; i++ {
+				*stack.at(i) = Value{}
+			}
+			fn, ins = callee, instrsOf(callee.ins)
 			bp, sp, pc = nbp, nbp+callee.numLocals, 0
 
 		case OpReturn:
-			res := stack[sp-1]
+			res := *stack.at(sp-1)
 			if len(m.frames) == 0 {
 				result = res
 				break loop
@@ -702,19 +672,19 @@ loop:
 			fr := m.frames[len(m.frames)-1]
 			m.frames = m.frames[:len(m.frames)-1]
 			sp = bp
-			stack[sp] = res
+			*stack.at(sp) = res
 			sp++
-			fn, code, bp, pc = fr.fn, fr.fn.code, fr.bp, fr.pc+szCall
+			fn, ins, bp, pc = fr.fn, instrsOf(fr.fn.ins), fr.bp, fr.pc+1
 
 		case OpCallBuiltin:
-			b := p.builtins[u16(code, pc+1)]
-			argc := u16(code, pc+3)
+			b := p.builtins[int(in.a)]
+			argc := int(in.b)
 			m.fuel += budget
 			budget = 0
 			m.call.b = b
 			var res Value
 			if err = m.call.Charge(b.Cost); err == nil {
-				res, err = b.Fn(&m.call, stack[sp-argc:sp:sp])
+				res, err = b.Fn(&m.call, stack.slice(sp-argc, sp))
 			}
 			if err != nil {
 				err = builtinError(b, err)
@@ -722,12 +692,12 @@ loop:
 			}
 			budget = m.takeFuel()
 			sp -= argc
-			stack[sp] = res
+			*stack.at(sp) = res
 			sp++
-			pc += szCall
+			pc++
 
 		case OpFail:
-			msg := stack[sp-1]
+			msg := *stack.at(sp-1)
 			text := "assertion failed"
 			if msg.k == KindString {
 				text = msg.str()
@@ -738,7 +708,7 @@ loop:
 			break loop
 
 		default:
-			err = &Error{Code: CodeInternal, Msg: fmt.Sprintf("unknown opcode %d", code[pc])}
+			err = &Error{Code: CodeInternal, Msg: fmt.Sprintf("unknown opcode %d", in.op)}
 			break loop
 		}
 	}
@@ -802,6 +772,17 @@ func mul64(x, y int64) (int64, bool) {
 		return 0, false
 	}
 	return int64(lo), true
+}
+
+// mulMoneyFloat returns x*f rounded half to even and whether it fits.
+//
+//go:noinline
+func mulMoneyFloat(x int64, f float64) (int64, bool) {
+	r := math.RoundToEven(float64(x) * f)
+	if !(r >= -0x1p63 && r < 0x1p63) { // also NaN
+		return 0, false
+	}
+	return int64(r), true
 }
 
 // abs64 returns |x| as a uint64-compatible bit pattern (|MinInt64| = 1<<63).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -41,7 +42,7 @@ type Machine struct {
 // frame is a suspended caller.
 type frame struct {
 	fn *funcCode
-	pc int // offset of its CALL instruction
+	pc int // index of its CALL instruction
 	bp int // base of its locals
 }
 
@@ -116,10 +117,16 @@ func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, 
 		}
 	}
 	m.hw = max(m.hw, fn.frameSize)
-	copy(m.stack, args)
-	clear(m.stack[len(args):fn.numLocals])
+	stack := m.stack[:fn.numLocals]
+	for i := range stack {
+		if i < len(args) {
+			stack[i] = args[i]
+		} else {
+			stack[i] = Value{}
+		}
+	}
 
-	result, err := m.exec(p, fn)
+	result, err := m.execSafe(p, fn)
 
 	m.frames = m.frames[:0]
 	m.ctx = nil
@@ -206,7 +213,7 @@ func (m *Machine) alloc(n int64) error {
 func (m *Machine) backtrace(fn *funcCode, pc int) []Frame {
 	st := make([]Frame, 0, len(m.frames)+1)
 	add := func(f *funcCode, pc int) {
-		line, col := f.position(pc)
+		line, col := f.pos(pc)
 		st = append(st, Frame{Func: f.name, File: f.file, Line: line, Col: col})
 	}
 	add(fn, pc)
@@ -221,3 +228,34 @@ const (
 	listHeader = 48
 	strHeader  = 16
 )
+
+// execSafe runs exec behind the last line of defence: a bug in the VM or a
+// panic in a builtin must not take the process down. It becomes an internal
+// error; the position of the failure is unknown, the callers are not.
+func (m *Machine) execSafe(p *Program, fn *funcCode) (result Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			buf := make([]byte, 4096)
+			buf = buf[:runtime.Stack(buf, false)]
+			st := m.backtraceCallers()
+			if len(st) == 0 {
+				st = []Frame{{Func: fn.name, File: fn.file}}
+			}
+			result = Value{}
+			err = &Error{Code: CodeInternal, Msg: fmt.Sprintf("internal error: %v", r),
+				Stack: st, Cause: fmt.Errorf("panic: %v\n%s", r, buf)}
+		}
+	}()
+	return m.exec(p, fn)
+}
+
+// backtraceCallers returns the suspended frames, innermost first.
+func (m *Machine) backtraceCallers() []Frame {
+	var st []Frame
+	for i := len(m.frames) - 1; i >= 0; i-- {
+		f := m.frames[i]
+		line, col := f.fn.pos(f.pc)
+		st = append(st, Frame{Func: f.fn.name, File: f.fn.file, Line: line, Col: col})
+	}
+	return st
+}

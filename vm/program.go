@@ -78,6 +78,28 @@ type funcCode struct {
 	numLocals int
 	maxStack  int
 	frameSize int // numLocals + maxStack
+
+	// The verified code, decoded for the interpreter: one instr per
+	// instruction, jump targets as instruction indexes; offs[i] is the code
+	// offset of instruction i (for positions).
+	ins  []instr
+	offs []uint32
+}
+
+// instr is a decoded instruction. Operands other than a jump target fill
+// a, b, c in order; a jump target (an instruction index) is in c.
+type instr struct {
+	op   Opcode
+	a, b uint16
+	c    uint32
+}
+
+// pos returns the source position of instruction index i.
+func (f *funcCode) pos(i int) (line, col int) {
+	if i < 0 || i >= len(f.offs) {
+		return 0, 0
+	}
+	return f.position(int(f.offs[i]))
 }
 
 // Limits on program shape, enforced by the verifier.

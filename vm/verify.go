@@ -58,6 +58,9 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 
 	// Pass 1: decode, check operands, mark instruction boundaries.
 	start := make([]bool, len(code)+1)
+	index := make([]int32, len(code))
+	var ins []instr
+	var offs []uint32
 	var args [3]uint32
 	for pc := 0; pc < len(code); {
 		op := Opcode(code[pc])
@@ -70,7 +73,27 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 			return verifyErrorf(where(pc), "%s: truncated operands", info.Name)
 		}
 		start[pc] = true
+		index[pc] = int32(len(ins))
 		readOperands(code, pc, info, &args)
+		in := instr{op: op}
+		var nonJump int
+		for i, k := range info.Operands {
+			switch {
+			case k == ArgJump:
+				in.c = args[i] // a code offset for now
+			case nonJump == 0:
+				in.a = uint16(args[i])
+			case nonJump == 1:
+				in.b = uint16(args[i])
+			default:
+				in.c = args[i]
+			}
+			if k != ArgJump {
+				nonJump++
+			}
+		}
+		ins = append(ins, in)
+		offs = append(offs, uint32(pc))
 		for i, k := range info.Operands {
 			a := int(args[i])
 			var bad bool
@@ -175,6 +198,12 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 	if maxStack > 1<<16 {
 		return verifyErrorf(where(-1), "stack too deep (%d)", maxStack)
 	}
+	for i := range ins {
+		if Opcode(ins[i].op).Info().Branches() {
+			ins[i].c = uint32(index[ins[i].c]) // verified: an instruction boundary
+		}
+	}
+	f.ins, f.offs = ins, offs
 	f.maxStack = maxStack
 	f.frameSize = f.numLocals + maxStack
 	return nil

@@ -1,0 +1,114 @@
+package vm
+
+import (
+	"context"
+	"testing"
+)
+
+// Record layout of the benchmark request: fields sorted by name.
+//
+//	a: int, b: string, c: int, d: string
+func benchRequest() Value {
+	return NewRecord([]Value{Int(42), Str("gold"), Int(1200), Str("eu-west")})
+}
+
+// predicate is r.a > 10 && r.b == "gold" && r.c < 5000 && r.d != "blocked".
+func predicate(super bool) func(a *Assembler) {
+	return func(a *Assembler) {
+		cmp := func(slot, k int, op, opk Opcode) {
+			a.Emit(OpLocalField, 0, slot)
+			if super {
+				a.Emit(opk, k)
+			} else {
+				a.Emit(OpConst, k)
+				a.Emit(op)
+			}
+		}
+		cmp(0, 0, OpGtInt, OpGtIntConst)
+		a.Emit(OpJmpIfFalseOrPop, a.JumpTo("end"))
+		cmp(1, 1, OpEq, OpEqConst)
+		a.Emit(OpJmpIfFalseOrPop, a.JumpTo("end"))
+		cmp(2, 2, OpLtInt, OpLtIntConst)
+		a.Emit(OpJmpIfFalseOrPop, a.JumpTo("end"))
+		cmp(3, 3, OpNe, OpNeConst)
+		a.Label("end")
+		a.Emit(OpReturn)
+	}
+}
+
+var predConsts = []Value{Int(10), Str("gold"), Int(5000), Str("blocked")}
+
+type benchCase struct {
+	name string
+	p    *Program
+	args []Value
+	want Value
+}
+
+func benchCases(b testing.TB) []benchCase {
+	set := SetSpec{Elems: strs("tenant-", 50)}
+	req := benchRequest()
+	tenant := NewRecord([]Value{Str("tenant-37")})
+	return []benchCase{
+		{"predicate4", build(b, predConsts, nil, nil, nil, fn{name: "pred", params: 1, asm: predicate(true)}), []Value{req}, Bool(true)},
+		{"predicate4_plain", build(b, predConsts, nil, nil, nil, fn{name: "pred", params: 1, asm: predicate(false)}), []Value{req}, Bool(true)},
+		{"set50", build(b, nil, []SetSpec{set}, nil, nil, fn{name: "in", params: 1, asm: func(a *Assembler) {
+			a.Emit(OpLocalField, 0, 0)
+			a.Emit(OpSetMember, 0)
+			a.Emit(OpReturn)
+		}}), []Value{tenant}, Bool(true)},
+		{"set50_fused", build(b, nil, []SetSpec{set}, nil, nil, fn{name: "in", params: 1, asm: func(a *Assembler) {
+			a.Emit(OpLocalFieldSetMember, 0, 0, 0)
+			a.Emit(OpReturn)
+		}}), []Value{tenant}, Bool(true)},
+		{"call", build(b, []Value{Int(8000)}, nil, nil, nil,
+			fn{name: "main", params: 1, asm: func(a *Assembler) {
+				a.Emit(OpLoadLocal, 0)
+				a.Emit(OpCall, 1, 1)
+				a.Emit(OpReturn)
+			}},
+			// long_prompt(r) = r.c > 8000
+			fn{name: "long_prompt", params: 1, asm: func(a *Assembler) {
+				a.Emit(OpLocalField, 0, 2)
+				a.Emit(OpGtIntConst, 0)
+				a.Emit(OpReturn)
+			}}), []Value{req}, Bool(false)},
+		{"filter40", build(b, []Value{Int(0)}, nil, nil, nil, fn{name: "filter", params: 1, locals: 5, asm: filterPositive}),
+			[]Value{NewList(ints(40))}, Value{}},
+	}
+}
+
+func BenchmarkRun(b *testing.B) {
+	for _, c := range benchCases(b) {
+		b.Run(c.name, func(b *testing.B) {
+			m := NewMachine()
+			ctx := context.Background()
+			v, _, err := m.Run(ctx, c.p, 0, c.args, Limits{}, Input{})
+			if err != nil || (c.want.Kind() != KindNil && !Equal(v, c.want)) {
+				b.Fatalf("got %v, %v; want %v", v, err, c.want)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				m.Run(ctx, c.p, 0, c.args, Limits{}, Input{})
+			}
+		})
+	}
+}
+
+// TestZeroAlloc proves that programs that build nothing do not allocate.
+func TestZeroAlloc(t *testing.T) {
+	for _, c := range benchCases(t) {
+		if c.name == "filter40" {
+			continue
+		}
+		m := NewMachine()
+		ctx := context.Background()
+		allocs := testing.AllocsPerRun(100, func() {
+			m.Run(ctx, c.p, 0, c.args, Limits{}, Input{})
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocs/run, want 0", c.name, allocs)
+		}
+	}
+}

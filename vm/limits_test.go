@@ -1,0 +1,163 @@
+package vm
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// limitProgram has functions that each break one limit, called from an
+// outer function so the backtraces have two frames.
+func limitProgram(t testing.TB) *Program {
+	return build(t, []Value{Str("xx"), Int(0), Int(1)}, nil, nil, nil,
+		fn{name: "spin", lines: []LineEntry{{0, 3, 5}}, asm: func(a *Assembler) {
+			a.Label("top")
+			a.Emit(OpJmp, a.JumpTo("top"))
+		}},
+		fn{name: "recurse", lines: []LineEntry{{0, 7, 3}}, asm: func(a *Assembler) {
+			a.Emit(OpCall, 1, 0)
+			a.Emit(OpReturn)
+		}},
+		fn{name: "double", locals: 1, lines: []LineEntry{{0, 11, 2}, {5, 12, 9}}, asm: func(a *Assembler) {
+			a.Emit(OpConst, 0)
+			a.Emit(OpStoreLocal, 0)
+			a.Label("top")
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpDup)
+			a.Emit(OpConcat)
+			a.Emit(OpStoreLocal, 0)
+			a.Emit(OpJmp, a.JumpTo("top"))
+		}},
+		fn{name: "grow", locals: 1, asm: func(a *Assembler) {
+			a.Emit(OpMakeList, 0)
+			a.Emit(OpStoreLocal, 0)
+			a.Label("top")
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpConst, 1)
+			a.Emit(OpAppend)
+			a.Emit(OpStoreLocal, 0)
+			a.Emit(OpJmp, a.JumpTo("top"))
+		}},
+		// outer(i) calls outer2(i), which calls spin, recurse, double or grow.
+		fn{name: "outer", params: 1, lines: []LineEntry{{0, 20, 1}, {3, 22, 4}, {8, 23, 1}}, asm: func(a *Assembler) {
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpCall, 5, 1) // outer2
+			a.Emit(OpReturn)
+		}},
+		fn{name: "outer2", params: 1, asm: func(a *Assembler) {
+			for i := range 4 {
+				a.Emit(OpLoadLocal, 0)
+				a.Emit(OpConst, 1)
+				for range i {
+					a.Emit(OpConst, 2)
+					a.Emit(OpAddInt)
+				}
+				a.Emit(OpEq)
+				a.Emit(OpJmpIfFalse, a.JumpTo("next"+itoa(i)))
+				a.Emit(OpCall, i, 0)
+				a.Emit(OpReturn)
+				a.Label("next" + itoa(i))
+			}
+			a.Emit(OpNil)
+			a.Emit(OpReturn)
+		}},
+	)
+}
+
+func TestLimits(t *testing.T) {
+	p := limitProgram(t)
+	healthy := build(t, []Value{Int(0)}, nil, nil, nil, fn{name: "filter", params: 1, locals: 5, asm: filterPositive})
+	cases := []struct {
+		name  string
+		which int64
+		lim   Limits
+		ctx   func() (context.Context, context.CancelFunc)
+		code  Code
+		inner string
+		msg   string
+	}{
+		{"fuel", 0, Limits{Fuel: 10000}, nil, CodeFuelExhausted, "spin", "test.rpl:3:5: fuel exhausted (limit 10000)"},
+		{"depth", 1, Limits{MaxDepth: 50}, nil, CodeStackOverflow, "recurse", "test.rpl:7:3: stack overflow (call depth limit 50)"},
+		{"depth-default", 1, Limits{}, nil, CodeStackOverflow, "recurse", ""},
+		{"string-doubling", 2, Limits{Memory: 1 << 20}, nil, CodeMemoryExhausted, "double", "test.rpl:12:9: memory exhausted (limit 1048576 bytes)"},
+		{"giant-list", 3, Limits{Memory: 1 << 20, Fuel: 1 << 40}, nil, CodeMemoryExhausted, "grow", ""},
+		{"deadline", 0, Limits{Fuel: 1 << 50}, func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 20*time.Millisecond)
+		}, CodeDeadlineExceeded, "spin", ""},
+		{"canceled", 0, Limits{Fuel: 1 << 50}, func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(10*time.Millisecond, cancel)
+			return ctx, cancel
+		}, CodeCanceled, "spin", ""},
+	}
+	m := NewMachine()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			if c.ctx != nil {
+				var cancel context.CancelFunc
+				ctx, cancel = c.ctx()
+				defer cancel()
+			}
+			_, st, err := m.RunNamed(ctx, p, "outer", []Value{Int(c.which)}, c.lim, Input{})
+			e := wantCode(t, err, c.code)
+			if c.msg != "" && e.Error() != c.msg {
+				t.Errorf("Error() = %q, want %q", e.Error(), c.msg)
+			}
+			if e.Stack[0].Func != c.inner {
+				t.Errorf("innermost frame %s, want %s", e.Stack[0].Func, c.inner)
+			}
+			bt := e.Backtrace()
+			if !strings.Contains(bt, "at outer2 (test.rpl:") || !strings.Contains(bt, "at outer (test.rpl:22:4)") {
+				t.Errorf("backtrace lacks callers:\n%s", bt)
+			}
+			switch c.code {
+			case CodeFuelExhausted:
+				if st.Fuel != c.lim.Fuel {
+					t.Errorf("fuel used %d, want %d", st.Fuel, c.lim.Fuel)
+				}
+			case CodeMemoryExhausted:
+				if st.Memory < c.lim.Memory {
+					t.Errorf("memory used %d, want ≥ %d", st.Memory, c.lim.Memory)
+				}
+			}
+			// The machine (and the process) are healthy afterwards.
+			v, _, err := m.RunNamed(context.Background(), healthy, "filter", []Value{NewList([]Value{Int(1), Int(-1)})}, Limits{}, Input{})
+			if err != nil || v.Len() != 1 {
+				t.Fatalf("healthy run after %s: %v %v", c.name, v, err)
+			}
+		})
+	}
+}
+
+func TestCanceledBeforeRun(t *testing.T) {
+	p := limitProgram(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := NewMachine().RunNamed(ctx, p, "outer", []Value{Int(0)}, Limits{}, Input{})
+	wantCode(t, err, CodeCanceled)
+}
+
+func TestFuelExact(t *testing.T) {
+	// main: 3 instructions (CONST CONST ADD_INT) + RETURN = 4 fuel.
+	p := straight(t, []Value{Int(1)}, nil, I(OpConst, 0), I(OpConst, 0), I(OpAddInt))
+	m := NewMachine()
+	_, st, err := m.RunNamed(context.Background(), p, "main", nil, Limits{Fuel: 4}, Input{})
+	if err != nil || st.Fuel != 4 {
+		t.Fatalf("fuel 4: %v %+v", err, st)
+	}
+	_, _, err = m.RunNamed(context.Background(), p, "main", nil, Limits{Fuel: 3}, Input{})
+	wantCode(t, err, CodeFuelExhausted)
+}
+
+func TestBadRun(t *testing.T) {
+	p := limitProgram(t)
+	m := NewMachine()
+	_, _, err := m.RunNamed(context.Background(), p, "outer", nil, Limits{}, Input{})
+	wantCode(t, err, CodeInternal)
+	_, _, err = m.RunNamed(context.Background(), p, "nope", nil, Limits{}, Input{})
+	wantCode(t, err, CodeInternal)
+	_, _, err = m.Run(context.Background(), p, 99, nil, Limits{}, Input{})
+	wantCode(t, err, CodeInternal)
+}
