@@ -179,3 +179,20 @@ func (u *Universe) parseSig(d BuiltinDecl) (*Func, error) {
 	}
 	return ft, nil
 }
+
+// Key is the builtin's link name, unique among overloads: the qualified
+// name and the parameter types, such as `len(string)` or
+// `cost.month_spend(Tenant)`. Compiled programs refer to builtins by key.
+func (b *Builtin) Key() string {
+	var s strings.Builder
+	s.WriteString(b.QualifiedName())
+	s.WriteByte('(')
+	for i, p := range b.Type.Params {
+		if i > 0 {
+			s.WriteString(", ")
+		}
+		s.WriteString(p.Type.String())
+	}
+	s.WriteByte(')')
+	return s.String()
+}

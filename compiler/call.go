@@ -1,0 +1,187 @@
+package compiler
+
+import (
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+func (f *funcCompiler) call(e *lang.CallExpr) {
+	call := f.c.info.Calls[e]
+	if call == nil {
+		f.emit(vm.OpNil)
+		return
+	}
+	switch call.Kind {
+	case lang.CallFunc, lang.CallSuper:
+		target := call.Func
+		if call.Kind == lang.CallFunc {
+			target = f.c.resolveFunc(target)
+		}
+		idx := f.c.funcIndex(target)
+		for _, a := range call.Args {
+			f.expr(a)
+		}
+		f.at(e.Lparen)
+		f.emit(vm.OpCall, idx, len(call.Args))
+		f.callees = append(f.callees, idx)
+		return
+	}
+	b := call.Builtin
+	if b.Module == "" {
+		switch b.Name {
+		case "filter", "map", "any", "all", "count", "min_by", "max_by":
+			f.loop(e, call)
+			return
+		case "len":
+			f.expr(call.Args[0])
+			f.at(e.Lparen)
+			f.emit(vm.OpLen)
+			return
+		}
+	}
+	for i, a := range call.Args {
+		if a == nil {
+			f.pushConst(zeroOrNil(b.Type.Params[i].Type))
+			continue
+		}
+		f.expr(a)
+	}
+	f.at(e.Lparen)
+	f.emit(vm.OpCallBuiltin, f.c.builtinIndex(b), len(call.Args))
+	f.builtinCost += b.Cost
+}
+
+// zeroOrNil is what an omitted optional argument passes: none, which the
+// builtin reads as "use your default".
+func zeroOrNil(lang.Type) vm.Value { return vm.Nil() }
+
+// loop lowers a higher-order builtin over a list to a FOR_ITER loop. The
+// lambda's parameter becomes a local; no closure exists at run time.
+//
+//	xs; STORE l; 0; STORE l+1; [init acc]
+//	top: FOR_ITER l done; STORE x; <body>; <step>; JMP top
+//	done: <result>
+func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
+	f.loops = true
+	lam := call.Args[1].(*lang.LambdaExpr)
+	list := f.newLocal()
+	idx := f.newLocal()
+	if idx != list+1 {
+		panic("compiler: iteration locals must be adjacent")
+	}
+	x := f.newLocal()
+	f.locals[f.c.info.Defs[lam.Params[0]]] = x
+	f.expr(call.Args[0])
+	f.at(e.Lparen)
+	f.emit(vm.OpStoreLocal, list)
+	f.pushConst(vm.Int(0))
+	f.emit(vm.OpStoreLocal, idx)
+
+	name := call.Builtin.Name
+	acc := f.newLocal()
+	var key int
+	switch name {
+	case "filter", "map":
+		f.emit(vm.OpMakeList, 0)
+		f.emit(vm.OpStoreLocal, acc)
+	case "count":
+		f.pushConst(vm.Int(0))
+		f.emit(vm.OpStoreLocal, acc)
+	case "min_by", "max_by":
+		key = f.newLocal()
+		f.emit(vm.OpNil)
+		f.emit(vm.OpStoreLocal, acc)
+	}
+	top, done, end := f.label(), f.label(), f.label()
+	f.mark(top)
+	f.jump(vm.OpForIter, done, list)
+	f.emit(vm.OpStoreLocal, x)
+	f.expr(lam.Body)
+	f.at(e.Lparen)
+	switch name {
+	case "any":
+		f.jump(vm.OpJmpIfFalse, top)
+		f.emit(vm.OpTrue)
+		f.jump(vm.OpJmp, end)
+	case "all":
+		f.jump(vm.OpJmpIfTrue, top)
+		f.emit(vm.OpFalse)
+		f.jump(vm.OpJmp, end)
+	case "filter":
+		f.jump(vm.OpJmpIfFalse, top)
+		f.emit(vm.OpLoadLocal, acc)
+		f.emit(vm.OpLoadLocal, x)
+		f.emit(vm.OpAppend)
+		f.emit(vm.OpStoreLocal, acc)
+		f.jump(vm.OpJmp, top)
+	case "map":
+		y := f.newLocal()
+		f.emit(vm.OpStoreLocal, y)
+		f.emit(vm.OpLoadLocal, acc)
+		f.emit(vm.OpLoadLocal, y)
+		f.emit(vm.OpAppend)
+		f.emit(vm.OpStoreLocal, acc)
+		f.jump(vm.OpJmp, top)
+	case "count":
+		skip := f.label()
+		f.jump(vm.OpJmpIfFalse, skip)
+		f.emit(vm.OpLoadLocal, acc)
+		f.pushConst(vm.Int(1))
+		f.emit(vm.OpAddInt)
+		f.emit(vm.OpStoreLocal, acc)
+		f.mark(skip)
+		f.jump(vm.OpJmp, top)
+	case "min_by", "max_by":
+		// key on the stack: take it when acc is none or it beats the best.
+		take, skip := f.label(), f.label()
+		k := f.newLocal()
+		f.emit(vm.OpStoreLocal, k)
+		f.emit(vm.OpLoadLocal, acc)
+		f.emit(vm.OpIsNil)
+		f.jump(vm.OpJmpIfTrue, take)
+		f.emit(vm.OpLoadLocal, k)
+		f.emit(vm.OpLoadLocal, key)
+		f.emit(better(name, call.Type.Params[1].Type.(*lang.Func).Result))
+		f.jump(vm.OpJmpIfFalse, skip)
+		f.mark(take)
+		f.emit(vm.OpLoadLocal, x)
+		f.emit(vm.OpStoreLocal, acc)
+		f.emit(vm.OpLoadLocal, k)
+		f.emit(vm.OpStoreLocal, key)
+		f.mark(skip)
+		f.jump(vm.OpJmp, top)
+	}
+	f.mark(done)
+	switch name {
+	case "any":
+		f.emit(vm.OpFalse)
+	case "all":
+		f.emit(vm.OpTrue)
+	default:
+		f.emit(vm.OpLoadLocal, acc)
+	}
+	f.mark(end)
+}
+
+// better is the strict comparison that makes a new key win: < for min_by,
+// > for max_by, so the first of equal keys is kept.
+func better(name string, keyType lang.Type) vm.Opcode {
+	k := basicKind(keyType)
+	min := name == "min_by"
+	switch k {
+	case lang.Float:
+		if min {
+			return vm.OpLtFloat
+		}
+		return vm.OpGtFloat
+	case lang.String:
+		if min {
+			return vm.OpLtStr
+		}
+		return vm.OpGtStr
+	}
+	if min {
+		return vm.OpLtInt
+	}
+	return vm.OpGtInt
+}

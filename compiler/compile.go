@@ -1,0 +1,299 @@
+package compiler
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// EntryRoute is the name of a policy's entry point.
+const EntryRoute = "route"
+
+// TestPrefix prefixes the entry names of compiled test blocks.
+const TestPrefix = "test:"
+
+// Output is a compiled program in plain data.
+type Output struct {
+	Spec *vm.ProgramSpec
+	// Tests lists the test blocks in source order, by entry name.
+	Tests []Test
+	// CostBound is a static upper bound of the fuel one run of route
+	// needs, when one exists (no loops over data, no recursion); Bounded
+	// says whether it does.
+	CostBound int64
+	Bounded   bool
+	// Request and Decision are the record types of the entry point, for
+	// hosts that build inputs and read results by field name.
+	Request, Decision *lang.Record
+}
+
+// Test is a compiled test block.
+type Test struct {
+	Name  string // as written
+	Entry string // TestPrefix + Name
+	File  string
+	Line  int
+	Col   int
+}
+
+// Options tune compilation.
+type Options struct {
+	// NoTests leaves test blocks out of the program.
+	NoTests bool
+}
+
+// Compile lowers prog. prog must have checked without errors.
+func Compile(prog *lang.Program, opts Options) (*Output, error) {
+	if prog == nil || prog.Main == nil {
+		return nil, fmt.Errorf("compile: no program")
+	}
+	c := &compiler{
+		prog:    prog,
+		info:    prog.Info,
+		spec:    &vm.ProgramSpec{Entries: map[string]int{}},
+		funcIdx: map[*lang.Object]int{},
+		consts:  map[constKey]int{},
+		sets:    map[lang.Expr]int{},
+		bidx:    map[*lang.Builtin]int{},
+	}
+	out := &Output{Spec: c.spec}
+	if t := prog.Universe.Types["Request"]; t != nil {
+		out.Request, _ = t.Type.(*lang.Record)
+	}
+	if t := prog.Universe.Types["Decision"]; t != nil {
+		out.Decision, _ = t.Type.(*lang.Record)
+	}
+	if route := c.resolveFunc(prog.Main.Func(EntryRoute)); route != nil {
+		c.spec.Entries[EntryRoute] = c.funcIndex(route)
+	} else if prog.Main.Extends != nil {
+		if o := prog.Main.Scope.LookupParent(EntryRoute); o != nil && o.Kind == lang.ObjFunc {
+			c.spec.Entries[EntryRoute] = c.funcIndex(o)
+		}
+	}
+	if !opts.NoTests {
+		for _, f := range prog.Main.Files {
+			for _, d := range f.Decls {
+				td, ok := d.(*lang.TestDecl)
+				if !ok {
+					continue
+				}
+				entry := TestPrefix + td.Name.Value
+				pos := f.File.Position(td.Sp.Start)
+				out.Tests = append(out.Tests, Test{Name: td.Name.Value, Entry: entry, File: f.File.Name, Line: pos.Line, Col: pos.Col})
+				c.queue = append(c.queue, pending{test: td, file: f, index: c.newFunc(entry, f.File.Name, 0)})
+				c.spec.Entries[entry] = len(c.spec.Functions) - 1
+			}
+		}
+	}
+	// Compile queued functions; compiling may queue more.
+	for len(c.queue) > 0 {
+		p := c.queue[0]
+		c.queue = c.queue[1:]
+		if err := c.compileFunc(p); err != nil {
+			return nil, err
+		}
+	}
+	if len(c.spec.Functions) == 0 {
+		return nil, fmt.Errorf("compile: %s declares no route and no tests", prog.Main.Path)
+	}
+	if idx, ok := c.spec.Entries[EntryRoute]; ok {
+		out.CostBound, out.Bounded = c.costBound(idx)
+	}
+	return out, nil
+}
+
+type pending struct {
+	obj   *lang.Object
+	decl  *lang.FuncDecl
+	test  *lang.TestDecl
+	file  *lang.FileNode
+	index int
+}
+
+type constKey struct {
+	kind vm.Kind
+	s    string
+}
+
+type compiler struct {
+	prog    *lang.Program
+	info    *lang.Info
+	spec    *vm.ProgramSpec
+	funcIdx map[*lang.Object]int
+	queue   []pending
+	consts  map[constKey]int
+	sets    map[lang.Expr]int
+	bidx    map[*lang.Builtin]int
+	loopy   []int              // functions with loops
+	static  map[int]staticCost // per function: straight-line cost
+
+	constMemo map[lang.Expr]constResult
+}
+
+// staticCost is what a loop-free function costs when every instruction
+// runs once (without backward jumps none runs twice): its instructions and
+// builtin costs, plus its callees' bounds.
+type staticCost struct {
+	own     int64
+	callees []int
+}
+
+func (c *compiler) newFunc(name, file string, params int) int {
+	c.spec.Functions = append(c.spec.Functions, vm.FunctionSpec{Name: name, File: file, NumParams: params})
+	return len(c.spec.Functions) - 1
+}
+
+// resolveFunc maps a function object to the version that runs in the
+// main policy: an override in a more derived policy of the extends chain
+// replaces the parent's function for every caller.
+func (c *compiler) resolveFunc(o *lang.Object) *lang.Object {
+	if o == nil || o.Kind != lang.ObjFunc {
+		return o
+	}
+	var chain []*lang.Package
+	for p := c.prog.Main; p != nil; p = p.Extends {
+		chain = append(chain, p)
+	}
+	inChain := false
+	for _, p := range chain {
+		if p == o.Pkg {
+			inChain = true
+		}
+	}
+	if !inChain {
+		return o
+	}
+	for _, p := range chain {
+		if f := p.Func(o.Name); f != nil {
+			return f
+		}
+		if p == o.Pkg {
+			break
+		}
+	}
+	return o
+}
+
+// funcIndex returns the vm function index of a user function, queueing it
+// for compilation on first use.
+func (c *compiler) funcIndex(o *lang.Object) int {
+	if i, ok := c.funcIdx[o]; ok {
+		return i
+	}
+	d := o.Decl.(*lang.FuncDecl)
+	var file *lang.FileNode
+	for _, f := range o.Pkg.Files {
+		for _, x := range f.Decls {
+			if x == lang.Decl(d) {
+				file = f
+			}
+		}
+	}
+	name := o.Name
+	if o.Pkg != c.prog.Main && o.Pkg.Name != "" {
+		name = o.Pkg.Name + "." + o.Name
+	}
+	i := c.newFunc(name, file.File.Name, len(d.Params))
+	c.funcIdx[o] = i
+	c.queue = append(c.queue, pending{obj: o, decl: d, file: file, index: i})
+	return i
+}
+
+// builtinIndex returns the index of b in the program's builtin names.
+func (c *compiler) builtinIndex(b *lang.Builtin) int {
+	if i, ok := c.bidx[b]; ok {
+		return i
+	}
+	c.spec.Builtins = append(c.spec.Builtins, b.Key())
+	i := len(c.spec.Builtins) - 1
+	c.bidx[b] = i
+	return i
+}
+
+// constIndex interns a constant value.
+func (c *compiler) constIndex(v vm.Value) int {
+	k := constKey{v.Kind(), v.String()}
+	if i, ok := c.consts[k]; ok {
+		return i
+	}
+	c.spec.Constants = append(c.spec.Constants, v)
+	i := len(c.spec.Constants) - 1
+	c.consts[k] = i
+	return i
+}
+
+func (c *compiler) compileFunc(p pending) error {
+	fc := &funcCompiler{c: c, file: p.file.File, locals: map[*lang.Object]int{}}
+	switch {
+	case p.decl != nil:
+		for i, prm := range p.decl.Params {
+			fc.locals[c.info.Defs[prm.Name]] = i
+		}
+		fc.nlocals = len(p.decl.Params)
+		fc.expr(p.decl.Body)
+		fc.at(p.decl.Body.Span().End)
+		fc.emit(vm.OpReturn)
+	case p.test != nil:
+		fc.stmtsOf(p.test.Body, false)
+		fc.emit(vm.OpTrue)
+		fc.emit(vm.OpReturn)
+	}
+	code, err := fc.asm.Code()
+	// Compiling may have appended functions: index the slice only now.
+	spec := &c.spec.Functions[p.index]
+	if err != nil {
+		return fmt.Errorf("compile %s: %w", spec.Name, err)
+	}
+	spec.Code = code
+	spec.NumLocals = fc.nlocals
+	spec.Lines = fc.lines
+	if fc.loops {
+		c.loopy = append(c.loopy, p.index)
+	}
+	if c.static == nil {
+		c.static = map[int]staticCost{}
+	}
+	c.static[p.index] = staticCost{own: fc.ninstr + fc.builtinCost, callees: fc.callees}
+	return nil
+}
+
+// costBound computes a static fuel bound for function idx by longest path
+// over its code and its callees, when none loops or recurses.
+func (c *compiler) costBound(idx int) (int64, bool) {
+	loopy := map[int]bool{}
+	for _, i := range c.loopy {
+		loopy[i] = true
+	}
+	memo := map[int]int64{}
+	visiting := map[int]bool{}
+	var bound func(i int) (int64, bool)
+	bound = func(i int) (int64, bool) {
+		if v, ok := memo[i]; ok {
+			return v, true
+		}
+		if visiting[i] || loopy[i] {
+			return 0, false
+		}
+		visiting[i] = true
+		defer delete(visiting, i)
+		sc := c.static[i]
+		total := sc.own
+		for _, callee := range sc.callees {
+			b, ok := bound(callee)
+			if !ok {
+				return 0, false
+			}
+			total += b
+		}
+		memo[i] = total
+		return total, true
+	}
+	return bound(idx)
+}
+
+var _ = sort.Strings
+
+func durationOf(n int64) time.Duration { return time.Duration(n) }

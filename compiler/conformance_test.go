@@ -1,0 +1,73 @@
+package compiler_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// build checks and compiles the policy at path.
+func build(t testing.TB, path string) (*compiler.Output, *vm.Program) {
+	t.Helper()
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, diags := lang.Check(&lang.Config{Universe: u}, path)
+	if diags.HasErrors() {
+		for _, d := range diags {
+			t.Log(d.Error())
+		}
+		t.Fatalf("%s does not check", path)
+	}
+	out, err := compiler.Compile(prog, compiler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := vm.NewProgram(out.Spec, builtinTable(t))
+	if err != nil {
+		t.Fatalf("verify %s: %v", path, err)
+	}
+	return out, p
+}
+
+// TestConformance runs every test block of testdata/conformance.
+func TestConformance(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/conformance/*.rpl")
+	if len(files) == 0 {
+		t.Fatal("no conformance files")
+	}
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.rpl") {
+			continue
+		}
+		name := strings.TrimSuffix(filepath.Base(file), ".rpl")
+		t.Run(name, func(t *testing.T) {
+			out, p := build(t, file)
+			if len(out.Tests) == 0 {
+				t.Fatal("no tests")
+			}
+			m := vm.NewMachine()
+			for _, tc := range out.Tests {
+				t.Run(tc.Name, func(t *testing.T) {
+					_, _, err := m.RunNamed(context.Background(), p, tc.Entry, nil, vm.Limits{}, vm.Input{})
+					if err != nil {
+						t.Errorf("%s:%d: %v", tc.File, tc.Line, err)
+						if e, ok := err.(*vm.Error); ok {
+							t.Log(e.Backtrace())
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+var _ = os.ReadFile

@@ -1,0 +1,213 @@
+package compiler
+
+import (
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// constValue returns the value of a constant expression, building lists,
+// maps and records of constants at compile time.
+func (c *compiler) constValue(e lang.Expr) (vm.Value, bool) {
+	if c.constMemo == nil {
+		c.constMemo = map[lang.Expr]constResult{}
+	}
+	if r, ok := c.constMemo[e]; ok {
+		return r.v, r.ok
+	}
+	v, ok := c.constValue0(e)
+	c.constMemo[e] = constResult{v, ok}
+	return v, ok
+}
+
+type constResult struct {
+	v  vm.Value
+	ok bool
+}
+
+func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
+	t := c.info.Types[e]
+	if v, ok := c.info.Consts[e]; ok {
+		return scalar(v, t)
+	}
+	switch e := e.(type) {
+	case *lang.ParenExpr:
+		return c.constValue(e.X)
+	case *lang.Ident:
+		return c.objConst(c.info.Uses[e])
+	case *lang.SelectorExpr:
+		if o := c.info.Uses[e.Sel]; o != nil && (o.Kind == lang.ObjConst || o.Kind == lang.ObjEnum) {
+			return c.objConst(o)
+		}
+	case *lang.ListLit:
+		elems := make([]vm.Value, len(e.Elems))
+		for i, x := range e.Elems {
+			v, ok := c.constValue(x)
+			if !ok {
+				return vm.Value{}, false
+			}
+			elems[i] = v
+		}
+		return vm.NewList(elems), true
+	case *lang.BraceLit:
+		given := map[string]lang.Expr{}
+		for _, en := range e.Entries {
+			if id, ok := en.Key.(*lang.Ident); ok {
+				given[id.Name] = en.Value
+			}
+		}
+		switch lt := c.info.Lits[e].(type) {
+		case *lang.Record:
+			slots := make([]vm.Value, len(lt.Fields))
+			for i, fld := range lt.Fields {
+				x, ok := given[fld.Name]
+				if !ok {
+					slots[i] = zeroValue(fld.Type)
+					continue
+				}
+				v, ok := c.constValue(x)
+				if !ok {
+					return vm.Value{}, false
+				}
+				slots[i] = v
+			}
+			return vm.NewRecord(slots), true
+		case *lang.Map:
+			keys := make([]vm.Value, 0, len(e.Entries))
+			vals := make([]vm.Value, 0, len(e.Entries))
+			for _, en := range e.Entries {
+				var k vm.Value
+				if id, ok := en.Key.(*lang.Ident); ok {
+					k = vm.Str(id.Name)
+				} else if kv, ok := c.constValue(en.Key); ok {
+					k = kv
+				} else {
+					return vm.Value{}, false
+				}
+				v, ok := c.constValue(en.Value)
+				if !ok {
+					return vm.Value{}, false
+				}
+				keys, vals = append(keys, k), append(vals, v)
+			}
+			m, err := vm.NewMap(keys, vals)
+			return m, err == nil
+		}
+	}
+	return vm.Value{}, false
+}
+
+func (c *compiler) objConst(o *lang.Object) (vm.Value, bool) {
+	if o == nil {
+		return vm.Value{}, false
+	}
+	switch o.Kind {
+	case lang.ObjEnum:
+		return vm.Str(o.Name), true
+	case lang.ObjConst:
+		if d, ok := o.Decl.(*lang.ConstDecl); ok {
+			return c.constValue(d.Value)
+		}
+	}
+	return vm.Value{}, false
+}
+
+// scalar converts a checker constant to a vm value of type t.
+func scalar(v lang.ConstValue, t lang.Type) (vm.Value, bool) {
+	if v == nil {
+		return vm.Nil(), true
+	}
+	k := basicKind(lang.Unwrap(t))
+	if _, isEnum := lang.Unwrap(t).(*lang.Enum); isEnum {
+		s, ok := v.(string)
+		return vm.Str(s), ok
+	}
+	switch x := v.(type) {
+	case bool:
+		return vm.Bool(x), true
+	case string:
+		return vm.Str(x), true
+	case float64:
+		return vm.Float(x), true
+	case int64:
+		switch k {
+		case lang.Money:
+			return vm.Money(x), true
+		case lang.Duration:
+			return vm.Value(vm.Duration(durationOf(x))), true
+		case lang.Time:
+			return vm.Time(x), true
+		case lang.Float:
+			return vm.Float(float64(x)), true
+		}
+		return vm.Int(x), true
+	}
+	return vm.Value{}, false
+}
+
+// constSet returns the set index for a constant list of strings or ints.
+func (c *compiler) constSet(e lang.Expr) (int, bool) {
+	if i, ok := c.sets[e]; ok {
+		return i, true
+	}
+	v, ok := c.constValue(e)
+	if !ok || v.Kind() != vm.KindList {
+		return 0, false
+	}
+	elems := v.List()
+	if len(elems) == 0 {
+		return 0, false
+	}
+	kind := elems[0].Kind()
+	if kind != vm.KindString && kind != vm.KindInt {
+		return 0, false
+	}
+	for _, x := range elems {
+		if x.Kind() != kind {
+			return 0, false
+		}
+	}
+	c.spec.Sets = append(c.spec.Sets, vm.SetSpec{Elems: elems})
+	i := len(c.spec.Sets) - 1
+	c.sets[e] = i
+	return i, true
+}
+
+// zeroValue is the value an omitted record field takes.
+func zeroValue(t lang.Type) vm.Value {
+	switch t := t.(type) {
+	case *lang.Basic:
+		switch t.Kind {
+		case lang.Bool:
+			return vm.Bool(false)
+		case lang.Int:
+			return vm.Int(0)
+		case lang.Float:
+			return vm.Float(0)
+		case lang.String:
+			return vm.Str("")
+		case lang.Duration:
+			return vm.Duration(0)
+		case lang.Money:
+			return vm.Money(0)
+		case lang.Time:
+			return vm.Time(0)
+		}
+	case *lang.Enum:
+		return vm.Str("")
+	case *lang.List:
+		return vm.NewList(nil)
+	case *lang.Map:
+		m, _ := vm.NewMap(nil, nil)
+		return m
+	case *lang.Record:
+		slots := make([]vm.Value, len(t.Fields))
+		for i, f := range t.Fields {
+			slots[i] = zeroValue(f.Type)
+		}
+		return vm.NewRecord(slots)
+	}
+	return vm.Nil()
+}
+
+// ZeroValue exposes zeroValue to hosts that build inputs.
+func ZeroValue(t lang.Type) vm.Value { return zeroValue(t) }

@@ -1,0 +1,436 @@
+package compiler
+
+import (
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// expr emits code that leaves the value of e on the stack (nothing for a
+// void expression).
+func (f *funcCompiler) expr(e lang.Expr) {
+	if v, ok := f.c.constValue(e); ok {
+		f.at(e.Span().Start)
+		f.pushConst(v)
+		return
+	}
+	f.at(e.Span().Start)
+	switch e := e.(type) {
+	case *lang.Ident:
+		obj := f.c.info.Uses[e]
+		slot, ok := f.locals[obj]
+		if !ok {
+			f.emit(vm.OpNil) // unreachable for checked programs
+			return
+		}
+		f.emit(vm.OpLoadLocal, slot)
+	case *lang.ParenExpr:
+		f.expr(e.X)
+	case *lang.SelectorExpr:
+		f.selector(e)
+	case *lang.IndexExpr:
+		f.expr(e.X)
+		f.expr(e.Index)
+		f.at(e.Sp.Start)
+		if _, isMap := f.typeOf(e.X).(*lang.Map); isMap {
+			f.emit(vm.OpIndexMap)
+		} else {
+			f.emit(vm.OpIndexList)
+		}
+	case *lang.UnaryExpr:
+		f.expr(e.X)
+		f.at(e.OpPos)
+		if e.Op == "!" {
+			f.emit(vm.OpNot)
+			return
+		}
+		switch basicKind(f.typeOf(e.X)) {
+		case lang.Float:
+			f.emit(vm.OpNegFloat)
+		case lang.Money:
+			f.emit(vm.OpNegMoney)
+		case lang.Duration:
+			f.emit(vm.OpNegDur)
+		default:
+			f.emit(vm.OpNegInt)
+		}
+	case *lang.BinaryExpr:
+		f.binary(e)
+	case *lang.CallExpr:
+		f.call(e)
+	case *lang.ListLit:
+		for _, x := range e.Elems {
+			f.expr(x)
+		}
+		f.at(e.Sp.Start)
+		f.emit(vm.OpMakeList, len(e.Elems))
+	case *lang.BraceLit:
+		f.braceLit(e)
+	case *lang.IfExpr:
+		f.ifExpr(e)
+	case *lang.MatchExpr:
+		f.match(e, true)
+	case *lang.BlockExpr:
+		f.stmtsOf(e, true)
+	default:
+		f.emit(vm.OpNil)
+	}
+}
+
+func (f *funcCompiler) localOf(e lang.Expr) (int, bool) {
+	id, ok := e.(*lang.Ident)
+	if !ok {
+		return 0, false
+	}
+	slot, ok := f.locals[f.c.info.Uses[id]]
+	return slot, ok
+}
+
+func (f *funcCompiler) selector(e *lang.SelectorExpr) {
+	r, ok := f.typeOf(e.X).(*lang.Record)
+	if !ok {
+		f.emit(vm.OpNil)
+		return
+	}
+	slot := r.FieldIndex(e.Sel.Name)
+	if local, ok := f.localOf(e.X); ok {
+		f.at(e.Sel.Sp.Start)
+		f.emit(vm.OpLocalField, local, slot)
+		return
+	}
+	f.expr(e.X)
+	f.at(e.Sel.Sp.Start)
+	f.emit(vm.OpField, slot)
+}
+
+func (f *funcCompiler) braceLit(e *lang.BraceLit) {
+	switch t := f.c.info.Lits[e].(type) {
+	case *lang.Record:
+		given := map[string]lang.Expr{}
+		for _, en := range e.Entries {
+			given[en.Key.(*lang.Ident).Name] = en.Value
+		}
+		for _, fld := range t.Fields {
+			if x, ok := given[fld.Name]; ok {
+				f.expr(x)
+			} else {
+				f.pushConst(zeroValue(fld.Type))
+			}
+		}
+		f.at(e.Sp.Start)
+		f.emit(vm.OpMakeRecord, len(t.Fields))
+	case *lang.Map:
+		for _, en := range e.Entries {
+			if id, ok := en.Key.(*lang.Ident); ok {
+				f.pushConst(vm.Str(id.Name))
+			} else {
+				f.expr(en.Key)
+			}
+			f.expr(en.Value)
+		}
+		f.at(e.Sp.Start)
+		f.emit(vm.OpMakeMap, len(e.Entries))
+	default:
+		f.emit(vm.OpNil)
+	}
+}
+
+func (f *funcCompiler) binary(e *lang.BinaryExpr) {
+	switch e.Op {
+	case "&&", "||":
+		end := f.label()
+		f.expr(e.X)
+		f.at(e.OpPos)
+		if e.Op == "&&" {
+			f.jump(vm.OpJmpIfFalseOrPop, end)
+		} else {
+			f.jump(vm.OpJmpIfTrueOrPop, end)
+		}
+		f.expr(e.Y)
+		f.mark(end)
+		return
+	case "??":
+		end := f.label()
+		f.expr(e.X)
+		f.at(e.OpPos)
+		f.jump(vm.OpCoalesce, end)
+		f.expr(e.Y)
+		f.mark(end)
+		return
+	case "in", "not in":
+		f.in(e)
+		if e.Op == "not in" {
+			f.emit(vm.OpNot)
+		}
+		return
+	case "==", "!=":
+		x, y := e.X, e.Y
+		if _, ok := f.c.constValue(x); ok {
+			x, y = y, x
+		}
+		if v, ok := f.c.constValue(y); ok {
+			f.expr(x)
+			f.at(e.OpPos)
+			op := vm.OpEqConst
+			if e.Op == "!=" {
+				op = vm.OpNeConst
+			}
+			f.emit(op, f.c.constIndex(v))
+			return
+		}
+		f.expr(x)
+		f.expr(y)
+		f.at(e.OpPos)
+		if e.Op == "==" {
+			f.emit(vm.OpEq)
+		} else {
+			f.emit(vm.OpNe)
+		}
+		return
+	case "<", "<=", ">", ">=":
+		f.compare(e)
+		return
+	}
+	xt, yt := f.typeOf(e.X), f.typeOf(e.Y)
+	xk, yk := basicKind(xt), basicKind(yt)
+	swap := false
+	var op vm.Opcode
+	switch e.Op {
+	case "+":
+		switch {
+		case xk == lang.Float:
+			op = vm.OpAddFloat
+		case xk == lang.String:
+			op = vm.OpConcat
+		case xk == lang.Money:
+			op = vm.OpAddMoney
+		case xk == lang.Duration:
+			op = vm.OpAddDur
+		case xk == lang.Time:
+			op = vm.OpAddTimeDur
+		default:
+			op = vm.OpAddInt
+		}
+	case "-":
+		switch {
+		case xk == lang.Float:
+			op = vm.OpSubFloat
+		case xk == lang.Money:
+			op = vm.OpSubMoney
+		case xk == lang.Duration:
+			op = vm.OpSubDur
+		case xk == lang.Time && yk == lang.Time:
+			op = vm.OpSubTime
+		case xk == lang.Time:
+			op = vm.OpSubTimeDur
+		default:
+			op = vm.OpSubInt
+		}
+	case "*":
+		switch {
+		case xk == lang.Float:
+			op = vm.OpMulFloat
+		case xk == lang.Money:
+			op = vm.OpMulMoneyInt
+		case yk == lang.Money:
+			op, swap = vm.OpMulMoneyInt, true
+		case xk == lang.Duration:
+			op = vm.OpMulDurInt
+		case yk == lang.Duration:
+			op, swap = vm.OpMulDurInt, true
+		default:
+			op = vm.OpMulInt
+		}
+	case "/":
+		switch {
+		case xk == lang.Float:
+			op = vm.OpDivFloat
+		case xk == lang.Money && yk == lang.Money:
+			op = vm.OpDivMoney
+		case xk == lang.Money:
+			op = vm.OpDivMoneyInt
+		case xk == lang.Duration && yk == lang.Duration:
+			op = vm.OpDivDur
+		case xk == lang.Duration:
+			op = vm.OpDivDurInt
+		default:
+			op = vm.OpDivInt
+		}
+	case "%":
+		op = vm.OpModInt
+	}
+	if swap {
+		f.expr(e.Y)
+		f.expr(e.X)
+	} else {
+		f.expr(e.X)
+		f.expr(e.Y)
+	}
+	f.at(e.OpPos)
+	f.emit(op)
+}
+
+func (f *funcCompiler) compare(e *lang.BinaryExpr) {
+	k := basicKind(f.typeOf(e.X))
+	if k == lang.Int || k == lang.Money || k == lang.Duration || k == lang.Time {
+		if v, ok := f.c.constValue(e.Y); ok {
+			f.expr(e.X)
+			f.at(e.OpPos)
+			ops := map[string]vm.Opcode{"<": vm.OpLtIntConst, "<=": vm.OpLeIntConst, ">": vm.OpGtIntConst, ">=": vm.OpGeIntConst}
+			f.emit(ops[e.Op], f.c.constIndex(v))
+			return
+		}
+	}
+	f.expr(e.X)
+	f.expr(e.Y)
+	f.at(e.OpPos)
+	var ops map[string]vm.Opcode
+	switch k {
+	case lang.Float:
+		ops = map[string]vm.Opcode{"<": vm.OpLtFloat, "<=": vm.OpLeFloat, ">": vm.OpGtFloat, ">=": vm.OpGeFloat}
+	case lang.String:
+		ops = map[string]vm.Opcode{"<": vm.OpLtStr, "<=": vm.OpLeStr, ">": vm.OpGtStr, ">=": vm.OpGeStr}
+	default:
+		ops = map[string]vm.Opcode{"<": vm.OpLtInt, "<=": vm.OpLeInt, ">": vm.OpGtInt, ">=": vm.OpGeInt}
+	}
+	f.emit(ops[e.Op])
+}
+
+// in lowers membership; a constant list of strings or ints becomes a set.
+func (f *funcCompiler) in(e *lang.BinaryExpr) {
+	if set, ok := f.c.constSet(e.Y); ok {
+		if sel, isSel := e.X.(*lang.SelectorExpr); isSel {
+			if local, isLocal := f.localOf(sel.X); isLocal {
+				if r, isRec := f.typeOf(sel.X).(*lang.Record); isRec {
+					f.at(e.OpPos)
+					f.emit(vm.OpLocalFieldSetMember, local, r.FieldIndex(sel.Sel.Name), set)
+					return
+				}
+			}
+		}
+		f.expr(e.X)
+		f.at(e.OpPos)
+		f.emit(vm.OpSetMember, set)
+		return
+	}
+	f.expr(e.X)
+	f.expr(e.Y)
+	f.at(e.OpPos)
+	switch f.typeOf(e.Y).(type) {
+	case *lang.List:
+		f.emit(vm.OpInList)
+	case *lang.Map:
+		f.emit(vm.OpInMap)
+	default:
+		f.emit(vm.OpInStr)
+	}
+}
+
+func (f *funcCompiler) ifStmt(e *lang.IfExpr) {
+	if v, ok := f.c.constValue(e.Cond); ok && v.Kind() == vm.KindBool {
+		if v.Bool() {
+			f.stmtsOf(e.Then, false)
+		} else if e.Else != nil {
+			f.elseStmt(e.Else)
+		}
+		return
+	}
+	end := f.label()
+	els := end
+	if e.Else != nil {
+		els = f.label()
+	}
+	f.expr(e.Cond)
+	f.jump(vm.OpJmpIfFalse, els)
+	f.stmtsOf(e.Then, false)
+	if e.Else != nil {
+		if !isNever(f.typeOf(e.Then)) {
+			f.jump(vm.OpJmp, end)
+		}
+		f.mark(els)
+		f.elseStmt(e.Else)
+	}
+	f.mark(end)
+}
+
+func (f *funcCompiler) elseStmt(e lang.Expr) {
+	switch x := e.(type) {
+	case *lang.IfExpr:
+		f.ifStmt(x)
+	case *lang.BlockExpr:
+		f.stmtsOf(x, false)
+	}
+}
+
+func (f *funcCompiler) ifExpr(e *lang.IfExpr) {
+	if isVoid(f.typeOf(e)) {
+		f.ifStmt(e)
+		return
+	}
+	if v, ok := f.c.constValue(e.Cond); ok && v.Kind() == vm.KindBool {
+		if v.Bool() {
+			f.stmtsOf(e.Then, true)
+		} else {
+			f.expr(e.Else)
+		}
+		return
+	}
+	els, end := f.label(), f.label()
+	f.expr(e.Cond)
+	f.jump(vm.OpJmpIfFalse, els)
+	f.stmtsOf(e.Then, true)
+	if !isNever(f.typeOf(e.Then)) {
+		f.jump(vm.OpJmp, end)
+	}
+	f.mark(els)
+	f.expr(e.Else)
+	f.mark(end)
+}
+
+// match compiles arms as a chain of constant comparisons on the subject,
+// kept in a local.
+func (f *funcCompiler) match(e *lang.MatchExpr, value bool) {
+	subj := f.newLocal()
+	f.expr(e.Subject)
+	f.emit(vm.OpStoreLocal, subj)
+	end := f.label()
+	for _, arm := range e.Arms {
+		body, next := f.label(), f.label()
+		wild := false
+		for _, p := range arm.Patterns {
+			if id, ok := p.(*lang.Ident); ok && id.Name == "_" {
+				wild = true
+				continue
+			}
+			v, _ := f.c.constValue(p)
+			f.at(p.Span().Start)
+			f.emit(vm.OpLoadLocal, subj)
+			f.emit(vm.OpEqConst, f.c.constIndex(v))
+			f.jump(vm.OpJmpIfTrue, body)
+		}
+		if !wild {
+			f.jump(vm.OpJmp, next)
+		}
+		f.mark(body)
+		if arm.Guard != nil {
+			f.expr(arm.Guard)
+			f.jump(vm.OpJmpIfFalse, next)
+		}
+		t := f.typeOf(arm.Body)
+		if value {
+			f.expr(arm.Body)
+		} else {
+			f.stmt(&lang.ExprStmt{X: arm.Body}, false)
+		}
+		if !isNever(t) {
+			f.jump(vm.OpJmp, end)
+		}
+		f.mark(next)
+	}
+	// No arm matched: the checker only lets this happen for a statement.
+	f.at(e.Sp.Start)
+	if value {
+		f.pushConst(vm.Str("no match arm matched"))
+		f.emit(vm.OpFail)
+	}
+	f.mark(end)
+}

@@ -1,0 +1,179 @@
+package compiler
+
+import (
+	"fmt"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// funcCompiler emits the code of one function.
+type funcCompiler struct {
+	c       *compiler
+	file    *lang.File
+	asm     vm.Assembler
+	locals  map[*lang.Object]int
+	nlocals int
+	lines   []vm.LineEntry
+	pos     lang.Pos
+	nlabels int
+	loops   bool
+
+	ninstr      int64
+	builtinCost int64
+	callees     []int
+}
+
+func (f *funcCompiler) at(p lang.Pos) { f.pos = p }
+
+func (f *funcCompiler) emit(op vm.Opcode, args ...int) {
+	pc := uint32(f.asm.PC())
+	pos := f.file.Position(f.pos)
+	if n := len(f.lines); pos.IsValid() && (n == 0 || f.lines[n-1].Line != uint32(pos.Line) || f.lines[n-1].Col != uint32(pos.Col)) {
+		if n > 0 && f.lines[n-1].PC == pc {
+			f.lines[n-1] = vm.LineEntry{PC: pc, Line: uint32(pos.Line), Col: uint32(pos.Col)}
+		} else {
+			f.lines = append(f.lines, vm.LineEntry{PC: pc, Line: uint32(pos.Line), Col: uint32(pos.Col)})
+		}
+	}
+	f.asm.Emit(op, args...)
+	f.ninstr++
+}
+
+func (f *funcCompiler) label() string {
+	f.nlabels++
+	return fmt.Sprintf("L%d", f.nlabels)
+}
+
+func (f *funcCompiler) jump(op vm.Opcode, label string, args ...int) {
+	f.emit(op, append(args, f.asm.JumpTo(label))...)
+}
+
+func (f *funcCompiler) mark(label string) { f.asm.Label(label) }
+
+func (f *funcCompiler) newLocal() int {
+	f.nlocals++
+	return f.nlocals - 1
+}
+
+func (f *funcCompiler) typeOf(e lang.Expr) lang.Type { return f.c.info.Types[e] }
+
+func isVoid(t lang.Type) bool {
+	b, ok := t.(*lang.Basic)
+	return ok && b.Kind == lang.Void
+}
+
+func isNever(t lang.Type) bool {
+	b, ok := t.(*lang.Basic)
+	return ok && b.Kind == lang.Never
+}
+
+func basicKind(t lang.Type) lang.BasicKind {
+	if b, ok := t.(*lang.Basic); ok {
+		return b.Kind
+	}
+	return lang.Invalid
+}
+
+// pushConst emits the cheapest instruction that pushes v.
+func (f *funcCompiler) pushConst(v vm.Value) {
+	switch {
+	case v.Kind() == vm.KindNil:
+		f.emit(vm.OpNil)
+	case v.Kind() == vm.KindBool && v.Bool():
+		f.emit(vm.OpTrue)
+	case v.Kind() == vm.KindBool:
+		f.emit(vm.OpFalse)
+	default:
+		f.emit(vm.OpConst, f.c.constIndex(v))
+	}
+}
+
+// stmtsOf compiles the statements of a block. With value set, the block's
+// value (its last expression statement) is left on the stack.
+func (f *funcCompiler) stmtsOf(b *lang.BlockExpr, value bool) {
+	for i, s := range b.Stmts {
+		last := i == len(b.Stmts)-1
+		f.stmt(s, value && last)
+		if isNever(f.stmtType(s)) {
+			return // the rest is unreachable
+		}
+	}
+}
+
+func (f *funcCompiler) stmtType(s lang.Stmt) lang.Type {
+	switch s := s.(type) {
+	case *lang.ReturnStmt:
+		return lang.Typ[lang.Never]
+	case *lang.ExprStmt:
+		return f.typeOf(s.X)
+	}
+	return lang.Typ[lang.Void]
+}
+
+func (f *funcCompiler) stmt(s lang.Stmt, value bool) {
+	f.at(s.Span().Start)
+	switch s := s.(type) {
+	case *lang.LetStmt:
+		f.expr(s.Value)
+		obj := f.c.info.Defs[s.Name]
+		slot := f.newLocal()
+		if obj != nil {
+			f.locals[obj] = slot
+		}
+		f.at(s.Span().Start)
+		f.emit(vm.OpStoreLocal, slot)
+	case *lang.ReturnStmt:
+		f.expr(s.Value)
+		f.at(s.Span().Start)
+		f.emit(vm.OpReturn)
+	case *lang.ExpectStmt:
+		f.expect(s)
+	case *lang.ExprStmt:
+		t := f.typeOf(s.X)
+		if value {
+			f.expr(s.X)
+			return
+		}
+		switch x := s.X.(type) {
+		case *lang.IfExpr:
+			if isVoid(t) {
+				f.ifStmt(x)
+				return
+			}
+		case *lang.MatchExpr:
+			if isVoid(t) {
+				f.match(x, false)
+				return
+			}
+		}
+		f.expr(s.X)
+		if !isVoid(t) && !isNever(t) {
+			f.emit(vm.OpPop)
+		}
+	}
+}
+
+// expect fails the test with a message naming the condition, and for a
+// comparison the value of its left side.
+func (f *funcCompiler) expect(s *lang.ExpectStmt) {
+	ok := f.label()
+	f.expr(s.Cond)
+	f.jump(vm.OpJmpIfTrue, ok)
+	if s.Message != nil {
+		f.expr(s.Message)
+	} else {
+		f.pushConst(vm.Str("expect " + srcText(f.file, s.Cond) + " failed"))
+	}
+	f.at(s.Sp.Start)
+	f.emit(vm.OpFail)
+	f.mark(ok)
+}
+
+func srcText(file *lang.File, n lang.Node) string {
+	sp := n.Span()
+	if int(sp.End) <= len(file.Src) && sp.Start >= 0 && sp.Start <= sp.End {
+		return string(file.Src[sp.Start:sp.End])
+	}
+	return "condition"
+}
