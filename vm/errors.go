@@ -55,6 +55,8 @@ type Error struct {
 	Stack []Frame // innermost call first
 	// Cause is the error returned by a builtin, if any.
 	Cause error
+
+	panicked bool // a recovered Go panic (a VM or builtin bug)
 }
 
 // Error returns one line: "policy.rpl:12:5: fuel exhausted (limit 10000)".

@@ -8,11 +8,11 @@ import (
 
 // fn is a test helper describing one function written with the Assembler.
 type fn struct {
-	name      string
-	params    int
-	locals    int
-	asm       func(a *Assembler)
-	lines     []LineEntry
+	name   string
+	params int
+	locals int
+	asm    func(a *Assembler)
+	lines  []LineEntry
 }
 
 func buildSpec(t testing.TB, consts []Value, sets []SetSpec, builtins []string, fns ...fn) *ProgramSpec {

@@ -44,12 +44,12 @@ loop:
 			pc++
 
 		case OpDup:
-			*stack.at(sp) = *stack.at(sp-1)
+			*stack.at(sp) = *stack.at(sp - 1)
 			sp++
 			pc++
 
 		case OpSwap:
-			*stack.at(sp-2), *stack.at(sp-1) = *stack.at(sp-1), *stack.at(sp-2)
+			*stack.at(sp - 2), *stack.at(sp - 1) = *stack.at(sp - 1), *stack.at(sp - 2)
 			pc++
 
 		case OpConst:
@@ -73,27 +73,27 @@ loop:
 			pc++
 
 		case OpLoadLocal:
-			*stack.at(sp) = *stack.at(bp+int(in.a))
+			*stack.at(sp) = *stack.at(bp + int(in.a))
 			sp++
 			pc++
 
 		case OpStoreLocal:
 			sp--
-			*stack.at(bp+int(in.a)) = *stack.at(sp)
+			*stack.at(bp + int(in.a)) = *stack.at(sp)
 			pc++
 
 		case OpField:
-			r := *stack.at(sp-1)
+			r := *stack.at(sp - 1)
 			i := int(in.a)
 			if r.k != KindRecord || uint64(i) >= r.n {
 				err = badField(r, i)
 				break loop
 			}
-			*stack.at(sp-1) = slot(r, i)
+			*stack.at(sp - 1) = slot(r, i)
 			pc++
 
 		case OpLocalField:
-			r := *stack.at(bp+int(in.a))
+			r := *stack.at(bp + int(in.a))
 			i := int(in.b)
 			if r.k != KindRecord || uint64(i) >= r.n {
 				err = badField(r, i)
@@ -111,7 +111,7 @@ loop:
 				err = overflow()
 				break loop
 			}
-			*stack.at(sp-2) = Value{k: addKind[in.op-OpAddInt], n: uint64(s)}
+			*stack.at(sp - 2) = Value{k: addKind[in.op-OpAddInt], n: uint64(s)}
 			sp--
 			pc++
 
@@ -122,7 +122,7 @@ loop:
 				err = overflow()
 				break loop
 			}
-			*stack.at(sp-2) = Value{k: subKind(in.op), n: uint64(d)}
+			*stack.at(sp - 2) = Value{k: subKind(in.op), n: uint64(d)}
 			sp--
 			pc++
 
@@ -133,7 +133,7 @@ loop:
 				err = overflow()
 				break loop
 			}
-			*stack.at(sp-2) = Value{k: mulKind(in.op), n: uint64(prod)}
+			*stack.at(sp - 2) = Value{k: mulKind(in.op), n: uint64(prod)}
 			sp--
 			pc++
 
@@ -151,7 +151,7 @@ loop:
 			if in.op == OpDivDurInt {
 				k = KindDuration
 			}
-			*stack.at(sp-2) = Value{k: k, n: uint64(x / y)}
+			*stack.at(sp - 2) = Value{k: k, n: uint64(x / y)}
 			sp--
 			pc++
 
@@ -165,25 +165,25 @@ loop:
 			if y != -1 {
 				r = x % y
 			}
-			*stack.at(sp-2) = Value{k: KindInt, n: uint64(r)}
+			*stack.at(sp - 2) = Value{k: KindInt, n: uint64(r)}
 			sp--
 			pc++
 
 		case OpNegInt, OpNegMoney, OpNegDur:
-			x := int64(stack.at(sp-1).n)
+			x := int64(stack.at(sp - 1).n)
 			if x == math.MinInt64 {
 				err = overflow()
 				break loop
 			}
 			k := KindInt
 			in := ins.at(pc)
-		switch in.op {
+			switch in.op {
 			case OpNegMoney:
 				k = KindMoney
 			case OpNegDur:
 				k = KindDuration
 			}
-			*stack.at(sp-1) = Value{k: k, n: uint64(-x)}
+			*stack.at(sp - 1) = Value{k: k, n: uint64(-x)}
 			pc++
 
 		case OpDivMoneyInt:
@@ -197,7 +197,7 @@ loop:
 				err = overflow()
 				break loop
 			}
-			*stack.at(sp-2) = Value{k: KindMoney, n: uint64(q)}
+			*stack.at(sp - 2) = Value{k: KindMoney, n: uint64(q)}
 			sp--
 			pc++
 
@@ -207,7 +207,7 @@ loop:
 				err = overflow()
 				break loop
 			}
-			*stack.at(sp-2) = Value{k: KindMoney, n: uint64(r)}
+			*stack.at(sp - 2) = Value{k: KindMoney, n: uint64(r)}
 			sp--
 			pc++
 
@@ -217,46 +217,46 @@ loop:
 				err = divZero()
 				break loop
 			}
-			*stack.at(sp-2) = Float(float64(x) / float64(y))
+			*stack.at(sp - 2) = Float(float64(x) / float64(y))
 			sp--
 			pc++
 
 		// Float arithmetic.
 		case OpAddFloat:
-			*stack.at(sp-2) = Float(math.Float64frombits(stack.at(sp-2).n) + math.Float64frombits(stack.at(sp-1).n))
+			*stack.at(sp - 2) = Float(math.Float64frombits(stack.at(sp-2).n) + math.Float64frombits(stack.at(sp-1).n))
 			sp--
 			pc++
 
 		case OpSubFloat:
-			*stack.at(sp-2) = Float(math.Float64frombits(stack.at(sp-2).n) - math.Float64frombits(stack.at(sp-1).n))
+			*stack.at(sp - 2) = Float(math.Float64frombits(stack.at(sp-2).n) - math.Float64frombits(stack.at(sp-1).n))
 			sp--
 			pc++
 
 		case OpMulFloat:
-			*stack.at(sp-2) = Float(math.Float64frombits(stack.at(sp-2).n) * math.Float64frombits(stack.at(sp-1).n))
+			*stack.at(sp - 2) = Float(math.Float64frombits(stack.at(sp-2).n) * math.Float64frombits(stack.at(sp-1).n))
 			sp--
 			pc++
 
 		case OpDivFloat:
-			y := math.Float64frombits(stack.at(sp-1).n)
+			y := math.Float64frombits(stack.at(sp - 1).n)
 			if y == 0 {
 				err = divZero()
 				break loop
 			}
-			*stack.at(sp-2) = Float(math.Float64frombits(stack.at(sp-2).n) / y)
+			*stack.at(sp - 2) = Float(math.Float64frombits(stack.at(sp-2).n) / y)
 			sp--
 			pc++
 
 		case OpNegFloat:
-			*stack.at(sp-1) = Float(-math.Float64frombits(stack.at(sp-1).n))
+			*stack.at(sp - 1) = Float(-math.Float64frombits(stack.at(sp - 1).n))
 			pc++
 
 		case OpIntToFloat:
-			*stack.at(sp-1) = Float(float64(int64(stack.at(sp-1).n)))
+			*stack.at(sp - 1) = Float(float64(int64(stack.at(sp - 1).n)))
 			pc++
 
 		case OpConcat:
-			x, y := *stack.at(sp-2), *stack.at(sp-1)
+			x, y := *stack.at(sp - 2), *stack.at(sp - 1)
 			if x.k != KindString || y.k != KindString {
 				err = badOperands("CONCAT", x, y)
 				break loop
@@ -268,63 +268,63 @@ loop:
 				}
 				budget -= n >> 6
 			}
-			*stack.at(sp-2) = Str(x.str() + y.str())
+			*stack.at(sp - 2) = Str(x.str() + y.str())
 			sp--
 			pc++
 
 		// Comparisons.
 		case OpEq:
-			*stack.at(sp-2) = Bool(Equal(*stack.at(sp-2), *stack.at(sp-1)))
+			*stack.at(sp - 2) = Bool(Equal(*stack.at(sp - 2), *stack.at(sp - 1)))
 			sp--
 			pc++
 
 		case OpNe:
-			*stack.at(sp-2) = Bool(!Equal(*stack.at(sp-2), *stack.at(sp-1)))
+			*stack.at(sp - 2) = Bool(!Equal(*stack.at(sp - 2), *stack.at(sp - 1)))
 			sp--
 			pc++
 
 		case OpLtInt:
-			*stack.at(sp-2) = Bool(int64(stack.at(sp-2).n) < int64(stack.at(sp-1).n))
+			*stack.at(sp - 2) = Bool(int64(stack.at(sp-2).n) < int64(stack.at(sp-1).n))
 			sp--
 			pc++
 
 		case OpLeInt:
-			*stack.at(sp-2) = Bool(int64(stack.at(sp-2).n) <= int64(stack.at(sp-1).n))
+			*stack.at(sp - 2) = Bool(int64(stack.at(sp-2).n) <= int64(stack.at(sp-1).n))
 			sp--
 			pc++
 
 		case OpGtInt:
-			*stack.at(sp-2) = Bool(int64(stack.at(sp-2).n) > int64(stack.at(sp-1).n))
+			*stack.at(sp - 2) = Bool(int64(stack.at(sp-2).n) > int64(stack.at(sp-1).n))
 			sp--
 			pc++
 
 		case OpGeInt:
-			*stack.at(sp-2) = Bool(int64(stack.at(sp-2).n) >= int64(stack.at(sp-1).n))
+			*stack.at(sp - 2) = Bool(int64(stack.at(sp-2).n) >= int64(stack.at(sp-1).n))
 			sp--
 			pc++
 
 		case OpLtFloat:
-			*stack.at(sp-2) = Bool(math.Float64frombits(stack.at(sp-2).n) < math.Float64frombits(stack.at(sp-1).n))
+			*stack.at(sp - 2) = Bool(math.Float64frombits(stack.at(sp-2).n) < math.Float64frombits(stack.at(sp-1).n))
 			sp--
 			pc++
 
 		case OpLeFloat:
-			*stack.at(sp-2) = Bool(math.Float64frombits(stack.at(sp-2).n) <= math.Float64frombits(stack.at(sp-1).n))
+			*stack.at(sp - 2) = Bool(math.Float64frombits(stack.at(sp-2).n) <= math.Float64frombits(stack.at(sp-1).n))
 			sp--
 			pc++
 
 		case OpGtFloat:
-			*stack.at(sp-2) = Bool(math.Float64frombits(stack.at(sp-2).n) > math.Float64frombits(stack.at(sp-1).n))
+			*stack.at(sp - 2) = Bool(math.Float64frombits(stack.at(sp-2).n) > math.Float64frombits(stack.at(sp-1).n))
 			sp--
 			pc++
 
 		case OpGeFloat:
-			*stack.at(sp-2) = Bool(math.Float64frombits(stack.at(sp-2).n) >= math.Float64frombits(stack.at(sp-1).n))
+			*stack.at(sp - 2) = Bool(math.Float64frombits(stack.at(sp-2).n) >= math.Float64frombits(stack.at(sp-1).n))
 			sp--
 			pc++
 
 		case OpLtStr, OpLeStr, OpGtStr, OpGeStr:
-			x, y := *stack.at(sp-2), *stack.at(sp-1)
+			x, y := *stack.at(sp - 2), *stack.at(sp - 1)
 			if x.k != KindString || y.k != KindString {
 				err = badOperands(in.op.String(), x, y)
 				break loop
@@ -332,7 +332,7 @@ loop:
 			c := strings.Compare(x.str(), y.str())
 			var b bool
 			in := ins.at(pc)
-		switch in.op {
+			switch in.op {
 			case OpLtStr:
 				b = c < 0
 			case OpLeStr:
@@ -342,41 +342,41 @@ loop:
 			default:
 				b = c >= 0
 			}
-			*stack.at(sp-2) = Bool(b)
+			*stack.at(sp - 2) = Bool(b)
 			sp--
 			pc++
 
 		case OpNot:
-			*stack.at(sp-1) = Bool(stack.at(sp-1).n == 0)
+			*stack.at(sp - 1) = Bool(stack.at(sp-1).n == 0)
 			pc++
 
 		case OpIsNil:
-			*stack.at(sp-1) = Bool(stack.at(sp-1).k == KindNil)
+			*stack.at(sp - 1) = Bool(stack.at(sp-1).k == KindNil)
 			pc++
 
 		// Superinstructions: compare with a constant.
 		case OpEqConst:
-			*stack.at(sp-1) = Bool(Equal(*stack.at(sp-1), *consts.at(int(in.a))))
+			*stack.at(sp - 1) = Bool(Equal(*stack.at(sp - 1), *consts.at(int(in.a))))
 			pc++
 
 		case OpNeConst:
-			*stack.at(sp-1) = Bool(!Equal(*stack.at(sp-1), *consts.at(int(in.a))))
+			*stack.at(sp - 1) = Bool(!Equal(*stack.at(sp - 1), *consts.at(int(in.a))))
 			pc++
 
 		case OpLtIntConst:
-			*stack.at(sp-1) = Bool(int64(stack.at(sp-1).n) < int64(consts.at(int(in.a)).n))
+			*stack.at(sp - 1) = Bool(int64(stack.at(sp-1).n) < int64(consts.at(int(in.a)).n))
 			pc++
 
 		case OpLeIntConst:
-			*stack.at(sp-1) = Bool(int64(stack.at(sp-1).n) <= int64(consts.at(int(in.a)).n))
+			*stack.at(sp - 1) = Bool(int64(stack.at(sp-1).n) <= int64(consts.at(int(in.a)).n))
 			pc++
 
 		case OpGtIntConst:
-			*stack.at(sp-1) = Bool(int64(stack.at(sp-1).n) > int64(consts.at(int(in.a)).n))
+			*stack.at(sp - 1) = Bool(int64(stack.at(sp-1).n) > int64(consts.at(int(in.a)).n))
 			pc++
 
 		case OpGeIntConst:
-			*stack.at(sp-1) = Bool(int64(stack.at(sp-1).n) >= int64(consts.at(int(in.a)).n))
+			*stack.at(sp - 1) = Bool(int64(stack.at(sp-1).n) >= int64(consts.at(int(in.a)).n))
 			pc++
 
 		// Jumps.
@@ -457,8 +457,8 @@ loop:
 			vals := make([]Value, n)
 			sp -= 2 * n
 			for i := range n {
-				keys[i] = *stack.at(sp+2*i)
-				vals[i] = *stack.at(sp+2*i+1)
+				keys[i] = *stack.at(sp + 2*i)
+				vals[i] = *stack.at(sp + 2*i + 1)
 			}
 			mo, merr := buildMap(keys, vals)
 			if merr != nil {
@@ -471,7 +471,7 @@ loop:
 			pc++
 
 		case OpIndexList:
-			l, i := *stack.at(sp-2), *stack.at(sp-1)
+			l, i := *stack.at(sp - 2), *stack.at(sp - 1)
 			if l.k != KindList || i.k != KindInt {
 				err = badOperands("INDEX_LIST", l, i)
 				break loop
@@ -482,27 +482,27 @@ loop:
 					Msg: fmt.Sprintf("index %d out of range [0, %d)", int64(i.n), len(elems))}
 				break loop
 			}
-			*stack.at(sp-2) = elems[i.n]
+			*stack.at(sp - 2) = elems[i.n]
 			sp--
 			pc++
 
 		case OpIndexMap:
-			mv, k := *stack.at(sp-2), *stack.at(sp-1)
+			mv, k := *stack.at(sp - 2), *stack.at(sp - 1)
 			if mv.k != KindMap {
 				err = badOperands("INDEX_MAP", mv, k)
 				break loop
 			}
 			mo := (*mapObj)(mv.p)
 			if j := mo.find(k); j >= 0 {
-				*stack.at(sp-2) = mo.vals[j]
+				*stack.at(sp - 2) = mo.vals[j]
 			} else {
-				*stack.at(sp-2) = Value{}
+				*stack.at(sp - 2) = Value{}
 			}
 			sp--
 			pc++
 
 		case OpLen:
-			x := *stack.at(sp-1)
+			x := *stack.at(sp - 1)
 			var n int
 			switch x.k {
 			case KindString, KindRecord:
@@ -515,15 +515,15 @@ loop:
 				err = badOperands("LEN", x)
 				break loop
 			}
-			*stack.at(sp-1) = Value{k: KindInt, n: uint64(n)}
+			*stack.at(sp - 1) = Value{k: KindInt, n: uint64(n)}
 			pc++
 
 		case OpSetMember:
-			*stack.at(sp-1) = Bool(p.sets[int(in.a)].has(*stack.at(sp-1)))
+			*stack.at(sp - 1) = Bool(p.sets[int(in.a)].has(*stack.at(sp - 1)))
 			pc++
 
 		case OpLocalFieldSetMember:
-			r := *stack.at(bp+int(in.a))
+			r := *stack.at(bp + int(in.a))
 			i := int(in.b)
 			if r.k != KindRecord || uint64(i) >= r.n {
 				err = badField(r, i)
@@ -534,7 +534,7 @@ loop:
 			pc++
 
 		case OpInList:
-			x, l := *stack.at(sp-2), *stack.at(sp-1)
+			x, l := *stack.at(sp - 2), *stack.at(sp - 1)
 			if l.k != KindList {
 				err = badOperands("IN_LIST", x, l)
 				break loop
@@ -548,33 +548,33 @@ loop:
 					break
 				}
 			}
-			*stack.at(sp-2) = Bool(found)
+			*stack.at(sp - 2) = Bool(found)
 			sp--
 			pc++
 
 		case OpInMap:
-			k, mv := *stack.at(sp-2), *stack.at(sp-1)
+			k, mv := *stack.at(sp - 2), *stack.at(sp - 1)
 			if mv.k != KindMap {
 				err = badOperands("IN_MAP", k, mv)
 				break loop
 			}
-			*stack.at(sp-2) = Bool((*mapObj)(mv.p).find(k) >= 0)
+			*stack.at(sp - 2) = Bool((*mapObj)(mv.p).find(k) >= 0)
 			sp--
 			pc++
 
 		case OpInStr:
-			sub, s := *stack.at(sp-2), *stack.at(sp-1)
+			sub, s := *stack.at(sp - 2), *stack.at(sp - 1)
 			if sub.k != KindString || s.k != KindString {
 				err = badOperands("IN_STR", sub, s)
 				break loop
 			}
 			budget -= int64(s.n) >> 6
-			*stack.at(sp-2) = Bool(strings.Contains(s.str(), sub.str()))
+			*stack.at(sp - 2) = Bool(strings.Contains(s.str(), sub.str()))
 			sp--
 			pc++
 
 		case OpAppend:
-			l, x := *stack.at(sp-2), *stack.at(sp-1)
+			l, x := *stack.at(sp - 2), *stack.at(sp - 1)
 			if l.k != KindList {
 				err = badOperands("APPEND", l, x)
 				break loop
@@ -597,14 +597,14 @@ loop:
 					if err = m.alloc(listHeader); err != nil {
 						break loop
 					}
-					*stack.at(sp-2) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
+					*stack.at(sp - 2) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
 				}
 			}
 			sp--
 			pc++
 
 		case OpMapKeys, OpMapValues:
-			mv := *stack.at(sp-1)
+			mv := *stack.at(sp - 1)
 			if mv.k != KindMap {
 				err = badOperands(in.op.String(), mv)
 				break loop
@@ -618,12 +618,12 @@ loop:
 				s = mo.vals
 			}
 			// Not owned by the run: APPEND copies before writing.
-			*stack.at(sp-1) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: s[:len(s):len(s)]})}
+			*stack.at(sp - 1) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: s[:len(s):len(s)]})}
 			pc++
 
 		case OpForIter:
 			n := bp + int(in.a)
-			l, i := *stack.at(n), *stack.at(n+1)
+			l, i := *stack.at(n), *stack.at(n + 1)
 			if l.k != KindList {
 				err = badOperands("FOR_ITER", l)
 				break loop
@@ -635,7 +635,7 @@ loop:
 			}
 			*stack.at(sp) = elems[i.n]
 			sp++
-			*stack.at(n+1) = Value{k: KindInt, n: i.n + 1}
+			*stack.at(n + 1) = Value{k: KindInt, n: i.n + 1}
 			pc++
 
 		// Calls.
@@ -664,7 +664,7 @@ loop:
 			bp, sp, pc = nbp, nbp+callee.numLocals, 0
 
 		case OpReturn:
-			res := *stack.at(sp-1)
+			res := *stack.at(sp - 1)
 			if len(m.frames) == 0 {
 				result = res
 				break loop
@@ -697,7 +697,7 @@ loop:
 			pc++
 
 		case OpFail:
-			msg := *stack.at(sp-1)
+			msg := *stack.at(sp - 1)
 			text := "assertion failed"
 			if msg.k == KindString {
 				text = msg.str()

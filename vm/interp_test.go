@@ -19,7 +19,7 @@ func straight(t testing.TB, consts []Value, sets []SetSpec, code ...Instr) *Prog
 	}})
 }
 
-func rec(vs ...Value) Value { return NewRecord(vs) }
+func rec(vs ...Value) Value  { return NewRecord(vs) }
 func list(vs ...Value) Value { return NewList(vs) }
 
 func TestOpcodes(t *testing.T) {

@@ -243,7 +243,7 @@ func (m *Machine) execSafe(p *Program, fn *funcCode) (result Value, err error) {
 			}
 			result = Value{}
 			err = &Error{Code: CodeInternal, Msg: fmt.Sprintf("internal error: %v", r),
-				Stack: st, Cause: fmt.Errorf("panic: %v\n%s", r, buf)}
+				Stack: st, Cause: fmt.Errorf("panic: %v\n%s", r, buf), panicked: true}
 		}
 	}()
 	return m.exec(p, fn)
