@@ -114,7 +114,7 @@ type gFn struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 	Name   *gName    `parser:"'fn' @@"`
-	Params []*gParam `parser:"'(' (@@ (',' @@)* ','?)? ')'"`
+	Params []*gParam `parser:"'(' (@@ ((?! ',' ')') ',' @@)* ','?)? ')'"`
 	Result *gType    `parser:"('->' @@)?"`
 	Expr   *gExpr    `parser:"( '=' @@"`
 	Block  *gBlock   `parser:"| @@ )"`
@@ -140,7 +140,7 @@ type gType struct {
 	Pos      lexer.Position
 	EndPos   lexer.Position
 	Base     *gBaseType `parser:"@@"`
-	Optional []string   `parser:"@'?'*"`
+	Optional bool       `parser:"@'?'?"`
 }
 
 type gBaseType struct {
@@ -164,7 +164,7 @@ type gQualified struct {
 type gRecordType struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Fields []*gFieldType `parser:"'{' (@@ (',' @@)* ','?)? '}'"`
+	Fields []*gFieldType `parser:"'{' (@@ ((?! ',' '}') ',' @@)* ','?)? '}'"`
 }
 
 type gFieldType struct {
@@ -263,10 +263,16 @@ type gAndTail struct {
 type gCmp struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Left   *gAdd `parser:"@@"`
-	OpPos  lexer.Position
-	Op     string `parser:"( @('==' | '!=' | '<=' | '>=' | '<' | '>' | 'in' | 'not' 'in')"`
-	Right  *gAdd  `parser:"  @@ )?"`
+	Left   *gAdd     `parser:"@@"`
+	Tail   *gCmpTail `parser:"@@?"`
+}
+
+// gCmpTail is the operator and right operand of a comparison; comparisons
+// do not chain (`a < b < c` is a syntax error).
+type gCmpTail struct {
+	Pos   lexer.Position
+	Op    string `parser:"@('==' | '!=' | '<=' | '>=' | '<' | '>' | 'in' | 'not' 'in')"`
+	Right *gAdd  `parser:"@@"`
 }
 
 type gAdd struct {
@@ -321,29 +327,29 @@ type gPostOp struct {
 type gArgs struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Args   []*gArg `parser:"'(' (@@ (',' @@)* ','?)? ')'"`
+	Args   []*gArg `parser:"'(' (@@ ((?! ',' ')') ',' @@)* ','?)? ')'"`
 }
 
 type gArg struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 	Name   *gFieldName `parser:"((?= (Ident | Keyword) ':') @@ ':')?"`
-	Value  *gExpr      `parser:"@@"`
+	Lambda *gLambda    `parser:"(  @@"`
+	Value  *gExpr      `parser:" | @@ )"`
 }
 
 type gPrimary struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Lambda *gLambda `parser:"  @@"`
-	Lit    *gLit    `parser:"| @@"`
-	If     *gIf     `parser:"| @@"`
-	Match  *gMatch  `parser:"| @@"`
-	List   *gList   `parser:"| @@"`
-	Brace  *gBrace  `parser:"| @@"`
-	Block  *gBlock  `parser:"| @@"`
-	Paren  *gExpr   `parser:"| '(' @@ ')'"`
-	Super  bool     `parser:"| @'super'"`
-	Name   *gName   `parser:"| @@"`
+	Name   *gName  `parser:"  @@"`
+	Lit    *gLit   `parser:"| @@"`
+	Paren  *gExpr  `parser:"| '(' @@ ')'"`
+	List   *gList  `parser:"| @@"`
+	Brace  *gBrace `parser:"| @@"`
+	Block  *gBlock `parser:"| @@"`
+	If     *gIf    `parser:"| @@"`
+	Match  *gMatch `parser:"| @@"`
+	Super  bool    `parser:"| @'super'"`
 }
 
 type gLambda struct {
@@ -366,13 +372,13 @@ type gLit struct {
 type gList struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Elems  []*gExpr `parser:"'[' (@@ (',' @@)* ','?)? ']'"`
+	Elems  []*gExpr `parser:"'[' (@@ ((?! ',' ']') ',' @@)* ','?)? ']'"`
 }
 
 type gBrace struct {
 	Pos     lexer.Position
 	EndPos  lexer.Position
-	Entries []*gEntry `parser:"(?= '{' ('}' | (Ident | Keyword | String | Number) ':')) '{' (@@ (',' @@)* ','?)? '}'"`
+	Entries []*gEntry `parser:"(?= '{' ('}' | (Ident | Keyword | String | Number) ':')) '{' (@@ ((?! ',' '}') ',' @@)* ','?)? '}'"`
 }
 
 type gEntry struct {
@@ -418,5 +424,5 @@ type gPattern struct {
 var rplParser = participle.MustBuild[gFile](
 	participle.Lexer(rplLexer),
 	participle.Elide("Comment", "Whitespace"),
-	participle.UseLookahead(2),
+	participle.UseLookahead(0),
 )

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -20,9 +21,15 @@ func ParseMoney(raw string) (int64, error) {
 	s := raw
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
+	if !strings.HasPrefix(s, "$") {
+		return 0, fmt.Errorf("malformed money literal %s", raw)
+	}
 	s = strings.TrimPrefix(s, "$")
-	s = strings.ReplaceAll(s, "_", "")
-	whole, frac, _ := strings.Cut(s, ".")
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	if !validDigits(whole) || hasFrac && !validDigits(frac) {
+		return 0, fmt.Errorf("malformed money literal %s", raw)
+	}
+	whole, frac = strings.ReplaceAll(whole, "_", ""), strings.ReplaceAll(frac, "_", "")
 	if len(frac) > 9 {
 		return 0, fmt.Errorf("money literal %s has more than 9 decimal places", raw)
 	}
@@ -33,6 +40,9 @@ func ParseMoney(raw string) (int64, error) {
 	var f int64
 	if frac != "" {
 		f, _ = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+	}
+	if w*MoneyScale > math.MaxInt64-f {
+		return 0, fmt.Errorf("money literal %s out of range", raw)
 	}
 	n := w*MoneyScale + f
 	if neg {
@@ -112,55 +122,107 @@ func ParseInt(raw string) (int64, error) {
 
 // ParseFloat decodes a float literal.
 func ParseFloat(raw string) (float64, error) {
+	body := strings.TrimPrefix(raw, "-")
+	mant, exp, hasExp := strings.Cut(strings.ToLower(body), "e")
+	whole, frac, hasFrac := strings.Cut(mant, ".")
+	exp = strings.TrimLeft(exp, "+-")
+	if !validDigits(whole) || hasFrac && !validDigits(frac) || hasExp && !validDigits(exp) || strings.Contains(exp, "_") {
+		return 0, fmt.Errorf("malformed float literal %s", raw)
+	}
 	v, err := strconv.ParseFloat(strings.ReplaceAll(raw, "_", ""), 64)
-	if err != nil {
+	if errors.Is(err, strconv.ErrRange) && math.IsInf(v, 0) {
+		return 0, fmt.Errorf("float literal %s out of range", raw)
+	}
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, fmt.Errorf("malformed float literal %s", raw)
 	}
 	return v, nil
 }
 
-// ParseDuration decodes a duration literal: a sequence of number+unit
-// pairs with units ns, us, ms, s, m, h, d (`250ms`, `1h30m`, `1.5s`).
+// ParseDuration decodes a duration literal: number+unit pairs, largest
+// unit first and each unit once, with units ns, us (or µs), ms, s, m, h, d
+// (`250ms`, `1h30m`, `1.5s`). Only the last pair may have a fraction, and
+// the value must be a whole number of nanoseconds that fits in an int64.
 func ParseDuration(raw string) (time.Duration, error) {
 	s := raw
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
-	s = strings.ReplaceAll(s, "_", "")
-	var total float64
+	malformed := fmt.Errorf("malformed duration literal %s", raw)
 	if s == "" {
-		return 0, fmt.Errorf("malformed duration literal %s", raw)
+		return 0, malformed
 	}
+	total := new(big.Int)
+	lastRank := -1
 	for s != "" {
 		i := 0
-		for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+		for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '_' || s[i] == '.') {
 			i++
 		}
 		if i == 0 {
-			return 0, fmt.Errorf("malformed duration literal %s", raw)
+			return 0, malformed
 		}
-		num, err := strconv.ParseFloat(s[:i], 64)
-		if err != nil {
-			return 0, fmt.Errorf("malformed duration literal %s", raw)
-		}
+		num := s[:i]
 		j := i
-		for j < len(s) && !(s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+		for j < len(s) && !(s[j] >= '0' && s[j] <= '9' || s[j] == '_' || s[j] == '.') {
 			j++
 		}
-		unit, ok := durationUnits[s[i:j]]
+		unitName := s[i:j]
+		unit, ok := durationUnits[unitName]
 		if !ok {
-			return 0, fmt.Errorf("unknown unit %q in duration literal %s (use ns, us, ms, s, m, h or d)", s[i:j], raw)
+			return 0, fmt.Errorf("unknown unit %q in duration literal %s (use ns, us, ms, s, m, h or d)", unitName, raw)
 		}
-		total += num * float64(unit)
+		rank := durationRank[unitName]
+		if rank <= lastRank {
+			return 0, fmt.Errorf("duration literal %s: units must go from largest to smallest, each once (like 1h30m)", raw)
+		}
+		lastRank = rank
+		whole, frac, hasFrac := strings.Cut(num, ".")
+		if !validDigits(whole) || hasFrac && !validDigits(frac) {
+			return 0, malformed
+		}
+		if hasFrac && j < len(s) {
+			return 0, fmt.Errorf("duration literal %s: only the last unit may have a fraction", raw)
+		}
+		whole, frac = strings.ReplaceAll(whole, "_", ""), strings.ReplaceAll(frac, "_", "")
+		w, _ := new(big.Int).SetString(whole, 10)
+		total.Add(total, w.Mul(w, big.NewInt(int64(unit))))
+		if frac != "" {
+			f, _ := new(big.Int).SetString(frac, 10)
+			f.Mul(f, big.NewInt(int64(unit)))
+			den := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(len(frac))), nil)
+			q, r := new(big.Int).QuoRem(f, den, new(big.Int))
+			if r.Sign() != 0 {
+				return 0, fmt.Errorf("duration literal %s is not a whole number of nanoseconds", raw)
+			}
+			total.Add(total, q)
+		}
+		if !total.IsInt64() {
+			return 0, fmt.Errorf("duration literal %s overflows", raw)
+		}
 		s = s[j:]
 	}
-	if total > math.MaxInt64 {
-		return 0, fmt.Errorf("duration literal %s overflows", raw)
-	}
-	d := time.Duration(total)
+	d := time.Duration(total.Int64())
 	if neg {
 		d = -d
 	}
 	return d, nil
+}
+
+// durationRank orders the units from largest to smallest.
+var durationRank = map[string]int{"d": 0, "h": 1, "m": 2, "s": 3, "ms": 4, "us": 5, "µs": 5, "ns": 6}
+
+// validDigits reports whether s is one or more decimal digits with single
+// underscores between digits.
+func validDigits(s string) bool {
+	if s == "" || s[0] == '_' || s[len(s)-1] == '_' || strings.Contains(s, "__") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // FormatDuration renders a duration as a literal (`1h30m`, `250ms`).

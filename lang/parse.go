@@ -18,6 +18,9 @@ var (
 	tokBadString  = rplLexer.Symbols()["BadString"]
 	tokInvalid    = rplLexer.Symbols()["Invalid"]
 	tokPunct      = rplLexer.Symbols()["Punct"]
+	tokIdent      = rplLexer.Symbols()["Ident"]
+	tokNumber     = rplLexer.Symbols()["Number"]
+	tokMoney      = rplLexer.Symbols()["Money"]
 )
 
 // declKeywords start a top-level declaration; the parser re-synchronises on
@@ -82,7 +85,9 @@ func (p *parser) run() {
 	toks := p.lexAll()
 	// Split into chunks, one per top-level declaration: a declaration
 	// keyword at bracket depth 0, or at the start of a line (which
-	// recovers from unbalanced brackets).
+	// recovers from unbalanced brackets). A keyword in field position
+	// (`r.task.type`, `{type: "chat"}`, a named argument `test: 1`) and
+	// `fn` starting a function type (`fn(int) -> bool`) start nothing.
 	var chunks [][]lexer.Token
 	start, depth := 0, 0
 	atLineStart := true
@@ -97,7 +102,7 @@ func (p *parser) run() {
 			}
 			continue
 		case tokKeyword:
-			if declKeywords[t.Value] && (depth == 0 || (atLineStart && t.Pos.Column == 1)) {
+			if declKeywords[t.Value] && startsDecl(toks, i, depth, atLineStart && t.Pos.Column == 1) {
 				if i > start {
 					chunks = append(chunks, toks[start:i])
 				}
@@ -124,6 +129,34 @@ func (p *parser) run() {
 	p.checkOrder()
 }
 
+// startsDecl reports whether the declaration keyword toks[i] starts a
+// declaration. At the start of a line in column 1 it does (this recovers
+// from unbalanced brackets), unless a ':' follows (a record key). Elsewhere
+// it must be outside brackets, not after '.' (a field name), not before
+// ':' (a named argument) and, for fn, not before '(' (a function type).
+func startsDecl(toks []lexer.Token, i, depth int, col1 bool) bool {
+	var prev, next string
+	for j := i - 1; j >= 0; j-- {
+		if t := toks[j]; t.Type != tokComment && t.Type != tokWhitespace {
+			prev = t.Value
+			break
+		}
+	}
+	for j := i + 1; j < len(toks); j++ {
+		if t := toks[j]; t.Type != tokComment && t.Type != tokWhitespace {
+			next = t.Value
+			break
+		}
+	}
+	if next == ":" {
+		return false
+	}
+	if col1 {
+		return true
+	}
+	return depth == 0 && prev != "." && !(toks[i].Value == "fn" && next == "(")
+}
+
 // sliceLexer feeds a chunk of already-lexed tokens to participle.
 type sliceLexer struct {
 	toks []lexer.Token
@@ -140,7 +173,21 @@ func (l *sliceLexer) Next() (lexer.Token, error) {
 }
 
 func (p *parser) parseChunk(toks []lexer.Token) {
+	// The declaration spans its significant tokens, without the trivia
+	// around it; end of input is reported just after its last token.
 	first, last := toks[0], toks[len(toks)-1]
+	for j := len(toks) - 1; j >= 0; j-- {
+		if toks[j].Type != tokComment && toks[j].Type != tokWhitespace {
+			last = toks[j]
+			break
+		}
+	}
+	for _, t := range toks {
+		if t.Type != tokComment && t.Type != tokWhitespace {
+			first = t
+			break
+		}
+	}
 	sp := Span{Pos(first.Pos.Offset), Pos(last.Pos.Offset + len(last.Value))}
 	// Lexical errors first: they explain the syntax error that follows.
 	lexBad := false
@@ -263,6 +310,10 @@ func describeToken(t lexer.Token) string {
 		return "string " + t.Value
 	case tokKeyword:
 		return "keyword " + t.Value
+	case tokIdent:
+		return "name " + t.Value
+	case tokNumber, tokMoney:
+		return "literal " + t.Value
 	}
 	return strconv.Quote(t.Value)
 }
@@ -434,9 +485,8 @@ func (p *parser) convType(t *gType) TypeExpr {
 	default:
 		out = &BadType{Sp: bsp}
 	}
-	for i := range t.Optional {
-		// Each '?' is one byte after the base type.
-		out = &OptionalType{Sp: Span{bsp.Start, bsp.End + Pos(i+1)}, Elem: out}
+	if t.Optional {
+		out = &OptionalType{Sp: span(t.Pos, t.EndPos), Elem: out}
 	}
 	return out
 }
@@ -495,14 +545,14 @@ func (p *parser) convAnd(e *gAnd) Expr {
 
 func (p *parser) convCmp(e *gCmp) Expr {
 	x := p.convAdd(e.Left)
-	if e.Right == nil {
+	if e.Tail == nil {
 		return x
 	}
-	op := e.Op
+	op := e.Tail.Op
 	if op == "notin" {
 		op = "not in"
 	}
-	return binary(op, e.OpPos, x, p.convAdd(e.Right))
+	return binary(op, e.Tail.Pos, x, p.convAdd(e.Tail.Right))
 }
 
 func (p *parser) convAdd(e *gAdd) Expr {
@@ -547,7 +597,12 @@ func (p *parser) convPostfix(e *gPostfix) Expr {
 		case op.Call != nil:
 			call := &CallExpr{Sp: sp, Fun: x, Lparen: Pos(op.Call.Pos.Offset)}
 			for _, a := range op.Call.Args {
-				arg := &Arg{Sp: span(a.Pos, a.EndPos), Value: p.convExpr(a.Value)}
+				arg := &Arg{Sp: span(a.Pos, a.EndPos)}
+				if a.Lambda != nil {
+					arg.Value = p.convLambda(a.Lambda)
+				} else {
+					arg.Value = p.convExpr(a.Value)
+				}
 				if a.Name != nil {
 					arg.Name = convFieldName(a.Name)
 				}
@@ -562,12 +617,6 @@ func (p *parser) convPostfix(e *gPostfix) Expr {
 func (p *parser) convPrimary(e *gPrimary) Expr {
 	sp := span(e.Pos, e.EndPos)
 	switch {
-	case e.Lambda != nil:
-		l := &LambdaExpr{Sp: sp, Body: p.convExpr(e.Lambda.Body)}
-		for _, n := range e.Lambda.Params {
-			l.Params = append(l.Params, convName(n))
-		}
-		return l
 	case e.Lit != nil:
 		return p.convLit(e.Lit)
 	case e.If != nil:
@@ -613,6 +662,14 @@ func (p *parser) convPrimary(e *gPrimary) Expr {
 		return convName(e.Name)
 	}
 	return &BadExpr{Sp: sp}
+}
+
+func (p *parser) convLambda(g *gLambda) *LambdaExpr {
+	l := &LambdaExpr{Sp: span(g.Pos, g.EndPos), Body: p.convExpr(g.Body)}
+	for _, n := range g.Params {
+		l.Params = append(l.Params, convName(n))
+	}
+	return l
 }
 
 func (p *parser) convIf(g *gIf) *IfExpr {

@@ -1,0 +1,708 @@
+package lang
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/tools/txtar"
+)
+
+// The -update flag rewrites goldens (testdata/parse/*.txtar) and
+// spec/grammar.ebnf. It is registered only if no other test file of the
+// package registered it first, so several golden tests can share it.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files and spec/grammar.ebnf")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// ---- AST dump ----
+
+// dumpAST renders a node as an indented tree, one node per line with its
+// span as line:col-line:col. Nil fields are omitted.
+func dumpAST(f *File, n any) string {
+	var b strings.Builder
+	d := &dumper{f: f, w: &b}
+	d.node("", n, 0)
+	return b.String()
+}
+
+type dumper struct {
+	f *File
+	w *strings.Builder
+}
+
+var (
+	posType  = reflect.TypeOf(Pos(0))
+	spanType = reflect.TypeOf(Span{})
+	fileType = reflect.TypeOf(&File{})
+)
+
+func (d *dumper) pos(p Pos) string {
+	pp := d.f.Position(p)
+	return fmt.Sprintf("%d:%d", pp.Line, pp.Col)
+}
+
+func (d *dumper) span(s Span) string { return d.pos(s.Start) + "-" + d.pos(s.End) }
+
+func (d *dumper) node(label string, n any, depth int) {
+	indent := strings.Repeat("  ", depth)
+	v := reflect.ValueOf(n)
+	if v.Kind() == reflect.Pointer && v.IsNil() {
+		return
+	}
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		v = v.Elem()
+	}
+	t := v.Type()
+	fmt.Fprintf(d.w, "%s%s%s", indent, label, t.Name())
+	if nd, ok := n.(Node); ok {
+		fmt.Fprintf(d.w, " %s", d.span(nd.Span()))
+	}
+	// Leaves are printed on one line.
+	switch x := n.(type) {
+	case *Ident:
+		fmt.Fprintf(d.w, " %s\n", x.Name)
+		return
+	case *BasicLit:
+		fmt.Fprintf(d.w, " %s %s", x.Kind, x.Raw)
+		if x.Kind == LitString {
+			fmt.Fprintf(d.w, " value=%q", x.Value)
+		}
+		d.w.WriteString("\n")
+		return
+	case *Comment:
+		fmt.Fprintf(d.w, " %q\n", x.Text)
+		return
+	}
+	// Scalar fields first, on the node's line.
+	for i := 0; i < t.NumField(); i++ {
+		fv, ft := v.Field(i), t.Field(i)
+		switch {
+		case ft.Type == posType:
+			fmt.Fprintf(d.w, " %s=%s", ft.Name, d.pos(fv.Interface().(Pos)))
+		case ft.Type.Kind() == reflect.String:
+			fmt.Fprintf(d.w, " %s=%q", ft.Name, fv.String())
+		}
+	}
+	d.w.WriteString("\n")
+	for i := 0; i < t.NumField(); i++ {
+		fv, ft := v.Field(i), t.Field(i)
+		switch {
+		case ft.Type == posType, ft.Type == spanType, ft.Type == fileType, ft.Type.Kind() == reflect.String:
+		case ft.Type.Kind() == reflect.Slice:
+			if fv.Len() == 0 {
+				continue
+			}
+			fmt.Fprintf(d.w, "%s  %s:\n", indent, ft.Name)
+			for j := 0; j < fv.Len(); j++ {
+				d.node("- ", fv.Index(j).Interface(), depth+2)
+			}
+		case ft.Type.Kind() == reflect.Pointer || ft.Type.Kind() == reflect.Interface:
+			if fv.IsNil() {
+				continue
+			}
+			d.node(ft.Name+": ", fv.Interface(), depth+1)
+		default:
+			panic(fmt.Sprintf("dumpAST: unhandled field %s.%s of type %s", t.Name(), ft.Name, ft.Type))
+		}
+	}
+}
+
+// formatDiags renders diagnostics one per line, with their exact spans.
+func formatDiags(l DiagList) string {
+	var b strings.Builder
+	for _, d := range l {
+		s, e := d.Position(), d.EndPosition()
+		fmt.Fprintf(&b, "%s:%d:%d-%d:%d: %s[%s]: %s\n", s.Filename, s.Line, s.Col, e.Line, e.Col, d.Severity, d.Code, d.Message)
+	}
+	return b.String()
+}
+
+// ---- goldens ----
+
+// TestParseGolden parses the in.rpl of every testdata/parse/*.txtar and
+// compares the AST dump and the diagnostics with out/ast and out/diags.
+// go test ./lang -run TestParseGolden -update rewrites them.
+func TestParseGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/parse/*.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no goldens in testdata/parse")
+	}
+	for _, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			ar, err := txtar.ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var src []byte
+			for _, f := range ar.Files {
+				if f.Name == "in.rpl" {
+					src = f.Data
+				}
+			}
+			if src == nil {
+				t.Fatal("no in.rpl section")
+			}
+			node, diags := Parse("in.rpl", src)
+			got := map[string]string{
+				"out/ast":   dumpAST(node.File, node),
+				"out/diags": formatDiags(diags),
+			}
+			if updating() {
+				files := []txtar.File{{Name: "in.rpl", Data: src}}
+				for _, k := range []string{"out/ast", "out/diags"} {
+					files = append(files, txtar.File{Name: k, Data: []byte(got[k])})
+				}
+				ar.Files = files
+				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			for _, k := range []string{"out/ast", "out/diags"} {
+				var want []byte
+				found := false
+				for _, f := range ar.Files {
+					if f.Name == k {
+						want, found = f.Data, true
+					}
+				}
+				if !found {
+					t.Errorf("missing section %s (run with -update)", k)
+					continue
+				}
+				if string(want) != got[k] {
+					t.Errorf("%s differs (run with -update to accept):\n%s", k, lineDiff(string(want), got[k]))
+				}
+			}
+		})
+	}
+}
+
+// lineDiff is a small line-oriented diff for test failures.
+func lineDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	n := max(len(wl), len(gl))
+	shown := 0
+	for i := 0; i < n && shown < 40; i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			fmt.Fprintf(&b, "line %d:\n  want: %s\n  got:  %s\n", i+1, w, g)
+			shown++
+		}
+	}
+	return b.String()
+}
+
+// ---- error recovery ----
+
+func TestRecoveryReportsEveryBrokenDecl(t *testing.T) {
+	src := `package p
+
+const good1 = 1
+
+const bad1 = (1 +
+
+fn good2(x: int) -> int = x * 2
+
+fn header_kept(a: int, b: string) -> bool {
+  let = 3
+}
+
+type T = {a: int,, b: int}
+
+test "good3" {
+  expect good2(1) == 2
+}
+
+fn bad3( -> int = 1
+
+const good4 = [1, 2, 3]
+`
+	node, diags := Parse("r.rpl", []byte(src))
+	// One error per broken declaration, in order, at the offending token.
+	wantErrs := []struct {
+		line, col int
+		sub       string
+	}{
+		{5, 18, "unexpected end of declaration"}, // const bad1: the operand is missing
+		{10, 7, `unexpected "="`},                // let without a name
+		{13, 18, `unexpected ","`},               // doubled comma in a record type
+		{19, 10, `unexpected "->"`},              // missing ')'
+	}
+	if len(diags) != len(wantErrs) {
+		t.Fatalf("got %d diagnostics, want %d:\n%s", len(diags), len(wantErrs), formatDiags(diags))
+	}
+	for i, w := range wantErrs {
+		d := diags[i]
+		p := d.Position()
+		if d.Code != CodeSyntax || p.Line != w.line || p.Col != w.col || !strings.Contains(d.Message, w.sub) {
+			t.Errorf("diag %d = %s [%s], want %d:%d %q", i, d.Error(), d.Code, w.line, w.col, w.sub)
+		}
+	}
+	var got []string
+	for _, d := range node.Decls {
+		switch d := d.(type) {
+		case *ConstDecl:
+			got = append(got, "const "+d.Name.Name)
+		case *FuncDecl:
+			s := "fn " + d.Name.Name
+			if _, bad := d.Body.(*BadExpr); bad {
+				s += " (bad body)"
+			}
+			got = append(got, s)
+		case *TestDecl:
+			got = append(got, "test "+d.Name.Value)
+		case *TypeDecl:
+			got = append(got, "type "+d.Name.Name)
+		case *BadDecl:
+			got = append(got, "bad "+strings.Fields(src[d.Sp.Start:d.Sp.End])[0])
+		}
+	}
+	want := []string{"const good1", "bad const", "fn good2", "fn header_kept (bad body)", "bad type", "test good3", "bad fn", "const good4"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("declarations:\n got  %s\n want %s", strings.Join(got, "; "), strings.Join(want, "; "))
+	}
+	if node.Package == nil || node.Package.Name.Name != "p" {
+		t.Errorf("package clause lost")
+	}
+	fn := node.Decls[3].(*FuncDecl)
+	if len(fn.Params) != 2 || fn.Params[1].Name.Name != "b" || fn.Result == nil {
+		t.Errorf("header of header_kept not kept: %s", dumpAST(node.File, fn))
+	}
+}
+
+// TestRecoveryUnbalancedBrackets checks that a declaration keyword at the
+// start of a line ends a declaration whose brackets never closed.
+func TestRecoveryUnbalancedBrackets(t *testing.T) {
+	src := "package p\nfn f() -> int {\n  let x = [1, 2\n\nfn g() -> int = 1\ntest \"t\" { expect g() == 1 }\n"
+	node, diags := Parse("u.rpl", []byte(src))
+	if len(diags) != 1 {
+		t.Fatalf("want 1 diagnostic, got:\n%s", formatDiags(diags))
+	}
+	if len(node.Decls) != 3 {
+		t.Fatalf("want 3 declarations, got %d", len(node.Decls))
+	}
+	if g, ok := node.Decls[1].(*FuncDecl); !ok || g.Name.Name != "g" {
+		t.Errorf("fn g lost: %T", node.Decls[1])
+	}
+	if _, ok := node.Decls[2].(*TestDecl); !ok {
+		t.Errorf("test lost: %T", node.Decls[2])
+	}
+}
+
+// ---- lexical and literal errors at exact positions ----
+
+func TestParseErrorPositions(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string // one declaration after "package p\n"
+		code Code
+		at   string // line:col-line:col of the diagnostic span
+		sub  string
+	}{
+		{"invalid char", "const a = 1 @ 2", CodeInvalidChar, "2:13-2:14", `invalid character "@"`},
+		{"invalid multibyte char", "const a = 1 + é", CodeInvalidChar, "2:15-2:17", `invalid character "é"`},
+		{"invalid utf8", "const a = \xff", CodeInvalidChar, "2:11-2:12", "invalid character"},
+		{"backtick", "const a = `x`", CodeInvalidChar, "2:11-2:12", "invalid character"},
+		{"unterminated string", `const a = "abc`, CodeUnterminated, "2:11-2:15", "string literal not terminated"},
+		{"unterminated string at newline", "const a = \"abc\nconst b = 1", CodeUnterminated, "2:11-2:15", "not terminated"},
+		{"unknown duration unit", "const a = 5min", CodeBadLiteral, "2:11-2:15", `unknown unit "min"`},
+		{"money too precise", "const a = $1.0000000001", CodeBadLiteral, "2:11-2:24", "more than 9 decimal places"},
+		{"money overflow", "const a = $10000000000", CodeBadLiteral, "2:11-2:23", "out of range"},
+		{"int overflow", "const a = 9223372036854775808", CodeBadLiteral, "2:11-2:30", "overflows int"},
+		{"hex without digits", "const a = 0x", CodeBadLiteral, "2:11-2:13", "malformed integer"},
+		{"double underscore", "const a = 1__000", CodeBadLiteral, "2:11-2:17", "malformed integer"},
+		{"float overflow", "const a = 1e400", CodeBadLiteral, "2:11-2:16", "float literal 1e400 out of range"},
+		{"duration overflow", "const a = 300000000000h", CodeBadLiteral, "2:11-2:24", "overflows"},
+		{"unknown escape", `const a = "a\qb"`, CodeBadEscape, "2:13-2:15", `unknown escape sequence \q`},
+		{"short hex escape", `const a = "\x4"`, CodeBadEscape, "2:12-2:15", `unknown escape sequence \x4`},
+		{"bad escape in import", `import "a\z"`, CodeBadEscape, "2:10-2:12", `\z`},
+		{"misplaced import", "const a = 1\nimport \"x\"", CodeMisplacedDecl, "3:1-3:11", "import must come before"},
+		{"misplaced package", "const a = 1\npackage q", CodeMisplacedDecl, "3:1-3:10", "package clause must come first"},
+		{"second extends", "extends \"a\"\nextends \"b\"", CodeMisplacedDecl, "3:1-3:12", "extends must come once"},
+		{"let without name", "fn f() -> int { let = 1 }", CodeSyntax, "2:21-2:22", `unexpected "="`},
+		{"expect without condition", `test "t" { expect }`, CodeSyntax, "2:19-2:20", `unexpected "}"`},
+		{"return without value", "fn f() -> int { return }", CodeSyntax, "2:24-2:25", `unexpected "}"`},
+		{"chained comparison", "const a = 1 < 2 < 3", CodeSyntax, "2:17-2:18", `unexpected "<"`},
+		{"missing operand", "const a = 1 +", CodeSyntax, "2:14-2:14", "unexpected end of declaration"},
+		{"keyword as name", "const if = 1", CodeSyntax, "2:7-2:9", "unexpected keyword if"},
+		{"guard then missing arrow", "fn f(x: int) -> int = match x { 1 if x > 0 2 }", CodeSyntax, "2:44-2:45", "unexpected literal 2"},
+		{"stray token after decl", "const a = 1 )", CodeSyntax, "2:13-2:14", `unexpected ")"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, diags := Parse("e.rpl", []byte("package p\n"+tt.src))
+			if len(diags) != 1 {
+				t.Fatalf("want exactly one diagnostic, got:\n%s", formatDiags(diags))
+			}
+			d := diags[0]
+			s, e := d.Position(), d.EndPosition()
+			at := fmt.Sprintf("%d:%d-%d:%d", s.Line, s.Col, e.Line, e.Col)
+			if d.Code != tt.code || at != tt.at || !strings.Contains(d.Message, tt.sub) {
+				t.Errorf("got %s %s %q, want %s %s containing %q", d.Code, at, d.Message, tt.code, tt.at, tt.sub)
+			}
+		})
+	}
+}
+
+// TestParseValidForms checks that a few forms parse without diagnostics
+// (the goldens show their trees).
+func TestParseValidForms(t *testing.T) {
+	for _, src := range []string{
+		"",
+		"# only a comment",
+		"package p",
+		"package p;",
+		"package p\nimport \"std/ab\" as x; import \"../common\"\nextends \"../org/policy\"",
+		"package p\nconst a = [1, 2,]\nconst b = {x: 1,}\nconst c = {}\nconst d: map[string, int] = {\"a\": 1}",
+		"package p\nfn f(a: int, b: int,) -> int = a",
+		"package p\nfn f(xs: list[int]) -> bool = xs.any(x => x > 1) && xs.all((x) => x < 9)",
+		"package p\nfn f(m: map[string, int]) -> list[string] = m.keys().sort_by((a, b) => a < b)",
+		"package p\nfn f(x: int) -> int = match x { 1 | 2 => 1, _ if x > 10 => 2, _ => 3 }",
+		"package p\nfn f(x: int) -> int = match x { -1 => 0 _ => 1 }",
+		"package p\nfn f(b: bool) -> int = match b { true => 1, _ if b => 2, _ => 3 }",
+		"package p\nfn f(x: int) -> bool = x not in [1, 2] || x in [3] && !(x == 4)",
+		"package p\nfn f(x: int?) -> int = x ?? 0",
+		"package p\nfn f(r: Request) -> Decision { to(\"a\").fallback(\"b\", on: [timeout, http_5xx], retries: 2).tag(\"exp\", \"x\") }",
+		"package p\nfn f(r: Request) -> string = r.task.type",
+		"package p\nconst r = {type: \"chat\", if: 1, none: 2}",
+		"package p\ntype T = {type: string, opt: int?, f: fn(int, string) -> list[map[string, ab.Arm]]}",
+		"package p\nfn f() -> int { let x: int = 1; let y = { let z = x; z + 1 }; y }",
+		"package p\nfn f(x: int) -> int { if x > 1 { return 1 } else if x > 0 { 2 } else { 3 } }",
+		"package p\nfn route(r: Request) -> Decision = super.route(r)",
+		"package p\nconst d = [250ms, 10m, 1h30m, 1.5s, 2d, 3µs, 4us, 5ns]\nconst m = [$0.0025, $12.50, -$1, $1_000.000000001]",
+		"package p\nconst n = [8_000, 0xff, 0.5, 1e3, 1.5e-3, -7]",
+		"package p\nconst s = \"tab\\t quote\\\" nl\\n \\u00e9 \\x41\"",
+		"package p\ntest \"t\" { expect 1 == 1, \"one is one\"; expect true }",
+		"package p\nfn f() -> int {}",
+		"package p\nfn f(x: int) -> int = (x)",
+		"package p\nconst a = -(1) - -2",
+	} {
+		_, diags := Parse("v.rpl", []byte(src))
+		if len(diags) != 0 {
+			t.Errorf("%q:\n%s", src, formatDiags(diags))
+		}
+	}
+}
+
+// ---- spec/diagnostics.md examples of parse-level codes ----
+
+type specExample struct {
+	code   Code
+	title  string
+	line   int // line of the example block in diagnostics.md
+	src    string
+	marks  map[int]specMark // by line of src
+	hasMrk bool
+}
+
+type specMark struct {
+	sev Severity
+	sub string
+}
+
+var (
+	specHeadingRx = regexp.MustCompile(`^## (RPL\d{3}) — (.+)$`)
+	specMarkRx    = regexp.MustCompile(`#\s*(ERROR|WARNING|INFO)\s+"((?:[^"\\]|\\.)*)"\s*$`)
+)
+
+// readSpecExamples extracts, per code section of spec/diagnostics.md, the
+// first ```rpl block and its # ERROR/# WARNING/# INFO markers.
+func readSpecExamples(t *testing.T) []*specExample {
+	t.Helper()
+	data, err := os.ReadFile("../spec/diagnostics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*specExample
+	var cur *specExample
+	inBlock := false
+	var buf []string
+	for i, line := range strings.Split(string(data), "\n") {
+		if m := specHeadingRx.FindStringSubmatch(line); m != nil {
+			cur = &specExample{code: Code(m[1]), title: m[2], marks: map[int]specMark{}}
+			out = append(out, cur)
+			continue
+		}
+		switch {
+		case !inBlock && line == "```rpl" && cur != nil && cur.src == "":
+			inBlock, buf, cur.line = true, nil, i+1
+		case inBlock && line == "```":
+			inBlock = false
+			cur.src = strings.Join(buf, "\n") + "\n"
+			for j, l := range buf {
+				if m := specMarkRx.FindStringSubmatch(l); m != nil {
+					sev := SevError
+					switch m[1] {
+					case "WARNING":
+						sev = SevWarning
+					case "INFO":
+						sev = SevInfo
+					}
+					text, err := strconv.Unquote(`"` + m[2] + `"`)
+					if err != nil {
+						t.Errorf("diagnostics.md:%d: bad marker %s", cur.line+j+1, m[0])
+					}
+					cur.marks[j+1] = specMark{sev, text}
+				}
+			}
+		case inBlock:
+			buf = append(buf, line)
+		}
+	}
+	return out
+}
+
+// TestSpecDiagnosticsCatalogue checks that spec/diagnostics.md has one
+// section per code, in the order of Codes, each with a marked example.
+func TestSpecDiagnosticsCatalogue(t *testing.T) {
+	exs := readSpecExamples(t)
+	var got, want []string
+	for _, e := range exs {
+		got = append(got, string(e.code))
+		if e.src == "" || len(e.marks) == 0 {
+			if e.code != CodeTooMany {
+				t.Errorf("%s: no example with a marker", e.code)
+			}
+		}
+		if !strings.HasPrefix(e.src, "package ") && e.code != CodeTooMany {
+			t.Errorf("%s: example must start with a package clause", e.code)
+		}
+	}
+	for _, c := range Codes {
+		want = append(want, string(c.Code))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("sections of spec/diagnostics.md:\n got  %v\n want %v", got, want)
+	}
+	// Marker severity matches the catalogue.
+	sev := map[Code]Severity{}
+	for _, c := range Codes {
+		sev[c.Code] = c.Severity
+	}
+	for _, e := range exs {
+		for l, m := range e.marks {
+			if m.sev != sev[e.code] {
+				t.Errorf("%s: marker on line %d has severity %s, the code is a %s", e.code, l, m.sev, sev[e.code])
+			}
+		}
+	}
+}
+
+// TestSpecDiagnosticsParseExamples parses the RPL1xx examples of
+// spec/diagnostics.md and checks that each produces exactly the marked
+// diagnostics: the code on the marked line with the marked substring.
+func TestSpecDiagnosticsParseExamples(t *testing.T) {
+	n := 0
+	for _, e := range readSpecExamples(t) {
+		if !strings.HasPrefix(string(e.code), "RPL1") {
+			continue
+		}
+		n++
+		t.Run(string(e.code), func(t *testing.T) {
+			_, diags := Parse("example.rpl", []byte(e.src))
+			seen := map[int]bool{}
+			for _, d := range diags {
+				l := d.Position().Line
+				m, ok := e.marks[l]
+				if !ok {
+					t.Errorf("diagnostics.md:%d: unexpected %s on line %d: %s", e.line, d.Code, l, d.Message)
+					continue
+				}
+				if d.Code != e.code || !strings.Contains(d.Message, m.sub) {
+					t.Errorf("diagnostics.md:%d: line %d: got %s %q, want %s containing %q", e.line, l, d.Code, d.Message, e.code, m.sub)
+				}
+				seen[l] = true
+			}
+			for l := range e.marks {
+				if !seen[l] {
+					t.Errorf("diagnostics.md:%d: no diagnostic on marked line %d", e.line, l)
+				}
+			}
+		})
+	}
+	if n != 6 {
+		t.Errorf("found %d RPL1xx examples, want 6", n)
+	}
+}
+
+// ---- fuzzing ----
+
+// FuzzParse checks that Parse never panics and that its diagnostics are
+// sorted and have valid spans inside the file. The corpus is every .rpl
+// file of the repository, every golden input and every spec example.
+func FuzzParse(f *testing.F) {
+	_ = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".rpl") {
+			if data, err := os.ReadFile(path); err == nil {
+				f.Add(data)
+			}
+		}
+		return nil
+	})
+	goldens, _ := filepath.Glob("testdata/parse/*.txtar")
+	for _, g := range goldens {
+		if ar, err := txtar.ParseFile(g); err == nil {
+			for _, file := range ar.Files {
+				if file.Name == "in.rpl" {
+					f.Add(file.Data)
+				}
+			}
+		}
+	}
+	if data, err := os.ReadFile("../spec/diagnostics.md"); err == nil {
+		for _, block := range strings.Split(string(data), "```rpl\n")[1:] {
+			if i := strings.Index(block, "```"); i >= 0 {
+				f.Add([]byte(block[:i]))
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		done := make(chan struct{})
+		var node *FileNode
+		var diags DiagList
+		go func() {
+			defer close(done)
+			node, diags = Parse("fuzz.rpl", src)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Parse hangs on %q", src)
+		}
+		if node == nil || node.File == nil {
+			t.Fatal("nil FileNode")
+		}
+		if !sort.IsSorted(diags) {
+			t.Errorf("diagnostics not sorted:\n%s", formatDiags(diags))
+		}
+		for _, d := range diags {
+			if d.Span.Start < 0 || d.Span.End < d.Span.Start || int(d.Span.End) > len(src) {
+				t.Errorf("diagnostic span %v outside the file (len %d): %s", d.Span, len(src), d.Error())
+			}
+			if d.Message == "" || d.Code == "" {
+				t.Errorf("diagnostic without message or code: %#v", d)
+			}
+		}
+		checkSpans(t, node, len(src))
+	})
+}
+
+// checkSpans walks the AST and checks that every node's span lies within
+// the file and is not inverted.
+func checkSpans(t *testing.T, node *FileNode, n int) {
+	t.Helper()
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Interface:
+			if v.IsNil() {
+				return
+			}
+			if nd, ok := v.Interface().(Node); ok {
+				sp := nd.Span()
+				if sp.Start < 0 || sp.End < sp.Start || int(sp.End) > n {
+					t.Errorf("%T span %v outside the file (len %d)", nd, sp, n)
+				}
+			}
+			if v.Kind() == reflect.Pointer && v.Type() == fileType {
+				return
+			}
+			walk(v.Elem())
+		case reflect.Struct:
+			for i := 0; i < v.NumField(); i++ {
+				walk(v.Field(i))
+			}
+		case reflect.Slice:
+			for i := 0; i < v.Len(); i++ {
+				walk(v.Index(i))
+			}
+		}
+	}
+	walk(reflect.ValueOf(node))
+}
+
+// ---- benchmark ----
+
+// policy1000Rules generates a policy with 1,000 if-rules in route, plus
+// helper functions and constants.
+func policy1000Rules() []byte {
+	var b bytes.Buffer
+	b.WriteString("package bench\n\nimport \"std/cost\"\n\n")
+	for i := range 50 {
+		fmt.Fprintf(&b, "const tier_%d = [\"gold_%d\", \"platinum_%d\"]\nconst budget_%d = $%d.25\n", i, i, i, i, i+1)
+		fmt.Fprintf(&b, "fn helper_%d(r: Request) -> bool = r.estimate.input_tokens > %d_000 && r.tenant.tier in tier_%d\n\n", i, i+1, i)
+	}
+	b.WriteString("# The rules.\nfn route(r: Request) -> Decision {\n")
+	for i := range 1000 {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&b, "  if helper_%d(r) && cost.month_spend(r.tenant) < budget_%d {\n    return to(\"provider_%d:model\").fallback(\"backup:model\", on: [timeout, http_5xx], retries: 2)\n  }\n", i%50, i%50, i)
+		case 1:
+			fmt.Fprintf(&b, "  if r.task.type == \"task_%d\" || r.metadata[\"k%d\"] == \"v\" {\n    return weighted({\"a:%d\": 70, \"b:%d\": 30}).sticky(r.session.id, ttl: %dm)\n  }\n", i, i, i, i, i%60+1)
+		case 2:
+			fmt.Fprintf(&b, "  if r.user.groups.any(g => g == \"group_%d\") {\n    return match r.tenant.tier {\n      \"gold\" | \"platinum\" => to(\"x:%d\").tag(\"rule\", \"%d\")\n      _ => deny(\"rule_%d\")\n    }\n  }\n", i, i, i, i)
+		case 3:
+			fmt.Fprintf(&b, "  if (r.constraints.max_latency ?? 10s) < %dms {\n    let t = if r.estimate.output_tokens > %d { \"big\" } else { \"small\" }\n    return to(\"fast:\" + t).priority(%d)\n  }\n", i+100, i*10, i%100)
+		}
+	}
+	b.WriteString("  to(\"default:model\")\n}\n")
+	return b.Bytes()
+}
+
+func TestPolicy1000RulesParses(t *testing.T) {
+	src := policy1000Rules()
+	node, diags := Parse("bench.rpl", src)
+	if len(diags) != 0 {
+		t.Fatalf("generated policy has errors:\n%s", formatDiags(diags))
+	}
+	if len(node.Decls) != 151 {
+		t.Errorf("got %d declarations, want 151", len(node.Decls))
+	}
+}
+
+func BenchmarkParse1000Rules(b *testing.B) {
+	src := policy1000Rules()
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, diags := Parse("bench.rpl", src); len(diags) != 0 {
+			b.Fatal(diags)
+		}
+	}
+}
