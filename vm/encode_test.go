@@ -270,3 +270,46 @@ func quoteBytes(b []byte) string {
 	s.WriteByte('"')
 	return s.String()
 }
+
+// FuzzCode feeds arbitrary code to the verifier and runs what it accepts:
+// verified code must never make the interpreter panic or touch memory out
+// of range (run with -tags rplvmcheck to turn out-of-range into panics).
+func FuzzCode(f *testing.F) {
+	for _, p := range corpus(f) {
+		for _, fc := range p.funcs {
+			f.Add(fc.code, uint8(fc.numParams), uint8(fc.numLocals))
+		}
+	}
+	bt := testBuiltins(f)
+	base := corpus(f)
+	last := base[len(base)-1]
+	f.Fuzz(func(t *testing.T, code []byte, params, locals uint8) {
+		spec := &ProgramSpec{
+			Constants: last.consts,
+			Sets:      last.setSpecs,
+			Builtins:  last.bnames,
+			Functions: []FunctionSpec{
+				{Name: "fuzz", NumParams: int(params % 4), NumLocals: int(locals % 8), Code: code},
+				{Name: "one", NumParams: 1, NumLocals: 1, Code: MustAsm(I(OpLoadLocal, 0), I(OpReturn))},
+			},
+			Entries: map[string]int{"fuzz": 0},
+		}
+		p, err := NewProgram(spec, bt)
+		if err != nil {
+			return
+		}
+		m := NewMachine()
+		argSets := [][]Value{
+			{Nil(), Nil(), Nil()},
+			{Int(3), Str("s3"), NewList(ints(3))},
+			{NewRecord([]Value{Int(1), Str("x")}), last.consts[9], Money(5)},
+		}
+		for _, args := range argSets {
+			_, _, err := m.Run(context.Background(), p, 0, args[:p.NumParams(0)], Limits{Fuel: 5000, Memory: 1 << 16, MaxDepth: 16}, Input{})
+			var e *Error
+			if errors.As(err, &e) && e.panicked {
+				t.Fatalf("panicked: %v\n%s", e.Cause, Disassemble(p))
+			}
+		}
+	})
+}

@@ -128,6 +128,15 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 		pc += size
 	}
 
+	// Every jump, reachable or not, must target an instruction.
+	for i := range ins {
+		if Opcode(ins[i].op).Info().Branches() {
+			if t := int(ins[i].c); t >= len(code) || !start[t] {
+				return verifyErrorf(where(int(offs[i])), "jump target %d is not an instruction", t)
+			}
+		}
+	}
+
 	// Pass 2: stack heights by abstract interpretation over the CFG.
 	height := make([]int32, len(code))
 	for i := range height {
