@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/spf13/cobra"
+)
+
+func newCheckCmd(e *env) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "check PATH...",
+		Short: "Type-check policies and report every diagnostic",
+		Long: `Check parses and type-checks policies and prints every diagnostic.
+
+Each PATH is a .rpl file or a directory, walked recursively for *.rpl files.
+A policy x.rpl is checked together with its test file x_test.rpl; naming
+only x_test.rpl checks the pair too. Files that other policies import or
+extend are checked on their own as well; a diagnostic in a file that several
+policies load is reported once.
+
+Diagnostics go to standard output, a summary line to standard error
+("ok 3 files", or "2 errors, 1 warning in 3 files").
+
+With --format json, each diagnostic is one JSON object on its own line, with
+the fields file, line, col, end_line, end_col, severity, code and message
+(and related, fixes when present); lines and columns are 1-based, columns
+count bytes.
+
+Exit status: 0 when there is no error (warnings and info are allowed), 1 when
+there is any error, 2 for a wrong command line or a path that does not exist.`,
+		Example: `  rplc check examples/policies
+  rplc check acme.rpl acme_test.rpl
+  rplc check --format json policies/ | jq -r .code`,
+		Args: requirePaths,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
+			}
+			return runCheck(cmd, e, args, format)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
+	files, err := expandPaths(args)
+	if err != nil {
+		if nf := (*errNoPath)(nil); errors.As(err, &nf) {
+			return usageErrorf(cmd, "%v", err)
+		}
+		return &exitError{code: exitFail, err: err}
+	}
+	u, err := stdlib.Universe()
+	if err != nil {
+		return &exitError{code: exitFail, err: fmt.Errorf("internal error: standard library: %v", err)}
+	}
+	cfg := &lang.Config{Universe: u}
+
+	var set diagSet
+	loaded := map[string]bool{} // every source file read, for the summary
+	for _, policy := range policies(files) {
+		if _, err := os.Stat(policy); err != nil {
+			// A test file whose policy is missing: say so on the test file.
+			test := lang.TestFileName(policy)
+			set.add(&lang.Diagnostic{
+				File: lang.NewFile(test, nil), Span: lang.Span{Start: lang.NoPos, End: lang.NoPos},
+				Severity: lang.SevError, Code: lang.CodeImportNotFound,
+				Message: fmt.Sprintf("test file without its policy %s", filepath.Base(policy)),
+			})
+			loaded[test] = true
+			continue
+		}
+		prog, diags := lang.Check(cfg, policy)
+		set.add(diags...)
+		if prog != nil {
+			for _, pkg := range prog.Packages {
+				for _, f := range pkg.Files {
+					loaded[f.File.Name] = true
+				}
+			}
+		}
+		loaded[policy] = true
+	}
+
+	names := newPathNamer()
+	ds := make(lang.DiagList, len(set.diags))
+	for i, d := range set.diags {
+		ds[i] = names.display(d)
+	}
+	ds.Sort()
+
+	switch format {
+	case "json":
+		if err := printJSON(e.stdout, ds); err != nil {
+			return &exitError{code: exitFail, err: err}
+		}
+	default:
+		printText(e.stdout, ds, useColor(e.stdout, e.color))
+	}
+	fmt.Fprintln(e.stderr, summary(countOf(ds), len(loaded)))
+	if ds.HasErrors() {
+		return failed
+	}
+	return nil
+}
+
+// policies maps .rpl files to the policies to check, each once and in
+// order: a test file x_test.rpl stands for its policy x.rpl, which lang.Check
+// loads together with the test file.
+func policies(files []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range files {
+		p := f
+		if lang.IsTestFile(f) {
+			p = f[:len(f)-len("_test.rpl")] + ".rpl"
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

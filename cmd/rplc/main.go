@@ -1,0 +1,135 @@
+// Command rplc is the RPL toolchain: it checks and formats policies today;
+// test, build, eval, explain, disasm, doc, migrate and lsp come later.
+//
+// The command is thin on purpose: parsing, checking and formatting live in
+// package lang, builtins in package stdlib. rplc only finds files, calls
+// those libraries and prints what they return. Each subcommand is one file
+// (check.go, fmt.go, …); output.go holds what they share (diagnostic
+// printing, colour, paths).
+//
+// Exit codes: 0 success, 1 the input has errors (or a file could not be
+// read or written), 2 the command line is wrong (unknown flag or command,
+// missing argument, no such path).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// env is what a command reads from and writes to; tests substitute it.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	color          string // --color: auto, always or never
+}
+
+// run executes rplc with args (without the program name) and returns the
+// exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ex *exitError
+	if errors.As(err, &ex) {
+		if ex.err != nil {
+			fmt.Fprintf(stderr, "rplc: %v\n", ex.err)
+		}
+		if ex.code == exitUsage && ex.cmd != nil {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", ex.cmd.CommandPath())
+		}
+		return ex.code
+	}
+	// Anything else comes from cobra itself: an unknown command or flag,
+	// a bad flag value, mutually exclusive flags. All are usage errors.
+	fmt.Fprintf(stderr, "rplc: %v\n", err)
+	fmt.Fprintf(stderr, "Run 'rplc --help' for usage.\n")
+	return exitUsage
+}
+
+// exitError carries an exit code out of a command. A nil err means the
+// command has already said everything it had to say.
+type exitError struct {
+	code int
+	err  error
+	cmd  *cobra.Command // for usage errors: whose --help to point at
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErrorf reports a wrong command line (exit 2).
+func usageErrorf(cmd *cobra.Command, format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...), cmd: cmd}
+}
+
+// failed reports that the input had errors which were already printed
+// (exit 1).
+var failed = &exitError{code: exitFail}
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rplc",
+		Short: "The RPL (Router Policy Language) toolchain",
+		Long: `rplc checks and formats RPL policies: the programs that decide, for each
+request to an AI model, which provider and model serve it.`,
+		Example: `  rplc check examples/policies
+  rplc fmt -w policies/acme.rpl`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Without a subcommand: print help, but exit 2, since nothing was done.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(e.stderr)
+			_ = cmd.Help()
+			return &exitError{code: exitUsage}
+		},
+	}
+	root.PersistentFlags().StringVar(&e.color, "color", "auto", "colour diagnostics: auto (when a terminal), always or never; NO_COLOR turns colour off")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		switch e.color {
+		case "auto", "always", "never":
+			return nil
+		}
+		return usageErrorf(cmd, "invalid --color %q: want auto, always or never", e.color)
+	}
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetIn(e.stdin)
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(newCheckCmd(e))
+	return root
+}
+
+// requirePaths is a cobra.PositionalArgs that asks for at least one path.
+func requirePaths(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return usageErrorf(cmd, "%s: no paths given", cmd.Name())
+	}
+	return nil
+}

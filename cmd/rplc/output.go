@@ -1,0 +1,293 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/rpl-lang/rpl/lang"
+)
+
+// useColor reports whether output to w may carry ANSI colours. Never when
+// NO_COLOR is set (to any value, see no-color.org); otherwise mode decides:
+// "always", "never", or "auto" (the default): when w is a terminal.
+func useColor(w io.Writer, mode string) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set {
+		return false
+	}
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// pathNamer turns the absolute paths rplc works with into the names it
+// prints: relative to the working directory when that is shorter.
+type pathNamer struct {
+	cwd   string
+	files map[string]*lang.File // display copies of source files, by display name
+}
+
+func newPathNamer() *pathNamer {
+	cwd, _ := os.Getwd()
+	return &pathNamer{cwd: cwd, files: map[string]*lang.File{}}
+}
+
+// name returns the display name of an absolute path.
+func (n *pathNamer) name(abs string) string {
+	if n.cwd == "" || !filepath.IsAbs(abs) {
+		return abs
+	}
+	rel, err := filepath.Rel(n.cwd, abs)
+	if err != nil || len(rel) >= len(abs) {
+		return abs
+	}
+	return rel
+}
+
+// file returns f renamed for display (sharing its bytes).
+func (n *pathNamer) file(f *lang.File) *lang.File {
+	if f == nil {
+		return nil
+	}
+	name := n.name(f.Name)
+	if d, ok := n.files[name]; ok && len(d.Src) == len(f.Src) {
+		return d
+	}
+	d := lang.NewFile(name, f.Src)
+	n.files[name] = d
+	return d
+}
+
+// display returns a copy of d whose files carry display names.
+func (n *pathNamer) display(d *lang.Diagnostic) *lang.Diagnostic {
+	c := *d
+	c.File = n.file(d.File)
+	if len(d.Related) > 0 {
+		c.Related = make([]lang.Related, len(d.Related))
+		for i, r := range d.Related {
+			r.File = n.file(r.File)
+			c.Related[i] = r
+		}
+	}
+	return &c
+}
+
+// diagKey identifies a diagnostic across several checks, which load the
+// same imported file more than once (each time as a new *lang.File).
+type diagKey struct {
+	file       string
+	start, end lang.Pos
+	code       lang.Code
+	message    string
+}
+
+func keyOf(d *lang.Diagnostic) diagKey {
+	k := diagKey{start: d.Span.Start, end: d.Span.End, code: d.Code, message: d.Message}
+	if d.File != nil {
+		k.file = d.File.Name
+	}
+	return k
+}
+
+// diagSet accumulates diagnostics, each reported once.
+type diagSet struct {
+	seen  map[diagKey]bool
+	diags lang.DiagList
+}
+
+func (s *diagSet) add(ds ...*lang.Diagnostic) {
+	if s.seen == nil {
+		s.seen = map[diagKey]bool{}
+	}
+	for _, d := range ds {
+		k := keyOf(d)
+		if s.seen[k] {
+			continue
+		}
+		s.seen[k] = true
+		s.diags = append(s.diags, d)
+	}
+}
+
+// counts tallies diagnostics by severity.
+type counts struct{ errors, warnings, infos int }
+
+func countOf(ds lang.DiagList) counts {
+	var c counts
+	for _, d := range ds {
+		switch d.Severity {
+		case lang.SevError:
+			c.errors++
+		case lang.SevWarning:
+			c.warnings++
+		default:
+			c.infos++
+		}
+	}
+	return c
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// summary is the closing line of a check: `ok 3 files` when there is
+// nothing to report, else `2 errors, 1 warning in 3 files`.
+func summary(c counts, files int) string {
+	if c == (counts{}) {
+		return "ok " + plural(files, "file")
+	}
+	var parts []string
+	if c.errors > 0 {
+		parts = append(parts, plural(c.errors, "error"))
+	}
+	if c.warnings > 0 {
+		parts = append(parts, plural(c.warnings, "warning"))
+	}
+	if c.infos > 0 {
+		parts = append(parts, fmt.Sprintf("%d info", c.infos))
+	}
+	return strings.Join(parts, ", ") + " in " + plural(files, "file")
+}
+
+// printText writes each diagnostic with its caret snippet.
+func printText(w io.Writer, ds lang.DiagList, color bool) {
+	for _, d := range ds {
+		lang.PrintSnippet(w, d, lang.Style{Color: color})
+	}
+}
+
+// jsonDiag is the JSON form of a diagnostic: one object per line.
+// Lines and columns are 1-based; columns count bytes. A diagnostic about a
+// whole file (an unreadable one) has line 0.
+type jsonDiag struct {
+	File     string        `json:"file"`
+	Line     int           `json:"line"`
+	Col      int           `json:"col"`
+	EndLine  int           `json:"end_line"`
+	EndCol   int           `json:"end_col"`
+	Severity string        `json:"severity"`
+	Code     string        `json:"code"`
+	Message  string        `json:"message"`
+	Related  []jsonRelated `json:"related,omitempty"`
+	Fixes    []jsonFix     `json:"fixes,omitempty"`
+}
+
+type jsonRelated struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+	Message string `json:"message"`
+}
+
+type jsonFix struct {
+	Title   string `json:"title"`
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+	EndLine int    `json:"end_line"`
+	EndCol  int    `json:"end_col"`
+	NewText string `json:"new_text"`
+}
+
+// printJSON writes one JSON object per diagnostic, one per line.
+func printJSON(w io.Writer, ds lang.DiagList) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, d := range ds {
+		start, end := d.Position(), d.EndPosition()
+		j := jsonDiag{
+			File: start.Filename, Line: start.Line, Col: start.Col,
+			EndLine: end.Line, EndCol: end.Col,
+			Severity: d.Severity.String(), Code: string(d.Code), Message: d.Message,
+		}
+		if d.File != nil {
+			j.File = d.File.Name
+		}
+		for _, r := range d.Related {
+			p := r.File.Position(r.Span.Start)
+			j.Related = append(j.Related, jsonRelated{File: p.Filename, Line: p.Line, Col: p.Col, Message: r.Message})
+		}
+		for _, f := range d.Fixes {
+			s, e := d.File.Position(f.Span.Start), d.File.Position(f.Span.End)
+			j.Fixes = append(j.Fixes, jsonFix{Title: f.Title, Line: s.Line, Col: s.Col, EndLine: e.Line, EndCol: e.Col, NewText: f.NewText})
+		}
+		if err := enc.Encode(j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errNoPath marks a command-line path that does not exist.
+type errNoPath struct{ path string }
+
+func (e *errNoPath) Error() string { return e.path + ": no such file or directory" }
+
+// expandPaths turns command-line paths into absolute .rpl file paths:
+// files are taken as given, directories are walked recursively for *.rpl
+// (skipping hidden directories). The result is sorted and has no
+// duplicates. A path that does not exist is an *errNoPath.
+func expandPaths(args []string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, arg := range args {
+		abs, err := filepath.Abs(arg)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil, &errNoPath{arg}
+			}
+			return nil, err
+		}
+		if !fi.IsDir() {
+			add(abs)
+			continue
+		}
+		err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if p != abs && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if strings.HasSuffix(d.Name(), ".rpl") {
+				add(p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
