@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // Disassemble returns a readable listing of p: constants, sets, builtins,
@@ -32,7 +33,7 @@ func WriteDisassembly(w io.Writer, p *Program) error {
 		fmt.Fprintf(&b, "set %d = %s\n", i, short(NewList(s.Elems).String()))
 	}
 	for i, name := range p.bnames {
-		fmt.Fprintf(&b, "builtin %d = %s/%s\n", i, name, p.builtins[i].arity())
+		fmt.Fprintf(&b, "builtin %d = %s (args %s)\n", i, name, p.builtins[i].arity())
 	}
 	for _, name := range p.names {
 		fmt.Fprintf(&b, "entry %s = %d\n", name, p.entries[name])
@@ -82,7 +83,11 @@ func disasmFunc(b *strings.Builder, p *Program, f *funcCode) {
 func short(s string) string {
 	const max = 60
 	if len(s) > max {
-		return s[:max-3] + "..."
+		cut := max - 3
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return s[:cut] + "..."
 	}
 	return s
 }
