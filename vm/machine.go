@@ -84,7 +84,7 @@ func (m *Machine) Reset() {
 // a stable Code and the policy call stack; an argument count mismatch or a
 // bad entry index is an *Error with CodeInternal. Values in args are not
 // charged to the memory limit.
-func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, lim Limits, in Input) (Value, Stats, error) {
+func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, lim Limits, in Input) (result Value, st Stats, err error) {
 	lim = lim.withDefaults()
 	if entry < 0 || entry >= len(p.funcs) {
 		return Value{}, Stats{}, &Error{Code: CodeInternal, Msg: "no function " + strconv.Itoa(entry)}
@@ -126,15 +126,9 @@ func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, 
 		}
 	}
 
-	result, err := m.execSafe(p, fn)
-
-	m.frames = m.frames[:0]
-	m.ctx = nil
-	st := Stats{Fuel: lim.Fuel - m.fuel, Memory: lim.Memory - m.mem, Calls: m.nc}
-	if err != nil {
-		return Value{}, st, err
-	}
-	return result, st, nil
+	defer m.finish(fn, &result, &st, &err)
+	result, err = m.exec(p, fn)
+	return
 }
 
 // RunNamed is Run with the entry point given by name.
@@ -229,24 +223,25 @@ const (
 	strHeader  = 16
 )
 
-// execSafe runs exec behind the last line of defence: a bug in the VM or a
-// panic in a builtin must not take the process down. It becomes an internal
-// error; the position of the failure is unknown, the callers are not.
-func (m *Machine) execSafe(p *Program, fn *funcCode) (result Value, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			buf := make([]byte, 4096)
-			buf = buf[:runtime.Stack(buf, false)]
-			st := m.backtraceCallers()
-			if len(st) == 0 {
-				st = []Frame{{Func: fn.name, File: fn.file}}
-			}
-			result = Value{}
-			err = &Error{Code: CodeInternal, Msg: fmt.Sprintf("internal error: %v", r),
-				Stack: st, Cause: fmt.Errorf("panic: %v\n%s", r, buf), panicked: true}
+// finish ends a run: it fills in the stats and, as the last line of
+// defence, turns a Go panic (a bug in the VM or in a builtin) into an
+// internal error instead of taking the process down. The position of a
+// panic is unknown; its callers are not.
+func (m *Machine) finish(fn *funcCode, result *Value, st *Stats, err *error) {
+	if r := recover(); r != nil {
+		buf := make([]byte, 4096)
+		buf = buf[:runtime.Stack(buf, false)]
+		frames := m.backtraceCallers()
+		if len(frames) == 0 {
+			frames = []Frame{{Func: fn.name, File: fn.file}}
 		}
-	}()
-	return m.exec(p, fn)
+		*result = Value{}
+		*err = &Error{Code: CodeInternal, Msg: fmt.Sprintf("internal error: %v", r),
+			Stack: frames, Cause: fmt.Errorf("panic: %v\n%s", r, buf), panicked: true}
+	}
+	m.frames = m.frames[:0]
+	m.ctx = nil
+	*st = Stats{Fuel: m.lim.Fuel - m.fuel, Memory: m.lim.Memory - m.mem, Calls: m.nc}
 }
 
 // backtraceCallers returns the suspended frames, innermost first.

@@ -1,0 +1,162 @@
+package vm
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+)
+
+func TestValueString(t *testing.T) {
+	mp, err := NewMap([]Value{Str("b"), Str("a"), Str("b")}, []Value{Int(1), Int(2), Int(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		v    Value
+		want string
+	}{
+		{Nil(), "none"},
+		{Bool(true), "true"},
+		{Int(-42), "-42"},
+		{Float(1), "1.0"},
+		{Float(2.5), "2.5"},
+		{Float(math.Inf(1)), "+Inf"},
+		{Str("a\"b"), `"a\"b"`},
+		{Duration(250 * time.Millisecond), "250ms"},
+		{Duration(90 * time.Minute), "1h30m"},
+		{Duration(1500 * time.Millisecond), "1s500ms"},
+		{Duration(0), "0s"},
+		{Duration(-2 * time.Minute), "-2m"},
+		{Money(2_500_000), "$0.0025"},
+		{Money(1e9), "$1.00"},
+		{Money(-3_500_000_000), "-$3.50"},
+		{Time(0), `time("1970-01-01T00:00:00Z")`},
+		{NewList([]Value{Int(1), Int(2)}), "[1, 2]"},
+		{NewList(nil), "[]"},
+		{mp, `{"b": 3, "a": 2}`}, // insertion order; repeated key keeps its first position
+		{NewRecord([]Value{Int(1), Str("x")}), `{1, "x"}`},
+	}
+	for _, c := range cases {
+		if got := c.v.String(); got != c.want {
+			t.Errorf("String() = %s, want %s", got, c.want)
+		}
+	}
+}
+
+func TestMapsAndCompare(t *testing.T) {
+	// Large maps use an index; lookups agree with small ones.
+	var keys, vals []Value
+	for i := range 20 {
+		keys = append(keys, Str(fmt.Sprint("k", i)), Int(int64(i)))
+		vals = append(vals, Int(int64(i)), Int(int64(-i)))
+	}
+	mv, err := NewMap(keys, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mv.Map()
+	if m.Len() != 40 {
+		t.Fatalf("len %d", m.Len())
+	}
+	if v, ok := m.Get(Str("k7")); !ok || v.Int() != 7 {
+		t.Errorf("k7 = %v %v", v, ok)
+	}
+	if v, ok := m.Get(Int(7)); !ok || v.Int() != -7 {
+		t.Errorf("7 = %v %v", v, ok)
+	}
+	if _, ok := m.Get(Str("nope")); ok {
+		t.Error("found a missing key")
+	}
+	if _, err := NewMap([]Value{Float(1)}, []Value{Int(1)}); err == nil {
+		t.Error("float key accepted")
+	}
+	// Map equality ignores order; Compare does not.
+	a, _ := NewMap([]Value{Str("x"), Str("y")}, []Value{Int(1), Int(2)})
+	b, _ := NewMap([]Value{Str("y"), Str("x")}, []Value{Int(2), Int(1)})
+	if !Equal(a, b) {
+		t.Error("maps with equal entries differ")
+	}
+	ordered := []Value{Nil(), Bool(false), Bool(true), Int(-1), Int(3), Float(math.NaN()), Float(-1), Float(2),
+		Str(""), Str("a"), Str("b"), Duration(1), Money(1), Time(1),
+		NewList(nil), NewList([]Value{Int(1)}), NewList([]Value{Int(1), Int(0)}), NewList([]Value{Int(2)})}
+	for i := range ordered {
+		for j := range ordered {
+			want := cmp3(i, j)
+			if got := Compare(ordered[i], ordered[j]); got != want {
+				t.Errorf("Compare(%s, %s) = %d, want %d", ordered[i], ordered[j], got, want)
+			}
+		}
+	}
+	if Equal(Float(math.NaN()), Float(math.NaN())) {
+		t.Error("NaN == NaN")
+	}
+	if !Equal(Str("ab"), Str(string([]byte{'a', 'b'}))) {
+		t.Error("equal strings differ")
+	}
+}
+
+func TestPool(t *testing.T) {
+	p := straight(t, []Value{Str("x"), Str("y")}, nil, I(OpConst, 0), I(OpConst, 1), I(OpConcat))
+	m := Get()
+	v, st, err := m.Run(context.Background(), p, 0, nil, Limits{}, Input{})
+	if err != nil || v.Str() != "xy" || st.Memory != 2+strHeader || st.Fuel != 4 {
+		t.Fatalf("%v %+v %v", v, st, err)
+	}
+	Put(m)
+	m = Get()
+	defer Put(m)
+	if v, _, err := m.Run(context.Background(), p, 0, nil, Limits{}, Input{}); err != nil || v.Str() != "xy" {
+		t.Fatalf("%v %v", v, err)
+	}
+}
+
+// ExampleMachine_Run builds a tiny program by hand (the compiler does this
+// for real policies), encodes and loads it, and runs it with limits.
+func ExampleMachine_Run() {
+	// long_prompt(r) = r.estimate > 8000, with r a record {estimate, tier}.
+	code, err := Asm(
+		I(OpLocalField, 0, 0),
+		I(OpGtIntConst, 0),
+		I(OpReturn),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	spec := &ProgramSpec{
+		Functions: []FunctionSpec{{
+			Name: "long_prompt", File: "acme.rpl", NumParams: 1, NumLocals: 1,
+			Code: code, Lines: []LineEntry{{PC: 0, Line: 3, Col: 40}},
+		}},
+		Constants: []Value{Int(8000)},
+		Entries:   map[string]int{"long_prompt": 0},
+	}
+	p, err := NewProgram(spec, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	data, err := p.MarshalBinary()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, err = Load(data, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	entry, _ := p.Entry("long_prompt")
+	m := Get()
+	defer Put(m)
+	req := NewRecord([]Value{Int(9000), Str("gold")})
+	v, stats, err := m.Run(context.Background(), p, entry, []Value{req}, Limits{Fuel: 100}, Input{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(v, stats.Fuel)
+	// Output: true 3
+}
