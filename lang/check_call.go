@@ -83,12 +83,14 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 			c.skipArgs(e)
 			return Typ[Invalid]
 		}
-		if r, ok := xt.(*Record); ok && r.FieldIndex(f.Sel.Name) >= 0 {
+		// Fields are never callable, so x.f(…) is always a method call; a
+		// field of the same name (Decision.priority) does not hide it.
+		o := c.u.Scope.Lookup(f.Sel.Name)
+		if r, ok := xt.(*Record); ok && r.FieldIndex(f.Sel.Name) >= 0 && (o == nil || o.Kind != ObjBuiltin) {
 			c.errAt(f.Sel, CodeNotCallable, "cannot call field %s of %s", f.Sel.Name, r)
 			c.skipArgs(e)
 			return Typ[Invalid]
 		}
-		o := c.u.Scope.Lookup(f.Sel.Name)
 		if o == nil || o.Kind != ObjBuiltin {
 			c.errAt(f.Sel, CodeUnknownField, "%s has no field or method %s%s", xt, f.Sel.Name, suggest(f.Sel.Name, c.methodNames(xt), ""))
 			c.skipArgs(e)

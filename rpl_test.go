@@ -1,0 +1,162 @@
+package rpl_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+func env(t testing.TB) *rpl.Env {
+	t.Helper()
+	e, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+const premiumPolicy = `package premium
+
+const premium = ["gold", "platinum"]
+
+fn route(r: Request) -> Decision {
+  if r.tenant.tier in premium && r.estimate.input_tokens > 8_000 {
+    return to("anthropic:claude-sonnet").fallback("openai:gpt-4o", on: [timeout, http_5xx], retries: 2)
+  }
+  to("openai:gpt-4o-mini")
+}
+`
+
+func decide(t *testing.T, p *rpl.Program, reqJSON string) map[string]any {
+	t.Helper()
+	req, err := p.RequestFromJSON([]byte(reqJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Decide(context.Background(), req, rpl.DefaultInput(time.Unix(1_700_000_000, 0), "req-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rpl.ToGo(p.DecisionType(), res.Value).(map[string]any)
+}
+
+func TestDecide(t *testing.T) {
+	p, err := env(t).CompileSource("premium.rpl", []byte(premiumPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := decide(t, p, `{"tenant": {"id": "acme", "tier": "gold"}, "estimate": {"input_tokens": 9000}}`)
+	if d["target"] != "anthropic:claude-sonnet" || d["action"] != "route" {
+		t.Fatalf("premium long prompt: got %v", d)
+	}
+	fbs := d["fallbacks"].([]any)
+	if len(fbs) != 1 || fbs[0].(map[string]any)["target"] != "openai:gpt-4o" || fbs[0].(map[string]any)["retries"] != int64(2) {
+		t.Fatalf("fallbacks: %v", fbs)
+	}
+	d = decide(t, p, `{"tenant": {"id": "acme", "tier": "silver"}, "estimate": {"input_tokens": 9000}}`)
+	if d["target"] != "openai:gpt-4o-mini" {
+		t.Fatalf("silver: got %v", d["target"])
+	}
+}
+
+func TestCompileErrorsAreDiagnostics(t *testing.T) {
+	_, err := env(t).CompileSource("bad.rpl", []byte("package bad\nfn route(r: Request) -> Decision = to(r.tenant.teir)\n"))
+	var diags lang.DiagList
+	if !errors.As(err, &diags) || len(diags) != 1 || diags[0].Code != lang.CodeUnknownField {
+		t.Fatalf("want one RPL202, got %v", err)
+	}
+	if got := err.Error(); !strings.Contains(got, "bad.rpl:2:48: Tenant has no field teir (did you mean tier?)") {
+		t.Fatalf("message: %s", got)
+	}
+}
+
+func TestRequestFromJSONErrors(t *testing.T) {
+	p, err := env(t).CompileSource("premium.rpl", []byte(premiumPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ in, want string }{
+		{`{"tenant": {"tier": 5}}`, "tenant.tier: want string, have a number"},
+		{`{"tenant": {"teir": "gold"}}`, "tenant.teir: unknown field (did you mean tier?)"},
+		{`{"estimate": {"input_tokens": 1.5}}`, "estimate.input_tokens: want an integer, have 1.5"},
+		{`{"constraints": {"max_cost": "lots"}}`, "constraints.max_cost: want money"},
+		{`{"constraints": {"max_latency": "5 minutes"}}`, "constraints.max_latency: want a duration"},
+		{`[1]`, "value: want an object, have an array"},
+		{`{"id": "x"} {}`, "invalid JSON"},
+		{`{"id": `, "invalid JSON"},
+	} {
+		_, err := p.RequestFromJSON([]byte(c.in))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.in, err, c.want)
+		}
+	}
+}
+
+func TestLimitsStopRuns(t *testing.T) {
+	src := `package hostile
+fn spin(n: int) -> int = if n == 0 { 0 } else { 1 + spin(n - 1) }
+fn grow(s: string, n: int) -> string = if n == 0 { s } else { grow(s + s, n - 1) }
+fn route(r: Request) -> Decision {
+  if r.task.type == "spin" { return to(string(spin(100000))) }
+  if r.task.type == "grow" { return to(grow("x", 64)) }
+  to("ok")
+}
+`
+	p, err := env(t).CompileSource("hostile.rpl", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		task string
+		lim  rpl.Limits
+		code vm.Code
+	}{
+		{"spin", rpl.Limits{}, vm.CodeStackOverflow},
+		{"spin", rpl.Limits{Fuel: 1000, MaxDepth: 1 << 20}, vm.CodeFuelExhausted},
+		{"grow", rpl.Limits{}, vm.CodeMemoryExhausted},
+	} {
+		req, _ := p.RequestFromJSON([]byte(`{"task": {"type": "` + c.task + `"}}`))
+		_, err := p.DecideWithLimits(context.Background(), req, rpl.Input{}, c.lim)
+		var ve *vm.Error
+		if !errors.As(err, &ve) || ve.Code != c.code {
+			t.Errorf("%s: got %v, want %s", c.task, err, c.code)
+			continue
+		}
+		if !strings.Contains(ve.Backtrace(), "hostile.rpl:") {
+			t.Errorf("%s: backtrace without policy positions:\n%s", c.task, ve.Backtrace())
+		}
+	}
+	// The process is healthy afterwards.
+	req, _ := p.RequestFromJSON([]byte(`{}`))
+	res, err := p.Decide(context.Background(), req, rpl.Input{})
+	if err != nil || rpl.ToGo(p.DecisionType(), res.Value).(map[string]any)["target"] != "ok" {
+		t.Fatalf("after limits: %v %v", res, err)
+	}
+}
+
+func TestDecideDoesNotAllocate(t *testing.T) {
+	p, err := env(t).CompileSource("fast.rpl", []byte(premiumPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := p.RequestFromJSON([]byte(`{"tenant": {"tier": "silver"}}`))
+	in := rpl.Input{}
+	ctx := context.Background()
+	p.Decide(ctx, req, in)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := p.Decide(ctx, req, in); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// to("…") builds the decision record: that is the only allocation.
+	t.Logf("%.1f allocations per decision", allocs)
+	if allocs > 2 {
+		t.Fatalf("Decide allocates %.1f times per run", allocs)
+	}
+}

@@ -1,0 +1,350 @@
+package rpl
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// RequestFromJSON decodes a JSON object into a Request record. Omitted
+// fields take their zero value; unknown fields and wrong types are errors
+// naming the JSON path.
+func (p *Program) RequestFromJSON(data []byte) (vm.Value, error) {
+	if p.out.Request == nil {
+		return vm.Value{}, fmt.Errorf("rpl: no Request type in the environment")
+	}
+	return FromJSON(p.out.Request, data)
+}
+
+// DecisionType is the record type of decisions.
+func (p *Program) DecisionType() *lang.Record { return p.out.Decision }
+
+// RequestType is the record type of requests.
+func (p *Program) RequestType() *lang.Record { return p.out.Request }
+
+// FromJSON decodes data as a value of type t.
+func FromJSON(t lang.Type, data []byte) (vm.Value, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return vm.Value{}, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return vm.Value{}, fmt.Errorf("invalid JSON: data after the value")
+	}
+	return FromGo(t, x)
+}
+
+// FromGo converts a value decoded by encoding/json (with UseNumber or
+// not) into a value of type t. Durations are literals ("250ms") or
+// milliseconds; money is a literal ("$0.25", "0.25") or a decimal number;
+// times are RFC 3339 strings or Unix milliseconds.
+func FromGo(t lang.Type, x any) (vm.Value, error) {
+	return fromGo(t, x, "")
+}
+
+func pathErr(path, format string, args ...any) error {
+	if path == "" {
+		path = "value"
+	}
+	return fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func jsonKind(x any) string {
+	switch x.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case json.Number, float64:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", x)
+}
+
+func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
+	switch t := t.(type) {
+	case *lang.Optional:
+		if x == nil {
+			return vm.Nil(), nil
+		}
+		return fromGo(t.Elem, x, path)
+	case *lang.Enum:
+		s, ok := x.(string)
+		if !ok {
+			return vm.Value{}, pathErr(path, "want %s, have %s", t, jsonKind(x))
+		}
+		for _, m := range t.Members {
+			if m == s {
+				return vm.Str(s), nil
+			}
+		}
+		return vm.Value{}, pathErr(path, "%q is not a %s (want one of %s)", s, t, strings.Join(t.Members, ", "))
+	case *lang.List:
+		if x == nil {
+			return compiler.ZeroValue(t), nil
+		}
+		xs, ok := x.([]any)
+		if !ok {
+			return vm.Value{}, pathErr(path, "want a list, have %s", jsonKind(x))
+		}
+		out := make([]vm.Value, len(xs))
+		for i, e := range xs {
+			v, err := fromGo(t.Elem, e, fmt.Sprintf("%s[%d]", path, i))
+			if err != nil {
+				return vm.Value{}, err
+			}
+			out[i] = v
+		}
+		return vm.NewList(out), nil
+	case *lang.Map:
+		if x == nil {
+			return compiler.ZeroValue(t), nil
+		}
+		m, ok := x.(map[string]any)
+		if !ok {
+			return vm.Value{}, pathErr(path, "want an object, have %s", jsonKind(x))
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		ks := make([]vm.Value, len(keys))
+		vs := make([]vm.Value, len(keys))
+		for i, k := range keys {
+			kv, err := fromGo(t.Key, k, path)
+			if err != nil {
+				n, nerr := strconv.ParseInt(k, 10, 64)
+				if nerr != nil || !isKind(t.Key, lang.Int) {
+					return vm.Value{}, err
+				}
+				kv = vm.Int(n)
+			}
+			v, err := fromGo(t.Elem, m[k], join(path, k))
+			if err != nil {
+				return vm.Value{}, err
+			}
+			ks[i], vs[i] = kv, v
+		}
+		return vm.NewMap(ks, vs)
+	case *lang.Record:
+		if x == nil {
+			return compiler.ZeroValue(t), nil
+		}
+		m, ok := x.(map[string]any)
+		if !ok {
+			return vm.Value{}, pathErr(path, "want an object, have %s", jsonKind(x))
+		}
+		for k := range m {
+			if t.FieldIndex(k) < 0 {
+				names := make([]string, len(t.Fields))
+				for i, f := range t.Fields {
+					names[i] = f.Name
+				}
+				hint := ""
+				if n := lang.Nearest(k, names); n != "" {
+					hint = fmt.Sprintf(" (did you mean %s?)", n)
+				}
+				return vm.Value{}, pathErr(join(path, k), "unknown field%s", hint)
+			}
+		}
+		slots := make([]vm.Value, len(t.Fields))
+		for i, f := range t.Fields {
+			fx, ok := m[f.Name]
+			if !ok {
+				slots[i] = compiler.ZeroValue(f.Type)
+				continue
+			}
+			v, err := fromGo(f.Type, fx, join(path, f.Name))
+			if err != nil {
+				return vm.Value{}, err
+			}
+			slots[i] = v
+		}
+		return vm.NewRecord(slots), nil
+	case *lang.Basic:
+		return fromGoBasic(t, x, path)
+	}
+	return vm.Value{}, pathErr(path, "cannot decode a value of type %s", t)
+}
+
+func isKind(t lang.Type, k lang.BasicKind) bool {
+	b, ok := t.(*lang.Basic)
+	return ok && b.Kind == k
+}
+
+func numberString(x any) (string, bool) {
+	switch n := x.(type) {
+	case json.Number:
+		return n.String(), true
+	case float64:
+		return strconv.FormatFloat(n, 'f', -1, 64), true
+	case int:
+		return strconv.Itoa(n), true
+	case int64:
+		return strconv.FormatInt(n, 10), true
+	}
+	return "", false
+}
+
+func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
+	if x == nil {
+		return compiler.ZeroValue(t), nil
+	}
+	switch t.Kind {
+	case lang.Bool:
+		if b, ok := x.(bool); ok {
+			return vm.Bool(b), nil
+		}
+	case lang.String:
+		if s, ok := x.(string); ok {
+			return vm.Str(s), nil
+		}
+	case lang.Int:
+		if s, ok := numberString(x); ok {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return vm.Value{}, pathErr(path, "want an integer, have %s", s)
+			}
+			return vm.Int(n), nil
+		}
+	case lang.Float:
+		if s, ok := numberString(x); ok {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return vm.Value{}, pathErr(path, "want a number, have %s", s)
+			}
+			return vm.Float(f), nil
+		}
+	case lang.Money:
+		s, ok := numberString(x)
+		if !ok {
+			s, ok = x.(string)
+		}
+		if ok {
+			n, err := lang.ParseMoney(strings.TrimPrefix(strings.TrimSpace(s), "$"))
+			if err != nil {
+				return vm.Value{}, pathErr(path, "want money (\"$0.25\" or 0.25), have %q", s)
+			}
+			return vm.Money(n), nil
+		}
+	case lang.Duration:
+		if s, ok := x.(string); ok {
+			d, err := lang.ParseDuration(s)
+			if err != nil {
+				return vm.Value{}, pathErr(path, "want a duration such as \"250ms\", have %q", s)
+			}
+			return vm.Duration(d), nil
+		}
+		if s, ok := numberString(x); ok {
+			ms, err := strconv.ParseFloat(s, 64)
+			if err != nil || math.IsInf(ms, 0) || math.Abs(ms) > float64(math.MaxInt64/int64(time.Millisecond)) {
+				return vm.Value{}, pathErr(path, "duration in milliseconds out of range: %s", s)
+			}
+			return vm.Duration(time.Duration(ms * float64(time.Millisecond))), nil
+		}
+	case lang.Time:
+		if s, ok := x.(string); ok {
+			tm, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return vm.Value{}, pathErr(path, "want an RFC 3339 time, have %q", s)
+			}
+			return vm.TimeOf(tm), nil
+		}
+		if s, ok := numberString(x); ok {
+			ms, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return vm.Value{}, pathErr(path, "want Unix milliseconds, have %s", s)
+			}
+			return vm.Time(ms * int64(time.Millisecond)), nil
+		}
+	}
+	return vm.Value{}, pathErr(path, "want %s, have %s", t, jsonKind(x))
+}
+
+// ToGo converts a value of type t into plain Go values that encode to
+// JSON naturally: records become map[string]any keyed by field name, money
+// and durations their literal spelling, times RFC 3339 strings, none nil.
+func ToGo(t lang.Type, v vm.Value) any {
+	if v.IsNil() {
+		return nil
+	}
+	switch t := t.(type) {
+	case *lang.Optional:
+		return ToGo(t.Elem, v)
+	case *lang.Enum:
+		return v.Str()
+	case *lang.List:
+		elems := v.List()
+		out := make([]any, len(elems))
+		for i, e := range elems {
+			out[i] = ToGo(t.Elem, e)
+		}
+		return out
+	case *lang.Map:
+		m := v.Map()
+		keys, vals := m.Keys(), m.Values()
+		out := make(map[string]any, len(keys))
+		for i, k := range keys {
+			ks := ""
+			if k.Kind() == vm.KindString {
+				ks = k.Str()
+			} else {
+				ks = strconv.FormatInt(k.Int(), 10)
+			}
+			out[ks] = ToGo(t.Elem, vals[i])
+		}
+		return out
+	case *lang.Record:
+		slots := v.Record()
+		out := make(map[string]any, len(t.Fields))
+		for i, f := range t.Fields {
+			if i < len(slots) {
+				out[f.Name] = ToGo(f.Type, slots[i])
+			}
+		}
+		return out
+	case *lang.Basic:
+		switch t.Kind {
+		case lang.Bool:
+			return v.Bool()
+		case lang.Int:
+			return v.Int()
+		case lang.Float:
+			return v.Float()
+		case lang.String:
+			return v.Str()
+		case lang.Money:
+			return lang.FormatMoney(v.Money())
+		case lang.Duration:
+			return lang.FormatDuration(v.Duration())
+		case lang.Time:
+			return v.Time().Format(time.RFC3339Nano)
+		}
+	}
+	return v.String()
+}
