@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
 )
 
 //go:embed prelude.rpl
@@ -31,9 +32,27 @@ var Enums = []lang.EnumDecl{
 
 // Decls returns every builtin declaration, in a stable order.
 func Decls() []lang.BuiltinDecl {
-	var all []lang.BuiltinDecl
-	all = append(all, coreDecls...)
-	all = append(all, routingDecls...)
+	defs := Defs()
+	all := make([]lang.BuiltinDecl, len(defs))
+	for i, d := range defs {
+		all[i] = d.Decl
+	}
+	return all
+}
+
+// Def is a builtin declaration with its implementation. Fn is nil for the
+// builtins the compiler lowers to bytecode (filter, map, any, all, count,
+// min_by, max_by): they take lambdas, and no closure exists at run time.
+type Def struct {
+	Decl lang.BuiltinDecl
+	Fn   vm.BuiltinFunc
+}
+
+// Defs returns every builtin definition, in the order of Decls.
+func Defs() []Def {
+	var all []Def
+	all = append(all, coreDefs...)
+	all = append(all, routingDefs...)
 	return all
 }
 

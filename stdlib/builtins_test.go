@@ -1,0 +1,423 @@
+package stdlib
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// TestTableComplete checks that every declared builtin but the ones the
+// compiler lowers has an implementation in the table, under its link name,
+// with its arity and cost — and that the table holds nothing else.
+func TestTableComplete(t *testing.T) {
+	tab, err := Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lowered := map[string]bool{"filter": true, "map": true, "any": true, "all": true, "count": true, "min_by": true, "max_by": true}
+	var want []string
+	for _, b := range u.Builtins {
+		key := b.Key()
+		got, ok := tab.Lookup(key)
+		if lowered[b.QualifiedName()] {
+			if ok {
+				t.Errorf("%s is lowered by the compiler but has an implementation", key)
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("%s has no implementation", key)
+			continue
+		}
+		want = append(want, key)
+		n := len(b.Type.Params)
+		if got.MinArgs != n || got.MaxArgs != n || got.Cost != b.Cost {
+			t.Errorf("%s: arity %d..%d cost %d, want %d, %d", key, got.MinArgs, got.MaxArgs, got.Cost, n, b.Cost)
+		}
+	}
+	slices.Sort(want)
+	if names := tab.Names(); !slices.Equal(names, want) {
+		t.Errorf("table names\n%q\nwant\n%q", names, want)
+	}
+	if t2, _ := Table(); t2 != tab {
+		t.Error("Table is not cached")
+	}
+}
+
+type tcase struct {
+	key  string
+	args []vm.Value
+	want vm.Value
+}
+
+func runCases(t *testing.T, cases []tcase) {
+	t.Helper()
+	for _, c := range cases {
+		got, err := call(t, c.key, c.args...)
+		if err != nil {
+			t.Errorf("%s%v: %v", c.key, c.args, err)
+			continue
+		}
+		if got.Kind() != c.want.Kind() || !vm.Equal(got, c.want) && !(c.want.Kind() == vm.KindFloat && math.IsNaN(c.want.Float()) && math.IsNaN(got.Float())) {
+			t.Errorf("%s%v = %s (%s), want %s (%s)", c.key, c.args, got, got.Kind(), c.want, c.want.Kind())
+		}
+	}
+}
+
+func args(vs ...vm.Value) []vm.Value { return vs }
+
+func TestStrings(t *testing.T) {
+	runCases(t, []tcase{
+		{"len(string)", args(str("héllo")), vm.Int(6)},
+		{"len(list[T])", args(ints(1, 2, 3)), vm.Int(3)},
+		{"lower(string)", args(str("HeLLo É")), str("hello é")},
+		{"upper(string)", args(str("héllo")), str("HÉLLO")},
+		{"trim(string)", args(str(" \t a b \n")), str("a b")},
+		{"starts_with(string, string)", args(str("openai:gpt-4o"), str("openai:")), vm.Bool(true)},
+		{"starts_with(string, string)", args(str("openai"), str("openai:")), vm.Bool(false)},
+		{"ends_with(string, string)", args(str("gpt-4o-mini"), str("-mini")), vm.Bool(true)},
+		{"contains(string, string)", args(str("summarize"), str("mar")), vm.Bool(true)},
+		{"contains(string, string)", args(str("summarize"), str("")), vm.Bool(true)},
+		{"contains(list[T], T)", args(strs("a", "b"), str("b")), vm.Bool(true)},
+		{"contains(list[T], T)", args(ints(1, 2), vm.Int(3)), vm.Bool(false)},
+		{"replace(string, string, string)", args(str("a-b-c"), str("-"), str("::")), str("a::b::c")},
+		{"replace(string, string, string)", args(str("abc"), str("x"), str("y")), str("abc")},
+		{"replace(string, string, string)", args(str("ab"), str(""), str(".")), str(".a.b.")},
+		{"split(string, string)", args(str("a,b,,c"), str(",")), strs("a", "b", "", "c")},
+		{"split(string, string)", args(str(""), str(",")), strs("")},
+		{"split(string, string)", args(str("hé"), str("")), strs("h", "é")},
+		{"join(list[string], string)", args(strs("a", "b", "c"), str(", ")), str("a, b, c")},
+		{"join(list[string], string)", args(strs(), str(", ")), str("")},
+		{"substr(string, int, int)", args(str("abcdef"), vm.Int(1), vm.Int(3)), str("bc")},
+		{"substr(string, int, int)", args(str("abcdef"), vm.Int(-5), vm.Int(100)), str("abcdef")},
+		{"substr(string, int, int)", args(str("abcdef"), vm.Int(4), vm.Int(2)), str("")},
+		{"matches(string, string)", args(str("gpt-4o-mini"), str(`^gpt-\d+o?(-mini)?$`)), vm.Bool(true)},
+		{"matches(string, string)", args(str("claude"), str(`^gpt`)), vm.Bool(false)},
+	})
+}
+
+func TestJSONGet(t *testing.T) {
+	doc := str(`{"a": {"b": [10, {"c": "x\u00e9"}, true, null, 1.5e3]}, "s": "q", "o": {"k": [1, 2]}}`)
+	runCases(t, []tcase{
+		{"json_get(string, string)", args(doc, str("s")), str("q")},
+		{"json_get(string, string)", args(doc, str("a.b.0")), str("10")},
+		{"json_get(string, string)", args(doc, str("a.b.1.c")), str("xé")},
+		{"json_get(string, string)", args(doc, str("a.b.2")), str("true")},
+		{"json_get(string, string)", args(doc, str("a.b.3")), vm.Nil()},
+		{"json_get(string, string)", args(doc, str("a.b.4")), str("1.5e3")},
+		{"json_get(string, string)", args(doc, str("o")), str(`{"k":[1,2]}`)},
+		{"json_get(string, string)", args(doc, str("a.b.9")), vm.Nil()},
+		{"json_get(string, string)", args(doc, str("a.x")), vm.Nil()},
+		{"json_get(string, string)", args(doc, str("s.t")), vm.Nil()},
+		{"json_get(string, string)", args(doc, str("a.b.-1")), vm.Nil()},
+		{"json_get(string, string)", args(str(`{"a": `), str("a")), vm.Nil()},
+		{"json_get(string, string)", args(str(`[1, 2]`), str("")), str("[1,2]")},
+	})
+}
+
+func TestConversions(t *testing.T) {
+	ts := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	runCases(t, []tcase{
+		{"string(T)", args(vm.Int(-42)), str("-42")},
+		{"string(T)", args(vm.Float(0.5)), str("0.5")},
+		{"string(T)", args(vm.Float(2)), str("2.0")},
+		{"string(T)", args(vm.Duration(250 * time.Millisecond)), str("250ms")},
+		{"string(T)", args(vm.Duration(90 * time.Minute)), str("1h30m")},
+		{"string(T)", args(vm.Money(2_500_000)), str("$0.0025")},
+		{"string(T)", args(vm.Money(-3_500_000_000)), str("-$3.50")},
+		{"string(T)", args(vm.Bool(true)), str("true")},
+		{"string(T)", args(str("as is")), str("as is")},
+		{"string(T)", args(vm.TimeOf(ts)), str("2025-03-04T05:06:07Z")},
+		{"string(T)", args(vm.Nil()), str("none")},
+		{"string(T)", args(list(str("a"), vm.Int(1))), str(`["a", 1]`)},
+		{"string(T)", args(kv(t, str("k"), vm.Money(1e9))), str(`{"k": $1.00}`)},
+		{"int(float)", args(vm.Float(-2.9)), vm.Int(-2)},
+		{"int(string)", args(str("123")), vm.Int(123)},
+		{"int(string)", args(str("-7")), vm.Int(-7)},
+		{"int(string)", args(str("1_000")), vm.Nil()},
+		{"int(string)", args(str("12a")), vm.Nil()},
+		{"int(string)", args(str("99999999999999999999")), vm.Nil()},
+		{"float(int)", args(vm.Int(3)), vm.Float(3)},
+		{"float(money)", args(vm.Money(2_500_000)), vm.Float(0.0025)},
+		{"float(string)", args(str("1.5e2")), vm.Float(150)},
+		{"float(string)", args(str("inf")), vm.Nil()},
+		{"float(string)", args(str("NaN")), vm.Nil()},
+		{"float(string)", args(str("")), vm.Nil()},
+		{"float(string)", args(str("1e999")), vm.Nil()},
+		{"money(float)", args(vm.Float(0.0025)), vm.Money(2_500_000)},
+		{"money(float)", args(vm.Float(0.0000000025)), vm.Money(2)},  // half to even
+		{"money(float)", args(vm.Float(0.0000000035)), vm.Money(4)},  // half to even
+		{"money(float)", args(vm.Float(-1.5)), vm.Money(-1_500_000_000)},
+		{"millis(duration)", args(vm.Duration(1500 * time.Microsecond)), vm.Int(1)},
+		{"millis(duration)", args(vm.Duration(-1500 * time.Microsecond)), vm.Int(-1)},
+		{"seconds(duration)", args(vm.Duration(1500 * time.Millisecond)), vm.Float(1.5)},
+	})
+}
+
+func TestMath(t *testing.T) {
+	nan := vm.Float(math.NaN())
+	runCases(t, []tcase{
+		{"abs(int)", args(vm.Int(-3)), vm.Int(3)},
+		{"abs(float)", args(vm.Float(-0.5)), vm.Float(0.5)},
+		{"min(int, int)", args(vm.Int(2), vm.Int(-1)), vm.Int(-1)},
+		{"max(int, int)", args(vm.Int(2), vm.Int(-1)), vm.Int(2)},
+		{"min(money, money)", args(vm.Money(5), vm.Money(7)), vm.Money(5)},
+		{"max(duration, duration)", args(vm.Duration(time.Second), vm.Duration(time.Minute)), vm.Duration(time.Minute)},
+		{"min(float, float)", args(vm.Float(1.5), vm.Float(-2)), vm.Float(-2)},
+		{"max(float, float)", args(vm.Float(1.5), nan), nan},
+		{"round(float)", args(vm.Float(2.5)), vm.Int(3)},
+		{"round(float)", args(vm.Float(-2.5)), vm.Int(-3)},
+		{"floor(float)", args(vm.Float(-2.5)), vm.Int(-3)},
+		{"ceil(float)", args(vm.Float(2.1)), vm.Int(3)},
+	})
+	for _, c := range []tcase{
+		{"abs(int)", args(vm.Int(math.MinInt64)), vm.Nil()},
+		{"round(float)", args(vm.Float(1e19)), vm.Nil()},
+		{"floor(float)", args(nan), vm.Nil()},
+		{"ceil(float)", args(vm.Float(math.Inf(-1))), vm.Nil()},
+		{"int(float)", args(vm.Float(9.3e18)), vm.Nil()},
+		{"money(float)", args(vm.Float(1e10)), vm.Nil()},
+		{"sum(list[int])", args(ints(math.MaxInt64, 1)), vm.Nil()},
+		{"sum(list[money])", args(list(vm.Money(math.MinInt64), vm.Money(-1))), vm.Nil()},
+	} {
+		_, err := call(t, c.key, c.args...)
+		e := wantCode(t, err, vm.CodeIntOverflow)
+		if !strings.Contains(e.Msg, c.key) {
+			t.Errorf("%s: message %q does not name the builtin", c.key, e.Msg)
+		}
+	}
+}
+
+func TestListsAndMaps(t *testing.T) {
+	m := kv(t, str("b"), vm.Int(2), str("a"), vm.Int(1), str("c"), vm.Int(3))
+	runCases(t, []tcase{
+		{"sort(list[T])", args(ints(3, 1, 2)), ints(1, 2, 3)},
+		{"sort(list[T])", args(strs("b", "a", "B")), strs("B", "a", "b")},
+		{"sort(list[T])", args(ints()), ints()},
+		{"reverse(list[T])", args(ints(1, 2, 3)), ints(3, 2, 1)},
+		{"first(list[T])", args(ints(4, 5)), vm.Int(4)},
+		{"first(list[T])", args(ints()), vm.Nil()},
+		{"last(list[T])", args(ints(4, 5)), vm.Int(5)},
+		{"last(list[T])", args(ints()), vm.Nil()},
+		{"sum(list[int])", args(ints(1, 2, 3)), vm.Int(6)},
+		{"sum(list[float])", args(list(vm.Float(0.5), vm.Float(0.25))), vm.Float(0.75)},
+		{"sum(list[money])", args(list(vm.Money(1), vm.Money(2))), vm.Money(3)},
+		{"sum(list[int])", args(ints()), vm.Int(0)},
+		{"range(int)", args(vm.Int(3)), ints(0, 1, 2)},
+		{"range(int)", args(vm.Int(-1)), ints()},
+		{"keys(map[K, V])", args(m), strs("a", "b", "c")},
+		{"values(map[K, V])", args(m), ints(1, 2, 3)},
+		{"keys(map[K, V])", args(kv(t, vm.Int(2), str("x"), vm.Int(1), str("y"))), ints(1, 2)},
+		{"keys(map[K, V])", args(emptyMap), ints()},
+		{"len(map[K, V])", args(m), vm.Int(3)},
+		{"get(map[K, V], K, V)", args(m, str("b"), vm.Int(0)), vm.Int(2)},
+		{"get(map[K, V], K, V)", args(m, str("z"), vm.Int(-1)), vm.Int(-1)},
+	})
+	// sort is stable and leaves its input alone.
+	in := list(vm.Float(2), vm.Float(1))
+	mustCall(t, "sort(list[T])", in)
+	if in.List()[0].Float() != 2 {
+		t.Error("sort modified its input")
+	}
+	sorted := ints(1, 2)
+	if got := mustCall(t, "sort(list[T])", sorted); &got.List()[0] != &sorted.List()[0] {
+		t.Error("sort of a sorted list copied it")
+	}
+}
+
+func TestTime(t *testing.T) {
+	now := time.Date(2025, 6, 1, 13, 30, 0, 0, time.FixedZone("x", 3600)) // a Sunday, 12:30 UTC
+	e := env{in: vm.Input{Now: now}}
+	v, _, err := e.call(t, "now()")
+	if err != nil || !v.Time().Equal(now) {
+		t.Fatalf("now() = %v, %v", v, err)
+	}
+	if h := mustCall(t, "hour(time)", vm.TimeOf(now)); h.Int() != 12 {
+		t.Errorf("hour = %d, want 12 (UTC)", h.Int())
+	}
+	if d := mustCall(t, "weekday(time)", vm.TimeOf(now)); d.Int() != 0 {
+		t.Errorf("weekday = %d, want 0", d.Int())
+	}
+	v, _, err = e.call(t, "since(time)", vm.TimeOf(now.Add(-90*time.Second)))
+	if err != nil || v.Duration() != 90*time.Second {
+		t.Errorf("since = %v, %v", v, err)
+	}
+	_, _, err = e.call(t, "since(time)", vm.Time(math.MinInt64))
+	wantCode(t, err, vm.CodeIntOverflow)
+	if v := mustCall(t, "now()"); v.Int() != 0 {
+		t.Errorf("now() without Input.Now = %s, want the epoch", v)
+	}
+}
+
+func TestHash(t *testing.T) {
+	// FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c; masked to 63 bits.
+	if h := mustCall(t, "hash(string)", str("a")); h.Int() != 0xaf63dc4c8601ec8c&mask63 {
+		t.Errorf("hash(a) = %#x", h.Int())
+	}
+	if h := mustCall(t, "hash(string)", str("")); h.Int() != int64(uint64(fnvOffset)&mask63) {
+		t.Errorf("hash() = %#x", h.Int())
+	}
+	b := mustCall(t, "bucket(string, int)", str("a"), vm.Int(10))
+	if b.Int() != (0xaf63dc4c8601ec8c&mask63)%10 {
+		t.Errorf("bucket(a, 10) = %d", b.Int())
+	}
+	for _, n := range []int64{0, -3} {
+		_, err := call(t, "bucket(string, int)", str("a"), vm.Int(n))
+		e := wantCode(t, err, vm.CodeBuiltinError)
+		if !strings.Contains(e.Msg, "bucket count must be positive") {
+			t.Errorf("bucket(a, %d): %q", n, e.Msg)
+		}
+	}
+}
+
+func TestRandom(t *testing.T) {
+	var sum float64
+	const n = 10_000
+	for seed := range uint64(n) {
+		e := env{in: vm.Input{Seed: seed}}
+		v, _, err := e.call(t, "random()")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := v.Float()
+		if f < 0 || f >= 1 {
+			t.Fatalf("random() = %v", f)
+		}
+		again, _, _ := e.call(t, "random()")
+		if again.Float() != f {
+			t.Fatalf("seed %d: random() = %v then %v", seed, f, again.Float())
+		}
+		sum += f
+	}
+	if mean := sum / n; math.Abs(mean-0.5) > 0.02 {
+		t.Errorf("mean of random() over %d seeds = %.3f", n, mean)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	for _, c := range []struct {
+		key  string
+		args []vm.Value
+		msg  string
+	}{
+		{"matches(string, string)", args(str("x"), str("(")), "matches(string, string): invalid pattern: missing closing ): `(`"},
+		{"matches(string, string)", args(str("x"), str(`\8`)), "invalid escape sequence"},
+		{"to(string)", args(str("")), "empty target"},
+		{"weighted(map[string, int])", args(emptyMap), "empty split"},
+		{"weighted(map[string, int])", args(kv(t, str("a"), vm.Int(0))), "weights sum to 0"},
+		{"weighted(map[string, int])", args(kv(t, str("a"), vm.Int(5), str("b"), vm.Int(-1))), `negative weight -1 for "b"`},
+		{"weighted(map[string, int])", args(kv(t, str(""), vm.Int(5))), "empty target"},
+		{"weighted(map[string, int])", args(kv(t, str("a"), vm.Int(math.MaxInt64), str("b"), vm.Int(math.MaxInt64))), "weights too large"},
+		{"ab.arm(string, string, map[string, int])", args(str("e"), str("k"), kv(t, str("a"), vm.Int(-1))), "negative weight"},
+	} {
+		_, err := call(t, c.key, c.args...)
+		e := wantCode(t, err, vm.CodeBuiltinError)
+		if !strings.Contains(e.Error(), c.msg) {
+			t.Errorf("%s: error %q, want %q", c.key, e.Error(), c.msg)
+		}
+	}
+}
+
+func TestFuelAndMemory(t *testing.T) {
+	big := str(strings.Repeat("A", 1<<20))
+
+	// Fuel: 3 instructions + cost 2 + 1 per 16 bytes.
+	_, st, err := env{lim: vm.Limits{Fuel: 1 << 30, Memory: 1 << 30}}.call(t, "lower(string)", big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(3 + 2 + (1<<20)/16); st.Fuel != want {
+		t.Errorf("lower of 1 MiB: fuel %d, want %d", st.Fuel, want)
+	}
+	if want := int64(1<<20 + strHeader); st.Memory != want {
+		t.Errorf("lower of 1 MiB: memory %d, want %d", st.Memory, want)
+	}
+	_, _, err = env{lim: vm.Limits{Fuel: 1000}}.call(t, "lower(string)", big)
+	wantCode(t, err, vm.CodeFuelExhausted)
+	_, _, err = env{lim: vm.Limits{Memory: 1 << 10, Fuel: 1 << 30}}.call(t, "lower(string)", big)
+	wantCode(t, err, vm.CodeMemoryExhausted)
+
+	// No allocation when the result is the input.
+	lowerIn := str("already lower")
+	v, st, err := env{}.call(t, "lower(string)", lowerIn)
+	if err != nil || st.Memory != 0 || v.Str() != lowerIn.Str() {
+		t.Errorf("lower of a lower string: %v, memory %d, %v", v, st.Memory, err)
+	}
+	for _, c := range []struct {
+		key  string
+		args []vm.Value
+	}{
+		{"trim(string)", args(str("x"))},
+		{"substr(string, int, int)", args(big, vm.Int(5), vm.Int(1<<19))},
+		{"split(string, string)", args(str("abc"), str(","))}, // only the list
+		{"string(T)", args(big)},
+		{"first(list[T])", args(ints(1))},
+	} {
+		_, st, err := env{}.call(t, c.key, c.args...)
+		if err != nil || st.Memory > listBytes(1) {
+			t.Errorf("%s: memory %d, %v", c.key, st.Memory, err)
+		}
+	}
+
+	// Size checks happen before the work.
+	small := env{lim: vm.Limits{Memory: 1 << 16, Fuel: 1 << 40}}
+	for _, c := range []struct {
+		key  string
+		args []vm.Value
+	}{
+		{"range(int)", args(vm.Int(1 << 50))},
+		{"range(int)", args(vm.Int(math.MaxInt64))},
+		{"replace(string, string, string)", args(big, str("A"), str("BB"))},
+		{"join(list[string], string)", args(list(big, big), str(","))},
+		{"split(string, string)", args(big, str(""))},
+		{"string(T)", args(list(big, big))},
+	} {
+		_, _, err := small.call(t, c.key, c.args...)
+		if err == nil {
+			t.Errorf("%s: no error", c.key)
+			continue
+		}
+		wantCode(t, err, vm.CodeMemoryExhausted)
+	}
+	// A list holding one big list many times runs out of fuel while string()
+	// measures it, instead of formatting gigabytes.
+	inner := make([]vm.Value, 1000)
+	for i := range inner {
+		inner[i] = vm.Int(int64(i))
+	}
+	outer := make([]vm.Value, 100_000)
+	for i := range outer {
+		outer[i] = vm.NewList(inner)
+	}
+	_, _, err = env{lim: vm.Limits{Memory: 1 << 40}}.call(t, "string(T)", vm.NewList(outer))
+	wantCode(t, err, vm.CodeFuelExhausted)
+}
+
+func TestRegexpCache(t *testing.T) {
+	p := `^x[0-9]+$`
+	mustCall(t, "matches(string, string)", str("x1"), str(p))
+	m := reCache.m.Load()
+	if m == nil || (*m)[p] == nil {
+		t.Fatal("pattern not cached")
+	}
+	// The cache is bounded.
+	for i := range reCacheMax + 10 {
+		if _, err := compileRE("^p" + strings.Repeat("a", i%7) + string(rune('a'+i%26)) + "$" + strings.Repeat("|q", i/26)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(*reCache.m.Load()); n > reCacheMax {
+		t.Errorf("cache holds %d patterns, cap %d", n, reCacheMax)
+	}
+	if v := mustCall(t, "matches(string, string)", str("x12"), str(p)); !v.Bool() {
+		t.Error("cached pattern does not match")
+	}
+}

@@ -1,0 +1,349 @@
+package stdlib
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/vm"
+)
+
+const (
+	keyTo       = "to(string)"
+	keyFallback = "fallback(Decision, string, list[Trigger], int, duration)"
+	keyWeighted = "weighted(map[string, int])"
+	keyArm      = "ab.arm(string, string, map[string, int])"
+)
+
+func dfield(t testing.TB, d vm.Value, f string) vm.Value { return field(t, "Decision", d, f) }
+
+func wantField(t testing.TB, d vm.Value, f string, want vm.Value) {
+	t.Helper()
+	if got := dfield(t, d, f); got.Kind() != want.Kind() || !vm.Equal(got, want) {
+		t.Errorf("%s = %s, want %s", f, got, want)
+	}
+}
+
+func TestDecisionBuilders(t *testing.T) {
+	d := mustCall(t, keyTo, str("openai:gpt-4o"))
+	wantField(t, d, "action", str("route"))
+	wantField(t, d, "target", str("openai:gpt-4o"))
+	wantField(t, d, "priority", vm.Int(50))
+	wantField(t, d, "reason", str(""))
+	wantField(t, d, "fallbacks", list())
+	wantField(t, d, "tags", emptyMap)
+	wantField(t, d, "split", emptyMap)
+	wantField(t, d, "sticky_ttl", vm.Duration(0))
+	before := d.String()
+
+	// fallback with defaults, then with every option.
+	f1 := mustCall(t, keyFallback, d, str("b"), vm.Nil(), vm.Nil(), vm.Nil())
+	f2 := mustCall(t, keyFallback, f1, str("c"), strs("timeout", "http_5xx"), vm.Int(2), vm.Duration(200*time.Millisecond))
+	fbs := dfield(t, f2, "fallbacks").List()
+	if len(fbs) != 2 {
+		t.Fatalf("fallbacks = %s", dfield(t, f2, "fallbacks"))
+	}
+	want := []map[string]vm.Value{
+		{"target": str("b"), "on": strs("any_error"), "retries": vm.Int(0), "backoff": vm.Duration(0)},
+		{"target": str("c"), "on": strs("timeout", "http_5xx"), "retries": vm.Int(2), "backoff": vm.Duration(200 * time.Millisecond)},
+	}
+	for i, w := range want {
+		for f, v := range w {
+			if got := field(t, "Fallback", fbs[i], f); !vm.Equal(got, v) {
+				t.Errorf("fallbacks[%d].%s = %s, want %s", i, f, got, v)
+			}
+		}
+	}
+	if n := len(dfield(t, f1, "fallbacks").List()); n != 1 {
+		t.Errorf("fallback modified its input: %d fallbacks", n)
+	}
+
+	s := mustCall(t, "sticky(Decision, string, duration)", d, str("sess-1"), vm.Nil())
+	wantField(t, s, "sticky_key", str("sess-1"))
+	wantField(t, s, "sticky_ttl", vm.Duration(10*time.Minute))
+	s = mustCall(t, "sticky(Decision, string, duration)", d, str("sess-1"), vm.Duration(time.Hour))
+	wantField(t, s, "sticky_ttl", vm.Duration(time.Hour))
+
+	tg := mustCall(t, "tag(Decision, string, string)", d, str("tier"), str("gold"))
+	tg = mustCall(t, "tag(Decision, string, string)", tg, str("team"), str("ml"))
+	tg2 := mustCall(t, "tag(Decision, string, string)", tg, str("tier"), str("silver"))
+	wantField(t, tg, "tags", kv(t, str("tier"), str("gold"), str("team"), str("ml")))
+	wantField(t, tg2, "tags", kv(t, str("tier"), str("silver"), str("team"), str("ml")))
+	if k := dfield(t, tg2, "tags").Map().Keys(); k[0].Str() != "tier" {
+		t.Errorf("a re-set tag moved: keys %v", k)
+	}
+
+	x := mustCall(t, "pre(Decision, string)", d, str("pii-redact"))
+	x = mustCall(t, "pre(Decision, string)", x, str("lang-detect"))
+	x = mustCall(t, "validate(Decision, string)", x, str("schema"))
+	x = mustCall(t, "post(Decision, string)", x, str("audit-log"))
+	wantField(t, x, "pre", strs("pii-redact", "lang-detect"))
+	wantField(t, x, "validators", strs("schema"))
+	wantField(t, x, "post", strs("audit-log"))
+
+	for p, w := range map[int64]int64{-5: 0, 0: 0, 70: 70, 100: 100, 101: 100, math.MaxInt64: 100} {
+		wantField(t, mustCall(t, "priority(Decision, int)", d, vm.Int(p)), "priority", vm.Int(w))
+	}
+	wantField(t, mustCall(t, "because(Decision, string)", d, str("cheap")), "reason", str("cheap"))
+
+	dn := mustCall(t, "deny(string)", str("budget_exhausted"))
+	wantField(t, dn, "action", str("deny"))
+	wantField(t, dn, "deny_reason", str("budget_exhausted"))
+	wantField(t, dn, "target", str(""))
+
+	if d.String() != before {
+		t.Errorf("the builders modified their input:\n%s\n%s", before, d)
+	}
+
+	// Errors.
+	for _, c := range []struct {
+		key  string
+		args []vm.Value
+		msg  string
+	}{
+		{keyFallback, args(d, str(""), vm.Nil(), vm.Nil(), vm.Nil()), "empty target"},
+		{keyFallback, args(d, str("b"), strs(), vm.Nil(), vm.Nil()), "no triggers"},
+		{keyFallback, args(d, str("b"), vm.Nil(), vm.Int(-1), vm.Nil()), "negative retries -1"},
+		{keyFallback, args(d, str("b"), vm.Nil(), vm.Nil(), vm.Duration(-time.Second)), "negative backoff -1s"},
+		{"sticky(Decision, string, duration)", args(d, str("k"), vm.Duration(0)), "sticky ttl must be positive, got 0s"},
+		{"tag(Decision, string, string)", args(d, str(""), str("v")), "empty tag key"},
+		{"pre(Decision, string)", args(d, str("")), "empty extension name"},
+	} {
+		_, err := call(t, c.key, c.args...)
+		e := wantCode(t, err, vm.CodeBuiltinError)
+		if !strings.Contains(e.Msg, c.msg) {
+			t.Errorf("%s: %q, want %q", c.key, e.Msg, c.msg)
+		}
+	}
+}
+
+func TestDecisionMemory(t *testing.T) {
+	_, st, err := env{}.call(t, keyTo, str("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := recordBytes(lay.decision.n); st.Memory != want {
+		t.Errorf("to: memory %d, want %d", st.Memory, want)
+	}
+	_, _, err = env{lim: vm.Limits{Memory: 100}}.call(t, keyTo, str("a"))
+	wantCode(t, err, vm.CodeMemoryExhausted)
+}
+
+func TestWeighted(t *testing.T) {
+	split := kv(t, str("openai:gpt-4o-mini"), vm.Int(70), str("anthropic:claude-haiku"), vm.Int(30), str("off"), vm.Int(0))
+	counts := map[string]int{}
+	const n = 10_000
+	for seed := range uint64(n) {
+		e := env{in: vm.Input{Seed: seed}}
+		d, _, err := e.call(t, keyWeighted, split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target := dfield(t, d, "target").Str()
+		again, _, _ := e.call(t, keyWeighted, split)
+		if dfield(t, again, "target").Str() != target {
+			t.Fatalf("seed %d: two targets", seed)
+		}
+		counts[target]++
+		if seed == 0 {
+			wantField(t, d, "split", split)
+			wantField(t, d, "reason", str("weighted"))
+			wantField(t, d, "action", str("route"))
+		}
+	}
+	checkShares(t, counts, n, map[string]float64{"openai:gpt-4o-mini": 0.7, "anthropic:claude-haiku": 0.3})
+
+	// The order of the map literal does not matter.
+	rev := kv(t, str("anthropic:claude-haiku"), vm.Int(30), str("openai:gpt-4o-mini"), vm.Int(70))
+	for seed := range uint64(100) {
+		e := env{in: vm.Input{Seed: seed}}
+		a, _, _ := e.call(t, keyWeighted, split)
+		b, _, _ := e.call(t, keyWeighted, rev)
+		if !vm.Equal(dfield(t, a, "target"), dfield(t, b, "target")) {
+			t.Fatalf("seed %d: target depends on the order of the split", seed)
+		}
+	}
+
+	// Many targets take the sorting path.
+	var kvs []vm.Value
+	for i := range 20 {
+		kvs = append(kvs, str(string(rune('t'-i))), vm.Int(1))
+	}
+	big := kv(t, kvs...)
+	counts = map[string]int{}
+	for seed := range uint64(n) {
+		d, _, err := env{in: vm.Input{Seed: seed}}.call(t, keyWeighted, big)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[dfield(t, d, "target").Str()]++
+	}
+	shares := map[string]float64{}
+	for i := range 20 {
+		shares[string(rune('t'-i))] = 0.05
+	}
+	checkShares(t, counts, n, shares)
+}
+
+func checkShares(t *testing.T, counts map[string]int, n int, want map[string]float64) {
+	t.Helper()
+	for k, c := range counts {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%q chosen %d times, want never", k, c)
+		}
+	}
+	for k, w := range want {
+		got := float64(counts[k]) / float64(n)
+		if math.Abs(got-w) > 0.02 {
+			t.Errorf("%q: share %.3f, want %.3f ± 0.02", k, got, w)
+		}
+	}
+}
+
+// recorder is a per-run host: MemState plus the arm recorder.
+type recorder struct {
+	*MemState
+	exp, arm string
+	calls    int
+}
+
+func (r *recorder) RecordArm(exp, arm string) { r.exp, r.arm, r.calls = exp, arm, r.calls+1 }
+
+func TestABArm(t *testing.T) {
+	split := kv(t, str("control"), vm.Int(90), str("candidate"), vm.Int(10))
+	counts := map[string]int{}
+	const n = 10_000
+	for i := range n {
+		key := str("user-" + itoa(i))
+		a := mustCall(t, keyArm, str("summarizer-v2"), key, split)
+		if b := mustCall(t, keyArm, str("summarizer-v2"), key, split); !vm.Equal(a, b) {
+			t.Fatalf("%s: arms %s and %s", key, a, b)
+		}
+		counts[a.Str()]++
+	}
+	checkShares(t, counts, n, map[string]float64{"control": 0.9, "candidate": 0.1})
+
+	// The assignment is a fixed function of experiment and key: pinned so a
+	// change that would reshuffle live experiments fails here.
+	h := fnv1a(fnv1a(fnv1a(fnvOffset, "summarizer-v2"), "\x00"), "u-42")
+	wantArm := "control"
+	if mix64(h)%100 < 10 { // "candidate" sorts first
+		wantArm = "candidate"
+	}
+	if a := mustCall(t, keyArm, str("summarizer-v2"), str("u-42"), split); a.Str() != wantArm {
+		t.Errorf("arm(u-42) = %s, want %s", a, wantArm)
+	}
+
+	// Different experiments assign independently.
+	same := 0
+	for i := range 1000 {
+		key := str("user-" + itoa(i))
+		a := mustCall(t, keyArm, str("e1"), key, kv(t, str("a"), vm.Int(1), str("b"), vm.Int(1)))
+		b := mustCall(t, keyArm, str("e2"), key, kv(t, str("a"), vm.Int(1), str("b"), vm.Int(1)))
+		if vm.Equal(a, b) {
+			same++
+		}
+	}
+	if same < 430 || same > 570 {
+		t.Errorf("experiments e1 and e2 agree on %d of 1000 keys", same)
+	}
+
+	// A promoted winner overrides the hash; the host records assignments.
+	st := &MemState{}
+	st.SetWinner("summarizer-v2", "candidate")
+	rec := &recorder{MemState: st}
+	e := env{in: vm.Input{Host: rec}}
+	for i := range 20 {
+		v, _, err := e.call(t, keyArm, str("summarizer-v2"), str("user-"+itoa(i)), split)
+		if err != nil || v.Str() != "candidate" {
+			t.Fatalf("arm with a winner = %v, %v", v, err)
+		}
+	}
+	if rec.exp != "summarizer-v2" || rec.arm != "candidate" || rec.calls != 20 {
+		t.Errorf("recorded %+v", rec)
+	}
+	if v, _, _ := e.call(t, "ab.winner(string)", str("summarizer-v2")); v.Str() != "candidate" {
+		t.Errorf("winner = %s", v)
+	}
+	if v, _, _ := e.call(t, "ab.winner(string)", str("other")); !v.IsNil() {
+		t.Errorf("winner of other = %s", v)
+	}
+	if v := mustCall(t, "ab.winner(string)", str("summarizer-v2")); !v.IsNil() {
+		t.Errorf("winner without a host = %s", v)
+	}
+}
+
+func itoa(i int) string { return vm.Int(int64(i)).String() }
+
+func TestCostAndHealth(t *testing.T) {
+	tenant := record(t, "Tenant", map[string]vm.Value{
+		"id":     str("acme"),
+		"budget": record(t, "Budget", map[string]vm.Value{"monthly": vm.Money(100e9)}),
+	})
+	req := record(t, "Request", map[string]vm.Value{
+		"tenant":   tenant,
+		"estimate": record(t, "Estimate", map[string]vm.Value{"input_tokens": vm.Int(1_000_000), "output_tokens": vm.Int(1000)}),
+	})
+
+	// No host: neutral defaults.
+	runCases(t, []tcase{
+		{"cost.month_spend(Tenant)", args(tenant), vm.Money(0)},
+		{"cost.day_spend(Tenant)", args(tenant), vm.Money(0)},
+		{"cost.price(string)", args(str("openai:gpt-4o")), vm.Nil()},
+		{"cost.estimate(string, Request)", args(str("openai:gpt-4o"), req), vm.Money(0)},
+		{"cost.remaining(Tenant)", args(tenant), vm.Money(100e9)},
+		{"health.healthy(string)", args(str("x")), vm.Bool(true)},
+		{"health.latency(string)", args(str("x")), vm.Duration(DefaultLatency)},
+		{"health.error_rate(string)", args(str("x")), vm.Float(0)},
+	})
+
+	st := &MemState{}
+	st.SetSpend("acme", 60e9, 5e9)
+	st.SetPrice("openai:gpt-4o", Price{Input: 2_500_000_000, Output: 10e9}) // $2.50 and $10 per million
+	st.SetHealth("down:model", false, 0.5)
+	st.SetLatency("openai:gpt-4o", 800*time.Millisecond)
+	e := env{in: vm.Input{Host: st, Now: time.Now()}}
+	for _, c := range []tcase{
+		{"cost.month_spend(Tenant)", args(tenant), vm.Money(60e9)},
+		{"cost.day_spend(Tenant)", args(tenant), vm.Money(5e9)},
+		{"cost.price(string)", args(str("openai:gpt-4o")), record(t, "Price", map[string]vm.Value{"input": vm.Money(2_500_000_000), "output": vm.Money(10e9)})},
+		{"cost.price(string)", args(str("unknown")), vm.Nil()},
+		// 1M input tokens at $2.50 + 1000 output tokens at $10/M = $2.51.
+		{"cost.estimate(string, Request)", args(str("openai:gpt-4o"), req), vm.Money(2_510_000_000)},
+		{"cost.estimate(string, Request)", args(str("unknown"), req), vm.Money(0)},
+		{"cost.remaining(Tenant)", args(tenant), vm.Money(40e9)},
+		{"health.healthy(string)", args(str("down:model")), vm.Bool(false)},
+		{"health.healthy(string)", args(str("openai:gpt-4o")), vm.Bool(true)},
+		{"health.latency(string)", args(str("openai:gpt-4o")), vm.Duration(800 * time.Millisecond)},
+		{"health.latency(string)", args(str("down:model")), vm.Duration(DefaultLatency)},
+		{"health.error_rate(string)", args(str("down:model")), vm.Float(0.5)},
+	} {
+		got, _, err := e.call(t, c.key, c.args...)
+		if err != nil || !vm.Equal(got, c.want) || got.Kind() != c.want.Kind() {
+			t.Errorf("%s%v = %s, %v; want %s", c.key, c.args, got, err, c.want)
+		}
+	}
+	st.SetSpend("acme", 150e9, 0)
+	if v, _, _ := e.call(t, "cost.remaining(Tenant)", tenant); v.Money() != 0 {
+		t.Errorf("remaining over budget = %s, want $0.00", v)
+	}
+
+	// perMillion rounds half away from zero and detects overflow.
+	for _, c := range []struct {
+		tokens, price, want int64
+		ok                 bool
+	}{
+		{1, 500_000, 1, true},  // 0.5 nano → 1
+		{1, 499_999, 0, true},  // 0.499999 → 0
+		{1, -500_000, -1, true},
+		{3, 1e9, 3000, true},
+		{math.MaxInt64, math.MaxInt64, 0, false},
+		{1e15, 1e9, 1e18, true},
+	} {
+		got, ok := perMillion(c.tokens, c.price)
+		if got != c.want || ok != c.ok {
+			t.Errorf("perMillion(%d, %d) = %d, %v; want %d, %v", c.tokens, c.price, got, ok, c.want, c.ok)
+		}
+	}
+}

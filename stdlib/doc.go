@@ -1,0 +1,118 @@
+package stdlib
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// ModuleDoc describes a group of builtins: the universal ones (Path "") or
+// a std module.
+type ModuleDoc struct {
+	Path string // "" for the universal builtins, else the import path ("std/cost")
+	Name string // the module's member prefix ("cost"), "" for universal
+	Doc  string
+}
+
+// Modules lists the builtin groups in documentation order.
+var Modules = []ModuleDoc{
+	{Path: "", Doc: "Universal builtins need no import. `filter`, `map`, `any`, `all`, `count`, " +
+		"`min_by`, `max_by` and `len` are compiled to bytecode (no closure exists at run time); the others " +
+		"are Go functions bound by their link name (`len(string)`, `cost.month_spend(Tenant)`). " +
+		"String builtins charge 1 fuel per 16 bytes they scan on top of their cost, list and map builtins " +
+		"1 per 8 elements, `matches` 1 per 4 bytes of s and `json_get` 1 per 4 bytes of doc; every " +
+		"string, list, map and record a builtin creates counts against the memory limit. Decision " +
+		"builders return a new decision and never change their argument; a fresh decision has action " +
+		"\"route\", priority 50, empty strings, lists and maps and a sticky_ttl of 0s."},
+	{Path: "std/cost", Name: "cost", Doc: "Spend and prices from the router's cost ledger and price catalogue. " +
+		"Without a ledger (a router or test that provides none) every spend is $0 and every price unknown."},
+	{Path: "std/ab", Name: "ab", Doc: "Experiments. Assignment is a stable hash, so it needs no state and is " +
+		"the same on every router; the router provides promoted winners (none without an experiment service)."},
+	{Path: "std/health", Name: "health", Doc: "Provider health from feedback: circuit breakers, latency and " +
+		"error statistics. Without a health service every target is healthy, with latency 1s and error rate 0."},
+}
+
+// Markdown renders the reference of the standard library (spec/stdlib.md):
+// the builtins module by module, the enums and the prelude.
+func Markdown() []byte {
+	var b bytes.Buffer
+	b.WriteString("<!-- Generated from stdlib/decls.go by `go test ./stdlib -run TestStdlibDoc -update`. Do not edit. -->\n\n")
+	b.WriteString("# RPL standard library\n\n")
+	b.WriteString("Builtins are declared as data in `stdlib/decls.go` (name, typed signature, doc, fuel cost, purity); " +
+		"this file, the checker, `rplc doc` and the language server all read that table. " +
+		"In a signature, single capitals are type variables and `name?:` marks an optional parameter, " +
+		"which may only be given by name (`ttl: 10m`) and defaults as the doc says. " +
+		"A builtin whose first parameter accepts `x` may be called as a method: `x.f(args)`. " +
+		"**Cost** is the fuel charged per call before any size-proportional work. " +
+		"**Pure** builtins depend on their arguments only; the others read the request's seed or time, " +
+		"or router state.\n\n")
+	b.WriteString("## Contents\n\n")
+	for _, m := range Modules {
+		fmt.Fprintf(&b, "- [%s](#%s)\n", moduleTitle(m), anchor(moduleTitle(m)))
+	}
+	b.WriteString("- [Enums](#enums)\n- [Prelude](#prelude)\n\n")
+
+	defs := Defs()
+	for _, m := range Modules {
+		fmt.Fprintf(&b, "## %s\n\n%s\n\n", moduleTitle(m), m.Doc)
+		if m.Path != "" {
+			fmt.Fprintf(&b, "```rpl\nimport %q\n```\n\n", m.Path)
+		}
+		last := ""
+		for _, d := range defs {
+			if d.Decl.Module != m.Name {
+				continue
+			}
+			name := d.Decl.Name
+			if m.Name != "" {
+				name = m.Name + "." + name
+			}
+			if name != last {
+				fmt.Fprintf(&b, "### %s\n\n", name)
+				last = name
+			}
+			pure := "no"
+			if d.Decl.Pure {
+				pure = "yes"
+			}
+			fmt.Fprintf(&b, "```rpl\n%s%s\n```\n\n%s\n\n", name, d.Decl.Sig, d.Decl.Doc)
+			fmt.Fprintf(&b, "Cost %d · pure: %s", d.Decl.Cost, pure)
+			if d.Fn == nil {
+				b.WriteString(" · compiled to bytecode")
+			}
+			b.WriteString("\n\n")
+		}
+	}
+
+	b.WriteString("## Enums\n\nEnum members are predeclared constants; at run time they are strings.\n\n")
+	for _, e := range Enums {
+		fmt.Fprintf(&b, "### %s\n\n```rpl\n%s\n```\n\n%s\n\n", e.Name, strings.Join(e.Members, ", "), e.Doc)
+	}
+
+	b.WriteString("## Prelude\n\nThe request schema and the decision type, visible in every file " +
+		"(`stdlib/prelude.rpl`, verbatim):\n\n```rpl\n")
+	b.Write(bytes.TrimRight(prelude, "\n"))
+	b.WriteString("\n```\n")
+	return b.Bytes()
+}
+
+func moduleTitle(m ModuleDoc) string {
+	if m.Path == "" {
+		return "Universal builtins"
+	}
+	return m.Path
+}
+
+// anchor is the GitHub heading anchor of a title.
+func anchor(title string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(title) {
+		switch {
+		case r == ' ':
+			b.WriteByte('-')
+		case r == '-' || r == '_' || (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9'):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,246 @@
+package stdlib
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// overflow is the error of an integer result that does not fit in 64 bits.
+func overflow(c *vm.Call) error {
+	return vm.Errorf(vm.CodeIntOverflow, "%s: integer overflow", c.Name())
+}
+
+// convString spells x as a literal: 42, 0.5, 250ms, $0.0025, true. A string
+// is returned unchanged, a time in RFC 3339 (UTC), none as "none", lists,
+// maps and records as vm.Value.String prints them.
+func convString(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	x := a[0]
+	switch x.Kind() {
+	case vm.KindString:
+		return x, nil
+	case vm.KindTime:
+		return c.NewStr(x.Time().Format(time.RFC3339Nano))
+	case vm.KindList, vm.KindMap, vm.KindRecord:
+		// Charge an upper bound of the text before building it: a list can
+		// hold the same big value many times.
+		w := formatWalk{c: c}
+		if err := w.walk(x, 0); err != nil {
+			return vm.Value{}, err
+		}
+		if err := w.flush(); err != nil {
+			return vm.Value{}, err
+		}
+		if err := c.Alloc(w.bytes + strHeader); err != nil {
+			return vm.Value{}, err
+		}
+		return vm.Str(x.String()), nil
+	}
+	return c.NewStr(x.String())
+}
+
+// formatWalk bounds the length of v.String() and charges 1 fuel per value
+// and per 16 bytes, as it goes, so a huge shared structure runs out of fuel
+// rather than being walked.
+type formatWalk struct {
+	c       *vm.Call
+	bytes   int64
+	pending int64 // fuel not charged yet
+}
+
+const maxFormatDepth = 64 // as vm.Value.String
+
+func (w *formatWalk) walk(v vm.Value, depth int) error {
+	if depth > maxFormatDepth {
+		w.bytes += 3
+		return nil
+	}
+	w.pending++
+	if w.pending >= 256 {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	switch v.Kind() {
+	case vm.KindString:
+		s := v.Str()
+		n := int64(len(s)) + 2
+		for i := 0; i < len(s); i++ {
+			if b := s[i]; b < 0x20 || b >= 0x7f || b == '"' || b == '\\' {
+				n = 4*int64(len(s)) + 2 // \xNN is the longest escape per byte
+				break
+			}
+		}
+		w.bytes += n
+		w.pending += int64(len(s)) >> 4
+	case vm.KindList, vm.KindRecord:
+		xs := v.List()
+		if v.Kind() == vm.KindRecord {
+			xs = v.Record()
+		}
+		w.bytes += 2 + 2*int64(len(xs))
+		for _, e := range xs {
+			if err := w.walk(e, depth+1); err != nil {
+				return err
+			}
+		}
+	case vm.KindMap:
+		m := v.Map()
+		w.bytes += 2 + 4*int64(m.Len())
+		for i, k := range m.Keys() {
+			if err := w.walk(k, depth+1); err != nil {
+				return err
+			}
+			if err := w.walk(m.Values()[i], depth+1); err != nil {
+				return err
+			}
+		}
+	default:
+		w.bytes += 48 // the longest scalar: a time("…") or a duration
+	}
+	return nil
+}
+
+func (w *formatWalk) flush() error {
+	f := w.pending
+	w.pending = 0
+	return w.c.Charge(f)
+}
+
+func convIntFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	i, ok := floatToInt(math.Trunc(a[0].Float()))
+	if !ok {
+		return vm.Value{}, overflow(c)
+	}
+	return vm.Int(i), nil
+}
+
+// floatToInt converts an integral float, reporting whether it fits.
+func floatToInt(f float64) (int64, bool) {
+	if !(f >= -(1<<63) && f < 1<<63) { // also false for NaN
+		return 0, false
+	}
+	return int64(f), true
+}
+
+func convIntString(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s := a[0].Str()
+	if err := chargeBytes(c, len(s)); err != nil {
+		return vm.Value{}, err
+	}
+	i, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return vm.Nil(), nil
+	}
+	return vm.Int(i), nil
+}
+
+func convFloatInt(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return vm.Float(float64(a[0].Int())), nil
+}
+
+func convFloatMoney(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return vm.Float(float64(a[0].Money()) / 1e9), nil
+}
+
+// convFloatString parses a decimal number: digits, sign, point, exponent.
+// Go's other spellings (inf, nan, hex floats, underscores) are none.
+func convFloatString(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s := a[0].Str()
+	if err := chargeBytes(c, len(s)); err != nil {
+		return vm.Value{}, err
+	}
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case b >= '0' && b <= '9', b == '+', b == '-', b == '.', b == 'e', b == 'E':
+		default:
+			return vm.Nil(), nil
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return vm.Nil(), nil
+	}
+	return vm.Float(f), nil
+}
+
+// convMoney converts currency units to nano-units, rounding half to even.
+func convMoney(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	n, ok := floatToInt(math.RoundToEven(a[0].Float() * 1e9))
+	if !ok {
+		return vm.Value{}, overflow(c)
+	}
+	return vm.Money(n), nil
+}
+
+func convMillis(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return vm.Int(a[0].Duration().Milliseconds()), nil
+}
+
+func convSeconds(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return vm.Float(a[0].Duration().Seconds()), nil
+}
+
+// Math.
+
+func mathAbsInt(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	x := a[0].Int()
+	if x == math.MinInt64 {
+		return vm.Value{}, overflow(c)
+	}
+	if x < 0 {
+		return vm.Int(-x), nil
+	}
+	return a[0], nil
+}
+
+func mathAbsFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return vm.Float(math.Abs(a[0].Float())), nil
+}
+
+// mathMinInt and mathMaxInt serve int, money and duration: they compare
+// the int64 bits and return one of the arguments, so the kind is kept.
+func mathMinInt(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if a[1].Int() < a[0].Int() {
+		return a[1], nil
+	}
+	return a[0], nil
+}
+
+func mathMaxInt(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if a[1].Int() > a[0].Int() {
+		return a[1], nil
+	}
+	return a[0], nil
+}
+
+// mathMinFloat and mathMaxFloat propagate NaN, like Go's min and max.
+func mathMinFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return vm.Float(min(a[0].Float(), a[1].Float())), nil
+}
+
+func mathMaxFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return vm.Float(max(a[0].Float(), a[1].Float())), nil
+}
+
+func mathRound(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return roundWith(c, a[0], math.Round)
+}
+
+func mathFloor(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return roundWith(c, a[0], math.Floor)
+}
+
+func mathCeil(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return roundWith(c, a[0], math.Ceil)
+}
+
+func roundWith(c *vm.Call, x vm.Value, f func(float64) float64) (vm.Value, error) {
+	i, ok := floatToInt(f(x.Float()))
+	if !ok {
+		return vm.Value{}, overflow(c)
+	}
+	return vm.Int(i), nil
+}

@@ -1,0 +1,292 @@
+package stdlib
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// Decision builders. A decision is a Decision record (slots in the order of
+// the prelude type's sorted field names, from lay); builders never modify
+// their input, they copy it and return the copy, accounting its memory.
+//
+// Defaults of a fresh decision: action "route", priority DefaultPriority,
+// every other string "", every list and map empty, sticky_ttl 0s.
+
+// DefaultStickyTTL is the ttl of sticky without one.
+const DefaultStickyTTL = 10 * time.Minute
+
+func newDecision(c *vm.Call) ([]vm.Value, error) {
+	if err := c.Alloc(recordBytes(lay.decision.n)); err != nil {
+		return nil, err
+	}
+	return slices.Clone(lay.blank), nil
+}
+
+// refine returns a copy of the decision d.
+func refine(c *vm.Call, d vm.Value) ([]vm.Value, error) {
+	slots := d.Record()
+	if len(slots) != lay.decision.n {
+		return nil, vm.Errorf(vm.CodeInternal, "%s: argument is not a Decision", c.Name())
+	}
+	if err := c.Alloc(recordBytes(len(slots))); err != nil {
+		return nil, err
+	}
+	return slices.Clone(slots), nil
+}
+
+var errEmptyTarget = errors.New("empty target")
+
+func decTo(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if a[0].Len() == 0 {
+		return vm.Value{}, errEmptyTarget
+	}
+	s, err := newDecision(c)
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s[lay.decision.target] = a[0]
+	return vm.NewRecord(s), nil
+}
+
+func decDeny(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, err := newDecision(c)
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s[lay.decision.action] = vm.Str("deny")
+	s[lay.decision.denyReason] = a[0]
+	return vm.NewRecord(s), nil
+}
+
+// decWeighted routes to one target of the split, chosen from the run's
+// seed: point = splitmix64(seed ^ salt) mod total weight, walked over the
+// targets in ascending name order. The decision keeps the whole split
+// (for the router's view and explain) and reason "weighted".
+func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	target, err := pickWeighted(c, a[0].Map(), mix64(c.Seed()^saltWeighted))
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s, err := newDecision(c)
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s[lay.decision.target] = target
+	s[lay.decision.split] = a[0]
+	s[lay.decision.reason] = vm.Str("weighted")
+	return vm.NewRecord(s), nil
+}
+
+// pickWeighted returns the key of split whose cumulative weight range, in
+// ascending key order, holds point mod total. Weights must be ≥ 0 with a
+// positive sum, keys non-empty.
+func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
+	keys, weights := split.Keys(), split.Values()
+	if len(keys) == 0 {
+		return vm.Value{}, errors.New("empty split")
+	}
+	if err := chargeElems(c, len(keys)); err != nil {
+		return vm.Value{}, err
+	}
+	var total uint64
+	for i, k := range keys {
+		w := weights[i].Int()
+		switch {
+		case k.Len() == 0:
+			return vm.Value{}, errEmptyTarget
+		case w < 0:
+			return vm.Value{}, fmt.Errorf("negative weight %d for %q", w, k.Str())
+		}
+		total += uint64(w)
+		if total > 1<<62 {
+			return vm.Value{}, errors.New("weights too large")
+		}
+	}
+	if total == 0 {
+		return vm.Value{}, errors.New("weights sum to 0")
+	}
+	r := point % total
+	var buf [16]int
+	for _, i := range ascending(keys, buf[:0]) {
+		w := uint64(weights[i].Int())
+		if r < w {
+			return keys[i], nil
+		}
+		r -= w
+	}
+	return vm.Value{}, vm.Errorf(vm.CodeInternal, "%s: weighted pick fell through", c.Name())
+}
+
+// ascending appends to buf the positions of keys in ascending key order:
+// an insertion sort in buf for the usual handful of keys, a sort beyond.
+func ascending(keys []vm.Value, buf []int) []int {
+	idx := buf[:0]
+	for i := range keys {
+		idx = append(idx, i)
+	}
+	if len(keys) > 16 {
+		slices.SortFunc(idx, func(i, j int) int { return vm.Compare(keys[i], keys[j]) })
+		return idx
+	}
+	for i := 1; i < len(idx); i++ {
+		for j := i; j > 0 && vm.Compare(keys[idx[j]], keys[idx[j-1]]) < 0; j-- {
+			idx[j], idx[j-1] = idx[j-1], idx[j]
+		}
+	}
+	return idx
+}
+
+// decFallback appends Fallback{target, on, retries, backoff}.
+func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	target, on, retries, backoff := a[1], a[2], a[3], a[4]
+	if target.Len() == 0 {
+		return vm.Value{}, errEmptyTarget
+	}
+	if on.IsNil() {
+		on = anyError
+	} else if on.Len() == 0 {
+		return vm.Value{}, errors.New("no triggers: a fallback with on: [] never runs")
+	}
+	if retries.IsNil() {
+		retries = vm.Int(0)
+	} else if retries.Int() < 0 {
+		return vm.Value{}, fmt.Errorf("negative retries %d", retries.Int())
+	}
+	if backoff.IsNil() {
+		backoff = vm.Duration(0)
+	} else if backoff.Int() < 0 {
+		return vm.Value{}, fmt.Errorf("negative backoff %s", backoff)
+	}
+	s, err := refine(c, a[0])
+	if err != nil {
+		return vm.Value{}, err
+	}
+	// One backing array for the Fallback record and the new list's elements.
+	old := s[lay.decision.fallbacks].List()
+	nf := lay.fallback.n
+	if err := c.Alloc(recordBytes(nf) + listBytes(len(old)+1)); err != nil {
+		return vm.Value{}, err
+	}
+	buf := make([]vm.Value, nf+len(old)+1)
+	fb, elems := buf[:nf:nf], buf[nf:]
+	fb[lay.fallback.target] = target
+	fb[lay.fallback.on] = on
+	fb[lay.fallback.retries] = retries
+	fb[lay.fallback.backoff] = backoff
+	copy(elems, old)
+	elems[len(old)] = vm.NewRecord(fb)
+	list := vm.NewList(elems)
+	s[lay.decision.fallbacks] = list
+	return vm.NewRecord(s), nil
+}
+
+// appendList returns a new list of xs's elements and x.
+func appendList(c *vm.Call, xs vm.Value, x vm.Value) (vm.Value, error) {
+	old := xs.List()
+	if err := c.Alloc(listBytes(len(old) + 1)); err != nil {
+		return vm.Value{}, err
+	}
+	out := make([]vm.Value, len(old)+1)
+	copy(out, old)
+	out[len(old)] = x
+	return vm.NewList(out), nil
+}
+
+func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	ttl := a[2]
+	if ttl.IsNil() {
+		ttl = vm.Duration(DefaultStickyTTL)
+	} else if ttl.Int() <= 0 {
+		return vm.Value{}, fmt.Errorf("sticky ttl must be positive, got %s", ttl)
+	}
+	s, err := refine(c, a[0])
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s[lay.decision.stickyKey] = a[1]
+	s[lay.decision.stickyTTL] = ttl
+	return vm.NewRecord(s), nil
+}
+
+// decTag sets tags[key] = value in a new map: a new key goes last, an
+// existing one keeps its place and takes the new value.
+func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	key, value := a[1], a[2]
+	if key.Len() == 0 {
+		return vm.Value{}, errors.New("empty tag key")
+	}
+	s, err := refine(c, a[0])
+	if err != nil {
+		return vm.Value{}, err
+	}
+	tags := s[lay.decision.tags].Map()
+	n := tags.Len()
+	if v, ok := tags.Get(key); ok && vm.Equal(v, value) {
+		return vm.NewRecord(s), nil
+	}
+	if err := c.Alloc(mapBytes(n + 1)); err != nil {
+		return vm.Value{}, err
+	}
+	keys := make([]vm.Value, n, n+1)
+	vals := make([]vm.Value, n, n+1)
+	copy(keys, tags.Keys())
+	copy(vals, tags.Values())
+	keys = append(keys, key) // a repeated key keeps its first place, takes the last value
+	vals = append(vals, value)
+	m, err := vm.NewMap(keys, vals)
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s[lay.decision.tags] = m
+	return vm.NewRecord(s), nil
+}
+
+func decPre(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return addExtension(c, a, lay.decision.pre)
+}
+
+func decValidate(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return addExtension(c, a, lay.decision.validators)
+}
+
+func decPost(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return addExtension(c, a, lay.decision.post)
+}
+
+func addExtension(c *vm.Call, a []vm.Value, slot int) (vm.Value, error) {
+	if a[1].Len() == 0 {
+		return vm.Value{}, errors.New("empty extension name")
+	}
+	s, err := refine(c, a[0])
+	if err != nil {
+		return vm.Value{}, err
+	}
+	list, err := appendList(c, s[slot], a[1])
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s[slot] = list
+	return vm.NewRecord(s), nil
+}
+
+func decPriority(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, err := refine(c, a[0])
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s[lay.decision.priority] = vm.Int(min(max(a[1].Int(), 0), 100))
+	return vm.NewRecord(s), nil
+}
+
+func decBecause(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, err := refine(c, a[0])
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s[lay.decision.reason] = a[1]
+	return vm.NewRecord(s), nil
+}

@@ -1,0 +1,191 @@
+package stdlib
+
+import (
+	"math"
+	"math/bits"
+	"slices"
+
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// List and map builtins charge 1 fuel per 8 elements they visit (sort:
+// n·log2 n / 8) and account the lists they create. Lists are immutable, so
+// a result equal to the input (sort of a sorted list, reverse of one
+// element, keys of a map already in order) is the input's own storage.
+
+func chargeElems(c *vm.Call, n int) error { return c.Charge(int64(n) >> 3) }
+
+func listContains(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	xs, x := a[0].List(), a[1]
+	for i, e := range xs {
+		if vm.Equal(e, x) {
+			return vm.Bool(true), chargeElems(c, i+1)
+		}
+	}
+	return vm.Bool(false), chargeElems(c, len(xs))
+}
+
+func listSort(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	xs := a[0].List()
+	n := len(xs)
+	if err := c.Charge(int64(n) * int64(bits.Len(uint(n))) >> 3); err != nil {
+		return vm.Value{}, err
+	}
+	if slices.IsSortedFunc(xs, vm.Compare) {
+		return a[0], nil
+	}
+	if err := c.Alloc(listBytes(n)); err != nil {
+		return vm.Value{}, err
+	}
+	out := slices.Clone(xs)
+	slices.SortStableFunc(out, vm.Compare)
+	return vm.NewList(out), nil
+}
+
+func listReverse(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	xs := a[0].List()
+	if len(xs) <= 1 {
+		return a[0], nil
+	}
+	if err := chargeElems(c, len(xs)); err != nil {
+		return vm.Value{}, err
+	}
+	if err := c.Alloc(listBytes(len(xs))); err != nil {
+		return vm.Value{}, err
+	}
+	out := slices.Clone(xs)
+	slices.Reverse(out)
+	return vm.NewList(out), nil
+}
+
+func listFirst(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	xs := a[0].List()
+	if len(xs) == 0 {
+		return vm.Nil(), nil
+	}
+	return xs[0], nil
+}
+
+func listLast(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	xs := a[0].List()
+	if len(xs) == 0 {
+		return vm.Nil(), nil
+	}
+	return xs[len(xs)-1], nil
+}
+
+func sumInts(c *vm.Call, xs []vm.Value) (int64, error) {
+	if err := chargeElems(c, len(xs)); err != nil {
+		return 0, err
+	}
+	var s int64
+	for _, x := range xs {
+		y := x.Int()
+		r := s + y
+		if (y > 0 && r < s) || (y < 0 && r > s) {
+			return 0, overflow(c)
+		}
+		s = r
+	}
+	return s, nil
+}
+
+func listSumInt(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, err := sumInts(c, a[0].List())
+	return vm.Int(s), err
+}
+
+func listSumMoney(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, err := sumInts(c, a[0].List())
+	return vm.Money(s), err
+}
+
+func listSumFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	xs := a[0].List()
+	if err := chargeElems(c, len(xs)); err != nil {
+		return vm.Value{}, err
+	}
+	var s float64
+	for _, x := range xs {
+		s += x.Float()
+	}
+	return vm.Float(s), nil
+}
+
+// listRange returns [0, n); empty for n ≤ 0. Memory is accounted before
+// the list is made, so a huge n fails with memory_exhausted.
+func listRange(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	n := a[0].Int()
+	if n <= 0 {
+		return emptyList, nil
+	}
+	b := int64(math.MaxInt64)
+	if n < 1<<40 {
+		b = listBytes(int(n))
+	}
+	if err := c.Alloc(b); err != nil {
+		return vm.Value{}, err
+	}
+	if err := chargeElems(c, int(n)); err != nil {
+		return vm.Value{}, err
+	}
+	out := make([]vm.Value, n)
+	for i := range out {
+		out[i] = vm.Int(int64(i))
+	}
+	return vm.NewList(out), nil
+}
+
+// sortedKeyOrder returns the positions of m's keys in ascending key order,
+// or nil when the keys are already in order.
+func sortedKeyOrder(m vm.Map) []int {
+	keys := m.Keys()
+	if slices.IsSortedFunc(keys, vm.Compare) {
+		return nil
+	}
+	idx := make([]int, len(keys))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int { return vm.Compare(keys[i], keys[j]) })
+	return idx
+}
+
+func mapKeys(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapColumn(c, a[0].Map(), true) }
+
+func mapValues(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapColumn(c, a[0].Map(), false) }
+
+func mapColumn(c *vm.Call, m vm.Map, keys bool) (vm.Value, error) {
+	n := m.Len()
+	if n == 0 {
+		return emptyList, nil
+	}
+	if err := c.Charge(int64(n) * int64(bits.Len(uint(n))) >> 3); err != nil {
+		return vm.Value{}, err
+	}
+	col := m.Values()
+	if keys {
+		col = m.Keys()
+	}
+	idx := sortedKeyOrder(m)
+	if idx == nil {
+		// The map's own storage, shared: it is immutable, and a list the
+		// run did not create is copied by APPEND, never written.
+		return vm.NewList(col[:n:n]), c.Alloc(listHeader)
+	}
+	if err := c.Alloc(listBytes(n)); err != nil {
+		return vm.Value{}, err
+	}
+	out := make([]vm.Value, n)
+	for i, j := range idx {
+		out[i] = col[j]
+	}
+	return vm.NewList(out), nil
+}
+
+func mapGet(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if v, ok := a[0].Map().Get(a[1]); ok {
+		return v, nil
+	}
+	return a[2], nil
+}

@@ -1,0 +1,190 @@
+package stdlib
+
+import (
+	"math"
+	"math/bits"
+
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// std/cost, std/ab and std/health: reads of router state through the
+// interfaces of state.go, found on the run's host; neutral defaults when
+// the host does not implement them.
+
+func tenantID(t vm.Value) string {
+	if s := t.Record(); len(s) > lay.tenant.id {
+		return s[lay.tenant.id].Str()
+	}
+	return ""
+}
+
+func monthSpend(c *vm.Call, t vm.Value) int64 {
+	if s, ok := c.Host().(CostState); ok {
+		return s.MonthSpend(tenantID(t), c.Now())
+	}
+	return 0
+}
+
+func costMonthSpend(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	return vm.Money(monthSpend(c, a[0])), nil
+}
+
+func costDaySpend(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if s, ok := c.Host().(CostState); ok {
+		return vm.Money(s.DaySpend(tenantID(a[0]), c.Now())), nil
+	}
+	return vm.Money(0), nil
+}
+
+func costPrice(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, ok := c.Host().(CostState)
+	if !ok {
+		return vm.Nil(), nil
+	}
+	p, ok := s.Price(a[0].Str())
+	if !ok {
+		return vm.Nil(), nil
+	}
+	if err := c.Alloc(recordBytes(lay.price.n)); err != nil {
+		return vm.Value{}, err
+	}
+	slots := make([]vm.Value, lay.price.n)
+	slots[lay.price.input] = vm.Money(p.Input)
+	slots[lay.price.output] = vm.Money(p.Output)
+	return vm.NewRecord(slots), nil
+}
+
+// costEstimate is input_tokens × input price + output_tokens × output
+// price, prices per million tokens, each product rounded half away from
+// zero to the nano-unit. Negative token counts count as 0.
+func costEstimate(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, ok := c.Host().(CostState)
+	if !ok {
+		return vm.Money(0), nil
+	}
+	p, ok := s.Price(a[0].Str())
+	if !ok {
+		return vm.Money(0), nil
+	}
+	var in, out int64
+	if r := a[1].Record(); len(r) > lay.request.estimate {
+		if e := r[lay.request.estimate].Record(); len(e) > max(lay.estimate.input, lay.estimate.output) {
+			in, out = e[lay.estimate.input].Int(), e[lay.estimate.output].Int()
+		}
+	}
+	x, ok1 := perMillion(max(in, 0), p.Input)
+	y, ok2 := perMillion(max(out, 0), p.Output)
+	sum := x + y
+	if !ok1 || !ok2 || (y > 0 && sum < x) || (y < 0 && sum > x) {
+		return vm.Value{}, overflow(c)
+	}
+	return vm.Money(sum), nil
+}
+
+// perMillion is tokens × price / 1e6 exactly (128-bit intermediate),
+// rounded half away from zero; tokens ≥ 0.
+func perMillion(tokens, price int64) (int64, bool) {
+	neg := price < 0
+	up := uint64(price)
+	if neg {
+		up = -up
+	}
+	hi, lo := bits.Mul64(uint64(tokens), up)
+	if hi >= 1e6 {
+		return 0, false
+	}
+	q, r := bits.Div64(hi, lo, 1e6)
+	if r >= 5e5 {
+		q++
+	}
+	if q > math.MaxInt64 {
+		return 0, false
+	}
+	if neg {
+		return -int64(q), true
+	}
+	return int64(q), true
+}
+
+func costRemaining(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	var budget int64
+	if t := a[0].Record(); len(t) > lay.tenant.budget {
+		if b := t[lay.tenant.budget].Record(); len(b) > lay.budget.monthly {
+			budget = b[lay.budget.monthly].Money()
+		}
+	}
+	spend := monthSpend(c, a[0])
+	left := budget - spend
+	if (spend > 0 && left > budget) || (spend < 0 && left < budget) {
+		return vm.Value{}, overflow(c)
+	}
+	return vm.Money(max(left, 0)), nil
+}
+
+// abArm assigns key to an arm of experiment: the promoted winner when the
+// experiment has one, else the arm whose range of cumulative weight (arms
+// in ascending name order) holds splitmix64(fnv1a(experiment, 0, key)) mod
+// the total weight. The assignment is recorded on a host that implements
+// ArmRecorder.
+func abArm(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	exp, key := a[0].Str(), a[1].Str()
+	if err := chargeBytes(c, len(exp)+len(key)); err != nil {
+		return vm.Value{}, err
+	}
+	var arm vm.Value
+	if s, ok := c.Host().(ExperimentState); ok {
+		if w, ok := s.Winner(exp); ok {
+			v, err := c.NewStr(w)
+			if err != nil {
+				return vm.Value{}, err
+			}
+			arm = v
+		}
+	}
+	if arm.IsNil() {
+		h := fnv1a(fnvOffset, exp)
+		h = fnv1a(h, "\x00")
+		h = fnv1a(h, key)
+		v, err := pickWeighted(c, a[2].Map(), mix64(h))
+		if err != nil {
+			return vm.Value{}, err
+		}
+		arm = v
+	}
+	if r, ok := c.Host().(ArmRecorder); ok {
+		r.RecordArm(exp, arm.Str())
+	}
+	return arm, nil
+}
+
+func abWinner(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if s, ok := c.Host().(ExperimentState); ok {
+		if w, ok := s.Winner(a[0].Str()); ok {
+			return c.NewStr(w)
+		}
+	}
+	return vm.Nil(), nil
+}
+
+func healthHealthy(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if s, ok := c.Host().(HealthState); ok {
+		return vm.Bool(s.Healthy(a[0].Str())), nil
+	}
+	return vm.Bool(true), nil
+}
+
+func healthLatency(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if s, ok := c.Host().(HealthState); ok {
+		if d, ok := s.Latency(a[0].Str()); ok {
+			return vm.Duration(d), nil
+		}
+	}
+	return vm.Duration(DefaultLatency), nil
+}
+
+func healthErrorRate(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if s, ok := c.Host().(HealthState); ok {
+		return vm.Float(s.ErrorRate(a[0].Str())), nil
+	}
+	return vm.Float(0), nil
+}

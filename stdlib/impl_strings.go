@@ -1,0 +1,301 @@
+package stdlib
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// String builtins charge 1 fuel per 16 bytes they scan (on top of their
+// declared cost) and account the memory of the strings and lists they
+// create. A result that is the input, or a substring of it, shares its
+// bytes and allocates nothing.
+
+func lenStr(c *vm.Call, a []vm.Value) (vm.Value, error)  { return vm.Int(int64(a[0].Len())), nil }
+func lenList(c *vm.Call, a []vm.Value) (vm.Value, error) { return vm.Int(int64(a[0].Len())), nil }
+func lenMap(c *vm.Call, a []vm.Value) (vm.Value, error)  { return vm.Int(int64(a[0].Len())), nil }
+
+func strLower(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s := a[0].Str()
+	if err := chargeBytes(c, len(s)); err != nil {
+		return vm.Value{}, err
+	}
+	return sameOrNew(c, a[0], strings.ToLower(s))
+}
+
+func strUpper(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s := a[0].Str()
+	if err := chargeBytes(c, len(s)); err != nil {
+		return vm.Value{}, err
+	}
+	return sameOrNew(c, a[0], strings.ToUpper(s))
+}
+
+// sameOrNew returns orig when r is orig's string (strings.ToLower and
+// friends return their input when nothing changes), else r, accounted.
+func sameOrNew(c *vm.Call, orig vm.Value, r string) (vm.Value, error) {
+	s := orig.Str()
+	if len(r) == len(s) && unsafe.StringData(r) == unsafe.StringData(s) {
+		return orig, nil
+	}
+	return c.NewStr(r)
+}
+
+func strTrim(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s := a[0].Str()
+	t := strings.TrimSpace(s) // a substring: shares s's bytes
+	if len(t) == len(s) {
+		return a[0], nil
+	}
+	return vm.Str(t), chargeBytes(c, len(s)-len(t))
+}
+
+func strStartsWith(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	p := a[1].Str()
+	if err := chargeBytes(c, len(p)); err != nil {
+		return vm.Value{}, err
+	}
+	return vm.Bool(strings.HasPrefix(a[0].Str(), p)), nil
+}
+
+func strEndsWith(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	p := a[1].Str()
+	if err := chargeBytes(c, len(p)); err != nil {
+		return vm.Value{}, err
+	}
+	return vm.Bool(strings.HasSuffix(a[0].Str(), p)), nil
+}
+
+func strContains(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, sub := a[0].Str(), a[1].Str()
+	if err := chargeBytes(c, len(s)+len(sub)); err != nil {
+		return vm.Value{}, err
+	}
+	return vm.Bool(strings.Contains(s, sub)), nil
+}
+
+func strReplace(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, old, repl := a[0].Str(), a[1].Str(), a[2].Str()
+	if err := chargeBytes(c, len(s)); err != nil {
+		return vm.Value{}, err
+	}
+	n := strings.Count(s, old)
+	if n == 0 || (old == repl) {
+		return a[0], nil
+	}
+	size := int64(len(s)) + int64(n)*(int64(len(repl))-int64(len(old)))
+	if err := c.Alloc(size + strHeader); err != nil {
+		return vm.Value{}, err
+	}
+	if err := chargeBytes(c, int(size)); err != nil {
+		return vm.Value{}, err
+	}
+	return vm.Str(strings.ReplaceAll(s, old, repl)), nil
+}
+
+func strSplit(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, sep := a[0].Str(), a[1].Str()
+	if err := chargeBytes(c, len(s)); err != nil {
+		return vm.Value{}, err
+	}
+	var n int
+	if sep == "" {
+		n = utf8.RuneCountInString(s)
+	} else {
+		n = strings.Count(s, sep) + 1
+	}
+	if err := c.Alloc(listBytes(n)); err != nil {
+		return vm.Value{}, err
+	}
+	if err := c.Charge(int64(n)); err != nil {
+		return vm.Value{}, err
+	}
+	out := make([]vm.Value, 0, n)
+	if sep == "" { // like strings.Split: one element per UTF-8 sequence
+		for len(s) > 0 {
+			_, size := utf8.DecodeRuneInString(s)
+			out = append(out, vm.Str(s[:size]))
+			s = s[size:]
+		}
+		return vm.NewList(out), nil
+	}
+	for {
+		i := strings.Index(s, sep)
+		if i < 0 {
+			break
+		}
+		out = append(out, vm.Str(s[:i]))
+		s = s[i+len(sep):]
+	}
+	return vm.NewList(append(out, vm.Str(s))), nil
+}
+
+func strJoin(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	xs, sep := a[0].List(), a[1].Str()
+	switch len(xs) {
+	case 0:
+		return vm.Str(""), nil
+	case 1:
+		return xs[0], nil
+	}
+	size := int64(len(sep)) * int64(len(xs)-1)
+	for _, x := range xs {
+		size += int64(x.Len())
+	}
+	if err := c.Alloc(size + strHeader); err != nil {
+		return vm.Value{}, err
+	}
+	if err := c.Charge(size>>4 + int64(len(xs))); err != nil {
+		return vm.Value{}, err
+	}
+	var b strings.Builder
+	b.Grow(int(size))
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(x.Str())
+	}
+	return vm.Str(b.String()), nil
+}
+
+func strSubstr(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s := a[0].Str()
+	n := int64(len(s))
+	start := min(max(a[1].Int(), 0), n)
+	end := min(max(a[2].Int(), start), n)
+	if start == 0 && end == n {
+		return a[0], nil
+	}
+	return vm.Str(s[start:end]), nil
+}
+
+// Regular expressions. Compiled patterns are cached process-wide in a
+// copy-on-write map (lock-free, allocation-free reads) of at most
+// reCacheMax entries; past that, patterns are compiled on every call.
+// Fuel does not depend on the cache: matches charges 1 per 4 bytes of s and
+// 1 per 16 bytes of pattern on every call, so a replay uses the same fuel.
+
+const reCacheMax = 1024
+
+var reCache struct {
+	m  atomic.Pointer[map[string]*regexp.Regexp]
+	mu sync.Mutex // serializes writers
+}
+
+func compileRE(p string) (*regexp.Regexp, error) {
+	if m := reCache.m.Load(); m != nil {
+		if re, ok := (*m)[p]; ok {
+			return re, nil
+		}
+	}
+	re, err := regexp.Compile(p)
+	if err != nil {
+		return nil, err
+	}
+	reCache.mu.Lock()
+	defer reCache.mu.Unlock()
+	var old map[string]*regexp.Regexp
+	if m := reCache.m.Load(); m != nil {
+		old = *m
+	}
+	if len(old) < reCacheMax {
+		next := make(map[string]*regexp.Regexp, len(old)+1)
+		for k, v := range old {
+			next[k] = v
+		}
+		next[strings.Clone(p)] = re
+		reCache.m.Store(&next)
+	}
+	return re, nil
+}
+
+func strMatches(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, p := a[0].Str(), a[1].Str()
+	if err := c.Charge(int64(len(s))>>2 + int64(len(p))>>4); err != nil {
+		return vm.Value{}, err
+	}
+	re, err := compileRE(p)
+	if err != nil {
+		return vm.Value{}, reError(err)
+	}
+	return vm.Bool(re.MatchString(s)), nil
+}
+
+// reError turns a regexp compile error into a message without Go's
+// "error parsing regexp:" prefix.
+func reError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
+	return errors.New("invalid pattern: " + msg)
+}
+
+// jsonGet walks doc along path. It charges 1 fuel per 4 bytes of doc.
+func jsonGet(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	doc, path := a[0].Str(), a[1].Str()
+	if err := c.Charge(int64(len(doc))>>2 + int64(len(path))>>4); err != nil {
+		return vm.Value{}, err
+	}
+	raw := json.RawMessage(doc)
+	if path != "" {
+		for seg := range strings.SplitSeq(path, ".") {
+			raw = bytes.TrimSpace(raw)
+			if len(raw) == 0 {
+				return vm.Nil(), nil
+			}
+			switch raw[0] {
+			case '{':
+				var obj map[string]json.RawMessage
+				if json.Unmarshal(raw, &obj) != nil {
+					return vm.Nil(), nil
+				}
+				next, ok := obj[seg]
+				if !ok {
+					return vm.Nil(), nil
+				}
+				raw = next
+			case '[':
+				i, err := strconv.Atoi(seg)
+				if err != nil || i < 0 {
+					return vm.Nil(), nil
+				}
+				var arr []json.RawMessage
+				if json.Unmarshal(raw, &arr) != nil || i >= len(arr) {
+					return vm.Nil(), nil
+				}
+				raw = arr[i]
+			default:
+				return vm.Nil(), nil
+			}
+		}
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || !json.Valid(raw) {
+		return vm.Nil(), nil
+	}
+	switch raw[0] {
+	case 'n':
+		return vm.Nil(), nil
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return vm.Nil(), nil
+		}
+		return c.NewStr(s)
+	case '{', '[':
+		var b bytes.Buffer
+		if json.Compact(&b, raw) != nil {
+			return vm.Nil(), nil
+		}
+		return c.NewStr(b.String())
+	}
+	return c.NewStr(string(raw)) // a number, true or false: its JSON spelling
+}
