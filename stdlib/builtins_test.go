@@ -153,8 +153,8 @@ func TestConversions(t *testing.T) {
 		{"float(string)", args(str("")), vm.Nil()},
 		{"float(string)", args(str("1e999")), vm.Nil()},
 		{"money(float)", args(vm.Float(0.0025)), vm.Money(2_500_000)},
-		{"money(float)", args(vm.Float(0.0000000025)), vm.Money(2)},  // half to even
-		{"money(float)", args(vm.Float(0.0000000035)), vm.Money(4)},  // half to even
+		{"money(float)", args(vm.Float(0.0000000025)), vm.Money(2)}, // half to even
+		{"money(float)", args(vm.Float(0.0000000035)), vm.Money(4)}, // half to even
 		{"money(float)", args(vm.Float(-1.5)), vm.Money(-1_500_000_000)},
 		{"millis(duration)", args(vm.Duration(1500 * time.Microsecond)), vm.Int(1)},
 		{"millis(duration)", args(vm.Duration(-1500 * time.Microsecond)), vm.Int(-1)},

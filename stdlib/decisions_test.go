@@ -332,10 +332,10 @@ func TestCostAndHealth(t *testing.T) {
 	// perMillion rounds half away from zero and detects overflow.
 	for _, c := range []struct {
 		tokens, price, want int64
-		ok                 bool
+		ok                  bool
 	}{
-		{1, 500_000, 1, true},  // 0.5 nano → 1
-		{1, 499_999, 0, true},  // 0.499999 → 0
+		{1, 500_000, 1, true}, // 0.5 nano → 1
+		{1, 499_999, 0, true}, // 0.499999 → 0
 		{1, -500_000, -1, true},
 		{3, 1e9, 3000, true},
 		{math.MaxInt64, math.MaxInt64, 0, false},
