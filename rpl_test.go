@@ -9,7 +9,6 @@ import (
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/lang"
-	"github.com/rpl-lang/rpl/vm"
 )
 
 func env(t testing.TB) *rpl.Env {
@@ -95,48 +94,6 @@ func TestRequestFromJSONErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", c.in, err, c.want)
 		}
-	}
-}
-
-func TestLimitsStopRuns(t *testing.T) {
-	src := `package hostile
-fn spin(n: int) -> int = if n == 0 { 0 } else { 1 + spin(n - 1) }
-fn grow(s: string, n: int) -> string = if n == 0 { s } else { grow(s + s, n - 1) }
-fn route(r: Request) -> Decision {
-  if r.task.type == "spin" { return to(string(spin(100000))) }
-  if r.task.type == "grow" { return to(grow("x", 64)) }
-  to("ok")
-}
-`
-	p, err := env(t).CompileSource("hostile.rpl", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		task string
-		lim  rpl.Limits
-		code vm.Code
-	}{
-		{"spin", rpl.Limits{}, vm.CodeStackOverflow},
-		{"spin", rpl.Limits{Fuel: 1000, MaxDepth: 1 << 20}, vm.CodeFuelExhausted},
-		{"grow", rpl.Limits{}, vm.CodeMemoryExhausted},
-	} {
-		req, _ := p.RequestFromJSON([]byte(`{"task": {"type": "` + c.task + `"}}`))
-		_, err := p.DecideWithLimits(context.Background(), req, rpl.Input{}, c.lim)
-		var ve *vm.Error
-		if !errors.As(err, &ve) || ve.Code != c.code {
-			t.Errorf("%s: got %v, want %s", c.task, err, c.code)
-			continue
-		}
-		if !strings.Contains(ve.Backtrace(), "hostile.rpl:") {
-			t.Errorf("%s: backtrace without policy positions:\n%s", c.task, ve.Backtrace())
-		}
-	}
-	// The process is healthy afterwards.
-	req, _ := p.RequestFromJSON([]byte(`{}`))
-	res, err := p.Decide(context.Background(), req, rpl.Input{})
-	if err != nil || rpl.ToGo(p.DecisionType(), res.Value).(map[string]any)["target"] != "ok" {
-		t.Fatalf("after limits: %v %v", res, err)
 	}
 }
 

@@ -38,7 +38,8 @@ func build(t testing.TB, path string) (*compiler.Output, *vm.Program) {
 	return out, p
 }
 
-// TestConformance runs every test block of testdata/conformance.
+// TestConformance runs every test block of testdata/conformance, on the
+// freshly compiled program and on the program encoded and loaded back.
 func TestConformance(t *testing.T) {
 	files, _ := filepath.Glob("../testdata/conformance/*.rpl")
 	if len(files) == 0 {
@@ -50,21 +51,34 @@ func TestConformance(t *testing.T) {
 		}
 		name := strings.TrimSuffix(filepath.Base(file), ".rpl")
 		t.Run(name, func(t *testing.T) {
-			out, p := build(t, file)
+			out, fresh := build(t, file)
 			if len(out.Tests) == 0 {
 				t.Fatal("no tests")
 			}
+			data, err := fresh.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			loaded, err := vm.Load(data, builtinTable(t))
+			if err != nil {
+				t.Fatalf("load encoded program: %v", err)
+			}
 			m := vm.NewMachine()
 			for _, tc := range out.Tests {
-				t.Run(tc.Name, func(t *testing.T) {
-					_, _, err := m.RunNamed(context.Background(), p, tc.Entry, nil, vm.Limits{}, vm.Input{})
-					if err != nil {
-						t.Errorf("%s:%d: %v", tc.File, tc.Line, err)
-						if e, ok := err.(*vm.Error); ok {
-							t.Log(e.Backtrace())
+				for _, run := range []struct {
+					how string
+					p   *vm.Program
+				}{{"fresh", fresh}, {"loaded", loaded}} {
+					t.Run(tc.Name+"/"+run.how, func(t *testing.T) {
+						_, _, err := m.RunNamed(context.Background(), run.p, tc.Entry, nil, vm.Limits{}, vm.Input{})
+						if err != nil {
+							t.Errorf("%s:%d: %v", tc.File, tc.Line, err)
+							if e, ok := err.(*vm.Error); ok {
+								t.Log(e.Backtrace())
+							}
 						}
-					}
-				})
+					})
+				}
 			}
 		})
 	}
