@@ -3,7 +3,9 @@ package stdlib
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -420,4 +422,30 @@ func TestRegexpCache(t *testing.T) {
 	if v := mustCall(t, "matches(string, string)", str("x12"), str(p)); !v.Bool() {
 		t.Error("cached pattern does not match")
 	}
+}
+
+// TestConcurrent runs builtins that share process-wide state (the regexp
+// cache, a MemState being written) from several goroutines; run with -race.
+func TestConcurrent(t *testing.T) {
+	st := &MemState{}
+	tenant := record(t, "Tenant", map[string]vm.Value{"id": str("acme")})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			e := env{in: vm.Input{Host: st}}
+			for i := range 200 {
+				pat := "^c" + strconv.Itoa((g*200+i)%50) + "$"
+				if _, _, err := e.call(t, "matches(string, string)", str("c7"), str(pat)); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, _, err := e.call(t, "cost.month_spend(Tenant)", tenant); err != nil {
+					t.Error(err)
+					return
+				}
+				st.SetSpend("acme", int64(i), 0)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -8,6 +8,13 @@
 // import; modules such as std/cost, std/ab and std/health are imported by
 // path and reach router state only through the interfaces the runtime
 // provides.
+//
+// Each declaration is paired with its Go implementation (Defs); Table
+// binds them by link name (lang.Builtin.Key) for vm.NewProgram. The state
+// contract is CostState, ExperimentState, HealthState and ArmRecorder,
+// found by type assertion on the run's host value (vm.Input.Host), with
+// neutral defaults when the host lacks them; MemState is an in-memory
+// implementation for tests. Markdown renders spec/stdlib.md.
 package stdlib
 
 import (
