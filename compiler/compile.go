@@ -146,11 +146,12 @@ func (c *compiler) newFunc(name, file string, params int) int {
 	return len(c.spec.Functions) - 1
 }
 
-// resolveFunc maps a function object to the version that runs in the
-// main policy: an override in a more derived policy of the extends chain
-// replaces the parent's function for every caller.
+// resolveFunc maps a function or const to the version that runs in the
+// main policy: a redeclaration in a more derived policy of the extends
+// chain replaces the parent's for every user, the parent's own functions
+// included (a child refines its parent like an override).
 func (c *compiler) resolveFunc(o *lang.Object) *lang.Object {
-	if o == nil || o.Kind != lang.ObjFunc {
+	if o == nil || (o.Kind != lang.ObjFunc && o.Kind != lang.ObjConst) {
 		return o
 	}
 	var chain []*lang.Package
@@ -167,7 +168,7 @@ func (c *compiler) resolveFunc(o *lang.Object) *lang.Object {
 		return o
 	}
 	for _, p := range chain {
-		if f := p.Func(o.Name); f != nil {
+		if f := p.Scope.Lookup(o.Name); f != nil && f.Kind == o.Kind {
 			return f
 		}
 		if p == o.Pkg {

@@ -26,7 +26,7 @@ type constResult struct {
 
 func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 	t := c.info.Types[e]
-	if v, ok := c.info.Consts[e]; ok {
+	if v, ok := c.info.Consts[e]; ok && !c.touchesOverride(e) {
 		return scalar(v, t)
 	}
 	switch e := e.(type) {
@@ -104,7 +104,7 @@ func (c *compiler) objConst(o *lang.Object) (vm.Value, bool) {
 	case lang.ObjEnum:
 		return vm.Str(o.Name), true
 	case lang.ObjConst:
-		if d, ok := o.Decl.(*lang.ConstDecl); ok {
+		if d, ok := c.resolveFunc(o).Decl.(*lang.ConstDecl); ok {
 			return c.constValue(d.Value)
 		}
 	}
@@ -211,3 +211,26 @@ func zeroValue(t lang.Type) vm.Value {
 
 // ZeroValue exposes zeroValue to hosts that build inputs.
 func ZeroValue(t lang.Type) vm.Value { return zeroValue(t) }
+
+// touchesOverride reports whether e reads a const that a more derived
+// policy redeclares: the checker folded it with the parent's value, so the
+// compiler must not use that folding.
+func (c *compiler) touchesOverride(e lang.Expr) bool {
+	if c.prog.Main.Extends == nil {
+		return false
+	}
+	switch e := e.(type) {
+	case *lang.Ident:
+		o := c.info.Uses[e]
+		return o != nil && o.Kind == lang.ObjConst && c.resolveFunc(o) != o
+	case *lang.SelectorExpr:
+		return c.touchesOverride(e.X)
+	case *lang.ParenExpr:
+		return c.touchesOverride(e.X)
+	case *lang.UnaryExpr:
+		return c.touchesOverride(e.X)
+	case *lang.BinaryExpr:
+		return c.touchesOverride(e.X) || c.touchesOverride(e.Y)
+	}
+	return false
+}

@@ -14,12 +14,6 @@ import (
 	"github.com/rpl-lang/rpl/vm"
 )
 
-// knownFailures are example files whose tests fail for a reason outside
-// the standard library; they are skipped only while they fail.
-var knownFailures = map[string]string{
-	"team_acme_research.rpl": "extends: a child's constants do not yet rebind the parent's functions",
-}
-
 // TestExamples runs the test blocks of the example policies and the
 // conformance corpus end to end — checked, compiled, linked against
 // Table — with an empty MemState as the host, as `rplc test` does.
@@ -38,7 +32,7 @@ func TestExamples(t *testing.T) {
 		files = append(files, fs...)
 	}
 	if len(files) == 0 {
-		t.Skip("no example policies")
+		t.Fatal("no example policies")
 	}
 	for _, file := range files {
 		if strings.HasSuffix(file, "_test.rpl") {
@@ -47,11 +41,11 @@ func TestExamples(t *testing.T) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			prog, diags := lang.Check(&lang.Config{Universe: u}, file)
 			if diags.HasErrors() {
-				t.Skipf("does not check (the language is moving): %v", diags.Err())
+				t.Fatalf("does not check: %v", diags.Err())
 			}
 			out, err := compiler.Compile(prog, compiler.Options{})
 			if err != nil {
-				t.Skipf("does not compile: %v", err)
+				t.Fatalf("does not compile: %v", err)
 			}
 			p, err := vm.NewProgram(out.Spec, tab)
 			if err != nil {
@@ -64,9 +58,6 @@ func TestExamples(t *testing.T) {
 				if _, _, err := m.RunNamed(context.Background(), p, tc.Entry, nil, vm.Limits{}, in); err != nil {
 					failed = append(failed, fmt.Sprintf("%s:%d: test %q: %v", tc.File, tc.Line, tc.Name, err))
 				}
-			}
-			if why, ok := knownFailures[filepath.Base(file)]; ok && len(failed) > 0 {
-				t.Skipf("known failure outside stdlib (%s): %s", why, strings.Join(failed, "; "))
 			}
 			for _, f := range failed {
 				t.Error(f)
