@@ -212,7 +212,7 @@ func (c *checker) bindArgs(e *CallExpr, name string, ft *Func, receiver Expr) ([
 				continue
 			}
 			if next >= len(args) {
-				c.errAt(a, CodeArgCount, "too many arguments in call to %s: want %s", name, sigString(ft, receiver != nil))
+				c.errAt(a, CodeArgCount, "too many arguments in call to %s: want %s", name, sigString(ft))
 				return args, false
 			}
 			args[next] = a.Value
@@ -244,29 +244,22 @@ func (c *checker) bindArgs(e *CallExpr, name string, ft *Func, receiver Expr) ([
 	}
 	for i, p := range ft.Params {
 		if args[i] == nil && !p.Optional {
-			c.errAt(e, CodeArgCount, "not enough arguments in call to %s: missing %s (want %s)", name, p.Name, sigString(ft, receiver != nil))
+			c.errAt(e, CodeArgCount, "not enough arguments in call to %s: missing %s (want %s)", name, p.Name, sigString(ft))
 			return args, false
 		}
 	}
 	return args, ok
 }
 
-func sigString(ft *Func, method bool) string {
-	s := ft.String()
-	s = strings.TrimPrefix(s, "fn")
-	if method && len(ft.Params) > 0 {
-		// Show the receiver separately: (receiver).name(rest)
-		return s
-	}
-	return s
-}
+// sigString spells a signature without the leading fn: (a: int) -> int.
+func sigString(ft *Func) string { return strings.TrimPrefix(ft.String(), "fn") }
 
 // callBuiltin resolves an overloaded builtin call and checks its arguments
 // with type-variable inference; lambdas are checked last, with parameter
 // types taken from the signature.
 func (c *checker) callBuiltin(e *CallExpr, name string, cands []*Builtin, receiver Expr, want Type) Type {
 	if len(cands) == 1 {
-		return c.applyBuiltin(e, name, cands[0], receiver, want)
+		return c.applyBuiltin(e, name, cands[0], receiver, want, false)
 	}
 	// Overloads: type the non-lambda arguments on their own, then pick the
 	// first candidate they fit.
@@ -282,7 +275,7 @@ func (c *checker) callBuiltin(e *CallExpr, name string, cands []*Builtin, receiv
 	}
 	for _, b := range cands {
 		if c.fits(e, b, receiver, recvT, argTypes) {
-			return c.applyBuiltinTyped(e, name, b, receiver, want)
+			return c.applyBuiltin(e, name, b, receiver, want, true)
 		}
 	}
 	var sigs []string
@@ -338,15 +331,9 @@ func (c *checker) fits(e *CallExpr, b *Builtin, receiver Expr, recvT Type, argTy
 	return true
 }
 
-func (c *checker) applyBuiltin(e *CallExpr, name string, b *Builtin, receiver Expr, want Type) Type {
-	return c.applyBuiltin0(e, name, b, receiver, want, false)
-}
-
-func (c *checker) applyBuiltinTyped(e *CallExpr, name string, b *Builtin, receiver Expr, want Type) Type {
-	return c.applyBuiltin0(e, name, b, receiver, want, true)
-}
-
-func (c *checker) applyBuiltin0(e *CallExpr, name string, b *Builtin, receiver Expr, want Type, typed bool) Type {
+// applyBuiltin checks a call of builtin b. typed says the non-lambda
+// arguments were already checked (overload resolution did it).
+func (c *checker) applyBuiltin(e *CallExpr, name string, b *Builtin, receiver Expr, want Type, typed bool) Type {
 	ft := b.Type
 	args, ok := c.bindArgs(e, name, ft, receiver)
 	call := &Call{Kind: CallBuiltin, Builtin: b, Args: args}

@@ -182,7 +182,7 @@ func (c *checker) resolve(obj *Object) {
 	c.withDecl(obj, func() {
 		switch d := obj.Decl.(type) {
 		case *TypeDecl:
-			t := c.typeExpr(d.Type, nil)
+			t := c.typeExpr(d.Type)
 			if r, ok := t.(*Record); ok && r.Name == "" {
 				t = &Record{Name: obj.Name, Fields: r.Fields}
 			}
@@ -190,7 +190,7 @@ func (c *checker) resolve(obj *Object) {
 		case *ConstDecl:
 			var want Type
 			if d.Type != nil {
-				want = c.typeExpr(d.Type, nil)
+				want = c.typeExpr(d.Type)
 			}
 			t := c.exprAs(d.Value, want, "const "+obj.Name)
 			if want != nil {
@@ -203,11 +203,11 @@ func (c *checker) resolve(obj *Object) {
 		case *FuncDecl:
 			ft := &Func{}
 			for _, p := range d.Params {
-				ft.Params = append(ft.Params, &FuncParam{Name: p.Name.Name, Type: c.typeExpr(p.Type, nil)})
+				ft.Params = append(ft.Params, &FuncParam{Name: p.Name.Name, Type: c.typeExpr(p.Type)})
 			}
 			obj.Type = ft
 			if d.Result != nil {
-				ft.Result = c.typeExpr(d.Result, nil)
+				ft.Result = c.typeExpr(d.Result)
 				c.state[obj] = resolved
 				return
 			}
@@ -219,7 +219,7 @@ func (c *checker) resolve(obj *Object) {
 }
 
 // typeExpr resolves a written type.
-func (c *checker) typeExpr(t TypeExpr, _ *Scope) Type {
+func (c *checker) typeExpr(t TypeExpr) Type {
 	switch t := t.(type) {
 	case *NamedType:
 		if t.Module != nil {
@@ -263,13 +263,13 @@ func (c *checker) typeExpr(t TypeExpr, _ *Scope) Type {
 		c.errAt(t.Name, CodeUnknownType, "undefined type: %s%s", name, suggest(name, c.typeNames(), ""))
 		return Typ[Invalid]
 	case *ListType:
-		return &List{Elem: c.typeExpr(t.Elem, nil)}
+		return &List{Elem: c.typeExpr(t.Elem)}
 	case *MapType:
-		k := c.typeExpr(t.Key, nil)
+		k := c.typeExpr(t.Key)
 		if !IsInvalid(k) && !validKey(k) {
 			c.errAt(t.Key, CodeMismatch, "invalid map key type %s (want string, int or an enum)", k)
 		}
-		return &Map{Key: k, Elem: c.typeExpr(t.Elem, nil)}
+		return &Map{Key: k, Elem: c.typeExpr(t.Elem)}
 	case *RecordType:
 		var fields []*Field
 		seen := map[string]bool{}
@@ -279,19 +279,19 @@ func (c *checker) typeExpr(t TypeExpr, _ *Scope) Type {
 				continue
 			}
 			seen[f.Name.Name] = true
-			fields = append(fields, &Field{Name: f.Name.Name, Type: c.typeExpr(f.Type, nil)})
+			fields = append(fields, &Field{Name: f.Name.Name, Type: c.typeExpr(f.Type)})
 		}
 		return NewRecord("", fields)
 	case *OptionalType:
-		e := c.typeExpr(t.Elem, nil)
+		e := c.typeExpr(t.Elem)
 		if _, ok := e.(*Optional); ok {
 			return e
 		}
 		return &Optional{Elem: e}
 	case *FuncType:
-		ft := &Func{Result: c.typeExpr(t.Result, nil)}
+		ft := &Func{Result: c.typeExpr(t.Result)}
 		for _, p := range t.Params {
-			ft.Params = append(ft.Params, &FuncParam{Type: c.typeExpr(p, nil)})
+			ft.Params = append(ft.Params, &FuncParam{Type: c.typeExpr(p)})
 		}
 		return ft
 	}
@@ -400,13 +400,11 @@ func (c *checker) checkEntry(obj *Object) {
 	if !ok || req == nil || dec == nil {
 		return
 	}
-	want := &Func{Params: []*FuncParam{{Name: "r", Type: req.Type}}, Result: dec.Type}
 	if len(ft.Params) != 1 || !Identical(ft.Params[0].Type, req.Type) || !Identical(ft.Result, dec.Type) {
 		c.withDecl(obj, func() {
 			c.errAt(obj.Decl.(*FuncDecl).Name, CodeBadEntry, "route must have the signature fn route(r: Request) -> Decision, have %s", ft)
 		})
 	}
-	_ = want
 }
 
 func (c *checker) reportUnusedImports(pkg *Package, f *FileNode) {

@@ -1,9 +1,6 @@
 package lang
 
-import (
-	"sort"
-	"strings"
-)
+import "strings"
 
 // lookup resolves a value or type name from the current scope outwards,
 // ending with the universe.
@@ -798,7 +795,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 	case *LetStmt:
 		var t Type
 		if s.Type != nil {
-			t = c.typeExpr(s.Type, nil)
+			t = c.typeExpr(s.Type)
 			c.exprAs(s.Value, t, "let "+s.Name.Name)
 		} else {
 			t = c.expr(s.Value, nil)
@@ -910,5 +907,3 @@ func writeExpr(b *strings.Builder, e Expr, depth int) {
 		b.WriteString("…")
 	}
 }
-
-var _ = sort.Strings

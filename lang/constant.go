@@ -1,9 +1,6 @@
 package lang
 
-import (
-	"math"
-	"time"
-)
+import "math"
 
 // ConstValue is the value of a constant scalar expression: int64 for int,
 // money (nano-units), duration (nanoseconds) and time; float64; string;
@@ -208,5 +205,3 @@ func foldBinary(op string, xt Type, x, y ConstValue) (v ConstValue, ok bool, err
 	}
 	return nil, false, ""
 }
-
-var _ = time.Duration(0)

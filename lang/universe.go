@@ -170,9 +170,9 @@ func (u *Universe) parseSig(d BuiltinDecl) (*Func, error) {
 	}
 	c := newChecker(&Config{Universe: u})
 	c.typeVars = map[string]*TypeVar{}
-	ft := &Func{Result: c.typeExpr(fd.Result, nil)}
+	ft := &Func{Result: c.typeExpr(fd.Result)}
 	for _, p := range fd.Params {
-		ft.Params = append(ft.Params, &FuncParam{Name: p.Name.Name, Type: c.typeExpr(p.Type, nil), Optional: optional[p.Name.Name]})
+		ft.Params = append(ft.Params, &FuncParam{Name: p.Name.Name, Type: c.typeExpr(p.Type), Optional: optional[p.Name.Name]})
 	}
 	if c.diags.HasErrors() {
 		return nil, fmt.Errorf("signature %q: %v", d.Sig, c.diags.Normalize())
