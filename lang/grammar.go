@@ -5,10 +5,18 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// This file holds the participle grammar: parse-tree structs whose tags are
-// the grammar. They are private; parse.go converts them to the AST.
+// This file holds the grammar of RPL: the lexer rules (rplLexer) and the
+// participle parse-tree structs whose tags are the grammar.
 // spec/grammar.ebnf is this grammar as participle prints it, kept equal by
 // TestGrammarMatchesSpec.
+//
+// The grammar is the definition; Parse runs a hand-written scanner and
+// recursive descent (parse.go) that implement it about fifty times faster
+// than participle's reflection. parseFile(name, src, true) runs participle
+// on these structs instead, and TestScannerMatchesLexerRules,
+// TestDescentMatchesGrammar and FuzzParse check that both give the same
+// tokens, trees and error positions. Change the grammar here first, then
+// the descent, then regenerate the spec with -update.
 
 // keywords of the language. Field names, record keys and named arguments
 // may still be keywords (`task.type`).

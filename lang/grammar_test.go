@@ -19,7 +19,10 @@ var parseTreeName = regexp.MustCompile(`\bG([A-Z][A-Za-z]*)\b`)
 // parse-tree structs with their G prefix removed (GExpr → Expr).
 func grammarEBNF() string {
 	var b strings.Builder
-	b.WriteString(`(* The grammar of RPL, exactly as the parser (lang/grammar.go) accepts it.
+	b.WriteString(`(* The grammar of RPL, as lang/grammar.go defines it. The parser (the
+   recursive descent in lang/parse.go) accepts exactly this language:
+   TestDescentMatchesGrammar and FuzzParse compare it with a parser that
+   participle generates from this grammar.
    Generated: go test ./lang -run TestGrammarMatchesSpec -update
    The language specification (language.md) explains each production.
 

@@ -1,7 +1,10 @@
 package lang
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +16,7 @@ import (
 // lexKinds lexes src and renders its significant tokens as class:text.
 func lexKinds(t *testing.T, src string) string {
 	t.Helper()
-	p := &parser{file: NewFile("l.rpl", []byte(src)), node: &FileNode{}}
-	toks := p.lexAll()
+	toks, _ := scanTokens("l.rpl", []byte(src), true)
 	names := map[int]string{}
 	for name, typ := range rplLexer.Symbols() {
 		names[int(typ)] = name
@@ -57,10 +59,10 @@ func TestLexTokens(t *testing.T) {
 // byte for byte, so every diagnostic span can be mapped to source text.
 func TestLexCoversInput(t *testing.T) {
 	src := "package p # c\r\nconst a = \"é\" + `x` \xff $1 µ 250µs\n"
-	p := &parser{file: NewFile("c.rpl", []byte(src)), node: &FileNode{}}
+	toks, _ := scanTokens("c.rpl", []byte(src), true)
 	var b strings.Builder
 	off := 0
-	for _, tk := range p.lexAll() {
+	for _, tk := range toks {
 		if tk.Pos.Offset != off {
 			t.Fatalf("token %q at offset %d, want %d", tk.Value, tk.Pos.Offset, off)
 		}
@@ -389,5 +391,55 @@ func TestDiagnosticPositionsNonASCII(t *testing.T) {
 	// "const s = " is 10 bytes, "\"日本\"" 8, " + " 3: '@' is byte column 22.
 	if p := diags[0].Position(); p.Line != 2 || p.Col != 22 {
 		t.Errorf("position %s, want 2:22", p)
+	}
+}
+
+// ---- the scanner is the lexer rules ----
+
+// diffTokens compares the hand-written scanner with the participle lexer
+// rules on src and describes the first difference.
+func diffTokens(src []byte) string {
+	want, err := lexAllRules("d.rpl", src)
+	if err != nil {
+		return "lexer rules failed: " + err.Error()
+	}
+	got, _ := scanTokens("d.rpl", src, true)
+	for i := 0; i < len(got) || i < len(want); i++ {
+		switch {
+		case i >= len(got):
+			return fmt.Sprintf("scanner stops early; rules go on with %v", want[i])
+		case i >= len(want):
+			return fmt.Sprintf("scanner has extra token %v", got[i])
+		case got[i] != want[i]:
+			return fmt.Sprintf("token %d: scanner %#v, rules %#v", i, got[i], want[i])
+		}
+	}
+	return ""
+}
+
+func TestScannerMatchesLexerRules(t *testing.T) {
+	srcs := []string{
+		"", " ", "\n", "#", "# x\r\n", "\"", "\"\\", "\"\\\n\"", "\"a\\\"b\"", "\"\\é\"", "\"\xff\"",
+		"$", "$x", "$1", "$1.", "$1.5", "$1_0.0_1", "$.5", "$1.5.5",
+		"0", "0x", "0x_", "0xg", "0xff", "0xffms", "0Xab_cd", "1.", "1.e3", "1e", "1e+", "1e+5", "1E-5x",
+		"1.5e3ms", "250ms", "3µs", "3µ", "µ", "1µsµ", "5min", "1_000", "1__0", "1.2.3",
+		"in", "inx", "in_", "in1", "inµ", "not in", "package", "packages", "_", "_1", "a1_b",
+		"=>", "->", "??", "||", "&&", "==", "!=", "<=", ">=", "=", "!", "?", "|", "&", "<>", "=>=",
+		"é", "日本", "\x00", "\xff\xfe", "`", "@", "^~\\", "\t\r\n",
+		"a.b(c)[d]{e: f}", "x=>x>1", "a-->b",
+	}
+	files, _ := filepath.Glob("testdata/parse/*.txtar")
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		srcs = append(srcs, string(data))
+	}
+	if data, err := os.ReadFile("../spec/diagnostics.md"); err == nil {
+		srcs = append(srcs, string(data))
+	}
+	srcs = append(srcs, string(policy1000Rules()))
+	for _, src := range srcs {
+		if d := diffTokens([]byte(src)); d != "" {
+			t.Errorf("%.60q: %s", src, d)
+		}
 	}
 }

@@ -374,6 +374,28 @@ func TestParseErrorPositions(t *testing.T) {
 	}
 }
 
+// TestParseDeepNesting checks that pathological nesting is an error, not
+// a stack overflow.
+func TestParseDeepNesting(t *testing.T) {
+	for _, src := range []string{
+		"package p\nconst a = " + strings.Repeat("(", 100_000) + "1" + strings.Repeat(")", 100_000),
+		"package p\nconst a = " + strings.Repeat("-", 100_000) + "1",
+		"package p\nconst a = " + strings.Repeat("[", 100_000),
+		"package p\ntype T = " + strings.Repeat("list[", 100_000) + "int" + strings.Repeat("]", 100_000),
+		"package p\nfn f() " + strings.Repeat("{", 100_000),
+	} {
+		_, diags := Parse("deep.rpl", []byte(src))
+		if len(diags) != 1 || !strings.Contains(diags[0].Message, "nesting deeper than") {
+			t.Errorf("%.40q...: want one nesting error, got:\n%s", src, formatDiags(diags))
+		}
+	}
+	// Deep but reasonable nesting parses.
+	src := "package p\nconst a = " + strings.Repeat("(", 100) + "1" + strings.Repeat(")", 100)
+	if _, diags := Parse("ok.rpl", []byte(src)); len(diags) != 0 {
+		t.Errorf("100 parentheses:\n%s", formatDiags(diags))
+	}
+}
+
 // TestParseValidForms checks that a few forms parse without diagnostics
 // (the goldens show their trees).
 func TestParseValidForms(t *testing.T) {
@@ -608,6 +630,12 @@ func FuzzParse(f *testing.F) {
 		if node == nil || node.File == nil {
 			t.Fatal("nil FileNode")
 		}
+		if d := diffTokens(src); d != "" {
+			t.Errorf("scanner differs from the lexer rules: %s", d)
+		}
+		if d := diffParsers(src); d != "" {
+			t.Errorf("descent differs from the grammar on %q: %s", src, d)
+		}
 		if !sort.IsSorted(diags) {
 			t.Errorf("diagnostics not sorted:\n%s", formatDiags(diags))
 		}
@@ -703,6 +731,98 @@ func BenchmarkParse1000Rules(b *testing.B) {
 	for b.Loop() {
 		if _, diags := Parse("bench.rpl", src); len(diags) != 0 {
 			b.Fatal(diags)
+		}
+	}
+}
+
+// ---- the descent is the grammar ----
+
+// diffParsers parses src with the recursive descent (Parse) and with the
+// participle parser generated from grammar.go, and describes the first
+// difference: the trees and diagnostics must be equal when the file has no
+// syntax error, and the syntax errors must be at the same places when it
+// has. (With a syntax error in a declaration the descent may keep more: it
+// reports literal errors found before the syntax error, and keeps function
+// headers that the reference's token-level cut loses.)
+func diffParsers(src []byte) string {
+	got, gotDiags := Parse("d.rpl", src)
+	for _, d := range gotDiags {
+		if strings.Contains(d.Message, "nesting deeper than") {
+			return "" // the reference has no such limit
+		}
+	}
+	want, wantDiags := parseFile("d.rpl", src, true)
+	// The first syntax error of each line (Normalize drops repeated
+	// messages on a line, and the messages of the two parsers differ).
+	syntaxAt := func(l DiagList) string {
+		var b strings.Builder
+		line := 0
+		for _, d := range l {
+			if d.Code == CodeSyntax && d.Position().Line != line {
+				line = d.Position().Line
+				fmt.Fprintf(&b, "%v ", d.Span)
+			}
+		}
+		return b.String()
+	}
+	if g, w := syntaxAt(gotDiags), syntaxAt(wantDiags); g != w {
+		return fmt.Sprintf("syntax errors at %s, reference at %s\ndescent:\n%sreference:\n%s", g, w, formatDiags(gotDiags), formatDiags(wantDiags))
+	}
+	for _, d := range wantDiags {
+		switch d.Code {
+		case CodeSyntax, CodeInvalidChar, CodeUnterminated: // a declaration failed
+			return ""
+		}
+	}
+	if g, w := formatDiags(gotDiags), formatDiags(wantDiags); g != w {
+		return fmt.Sprintf("diagnostics differ:\ndescent:\n%sreference:\n%s", g, w)
+	}
+	if g, w := dumpAST(got.File, got), dumpAST(want.File, want); g != w {
+		return "trees differ:\n" + lineDiff(w, g)
+	}
+	return ""
+}
+
+func TestDescentMatchesGrammar(t *testing.T) {
+	var srcs []string
+	files, _ := filepath.Glob("testdata/parse/*.txtar")
+	for _, f := range files {
+		ar, err := txtar.ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, string(ar.Files[0].Data))
+	}
+	if data, err := os.ReadFile("../spec/diagnostics.md"); err == nil {
+		for _, block := range strings.Split(string(data), "```rpl\n")[1:] {
+			srcs = append(srcs, block[:strings.Index(block, "```")])
+		}
+	}
+	srcs = append(srcs, string(policy1000Rules()[:20_000]))
+	srcs = append(srcs,
+		"package p\nfn f() = g(a: 1, if: 2, x => x, (a, b) => a, (a), (a, b), )",
+		"package p\nfn f() = m(x => y => z)",
+		"package p\nfn f() = match x { a.b | -1 | $2 | \"s\" | none if c => 1, _ => {} }",
+		"package p\nfn f() = {a: 1}.a + {}.b - {x}",
+		"package p\nfn f() = [ , ]",
+		"package p\nfn f() = (x, y) + 1",
+		"package p\nfn f() = x not y",
+		"package p\ntype T = fn(int,) -> int",
+		"package p\ntype T = {a: int, , }",
+		"package p\nfn f(,) = 1",
+		"package p\nconst a = {$1: 2}",
+		"package p\nconst a = {1: 2, $3: 4, true: 5, \"s\": 6}",
+		"package p\nfn f() { let x = 1; ; }",
+		"package p\nfn f() = if a { } else if b { } else { }",
+		"package p\nfn f() = if a { } else match",
+		"package p\nfn f() = super.x(super)",
+		"package p\nconst a = 1 const b = 2; const c = 3 )",
+		"x = 1",
+		"package p\nfn f() = f(\"(\")",
+	)
+	for _, src := range srcs {
+		if d := diffParsers([]byte(src)); d != "" {
+			t.Errorf("%.80q:\n%s", src, d)
 		}
 	}
 }
