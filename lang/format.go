@@ -1,0 +1,1161 @@
+package lang
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// This file is the canonical formatter. It works in two steps, like
+// prettier and Wadler's "prettier printer": the AST (with its comments) is
+// turned into a document of text, line breaks, indentation and groups; the
+// renderer then lays the document out, printing a group on one line when it
+// fits in formatWidth columns and breaking all of its lines otherwise.
+//
+// Comments are placed by position. The formatter walks the tree in source
+// order and, at fixed "flush points" (the start of a node, a closing
+// bracket), emits every comment that starts before that point. A comment
+// that shared its line with code in the source stays at the end of a line
+// (a trailing comment); any other comment gets a line of its own. A comment
+// inside a group forces the group to break. Because the placement depends
+// only on the tree, the flush points and that trailing/own-line
+// classification, and formatting preserves all three, formatting is
+// idempotent.
+
+const (
+	formatWidth  = 100 // the line width groups are fitted into
+	formatIndent = 2   // one level of indentation
+	formatCont   = 4   // indentation of a line broken only to end a comment
+)
+
+// Format prints the file in the canonical RPL layout, the only layout: two
+// spaces of indentation, one declaration per line group with one blank line
+// between top-level declarations (consecutive one-line consts, types or
+// imports keep the author's blank lines), spaces around binary operators
+// and after commas and colons, literals exactly as written, parentheses
+// exactly where the author put them. Lists, brace literals, argument and
+// parameter lists go on one line when they fit in 100 columns and one
+// element per line with a trailing comma otherwise; method chains that do
+// not fit break before each `.method(...)` with one more indentation.
+// Blocks and match expressions have one statement or arm per line; at most
+// one blank line is kept where the author had blank lines between them.
+//
+// Every comment is kept, in order: a comment that followed code on its line
+// stays at the end of a line, other comments keep their own lines. Only the
+// trailing blanks of a comment's text are removed.
+//
+// Format refuses a tree that holds Bad nodes (from syntax errors). It
+// adds `;` or `,` where two statements or match arms would otherwise run
+// together (the next one starts with `(`, `[` or `-`). Formatting is
+// idempotent: formatting the output again gives the same bytes.
+func Format(f *FileNode) ([]byte, error) {
+	if f == nil || f.File == nil {
+		return nil, fmt.Errorf("format: no file")
+	}
+	fm := &formatter{file: f.File, src: f.File.Src, comments: f.Comments}
+	d := fm.fileDoc(f)
+	if fm.err != nil {
+		return nil, fm.err
+	}
+	return renderDoc(d), nil
+}
+
+// FormatSource parses src and formats it. A file with syntax errors is not
+// formatted: the error is the parser's DiagList.
+func FormatSource(filename string, src []byte) ([]byte, error) {
+	f, diags := Parse(filename, src)
+	if err := diags.Err(); err != nil {
+		return nil, err
+	}
+	return Format(f)
+}
+
+// ---- the document ----
+
+// A doc is one of: string (text), docs (a sequence), docLine, *docGroup,
+// docIndent, docIfBreak, docComment or nil (nothing).
+type doc any
+
+type docs []doc
+
+// docLine is a possible line break. In a group laid out flat it prints as a
+// space (nothing when soft); broken, it starts a new line (preceded by an
+// empty line when blank). A hard line always breaks and breaks every
+// enclosing group.
+type docLine struct{ soft, hard, blank bool }
+
+var (
+	docSpace    = docLine{}
+	docSoftline = docLine{soft: true}
+	docHardline = docLine{hard: true}
+)
+
+// docGroup is laid out flat if it fits on the rest of the line, else broken.
+// broken is set beforehand for groups that contain a hard line or a comment.
+type docGroup struct {
+	body   doc
+	broken bool
+}
+
+func docGrp(d ...doc) *docGroup { return &docGroup{body: docs(d)} }
+
+// docIndent indents the lines broken inside it by one level.
+type docIndent struct{ body doc }
+
+func docInd(d ...doc) docIndent { return docIndent{body: docs(d)} }
+
+// docIfBreak prints text only when the enclosing group is broken (the
+// trailing comma of a broken list).
+type docIfBreak struct{ text string }
+
+// docComment is a comment. A trailing one goes at the end of the current
+// line (deferred until the line ends, so a following `,` comes first); an
+// own-line one starts a line. Either way, nothing but `,` or `;` may follow
+// a comment on its line.
+type docComment struct {
+	text     string
+	trailing bool
+}
+
+// propagate marks the groups that must break and reports whether d
+// contains a hard line or a comment.
+func propagateBreaks(d doc) bool {
+	switch d := d.(type) {
+	case docs:
+		hard := false
+		for _, x := range d {
+			if propagateBreaks(x) {
+				hard = true
+			}
+		}
+		return hard
+	case docLine:
+		return d.hard
+	case *docGroup:
+		if propagateBreaks(d.body) {
+			d.broken = true
+		}
+		return d.broken
+	case docIndent:
+		return propagateBreaks(d.body)
+	case docComment:
+		return true
+	}
+	return false
+}
+
+// ---- the renderer ----
+
+type renderCmd struct {
+	ind  int
+	flat bool
+	d    doc
+}
+
+type renderer struct {
+	out     []byte
+	col     int    // display column of the next character
+	lineLen int    // bytes of the current line written, 0 at a line start
+	ind     int    // indentation still to write for the current line
+	suffix  string // a trailing comment waiting for the end of the line
+	mustNL  bool   // the line ends in a comment: the next text starts a new line
+}
+
+func renderDoc(d doc) []byte {
+	propagateBreaks(d)
+	r := &renderer{}
+	stack := []renderCmd{{d: d}}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		switch d := c.d.(type) {
+		case string:
+			r.text(d, c.ind)
+		case docs:
+			for i := len(d) - 1; i >= 0; i-- {
+				stack = append(stack, renderCmd{c.ind, c.flat, d[i]})
+			}
+		case docIndent:
+			stack = append(stack, renderCmd{c.ind + formatIndent, c.flat, d.body})
+		case *docGroup:
+			flat := c.flat
+			if !flat && !d.broken {
+				flat = fitsFlat(renderCmd{c.ind, true, d.body}, stack, formatWidth-r.col)
+			}
+			stack = append(stack, renderCmd{c.ind, flat, d.body})
+		case docLine:
+			switch {
+			case !c.flat || d.hard:
+				r.newline(c.ind)
+				if d.blank {
+					r.out = append(r.out, '\n')
+				}
+			case r.mustNL || r.suffix != "":
+				r.newline(c.ind + formatCont)
+			case !d.soft:
+				r.text(" ", c.ind)
+			}
+		case docIfBreak:
+			if !c.flat {
+				r.text(d.text, c.ind)
+			}
+		case docComment:
+			r.comment(d, c.ind)
+		}
+	}
+	if r.lineLen > 0 || r.suffix != "" {
+		r.newline(0)
+	}
+	return r.out
+}
+
+// text writes s, first ending a line that ends in a comment.
+func (r *renderer) text(s string, ind int) {
+	if r.mustNL || r.suffix != "" && s != "," && s != ";" {
+		r.newline(ind + formatCont)
+	}
+	r.write(s)
+}
+
+func (r *renderer) write(s string) {
+	if r.lineLen == 0 {
+		s = strings.TrimLeft(s, " ")
+	}
+	if r.lineLen == 0 && s != "" {
+		for i := 0; i < r.ind; i++ {
+			r.out = append(r.out, ' ')
+		}
+		r.lineLen = r.ind
+	}
+	r.out = append(r.out, s...)
+	r.lineLen += len(s)
+	r.col += utf8.RuneCountInString(s)
+}
+
+func (r *renderer) comment(c docComment, ind int) {
+	if c.trailing && r.lineLen > 0 && !r.mustNL && r.suffix == "" {
+		r.suffix = c.text
+		return
+	}
+	if r.lineLen > 0 || r.suffix != "" {
+		r.newline(ind + formatCont)
+	}
+	r.write(c.text)
+	r.mustNL = true
+}
+
+// newline ends the current line (with its pending trailing comment) and
+// starts one indented by ind.
+func (r *renderer) newline(ind int) {
+	n := len(r.out)
+	for n > 0 && r.out[n-1] == ' ' && r.lineLen > 0 {
+		n--
+		r.lineLen--
+	}
+	r.out = r.out[:n]
+	if r.suffix != "" {
+		r.out = append(r.out, ' ')
+		r.out = append(r.out, r.suffix...)
+		r.suffix = ""
+	}
+	r.out = append(r.out, '\n')
+	r.lineLen, r.ind, r.col, r.mustNL = 0, ind, ind, false
+}
+
+// fits reports whether next, laid out flat, and what follows it up to the
+// next line break fit in width columns. Groups that follow are measured in
+// the mode of the command holding them, as prettier does.
+func fitsFlat(next renderCmd, rest []renderCmd, width int) bool {
+	cmds := []renderCmd{next}
+	ri := len(rest)
+	for width >= 0 {
+		if len(cmds) == 0 {
+			if ri == 0 {
+				return true
+			}
+			ri--
+			cmds = append(cmds, rest[ri])
+			continue
+		}
+		c := cmds[len(cmds)-1]
+		cmds = cmds[:len(cmds)-1]
+		switch d := c.d.(type) {
+		case string:
+			width -= utf8.RuneCountInString(d)
+		case docs:
+			for i := len(d) - 1; i >= 0; i-- {
+				cmds = append(cmds, renderCmd{c.ind, c.flat, d[i]})
+			}
+		case docIndent:
+			cmds = append(cmds, renderCmd{c.ind, c.flat, d.body})
+		case *docGroup:
+			cmds = append(cmds, renderCmd{c.ind, c.flat && !d.broken, d.body})
+		case docLine:
+			if !c.flat || d.hard {
+				return true
+			}
+			if !d.soft {
+				width--
+			}
+		case docIfBreak:
+			if !c.flat {
+				width -= len(d.text)
+			}
+		case docComment:
+			return true
+		}
+	}
+	return false
+}
+
+// ---- from the AST to the document ----
+
+type formatter struct {
+	file     *File
+	src      []byte
+	comments []*Comment
+	next     int // the first comment not yet placed
+	err      error
+}
+
+func (f *formatter) bad(n Node, what string) doc {
+	if f.err == nil {
+		f.err = fmt.Errorf("%s: cannot format %s", f.file.Position(n.Span().Start), what)
+	}
+	return nil
+}
+
+// trailing reports whether code precedes the comment on its line.
+func (f *formatter) trailing(c *Comment) bool {
+	for i := int(c.Sp.Start) - 1; i >= 0; i-- {
+		switch f.src[i] {
+		case ' ', '\t', '\r', '\f', '\v':
+			continue
+		case '\n':
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+// blankBefore reports whether an empty line precedes pos in the source.
+func (f *formatter) blankBefore(pos Pos) bool {
+	n := 0
+	for i := int(pos) - 1; i >= 0; i-- {
+		switch f.src[i] {
+		case ' ', '\t', '\r', '\f', '\v':
+			continue
+		case '\n':
+			n++
+			continue
+		}
+		break
+	}
+	return n >= 2
+}
+
+func commentDoc(c *Comment, trailing bool) docComment {
+	return docComment{text: strings.TrimRight(c.Text, " \t\r\f\v"), trailing: trailing}
+}
+
+// take returns the comments not yet placed that start before pos.
+func (f *formatter) take(pos Pos) []*Comment {
+	i := f.next
+	for f.next < len(f.comments) && f.comments[f.next].Sp.Start < pos {
+		f.next++
+	}
+	return f.comments[i:f.next]
+}
+
+// lead returns the comments before pos: the one that ends the line of the
+// previous code, if any, then those that go on lines of their own.
+func (f *formatter) lead(pos Pos) (trail, own []*Comment) {
+	cs := f.take(pos)
+	if len(cs) > 0 && f.trailing(cs[0]) {
+		return cs[:1], cs[1:]
+	}
+	return nil, cs
+}
+
+// inline places the comments before pos at the current place of the
+// document; the renderer breaks the line after them.
+func (f *formatter) inline(pos Pos) doc {
+	cs := f.take(pos)
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make(docs, len(cs))
+	for i, c := range cs {
+		out[i] = commentDoc(c, f.trailing(c))
+	}
+	return out
+}
+
+func appendDoc(ds docs, d doc) docs {
+	if d == nil {
+		return ds
+	}
+	return append(ds, d)
+}
+
+func trailDocs(cs []*Comment) doc {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make(docs, len(cs))
+	for i, c := range cs {
+		out[i] = commentDoc(c, true)
+	}
+	return out
+}
+
+// sep is a line break before the node at pos, with the comments before it:
+// trailing ones before the break, own-line ones after it.
+func (f *formatter) sep(pos Pos, l docLine) doc {
+	trail, own := f.lead(pos)
+	out := docs{trailDocs(trail), l}
+	for _, c := range own {
+		out = append(out, commentDoc(c, false), docHardline)
+	}
+	return out
+}
+
+// commentsIn reports whether a comment starts in [start, end).
+func (f *formatter) commentsIn(start, end Pos) bool {
+	i := sort.Search(len(f.comments), func(i int) bool { return f.comments[i].Sp.Start >= start })
+	return i < len(f.comments) && f.comments[i].Sp.Start < end
+}
+
+// skipTrivia returns the offset of the first byte at or after pos that is
+// neither white space nor inside a comment.
+func (f *formatter) skipTrivia(pos Pos) Pos {
+	i := int(pos)
+	for i < len(f.src) {
+		switch f.src[i] {
+		case ' ', '\t', '\r', '\n', '\f', '\v':
+			i++
+		case '#':
+			for i < len(f.src) && f.src[i] != '\n' {
+				i++
+			}
+		default:
+			return Pos(i)
+		}
+	}
+	return Pos(i)
+}
+
+// closing returns the offset of the closing bracket that follows the last
+// element of a list ending at pos (skipping a trailing comma).
+func (f *formatter) closing(pos Pos) Pos {
+	p := f.skipTrivia(pos)
+	if int(p) < len(f.src) && f.src[p] == ',' {
+		p = f.skipTrivia(p + 1)
+	}
+	return p
+}
+
+// seqItem is one element of a sequence laid out one per line.
+type seqItem struct {
+	start Pos
+	build func() doc
+	after string // text printed right after the element (a separator)
+}
+
+// lines lays out items one per line, each preceded by its comments,
+// keeping at most one blank line where the source had some (never before
+// the first line), then the comments before end. It starts with a line
+// break, and its first element may be preceded by trailing comments of the
+// line before.
+func (f *formatter) lines(items []seqItem, end Pos) docs {
+	return f.linesMode(items, end, true)
+}
+
+// linesMode is lines with breaks that are hard, or soft (a space when the
+// enclosing group is flat).
+func (f *formatter) linesMode(items []seqItem, end Pos, hard bool) docs {
+	var out docs
+	some := false // a line was emitted
+	emit := func(pos Pos, d doc) {
+		out = append(out, docLine{hard: hard, blank: some && f.blankBefore(pos)}, d)
+		some = true
+	}
+	for _, it := range items {
+		trail, own := f.lead(it.start)
+		out = appendDoc(out, trailDocs(trail))
+		for _, c := range own {
+			emit(c.Sp.Start, commentDoc(c, false))
+		}
+		emit(it.start, it.build())
+		if it.after != "" {
+			out = append(out, it.after)
+		}
+	}
+	trail, own := f.lead(end)
+	out = appendDoc(out, trailDocs(trail))
+	for _, c := range own {
+		emit(c.Sp.Start, commentDoc(c, false))
+	}
+	return out
+}
+
+// list lays out a bracketed, comma-separated list: on one line if it fits,
+// else one element per line with a trailing comma. closePos is the offset
+// of the closing bracket.
+func (f *formatter) list(open, close string, n int, start func(int) Pos, build func(int) doc, closePos Pos) doc {
+	var body docs
+	some := false
+	for i := 0; i < n; i++ {
+		pos := start(i)
+		trail, own := f.lead(pos)
+		if i > 0 {
+			body = append(body, ",")
+		}
+		body = append(body, trailDocs(trail))
+		for _, c := range own {
+			body = append(body, docLine{soft: !some, blank: some && f.blankBefore(c.Sp.Start)}, commentDoc(c, false))
+			some = true
+		}
+		body = append(body, docLine{soft: !some, blank: some && f.blankBefore(pos)}, build(i))
+		some = true
+	}
+	if n > 0 {
+		body = append(body, docIfBreak{","})
+	}
+	trail, own := f.lead(closePos)
+	body = append(body, trailDocs(trail))
+	for _, c := range own {
+		body = append(body, docLine{soft: !some, blank: some && f.blankBefore(c.Sp.Start)}, commentDoc(c, false))
+		some = true
+	}
+	if !some && trail == nil {
+		return open + close
+	}
+	return docGrp(open, docInd(body...), docSoftline, close)
+}
+
+// ---- declarations ----
+
+func (f *formatter) fileDoc(n *FileNode) doc {
+	var items []Decl
+	if n.Package != nil {
+		items = append(items, n.Package)
+	}
+	for _, d := range n.Imports {
+		items = append(items, d)
+	}
+	if n.Extends != nil {
+		items = append(items, n.Extends)
+	}
+	items = append(items, n.Decls...)
+	sort.SliceStable(items, func(i, j int) bool { return items[i].Span().Start < items[j].Span().Start })
+
+	var out docs
+	some := false
+	emit := func(blank bool, d doc) {
+		if some {
+			out = append(out, docLine{hard: true, blank: blank})
+		}
+		out = append(out, d)
+		some = true
+	}
+	var prev Decl
+	prevOneLine := false
+	for _, it := range items {
+		trail, own := f.lead(it.Span().Start)
+		out = append(out, trailDocs(trail))
+		d := f.decl(it)
+		oneLine := !strings.Contains(strings.TrimSuffix(string(renderDoc(d)), "\n"), "\n")
+		force := prev != nil && !keepTogether(prev, it, prevOneLine, oneLine)
+		for _, c := range own {
+			emit(force || f.blankBefore(c.Sp.Start), commentDoc(c, false))
+			force = false
+		}
+		emit(force || f.blankBefore(it.Span().Start), d)
+		prev, prevOneLine = it, oneLine
+	}
+	trail, own := f.lead(Pos(len(f.src)) + 1)
+	out = append(out, trailDocs(trail))
+	for _, c := range own {
+		emit(f.blankBefore(c.Sp.Start), commentDoc(c, false))
+	}
+	return out
+}
+
+// keepTogether reports whether two consecutive top-level declarations may
+// go on consecutive lines (as the author wrote them) rather than always
+// being separated by a blank line.
+func keepTogether(a, b Decl, aOneLine, bOneLine bool) bool {
+	switch a.(type) {
+	case *ImportDecl:
+		_, ok := b.(*ImportDecl)
+		return ok
+	case *ConstDecl:
+		_, ok := b.(*ConstDecl)
+		return ok && aOneLine && bOneLine
+	case *TypeDecl:
+		_, ok := b.(*TypeDecl)
+		return ok && aOneLine && bOneLine
+	}
+	return false
+}
+
+func (f *formatter) decl(d Decl) doc {
+	switch d := d.(type) {
+	case *PackageClause:
+		return docs{"package ", f.ident(d.Name)}
+	case *ImportDecl:
+		out := docs{"import ", f.expr(d.Path)}
+		if d.Alias != nil {
+			out = append(out, " as ", f.ident(d.Alias))
+		}
+		return out
+	case *ExtendsDecl:
+		return docs{"extends ", f.expr(d.Path)}
+	case *ConstDecl:
+		out := docs{"const ", f.ident(d.Name)}
+		if d.Type != nil {
+			out = append(out, ": ", f.typ(d.Type))
+		}
+		return append(out, f.assign(d.Value))
+	case *TypeDecl:
+		return docs{"type ", f.ident(d.Name), " = ", f.typ(d.Type)}
+	case *FuncDecl:
+		return f.funcDecl(d)
+	case *TestDecl:
+		return docs{"test ", f.expr(d.Name), " ", f.block(d.Body)}
+	case *BadDecl:
+		return f.bad(d, "a declaration with syntax errors")
+	}
+	return f.bad(d, fmt.Sprintf("declaration %T", d))
+}
+
+func (f *formatter) funcDecl(d *FuncDecl) doc {
+	out := docs{"fn ", f.ident(d.Name)}
+	lastEnd := d.Name.Sp.End
+	if n := len(d.Params); n > 0 {
+		lastEnd = d.Params[n-1].Sp.End
+	} else {
+		lastEnd = f.skipTrivia(lastEnd) + 1 // after '('
+	}
+	closePos := f.closing(lastEnd)
+	out = append(out, f.list("(", ")", len(d.Params),
+		func(i int) Pos { return d.Params[i].Sp.Start },
+		func(i int) doc {
+			p := d.Params[i]
+			return docs{f.ident(p.Name), ": ", f.typ(p.Type)}
+		}, closePos))
+	if d.Result != nil {
+		out = append(out, " -> ", f.typ(d.Result))
+	}
+	if b, ok := d.Body.(*BlockExpr); ok {
+		return append(out, " ", f.block(b))
+	}
+	if d.Body == nil {
+		return f.bad(d, "a function without a body")
+	}
+	return append(out, f.assign(d.Body))
+}
+
+// assign lays out ` = value`. A value that is an operator expression or
+// starts with a parenthesis moves to the next line, indented, when it does
+// not fit on this one; other values break inside themselves.
+func (f *formatter) assign(value Expr) doc {
+	if !breaksAfterAssign(value) {
+		return docs{" = ", f.expr(value)}
+	}
+	return docGrp(" =", docInd(f.sep(value.Span().Start, docSpace), f.expr(value)))
+}
+
+func breaksAfterAssign(e Expr) bool {
+	for {
+		switch x := e.(type) {
+		case *BinaryExpr, *ParenExpr:
+			return true
+		case *SelectorExpr:
+			e = x.X
+		case *IndexExpr:
+			e = x.X
+		case *CallExpr:
+			e = x.Fun
+		default:
+			return false
+		}
+	}
+}
+
+func (f *formatter) ident(x *Ident) doc {
+	if x == nil {
+		return nil
+	}
+	return docs{f.inline(x.Sp.Start), x.Name}
+}
+
+// ---- types ----
+
+func (f *formatter) typ(t TypeExpr) doc {
+	if t == nil {
+		if f.err == nil {
+			f.err = fmt.Errorf("format: missing type")
+		}
+		return nil
+	}
+	lead := f.inline(t.Span().Start)
+	switch t := t.(type) {
+	case *NamedType:
+		if t.Module != nil {
+			return docs{lead, f.ident(t.Module), ".", f.ident(t.Name)}
+		}
+		return docs{lead, f.ident(t.Name)}
+	case *ListType:
+		return docs{lead, "list[", f.typ(t.Elem), f.inline(t.Sp.End - 1), "]"}
+	case *MapType:
+		return docs{lead, "map[", f.typ(t.Key), ", ", f.typ(t.Elem), f.inline(t.Sp.End - 1), "]"}
+	case *RecordType:
+		return docs{lead, f.list("{", "}", len(t.Fields),
+			func(i int) Pos { return t.Fields[i].Sp.Start },
+			func(i int) doc {
+				ft := t.Fields[i]
+				return docs{f.ident(ft.Name), ": ", f.typ(ft.Type)}
+			}, t.Sp.End-1)}
+	case *OptionalType:
+		q := "?"
+		if _, ok := t.Elem.(*OptionalType); ok {
+			q = " ?" // not `??`, which is an operator
+		}
+		return docs{lead, f.typ(t.Elem), q}
+	case *FuncType:
+		out := docs{lead, "fn("}
+		for i, p := range t.Params {
+			if i > 0 {
+				out = append(out, ", ")
+			}
+			out = append(out, f.typ(p))
+		}
+		return append(out, ") -> ", f.typ(t.Result))
+	case *BadType:
+		return f.bad(t, "a type with syntax errors")
+	}
+	return f.bad(t, fmt.Sprintf("type %T", t))
+}
+
+// ---- statements ----
+
+func (f *formatter) block(b *BlockExpr) doc {
+	return f.blockMode(b, true, b.Sp.End-1)
+}
+
+// blockMode lays out a block with its statements on lines of their own;
+// with hard false, the block may be flat, `{ x }`, when its group is. The
+// comments before end go inside the block, after its last statement.
+func (f *formatter) blockMode(b *BlockExpr, hard bool, end Pos) doc {
+	items := make([]seqItem, len(b.Stmts))
+	for i, s := range b.Stmts {
+		items[i] = seqItem{start: s.Span().Start, build: func() doc { return f.stmt(s) }}
+		if i+1 < len(b.Stmts) && stmtContinues(b.Stmts[i+1]) {
+			items[i].after = ";"
+		}
+	}
+	body := f.linesMode(items, end, hard)
+	if len(body) == 0 {
+		return "{}"
+	}
+	return docs{"{", docInd(body...), docLine{hard: hard}, "}"}
+}
+
+// stmtContinues reports whether s starts with a token that would continue
+// the statement before it (`(`, `[` or `-`) were they not separated by `;`.
+func stmtContinues(s Stmt) bool {
+	if s, ok := s.(*ExprStmt); ok {
+		return exprContinues(s.X)
+	}
+	return false
+}
+
+func exprContinues(e Expr) bool {
+	switch e := e.(type) {
+	case *BinaryExpr:
+		return exprContinues(e.X)
+	case *SelectorExpr:
+		return exprContinues(e.X)
+	case *IndexExpr:
+		return exprContinues(e.X)
+	case *CallExpr:
+		return exprContinues(e.Fun)
+	case *ParenExpr, *ListLit:
+		return true
+	case *LambdaExpr:
+		return true // when written `(x) => e`
+	}
+	return printsMinusFirst(e)
+}
+
+func (f *formatter) stmt(s Stmt) doc {
+	switch s := s.(type) {
+	case *LetStmt:
+		out := docs{"let ", f.ident(s.Name)}
+		if s.Type != nil {
+			out = append(out, ": ", f.typ(s.Type))
+		}
+		return append(out, f.assign(s.Value))
+	case *ReturnStmt:
+		return docs{"return ", f.expr(s.Value)}
+	case *ExpectStmt:
+		out := docs{"expect ", f.expr(s.Cond)}
+		if s.Message != nil {
+			out = append(out, ", ", f.expr(s.Message))
+		}
+		return out
+	case *ExprStmt:
+		return f.expr(s.X)
+	}
+	return f.bad(s, fmt.Sprintf("statement %T", s))
+}
+
+// ---- expressions ----
+
+func (f *formatter) expr(e Expr) doc {
+	if e == nil {
+		if f.err == nil {
+			f.err = fmt.Errorf("format: missing expression")
+		}
+		return nil
+	}
+	lead := f.inline(e.Span().Start)
+	switch e := e.(type) {
+	case *Ident:
+		return docs{lead, e.Name}
+	case *BasicLit:
+		return docs{lead, e.Raw}
+	case *ListLit:
+		return docs{lead, f.list("[", "]", len(e.Elems),
+			func(i int) Pos { return e.Elems[i].Span().Start },
+			func(i int) doc { return f.expr(e.Elems[i]) }, e.Sp.End-1)}
+	case *BraceLit:
+		return docs{lead, f.list("{", "}", len(e.Entries),
+			func(i int) Pos { return e.Entries[i].Sp.Start },
+			func(i int) doc { return f.entry(e.Entries[i]) }, e.Sp.End-1)}
+	case *UnaryExpr:
+		op := e.Op
+		if op == "-" && printsMinusFirst(e.X) {
+			op = "- " // not `--5`
+		}
+		return docs{lead, op, f.expr(e.X)}
+	case *BinaryExpr:
+		return docs{lead, f.binary(e)}
+	case *SelectorExpr, *IndexExpr, *CallExpr:
+		return docs{lead, f.postfix(e)}
+	case *LambdaExpr:
+		out := docs{lead}
+		// `(x) => e` loses its parentheses, unless a comment inside them
+		// would then move out of the lambda.
+		parens := int(e.Sp.Start) < len(f.src) && f.src[e.Sp.Start] == '(' && e.Body != nil &&
+			f.commentsIn(e.Sp.Start, e.Body.Span().Start)
+		if len(e.Params) == 1 && !parens {
+			out = append(out, f.ident(e.Params[0]))
+		} else {
+			out = append(out, "(")
+			for i, p := range e.Params {
+				if i > 0 {
+					out = append(out, ", ")
+				}
+				out = append(out, f.ident(p))
+			}
+			out = append(out, ")")
+		}
+		return append(out, " => ", f.expr(e.Body))
+	case *ParenExpr:
+		return docs{lead, "(", f.expr(e.X), f.inline(e.Sp.End - 1), ")"}
+	case *IfExpr:
+		return docs{lead, f.ifExpr(e)}
+	case *MatchExpr:
+		return docs{lead, f.match(e)}
+	case *BlockExpr:
+		return docs{lead, f.block(e)}
+	case *BadExpr:
+		return f.bad(e, "an expression with syntax errors")
+	}
+	return f.bad(e, fmt.Sprintf("expression %T", e))
+}
+
+func (f *formatter) entry(en *Entry) doc {
+	var key doc
+	switch k := en.Key.(type) {
+	case *Ident:
+		key = f.ident(k)
+	default:
+		key = f.expr(k)
+	}
+	return docs{key, ": ", f.expr(en.Value)}
+}
+
+func formatPrec(op string) int {
+	switch op {
+	case "??":
+		return 1
+	case "||":
+		return 2
+	case "&&":
+		return 3
+	case "==", "!=", "<", "<=", ">", ">=", "in", "not in":
+		return 4
+	case "+", "-":
+		return 5
+	case "*", "/", "%":
+		return 6
+	}
+	return 0
+}
+
+// binary lays out a chain of operators of one precedence level. Chains of
+// ?? || && + - are a group that breaks after each operator; comparisons
+// and * / % stay on one line.
+func (f *formatter) binary(e *BinaryExpr) doc {
+	var chain []*BinaryExpr
+	prec := formatPrec(e.Op)
+	x := Expr(e)
+	for {
+		b, ok := x.(*BinaryExpr)
+		if !ok || formatPrec(b.Op) != prec {
+			break
+		}
+		chain = append(chain, b)
+		x = b.X
+	}
+	breaks := prec != 4 && prec != 6
+	first := f.expr(x)
+	var rest docs
+	for i := len(chain) - 1; i >= 0; i-- {
+		b := chain[i]
+		if breaks {
+			rest = append(rest, " "+b.Op, f.sep(b.Y.Span().Start, docSpace), f.expr(b.Y))
+		} else {
+			rest = append(rest, " "+b.Op+" ", f.expr(b.Y))
+		}
+	}
+	if !breaks {
+		return docs{first, rest}
+	}
+	return docGrp(first, docInd(rest...))
+}
+
+// postfix lays out selectors, index expressions and calls. A method chain
+// (calls after the first one, each on `.name`) is a group that breaks
+// before each `.name(...)`.
+func (f *formatter) postfix(e Expr) doc {
+	var ops []Expr
+	head := e
+loop:
+	for {
+		switch x := head.(type) {
+		case *SelectorExpr:
+			ops = append(ops, x)
+			head = x.X
+		case *IndexExpr:
+			ops = append(ops, x)
+			head = x.X
+		case *CallExpr:
+			ops = append(ops, x)
+			head = x.Fun
+		default:
+			break loop
+		}
+	}
+	for i, j := 0, len(ops)-1; i < j; i, j = i+1, j-1 {
+		ops[i], ops[j] = ops[j], ops[i]
+	}
+	// A link starts at a selector called as a method, after the first call.
+	isLink := make([]bool, len(ops))
+	links, called := 0, false
+	for i, op := range ops {
+		if sel, ok := op.(*SelectorExpr); ok && called && i+1 < len(ops) {
+			if call, ok := ops[i+1].(*CallExpr); ok && call.Fun == sel {
+				isLink[i] = true
+				links++
+			}
+		}
+		if _, ok := op.(*CallExpr); ok {
+			called = true
+		}
+	}
+	out := docs{f.expr(head)}
+	var chain docs
+	for i, op := range ops {
+		switch op := op.(type) {
+		case *SelectorExpr:
+			if isLink[i] {
+				chain = append(chain, f.sep(op.Sel.Sp.Start, docSoftline), ".", op.Sel.Name)
+				continue
+			}
+			d := docs{f.inline(op.Sel.Sp.Start), ".", op.Sel.Name}
+			if len(chain) > 0 {
+				chain = append(chain, d)
+			} else {
+				out = append(out, d)
+			}
+		case *IndexExpr:
+			d := docs{"[", f.expr(op.Index), f.inline(op.Sp.End - 1), "]"}
+			if len(chain) > 0 {
+				chain = append(chain, d)
+			} else {
+				out = append(out, d)
+			}
+		case *CallExpr:
+			d := f.args(op)
+			if len(chain) > 0 {
+				chain = append(chain, d)
+			} else {
+				out = append(out, d)
+			}
+		}
+	}
+	if links == 0 {
+		return out
+	}
+	return docGrp(out, docInd(chain...))
+}
+
+func (f *formatter) args(c *CallExpr) doc {
+	closePos := c.Sp.End - 1
+	if len(c.Args) == 1 {
+		a := c.Args[0]
+		if hugsArg(a.Value) && !f.commentsIn(c.Fun.Span().End, a.Sp.Start) && !f.commentsIn(a.Sp.End, closePos) {
+			return docs{"(", f.arg(a), ")"}
+		}
+	}
+	return f.list("(", ")", len(c.Args),
+		func(i int) Pos { return c.Args[i].Sp.Start },
+		func(i int) doc { return f.arg(c.Args[i]) }, closePos)
+}
+
+// hugs reports whether a call's only argument is laid out right inside its
+// parentheses, breaking on its own: `f({` ... `})`.
+func hugsArg(e Expr) bool {
+	switch e := e.(type) {
+	case *BraceLit:
+		return len(e.Entries) > 0
+	case *ListLit:
+		return len(e.Elems) > 0
+	case *BlockExpr, *MatchExpr, *IfExpr:
+		return true
+	case *LambdaExpr:
+		switch e.Body.(type) {
+		case *BlockExpr, *MatchExpr, *IfExpr:
+			return true
+		}
+	}
+	return false
+}
+
+func (f *formatter) arg(a *Arg) doc {
+	if a.Name != nil {
+		return docs{f.ident(a.Name), ": ", f.expr(a.Value)}
+	}
+	return f.expr(a.Value)
+}
+
+// ifExpr lays out if/else. An if/else chain whose blocks each hold one
+// expression is a group: on one line, `if c { a } else { b }`, when it
+// fits.
+func (f *formatter) ifExpr(e *IfExpr) doc {
+	short := e.Else != nil
+	for x := e; short; {
+		short = singleExprBlock(x.Then)
+		switch el := x.Else.(type) {
+		case *IfExpr:
+			x = el
+			continue
+		case *BlockExpr:
+			short = short && singleExprBlock(el)
+		case nil:
+			short = false
+		}
+		break
+	}
+	if short {
+		return docGrp(f.ifChain(e, false))
+	}
+	return f.ifChain(e, true)
+}
+
+func singleExprBlock(b *BlockExpr) bool {
+	if len(b.Stmts) != 1 {
+		return false
+	}
+	_, ok := b.Stmts[0].(*ExprStmt)
+	return ok
+}
+
+// ifChain lays out if/else if/else. Comments between a `}` and the `else`
+// after it go inside the block, so that `} else {` stays on one line.
+func (f *formatter) ifChain(e *IfExpr, hard bool) doc {
+	out := docs{"if ", f.expr(e.Cond), " "}
+	if e.Else == nil {
+		return append(out, f.blockMode(e.Then, hard, e.Then.Sp.End-1))
+	}
+	out = append(out, f.blockMode(e.Then, hard, f.skipTrivia(e.Then.Sp.End)), " else ")
+	switch el := e.Else.(type) {
+	case *IfExpr:
+		return append(out, f.inline(el.Sp.Start), f.ifChain(el, hard))
+	case *BlockExpr:
+		return append(out, f.inline(el.Sp.Start), f.blockMode(el, hard, el.Sp.End-1))
+	}
+	return append(out, f.expr(e.Else))
+}
+
+func (f *formatter) match(e *MatchExpr) doc {
+	// Arms are separated by line breaks alone, unless one starts with `-`
+	// (a negative literal), which would continue the arm before it: then
+	// every arm ends with a comma.
+	comma := ""
+	for _, a := range e.Arms[min(1, len(e.Arms)):] {
+		if len(a.Patterns) > 0 && printsMinusFirst(a.Patterns[0]) {
+			comma = ","
+		}
+	}
+	items := make([]seqItem, len(e.Arms))
+	for i, a := range e.Arms {
+		items[i] = seqItem{start: a.Sp.Start, build: func() doc { return f.arm(a) }, after: comma}
+	}
+	subj := f.expr(e.Subject)
+	body := f.lines(items, e.Sp.End-1)
+	if len(body) == 0 {
+		return docs{"match ", subj, " {}"}
+	}
+	return docs{"match ", subj, " {", docInd(body...), docHardline, "}"}
+}
+
+// startsWithMinus reports whether e is printed starting with `-`.
+func printsMinusFirst(e Expr) bool {
+	switch e := e.(type) {
+	case *BinaryExpr:
+		return printsMinusFirst(e.X)
+	case *SelectorExpr:
+		return printsMinusFirst(e.X)
+	case *IndexExpr:
+		return printsMinusFirst(e.X)
+	case *CallExpr:
+		return printsMinusFirst(e.Fun)
+	case *UnaryExpr:
+		return e.Op == "-"
+	case *BasicLit:
+		return strings.HasPrefix(e.Raw, "-")
+	}
+	return false
+}
+
+func (f *formatter) arm(a *MatchArm) doc {
+	var out docs
+	for i, p := range a.Patterns {
+		if i > 0 {
+			out = append(out, " | ")
+		}
+		out = append(out, f.expr(p))
+	}
+	if a.Guard != nil {
+		out = append(out, " if ", f.expr(a.Guard))
+	}
+	return append(out, " => ", f.expr(a.Body))
+}

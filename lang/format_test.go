@@ -1,0 +1,394 @@
+package lang
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// The -update flag rewrites the out.rpl sections of
+// testdata/format/*.txtar. Other golden tests of the package share it, so
+// it is registered by whichever test file comes first.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+}
+
+func formatUpdating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// formatGoldens returns the golden archives: each has an `in.rpl` section
+// and the expected `out.rpl`.
+func formatGoldens(t testing.TB) []string {
+	files, err := filepath.Glob(filepath.Join("testdata", "format", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no golden files in testdata/format")
+	}
+	return files
+}
+
+func txtarFile(a *txtar.Archive, name string) ([]byte, bool) {
+	for _, f := range a.Files {
+		if f.Name == name {
+			return f.Data, true
+		}
+	}
+	return nil, false
+}
+
+// TestFormat formats the in.rpl section of every golden archive and
+// compares with its out.rpl section (rewritten by -update). The expected
+// output must itself be formatted: formatting it again changes nothing.
+func TestFormat(t *testing.T) {
+	for _, file := range formatGoldens(t) {
+		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			a, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, ok := txtarFile(a, "in.rpl")
+			if !ok {
+				t.Fatal("no in.rpl section")
+			}
+			got, err := FormatSource("in.rpl", in)
+			if err != nil {
+				t.Fatalf("FormatSource: %v", err)
+			}
+			checkLayout(t, got)
+			if formatUpdating() {
+				replaced := false
+				for i := range a.Files {
+					if a.Files[i].Name == "out.rpl" {
+						a.Files[i].Data = got
+						replaced = true
+					}
+				}
+				if !replaced {
+					a.Files = append(a.Files, txtar.File{Name: "out.rpl", Data: got})
+				}
+				if err := os.WriteFile(file, txtar.Format(a), 0o666); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, ok := txtarFile(a, "out.rpl")
+			if !ok {
+				t.Fatal("no out.rpl section (run with -update)")
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("formatted output differs (-want +got):\n%s", cmp.Diff(string(want), string(got)))
+			}
+			again, err := FormatSource("out.rpl", want)
+			if err != nil {
+				t.Fatalf("formatting out.rpl: %v", err)
+			}
+			if !bytes.Equal(again, want) {
+				t.Errorf("out.rpl is not formatted (-want +got):\n%s", cmp.Diff(string(want), string(again)))
+			}
+		})
+	}
+}
+
+// checkLayout checks properties of every formatted output: it ends with a
+// single newline and has no tabs and no trailing blanks.
+func checkLayout(t testing.TB, out []byte) {
+	t.Helper()
+	if len(out) == 0 {
+		return
+	}
+	if !bytes.HasSuffix(out, []byte("\n")) || bytes.HasSuffix(out, []byte("\n\n")) {
+		t.Errorf("output does not end with exactly one newline:\n%s", out)
+	}
+	for i, l := range strings.Split(string(out), "\n") {
+		if strings.HasSuffix(l, " ") || strings.HasSuffix(l, "\t") {
+			t.Errorf("line %d has trailing blanks: %q", i+1, l)
+		}
+		if strings.HasPrefix(strings.TrimLeft(l, " "), "\t") {
+			t.Errorf("line %d is indented with a tab: %q", i+1, l)
+		}
+	}
+}
+
+// formatDumpTree prints a tree without positions, the File or the comments
+// (compared separately by commentTexts), one node or field per line, so
+// that two trees are equal but for layout exactly when their dumps are.
+func formatDumpTree(n any) string {
+	var b strings.Builder
+	formatDumpValue(&b, reflect.ValueOf(n), 0)
+	return b.String()
+}
+
+func formatDumpValue(b *strings.Builder, v reflect.Value, depth int) {
+	pad := strings.Repeat("  ", depth)
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			b.WriteString("nil\n")
+			return
+		}
+		formatDumpValue(b, v.Elem(), depth)
+	case reflect.Struct:
+		fmt.Fprintf(b, "%s {\n", v.Type().Name())
+		for i := 0; i < v.NumField(); i++ {
+			switch name := v.Type().Field(i).Name; name {
+			case "Sp", "OpPos", "Lparen", "File", "Comments":
+			default:
+				fmt.Fprintf(b, "%s  %s: ", pad, name)
+				formatDumpValue(b, v.Field(i), depth+1)
+			}
+		}
+		fmt.Fprintf(b, "%s}\n", pad)
+	case reflect.Slice:
+		fmt.Fprintf(b, "[%d]\n", v.Len())
+		for i := 0; i < v.Len(); i++ {
+			fmt.Fprintf(b, "%s  - ", pad)
+			formatDumpValue(b, v.Index(i), depth+1)
+		}
+	default:
+		fmt.Fprintf(b, "%#v\n", v.Interface())
+	}
+}
+
+// commentTexts lists a file's comments in order, without trailing blanks
+// (the only change Format makes to a comment).
+func commentTexts(f *FileNode) []string {
+	var out []string
+	for _, c := range f.Comments {
+		out = append(out, strings.TrimRight(c.Text, " \t\r\f\v"))
+	}
+	return out
+}
+
+// checkFormatted checks everything Format promises for a source that
+// parses: the output parses to the same tree (positions aside) with the
+// same comments, and formatting it again changes nothing.
+func checkFormatted(t testing.TB, name string, src []byte) {
+	t.Helper()
+	in, diags := Parse(name, src)
+	if err := diags.Err(); err != nil {
+		t.Fatalf("%s does not parse: %v", name, err)
+	}
+	checkFormattedTree(t, name, in)
+}
+
+func checkFormattedTree(t testing.TB, name string, in *FileNode) {
+	t.Helper()
+	out, err := Format(in)
+	if err != nil {
+		t.Fatalf("Format(%s): %v", name, err)
+	}
+	re, diags := Parse(name, out)
+	if err := diags.Err(); err != nil {
+		t.Fatalf("formatted %s does not parse: %v\n%s", name, err, out)
+	}
+	if before, after := formatDumpTree(in), formatDumpTree(re); before != after {
+		t.Errorf("formatting %s changed the tree (-before +after):\n%s\noutput:\n%s", name, cmp.Diff(before, after), out)
+	}
+	if !slices.Equal(commentTexts(in), commentTexts(re)) {
+		t.Errorf("formatting %s changed the comments (-before +after):\n%s\noutput:\n%s", name, cmp.Diff(commentTexts(in), commentTexts(re)), out)
+	}
+	again, err := Format(re)
+	if err != nil {
+		t.Fatalf("Format(formatted %s): %v", name, err)
+	}
+	if !bytes.Equal(out, again) {
+		t.Errorf("formatting %s is not idempotent (-first +second):\n%s", name, cmp.Diff(string(out), string(again)))
+	}
+}
+
+// TestFormatPreservesAST checks, for every golden input, that the output
+// parses to the input's tree and keeps its comments.
+func TestFormatPreservesAST(t *testing.T) {
+	for _, file := range formatGoldens(t) {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, _ := txtarFile(a, "in.rpl")
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			checkFormatted(t, "in.rpl", in)
+		})
+	}
+}
+
+// TestFormatRepository formats every .rpl file of the module twice. Files
+// that do not parse are skipped (tests of parse errors), except under
+// examples/, which must all parse.
+func TestFormatRepository(t *testing.T) {
+	root := ".."
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Skip("module root not found")
+	}
+	formatted, skipped := 0, 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" || d.Name() == "node_modules" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".rpl") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if _, diags := Parse(rel, src); diags.Err() != nil {
+			if strings.HasPrefix(filepath.ToSlash(rel), "examples/") {
+				t.Errorf("example %s does not parse: %v", rel, diags.Err())
+			}
+			skipped++
+			return nil
+		}
+		formatted++
+		t.Run(filepath.ToSlash(rel), func(t *testing.T) {
+			checkFormatted(t, rel, src)
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("formatted %d .rpl files, skipped %d that do not parse", formatted, skipped)
+}
+
+func TestFormatSourceRefusesSyntaxErrors(t *testing.T) {
+	src := []byte("package p\n\nconst a = (1 +\n\nfn f() -> int = 1\n")
+	out, err := FormatSource("bad.rpl", src)
+	if err == nil {
+		t.Fatalf("FormatSource formatted a file with a syntax error:\n%s", out)
+	}
+	if _, ok := err.(DiagList); !ok {
+		t.Errorf("error is %T, want DiagList", err)
+	}
+	f, _ := Parse("bad.rpl", src)
+	if _, err := Format(f); err == nil {
+		t.Error("Format accepted a tree with a BadDecl")
+	}
+}
+
+func TestFormatEmpty(t *testing.T) {
+	for _, src := range []string{"", "\n\n", "  "} {
+		out, err := FormatSource("empty.rpl", []byte(src))
+		if err != nil || len(out) != 0 {
+			t.Errorf("FormatSource(%q) = %q, %v; want empty", src, out, err)
+		}
+	}
+	out, err := FormatSource("c.rpl", []byte("\n\n# only\n\n\n# comments   \n\n"))
+	if want := "# only\n\n# comments\n"; err != nil || string(out) != want {
+		t.Errorf("got %q, %v; want %q", out, err, want)
+	}
+}
+
+// FuzzFormat checks, for any input that parses, that formatting succeeds,
+// the output parses to the same tree with the same comments, and
+// formatting is idempotent. It is seeded with the golden inputs and outputs.
+func FuzzFormat(f *testing.F) {
+	for _, file := range formatGoldens(f) {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, af := range a.Files {
+			f.Add(af.Data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		tree, diags := Parse("fuzz.rpl", src)
+		if diags.Err() != nil {
+			return
+		}
+		checkFormattedTree(t, "fuzz.rpl", tree)
+	})
+}
+
+// TestFormatCommentInEveryGap puts a comment in every gap between two
+// tokens of each golden input, in turn: one that ends the line of the
+// token before it, and one on a line of its own after a blank line. Each
+// variant must keep its comment and format idempotently to the same tree.
+func TestFormatCommentInEveryGap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	for _, file := range formatGoldens(t) {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, _ := txtarFile(a, "in.rpl")
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			t.Parallel()
+			lx, err := rplLexer.LexString("in.rpl", string(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ends []int
+			for {
+				tok, err := lx.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tok.EOF() {
+					break
+				}
+				if tok.Type != tokWhitespace && tok.Type != tokComment {
+					ends = append(ends, tok.Pos.Offset+len(tok.Value))
+				}
+			}
+			for _, end := range ends {
+				for _, ins := range []string{" # gap\n ", "\n\n # gap\n "} {
+					src := []byte(string(in[:end]) + ins + string(in[end:]))
+					tree, diags := Parse("gap.rpl", src)
+					if diags.Err() != nil {
+						continue // a newline where the parser needs none (reported separately)
+					}
+					checkFormattedTree(t, "gap.rpl", tree)
+					if t.Failed() {
+						t.Fatalf("input:\n%s", src)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestFormatDumpTreeIgnoresLayoutOnly(t *testing.T) {
+	dump := func(src string) string {
+		f, diags := Parse("d.rpl", []byte(src))
+		if err := diags.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return formatDumpTree(f)
+	}
+	a := dump("package p\nconst a = 1+2 # c\n")
+	if b := dump("package p\n\n\nconst a=1 +\n  2\n"); a != b {
+		t.Errorf("layout changed the dump:\n%s", cmp.Diff(a, b))
+	}
+	for _, src := range []string{"package p\nconst a = (1+2)\n", "package p\nconst a = 1+3\n", "package q\nconst a = 1+2\n"} {
+		if b := dump(src); a == b {
+			t.Errorf("dump of %q equals that of a different tree", src)
+		}
+	}
+}
