@@ -122,7 +122,7 @@ request to an AI model, which provider and model serve it.`,
 	root.SetErr(e.stderr)
 	root.SetIn(e.stdin)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newCheckCmd(e))
+	root.AddCommand(newCheckCmd(e), newFmtCmd(e))
 	return root
 }
 

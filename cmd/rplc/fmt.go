@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/spf13/cobra"
+)
+
+func newFmtCmd(e *env) *cobra.Command {
+	var write, check bool
+	cmd := &cobra.Command{
+		Use:   "fmt [-w | --check] PATH...",
+		Short: "Format policies in the canonical layout",
+		Long: `Fmt formats policies in RPL's one canonical layout (see lang.Format).
+
+Each PATH is a .rpl file or a directory, walked recursively for *.rpl files
+(test files included); "-" formats standard input. By default the formatted
+source of each file is printed to standard output. With -w, files whose
+layout changes are rewritten in place. With --check, nothing is written: the
+files that are not formatted are listed, and the exit status is 1 if there
+are any.
+
+A file with syntax errors is not formatted: its diagnostics are printed to
+standard error and the exit status is 1.`,
+		Example: `  rplc fmt acme.rpl
+  rplc fmt -w examples/policies
+  rplc fmt --check .`,
+		Args: requirePaths,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runFmt(cmd, e, args, write, check)
+		},
+	}
+	cmd.Flags().BoolVarP(&write, "write", "w", false, "rewrite files in place when their layout changes")
+	cmd.Flags().BoolVar(&check, "check", false, "list unformatted files and exit 1 if there are any")
+	cmd.MarkFlagsMutuallyExclusive("write", "check")
+	return cmd
+}
+
+func runFmt(cmd *cobra.Command, e *env, args []string, write, check bool) error {
+	names := newPathNamer()
+	var files []string
+	stdin := false
+	for _, a := range args {
+		if a == "-" {
+			if write {
+				return usageErrorf(cmd, "cannot use -w with standard input")
+			}
+			stdin = true
+			continue
+		}
+		fs, err := expandPaths([]string{a})
+		if err != nil {
+			if nf := (*errNoPath)(nil); errors.As(err, &nf) {
+				return usageErrorf(cmd, "%v", err)
+			}
+			return &exitError{code: exitFail, err: err}
+		}
+		files = append(files, fs...)
+	}
+
+	bad := false // syntax errors, unreadable or unwritable files, unformatted files under --check
+	color := useColor(e.stderr, e.color)
+	one := func(display string, src []byte, path string) {
+		out, err := lang.FormatSource(display, src)
+		if err != nil {
+			bad = true
+			var dl lang.DiagList
+			if errors.As(err, &dl) {
+				printText(e.stderr, dl, color)
+			} else {
+				fmt.Fprintf(e.stderr, "%s: %v\n", display, err)
+			}
+			return
+		}
+		changed := !bytes.Equal(out, src)
+		switch {
+		case check:
+			if changed {
+				bad = true
+				fmt.Fprintln(e.stdout, display)
+			}
+		case write:
+			if changed {
+				if err := writeFileAtomic(path, out); err != nil {
+					bad = true
+					fmt.Fprintf(e.stderr, "rplc: %v\n", err)
+				}
+			}
+		default:
+			if _, err := e.stdout.Write(out); err != nil {
+				bad = true
+				fmt.Fprintf(e.stderr, "rplc: %v\n", err)
+			}
+		}
+	}
+
+	if stdin {
+		src, err := io.ReadAll(e.stdin)
+		if err != nil {
+			return &exitError{code: exitFail, err: err}
+		}
+		one("<stdin>", src, "")
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		display := names.name(f)
+		src, err := os.ReadFile(f)
+		if err != nil {
+			bad = true
+			fmt.Fprintf(e.stderr, "rplc: %v\n", err)
+			continue
+		}
+		one(display, src, f)
+	}
+	if bad {
+		return failed
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with data, keeping its permissions: the
+// data goes to a temporary file in the same directory, renamed over path,
+// so a crash never leaves a half-written policy.
+func writeFileAtomic(path string, data []byte) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".rplc-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
