@@ -1091,7 +1091,9 @@ func singleExprBlock(b *BlockExpr) bool {
 // ifChain lays out if/else if/else. Comments between a `}` and the `else`
 // after it go inside the block, so that `} else {` stays on one line.
 func (f *formatter) ifChain(e *IfExpr, hard bool) doc {
-	out := docs{"if ", f.expr(e.Cond), " "}
+	// A condition broken over lines is indented twice, to set it apart
+	// from the block.
+	out := docs{"if ", docInd(f.expr(e.Cond)), " "}
 	if e.Else == nil {
 		return append(out, f.blockMode(e.Then, hard, e.Then.Sp.End-1))
 	}

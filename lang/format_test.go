@@ -324,10 +324,11 @@ func FuzzFormat(f *testing.F) {
 	})
 }
 
-// TestFormatCommentInEveryGap puts a comment in every gap between two
-// tokens of each golden input, in turn: one that ends the line of the
-// token before it, and one on a line of its own after a blank line. Each
-// variant must keep its comment and format idempotently to the same tree.
+// TestFormatCommentInEveryGap puts comments and blank lines in every gap
+// between two tokens of each golden input, in turn: a comment that ends the
+// line of the token before it, one on a line of its own after a blank line,
+// a blank line alone, and a mix. Each variant must keep its comments and
+// format idempotently to the same tree.
 func TestFormatCommentInEveryGap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow")
@@ -357,8 +358,14 @@ func TestFormatCommentInEveryGap(t *testing.T) {
 					ends = append(ends, tok.Pos.Offset+len(tok.Value))
 				}
 			}
-			for _, end := range ends {
-				for _, ins := range []string{" # gap\n ", "\n\n # gap\n "} {
+			for i, end := range ends {
+				// Every gap gets both single comments; the blank line and
+				// the mix take turns, to keep the test quick.
+				extra := "\n\n "
+				if i%2 == 1 {
+					extra = " # gap 1\n\n # gap 2\n # gap 3\n\n "
+				}
+				for _, ins := range []string{" # gap\n ", "\n\n # gap\n ", extra} {
 					src := []byte(string(in[:end]) + ins + string(in[end:]))
 					tree, diags := Parse("gap.rpl", src)
 					if diags.Err() != nil {
