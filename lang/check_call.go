@@ -19,7 +19,7 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 	case *Ident:
 		o := c.lookup(f.Name)
 		if o == nil {
-			c.errAt(f, CodeUndefined, "undefined: %s%s", f.Name, suggest(f.Name, c.visibleNames(), ""))
+			c.errSuggest(f, CodeUndefined, f.Name, c.visibleNames(), "undefined: %s", f.Name)
 			c.skipArgs(e)
 			return Typ[Invalid]
 		}
@@ -44,7 +44,15 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 			}
 			o := c.pkg.Extends.Scope.LookupParent(f.Sel.Name)
 			if o == nil || o.Kind != ObjFunc {
-				c.errAt(f.Sel, CodeBadSuper, "the extended policy %s has no function %s", c.pkg.Extends.Name, f.Sel.Name)
+				var fns []string
+				for s := c.pkg.Extends.Scope; s != nil; s = s.Parent {
+					for _, n := range s.Names() {
+						if o := s.Lookup(n); o.Kind == ObjFunc {
+							fns = append(fns, n)
+						}
+					}
+				}
+				c.errSuggest(f.Sel, CodeBadSuper, f.Sel.Name, fns, "the extended policy %s has no function %s", c.pkg.Extends.Name, f.Sel.Name)
 				c.skipArgs(e)
 				return Typ[Invalid]
 			}
@@ -58,7 +66,7 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 				if o.Module == nil {
 					m := c.u.Modules[o.StdModule].Lookup(f.Sel.Name)
 					if m == nil {
-						c.errAt(f.Sel, CodeUndefined, "undefined: %s.%s%s", id.Name, f.Sel.Name, suggest(f.Sel.Name, c.u.Modules[o.StdModule].Names(), ""))
+						c.errSuggest(f.Sel, CodeUndefined, f.Sel.Name, c.u.Modules[o.StdModule].Names(), "undefined: %s.%s", id.Name, f.Sel.Name)
 						c.skipArgs(e)
 						return Typ[Invalid]
 					}
@@ -67,7 +75,7 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 				} else {
 					m := o.Module.Scope.Lookup(f.Sel.Name)
 					if m == nil || m.Kind != ObjFunc {
-						c.errAt(f.Sel, CodeUndefined, "undefined function: %s.%s%s", id.Name, f.Sel.Name, suggest(f.Sel.Name, o.Module.Scope.Names(), ""))
+						c.errSuggest(f.Sel, CodeUndefined, f.Sel.Name, o.Module.Scope.Names(), "undefined function: %s.%s", id.Name, f.Sel.Name)
 						c.skipArgs(e)
 						return Typ[Invalid]
 					}
@@ -92,7 +100,7 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 			return Typ[Invalid]
 		}
 		if o == nil || o.Kind != ObjBuiltin {
-			c.errAt(f.Sel, CodeUnknownField, "%s has no field or method %s%s", xt, f.Sel.Name, suggest(f.Sel.Name, c.methodNames(xt), ""))
+			c.errSuggest(f.Sel, CodeUnknownField, f.Sel.Name, c.methodNames(xt), "%s has no field or method %s", xt, f.Sel.Name)
 			c.skipArgs(e)
 			return Typ[Invalid]
 		}
@@ -231,7 +239,7 @@ func (c *checker) bindArgs(e *CallExpr, name string, ft *Func, receiver Expr) ([
 			for _, p := range ft.Params {
 				names = append(names, p.Name)
 			}
-			c.errAt(a.Name, CodeUnknownArg, "%s has no parameter %s%s", name, a.Name.Name, suggest(a.Name.Name, names, ""))
+			c.errSuggest(a.Name, CodeUnknownArg, a.Name.Name, names, "%s has no parameter %s", name, a.Name.Name)
 			ok = false
 			continue
 		}
@@ -293,7 +301,7 @@ func (c *checker) callBuiltin(e *CallExpr, name string, cands []*Builtin, receiv
 			have = append(have, "lambda")
 		}
 	}
-	c.errAt(e, CodeMismatch, "no version of %s takes (%s); have:\n\t%s", name, strings.Join(have, ", "), strings.Join(sigs, "\n\t"))
+	c.errAt(e, CodeMismatch, "no version of %s takes (%s); it takes %s", name, strings.Join(have, ", "), strings.Join(sigs, " or "))
 	return Typ[Invalid]
 }
 

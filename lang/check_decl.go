@@ -260,7 +260,7 @@ func (c *checker) typeExpr(t TypeExpr) Type {
 			c.use(t.Name, o)
 			return o.Type
 		}
-		c.errAt(t.Name, CodeUnknownType, "undefined type: %s%s", name, suggest(name, c.typeNames(), ""))
+		c.errSuggest(t.Name, CodeUnknownType, name, c.typeNames(), "undefined type: %s", name)
 		return Typ[Invalid]
 	case *ListType:
 		return &List{Elem: c.typeExpr(t.Elem)}

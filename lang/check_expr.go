@@ -118,7 +118,7 @@ func (c *checker) ident(e *Ident) Type {
 			c.errAt(e, CodeUndefined, "%s is a type, not a value", e.Name)
 			return Typ[Invalid]
 		}
-		c.errAt(e, CodeUndefined, "undefined: %s%s", e.Name, suggest(e.Name, c.visibleNames(), ""))
+		c.errSuggest(e, CodeUndefined, e.Name, c.visibleNames(), "undefined: %s", e.Name)
 		return Typ[Invalid]
 	}
 	c.use(e, o)
@@ -240,7 +240,7 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 			if wantRec {
 				i := rt.FieldIndex(name.Name)
 				if i < 0 {
-					c.errAt(name, CodeUnknownField, "unknown field %s in %s%s", name.Name, rt, suggest(name.Name, fieldNames(rt), ""))
+					c.errSuggest(name, CodeUnknownField, name.Name, fieldNames(rt), "unknown field %s in %s", name.Name, rt)
 					c.expr(en.Value, nil)
 					continue
 				}
@@ -561,7 +561,7 @@ func (c *checker) selector(e *SelectorExpr) Type {
 	}
 	i := r.FieldIndex(e.Sel.Name)
 	if i < 0 {
-		c.errAt(e.Sel, CodeUnknownField, "%s has no field %s%s", r, e.Sel.Name, suggest(e.Sel.Name, fieldNames(r), ""))
+		c.errSuggest(e.Sel, CodeUnknownField, e.Sel.Name, fieldNames(r), "%s has no field %s", r, e.Sel.Name)
 		return Typ[Invalid]
 	}
 	return r.Fields[i].Type
@@ -572,7 +572,7 @@ func (c *checker) moduleMember(e *SelectorExpr, mod *Object) Type {
 	if mod.Module == nil {
 		o := c.u.Modules[mod.StdModule].Lookup(e.Sel.Name)
 		if o == nil {
-			c.errAt(e.Sel, CodeUndefined, "undefined: %s.%s%s", mod.Name, e.Sel.Name, suggest(e.Sel.Name, c.u.Modules[mod.StdModule].Names(), ""))
+			c.errSuggest(e.Sel, CodeUndefined, e.Sel.Name, c.u.Modules[mod.StdModule].Names(), "undefined: %s.%s", mod.Name, e.Sel.Name)
 			return Typ[Invalid]
 		}
 		c.use(e.Sel, o)
@@ -581,7 +581,7 @@ func (c *checker) moduleMember(e *SelectorExpr, mod *Object) Type {
 	}
 	o := mod.Module.Scope.Lookup(e.Sel.Name)
 	if o == nil {
-		c.errAt(e.Sel, CodeUndefined, "undefined: %s.%s%s", mod.Name, e.Sel.Name, suggest(e.Sel.Name, mod.Module.Scope.Names(), ""))
+		c.errSuggest(e.Sel, CodeUndefined, e.Sel.Name, mod.Module.Scope.Names(), "undefined: %s.%s", mod.Name, e.Sel.Name)
 		return Typ[Invalid]
 	}
 	c.use(e.Sel, o)

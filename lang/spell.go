@@ -14,6 +14,19 @@ func suggest(name string, candidates []string, prefix string) string {
 	return ""
 }
 
+// errSuggest reports an error at n whose message ends with a "did you
+// mean" suggestion when a candidate is close to name; the suggestion also
+// becomes a Fix that replaces n, for editors' quick fixes.
+func (c *checker) errSuggest(n Node, code Code, name string, cands []string, format string, args ...any) *Diagnostic {
+	best := Nearest(name, cands)
+	d := c.errAt(n, code, format, args...)
+	if best != "" {
+		d.Message += " (did you mean " + best + "?)"
+		d.Fixes = append(d.Fixes, Fix{Title: "change " + name + " to " + best, Span: n.Span(), NewText: best})
+	}
+	return d
+}
+
 // Nearest returns the candidate closest to name by edit distance, if it is
 // close enough to be a plausible typo, else "".
 func Nearest(name string, candidates []string) string {
