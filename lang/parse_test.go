@@ -579,9 +579,14 @@ func TestSpecDiagnosticsParseExamples(t *testing.T) {
 
 // ---- fuzzing ----
 
-// FuzzParse checks that Parse never panics and that its diagnostics are
-// sorted and have valid spans inside the file. The corpus is every .rpl
-// file of the repository, every golden input and every spec example.
+// FuzzParse checks that Parse never panics or hangs, that its diagnostics
+// are sorted and have valid spans inside the file, that every AST span is
+// inside the file, and that the scanner and the descent agree with the
+// lexer rules and the participle grammar (diffTokens, diffParsers). The
+// corpus is every .rpl file of the repository, every golden input, every
+// spec example and the crashers kept in testdata/fuzz/FuzzParse.
+//
+//	go test ./lang -run '^$' -fuzz '^FuzzParse$' -fuzztime 5m
 func FuzzParse(f *testing.F) {
 	_ = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
