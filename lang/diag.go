@@ -176,8 +176,8 @@ const (
 )
 
 // PrintSnippet writes a diagnostic in full: the one-line form with its code,
-// the source line with a caret line under the span, related locations and
-// suggested fixes.
+// the source line with a caret line under the span, and related locations.
+// Fixes are for editors; their text is already in the message.
 //
 //	p.rpl:3:12: error[RPL200]: undefined: lenght (did you mean length?)
 //	   3 |   let n = lenght(xs)
@@ -202,9 +202,6 @@ func PrintSnippet(w io.Writer, d *Diagnostic, st Style) {
 	printCaret(w, d.File, d.Span, paint)
 	for _, r := range d.Related {
 		fmt.Fprintf(w, "  %s: %s\n", r.File.Position(r.Span.Start), r.Message)
-	}
-	for _, f := range d.Fixes {
-		fmt.Fprintf(w, "  help: %s\n", f.Title)
 	}
 }
 
