@@ -1,0 +1,132 @@
+package lang_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/lang"
+)
+
+var (
+	sectionRE = regexp.MustCompile(`^## (RPL\d{3}) — `)
+	exMarkRE  = regexp.MustCompile(`#\s*(ERROR|WARNING|INFO)\s+"((?:[^"\\]|\\.)*)"`)
+)
+
+// TestSpecDiagnosticsCheckExamples checks every example of
+// spec/diagnostics.md from RPL200 on (the parse-level ones are tested with
+// the parser): the example, a complete policy (`=== name.rpl` lines start
+// further files), must produce exactly the marked diagnostics, each with
+// the section's code, on the marked line, containing the marked text.
+func TestSpecDiagnosticsCheckExamples(t *testing.T) {
+	u := universe(t)
+	data, err := os.ReadFile("../spec/diagnostics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type example struct {
+		code lang.Code
+		line int
+		src  []string
+	}
+	var exs []*example
+	var cur *example
+	in := false
+	for i, l := range strings.Split(string(data), "\n") {
+		if m := sectionRE.FindStringSubmatch(l); m != nil {
+			cur = &example{code: lang.Code(m[1])}
+			continue
+		}
+		switch {
+		case cur != nil && cur.line == 0 && l == "```rpl":
+			cur.line, in = i+2, true
+		case in && l == "```":
+			in = false
+			exs = append(exs, cur)
+		case in:
+			cur.src = append(cur.src, l)
+		}
+	}
+	covered := map[lang.Code]bool{}
+	for _, ex := range exs {
+		if ex.code < "RPL200" {
+			continue
+		}
+		t.Run(string(ex.code), func(t *testing.T) {
+			files := map[string]string{}
+			var order []string
+			name := "p.rpl"
+			var cur []string
+			flush := func() {
+				files[name] = strings.Join(cur, "\n") + "\n"
+				order = append(order, name)
+				cur = nil
+			}
+			for _, l := range ex.src {
+				if n, ok := strings.CutPrefix(l, "=== "); ok {
+					flush()
+					name = n
+					continue
+				}
+				cur = append(cur, l)
+			}
+			flush()
+			read := func(p string) ([]byte, error) {
+				if s, ok := files[filepath.Base(p)]; ok && filepath.Dir(p) == "/spec" {
+					return []byte(s), nil
+				}
+				return nil, os.ErrNotExist
+			}
+			_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/spec/"+order[0])
+			type mark struct {
+				file string
+				line int
+				sev  string
+				text string
+				hit  bool
+			}
+			var marks []*mark
+			for _, f := range order {
+				for i, l := range strings.Split(files[f], "\n") {
+					for _, m := range exMarkRE.FindAllStringSubmatch(l, -1) {
+						text, _ := strconv.Unquote(`"` + m[2] + `"`)
+						marks = append(marks, &mark{file: f, line: i + 1, sev: strings.ToLower(m[1]), text: text})
+					}
+				}
+			}
+			if len(marks) == 0 {
+				t.Fatalf("diagnostics.md:%d: example has no marker", ex.line)
+			}
+			for _, d := range diags {
+				pos := d.Position()
+				matched := false
+				for _, m := range marks {
+					if m.file == filepath.Base(pos.Filename) && m.line == pos.Line && m.sev == d.Severity.String() && strings.Contains(d.Message, m.text) {
+						if d.Code != ex.code {
+							t.Errorf("diagnostics.md:%d: %s:%d: got code %s, want %s (%s)", ex.line, m.file, m.line, d.Code, ex.code, d.Message)
+						}
+						m.hit, matched = true, true
+						covered[ex.code] = true
+					}
+				}
+				if !matched {
+					t.Errorf("diagnostics.md:%d: unexpected %s", ex.line, fmt.Sprintf("%s [%s] %s", d.Error(), d.Code, d.Severity))
+				}
+			}
+			for _, m := range marks {
+				if !m.hit {
+					t.Errorf("diagnostics.md:%d: %s:%d: missing %s %q", ex.line, m.file, m.line, m.sev, m.text)
+				}
+			}
+		})
+	}
+	for _, c := range lang.Codes {
+		if c.Code >= "RPL200" && c.Code != lang.CodeTooMany && !covered[c.Code] {
+			t.Errorf("%s has no example in spec/diagnostics.md that produces it", c.Code)
+		}
+	}
+}
