@@ -1102,7 +1102,7 @@ func (f *formatter) ifChain(e *IfExpr, hard bool) doc {
 	case *IfExpr:
 		return append(out, f.inline(el.Sp.Start), f.ifChain(el, hard))
 	case *BlockExpr:
-		return append(out, f.inline(el.Sp.Start), f.blockMode(el, hard, el.Sp.End-1))
+		return append(out, f.blockMode(el, hard, el.Sp.End-1))
 	}
 	return append(out, f.expr(e.Else))
 }

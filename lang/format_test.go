@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -397,5 +398,312 @@ func TestFormatDumpTreeIgnoresLayoutOnly(t *testing.T) {
 		if b := dump(src); a == b {
 			t.Errorf("dump of %q equals that of a different tree", src)
 		}
+	}
+}
+
+// TestFormatRandomPrograms formats programs generated from the grammar,
+// with random line breaks, blank lines and comments between tokens, and
+// checks the same properties as FuzzFormat. It reaches combinations that
+// byte-level fuzzing rarely produces. The seed is fixed: failures repeat.
+func TestFormatRandomPrograms(t *testing.T) {
+	n := 300
+	if testing.Short() {
+		n = 30
+	}
+	for seed := range n {
+		g := &progGen{rnd: rand.New(rand.NewPCG(uint64(seed), 7))}
+		src := []byte(g.file())
+		tree, diags := Parse("gen.rpl", src)
+		if err := diags.Err(); err != nil {
+			t.Fatalf("seed %d: generated program does not parse: %v\n%s", seed, err, src)
+		}
+		checkFormattedTree(t, "gen.rpl", tree)
+		if t.Failed() {
+			t.Fatalf("seed %d:\n%s", seed, src)
+		}
+	}
+}
+
+// progGen writes random programs. Between tokens it puts a space, a line
+// break, a blank line or a comment; it never puts a line break where the
+// parser would read on (before `(`, `[` or `-` it writes `;` or `,`
+// separators itself where they are needed).
+type progGen struct {
+	rnd   *rand.Rand
+	b     strings.Builder
+	depth int
+	ncom  int
+}
+
+func (g *progGen) gap() {
+	switch g.rnd.IntN(12) {
+	case 0:
+		g.b.WriteString("\n ")
+	case 1:
+		g.b.WriteString("\n\n ")
+	case 2:
+		g.ncom++
+		fmt.Fprintf(&g.b, " # c%d\n ", g.ncom)
+	case 3:
+		g.ncom++
+		fmt.Fprintf(&g.b, "\n # c%d\n ", g.ncom)
+	default:
+		g.b.WriteString(" ")
+	}
+}
+
+func (g *progGen) tok(s ...string) {
+	for _, t := range s {
+		g.gap()
+		g.b.WriteString(t)
+	}
+}
+
+func (g *progGen) pick(xs ...string) string { return xs[g.rnd.IntN(len(xs))] }
+
+func (g *progGen) file() string {
+	g.b.WriteString("package gen")
+	if g.rnd.IntN(2) == 0 {
+		g.b.WriteString("\n")
+		g.tok("import", `"std/ab"`)
+	}
+	for range 1 + g.rnd.IntN(4) {
+		g.b.WriteString("\n")
+		switch g.rnd.IntN(4) {
+		case 0:
+			g.tok("const", g.pick("a", "b", "limit"), "=")
+			g.expr()
+		case 1:
+			g.tok("type", "T", "=")
+			g.typ()
+		case 2:
+			g.tok("fn", "f", "(", "x", ":")
+			g.typ()
+			g.tok(",", "y", ":", "int", ")", "->")
+			g.typ()
+			if g.rnd.IntN(2) == 0 {
+				g.tok("=")
+				g.expr()
+			} else {
+				g.block()
+			}
+		default:
+			g.tok("test", `"t"`)
+			g.block()
+		}
+	}
+	g.gap()
+	g.b.WriteString("\n")
+	return g.b.String()
+}
+
+func (g *progGen) typ() {
+	g.depth++
+	defer func() { g.depth-- }()
+	switch k := g.rnd.IntN(8); {
+	case k == 0 && g.depth < 4:
+		g.tok("list", "[")
+		g.typ()
+		g.tok("]")
+	case k == 1 && g.depth < 4:
+		g.tok("map", "[", "string", ",")
+		g.typ()
+		g.tok("]")
+	case k == 2 && g.depth < 4:
+		g.tok("{")
+		for i := range g.rnd.IntN(4) {
+			if i > 0 {
+				g.tok(",")
+			}
+			g.tok(g.pick("a", "b", "type", "long_field_name_for_width"), ":")
+			g.typ()
+		}
+		g.tok("}")
+	case k == 3 && g.depth < 4:
+		g.tok("fn", "(", "int", ",", "string", ")", "->", "bool")
+	case k == 4:
+		g.tok("int", "?")
+	default:
+		g.tok(g.pick("int", "string", "Request", "ab.Arm", "money"))
+	}
+}
+
+func (g *progGen) block() {
+	g.depth++
+	defer func() { g.depth-- }()
+	g.tok("{")
+	n := g.rnd.IntN(4)
+	if g.depth > 4 {
+		n = 1
+	}
+	semi := true
+	for range n {
+		switch g.rnd.IntN(5) {
+		case 0:
+			g.tok("let", g.pick("x", "y", "z"), "=")
+			g.expr()
+		case 1:
+			g.tok("return")
+			g.expr()
+		case 2:
+			g.tok("expect")
+			g.expr()
+			if g.rnd.IntN(2) == 0 {
+				g.tok(",", `"message"`)
+			}
+		case 3:
+			g.tok("if")
+			g.expr()
+			g.block()
+		default:
+			if !semi {
+				g.tok(";")
+			}
+			g.expr()
+		}
+		semi = g.rnd.IntN(4) == 0
+		if semi {
+			g.tok(";")
+		}
+	}
+	g.tok("}")
+}
+
+func (g *progGen) expr() {
+	g.depth++
+	defer func() { g.depth-- }()
+	g.unary()
+	for g.depth < 6 && g.rnd.IntN(3) == 0 {
+		op := g.pick("+", "-", "*", "/", "%", "==", "!=", "<", ">=", "&&", "||", "??", "in", "not in")
+		g.tok(op)
+		g.unary()
+		if formatPrec(op) == 4 {
+			break // comparisons do not chain
+		}
+	}
+}
+
+func (g *progGen) unary() {
+	switch g.rnd.IntN(8) {
+	case 0:
+		g.tok("!")
+	case 1:
+		g.tok("-")
+	}
+	g.postfix()
+}
+
+func (g *progGen) postfix() {
+	g.primary()
+	for g.rnd.IntN(3) == 0 {
+		switch g.rnd.IntN(3) {
+		case 0:
+			g.tok(".", g.pick("tenant", "type", "id", "long_field_name_for_width"))
+		case 1:
+			g.tok("[")
+			g.expr()
+			g.tok("]")
+		default:
+			g.tok(".", g.pick("fallback", "tag", "map", "filter"))
+			g.args()
+		}
+	}
+}
+
+func (g *progGen) args() {
+	g.tok("(")
+	n := g.rnd.IntN(4)
+	for i := range n {
+		if i > 0 {
+			g.tok(",")
+		}
+		switch g.rnd.IntN(6) {
+		case 0:
+			g.tok(g.pick("on", "retries", "type"), ":")
+			g.expr()
+		case 1:
+			g.tok("x", "=>")
+			g.expr()
+		case 2:
+			g.tok("(", "a", ",", "b", ")", "=>")
+			g.expr()
+		default:
+			g.expr()
+		}
+	}
+	if n > 0 && g.rnd.IntN(4) == 0 {
+		g.tok(",")
+	}
+	g.tok(")")
+}
+
+func (g *progGen) primary() {
+	if g.depth > 5 {
+		g.tok(g.pick("r", "1", `"s"`, "250ms", "$0.5", "true", "none", "0xff"))
+		return
+	}
+	switch g.rnd.IntN(14) {
+	case 0:
+		g.tok("(")
+		g.expr()
+		g.tok(")")
+	case 1:
+		g.tok("[")
+		for i := range g.rnd.IntN(5) {
+			if i > 0 {
+				g.tok(",")
+			}
+			g.expr()
+		}
+		g.tok("]")
+	case 2:
+		g.tok("{")
+		for i := range g.rnd.IntN(5) {
+			if i > 0 {
+				g.tok(",")
+			}
+			g.tok(g.pick("a", "b", `"k"`, "type", "long_field_name_for_width"), ":")
+			g.expr()
+		}
+		g.tok("}")
+	case 3:
+		g.tok("if")
+		g.expr()
+		g.block()
+		g.tok("else")
+		if g.rnd.IntN(3) == 0 {
+			g.tok("if")
+			g.expr()
+			g.block()
+			g.tok("else")
+		}
+		g.block()
+	case 4:
+		g.tok("match")
+		g.expr()
+		g.tok("{")
+		for i := range 1 + g.rnd.IntN(4) {
+			if i > 0 {
+				g.tok(",")
+			}
+			g.tok(g.pick("1", "-1", `"a"`, "_", "tiers.gold", "x"))
+			if g.rnd.IntN(3) == 0 {
+				g.tok("|", g.pick("2", "-2", `"b"`))
+			}
+			if g.rnd.IntN(4) == 0 {
+				g.tok("if")
+				g.expr()
+			}
+			g.tok("=>")
+			g.expr()
+		}
+		g.tok("}")
+	case 5:
+		g.tok(g.pick("to", "deny", "f", "super.route", "ab.arm"))
+		g.args()
+	case 6:
+		g.block()
+	default:
+		g.tok(g.pick("r", "x", "1", "-1", `"a string"`, "250ms", "$0.5", "true", "none", "1_000", "1.5e3"))
 	}
 }
