@@ -147,6 +147,7 @@ func propagateBreaks(d doc) bool {
 
 // ---- the renderer ----
 
+// renderCmd is a document to lay out at an indentation, flat or broken.
 type renderCmd struct {
 	ind  int
 	flat bool
@@ -162,6 +163,9 @@ type renderer struct {
 	mustNL  bool   // the line ends in a comment: the next text starts a new line
 }
 
+// renderDoc lays d out: each group flat if it fits, else broken. A comment
+// always ends its line; text that would follow it on the line moves to a
+// new line indented formatCont more.
 func renderDoc(d doc) []byte {
 	propagateBreaks(d)
 	r := &renderer{}
@@ -263,8 +267,8 @@ func (r *renderer) newline(ind int) {
 	r.lineLen, r.ind, r.col, r.mustNL = 0, ind, ind, false
 }
 
-// fits reports whether next, laid out flat, and what follows it up to the
-// next line break fit in width columns. Groups that follow are measured in
+// fitsFlat reports whether next, laid out flat, and what follows it up to
+// the next line break fit in width columns. Groups that follow are measured in
 // the mode of the command holding them, as prettier does.
 func fitsFlat(next renderCmd, rest []renderCmd, width int) bool {
 	cmds := []renderCmd{next}
