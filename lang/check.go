@@ -80,14 +80,16 @@ type Call struct {
 	Type    *Func // the callee's signature with type variables substituted
 }
 
-func newInfo() *Info {
+// newInfo makes the side tables, sized for about n bytes of source (an
+// expression every 8 bytes or so), so that they do not rehash as they grow.
+func newInfo(n int) *Info {
 	return &Info{
-		Types:  map[Expr]Type{},
-		Defs:   map[*Ident]*Object{},
-		Uses:   map[*Ident]*Object{},
-		Scopes: map[Node]*Scope{},
-		Calls:  map[*CallExpr]*Call{},
-		Consts: map[Expr]ConstValue{},
+		Types:  make(map[Expr]Type, n/8),
+		Defs:   make(map[*Ident]*Object, n/64),
+		Uses:   make(map[*Ident]*Object, n/16),
+		Scopes: make(map[Node]*Scope, n/64),
+		Calls:  make(map[*CallExpr]*Call, n/32),
+		Consts: make(map[Expr]ConstValue, n/16),
 		Lits:   map[*BraceLit]Type{},
 		Funcs:  map[*FuncDecl]*Object{},
 	}
@@ -172,7 +174,7 @@ type checker struct {
 }
 
 func newChecker(cfg *Config) *checker {
-	c := &checker{cfg: cfg, u: cfg.Universe, info: newInfo(), loaded: map[string]*Package{},
+	c := &checker{cfg: cfg, u: cfg.Universe, info: newInfo(0), loaded: map[string]*Package{},
 		state: map[*Object]objState{}, calls: map[*Object]map[*Object]bool{}}
 	c.prog = &Program{Universe: cfg.Universe, Info: c.info}
 	return c
@@ -230,6 +232,9 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 			c.errAt(from, CodeImportNotFound, "cannot load %s: %v", from.Raw, unwrapPathError(err))
 		}
 		return nil
+	}
+	if from == nil && len(c.info.Types) == 0 {
+		*c.info = *newInfo(len(src))
 	}
 	c.loaded[path] = nil
 	c.stack = append(c.stack, path)

@@ -1,7 +1,6 @@
 package lang
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -139,7 +138,7 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 		}
 		for i, a := range args {
 			if a != nil {
-				c.exprAs(a, ft.Params[i].Type, fmt.Sprintf("argument %s to %s", ft.Params[i].Name, name))
+				c.exprAs(a, ft.Params[i].Type, what{"argument", ft.Params[i].Name, name})
 			}
 		}
 		if ft.Result == nil {
@@ -382,7 +381,7 @@ func (c *checker) applyBuiltin(e *CallExpr, name string, b *Builtin, receiver Ex
 		case hasTypeVars(pt):
 			at = c.expr(a, partialWant(pt))
 		default:
-			at = c.exprAs(a, pt, fmt.Sprintf("argument %s to %s", ft.Params[i].Name, name))
+			at = c.exprAs(a, pt, what{"argument", ft.Params[i].Name, name})
 			continue
 		}
 		if IsInvalid(at) {
@@ -390,7 +389,7 @@ func (c *checker) applyBuiltin(e *CallExpr, name string, b *Builtin, receiver Ex
 			continue
 		}
 		if !unify(ft.Params[i].Type, at, subst) {
-			c.mismatch(a, at, apply(ft.Params[i].Type, subst), fmt.Sprintf("argument %s to %s", ft.Params[i].Name, name))
+			c.mismatch(a, at, apply(ft.Params[i].Type, subst), what{"argument", ft.Params[i].Name, name})
 			failed = true
 		}
 	}
@@ -412,7 +411,7 @@ func (c *checker) applyBuiltin(e *CallExpr, name string, b *Builtin, receiver Ex
 			continue
 		}
 		if !unify(ft.Params[i].Type.(*Func).Result, rt, subst) {
-			c.mismatch(lam.Body, rt, apply(pt.Result, subst), "lambda passed to "+name)
+			c.mismatch(lam.Body, rt, apply(pt.Result, subst), what{"lambda passed to", name, ""})
 			failed = true
 		}
 	}
@@ -470,7 +469,7 @@ func (c *checker) lambda(l *LambdaExpr, pt *Func, callee string) Type {
 	}
 	rt := c.expr(l.Body, want)
 	if want != nil {
-		c.requireValue(l.Body, rt, want, "lambda passed to "+callee)
+		c.requireValue(l.Body, rt, want, what{"lambda passed to", callee, ""})
 		if AssignableTo(rt, want) {
 			rt = want
 		}

@@ -192,7 +192,7 @@ func (c *checker) resolve(obj *Object) {
 			if d.Type != nil {
 				want = c.typeExpr(d.Type)
 			}
-			t := c.exprAs(d.Value, want, "const "+obj.Name)
+			t := c.exprAs(d.Value, want, what{"const", obj.Name, ""})
 			if want != nil {
 				t = want
 			}
@@ -458,7 +458,7 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 		}
 	} else {
 		t = c.expr(d.Body, ft.Result)
-		c.requireValue(d.Body, t, ft.Result, "function "+d.Name.Name)
+		c.requireValue(d.Body, t, ft.Result, what{"function", d.Name.Name, ""})
 	}
 	c.reportUnused(scope)
 	c.fn, c.fnObj, c.fnResult, c.inTest, c.scope, c.returnType = saved.fn, saved.fnObj, saved.fnResult, saved.inTest, saved.scope, saved.returnType
@@ -468,7 +468,7 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 
 // requireValue reports a body or branch of type t that cannot be used
 // where want is expected.
-func (c *checker) requireValue(n Expr, t, want Type, what string) {
+func (c *checker) requireValue(n Expr, t, want Type, w what) {
 	if want == nil || IsInvalid(t) || AssignableTo(t, want) {
 		return
 	}
@@ -477,10 +477,10 @@ func (c *checker) requireValue(n Expr, t, want Type, what string) {
 		if b, ok := n.(*BlockExpr); ok && len(b.Stmts) > 0 {
 			at = b.Stmts[len(b.Stmts)-1]
 		}
-		c.errAt(at, CodeMissingValue, "%s must end with a value of type %s", what, want)
+		c.errAt(at, CodeMissingValue, "%s must end with a value of type %s", w, want)
 		return
 	}
-	c.mismatch(n, t, want, what)
+	c.mismatch(n, t, want, w)
 }
 
 func (c *checker) checkTest(d *TestDecl) {
@@ -573,13 +573,13 @@ func (c *checker) reportRecursion() {
 	}
 }
 
-func (c *checker) mismatch(n Node, have, want Type, what string) {
+func (c *checker) mismatch(n Node, have, want Type, w what) {
 	if IsInvalid(have) || IsInvalid(want) {
 		return
 	}
 	msg := fmt.Sprintf("cannot use %s as %s", describeType(have), want)
-	if what != "" {
-		msg += " in " + what
+	if w.s != "" {
+		msg += " in " + w.String()
 	}
 	d := c.errAt(n, CodeMismatch, "%s", msg)
 	if o, ok := have.(*Optional); ok && AssignableTo(o.Elem, want) {
@@ -592,4 +592,19 @@ func describeType(t Type) string {
 		return "none"
 	}
 	return "value of type " + t.String()
+}
+
+// what says where a value is used ("argument target to to"), for mismatch
+// messages; it is spelled out only when a mismatch is reported.
+type what struct{ s, name, to string }
+
+func (w what) String() string {
+	out := w.s
+	if w.name != "" {
+		out += " " + w.name
+	}
+	if w.to != "" {
+		out += " to " + w.to
+	}
+	return out
 }

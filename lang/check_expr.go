@@ -47,10 +47,10 @@ func (c *checker) record(e Expr, t Type) Type {
 
 // exprAs checks e where a value of type want is expected (want may be nil)
 // and reports a mismatch.
-func (c *checker) exprAs(e Expr, want Type, what string) Type {
+func (c *checker) exprAs(e Expr, want Type, w what) Type {
 	t := c.expr(e, want)
 	if want != nil {
-		c.requireValue(e, t, want, what)
+		c.requireValue(e, t, want, w)
 	}
 	return t
 }
@@ -200,7 +200,7 @@ func (c *checker) listLit(e *ListLit, want Type) Type {
 				continue
 			}
 		}
-		c.requireValue(x, t, elem, "list element")
+		c.requireValue(x, t, elem, what{"list element", "", ""})
 	}
 	if elem == nil {
 		c.errAt(e, CodeCannotInfer, "cannot infer the element type of a list of none")
@@ -245,7 +245,7 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 					continue
 				}
 				ft = rt.Fields[i].Type
-				c.exprAs(en.Value, ft, "field "+name.Name)
+				c.exprAs(en.Value, ft, what{"field", name.Name, ""})
 			} else {
 				ft = c.expr(en.Value, nil)
 				if isBasic(ft, NoneType) {
@@ -289,12 +289,12 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 				c.errAt(en.Key, CodeMismatch, "invalid map key type %s (want string, int or an enum)", kt)
 			}
 		} else {
-			c.requireValue(en.Key, k, kt, "map key")
+			c.requireValue(en.Key, k, kt, what{"map key", "", ""})
 		}
 		if vt == nil {
 			vt = c.expr(en.Value, nil)
 		} else {
-			c.exprAs(en.Value, vt, "map value")
+			c.exprAs(en.Value, vt, what{"map value", "", ""})
 		}
 	}
 	t := &Map{Key: kt, Elem: vt}
@@ -313,7 +313,7 @@ func fieldNames(r *Record) []string {
 func (c *checker) unary(e *UnaryExpr, want Type) Type {
 	switch e.Op {
 	case "!":
-		t := c.exprAs(e.X, Typ[Bool], "operand of !")
+		t := c.exprAs(e.X, Typ[Bool], what{"operand of !", "", ""})
 		if v, ok := c.info.Consts[e.X].(bool); ok {
 			c.info.Consts[e] = !v
 		}
@@ -345,8 +345,8 @@ func (c *checker) unary(e *UnaryExpr, want Type) Type {
 func (c *checker) binary(e *BinaryExpr, want Type) Type {
 	switch e.Op {
 	case "&&", "||":
-		c.exprAs(e.X, Typ[Bool], "operand of "+e.Op)
-		c.exprAs(e.Y, Typ[Bool], "operand of "+e.Op)
+		c.exprAs(e.X, Typ[Bool], what{"operand of", e.Op, ""})
+		c.exprAs(e.Y, Typ[Bool], what{"operand of", e.Op, ""})
 		c.fold(e, Typ[Bool])
 		return Typ[Bool]
 	case "??":
@@ -356,7 +356,7 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 			if !IsInvalid(xt) {
 				c.errAt(e.X, CodeNotOptional, "%s is never none (type %s): ?? has no effect", exprString(e.X), xt)
 			}
-			c.exprAs(e.Y, xt, "default of ??")
+			c.exprAs(e.Y, xt, what{"default of ??", "", ""})
 			return xt
 		}
 		yt := c.expr(e.Y, o.Elem)
@@ -369,7 +369,7 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		if AssignableTo(yt, o) {
 			return o
 		}
-		c.mismatch(e.Y, yt, o.Elem, "default of ??")
+		c.mismatch(e.Y, yt, o.Elem, what{"default of ??", "", ""})
 		return o.Elem
 	case "in", "not in":
 		xt := c.expr(e.X, nil)
@@ -606,10 +606,10 @@ func (c *checker) index(e *IndexExpr) Type {
 	xt := c.expr(e.X, nil)
 	switch x := xt.(type) {
 	case *List:
-		c.exprAs(e.Index, Typ[Int], "list index")
+		c.exprAs(e.Index, Typ[Int], what{"list index", "", ""})
 		return x.Elem
 	case *Map:
-		c.exprAs(e.Index, x.Key, "map key")
+		c.exprAs(e.Index, x.Key, what{"map key", "", ""})
 		return optionalOf(x.Elem)
 	}
 	c.expr(e.Index, nil)
@@ -652,7 +652,7 @@ func unifyBranch(a, b Type) Type {
 }
 
 func (c *checker) ifExpr(e *IfExpr, want Type, value bool) Type {
-	c.exprAs(e.Cond, Typ[Bool], "if condition")
+	c.exprAs(e.Cond, Typ[Bool], what{"if condition", "", ""})
 	then := c.block(e.Then, want, value && e.Else != nil)
 	if e.Else == nil {
 		return Typ[Void]
@@ -714,7 +714,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 		saved := c.scope
 		c.scope = scope
 		if arm.Guard != nil {
-			c.exprAs(arm.Guard, Typ[Bool], "match guard")
+			c.exprAs(arm.Guard, Typ[Bool], what{"match guard", "", ""})
 		}
 		t := c.expr(arm.Body, want)
 		c.scope = saved
@@ -796,7 +796,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		var t Type
 		if s.Type != nil {
 			t = c.typeExpr(s.Type)
-			c.exprAs(s.Value, t, "let "+s.Name.Name)
+			c.exprAs(s.Value, t, what{"let", s.Name.Name, ""})
 		} else {
 			t = c.expr(s.Value, nil)
 			switch {
@@ -827,7 +827,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 			c.errAt(s, CodeReturnOutside, "return outside a function")
 			c.expr(s.Value, nil)
 		case c.fnResult != nil:
-			c.exprAs(s.Value, c.fnResult, "return")
+			c.exprAs(s.Value, c.fnResult, what{"return", "", ""})
 		default:
 			t := c.expr(s.Value, nil)
 			if u := unifyBranch(c.returnType, t); u != nil {
@@ -839,9 +839,9 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		if !c.inTest {
 			c.errAt(s, CodeExpectOutside, "expect outside a test")
 		}
-		c.exprAs(s.Cond, Typ[Bool], "expect")
+		c.exprAs(s.Cond, Typ[Bool], what{"expect", "", ""})
 		if s.Message != nil {
-			c.exprAs(s.Message, Typ[String], "expect message")
+			c.exprAs(s.Message, Typ[String], what{"expect message", "", ""})
 		}
 		return Typ[Void]
 	case *ExprStmt:
