@@ -297,7 +297,7 @@ func (x *UnaryExpr) Span() Span { return x.Sp }
 func (*UnaryExpr) exprNode()    {}
 
 // BinaryExpr is `x op y`. Op is one of
-// ?? || && == != < <= > >= in + - * / %; "not in" is written `!in`.
+// ?? || && == != < <= > >= in "not in" + - * / %.
 type BinaryExpr struct {
 	Sp    Span
 	Op    string
