@@ -242,6 +242,7 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 
 	f, diags := Parse(path, src)
 	c.diags = append(c.diags, diags...)
+	c.requirePackage(f, diags)
 	pkg := &Package{Path: path, Files: []*FileNode{f}, fileScopes: map[*FileNode]*Scope{}}
 	if f.Package != nil {
 		pkg.Name = f.Package.Name.Name
@@ -251,6 +252,7 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 		if tsrc, err := c.readFile(tpath); err == nil {
 			tf, tdiags := Parse(tpath, tsrc)
 			c.diags = append(c.diags, tdiags...)
+			c.requirePackage(tf, tdiags)
 			pkg.Files = append(pkg.Files, tf)
 			if tf.Package != nil && f.Package != nil && tf.Package.Name.Name != pkg.Name {
 				c.errorf(tf.File, tf.Package.Name.Sp, CodePackageName, "test file declares package %s, but its policy %s declares package %s", tf.Package.Name.Name, filepath.Base(path), pkg.Name)
@@ -283,6 +285,15 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 	c.loaded[path] = pkg
 	c.prog.Packages = append(c.prog.Packages, pkg)
 	return pkg
+}
+
+// requirePackage reports a file without a package clause (unless a syntax
+// error already explains it).
+func (c *checker) requirePackage(f *FileNode, syntax DiagList) {
+	if f.Package != nil || syntax.HasErrors() {
+		return
+	}
+	c.errorf(f.File, Span{0, 0}, CodeNoPackage, "missing package clause: a policy file starts with package NAME")
 }
 
 func unwrapPathError(err error) error {

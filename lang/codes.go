@@ -28,6 +28,7 @@ const (
 	CodeBadOverride    Code = "RPL208" // override with a different signature
 	CodeBadSuper       Code = "RPL209" // super used outside an extending policy, or naming nothing
 	CodePackageName    Code = "RPL210" // test file's package differs from its policy's
+	CodeNoPackage      Code = "RPL211" // file without a package clause
 )
 
 // Types (RPL3xx).
@@ -89,6 +90,7 @@ var Codes = []CodeInfo{
 	{CodeBadOverride, SevError, "override with a different signature"},
 	{CodeBadSuper, SevError, "super outside an extending policy"},
 	{CodePackageName, SevError, "test file's package differs from its policy's"},
+	{CodeNoPackage, SevError, "file without a package clause"},
 	{CodeMismatch, SevError, "value of the wrong type"},
 	{CodeBadOperand, SevError, "operator not defined on the operand types"},
 	{CodeArgCount, SevError, "wrong number of arguments"},
