@@ -594,7 +594,9 @@ func (g *progGen) unary() {
 }
 
 func (g *progGen) postfix() {
-	g.primary()
+	if g.primary() {
+		return // if, match and blocks take no postfix operators
+	}
 	for g.rnd.IntN(3) == 0 {
 		switch g.rnd.IntN(3) {
 		case 0:
@@ -637,10 +639,12 @@ func (g *progGen) args() {
 	g.tok(")")
 }
 
-func (g *progGen) primary() {
+// primary writes a primary or compound expression and reports whether it
+// was compound (if, match, block).
+func (g *progGen) primary() (compound bool) {
 	if g.depth > 5 {
 		g.tok(g.pick("r", "1", `"s"`, "250ms", "$0.5", "true", "none", "0xff"))
-		return
+		return false
 	}
 	switch g.rnd.IntN(14) {
 	case 0:
@@ -678,6 +682,7 @@ func (g *progGen) primary() {
 			g.tok("else")
 		}
 		g.block()
+		return true
 	case 4:
 		g.tok("match")
 		g.expr()
@@ -698,12 +703,15 @@ func (g *progGen) primary() {
 			g.expr()
 		}
 		g.tok("}")
+		return true
 	case 5:
 		g.tok(g.pick("to", "deny", "f", "super.route", "ab.arm"))
 		g.args()
 	case 6:
 		g.block()
+		return true
 	default:
 		g.tok(g.pick("r", "x", "1", "-1", `"a string"`, "250ms", "$0.5", "true", "none", "1_000", "1.5e3"))
 	}
+	return false
 }

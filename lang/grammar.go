@@ -312,9 +312,21 @@ type gMulTail struct {
 type gUnary struct {
 	Pos     lexer.Position
 	EndPos  lexer.Position
-	Op      string    `parser:"(  @('!' | '-')"`
-	X       *gUnary   `parser:"   @@"`
-	Postfix *gPostfix `parser:"| @@ )"`
+	Op       string     `parser:"(  @('!' | '-')"`
+	X        *gUnary    `parser:"   @@"`
+	Postfix  *gPostfix  `parser:" | @@"`
+	Compound *gCompound `parser:" | @@ )"`
+}
+
+// gCompound is an expression made of blocks: if, match and blocks. It
+// takes no postfix operators, so a line starting with ( or [ after one
+// begins a new statement instead of calling or indexing it.
+type gCompound struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	If     *gIf    `parser:"  @@"`
+	Match  *gMatch `parser:"| @@"`
+	Block  *gBlock `parser:"| @@"`
 }
 
 type gPostfix struct {
@@ -354,9 +366,6 @@ type gPrimary struct {
 	Paren  *gExpr  `parser:"| '(' @@ ')'"`
 	List   *gList  `parser:"| @@"`
 	Brace  *gBrace `parser:"| @@"`
-	Block  *gBlock `parser:"| @@"`
-	If     *gIf    `parser:"| @@"`
-	Match  *gMatch `parser:"| @@"`
 	Super  bool    `parser:"| @'super'"`
 }
 

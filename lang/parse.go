@@ -755,6 +755,9 @@ func (p *parser) convUnary(e *gUnary) Expr {
 	if e.Postfix != nil {
 		return p.convPostfix(e.Postfix)
 	}
+	if e.Compound != nil {
+		return p.convCompound(e.Compound)
+	}
 	x := p.convUnary(e.X)
 	// Fold -literal into the literal, so -5 and -$1 are constants.
 	if lit, ok := x.(*BasicLit); ok && e.Op == "-" && (lit.Kind == LitInt || lit.Kind == LitFloat || lit.Kind == LitMoney || lit.Kind == LitDuration) && !strings.HasPrefix(lit.Raw, "-") {
@@ -763,6 +766,27 @@ func (p *parser) convUnary(e *gUnary) Expr {
 		return lit
 	}
 	return &UnaryExpr{Sp: span(e.Pos, e.EndPos), Op: e.Op, OpPos: Pos(e.Pos.Offset), X: x}
+}
+
+func (p *parser) convCompound(e *gCompound) Expr {
+	switch {
+	case e.If != nil:
+		return p.convIf(e.If)
+	case e.Match != nil:
+		m := &MatchExpr{Sp: span(e.Pos, e.EndPos), Subject: p.convExpr(e.Match.Subject)}
+		for _, a := range e.Match.Arms {
+			arm := &MatchArm{Sp: span(a.Pos, a.EndPos), Body: p.convExpr(a.Body)}
+			for _, pat := range a.Patterns {
+				arm.Patterns = append(arm.Patterns, p.convPattern(pat))
+			}
+			if a.Guard != nil {
+				arm.Guard = p.convExpr(a.Guard)
+			}
+			m.Arms = append(m.Arms, arm)
+		}
+		return m
+	}
+	return p.convBlock(e.Block)
 }
 
 func (p *parser) convPostfix(e *gPostfix) Expr {
@@ -799,21 +823,6 @@ func (p *parser) convPrimary(e *gPrimary) Expr {
 	switch {
 	case e.Lit != nil:
 		return p.convLit(e.Lit)
-	case e.If != nil:
-		return p.convIf(e.If)
-	case e.Match != nil:
-		m := &MatchExpr{Sp: sp, Subject: p.convExpr(e.Match.Subject)}
-		for _, a := range e.Match.Arms {
-			arm := &MatchArm{Sp: span(a.Pos, a.EndPos), Body: p.convExpr(a.Body)}
-			for _, pat := range a.Patterns {
-				arm.Patterns = append(arm.Patterns, p.convPattern(pat))
-			}
-			if a.Guard != nil {
-				arm.Guard = p.convExpr(a.Guard)
-			}
-			m.Arms = append(m.Arms, arm)
-		}
-		return m
 	case e.List != nil:
 		l := &ListLit{Sp: sp}
 		for _, el := range e.List.Elems {
@@ -832,8 +841,6 @@ func (p *parser) convPrimary(e *gPrimary) Expr {
 			b.Entries = append(b.Entries, entry)
 		}
 		return b
-	case e.Block != nil:
-		return p.convBlock(e.Block)
 	case e.Paren != nil:
 		return &ParenExpr{Sp: sp, X: p.convExpr(e.Paren)}
 	case e.Super:
@@ -1473,6 +1480,12 @@ func (d *descent) unary() Expr {
 
 func (d *descent) postfix() Expr {
 	x := d.primary()
+	switch x.(type) {
+	case *IfExpr, *MatchExpr, *BlockExpr:
+		// Compound expressions take no postfix operators: a ( or [ after
+		// one starts the next statement.
+		return x
+	}
 	for {
 		switch {
 		case d.accept("."):
