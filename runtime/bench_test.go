@@ -1,0 +1,69 @@
+package runtime_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+const benchCP1 = `{"version": "1", "request_id": "req-000123", "trace_id": "tr-1", "tenant_id": "tenant-42", "task": {"type": "chat"}, "constraints": {"max_latency_ms": 800}}`
+
+// BenchmarkEngineDecide is the engine alone: a decoded request, the
+// default policy (which builds tags and a reason string).
+func BenchmarkEngineDecide(b *testing.B) {
+	e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{})})
+	load(b, e, examples)
+	req := request(b, e, `{"id": "req-000123", "tenant": {"id": "tenant-42"}, "task": {"type": "chat"}}`)
+	slots := req.Record()
+	ctx := context.Background()
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		// Decide takes ownership of the record: hand it a fresh copy of
+		// the slots without allocating.
+		r := vm.NewRecord(slots)
+		o := e.Decide(ctx, "", r, now)
+		if o.Err != nil {
+			b.Fatal(o.Err)
+		}
+	}
+}
+
+// BenchmarkEngineDecideCP1 is a whole CP1 exchange: JSON in, JSON out.
+func BenchmarkEngineDecideCP1(b *testing.B) {
+	e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{})})
+	load(b, e, examples)
+	body := []byte(benchCP1)
+	ctx := context.Background()
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, code, _ := e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: time.Now()}, buf[:0])
+		if code != "" {
+			b.Fatal(string(out))
+		}
+	}
+}
+
+// BenchmarkEngineDecideV2 is a whole v2 exchange.
+func BenchmarkEngineDecideV2(b *testing.B) {
+	e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{})})
+	load(b, e, examples)
+	body := []byte(`{"request": {"id": "req-000123", "tenant": {"id": "tenant-42"}, "task": {"type": "chat"}}}`)
+	ctx := context.Background()
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, code, _ := e.HandleV2(ctx, body, time.Now(), buf[:0])
+		if code != "" {
+			b.Fatal(string(out))
+		}
+	}
+}
+
+var _ = slices.Clone[[]int]

@@ -1,0 +1,182 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
+)
+
+func decodeJSON(t testing.TB, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("response is not JSON: %v\n%s", err, b)
+	}
+	return m
+}
+
+// TestCP1Contract checks every CP1 error code and the validation order.
+func TestCP1Contract(t *testing.T) {
+	dir := copyDir(t, examples, map[string]string{"tenants.json": `{"tenants": [{"id": "known"}]}`})
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	s := load(t, e, dir)
+	strict := newEngine(t, runtime.Config{RequireKnownTenant: true})
+	load(t, strict, dir)
+	const ok = `{"version": "1", "request_id": "r-1", "trace_id": "tr-1", "tenant_id": "t-1", "task": {"type": "chat"}}`
+	cases := []struct {
+		name   string
+		e      *runtime.Engine
+		body   string
+		code   runtime.Code
+		inMsg  string
+		fields map[string]any // expected decision fields on success
+	}{
+		{"ok", e, ok, "", "", map[string]any{"provider_id": "openai:gpt-4o-mini", "reason": "best_score", "policy_id": "default", "priority": 50.0, "expected_latency_ms": 1000.0, "fallback_used": false}},
+		{"weighted and sticky", e, `{"version": "1", "request_id": "r-2", "tenant_id": "t", "task": {"type": "chat"}, "policy_id": "premium", "metadata": {"k": "v", "n": 3}}`, "", "", map[string]any{"policy_id": "premium"}},
+		{"empty body", e, ``, runtime.CodeInvalidRequest, "empty", nil},
+		{"malformed", e, `{"version": "1",`, runtime.CodeInvalidRequest, "malformed JSON", nil},
+		{"not an object", e, `[1, 2]`, runtime.CodeInvalidRequest, "object", nil},
+		{"missing version first", e, `{"request_id": 7}`, runtime.CodeInvalidRequest, "version is required", nil},
+		{"wrong version", e, `{"version": "2", "request_id": "r"}`, runtime.CodeInvalidRequest, "unsupported version", nil},
+		{"numeric version", e, `{"version": 1, "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`, runtime.CodeInvalidRequest, "unsupported version", nil},
+		{"version before types", e, `{"version": "0", "tenant_id": 5}`, runtime.CodeInvalidRequest, "unsupported version", nil},
+		{"wrong type", e, `{"version": "1", "request_id": "r", "tenant_id": 5, "task": {"type": "chat"}}`, runtime.CodeInvalidRequest, "tenant_id", nil},
+		{"missing request_id", e, `{"version": "1", "tenant_id": "t", "task": {"type": "chat"}}`, runtime.CodeInvalidRequest, "request_id is required", nil},
+		{"missing tenant", e, `{"version": "1", "request_id": "r", "task": {"type": "chat"}}`, runtime.CodeInvalidRequest, "tenant_id is required", nil},
+		{"missing task", e, `{"version": "1", "request_id": "r", "tenant_id": "t"}`, runtime.CodeInvalidRequest, "task is required", nil},
+		{"missing task type", e, `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {}}`, runtime.CodeInvalidRequest, "task.type", nil},
+		{"negative constraint", e, `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}, "constraints": {"max_latency_ms": -5}}`, runtime.CodeInvalidRequest, "max_latency_ms", nil},
+		{"unknown tenant, strict", strict, ok, runtime.CodeUnauthorized, "not registered", nil},
+		{"known tenant, strict", strict, strings.Replace(ok, "t-1", "known", 1), "", "", map[string]any{"policy_id": "default"}},
+		{"unknown policy", e, `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}, "policy_id": "nope"}`, runtime.CodePolicyNotFound, "nope", nil},
+		{"denied", e, `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "image"}}`, runtime.CodeDecisionFailed, "unsupported_task", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, code, _ := c.e.HandleCP1(context.Background(), []byte(c.body), runtime.CP1Meta{Arrival: time.Now()}, nil)
+			if code != c.code {
+				t.Fatalf("code %q, want %q: %s", code, c.code, out)
+			}
+			m := decodeJSON(t, out)
+			if c.code != "" {
+				errObj, _ := m["error"].(map[string]any)
+				if m["ok"] != false || errObj["code"] != string(c.code) || !strings.Contains(errObj["message"].(string), c.inMsg) {
+					t.Fatalf("response %s", out)
+				}
+				if _, ok := m["context"].(map[string]any); !ok {
+					t.Fatalf("no context: %s", out)
+				}
+				return
+			}
+			d, _ := m["decision"].(map[string]any)
+			if m["ok"] != true || d == nil {
+				t.Fatalf("response %s", out)
+			}
+			for k, want := range c.fields {
+				if d[k] != want {
+					t.Errorf("decision.%s = %v, want %v", k, d[k], want)
+				}
+			}
+			md, _ := d["metadata"].(map[string]any)
+			if md["policy_version"] != s.Version {
+				t.Errorf("metadata %v lacks the version", md)
+			}
+			for _, k := range []string{"provider_id", "priority", "expected_latency_ms", "expected_cost", "reason"} {
+				if _, ok := d[k]; !ok {
+					t.Errorf("decision lacks %s", k)
+				}
+			}
+			switch d["reason"] {
+			case "weighted", "sticky", "fallback", "best_score":
+			default:
+				t.Errorf("reason %v", d["reason"])
+			}
+		})
+	}
+	// traceparent fills trace_id when the body has none.
+	tp := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	out, _, _ := e.HandleCP1(context.Background(), []byte(strings.Replace(ok, `"trace_id": "tr-1", `, "", 1)), runtime.CP1Meta{TraceParent: tp}, nil)
+	if ctx := decodeJSON(t, out)["context"].(map[string]any); ctx["trace_id"] != "4bf92f3577b34da6a3ce929d0e0e4736" || ctx["request_id"] != "r-1" {
+		t.Errorf("context %v", ctx)
+	}
+}
+
+func TestV2Contract(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	s := load(t, e, examples)
+	ctx := context.Background()
+	out, code, _ := e.HandleV2(ctx, []byte(`{"request": {"id": "r", "tenant": {"id": "t", "tier": "gold"}, "estimate": {"input_tokens": 9000}}, "policy_id": "premium"}`), time.Now(), nil)
+	m := decodeJSON(t, out)
+	if code != "" || m["ok"] != true || m["version"] != s.Version || m["policy_id"] != "premium" {
+		t.Fatalf("v2: %s", out)
+	}
+	if d := m["decision"].(map[string]any); d["target"] != "anthropic:claude-sonnet" || d["priority"] != 70.0 {
+		t.Fatalf("decision %v", d)
+	}
+	for body, want := range map[string]string{
+		`{"request": {"id": "r", "tenant": {"tierr": "x"}}}`: "did you mean tier",
+		`{"request": {"id": "r", "estimate": {"input_tokens": "many"}}}`: "input_tokens",
+		`{"request": {"tenant": {"id": "t"}}}`:                           "request.id is required",
+		`{"policy_id": "x"}`:                                             "request is required",
+		`{"request": `:                                                   "malformed",
+	} {
+		out, code, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %s %s, want invalid_request mentioning %q", body, code, out, want)
+		}
+	}
+	out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [{"request": {"id": "a", "tenant": {"id": "t"}, "task": {"type": "code"}}}, {"policy_id": "nope", "request": {"id": "b"}}, {"request": {"id": "c", "task": {"type": "chat"}, "tenant": {"id": "t"}}}]}`), time.Now(), nil)
+	if code != "" {
+		t.Fatalf("batch: %s", out)
+	}
+	var batch struct {
+		Results []struct {
+			OK       bool           `json:"ok"`
+			Decision map[string]any `json:"decision"`
+			Error    map[string]any `json:"error"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(out, &batch); err != nil || len(batch.Results) != 3 {
+		t.Fatalf("batch response %s (%v)", out, err)
+	}
+	if !batch.Results[0].OK || batch.Results[0].Decision["target"] != "openai:gpt-4o" || batch.Results[1].OK || batch.Results[1].Error["code"] != "policy_not_found" || !batch.Results[2].OK {
+		t.Errorf("batch results %s", out)
+	}
+	big := `{"requests": [` + strings.Repeat(`{"request": {"id": "a"}},`, runtime.MaxBatch) + `{"request": {"id": "a"}}]}`
+	if _, code := e.HandleV2Batch(ctx, []byte(big), time.Now(), nil); code != runtime.CodeInvalidRequest {
+		t.Errorf("oversized batch: %s", code)
+	}
+	// Feedback.
+	out, code = e.HandleFeedback([]byte(`{"request_id": "r", "provider_id": "openai:gpt-4o", "status": "ok", "latency_ms": 120, "tokens_in": 10, "tokens_out": 20, "cost": 0.001}`), nil)
+	if code != "" {
+		t.Fatalf("feedback: %s", out)
+	}
+	out, code = e.HandleFeedback([]byte(`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok"}, {"request_id": "r", "target": "x:y", "status": "meh"}]}`), nil)
+	if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), "feedback[1]") {
+		t.Fatalf("bad feedback batch: %s", out)
+	}
+	// The observed latency is the CP1 expected latency.
+	out, _, _ = e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "code"}}`), runtime.CP1Meta{}, nil)
+	if d := decodeJSON(t, out)["decision"].(map[string]any); d["expected_latency_ms"].(float64) < 110 || d["expected_latency_ms"].(float64) > 130 {
+		t.Errorf("expected latency %v, want about 120", d["expected_latency_ms"])
+	}
+}
+
+func TestAppendString(t *testing.T) {
+	for _, s := range []string{"", "plain", "q\"b\\s", "\n\t\r\x01\x1f", "é✓𝄞", "bad\xff\xfeutf8", "</script>"} {
+		b := runtime.AppendString(nil, s)
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("%q → %s: %v", s, b, err)
+		}
+		if utf8.ValidString(s) && got != s || !utf8.ValidString(got) {
+			t.Errorf("%q → %s → %q", s, b, got)
+		}
+	}
+}

@@ -1,0 +1,351 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// The CP1 contract (DESIGN.md §4), kept for coexistence with CP1 clients.
+//
+// Validation order: the body must be a JSON object; then version must be
+// "1" (a missing or other version is invalid_request before anything
+// else); then the fields' types; then request_id, tenant_id and task.type
+// must be present; then constraints must be ≥ 0. Then the tenant
+// (unauthorized when the registry is strict and does not know it), the
+// policy (policy_not_found), the decision (decision_failed when the policy
+// fails or denies; the details carry deny_reason) and anything else
+// (internal).
+
+// cp1Request is CP1's DecideRequest.
+type cp1Request struct {
+	Version     json.RawMessage `json:"version"`
+	RequestID   string          `json:"request_id"`
+	TraceID     string          `json:"trace_id"`
+	TenantID    string          `json:"tenant_id"`
+	Task        *cp1Task        `json:"task"`
+	PolicyID    string          `json:"policy_id"`
+	Constraints *struct {
+		MaxLatencyMs *float64 `json:"max_latency_ms"`
+		MaxCost      *float64 `json:"max_cost"`
+	} `json:"constraints"`
+	Metadata       map[string]json.RawMessage `json:"metadata"`
+	PushAssignment *bool                      `json:"push_assignment"`
+}
+
+type cp1Task struct {
+	Type       string          `json:"type"`
+	PayloadRef string          `json:"payload_ref"`
+	Payload    json.RawMessage `json:"payload"`
+}
+
+// CP1Context is the context block of CP1 responses.
+type CP1Context struct {
+	RequestID string `json:"request_id"`
+	TraceID   string `json:"trace_id,omitempty"`
+}
+
+// CP1Meta is what a transport knows besides the body.
+type CP1Meta struct {
+	Arrival     time.Time
+	TraceParent string // W3C traceparent, when the transport carried one
+}
+
+// checkVersion returns the version error, if any, of a CP1 body that did
+// not decode: the version is checked before anything else.
+func checkVersion(raw json.RawMessage) *Error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return &Error{Code: CodeInvalidRequest, Message: "version is required (\"1\")", Details: map[string]any{"field": "version"}}
+	}
+	if string(raw) != `"1"` {
+		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unsupported version %s (want \"1\")", raw), Details: map[string]any{"field": "version"}}
+	}
+	return nil
+}
+
+func jsonErr(err error) *Error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		f := te.Field
+		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: want %s, have %s", f, te.Type, te.Value), Details: map[string]any{"field": f}}
+	}
+	return &Error{Code: CodeInvalidRequest, Message: "malformed JSON: " + err.Error()}
+}
+
+// decodeObject decodes body into v, reporting malformed JSON, a body that
+// is not an object and trailing data.
+func decodeObject(body []byte, v any) *Error {
+	b := bytes.TrimLeft(body, " \t\r\n")
+	if len(b) == 0 {
+		return Errorf(CodeInvalidRequest, "empty body")
+	}
+	if b[0] != '{' {
+		return Errorf(CodeInvalidRequest, "the body must be a JSON object")
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %v", se.Offset, err)
+		}
+		return jsonErr(err)
+	}
+	return nil
+}
+
+// cp1ToRequest validates a CP1 request and builds the Request record.
+func (e *Engine) cp1ToRequest(body []byte) (*cp1Request, vm.Value, *Error) {
+	var q cp1Request
+	if err := decodeObject(body, &q); err != nil {
+		if err.Code == CodeInvalidRequest && err.Details != nil {
+			// A type error elsewhere: the version still comes first.
+			var v struct {
+				Version json.RawMessage `json:"version"`
+			}
+			if json.Unmarshal(body, &v) == nil {
+				if verr := checkVersion(v.Version); verr != nil {
+					return &q, vm.Value{}, verr
+				}
+			}
+		}
+		return &q, vm.Value{}, err
+	}
+	if err := checkVersion(q.Version); err != nil {
+		return &q, vm.Value{}, err
+	}
+	missing := func(f string) *Error {
+		return &Error{Code: CodeInvalidRequest, Message: f + " is required", Details: map[string]any{"field": f}}
+	}
+	switch {
+	case q.RequestID == "":
+		return &q, vm.Value{}, missing("request_id")
+	case q.TenantID == "":
+		return &q, vm.Value{}, missing("tenant_id")
+	case q.Task == nil:
+		return &q, vm.Value{}, missing("task")
+	case q.Task.Type == "":
+		return &q, vm.Value{}, missing("task.type")
+	}
+	l := &e.lay
+	slots := slices.Clone(l.blankRequest)
+	slots[l.req.id] = vm.Str(q.RequestID)
+	ts := slices.Clone(slots[l.req.tenant].Record())
+	ts[l.tenant.id] = vm.Str(q.TenantID)
+	slots[l.req.tenant] = vm.NewRecord(ts)
+	task := slices.Clone(slots[l.req.task].Record())
+	task[l.task.typ] = vm.Str(q.Task.Type)
+	slots[l.req.task] = vm.NewRecord(task)
+	if c := q.Constraints; c != nil {
+		cs := slices.Clone(slots[l.req.constraints].Record())
+		if c.MaxLatencyMs != nil {
+			ms := *c.MaxLatencyMs
+			if ms < 0 || math.IsNaN(ms) || ms > float64(math.MaxInt64/int64(time.Millisecond)) {
+				return &q, vm.Value{}, &Error{Code: CodeInvalidRequest, Message: "constraints.max_latency_ms must be ≥ 0", Details: map[string]any{"field": "constraints.max_latency_ms"}}
+			}
+			cs[l.cons.maxLatency] = vm.Duration(time.Duration(ms * float64(time.Millisecond)))
+		}
+		if c.MaxCost != nil {
+			x := *c.MaxCost
+			if x < 0 || math.IsNaN(x) || x > 9e9 {
+				return &q, vm.Value{}, &Error{Code: CodeInvalidRequest, Message: "constraints.max_cost must be ≥ 0", Details: map[string]any{"field": "constraints.max_cost"}}
+			}
+			cs[l.cons.maxCost] = vm.Money(int64(math.Round(x * 1e9)))
+		}
+		slots[l.req.constraints] = vm.NewRecord(cs)
+	}
+	if len(q.Metadata) > 0 {
+		keys := make([]string, 0, len(q.Metadata))
+		for k := range q.Metadata {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		ks := make([]vm.Value, len(keys))
+		vs := make([]vm.Value, len(keys))
+		for i, k := range keys {
+			ks[i] = vm.Str(k)
+			raw := q.Metadata[k]
+			var s string
+			if len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
+				vs[i] = vm.Str(s)
+			} else {
+				vs[i] = vm.Str(string(raw)) // non-string metadata keeps its JSON text
+			}
+		}
+		m, err := vm.NewMap(ks, vs)
+		if err != nil {
+			return &q, vm.Value{}, Errorf(CodeInvalidRequest, "metadata: %v", err)
+		}
+		slots[l.req.metadata] = m
+	}
+	return &q, vm.NewRecord(slots), nil
+}
+
+// HandleCP1 decides a CP1 DecideRequest body and appends the CP1 response
+// to buf. The returned code is "" on success, else the error's code (for
+// transports that map codes to statuses).
+func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf []byte) ([]byte, Code, *Outcome) {
+	q, req, err := e.cp1ToRequest(body)
+	cctx := CP1Context{RequestID: q.RequestID, TraceID: q.TraceID}
+	if cctx.TraceID == "" {
+		cctx.TraceID = TraceIDOf(meta.TraceParent)
+	}
+	if err != nil {
+		return appendCP1Error(buf, err, cctx), err.Code, nil
+	}
+	o := e.Decide(ctx, q.PolicyID, req, meta.Arrival)
+	if o.Err != nil {
+		return appendCP1Error(buf, o.Err, cctx), o.Err.Code, &o
+	}
+	d := e.View(o.Decision)
+	if o.Denied {
+		err := &Error{Code: CodeDecisionFailed, Message: "request denied by policy " + o.PolicyID() + ": " + d.DenyReason(),
+			Details: map[string]any{"deny_reason": d.DenyReason(), "reason": d.Reason(), "policy_id": o.PolicyID(), "policy_version": o.Version()}}
+		return appendCP1Error(buf, err, cctx), err.Code, &o
+	}
+	target := d.Target()
+	reason := "best_score"
+	switch {
+	case o.SafeDefault:
+		reason = "fallback"
+	case d.StickyKey() != "":
+		reason = "sticky"
+	case d.Weighted():
+		reason = "weighted"
+	}
+	buf = append(buf, `{"ok":true,"decision":{"provider_id":`...)
+	buf = AppendString(buf, target)
+	buf = append(buf, `,"priority":`...)
+	buf = strconv.AppendInt(buf, min(max(d.Priority(), 0), 100), 10)
+	buf = append(buf, `,"expected_latency_ms":`...)
+	buf = strconv.AppendInt(buf, e.expectedLatency(target).Milliseconds(), 10)
+	buf = append(buf, `,"expected_cost":`...)
+	buf = strconv.AppendFloat(buf, float64(e.expectedCost(target, req))/1e9, 'f', -1, 64)
+	buf = append(buf, `,"reason":`...)
+	buf = AppendString(buf, reason)
+	if k := d.StickyKey(); k != "" {
+		buf = append(buf, `,"sticky_key":`...)
+		buf = AppendString(buf, k)
+	}
+	buf = append(buf, `,"fallback_used":`...)
+	buf = strconv.AppendBool(buf, o.SafeDefault)
+	buf = append(buf, `,"policy_id":`...)
+	buf = AppendString(buf, o.PolicyID())
+	buf = append(buf, `,"metadata":{"policy_version":`...)
+	buf = AppendString(buf, o.Version())
+	if r := d.Reason(); r != "" {
+		buf = append(buf, `,"reason":`...)
+		buf = AppendString(buf, r)
+	}
+	if d.Experiment() != "" {
+		buf = append(buf, `,"experiment":`...)
+		buf = AppendString(buf, d.Experiment())
+		buf = append(buf, `,"arm":`...)
+		buf = AppendString(buf, d.Arm())
+	}
+	if tags := d.Tags(); tags.Len() > 0 {
+		buf = append(buf, `,"tags":`...)
+		buf = AppendJSON(buf, e.decType.Fields[e.lay.dec.tags].Type, o.Decision.Record()[e.lay.dec.tags])
+	}
+	if fb := d.Fallbacks(); fb.Len() > 0 {
+		buf = append(buf, `,"fallbacks":`...)
+		buf = AppendJSON(buf, e.decType.Fields[e.lay.dec.fallbacks].Type, fb)
+	}
+	buf = append(buf, `}},"context":`...)
+	buf = appendCP1Context(buf, cctx)
+	return append(buf, '}'), "", &o
+}
+
+func appendCP1Context(buf []byte, c CP1Context) []byte {
+	buf = append(buf, `{"request_id":`...)
+	buf = AppendString(buf, c.RequestID)
+	if c.TraceID != "" {
+		buf = append(buf, `,"trace_id":`...)
+		buf = AppendString(buf, c.TraceID)
+	}
+	return append(buf, '}')
+}
+
+// appendCP1Error appends a CP1 error response. Codes outside CP1's five
+// are answered as internal, with the engine's code in details.reason.
+func appendCP1Error(buf []byte, err *Error, c CP1Context) []byte {
+	code, details := err.Code, err.Details
+	if !code.CP1() {
+		details = map[string]any{"reason": string(code)}
+		for k, v := range err.Details {
+			details[k] = v
+		}
+		code = CodeInternal
+	}
+	buf = append(buf, `{"ok":false,"error":{"code":`...)
+	buf = AppendString(buf, string(code))
+	buf = append(buf, `,"message":`...)
+	buf = AppendString(buf, err.Message)
+	if len(details) > 0 {
+		if d, jerr := json.Marshal(details); jerr == nil {
+			buf = append(buf, `,"details":`...)
+			buf = append(buf, d...)
+		}
+	}
+	buf = append(buf, `},"context":`...)
+	buf = appendCP1Context(buf, c)
+	return append(buf, '}')
+}
+
+// expectedLatency is the target's observed median latency, else the
+// default.
+func (e *Engine) expectedLatency(target string) time.Duration {
+	if h, ok := e.cfg.State.(stdlib.HealthState); ok {
+		if d, ok := h.Latency(target); ok {
+			return d
+		}
+	}
+	return stdlib.DefaultLatency
+}
+
+// expectedCost is the request's token estimate × the target's catalogue
+// price, in nano-units (0 when either is unknown).
+func (e *Engine) expectedCost(target string, req vm.Value) int64 {
+	c, ok := e.cfg.State.(stdlib.CostState)
+	if !ok {
+		return 0
+	}
+	p, ok := c.Price(target)
+	if !ok {
+		return 0
+	}
+	est := req.Record()[e.lay.req.estimate].Record()
+	if len(est) < 2 {
+		return 0
+	}
+	// Estimate{input_tokens, output_tokens}: slots sorted by name.
+	in, out := est[0].Int(), est[1].Int()
+	return int64((float64(max(in, 0))*float64(p.Input) + float64(max(out, 0))*float64(p.Output)) / 1e6)
+}
+
+// TraceIDOf returns the trace id of a W3C traceparent header
+// ("00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>"), "" when it is
+// absent or malformed.
+func TraceIDOf(traceparent string) string {
+	if len(traceparent) < 55 || traceparent[2] != '-' || traceparent[35] != '-' {
+		return ""
+	}
+	id := traceparent[3:35]
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return ""
+		}
+	}
+	if id == "00000000000000000000000000000000" {
+		return ""
+	}
+	return id
+}

@@ -1,0 +1,348 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// Code is the stable code of a decision error. The first five are CP1's;
+// transports speaking CP1 answer the others as internal with the code in
+// the details.
+type Code string
+
+// Decision error codes.
+const (
+	CodeUnauthorized   Code = "unauthorized"     // the tenant is not allowed (unknown with RequireKnownTenant)
+	CodeInvalidRequest Code = "invalid_request"  // malformed, wrong types, missing fields, too large
+	CodePolicyNotFound Code = "policy_not_found" // no policy by that id, and no default
+	CodeDecisionFailed Code = "decision_failed"  // the policy failed or denied the request
+	CodeInternal       Code = "internal"         // a bug or an unexpected condition
+	CodeOverloaded     Code = "overloaded"       // too many decisions in flight: retry later
+	CodeNotReady       Code = "not_ready"        // no policy version is active yet
+)
+
+// CP1 reports whether c is one of the five codes of the CP1 contract.
+func (c Code) CP1() bool {
+	switch c {
+	case CodeUnauthorized, CodeInvalidRequest, CodePolicyNotFound, CodeDecisionFailed, CodeInternal:
+		return true
+	}
+	return false
+}
+
+// Error is a decision error: a code, a one-line message and details.
+type Error struct {
+	Code    Code
+	Message string
+	Details map[string]any
+	Err     error // the underlying error, if any (a *vm.Error for policy failures)
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Outcome is the result of one decision.
+type Outcome struct {
+	Snapshot  *Snapshot // the snapshot decided with (nil before activation)
+	Policy    *Policy   // the policy that decided (nil if none was selected)
+	RequestID string
+	TenantID  string
+	Decision  vm.Value // the Decision record (invalid when Err is set)
+	Stats     vm.Stats
+	Elapsed   time.Duration
+	// SafeDefault is set when the policy failed and the configured safe
+	// default decision was answered instead; Failure says why.
+	SafeDefault bool
+	Failure     *vm.Error
+	// Denied is set when the policy denied the request.
+	Denied bool
+	Err    *Error
+}
+
+// PolicyID is the id of the deciding policy, "" if none.
+func (o *Outcome) PolicyID() string {
+	if o.Policy == nil {
+		return ""
+	}
+	return o.Policy.ID
+}
+
+// Version is the version of the snapshot decided with, "" if none.
+func (o *Outcome) Version() string {
+	if o.Snapshot == nil {
+		return ""
+	}
+	return o.Snapshot.Version
+}
+
+// Result names the outcome for metrics and logs: "route", "deny",
+// "safe_default" or the error code.
+func (o *Outcome) Result() string {
+	switch {
+	case o.Err != nil:
+		return string(o.Err.Code)
+	case o.SafeDefault:
+		return "safe_default"
+	}
+	if o.Denied {
+		return "deny"
+	}
+	return "route"
+}
+
+// Decide decides the request req, a Request record (see Codec), with
+// policy policyID when not "" (else by tenant, else the default policy),
+// as arrived at arrival. Decide takes ownership of req: it fills the
+// tenant from the registry and the arrival time in place.
+func (e *Engine) Decide(ctx context.Context, policyID string, req vm.Value, arrival time.Time) Outcome {
+	start := time.Now()
+	if arrival.IsZero() {
+		arrival = start
+	}
+	s := e.cur.Load()
+	o := Outcome{Snapshot: s}
+	e.decide(ctx, &o, s, policyID, req, arrival)
+	o.Elapsed = time.Since(start)
+	e.decisions.Add(1)
+	if o.Err != nil || o.SafeDefault {
+		e.failures.Add(1)
+	}
+	if obs := e.cfg.Observer; obs != nil {
+		obs.Decided(&o)
+	}
+	if e.logEvery > 0 && o.Err == nil {
+		if e.logEvery == 1 || e.logCount.Add(1)%e.logEvery == 0 {
+			e.cfg.DecisionLog.LogDecision(e.event(&o, arrival))
+		}
+	}
+	return o
+}
+
+func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID string, req vm.Value, arrival time.Time) {
+	if s == nil {
+		o.Err = Errorf(CodeNotReady, "no policy version is active")
+		return
+	}
+	l := &e.lay
+	slots := req.Record()
+	if req.Kind() != vm.KindRecord || len(slots) != l.req.n {
+		o.Err = Errorf(CodeInvalidRequest, "the request is not a Request record")
+		return
+	}
+	o.RequestID = slots[l.req.id].Str()
+	var parents []vm.Value
+	if ts := slots[l.req.tenant].Record(); len(ts) == l.tenant.n {
+		o.TenantID = ts[l.tenant.id].Str()
+		parents = ts[l.tenant.parents].List()
+	}
+	reg, known := s.tenants[o.TenantID]
+	if known {
+		slots[l.req.tenant] = reg.value
+		parents = nil
+	} else if e.cfg.RequireKnownTenant {
+		o.Err = Errorf(CodeUnauthorized, "tenant %q is not registered", o.TenantID)
+		return
+	}
+	if slots[l.req.arrival].Int() == 0 {
+		slots[l.req.arrival] = vm.TimeOf(arrival)
+	}
+
+	// Select the policy.
+	var p *Policy
+	switch {
+	case policyID != "":
+		if p = s.policies[policyID]; p == nil {
+			o.Err = Errorf(CodePolicyNotFound, "no policy %q in version %s", policyID, s.ShortVersion())
+			return
+		}
+	default:
+		p = e.tenantPolicy(s, o.TenantID)
+		if p == nil && known {
+			for _, par := range reg.Parents {
+				if p = e.tenantPolicy(s, par); p != nil {
+					break
+				}
+			}
+		}
+		for i := 0; p == nil && i < len(parents); i++ {
+			p = e.tenantPolicy(s, parents[i].Str())
+		}
+		if p == nil {
+			if p = s.policies[e.cfg.DefaultPolicy]; p == nil {
+				o.Err = Errorf(CodePolicyNotFound, "no policy for tenant %q and no %s policy in version %s", o.TenantID, e.cfg.DefaultPolicy, s.ShortVersion())
+				return
+			}
+		}
+	}
+	o.Policy = p
+
+	// Evaluate.
+	h := e.hosts.Get()
+	if h == nil {
+		h = e.newHost()
+	}
+	hst := h.(*host)
+	hst.exp, hst.arm = "", ""
+	res, err := p.Program.DecideWithLimits(e.deadlines.context(ctx, arrival), req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst}, e.cfg.Limits)
+	exp, arm := hst.exp, hst.arm
+	e.hosts.Put(h)
+	o.Stats = res.Stats
+	if err != nil {
+		var ve *vm.Error
+		if !errors.As(err, &ve) {
+			ve = &vm.Error{Code: vm.CodeInternal, Msg: err.Error(), Cause: err}
+		}
+		o.Failure = ve
+		if e.cfg.FailureMode == FailSafeDefault {
+			o.SafeDefault = true
+			o.Decision = e.safeDefault
+			return
+		}
+		o.Err = &Error{Code: CodeDecisionFailed, Message: fmt.Sprintf("policy %s failed: %v", p.ID, ve.Error()), Err: ve,
+			Details: map[string]any{"policy_id": p.ID, "version": s.Version, "vm_code": string(ve.Code)}}
+		return
+	}
+	o.Decision = res.Value
+	if d := res.Value.Record(); len(d) == l.dec.n && d[l.dec.action].Str() == "deny" {
+		o.Denied = true
+	}
+	if exp != "" {
+		d := slices.Clone(res.Value.Record())
+		if len(d) == l.dec.n {
+			d[l.dec.experiment], d[l.dec.arm] = vm.Str(exp), vm.Str(arm)
+			o.Decision = vm.NewRecord(d)
+		}
+	}
+}
+
+// tenantPolicy is the policy registered for tenant id, else the policy
+// named id.
+func (e *Engine) tenantPolicy(s *Snapshot, id string) *Policy {
+	if id == "" {
+		return nil
+	}
+	if t, ok := s.tenants[id]; ok && t.Policy != "" {
+		return s.policies[t.Policy]
+	}
+	return s.policies[id]
+}
+
+// host is the per-run host value: the engine's state services, and the
+// experiment assignment of the run (stdlib.ArmRecorder).
+type host struct {
+	cost     stdlib.CostState
+	exps     stdlib.ExperimentState
+	health   stdlib.HealthState
+	exp, arm string
+}
+
+var (
+	_ stdlib.CostState       = (*host)(nil)
+	_ stdlib.ExperimentState = (*host)(nil)
+	_ stdlib.HealthState     = (*host)(nil)
+	_ stdlib.ArmRecorder     = (*host)(nil)
+)
+
+func (e *Engine) newHost() *host {
+	h := &host{}
+	h.cost, _ = e.cfg.State.(stdlib.CostState)
+	h.exps, _ = e.cfg.State.(stdlib.ExperimentState)
+	h.health, _ = e.cfg.State.(stdlib.HealthState)
+	return h
+}
+
+func (h *host) MonthSpend(t string, at time.Time) int64 {
+	if h.cost == nil {
+		return 0
+	}
+	return h.cost.MonthSpend(t, at)
+}
+
+func (h *host) DaySpend(t string, at time.Time) int64 {
+	if h.cost == nil {
+		return 0
+	}
+	return h.cost.DaySpend(t, at)
+}
+
+func (h *host) Price(target string) (stdlib.Price, bool) {
+	if h.cost == nil {
+		return stdlib.Price{}, false
+	}
+	return h.cost.Price(target)
+}
+
+func (h *host) Winner(exp string) (string, bool) {
+	if h.exps == nil {
+		return "", false
+	}
+	return h.exps.Winner(exp)
+}
+
+func (h *host) Healthy(target string) bool { return h.health == nil || h.health.Healthy(target) }
+
+func (h *host) Latency(target string) (time.Duration, bool) {
+	if h.health == nil {
+		return 0, false
+	}
+	return h.health.Latency(target)
+}
+
+func (h *host) ErrorRate(target string) float64 {
+	if h.health == nil {
+		return 0
+	}
+	return h.health.ErrorRate(target)
+}
+
+func (h *host) RecordArm(exp, arm string) { h.exp, h.arm = exp, arm }
+
+// deadlineCache shares one deadline context among the decisions arriving
+// in the same millisecond, so that a decision does not pay for a timer of
+// its own: the effective deadline is d plus at most a millisecond.
+type deadlineCache struct {
+	d   time.Duration
+	cur atomic.Pointer[deadlineCtx]
+	mu  sync.Mutex
+}
+
+type deadlineCtx struct {
+	bucket int64 // arrival's Unix millisecond
+	ctx    context.Context
+	cancel context.CancelFunc // kept for vet; the deadline releases the context
+}
+
+func (c *deadlineCache) context(ctx context.Context, now time.Time) context.Context {
+	if dl, ok := ctx.Deadline(); ok && dl.Before(now.Add(c.d)) {
+		return ctx // the caller's deadline is the tighter one
+	}
+	b := time.Now().UnixMilli()
+	if d := c.cur.Load(); d != nil && d.bucket >= b {
+		return d.ctx
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := c.cur.Load(); d != nil && d.bucket >= b {
+		return d.ctx
+	}
+	// The context is never canceled before its deadline; its timer fires
+	// then and releases it.
+	dctx, cancel := context.WithDeadline(context.Background(), time.UnixMilli(b+1).Add(c.d))
+	c.cur.Store(&deadlineCtx{bucket: b, ctx: dctx, cancel: cancel})
+	return dctx
+}

@@ -1,0 +1,33 @@
+// Package runtime is the router's engine: it loads policies into immutable
+// snapshots, activates them atomically, decides requests and takes
+// feedback. Transports (runtime/httpx, runtime/natsx), metrics and the
+// rpl-router binary are thin layers over an Engine.
+//
+// Contract:
+//
+//   - A Snapshot is built completely off the request path: every policy is
+//     compiled (or loaded from a bundle) and verified, and its own test
+//     blocks run against a fresh stdlib.MemState, before the snapshot can
+//     become active. A snapshot never changes once built.
+//   - Activation swaps an atomic pointer. A decision loads the pointer once
+//     and finishes on that snapshot, whatever activations happen meanwhile;
+//     every Outcome names the policy id and the snapshot's version.
+//   - A failed load leaves the active snapshot in place; the error is
+//     returned, kept (Engine.Status) and counted.
+//   - The engine keeps the last Config.Keep snapshots; Rollback reactivates
+//     the previous one.
+//   - Decide selects the policy by the request's policy id when given, else
+//     by tenant along its hierarchy (the tenant's own policy, then each
+//     parent's, nearest first), else the policy named "default". Limits
+//     (fuel, memory, depth, deadline) come from Config. When a policy fails
+//     at run time the configured failure mode applies: an error
+//     (decision_failed) or the declared safe default decision; failures are
+//     counted either way.
+//   - Evaluation is deterministic: the seed is rpl.SeedOf(request id), the
+//     clock is the request's arrival.
+//   - Decide does not allocate beyond what the policy itself builds; JSON
+//     decoding and encoding are the transports' business (see Codec).
+//
+// Policy ids are package names. A directory's snapshot version is the
+// sha256 of its sources; a bundle's is the bundle hash.
+package runtime

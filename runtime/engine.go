@@ -1,0 +1,265 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// FailureMode is what Decide does when a policy fails at run time.
+type FailureMode int
+
+const (
+	// FailClosed answers decision_failed.
+	FailClosed FailureMode = iota
+	// FailSafeDefault answers Config.SafeDefault, marked as such.
+	FailSafeDefault
+)
+
+// Config configures an Engine. Zero fields take the documented defaults.
+type Config struct {
+	// Env compiles and runs policies; nil means rpl.NewEnv().
+	Env *rpl.Env
+	// Limits bound every evaluation (zero fields: the VM's defaults).
+	Limits rpl.Limits
+	// Deadline bounds one evaluation's wall time; 0 means 50ms. The
+	// engine's deadline contexts are shared by the requests arriving in
+	// the same millisecond, so the effective deadline is Deadline plus
+	// at most a millisecond.
+	Deadline time.Duration
+	// FailureMode and SafeDefault: see FailureMode. SafeDefault is a
+	// target ("provider:model"), required with FailSafeDefault.
+	FailureMode FailureMode
+	SafeDefault string
+	// DefaultPolicy is the policy deciding for tenants without one of
+	// their own; "" means "default".
+	DefaultPolicy string
+	// RequireKnownTenant refuses (unauthorized) requests whose tenant is
+	// not in the snapshot's tenant registry.
+	RequireKnownTenant bool
+	// Keep is the number of snapshots kept for rollback; 0 means 5.
+	Keep int
+	// State is the live state policies read (cost, health, experiments):
+	// passed to every run as its host. nil means an empty state.
+	State any
+	// Observer is told about decisions and loads (metrics); may be nil.
+	Observer Observer
+	// DecisionLog receives a sample of decisions; may be nil.
+	DecisionLog DecisionLog
+	// LogSample is the fraction of decisions logged, 0–1; 0 with a
+	// DecisionLog means 1.
+	LogSample float64
+}
+
+// Observer is told about every decision and every load; implementations
+// (metrics) must be fast and safe for concurrent use.
+type Observer interface {
+	Decided(o *Outcome)
+	Loaded(s *Snapshot, err error)
+}
+
+// Engine decides requests with the active snapshot. It is safe for
+// concurrent use.
+type Engine struct {
+	env *rpl.Env
+	cfg Config
+
+	cur     atomic.Pointer[Snapshot]
+	mu      sync.Mutex // serializes activations
+	history []*Snapshot
+	lastErr atomic.Pointer[loadFailure]
+
+	reqType, decType, tenantType *lang.Record
+	lay                          layout
+	safeDefault                  vm.Value
+	deadlines                    deadlineCache
+	hosts                        sync.Pool
+	logEvery                     uint64 // log one decision in logEvery; 0: none
+	logCount                     atomic.Uint64
+
+	decisions, failures, reloads, reloadFailures atomic.Int64
+}
+
+type loadFailure struct {
+	at  time.Time
+	err error
+}
+
+// New returns an engine with no active snapshot.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Env == nil {
+		env, err := rpl.NewEnv()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Env = env
+	}
+	if cfg.Deadline <= 0 {
+		cfg.Deadline = 50 * time.Millisecond
+	}
+	if cfg.DefaultPolicy == "" {
+		cfg.DefaultPolicy = "default"
+	}
+	if cfg.Keep <= 0 {
+		cfg.Keep = 5
+	}
+	if cfg.FailureMode == FailSafeDefault && cfg.SafeDefault == "" {
+		return nil, errors.New("runtime: the safe-default failure mode needs a SafeDefault target")
+	}
+	e := &Engine{env: cfg.Env, cfg: cfg}
+	u := cfg.Env.Universe()
+	for name, dst := range map[string]**lang.Record{"Request": &e.reqType, "Decision": &e.decType, "Tenant": &e.tenantType} {
+		t, ok := u.Types[name]
+		if !ok {
+			return nil, fmt.Errorf("runtime: the environment declares no %s type", name)
+		}
+		r, ok := t.Type.(*lang.Record)
+		if !ok {
+			return nil, fmt.Errorf("runtime: %s is not a record type", name)
+		}
+		*dst = r
+	}
+	if err := e.lay.init(e.reqType, e.decType, e.tenantType); err != nil {
+		return nil, err
+	}
+	e.deadlines.d = cfg.Deadline
+	if cfg.FailureMode == FailSafeDefault {
+		e.safeDefault = e.lay.decision(e.decType, cfg.SafeDefault, "safe default")
+	}
+	if cfg.DecisionLog != nil {
+		switch s := cfg.LogSample; {
+		case s <= 0 || s >= 1:
+			e.logEvery = 1
+		default:
+			e.logEvery = uint64(1/s + 0.5)
+		}
+	}
+	return e, nil
+}
+
+// Env is the engine's compilation environment.
+func (e *Engine) Env() *rpl.Env { return e.env }
+
+// RequestType is the record type of requests.
+func (e *Engine) RequestType() *lang.Record { return e.reqType }
+
+// DecisionType is the record type of decisions.
+func (e *Engine) DecisionType() *lang.Record { return e.decType }
+
+// Current is the active snapshot, nil before the first activation.
+func (e *Engine) Current() *Snapshot { return e.cur.Load() }
+
+// Ready reports whether a snapshot is active.
+func (e *Engine) Ready() bool { return e.cur.Load() != nil }
+
+// LoadDir builds a snapshot from dir and activates it. On failure the
+// active snapshot stays and the error says why.
+func (e *Engine) LoadDir(ctx context.Context, dir string) (*Snapshot, error) {
+	s, err := e.BuildDir(ctx, dir)
+	if err != nil {
+		e.loadFailed(err)
+		return nil, err
+	}
+	e.Activate(s)
+	return s, nil
+}
+
+func (e *Engine) loadFailed(err error) {
+	e.reloadFailures.Add(1)
+	e.lastErr.Store(&loadFailure{at: time.Now(), err: err})
+	if o := e.cfg.Observer; o != nil {
+		o.Loaded(nil, err)
+	}
+}
+
+// Activate makes s the active snapshot. Activating the version already
+// active is a no-op; activating one from the history moves it to the top.
+func (e *Engine) Activate(s *Snapshot) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cur := e.cur.Load(); cur != nil && cur.Version == s.Version {
+		return
+	}
+	for i, h := range e.history {
+		if h.Version == s.Version {
+			e.history = append(e.history[:i], e.history[i+1:]...)
+			break
+		}
+	}
+	e.history = append(e.history, s)
+	if len(e.history) > e.cfg.Keep {
+		e.history = e.history[len(e.history)-e.cfg.Keep:]
+	}
+	e.cur.Store(s)
+	e.reloads.Add(1)
+	e.lastErr.Store(nil)
+	if o := e.cfg.Observer; o != nil {
+		o.Loaded(s, nil)
+	}
+}
+
+// ErrNoPrevious is Rollback's error when no earlier snapshot is kept.
+var ErrNoPrevious = errors.New("no previous policy version to roll back to")
+
+// Rollback reactivates the snapshot active before the current one and
+// forgets the current one.
+func (e *Engine) Rollback() (*Snapshot, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.history) < 2 {
+		return nil, ErrNoPrevious
+	}
+	e.history = e.history[:len(e.history)-1]
+	s := e.history[len(e.history)-1]
+	e.cur.Store(s)
+	e.reloads.Add(1)
+	if o := e.cfg.Observer; o != nil {
+		o.Loaded(s, nil)
+	}
+	return s, nil
+}
+
+// History lists the kept snapshots, oldest first; the last is active.
+func (e *Engine) History() []*Snapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*Snapshot(nil), e.history...)
+}
+
+// Status is the engine's state for status endpoints.
+type Status struct {
+	Ready          bool      `json:"ready"`
+	Version        string    `json:"version,omitempty"`
+	Policies       []string  `json:"policies,omitempty"`
+	Decisions      int64     `json:"decisions"`
+	Failures       int64     `json:"failures"`
+	Reloads        int64     `json:"reloads"`
+	ReloadFailures int64     `json:"reload_failures"`
+	LastError      string    `json:"last_error,omitempty"`
+	LastErrorAt    time.Time `json:"last_error_at,omitzero"`
+}
+
+// Status returns the engine's counters and the last load failure since the
+// last successful activation.
+func (e *Engine) Status() Status {
+	st := Status{
+		Decisions:      e.decisions.Load(),
+		Failures:       e.failures.Load(),
+		Reloads:        e.reloads.Load(),
+		ReloadFailures: e.reloadFailures.Load(),
+	}
+	if s := e.cur.Load(); s != nil {
+		st.Ready, st.Version, st.Policies = true, s.Version, s.PolicyIDs()
+	}
+	if f := e.lastErr.Load(); f != nil {
+		st.LastError, st.LastErrorAt = f.err.Error(), f.at
+	}
+	return st
+}

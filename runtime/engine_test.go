@@ -1,0 +1,423 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+const examples = "../examples/policies"
+
+// copyDir copies the .rpl files of src into a fresh temporary directory
+// and adds extra files.
+func copyDir(t testing.TB, src string, extra map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".rpl") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, dir, e.Name(), string(data))
+	}
+	for name, data := range extra {
+		writeFile(t, dir, name, data)
+	}
+	return dir
+}
+
+func writeFile(t testing.TB, dir, name, data string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newEngine(t testing.TB, cfg runtime.Config) *runtime.Engine {
+	t.Helper()
+	e, err := runtime.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func load(t testing.TB, e *runtime.Engine, dir string) *runtime.Snapshot {
+	t.Helper()
+	s, err := e.LoadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// request decodes a v2 Request record.
+func request(t testing.TB, e *runtime.Engine, js string) vm.Value {
+	t.Helper()
+	v, err := rpl.FromJSON(e.RequestType(), []byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestLoadExamples(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	if e.Ready() {
+		t.Fatal("ready before any load")
+	}
+	s := load(t, e, examples)
+	if !e.Ready() || e.Current() != s {
+		t.Fatal("not ready after load")
+	}
+	ids := strings.Join(s.PolicyIDs(), ",")
+	for _, want := range []string{"default", "premium", "org_acme", "team_acme_research"} {
+		if !strings.Contains(ids, want) {
+			t.Errorf("policies %s lack %s", ids, want)
+		}
+	}
+	if s.Policy("default").Tests == 0 {
+		t.Error("default's tests did not run")
+	}
+	if len(s.Version) != 64 {
+		t.Errorf("version %q is not a sha256", s.Version)
+	}
+	// Same sources, same version.
+	s2, err := e.BuildDir(context.Background(), copyDir(t, examples, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.Version != s.Version {
+		t.Errorf("copied sources: version %s, want %s", s2.Version, s.Version)
+	}
+}
+
+func TestSelection(t *testing.T) {
+	dir := copyDir(t, examples, map[string]string{"tenants.json": `{"tenants": [
+		{"id": "acme-research-1", "tier": "gold", "parents": ["team_acme_research", "org_acme"]},
+		{"id": "acme-sales", "parents": ["org_acme"]},
+		{"id": "vip", "tier": "platinum", "policy": "premium"}
+	]}`})
+	e := newEngine(t, runtime.Config{})
+	s := load(t, e, dir)
+	ctx := context.Background()
+	cases := []struct {
+		name, policyID, req, wantPolicy, wantTarget string
+		wantCode                                    runtime.Code
+	}{
+		{"unknown tenant gets default", "", `{"id": "r1", "tenant": {"id": "t-9"}, "task": {"type": "chat"}}`, "default", "openai:gpt-4o-mini", ""},
+		{"explicit policy id", "premium", `{"id": "r2", "tenant": {"id": "t-9", "tier": "gold"}, "task": {"type": "chat"}}`, "premium", "anthropic:claude-haiku", ""},
+		{"unknown policy id", "nope", `{"id": "r3", "tenant": {"id": "t-9"}}`, "", "", runtime.CodePolicyNotFound},
+		{"tenant named like a policy", "", `{"id": "r4", "tenant": {"id": "org_acme"}, "task": {"type": "code"}}`, "org_acme", "anthropic:claude-sonnet", ""},
+		{"registry parents, nearest first", "", `{"id": "r5", "tenant": {"id": "acme-research-1"}, "task": {"type": "chat"}}`, "team_acme_research", "anthropic:claude-sonnet", ""},
+		{"registry parent", "", `{"id": "r6", "tenant": {"id": "acme-sales"}, "task": {"type": "chat"}}`, "org_acme", "openai:gpt-4o-mini", ""},
+		{"request parents", "", `{"id": "r7", "tenant": {"id": "x", "parents": ["nothing", "org_acme"]}, "task": {"type": "chat"}}`, "org_acme", "openai:gpt-4o-mini", ""},
+		{"registry policy and tier", "", `{"id": "r8", "tenant": {"id": "vip"}, "estimate": {"input_tokens": 10000}}`, "premium", "anthropic:claude-sonnet", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := e.Decide(ctx, c.policyID, request(t, e, c.req), time.Time{})
+			if c.wantCode != "" {
+				if o.Err == nil || o.Err.Code != c.wantCode {
+					t.Fatalf("err %v, want code %s", o.Err, c.wantCode)
+				}
+				return
+			}
+			if o.Err != nil {
+				t.Fatal(o.Err)
+			}
+			if o.PolicyID() != c.wantPolicy || o.Version() != s.Version {
+				t.Errorf("policy %s@%s, want %s@%s", o.PolicyID(), o.Version(), c.wantPolicy, s.Version)
+			}
+			if got := e.View(o.Decision).Target(); got != c.wantTarget {
+				t.Errorf("target %s, want %s", got, c.wantTarget)
+			}
+		})
+	}
+}
+
+func TestNoDefault(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "only.rpl", "package only\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")
+	e := newEngine(t, runtime.Config{})
+	load(t, e, dir)
+	o := e.Decide(context.Background(), "", request(t, e, `{"id": "r", "tenant": {"id": "t"}}`), time.Time{})
+	if o.Err == nil || o.Err.Code != runtime.CodePolicyNotFound {
+		t.Fatalf("err %v, want policy_not_found", o.Err)
+	}
+	strict := newEngine(t, runtime.Config{RequireKnownTenant: true})
+	load(t, strict, dir)
+	o = strict.Decide(context.Background(), "only", request(t, e, `{"id": "r", "tenant": {"id": "t"}}`), time.Time{})
+	if o.Err == nil || o.Err.Code != runtime.CodeUnauthorized {
+		t.Fatalf("err %v, want unauthorized", o.Err)
+	}
+	if o := (runtime.Outcome{}); o.PolicyID() != "" {
+		t.Fatal("empty outcome names a policy")
+	}
+	idle := newEngine(t, runtime.Config{})
+	if o := idle.Decide(context.Background(), "", request(t, e, `{"id": "r"}`), time.Time{}); o.Err == nil || o.Err.Code != runtime.CodeNotReady {
+		t.Fatalf("before any load: %v, want not_ready", o.Err)
+	}
+}
+
+func TestFailedLoadKeepsVersion(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	good := load(t, e, examples)
+	for name, files := range map[string]map[string]string{
+		"type error":   {"bad.rpl": "package bad\n\nfn route(r: Request) -> Decision = to(r.tenant.tierr)\n"},
+		"failing test": {"bad.rpl": "package bad\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n", "bad_test.rpl": "package bad\n\ntest \"wrong\" {\n  expect route({}).target == \"c:d\"\n}\n"},
+		"bad tenants":  {"tenants.json": `{"tenants": [{"id": "x", "policy": "missing"}]}`},
+		"bad json":     {"tenants.json": `{"tenants": [`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := e.LoadDir(context.Background(), copyDir(t, examples, files))
+			var le *runtime.LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("err %v, want a *LoadError", err)
+			}
+			if e.Current() != good {
+				t.Fatal("a failed load replaced the active version")
+			}
+			st := e.Status()
+			if st.LastError == "" || st.ReloadFailures == 0 || st.Version != good.Version {
+				t.Errorf("status %+v does not report the failure", st)
+			}
+		})
+	}
+	if _, err := e.LoadDir(context.Background(), filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("missing directory loaded")
+	}
+	empty := t.TempDir()
+	if _, err := e.LoadDir(context.Background(), empty); err == nil || !strings.Contains(err.Error(), "no policies") {
+		t.Errorf("empty directory: %v", err)
+	}
+}
+
+func TestRollback(t *testing.T) {
+	e := newEngine(t, runtime.Config{Keep: 3})
+	if _, err := e.Rollback(); !errors.Is(err, runtime.ErrNoPrevious) {
+		t.Fatalf("rollback with nothing: %v", err)
+	}
+	var versions []string
+	for i := range 4 {
+		dir := t.TempDir()
+		writeFile(t, dir, "default.rpl", "package default\n\nfn route(r: Request) -> Decision = to(\"p:m"+string(rune('0'+i))+"\")\n")
+		versions = append(versions, load(t, e, dir).Version)
+	}
+	if n := len(e.History()); n != 3 {
+		t.Fatalf("kept %d snapshots, want 3", n)
+	}
+	for _, want := range []string{versions[2], versions[1]} {
+		s, err := e.Rollback()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Version != want || e.Current().Version != want {
+			t.Fatalf("rolled back to %s, want %s", s.Version, want)
+		}
+	}
+	if _, err := e.Rollback(); !errors.Is(err, runtime.ErrNoPrevious) {
+		t.Fatalf("rollback past the history: %v", err)
+	}
+	o := e.Decide(context.Background(), "", request(t, e, `{"id": "r"}`), time.Time{})
+	if got := e.View(o.Decision).Target(); got != "p:m1" {
+		t.Fatalf("after rollbacks decided %s, want p:m1", got)
+	}
+}
+
+const loopPolicy = `package default
+
+fn spin(n: int) -> int = if n == 0 { 0 } else { spin(n - 1) + 1 }
+
+fn route(r: Request) -> Decision {
+  if r.task.type == "spin" {
+    return to("p:" + string(spin(r.estimate.input_tokens)))
+  }
+  to("p:ok")
+}
+`
+
+func TestFailureModes(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "default.rpl", loopPolicy)
+	spin := `{"id": "r", "tenant": {"id": "t"}, "task": {"type": "spin"}, "estimate": {"input_tokens": 100000}}`
+
+	closed := newEngine(t, runtime.Config{Limits: rpl.Limits{Fuel: 10_000}})
+	load(t, closed, dir)
+	o := closed.Decide(context.Background(), "", request(t, closed, spin), time.Time{})
+	if o.Err == nil || o.Err.Code != runtime.CodeDecisionFailed {
+		t.Fatalf("fail closed: %v", o.Err)
+	}
+	var ve *vm.Error
+	if !errors.As(o.Err, &ve) || (ve.Code != vm.CodeFuelExhausted && ve.Code != vm.CodeStackOverflow) {
+		t.Fatalf("cause %v, want a limit error", o.Err.Err)
+	}
+	if closed.Status().Failures != 1 {
+		t.Error("failure not counted")
+	}
+
+	safe := newEngine(t, runtime.Config{Limits: rpl.Limits{Fuel: 10_000}, FailureMode: runtime.FailSafeDefault, SafeDefault: "openai:gpt-4o-mini"})
+	load(t, safe, dir)
+	o = safe.Decide(context.Background(), "", request(t, safe, spin), time.Time{})
+	if o.Err != nil || !o.SafeDefault || o.Failure == nil {
+		t.Fatalf("safe default: err %v safe %v", o.Err, o.SafeDefault)
+	}
+	if got := safe.View(o.Decision).Target(); got != "openai:gpt-4o-mini" {
+		t.Fatalf("safe default target %s", got)
+	}
+	if safe.Status().Failures != 1 || o.Result() != "safe_default" {
+		t.Error("safe default not counted")
+	}
+	if _, err := runtime.New(runtime.Config{FailureMode: runtime.FailSafeDefault}); err == nil {
+		t.Error("safe-default mode without a target accepted")
+	}
+
+	// Deadline: a policy that runs long is stopped by the deadline.
+	slow := newEngine(t, runtime.Config{Limits: rpl.Limits{Fuel: 1 << 40, MaxDepth: 1 << 20}, Deadline: time.Millisecond})
+	load(t, slow, dir)
+	o = slow.Decide(context.Background(), "", request(t, slow, `{"id": "r", "task": {"type": "spin"}, "estimate": {"input_tokens": 900000}}`), time.Time{})
+	if o.Err == nil {
+		t.Fatal("a long run finished")
+	}
+}
+
+func TestDecisionLogAndArm(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "default.rpl", `package default
+
+import "std/ab"
+
+fn route(r: Request) -> Decision {
+  let arm = ab.arm("exp1", key: r.user.id, split: {a: 50, b: 50})
+  to("p:" + arm)
+}
+`)
+	var got []*runtime.DecisionEvent
+	e := newEngine(t, runtime.Config{DecisionLog: logFunc(func(ev *runtime.DecisionEvent) { got = append(got, ev) }), LogSample: 0.5})
+	s := load(t, e, dir)
+	for i := range 10 {
+		o := e.Decide(context.Background(), "", request(t, e, `{"id": "r`+string(rune('0'+i))+`", "user": {"id": "u`+string(rune('0'+i))+`"}}`), time.Time{})
+		d := e.View(o.Decision)
+		if d.Experiment() != "exp1" || "p:"+d.Arm() != d.Target() {
+			t.Fatalf("experiment %q arm %q target %q", d.Experiment(), d.Arm(), d.Target())
+		}
+	}
+	if len(got) != 5 {
+		t.Fatalf("logged %d of 10 at sample 0.5", len(got))
+	}
+	ev := got[0]
+	var dec map[string]any
+	if err := json.Unmarshal(ev.Decision, &dec); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Version != s.Version || ev.PolicyID != "default" || dec["experiment"] != "exp1" || ev.Fuel == 0 {
+		t.Errorf("event %+v", ev)
+	}
+}
+
+type logFunc func(*runtime.DecisionEvent)
+
+func (f logFunc) LogDecision(ev *runtime.DecisionEvent) { f(ev) }
+
+func TestFeedbackFeedsHealth(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "default.rpl", `package default
+
+import "std/health"
+
+fn route(r: Request) -> Decision {
+  if health.healthy("p:a") && health.latency("p:a") < 500ms {
+    return to("p:a")
+  }
+  to("p:b")
+}
+`)
+	st := state.NewMem(state.Options{MinSamples: 5})
+	e := newEngine(t, runtime.Config{State: st})
+	load(t, e, dir)
+	decide := func() string {
+		o := e.Decide(context.Background(), "", request(t, e, `{"id": "r"}`), time.Time{})
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		return e.View(o.Decision).Target()
+	}
+	if got := decide(); got != "p:b" {
+		t.Fatalf("no observations (latency 1s): %s, want p:b", got)
+	}
+	for range 10 {
+		if err := e.Observe(&runtime.Feedback{RequestID: "x", Target: "p:a", Status: "ok", LatencyMs: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := decide(); got != "p:a" {
+		t.Fatalf("fast and healthy: %s, want p:a", got)
+	}
+	for range 20 {
+		e.Observe(&runtime.Feedback{RequestID: "x", Target: "p:a", Status: "http_5xx", LatencyMs: 100})
+	}
+	if got := decide(); got != "p:b" {
+		t.Fatalf("breaker open: %s, want p:b", got)
+	}
+	for _, bad := range []runtime.Feedback{
+		{Target: "p:a", Status: "ok"},
+		{RequestID: "x", Status: "ok"},
+		{RequestID: "x", Target: "p:a", Status: "great"},
+		{RequestID: "x", Target: "p:a", Status: "ok", LatencyMs: -1},
+		{RequestID: "x", Target: "p:a", Status: "ok", Cost: json.RawMessage(`"lots"`)},
+		{RequestID: "x", Target: "p:a", Status: "ok", TokensIn: -3},
+	} {
+		if err := e.Observe(&bad); err == nil || err.Code != runtime.CodeInvalidRequest {
+			t.Errorf("%+v: %v, want invalid_request", bad, err)
+		}
+	}
+	fb := runtime.Feedback{RequestID: "x", TenantID: "t", Target: "p:a", Status: "ok", Cost: json.RawMessage(`"$0.25"`)}
+	if err := e.Observe(&fb); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.MonthSpend("t", time.Now()); got != 250_000_000 {
+		t.Errorf("month spend %d, want $0.25", got)
+	}
+}
+
+func TestTenantBudget(t *testing.T) {
+	dir := copyDir(t, examples, map[string]string{"tenants.json": `{"tenants": [
+		{"id": "broke", "policy": "budget_guard", "budget": {"monthly": "$10", "daily": "1"}},
+		{"id": "rich", "policy": "budget_guard"}
+	]}`})
+	st := state.NewMem(state.Options{})
+	e := newEngine(t, runtime.Config{State: st})
+	load(t, e, dir)
+	if err := e.Observe(&runtime.Feedback{RequestID: "x", TenantID: "broke", Target: "p:a", Status: "ok", Cost: json.RawMessage(`10`)}); err != nil {
+		t.Fatal(err)
+	}
+	o := e.Decide(context.Background(), "", request(t, e, `{"id": "r", "tenant": {"id": "broke"}}`), time.Time{})
+	if d := e.View(o.Decision); o.Err != nil || d.Action() != "deny" || d.DenyReason() != "budget_exhausted" {
+		t.Fatalf("broke tenant: %v %s %s", o.Err, d.Action(), d.DenyReason())
+	}
+	o = e.Decide(context.Background(), "", request(t, e, `{"id": "r", "tenant": {"id": "rich"}}`), time.Time{})
+	if d := e.View(o.Decision); o.Err != nil || d.Action() != "route" {
+		t.Fatalf("unlimited tenant: %v %s", o.Err, d.Action())
+	}
+}

@@ -1,0 +1,342 @@
+package runtime
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// TenantsFile is the optional tenant registry of a policy directory.
+const TenantsFile = "tenants.json"
+
+// Snapshot is an immutable set of policies, activated as a whole.
+type Snapshot struct {
+	// Version is the sha256 (hex) of the sources or of the bundle.
+	Version string
+	// Source says where the snapshot came from (a directory, a bundle).
+	Source string
+	// Built is when the snapshot was built; Activated when it last
+	// became active (set by the engine, zero until then).
+	Built time.Time
+
+	policies map[string]*Policy
+	ids      []string
+	tenants  map[string]*Tenant
+	files    map[string][]byte // relative path → content, for persistence
+}
+
+// Policy is one compiled policy of a snapshot.
+type Policy struct {
+	ID        string
+	File      string // relative to the snapshot's source
+	Program   *rpl.Program
+	Tests     int   // test blocks run before activation
+	CostBound int64 // static fuel bound of route, when Bounded
+	Bounded   bool
+
+	version string // the snapshot's
+}
+
+// Version is the version of the snapshot the policy belongs to.
+func (p *Policy) Version() string { return p.version }
+
+// Tenant is an entry of the tenant registry: who the tenant is, where it
+// sits in the hierarchy and which policy decides for it.
+type Tenant struct {
+	ID      string   `json:"id"`
+	Tier    string   `json:"tier,omitempty"`
+	Parents []string `json:"parents,omitempty"` // nearest first
+	Policy  string   `json:"policy,omitempty"`  // "" means the policy named like the tenant
+	Budget  struct {
+		Monthly string `json:"monthly,omitempty"`
+		Daily   string `json:"daily,omitempty"`
+	} `json:"budget"`
+
+	value vm.Value // the Tenant record
+}
+
+// ShortVersion is the first 12 hex digits of Version.
+func (s *Snapshot) ShortVersion() string {
+	if len(s.Version) > 12 {
+		return s.Version[:12]
+	}
+	return s.Version
+}
+
+// Policy returns the policy with the given id.
+func (s *Snapshot) Policy(id string) *Policy { return s.policies[id] }
+
+// PolicyIDs lists the snapshot's policy ids, sorted.
+func (s *Snapshot) PolicyIDs() []string { return append([]string(nil), s.ids...) }
+
+// Tenant returns the registry entry of a tenant.
+func (s *Snapshot) Tenant(id string) (*Tenant, bool) {
+	t, ok := s.tenants[id]
+	return t, ok
+}
+
+// Files returns the snapshot's source files (relative path → content), for
+// persisting the last good version; nil for snapshots built from bundles.
+func (s *Snapshot) Files() map[string][]byte { return s.files }
+
+// LoadError is why a snapshot could not be built. Every problem found is
+// listed, one a line.
+type LoadError struct {
+	Source   string
+	Problems []string
+}
+
+func (e *LoadError) Error() string {
+	if len(e.Problems) == 1 {
+		return e.Source + ": " + e.Problems[0]
+	}
+	return fmt.Sprintf("%s: %d problems:\n\t%s", e.Source, len(e.Problems), strings.Join(e.Problems, "\n\t"))
+}
+
+// TestInput is the input policy tests run with before activation: a fixed
+// clock and seed and a fresh, empty state (every provider healthy, nothing
+// spent, no experiment winner), as `rplc test` does.
+func TestInput() rpl.Input {
+	return rpl.Input{Now: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), Seed: 1, Host: &stdlib.MemState{}}
+}
+
+// BuildDir builds a snapshot from a directory of .rpl files (with their
+// _test.rpl files and an optional tenants.json). Each non-test file with a
+// route function is a policy whose id is its package name; files without
+// one are libraries for the others. The policies' tests run before the
+// snapshot is returned.
+func (e *Engine) BuildDir(ctx context.Context, dir string) (*Snapshot, error) {
+	files, err := readTree(dir)
+	if err != nil {
+		return nil, &LoadError{Source: dir, Problems: []string{err.Error()}}
+	}
+	return e.BuildFiles(ctx, dir, files)
+}
+
+// BuildFiles builds a snapshot from files (relative path → content) as if
+// they were the directory dir; dir is used for diagnostics and relative
+// imports only when the files are on disk there.
+func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]byte) (*Snapshot, error) {
+	lerr := &LoadError{Source: dir}
+	// Write to a private directory so that imports resolve among exactly
+	// these files, whatever happens to dir meanwhile.
+	tmp, err := os.MkdirTemp("", "rpl-snapshot-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, name := range names {
+		p := filepath.Join(tmp, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(p, files[name], 0o644); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
+		h.Write(files[name])
+	}
+	s := &Snapshot{
+		Version:  hex.EncodeToString(h.Sum(nil)),
+		Source:   dir,
+		Built:    time.Now(),
+		policies: map[string]*Policy{},
+		tenants:  map[string]*Tenant{},
+		files:    files,
+	}
+	for _, name := range names {
+		if !strings.HasSuffix(name, ".rpl") || lang.IsTestFile(name) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		prog, err := e.env.Compile(filepath.Join(tmp, filepath.FromSlash(name)))
+		if err != nil {
+			lerr.Problems = append(lerr.Problems, strings.ReplaceAll(err.Error(), tmp+string(filepath.Separator), ""))
+			continue
+		}
+		if _, ok := prog.VM().Entry(compiler.EntryRoute); !ok {
+			continue // a library
+		}
+		id := prog.Name()
+		if prev, dup := s.policies[id]; dup {
+			lerr.Problems = append(lerr.Problems, fmt.Sprintf("%s: policy id %s is also the package of %s", name, id, prev.File))
+			continue
+		}
+		p := &Policy{ID: id, File: name, Program: prog, version: s.Version}
+		p.CostBound, p.Bounded = prog.CostBound()
+		for _, t := range prog.Tests() {
+			p.Tests++
+			if _, err := prog.RunTest(ctx, t.Name, TestInput(), e.cfg.Limits); err != nil {
+				lerr.Problems = append(lerr.Problems, fmt.Sprintf("%s:%d:%d: test %q failed: %v", name, t.Line, t.Col, t.Name, err))
+			}
+		}
+		s.policies[id] = p
+	}
+	if data, ok := files[TenantsFile]; ok {
+		if err := e.parseTenants(s, data); err != nil {
+			lerr.Problems = append(lerr.Problems, TenantsFile+": "+err.Error())
+		}
+	}
+	if len(lerr.Problems) == 0 && len(s.policies) == 0 {
+		lerr.Problems = append(lerr.Problems, "no policies (a policy is a .rpl file with a route function)")
+	}
+	for id, t := range s.tenants {
+		if t.Policy != "" && s.policies[t.Policy] == nil {
+			lerr.Problems = append(lerr.Problems, fmt.Sprintf("%s: tenant %s names policy %s, which does not exist", TenantsFile, id, t.Policy))
+		}
+	}
+	if len(lerr.Problems) > 0 {
+		sort.Strings(lerr.Problems)
+		return nil, lerr
+	}
+	for id := range s.policies {
+		s.ids = append(s.ids, id)
+	}
+	sort.Strings(s.ids)
+	return s, nil
+}
+
+// parseTenants reads the tenant registry: {"tenants": [{id, tier,
+// parents, policy, budget{monthly, daily}}]}.
+func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
+	var doc struct {
+		Tenants []*Tenant `json:"tenants"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return err
+	}
+	for i, t := range doc.Tenants {
+		if t.ID == "" {
+			return fmt.Errorf("tenants[%d]: no id", i)
+		}
+		if _, dup := s.tenants[t.ID]; dup {
+			return fmt.Errorf("tenant %s listed twice", t.ID)
+		}
+		parents := make([]any, len(t.Parents))
+		for j, p := range t.Parents {
+			parents[j] = p
+		}
+		v, err := rpl.FromGo(e.tenantType, map[string]any{"id": t.ID, "tier": t.Tier, "parents": parents})
+		if err != nil {
+			return fmt.Errorf("tenant %s: %v", t.ID, err)
+		}
+		// The budget: Budget{daily, monthly}, slots sorted by name.
+		ts := v.Record()
+		bi := e.tenantType.FieldIndex("budget")
+		var monthly, daily int64
+		if monthly, err = ParseMoney(t.Budget.Monthly); err != nil {
+			return fmt.Errorf("tenant %s: budget.monthly: %v", t.ID, err)
+		}
+		if daily, err = ParseMoney(t.Budget.Daily); err != nil {
+			return fmt.Errorf("tenant %s: budget.daily: %v", t.ID, err)
+		}
+		ts[bi] = vm.NewRecord([]vm.Value{vm.Money(daily), vm.Money(monthly)})
+		t.value = v
+		s.tenants[t.ID] = t
+	}
+	return nil
+}
+
+// readTree reads the .rpl files and tenants.json under dir (hidden
+// directories skipped), keyed by slash-separated relative path.
+func readTree(dir string) (map[string][]byte, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("not a directory")
+	}
+	out := map[string][]byte{}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != dir && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if !strings.HasSuffix(rel, ".rpl") && rel != TenantsFile {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out[rel] = data
+		return nil
+	})
+	return out, err
+}
+
+// WriteFiles writes a snapshot's files into dir, replacing what was there
+// atomically (a sibling directory renamed into place).
+func WriteFiles(dir string, files map[string][]byte) error {
+	if len(files) == 0 {
+		return errors.New("no files")
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, ".tmp-"+filepath.Base(dir)+"-")
+	if err != nil {
+		return err
+	}
+	for name, data := range files {
+		p := filepath.Join(tmp, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+	}
+	old := dir + ".old"
+	os.RemoveAll(old)
+	if _, err := os.Stat(dir); err == nil {
+		if err := os.Rename(dir, old); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	os.RemoveAll(old)
+	return nil
+}

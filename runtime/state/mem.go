@@ -1,0 +1,299 @@
+// Package state holds the router's live-state services: what feedback
+// teaches the router, read back by policies through the stdlib state
+// interfaces (stdlib.HealthState, stdlib.CostState,
+// stdlib.ExperimentState).
+//
+// Mem is the in-memory implementation: per-target latency statistics (a
+// log-linear histogram: median and p99 within about 6%), error counts, a
+// recent error rate (exponentially weighted), a circuit breaker, and a
+// per-tenant spend ledger by UTC day and month. It is safe for concurrent
+// use; reads on the request path take a read lock and do not allocate.
+package state
+
+import (
+	"math"
+	"math/bits"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/stdlib"
+)
+
+// Options tune Mem's circuit breaker; zero fields take the defaults.
+type Options struct {
+	// Alpha is the weight of the newest outcome in the error rate;
+	// default 0.05 (about the last 20 outcomes).
+	Alpha float64
+	// TripRate and MinSamples: the breaker opens when the error rate
+	// reaches TripRate (default 0.5) after at least MinSamples outcomes
+	// (default 20).
+	TripRate   float64
+	MinSamples int64
+	// Cooldown is how long an open breaker stays open before the target
+	// is tried again (half-open); default 30s.
+	Cooldown time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Mem is the in-memory state. The zero value is not ready: use NewMem.
+type Mem struct {
+	opt Options
+
+	mu      sync.RWMutex
+	targets map[string]*Target
+	month   map[spendKey]int64
+	day     map[spendKey]int64
+	prices  map[string]stdlib.Price
+	winners map[string]string
+}
+
+type spendKey struct {
+	tenant string
+	period int64 // year*100+month, or days since the epoch
+}
+
+var (
+	_ stdlib.HealthState       = (*Mem)(nil)
+	_ stdlib.CostState         = (*Mem)(nil)
+	_ stdlib.ExperimentState   = (*Mem)(nil)
+	_ runtime.FeedbackRecorder = (*Mem)(nil)
+)
+
+// NewMem returns an empty state.
+func NewMem(opt Options) *Mem {
+	if opt.Alpha <= 0 || opt.Alpha > 1 {
+		opt.Alpha = 0.05
+	}
+	if opt.TripRate <= 0 {
+		opt.TripRate = 0.5
+	}
+	if opt.MinSamples <= 0 {
+		opt.MinSamples = 20
+	}
+	if opt.Cooldown <= 0 {
+		opt.Cooldown = 30 * time.Second
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Mem{
+		opt:     opt,
+		targets: map[string]*Target{},
+		month:   map[spendKey]int64{},
+		day:     map[spendKey]int64{},
+		prices:  map[string]stdlib.Price{},
+		winners: map[string]string{},
+	}
+}
+
+// Target is what Mem knows about one target.
+type Target struct {
+	Requests  int64   // feedback events
+	Errors    int64   // events whose status is not ok
+	ErrorRate float64 // recent, exponentially weighted
+	OpenUntil time.Time
+	hist      histogram
+}
+
+// RecordFeedback implements runtime.FeedbackRecorder.
+func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.targets[f.Target]
+	if t == nil {
+		t = &Target{}
+		m.targets[f.Target] = t
+	}
+	t.Requests++
+	x := 0.0
+	if !f.OK() {
+		t.Errors++
+		x = 1
+	}
+	if t.Requests == 1 {
+		t.ErrorRate = x
+	} else {
+		t.ErrorRate += m.opt.Alpha * (x - t.ErrorRate)
+	}
+	if t.Requests >= m.opt.MinSamples && t.ErrorRate >= m.opt.TripRate && !f.OK() {
+		t.OpenUntil = m.opt.Now().Add(m.opt.Cooldown)
+	}
+	if f.OK() {
+		t.hist.add(f.Latency())
+	}
+	if f.CostNanos != 0 && f.TenantID != "" {
+		at := f.Time.UTC()
+		m.month[spendKey{f.TenantID, int64(at.Year())*100 + int64(at.Month())}] += f.CostNanos
+		m.day[spendKey{f.TenantID, at.Unix() / 86400}] += f.CostNanos
+	}
+	return nil
+}
+
+// Healthy implements stdlib.HealthState: the breaker is closed, or its
+// cooldown is over.
+func (m *Mem) Healthy(target string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t := m.targets[target]
+	return t == nil || t.OpenUntil.IsZero() || !m.opt.Now().Before(t.OpenUntil)
+}
+
+// Latency implements stdlib.HealthState: the median latency of successful
+// requests.
+func (m *Mem) Latency(target string) (time.Duration, bool) {
+	return m.Quantile(target, 0.5)
+}
+
+// Quantile is the q-quantile (0–1) of target's latency.
+func (m *Mem) Quantile(target string, q float64) (time.Duration, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t := m.targets[target]
+	if t == nil || t.hist.n == 0 {
+		return 0, false
+	}
+	return t.hist.quantile(q), true
+}
+
+// ErrorRate implements stdlib.HealthState.
+func (m *Mem) ErrorRate(target string) float64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if t := m.targets[target]; t != nil {
+		return t.ErrorRate
+	}
+	return 0
+}
+
+// MonthSpend implements stdlib.CostState.
+func (m *Mem) MonthSpend(tenant string, at time.Time) int64 {
+	at = at.UTC()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.month[spendKey{tenant, int64(at.Year())*100 + int64(at.Month())}]
+}
+
+// DaySpend implements stdlib.CostState.
+func (m *Mem) DaySpend(tenant string, at time.Time) int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.day[spendKey{tenant, at.Unix() / 86400}]
+}
+
+// Price implements stdlib.CostState.
+func (m *Mem) Price(target string) (stdlib.Price, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	p, ok := m.prices[target]
+	return p, ok
+}
+
+// SetPrice sets target's catalogue price per million tokens (nano-units).
+func (m *Mem) SetPrice(target string, p stdlib.Price) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.prices[target] = p
+}
+
+// Winner implements stdlib.ExperimentState.
+func (m *Mem) Winner(exp string) (string, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	w, ok := m.winners[exp]
+	return w, ok
+}
+
+// SetWinner promotes arm in experiment ("" removes the winner).
+func (m *Mem) SetWinner(exp, arm string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if arm == "" {
+		delete(m.winners, exp)
+		return
+	}
+	m.winners[exp] = arm
+}
+
+// TargetStats is a snapshot of one target's statistics.
+type TargetStats struct {
+	Target    string  `json:"target"`
+	Requests  int64   `json:"requests"`
+	Errors    int64   `json:"errors"`
+	ErrorRate float64 `json:"error_rate"`
+	Healthy   bool    `json:"healthy"`
+	P50Ms     float64 `json:"p50_ms"`
+	P99Ms     float64 `json:"p99_ms"`
+}
+
+// Targets lists every target's statistics, sorted by target.
+func (m *Mem) Targets() []TargetStats {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	now := m.opt.Now()
+	out := make([]TargetStats, 0, len(m.targets))
+	for name, t := range m.targets {
+		s := TargetStats{Target: name, Requests: t.Requests, Errors: t.Errors, ErrorRate: t.ErrorRate,
+			Healthy: t.OpenUntil.IsZero() || !now.Before(t.OpenUntil)}
+		if t.hist.n > 0 {
+			s.P50Ms = float64(t.hist.quantile(0.5)) / 1e6
+			s.P99Ms = float64(t.hist.quantile(0.99)) / 1e6
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Target < out[j].Target })
+	return out
+}
+
+// histogram is a log-linear histogram of durations in microseconds: 16
+// sub-buckets per power of two, so a quantile is within about 3% (the
+// bucket's midpoint), from 1µs to about 2^40µs.
+type histogram struct {
+	n      int64
+	counts [41 * subBuckets]int64
+}
+
+const subBits = 4
+const subBuckets = 1 << subBits
+
+func bucketOf(us uint64) int {
+	if us < subBuckets {
+		return int(us)
+	}
+	exp := bits.Len64(us) - 1 - subBits // ≥ 0
+	sub := int(us>>uint(exp)) & (subBuckets - 1)
+	i := (exp+1)*subBuckets + sub
+	return min(i, 41*subBuckets-1)
+}
+
+// bucketMid is the midpoint, in microseconds, of bucket i.
+func bucketMid(i int) float64 {
+	if i < subBuckets {
+		return float64(i) + 0.5
+	}
+	exp := i/subBuckets - 1
+	sub := i % subBuckets
+	lo := float64(uint64(subBuckets+sub) << uint(exp))
+	return lo + math.Ldexp(1, exp)/2
+}
+
+func (h *histogram) add(d time.Duration) {
+	us := max(d.Microseconds(), 0)
+	h.counts[bucketOf(uint64(us))]++
+	h.n++
+}
+
+func (h *histogram) quantile(q float64) time.Duration {
+	rank := int64(math.Ceil(q * float64(h.n)))
+	rank = max(rank, 1)
+	var seen int64
+	for i, c := range h.counts {
+		seen += c
+		if seen >= rank {
+			return time.Duration(bucketMid(i) * float64(time.Microsecond))
+		}
+	}
+	return 0
+}

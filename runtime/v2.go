@@ -1,0 +1,129 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// The v2 contract. A decide request is {"policy_id"?: id, "request":
+// Request}, the request being the prelude's Request record as JSON
+// (unknown fields and wrong types are invalid_request naming the path).
+// The response is {"ok": true, "policy_id", "version", "decision":
+// Decision, "fuel", "safe_default"} or {"ok": false, "error": {code,
+// message, details?}, "request_id"?}. A batch is {"requests": [...]} and
+// answers {"ok": true, "results": [...]}, one response per request, in
+// order. Feedback is a Feedback object, answered {"ok": true}.
+
+// MaxBatch is the largest batch accepted.
+const MaxBatch = 1000
+
+type v2Request struct {
+	PolicyID string          `json:"policy_id"`
+	Request  json.RawMessage `json:"request"`
+}
+
+// DecodeV2 decodes the Request record of a v2 body.
+func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
+	if len(q.Request) == 0 || string(q.Request) == "null" {
+		return vm.Value{}, &Error{Code: CodeInvalidRequest, Message: "request is required", Details: map[string]any{"field": "request"}}
+	}
+	v, err := rpl.FromJSON(e.reqType, q.Request)
+	if err != nil {
+		return vm.Value{}, Errorf(CodeInvalidRequest, "request.%v", err)
+	}
+	if e.View(v).s[e.lay.req.id].Str() == "" {
+		return vm.Value{}, &Error{Code: CodeInvalidRequest, Message: "request.id is required", Details: map[string]any{"field": "request.id"}}
+	}
+	return v, nil
+}
+
+// HandleV2 decides a v2 decide body and appends the response to buf.
+func (e *Engine) HandleV2(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+	var q v2Request
+	if err := decodeObject(body, &q); err != nil {
+		return appendV2Error(buf, err, ""), err.Code, nil
+	}
+	return e.decideV2(ctx, &q, arrival, buf)
+}
+
+func (e *Engine) decideV2(ctx context.Context, q *v2Request, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+	req, err := e.decodeV2(q)
+	if err != nil {
+		return appendV2Error(buf, err, ""), err.Code, nil
+	}
+	o := e.Decide(ctx, q.PolicyID, req, arrival)
+	if o.Err != nil {
+		return appendV2Error(buf, o.Err, o.RequestID), o.Err.Code, &o
+	}
+	buf = append(buf, `{"ok":true,"request_id":`...)
+	buf = AppendString(buf, o.RequestID)
+	buf = append(buf, `,"policy_id":`...)
+	buf = AppendString(buf, o.PolicyID())
+	buf = append(buf, `,"version":`...)
+	buf = AppendString(buf, o.Version())
+	buf = append(buf, `,"decision":`...)
+	buf = AppendJSON(buf, e.decType, o.Decision)
+	buf = append(buf, `,"fuel":`...)
+	buf = strconv.AppendInt(buf, o.Stats.Fuel, 10)
+	if o.SafeDefault {
+		buf = append(buf, `,"safe_default":true,"failure":`...)
+		buf = AppendString(buf, o.Failure.Error())
+	}
+	return append(buf, '}'), "", &o
+}
+
+// HandleV2Batch decides every request of a batch body.
+func (e *Engine) HandleV2Batch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code) {
+	var q struct {
+		Requests []v2Request `json:"requests"`
+	}
+	if err := decodeObject(body, &q); err != nil {
+		return appendV2Error(buf, err, ""), err.Code
+	}
+	if len(q.Requests) > MaxBatch {
+		err := Errorf(CodeInvalidRequest, "batch of %d requests; at most %d", len(q.Requests), MaxBatch)
+		return appendV2Error(buf, err, ""), err.Code
+	}
+	buf = append(buf, `{"ok":true,"results":[`...)
+	for i := range q.Requests {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf, _, _ = e.decideV2(ctx, &q.Requests[i], arrival, buf)
+	}
+	return append(buf, "]}"...), ""
+}
+
+func appendV2Error(buf []byte, err *Error, requestID string) []byte {
+	buf = append(buf, `{"ok":false,"error":{"code":`...)
+	buf = AppendString(buf, string(err.Code))
+	buf = append(buf, `,"message":`...)
+	buf = AppendString(buf, err.Message)
+	if len(err.Details) > 0 {
+		if d, jerr := json.Marshal(err.Details); jerr == nil {
+			buf = append(buf, `,"details":`...)
+			buf = append(buf, d...)
+		}
+	}
+	buf = append(buf, '}')
+	if requestID != "" {
+		buf = append(buf, `,"request_id":`...)
+		buf = AppendString(buf, requestID)
+	}
+	return append(buf, '}')
+}
+
+// AppendError appends an error response in the v2 shape, or in CP1's when
+// cp1 is set (for transports answering before the engine is reached:
+// oversized bodies, overload).
+func AppendError(buf []byte, err *Error, cp1 bool) []byte {
+	if cp1 {
+		return appendCP1Error(buf, err, CP1Context{})
+	}
+	return appendV2Error(buf, err, "")
+}
