@@ -22,7 +22,7 @@ type layout struct {
 	task   struct{ n, typ int }
 	cons   struct{ n, maxLatency, maxCost int }
 	dec    struct {
-		n                                                       int
+		n                                                      int
 		action, target, split, fallbacks, stickyKey, stickyTTL int
 		tags, experiment, arm, denyReason, reason, priority    int
 	}
