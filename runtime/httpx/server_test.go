@@ -1,0 +1,189 @@
+package httpx_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/httpx"
+	"github.com/rpl-lang/rpl/runtime/metrics"
+	"github.com/rpl-lang/rpl/runtime/state"
+)
+
+const examples = "../../examples/policies"
+
+func setup(t *testing.T, cfg httpx.Config) (*runtime.Engine, *httptest.Server) {
+	t.Helper()
+	m := metrics.New()
+	e, err := runtime.New(runtime.Config{State: state.NewMem(state.Options{}), Observer: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = m.Handler()
+	}
+	srv := httptest.NewServer(httpx.New(e, cfg))
+	t.Cleanup(srv.Close)
+	return e, srv
+}
+
+func do(t *testing.T, method, url, body string) (int, map[string]any, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	json.Unmarshal(data, &m)
+	return resp.StatusCode, m, string(data)
+}
+
+func TestHTTP(t *testing.T) {
+	e, srv := setup(t, httpx.Config{MaxBody: 4096})
+	if code, _, _ := do(t, "GET", srv.URL+"/healthz", ""); code != 200 {
+		t.Fatalf("healthz %d", code)
+	}
+	if code, _, _ := do(t, "GET", srv.URL+"/readyz", ""); code != 503 {
+		t.Fatalf("readyz before load %d", code)
+	}
+	const cp1 = `{"version": "1", "request_id": "r-1", "tenant_id": "t-1", "task": {"type": "chat"}}`
+	if code, m, body := do(t, "POST", srv.URL+"/v1/decide", cp1); code != 503 || m["ok"] != false {
+		t.Fatalf("decide before load: %d %s", code, body)
+	}
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := do(t, "GET", srv.URL+"/readyz", ""); code != 200 {
+		t.Fatalf("readyz after load %d", code)
+	}
+	code, m, body := do(t, "POST", srv.URL+"/v1/decide", cp1)
+	if code != 200 || m["ok"] != true {
+		t.Fatalf("v1: %d %s", code, body)
+	}
+	if ctx := m["context"].(map[string]any); ctx["trace_id"] != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Errorf("trace id from traceparent: %v", ctx)
+	}
+	for _, c := range []struct {
+		path, body string
+		status     int
+		code       string
+	}{
+		{"/v1/decide", `{"version": "1", "request_id": `, 400, "invalid_request"},
+		{"/v1/decide", `{"request_id": "r"}`, 400, "invalid_request"},
+		{"/v1/decide", `{"version": "1", "request_id": "r", "tenant_id": ["x"], "task": {"type": "chat"}}`, 400, "invalid_request"},
+		{"/v1/decide", `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}, "policy_id": "zz"}`, 404, "policy_not_found"},
+		{"/v1/decide", `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "video"}}`, 422, "decision_failed"},
+		{"/v1/decide", `{"version": "1", "request_id": "` + strings.Repeat("x", 5000) + `"}`, 413, "invalid_request"},
+		{"/v2/decide", `{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "code"}}}`, 200, ""},
+		{"/v2/decide", `{"request": {"id": "r", "tenant": "t"}}`, 400, "invalid_request"},
+		{"/v2/decide/batch", `{"requests": [{"request": {"id": "a"}}, {"request": {"id": "b"}}]}`, 200, ""},
+		{"/v2/feedback", `{"request_id": "r", "target": "openai:gpt-4o", "status": "ok", "latency_ms": 80}`, 200, ""},
+		{"/v2/feedback", `{"request_id": "r", "status": "ok"}`, 400, "invalid_request"},
+	} {
+		code, m, body := do(t, "POST", srv.URL+c.path, c.body)
+		if code != c.status {
+			t.Errorf("%s %.60s: status %d, want %d: %s", c.path, c.body, code, c.status, body)
+			continue
+		}
+		if c.code != "" {
+			if errObj, _ := m["error"].(map[string]any); errObj["code"] != c.code {
+				t.Errorf("%s %.60s: %s, want code %s", c.path, c.body, body, c.code)
+			}
+		}
+	}
+	// The router is unaffected: a good request still decides.
+	if code, _, body := do(t, "POST", srv.URL+"/v1/decide", cp1); code != 200 {
+		t.Fatalf("after bad input: %d %s", code, body)
+	}
+
+	// Policies, rollback.
+	code, m, body = do(t, "GET", srv.URL+"/v2/policies", "")
+	if code != 200 || len(m["versions"].([]any)) != 1 {
+		t.Fatalf("policies: %s", body)
+	}
+	if code, _, _ := do(t, "POST", srv.URL+"/v2/policies/rollback", ""); code != 409 {
+		t.Fatalf("rollback without history: %d", code)
+	}
+	first := e.Current().Version
+	dir := t.TempDir()
+	if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"x:y\")\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	code, m, body = do(t, "POST", srv.URL+"/v2/policies/rollback", "")
+	if code != 200 || m["version"] != first || e.Current().Version != first {
+		t.Fatalf("rollback: %d %s", code, body)
+	}
+
+	// Metrics.
+	code, _, body = do(t, "GET", srv.URL+"/metrics", "")
+	for _, want := range []string{`rpl_decisions_total{outcome="route",policy="default"`, "rpl_decision_duration_seconds_bucket", `rpl_reloads_total{result="ok"} 3`, "rpl_decision_fuel", `rpl_decision_errors_total{code="policy_not_found"}`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestOverload(t *testing.T) {
+	shed := 0
+	var mu sync.Mutex
+	e, srv := setup(t, httpx.Config{MaxInFlight: 1, Overloaded: func() { mu.Lock(); shed++; mu.Unlock() }})
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the only slot with a request whose body never ends.
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", srv.URL+"/v2/decide", pr)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	pw.Write([]byte(`{"request": `))
+	// Retry until the held request has taken the slot: the first shed
+	// request proves it.
+	for {
+		code, m, body := do(t, "POST", srv.URL+"/v1/decide", `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`)
+		if code == 503 {
+			errObj := m["error"].(map[string]any)
+			if errObj["code"] != "internal" || !strings.Contains(body, "overloaded") {
+				t.Fatalf("CP1 overload answer: %s", body)
+			}
+			break
+		}
+	}
+	code, m, _ := do(t, "POST", srv.URL+"/v2/decide", `{"request": {"id": "r"}}`)
+	if code != 503 || m["error"].(map[string]any)["code"] != "overloaded" {
+		t.Fatalf("v2 overload: %d %v", code, m)
+	}
+	pw.Write([]byte(`{"id": "r"}}`))
+	pw.Close()
+	<-done
+	if code, _, body := do(t, "POST", srv.URL+"/v2/decide", `{"request": {"id": "r"}}`); code != 200 {
+		t.Fatalf("after overload: %d %s", code, body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if shed < 2 {
+		t.Errorf("shed %d", shed)
+	}
+	_ = bytes.MinRead
+}
