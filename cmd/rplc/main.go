@@ -123,6 +123,7 @@ request to an AI model, which provider and model serve it.`,
 	root.SetIn(e.stdin)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newCheckCmd(e), newFmtCmd(e))
+	root.AddCommand(newBuildCmd(e), newKeygenCmd(e), newMigrateCmd(e))
 	return root
 }
 

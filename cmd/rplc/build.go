@@ -1,0 +1,362 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+	"github.com/spf13/cobra"
+)
+
+func newBuildCmd(e *env) *cobra.Command {
+	var out, key, format string
+	var skipTests bool
+	cmd := &cobra.Command{
+		Use:   "build DIR -o FILE.rplb",
+		Short: "Compile a directory of policies into a bundle",
+		Long: `Build compiles every policy under DIR into one bundle (.rplb), the unit a
+router loads: a manifest (policy ids, source files and their sha256, entry
+points, tests, static cost bounds, compiler version, build time), the
+compiled programs, DIR/catalogue.json when present (provider prices and
+latencies), and with --sign an ed25519 signature. spec/bundle.md describes
+the format.
+
+A policy is a .rpl file under DIR (test files aside) with a route function,
+its own or inherited; its id is its package name. Files without route must
+be libraries, imported or extended by a policy.
+
+Build refuses to write a bundle when a policy has errors or one of the
+policies' tests fails; the tests run against the compiled program, with an
+empty test state. --skip-tests builds anyway without running them, and the
+manifest records it.
+
+The bundle's version is the sha256 of the file: the router names it in every
+decision. The build time comes from SOURCE_DATE_EPOCH when it is set, so
+that builds are reproducible. Keys for --sign are PEM (PKCS #8) files as
+written by 'rplc keygen' or 'openssl genpkey -algorithm ed25519', or raw
+32-byte seeds.
+
+Exit status: 0 when the bundle was written, 1 when the policies have errors
+or failing tests, 2 for a wrong command line.`,
+		Example: `  rplc build examples/policies -o policies.rplb
+  rplc build --sign release.key -o policies.rplb policies/
+  rplc build --skip-tests --format json -o dev.rplb policies/`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf(cmd, "build: want one directory, have %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
+			}
+			if out == "" {
+				return usageErrorf(cmd, "build: no output file (-o FILE.rplb)")
+			}
+			return runBuild(cmd, e, args[0], out, key, format, skipTests)
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "the bundle file to write")
+	cmd.Flags().StringVar(&key, "sign", "", "sign the bundle with the ed25519 private key in this file")
+	cmd.Flags().BoolVar(&skipTests, "skip-tests", false, "do not run the policies' tests (recorded in the manifest)")
+	cmd.Flags().StringVar(&format, "format", "text", "summary format: text or json")
+	return cmd
+}
+
+// buildSummary is the --format json output of build.
+type buildSummary struct {
+	OK           bool           `json:"ok"`
+	Error        string         `json:"error,omitempty"`
+	File         string         `json:"file,omitempty"`
+	Version      string         `json:"version,omitempty"`
+	Size         int            `json:"size,omitempty"`
+	Signed       bool           `json:"signed"`
+	KeyID        string         `json:"key_id,omitempty"`
+	TestsRun     int            `json:"tests_run"`
+	TestsSkipped bool           `json:"tests_skipped"`
+	Policies     []buildPolicy  `json:"policies,omitempty"`
+	Failures     []buildFailure `json:"failures,omitempty"`
+	Catalogue    int            `json:"catalogue_models,omitempty"`
+}
+
+type buildPolicy struct {
+	ID        string `json:"id"`
+	File      string `json:"file"`
+	Tests     int    `json:"tests"`
+	CostBound int64  `json:"cost_bound"`
+	Bounded   bool   `json:"bounded"`
+}
+
+type buildFailure struct {
+	Policy  string `json:"policy"`
+	Test    string `json:"test"`
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+}
+
+func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skipTests bool) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return usageErrorf(cmd, "%s: no such file or directory", dir)
+		}
+		return &exitError{code: exitFail, err: err}
+	}
+	if !fi.IsDir() {
+		return usageErrorf(cmd, "%s: not a directory", dir)
+	}
+	opts := bundle.BuildOptions{SkipTests: skipTests}
+	if keyFile != "" {
+		data, err := os.ReadFile(keyFile)
+		if err != nil {
+			return usageErrorf(cmd, "--sign: %v", unwrapPath(err))
+		}
+		k, err := bundle.ParsePrivateKey(data)
+		if err != nil {
+			return usageErrorf(cmd, "--sign %s: %v", keyFile, err)
+		}
+		opts.Key = k
+	}
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return usageErrorf(cmd, "SOURCE_DATE_EPOCH=%q: want Unix seconds", s)
+		}
+		opts.Built = time.Unix(n, 0)
+	}
+
+	res, berr := bundle.Build(dir, opts)
+	root, _ := filepath.Abs(dir)
+	names := newPathNamer()
+	display := func(file string) string {
+		if file == "" || filepath.IsAbs(file) {
+			return names.name(file)
+		}
+		return names.name(filepath.Join(root, filepath.FromSlash(file)))
+	}
+	sum := buildSummary{TestsSkipped: skipTests}
+	if res != nil {
+		// Diagnostics name files relative to DIR; show them relative to
+		// the working directory, like check does.
+		ds := make(lang.DiagList, len(res.Diags))
+		for i, d := range res.Diags {
+			c := *d
+			if d.File != nil {
+				c.File = lang.NewFile(display(d.File.Name), d.File.Src)
+			}
+			c.Related = nil
+			for _, r := range d.Related {
+				if r.File != nil {
+					r.File = lang.NewFile(display(r.File.Name), r.File.Src)
+				}
+				c.Related = append(c.Related, r)
+			}
+			ds[i] = &c
+		}
+		printText(e.stderr, ds, useColor(e.stderr, e.color))
+		sum.TestsRun = res.Tests
+		for _, f := range res.Failures {
+			bf := buildFailure{Policy: f.Policy, Test: f.Test.Name, File: display(f.Test.File), Line: f.Test.Line, Col: f.Test.Col, Message: f.Err.Error()}
+			var ve *vm.Error
+			if errors.As(f.Err, &ve) {
+				bf.Code, bf.Message = string(ve.Code), ve.Msg
+				if len(ve.Stack) > 0 && ve.Code == vm.CodeAssertionFailed {
+					// Point at the failing expect rather than the test.
+					top := ve.Stack[0]
+					bf.File, bf.Line, bf.Col = display(top.File), top.Line, top.Col
+				}
+			}
+			sum.Failures = append(sum.Failures, bf)
+			if format == "text" {
+				fmt.Fprintf(e.stderr, "%s:%d:%d: test %q (%s) failed: %s\n", bf.File, bf.Line, bf.Col, bf.Test, bf.Policy, bf.Message)
+				if ve != nil && ve.Code != vm.CodeAssertionFailed {
+					for _, fr := range ve.Stack {
+						fmt.Fprintf(e.stderr, "\tat %s (%s:%d:%d)\n", fr.Func, display(fr.File), fr.Line, fr.Col)
+					}
+				}
+			}
+		}
+	}
+	if berr != nil {
+		msg := berr.Error()
+		switch {
+		case errors.Is(berr, bundle.ErrCheckFailed):
+			c := countOf(res.Diags)
+			msg = fmt.Sprintf("build failed: %s", plural(c.errors, "error"))
+		case errors.Is(berr, bundle.ErrTestsFailed):
+			msg = fmt.Sprintf("build failed: %d of %d tests failed (--skip-tests builds anyway)", len(res.Failures), res.Tests)
+		default:
+			msg = "build failed: " + msg
+		}
+		sum.Error = msg
+		if format == "json" {
+			writeJSON(e.stdout, sum)
+			return failed
+		}
+		fmt.Fprintln(e.stderr, msg)
+		return failed
+	}
+
+	if err := writeOutput(out, res.Data); err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	b := res.Bundle
+	sum.OK, sum.File, sum.Version, sum.Size = true, out, b.Version(), b.Size
+	sum.Signed, sum.KeyID = b.Signed, b.KeyID
+	if b.Catalogue != nil {
+		sum.Catalogue = len(b.Catalogue.Models)
+	}
+	for _, p := range b.Policies {
+		sum.Policies = append(sum.Policies, buildPolicy{ID: p.ID, File: p.File, Tests: len(p.Tests), CostBound: p.CostBound, Bounded: p.Bounded})
+	}
+	if format == "json" {
+		writeJSON(e.stdout, sum)
+		return nil
+	}
+	printBuildSummary(e.stdout, sum, b.Manifest.Policies)
+	return nil
+}
+
+func printBuildSummary(w io.Writer, s buildSummary, ps []bundle.PolicyEntry) {
+	width := 0
+	for _, p := range ps {
+		width = max(width, len(p.ID))
+	}
+	for _, p := range ps {
+		bound := "no static cost bound"
+		if p.Bounded {
+			bound = fmt.Sprintf("cost bound %d", p.CostBound)
+		}
+		fmt.Fprintf(w, "  %-*s  %-8s  %s\n", width, p.ID, plural(len(p.Tests), "test"), bound)
+	}
+	var parts []string
+	policies := fmt.Sprintf("%d policies", len(ps))
+	if len(ps) == 1 {
+		policies = "1 policy"
+	}
+	parts = append(parts, policies)
+	switch {
+	case s.TestsSkipped:
+		parts = append(parts, "tests skipped")
+	default:
+		parts = append(parts, plural(s.TestsRun, "test")+" passed")
+	}
+	if s.Catalogue > 0 {
+		parts = append(parts, fmt.Sprintf("catalogue of %s", plural(s.Catalogue, "model")))
+	}
+	parts = append(parts, fmt.Sprintf("%d bytes", s.Size))
+	if s.Signed {
+		parts = append(parts, "signed by key "+s.KeyID)
+	} else {
+		parts = append(parts, "unsigned")
+	}
+	fmt.Fprintf(w, "wrote %s: %s\n", s.File, strings.Join(parts, ", "))
+	fmt.Fprintf(w, "version %s\n", s.Version)
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// writeOutput writes data to a new or existing file (mode 0644) through a
+// temporary file beside path that is renamed over it, so a watcher never
+// sees half a bundle.
+func writeOutput(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+// unwrapPath drops the operation from an *os.PathError ("open x: no such
+// file" → "x: no such file").
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+func newKeygenCmd(e *env) *cobra.Command {
+	var out string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "keygen -o KEY",
+		Short: "Generate an ed25519 key pair for signing bundles",
+		Long: `Keygen writes a new ed25519 private key to KEY (PEM, PKCS #8, mode 0600)
+and its public key to KEY.pub (PEM, PKIX): the formats of
+'openssl genpkey -algorithm ed25519' and 'openssl pkey -pubout'.
+'rplc build --sign KEY' signs with the private key; routers that require
+signed bundles are configured with the public key.
+
+Exit status: 0 when the keys were written, 1 when they could not be, 2 for
+a wrong command line (including an existing KEY without --force).`,
+		Example: `  rplc keygen -o release.key
+  rplc build --sign release.key -o policies.rplb policies/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageErrorf(cmd, "keygen: no output file (-o KEY)")
+			}
+			if !force {
+				for _, p := range []string{out, out + ".pub"} {
+					if _, err := os.Stat(p); err == nil {
+						return usageErrorf(cmd, "%s exists (--force overwrites it)", p)
+					}
+				}
+			}
+			priv, pub, err := bundle.GenerateKey(nil)
+			if err != nil {
+				return &exitError{code: exitFail, err: err}
+			}
+			if err := os.WriteFile(out, priv, 0o600); err != nil {
+				return &exitError{code: exitFail, err: err}
+			}
+			if err := os.WriteFile(out+".pub", pub, 0o644); err != nil {
+				return &exitError{code: exitFail, err: err}
+			}
+			pk, _ := bundle.ParsePublicKey(pub)
+			fmt.Fprintf(e.stdout, "wrote %s (private) and %s.pub (public), key id %s\n", out, out, bundle.KeyID(ed25519.PublicKey(pk)))
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "the private key file to write (the public key goes to FILE.pub)")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite existing key files")
+	return cmd
+}

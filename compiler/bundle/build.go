@@ -1,0 +1,372 @@
+package bundle
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// ModulePath is the toolchain's module, whose version CompilerVersion
+// reports.
+const ModulePath = "github.com/rpl-lang/rpl"
+
+// CompilerVersion names the toolchain for the manifest: the module version
+// (or "(devel)"), the VCS revision when the binary carries one, and the Go
+// version, from the binary's build information.
+func CompilerVersion() string {
+	v, rev, dirty := "(devel)", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Path == ModulePath && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, d := range bi.Deps {
+			if d.Path == ModulePath && d.Version != "" {
+				v = d.Version
+			}
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	out := "rpl " + v
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		out += " " + rev
+		if dirty {
+			out += "+dirty"
+		}
+	}
+	return out + " " + runtime.Version()
+}
+
+// TestInput is the input tests run with, at build time and when a router
+// re-runs them: a fixed clock and seed and a fresh, empty stdlib.MemState,
+// so every provider is healthy, nothing has been spent and no experiment
+// has a winner.
+func TestInput() rpl.Input {
+	return rpl.Input{Now: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), Seed: 1, Host: &stdlib.MemState{}}
+}
+
+// BuildOptions configure Build.
+type BuildOptions struct {
+	// Env compiles and runs the policies; nil means rpl.NewEnv().
+	Env *rpl.Env
+	// SkipTests builds without running the policies' tests, and says so
+	// in the manifest.
+	SkipTests bool
+	// Key signs the bundle when set.
+	Key ed25519.PrivateKey
+	// Built is the build time recorded in the manifest; zero means now.
+	Built time.Time
+}
+
+// TestFailure is a test that failed during a build.
+type TestFailure struct {
+	Policy string
+	Test   compiler.Test
+	Err    error // a *vm.Error for failed expectations and limits
+}
+
+func (f TestFailure) String() string {
+	return fmt.Sprintf("%s:%d:%d: test %q: %v", f.Test.File, f.Test.Line, f.Test.Col, f.Test.Name, f.Err)
+}
+
+// Result is what Build did.
+type Result struct {
+	// Data is the encoded bundle, Bundle the same bundle read back (so
+	// verified); both nil when the build failed.
+	Data   []byte
+	Bundle *Bundle
+	// Diags are every diagnostic of every policy (warnings included),
+	// each once.
+	Diags lang.DiagList
+	// Tests is the number of tests run; Failures are those that failed.
+	Tests    int
+	Failures []TestFailure
+}
+
+// Errors Build returns when it does not build; Result says more.
+var (
+	ErrCheckFailed = errors.New("policies have errors")
+	ErrTestsFailed = errors.New("tests failed")
+)
+
+// Build compiles every policy under dir into a bundle. A policy is a .rpl
+// file (test files aside) under dir, walked recursively without hidden
+// directories, that has a route function of its own or inherited; a file
+// without one must be imported or extended by a policy (a library), or it
+// is an error. Policy ids are package names and must be unique. The tests
+// of each policy run against the program as encoded in the bundle, with
+// TestInput, unless SkipTests is set. dir/catalogue.json, when present,
+// is validated and included.
+func Build(dir string, opts BuildOptions) (*Result, error) {
+	env := opts.Env
+	if env == nil {
+		var err error
+		if env, err = rpl.NewEnv(); err != nil {
+			return nil, err
+		}
+	}
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := policyFiles(root)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	// Files are named relative to root (the names that programs and
+	// diagnostics carry), so a bundle does not depend on where it was
+	// built.
+	cfg := &lang.Config{Universe: env.Universe(), ReadFile: func(p string) ([]byte, error) {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		return os.ReadFile(p)
+	}}
+	type policy struct {
+		path  string
+		prog  *lang.Program
+		route bool
+	}
+	var checked []policy
+	used := map[string]bool{} // files loaded by another file
+	seenDiag := map[string]bool{}
+	for _, f := range files {
+		prog, diags := lang.Check(cfg, f)
+		for _, d := range diags {
+			k := d.Error()
+			if !seenDiag[k] {
+				seenDiag[k] = true
+				res.Diags = append(res.Diags, d)
+			}
+		}
+		if diags.HasErrors() || prog == nil {
+			continue
+		}
+		for _, pkg := range prog.Packages {
+			if pkg != prog.Main {
+				used[pkg.Path] = true
+			}
+		}
+		checked = append(checked, policy{path: f, prog: prog, route: hasRoute(prog.Main)})
+	}
+	res.Diags.Sort()
+	if res.Diags.HasErrors() {
+		return res, ErrCheckFailed
+	}
+
+	var (
+		m        = Manifest{Compiler: CompilerVersion(), Built: opts.Built, TestsSkipped: opts.SkipTests}
+		programs [][]byte
+		ids      = map[string]string{}
+	)
+	if m.Built.IsZero() {
+		m.Built = time.Now()
+	}
+	type built struct {
+		entry PolicyEntry
+		code  []byte
+	}
+	var all []built
+	for _, p := range checked {
+		if !p.route {
+			if used[p.path] {
+				continue // a library
+			}
+			return res, fmt.Errorf("%s: no route function: a policy needs one, and a library must be imported by a policy", rel(root, p.path))
+		}
+		id := p.prog.Main.Name
+		if prev, dup := ids[id]; dup {
+			return res, fmt.Errorf("%s: policy id %s is also the package of %s (ids must be unique)", rel(root, p.path), id, prev)
+		}
+		ids[id] = rel(root, p.path)
+		out, err := compiler.Compile(p.prog, compiler.Options{})
+		if err != nil {
+			return res, fmt.Errorf("%s: %v", rel(root, p.path), err)
+		}
+		vp, err := vm.NewProgram(out.Spec, env.Builtins())
+		if err != nil {
+			return res, fmt.Errorf("%s: compiled program rejected by the verifier (a compiler bug): %v", rel(root, p.path), err)
+		}
+		code, err := vp.MarshalBinary()
+		if err != nil {
+			return res, fmt.Errorf("%s: encoding: %v", rel(root, p.path), err)
+		}
+		e := PolicyEntry{ID: id, File: rel(root, p.path), Entries: vp.Entries(), CostBound: out.CostBound, Bounded: out.Bounded, Tests: []string{}}
+		for _, t := range out.Tests {
+			e.Tests = append(e.Tests, t.Name)
+		}
+		for _, pkg := range p.prog.Packages {
+			for _, f := range pkg.Files {
+				sum := sha256.Sum256(f.File.Src)
+				e.Sources = append(e.Sources, Source{Path: rel(root, f.File.Name), SHA256: hex.EncodeToString(sum[:])})
+			}
+		}
+		sort.Slice(e.Sources, func(i, j int) bool { return e.Sources[i].Path < e.Sources[j].Path })
+		if !opts.SkipTests {
+			// Run the tests against what ships: the encoded program.
+			lp, err := env.Load(id, code)
+			if err != nil {
+				return res, fmt.Errorf("%s: encoded program does not load (a compiler bug): %v", rel(root, p.path), err)
+			}
+			for _, t := range out.Tests {
+				res.Tests++
+				if _, err := lp.RunTest(context.Background(), t.Name, TestInput(), rpl.Limits{}); err != nil {
+					res.Failures = append(res.Failures, TestFailure{Policy: id, Test: t, Err: err})
+				}
+			}
+		}
+		all = append(all, built{e, code})
+	}
+	if len(res.Failures) > 0 {
+		return res, ErrTestsFailed
+	}
+	if len(all) == 0 {
+		return res, fmt.Errorf("%s: no policies (a policy is a .rpl file with a route function)", dir)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].entry.ID < all[j].entry.ID })
+	for _, b := range all {
+		m.Policies = append(m.Policies, b.entry)
+		programs = append(programs, b.code)
+	}
+
+	var cat []byte
+	if data, err := os.ReadFile(filepath.Join(root, CatalogueFile)); err == nil {
+		if _, err := ParseCatalogue(data); err != nil {
+			return res, fmt.Errorf("%s: %v", CatalogueFile, err)
+		}
+		cat = data
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return res, err
+	}
+
+	data, err := Write(m, programs, cat, opts.Key)
+	if err != nil {
+		return res, err
+	}
+	ro := ReadOptions{Builtins: env.Builtins()}
+	if opts.Key != nil {
+		ro.PublicKey = opts.Key.Public().(ed25519.PublicKey)
+		ro.RequireSignature = true
+	}
+	b, err := Read(data, ro)
+	if err != nil {
+		return res, fmt.Errorf("the bundle just written does not read back (a bug): %v", err)
+	}
+	res.Data, res.Bundle = data, b
+	return res, nil
+}
+
+// hasRoute reports whether a policy has a route function, its own or
+// inherited through extends.
+func hasRoute(p *lang.Package) bool {
+	if p.Func(compiler.EntryRoute) != nil {
+		return true
+	}
+	for q := p.Extends; q != nil; q = q.Extends {
+		if q.Func(compiler.EntryRoute) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// policyFiles lists the non-test .rpl files under root, sorted, relative
+// to root.
+func policyFiles(root string) ([]string, error) {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory", root)
+	}
+	var out []string
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != root && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(p, ".rpl") && !lang.IsTestFile(p) {
+			out = append(out, rel(root, p))
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+// rel names path relative to root with forward slashes.
+func rel(root, path string) string {
+	if !filepath.IsAbs(path) {
+		return filepath.ToSlash(path)
+	}
+	r, err := filepath.Rel(root, path)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	return filepath.ToSlash(r)
+}
+
+// Programs loads every policy of b into env, by id, ready to decide. The
+// programs are decoded again from their verified code.
+func (b *Bundle) Programs(env *rpl.Env) (map[string]*rpl.Program, error) {
+	out := make(map[string]*rpl.Program, len(b.Policies))
+	for _, p := range b.Policies {
+		prog, err := env.Load(p.ID, p.Code)
+		if err != nil {
+			return nil, &Error{Section: "program " + p.ID, Err: err}
+		}
+		out[p.ID] = prog
+	}
+	return out, nil
+}
+
+// RunTests runs every test of every policy of b with TestInput and
+// returns the failures, as the router does before activating a bundle.
+func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env) ([]TestFailure, error) {
+	progs, err := b.Programs(env)
+	if err != nil {
+		return nil, err
+	}
+	var out []TestFailure
+	for _, p := range b.Policies {
+		for _, t := range p.Tests {
+			if _, err := progs[p.ID].RunTest(ctx, t, TestInput(), rpl.Limits{}); err != nil {
+				out = append(out, TestFailure{Policy: p.ID, Test: compiler.Test{Name: t, Entry: compiler.TestPrefix + t, File: p.File}, Err: err})
+			}
+		}
+	}
+	return out, nil
+}

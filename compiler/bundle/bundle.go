@@ -1,0 +1,506 @@
+// Package bundle reads and writes RPL policy bundles (.rplb): the unit a
+// router loads. spec/bundle.md describes the format as a grammar.
+//
+// A bundle holds a JSON manifest (bundle and compiler versions, build time,
+// and for each policy its id, source files with their sha256, entry
+// points, tests, static cost bound and the sha256 of its encoded program),
+// the encoded programs (vm.Program.MarshalBinary), an optional provider
+// catalogue, and an optional ed25519 signature.
+//
+// Contract:
+//   - Write is deterministic: the same manifest, programs, catalogue and
+//     key give the same bytes.
+//   - Read trusts nothing: it checks the magic, the format version, every
+//     section's framing, the manifest's own hash, each program's and the
+//     catalogue's size and sha256 against the manifest, the signature when
+//     a public key is configured, and loads every program through vm.Load,
+//     which verifies its bytecode. Malformed input returns an *Error naming
+//     the section at fault; Read never panics.
+//   - The bundle hash (sha256 of the whole file, Bundle.Version) is the
+//     policy version the router names in every decision.
+//
+// Build (build.go) is the pipeline behind `rplc build`: check and compile
+// every policy of a directory, run its tests against the encoded program,
+// and write the bundle.
+package bundle
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// The bundle format.
+const (
+	// Magic starts every bundle.
+	Magic = "RPLB"
+	// FormatVersion is the version of the format written by Write; Read
+	// accepts exactly this version.
+	FormatVersion = 1
+	// Ext is the conventional file extension.
+	Ext = ".rplb"
+)
+
+// Section ids, in the order they appear.
+const (
+	secManifest  = 1
+	secPrograms  = 2
+	secCatalogue = 3
+	secSignature = 4
+)
+
+var sectionNames = [...]string{
+	secManifest: "manifest", secPrograms: "programs",
+	secCatalogue: "catalogue", secSignature: "signature",
+}
+
+// Limits Read enforces before allocating.
+const (
+	MaxPolicies     = 1 << 16
+	MaxManifestSize = 64 << 20
+)
+
+// Manifest describes a bundle's contents. It is stored as JSON; unknown
+// fields are ignored on reading (new optional fields do not need a new
+// format version).
+type Manifest struct {
+	// Format is FormatVersion.
+	Format int `json:"format"`
+	// Compiler names the toolchain that built the bundle (CompilerVersion).
+	Compiler string `json:"compiler"`
+	// Bytecode is the program encoding version (vm.FormatVersion).
+	Bytecode int `json:"bytecode"`
+	// Built is the build time (UTC, whole seconds).
+	Built time.Time `json:"built"`
+	// TestsSkipped records `rplc build --skip-tests`: the policies' tests
+	// were not run (or did not pass) when the bundle was built.
+	TestsSkipped bool `json:"tests_skipped"`
+	// Policies, sorted by id; the programs section holds their programs
+	// in the same order.
+	Policies []PolicyEntry `json:"policies"`
+	// Catalogue is the size and hash of the catalogue section, when the
+	// bundle carries one.
+	Catalogue *Blob `json:"catalogue,omitempty"`
+}
+
+// PolicyEntry is one policy of a Manifest.
+type PolicyEntry struct {
+	// ID is the policy's package name, unique in the bundle.
+	ID string `json:"id"`
+	// File is the policy file, relative to the build directory, with
+	// forward slashes.
+	File string `json:"file"`
+	// Sources lists every file the policy was compiled from (the policy,
+	// its test file, the files it extends and imports), sorted by path.
+	Sources []Source `json:"sources"`
+	// Entries are the program's entry points, sorted ("route", and
+	// "test:NAME" for each test).
+	Entries []string `json:"entries"`
+	// Tests are the policy's test names in source order; each is the
+	// program entry "test:" + name.
+	Tests []string `json:"tests"`
+	// CostBound is the static fuel bound of route; Bounded says whether
+	// there is one (recursion prevents it).
+	CostBound int64 `json:"cost_bound"`
+	Bounded   bool  `json:"bounded"`
+	// Program is the size and sha256 of the encoded program.
+	Program Blob `json:"program"`
+}
+
+// Source is a source file and the sha256 of its bytes.
+type Source struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// Blob is the size and lowercase hex sha256 of a byte string.
+type Blob struct {
+	Size   int    `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+func blobOf(data []byte) Blob {
+	sum := sha256.Sum256(data)
+	return Blob{Size: len(data), SHA256: hex.EncodeToString(sum[:])}
+}
+
+// Bundle is a verified bundle.
+type Bundle struct {
+	Manifest Manifest
+	// Policies in manifest order.
+	Policies []*Policy
+	// Catalogue is the provider catalogue, or nil.
+	Catalogue *Catalogue
+	// Signed reports whether the bundle carries a signature; Verified,
+	// whether Read checked it against a configured public key. KeyID is
+	// the signing key's id (see KeyID).
+	Signed, Verified bool
+	KeyID            string
+	// Hash is the sha256 of the whole file, Size its length.
+	Hash [32]byte
+	Size int
+}
+
+// Version is the bundle's version: the lowercase hex sha256 of the file.
+func (b *Bundle) Version() string { return hex.EncodeToString(b.Hash[:]) }
+
+// ShortVersion is the first 12 hex digits of Version, for display.
+func (b *Bundle) ShortVersion() string { return b.Version()[:12] }
+
+// Policy returns the policy with id, or nil.
+func (b *Bundle) Policy(id string) *Policy {
+	for _, p := range b.Policies {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// Policy is one verified policy of a bundle.
+type Policy struct {
+	PolicyEntry
+	// Code is the encoded program, VM the verified program loaded from
+	// it.
+	Code []byte
+	VM   *vm.Program
+}
+
+// Error is a malformed or untrusted bundle: Section names the part at
+// fault ("header", "manifest", "program <id>", "catalogue", "signature").
+type Error struct {
+	Section string
+	Err     error
+}
+
+func (e *Error) Error() string { return "bundle " + e.Section + ": " + e.Err.Error() }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func errorf(section, format string, args ...any) error {
+	return &Error{Section: section, Err: fmt.Errorf(format, args...)}
+}
+
+// Errors that Read wraps in an *Error, for errors.Is.
+var (
+	// ErrHashMismatch: a section's bytes do not match the hash recorded
+	// for them.
+	ErrHashMismatch = errors.New("sha256 mismatch")
+	// ErrUnsigned: a signature is required and the bundle has none.
+	ErrUnsigned = errors.New("bundle is not signed and a signature is required")
+	// ErrBadSignature: the signature does not verify with the configured
+	// public key.
+	ErrBadSignature = errors.New("signature does not verify with the configured public key")
+)
+
+// Write encodes a bundle of the given manifest, programs (one per
+// m.Policies entry, in order) and catalogue JSON (nil for none), signed
+// with key when key is not nil. Write fills in the manifest's format and
+// bytecode versions, each program's blob and the catalogue's blob; the
+// rest of the manifest is the caller's.
+func Write(m Manifest, programs [][]byte, catalogue []byte, key ed25519.PrivateKey) ([]byte, error) {
+	if len(programs) != len(m.Policies) {
+		return nil, fmt.Errorf("bundle: %d programs for %d policies", len(programs), len(m.Policies))
+	}
+	if key != nil && len(key) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("bundle: signing key of %d bytes, want %d", len(key), ed25519.PrivateKeySize)
+	}
+	m.Format = FormatVersion
+	m.Bytecode = vm.FormatVersion
+	m.Built = m.Built.UTC().Truncate(time.Second)
+	m.Policies = slices.Clone(m.Policies)
+	for i, p := range programs {
+		m.Policies[i].Program = blobOf(p)
+	}
+	m.Catalogue = nil
+	if catalogue != nil {
+		b := blobOf(catalogue)
+		m.Catalogue = &b
+	}
+	js, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("bundle: manifest: %w", err)
+	}
+	sum := sha256.Sum256(js)
+
+	var out []byte
+	out = append(out, Magic...)
+	out = binary.AppendUvarint(out, FormatVersion)
+	out = appendSection(out, secManifest, append(sum[:], js...))
+	var progs []byte
+	progs = binary.AppendUvarint(progs, uint64(len(programs)))
+	for _, p := range programs {
+		progs = binary.AppendUvarint(progs, uint64(len(p)))
+		progs = append(progs, p...)
+	}
+	out = appendSection(out, secPrograms, progs)
+	out = appendSection(out, secCatalogue, catalogue)
+	if key != nil {
+		sig := sign(key, out)
+		body := append(keyID(key.Public().(ed25519.PublicKey)), sig...)
+		out = appendSection(out, secSignature, body)
+	}
+	return out, nil
+}
+
+func appendSection(out []byte, id byte, body []byte) []byte {
+	out = append(out, id)
+	out = binary.AppendUvarint(out, uint64(len(body)))
+	return append(out, body...)
+}
+
+// ReadOptions configure Read.
+type ReadOptions struct {
+	// PublicKey, when set, is the key the signature must verify with; a
+	// bundle signed with another key, or tampered with, is rejected.
+	PublicKey ed25519.PublicKey
+	// RequireSignature rejects unsigned bundles. It needs PublicKey.
+	RequireSignature bool
+	// Builtins resolve the programs' builtin calls; nil means the
+	// standard library's table.
+	Builtins *vm.BuiltinTable
+}
+
+// Read decodes and verifies a bundle.
+func Read(data []byte, opts ReadOptions) (*Bundle, error) {
+	if opts.RequireSignature && opts.PublicKey == nil {
+		return nil, errors.New("bundle: a signature is required but no public key is configured")
+	}
+	if opts.PublicKey != nil && len(opts.PublicKey) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("bundle: public key of %d bytes, want %d", len(opts.PublicKey), ed25519.PublicKeySize)
+	}
+	builtins := opts.Builtins
+	if builtins == nil {
+		t, err := stdlib.Table()
+		if err != nil {
+			return nil, fmt.Errorf("bundle: standard library: %w", err)
+		}
+		builtins = t
+	}
+
+	// 1. Framing: magic, version, sections in order.
+	if len(data) < len(Magic) || string(data[:len(Magic)]) != Magic {
+		return nil, errorf("header", "bad magic (not an RPL bundle)")
+	}
+	off := len(Magic)
+	v, n := binary.Uvarint(data[off:])
+	if n <= 0 {
+		return nil, errorf("header", "bad format version varint")
+	}
+	off += n
+	if v != FormatVersion {
+		return nil, errorf("header", "unsupported format version %d (want %d)", v, FormatVersion)
+	}
+	var body [secSignature + 1][]byte
+	var present [secSignature + 1]bool
+	sigStart := len(data)
+	for id := byte(secManifest); id <= secSignature; id++ {
+		name := sectionNames[id]
+		if off == len(data) {
+			if id == secSignature {
+				break
+			}
+			return nil, errorf("header", "missing section %s", name)
+		}
+		if data[off] != id {
+			return nil, errorf("header", "byte %d: section id %d, want %d (%s)", off, data[off], id, name)
+		}
+		if id == secSignature {
+			sigStart = off
+		}
+		off++
+		l, n := binary.Uvarint(data[off:])
+		if n <= 0 {
+			return nil, errorf(name, "bad length varint at byte %d", off)
+		}
+		off += n
+		if l > uint64(len(data)-off) {
+			return nil, errorf(name, "length %d exceeds the data (%d bytes left)", l, len(data)-off)
+		}
+		body[id], present[id] = data[off:off+int(l)], true
+		off += int(l)
+	}
+	if off != len(data) {
+		return nil, errorf("trailer", "%d bytes after the last section", len(data)-off)
+	}
+
+	b := &Bundle{Hash: sha256.Sum256(data), Size: len(data)}
+
+	// 2. The signature, before anything else is trusted.
+	if present[secSignature] {
+		sig := body[secSignature]
+		if len(sig) != keyIDSize+ed25519.SignatureSize {
+			return nil, errorf("signature", "%d bytes, want %d", len(sig), keyIDSize+ed25519.SignatureSize)
+		}
+		b.Signed = true
+		b.KeyID = hex.EncodeToString(sig[:keyIDSize])
+		if opts.PublicKey != nil {
+			if want := keyID(opts.PublicKey); !bytes.Equal(sig[:keyIDSize], want) {
+				return nil, &Error{Section: "signature", Err: fmt.Errorf("%w (signed by key %s, configured key %s)", ErrBadSignature, b.KeyID, hex.EncodeToString(want))}
+			}
+			if !verify(opts.PublicKey, data[:sigStart], sig[keyIDSize:]) {
+				return nil, &Error{Section: "signature", Err: ErrBadSignature}
+			}
+			b.Verified = true
+		}
+	} else if opts.RequireSignature {
+		return nil, &Error{Section: "signature", Err: ErrUnsigned}
+	}
+
+	// 3. The manifest.
+	mb := body[secManifest]
+	if len(mb) < sha256.Size {
+		return nil, errorf("manifest", "%d bytes, shorter than its sha256", len(mb))
+	}
+	if len(mb) > MaxManifestSize {
+		return nil, errorf("manifest", "%d bytes (max %d)", len(mb), MaxManifestSize)
+	}
+	js := mb[sha256.Size:]
+	if sum := sha256.Sum256(js); !bytes.Equal(sum[:], mb[:sha256.Size]) {
+		return nil, &Error{Section: "manifest", Err: ErrHashMismatch}
+	}
+	if err := json.Unmarshal(js, &b.Manifest); err != nil {
+		return nil, errorf("manifest", "invalid JSON: %v", err)
+	}
+	if err := checkManifest(&b.Manifest); err != nil {
+		return nil, err
+	}
+
+	// 4. The programs.
+	pb := body[secPrograms]
+	count, n := binary.Uvarint(pb)
+	if n <= 0 {
+		return nil, errorf("programs", "bad count varint")
+	}
+	pb = pb[n:]
+	if count != uint64(len(b.Manifest.Policies)) {
+		return nil, errorf("programs", "%d programs for %d policies in the manifest", count, len(b.Manifest.Policies))
+	}
+	for i := range b.Manifest.Policies {
+		e := &b.Manifest.Policies[i]
+		sec := "program " + e.ID
+		l, n := binary.Uvarint(pb)
+		if n <= 0 {
+			return nil, errorf(sec, "bad length varint")
+		}
+		pb = pb[n:]
+		if l > uint64(len(pb)) {
+			return nil, errorf(sec, "length %d exceeds the section (%d bytes left)", l, len(pb))
+		}
+		code := pb[:l:l]
+		pb = pb[l:]
+		if err := checkBlob(sec, code, e.Program); err != nil {
+			return nil, err
+		}
+		prog, err := vm.Load(code, builtins)
+		if err != nil {
+			return nil, &Error{Section: sec, Err: err}
+		}
+		if got := prog.Entries(); !slices.Equal(got, e.Entries) {
+			return nil, errorf(sec, "entry points %q, the manifest lists %q", got, e.Entries)
+		}
+		b.Policies = append(b.Policies, &Policy{PolicyEntry: *e, Code: code, VM: prog})
+	}
+	if len(pb) != 0 {
+		return nil, errorf("programs", "%d trailing bytes after the last program", len(pb))
+	}
+
+	// 5. The catalogue.
+	cb := body[secCatalogue]
+	switch {
+	case b.Manifest.Catalogue == nil && len(cb) > 0:
+		return nil, errorf("catalogue", "%d bytes that the manifest does not list", len(cb))
+	case b.Manifest.Catalogue != nil:
+		if err := checkBlob("catalogue", cb, *b.Manifest.Catalogue); err != nil {
+			return nil, err
+		}
+		cat, err := ParseCatalogue(cb)
+		if err != nil {
+			return nil, &Error{Section: "catalogue", Err: err}
+		}
+		b.Catalogue = cat
+	}
+	return b, nil
+}
+
+func checkBlob(sec string, data []byte, want Blob) error {
+	if len(data) != want.Size {
+		return errorf(sec, "%d bytes, the manifest says %d", len(data), want.Size)
+	}
+	if got := blobOf(data).SHA256; got != want.SHA256 {
+		return &Error{Section: sec, Err: fmt.Errorf("%w (have %s, the manifest says %s)", ErrHashMismatch, got[:12], short(want.SHA256))}
+	}
+	return nil
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+// checkManifest checks what Read relies on: versions, unique non-empty
+// policy ids in order, well-formed hashes, entry points naming tests.
+func checkManifest(m *Manifest) error {
+	if m.Format != FormatVersion {
+		return errorf("manifest", "format %d, the header says %d", m.Format, FormatVersion)
+	}
+	if m.Bytecode != vm.FormatVersion {
+		return errorf("manifest", "bytecode version %d, this reader loads version %d", m.Bytecode, vm.FormatVersion)
+	}
+	if len(m.Policies) > MaxPolicies {
+		return errorf("manifest", "%d policies (max %d)", len(m.Policies), MaxPolicies)
+	}
+	if m.Catalogue != nil && !validHash(m.Catalogue.SHA256) {
+		return errorf("manifest", "catalogue.sha256: want 64 lowercase hex digits")
+	}
+	for i, p := range m.Policies {
+		at := fmt.Sprintf("policies[%d]", i)
+		switch {
+		case p.ID == "":
+			return errorf("manifest", "%s.id: empty", at)
+		case i > 0 && m.Policies[i-1].ID >= p.ID:
+			return errorf("manifest", "%s.id: %q is out of order or repeated", at, p.ID)
+		case !validHash(p.Program.SHA256):
+			return errorf("manifest", "%s.program.sha256: want 64 lowercase hex digits", at)
+		case p.Program.Size < 0:
+			return errorf("manifest", "%s.program.size: negative", at)
+		}
+		for j, s := range p.Sources {
+			if !validHash(s.SHA256) {
+				return errorf("manifest", "%s.sources[%d].sha256: want 64 lowercase hex digits", at, j)
+			}
+		}
+		for j, t := range p.Tests {
+			if !slices.Contains(p.Entries, compiler.TestPrefix+t) {
+				return errorf("manifest", "%s.tests[%d]: %q has no entry point", at, j, t)
+			}
+		}
+	}
+	return nil
+}
+
+func validHash(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,239 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
+)
+
+// CatalogueFile is the name of the provider catalogue in a build directory.
+const CatalogueFile = "catalogue.json"
+
+// Catalogue is the provider catalogue: for each provider:model target, its
+// price per million input and output tokens and its default latency (what
+// the router assumes before any feedback). Its JSON form (catalogue.json,
+// spec/bundle.md §3):
+//
+//	{"providers": [
+//	  {"name": "openai", "latency_ms": 900, "models": [
+//	    {"name": "gpt-4o", "input_per_mtok": "2.50", "output_per_mtok": "10.00"},
+//	    {"name": "gpt-4o-mini", "input_per_mtok": 0.15, "output_per_mtok": 0.6, "latency_ms": 400}]}]}
+type Catalogue struct {
+	// Models, sorted by target.
+	Models []Model
+}
+
+// Model is one catalogue entry.
+type Model struct {
+	Target   string // "provider:model"
+	Provider string
+	Name     string
+	// Input and Output are prices per million tokens in nano-units of
+	// the currency (like money values).
+	Input, Output int64
+	// Latency is the default expected latency.
+	Latency time.Duration
+}
+
+// Lookup returns the model of target.
+func (c *Catalogue) Lookup(target string) (Model, bool) {
+	i := sort.Search(len(c.Models), func(i int) bool { return c.Models[i].Target >= target })
+	if i < len(c.Models) && c.Models[i].Target == target {
+		return c.Models[i], true
+	}
+	return Model{}, false
+}
+
+// Fill sets the catalogue's prices and latencies in s.
+func (c *Catalogue) Fill(s *stdlib.MemState) {
+	for _, m := range c.Models {
+		s.SetPrice(m.Target, stdlib.Price{Input: m.Input, Output: m.Output})
+		s.SetLatency(m.Target, m.Latency)
+	}
+}
+
+// ParseCatalogue reads and validates a catalogue. Errors name the JSON
+// path: `providers[0].models[1].input_per_mtok: want money ("2.50" or 2.5), have "abc"`.
+func ParseCatalogue(data []byte) (*Catalogue, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("invalid JSON: data after the value")
+	}
+	root, err := object(x, "", "providers")
+	if err != nil {
+		return nil, err
+	}
+	provs, ok := root["providers"].([]any)
+	if !ok {
+		return nil, fmt.Errorf("providers: want a list, have %s", kind(root["providers"]))
+	}
+	c := &Catalogue{}
+	seen := map[string]string{}
+	for i, px := range provs {
+		at := fmt.Sprintf("providers[%d]", i)
+		p, err := object(px, at, "name", "latency_ms", "models")
+		if err != nil {
+			return nil, err
+		}
+		pname, err := name(p["name"], at+".name", true)
+		if err != nil {
+			return nil, err
+		}
+		var plat time.Duration = -1
+		if v, ok := p["latency_ms"]; ok {
+			if plat, err = millis(v, at+".latency_ms"); err != nil {
+				return nil, err
+			}
+		}
+		models, ok := p["models"].([]any)
+		if !ok || len(models) == 0 {
+			return nil, fmt.Errorf("%s.models: want a non-empty list, have %s", at, kind(p["models"]))
+		}
+		for j, mx := range models {
+			mat := fmt.Sprintf("%s.models[%d]", at, j)
+			m, err := object(mx, mat, "name", "input_per_mtok", "output_per_mtok", "latency_ms")
+			if err != nil {
+				return nil, err
+			}
+			mname, err := name(m["name"], mat+".name", false)
+			if err != nil {
+				return nil, err
+			}
+			md := Model{Provider: pname, Name: mname, Target: pname + ":" + mname, Latency: plat}
+			if prev, dup := seen[md.Target]; dup {
+				return nil, fmt.Errorf("%s: %s is already listed at %s", mat, md.Target, prev)
+			}
+			seen[md.Target] = mat
+			if md.Input, err = price(m["input_per_mtok"], mat+".input_per_mtok"); err != nil {
+				return nil, err
+			}
+			if md.Output, err = price(m["output_per_mtok"], mat+".output_per_mtok"); err != nil {
+				return nil, err
+			}
+			if v, ok := m["latency_ms"]; ok {
+				if md.Latency, err = millis(v, mat+".latency_ms"); err != nil {
+					return nil, err
+				}
+			}
+			if md.Latency < 0 {
+				return nil, fmt.Errorf("%s.latency_ms: missing (give it on the model or its provider)", mat)
+			}
+			c.Models = append(c.Models, md)
+		}
+	}
+	sort.Slice(c.Models, func(i, j int) bool { return c.Models[i].Target < c.Models[j].Target })
+	return c, nil
+}
+
+// object checks that x is a JSON object with only the allowed fields.
+func object(x any, at string, allowed ...string) (map[string]any, error) {
+	m, ok := x.(map[string]any)
+	if !ok {
+		if at == "" {
+			at = "catalogue"
+		}
+		return nil, fmt.Errorf("%s: want an object, have %s", at, kind(x))
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		known := false
+		for _, a := range allowed {
+			known = known || a == k
+		}
+		if !known {
+			hint := ""
+			if n := lang.Nearest(k, allowed); n != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", n)
+			}
+			p := k
+			if at != "" {
+				p = at + "." + k
+			}
+			return nil, fmt.Errorf("%s: unknown field%s", p, hint)
+		}
+	}
+	return m, nil
+}
+
+func kind(x any) string {
+	switch x.(type) {
+	case nil:
+		return "nothing"
+	case bool:
+		return "a boolean"
+	case json.Number:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", x)
+}
+
+func name(x any, at string, provider bool) (string, error) {
+	s, ok := x.(string)
+	if !ok || strings.TrimSpace(s) == "" {
+		return "", fmt.Errorf("%s: want a non-empty string, have %s", at, kind(x))
+	}
+	if provider && strings.Contains(s, ":") {
+		return "", fmt.Errorf("%s: %q: a provider name cannot contain ':'", at, s)
+	}
+	return s, nil
+}
+
+func price(x any, at string) (int64, error) {
+	var s string
+	switch v := x.(type) {
+	case json.Number:
+		s = v.String()
+	case string:
+		s = strings.TrimSpace(v)
+	default:
+		return 0, fmt.Errorf("%s: want money (\"2.50\" or 2.5), have %s", at, kind(x))
+	}
+	neg := strings.HasPrefix(s, "-")
+	lit := "$" + strings.TrimPrefix(strings.TrimPrefix(s, "-"), "$")
+	if neg {
+		lit = "-" + lit
+	}
+	n, err := lang.ParseMoney(lit)
+	if err != nil {
+		return 0, fmt.Errorf("%s: want money (\"2.50\" or 2.5), have %q", at, s)
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("%s: negative price %s", at, lang.FormatMoney(n))
+	}
+	return n, nil
+}
+
+func millis(x any, at string) (time.Duration, error) {
+	v, ok := x.(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("%s: want a non-negative integer (milliseconds), have %s", at, kind(x))
+	}
+	n, err := strconv.ParseInt(v.String(), 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/int64(time.Millisecond) {
+		return 0, fmt.Errorf("%s: want a non-negative integer (milliseconds), have %s", at, v)
+	}
+	return time.Duration(n) * time.Millisecond, nil
+}

@@ -1,0 +1,797 @@
+package migrate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rpl-lang/rpl/lang"
+)
+
+// Policy is a validated CP1 routing policy.
+type Policy struct {
+	ID          string // policy_id, may be empty
+	Description string
+	// Providers in document order (legacy weights: sorted by name).
+	Providers      []Provider
+	LegacyWeights  bool
+	Fallbacks      []Fallback
+	LegacyFallback bool
+	Sticky         *Sticky // nil when absent
+	Pre            []Extension
+	Validators     []Extension
+	Post           []Extension
+	CircuitBreaker *CircuitBreaker // nil when absent
+	RateLimit      *RateLimit      // nil when absent
+}
+
+// Provider is a weighted target.
+type Provider struct {
+	Name        string
+	Weight      int // 0–100
+	Priority    int // 0–100, when HasPriority
+	HasPriority bool
+}
+
+// Fallback is one step of the fallback chain.
+type Fallback struct {
+	To string
+	// On are the RPL triggers (Trigger enum members), in first-mention
+	// order, without repeats.
+	On []string
+	// Conditions are the CP1 conditions as written, for comments; Widened
+	// lists those that RPL can only express more broadly (a single 5xx
+	// status becomes every 5xx).
+	Conditions []string
+	Widened    []string
+	Retry      int
+	Backoff    Backoff
+}
+
+// Backoff is a CP1 retry backoff. RPL decisions carry one delay (Base);
+// the rest is the router's.
+type Backoff struct {
+	Strategy string        // fixed (default), linear or exponential
+	Base     time.Duration // base_ms
+	Max      time.Duration // max_ms; 0 when absent
+	Jitter   bool
+}
+
+// exact reports whether the RPL backoff (a fixed delay) says all of b.
+func (b Backoff) exact() bool { return b.Strategy == "fixed" && b.Max == 0 && !b.Jitter }
+
+// Sticky is session affinity.
+type Sticky struct {
+	Enabled bool
+	// SessionKey names the request metadata key that holds the session;
+	// empty means the request's session id.
+	SessionKey string
+	TTL        time.Duration
+}
+
+// DefaultStickyTTL is the ttl of a CP1 sticky block without one (as in
+// RPL).
+const DefaultStickyTTL = 10 * time.Minute
+
+// Extension is an entry of pre, validators or post.
+type Extension struct {
+	ID        string
+	HasConfig bool
+}
+
+// CircuitBreaker is CP1's per-provider breaker. The policy expresses its
+// effect on routing (providers whose breaker is open, or whose error rate
+// reaches ErrorRate, get no traffic unless all are down); the breaker's
+// mechanics are the router's.
+type CircuitBreaker struct {
+	Enabled          bool
+	FailureThreshold int     // 0 when absent
+	ErrorRate        float64 // 0 when absent
+	Cooldown         time.Duration
+	HalfOpenRequests int
+}
+
+// RateLimit is CP1's request rate limit, which the router's quotas
+// enforce.
+type RateLimit struct {
+	PerSecond float64 // requests_per_second, or requests_per_minute/60
+	PerMinute int
+	Burst     int
+	Scope     string // global, tenant (default) or user
+}
+
+// Error is an invalid field of a CP1 policy.
+type Error struct {
+	Path string // JSON path: fallbacks[1].backoff.base_ms
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Path == "" {
+		return e.Msg
+	}
+	return e.Path + ": " + e.Msg
+}
+
+// ErrorList is every error of a policy, in document-schema order.
+type ErrorList []*Error
+
+func (l ErrorList) Error() string {
+	s := make([]string, len(l))
+	for i, e := range l {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// maxErrors caps an ErrorList.
+const maxErrors = 20
+
+type parser struct {
+	errs ErrorList
+}
+
+func (p *parser) errorf(path, format string, args ...any) {
+	if len(p.errs) < maxErrors {
+		p.errs = append(p.errs, &Error{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+func join(path, field string) string {
+	if path == "" {
+		return field
+	}
+	return path + "." + field
+}
+
+func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+func kind(x any) string {
+	switch x.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case json.Number:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", x)
+}
+
+// object returns x as an object whose fields are all in allowed, reporting
+// unknown fields (with a spelling suggestion) in sorted order.
+func (p *parser) object(x any, path string, allowed ...string) (map[string]any, bool) {
+	m, ok := x.(map[string]any)
+	if !ok {
+		at := path
+		if at == "" {
+			at = "policy"
+		}
+		p.errorf(at, "want an object, have %s", kind(x))
+		return nil, false
+	}
+	var unknown []string
+	for k := range m {
+		known := false
+		for _, a := range allowed {
+			known = known || a == k
+		}
+		if !known {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		hint := ""
+		if n := suggest(k, allowed); n != "" {
+			hint = fmt.Sprintf(" (did you mean %s?)", n)
+		}
+		p.errorf(join(path, k), "unknown field%s", hint)
+	}
+	return m, true
+}
+
+// suggest is the allowed field closest to k: by edit distance, else the
+// one sharing the longest prefix with k (at least 4 bytes and half of k).
+func suggest(k string, allowed []string) string {
+	if n := lang.Nearest(k, allowed); n != "" {
+		return n
+	}
+	best, bestLen, tie := "", 0, false
+	for _, a := range allowed {
+		n := 0
+		for n < len(a) && n < len(k) && a[n] == k[n] {
+			n++
+		}
+		switch {
+		case n > bestLen:
+			best, bestLen, tie = a, n, false
+		case n == bestLen:
+			tie = true
+		}
+	}
+	if tie || bestLen < 4 || 2*bestLen < len(k) {
+		return ""
+	}
+	return best
+}
+
+func (p *parser) str(x any, path string, nonEmpty bool) (string, bool) {
+	s, ok := x.(string)
+	if !ok {
+		p.errorf(path, "want a string, have %s", kind(x))
+		return "", false
+	}
+	if nonEmpty && strings.TrimSpace(s) == "" {
+		p.errorf(path, "want a non-empty string")
+		return "", false
+	}
+	return s, true
+}
+
+func (p *parser) boolean(x any, path string) (bool, bool) {
+	b, ok := x.(bool)
+	if !ok {
+		p.errorf(path, "want true or false, have %s", kind(x))
+	}
+	return b, ok
+}
+
+// integer reads an integer in [lo, hi].
+func (p *parser) integer(x any, path string, lo, hi int64, want string) (int64, bool) {
+	n, ok := x.(json.Number)
+	if ok {
+		v, err := strconv.ParseInt(n.String(), 10, 64)
+		if err == nil && lo <= v && v <= hi {
+			return v, true
+		}
+		p.errorf(path, "want %s, have %s", want, n)
+		return 0, false
+	}
+	p.errorf(path, "want %s, have %s", want, kind(x))
+	return 0, false
+}
+
+func (p *parser) list(x any, path string) ([]any, bool) {
+	xs, ok := x.([]any)
+	if !ok {
+		p.errorf(path, "want a list, have %s", kind(x))
+	}
+	return xs, ok
+}
+
+const maxMillis = math.MaxInt64 / int64(time.Millisecond)
+
+// Parse reads and validates a CP1 policy. Every invalid or unknown field
+// is reported, as an ErrorList whose entries name the JSON path.
+func Parse(data []byte) (*Policy, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return nil, ErrorList{{Msg: fmt.Sprintf("invalid JSON: %v", err)}}
+	}
+	if dec.More() {
+		return nil, ErrorList{{Msg: "invalid JSON: data after the policy"}}
+	}
+	p := &parser{}
+	pol := p.policy(x)
+	if len(p.errs) > 0 {
+		return nil, p.errs
+	}
+	return pol, nil
+}
+
+func (p *parser) policy(x any) *Policy {
+	m, ok := p.object(x, "", "version", "policy_id", "description", "providers", "weights",
+		"fallbacks", "fallback", "sticky", "pre", "validators", "post", "circuit_breaker", "rate_limit")
+	if !ok {
+		return nil
+	}
+	pol := &Policy{}
+	// version: "1" (or 1), required, checked first.
+	switch v := m["version"].(type) {
+	case nil:
+		p.errorf("version", "missing (want \"1\")")
+	case string:
+		if v != "1" {
+			p.errorf("version", "unsupported CP1 policy version %q (want \"1\")", v)
+		}
+	case json.Number:
+		if v.String() != "1" {
+			p.errorf("version", "unsupported CP1 policy version %s (want \"1\")", v)
+		}
+	default:
+		p.errorf("version", "want \"1\", have %s", kind(v))
+	}
+	if v, ok := m["policy_id"]; ok {
+		pol.ID, _ = p.str(v, "policy_id", true)
+	}
+	if v, ok := m["description"]; ok {
+		pol.Description, _ = p.str(v, "description", false)
+	}
+
+	_, hasP := m["providers"]
+	_, hasW := m["weights"]
+	switch {
+	case hasP && hasW:
+		p.errorf("weights", "the legacy form of providers: give providers or weights, not both")
+	case hasP:
+		pol.Providers = p.providers(m["providers"])
+	case hasW:
+		pol.Providers, pol.LegacyWeights = p.weights(m["weights"]), true
+	default:
+		p.errorf("providers", "missing: a policy needs providers (or the legacy weights)")
+	}
+	if len(pol.Providers) > 0 {
+		total := 0
+		for _, pr := range pol.Providers {
+			total += pr.Weight
+		}
+		if total == 0 {
+			at := "providers"
+			if pol.LegacyWeights {
+				at = "weights"
+			}
+			p.errorf(at, "weights sum to 0: no provider can be chosen")
+		}
+	}
+
+	_, hasF := m["fallbacks"]
+	_, hasLF := m["fallback"]
+	switch {
+	case hasF && hasLF:
+		p.errorf("fallback", "the legacy form of fallbacks: give fallbacks or fallback, not both")
+	case hasF:
+		if xs, ok := p.list(m["fallbacks"], "fallbacks"); ok {
+			for i, fx := range xs {
+				if f, ok := p.fallback(fx, index("fallbacks", i)); ok {
+					pol.Fallbacks = append(pol.Fallbacks, f)
+				}
+			}
+		}
+	case hasLF:
+		if f, ok := p.legacyFallback(m["fallback"], "fallback"); ok {
+			pol.Fallbacks, pol.LegacyFallback = []Fallback{f}, true
+		}
+	}
+	if v, ok := m["sticky"]; ok {
+		pol.Sticky = p.sticky(v, "sticky")
+	}
+	pol.Pre = p.extensions(m, "pre")
+	pol.Validators = p.extensions(m, "validators")
+	pol.Post = p.extensions(m, "post")
+	if v, ok := m["circuit_breaker"]; ok {
+		pol.CircuitBreaker = p.breaker(v, "circuit_breaker")
+	}
+	if v, ok := m["rate_limit"]; ok {
+		pol.RateLimit = p.rateLimit(v, "rate_limit")
+	}
+	return pol
+}
+
+func (p *parser) providers(x any) []Provider {
+	xs, ok := p.list(x, "providers")
+	if !ok {
+		return nil
+	}
+	if len(xs) == 0 {
+		p.errorf("providers", "empty: a policy needs at least one provider")
+	}
+	var out []Provider
+	seen := map[string]string{}
+	for i, px := range xs {
+		at := index("providers", i)
+		m, ok := p.object(px, at, "name", "weight", "priority")
+		if !ok {
+			continue
+		}
+		pr := Provider{}
+		good := true
+		if v, ok := m["name"]; !ok {
+			p.errorf(join(at, "name"), "missing")
+			good = false
+		} else if pr.Name, ok = p.str(v, join(at, "name"), true); !ok {
+			good = false
+		} else if prev, dup := seen[pr.Name]; dup {
+			p.errorf(join(at, "name"), "%q is already listed at %s", pr.Name, prev)
+			good = false
+		} else {
+			seen[pr.Name] = at
+		}
+		if v, ok := m["weight"]; !ok {
+			p.errorf(join(at, "weight"), "missing (want an integer from 0 to 100)")
+			good = false
+		} else if w, ok := p.integer(v, join(at, "weight"), 0, 100, "an integer from 0 to 100"); ok {
+			pr.Weight = int(w)
+		} else {
+			good = false
+		}
+		if v, ok := m["priority"]; ok {
+			if n, ok := p.integer(v, join(at, "priority"), 0, 100, "an integer from 0 to 100"); ok {
+				pr.Priority, pr.HasPriority = int(n), true
+			}
+		}
+		if good {
+			out = append(out, pr)
+		}
+	}
+	return out
+}
+
+func (p *parser) weights(x any) []Provider {
+	m, ok := x.(map[string]any)
+	if !ok {
+		p.errorf("weights", "want an object of provider weights, have %s", kind(x))
+		return nil
+	}
+	if len(m) == 0 {
+		p.errorf("weights", "empty: a policy needs at least one provider")
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out []Provider
+	for _, k := range names {
+		at := "weights." + k
+		if strings.TrimSpace(k) == "" {
+			p.errorf(at, "empty provider name")
+			continue
+		}
+		if w, ok := p.integer(m[k], at, 0, 100, "an integer from 0 to 100"); ok {
+			out = append(out, Provider{Name: k, Weight: int(w)})
+		}
+	}
+	return out
+}
+
+// conditions maps CP1 fallback conditions to RPL triggers.
+func (p *parser) conditions(x any, path string, f *Fallback) {
+	xs, ok := p.list(x, path)
+	if !ok {
+		return
+	}
+	if len(xs) == 0 {
+		p.errorf(path, "empty: a fallback needs a condition (or no list at all for any error)")
+	}
+	for i, c := range xs {
+		at := index(path, i)
+		trig, written, widened, ok := p.trigger(c, at)
+		if !ok {
+			continue
+		}
+		f.Conditions = append(f.Conditions, written)
+		if widened {
+			f.Widened = append(f.Widened, written)
+		}
+		dup := false
+		for _, t := range f.On {
+			dup = dup || t == trig
+		}
+		if !dup {
+			f.On = append(f.On, trig)
+		}
+	}
+}
+
+// trigger maps one CP1 condition: an HTTP status (429, 500–599, "5xx",
+// "429", "503"), or a failure name (timeout, connection_error, any).
+func (p *parser) trigger(x any, path string) (trig, written string, widened, ok bool) {
+	const want = `want an HTTP status (429, 500-599, "5xx") or one of "timeout", "connection_error", "any"`
+	status := func(n int64, written string) (string, string, bool, bool) {
+		switch {
+		case n == 429:
+			return "http_429", written, false, true
+		case 500 <= n && n <= 599:
+			return "http_5xx", written, true, true
+		case 100 <= n && n <= 599:
+			p.errorf(path, "status %d has no RPL trigger (RPL falls back on 429 and 5xx statuses, timeouts and connection errors)", n)
+		default:
+			p.errorf(path, "%s, have %s", want, written)
+		}
+		return "", "", false, false
+	}
+	switch v := x.(type) {
+	case json.Number:
+		n, err := strconv.ParseInt(v.String(), 10, 64)
+		if err != nil {
+			p.errorf(path, "%s, have %s", want, v)
+			return "", "", false, false
+		}
+		return status(n, v.String())
+	case string:
+		s := strings.ToLower(strings.TrimSpace(v))
+		switch s {
+		case "5xx", "http_5xx":
+			return "http_5xx", v, false, true
+		case "http_429":
+			return "http_429", v, false, true
+		case "timeout", "timeouts":
+			return "timeout", v, false, true
+		case "connection_error", "connection", "network":
+			return "connection_error", v, false, true
+		case "any", "any_error", "error", "*":
+			return "any_error", v, false, true
+		}
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return status(n, strconv.Quote(v))
+		}
+		p.errorf(path, "%s, have %q", want, v)
+	default:
+		p.errorf(path, "%s, have %s", want, kind(x))
+	}
+	return "", "", false, false
+}
+
+func (p *parser) fallback(x any, at string) (Fallback, bool) {
+	m, ok := p.object(x, at, "when", "retry", "backoff", "to")
+	if !ok {
+		return Fallback{}, false
+	}
+	n := len(p.errs)
+	f := Fallback{Backoff: Backoff{Strategy: "fixed"}}
+	if v, ok := m["to"]; !ok {
+		p.errorf(join(at, "to"), "missing: the provider to fall back to")
+	} else {
+		f.To, _ = p.str(v, join(at, "to"), true)
+	}
+	if v, ok := m["when"]; ok {
+		if w, ok := p.object(v, join(at, "when"), "status", "errors"); ok {
+			if s, ok := w["status"]; ok {
+				p.conditions(s, join(at, "when.status"), &f)
+			}
+			if e, ok := w["errors"]; ok {
+				p.conditions(e, join(at, "when.errors"), &f)
+			}
+		}
+	}
+	if v, ok := m["retry"]; ok {
+		if r, ok := p.integer(v, join(at, "retry"), 0, 100, "an integer from 0 to 100"); ok {
+			f.Retry = int(r)
+		}
+	}
+	if v, ok := m["backoff"]; ok {
+		f.Backoff = p.backoff(v, join(at, "backoff"))
+	}
+	if len(f.On) == 0 {
+		f.On = []string{"any_error"}
+	}
+	return f, len(p.errs) == n
+}
+
+func (p *parser) backoff(x any, at string) Backoff {
+	b := Backoff{Strategy: "fixed"}
+	m, ok := p.object(x, at, "strategy", "base_ms", "max_ms", "jitter")
+	if !ok {
+		return b
+	}
+	if v, ok := m["strategy"]; ok {
+		if s, ok := p.str(v, join(at, "strategy"), true); ok {
+			switch s {
+			case "fixed", "linear", "exponential":
+				b.Strategy = s
+			default:
+				p.errorf(join(at, "strategy"), "want fixed, linear or exponential, have %q", s)
+			}
+		}
+	}
+	if v, ok := m["base_ms"]; ok {
+		if n, ok := p.integer(v, join(at, "base_ms"), 0, maxMillis, "a non-negative integer"); ok {
+			b.Base = time.Duration(n) * time.Millisecond
+		}
+	}
+	if v, ok := m["max_ms"]; ok {
+		if n, ok := p.integer(v, join(at, "max_ms"), 0, maxMillis, "a non-negative integer"); ok {
+			b.Max = time.Duration(n) * time.Millisecond
+			if b.Max < b.Base {
+				p.errorf(join(at, "max_ms"), "%d is below base_ms %d", n, b.Base.Milliseconds())
+			}
+		}
+	}
+	if v, ok := m["jitter"]; ok {
+		b.Jitter, _ = p.boolean(v, join(at, "jitter"))
+	}
+	return b
+}
+
+func (p *parser) legacyFallback(x any, at string) (Fallback, bool) {
+	m, ok := p.object(x, at, "provider", "conditions")
+	if !ok {
+		return Fallback{}, false
+	}
+	n := len(p.errs)
+	f := Fallback{Backoff: Backoff{Strategy: "fixed"}}
+	if v, ok := m["provider"]; !ok {
+		p.errorf(join(at, "provider"), "missing: the provider to fall back to")
+	} else {
+		f.To, _ = p.str(v, join(at, "provider"), true)
+	}
+	if v, ok := m["conditions"]; ok {
+		p.conditions(v, join(at, "conditions"), &f)
+	}
+	if len(f.On) == 0 {
+		f.On = []string{"any_error"}
+	}
+	return f, len(p.errs) == n
+}
+
+func (p *parser) sticky(x any, at string) *Sticky {
+	m, ok := p.object(x, at, "enabled", "session_key", "ttl", "ttl_seconds")
+	if !ok {
+		return nil
+	}
+	s := &Sticky{Enabled: true, TTL: DefaultStickyTTL}
+	if v, ok := m["enabled"]; ok {
+		s.Enabled, _ = p.boolean(v, join(at, "enabled"))
+	}
+	if v, ok := m["session_key"]; ok {
+		s.SessionKey, _ = p.str(v, join(at, "session_key"), true)
+	}
+	_, hasTTL := m["ttl"]
+	_, hasSecs := m["ttl_seconds"]
+	switch {
+	case hasTTL && hasSecs:
+		p.errorf(join(at, "ttl_seconds"), "the legacy form of ttl: give ttl or ttl_seconds, not both")
+	case hasTTL:
+		switch v := m["ttl"].(type) {
+		case string:
+			d, err := lang.ParseDuration(v)
+			if err != nil || d <= 0 {
+				p.errorf(join(at, "ttl"), "want a positive duration such as \"10m\" (or seconds), have %q", v)
+			} else {
+				s.TTL = d
+			}
+		default:
+			if n, ok := p.integer(v, join(at, "ttl"), 1, math.MaxInt64/int64(time.Second), "a positive duration such as \"10m\" or a number of seconds"); ok {
+				s.TTL = time.Duration(n) * time.Second
+			}
+		}
+	case hasSecs:
+		if n, ok := p.integer(m["ttl_seconds"], join(at, "ttl_seconds"), 1, math.MaxInt64/int64(time.Second), "a positive integer"); ok {
+			s.TTL = time.Duration(n) * time.Second
+		}
+	}
+	return s
+}
+
+func (p *parser) extensions(m map[string]any, field string) []Extension {
+	x, ok := m[field]
+	if !ok {
+		return nil
+	}
+	xs, ok := p.list(x, field)
+	if !ok {
+		return nil
+	}
+	var out []Extension
+	for i, ex := range xs {
+		at := index(field, i)
+		switch v := ex.(type) {
+		case string:
+			if strings.TrimSpace(v) == "" {
+				p.errorf(at, "want an extension id, have an empty string")
+				continue
+			}
+			out = append(out, Extension{ID: v})
+		case map[string]any:
+			em, _ := p.object(v, at, "id", "config")
+			e := Extension{}
+			if idx, ok := em["id"]; !ok {
+				p.errorf(join(at, "id"), "missing: the extension's id")
+				continue
+			} else if e.ID, ok = p.str(idx, join(at, "id"), true); !ok {
+				continue
+			}
+			if c, ok := em["config"]; ok {
+				if _, isObj := c.(map[string]any); !isObj {
+					p.errorf(join(at, "config"), "want an object, have %s", kind(c))
+				}
+				e.HasConfig = true
+			}
+			out = append(out, e)
+		default:
+			p.errorf(at, "want an extension id or {\"id\": ..., \"config\": {...}}, have %s", kind(ex))
+		}
+	}
+	return out
+}
+
+func (p *parser) breaker(x any, at string) *CircuitBreaker {
+	m, ok := p.object(x, at, "enabled", "failure_threshold", "error_rate", "cooldown_ms", "half_open_requests")
+	if !ok {
+		return nil
+	}
+	b := &CircuitBreaker{Enabled: true}
+	if v, ok := m["enabled"]; ok {
+		b.Enabled, _ = p.boolean(v, join(at, "enabled"))
+	}
+	if v, ok := m["failure_threshold"]; ok {
+		if n, ok := p.integer(v, join(at, "failure_threshold"), 1, math.MaxInt32, "a positive integer"); ok {
+			b.FailureThreshold = int(n)
+		}
+	}
+	if v, ok := m["error_rate"]; ok {
+		n, isNum := v.(json.Number)
+		f, err := strconv.ParseFloat(string(n), 64)
+		if !isNum || err != nil || !(f > 0 && f <= 1) {
+			p.errorf(join(at, "error_rate"), "want a number above 0 and at most 1, have %s", describe(v))
+		} else {
+			b.ErrorRate = f
+		}
+	}
+	if v, ok := m["cooldown_ms"]; ok {
+		if n, ok := p.integer(v, join(at, "cooldown_ms"), 0, maxMillis, "a non-negative integer"); ok {
+			b.Cooldown = time.Duration(n) * time.Millisecond
+		}
+	}
+	if v, ok := m["half_open_requests"]; ok {
+		if n, ok := p.integer(v, join(at, "half_open_requests"), 1, math.MaxInt32, "a positive integer"); ok {
+			b.HalfOpenRequests = int(n)
+		}
+	}
+	return b
+}
+
+func describe(x any) string {
+	if n, ok := x.(json.Number); ok {
+		return n.String()
+	}
+	return kind(x)
+}
+
+func (p *parser) rateLimit(x any, at string) *RateLimit {
+	m, ok := p.object(x, at, "requests_per_second", "requests_per_minute", "burst", "scope")
+	if !ok {
+		return nil
+	}
+	r := &RateLimit{Scope: "tenant"}
+	_, hasS := m["requests_per_second"]
+	_, hasM := m["requests_per_minute"]
+	switch {
+	case hasS && hasM:
+		p.errorf(join(at, "requests_per_minute"), "give requests_per_second or requests_per_minute, not both")
+	case hasS:
+		v := m["requests_per_second"]
+		n, isNum := v.(json.Number)
+		f, err := strconv.ParseFloat(string(n), 64)
+		if !isNum || err != nil || !(f > 0) || math.IsInf(f, 0) {
+			p.errorf(join(at, "requests_per_second"), "want a positive number, have %s", describe(v))
+		}
+		r.PerSecond = f
+	case hasM:
+		if n, ok := p.integer(m["requests_per_minute"], join(at, "requests_per_minute"), 1, math.MaxInt32, "a positive integer"); ok {
+			r.PerMinute = int(n)
+		}
+	default:
+		p.errorf(at, "missing requests_per_second or requests_per_minute")
+	}
+	if v, ok := m["burst"]; ok {
+		if n, ok := p.integer(v, join(at, "burst"), 0, math.MaxInt32, "a non-negative integer"); ok {
+			r.Burst = int(n)
+		}
+	}
+	if v, ok := m["scope"]; ok {
+		if s, ok := p.str(v, join(at, "scope"), true); ok {
+			switch s {
+			case "global", "tenant", "user":
+				r.Scope = s
+			default:
+				p.errorf(join(at, "scope"), "want global, tenant or user, have %q", s)
+			}
+		}
+	}
+	return r
+}
