@@ -49,6 +49,9 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 	f.at(e.Lparen)
 	f.emit(vm.OpCallBuiltin, f.c.builtinIndex(b), len(call.Args))
 	f.builtinCost += b.Cost
+	if isVoid(b.Type.Result) {
+		f.emit(vm.OpPop) // called for its effect (std/testing): no value
+	}
 }
 
 // zeroOrNil is what an omitted optional argument passes: none, which the
@@ -96,6 +99,9 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	f.mark(top)
 	f.jump(vm.OpForIter, done, list)
 	f.emit(vm.OpStoreLocal, x)
+	if !isBlock(lam.Body) {
+		f.coverStmt(exprSpan(lam.Body))
+	}
 	f.expr(lam.Body)
 	f.at(e.Lparen)
 	switch name {

@@ -28,6 +28,13 @@ type Output struct {
 	// Request and Decision are the record types of the entry point, for
 	// hosts that build inputs and read results by field name.
 	Request, Decision *lang.Record
+
+	// Instrumentation tables (see probes.go), filled when Options.Cover
+	// or Options.Trace is set: Counters[k] describes COVER k, Branches the
+	// branch points whose outcomes have counters, TracePoints[k] TRACE k.
+	Counters    []Counter
+	Branches    []Branch
+	TracePoints []TracePoint
 }
 
 // Test is a compiled test block.
@@ -43,6 +50,14 @@ type Test struct {
 type Options struct {
 	// NoTests leaves test blocks out of the program.
 	NoTests bool
+	// Cover instruments the program for statement and branch coverage
+	// (COVER instructions, Output.Counters and Output.Branches). Every
+	// function of the main policy is compiled, called or not, so that
+	// uncalled code counts as uncovered.
+	Cover bool
+	// Trace instruments the program for explaining a run (TRACE
+	// instructions, Output.TracePoints).
+	Trace bool
 }
 
 // Compile lowers prog. prog must have checked without errors.
@@ -58,8 +73,10 @@ func Compile(prog *lang.Program, opts Options) (*Output, error) {
 		consts:  map[constKey]int{},
 		sets:    map[lang.Expr]int{},
 		bidx:    map[*lang.Builtin]int{},
+		opts:    opts,
 	}
 	out := &Output{Spec: c.spec}
+	c.out = out
 	if t := prog.Universe.Types["Request"]; t != nil {
 		out.Request, _ = t.Type.(*lang.Record)
 	}
@@ -85,6 +102,17 @@ func Compile(prog *lang.Program, opts Options) (*Output, error) {
 				out.Tests = append(out.Tests, Test{Name: td.Name.Value, Entry: entry, File: f.File.Name, Line: pos.Line, Col: pos.Col})
 				c.queue = append(c.queue, pending{test: td, file: f, index: c.newFunc(entry, f.File.Name, 0)})
 				c.spec.Entries[entry] = len(c.spec.Functions) - 1
+			}
+		}
+	}
+	if opts.Cover {
+		for _, f := range prog.Main.Files {
+			for _, d := range f.Decls {
+				if fd, ok := d.(*lang.FuncDecl); ok {
+					if o := prog.Info.Defs[fd.Name]; o != nil && o.Kind == lang.ObjFunc {
+						c.funcIndex(o)
+					}
+				}
 			}
 		}
 	}
@@ -131,6 +159,9 @@ type compiler struct {
 	static  map[int]staticCost // per function: straight-line cost
 
 	constMemo map[lang.Expr]constResult
+
+	opts Options
+	out  *Output
 }
 
 // staticCost is what a loop-free function costs when every instruction
@@ -227,13 +258,17 @@ func (c *compiler) constIndex(v vm.Value) int {
 }
 
 func (c *compiler) compileFunc(p pending) error {
-	fc := &funcCompiler{c: c, file: p.file.File, locals: map[*lang.Object]int{}}
+	fc := &funcCompiler{c: c, file: p.file.File, locals: map[*lang.Object]int{}, name: c.spec.Functions[p.index].Name}
 	switch {
 	case p.decl != nil:
 		for i, prm := range p.decl.Params {
 			fc.locals[c.info.Defs[prm.Name]] = i
 		}
 		fc.nlocals = len(p.decl.Params)
+		fc.traceEntry(p.decl)
+		if _, isBlock := p.decl.Body.(*lang.BlockExpr); !isBlock {
+			fc.coverStmt(exprSpan(p.decl.Body))
+		}
 		fc.expr(p.decl.Body)
 		fc.at(p.decl.Body.Span().End)
 		fc.emit(vm.OpReturn)

@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"fmt"
+
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -140,20 +142,47 @@ func (f *funcCompiler) binary(e *lang.BinaryExpr) {
 		end := f.label()
 		f.expr(e.X)
 		f.at(e.OpPos)
-		if e.Op == "&&" {
-			f.jump(vm.OpJmpIfFalseOrPop, end)
-		} else {
-			f.jump(vm.OpJmpIfTrueOrPop, end)
+		op, kind := vm.OpJmpIfFalseOrPop, TraceAnd
+		if e.Op == "||" {
+			op, kind = vm.OpJmpIfTrueOrPop, TraceOr
 		}
+		f.trace(kind, e.X.Span(), srcText(f.file, e.X))
+		b := f.branch(e.Op, e.Sp, e)
+		if b < 0 {
+			f.jump(op, end)
+			f.expr(e.Y)
+			f.mark(end)
+			return
+		}
+		// Covered: each outcome starts with its counter.
+		short := f.label()
+		f.jump(op, short)
+		f.coverOutcome(b, "long", e.Y.Span())
 		f.expr(e.Y)
+		f.jump(vm.OpJmp, end)
+		f.mark(short)
+		f.coverOutcome(b, "short", e.X.Span())
 		f.mark(end)
 		return
 	case "??":
 		end := f.label()
 		f.expr(e.X)
 		f.at(e.OpPos)
-		f.jump(vm.OpCoalesce, end)
+		f.trace(TraceCoalesce, e.X.Span(), srcText(f.file, e.X))
+		b := f.branch("??", e.Sp, e)
+		if b < 0 {
+			f.jump(vm.OpCoalesce, end)
+			f.expr(e.Y)
+			f.mark(end)
+			return
+		}
+		present := f.label()
+		f.jump(vm.OpCoalesce, present)
+		f.coverOutcome(b, "default", e.Y.Span())
 		f.expr(e.Y)
+		f.jump(vm.OpJmp, end)
+		f.mark(present)
+		f.coverOutcome(b, "present", e.X.Span())
 		f.mark(end)
 		return
 	case "in", "not in":
@@ -169,6 +198,7 @@ func (f *funcCompiler) binary(e *lang.BinaryExpr) {
 		}
 		if v, ok := f.c.constValue(y); ok {
 			f.expr(x)
+			f.traceOperand(x)
 			f.at(e.OpPos)
 			op := vm.OpEqConst
 			if e.Op == "!=" {
@@ -178,7 +208,9 @@ func (f *funcCompiler) binary(e *lang.BinaryExpr) {
 			return
 		}
 		f.expr(x)
+		f.traceOperand(x)
 		f.expr(y)
+		f.traceOperand(y)
 		f.at(e.OpPos)
 		if e.Op == "==" {
 			f.emit(vm.OpEq)
@@ -274,6 +306,7 @@ func (f *funcCompiler) compare(e *lang.BinaryExpr) {
 	if k == lang.Int || k == lang.Money || k == lang.Duration || k == lang.Time {
 		if v, ok := f.c.constValue(e.Y); ok {
 			f.expr(e.X)
+			f.traceOperand(e.X)
 			f.at(e.OpPos)
 			ops := map[string]vm.Opcode{"<": vm.OpLtIntConst, "<=": vm.OpLeIntConst, ">": vm.OpGtIntConst, ">=": vm.OpGeIntConst}
 			f.emit(ops[e.Op], f.c.constIndex(v))
@@ -281,7 +314,9 @@ func (f *funcCompiler) compare(e *lang.BinaryExpr) {
 		}
 	}
 	f.expr(e.X)
+	f.traceOperand(e.X)
 	f.expr(e.Y)
+	f.traceOperand(e.Y)
 	f.at(e.OpPos)
 	var ops map[string]vm.Opcode
 	switch k {
@@ -298,7 +333,7 @@ func (f *funcCompiler) compare(e *lang.BinaryExpr) {
 // in lowers membership; a constant list of strings or ints becomes a set.
 func (f *funcCompiler) in(e *lang.BinaryExpr) {
 	if set, ok := f.c.constSet(e.Y); ok {
-		if sel, isSel := e.X.(*lang.SelectorExpr); isSel {
+		if sel, isSel := e.X.(*lang.SelectorExpr); isSel && !f.tracing() {
 			if local, isLocal := f.localOf(sel.X); isLocal {
 				if r, isRec := f.typeOf(sel.X).(*lang.Record); isRec {
 					f.at(e.OpPos)
@@ -308,11 +343,13 @@ func (f *funcCompiler) in(e *lang.BinaryExpr) {
 			}
 		}
 		f.expr(e.X)
+		f.traceOperand(e.X)
 		f.at(e.OpPos)
 		f.emit(vm.OpSetMember, set)
 		return
 	}
 	f.expr(e.X)
+	f.traceOperand(e.X)
 	f.expr(e.Y)
 	f.at(e.OpPos)
 	switch f.typeOf(e.Y).(type) {
@@ -336,20 +373,41 @@ func (f *funcCompiler) ifStmt(e *lang.IfExpr) {
 	}
 	end := f.label()
 	els := end
-	if e.Else != nil {
+	b := f.condition(e)
+	if e.Else != nil || b >= 0 {
 		els = f.label()
 	}
-	f.expr(e.Cond)
 	f.jump(vm.OpJmpIfFalse, els)
+	f.coverOutcome(b, "then", e.Then.Span())
 	f.stmtsOf(e.Then, false)
-	if e.Else != nil {
+	if e.Else != nil || b >= 0 {
 		if !isNever(f.typeOf(e.Then)) {
 			f.jump(vm.OpJmp, end)
 		}
 		f.mark(els)
-		f.elseStmt(e.Else)
+		f.coverOutcome(b, "else", elseSpan(e))
+		if e.Else != nil {
+			f.elseStmt(e.Else)
+		}
 	}
 	f.mark(end)
+}
+
+// condition emits an if's condition with its trace point, and declares
+// its branch point (-1 when not covering).
+func (f *funcCompiler) condition(e *lang.IfExpr) int {
+	f.expr(e.Cond)
+	f.trace(TraceIf, e.Cond.Span(), srcText(f.file, e.Cond))
+	return f.branch("if", e.Cond.Span(), e.Cond)
+}
+
+// elseSpan is the code of an if's else outcome: the else branch, or the
+// end of the if when it has none.
+func elseSpan(e *lang.IfExpr) lang.Span {
+	if e.Else != nil {
+		return e.Else.Span()
+	}
+	return lang.Span{Start: e.Sp.End, End: e.Sp.End}
 }
 
 func (f *funcCompiler) elseStmt(e lang.Expr) {
@@ -375,13 +433,20 @@ func (f *funcCompiler) ifExpr(e *lang.IfExpr) {
 		return
 	}
 	els, end := f.label(), f.label()
-	f.expr(e.Cond)
+	b := f.condition(e)
 	f.jump(vm.OpJmpIfFalse, els)
+	f.coverOutcome(b, "then", e.Then.Span())
 	f.stmtsOf(e.Then, true)
 	if !isNever(f.typeOf(e.Then)) {
 		f.jump(vm.OpJmp, end)
 	}
 	f.mark(els)
+	f.coverOutcome(b, "else", elseSpan(e))
+	if _, isBlock := e.Else.(*lang.BlockExpr); !isBlock {
+		if _, isIf := e.Else.(*lang.IfExpr); !isIf {
+			f.coverStmt(exprSpan(e.Else))
+		}
+	}
 	f.expr(e.Else)
 	f.mark(end)
 }
@@ -392,8 +457,10 @@ func (f *funcCompiler) match(e *lang.MatchExpr, value bool) {
 	subj := f.newLocal()
 	f.expr(e.Subject)
 	f.emit(vm.OpStoreLocal, subj)
+	b := f.branch("match", e.Subject.Span(), e.Subject)
 	end := f.label()
-	for _, arm := range e.Arms {
+	catchAll := false
+	for i, arm := range e.Arms {
 		body, next := f.label(), f.label()
 		wild := false
 		for _, p := range arm.Patterns {
@@ -414,9 +481,20 @@ func (f *funcCompiler) match(e *lang.MatchExpr, value bool) {
 		if arm.Guard != nil {
 			f.expr(arm.Guard)
 			f.jump(vm.OpJmpIfFalse, next)
+		} else if wild {
+			catchAll = true
+		}
+		f.coverOutcome(b, fmt.Sprintf("arm %d", i+1), arm.Body.Span())
+		if f.tracing() {
+			f.emit(vm.OpLoadLocal, subj)
+			f.trace(TraceArm, armHead(arm), srcText(f.file, spanNode(armHead(arm))))
+			f.emit(vm.OpPop)
 		}
 		t := f.typeOf(arm.Body)
 		if value {
+			if _, isBlock := arm.Body.(*lang.BlockExpr); !isBlock {
+				f.coverStmt(exprSpan(arm.Body))
+			}
 			f.expr(arm.Body)
 		} else {
 			f.stmt(&lang.ExprStmt{X: arm.Body}, false)
@@ -428,9 +506,29 @@ func (f *funcCompiler) match(e *lang.MatchExpr, value bool) {
 	}
 	// No arm matched: the checker only lets this happen for a statement.
 	f.at(e.Sp.Start)
+	if !value && !catchAll {
+		f.coverOutcome(b, "no arm", lang.Span{Start: e.Sp.End, End: e.Sp.End})
+	}
 	if value {
 		f.pushConst(vm.Str("no match arm matched"))
 		f.emit(vm.OpFail)
 	}
 	f.mark(end)
 }
+
+// armHead is the range of a match arm's patterns and guard.
+func armHead(arm *lang.MatchArm) lang.Span {
+	if len(arm.Patterns) == 0 {
+		return arm.Sp
+	}
+	sp := lang.Span{Start: arm.Patterns[0].Span().Start, End: arm.Patterns[len(arm.Patterns)-1].Span().End}
+	if arm.Guard != nil {
+		sp.End = arm.Guard.Span().End
+	}
+	return sp
+}
+
+// spanNode is a node covering sp, for srcText.
+type spanNode lang.Span
+
+func (s spanNode) Span() lang.Span { return lang.Span(s) }

@@ -14,6 +14,7 @@ type funcCompiler struct {
 	asm     vm.Assembler
 	locals  map[*lang.Object]int
 	nlocals int
+	name    string // the function's name in the program
 	lines   []vm.LineEntry
 	pos     lang.Pos
 	nlabels int
@@ -113,6 +114,9 @@ func (f *funcCompiler) stmtType(s lang.Stmt) lang.Type {
 
 func (f *funcCompiler) stmt(s lang.Stmt, value bool) {
 	f.at(s.Span().Start)
+	if es, ok := s.(*lang.ExprStmt); !ok || !isBlock(es.X) {
+		f.coverStmt(stmtSpan(s))
+	}
 	switch s := s.(type) {
 	case *lang.LetStmt:
 		f.expr(s.Value)
@@ -154,20 +158,120 @@ func (f *funcCompiler) stmt(s lang.Stmt, value bool) {
 	}
 }
 
-// expect fails the test with a message naming the condition, and for a
-// comparison the value of its left side.
+// expect lowers an expectation. A failed expect records the failure
+// (EXPECT_FAIL) and the test goes on, so one run reports every failed
+// expectation. For a comparison both operands are evaluated once into
+// locals, and the failure shows them:
+//
+//	<x>; STORE a; <y>; STORE b; LOAD a; LOAD b; <cmp>; JMP_IF_TRUE ok
+//	CONST "d.target"; LOAD a; LOAD b; EXPECT_FAIL 2 "=="   ; d.target: expected "b", got "a"
+//	ok:
+//
+// A message given as `expect cond, msg` prefixes the description.
 func (f *funcCompiler) expect(s *lang.ExpectStmt) {
 	ok := f.label()
+	if cmp, isCmp := comparison(f, s.Cond); isCmp {
+		a, b := f.newLocal(), f.newLocal()
+		f.expr(cmp.X)
+		f.emit(vm.OpStoreLocal, a)
+		f.expr(cmp.Y)
+		f.emit(vm.OpStoreLocal, b)
+		f.at(cmp.OpPos)
+		f.emit(vm.OpLoadLocal, a)
+		f.emit(vm.OpLoadLocal, b)
+		f.emit(compareOp(cmp.Op, basicKind(f.typeOf(cmp.X))))
+		f.jump(vm.OpJmpIfTrue, ok)
+		f.expectMessage(s, srcText(f.file, cmp.X))
+		f.at(s.Sp.Start)
+		f.emit(vm.OpLoadLocal, a)
+		f.emit(vm.OpLoadLocal, b)
+		f.emit(vm.OpExpectFail, 2, f.c.constIndex(vm.Str(cmp.Op)))
+		f.mark(ok)
+		return
+	}
 	f.expr(s.Cond)
 	f.jump(vm.OpJmpIfTrue, ok)
-	if s.Message != nil {
-		f.expr(s.Message)
-	} else {
-		f.pushConst(vm.Str("expect " + srcText(f.file, s.Cond) + " failed"))
-	}
+	f.expectMessage(s, "")
 	f.at(s.Sp.Start)
-	f.emit(vm.OpFail)
+	f.emit(vm.OpExpectFail, 0, f.c.constIndex(vm.Str("")))
 	f.mark(ok)
+}
+
+// expectMessage pushes the description of a failed expect: the message
+// if given, then the left operand of a comparison (subject), or by
+// default "expect <cond> failed".
+func (f *funcCompiler) expectMessage(s *lang.ExpectStmt, subject string) {
+	switch {
+	case s.Message == nil && subject == "":
+		f.pushConst(vm.Str("expect " + srcText(f.file, s.Cond) + " failed"))
+	case s.Message == nil:
+		f.pushConst(vm.Str(subject))
+	default:
+		if v, ok := f.c.constValue(s.Message); ok && v.Kind() == vm.KindString && subject != "" {
+			f.pushConst(vm.Str(v.Str() + " (" + subject + ")"))
+			return
+		}
+		f.expr(s.Message)
+		if subject != "" {
+			f.pushConst(vm.Str(" (" + subject + ")"))
+			f.emit(vm.OpConcat)
+		}
+	}
+}
+
+// comparison returns cond as a comparison whose operands an expectation
+// failure can show: ==, != on any type, ordering on numbers, durations,
+// money, times and strings.
+func comparison(f *funcCompiler, cond lang.Expr) (*lang.BinaryExpr, bool) {
+	for {
+		p, ok := cond.(*lang.ParenExpr)
+		if !ok {
+			break
+		}
+		cond = p.X
+	}
+	b, ok := cond.(*lang.BinaryExpr)
+	if !ok {
+		return nil, false
+	}
+	switch b.Op {
+	case "==", "!=", "<", "<=", ">", ">=":
+		return b, true
+	}
+	return nil, false
+}
+
+// compareOp is the instruction comparing two values of kind k with op.
+func compareOp(op string, k lang.BasicKind) vm.Opcode {
+	switch op {
+	case "==":
+		return vm.OpEq
+	case "!=":
+		return vm.OpNe
+	}
+	var ops [4]vm.Opcode
+	switch k {
+	case lang.Float:
+		ops = [4]vm.Opcode{vm.OpLtFloat, vm.OpLeFloat, vm.OpGtFloat, vm.OpGeFloat}
+	case lang.String:
+		ops = [4]vm.Opcode{vm.OpLtStr, vm.OpLeStr, vm.OpGtStr, vm.OpGeStr}
+	default:
+		ops = [4]vm.Opcode{vm.OpLtInt, vm.OpLeInt, vm.OpGtInt, vm.OpGeInt}
+	}
+	switch op {
+	case "<":
+		return ops[0]
+	case "<=":
+		return ops[1]
+	case ">":
+		return ops[2]
+	}
+	return ops[3]
+}
+
+func isBlock(e lang.Expr) bool {
+	_, ok := e.(*lang.BlockExpr)
+	return ok
 }
 
 func srcText(file *lang.File, n lang.Node) string {

@@ -100,6 +100,10 @@ func TestFileName(path string) string {
 	return strings.TrimSuffix(path, ".rpl") + "_test.rpl"
 }
 
+// TestingModule is the standard module that only test files may import
+// (std/testing: it sets the router state tests run against).
+const TestingModule = "testing"
+
 // IsTestFile reports whether path names a policy test file.
 func IsTestFile(path string) bool { return strings.HasSuffix(path, "_test.rpl") }
 

@@ -88,6 +88,10 @@ func (c *checker) collectImport(pkg *Package, fs *Scope, imp *ImportDecl) {
 			c.errAt(imp.Path, CodeImportNotFound, "unknown standard module %s%s", path, suggest(mod, mapKeys(c.u.Modules), "std/"))
 			return
 		}
+		if mod == TestingModule && c.file != nil && !IsTestFile(c.file.File.Name) {
+			c.errAt(imp.Path, CodeImportNotFound, "std/%s can only be imported by test files (*_test.rpl)", mod)
+			return
+		}
 		obj.StdModule = mod
 		obj.Name = mod
 	} else {
@@ -243,6 +247,9 @@ func (c *checker) typeExpr(t TypeExpr) Type {
 			return o.Type
 		}
 		name := t.Name.Name
+		if c.typeVars != nil && name == "void" {
+			return Typ[Void] // builtin signatures only: a builtin called for its effect (std/testing)
+		}
 		if c.typeVars != nil && len(name) == 1 && name[0] >= 'A' && name[0] <= 'Z' {
 			tv := c.typeVars[name]
 			if tv == nil {

@@ -109,3 +109,15 @@ var routingDefs = []Def{
 	{Fn: healthLatency, Decl: lang.BuiltinDecl{Module: "health", Name: "latency", Sig: "(target: string) -> duration", Doc: "target's observed median latency (the catalogue default before any feedback; 1s when the router knows none).", Cost: 3}},
 	{Fn: healthErrorRate, Decl: lang.BuiltinDecl{Module: "health", Name: "error_rate", Sig: "(target: string) -> float", Doc: "target's recent error rate, 0–1.", Cost: 3}},
 }
+
+// testingDefs: std/testing, the state tests run against (test files only).
+var testingDefs = []Def{
+	{Fn: testSetSpend, Decl: lang.BuiltinDecl{Module: "testing", Name: "set_spend", Sig: "(tenant: string, month?: money, day?: money) -> void", Doc: "Sets the spend of the tenant with id tenant this month and today, as cost.month_spend, cost.day_spend and cost.remaining read it; an omitted amount keeps its value.", Cost: 1}},
+	{Fn: testSetPrice, Decl: lang.BuiltinDecl{Module: "testing", Name: "set_price", Sig: "(target: string, input: money, output: money) -> void", Doc: "Puts target in the price catalogue at input and output per million tokens, as cost.price and cost.estimate read it.", Cost: 1}},
+	{Fn: testSetWinner, Decl: lang.BuiltinDecl{Module: "testing", Name: "set_winner", Sig: "(experiment: string, arm: string) -> void", Doc: "Promotes arm as the winner of experiment (\"\" removes the winner), as ab.arm and ab.winner read it.", Cost: 1}},
+	{Fn: testSetHealth, Decl: lang.BuiltinDecl{Module: "testing", Name: "set_health", Sig: "(target: string, healthy: bool, error_rate?: float) -> void", Doc: "Opens (healthy: false) or closes target's circuit breaker and sets its error rate (0–1; omitted keeps it), as health.healthy and health.error_rate read them.", Cost: 1}},
+	{Fn: testSetLatency, Decl: lang.BuiltinDecl{Module: "testing", Name: "set_latency", Sig: "(target: string, latency: duration) -> void", Doc: "Sets target's observed median latency, as health.latency reads it.", Cost: 1}},
+	{Fn: testSetNow, Decl: lang.BuiltinDecl{Module: "testing", Name: "set_now", Sig: "(t: string) -> void", Doc: "Sets the evaluation's clock, which now() returns, to the RFC 3339 time t (\"2025-06-01T14:00:00Z\") for the rest of the test.", Cost: 1}},
+	{Fn: testSkip, Decl: lang.BuiltinDecl{Module: "testing", Name: "skip", Sig: "(reason: string) -> void", Doc: "Ends the test here and reports it as skipped, with reason.", Cost: 1}},
+	{Fn: testSetSeed, Decl: lang.BuiltinDecl{Module: "testing", Name: "set_seed", Sig: "(seed: int) -> void", Doc: "Sets the evaluation's random seed, from which weighted and random draw, for the rest of the test.", Cost: 1}},
+}

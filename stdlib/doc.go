@@ -30,6 +30,10 @@ var Modules = []ModuleDoc{
 		"the same on every router; the router provides promoted winners (none without an experiment service)."},
 	{Path: "std/health", Name: "health", Doc: "Provider health from feedback: circuit breakers, latency and " +
 		"error statistics. Without a health service every target is healthy, with latency 1s and error rate 0."},
+	{Path: "std/testing", Name: "testing", Doc: "The state a test runs against. Only test files (`*_test.rpl`) may import it. " +
+		"Each test starts with empty state (no spend, no prices, no winners, every target healthy), the clock at " +
+		"2025-06-02T12:00:00Z (a Monday) and seed 1; these builtins change them for the rest of the test, so that policies " +
+		"reading budgets, experiments, health or time are testable. `rplc eval --state FILE` takes the same state as JSON."},
 }
 
 // Markdown renders the reference of the standard library (spec/stdlib.md):

@@ -60,6 +60,7 @@ func Defs() []Def {
 	var all []Def
 	all = append(all, coreDefs...)
 	all = append(all, routingDefs...)
+	all = append(all, testingDefs...)
 	return all
 }
 

@@ -129,6 +129,14 @@ func (c *Call) Now() time.Time { return c.m.in.Now }
 // Seed returns the run's random seed (Input.Seed).
 func (c *Call) Seed() uint64 { return c.m.in.Seed }
 
+// SetNow changes the run's evaluation time for the rest of the run. Only
+// test builtins (std/testing) use it: a policy's clock is its input.
+func (c *Call) SetNow(t time.Time) { c.m.in.Now = t }
+
+// SetSeed changes the run's random seed for the rest of the run, for test
+// builtins (std/testing).
+func (c *Call) SetSeed(seed uint64) { c.m.in.Seed = seed }
+
 // Host returns the host state of the run (Input.Host).
 func (c *Call) Host() any { return c.m.in.Host }
 

@@ -55,6 +55,11 @@ type Error struct {
 	Stack []Frame // innermost call first
 	// Cause is the error returned by a builtin, if any.
 	Cause error
+	// Also lists the further failures of the same run: a test that
+	// failed several expectations (each recorded by EXPECT_FAIL, and the
+	// run goes on) returns the first with the others here, followed by
+	// the error that ended the run, if any.
+	Also []*Error
 
 	panicked bool // a recovered Go panic (a VM or builtin bug)
 }

@@ -707,6 +707,22 @@ loop:
 			err = &Error{Code: CodeAssertionFailed, Msg: text}
 			break loop
 
+		// Test support and instrumentation, never in normal programs: the
+		// work is out of line.
+		case OpExpectFail:
+			n := int(in.a)
+			sp -= n + 1
+			m.expectFail(*stack.at(sp), stack.slice(sp+1, sp+1+n), *consts.at(int(in.b)), fn, pc)
+			pc++
+
+		case OpCover:
+			m.cover(int(in.a))
+			pc++
+
+		case OpTrace:
+			m.trace(int(in.a), *stack.at(sp - 1))
+			pc++
+
 		default:
 			err = &Error{Code: CodeInternal, Msg: fmt.Sprintf("unknown opcode %d", in.op)}
 			break loop

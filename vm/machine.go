@@ -17,6 +17,9 @@ type Input struct {
 	Now  time.Time // the evaluation time (arrival of the request)
 	Seed uint64    // the random seed (derived from the request id)
 	Host any       // host state for builtins (state services, extensions)
+	// Probes receives the coverage counts and trace events of a program
+	// compiled with instrumentation; nil for normal runs.
+	Probes *Probes
 }
 
 // Machine runs programs. It keeps its stacks between runs, so a reused
@@ -37,6 +40,8 @@ type Machine struct {
 	mem  int64 // memory left
 	hw   int   // stack high-water mark
 	nc   int64 // calls
+
+	fails []*Error // failed expectations (EXPECT_FAIL) of this run
 }
 
 // frame is a suspended caller.
@@ -73,6 +78,8 @@ func (m *Machine) Reset() {
 	clear(m.stack[:min(m.hw, len(m.stack))])
 	m.hw = 0
 	m.in = Input{}
+	clear(m.fails)
+	m.fails = m.fails[:0]
 	m.ctx, m.done = nil, nil
 }
 
@@ -128,6 +135,9 @@ func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, 
 
 	defer m.finish(fn, &result, &st, &err)
 	result, err = m.exec(p, fn)
+	if len(m.fails) > 0 {
+		result, err = Value{}, m.failures(err)
+	}
 	return
 }
 
@@ -240,6 +250,7 @@ func (m *Machine) finish(fn *funcCode, result *Value, st *Stats, err *error) {
 			Stack: frames, Cause: fmt.Errorf("panic: %v\n%s", r, buf), panicked: true}
 	}
 	m.frames = m.frames[:0]
+	m.fails = m.fails[:0] // a panic may have left some
 	m.ctx = nil
 	*st = Stats{Fuel: m.lim.Fuel - m.fuel, Memory: m.lim.Memory - m.mem, Calls: m.nc}
 }

@@ -115,6 +115,12 @@ const (
 	OpGeIntConst
 	OpLocalFieldSetMember
 
+	// Test support and instrumentation: emitted only in test blocks and in
+	// programs compiled with coverage or tracing (see probes.go).
+	OpExpectFail
+	OpCover
+	OpTrace
+
 	numOpcodes
 )
 
@@ -312,6 +318,10 @@ var opcodeTable = [numOpcodes]OpInfo{
 	OpGtIntConst:          op("GT_INT_CONST", "x ; x>constants[k]   int-like", 1, 1, ArgConst),
 	OpGeIntConst:          op("GE_INT_CONST", "x ; x>=constants[k]   int-like", 1, 1, ArgConst),
 	OpLocalFieldSetMember: op("LOCAL_FIELD_SET_MEMBER", "- ; locals[n].slots[s] in sets[m]", 0, 1, ArgLocal, ArgSlot, ArgSet),
+
+	OpExpectFail: varop("EXPECT_FAIL", "msg x1 … xn ; -   record assertion_failed(msg: expected constants[k] xn, got x1) and go on", 1, 0, 0, 1, ArgCount, ArgConst),
+	OpCover:      op("COVER", "- ; -   probes.Counts[n]++", 0, 0, ArgCount),
+	OpTrace:      op("TRACE", "x ; x   append (n, x) to probes.Trace", 1, 1, ArgCount),
 }
 
 // Info returns the table entry of op, or nil if op is not a known opcode.

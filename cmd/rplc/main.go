@@ -44,7 +44,7 @@ type env struct {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRootCmd(e)
-	root.SetArgs(args)
+	root.SetArgs(goStyleTestFlags(args))
 	err := root.Execute()
 	if err == nil {
 		return exitOK
@@ -123,7 +123,7 @@ request to an AI model, which provider and model serve it.`,
 	root.SetIn(e.stdin)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newCheckCmd(e), newFmtCmd(e))
-	root.AddCommand(newBuildCmd(e), newKeygenCmd(e), newMigrateCmd(e))
+	root.AddCommand(newTestCmd(e), newEvalCmd(e), newExplainCmd(e), newDisasmCmd(e), newDocCmd(e))
 	return root
 }
 

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/spf13/cobra"
+)
+
+func newDocCmd(e *env) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "doc [NAME]",
+		Short: "Show the standard library reference",
+		Long: `Doc prints the reference of the standard library, generated from the
+builtin declarations (the same source as spec/stdlib.md and the language
+server's hover).
+
+Without NAME it lists the modules and every builtin with the first sentence
+of its doc. NAME is a builtin (lower, len, cost.month_spend, or month_spend
+when unambiguous), a module (std/cost, cost, or "universal" for the
+builtins that need no import) or an enum (Trigger); doc prints every
+overload with its signature, full doc, fuel cost and purity.
+
+With --format json the entries are a JSON array of {module, name, sig, doc,
+cost, pure, compiled}.
+
+Exit status: 0 on success, 1 when NAME names nothing, 2 for a wrong command
+line.`,
+		Example: `  rplc doc
+  rplc doc lower
+  rplc doc std/testing
+  rplc doc cost.month_spend --format json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
+			}
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
+			}
+			return runDoc(e, name, format)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// docEntry is a builtin in the JSON form.
+type docEntry struct {
+	Module   string `json:"module"` // "" for universal builtins, else the import path
+	Name     string `json:"name"`   // qualified: cost.month_spend
+	Sig      string `json:"sig"`
+	Doc      string `json:"doc"`
+	Cost     int64  `json:"cost"`
+	Pure     bool   `json:"pure"`
+	Compiled bool   `json:"compiled"` // lowered to bytecode by the compiler
+}
+
+func entries() []docEntry {
+	var out []docEntry
+	for _, d := range stdlib.Defs() {
+		en := docEntry{Name: d.Decl.Name, Sig: d.Decl.Sig, Doc: d.Decl.Doc, Cost: d.Decl.Cost, Pure: d.Decl.Pure, Compiled: d.Fn == nil}
+		if d.Decl.Module != "" {
+			en.Module = "std/" + d.Decl.Module
+			en.Name = d.Decl.Module + "." + d.Decl.Name
+		}
+		out = append(out, en)
+	}
+	return out
+}
+
+func runDoc(e *env, name, format string) error {
+	all := entries()
+	if name == "" {
+		if format == "json" {
+			return writeDocJSON(e.stdout, all)
+		}
+		for _, m := range stdlib.Modules {
+			title := m.Path
+			if title == "" {
+				title = "universal builtins (no import)"
+			}
+			fmt.Fprintf(e.stdout, "%s\n    %s\n", title, firstSentence(m.Doc))
+			seen := map[string]bool{}
+			for _, en := range all {
+				if en.Module != m.Path || seen[en.Name] {
+					continue
+				}
+				seen[en.Name] = true
+				fmt.Fprintf(e.stdout, "  %-22s %s\n", en.Name, firstSentence(en.Doc))
+			}
+			fmt.Fprintln(e.stdout)
+		}
+		fmt.Fprintln(e.stdout, "enums")
+		for _, en := range stdlib.Enums {
+			fmt.Fprintf(e.stdout, "  %-22s %s\n", en.Name, firstSentence(en.Doc))
+		}
+		return nil
+	}
+
+	// A module?
+	for _, m := range stdlib.Modules {
+		if name == m.Path || (m.Name != "" && name == m.Name) || (m.Path == "" && name == "universal") {
+			var sel []docEntry
+			for _, en := range all {
+				if en.Module == m.Path {
+					sel = append(sel, en)
+				}
+			}
+			if format == "json" {
+				return writeDocJSON(e.stdout, sel)
+			}
+			title := m.Path
+			if title == "" {
+				title = "universal builtins"
+			} else {
+				title = fmt.Sprintf("import %q", m.Path)
+			}
+			fmt.Fprintf(e.stdout, "%s\n\n%s\n\n", title, wrap(m.Doc, "", 76))
+			writeEntries(e.stdout, sel)
+			return nil
+		}
+	}
+	// An enum?
+	for _, en := range stdlib.Enums {
+		if name == en.Name {
+			if format == "json" {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(map[string]any{"enum": en.Name, "members": en.Members, "doc": en.Doc})
+			}
+			fmt.Fprintf(e.stdout, "enum %s = %s\n%s\n", en.Name, strings.Join(en.Members, ", "), wrap(en.Doc, "    ", 76))
+			return nil
+		}
+	}
+	// A builtin: qualified, or unqualified when one module has it.
+	var sel []docEntry
+	for _, en := range all {
+		if en.Name == name {
+			sel = append(sel, en)
+		}
+	}
+	if len(sel) == 0 {
+		mods := map[string]bool{}
+		for _, en := range all {
+			if i := strings.LastIndexByte(en.Name, '.'); i >= 0 && en.Name[i+1:] == name {
+				sel = append(sel, en)
+				mods[en.Module] = true
+			}
+		}
+		if len(mods) > 1 {
+			var names []string
+			for _, en := range sel {
+				names = append(names, en.Name)
+			}
+			sort.Strings(names)
+			return &exitError{code: exitFail, err: fmt.Errorf("doc: %s is ambiguous: %s", name, strings.Join(dedup(names), ", "))}
+		}
+	}
+	if len(sel) == 0 {
+		var names []string
+		for _, en := range all {
+			names = append(names, en.Name)
+		}
+		for _, m := range stdlib.Modules {
+			if m.Path != "" {
+				names = append(names, m.Path)
+			}
+		}
+		hint := ""
+		if n := lang.Nearest(name, names); n != "" {
+			hint = fmt.Sprintf(" (did you mean %s?)", n)
+		}
+		return &exitError{code: exitFail, err: fmt.Errorf("doc: no builtin, module or enum named %s%s", name, hint)}
+	}
+	if format == "json" {
+		return writeDocJSON(e.stdout, sel)
+	}
+	writeEntries(e.stdout, sel)
+	return nil
+}
+
+func writeEntries(w io.Writer, sel []docEntry) {
+	for i, en := range sel {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s%s\n", en.Name, en.Sig)
+		fmt.Fprintln(w, wrap(en.Doc, "    ", 76))
+		pure := "no"
+		if en.Pure {
+			pure = "yes"
+		}
+		extra := ""
+		if en.Compiled {
+			extra = " · compiled to bytecode"
+		}
+		fmt.Fprintf(w, "    Cost %d · pure: %s%s\n", en.Cost, pure, extra)
+	}
+}
+
+func writeDocJSON(w io.Writer, sel []docEntry) error {
+	if sel == nil {
+		sel = []docEntry{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(sel); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	return nil
+}
+
+// firstSentence is the doc up to its first ". " (or all of it).
+func firstSentence(doc string) string {
+	if i := strings.Index(doc, ". "); i >= 0 {
+		return doc[:i+1]
+	}
+	return doc
+}
+
+// wrap fills text to width columns, each line starting with indent.
+func wrap(text, indent string, width int) string {
+	var b strings.Builder
+	line := indent
+	for _, w := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(w) > width {
+			b.WriteString(line)
+			b.WriteByte('\n')
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += w
+	}
+	b.WriteString(line)
+	return b.String()
+}
+
+func dedup(xs []string) []string {
+	var out []string
+	for i, x := range xs {
+		if i == 0 || x != xs[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}

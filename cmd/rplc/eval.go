@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/policytest"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
+	"github.com/spf13/cobra"
+)
+
+func newEvalCmd(e *env) *cobra.Command {
+	var f evalFlags
+	cmd := &cobra.Command{
+		Use:   "eval POLICY --request FILE.json",
+		Short: "Evaluate one request and print the decision as JSON",
+		Long: `Eval compiles a policy (.rpl), decides one request and prints the decision as
+JSON (every field of the Decision type, keys sorted).
+
+The request is a JSON object in the shape of the Request type: omitted fields
+take their zero value; unknown fields and wrong types are errors naming the
+JSON path. Money is "$0.25" or a number, durations "250ms", times RFC 3339.
+--request - reads it from standard input.
+
+The state the decision reads (spend, prices, experiment winners, provider
+health and latency, the clock and the seed) comes from --state FILE.json,
+the same state tests set with std/testing:
+
+  {"now": "2025-06-01T14:00:00Z", "seed": 42,
+   "spend": {"acme": {"month": "$950", "day": "$40"}},
+   "prices": {"openai:gpt-4o": {"input": "$2.50", "output": "$10"}},
+   "winners": {"summarizer-v2": "candidate"},
+   "health": {"openai:gpt-4o": {"healthy": false, "error_rate": 0.4, "latency": "850ms"}}}
+
+Without it the state is empty, as in tests. The clock is the state's "now",
+else the request's arrival, else the current time; the seed is the state's
+"seed", else derived from the request id, so a logged request replays.
+
+Only policy sources (.rpl) are accepted for now; bundles (.rplb) are not.
+
+Exit status: 0 with a decision, 1 when the policy has errors or the
+evaluation fails (the error and its policy call stack go to standard
+error), 2 for a wrong command line or unreadable input.`,
+		Example: `  rplc eval examples/policies/premium.rpl --request req.json
+  echo '{"tenant": {"id": "acme", "tier": "gold"}}' | rplc eval premium.rpl --request -
+  rplc eval budget_guard.rpl --request req.json --state state.json`,
+		Args: exactlyOnePolicy,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ev, err := prepareEval(cmd, e, args[0], f, compiler.Options{NoTests: true})
+			if err != nil {
+				return err
+			}
+			res, err := ev.decide(cmd.Context(), nil)
+			if err != nil {
+				return ev.runError(err)
+			}
+			return writeJSONValue(e.stdout, rpl.ToGo(ev.out.Decision, res.Value), res.Stats, f.stats)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&f.stats, "stats", false, "wrap the output as {decision, fuel, memory, calls}")
+	return cmd
+}
+
+// evalFlags are the flags eval and explain share.
+type evalFlags struct {
+	request, state string
+	fuel           int64
+	stats          bool
+}
+
+func (f *evalFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.request, "request", "", "the request as a JSON file (- for standard input)")
+	cmd.Flags().StringVar(&f.state, "state", "", "router state as a JSON file (see --help)")
+	cmd.Flags().Int64Var(&f.fuel, "fuel", 0, "fuel limit (0: the default, 1000000)")
+}
+
+func exactlyOnePolicy(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageErrorf(cmd, "%s: want one policy, have %d arguments", cmd.Name(), len(args))
+	}
+	return nil
+}
+
+// evaluation is a compiled policy with its request and input, ready to
+// decide.
+type evaluation struct {
+	e      *env
+	out    *compiler.Output
+	prog   *vm.Program
+	route  int
+	req    vm.Value
+	in     vm.Input
+	lim    vm.Limits
+	namer  *pathNamer
+	policy string
+}
+
+// compilePolicy checks and compiles one policy file; check errors are
+// printed and reported as exit 1.
+func compilePolicy(cmd *cobra.Command, e *env, path string, opts compiler.Options) (*compiler.Output, *vm.Program, *pathNamer, error) {
+	names := newPathNamer()
+	if strings.HasSuffix(path, ".rplb") {
+		return nil, nil, nil, usageErrorf(cmd, "%s: bundles are not supported yet; give the policy source (.rpl)", path)
+	}
+	if !strings.HasSuffix(path, ".rpl") {
+		return nil, nil, nil, usageErrorf(cmd, "%s: not a policy (.rpl)", path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, nil, usageErrorf(cmd, "%s: no such file or directory", path)
+	}
+	u, err := stdlib.Universe()
+	if err != nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("internal error: %v", err)}
+	}
+	table, err := stdlib.Table()
+	if err != nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("internal error: %v", err)}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, nil, nil, usageErrorf(cmd, "%v", err)
+	}
+	prog, diags := lang.Check(&lang.Config{Universe: u}, abs)
+	if diags.HasErrors() {
+		ds := make(lang.DiagList, 0, len(diags))
+		for _, d := range diags {
+			if d.Severity == lang.SevError {
+				ds = append(ds, names.display(d))
+			}
+		}
+		printText(e.stderr, ds, useColor(e.stderr, e.color))
+		return nil, nil, nil, failed
+	}
+	out, err := compiler.Compile(prog, opts)
+	if err != nil {
+		return nil, nil, nil, &exitError{code: exitFail, err: err}
+	}
+	p, err := vm.NewProgram(out.Spec, table)
+	if err != nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("internal error: compiled program rejected: %v", err)}
+	}
+	return out, p, names, nil
+}
+
+func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts compiler.Options) (*evaluation, error) {
+	if f.request == "" {
+		return nil, usageErrorf(cmd, "%s: --request is required", cmd.Name())
+	}
+	reqData, err := readInput(e, f.request)
+	if err != nil {
+		return nil, usageErrorf(cmd, "--request: %v", err)
+	}
+	var stateData []byte
+	if f.state != "" {
+		if stateData, err = os.ReadFile(f.state); err != nil {
+			return nil, usageErrorf(cmd, "--state: %v", err)
+		}
+	}
+	out, p, names, err := compilePolicy(cmd, e, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	route, ok := p.Entry(compiler.EntryRoute)
+	if !ok {
+		return nil, &exitError{code: exitFail, err: fmt.Errorf("%s: the policy has no route function", path)}
+	}
+	req, err := rpl.FromJSON(out.Request, reqData)
+	if err != nil {
+		return nil, usageErrorf(cmd, "--request %s: %v", f.request, err)
+	}
+	ev := &evaluation{e: e, out: out, prog: p, route: route, req: req, namer: names, policy: path,
+		lim: vm.Limits{Fuel: f.fuel}}
+	host := &stdlib.MemState{}
+	var now time.Time
+	var seed *uint64
+	if stateData != nil {
+		if host, now, seed, err = policytest.ReadState(stateData); err != nil {
+			return nil, usageErrorf(cmd, "--state %s: %v", f.state, err)
+		}
+	}
+	if now.IsZero() {
+		if i := out.Request.FieldIndex("arrival"); i >= 0 && req.Record()[i].Int() != 0 {
+			now = req.Record()[i].Time()
+		} else {
+			now = time.Now()
+		}
+	}
+	ev.in = vm.Input{Now: now, Host: host}
+	if seed != nil {
+		ev.in.Seed = *seed
+	} else if i := out.Request.FieldIndex("id"); i >= 0 {
+		ev.in.Seed = rpl.SeedOf(req.Record()[i].Str())
+	}
+	return ev, nil
+}
+
+// decide runs route; probes, when not nil, receive the trace.
+func (ev *evaluation) decide(ctx context.Context, probes *vm.Probes) (rpl.Result, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	in := ev.in
+	in.Probes = probes
+	m := vm.Get()
+	defer vm.Put(m)
+	v, st, err := m.Run(ctx, ev.prog, ev.route, []vm.Value{ev.req}, ev.lim, in)
+	return rpl.Result{Value: v, Stats: st}, err
+}
+
+// runError prints a failed evaluation with its policy call stack (exit 1).
+func (ev *evaluation) runError(err error) error {
+	if e, ok := err.(*vm.Error); ok {
+		fmt.Fprintf(ev.e.stderr, "%s: %s [%s]\n", ev.namer.framePos(e.Stack), e.Msg, e.Code)
+		policytest.WriteStack(ev.e.stderr, "    ", e.Stack, ev.namer.name)
+		return failed
+	}
+	return &exitError{code: exitFail, err: err}
+}
+
+func (n *pathNamer) framePos(st []vm.Frame) string {
+	if len(st) == 0 {
+		return "rplc"
+	}
+	f := st[0]
+	f.File = n.name(f.File)
+	return f.Pos()
+}
+
+func readInput(e *env, name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(e.stdin)
+	}
+	return os.ReadFile(name)
+}
+
+func writeJSONValue(w io.Writer, decision any, st vm.Stats, withStats bool) error {
+	var v any = decision
+	if withStats {
+		v = map[string]any{"decision": decision, "fuel": st.Fuel, "memory": st.Memory, "calls": st.Calls}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/explain"
+	"github.com/rpl-lang/rpl/vm"
+	"github.com/spf13/cobra"
+)
+
+func newExplainCmd(e *env) *cobra.Command {
+	var f evalFlags
+	var format string
+	cmd := &cobra.Command{
+		Use:   "explain POLICY --request FILE.json",
+		Short: "Evaluate one request and show the path it took through the policy",
+		Long: `Explain decides one request like eval and shows why: the path through the
+policy, as an indented tree of
+
+  - the functions called, with their arguments;
+  - each if condition, its value and the branch taken (then or else);
+  - each match, the subject's value and the arm taken;
+  - the left side of && and ||, and whether it short-circuited;
+  - the left side of ??, and whether the default was used;
+  - the values of the operands of comparisons;
+
+each with its source position, then the decision and the fuel, memory and
+calls the evaluation used (those of a normal run: the traced run that
+records the path executes extra instructions).
+
+--request and --state are as for rplc eval. With --format json the output
+is one JSON document {decision, fuel, memory, calls, path}, where path is a
+list of steps {kind, func, file, line, col, text, value, outcome, args,
+steps}.
+
+Exit status: 0 with a decision, 1 when the policy has errors or the
+evaluation fails (the path up to the failure is still shown), 2 for a wrong
+command line or unreadable input.`,
+		Example: `  rplc explain examples/policies/budget_guard.rpl --request req.json
+  rplc explain budget_guard.rpl --request req.json --state state.json --format json | jq .path`,
+		Args: exactlyOnePolicy,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
+			}
+			return runExplain(cmd, e, args[0], f, format)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format string) error {
+	// The normal program decides and measures; the traced one records the path.
+	ev, err := prepareEval(cmd, e, path, f, compiler.Options{NoTests: true})
+	if err != nil {
+		return err
+	}
+	res, runErr := ev.decide(cmd.Context(), nil)
+	traced, tprog, _, err := compilePolicy(cmd, e, path, compiler.Options{NoTests: true, Trace: true})
+	if err != nil {
+		return err
+	}
+	tev := *ev
+	tev.out, tev.prog = traced, tprog
+	tev.route, _ = tprog.Entry(compiler.EntryRoute)
+	tev.lim.Fuel = 0 // the traced run may need more than the normal one
+	if ev.lim.Fuel > 0 {
+		tev.lim.Fuel = 4 * ev.lim.Fuel
+	}
+	probes := &vm.Probes{}
+	_, _ = tev.decide(cmd.Context(), probes)
+	steps := explain.Path(traced.TracePoints, probes.Trace)
+
+	if format == "json" {
+		doc := map[string]any{"path": steps, "fuel": res.Stats.Fuel, "memory": res.Stats.Memory, "calls": res.Stats.Calls}
+		if runErr == nil {
+			doc["decision"] = rpl.ToGo(ev.out.Decision, res.Value)
+		} else {
+			doc["error"] = runErr.Error()
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+	} else {
+		fmt.Fprintln(e.stdout, "path:")
+		var buf []*explain.Step = steps
+		explainText(e, buf, ev.namer)
+		if probes.Dropped > 0 {
+			fmt.Fprintf(e.stdout, "  … %d more steps not shown\n", probes.Dropped)
+		}
+		if runErr == nil {
+			fmt.Fprintln(e.stdout, "decision:")
+			b, _ := json.MarshalIndent(rpl.ToGo(ev.out.Decision, res.Value), "  ", "  ")
+			fmt.Fprintf(e.stdout, "  %s\n", b)
+		}
+		fuel := fmt.Sprintf("fuel: %d", res.Stats.Fuel)
+		if bound, ok := ev.out.CostBound, ev.out.Bounded; ok {
+			fuel += fmt.Sprintf(" (static bound %d)", bound)
+		}
+		fmt.Fprintf(e.stdout, "%s, memory: %d bytes, calls: %d\n", fuel, res.Stats.Memory, res.Stats.Calls)
+	}
+	if runErr != nil {
+		return ev.runError(runErr)
+	}
+	return nil
+}
+
+func explainText(e *env, steps []*explain.Step, names *pathNamer) {
+	w := &indentWriter{w: e.stdout, prefix: "  "}
+	explain.WriteText(w, steps, names.name)
+}
+
+// indentWriter prefixes every line written through it.
+type indentWriter struct {
+	w      interface{ Write([]byte) (int, error) }
+	prefix string
+	mid    bool
+}
+
+func (iw *indentWriter) Write(p []byte) (int, error) {
+	var out []byte
+	for _, c := range p {
+		if !iw.mid {
+			out = append(out, iw.prefix...)
+			iw.mid = true
+		}
+		out = append(out, c)
+		if c == '\n' {
+			iw.mid = false
+		}
+	}
+	if _, err := iw.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

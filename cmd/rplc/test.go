@@ -1,0 +1,283 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/policytest"
+	"github.com/rpl-lang/rpl/vm"
+	"github.com/spf13/cobra"
+)
+
+func newTestCmd(e *env) *cobra.Command {
+	var (
+		verbose               bool
+		runExpr, format, mode string
+		cover                 bool
+		profile               string
+		fuel                  int64
+	)
+	cmd := &cobra.Command{
+		Use:   "test PATH...",
+		Short: "Run the test blocks of policies, with coverage",
+		Long: `Test runs the test blocks of policies: those of each policy's test file
+x_test.rpl and of the policy x.rpl itself. Each PATH is a policy, a test file
+or a directory (walked recursively).
+
+Every failed expectation prints a line
+
+  file:line:col: test "name" failed: message
+
+where a comparison shows both values (d.target: expected "a", got "b"); a test
+goes on after a failed expect. A test that runs out of fuel or memory, or
+fails at run time, prints the error and its policy call stack. The run ends
+with the line "N passed, N failed" (", N skipped" when any test called
+testing.skip).
+
+Each test starts from empty router state (no spend, no prices, no experiment
+winners, every target healthy), the clock at 2025-06-02T12:00:00Z and seed 1.
+Test files import "std/testing" to set spend, prices, winners, health,
+latency, the clock and the seed (see rplc doc std/testing).
+
+--cover prints statement and branch coverage per policy (its own files, not
+its tests or parents); with -v also each branch outcome never taken.
+--coverprofile FILE writes statement coverage in Go's cover profile format
+(--covermode set or count), which go tool cover -html reads.
+Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
+
+With --format json the results are one JSON document.
+
+Exit status: 0 when every test passes, 1 when a test fails or a policy has
+errors, 2 for a wrong command line.`,
+		Example: `  rplc test examples/policies
+  rplc test -v --run 'budget' examples/policies/budget_guard.rpl
+  rplc test --cover --coverprofile cover.out examples/policies && go tool cover -html cover.out`,
+		Args: requirePaths,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
+			}
+			if mode != "set" && mode != "count" {
+				return usageErrorf(cmd, "invalid --covermode %q: want set or count", mode)
+			}
+			cfg := policytest.Config{Cover: cover || profile != "", Limits: vm.Limits{Fuel: fuel}}
+			if runExpr != "" {
+				re, err := regexp.Compile(runExpr)
+				if err != nil {
+					return usageErrorf(cmd, "invalid --run: %v", err)
+				}
+				cfg.Run = re
+			}
+			return runTests(cmd, e, args, cfg, testOutput{verbose: verbose, json: format == "json", cover: cover, profile: profile, mode: mode})
+		},
+	}
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every test with its result and time")
+	cmd.Flags().StringVar(&runExpr, "run", "", "run only the tests whose name matches this regular expression")
+	cmd.Flags().BoolVar(&cover, "cover", false, "print statement and branch coverage per policy")
+	cmd.Flags().StringVar(&profile, "coverprofile", "", "write a Go cover profile to this file (implies coverage)")
+	cmd.Flags().StringVar(&mode, "covermode", "set", "cover profile mode: set or count")
+	cmd.Flags().Int64Var(&fuel, "fuel", 0, "fuel limit of each test (0: the default, 1000000)")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+type testOutput struct {
+	verbose, json, cover bool
+	profile, mode        string
+}
+
+// goStyleTestFlags lets `rplc test` take go test's single-dash spellings.
+func goStyleTestFlags(args []string) []string {
+	if len(args) == 0 || args[0] != "test" {
+		return args
+	}
+	out := append([]string(nil), args...)
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		for _, f := range []string{"run", "cover", "coverprofile", "covermode", "fuel", "format"} {
+			if a == "-"+f || strings.HasPrefix(a, "-"+f+"=") {
+				out[i] = "-" + a
+			}
+		}
+	}
+	return out
+}
+
+func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, o testOutput) error {
+	policies, err := policytest.Find(args)
+	if err != nil {
+		if nf := (*policytest.NotFoundError)(nil); errors.As(err, &nf) {
+			return usageErrorf(cmd, "%v", err)
+		}
+		return usageErrorf(cmd, "%v", err)
+	}
+	runner, err := policytest.NewRunner()
+	if err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("internal error: %v", err)}
+	}
+	cfg.Context = cmd.Context()
+	names := newPathNamer()
+	var results []*policytest.Result
+	ro := policytest.ReportOptions{Verbose: o.verbose, Name: names.name}
+	for _, p := range policies {
+		r := runner.RunPolicy(p, cfg)
+		results = append(results, r)
+		if o.json {
+			continue
+		}
+		if len(r.Diags) > 0 {
+			ds := make(lang.DiagList, 0, len(r.Diags))
+			for _, d := range r.Diags {
+				ds = append(ds, names.display(d))
+			}
+			printText(e.stdout, ds, useColor(e.stdout, e.color))
+		}
+		if !o.cover {
+			r2 := *r
+			r2.Coverage = nil
+			r = &r2
+		}
+		policytest.WriteResult(e.stdout, r, ro)
+	}
+	if o.profile != "" {
+		var covs []*policytest.Coverage
+		for _, r := range results {
+			if r.Coverage != nil {
+				covs = append(covs, r.Coverage)
+			}
+		}
+		if err := writeProfile(o.profile, policytest.ProfileMode(o.mode), names.cwd, covs); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+	}
+	failedAny := false
+	for _, r := range results {
+		failedAny = failedAny || r.Failed()
+	}
+	if o.json {
+		if err := writeTestJSON(e, results, names, o.cover); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+	} else {
+		if o.cover {
+			policytest.WriteSummary(e.stdout, results)
+		} else {
+			fmt.Fprintln(e.stdout, policytest.SummaryLine(results))
+		}
+	}
+	if failedAny {
+		return failed
+	}
+	return nil
+}
+
+func writeProfile(path string, mode policytest.ProfileMode, dir string, covs []*policytest.Coverage) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := policytest.WriteProfile(f, mode, dir, covs); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// The JSON form of a test run.
+type (
+	jsonTestRun struct {
+		Policies []jsonPolicyResult `json:"policies"`
+		Passed   int                `json:"passed"`
+		Failed   int                `json:"failed"`
+		Skipped  int                `json:"skipped"`
+	}
+	jsonPolicyResult struct {
+		Policy      string        `json:"policy"`
+		Error       string        `json:"error,omitempty"`
+		Diagnostics []string      `json:"diagnostics,omitempty"`
+		Tests       []jsonTest    `json:"tests"`
+		Coverage    *jsonCoverage `json:"coverage,omitempty"`
+	}
+	jsonTest struct {
+		Name       string        `json:"name"`
+		File       string        `json:"file"`
+		Line       int           `json:"line"`
+		Col        int           `json:"col"`
+		Status     string        `json:"status"`
+		DurationUS float64       `json:"duration_us"`
+		Fuel       int64         `json:"fuel"`
+		Failures   []jsonFailure `json:"failures,omitempty"`
+		Reason     string        `json:"reason,omitempty"`
+	}
+	jsonFailure struct {
+		File    string      `json:"file"`
+		Line    int         `json:"line"`
+		Col     int         `json:"col"`
+		Code    string      `json:"code"`
+		Message string      `json:"message"`
+		Stack   []jsonFrame `json:"stack,omitempty"`
+	}
+	jsonFrame struct {
+		Func string `json:"func"`
+		File string `json:"file"`
+		Line int    `json:"line"`
+		Col  int    `json:"col"`
+	}
+	jsonCoverage struct {
+		Statements        int     `json:"statements"`
+		StatementsCovered int     `json:"statements_covered"`
+		Branches          int     `json:"branches"`
+		BranchesCovered   int     `json:"branches_covered"`
+		StatementPercent  float64 `json:"statement_percent"`
+		BranchPercent     float64 `json:"branch_percent"`
+	}
+)
+
+func writeTestJSON(e *env, results []*policytest.Result, names *pathNamer, cover bool) error {
+	var run jsonTestRun
+	run.Passed, run.Failed, run.Skipped = policytest.Totals(results)
+	run.Policies = []jsonPolicyResult{}
+	frame := func(f vm.Frame) jsonFrame {
+		return jsonFrame{Func: f.Func, File: names.name(f.File), Line: f.Line, Col: f.Col}
+	}
+	for _, r := range results {
+		pr := jsonPolicyResult{Policy: names.name(r.Policy), Tests: []jsonTest{}}
+		if r.Err != nil {
+			pr.Error = r.Err.Error()
+		}
+		for _, d := range r.Diags {
+			pr.Diagnostics = append(pr.Diagnostics, names.display(d).Error())
+		}
+		for _, t := range r.Tests {
+			jt := jsonTest{Name: t.Name, File: names.name(t.File), Line: t.Line, Col: t.Col,
+				Status: strings.ToLower(t.Status.String()), DurationUS: float64(t.Duration) / float64(time.Microsecond),
+				Fuel: t.Stats.Fuel, Reason: t.Reason}
+			for _, f := range t.Failures {
+				jf := jsonFailure{File: names.name(f.Pos.File), Line: f.Pos.Line, Col: f.Pos.Col, Code: string(f.Code), Message: f.Message}
+				for _, fr := range f.Stack {
+					jf.Stack = append(jf.Stack, frame(fr))
+				}
+				jt.Failures = append(jt.Failures, jf)
+			}
+			pr.Tests = append(pr.Tests, jt)
+		}
+		if c := r.Coverage; c != nil && cover {
+			pr.Coverage = &jsonCoverage{Statements: c.Stmts, StatementsCovered: c.StmtsCovered,
+				Branches: c.Outcomes, BranchesCovered: c.OutcomesCovered,
+				StatementPercent: c.StmtPercent(), BranchPercent: c.BranchPercent()}
+		}
+		run.Policies = append(run.Policies, pr)
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(run)
+}

@@ -1,0 +1,191 @@
+package compiler
+
+import (
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// Instrumentation. With Options.Cover the compiler emits COVER k before
+// every statement and at the start of every branch outcome, and describes
+// counter k in Output.Counters; with Options.Trace it emits TRACE k at
+// function entries, parameters, branch conditions, comparison operands and
+// match arms, described by Output.TracePoints. The VM hands the counts and
+// events to the host through vm.Input.Probes. Without these options no
+// probe is emitted: normal programs pay nothing.
+
+// CounterKind says what a coverage counter counts.
+type CounterKind uint8
+
+// Counter kinds.
+const (
+	CountStmt   CounterKind = iota + 1 // a statement ran
+	CountBranch                        // a branch outcome was taken
+)
+
+// Span is a source range, 1-based lines and byte columns, end exclusive.
+type Span struct {
+	File                       string
+	Line, Col, EndLine, EndCol int
+}
+
+// Counter describes coverage counter k (vm.Probes.Counts[k]).
+type Counter struct {
+	Kind CounterKind
+	Func string // the compiled function holding it ("route", "test:name")
+	Span        // the statement, or the code the outcome runs
+	// Branch is the index in Output.Branches of the branch point an
+	// outcome belongs to; -1 for statements.
+	Branch int
+	// Outcome names a branch outcome: "then", "else", "arm 1" (1-based),
+	// "no arm", "short" (the left operand decided && or ||), "long",
+	// "present" or "default" (??).
+	Outcome string
+}
+
+// Branch is a branch point: an if, a match, &&, || or ??.
+type Branch struct {
+	Kind string // "if", "match", "&&", "||", "??"
+	Func string
+	Span
+	Text     string // the condition, subject or expression, as written
+	Outcomes []int  // counter indexes, one per outcome
+}
+
+// TraceKind says what a trace point observes.
+type TraceKind uint8
+
+// Trace point kinds. The event's value is, by kind: none (TraceCall), the
+// argument (TraceParam), the condition (TraceIf), the left operand
+// (TraceAnd, TraceOr, TraceCoalesce), the operand (TraceOperand), the
+// match subject (TraceArm).
+const (
+	TraceCall     TraceKind = iota + 1 // a function was entered
+	TraceParam                         // a parameter's value on entry
+	TraceIf                            // an if condition was evaluated
+	TraceArm                           // a match arm was taken
+	TraceAnd                           // the left operand of && was evaluated
+	TraceOr                            // the left operand of || was evaluated
+	TraceCoalesce                      // the left operand of ?? was evaluated
+	TraceOperand                       // an operand of a comparison was evaluated
+)
+
+// TracePoint describes trace point k (vm.TraceEvent.Point).
+type TracePoint struct {
+	Kind TraceKind
+	Func string
+	Span
+	Text string // the expression, condition or pattern, as written; the parameter's name
+}
+
+func (f *funcCompiler) span(sp lang.Span) Span {
+	s, e := f.file.Position(sp.Start), f.file.Position(sp.End)
+	return Span{File: f.file.Name, Line: s.Line, Col: s.Col, EndLine: e.Line, EndCol: e.Col}
+}
+
+func (f *funcCompiler) cover() bool   { return f.c.opts.Cover }
+func (f *funcCompiler) tracing() bool { return f.c.opts.Trace }
+
+// coverStmt emits a statement counter for the range sp.
+func (f *funcCompiler) coverStmt(sp lang.Span) {
+	if !f.cover() {
+		return
+	}
+	f.c.out.Counters = append(f.c.out.Counters, Counter{Kind: CountStmt, Func: f.name, Span: f.span(sp), Branch: -1})
+	f.emit(vm.OpCover, len(f.c.out.Counters)-1)
+}
+
+// branch declares a branch point and returns its index, or -1 when not
+// covering.
+func (f *funcCompiler) branch(kind string, sp lang.Span, text lang.Node) int {
+	if !f.cover() {
+		return -1
+	}
+	f.c.out.Branches = append(f.c.out.Branches, Branch{Kind: kind, Func: f.name, Span: f.span(sp), Text: srcText(f.file, text)})
+	return len(f.c.out.Branches) - 1
+}
+
+// coverOutcome emits the counter of an outcome of branch point b for the
+// code in sp.
+func (f *funcCompiler) coverOutcome(b int, outcome string, sp lang.Span) {
+	if b < 0 {
+		return
+	}
+	f.c.out.Counters = append(f.c.out.Counters, Counter{Kind: CountBranch, Func: f.name, Span: f.span(sp), Branch: b, Outcome: outcome})
+	k := len(f.c.out.Counters) - 1
+	f.c.out.Branches[b].Outcomes = append(f.c.out.Branches[b].Outcomes, k)
+	f.emit(vm.OpCover, k)
+}
+
+// trace emits TRACE for a new point observing the value on top of the
+// stack.
+func (f *funcCompiler) trace(kind TraceKind, sp lang.Span, text string) {
+	if !f.tracing() {
+		return
+	}
+	f.c.out.TracePoints = append(f.c.out.TracePoints, TracePoint{Kind: kind, Func: f.name, Span: f.span(sp), Text: text})
+	f.emit(vm.OpTrace, len(f.c.out.TracePoints)-1)
+}
+
+// traceEntry records a function's entry and its arguments.
+func (f *funcCompiler) traceEntry(d *lang.FuncDecl) {
+	if !f.tracing() {
+		return
+	}
+	f.at(d.Sp.Start)
+	f.emit(vm.OpNil)
+	f.trace(TraceCall, d.Name.Sp, d.Name.Name)
+	f.emit(vm.OpPop)
+	for i, p := range d.Params {
+		f.emit(vm.OpLoadLocal, i)
+		f.trace(TraceParam, p.Name.Sp, p.Name.Name)
+		f.emit(vm.OpPop)
+	}
+}
+
+// traceOperand records the value of a comparison operand that is not a
+// constant.
+func (f *funcCompiler) traceOperand(e lang.Expr) {
+	if !f.tracing() {
+		return
+	}
+	if _, ok := f.c.constValue(e); ok {
+		return
+	}
+	f.trace(TraceOperand, e.Span(), srcText(f.file, e))
+}
+
+// stmtSpan is the range a statement counter reports: the statement, cut
+// before the first block of an if or match it holds (whose statements have
+// counters of their own), so that ranges do not overlap.
+func stmtSpan(s lang.Stmt) lang.Span {
+	sp := s.Span()
+	var x lang.Expr
+	switch s := s.(type) {
+	case *lang.ExprStmt:
+		x = s.X
+	case *lang.LetStmt:
+		x = s.Value
+	case *lang.ReturnStmt:
+		x = s.Value
+	}
+	if x != nil {
+		sp.End = exprSpan(x).End
+		if sp.End < s.Span().Start {
+			sp.End = s.Span().End
+		}
+	}
+	return sp
+}
+
+// exprSpan is the range a counter for expression x reports: x, cut after
+// the condition of an if or the subject of a match.
+func exprSpan(x lang.Expr) lang.Span {
+	sp := x.Span()
+	switch x := x.(type) {
+	case *lang.IfExpr:
+		sp.End = x.Cond.Span().End
+	case *lang.MatchExpr:
+		sp.End = x.Subject.Span().End
+	}
+	return sp
+}

@@ -1,0 +1,26 @@
+// Package policytest runs the test blocks of RPL policies: it finds the
+// policies under a set of paths, checks and compiles each with its test
+// file, runs the selected tests against a fresh in-memory router state,
+// and measures statement and branch coverage. It is the library behind
+// `rplc test`; the language server reuses it.
+//
+// Contract:
+//   - A policy is a file x.rpl; its tests are the test blocks of x.rpl and
+//     of its test file x_test.rpl. Naming either selects the policy.
+//   - Each test runs in its own evaluation with a fresh stdlib.MemState as
+//     host (empty: no spend, no prices, no winners, every target healthy),
+//     the clock at DefaultNow and seed DefaultSeed (as `rplc build` runs them); test blocks change them through
+//     std/testing. Tests are independent and deterministic.
+//   - A failed expect does not stop its test: every failed expectation of
+//     a run is reported, each with its position. A run that hits a limit
+//     (fuel, memory, depth, deadline) or a run-time error fails with that
+//     error and its policy call stack.
+//   - With Config.Cover the policy is compiled with coverage counters
+//     (compiler.Options.Cover). Coverage is reported per policy over its
+//     own source files (not its test file, imports or parents): a
+//     statement is covered when it ran, a branch outcome (then/else, each
+//     match arm, both outcomes of &&, || and ??) when it was taken.
+//     WriteProfile writes Go's cover profile format.
+//   - ReadState decodes the JSON form of the state (rplc eval --state),
+//     which mirrors the std/testing builtins.
+package policytest

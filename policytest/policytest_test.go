@@ -1,0 +1,234 @@
+package policytest_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/policytest"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+const policy = `package p
+
+import "std/cost"
+import "std/health"
+
+fn loop(n: int) -> int = if n == 0 { 0 } else { loop(n - 1) + 1 }
+
+fn route(r: Request) -> Decision {
+  if cost.month_spend(r.tenant) > $100 {
+    return deny("budget")
+  }
+  if !health.healthy("openai:gpt-4o") {
+    return to("anthropic:claude-haiku")
+  }
+  match r.task.type {
+    "chat" => to("openai:gpt-4o")
+    _ => to("openai:gpt-4o-mini")
+  }
+}
+`
+
+const tests = `package p
+
+import "std/testing"
+
+test "chat" {
+  let d = route({task: {type: "chat"}})
+  expect d.target == "openai:gpt-4o"
+}
+
+test "wrong" {
+  let d = route({task: {type: "chat"}})
+  expect d.target == "openai:gpt-4o-mini"
+  expect d.priority < 10, "low priority"
+  expect d.action == "route"
+}
+
+test "spend" {
+  testing.set_spend("acme", month: $200)
+  expect route({tenant: {id: "acme"}}).action == "deny"
+}
+
+test "state is per test" {
+  expect route({tenant: {id: "acme"}}).action == "route"
+}
+
+test "health" {
+  testing.set_health("openai:gpt-4o", healthy: false)
+  expect route({}).target == "anthropic:claude-haiku"
+}
+
+test "deep" {
+  expect loop(1000) == 1000
+}
+
+test "later" {
+  testing.skip("not yet")
+}
+`
+
+func setup(t *testing.T) string {
+	dir := t.TempDir()
+	for name, src := range map[string]string{"p.rpl": policy, "p_test.rpl": tests} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func run(t *testing.T, dir string, cfg policytest.Config) []*policytest.Result {
+	t.Helper()
+	r, err := policytest.NewRunner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := policytest.Find([]string{dir})
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("Find: %v %v", ps, err)
+	}
+	return r.Run(ps, cfg)
+}
+
+func TestRun(t *testing.T) {
+	dir := setup(t)
+	res := run(t, dir, policytest.Config{})
+	status := map[string]policytest.Test{}
+	for _, tt := range res[0].Tests {
+		status[tt.Name] = tt
+	}
+	for name, want := range map[string]policytest.Status{
+		"chat": policytest.Pass, "wrong": policytest.Fail, "spend": policytest.Pass,
+		"state is per test": policytest.Pass, "health": policytest.Pass, "deep": policytest.Fail, "later": policytest.Skip,
+	} {
+		if got := status[name].Status; got != want {
+			t.Errorf("test %q: %s, want %s (%+v)", name, got, want, status[name].Failures)
+		}
+	}
+	// Every failed expectation, with both values; the test goes on.
+	var msgs []string
+	for _, f := range status["wrong"].Failures {
+		msgs = append(msgs, f.Message)
+		if f.Pos.Line == 0 || !strings.HasSuffix(f.Pos.File, "p_test.rpl") {
+			t.Errorf("failure at %v, want a position in p_test.rpl", f.Pos)
+		}
+	}
+	want := []string{`d.target: expected "openai:gpt-4o-mini", got "openai:gpt-4o"`, `low priority (d.priority): expected < 10, got 50`}
+	if strings.Join(msgs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("failures:\n%s\nwant:\n%s", strings.Join(msgs, "\n"), strings.Join(want, "\n"))
+	}
+	// A limit fails the test with the error and the policy stack.
+	deep := status["deep"].Failures
+	if len(deep) != 1 || deep[0].Code != vm.CodeStackOverflow || len(deep[0].Stack) < 2 || deep[0].Stack[0].Func != "loop" {
+		t.Errorf("deep: %+v", deep)
+	}
+	if status["later"].Reason != "not yet" {
+		t.Errorf("skip reason %q", status["later"].Reason)
+	}
+	if got := policytest.SummaryLine(res); got != "4 passed, 2 failed, 1 skipped" {
+		t.Errorf("summary %q", got)
+	}
+
+	var buf bytes.Buffer
+	policytest.WriteResult(&buf, res[0], policytest.ReportOptions{Name: filepath.Base})
+	for _, want := range []string{
+		"p_test.rpl:12:3: test \"wrong\" failed: d.target: expected \"openai:gpt-4o-mini\", got \"openai:gpt-4o\"\n",
+		"p.rpl:6:53: test \"deep\" failed: stack overflow (call depth limit 200) [stack_overflow]\n    at loop (p.rpl:6:53) × 199\n",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestRunFilter(t *testing.T) {
+	res := run(t, setup(t), policytest.Config{Run: regexp.MustCompile("^(chat|spend)$")})
+	if got := policytest.SummaryLine(res); got != "2 passed, 0 failed" {
+		t.Errorf("summary %q", got)
+	}
+}
+
+func TestCoverage(t *testing.T) {
+	dir := setup(t)
+	res := run(t, dir, policytest.Config{Cover: true})
+	c := res[0].Coverage
+	if c == nil {
+		t.Fatal("no coverage")
+	}
+	// Every statement of route runs; loop's base case never does.
+	if c.Stmts == 0 || c.StmtsCovered != c.Stmts-1 {
+		t.Errorf("statements %d/%d, want all but one", c.StmtsCovered, c.Stmts)
+	}
+	var notTaken []string
+	for _, k := range c.Uncovered() {
+		notTaken = append(notTaken, k.Outcome)
+	}
+	if strings.Join(notTaken, ",") != "then" {
+		t.Errorf("outcomes not taken: %v, want [then] (of n == 0)", notTaken)
+	}
+
+	// The profile is Go's format, which go tool cover reads.
+	profile := filepath.Join(dir, "cover.out")
+	f, err := os.Create(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := policytest.WriteProfile(f, policytest.ModeCount, dir, []*policytest.Coverage{c}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	data, _ := os.ReadFile(profile)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if lines[0] != "mode: count" || !regexp.MustCompile(`^\./p\.rpl:\d+\.\d+,\d+\.\d+ 1 \d+$`).MatchString(lines[1]) {
+		t.Errorf("profile:\n%s", data)
+	}
+	gotool := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	if _, err := os.Stat(gotool); err != nil {
+		if gotool, err = exec.LookPath("go"); err != nil {
+			t.Skip("no go tool")
+		}
+	}
+	// -html reads the profile and the sources as text. (-func cannot: it
+	// parses every file of the profile as Go source.)
+	cmd := exec.Command(gotool, "tool", "cover", "-html="+profile, "-o", filepath.Join(dir, "cover.html"))
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go tool cover -html: %v\n%s", err, out)
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, "cover.html"))
+	if !bytes.Contains(html, []byte("p.rpl")) || !bytes.Contains(html, []byte(`class="cov0"`)) || !bytes.Contains(html, []byte(`class="cov8"`)) {
+		t.Errorf("go tool cover -html output lacks the policy or its covered and uncovered spans")
+	}
+}
+
+func TestReadState(t *testing.T) {
+	st, now, seed, err := policytest.ReadState([]byte(`{"now": "2025-06-01T14:00:00Z", "seed": 7,
+		"spend": {"acme": {"month": "$950", "day": 40}},
+		"prices": {"openai:gpt-4o": {"input": "$2.50", "output": "$10"}},
+		"winners": {"x": "b"},
+		"health": {"openai:gpt-4o": {"healthy": false, "error_rate": 0.5, "latency": "850ms"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.Hour() != 14 || seed == nil || *seed != 7 {
+		t.Errorf("now %v seed %v", now, seed)
+	}
+	if st.MonthSpend("acme", now) != 950e9 || st.DaySpend("acme", now) != 40e9 {
+		t.Errorf("spend %d %d", st.MonthSpend("acme", now), st.DaySpend("acme", now))
+	}
+	if p, ok := st.Price("openai:gpt-4o"); !ok || p.Input != 2.5e9 {
+		t.Errorf("price %v", p)
+	}
+	if w, _ := st.Winner("x"); w != "b" || st.Healthy("openai:gpt-4o") || st.ErrorRate("openai:gpt-4o") != 0.5 {
+		t.Error("winner or health")
+	}
+	if _, _, _, err := policytest.ReadState([]byte(`{"spend": {"acme": {"mnth": "$1"}}}`)); err == nil || !strings.Contains(err.Error(), "mnth") {
+		t.Errorf("unknown field: %v", err)
+	}
+}

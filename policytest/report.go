@@ -1,0 +1,149 @@
+package policytest
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// ReportOptions tune the text report.
+type ReportOptions struct {
+	Verbose bool                     // list every test, and with coverage every outcome never taken
+	Name    func(path string) string // display name of a file; nil keeps paths
+}
+
+func (o ReportOptions) name(p string) string {
+	if o.Name == nil || p == "" {
+		return p
+	}
+	return o.Name(p)
+}
+
+func (o ReportOptions) pos(f vm.Frame) string {
+	f.File = o.name(f.File)
+	return f.Pos()
+}
+
+// WriteResult writes one policy's test results like go test: a line per
+// failure, `file:line:col: test "name" failed: message`, followed for
+// errors other than failed expectations by the policy call stack; with
+// Verbose, `--- PASS: name (time)` for every test, and a header naming the
+// policy. It does not print check diagnostics (Result.Diags).
+func WriteResult(w io.Writer, r *Result, o ReportOptions) {
+	if r.Err != nil {
+		fmt.Fprintf(w, "%s: %v\n", o.name(r.Policy), r.Err)
+	}
+	if o.Verbose && len(r.Tests) > 0 {
+		fmt.Fprintf(w, "=== %s\n", o.name(r.Policy))
+	}
+	for _, t := range r.Tests {
+		indent := ""
+		if o.Verbose {
+			fmt.Fprintf(w, "--- %s: %s (%s)\n", t.Status, t.Name, duration(t.Duration))
+			indent = "    "
+		}
+		switch t.Status {
+		case Fail:
+			for _, f := range t.Failures {
+				fmt.Fprintf(w, "%s%s: test %q failed: %s", indent, o.pos(f.Pos), t.Name, f.Message)
+				if f.Code != vm.CodeAssertionFailed {
+					fmt.Fprintf(w, " [%s]", f.Code)
+				}
+				fmt.Fprintln(w)
+				WriteStack(w, indent+"    ", f.Stack, o.Name)
+			}
+		case Skip:
+			if o.Verbose {
+				fmt.Fprintf(w, "%sskipped: %s\n", indent, t.Reason)
+			}
+		}
+	}
+	if c := r.Coverage; c != nil && (c.Stmts > 0 || c.Outcomes > 0) {
+		fmt.Fprintf(w, "coverage: %s: %s\n", o.name(r.Policy), coverLine(c.StmtsCovered, c.Stmts, c.OutcomesCovered, c.Outcomes))
+		if o.Verbose {
+			for _, k := range c.Uncovered() {
+				fmt.Fprintf(w, "    not taken: %s: %s\n", o.pos(vm.Frame{File: k.File, Line: k.Line, Col: k.Col}), describeOutcome(c, k))
+			}
+		}
+	}
+}
+
+func describeOutcome(c *Coverage, k compiler.Counter) string {
+	if k.Branch >= 0 && k.Branch < len(c.Branches) {
+		b := c.Branches[k.Branch]
+		return fmt.Sprintf("%s of %s %s", k.Outcome, b.Kind, short(b.Text))
+	}
+	return k.Outcome
+}
+
+func coverLine(sc, s, oc, o int) string {
+	return fmt.Sprintf("%.1f%% of statements (%d/%d), %.1f%% of branches (%d/%d)", percent(sc, s), sc, s, percent(oc, o), oc, o)
+}
+
+// WriteSummary writes the coverage total (with coverage of several
+// policies) and the closing line: `N passed, N failed` (`, N skipped`
+// when any).
+func WriteSummary(w io.Writer, results []*Result) {
+	var covs []*Coverage
+	for _, r := range results {
+		if r.Coverage != nil {
+			covs = append(covs, r.Coverage)
+		}
+	}
+	if len(covs) > 1 {
+		s, sc, o, oc := Sum(covs)
+		fmt.Fprintf(w, "coverage: total: %s\n", coverLine(sc, s, oc, o))
+	}
+	fmt.Fprintln(w, SummaryLine(results))
+}
+
+// SummaryLine is `N passed, N failed`, with `, N skipped` when any.
+func SummaryLine(results []*Result) string {
+	p, f, s := Totals(results)
+	line := fmt.Sprintf("%d passed, %d failed", p, f)
+	if s > 0 {
+		line += fmt.Sprintf(", %d skipped", s)
+	}
+	return line
+}
+
+func duration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+func short(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 60 {
+		return s[:57] + "..."
+	}
+	return s
+}
+
+// WriteStack writes a policy call stack, innermost first, one frame a
+// line (`at f (file:line:col)`); a run of identical frames (recursion) is
+// written once with its count.
+func WriteStack(w io.Writer, indent string, stack []vm.Frame, name func(string) string) {
+	o := ReportOptions{Name: name}
+	for i := 0; i < len(stack); {
+		j := i + 1
+		for j < len(stack) && stack[j] == stack[i] {
+			j++
+		}
+		fmt.Fprintf(w, "%sat %s (%s)", indent, stack[i].Func, o.pos(stack[i]))
+		if j-i > 1 {
+			fmt.Fprintf(w, " × %d", j-i)
+		}
+		fmt.Fprintln(w)
+		i = j
+	}
+}

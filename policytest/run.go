@@ -1,0 +1,249 @@
+package policytest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// DefaultNow is the clock of every test until it calls testing.set_now:
+// a fixed instant, so tests are repeatable.
+var DefaultNow = time.Date(2025, time.June, 2, 12, 0, 0, 0, time.UTC)
+
+// DefaultSeed is the random seed of every test until it calls
+// testing.set_seed.
+const DefaultSeed = 1
+
+// Config tunes a run.
+type Config struct {
+	// Run selects the tests whose name it matches; nil runs every test.
+	Run *regexp.Regexp
+	// Cover measures coverage.
+	Cover bool
+	// Limits bound each test's evaluation (zero fields: the VM defaults).
+	Limits vm.Limits
+	// Context bounds the whole run; nil means context.Background().
+	Context context.Context
+}
+
+// Status is the outcome of a test.
+type Status int
+
+// Test outcomes.
+const (
+	Pass Status = iota
+	Fail
+	Skip
+)
+
+func (s Status) String() string {
+	switch s {
+	case Pass:
+		return "PASS"
+	case Fail:
+		return "FAIL"
+	}
+	return "SKIP"
+}
+
+// Failure is one reason a test failed: a failed expectation, or the error
+// that ended its run.
+type Failure struct {
+	Pos     vm.Frame // where: the expect, or the innermost policy frame
+	Code    vm.Code  // assertion_failed for a failed expect
+	Message string
+	// Stack is the policy call stack of an error that is not a failed
+	// expectation (innermost first), for a backtrace.
+	Stack []vm.Frame
+}
+
+// Test is the result of one test block.
+type Test struct {
+	Name     string
+	File     string // where the test is declared
+	Line     int
+	Col      int
+	Status   Status
+	Duration time.Duration
+	Stats    vm.Stats
+	Failures []Failure // when Status is Fail
+	Reason   string    // when Status is Skip
+}
+
+// Result is the result of one policy's tests.
+type Result struct {
+	Policy string // the policy file
+	// Diags are the policy's check diagnostics when it has errors; no test
+	// ran then. Err is any other reason no test ran.
+	Diags lang.DiagList
+	Err   error
+	Tests []Test
+	// Coverage is set with Config.Cover when the policy compiled.
+	Coverage *Coverage
+}
+
+// Failed reports whether the policy failed: an error, or a failed test.
+func (r *Result) Failed() bool {
+	if r.Err != nil || r.Diags.HasErrors() {
+		return true
+	}
+	for _, t := range r.Tests {
+		if t.Status == Fail {
+			return true
+		}
+	}
+	return false
+}
+
+// Runner runs policy tests. It holds the standard library and is safe for
+// concurrent use.
+type Runner struct {
+	universe *lang.Universe
+	builtins *vm.BuiltinTable
+}
+
+// NewRunner returns a runner with the standard library.
+func NewRunner() (*Runner, error) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		return nil, fmt.Errorf("standard library: %w", err)
+	}
+	t, err := stdlib.Table()
+	if err != nil {
+		return nil, fmt.Errorf("standard library: %w", err)
+	}
+	return &Runner{universe: u, builtins: t}, nil
+}
+
+// RunPolicy checks, compiles and tests one policy.
+func (r *Runner) RunPolicy(policy string, cfg Config) *Result {
+	res := &Result{Policy: policy}
+	if _, err := os.Stat(policy); err != nil {
+		res.Err = fmt.Errorf("%s: test file without its policy %s", lang.TestFileName(policy), filepath.Base(policy))
+		return res
+	}
+	prog, diags := lang.Check(&lang.Config{Universe: r.universe}, policy)
+	if diags.HasErrors() {
+		res.Diags = diags
+		return res
+	}
+	if !hasTests(prog.Main) {
+		return res
+	}
+	out, err := compiler.Compile(prog, compiler.Options{Cover: cfg.Cover})
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	p, err := vm.NewProgram(out.Spec, r.builtins)
+	if err != nil {
+		res.Err = fmt.Errorf("internal error: compiled program rejected: %w", err)
+		return res
+	}
+	var probes *vm.Probes
+	if cfg.Cover {
+		probes = &vm.Probes{Counts: make([]uint64, len(out.Counters))}
+	}
+	ctx := cfg.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	for _, t := range out.Tests {
+		if cfg.Run != nil && !cfg.Run.MatchString(t.Name) {
+			continue
+		}
+		res.Tests = append(res.Tests, runTest(ctx, p, t, cfg.Limits, probes))
+	}
+	if cfg.Cover {
+		res.Coverage = newCoverage(policy, prog.Main, out, probes.Counts)
+	}
+	return res
+}
+
+func hasTests(pkg *lang.Package) bool {
+	for _, f := range pkg.Files {
+		for _, d := range f.Decls {
+			if _, ok := d.(*lang.TestDecl); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func runTest(ctx context.Context, p *vm.Program, t compiler.Test, lim vm.Limits, probes *vm.Probes) Test {
+	res := Test{Name: t.Name, File: t.File, Line: t.Line, Col: t.Col}
+	in := vm.Input{Now: DefaultNow, Seed: DefaultSeed, Host: &stdlib.MemState{}, Probes: probes}
+	m := vm.Get()
+	start := time.Now()
+	_, st, err := m.RunNamed(ctx, p, t.Entry, nil, lim, in)
+	res.Duration = time.Since(start)
+	vm.Put(m)
+	res.Stats = st
+	if err == nil {
+		return res
+	}
+	var skip *stdlib.SkipError
+	if errors.As(err, &skip) {
+		if e, ok := err.(*vm.Error); !ok || len(e.Also) == 0 {
+			res.Status, res.Reason = Skip, skip.Reason
+			return res
+		}
+	}
+	res.Status = Fail
+	var e *vm.Error
+	if !errors.As(err, &e) {
+		res.Failures = []Failure{{Pos: vm.Frame{File: t.File, Line: t.Line, Col: t.Col}, Code: vm.CodeInternal, Message: err.Error()}}
+		return res
+	}
+	for _, x := range append([]*vm.Error{e}, e.Also...) {
+		res.Failures = append(res.Failures, failureOf(x, t))
+	}
+	return res
+}
+
+func failureOf(e *vm.Error, t compiler.Test) Failure {
+	f := Failure{Code: e.Code, Message: e.Msg, Pos: vm.Frame{File: t.File, Line: t.Line, Col: t.Col}}
+	if len(e.Stack) > 0 {
+		f.Pos = e.Stack[0]
+	}
+	if e.Code != vm.CodeAssertionFailed {
+		f.Stack = e.Stack
+	}
+	return f
+}
+
+// Run tests every policy in policies (see Find), in order.
+func (r *Runner) Run(policies []string, cfg Config) []*Result {
+	out := make([]*Result, len(policies))
+	for i, p := range policies {
+		out[i] = r.RunPolicy(p, cfg)
+	}
+	return out
+}
+
+// Totals counts test outcomes over results.
+func Totals(results []*Result) (passed, failed, skipped int) {
+	for _, r := range results {
+		for _, t := range r.Tests {
+			switch t.Status {
+			case Pass:
+				passed++
+			case Fail:
+				failed++
+			default:
+				skipped++
+			}
+		}
+	}
+	return
+}

@@ -1,0 +1,116 @@
+package stdlib
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// std/testing: test blocks set the router state that the std/cost, std/ab
+// and std/health builtins read, and the run's clock and seed. The state is
+// the run's host, which must be a *MemState (rplc test gives every test a
+// fresh one); test files alone may import std/testing, and anywhere else
+// these builtins fail.
+
+func testState(c *vm.Call) (*MemState, error) {
+	s, ok := c.Host().(*MemState)
+	if !ok {
+		return nil, fmt.Errorf("std/testing needs a test state (run the test with rplc test)")
+	}
+	return s, nil
+}
+
+func testSetSpend(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, err := testState(c)
+	if err != nil {
+		return vm.Value{}, err
+	}
+	tenant := a[0].Str()
+	month, day := s.MonthSpend(tenant, time.Time{}), s.DaySpend(tenant, time.Time{})
+	if !a[1].IsNil() {
+		month = a[1].Money()
+	}
+	if !a[2].IsNil() {
+		day = a[2].Money()
+	}
+	s.SetSpend(tenant, month, day)
+	return vm.Nil(), nil
+}
+
+func testSetPrice(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, err := testState(c)
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s.SetPrice(a[0].Str(), Price{Input: a[1].Money(), Output: a[2].Money()})
+	return vm.Nil(), nil
+}
+
+func testSetWinner(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, err := testState(c)
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s.SetWinner(a[0].Str(), a[1].Str())
+	return vm.Nil(), nil
+}
+
+func testSetHealth(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, err := testState(c)
+	if err != nil {
+		return vm.Value{}, err
+	}
+	target := a[0].Str()
+	rate := s.ErrorRate(target)
+	if !a[2].IsNil() {
+		rate = a[2].Float()
+		if rate < 0 || rate > 1 {
+			return vm.Value{}, fmt.Errorf("error_rate %v outside [0, 1]", rate)
+		}
+	}
+	s.SetHealth(target, a[1].Bool(), rate)
+	return vm.Nil(), nil
+}
+
+func testSetLatency(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	s, err := testState(c)
+	if err != nil {
+		return vm.Value{}, err
+	}
+	s.SetLatency(a[0].Str(), a[1].Duration())
+	return vm.Nil(), nil
+}
+
+func testSetNow(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if _, err := testState(c); err != nil {
+		return vm.Value{}, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, a[0].Str())
+	if err != nil {
+		return vm.Value{}, fmt.Errorf("want an RFC 3339 time such as \"2025-06-01T14:00:00Z\", have %q", a[0].Str())
+	}
+	c.SetNow(t)
+	return vm.Nil(), nil
+}
+
+func testSetSeed(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if _, err := testState(c); err != nil {
+		return vm.Value{}, err
+	}
+	c.SetSeed(uint64(a[0].Int()))
+	return vm.Nil(), nil
+}
+
+// SkipError is what testing.skip returns: the test runner reports the
+// test as skipped (find it with errors.As on the run's error).
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return "skipped: " + e.Reason }
+
+func testSkip(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if _, err := testState(c); err != nil {
+		return vm.Value{}, err
+	}
+	return vm.Value{}, &SkipError{Reason: a[0].Str()}
+}

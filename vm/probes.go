@@ -1,0 +1,110 @@
+package vm
+
+import "strings"
+
+// Probes collects what an instrumented program reports during one run:
+// coverage counters (COVER) and trace events (TRACE). The compiler emits
+// those instructions only when asked to (compiler.Options Cover and
+// Trace), so normal programs never execute them; a run of an instrumented
+// program without Input.Probes ignores them.
+//
+// A Probes value belongs to one run at a time; reuse it across runs to
+// accumulate counts (coverage over a test suite).
+type Probes struct {
+	// Counts is indexed by the operand of COVER, which increments it.
+	// Indexes out of range are ignored, so the host sizes it from the
+	// compiler's coverage table.
+	Counts []uint64
+	// Trace receives one event per executed TRACE, in execution order, up
+	// to MaxTrace events (0 means DefaultMaxTrace); Dropped counts the
+	// events beyond.
+	Trace    []TraceEvent
+	MaxTrace int
+	Dropped  int
+}
+
+// DefaultMaxTrace bounds Probes.Trace when MaxTrace is 0.
+const DefaultMaxTrace = 100_000
+
+// TraceEvent is one executed TRACE instruction: the trace point (its
+// operand, an index into the compiler's trace table), the value on top of
+// the stack (the condition, operand or subject the point observes) and the
+// call depth (1 in the entry function).
+type TraceEvent struct {
+	Point int
+	Value Value
+	Depth int
+}
+
+// cover is COVER's slow path, out of the interpreter loop.
+func (m *Machine) cover(n int) {
+	if pr := m.in.Probes; pr != nil && n < len(pr.Counts) {
+		pr.Counts[n]++
+	}
+}
+
+// trace is TRACE's slow path.
+func (m *Machine) trace(n int, v Value) {
+	pr := m.in.Probes
+	if pr == nil {
+		return
+	}
+	limit := pr.MaxTrace
+	if limit <= 0 {
+		limit = DefaultMaxTrace
+	}
+	if len(pr.Trace) >= limit {
+		pr.Dropped++
+		return
+	}
+	pr.Trace = append(pr.Trace, TraceEvent{Point: n, Value: v, Depth: len(m.frames) + 1})
+}
+
+// expectFail records a failed expectation (EXPECT_FAIL): the run goes on,
+// and ends with an assertion_failed error listing every failure.
+func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc int) {
+	var b strings.Builder
+	switch {
+	case msg.k == KindString:
+		b.WriteString(msg.str())
+	case msg.k != KindNil:
+		b.WriteString(msg.String())
+	}
+	if len(vals) > 0 {
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		if len(vals) > 1 {
+			b.WriteString("expected ")
+			if o := op.Str(); op.k == KindString && o != "==" && o != "" {
+				b.WriteString(o)
+				b.WriteByte(' ')
+			}
+			b.WriteString(vals[len(vals)-1].String())
+			b.WriteString(", ")
+		}
+		b.WriteString("got ")
+		b.WriteString(vals[0].String())
+	}
+	if b.Len() == 0 {
+		b.WriteString("assertion failed")
+	}
+	m.fails = append(m.fails, &Error{Code: CodeAssertionFailed, Msg: b.String(), Stack: m.backtrace(fn, pc)})
+}
+
+// failures merges the recorded expectation failures with the error that
+// ended the run, if any: the first failure is returned, the others (and
+// err last) in its Also.
+func (m *Machine) failures(err error) error {
+	first := m.fails[0]
+	first.Also = append(first.Also, m.fails[1:]...)
+	if err != nil {
+		e, ok := err.(*Error)
+		if !ok {
+			e = &Error{Code: CodeInternal, Msg: err.Error(), Cause: err}
+		}
+		first.Also = append(first.Also, e)
+	}
+	m.fails = m.fails[:0]
+	return first
+}
