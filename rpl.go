@@ -107,6 +107,12 @@ func (e *Env) Load(name string, data []byte) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e.Wrap(name, p), nil
+}
+
+// Wrap makes a Program of an already verified vm.Program (one a bundle
+// loaded), which must have been linked against e.Builtins().
+func (e *Env) Wrap(name string, p *vm.Program) *Program {
 	out := &compiler.Output{}
 	if t, ok := e.universe.Types["Request"]; ok {
 		out.Request, _ = t.Type.(*lang.Record)
@@ -114,7 +120,7 @@ func (e *Env) Load(name string, data []byte) (*Program, error) {
 	if t, ok := e.universe.Types["Decision"]; ok {
 		out.Decision, _ = t.Type.(*lang.Record)
 	}
-	return e.newProgram(p, out, name), nil
+	return e.newProgram(p, out, name)
 }
 
 func (e *Env) newProgram(p *vm.Program, out *compiler.Output, name string) *Program {

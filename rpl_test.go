@@ -75,6 +75,26 @@ func TestCompileErrorsAreDiagnostics(t *testing.T) {
 	}
 }
 
+func TestRequestFromJSONMoney(t *testing.T) {
+	p, err := env(t).CompileSource("premium.rpl", []byte(premiumPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{`"$0.25"`, `"0.25"`, `0.25`, `" $0.25 "`} {
+		req, err := p.RequestFromJSON([]byte(`{"constraints": {"max_cost": ` + in + `}, "tenant": {"budget": {"monthly": "-1.5"}}}`))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		got := rpl.ToGo(p.RequestType(), req).(map[string]any)
+		if c := got["constraints"].(map[string]any)["max_cost"]; c != "$0.25" {
+			t.Errorf("%s: max_cost = %v", in, c)
+		}
+		if b := got["tenant"].(map[string]any)["budget"].(map[string]any)["monthly"]; b != "-$1.50" {
+			t.Errorf("%s: budget = %v", in, b)
+		}
+	}
+}
+
 func TestRequestFromJSONErrors(t *testing.T) {
 	p, err := env(t).CompileSource("premium.rpl", []byte(premiumPolicy))
 	if err != nil {
