@@ -1,0 +1,357 @@
+// Package natsx is the router's NATS transport: an embedded NATS server
+// with JetStream, the decide and feedback subjects served by a queue group,
+// and the decision log on a JetStream stream.
+//
+// Subjects (request-reply, JSON; the W3C traceparent header is read):
+//
+//	beamline.router.v1.decide   CP1 DecideRequest → DecideResponse
+//	rpl.v2.decide               v2 decide
+//	rpl.v2.decide.batch         v2 batch
+//	rpl.v2.feedback             feedback, acknowledged once recorded
+//
+// Every router subscribes in the queue group "rpl-router", so routers on
+// one NATS share the work. Each subject has Workers subscriptions; a
+// subscription whose backlog exceeds MaxPending answers overloaded
+// instead of letting the backlog grow.
+package natsx
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	rt "github.com/rpl-lang/rpl/runtime"
+)
+
+// Subjects.
+const (
+	SubjectCP1      = "beamline.router.v1.decide"
+	SubjectDecide   = "rpl.v2.decide"
+	SubjectBatch    = "rpl.v2.decide.batch"
+	SubjectFeedback = "rpl.v2.feedback"
+	QueueGroup      = "rpl-router"
+	// LogStream and LogSubject carry the decision log.
+	LogStream  = "RPL_DECISIONS"
+	LogSubject = "rpl.log.decisions"
+)
+
+// EmbeddedOptions configure the embedded server.
+type EmbeddedOptions struct {
+	// DataDir holds JetStream's storage (DataDir/jetstream).
+	DataDir string
+	// Listen is host:port for external clients; "" means no listener
+	// (in-process connections only).
+	Listen string
+	// ReadyTimeout bounds the start; 0 means 10s.
+	ReadyTimeout time.Duration
+}
+
+// StartEmbedded starts a NATS server with JetStream in this process.
+func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
+	opts := &server.Options{
+		ServerName:             "rpl-router",
+		JetStream:              true,
+		StoreDir:               filepath.Join(o.DataDir, "jetstream"),
+		NoSigs:                 true,
+		NoLog:                  true,
+		DisableJetStreamBanner: true,
+		MaxPayload:             8 << 20,
+	}
+	if o.Listen == "" {
+		opts.DontListen = true
+	} else {
+		host, port, err := net.SplitHostPort(o.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("--nats-listen %q: %v", o.Listen, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return nil, fmt.Errorf("--nats-listen %q: bad port", o.Listen)
+		}
+		opts.Host, opts.Port = host, p
+	}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		return nil, err
+	}
+	go s.Start()
+	t := o.ReadyTimeout
+	if t == 0 {
+		t = 10 * time.Second
+	}
+	if !s.ReadyForConnections(t) {
+		s.Shutdown()
+		return nil, fmt.Errorf("embedded NATS server not ready after %v", t)
+	}
+	return s, nil
+}
+
+// ConnectInProcess connects to an embedded server without a socket.
+func ConnectInProcess(s *server.Server, opts ...nats.Option) (*nats.Conn, error) {
+	return nats.Connect("", append([]nats.Option{nats.InProcessServer(s), nats.Name("rpl-router")}, opts...)...)
+}
+
+// Config configures Serve.
+type Config struct {
+	// Workers is the number of subscriptions per decide subject; 0 means
+	// GOMAXPROCS.
+	Workers int
+	// MaxPending is the backlog (messages) of one subscription beyond
+	// which requests are answered overloaded; 0 means 1024.
+	MaxPending int
+	// Overloaded is called when a request is shed; may be nil.
+	Overloaded func()
+	// Trace wraps each decision (OpenTelemetry); may be nil.
+	Trace func(ctx context.Context, traceparent string, kind string) (context.Context, func(*rt.Outcome))
+}
+
+// Server serves the engine's subjects on a connection.
+type Server struct {
+	nc   *nats.Conn
+	e    *rt.Engine
+	cfg  Config
+	subs []*nats.Subscription
+	wg   sync.WaitGroup // in-flight handlers
+}
+
+// Serve subscribes the engine's subjects in the queue group.
+func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 1024
+	}
+	s := &Server{nc: nc, e: e, cfg: cfg}
+	for _, subj := range []string{SubjectCP1, SubjectDecide, SubjectBatch, SubjectFeedback} {
+		n := cfg.Workers
+		if subj != SubjectCP1 && subj != SubjectDecide {
+			n = max(1, n/2)
+		}
+		for range n {
+			sub, err := nc.QueueSubscribe(subj, QueueGroup, s.handler(subj))
+			if err != nil {
+				s.Stop()
+				return nil, err
+			}
+			// Generous client-side limits: overload is answered by us,
+			// before the library would drop messages.
+			sub.SetPendingLimits(cfg.MaxPending*8, 64<<20)
+			s.subs = append(s.subs, sub)
+		}
+	}
+	if err := nc.Flush(); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) handler(subj string) nats.MsgHandler {
+	cp1 := subj == SubjectCP1
+	buf := make([]byte, 0, 4096) // one handler goroutine per subscription
+	var mu sync.Mutex
+	return func(m *nats.Msg) {
+		if m.Reply == "" {
+			return
+		}
+		s.wg.Add(1)
+		defer s.wg.Done()
+		mu.Lock()
+		defer mu.Unlock()
+		arrival := time.Now()
+		if n, _, _ := m.Sub.Pending(); n > s.cfg.MaxPending {
+			if s.cfg.Overloaded != nil {
+				s.cfg.Overloaded()
+			}
+			buf = rt.AppendError(buf[:0], rt.Errorf(rt.CodeOverloaded, "router overloaded: %d requests queued; retry later", n), cp1)
+			m.Respond(buf)
+			return
+		}
+		ctx := context.Background()
+		traceparent := ""
+		if m.Header != nil {
+			traceparent = m.Header.Get("traceparent")
+		}
+		var done func(*rt.Outcome)
+		if s.cfg.Trace != nil {
+			ctx, done = s.cfg.Trace(ctx, traceparent, subj)
+		}
+		var o *rt.Outcome
+		switch subj {
+		case SubjectCP1:
+			buf, _, o = s.e.HandleCP1(ctx, m.Data, rt.CP1Meta{Arrival: arrival, TraceParent: traceparent}, buf[:0])
+		case SubjectDecide:
+			buf, _, o = s.e.HandleV2(ctx, m.Data, arrival, buf[:0])
+		case SubjectBatch:
+			buf, _ = s.e.HandleV2Batch(ctx, m.Data, arrival, buf[:0])
+		case SubjectFeedback:
+			buf, _ = s.e.HandleFeedback(m.Data, buf[:0])
+		}
+		if done != nil {
+			done(o)
+		}
+		m.Respond(buf)
+		if cap(buf) > 1<<20 {
+			buf = make([]byte, 0, 4096)
+		}
+	}
+}
+
+// Drain stops taking requests and waits (up to ctx) for those in flight
+// to be answered.
+func (s *Server) Drain(ctx context.Context) error {
+	for _, sub := range s.subs {
+		sub.Drain()
+	}
+	done := make(chan struct{})
+	go func() {
+		for _, sub := range s.subs {
+			for sub.IsValid() {
+				if ctx.Err() != nil {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stop unsubscribes at once.
+func (s *Server) Stop() {
+	for _, sub := range s.subs {
+		sub.Unsubscribe()
+	}
+}
+
+// LogConfig configures the decision log stream.
+type LogConfig struct {
+	// MaxAge, MaxBytes and MaxMsgs limit the stream (oldest discarded);
+	// zero means 24h, 1 GiB and no message limit.
+	MaxAge   time.Duration
+	MaxBytes int64
+	MaxMsgs  int64
+	// Buffer is the number of events queued before drops; 0 means 8192.
+	Buffer int
+	// Dropped is called for each dropped event; may be nil.
+	Dropped func()
+	// Replicas of the stream; 0 means 1.
+	Replicas int
+}
+
+// DecisionLog publishes decision events to the LogStream stream. It
+// implements runtime.DecisionLog: LogDecision never blocks; events beyond
+// the buffer are dropped and counted.
+type DecisionLog struct {
+	js      jetstream.JetStream
+	ch      chan *rt.DecisionEvent
+	cfg     LogConfig
+	dropped atomic.Int64
+	sent    atomic.Int64
+	done    chan struct{}
+}
+
+var _ rt.DecisionLog = (*DecisionLog)(nil)
+
+// NewDecisionLog creates (or updates) the stream and starts publishing.
+func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*DecisionLog, error) {
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = 24 * time.Hour
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 1 << 30
+	}
+	if cfg.MaxMsgs <= 0 {
+		cfg.MaxMsgs = -1
+	}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = 8192
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        LogStream,
+		Description: "RPL router decision log",
+		Subjects:    []string{LogSubject},
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      cfg.MaxAge,
+		MaxBytes:    cfg.MaxBytes,
+		MaxMsgs:     cfg.MaxMsgs,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decision log stream: %w", err)
+	}
+	l := &DecisionLog{js: js, ch: make(chan *rt.DecisionEvent, cfg.Buffer), cfg: cfg, done: make(chan struct{})}
+	go l.run()
+	return l, nil
+}
+
+// LogDecision implements runtime.DecisionLog.
+func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
+	select {
+	case l.ch <- ev:
+	default:
+		l.dropped.Add(1)
+		if l.cfg.Dropped != nil {
+			l.cfg.Dropped()
+		}
+	}
+}
+
+func (l *DecisionLog) run() {
+	defer close(l.done)
+	for ev := range l.ch {
+		data, err := json.Marshal(ev)
+		if err != nil {
+			continue
+		}
+		if _, err := l.js.PublishAsync(LogSubject, data); err != nil {
+			l.dropped.Add(1)
+			continue
+		}
+		l.sent.Add(1)
+	}
+}
+
+// Close flushes the queued events (up to ctx) and stops.
+func (l *DecisionLog) Close(ctx context.Context) {
+	close(l.ch)
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case <-l.js.PublishAsyncComplete():
+	case <-ctx.Done():
+	}
+}
+
+// Stats returns the number of events published and dropped.
+func (l *DecisionLog) Stats() (sent, dropped int64) { return l.sent.Load(), l.dropped.Load() }

@@ -1,0 +1,270 @@
+package natsx_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	rt "github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+	"github.com/rpl-lang/rpl/runtime/state"
+)
+
+const examples = "../../examples/policies"
+
+// externalServer starts a real nats-server process with JetStream and
+// returns its URL. Outside CI a missing nats-server skips the test; in CI
+// (CI=true) it fails it.
+func externalServer(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("nats-server not on PATH (.ci/run installs it): %v", err)
+		}
+		t.Skip("nats-server not on PATH; go install github.com/nats-io/nats-server/v2@v2.15.2")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", t.TempDir())
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		ok := false
+		for sc.Scan() {
+			if !ok && strings.Contains(sc.Text(), "Server is ready") {
+				ok = true
+				ready <- true
+			}
+		}
+		if !ok {
+			ready <- false
+		}
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatal("nats-server exited before it was ready")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("nats-server not ready after 30s")
+	}
+	return fmt.Sprintf("nats://127.0.0.1:%d", port)
+}
+
+func newEngine(t *testing.T, log rt.DecisionLog) *rt.Engine {
+	t.Helper()
+	e, err := rt.New(rt.Config{State: state.NewMem(state.Options{}), DecisionLog: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func request(t *testing.T, nc *nats.Conn, subj, body string) map[string]any {
+	t.Helper()
+	msg := nats.NewMsg(subj)
+	msg.Data = []byte(body)
+	msg.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	resp, err := nc.RequestMsg(msg, 5*time.Second)
+	if err != nil {
+		t.Fatalf("%s: %v", subj, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(resp.Data, &m); err != nil {
+		t.Fatalf("%s: reply is not JSON: %s", subj, resp.Data)
+	}
+	return m
+}
+
+func errCode(m map[string]any) string {
+	if e, ok := m["error"].(map[string]any); ok {
+		s, _ := e["code"].(string)
+		return s
+	}
+	return ""
+}
+
+// exercise runs the contract over a connection served by a router.
+func exercise(t *testing.T, server, client *nats.Conn) {
+	ctx := context.Background()
+	dlog, err := natsx.NewDecisionLog(ctx, server, natsx.LogConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, dlog)
+	srv, err := natsx.Serve(server, e, natsx.Config{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+
+	m := request(t, client, natsx.SubjectCP1, `{"version": "1", "request_id": "r-1", "tenant_id": "t-1", "task": {"type": "chat"}}`)
+	if m["ok"] != true || m["decision"].(map[string]any)["provider_id"] != "openai:gpt-4o-mini" {
+		t.Fatalf("CP1: %v", m)
+	}
+	if tid := m["context"].(map[string]any)["trace_id"]; tid != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Errorf("trace id %v", tid)
+	}
+	for body, want := range map[string]string{
+		`{"request_id": "r"}`: "invalid_request",
+		`not json`:            "invalid_request",
+		`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}, "policy_id": "zz"}`: "policy_not_found",
+		`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "video"}}`:                   "decision_failed",
+	} {
+		if got := errCode(request(t, client, natsx.SubjectCP1, body)); got != want {
+			t.Errorf("CP1 %s: code %q, want %q", body, got, want)
+		}
+	}
+	m = request(t, client, natsx.SubjectDecide, `{"request": {"id": "r-2", "tenant": {"id": "t"}, "task": {"type": "code"}}}`)
+	if m["ok"] != true || m["version"] != e.Current().Version {
+		t.Fatalf("v2: %v", m)
+	}
+	m = request(t, client, natsx.SubjectBatch, `{"requests": [{"request": {"id": "a"}}, {"request": {"id": "b", "tenant": {"id": "t"}, "task": {"type": "chat"}}}]}`)
+	if res, _ := m["results"].([]any); len(res) != 2 {
+		t.Fatalf("batch: %v", m)
+	}
+	m = request(t, client, natsx.SubjectFeedback, `{"request_id": "r-2", "target": "openai:gpt-4o", "status": "ok", "latency_ms": 42}`)
+	if m["ok"] != true {
+		t.Fatalf("feedback: %v", m)
+	}
+	if got := errCode(request(t, client, natsx.SubjectFeedback, `{"request_id": "r-2"}`)); got != "invalid_request" {
+		t.Errorf("bad feedback: %q", got)
+	}
+
+	// The decision log holds the decisions that were not errors.
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	dlog.Close(cctx)
+	sent, dropped := dlog.Stats()
+	js, _ := jetstream.New(client)
+	st, err := js.Stream(cctx, natsx.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(cctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dropped != 0 || sent < 4 || info.State.Msgs != uint64(sent) {
+		t.Fatalf("decision log: sent %d dropped %d stream %d", sent, dropped, info.State.Msgs)
+	}
+	msg, err := st.GetMsg(cctx, info.State.FirstSeq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev rt.DecisionEvent
+	if err := json.Unmarshal(msg.Data, &ev); err != nil || ev.RequestID != "r-1" || ev.Version != e.Current().Version || ev.PolicyID != "default" {
+		t.Fatalf("first event %s (%v)", msg.Data, err)
+	}
+}
+
+func TestEmbedded(t *testing.T) {
+	start := time.Now()
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	t.Logf("embedded server with JetStream started in %v", time.Since(start))
+	nc, err := natsx.ConnectInProcess(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	exercise(t, nc, nc)
+}
+
+func TestEmbeddedListen(t *testing.T) {
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	nc, err := natsx.ConnectInProcess(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	client, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	exercise(t, nc, client)
+}
+
+func TestExternalServer(t *testing.T) {
+	url := externalServer(t)
+	server, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	client, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	exercise(t, server, client)
+}
+
+// TestQueueGroup: two routers on one NATS share the requests.
+func TestQueueGroup(t *testing.T) {
+	url := externalServer(t)
+	var engines []*rt.Engine
+	for range 2 {
+		nc, err := nats.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		e := newEngine(t, nil)
+		srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Stop()
+		engines = append(engines, e)
+	}
+	client, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	for i := range 200 {
+		m := request(t, client, natsx.SubjectCP1, fmt.Sprintf(`{"version": "1", "request_id": "r-%d", "tenant_id": "t", "task": {"type": "chat"}}`, i))
+		if m["ok"] != true {
+			t.Fatal(m)
+		}
+	}
+	a, b := engines[0].Status().Decisions, engines[1].Status().Decisions
+	if a+b != 200 || a == 0 || b == 0 {
+		t.Fatalf("decisions per router %d and %d", a, b)
+	}
+}
