@@ -1,6 +1,7 @@
 package policytest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -35,7 +36,12 @@ func (o ReportOptions) pos(f vm.Frame) string {
 // policy. It does not print check diagnostics (Result.Diags).
 func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 	if r.Err != nil {
-		fmt.Fprintf(w, "%s: %v\n", o.name(r.Policy), r.Err)
+		file := r.Policy
+		var mp *MissingPolicyError
+		if errors.As(r.Err, &mp) {
+			file = mp.TestFile
+		}
+		fmt.Fprintf(w, "%s: %v\n", o.name(file), r.Err)
 	}
 	if o.Verbose && len(r.Tests) > 0 {
 		fmt.Fprintf(w, "=== %s\n", o.name(r.Policy))
@@ -139,7 +145,11 @@ func WriteStack(w io.Writer, indent string, stack []vm.Frame, name func(string) 
 		for j < len(stack) && stack[j] == stack[i] {
 			j++
 		}
-		fmt.Fprintf(w, "%sat %s (%s)", indent, stack[i].Func, o.pos(stack[i]))
+		fn := stack[i].Func
+		if name, ok := strings.CutPrefix(fn, compiler.TestPrefix); ok {
+			fn = fmt.Sprintf("test %q", name)
+		}
+		fmt.Fprintf(w, "%sat %s (%s)", indent, fn, o.pos(stack[i]))
 		if j-i > 1 {
 			fmt.Fprintf(w, " × %d", j-i)
 		}

@@ -104,6 +104,13 @@ func (r *Result) Failed() bool {
 	return false
 }
 
+// MissingPolicyError is a test file x_test.rpl without its policy x.rpl.
+type MissingPolicyError struct{ TestFile, Policy string }
+
+func (e *MissingPolicyError) Error() string {
+	return "test file without its policy " + filepath.Base(e.Policy)
+}
+
 // Runner runs policy tests. It holds the standard library and is safe for
 // concurrent use.
 type Runner struct {
@@ -128,7 +135,7 @@ func NewRunner() (*Runner, error) {
 func (r *Runner) RunPolicy(policy string, cfg Config) *Result {
 	res := &Result{Policy: policy}
 	if _, err := os.Stat(policy); err != nil {
-		res.Err = fmt.Errorf("%s: test file without its policy %s", lang.TestFileName(policy), filepath.Base(policy))
+		res.Err = &MissingPolicyError{TestFile: lang.TestFileName(policy), Policy: policy}
 		return res
 	}
 	prog, diags := lang.Check(&lang.Config{Universe: r.universe}, policy)

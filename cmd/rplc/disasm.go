@@ -1,6 +1,10 @@
 package main
 
 import (
+	"io"
+	"path/filepath"
+	"strings"
+
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/vm"
 	"github.com/spf13/cobra"
@@ -26,11 +30,16 @@ command line.`,
   rplc disasm --tests --cover examples/policies/premium.rpl | less`,
 		Args: exactlyOnePolicy,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, p, _, err := compilePolicy(cmd, e, args[0], compiler.Options{NoTests: !tests, Cover: cover, Trace: trace})
+			_, p, names, err := compilePolicy(cmd, e, args[0], compiler.Options{NoTests: !tests, Cover: cover, Trace: trace})
 			if err != nil {
 				return err
 			}
-			if err := vm.WriteDisassembly(e.stdout, p); err != nil {
+			// Functions name their files by absolute path: show them as elsewhere.
+			text := vm.Disassemble(p)
+			if names.cwd != "" {
+				text = strings.ReplaceAll(text, ") "+names.cwd+string(filepath.Separator), ") ")
+			}
+			if _, err := io.WriteString(e.stdout, text); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
 			return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
 	"github.com/rpl-lang/rpl/stdlib"
@@ -22,7 +23,7 @@ import (
 func newEvalCmd(e *env) *cobra.Command {
 	var f evalFlags
 	cmd := &cobra.Command{
-		Use:   "eval POLICY --request FILE.json",
+		Use:   "eval POLICY|BUNDLE --request FILE.json",
 		Short: "Evaluate one request and print the decision as JSON",
 		Long: `Eval compiles a policy (.rpl), decides one request and prints the decision as
 JSON (every field of the Decision type, keys sorted).
@@ -46,14 +47,16 @@ Without it the state is empty, as in tests. The clock is the state's "now",
 else the request's arrival, else the current time; the seed is the state's
 "seed", else derived from the request id, so a logged request replays.
 
-Only policy sources (.rpl) are accepted for now; bundles (.rplb) are not.
+POLICY is a policy source (.rpl) or a bundle built by rplc build (.rplb);
+--policy ID chooses the policy of a bundle that holds several.
 
 Exit status: 0 with a decision, 1 when the policy has errors or the
 evaluation fails (the error and its policy call stack go to standard
 error), 2 for a wrong command line or unreadable input.`,
 		Example: `  rplc eval examples/policies/premium.rpl --request req.json
   echo '{"tenant": {"id": "acme", "tier": "gold"}}' | rplc eval premium.rpl --request -
-  rplc eval budget_guard.rpl --request req.json --state state.json`,
+  rplc eval budget_guard.rpl --request req.json --state state.json
+  rplc eval policies.rplb --policy premium --request req.json`,
 		Args: exactlyOnePolicy,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ev, err := prepareEval(cmd, e, args[0], f, compiler.Options{NoTests: true})
@@ -68,6 +71,7 @@ error), 2 for a wrong command line or unreadable input.`,
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().StringVar(&f.policy, "policy", "", "the policy of a bundle to evaluate (its id; default: its only policy)")
 	cmd.Flags().BoolVar(&f.stats, "stats", false, "wrap the output as {decision, fuel, memory, calls}")
 	return cmd
 }
@@ -75,8 +79,46 @@ error), 2 for a wrong command line or unreadable input.`,
 // evalFlags are the flags eval and explain share.
 type evalFlags struct {
 	request, state string
+	policy         string // in a bundle
 	fuel           int64
 	stats          bool
+}
+
+// loadBundle reads a bundle (rplc build) and returns the program of the
+// policy id, or of its only policy.
+func loadBundle(cmd *cobra.Command, path, id string) (*compiler.Output, *vm.Program, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, usageErrorf(cmd, "%v", err)
+	}
+	b, err := bundle.Read(data, bundle.ReadOptions{})
+	if err != nil {
+		return nil, nil, &exitError{code: exitFail, err: fmt.Errorf("%s: %v", path, err)}
+	}
+	var ids []string
+	for _, p := range b.Policies {
+		ids = append(ids, p.ID)
+	}
+	var pol *bundle.Policy
+	switch {
+	case id != "":
+		if pol = b.Policy(id); pol == nil {
+			return nil, nil, usageErrorf(cmd, "%s has no policy %s (it has %s)", path, id, strings.Join(ids, ", "))
+		}
+	case len(b.Policies) == 1:
+		pol = b.Policies[0]
+	default:
+		return nil, nil, usageErrorf(cmd, "%s holds %d policies: choose one with --policy (%s)", path, len(ids), strings.Join(ids, ", "))
+	}
+	u, err := stdlib.Universe()
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("internal error: %v", err)}
+	}
+	out := &compiler.Output{}
+	out.Request, _ = u.Types["Request"].Type.(*lang.Record)
+	out.Decision, _ = u.Types["Decision"].Type.(*lang.Record)
+	out.CostBound, out.Bounded = pol.CostBound, pol.Bounded
+	return out, pol.VM, nil
 }
 
 func (f *evalFlags) register(cmd *cobra.Command) {
@@ -111,7 +153,7 @@ type evaluation struct {
 func compilePolicy(cmd *cobra.Command, e *env, path string, opts compiler.Options) (*compiler.Output, *vm.Program, *pathNamer, error) {
 	names := newPathNamer()
 	if strings.HasSuffix(path, ".rplb") {
-		return nil, nil, nil, usageErrorf(cmd, "%s: bundles are not supported yet; give the policy source (.rpl)", path)
+		return nil, nil, nil, usageErrorf(cmd, "%s: %s needs the policy source (.rpl), not a bundle", path, cmd.Name())
 	}
 	if !strings.HasSuffix(path, ".rpl") {
 		return nil, nil, nil, usageErrorf(cmd, "%s: not a policy (.rpl)", path)
@@ -167,7 +209,17 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts comp
 			return nil, usageErrorf(cmd, "--state: %v", err)
 		}
 	}
-	out, p, names, err := compilePolicy(cmd, e, path, opts)
+	var (
+		out   *compiler.Output
+		p     *vm.Program
+		names *pathNamer
+	)
+	if strings.HasSuffix(path, ".rplb") {
+		out, p, err = loadBundle(cmd, path, f.policy)
+		names = newPathNamer()
+	} else {
+		out, p, names, err = compilePolicy(cmd, e, path, opts)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler"
@@ -55,6 +56,9 @@ command line or unreadable input.`,
 }
 
 func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format string) error {
+	if strings.HasSuffix(path, ".rplb") {
+		return usageErrorf(cmd, "%s: explain needs the policy source (.rpl), not a bundle", path)
+	}
 	// The normal program decides and measures; the traced one records the path.
 	ev, err := prepareEval(cmd, e, path, f, compiler.Options{NoTests: true})
 	if err != nil {
@@ -77,6 +81,14 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 	steps := explain.Path(traced.TracePoints, probes.Trace)
 
 	if format == "json" {
+		var rename func([]*explain.Step)
+		rename = func(ss []*explain.Step) {
+			for _, s := range ss {
+				s.File = ev.namer.name(s.File)
+				rename(s.Steps)
+			}
+		}
+		rename(steps)
 		doc := map[string]any{"path": steps, "fuel": res.Stats.Fuel, "memory": res.Stats.Memory, "calls": res.Stats.Calls}
 		if runErr == nil {
 			doc["decision"] = rpl.ToGo(ev.out.Decision, res.Value)
@@ -91,8 +103,7 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		}
 	} else {
 		fmt.Fprintln(e.stdout, "path:")
-		var buf []*explain.Step = steps
-		explainText(e, buf, ev.namer)
+		explainText(e, steps, ev.namer)
 		if probes.Dropped > 0 {
 			fmt.Fprintf(e.stdout, "  … %d more steps not shown\n", probes.Dropped)
 		}
