@@ -15,7 +15,11 @@ func (c *checker) lookup(name string) *Object {
 
 func (c *checker) use(id *Ident, o *Object) {
 	c.info.Uses[id] = o
-	o.used = true
+	// Only locals and imports are reported unused. The universe's objects
+	// are shared by concurrent checks and must not be written to.
+	if o.Kind == ObjVar || o.Kind == ObjModule {
+		o.used = true
+	}
 }
 
 // visibleNames lists the value names visible from the current scope, for

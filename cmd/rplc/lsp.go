@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/rpl-lang/rpl/lsp"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/spf13/cobra"
+)
+
+func newLSPCmd(e *env) *cobra.Command {
+	var debounce time.Duration
+	var logFile string
+	cmd := &cobra.Command{
+		Use:   "lsp",
+		Short: "Run the RPL language server over standard input and output",
+		Long: `Lsp runs the RPL language server (package lsp): it speaks the Language
+Server Protocol 3.17 over standard input and output, for editors such as
+VS Code (editors/vscode). It reports diagnostics as you type, and offers
+hover, completion, signature help, go to definition, references, rename,
+document and workspace symbols, formatting, semantic tokens, quick fixes
+and code lenses.
+
+Nothing is printed on standard output but the protocol; with --log,
+protocol errors go to that file.`,
+		Example: `  rplc lsp
+  rplc lsp --log /tmp/rplc-lsp.log`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			u, err := stdlib.Universe()
+			if err != nil {
+				return &exitError{code: exitFail, err: fmt.Errorf("internal error: standard library: %v", err)}
+			}
+			var logw io.Writer
+			if logFile != "" {
+				f, err := os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+				if err != nil {
+					return &exitError{code: exitFail, err: err}
+				}
+				defer f.Close()
+				logw = f
+			}
+			srv := lsp.New(lsp.Options{Universe: u, Debounce: debounce, Log: logw, Version: "dev"})
+			if err := srv.Serve(context.Background(), stdio{e.stdin, e.stdout}); err != nil {
+				return &exitError{code: exitFail, err: err}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&debounce, "debounce", lsp.DefaultDebounce, "how long diagnostics wait after the last change")
+	cmd.Flags().StringVar(&logFile, "log", "", "append protocol errors to this file")
+	return cmd
+}
+
+// stdio joins standard input and output into the server's connection.
+type stdio struct {
+	r io.Reader
+	w io.Writer
+}
+
+func (s stdio) Read(p []byte) (int, error)  { return s.r.Read(p) }
+func (s stdio) Write(p []byte) (int, error) { return s.w.Write(p) }
+func (s stdio) Close() error                { return nil }

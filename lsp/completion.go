@@ -1,0 +1,232 @@
+package lsp
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/tliron/glsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+var keywords = []string{"package", "import", "as", "extends", "const", "type", "fn", "test", "let",
+	"return", "expect", "if", "else", "match", "in", "not", "true", "false", "none", "super"}
+
+// completion offers, after a dot, the fields of a record and the builtins
+// callable as its methods, the members of a module, or an enum's members;
+// elsewhere, the names in scope at the cursor (locals, the policy's
+// declarations, imports, builtins, enum members), the type names and the
+// keywords. Items carry their signature or type and their doc.
+func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any, error) {
+	path := uriToPath(p.TextDocument.URI)
+	cur := s.text(path)
+	if cur == nil {
+		return nil, nil
+	}
+	pos := int(toOffset(cur, p.Position))
+	sn := s.goodSnapshot(path)
+	fn := sn.fileNode(path)
+	var old lang.Pos
+	if fn != nil {
+		old = mapPos(fn.File.Src, cur.Src, lang.Pos(pos))
+	}
+	src := cur.Src
+	w := wordBefore(src, pos)
+	c := &completer{s: s, seen: map[string]bool{}}
+	if w > 0 && src[w-1] == '.' {
+		names, start, complex := chainBefore(src, w-1)
+		switch {
+		case complex && fn != nil:
+			if t := typeEndingAt(sn, fn, mapPos(fn.File.Src, src, lang.Pos(w-1))); t != nil {
+				c.members(t)
+			}
+		case len(names) > 0:
+			r, ok := s.resolveChain(sn, fn, mapPos(fileSrc(fn), src, lang.Pos(start)), names)
+			if ok {
+				c.resolvedMembers(sn, r)
+			}
+		}
+		return &protocol.CompletionList{Items: c.items}, nil
+	}
+	if w > 0 && strings.HasSuffix(strings.TrimRight(string(src[max(0, w-8):w]), " \t"), "import") {
+		for _, m := range sortedKeys(s.u.Modules) {
+			c.add(`"std/`+m+`"`, protocol.CompletionItemKindModule, "standard module", "")
+		}
+		return &protocol.CompletionList{Items: c.items}, nil
+	}
+	c.scopeNames(sn, fn, old)
+	return &protocol.CompletionList{Items: c.items}, nil
+}
+
+func fileSrc(fn *lang.FileNode) []byte {
+	if fn == nil {
+		return nil
+	}
+	return fn.File.Src
+}
+
+type completer struct {
+	s     *Server
+	items []protocol.CompletionItem
+	seen  map[string]bool
+}
+
+func (c *completer) add(label string, kind protocol.CompletionItemKind, detail, doc string) {
+	if c.seen[label] {
+		return
+	}
+	c.seen[label] = true
+	it := protocol.CompletionItem{Label: label, Kind: &kind}
+	if detail != "" {
+		it.Detail = &detail
+	}
+	if doc != "" {
+		it.Documentation = protocol.MarkupContent{Kind: protocol.MarkupKindMarkdown, Value: doc}
+	}
+	c.items = append(c.items, it)
+}
+
+// members adds the fields and methods of a value of type t.
+func (c *completer) members(t lang.Type) {
+	if r, ok := t.(*lang.Record); ok {
+		for _, f := range r.Fields {
+			c.add(f.Name, protocol.CompletionItemKindField, typeString(f.Type), preludeFieldDoc(c.s.u, r.Name, f.Name))
+		}
+	}
+	for _, b := range c.s.methods(t) {
+		c.builtin(b, protocol.CompletionItemKindMethod)
+	}
+}
+
+func (c *completer) builtin(b *lang.Builtin, kind protocol.CompletionItemKind) {
+	var docs []string
+	var o *lang.Object
+	if b.Module == "" {
+		o = c.s.u.Scope.Lookup(b.Name)
+	} else if m := c.s.u.Modules[b.Module]; m != nil {
+		o = m.Lookup(b.Name)
+	}
+	if o != nil && len(o.Overloads) > 1 {
+		for _, ob := range o.Overloads {
+			docs = append(docs, codeBlock(builtinSig(ob))+"\n\n"+ob.Doc)
+		}
+	} else {
+		docs = append(docs, b.Doc)
+	}
+	c.add(b.Name, kind, builtinSig(b), strings.Join(docs, "\n\n"))
+}
+
+func (c *completer) resolvedMembers(sn *snapshot, r resolved) {
+	switch {
+	case r.super:
+		for sc := sn.prog.Main.Extends.Scope; sc != nil && sc != c.s.u.Scope; sc = sc.Parent {
+			for _, n := range sc.Names() {
+				if o := sc.Lookup(n); o.Kind == lang.ObjFunc {
+					c.object(sn, o)
+				}
+			}
+		}
+	case r.enum != nil:
+		for _, m := range r.enum.Members {
+			c.add(m, protocol.CompletionItemKindEnumMember, r.enum.Name, enumDoc(r.enum.Name))
+		}
+	case r.module != nil && r.module.StdModule != "":
+		for _, b := range c.s.u.Builtins {
+			if b.Module == r.module.StdModule {
+				c.builtin(b, protocol.CompletionItemKindFunction)
+			}
+		}
+	case r.module != nil && r.module.Module != nil:
+		sc := r.module.Module.Scope
+		for _, n := range sc.Names() {
+			c.object(sn, sc.Lookup(n))
+		}
+	case r.typ != nil:
+		c.members(r.typ)
+	}
+}
+
+var objKinds = map[lang.ObjKind]protocol.CompletionItemKind{
+	lang.ObjConst:   protocol.CompletionItemKindConstant,
+	lang.ObjVar:     protocol.CompletionItemKindVariable,
+	lang.ObjFunc:    protocol.CompletionItemKindFunction,
+	lang.ObjType:    protocol.CompletionItemKindStruct,
+	lang.ObjModule:  protocol.CompletionItemKindModule,
+	lang.ObjBuiltin: protocol.CompletionItemKindFunction,
+	lang.ObjEnum:    protocol.CompletionItemKindEnumMember,
+}
+
+// object adds a named object with its type or signature and doc.
+func (c *completer) object(sn *snapshot, o *lang.Object) {
+	switch o.Kind {
+	case lang.ObjBuiltin:
+		if len(o.Overloads) > 0 {
+			c.builtin(o.Overloads[0], protocol.CompletionItemKindFunction)
+		}
+		return
+	case lang.ObjFunc:
+		ft, _ := o.Type.(*lang.Func)
+		doc := ""
+		if f := declFile(o); f != nil {
+			doc = docComment(f, o.Decl.Span().Start)
+		}
+		c.add(o.Name, objKinds[o.Kind], funcSig(o.Name, ft), doc)
+		return
+	case lang.ObjModule:
+		c.add(o.Name, objKinds[o.Kind], "module", "")
+		return
+	}
+	doc := ""
+	if f := declFile(o); f != nil && o.Kind != lang.ObjVar {
+		doc = docComment(f, o.Decl.Span().Start)
+	}
+	c.add(o.Name, objKinds[o.Kind], typeString(o.Type), doc)
+}
+
+// scopeNames adds what is visible at the snapshot offset p of fn.
+func (c *completer) scopeNames(sn *snapshot, fn *lang.FileNode, p lang.Pos) {
+	var scope *lang.Scope
+	if fn != nil {
+		scope = sn.innermostScope(fn, p)
+	}
+	if scope == nil {
+		scope = c.s.u.Scope
+	}
+	for sc := scope; sc != nil; sc = sc.Parent {
+		for _, n := range sc.Names() {
+			o := sc.Lookup(n)
+			if o.Kind == lang.ObjVar && !visibleAt(o, p) {
+				continue
+			}
+			if n == "_" {
+				continue
+			}
+			c.object(sn, o)
+		}
+	}
+	if scope != c.s.u.Scope {
+		for _, n := range c.s.u.Scope.Names() {
+			c.object(sn, c.s.u.Scope.Lookup(n))
+		}
+	}
+	for _, n := range sortedKeys(c.s.u.Types) {
+		o := c.s.u.Types[n]
+		detail := "type"
+		if r, ok := o.Type.(*lang.Record); ok {
+			detail = r.Literal()
+		}
+		c.add(n, protocol.CompletionItemKindStruct, detail, enumDoc(n))
+	}
+	for _, k := range keywords {
+		c.add(k, protocol.CompletionItemKindKeyword, "", "")
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

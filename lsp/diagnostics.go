@@ -1,0 +1,147 @@
+package lsp
+
+import (
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/rpl-lang/rpl/lang"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// scheduleLocked (re)starts the debounce timer of diagnostics.
+func (s *Server) scheduleLocked() {
+	if s.opts.Debounce <= 0 {
+		go s.flush()
+		return
+	}
+	if s.timer == nil {
+		s.timer = time.AfterFunc(s.opts.Debounce, s.flush)
+		return
+	}
+	s.timer.Reset(s.opts.Debounce)
+}
+
+// flush checks every dirty policy that has an open document and publishes
+// its diagnostics.
+func (s *Server) flush() {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		return
+	}
+	var due []string
+	for policy := range s.dirty {
+		if s.docs[policy] != nil || s.docs[lang.TestFileName(policy)] != nil {
+			due = append(due, policy)
+		}
+	}
+	s.dirty = map[string]bool{}
+	s.mu.Unlock()
+	sort.Strings(due)
+	for _, policy := range due {
+		s.publish(s.snapshotFor(policy))
+	}
+}
+
+// publish sends the diagnostics of a snapshot's policy and test file, and
+// clears the files it published before that now have none.
+func (s *Server) publish(sn *snapshot) {
+	byFile := map[string][]protocol.Diagnostic{}
+	targets := []string{sn.policy}
+	if t := lang.TestFileName(sn.policy); sn.files[t] != nil || s.doc(pathToURI(t)) != nil {
+		targets = append(targets, t)
+	}
+	own := map[string]bool{}
+	for _, t := range targets {
+		own[t] = true
+		byFile[t] = []protocol.Diagnostic{}
+	}
+	for _, d := range sn.diags {
+		if d.File == nil {
+			continue
+		}
+		path := filepath.Clean(d.File.Name)
+		if !own[path] {
+			continue
+		}
+		if sn.files[path] == nil && lang.IsTestFile(path) == false && d.Code == lang.CodeImportNotFound {
+			// The policy itself could not be read: say so on an open test file too.
+			if t := lang.TestFileName(path); own[t] {
+				byFile[t] = append(byFile[t], s.toDiagnostic(d))
+			}
+		}
+		byFile[path] = append(byFile[path], s.toDiagnostic(d))
+	}
+
+	s.mu.Lock()
+	prev := s.published[sn.policy]
+	var now []string
+	versions := map[string]*uint32{}
+	for path := range byFile {
+		now = append(now, path)
+		if v, ok := sn.versions[path]; ok {
+			u := uint32(v)
+			versions[path] = &u
+		}
+	}
+	s.published[sn.policy] = now
+	s.mu.Unlock()
+
+	for _, p := range prev {
+		if _, ok := byFile[p]; !ok {
+			byFile[p] = []protocol.Diagnostic{}
+		}
+	}
+	paths := make([]string, 0, len(byFile))
+	for p := range byFile {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		s.notify(string(protocol.ServerTextDocumentPublishDiagnostics), protocol.PublishDiagnosticsParams{
+			URI: s.uriOf(p), Version: versions[p], Diagnostics: byFile[p],
+		})
+	}
+}
+
+// clear publishes an empty list for uri.
+func (s *Server) clear(uri protocol.DocumentUri) {
+	s.notify(string(protocol.ServerTextDocumentPublishDiagnostics), protocol.PublishDiagnosticsParams{URI: uri, Diagnostics: []protocol.Diagnostic{}})
+}
+
+var severities = map[lang.Severity]protocol.DiagnosticSeverity{
+	lang.SevError:   protocol.DiagnosticSeverityError,
+	lang.SevWarning: protocol.DiagnosticSeverityWarning,
+	lang.SevInfo:    protocol.DiagnosticSeverityInformation,
+}
+
+// unnecessary are the codes of code that does nothing, which editors fade.
+var unnecessary = map[lang.Code]bool{lang.CodeUnusedImport: true, lang.CodeUnusedVar: true, lang.CodeUnreachable: true}
+
+// toDiagnostic converts a lang diagnostic: its code, severity, UTF-16
+// range and related locations.
+func (s *Server) toDiagnostic(d *lang.Diagnostic) protocol.Diagnostic {
+	sev := severities[d.Severity]
+	src := "rpl"
+	out := protocol.Diagnostic{
+		Range:    toRange(d.File, d.Span),
+		Severity: &sev,
+		Code:     &protocol.IntegerOrString{Value: string(d.Code)},
+		Source:   &src,
+		Message:  d.Message,
+	}
+	if unnecessary[d.Code] {
+		out.Tags = []protocol.DiagnosticTag{protocol.DiagnosticTagUnnecessary}
+	}
+	for _, r := range d.Related {
+		if r.File == nil {
+			continue
+		}
+		out.RelatedInformation = append(out.RelatedInformation, protocol.DiagnosticRelatedInformation{
+			Location: protocol.Location{URI: s.uriOf(filepath.Clean(r.File.Name)), Range: toRange(r.File, r.Span)},
+			Message:  r.Message,
+		})
+	}
+	return out
+}

@@ -1,0 +1,43 @@
+// Package lsp is RPL's language server: it speaks the Language Server
+// Protocol (3.17, over JSON-RPC 2.0 with LSP framing) to editors, and
+// answers from what package lang already computes. `rplc lsp` runs it over
+// standard input and output.
+//
+// Role. The server is thin: every answer is read off a lang.Program — the
+// AST, the checker's Info side tables (Types, Defs, Uses, Scopes, Calls,
+// Lits) and its diagnostics — and the universe's builtin declarations.
+// One file per feature: diagnostics.go, codeaction.go, hover.go,
+// completion.go, signature.go, definition.go, references.go, rename.go,
+// symbols.go, formatting.go, semantic.go, lens.go; workspace.go holds the
+// open documents and the checked snapshots, utf16.go the only conversion
+// between lang's byte offsets and LSP's positions.
+//
+// Invariants and contract:
+//   - Positions inside the server are lang.Pos byte offsets; they become
+//     LSP positions (0-based line, UTF-16 code units) in utf16.go only, in
+//     both directions.
+//   - Open documents overlay the disk: checks read files through
+//     lang.Config.ReadFile, which serves an open buffer before the file on
+//     disk, so imports and extends resolve to unsaved text.
+//   - A snapshot is one lang.Check of one policy (a test file belongs to its
+//     policy) at one generation of the overlay; any change (an edit, a file
+//     changed on disk, a folder added) starts a new generation, and a
+//     request that needs an answer for the current text checks again.
+//     Diagnostics are published after a debounce (Options.Debounce) for the
+//     policies of open documents and for open policies that load a changed
+//     file.
+//   - Broken files are answered: the parser returns a partial tree and the
+//     checker a Program, so hover, definition and symbols work on what
+//     parsed; completion and signature help read the text before the
+//     cursor and resolve it in the scopes of the last snapshot (mapped
+//     across the edit), so they work while the line being typed does not
+//     parse.
+//   - Requests are handled one at a time in arrival order; publishing runs
+//     on its own goroutine. Nothing here runs policy code except the code
+//     lenses' commands, which go through package policytest like `rplc
+//     test`.
+//
+// The protocol types come from github.com/tliron/glsp (protocol_3_16, with
+// the 3.17 positionEncoding added to the capabilities); JSON-RPC framing
+// from github.com/sourcegraph/jsonrpc2.
+package lsp

@@ -1,0 +1,233 @@
+package lsp_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/lsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+func write(t testing.TB, path, src string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// col is the UTF-16 column of the first occurrence of sub in line.
+func col(t testing.TB, line, sub string) uint32 {
+	i := strings.Index(line, sub)
+	if i < 0 {
+		t.Fatalf("%q not in %q", sub, line)
+	}
+	return uint32(len(utf16.Encode([]rune(line[:i]))))
+}
+
+const policySrc = `package p
+
+fn route(r: Request) -> Decision {
+  let who = r.tenant.id
+  to("openai:gpt-4o").tag("who", who)
+}
+`
+
+// While a line is being typed the file does not parse; completion still
+// resolves the text before the dot in the scopes of the last good check.
+func TestCompletionWhileTyping(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), policySrc)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	if ds := c.waitDiags(u, 1); len(ds) != 0 {
+		t.Fatalf("diagnostics %+v", ds)
+	}
+	typed := strings.Replace(policySrc, "  to(", "  let b = r.tenant.budget.\n  to(", 1)
+	v := c.change(u, typed)
+	if ds := c.waitDiags(u, v); len(ds) == 0 {
+		t.Fatal("want a diagnostic for the unfinished line")
+	}
+	line := "  let b = r.tenant.budget."
+	var got protocol.CompletionList
+	c.call("textDocument/completion", docPos(u, pos(4, len(line))), &got)
+	var labels []string
+	for _, it := range got.Items {
+		labels = append(labels, it.Label)
+	}
+	for _, want := range []string{"monthly", "daily"} {
+		if !slices.Contains(labels, want) {
+			t.Errorf("completion %v lacks %s", labels, want)
+		}
+	}
+	// Locals: who is in scope after its let, b (being typed) is not yet.
+	c.call("textDocument/completion", docPos(u, pos(5, 2)), &got)
+	labels = labels[:0]
+	for _, it := range got.Items {
+		labels = append(labels, it.Label)
+	}
+	if !slices.Contains(labels, "who") || !slices.Contains(labels, "r") {
+		t.Errorf("completion of names lacks locals: %v", labels)
+	}
+}
+
+// Incremental edits address text by UTF-16 columns: an emoji is two
+// units, an accented letter one.
+func TestIncrementalEditUTF16(t *testing.T) {
+	dir := t.TempDir()
+	line := `const s = "é😀"; const t = zz`
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\n"+line+"\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	ds := c.waitDiags(u, 1)
+	start := col(t, line, "zz")
+	if start != uint32(len(`const s = "`)+3+len(`"; const t = `)) { // é is 1 unit, 😀 2
+		t.Fatalf("test arithmetic: %d", start)
+	}
+	if len(ds) == 0 || ds[0].Code != "RPL200" || ds[0].Range.Start != pos(2, int(start)) || ds[0].Range.End != pos(2, int(start)+2) {
+		t.Fatalf("diagnostics %+v, want one at 3:%d-%d", ds, start, start+2)
+	}
+	v := c.edit(u, protocol.Range{Start: pos(2, int(start)), End: pos(2, int(start)+2)}, "s + \"ü\"")
+	if ds := c.waitDiags(u, v); len(ds) != 0 {
+		t.Fatalf("after the edit: %+v", ds)
+	}
+	// Hover on s after the emoji: its range is in UTF-16 units.
+	var h protocol.Hover
+	at := col(t, line, "zz")
+	c.call("textDocument/hover", docPos(u, pos(2, int(at))), &h)
+	if h.Range == nil || h.Range.Start != pos(2, int(at)) || h.Range.End != pos(2, int(at)+1) {
+		t.Fatalf("hover range %+v", h.Range)
+	}
+}
+
+func TestSymbolsFormattingLensesTokens(t *testing.T) {
+	dir := t.TempDir()
+	src := "package p\n\nconst limit = 10\n\ntype Pair = {a: int, b: string}\n\nfn route(r: Request) -> Decision {\n    to(\"x\")   .priority(limit)\n}\n\ntest \"it routes\" {\n  expect route({}).target == \"x\"\n}\n"
+	write(t, filepath.Join(dir, "p.rpl"), src)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+
+	var syms []protocol.DocumentSymbol
+	c.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": u}}, &syms)
+	var names []string
+	for _, s := range syms {
+		names = append(names, s.Name)
+		for _, ch := range s.Children {
+			names = append(names, s.Name+"."+ch.Name)
+		}
+	}
+	if want := []string{"p", "limit", "Pair", "Pair.a", "Pair.b", "route", "route.r", "it routes"}; !slices.Equal(names, want) {
+		t.Errorf("symbols %v, want %v", names, want)
+	}
+
+	var edits []protocol.TextEdit
+	c.call("textDocument/formatting", map[string]any{"textDocument": map[string]any{"uri": u}, "options": map[string]any{"tabSize": 2, "insertSpaces": true}}, &edits)
+	want, err := lang.FormatSource("p.rpl", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(edits) != 1 || edits[0].NewText != string(want) {
+		t.Errorf("formatting edits %+v", edits)
+	}
+
+	var lenses []protocol.CodeLens
+	c.call("textDocument/codeLens", map[string]any{"textDocument": map[string]any{"uri": u}}, &lenses)
+	var cmds []string
+	for _, l := range lenses {
+		cmds = append(cmds, l.Command.Command)
+	}
+	if !slices.Equal(cmds, []string{lsp.CommandExplain, lsp.CommandRunTest}) {
+		t.Errorf("lenses %v", cmds)
+	}
+
+	var toks protocol.SemanticTokens
+	c.call("textDocument/semanticTokens/full", map[string]any{"textDocument": map[string]any{"uri": u}}, &toks)
+	if len(toks.Data)%5 != 0 || len(toks.Data) == 0 {
+		t.Fatalf("tokens %v", toks.Data)
+	}
+	// Decode and find `limit` in route's body: a readonly variable.
+	var line, char uint32
+	found := false
+	lines := strings.Split(src, "\n")
+	for i := 0; i < len(toks.Data); i += 5 {
+		if toks.Data[i] > 0 {
+			char = 0
+		}
+		line += toks.Data[i]
+		char += toks.Data[i+1]
+		text := lines[line][char : char+toks.Data[i+2]]
+		if text == "limit" && line == 7 {
+			found = toks.Data[i+3] == 6 && toks.Data[i+4]&2 != 0 // variable, readonly
+		}
+	}
+	if !found {
+		t.Errorf("no readonly variable token for limit: %v", toks.Data)
+	}
+}
+
+// Several workspace folders; a file changed on disk (not open) re-checks
+// the open policies that import it.
+func TestWorkspaceFoldersAndWatchedFiles(t *testing.T) {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	write(t, filepath.Join(a, "p.rpl"), "package p\n\nimport \"../b/lib\"\n\nfn route(r: Request) -> Decision = to(lib.target)\n")
+	write(t, filepath.Join(b, "lib.rpl"), "package lib\n\nconst other = \"x\"\n")
+	c := newClient(t, a, lsp.Options{})
+	c.notify("workspace/didChangeWorkspaceFolders", map[string]any{"event": map[string]any{
+		"added": []map[string]any{{"uri": uri(b), "name": "b"}}, "removed": []any{}}})
+	u := c.open("p.rpl")
+	if ds := c.waitDiags(u, 1); len(ds) != 1 || !strings.Contains(ds[0].Message, "lib.target") {
+		t.Fatalf("diagnostics %+v", ds)
+	}
+	write(t, filepath.Join(b, "lib.rpl"), "package lib\n\nconst target = \"x\"\n")
+	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": uri(filepath.Join(b, "lib.rpl")), "type": 2}}})
+	c.waitFor(u, func(ds []diagnostic) bool { return len(ds) == 0 })
+
+	var syms []protocol.SymbolInformation
+	c.call("workspace/symbol", map[string]any{"query": "targ"}, &syms)
+	if len(syms) != 1 || syms[0].Name != "target" || !strings.HasSuffix(syms[0].Location.URI, "b/lib.rpl") {
+		t.Errorf("workspace symbols %+v", syms)
+	}
+	c.call("workspace/symbol", map[string]any{"query": "route"}, &syms)
+	if len(syms) != 1 || !strings.HasSuffix(syms[0].Location.URI, "a/p.rpl") {
+		t.Errorf("workspace symbols %+v", syms)
+	}
+}
+
+// Imports resolve through open buffers first: an unsaved edit to a module
+// is what its importers see.
+func TestImportsSeeUnsavedBuffers(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\nimport \"lib\"\n\nfn route(r: Request) -> Decision = to(lib.target)\n")
+	write(t, filepath.Join(dir, "lib.rpl"), "package lib\n\nconst target = \"x\"\n")
+	c := newClient(t, dir, lsp.Options{})
+	up := c.open("p.rpl")
+	ul := c.open("lib.rpl")
+	c.waitDiags(up, 1)
+	c.change(ul, "package lib\n\nconst renamed = \"x\"\n")
+	ds := c.waitFor(up, func(ds []diagnostic) bool { return len(ds) == 1 })
+	if !strings.Contains(ds[0].Message, "lib.target") || ds[0].Code != "RPL200" {
+		t.Errorf("diagnostics %+v", ds)
+	}
+}
+
+func TestRequestsAfterShutdownFail(t *testing.T) {
+	c := newClient(t, t.TempDir(), lsp.Options{})
+	var r any
+	if err := c.call("textDocument/hover", docPos("file:///x.rpl", pos(0, 0)), &r); err != nil {
+		t.Fatalf("hover before shutdown: %v", err)
+	}
+	if err := c.call("shutdown", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call("textDocument/hover", docPos("file:///x.rpl", pos(0, 0)), &r); err == nil {
+		t.Fatal("hover after shutdown succeeded")
+	}
+}

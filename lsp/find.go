@@ -1,0 +1,214 @@
+package lsp
+
+import (
+	"strings"
+
+	"github.com/rpl-lang/rpl/lang"
+)
+
+// This file answers "what is at this offset?" for the features: the
+// identifier under the cursor, the object it denotes (from Info.Defs and
+// Info.Uses), or the record field or parameter it names.
+
+// target is what a position names.
+type target struct {
+	file *lang.FileNode
+	path []lang.Node  // outermost first
+	id   *lang.Ident  // the identifier at the position, or nil
+	obj  *lang.Object // what id declares or refers to
+
+	record *lang.Record // id names a field of record
+	field  *lang.Field
+	call   *lang.Call // id names a parameter of call's callee (named argument)
+	param  int
+}
+
+// targetAt finds what the offset p of fn names.
+func (sn *snapshot) targetAt(fn *lang.FileNode, p lang.Pos) target {
+	t := target{file: fn, path: lang.PathEnclosing(fn, p), param: -1}
+	if len(t.path) == 0 {
+		return t
+	}
+	id, ok := t.path[len(t.path)-1].(*lang.Ident)
+	if !ok {
+		return t
+	}
+	t.id = id
+	info := sn.prog.Info
+	if o := info.Defs[id]; o != nil {
+		t.obj = o
+	} else if o := info.Uses[id]; o != nil {
+		t.obj = o
+	}
+	if t.obj != nil || len(t.path) < 2 {
+		return t
+	}
+	switch parent := t.path[len(t.path)-2].(type) {
+	case *lang.SelectorExpr:
+		if parent.Sel == id {
+			if r, ok := lang.Unwrap(info.Types[parent.X]).(*lang.Record); ok {
+				t.record = r
+			}
+		}
+	case *lang.Entry:
+		if parent.Key == lang.Expr(id) && len(t.path) >= 3 {
+			if b, ok := t.path[len(t.path)-3].(*lang.BraceLit); ok {
+				if r, ok := info.Lits[b].(*lang.Record); ok {
+					t.record = r
+				}
+			}
+		}
+	case *lang.FieldType:
+		// A field in a declared record type: find the record through the
+		// enclosing type declaration.
+		for i := len(t.path) - 3; i >= 0; i-- {
+			if td, ok := t.path[i].(*lang.TypeDecl); ok {
+				if o := info.Defs[td.Name]; o != nil {
+					t.record = findRecord(o.Type, id.Name)
+				}
+				break
+			}
+		}
+	case *lang.Arg:
+		if parent.Name == id && len(t.path) >= 3 {
+			if c, ok := t.path[len(t.path)-3].(*lang.CallExpr); ok {
+				if call := info.Calls[c]; call != nil && call.Type != nil {
+					for i, fp := range call.Type.Params {
+						if fp.Name == id.Name {
+							t.call, t.param = call, i
+						}
+					}
+				}
+			}
+		}
+	}
+	if t.record != nil {
+		if i := t.record.FieldIndex(id.Name); i >= 0 {
+			t.field = t.record.Fields[i]
+		} else {
+			t.record = nil
+		}
+	}
+	return t
+}
+
+// findRecord finds, within t, a record type with a field called name.
+func findRecord(t lang.Type, name string) *lang.Record {
+	switch t := t.(type) {
+	case *lang.Record:
+		if t.FieldIndex(name) >= 0 {
+			return t
+		}
+		for _, f := range t.Fields {
+			if r := findRecord(f.Type, name); r != nil {
+				return r
+			}
+		}
+	case *lang.List:
+		return findRecord(t.Elem, name)
+	case *lang.Map:
+		return findRecord(t.Elem, name)
+	case *lang.Optional:
+		return findRecord(t.Elem, name)
+	}
+	return nil
+}
+
+// declFile returns the parsed file that declares obj, or nil for objects
+// without a declaration in source (builtins, enum members).
+func declFile(obj *lang.Object) *lang.FileNode {
+	if obj == nil || obj.Pkg == nil || obj.Decl == nil {
+		return nil
+	}
+	p := obj.Pos()
+	for _, f := range obj.Pkg.Files {
+		if int(p) > len(f.File.Src) {
+			continue
+		}
+		for _, n := range lang.PathEnclosing(f, p) {
+			if n == obj.Decl {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// declName returns the identifier that declares obj in f, or nil.
+func declName(obj *lang.Object, f *lang.FileNode) *lang.Ident {
+	if f == nil {
+		return nil
+	}
+	path := lang.PathEnclosing(f, obj.Pos())
+	if len(path) == 0 {
+		return nil
+	}
+	if id, ok := path[len(path)-1].(*lang.Ident); ok && id.Name == obj.Name {
+		return id
+	}
+	return nil
+}
+
+// docComment returns the comment block that ends on the line before the
+// node starting at start (the declaration's doc), without the '#'s.
+func docComment(f *lang.FileNode, start lang.Pos) string {
+	line := f.File.Position(start).Line
+	var lines []string
+	for i := len(f.Comments) - 1; i >= 0; i-- {
+		c := f.Comments[i]
+		if c.Sp.Start >= start {
+			continue
+		}
+		cl := f.File.Position(c.Sp.Start).Line
+		if cl != line-1 {
+			if cl < line-1 {
+				break
+			}
+			continue
+		}
+		// Only a comment on a line of its own is a doc comment.
+		if strings.TrimSpace(f.File.Line(cl)[:f.File.Position(c.Sp.Start).Col-1]) != "" {
+			break
+		}
+		lines = append(lines, strings.TrimPrefix(strings.TrimPrefix(c.Text, "#"), " "))
+		line = cl
+	}
+	for i, j := 0, len(lines)-1; i < j; i, j = i+1, j-1 {
+		lines[i], lines[j] = lines[j], lines[i]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// trailingComment returns the comment after code on the line of p, if any.
+func trailingComment(f *lang.FileNode, p lang.Pos) string {
+	line := f.File.Position(p).Line
+	for _, c := range f.Comments {
+		if c.Sp.Start > p && f.File.Position(c.Sp.Start).Line == line {
+			return strings.TrimSpace(strings.TrimPrefix(c.Text, "#"))
+		}
+	}
+	return ""
+}
+
+// innermostScope returns the innermost scope at p in file fn of the
+// snapshot's program: the scope of a function, test, block, lambda or
+// match arm, else the file's scope; nil when fn was not checked.
+func (sn *snapshot) innermostScope(fn *lang.FileNode, p lang.Pos) *lang.Scope {
+	for _, pkg := range sn.prog.Packages {
+		for _, fs := range pkg.Scope.Children {
+			if fs.Node == lang.Node(fn) {
+				return fs.Innermost(p)
+			}
+		}
+	}
+	return nil
+}
+
+// visibleAt reports whether a local declared by obj is in scope at p: a
+// let binding only after its statement.
+func visibleAt(obj *lang.Object, p lang.Pos) bool {
+	if l, ok := obj.Decl.(*lang.LetStmt); ok {
+		return l.Sp.End <= p
+	}
+	return true
+}

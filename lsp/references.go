@@ -1,0 +1,146 @@
+package lsp
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/tliron/glsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// references lists every use of the name under the cursor across the
+// workspace: every policy of the workspace folders and of the open
+// documents is checked, and an identifier refers to the target when the
+// object it denotes has the same declaration (file and offset), so uses in
+// policies that import or extend the declaring file are found too. Named
+// arguments count as references to their parameter.
+func (s *Server) references(_ *glsp.Context, p *protocol.ReferenceParams) ([]protocol.Location, error) {
+	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
+	if fn == nil {
+		return nil, nil
+	}
+	t := sn.targetAt(fn, pos)
+	if t.obj == nil {
+		return nil, nil
+	}
+	refs := s.findRefs(sn, t.obj, p.Context.IncludeDeclaration)
+	out := make([]protocol.Location, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, protocol.Location{URI: s.uriOf(r.path), Range: toRange(r.file, r.id.Sp)})
+	}
+	return out, nil
+}
+
+// ref is one identifier that refers to (or declares) a target.
+type ref struct {
+	path string
+	file *lang.File
+	id   *lang.Ident
+	decl bool
+}
+
+// objKey identifies an object across separate checks: by its declaration,
+// or by name for the universe's objects.
+func objKey(o *lang.Object) string {
+	if f := declFile(o); f != nil {
+		return fmt.Sprintf("%s:%d", filepath.Clean(f.File.Name), o.Pos())
+	}
+	return fmt.Sprintf("universe:%d:%s:%s", o.Kind, o.StdModule, o.Name)
+}
+
+// paramOwner returns the key of the function whose parameter o is, or "".
+func paramOwner(sn *snapshot, o *lang.Object) string {
+	if _, ok := o.Decl.(*lang.Param); !ok {
+		return ""
+	}
+	f := declFile(o)
+	if f == nil {
+		return ""
+	}
+	for _, n := range lang.PathEnclosing(f, o.Pos()) {
+		if fd, ok := n.(*lang.FuncDecl); ok {
+			if fo := sn.prog.Info.Funcs[fd]; fo != nil {
+				return objKey(fo)
+			}
+		}
+	}
+	return ""
+}
+
+// findRefs collects the references to target in every workspace policy,
+// sorted by file and offset, without duplicates.
+func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []ref {
+	key := objKey(target)
+	owner := paramOwner(from, target)
+	local := target.Kind == lang.ObjVar
+	policies := []string{from.policy}
+	if !local {
+		policies = append(policies, s.workspacePolicies()...)
+	}
+	seen := map[string]bool{}
+	done := map[string]bool{}
+	var out []ref
+	for _, policy := range policies {
+		if done[policy] {
+			continue
+		}
+		done[policy] = true
+		sn := from
+		if policy != from.policy {
+			sn = s.snapshotFor(policy)
+		}
+		if sn.prog == nil {
+			continue
+		}
+		info := sn.prog.Info
+		for _, pkg := range sn.prog.Packages {
+			for _, f := range pkg.Files {
+				path := filepath.Clean(f.File.Name)
+				add := func(id *lang.Ident, decl bool) {
+					k := fmt.Sprintf("%s:%d", path, id.Sp.Start)
+					if seen[k] || (decl && !withDecl) {
+						return
+					}
+					seen[k] = true
+					out = append(out, ref{path: path, file: f.File, id: id, decl: decl})
+				}
+				lang.Inspect(f, func(n lang.Node) bool {
+					switch n := n.(type) {
+					case *lang.Ident:
+						if n.Name != target.Name {
+							break
+						}
+						if o := info.Defs[n]; o != nil {
+							if o.Kind == target.Kind && objKey(o) == key {
+								add(n, true)
+							}
+						} else if o := info.Uses[n]; o != nil && o.Kind == target.Kind && objKey(o) == key {
+							add(n, false)
+						}
+					case *lang.CallExpr:
+						if owner == "" {
+							break
+						}
+						if call := info.Calls[n]; call != nil && call.Func != nil && objKey(call.Func) == owner {
+							for _, a := range n.Args {
+								if a.Name != nil && a.Name.Name == target.Name {
+									add(a.Name, false)
+								}
+							}
+						}
+					}
+					return true
+				})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].path != out[j].path {
+			return out[i].path < out[j].path
+		}
+		return out[i].id.Sp.Start < out[j].id.Sp.Start
+	})
+	return out
+}

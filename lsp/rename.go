@@ -1,0 +1,213 @@
+package lsp
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/sourcegraph/jsonrpc2"
+	"github.com/tliron/glsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// codeRequestFailed is LSP's error code for a request that is valid but
+// cannot be carried out; its message is shown to the user.
+const codeRequestFailed = -32803
+
+func refuse(format string, args ...any) error {
+	return &jsonrpc2.Error{Code: codeRequestFailed, Message: fmt.Sprintf(format, args...)}
+}
+
+// prepareRename says whether the name under the cursor can be renamed, and
+// why not when it cannot.
+func (s *Server) prepareRename(_ *glsp.Context, p *protocol.PrepareRenameParams) (any, error) {
+	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
+	if fn == nil {
+		return nil, nil
+	}
+	t := sn.targetAt(fn, pos)
+	if err := s.renameable(sn, t); err != nil {
+		return nil, err
+	}
+	r := toRange(fn.File, t.id.Sp)
+	return protocol.RangeWithPlaceholder{Range: r, Placeholder: t.id.Name}, nil
+}
+
+// renameable refuses, with the reason, names whose renaming is unsafe.
+func (s *Server) renameable(sn *snapshot, t target) error {
+	switch {
+	case t.id == nil:
+		return refuse("nothing to rename here")
+	case t.field != nil:
+		return refuse("%s is a field of %s: renaming fields is not supported, since requests and record literals name them", t.id.Name, typeString(t.record))
+	case t.call != nil:
+		return refuse("rename the parameter %s at its declaration", t.id.Name)
+	case t.obj == nil:
+		return refuse("%s does not name a declaration", t.id.Name)
+	}
+	o := t.obj
+	switch o.Kind {
+	case lang.ObjBuiltin, lang.ObjEnum:
+		return refuse("%s is part of the standard library and cannot be renamed", o.Name)
+	case lang.ObjModule:
+		return refuse("%s names an imported module: change its package clause, or bind it with import ... as", o.Name)
+	}
+	f := declFile(o)
+	if f == nil || o.Pkg == nil || o.Pkg.Path == "std/prelude.rpl" {
+		return refuse("%s is declared by the standard library's prelude and cannot be renamed", o.Name)
+	}
+	if o.Kind == lang.ObjFunc && o.Name == "route" {
+		return refuse("route is the policy's entry point: the router calls it by that name")
+	}
+	path := filepath.Clean(f.File.Name)
+	if !s.inWorkspace(path) {
+		return refuse("%s is declared in %s, outside the workspace", o.Name, path)
+	}
+	if !writable(path) && onDisk(path) {
+		return refuse("%s is declared in %s, which is not writable", o.Name, path)
+	}
+	if o.Kind != lang.ObjVar && o.Pkg.Extends != nil {
+		if po := o.Pkg.Extends.Scope.LookupParent(o.Name); po != nil && po.Pkg != nil {
+			return refuse("%s overrides the declaration in %s: rename it there", o.Name, po.Pkg.Path)
+		}
+	}
+	return nil
+}
+
+func onDisk(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// writable reports whether path may be edited: it has a write permission
+// bit (so even root respects a file marked read-only) and opens for writing.
+func writable(path string) bool {
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o222 == 0 {
+		return false
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// rename renames a declaration and every reference to it across the
+// workspace. It refuses (with the reason) standard-library names, route,
+// fields, declarations outside the workspace or in read-only files,
+// overrides in either direction, invalid names, and names that would
+// change what another identifier refers to.
+func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.WorkspaceEdit, error) {
+	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
+	if fn == nil {
+		return nil, nil
+	}
+	t := sn.targetAt(fn, pos)
+	if err := s.renameable(sn, t); err != nil {
+		return nil, err
+	}
+	name := p.NewName
+	if !isIdent(name) || slices.Contains(keywords, name) || name == "_" {
+		return nil, refuse("%q is not a valid name", name)
+	}
+	if name == t.obj.Name {
+		return &protocol.WorkspaceEdit{}, nil
+	}
+	refs := s.findRefs(sn, t.obj, true)
+	if err := s.checkCapture(sn, t.obj, name, refs); err != nil {
+		return nil, err
+	}
+	edit := &protocol.WorkspaceEdit{Changes: map[protocol.DocumentUri][]protocol.TextEdit{}}
+	for _, r := range refs {
+		if !writable(r.path) && onDisk(r.path) {
+			return nil, refuse("%s is used in %s, which is not writable", t.obj.Name, r.path)
+		}
+		uri := s.uriOf(r.path)
+		edit.Changes[uri] = append(edit.Changes[uri], protocol.TextEdit{Range: toRange(r.file, r.id.Sp), NewText: name})
+	}
+	return edit, nil
+}
+
+// checkCapture refuses a new name that is already visible where the
+// target is declared or used (the renamed name would be shadowed or would
+// shadow), that is used inside the target's scope (a use would be
+// captured), or that a policy extending the declaring one overrides.
+func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []ref) error {
+	if s.u.Scope.Lookup(name) != nil {
+		return refuse("%s is the name of a builtin: renaming to it would hide the builtin", name)
+	}
+	// Visible at the declaration or at a use?
+	for _, r := range refs {
+		fsn := sn
+		if policyOf(r.path) != sn.policy {
+			fsn = s.snapshotFor(r.path)
+		}
+		fnode := fsn.fileNode(r.path)
+		if fnode == nil {
+			continue
+		}
+		if sc := fsn.innermostScope(fnode, r.id.Sp.Start); sc != nil {
+			if other := sc.LookupParent(name); other != nil {
+				pos := r.file.Position(r.id.Sp.Start)
+				return refuse("renaming to %s would conflict with the %s %s visible at %s", name, other.Kind, name, pos)
+			}
+		}
+	}
+	// Would a use of another `name` inside the target's reach be captured?
+	decl := declFile(o)
+	var within lang.Span
+	if o.Kind == lang.ObjVar && decl != nil {
+		for _, n := range lang.PathEnclosing(decl, o.Pos()) {
+			switch n.(type) {
+			case *lang.FuncDecl, *lang.TestDecl, *lang.BlockExpr, *lang.LambdaExpr, *lang.MatchArm:
+				within = n.Span()
+			}
+		}
+	}
+	for _, pkg := range sn.prog.Packages {
+		for _, f := range pkg.Files {
+			if o.Kind == lang.ObjVar && f != decl {
+				continue
+			}
+			var hit *lang.Ident
+			lang.Inspect(f, func(n lang.Node) bool {
+				if hit != nil {
+					return false
+				}
+				if id, ok := n.(*lang.Ident); ok && id.Name == name && sn.prog.Info.Uses[id] != nil {
+					if o.Kind != lang.ObjVar || (within.Start <= id.Sp.Start && id.Sp.End <= within.End) {
+						hit = id
+					}
+				}
+				return true
+			})
+			if hit != nil {
+				return refuse("renaming to %s would change what %s refers to at %s", name, name, f.File.Position(hit.Sp.Start))
+			}
+		}
+	}
+	// Overridden by an extending policy?
+	if o.Kind != lang.ObjVar {
+		for _, policy := range s.workspacePolicies() {
+			psn := s.snapshotFor(policy)
+			if psn.prog == nil {
+				continue
+			}
+			for _, pkg := range psn.prog.Packages {
+				if pkg.Extends == nil || pkg.Scope.Lookup(o.Name) == nil {
+					continue
+				}
+				for par := pkg.Extends; par != nil; par = par.Extends {
+					if filepath.Clean(par.Path) == filepath.Clean(o.Pkg.Path) {
+						return refuse("%s is overridden in %s: rename both declarations together by hand", o.Name, pkg.Path)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}

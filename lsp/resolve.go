@@ -1,0 +1,201 @@
+package lsp
+
+import (
+	"github.com/rpl-lang/rpl/lang"
+)
+
+// This file serves completion and signature help, which run while the
+// line being typed does not parse: they read the text before the cursor
+// and resolve the names they find in the scopes and types of the last
+// snapshot, mapping the cursor across the edits made since.
+
+// mapPos maps an offset of the current text cur to the text old that a
+// snapshot checked: offsets before the first difference stay, offsets after
+// the last difference shift by the change in length, offsets inside the
+// changed region go to its start.
+func mapPos(old, cur []byte, p lang.Pos) lang.Pos {
+	n := min(len(old), len(cur))
+	pre := 0
+	for pre < n && old[pre] == cur[pre] {
+		pre++
+	}
+	if int(p) <= pre {
+		return p
+	}
+	suf := 0
+	for suf < n-pre && old[len(old)-1-suf] == cur[len(cur)-1-suf] {
+		suf++
+	}
+	if int(p) >= len(cur)-suf {
+		return p - lang.Pos(len(cur)-len(old))
+	}
+	return lang.Pos(pre)
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// wordBefore returns the start of the identifier that ends at p.
+func wordBefore(src []byte, p int) int {
+	i := p
+	for i > 0 && isIdentByte(src[i-1]) {
+		i--
+	}
+	return i
+}
+
+// chainBefore reads the selector chain `a.b.c` that ends at p (just
+// before a dot or a parenthesis) and returns its names; complex reports
+// that the chain starts after a closing bracket or quote (a call result,
+// an index, a literal), whose type only the snapshot knows.
+func chainBefore(src []byte, p int) (names []string, start int, complex bool) {
+	end := p
+	for {
+		w := wordBefore(src, end)
+		if w == end {
+			if end > 0 && (src[end-1] == ')' || src[end-1] == ']' || src[end-1] == '"' || src[end-1] == '}') {
+				complex = true
+			}
+			break
+		}
+		names = append([]string{string(src[w:end])}, names...)
+		start = w
+		if w > 0 && src[w-1] == '.' {
+			end = w - 1
+			continue
+		}
+		break
+	}
+	return names, start, complex
+}
+
+// resolved is what a chain of names denotes.
+type resolved struct {
+	typ    lang.Type    // a value of this type
+	module *lang.Object // an imported module
+	enum   *lang.Enum   // an enum type (Trigger.)
+	super  bool         // super: the parent policy
+	obj    *lang.Object // the last name's object, when it has one
+}
+
+// resolveChain resolves names in the scope at the snapshot offset p of fn.
+func (s *Server) resolveChain(sn *snapshot, fn *lang.FileNode, p lang.Pos, names []string) (r resolved, ok bool) {
+	if len(names) == 0 {
+		return r, false
+	}
+	var scope *lang.Scope
+	if fn != nil {
+		scope = sn.innermostScope(fn, p)
+	}
+	first := names[0]
+	var o *lang.Object
+	if scope != nil {
+		o = scope.LookupParent(first)
+	}
+	if o == nil {
+		o = s.u.Scope.Lookup(first)
+	}
+	switch {
+	case first == "super" && sn.prog.Main != nil && sn.prog.Main.Extends != nil:
+		r.super = true
+	case o == nil:
+		if t := s.u.Types[first]; t != nil {
+			if e, ok := t.Type.(*lang.Enum); ok {
+				r.enum = e
+				break
+			}
+		}
+		return r, false
+	case o.Kind == lang.ObjModule:
+		r.module, r.obj = o, o
+	case o.Kind == lang.ObjVar || o.Kind == lang.ObjConst || o.Kind == lang.ObjEnum:
+		r.typ, r.obj = o.Type, o
+	default:
+		r.obj = o
+		if len(names) > 1 {
+			return r, false
+		}
+		return r, true
+	}
+	for _, name := range names[1:] {
+		switch {
+		case r.module != nil:
+			m := r.module
+			r.module = nil
+			if m.Module == nil {
+				return r, false // std modules have only functions
+			}
+			mo := m.Module.Scope.Lookup(name)
+			if mo == nil || mo.Kind != lang.ObjConst {
+				return r, false
+			}
+			r.typ, r.obj = mo.Type, mo
+		case r.typ != nil:
+			rec, ok := r.typ.(*lang.Record)
+			if !ok {
+				return r, false
+			}
+			i := rec.FieldIndex(name)
+			if i < 0 {
+				return r, false
+			}
+			r.typ, r.obj = rec.Fields[i].Type, nil
+		default:
+			return r, false
+		}
+	}
+	return r, true
+}
+
+// typeEndingAt returns the type the snapshot recorded for an expression of
+// fn that ends at p (a call result or an index before a dot).
+func typeEndingAt(sn *snapshot, fn *lang.FileNode, p lang.Pos) lang.Type {
+	var best lang.Type
+	lang.Inspect(fn, func(n lang.Node) bool {
+		sp := n.Span()
+		if sp.Start > p || sp.End < p {
+			return false
+		}
+		if e, ok := n.(lang.Expr); ok && sp.End == p {
+			if t := sn.prog.Info.Types[e]; t != nil && !lang.IsInvalid(t) {
+				best = t // the innermost wins: it is visited last
+			}
+		}
+		return true
+	})
+	return best
+}
+
+// receiverFits reports whether a value of type t may be the first argument
+// of a builtin whose first parameter has type pt (type variables match
+// anything).
+func receiverFits(pt, t lang.Type) bool {
+	switch p := pt.(type) {
+	case *lang.TypeVar:
+		return true
+	case *lang.List:
+		l, ok := t.(*lang.List)
+		return ok && receiverFits(p.Elem, l.Elem)
+	case *lang.Map:
+		m, ok := t.(*lang.Map)
+		return ok && receiverFits(p.Key, m.Key) && receiverFits(p.Elem, m.Elem)
+	case *lang.Optional:
+		if o, ok := t.(*lang.Optional); ok {
+			return receiverFits(p.Elem, o.Elem)
+		}
+		return receiverFits(p.Elem, t)
+	}
+	return lang.AssignableTo(t, pt)
+}
+
+// methods lists the universal builtins callable as t.name(...).
+func (s *Server) methods(t lang.Type) []*lang.Builtin {
+	var out []*lang.Builtin
+	for _, b := range s.u.Builtins {
+		if b.Module == "" && len(b.Type.Params) > 0 && receiverFits(b.Type.Params[0].Type, t) {
+			out = append(out, b)
+		}
+	}
+	return out
+}

@@ -1,0 +1,279 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"sync"
+	"time"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/sourcegraph/jsonrpc2"
+	"github.com/tliron/glsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// Options configures a Server.
+type Options struct {
+	// Universe is the checker's universe (stdlib.Universe() for the
+	// standard library).
+	Universe *lang.Universe
+	// Debounce is how long diagnostics wait after the last change before a
+	// check; 0 checks at once.
+	Debounce time.Duration
+	// Log receives protocol errors; nil discards them.
+	Log io.Writer
+	// Version is reported to the client in serverInfo.
+	Version string
+}
+
+// DefaultDebounce is the debounce of `rplc lsp`: long enough to coalesce a
+// burst of keystrokes, short enough to stay within the 100 ms that
+// diagnostics may take after a change.
+const DefaultDebounce = 25 * time.Millisecond
+
+// Server is one language server session. Create it with New and run it
+// with Serve; a Server serves one connection.
+type Server struct {
+	opts    Options
+	u       *lang.Universe
+	handler protocol.Handler
+	log     *log.Logger
+
+	conn *jsonrpc2.Conn
+	ctx  context.Context
+
+	mu        sync.Mutex
+	gen       uint64               // generation of the overlay; bumped by every change
+	docs      map[string]*document // open documents by path
+	folders   []string             // workspace folders
+	snaps     map[string]*snapshot // newest snapshot per policy
+	good      map[string]*snapshot // per file: the newest snapshot in which it parsed
+	dirty     map[string]bool      // policies whose diagnostics are due
+	published map[string][]string  // per policy: the paths published last time
+	timer     *time.Timer
+	shutdown  bool
+	watch     bool // the client registers file watchers dynamically
+}
+
+// New makes a server.
+func New(opts Options) *Server {
+	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
+		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{}}
+	w := opts.Log
+	if w == nil {
+		w = io.Discard
+	}
+	s.log = log.New(w, "rplc lsp: ", log.LstdFlags)
+	s.handler = protocol.Handler{
+		Initialize:  s.initialize,
+		Initialized: s.initialized,
+		Shutdown:    func(*glsp.Context) error { s.mu.Lock(); s.shutdown = true; s.mu.Unlock(); return nil },
+		SetTrace:    func(*glsp.Context, *protocol.SetTraceParams) error { return nil },
+		CancelRequest: func(*glsp.Context, *protocol.CancelParams) error {
+			return nil // requests are answered in order and quickly
+		},
+
+		TextDocumentDidOpen:   func(_ *glsp.Context, p *protocol.DidOpenTextDocumentParams) error { s.didOpen(p); return nil },
+		TextDocumentDidChange: func(_ *glsp.Context, p *protocol.DidChangeTextDocumentParams) error { s.didChange(p); return nil },
+		TextDocumentDidClose:  func(_ *glsp.Context, p *protocol.DidCloseTextDocumentParams) error { s.didClose(p); return nil },
+		TextDocumentDidSave:   func(*glsp.Context, *protocol.DidSaveTextDocumentParams) error { return nil },
+
+		WorkspaceDidChangeWatchedFiles: func(_ *glsp.Context, p *protocol.DidChangeWatchedFilesParams) error {
+			s.didChangeWatchedFiles(p)
+			return nil
+		},
+		WorkspaceDidChangeWorkspaceFolders: func(_ *glsp.Context, p *protocol.DidChangeWorkspaceFoldersParams) error {
+			s.addFolders(p.Event.Added)
+			s.removeFolders(p.Event.Removed)
+			return nil
+		},
+		WorkspaceDidChangeConfiguration: func(*glsp.Context, *protocol.DidChangeConfigurationParams) error { return nil },
+		WorkspaceSymbol:                 s.workspaceSymbol,
+		WorkspaceExecuteCommand:         s.executeCommand,
+
+		TextDocumentCodeAction:         s.codeAction,
+		TextDocumentHover:              s.hover,
+		TextDocumentCompletion:         s.completion,
+		TextDocumentSignatureHelp:      s.signatureHelp,
+		TextDocumentDefinition:         s.definition,
+		TextDocumentReferences:         s.references,
+		TextDocumentPrepareRename:      s.prepareRename,
+		TextDocumentRename:             s.rename,
+		TextDocumentDocumentSymbol:     s.documentSymbol,
+		TextDocumentFormatting:         s.formatting,
+		TextDocumentSemanticTokensFull: s.semanticTokens,
+		TextDocumentCodeLens:           s.codeLens,
+	}
+	return s
+}
+
+// Serve answers the client on conn until the client exits or the
+// connection closes.
+func (s *Server) Serve(ctx context.Context, conn io.ReadWriteCloser) error {
+	s.ctx = ctx
+	stream := jsonrpc2.NewBufferedStream(conn, jsonrpc2.VSCodeObjectCodec{})
+	s.mu.Lock()
+	s.conn = jsonrpc2.NewConn(ctx, stream, jsonrpc2.HandlerWithError(s.handle).SuppressErrClosed(),
+		jsonrpc2.SetLogger(s.log))
+	c := s.conn
+	s.mu.Unlock()
+	select {
+	case <-c.DisconnectNotify():
+	case <-ctx.Done():
+		c.Close()
+	}
+	s.mu.Lock()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// handle dispatches one message through the protocol handler.
+func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (any, error) {
+	if req.Method == "exit" {
+		conn.Close()
+		return nil, nil
+	}
+	s.mu.Lock()
+	down := s.shutdown
+	s.mu.Unlock()
+	if down && !req.Notif {
+		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: "the server is shut down"}
+	}
+	gc := &glsp.Context{Method: req.Method,
+		Notify: func(method string, params any) { s.notify(method, params) },
+		Call:   func(string, any, any) {}, // never called: calls to the client would deadlock the reader
+	}
+	if req.Params != nil {
+		gc.Params = *req.Params
+	}
+	r, validMethod, validParams, err := s.handler.Handle(gc)
+	switch {
+	case !validMethod:
+		if req.Notif {
+			return nil, nil // unknown notifications ($/...) are ignored
+		}
+		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeMethodNotFound, Message: "method not supported: " + req.Method}
+	case !validParams:
+		msg := "invalid params"
+		if err != nil {
+			msg = err.Error()
+		}
+		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidParams, Message: msg}
+	case err != nil:
+		if e, ok := err.(*jsonrpc2.Error); ok {
+			return nil, e
+		}
+		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: err.Error()}
+	}
+	return r, nil
+}
+
+// notify sends a notification to the client.
+func (s *Server) notify(method string, params any) {
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	if err := c.Notify(s.ctx, method, params); err != nil && err != jsonrpc2.ErrClosed {
+		s.log.Printf("notify %s: %v", method, err)
+	}
+}
+
+// Commands the server executes (workspace/executeCommand), used by the code
+// lenses.
+const (
+	CommandRunTest = "rpl.runTest"
+	CommandExplain = "rpl.explain"
+)
+
+// capabilities are the 3.16 server capabilities plus 3.17's position
+// encoding, which the server states explicitly: UTF-16.
+type capabilities struct {
+	protocol.ServerCapabilities
+	PositionEncoding string `json:"positionEncoding"`
+}
+
+type initializeResult struct {
+	Capabilities capabilities                         `json:"capabilities"`
+	ServerInfo   *protocol.InitializeResultServerInfo `json:"serverInfo,omitempty"`
+}
+
+func (s *Server) initialize(_ *glsp.Context, p *protocol.InitializeParams) (any, error) {
+	if s.u == nil {
+		return nil, fmt.Errorf("no universe")
+	}
+	folders := p.WorkspaceFolders
+	if len(folders) == 0 && p.RootURI != nil && *p.RootURI != "" {
+		folders = []protocol.WorkspaceFolder{{URI: *p.RootURI}}
+	}
+	s.addFolders(folders)
+	if w := p.Capabilities.Workspace; w != nil && w.DidChangeWatchedFiles != nil && w.DidChangeWatchedFiles.DynamicRegistration != nil {
+		s.watch = *w.DidChangeWatchedFiles.DynamicRegistration
+	}
+
+	t := true
+	incremental := protocol.TextDocumentSyncKindIncremental
+	caps := protocol.ServerCapabilities{
+		TextDocumentSync:   protocol.TextDocumentSyncOptions{OpenClose: &t, Change: &incremental},
+		CompletionProvider: &protocol.CompletionOptions{TriggerCharacters: []string{"."}},
+		HoverProvider:      true,
+		SignatureHelpProvider: &protocol.SignatureHelpOptions{
+			TriggerCharacters: []string{"(", ","}, RetriggerCharacters: []string{","},
+		},
+		DefinitionProvider:         true,
+		ReferencesProvider:         true,
+		DocumentSymbolProvider:     true,
+		WorkspaceSymbolProvider:    true,
+		CodeActionProvider:         protocol.CodeActionOptions{CodeActionKinds: []protocol.CodeActionKind{protocol.CodeActionKindQuickFix}},
+		CodeLensProvider:           &protocol.CodeLensOptions{},
+		DocumentFormattingProvider: true,
+		RenameProvider:             protocol.RenameOptions{PrepareProvider: &t},
+		ExecuteCommandProvider:     &protocol.ExecuteCommandOptions{Commands: []string{CommandRunTest, CommandExplain}},
+		SemanticTokensProvider: protocol.SemanticTokensOptions{
+			Legend: protocol.SemanticTokensLegend{TokenTypes: tokenTypes, TokenModifiers: tokenModifiers},
+			Full:   true,
+		},
+		Workspace: &protocol.ServerCapabilitiesWorkspace{
+			WorkspaceFolders: &protocol.WorkspaceFoldersServerCapabilities{Supported: &t, ChangeNotifications: &protocol.BoolOrString{Value: true}},
+		},
+	}
+	version := s.opts.Version
+	return initializeResult{
+		Capabilities: capabilities{ServerCapabilities: caps, PositionEncoding: "utf-16"},
+		ServerInfo:   &protocol.InitializeResultServerInfo{Name: "rplc lsp", Version: &version},
+	}, nil
+}
+
+// initialized asks the client to watch the workspace's .rpl files, so that
+// edits made outside the editor (a git checkout) reach the server.
+func (s *Server) initialized(*glsp.Context, *protocol.InitializedParams) error {
+	if !s.watch {
+		return nil
+	}
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	params := protocol.RegistrationParams{Registrations: []protocol.Registration{{
+		ID: "rpl-watch", Method: string(protocol.MethodWorkspaceDidChangeWatchedFiles),
+		RegisterOptions: protocol.DidChangeWatchedFilesRegistrationOptions{
+			Watchers: []protocol.FileSystemWatcher{{GlobPattern: "**/*.rpl"}},
+		},
+	}}}
+	// The reply arrives on the reader goroutine, which runs this handler:
+	// send the request without waiting for it.
+	go func() {
+		var out json.RawMessage
+		if err := c.Call(s.ctx, "client/registerCapability", params, &out); err != nil && err != jsonrpc2.ErrClosed {
+			s.log.Printf("register file watchers: %v", err)
+		}
+	}()
+	return nil
+}

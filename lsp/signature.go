@@ -1,0 +1,218 @@
+package lsp
+
+import (
+	"strings"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/tliron/glsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// signatureHelp shows the signature of the call whose argument list holds
+// the cursor, with the active parameter: by position, or by name for a
+// named argument (`on: [...]`). Builtin overloads are all listed, the first
+// that can take the arguments typed so far active; a method-style call
+// (`d.fallback(`) drops the receiver.
+func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams) (*protocol.SignatureHelp, error) {
+	path := uriToPath(p.TextDocument.URI)
+	cur := s.text(path)
+	if cur == nil {
+		return nil, nil
+	}
+	pos := int(toOffset(cur, p.Position))
+	src := cur.Src
+	open, commas, named, ok := openCall(src, pos)
+	if !ok {
+		return nil, nil
+	}
+	names, start, complex := chainBefore(src, open)
+	if len(names) == 0 {
+		return nil, nil
+	}
+	sn := s.goodSnapshot(path)
+	fn := sn.fileNode(path)
+	old := mapPos(fileSrc(fn), src, lang.Pos(start))
+	name := names[len(names)-1]
+
+	type sig struct {
+		label string
+		ft    *lang.Func
+		drop  int // leading parameters not written (the receiver)
+		doc   string
+	}
+	var sigs []sig
+	addBuiltins := func(bs []*lang.Builtin, drop int) {
+		for _, b := range bs {
+			sigs = append(sigs, sig{b.QualifiedName(), b.Type, drop, b.Doc})
+		}
+	}
+	addFunc := func(o *lang.Object) {
+		ft, _ := o.Type.(*lang.Func)
+		doc := ""
+		if f := declFile(o); f != nil {
+			doc = docComment(f, o.Decl.Span().Start)
+		}
+		sigs = append(sigs, sig{o.Name, ft, 0, doc})
+	}
+	if complex || len(names) > 1 {
+		var recv resolved
+		var rok bool
+		if complex && fn != nil && len(names) == 1 {
+			if t := typeEndingAt(sn, fn, mapPos(fn.File.Src, src, lang.Pos(start-1))); t != nil {
+				recv, rok = resolved{typ: t}, true
+			}
+		} else if len(names) > 1 {
+			recv, rok = s.resolveChain(sn, fn, old, names[:len(names)-1])
+		}
+		switch {
+		case rok && recv.super:
+			if o := sn.prog.Main.Extends.Scope.LookupParent(name); o != nil && o.Kind == lang.ObjFunc {
+				addFunc(o)
+			}
+		case rok && recv.module != nil && recv.module.StdModule != "":
+			if o := s.u.Modules[recv.module.StdModule].Lookup(name); o != nil {
+				addBuiltins(o.Overloads, 0)
+			}
+		case rok && recv.module != nil && recv.module.Module != nil:
+			if o := recv.module.Module.Scope.Lookup(name); o != nil && o.Kind == lang.ObjFunc {
+				addFunc(o)
+			}
+		default:
+			if o := s.u.Scope.Lookup(name); o != nil && o.Kind == lang.ObjBuiltin {
+				var bs []*lang.Builtin
+				for _, b := range o.Overloads {
+					if !rok || recv.typ == nil || receiverFits(b.Type.Params[0].Type, recv.typ) {
+						bs = append(bs, b)
+					}
+				}
+				addBuiltins(bs, 1)
+			}
+		}
+	} else if r, rok := s.resolveChain(sn, fn, old, names); rok && r.obj != nil {
+		switch r.obj.Kind {
+		case lang.ObjFunc:
+			addFunc(r.obj)
+		case lang.ObjBuiltin:
+			addBuiltins(r.obj.Overloads, 0)
+		}
+	}
+	if len(sigs) == 0 {
+		return nil, nil
+	}
+
+	help := &protocol.SignatureHelp{}
+	active := -1
+	for i, sg := range sigs {
+		info := protocol.SignatureInformation{}
+		var b strings.Builder
+		b.WriteString(sg.label + "(")
+		activeParam := -1
+		var params []*lang.FuncParam
+		if sg.ft != nil && len(sg.ft.Params) >= sg.drop {
+			params = sg.ft.Params[sg.drop:]
+		}
+		for j, fp := range params {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			from := utf16Len([]byte(b.String()))
+			b.WriteString(fp.Name)
+			if fp.Optional {
+				b.WriteByte('?')
+			}
+			b.WriteString(": " + typeString(fp.Type))
+			to := utf16Len([]byte(b.String()))
+			info.Parameters = append(info.Parameters, protocol.ParameterInformation{Label: []uint32{uint32(from), uint32(to)}})
+			if (named != "" && fp.Name == named) || (named == "" && j == commas) {
+				activeParam = j
+			}
+		}
+		b.WriteString(")")
+		if sg.ft != nil {
+			b.WriteString(" -> " + typeString(sg.ft.Result))
+		}
+		info.Label = b.String()
+		if sg.doc != "" {
+			info.Documentation = protocol.MarkupContent{Kind: protocol.MarkupKindMarkdown, Value: sg.doc}
+		}
+		if activeParam >= 0 {
+			ap := uint32(activeParam)
+			info.ActiveParameter = &ap
+			if active < 0 {
+				active = i
+			}
+		}
+		help.Signatures = append(help.Signatures, info)
+	}
+	if active < 0 {
+		active = 0
+	}
+	as := uint32(active)
+	help.ActiveSignature = &as
+	if ap := help.Signatures[active].ActiveParameter; ap != nil {
+		help.ActiveParameter = ap
+	}
+	return help, nil
+}
+
+// openCall scans src up to p (skipping strings and comments) and finds the
+// innermost unclosed '(' before p: its offset, the number of commas
+// directly inside it before p, and the name of the named argument being
+// written (`on:`), if any.
+func openCall(src []byte, p int) (open, commas int, named string, ok bool) {
+	type frame struct {
+		c      byte
+		at     int
+		commas int
+		argAt  int // start of the current argument
+	}
+	var stack []frame
+	for i := 0; i < p && i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"':
+			for i++; i < p && i < len(src) && src[i] != '"' && src[i] != '\n'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case '#':
+			for i < p && i < len(src) && src[i] != '\n' {
+				i++
+			}
+		case '(', '[', '{':
+			stack = append(stack, frame{c: c, at: i, argAt: i + 1})
+		case ')', ']', '}':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case ',':
+			if len(stack) > 0 {
+				stack[len(stack)-1].commas++
+				stack[len(stack)-1].argAt = i + 1
+			}
+		}
+	}
+	for i := len(stack) - 1; i >= 0; i-- {
+		if stack[i].c == '(' {
+			f := stack[i]
+			arg := strings.TrimSpace(string(src[f.argAt:min(p, len(src))]))
+			if j := strings.IndexByte(arg, ':'); j > 0 && isIdent(arg[:j]) {
+				named = arg[:j]
+			}
+			return f.at, f.commas, named, true
+		}
+	}
+	return 0, 0, "", false
+}
+
+func isIdent(s string) bool {
+	if s == "" || ('0' <= s[0] && s[0] <= '9') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isIdentByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,141 @@
+package lsp
+
+import (
+	"os"
+	"strings"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/tliron/glsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// documentSymbol outlines a file: package, imports, constants, types
+// (with their fields), functions (with their parameters) and tests. It
+// needs only the parse, so a broken file still has an outline.
+func (s *Server) documentSymbol(_ *glsp.Context, p *protocol.DocumentSymbolParams) (any, error) {
+	path := uriToPath(p.TextDocument.URI)
+	cur := s.text(path)
+	if cur == nil {
+		return nil, nil
+	}
+	fn, _ := lang.Parse(path, cur.Src)
+	return fileSymbols(fn), nil
+}
+
+func fileSymbols(fn *lang.FileNode) []protocol.DocumentSymbol {
+	f := fn.File
+	sym := func(name string, kind protocol.SymbolKind, detail string, whole lang.Span, sel lang.Span) protocol.DocumentSymbol {
+		ds := protocol.DocumentSymbol{Name: name, Kind: kind, Range: toRange(f, whole), SelectionRange: toRange(f, sel)}
+		if detail != "" {
+			ds.Detail = &detail
+		}
+		return ds
+	}
+	out := []protocol.DocumentSymbol{}
+	if fn.Package != nil && fn.Package.Name != nil {
+		out = append(out, sym(fn.Package.Name.Name, protocol.SymbolKindPackage, "package", fn.Package.Sp, fn.Package.Name.Sp))
+	}
+	for _, imp := range fn.Imports {
+		name := imp.Path.Value
+		if imp.Alias != nil {
+			name += " as " + imp.Alias.Name
+		}
+		out = append(out, sym(name, protocol.SymbolKindModule, "import", imp.Sp, imp.Path.Sp))
+	}
+	if fn.Extends != nil {
+		out = append(out, sym(fn.Extends.Path.Value, protocol.SymbolKindModule, "extends", fn.Extends.Sp, fn.Extends.Path.Sp))
+	}
+	for _, d := range fn.Decls {
+		switch d := d.(type) {
+		case *lang.ConstDecl:
+			out = append(out, sym(d.Name.Name, protocol.SymbolKindConstant, srcOf(f, d.Type), d.Sp, d.Name.Sp))
+		case *lang.TypeDecl:
+			ds := sym(d.Name.Name, protocol.SymbolKindStruct, "", d.Sp, d.Name.Sp)
+			if rt, ok := d.Type.(*lang.RecordType); ok {
+				for _, ft := range rt.Fields {
+					ds.Children = append(ds.Children, sym(ft.Name.Name, protocol.SymbolKindField, srcOf(f, ft.Type), ft.Sp, ft.Name.Sp))
+				}
+			} else {
+				detail := srcOf(f, d.Type)
+				ds.Detail = &detail
+			}
+			out = append(out, ds)
+		case *lang.FuncDecl:
+			sig := "(" + srcOf(f, paramsSpan(d)) + ")"
+			if d.Result != nil {
+				sig += " -> " + srcOf(f, d.Result)
+			}
+			ds := sym(d.Name.Name, protocol.SymbolKindFunction, sig, d.Sp, d.Name.Sp)
+			for _, p := range d.Params {
+				ds.Children = append(ds.Children, sym(p.Name.Name, protocol.SymbolKindVariable, srcOf(f, p.Type), p.Sp, p.Name.Sp))
+			}
+			out = append(out, ds)
+		case *lang.TestDecl:
+			out = append(out, sym(d.Name.Value, protocol.SymbolKindMethod, "test", d.Sp, d.Name.Sp))
+		}
+	}
+	return out
+}
+
+type spanNode lang.Span
+
+func (s spanNode) Span() lang.Span { return lang.Span(s) }
+
+// paramsSpan covers a function's parameters.
+func paramsSpan(d *lang.FuncDecl) lang.Node {
+	if len(d.Params) == 0 {
+		return nil
+	}
+	return spanNode{Start: d.Params[0].Sp.Start, End: d.Params[len(d.Params)-1].Sp.End}
+}
+
+// srcOf is the source text of n, or "" for nil.
+func srcOf(f *lang.File, n lang.Node) string {
+	if n == nil {
+		return ""
+	}
+	switch v := n.(type) {
+	case lang.TypeExpr:
+		if v == nil {
+			return ""
+		}
+	}
+	sp := n.Span()
+	if sp.Start < 0 || int(sp.End) > len(f.Src) || sp.End < sp.Start {
+		return ""
+	}
+	return string(f.Src[sp.Start:sp.End])
+}
+
+// workspaceSymbol finds top-level declarations by name (a case-insensitive
+// substring) in every policy of the workspace folders.
+func (s *Server) workspaceSymbol(_ *glsp.Context, p *protocol.WorkspaceSymbolParams) ([]protocol.SymbolInformation, error) {
+	q := strings.ToLower(p.Query)
+	out := []protocol.SymbolInformation{}
+	for _, policy := range s.workspacePolicies() {
+		for _, path := range []string{policy, lang.TestFileName(policy)} {
+			f := s.text(path)
+			if f == nil {
+				if _, err := os.Stat(path); err != nil {
+					continue
+				}
+			}
+			if f == nil {
+				continue
+			}
+			fn, _ := lang.Parse(path, f.Src)
+			for _, ds := range fileSymbols(fn) {
+				if ds.Kind == protocol.SymbolKindModule || !strings.Contains(strings.ToLower(ds.Name), q) {
+					continue
+				}
+				container := ""
+				if fn.Package != nil {
+					container = fn.Package.Name.Name
+				}
+				out = append(out, protocol.SymbolInformation{Name: ds.Name, Kind: ds.Kind,
+					Location: protocol.Location{URI: s.uriOf(path), Range: ds.SelectionRange}, ContainerName: &container})
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,376 @@
+package lsp
+
+import (
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/rpl-lang/rpl/lang"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// document is an open text document.
+type document struct {
+	uri     protocol.DocumentUri
+	path    string // clean file path: the key of the overlay
+	version int32
+	file    *lang.File // its text and line table
+}
+
+// snapshot is one check of one policy at one generation of the overlay.
+type snapshot struct {
+	policy   string
+	gen      uint64
+	prog     *lang.Program
+	diags    lang.DiagList
+	files    map[string]*lang.FileNode // every file the check loaded, by path
+	versions map[string]int32          // versions of the open documents it read
+}
+
+// fileNode returns the parsed file at path, or nil.
+func (sn *snapshot) fileNode(path string) *lang.FileNode {
+	if sn == nil {
+		return nil
+	}
+	return sn.files[path]
+}
+
+// uriToPath turns a file URI into a clean path. Other schemes (an editor's
+// untitled buffers) map to a path under their scheme that no file shares.
+func uriToPath(uri protocol.DocumentUri) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme == "" {
+		return filepath.Clean(uri)
+	}
+	if u.Scheme == "file" {
+		return filepath.Clean(filepath.FromSlash(u.Path))
+	}
+	p := u.Opaque + u.Path
+	if !strings.HasSuffix(p, ".rpl") {
+		p += ".rpl"
+	}
+	return filepath.Join(string(filepath.Separator)+u.Scheme, p)
+}
+
+// pathToURI turns a path into a file URI.
+func pathToURI(path string) protocol.DocumentUri {
+	abs, err := filepath.Abs(path)
+	if err == nil {
+		path = abs
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
+}
+
+// uriOf is the URI under which the client knows path: an open document's
+// own URI, else the file URI.
+func (s *Server) uriOf(path string) protocol.DocumentUri {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.docs[path]; d != nil {
+		return d.uri
+	}
+	return pathToURI(path)
+}
+
+// policyOf maps a file to the policy whose check covers it.
+func policyOf(path string) string {
+	if lang.IsTestFile(path) {
+		return strings.TrimSuffix(path, "_test.rpl") + ".rpl"
+	}
+	return path
+}
+
+// overlay is a frozen copy of the open documents' texts.
+type overlay map[string]*document
+
+func (s *Server) overlayLocked() overlay {
+	ov := make(overlay, len(s.docs))
+	for p, d := range s.docs {
+		ov[p] = d
+	}
+	return ov
+}
+
+// snapshotFor returns a snapshot of the policy covering path, checked at
+// the current generation. It checks outside the lock, so requests and
+// publishing do not wait for each other's checks.
+func (s *Server) snapshotFor(path string) *snapshot {
+	policy := policyOf(path)
+	s.mu.Lock()
+	if sn := s.snaps[policy]; sn != nil && sn.gen == s.gen {
+		s.mu.Unlock()
+		return sn
+	}
+	gen, ov := s.gen, s.overlayLocked()
+	s.mu.Unlock()
+
+	sn := s.check(policy, gen, ov)
+
+	s.mu.Lock()
+	if old := s.snaps[policy]; old == nil || old.gen <= gen {
+		s.snaps[policy] = sn
+	}
+	for path := range sn.files {
+		if !sn.syntaxErrors(path) {
+			if old := s.good[path]; old == nil || old.gen <= gen {
+				s.good[path] = sn
+			}
+		}
+	}
+	s.mu.Unlock()
+	return sn
+}
+
+// syntaxErrors reports whether the check found syntax errors in path.
+func (sn *snapshot) syntaxErrors(path string) bool {
+	for _, d := range sn.diags {
+		if d.File != nil && d.Code < "RPL200" && filepath.Clean(d.File.Name) == path {
+			return true
+		}
+	}
+	return false
+}
+
+// goodSnapshot is lastSnapshot, unless path has syntax errors there: then
+// the newest snapshot in which path parsed, whose scopes still describe the
+// code around the line being typed.
+func (s *Server) goodSnapshot(path string) *snapshot {
+	sn := s.lastSnapshot(path)
+	if !sn.syntaxErrors(path) {
+		return sn
+	}
+	s.mu.Lock()
+	g := s.good[path]
+	s.mu.Unlock()
+	if g != nil {
+		return g
+	}
+	return sn
+}
+
+// lastSnapshot returns the newest snapshot of path's policy, fresh or not,
+// and checks only when there is none. Completion and signature help use it
+// with mapPos, so typing never waits for a check.
+func (s *Server) lastSnapshot(path string) *snapshot {
+	s.mu.Lock()
+	sn := s.snaps[policyOf(path)]
+	s.mu.Unlock()
+	if sn != nil {
+		return sn
+	}
+	return s.snapshotFor(path)
+}
+
+// check runs lang.Check on policy with the overlay's texts.
+func (s *Server) check(policy string, gen uint64, ov overlay) *snapshot {
+	sn := &snapshot{policy: policy, gen: gen, files: map[string]*lang.FileNode{},
+		versions: map[string]int32{}}
+	cfg := &lang.Config{Universe: s.u, ReadFile: func(p string) ([]byte, error) {
+		p = filepath.Clean(p)
+		if d := ov[p]; d != nil {
+			sn.versions[p] = d.version
+			return d.file.Src, nil
+		}
+		return os.ReadFile(p)
+	}}
+	sn.prog, sn.diags = lang.Check(cfg, policy)
+	if sn.prog != nil {
+		for _, pkg := range sn.prog.Packages {
+			for _, f := range pkg.Files {
+				sn.files[filepath.Clean(f.File.Name)] = f
+			}
+		}
+	}
+	return sn
+}
+
+// doc returns the open document at uri, or nil.
+func (s *Server) doc(uri protocol.DocumentUri) *document {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.docs[uriToPath(uri)]
+}
+
+// at resolves a request's document and position: the current snapshot, the
+// parsed file and the offset. fn is nil when the file did not load.
+func (s *Server) at(uri protocol.DocumentUri, pos protocol.Position) (sn *snapshot, fn *lang.FileNode, p lang.Pos) {
+	path := uriToPath(uri)
+	sn = s.snapshotFor(path)
+	fn = sn.fileNode(path)
+	if fn == nil {
+		return sn, nil, lang.NoPos
+	}
+	return sn, fn, toOffset(fn.File, pos)
+}
+
+// text returns the current text of path: the open buffer or the file.
+func (s *Server) text(path string) *lang.File {
+	s.mu.Lock()
+	d := s.docs[path]
+	s.mu.Unlock()
+	if d != nil {
+		return d.file
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	return lang.NewFile(path, src)
+}
+
+// workspacePolicies lists the policies of the workspace folders and of the
+// open documents, sorted: what references and rename search.
+func (s *Server) workspacePolicies() []string {
+	s.mu.Lock()
+	folders := append([]string(nil), s.folders...)
+	seen := map[string]bool{}
+	for p := range s.docs {
+		seen[policyOf(p)] = true
+	}
+	s.mu.Unlock()
+	for _, dir := range folders {
+		_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if e.IsDir() {
+				if n := e.Name(); p != dir && (strings.HasPrefix(n, ".") || n == "node_modules") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if strings.HasSuffix(p, ".rpl") {
+				seen[policyOf(filepath.Clean(p))] = true
+			}
+			return nil
+		})
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		if _, err := os.Stat(p); err == nil || s.doc(pathToURI(p)) != nil {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// inWorkspace reports whether path lies in a workspace folder (or is open).
+func (s *Server) inWorkspace(path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.docs[path] != nil {
+		return true
+	}
+	for _, dir := range s.folders {
+		if rel, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return true
+		}
+	}
+	return false
+}
+
+// addFolders and removeFolders maintain the workspace folders.
+func (s *Server) addFolders(fs []protocol.WorkspaceFolder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range fs {
+		p := uriToPath(f.URI)
+		dup := false
+		for _, have := range s.folders {
+			dup = dup || have == p
+		}
+		if !dup {
+			s.folders = append(s.folders, p)
+		}
+	}
+	s.gen++
+}
+
+func (s *Server) removeFolders(fs []protocol.WorkspaceFolder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range fs {
+		p := uriToPath(f.URI)
+		for i, have := range s.folders {
+			if have == p {
+				s.folders = append(s.folders[:i], s.folders[i+1:]...)
+				break
+			}
+		}
+	}
+	s.gen++
+}
+
+// ---- text synchronisation ----
+
+func (s *Server) didOpen(p *protocol.DidOpenTextDocumentParams) {
+	path := uriToPath(p.TextDocument.URI)
+	s.mu.Lock()
+	s.docs[path] = &document{uri: p.TextDocument.URI, path: path, version: int32(p.TextDocument.Version), file: lang.NewFile(path, []byte(p.TextDocument.Text))}
+	s.changedLocked(path)
+	s.mu.Unlock()
+}
+
+func (s *Server) didChange(p *protocol.DidChangeTextDocumentParams) {
+	path := uriToPath(p.TextDocument.URI)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.docs[path]
+	if d == nil {
+		return
+	}
+	src := d.file.Src
+	for _, c := range p.ContentChanges {
+		switch c := c.(type) {
+		case protocol.TextDocumentContentChangeEventWhole:
+			src = []byte(c.Text)
+		case protocol.TextDocumentContentChangeEvent:
+			f := lang.NewFile(path, src)
+			sp := toSpan(f, *c.Range)
+			next := make([]byte, 0, len(src)-int(sp.End-sp.Start)+len(c.Text))
+			next = append(append(append(next, src[:sp.Start]...), c.Text...), src[sp.End:]...)
+			src = next
+		}
+	}
+	s.docs[path] = &document{uri: d.uri, path: path, version: int32(p.TextDocument.Version), file: lang.NewFile(path, src)}
+	s.changedLocked(path)
+}
+
+func (s *Server) didClose(p *protocol.DidCloseTextDocumentParams) {
+	path := uriToPath(p.TextDocument.URI)
+	s.mu.Lock()
+	delete(s.docs, path)
+	s.changedLocked(path)
+	s.mu.Unlock()
+	// The file is no longer the editor's: clear what was published for it.
+	s.clear(p.TextDocument.URI)
+}
+
+func (s *Server) didChangeWatchedFiles(p *protocol.DidChangeWatchedFilesParams) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range p.Changes {
+		path := uriToPath(c.URI)
+		if s.docs[path] != nil {
+			continue // the editor's buffer wins over the disk
+		}
+		s.changedLocked(path)
+	}
+}
+
+// changedLocked starts a new generation after path changed and schedules
+// diagnostics for its policy and for every open policy that loaded it.
+func (s *Server) changedLocked(path string) {
+	s.gen++
+	s.dirty[policyOf(path)] = true
+	for policy, sn := range s.snaps {
+		if sn.files[path] != nil {
+			s.dirty[policy] = true
+		}
+	}
+	s.scheduleLocked()
+}
