@@ -89,7 +89,7 @@ func (e *Env) compile(prog *lang.Program, diags lang.DiagList) (*Program, error)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	out, err := compiler.Compile(prog, compiler.Options{})
+	out, err := compiler.Compile(prog, compiler.Options{Builtins: e.builtins})
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,10 @@ type Test struct {
 
 // Options tune compilation.
 type Options struct {
+	// Builtins, when set, lets the compiler fold calls of pure builtins on
+	// constant arguments at compile time (to("x").fallback("y") becomes a
+	// constant decision). Programs must be linked against the same table.
+	Builtins *vm.BuiltinTable
 	// NoTests leaves test blocks out of the program.
 	NoTests bool
 	// Cover instruments the program for statement and branch coverage

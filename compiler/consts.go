@@ -30,6 +30,8 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 		return scalar(v, t)
 	}
 	switch e := e.(type) {
+	case *lang.CallExpr:
+		return c.foldCall(e)
 	case *lang.ParenExpr:
 		return c.constValue(e.X)
 	case *lang.Ident:
@@ -94,6 +96,34 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 		}
 	}
 	return vm.Value{}, false
+}
+
+// foldLimits bound the compile-time evaluation of one builtin call; a call
+// that needs more (range(1_000_000_000)) is left to run time.
+var foldLimits = vm.Limits{Fuel: 100_000, Memory: 1 << 20, MaxDepth: 1}
+
+// foldCall evaluates a call of a pure builtin whose arguments are all
+// constant. Calls that fail (to("")) are left to run time, where they
+// fail with the policy's position.
+func (c *compiler) foldCall(e *lang.CallExpr) (vm.Value, bool) {
+	call := c.info.Calls[e]
+	if c.opts.Builtins == nil || call == nil || call.Kind != lang.CallBuiltin || !call.Builtin.Pure {
+		return vm.Value{}, false
+	}
+	args := make([]vm.Value, len(call.Args))
+	for i, a := range call.Args {
+		if a == nil {
+			args[i] = vm.Nil() // an omitted optional parameter
+			continue
+		}
+		v, ok := c.constValue(a)
+		if !ok {
+			return vm.Value{}, false
+		}
+		args[i] = v
+	}
+	v, err := vm.Fold(c.opts.Builtins, call.Builtin.Key(), args, foldLimits)
+	return v, err == nil
 }
 
 func (c *compiler) objConst(o *lang.Object) (vm.Value, bool) {

@@ -206,7 +206,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			return res, fmt.Errorf("%s: policy id %s is also the package of %s (ids must be unique)", rel(root, p.path), id, prev)
 		}
 		ids[id] = rel(root, p.path)
-		out, err := compiler.Compile(p.prog, compiler.Options{})
+		out, err := compiler.Compile(p.prog, compiler.Options{Builtins: env.Builtins()})
 		if err != nil {
 			return res, fmt.Errorf("%s: %v", rel(root, p.path), err)
 		}
