@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/state"
 	"github.com/rpl-lang/rpl/vm"
@@ -419,5 +420,30 @@ func TestTenantBudget(t *testing.T) {
 	o = e.Decide(context.Background(), "", request(t, e, `{"id": "r", "tenant": {"id": "rich"}}`), time.Time{})
 	if d := e.View(o.Decision); o.Err != nil || d.Action() != "route" {
 		t.Fatalf("unlimited tenant: %v %s", o.Err, d.Action())
+	}
+}
+
+func TestBundle(t *testing.T) {
+	res, err := bundle.Build(examples, bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, runtime.Config{})
+	s, err := e.BuildBundle(context.Background(), "examples.rplb", res.Data, bundle.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Activate(s)
+	if s.Version != res.Bundle.Version() || s.Policy("default") == nil || s.Bundle() == nil {
+		t.Fatalf("snapshot %s %v", s.Version, s.PolicyIDs())
+	}
+	o := e.Decide(context.Background(), "", request(t, e, `{"id": "r", "tenant": {"id": "t"}, "task": {"type": "code"}}`), time.Time{})
+	if o.Err != nil || e.View(o.Decision).Target() != "openai:gpt-4o" || o.Version() != res.Bundle.Version() {
+		t.Fatalf("bundle decision: %v %s", o.Err, o.Version())
+	}
+	bad := append([]byte(nil), res.Data...)
+	bad[len(bad)/2] ^= 0xff
+	if _, err := e.BuildBundle(context.Background(), "bad.rplb", bad, bundle.ReadOptions{}); err == nil {
+		t.Fatal("corrupt bundle accepted")
 	}
 }

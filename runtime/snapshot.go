@@ -38,6 +38,7 @@ type Snapshot struct {
 	ids      []string
 	tenants  map[string]*Tenant
 	files    map[string][]byte // relative path → content, for persistence
+	bundle   []byte            // the encoded bundle, for persistence
 }
 
 // Policy is one compiled policy of a snapshot.

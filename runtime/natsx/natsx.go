@@ -151,10 +151,12 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 			s.subs = append(s.subs, sub)
 		}
 	}
-	if err := nc.Flush(); err != nil {
-		s.Stop()
-		return nil, err
-	}
+	if nc.IsConnected() {
+		if err := nc.Flush(); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	} // else the subscriptions are sent when the connection comes up
 	return s, nil
 }
 
@@ -212,6 +214,11 @@ func (s *Server) handler(subj string) nats.MsgHandler {
 // Drain stops taking requests and waits (up to ctx) for those in flight
 // to be answered.
 func (s *Server) Drain(ctx context.Context) error {
+	if !s.nc.IsConnected() {
+		s.Stop() // nothing can arrive
+		s.wg.Wait()
+		return nil
+	}
 	for _, sub := range s.subs {
 		sub.Drain()
 	}

@@ -1,0 +1,91 @@
+// Command rpl-router is the RPL router: it decides AI requests with RPL
+// policies over NATS and HTTP.
+//
+//	rpl-router serve --policies DIR      embedded NATS (JetStream under --data-dir) + HTTP
+//	rpl-router serve --nats-url URL ...  join an existing NATS deployment
+//	rpl-router bench ...                 measure decisions/s and latency
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/router"
+)
+
+func main() {
+	if err := root().Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+func root() *cobra.Command {
+	c := &cobra.Command{Use: "rpl-router", Short: "The RPL router", SilenceUsage: true}
+	c.AddCommand(serveCmd(), benchCmd())
+	return c
+}
+
+func serveCmd() *cobra.Command {
+	var o router.Options
+	var failMode string
+	var drain time.Duration
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Decide requests over NATS and HTTP",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch failMode {
+			case "error":
+				o.FailureMode = runtime.FailClosed
+			case "default":
+				o.FailureMode = runtime.FailSafeDefault
+			default:
+				return fmt.Errorf("--failure-mode %q: want error or default", failMode)
+			}
+			if o.OTLP == "" {
+				o.OTLP = os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
+			}
+			o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			r, err := router.Start(ctx, o)
+			if err != nil {
+				return err
+			}
+			<-ctx.Done()
+			o.Logger.Info("shutting down: draining in-flight requests", "up to", drain)
+			sctx, cancel := context.WithTimeout(context.Background(), drain)
+			defer cancel()
+			return r.Shutdown(sctx)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.Policies, "policies", "", "directory of .rpl policies (hot reloaded)")
+	f.StringVar(&o.Bundle, "bundle", "", "a .rplb bundle (rplc build) instead of a directory")
+	f.StringVar(&o.DataDir, "data-dir", "data", "JetStream storage and the last good policy version")
+	f.StringVar(&o.NATSURL, "nats-url", "", "join this NATS deployment instead of embedding a server")
+	f.StringVar(&o.NATSListen, "nats-listen", "", "expose the embedded NATS server on host:port")
+	f.BoolVar(&o.NoNATS, "no-nats", false, "serve HTTP only")
+	f.StringVar(&o.HTTP, "http", "127.0.0.1:8080", `HTTP listen address ("-" for none)`)
+	f.Int64Var(&o.Limits.Fuel, "fuel", 0, "fuel per decision (0: the VM default)")
+	f.Int64Var(&o.Limits.Memory, "memory", 0, "memory per decision in bytes (0: the VM default)")
+	f.DurationVar(&o.Deadline, "deadline", 50*time.Millisecond, "wall-time limit per decision")
+	f.StringVar(&failMode, "failure-mode", "error", "when a policy fails: error, or default (answer --safe-default)")
+	f.StringVar(&o.SafeDefault, "safe-default", "", `the safe default target ("provider:model") for --failure-mode default`)
+	f.BoolVar(&o.KnownOnly, "require-known-tenant", false, "refuse tenants missing from tenants.json (unauthorized)")
+	f.IntVar(&o.MaxInFlight, "max-in-flight", 4096, "concurrent HTTP decisions before answering overloaded")
+	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest HTTP body in bytes")
+	f.Float64Var(&o.LogSample, "log-sample", 1, "fraction of decisions published to the decision log stream")
+	f.BoolVar(&o.NoLog, "no-decision-log", false, "publish no decision log")
+	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_ENDPOINT)")
+	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests")
+	return c
+}

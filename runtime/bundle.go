@@ -1,0 +1,62 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/rpl-lang/rpl/compiler/bundle"
+)
+
+// BuildBundle builds a snapshot from an encoded .rplb bundle: Read
+// verifies its format, hashes, signature (per opts) and bytecode; then
+// every policy's tests run before the snapshot is returned. The version is
+// the bundle hash.
+func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, opts bundle.ReadOptions) (*Snapshot, error) {
+	lerr := &LoadError{Source: source}
+	if opts.Builtins == nil {
+		opts.Builtins = e.env.Builtins()
+	}
+	b, err := bundle.Read(data, opts)
+	if err != nil {
+		lerr.Problems = append(lerr.Problems, err.Error())
+		return nil, lerr
+	}
+	progs, err := b.Programs(e.env)
+	if err != nil {
+		lerr.Problems = append(lerr.Problems, err.Error())
+		return nil, lerr
+	}
+	fails, err := b.RunTests(ctx, e.env)
+	if err != nil {
+		lerr.Problems = append(lerr.Problems, err.Error())
+		return nil, lerr
+	}
+	for _, f := range fails {
+		lerr.Problems = append(lerr.Problems, fmt.Sprintf("%s: test %q failed: %v", f.Test.File, f.Test.Name, f.Err))
+	}
+	if len(b.Policies) == 0 {
+		lerr.Problems = append(lerr.Problems, "no policies")
+	}
+	if len(lerr.Problems) > 0 {
+		return nil, lerr
+	}
+	s := &Snapshot{
+		Version:  b.Version(),
+		Source:   source,
+		Built:    time.Now(),
+		policies: map[string]*Policy{},
+		tenants:  map[string]*Tenant{},
+		bundle:   data,
+	}
+	for _, p := range b.Policies {
+		s.policies[p.ID] = &Policy{ID: p.ID, File: p.File, Program: progs[p.ID], Tests: len(p.Tests), CostBound: p.CostBound, Bounded: p.Bounded, version: s.Version}
+		s.ids = append(s.ids, p.ID)
+	}
+	sort.Strings(s.ids)
+	return s, nil
+}
+
+// Bundle returns the encoded bundle of a snapshot built from one, else nil.
+func (s *Snapshot) Bundle() []byte { return s.bundle }

@@ -1,0 +1,407 @@
+// Package router assembles the rpl-router process: engine, live state,
+// metrics, NATS (embedded with JetStream, or an external deployment),
+// HTTP, the decision log, hot reload of a policy directory, the last good
+// version on disk and graceful shutdown. cmd/rpl-router only parses flags.
+//
+// Start order: the last good version under DataDir is activated first
+// (no network needed), then the policy directory or bundle (a failure
+// keeps the last good version), then NATS and HTTP. Every activation is
+// written back under DataDir (DataDir/last-good/ for a directory,
+// DataDir/last-good.rplb for a bundle).
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/httpx"
+	"github.com/rpl-lang/rpl/runtime/metrics"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+	"github.com/rpl-lang/rpl/runtime/state"
+	"github.com/rpl-lang/rpl/runtime/tracing"
+)
+
+// Options configure a router.
+type Options struct {
+	Policies   string // directory of .rpl policies (watched)
+	Bundle     string // a .rplb bundle instead of a directory
+	DataDir    string // default ./data
+	NATSURL    string // join this NATS instead of embedding one
+	NATSListen string // expose the embedded server on host:port
+	NoNATS     bool   // HTTP only
+	HTTP       string // default 127.0.0.1:8080; "-" for none
+
+	Limits      rpl.Limits
+	Deadline    time.Duration
+	FailureMode runtime.FailureMode
+	SafeDefault string
+	KnownOnly   bool // refuse tenants missing from the registry
+
+	MaxInFlight int
+	MaxBody     int64
+	LogSample   float64 // decision log sampling, 0–1
+	NoLog       bool    // no decision log
+	OTLP        string  // OTLP/HTTP endpoint for spans; "" for none
+
+	Logger *slog.Logger
+}
+
+// Router is a running router.
+type Router struct {
+	opt     Options
+	log     *slog.Logger
+	Engine  *runtime.Engine
+	State   *state.Mem
+	Metrics *metrics.Metrics
+
+	ns     *server.Server
+	nc     *nats.Conn
+	natsS  *natsx.Server
+	dlog   *natsx.DecisionLog
+	httpS  *http.Server
+	httpL  net.Listener
+	tracer *tracing.Tracer
+	watch  *fsnotify.Watcher
+	stop   chan struct{}
+	wg     sync.WaitGroup
+
+	persistMu sync.Mutex
+}
+
+// LastGoodDir and LastGoodBundle are where the last good version is kept
+// under the data directory.
+const (
+	LastGoodDir    = "last-good"
+	LastGoodBundle = "last-good.rplb"
+)
+
+// Start starts a router; Shutdown stops it.
+func Start(ctx context.Context, opt Options) (*Router, error) {
+	if opt.DataDir == "" {
+		opt.DataDir = "data"
+	}
+	if opt.HTTP == "" {
+		opt.HTTP = "127.0.0.1:8080"
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{})}
+	if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			r.Shutdown(context.Background())
+		}
+	}()
+	var trace func(context.Context, string, string) (context.Context, func(*runtime.Outcome))
+	if opt.OTLP != "" {
+		t, err := tracing.New(ctx, opt.OTLP)
+		if err != nil {
+			return nil, fmt.Errorf("OTLP exporter: %w", err)
+		}
+		r.tracer, trace = t, t.Trace
+	}
+
+	// NATS first (the decision log needs it), but without blocking on an
+	// unreachable external deployment.
+	if !opt.NoNATS {
+		var err error
+		if opt.NATSURL != "" {
+			r.nc, err = nats.Connect(opt.NATSURL, nats.Name("rpl-router"), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+		} else {
+			start := time.Now()
+			r.ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: opt.DataDir, Listen: opt.NATSListen})
+			if err == nil {
+				listen := "in-process only"
+				if opt.NATSListen != "" {
+					listen = r.ns.ClientURL()
+				}
+				r.log.Info("embedded NATS server started", "jetstream", filepath.Join(opt.DataDir, "jetstream"), "listen", listen, "in", time.Since(start))
+				r.nc, err = natsx.ConnectInProcess(r.ns)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("NATS: %w", err)
+		}
+	}
+	var dlog runtime.DecisionLog
+	if r.nc != nil && !opt.NoLog && r.nc.IsConnected() {
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		d, err := natsx.NewDecisionLog(lctx, r.nc, natsx.LogConfig{Dropped: r.Metrics.LogDropped})
+		cancel()
+		if err != nil {
+			r.log.Warn("decision log disabled", "err", err)
+		} else {
+			r.dlog, dlog = d, d
+		}
+	}
+
+	e, err := runtime.New(runtime.Config{
+		Limits: opt.Limits, Deadline: opt.Deadline, FailureMode: opt.FailureMode, SafeDefault: opt.SafeDefault,
+		RequireKnownTenant: opt.KnownOnly, State: r.State, Observer: (*observer)(r), DecisionLog: dlog, LogSample: opt.LogSample,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.Engine = e
+
+	// The last good version, then the configured source.
+	r.activateLastGood(ctx)
+	switch {
+	case opt.Bundle != "":
+		if err := r.loadBundle(ctx, opt.Bundle); err != nil {
+			r.log.Error("bundle not loaded", "bundle", opt.Bundle, "err", err)
+		}
+	case opt.Policies != "":
+		if err := r.loadDir(ctx); err != nil {
+			r.log.Error("policies not loaded", "dir", opt.Policies, "err", err)
+		}
+		if err := r.watchDir(); err != nil {
+			return nil, fmt.Errorf("watching %s: %w", opt.Policies, err)
+		}
+	}
+	if !e.Ready() && opt.Policies == "" && opt.Bundle == "" && r.nc == nil {
+		return nil, errors.New("no policies: give --policies DIR or --bundle FILE")
+	}
+
+	if r.nc != nil {
+		r.natsS, err = natsx.Serve(r.nc, e, natsx.Config{Overloaded: func() { r.Metrics.Overloaded("nats") }, Trace: trace})
+		if err != nil {
+			return nil, fmt.Errorf("NATS subscriptions: %w", err)
+		}
+	}
+	if opt.HTTP != "-" {
+		h := httpx.New(e, httpx.Config{
+			MaxBody: opt.MaxBody, MaxInFlight: opt.MaxInFlight, Metrics: r.Metrics.Handler(),
+			Overloaded: func() { r.Metrics.Overloaded("http") }, Trace: trace, OnRollback: r.persist,
+		})
+		r.httpL, err = net.Listen("tcp", opt.HTTP)
+		if err != nil {
+			return nil, fmt.Errorf("HTTP: %w", err)
+		}
+		r.httpS = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			if err := r.httpS.Serve(r.httpL); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				r.log.Error("HTTP server", "err", err)
+			}
+		}()
+		r.log.Info("HTTP listening", "addr", r.httpL.Addr().String())
+	}
+	ok = true
+	return r, nil
+}
+
+// HTTPAddr is the HTTP listener's address.
+func (r *Router) HTTPAddr() string {
+	if r.httpL == nil {
+		return ""
+	}
+	return r.httpL.Addr().String()
+}
+
+// NATS is the router's NATS connection (nil with NoNATS).
+func (r *Router) NATS() *nats.Conn { return r.nc }
+
+// NATSServer is the embedded server (nil when joining an external one).
+func (r *Router) NATSServer() *server.Server { return r.ns }
+
+// observer feeds the metrics and persists each activated version.
+type observer Router
+
+func (o *observer) Decided(out *runtime.Outcome) { o.Metrics.Decided(out) }
+
+func (o *observer) Loaded(s *runtime.Snapshot, err error) {
+	o.Metrics.Loaded(s, err)
+	if err != nil {
+		return
+	}
+	o.log.Info("policy version active", "version", s.ShortVersion(), "source", s.Source, "policies", len(s.PolicyIDs()))
+	(*Router)(o).persist(s)
+}
+
+// persist writes s as the last good version.
+func (r *Router) persist(s *runtime.Snapshot) {
+	r.persistMu.Lock()
+	defer r.persistMu.Unlock()
+	dir, file := filepath.Join(r.opt.DataDir, LastGoodDir), filepath.Join(r.opt.DataDir, LastGoodBundle)
+	var err error
+	switch {
+	case s.Bundle() != nil:
+		tmp := file + ".tmp"
+		if err = os.WriteFile(tmp, s.Bundle(), 0o644); err == nil {
+			if err = os.Rename(tmp, file); err == nil {
+				os.RemoveAll(dir)
+			}
+		}
+	case s.Files() != nil:
+		if err = runtime.WriteFiles(dir, s.Files()); err == nil {
+			os.Remove(file)
+		}
+	}
+	if err != nil {
+		r.log.Warn("last good version not saved", "err", err)
+	}
+}
+
+func (r *Router) activateLastGood(ctx context.Context) {
+	start := time.Now()
+	var s *runtime.Snapshot
+	var err error
+	file := filepath.Join(r.opt.DataDir, LastGoodBundle)
+	dir := filepath.Join(r.opt.DataDir, LastGoodDir)
+	if data, rerr := os.ReadFile(file); rerr == nil {
+		s, err = r.Engine.BuildBundle(ctx, file, data, bundle.ReadOptions{})
+	} else if _, serr := os.Stat(dir); serr == nil {
+		s, err = r.Engine.BuildDir(ctx, dir)
+	} else {
+		return
+	}
+	if err != nil {
+		r.log.Warn("last good version not usable", "err", err)
+		return
+	}
+	r.Engine.Activate(s)
+	r.log.Info("last good version activated", "version", s.ShortVersion(), "in", time.Since(start))
+}
+
+func (r *Router) loadDir(ctx context.Context) error {
+	_, err := r.Engine.LoadDir(ctx, r.opt.Policies)
+	return err
+}
+
+func (r *Router) loadBundle(ctx context.Context, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s, err := r.Engine.BuildBundle(ctx, path, data, bundle.ReadOptions{})
+	if err != nil {
+		return err
+	}
+	r.Engine.Activate(s)
+	return nil
+}
+
+// Reload reloads the policy directory now.
+func (r *Router) Reload(ctx context.Context) error { return r.loadDir(ctx) }
+
+// watchDir reloads the policy directory when it changes (debounced).
+func (r *Router) watchDir() error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	r.watch = w
+	add := func(root string) {
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				if p != root && d.Name()[0] == '.' {
+					return filepath.SkipDir
+				}
+				w.Add(p)
+			}
+			return nil
+		})
+	}
+	add(r.opt.Policies)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		var timer *time.Timer
+		fire := make(chan struct{}, 1)
+		for {
+			select {
+			case <-r.stop:
+				if timer != nil {
+					timer.Stop()
+				}
+				return
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				if ev.Has(fsnotify.Create) {
+					if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
+						add(ev.Name)
+					}
+				}
+				if timer == nil {
+					timer = time.AfterFunc(100*time.Millisecond, func() {
+						select {
+						case fire <- struct{}{}:
+						default:
+						}
+					})
+				} else {
+					timer.Reset(100 * time.Millisecond)
+				}
+			case <-fire:
+				if err := r.loadDir(context.Background()); err != nil {
+					r.log.Error("reload failed; the running version stays", "err", err)
+				}
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				r.log.Warn("watching policies", "err", err)
+			}
+		}
+	}()
+	return nil
+}
+
+// Shutdown stops taking requests, drains those in flight (up to ctx),
+// flushes the decision log and stops NATS.
+func (r *Router) Shutdown(ctx context.Context) error {
+	select {
+	case <-r.stop:
+		return nil
+	default:
+		close(r.stop)
+	}
+	var errs []error
+	if r.watch != nil {
+		r.watch.Close()
+	}
+	if r.httpS != nil {
+		errs = append(errs, r.httpS.Shutdown(ctx))
+	}
+	if r.natsS != nil {
+		errs = append(errs, r.natsS.Drain(ctx))
+	}
+	if r.dlog != nil {
+		r.dlog.Close(ctx)
+	}
+	if r.nc != nil {
+		r.nc.Close()
+	}
+	if r.ns != nil {
+		r.ns.Shutdown()
+		r.ns.WaitForShutdown()
+	}
+	if r.tracer != nil {
+		errs = append(errs, r.tracer.Shutdown(ctx))
+	}
+	r.wg.Wait()
+	return errors.Join(errs...)
+}

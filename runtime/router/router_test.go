@@ -1,0 +1,112 @@
+package router_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime/router"
+)
+
+const examples = "../../examples/policies"
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func post(t *testing.T, addr, path, body string) string {
+	t.Helper()
+	resp, err := http.Post("http://"+addr+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return string(data)
+}
+
+func copyExamples(t *testing.T) string {
+	dir := t.TempDir()
+	ents, _ := os.ReadDir(examples)
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(examples, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644)
+	}
+	return dir
+}
+
+// waitVersion waits for the router's active version to differ from old,
+// watching the engine (no fixed sleeps: a bounded poll of an atomic).
+func waitVersion(t *testing.T, r *router.Router, old string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if s := r.Engine.Current(); s != nil && s.Version != old {
+			return s.Version
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("version still %s", old)
+	return ""
+}
+
+func TestServeEmbeddedHotReloadAndRestart(t *testing.T) {
+	data := t.TempDir()
+	dir := copyExamples(t)
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: data, HTTP: "127.0.0.1:0", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := r.Engine.Current().Version
+	if out := post(t, r.HTTPAddr(), "/v1/decide", `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`); !strings.Contains(out, `"ok":true`) || !strings.Contains(out, v1) {
+		t.Fatalf("decide: %s", out)
+	}
+	// A change in the directory is picked up.
+	src, _ := os.ReadFile(filepath.Join(dir, "default.rpl"))
+	os.WriteFile(filepath.Join(dir, "default.rpl"), []byte(strings.Replace(string(src), `const small = "openai:gpt-4o-mini"`, `const small = "mistral:small"`, 1)), 0o644)
+	os.WriteFile(filepath.Join(dir, "default_test.rpl"), []byte("package default\n"), 0o644)
+	v2 := waitVersion(t, r, v1)
+	if out := post(t, r.HTTPAddr(), "/v1/decide", `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`); !strings.Contains(out, "mistral:small") {
+		t.Fatalf("after reload: %s", out)
+	}
+	// A broken change keeps v2.
+	os.WriteFile(filepath.Join(dir, "broken.rpl"), []byte("package broken\nfn route(r: Request) -> Decision = to(r.nope)\n"), 0o644)
+	if err := r.Reload(context.Background()); err == nil {
+		t.Fatal("broken policy loaded")
+	}
+	if r.Engine.Current().Version != v2 {
+		t.Fatal("a failed reload replaced the version")
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restart with no policy source and an unreachable NATS: the last
+	// good version is active within a second.
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "nats://" + l.Addr().String()
+	l.Close()
+	start := time.Now()
+	r2, err := router.Start(context.Background(), router.Options{DataDir: data, NATSURL: dead, HTTP: "127.0.0.1:0", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Shutdown(context.Background())
+	if !r2.Engine.Ready() || r2.Engine.Current().Version != v2 {
+		t.Fatalf("restart: ready %v", r2.Engine.Ready())
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("last good version active after %v", d)
+	}
+	if out := post(t, r2.HTTPAddr(), "/v1/decide", `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`); !strings.Contains(out, "mistral:small") {
+		t.Fatalf("after restart: %s", out)
+	}
+}
