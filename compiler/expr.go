@@ -373,11 +373,10 @@ func (f *funcCompiler) ifStmt(e *lang.IfExpr) {
 	}
 	end := f.label()
 	els := end
-	b := f.condition(e)
-	if e.Else != nil || b >= 0 {
+	if e.Else != nil || f.cover() {
 		els = f.label()
 	}
-	f.jump(vm.OpJmpIfFalse, els)
+	b := f.condition(e, els)
 	f.coverOutcome(b, "then", e.Then.Span())
 	f.stmtsOf(e.Then, false)
 	if e.Else != nil || b >= 0 {
@@ -393,12 +392,80 @@ func (f *funcCompiler) ifStmt(e *lang.IfExpr) {
 	f.mark(end)
 }
 
-// condition emits an if's condition with its trace point, and declares
-// its branch point (-1 when not covering).
-func (f *funcCompiler) condition(e *lang.IfExpr) int {
+// condition emits an if's condition, jumping to els when it is false,
+// and returns its branch point (-1 when not covering). An instrumented
+// program evaluates the condition as a value, with its trace point; a
+// normal one compiles &&, || and ! to jumps (jumpIfFalse).
+func (f *funcCompiler) condition(e *lang.IfExpr, els string) int {
+	if !f.cover() && !f.tracing() {
+		f.jumpIfFalse(e.Cond, els)
+		return -1
+	}
 	f.expr(e.Cond)
 	f.trace(TraceIf, e.Cond.Span(), srcText(f.file, e.Cond))
-	return f.branch("if", e.Cond.Span(), e.Cond)
+	b := f.branch("if", e.Cond.Span(), e.Cond)
+	f.jump(vm.OpJmpIfFalse, els)
+	return b
+}
+
+// jumpIfFalse emits e as control flow: it jumps to target when e is false
+// and falls through when it is true. a && b && c jumps from the first
+// false operand straight to target, with nothing left on the stack.
+func (f *funcCompiler) jumpIfFalse(e lang.Expr, target string) {
+	switch x := e.(type) {
+	case *lang.ParenExpr:
+		f.jumpIfFalse(x.X, target)
+		return
+	case *lang.UnaryExpr:
+		if x.Op == "!" {
+			f.jumpIfTrue(x.X, target)
+			return
+		}
+	case *lang.BinaryExpr:
+		switch x.Op {
+		case "&&":
+			f.jumpIfFalse(x.X, target)
+			f.jumpIfFalse(x.Y, target)
+			return
+		case "||":
+			ok := f.label()
+			f.jumpIfTrue(x.X, ok)
+			f.jumpIfFalse(x.Y, target)
+			f.mark(ok)
+			return
+		}
+	}
+	f.expr(e)
+	f.jump(vm.OpJmpIfFalse, target)
+}
+
+// jumpIfTrue is jumpIfFalse's mirror: it jumps to target when e is true.
+func (f *funcCompiler) jumpIfTrue(e lang.Expr, target string) {
+	switch x := e.(type) {
+	case *lang.ParenExpr:
+		f.jumpIfTrue(x.X, target)
+		return
+	case *lang.UnaryExpr:
+		if x.Op == "!" {
+			f.jumpIfFalse(x.X, target)
+			return
+		}
+	case *lang.BinaryExpr:
+		switch x.Op {
+		case "||":
+			f.jumpIfTrue(x.X, target)
+			f.jumpIfTrue(x.Y, target)
+			return
+		case "&&":
+			no := f.label()
+			f.jumpIfFalse(x.X, no)
+			f.jumpIfTrue(x.Y, target)
+			f.mark(no)
+			return
+		}
+	}
+	f.expr(e)
+	f.jump(vm.OpJmpIfTrue, target)
 }
 
 // elseSpan is the code of an if's else outcome: the else branch, or the
@@ -433,8 +500,7 @@ func (f *funcCompiler) ifExpr(e *lang.IfExpr) {
 		return
 	}
 	els, end := f.label(), f.label()
-	b := f.condition(e)
-	f.jump(vm.OpJmpIfFalse, els)
+	b := f.condition(e, els)
 	f.coverOutcome(b, "then", e.Then.Span())
 	f.stmtsOf(e.Then, true)
 	if !isNever(f.typeOf(e.Then)) {
