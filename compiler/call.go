@@ -85,7 +85,10 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	var key int
 	switch name {
 	case "filter", "map":
-		f.emit(vm.OpMakeList, 0)
+		// One allocation: the result is never longer than the input.
+		f.emit(vm.OpLoadLocal, list)
+		f.emit(vm.OpLen)
+		f.emit(vm.OpListCap)
 		f.emit(vm.OpStoreLocal, acc)
 	case "count":
 		f.pushConst(vm.Int(0))

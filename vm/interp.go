@@ -447,6 +447,18 @@ loop:
 			sp++
 			pc++
 
+		case OpListCap:
+			c := *stack.at(sp - 1)
+			if c.k != KindInt || int64(c.n) < 0 || c.n > 1<<32 {
+				err = badOperands("LIST_CAP", c)
+				break loop
+			}
+			if err = m.alloc(int64(c.n)*valueSize + listHeader); err != nil {
+				break loop
+			}
+			*stack.at(sp - 1) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: make([]Value, 0, int(c.n)), owner: m, gen: m.gen})}
+			pc++
+
 		case OpMakeMap:
 			n := int(in.a)
 			if err = m.alloc(mapBytes(n)); err != nil {

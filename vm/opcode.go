@@ -121,6 +121,9 @@ const (
 	OpCover
 	OpTrace
 
+	// Lists built by lowered map and filter.
+	OpListCap
+
 	numOpcodes
 )
 
@@ -322,6 +325,8 @@ var opcodeTable = [numOpcodes]OpInfo{
 	OpExpectFail: varop("EXPECT_FAIL", "msg x1 … xn ; -   record assertion_failed(msg: expected constants[k] xn, got x1) and go on", 1, 0, 0, 1, ArgCount, ArgConst),
 	OpCover:      op("COVER", "- ; -   probes.Counts[n]++", 0, 0, ArgCount),
 	OpTrace:      op("TRACE", "x ; x   append (n, x) to probes.Trace", 1, 1, ArgCount),
+
+	OpListCap: op("LIST_CAP", "n ; []   an empty list with room for n elements, owned by the run (memory)", 1, 1),
 }
 
 // Info returns the table entry of op, or nil if op is not a known opcode.
