@@ -34,8 +34,11 @@
 //     parse.
 //   - Requests are handled one at a time in arrival order; publishing runs
 //     on its own goroutine. Nothing here runs policy code except the code
-//     lenses' commands, which go through package policytest like `rplc
-//     test`.
+//     lenses' commands: "run test" runs one test block of the saved files
+//     with package policytest, as `rplc test -run` does; "explain a sample
+//     decision" decides SampleRequest (or a request given as the command's
+//     argument) with the editor's text, compiled for tracing and explained
+//     with package explain, as `rplc explain` does.
 //
 // The protocol types come from github.com/tliron/glsp (protocol_3_16, with
 // the 3.17 positionEncoding added to the capabilities); JSON-RPC framing

@@ -231,3 +231,45 @@ func TestRequestsAfterShutdownFail(t *testing.T) {
 		t.Fatal("hover after shutdown succeeded")
 	}
 }
+
+// The code lenses' commands run a test with package policytest and explain
+// a sample decision with package explain.
+func TestLensCommands(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"premium.rpl", "premium_test.rpl"} {
+		src, err := os.ReadFile(filepath.Join("..", "examples", "policies", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(dir, f), string(src))
+	}
+	write(t, filepath.Join(dir, "premium_test.rpl"), "package premium\n\ntest \"passes\" {\n  expect route({tenant: {tier: \"gold\"}, estimate: {input_tokens: 9000}}).target == \"anthropic:claude-sonnet\"\n}\n\ntest \"fails\" {\n  expect route({}).target == \"nowhere\"\n}\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("premium_test.rpl")
+	run := func(cmd string, args ...any) (lsp.CommandResult, error) {
+		var r lsp.CommandResult
+		err := c.call("workspace/executeCommand", map[string]any{"command": cmd, "arguments": args}, &r)
+		return r, err
+	}
+	if r, err := run(lsp.CommandRunTest, u, "passes"); err != nil || !r.OK || !strings.HasPrefix(r.Summary, "PASS: passes") {
+		t.Errorf("run passes: %+v %v", r, err)
+	}
+	if r, err := run(lsp.CommandRunTest, u, "fails"); err != nil || r.OK || !strings.HasPrefix(r.Summary, "FAIL: fails") || !strings.Contains(r.Output, "nowhere") {
+		t.Errorf("run fails: %+v %v", r, err)
+	}
+	r, err := run(lsp.CommandExplain, uri(filepath.Join(dir, "premium.rpl")))
+	if err != nil || !r.OK || !strings.Contains(r.Summary, "route openai:gpt-4o-mini") && !strings.Contains(r.Summary, "route anthropic:claude-haiku") {
+		t.Errorf("explain: %+v %v", r, err)
+	}
+	if !strings.Contains(r.Output, "is_premium") || !strings.Contains(r.Output, "decision:") {
+		t.Errorf("explain output:\n%s", r.Output)
+	}
+	r, err = run(lsp.CommandExplain, uri(filepath.Join(dir, "premium.rpl")), map[string]any{"tenant": map[string]any{"tier": "platinum"}, "estimate": map[string]any{"input_tokens": 20000}})
+	if err != nil || !strings.Contains(r.Summary, "anthropic:claude-sonnet") {
+		t.Errorf("explain with a request: %+v %v", r, err)
+	}
+	c.change(u, "package premium\n")
+	if _, err := run(lsp.CommandRunTest, u, "passes"); err == nil || !strings.Contains(err.Error(), "save") {
+		t.Errorf("running an unsaved test: %v", err)
+	}
+}

@@ -1,7 +1,22 @@
 package lsp
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/explain"
 	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/policytest"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
 	"github.com/tliron/glsp"
 	protocol "github.com/tliron/glsp/protocol_3_16"
 )
@@ -23,7 +38,7 @@ func (s *Server) codeLens(_ *glsp.Context, p *protocol.CodeLensParams) ([]protoc
 				Title: "▶ run test", Command: CommandRunTest, Arguments: []any{p.TextDocument.URI, d.Name.Value},
 			}})
 		case *lang.FuncDecl:
-			if d.Name.Name == "route" {
+			if d.Name.Name == compiler.EntryRoute {
 				lenses = append(lenses, protocol.CodeLens{Range: toRange(fn.File, d.Name.Sp), Command: &protocol.Command{
 					Title: "explain a sample decision", Command: CommandExplain, Arguments: []any{p.TextDocument.URI},
 				}})
@@ -33,11 +48,232 @@ func (s *Server) codeLens(_ *glsp.Context, p *protocol.CodeLensParams) ([]protoc
 	return lenses, nil
 }
 
-// executeCommand runs a code lens's command.
+// CommandResult is what the lens commands return (and also show: a
+// one-line summary as window/showMessage, the full text as
+// window/logMessage).
+type CommandResult struct {
+	OK      bool   `json:"ok"`
+	Summary string `json:"summary"`
+	Output  string `json:"output"`
+}
+
+// commandTimeout bounds a command's evaluation.
+const commandTimeout = 10 * time.Second
+
+// executeCommand runs a code lens's command: rpl.runTest [uri, test name]
+// or rpl.explain [uri, request?] (request: a JSON object; SampleRequest
+// when absent).
 func (s *Server) executeCommand(_ *glsp.Context, p *protocol.ExecuteCommandParams) (any, error) {
-	switch p.Command {
-	case CommandRunTest, CommandExplain:
-		return nil, refuse("%s: running tests and explaining decisions need the policytest package, which this build lacks", p.Command)
+	arg := func(i int) string {
+		if i < len(p.Arguments) {
+			if v, ok := p.Arguments[i].(string); ok {
+				return v
+			}
+		}
+		return ""
 	}
-	return nil, refuse("unknown command %s", p.Command)
+	var res *CommandResult
+	var err error
+	switch p.Command {
+	case CommandRunTest:
+		if arg(0) == "" || arg(1) == "" {
+			return nil, refuse("%s takes a document URI and a test name", p.Command)
+		}
+		res, err = s.runTest(arg(0), arg(1))
+	case CommandExplain:
+		if arg(0) == "" {
+			return nil, refuse("%s takes a document URI", p.Command)
+		}
+		req := []byte(SampleRequest)
+		if len(p.Arguments) > 1 && p.Arguments[1] != nil {
+			if req, err = json.Marshal(p.Arguments[1]); err != nil {
+				return nil, refuse("request: %v", err)
+			}
+		}
+		res, err = s.explain(arg(0), req)
+	default:
+		return nil, refuse("unknown command %s", p.Command)
+	}
+	if err != nil {
+		return nil, err
+	}
+	typ := protocol.MessageTypeInfo
+	if !res.OK {
+		typ = protocol.MessageTypeError
+	}
+	s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: typ, Message: res.Summary})
+	s.notify(string(protocol.ServerWindowLogMessage), protocol.LogMessageParams{Type: protocol.MessageTypeLog, Message: res.Output})
+	return res, nil
+}
+
+// unsaved reports whether an open document differs from its file, for the
+// commands that run saved files.
+func (s *Server) unsaved(path string) bool {
+	s.mu.Lock()
+	d := s.docs[path]
+	s.mu.Unlock()
+	if d == nil {
+		return false
+	}
+	disk, err := os.ReadFile(path)
+	return err != nil || !bytes.Equal(disk, d.file.Src)
+}
+
+// runTest runs one test block with package policytest, exactly as `rplc
+// test -run` does: on the saved files, against a fresh in-memory state.
+func (s *Server) runTest(uri, name string) (*CommandResult, error) {
+	path := uriToPath(uri)
+	policy := policyOf(path)
+	for _, p := range []string{policy, lang.TestFileName(policy)} {
+		if s.unsaved(p) {
+			return nil, refuse("save %s first: tests run the saved files, as rplc test does", p)
+		}
+	}
+	runner, err := policytest.NewRunner()
+	if err != nil {
+		return nil, refuse("%v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	r := runner.RunPolicy(policy, policytest.Config{Run: regexp.MustCompile("^" + regexp.QuoteMeta(name) + "$"), Context: ctx})
+	var out bytes.Buffer
+	for _, d := range r.Diags {
+		if d.Severity == lang.SevError {
+			fmt.Fprintln(&out, d.Error())
+		}
+	}
+	policytest.WriteResult(&out, r, policytest.ReportOptions{Verbose: true})
+	res := &CommandResult{OK: !r.Failed(), Output: out.String()}
+	switch {
+	case r.Diags.HasErrors():
+		res.Summary = fmt.Sprintf("test %q did not run: the policy has errors", name)
+	case r.Err != nil:
+		res.Summary = fmt.Sprintf("test %q did not run: %v", name, r.Err)
+	case len(r.Tests) == 0:
+		res.OK, res.Summary = false, fmt.Sprintf("no test %q in %s", name, policy)
+	default:
+		t := r.Tests[0]
+		res.Summary = fmt.Sprintf("%s: %s (%s)", t.Status, t.Name, t.Duration.Round(time.Microsecond))
+		if t.Status == policytest.Fail && len(t.Failures) > 0 {
+			f := t.Failures[0]
+			res.Summary += fmt.Sprintf(": %s at line %d", f.Message, f.Pos.Line)
+		}
+		if t.Status == policytest.Skip {
+			res.Summary += ": " + t.Reason
+		}
+	}
+	return res, nil
+}
+
+// SampleRequest is the request that "explain a sample decision" decides
+// when no request is given: a chat request of a standard-tier tenant.
+const SampleRequest = `{
+  "id": "sample-request",
+  "tenant": {"id": "sample-tenant", "tier": "standard", "budget": {"monthly": "$1000", "daily": "$50"}},
+  "user": {"id": "sample-user"},
+  "session": {"id": "sample-session"},
+  "task": {"type": "chat"},
+  "model": "",
+  "estimate": {"input_tokens": 1000, "output_tokens": 500}
+}`
+
+// explain decides req with the policy as it is in the editor (open buffers
+// included) and shows the path it took, with the same libraries as `rplc
+// explain`: compiler.Options{Trace: true}, vm.Probes and package explain.
+func (s *Server) explain(uri string, req []byte) (*CommandResult, error) {
+	path := uriToPath(uri)
+	sn := s.snapshotFor(path)
+	if sn.prog == nil || sn.diags.HasErrors() {
+		return nil, refuse("the policy has errors: fix them to explain a decision")
+	}
+	table, err := stdlib.Table()
+	if err != nil {
+		return nil, refuse("%v", err)
+	}
+	out, err := compiler.Compile(sn.prog, compiler.Options{NoTests: true, Trace: true})
+	if err != nil {
+		return nil, refuse("%v", err)
+	}
+	prog, err := vm.NewProgram(out.Spec, table)
+	if err != nil {
+		return nil, refuse("internal error: compiled program rejected: %v", err)
+	}
+	route, ok := prog.Entry(compiler.EntryRoute)
+	if !ok {
+		return nil, refuse("%s has no route function", sn.policy)
+	}
+	in, err := rpl.FromJSON(out.Request, req)
+	if err != nil {
+		return nil, refuse("request: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	probes := &vm.Probes{}
+	m := vm.Get()
+	v, st, runErr := m.Run(ctx, prog, route, []vm.Value{in}, vm.Limits{}, vm.Input{
+		Now: policytest.DefaultNow, Seed: policytest.DefaultSeed, Host: &stdlib.MemState{}, Probes: probes})
+	vm.Put(m)
+
+	var b strings.Builder
+	b.WriteString("request:\n" + indent(req) + "\npath:\n")
+	explain.WriteText(&indentWriter{b: &b}, explain.Path(out.TracePoints, probes.Trace), nil)
+	res := &CommandResult{OK: runErr == nil}
+	if runErr != nil {
+		fmt.Fprintf(&b, "error: %v\n", runErr)
+		res.Summary = fmt.Sprintf("route failed on the sample request: %v", runErr)
+	} else {
+		dec := rpl.ToGo(out.Decision, v)
+		js, _ := json.MarshalIndent(dec, "  ", "  ")
+		fmt.Fprintf(&b, "decision:\n  %s\n", js)
+		res.Summary = "sample decision: " + decisionSummary(dec)
+	}
+	fmt.Fprintf(&b, "fuel: %d (traced run), memory: %d bytes, calls: %d\n", st.Fuel, st.Memory, st.Calls)
+	res.Output = b.String()
+	return res, nil
+}
+
+func decisionSummary(dec any) string {
+	m, _ := dec.(map[string]any)
+	if m == nil {
+		return fmt.Sprint(dec)
+	}
+	s := fmt.Sprint(m["action"])
+	if t, _ := m["target"].(string); t != "" {
+		s += " " + t
+	}
+	if r, _ := m["deny_reason"].(string); r != "" {
+		s += " (" + r + ")"
+	}
+	if r, _ := m["reason"].(string); r != "" {
+		s += ", because " + r
+	}
+	return s
+}
+
+func indent(js []byte) string {
+	var b bytes.Buffer
+	if json.Indent(&b, js, "  ", "  ") != nil {
+		return "  " + string(js)
+	}
+	return "  " + b.String()
+}
+
+// indentWriter indents every line by two spaces.
+type indentWriter struct {
+	b   *strings.Builder
+	mid bool
+}
+
+func (w *indentWriter) Write(p []byte) (int, error) {
+	for _, c := range p {
+		if !w.mid {
+			w.b.WriteString("  ")
+			w.mid = true
+		}
+		w.b.WriteByte(c)
+		if c == '\n' {
+			w.mid = false
+		}
+	}
+	return len(p), nil
 }

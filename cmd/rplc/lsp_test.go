@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// TestLSPSubprocess builds rplc and drives `rplc lsp` as an editor would,
+// over its standard input and output: initialize, open a policy with an
+// error, fix it with a change, hover, complete, shut down and exit.
+func TestLSPSubprocess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds rplc")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "rplc")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ws := filepath.Join(dir, "ws")
+	policy := filepath.Join(ws, "p.rpl")
+	broken := "package p\n\nfn route(r: Request) -> Decision = to(r.tenant.tierr)\n"
+	if err := os.MkdirAll(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(policy, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.CommandContext(t.Context(), bin, "lsp")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	published := make(chan map[string]any, 16)
+	conn := jsonrpc2.NewConn(t.Context(), jsonrpc2.NewBufferedStream(pipe{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}),
+		jsonrpc2.HandlerWithError(func(_ context.Context, _ *jsonrpc2.Conn, r *jsonrpc2.Request) (any, error) {
+			if r.Method == "textDocument/publishDiagnostics" {
+				var p map[string]any
+				json.Unmarshal(*r.Params, &p)
+				published <- p
+			}
+			return nil, nil
+		}))
+	call := func(method string, params any) map[string]any {
+		t.Helper()
+		var out any
+		if err := conn.Call(t.Context(), method, params, &out); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		m, _ := out.(map[string]any)
+		return m
+	}
+	waitDiags := func(version float64) []any {
+		t.Helper()
+		for {
+			select {
+			case p := <-published:
+				if v, _ := p["version"].(float64); v == version {
+					ds, _ := p["diagnostics"].([]any)
+					return ds
+				}
+			case <-t.Context().Done():
+				t.Fatalf("no diagnostics for version %v", version)
+			}
+		}
+	}
+	uri := "file://" + filepath.ToSlash(policy)
+
+	init := call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + filepath.ToSlash(ws), "capabilities": map[string]any{}})
+	caps, _ := init["capabilities"].(map[string]any)
+	if caps["positionEncoding"] != "utf-16" || caps["hoverProvider"] != true {
+		t.Fatalf("capabilities %v", caps)
+	}
+	conn.Notify(t.Context(), "initialized", map[string]any{})
+	conn.Notify(t.Context(), "textDocument/didOpen", map[string]any{"textDocument": map[string]any{
+		"uri": uri, "languageId": "rpl", "version": 1, "text": broken}})
+	ds := waitDiags(1)
+	if len(ds) != 1 || ds[0].(map[string]any)["code"] != "RPL202" || !strings.Contains(ds[0].(map[string]any)["message"].(string), "did you mean tier") {
+		t.Fatalf("diagnostics %v", ds)
+	}
+
+	fixed := "package p\n\nfn route(r: Request) -> Decision = to(r.tenant.tier)\n"
+	conn.Notify(t.Context(), "textDocument/didChange", map[string]any{
+		"textDocument":   map[string]any{"uri": uri, "version": 2},
+		"contentChanges": []any{map[string]any{"text": fixed}},
+	})
+	if ds := waitDiags(2); len(ds) != 0 {
+		t.Fatalf("diagnostics after the fix: %v", ds)
+	}
+
+	col := strings.Index("fn route(r: Request) -> Decision = to(r.tenant.tier)", "to(")
+	h := call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": map[string]any{"line": 2, "character": col}})
+	if v, _ := h["contents"].(map[string]any)["value"].(string); !strings.Contains(v, "fn to(target: string) -> Decision") {
+		t.Errorf("hover %v", h)
+	}
+	col = strings.Index("fn route(r: Request) -> Decision = to(r.tenant.tier)", "r.tenant") + 2
+	c := call("textDocument/completion", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": map[string]any{"line": 2, "character": col}})
+	var labels []string
+	items, _ := c["items"].([]any)
+	for _, it := range items {
+		labels = append(labels, it.(map[string]any)["label"].(string))
+	}
+	if !strings.Contains(strings.Join(labels, " "), "tenant") || !strings.Contains(strings.Join(labels, " "), "estimate") {
+		t.Errorf("completion %v", labels)
+	}
+
+	call("shutdown", nil)
+	conn.Notify(t.Context(), "exit", nil)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("rplc lsp exited with %v", err)
+	}
+}
+
+type pipe struct {
+	io.Reader
+	io.WriteCloser
+}
+
+func (p pipe) Close() error { return p.WriteCloser.Close() }
