@@ -178,6 +178,27 @@ func (p *Program) DecideWithLimits(ctx context.Context, req vm.Value, in Input, 
 	return Result{Value: v, Stats: st}, err
 }
 
+// Evaluator decides requests on a machine it keeps, skipping the pool:
+// the fastest way to evaluate many requests on one goroutine. It is not
+// safe for concurrent use: use one per goroutine, or Program.Decide.
+type Evaluator struct {
+	p *Program
+	m *vm.Machine
+}
+
+// Evaluator returns an evaluator of p with its own machine.
+func (p *Program) Evaluator() *Evaluator { return &Evaluator{p: p, m: vm.NewMachine()} }
+
+// Decide is Program.Decide on the evaluator's machine.
+func (e *Evaluator) Decide(ctx context.Context, req vm.Value, in Input) (Result, error) {
+	if e.p.route < 0 {
+		return Result{}, fmt.Errorf("rpl: policy %s has no route function", e.p.name)
+	}
+	args := [1]vm.Value{req}
+	v, st, err := e.m.Run(ctx, e.p.vm, e.p.route, args[:], e.p.env.limits, in)
+	return Result{Value: v, Stats: st}, err
+}
+
 // RunTest runs the named test block; a failing expect returns a *vm.Error
 // with code assertion_failed.
 func (p *Program) RunTest(ctx context.Context, name string, in Input, lim Limits) (vm.Stats, error) {
