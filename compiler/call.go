@@ -17,6 +17,9 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 		if call.Kind == lang.CallFunc {
 			target = f.c.resolveFunc(target)
 		}
+		if f.inline(e, target, call.Args) {
+			return
+		}
 		idx := f.c.funcIndex(target)
 		for _, a := range call.Args {
 			f.expr(a)
@@ -193,4 +196,125 @@ func better(name string, keyType lang.Type) vm.Opcode {
 		return vm.OpLtInt
 	}
 	return vm.OpGtInt
+}
+
+// maxInline bounds the size (in AST nodes) of a function body that is
+// inlined at its call sites.
+const maxInline = 40
+
+// inline compiles a call of a small, non-recursive, expression-bodied
+// function of the same file as its body, with the parameters bound to
+// the arguments' locals: no frame, no CALL. Instrumented programs keep
+// every call, so coverage and traces see them.
+func (f *funcCompiler) inline(e *lang.CallExpr, target *lang.Object, args []lang.Expr) bool {
+	if f.cover() || f.tracing() || target == f.self {
+		return false
+	}
+	for _, o := range f.inlined {
+		if o == target {
+			return false
+		}
+	}
+	d, ok := target.Decl.(*lang.FuncDecl)
+	if !ok || !inSameFile(f.file, target) {
+		return false
+	}
+	if n := inlineSize(d.Body); n < 0 || n > maxInline {
+		return false
+	}
+	// Bind parameters: an argument that is already a local is shared
+	// (locals never change); anything else is evaluated once into a new one.
+	for i, a := range args {
+		slot, ok := f.localOf(a)
+		if !ok {
+			f.expr(a)
+			slot = f.newLocal()
+			f.at(e.Lparen)
+			f.emit(vm.OpStoreLocal, slot)
+		}
+		f.locals[f.c.info.Defs[d.Params[i].Name]] = slot
+	}
+	f.inlined = append(f.inlined, target)
+	f.expr(d.Body)
+	f.inlined = f.inlined[:len(f.inlined)-1]
+	return true
+}
+
+func inSameFile(file *lang.File, o *lang.Object) bool {
+	for _, fn := range o.Pkg.Files {
+		if fn.File == file {
+			for _, d := range fn.Decls {
+				if d == o.Decl {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// inlineSize counts the nodes of an expression made only of names,
+// literals, operators, selections, indexing, calls and literals of lists
+// and records; -1 for anything else (if, match and blocks may return).
+func inlineSize(e lang.Expr) int {
+	n := 1
+	add := func(x lang.Expr) bool {
+		k := inlineSize(x)
+		if k < 0 {
+			return false
+		}
+		n += k
+		return true
+	}
+	switch x := e.(type) {
+	case *lang.Ident, *lang.BasicLit:
+	case *lang.ParenExpr:
+		if !add(x.X) {
+			return -1
+		}
+	case *lang.SelectorExpr:
+		if !add(x.X) {
+			return -1
+		}
+	case *lang.IndexExpr:
+		if !add(x.X) || !add(x.Index) {
+			return -1
+		}
+	case *lang.UnaryExpr:
+		if !add(x.X) {
+			return -1
+		}
+	case *lang.BinaryExpr:
+		if !add(x.X) || !add(x.Y) {
+			return -1
+		}
+	case *lang.CallExpr:
+		if !add(x.Fun) {
+			return -1
+		}
+		for _, a := range x.Args {
+			if !add(a.Value) {
+				return -1
+			}
+		}
+	case *lang.LambdaExpr:
+		if !add(x.Body) {
+			return -1
+		}
+	case *lang.ListLit:
+		for _, el := range x.Elems {
+			if !add(el) {
+				return -1
+			}
+		}
+	case *lang.BraceLit:
+		for _, en := range x.Entries {
+			if !add(en.Value) {
+				return -1
+			}
+		}
+	default:
+		return -1
+	}
+	return n
 }

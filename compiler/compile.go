@@ -262,7 +262,7 @@ func (c *compiler) constIndex(v vm.Value) int {
 }
 
 func (c *compiler) compileFunc(p pending) error {
-	fc := &funcCompiler{c: c, file: p.file.File, locals: map[*lang.Object]int{}, name: c.spec.Functions[p.index].Name}
+	fc := &funcCompiler{c: c, file: p.file.File, locals: map[*lang.Object]int{}, name: c.spec.Functions[p.index].Name, self: p.obj}
 	switch {
 	case p.decl != nil:
 		for i, prm := range p.decl.Params {

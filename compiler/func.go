@@ -15,6 +15,8 @@ type funcCompiler struct {
 	locals  map[*lang.Object]int
 	nlocals int
 	name    string // the function's name in the program
+	self    *lang.Object
+	inlined []*lang.Object // functions being inlined here, innermost last
 	lines   []vm.LineEntry
 	pos     lang.Pos
 	nlabels int
