@@ -1,0 +1,53 @@
+// The RPL extension: a language client that starts `rplc lsp` and talks
+// to it over standard input and output. Every feature (diagnostics, hover,
+// completion, navigation, rename, formatting, semantic tokens, code
+// lenses) comes from the server; highlighting before the server answers
+// comes from syntaxes/rpl.tmLanguage.json.
+'use strict';
+
+const vscode = require('vscode');
+const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
+
+let client;
+
+function serverOptions() {
+  const cfg = vscode.workspace.getConfiguration('rpl');
+  const command = cfg.get('server.path') || 'rplc';
+  const args = ['lsp', ...(cfg.get('server.args') || [])];
+  const run = { command, args, transport: TransportKind.stdio };
+  return { run, debug: run };
+}
+
+async function activate(context) {
+  const clientOptions = {
+    documentSelector: [
+      { scheme: 'file', language: 'rpl' },
+      { scheme: 'untitled', language: 'rpl' },
+    ],
+    // Files changed outside the editor (a git checkout) reach the server.
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.rpl') },
+    outputChannelName: 'RPL',
+  };
+  client = new LanguageClient('rpl', 'RPL language server', serverOptions(), clientOptions);
+  context.subscriptions.push(
+    vscode.commands.registerCommand('rpl.restartServer', async () => {
+      await client.stop();
+      client = new LanguageClient('rpl', 'RPL language server', serverOptions(), clientOptions);
+      await client.start();
+    }),
+  );
+  try {
+    await client.start();
+  } catch (err) {
+    vscode.window.showErrorMessage(
+      `RPL: cannot start "${serverOptions().run.command} lsp" (${err.message || err}). ` +
+        'Install rplc (go install github.com/rpl-lang/rpl/cmd/rplc@latest) or set rpl.server.path.',
+    );
+  }
+}
+
+function deactivate() {
+  return client ? client.stop() : undefined;
+}
+
+module.exports = { activate, deactivate };
