@@ -54,8 +54,84 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 		}
 		return &protocol.CompletionList{Items: c.items}, nil
 	}
+	if atItemStart(src, w) {
+		// A key of a record literal: the fields of its record type.
+		if fn != nil && src[prevNonSpace(src, w)] != '(' {
+			if r := literalRecordAt(sn, fn, old); r != nil {
+				for _, f := range r.Fields {
+					c.add(f.Name, protocol.CompletionItemKindField, typeString(f.Type), preludeFieldDoc(s.u, r.Name, f.Name))
+				}
+				return &protocol.CompletionList{Items: c.items}, nil
+			}
+		}
+		// An argument: the callee's parameters, as named arguments.
+		if open, _, named, direct, ok := openCall(src, w); ok && direct && named == "" {
+			for _, sg := range s.calleeSigs(sn, fn, src, open) {
+				for _, fp := range sg.params() {
+					c.namedArg(fp)
+				}
+			}
+		}
+	}
 	c.scopeNames(sn, fn, old)
 	return &protocol.CompletionList{Items: c.items}, nil
+}
+
+// prevNonSpace is the offset of the last non-blank byte before p, or 0.
+func prevNonSpace(src []byte, p int) int {
+	i := p - 1
+	for i > 0 && (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r') {
+		i--
+	}
+	return max(i, 0)
+}
+
+// atItemStart reports whether the word at p starts an argument, a list
+// element or a literal entry: it follows '(', '{' or ','.
+func atItemStart(src []byte, p int) bool {
+	if p == 0 {
+		return false
+	}
+	switch src[prevNonSpace(src, p)] {
+	case '(', '{', ',':
+		return true
+	}
+	return false
+}
+
+// literalRecordAt returns the record type of the innermost brace literal
+// at the snapshot offset p, when the checker resolved it to a record.
+func literalRecordAt(sn *snapshot, fn *lang.FileNode, p lang.Pos) *lang.Record {
+	path := lang.PathEnclosing(fn, p)
+	for i := len(path) - 1; i >= 0; i-- {
+		switch n := path[i].(type) {
+		case *lang.BraceLit:
+			r, _ := sn.prog.Info.Lits[n].(*lang.Record)
+			return r
+		case *lang.CallExpr, *lang.BlockExpr, *lang.ListLit:
+			return nil
+		}
+	}
+	return nil
+}
+
+// namedArg offers `name: ` for a parameter.
+func (c *completer) namedArg(fp *lang.FuncParam) {
+	label := fp.Name + ":"
+	if c.seen[label] {
+		return
+	}
+	c.seen[label] = true
+	kind := protocol.CompletionItemKindProperty
+	detail := "argument: " + typeString(fp.Type)
+	if fp.Optional {
+		detail = "optional " + detail
+	}
+	insert := fp.Name + ": "
+	filter := fp.Name
+	sortText := "0" + fp.Name // before the names in scope
+	c.items = append(c.items, protocol.CompletionItem{Label: label, Kind: &kind, Detail: &detail,
+		InsertText: &insert, FilterText: &filter, SortText: &sortText})
 }
 
 func fileSrc(fn *lang.FileNode) []byte {

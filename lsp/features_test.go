@@ -76,6 +76,25 @@ func TestCompletionWhileTyping(t *testing.T) {
 	if !slices.Contains(labels, "who") || !slices.Contains(labels, "r") {
 		t.Errorf("completion of names lacks locals: %v", labels)
 	}
+
+	// An unfinished call: named arguments and signature help from the text.
+	line = `  let d = to("a").fallback("b", `
+	v = c.change(u, strings.Replace(policySrc, "  to(", line+"\n  to(", 1))
+	c.waitDiags(u, v)
+	c.call("textDocument/completion", docPos(u, pos(4, len(line))), &got)
+	labels = labels[:0]
+	for _, it := range got.Items {
+		labels = append(labels, it.Label)
+	}
+	if !slices.Contains(labels, "on:") || !slices.Contains(labels, "retries:") || !slices.Contains(labels, "who") {
+		t.Errorf("completion in an unfinished call: %v", labels)
+	}
+	var sig protocol.SignatureHelp
+	c.call("textDocument/signatureHelp", docPos(u, pos(4, len(line))), &sig)
+	if len(sig.Signatures) != 1 || sig.ActiveParameter == nil || *sig.ActiveParameter != 1 || !strings.HasPrefix(sig.Signatures[0].Label, "fallback(target: string, on?:") {
+		s, _ := jsonString(sig)
+		t.Errorf("signature help in an unfinished call: %s", s)
+	}
 }
 
 // Incremental edits address text by UTF-16 columns: an emoji is two

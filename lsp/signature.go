@@ -21,25 +21,158 @@ func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams)
 	}
 	pos := int(toOffset(cur, p.Position))
 	src := cur.Src
-	open, commas, named, ok := openCall(src, pos)
+	open, commas, named, _, ok := openCall(src, pos)
 	if !ok {
 		return nil, nil
 	}
-	names, start, complex := chainBefore(src, open)
-	if len(names) == 0 {
+	sn := s.goodSnapshot(path)
+	sigs := s.calleeSigs(sn, sn.fileNode(path), src, open)
+	if len(sigs) == 0 {
 		return nil, nil
 	}
-	sn := s.goodSnapshot(path)
-	fn := sn.fileNode(path)
+
+	help := &protocol.SignatureHelp{}
+	active := -1
+	for i, sg := range sigs {
+		info := protocol.SignatureInformation{}
+		var b strings.Builder
+		b.WriteString(sg.label + "(")
+		activeParam := -1
+		for j, fp := range sg.params() {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			from := utf16Len([]byte(b.String()))
+			b.WriteString(fp.Name)
+			if fp.Optional {
+				b.WriteByte('?')
+			}
+			b.WriteString(": " + typeString(fp.Type))
+			to := utf16Len([]byte(b.String()))
+			info.Parameters = append(info.Parameters, protocol.ParameterInformation{Label: []uint32{uint32(from), uint32(to)}})
+			if (named != "" && fp.Name == named) || (named == "" && j == commas) {
+				activeParam = j
+			}
+		}
+		b.WriteString(")")
+		if sg.ft != nil {
+			b.WriteString(" -> " + typeString(sg.ft.Result))
+		}
+		info.Label = b.String()
+		if sg.doc != "" {
+			info.Documentation = protocol.MarkupContent{Kind: protocol.MarkupKindMarkdown, Value: sg.doc}
+		}
+		if activeParam >= 0 {
+			ap := uint32(activeParam)
+			info.ActiveParameter = &ap
+			if active < 0 {
+				active = i
+			}
+		}
+		help.Signatures = append(help.Signatures, info)
+	}
+	if active < 0 {
+		active = 0
+	}
+	as := uint32(active)
+	help.ActiveSignature = &as
+	if ap := help.Signatures[active].ActiveParameter; ap != nil {
+		help.ActiveParameter = ap
+	}
+	return help, nil
+}
+
+// openCall scans src up to p (skipping strings and comments) and finds the
+// innermost unclosed '(' before p: its offset, the number of commas
+// directly inside it before p, and the name of the named argument being
+// written (`on:`), if any; direct reports that no other bracket opened
+// since (the cursor is in the argument list itself, not in a literal in it).
+func openCall(src []byte, p int) (open, commas int, named string, direct, ok bool) {
+	type frame struct {
+		c      byte
+		at     int
+		commas int
+		argAt  int // start of the current argument
+	}
+	var stack []frame
+	for i := 0; i < p && i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"':
+			for i++; i < p && i < len(src) && src[i] != '"' && src[i] != '\n'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case '#':
+			for i < p && i < len(src) && src[i] != '\n' {
+				i++
+			}
+		case '(', '[', '{':
+			stack = append(stack, frame{c: c, at: i, argAt: i + 1})
+		case ')', ']', '}':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case ',':
+			if len(stack) > 0 {
+				stack[len(stack)-1].commas++
+				stack[len(stack)-1].argAt = i + 1
+			}
+		}
+	}
+	for i := len(stack) - 1; i >= 0; i-- {
+		if stack[i].c == '(' {
+			f := stack[i]
+			arg := strings.TrimSpace(string(src[f.argAt:min(p, len(src))]))
+			if j := strings.IndexByte(arg, ':'); j > 0 && isIdent(arg[:j]) {
+				named = arg[:j]
+			}
+			return f.at, f.commas, named, i == len(stack)-1, true
+		}
+	}
+	return 0, 0, "", false, false
+}
+
+func isIdent(s string) bool {
+	if s == "" || ('0' <= s[0] && s[0] <= '9') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isIdentByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sig is a callable's signature as the call is written: drop leading
+// parameters are not written (the receiver of a method-style call).
+type sig struct {
+	label string
+	ft    *lang.Func
+	drop  int
+	doc   string
+}
+
+// params are the parameters written in the call's parentheses.
+func (sg sig) params() []*lang.FuncParam {
+	if sg.ft == nil || len(sg.ft.Params) < sg.drop {
+		return nil
+	}
+	return sg.ft.Params[sg.drop:]
+}
+
+// calleeSigs resolves the callee written before the '(' at open (a
+// function, a builtin's overloads, a module member, a method-style builtin
+// call, super.f) in the scopes of the snapshot.
+func (s *Server) calleeSigs(sn *snapshot, fn *lang.FileNode, src []byte, open int) []sig {
+	names, start, complex := chainBefore(src, open)
+	if len(names) == 0 {
+		return nil
+	}
 	old := mapPos(fileSrc(fn), src, lang.Pos(start))
 	name := names[len(names)-1]
 
-	type sig struct {
-		label string
-		ft    *lang.Func
-		drop  int // leading parameters not written (the receiver)
-		doc   string
-	}
 	var sigs []sig
 	addBuiltins := func(bs []*lang.Builtin, drop int) {
 		for _, b := range bs {
@@ -96,123 +229,6 @@ func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams)
 			addBuiltins(r.obj.Overloads, 0)
 		}
 	}
-	if len(sigs) == 0 {
-		return nil, nil
-	}
+	return sigs
 
-	help := &protocol.SignatureHelp{}
-	active := -1
-	for i, sg := range sigs {
-		info := protocol.SignatureInformation{}
-		var b strings.Builder
-		b.WriteString(sg.label + "(")
-		activeParam := -1
-		var params []*lang.FuncParam
-		if sg.ft != nil && len(sg.ft.Params) >= sg.drop {
-			params = sg.ft.Params[sg.drop:]
-		}
-		for j, fp := range params {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			from := utf16Len([]byte(b.String()))
-			b.WriteString(fp.Name)
-			if fp.Optional {
-				b.WriteByte('?')
-			}
-			b.WriteString(": " + typeString(fp.Type))
-			to := utf16Len([]byte(b.String()))
-			info.Parameters = append(info.Parameters, protocol.ParameterInformation{Label: []uint32{uint32(from), uint32(to)}})
-			if (named != "" && fp.Name == named) || (named == "" && j == commas) {
-				activeParam = j
-			}
-		}
-		b.WriteString(")")
-		if sg.ft != nil {
-			b.WriteString(" -> " + typeString(sg.ft.Result))
-		}
-		info.Label = b.String()
-		if sg.doc != "" {
-			info.Documentation = protocol.MarkupContent{Kind: protocol.MarkupKindMarkdown, Value: sg.doc}
-		}
-		if activeParam >= 0 {
-			ap := uint32(activeParam)
-			info.ActiveParameter = &ap
-			if active < 0 {
-				active = i
-			}
-		}
-		help.Signatures = append(help.Signatures, info)
-	}
-	if active < 0 {
-		active = 0
-	}
-	as := uint32(active)
-	help.ActiveSignature = &as
-	if ap := help.Signatures[active].ActiveParameter; ap != nil {
-		help.ActiveParameter = ap
-	}
-	return help, nil
-}
-
-// openCall scans src up to p (skipping strings and comments) and finds the
-// innermost unclosed '(' before p: its offset, the number of commas
-// directly inside it before p, and the name of the named argument being
-// written (`on:`), if any.
-func openCall(src []byte, p int) (open, commas int, named string, ok bool) {
-	type frame struct {
-		c      byte
-		at     int
-		commas int
-		argAt  int // start of the current argument
-	}
-	var stack []frame
-	for i := 0; i < p && i < len(src); i++ {
-		switch c := src[i]; c {
-		case '"':
-			for i++; i < p && i < len(src) && src[i] != '"' && src[i] != '\n'; i++ {
-				if src[i] == '\\' {
-					i++
-				}
-			}
-		case '#':
-			for i < p && i < len(src) && src[i] != '\n' {
-				i++
-			}
-		case '(', '[', '{':
-			stack = append(stack, frame{c: c, at: i, argAt: i + 1})
-		case ')', ']', '}':
-			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
-			}
-		case ',':
-			if len(stack) > 0 {
-				stack[len(stack)-1].commas++
-				stack[len(stack)-1].argAt = i + 1
-			}
-		}
-	}
-	for i := len(stack) - 1; i >= 0; i-- {
-		if stack[i].c == '(' {
-			f := stack[i]
-			arg := strings.TrimSpace(string(src[f.argAt:min(p, len(src))]))
-			if j := strings.IndexByte(arg, ':'); j > 0 && isIdent(arg[:j]) {
-				named = arg[:j]
-			}
-			return f.at, f.commas, named, true
-		}
-	}
-	return 0, 0, "", false
-}
-
-func isIdent(s string) bool {
-	if s == "" || ('0' <= s[0] && s[0] <= '9') {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isIdentByte(s[i]) {
-			return false
-		}
-	}
-	return true
 }
