@@ -310,8 +310,8 @@ type gMulTail struct {
 }
 
 type gUnary struct {
-	Pos     lexer.Position
-	EndPos  lexer.Position
+	Pos      lexer.Position
+	EndPos   lexer.Position
 	Op       string     `parser:"(  @('!' | '-')"`
 	X        *gUnary    `parser:"   @@"`
 	Postfix  *gPostfix  `parser:" | @@"`

@@ -1,0 +1,206 @@
+package lang
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// lexAll tokenises the whole file with scanTokens, a hand-written
+// equivalent of rplLexer (the regular-expression rules in grammar.go, which
+// define the tokens and are printed in spec/grammar.ebnf). The two are kept
+// equal by TestScannerMatchesLexerRules and FuzzParse; scanTokens is about
+// twenty times faster.
+//
+// The descent gets only the significant tokens, and the comments go
+// straight to the FileNode; the reference parser gets every token, as
+// participle computes end positions from the trivia.
+func (p *parser) lexAll() []lexer.Token {
+	toks, comments := scanTokens(p.file.Name, p.file.Src, p.reference)
+	for _, t := range comments {
+		p.node.Comments = append(p.node.Comments, &Comment{Sp: Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(t.Value))}, Text: strings.TrimRight(t.Value, "\r")})
+	}
+	return toks
+}
+
+// lexAllRules tokenises with the participle lexer rules themselves.
+func lexAllRules(name string, src []byte) ([]lexer.Token, error) {
+	lx, err := rplLexer.LexString(name, string(src))
+	if err != nil {
+		return nil, err
+	}
+	var toks []lexer.Token
+	for {
+		t, err := lx.Next()
+		if err != nil {
+			return toks, err
+		}
+		if t.EOF() {
+			return toks, nil
+		}
+		toks = append(toks, t)
+	}
+}
+
+func isDigit(c byte) bool     { return '0' <= c && c <= '9' }
+func isHexDigit(c byte) bool  { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+func isLetter(c byte) bool    { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' }
+func isWordChar(c byte) bool  { return isLetter(c) || isDigit(c) }
+func isDigitOrUs(c byte) bool { return isDigit(c) || c == '_' }
+
+// isKeyword reports whether s is a keyword.
+func isKeyword(s string) bool {
+	switch s {
+	case "package", "import", "as", "extends", "const", "type", "fn", "test",
+		"let", "return", "expect", "if", "else", "match", "in", "not",
+		"true", "false", "none", "super":
+		return true
+	}
+	return false
+}
+
+// scanTokens splits src into tokens exactly as rplLexer does: at each
+// position the first rule that matches, in the order Comment, Whitespace,
+// Money, Number, String, BadString, Keyword, Ident, Op, Punct, Invalid.
+// Positions count lines from 1 and columns in runes from 1, as participle
+// does. With trivia, every token is in toks; without, white space is
+// dropped and comments are returned apart.
+func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.Token) {
+	toks = make([]lexer.Token, 0, len(src)/3+16)
+	pos := lexer.Position{Filename: name, Line: 1, Column: 1}
+	text := string(src) // token values are slices of one copy of the source
+	n := len(src)
+	// µ (U+00B5) is two bytes in UTF-8.
+	micro := func(i int) bool { return i+1 < n && src[i] == 0xC2 && src[i+1] == 0xB5 }
+	for i := 0; i < n; {
+		c := src[i]
+		j := i + 1
+		var typ lexer.TokenType
+		switch {
+		case c == '#':
+			for j < n && src[j] != '\n' {
+				j++
+			}
+			typ = tokComment
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			for j < n && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r' || src[j] == '\n') {
+				j++
+			}
+			typ = tokWhitespace
+		case c == '$' && j < n && isDigit(src[j]):
+			for j < n && isDigitOrUs(src[j]) {
+				j++
+			}
+			if j+1 < n && src[j] == '.' && isDigit(src[j+1]) {
+				j += 2
+				for j < n && isDigitOrUs(src[j]) {
+					j++
+				}
+			}
+			typ = tokMoney
+		case isDigit(c):
+			if c == '0' && j+1 < n && (src[j] == 'x' || src[j] == 'X') && (isHexDigit(src[j+1]) || src[j+1] == '_') {
+				j += 2
+				for j < n && (isHexDigit(src[j]) || src[j] == '_') {
+					j++
+				}
+			} else {
+				for j < n && isDigitOrUs(src[j]) {
+					j++
+				}
+				if j+1 < n && src[j] == '.' && isDigit(src[j+1]) {
+					j += 2
+					for j < n && isDigitOrUs(src[j]) {
+						j++
+					}
+				}
+				if j < n && (src[j] == 'e' || src[j] == 'E') {
+					k := j + 1
+					if k < n && (src[k] == '+' || src[k] == '-') {
+						k++
+					}
+					if k < n && isDigit(src[k]) {
+						for k < n && isDigit(src[k]) {
+							k++
+						}
+						j = k
+					}
+				}
+			}
+			// A unit or any other letters stick to the number.
+			if j < n && (isLetter(src[j]) || micro(j)) {
+				for j < n && (isWordChar(src[j]) || micro(j)) {
+					if micro(j) {
+						j += 2
+					} else {
+						j++
+					}
+				}
+			}
+			typ = tokNumber
+		case c == '"':
+			for j < n && src[j] != '"' && src[j] != '\n' {
+				if src[j] == '\\' {
+					if j+1 >= n || src[j+1] == '\n' {
+						break
+					}
+					_, w := utf8.DecodeRune(src[j+1:])
+					j += 1 + w
+					continue
+				}
+				_, w := utf8.DecodeRune(src[j:])
+				j += w
+			}
+			if j < n && src[j] == '"' {
+				j++
+				typ = tokString
+			} else {
+				typ = tokBadString
+			}
+		case isLetter(c):
+			for j < n && isWordChar(src[j]) {
+				j++
+			}
+			typ = tokIdent
+			if isKeyword(string(src[i:j])) {
+				typ = tokKeyword
+			}
+		default:
+			if j < n {
+				switch string(src[i : i+2]) {
+				case "=>", "->", "??", "||", "&&", "==", "!=", "<=", ">=":
+					j, typ = i+2, tokOp
+				}
+			}
+			if typ == 0 {
+				switch c {
+				case '-', '+', '*', '/', '%', '<', '>', '=', '!', '.', ',', ':', ';', '(', ')', '[', ']', '{', '}', '|', '?':
+					typ = tokPunct
+				default:
+					_, w := utf8.DecodeRune(src[i:])
+					j, typ = i+w, tokInvalid
+				}
+			}
+		}
+		v := text[i:j]
+		switch {
+		case trivia || typ != tokWhitespace && typ != tokComment:
+			toks = append(toks, lexer.Token{Type: typ, Value: v, Pos: pos})
+		case typ == tokComment:
+			comments = append(comments, lexer.Token{Type: typ, Value: v, Pos: pos})
+		}
+		// pos.Advance(v), without its allocation-free but slower counting.
+		pos.Offset = j
+		if nl := strings.LastIndexByte(v, '\n'); nl >= 0 {
+			pos.Line += strings.Count(v, "\n")
+			pos.Column = utf8.RuneCountInString(v[nl:])
+		} else if typ == tokIdent || typ == tokKeyword || typ == tokPunct || typ == tokOp {
+			pos.Column += len(v) // ASCII
+		} else {
+			pos.Column += utf8.RuneCountInString(v)
+		}
+		i = j
+	}
+	return toks, comments
+}
