@@ -1,7 +1,515 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+
+	rt "github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/loadgen"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+	"github.com/rpl-lang/rpl/runtime/router"
+	"github.com/rpl-lang/rpl/runtime/state"
+)
+
+// echoSubject is the bare echo responder of the bench: the transport's
+// floor, served on the router's own connection by as many queue
+// subscriptions as the router's decide subjects.
+const echoSubject = "rpl.bench.echo"
+
+type benchOpts struct {
+	policies  string
+	rates     string
+	max       bool
+	duration  time.Duration
+	warmup    time.Duration
+	setups    string
+	format    string
+	cpuprof   string
+	tenants   int
+	logSample float64
+	window    int
+
+	// client mode (the separate process of the tcp setups)
+	client  bool
+	natsURL string
+	kind    string
+	rate    float64
+
+	memoryChild int
+}
 
 func benchCmd() *cobra.Command {
-	return &cobra.Command{Use: "bench", Short: "Measure decisions/s and latency (see rpl-router bench --help)", Hidden: true}
+	var o benchOpts
+	c := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure decisions/s and p50/p99/p999 latency under an open-loop load",
+		Long: `Measures the router under a steady offered rate (open loop: latency is
+measured from each request's scheduled send time, so a stalled server is
+charged for every request it delays), then at maximum throughput, for:
+
+  inproc/cp1, inproc/v2      Engine.HandleCP1 / HandleV2 in this process (JSON in, JSON out)
+  embedded/{echo,cp1,v2}     NATS request-reply through the embedded server's in-process
+                             connection (the router as rpl-router serve runs it)
+  tcp/{echo,cp1,v2}          the same router and server, from a separate client process
+                             over loopback TCP (127.0.0.1)
+
+echo is a bare NATS responder answering on the router's connection with
+as many subscriptions as the router: the transport's floor. Then, unless
+--tenants 0, a separate process loads that many tenant policies and
+reports its RSS. Everything runs on loopback and stops by itself.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case o.memoryChild > 0:
+				return memoryChild(cmd.OutOrStdout(), o.memoryChild)
+			case o.client:
+				return benchClient(cmd.OutOrStdout(), o)
+			}
+			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.policies, "policies", "examples/policies", "directory of policies to decide with")
+	f.StringVar(&o.rates, "rates", "10000,30000", "offered rates (requests/s), comma-separated")
+	f.BoolVar(&o.max, "max", true, "also measure maximum throughput (a fixed number of requests in flight)")
+	f.DurationVar(&o.duration, "duration", 5*time.Second, "measured period of each run")
+	f.DurationVar(&o.warmup, "warmup", time.Second, "unrecorded period before each run")
+	f.StringVar(&o.setups, "setups", "inproc,embedded,tcp", "setups to run: inproc, embedded, tcp, or full names such as tcp/cp1")
+	f.StringVar(&o.format, "format", "table", "output: table or json")
+	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of this process (engine, embedded server, in-process clients)")
+	f.IntVar(&o.tenants, "tenants", 10000, "load this many tenant policies in a separate process and report its RSS (0: skip)")
+	f.Float64Var(&o.logSample, "decision-log-sample", 0, "publish this fraction of decisions to the decision log stream (0: no decision log)")
+	f.IntVar(&o.window, "window", 256, "requests in flight in max-throughput mode over NATS")
+	f.BoolVar(&o.client, "client", false, "run as the load client of a tcp setup (internal)")
+	f.StringVar(&o.natsURL, "nats-url", "", "client mode: the router's NATS (loopback only)")
+	f.StringVar(&o.kind, "kind", "", "client mode: cp1, v2 or echo")
+	f.Float64Var(&o.rate, "rate", 0, "client mode: offered rate (0: max throughput)")
+	f.IntVar(&o.memoryChild, "memory-child", 0, "load this many tenant policies and print the RSS (internal)")
+	for _, n := range []string{"client", "nats-url", "kind", "rate", "memory-child"} {
+		f.MarkHidden(n)
+	}
+	return c
+}
+
+// bodies returns request bodies of a kind: 64 requests with distinct ids
+// and tenants (tenants without a policy of their own: the default policy
+// decides, as in the engine benchmarks).
+func bodies(kind string) [][]byte {
+	var out [][]byte
+	for i := range 64 {
+		var b string
+		switch kind {
+		case "cp1", "echo":
+			b = fmt.Sprintf(`{"version":"1","request_id":"req-%06d","trace_id":"tr-%d","tenant_id":"tenant-%d","task":{"type":"chat"},"constraints":{"max_latency_ms":800}}`, i, i, i%8)
+		case "v2":
+			b = fmt.Sprintf(`{"request":{"id":"req-%06d","tenant":{"id":"tenant-%d"},"task":{"type":"chat"},"constraints":{"max_latency":"800ms"}}}`, i, i%8)
+		}
+		out = append(out, []byte(b))
+	}
+	return out
+}
+
+var okPrefix = []byte(`{"ok":true`)
+
+func okReply(kind string) func([]byte) bool {
+	if kind == "echo" {
+		return func(b []byte) bool { return len(b) > 0 }
+	}
+	return func(b []byte) bool { return bytes.HasPrefix(b, okPrefix) }
+}
+
+func subjectOf(kind string) string {
+	switch kind {
+	case "cp1":
+		return natsx.SubjectCP1
+	case "v2":
+		return natsx.SubjectDecide
+	}
+	return echoSubject
+}
+
+// clientReport is what a client process prints.
+type clientReport struct {
+	Result  loadgen.Result   `json:"result"`
+	Latency loadgen.Exported `json:"latency"`
+	Service loadgen.Exported `json:"service"`
+}
+
+func benchClient(w io.Writer, o benchOpts) error {
+	if !strings.HasPrefix(o.natsURL, "nats://127.0.0.1:") {
+		return fmt.Errorf("--nats-url %q: the bench client talks to 127.0.0.1 only", o.natsURL)
+	}
+	nc, err := nats.Connect(o.natsURL, nats.Name("rpl-router-bench"))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	r, err := loadgen.RunNATS("tcp/"+o.kind, nc, subjectOf(o.kind), bodies(o.kind), okReply(o.kind),
+		loadgen.Options{Rate: o.rate, Duration: o.duration, Warmup: o.warmup, Window: o.window})
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(w).Encode(clientReport{Result: r, Latency: r.Latency.Export(), Service: r.Service.Export()})
+}
+
+// runClient runs a tcp setup in a separate process (this executable in
+// client mode).
+func runClient(ctx context.Context, url, kind string, rate float64, o benchOpts) (loadgen.Result, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return loadgen.Result{}, err
+	}
+	args := []string{"bench", "--client", "--nats-url", url, "--kind", kind, "--rate", strconv.FormatFloat(rate, 'f', -1, 64),
+		"--duration", o.duration.String(), "--warmup", o.warmup.String(), "--window", strconv.Itoa(o.window)}
+	cctx, cancel := context.WithTimeout(ctx, o.duration+o.warmup+time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, exe, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return loadgen.Result{}, fmt.Errorf("client process: %w", err)
+	}
+	var rep clientReport
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return loadgen.Result{}, fmt.Errorf("client process output: %w", err)
+	}
+	r := rep.Result
+	r.Latency, r.Service = loadgen.Import(rep.Latency), loadgen.Import(rep.Service)
+	return r, nil
+}
+
+// benchReport is the JSON output.
+type benchReport struct {
+	Started     time.Time         `json:"started"`
+	GOMAXPROCS  int               `json:"gomaxprocs"`
+	NumCPU      int               `json:"num_cpu"`
+	LoadBefore  string            `json:"loadavg_before"`
+	LoadAfter   string            `json:"loadavg_after"`
+	Policies    string            `json:"policies"`
+	DecisionLog float64           `json:"decision_log_sample"`
+	Runs        []loadgen.Summary `json:"runs"`
+	Targets     []target          `json:"targets"`
+	Memory      *memoryReport     `json:"memory,omitempty"`
+}
+
+type target struct {
+	Name     string  `json:"name"`
+	Want     string  `json:"want"`
+	Measured string  `json:"measured"`
+	Met      bool    `json:"met"`
+	Miss     float64 `json:"miss_ratio,omitempty"` // measured / limit when missed
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func wantSetup(list []string, name string) bool {
+	fam, _, _ := strings.Cut(name, "/")
+	for _, s := range list {
+		if s == name || s == fam {
+			return true
+		}
+	}
+	return false
+}
+
+func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error {
+	if o.format != "table" && o.format != "json" {
+		return fmt.Errorf("--format %q: want table or json", o.format)
+	}
+	var rates []float64
+	for _, s := range strings.Split(o.rates, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		r, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
+		if err != nil || r <= 0 {
+			return fmt.Errorf("--rates: bad rate %q", s)
+		}
+		rates = append(rates, r)
+	}
+	if o.max {
+		rates = append(rates, 0)
+	}
+	setups := strings.Split(o.setups, ",")
+	progress := func(format string, args ...any) {
+		if o.format == "table" {
+			fmt.Fprintf(stderr, format+"\n", args...)
+		}
+	}
+	rep := benchReport{Started: time.Now(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), LoadBefore: loadavg(), Policies: o.policies, DecisionLog: o.logSample}
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	// (a) the engine in this process.
+	e, err := rt.New(rt.Config{State: state.NewMem(state.Options{})})
+	if err != nil {
+		return err
+	}
+	if _, err := e.LoadDir(ctx, o.policies); err != nil {
+		return err
+	}
+
+	// (b), (c), (d): a router as serve runs it, its embedded server
+	// listening on a free loopback port, and the echo responder on the
+	// router's connection.
+	dataDir, err := os.MkdirTemp("", "rpl-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+	ropt := router.Options{Policies: o.policies, DataDir: dataDir, NATSListen: "127.0.0.1:0", HTTP: "-",
+		NoLog: o.logSample <= 0, LogSample: o.logSample, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r, err := router.Start(ctx, ropt)
+	if err != nil {
+		return err
+	}
+	defer r.Shutdown(context.Background())
+	if !r.Engine.Ready() {
+		return errors.New("the router has no active policy version")
+	}
+	for range runtime.GOMAXPROCS(0) {
+		sub, err := r.NATS().QueueSubscribe(echoSubject, "rpl-bench-echo", func(m *nats.Msg) { m.Respond(m.Data) })
+		if err != nil {
+			return err
+		}
+		sub.SetPendingLimits(-1, -1)
+	}
+	r.NATS().Flush()
+	inproc, err := natsx.ConnectInProcess(r.NATSServer(), nats.Name("rpl-router-bench"))
+	if err != nil {
+		return err
+	}
+	defer inproc.Close()
+	tcpURL := r.NATSServer().ClientURL()
+	if !strings.HasPrefix(tcpURL, "nats://127.0.0.1:") {
+		return fmt.Errorf("embedded server listens on %s, not loopback", tcpURL)
+	}
+
+	lo := loadgen.Options{Duration: o.duration, Warmup: o.warmup, Window: o.window}
+	for _, rate := range rates {
+		lo.Rate = rate
+		for _, name := range []string{"inproc/cp1", "inproc/v2", "embedded/echo", "embedded/cp1", "embedded/v2", "tcp/echo", "tcp/cp1", "tcp/v2"} {
+			if !wantSetup(setups, name) {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			fam, kind, _ := strings.Cut(name, "/")
+			var res loadgen.Result
+			switch fam {
+			case "inproc":
+				res = loadgen.RunSync(name, lo, inprocCall(e, kind))
+			case "embedded":
+				res, err = loadgen.RunNATS(name, inproc, subjectOf(kind), bodies(kind), okReply(kind), lo)
+			case "tcp":
+				res, err = runClient(ctx, tcpURL, kind, rate, o)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			s := loadgen.Summarize(res)
+			rep.Runs = append(rep.Runs, s)
+			progress("%-14s %-8s achieved %8.0f/s  p50 %s  p99 %s  p999 %s  errors %d  (load %s)", name, rateName(rate), s.Achieved,
+				fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LatencyUS.P999), s.Errors+s.Lost, loadavg())
+		}
+	}
+	rep.Targets = targets(rep.Runs)
+
+	if o.tenants > 0 {
+		progress("loading %d tenant policies in a separate process…", o.tenants)
+		m, err := runMemoryChild(ctx, o.tenants)
+		if err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+		rep.Memory = m
+		rep.Targets = append(rep.Targets, target{Name: "memory", Want: fmt.Sprintf("%d tenants with policies < 200 MB RSS", m.Tenants),
+			Measured: fmt.Sprintf("%.1f MB RSS (peak %.1f MB)", m.RSSMB, m.PeakMB), Met: m.RSSMB < 200, Miss: missRatio(m.RSSMB, 200)})
+	}
+	rep.LoadAfter = loadavg()
+	if o.format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printTable(stdout, rep)
+	return nil
+}
+
+func missRatio(measured, limit float64) float64 {
+	if measured <= limit {
+		return 0
+	}
+	return measured / limit
+}
+
+func inprocCall(e *rt.Engine, kind string) func(int) func(int) error {
+	bs := bodies(kind)
+	ctx := context.Background()
+	return func(int) func(int) error {
+		buf := make([]byte, 0, 4096)
+		return func(i int) error {
+			var out []byte
+			var code rt.Code
+			if kind == "cp1" {
+				out, code, _ = e.HandleCP1(ctx, bs[i%len(bs)], rt.CP1Meta{Arrival: time.Now()}, buf[:0])
+			} else {
+				out, code, _ = e.HandleV2(ctx, bs[i%len(bs)], time.Now(), buf[:0])
+			}
+			buf = out[:0]
+			if code != "" {
+				return errors.New(string(out))
+			}
+			return nil
+		}
+	}
+}
+
+func rateName(r float64) string {
+	if r == 0 {
+		return "max"
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64) + "/s"
+}
+
+func fmtUS(us float64) string {
+	switch {
+	case us >= 10_000:
+		return fmt.Sprintf("%.1f ms", us/1000)
+	case us >= 1000:
+		return fmt.Sprintf("%.2f ms", us/1000)
+	case us >= 100:
+		return fmt.Sprintf("%.0f µs", us)
+	}
+	return fmt.Sprintf("%.1f µs", us)
+}
+
+func find(runs []loadgen.Summary, setup string, rate float64) *loadgen.Summary {
+	for i := range runs {
+		if runs[i].Setup == setup && runs[i].Offered == rate {
+			return &runs[i]
+		}
+	}
+	return nil
+}
+
+// targets checks the issue's targets against the runs made.
+func targets(runs []loadgen.Summary) []target {
+	var ts []target
+	upTo := func(name, want string, measured, limit float64) {
+		ts = append(ts, target{Name: name, Want: want, Measured: fmtUS(measured), Met: measured <= limit, Miss: missRatio(measured, limit)})
+	}
+	for _, k := range []string{"cp1", "v2"} {
+		if s := find(runs, "inproc/"+k, 10000); s != nil {
+			upTo("inproc/"+k+" p99 @10000/s", "≤ 10 µs", s.LatencyUS.P99, 10)
+		}
+	}
+	rates := map[float64]bool{}
+	for _, s := range runs {
+		rates[s.Offered] = true
+	}
+	for _, fam := range []string{"embedded", "tcp"} {
+		for rate := range rates {
+			echo := find(runs, fam+"/echo", rate)
+			if echo == nil || rate == 0 {
+				continue
+			}
+			for _, k := range []string{"cp1", "v2"} {
+				if s := find(runs, fam+"/"+k, rate); s != nil {
+					limit := 1.25 * echo.LatencyUS.P99
+					ts = append(ts, target{Name: fmt.Sprintf("%s/%s p99 @%s vs echo", fam, k, rateName(rate)),
+						Want: fmt.Sprintf("≤ 1.25 × echo p99 (%s) = %s", fmtUS(echo.LatencyUS.P99), fmtUS(limit)), Measured: fmtUS(s.LatencyUS.P99),
+						Met: s.LatencyUS.P99 <= limit, Miss: missRatio(s.LatencyUS.P99, limit)})
+				}
+			}
+		}
+	}
+	for _, k := range []string{"cp1", "v2"} {
+		if s := find(runs, "embedded/"+k, 10000); s != nil {
+			upTo("embedded/"+k+" p99 @10000/s", "< 300 µs", s.LatencyUS.P99, 300)
+		}
+		if s := find(runs, "tcp/"+k, 10000); s != nil {
+			upTo("tcp/"+k+" p50 @10000/s", "< 300 µs", s.LatencyUS.P50, 300)
+		}
+		if s := find(runs, "tcp/"+k, 30000); s != nil {
+			met := s.Achieved >= 0.99*30000 && s.Errors+s.Lost == 0
+			ts = append(ts, target{Name: "tcp/" + k + " sustained 30000/s", Want: "≥ 29,700/s achieved, no errors",
+				Measured: fmt.Sprintf("%.0f/s, %d errors, p99 %s", s.Achieved, s.Errors+s.Lost, fmtUS(s.LatencyUS.P99)), Met: met, Miss: missRatio(30000, s.Achieved)})
+		}
+		if s := find(runs, "tcp/"+k, 0); s != nil {
+			ts = append(ts, target{Name: "tcp/" + k + " max throughput", Want: "≥ 30,000/s", Measured: fmt.Sprintf("%.0f/s", s.Achieved),
+				Met: s.Achieved >= 30000, Miss: missRatio(30000, s.Achieved)})
+		}
+	}
+	return ts
+}
+
+func printTable(w io.Writer, rep benchReport) {
+	fmt.Fprintf(w, "rpl-router bench: GOMAXPROCS %d, %d CPUs, load average %s before, %s after; decision log sample %g\n",
+		rep.GOMAXPROCS, rep.NumCPU, rep.LoadBefore, rep.LoadAfter, rep.DecisionLog)
+	fmt.Fprintln(w, "latency from each request's scheduled send time; svc p99 from its actual send")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "setup\toffered\tachieved\tp50\tp99\tp999\tmax\terrors\tsvc p99\t")
+	for _, s := range rep.Runs {
+		fmt.Fprintf(tw, "%s\t%s\t%.0f/s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", s.Setup, rateName(s.Offered), s.Achieved,
+			fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LatencyUS.P999), fmtUS(s.LatencyUS.Max), s.Errors+s.Lost, fmtUS(s.ServiceUS.P99))
+	}
+	tw.Flush()
+	for _, s := range rep.Runs {
+		if s.FirstError != "" {
+			fmt.Fprintf(w, "%s %s: first error: %.200s\n", s.Setup, rateName(s.Offered), s.FirstError)
+		}
+	}
+	if m := rep.Memory; m != nil {
+		fmt.Fprintf(w, "\nmemory: %d tenants, %d policies loaded in %.1fs: RSS %.1f MB (peak %.1f MB), Go heap in use %.1f MB\n",
+			m.Tenants, m.Policies, m.LoadSeconds, m.RSSMB, m.PeakMB, m.HeapMB)
+	}
+	fmt.Fprintln(w, "\ntargets:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, t := range rep.Targets {
+		v := "met"
+		if !t.Met {
+			v = "MISSED"
+			if t.Miss > 0 {
+				v += fmt.Sprintf(" (×%.2f)", t.Miss)
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", t.Name, t.Want, t.Measured, v)
+	}
+	tw.Flush()
 }

@@ -74,6 +74,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&o.NATSURL, "nats-url", "", "join this NATS deployment instead of embedding a server")
 	f.StringVar(&o.NATSListen, "nats-listen", "", "expose the embedded NATS server on host:port")
 	f.BoolVar(&o.NoNATS, "no-nats", false, "serve HTTP only")
+	f.StringVar(&o.BundleBucket, "bundle-bucket", "rpl_bundles", `JetStream key-value bucket watched for bundles pushed with rplc push ("-" for none)`)
 	f.StringVar(&o.HTTP, "http", "127.0.0.1:8080", `HTTP listen address ("-" for none)`)
 	f.Int64Var(&o.Limits.Fuel, "fuel", 0, "fuel per decision (0: the VM default)")
 	f.Int64Var(&o.Limits.Memory, "memory", 0, "memory per decision in bytes (0: the VM default)")

@@ -126,6 +126,7 @@ request to an AI model, which provider and model serve it.`,
 	root.AddCommand(newTestCmd(e), newEvalCmd(e), newExplainCmd(e), newDisasmCmd(e), newDocCmd(e))
 	root.AddCommand(newBuildCmd(e), newKeygenCmd(e), newMigrateCmd(e))
 	root.AddCommand(newLSPCmd(e))
+	root.AddCommand(newPushCmd(e))
 	return root
 }
 

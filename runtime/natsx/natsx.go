@@ -51,7 +51,8 @@ type EmbeddedOptions struct {
 	// DataDir holds JetStream's storage (DataDir/jetstream).
 	DataDir string
 	// Listen is host:port for external clients; "" means no listener
-	// (in-process connections only).
+	// (in-process connections only); port 0 picks a free port (see
+	// server.ClientURL).
 	Listen string
 	// ReadyTimeout bounds the start; 0 means 10s.
 	ReadyTimeout time.Duration
@@ -78,6 +79,9 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 		p, err := strconv.Atoi(port)
 		if err != nil {
 			return nil, fmt.Errorf("--nats-listen %q: bad port", o.Listen)
+		}
+		if p == 0 {
+			p = server.RANDOM_PORT
 		}
 		opts.Host, opts.Port = host, p
 	}

@@ -44,7 +44,13 @@ type Options struct {
 	NATSURL    string // join this NATS instead of embedding one
 	NATSListen string // expose the embedded server on host:port
 	NoNATS     bool   // HTTP only
-	HTTP       string // default 127.0.0.1:8080; "-" for none
+	// BundleBucket is the JetStream key-value bucket whose key
+	// natsx.BundleKey the router watches for bundles (rplc push); ""
+	// means natsx.BundleBucket, "-" no watch. A bundle in the bucket is
+	// activated when the watch starts and whenever it changes: the latest
+	// activation (push, directory change, rollback) wins.
+	BundleBucket string
+	HTTP         string // default 127.0.0.1:8080; "-" for none
 
 	Limits      rpl.Limits
 	Deadline    time.Duration
@@ -77,6 +83,7 @@ type Router struct {
 	httpL  net.Listener
 	tracer *tracing.Tracer
 	watch  *fsnotify.Watcher
+	kvw    *natsx.BundleWatcher
 	stop   chan struct{}
 	wg     sync.WaitGroup
 
@@ -187,6 +194,9 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		if err != nil {
 			return nil, fmt.Errorf("NATS subscriptions: %w", err)
 		}
+	}
+	if r.nc != nil && opt.BundleBucket != "-" {
+		r.watchBundles()
 	}
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{
@@ -302,6 +312,37 @@ func (r *Router) loadBundle(ctx context.Context, path string) error {
 	return nil
 }
 
+// watchBundles activates the bundles pushed to the bundle bucket.
+func (r *Router) watchBundles() {
+	bucket := r.opt.BundleBucket
+	if bucket == "" {
+		bucket = natsx.BundleBucket
+	}
+	r.kvw = natsx.WatchBundles(r.nc, natsx.WatchConfig{
+		Bucket: bucket,
+		Apply: func(ctx context.Context, data []byte, rev uint64) error {
+			source := fmt.Sprintf("nats:%s/%s@%d", bucket, natsx.BundleKey, rev)
+			s, err := r.Engine.BuildBundle(ctx, source, data, bundle.ReadOptions{})
+			if err != nil {
+				r.Metrics.Loaded(nil, err)
+				return err
+			}
+			r.Engine.Activate(s)
+			return nil
+		},
+		OnError: func(err error) { r.log.Error("pushed bundle", "err", err) },
+	})
+}
+
+// BundleRevision is the revision of the last pushed bundle activated from
+// the bundle bucket, 0 if none.
+func (r *Router) BundleRevision() uint64 {
+	if r.kvw == nil {
+		return 0
+	}
+	return r.kvw.Revision()
+}
+
 // Reload reloads the policy directory now.
 func (r *Router) Reload(ctx context.Context) error { return r.loadDir(ctx) }
 
@@ -382,6 +423,9 @@ func (r *Router) Shutdown(ctx context.Context) error {
 	var errs []error
 	if r.watch != nil {
 		r.watch.Close()
+	}
+	if r.kvw != nil {
+		r.kvw.Stop()
 	}
 	if r.httpS != nil {
 		errs = append(errs, r.httpS.Shutdown(ctx))

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"testing"
+)
+
+// TestMain lets the test binary stand in for rpl-router when the bench
+// re-executes itself (the tcp client and the memory child).
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "bench" {
+		c := root()
+		c.SetArgs(os.Args[1:])
+		if err := c.Execute(); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestBench runs every setup briefly at a low rate and the memory child
+// with a few tenants, and checks the report's shape (not the figures: the
+// machine may be busy).
+func TestBench(t *testing.T) {
+	c := root()
+	var out, errb bytes.Buffer
+	c.SetOut(&out)
+	c.SetErr(&errb)
+	c.SetArgs([]string{"bench", "--policies", "../../examples/policies", "--rates", "500", "--duration", "300ms", "--warmup", "100ms",
+		"--window", "16", "--tenants", "50", "--format", "json"})
+	if err := c.Execute(); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	var rep benchReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	want := []string{"inproc/cp1", "inproc/v2", "embedded/echo", "embedded/cp1", "embedded/v2", "tcp/echo", "tcp/cp1", "tcp/v2"}
+	if len(rep.Runs) != 2*len(want) {
+		t.Fatalf("%d runs, want %d", len(rep.Runs), 2*len(want))
+	}
+	for i, r := range rep.Runs {
+		if r.Setup != want[i%len(want)] {
+			t.Errorf("run %d: %s, want %s", i, r.Setup, want[i%len(want)])
+		}
+		if r.OK == 0 || r.Errors+r.Lost > 0 || r.LatencyUS.P50 <= 0 || r.LatencyUS.P99 < r.LatencyUS.P50 {
+			t.Errorf("%s %s: ok %d errors %d lost %d p50 %v p99 %v (%s)", r.Setup, r.Mode, r.OK, r.Errors, r.Lost, r.LatencyUS.P50, r.LatencyUS.P99, r.FirstError)
+		}
+		if r.Mode == "rate" && (r.Sent < 100 || r.Sent > 200) {
+			t.Errorf("%s: %d requests sent at 500/s for 300ms", r.Setup, r.Sent)
+		}
+	}
+	if m := rep.Memory; m == nil || m.Tenants != 50 || m.Policies != 51 || m.RSSMB <= 0 {
+		t.Errorf("memory: %+v", rep.Memory)
+	}
+	if len(rep.Targets) == 0 {
+		t.Error("no targets checked")
+	}
+}

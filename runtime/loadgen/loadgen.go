@@ -1,0 +1,330 @@
+// Package loadgen measures request-reply latency and throughput under an
+// open-loop load: requests are sent on a fixed schedule (a steady offered
+// rate) whatever the server does, and each request's latency is measured
+// from the time it was scheduled to be sent, so a server that stalls is
+// charged for every request that should have been sent meanwhile
+// (coordinated omission avoided). The time from the actual send is kept
+// too (Service), which separates the generator's own lateness from the
+// server's. A max-throughput mode keeps a fixed number of requests in
+// flight instead and reports the rate achieved.
+//
+// Two drivers: RunSync for in-process calls (one pacer per worker, the
+// call made inline, no hand-off), RunNATS for NATS request-reply
+// (one publisher on the schedule, one reply subscription, so no
+// goroutine waits for a reply and the send schedule never slows down).
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Options configure one run.
+type Options struct {
+	// Rate is the offered rate in requests per second; 0 means
+	// max-throughput mode.
+	Rate float64
+	// Duration is the measured period; Warmup precedes it and is not
+	// recorded.
+	Duration, Warmup time.Duration
+	// Workers is the number of goroutines of RunSync (0: GOMAXPROCS).
+	Workers int
+	// Window is the number of requests in flight in max-throughput mode
+	// of RunNATS (0: 256).
+	Window int
+	// Grace bounds the wait for replies after the last send (0: 2s).
+	Grace time.Duration
+}
+
+// Result is the outcome of one run.
+type Result struct {
+	Setup    string        `json:"setup"`
+	Mode     string        `json:"mode"`         // "rate" or "max"
+	Offered  float64       `json:"offered_rps"`  // the schedule's rate, 0 in max mode
+	Sent     uint64        `json:"sent"`         // requests scheduled in the measured period
+	OK       uint64        `json:"ok"`           // answered successfully
+	Errors   uint64        `json:"errors"`       // answered with an error
+	Lost     uint64        `json:"lost"`         // not answered within the grace period
+	Duration time.Duration `json:"duration_ns"`  // the measured period
+	Achieved float64       `json:"achieved_rps"` // OK / Duration
+	// Latency is measured from each request's scheduled send time;
+	// Service from its actual send.
+	Latency *Histogram `json:"-"`
+	Service *Histogram `json:"-"`
+	// FirstError is the first error seen, for diagnosis.
+	FirstError string `json:"first_error,omitempty"`
+}
+
+func (o *Options) defaults() {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Window <= 0 {
+		o.Window = 256
+	}
+	if o.Grace <= 0 {
+		o.Grace = 2 * time.Second
+	}
+}
+
+func (o *Options) mode() string {
+	if o.Rate > 0 {
+		return "rate"
+	}
+	return "max"
+}
+
+// RunSync runs calls made by newCall (one call function per worker, so
+// that each can own its buffers) on the schedule. In rate mode worker w
+// sends requests w, w+W, w+2W… of one schedule at the offered rate, each
+// inline when due (a late call delays the worker's next ones, and those
+// are charged from their scheduled time); in max mode each worker calls in
+// a loop.
+func RunSync(setup string, o Options, newCall func(worker int) func(i int) error) Result {
+	o.defaults()
+	type acc struct {
+		lat, svc     *Histogram
+		sent, ok, ko uint64
+		first        string
+	}
+	accs := make([]acc, o.Workers)
+	calls := make([]func(int) error, o.Workers)
+	for w := range calls {
+		calls[w] = newCall(w)
+		accs[w] = acc{lat: NewHistogram(), svc: NewHistogram()}
+	}
+	total := o.Warmup + o.Duration
+	var wg sync.WaitGroup
+	start := time.Now().Add(time.Millisecond)
+	for w := range o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := newPacer()
+			defer p.close()
+			a := &accs[w]
+			call := calls[w]
+			for k := 0; ; k++ {
+				i := k*o.Workers + w
+				var due time.Duration
+				if o.Rate > 0 {
+					due = time.Duration(float64(i) * 1e9 / o.Rate)
+					if due >= total {
+						return
+					}
+					p.until(start, due)
+				}
+				t0 := time.Since(start)
+				if o.Rate <= 0 {
+					if t0 >= total {
+						return
+					}
+					due = t0
+				}
+				err := call(i)
+				t1 := time.Since(start)
+				if due < o.Warmup {
+					continue
+				}
+				a.sent++
+				if err != nil {
+					a.ko++
+					if a.first == "" {
+						a.first = err.Error()
+					}
+					continue
+				}
+				a.ok++
+				a.lat.Record(t1 - due)
+				a.svc.Record(t1 - t0)
+			}
+		}()
+	}
+	wg.Wait()
+	r := Result{Setup: setup, Mode: o.mode(), Offered: o.Rate, Duration: o.Duration, Latency: NewHistogram(), Service: NewHistogram()}
+	for _, a := range accs {
+		r.Sent += a.sent
+		r.OK += a.ok
+		r.Errors += a.ko
+		r.Latency.Merge(a.lat)
+		r.Service.Merge(a.svc)
+		if r.FirstError == "" {
+			r.FirstError = a.first
+		}
+	}
+	r.Achieved = float64(r.OK) / o.Duration.Seconds()
+	return r
+}
+
+// RunNATS sends requests to subject on nc on the schedule, bodies used
+// in turn, and collects the replies on one subscription. ok tells a
+// successful reply from an error reply. The reply subject of each request
+// carries its scheduled and actual send times (inbox.<sched ns>.<sent ns>,
+// offsets from the start), so nothing is stored per request.
+func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok func([]byte) bool, o Options) (Result, error) {
+	o.defaults()
+	if len(bodies) == 0 {
+		return Result{}, errors.New("loadgen: no request bodies")
+	}
+	r := Result{Setup: setup, Mode: o.mode(), Offered: o.Rate, Duration: o.Duration, Latency: NewHistogram(), Service: NewHistogram()}
+	total := o.Warmup + o.Duration
+	inbox := nats.NewInbox()
+	var received, sentAll, okN, koN atomic.Uint64
+	var firstErr atomic.Pointer[string]
+	var sem chan struct{}
+	if o.Rate <= 0 {
+		sem = make(chan struct{}, o.Window)
+	}
+	var start time.Time
+	var mu sync.Mutex // the histograms: the handler's, then the caller's
+	prefix := len(inbox) + 1
+	sub, err := nc.Subscribe(inbox+".>", func(m *nats.Msg) {
+		now := time.Since(start)
+		if sem != nil {
+			select {
+			case <-sem:
+			default:
+			}
+		}
+		rest := m.Subject[prefix:]
+		dot := strings.IndexByte(rest, '.')
+		if dot < 0 {
+			return
+		}
+		sched, err1 := strconv.ParseInt(rest[:dot], 10, 64)
+		sent, err2 := strconv.ParseInt(rest[dot+1:], 10, 64)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		received.Add(1)
+		if time.Duration(sched) < o.Warmup {
+			return
+		}
+		if !ok(m.Data) {
+			koN.Add(1)
+			if firstErr.Load() == nil {
+				s := string(m.Data)
+				if len(s) == 0 {
+					s = "empty reply (status " + m.Header.Get("Status") + ")"
+				}
+				firstErr.CompareAndSwap(nil, &s)
+			}
+			return
+		}
+		okN.Add(1)
+		mu.Lock()
+		r.Latency.Record(now - time.Duration(sched))
+		r.Service.Record(now - time.Duration(sent))
+		mu.Unlock()
+	})
+	if err != nil {
+		return r, err
+	}
+	defer sub.Unsubscribe()
+	sub.SetPendingLimits(-1, -1)
+	if err := nc.Flush(); err != nil {
+		return r, err
+	}
+	buf := make([]byte, 0, 128)
+	msg := &nats.Msg{Subject: subject}
+	var measured uint64
+	p := newPacer()
+	defer p.close()
+	start = time.Now()
+	for k := 0; ; k++ {
+		var due time.Duration
+		if o.Rate > 0 {
+			due = time.Duration(float64(k) * 1e9 / o.Rate)
+			if due >= total {
+				break
+			}
+			p.until(start, due)
+		} else {
+			select {
+			case sem <- struct{}{}:
+			default:
+				deadline := time.NewTimer(total - time.Since(start))
+				select {
+				case sem <- struct{}{}:
+				case <-deadline.C:
+				}
+				deadline.Stop()
+			}
+			due = time.Since(start)
+			if due >= total {
+				break
+			}
+		}
+		sent := time.Since(start)
+		buf = append(buf[:0], inbox...)
+		buf = append(buf, '.')
+		buf = strconv.AppendInt(buf, int64(due), 10)
+		buf = append(buf, '.')
+		buf = strconv.AppendInt(buf, int64(sent), 10)
+		msg.Reply = string(buf)
+		msg.Data = bodies[k%len(bodies)]
+		if err := nc.PublishMsg(msg); err != nil {
+			return r, fmt.Errorf("publish: %w", err)
+		}
+		sentAll.Add(1)
+		if due >= o.Warmup {
+			measured++
+		}
+	}
+	nc.Flush()
+	deadline := time.Now().Add(o.Grace)
+	for received.Load() < sentAll.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	sub.Unsubscribe()
+	mu.Lock() // late replies may still be in the handler
+	defer mu.Unlock()
+	r.Sent, r.OK, r.Errors = measured, okN.Load(), koN.Load()
+	if r.Sent > r.OK+r.Errors {
+		r.Lost = r.Sent - r.OK - r.Errors
+	}
+	if p := firstErr.Load(); p != nil {
+		r.FirstError = *p
+	}
+	if r.Lost > 0 && r.FirstError == "" {
+		r.FirstError = fmt.Sprintf("%d requests unanswered after %v", r.Lost, o.Grace)
+	}
+	r.Achieved = float64(r.OK) / o.Duration.Seconds()
+	return r, nil
+}
+
+// Summary is a result with its quantiles, for tables and JSON.
+type Summary struct {
+	Result
+	LatencyUS Quantiles `json:"latency_us"` // from the scheduled send
+	ServiceUS Quantiles `json:"service_us"` // from the actual send
+}
+
+// Summarize computes r's quantiles.
+func Summarize(r Result) Summary {
+	return Summary{Result: r, LatencyUS: QuantilesOf(r.Latency), ServiceUS: QuantilesOf(r.Service)}
+}
+
+// Quantiles of a histogram in microseconds.
+type Quantiles struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+// QuantilesOf returns h's quantiles in microseconds.
+func QuantilesOf(h *Histogram) Quantiles {
+	us := func(d time.Duration) float64 { return float64(d) / 1e3 }
+	return Quantiles{P50: us(h.Quantile(0.5)), P90: us(h.Quantile(0.9)), P99: us(h.Quantile(0.99)), P999: us(h.Quantile(0.999)), Max: us(h.Max()), Mean: us(h.Mean())}
+}

@@ -1,0 +1,81 @@
+package loadgen
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestHistogramQuantiles(t *testing.T) {
+	h := NewHistogram()
+	var vals []int64
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 100_000 {
+		v := int64(rng.ExpFloat64() * 50_000) // ~50µs mean, long tail
+		vals = append(vals, v)
+		h.Record(time.Duration(v))
+	}
+	slices.Sort(vals)
+	for _, q := range []float64{0.5, 0.9, 0.99, 0.999, 1} {
+		exact := vals[max(int(q*float64(len(vals)))-1, 0)]
+		got := int64(h.Quantile(q))
+		if rel := float64(got-exact) / float64(exact); rel < -0.001 || rel > 0.01 {
+			t.Errorf("q%.3f: got %d, exact %d (%.2f%%)", q, got, exact, 100*rel)
+		}
+	}
+	// The wire form round-trips, and merging adds.
+	data, err := json.Marshal(h.Export())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x Exported
+	if err := json.Unmarshal(data, &x); err != nil {
+		t.Fatal(err)
+	}
+	g := Import(x)
+	if g.Count() != h.Count() || g.Quantile(0.99) != h.Quantile(0.99) || g.Max() != h.Max() {
+		t.Fatalf("round trip: %d %v %v, want %d %v %v", g.Count(), g.Quantile(0.99), g.Max(), h.Count(), h.Quantile(0.99), h.Max())
+	}
+	g.Merge(h)
+	if g.Count() != 2*h.Count() || g.Quantile(0.5) != h.Quantile(0.5) {
+		t.Fatalf("merge: %d %v", g.Count(), g.Quantile(0.5))
+	}
+}
+
+func TestHistogramBuckets(t *testing.T) {
+	// Every value falls in a bucket whose bounds hold it.
+	for _, v := range []int64{0, 1, 255, 256, 257, 511, 512, 1000, 1 << 20, 1<<40 + 12345} {
+		lo, hi := bounds(index(v))
+		if v < lo || v > hi {
+			t.Errorf("%d in bucket [%d, %d]", v, lo, hi)
+		}
+		if hi-lo > hi/128+1 {
+			t.Errorf("%d: bucket [%d, %d] too wide", v, lo, hi)
+		}
+	}
+}
+
+func TestRunSyncOpenLoop(t *testing.T) {
+	// A call that stalls once for 50ms: an open loop charges the requests
+	// scheduled during the stall, so the p99 shows it, although only one
+	// call was slow.
+	r := RunSync("stall", Options{Rate: 2000, Duration: 500 * time.Millisecond, Warmup: 50 * time.Millisecond, Workers: 1}, func(int) func(int) error {
+		return func(i int) error {
+			if i == 400 {
+				time.Sleep(50 * time.Millisecond)
+			}
+			return nil
+		}
+	})
+	if r.Sent < 900 || r.OK != r.Sent {
+		t.Fatalf("sent %d ok %d", r.Sent, r.OK)
+	}
+	if p99 := r.Latency.Quantile(0.99); p99 < 10*time.Millisecond {
+		t.Errorf("p99 from the schedule %v: the stall is not charged", p99)
+	}
+	if p50 := r.Service.Quantile(0.5); p50 > 5*time.Millisecond {
+		t.Errorf("service p50 %v", p50)
+	}
+}

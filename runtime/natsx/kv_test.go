@@ -1,0 +1,192 @@
+package natsx_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+)
+
+// buildBundle builds the examples, plus an extra policy when extra is set
+// (so that the two bundles differ).
+func buildBundle(t *testing.T, extra string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	ents, err := os.ReadDir(examples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(examples, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644)
+	}
+	if extra != "" {
+		src := fmt.Sprintf("package %s\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\").because(%q)\n", extra, extra)
+		os.WriteFile(filepath.Join(dir, extra+".rpl"), []byte(src), 0o644)
+	}
+	res, err := bundle.Build(dir, bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Data
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestBundleWatch: rplc push's PushBundle activates a bundle in a router
+// watching the bucket, atomically under load; a bad bundle keeps the
+// running version; after the server restarts (the connection is lost and
+// comes back) the watcher resumes and activates the next push.
+func TestBundleWatch(t *testing.T) {
+	v1, v2 := buildBundle(t, ""), buildBundle(t, "pushed")
+	dir := t.TempDir()
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: dir, Listen: listen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ns.Shutdown() }()
+	url := ns.ClientURL()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	e := newEngine(t, nil)
+	dirVersion := e.Current().Version
+	var errs sync.Map
+	var nerr atomic.Int64
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{
+		Apply: func(ctx context.Context, data []byte, rev uint64) error {
+			s, err := e.BuildBundle(ctx, fmt.Sprintf("kv@%d", rev), data, bundle.ReadOptions{})
+			if err != nil {
+				return err
+			}
+			e.Activate(s)
+			return nil
+		},
+		OnError: func(err error) { errs.Store(nerr.Add(1), err) },
+		Retry:   50 * time.Millisecond,
+	})
+	defer w.Stop()
+
+	// Decisions run all along: each is decided by a whole version.
+	stop := make(chan struct{})
+	var deciders sync.WaitGroup
+	var failures atomic.Int64
+	versions := sync.Map{}
+	deciders.Add(1)
+	go func() {
+		defer deciders.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			out, code, o := e.HandleV2(context.Background(), []byte(`{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`), time.Now(), nil)
+			if code != "" {
+				failures.Add(1)
+				t.Errorf("decision failed: %s", out)
+				return
+			}
+			versions.Store(o.Version(), true)
+		}
+	}()
+
+	push := func(data []byte) uint64 {
+		t.Helper()
+		pc, err := nats.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		rev, err := natsx.PushBundle(ctx, pc, natsx.BundleBucket, natsx.BundleKey, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+
+	rev1 := push(v1)
+	waitFor(t, "the first push", func() bool { return w.Revision() == rev1 })
+	ver1 := e.Current().Version
+	if ver1 == dirVersion || e.Current().Bundle() == nil {
+		t.Fatalf("version %s after the push (directory %s)", ver1, dirVersion)
+	}
+
+	// A corrupt bundle is refused; the running version stays.
+	bad := append([]byte(nil), v2...)
+	bad[len(bad)/2] ^= 0xff
+	push(bad)
+	waitFor(t, "the refusal", func() bool { return nerr.Load() > 0 })
+	if e.Current().Version != ver1 {
+		t.Fatal("a corrupt bundle replaced the running version")
+	}
+
+	// Lose the connection: the server goes away and comes back on the
+	// same port with the same storage.
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	waitFor(t, "the disconnection", func() bool { return !nc.IsConnected() })
+	ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: dir, Listen: listen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reconnection", func() bool { return nc.IsConnected() })
+
+	rev2 := push(v2)
+	waitFor(t, "the push after the reconnection", func() bool { return w.Revision() == rev2 })
+	s := e.Current()
+	if s.Version == ver1 || s.Policy("pushed") == nil {
+		t.Fatalf("after the second push: version %s, policies %v", s.Version, s.PolicyIDs())
+	}
+	if w.Watches() < 2 {
+		t.Errorf("the watch was not restarted (%d watches)", w.Watches())
+	}
+	close(stop)
+	deciders.Wait()
+	if failures.Load() > 0 {
+		t.Fatalf("%d failed decisions", failures.Load())
+	}
+	versions.Range(func(k, _ any) bool {
+		if v := k.(string); v != dirVersion && v != ver1 && v != s.Version {
+			t.Errorf("decision with unknown version %s", v)
+		}
+		return true
+	})
+}
