@@ -99,6 +99,16 @@ func (f *funcCompiler) selector(e *lang.SelectorExpr) {
 		f.emit(vm.OpLocalField, local, slot)
 		return
 	}
+	// r.tenant.tier: one instruction when the inner record is a local's field.
+	if inner, ok := e.X.(*lang.SelectorExpr); ok && !f.tracing() {
+		if ir, ok := f.typeOf(inner.X).(*lang.Record); ok {
+			if local, ok := f.localOf(inner.X); ok {
+				f.at(e.Sel.Sp.Start)
+				f.emit(vm.OpLocalField2, local, ir.FieldIndex(inner.Sel.Name), slot)
+				return
+			}
+		}
+	}
 	f.expr(e.X)
 	f.at(e.Sel.Sp.Start)
 	f.emit(vm.OpField, slot)
@@ -422,6 +432,9 @@ func (f *funcCompiler) jumpIfFalse(e lang.Expr, target string) {
 			return
 		}
 	case *lang.BinaryExpr:
+		if f.fusedCompare(x, target, false) {
+			return
+		}
 		switch x.Op {
 		case "&&":
 			f.jumpIfFalse(x.X, target)
@@ -439,6 +452,44 @@ func (f *funcCompiler) jumpIfFalse(e lang.Expr, target string) {
 	f.jump(vm.OpJmpIfFalse, target)
 }
 
+// fusedCompare emits a comparison with a constant and its jump as one
+// instruction: x == k jumps when false with JMP_IF_NE_CONST; int-like
+// x < k (<=, >, >=) with JMP_UNLESS_INT_CONST. onTrue selects the jump of
+// jumpIfTrue. It reports false when e has no fused form.
+func (f *funcCompiler) fusedCompare(e *lang.BinaryExpr, target string, onTrue bool) bool {
+	v, ok := f.c.constValue(e.Y)
+	if !ok {
+		return false
+	}
+	switch e.Op {
+	case "==", "!=":
+		jumpWhenEqual := (e.Op == "==") == onTrue
+		f.expr(e.X)
+		f.at(e.OpPos)
+		op := vm.OpJmpIfNeConst
+		if jumpWhenEqual {
+			op = vm.OpJmpIfEqConst
+		}
+		f.jump(op, target, f.c.constIndex(v))
+		return true
+	case "<", "<=", ">", ">=":
+		if onTrue {
+			return false
+		}
+		switch basicKind(f.typeOf(e.X)) {
+		case lang.Int, lang.Money, lang.Duration, lang.Time:
+		default:
+			return false
+		}
+		f.expr(e.X)
+		f.at(e.OpPos)
+		cmp := map[string]int{"<": 0, "<=": 1, ">": 2, ">=": 3}[e.Op]
+		f.jump(vm.OpJmpUnlessIntConst, target, cmp, f.c.constIndex(v))
+		return true
+	}
+	return false
+}
+
 // jumpIfTrue is jumpIfFalse's mirror: it jumps to target when e is true.
 func (f *funcCompiler) jumpIfTrue(e lang.Expr, target string) {
 	switch x := e.(type) {
@@ -451,6 +502,9 @@ func (f *funcCompiler) jumpIfTrue(e lang.Expr, target string) {
 			return
 		}
 	case *lang.BinaryExpr:
+		if f.fusedCompare(x, target, true) {
+			return
+		}
 		switch x.Op {
 		case "||":
 			f.jumpIfTrue(x.X, target)

@@ -103,6 +103,22 @@ loop:
 			sp++
 			pc++
 
+		case OpLocalField2:
+			r := *stack.at(bp + int(in.a))
+			i, j := int(in.b), int(in.c)
+			if r.k != KindRecord || uint64(i) >= r.n {
+				err = badField(r, i)
+				break loop
+			}
+			r = slot(r, i)
+			if r.k != KindRecord || uint64(j) >= r.n {
+				err = badField(r, j)
+				break loop
+			}
+			*stack.at(sp) = slot(r, j)
+			sp++
+			pc++
+
 		// Int arithmetic, checked.
 		case OpAddInt, OpAddMoney, OpAddDur, OpAddTimeDur:
 			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
@@ -389,6 +405,45 @@ loop:
 				pc = int(in.c)
 			} else {
 				pc++
+			}
+
+		case OpJmpIfNeConst:
+			sp--
+			if !Equal(*stack.at(sp), *consts.at(int(in.a))) {
+				pc = int(in.c)
+			} else {
+				pc++
+			}
+
+		case OpJmpIfEqConst:
+			sp--
+			if Equal(*stack.at(sp), *consts.at(int(in.a))) {
+				pc = int(in.c)
+			} else {
+				pc++
+			}
+
+		case OpJmpUnlessIntConst:
+			sp--
+			x, k := int64(stack.at(sp).n), int64(consts.at(int(in.b)).n)
+			var ok bool
+			switch in.a {
+			case 0:
+				ok = x < k
+			case 1:
+				ok = x <= k
+			case 2:
+				ok = x > k
+			case 3:
+				ok = x >= k
+			default:
+				err = &Error{Code: CodeInternal, Msg: fmt.Sprintf("JMP_UNLESS_INT_CONST: no comparison %d", in.a)}
+				break loop
+			}
+			if ok {
+				pc++
+			} else {
+				pc = int(in.c)
 			}
 
 		case OpJmpIfTrue:

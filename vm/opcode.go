@@ -124,6 +124,13 @@ const (
 	// Lists built by lowered map and filter.
 	OpListCap
 
+	// Superinstructions for rule conditions: a nested field read, and
+	// comparisons with a constant fused with the jump of an if.
+	OpLocalField2
+	OpJmpIfNeConst
+	OpJmpIfEqConst
+	OpJmpUnlessIntConst
+
 	numOpcodes
 )
 
@@ -327,6 +334,11 @@ var opcodeTable = [numOpcodes]OpInfo{
 	OpTrace:      op("TRACE", "x ; x   append (n, x) to probes.Trace", 1, 1, ArgCount),
 
 	OpListCap: op("LIST_CAP", "n ; []   an empty list with room for n elements, owned by the run (memory)", 1, 1),
+
+	OpLocalField2:       op("LOCAL_FIELD2", "- ; locals[n].slots[s].slots[t]", 0, 1, ArgLocal, ArgSlot, ArgSlot),
+	OpJmpIfNeConst:      jop("JMP_IF_NE_CONST", "x ; -   goto t if x != constants[k]", 1, 0, 1, 0, ArgConst, ArgJump),
+	OpJmpIfEqConst:      jop("JMP_IF_EQ_CONST", "x ; -   goto t if x == constants[k]", 1, 0, 1, 0, ArgConst, ArgJump),
+	OpJmpUnlessIntConst: jop("JMP_UNLESS_INT_CONST", "x ; -   goto t unless x op constants[k], op by c: 0 <, 1 <=, 2 >, 3 >=   int-like", 1, 0, 1, 0, ArgCount, ArgConst, ArgJump),
 }
 
 // Info returns the table entry of op, or nil if op is not a known opcode.
