@@ -53,7 +53,7 @@ there is any error, 2 for a wrong command line or a path that does not exist.`,
 func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	files, err := expandPaths(args)
 	if err != nil {
-		if nf := (*errNoPath)(nil); errors.As(err, &nf) {
+		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
 			return usageErrorf(cmd, "%v", err)
 		}
 		return &exitError{code: exitFail, err: err}

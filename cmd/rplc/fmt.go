@@ -56,7 +56,7 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check bool) error 
 		}
 		fs, err := expandPaths([]string{a})
 		if err != nil {
-			if nf := (*errNoPath)(nil); errors.As(err, &nf) {
+			if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
 				return usageErrorf(cmd, "%v", err)
 			}
 			return &exitError{code: exitFail, err: err}

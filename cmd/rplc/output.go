@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -235,59 +233,6 @@ func printJSON(w io.Writer, ds lang.DiagList) error {
 	return nil
 }
 
-// errNoPath marks a command-line path that does not exist.
-type errNoPath struct{ path string }
-
-func (e *errNoPath) Error() string { return e.path + ": no such file or directory" }
-
-// expandPaths turns command-line paths into absolute .rpl file paths:
-// files are taken as given, directories are walked recursively for *.rpl
-// (skipping hidden directories). The result is sorted and has no
-// duplicates. A path that does not exist is an *errNoPath.
-func expandPaths(args []string) ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	add := func(p string) {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	for _, arg := range args {
-		abs, err := filepath.Abs(arg)
-		if err != nil {
-			return nil, err
-		}
-		fi, err := os.Stat(abs)
-		if err != nil {
-			if os.IsNotExist(err) {
-				return nil, &errNoPath{arg}
-			}
-			return nil, err
-		}
-		if !fi.IsDir() {
-			add(abs)
-			continue
-		}
-		err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if p != abs && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if strings.HasSuffix(d.Name(), ".rpl") {
-				add(p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
+// expandPaths turns command-line paths into absolute .rpl file paths (see
+// lang.SourceFiles); a path that does not exist is a *lang.NotFoundError.
+func expandPaths(args []string) ([]string, error) { return lang.SourceFiles(args) }

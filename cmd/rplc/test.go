@@ -114,7 +114,7 @@ func goStyleTestFlags(args []string) []string {
 func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, o testOutput) error {
 	policies, err := policytest.Find(args)
 	if err != nil {
-		if nf := (*policytest.NotFoundError)(nil); errors.As(err, &nf) {
+		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
 			return usageErrorf(cmd, "%v", err)
 		}
 		return usageErrorf(cmd, "%v", err)
