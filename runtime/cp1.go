@@ -28,18 +28,20 @@ import (
 
 // cp1Request is CP1's DecideRequest.
 type cp1Request struct {
-	Version     json.RawMessage `json:"version"`
-	RequestID   string          `json:"request_id"`
-	TraceID     string          `json:"trace_id"`
-	TenantID    string          `json:"tenant_id"`
-	Task        *cp1Task        `json:"task"`
-	PolicyID    string          `json:"policy_id"`
-	Constraints *struct {
-		MaxLatencyMs *float64 `json:"max_latency_ms"`
-		MaxCost      *float64 `json:"max_cost"`
-	} `json:"constraints"`
+	Version        json.RawMessage            `json:"version"`
+	RequestID      string                     `json:"request_id"`
+	TraceID        string                     `json:"trace_id"`
+	TenantID       string                     `json:"tenant_id"`
+	Task           *cp1Task                   `json:"task"`
+	PolicyID       string                     `json:"policy_id"`
+	Constraints    *cp1Constraints            `json:"constraints"`
 	Metadata       map[string]json.RawMessage `json:"metadata"`
 	PushAssignment *bool                      `json:"push_assignment"`
+}
+
+type cp1Constraints struct {
+	MaxLatencyMs *float64 `json:"max_latency_ms"`
+	MaxCost      *float64 `json:"max_cost"`
 }
 
 type cp1Task struct {
@@ -104,19 +106,22 @@ func decodeObject(body []byte, v any) *Error {
 // cp1ToRequest validates a CP1 request and builds the Request record.
 func (e *Engine) cp1ToRequest(body []byte) (*cp1Request, vm.Value, *Error) {
 	var q cp1Request
-	if err := decodeObject(body, &q); err != nil {
-		if err.Code == CodeInvalidRequest && err.Details != nil {
-			// A type error elsewhere: the version still comes first.
-			var v struct {
-				Version json.RawMessage `json:"version"`
-			}
-			if json.Unmarshal(body, &v) == nil {
-				if verr := checkVersion(v.Version); verr != nil {
-					return &q, vm.Value{}, verr
+	if !fastCP1(body, &q) {
+		q = cp1Request{}
+		if err := decodeObject(body, &q); err != nil {
+			if err.Code == CodeInvalidRequest && err.Details != nil {
+				// A type error elsewhere: the version still comes first.
+				var v struct {
+					Version json.RawMessage `json:"version"`
+				}
+				if json.Unmarshal(body, &v) == nil {
+					if verr := checkVersion(v.Version); verr != nil {
+						return &q, vm.Value{}, verr
+					}
 				}
 			}
+			return &q, vm.Value{}, err
 		}
-		return &q, vm.Value{}, err
 	}
 	if err := checkVersion(q.Version); err != nil {
 		return &q, vm.Value{}, err
@@ -135,16 +140,25 @@ func (e *Engine) cp1ToRequest(body []byte) (*cp1Request, vm.Value, *Error) {
 		return &q, vm.Value{}, missing("task.type")
 	}
 	l := &e.lay
-	slots := slices.Clone(l.blankRequest)
+	blank := l.blankRequest
+	// One allocation holds the request's slots and those of the records
+	// it fills in (each a full slice: no append can reach its neighbour).
+	arena := make([]vm.Value, 0, len(blank)+len(blank[l.req.tenant].Record())+len(blank[l.req.task].Record())+len(blank[l.req.constraints].Record()))
+	clone := func(src []vm.Value) []vm.Value {
+		n := len(arena)
+		arena = append(arena, src...)
+		return arena[n:len(arena):len(arena)]
+	}
+	slots := clone(blank)
 	slots[l.req.id] = vm.Str(q.RequestID)
-	ts := slices.Clone(slots[l.req.tenant].Record())
+	ts := clone(blank[l.req.tenant].Record())
 	ts[l.tenant.id] = vm.Str(q.TenantID)
 	slots[l.req.tenant] = vm.NewRecord(ts)
-	task := slices.Clone(slots[l.req.task].Record())
+	task := clone(blank[l.req.task].Record())
 	task[l.task.typ] = vm.Str(q.Task.Type)
 	slots[l.req.task] = vm.NewRecord(task)
 	if c := q.Constraints; c != nil {
-		cs := slices.Clone(slots[l.req.constraints].Record())
+		cs := clone(blank[l.req.constraints].Record())
 		if c.MaxLatencyMs != nil {
 			ms := *c.MaxLatencyMs
 			if ms < 0 || math.IsNaN(ms) || ms > float64(math.MaxInt64/int64(time.Millisecond)) {

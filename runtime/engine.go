@@ -78,6 +78,7 @@ type Engine struct {
 
 	reqType, decType, tenantType *lang.Record
 	lay                          layout
+	fast                         typedDecoder
 	safeDefault                  vm.Value
 	deadlines                    deadlineCache
 	hosts                        sync.Pool

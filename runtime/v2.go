@@ -44,6 +44,9 @@ func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
 
 // HandleV2 decides a v2 decide body and appends the response to buf.
 func (e *Engine) HandleV2(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+	if policyID, req, ok := e.fastV2(body); ok && e.View(req).s[e.lay.req.id].Str() != "" {
+		return e.decideRecord(ctx, policyID, req, arrival, buf)
+	}
 	var q v2Request
 	if err := decodeObject(body, &q); err != nil {
 		return appendV2Error(buf, err, ""), err.Code, nil
@@ -56,7 +59,13 @@ func (e *Engine) decideV2(ctx context.Context, q *v2Request, arrival time.Time, 
 	if err != nil {
 		return appendV2Error(buf, err, ""), err.Code, nil
 	}
-	o := e.Decide(ctx, q.PolicyID, req, arrival)
+	return e.decideRecord(ctx, q.PolicyID, req, arrival, buf)
+}
+
+// decideRecord decides a decoded Request record and appends the v2
+// response.
+func (e *Engine) decideRecord(ctx context.Context, policyID string, req vm.Value, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+	o := e.Decide(ctx, policyID, req, arrival)
 	if o.Err != nil {
 		return appendV2Error(buf, o.Err, o.RequestID), o.Err.Code, &o
 	}

@@ -1,0 +1,671 @@
+package runtime
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// Fast request decoding. encoding/json into a struct (CP1) or into
+// map[string]any then rpl.FromGo (v2) is most of a decision's cost. The
+// decoders here read the bytes once, straight into the CP1 struct or the
+// Request record, for well-formed requests in the common shapes. They
+// never decide that a request is wrong: on anything unusual (malformed
+// JSON, a wrong type, an unknown field, an escape in a key, a duplicate
+// field, a key differing from a field name only by case, deep nesting)
+// they give up, and the encoding/json path decodes the body again and
+// produces the exact error it always did. A fuzz test checks that both
+// paths agree whenever the fast one succeeds.
+
+// maxFastDepth bounds the nesting the fast path handles.
+const maxFastDepth = 64
+
+// jscan is a strict JSON scanner over b.
+type jscan struct {
+	b     []byte
+	i     int
+	depth int
+}
+
+func (s *jscan) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *jscan) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// lit consumes the literal word (true, false, null).
+func (s *jscan) lit(word string) bool {
+	if len(s.b)-s.i >= len(word) && string(s.b[s.i:s.i+len(word)]) == word {
+		s.i += len(word)
+		return true
+	}
+	return false
+}
+
+// null consumes a null if one is next.
+func (s *jscan) null() bool { return s.peek() == 'n' && s.lit("null") }
+
+// rawString consumes a string without escapes and returns its content
+// (ok false for escapes, control characters, invalid UTF-8, or no string).
+func (s *jscan) rawString() ([]byte, bool) {
+	if s.peek() != '"' {
+		return nil, false
+	}
+	start := s.i + 1
+	ascii := true
+	for j := start; j < len(s.b); j++ {
+		c := s.b[j]
+		switch {
+		case c == '"':
+			seg := s.b[start:j]
+			if !ascii && !utf8.Valid(seg) {
+				return nil, false
+			}
+			s.i = j + 1
+			return seg, true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return nil, false
+}
+
+// str consumes a string and returns its value; strings with escapes or
+// invalid UTF-8 are decoded by encoding/json, for its exact semantics.
+func (s *jscan) str() (string, bool) {
+	start := s.i
+	if seg, ok := s.rawString(); ok {
+		return string(seg), true
+	}
+	s.i = start
+	if !s.skipString() {
+		return "", false
+	}
+	var out string
+	if json.Unmarshal(s.b[start:s.i], &out) != nil {
+		return "", false
+	}
+	return out, true
+}
+
+// optStr consumes a string or null ("" for null, as encoding/json leaves a
+// string field untouched by null).
+func (s *jscan) optStr() (string, bool) {
+	if s.null() {
+		return "", true
+	}
+	return s.str()
+}
+
+func (s *jscan) skipString() bool {
+	if s.peek() != '"' {
+		return false
+	}
+	for j := s.i + 1; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case c == '"':
+			s.i = j + 1
+			return true
+		case c == '\\':
+			j++
+			if j >= len(s.b) {
+				return false
+			}
+			switch s.b[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if j+4 >= len(s.b) {
+					return false
+				}
+				for _, h := range s.b[j+1 : j+5] {
+					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+						return false
+					}
+				}
+				j += 4
+			default:
+				return false
+			}
+		case c < 0x20:
+			return false
+		}
+	}
+	return false
+}
+
+// num consumes a number (JSON's grammar exactly) and returns its text.
+func (s *jscan) num() ([]byte, bool) {
+	start, j := s.i, s.i
+	b := s.b
+	digits := func() bool {
+		k := j
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		return j > k
+	}
+	if j < len(b) && b[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(b) && b[j] == '0':
+		j++
+	case !digits():
+		return nil, false
+	}
+	if j < len(b) && b[j] == '.' {
+		j++
+		if !digits() {
+			return nil, false
+		}
+	}
+	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
+		j++
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if !digits() {
+			return nil, false
+		}
+	}
+	s.i = j
+	return b[start:j], true
+}
+
+// skip consumes any value.
+func (s *jscan) skip() bool {
+	switch c := s.peek(); {
+	case c == '"':
+		return s.skipString()
+	case c == '{':
+		return s.object(nil, func([]byte) bool { return s.skip() })
+	case c == '[':
+		return s.array(func() bool { return s.skip() })
+	case c == 't':
+		return s.lit("true")
+	case c == 'f':
+		return s.lit("false")
+	case c == 'n':
+		return s.lit("null")
+	case c == '-' || c >= '0' && c <= '9':
+		_, ok := s.num()
+		return ok
+	}
+	return false
+}
+
+// object consumes an object, calling f with each key (the scanner at its
+// value, which f must consume). Keys with escapes, and keys that differ
+// from one of fold only by case, are refused. f may be called for a key
+// twice: callers refuse duplicates where encoding/json would merge.
+func (s *jscan) object(fold []string, f func(key []byte) bool) bool {
+	if s.peek() != '{' || s.depth >= maxFastDepth {
+		return false
+	}
+	s.depth++
+	s.i++
+	s.ws()
+	if s.peek() == '}' {
+		s.i++
+		s.depth--
+		return true
+	}
+	for {
+		s.ws()
+		key, ok := s.rawString()
+		if !ok {
+			return false
+		}
+		for _, name := range fold {
+			if string(key) != name && strings.EqualFold(string(key), name) {
+				return false
+			}
+		}
+		s.ws()
+		if s.peek() != ':' {
+			return false
+		}
+		s.i++
+		s.ws()
+		if !f(key) {
+			return false
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			s.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// array consumes an array, calling f at each element.
+func (s *jscan) array(f func() bool) bool {
+	if s.peek() != '[' || s.depth >= maxFastDepth {
+		return false
+	}
+	s.depth++
+	s.i++
+	s.ws()
+	if s.peek() == ']' {
+		s.i++
+		s.depth--
+		return true
+	}
+	for {
+		s.ws()
+		if !f() {
+			return false
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			s.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// end reports whether only whitespace is left.
+func (s *jscan) end() bool {
+	s.ws()
+	return s.i == len(s.b)
+}
+
+// The JSON names of the structs encoding/json decodes (it matches keys
+// case-insensitively, which the fast path refuses).
+var (
+	cp1Fields       = []string{"version", "request_id", "trace_id", "tenant_id", "task", "policy_id", "constraints", "metadata", "push_assignment"}
+	cp1TaskFields   = []string{"type", "payload_ref", "payload"}
+	cp1ConstrFields = []string{"max_latency_ms", "max_cost"}
+	v2RequestFields = []string{"policy_id", "request"}
+)
+
+// optFloat consumes a number or null as encoding/json fills a *float64.
+func (s *jscan) optFloat() (*float64, bool) {
+	if s.null() {
+		return nil, true
+	}
+	t, ok := s.num()
+	if !ok {
+		return nil, false
+	}
+	f, err := strconv.ParseFloat(string(t), 64)
+	if err != nil {
+		return nil, false
+	}
+	return &f, true
+}
+
+// fastCP1 decodes a CP1 body as decodeObject would, for the common case;
+// false means "use encoding/json".
+func fastCP1(body []byte, q *cp1Request) bool {
+	s := jscan{b: body}
+	s.ws()
+	var seen uint16
+	ok := s.object(cp1Fields, func(k []byte) bool {
+		var bit uint16
+		ok := true
+		switch string(k) {
+		case "version":
+			bit = 1
+			start := s.i
+			if ok = s.skip(); ok {
+				q.Version = json.RawMessage(body[start:s.i])
+			}
+		case "request_id":
+			bit = 2
+			q.RequestID, ok = s.optStr()
+		case "trace_id":
+			bit = 4
+			q.TraceID, ok = s.optStr()
+		case "tenant_id":
+			bit = 8
+			q.TenantID, ok = s.optStr()
+		case "policy_id":
+			bit = 16
+			q.PolicyID, ok = s.optStr()
+		case "task":
+			bit = 32
+			if s.null() {
+				q.Task = nil
+				break
+			}
+			t := &cp1Task{}
+			ok = s.object(cp1TaskFields, func(k []byte) bool {
+				switch string(k) {
+				case "type":
+					var ok bool
+					t.Type, ok = s.optStr()
+					return ok
+				case "payload_ref":
+					var ok bool
+					t.PayloadRef, ok = s.optStr()
+					return ok
+				case "payload":
+					start := s.i
+					if !s.skip() {
+						return false
+					}
+					t.Payload = json.RawMessage(body[start:s.i])
+					return true
+				}
+				return s.skip()
+			})
+			q.Task = t
+		case "constraints":
+			bit = 64
+			if s.null() {
+				q.Constraints = nil
+				break
+			}
+			c := &cp1Constraints{}
+			ok = s.object(cp1ConstrFields, func(k []byte) bool {
+				var ok bool
+				switch string(k) {
+				case "max_latency_ms":
+					c.MaxLatencyMs, ok = s.optFloat()
+				case "max_cost":
+					c.MaxCost, ok = s.optFloat()
+				default:
+					ok = s.skip()
+				}
+				return ok
+			})
+			q.Constraints = c
+		case "metadata":
+			bit = 128
+			if s.null() {
+				q.Metadata = nil
+				break
+			}
+			m := map[string]json.RawMessage{}
+			ok = s.object(nil, func(k []byte) bool {
+				start := s.i
+				if !s.skip() {
+					return false
+				}
+				m[string(k)] = json.RawMessage(body[start:s.i])
+				return true
+			})
+			q.Metadata = m
+		case "push_assignment":
+			bit = 256
+			switch {
+			case s.null():
+				q.PushAssignment = nil
+			case s.lit("true"):
+				b := true
+				q.PushAssignment = &b
+			case s.lit("false"):
+				b := false
+				q.PushAssignment = &b
+			default:
+				ok = false
+			}
+		default:
+			return s.skip()
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return ok
+	})
+	return ok && s.end()
+}
+
+// fastV2 decodes a v2 decide body: the policy id and the Request record.
+// false means "use the encoding/json path", which also reports a missing
+// request.
+func (e *Engine) fastV2(body []byte) (policyID string, req vm.Value, ok bool) {
+	s := jscan{b: body}
+	s.ws()
+	var seen uint8
+	ok = s.object(v2RequestFields, func(k []byte) bool {
+		switch string(k) {
+		case "policy_id":
+			if seen&1 != 0 {
+				return false
+			}
+			seen |= 1
+			var ok bool
+			policyID, ok = s.optStr()
+			return ok
+		case "request":
+			if seen&2 != 0 || s.peek() == 'n' {
+				return false
+			}
+			seen |= 2
+			var ok bool
+			req, ok = e.fast.value(&s, e.reqType)
+			return ok
+		}
+		return s.skip()
+	})
+	if !ok || seen&2 == 0 || !s.end() {
+		return "", vm.Value{}, false
+	}
+	return policyID, req, true
+}
+
+// typedDecoder decodes JSON straight into values of a type, as
+// rpl.FromJSON does for the inputs it accepts.
+type typedDecoder struct {
+	zeros sync.Map // *lang.Record → []vm.Value, the zero slots
+}
+
+func (d *typedDecoder) zeroSlots(r *lang.Record) []vm.Value {
+	if z, ok := d.zeros.Load(r); ok {
+		return z.([]vm.Value)
+	}
+	z := slices.Clone(compiler.ZeroValue(r).Record())
+	d.zeros.Store(r, z)
+	return z
+}
+
+func (d *typedDecoder) value(s *jscan, t lang.Type) (vm.Value, bool) {
+	switch t := t.(type) {
+	case *lang.Optional:
+		if s.null() {
+			return vm.Nil(), true
+		}
+		return d.value(s, t.Elem)
+	case *lang.Enum:
+		str, ok := s.str()
+		if !ok || !slices.Contains(t.Members, str) {
+			return vm.Value{}, false
+		}
+		return vm.Str(str), true
+	case *lang.List:
+		if s.null() {
+			return compiler.ZeroValue(t), true
+		}
+		var out []vm.Value
+		ok := s.array(func() bool {
+			v, ok := d.value(s, t.Elem)
+			out = append(out, v)
+			return ok
+		})
+		if !ok {
+			return vm.Value{}, false
+		}
+		if out == nil {
+			out = []vm.Value{}
+		}
+		return vm.NewList(out), true
+	case *lang.Map:
+		if s.null() {
+			return compiler.ZeroValue(t), true
+		}
+		if k, ok := t.Key.(*lang.Basic); !ok || k.Kind != lang.String {
+			return vm.Value{}, false
+		}
+		type kv struct {
+			k string
+			v vm.Value
+		}
+		var kvs []kv
+		ok := s.object(nil, func(k []byte) bool {
+			v, ok := d.value(s, t.Elem)
+			kvs = append(kvs, kv{string(k), v})
+			return ok
+		})
+		if !ok {
+			return vm.Value{}, false
+		}
+		slices.SortFunc(kvs, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+		ks := make([]vm.Value, len(kvs))
+		vs := make([]vm.Value, len(kvs))
+		for i, x := range kvs {
+			if i > 0 && kvs[i-1].k == x.k {
+				return vm.Value{}, false // a duplicate key: encoding/json keeps the last
+			}
+			ks[i], vs[i] = vm.Str(x.k), x.v
+		}
+		m, err := vm.NewMap(ks, vs)
+		return m, err == nil
+	case *lang.Record:
+		if s.null() {
+			return compiler.ZeroValue(t), true
+		}
+		slots := slices.Clone(d.zeroSlots(t))
+		var seen uint64
+		ok := len(t.Fields) <= 64 && s.object(nil, func(k []byte) bool {
+			i := t.FieldIndex(string(k))
+			if i < 0 || seen&(1<<i) != 0 {
+				return false // unknown (an error) or duplicate
+			}
+			seen |= 1 << i
+			v, ok := d.value(s, t.Fields[i].Type)
+			slots[i] = v
+			return ok
+		})
+		if !ok {
+			return vm.Value{}, false
+		}
+		return vm.NewRecord(slots), true
+	case *lang.Basic:
+		if s.null() {
+			return compiler.ZeroValue(t), true
+		}
+		return basicValue(s, t)
+	}
+	return vm.Value{}, false
+}
+
+func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
+	c := s.peek()
+	isNum := c == '-' || c >= '0' && c <= '9'
+	switch t.Kind {
+	case lang.Bool:
+		switch {
+		case s.lit("true"):
+			return vm.Bool(true), true
+		case s.lit("false"):
+			return vm.Bool(false), true
+		}
+	case lang.String:
+		if c == '"' {
+			str, ok := s.str()
+			return vm.Str(str), ok
+		}
+	case lang.Int:
+		if isNum {
+			tok, ok := s.num()
+			n, err := strconv.ParseInt(string(tok), 10, 64)
+			return vm.Int(n), ok && err == nil
+		}
+	case lang.Float:
+		if isNum {
+			tok, ok := s.num()
+			f, err := strconv.ParseFloat(string(tok), 64)
+			return vm.Float(f), ok && err == nil
+		}
+	case lang.Money:
+		var str string
+		ok := false
+		if isNum {
+			var tok []byte
+			tok, ok = s.num()
+			str = string(tok)
+		} else if c == '"' {
+			str, ok = s.str()
+		}
+		if ok {
+			n, err := lang.ParseMoney(moneyLiteral(str))
+			return vm.Money(n), err == nil
+		}
+	case lang.Duration:
+		if c == '"' {
+			str, ok := s.str()
+			d, err := lang.ParseDuration(str)
+			return vm.Duration(d), ok && err == nil
+		}
+		if isNum {
+			tok, ok := s.num()
+			ms, err := strconv.ParseFloat(string(tok), 64)
+			if !ok || err != nil || math.IsInf(ms, 0) || math.Abs(ms) > float64(math.MaxInt64/int64(time.Millisecond)) {
+				return vm.Value{}, false
+			}
+			return vm.Duration(time.Duration(ms * float64(time.Millisecond))), true
+		}
+	case lang.Time:
+		if c == '"' {
+			str, ok := s.str()
+			tm, err := time.Parse(time.RFC3339Nano, str)
+			return vm.TimeOf(tm), ok && err == nil
+		}
+		if isNum {
+			tok, ok := s.num()
+			ms, err := strconv.ParseInt(string(tok), 10, 64)
+			return vm.Time(ms * int64(time.Millisecond)), ok && err == nil
+		}
+	}
+	return vm.Value{}, false
+}
+
+// moneyLiteral spells a JSON amount ("0.25", "$0.25", 0.25, "-0.5") as a
+// money literal, as rpl.FromGo does.
+func moneyLiteral(s string) string {
+	s = strings.TrimSpace(s)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "$")
+	if neg {
+		return "-$" + s
+	}
+	return "$" + s
+}

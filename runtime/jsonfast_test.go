@@ -1,0 +1,120 @@
+package runtime
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+var fastSeeds = []string{
+	`{"version": "1", "request_id": "req-000123", "trace_id": "tr-1", "tenant_id": "tenant-42", "task": {"type": "chat"}, "constraints": {"max_latency_ms": 800}}`,
+	`{"version":"1","request_id":"r","tenant_id":"t","task":{"type":"code","payload_ref":"s3://x","payload":{"a":[1,2,{"b":null}]}},"policy_id":"premium","constraints":{"max_latency_ms":1.5e3,"max_cost":0.25},"metadata":{"k":"v","n":1,"o":{"x":true},"e":"\u00e9\n"},"push_assignment":true}`,
+	`{"version": 1, "request_id": "r"}`,
+	`{"version": null}`,
+	`{"Version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`,
+	`{"version": "1", "REQUEST_ID": "r"}`,
+	`{"version": "1", "request_id": "r", "request_id": "s", "tenant_id": "t", "task": {"type": "chat"}}`,
+	`{"version": "1", "task": {"type": "a"}, "task": {"payload_ref": "x"}}`,
+	`{"version": "1", "request_id": "caf\u00e9 \"quoted\"", "tenant_id": "ünï", "task": {"Type": "chat"}}`,
+	`{"version": "1", "request_id": 5}`,
+	`{"version": "1", "constraints": {"max_latency_ms": -0, "max_cost": 1e400}}`,
+	`{"version": "1", "constraints": {"max_latency_ms": 01}}`,
+	`{"version": "1", "push_assignment": "yes"}`,
+	`{"version": "1"} trailing`,
+	`  {"version": "1", "metadata": {"a": 1, "a": 2}}  `,
+	`{"version": "1", "metadata": null, "task": null, "constraints": null}`,
+	`{"version": "1", "x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
+	"{\"version\": \"1\", \"request_id\": \"bad \xff utf8\"}",
+	`[1, 2]`,
+	``,
+	`{"request": {"id": "req-000123", "tenant": {"id": "tenant-42"}, "task": {"type": "chat"}}}`,
+	`{"policy_id": "premium", "request": {"id": "r", "tenant": {"id": "t", "tier": "gold", "parents": ["org"]}, "task": {"type": "code"}, "constraints": {"max_latency": "800ms", "max_cost": "$0.25"}, "estimate": {"input_tokens": 9000, "output_tokens": 100}, "metadata": {"b": "2", "a": "1"}, "arrival": "2025-06-02T12:00:00Z"}}`,
+	`{"request": {"id": "r", "constraints": {"max_latency": 250, "max_cost": 0.5}, "arrival": 1748865600000}}`,
+	`{"request": {"id": "r", "constraints": {"max_cost": "-0.5"}}}`,
+	`{"request": {"id": "r", "tenant": {"id": "t", "tierr": "gold"}}}`,
+	`{"request": {"id": "r", "metadata": {"a": "1", "a": "2"}}}`,
+	`{"request": {"id": ""}}`,
+	`{"request": null}`,
+	`{"Request": {"id": "r"}}`,
+	`{"request": {"id": "r", "estimate": {"input_tokens": 1.5}}}`,
+	`{"request": {"id": "r", "headers": null, "model": null, "session": {"id": "s"}, "user": {"id": "u"}}}`,
+	`{"request": {"id": "r"}, "extra": [1, "x", {"y": false}]}`,
+}
+
+// FuzzFastCP1: whenever the fast CP1 decoder accepts a body, encoding/json
+// accepts it too, with the same result.
+func FuzzFastCP1(f *testing.F) {
+	for _, s := range fastSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast cp1Request
+		if !fastCP1(body, &fast) {
+			return
+		}
+		var slow cp1Request
+		if err := decodeObject(body, &slow); err != nil {
+			t.Fatalf("fast path accepted what encoding/json refuses (%v): %s", err, body)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast %+v\nslow %+v\nbody %s", fast, slow, body)
+		}
+	})
+}
+
+// FuzzFastV2: whenever the fast v2 decoder accepts a body, the
+// encoding/json path decodes the same policy id and Request record.
+func FuzzFastV2(f *testing.F) {
+	e, err := New(Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range fastSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		pid, req, ok := e.fastV2(body)
+		if !ok {
+			return
+		}
+		var q v2Request
+		if err := decodeObject(body, &q); err != nil {
+			t.Fatalf("fast path accepted what encoding/json refuses (%v): %s", err, body)
+		}
+		if len(q.Request) == 0 || string(q.Request) == "null" {
+			t.Fatalf("fast path accepted a body without a request: %s", body)
+		}
+		slow, err := decodeRequest(e, q.Request)
+		if err != nil {
+			t.Fatalf("fast path accepted what rpl.FromJSON refuses (%v): %s", err, body)
+		}
+		if pid != q.PolicyID || !vm.Equal(req, slow) {
+			t.Fatalf("fast %q %v\nslow %q %v\nbody %s", pid, req, q.PolicyID, slow, body)
+		}
+	})
+}
+
+// TestFastPathTaken: the common shapes take the fast path.
+func TestFastPathTaken(t *testing.T) {
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q cp1Request
+	for _, s := range fastSeeds[:2] {
+		if !fastCP1([]byte(s), &q) {
+			t.Errorf("slow path for %s", s)
+		}
+	}
+	for _, s := range []string{fastSeeds[20], fastSeeds[21], fastSeeds[22], fastSeeds[30], fastSeeds[31]} {
+		if _, _, ok := e.fastV2([]byte(s)); !ok {
+			t.Errorf("slow path for %s", s)
+		}
+	}
+}
+
+func decodeRequest(e *Engine, raw []byte) (vm.Value, error) {
+	return rpl.FromJSON(e.reqType, raw)
+}
