@@ -106,7 +106,7 @@ func TestRequestFromJSONErrors(t *testing.T) {
 		{`{"estimate": {"input_tokens": 1.5}}`, "estimate.input_tokens: want an integer, have 1.5"},
 		{`{"constraints": {"max_cost": "lots"}}`, "constraints.max_cost: want money"},
 		{`{"constraints": {"max_latency": "5 minutes"}}`, "constraints.max_latency: want a duration"},
-		{`[1]`, "value: want an object, have an array"},
+		{`[1]`, "value: want an object, have a list"},
 		{`{"id": "x"} {}`, "invalid JSON"},
 		{`{"id": `, "invalid JSON"},
 	} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"math"
 	"sort"
 	"strconv"
@@ -67,24 +68,6 @@ func join(path, name string) string {
 	return path + "." + name
 }
 
-func jsonKind(x any) string {
-	switch x.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case json.Number, float64:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", x)
-}
-
 func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 	switch t := t.(type) {
 	case *lang.Optional:
@@ -95,7 +78,7 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 	case *lang.Enum:
 		s, ok := x.(string)
 		if !ok {
-			return vm.Value{}, pathErr(path, "want %s, have %s", t, jsonKind(x))
+			return vm.Value{}, pathErr(path, "want %s, have %s", t, jsonx.Kind(x))
 		}
 		for _, m := range t.Members {
 			if m == s {
@@ -109,7 +92,7 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 		}
 		xs, ok := x.([]any)
 		if !ok {
-			return vm.Value{}, pathErr(path, "want a list, have %s", jsonKind(x))
+			return vm.Value{}, pathErr(path, "want a list, have %s", jsonx.Kind(x))
 		}
 		out := make([]vm.Value, len(xs))
 		for i, e := range xs {
@@ -126,7 +109,7 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 		}
 		m, ok := x.(map[string]any)
 		if !ok {
-			return vm.Value{}, pathErr(path, "want an object, have %s", jsonKind(x))
+			return vm.Value{}, pathErr(path, "want an object, have %s", jsonx.Kind(x))
 		}
 		keys := make([]string, 0, len(m))
 		for k := range m {
@@ -157,7 +140,7 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 		}
 		m, ok := x.(map[string]any)
 		if !ok {
-			return vm.Value{}, pathErr(path, "want an object, have %s", jsonKind(x))
+			return vm.Value{}, pathErr(path, "want an object, have %s", jsonx.Kind(x))
 		}
 		for k := range m {
 			if t.FieldIndex(k) < 0 {
@@ -295,7 +278,7 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 			return vm.Time(ms * int64(time.Millisecond)), nil
 		}
 	}
-	return vm.Value{}, pathErr(path, "want %s, have %s", t, jsonKind(x))
+	return vm.Value{}, pathErr(path, "want %s, have %s", t, jsonx.Kind(x))
 }
 
 // ToGo converts a value of type t into plain Go values that encode to

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"math"
 	"sort"
 	"strconv"
@@ -78,7 +79,7 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 	}
 	provs, ok := root["providers"].([]any)
 	if !ok {
-		return nil, fmt.Errorf("providers: want a list, have %s", kind(root["providers"]))
+		return nil, fmt.Errorf("providers: want a list, have %s", jsonx.Kind(root["providers"]))
 	}
 	c := &Catalogue{}
 	seen := map[string]string{}
@@ -100,7 +101,7 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 		}
 		models, ok := p["models"].([]any)
 		if !ok || len(models) == 0 {
-			return nil, fmt.Errorf("%s.models: want a non-empty list, have %s", at, kind(p["models"]))
+			return nil, fmt.Errorf("%s.models: want a non-empty list, have %s", at, jsonx.Kind(p["models"]))
 		}
 		for j, mx := range models {
 			mat := fmt.Sprintf("%s.models[%d]", at, j)
@@ -145,7 +146,7 @@ func object(x any, at string, allowed ...string) (map[string]any, error) {
 		if at == "" {
 			at = "catalogue"
 		}
-		return nil, fmt.Errorf("%s: want an object, have %s", at, kind(x))
+		return nil, fmt.Errorf("%s: want an object, have %s", at, jsonx.Kind(x))
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -172,28 +173,10 @@ func object(x any, at string, allowed ...string) (map[string]any, error) {
 	return m, nil
 }
 
-func kind(x any) string {
-	switch x.(type) {
-	case nil:
-		return "nothing"
-	case bool:
-		return "a boolean"
-	case json.Number:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", x)
-}
-
 func name(x any, at string, provider bool) (string, error) {
 	s, ok := x.(string)
 	if !ok || strings.TrimSpace(s) == "" {
-		return "", fmt.Errorf("%s: want a non-empty string, have %s", at, kind(x))
+		return "", fmt.Errorf("%s: want a non-empty string, have %s", at, jsonx.Kind(x))
 	}
 	if provider && strings.Contains(s, ":") {
 		return "", fmt.Errorf("%s: %q: a provider name cannot contain ':'", at, s)
@@ -209,7 +192,7 @@ func price(x any, at string) (int64, error) {
 	case string:
 		s = strings.TrimSpace(v)
 	default:
-		return 0, fmt.Errorf("%s: want money (\"2.50\" or 2.5), have %s", at, kind(x))
+		return 0, fmt.Errorf("%s: want money (\"2.50\" or 2.5), have %s", at, jsonx.Kind(x))
 	}
 	neg := strings.HasPrefix(s, "-")
 	lit := "$" + strings.TrimPrefix(strings.TrimPrefix(s, "-"), "$")
@@ -229,7 +212,7 @@ func price(x any, at string) (int64, error) {
 func millis(x any, at string) (time.Duration, error) {
 	v, ok := x.(json.Number)
 	if !ok {
-		return 0, fmt.Errorf("%s: want a non-negative integer (milliseconds), have %s", at, kind(x))
+		return 0, fmt.Errorf("%s: want a non-negative integer (milliseconds), have %s", at, jsonx.Kind(x))
 	}
 	n, err := strconv.ParseInt(v.String(), 10, 64)
 	if err != nil || n < 0 || n > math.MaxInt64/int64(time.Millisecond) {

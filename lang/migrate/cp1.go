@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"math"
 	"sort"
 	"strconv"
@@ -151,24 +152,6 @@ func join(path, field string) string {
 
 func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
 
-func kind(x any) string {
-	switch x.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case json.Number:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", x)
-}
-
 // object returns x as an object whose fields are all in allowed, reporting
 // unknown fields (with a spelling suggestion) in sorted order.
 func (p *parser) object(x any, path string, allowed ...string) (map[string]any, bool) {
@@ -178,7 +161,7 @@ func (p *parser) object(x any, path string, allowed ...string) (map[string]any, 
 		if at == "" {
 			at = "policy"
 		}
-		p.errorf(at, "want an object, have %s", kind(x))
+		p.errorf(at, "want an object, have %s", jsonx.Kind(x))
 		return nil, false
 	}
 	var unknown []string
@@ -230,7 +213,7 @@ func suggest(k string, allowed []string) string {
 func (p *parser) str(x any, path string, nonEmpty bool) (string, bool) {
 	s, ok := x.(string)
 	if !ok {
-		p.errorf(path, "want a string, have %s", kind(x))
+		p.errorf(path, "want a string, have %s", jsonx.Kind(x))
 		return "", false
 	}
 	if nonEmpty && strings.TrimSpace(s) == "" {
@@ -243,7 +226,7 @@ func (p *parser) str(x any, path string, nonEmpty bool) (string, bool) {
 func (p *parser) boolean(x any, path string) (bool, bool) {
 	b, ok := x.(bool)
 	if !ok {
-		p.errorf(path, "want true or false, have %s", kind(x))
+		p.errorf(path, "want true or false, have %s", jsonx.Kind(x))
 	}
 	return b, ok
 }
@@ -259,14 +242,14 @@ func (p *parser) integer(x any, path string, lo, hi int64, want string) (int64, 
 		p.errorf(path, "want %s, have %s", want, n)
 		return 0, false
 	}
-	p.errorf(path, "want %s, have %s", want, kind(x))
+	p.errorf(path, "want %s, have %s", want, jsonx.Kind(x))
 	return 0, false
 }
 
 func (p *parser) list(x any, path string) ([]any, bool) {
 	xs, ok := x.([]any)
 	if !ok {
-		p.errorf(path, "want a list, have %s", kind(x))
+		p.errorf(path, "want a list, have %s", jsonx.Kind(x))
 	}
 	return xs, ok
 }
@@ -313,7 +296,7 @@ func (p *parser) policy(x any) *Policy {
 			p.errorf("version", "unsupported CP1 policy version %s (want \"1\")", v)
 		}
 	default:
-		p.errorf("version", "want \"1\", have %s", kind(v))
+		p.errorf("version", "want \"1\", have %s", jsonx.Kind(v))
 	}
 	if v, ok := m["policy_id"]; ok {
 		pol.ID, _ = p.str(v, "policy_id", true)
@@ -433,7 +416,7 @@ func (p *parser) providers(x any) []Provider {
 func (p *parser) weights(x any) []Provider {
 	m, ok := x.(map[string]any)
 	if !ok {
-		p.errorf("weights", "want an object of provider weights, have %s", kind(x))
+		p.errorf("weights", "want an object of provider weights, have %s", jsonx.Kind(x))
 		return nil
 	}
 	if len(m) == 0 {
@@ -531,7 +514,7 @@ func (p *parser) trigger(x any, path string) (trig, written string, widened, ok 
 		}
 		p.errorf(path, "%s, have %q", want, v)
 	default:
-		p.errorf(path, "%s, have %s", want, kind(x))
+		p.errorf(path, "%s, have %s", want, jsonx.Kind(x))
 	}
 	return "", "", false, false
 }
@@ -697,13 +680,13 @@ func (p *parser) extensions(m map[string]any, field string) []Extension {
 			}
 			if c, ok := em["config"]; ok {
 				if _, isObj := c.(map[string]any); !isObj {
-					p.errorf(join(at, "config"), "want an object, have %s", kind(c))
+					p.errorf(join(at, "config"), "want an object, have %s", jsonx.Kind(c))
 				}
 				e.HasConfig = true
 			}
 			out = append(out, e)
 		default:
-			p.errorf(at, "want an extension id or {\"id\": ..., \"config\": {...}}, have %s", kind(ex))
+			p.errorf(at, "want an extension id or {\"id\": ..., \"config\": {...}}, have %s", jsonx.Kind(ex))
 		}
 	}
 	return out
@@ -749,7 +732,7 @@ func describe(x any) string {
 	if n, ok := x.(json.Number); ok {
 		return n.String()
 	}
-	return kind(x)
+	return jsonx.Kind(x)
 }
 
 func (p *parser) rateLimit(x any, at string) *RateLimit {
