@@ -21,3 +21,29 @@ func TestAppendDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDurationFast(t *testing.T) {
+	for _, s := range []string{"800ms", "0s", "30s", "1m", "2h", "3d", "15us", "15µs", "7ns", "007ms", "1h30m", "1.5s", "-5s", "5", "ms", "5x", "5msx", "999999999999999d", "106751d", "106752d", "9223372036ns", "1_000ms", "", "5 s", "5S"} {
+		got, gerr := parseDuration(s)
+		want, werr := lang.ParseDuration(s)
+		if got != want || (gerr == nil) != (werr == nil) {
+			t.Errorf("%q: %v %v, want %v %v", s, got, gerr, want, werr)
+		}
+	}
+}
+
+func BenchmarkParseDuration(b *testing.B) {
+	for _, f := range []struct {
+		name string
+		fn   func(string) (time.Duration, error)
+	}{{"lang", lang.ParseDuration}, {"fast", parseDuration}} {
+		b.Run(f.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := f.fn("800ms"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
