@@ -201,7 +201,7 @@ func (s *jscan) skip() bool {
 	case c == '"':
 		return s.skipString()
 	case c == '{':
-		return s.object(nil, func([]byte) bool { return s.skip() })
+		return s.object(func([]byte) bool { return s.skip() })
 	case c == '[':
 		return s.array(func() bool { return s.skip() })
 	case c == 't':
@@ -218,10 +218,10 @@ func (s *jscan) skip() bool {
 }
 
 // object consumes an object, calling f with each key (the scanner at its
-// value, which f must consume). Keys with escapes, and keys that differ
-// from one of fold only by case, are refused. f may be called for a key
-// twice: callers refuse duplicates where encoding/json would merge.
-func (s *jscan) object(fold []string, f func(key []byte) bool) bool {
+// value, which f must consume). Keys with escapes are refused. f may be
+// called for a key twice: callers refuse duplicates where encoding/json
+// would merge.
+func (s *jscan) object(f func(key []byte) bool) bool {
 	if s.peek() != '{' || s.depth >= maxFastDepth {
 		return false
 	}
@@ -238,11 +238,6 @@ func (s *jscan) object(fold []string, f func(key []byte) bool) bool {
 		key, ok := s.rawString()
 		if !ok {
 			return false
-		}
-		for _, name := range fold {
-			if string(key) != name && strings.EqualFold(string(key), name) {
-				return false
-			}
 		}
 		s.ws()
 		if s.peek() != ':' {
@@ -299,6 +294,18 @@ func (s *jscan) array(f func() bool) bool {
 	}
 }
 
+// skipUnknown consumes the value of a key that is none of a struct's
+// fields, refusing keys that encoding/json would match to one of them
+// case-insensitively.
+func (s *jscan) skipUnknown(key []byte, fields []string) bool {
+	for _, name := range fields {
+		if strings.EqualFold(string(key), name) {
+			return false
+		}
+	}
+	return s.skip()
+}
+
 // end reports whether only whitespace is left.
 func (s *jscan) end() bool {
 	s.ws()
@@ -336,7 +343,7 @@ func fastCP1(body []byte, q *cp1Request) bool {
 	s := jscan{b: body}
 	s.ws()
 	var seen uint16
-	ok := s.object(cp1Fields, func(k []byte) bool {
+	ok := s.object(func(k []byte) bool {
 		var bit uint16
 		ok := true
 		switch string(k) {
@@ -365,7 +372,7 @@ func fastCP1(body []byte, q *cp1Request) bool {
 				break
 			}
 			t := &cp1Task{}
-			ok = s.object(cp1TaskFields, func(k []byte) bool {
+			ok = s.object(func(k []byte) bool {
 				switch string(k) {
 				case "type":
 					var ok bool
@@ -383,7 +390,7 @@ func fastCP1(body []byte, q *cp1Request) bool {
 					t.Payload = json.RawMessage(body[start:s.i])
 					return true
 				}
-				return s.skip()
+				return s.skipUnknown(k, cp1TaskFields)
 			})
 			q.Task = t
 		case "constraints":
@@ -393,7 +400,7 @@ func fastCP1(body []byte, q *cp1Request) bool {
 				break
 			}
 			c := &cp1Constraints{}
-			ok = s.object(cp1ConstrFields, func(k []byte) bool {
+			ok = s.object(func(k []byte) bool {
 				var ok bool
 				switch string(k) {
 				case "max_latency_ms":
@@ -401,7 +408,7 @@ func fastCP1(body []byte, q *cp1Request) bool {
 				case "max_cost":
 					c.MaxCost, ok = s.optFloat()
 				default:
-					ok = s.skip()
+					ok = s.skipUnknown(k, cp1ConstrFields)
 				}
 				return ok
 			})
@@ -413,7 +420,7 @@ func fastCP1(body []byte, q *cp1Request) bool {
 				break
 			}
 			m := map[string]json.RawMessage{}
-			ok = s.object(nil, func(k []byte) bool {
+			ok = s.object(func(k []byte) bool {
 				start := s.i
 				if !s.skip() {
 					return false
@@ -437,7 +444,7 @@ func fastCP1(body []byte, q *cp1Request) bool {
 				ok = false
 			}
 		default:
-			return s.skip()
+			return s.skipUnknown(k, cp1Fields)
 		}
 		if seen&bit != 0 {
 			return false
@@ -455,7 +462,7 @@ func (e *Engine) fastV2(body []byte) (policyID string, req vm.Value, ok bool) {
 	s := jscan{b: body}
 	s.ws()
 	var seen uint8
-	ok = s.object(v2RequestFields, func(k []byte) bool {
+	ok = s.object(func(k []byte) bool {
 		switch string(k) {
 		case "policy_id":
 			if seen&1 != 0 {
@@ -474,7 +481,7 @@ func (e *Engine) fastV2(body []byte) (policyID string, req vm.Value, ok bool) {
 			req, ok = e.fast.value(&s, e.reqType)
 			return ok
 		}
-		return s.skip()
+		return s.skipUnknown(k, v2RequestFields)
 	})
 	if !ok || seen&2 == 0 || !s.end() {
 		return "", vm.Value{}, false
@@ -539,7 +546,7 @@ func (d *typedDecoder) value(s *jscan, t lang.Type) (vm.Value, bool) {
 			v vm.Value
 		}
 		var kvs []kv
-		ok := s.object(nil, func(k []byte) bool {
+		ok := s.object(func(k []byte) bool {
 			v, ok := d.value(s, t.Elem)
 			kvs = append(kvs, kv{string(k), v})
 			return ok
@@ -564,7 +571,7 @@ func (d *typedDecoder) value(s *jscan, t lang.Type) (vm.Value, bool) {
 		}
 		slots := slices.Clone(d.zeroSlots(t))
 		var seen uint64
-		ok := len(t.Fields) <= 64 && s.object(nil, func(k []byte) bool {
+		ok := len(t.Fields) <= 64 && s.object(func(k []byte) bool {
 			i := t.FieldIndex(string(k))
 			if i < 0 || seen&(1<<i) != 0 {
 				return false // unknown (an error) or duplicate
