@@ -1,9 +1,11 @@
-// Command rplc is the RPL toolchain: it checks and formats policies today;
-// test, build, eval, explain, disasm, doc, migrate and lsp come later.
+// Command rplc is the RPL toolchain: check, fmt, test, build, keygen, eval,
+// explain, disasm, doc, migrate, push and lsp.
 //
 // The command is thin on purpose: parsing, checking and formatting live in
-// package lang, builtins in package stdlib. rplc only finds files, calls
-// those libraries and prints what they return. Each subcommand is one file
+// package lang, builtins in stdlib, tests and coverage in policytest,
+// bundles in compiler/bundle, CP1 migration in lang/migrate, the language
+// server in lsp. rplc only finds files, calls those libraries and prints
+// what they return. Each subcommand is one file
 // (check.go, fmt.go, …); output.go holds what they share (diagnostic
 // printing, colour, paths).
 //
