@@ -40,10 +40,12 @@ type benchOpts struct {
 	warmup    time.Duration
 	setups    string
 	format    string
+	jsonOut   string
 	cpuprof   string
 	tenants   int
 	logSample float64
 	window    int
+	rounds    int
 
 	// client mode (the separate process of the tcp setups)
 	client  bool
@@ -92,9 +94,11 @@ reports its RSS. Everything runs on loopback and stops by itself.`,
 	f.DurationVar(&o.warmup, "warmup", time.Second, "unrecorded period before each run")
 	f.StringVar(&o.setups, "setups", "inproc,embedded,tcp", "setups to run: inproc, embedded, tcp, or full names such as tcp/cp1")
 	f.StringVar(&o.format, "format", "table", "output: table or json")
+	f.StringVar(&o.jsonOut, "json-out", "", "also write the JSON report to this file")
 	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of this process (engine, embedded server, in-process clients)")
 	f.IntVar(&o.tenants, "tenants", 10000, "load this many tenant policies in a separate process and report its RSS (0: skip)")
 	f.Float64Var(&o.logSample, "decision-log-sample", 0, "publish this fraction of decisions to the decision log stream (0: no decision log)")
+	f.IntVar(&o.rounds, "rounds", 5, "split each measured period into this many rounds, the setups taking turns (so that a burst of load elsewhere on the machine hits echo and router alike)")
 	f.IntVar(&o.window, "window", 256, "requests in flight in max-throughput mode over NATS")
 	f.BoolVar(&o.client, "client", false, "run as the load client of a tcp setup (internal)")
 	f.StringVar(&o.natsURL, "nats-url", "", "client mode: the router's NATS (loopback only)")
@@ -203,6 +207,7 @@ type benchReport struct {
 	LoadAfter   string            `json:"loadavg_after"`
 	Policies    string            `json:"policies"`
 	DecisionLog float64           `json:"decision_log_sample"`
+	Rounds      int               `json:"rounds"`
 	Runs        []loadgen.Summary `json:"runs"`
 	Targets     []target          `json:"targets"`
 	Memory      *memoryReport     `json:"memory,omitempty"`
@@ -262,7 +267,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 			fmt.Fprintf(stderr, format+"\n", args...)
 		}
 	}
-	rep := benchReport{Started: time.Now(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), LoadBefore: loadavg(), Policies: o.policies, DecisionLog: o.logSample}
+	rep := benchReport{Started: time.Now(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), LoadBefore: loadavg(), Policies: o.policies, DecisionLog: o.logSample, Rounds: max(o.rounds, 1)}
 	if o.cpuprof != "" {
 		f, err := os.Create(o.cpuprof)
 		if err != nil {
@@ -320,33 +325,50 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 		return fmt.Errorf("embedded server listens on %s, not loopback", tcpURL)
 	}
 
-	lo := loadgen.Options{Duration: o.duration, Warmup: o.warmup, Window: o.window}
+	if o.rounds < 1 {
+		o.rounds = 1
+	}
+	round := o
+	round.duration = o.duration / time.Duration(o.rounds)
+	lo := loadgen.Options{Duration: round.duration, Warmup: o.warmup, Window: o.window}
+	names := []string{"inproc/cp1", "inproc/v2", "embedded/echo", "embedded/cp1", "embedded/v2", "tcp/echo", "tcp/cp1", "tcp/v2"}
 	for _, rate := range rates {
 		lo.Rate = rate
-		for _, name := range []string{"inproc/cp1", "inproc/v2", "embedded/echo", "embedded/cp1", "embedded/v2", "tcp/echo", "tcp/cp1", "tcp/v2"} {
-			if !wantSetup(setups, name) {
-				continue
+		merged := map[string]*loadgen.Result{}
+		for k := range o.rounds {
+			for _, name := range names {
+				if !wantSetup(setups, name) {
+					continue
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				fam, kind, _ := strings.Cut(name, "/")
+				var res loadgen.Result
+				switch fam {
+				case "inproc":
+					res = loadgen.RunSync(name, lo, inprocCall(e, kind))
+				case "embedded":
+					res, err = loadgen.RunNATS(name, inproc, subjectOf(kind), bodies(kind), okReply(kind), lo)
+				case "tcp":
+					res, err = runClient(ctx, tcpURL, kind, rate, round)
+				}
+				if err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+				if merged[name] == nil {
+					merged[name] = &loadgen.Result{}
+				}
+				merged[name].Merge(res)
+				s := loadgen.Summarize(res)
+				progress("%-14s %-8s round %d/%d  achieved %8.0f/s  p50 %s  p99 %s  p999 %s  errors %d  (load %s)", name, rateName(rate), k+1, o.rounds, s.Achieved,
+					fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LatencyUS.P999), s.Errors+s.Lost, loadavg())
 			}
-			if err := ctx.Err(); err != nil {
-				return err
+		}
+		for _, name := range names {
+			if r := merged[name]; r != nil {
+				rep.Runs = append(rep.Runs, loadgen.Summarize(*r))
 			}
-			fam, kind, _ := strings.Cut(name, "/")
-			var res loadgen.Result
-			switch fam {
-			case "inproc":
-				res = loadgen.RunSync(name, lo, inprocCall(e, kind))
-			case "embedded":
-				res, err = loadgen.RunNATS(name, inproc, subjectOf(kind), bodies(kind), okReply(kind), lo)
-			case "tcp":
-				res, err = runClient(ctx, tcpURL, kind, rate, o)
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			s := loadgen.Summarize(res)
-			rep.Runs = append(rep.Runs, s)
-			progress("%-14s %-8s achieved %8.0f/s  p50 %s  p99 %s  p999 %s  errors %d  (load %s)", name, rateName(rate), s.Achieved,
-				fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LatencyUS.P999), s.Errors+s.Lost, loadavg())
 		}
 	}
 	rep.Targets = targets(rep.Runs)
@@ -362,10 +384,19 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 			Measured: fmt.Sprintf("%.1f MB RSS (peak %.1f MB)", m.RSSMB, m.PeakMB), Met: m.RSSMB < 200, Miss: missRatio(m.RSSMB, 200)})
 	}
 	rep.LoadAfter = loadavg()
+	data, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if o.jsonOut != "" {
+		if err := os.WriteFile(o.jsonOut, data, 0o644); err != nil {
+			return err
+		}
+	}
 	if o.format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		_, err := stdout.Write(data)
+		return err
 	}
 	printTable(stdout, rep)
 	return nil
@@ -482,7 +513,7 @@ func targets(runs []loadgen.Summary) []target {
 func printTable(w io.Writer, rep benchReport) {
 	fmt.Fprintf(w, "rpl-router bench: GOMAXPROCS %d, %d CPUs, load average %s before, %s after; decision log sample %g\n",
 		rep.GOMAXPROCS, rep.NumCPU, rep.LoadBefore, rep.LoadAfter, rep.DecisionLog)
-	fmt.Fprintln(w, "latency from each request's scheduled send time; svc p99 from its actual send")
+	fmt.Fprintf(w, "latency from each request's scheduled send time, svc p99 from its actual send; %d rounds per setup, taking turns\n", rep.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "setup\toffered\tachieved\tp50\tp99\tp999\tmax\terrors\tsvc p99\t")
 	for _, s := range rep.Runs {

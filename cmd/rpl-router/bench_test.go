@@ -30,7 +30,7 @@ func TestBench(t *testing.T) {
 	c.SetOut(&out)
 	c.SetErr(&errb)
 	c.SetArgs([]string{"bench", "--policies", "../../examples/policies", "--rates", "500", "--duration", "300ms", "--warmup", "100ms",
-		"--window", "16", "--tenants", "50", "--format", "json"})
+		"--window", "16", "--rounds", "2", "--tenants", "50", "--format", "json"})
 	if err := c.Execute(); err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}

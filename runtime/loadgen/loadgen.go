@@ -328,3 +328,26 @@ func QuantilesOf(h *Histogram) Quantiles {
 	us := func(d time.Duration) float64 { return float64(d) / 1e3 }
 	return Quantiles{P50: us(h.Quantile(0.5)), P90: us(h.Quantile(0.9)), P99: us(h.Quantile(0.99)), P999: us(h.Quantile(0.999)), Max: us(h.Max()), Mean: us(h.Mean())}
 }
+
+// Merge adds the figures of o, another run of the same setup and mode (a
+// later round), to r.
+func (r *Result) Merge(o Result) {
+	if r.Latency == nil {
+		*r = o
+		r.Latency, r.Service = NewHistogram(), NewHistogram()
+		r.Latency.Merge(o.Latency)
+		r.Service.Merge(o.Service)
+		return
+	}
+	r.Sent += o.Sent
+	r.OK += o.OK
+	r.Errors += o.Errors
+	r.Lost += o.Lost
+	r.Duration += o.Duration
+	r.Latency.Merge(o.Latency)
+	r.Service.Merge(o.Service)
+	if r.FirstError == "" {
+		r.FirstError = o.FirstError
+	}
+	r.Achieved = float64(r.OK) / r.Duration.Seconds()
+}

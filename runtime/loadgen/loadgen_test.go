@@ -79,3 +79,21 @@ func TestRunSyncOpenLoop(t *testing.T) {
 		t.Errorf("service p50 %v", p50)
 	}
 }
+
+func TestMerge(t *testing.T) {
+	run := func() Result {
+		return RunSync("x", Options{Rate: 1000, Duration: 100 * time.Millisecond, Workers: 1}, func(int) func(int) error {
+			return func(int) error { return nil }
+		})
+	}
+	var r Result
+	a, b := run(), run()
+	r.Merge(a)
+	r.Merge(b)
+	if r.Sent != a.Sent+b.Sent || r.Latency.Count() != a.Latency.Count()+b.Latency.Count() || r.Duration != 200*time.Millisecond {
+		t.Fatalf("merged %d %d %v", r.Sent, r.Latency.Count(), r.Duration)
+	}
+	if r.Achieved < 900 || r.Achieved > 1100 || a.Latency.Count() != a.OK {
+		t.Fatalf("achieved %v", r.Achieved)
+	}
+}
