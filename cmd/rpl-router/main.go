@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -35,7 +36,7 @@ func root() *cobra.Command {
 
 func serveCmd() *cobra.Command {
 	var o router.Options
-	var failMode string
+	var failMode, publicKey string
 	var drain time.Duration
 	c := &cobra.Command{
 		Use:   "serve",
@@ -49,6 +50,15 @@ func serveCmd() *cobra.Command {
 				o.FailureMode = runtime.FailSafeDefault
 			default:
 				return fmt.Errorf("--failure-mode %q: want error or default", failMode)
+			}
+			if publicKey != "" {
+				data, err := os.ReadFile(publicKey)
+				if err != nil {
+					return fmt.Errorf("--public-key: %w", err)
+				}
+				if o.PublicKey, err = bundle.ParsePublicKey(data); err != nil {
+					return fmt.Errorf("--public-key %s: %w", publicKey, err)
+				}
 			}
 			if o.OTLP == "" {
 				o.OTLP = os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -70,6 +80,7 @@ func serveCmd() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&o.Policies, "policies", "", "directory of .rpl policies (hot reloaded)")
 	f.StringVar(&o.Bundle, "bundle", "", "a .rplb bundle (rplc build) instead of a directory")
+	f.StringVar(&publicKey, "public-key", "", "require bundles signed with this ed25519 public key (PEM, as written by rplc keygen)")
 	f.StringVar(&o.DataDir, "data-dir", "data", "JetStream storage and the last good policy version")
 	f.StringVar(&o.NATSURL, "nats-url", "", "join this NATS deployment instead of embedding a server")
 	f.StringVar(&o.NATSListen, "nats-listen", "", "expose the embedded NATS server on host:port")

@@ -12,6 +12,7 @@ package router
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,8 +39,12 @@ import (
 
 // Options configure a router.
 type Options struct {
-	Policies   string // directory of .rpl policies (watched)
-	Bundle     string // a .rplb bundle instead of a directory
+	Policies string // directory of .rpl policies (watched)
+	Bundle   string // a .rplb bundle instead of a directory
+	// PublicKey, when set, is the key every bundle must be signed with:
+	// unsigned bundles and bundles signed with another key are refused,
+	// from a file, the bundle bucket or the last good copy alike.
+	PublicKey  ed25519.PublicKey
 	DataDir    string // default ./data
 	NATSURL    string // join this NATS instead of embedding one
 	NATSListen string // expose the embedded server on host:port
@@ -280,7 +285,7 @@ func (r *Router) activateLastGood(ctx context.Context) {
 	file := filepath.Join(r.opt.DataDir, LastGoodBundle)
 	dir := filepath.Join(r.opt.DataDir, LastGoodDir)
 	if data, rerr := os.ReadFile(file); rerr == nil {
-		s, err = r.Engine.BuildBundle(ctx, file, data, bundle.ReadOptions{})
+		s, err = r.Engine.BuildBundle(ctx, file, data, r.readOptions())
 	} else if _, serr := os.Stat(dir); serr == nil {
 		s, err = r.Engine.BuildDir(ctx, dir)
 	} else {
@@ -294,6 +299,12 @@ func (r *Router) activateLastGood(ctx context.Context) {
 	r.log.Info("last good version activated", "version", s.ShortVersion(), "in", time.Since(start))
 }
 
+// readOptions are the bundle checks of this router: the signature when a
+// public key is configured.
+func (r *Router) readOptions() bundle.ReadOptions {
+	return bundle.ReadOptions{PublicKey: r.opt.PublicKey, RequireSignature: r.opt.PublicKey != nil}
+}
+
 func (r *Router) loadDir(ctx context.Context) error {
 	_, err := r.Engine.LoadDir(ctx, r.opt.Policies)
 	return err
@@ -304,7 +315,7 @@ func (r *Router) loadBundle(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	s, err := r.Engine.BuildBundle(ctx, path, data, bundle.ReadOptions{})
+	s, err := r.Engine.BuildBundle(ctx, path, data, r.readOptions())
 	if err != nil {
 		return err
 	}
@@ -322,7 +333,7 @@ func (r *Router) watchBundles() {
 		Bucket: bucket,
 		Apply: func(ctx context.Context, data []byte, rev uint64) error {
 			source := fmt.Sprintf("nats:%s/%s@%d", bucket, natsx.BundleKey, rev)
-			s, err := r.Engine.BuildBundle(ctx, source, data, bundle.ReadOptions{})
+			s, err := r.Engine.BuildBundle(ctx, source, data, r.readOptions())
 			if err != nil {
 				r.Metrics.Loaded(nil, err)
 				return err
