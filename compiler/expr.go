@@ -405,10 +405,10 @@ func (f *funcCompiler) ifStmt(e *lang.IfExpr) {
 // condition emits an if's condition, jumping to els when it is false,
 // and returns its branch point (-1 when not covering). An instrumented
 // program evaluates the condition as a value, with its trace point; a
-// normal one compiles &&, || and ! to jumps (jumpIfFalse).
+// normal one compiles &&, || and ! to jumps (jumpIf).
 func (f *funcCompiler) condition(e *lang.IfExpr, els string) int {
 	if !f.cover() && !f.tracing() {
-		f.jumpIfFalse(e.Cond, els)
+		f.jumpIf(e.Cond, false, els)
 		return -1
 	}
 	f.expr(e.Cond)
@@ -418,44 +418,50 @@ func (f *funcCompiler) condition(e *lang.IfExpr, els string) int {
 	return b
 }
 
-// jumpIfFalse emits e as control flow: it jumps to target when e is false
-// and falls through when it is true. a && b && c jumps from the first
-// false operand straight to target, with nothing left on the stack.
-func (f *funcCompiler) jumpIfFalse(e lang.Expr, target string) {
+// jumpIf emits e as control flow: it jumps to target when e's value is
+// when, and falls through otherwise, leaving nothing on the stack. In
+// a && b && c, the first false operand jumps straight to target.
+func (f *funcCompiler) jumpIf(e lang.Expr, when bool, target string) {
 	switch x := e.(type) {
 	case *lang.ParenExpr:
-		f.jumpIfFalse(x.X, target)
+		f.jumpIf(x.X, when, target)
 		return
 	case *lang.UnaryExpr:
 		if x.Op == "!" {
-			f.jumpIfTrue(x.X, target)
+			f.jumpIf(x.X, !when, target)
 			return
 		}
 	case *lang.BinaryExpr:
-		if f.fusedCompare(x, target, false) {
+		if f.fusedCompare(x, target, when) {
 			return
 		}
-		switch x.Op {
-		case "&&":
-			f.jumpIfFalse(x.X, target)
-			f.jumpIfFalse(x.Y, target)
+		switch {
+		case x.Op == "&&" && !when, x.Op == "||" && when:
+			// Either operand decides: each jumps on its own.
+			f.jumpIf(x.X, when, target)
+			f.jumpIf(x.Y, when, target)
 			return
-		case "||":
-			ok := f.label()
-			f.jumpIfTrue(x.X, ok)
-			f.jumpIfFalse(x.Y, target)
-			f.mark(ok)
+		case x.Op == "&&", x.Op == "||":
+			// The left operand can only rule the jump out.
+			skip := f.label()
+			f.jumpIf(x.X, !when, skip)
+			f.jumpIf(x.Y, when, target)
+			f.mark(skip)
 			return
 		}
 	}
 	f.expr(e)
-	f.jump(vm.OpJmpIfFalse, target)
+	op := vm.OpJmpIfFalse
+	if when {
+		op = vm.OpJmpIfTrue
+	}
+	f.jump(op, target)
 }
 
 // fusedCompare emits a comparison with a constant and its jump as one
 // instruction: x == k jumps when false with JMP_IF_NE_CONST; int-like
-// x < k (<=, >, >=) with JMP_UNLESS_INT_CONST. onTrue selects the jump of
-// jumpIfTrue. It reports false when e has no fused form.
+// x < k (<=, >, >=) with JMP_UNLESS_INT_CONST. onTrue selects the jump
+// taken when e is true. It reports false when e has no fused form.
 func (f *funcCompiler) fusedCompare(e *lang.BinaryExpr, target string, onTrue bool) bool {
 	v, ok := f.c.constValue(e.Y)
 	if !ok {
@@ -488,38 +494,6 @@ func (f *funcCompiler) fusedCompare(e *lang.BinaryExpr, target string, onTrue bo
 		return true
 	}
 	return false
-}
-
-// jumpIfTrue is jumpIfFalse's mirror: it jumps to target when e is true.
-func (f *funcCompiler) jumpIfTrue(e lang.Expr, target string) {
-	switch x := e.(type) {
-	case *lang.ParenExpr:
-		f.jumpIfTrue(x.X, target)
-		return
-	case *lang.UnaryExpr:
-		if x.Op == "!" {
-			f.jumpIfFalse(x.X, target)
-			return
-		}
-	case *lang.BinaryExpr:
-		if f.fusedCompare(x, target, true) {
-			return
-		}
-		switch x.Op {
-		case "||":
-			f.jumpIfTrue(x.X, target)
-			f.jumpIfTrue(x.Y, target)
-			return
-		case "&&":
-			no := f.label()
-			f.jumpIfFalse(x.X, no)
-			f.jumpIfTrue(x.Y, target)
-			f.mark(no)
-			return
-		}
-	}
-	f.expr(e)
-	f.jump(vm.OpJmpIfTrue, target)
 }
 
 // elseSpan is the code of an if's else outcome: the else branch, or the
