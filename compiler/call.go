@@ -103,40 +103,48 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	}
 	top, done, end := f.label(), f.label(), f.label()
 	f.mark(top)
-	f.jump(vm.OpForIter, done, list)
-	f.emit(vm.OpStoreLocal, x)
+	f.jump(vm.OpForIterLocal, done, list, x)
 	if !isBlock(lam.Body) {
 		f.coverStmt(exprSpan(lam.Body))
 	}
-	f.expr(lam.Body)
-	f.at(e.Lparen)
+	// A predicate is compiled as jumps (jumpIf) unless the program is
+	// instrumented, where every condition is a value with its probes.
+	pred := func(when bool, target string) {
+		if f.cover() || f.tracing() {
+			f.expr(lam.Body)
+			f.at(e.Lparen)
+			op := vm.OpJmpIfFalse
+			if when {
+				op = vm.OpJmpIfTrue
+			}
+			f.jump(op, target)
+			return
+		}
+		f.jumpIf(lam.Body, when, target)
+		f.at(e.Lparen)
+	}
 	switch name {
 	case "any":
-		f.jump(vm.OpJmpIfFalse, top)
+		pred(false, top)
 		f.emit(vm.OpTrue)
 		f.jump(vm.OpJmp, end)
 	case "all":
-		f.jump(vm.OpJmpIfTrue, top)
+		pred(true, top)
 		f.emit(vm.OpFalse)
 		f.jump(vm.OpJmp, end)
 	case "filter":
-		f.jump(vm.OpJmpIfFalse, top)
-		f.emit(vm.OpLoadLocal, acc)
+		pred(false, top)
 		f.emit(vm.OpLoadLocal, x)
-		f.emit(vm.OpAppend)
-		f.emit(vm.OpStoreLocal, acc)
+		f.emit(vm.OpAppendLocal, acc)
 		f.jump(vm.OpJmp, top)
 	case "map":
-		y := f.newLocal()
-		f.emit(vm.OpStoreLocal, y)
-		f.emit(vm.OpLoadLocal, acc)
-		f.emit(vm.OpLoadLocal, y)
-		f.emit(vm.OpAppend)
-		f.emit(vm.OpStoreLocal, acc)
+		f.expr(lam.Body)
+		f.at(e.Lparen)
+		f.emit(vm.OpAppendLocal, acc)
 		f.jump(vm.OpJmp, top)
 	case "count":
 		skip := f.label()
-		f.jump(vm.OpJmpIfFalse, skip)
+		pred(false, skip)
 		f.emit(vm.OpLoadLocal, acc)
 		f.pushConst(vm.Int(1))
 		f.emit(vm.OpAddInt)
@@ -145,6 +153,8 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 		f.jump(vm.OpJmp, top)
 	case "min_by", "max_by":
 		// key on the stack: take it when acc is none or it beats the best.
+		f.expr(lam.Body)
+		f.at(e.Lparen)
 		take, skip := f.label(), f.label()
 		k := f.newLocal()
 		f.emit(vm.OpStoreLocal, k)

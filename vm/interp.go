@@ -641,33 +641,17 @@ loop:
 			pc++
 
 		case OpAppend:
-			l, x := *stack.at(sp - 2), *stack.at(sp - 1)
-			if l.k != KindList {
-				err = badOperands("APPEND", l, x)
+			if err = m.appendTo(stack.at(sp-2), *stack.at(sp - 1)); err != nil {
 				break loop
 			}
-			lo := (*listObj)(l.p)
-			n := len(lo.elems)
-			if lo.owner == m && lo.gen == m.gen && n < cap(lo.elems) {
-				lo.elems = append(lo.elems, x)
-			} else {
-				newCap := max(4, 2*n)
-				if err = m.alloc(int64(newCap) * valueSize); err != nil {
-					break loop
-				}
-				elems := make([]Value, n+1, newCap)
-				copy(elems, lo.elems)
-				elems[n] = x
-				if lo.owner == m && lo.gen == m.gen {
-					lo.elems = elems
-				} else {
-					if err = m.alloc(listHeader); err != nil {
-						break loop
-					}
-					*stack.at(sp - 2) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
-				}
-			}
 			sp--
+			pc++
+
+		case OpAppendLocal:
+			sp--
+			if err = m.appendTo(stack.at(bp+int(in.a)), *stack.at(sp)); err != nil {
+				break loop
+			}
 			pc++
 
 		case OpMapKeys, OpMapValues:
@@ -686,6 +670,22 @@ loop:
 			}
 			// Not owned by the run: APPEND copies before writing.
 			*stack.at(sp - 1) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: s[:len(s):len(s)]})}
+			pc++
+
+		case OpForIterLocal:
+			n := bp + int(in.a)
+			l, i := *stack.at(n), *stack.at(n + 1)
+			if l.k != KindList {
+				err = badOperands("FOR_ITER_LOCAL", l)
+				break loop
+			}
+			elems := (*listObj)(l.p).elems
+			if i.n >= uint64(len(elems)) {
+				pc = int(in.c)
+				break
+			}
+			*stack.at(bp + int(in.b)) = elems[i.n]
+			*stack.at(n + 1) = Value{k: KindInt, n: i.n + 1}
 			pc++
 
 		case OpForIter:
@@ -925,4 +925,36 @@ func builtinError(b *Builtin, err error) *Error {
 		return &c
 	}
 	return &Error{Code: CodeBuiltinError, Msg: b.Name + ": " + err.Error(), Cause: err}
+}
+
+// appendTo appends x to the list *l: in place when this run made the list
+// and it has room, else into a new backing array (charged); a list the run
+// does not own is copied first, so constants and inputs are never written.
+func (m *Machine) appendTo(l *Value, x Value) error {
+	if l.k != KindList {
+		return badOperands("APPEND", *l, x)
+	}
+	lo := (*listObj)(l.p)
+	n := len(lo.elems)
+	owned := lo.owner == m && lo.gen == m.gen
+	if owned && n < cap(lo.elems) {
+		lo.elems = append(lo.elems, x)
+		return nil
+	}
+	newCap := max(4, 2*n)
+	if err := m.alloc(int64(newCap) * valueSize); err != nil {
+		return err
+	}
+	elems := make([]Value, n+1, newCap)
+	copy(elems, lo.elems)
+	elems[n] = x
+	if owned {
+		lo.elems = elems
+		return nil
+	}
+	if err := m.alloc(listHeader); err != nil {
+		return err
+	}
+	*l = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
+	return nil
 }

@@ -131,6 +131,10 @@ const (
 	OpJmpIfEqConst
 	OpJmpUnlessIntConst
 
+	// Loops of the lowered higher-order builtins.
+	OpForIterLocal
+	OpAppendLocal
+
 	numOpcodes
 )
 
@@ -338,6 +342,8 @@ var opcodeTable = [numOpcodes]OpInfo{
 	OpLocalField2:       op("LOCAL_FIELD2", "- ; locals[n].slots[s].slots[t]", 0, 1, ArgLocal, ArgSlot, ArgSlot),
 	OpJmpIfNeConst:      jop("JMP_IF_NE_CONST", "x ; -   goto t if x != constants[k]", 1, 0, 1, 0, ArgConst, ArgJump),
 	OpJmpIfEqConst:      jop("JMP_IF_EQ_CONST", "x ; -   goto t if x == constants[k]", 1, 0, 1, 0, ArgConst, ArgJump),
+	OpForIterLocal:      jop("FOR_ITER_LOCAL", "- ; -   locals[x] = locals[n][locals[n+1]++] | goto t when done", 0, 0, 0, 0, ArgLocal, ArgLocal, ArgJump),
+	OpAppendLocal:       op("APPEND_LOCAL", "x ; -   locals[n] = locals[n]+[x], in place on a list made by this run (memory)", 1, 0, ArgLocal),
 	OpJmpUnlessIntConst: jop("JMP_UNLESS_INT_CONST", "x ; -   goto t unless x op constants[k], op by c: 0 <, 1 <=, 2 >, 3 >=   int-like", 1, 0, 1, 0, ArgCount, ArgConst, ArgJump),
 }
 

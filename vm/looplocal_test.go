@@ -1,0 +1,52 @@
+package vm
+
+import "testing"
+
+// FOR_ITER_LOCAL and APPEND_LOCAL: a map loop that doubles its input
+// list into a new one, leaving the input (not owned by the run) unchanged.
+func TestLoopLocals(t *testing.T) {
+	// locals: 0 input, 1 list, 2 index, 3 x, 4 acc
+	p := build(t, []Value{Int(0), Int(2)}, nil, nil, nil, fn{name: "main", params: 1, locals: 5, asm: func(a *Assembler) {
+		a.Emit(OpLoadLocal, 0)
+		a.Emit(OpStoreLocal, 1)
+		a.Emit(OpConst, 0)
+		a.Emit(OpStoreLocal, 2)
+		a.Emit(OpMakeList, 0)
+		a.Emit(OpStoreLocal, 4)
+		a.Label("top")
+		a.Emit(OpForIterLocal, 1, 3, a.JumpTo("done"))
+		a.Emit(OpLoadLocal, 3)
+		a.Emit(OpConst, 1)
+		a.Emit(OpMulInt)
+		a.Emit(OpAppendLocal, 4)
+		a.Emit(OpJmp, a.JumpTo("top"))
+		a.Label("done")
+		a.Emit(OpLoadLocal, 4)
+		a.Emit(OpReturn)
+	}})
+	in := NewList([]Value{Int(1), Int(2), Int(3), Int(4), Int(5)})
+	v, err := run(t, p, "main", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.String(); got != "[2, 4, 6, 8, 10]" {
+		t.Fatalf("got %s", got)
+	}
+	if got := in.String(); got != "[1, 2, 3, 4, 5]" {
+		t.Fatalf("input changed: %s", got)
+	}
+	// APPEND_LOCAL on a list the run does not own copies it first.
+	q := build(t, []Value{Int(9)}, nil, nil, nil, fn{name: "main", params: 1, asm: func(a *Assembler) {
+		a.Emit(OpConst, 0)
+		a.Emit(OpAppendLocal, 0)
+		a.Emit(OpLoadLocal, 0)
+		a.Emit(OpReturn)
+	}})
+	v, err = run(t, q, "main", in)
+	if err != nil || v.String() != "[1, 2, 3, 4, 5, 9]" || in.String() != "[1, 2, 3, 4, 5]" {
+		t.Fatalf("got %v (%v), input %s", v, err, in)
+	}
+	if _, err := run(t, q, "main", Int(1)); err == nil {
+		t.Fatal("APPEND_LOCAL on an int: no error")
+	}
+}
