@@ -1,6 +1,9 @@
 package lang
 
-import "math"
+import (
+	"cmp"
+	"math"
+)
 
 // ConstValue is the value of a constant scalar expression: int64 for int,
 // money (nano-units), duration (nanoseconds) and time; float64; string;
@@ -123,18 +126,9 @@ func foldBinary(op string, xt Type, x, y ConstValue) (v ConstValue, ok bool, err
 				return a / b, true, ""
 			}
 			return a % b, true, ""
-		case "==":
-			return a == b, true, ""
-		case "!=":
-			return a != b, true, ""
-		case "<":
-			return a < b, true, ""
-		case "<=":
-			return a <= b, true, ""
-		case ">":
-			return a > b, true, ""
-		case ">=":
-			return a >= b, true, ""
+		}
+		if v, ok := compareOrdered(op, a, b); ok {
+			return v, true, ""
 		}
 	case float64:
 		b, isF := y.(float64)
@@ -153,18 +147,9 @@ func foldBinary(op string, xt Type, x, y ConstValue) (v ConstValue, ok bool, err
 				return nil, false, "division by zero"
 			}
 			return a / b, true, ""
-		case "==":
-			return a == b, true, ""
-		case "!=":
-			return a != b, true, ""
-		case "<":
-			return a < b, true, ""
-		case "<=":
-			return a <= b, true, ""
-		case ">":
-			return a > b, true, ""
-		case ">=":
-			return a >= b, true, ""
+		}
+		if v, ok := compareOrdered(op, a, b); ok {
+			return v, true, ""
 		}
 	case string:
 		b, isS := y.(string)
@@ -174,18 +159,9 @@ func foldBinary(op string, xt Type, x, y ConstValue) (v ConstValue, ok bool, err
 		switch op {
 		case "+":
 			return a + b, true, ""
-		case "==":
-			return a == b, true, ""
-		case "!=":
-			return a != b, true, ""
-		case "<":
-			return a < b, true, ""
-		case "<=":
-			return a <= b, true, ""
-		case ">":
-			return a > b, true, ""
-		case ">=":
-			return a >= b, true, ""
+		}
+		if v, ok := compareOrdered(op, a, b); ok {
+			return v, true, ""
 		}
 	case bool:
 		b, isB := y.(bool)
@@ -204,4 +180,23 @@ func foldBinary(op string, xt Type, x, y ConstValue) (v ConstValue, ok bool, err
 		}
 	}
 	return nil, false, ""
+}
+
+// compareOrdered folds a comparison operator over two ordered constants.
+func compareOrdered[T cmp.Ordered](op string, a, b T) (ConstValue, bool) {
+	switch op {
+	case "==":
+		return a == b, true
+	case "!=":
+		return a != b, true
+	case "<":
+		return a < b, true
+	case "<=":
+		return a <= b, true
+	case ">":
+		return a > b, true
+	case ">=":
+		return a >= b, true
+	}
+	return nil, false
 }

@@ -672,11 +672,13 @@ loop:
 			*stack.at(sp - 1) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: s[:len(s):len(s)]})}
 			pc++
 
-		case OpForIterLocal:
+		case OpForIter, OpForIterLocal:
+			// FOR_ITER pushes the next element; FOR_ITER_LOCAL stores it in
+			// local b.
 			n := bp + int(in.a)
 			l, i := *stack.at(n), *stack.at(n + 1)
 			if l.k != KindList {
-				err = badOperands("FOR_ITER_LOCAL", l)
+				err = badOperands(in.op.String(), l)
 				break loop
 			}
 			elems := (*listObj)(l.p).elems
@@ -684,24 +686,12 @@ loop:
 				pc = int(in.c)
 				break
 			}
-			*stack.at(bp + int(in.b)) = elems[i.n]
-			*stack.at(n + 1) = Value{k: KindInt, n: i.n + 1}
-			pc++
-
-		case OpForIter:
-			n := bp + int(in.a)
-			l, i := *stack.at(n), *stack.at(n + 1)
-			if l.k != KindList {
-				err = badOperands("FOR_ITER", l)
-				break loop
+			if in.op == OpForIterLocal {
+				*stack.at(bp + int(in.b)) = elems[i.n]
+			} else {
+				*stack.at(sp) = elems[i.n]
+				sp++
 			}
-			elems := (*listObj)(l.p).elems
-			if i.n >= uint64(len(elems)) {
-				pc = int(in.c)
-				break
-			}
-			*stack.at(sp) = elems[i.n]
-			sp++
 			*stack.at(n + 1) = Value{k: KindInt, n: i.n + 1}
 			pc++
 
