@@ -2,6 +2,7 @@ package lsp_test
 
 import (
 	"fmt"
+	"github.com/rpl-lang/rpl/internal/testpolicy"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -12,25 +13,9 @@ import (
 	protocol "github.com/tliron/glsp/protocol_3_16"
 )
 
-// policyWithRules generates a policy of n routing rules (the shape of
-// lang's BenchmarkParseCheck1000Rules).
-func policyWithRules(n int) string {
-	var b strings.Builder
-	b.WriteString("package generated\n\nimport \"std/cost\"\n\n")
-	b.WriteString("const premium = [\"gold\", \"platinum\", \"enterprise\"]\n\n")
-	for i := 0; i < n/50+1; i++ {
-		fmt.Fprintf(&b, "fn heavy_%d(r: Request) -> bool = r.estimate.input_tokens > %d && r.task.type != \"embed\"\n\n", i, 1000+i*10)
-	}
-	b.WriteString("fn route(r: Request) -> Decision {\n")
-	b.WriteString("  if cost.month_spend(r.tenant) >= r.tenant.budget.monthly {\n    return deny(\"budget_exhausted\")\n  }\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "  # rule %d\n", i)
-		fmt.Fprintf(&b, "  if r.tenant.tier in premium && r.task.type == \"task_%d\" && heavy_%d(r) && (r.metadata[\"region\"] ?? \"eu\") == \"region_%d\" {\n", i, i/50, i%7)
-		fmt.Fprintf(&b, "    return to(\"provider_%d:model_%d\").fallback(\"openai:gpt-4o\", on: [timeout, http_5xx], retries: %d).tag(\"rule\", \"%d\")\n  }\n", i%5, i, i%3, i)
-	}
-	b.WriteString("  to(\"openai:gpt-4o-mini\")\n}\n")
-	return b.String()
-}
+// policyWithRules is the generated policy of lang's
+// BenchmarkParseCheck1000Rules.
+func policyWithRules(n int) string { return testpolicy.WithRules(n) }
 
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
