@@ -79,7 +79,12 @@ func benchCases(b testing.TB) []benchCase {
 }
 
 func BenchmarkRun(b *testing.B) {
-	for _, c := range benchCases(b) {
+	// const is the fixed cost of a run: one constant returned.
+	k := benchCase{"const", build(b, []Value{Int(7)}, nil, nil, nil, fn{name: "k", params: 1, asm: func(a *Assembler) {
+		a.Emit(OpConst, 0)
+		a.Emit(OpReturn)
+	}}), []Value{benchRequest()}, Int(7)}
+	for _, c := range append(benchCases(b), k) {
 		b.Run(c.name, func(b *testing.B) {
 			m := NewMachine()
 			ctx := context.Background()

@@ -193,6 +193,7 @@ const valueSize = int64(unsafe.Sizeof(Value{}))
 
 // constSet is a precomputed constant set for SET_MEMBER.
 type constSet struct {
+	fast *strSet // strings, unless buildStrSet refused them
 	strs map[string]struct{}
 	ints map[int64]struct{}
 	// small sets are scanned linearly.
@@ -210,6 +211,9 @@ func (s *constSet) has(v Value) bool {
 	}
 	switch v.k {
 	case KindString:
+		if s.fast != nil {
+			return s.fast.has(v.str())
+		}
 		_, ok := s.strs[v.str()]
 		return ok
 	case KindInt:

@@ -133,12 +133,26 @@ func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, 
 		}
 	}
 
-	defer m.finish(fn, &result, &st, &err)
-	result, err = m.exec(p, fn)
+	result, err = m.execSafe(p, fn)
+	st = Stats{Fuel: m.lim.Fuel - m.fuel, Memory: m.lim.Memory - m.mem, Calls: m.nc}
+	m.frames = m.frames[:0]
+	m.ctx = nil
 	if len(m.fails) > 0 {
 		result, err = Value{}, m.failures(err)
 	}
 	return
+}
+
+// execSafe is exec behind the last line of defence: a Go panic (a bug in
+// the VM or in a builtin) becomes an internal error instead of taking the
+// process down.
+func (m *Machine) execSafe(p *Program, fn *funcCode) (result Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			result, err = Value{}, m.panicError(fn, r)
+		}
+	}()
+	return m.exec(p, fn)
 }
 
 // RunNamed is Run with the entry point given by name.
@@ -233,26 +247,19 @@ const (
 	strHeader  = 16
 )
 
-// finish ends a run: it fills in the stats and, as the last line of
-// defence, turns a Go panic (a bug in the VM or in a builtin) into an
-// internal error instead of taking the process down. The position of a
-// panic is unknown; its callers are not.
-func (m *Machine) finish(fn *funcCode, result *Value, st *Stats, err *error) {
-	if r := recover(); r != nil {
-		buf := make([]byte, 4096)
-		buf = buf[:runtime.Stack(buf, false)]
-		frames := m.backtraceCallers()
-		if len(frames) == 0 {
-			frames = []Frame{{Func: fn.name, File: fn.file}}
-		}
-		*result = Value{}
-		*err = &Error{Code: CodeInternal, Msg: fmt.Sprintf("internal error: %v", r),
-			Stack: frames, Cause: fmt.Errorf("panic: %v\n%s", r, buf), panicked: true}
+// panicError describes a recovered panic r. Its position is unknown; its
+// callers are not.
+func (m *Machine) panicError(fn *funcCode, r any) *Error {
+	buf := make([]byte, 4096)
+	buf = buf[:runtime.Stack(buf, false)]
+	frames := m.backtraceCallers()
+	if len(frames) == 0 {
+		frames = []Frame{{Func: fn.name, File: fn.file}}
 	}
-	m.frames = m.frames[:0]
-	m.fails = m.fails[:0] // a panic may have left some
-	m.ctx = nil
-	*st = Stats{Fuel: m.lim.Fuel - m.fuel, Memory: m.lim.Memory - m.mem, Calls: m.nc}
+	clear(m.fails) // a panic may have left some
+	m.fails = m.fails[:0]
+	return &Error{Code: CodeInternal, Msg: fmt.Sprintf("internal error: %v", r),
+		Stack: frames, Cause: fmt.Errorf("panic: %v\n%s", r, buf), panicked: true}
 }
 
 // backtraceCallers returns the suspended frames, innermost first.

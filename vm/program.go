@@ -238,9 +238,16 @@ func buildSet(s SetSpec) (*constSet, error) {
 		return cs, nil
 	}
 	if kind == KindString {
+		strs := make([]string, len(s.Elems))
+		for i, e := range s.Elems {
+			strs[i] = e.str()
+		}
+		if cs.fast = buildStrSet(strs); cs.fast != nil {
+			return cs, nil
+		}
 		cs.strs = make(map[string]struct{}, len(s.Elems))
-		for _, e := range s.Elems {
-			cs.strs[e.str()] = struct{}{}
+		for _, e := range strs {
+			cs.strs[e] = struct{}{}
 		}
 	} else {
 		cs.ints = make(map[int64]struct{}, len(s.Elems))

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -39,4 +40,107 @@ func TestConstSetMembership(t *testing.T) {
 			}
 		}
 	}
+}
+
+func benchSetStrings() ([]Value, Value) {
+	var elems []Value
+	for i := range 50 {
+		elems = append(elems, Str(fmt.Sprintf("tenant-%02d", i)))
+	}
+	return elems, Str(fmt.Sprintf("tenant-%02d", 37))
+}
+
+// BenchmarkConstSetString compares the strSet lookup of a 50-member set
+// with the Go map it replaces.
+func BenchmarkConstSetString(b *testing.B) {
+	elems, probe := benchSetStrings()
+	s, err := buildSet(SetSpec{Elems: elems})
+	if err != nil || s.fast == nil {
+		b.Fatal(err, s.fast == nil)
+	}
+	probe = Str(string([]byte(probe.str()))) // not the member's pointer
+	miss := Str("tenant-99")
+	m := make(map[string]struct{})
+	for _, e := range elems {
+		m[e.str()] = struct{}{}
+	}
+	b.Run("strset/hit", func(b *testing.B) {
+		for b.Loop() {
+			if !s.has(probe) {
+				b.Fatal()
+			}
+		}
+	})
+	b.Run("strset/miss", func(b *testing.B) {
+		for b.Loop() {
+			if s.has(miss) {
+				b.Fatal()
+			}
+		}
+	})
+	b.Run("gomap/hit", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := m[probe.str()]; !ok {
+				b.Fatal()
+			}
+		}
+	})
+	b.Run("gomap/miss", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := m[miss.str()]; ok {
+				b.Fatal()
+			}
+		}
+	})
+}
+
+// String sets that the cheap hash cannot tell apart fall back to a Go map
+// and still answer exactly; sets it can tell apart use strSet, including
+// members that differ only in their middle, and the empty string.
+func TestConstSetStringLayouts(t *testing.T) {
+	pad := strings.Repeat("x", 40)
+	cases := []struct {
+		name  string
+		elems []string
+		fast  bool
+	}{
+		{"short", []string{"", "a", "ab", "abc", "abcd", "abcde", "abcdefg", "abcdefgh", "b", "c", "d"}, true},
+		{"middle", gen(60, func(i int) string { return pad + fmt.Sprintf("%03d", i) + pad }), true},
+		// differ at bytes 10-12 only: both ends and the middle are equal.
+		{"blind", gen(60, func(i int) string { return pad[:10] + fmt.Sprintf("%03d", i) + pad }), false},
+	}
+	for _, c := range cases {
+		var elems []Value
+		for _, e := range c.elems {
+			elems = append(elems, Str(e))
+		}
+		s, err := buildSet(SetSpec{Elems: elems})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (s.fast != nil) != c.fast {
+			t.Errorf("%s: strSet used = %v, want %v", c.name, s.fast != nil, c.fast)
+		}
+		for _, e := range c.elems {
+			if !s.has(Str(string([]byte(e)))) {
+				t.Errorf("%s: %q not found", c.name, e)
+			}
+			for _, miss := range []string{e + "?", "?" + e, strings.ToUpper(e) + "!"} {
+				if s.has(Str(miss)) {
+					t.Errorf("%s: %q found", c.name, miss)
+				}
+			}
+		}
+		if s.fast != nil && s.fast.longestRun() > maxStrRun {
+			t.Errorf("%s: longest run %d", c.name, s.fast.longestRun())
+		}
+	}
+}
+
+func gen(n int, f func(int) string) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = f(i)
+	}
+	return out
 }
