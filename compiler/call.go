@@ -61,12 +61,14 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 // builtin reads as "use your default".
 func zeroOrNil(lang.Type) vm.Value { return vm.Nil() }
 
-// loop lowers a higher-order builtin over a list to a FOR_ITER loop. The
-// lambda's parameter becomes a local; no closure exists at run time.
+// loop lowers a higher-order builtin over a list to a bottom-tested loop.
+// The lambda's parameter becomes a local; no closure exists at run time.
+// Over range(n) the loop counts instead, and the list is never made.
 //
-//	xs; STORE l; 0; STORE l+1; [init acc]
-//	top: FOR_ITER l done; STORE x; <body>; <step>; JMP top
-//	done: <result>
+//	xs (or n); STORE l; 0; STORE l+1; [init acc]; JMP next
+//	top: <body>; <step>
+//	next: NEXT_LOCAL (or NEXT_RANGE) l x top
+//	<result>
 func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	f.loops = true
 	lam := call.Args[1].(*lang.LambdaExpr)
@@ -77,7 +79,13 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	}
 	x := f.newLocal()
 	f.locals[f.c.info.Defs[lam.Params[0]]] = x
-	f.expr(call.Args[0])
+	next := vm.OpNextLocal
+	if n := f.rangeLimit(call.Args[0]); n != nil {
+		next = vm.OpNextRange
+		f.expr(n)
+	} else {
+		f.expr(call.Args[0])
+	}
 	f.at(e.Lparen)
 	f.emit(vm.OpStoreLocal, list)
 	f.pushConst(vm.Int(0))
@@ -90,7 +98,9 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	case "filter", "map":
 		// One allocation: the result is never longer than the input.
 		f.emit(vm.OpLoadLocal, list)
-		f.emit(vm.OpLen)
+		if next == vm.OpNextLocal {
+			f.emit(vm.OpLen)
+		}
 		f.emit(vm.OpListCap)
 		f.emit(vm.OpStoreLocal, acc)
 	case "count":
@@ -101,9 +111,9 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 		f.emit(vm.OpNil)
 		f.emit(vm.OpStoreLocal, acc)
 	}
-	top, done, end := f.label(), f.label(), f.label()
+	top, step, end := f.label(), f.label(), f.label()
+	f.jump(vm.OpJmp, step)
 	f.mark(top)
-	f.jump(vm.OpForIterLocal, done, list, x)
 	if !isBlock(lam.Body) {
 		f.coverStmt(exprSpan(lam.Body))
 	}
@@ -125,37 +135,32 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	}
 	switch name {
 	case "any":
-		pred(false, top)
+		pred(false, step)
 		f.emit(vm.OpTrue)
 		f.jump(vm.OpJmp, end)
 	case "all":
-		pred(true, top)
+		pred(true, step)
 		f.emit(vm.OpFalse)
 		f.jump(vm.OpJmp, end)
 	case "filter":
-		pred(false, top)
+		pred(false, step)
 		f.emit(vm.OpLoadLocal, x)
 		f.emit(vm.OpAppendLocal, acc)
-		f.jump(vm.OpJmp, top)
 	case "map":
 		f.expr(lam.Body)
 		f.at(e.Lparen)
 		f.emit(vm.OpAppendLocal, acc)
-		f.jump(vm.OpJmp, top)
 	case "count":
-		skip := f.label()
-		pred(false, skip)
+		pred(false, step)
 		f.emit(vm.OpLoadLocal, acc)
 		f.pushConst(vm.Int(1))
 		f.emit(vm.OpAddInt)
 		f.emit(vm.OpStoreLocal, acc)
-		f.mark(skip)
-		f.jump(vm.OpJmp, top)
 	case "min_by", "max_by":
 		// key on the stack: take it when acc is none or it beats the best.
 		f.expr(lam.Body)
 		f.at(e.Lparen)
-		take, skip := f.label(), f.label()
+		take := f.label()
 		k := f.newLocal()
 		f.emit(vm.OpStoreLocal, k)
 		f.emit(vm.OpLoadLocal, acc)
@@ -164,16 +169,16 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 		f.emit(vm.OpLoadLocal, k)
 		f.emit(vm.OpLoadLocal, key)
 		f.emit(better(name, call.Type.Params[1].Type.(*lang.Func).Result))
-		f.jump(vm.OpJmpIfFalse, skip)
+		f.jump(vm.OpJmpIfFalse, step)
 		f.mark(take)
 		f.emit(vm.OpLoadLocal, x)
 		f.emit(vm.OpStoreLocal, acc)
 		f.emit(vm.OpLoadLocal, k)
 		f.emit(vm.OpStoreLocal, key)
-		f.mark(skip)
-		f.jump(vm.OpJmp, top)
 	}
-	f.mark(done)
+	f.mark(step)
+	f.at(e.Lparen)
+	f.jump(next, top, list, x)
 	switch name {
 	case "any":
 		f.emit(vm.OpFalse)
@@ -183,6 +188,20 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 		f.emit(vm.OpLoadLocal, acc)
 	}
 	f.mark(end)
+}
+
+// rangeLimit returns n when e is a call range(n) of the builtin, so that a
+// loop over it can count instead of making the list.
+func (f *funcCompiler) rangeLimit(e lang.Expr) lang.Expr {
+	ce, ok := e.(*lang.CallExpr)
+	if !ok {
+		return nil
+	}
+	call := f.c.info.Calls[ce]
+	if call == nil || call.Builtin == nil || call.Builtin.Module != "" || call.Builtin.Name != "range" || len(call.Args) != 1 {
+		return nil
+	}
+	return call.Args[0]
 }
 
 // better is the strict comparison that makes a new key win: < for min_by,

@@ -51,7 +51,7 @@ func buildTable() (*vm.BuiltinTable, error) {
 			continue
 		}
 		n := len(b.Type.Params)
-		bs = append(bs, vm.Builtin{Name: b.Key(), Fn: d.Fn, MinArgs: n, MaxArgs: n, Cost: d.Decl.Cost})
+		bs = append(bs, vm.Builtin{Name: b.Key(), Fn: d.Fn, MinArgs: n, MaxArgs: n, Cost: d.Decl.Cost, Pure: d.Decl.Pure})
 	}
 	return vm.NewBuiltinTable(bs...)
 }

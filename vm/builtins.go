@@ -26,6 +26,11 @@ type Builtin struct {
 	// Cost is the fuel charged for every call, before Fn runs. Fn charges
 	// size-proportional work itself with Call.Charge.
 	Cost int64
+	// Pure declares that Fn has no effect and keeps nothing of its
+	// arguments after it returns (its result may contain them). A machine
+	// reuses the temporary lists of runs that called only pure builtins
+	// (recycle.go); a builtin that is not Pure turns that off for the run.
+	Pure bool
 }
 
 func (b *Builtin) arity() string {

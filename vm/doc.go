@@ -40,7 +40,9 @@
 //     read them.
 //   - Determinism: a run observes only its arguments, Input.Now,
 //     Input.Seed and builtins; the same inputs give the same result.
-//   - A run that builds no strings or collections does not allocate.
+//   - A run that builds no strings or collections does not allocate; nor
+//     does a warm machine's run whose filter/map lists are temporaries
+//     (they are reused, see recycle.go).
 //
 // # Limits
 //

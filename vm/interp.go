@@ -504,14 +504,19 @@ loop:
 
 		case OpListCap:
 			c := *stack.at(sp - 1)
-			if c.k != KindInt || int64(c.n) < 0 || c.n > 1<<32 {
+			if c.k != KindInt {
 				err = badOperands("LIST_CAP", c)
 				break loop
 			}
-			if err = m.alloc(int64(c.n)*valueSize + listHeader); err != nil {
+			n := max(int64(c.n), 0)
+			if n > 1<<32 {
+				err = m.memoryError() // more than any budget
 				break loop
 			}
-			*stack.at(sp - 1) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: make([]Value, 0, int(c.n)), owner: m, gen: m.gen})}
+			if err = m.alloc(n*valueSize + listHeader); err != nil {
+				break loop
+			}
+			*stack.at(sp - 1) = Value{k: KindList, p: unsafe.Pointer(m.newList(int(n)))}
 			pc++
 
 		case OpMakeMap:
@@ -695,6 +700,37 @@ loop:
 			*stack.at(n + 1) = Value{k: KindInt, n: i.n + 1}
 			pc++
 
+		case OpNextLocal:
+			n := bp + int(in.a)
+			l, i := *stack.at(n), *stack.at(n + 1)
+			if l.k != KindList {
+				err = badOperands(in.op.String(), l)
+				break loop
+			}
+			elems := (*listObj)(l.p).elems
+			if i.n >= uint64(len(elems)) {
+				pc++
+				break
+			}
+			*stack.at(bp + int(in.b)) = elems[i.n]
+			*stack.at(n + 1) = Value{k: KindInt, n: i.n + 1}
+			pc = int(in.c)
+
+		case OpNextRange:
+			n := bp + int(in.a)
+			l, i := *stack.at(n), *stack.at(n + 1)
+			if l.k != KindInt {
+				err = badOperands(in.op.String(), l)
+				break loop
+			}
+			if int64(i.n) >= int64(l.n) {
+				pc++
+				break
+			}
+			*stack.at(bp + int(in.b)) = Value{k: KindInt, n: i.n}
+			*stack.at(n + 1) = Value{k: KindInt, n: i.n + 1}
+			pc = int(in.c)
+
 		// Calls.
 		case OpCall:
 			callee := p.funcs[int(in.a)]
@@ -739,6 +775,9 @@ loop:
 			m.fuel += budget
 			budget = 0
 			m.call.b = b
+			if !b.Pure {
+				m.impure = true
+			}
 			var res Value
 			if err = m.call.Charge(b.Cost); err == nil {
 				res, err = b.Fn(&m.call, stack.slice(sp-argc, sp))

@@ -1,6 +1,9 @@
 package vm
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // FOR_ITER_LOCAL and APPEND_LOCAL: a map loop that doubles its input
 // list into a new one, leaving the input (not owned by the run) unchanged.
@@ -48,5 +51,74 @@ func TestLoopLocals(t *testing.T) {
 	}
 	if _, err := run(t, q, "main", Int(1)); err == nil {
 		t.Fatal("APPEND_LOCAL on an int: no error")
+	}
+}
+
+// NEXT_LOCAL and NEXT_RANGE: bottom-tested loops, over a list and over a
+// count; a non-list (non-int) source is an internal error; the verifier
+// rejects a loop whose pair of locals runs past the frame.
+func TestNextLoops(t *testing.T) {
+	// locals: 0 input, 1 source, 2 position, 3 x, 4 acc
+	loop := func(next Opcode) fn {
+		return fn{name: "main", params: 1, locals: 5, asm: func(a *Assembler) {
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpStoreLocal, 1)
+			a.Emit(OpConst, 0)
+			a.Emit(OpStoreLocal, 2)
+			a.Emit(OpMakeList, 0)
+			a.Emit(OpStoreLocal, 4)
+			a.Emit(OpJmp, a.JumpTo("next"))
+			a.Label("top")
+			a.Emit(OpLoadLocal, 3)
+			a.Emit(OpConst, 1)
+			a.Emit(OpMulInt)
+			a.Emit(OpAppendLocal, 4)
+			a.Label("next")
+			a.Emit(next, 1, 3, a.JumpTo("top"))
+			a.Emit(OpLoadLocal, 4)
+			a.Emit(OpReturn)
+		}}
+	}
+	consts := []Value{Int(0), Int(3)}
+	list := build(t, consts, nil, nil, nil, loop(OpNextLocal))
+	count := build(t, consts, nil, nil, nil, loop(OpNextRange))
+	for _, c := range []struct {
+		p    *Program
+		in   Value
+		want string
+	}{
+		{list, NewList([]Value{Int(1), Int(2), Int(5)}), "[3, 6, 15]"},
+		{list, NewList(nil), "[]"},
+		{count, Int(4), "[0, 3, 6, 9]"},
+		{count, Int(0), "[]"},
+		{count, Int(-5), "[]"},
+	} {
+		v, err := run(t, c.p, "main", c.in)
+		if err != nil || v.String() != c.want {
+			t.Errorf("over %s: got %s, %v; want %s", c.in, v, err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		p  *Program
+		in Value
+	}{{list, Int(3)}, {count, Str("3")}, {count, NewList(nil)}} {
+		_, err := run(t, c.p, "main", c.in)
+		wantCode(t, err, CodeInternal)
+	}
+
+	for _, op := range []Opcode{OpForIter, OpForIterLocal, OpNextLocal, OpNextRange} {
+		_, err := NewProgram(buildSpec(t, nil, nil, nil, fn{name: "f", locals: 2, asm: func(a *Assembler) {
+			a.Label("top")
+			if op == OpForIter {
+				a.Emit(op, 1, a.JumpTo("top"))
+			} else {
+				a.Emit(op, 1, 0, a.JumpTo("top"))
+			}
+			a.Emit(OpNil)
+			a.Emit(OpReturn)
+		}}), nil)
+		if err == nil || !strings.Contains(err.Error(), "out of range") {
+			t.Errorf("%s with its pair at the last local: %v", op, err)
+		}
 	}
 }

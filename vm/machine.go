@@ -42,6 +42,10 @@ type Machine struct {
 	nc   int64 // calls
 
 	fails []*Error // failed expectations (EXPECT_FAIL) of this run
+
+	impure bool       // the run called a builtin that is not Pure
+	made   []*listObj // lists of LIST_CAP this run (see recycle.go)
+	spare  []*listObj // lists of earlier runs, free for reuse
 }
 
 // frame is a suspended caller.
@@ -118,6 +122,7 @@ func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, 
 	m.mem = lim.Memory
 	m.nc = 1
 	m.gen++
+	m.impure = false
 	if fn.frameSize > len(m.stack) {
 		if err := m.grow(fn.frameSize); err != nil {
 			return Value{}, Stats{}, err
@@ -135,6 +140,7 @@ func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, 
 
 	result, err = m.execSafe(p, fn)
 	st = Stats{Fuel: m.lim.Fuel - m.fuel, Memory: m.lim.Memory - m.mem, Calls: m.nc}
+	m.recycle(result, err == nil)
 	m.frames = m.frames[:0]
 	m.ctx = nil
 	if len(m.fails) > 0 {
@@ -221,9 +227,13 @@ func (m *Machine) alloc(n int64) error {
 	m.mem -= n
 	if m.mem < 0 || n < 0 {
 		m.mem = min(m.mem, 0)
-		return &Error{Code: CodeMemoryExhausted, Msg: fmt.Sprintf("memory exhausted (limit %d bytes)", m.lim.Memory)}
+		return m.memoryError()
 	}
 	return nil
+}
+
+func (m *Machine) memoryError() *Error {
+	return &Error{Code: CodeMemoryExhausted, Msg: fmt.Sprintf("memory exhausted (limit %d bytes)", m.lim.Memory)}
 }
 
 // backtrace returns the policy call stack, innermost first, for a failure

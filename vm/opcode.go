@@ -135,6 +135,12 @@ const (
 	OpForIterLocal
 	OpAppendLocal
 
+	// Bottom-tested loops (the compiler's current form: one dispatch
+	// fewer per element than FOR_ITER_LOCAL … JMP), over a list and over
+	// range(n) without making the list.
+	OpNextLocal
+	OpNextRange
+
 	numOpcodes
 )
 
@@ -337,14 +343,26 @@ var opcodeTable = [numOpcodes]OpInfo{
 	OpCover:      op("COVER", "- ; -   probes.Counts[n]++", 0, 0, ArgCount),
 	OpTrace:      op("TRACE", "x ; x   append (n, x) to probes.Trace", 1, 1, ArgCount),
 
-	OpListCap: op("LIST_CAP", "n ; []   an empty list with room for n elements, owned by the run (memory)", 1, 1),
+	OpListCap: op("LIST_CAP", "n ; []   an empty list with room for n elements (none if n < 0), owned by the run (memory)", 1, 1),
 
 	OpLocalField2:       op("LOCAL_FIELD2", "- ; locals[n].slots[s].slots[t]", 0, 1, ArgLocal, ArgSlot, ArgSlot),
 	OpJmpIfNeConst:      jop("JMP_IF_NE_CONST", "x ; -   goto t if x != constants[k]", 1, 0, 1, 0, ArgConst, ArgJump),
 	OpJmpIfEqConst:      jop("JMP_IF_EQ_CONST", "x ; -   goto t if x == constants[k]", 1, 0, 1, 0, ArgConst, ArgJump),
 	OpForIterLocal:      jop("FOR_ITER_LOCAL", "- ; -   locals[x] = locals[n][locals[n+1]++] | goto t when done", 0, 0, 0, 0, ArgLocal, ArgLocal, ArgJump),
+	OpNextLocal:         jop("NEXT_LOCAL", "- ; -   locals[x] = locals[n][locals[n+1]++], goto t | - when done", 0, 0, 0, 0, ArgLocal, ArgLocal, ArgJump),
+	OpNextRange:         jop("NEXT_RANGE", "- ; -   locals[x] = locals[n+1]++, goto t while locals[n+1] < locals[n] (an int) | - when done", 0, 0, 0, 0, ArgLocal, ArgLocal, ArgJump),
 	OpAppendLocal:       op("APPEND_LOCAL", "x ; -   locals[n] = locals[n]+[x], in place on a list made by this run (memory)", 1, 0, ArgLocal),
 	OpJmpUnlessIntConst: jop("JMP_UNLESS_INT_CONST", "x ; -   goto t unless x op constants[k], op by c: 0 <, 1 <=, 2 >, 3 >=   int-like", 1, 0, 1, 0, ArgCount, ArgConst, ArgJump),
+}
+
+// iterates reports whether op is a loop instruction whose first operand n
+// names a pair of locals: the list (or range limit) and the position.
+func (op Opcode) iterates() bool {
+	switch op {
+	case OpForIter, OpForIterLocal, OpNextLocal, OpNextRange:
+		return true
+	}
+	return false
 }
 
 // Info returns the table entry of op, or nil if op is not a known opcode.

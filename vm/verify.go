@@ -101,7 +101,7 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 			case ArgConst:
 				bad = a >= len(p.consts)
 			case ArgLocal:
-				bad = a >= f.numLocals || (op == OpForIter && a+1 >= f.numLocals)
+				bad = a >= f.numLocals || (i == 0 && op.iterates() && a+1 >= f.numLocals)
 			case ArgFunc:
 				bad = a >= len(p.funcs)
 			case ArgBuiltin:
