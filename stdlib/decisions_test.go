@@ -130,6 +130,91 @@ func TestDecisionMemory(t *testing.T) {
 	wantCode(t, err, vm.CodeMemoryExhausted)
 }
 
+// TestDecisionBuildersShareNothing: the builders build their record and
+// its companion data (tags, fallbacks, extension lists) in one allocation;
+// the results must still be independent values, and the memory accounted
+// must be what it always was.
+func TestDecisionBuildersShareNothing(t *testing.T) {
+	const keyTag = "tag(Decision, string, string)"
+	d := mustCall(t, keyTo, str("a"))
+	var keys []string
+	for i := range 12 { // past the 8 entries of a small map
+		k := string(rune('a' + i))
+		keys = append(keys, k)
+		d = mustCall(t, keyTag, d, str(k), str("v"+k))
+	}
+	before := d.String()
+	re := mustCall(t, keyTag, d, str("d"), str("new"))
+	same := mustCall(t, keyTag, d, str("d"), str("vd"))
+	more := mustCall(t, keyTag, d, str("z"), str("vz"))
+	if d.String() != before {
+		t.Fatalf("tag modified its input:\n%s\n%s", before, d)
+	}
+	tags := dfield(t, re, "tags").Map()
+	for i, k := range tags.Keys() {
+		if k.Str() != keys[i] {
+			t.Fatalf("re-set tag: keys %v, want %v", tags.Keys(), keys)
+		}
+	}
+	if v, _ := tags.Get(str("d")); v.Str() != "new" {
+		t.Errorf("re-set tag: d = %s", v)
+	}
+	if v, _ := tags.Get(str("e")); v.Str() != "ve" {
+		t.Errorf("re-set tag: e = %s", v)
+	}
+	if !vm.Equal(dfield(t, same, "tags"), dfield(t, d, "tags")) {
+		t.Errorf("tag with the same value changed the tags: %s", dfield(t, same, "tags"))
+	}
+	if m := dfield(t, more, "tags").Map(); m.Len() != 13 || m.Keys()[12].Str() != "z" {
+		t.Errorf("new tag: %s", dfield(t, more, "tags"))
+	}
+	if v, ok := dfield(t, more, "tags").Map().Get(str("z")); !ok || v.Str() != "vz" {
+		t.Errorf("new tag past the index: z = %s, %v", v, ok)
+	}
+
+	// A fallback and an extension after another: earlier results keep
+	// their lists.
+	f1 := mustCall(t, keyFallback, d, str("b"), vm.Nil(), vm.Nil(), vm.Nil())
+	f2 := mustCall(t, keyFallback, f1, str("c"), vm.Nil(), vm.Nil(), vm.Nil())
+	f3 := mustCall(t, keyFallback, f1, str("e"), vm.Nil(), vm.Nil(), vm.Nil())
+	if n := len(dfield(t, f1, "fallbacks").List()); n != 1 {
+		t.Errorf("f1 has %d fallbacks", n)
+	}
+	if a, b := field(t, "Fallback", dfield(t, f2, "fallbacks").List()[1], "target"), field(t, "Fallback", dfield(t, f3, "fallbacks").List()[1], "target"); a.Str() != "c" || b.Str() != "e" {
+		t.Errorf("fallbacks from one decision: %s, %s", a, b)
+	}
+	p1 := mustCall(t, "pre(Decision, string)", d, str("x"))
+	p2 := mustCall(t, "pre(Decision, string)", p1, str("y"))
+	p3 := mustCall(t, "pre(Decision, string)", p1, str("z"))
+	wantField(t, p1, "pre", strs("x"))
+	wantField(t, p2, "pre", strs("x", "y"))
+	wantField(t, p3, "pre", strs("x", "z"))
+
+	// Memory accounted, per builder.
+	d0 := mustCall(t, keyTo, str("a"))
+	n := lay.decision.n
+	for _, c := range []struct {
+		key  string
+		args []vm.Value
+		want int64
+	}{
+		{keyTag, args(d0, str("k"), str("v")), recordBytes(n) + mapBytes(1)},
+		{keyTag, args(d, str("d"), str("new")), recordBytes(n) + mapBytes(13)},
+		{keyTag, args(d, str("d"), str("vd")), recordBytes(n)},
+		{keyFallback, args(f1, str("c"), vm.Nil(), vm.Nil(), vm.Nil()), recordBytes(n) + recordBytes(lay.fallback.n) + listBytes(2)},
+		{"pre(Decision, string)", args(p1, str("y")), recordBytes(n) + listBytes(2)},
+		{"because(Decision, string)", args(d0, str("why")), recordBytes(n)},
+	} {
+		_, st, err := env{}.call(t, c.key, c.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Memory != c.want {
+			t.Errorf("%s: memory %d, want %d", c.key, st.Memory, c.want)
+		}
+	}
+}
+
 func TestWeighted(t *testing.T) {
 	split := kv(t, str("openai:gpt-4o-mini"), vm.Int(70), str("anthropic:claude-haiku"), vm.Int(30), str("off"), vm.Int(0))
 	counts := map[string]int{}
