@@ -17,7 +17,7 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 		if call.Kind == lang.CallFunc {
 			target = f.c.resolveFunc(target)
 		}
-		if f.inline(e, target, call.Args) {
+		if f.inline(e, target, call.Args, f.expr) {
 			return
 		}
 		idx := f.c.funcIndex(target)
@@ -233,9 +233,10 @@ const maxInline = 40
 
 // inline compiles a call of a small, non-recursive, expression-bodied
 // function of the same file as its body, with the parameters bound to
-// the arguments' locals: no frame, no CALL. Instrumented programs keep
-// every call, so coverage and traces see them.
-func (f *funcCompiler) inline(e *lang.CallExpr, target *lang.Object, args []lang.Expr) bool {
+// the arguments' locals: no frame, no CALL. body emits the body: as a
+// value (f.expr), or as a condition's jumps (jumpIf). Instrumented
+// programs keep every call, so coverage and traces see them.
+func (f *funcCompiler) inline(e *lang.CallExpr, target *lang.Object, args []lang.Expr, body func(lang.Expr)) bool {
 	if f.cover() || f.tracing() || target == f.self {
 		return false
 	}
@@ -264,7 +265,7 @@ func (f *funcCompiler) inline(e *lang.CallExpr, target *lang.Object, args []lang
 		f.locals[f.c.info.Defs[d.Params[i].Name]] = slot
 	}
 	f.inlined = append(f.inlined, target)
-	f.expr(d.Body)
+	body(d.Body)
 	f.inlined = f.inlined[:len(f.inlined)-1]
 	return true
 }

@@ -431,6 +431,13 @@ func (f *funcCompiler) jumpIf(e lang.Expr, when bool, target string) {
 			f.jumpIf(x.X, !when, target)
 			return
 		}
+	case *lang.CallExpr:
+		// An inlined predicate is a condition too: if is_premium(r) {…}
+		if call := f.c.info.Calls[x]; call != nil && call.Kind == lang.CallFunc {
+			if f.inline(x, f.c.resolveFunc(call.Func), call.Args, func(body lang.Expr) { f.jumpIf(body, when, target) }) {
+				return
+			}
+		}
 	case *lang.BinaryExpr:
 		if f.fusedCompare(x, target, when) {
 			return

@@ -112,15 +112,12 @@ func (c *Call) Name() string { return c.b.Name }
 // Charge consumes fuel; it fails with fuel_exhausted when the run's budget
 // is used up. Builtins charge work proportional to their input size.
 func (c *Call) Charge(fuel int64) error {
-	if fuel < 0 {
+	m := c.m
+	if fuel <= m.fuel { // small enough to inline: the common case
+		m.fuel -= max(fuel, 0)
 		return nil
 	}
-	c.m.fuel -= fuel
-	if c.m.fuel < 0 {
-		c.m.fuel = 0
-		return c.m.fuelError()
-	}
-	return nil
+	return m.overdraw()
 }
 
 // Alloc accounts bytes of memory the builtin is about to create (strings,

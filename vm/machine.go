@@ -210,6 +210,15 @@ func (m *Machine) refuel(budget int64) (int64, error) {
 	return m.takeFuel(), nil
 }
 
+// overdraw empties the fuel reserve and fails (out of line, so that
+// Call.Charge inlines).
+//
+//go:noinline
+func (m *Machine) overdraw() *Error {
+	m.fuel = 0
+	return m.fuelError()
+}
+
 func (m *Machine) fuelError() *Error {
 	return &Error{Code: CodeFuelExhausted, Msg: fmt.Sprintf("fuel exhausted (limit %d)", m.lim.Fuel)}
 }
