@@ -22,12 +22,13 @@ func BenchmarkEngineDecide(b *testing.B) {
 	slots := req.Record()
 	ctx := context.Background()
 	now := time.Now()
+	var o runtime.Outcome
 	b.ReportAllocs()
 	for b.Loop() {
 		// Decide takes ownership of the record: hand it a fresh copy of
 		// the slots without allocating.
 		r := vm.NewRecord(slots)
-		o := e.Decide(ctx, "", r, now)
+		e.DecideInto(ctx, &o, "", r, now)
 		if o.Err != nil {
 			b.Fatal(o.Err)
 		}
@@ -41,9 +42,10 @@ func BenchmarkEngineDecideCP1(b *testing.B) {
 	body := []byte(benchCP1)
 	ctx := context.Background()
 	buf := make([]byte, 0, 4096)
+	var o runtime.Outcome
 	b.ReportAllocs()
 	for b.Loop() {
-		out, code, _ := e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: time.Now()}, buf[:0])
+		out, code, _ := e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: time.Now()}, buf[:0], &o)
 		if code != "" {
 			b.Fatal(string(out))
 		}
@@ -57,9 +59,10 @@ func BenchmarkEngineDecideV2(b *testing.B) {
 	body := []byte(`{"request": {"id": "req-000123", "tenant": {"id": "tenant-42"}, "task": {"type": "chat"}}}`)
 	ctx := context.Background()
 	buf := make([]byte, 0, 4096)
+	var o runtime.Outcome
 	b.ReportAllocs()
 	for b.Loop() {
-		out, code, _ := e.HandleV2(ctx, body, time.Now(), buf[:0])
+		out, code, _ := e.HandleV2(ctx, body, time.Now(), buf[:0], &o)
 		if code != "" {
 			b.Fatal(string(out))
 		}

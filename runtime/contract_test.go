@@ -59,7 +59,7 @@ func TestCP1Contract(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, code, _ := c.e.HandleCP1(context.Background(), []byte(c.body), runtime.CP1Meta{Arrival: time.Now()}, nil)
+			out, code, _ := c.e.HandleCP1(context.Background(), []byte(c.body), runtime.CP1Meta{Arrival: time.Now()}, nil, nil)
 			if code != c.code {
 				t.Fatalf("code %q, want %q: %s", code, c.code, out)
 			}
@@ -101,7 +101,7 @@ func TestCP1Contract(t *testing.T) {
 	}
 	// traceparent fills trace_id when the body has none.
 	tp := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-	out, _, _ := e.HandleCP1(context.Background(), []byte(strings.Replace(ok, `"trace_id": "tr-1", `, "", 1)), runtime.CP1Meta{TraceParent: tp}, nil)
+	out, _, _ := e.HandleCP1(context.Background(), []byte(strings.Replace(ok, `"trace_id": "tr-1", `, "", 1)), runtime.CP1Meta{TraceParent: tp}, nil, nil)
 	if ctx := decodeJSON(t, out)["context"].(map[string]any); ctx["trace_id"] != "4bf92f3577b34da6a3ce929d0e0e4736" || ctx["request_id"] != "r-1" {
 		t.Errorf("context %v", ctx)
 	}
@@ -111,7 +111,7 @@ func TestV2Contract(t *testing.T) {
 	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
 	s := load(t, e, examples)
 	ctx := context.Background()
-	out, code, _ := e.HandleV2(ctx, []byte(`{"request": {"id": "r", "tenant": {"id": "t", "tier": "gold"}, "estimate": {"input_tokens": 9000}}, "policy_id": "premium"}`), time.Now(), nil)
+	out, code, _ := e.HandleV2(ctx, []byte(`{"request": {"id": "r", "tenant": {"id": "t", "tier": "gold"}, "estimate": {"input_tokens": 9000}}, "policy_id": "premium"}`), time.Now(), nil, nil)
 	m := decodeJSON(t, out)
 	if code != "" || m["ok"] != true || m["version"] != s.Version || m["policy_id"] != "premium" {
 		t.Fatalf("v2: %s", out)
@@ -126,7 +126,7 @@ func TestV2Contract(t *testing.T) {
 		`{"policy_id": "x"}`:                                             "request is required",
 		`{"request": `:                                                   "malformed",
 	} {
-		out, code, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil)
+		out, code, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
 			t.Errorf("%s: %s %s, want invalid_request mentioning %q", body, code, out, want)
 		}
@@ -162,7 +162,7 @@ func TestV2Contract(t *testing.T) {
 		t.Fatalf("bad feedback batch: %s", out)
 	}
 	// The observed latency is the CP1 expected latency.
-	out, _, _ = e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "code"}}`), runtime.CP1Meta{}, nil)
+	out, _, _ = e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "code"}}`), runtime.CP1Meta{}, nil, nil)
 	if d := decodeJSON(t, out)["decision"].(map[string]any); d["expected_latency_ms"].(float64) < 110 || d["expected_latency_ms"].(float64) > 130 {
 		t.Errorf("expected latency %v, want about 120", d["expected_latency_ms"])
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rpl-lang/rpl/stdlib"
@@ -49,6 +50,20 @@ type cp1Task struct {
 	PayloadRef string          `json:"payload_ref"`
 	Payload    json.RawMessage `json:"payload"`
 }
+
+// cp1Scratch is a CP1 request being decoded and what its pointers point
+// to on the fast path, in one pooled object: decoding allocates none of
+// them. Nothing points into it once HandleCP1 returns (the record holds
+// strings; the raw fields point into the body).
+type cp1Scratch struct {
+	q         cp1Request
+	task      cp1Task
+	cons      cp1Constraints
+	lat, cost float64
+	push      bool
+}
+
+var cp1Scratches = sync.Pool{New: func() any { return new(cp1Scratch) }}
 
 // CP1Context is the context block of CP1 responses.
 type CP1Context struct {
@@ -103,12 +118,13 @@ func decodeObject(body []byte, v any) *Error {
 	return nil
 }
 
-// cp1ToRequest validates a CP1 request and builds the Request record.
-func (e *Engine) cp1ToRequest(body []byte) (*cp1Request, vm.Value, *Error) {
-	var q cp1Request
-	if !fastCP1(body, &q) {
-		q = cp1Request{}
-		if err := decodeObject(body, &q); err != nil {
+// cp1ToRequest validates a CP1 request, decoded into sc.q, and builds
+// the Request record.
+func (e *Engine) cp1ToRequest(body []byte, sc *cp1Scratch) (vm.Value, *Error) {
+	q := &sc.q
+	if !fastCP1(body, sc) {
+		*q = cp1Request{}
+		if err := decodeObject(body, q); err != nil {
 			if err.Code == CodeInvalidRequest && err.Details != nil {
 				// A type error elsewhere: the version still comes first.
 				var v struct {
@@ -116,28 +132,28 @@ func (e *Engine) cp1ToRequest(body []byte) (*cp1Request, vm.Value, *Error) {
 				}
 				if json.Unmarshal(body, &v) == nil {
 					if verr := checkVersion(v.Version); verr != nil {
-						return &q, vm.Value{}, verr
+						return vm.Value{}, verr
 					}
 				}
 			}
-			return &q, vm.Value{}, err
+			return vm.Value{}, err
 		}
 	}
 	if err := checkVersion(q.Version); err != nil {
-		return &q, vm.Value{}, err
+		return vm.Value{}, err
 	}
 	missing := func(f string) *Error {
 		return &Error{Code: CodeInvalidRequest, Message: f + " is required", Details: map[string]any{"field": f}}
 	}
 	switch {
 	case q.RequestID == "":
-		return &q, vm.Value{}, missing("request_id")
+		return vm.Value{}, missing("request_id")
 	case q.TenantID == "":
-		return &q, vm.Value{}, missing("tenant_id")
+		return vm.Value{}, missing("tenant_id")
 	case q.Task == nil:
-		return &q, vm.Value{}, missing("task")
+		return vm.Value{}, missing("task")
 	case q.Task.Type == "":
-		return &q, vm.Value{}, missing("task.type")
+		return vm.Value{}, missing("task.type")
 	}
 	l := &e.lay
 	blank := l.blankRequest
@@ -162,14 +178,14 @@ func (e *Engine) cp1ToRequest(body []byte) (*cp1Request, vm.Value, *Error) {
 		if c.MaxLatencyMs != nil {
 			ms := *c.MaxLatencyMs
 			if ms < 0 || math.IsNaN(ms) || ms > float64(math.MaxInt64/int64(time.Millisecond)) {
-				return &q, vm.Value{}, &Error{Code: CodeInvalidRequest, Message: "constraints.max_latency_ms must be ≥ 0", Details: map[string]any{"field": "constraints.max_latency_ms"}}
+				return vm.Value{}, &Error{Code: CodeInvalidRequest, Message: "constraints.max_latency_ms must be ≥ 0", Details: map[string]any{"field": "constraints.max_latency_ms"}}
 			}
 			cs[l.cons.maxLatency] = vm.Duration(time.Duration(ms * float64(time.Millisecond)))
 		}
 		if c.MaxCost != nil {
 			x := *c.MaxCost
 			if x < 0 || math.IsNaN(x) || x > 9e9 {
-				return &q, vm.Value{}, &Error{Code: CodeInvalidRequest, Message: "constraints.max_cost must be ≥ 0", Details: map[string]any{"field": "constraints.max_cost"}}
+				return vm.Value{}, &Error{Code: CodeInvalidRequest, Message: "constraints.max_cost must be ≥ 0", Details: map[string]any{"field": "constraints.max_cost"}}
 			}
 			cs[l.cons.maxCost] = vm.Money(int64(math.Round(x * 1e9)))
 		}
@@ -195,18 +211,27 @@ func (e *Engine) cp1ToRequest(body []byte) (*cp1Request, vm.Value, *Error) {
 		}
 		m, err := vm.NewMap(ks, vs)
 		if err != nil {
-			return &q, vm.Value{}, Errorf(CodeInvalidRequest, "metadata: %v", err)
+			return vm.Value{}, Errorf(CodeInvalidRequest, "metadata: %v", err)
 		}
 		slots[l.req.metadata] = m
 	}
-	return &q, vm.NewRecord(slots), nil
+	return vm.NewRecord(slots), nil
 }
 
 // HandleCP1 decides a CP1 DecideRequest body and appends the CP1 response
 // to buf. The returned code is "" on success, else the error's code (for
-// transports that map codes to statuses).
-func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf []byte) ([]byte, Code, *Outcome) {
-	q, req, err := e.cp1ToRequest(body)
+// transports that map codes to statuses). The outcome is written to o
+// when not nil (a transport reuses one per worker), else to a new
+// Outcome; the returned pointer is nil when the body was refused before a
+// decision.
+func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf []byte, o *Outcome) ([]byte, Code, *Outcome) {
+	sc := cp1Scratches.Get().(*cp1Scratch)
+	defer func() {
+		*sc = cp1Scratch{}
+		cp1Scratches.Put(sc)
+	}()
+	req, err := e.cp1ToRequest(body, sc)
+	q := &sc.q
 	cctx := CP1Context{RequestID: q.RequestID, TraceID: q.TraceID}
 	if cctx.TraceID == "" {
 		cctx.TraceID = TraceIDOf(meta.TraceParent)
@@ -214,15 +239,18 @@ func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf [
 	if err != nil {
 		return appendCP1Error(buf, err, cctx), err.Code, nil
 	}
-	o := e.Decide(ctx, q.PolicyID, req, meta.Arrival)
+	if o == nil {
+		o = new(Outcome)
+	}
+	e.DecideInto(ctx, o, q.PolicyID, req, meta.Arrival)
 	if o.Err != nil {
-		return appendCP1Error(buf, o.Err, cctx), o.Err.Code, &o
+		return appendCP1Error(buf, o.Err, cctx), o.Err.Code, o
 	}
 	d := e.View(o.Decision)
 	if o.Denied {
 		err := &Error{Code: CodeDecisionFailed, Message: "request denied by policy " + o.PolicyID() + ": " + d.DenyReason(),
 			Details: map[string]any{"deny_reason": d.DenyReason(), "reason": d.Reason(), "policy_id": o.PolicyID(), "policy_version": o.Version()}}
-		return appendCP1Error(buf, err, cctx), err.Code, &o
+		return appendCP1Error(buf, err, cctx), err.Code, o
 	}
 	target := d.Target()
 	reason := "best_score"
@@ -274,7 +302,7 @@ func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf [
 	}
 	buf = append(buf, `}},"context":`...)
 	buf = appendCP1Context(buf, cctx)
-	return append(buf, '}'), "", &o
+	return append(buf, '}'), "", o
 }
 
 func appendCP1Context(buf []byte, c CP1Context) []byte {

@@ -110,27 +110,36 @@ func (o *Outcome) Result() string {
 // as arrived at arrival. Decide takes ownership of req: it fills the
 // tenant from the registry and the arrival time in place.
 func (e *Engine) Decide(ctx context.Context, policyID string, req vm.Value, arrival time.Time) Outcome {
+	var o Outcome
+	e.DecideInto(ctx, &o, policyID, req, arrival)
+	return o
+}
+
+// DecideInto is Decide writing the outcome to *o, every field of which it
+// sets: a caller deciding in a loop reuses one Outcome and allocates
+// nothing beyond what the policy builds. o must not be in use by another
+// decision.
+func (e *Engine) DecideInto(ctx context.Context, o *Outcome, policyID string, req vm.Value, arrival time.Time) {
 	start := time.Now()
 	if arrival.IsZero() {
 		arrival = start
 	}
 	s := e.cur.Load()
-	o := Outcome{Snapshot: s}
-	e.decide(ctx, &o, s, policyID, req, arrival)
+	*o = Outcome{Snapshot: s}
+	e.decide(ctx, o, s, policyID, req, arrival)
 	o.Elapsed = time.Since(start)
 	e.decisions.Add(1)
 	if o.Err != nil || o.SafeDefault {
 		e.failures.Add(1)
 	}
 	if obs := e.cfg.Observer; obs != nil {
-		obs.Decided(&o)
+		obs.Decided(o)
 	}
 	if e.logEvery > 0 && o.Err == nil {
 		if e.logEvery == 1 || e.logCount.Add(1)%e.logEvery == 0 {
-			e.cfg.DecisionLog.LogDecision(e.event(&o, arrival))
+			e.cfg.DecisionLog.LogDecision(e.event(o, arrival))
 		}
 	}
-	return o
 }
 
 func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID string, req vm.Value, arrival time.Time) {

@@ -25,8 +25,11 @@
 //     counted either way.
 //   - Evaluation is deterministic: the seed is rpl.SeedOf(request id), the
 //     clock is the request's arrival.
-//   - Decide does not allocate beyond what the policy itself builds; JSON
-//     decoding and encoding are the transports' business (see Codec).
+//   - DecideInto, with an Outcome the caller reuses, does not allocate
+//     beyond what the policy itself builds (Decide returns a new Outcome).
+//     HandleCP1 and HandleV2 take the same reusable Outcome and append
+//     the response to the caller's buffer; their decoding allocates the
+//     request's strings and records, little else.
 //
 // Policy ids are package names. A directory's snapshot version is the
 // sha256 of its sources; a bundle's is the bundle hash.

@@ -59,7 +59,9 @@ type Config struct {
 }
 
 // Observer is told about every decision and every load; implementations
-// (metrics) must be fast and safe for concurrent use.
+// (metrics) must be fast and safe for concurrent use. The Outcome is
+// valid only during the call (the caller reuses it): keep copies, not the
+// pointer.
 type Observer interface {
 	Decided(o *Outcome)
 	Loaded(s *Snapshot, err error)

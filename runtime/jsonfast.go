@@ -321,8 +321,9 @@ var (
 	v2RequestFields = []string{"policy_id", "request"}
 )
 
-// optFloat consumes a number or null as encoding/json fills a *float64.
-func (s *jscan) optFloat() (*float64, bool) {
+// optFloat consumes a number or null as encoding/json fills a *float64,
+// the number going to *dst.
+func (s *jscan) optFloat(dst *float64) (*float64, bool) {
 	if s.null() {
 		return nil, true
 	}
@@ -334,12 +335,15 @@ func (s *jscan) optFloat() (*float64, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return &f, true
+	*dst = f
+	return dst, true
 }
 
-// fastCP1 decodes a CP1 body as decodeObject would, for the common case;
-// false means "use encoding/json".
-func fastCP1(body []byte, q *cp1Request) bool {
+// fastCP1 decodes a CP1 body into sc.q as decodeObject would, for the
+// common case, its pointers pointing into sc; false means "use
+// encoding/json".
+func fastCP1(body []byte, sc *cp1Scratch) bool {
+	q := &sc.q
 	s := jscan{b: body}
 	s.ws()
 	var seen uint16
@@ -371,7 +375,8 @@ func fastCP1(body []byte, q *cp1Request) bool {
 				q.Task = nil
 				break
 			}
-			t := &cp1Task{}
+			t := &sc.task
+			*t = cp1Task{}
 			ok = s.object(func(k []byte) bool {
 				switch string(k) {
 				case "type":
@@ -399,14 +404,15 @@ func fastCP1(body []byte, q *cp1Request) bool {
 				q.Constraints = nil
 				break
 			}
-			c := &cp1Constraints{}
+			c := &sc.cons
+			*c = cp1Constraints{}
 			ok = s.object(func(k []byte) bool {
 				var ok bool
 				switch string(k) {
 				case "max_latency_ms":
-					c.MaxLatencyMs, ok = s.optFloat()
+					c.MaxLatencyMs, ok = s.optFloat(&sc.lat)
 				case "max_cost":
-					c.MaxCost, ok = s.optFloat()
+					c.MaxCost, ok = s.optFloat(&sc.cost)
 				default:
 					ok = s.skipUnknown(k, cp1ConstrFields)
 				}
@@ -435,11 +441,11 @@ func fastCP1(body []byte, q *cp1Request) bool {
 			case s.null():
 				q.PushAssignment = nil
 			case s.lit("true"):
-				b := true
-				q.PushAssignment = &b
+				sc.push = true
+				q.PushAssignment = &sc.push
 			case s.lit("false"):
-				b := false
-				q.PushAssignment = &b
+				sc.push = false
+				q.PushAssignment = &sc.push
 			default:
 				ok = false
 			}

@@ -50,10 +50,11 @@ func FuzzFastCP1(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var fast cp1Request
-		if !fastCP1(body, &fast) {
+		var sc cp1Scratch
+		if !fastCP1(body, &sc) {
 			return
 		}
+		fast := sc.q
 		var slow cp1Request
 		if err := decodeObject(body, &slow); err != nil {
 			t.Fatalf("fast path accepted what encoding/json refuses (%v): %s", err, body)
@@ -102,9 +103,9 @@ func TestFastPathTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var q cp1Request
+	var sc cp1Scratch
 	for _, s := range fastSeeds[:2] {
-		if !fastCP1([]byte(s), &q) {
+		if !fastCP1([]byte(s), &sc) {
 			t.Errorf("slow path for %s", s)
 		}
 	}

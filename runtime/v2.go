@@ -42,32 +42,39 @@ func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
 	return v, nil
 }
 
-// HandleV2 decides a v2 decide body and appends the response to buf.
-func (e *Engine) HandleV2(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+// HandleV2 decides a v2 decide body and appends the response to buf. The
+// code is "" on success, else the error's. The outcome is written to o
+// when not nil (a transport reuses one per worker), else to a new
+// Outcome; the returned pointer is nil when the body was refused before a
+// decision.
+func (e *Engine) HandleV2(ctx context.Context, body []byte, arrival time.Time, buf []byte, o *Outcome) ([]byte, Code, *Outcome) {
 	if policyID, req, ok := e.fastV2(body); ok && e.View(req).s[e.lay.req.id].Str() != "" {
-		return e.decideRecord(ctx, policyID, req, arrival, buf)
+		return e.decideRecord(ctx, o, policyID, req, arrival, buf)
 	}
 	var q v2Request
 	if err := decodeObject(body, &q); err != nil {
 		return appendV2Error(buf, err, ""), err.Code, nil
 	}
-	return e.decideV2(ctx, &q, arrival, buf)
+	return e.decideV2(ctx, o, &q, arrival, buf)
 }
 
-func (e *Engine) decideV2(ctx context.Context, q *v2Request, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+func (e *Engine) decideV2(ctx context.Context, o *Outcome, q *v2Request, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
 	req, err := e.decodeV2(q)
 	if err != nil {
 		return appendV2Error(buf, err, ""), err.Code, nil
 	}
-	return e.decideRecord(ctx, q.PolicyID, req, arrival, buf)
+	return e.decideRecord(ctx, o, q.PolicyID, req, arrival, buf)
 }
 
-// decideRecord decides a decoded Request record and appends the v2
-// response.
-func (e *Engine) decideRecord(ctx context.Context, policyID string, req vm.Value, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
-	o := e.Decide(ctx, policyID, req, arrival)
+// decideRecord decides a decoded Request record into o (a new Outcome
+// when nil) and appends the v2 response.
+func (e *Engine) decideRecord(ctx context.Context, o *Outcome, policyID string, req vm.Value, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+	if o == nil {
+		o = new(Outcome)
+	}
+	e.DecideInto(ctx, o, policyID, req, arrival)
 	if o.Err != nil {
-		return appendV2Error(buf, o.Err, o.RequestID), o.Err.Code, &o
+		return appendV2Error(buf, o.Err, o.RequestID), o.Err.Code, o
 	}
 	buf = append(buf, `{"ok":true,"request_id":`...)
 	buf = AppendString(buf, o.RequestID)
@@ -83,7 +90,7 @@ func (e *Engine) decideRecord(ctx context.Context, policyID string, req vm.Value
 		buf = append(buf, `,"safe_default":true,"failure":`...)
 		buf = AppendString(buf, o.Failure.Error())
 	}
-	return append(buf, '}'), "", &o
+	return append(buf, '}'), "", o
 }
 
 // HandleV2Batch decides every request of a batch body.
@@ -99,11 +106,12 @@ func (e *Engine) HandleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 		return appendV2Error(buf, err, ""), err.Code
 	}
 	buf = append(buf, `{"ok":true,"results":[`...)
+	var o Outcome
 	for i := range q.Requests {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf, _, _ = e.decideV2(ctx, &q.Requests[i], arrival, buf)
+		buf, _, _ = e.decideV2(ctx, &o, &q.Requests[i], arrival, buf)
 	}
 	return append(buf, "]}"...), ""
 }

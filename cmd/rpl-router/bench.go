@@ -414,13 +414,14 @@ func inprocCall(e *rt.Engine, kind string) func(int) func(int) error {
 	ctx := context.Background()
 	return func(int) func(int) error {
 		buf := make([]byte, 0, 4096)
+		var o rt.Outcome
 		return func(i int) error {
 			var out []byte
 			var code rt.Code
 			if kind == "cp1" {
-				out, code, _ = e.HandleCP1(ctx, bs[i%len(bs)], rt.CP1Meta{Arrival: time.Now()}, buf[:0])
+				out, code, _ = e.HandleCP1(ctx, bs[i%len(bs)], rt.CP1Meta{Arrival: time.Now()}, buf[:0], &o)
 			} else {
-				out, code, _ = e.HandleV2(ctx, bs[i%len(bs)], time.Now(), buf[:0])
+				out, code, _ = e.HandleV2(ctx, bs[i%len(bs)], time.Now(), buf[:0], &o)
 			}
 			buf = out[:0]
 			if code != "" {

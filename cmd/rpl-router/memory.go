@@ -114,7 +114,7 @@ func memoryChild(w io.Writer, n int) error {
 	// Every tenant decides with its own policy.
 	for _, id := range []string{"t00000", fmt.Sprintf("t%05d", n-1)} {
 		body := fmt.Sprintf(`{"request":{"id":"r1","tenant":{"id":%q},"task":{"type":"chat"}}}`, id)
-		out, code, _ := e.HandleV2(context.Background(), []byte(body), time.Now(), nil)
+		out, code, _ := e.HandleV2(context.Background(), []byte(body), time.Now(), nil, nil)
 		if code != "" || !bytes.Contains(out, []byte(`"policy_id":"`+id+`"`)) {
 			return fmt.Errorf("tenant %s: %s", id, out)
 		}

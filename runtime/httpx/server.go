@@ -67,7 +67,7 @@ func New(e *runtime.Engine, cfg Config) *Server {
 		cfg.MaxInFlight = 4096
 	}
 	s := &Server{e: e, cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), mux: http.NewServeMux()}
-	s.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
+	s.bufs.New = func() any { return &exchange{buf: make([]byte, 0, 4096)} }
 	s.mux.HandleFunc("POST /v1/decide", s.decide(true, "v1"))
 	s.mux.HandleFunc("POST /v2/decide", s.decide(false, "v2"))
 	s.mux.HandleFunc("POST /v2/decide/batch", s.decide(false, "batch"))
@@ -107,11 +107,21 @@ func Status(c runtime.Code) int {
 	return http.StatusInternalServerError
 }
 
+// exchange is the pooled scratch of one HTTP exchange: the body and
+// response buffer, and the outcome.
+type exchange struct {
+	buf []byte
+	out runtime.Outcome
+}
+
 func (s *Server) decide(cp1 bool, kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		arrival := time.Now()
-		bp := s.bufs.Get().(*[]byte)
-		defer s.bufs.Put(bp)
+		x := s.bufs.Get().(*exchange)
+		defer func() {
+			x.out = runtime.Outcome{}
+			s.bufs.Put(x)
+		}()
 		select {
 		case s.sem <- struct{}{}:
 			defer func() { <-s.sem }()
@@ -120,10 +130,10 @@ func (s *Server) decide(cp1 bool, kind string) http.HandlerFunc {
 				s.cfg.Overloaded()
 			}
 			w.Header().Set("Retry-After", "1")
-			s.write(w, http.StatusServiceUnavailable, runtime.AppendError((*bp)[:0], runtime.Errorf(runtime.CodeOverloaded, "router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), cp1))
+			s.write(w, http.StatusServiceUnavailable, runtime.AppendError(x.buf[:0], runtime.Errorf(runtime.CodeOverloaded, "router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), cp1))
 			return
 		}
-		body, err := readBody(r.Body, s.cfg.MaxBody, (*bp)[:0])
+		body, err := readBody(r.Body, s.cfg.MaxBody, x.buf[:0])
 		if err != nil {
 			status := http.StatusBadRequest
 			if errors.Is(err, errTooLarge) {
@@ -132,7 +142,7 @@ func (s *Server) decide(cp1 bool, kind string) http.HandlerFunc {
 			s.write(w, status, runtime.AppendError(nil, runtime.Errorf(runtime.CodeInvalidRequest, "%v", err), cp1))
 			return
 		}
-		*bp = body[:0] // keep the grown buffer
+		x.buf = body[:0] // keep the grown buffer
 		out := body[len(body):]
 		ctx := r.Context()
 		traceparent := r.Header.Get("traceparent")
@@ -144,9 +154,9 @@ func (s *Server) decide(cp1 bool, kind string) http.HandlerFunc {
 		var o *runtime.Outcome
 		switch kind {
 		case "v1":
-			out, code, o = s.e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: arrival, TraceParent: traceparent}, out)
+			out, code, o = s.e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: arrival, TraceParent: traceparent}, out, &x.out)
 		case "v2":
-			out, code, o = s.e.HandleV2(ctx, body, arrival, out)
+			out, code, o = s.e.HandleV2(ctx, body, arrival, out, &x.out)
 		case "batch":
 			out, code = s.e.HandleV2Batch(ctx, body, arrival, out)
 		case "feedback":

@@ -116,7 +116,7 @@ func TestBundleWatch(t *testing.T) {
 				return
 			default:
 			}
-			out, code, o := e.HandleV2(context.Background(), []byte(`{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`), time.Now(), nil)
+			out, code, o := e.HandleV2(context.Background(), []byte(`{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`), time.Now(), nil, nil)
 			if code != "" {
 				failures.Add(1)
 				t.Errorf("decision failed: %s", out)

@@ -167,6 +167,7 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 func (s *Server) handler(subj string) nats.MsgHandler {
 	cp1 := subj == SubjectCP1
 	buf := make([]byte, 0, 4096) // one handler goroutine per subscription
+	var out rt.Outcome           // reused, as buf
 	var mu sync.Mutex
 	return func(m *nats.Msg) {
 		if m.Reply == "" {
@@ -197,9 +198,9 @@ func (s *Server) handler(subj string) nats.MsgHandler {
 		var o *rt.Outcome
 		switch subj {
 		case SubjectCP1:
-			buf, _, o = s.e.HandleCP1(ctx, m.Data, rt.CP1Meta{Arrival: arrival, TraceParent: traceparent}, buf[:0])
+			buf, _, o = s.e.HandleCP1(ctx, m.Data, rt.CP1Meta{Arrival: arrival, TraceParent: traceparent}, buf[:0], &out)
 		case SubjectDecide:
-			buf, _, o = s.e.HandleV2(ctx, m.Data, arrival, buf[:0])
+			buf, _, o = s.e.HandleV2(ctx, m.Data, arrival, buf[:0], &out)
 		case SubjectBatch:
 			buf, _ = s.e.HandleV2Batch(ctx, m.Data, arrival, buf[:0])
 		case SubjectFeedback:

@@ -21,7 +21,7 @@ func TestSpanPerDecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, done := tr.Trace(context.Background(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "v1")
-	_, _, o := e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`), runtime.CP1Meta{}, nil)
+	_, _, o := e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`), runtime.CP1Meta{}, nil, nil)
 	done(o)
 	if err := tr.Flush(context.Background()); err != nil {
 		t.Fatal(err)
