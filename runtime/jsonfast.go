@@ -34,6 +34,20 @@ type jscan struct {
 	b     []byte
 	i     int
 	depth int
+	// arena, when not nil, is where decoded records take their slots
+	// from while it has room (one allocation for a request and the
+	// records it holds).
+	arena []vm.Value
+}
+
+// slots returns a copy of zero, in the arena when it has room.
+func (s *jscan) slots(zero []vm.Value) []vm.Value {
+	n := len(s.arena)
+	if cap(s.arena)-n < len(zero) {
+		return slices.Clone(zero)
+	}
+	s.arena = append(s.arena, zero...)
+	return s.arena[n:len(s.arena):len(s.arena)] // full: no append reaches a neighbour
 }
 
 func (s *jscan) ws() {
@@ -465,7 +479,7 @@ func fastCP1(body []byte, sc *cp1Scratch) bool {
 // false means "use the encoding/json path", which also reports a missing
 // request.
 func (e *Engine) fastV2(body []byte) (policyID string, req vm.Value, ok bool) {
-	s := jscan{b: body}
+	s := jscan{b: body, arena: make([]vm.Value, 0, e.fast.slotsOf(e.reqType))}
 	s.ws()
 	var seen uint8
 	ok = s.object(func(k []byte) bool {
@@ -499,6 +513,36 @@ func (e *Engine) fastV2(body []byte) (policyID string, req vm.Value, ok bool) {
 // rpl.FromJSON does for the inputs it accepts.
 type typedDecoder struct {
 	zeros sync.Map // *lang.Record → []vm.Value, the zero slots
+	nslot sync.Map // *lang.Record → int, see slotsOf
+}
+
+// slotsOf is the number of slots of r and of the records its fields hold
+// directly (not in lists or maps), recursively: the arena a decoded r
+// needs at most.
+func (d *typedDecoder) slotsOf(r *lang.Record) int {
+	if n, ok := d.nslot.Load(r); ok {
+		return n.(int)
+	}
+	n := recordSlots(r, 0)
+	d.nslot.Store(r, n)
+	return n
+}
+
+func recordSlots(r *lang.Record, depth int) int {
+	n := len(r.Fields)
+	if depth >= 8 { // recursive types stop here (the arena is a hint)
+		return n
+	}
+	for _, f := range r.Fields {
+		t := f.Type
+		if o, ok := t.(*lang.Optional); ok {
+			t = o.Elem
+		}
+		if sub, ok := t.(*lang.Record); ok {
+			n += recordSlots(sub, depth+1)
+		}
+	}
+	return n
 }
 
 func (d *typedDecoder) zeroSlots(r *lang.Record) []vm.Value {
@@ -575,7 +619,7 @@ func (d *typedDecoder) value(s *jscan, t lang.Type) (vm.Value, bool) {
 		if s.null() {
 			return compiler.ZeroValue(t), true
 		}
-		slots := slices.Clone(d.zeroSlots(t))
+		slots := s.slots(d.zeroSlots(t))
 		var seen uint64
 		ok := len(t.Fields) <= 64 && s.object(func(k []byte) bool {
 			i := t.FieldIndex(string(k))
