@@ -1,8 +1,11 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +67,31 @@ func BenchmarkEngineDecideV2(b *testing.B) {
 	for b.Loop() {
 		out, code, _ := e.HandleV2(ctx, body, time.Now(), buf[:0], &o)
 		if code != "" {
+			b.Fatal(string(out))
+		}
+	}
+}
+
+// BenchmarkEngineDecideBatch is a v2 batch of 16 requests.
+func BenchmarkEngineDecideBatch(b *testing.B) {
+	e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{})})
+	load(b, e, examples)
+	var sb strings.Builder
+	sb.WriteString(`{"requests": [`)
+	for i := range 16 {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, `{"request": {"id": "req-%06d", "tenant": {"id": "tenant-%d"}, "task": {"type": "chat"}, "constraints": {"max_latency": "800ms"}}}`, i, i%4)
+	}
+	sb.WriteString("]}")
+	body := []byte(sb.String())
+	ctx := context.Background()
+	buf := make([]byte, 0, 64<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, code := e.HandleV2Batch(ctx, body, time.Now(), buf[:0])
+		if code != "" || bytes.Contains(out, []byte(`"ok":false`)) {
 			b.Fatal(string(out))
 		}
 	}

@@ -333,6 +333,7 @@ var (
 	cp1TaskFields   = []string{"type", "payload_ref", "payload"}
 	cp1ConstrFields = []string{"max_latency_ms", "max_cost"}
 	v2RequestFields = []string{"policy_id", "request"}
+	batchFields     = []string{"requests"}
 )
 
 // optFloat consumes a number or null as encoding/json fills a *float64,
@@ -507,6 +508,81 @@ func (e *Engine) fastV2(body []byte) (policyID string, req vm.Value, ok bool) {
 		return "", vm.Value{}, false
 	}
 	return policyID, req, true
+}
+
+// batchItem is one request of a batch, decoded by fastBatch.
+type batchItem struct {
+	policyID string
+	req      vm.Value
+	missing  bool // no request, or null (the encoding/json path's "request is required")
+}
+
+// fastBatch decodes a v2 batch body {"requests": [...]} into its items.
+// false means "use the encoding/json path": anything fastV2 would refuse
+// in an item (except a missing or null request, which the item records),
+// an item that is not an object or null, more than MaxBatch items.
+func (e *Engine) fastBatch(body []byte) ([]batchItem, bool) {
+	s := jscan{b: body}
+	s.ws()
+	var items []batchItem
+	seen := false
+	nslots := e.fast.slotsOf(e.reqType)
+	ok := s.object(func(k []byte) bool {
+		if string(k) != "requests" {
+			return s.skipUnknown(k, batchFields)
+		}
+		if seen {
+			return false
+		}
+		seen = true
+		if s.null() {
+			return true
+		}
+		return s.array(func() bool {
+			if len(items) == MaxBatch {
+				return false // the other path reports how many
+			}
+			var it batchItem
+			if s.null() {
+				it.missing = true
+				items = append(items, it)
+				return true
+			}
+			var got uint8
+			ok := s.object(func(k []byte) bool {
+				switch string(k) {
+				case "policy_id":
+					if got&1 != 0 {
+						return false
+					}
+					got |= 1
+					var ok bool
+					it.policyID, ok = s.optStr()
+					return ok
+				case "request":
+					if got&2 != 0 {
+						return false
+					}
+					got |= 2
+					if s.null() {
+						return true
+					}
+					s.arena = make([]vm.Value, 0, nslots)
+					var ok bool
+					it.req, ok = e.fast.value(&s, e.reqType)
+					return ok
+				}
+				return s.skipUnknown(k, v2RequestFields)
+			})
+			it.missing = it.req.Kind() != vm.KindRecord
+			items = append(items, it)
+			return ok
+		})
+	})
+	if !ok || !s.end() {
+		return nil, false
+	}
+	return items, true
 }
 
 // typedDecoder decodes JSON straight into values of a type, as

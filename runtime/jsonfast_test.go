@@ -1,8 +1,12 @@
 package runtime
 
 import (
+	"bytes"
+	"context"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/vm"
@@ -115,6 +119,118 @@ func TestFastPathTaken(t *testing.T) {
 		}
 	}
 }
+
+var batchSeeds = []string{
+	`{"requests": [{"request": {"id": "a", "tenant": {"id": "t"}, "task": {"type": "code"}}}, {"policy_id": "nope", "request": {"id": "b"}}, {"request": {"id": "c", "task": {"type": "chat"}, "tenant": {"id": "t"}}}]}`,
+	`{"requests": [{"policy_id": "premium", "request": {"id": "p", "tenant": {"id": "t", "tier": "gold"}, "estimate": {"input_tokens": 9000}, "constraints": {"max_latency": "800ms"}}}]}`,
+	`{"requests": []}`,
+	`{"requests": null}`,
+	`{}`,
+	`{"requests": [null, {}, {"request": null}, {"policy_id": null, "request": {"id": ""}}, {"request": {"task": {"type": "chat"}}}]}`,
+	`{"requests": [{"request": {"id": "a", "tenant": {"id": "t", "tierr": "x"}}}]}`,
+	`{"requests": [{"request": {"id": "a"}, "request": {"id": "b"}}]}`,
+	`{"requests": [{"request": {"id": "a"}}], "requests": []}`,
+	`{"Requests": [{"request": {"id": "a"}}]}`,
+	`{"requests": [{"Request": {"id": "a"}}]}`,
+	`{"requests": [{"policy_id": 5, "request": {"id": "a"}}]}`,
+	`{"requests": [1]}`,
+	`{"requests": {"request": {"id": "a"}}}`,
+	`{"requests": [{"request": {"id": "a"}}]} x`,
+	`{"requests": [{"request": {"id": "a", "estimate": {"input_tokens": 1.5}}}]}`,
+	`{"requests": [{"request": {"id": "caf\u00e9"}, "extra": [1, {"y": null}]}], "other": true}`,
+	`  {"requests": [{"request": {"id": "a"}}]}  `,
+	`[{"request": {"id": "a"}}]`,
+	``,
+	`{"requests": [`,
+}
+
+// FuzzFastBatch: whenever the fast batch decoder accepts a body,
+// encoding/json decodes the same items (policy ids, requests, missing
+// requests).
+func FuzzFastBatch(f *testing.F) {
+	e, err := New(Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range batchSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		items, ok := e.fastBatch(body)
+		if !ok {
+			return
+		}
+		var q struct {
+			Requests []v2Request `json:"requests"`
+		}
+		if err := decodeObject(body, &q); err != nil {
+			t.Fatalf("fast path accepted what encoding/json refuses (%v): %s", err, body)
+		}
+		if len(q.Requests) != len(items) || len(items) > MaxBatch {
+			t.Fatalf("fast %d items, slow %d: %s", len(items), len(q.Requests), body)
+		}
+		for i, it := range items {
+			sq := q.Requests[i]
+			missing := len(sq.Request) == 0 || string(sq.Request) == "null"
+			if it.missing != missing || it.policyID != sq.PolicyID {
+				t.Fatalf("item %d: fast %q missing %v, slow %q missing %v: %s", i, it.policyID, it.missing, sq.PolicyID, missing, body)
+			}
+			if missing {
+				continue
+			}
+			slow, err := decodeRequest(e, sq.Request)
+			if err != nil {
+				t.Fatalf("item %d: fast path accepted what rpl.FromJSON refuses (%v): %s", i, err, body)
+			}
+			if !vm.Equal(it.req, slow) {
+				t.Fatalf("item %d: fast %v, slow %v: %s", i, it.req, slow, body)
+			}
+		}
+	})
+}
+
+// TestBatchFastSlowSame: a batch answers the same bytes whichever decoder
+// read it, errors included; the common shapes take the fast path.
+func TestBatchFastSlowSame(t *testing.T) {
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), "../examples/policies"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
+	big := `{"requests": [` + strings.Repeat(`{"request": {"id": "a"}},`, MaxBatch) + `{"request": {"id": "a"}}]}`
+	full := `{"requests": [` + strings.Repeat(`{"request": {"id": "a"}},`, MaxBatch-1) + `{"request": {"id": "a"}}]}`
+	fast := 0
+	for _, body := range append(batchSeeds, big, full) {
+		got, gotCode := e.HandleV2Batch(ctx, []byte(body), at, nil)
+		want, wantCode := e.slowBatch(ctx, []byte(body), at, nil)
+		if !bytes.Equal(got, want) || gotCode != wantCode {
+			t.Errorf("body %.120s\n got %s %.300s\nwant %s %.300s", body, gotCode, got, wantCode, want)
+		}
+		if _, ok := e.fastBatch([]byte(body)); ok {
+			fast++
+		}
+	}
+	for _, i := range []int{0, 1, 2, 3, 4, 5, 16, 17} {
+		if _, ok := e.fastBatch([]byte(batchSeeds[i])); !ok {
+			t.Errorf("slow path for %s", batchSeeds[i])
+		}
+	}
+	if _, ok := e.fastBatch([]byte(big)); ok {
+		t.Errorf("fast path took a batch over MaxBatch")
+	}
+	if _, ok := e.fastBatch([]byte(full)); !ok {
+		t.Errorf("slow path for a batch of MaxBatch")
+	}
+	if !bytes.Contains(must(e.HandleV2Batch(ctx, []byte(batchSeeds[5]), at, nil)), []byte(`"request is required"`)) {
+		t.Errorf("a null request is not reported")
+	}
+}
+
+func must(b []byte, _ Code) []byte { return b }
 
 func decodeRequest(e *Engine, raw []byte) (vm.Value, error) {
 	return rpl.FromJSON(e.reqType, raw)
