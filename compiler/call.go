@@ -30,6 +30,12 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 		return
 	}
 	b := call.Builtin
+	if op, k, ok := f.strTest(call); ok {
+		f.expr(call.Args[0])
+		f.at(e.Lparen)
+		f.emit(vm.OpStrTestConst, op, f.c.constIndex(k))
+		return
+	}
 	if b.Module == "" {
 		switch b.Name {
 		case "filter", "map", "any", "all", "count", "min_by", "max_by":
@@ -55,6 +61,34 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 	if isVoid(b.Type.Result) {
 		f.emit(vm.OpPop) // called for its effect (std/testing): no value
 	}
+}
+
+// strTest reports whether call is starts_with, ends_with or contains of a
+// string and a constant string, which compile to STR_TEST_CONST (or
+// JMP_UNLESS_STR_CONST) instead of a builtin call.
+func (f *funcCompiler) strTest(call *lang.Call) (op int, k vm.Value, ok bool) {
+	if call == nil || call.Kind != lang.CallBuiltin {
+		return 0, vm.Value{}, false
+	}
+	b := call.Builtin
+	if b.Module != "" || len(call.Args) != 2 || basicKind(call.Type.Params[0].Type) != lang.String {
+		return 0, vm.Value{}, false
+	}
+	switch b.Name {
+	case "starts_with":
+		op = vm.StrStartsWith
+	case "ends_with":
+		op = vm.StrEndsWith
+	case "contains":
+		op = vm.StrContains
+	default:
+		return 0, vm.Value{}, false
+	}
+	k, ok = f.c.constValue(call.Args[1])
+	if !ok || k.Kind() != vm.KindString {
+		return 0, vm.Value{}, false
+	}
+	return op, k, true
 }
 
 // zeroOrNil is what an omitted optional argument passes: none, which the

@@ -433,10 +433,17 @@ func (f *funcCompiler) jumpIf(e lang.Expr, when bool, target string) {
 		}
 	case *lang.CallExpr:
 		// An inlined predicate is a condition too: if is_premium(r) {…}
-		if call := f.c.info.Calls[x]; call != nil && call.Kind == lang.CallFunc {
+		call := f.c.info.Calls[x]
+		if call != nil && call.Kind == lang.CallFunc {
 			if f.inline(x, f.c.resolveFunc(call.Func), call.Args, func(body lang.Expr) { f.jumpIf(body, when, target) }) {
 				return
 			}
+		}
+		if op, k, ok := f.strTest(call); ok && !when {
+			f.expr(call.Args[0])
+			f.at(x.Lparen)
+			f.jump(vm.OpJmpUnlessStrConst, target, op, f.c.constIndex(k))
+			return
 		}
 	case *lang.BinaryExpr:
 		if f.fusedCompare(x, target, when) {

@@ -446,6 +446,25 @@ loop:
 				pc = int(in.c)
 			}
 
+		case OpStrTestConst, OpJmpUnlessStrConst:
+			sp--
+			var ok bool
+			var fuel int64
+			if ok, fuel, err = strTest(in.op, int(in.a), *stack.at(sp), *consts.at(int(in.b))); err != nil {
+				break loop
+			}
+			budget -= fuel
+			switch {
+			case in.op == OpStrTestConst:
+				*stack.at(sp) = Bool(ok)
+				sp++
+				pc++
+			case ok:
+				pc++
+			default:
+				pc = int(in.c)
+			}
+
 		case OpJmpIfTrue:
 			sp--
 			if stack.at(sp).n != 0 {
@@ -986,4 +1005,29 @@ func (m *Machine) appendTo(l *Value, x Value) error {
 	}
 	*l = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
 	return nil
+}
+
+// String tests of STR_TEST_CONST and JMP_UNLESS_STR_CONST.
+const (
+	StrStartsWith = iota
+	StrEndsWith
+	StrContains
+)
+
+// strTest applies the string test op to s and the constant k, and
+// returns the fuel it costs beyond its instruction: what the builtin
+// (starts_with, ends_with, contains) would charge.
+func strTest(code Opcode, op int, s, k Value) (bool, int64, error) {
+	if s.k != KindString || k.k != KindString {
+		return false, 0, badOperands(code.String(), s, k)
+	}
+	switch op {
+	case StrStartsWith:
+		return strings.HasPrefix(s.str(), k.str()), int64(k.n) >> 4, nil
+	case StrEndsWith:
+		return strings.HasSuffix(s.str(), k.str()), int64(k.n) >> 4, nil
+	case StrContains:
+		return strings.Contains(s.str(), k.str()), 1 + int64(s.n+k.n)>>4, nil
+	}
+	return false, 0, &Error{Code: CodeInternal, Msg: fmt.Sprintf("%s: no string test %d", code, op)}
 }

@@ -141,6 +141,11 @@ const (
 	OpNextLocal
 	OpNextRange
 
+	// String tests against a constant (starts_with, ends_with, contains
+	// with a literal), as a value and fused with a condition's jump.
+	OpStrTestConst
+	OpJmpUnlessStrConst
+
 	numOpcodes
 )
 
@@ -351,6 +356,8 @@ var opcodeTable = [numOpcodes]OpInfo{
 	OpForIterLocal:      jop("FOR_ITER_LOCAL", "- ; -   locals[x] = locals[n][locals[n+1]++] | goto t when done", 0, 0, 0, 0, ArgLocal, ArgLocal, ArgJump),
 	OpNextLocal:         jop("NEXT_LOCAL", "- ; -   locals[x] = locals[n][locals[n+1]++], goto t | - when done", 0, 0, 0, 0, ArgLocal, ArgLocal, ArgJump),
 	OpNextRange:         jop("NEXT_RANGE", "- ; -   locals[x] = locals[n+1]++, goto t while locals[n+1] < locals[n] (an int) | - when done", 0, 0, 0, 0, ArgLocal, ArgLocal, ArgJump),
+	OpStrTestConst:      op("STR_TEST_CONST", "s ; s op constants[k]   op by c: 0 starts_with, 1 ends_with, 2 contains (fuel)", 1, 1, ArgCount, ArgConst),
+	OpJmpUnlessStrConst: jop("JMP_UNLESS_STR_CONST", "s ; -   goto t unless s op constants[k], op by c as STR_TEST_CONST", 1, 0, 1, 0, ArgCount, ArgConst, ArgJump),
 	OpAppendLocal:       op("APPEND_LOCAL", "x ; -   locals[n] = locals[n]+[x], in place on a list made by this run (memory)", 1, 0, ArgLocal),
 	OpJmpUnlessIntConst: jop("JMP_UNLESS_INT_CONST", "x ; -   goto t unless x op constants[k], op by c: 0 <, 1 <=, 2 >, 3 >=   int-like", 1, 0, 1, 0, ArgCount, ArgConst, ArgJump),
 }

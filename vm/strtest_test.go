@@ -1,0 +1,53 @@
+package vm
+
+import "testing"
+
+// STR_TEST_CONST and JMP_UNLESS_STR_CONST: every test, both forms, and
+// the internal errors of a non-string operand, a non-string constant and
+// an unknown test (malformed bytecode).
+func TestStrTestConst(t *testing.T) {
+	consts := []Value{Str("ab"), Int(1), Str("yes"), Str("no")}
+	value := func(op, k int) *Program {
+		return build(t, consts, nil, nil, nil, fn{name: "main", params: 1, asm: func(a *Assembler) {
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpStrTestConst, op, k)
+			a.Emit(OpReturn)
+		}})
+	}
+	jump := func(op, k int) *Program {
+		return build(t, consts, nil, nil, nil, fn{name: "main", params: 1, asm: func(a *Assembler) {
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpJmpUnlessStrConst, op, k, a.JumpTo("no"))
+			a.Emit(OpConst, 2)
+			a.Emit(OpReturn)
+			a.Label("no")
+			a.Emit(OpConst, 3)
+			a.Emit(OpReturn)
+		}})
+	}
+	for _, c := range []struct {
+		op   int
+		s    string
+		want bool
+	}{
+		{StrStartsWith, "abc", true}, {StrStartsWith, "cab", false}, {StrStartsWith, "a", false},
+		{StrEndsWith, "cab", true}, {StrEndsWith, "abc", false},
+		{StrContains, "xaby", true}, {StrContains, "a b", false},
+	} {
+		v, err := run(t, value(c.op, 0), "main", Str(c.s))
+		if err != nil || v != Bool(c.want) {
+			t.Errorf("STR_TEST_CONST %d %q: got %v, %v; want %v", c.op, c.s, v, err, c.want)
+		}
+		want := map[bool]string{true: "yes", false: "no"}[c.want]
+		v, err = run(t, jump(c.op, 0), "main", Str(c.s))
+		if err != nil || v.Str() != want {
+			t.Errorf("JMP_UNLESS_STR_CONST %d %q: got %v, %v; want %s", c.op, c.s, v, err, want)
+		}
+	}
+	for _, p := range []*Program{value(StrContains, 1), jump(StrStartsWith, 1), value(7, 0), jump(3, 0)} {
+		_, err := run(t, p, "main", Str("ab"))
+		wantCode(t, err, CodeInternal)
+	}
+	_, err := run(t, value(StrEndsWith, 0), "main", Int(5))
+	wantCode(t, err, CodeInternal)
+}
