@@ -449,6 +449,13 @@ func (f *funcCompiler) jumpIf(e lang.Expr, when bool, target string) {
 		if f.fusedCompare(x, target, when) {
 			return
 		}
+		// x in set jumps unless a member; x not in set jumps when one.
+		if set, ok := f.c.constSet(x.Y); ok && !f.tracing() && (x.Op == "in" && !when || x.Op == "not in" && when) {
+			f.expr(x.X)
+			f.at(x.OpPos)
+			f.jump(vm.OpJmpUnlessMember, target, set)
+			return
+		}
 		switch {
 		case x.Op == "&&" && !when, x.Op == "||" && when:
 			// Either operand decides: each jumps on its own.

@@ -613,6 +613,14 @@ loop:
 			*stack.at(sp - 1) = Bool(p.sets[int(in.a)].has(*stack.at(sp - 1)))
 			pc++
 
+		case OpJmpUnlessMember:
+			sp--
+			if p.sets[int(in.a)].has(*stack.at(sp)) {
+				pc++
+			} else {
+				pc = int(in.c)
+			}
+
 		case OpLocalFieldSetMember:
 			r := *stack.at(bp + int(in.a))
 			i := int(in.b)

@@ -146,6 +146,9 @@ const (
 	OpStrTestConst
 	OpJmpUnlessStrConst
 
+	// Membership in a constant set fused with a condition's jump.
+	OpJmpUnlessMember
+
 	numOpcodes
 )
 
@@ -358,6 +361,7 @@ var opcodeTable = [numOpcodes]OpInfo{
 	OpNextRange:         jop("NEXT_RANGE", "- ; -   locals[x] = locals[n+1]++, goto t while locals[n+1] < locals[n] (an int) | - when done", 0, 0, 0, 0, ArgLocal, ArgLocal, ArgJump),
 	OpStrTestConst:      op("STR_TEST_CONST", "s ; s op constants[k]   op by c: 0 starts_with, 1 ends_with, 2 contains (fuel)", 1, 1, ArgCount, ArgConst),
 	OpJmpUnlessStrConst: jop("JMP_UNLESS_STR_CONST", "s ; -   goto t unless s op constants[k], op by c as STR_TEST_CONST", 1, 0, 1, 0, ArgCount, ArgConst, ArgJump),
+	OpJmpUnlessMember:   jop("JMP_UNLESS_MEMBER", "x ; -   goto t unless x in sets[s]", 1, 0, 1, 0, ArgSet, ArgJump),
 	OpAppendLocal:       op("APPEND_LOCAL", "x ; -   locals[n] = locals[n]+[x], in place on a list made by this run (memory)", 1, 0, ArgLocal),
 	OpJmpUnlessIntConst: jop("JMP_UNLESS_INT_CONST", "x ; -   goto t unless x op constants[k], op by c: 0 <, 1 <=, 2 >, 3 >=   int-like", 1, 0, 1, 0, ArgCount, ArgConst, ArgJump),
 }
