@@ -153,6 +153,7 @@ type clientReport struct {
 	Result  loadgen.Result   `json:"result"`
 	Latency loadgen.Exported `json:"latency"`
 	Service loadgen.Exported `json:"service"`
+	Late    loadgen.Exported `json:"late"`
 }
 
 func benchClient(w io.Writer, o benchOpts) error {
@@ -169,7 +170,7 @@ func benchClient(w io.Writer, o benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(w).Encode(clientReport{Result: r, Latency: r.Latency.Export(), Service: r.Service.Export()})
+	return json.NewEncoder(w).Encode(clientReport{Result: r, Latency: r.Latency.Export(), Service: r.Service.Export(), Late: r.Late.Export()})
 }
 
 // runClient runs a tcp setup in a separate process (this executable in
@@ -194,7 +195,7 @@ func runClient(ctx context.Context, url, kind string, rate float64, o benchOpts)
 		return loadgen.Result{}, fmt.Errorf("client process output: %w", err)
 	}
 	r := rep.Result
-	r.Latency, r.Service = loadgen.Import(rep.Latency), loadgen.Import(rep.Service)
+	r.Latency, r.Service, r.Late = loadgen.Import(rep.Latency), loadgen.Import(rep.Service), loadgen.Import(rep.Late)
 	return r, nil
 }
 
@@ -515,12 +516,13 @@ func targets(runs []loadgen.Summary) []target {
 func printTable(w io.Writer, rep benchReport) {
 	fmt.Fprintf(w, "rpl-router bench: GOMAXPROCS %d, %d CPUs, load average %s before, %s after; decision log sample %g\n",
 		rep.GOMAXPROCS, rep.NumCPU, rep.LoadBefore, rep.LoadAfter, rep.DecisionLog)
-	fmt.Fprintf(w, "latency from each request's scheduled send time, svc p99 from its actual send; %d rounds per setup, taking turns\n", rep.Rounds)
+	fmt.Fprintf(w, "latency from each request's scheduled send time; svc p50/p99 from its actual send; late p99: the actual send after the schedule (the generator's own delay); %d rounds per setup, taking turns\n", rep.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "setup\toffered\tachieved\tp50\tp99\tp999\tmax\terrors\tsvc p99\t")
+	fmt.Fprintln(tw, "setup\toffered\tachieved\tp50\tp99\tp999\tmax\terrors\tsvc p50\tsvc p99\tlate p99\t")
 	for _, s := range rep.Runs {
-		fmt.Fprintf(tw, "%s\t%s\t%.0f/s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", s.Setup, rateName(s.Offered), s.Achieved,
-			fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LatencyUS.P999), fmtUS(s.LatencyUS.Max), s.Errors+s.Lost, fmtUS(s.ServiceUS.P99))
+		fmt.Fprintf(tw, "%s\t%s\t%.0f/s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n", s.Setup, rateName(s.Offered), s.Achieved,
+			fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LatencyUS.P999), fmtUS(s.LatencyUS.Max), s.Errors+s.Lost,
+			fmtUS(s.ServiceUS.P50), fmtUS(s.ServiceUS.P99), fmtUS(s.LateUS.P99))
 	}
 	tw.Flush()
 	for _, s := range rep.Runs {

@@ -52,6 +52,12 @@ func TestBench(t *testing.T) {
 		if r.Mode == "rate" && (r.Sent < 100 || r.Sent > 200) {
 			t.Errorf("%s: %d requests sent at 500/s for 300ms", r.Setup, r.Sent)
 		}
+		// Each request's latency is its send's lateness plus its service
+		// time: the lateness (measured, from the client process too) is
+		// never the larger.
+		if r.Mode == "rate" && (r.LateUS.Max <= 0 || r.LateUS.P99 > r.LatencyUS.P99 || r.LateUS.Max > r.LatencyUS.Max) {
+			t.Errorf("%s: late p99 %v max %v, latency p99 %v max %v", r.Setup, r.LateUS.P99, r.LateUS.Max, r.LatencyUS.P99, r.LatencyUS.Max)
+		}
 	}
 	if m := rep.Memory; m == nil || m.Tenants != 50 || m.Policies != 51 || m.RSSMB <= 0 {
 		t.Errorf("memory: %+v", rep.Memory)

@@ -4,9 +4,14 @@
 // from the time it was scheduled to be sent, so a server that stalls is
 // charged for every request that should have been sent meanwhile
 // (coordinated omission avoided). The time from the actual send is kept
-// too (Service), which separates the generator's own lateness from the
-// server's. A max-throughput mode keeps a fixed number of requests in
-// flight instead and reports the rate achieved.
+// too (Service), and the lateness of each send after its schedule (Late),
+// which separate the generator's own lateness from the server's. A
+// max-throughput mode keeps a fixed number of requests in flight instead
+// and reports the rate achieved.
+//
+// Each run starts from a collected heap (runtime.GC before the warmup),
+// so that garbage left by a previous run, of another setup, is not
+// collected during this one.
 //
 // Two drivers: RunSync for in-process calls (one pacer per worker, the
 // call made inline, no hand-off), RunNATS for NATS request-reply
@@ -56,9 +61,11 @@ type Result struct {
 	Duration time.Duration `json:"duration_ns"`  // the measured period
 	Achieved float64       `json:"achieved_rps"` // OK / Duration
 	// Latency is measured from each request's scheduled send time;
-	// Service from its actual send.
+	// Service from its actual send; Late is the actual send's delay after
+	// the schedule (the generator's own lateness, part of Latency).
 	Latency *Histogram `json:"-"`
 	Service *Histogram `json:"-"`
+	Late    *Histogram `json:"-"`
 	// FirstError is the first error seen, for diagnosis.
 	FirstError string `json:"first_error,omitempty"`
 }
@@ -91,16 +98,17 @@ func (o *Options) mode() string {
 func RunSync(setup string, o Options, newCall func(worker int) func(i int) error) Result {
 	o.defaults()
 	type acc struct {
-		lat, svc     *Histogram
-		sent, ok, ko uint64
-		first        string
+		lat, svc, late *Histogram
+		sent, ok, ko   uint64
+		first          string
 	}
 	accs := make([]acc, o.Workers)
 	calls := make([]func(int) error, o.Workers)
 	for w := range calls {
 		calls[w] = newCall(w)
-		accs[w] = acc{lat: NewHistogram(), svc: NewHistogram()}
+		accs[w] = acc{lat: NewHistogram(), svc: NewHistogram(), late: NewHistogram()}
 	}
+	runtime.GC()
 	total := o.Warmup + o.Duration
 	var wg sync.WaitGroup
 	start := time.Now().Add(time.Millisecond)
@@ -135,6 +143,7 @@ func RunSync(setup string, o Options, newCall func(worker int) func(i int) error
 					continue
 				}
 				a.sent++
+				a.late.Record(t0 - due)
 				if err != nil {
 					a.ko++
 					if a.first == "" {
@@ -149,13 +158,14 @@ func RunSync(setup string, o Options, newCall func(worker int) func(i int) error
 		}()
 	}
 	wg.Wait()
-	r := Result{Setup: setup, Mode: o.mode(), Offered: o.Rate, Duration: o.Duration, Latency: NewHistogram(), Service: NewHistogram()}
+	r := Result{Setup: setup, Mode: o.mode(), Offered: o.Rate, Duration: o.Duration, Latency: NewHistogram(), Service: NewHistogram(), Late: NewHistogram()}
 	for _, a := range accs {
 		r.Sent += a.sent
 		r.OK += a.ok
 		r.Errors += a.ko
 		r.Latency.Merge(a.lat)
 		r.Service.Merge(a.svc)
+		r.Late.Merge(a.late)
 		if r.FirstError == "" {
 			r.FirstError = a.first
 		}
@@ -174,7 +184,7 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 	if len(bodies) == 0 {
 		return Result{}, errors.New("loadgen: no request bodies")
 	}
-	r := Result{Setup: setup, Mode: o.mode(), Offered: o.Rate, Duration: o.Duration, Latency: NewHistogram(), Service: NewHistogram()}
+	r := Result{Setup: setup, Mode: o.mode(), Offered: o.Rate, Duration: o.Duration, Latency: NewHistogram(), Service: NewHistogram(), Late: NewHistogram()}
 	total := o.Warmup + o.Duration
 	inbox := nats.NewInbox()
 	var received, sentAll, okN, koN atomic.Uint64
@@ -236,8 +246,10 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 	buf := make([]byte, 0, 128)
 	msg := &nats.Msg{Subject: subject}
 	var measured uint64
+	late := NewHistogram() // the sender's, merged at the end
 	p := newPacer()
 	defer p.close()
+	runtime.GC()
 	start = time.Now()
 	for k := 0; ; k++ {
 		var due time.Duration
@@ -277,6 +289,7 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 		sentAll.Add(1)
 		if due >= o.Warmup {
 			measured++
+			late.Record(sent - due)
 		}
 	}
 	nc.Flush()
@@ -287,6 +300,7 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 	sub.Unsubscribe()
 	mu.Lock() // late replies may still be in the handler
 	defer mu.Unlock()
+	r.Late = late
 	r.Sent, r.OK, r.Errors = measured, okN.Load(), koN.Load()
 	if r.Sent > r.OK+r.Errors {
 		r.Lost = r.Sent - r.OK - r.Errors
@@ -306,11 +320,15 @@ type Summary struct {
 	Result
 	LatencyUS Quantiles `json:"latency_us"` // from the scheduled send
 	ServiceUS Quantiles `json:"service_us"` // from the actual send
+	LateUS    Quantiles `json:"late_us"`    // the actual send after the schedule
 }
 
 // Summarize computes r's quantiles.
 func Summarize(r Result) Summary {
-	return Summary{Result: r, LatencyUS: QuantilesOf(r.Latency), ServiceUS: QuantilesOf(r.Service)}
+	if r.Late == nil {
+		r.Late = NewHistogram()
+	}
+	return Summary{Result: r, LatencyUS: QuantilesOf(r.Latency), ServiceUS: QuantilesOf(r.Service), LateUS: QuantilesOf(r.Late)}
 }
 
 // Quantiles of a histogram in microseconds.
@@ -334,9 +352,12 @@ func QuantilesOf(h *Histogram) Quantiles {
 func (r *Result) Merge(o Result) {
 	if r.Latency == nil {
 		*r = o
-		r.Latency, r.Service = NewHistogram(), NewHistogram()
+		r.Latency, r.Service, r.Late = NewHistogram(), NewHistogram(), NewHistogram()
 		r.Latency.Merge(o.Latency)
 		r.Service.Merge(o.Service)
+		if o.Late != nil {
+			r.Late.Merge(o.Late)
+		}
 		return
 	}
 	r.Sent += o.Sent
@@ -346,6 +367,9 @@ func (r *Result) Merge(o Result) {
 	r.Duration += o.Duration
 	r.Latency.Merge(o.Latency)
 	r.Service.Merge(o.Service)
+	if o.Late != nil {
+		r.Late.Merge(o.Late)
+	}
 	if r.FirstError == "" {
 		r.FirstError = o.FirstError
 	}

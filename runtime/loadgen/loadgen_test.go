@@ -78,6 +78,11 @@ func TestRunSyncOpenLoop(t *testing.T) {
 	if p50 := r.Service.Quantile(0.5); p50 > 5*time.Millisecond {
 		t.Errorf("service p50 %v", p50)
 	}
+	// The sends due during the stall went late: the generator's lateness
+	// is kept apart.
+	if late := r.Late.Quantile(0.99); late < 10*time.Millisecond || r.Late.Count() != r.Sent {
+		t.Errorf("late p99 %v over %d sends: the stall's late sends are not seen", late, r.Late.Count())
+	}
 }
 
 func TestMerge(t *testing.T) {
