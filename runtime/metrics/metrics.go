@@ -39,7 +39,14 @@ type Metrics struct {
 
 	mu      sync.Mutex
 	version string
+
+	// counters caches the decisions counter of each (policy, version,
+	// outcome): CounterVec.WithLabelValues validates, hashes and locks on
+	// every call, and allocates its arguments.
+	counters sync.Map // decisionKey → prometheus.Counter
 }
+
+type decisionKey struct{ policy, version, outcome string }
 
 var _ runtime.Observer = (*Metrics)(nil)
 
@@ -94,7 +101,12 @@ func (m *Metrics) Decided(o *runtime.Outcome) {
 	if o.Snapshot != nil {
 		version = o.Snapshot.ShortVersion()
 	}
-	m.decisions.WithLabelValues(o.PolicyID(), version, o.Result()).Inc()
+	k := decisionKey{o.PolicyID(), version, o.Result()}
+	c, ok := m.counters.Load(k)
+	if !ok {
+		c, _ = m.counters.LoadOrStore(k, m.decisions.WithLabelValues(k.policy, k.version, k.outcome))
+	}
+	c.(prometheus.Counter).Inc()
 	m.duration.Observe(o.Elapsed.Seconds())
 	if o.Policy != nil {
 		m.fuel.Observe(float64(o.Stats.Fuel))
