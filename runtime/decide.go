@@ -126,7 +126,7 @@ func (e *Engine) DecideInto(ctx context.Context, o *Outcome, policyID string, re
 	}
 	s := e.cur.Load()
 	*o = Outcome{Snapshot: s}
-	e.decide(ctx, o, s, policyID, req, arrival)
+	e.decide(ctx, o, s, policyID, req, arrival, start)
 	o.Elapsed = time.Since(start)
 	e.decisions.Add(1)
 	if o.Err != nil || o.SafeDefault {
@@ -142,7 +142,8 @@ func (e *Engine) DecideInto(ctx context.Context, o *Outcome, policyID string, re
 	}
 }
 
-func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID string, req vm.Value, arrival time.Time) {
+// decide decides into o; start is the clock when the decision began.
+func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID string, req vm.Value, arrival, start time.Time) {
 	if s == nil {
 		o.Err = Errorf(CodeNotReady, "no policy version is active")
 		return
@@ -207,7 +208,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	}
 	hst := h.(*host)
 	hst.exp, hst.arm = "", ""
-	res, err := p.Program.DecideWithLimits(e.deadlines.context(ctx, arrival), req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst}, e.cfg.Limits)
+	res, err := p.Program.DecideWithLimits(e.deadlines.context(ctx, start), req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst}, e.cfg.Limits)
 	exp, arm := hst.exp, hst.arm
 	e.hosts.Put(h)
 	o.Stats = res.Stats
@@ -331,16 +332,18 @@ type deadlineCache struct {
 }
 
 type deadlineCtx struct {
-	bucket int64 // arrival's Unix millisecond
+	bucket int64 // the decisions' start, in Unix milliseconds
 	ctx    context.Context
 	cancel context.CancelFunc // kept for vet; the deadline releases the context
 }
 
+// context returns the deadline context of a decision starting now (the
+// clock, read once by the caller).
 func (c *deadlineCache) context(ctx context.Context, now time.Time) context.Context {
 	if dl, ok := ctx.Deadline(); ok && dl.Before(now.Add(c.d)) {
 		return ctx // the caller's deadline is the tighter one
 	}
-	b := time.Now().UnixMilli()
+	b := now.UnixMilli()
 	if d := c.cur.Load(); d != nil && d.bucket >= b {
 		return d.ctx
 	}
