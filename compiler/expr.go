@@ -569,33 +569,51 @@ func (f *funcCompiler) ifExpr(e *lang.IfExpr) {
 // match compiles arms as a chain of constant comparisons on the subject,
 // kept in a local.
 func (f *funcCompiler) match(e *lang.MatchExpr, value bool) {
-	subj := f.newLocal()
-	f.expr(e.Subject)
-	f.emit(vm.OpStoreLocal, subj)
+	subj, isLocal := f.localOf(e.Subject) // locals never change
+	if !isLocal {
+		subj = f.newLocal()
+		f.expr(e.Subject)
+		f.emit(vm.OpStoreLocal, subj)
+	}
 	b := f.branch("match", e.Subject.Span(), e.Subject)
 	end := f.label()
 	catchAll := false
 	for i, arm := range e.Arms {
 		body, next := f.label(), f.label()
-		wild := false
-		for _, p := range arm.Patterns {
+		// Each pattern jumps to the body when it matches; without a
+		// wildcard, the last one instead skips the body when it does not.
+		wild, last := false, -1
+		for j, p := range arm.Patterns {
 			if id, ok := p.(*lang.Ident); ok && id.Name == "_" {
 				wild = true
+			} else {
+				last = j
+			}
+		}
+		for j, p := range arm.Patterns {
+			if j == last && !wild {
+				break
+			}
+			if id, ok := p.(*lang.Ident); ok && id.Name == "_" {
 				continue
 			}
-			v, _ := f.c.constValue(p)
-			f.at(p.Span().Start)
-			f.emit(vm.OpLoadLocal, subj)
-			f.emit(vm.OpEqConst, f.c.constIndex(v))
-			f.jump(vm.OpJmpIfTrue, body)
+			f.matchTest(subj, p, vm.OpJmpIfEqConst, body)
 		}
-		if !wild {
+		switch {
+		case wild:
+		case last < 0: // no pattern (not in the grammar): never matches
 			f.jump(vm.OpJmp, next)
+		default:
+			f.matchTest(subj, arm.Patterns[last], vm.OpJmpIfNeConst, next)
 		}
 		f.mark(body)
 		if arm.Guard != nil {
-			f.expr(arm.Guard)
-			f.jump(vm.OpJmpIfFalse, next)
+			if f.cover() || f.tracing() {
+				f.expr(arm.Guard)
+				f.jump(vm.OpJmpIfFalse, next)
+			} else {
+				f.jumpIf(arm.Guard, false, next)
+			}
 		} else if wild {
 			catchAll = true
 		}
@@ -624,11 +642,20 @@ func (f *funcCompiler) match(e *lang.MatchExpr, value bool) {
 	if !value && !catchAll {
 		f.coverOutcome(b, "no arm", lang.Span{Start: e.Sp.End, End: e.Sp.End})
 	}
-	if value {
+	if value && !catchAll { // an exhaustive match without a wildcard arm
 		f.pushConst(vm.Str("no match arm matched"))
 		f.emit(vm.OpFail)
 	}
 	f.mark(end)
+}
+
+// matchTest compares the match subject in local subj with the constant
+// pattern p and jumps to target by op (JMP_IF_EQ_CONST or JMP_IF_NE_CONST).
+func (f *funcCompiler) matchTest(subj int, p lang.Expr, op vm.Opcode, target string) {
+	v, _ := f.c.constValue(p)
+	f.at(p.Span().Start)
+	f.emit(vm.OpLoadLocal, subj)
+	f.jump(op, target, f.c.constIndex(v))
 }
 
 // armHead is the range of a match arm's patterns and guard.
