@@ -704,9 +704,10 @@ loop:
 			*stack.at(sp - 1) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: s[:len(s):len(s)]})}
 			pc++
 
-		case OpForIter, OpForIterLocal:
-			// FOR_ITER pushes the next element; FOR_ITER_LOCAL stores it in
-			// local b.
+		case OpForIter, OpForIterLocal, OpNextLocal:
+			// The next element of the list in local a: FOR_ITER pushes it,
+			// the others store it in local b. FOR_ITER* jump to c when the
+			// list is exhausted, NEXT_LOCAL jumps back to c while it is not.
 			n := bp + int(in.a)
 			l, i := *stack.at(n), *stack.at(n + 1)
 			if l.k != KindList {
@@ -714,34 +715,21 @@ loop:
 				break loop
 			}
 			elems := (*listObj)(l.p).elems
-			if i.n >= uint64(len(elems)) {
+			more := i.n < uint64(len(elems))
+			if more {
+				if in.op == OpForIter {
+					*stack.at(sp) = elems[i.n]
+					sp++
+				} else {
+					*stack.at(bp + int(in.b)) = elems[i.n]
+				}
+				*stack.at(n + 1) = Value{k: KindInt, n: i.n + 1}
+			}
+			if more == (in.op == OpNextLocal) {
 				pc = int(in.c)
-				break
-			}
-			if in.op == OpForIterLocal {
-				*stack.at(bp + int(in.b)) = elems[i.n]
 			} else {
-				*stack.at(sp) = elems[i.n]
-				sp++
-			}
-			*stack.at(n + 1) = Value{k: KindInt, n: i.n + 1}
-			pc++
-
-		case OpNextLocal:
-			n := bp + int(in.a)
-			l, i := *stack.at(n), *stack.at(n + 1)
-			if l.k != KindList {
-				err = badOperands(in.op.String(), l)
-				break loop
-			}
-			elems := (*listObj)(l.p).elems
-			if i.n >= uint64(len(elems)) {
 				pc++
-				break
 			}
-			*stack.at(bp + int(in.b)) = elems[i.n]
-			*stack.at(n + 1) = Value{k: KindInt, n: i.n + 1}
-			pc = int(in.c)
 
 		case OpNextRange:
 			n := bp + int(in.a)

@@ -54,42 +54,61 @@ func TestLoopLocals(t *testing.T) {
 	}
 }
 
+// mapProgram assembles main(src): a bottom-tested loop (next: NEXT_LOCAL
+// or NEXT_RANGE) over src that appends x * 10 to a list in local 4 (made
+// by LIST_CAP when listCap, else by MAKE_LIST), then tail, or returns the
+// list when tail is nil.
+func mapProgram(t testing.TB, bt *BuiltinTable, builtins []string, next Opcode, listCap bool, tail func(a *Assembler)) *Program {
+	t.Helper()
+	// locals: 0 input, 1 source, 2 position, 3 x, 4 acc
+	return build(t, []Value{Int(0), Int(10)}, nil, bt, builtins, fn{name: "main", params: 1, locals: 5, asm: func(a *Assembler) {
+		a.Emit(OpLoadLocal, 0)
+		a.Emit(OpStoreLocal, 1)
+		a.Emit(OpConst, 0)
+		a.Emit(OpStoreLocal, 2)
+		switch {
+		case !listCap:
+			a.Emit(OpMakeList, 0)
+		case next == OpNextLocal:
+			a.Emit(OpLoadLocal, 1)
+			a.Emit(OpLen)
+			a.Emit(OpListCap)
+		default:
+			a.Emit(OpLoadLocal, 1)
+			a.Emit(OpListCap)
+		}
+		a.Emit(OpStoreLocal, 4)
+		a.Emit(OpJmp, a.JumpTo("next"))
+		a.Label("top")
+		a.Emit(OpLoadLocal, 3)
+		a.Emit(OpConst, 1)
+		a.Emit(OpMulInt)
+		a.Emit(OpAppendLocal, 4)
+		a.Label("next")
+		a.Emit(next, 1, 3, a.JumpTo("top"))
+		if tail == nil {
+			a.Emit(OpLoadLocal, 4)
+			a.Emit(OpReturn)
+			return
+		}
+		tail(a)
+	}})
+}
+
 // NEXT_LOCAL and NEXT_RANGE: bottom-tested loops, over a list and over a
 // count; a non-list (non-int) source is an internal error; the verifier
 // rejects a loop whose pair of locals runs past the frame.
 func TestNextLoops(t *testing.T) {
-	// locals: 0 input, 1 source, 2 position, 3 x, 4 acc
-	loop := func(next Opcode) fn {
-		return fn{name: "main", params: 1, locals: 5, asm: func(a *Assembler) {
-			a.Emit(OpLoadLocal, 0)
-			a.Emit(OpStoreLocal, 1)
-			a.Emit(OpConst, 0)
-			a.Emit(OpStoreLocal, 2)
-			a.Emit(OpMakeList, 0)
-			a.Emit(OpStoreLocal, 4)
-			a.Emit(OpJmp, a.JumpTo("next"))
-			a.Label("top")
-			a.Emit(OpLoadLocal, 3)
-			a.Emit(OpConst, 1)
-			a.Emit(OpMulInt)
-			a.Emit(OpAppendLocal, 4)
-			a.Label("next")
-			a.Emit(next, 1, 3, a.JumpTo("top"))
-			a.Emit(OpLoadLocal, 4)
-			a.Emit(OpReturn)
-		}}
-	}
-	consts := []Value{Int(0), Int(3)}
-	list := build(t, consts, nil, nil, nil, loop(OpNextLocal))
-	count := build(t, consts, nil, nil, nil, loop(OpNextRange))
+	list := mapProgram(t, nil, nil, OpNextLocal, false, nil)
+	count := mapProgram(t, nil, nil, OpNextRange, false, nil)
 	for _, c := range []struct {
 		p    *Program
 		in   Value
 		want string
 	}{
-		{list, NewList([]Value{Int(1), Int(2), Int(5)}), "[3, 6, 15]"},
+		{list, NewList([]Value{Int(1), Int(2), Int(5)}), "[10, 20, 50]"},
 		{list, NewList(nil), "[]"},
-		{count, Int(4), "[0, 3, 6, 9]"},
+		{count, Int(4), "[0, 10, 20, 30]"},
 		{count, Int(0), "[]"},
 		{count, Int(-5), "[]"},
 	} {

@@ -6,28 +6,10 @@ import (
 )
 
 // recycleProgram maps its list argument (x => x * 10) into a LIST_CAP
-// accumulator, then ends with tail, which finds the accumulator in local 4.
+// list, then ends with tail, which finds that list in local 4.
 func recycleProgram(t *testing.T, bt *BuiltinTable, builtins []string, tail func(a *Assembler)) *Program {
 	t.Helper()
-	return build(t, []Value{Int(0), Int(10)}, nil, bt, builtins, fn{name: "main", params: 1, locals: 5, asm: func(a *Assembler) {
-		a.Emit(OpLoadLocal, 0)
-		a.Emit(OpStoreLocal, 1)
-		a.Emit(OpConst, 0)
-		a.Emit(OpStoreLocal, 2)
-		a.Emit(OpLoadLocal, 1)
-		a.Emit(OpLen)
-		a.Emit(OpListCap)
-		a.Emit(OpStoreLocal, 4)
-		a.Emit(OpJmp, a.JumpTo("next"))
-		a.Label("top")
-		a.Emit(OpLoadLocal, 3)
-		a.Emit(OpConst, 1)
-		a.Emit(OpMulInt)
-		a.Emit(OpAppendLocal, 4)
-		a.Label("next")
-		a.Emit(OpNextLocal, 1, 3, a.JumpTo("top"))
-		tail(a)
-	}})
+	return mapProgram(t, bt, builtins, OpNextLocal, true, tail)
 }
 
 func ints3(a, b, c int64) Value { return NewList([]Value{Int(a), Int(b), Int(c)}) }
