@@ -2,6 +2,7 @@ package stdlib
 
 import (
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -213,6 +214,35 @@ func TestDecisionBuildersShareNothing(t *testing.T) {
 			t.Errorf("%s: memory %d, want %d", c.key, st.Memory, c.want)
 		}
 	}
+}
+
+// TestDecisionChainRetention: what a later builder keeps of an earlier
+// one's work (its tags map, its fallbacks list) must not keep the earlier,
+// dead, record alive; policies hold folded constant decisions for their
+// lifetime, ten thousand tenants' worth.
+func TestDecisionChainRetention(t *testing.T) {
+	const n = 2000
+	keep := make([]vm.Value, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range keep {
+		d := mustCall(t, keyTo, str("a"))
+		d = mustCall(t, keyFallback, d, str("b"), vm.Nil(), vm.Nil(), vm.Nil())
+		d = mustCall(t, "tag(Decision, string, string)", d, str("k"), str("v"))
+		d = mustCall(t, "pre(Decision, string)", d, str("x"))
+		keep[i] = mustCall(t, "because(Decision, string)", d, str("r"))
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
+	// The final record (15 slots), the map, the fallback and two lists
+	// are under 1 KiB (about 760 bytes); each intermediate record kept
+	// adds 384.
+	if rec := recordBytes(lay.decision.n); per > 1024+rec {
+		t.Errorf("%d bytes kept per decision: intermediate records are retained", per)
+	}
+	runtime.KeepAlive(keep)
 }
 
 func TestWeighted(t *testing.T) {

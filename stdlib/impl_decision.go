@@ -27,29 +27,20 @@ func newDecision(c *vm.Call) ([]vm.Value, error) {
 }
 
 // refine returns a copy of the decision d.
+//
+// A builder allocates the record apart from the data it adds (a tags map's
+// keys and values, a fallback and the fallbacks list): the data outlives
+// the record when a later builder refines it, and sharing one allocation
+// would keep every intermediate record of a chain alive with it.
 func refine(c *vm.Call, d vm.Value) ([]vm.Value, error) {
-	s, _, err := refineWith(c, d, 0)
-	return s, err
-}
-
-// refineWith returns a copy of the decision d and extra more values, in
-// one allocation: a builder's companion data (the new tags map's keys and
-// values, the new fallback and fallbacks list) lives next to the record
-// that holds it. The copy is a full slice (capacity = length), so nothing
-// appended to it can reach the extra values. Only the record is
-// accounted; the caller accounts what it builds in extra.
-func refineWith(c *vm.Call, d vm.Value, extra int) (slots, rest []vm.Value, err error) {
-	old := d.Record()
-	n := len(old)
-	if n != lay.decision.n {
-		return nil, nil, vm.Errorf(vm.CodeInternal, "%s: argument is not a Decision", c.Name())
+	slots := d.Record()
+	if len(slots) != lay.decision.n {
+		return nil, vm.Errorf(vm.CodeInternal, "%s: argument is not a Decision", c.Name())
 	}
-	if err := c.Alloc(recordBytes(n)); err != nil {
-		return nil, nil, err
+	if err := c.Alloc(recordBytes(len(slots))); err != nil {
+		return nil, err
 	}
-	buf := make([]vm.Value, n+extra)
-	copy(buf, old)
-	return buf[:n:n], buf[n:], nil
+	return slices.Clone(slots), nil
 }
 
 var errEmptyTarget = errors.New("empty target")
@@ -175,28 +166,24 @@ func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	} else if backoff.Int() < 0 {
 		return vm.Value{}, fmt.Errorf("negative backoff %s", backoff)
 	}
-	// One allocation for the record, the Fallback record and the new
-	// list's elements.
-	old := a[0].Record()
-	if len(old) != lay.decision.n {
-		return vm.Value{}, vm.Errorf(vm.CodeInternal, "%s: argument is not a Decision", c.Name())
-	}
-	prev := old[lay.decision.fallbacks].List()
-	nf := lay.fallback.n
-	s, buf, err := refineWith(c, a[0], nf+len(prev)+1)
+	s, err := refine(c, a[0])
 	if err != nil {
 		return vm.Value{}, err
 	}
-	if err := c.Alloc(recordBytes(nf) + listBytes(len(prev)+1)); err != nil {
+	// One backing array for the Fallback record and the new list's elements.
+	old := s[lay.decision.fallbacks].List()
+	nf := lay.fallback.n
+	if err := c.Alloc(recordBytes(nf) + listBytes(len(old)+1)); err != nil {
 		return vm.Value{}, err
 	}
+	buf := make([]vm.Value, nf+len(old)+1)
 	fb, elems := buf[:nf:nf], buf[nf:]
 	fb[lay.fallback.target] = target
 	fb[lay.fallback.on] = on
 	fb[lay.fallback.retries] = retries
 	fb[lay.fallback.backoff] = backoff
-	copy(elems, prev)
-	elems[len(prev)] = vm.NewRecord(fb)
+	copy(elems, old)
+	elems[len(old)] = vm.NewRecord(fb)
 	s[lay.decision.fallbacks] = vm.NewList(elems)
 	return vm.NewRecord(s), nil
 }
@@ -218,8 +205,7 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 }
 
 // decTag sets tags[key] = value in a new map: a new key goes last, an
-// existing one keeps its place and takes the new value. The record, the
-// map's keys (for a new key) and its values share one allocation.
+// existing one keeps its place and takes the new value.
 func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	key, value := a[1], a[2]
 	if key.Len() == 0 {
@@ -244,34 +230,31 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 			}
 		}
 	}
-	var s, rest, keys, vals []vm.Value
-	var err error
+	s, err := refine(c, a[0])
+	if err != nil {
+		return vm.Value{}, err
+	}
+	m := n + 1 // entries of the new map
 	if at >= 0 {
-		// The keys are unchanged: the new map shares them (maps are
-		// immutable).
-		if s, rest, err = refineWith(c, a[0], n); err != nil {
-			return vm.Value{}, err
-		}
-		keys, vals = tags.Keys(), rest
-		copy(vals, tags.Values())
+		m = n
+	}
+	kv := make([]vm.Value, 2*m) // one array for the keys and the values
+	keys, vals := kv[:m:m], kv[m:]
+	copy(keys, tags.Keys())
+	copy(vals, tags.Values())
+	if at >= 0 {
 		vals[at] = value
 	} else {
-		if s, rest, err = refineWith(c, a[0], 2*(n+1)); err != nil {
-			return vm.Value{}, err
-		}
-		keys, vals = rest[:n+1:n+1], rest[n+1:]
-		copy(keys, tags.Keys())
-		copy(vals, tags.Values())
 		keys[n], vals[n] = key, value
 	}
 	if err := c.Alloc(mapBytes(n + 1)); err != nil {
 		return vm.Value{}, err
 	}
-	m, err := vm.NewMap(keys, vals)
+	tm, err := vm.NewMap(keys, vals)
 	if err != nil {
 		return vm.Value{}, err
 	}
-	s[lay.decision.tags] = m
+	s[lay.decision.tags] = tm
 	return vm.NewRecord(s), nil
 }
 
@@ -291,23 +274,28 @@ func addExtension(c *vm.Call, a []vm.Value, slot int) (vm.Value, error) {
 	if a[1].Len() == 0 {
 		return vm.Value{}, errors.New("empty extension name")
 	}
-	old := a[0].Record()
-	if len(old) != lay.decision.n {
-		return vm.Value{}, vm.Errorf(vm.CodeInternal, "%s: argument is not a Decision", c.Name())
-	}
-	prev := old[slot].List()
-	// One allocation for the record and the new list's elements.
-	s, elems, err := refineWith(c, a[0], len(prev)+1)
+	s, err := refine(c, a[0])
 	if err != nil {
 		return vm.Value{}, err
 	}
-	if err := c.Alloc(listBytes(len(prev) + 1)); err != nil {
+	list, err := appendList(c, s[slot], a[1])
+	if err != nil {
 		return vm.Value{}, err
 	}
-	copy(elems, prev)
-	elems[len(prev)] = a[1]
-	s[slot] = vm.NewList(elems)
+	s[slot] = list
 	return vm.NewRecord(s), nil
+}
+
+// appendList returns a new list of xs's elements and x.
+func appendList(c *vm.Call, xs vm.Value, x vm.Value) (vm.Value, error) {
+	old := xs.List()
+	if err := c.Alloc(listBytes(len(old) + 1)); err != nil {
+		return vm.Value{}, err
+	}
+	out := make([]vm.Value, len(old)+1)
+	copy(out, old)
+	out[len(old)] = x
+	return vm.NewList(out), nil
 }
 
 func decPriority(c *vm.Call, a []vm.Value) (vm.Value, error) {
