@@ -209,6 +209,7 @@ func (s *Server) handler(subj string) nats.MsgHandler {
 		if done != nil {
 			done(o)
 		}
+		out = rt.Outcome{} // an idle subscription keeps no snapshot alive
 		m.Respond(buf)
 		if cap(buf) > 1<<20 {
 			buf = make([]byte, 0, 4096)
