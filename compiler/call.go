@@ -48,15 +48,22 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 			return
 		}
 	}
+	// A first argument that comes straight from another builtin call is a
+	// temporary the callee may refine in place (vm.Call.Reusable), except
+	// in instrumented programs, whose probes may keep it.
+	op := vm.OpCallBuiltin
 	for i, a := range call.Args {
 		if a == nil {
 			f.pushConst(zeroOrNil(b.Type.Params[i].Type))
 			continue
 		}
 		f.expr(a)
+		if i == 0 && f.afterBuiltin && !f.cover() && !f.tracing() {
+			op = vm.OpCallBuiltinTemp
+		}
 	}
 	f.at(e.Lparen)
-	f.emit(vm.OpCallBuiltin, f.c.builtinIndex(b), len(call.Args))
+	f.emit(op, f.c.builtinIndex(b), len(call.Args))
 	f.builtinCost += b.Cost
 	if isVoid(b.Type.Result) {
 		f.emit(vm.OpPop) // called for its effect (std/testing): no value

@@ -21,6 +21,10 @@ type funcCompiler struct {
 	pos     lang.Pos
 	nlabels int
 	loops   bool
+	// afterBuiltin: the last instruction emitted is a builtin call and no
+	// label follows it, so the value on top of the stack is that call's
+	// result on every path (CALL_BUILTIN_TEMP).
+	afterBuiltin bool
 
 	ninstr      int64
 	builtinCost int64
@@ -41,6 +45,7 @@ func (f *funcCompiler) emit(op vm.Opcode, args ...int) {
 	}
 	f.asm.Emit(op, args...)
 	f.ninstr++
+	f.afterBuiltin = op == vm.OpCallBuiltin || op == vm.OpCallBuiltinTemp
 }
 
 func (f *funcCompiler) label() string {
@@ -52,7 +57,10 @@ func (f *funcCompiler) jump(op vm.Opcode, label string, args ...int) {
 	f.emit(op, append(args, f.asm.JumpTo(label))...)
 }
 
-func (f *funcCompiler) mark(label string) { f.asm.Label(label) }
+func (f *funcCompiler) mark(label string) {
+	f.asm.Label(label)
+	f.afterBuiltin = false
+}
 
 func (f *funcCompiler) newLocal() int {
 	f.nlocals++

@@ -26,7 +26,12 @@ func newDecision(c *vm.Call) ([]vm.Value, error) {
 	return slices.Clone(lay.blank), nil
 }
 
-// refine returns a copy of the decision d.
+// refine returns the slots of a decision to build from d: d's own when the
+// builder may refine it in place (a temporary of a chain such as
+// to(t).tag(k, v).because(r), vm.Call.Reusable), else a copy. Builders
+// return their record with c.Fresh, so that the next builder of a chain
+// may refine it in turn; they replace slots and never modify the lists
+// and maps in them, which other decisions may share.
 //
 // A builder allocates the record apart from the data it adds (a tags map's
 // keys and values, a fallback and the fallbacks list): the data outlives
@@ -36,6 +41,9 @@ func refine(c *vm.Call, d vm.Value) ([]vm.Value, error) {
 	slots := d.Record()
 	if len(slots) != lay.decision.n {
 		return nil, vm.Errorf(vm.CodeInternal, "%s: argument is not a Decision", c.Name())
+	}
+	if c.Reusable() {
+		return slots, nil
 	}
 	if err := c.Alloc(recordBytes(len(slots))); err != nil {
 		return nil, err
@@ -54,7 +62,7 @@ func decTo(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	s[lay.decision.target] = a[0]
-	return vm.NewRecord(s), nil
+	return c.Fresh(s), nil
 }
 
 func decDeny(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -64,7 +72,7 @@ func decDeny(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	}
 	s[lay.decision.action] = vm.Str("deny")
 	s[lay.decision.denyReason] = a[0]
-	return vm.NewRecord(s), nil
+	return c.Fresh(s), nil
 }
 
 // decWeighted routes to one target of the split, chosen from the run's
@@ -83,7 +91,7 @@ func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	s[lay.decision.target] = target
 	s[lay.decision.split] = a[0]
 	s[lay.decision.reason] = vm.Str("weighted")
-	return vm.NewRecord(s), nil
+	return c.Fresh(s), nil
 }
 
 // pickWeighted returns the key of split whose cumulative weight range, in
@@ -185,7 +193,7 @@ func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	copy(elems, old)
 	elems[len(old)] = vm.NewRecord(fb)
 	s[lay.decision.fallbacks] = vm.NewList(elems)
-	return vm.NewRecord(s), nil
+	return c.Fresh(s), nil
 }
 
 func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -201,7 +209,7 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	}
 	s[lay.decision.stickyKey] = a[1]
 	s[lay.decision.stickyTTL] = ttl
-	return vm.NewRecord(s), nil
+	return c.Fresh(s), nil
 }
 
 // decTag sets tags[key] = value in a new map: a new key goes last, an
@@ -221,7 +229,7 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if v, ok := tags.Get(key); ok {
 		if vm.Equal(v, value) {
 			s, err := refine(c, a[0])
-			return vm.NewRecord(s), err
+			return c.Fresh(s), err
 		}
 		for i, k := range tags.Keys() {
 			if vm.Equal(k, key) {
@@ -255,7 +263,7 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	s[lay.decision.tags] = tm
-	return vm.NewRecord(s), nil
+	return c.Fresh(s), nil
 }
 
 func decPre(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -283,7 +291,7 @@ func addExtension(c *vm.Call, a []vm.Value, slot int) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	s[slot] = list
-	return vm.NewRecord(s), nil
+	return c.Fresh(s), nil
 }
 
 // appendList returns a new list of xs's elements and x.
@@ -304,7 +312,7 @@ func decPriority(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	s[lay.decision.priority] = vm.Int(min(max(a[1].Int(), 0), 100))
-	return vm.NewRecord(s), nil
+	return c.Fresh(s), nil
 }
 
 func decBecause(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -313,5 +321,5 @@ func decBecause(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	s[lay.decision.reason] = a[1]
-	return vm.NewRecord(s), nil
+	return c.Fresh(s), nil
 }

@@ -102,9 +102,32 @@ func (t *BuiltinTable) Names() []string {
 // Call is what a builtin sees of the run that calls it. It is valid only
 // during the call.
 type Call struct {
-	m *Machine
-	b *Builtin
+	m        *Machine
+	b        *Builtin
+	reusable bool // see Reusable
 }
+
+// Fresh returns a record of slots, which the builtin has just made, and
+// marks it as such: when the compiler passes it straight to another
+// builtin as its first argument, that builtin may refine it in place
+// (Reusable). A builtin must not keep a record it marks fresh.
+func (c *Call) Fresh(slots []Value) Value {
+	v := NewRecord(slots)
+	c.m.fresh = v.p
+	return v
+}
+
+// Reusable reports whether the builtin may modify the slots of its first
+// argument, a record, and return it instead of a copy: the argument was
+// made fresh (Fresh) by the builtin called just before, and went straight
+// from that call to this one, so nothing else can see it (a chain such as
+// to(t).tag(k, v).because(r)). The compiler marks such calls
+// (CALL_BUILTIN_TEMP); the machine checks the rest, and forgets a fresh
+// record as soon as an instruction could copy it (DUP, STORE_LOCAL, CALL,
+// MAKE_*, APPEND*, TRACE), so no bytecode can see a record change. Nested
+// values (lists, maps) of the record may be shared and must still never
+// be modified.
+func (c *Call) Reusable() bool { return c.reusable }
 
 // Name returns the name of the builtin being called.
 func (c *Call) Name() string { return c.b.Name }

@@ -44,6 +44,7 @@ loop:
 			pc++
 
 		case OpDup:
+			m.fresh = nil // a copy: see Call.Reusable
 			*stack.at(sp) = *stack.at(sp - 1)
 			sp++
 			pc++
@@ -78,6 +79,7 @@ loop:
 			pc++
 
 		case OpStoreLocal:
+			m.fresh = nil
 			sp--
 			*stack.at(bp + int(in.a)) = *stack.at(sp)
 			pc++
@@ -506,6 +508,7 @@ loop:
 
 		// Collections.
 		case OpMakeList, OpMakeRecord:
+			m.fresh = nil
 			n := int(in.a)
 			if err = m.alloc(int64(n)*valueSize + listHeader); err != nil {
 				break loop
@@ -539,6 +542,7 @@ loop:
 			pc++
 
 		case OpMakeMap:
+			m.fresh = nil
 			n := int(in.a)
 			if err = m.alloc(mapBytes(n)); err != nil {
 				break loop
@@ -673,6 +677,7 @@ loop:
 			pc++
 
 		case OpAppend:
+			m.fresh = nil
 			if err = m.appendTo(stack.at(sp-2), *stack.at(sp - 1)); err != nil {
 				break loop
 			}
@@ -680,6 +685,7 @@ loop:
 			pc++
 
 		case OpAppendLocal:
+			m.fresh = nil
 			sp--
 			if err = m.appendTo(stack.at(bp+int(in.a)), *stack.at(sp)); err != nil {
 				break loop
@@ -748,6 +754,7 @@ loop:
 
 		// Calls.
 		case OpCall:
+			m.fresh = nil
 			callee := p.funcs[int(in.a)]
 			argc := int(in.b)
 			if len(m.frames)+1 >= m.lim.MaxDepth {
@@ -784,12 +791,17 @@ loop:
 			sp++
 			fn, ins, bp, pc = fr.fn, instrsOf(fr.fn.ins), fr.bp, fr.pc+1
 
-		case OpCallBuiltin:
+		case OpCallBuiltin, OpCallBuiltinTemp:
 			b := p.builtins[int(in.a)]
 			argc := int(in.b)
 			m.fuel += budget
 			budget = 0
 			m.call.b = b
+			// The first argument may be refined in place when it is the
+			// record the builtin just before made (and nothing else holds).
+			m.call.reusable = in.op == OpCallBuiltinTemp && argc > 0 && m.fresh != nil &&
+				stack.at(sp-argc).k == KindRecord && stack.at(sp-argc).p == m.fresh
+			m.fresh = nil
 			if !b.Pure {
 				m.impure = true
 			}
@@ -831,6 +843,7 @@ loop:
 			pc++
 
 		case OpTrace:
+			m.fresh = nil
 			m.trace(int(in.a), *stack.at(sp - 1))
 			pc++
 

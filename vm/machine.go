@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Input is the per-run input a policy may observe besides its arguments.
@@ -43,9 +44,10 @@ type Machine struct {
 
 	fails []*Error // failed expectations (EXPECT_FAIL) of this run
 
-	impure bool       // the run called a builtin that is not Pure
-	made   []*listObj // lists of LIST_CAP this run (see recycle.go)
-	spare  []*listObj // lists of earlier runs, free for reuse
+	impure bool           // the run called a builtin that is not Pure
+	fresh  unsafe.Pointer // the record the last builtin made (Call.Fresh)
+	made   []*listObj     // lists of LIST_CAP this run (see recycle.go)
+	spare  []*listObj     // lists of earlier runs, free for reuse
 }
 
 // frame is a suspended caller.
@@ -123,6 +125,7 @@ func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, 
 	m.nc = 1
 	m.gen++
 	m.impure = false
+	m.fresh = nil
 	if fn.frameSize > len(m.stack) {
 		if err := m.grow(fn.frameSize); err != nil {
 			return Value{}, Stats{}, err

@@ -149,6 +149,10 @@ const (
 	// Membership in a constant set fused with a condition's jump.
 	OpJmpUnlessMember
 
+	// CALL_BUILTIN whose first argument is the value the instruction
+	// before it left: the direct result of a builtin call (Call.Reusable).
+	OpCallBuiltinTemp
+
 	numOpcodes
 )
 
@@ -361,6 +365,7 @@ var opcodeTable = [numOpcodes]OpInfo{
 	OpNextRange:         jop("NEXT_RANGE", "- ; -   locals[x] = locals[n+1]++, goto t while locals[n+1] < locals[n] (an int) | - when done", 0, 0, 0, 0, ArgLocal, ArgLocal, ArgJump),
 	OpStrTestConst:      op("STR_TEST_CONST", "s ; s op constants[k]   op by c: 0 starts_with, 1 ends_with, 2 contains (fuel)", 1, 1, ArgCount, ArgConst),
 	OpJmpUnlessStrConst: jop("JMP_UNLESS_STR_CONST", "s ; -   goto t unless s op constants[k], op by c as STR_TEST_CONST", 1, 0, 1, 0, ArgCount, ArgConst, ArgJump),
+	OpCallBuiltinTemp:   varop("CALL_BUILTIN_TEMP", "a1 … an ; b(a1, …, an)   as CALL_BUILTIN; a1 comes straight from the builtin call before", 0, 1, 1, 1, ArgBuiltin, ArgArgc),
 	OpJmpUnlessMember:   jop("JMP_UNLESS_MEMBER", "x ; -   goto t unless x in sets[s]", 1, 0, 1, 0, ArgSet, ArgJump),
 	OpAppendLocal:       op("APPEND_LOCAL", "x ; -   locals[n] = locals[n]+[x], in place on a list made by this run (memory)", 1, 0, ArgLocal),
 	OpJmpUnlessIntConst: jop("JMP_UNLESS_INT_CONST", "x ; -   goto t unless x op constants[k], op by c: 0 <, 1 <=, 2 >, 3 >=   int-like", 1, 0, 1, 0, ArgCount, ArgConst, ArgJump),

@@ -114,7 +114,7 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 					if callee := p.funcs[args[0]]; a != callee.numParams {
 						return verifyErrorf(where(pc), "CALL %q with %d arguments, want %d", callee.name, a, callee.numParams)
 					}
-				case OpCallBuiltin:
+				case OpCallBuiltin, OpCallBuiltinTemp:
 					b := p.builtins[args[0]]
 					if a < b.MinArgs || (b.MaxArgs >= 0 && a > b.MaxArgs) {
 						return verifyErrorf(where(pc), "CALL_BUILTIN %q with %d arguments, want %s", b.Name, a, b.arity())
