@@ -72,10 +72,11 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 
 // strTest reports whether call is starts_with, ends_with or contains of a
 // string and a constant string, which compile to STR_TEST_CONST (or
-// JMP_UNLESS_STR_CONST) instead of a builtin call.
+// JMP_UNLESS_STR_CONST) instead of a builtin call in uninstrumented
+// programs (FuzzCompileRun compares the two).
 func (f *funcCompiler) strTest(call *lang.Call) (op int, k vm.Value, ok bool) {
-	if call == nil || call.Kind != lang.CallBuiltin {
-		return 0, vm.Value{}, false
+	if call == nil || call.Kind != lang.CallBuiltin || f.cover() || f.tracing() {
+		return 0, vm.Value{}, false // instrumented programs call the builtins
 	}
 	b := call.Builtin
 	if b.Module != "" || len(call.Args) != 2 || basicKind(call.Type.Params[0].Type) != lang.String {

@@ -15,7 +15,9 @@ import (
 // FuzzCompileRun: any source that checks compiles to a program the
 // verifier accepts (a rejection is a compiler bug), survives an encode and
 // load round trip, and runs every entry point under small limits without
-// a Go panic (the VM turns one into an internal error, which fails here).
+// a Go panic (the VM turns one into an internal error, which fails here);
+// a second run on the same machine agrees with the first, and so does the
+// coverage-instrumented program, compiled without the optimisations.
 func FuzzCompileRun(f *testing.F) {
 	u, err := stdlib.Universe()
 	if err != nil {
@@ -51,7 +53,19 @@ func FuzzCompileRun(f *testing.F) {
 		if _, err := vm.Load(data, table); err != nil {
 			t.Fatalf("encoded program does not load: %v", err)
 		}
-		m := vm.NewMachine()
+		// The reference: the same source compiled with coverage probes,
+		// which turn off inlining, fused conditions, in-place decision
+		// chains and (with probes attached) list reuse. Where both runs
+		// succeed they must agree.
+		refOut, err := compiler.Compile(prog, compiler.Options{Cover: true})
+		if err != nil {
+			t.Fatalf("compiles plain but not instrumented: %v\n%s", err, src)
+		}
+		ref, err := vm.NewProgram(refOut.Spec, table)
+		if err != nil {
+			t.Fatalf("verifier rejected instrumented program: %v\n%s", err, src)
+		}
+		m, refM := vm.NewMachine(), vm.NewMachine()
 		lim := vm.Limits{Fuel: 20_000, Memory: 1 << 20, MaxDepth: 50}
 		for _, name := range p.Entries() {
 			i, _ := p.Entry(name)
@@ -59,9 +73,28 @@ func FuzzCompileRun(f *testing.F) {
 			for k := range args {
 				args[k] = compiler.ZeroValue(out.Request)
 			}
-			_, _, err := m.Run(context.Background(), p, i, args, lim, vm.Input{})
-			if e, ok := err.(*vm.Error); ok && e.Code == vm.CodeInternal {
-				t.Fatalf("%s: internal error: %v\n%s", name, err, src)
+			run := func() (vm.Value, bool) {
+				v, _, err := m.Run(context.Background(), p, i, args, lim, vm.Input{})
+				if e, ok := err.(*vm.Error); ok && e.Code == vm.CodeInternal {
+					t.Fatalf("%s: internal error: %v\n%s", name, err, src)
+				}
+				return v, err == nil
+			}
+			v, ok := run()
+			got := v.String()
+			// A second run on the same machine (which may reuse the first
+			// run's lists) gives the same answer and leaves the first
+			// run's result as it was.
+			if v2, ok2 := run(); ok && ok2 && (v2.String() != got || v.String() != got) {
+				t.Fatalf("%s: second run %s, first run's result now %s, was %s\n%s", name, v2, v, got, src)
+			}
+			j, found := ref.Entry(name)
+			if !found || !ok {
+				continue
+			}
+			rv, _, err := refM.Run(context.Background(), ref, j, args, lim, vm.Input{Probes: &vm.Probes{Counts: make([]uint64, len(refOut.Counters))}})
+			if err == nil && rv.String() != got {
+				t.Fatalf("%s: %s, instrumented %s\n%s", name, got, rv, src)
 			}
 		}
 	})
