@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rpl-lang/rpl"
@@ -208,7 +206,9 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	}
 	hst := h.(*host)
 	hst.exp, hst.arm = "", ""
-	res, err := p.Program.DecideWithLimits(e.deadlines.context(ctx, start), req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst}, e.cfg.Limits)
+	lim := e.cfg.Limits
+	lim.Deadline = start.Add(e.cfg.Deadline) // checked by the VM, no timer
+	res, err := p.Program.DecideWithLimits(ctx, req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst}, lim)
 	exp, arm := hst.exp, hst.arm
 	e.hosts.Put(h)
 	o.Stats = res.Stats
@@ -321,40 +321,3 @@ func (h *host) ErrorRate(target string) float64 {
 }
 
 func (h *host) RecordArm(exp, arm string) { h.exp, h.arm = exp, arm }
-
-// deadlineCache shares one deadline context among the decisions arriving
-// in the same millisecond, so that a decision does not pay for a timer of
-// its own: the effective deadline is d plus at most a millisecond.
-type deadlineCache struct {
-	d   time.Duration
-	cur atomic.Pointer[deadlineCtx]
-	mu  sync.Mutex
-}
-
-type deadlineCtx struct {
-	bucket int64 // the decisions' start, in Unix milliseconds
-	ctx    context.Context
-	cancel context.CancelFunc // kept for vet; the deadline releases the context
-}
-
-// context returns the deadline context of a decision starting now (the
-// clock, read once by the caller).
-func (c *deadlineCache) context(ctx context.Context, now time.Time) context.Context {
-	if dl, ok := ctx.Deadline(); ok && dl.Before(now.Add(c.d)) {
-		return ctx // the caller's deadline is the tighter one
-	}
-	b := now.UnixMilli()
-	if d := c.cur.Load(); d != nil && d.bucket >= b {
-		return d.ctx
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d := c.cur.Load(); d != nil && d.bucket >= b {
-		return d.ctx
-	}
-	// The context is never canceled before its deadline; its timer fires
-	// then and releases it.
-	dctx, cancel := context.WithDeadline(context.Background(), time.UnixMilli(b+1).Add(c.d))
-	c.cur.Store(&deadlineCtx{bucket: b, ctx: dctx, cancel: cancel})
-	return dctx
-}

@@ -29,10 +29,10 @@ type Config struct {
 	Env *rpl.Env
 	// Limits bound every evaluation (zero fields: the VM's defaults).
 	Limits rpl.Limits
-	// Deadline bounds one evaluation's wall time; 0 means 50ms. The
-	// engine's deadline contexts are shared by the requests arriving in
-	// the same millisecond, so the effective deadline is Deadline plus
-	// at most a millisecond.
+	// Deadline bounds one evaluation's wall time from the decision's
+	// start; 0 means 50ms. The VM checks it with its fuel, every
+	// vm.CheckEvery instructions (rpl.Limits.Deadline): no timer per
+	// decision.
 	Deadline time.Duration
 	// FailureMode and SafeDefault: see FailureMode. SafeDefault is a
 	// target ("provider:model"), required with FailSafeDefault.
@@ -82,7 +82,6 @@ type Engine struct {
 	lay                          layout
 	fast                         typedDecoder
 	safeDefault                  vm.Value
-	deadlines                    deadlineCache
 	hosts                        sync.Pool
 	logEvery                     uint64 // log one decision in logEvery; 0: none
 	logCount                     atomic.Uint64
@@ -132,7 +131,6 @@ func New(cfg Config) (*Engine, error) {
 	if err := e.lay.init(e.reqType, e.decType, e.tenantType); err != nil {
 		return nil, err
 	}
-	e.deadlines.d = cfg.Deadline
 	if cfg.FailureMode == FailSafeDefault {
 		e.safeDefault = e.lay.decision(e.decType, cfg.SafeDefault, "safe default")
 	}

@@ -53,8 +53,9 @@
 //     proportion to their size.
 //   - Memory: bytes of strings, lists, maps and records created by the run.
 //   - MaxDepth: call depth.
-//   - The context's deadline and cancellation, checked every CheckEvery
-//     instructions by a counter (no clock read per instruction).
+//   - Deadline, and the context's deadline and cancellation, checked every
+//     CheckEvery instructions by a counter (no clock read per instruction,
+//     none at all in a shorter run).
 //
 // # Errors
 //
@@ -66,7 +67,7 @@
 //	fuel_exhausted      the fuel limit was reached
 //	memory_exhausted    the memory limit was reached
 //	stack_overflow      the call depth limit was reached
-//	deadline_exceeded   the context's deadline passed
+//	deadline_exceeded   Limits.Deadline or the context's deadline passed
 //	canceled            the context was canceled
 //	division_by_zero    integer, money, duration or float division by zero
 //	int_overflow        int64 arithmetic overflowed (int, money, duration, time)

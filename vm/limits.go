@@ -1,5 +1,7 @@
 package vm
 
+import "time"
+
 // Limits bound one run. A zero field takes its default; to lift a limit in
 // practice, set it very large (math.MaxInt64).
 type Limits struct {
@@ -11,6 +13,11 @@ type Limits struct {
 	Memory int64
 	// MaxDepth is the maximum call depth (the entry function is depth 1).
 	MaxDepth int
+	// Deadline, when not zero, stops the run with deadline_exceeded once
+	// the clock passes it. It is checked with the context, every
+	// CheckEvery instructions, so it costs no timer and a short run never
+	// reads the clock.
+	Deadline time.Time
 }
 
 // Default limits.
@@ -21,7 +28,7 @@ const (
 )
 
 // CheckEvery is the number of instructions between two checks of the
-// context (deadline, cancellation).
+// deadline and the context (deadline, cancellation).
 const CheckEvery = 1024
 
 // maxStackSlots bounds the value stack of a machine (locals and operands of

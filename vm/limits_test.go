@@ -85,6 +85,7 @@ func TestLimits(t *testing.T) {
 		{"deadline", 0, Limits{Fuel: 1 << 50}, func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 20*time.Millisecond)
 		}, CodeDeadlineExceeded, "spin", ""},
+		{"deadline-limit", 0, Limits{Fuel: 1 << 50, Deadline: time.Now().Add(20 * time.Millisecond)}, nil, CodeDeadlineExceeded, "spin", ""},
 		{"canceled", 0, Limits{Fuel: 1 << 50}, func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(10*time.Millisecond, cancel)

@@ -210,6 +210,9 @@ func (m *Machine) refuel(budget int64) (int64, error) {
 		default:
 		}
 	}
+	if !m.lim.Deadline.IsZero() && time.Now().After(m.lim.Deadline) {
+		return 0, &Error{Code: CodeDeadlineExceeded, Msg: "deadline exceeded"}
+	}
 	return m.takeFuel(), nil
 }
 
