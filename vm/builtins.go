@@ -168,6 +168,17 @@ func (c *Call) Host() any { return c.m.in.Host }
 // Context returns the run's context.
 func (c *Call) Context() context.Context { return c.m.ctx }
 
+// Deadline returns when the run must end, the earlier of Limits.Deadline
+// and the context's deadline, for a builtin that waits or works long (the
+// interpreter itself checks both every CheckEvery instructions).
+func (c *Call) Deadline() (time.Time, bool) {
+	d := c.m.lim.Deadline
+	if cd, ok := c.m.ctx.Deadline(); ok && (d.IsZero() || cd.Before(d)) {
+		d = cd
+	}
+	return d, !d.IsZero()
+}
+
 // NewList returns a list of elems and accounts its memory.
 func (c *Call) NewList(elems []Value) (Value, error) {
 	if err := c.m.alloc(int64(len(elems))*valueSize + listHeader); err != nil {

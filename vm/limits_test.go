@@ -162,3 +162,44 @@ func TestBadRun(t *testing.T) {
 	_, _, err = m.Run(context.Background(), p, 99, nil, Limits{}, Input{})
 	wantCode(t, err, CodeInternal)
 }
+
+// Call.Deadline is the earlier of Limits.Deadline and the context's.
+func TestCallDeadline(t *testing.T) {
+	var got time.Time
+	var ok bool
+	bt, err := NewBuiltinTable(Builtin{Name: "dl", Fn: func(c *Call, a []Value) (Value, error) {
+		got, ok = c.Deadline()
+		return Nil(), nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := build(t, nil, nil, bt, []string{"dl"}, fn{name: "main", asm: func(a *Assembler) {
+		a.Emit(OpCallBuiltin, 0, 0)
+		a.Emit(OpReturn)
+	}})
+	near, far := time.Now().Add(time.Hour), time.Now().Add(2*time.Hour)
+	ctxNear, cancel := context.WithDeadline(context.Background(), near)
+	defer cancel()
+	ctxFar, cancel2 := context.WithDeadline(context.Background(), far)
+	defer cancel2()
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		lim  time.Time
+		want time.Time
+	}{
+		{"none", context.Background(), time.Time{}, time.Time{}},
+		{"limit", context.Background(), far, far},
+		{"context", ctxNear, time.Time{}, near},
+		{"limit earlier", ctxFar, near, near},
+		{"context earlier", ctxNear, far, near},
+	} {
+		if _, _, err := NewMachine().Run(c.ctx, p, 0, nil, Limits{Deadline: c.lim}, Input{}); err != nil {
+			t.Fatal(err)
+		}
+		if !got.Equal(c.want) || ok != !c.want.IsZero() {
+			t.Errorf("%s: Deadline() = %v, %v; want %v", c.name, got, ok, c.want)
+		}
+	}
+}
