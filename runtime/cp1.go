@@ -61,9 +61,15 @@ type cp1Scratch struct {
 	cons      cp1Constraints
 	lat, cost float64
 	push      bool
+	// names interns tenant ids, policy ids and task types across the
+	// requests this scratch decodes (jscan.optName); kept by reset.
+	names map[string]string
 }
 
-var cp1Scratches = sync.Pool{New: func() any { return new(cp1Scratch) }}
+var cp1Scratches = sync.Pool{New: func() any { return &cp1Scratch{names: map[string]string{}} }}
+
+// reset clears sc for its next request, keeping its names.
+func (sc *cp1Scratch) reset() { *sc = cp1Scratch{names: sc.names} }
 
 // CP1Context is the context block of CP1 responses.
 type CP1Context struct {
@@ -227,7 +233,7 @@ func (e *Engine) cp1ToRequest(body []byte, sc *cp1Scratch) (vm.Value, *Error) {
 func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf []byte, o *Outcome) ([]byte, Code, *Outcome) {
 	sc := cp1Scratches.Get().(*cp1Scratch)
 	defer func() {
-		*sc = cp1Scratch{}
+		sc.reset()
 		cp1Scratches.Put(sc)
 	}()
 	req, err := e.cp1ToRequest(body, sc)

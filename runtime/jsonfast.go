@@ -134,6 +134,33 @@ func (s *jscan) optStr() (string, bool) {
 	return s.str()
 }
 
+// maxNames bounds a names table (see optName).
+const maxNames = 1024
+
+// optName is optStr for a field of few distinct values (a tenant, a
+// policy, a task type): it takes the string from names when it has been
+// seen, without allocating, and adds it while names (if not nil) has
+// room. Strings with escapes take optStr's slow path and are not kept.
+func (s *jscan) optName(names map[string]string) (string, bool) {
+	if s.null() {
+		return "", true
+	}
+	start := s.i
+	seg, ok := s.rawString()
+	if !ok {
+		s.i = start
+		return s.str()
+	}
+	if v, ok := names[string(seg)]; ok {
+		return v, true
+	}
+	v := string(seg)
+	if names != nil && len(names) < maxNames {
+		names[v] = v
+	}
+	return v, true
+}
+
 func (s *jscan) skipString() bool {
 	if s.peek() != '"' {
 		return false
@@ -380,10 +407,10 @@ func fastCP1(body []byte, sc *cp1Scratch) bool {
 			q.TraceID, ok = s.optStr()
 		case "tenant_id":
 			bit = 8
-			q.TenantID, ok = s.optStr()
+			q.TenantID, ok = s.optName(sc.names)
 		case "policy_id":
 			bit = 16
-			q.PolicyID, ok = s.optStr()
+			q.PolicyID, ok = s.optName(sc.names)
 		case "task":
 			bit = 32
 			if s.null() {
@@ -396,7 +423,7 @@ func fastCP1(body []byte, sc *cp1Scratch) bool {
 				switch string(k) {
 				case "type":
 					var ok bool
-					t.Type, ok = s.optStr()
+					t.Type, ok = s.optName(sc.names)
 					return ok
 				case "payload_ref":
 					var ok bool

@@ -3,10 +3,12 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/vm"
@@ -234,4 +236,37 @@ func must(b []byte, _ Code) []byte { return b }
 
 func decodeRequest(e *Engine, raw []byte) (vm.Value, error) {
 	return rpl.FromJSON(e.reqType, raw)
+}
+
+// The CP1 decoder interns tenant ids, policy ids and task types: a second
+// request with the same tenant gets the first one's string, and the table
+// stops growing at maxNames.
+func TestFastCP1InternsNames(t *testing.T) {
+	sc := cp1Scratch{names: map[string]string{}}
+	body := func(tenant string) []byte {
+		return []byte(`{"version": "1", "request_id": "r", "tenant_id": "` + tenant + `", "policy_id": "p", "task": {"type": "chat"}}`)
+	}
+	if !fastCP1(body("acme"), &sc) {
+		t.Fatal("slow path")
+	}
+	first := sc.q.TenantID
+	sc.reset()
+	if !fastCP1(body("acme"), &sc) {
+		t.Fatal("slow path")
+	}
+	if sc.q.TenantID != "acme" || unsafe.StringData(sc.q.TenantID) != unsafe.StringData(first) {
+		t.Errorf("tenant %q not interned", sc.q.TenantID)
+	}
+	if sc.task.Type != "chat" || sc.q.PolicyID != "p" {
+		t.Errorf("task %q, policy %q", sc.task.Type, sc.q.PolicyID)
+	}
+	for i := range 2 * maxNames {
+		sc.reset()
+		if !fastCP1(body(fmt.Sprintf("t-%d", i)), &sc) || sc.q.TenantID != fmt.Sprintf("t-%d", i) {
+			t.Fatalf("tenant %d: %q", i, sc.q.TenantID)
+		}
+	}
+	if len(sc.names) != maxNames {
+		t.Errorf("%d names kept, want the bound %d", len(sc.names), maxNames)
+	}
 }
