@@ -94,14 +94,19 @@ loop:
 			*stack.at(sp - 1) = slot(r, i)
 			pc++
 
-		case OpLocalField:
+		case OpLocalField, OpLocalFieldSetMember:
+			// LOCAL_FIELD_SET_MEMBER also tests the field against set c.
 			r := *stack.at(bp + int(in.a))
 			i := int(in.b)
 			if r.k != KindRecord || uint64(i) >= r.n {
 				err = badField(r, i)
 				break loop
 			}
-			*stack.at(sp) = slot(r, i)
+			v := slot(r, i)
+			if in.op == OpLocalFieldSetMember {
+				v = Bool(p.sets[int(in.c)].has(v))
+			}
+			*stack.at(sp) = v
 			sp++
 			pc++
 
@@ -624,17 +629,6 @@ loop:
 			} else {
 				pc = int(in.c)
 			}
-
-		case OpLocalFieldSetMember:
-			r := *stack.at(bp + int(in.a))
-			i := int(in.b)
-			if r.k != KindRecord || uint64(i) >= r.n {
-				err = badField(r, i)
-				break loop
-			}
-			*stack.at(sp) = Bool(p.sets[int(in.c)].has(slot(r, i)))
-			sp++
-			pc++
 
 		case OpInList:
 			x, l := *stack.at(sp - 2), *stack.at(sp - 1)
