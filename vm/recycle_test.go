@@ -134,13 +134,16 @@ func TestRecycleConservative(t *testing.T) {
 		p    *Program
 		in   Value
 		inp  Input
+		fail bool
 	}{
-		{"probes", ret, ints3(1, 2, 3), Input{Probes: &Probes{}}},
-		{"error", fail, ints3(1, 2, 3), Input{}},
-		{"unwalkable result", ret, NewList(big), Input{}},
+		{"probes", ret, ints3(1, 2, 3), Input{Probes: &Probes{}}, false},
+		{"error", fail, ints3(1, 2, 3), Input{}, true},
+		{"unwalkable result", ret, NewList(big), Input{}, false},
 	} {
 		m := NewMachine()
-		m.Run(context.Background(), c.p, 0, []Value{c.in}, Limits{}, c.inp)
+		if _, _, err := m.Run(context.Background(), c.p, 0, []Value{c.in}, Limits{}, c.inp); (err != nil) != c.fail {
+			t.Fatalf("%s: run error %v, want failure %v", c.name, err, c.fail)
+		}
 		if len(m.spare) != 0 || len(m.made) != 0 {
 			t.Errorf("%s: %d spare, %d made lists after the run; want none", c.name, len(m.spare), len(m.made))
 		}

@@ -78,6 +78,9 @@ func TestMapsAndCompare(t *testing.T) {
 	if !Equal(a, b) {
 		t.Error("maps with equal entries differ")
 	}
+	if Compare(a, b) == 0 {
+		t.Error("Compare ignores the insertion order of maps")
+	}
 	ordered := []Value{Nil(), Bool(false), Bool(true), Int(-1), Int(3), Float(math.NaN()), Float(-1), Float(2),
 		Str(""), Str("a"), Str("b"), Duration(1), Money(1), Time(1),
 		NewList(nil), NewList([]Value{Int(1)}), NewList([]Value{Int(1), Int(0)}), NewList([]Value{Int(2)})}
