@@ -1,6 +1,9 @@
 package vm
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The condition superinstructions give the same answers as the sequences
 // they replace.
@@ -53,14 +56,15 @@ func TestFusedConditions(t *testing.T) {
 			t.Errorf("%s %d %s %s: jumped=%v err=%v, want jumped=%v", c.op, c.cmp, c.x, c.k, v.Bool(), err, c.jump)
 		}
 	}
-	bad := one(t, []Value{Int(1)}, func(a *Assembler) {
+	// An unknown comparison is refused at load, with its function and pc.
+	_, err := NewProgram(buildSpec(t, []Value{Int(1)}, nil, nil, fn{name: "main", asm: func(a *Assembler) {
 		a.Emit(OpConst, 0)
 		a.Emit(OpJmpUnlessIntConst, 9, 0, a.JumpTo("end"))
 		a.Label("end")
 		a.Emit(OpTrue)
 		a.Emit(OpReturn)
-	})
-	if _, err := run(t, bad, "main"); err == nil {
-		t.Error("unknown comparison: no error")
+	}}), nil)
+	if err == nil || !strings.Contains(err.Error(), "comparison 9") || !strings.Contains(err.Error(), "main") {
+		t.Errorf("unknown comparison: %v", err)
 	}
 }

@@ -1,6 +1,9 @@
 package vm
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // STR_TEST_CONST and JMP_UNLESS_STR_CONST: every test, both forms, and
 // the internal errors of a non-string operand, a non-string constant and
@@ -44,9 +47,26 @@ func TestStrTestConst(t *testing.T) {
 			t.Errorf("JMP_UNLESS_STR_CONST %d %q: got %v, %v; want %s", c.op, c.s, v, err, want)
 		}
 	}
-	for _, p := range []*Program{value(StrContains, 1), jump(StrStartsWith, 1), value(7, 0), jump(3, 0)} {
+	for _, p := range []*Program{value(StrContains, 1), jump(StrStartsWith, 1)} {
 		_, err := run(t, p, "main", Str("ab"))
 		wantCode(t, err, CodeInternal)
+	}
+	// An unknown test is refused at load, with its function and pc.
+	for _, op := range []Opcode{OpStrTestConst, OpJmpUnlessStrConst} {
+		_, err := NewProgram(buildSpec(t, consts, nil, nil, fn{name: "main", params: 1, asm: func(a *Assembler) {
+			a.Emit(OpLoadLocal, 0)
+			if op == OpStrTestConst {
+				a.Emit(op, 7, 0)
+			} else {
+				a.Emit(op, 3, 0, a.JumpTo("end"))
+				a.Label("end")
+				a.Emit(OpTrue)
+			}
+			a.Emit(OpReturn)
+		}}), nil)
+		if err == nil || !strings.Contains(err.Error(), "string test") || !strings.Contains(err.Error(), "main") {
+			t.Errorf("%s with an unknown test: %v", op, err)
+		}
 	}
 	_, err := run(t, value(StrEndsWith, 0), "main", Int(5))
 	wantCode(t, err, CodeInternal)

@@ -125,6 +125,18 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 				return verifyErrorf(where(pc), "%s: %s operand %d out of range", info.Name, k, a)
 			}
 		}
+		// Selector operands: a comparison (0 <, 1 <=, 2 >, 3 >=) or a
+		// string test (StrStartsWith … StrContains).
+		switch op {
+		case OpJmpUnlessIntConst:
+			if args[0] > 3 {
+				return verifyErrorf(where(pc), "%s: comparison %d out of range (0 to 3)", info.Name, args[0])
+			}
+		case OpStrTestConst, OpJmpUnlessStrConst:
+			if args[0] > StrContains {
+				return verifyErrorf(where(pc), "%s: string test %d out of range (0 to %d)", info.Name, args[0], StrContains)
+			}
+		}
 		pc += size
 	}
 
