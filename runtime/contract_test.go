@@ -161,6 +161,14 @@ func TestV2Contract(t *testing.T) {
 	if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), "feedback[1]") {
 		t.Fatalf("bad feedback batch: %s", out)
 	}
+	// A null item is a client error, not a crash.
+	out, code = e.HandleFeedback([]byte(`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok"}, null]}`), nil)
+	if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), "feedback[1]: feedback is null") {
+		t.Fatalf("null feedback item: %s", out)
+	}
+	if out, code = e.HandleFeedback([]byte(`{"feedback": [null]}`), nil); code != runtime.CodeInvalidRequest {
+		t.Fatalf("lone null feedback item: %s", out)
+	}
 	// The observed latency is the CP1 expected latency.
 	out, _, _ = e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "code"}}`), runtime.CP1Meta{}, nil, nil)
 	if d := decodeJSON(t, out)["decision"].(map[string]any); d["expected_latency_ms"].(float64) < 110 || d["expected_latency_ms"].(float64) > 130 {

@@ -135,6 +135,9 @@ var ErrNoRecorder = errors.New("no feedback recorder configured")
 // Observe validates feedback and records it through the configured
 // recorder (Config.State when it implements FeedbackRecorder).
 func (e *Engine) Observe(f *Feedback) *Error {
+	if f == nil { // a null item of a batch
+		return &Error{Code: CodeInvalidRequest, Message: "feedback is null, want an object"}
+	}
 	if err := f.Validate(time.Now()); err != nil {
 		return err
 	}
@@ -166,7 +169,11 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 			if len(list) > 1 {
 				err.Message = fmt.Sprintf("feedback[%d]: %s (the %d before it were recorded)", i, err.Message, i)
 			}
-			return appendV2Error(buf, err, f.RequestID), err.Code
+			id := ""
+			if f != nil {
+				id = f.RequestID
+			}
+			return appendV2Error(buf, err, id), err.Code
 		}
 	}
 	buf = append(buf, `{"ok":true,"recorded":`...)

@@ -177,6 +177,13 @@ func (s *Server) handler(subj string) nats.MsgHandler {
 		defer s.wg.Done()
 		mu.Lock()
 		defer mu.Unlock()
+		// nats.go does not recover a handler's panic: one bad message must
+		// not take the router down. Answer it as an internal error.
+		defer func() {
+			if r := recover(); r != nil {
+				m.Respond(rt.AppendError(nil, rt.Errorf(rt.CodeInternal, "internal error: %v", r), cp1))
+			}
+		}()
 		arrival := time.Now()
 		if n, _, _ := m.Sub.Pending(); n > s.cfg.MaxPending {
 			if s.cfg.Overloaded != nil {
