@@ -446,6 +446,7 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 	}
 	saved := *c
 	c.fn, c.fnObj, c.fnResult, c.inTest, c.scope = d, obj, ft.Result, false, scope
+	c.returnType = nil // the returns of this body only (a caller's may be pending)
 	var t Type
 	if ft.Result == nil {
 		t = c.expr(d.Body, nil)
@@ -457,11 +458,14 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 			c.errAt(d.Name, CodeCannotInfer, "cannot infer the result type of %s from none: declare it", d.Name.Name)
 			t = Typ[Invalid]
 		}
-		if isBasic(t, Never) {
-			t = c.returnType
-			if t == nil {
-				t = Typ[Invalid]
-			}
+		switch u := unifyBranch(c.returnType, t); {
+		case isBasic(t, Never) && c.returnType == nil:
+			t = Typ[Invalid]
+		case u == nil:
+			c.errAt(d.Name, CodeBranchTypes, "function %s returns %s but its body ends with %s: declare its result type", d.Name.Name, c.returnType, t)
+			t = Typ[Invalid]
+		default:
+			t = u
 		}
 	} else {
 		t = c.expr(d.Body, ft.Result)

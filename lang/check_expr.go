@@ -834,9 +834,12 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 			c.exprAs(s.Value, c.fnResult, what{"return", "", ""})
 		default:
 			t := c.expr(s.Value, nil)
-			if u := unifyBranch(c.returnType, t); u != nil {
-				c.returnType = u
+			u := unifyBranch(c.returnType, t)
+			if u == nil {
+				c.errAt(s, CodeBranchTypes, "return of %s where an earlier return gives %s: declare the function's result type", t, c.returnType)
+				break
 			}
+			c.returnType = u
 		}
 		return Typ[Never]
 	case *ExpectStmt:
