@@ -273,6 +273,9 @@ func TestFormatRepository(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("formatted %d .rpl files, skipped %d that do not parse", formatted, skipped)
+	if formatted == 0 {
+		t.Fatal("no .rpl file found to format")
+	}
 }
 
 func TestFormatSourceRefusesSyntaxErrors(t *testing.T) {

@@ -107,7 +107,12 @@ func TestRun(t *testing.T) {
 		"chat": policytest.Pass, "wrong": policytest.Fail, "spend": policytest.Pass,
 		"state is per test": policytest.Pass, "health": policytest.Pass, "deep": policytest.Fail, "later": policytest.Skip,
 	} {
-		if got := status[name].Status; got != want {
+		tt, ran := status[name]
+		if !ran {
+			t.Errorf("test %q did not run", name)
+			continue
+		}
+		if got := tt.Status; got != want {
 			t.Errorf("test %q: %s, want %s (%+v)", name, got, want, status[name].Failures)
 		}
 	}

@@ -38,7 +38,9 @@ func TestCP1Contract(t *testing.T) {
 		fields map[string]any // expected decision fields on success
 	}{
 		{"ok", e, ok, "", "", map[string]any{"provider_id": "openai:gpt-4o-mini", "reason": "best_score", "policy_id": "default", "priority": 50.0, "expected_latency_ms": 1000.0, "fallback_used": false}},
-		{"weighted and sticky", e, `{"version": "1", "request_id": "r-2", "tenant_id": "t", "task": {"type": "chat"}, "policy_id": "premium", "metadata": {"k": "v", "n": 3}}`, "", "", map[string]any{"policy_id": "premium"}},
+		// premium's standard tier is weighted and sticky on the session,
+		// which a CP1 request does not carry: weighted, no sticky key.
+		{"weighted, no session", e, `{"version": "1", "request_id": "r-2", "tenant_id": "t", "task": {"type": "chat"}, "policy_id": "premium", "metadata": {"k": "v", "n": 3}}`, "", "", map[string]any{"policy_id": "premium", "reason": "weighted", "sticky_key": nil}},
 		{"empty body", e, ``, runtime.CodeInvalidRequest, "empty", nil},
 		{"malformed", e, `{"version": "1",`, runtime.CodeInvalidRequest, "malformed JSON", nil},
 		{"not an object", e, `[1, 2]`, runtime.CodeInvalidRequest, "object", nil},
