@@ -54,7 +54,7 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 	op := vm.OpCallBuiltin
 	for i, a := range call.Args {
 		if a == nil {
-			f.pushConst(zeroOrNil(b.Type.Params[i].Type))
+			f.pushConst(vm.Nil()) // an omitted optional argument: the builtin's default
 			continue
 		}
 		f.expr(a)
@@ -99,9 +99,6 @@ func (f *funcCompiler) strTest(call *lang.Call) (op int, k vm.Value, ok bool) {
 	return op, k, true
 }
 
-// zeroOrNil is what an omitted optional argument passes: none, which the
-// builtin reads as "use your default".
-func zeroOrNil(lang.Type) vm.Value { return vm.Nil() }
 
 // loop lowers a higher-order builtin over a list to a bottom-tested loop.
 // The lambda's parameter becomes a local; no closure exists at run time.
@@ -115,10 +112,7 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	f.loops = true
 	lam := call.Args[1].(*lang.LambdaExpr)
 	list := f.newLocal()
-	idx := f.newLocal()
-	if idx != list+1 {
-		panic("compiler: iteration locals must be adjacent")
-	}
+	idx := f.newLocal() // list+1: locals are numbered in order
 	x := f.newLocal()
 	f.locals[f.c.info.Defs[lam.Params[0]]] = x
 	next := vm.OpNextLocal

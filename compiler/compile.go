@@ -2,8 +2,6 @@ package compiler
 
 import (
 	"fmt"
-	"sort"
-	"time"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
@@ -334,6 +332,3 @@ func (c *compiler) costBound(idx int) (int64, bool) {
 	return bound(idx)
 }
 
-var _ = sort.Strings
-
-func durationOf(n int64) time.Duration { return time.Duration(n) }

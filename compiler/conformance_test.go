@@ -2,7 +2,6 @@ package compiler_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,4 +83,3 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-var _ = os.ReadFile

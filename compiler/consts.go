@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"time"
+
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -163,7 +165,7 @@ func scalar(v lang.ConstValue, t lang.Type) (vm.Value, bool) {
 		case lang.Money:
 			return vm.Money(x), true
 		case lang.Duration:
-			return vm.Value(vm.Duration(durationOf(x))), true
+			return vm.Duration(time.Duration(x)), true
 		case lang.Time:
 			return vm.Time(x), true
 		case lang.Float:

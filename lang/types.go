@@ -253,11 +253,6 @@ func isBasic(t Type, k BasicKind) bool {
 // IsInvalid reports whether t is the invalid type (an error was reported).
 func IsInvalid(t Type) bool { return t == nil || isBasic(t, Invalid) }
 
-func isNumeric(t Type) bool {
-	b, ok := t.(*Basic)
-	return ok && (b.Kind == Int || b.Kind == Float)
-}
-
 // Ordered reports whether values of t can be compared with < and >.
 func Ordered(t Type) bool {
 	b, ok := t.(*Basic)

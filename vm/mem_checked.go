@@ -19,4 +19,3 @@ func instrsOf(s []instr) instrs { return instrs{s} }
 
 func (v instrs) at(i int) *instr { return &v.s[i] }
 
-const checkedAccess = true

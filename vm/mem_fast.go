@@ -28,4 +28,3 @@ func (v instrs) at(i int) *instr {
 	return (*instr)(unsafe.Add(v.p, uintptr(i)*unsafe.Sizeof(instr{})))
 }
 
-const checkedAccess = false

@@ -231,10 +231,7 @@ func buildSet(s SetSpec) (*constSet, error) {
 		}
 	}
 	if len(s.Elems) <= smallMap {
-		cs.small = append(make([]Value, 0, len(s.Elems)+1), s.Elems...)
-		if len(cs.small) == 0 {
-			cs.small = []Value{} // non-nil: scan (nothing)
-		}
+		cs.small = append(make([]Value, 0, len(s.Elems)), s.Elems...) // non-nil even when empty
 		return cs, nil
 	}
 	if kind == KindString {
