@@ -217,6 +217,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		if !errors.As(err, &ve) {
 			ve = &vm.Error{Code: vm.CodeInternal, Msg: err.Error(), Cause: err}
 		}
+		ve = s.relative(ve)
 		o.Failure = ve
 		if e.cfg.FailureMode == FailSafeDefault {
 			o.SafeDefault = true

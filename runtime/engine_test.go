@@ -301,6 +301,11 @@ func TestFailureModes(t *testing.T) {
 	if o.Err == nil {
 		t.Fatal("a long run finished")
 	}
+	// The failure names the policy's file as the snapshot has it, not the
+	// temporary directory it was compiled in.
+	if msg := o.Err.Error(); !strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, os.TempDir()) || o.Failure.Stack[0].File != "default.rpl" {
+		t.Errorf("failure %q at %q", msg, o.Failure.Stack[0].File)
+	}
 }
 
 func TestDecisionLogAndArm(t *testing.T) {

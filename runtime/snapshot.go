@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -30,8 +31,7 @@ type Snapshot struct {
 	Version string
 	// Source says where the snapshot came from (a directory, a bundle).
 	Source string
-	// Built is when the snapshot was built; Activated when it last
-	// became active (set by the engine, zero until then).
+	// Built is when the snapshot was built.
 	Built time.Time
 
 	policies map[string]*Policy
@@ -39,6 +39,24 @@ type Snapshot struct {
 	tenants  map[string]*Tenant
 	files    map[string][]byte // relative path → content, for persistence
 	bundle   []byte            // the encoded bundle, for persistence
+	// root is the private directory the sources were compiled in, gone
+	// once built: failures name their files relative to it (relative).
+	root string
+}
+
+// relative returns ve with the positions of its call stack relative to
+// the snapshot's sources, as its compile errors are, instead of inside
+// the temporary directory they were compiled in.
+func (s *Snapshot) relative(ve *vm.Error) *vm.Error {
+	if s.root == "" || len(ve.Stack) == 0 || !strings.HasPrefix(ve.Stack[0].File, s.root) {
+		return ve
+	}
+	rel := *ve
+	rel.Stack = slices.Clone(ve.Stack)
+	for i := range rel.Stack {
+		rel.Stack[i].File = filepath.ToSlash(strings.TrimPrefix(rel.Stack[i].File, s.root))
+	}
+	return &rel
 }
 
 // Policy is one compiled policy of a snapshot.
@@ -165,6 +183,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		policies: map[string]*Policy{},
 		tenants:  map[string]*Tenant{},
 		files:    files,
+		root:     tmp + string(filepath.Separator),
 	}
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".rpl") || lang.IsTestFile(name) {
