@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -99,7 +100,7 @@ func jsonErr(err error) *Error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		f := te.Field
-		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: want %s, have %s", f, te.Type, te.Value), Details: map[string]any{"field": f}}
+		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: want %s, have %s", f, jsonx.KindOf(te.Type), te.Value), Details: map[string]any{"field": f}}
 	}
 	return &Error{Code: CodeInvalidRequest, Message: "malformed JSON: " + err.Error()}
 }

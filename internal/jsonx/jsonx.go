@@ -6,6 +6,7 @@ package jsonx
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 )
 
 // Kind names the JSON kind of a value decoded by encoding/json (with or
@@ -27,4 +28,31 @@ func Kind(x any) string {
 		return "an object"
 	}
 	return fmt.Sprintf("%T", x)
+}
+
+// KindOf names the JSON kind a Go type decodes from, in the words of
+// Kind: the "want" of an encoding/json type error, whose Type is a Go
+// type (runtime.cp1Task) a client knows nothing about.
+func KindOf(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		if t == reflect.TypeFor[json.RawMessage]() {
+			return "a JSON value"
+		}
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "a JSON value"
 }
