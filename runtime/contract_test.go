@@ -172,6 +172,15 @@ func TestV2Contract(t *testing.T) {
 	if out, code = e.HandleFeedback([]byte(`{"feedback": [null]}`), nil); code != runtime.CodeInvalidRequest {
 		t.Fatalf("lone null feedback item: %s", out)
 	}
+	// A batch of the wrong shape is reported as such.
+	for body, want := range map[string]string{
+		`{"feedback": "x"}`: "feedback: want a list, have string",
+		`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok", "latency_ms": "5"}]}`: "latency_ms: want a number, have string",
+	} {
+		if out, code = e.HandleFeedback([]byte(body), nil); code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %s, want %q", body, out, want)
+		}
+	}
 	// The observed latency is the CP1 expected latency.
 	out, _, _ = e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "code"}}`), runtime.CP1Meta{}, nil, nil)
 	if d := decodeJSON(t, out)["decision"].(map[string]any); d["expected_latency_ms"].(float64) < 110 || d["expected_latency_ms"].(float64) > 130 {

@@ -154,15 +154,17 @@ func (e *Engine) Observe(f *Feedback) *Error {
 // HandleFeedback decodes, validates and records a feedback body (one
 // Feedback object, or {"feedback": [...]}) and appends the response.
 func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
-	var batch struct {
-		Feedback []*Feedback `json:"feedback"`
+	// One decode serves both forms, so that an error names the right field.
+	var in struct {
+		Feedback
+		Batch []*Feedback `json:"feedback"`
 	}
-	var one Feedback
-	list := []*Feedback{&one}
-	if err := decodeObject(body, &batch); err == nil && batch.Feedback != nil {
-		list = batch.Feedback
-	} else if err := decodeObject(body, &one); err != nil {
+	if err := decodeObject(body, &in); err != nil {
 		return appendV2Error(buf, err, ""), err.Code
+	}
+	list := in.Batch
+	if list == nil {
+		list = []*Feedback{&in.Feedback}
 	}
 	for i, f := range list {
 		if err := e.Observe(f); err != nil {
