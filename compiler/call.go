@@ -243,24 +243,10 @@ func (f *funcCompiler) rangeLimit(e lang.Expr) lang.Expr {
 // better is the strict comparison that makes a new key win: < for min_by,
 // > for max_by, so the first of equal keys is kept.
 func better(name string, keyType lang.Type) vm.Opcode {
-	k := basicKind(keyType)
-	min := name == "min_by"
-	switch k {
-	case lang.Float:
-		if min {
-			return vm.OpLtFloat
-		}
-		return vm.OpGtFloat
-	case lang.String:
-		if min {
-			return vm.OpLtStr
-		}
-		return vm.OpGtStr
+	if name == "min_by" {
+		return compareOp("<", basicKind(keyType))
 	}
-	if min {
-		return vm.OpLtInt
-	}
-	return vm.OpGtInt
+	return compareOp(">", basicKind(keyType))
 }
 
 // maxInline bounds the size (in AST nodes) of a function body that is

@@ -318,8 +318,8 @@ func (f *funcCompiler) compare(e *lang.BinaryExpr) {
 			f.expr(e.X)
 			f.traceOperand(e.X)
 			f.at(e.OpPos)
-			ops := map[string]vm.Opcode{"<": vm.OpLtIntConst, "<=": vm.OpLeIntConst, ">": vm.OpGtIntConst, ">=": vm.OpGeIntConst}
-			f.emit(ops[e.Op], f.c.constIndex(v))
+			ops := [4]vm.Opcode{vm.OpLtIntConst, vm.OpLeIntConst, vm.OpGtIntConst, vm.OpGeIntConst}
+			f.emit(ops[orderIndex(e.Op)], f.c.constIndex(v))
 			return
 		}
 	}
@@ -328,16 +328,7 @@ func (f *funcCompiler) compare(e *lang.BinaryExpr) {
 	f.expr(e.Y)
 	f.traceOperand(e.Y)
 	f.at(e.OpPos)
-	var ops map[string]vm.Opcode
-	switch k {
-	case lang.Float:
-		ops = map[string]vm.Opcode{"<": vm.OpLtFloat, "<=": vm.OpLeFloat, ">": vm.OpGtFloat, ">=": vm.OpGeFloat}
-	case lang.String:
-		ops = map[string]vm.Opcode{"<": vm.OpLtStr, "<=": vm.OpLeStr, ">": vm.OpGtStr, ">=": vm.OpGeStr}
-	default:
-		ops = map[string]vm.Opcode{"<": vm.OpLtInt, "<=": vm.OpLeInt, ">": vm.OpGtInt, ">=": vm.OpGeInt}
-	}
-	f.emit(ops[e.Op])
+	f.emit(compareOp(e.Op, k))
 }
 
 // in lowers membership; a constant list of strings or ints becomes a set.
@@ -510,7 +501,7 @@ func (f *funcCompiler) fusedCompare(e *lang.BinaryExpr, target string, onTrue bo
 		}
 		f.expr(e.X)
 		f.at(e.OpPos)
-		cmp := map[string]int{"<": 0, "<=": 1, ">": 2, ">=": 3}[e.Op]
+		cmp := orderIndex(e.Op)
 		f.jump(vm.OpJmpUnlessIntConst, target, cmp, f.c.constIndex(v))
 		return true
 	}

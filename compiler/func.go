@@ -180,7 +180,7 @@ func (f *funcCompiler) stmt(s lang.Stmt, value bool) {
 // A message given as `expect cond, msg` prefixes the description.
 func (f *funcCompiler) expect(s *lang.ExpectStmt) {
 	ok := f.label()
-	if cmp, isCmp := comparison(f, s.Cond); isCmp {
+	if cmp, isCmp := comparison(s.Cond); isCmp {
 		a, b := f.newLocal(), f.newLocal()
 		f.expr(cmp.X)
 		f.emit(vm.OpStoreLocal, a)
@@ -232,7 +232,7 @@ func (f *funcCompiler) expectMessage(s *lang.ExpectStmt, subject string) {
 // comparison returns cond as a comparison whose operands an expectation
 // failure can show: ==, != on any type, ordering on numbers, durations,
 // money, times and strings.
-func comparison(f *funcCompiler, cond lang.Expr) (*lang.BinaryExpr, bool) {
+func comparison(cond lang.Expr) (*lang.BinaryExpr, bool) {
 	for {
 		p, ok := cond.(*lang.ParenExpr)
 		if !ok {
@@ -268,15 +268,22 @@ func compareOp(op string, k lang.BasicKind) vm.Opcode {
 	default:
 		ops = [4]vm.Opcode{vm.OpLtInt, vm.OpLeInt, vm.OpGtInt, vm.OpGeInt}
 	}
+	return ops[orderIndex(op)]
+}
+
+// orderIndex numbers the ordering operators <, <=, >, >= from 0 to 3:
+// the order of compareOp's tables, of the *_INT_CONST instructions and of
+// JMP_UNLESS_INT_CONST's comparison operand.
+func orderIndex(op string) int {
 	switch op {
 	case "<":
-		return ops[0]
+		return 0
 	case "<=":
-		return ops[1]
+		return 1
 	case ">":
-		return ops[2]
+		return 2
 	}
-	return ops[3]
+	return 3
 }
 
 func isBlock(e lang.Expr) bool {
