@@ -60,3 +60,16 @@ func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, op
 
 // Bundle returns the encoded bundle of a snapshot built from one, else nil.
 func (s *Snapshot) Bundle() []byte { return s.bundle }
+
+// LoadBundle builds the bundle data (from source, for messages) and
+// activates it, as LoadDir does a directory: a failure keeps the running
+// version and is recorded in Status and reported to the Observer.
+func (e *Engine) LoadBundle(ctx context.Context, source string, data []byte, opts bundle.ReadOptions) (*Snapshot, error) {
+	s, err := e.BuildBundle(ctx, source, data, opts)
+	if err != nil {
+		e.loadFailed(err)
+		return nil, err
+	}
+	e.Activate(s)
+	return s, nil
+}

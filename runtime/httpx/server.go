@@ -44,9 +44,6 @@ type Config struct {
 	Overloaded func()
 	// Trace wraps each decision (OpenTelemetry); may be nil.
 	Trace func(ctx context.Context, traceparent string, kind string) (context.Context, func(*runtime.Outcome))
-	// OnRollback is called after a rollback through the API (to persist
-	// the version); may be nil.
-	OnRollback func(*runtime.Snapshot)
 }
 
 // Server is the HTTP transport.
@@ -237,9 +234,6 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeJSON(w, http.StatusConflict, map[string]any{"ok": false, "error": map[string]any{"code": "no_previous_version", "message": err.Error()}})
 		return
-	}
-	if s.cfg.OnRollback != nil {
-		s.cfg.OnRollback(snap)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "version": snap.Version, "policies": snap.PolicyIDs()})
 }

@@ -206,7 +206,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{
 			MaxBody: opt.MaxBody, MaxInFlight: opt.MaxInFlight, Metrics: r.Metrics.Handler(),
-			Overloaded: func() { r.Metrics.Overloaded("http") }, Trace: trace, OnRollback: r.persist,
+			Overloaded: func() { r.Metrics.Overloaded("http") }, Trace: trace,
 		})
 		r.httpL, err = net.Listen("tcp", opt.HTTP)
 		if err != nil {
@@ -315,12 +315,8 @@ func (r *Router) loadBundle(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	s, err := r.Engine.BuildBundle(ctx, path, data, r.readOptions())
-	if err != nil {
-		return err
-	}
-	r.Engine.Activate(s)
-	return nil
+	_, err = r.Engine.LoadBundle(ctx, path, data, r.readOptions())
+	return err
 }
 
 // watchBundles activates the bundles pushed to the bundle bucket.
@@ -333,13 +329,8 @@ func (r *Router) watchBundles() {
 		Bucket: bucket,
 		Apply: func(ctx context.Context, data []byte, rev uint64) error {
 			source := fmt.Sprintf("nats:%s/%s@%d", bucket, natsx.BundleKey, rev)
-			s, err := r.Engine.BuildBundle(ctx, source, data, r.readOptions())
-			if err != nil {
-				r.Metrics.Loaded(nil, err)
-				return err
-			}
-			r.Engine.Activate(s)
-			return nil
+			_, err := r.Engine.LoadBundle(ctx, source, data, r.readOptions())
+			return err
 		},
 		OnError: func(err error) { r.log.Error("pushed bundle", "err", err) },
 	})
