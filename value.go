@@ -194,18 +194,6 @@ func numberString(x any) (string, bool) {
 	return "", false
 }
 
-// moneyLiteral spells a JSON amount ("0.25", "$0.25", 0.25, "-0.5") as a
-// money literal.
-func moneyLiteral(s string) string {
-	s = strings.TrimSpace(s)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "$")
-	if neg {
-		return "-$" + s
-	}
-	return "$" + s
-}
-
 func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 	if x == nil {
 		return compiler.ZeroValue(t), nil
@@ -241,7 +229,7 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 			s, ok = x.(string)
 		}
 		if ok {
-			n, err := lang.ParseMoney(moneyLiteral(s))
+			n, err := jsonx.ParseMoney(s)
 			if err != nil {
 				return vm.Value{}, pathErr(path, "want money (\"$0.25\" or 0.25), have %q", s)
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 )
@@ -64,12 +65,7 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 	if uq, ok := strings.CutPrefix(s, `"`); ok {
 		s = strings.TrimSuffix(uq, `"`)
 	}
-	s = strings.TrimSpace(s)
-	sign := ""
-	if rest, ok := strings.CutPrefix(s, "-"); ok {
-		sign, s = "-", rest
-	}
-	n, err := lang.ParseMoney(sign + "$" + strings.TrimPrefix(s, "$"))
+	n, err := jsonx.ParseMoney(s)
 	if err != nil {
 		return fmt.Errorf("want money such as \"$0.25\", have %s", b)
 	}

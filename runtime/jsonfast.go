@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -786,7 +787,7 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 			str, ok = s.str()
 		}
 		if ok {
-			n, err := lang.ParseMoney(moneyLiteral(str))
+			n, err := jsonx.ParseMoney(str)
 			return vm.Money(n), err == nil
 		}
 	case lang.Duration:
@@ -816,18 +817,6 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 		}
 	}
 	return vm.Value{}, false
-}
-
-// moneyLiteral spells a JSON amount ("0.25", "$0.25", 0.25, "-0.5") as a
-// money literal, as rpl.FromGo does.
-func moneyLiteral(s string) string {
-	s = strings.TrimSpace(s)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "$")
-	if neg {
-		return "-$" + s
-	}
-	return "$" + s
 }
 
 // parseDuration is lang.ParseDuration, with a fast path for the common

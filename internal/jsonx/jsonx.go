@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
+
+	"github.com/rpl-lang/rpl/lang"
 )
 
 // Kind names the JSON kind of a value decoded by encoding/json (with or
@@ -55,4 +58,15 @@ func KindOf(t reflect.Type) string {
 		return "an object"
 	}
 	return "a JSON value"
+}
+
+// ParseMoney reads an amount as JSON carries it ("0.25", "$0.25", "-0.5",
+// or a number's text) into nano-units, by the rules of a money literal.
+func ParseMoney(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	sign := ""
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		sign, s = "-", rest
+	}
+	return lang.ParseMoney(sign + "$" + strings.TrimPrefix(s, "$"))
 }
