@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +96,3 @@ func BenchmarkEngineDecideBatch(b *testing.B) {
 	}
 }
 
-var _ = slices.Clone[[]int]

@@ -132,7 +132,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	if cfg.FailureMode == FailSafeDefault {
-		e.safeDefault = e.lay.decision(e.decType, cfg.SafeDefault, "safe default")
+		e.safeDefault = e.lay.decision(cfg.SafeDefault, "safe default")
 	}
 	if cfg.DecisionLog != nil {
 		switch s := cfg.LogSample; {

@@ -56,7 +56,7 @@ func FuzzFastCP1(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var sc cp1Scratch
+		sc := cp1Scratch{names: map[string]string{}} // interning included
 		if !fastCP1(body, &sc) {
 			return
 		}
@@ -205,15 +205,11 @@ func TestBatchFastSlowSame(t *testing.T) {
 	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
 	big := `{"requests": [` + strings.Repeat(`{"request": {"id": "a"}},`, MaxBatch) + `{"request": {"id": "a"}}]}`
 	full := `{"requests": [` + strings.Repeat(`{"request": {"id": "a"}},`, MaxBatch-1) + `{"request": {"id": "a"}}]}`
-	fast := 0
 	for _, body := range append(batchSeeds, big, full) {
 		got, gotCode := e.HandleV2Batch(ctx, []byte(body), at, nil)
 		want, wantCode := e.slowBatch(ctx, []byte(body), at, nil)
 		if !bytes.Equal(got, want) || gotCode != wantCode {
 			t.Errorf("body %.120s\n got %s %.300s\nwant %s %.300s", body, gotCode, got, wantCode, want)
-		}
-		if _, ok := e.fastBatch([]byte(body)); ok {
-			fast++
 		}
 	}
 	for _, i := range []int{0, 1, 2, 3, 4, 5, 16, 17} {

@@ -82,7 +82,7 @@ func (l *layout) init(req, dec, tenant *lang.Record) error {
 }
 
 // decision builds a route decision to target with a reason.
-func (l *layout) decision(_ *lang.Record, target, reason string) vm.Value {
+func (l *layout) decision(target, reason string) vm.Value {
 	s := slices.Clone(l.blankDecision)
 	s[l.dec.target] = vm.Str(target)
 	s[l.dec.reason] = vm.Str(reason)

@@ -1,7 +1,6 @@
 package httpx_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -185,5 +184,4 @@ func TestOverload(t *testing.T) {
 	if shed < 2 {
 		t.Errorf("shed %d", shed)
 	}
-	_ = bytes.MinRead
 }
