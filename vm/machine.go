@@ -254,16 +254,13 @@ func (m *Machine) memoryError() *Error {
 // backtrace returns the policy call stack, innermost first, for a failure
 // at pc in fn.
 func (m *Machine) backtrace(fn *funcCode, pc int) []Frame {
-	st := make([]Frame, 0, len(m.frames)+1)
-	add := func(f *funcCode, pc int) {
-		line, col := f.pos(pc)
-		st = append(st, Frame{Func: f.name, File: f.file, Line: line, Col: col})
-	}
-	add(fn, pc)
-	for i := len(m.frames) - 1; i >= 0; i-- {
-		add(m.frames[i].fn, m.frames[i].pc)
-	}
-	return st
+	return m.appendCallers(append(make([]Frame, 0, len(m.frames)+1), frameAt(fn, pc)))
+}
+
+// frameAt is the frame of the instruction at pc in f.
+func frameAt(f *funcCode, pc int) Frame {
+	line, col := f.pos(pc)
+	return Frame{Func: f.name, File: f.file, Line: line, Col: col}
 }
 
 // Memory accounting sizes (estimates of the Go objects behind values).
@@ -288,12 +285,12 @@ func (m *Machine) panicError(fn *funcCode, r any) *Error {
 }
 
 // backtraceCallers returns the suspended frames, innermost first.
-func (m *Machine) backtraceCallers() []Frame {
-	var st []Frame
+func (m *Machine) backtraceCallers() []Frame { return m.appendCallers(nil) }
+
+// appendCallers appends the suspended frames to st, innermost first.
+func (m *Machine) appendCallers(st []Frame) []Frame {
 	for i := len(m.frames) - 1; i >= 0; i-- {
-		f := m.frames[i]
-		line, col := f.fn.pos(f.pc)
-		st = append(st, Frame{Func: f.fn.name, File: f.fn.file, Line: line, Col: col})
+		st = append(st, frameAt(m.frames[i].fn, m.frames[i].pc))
 	}
 	return st
 }
