@@ -293,16 +293,8 @@ func (f *funcCompiler) inline(e *lang.CallExpr, target *lang.Object, args []lang
 }
 
 func inSameFile(file *lang.File, o *lang.Object) bool {
-	for _, fn := range o.Pkg.Files {
-		if fn.File == file {
-			for _, d := range fn.Decls {
-				if d == o.Decl {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	f := declFile(o)
+	return f != nil && f.File == file
 }
 
 // inlineSize counts the nodes of an expression made only of names,

@@ -218,14 +218,7 @@ func (c *compiler) funcIndex(o *lang.Object) int {
 		return i
 	}
 	d := o.Decl.(*lang.FuncDecl)
-	var file *lang.FileNode
-	for _, f := range o.Pkg.Files {
-		for _, x := range f.Decls {
-			if x == lang.Decl(d) {
-				file = f
-			}
-		}
-	}
+	file := declFile(o)
 	name := o.Name
 	if o.Pkg != c.prog.Main && o.Pkg.Name != "" {
 		name = o.Pkg.Name + "." + o.Name
@@ -332,3 +325,14 @@ func (c *compiler) costBound(idx int) (int64, bool) {
 	return bound(idx)
 }
 
+// declFile returns the file of o's package that declares o.
+func declFile(o *lang.Object) *lang.FileNode {
+	for _, f := range o.Pkg.Files {
+		for _, d := range f.Decls {
+			if d == o.Decl {
+				return f
+			}
+		}
+	}
+	return nil
+}
