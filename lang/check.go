@@ -186,14 +186,7 @@ func newChecker(cfg *Config) *checker {
 }
 
 func (c *checker) errorf(f *File, sp Span, code Code, format string, args ...any) *Diagnostic {
-	sev := SevError
-	for _, ci := range Codes {
-		if ci.Code == code {
-			sev = ci.Severity
-			break
-		}
-	}
-	d := &Diagnostic{File: f, Span: sp, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)}
+	d := &Diagnostic{File: f, Span: sp, Severity: code.Severity(), Code: code, Message: fmt.Sprintf(format, args...)}
 	c.diags = append(c.diags, d)
 	return d
 }

@@ -113,3 +113,21 @@ var Codes = []CodeInfo{
 	{CodeUnboundedCost, SevInfo, "no static cost bound"},
 	{CodeTooMany, SevInfo, "more diagnostics than shown"},
 }
+
+// severities is Codes by code.
+var severities = func() map[Code]Severity {
+	m := make(map[Code]Severity, len(Codes))
+	for _, ci := range Codes {
+		m[ci.Code] = ci.Severity
+	}
+	return m
+}()
+
+// Severity is the severity of diagnostics with code c (SevError for a
+// code not in Codes).
+func (c Code) Severity() Severity {
+	if s, ok := severities[c]; ok {
+		return s
+	}
+	return SevError
+}
