@@ -96,6 +96,7 @@ type Target struct {
 	ErrorRate float64 // recent, exponentially weighted
 	OpenUntil time.Time
 	hist      histogram
+	median    time.Duration // hist's, kept by RecordFeedback for Latency
 }
 
 // RecordFeedback implements runtime.FeedbackRecorder.
@@ -123,6 +124,7 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 	}
 	if f.OK() {
 		t.hist.add(f.Latency())
+		t.median = t.hist.quantile(0.5) // here, not on every decision that asks
 	}
 	if f.CostNanos != 0 && f.TenantID != "" {
 		at := f.Time.UTC()
@@ -142,9 +144,17 @@ func (m *Mem) Healthy(target string) bool {
 }
 
 // Latency implements stdlib.HealthState: the median latency of successful
-// requests.
+// requests. Policies and the CP1 expected latency ask it on every decision,
+// so it reads the median RecordFeedback keeps instead of walking the
+// histogram.
 func (m *Mem) Latency(target string) (time.Duration, bool) {
-	return m.Quantile(target, 0.5)
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t := m.targets[target]
+	if t == nil || t.hist.n == 0 {
+		return 0, false
+	}
+	return t.median, true
 }
 
 // Quantile is the q-quantile (0–1) of target's latency.
