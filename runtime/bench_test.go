@@ -95,4 +95,3 @@ func BenchmarkEngineDecideBatch(b *testing.B) {
 		}
 	}
 }
-

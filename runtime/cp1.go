@@ -371,11 +371,10 @@ func (e *Engine) expectedCost(target string, req vm.Value) int64 {
 		return 0
 	}
 	est := req.Record()[e.lay.req.estimate].Record()
-	if len(est) < 2 {
+	if len(est) <= max(e.lay.est.input, e.lay.est.output) {
 		return 0
 	}
-	// Estimate{input_tokens, output_tokens}: slots sorted by name.
-	in, out := est[0].Int(), est[1].Int()
+	in, out := est[e.lay.est.input].Int(), est[e.lay.est.output].Int()
 	return int64((float64(max(in, 0))*float64(p.Input) + float64(max(out, 0))*float64(p.Output)) / 1e6)
 }
 

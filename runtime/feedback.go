@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 )
 
 // Feedback is the result of a routed request: which target served it, how
@@ -106,19 +106,10 @@ func (f *Feedback) Validate(now time.Time) *Error {
 // ParseMoney parses an amount of money, "0.25", "$0.25" or "" (zero),
 // into nano-units.
 func ParseMoney(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return 0, nil
 	}
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	if !strings.HasPrefix(s, "$") {
-		s = "$" + s
-	}
-	if neg {
-		s = "-" + s
-	}
-	return lang.ParseMoney(s)
+	return jsonx.ParseMoney(s)
 }
 
 // FeedbackRecorder records validated feedback: the cost ledger, budgets,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -18,7 +19,9 @@ type layout struct {
 		metadata, headers, model, estimate, user int
 		session                                  int
 	}
-	tenant struct{ n, id, parents, tier int }
+	tenant struct{ n, id, parents, tier, budget int }
+	est    struct{ input, output int }     // Estimate
+	budget struct{ n, daily, monthly int } // Budget
 	task   struct{ n, typ int }
 	cons   struct{ n, maxLatency, maxCost int }
 	dec    struct {
@@ -45,15 +48,16 @@ func (l *layout) init(req, dec, tenant *lang.Record) error {
 		name string
 		dst  *int
 	}
-	var task, cons *lang.Record
-	if i := req.FieldIndex("task"); i >= 0 {
-		task, _ = req.Fields[i].Type.(*lang.Record)
+	sub := func(r *lang.Record, name string) *lang.Record {
+		if i := r.FieldIndex(name); i >= 0 {
+			s, _ := r.Fields[i].Type.(*lang.Record)
+			return s
+		}
+		return nil
 	}
-	if i := req.FieldIndex("constraints"); i >= 0 {
-		cons, _ = req.Fields[i].Type.(*lang.Record)
-	}
-	if task == nil || cons == nil {
-		return fmt.Errorf("runtime: Request lacks a task or constraints record")
+	task, cons, est, budget := sub(req, "task"), sub(req, "constraints"), sub(req, "estimate"), sub(tenant, "budget")
+	if task == nil || cons == nil || est == nil || budget == nil {
+		return fmt.Errorf("runtime: Request lacks a task, constraints or estimate record, or Tenant a budget")
 	}
 	fs := []f{
 		{req, "id", &l.req.id}, {req, "tenant", &l.req.tenant}, {req, "arrival", &l.req.arrival},
@@ -61,6 +65,8 @@ func (l *layout) init(req, dec, tenant *lang.Record) error {
 		{req, "headers", &l.req.headers}, {req, "model", &l.req.model}, {req, "estimate", &l.req.estimate},
 		{req, "user", &l.req.user}, {req, "session", &l.req.session},
 		{tenant, "id", &l.tenant.id}, {tenant, "parents", &l.tenant.parents}, {tenant, "tier", &l.tenant.tier},
+		{tenant, "budget", &l.tenant.budget}, {budget, "daily", &l.budget.daily}, {budget, "monthly", &l.budget.monthly},
+		{est, "input_tokens", &l.est.input}, {est, "output_tokens", &l.est.output},
 		{task, "type", &l.task.typ},
 		{cons, "max_latency", &l.cons.maxLatency}, {cons, "max_cost", &l.cons.maxCost},
 		{dec, "action", &l.dec.action}, {dec, "target", &l.dec.target}, {dec, "split", &l.dec.split},
@@ -74,9 +80,10 @@ func (l *layout) init(req, dec, tenant *lang.Record) error {
 		}
 	}
 	l.req.n, l.tenant.n, l.task.n, l.cons.n, l.dec.n = len(req.Fields), len(tenant.Fields), len(task.Fields), len(cons.Fields), len(dec.Fields)
+	l.budget.n = len(budget.Fields)
 	l.blankDecision = slices.Clone(compiler.ZeroValue(dec).Record())
 	l.blankDecision[l.dec.action] = vm.Str("route")
-	l.blankDecision[l.dec.priority] = vm.Int(50)
+	l.blankDecision[l.dec.priority] = vm.Int(stdlib.DefaultPriority)
 	l.blankRequest = slices.Clone(compiler.ZeroValue(req).Record())
 	return nil
 }

@@ -265,9 +265,7 @@ func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
 		if err != nil {
 			return fmt.Errorf("tenant %s: %v", t.ID, err)
 		}
-		// The budget: Budget{daily, monthly}, slots sorted by name.
 		ts := v.Record()
-		bi := e.tenantType.FieldIndex("budget")
 		var monthly, daily int64
 		if monthly, err = ParseMoney(t.Budget.Monthly); err != nil {
 			return fmt.Errorf("tenant %s: budget.monthly: %v", t.ID, err)
@@ -275,7 +273,9 @@ func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
 		if daily, err = ParseMoney(t.Budget.Daily); err != nil {
 			return fmt.Errorf("tenant %s: budget.daily: %v", t.ID, err)
 		}
-		ts[bi] = vm.NewRecord([]vm.Value{vm.Money(daily), vm.Money(monthly)})
+		b := make([]vm.Value, e.lay.budget.n)
+		b[e.lay.budget.daily], b[e.lay.budget.monthly] = vm.Money(daily), vm.Money(monthly)
+		ts[e.lay.tenant.budget] = vm.NewRecord(b)
 		t.value = v
 		s.tenants[t.ID] = t
 	}
