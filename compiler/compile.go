@@ -127,7 +127,7 @@ func Compile(prog *lang.Program, opts Options) (*Output, error) {
 		}
 	}
 	if len(c.spec.Functions) == 0 {
-		return nil, fmt.Errorf("compile: %s declares no route and no tests", prog.Main.Path)
+		return nil, fmt.Errorf("%s: no route function and no tests: a policy needs route, and a library must be imported by a policy", prog.Main.Path)
 	}
 	if idx, ok := c.spec.Entries[EntryRoute]; ok {
 		out.CostBound, out.Bounded = c.costBound(idx)
