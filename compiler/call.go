@@ -99,7 +99,6 @@ func (f *funcCompiler) strTest(call *lang.Call) (op int, k vm.Value, ok bool) {
 	return op, k, true
 }
 
-
 // loop lowers a higher-order builtin over a list to a bottom-tested loop.
 // The lambda's parameter becomes a local; no closure exists at run time.
 // Over range(n) the loop counts instead, and the list is never made.

@@ -82,4 +82,3 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
-

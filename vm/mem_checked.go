@@ -18,4 +18,3 @@ type instrs struct{ s []instr }
 func instrsOf(s []instr) instrs { return instrs{s} }
 
 func (v instrs) at(i int) *instr { return &v.s[i] }
-

@@ -27,4 +27,3 @@ func instrsOf(s []instr) instrs { return instrs{unsafe.Pointer(unsafe.SliceData(
 func (v instrs) at(i int) *instr {
 	return (*instr)(unsafe.Add(v.p, uintptr(i)*unsafe.Sizeof(instr{})))
 }
-
