@@ -134,7 +134,7 @@ loop:
 				err = overflow()
 				break loop
 			}
-			*stack.at(sp - 2) = Value{k: addKind[in.op-OpAddInt], n: uint64(s)}
+			*stack.at(sp - 2) = Value{k: resultKind[in.op], n: uint64(s)}
 			sp--
 			pc++
 
@@ -145,7 +145,7 @@ loop:
 				err = overflow()
 				break loop
 			}
-			*stack.at(sp - 2) = Value{k: subKind(in.op), n: uint64(d)}
+			*stack.at(sp - 2) = Value{k: resultKind[in.op], n: uint64(d)}
 			sp--
 			pc++
 
@@ -156,7 +156,7 @@ loop:
 				err = overflow()
 				break loop
 			}
-			*stack.at(sp - 2) = Value{k: mulKind(in.op), n: uint64(prod)}
+			*stack.at(sp - 2) = Value{k: resultKind[in.op], n: uint64(prod)}
 			sp--
 			pc++
 
@@ -170,11 +170,7 @@ loop:
 				err = overflow()
 				break loop
 			}
-			k := KindInt
-			if in.op == OpDivDurInt {
-				k = KindDuration
-			}
-			*stack.at(sp - 2) = Value{k: k, n: uint64(x / y)}
+			*stack.at(sp - 2) = Value{k: resultKind[in.op], n: uint64(x / y)}
 			sp--
 			pc++
 
@@ -198,15 +194,7 @@ loop:
 				err = overflow()
 				break loop
 			}
-			k := KindInt
-			in := ins.at(pc)
-			switch in.op {
-			case OpNegMoney:
-				k = KindMoney
-			case OpNegDur:
-				k = KindDuration
-			}
-			*stack.at(sp - 1) = Value{k: k, n: uint64(-x)}
+			*stack.at(sp - 1) = Value{k: resultKind[in.op], n: uint64(-x)}
 			pc++
 
 		case OpDivMoneyInt:
@@ -858,35 +846,6 @@ loop:
 		return Value{}, e
 	}
 	return result, nil
-}
-
-var addKind = [...]Kind{
-	OpAddInt - OpAddInt:     KindInt,
-	OpAddMoney - OpAddInt:   KindMoney,
-	OpAddDur - OpAddInt:     KindDuration,
-	OpAddTimeDur - OpAddInt: KindTime,
-}
-
-func subKind(op Opcode) Kind {
-	switch op {
-	case OpSubMoney:
-		return KindMoney
-	case OpSubDur, OpSubTime:
-		return KindDuration
-	case OpSubTimeDur:
-		return KindTime
-	}
-	return KindInt
-}
-
-func mulKind(op Opcode) Kind {
-	switch op {
-	case OpMulMoneyInt:
-		return KindMoney
-	case OpMulDurInt:
-		return KindDuration
-	}
-	return KindInt
 }
 
 // mul64 returns x*y and whether it did not overflow.

@@ -155,6 +155,36 @@ func TestOpcodes(t *testing.T) {
 	}
 }
 
+// TestResultKind pins OpInfo.Result: every checked int64 arithmetic
+// instruction pushes a value of the kind its table entry names (the
+// interpreter reads resultKind, or writes the constant where one case
+// serves one opcode).
+func TestResultKind(t *testing.T) {
+	n := 0
+	for op := range numOpcodes {
+		info := op.Info()
+		if info.Result == KindNil {
+			continue
+		}
+		n++
+		y := Int(2)
+		if op == OpMulMoneyFloat {
+			y = Float(2)
+		}
+		code := []Instr{I(OpConst, 0)}
+		if info.Pop == 2 {
+			code = append(code, I(OpConst, 1))
+		}
+		got := mustRun(t, straight(t, []Value{Int(6), y}, nil, append(code, I(op))...), "main")
+		if got.Kind() != info.Result {
+			t.Errorf("%s pushed a %s, its table entry says %s", info.Name, got.Kind(), info.Result)
+		}
+	}
+	if n != 20 {
+		t.Errorf("%d opcodes with a Result, want the 20 of int64 arithmetic", n)
+	}
+}
+
 func strs(prefix string, n int) []Value {
 	var vs []Value
 	for i := range n {

@@ -212,7 +212,12 @@ type OpInfo struct {
 	CountArg int // operand index holding a count (flagVarCount)
 	CountMul int
 	Picture  string // stack picture: before ; after
-	flags    uint8
+	// Result is the kind of the value a checked int64 arithmetic
+	// instruction (ADD_INT … SUB_TIME, the int64 ones) pushes; KindNil
+	// for every other instruction. The interpreter tags its results with
+	// it (resultKind).
+	Result Kind
+	flags  uint8
 }
 
 // Size returns the encoded size of the instruction in bytes.
@@ -251,6 +256,13 @@ func varop(name, picture string, pop, push, countArg, mul int, operands ...Opera
 
 func nofall(o OpInfo) OpInfo { o.flags |= flagNoFall; return o }
 
+// iop is an op of checked int64 arithmetic whose result is of kind k.
+func iop(name, picture string, pop int, k Kind) OpInfo {
+	o := op(name, picture, pop, 1)
+	o.Result = k
+	return o
+}
+
 // opcodeTable is the single source of truth. "Int-like" means Int,
 // Duration, Money or Time: they share the int64 representation, so the
 // _INT comparisons order all four.
@@ -268,33 +280,33 @@ var opcodeTable = [numOpcodes]OpInfo{
 	OpField:      op("FIELD", "record ; record.slots[s]", 1, 1, ArgSlot),
 	OpLocalField: op("LOCAL_FIELD", "- ; locals[n].slots[s]", 0, 1, ArgLocal, ArgSlot),
 
-	OpAddInt:        op("ADD_INT", "x y ; x+y   (int_overflow)", 2, 1),
-	OpSubInt:        op("SUB_INT", "x y ; x-y   (int_overflow)", 2, 1),
-	OpMulInt:        op("MUL_INT", "x y ; x*y   (int_overflow)", 2, 1),
-	OpDivInt:        op("DIV_INT", "x y ; x/y   truncated (division_by_zero, int_overflow)", 2, 1),
-	OpModInt:        op("MOD_INT", "x y ; x%y   sign of x (division_by_zero)", 2, 1),
-	OpNegInt:        op("NEG_INT", "x ; -x   (int_overflow)", 1, 1),
+	OpAddInt:        iop("ADD_INT", "x y ; x+y   (int_overflow)", 2, KindInt),
+	OpSubInt:        iop("SUB_INT", "x y ; x-y   (int_overflow)", 2, KindInt),
+	OpMulInt:        iop("MUL_INT", "x y ; x*y   (int_overflow)", 2, KindInt),
+	OpDivInt:        iop("DIV_INT", "x y ; x/y   truncated (division_by_zero, int_overflow)", 2, KindInt),
+	OpModInt:        iop("MOD_INT", "x y ; x%y   sign of x (division_by_zero)", 2, KindInt),
+	OpNegInt:        iop("NEG_INT", "x ; -x   (int_overflow)", 1, KindInt),
 	OpAddFloat:      op("ADD_FLOAT", "x y ; x+y", 2, 1),
 	OpSubFloat:      op("SUB_FLOAT", "x y ; x-y", 2, 1),
 	OpMulFloat:      op("MUL_FLOAT", "x y ; x*y", 2, 1),
 	OpDivFloat:      op("DIV_FLOAT", "x y ; x/y   (division_by_zero if y == 0)", 2, 1),
 	OpNegFloat:      op("NEG_FLOAT", "x ; -x", 1, 1),
-	OpAddMoney:      op("ADD_MONEY", "money money ; money   (int_overflow)", 2, 1),
-	OpSubMoney:      op("SUB_MONEY", "money money ; money   (int_overflow)", 2, 1),
-	OpNegMoney:      op("NEG_MONEY", "money ; money   (int_overflow)", 1, 1),
-	OpMulMoneyInt:   op("MUL_MONEY_INT", "money int ; money   (int_overflow)", 2, 1),
-	OpDivMoneyInt:   op("DIV_MONEY_INT", "money int ; money   rounded half to even (division_by_zero)", 2, 1),
-	OpMulMoneyFloat: op("MUL_MONEY_FLOAT", "money float ; money   rounded half to even (int_overflow)", 2, 1),
+	OpAddMoney:      iop("ADD_MONEY", "money money ; money   (int_overflow)", 2, KindMoney),
+	OpSubMoney:      iop("SUB_MONEY", "money money ; money   (int_overflow)", 2, KindMoney),
+	OpNegMoney:      iop("NEG_MONEY", "money ; money   (int_overflow)", 1, KindMoney),
+	OpMulMoneyInt:   iop("MUL_MONEY_INT", "money int ; money   (int_overflow)", 2, KindMoney),
+	OpDivMoneyInt:   iop("DIV_MONEY_INT", "money int ; money   rounded half to even (division_by_zero)", 2, KindMoney),
+	OpMulMoneyFloat: iop("MUL_MONEY_FLOAT", "money float ; money   rounded half to even (int_overflow)", 2, KindMoney),
 	OpDivMoney:      op("DIV_MONEY", "money money ; float   ratio (division_by_zero)", 2, 1),
-	OpAddDur:        op("ADD_DUR", "dur dur ; dur   (int_overflow)", 2, 1),
-	OpSubDur:        op("SUB_DUR", "dur dur ; dur   (int_overflow)", 2, 1),
-	OpNegDur:        op("NEG_DUR", "dur ; dur   (int_overflow)", 1, 1),
-	OpMulDurInt:     op("MUL_DUR_INT", "dur int ; dur   (int_overflow)", 2, 1),
-	OpDivDurInt:     op("DIV_DUR_INT", "dur int ; dur   truncated (division_by_zero)", 2, 1),
+	OpAddDur:        iop("ADD_DUR", "dur dur ; dur   (int_overflow)", 2, KindDuration),
+	OpSubDur:        iop("SUB_DUR", "dur dur ; dur   (int_overflow)", 2, KindDuration),
+	OpNegDur:        iop("NEG_DUR", "dur ; dur   (int_overflow)", 1, KindDuration),
+	OpMulDurInt:     iop("MUL_DUR_INT", "dur int ; dur   (int_overflow)", 2, KindDuration),
+	OpDivDurInt:     iop("DIV_DUR_INT", "dur int ; dur   truncated (division_by_zero)", 2, KindDuration),
 	OpDivDur:        op("DIV_DUR", "dur dur ; float   ratio (division_by_zero)", 2, 1),
-	OpAddTimeDur:    op("ADD_TIME_DUR", "time dur ; time   (int_overflow)", 2, 1),
-	OpSubTimeDur:    op("SUB_TIME_DUR", "time dur ; time   (int_overflow)", 2, 1),
-	OpSubTime:       op("SUB_TIME", "time time ; dur   (int_overflow)", 2, 1),
+	OpAddTimeDur:    iop("ADD_TIME_DUR", "time dur ; time   (int_overflow)", 2, KindTime),
+	OpSubTimeDur:    iop("SUB_TIME_DUR", "time dur ; time   (int_overflow)", 2, KindTime),
+	OpSubTime:       iop("SUB_TIME", "time time ; dur   (int_overflow)", 2, KindDuration),
 	OpConcat:        op("CONCAT", "string string ; string   (memory)", 2, 1),
 	OpIntToFloat:    op("INT_TO_FLOAT", "int ; float", 1, 1),
 
@@ -380,6 +392,15 @@ func (op Opcode) iterates() bool {
 	}
 	return false
 }
+
+// resultKind is OpInfo.Result by opcode byte, for the interpreter: 256
+// entries, so that indexing with an Opcode needs no bounds check.
+var resultKind = func() (t [256]Kind) {
+	for op := range opcodeTable {
+		t[op] = opcodeTable[op].Result
+	}
+	return t
+}()
 
 // Info returns the table entry of op, or nil if op is not a known opcode.
 func (op Opcode) Info() *OpInfo {
