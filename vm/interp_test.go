@@ -464,3 +464,18 @@ func TestBuiltins(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestVarCountOperands pins what the verifier's stack pass assumes of a
+// variable-count instruction: its count is operand 0 or 1 and no jump
+// operand precedes it, so that it decodes into instr.a or instr.b.
+func TestVarCountOperands(t *testing.T) {
+	for op := range numOpcodes {
+		info := op.Info()
+		if info.flags&flagVarCount == 0 {
+			continue
+		}
+		if info.CountArg > 1 || info.Branches() {
+			t.Errorf("%s: count operand %d (branches %v); the verifier reads a or b", info.Name, info.CountArg, info.Branches())
+		}
+	}
+}

@@ -1,9 +1,6 @@
 package vm
 
-import (
-	"encoding/binary"
-	"fmt"
-)
+import "fmt"
 
 // InvalidProgramError reports a program rejected by the verifier or the
 // decoder. Where names the section, function and code offset or byte
@@ -56,9 +53,12 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 		}
 	}
 
-	// Pass 1: decode, check operands, mark instruction boundaries.
-	start := make([]bool, len(code)+1)
+	// Pass 1: decode every instruction once, check its operands and note
+	// where instructions start (index: code offset → instruction, or -1).
 	index := make([]int32, len(code))
+	for i := range index {
+		index[i] = -1
+	}
 	var ins []instr
 	var offs []uint32
 	var args [3]uint32
@@ -72,7 +72,6 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 		if pc+size > len(code) {
 			return verifyErrorf(where(pc), "%s: truncated operands", info.Name)
 		}
-		start[pc] = true
 		index[pc] = int32(len(ins))
 		readOperands(code, pc, info, &args)
 		in := instr{op: op}
@@ -140,46 +139,55 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 		pc += size
 	}
 
-	// Every jump, reachable or not, must target an instruction.
+	// Every jump, reachable or not, must target an instruction; its
+	// operand becomes the index of that instruction.
 	for i := range ins {
-		if Opcode(ins[i].op).Info().Branches() {
-			if t := int(ins[i].c); t >= len(code) || !start[t] {
+		if ins[i].op.Info().Branches() {
+			t := ins[i].c
+			if t >= uint32(len(code)) || index[t] < 0 {
 				return verifyErrorf(where(int(offs[i])), "jump target %d is not an instruction", t)
 			}
+			ins[i].c = uint32(index[t])
 		}
 	}
 
-	// Pass 2: stack heights by abstract interpretation over the CFG.
-	height := make([]int32, len(code))
+	// Pass 2: stack heights by abstract interpretation over the CFG of
+	// the decoded instructions.
+	height := make([]int32, len(ins))
 	for i := range height {
 		height[i] = -1
 	}
 	maxStack := 0
 	work := []int{0}
 	height[0] = 0
-	merge := func(from, to int, h int) error {
-		if to < 0 || to >= len(code) || !start[to] {
-			return verifyErrorf(where(from), "jump target %d is not an instruction", to)
-		}
+	merge := func(to, h int) error {
 		switch height[to] {
 		case -1:
 			height[to] = int32(h)
 			work = append(work, to)
 		case int32(h):
 		default:
-			return verifyErrorf(where(to), "inconsistent stack height: %d or %d", height[to], h)
+			return verifyErrorf(where(int(offs[to])), "inconsistent stack height: %d or %d", height[to], h)
 		}
 		return nil
 	}
 	for len(work) > 0 {
-		pc := work[len(work)-1]
+		i := work[len(work)-1]
 		work = work[:len(work)-1]
-		h := int(height[pc])
-		info := Opcode(code[pc]).Info()
-		readOperands(code, pc, info, &args)
+		h := int(height[i])
+		in := &ins[i]
+		info := in.op.Info()
+		pc := int(offs[i])
 		pop := info.Pop
 		if info.flags&flagVarCount != 0 {
-			pop += info.CountMul * int(args[info.CountArg])
+			// The count is operand 0 or 1, decoded into a or b (no
+			// variable-count instruction has a jump operand:
+			// TestVarCountOperands).
+			count := in.a
+			if info.CountArg == 1 {
+				count = in.b
+			}
+			pop += info.CountMul * int(count)
 		}
 		if info.FallsThrough() {
 			if h < pop {
@@ -187,11 +195,10 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 			}
 			nh := h - pop + info.Push
 			maxStack = max(maxStack, nh)
-			next := pc + info.Size()
-			if next >= len(code) {
+			if i+1 >= len(ins) {
 				return verifyErrorf(where(pc), "%s: execution runs off the end of the code", info.Name)
 			}
-			if err := merge(pc, next, nh); err != nil {
+			if err := merge(i+1, nh); err != nil {
 				return err
 			}
 		}
@@ -204,10 +211,9 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 				return verifyErrorf(where(pc), "%s: stack underflow (height %d, pops %d)", info.Name, h, jpop)
 			}
 			if info.Branches() {
-				target := int(binary.LittleEndian.Uint32(code[pc+info.Size()-4:]))
 				nh := h - jpop + jpush
 				maxStack = max(maxStack, nh)
-				if err := merge(pc, target, nh); err != nil {
+				if err := merge(int(in.c), nh); err != nil {
 					return err
 				}
 			}
@@ -218,11 +224,6 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 	}
 	if maxStack > 1<<16 {
 		return verifyErrorf(where(-1), "stack too deep (%d)", maxStack)
-	}
-	for i := range ins {
-		if Opcode(ins[i].op).Info().Branches() {
-			ins[i].c = uint32(index[ins[i].c]) // verified: an instruction boundary
-		}
 	}
 	f.ins, f.offs = ins, offs
 	f.maxStack = maxStack
