@@ -149,51 +149,14 @@ func (f *funcCompiler) braceLit(e *lang.BraceLit) {
 func (f *funcCompiler) binary(e *lang.BinaryExpr) {
 	switch e.Op {
 	case "&&", "||":
-		end := f.label()
-		f.expr(e.X)
-		f.at(e.OpPos)
 		op, kind := vm.OpJmpIfFalseOrPop, TraceAnd
 		if e.Op == "||" {
 			op, kind = vm.OpJmpIfTrueOrPop, TraceOr
 		}
-		f.trace(kind, e.X.Span(), srcText(f.file, e.X))
-		b := f.branch(e.Op, e.Sp, e)
-		if b < 0 {
-			f.jump(op, end)
-			f.expr(e.Y)
-			f.mark(end)
-			return
-		}
-		// Covered: each outcome starts with its counter.
-		short := f.label()
-		f.jump(op, short)
-		f.coverOutcome(b, "long", e.Y.Span())
-		f.expr(e.Y)
-		f.jump(vm.OpJmp, end)
-		f.mark(short)
-		f.coverOutcome(b, "short", e.X.Span())
-		f.mark(end)
+		f.shortCircuit(e, op, kind, "short", "long")
 		return
 	case "??":
-		end := f.label()
-		f.expr(e.X)
-		f.at(e.OpPos)
-		f.trace(TraceCoalesce, e.X.Span(), srcText(f.file, e.X))
-		b := f.branch("??", e.Sp, e)
-		if b < 0 {
-			f.jump(vm.OpCoalesce, end)
-			f.expr(e.Y)
-			f.mark(end)
-			return
-		}
-		present := f.label()
-		f.jump(vm.OpCoalesce, present)
-		f.coverOutcome(b, "default", e.Y.Span())
-		f.expr(e.Y)
-		f.jump(vm.OpJmp, end)
-		f.mark(present)
-		f.coverOutcome(b, "present", e.X.Span())
-		f.mark(end)
+		f.shortCircuit(e, vm.OpCoalesce, TraceCoalesce, "present", "default")
 		return
 	case "in", "not in":
 		f.in(e)
@@ -309,6 +272,32 @@ func (f *funcCompiler) binary(e *lang.BinaryExpr) {
 	}
 	f.at(e.OpPos)
 	f.emit(op)
+}
+
+// shortCircuit lowers x && y, x || y and x ?? y: op (JMP_IF_FALSE_OR_POP,
+// JMP_IF_TRUE_OR_POP, COALESCE) jumps past y when x decides the result.
+// With coverage, each outcome starts with its counter: skip when x
+// decides, eval when y runs.
+func (f *funcCompiler) shortCircuit(e *lang.BinaryExpr, op vm.Opcode, kind TraceKind, skip, eval string) {
+	end := f.label()
+	f.expr(e.X)
+	f.at(e.OpPos)
+	f.trace(kind, e.X.Span(), srcText(f.file, e.X))
+	b := f.branch(e.Op, e.Sp, e)
+	if b < 0 {
+		f.jump(op, end)
+		f.expr(e.Y)
+		f.mark(end)
+		return
+	}
+	skipped := f.label()
+	f.jump(op, skipped)
+	f.coverOutcome(b, eval, e.Y.Span())
+	f.expr(e.Y)
+	f.jump(vm.OpJmp, end)
+	f.mark(skipped)
+	f.coverOutcome(b, skip, e.X.Span())
+	f.mark(end)
 }
 
 func (f *funcCompiler) compare(e *lang.BinaryExpr) {
