@@ -187,28 +187,21 @@ func (c *compiler) resolveFunc(o *lang.Object) *lang.Object {
 	if o == nil || (o.Kind != lang.ObjFunc && o.Kind != lang.ObjConst) {
 		return o
 	}
-	var chain []*lang.Package
+	var first *lang.Object // the most derived declaration so far
 	for p := c.prog.Main; p != nil; p = p.Extends {
-		chain = append(chain, p)
-	}
-	inChain := false
-	for _, p := range chain {
-		if p == o.Pkg {
-			inChain = true
-		}
-	}
-	if !inChain {
-		return o
-	}
-	for _, p := range chain {
-		if f := p.Scope.Lookup(o.Name); f != nil && f.Kind == o.Kind {
-			return f
+		if first == nil {
+			if f := p.Scope.Lookup(o.Name); f != nil && f.Kind == o.Kind {
+				first = f
+			}
 		}
 		if p == o.Pkg {
-			break
+			if first != nil {
+				return first
+			}
+			return o
 		}
 	}
-	return o
+	return o // not declared in the extends chain: an import's
 }
 
 // funcIndex returns the vm function index of a user function, queueing it
