@@ -15,6 +15,11 @@ type Config struct {
 	ReadFile func(path string) ([]byte, error)
 	// NoTests skips the sibling x_test.rpl file.
 	NoTests bool
+	// Policy says the file checked is a policy, which the toolchain
+	// builds, runs or tests, rather than a library, which is only
+	// imported: it must then have a route function, its own or
+	// inherited, or tests (RPL212). A library needs neither.
+	Policy bool
 }
 
 // Package is one policy or module: its file, the sibling test file when
@@ -121,6 +126,9 @@ func Check(cfg *Config, path string) (*Program, DiagList) {
 	c.prog.Main = main
 	if main != nil {
 		c.checkAll()
+		if cfg.Policy {
+			c.requireRoute(main)
+		}
 	}
 	return c.prog, c.diags.Normalize()
 }

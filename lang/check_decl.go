@@ -414,6 +414,55 @@ func (c *checker) checkEntry(obj *Object) {
 	}
 }
 
+// requireRoute reports a policy without an entry point: no route function
+// of its own or inherited through extends, and no tests to run instead.
+// The error is on the package clause; a function of the policy file with a
+// name close to route (rout, Route, router) is suggested, with a fix that
+// renames it. Nothing is reported when the policy file has syntax errors,
+// which may have swallowed route's header.
+func (c *checker) requireRoute(pkg *Package) {
+	for p := pkg; p != nil; p = p.Extends {
+		if p.Func("route") != nil {
+			return
+		}
+	}
+	for _, f := range pkg.Files {
+		for _, d := range f.Decls {
+			if _, ok := d.(*TestDecl); ok {
+				return
+			}
+		}
+	}
+	f := pkg.Files[0]
+	for _, d := range c.diags {
+		if d.File == f.File && d.Code < CodeUndefined {
+			return
+		}
+	}
+	var names []string
+	decls := map[string]*FuncDecl{}
+	for _, d := range f.Decls {
+		if fd, ok := d.(*FuncDecl); ok && fd.Name.Name != "_" {
+			names = append(names, fd.Name.Name)
+			decls[fd.Name.Name] = fd
+		}
+	}
+	sp := Span{0, 0}
+	if f.Package != nil {
+		sp = f.Package.Sp
+	}
+	msg := "no route function: a policy needs fn route(r: Request) -> Decision"
+	best := Nearest("route", names)
+	if best == "" {
+		c.errorf(f.File, sp, CodeNoRoute, "%s (a library needs none, but must be imported by a policy)", msg)
+		return
+	}
+	d := c.errorf(f.File, sp, CodeNoRoute, "%s (did you mean %s?)", msg, best)
+	at := decls[best].Name.Sp
+	d.Related = []Related{{File: f.File, Span: at, Message: best + " declared here"}}
+	d.Fixes = []Fix{{Title: "rename " + best + " to route", Span: at, NewText: "route"}}
+}
+
 func (c *checker) reportUnusedImports(pkg *Package, f *FileNode) {
 	fs := pkg.fileScopes[f]
 	for _, imp := range f.Imports {

@@ -29,6 +29,7 @@ const (
 	CodeBadSuper       Code = "RPL209" // super used outside an extending policy, or naming nothing
 	CodePackageName    Code = "RPL210" // test file's package differs from its policy's
 	CodeNoPackage      Code = "RPL211" // file without a package clause
+	CodeNoRoute        Code = "RPL212" // policy without a route function
 )
 
 // Types (RPL3xx).
@@ -91,6 +92,7 @@ var Codes = []CodeInfo{
 	{CodeBadSuper, SevError, "super outside an extending policy"},
 	{CodePackageName, SevError, "test file's package differs from its policy's"},
 	{CodeNoPackage, SevError, "file without a package clause"},
+	{CodeNoRoute, SevError, "policy without a route function"},
 	{CodeMismatch, SevError, "value of the wrong type"},
 	{CodeBadOperand, SevError, "operator not defined on the operand types"},
 	{CodeArgCount, SevError, "wrong number of arguments"},

@@ -25,6 +25,10 @@ only x_test.rpl checks the pair too. Files that other policies import or
 extend are checked on their own as well; a diagnostic in a file that several
 policies load is reported once.
 
+A file that no other checked file imports or extends is a policy: it needs a
+route function, its own or inherited, or tests (RPL212). A file that another
+one imports or extends is a library, which needs neither.
+
 Diagnostics go to standard output, a summary line to standard error
 ("ok 3 files", or "2 errors, 1 warning in 3 files").
 
@@ -62,10 +66,12 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	if err != nil {
 		return &exitError{code: exitFail, err: fmt.Errorf("internal error: standard library: %v", err)}
 	}
-	cfg := &lang.Config{Universe: u}
+	cfg := &lang.Config{Universe: u, Policy: true}
 
 	var set diagSet
-	loaded := map[string]bool{} // every source file read, for the summary
+	loaded := map[string]bool{}    // every source file read, for the summary
+	libraries := map[string]bool{} // files another checked file imports or extends
+	var noRoute lang.DiagList      // RPL212, reported unless the file is a library
 	for _, policy := range policies(files) {
 		if _, err := os.Stat(policy); err != nil {
 			// A test file whose policy is missing: say so on the test file.
@@ -79,15 +85,29 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 			continue
 		}
 		prog, diags := lang.Check(cfg, policy)
-		set.add(diags...)
+		for _, d := range diags {
+			if d.Code == lang.CodeNoRoute {
+				noRoute = append(noRoute, d)
+			} else {
+				set.add(d)
+			}
+		}
 		if prog != nil {
 			for _, pkg := range prog.Packages {
 				for _, f := range pkg.Files {
 					loaded[f.File.Name] = true
 				}
+				if pkg != prog.Main {
+					libraries[absPath(pkg.Path)] = true
+				}
 			}
 		}
 		loaded[policy] = true
+	}
+	for _, d := range noRoute {
+		if !libraries[absPath(d.File.Name)] {
+			set.add(d)
+		}
 	}
 
 	names := newPathNamer()
@@ -110,6 +130,14 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 		return failed
 	}
 	return nil
+}
+
+// absPath is p made absolute, to compare paths given in different forms.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
 }
 
 // policies maps .rpl files to the policies to check, each once and in
