@@ -14,20 +14,7 @@ import (
 	"github.com/rpl-lang/rpl/vm"
 )
 
-// updateFlag is -update, shared with any other golden test of the package.
-func updateFlag() bool {
-	if f := flag.Lookup("update"); f != nil {
-		return f.Value.String() == "true"
-	}
-	return *codegenUpdate
-}
-
-var codegenUpdate = func() *bool {
-	if flag.Lookup("update") != nil {
-		return new(bool)
-	}
-	return flag.Bool("update", false, "rewrite golden files (testdata/codegen)")
-}()
+var update = flag.Bool("update", false, "rewrite golden files (testdata/codegen)")
 
 // TestCodegen compiles the policy `in.rpl` of each
 // testdata/codegen/*.txtar and compares the disassembly with
@@ -86,7 +73,7 @@ func TestCodegen(t *testing.T) {
 				t.Fatalf("verifier: %v", err)
 			}
 			got := vm.Disassemble(p)
-			if updateFlag() {
+			if *update {
 				if out < 0 {
 					ar.Files = append(ar.Files, txtar.File{Name: "out/disasm"})
 					out = len(ar.Files) - 1
