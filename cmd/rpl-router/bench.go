@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -42,10 +43,13 @@ type benchOpts struct {
 	format    string
 	jsonOut   string
 	cpuprof   string
+	trace     string
 	tenants   int
 	logSample float64
 	window    int
 	rounds    int
+	pace      string
+	probe     time.Duration
 
 	// client mode (the separate process of the tcp setups)
 	client  bool
@@ -96,9 +100,12 @@ reports its RSS. Everything runs on loopback and stops by itself.`,
 	f.StringVar(&o.format, "format", "table", "output: table or json")
 	f.StringVar(&o.jsonOut, "json-out", "", "also write the JSON report to this file")
 	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of this process (engine, embedded server, in-process clients)")
+	f.StringVar(&o.trace, "trace", "", "write a Go execution trace of this process (go tool trace), for short runs")
 	f.IntVar(&o.tenants, "tenants", 10000, "load this many tenant policies in a separate process and report its RSS (0: skip)")
 	f.Float64Var(&o.logSample, "decision-log-sample", 0, "publish this fraction of decisions to the decision log stream (0: no decision log)")
 	f.IntVar(&o.rounds, "rounds", 5, "split each measured period into this many rounds, the setups taking turns (so that a burst of load elsewhere on the machine hits echo and router alike)")
+	f.StringVar(&o.pace, "pace", "auto", "how the generator waits for each send: sleep (nanosleep), spin (yield the processor until due), or auto (spin in process, sleep over NATS)")
+	f.DurationVar(&o.probe, "probe", time.Second, "first spin this long on one thread and report the machine's own pauses, the floor of every tail latency (0: skip)")
 	f.IntVar(&o.window, "window", 256, "requests in flight in max-throughput mode over NATS")
 	f.BoolVar(&o.client, "client", false, "run as the load client of a tcp setup (internal)")
 	f.StringVar(&o.natsURL, "nats-url", "", "client mode: the router's NATS (loopback only)")
@@ -165,8 +172,12 @@ func benchClient(w io.Writer, o benchOpts) error {
 		return err
 	}
 	defer nc.Close()
+	pace, ok := loadgen.ParsePace(o.pace)
+	if !ok {
+		return fmt.Errorf("--pace %q: want sleep or spin", o.pace)
+	}
 	r, err := loadgen.RunNATS("tcp/"+o.kind, nc, subjectOf(o.kind), bodies(o.kind), okReply(o.kind),
-		loadgen.Options{Rate: o.rate, Duration: o.duration, Warmup: o.warmup, Window: o.window})
+		loadgen.Options{Rate: o.rate, Duration: o.duration, Warmup: o.warmup, Window: o.window, Pace: pace})
 	if err != nil {
 		return err
 	}
@@ -175,13 +186,13 @@ func benchClient(w io.Writer, o benchOpts) error {
 
 // runClient runs a tcp setup in a separate process (this executable in
 // client mode).
-func runClient(ctx context.Context, url, kind string, rate float64, o benchOpts) (loadgen.Result, error) {
+func runClient(ctx context.Context, url, kind string, rate float64, pace loadgen.Pace, o benchOpts) (loadgen.Result, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return loadgen.Result{}, err
 	}
 	args := []string{"bench", "--client", "--nats-url", url, "--kind", kind, "--rate", strconv.FormatFloat(rate, 'f', -1, 64),
-		"--duration", o.duration.String(), "--warmup", o.warmup.String(), "--window", strconv.Itoa(o.window)}
+		"--duration", o.duration.String(), "--warmup", o.warmup.String(), "--window", strconv.Itoa(o.window), "--pace", pace.String()}
 	cctx, cancel := context.WithTimeout(ctx, o.duration+o.warmup+time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, exe, args...)
@@ -209,6 +220,7 @@ type benchReport struct {
 	Policies    string            `json:"policies"`
 	DecisionLog float64           `json:"decision_log_sample"`
 	Rounds      int               `json:"rounds"`
+	Probe       *loadgen.Pauses   `json:"probe,omitempty"`
 	Runs        []loadgen.Summary `json:"runs"`
 	Targets     []target          `json:"targets"`
 	Memory      *memoryReport     `json:"memory,omitempty"`
@@ -263,6 +275,19 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 		rates = append(rates, 0)
 	}
 	setups := strings.Split(o.setups, ",")
+	paceOf := func(fam string) loadgen.Pace {
+		if o.pace == "auto" {
+			if fam == "inproc" {
+				return loadgen.PaceSpin
+			}
+			return loadgen.PaceSleep
+		}
+		p, _ := loadgen.ParsePace(o.pace)
+		return p
+	}
+	if _, ok := loadgen.ParsePace(o.pace); !ok && o.pace != "auto" {
+		return fmt.Errorf("--pace %q: want auto, sleep or spin", o.pace)
+	}
 	progress := func(format string, args ...any) {
 		if o.format == "table" {
 			fmt.Fprintf(stderr, format+"\n", args...)
@@ -279,6 +304,23 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if o.trace != "" {
+		f, err := os.Create(o.trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
+	}
+
+	if o.probe > 0 {
+		progress("probing the machine's pauses for %v…", o.probe)
+		p := loadgen.Probe(o.probe)
+		rep.Probe = &p
 	}
 
 	// (a) the engine in this process.
@@ -345,25 +387,28 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 					return err
 				}
 				fam, kind, _ := strings.Cut(name, "/")
+				lo.Pace = paceOf(fam)
 				var res loadgen.Result
+				before := takeCounters()
 				switch fam {
 				case "inproc":
 					res = loadgen.RunSync(name, lo, inprocCall(e, kind))
 				case "embedded":
 					res, err = loadgen.RunNATS(name, inproc, subjectOf(kind), bodies(kind), okReply(kind), lo)
 				case "tcp":
-					res, err = runClient(ctx, tcpURL, kind, rate, round)
+					res, err = runClient(ctx, tcpURL, kind, rate, lo.Pace, round)
 				}
 				if err != nil {
 					return fmt.Errorf("%s: %w", name, err)
 				}
+				res.StealPct, res.GCs = takeCounters().since(before)
 				if merged[name] == nil {
 					merged[name] = &loadgen.Result{}
 				}
 				merged[name].Merge(res)
 				s := loadgen.Summarize(res)
-				progress("%-14s %-8s round %d/%d  achieved %8.0f/s  p50 %s  p99 %s  p999 %s  errors %d  (load %s)", name, rateName(rate), k+1, o.rounds, s.Achieved,
-					fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LatencyUS.P999), s.Errors+s.Lost, loadavg())
+				progress("%-14s %-8s round %d/%d  achieved %8.0f/s  p50 %s  p99 %s  p999 %s  (sched p99 %s)  errors %d  steal %.1f%%  GCs %d  (load %s)", name, rateName(rate), k+1, o.rounds, s.Achieved,
+					fmtUS(s.ServiceUS.P50), fmtUS(s.ServiceUS.P99), fmtUS(s.ServiceUS.P999), fmtUS(s.LatencyUS.P99), s.Errors+s.Lost, res.StealPct, res.GCs, loadavg())
 			}
 		}
 		for _, name := range names {
@@ -403,6 +448,32 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	return nil
 }
 
+// counters are the machine's and this process's figures read around a
+// run: CPU time stolen by the hypervisor, and garbage collections (the
+// router's: the tcp client is another process).
+type counters struct {
+	steal, total uint64
+	gcs          uint32
+}
+
+func takeCounters() counters {
+	var c counters
+	c.steal, c.total, _ = loadgen.CPUTicks()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	c.gcs = ms.NumGC
+	return c
+}
+
+// since returns the percentage of CPU time stolen and the collections
+// made from b to c.
+func (c counters) since(b counters) (stealPct float64, gcs uint32) {
+	if c.total > b.total {
+		stealPct = 100 * float64(c.steal-b.steal) / float64(c.total-b.total)
+	}
+	return stealPct, c.gcs - b.gcs
+}
+
 func missRatio(measured, limit float64) float64 {
 	if measured <= limit {
 		return 0
@@ -433,6 +504,8 @@ func inprocCall(e *rt.Engine, kind string) func(int) func(int) error {
 	}
 }
 
+func fmtDur(d time.Duration) string { return fmtUS(float64(d) / 1e3) }
+
 func rateName(r float64) string {
 	if r == 0 {
 		return "max"
@@ -461,16 +534,20 @@ func find(runs []loadgen.Summary, setup string, rate float64) *loadgen.Summary {
 	return nil
 }
 
-// targets checks the issue's targets against the runs made.
+// targets checks the issue's targets against the runs made. The issue
+// measures latency "from each request's actual send, under a steady
+// offered rate": the Service quantiles. The latency from the scheduled
+// send, which also charges the generator's own lateness, is shown beside
+// it.
 func targets(runs []loadgen.Summary) []target {
 	var ts []target
-	upTo := func(name, want string, measured, limit float64) {
-		ts = append(ts, target{Name: name, Want: want, Measured: fmtUS(measured), Met: measured <= limit, Miss: missRatio(measured, limit)})
+	add := func(name, want string, s *loadgen.Summary, measured, fromSched, limit float64) {
+		ts = append(ts, target{Name: name, Want: want, Measured: fmt.Sprintf("%s (from the schedule: %s)", fmtUS(measured), fmtUS(fromSched)),
+			Met: measured <= limit, Miss: missRatio(measured, limit)})
 	}
 	for _, k := range []string{"cp1", "v2"} {
 		if s := find(runs, "inproc/"+k, 10000); s != nil {
-			upTo("inproc/"+k+" p99 @10000/s", "≤ 10 µs", s.LatencyUS.P99, 10)
-			ts[len(ts)-1].Measured += fmt.Sprintf(" (from the actual send: p50 %s, p99 %s)", fmtUS(s.ServiceUS.P50), fmtUS(s.ServiceUS.P99))
+			add("inproc/"+k+" p99 @10000/s", "≤ 10 µs", s, s.ServiceUS.P99, s.LatencyUS.P99, 10)
 		}
 	}
 	rates := map[float64]bool{}
@@ -485,25 +562,24 @@ func targets(runs []loadgen.Summary) []target {
 			}
 			for _, k := range []string{"cp1", "v2"} {
 				if s := find(runs, fam+"/"+k, rate); s != nil {
-					limit := 1.25 * echo.LatencyUS.P99
-					ts = append(ts, target{Name: fmt.Sprintf("%s/%s p99 @%s vs echo", fam, k, rateName(rate)),
-						Want: fmt.Sprintf("≤ 1.25 × echo p99 (%s) = %s", fmtUS(echo.LatencyUS.P99), fmtUS(limit)), Measured: fmtUS(s.LatencyUS.P99),
-						Met: s.LatencyUS.P99 <= limit, Miss: missRatio(s.LatencyUS.P99, limit)})
+					limit := 1.25 * echo.ServiceUS.P99
+					add(fmt.Sprintf("%s/%s p99 @%s vs echo", fam, k, rateName(rate)),
+						fmt.Sprintf("≤ 1.25 × echo p99 (%s) = %s", fmtUS(echo.ServiceUS.P99), fmtUS(limit)), s, s.ServiceUS.P99, s.LatencyUS.P99, limit)
 				}
 			}
 		}
 	}
 	for _, k := range []string{"cp1", "v2"} {
 		if s := find(runs, "embedded/"+k, 10000); s != nil {
-			upTo("embedded/"+k+" p99 @10000/s", "< 300 µs", s.LatencyUS.P99, 300)
+			add("embedded/"+k+" p99 @10000/s", "< 300 µs", s, s.ServiceUS.P99, s.LatencyUS.P99, 300)
 		}
 		if s := find(runs, "tcp/"+k, 10000); s != nil {
-			upTo("tcp/"+k+" p50 @10000/s", "< 300 µs", s.LatencyUS.P50, 300)
+			add("tcp/"+k+" p50 @10000/s", "< 300 µs", s, s.ServiceUS.P50, s.LatencyUS.P50, 300)
 		}
 		if s := find(runs, "tcp/"+k, 30000); s != nil {
 			met := s.Achieved >= 0.99*30000 && s.Errors+s.Lost == 0
 			ts = append(ts, target{Name: "tcp/" + k + " sustained 30000/s", Want: "≥ 29,700/s achieved, no errors",
-				Measured: fmt.Sprintf("%.0f/s, %d errors, p99 %s", s.Achieved, s.Errors+s.Lost, fmtUS(s.LatencyUS.P99)), Met: met, Miss: missRatio(30000, s.Achieved)})
+				Measured: fmt.Sprintf("%.0f/s, %d errors, p99 %s", s.Achieved, s.Errors+s.Lost, fmtUS(s.ServiceUS.P99)), Met: met, Miss: missRatio(30000, s.Achieved)})
 		}
 		if s := find(runs, "tcp/"+k, 0); s != nil {
 			ts = append(ts, target{Name: "tcp/" + k + " max throughput", Want: "≥ 30,000/s", Measured: fmt.Sprintf("%.0f/s", s.Achieved),
@@ -516,13 +592,17 @@ func targets(runs []loadgen.Summary) []target {
 func printTable(w io.Writer, rep benchReport) {
 	fmt.Fprintf(w, "rpl-router bench: GOMAXPROCS %d, %d CPUs, load average %s before, %s after; decision log sample %g\n",
 		rep.GOMAXPROCS, rep.NumCPU, rep.LoadBefore, rep.LoadAfter, rep.DecisionLog)
-	fmt.Fprintf(w, "latency from each request's scheduled send time; svc p50/p99 from its actual send; late p99: the actual send after the schedule (the generator's own delay); %d rounds per setup, taking turns\n", rep.Rounds)
+	if p := rep.Probe; p != nil {
+		fmt.Fprintf(w, "machine: a thread spinning for %v was paused %d times (> %v), %.2f%% of the time, longest %s; 1 instant in 100 waits %s or more for the machine alone\n",
+			p.Duration.Round(time.Millisecond), p.Count, loadgen.PauseMin, 100*p.Paused.Seconds()/p.Duration.Seconds(), fmtDur(p.Longest), fmtDur(p.Hit99))
+	}
+	fmt.Fprintf(w, "latency from each request's actual send (p50…max), and from its scheduled send (sched); late p99: the actual send after the schedule (the generator's own delay); steal: CPU time the hypervisor took during the run; GCs: the router's collections; %d rounds per setup, taking turns\n", rep.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "setup\toffered\tachieved\tp50\tp99\tp999\tmax\terrors\tsvc p50\tsvc p99\tlate p99\t")
+	fmt.Fprintln(tw, "setup\toffered\tpace\tachieved\tp50\tp99\tp999\tmax\tsched p50\tsched p99\tlate p99\terrors\tsteal\tGCs\t")
 	for _, s := range rep.Runs {
-		fmt.Fprintf(tw, "%s\t%s\t%.0f/s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n", s.Setup, rateName(s.Offered), s.Achieved,
-			fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LatencyUS.P999), fmtUS(s.LatencyUS.Max), s.Errors+s.Lost,
-			fmtUS(s.ServiceUS.P50), fmtUS(s.ServiceUS.P99), fmtUS(s.LateUS.P99))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f/s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.1f%%\t%d\t\n", s.Setup, rateName(s.Offered), s.Pace, s.Achieved,
+			fmtUS(s.ServiceUS.P50), fmtUS(s.ServiceUS.P99), fmtUS(s.ServiceUS.P999), fmtUS(s.ServiceUS.Max),
+			fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LateUS.P99), s.Errors+s.Lost, s.StealPct, s.GCs)
 	}
 	tw.Flush()
 	for _, s := range rep.Runs {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestMain lets the test binary stand in for rpl-router when the bench
@@ -30,7 +32,7 @@ func TestBench(t *testing.T) {
 	c.SetOut(&out)
 	c.SetErr(&errb)
 	c.SetArgs([]string{"bench", "--policies", "../../examples/policies", "--rates", "500", "--duration", "300ms", "--warmup", "100ms",
-		"--window", "16", "--rounds", "2", "--tenants", "50", "--format", "json"})
+		"--window", "16", "--rounds", "2", "--tenants", "50", "--probe", "50ms", "--format", "json"})
 	if err := c.Execute(); err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}
@@ -49,6 +51,13 @@ func TestBench(t *testing.T) {
 		if r.OK == 0 || r.Errors+r.Lost > 0 || r.LatencyUS.P50 <= 0 || r.LatencyUS.P99 < r.LatencyUS.P50 {
 			t.Errorf("%s %s: ok %d errors %d lost %d p50 %v p99 %v (%s)", r.Setup, r.Mode, r.OK, r.Errors, r.Lost, r.LatencyUS.P50, r.LatencyUS.P99, r.FirstError)
 		}
+		wantPace := map[bool]string{true: "spin", false: "sleep"}[strings.HasPrefix(r.Setup, "inproc/")] // --pace auto
+		if r.Mode == "rate" && r.Pace != wantPace || r.Mode == "max" && r.Pace != "" {
+			t.Errorf("%s %s: pace %q", r.Setup, r.Mode, r.Pace)
+		}
+		if r.StealPct < 0 || r.StealPct > 100 {
+			t.Errorf("%s: steal %v%%", r.Setup, r.StealPct)
+		}
 		if r.Mode == "rate" && (r.Sent < 100 || r.Sent > 200) {
 			t.Errorf("%s: %d requests sent at 500/s for 300ms", r.Setup, r.Sent)
 		}
@@ -61,6 +70,9 @@ func TestBench(t *testing.T) {
 	}
 	if m := rep.Memory; m == nil || m.Tenants != 50 || m.Policies != 51 || m.RSSMB <= 0 {
 		t.Errorf("memory: %+v", rep.Memory)
+	}
+	if p := rep.Probe; p == nil || p.Duration < 50*time.Millisecond || p.Paused > p.Duration {
+		t.Errorf("probe: %+v", rep.Probe)
 	}
 	if len(rep.Targets) == 0 {
 		t.Error("no targets checked")

@@ -17,6 +17,9 @@
 // call made inline, no hand-off), RunNATS for NATS request-reply
 // (one publisher on the schedule, one reply subscription, so no
 // goroutine waits for a reply and the send schedule never slows down).
+// A pacer sleeps or spins until each send is due (Pace). Probe measures
+// the machine itself: the pauses that a thread which never blocks sees,
+// the floor under every tail latency measured on it.
 package loadgen
 
 import (
@@ -47,12 +50,15 @@ type Options struct {
 	Window int
 	// Grace bounds the wait for replies after the last send (0: 2s).
 	Grace time.Duration
+	// Pace is how the generator waits for each send in rate mode.
+	Pace Pace
 }
 
 // Result is the outcome of one run.
 type Result struct {
 	Setup    string        `json:"setup"`
 	Mode     string        `json:"mode"`         // "rate" or "max"
+	Pace     string        `json:"pace"`         // "sleep" or "spin" (rate mode)
 	Offered  float64       `json:"offered_rps"`  // the schedule's rate, 0 in max mode
 	Sent     uint64        `json:"sent"`         // requests scheduled in the measured period
 	OK       uint64        `json:"ok"`           // answered successfully
@@ -68,6 +74,11 @@ type Result struct {
 	Late    *Histogram `json:"-"`
 	// FirstError is the first error seen, for diagnosis.
 	FirstError string `json:"first_error,omitempty"`
+	// StealPct and GCs are what happened around the run, recorded by
+	// the caller: the share of the machine's CPU time taken by the
+	// hypervisor, and the server process's garbage collections.
+	StealPct float64 `json:"steal_pct"`
+	GCs      uint32  `json:"gc_cycles"`
 }
 
 func (o *Options) defaults() {
@@ -82,11 +93,13 @@ func (o *Options) defaults() {
 	}
 }
 
-func (o *Options) mode() string {
+// result is an empty result of a run with o.
+func (o *Options) result(setup string) Result {
+	r := Result{Setup: setup, Mode: "max", Offered: o.Rate, Duration: o.Duration, Latency: NewHistogram(), Service: NewHistogram(), Late: NewHistogram()}
 	if o.Rate > 0 {
-		return "rate"
+		r.Mode, r.Pace = "rate", o.Pace.String()
 	}
-	return "max"
+	return r
 }
 
 // RunSync runs calls made by newCall (one call function per worker, so
@@ -116,7 +129,7 @@ func RunSync(setup string, o Options, newCall func(worker int) func(i int) error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := newPacer()
+			p := newPacer(o.Pace)
 			defer p.close()
 			a := &accs[w]
 			call := calls[w]
@@ -158,7 +171,7 @@ func RunSync(setup string, o Options, newCall func(worker int) func(i int) error
 		}()
 	}
 	wg.Wait()
-	r := Result{Setup: setup, Mode: o.mode(), Offered: o.Rate, Duration: o.Duration, Latency: NewHistogram(), Service: NewHistogram(), Late: NewHistogram()}
+	r := o.result(setup)
 	for _, a := range accs {
 		r.Sent += a.sent
 		r.OK += a.ok
@@ -184,7 +197,7 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 	if len(bodies) == 0 {
 		return Result{}, errors.New("loadgen: no request bodies")
 	}
-	r := Result{Setup: setup, Mode: o.mode(), Offered: o.Rate, Duration: o.Duration, Latency: NewHistogram(), Service: NewHistogram(), Late: NewHistogram()}
+	r := o.result(setup)
 	total := o.Warmup + o.Duration
 	inbox := nats.NewInbox()
 	var received, sentAll, okN, koN atomic.Uint64
@@ -247,7 +260,7 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 	msg := &nats.Msg{Subject: subject}
 	var measured uint64
 	late := NewHistogram() // the sender's, merged at the end
-	p := newPacer()
+	p := newPacer(o.Pace)
 	defer p.close()
 	runtime.GC()
 	start = time.Now()
@@ -364,6 +377,8 @@ func (r *Result) Merge(o Result) {
 	r.OK += o.OK
 	r.Errors += o.Errors
 	r.Lost += o.Lost
+	r.StealPct = (r.StealPct*r.Duration.Seconds() + o.StealPct*o.Duration.Seconds()) / (r.Duration + o.Duration).Seconds()
+	r.GCs += o.GCs
 	r.Duration += o.Duration
 	r.Latency.Merge(o.Latency)
 	r.Service.Merge(o.Service)

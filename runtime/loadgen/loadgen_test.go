@@ -58,10 +58,16 @@ func TestHistogramBuckets(t *testing.T) {
 }
 
 func TestRunSyncOpenLoop(t *testing.T) {
+	for _, pace := range []Pace{PaceSleep, PaceSpin} {
+		t.Run(pace.String(), func(t *testing.T) { testOpenLoop(t, pace) })
+	}
+}
+
+func testOpenLoop(t *testing.T, pace Pace) {
 	// A call that stalls once for 50ms: an open loop charges the requests
 	// scheduled during the stall, so the p99 shows it, although only one
 	// call was slow.
-	r := RunSync("stall", Options{Rate: 2000, Duration: 500 * time.Millisecond, Warmup: 50 * time.Millisecond, Workers: 1}, func(int) func(int) error {
+	r := RunSync("stall", Options{Rate: 2000, Duration: 500 * time.Millisecond, Warmup: 50 * time.Millisecond, Workers: 1, Pace: pace}, func(int) func(int) error {
 		return func(i int) error {
 			if i == 400 {
 				time.Sleep(50 * time.Millisecond)
@@ -100,5 +106,34 @@ func TestMerge(t *testing.T) {
 	}
 	if r.Achieved < 900 || r.Achieved > 1100 || a.Latency.Count() != a.OK {
 		t.Fatalf("achieved %v", r.Achieved)
+	}
+}
+
+func TestHitQuantile(t *testing.T) {
+	ms := time.Millisecond
+	// No pauses, or too little paused time: no instant in 100 waits.
+	if got := hitQuantile(nil, time.Second, 0.99); got != 0 {
+		t.Errorf("no pauses: %v", got)
+	}
+	if got := hitQuantile([]time.Duration{5 * ms}, time.Second, 0.99); got != 0 {
+		t.Errorf("0.5%% paused: %v", got)
+	}
+	// One 20 ms pause in 1 s: 2% of instants wait, from 0 to 20 ms
+	// uniformly; the 1% that wait longest wait more than 10 ms.
+	got := hitQuantile([]time.Duration{20 * ms}, time.Second, 0.99)
+	if d := got - 10*ms; d < -time.Microsecond || d > time.Microsecond {
+		t.Errorf("one 20ms pause: %v, want 10ms", got)
+	}
+	// Two 15 ms pauses: Σ max(15ms - x, 0) = 10ms at x = 10ms.
+	got = hitQuantile([]time.Duration{15 * ms, 15 * ms}, time.Second, 0.99)
+	if d := got - 10*ms; d < -time.Microsecond || d > time.Microsecond {
+		t.Errorf("two 15ms pauses: %v, want 10ms", got)
+	}
+}
+
+func TestProbe(t *testing.T) {
+	p := Probe(50 * time.Millisecond)
+	if p.Duration < 50*time.Millisecond || p.Paused > p.Duration || p.Longest > p.Paused || (p.Count == 0) != (p.Paused == 0) || p.Hit99 > p.Longest {
+		t.Fatalf("%+v", p)
 	}
 }
