@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -140,13 +141,7 @@ func record(t testing.TB, name string, fields map[string]vm.Value) vm.Value {
 	r := recordType(t, name)
 	slots := make([]vm.Value, len(r.Fields))
 	for i, f := range r.Fields {
-		slots[i] = zeroOf(f.Type)
-		switch lang.Unwrap(f.Type).(type) {
-		case *lang.List:
-			slots[i] = emptyList
-		case *lang.Map:
-			slots[i] = emptyMap
-		}
+		slots[i] = compiler.ZeroValue(f.Type)
 	}
 	for k, v := range fields {
 		i := r.FieldIndex(k)

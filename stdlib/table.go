@@ -2,9 +2,11 @@ package stdlib
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"unsafe"
 
+	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -159,18 +161,9 @@ func newLayouts(u *lang.Universe) (*layouts, error) {
 		return nil, fmt.Errorf("stdlib: Fallback has %d fields and Price %d; the builders fill 4 and 2", l.fallback.n, l.price.n)
 	}
 
-	// Defaults: every string "", every list and map empty, priority 50.
-	b := make([]vm.Value, l.decision.n)
-	for i, fd := range d.Fields {
-		switch lang.Unwrap(fd.Type).(type) {
-		case *lang.List:
-			b[i] = emptyList
-		case *lang.Map:
-			b[i] = emptyMap
-		case *lang.Basic:
-			b[i] = zeroOf(fd.Type)
-		}
-	}
+	// Defaults: every field at its zero value (compiler.ZeroValue: strings
+	// "", lists and maps empty, durations 0s), action "route", priority 50.
+	b := slices.Clone(compiler.ZeroValue(d).Record())
 	b[l.decision.action] = vm.Str("route")
 	b[l.decision.priority] = vm.Int(DefaultPriority)
 	l.blank = b
@@ -179,31 +172,6 @@ func newLayouts(u *lang.Universe) (*layouts, error) {
 
 // DefaultPriority is the priority of a decision that sets none.
 const DefaultPriority = 50
-
-// zeroOf is the zero value of a basic type, none for anything else.
-func zeroOf(t lang.Type) vm.Value {
-	b, ok := t.(*lang.Basic)
-	if !ok {
-		return vm.Nil()
-	}
-	switch b.Kind {
-	case lang.Bool:
-		return vm.Bool(false)
-	case lang.Int:
-		return vm.Int(0)
-	case lang.Float:
-		return vm.Float(0)
-	case lang.String:
-		return vm.Str("")
-	case lang.Duration:
-		return vm.Duration(0)
-	case lang.Money:
-		return vm.Money(0)
-	case lang.Time:
-		return vm.Time(0)
-	}
-	return vm.Nil()
-}
 
 // Shared immutable values. Lists and maps made here belong to no run, so
 // the VM's in-place APPEND never writes them.
