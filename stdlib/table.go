@@ -83,91 +83,61 @@ type layouts struct {
 
 func newLayouts(u *lang.Universe) (*layouts, error) {
 	l := new(layouts)
-	var err error
-	rec := func(name string) *lang.Record {
+	d, dec := &l.decision, "Decision"
+	slots := []struct {
+		rec, field string
+		dst        *int
+	}{
+		{dec, "action", &d.action}, {dec, "target", &d.target}, {dec, "split", &d.split},
+		{dec, "fallbacks", &d.fallbacks}, {dec, "sticky_key", &d.stickyKey}, {dec, "sticky_ttl", &d.stickyTTL},
+		{dec, "pre", &d.pre}, {dec, "validators", &d.validators}, {dec, "post", &d.post},
+		{dec, "tags", &d.tags}, {dec, "experiment", &d.experiment}, {dec, "arm", &d.arm},
+		{dec, "deny_reason", &d.denyReason}, {dec, "reason", &d.reason}, {dec, "priority", &d.priority},
+		{"Fallback", "target", &l.fallback.target}, {"Fallback", "on", &l.fallback.on},
+		{"Fallback", "retries", &l.fallback.retries}, {"Fallback", "backoff", &l.fallback.backoff},
+		{"Price", "input", &l.price.input}, {"Price", "output", &l.price.output},
+		{"Tenant", "id", &l.tenant.id}, {"Tenant", "budget", &l.tenant.budget},
+		{"Budget", "monthly", &l.budget.monthly},
+		{"Request", "estimate", &l.request.estimate},
+		{"Estimate", "input_tokens", &l.estimate.input}, {"Estimate", "output_tokens", &l.estimate.output},
+	}
+	for _, s := range slots {
+		r, err := preludeRecord(u, s.rec)
 		if err != nil {
-			return nil
+			return nil, err
 		}
-		o := u.Types[name]
-		if o == nil {
-			err = fmt.Errorf("stdlib: the prelude declares no type %s", name)
-			return nil
+		if *s.dst = r.FieldIndex(s.field); *s.dst < 0 {
+			return nil, fmt.Errorf("stdlib: prelude type %s has no field %s", s.rec, s.field)
 		}
-		r, ok := o.Type.(*lang.Record)
-		if !ok {
-			err = fmt.Errorf("stdlib: prelude type %s is not a record", name)
-			return nil
-		}
-		return r
 	}
-	field := func(r *lang.Record, name string) int {
-		if r == nil {
-			return 0
-		}
-		i := r.FieldIndex(name)
-		if i < 0 && err == nil {
-			err = fmt.Errorf("stdlib: prelude type %s has no field %s", r.Name, name)
-		}
-		return i
-	}
-	d := rec("Decision")
-	if d != nil {
-		l.decision.n = len(d.Fields)
-	}
-	l.decision.action = field(d, "action")
-	l.decision.target = field(d, "target")
-	l.decision.split = field(d, "split")
-	l.decision.fallbacks = field(d, "fallbacks")
-	l.decision.stickyKey = field(d, "sticky_key")
-	l.decision.stickyTTL = field(d, "sticky_ttl")
-	l.decision.pre = field(d, "pre")
-	l.decision.validators = field(d, "validators")
-	l.decision.post = field(d, "post")
-	l.decision.tags = field(d, "tags")
-	l.decision.experiment = field(d, "experiment")
-	l.decision.arm = field(d, "arm")
-	l.decision.denyReason = field(d, "deny_reason")
-	l.decision.reason = field(d, "reason")
-	l.decision.priority = field(d, "priority")
-
-	f := rec("Fallback")
-	if f != nil {
-		l.fallback.n = len(f.Fields)
-	}
-	l.fallback.target = field(f, "target")
-	l.fallback.on = field(f, "on")
-	l.fallback.retries = field(f, "retries")
-	l.fallback.backoff = field(f, "backoff")
-
-	p := rec("Price")
-	if p != nil {
-		l.price.n = len(p.Fields)
-	}
-	l.price.input = field(p, "input")
-	l.price.output = field(p, "output")
-
-	t := rec("Tenant")
-	l.tenant.id = field(t, "id")
-	l.tenant.budget = field(t, "budget")
-	l.budget.monthly = field(rec("Budget"), "monthly")
-	l.request.estimate = field(rec("Request"), "estimate")
-	e := rec("Estimate")
-	l.estimate.input = field(e, "input_tokens")
-	l.estimate.output = field(e, "output_tokens")
-	if err != nil {
-		return nil, err
-	}
+	// The records named above exist: the loop found their fields.
+	decision, _ := preludeRecord(u, dec)
+	fallback, _ := preludeRecord(u, "Fallback")
+	price, _ := preludeRecord(u, "Price")
+	d.n, l.fallback.n, l.price.n = len(decision.Fields), len(fallback.Fields), len(price.Fields)
 	if l.fallback.n != 4 || l.price.n != 2 {
 		return nil, fmt.Errorf("stdlib: Fallback has %d fields and Price %d; the builders fill 4 and 2", l.fallback.n, l.price.n)
 	}
 
 	// Defaults: every field at its zero value (compiler.ZeroValue: strings
 	// "", lists and maps empty, durations 0s), action "route", priority 50.
-	b := slices.Clone(compiler.ZeroValue(d).Record())
-	b[l.decision.action] = vm.Str("route")
-	b[l.decision.priority] = vm.Int(DefaultPriority)
-	l.blank = b
+	l.blank = slices.Clone(compiler.ZeroValue(decision).Record())
+	l.blank[d.action] = vm.Str("route")
+	l.blank[d.priority] = vm.Int(DefaultPriority)
 	return l, nil
+}
+
+// preludeRecord returns the record type the prelude declares as name.
+func preludeRecord(u *lang.Universe, name string) (*lang.Record, error) {
+	o := u.Types[name]
+	if o == nil {
+		return nil, fmt.Errorf("stdlib: the prelude declares no type %s", name)
+	}
+	r, ok := o.Type.(*lang.Record)
+	if !ok {
+		return nil, fmt.Errorf("stdlib: prelude type %s is not a record", name)
+	}
+	return r, nil
 }
 
 // DefaultPriority is the priority of a decision that sets none.
