@@ -43,7 +43,7 @@ func (c *checker) collect(pkg *Package) {
 				continue
 			}
 			if name.Name == "_" {
-				c.errAt(name, CodeUndefined, "cannot declare _")
+				c.errAt(name, CodeBlankDecl, "cannot declare _")
 				continue
 			}
 			c.info.Defs[name] = obj
@@ -89,7 +89,7 @@ func (c *checker) collectImport(pkg *Package, fs *Scope, imp *ImportDecl) {
 			return
 		}
 		if mod == TestingModule && c.file != nil && !IsTestFile(c.file.File.Name) {
-			c.errAt(imp.Path, CodeImportNotFound, "std/%s can only be imported by test files (*_test.rpl)", mod)
+			c.errAt(imp.Path, CodeTestingImport, "std/%s can only be imported by test files (*_test.rpl)", mod)
 			return
 		}
 		obj.StdModule = mod
@@ -163,7 +163,7 @@ func (c *checker) resolve(obj *Object) {
 		switch obj.Kind {
 		case ObjType:
 			c.withDecl(obj, func() {
-				c.errAt(obj.Decl.(*TypeDecl).Name, CodeCannotInfer, "invalid recursive type %s", obj.Name)
+				c.errAt(obj.Decl.(*TypeDecl).Name, CodeRecursiveType, "invalid recursive type %s", obj.Name)
 			})
 		case ObjConst:
 			c.withDecl(obj, func() {

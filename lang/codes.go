@@ -30,6 +30,8 @@ const (
 	CodePackageName    Code = "RPL210" // test file's package differs from its policy's
 	CodeNoPackage      Code = "RPL211" // file without a package clause
 	CodeNoRoute        Code = "RPL212" // policy without a route function
+	CodeBlankDecl      Code = "RPL213" // top-level declaration named _
+	CodeTestingImport  Code = "RPL214" // std/testing imported outside a test file
 )
 
 // Types (RPL3xx).
@@ -53,6 +55,7 @@ const (
 	CodeNotOptional    Code = "RPL316" // ?? applied to a value that is never none (warning)
 	CodeBadEntry       Code = "RPL317" // route has the wrong signature
 	CodeInvalidPattern Code = "RPL318" // match pattern of the wrong type or not constant
+	CodeRecursiveType  Code = "RPL319" // type declaration that refers to itself
 )
 
 // Cost (RPL4xx).
@@ -93,6 +96,8 @@ var Codes = []CodeInfo{
 	{CodePackageName, SevError, "test file's package differs from its policy's"},
 	{CodeNoPackage, SevError, "file without a package clause"},
 	{CodeNoRoute, SevError, "policy without a route function"},
+	{CodeBlankDecl, SevError, "declaration named _"},
+	{CodeTestingImport, SevError, "std/testing outside a test file"},
 	{CodeMismatch, SevError, "value of the wrong type"},
 	{CodeBadOperand, SevError, "operator not defined on the operand types"},
 	{CodeArgCount, SevError, "wrong number of arguments"},
@@ -112,6 +117,7 @@ var Codes = []CodeInfo{
 	{CodeNotOptional, SevWarning, "?? on a value that is never none"},
 	{CodeBadEntry, SevError, "route has the wrong signature"},
 	{CodeInvalidPattern, SevError, "invalid match pattern"},
+	{CodeRecursiveType, SevError, "invalid recursive type"},
 	{CodeUnboundedCost, SevInfo, "no static cost bound"},
 	{CodeTooMany, SevInfo, "more diagnostics than shown"},
 }
