@@ -129,6 +129,7 @@ request to an AI model, which provider and model serve it.`,
 	root.AddCommand(newBuildCmd(e), newKeygenCmd(e), newMigrateCmd(e))
 	root.AddCommand(newLSPCmd(e))
 	root.AddCommand(newPushCmd(e))
+	root.AddCommand(newRollbackCmd(e))
 	return root
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rpl-lang/rpl/compiler/bundle"
 )
 
 // Policy bundles travel through a JetStream key-value bucket: `rplc push`
@@ -220,4 +222,63 @@ func (w *BundleWatcher) apply(ctx context.Context, data []byte, rev uint64) {
 		return
 	}
 	w.applied.Store(rev)
+}
+
+// ErrNothingToRollBack is RollbackBundle's answer when the bucket keeps
+// no earlier valid bundle of another version than the current one.
+var ErrNothingToRollBack = errors.New("no earlier bundle to roll back to")
+
+// BundleEntry is one revision of the bundle key.
+type BundleEntry struct {
+	Revision uint64
+	Version  string // the bundle's version (bundle.Bundle.Version)
+}
+
+// RollbackBundle puts back, under key of bucket, the latest earlier
+// bundle that reads as a valid bundle (format and hashes; a corrupt push
+// that the routers refused is passed over) of another version than the
+// current one, so that every router watching the key activates it: the
+// fleet's rollback. It returns the revision rolled back from, the one
+// restored and the new revision. The put is conditional on the current
+// revision, so a push made meanwhile is not overwritten (the call fails
+// instead and can be repeated).
+func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string) (from, to BundleEntry, rev uint64, err error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return from, to, 0, err
+	}
+	kv, err := js.KeyValue(ctx, bucket)
+	if err != nil {
+		return from, to, 0, fmt.Errorf("bundle bucket %s: %w", bucket, err)
+	}
+	hist, err := kv.History(ctx, key)
+	if err != nil {
+		return from, to, 0, fmt.Errorf("%s/%s: %w", bucket, key, err)
+	}
+	cur := hist[len(hist)-1]
+	from.Revision = cur.Revision()
+	if cur.Operation() != jetstream.KeyValuePut {
+		return from, to, 0, fmt.Errorf("%s/%s: the key was deleted at revision %d", bucket, key, from.Revision)
+	}
+	if b, err := bundle.Read(cur.Value(), bundle.ReadOptions{}); err == nil {
+		from.Version = b.Version()
+	}
+	var data []byte
+	for i := len(hist) - 2; i >= 0 && data == nil; i-- {
+		e := hist[i]
+		if e.Operation() != jetstream.KeyValuePut {
+			continue
+		}
+		if b, err := bundle.Read(e.Value(), bundle.ReadOptions{}); err == nil && b.Version() != from.Version {
+			to, data = BundleEntry{Revision: e.Revision(), Version: b.Version()}, e.Value()
+		}
+	}
+	if data == nil {
+		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %d revisions)", bucket, key, ErrNothingToRollBack, len(hist))
+	}
+	rev, err = kv.Update(ctx, key, data, from.Revision)
+	if err != nil {
+		return from, to, 0, fmt.Errorf("%s/%s: putting back revision %d: %w", bucket, key, to.Revision, err)
+	}
+	return from, to, rev, nil
 }

@@ -2,6 +2,7 @@ package natsx_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -178,6 +179,26 @@ func TestBundleWatch(t *testing.T) {
 	if w.Watches() < 2 {
 		t.Errorf("the watch was not restarted (%d watches)", w.Watches())
 	}
+
+	// The fleet's rollback puts back the previous valid bundle (v1: the
+	// corrupt push in between is passed over), and the router activates
+	// it; the decisions go on throughout.
+	pc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	from, to, rev3, err := natsx.RollbackBundle(context.Background(), pc, natsx.BundleBucket, natsx.BundleKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from.Revision != rev2 || to.Revision != rev1 || to.Version == from.Version || rev3 <= rev2 {
+		t.Fatalf("rollback from %+v to %+v at revision %d; pushed %d and %d", from, to, rev3, rev1, rev2)
+	}
+	waitFor(t, "the rollback", func() bool { return w.Revision() == rev3 })
+	if v := e.Current().Version; v != ver1 {
+		t.Fatalf("after the rollback: version %s, want %s", v, ver1)
+	}
 	close(stop)
 	deciders.Wait()
 	if failures.Load() > 0 {
@@ -189,4 +210,33 @@ func TestBundleWatch(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestRollbackNothing: a bucket with one bundle (pushed twice) has nothing
+// to roll back to, and says so without changing the key.
+func TestRollbackNothing(t *testing.T) {
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	nc, err := natsx.ConnectInProcess(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx := context.Background()
+	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey); err == nil {
+		t.Fatal("rollback without a bucket")
+	}
+	v1 := buildBundle(t, "")
+	for range 2 {
+		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, v1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, _, err = natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey)
+	if !errors.Is(err, natsx.ErrNothingToRollBack) {
+		t.Fatalf("got %v, want ErrNothingToRollBack", err)
+	}
 }
