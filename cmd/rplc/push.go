@@ -13,9 +13,37 @@ import (
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
 
+// bundleKey is the NATS deployment and the key-value entry that push and
+// rollback write, from their flags.
+type bundleKey struct {
+	url, bucket, key string
+	timeout          time.Duration
+}
+
+func (k *bundleKey) flags(cmd *cobra.Command) {
+	defURL := os.Getenv("NATS_URL")
+	if defURL == "" {
+		defURL = nats.DefaultURL
+	}
+	cmd.Flags().StringVar(&k.url, "nats-url", defURL, "NATS of the routers (default $NATS_URL, else "+nats.DefaultURL+")")
+	cmd.Flags().StringVar(&k.bucket, "bucket", natsx.BundleBucket, "JetStream key-value bucket the routers watch")
+	cmd.Flags().StringVar(&k.key, "key", natsx.BundleKey, "key of the bundle in the bucket")
+	cmd.Flags().DurationVar(&k.timeout, "timeout", 10*time.Second, "give up after this long")
+}
+
+// connect connects to the NATS deployment; the context ends with the
+// timeout.
+func (k *bundleKey) connect(cmd *cobra.Command) (*nats.Conn, context.Context, func(), error) {
+	nc, err := nats.Connect(k.url, nats.Name("rplc "+cmd.Name()), nats.Timeout(k.timeout))
+	if err != nil {
+		return nil, nil, nil, &exitError{code: exitFail, err: fmt.Errorf("NATS %s: %w", k.url, err)}
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), k.timeout)
+	return nc, ctx, func() { cancel(); nc.Close() }, nil
+}
+
 func newPushCmd(e *env) *cobra.Command {
-	var url, bucket, key string
-	var timeout time.Duration
+	var k bundleKey
 	cmd := &cobra.Command{
 		Use:   "push BUNDLE --nats-url URL",
 		Short: "Publish a bundle to the routers watching a JetStream key-value bucket",
@@ -47,29 +75,20 @@ or NATS refused it, 2 for a wrong command line.`,
 			if err != nil {
 				return &exitError{code: exitFail, err: fmt.Errorf("%s: %w", args[0], err)}
 			}
-			nc, err := nats.Connect(url, nats.Name("rplc push"), nats.Timeout(timeout))
+			nc, ctx, done, err := k.connect(cmd)
 			if err != nil {
-				return &exitError{code: exitFail, err: fmt.Errorf("NATS %s: %w", url, err)}
+				return err
 			}
-			defer nc.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
-			rev, err := natsx.PushBundle(ctx, nc, bucket, key, data)
+			defer done()
+			rev, err := natsx.PushBundle(ctx, nc, k.bucket, k.key, data)
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}
 			fmt.Fprintf(e.stdout, "pushed %s to %s/%s revision %d: %d policies, %d bytes, version %s\n",
-				args[0], bucket, key, rev, len(b.Policies), len(data), b.Version())
+				args[0], k.bucket, k.key, rev, len(b.Policies), len(data), b.Version())
 			return nil
 		},
 	}
-	defURL := os.Getenv("NATS_URL")
-	if defURL == "" {
-		defURL = nats.DefaultURL
-	}
-	cmd.Flags().StringVar(&url, "nats-url", defURL, "NATS to publish to (default $NATS_URL, else "+nats.DefaultURL+")")
-	cmd.Flags().StringVar(&bucket, "bucket", natsx.BundleBucket, "JetStream key-value bucket the routers watch")
-	cmd.Flags().StringVar(&key, "key", natsx.BundleKey, "key of the bundle in the bucket")
-	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "give up after this long")
+	k.flags(cmd)
 	return cmd
 }

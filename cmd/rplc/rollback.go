@@ -1,20 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
 
 func newRollbackCmd(e *env) *cobra.Command {
-	var url, bucket, key string
-	var timeout time.Duration
+	var k bundleKey
 	cmd := &cobra.Command{
 		Use:   "rollback --nats-url URL",
 		Short: "Put the previous bundle back for every router watching the bucket",
@@ -42,29 +37,20 @@ or NATS refused, 2 for a wrong command line.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			nc, err := nats.Connect(url, nats.Name("rplc rollback"), nats.Timeout(timeout))
+			nc, ctx, done, err := k.connect(cmd)
 			if err != nil {
-				return &exitError{code: exitFail, err: fmt.Errorf("NATS %s: %w", url, err)}
+				return err
 			}
-			defer nc.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
-			from, to, rev, err := natsx.RollbackBundle(ctx, nc, bucket, key)
+			defer done()
+			from, to, rev, err := natsx.RollbackBundle(ctx, nc, k.bucket, k.key)
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}
 			fmt.Fprintf(e.stdout, "rolled %s/%s back from version %s (revision %d) to version %s (revision %d), now revision %d\n",
-				bucket, key, from.Version, from.Revision, to.Version, to.Revision, rev)
+				k.bucket, k.key, from.Version, from.Revision, to.Version, to.Revision, rev)
 			return nil
 		},
 	}
-	defURL := os.Getenv("NATS_URL")
-	if defURL == "" {
-		defURL = nats.DefaultURL
-	}
-	cmd.Flags().StringVar(&url, "nats-url", defURL, "NATS of the routers (default $NATS_URL, else "+nats.DefaultURL+")")
-	cmd.Flags().StringVar(&bucket, "bucket", natsx.BundleBucket, "JetStream key-value bucket the routers watch")
-	cmd.Flags().StringVar(&key, "key", natsx.BundleKey, "key of the bundle in the bucket")
-	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "give up after this long")
+	k.flags(cmd)
 	return cmd
 }
