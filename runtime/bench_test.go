@@ -95,3 +95,22 @@ func BenchmarkEngineDecideBatch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDispatchV2 is BenchmarkEngineDecideV2 through the transports'
+// shared dispatch (pooled exchange, recovery, no tracing).
+func BenchmarkDispatchV2(b *testing.B) {
+	e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{})})
+	load(b, e, examples)
+	body := []byte(`{"request": {"id": "req-000123", "tenant": {"id": "tenant-42"}, "task": {"type": "chat"}}}`)
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "bench"})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		x := d.Get()
+		out, code := d.Serve(ctx, x, runtime.KindV2, body, "", time.Now())
+		if code != "" {
+			b.Fatal(string(out))
+		}
+		d.Put(x)
+	}
+}

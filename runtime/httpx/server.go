@@ -16,16 +16,18 @@
 // (with Retry-After), internal 500. Bodies beyond Config.MaxBody are
 // invalid_request (413). At most Config.MaxInFlight decide and feedback
 // requests run at once; beyond that the server answers overloaded at once
-// instead of queueing.
+// instead of queueing. Refused requests (overloaded, too large,
+// unreadable) are reported to Config.Refused. What is not HTTP (the
+// dispatch by kind, spans, refusal answers, pooled buffers) is
+// runtime.Dispatcher's, shared with the NATS transport.
 package httpx
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/rpl-lang/rpl/runtime"
@@ -40,19 +42,24 @@ type Config struct {
 	MaxInFlight int
 	// Metrics serves /metrics (nil: 404).
 	Metrics http.Handler
-	// Overloaded is called when a request is shed (metrics); may be nil.
-	Overloaded func()
-	// Trace wraps each decision (OpenTelemetry); may be nil.
-	Trace func(ctx context.Context, traceparent string, kind string) (context.Context, func(*runtime.Outcome))
+	// Refused is called for each request refused before the engine
+	// (overloaded, too large, unreadable), with the transport "http";
+	// may be nil.
+	Refused func(transport string, why runtime.Refusal)
+	// Trace wraps each request in a span (OpenTelemetry); may be nil.
+	Trace runtime.TraceFunc
 }
+
+// Transport is the name the HTTP transport gives spans and metrics.
+const Transport = "http"
 
 // Server is the HTTP transport.
 type Server struct {
-	e    *runtime.Engine
-	cfg  Config
-	sem  chan struct{}
-	bufs sync.Pool
-	mux  *http.ServeMux
+	e   *runtime.Engine
+	d   *runtime.Dispatcher
+	cfg Config
+	sem chan struct{}
+	mux *http.ServeMux
 }
 
 // New returns a server for e.
@@ -63,12 +70,12 @@ func New(e *runtime.Engine, cfg Config) *Server {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 4096
 	}
-	s := &Server{e: e, cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), mux: http.NewServeMux()}
-	s.bufs.New = func() any { return &exchange{buf: make([]byte, 0, 4096)} }
-	s.mux.HandleFunc("POST /v1/decide", s.decide(true, "v1"))
-	s.mux.HandleFunc("POST /v2/decide", s.decide(false, "v2"))
-	s.mux.HandleFunc("POST /v2/decide/batch", s.decide(false, "batch"))
-	s.mux.HandleFunc("POST /v2/feedback", s.decide(false, "feedback"))
+	s := &Server{e: e, cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), mux: http.NewServeMux(),
+		d: runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: Transport, Trace: cfg.Trace, Refused: cfg.Refused})}
+	s.mux.HandleFunc("POST /v1/decide", s.serve(runtime.KindCP1))
+	s.mux.HandleFunc("POST /v2/decide", s.serve(runtime.KindV2))
+	s.mux.HandleFunc("POST /v2/decide/batch", s.serve(runtime.KindBatch))
+	s.mux.HandleFunc("POST /v2/feedback", s.serve(runtime.KindFeedback))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"ok":true}`)
@@ -104,69 +111,38 @@ func Status(c runtime.Code) int {
 	return http.StatusInternalServerError
 }
 
-// exchange is the pooled scratch of one HTTP exchange: the body and
-// response buffer, and the outcome.
-type exchange struct {
-	buf []byte
-	out runtime.Outcome
-}
-
-func (s *Server) decide(cp1 bool, kind string) http.HandlerFunc {
+// serve adapts HTTP to the dispatcher: the concurrency bound, the body
+// (bounded by MaxBody), the traceparent header, the status and
+// Retry-After.
+func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		arrival := time.Now()
-		x := s.bufs.Get().(*exchange)
-		defer func() {
-			x.out = runtime.Outcome{}
-			s.bufs.Put(x)
-		}()
+		x := s.d.Get()
+		defer s.d.Put(x)
 		select {
 		case s.sem <- struct{}{}:
 			defer func() { <-s.sem }()
 		default:
-			if s.cfg.Overloaded != nil {
-				s.cfg.Overloaded()
-			}
 			w.Header().Set("Retry-After", "1")
-			s.write(w, http.StatusServiceUnavailable, runtime.AppendError(x.buf[:0], runtime.Errorf(runtime.CodeOverloaded, "router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), cp1))
+			s.write(w, http.StatusServiceUnavailable, s.d.Refuse(x, kind, runtime.RefusedOverloaded,
+				fmt.Sprintf("router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight)))
 			return
 		}
-		body, err := readBody(r.Body, s.cfg.MaxBody, x.buf[:0])
+		body, err := readBody(r.Body, s.cfg.MaxBody, x.In)
 		if err != nil {
-			status := http.StatusBadRequest
+			status, why := http.StatusBadRequest, runtime.RefusedUnreadable
 			if errors.Is(err, errTooLarge) {
-				status = http.StatusRequestEntityTooLarge
+				status, why = http.StatusRequestEntityTooLarge, runtime.RefusedTooLarge
 			}
-			s.write(w, status, runtime.AppendError(nil, runtime.Errorf(runtime.CodeInvalidRequest, "%v", err), cp1))
+			s.write(w, status, s.d.Refuse(x, kind, why, err.Error()))
 			return
 		}
-		x.buf = body[:0] // keep the grown buffer
-		out := body[len(body):]
-		ctx := r.Context()
-		traceparent := r.Header.Get("traceparent")
-		var done func(*runtime.Outcome)
-		if s.cfg.Trace != nil {
-			ctx, done = s.cfg.Trace(ctx, traceparent, kind)
-		}
-		var code runtime.Code
-		var o *runtime.Outcome
-		switch kind {
-		case "v1":
-			out, code, o = s.e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: arrival, TraceParent: traceparent}, out, &x.out)
-		case "v2":
-			out, code, o = s.e.HandleV2(ctx, body, arrival, out, &x.out)
-		case "batch":
-			out, code = s.e.HandleV2Batch(ctx, body, arrival, out)
-		case "feedback":
-			out, code = s.e.HandleFeedback(body, out)
-		}
-		if done != nil {
-			done(o)
-		}
-		status := Status(code)
+		x.In = body[:0] // keep the grown buffer
+		out, code := s.d.Serve(r.Context(), x, kind, body, r.Header.Get("traceparent"), arrival)
 		if code == runtime.CodeNotReady {
 			w.Header().Set("Retry-After", "1")
 		}
-		s.write(w, status, out)
+		s.write(w, Status(code), out)
 	}
 }
 

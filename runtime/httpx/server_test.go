@@ -3,17 +3,23 @@ package httpx_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/httpx"
 	"github.com/rpl-lang/rpl/runtime/metrics"
 	"github.com/rpl-lang/rpl/runtime/state"
+	"github.com/rpl-lang/rpl/runtime/tracing"
 )
 
 const examples = "../../examples/policies"
@@ -27,6 +33,9 @@ func setup(t *testing.T, cfg httpx.Config) (*runtime.Engine, *httptest.Server) {
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = m.Handler()
+	}
+	if cfg.Refused == nil {
+		cfg.Refused = m.Refused
 	}
 	srv := httptest.NewServer(httpx.New(e, cfg))
 	t.Cleanup(srv.Close)
@@ -142,7 +151,13 @@ func TestHTTP(t *testing.T) {
 func TestOverload(t *testing.T) {
 	shed := 0
 	var mu sync.Mutex
-	e, srv := setup(t, httpx.Config{MaxInFlight: 1, Overloaded: func() { mu.Lock(); shed++; mu.Unlock() }})
+	e, srv := setup(t, httpx.Config{MaxInFlight: 1, Refused: func(transport string, why runtime.Refusal) {
+		if transport == "http" && why == runtime.RefusedOverloaded {
+			mu.Lock()
+			shed++
+			mu.Unlock()
+		}
+	}})
 	if _, err := e.LoadDir(context.Background(), examples); err != nil {
 		t.Fatal(err)
 	}
@@ -183,5 +198,84 @@ func TestOverload(t *testing.T) {
 	defer mu.Unlock()
 	if shed < 2 {
 		t.Errorf("shed %d", shed)
+	}
+}
+
+// TestRefusedCounted: the bodies refused before the engine (too large,
+// unreadable, overloaded) are answered in the endpoint's shape and counted
+// in rpl_refused_total by transport and reason.
+func TestRefusedCounted(t *testing.T) {
+	m := metrics.New()
+	e, err := runtime.New(runtime.Config{State: state.NewMem(state.Options{}), Observer: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	h := httpx.New(e, httpx.Config{MaxBody: 64, Metrics: m.Handler(), Refused: m.Refused})
+	post := func(path string, body io.Reader) (int, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", path, body))
+		return rec.Code, rec.Body.String()
+	}
+	large := `{"request": {"id": "` + strings.Repeat("x", 100) + `"}}`
+	if code, body := post("/v2/decide", strings.NewReader(large)); code != 413 || !strings.Contains(body, `"code":"invalid_request"`) {
+		t.Errorf("too large v2: %d %s", code, body)
+	}
+	if code, body := post("/v1/decide", strings.NewReader(large)); code != 413 || !strings.Contains(body, `"context":`) {
+		t.Errorf("too large CP1 (want the CP1 shape): %d %s", code, body)
+	}
+	if code, body := post("/v2/feedback", iotest.ErrReader(errors.New("connection reset"))); code != 400 || !strings.Contains(body, "connection reset") {
+		t.Errorf("unreadable: %d %s", code, body)
+	}
+	if code, body := post("/v2/decide", strings.NewReader(`{"request": {"id": "r"}}`)); code != 200 {
+		t.Errorf("a body within the limit: %d %s", code, body)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`rpl_refused_total{reason="too_large",transport="http"} 2`,
+		`rpl_refused_total{reason="unreadable",transport="http"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(rec.Body.String(), `reason="overloaded"`) {
+		t.Errorf("/metrics counts an overload that did not happen")
+	}
+}
+
+// TestSpans: a span per request, naming the transport (http) and the
+// request's kind, a child of the request's traceparent.
+func TestSpans(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	e, srv := setup(t, httpx.Config{Trace: tr.Trace})
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	do(t, "POST", srv.URL+"/v1/decide", `{"version": "1", "request_id": "r-1", "tenant_id": "t-1", "task": {"type": "chat"}}`)
+	do(t, "POST", srv.URL+"/v2/decide", `{"request": {"id": "r-2"}}`)
+	do(t, "POST", srv.URL+"/v2/decide/batch", `{"requests": [{"request": {"id": "r-3"}}]}`)
+	do(t, "POST", srv.URL+"/v2/feedback", `{"request_id": "r-2", "target": "openai:gpt-4o", "status": "ok", "latency_ms": 80}`)
+	if err := tr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range exp.GetSpans() {
+		attrs := map[string]string{}
+		for _, a := range s.Attributes {
+			attrs[string(a.Key)] = a.Value.Emit()
+		}
+		got = append(got, attrs["rpl.transport"]+" "+attrs["rpl.kind"]+" "+attrs["rpl.request.id"])
+		if s.Parent.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
+			t.Errorf("span %v: not a child of the traceparent", attrs)
+		}
+	}
+	want := []string{"http cp1 r-1", "http v2 r-2", "http batch ", "http feedback "}
+	if !slices.Equal(got, want) {
+		t.Errorf("spans %q, want %q", got, want)
 	}
 }

@@ -10,7 +10,7 @@
 //	rpl_decision_errors_total{code}               decisions answered with an error
 //	rpl_reloads_total{result}                     activations (ok) and failed loads (error)
 //	rpl_active_policy_version{version}            1 for the active version
-//	rpl_overloaded_total{transport}               requests shed at the concurrency bound
+//	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable
 //	rpl_decision_log_dropped_total                decision events dropped by a slow sink
 package metrics
 
@@ -34,7 +34,7 @@ type Metrics struct {
 	errors     *prometheus.CounterVec
 	reloads    *prometheus.CounterVec
 	active     *prometheus.GaugeVec
-	overloaded *prometheus.CounterVec
+	refused    *prometheus.CounterVec
 	logDropped prometheus.Counter
 
 	mu      sync.Mutex
@@ -44,9 +44,16 @@ type Metrics struct {
 	// outcome): CounterVec.WithLabelValues validates, hashes and locks on
 	// every call, and allocates its arguments.
 	counters sync.Map // decisionKey → prometheus.Counter
+	// refusals caches the refusals counter of each (transport, reason).
+	refusals sync.Map // refusalKey → prometheus.Counter
 }
 
 type decisionKey struct{ policy, version, outcome string }
+
+type refusalKey struct {
+	transport string
+	why       runtime.Refusal
+}
 
 var _ runtime.Observer = (*Metrics)(nil)
 
@@ -75,14 +82,14 @@ func New() *Metrics {
 		active: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "rpl_active_policy_version", Help: "1 for the active policy version.",
 		}, []string{"version"}),
-		overloaded: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "rpl_overloaded_total", Help: "Requests shed at the concurrency bound, by transport.",
-		}, []string{"transport"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rpl_refused_total", Help: "Requests refused before the engine, by transport and reason (overloaded, too_large, unreadable).",
+		}, []string{"transport", "reason"}),
 		logDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rpl_decision_log_dropped_total", Help: "Decision events dropped because the log sink was behind.",
 		}),
 	}
-	m.reg.MustRegister(m.decisions, m.duration, m.fuel, m.errors, m.reloads, m.active, m.overloaded, m.logDropped,
+	m.reg.MustRegister(m.decisions, m.duration, m.fuel, m.errors, m.reloads, m.active, m.refused, m.logDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -132,8 +139,16 @@ func (m *Metrics) Loaded(s *runtime.Snapshot, err error) {
 	m.active.WithLabelValues(m.version).Set(1)
 }
 
-// Overloaded counts a request shed by transport.
-func (m *Metrics) Overloaded(transport string) { m.overloaded.WithLabelValues(transport).Inc() }
+// Refused counts a request refused by transport before the engine (a
+// runtime.DispatchConfig.Refused hook).
+func (m *Metrics) Refused(transport string, why runtime.Refusal) {
+	k := refusalKey{transport, why}
+	c, ok := m.refusals.Load(k)
+	if !ok {
+		c, _ = m.refusals.LoadOrStore(k, m.refused.WithLabelValues(transport, why.String()))
+	}
+	c.(prometheus.Counter).Inc()
+}
 
 // LogDropped counts a dropped decision event.
 func (m *Metrics) LogDropped() { m.logDropped.Inc() }

@@ -69,3 +69,16 @@ func BenchmarkDecided(b *testing.B) {
 		m.Decided(o)
 	}
 }
+
+// TestRefused: refusals are counted by transport and reason.
+func TestRefused(t *testing.T) {
+	m := New()
+	m.Refused("http", runtime.RefusedTooLarge)
+	m.Refused("http", runtime.RefusedTooLarge)
+	m.Refused("nats", runtime.RefusedOverloaded)
+	m.Refused("http", runtime.RefusedUnreadable)
+	want := []string{"reason=overloaded,transport=nats 1", "reason=too_large,transport=http 2", "reason=unreadable,transport=http 1"}
+	if got := series(t, m, "rpl_refused_total"); !slices.Equal(got, want) {
+		t.Errorf("rpl_refused_total: %v, want %v", got, want)
+	}
+}

@@ -114,19 +114,31 @@ type Config struct {
 	// MaxPending is the backlog (messages) of one subscription beyond
 	// which requests are answered overloaded; 0 means 1024.
 	MaxPending int
-	// Overloaded is called when a request is shed; may be nil.
-	Overloaded func()
-	// Trace wraps each decision (OpenTelemetry); may be nil.
-	Trace func(ctx context.Context, traceparent string, kind string) (context.Context, func(*rt.Outcome))
+	// Refused is called for each request refused before the engine
+	// (overloaded), with the transport "nats"; may be nil.
+	Refused func(transport string, why rt.Refusal)
+	// Trace wraps each request in a span (OpenTelemetry); may be nil.
+	Trace rt.TraceFunc
 }
+
+// Transport is the name the NATS transport gives spans and metrics.
+const Transport = "nats"
 
 // Server serves the engine's subjects on a connection.
 type Server struct {
 	nc   *nats.Conn
-	e    *rt.Engine
+	d    *rt.Dispatcher
 	cfg  Config
 	subs []*nats.Subscription
 	wg   sync.WaitGroup // in-flight handlers
+}
+
+// kinds maps the subjects to the requests they carry.
+var kinds = map[string]rt.Kind{
+	SubjectCP1:      rt.KindCP1,
+	SubjectDecide:   rt.KindV2,
+	SubjectBatch:    rt.KindBatch,
+	SubjectFeedback: rt.KindFeedback,
 }
 
 // Serve subscribes the engine's subjects in the queue group.
@@ -137,14 +149,14 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = 1024
 	}
-	s := &Server{nc: nc, e: e, cfg: cfg}
+	s := &Server{nc: nc, cfg: cfg, d: rt.NewDispatcher(e, rt.DispatchConfig{Transport: Transport, Trace: cfg.Trace, Refused: cfg.Refused})}
 	for _, subj := range []string{SubjectCP1, SubjectDecide, SubjectBatch, SubjectFeedback} {
 		n := cfg.Workers
 		if subj != SubjectCP1 && subj != SubjectDecide {
 			n = max(1, n/2)
 		}
 		for range n {
-			sub, err := nc.QueueSubscribe(subj, QueueGroup, s.handler(subj))
+			sub, err := nc.QueueSubscribe(subj, QueueGroup, s.handler(kinds[subj]))
 			if err != nil {
 				s.Stop()
 				return nil, err
@@ -164,63 +176,30 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) handler(subj string) nats.MsgHandler {
-	cp1 := subj == SubjectCP1
-	buf := make([]byte, 0, 4096) // one handler goroutine per subscription
-	var out rt.Outcome           // reused, as buf
-	var mu sync.Mutex
+// handler adapts NATS to the dispatcher: the backlog bound, the
+// traceparent header, the reply. (nats.go does not recover a handler's
+// panic; the dispatcher answers one as an internal error, so that one bad
+// message cannot take the router down.)
+func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 	return func(m *nats.Msg) {
 		if m.Reply == "" {
 			return
 		}
 		s.wg.Add(1)
 		defer s.wg.Done()
-		mu.Lock()
-		defer mu.Unlock()
-		// nats.go does not recover a handler's panic: one bad message must
-		// not take the router down. Answer it as an internal error.
-		defer func() {
-			if r := recover(); r != nil {
-				m.Respond(rt.AppendError(nil, rt.Errorf(rt.CodeInternal, "internal error: %v", r), cp1))
-			}
-		}()
 		arrival := time.Now()
+		x := s.d.Get()
+		defer s.d.Put(x)
 		if n, _, _ := m.Sub.Pending(); n > s.cfg.MaxPending {
-			if s.cfg.Overloaded != nil {
-				s.cfg.Overloaded()
-			}
-			buf = rt.AppendError(buf[:0], rt.Errorf(rt.CodeOverloaded, "router overloaded: %d requests queued; retry later", n), cp1)
-			m.Respond(buf)
+			m.Respond(s.d.Refuse(x, kind, rt.RefusedOverloaded, fmt.Sprintf("router overloaded: %d requests queued; retry later", n)))
 			return
 		}
-		ctx := context.Background()
 		traceparent := ""
 		if m.Header != nil {
 			traceparent = m.Header.Get("traceparent")
 		}
-		var done func(*rt.Outcome)
-		if s.cfg.Trace != nil {
-			ctx, done = s.cfg.Trace(ctx, traceparent, subj)
-		}
-		var o *rt.Outcome
-		switch subj {
-		case SubjectCP1:
-			buf, _, o = s.e.HandleCP1(ctx, m.Data, rt.CP1Meta{Arrival: arrival, TraceParent: traceparent}, buf[:0], &out)
-		case SubjectDecide:
-			buf, _, o = s.e.HandleV2(ctx, m.Data, arrival, buf[:0], &out)
-		case SubjectBatch:
-			buf, _ = s.e.HandleV2Batch(ctx, m.Data, arrival, buf[:0])
-		case SubjectFeedback:
-			buf, _ = s.e.HandleFeedback(m.Data, buf[:0])
-		}
-		if done != nil {
-			done(o)
-		}
-		out = rt.Outcome{} // an idle subscription keeps no snapshot alive
-		m.Respond(buf)
-		if cap(buf) > 1<<20 {
-			buf = make([]byte, 0, 4096)
-		}
+		out, _ := s.d.Serve(context.Background(), x, kind, m.Data, traceparent, arrival)
+		m.Respond(out)
 	}
 }
 

@@ -8,16 +8,19 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	rt "github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/state"
+	"github.com/rpl-lang/rpl/runtime/tracing"
 )
 
 const examples = "../../examples/policies"
@@ -266,5 +269,49 @@ func TestQueueGroup(t *testing.T) {
 	a, b := engines[0].Status().Decisions, engines[1].Status().Decisions
 	if a+b != 200 || a == 0 || b == 0 {
 		t.Fatalf("decisions per router %d and %d", a, b)
+	}
+}
+
+// TestSpans: a span per request, naming the transport (nats) and the
+// request's kind, a child of the message's traceparent header.
+func TestSpans(t *testing.T) {
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	nc, err := natsx.ConnectInProcess(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{Workers: 1, Trace: tr.Trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	request(t, nc, natsx.SubjectCP1, `{"version": "1", "request_id": "r-1", "tenant_id": "t-1", "task": {"type": "chat"}}`)
+	request(t, nc, natsx.SubjectDecide, `{"request": {"id": "r-2"}}`)
+	request(t, nc, natsx.SubjectBatch, `{"requests": [{"request": {"id": "r-3"}}]}`)
+	request(t, nc, natsx.SubjectFeedback, `{"request_id": "r-2", "target": "openai:gpt-4o", "status": "ok", "latency_ms": 42}`)
+	if err := tr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, sp := range exp.GetSpans() {
+		attrs := map[string]string{}
+		for _, a := range sp.Attributes {
+			attrs[string(a.Key)] = a.Value.Emit()
+		}
+		got = append(got, attrs["rpl.transport"]+" "+attrs["rpl.kind"]+" "+attrs["rpl.request.id"])
+		if sp.Parent.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
+			t.Errorf("span %v: not a child of the traceparent", attrs)
+		}
+	}
+	want := []string{"nats cp1 r-1", "nats v2 r-2", "nats batch ", "nats feedback "}
+	if !slices.Equal(got, want) {
+		t.Errorf("spans %q, want %q", got, want)
 	}
 }

@@ -123,7 +123,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			r.Shutdown(context.Background())
 		}
 	}()
-	var trace func(context.Context, string, string) (context.Context, func(*runtime.Outcome))
+	var trace runtime.TraceFunc
 	if opt.OTLP != "" {
 		t, err := tracing.New(ctx, opt.OTLP)
 		if err != nil {
@@ -195,7 +195,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	}
 
 	if r.nc != nil {
-		r.natsS, err = natsx.Serve(r.nc, e, natsx.Config{Overloaded: func() { r.Metrics.Overloaded("nats") }, Trace: trace})
+		r.natsS, err = natsx.Serve(r.nc, e, natsx.Config{Refused: r.Metrics.Refused, Trace: trace})
 		if err != nil {
 			return nil, fmt.Errorf("NATS subscriptions: %w", err)
 		}
@@ -206,7 +206,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{
 			MaxBody: opt.MaxBody, MaxInFlight: opt.MaxInFlight, Metrics: r.Metrics.Handler(),
-			Overloaded: func() { r.Metrics.Overloaded("http") }, Trace: trace,
+			Refused: r.Metrics.Refused, Trace: trace,
 		})
 		r.httpL, err = net.Listen("tcp", opt.HTTP)
 		if err != nil {

@@ -1,7 +1,9 @@
 // Package tracing creates an OpenTelemetry span per decision, exported
 // over OTLP/HTTP, as a Trace hook for the HTTP and NATS transports. The
 // parent comes from the request's W3C traceparent; the span carries the
-// policy id, the policy version and the outcome.
+// transport (rpl.transport: http, nats), the request's kind (rpl.kind:
+// cp1, v2, batch, feedback), and for a decision the policy id, the policy
+// version and the outcome.
 package tracing
 
 import (
@@ -48,6 +50,8 @@ func NewWithExporter(exp sdktrace.SpanExporter, opts ...sdktrace.TracerProviderO
 	return &Tracer{tp: tp, tracer: tp.Tracer("github.com/rpl-lang/rpl/runtime")}
 }
 
+var _ runtime.TraceFunc = (*Tracer)(nil).Trace
+
 type carrier string
 
 func (c carrier) Get(key string) string {
@@ -59,15 +63,17 @@ func (c carrier) Get(key string) string {
 func (c carrier) Set(string, string) {}
 func (c carrier) Keys() []string     { return []string{"traceparent"} }
 
-// Trace is the transports' hook: it starts a span named "rpl.decide"
-// (child of traceparent when valid) and returns the function that ends it
-// with the outcome.
-func (t *Tracer) Trace(ctx context.Context, traceparent, kind string) (context.Context, func(*runtime.Outcome)) {
+// Trace is the transports' hook (a runtime.TraceFunc): it starts a span
+// named "rpl.decide" (child of traceparent when valid), with the
+// transport ("http", "nats") as rpl.transport and the request's kind
+// (cp1, v2, batch, feedback) as rpl.kind, and returns the function that
+// ends it with the outcome.
+func (t *Tracer) Trace(ctx context.Context, traceparent, transport string, kind runtime.Kind) (context.Context, func(*runtime.Outcome)) {
 	if traceparent != "" {
 		ctx = t.prop.Extract(ctx, carrier(traceparent))
 	}
 	ctx, span := t.tracer.Start(ctx, "rpl.decide", trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("rpl.transport", kind)))
+		trace.WithAttributes(attribute.String("rpl.transport", transport), attribute.String("rpl.kind", kind.String())))
 	return ctx, func(o *runtime.Outcome) {
 		if o != nil {
 			span.SetAttributes(

@@ -20,7 +20,7 @@ func TestSpanPerDecision(t *testing.T) {
 	if _, err := e.LoadDir(context.Background(), "../../examples/policies"); err != nil {
 		t.Fatal(err)
 	}
-	ctx, done := tr.Trace(context.Background(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "v1")
+	ctx, done := tr.Trace(context.Background(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "nats", runtime.KindCP1)
 	_, _, o := e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`), runtime.CP1Meta{}, nil, nil)
 	done(o)
 	if err := tr.Flush(context.Background()); err != nil {
@@ -38,7 +38,8 @@ func TestSpanPerDecision(t *testing.T) {
 	for _, a := range s.Attributes {
 		attrs[string(a.Key)] = a.Value.Emit()
 	}
-	if attrs["rpl.policy.id"] != "default" || attrs["rpl.policy.version"] != e.Current().Version || attrs["rpl.outcome"] != "route" {
+	if attrs["rpl.policy.id"] != "default" || attrs["rpl.policy.version"] != e.Current().Version || attrs["rpl.outcome"] != "route" ||
+		attrs["rpl.transport"] != "nats" || attrs["rpl.kind"] != "cp1" {
 		t.Errorf("attributes %v", attrs)
 	}
 }

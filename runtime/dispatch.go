@@ -1,0 +1,192 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Kind is what a transport's request asks of the engine: the contract its
+// body is in.
+type Kind uint8
+
+// The kinds: one a decide endpoint or subject.
+const (
+	KindCP1      Kind = iota // a CP1 DecideRequest (HandleCP1)
+	KindV2                   // a v2 decide (HandleV2)
+	KindBatch                // a v2 batch (HandleV2Batch)
+	KindFeedback             // feedback (HandleFeedback)
+)
+
+var kindNames = [...]string{KindCP1: "cp1", KindV2: "v2", KindBatch: "batch", KindFeedback: "feedback"}
+
+// String is the kind's name, as spans report it: cp1, v2, batch, feedback.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// Refusal is why a transport answered a request without handing it to the
+// engine.
+type Refusal uint8
+
+// The refusals.
+const (
+	RefusedOverloaded Refusal = iota // the transport's concurrency bound or backlog is full
+	RefusedTooLarge                  // the body is larger than the transport accepts
+	RefusedUnreadable                // the body could not be read
+)
+
+var refusalNames = [...]string{RefusedOverloaded: "overloaded", RefusedTooLarge: "too_large", RefusedUnreadable: "unreadable"}
+
+// String is the refusal's name, as metrics label it: overloaded,
+// too_large, unreadable.
+func (r Refusal) String() string {
+	if int(r) < len(refusalNames) {
+		return refusalNames[r]
+	}
+	return fmt.Sprintf("refusal(%d)", r)
+}
+
+// Code is the error code a refusal is answered with.
+func (r Refusal) Code() Code {
+	if r == RefusedOverloaded {
+		return CodeOverloaded
+	}
+	return CodeInvalidRequest
+}
+
+// TraceFunc starts a span for one request of kind arriving over transport
+// ("http", "nats"), a child of traceparent when that is a valid W3C trace
+// parent, and returns the context to decide in and the function that ends
+// the span with the outcome (nil when there was no decision: a batch,
+// feedback, a body refused before deciding).
+type TraceFunc func(ctx context.Context, traceparent, transport string, kind Kind) (context.Context, func(*Outcome))
+
+// DispatchConfig configures a Dispatcher.
+type DispatchConfig struct {
+	// Transport names the transport in spans and refusal counts: "http",
+	// "nats".
+	Transport string
+	// Trace wraps each request in a span; may be nil.
+	Trace TraceFunc
+	// Refused is called for each request refused before the engine
+	// (metrics); may be nil.
+	Refused func(transport string, why Refusal)
+}
+
+// A Dispatcher is the part of serving a request that every transport
+// shares: it hands a body to the engine by kind inside a span, answers a
+// refusal in the kind's shape and counts it, recovers a panic as an
+// internal error, and pools the buffers and outcomes requests reuse. A
+// transport only adapts its protocol: it reads the body and the
+// traceparent, bounds concurrency, and writes the answer (and maps the
+// code to a status, if its protocol has them).
+//
+// Serve allocates nothing beyond what the engine's Handle methods do.
+type Dispatcher struct {
+	e    *Engine
+	cfg  DispatchConfig
+	pool sync.Pool // *Exchange
+}
+
+// NewDispatcher returns a dispatcher to e.
+func NewDispatcher(e *Engine, cfg DispatchConfig) *Dispatcher {
+	d := &Dispatcher{e: e, cfg: cfg}
+	d.pool.New = func() any { return &Exchange{In: make([]byte, 0, 4096), out: make([]byte, 0, 4096)} }
+	return d
+}
+
+// Transport is the transport's name given in the config.
+func (d *Dispatcher) Transport() string { return d.cfg.Transport }
+
+// Exchange is the reusable scratch of one request: a buffer for the
+// transport to read the body into, the response buffer and the outcome.
+// Get one from Dispatcher.Get and give it back with Put once the answer
+// is written.
+type Exchange struct {
+	// In is the transport's read buffer (empty, with capacity); the
+	// transport keeps the grown buffer here for the next request.
+	In  []byte
+	out []byte
+	o   Outcome
+}
+
+// keepBuffer is the largest buffer an idle Exchange keeps: one very large
+// request must not pin its memory in the pool.
+const keepBuffer = 1 << 20
+
+// Get returns an Exchange for one request.
+func (d *Dispatcher) Get() *Exchange { return d.pool.Get().(*Exchange) }
+
+// Put returns x to the pool: the outcome is cleared (an idle exchange
+// keeps no snapshot alive) and oversized buffers are dropped.
+func (d *Dispatcher) Put(x *Exchange) {
+	x.o = Outcome{}
+	if cap(x.In) > keepBuffer {
+		x.In = make([]byte, 0, 4096)
+	}
+	if cap(x.out) > keepBuffer {
+		x.out = make([]byte, 0, 4096)
+	}
+	x.In = x.In[:0]
+	d.pool.Put(x)
+}
+
+// Serve hands body to the engine as kind asks, inside a span when the
+// config traces, and returns the response (in x's buffer, valid until x
+// is put back) and its error code ("" on success). traceparent is the W3C
+// header the transport carried, if any; arrival is when the request
+// arrived. A panic below is answered as an internal error.
+func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []byte, traceparent string, arrival time.Time) (out []byte, code Code) {
+	var done func(*Outcome)
+	if d.cfg.Trace != nil {
+		ctx, done = d.cfg.Trace(ctx, traceparent, d.cfg.Transport, kind)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err := Errorf(CodeInternal, "internal error: %v", r)
+			out, code = AppendError(x.out[:0], err, kind == KindCP1), err.Code
+			x.out = out
+			if done != nil {
+				done(nil)
+			}
+		}
+	}()
+	var o *Outcome
+	out = x.out[:0]
+	switch kind {
+	case KindCP1:
+		out, code, o = d.e.HandleCP1(ctx, body, CP1Meta{Arrival: arrival, TraceParent: traceparent}, out, &x.o)
+	case KindV2:
+		out, code, o = d.e.HandleV2(ctx, body, arrival, out, &x.o)
+	case KindBatch:
+		out, code = d.e.HandleV2Batch(ctx, body, arrival, out)
+	case KindFeedback:
+		out, code = d.e.HandleFeedback(body, out)
+	default:
+		err := Errorf(CodeInternal, "unknown request kind %v", kind)
+		out, code = AppendError(out, err, false), err.Code
+	}
+	x.out = out
+	if done != nil {
+		f := done
+		done = nil // not again if it panics
+		f(o)
+	}
+	return out, code
+}
+
+// Refuse answers a request refused before the engine, in kind's shape,
+// and counts it; message says why (the code comes from why). The answer
+// is in x's buffer, valid until x is put back.
+func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string) []byte {
+	if d.cfg.Refused != nil {
+		d.cfg.Refused(d.cfg.Transport, why)
+	}
+	x.out = AppendError(x.out[:0], &Error{Code: why.Code(), Message: message}, kind == KindCP1)
+	return x.out
+}

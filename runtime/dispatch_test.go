@@ -1,0 +1,126 @@
+package runtime_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
+)
+
+// TestDispatch: each kind reaches its handler, inside a span told the
+// transport and the kind; the span of a decision ends with its outcome.
+func TestDispatch(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	var spans []string
+	trace := func(ctx context.Context, traceparent, transport string, kind runtime.Kind) (context.Context, func(*runtime.Outcome)) {
+		return ctx, func(o *runtime.Outcome) {
+			id := "-"
+			if o != nil {
+				id = o.RequestID
+			}
+			spans = append(spans, transport+" "+kind.String()+" "+traceparent+" "+id)
+		}
+	}
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Trace: trace})
+	for _, c := range []struct {
+		kind runtime.Kind
+		body string
+		want string
+	}{
+		{runtime.KindCP1, `{"version": "1", "request_id": "r-1", "tenant_id": "t", "task": {"type": "chat"}}`, `"provider_id":`},
+		{runtime.KindV2, `{"request": {"id": "r-2"}}`, `"request_id":"r-2","policy_id":"default"`},
+		{runtime.KindBatch, `{"requests": [{"request": {"id": "r-3"}}, null]}`, `"results":[{"ok":true`},
+		{runtime.KindFeedback, `{"request_id": "r-2", "target": "openai:gpt-4o", "status": "ok", "latency_ms": 80}`, `"recorded":1`},
+	} {
+		x := d.Get()
+		out, code := d.Serve(context.Background(), x, c.kind, []byte(c.body), "tp", time.Now())
+		if code != "" || !strings.Contains(string(out), c.want) {
+			t.Errorf("%v: %s %s, want %s", c.kind, code, out, c.want)
+		}
+		d.Put(x)
+	}
+	want := []string{"test cp1 tp r-1", "test v2 tp r-2", "test batch tp -", "test feedback tp -"}
+	if strings.Join(spans, "|") != strings.Join(want, "|") {
+		t.Errorf("spans %q, want %q", spans, want)
+	}
+}
+
+// TestDispatchRefuse: a refusal is answered in the kind's shape with the
+// refusal's code, and counted with the transport and the reason.
+func TestDispatchRefuse(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	var counted []string
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Refused: func(transport string, why runtime.Refusal) {
+		counted = append(counted, transport+" "+why.String())
+	}})
+	x := d.Get()
+	defer d.Put(x)
+	for _, c := range []struct {
+		kind runtime.Kind
+		why  runtime.Refusal
+		want string
+	}{
+		{runtime.KindV2, runtime.RefusedOverloaded, `{"ok":false,"error":{"code":"overloaded","message":"busy"}}`},
+		{runtime.KindCP1, runtime.RefusedOverloaded, `{"ok":false,"error":{"code":"internal","message":"busy","details":{"reason":"overloaded"}},"context":{"request_id":""}}`},
+		{runtime.KindFeedback, runtime.RefusedTooLarge, `{"ok":false,"error":{"code":"invalid_request","message":"busy"}}`},
+		{runtime.KindBatch, runtime.RefusedUnreadable, `{"ok":false,"error":{"code":"invalid_request","message":"busy"}}`},
+	} {
+		if got := string(d.Refuse(x, c.kind, c.why, "busy")); got != c.want {
+			t.Errorf("%v %v: %s\nwant %s", c.kind, c.why, got, c.want)
+		}
+	}
+	want := "test overloaded|test overloaded|test too_large|test unreadable"
+	if got := strings.Join(counted, "|"); got != want {
+		t.Errorf("counted %s, want %s", got, want)
+	}
+}
+
+// TestDispatchRecovers: a panic while serving is answered as an internal
+// error in the kind's shape, and the span still ends.
+func TestDispatchRecovers(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	ended := 0
+	trace := func(ctx context.Context, _, _ string, _ runtime.Kind) (context.Context, func(*runtime.Outcome)) {
+		return ctx, func(o *runtime.Outcome) {
+			ended++
+			if o != nil {
+				panic("exporter bug")
+			}
+		}
+	}
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Trace: trace})
+	x := d.Get()
+	defer d.Put(x)
+	out, code := d.Serve(context.Background(), x, runtime.KindV2, []byte(`{"request": {"id": "r"}}`), "", time.Now())
+	if code != runtime.CodeInternal || !strings.Contains(string(out), `"code":"internal","message":"internal error: exporter bug"`) {
+		t.Errorf("%s %s", code, out)
+	}
+	if ended != 1 {
+		t.Errorf("span ended %d times", ended)
+	}
+}
+
+// TestDispatchAllocs: dispatching adds no allocation to the engine's.
+func TestDispatchAllocs(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	body := []byte(`{"request": {"id": "req-000123", "tenant": {"id": "tenant-42"}, "task": {"type": "chat"}}}`)
+	ctx := context.Background()
+	buf := make([]byte, 0, 4096)
+	var o runtime.Outcome
+	direct := testing.AllocsPerRun(200, func() { e.HandleV2(ctx, body, time.Now(), buf[:0], &o) })
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test"})
+	dispatched := testing.AllocsPerRun(200, func() {
+		x := d.Get()
+		d.Serve(ctx, x, runtime.KindV2, body, "", time.Now())
+		d.Put(x)
+	})
+	if dispatched > direct {
+		t.Errorf("dispatch: %v allocs per request, the engine alone %v", dispatched, direct)
+	}
+}
