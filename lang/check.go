@@ -171,19 +171,27 @@ type checker struct {
 	state    map[*Object]objState
 	typeVars map[string]*TypeVar // set while parsing builtin signatures
 
-	// per function
-	scope      *Scope
-	inLambda   int
-	returnType Type // inferred result of a function without a declared one
-	bodyDone   map[*FuncDecl]Type
-	fn         *FuncDecl
-	fnObj      *Object
-	fnResult   Type
-	inTest     bool
+	fnCtx                                 // where checking is; see fnCtx
+	bodyDone map[*FuncDecl]Type           // checked function bodies and their types
+	calls    map[*Object]map[*Object]bool // call graph between user functions
+}
+
+// fnCtx is the checker's context within one declaration: the file and
+// package it is in, the innermost scope, and what encloses the code being
+// checked. Moving to another declaration (withDecl, funcBody, checkTest)
+// saves it, sets a fresh one and restores the saved one as a whole, so no
+// field is forgotten; blocks, match arms and lambdas change only scope and
+// inLambda, and put them back themselves.
+type fnCtx struct {
 	pkg        *Package
 	file       *FileNode
-
-	calls map[*Object]map[*Object]bool // call graph between user functions
+	scope      *Scope
+	fn         *FuncDecl // the function whose body is checked; nil outside one
+	fnObj      *Object
+	fnResult   Type // fn's declared result type; nil when inferred
+	returnType Type // fn's returns so far, when its result is inferred
+	inTest     bool // in a test block
+	inLambda   int  // depth of lambdas around the code
 }
 
 func newChecker(cfg *Config) *checker {

@@ -140,18 +140,16 @@ func mapKeys[V any](m map[string]V) []string {
 // withDecl switches the checker's context to the file and package that
 // declare obj, for lazy resolution from another function.
 func (c *checker) withDecl(obj *Object, fn func()) {
-	saved := *c
-	c.pkg = obj.Pkg
-	c.file = nil
+	var file *FileNode
 	for _, f := range obj.Pkg.Files {
 		if nodeInFile(obj.Decl, f) {
-			c.file = f
+			file = f
 		}
 	}
-	c.fn, c.fnObj, c.fnResult, c.inTest, c.inLambda = nil, nil, nil, false, 0
-	c.scope = obj.Pkg.fileScopes[c.file]
+	saved := c.fnCtx
+	c.fnCtx = fnCtx{pkg: obj.Pkg, file: file, scope: obj.Pkg.fileScopes[file]}
 	fn()
-	c.pkg, c.file, c.fn, c.fnObj, c.fnResult, c.inTest, c.inLambda, c.scope = saved.pkg, saved.file, saved.fn, saved.fnObj, saved.fnResult, saved.inTest, saved.inLambda, saved.scope
+	c.fnCtx = saved
 }
 
 // resolve computes the type of a top-level object on first use.
@@ -355,9 +353,7 @@ func (c *checker) checkPackage(pkg *Package) {
 					c.checkEntry(obj)
 				}
 			case *TestDecl:
-				c.pkg, c.file = pkg, f
-				c.scope = pkg.fileScopes[f]
-				c.checkTest(d)
+				c.checkTest(pkg, f, d)
 			}
 		}
 		c.reportUnusedImports(pkg, f)
@@ -493,9 +489,10 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 			c.errAt(p.Name, CodeRedeclared, "duplicate parameter %s", p.Name.Name)
 		}
 	}
-	saved := *c
-	c.fn, c.fnObj, c.fnResult, c.inTest, c.scope = d, obj, ft.Result, false, scope
-	c.returnType = nil // the returns of this body only (a caller's may be pending)
+	// A fresh context: the returns of this body only (a caller's may be
+	// pending).
+	saved := c.fnCtx
+	c.fnCtx = fnCtx{pkg: c.pkg, file: c.file, scope: scope, fn: d, fnObj: obj, fnResult: ft.Result}
 	var t Type
 	if ft.Result == nil {
 		t = c.expr(d.Body, nil)
@@ -521,7 +518,7 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 		c.requireValue(d.Body, t, ft.Result, what{"function", d.Name.Name, ""})
 	}
 	c.reportUnused(scope)
-	c.fn, c.fnObj, c.fnResult, c.inTest, c.scope, c.returnType = saved.fn, saved.fnObj, saved.fnResult, saved.inTest, saved.scope, saved.returnType
+	c.fnCtx = saved
 	c.bodyDone[d] = t
 	return t
 }
@@ -543,15 +540,15 @@ func (c *checker) requireValue(n Expr, t, want Type, w what) {
 	c.mismatch(n, t, want, w)
 }
 
-func (c *checker) checkTest(d *TestDecl) {
-	saved := *c
-	c.fn, c.fnObj, c.fnResult, c.inTest = nil, nil, nil, true
-	scope := NewScope(c.scope, d)
+// checkTest checks a test block of file f of pkg.
+func (c *checker) checkTest(pkg *Package, f *FileNode, d *TestDecl) {
+	scope := NewScope(pkg.fileScopes[f], d)
 	c.info.Scopes[d] = scope
-	c.scope = scope
+	saved := c.fnCtx
+	c.fnCtx = fnCtx{pkg: pkg, file: f, scope: scope, inTest: true}
 	c.expr(d.Body, nil)
 	c.reportUnused(scope)
-	c.inTest, c.scope = saved.inTest, saved.scope
+	c.fnCtx = saved
 }
 
 func (c *checker) reportUnused(s *Scope) {
