@@ -12,10 +12,16 @@
 //	rpl_active_policy_version{version}            1 for the active version
 //	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable
 //	rpl_decision_log_dropped_total                decision events dropped by a slow sink
+//
+// The decisions' series of a policy version are dropped once it is
+// neither the active version nor the one activated before it
+// (KeepVersions): their number stays bounded however often policies are
+// reloaded.
 package metrics
 
 import (
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,16 +43,23 @@ type Metrics struct {
 	refused    *prometheus.CounterVec
 	logDropped prometheus.Counter
 
-	mu      sync.Mutex
-	version string
+	mu       sync.Mutex
+	versions []string // the active version last, and those before it: at most KeepVersions
 
 	// counters caches the decisions counter of each (policy, version,
-	// outcome): CounterVec.WithLabelValues validates, hashes and locks on
-	// every call, and allocates its arguments.
-	counters sync.Map // decisionKey → prometheus.Counter
-	// refusals caches the refusals counter of each (transport, reason).
-	refusals sync.Map // refusalKey → prometheus.Counter
+	// outcome), errCounters the errors counter of each code, refusals the
+	// refusals counter of each (transport, reason): WithLabelValues
+	// validates, hashes and locks on every call, and allocates its
+	// arguments.
+	counters    sync.Map // decisionKey → prometheus.Counter
+	errCounters sync.Map // runtime.Code → prometheus.Counter
+	refusals    sync.Map // refusalKey → prometheus.Counter
 }
+
+// KeepVersions is how many policy versions keep their decisions' series:
+// the active one and the one before it (the rollback target, and the
+// version in-flight decisions may still finish on after a reload).
+const KeepVersions = 2
 
 type decisionKey struct{ policy, version, outcome string }
 
@@ -119,11 +132,17 @@ func (m *Metrics) Decided(o *runtime.Outcome) {
 		m.fuel.Observe(float64(o.Stats.Fuel))
 	}
 	if o.Err != nil {
-		m.errors.WithLabelValues(string(o.Err.Code)).Inc()
+		c, ok := m.errCounters.Load(o.Err.Code)
+		if !ok {
+			c, _ = m.errCounters.LoadOrStore(o.Err.Code, m.errors.WithLabelValues(string(o.Err.Code)))
+		}
+		c.(prometheus.Counter).Inc()
 	}
 }
 
-// Loaded implements runtime.Observer.
+// Loaded implements runtime.Observer. An activation drops the decisions'
+// series (and their cached counters) of every version but the last
+// KeepVersions activated.
 func (m *Metrics) Loaded(s *runtime.Snapshot, err error) {
 	if err != nil {
 		m.reloads.WithLabelValues("error").Inc()
@@ -132,11 +151,25 @@ func (m *Metrics) Loaded(s *runtime.Snapshot, err error) {
 	m.reloads.WithLabelValues("ok").Inc()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.version != "" {
-		m.active.DeleteLabelValues(m.version)
+	v := s.ShortVersion()
+	if n := len(m.versions); n > 0 {
+		m.active.DeleteLabelValues(m.versions[n-1])
 	}
-	m.version = s.ShortVersion()
-	m.active.WithLabelValues(m.version).Set(1)
+	m.active.WithLabelValues(v).Set(1)
+	m.versions = append(slices.DeleteFunc(m.versions, func(old string) bool { return old == v }), v)
+	if n := len(m.versions); n > KeepVersions {
+		m.versions = slices.Delete(m.versions, 0, n-KeepVersions)
+	}
+	// Every cached counter is a series: drop those of the other versions
+	// (a decision that finishes late on one re-creates its series, which
+	// the next activation drops).
+	m.counters.Range(func(key, _ any) bool {
+		if k := key.(decisionKey); k.version != "" && !slices.Contains(m.versions, k.version) {
+			m.counters.Delete(k)
+			m.decisions.DeleteLabelValues(k.policy, k.version, k.outcome)
+		}
+		return true
+	})
 }
 
 // Refused counts a request refused by transport before the engine (a

@@ -70,6 +70,65 @@ func BenchmarkDecided(b *testing.B) {
 	}
 }
 
+// TestVersionsPruned: an activation drops the decisions' series, and their
+// cached counters, of every version but the active one and the one before
+// it; a re-activated version starts counting again.
+func TestVersionsPruned(t *testing.T) {
+	m := New()
+	snap := func(v string) *runtime.Snapshot { return &runtime.Snapshot{Version: v + "0000000000000000"} }
+	a, b, c := snap("aaaa"), snap("bbbb"), snap("cccc")
+	decide := func(s *runtime.Snapshot) {
+		m.Decided(&runtime.Outcome{Snapshot: s, Policy: &runtime.Policy{ID: "default"}})
+	}
+	cached := func() int {
+		n := 0
+		m.counters.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	m.Loaded(a, nil)
+	decide(a)
+	m.Loaded(b, nil)
+	decide(a) // finishing on the previous version
+	decide(b)
+	m.Decided(&runtime.Outcome{Err: runtime.Errorf(runtime.CodeNotReady, "no version")}) // no version: never dropped
+	m.Loaded(c, nil)
+	decide(c)
+	want := []string{
+		"outcome=not_ready,policy=,version= 1",
+		"outcome=route,policy=default,version=bbbb00000000 1",
+		"outcome=route,policy=default,version=cccc00000000 1",
+	}
+	if got := series(t, m, "rpl_decisions_total"); !slices.Equal(got, want) {
+		t.Errorf("rpl_decisions_total:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if n := cached(); n != 3 {
+		t.Errorf("%d cached counters, want 3", n)
+	}
+	if got := series(t, m, "rpl_active_policy_version"); len(got) != 1 || !strings.HasPrefix(got[0], "version=cccc00000000 ") {
+		t.Errorf("rpl_active_policy_version %v", got)
+	}
+	// A rollback to a: b stays (the one before), a counts anew.
+	m.Loaded(a, nil)
+	decide(a)
+	want = []string{
+		"outcome=not_ready,policy=,version= 1",
+		"outcome=route,policy=default,version=aaaa00000000 1",
+		"outcome=route,policy=default,version=cccc00000000 1",
+	}
+	if got := series(t, m, "rpl_decisions_total"); !slices.Equal(got, want) {
+		t.Errorf("after rollback:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Many reloads keep the cache bounded.
+	for i := range 50 {
+		s := snap(fmt.Sprintf("%04d", i))
+		m.Loaded(s, nil)
+		decide(s)
+	}
+	if n := cached(); n != KeepVersions+1 {
+		t.Errorf("after 50 reloads: %d cached counters, want %d", n, KeepVersions+1)
+	}
+}
+
 // TestRefused: refusals are counted by transport and reason.
 func TestRefused(t *testing.T) {
 	m := New()
@@ -80,5 +139,15 @@ func TestRefused(t *testing.T) {
 	want := []string{"reason=overloaded,transport=nats 1", "reason=too_large,transport=http 2", "reason=unreadable,transport=http 1"}
 	if got := series(t, m, "rpl_refused_total"); !slices.Equal(got, want) {
 		t.Errorf("rpl_refused_total: %v, want %v", got, want)
+	}
+}
+
+func BenchmarkDecidedError(b *testing.B) {
+	m := New()
+	o := &runtime.Outcome{Snapshot: &runtime.Snapshot{Version: "0123456789abcdef"}, Policy: &runtime.Policy{ID: "default"},
+		Err: runtime.Errorf(runtime.CodeDecisionFailed, "boom")}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Decided(o)
 	}
 }
