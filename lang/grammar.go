@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"slices"
+
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -18,12 +20,43 @@ import (
 // tokens, trees and error positions. Change the grammar here first, then
 // the descent, then regenerate the spec with -update.
 
-// keywords of the language. Field names, record keys and named arguments
+// keywords of the language, the one list that the lexer rules, the
+// scanner (IsKeyword) and tools (Keywords: the language server's
+// completion and rename) use. Field names, record keys and named arguments
 // may still be keywords (`task.type`).
 var keywords = []string{
 	"package", "import", "as", "extends", "const", "type", "fn", "test",
 	"let", "return", "expect", "if", "else", "match", "in", "not",
 	"true", "false", "none", "super",
+}
+
+var keywordSet = func() map[string]bool {
+	m := make(map[string]bool, len(keywords))
+	for _, k := range keywords {
+		m[k] = true
+	}
+	return m
+}()
+
+// Keywords returns the keywords of the language, in a new slice.
+func Keywords() []string { return slices.Clone(keywords) }
+
+// IsKeyword reports whether s is a keyword.
+func IsKeyword(s string) bool { return keywordSet[s] }
+
+// IsIdent reports whether s can name a declaration, a parameter or a
+// local: an identifier (a letter or _, then letters, digits and _) that is
+// not a keyword. `_` is one, though it discards rather than names.
+func IsIdent(s string) bool {
+	if s == "" || !isLetter(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isWordChar(s[i]) {
+			return false
+		}
+	}
+	return !IsKeyword(s)
 }
 
 func keywordPattern() string {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // ---- tokens ----
@@ -440,6 +442,42 @@ func TestScannerMatchesLexerRules(t *testing.T) {
 	for _, src := range srcs {
 		if d := diffTokens([]byte(src)); d != "" {
 			t.Errorf("%.60q: %s", src, d)
+		}
+	}
+}
+
+// TestKeywords checks the exported keyword list against both lexers: each
+// keyword scans as a keyword, and a keyword with a letter more is an
+// identifier.
+func TestKeywords(t *testing.T) {
+	kws := Keywords()
+	if len(kws) != len(keywordSet) {
+		t.Fatalf("%d keywords, %d distinct", len(kws), len(keywordSet))
+	}
+	kws[0] = "changed"
+	if Keywords()[0] == "changed" {
+		t.Fatal("Keywords returns the list itself")
+	}
+	for _, k := range Keywords() {
+		if !IsKeyword(k) || IsIdent(k) || IsKeyword(k+"x") || !IsIdent(k+"x") {
+			t.Errorf("%s: IsKeyword %v, IsIdent %v", k, IsKeyword(k), IsIdent(k))
+		}
+		for _, participle := range []bool{false, true} {
+			toks, _ := scanTokens("k.rpl", []byte(k+" "+k+"_1"), participle)
+			var kinds []lexer.TokenType
+			for _, tok := range toks {
+				if tok.Type == tokKeyword || tok.Type == tokIdent {
+					kinds = append(kinds, tok.Type)
+				}
+			}
+			if len(kinds) != 2 || kinds[0] != tokKeyword || kinds[1] != tokIdent {
+				t.Errorf("%s (participle %v): tokens %v", k, participle, toks)
+			}
+		}
+	}
+	for s, want := range map[string]bool{"route": true, "_": true, "_x1": true, "Route2": true, "": false, "1x": false, "a-b": false, "ünï": false, "a.b": false} {
+		if IsIdent(s) != want {
+			t.Errorf("IsIdent(%q) = %v, want %v", s, !want, want)
 		}
 	}
 }

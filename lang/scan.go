@@ -49,17 +49,6 @@ func isLetter(c byte) bool    { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 
 func isWordChar(c byte) bool  { return isLetter(c) || isDigit(c) }
 func isDigitOrUs(c byte) bool { return isDigit(c) || c == '_' }
 
-// isKeyword reports whether s is a keyword.
-func isKeyword(s string) bool {
-	switch s {
-	case "package", "import", "as", "extends", "const", "type", "fn", "test",
-		"let", "return", "expect", "if", "else", "match", "in", "not",
-		"true", "false", "none", "super":
-		return true
-	}
-	return false
-}
-
 // scanTokens splits src into tokens exactly as rplLexer does: at each
 // position the first rule that matches, in the order Comment, Whitespace,
 // Money, Number, String, BadString, Keyword, Ident, Op, Punct, Invalid.
@@ -163,7 +152,7 @@ func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.To
 				j++
 			}
 			typ = tokIdent
-			if isKeyword(string(src[i:j])) {
+			if IsKeyword(string(src[i:j])) {
 				typ = tokKeyword
 			}
 		default:

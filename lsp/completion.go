@@ -9,9 +9,6 @@ import (
 	protocol "github.com/tliron/glsp/protocol_3_16"
 )
 
-var keywords = []string{"package", "import", "as", "extends", "const", "type", "fn", "test", "let",
-	"return", "expect", "if", "else", "match", "in", "not", "true", "false", "none", "super"}
-
 // completion offers, after a dot, the fields of a record and the builtins
 // callable as its methods, the members of a module, or an enum's members;
 // elsewhere, the names in scope at the cursor (locals, the policy's
@@ -293,7 +290,7 @@ func (c *completer) scopeNames(sn *snapshot, fn *lang.FileNode, p lang.Pos) {
 		}
 		c.add(n, protocol.CompletionItemKindStruct, detail, enumDoc(n))
 	}
-	for _, k := range keywords {
+	for _, k := range lang.Keywords() {
 		c.add(k, protocol.CompletionItemKindKeyword, "", "")
 	}
 }

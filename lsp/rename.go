@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/sourcegraph/jsonrpc2"
@@ -111,7 +110,7 @@ func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.Wo
 		return nil, err
 	}
 	name := p.NewName
-	if !isIdent(name) || slices.Contains(keywords, name) || name == "_" {
+	if !lang.IsIdent(name) || name == "_" {
 		return nil, refuse("%q is not a valid name", name)
 	}
 	if name == t.obj.Name {
