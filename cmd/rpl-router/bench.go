@@ -401,7 +401,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 				if err != nil {
 					return fmt.Errorf("%s: %w", name, err)
 				}
-				res.StealPct, res.GCs = takeCounters().since(before)
+				takeCounters().since(before, &res, lo.Warmup)
 				if merged[name] == nil {
 					merged[name] = &loadgen.Result{}
 				}
@@ -452,8 +452,9 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 // run: CPU time stolen by the hypervisor, and garbage collections (the
 // router's: the tcp client is another process).
 type counters struct {
-	steal, total uint64
-	gcs          uint32
+	steal, total    uint64
+	gcs             uint32
+	mallocs, allocB uint64
 }
 
 func takeCounters() counters {
@@ -461,17 +462,22 @@ func takeCounters() counters {
 	c.steal, c.total, _ = loadgen.CPUTicks()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	c.gcs = ms.NumGC
+	c.gcs, c.mallocs, c.allocB = ms.NumGC, ms.Mallocs, ms.TotalAlloc
 	return c
 }
 
-// since returns the percentage of CPU time stolen and the collections
-// made from b to c.
-func (c counters) since(b counters) (stealPct float64, gcs uint32) {
+// since records in r what happened from b to c: the share of CPU time
+// stolen, and the collections and allocations of this process (per
+// request: the run sent about Achieved × (warmup + duration) of them).
+func (c counters) since(b counters, r *loadgen.Result, warmup time.Duration) {
 	if c.total > b.total {
-		stealPct = 100 * float64(c.steal-b.steal) / float64(c.total-b.total)
+		r.StealPct = 100 * float64(c.steal-b.steal) / float64(c.total-b.total)
 	}
-	return stealPct, c.gcs - b.gcs
+	r.GCs = c.gcs - b.gcs
+	if n := r.Achieved * (warmup + r.Duration).Seconds(); n > 0 {
+		r.AllocsPerReq = float64(c.mallocs-b.mallocs) / n
+		r.BytesPerReq = float64(c.allocB-b.allocB) / n
+	}
 }
 
 func missRatio(measured, limit float64) float64 {
@@ -596,13 +602,13 @@ func printTable(w io.Writer, rep benchReport) {
 		fmt.Fprintf(w, "machine: a thread spinning for %v was paused %d times (> %v), %.2f%% of the time, longest %s; 1 instant in 100 waits %s or more for the machine alone\n",
 			p.Duration.Round(time.Millisecond), p.Count, loadgen.PauseMin, 100*p.Paused.Seconds()/p.Duration.Seconds(), fmtDur(p.Longest), fmtDur(p.Hit99))
 	}
-	fmt.Fprintf(w, "latency from each request's actual send (p50…max), and from its scheduled send (sched); late p99: the actual send after the schedule (the generator's own delay); steal: CPU time the hypervisor took during the run; GCs: the router's collections; %d rounds per setup, taking turns\n", rep.Rounds)
+	fmt.Fprintf(w, "latency from each request's actual send (p50…max), and from its scheduled send (sched); late p99: the actual send after the schedule (the generator's own delay); steal: CPU time the hypervisor took during the run; GCs, allocs/req, B/req: the router process's collections and allocations (with the in-process client for inproc and embedded); %d rounds per setup, taking turns\n", rep.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "setup\toffered\tpace\tachieved\tp50\tp99\tp999\tmax\tsched p50\tsched p99\tlate p99\terrors\tsteal\tGCs\t")
+	fmt.Fprintln(tw, "setup\toffered\tpace\tachieved\tp50\tp99\tp999\tmax\tsched p50\tsched p99\tlate p99\terrors\tsteal\tGCs\tallocs/req\tB/req\t")
 	for _, s := range rep.Runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f/s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.1f%%\t%d\t\n", s.Setup, rateName(s.Offered), s.Pace, s.Achieved,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f/s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.1f%%\t%d\t%.1f\t%.0f\t\n", s.Setup, rateName(s.Offered), s.Pace, s.Achieved,
 			fmtUS(s.ServiceUS.P50), fmtUS(s.ServiceUS.P99), fmtUS(s.ServiceUS.P999), fmtUS(s.ServiceUS.Max),
-			fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LateUS.P99), s.Errors+s.Lost, s.StealPct, s.GCs)
+			fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LateUS.P99), s.Errors+s.Lost, s.StealPct, s.GCs, s.AllocsPerReq, s.BytesPerReq)
 	}
 	tw.Flush()
 	for _, s := range rep.Runs {

@@ -74,11 +74,14 @@ type Result struct {
 	Late    *Histogram `json:"-"`
 	// FirstError is the first error seen, for diagnosis.
 	FirstError string `json:"first_error,omitempty"`
-	// StealPct and GCs are what happened around the run, recorded by
-	// the caller: the share of the machine's CPU time taken by the
-	// hypervisor, and the server process's garbage collections.
-	StealPct float64 `json:"steal_pct"`
-	GCs      uint32  `json:"gc_cycles"`
+	// StealPct, GCs, AllocsPerReq and BytesPerReq are what happened
+	// around the run, recorded by the caller: the share of the machine's
+	// CPU time taken by the hypervisor, and the server process's garbage
+	// collections and heap allocations per request.
+	StealPct     float64 `json:"steal_pct"`
+	GCs          uint32  `json:"gc_cycles"`
+	AllocsPerReq float64 `json:"allocs_per_request"`
+	BytesPerReq  float64 `json:"bytes_per_request"`
 }
 
 func (o *Options) defaults() {
@@ -377,8 +380,11 @@ func (r *Result) Merge(o Result) {
 	r.OK += o.OK
 	r.Errors += o.Errors
 	r.Lost += o.Lost
-	r.StealPct = (r.StealPct*r.Duration.Seconds() + o.StealPct*o.Duration.Seconds()) / (r.Duration + o.Duration).Seconds()
+	w := o.Duration.Seconds() / (r.Duration + o.Duration).Seconds() // o's weight in the averages
+	r.StealPct += w * (o.StealPct - r.StealPct)
 	r.GCs += o.GCs
+	r.AllocsPerReq += w * (o.AllocsPerReq - r.AllocsPerReq)
+	r.BytesPerReq += w * (o.BytesPerReq - r.BytesPerReq)
 	r.Duration += o.Duration
 	r.Latency.Merge(o.Latency)
 	r.Service.Merge(o.Service)
