@@ -127,12 +127,28 @@ func TestV2Contract(t *testing.T) {
 		`{"request": {"id": "r", "estimate": {"input_tokens": "many"}}}`: "input_tokens",
 		`{"request": {"tenant": {"id": "t"}}}`:                           "request.id is required",
 		`{"policy_id": "x"}`:                                             "request is required",
-		`{"request": `:                                                   "malformed",
+		`{"request": null}`:                                              "request is required",
+		`{"request": {"id": ""}, "policy_id": "premium"}`:                "request.id is required",
+		`{"request": `: "malformed",
 	} {
 		out, code, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
 			t.Errorf("%s: %s %s, want invalid_request mentioning %q", body, code, out, want)
 		}
+	}
+	// A batch item is checked as a decide body is: the same answers.
+	items := []string{`{}`, `{"request": null}`, `{"request": {"id": ""}}`, `{"policy_id": "x", "request": {"tenant": {"id": "t"}}}`}
+	out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [null, `+strings.Join(items, ", ")+`]}`), time.Now(), nil)
+	want := `{"ok":true,"results":[`
+	for i, item := range append([]string{`{}`}, items...) {
+		one, _, _ := e.HandleV2(ctx, []byte(item), time.Now(), nil, nil)
+		if i > 0 {
+			want += ","
+		}
+		want += string(one)
+	}
+	if code != "" || string(out) != want+"]}" {
+		t.Errorf("batch of missing requests and ids:\n%s\nwant\n%s]}", out, want)
 	}
 	out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [{"request": {"id": "a", "tenant": {"id": "t"}, "task": {"type": "code"}}}, {"policy_id": "nope", "request": {"id": "b"}}, {"request": {"id": "c", "task": {"type": "chat"}, "tenant": {"id": "t"}}}]}`), time.Now(), nil)
 	if code != "" {

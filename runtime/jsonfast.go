@@ -504,57 +504,66 @@ func fastCP1(body []byte, sc *cp1Scratch) bool {
 	return ok && s.end()
 }
 
-// fastV2 decodes a v2 decide body: the policy id and the Request record.
-// false means "use the encoding/json path", which also reports a missing
-// request.
-func (e *Engine) fastV2(body []byte) (policyID string, req vm.Value, ok bool) {
-	s := jscan{b: body, arena: make([]vm.Value, 0, e.fast.slotsOf(e.reqType))}
+// v2Item is a v2 decide request decoded by the fast path: a decide body,
+// or one item of a batch.
+type v2Item struct {
+	policyID string
+	req      vm.Value // not a record when the request is missing or null
+}
+
+// fastV2 decodes a v2 decide body {"policy_id"?, "request"}. false means
+// "use the encoding/json path", which reports every error; a missing or
+// null request is decoded (checkRequest reports it).
+func (e *Engine) fastV2(body []byte) (v2Item, bool) {
+	s := jscan{b: body}
 	s.ws()
-	var seen uint8
-	ok = s.object(func(k []byte) bool {
+	var it v2Item
+	if !e.fastV2Item(&s, &it) || !s.end() {
+		return v2Item{}, false
+	}
+	return it, true
+}
+
+// fastV2Item decodes one {"policy_id"?, "request"?} object into it, the
+// Request record in an arena of its own.
+func (e *Engine) fastV2Item(s *jscan, it *v2Item) bool {
+	var got uint8
+	return s.object(func(k []byte) bool {
 		switch string(k) {
 		case "policy_id":
-			if seen&1 != 0 {
+			if got&1 != 0 {
 				return false
 			}
-			seen |= 1
+			got |= 1
 			var ok bool
-			policyID, ok = s.optStr()
+			it.policyID, ok = s.optStr()
 			return ok
 		case "request":
-			if seen&2 != 0 || s.peek() == 'n' {
+			if got&2 != 0 {
 				return false
 			}
-			seen |= 2
+			got |= 2
+			if s.null() {
+				return true
+			}
+			s.arena = make([]vm.Value, 0, e.fast.slotsOf(e.reqType))
 			var ok bool
-			req, ok = e.fast.value(&s, e.reqType)
+			it.req, ok = e.fast.value(s, e.reqType)
 			return ok
 		}
 		return s.skipUnknown(k, v2RequestFields)
 	})
-	if !ok || seen&2 == 0 || !s.end() {
-		return "", vm.Value{}, false
-	}
-	return policyID, req, true
-}
-
-// batchItem is one request of a batch, decoded by fastBatch.
-type batchItem struct {
-	policyID string
-	req      vm.Value
-	missing  bool // no request, or null (the encoding/json path's "request is required")
 }
 
 // fastBatch decodes a v2 batch body {"requests": [...]} into its items.
 // false means "use the encoding/json path": anything fastV2 would refuse
-// in an item (except a missing or null request, which the item records),
-// an item that is not an object or null, more than MaxBatch items.
-func (e *Engine) fastBatch(body []byte) ([]batchItem, bool) {
+// in an item, an item that is not an object or null (a null item is a
+// missing request), more than MaxBatch items.
+func (e *Engine) fastBatch(body []byte) ([]v2Item, bool) {
 	s := jscan{b: body}
 	s.ws()
-	var items []batchItem
+	var items []v2Item
 	seen := false
-	nslots := e.fast.slotsOf(e.reqType)
 	ok := s.object(func(k []byte) bool {
 		if string(k) != "requests" {
 			return s.skipUnknown(k, batchFields)
@@ -570,39 +579,8 @@ func (e *Engine) fastBatch(body []byte) ([]batchItem, bool) {
 			if len(items) == MaxBatch {
 				return false // the other path reports how many
 			}
-			var it batchItem
-			if s.null() {
-				it.missing = true
-				items = append(items, it)
-				return true
-			}
-			var got uint8
-			ok := s.object(func(k []byte) bool {
-				switch string(k) {
-				case "policy_id":
-					if got&1 != 0 {
-						return false
-					}
-					got |= 1
-					var ok bool
-					it.policyID, ok = s.optStr()
-					return ok
-				case "request":
-					if got&2 != 0 {
-						return false
-					}
-					got |= 2
-					if s.null() {
-						return true
-					}
-					s.arena = make([]vm.Value, 0, nslots)
-					var ok bool
-					it.req, ok = e.fast.value(&s, e.reqType)
-					return ok
-				}
-				return s.skipUnknown(k, v2RequestFields)
-			})
-			it.missing = it.req.Kind() != vm.KindRecord
+			var it v2Item
+			ok := s.null() || e.fastV2Item(&s, &it)
 			items = append(items, it)
 			return ok
 		})

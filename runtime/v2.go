@@ -35,19 +35,28 @@ func errRequestIDRequired() *Error {
 	return &Error{Code: CodeInvalidRequest, Message: "request.id is required", Details: map[string]any{"field": "request.id"}}
 }
 
-// DecodeV2 decodes the Request record of a v2 body.
+// checkRequest is the check every path makes of a decoded v2 request: it
+// is present (a record) and has an id.
+func (e *Engine) checkRequest(req vm.Value) *Error {
+	if req.Kind() != vm.KindRecord {
+		return errRequestRequired()
+	}
+	if e.View(req).s[e.lay.req.id].Str() == "" {
+		return errRequestIDRequired()
+	}
+	return nil
+}
+
+// decodeV2 decodes the Request record of a v2 body with encoding/json.
 func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
-	if len(q.Request) == 0 || string(q.Request) == "null" {
-		return vm.Value{}, errRequestRequired()
+	var v vm.Value
+	if len(q.Request) != 0 && string(q.Request) != "null" {
+		var err error
+		if v, err = rpl.FromJSON(e.reqType, q.Request); err != nil {
+			return vm.Value{}, Errorf(CodeInvalidRequest, "request.%v", err)
+		}
 	}
-	v, err := rpl.FromJSON(e.reqType, q.Request)
-	if err != nil {
-		return vm.Value{}, Errorf(CodeInvalidRequest, "request.%v", err)
-	}
-	if e.View(v).s[e.lay.req.id].Str() == "" {
-		return vm.Value{}, errRequestIDRequired()
-	}
-	return v, nil
+	return v, e.checkRequest(v)
 }
 
 // HandleV2 decides a v2 decide body and appends the response to buf. The
@@ -56,8 +65,8 @@ func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
 // Outcome; the returned pointer is nil when the body was refused before a
 // decision.
 func (e *Engine) HandleV2(ctx context.Context, body []byte, arrival time.Time, buf []byte, o *Outcome) ([]byte, Code, *Outcome) {
-	if policyID, req, ok := e.fastV2(body); ok && e.View(req).s[e.lay.req.id].Str() != "" {
-		return e.decideRecord(ctx, o, policyID, req, arrival, buf)
+	if it, ok := e.fastV2(body); ok {
+		return e.decideItem(ctx, o, it, arrival, buf)
 	}
 	var q v2Request
 	if err := decodeObject(body, &q); err != nil {
@@ -72,6 +81,14 @@ func (e *Engine) decideV2(ctx context.Context, o *Outcome, q *v2Request, arrival
 		return appendV2Error(buf, err, ""), err.Code, nil
 	}
 	return e.decideRecord(ctx, o, q.PolicyID, req, arrival, buf)
+}
+
+// decideItem checks and decides a request the fast path decoded.
+func (e *Engine) decideItem(ctx context.Context, o *Outcome, it v2Item, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+	if err := e.checkRequest(it.req); err != nil {
+		return appendV2Error(buf, err, ""), err.Code, nil
+	}
+	return e.decideRecord(ctx, o, it.policyID, it.req, arrival, buf)
 }
 
 // decideRecord decides a decoded Request record into o (a new Outcome
@@ -110,18 +127,7 @@ func (e *Engine) HandleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			var err *Error
-			switch {
-			case it.missing:
-				err = errRequestRequired()
-			case e.View(it.req).s[e.lay.req.id].Str() == "":
-				err = errRequestIDRequired()
-			}
-			if err != nil {
-				buf = appendV2Error(buf, err, "")
-				continue
-			}
-			buf, _, _ = e.decideRecord(ctx, &o, it.policyID, it.req, arrival, buf)
+			buf, _, _ = e.decideItem(ctx, &o, it, arrival, buf)
 		}
 		return append(buf, "]}"...), ""
 	}
