@@ -7,7 +7,11 @@
 // log-linear histogram: median and p99 within about 6%), error counts, a
 // recent error rate (exponentially weighted), a circuit breaker, and a
 // per-tenant spend ledger by UTC day and month. It is safe for concurrent
-// use; reads on the request path take a read lock and do not allocate.
+// use; reads on the request path do not allocate, and the provider-health
+// reads (Healthy, Latency, ErrorRate), which policies make on every
+// decision, take no lock: RecordFeedback publishes each target's figures
+// in atomics, and the target table is copied on write (a new target is
+// rare).
 package state
 
 import (
@@ -15,6 +19,7 @@ import (
 	"math/bits"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rpl-lang/rpl/runtime"
@@ -43,7 +48,10 @@ type Mem struct {
 	opt Options
 
 	mu      sync.RWMutex
-	targets map[string]*Target
+	targets map[string]*Target // under mu
+	// health is a copy of targets the lock-free reads look targets up
+	// in, replaced (under mu) when a target is added.
+	health  atomic.Pointer[map[string]*Target]
 	month   map[spendKey]int64
 	day     map[spendKey]int64
 	prices  map[string]stdlib.Price
@@ -79,7 +87,7 @@ func NewMem(opt Options) *Mem {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Mem{
+	m := &Mem{
 		opt:     opt,
 		targets: map[string]*Target{},
 		month:   map[spendKey]int64{},
@@ -87,17 +95,28 @@ func NewMem(opt Options) *Mem {
 		prices:  map[string]stdlib.Price{},
 		winners: map[string]string{},
 	}
+	m.health.Store(&map[string]*Target{})
+	return m
 }
 
-// Target is what Mem knows about one target.
+// Target is what Mem knows about one target. Its fields change under
+// Mem's lock; the atomics publish what the lock-free reads need, each
+// read on its own (every read uses one of them).
 type Target struct {
 	Requests  int64   // feedback events
 	Errors    int64   // events whose status is not ok
 	ErrorRate float64 // recent, exponentially weighted
 	OpenUntil time.Time
 	hist      histogram
-	median    time.Duration // hist's, kept by RecordFeedback for Latency
+
+	rate      atomic.Uint64             // math.Float64bits(ErrorRate)
+	openUntil atomic.Pointer[time.Time] // &OpenUntil once the breaker has opened; nil before
+	median    atomic.Int64              // hist's median (ns), kept by RecordFeedback for Latency; 0 before a success
 }
+
+// target is the target's entry for a lock-free read, nil when no
+// feedback named it.
+func (m *Mem) target(name string) *Target { return (*m.health.Load())[name] }
 
 // RecordFeedback implements runtime.FeedbackRecorder.
 func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
@@ -107,6 +126,11 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 	if t == nil {
 		t = &Target{}
 		m.targets[f.Target] = t
+		health := make(map[string]*Target, len(m.targets))
+		for name, t := range m.targets {
+			health[name] = t
+		}
+		m.health.Store(&health)
 	}
 	t.Requests++
 	x := 0.0
@@ -119,12 +143,17 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 	} else {
 		t.ErrorRate += m.opt.Alpha * (x - t.ErrorRate)
 	}
+	t.rate.Store(math.Float64bits(t.ErrorRate))
 	if t.Requests >= m.opt.MinSamples && t.ErrorRate >= m.opt.TripRate && !f.OK() {
 		t.OpenUntil = m.opt.Now().Add(m.opt.Cooldown)
+		until := t.OpenUntil
+		t.openUntil.Store(&until)
 	}
 	if f.OK() {
 		t.hist.add(f.Latency())
-		t.median = t.hist.quantile(0.5) // here, not on every decision that asks
+		// Here, not on every decision that asks; a bucket's midpoint is
+		// at least 0.5µs, so a kept median is never 0.
+		t.median.Store(int64(t.hist.quantile(0.5)))
 	}
 	if f.CostNanos != 0 && f.TenantID != "" {
 		at := f.Time.UTC()
@@ -137,10 +166,12 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 // Healthy implements stdlib.HealthState: the breaker is closed, or its
 // cooldown is over.
 func (m *Mem) Healthy(target string) bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	t := m.targets[target]
-	return t == nil || t.OpenUntil.IsZero() || !m.opt.Now().Before(t.OpenUntil)
+	t := m.target(target)
+	if t == nil {
+		return true
+	}
+	until := t.openUntil.Load()
+	return until == nil || !m.opt.Now().Before(*until)
 }
 
 // Latency implements stdlib.HealthState: the median latency of successful
@@ -148,13 +179,12 @@ func (m *Mem) Healthy(target string) bool {
 // so it reads the median RecordFeedback keeps instead of walking the
 // histogram.
 func (m *Mem) Latency(target string) (time.Duration, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	t := m.targets[target]
-	if t == nil || t.hist.n == 0 {
+	t := m.target(target)
+	if t == nil {
 		return 0, false
 	}
-	return t.median, true
+	d := time.Duration(t.median.Load())
+	return d, d != 0
 }
 
 // Quantile is the q-quantile (0–1) of target's latency.
@@ -170,10 +200,8 @@ func (m *Mem) Quantile(target string, q float64) (time.Duration, bool) {
 
 // ErrorRate implements stdlib.HealthState.
 func (m *Mem) ErrorRate(target string) float64 {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if t := m.targets[target]; t != nil {
-		return t.ErrorRate
+	if t := m.target(target); t != nil {
+		return math.Float64frombits(t.rate.Load())
 	}
 	return 0
 }
