@@ -73,23 +73,43 @@ func (e *Env) Universe() *lang.Universe { return e.universe }
 // Builtins returns the environment's builtin implementations.
 func (e *Env) Builtins() *vm.BuiltinTable { return e.builtins }
 
+// CompileOptions select what tools add to a compile; the zero value
+// compiles as Compile does.
+type CompileOptions struct {
+	NoTests bool // leave the test blocks out of the program
+	Cover   bool // instrument for coverage (rplc test --cover)
+	Trace   bool // instrument for explaining a run (rplc explain)
+}
+
 // Compile checks and compiles the policy at path (with its test file and
-// its imports). A policy with errors returns a lang.DiagList as the error.
+// its imports). A policy with errors returns a lang.DiagList as the error;
+// a policy needs a route function or tests (RPL212).
 func (e *Env) Compile(path string) (*Program, error) {
-	return e.compile(lang.Check(&lang.Config{Universe: e.universe}, path))
+	return e.CompileWith(path, CompileOptions{})
+}
+
+// CompileWith is Compile with options.
+func (e *Env) CompileWith(path string, opts CompileOptions) (*Program, error) {
+	prog, diags := lang.Check(e.checkConfig(), path)
+	return e.compile(prog, diags, opts)
 }
 
 // CompileSource compiles a policy held in memory; name is its path for
 // diagnostics and relative imports.
 func (e *Env) CompileSource(name string, src []byte) (*Program, error) {
-	return e.compile(lang.CheckSource(&lang.Config{Universe: e.universe}, name, src))
+	prog, diags := lang.CheckSource(e.checkConfig(), name, src)
+	return e.compile(prog, diags, CompileOptions{})
 }
 
-func (e *Env) compile(prog *lang.Program, diags lang.DiagList) (*Program, error) {
+func (e *Env) checkConfig() *lang.Config {
+	return &lang.Config{Universe: e.universe, Policy: true}
+}
+
+func (e *Env) compile(prog *lang.Program, diags lang.DiagList, opts CompileOptions) (*Program, error) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	out, err := compiler.Compile(prog, compiler.Options{Builtins: e.builtins})
+	out, err := compiler.Compile(prog, compiler.Options{Builtins: e.builtins, NoTests: opts.NoTests, Cover: opts.Cover, Trace: opts.Trace})
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +166,11 @@ func (p *Program) Name() string { return p.name }
 
 // VM returns the verified bytecode program.
 func (p *Program) VM() *vm.Program { return p.vm }
+
+// Compiled is what the compiler produced besides the bytecode: the
+// request and decision types, the tests, the cost bound, and the
+// instrumentation's tables. A loaded program has only the types.
+func (p *Program) Compiled() *compiler.Output { return p.out }
 
 // Tests lists the policy's test blocks (empty for loaded programs).
 func (p *Program) Tests() []compiler.Test { return p.out.Tests }

@@ -3,6 +3,8 @@ package rpl_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +74,47 @@ func TestCompileErrorsAreDiagnostics(t *testing.T) {
 	}
 	if got := err.Error(); !strings.Contains(got, "bad.rpl:2:48: Tenant has no field teir (did you mean tier?)") {
 		t.Fatalf("message: %s", got)
+	}
+}
+
+// A policy needs route or tests: Env compiles files as policies (RPL212).
+func TestCompileNoRoute(t *testing.T) {
+	_, err := env(t).CompileSource("lib.rpl", []byte("package lib\n\nfn rout(r: Request) -> Decision = to(\"a:b\")\n"))
+	var diags lang.DiagList
+	if !errors.As(err, &diags) || len(diags) != 1 || diags[0].Code != lang.CodeNoRoute {
+		t.Fatalf("want one RPL212, got %v", err)
+	}
+	if got := err.Error(); !strings.Contains(got, "lib.rpl:1:1: no route function") || !strings.Contains(got, "(did you mean rout?)") {
+		t.Fatalf("message: %s", got)
+	}
+	// A test module, with tests and no route, compiles.
+	if _, err := env(t).CompileSource("m.rpl", []byte("package m\n\ntest \"t\" {\n  expect 1 < 2\n}\n")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// CompileWith passes the tools' options to the compiler; Compiled shows
+// what it produced.
+func TestCompileWith(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "premium.rpl")
+	if err := os.WriteFile(path, []byte(premiumPolicy+"\ntest \"t\" {\n  expect true\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := env(t)
+	plain, err := e.Compile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plain.Tests()) != 1 || len(plain.Compiled().TracePoints) != 0 {
+		t.Errorf("Compile: %d tests, %d trace points; want 1, 0", len(plain.Tests()), len(plain.Compiled().TracePoints))
+	}
+	traced, err := e.CompileWith(path, rpl.CompileOptions{NoTests: true, Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(traced.Tests()) != 0 || len(traced.Compiled().TracePoints) == 0 {
+		t.Errorf("CompileWith: %d tests, %d trace points; want 0, some", len(traced.Tests()), len(traced.Compiled().TracePoints))
 	}
 }
 

@@ -123,7 +123,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 	if keyFile != "" {
 		data, err := os.ReadFile(keyFile)
 		if err != nil {
-			return usageErrorf(cmd, "--sign: %v", unwrapPath(err))
+			return readError(cmd, fmt.Errorf("--sign: %w", unwrapPath(err)))
 		}
 		k, err := bundle.ParsePrivateKey(data)
 		if err != nil {
@@ -308,7 +308,7 @@ func writeOutput(path string, data []byte) error {
 func unwrapPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
 	}
 	return err
 }

@@ -64,7 +64,7 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	}
 	u, err := stdlib.Universe()
 	if err != nil {
-		return &exitError{code: exitFail, err: fmt.Errorf("internal error: standard library: %v", err)}
+		return internalError(fmt.Errorf("standard library: %v", err))
 	}
 	cfg := &lang.Config{Universe: u, Policy: true}
 

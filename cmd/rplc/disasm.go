@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/vm"
 	"github.com/spf13/cobra"
 )
@@ -30,17 +30,17 @@ command line.`,
   rplc disasm --tests --cover examples/policies/premium.rpl | less`,
 		Args: exactlyOnePolicy,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, p, names, err := compilePolicy(cmd, e, args[0], compiler.Options{NoTests: !tests, Cover: cover, Trace: trace})
+			p, names, err := compilePolicy(cmd, e, args[0], rpl.CompileOptions{NoTests: !tests, Cover: cover, Trace: trace})
 			if err != nil {
 				return err
 			}
 			// Functions name their files by absolute path: show them as elsewhere.
-			text := vm.Disassemble(p)
+			text := vm.Disassemble(p.VM())
 			if names.cwd != "" {
 				text = strings.ReplaceAll(text, ") "+names.cwd+string(filepath.Separator), ") ")
 			}
 			if _, err := io.WriteString(e.stdout, text); err != nil {
-				return &exitError{code: exitUsage, err: err}
+				return writeError(err)
 			}
 			return nil
 		},

@@ -214,7 +214,7 @@ func writeDocJSON(w io.Writer, sel []docEntry) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(sel); err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return writeError(err)
 	}
 	return nil
 }

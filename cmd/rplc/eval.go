@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -52,14 +53,15 @@ POLICY is a policy source (.rpl) or a bundle built by rplc build (.rplb);
 
 Exit status: 0 with a decision, 1 when the policy has errors or the
 evaluation fails (the error and its policy call stack go to standard
-error), 2 for a wrong command line or unreadable input.`,
+error), 2 for a wrong command line: a missing file, or a request or state
+that is not valid.`,
 		Example: `  rplc eval examples/policies/premium.rpl --request req.json
   echo '{"tenant": {"id": "acme", "tier": "gold"}}' | rplc eval premium.rpl --request -
   rplc eval budget_guard.rpl --request req.json --state state.json
   rplc eval policies.rplb --policy premium --request req.json`,
 		Args: exactlyOnePolicy,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ev, err := prepareEval(cmd, e, args[0], f, compiler.Options{NoTests: true})
+			ev, err := prepareEval(cmd, e, args[0], f, rpl.CompileOptions{NoTests: true})
 			if err != nil {
 				return err
 			}
@@ -67,7 +69,7 @@ error), 2 for a wrong command line or unreadable input.`,
 			if err != nil {
 				return ev.runError(err)
 			}
-			return writeJSONValue(e.stdout, rpl.ToGo(ev.out.Decision, res.Value), res.Stats, f.stats)
+			return writeJSONValue(e.stdout, rpl.ToGo(ev.prog.DecisionType(), res.Value), res.Stats, f.stats)
 		},
 	}
 	f.register(cmd)
@@ -86,14 +88,14 @@ type evalFlags struct {
 
 // loadBundle reads a bundle (rplc build) and returns the program of the
 // policy id, or of its only policy.
-func loadBundle(cmd *cobra.Command, path, id string) (*compiler.Output, *vm.Program, error) {
+func loadBundle(cmd *cobra.Command, path, id string) (*rpl.Program, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, usageErrorf(cmd, "%v", err)
+		return nil, readError(cmd, err)
 	}
 	b, err := bundle.Read(data, bundle.ReadOptions{})
 	if err != nil {
-		return nil, nil, &exitError{code: exitFail, err: fmt.Errorf("%s: %v", path, err)}
+		return nil, &exitError{code: exitFail, err: fmt.Errorf("%s: %v", path, err)}
 	}
 	var ids []string
 	for _, p := range b.Policies {
@@ -103,22 +105,18 @@ func loadBundle(cmd *cobra.Command, path, id string) (*compiler.Output, *vm.Prog
 	switch {
 	case id != "":
 		if pol = b.Policy(id); pol == nil {
-			return nil, nil, usageErrorf(cmd, "%s has no policy %s (it has %s)", path, id, strings.Join(ids, ", "))
+			return nil, usageErrorf(cmd, "%s has no policy %s (it has %s)", path, id, strings.Join(ids, ", "))
 		}
 	case len(b.Policies) == 1:
 		pol = b.Policies[0]
 	default:
-		return nil, nil, usageErrorf(cmd, "%s holds %d policies: choose one with --policy (%s)", path, len(ids), strings.Join(ids, ", "))
+		return nil, usageErrorf(cmd, "%s holds %d policies: choose one with --policy (%s)", path, len(ids), strings.Join(ids, ", "))
 	}
-	u, err := stdlib.Universe()
+	env, err := rpl.NewEnv()
 	if err != nil {
-		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("internal error: %v", err)}
+		return nil, internalError(err)
 	}
-	out := &compiler.Output{}
-	out.Request, _ = u.Types["Request"].Type.(*lang.Record)
-	out.Decision, _ = u.Types["Decision"].Type.(*lang.Record)
-	out.CostBound, out.Bounded = pol.CostBound, pol.Bounded
-	return out, pol.VM, nil
+	return env.Wrap(pol.ID, pol.VM), nil
 }
 
 func (f *evalFlags) register(cmd *cobra.Command) {
@@ -138,9 +136,7 @@ func exactlyOnePolicy(cmd *cobra.Command, args []string) error {
 // decide.
 type evaluation struct {
 	e      *env
-	out    *compiler.Output
-	prog   *vm.Program
-	route  int
+	prog   *rpl.Program
 	req    vm.Value
 	in     vm.Input
 	lim    vm.Limits
@@ -148,33 +144,32 @@ type evaluation struct {
 	policy string
 }
 
-// compilePolicy checks and compiles one policy file; check errors are
-// printed and reported as exit 1.
-func compilePolicy(cmd *cobra.Command, e *env, path string, opts compiler.Options) (*compiler.Output, *vm.Program, *pathNamer, error) {
-	names := newPathNamer()
+// compilePolicy checks and compiles one policy file with rpl.Env, as
+// embedders and the router do; check errors are printed and reported as
+// exit 1.
+func compilePolicy(cmd *cobra.Command, e *env, path string, opts rpl.CompileOptions) (*rpl.Program, *pathNamer, error) {
 	if strings.HasSuffix(path, ".rplb") {
-		return nil, nil, nil, usageErrorf(cmd, "%s: %s needs the policy source (.rpl), not a bundle", path, cmd.Name())
+		return nil, nil, usageErrorf(cmd, "%s: %s needs the policy source (.rpl), not a bundle", path, cmd.Name())
 	}
 	if !strings.HasSuffix(path, ".rpl") {
-		return nil, nil, nil, usageErrorf(cmd, "%s: not a policy (.rpl)", path)
+		return nil, nil, usageErrorf(cmd, "%s: not a policy (.rpl)", path)
 	}
 	if _, err := os.Stat(path); err != nil {
-		return nil, nil, nil, usageErrorf(cmd, "%s: no such file or directory", path)
+		return nil, nil, usageErrorf(cmd, "%s: no such file or directory", path)
 	}
-	u, err := stdlib.Universe()
+	env, err := rpl.NewEnv()
 	if err != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("internal error: %v", err)}
-	}
-	table, err := stdlib.Table()
-	if err != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("internal error: %v", err)}
+		return nil, nil, internalError(err)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, nil, nil, usageErrorf(cmd, "%v", err)
+		return nil, nil, usageErrorf(cmd, "%v", err)
 	}
-	prog, diags := lang.Check(&lang.Config{Universe: u}, abs)
-	if diags.HasErrors() {
+	names := newPathNamer()
+	p, err := env.CompileWith(abs, opts)
+	var diags lang.DiagList
+	switch {
+	case errors.As(err, &diags):
 		ds := make(lang.DiagList, 0, len(diags))
 		for _, d := range diags {
 			if d.Severity == lang.SevError {
@@ -182,57 +177,48 @@ func compilePolicy(cmd *cobra.Command, e *env, path string, opts compiler.Option
 			}
 		}
 		printText(e.stderr, ds, useColor(e.stderr, e.color))
-		return nil, nil, nil, failed
+		return nil, nil, failed
+	case err != nil:
+		return nil, nil, &exitError{code: exitFail, err: err}
 	}
-	out, err := compiler.Compile(prog, opts)
-	if err != nil {
-		return nil, nil, nil, &exitError{code: exitFail, err: err}
-	}
-	p, err := vm.NewProgram(out.Spec, table)
-	if err != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("internal error: compiled program rejected: %v", err)}
-	}
-	return out, p, names, nil
+	return p, names, nil
 }
 
-func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts compiler.Options) (*evaluation, error) {
+func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.CompileOptions) (*evaluation, error) {
 	if f.request == "" {
 		return nil, usageErrorf(cmd, "%s: --request is required", cmd.Name())
 	}
 	reqData, err := readInput(e, f.request)
 	if err != nil {
-		return nil, usageErrorf(cmd, "--request: %v", err)
+		return nil, readError(cmd, fmt.Errorf("--request: %w", err))
 	}
 	var stateData []byte
 	if f.state != "" {
 		if stateData, err = os.ReadFile(f.state); err != nil {
-			return nil, usageErrorf(cmd, "--state: %v", err)
+			return nil, readError(cmd, fmt.Errorf("--state: %w", err))
 		}
 	}
 	var (
-		out   *compiler.Output
-		p     *vm.Program
-		names *pathNamer
+		p     *rpl.Program
+		names = newPathNamer()
 	)
 	if strings.HasSuffix(path, ".rplb") {
-		out, p, err = loadBundle(cmd, path, f.policy)
-		names = newPathNamer()
+		p, err = loadBundle(cmd, path, f.policy)
 	} else {
-		out, p, names, err = compilePolicy(cmd, e, path, opts)
+		p, names, err = compilePolicy(cmd, e, path, opts)
 	}
 	if err != nil {
 		return nil, err
 	}
-	route, ok := p.Entry(compiler.EntryRoute)
-	if !ok {
+	if _, ok := p.VM().Entry(compiler.EntryRoute); !ok {
 		return nil, &exitError{code: exitFail, err: fmt.Errorf("%s: the policy has no route function", path)}
 	}
-	req, err := rpl.FromJSON(out.Request, reqData)
+	req, err := p.RequestFromJSON(reqData)
 	if err != nil {
 		return nil, usageErrorf(cmd, "--request %s: %v", f.request, err)
 	}
-	ev := &evaluation{e: e, out: out, prog: p, route: route, req: req, namer: names, policy: path,
-		lim: vm.Limits{Fuel: f.fuel}}
+	rt := p.RequestType()
+	ev := &evaluation{e: e, prog: p, req: req, namer: names, policy: path, lim: vm.Limits{Fuel: f.fuel}}
 	host := &stdlib.MemState{}
 	var now time.Time
 	var seed *uint64
@@ -242,7 +228,7 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts comp
 		}
 	}
 	if now.IsZero() {
-		if i := out.Request.FieldIndex("arrival"); i >= 0 && req.Record()[i].Int() != 0 {
+		if i := rt.FieldIndex("arrival"); i >= 0 && req.Record()[i].Int() != 0 {
 			now = req.Record()[i].Time()
 		} else {
 			now = time.Now()
@@ -251,7 +237,7 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts comp
 	ev.in = vm.Input{Now: now, Host: host}
 	if seed != nil {
 		ev.in.Seed = *seed
-	} else if i := out.Request.FieldIndex("id"); i >= 0 {
+	} else if i := rt.FieldIndex("id"); i >= 0 {
 		ev.in.Seed = rpl.SeedOf(req.Record()[i].Str())
 	}
 	return ev, nil
@@ -264,10 +250,7 @@ func (ev *evaluation) decide(ctx context.Context, probes *vm.Probes) (rpl.Result
 	}
 	in := ev.in
 	in.Probes = probes
-	m := vm.Get()
-	defer vm.Put(m)
-	v, st, err := m.Run(ctx, ev.prog, ev.route, []vm.Value{ev.req}, ev.lim, in)
-	return rpl.Result{Value: v, Stats: st}, err
+	return ev.prog.DecideWithLimits(ctx, ev.req, in, ev.lim)
 }
 
 // runError prints a failed evaluation with its policy call stack (exit 1).
@@ -305,7 +288,7 @@ func writeJSONValue(w io.Writer, decision any, st vm.Stats, withStats bool) erro
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return writeError(err)
 	}
 	return nil
 }

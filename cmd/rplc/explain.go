@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/rpl-lang/rpl"
-	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/explain"
 	"github.com/rpl-lang/rpl/vm"
 	"github.com/spf13/cobra"
@@ -39,7 +38,7 @@ steps}.
 
 Exit status: 0 with a decision, 1 when the policy has errors or the
 evaluation fails (the path up to the failure is still shown), 2 for a wrong
-command line or unreadable input.`,
+command line: a missing file, or a request or state that is not valid.`,
 		Example: `  rplc explain examples/policies/budget_guard.rpl --request req.json
   rplc explain budget_guard.rpl --request req.json --state state.json --format json | jq .path`,
 		Args: exactlyOnePolicy,
@@ -60,25 +59,24 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		return usageErrorf(cmd, "%s: explain needs the policy source (.rpl), not a bundle", path)
 	}
 	// The normal program decides and measures; the traced one records the path.
-	ev, err := prepareEval(cmd, e, path, f, compiler.Options{NoTests: true})
+	ev, err := prepareEval(cmd, e, path, f, rpl.CompileOptions{NoTests: true})
 	if err != nil {
 		return err
 	}
 	res, runErr := ev.decide(cmd.Context(), nil)
-	traced, tprog, _, err := compilePolicy(cmd, e, path, compiler.Options{NoTests: true, Trace: true})
+	traced, _, err := compilePolicy(cmd, e, path, rpl.CompileOptions{NoTests: true, Trace: true})
 	if err != nil {
 		return err
 	}
 	tev := *ev
-	tev.out, tev.prog = traced, tprog
-	tev.route, _ = tprog.Entry(compiler.EntryRoute)
+	tev.prog = traced
 	tev.lim.Fuel = 0 // the traced run may need more than the normal one
 	if ev.lim.Fuel > 0 {
 		tev.lim.Fuel = 4 * ev.lim.Fuel
 	}
 	probes := &vm.Probes{}
 	_, _ = tev.decide(cmd.Context(), probes)
-	steps := explain.Path(traced.TracePoints, probes.Trace)
+	steps := explain.Path(traced.Compiled().TracePoints, probes.Trace)
 
 	if format == "json" {
 		var rename func([]*explain.Step)
@@ -91,7 +89,7 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		rename(steps)
 		doc := map[string]any{"path": steps, "fuel": res.Stats.Fuel, "memory": res.Stats.Memory, "calls": res.Stats.Calls}
 		if runErr == nil {
-			doc["decision"] = rpl.ToGo(ev.out.Decision, res.Value)
+			doc["decision"] = rpl.ToGo(ev.prog.DecisionType(), res.Value)
 		} else {
 			doc["error"] = runErr.Error()
 		}
@@ -99,7 +97,7 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(doc); err != nil {
-			return &exitError{code: exitUsage, err: err}
+			return writeError(err)
 		}
 	} else {
 		fmt.Fprintln(e.stdout, "path:")
@@ -109,11 +107,11 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		}
 		if runErr == nil {
 			fmt.Fprintln(e.stdout, "decision:")
-			b, _ := json.MarshalIndent(rpl.ToGo(ev.out.Decision, res.Value), "  ", "  ")
+			b, _ := json.MarshalIndent(rpl.ToGo(ev.prog.DecisionType(), res.Value), "  ", "  ")
 			fmt.Fprintf(e.stdout, "  %s\n", b)
 		}
 		fuel := fmt.Sprintf("fuel: %d", res.Stats.Fuel)
-		if bound, ok := ev.out.CostBound, ev.out.Bounded; ok {
+		if bound, ok := ev.prog.CostBound(); ok {
 			fuel += fmt.Sprintf(" (static bound %d)", bound)
 		}
 		fmt.Fprintf(e.stdout, "%s, memory: %d bytes, calls: %d\n", fuel, res.Stats.Memory, res.Stats.Calls)

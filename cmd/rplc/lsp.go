@@ -33,7 +33,7 @@ protocol errors go to that file.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u, err := stdlib.Universe()
 			if err != nil {
-				return &exitError{code: exitFail, err: fmt.Errorf("internal error: standard library: %v", err)}
+				return internalError(fmt.Errorf("standard library: %v", err))
 			}
 			var logw io.Writer
 			if logFile != "" {

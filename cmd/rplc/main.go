@@ -9,8 +9,9 @@
 // (check.go, fmt.go, …); output.go holds what they share (diagnostic
 // printing, colour, paths).
 //
-// Exit codes: 0 success, 1 the input has errors (or a file could not be
-// read or written), 2 the command line is wrong (unknown flag or command,
+// Exit codes, the same in every command: 0 success; 1 the input has
+// errors, a file could not be read or written, or rplc itself failed (an
+// internal error); 2 the command line is wrong (unknown flag or command,
 // missing argument, no such path).
 package main
 
@@ -18,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -94,12 +96,35 @@ func usageErrorf(cmd *cobra.Command, format string, args ...any) error {
 // (exit 1).
 var failed = &exitError{code: exitFail}
 
+// readError reports a file that could not be read: a path that does not
+// exist is a wrong command line (exit 2), any other failure exit 1.
+func readError(cmd *cobra.Command, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return usageErrorf(cmd, "%v", err)
+	}
+	return &exitError{code: exitFail, err: err}
+}
+
+// writeError reports output that could not be written (exit 1).
+func writeError(err error) error { return &exitError{code: exitFail, err: err} }
+
+// internalError reports a failure of rplc itself, not of its input or its
+// command line (exit 1).
+func internalError(err error) error {
+	return &exitError{code: exitFail, err: fmt.Errorf("internal error: %v", err)}
+}
+
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "rplc",
 		Short: "The RPL (Router Policy Language) toolchain",
 		Long: `rplc checks and formats RPL policies: the programs that decide, for each
-request to an AI model, which provider and model serve it.`,
+request to an AI model, which provider and model serve it.
+
+Exit status, the same for every command: 0 on success; 1 when the input has
+errors, a file cannot be read or written, or rplc itself fails (an internal
+error); 2 for a wrong command line (unknown command or flag, missing
+argument, no such file).`,
 		Example: `  rplc check examples/policies
   rplc fmt -w policies/acme.rpl`,
 		SilenceUsage:  true,

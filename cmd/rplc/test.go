@@ -117,11 +117,11 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
 			return usageErrorf(cmd, "%v", err)
 		}
-		return usageErrorf(cmd, "%v", err)
+		return &exitError{code: exitFail, err: err}
 	}
 	runner, err := policytest.NewRunner()
 	if err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("internal error: %v", err)}
+		return internalError(err)
 	}
 	cfg.Context = cmd.Context()
 	names := newPathNamer()
@@ -155,7 +155,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 			}
 		}
 		if err := writeProfile(o.profile, policytest.ProfileMode(o.mode), names.cwd, covs); err != nil {
-			return &exitError{code: exitUsage, err: err}
+			return writeError(err)
 		}
 	}
 	failedAny := false
@@ -164,7 +164,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	}
 	if o.json {
 		if err := writeTestJSON(e, results, names, o.cover); err != nil {
-			return &exitError{code: exitUsage, err: err}
+			return writeError(err)
 		}
 	} else {
 		if o.cover {

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// brokenWriter fails every write, like a closed pipe.
+type brokenWriter struct{}
+
+func (brokenWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// TestExitCodes checks the convention that every command follows (see the
+// package doc and rplc --help): 1 when the input has errors, a file cannot
+// be read or written, or rplc fails; 2 only for a wrong command line.
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	policy := write("p.rpl", "package p\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n\ntest \"t\" {\n  expect route({}).target == \"openai:gpt-4o\"\n}\n")
+	lib := write("lib.rpl", "package lib\n\nconst target = \"openai:gpt-4o\"\n")
+	req := write("req.json", `{"tenant": {"id": "acme"}}`)
+	missing := filepath.Join(dir, "missing.json")
+
+	tests := []struct {
+		name   string
+		args   []string
+		stdout bool // write standard output to a writer that fails
+		want   int
+		stderr string
+	}{
+		{"eval", []string{"eval", policy, "--request", req}, false, exitOK, ""},
+		{"eval, output not written", []string{"eval", policy, "--request", req}, true, exitFail, "broken pipe"},
+		{"explain, output not written", []string{"explain", policy, "--request", req, "--format", "json"}, true, exitFail, "broken pipe"},
+		{"disasm, output not written", []string{"disasm", policy}, true, exitFail, "broken pipe"},
+		{"doc, output not written", []string{"doc", "--format", "json"}, true, exitFail, "broken pipe"},
+		{"test, output not written", []string{"test", "--format", "json", policy}, true, exitFail, "broken pipe"},
+		{"eval, no such request file", []string{"eval", policy, "--request", missing}, false, exitUsage, "no such file"},
+		{"eval, request not readable", []string{"eval", policy, "--request", dir}, false, exitFail, "is a directory"},
+		{"eval, state not readable", []string{"eval", policy, "--request", req, "--state", dir}, false, exitFail, "is a directory"},
+		{"eval, a library", []string{"eval", lib, "--request", req}, false, exitFail, "error[RPL212]"},
+		{"disasm, a library", []string{"disasm", lib}, false, exitFail, "error[RPL212]"},
+		{"eval, no such policy", []string{"eval", filepath.Join(dir, "nope.rpl"), "--request", req}, false, exitUsage, "no such file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			var out io.Writer = &stdout
+			if tc.stdout {
+				out = brokenWriter{}
+			}
+			if code := run(tc.args, strings.NewReader(""), out, &stderr); code != tc.want {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.want, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr %q, want it to contain %q", stderr.String(), tc.stderr)
+			}
+		})
+	}
+}
