@@ -107,6 +107,9 @@ func TestDispatchRecovers(t *testing.T) {
 
 // TestDispatchAllocs: dispatching adds no allocation to the engine's.
 func TestDispatchAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocations are not counted under the race detector")
+	}
 	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
 	load(t, e, examples)
 	body := []byte(`{"request": {"id": "req-000123", "tenant": {"id": "tenant-42"}, "task": {"type": "chat"}}}`)
