@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
+	"github.com/rpl-lang/rpl/internal/heapfloor"
 	rt "github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/loadgen"
 	"github.com/rpl-lang/rpl/runtime/natsx"
@@ -58,6 +59,7 @@ type benchOpts struct {
 	rate    float64
 
 	memoryChild int
+	heapFloorMB int
 }
 
 func benchCmd() *cobra.Command {
@@ -81,6 +83,9 @@ as many subscriptions as the router: the transport's floor. Then, unless
 reports its RSS. Everything runs on loopback and stops by itself.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !o.client {
+				defer heapfloor.Start(uint64(o.heapFloorMB) << 20).Stop()
+			}
 			switch {
 			case o.memoryChild > 0:
 				return memoryChild(cmd.OutOrStdout(), o.memoryChild)
@@ -111,6 +116,7 @@ reports its RSS. Everything runs on loopback and stops by itself.`,
 	f.StringVar(&o.natsURL, "nats-url", "", "client mode: the router's NATS (loopback only)")
 	f.StringVar(&o.kind, "kind", "", "client mode: cp1, v2 or echo")
 	f.Float64Var(&o.rate, "rate", 0, "client mode: offered rate (0: max throughput)")
+	heapFloorFlag(f, &o.heapFloorMB)
 	f.IntVar(&o.memoryChild, "memory-child", 0, "load this many tenant policies and print the RSS (internal)")
 	for _, n := range []string{"client", "nats-url", "kind", "rate", "memory-child"} {
 		f.MarkHidden(n)
@@ -392,7 +398,15 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 				before := takeCounters()
 				switch fam {
 				case "inproc":
-					res = loadgen.RunSync(name, lo, inprocCall(e, kind))
+					so := lo
+					if rate > 0 {
+						// One caller sends the whole schedule: a spinning
+						// pacer keeps its processor busy, and the other is
+						// left to the rest of the process (the collector,
+						// the embedded server's timers).
+						so.Workers = 1
+					}
+					res = loadgen.RunSync(name, so, inprocCall(e, kind))
 				case "embedded":
 					res, err = loadgen.RunNATS(name, inproc, subjectOf(kind), bodies(kind), okReply(kind), lo)
 				case "tcp":
@@ -421,7 +435,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 
 	if o.tenants > 0 {
 		progress("loading %d tenant policies in a separate process…", o.tenants)
-		m, err := runMemoryChild(ctx, o.tenants)
+		m, err := runMemoryChild(ctx, o.tenants, o.heapFloorMB)
 		if err != nil {
 			return fmt.Errorf("memory: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/heapfloor"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/router"
@@ -34,10 +36,17 @@ func root() *cobra.Command {
 	return c
 }
 
+// heapFloorFlag declares --heap-floor, shared by serve and bench (which
+// measures the router as serve runs it).
+func heapFloorFlag(f *pflag.FlagSet, mb *int) {
+	f.IntVar(mb, "heap-floor", 64, "let the heap grow to this many MiB before the collector runs while the live heap is small (0: Go's default, GOGC=100; a GOGC in the environment wins)")
+}
+
 func serveCmd() *cobra.Command {
 	var o router.Options
 	var failMode, publicKey string
 	var drain time.Duration
+	var heapFloorMB int
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Decide requests over NATS and HTTP",
@@ -64,6 +73,7 @@ func serveCmd() *cobra.Command {
 				o.OTLP = os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
 			}
 			o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			defer heapfloor.Start(uint64(heapFloorMB) << 20).Stop()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			r, err := router.Start(ctx, o)
@@ -99,5 +109,6 @@ func serveCmd() *cobra.Command {
 	f.BoolVar(&o.NoLog, "no-decision-log", false, "publish no decision log")
 	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_ENDPOINT)")
 	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests")
+	heapFloorFlag(f, &heapFloorMB)
 	return c
 }

@@ -127,14 +127,14 @@ func memoryChild(w io.Writer, n int) error {
 	return json.NewEncoder(w).Encode(rep)
 }
 
-func runMemoryChild(ctx context.Context, n int) (*memoryReport, error) {
+func runMemoryChild(ctx context.Context, n, heapFloorMB int) (*memoryReport, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, exe, "bench", "--memory-child", strconv.Itoa(n))
+	cmd := exec.CommandContext(cctx, exe, "bench", "--memory-child", strconv.Itoa(n), "--heap-floor", strconv.Itoa(heapFloorMB))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
