@@ -215,16 +215,7 @@ func TestBundleWatch(t *testing.T) {
 // TestRollbackNothing: a bucket with one bundle (pushed twice) has nothing
 // to roll back to, and says so without changing the key.
 func TestRollbackNothing(t *testing.T) {
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := natsx.ConnectInProcess(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	_, nc := embedded(t, "")
 	ctx := context.Background()
 	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey); err == nil {
 		t.Fatal("rollback without a bucket")
@@ -235,7 +226,7 @@ func TestRollbackNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, _, _, err = natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey)
+	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey)
 	if !errors.Is(err, natsx.ErrNothingToRollBack) {
 		t.Fatalf("got %v, want ErrNothingToRollBack", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -75,6 +76,23 @@ func externalServer(t *testing.T) string {
 		t.Fatal("nats-server not ready after 30s")
 	}
 	return fmt.Sprintf("nats://127.0.0.1:%d", port)
+}
+
+// embedded starts an embedded server (listening on listen, if not "")
+// and connects to it in process; both stop when the test ends.
+func embedded(t *testing.T, listen string) (*server.Server, *nats.Conn) {
+	t.Helper()
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: listen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Shutdown)
+	nc, err := natsx.ConnectInProcess(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return s, nc
 }
 
 func newEngine(t *testing.T, log rt.DecisionLog) *rt.Engine {
@@ -189,31 +207,13 @@ func exercise(t *testing.T, server, client *nats.Conn) {
 
 func TestEmbedded(t *testing.T) {
 	start := time.Now()
-	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown()
-	t.Logf("embedded server with JetStream started in %v", time.Since(start))
-	nc, err := natsx.ConnectInProcess(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	_, nc := embedded(t, "")
+	t.Logf("embedded server with JetStream started and connected in %v", time.Since(start))
 	exercise(t, nc, nc)
 }
 
 func TestEmbeddedListen(t *testing.T) {
-	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown()
-	nc, err := natsx.ConnectInProcess(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	s, nc := embedded(t, "127.0.0.1:0")
 	client, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -275,16 +275,7 @@ func TestQueueGroup(t *testing.T) {
 // TestSpans: a span per request, naming the transport (nats) and the
 // request's kind, a child of the message's traceparent header.
 func TestSpans(t *testing.T) {
-	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown()
-	nc, err := natsx.ConnectInProcess(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	_, nc := embedded(t, "")
 	exp := tracetest.NewInMemoryExporter()
 	tr := tracing.NewWithExporter(exp)
 	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{Workers: 1, Trace: tr.Trace})
