@@ -66,16 +66,22 @@ func (r Refusal) Code() Code {
 // feedback, a body refused before deciding).
 type TraceFunc func(ctx context.Context, traceparent, transport string, kind Kind) (context.Context, func(*Outcome))
 
+// Hooks are what the transports report to: a span per request and a
+// count of refusals. A router gives every transport the same.
+type Hooks struct {
+	// Trace wraps each request in a span (OpenTelemetry); may be nil.
+	Trace TraceFunc
+	// Refused is called for each request refused before the engine
+	// (metrics); may be nil.
+	Refused func(transport string, why Refusal)
+}
+
 // DispatchConfig configures a Dispatcher.
 type DispatchConfig struct {
 	// Transport names the transport in spans and refusal counts: "http",
 	// "nats".
 	Transport string
-	// Trace wraps each request in a span; may be nil.
-	Trace TraceFunc
-	// Refused is called for each request refused before the engine
-	// (metrics); may be nil.
-	Refused func(transport string, why Refusal)
+	Hooks
 }
 
 // A Dispatcher is the part of serving a request that every transport

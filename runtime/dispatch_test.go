@@ -25,7 +25,7 @@ func TestDispatch(t *testing.T) {
 			spans = append(spans, transport+" "+kind.String()+" "+traceparent+" "+id)
 		}
 	}
-	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Trace: trace})
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Hooks: runtime.Hooks{Trace: trace}})
 	for _, c := range []struct {
 		kind runtime.Kind
 		body string
@@ -54,9 +54,9 @@ func TestDispatch(t *testing.T) {
 func TestDispatchRefuse(t *testing.T) {
 	e := newEngine(t, runtime.Config{})
 	var counted []string
-	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Refused: func(transport string, why runtime.Refusal) {
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Hooks: runtime.Hooks{Refused: func(transport string, why runtime.Refusal) {
 		counted = append(counted, transport+" "+why.String())
-	}})
+	}}})
 	x := d.Get()
 	defer d.Put(x)
 	for _, c := range []struct {
@@ -93,7 +93,7 @@ func TestDispatchRecovers(t *testing.T) {
 			}
 		}
 	}
-	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Trace: trace})
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Hooks: runtime.Hooks{Trace: trace}})
 	x := d.Get()
 	defer d.Put(x)
 	out, code := d.Serve(context.Background(), x, runtime.KindV2, []byte(`{"request": {"id": "r"}}`), "", time.Now())

@@ -42,12 +42,9 @@ type Config struct {
 	MaxInFlight int
 	// Metrics serves /metrics (nil: 404).
 	Metrics http.Handler
-	// Refused is called for each request refused before the engine
-	// (overloaded, too large, unreadable), with the transport "http";
-	// may be nil.
-	Refused func(transport string, why runtime.Refusal)
-	// Trace wraps each request in a span (OpenTelemetry); may be nil.
-	Trace runtime.TraceFunc
+	// Hooks trace each request and count those refused before the
+	// engine (overloaded, too large, unreadable) as transport "http".
+	runtime.Hooks
 }
 
 // Transport is the name the HTTP transport gives spans and metrics.
@@ -71,7 +68,7 @@ func New(e *runtime.Engine, cfg Config) *Server {
 		cfg.MaxInFlight = 4096
 	}
 	s := &Server{e: e, cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), mux: http.NewServeMux(),
-		d: runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: Transport, Trace: cfg.Trace, Refused: cfg.Refused})}
+		d: runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: Transport, Hooks: cfg.Hooks})}
 	s.mux.HandleFunc("POST /v1/decide", s.serve(runtime.KindCP1))
 	s.mux.HandleFunc("POST /v2/decide", s.serve(runtime.KindV2))
 	s.mux.HandleFunc("POST /v2/decide/batch", s.serve(runtime.KindBatch))

@@ -151,13 +151,13 @@ func TestHTTP(t *testing.T) {
 func TestOverload(t *testing.T) {
 	shed := 0
 	var mu sync.Mutex
-	e, srv := setup(t, httpx.Config{MaxInFlight: 1, Refused: func(transport string, why runtime.Refusal) {
+	e, srv := setup(t, httpx.Config{MaxInFlight: 1, Hooks: runtime.Hooks{Refused: func(transport string, why runtime.Refusal) {
 		if transport == "http" && why == runtime.RefusedOverloaded {
 			mu.Lock()
 			shed++
 			mu.Unlock()
 		}
-	}})
+	}}})
 	if _, err := e.LoadDir(context.Background(), examples); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestRefusedCounted(t *testing.T) {
 	if _, err := e.LoadDir(context.Background(), examples); err != nil {
 		t.Fatal(err)
 	}
-	h := httpx.New(e, httpx.Config{MaxBody: 64, Metrics: m.Handler(), Refused: m.Refused})
+	h := httpx.New(e, httpx.Config{MaxBody: 64, Metrics: m.Handler(), Hooks: runtime.Hooks{Refused: m.Refused}})
 	post := func(path string, body io.Reader) (int, string) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("POST", path, body))
@@ -252,7 +252,7 @@ func TestRefusedCounted(t *testing.T) {
 func TestSpans(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tr := tracing.NewWithExporter(exp)
-	e, srv := setup(t, httpx.Config{Trace: tr.Trace})
+	e, srv := setup(t, httpx.Config{Hooks: runtime.Hooks{Trace: tr.Trace}})
 	if _, err := e.LoadDir(context.Background(), examples); err != nil {
 		t.Fatal(err)
 	}

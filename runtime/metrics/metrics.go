@@ -173,7 +173,7 @@ func (m *Metrics) Loaded(s *runtime.Snapshot, err error) {
 }
 
 // Refused counts a request refused by transport before the engine (a
-// runtime.DispatchConfig.Refused hook).
+// runtime.Hooks.Refused hook).
 func (m *Metrics) Refused(transport string, why runtime.Refusal) {
 	k := refusalKey{transport, why}
 	c, ok := m.refusals.Load(k)

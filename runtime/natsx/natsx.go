@@ -114,11 +114,9 @@ type Config struct {
 	// MaxPending is the backlog (messages) of one subscription beyond
 	// which requests are answered overloaded; 0 means 1024.
 	MaxPending int
-	// Refused is called for each request refused before the engine
-	// (overloaded), with the transport "nats"; may be nil.
-	Refused func(transport string, why rt.Refusal)
-	// Trace wraps each request in a span (OpenTelemetry); may be nil.
-	Trace rt.TraceFunc
+	// Hooks trace each request and count those refused before the
+	// engine (overloaded) as transport "nats".
+	rt.Hooks
 }
 
 // Transport is the name the NATS transport gives spans and metrics.
@@ -149,7 +147,7 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = 1024
 	}
-	s := &Server{nc: nc, cfg: cfg, d: rt.NewDispatcher(e, rt.DispatchConfig{Transport: Transport, Trace: cfg.Trace, Refused: cfg.Refused})}
+	s := &Server{nc: nc, cfg: cfg, d: rt.NewDispatcher(e, rt.DispatchConfig{Transport: Transport, Hooks: cfg.Hooks})}
 	for _, subj := range []string{SubjectCP1, SubjectDecide, SubjectBatch, SubjectFeedback} {
 		n := cfg.Workers
 		if subj != SubjectCP1 && subj != SubjectDecide {

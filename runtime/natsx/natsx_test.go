@@ -278,7 +278,7 @@ func TestSpans(t *testing.T) {
 	_, nc := embedded(t, "")
 	exp := tracetest.NewInMemoryExporter()
 	tr := tracing.NewWithExporter(exp)
-	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{Workers: 1, Trace: tr.Trace})
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{Workers: 1, Hooks: rt.Hooks{Trace: tr.Trace}})
 	if err != nil {
 		t.Fatal(err)
 	}

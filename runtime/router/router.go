@@ -123,13 +123,13 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			r.Shutdown(context.Background())
 		}
 	}()
-	var trace runtime.TraceFunc
+	hooks := runtime.Hooks{Refused: r.Metrics.Refused}
 	if opt.OTLP != "" {
 		t, err := tracing.New(ctx, opt.OTLP)
 		if err != nil {
 			return nil, fmt.Errorf("OTLP exporter: %w", err)
 		}
-		r.tracer, trace = t, t.Trace
+		r.tracer, hooks.Trace = t, t.Trace
 	}
 
 	// NATS first (the decision log needs it), but without blocking on an
@@ -195,7 +195,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	}
 
 	if r.nc != nil {
-		r.natsS, err = natsx.Serve(r.nc, e, natsx.Config{Refused: r.Metrics.Refused, Trace: trace})
+		r.natsS, err = natsx.Serve(r.nc, e, natsx.Config{Hooks: hooks})
 		if err != nil {
 			return nil, fmt.Errorf("NATS subscriptions: %w", err)
 		}
@@ -206,7 +206,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{
 			MaxBody: opt.MaxBody, MaxInFlight: opt.MaxInFlight, Metrics: r.Metrics.Handler(),
-			Refused: r.Metrics.Refused, Trace: trace,
+			Hooks: hooks,
 		})
 		r.httpL, err = net.Listen("tcp", opt.HTTP)
 		if err != nil {
