@@ -320,6 +320,23 @@ func unwrapPathError(err error) error {
 	return err
 }
 
+// Loads lists the files that f's import and extends clauses name
+// (standard modules aside), resolved against f's directory as Check
+// resolves them.
+func (f *FileNode) Loads() []string {
+	var out []string
+	dir := filepath.Dir(f.File.Name)
+	if f.Extends != nil {
+		out = append(out, resolvePath(dir, f.Extends.Path.Value))
+	}
+	for _, imp := range f.Imports {
+		if !strings.HasPrefix(imp.Path.Value, "std/") {
+			out = append(out, resolvePath(dir, imp.Path.Value))
+		}
+	}
+	return out
+}
+
 func resolvePath(dir, p string) string {
 	if !strings.HasSuffix(p, ".rpl") {
 		p += ".rpl"

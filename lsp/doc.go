@@ -25,7 +25,9 @@
 //     request that needs an answer for the current text checks again.
 //     Diagnostics are published after a debounce (Options.Debounce) for the
 //     policies of open documents and for open policies that load a changed
-//     file.
+//     file. A file is checked as a policy (lang.Config.Policy), as `rplc
+//     check` does: one without route or tests is RPL212, unless a file of
+//     the workspace imports or extends it (a library).
 //   - Broken files are answered: the parser returns a partial tree and the
 //     checker a Program, so hover, definition and symbols work on what
 //     parsed; completion and signature help read the text before the

@@ -102,7 +102,7 @@ func TestCompletionWhileTyping(t *testing.T) {
 func TestIncrementalEditUTF16(t *testing.T) {
 	dir := t.TempDir()
 	line := `const s = "é😀"; const t = zz`
-	write(t, filepath.Join(dir, "p.rpl"), "package p\n\n"+line+"\n")
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\n"+line+"\n\nfn route(r: Request) -> Decision = to(t)\n")
 	c := newClient(t, dir, lsp.Options{})
 	u := c.open("p.rpl")
 	ds := c.waitDiags(u, 1)

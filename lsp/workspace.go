@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -176,7 +177,16 @@ func (s *Server) check(policy string, gen uint64, ov overlay) *snapshot {
 		}
 		return os.ReadFile(p)
 	}}
+	cfg.Policy = true
 	sn.prog, sn.diags = lang.Check(cfg, policy)
+	// A file that another one imports is a library, not a policy without
+	// route; find out only when it matters.
+	for i, d := range sn.diags {
+		if d.Code == lang.CodeNoRoute && s.imported(policy, ov) {
+			sn.diags = slices.Delete(slices.Clone(sn.diags), i, i+1)
+			break
+		}
+	}
 	if sn.prog != nil {
 		for _, pkg := range sn.prog.Packages {
 			for _, f := range pkg.Files {
@@ -224,11 +234,28 @@ func (s *Server) text(path string) *lang.File {
 // workspacePolicies lists the policies of the workspace folders and of the
 // open documents, sorted: what references and rename search.
 func (s *Server) workspacePolicies() []string {
+	seen := map[string]bool{}
+	for _, p := range s.workspaceFiles() {
+		seen[policyOf(p)] = true
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		if _, err := os.Stat(p); err == nil || s.doc(pathToURI(p)) != nil {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// workspaceFiles lists the .rpl files of the workspace folders (hidden
+// directories and node_modules aside) and the open documents.
+func (s *Server) workspaceFiles() []string {
 	s.mu.Lock()
 	folders := append([]string(nil), s.folders...)
-	seen := map[string]bool{}
+	var out []string
 	for p := range s.docs {
-		seen[policyOf(p)] = true
+		out = append(out, p)
 	}
 	s.mu.Unlock()
 	for _, dir := range folders {
@@ -243,19 +270,36 @@ func (s *Server) workspacePolicies() []string {
 				return nil
 			}
 			if strings.HasSuffix(p, ".rpl") {
-				seen[policyOf(filepath.Clean(p))] = true
+				out = append(out, filepath.Clean(p))
 			}
 			return nil
 		})
 	}
-	out := make([]string, 0, len(seen))
-	for p := range seen {
-		if _, err := os.Stat(p); err == nil || s.doc(pathToURI(p)) != nil {
-			out = append(out, p)
+	return out
+}
+
+// imported reports whether a file of the workspace other than path's own
+// test file imports or extends path, which makes path a library: it needs
+// no route (RPL212). Only imports are parsed, with the overlay's texts.
+func (s *Server) imported(path string, ov overlay) bool {
+	for _, p := range s.workspaceFiles() {
+		if p == path || p == lang.TestFileName(path) {
+			continue
+		}
+		var src []byte
+		if d := ov[p]; d != nil {
+			src = d.file.Src
+		} else if b, err := os.ReadFile(p); err == nil {
+			src = b
+		} else {
+			continue
+		}
+		f, _ := lang.Parse(p, src)
+		if slices.Contains(f.Loads(), path) {
+			return true
 		}
 	}
-	sort.Strings(out)
-	return out
+	return false
 }
 
 // inWorkspace reports whether path lies in a workspace folder (or is open).
