@@ -204,7 +204,9 @@ func (c *compiler) constSet(e lang.Expr) (int, bool) {
 	return i, true
 }
 
-// zeroValue is the value an omitted record field takes.
+// zeroValue is the value an omitted record field takes (spec/language.md
+// §3): false, 0, "", 0s, $0, the epoch, an enum's first member, none for an
+// optional, [] and {}, and a record of its fields' zero values.
 func zeroValue(t lang.Type) vm.Value {
 	switch t := t.(type) {
 	case *lang.Basic:
@@ -225,6 +227,11 @@ func zeroValue(t lang.Type) vm.Value {
 			return vm.Time(0)
 		}
 	case *lang.Enum:
+		// spec/language.md §3.3: an enum's zero value is its first member
+		// ("" is not a member, so no match arm or == would ever see it).
+		if len(t.Members) > 0 {
+			return vm.Str(t.Members[0])
+		}
 		return vm.Str("")
 	case *lang.List:
 		return vm.NewList(nil)

@@ -120,7 +120,8 @@ func newLayouts(u *lang.Universe) (*layouts, error) {
 	}
 
 	// Defaults: every field at its zero value (compiler.ZeroValue: strings
-	// "", lists and maps empty, durations 0s), action "route", priority 50.
+	// "", lists and maps empty, durations 0s, enums their first member),
+	// action "route", priority 50.
 	l.blank = slices.Clone(compiler.ZeroValue(decision).Record())
 	l.blank[d.action] = vm.Str("route")
 	l.blank[d.priority] = vm.Int(DefaultPriority)
