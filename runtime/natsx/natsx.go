@@ -264,6 +264,8 @@ type DecisionLog struct {
 	cfg     LogConfig
 	dropped atomic.Int64
 	sent    atomic.Int64
+	stop    chan struct{} // closed by Close; l.ch is never closed, so a late LogDecision cannot panic
+	once    sync.Once
 	done    chan struct{}
 }
 
@@ -304,7 +306,7 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	if err != nil {
 		return nil, fmt.Errorf("decision log stream: %w", err)
 	}
-	l := &DecisionLog{js: js, ch: make(chan *rt.DecisionEvent, cfg.Buffer), cfg: cfg, done: make(chan struct{})}
+	l := &DecisionLog{js: js, ch: make(chan *rt.DecisionEvent, cfg.Buffer), cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
 	go l.run()
 	return l, nil
 }
@@ -323,22 +325,40 @@ func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
 
 func (l *DecisionLog) run() {
 	defer close(l.done)
-	for ev := range l.ch {
-		data, err := json.Marshal(ev)
-		if err != nil {
-			continue
+	for {
+		select {
+		case ev := <-l.ch:
+			l.publish(ev)
+		case <-l.stop:
+			for {
+				select {
+				case ev := <-l.ch:
+					l.publish(ev)
+				default:
+					return
+				}
+			}
 		}
-		if _, err := l.js.PublishAsync(LogSubject, data); err != nil {
-			l.dropped.Add(1)
-			continue
-		}
-		l.sent.Add(1)
 	}
 }
 
-// Close flushes the queued events (up to ctx) and stops.
+func (l *DecisionLog) publish(ev *rt.DecisionEvent) {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return
+	}
+	if _, err := l.js.PublishAsync(LogSubject, data); err != nil {
+		l.dropped.Add(1)
+		return
+	}
+	l.sent.Add(1)
+}
+
+// Close flushes the queued events (up to ctx) and stops. A decision may
+// still be logged while or after it runs (a transport that did not drain
+// in time): such events are not published, and do not panic.
 func (l *DecisionLog) Close(ctx context.Context) {
-	close(l.ch)
+	l.once.Do(func() { close(l.stop) })
 	select {
 	case <-l.done:
 	case <-ctx.Done():

@@ -306,3 +306,29 @@ func TestSpans(t *testing.T) {
 		t.Errorf("spans %q, want %q", got, want)
 	}
 }
+
+// TestDecisionLogLateEvents: decisions logged while and after the log
+// closes (a transport that did not drain in time) neither panic nor race,
+// and closing twice is harmless.
+func TestDecisionLogLateEvents(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx := context.Background()
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Buffer: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 1000 {
+			dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint(i)})
+		}
+	}()
+	dlog.Close(ctx)
+	<-done
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "late"})
+	dlog.Close(ctx)
+	if sent, dropped := dlog.Stats(); sent+dropped > 1001 {
+		t.Errorf("sent %d + dropped %d of 1001 events", sent, dropped)
+	}
+}
