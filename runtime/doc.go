@@ -1,7 +1,9 @@
 // Package runtime is the router's engine: it loads policies into immutable
 // snapshots, activates them atomically, decides requests and takes
 // feedback. Transports (runtime/httpx, runtime/natsx), metrics and the
-// rpl-router binary are thin layers over an Engine.
+// rpl-router binary are thin layers over an Engine; what the transports
+// share (the hand-off by request kind, spans, refusals, pooled buffers)
+// is a Dispatcher, so that each transport only adapts its protocol.
 //
 // Contract:
 //
