@@ -1,7 +1,9 @@
 package lang
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,7 +118,8 @@ func IsTestFile(path string) bool { return strings.HasSuffix(path, "_test.rpl") 
 // Check loads the policy at path (a test file selects its policy), its
 // test file, and every module it imports or extends, then type-checks them
 // all. The Program is returned even when there are errors, as complete as
-// the errors allow.
+// the errors allow. A test file whose policy does not exist is reported on
+// the test file (RPL215), which is not checked further.
 func Check(cfg *Config, path string) (*Program, DiagList) {
 	c := newChecker(cfg)
 	if IsTestFile(path) {
@@ -241,6 +244,9 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 	src, err := c.readFile(path)
 	if err != nil {
 		if from == nil {
+			if withTests && !c.cfg.NoTests && errors.Is(err, fs.ErrNotExist) && c.noPolicy(path) {
+				return nil
+			}
 			c.diags = append(c.diags, &Diagnostic{File: NewFile(path, nil), Span: Span{NoPos, NoPos}, Code: CodeImportNotFound, Message: fmt.Sprintf("cannot read policy: %v", unwrapPathError(err))})
 		} else {
 			c.errAt(from, CodeImportNotFound, "cannot load %s: %v", from.Raw, unwrapPathError(err))
@@ -302,6 +308,27 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 	c.loaded[path] = pkg
 	c.prog.Packages = append(c.prog.Packages, pkg)
 	return pkg
+}
+
+// noPolicy reports a test file whose policy, path, does not exist (RPL215),
+// on the test file's package clause. It reports false when there is no test
+// file either.
+func (c *checker) noPolicy(path string) bool {
+	tpath := TestFileName(path)
+	src, err := c.readFile(tpath)
+	if err != nil {
+		return false
+	}
+	// Only the position of the package clause is wanted: without its
+	// policy, the test file is not checked.
+	f, _ := Parse(tpath, src)
+	sp := Span{0, 0}
+	if f.Package != nil {
+		sp = f.Package.Sp
+	}
+	name := filepath.Base(path)
+	c.errorf(f.File, sp, CodeNoPolicy, "test file without its policy %s (tests that need no policy go in %s itself, a test module)", name, name)
+	return true
 }
 
 // requirePackage reports a file without a package clause (unless a syntax

@@ -32,6 +32,7 @@ const (
 	CodeNoRoute        Code = "RPL212" // policy without a route function
 	CodeBlankDecl      Code = "RPL213" // top-level declaration named _
 	CodeTestingImport  Code = "RPL214" // std/testing imported outside a test file
+	CodeNoPolicy       Code = "RPL215" // test file without its policy
 )
 
 // Types (RPL3xx).
@@ -98,6 +99,7 @@ var Codes = []CodeInfo{
 	{CodeNoRoute, SevError, "policy without a route function"},
 	{CodeBlankDecl, SevError, "declaration named _"},
 	{CodeTestingImport, SevError, "std/testing outside a test file"},
+	{CodeNoPolicy, SevError, "test file without its policy"},
 	{CodeMismatch, SevError, "value of the wrong type"},
 	{CodeBadOperand, SevError, "operator not defined on the operand types"},
 	{CodeArgCount, SevError, "wrong number of arguments"},

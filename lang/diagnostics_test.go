@@ -21,8 +21,10 @@ var (
 // spec/diagnostics.md from RPL200 on (the parse-level ones are tested with
 // the parser): the example, a complete policy (`=== name.rpl` lines start
 // further files), must produce exactly the marked diagnostics, each with
-// the section's code, on the marked line, containing the marked text. Only
-// RPL212's example is checked as a policy: the others are fragments.
+// the section's code, on the marked line, containing the marked text. The
+// first file is p.rpl unless the example starts with a `=== name.rpl` line
+// (RPL215's, a test file without its policy). Only RPL212's example is
+// checked as a policy: the others are fragments.
 func TestSpecDiagnosticsCheckExamples(t *testing.T) {
 	u := universe(t)
 	data, err := os.ReadFile("../spec/diagnostics.md")
@@ -69,7 +71,9 @@ func TestSpecDiagnosticsCheckExamples(t *testing.T) {
 			}
 			for _, l := range ex.src {
 				if n, ok := strings.CutPrefix(l, "=== "); ok {
-					flush()
+					if len(order) > 0 || len(cur) > 0 {
+						flush()
+					}
 					name = n
 					continue
 				}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -149,6 +150,26 @@ func TestRun(t *testing.T) {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, buf.String())
 		}
+	}
+}
+
+// A test file without its policy fails with RPL215 on the test file, among
+// the check diagnostics, and runs nothing.
+func TestRunNoPolicy(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "lone_test.rpl"), []byte("package lone\n\ntest \"t\" {\n  expect true\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, dir, policytest.Config{})
+	r := res[0]
+	if !r.Failed() || r.Err != nil || len(r.Tests) != 0 {
+		t.Fatalf("failed %v, err %v, tests %v", r.Failed(), r.Err, r.Tests)
+	}
+	if len(r.Diags) != 1 || r.Diags[0].Code != lang.CodeNoPolicy || filepath.Base(r.Diags[0].File.Name) != "lone_test.rpl" {
+		t.Fatalf("diagnostics %v", r.Diags)
+	}
+	if got, want := r.Diags[0].Error(), filepath.Join(dir, "lone_test.rpl")+":1:1: test file without its policy lone.rpl"; !strings.HasPrefix(got, want) {
+		t.Errorf("got %q, want %q...", got, want)
 	}
 }
 

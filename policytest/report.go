@@ -1,7 +1,6 @@
 package policytest
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -36,12 +35,7 @@ func (o ReportOptions) pos(f vm.Frame) string {
 // policy. It does not print check diagnostics (Result.Diags).
 func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 	if r.Err != nil {
-		file := r.Policy
-		var mp *MissingPolicyError
-		if errors.As(r.Err, &mp) {
-			file = mp.TestFile
-		}
-		fmt.Fprintf(w, "%s: %v\n", o.name(file), r.Err)
+		fmt.Fprintf(w, "%s: %v\n", o.name(r.Policy), r.Err)
 	}
 	if o.Verbose && len(r.Tests) > 0 {
 		fmt.Fprintf(w, "=== %s\n", o.name(r.Policy))

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -73,19 +72,14 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	libraries := map[string]bool{} // files another checked file imports or extends
 	var noRoute lang.DiagList      // RPL212, reported unless the file is a library
 	for _, policy := range policies(files) {
-		if _, err := os.Stat(policy); err != nil {
-			// A test file whose policy is missing: say so on the test file.
-			test := lang.TestFileName(policy)
-			set.add(&lang.Diagnostic{
-				File: lang.NewFile(test, nil), Span: lang.Span{Start: lang.NoPos, End: lang.NoPos},
-				Severity: lang.SevError, Code: lang.CodeImportNotFound,
-				Message: fmt.Sprintf("test file without its policy %s", filepath.Base(policy)),
-			})
-			loaded[test] = true
-			continue
-		}
 		prog, diags := lang.Check(cfg, policy)
+		read := policy
 		for _, d := range diags {
+			if d.Code == lang.CodeNoPolicy {
+				// A test file whose policy is missing (RPL215): only the
+				// test file was read.
+				read = d.File.Name
+			}
 			if d.Code == lang.CodeNoRoute {
 				noRoute = append(noRoute, d)
 			} else {
@@ -102,7 +96,7 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 				}
 			}
 		}
-		loaded[policy] = true
+		loaded[read] = true
 	}
 	for _, d := range noRoute {
 		if !libraries[absPath(d.File.Name)] {
