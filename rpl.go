@@ -82,7 +82,8 @@ type CompileOptions struct {
 }
 
 // Compile checks and compiles the policy at path (with its test file and
-// its imports). A policy with errors returns a lang.DiagList as the error;
+// its imports). A policy with errors returns a lang.DiagList as the error,
+// warnings included, whose message is the first error's (DiagList.Error);
 // a policy needs a route function or tests (RPL212).
 func (e *Env) Compile(path string) (*Program, error) {
 	return e.CompileWith(path, CompileOptions{})

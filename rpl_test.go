@@ -77,6 +77,21 @@ func TestCompileErrorsAreDiagnostics(t *testing.T) {
 	}
 }
 
+// A failed compile's error leads with the first error, though an unused
+// import sorts before it, and counts the other errors only (the runtime
+// reports a snapshot's load failures with this message).
+func TestCompileErrorLeadsWithError(t *testing.T) {
+	src := "package bad\n\nimport \"std/ab\"\n\nfn route(r: Request) -> Decision = to(r.tenant.teir)\nfn f() -> int = nope\n"
+	_, err := env(t).CompileSource("bad.rpl", []byte(src))
+	var diags lang.DiagList
+	if !errors.As(err, &diags) || len(diags) != 3 || diags[0].Severity != lang.SevWarning {
+		t.Fatalf("want a warning and two errors, got %v", err)
+	}
+	if got, want := err.Error(), "bad.rpl:5:48: Tenant has no field teir (did you mean tier?) (and 1 more error)"; got != want {
+		t.Fatalf("message:\n got  %s\n want %s", got, want)
+	}
+}
+
 // A policy needs route or tests: Env compiles files as policies (RPL212).
 func TestCompileNoRoute(t *testing.T) {
 	_, err := env(t).CompileSource("lib.rpl", []byte("package lib\n\nfn rout(r: Request) -> Decision = to(\"a:b\")\n"))

@@ -152,14 +152,34 @@ func (l DiagList) Err() error {
 	return nil
 }
 
+// Error is the one-line form of the first error, with how many more errors
+// there are: a list that fails a compile leads with what failed it, although
+// sorting by position may put warnings before it. Warnings and infos are left
+// out of the count (the full list is the diagnostics themselves). A list
+// without errors gives its first diagnostic.
 func (l DiagList) Error() string {
-	switch len(l) {
-	case 0:
-		return "no errors"
-	case 1:
-		return l[0].Error()
+	first, errs := -1, 0
+	for i, d := range l {
+		if d.Severity == SevError {
+			if first < 0 {
+				first = i
+			}
+			errs++
+		}
 	}
-	return fmt.Sprintf("%s (and %d more diagnostics)", l[0].Error(), len(l)-1)
+	switch {
+	case len(l) == 0:
+		return "no errors"
+	case first < 0 && len(l) == 1:
+		return l[0].Error()
+	case first < 0:
+		return fmt.Sprintf("%s (and %d more diagnostics)", l[0].Error(), len(l)-1)
+	case errs == 1:
+		return l[first].Error()
+	case errs == 2:
+		return l[first].Error() + " (and 1 more error)"
+	}
+	return fmt.Sprintf("%s (and %d more errors)", l[first].Error(), errs-1)
 }
 
 // Style selects the decorations of PrintSnippet.
