@@ -91,7 +91,9 @@ func (e *Env) Compile(path string) (*Program, error) {
 
 // CompileWith is Compile with options.
 func (e *Env) CompileWith(path string, opts CompileOptions) (*Program, error) {
-	prog, diags := lang.Check(e.checkConfig(), path)
+	cfg := e.checkConfig()
+	cfg.NeedRoute = opts.NoTests
+	prog, diags := lang.Check(cfg, path)
 	return e.compile(prog, diags, opts)
 }
 

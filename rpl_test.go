@@ -103,8 +103,22 @@ func TestCompileNoRoute(t *testing.T) {
 		t.Fatalf("message: %s", got)
 	}
 	// A test module, with tests and no route, compiles.
-	if _, err := env(t).CompileSource("m.rpl", []byte("package m\n\ntest \"t\" {\n  expect 1 < 2\n}\n")); err != nil {
+	mod := []byte("package m\n\ntest \"t\" {\n  expect 1 < 2\n}\n")
+	if _, err := env(t).CompileSource("m.rpl", mod); err != nil {
 		t.Fatal(err)
+	}
+	// Without its tests, to be run, it needs route: RPL212 too, not a
+	// compiler error.
+	path := filepath.Join(t.TempDir(), "m.rpl")
+	if err := os.WriteFile(path, mod, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env(t).CompileWith(path, rpl.CompileOptions{NoTests: true})
+	if !errors.As(err, &diags) || len(diags) != 1 || diags[0].Code != lang.CodeNoRoute {
+		t.Fatalf("NoTests: want one RPL212, got %v", err)
+	}
+	if got := err.Error(); !strings.Contains(got, "m.rpl:1:1: no route function: a policy needs fn route(r: Request) -> Decision to be run without its tests") {
+		t.Fatalf("message: %s", got)
 	}
 }
 

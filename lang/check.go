@@ -22,6 +22,10 @@ type Config struct {
 	// imported: it must then have a route function, its own or
 	// inherited, or tests (RPL212). A library needs neither.
 	Policy bool
+	// NeedRoute says the policy is compiled without its tests, to be run
+	// (rplc eval and explain, rpl.CompileOptions.NoTests): with Policy, it
+	// needs a route function even when it has tests (RPL212).
+	NeedRoute bool
 }
 
 // Package is one policy or module: its file, the sibling test file when

@@ -411,8 +411,8 @@ func (c *checker) checkEntry(obj *Object) {
 }
 
 // requireRoute reports a policy without an entry point: no route function
-// of its own or inherited through extends, and no tests to run instead.
-// The error is on the package clause; a function of the policy file with a
+// of its own or inherited through extends, and no tests to run instead
+// (tests do not count with Config.NeedRoute). The error is on the package clause; a function of the policy file with a
 // name close to route (rout, Route, router) is suggested, with a fix that
 // renames it. Nothing is reported when the policy file has syntax errors,
 // which may have swallowed route's header.
@@ -422,12 +422,16 @@ func (c *checker) requireRoute(pkg *Package) {
 			return
 		}
 	}
+	hasTests := false
 	for _, f := range pkg.Files {
 		for _, d := range f.Decls {
 			if _, ok := d.(*TestDecl); ok {
-				return
+				hasTests = true
 			}
 		}
+	}
+	if hasTests && !c.cfg.NeedRoute {
+		return // a test module
 	}
 	f := pkg.Files[0]
 	for _, d := range c.diags {
@@ -449,7 +453,11 @@ func (c *checker) requireRoute(pkg *Package) {
 	}
 	msg := "no route function: a policy needs fn route(r: Request) -> Decision"
 	best := Nearest("route", names)
-	if best == "" {
+	switch {
+	case best == "" && hasTests:
+		c.errorf(f.File, sp, CodeNoRoute, "%s to be run without its tests (a test module, tests and no route, is run by rplc test)", msg)
+		return
+	case best == "":
 		c.errorf(f.File, sp, CodeNoRoute, "%s (a library needs none, but must be imported by a policy)", msg)
 		return
 	}

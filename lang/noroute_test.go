@@ -9,7 +9,8 @@ import (
 )
 
 // TestNoRoute checks RPL212: a file checked as a policy needs a route
-// function (its own or inherited) or tests; a library needs neither.
+// function (its own or inherited) or tests; a library needs neither; one
+// compiled without its tests to be run (NeedRoute) needs route.
 func TestNoRoute(t *testing.T) {
 	u := universe(t)
 	const route = "fn route(r: Request) -> Decision = to(\"a:b\")\n"
@@ -17,6 +18,7 @@ func TestNoRoute(t *testing.T) {
 		name    string
 		files   map[string]string // p.rpl is checked
 		library bool
+		run     bool   // Config.NeedRoute: compiled without tests, to be run
 		want    string // substring of the one RPL212 message; "" for none
 		fix     string // the function the fix renames
 	}{
@@ -29,6 +31,11 @@ func TestNoRoute(t *testing.T) {
 		{name: "inherited", files: map[string]string{"p.rpl": "package p\n\nextends \"org\"\n\nconst limit = 2\n", "org.rpl": "package org\n\nconst limit = 1\n" + route}},
 		{name: "test module", files: map[string]string{"p.rpl": "package p\n\ntest \"t\" {\n  expect 1 + 1 == 2\n}\n"}},
 		{name: "tests in the test file", files: map[string]string{"p.rpl": "package p\n\nfn f() -> int = 1\n", "p_test.rpl": "package p\n\ntest \"t\" {\n  expect f() == 1\n}\n"}},
+		{name: "test module run", files: map[string]string{"p.rpl": "package p\n\ntest \"t\" {\n  expect 1 + 1 == 2\n}\n"}, run: true, want: "to be run without its tests (a test module, tests and no route, is run by rplc test)"},
+		{name: "tests in the test file run", files: map[string]string{"p.rpl": "package p\n\nfn f() -> int = 1\n", "p_test.rpl": "package p\n\ntest \"t\" {\n  expect f() == 1\n}\n"}, run: true, want: "to be run without its tests"},
+		{name: "typo with tests run", files: map[string]string{"p.rpl": "package p\n\nfn rout(r: Request) -> Decision = to(\"a:b\")\n\ntest \"t\" {\n  expect rout({}).target == \"a:b\"\n}\n"}, run: true, want: "(did you mean rout?)", fix: "rout"},
+		{name: "route run", files: map[string]string{"p.rpl": "package p\n\n" + route + "\ntest \"t\" {\n  expect true\n}\n"}, run: true},
+		{name: "inherited run", files: map[string]string{"p.rpl": "package p\n\nextends \"org\"\n\ntest \"t\" {\n  expect true\n}\n", "org.rpl": "package org\n\n" + route}, run: true},
 		{name: "library", files: map[string]string{"p.rpl": "package p\n\nfn rout(r: Request) -> Decision = to(\"a:b\")\n"}, library: true},
 		{name: "syntax error", files: map[string]string{"p.rpl": "package p\n\nfn route(r: Request) -> Decision = \n"}},
 	}
@@ -40,7 +47,7 @@ func TestNoRoute(t *testing.T) {
 				}
 				return nil, os.ErrNotExist
 			}
-			_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read, Policy: !tc.library}, "/v/p.rpl")
+			_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read, Policy: !tc.library, NeedRoute: tc.run}, "/v/p.rpl")
 			var got []*lang.Diagnostic
 			for _, d := range diags {
 				if d.Code == lang.CodeNoRoute {
