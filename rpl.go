@@ -76,7 +76,7 @@ func (e *Env) Builtins() *vm.BuiltinTable { return e.builtins }
 // CompileOptions select what tools add to a compile; the zero value
 // compiles as Compile does.
 type CompileOptions struct {
-	NoTests bool // leave the test blocks out of the program
+	NoTests bool // leave the test blocks out of the program, to run it: route is then required (RPL212)
 	Cover   bool // instrument for coverage (rplc test --cover)
 	Trace   bool // instrument for explaining a run (rplc explain)
 }
