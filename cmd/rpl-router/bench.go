@@ -67,9 +67,10 @@ func benchCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure decisions/s and p50/p99/p999 latency under an open-loop load",
-		Long: `Measures the router under a steady offered rate (open loop: latency is
-measured from each request's scheduled send time, so a stalled server is
-charged for every request it delays), then at maximum throughput, for:
+		Long: `Measures the router under a steady offered rate (open loop: requests go
+out on a schedule whatever the server does; latency is measured from each
+request's actual send, and from its scheduled send, which also charges a
+stall to every request it delays), then at maximum throughput, for:
 
   inproc/cp1, inproc/v2      Engine.HandleCP1 / HandleV2 in this process (JSON in, JSON out)
   embedded/{echo,cp1,v2}     NATS request-reply through the embedded server's in-process
@@ -78,7 +79,9 @@ charged for every request it delays), then at maximum throughput, for:
                              over loopback TCP (127.0.0.1)
 
 echo is a bare NATS responder answering on the router's connection with
-as many subscriptions as the router: the transport's floor. Then, unless
+as many subscriptions as the router: the transport's floor. First a
+thread spins for --probe and reports the machine's own pauses, the floor
+of every tail measured on it. Then, unless
 --tenants 0, a separate process loads that many tenant policies and
 reports its RSS. Everything runs on loopback and stops by itself.`,
 		Args: cobra.NoArgs,
