@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +212,75 @@ func TestDecideDoesNotAllocate(t *testing.T) {
 	}
 	if allocs != 0 {
 		t.Fatalf("Decide allocates %.1f times per run", allocs)
+	}
+}
+
+// An enum member qualified by its type (spec §3.3, §6.9) compiles and runs
+// as the member: in a fallback's triggers, a comparison, a match and a
+// test, also where a local shadows the bare name, with and without the
+// tracing of rplc explain.
+const qualifiedEnumPolicy = `package qualified
+
+type Reason = Trigger
+
+fn kind(t: Trigger) -> string = match t {
+  Trigger.timeout => "slow"
+  Trigger.http_5xx | Trigger.http_429 => "http"
+  _ => "other"
+}
+
+fn route(r: Request) -> Decision {
+  let timeout = 250ms
+  let on = if r.tenant.tier == "gold" {
+    [Trigger.timeout, Reason.http_5xx]
+  } else {
+    [Trigger.any_error]
+  }
+  to("anthropic:claude-sonnet")
+    .fallback("openai:gpt-4o", on: on, backoff: timeout)
+    .tag("kind", kind(on[0]))
+    .tag("first", string(on[0] == Trigger.timeout))
+}
+
+test "qualified members" {
+  expect kind(Trigger.http_429) == "http"
+  expect route({tenant: {tier: "gold"}}).fallbacks[0].on == [timeout, http_5xx]
+}
+`
+
+func TestQualifiedEnumMember(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "qualified.rpl")
+	if err := os.WriteFile(path, []byte(qualifiedEnumPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := env(t)
+	for _, opts := range []rpl.CompileOptions{{}, {NoTests: true, Trace: true}} {
+		p, err := e.CompileWith(path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			tier, kind, first string
+			on                []any
+		}{
+			{"gold", "slow", "true", []any{"timeout", "http_5xx"}},
+			{"silver", "other", "false", []any{"any_error"}},
+		} {
+			d := decide(t, p, `{"tenant": {"tier": "`+c.tier+`"}}`)
+			fb := d["fallbacks"].([]any)[0].(map[string]any)
+			tags := d["tags"].(map[string]any)
+			if !reflect.DeepEqual(fb["on"], c.on) || fb["backoff"] != "250ms" || tags["kind"] != c.kind || tags["first"] != c.first {
+				t.Errorf("%+v, %s: fallback %v, tags %v", opts, c.tier, fb, tags)
+			}
+		}
+		if want := map[bool]int{false: 1, true: 0}[opts.NoTests]; len(p.Tests()) != want {
+			t.Errorf("%+v: %d tests, want %d", opts, len(p.Tests()), want)
+		}
+		for _, tc := range p.Tests() {
+			if _, err := p.RunTest(context.Background(), tc.Name, rpl.DefaultInput(time.Unix(1_700_000_000, 0), "t"), rpl.Limits{}); err != nil {
+				t.Errorf("test %q: %v", tc.Name, err)
+			}
+		}
 	}
 }

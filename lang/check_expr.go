@@ -1,6 +1,9 @@
 package lang
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // lookup resolves a value or type name from the current scope outwards,
 // ending with the universe.
@@ -548,6 +551,9 @@ func (c *checker) selector(e *SelectorExpr) Type {
 			return c.moduleMember(e, o)
 		}
 	}
+	if en := c.enumTypeName(e.X); en != nil {
+		return c.enumMember(e, en)
+	}
 	xt := c.expr(e.X, nil)
 	if IsInvalid(xt) {
 		return Typ[Invalid]
@@ -569,6 +575,74 @@ func (c *checker) selector(e *SelectorExpr) Type {
 		return Typ[Invalid]
 	}
 	return r.Fields[i].Type
+}
+
+// enumTypeName returns the enum type that x names, Trigger or m.Reason (a
+// type declared as an enum, possibly by an imported module), recording the
+// uses of its names; nil when x names anything else, a value first (a
+// local Trigger shadows the type). Other type names are left to expr,
+// which reports that they are not values.
+func (c *checker) enumTypeName(x Expr) *Enum {
+	switch x := x.(type) {
+	case *Ident:
+		o := c.lookup(x.Name)
+		if o == nil {
+			o = c.u.Types[x.Name]
+		}
+		if o == nil || o.Kind != ObjType {
+			return nil
+		}
+		c.resolve(o)
+		en, ok := o.Type.(*Enum)
+		if ok {
+			c.use(x, o)
+		}
+		return en
+	case *SelectorExpr:
+		id, ok := x.X.(*Ident)
+		if !ok {
+			return nil
+		}
+		mod := c.lookup(id.Name)
+		if mod == nil || mod.Kind != ObjModule || mod.Module == nil {
+			return nil
+		}
+		o := mod.Module.Scope.Lookup(x.Sel.Name)
+		if o == nil || o.Kind != ObjType {
+			return nil
+		}
+		c.resolve(o)
+		en, ok := o.Type.(*Enum)
+		if ok {
+			c.use(id, mod)
+			c.use(x.Sel, o)
+		}
+		return en
+	}
+	return nil
+}
+
+// enumMember types E.m where E names the enum type en (spec §6.9): the
+// member m, a constant of type en; a name that is no member of en is
+// RPL202, with a spelling suggestion.
+func (c *checker) enumMember(e *SelectorExpr, en *Enum) Type {
+	name := e.Sel.Name
+	if !slices.Contains(en.Members, name) {
+		if Nearest(name, en.Members) != "" {
+			c.errSuggest(e.Sel, CodeUnknownField, name, en.Members, "%s has no member %s", en, name)
+		} else {
+			c.errAt(e.Sel, CodeUnknownField, "%s has no member %s (its members: %s)", en, name, strings.Join(en.Members, ", "))
+		}
+		return Typ[Invalid]
+	}
+	// The universe's member object, when it is this enum's (a member name
+	// that two enums share gets an object of its own).
+	o := c.u.Scope.Lookup(name)
+	if o == nil || o.Kind != ObjEnum || o.Type != Type(en) {
+		o = &Object{Kind: ObjEnum, Name: name, Type: en}
+	}
+	c.use(e.Sel, o)
+	return en
 }
 
 // moduleMember types m.name for an imported module m (not a call).
@@ -700,6 +774,9 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 				continue
 			}
 			pt := c.expr(p, st)
+			if IsInvalid(pt) {
+				continue // reported (an undefined name, an unknown member)
+			}
 			if !c.isConstExpr(p) {
 				c.errAt(p, CodeInvalidPattern, "match pattern must be a literal, a constant or _")
 				continue
@@ -753,8 +830,13 @@ func (c *checker) coversEnum(e *MatchExpr, en *Enum) bool {
 			continue
 		}
 		for _, p := range arm.Patterns {
-			if id, ok := p.(*Ident); ok {
-				seen[id.Name] = true
+			switch p := p.(type) {
+			case *Ident:
+				seen[p.Name] = true
+			case *SelectorExpr: // Trigger.timeout
+				if o := c.info.Uses[p.Sel]; o != nil && o.Kind == ObjEnum {
+					seen[o.Name] = true
+				}
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package lsp
 
 import (
+	"slices"
+
 	"github.com/rpl-lang/rpl/lang"
 )
 
@@ -111,6 +113,8 @@ func (s *Server) resolveChain(sn *snapshot, fn *lang.FileNode, p lang.Pos, names
 		r.module, r.obj = o, o
 	case o.Kind == lang.ObjVar || o.Kind == lang.ObjConst || o.Kind == lang.ObjEnum:
 		r.typ, r.obj = o.Type, o
+	case o.Kind == lang.ObjType && isEnum(o.Type):
+		r.enum, r.obj = o.Type.(*lang.Enum), o // type Reason = Trigger
 	default:
 		r.obj = o
 		if len(names) > 1 {
@@ -127,10 +131,20 @@ func (s *Server) resolveChain(sn *snapshot, fn *lang.FileNode, p lang.Pos, names
 				return r, false // std modules have only functions
 			}
 			mo := m.Module.Scope.Lookup(name)
-			if mo == nil || mo.Kind != lang.ObjConst {
+			switch {
+			case mo != nil && mo.Kind == lang.ObjConst:
+				r.typ, r.obj = mo.Type, mo
+			case mo != nil && mo.Kind == lang.ObjType && isEnum(mo.Type):
+				r.enum, r.obj = mo.Type.(*lang.Enum), mo
+			default:
 				return r, false
 			}
-			r.typ, r.obj = mo.Type, mo
+		case r.enum != nil:
+			// Trigger.timeout: a value of the enum.
+			if !slices.Contains(r.enum.Members, name) {
+				return r, false
+			}
+			r.typ, r.enum, r.obj = r.enum, nil, nil
 		case r.typ != nil:
 			rec, ok := r.typ.(*lang.Record)
 			if !ok {
@@ -146,6 +160,11 @@ func (s *Server) resolveChain(sn *snapshot, fn *lang.FileNode, p lang.Pos, names
 		}
 	}
 	return r, true
+}
+
+func isEnum(t lang.Type) bool {
+	_, ok := t.(*lang.Enum)
+	return ok
 }
 
 // typeEndingAt returns the type the snapshot recorded for an expression of
