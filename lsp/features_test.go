@@ -77,6 +77,31 @@ func TestCompletionWhileTyping(t *testing.T) {
 		t.Errorf("completion of names lacks locals: %v", labels)
 	}
 
+	// An enum's members after its name, a member's methods after it.
+	for _, c2 := range []struct {
+		line string
+		want []string
+	}{
+		{"  let k = Trigger.", []string{"timeout", "http_5xx", "any_error"}},
+		{"  let k = Trigger.timeout.", []string{"string"}},
+	} {
+		v = c.change(u, strings.Replace(policySrc, "  to(", c2.line+"\n  to(", 1))
+		c.waitDiags(u, v)
+		c.call("textDocument/completion", docPos(u, pos(4, len(c2.line))), &got)
+		labels = labels[:0]
+		for _, it := range got.Items {
+			labels = append(labels, it.Label)
+		}
+		for _, want := range c2.want {
+			if !slices.Contains(labels, want) {
+				t.Errorf("%q: completion %v lacks %s", c2.line, labels, want)
+			}
+		}
+		if slices.Contains(labels, "tenant") || slices.Contains(labels, "who") {
+			t.Errorf("%q: completion %v offers names that are no members", c2.line, labels)
+		}
+	}
+
 	// An unfinished call: named arguments and signature help from the text.
 	line = `  let d = to("a").fallback("b", `
 	v = c.change(u, strings.Replace(policySrc, "  to(", line+"\n  to(", 1))
