@@ -6,15 +6,18 @@
 // Mem is the in-memory implementation: per-target latency statistics (a
 // log-linear histogram: median and p99 within about 6%), error counts, a
 // recent error rate (exponentially weighted), a circuit breaker, and a
-// per-tenant spend ledger by UTC day and month. It is safe for concurrent
-// use; reads on the request path do not allocate, and the provider-health
-// reads (Healthy, Latency, ErrorRate), which policies make on every
-// decision, take no lock: RecordFeedback publishes each target's figures
-// in atomics, and the target table is copied on write (a new target is
-// rare).
+// per-tenant spend ledger by UTC day and month, the price catalogue and
+// the experiments' winners. It is safe for concurrent use. Writes
+// (RecordFeedback, SetPrice, SetWinner) are serialized by a lock; the reads
+// a decision makes (Healthy, Latency, ErrorRate, MonthSpend, DaySpend,
+// Price, Winner) take no lock and do not allocate: the writers publish
+// what they read in atomics (a figure, or a pointer to a map that is never
+// changed once published), so a read sees a whole value of some completed
+// write, never part of one.
 package state
 
 import (
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"sort"
@@ -47,21 +50,45 @@ type Options struct {
 type Mem struct {
 	opt Options
 
+	// mu serializes the writers, and guards what only they and the
+	// locked reads (Quantile, Targets) use: targets, and the fields of a
+	// Target outside its atomics.
 	mu      sync.RWMutex
-	targets map[string]*Target // under mu
-	// health is a copy of targets the lock-free reads look targets up
-	// in, replaced (under mu) when a target is added.
+	targets map[string]*Target
+
+	// What the lock-free reads read, published by the writers (under
+	// mu). Targets, prices and winners are few and rarely new: each is a
+	// map copied on write (health is a copy of targets; the price and
+	// winner maps are replaced whole on every write, so a read sees a
+	// whole price or winner). The ledger has a key per tenant and period,
+	// a new one per tenant every day: a table (see table) whose counters
+	// are atomics.
 	health  atomic.Pointer[map[string]*Target]
-	month   map[spendKey]int64
-	day     map[spendKey]int64
-	prices  map[string]stdlib.Price
-	winners map[string]string
+	prices  atomic.Pointer[map[string]stdlib.Price]
+	winners atomic.Pointer[map[string]string]
+	month   *table[spendKey, atomic.Int64]
+	day     *table[spendKey, atomic.Int64]
 }
 
 type spendKey struct {
 	tenant string
 	period int64 // year*100+month, or days since the epoch
 }
+
+func spendHash() func(spendKey) uint64 {
+	seed := maphash.MakeSeed()
+	return func(k spendKey) uint64 {
+		return maphash.String(seed, k.tenant) ^ uint64(k.period)*0x9e3779b97f4a7c15
+	}
+}
+
+// monthOf and dayOf are the ledger periods that contain at.
+func monthOf(at time.Time) int64 {
+	y, mo, _ := at.UTC().Date()
+	return int64(y)*100 + int64(mo)
+}
+
+func dayOf(at time.Time) int64 { return at.Unix() / 86400 }
 
 var (
 	_ stdlib.HealthState       = (*Mem)(nil)
@@ -87,15 +114,16 @@ func NewMem(opt Options) *Mem {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	hash := spendHash()
 	m := &Mem{
 		opt:     opt,
 		targets: map[string]*Target{},
-		month:   map[spendKey]int64{},
-		day:     map[spendKey]int64{},
-		prices:  map[string]stdlib.Price{},
-		winners: map[string]string{},
+		month:   newTable[spendKey, atomic.Int64](hash),
+		day:     newTable[spendKey, atomic.Int64](hash),
 	}
 	m.health.Store(&map[string]*Target{})
+	m.prices.Store(&map[string]stdlib.Price{})
+	m.winners.Store(&map[string]string{})
 	return m
 }
 
@@ -126,10 +154,7 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 	if t == nil {
 		t = &Target{}
 		m.targets[f.Target] = t
-		health := make(map[string]*Target, len(m.targets))
-		for name, t := range m.targets {
-			health[name] = t
-		}
+		health := copyMap(m.targets, 0)
 		m.health.Store(&health)
 	}
 	t.Requests++
@@ -156,9 +181,8 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 		t.median.Store(int64(t.hist.quantile(0.5)))
 	}
 	if f.CostNanos != 0 && f.TenantID != "" {
-		at := f.Time.UTC()
-		m.month[spendKey{f.TenantID, int64(at.Year())*100 + int64(at.Month())}] += f.CostNanos
-		m.day[spendKey{f.TenantID, at.Unix() / 86400}] += f.CostNanos
+		m.month.add(spendKey{f.TenantID, monthOf(f.Time)}).Add(f.CostNanos)
+		m.day.add(spendKey{f.TenantID, dayOf(f.Time)}).Add(f.CostNanos)
 	}
 	return nil
 }
@@ -206,53 +230,67 @@ func (m *Mem) ErrorRate(target string) float64 {
 	return 0
 }
 
-// MonthSpend implements stdlib.CostState.
+// MonthSpend implements stdlib.CostState: the feedback costs recorded for
+// the tenant in the UTC month of at. It takes no lock.
 func (m *Mem) MonthSpend(tenant string, at time.Time) int64 {
-	at = at.UTC()
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.month[spendKey{tenant, int64(at.Year())*100 + int64(at.Month())}]
+	if v := m.month.get(spendKey{tenant, monthOf(at)}); v != nil {
+		return v.Load()
+	}
+	return 0
 }
 
-// DaySpend implements stdlib.CostState.
+// DaySpend implements stdlib.CostState: the feedback costs recorded for
+// the tenant on the UTC day of at. It takes no lock.
 func (m *Mem) DaySpend(tenant string, at time.Time) int64 {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.day[spendKey{tenant, at.Unix() / 86400}]
+	if v := m.day.get(spendKey{tenant, dayOf(at)}); v != nil {
+		return v.Load()
+	}
+	return 0
 }
 
-// Price implements stdlib.CostState.
+// Price implements stdlib.CostState. It takes no lock.
 func (m *Mem) Price(target string) (stdlib.Price, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	p, ok := m.prices[target]
+	p, ok := (*m.prices.Load())[target]
 	return p, ok
 }
 
 // SetPrice sets target's catalogue price per million tokens (nano-units).
+// It copies the catalogue.
 func (m *Mem) SetPrice(target string, p stdlib.Price) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.prices[target] = p
+	prices := copyMap(*m.prices.Load(), 1)
+	prices[target] = p
+	m.prices.Store(&prices)
 }
 
-// Winner implements stdlib.ExperimentState.
+// Winner implements stdlib.ExperimentState. It takes no lock.
 func (m *Mem) Winner(exp string) (string, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	w, ok := m.winners[exp]
+	w, ok := (*m.winners.Load())[exp]
 	return w, ok
 }
 
-// SetWinner promotes arm in experiment ("" removes the winner).
+// SetWinner promotes arm in experiment ("" removes the winner). It copies
+// the winners.
 func (m *Mem) SetWinner(exp, arm string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	winners := copyMap(*m.winners.Load(), 1)
 	if arm == "" {
-		delete(m.winners, exp)
-		return
+		delete(winners, exp)
+	} else {
+		winners[exp] = arm
 	}
-	m.winners[exp] = arm
+	m.winners.Store(&winners)
+}
+
+// copyMap is a copy of m with room for extra more keys.
+func copyMap[K comparable, V any](m map[K]V, extra int) map[K]V {
+	c := make(map[K]V, len(m)+extra)
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
 }
 
 // TargetStats is a snapshot of one target's statistics.
