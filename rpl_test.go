@@ -3,6 +3,7 @@ package rpl_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -281,6 +282,61 @@ func TestQualifiedEnumMember(t *testing.T) {
 			if _, err := p.RunTest(context.Background(), tc.Name, rpl.DefaultInput(time.Unix(1_700_000_000, 0), "t"), rpl.Limits{}); err != nil {
 				t.Errorf("test %q: %v", tc.Name, err)
 			}
+		}
+	}
+}
+
+// JSON's null for a field that is not optional is the field's zero value,
+// as an omitted field is, for an enum as for the other types: an enum's
+// zero value is its first member (spec §3.3). For an optional it is none.
+func TestFromJSONNullIsZero(t *testing.T) {
+	e := env(t)
+	trigger := e.Universe().Types["Trigger"].Type
+	sub := lang.NewRecord("", []*lang.Field{{Name: "on", Type: trigger}})
+	rt := lang.NewRecord("", []*lang.Field{
+		{Name: "on", Type: trigger},
+		{Name: "opt", Type: &lang.Optional{Elem: trigger}},
+		{Name: "ons", Type: &lang.List{Elem: trigger}},
+		{Name: "m", Type: &lang.Map{Key: lang.Typ[lang.String], Elem: trigger}},
+		{Name: "sub", Type: sub},
+		{Name: "n", Type: lang.Typ[lang.Int]},
+		{Name: "s", Type: lang.Typ[lang.String]},
+		{Name: "d", Type: lang.Typ[lang.Duration]},
+		{Name: "xs", Type: &lang.List{Elem: lang.Typ[lang.Int]}},
+	})
+	zero := map[string]any{"on": "timeout", "opt": nil, "ons": []any{}, "m": map[string]any{},
+		"sub": map[string]any{"on": "timeout"}, "n": int64(0), "s": "", "d": "0s", "xs": []any{}}
+	for _, c := range []struct {
+		in   string
+		want map[string]any // the fields that differ from zero
+	}{
+		{`{}`, nil},
+		{`null`, nil},
+		{`{"on": null, "opt": null, "ons": null, "m": null, "sub": null, "n": null, "s": null, "d": null, "xs": null}`, nil},
+		{`{"sub": {"on": null}}`, nil},
+		{`{"on": "http_429", "opt": "any_error", "sub": {"on": "http_5xx"}}`, map[string]any{"on": "http_429", "opt": "any_error", "sub": map[string]any{"on": "http_5xx"}}},
+		{`{"ons": [null, "http_5xx"], "m": {"a": null, "b": "connection_error"}, "xs": [null, 2]}`, map[string]any{
+			"ons": []any{"timeout", "http_5xx"}, "m": map[string]any{"a": "timeout", "b": "connection_error"}, "xs": []any{int64(0), int64(2)}}},
+	} {
+		v, err := rpl.FromJSON(rt, []byte(c.in))
+		if err != nil {
+			t.Errorf("%s: %v", c.in, err)
+			continue
+		}
+		want := maps.Clone(zero)
+		maps.Copy(want, c.want)
+		if got := rpl.ToGo(rt, v); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got  %v\n want %v", c.in, got, want)
+		}
+	}
+	for _, c := range []struct{ in, want string }{
+		{`{"on": "slow"}`, `on: "slow" is not a Trigger (want one of timeout, http_5xx, http_429, connection_error, any_error)`},
+		{`{"on": ""}`, `on: "" is not a Trigger`},
+		{`{"on": 5}`, "on: want Trigger, have a number"},
+		{`{"ons": [null, true]}`, "ons[1]: want Trigger, have a boolean"},
+	} {
+		if _, err := rpl.FromJSON(rt, []byte(c.in)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.in, err, c.want)
 		}
 	}
 }

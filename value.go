@@ -17,8 +17,8 @@ import (
 )
 
 // RequestFromJSON decodes a JSON object into a Request record. Omitted
-// fields take their zero value; unknown fields and wrong types are errors
-// naming the JSON path.
+// fields, and fields that are null, take their zero value (none for an
+// optional); unknown fields and wrong types are errors naming the JSON path.
 func (p *Program) RequestFromJSON(data []byte) (vm.Value, error) {
 	if p.out.Request == nil {
 		return vm.Value{}, fmt.Errorf("rpl: no Request type in the environment")
@@ -49,7 +49,9 @@ func FromJSON(t lang.Type, data []byte) (vm.Value, error) {
 // FromGo converts a value decoded by encoding/json (with UseNumber or
 // not) into a value of type t. Durations are literals ("250ms") or
 // milliseconds; money is a literal ("$0.25", "0.25") or a decimal number;
-// times are RFC 3339 strings or Unix milliseconds.
+// times are RFC 3339 strings or Unix milliseconds. nil (JSON's null) is
+// none for an optional type and the zero value of any other type (spec
+// §3: an enum's first member), as an omitted record field is.
 func FromGo(t lang.Type, x any) (vm.Value, error) {
 	return fromGo(t, x, "")
 }
@@ -76,6 +78,9 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 		}
 		return fromGo(t.Elem, x, path)
 	case *lang.Enum:
+		if x == nil {
+			return compiler.ZeroValue(t), nil // its first member, as for an omitted field
+		}
 		s, ok := x.(string)
 		if !ok {
 			return vm.Value{}, pathErr(path, "want %s, have %s", t, jsonx.Kind(x))

@@ -644,6 +644,9 @@ func (d *typedDecoder) value(s *jscan, t lang.Type) (vm.Value, bool) {
 		}
 		return d.value(s, t.Elem)
 	case *lang.Enum:
+		if s.null() {
+			return compiler.ZeroValue(t), true // its first member, as rpl.FromGo gives
+		}
 		str, ok := s.str()
 		if !ok || !slices.Contains(t.Members, str) {
 			return vm.Value{}, false

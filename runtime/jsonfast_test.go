@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -269,5 +271,108 @@ func TestFastCP1InternsNames(t *testing.T) {
 	}
 	if len(sc.names) != maxNames {
 		t.Errorf("%d names kept, want the bound %d", len(sc.names), maxNames)
+	}
+}
+
+// enumRecord is a record type with the Trigger enum in every position the
+// typed decoder handles (a field, an optional, list elements, map values, a
+// nested record), beside fields of other types, and an enum-keyed map,
+// which the fast path leaves to rpl.FromJSON.
+func enumRecord(t testing.TB) *lang.Record {
+	t.Helper()
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trigger := u.Types["Trigger"].Type
+	return lang.NewRecord("", []*lang.Field{
+		{Name: "on", Type: trigger},
+		{Name: "opt", Type: &lang.Optional{Elem: trigger}},
+		{Name: "ons", Type: &lang.List{Elem: trigger}},
+		{Name: "m", Type: &lang.Map{Key: lang.Typ[lang.String], Elem: trigger}},
+		{Name: "byTrigger", Type: &lang.Map{Key: trigger, Elem: lang.Typ[lang.Int]}},
+		{Name: "sub", Type: lang.NewRecord("", []*lang.Field{{Name: "on", Type: trigger}, {Name: "n", Type: lang.Typ[lang.Int]}})},
+		{Name: "n", Type: lang.Typ[lang.Int]},
+		{Name: "s", Type: lang.Typ[lang.String]},
+	})
+}
+
+var typedSeeds = []string{
+	`{"on": null}`,
+	`{"on": null, "opt": null, "ons": null, "m": null, "sub": null, "n": null, "s": null}`,
+	`{"on": "http_429", "opt": "any_error", "ons": [null, "http_5xx", null], "m": {"a": null, "b": "connection_error"}, "sub": {"on": null, "n": 2}}`,
+	`{"sub": {"on": "timeout"}, "opt": "timeout"}`,
+	`{"on": "slow"}`,
+	`{"on": ""}`,
+	`{"on": 5}`,
+	`{"on": nul}`,
+	`{"ons": [null, true]}`,
+	`{"on": "http\u005f5xx"}`,
+	`{"byTrigger": {"timeout": 1}}`,
+	`{"on": null, "on": "timeout"}`,
+	`null`,
+	`{}`,
+}
+
+// decodeTyped runs the fast typed decoder over a whole body.
+func decodeTyped(rt *lang.Record, body []byte) (vm.Value, bool) {
+	var d typedDecoder
+	s := jscan{b: body}
+	s.ws()
+	v, ok := d.value(&s, rt)
+	return v, ok && s.end()
+}
+
+// FuzzFastTyped: whenever the fast decoder accepts a value of a type with
+// enums, rpl.FromJSON decodes the same value.
+func FuzzFastTyped(f *testing.F) {
+	rt := enumRecord(f)
+	for _, s := range typedSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := decodeTyped(rt, body)
+		if !ok {
+			return
+		}
+		slow, err := rpl.FromJSON(rt, body)
+		if err != nil {
+			t.Fatalf("fast path accepted what rpl.FromJSON refuses (%v): %s", err, body)
+		}
+		if !vm.Equal(fast, slow) {
+			t.Fatalf("fast %v\nslow %v\nbody %s", fast, slow, body)
+		}
+	})
+}
+
+// A null for an enum that is not optional is its first member on both
+// paths, as a null of any other type is its zero value; the fast path
+// takes it rather than leaving it to the slow one.
+func TestFastTypedEnumNull(t *testing.T) {
+	rt := enumRecord(t)
+	for _, body := range typedSeeds[:4] {
+		fast, ok := decodeTyped(rt, []byte(body))
+		if !ok {
+			t.Errorf("slow path for %s", body)
+			continue
+		}
+		slow, err := rpl.FromJSON(rt, []byte(body))
+		if err != nil || !vm.Equal(fast, slow) {
+			t.Errorf("%s: fast %v, slow %v (%v)", body, fast, slow, err)
+		}
+	}
+	if v, ok := decodeTyped(rt, []byte(typedSeeds[0])); ok {
+		if on := v.Record()[rt.FieldIndex("on")]; on.Str() != "timeout" {
+			t.Errorf("null Trigger decoded as %v, want timeout", on)
+		}
+	}
+	// What the slow path refuses, the fast one leaves to it.
+	for _, body := range []string{`{"on": "slow"}`, `{"on": ""}`, `{"on": 5}`, `{"ons": [null, true]}`} {
+		if _, ok := decodeTyped(rt, []byte(body)); ok {
+			t.Errorf("fast path took %s", body)
+		}
+		if _, err := rpl.FromJSON(rt, []byte(body)); err == nil {
+			t.Errorf("rpl.FromJSON took %s", body)
+		}
 	}
 }
