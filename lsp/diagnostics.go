@@ -65,13 +65,16 @@ func (s *Server) publish(sn *snapshot) {
 		if !own[path] {
 			continue
 		}
-		if sn.files[path] == nil && lang.IsTestFile(path) == false && d.Code == lang.CodeImportNotFound {
-			// The policy itself could not be read: say so on an open test file too.
-			if t := lang.TestFileName(path); own[t] {
+		byFile[path] = append(byFile[path], s.toDiagnostic(d))
+		if path == sn.policy && sn.files[path] == nil && d.Code == lang.CodeImportNotFound {
+			// The policy exists but cannot be read ("cannot read policy"; a
+			// missing one is RPL215, which the checker reports on the test
+			// file): say so on the test file too, the file that is open.
+			t := lang.TestFileName(path)
+			if own[t] {
 				byFile[t] = append(byFile[t], s.toDiagnostic(d))
 			}
 		}
-		byFile[path] = append(byFile[path], s.toDiagnostic(d))
 	}
 
 	s.mu.Lock()

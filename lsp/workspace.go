@@ -179,6 +179,11 @@ func (s *Server) check(policy string, gen uint64, ov overlay) *snapshot {
 	}}
 	cfg.Policy = true
 	sn.prog, sn.diags = lang.Check(cfg, policy)
+	if t := lang.TestFileName(policy); ov[t] != nil {
+		// An open test file that the check did not read (its policy could
+		// not be read) still has this check's diagnostics at its version.
+		sn.versions[t] = ov[t].version
+	}
 	// A file that another one imports is a library, not a policy without
 	// route; find out only when it matters.
 	for i, d := range sn.diags {
