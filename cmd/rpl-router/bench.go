@@ -303,27 +303,23 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 		}
 	}
 	rep := benchReport{Started: time.Now(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), LoadBefore: loadavg(), Policies: o.policies, DecisionLog: o.logSample, Rounds: max(o.rounds, 1)}
-	if o.cpuprof != "" {
-		f, err := os.Create(o.cpuprof)
+	for _, p := range []struct {
+		path  string
+		start func(io.Writer) error
+		stop  func()
+	}{{o.cpuprof, pprof.StartCPUProfile, pprof.StopCPUProfile}, {o.trace, trace.Start, trace.Stop}} {
+		if p.path == "" {
+			continue
+		}
+		f, err := os.Create(p.path)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
+		if err := p.start(f); err != nil {
 			return err
 		}
-		defer pprof.StopCPUProfile()
-	}
-	if o.trace != "" {
-		f, err := os.Create(o.trace)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			return err
-		}
-		defer trace.Stop()
+		defer p.stop()
 	}
 
 	if o.probe > 0 {

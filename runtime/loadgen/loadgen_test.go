@@ -3,27 +3,18 @@ package loadgen
 import (
 	"encoding/json"
 	"math/rand/v2"
-	"slices"
 	"testing"
 	"time"
 )
 
-func TestHistogramQuantiles(t *testing.T) {
+// TestHistogramWire: the histogram's quantiles are internal/hdr's (tested
+// there); what loadgen adds is the JSON form the tcp client's report
+// travels in, at its precision.
+func TestHistogramWire(t *testing.T) {
 	h := NewHistogram()
-	var vals []int64
 	rng := rand.New(rand.NewPCG(1, 2))
-	for range 100_000 {
-		v := int64(rng.ExpFloat64() * 50_000) // ~50µs mean, long tail
-		vals = append(vals, v)
-		h.Record(time.Duration(v))
-	}
-	slices.Sort(vals)
-	for _, q := range []float64{0.5, 0.9, 0.99, 0.999, 1} {
-		exact := vals[max(int(q*float64(len(vals)))-1, 0)]
-		got := int64(h.Quantile(q))
-		if rel := float64(got-exact) / float64(exact); rel < -0.001 || rel > 0.01 {
-			t.Errorf("q%.3f: got %d, exact %d (%.2f%%)", q, got, exact, 100*rel)
-		}
+	for range 10_000 {
+		h.Record(time.Duration(rng.ExpFloat64() * 50_000)) // ~50µs mean, long tail
 	}
 	// The wire form round-trips, and merging adds.
 	data, err := json.Marshal(h.Export())
