@@ -14,8 +14,8 @@ import (
 // expected cost, ab.winner), from every core at once, with 1,000 tenants
 // in the ledger.
 func BenchmarkLedgerReads(b *testing.B) {
-	m := NewMem(Options{})
 	at := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	m := NewMem(Options{Now: func() time.Time { return at }})
 	for i := range 1000 {
 		m.RecordFeedback(&runtime.Feedback{Target: "openai:gpt-4o", Status: "ok", LatencyMs: 80,
 			TenantID: "tenant-" + strconv.Itoa(i), CostNanos: 1500, Time: at})

@@ -14,9 +14,10 @@ import (
 // The spend ledger is by UTC month and day: the reads of another period
 // see nothing of this one's costs.
 func TestSpendPeriods(t *testing.T) {
-	m := NewMem(Options{})
 	day1 := time.Date(2026, 11, 30, 23, 30, 0, 0, time.UTC)
 	day2 := day1.Add(time.Hour) // December 1st
+	// Half an hour after midnight: November 30th and November are kept.
+	m := NewMem(Options{Now: func() time.Time { return day2 }})
 	for _, f := range []runtime.Feedback{
 		{Target: "p:m", Status: "ok", TenantID: "t1", CostNanos: 100, Time: day1},
 		{Target: "p:m", Status: "ok", TenantID: "t1", CostNanos: 20, Time: day1.Add(-24 * time.Hour)},
@@ -37,6 +38,7 @@ func TestSpendPeriods(t *testing.T) {
 		month, day int64
 	}{
 		{"t1", day1, 120, 100},
+		{"t1", day1.Add(-24 * time.Hour), 120, 0}, // a day that ended before the grace
 		{"t1", day1.In(est), 120, 100},
 		{"t1", day2, 3, 3},
 		{"t1", day2.In(est), 3, 3},
@@ -57,8 +59,8 @@ func TestSpendPeriods(t *testing.T) {
 // The cost and experiment reads take no lock: they answer while a writer
 // holds it, with what was written before.
 func TestLedgerReadsTakeNoLock(t *testing.T) {
-	m := NewMem(Options{})
 	at := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	m := NewMem(Options{Now: func() time.Time { return at }})
 	if err := m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: "t", CostNanos: 1500, Time: at}); err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +100,8 @@ func TestLedgerReadsTakeNoLock(t *testing.T) {
 // spend only grow, a price whole (never one write's input with another's
 // output), a winner that was promoted; the ledger's totals are exact.
 func TestLedgerConcurrent(t *testing.T) {
-	m := NewMem(Options{})
 	at := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	m := NewMem(Options{Now: func() time.Time { return at }})
 	const tenants, writes = 200, 2000
 	name := func(i int) string { return "tenant-" + strconv.Itoa(i%tenants) }
 	var done atomic.Bool
@@ -160,5 +162,190 @@ func TestLedgerConcurrent(t *testing.T) {
 	}
 	if want := int64(writes*1 + writes*2); total != want {
 		t.Errorf("total spend %d, want %d", total, want)
+	}
+}
+
+// The ledger keeps the day and month before for spendGrace after
+// midnight, for the decisions that arrived before it, then drops them;
+// feedback for a dropped period adds no key, and its cost still counts in
+// a kept month.
+func TestSpendGrace(t *testing.T) {
+	now := time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)
+	m := NewMem(Options{Now: func() time.Time { return now }})
+	record := func(tenant string, at time.Time, cost int64) {
+		t.Helper()
+		if err := m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: tenant, CostNanos: cost, Time: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(what string, at time.Time, month, day int64) {
+		t.Helper()
+		if got := m.MonthSpend("t", at); got != month {
+			t.Errorf("%s: MonthSpend %d, want %d", what, got, month)
+		}
+		if got := m.DaySpend("t", at); got != day {
+			t.Errorf("%s: DaySpend %d, want %d", what, got, day)
+		}
+	}
+	nov30 := now
+	record("t", nov30, 10)
+	record("t", nov30.Add(-48*time.Hour), 1) // November 28th: the month only
+	check("Nov 30", nov30, 11, 10)
+	check("Nov 28", nov30.Add(-48*time.Hour), 11, 0)
+
+	now = nov30.Add(90 * time.Minute) // December 1st, 00:30
+	record("t", now, 100)
+	record("t", nov30, 5) // late feedback, in the grace
+	check("Nov 30, in the grace", nov30, 16, 15)
+	check("Dec 1", now, 100, 100)
+
+	now = nov30.Add(2*time.Hour + time.Second) // December 1st, 01:00:01
+	record("u", now, 1)                        // a new key: November goes
+	check("Nov 30, after the grace", nov30, 0, 0)
+	check("Dec 1, after the grace", now, 100, 100)
+	record("t", nov30, 7) // too late: in no period
+	check("Nov 30, too late", nov30, 0, 0)
+	check("Dec 1, too late", now, 100, 100)
+	if m.month.n != 2 || m.day.n != 2 {
+		t.Errorf("%d month and %d day keys, want 2 and 2 (t and u, December 1st)", m.month.n, m.day.n)
+	}
+	record("t", now.Add(24*time.Hour), 3) // a day ahead (a client's clock): kept for when it comes
+	check("Dec 2", now.Add(24*time.Hour), 103, 3)
+}
+
+// Over many days (across months and a year) and many tenants, the ledger
+// holds the keys of the current periods and of the ones before, not of
+// every day it saw: its keys and slots stay bounded. Reads of the current
+// periods answer every cost recorded in them, of the ones dropped 0.
+func TestSpendPruneBounded(t *testing.T) {
+	const tenants, days = 300, 400
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	now := start
+	m := NewMem(Options{Now: func() time.Time { return now }})
+	name := func(i int) string { return "tenant-" + strconv.Itoa(i) }
+	month := map[spendKey]int64{} // the model: every cost by tenant and month
+	maxKeys, maxSlots := 0, 0
+	for d := range days {
+		dayStart := start.AddDate(0, 0, d)
+		for i := range tenants {
+			// Through the day, each tenant at its own time; some also
+			// send a cost for an hour before (in the day before, at the
+			// start of a day) and a stale one for 3 days ago.
+			now = dayStart.Add(time.Duration(i) * (24 * time.Hour / tenants))
+			cost := int64(1 + i%7)
+			costs := []time.Time{now}
+			if i%3 == 0 {
+				costs = append(costs, now.Add(-time.Hour))
+			}
+			if i%5 == 0 {
+				costs = append(costs, now.AddDate(0, 0, -3))
+			}
+			for _, at := range costs {
+				if err := m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: name(i), CostNanos: cost, Time: at}); err != nil {
+					t.Fatal(err)
+				}
+				if monthOf(at) >= monthOf(now.Add(-spendGrace)) {
+					month[spendKey{name(i), monthOf(at)}] += cost
+				}
+			}
+			maxKeys = max(maxKeys, m.month.n, m.day.n)
+			maxSlots = max(maxSlots, len(*m.month.slots.Load()), len(*m.day.slots.Load()))
+		}
+		// At the end of the day: today's spend is the day's costs, and
+		// the month's every cost in it; 5 days ago is gone, and so is
+		// its month when that is not this one.
+		now = dayStart.Add(24*time.Hour - time.Second)
+		old := dayStart.AddDate(0, 0, -5)
+		for i := range tenants {
+			want := int64(1 + i%7)
+			if at := dayStart.Add(time.Duration(i) * (24 * time.Hour / tenants)); i%3 == 0 && dayOf(at.Add(-time.Hour)) == dayOf(at) {
+				want *= 2 // the hour before was today
+			}
+			if got := m.DaySpend(name(i), now); got != want {
+				t.Fatalf("day %d, %s: DaySpend %d, want %d", d, name(i), got, want)
+			}
+			if got, want := m.MonthSpend(name(i), now), month[spendKey{name(i), monthOf(now)}]; got != want {
+				t.Fatalf("day %d, %s: MonthSpend %d, want %d", d, name(i), got, want)
+			}
+			if d >= 5 && m.DaySpend(name(i), old) != 0 {
+				t.Fatalf("day %d, %s: 5 days ago still in the ledger", d, name(i))
+			}
+			if d >= 5 && monthOf(old) != monthOf(now) && m.MonthSpend(name(i), old) != 0 {
+				t.Fatalf("day %d, %s: the month before still in the ledger", d, name(i))
+			}
+		}
+	}
+	// Two days' (or months') keys, at most, in at most 4 slots each
+	// after a rebuild, before the table doubles: never the 400 days'.
+	if maxKeys > 2*tenants || maxSlots > 8*2*tenants {
+		t.Errorf("at most %d keys in %d slots for %d tenants", maxKeys, maxSlots, tenants)
+	}
+	t.Logf("%d tenants, %d days: at most %d keys, %d slots", tenants, days, maxKeys, maxSlots)
+}
+
+// Reads race with a writer whose clock crosses days and months, dropping
+// the periods that ended (run with -race): a read of a day the writer
+// finished sees the day's whole spend, or, once dropped, 0; a read of
+// its month, a spend no smaller than then, or 0.
+func TestLedgerPruneConcurrent(t *testing.T) {
+	const tenants, days = 50, 60
+	start := time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)
+	var clock atomic.Int64
+	clock.Store(start.Unix())
+	m := NewMem(Options{Now: func() time.Time { return time.Unix(clock.Load(), 0) }})
+	name := func(i int) string { return "tenant-" + strconv.Itoa(i) }
+	var done atomic.Int64                    // days finished
+	monthSoFar := make([]atomic.Int64, days) // tenants' month spend at the end of each day
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var month int64
+		for d := range days {
+			day := start.AddDate(0, 0, d)
+			if day.Day() == 1 {
+				month = 0
+			}
+			for h := range 24 {
+				clock.Store(day.Add(time.Duration(h) * time.Hour).Unix())
+				for i := range tenants {
+					m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: name(i), CostNanos: 1, Time: time.Unix(clock.Load(), 0)})
+				}
+			}
+			month += 24
+			monthSoFar[d].Store(month)
+			done.Store(int64(d + 1))
+		}
+	})
+	for r := range 2 {
+		wg.Go(func() {
+			for i := 0; done.Load() < days; i++ {
+				c := int(done.Load())
+				if c == 0 {
+					continue
+				}
+				d := c - 1 - (i*13+r)%min(c, 4)
+				at := start.AddDate(0, 0, d).Add(12 * time.Hour)
+				tenant := name((i*7 + r) % tenants)
+				if got := m.DaySpend(tenant, at); got != 0 && got != 24 {
+					t.Errorf("day %d, %s: DaySpend %d, want 24 or 0", d, tenant, got)
+					return
+				}
+				if got, min := m.MonthSpend(tenant, at), monthSoFar[d].Load(); got != 0 && got < min {
+					t.Errorf("day %d, %s: MonthSpend %d, want 0 or at least %d", d, tenant, got, min)
+					return
+				}
+				// The writer's current day, being written: it only grows.
+				now := time.Unix(clock.Load(), 0)
+				// (Or, if the writer got two days ahead, is dropped.)
+				a := m.DaySpend(tenant, now)
+				if b := m.DaySpend(tenant, now); b < a && b != 0 {
+					t.Errorf("%v, %s: DaySpend %d after %d", now, tenant, b, a)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if m.day.n > 2*tenants || m.month.n > 2*tenants {
+		t.Errorf("%d day and %d month keys for %d tenants", m.day.n, m.month.n, tenants)
 	}
 }

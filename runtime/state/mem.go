@@ -15,6 +15,17 @@
 // pointers to maps never changed once published, and the ledger's table,
 // which adds keys without a lock), so a read sees a whole value of some
 // completed write, never part of one.
+//
+// The spend ledger keeps only the periods that reads ask for: a decision
+// reads the day and month of its arrival, so Mem keeps the current UTC
+// day and month (by Options.Now) and, for an hour after midnight
+// (spendGrace), the day and month before, for decisions that arrived
+// before it. Older periods are dropped, and their MonthSpend and DaySpend
+// are 0; feedback whose time is in one is left out of that period (its
+// cost still counts in a kept month), and feedback for a later period (a
+// client's clock ahead) is kept for when it comes. So the ledger holds
+// the keys of at most two days and two months per active tenant (and of
+// the later periods feedback named), however long the router runs.
 package state
 
 import (
@@ -63,13 +74,21 @@ type Mem struct {
 	// winner maps are replaced whole on every write, so a read sees a
 	// whole price or winner). The ledger has a key per tenant and period,
 	// a new one per tenant every day: a table (see table) whose counters
-	// are atomics.
+	// are atomics, rebuilt without the periods that ended (see prune).
 	health  atomic.Pointer[map[string]*Target]
 	prices  atomic.Pointer[map[string]stdlib.Price]
 	winners atomic.Pointer[map[string]string]
 	month   *table[spendKey, atomic.Int64]
 	day     *table[spendKey, atomic.Int64]
+	// spendCut is the first day the ledger kept when the writer last
+	// dropped older periods (see prune).
+	spendCut int64
 }
+
+// spendGrace is how long the ledger keeps a day, and a month, after it
+// ends: reads ask for the periods of the decision's arrival, which can be
+// a little before midnight for a decision made after it.
+const spendGrace = time.Hour
 
 type spendKey struct {
 	tenant string
@@ -186,10 +205,51 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 		t.median.Store(max(int64(t.hist.Quantile(0.5)), 1))
 	}
 	if f.CostNanos != 0 && f.TenantID != "" {
-		m.month.add(spendKey{f.TenantID, monthOf(f.Time)}).Add(f.CostNanos)
-		m.day.add(spendKey{f.TenantID, dayOf(f.Time)}).Add(f.CostNanos)
+		m.accrue(f.TenantID, f.Time, f.CostNanos)
 	}
 	return nil
+}
+
+// accrue adds cost to the tenant's spend in the month and day of at. The
+// writer only. A known key costs no more than before; a new one, which is
+// how the ledger grows, reads the clock first and drops the periods that
+// ended (see prune), and is not added for one of them.
+func (m *Mem) accrue(tenant string, at time.Time, cost int64) {
+	mk, dk := spendKey{tenant, monthOf(at)}, spendKey{tenant, dayOf(at)}
+	month, day := m.month.get(mk), m.day.get(dk)
+	if month == nil || day == nil {
+		firstMonth, firstDay := m.prune(m.opt.Now())
+		month, day = nil, nil
+		if mk.period >= firstMonth {
+			month = m.month.add(mk)
+		}
+		if dk.period >= firstDay {
+			day = m.day.add(dk)
+		}
+	}
+	// The month first: a reader of both sees the day's no larger.
+	if month != nil {
+		month.Add(cost)
+	}
+	if day != nil {
+		day.Add(cost)
+	}
+}
+
+// prune drops the ledger's periods that ended more than spendGrace before
+// now, when the first day to keep has moved on since it last dropped
+// some, and is the first month and day to keep. The writer only. Rebuilding the tables is
+// O(keys), once a day; readers see the old table or the new one (see
+// table.keep).
+func (m *Mem) prune(now time.Time) (firstMonth, firstDay int64) {
+	cut := now.Add(-spendGrace)
+	firstMonth, firstDay = monthOf(cut), dayOf(cut)
+	if firstDay > m.spendCut {
+		m.day.keep(func(k spendKey) bool { return k.period >= firstDay })
+		m.month.keep(func(k spendKey) bool { return k.period >= firstMonth })
+		m.spendCut = firstDay
+	}
+	return firstMonth, firstDay
 }
 
 // Healthy implements stdlib.HealthState: the breaker is closed, or its
@@ -236,7 +296,8 @@ func (m *Mem) ErrorRate(target string) float64 {
 }
 
 // MonthSpend implements stdlib.CostState: the feedback costs recorded for
-// the tenant in the UTC month of at. It takes no lock.
+// the tenant in the UTC month of at, 0 for a month the ledger dropped
+// (see the package doc). It takes no lock.
 func (m *Mem) MonthSpend(tenant string, at time.Time) int64 {
 	if v := m.month.get(spendKey{tenant, monthOf(at)}); v != nil {
 		return v.Load()
@@ -245,7 +306,8 @@ func (m *Mem) MonthSpend(tenant string, at time.Time) int64 {
 }
 
 // DaySpend implements stdlib.CostState: the feedback costs recorded for
-// the tenant on the UTC day of at. It takes no lock.
+// the tenant on the UTC day of at, 0 for a day the ledger dropped. It
+// takes no lock.
 func (m *Mem) DaySpend(tenant string, at time.Time) int64 {
 	if v := m.day.get(spendKey{tenant, dayOf(at)}); v != nil {
 		return v.Load()

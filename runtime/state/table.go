@@ -13,6 +13,12 @@ import "sync/atomic"
 // probes the array it loaded: it finds every key added before its load,
 // and never a half-written one.
 //
+// Keys go only all at once: keep fills a fresh slot array with the
+// entries it keeps and publishes it whole, like a growth. A reader of the
+// old array may still find a dropped entry, whole, and a value it holds
+// stays valid; the kept entries, values included, are the same in both
+// arrays.
+//
 // A new key costs the writer O(1) amortized, whatever the table's size:
 // a copy-on-write map costs O(keys) for each, which the spend ledger (a
 // new key per tenant per day) cannot afford.
@@ -79,6 +85,40 @@ func (t *table[K, V]) add(key K) *V {
 	t.insert(*p, e)
 	t.n++
 	return &e.val
+}
+
+// keep drops the keys for which keep is false, and is the number of keys
+// it dropped. The writer only. The new slot array has room for twice the
+// kept keys before it grows: when the ledger drops a day's keys, about as
+// many for the new day are to come.
+func (t *table[K, V]) keep(keep func(K) bool) int {
+	p := t.slots.Load()
+	if p == nil {
+		return 0
+	}
+	kept := 0
+	for i := range *p {
+		if e := (*p)[i].Load(); e != nil && keep(e.key) {
+			kept++
+		}
+	}
+	if kept == t.n {
+		return 0
+	}
+	n := 16
+	for n < 4*kept {
+		n *= 2
+	}
+	s := make([]atomic.Pointer[entry[K, V]], n)
+	for i := range *p {
+		if e := (*p)[i].Load(); e != nil && keep(e.key) {
+			t.insert(s, e)
+		}
+	}
+	t.slots.Store(&s)
+	dropped := t.n - kept
+	t.n = kept
+	return dropped
 }
 
 func (t *table[K, V]) insert(s []atomic.Pointer[entry[K, V]], e *entry[K, V]) {
