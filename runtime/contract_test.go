@@ -192,6 +192,8 @@ func TestV2Contract(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"feedback": "x"}`: "feedback: want a list, have string",
 		`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok", "latency_ms": "5"}]}`: "latency_ms: want a number, have string",
+		// a time in the future would keep spend entries until it comes
+		`{"request_id": "r", "target": "x:y", "status": "ok", "time": "2999-01-01T00:00:00Z"}`: "time: 2999-01-01T00:00:00Z is more than 5m0s ahead",
 	} {
 		if out, code = e.HandleFeedback([]byte(body), nil); code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
 			t.Errorf("%s: %s, want %q", body, out, want)

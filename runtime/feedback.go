@@ -97,11 +97,20 @@ func (f *Feedback) Validate(now time.Time) *Error {
 		}
 		f.CostNanos = c
 	}
-	if f.Time.IsZero() {
+	switch {
+	case f.Time.IsZero():
 		f.Time = now
+	case f.Time.After(now.Add(MaxFeedbackSkew)):
+		// The live state keeps a period until it ends: a time far ahead
+		// would keep its entries (and skew budgets) for as long.
+		return bad("time", "%s is more than %v ahead of the router's clock", f.Time.Format(time.RFC3339), MaxFeedbackSkew)
 	}
 	return nil
 }
+
+// MaxFeedbackSkew is how far ahead of the router's clock a feedback's time
+// may be (the clocks of client and router differ a little).
+const MaxFeedbackSkew = 5 * time.Minute
 
 // ParseMoney parses an amount of money, "0.25", "$0.25" or "" (zero),
 // into nano-units.
