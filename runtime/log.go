@@ -2,12 +2,16 @@ package runtime
 
 import (
 	"encoding/json"
+	"strconv"
+	"sync"
 	"time"
 )
 
 // DecisionLog receives decision events (a sample of them, see
 // Config.LogSample). LogDecision is called on the request path: it must
-// not block (queue and drop, counting drops, when the sink is slow).
+// not block (queue and drop, counting drops, when the sink is slow). The
+// sink owns ev from then on; one that is done with it (encoded it, say)
+// may hand it back with ev.Release for a later decision to reuse.
 type DecisionLog interface {
 	LogDecision(ev *DecisionEvent)
 }
@@ -27,15 +31,20 @@ type DecisionEvent struct {
 	Failure   string          `json:"failure,omitempty"`
 }
 
+// events recycles the events (and their decision buffers) that sinks
+// release.
+var events = sync.Pool{New: func() any { return new(DecisionEvent) }}
+
 func (e *Engine) event(o *Outcome, arrival time.Time) *DecisionEvent {
-	ev := &DecisionEvent{
+	ev := events.Get().(*DecisionEvent)
+	*ev = DecisionEvent{
 		Time:      arrival,
 		RequestID: o.RequestID,
 		TenantID:  o.TenantID,
 		PolicyID:  o.PolicyID(),
 		Version:   o.Version(),
 		Result:    o.Result(),
-		Decision:  AppendJSON(nil, e.decType, o.Decision),
+		Decision:  AppendJSON(ev.Decision[:0], e.decType, o.Decision),
 		Fuel:      o.Stats.Fuel,
 		LatencyNs: o.Elapsed.Nanoseconds(),
 	}
@@ -43,4 +52,48 @@ func (e *Engine) event(o *Outcome, arrival time.Time) *DecisionEvent {
 		ev.Failure = o.Failure.Error()
 	}
 	return ev
+}
+
+// Release hands ev back for reuse by a later decision: the caller must
+// not touch ev, or its Decision, afterwards.
+func (ev *DecisionEvent) Release() {
+	if cap(ev.Decision) > 64<<10 {
+		ev.Decision = nil // one huge decision must not stay pinned
+	}
+	*ev = DecisionEvent{Decision: ev.Decision[:0]}
+	events.Put(ev)
+}
+
+// AppendJSON appends ev as a JSON object, the same object encoding/json
+// gives (keys in the same order; strings escaped by AppendString, which
+// leaves <, > and & as they are) without reflection, and without
+// re-validating Decision, which the engine encoded.
+func (ev *DecisionEvent) AppendJSON(b []byte) []byte {
+	b = append(b, `{"time":"`...)
+	b = ev.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","request_id":`...)
+	b = AppendString(b, ev.RequestID)
+	b = append(b, `,"tenant_id":`...)
+	b = AppendString(b, ev.TenantID)
+	b = append(b, `,"policy_id":`...)
+	b = AppendString(b, ev.PolicyID)
+	b = append(b, `,"version":`...)
+	b = AppendString(b, ev.Version)
+	b = append(b, `,"result":`...)
+	b = AppendString(b, ev.Result)
+	b = append(b, `,"decision":`...)
+	if len(ev.Decision) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, ev.Decision...)
+	}
+	b = append(b, `,"fuel":`...)
+	b = strconv.AppendInt(b, ev.Fuel, 10)
+	b = append(b, `,"latency_ns":`...)
+	b = strconv.AppendInt(b, ev.LatencyNs, 10)
+	if ev.Failure != "" {
+		b = append(b, `,"failure":`...)
+		b = AppendString(b, ev.Failure)
+	}
+	return append(b, '}')
 }

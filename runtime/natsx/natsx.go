@@ -16,8 +16,8 @@
 package natsx
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -267,6 +267,7 @@ type DecisionLog struct {
 	stop    chan struct{} // closed by Close; l.ch is never closed, so a late LogDecision cannot panic
 	once    sync.Once
 	done    chan struct{}
+	buf     []byte // the publisher's encoding buffer
 }
 
 var _ rt.DecisionLog = (*DecisionLog)(nil)
@@ -316,6 +317,7 @@ func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
 	select {
 	case l.ch <- ev:
 	default:
+		ev.Release()
 		l.dropped.Add(1)
 		if l.cfg.Dropped != nil {
 			l.cfg.Dropped()
@@ -343,11 +345,11 @@ func (l *DecisionLog) run() {
 }
 
 func (l *DecisionLog) publish(ev *rt.DecisionEvent) {
-	data, err := json.Marshal(ev)
-	if err != nil {
-		return
-	}
-	if _, err := l.js.PublishAsync(LogSubject, data); err != nil {
+	l.buf = ev.AppendJSON(l.buf[:0])
+	ev.Release()
+	// The publisher keeps the message until its ack comes (to retry or
+	// report it): it gets a copy of its own.
+	if _, err := l.js.PublishAsync(LogSubject, bytes.Clone(l.buf)); err != nil {
 		l.dropped.Add(1)
 		return
 	}

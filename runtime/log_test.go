@@ -1,0 +1,82 @@
+package runtime_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rpl-lang/rpl/runtime"
+)
+
+// checkEventJSON: ev's own encoding is valid JSON that decodes to ev, and
+// to the same object encoding/json makes of it.
+func checkEventJSON(t *testing.T, ev *runtime.DecisionEvent) {
+	t.Helper()
+	data := ev.AppendJSON(nil)
+	if !json.Valid(data) {
+		t.Fatalf("invalid JSON: %s", data)
+	}
+	var got runtime.DecisionEvent
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatalf("%v: %s", err, data)
+	}
+	want := *ev
+	// Invalid UTF-8 is encoded as U+FFFD, as encoding/json does.
+	for _, f := range []*string{&want.RequestID, &want.TenantID, &want.PolicyID, &want.Version, &want.Result, &want.Failure} {
+		*f = validUTF8(*f)
+	}
+	if len(want.Decision) == 0 {
+		want.Decision = json.RawMessage("null")
+	}
+	if !got.Time.Equal(want.Time) {
+		t.Errorf("time %v, want %v", got.Time, want.Time)
+	}
+	got.Time, want.Time = time.Time{}, time.Time{}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("decoded (-want +got):\n%s", d)
+	}
+	std, err := json.Marshal(ev)
+	if err != nil {
+		return // encoding/json refuses it (an invalid Decision): ours is the engine's, already valid
+	}
+	var a, b any
+	json.Unmarshal(data, &a)
+	json.Unmarshal(std, &b)
+	if d := cmp.Diff(b, a); d != "" {
+		t.Errorf("differs from encoding/json (-std +ours):\n%s", d)
+	}
+}
+
+// validUTF8 is s through encoding/json: each invalid byte becomes U+FFFD.
+func validUTF8(s string) string {
+	b, _ := json.Marshal(s)
+	var r string
+	json.Unmarshal(b, &r)
+	return r
+}
+
+func TestDecisionEventJSON(t *testing.T) {
+	at := time.Date(2026, 11, 26, 3, 4, 5, 123456789, time.FixedZone("x", 3600))
+	for _, ev := range []*runtime.DecisionEvent{
+		{},
+		{Time: at, RequestID: "r-1", TenantID: "acme", PolicyID: "default", Version: "8a4e", Result: "routed",
+			Decision: json.RawMessage(`{"target":"openai:gpt-4o","tags":{"k":"v"}}`), Fuel: 17, LatencyNs: 2345},
+		{Time: at.UTC(), RequestID: "quote \" backslash \\ newline \n tab \t <html> & \u2028", TenantID: "\x01\x1f",
+			Result: "failed", Failure: "policy default: fuel exhausted at line 3", Fuel: -1, LatencyNs: -5},
+		{RequestID: "bad utf-8 \xff\xfe", Decision: json.RawMessage(`null`)},
+	} {
+		checkEventJSON(t, ev)
+	}
+}
+
+func FuzzDecisionEventJSON(f *testing.F) {
+	f.Add("r-1", "acme", "default", "", int64(17), int64(1234), int64(1764126245123456789))
+	f.Add("a\"b\\c\n", "\x00\xff", "<&>", "boom", int64(-1), int64(0), int64(0))
+	f.Fuzz(func(t *testing.T, req, tenant, policy, failure string, fuel, lat, unixNano int64) {
+		ev := &runtime.DecisionEvent{Time: time.Unix(0, unixNano).UTC(), RequestID: req, TenantID: tenant, PolicyID: policy,
+			Version: "v", Result: "routed", Decision: json.RawMessage(`{"target":"x:y"}`), Fuel: fuel, LatencyNs: lat, Failure: failure}
+		checkEventJSON(t, ev)
+	})
+}
