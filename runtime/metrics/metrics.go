@@ -42,6 +42,7 @@ type Metrics struct {
 	active     *prometheus.GaugeVec
 	refused    *prometheus.CounterVec
 	logDropped prometheus.Counter
+	logFailed  prometheus.Counter
 
 	mu       sync.Mutex
 	versions []string // the active version last, and those before it: at most KeepVersions
@@ -101,8 +102,11 @@ func New() *Metrics {
 		logDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rpl_decision_log_dropped_total", Help: "Decision events dropped because the log sink was behind.",
 		}),
+		logFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rpl_decision_log_failures_total", Help: "Acknowledged decision-log publishes that failed: the events since the previous acknowledgement may not be stored.",
+		}),
 	}
-	m.reg.MustRegister(m.decisions, m.duration, m.fuel, m.errors, m.reloads, m.active, m.refused, m.logDropped,
+	m.reg.MustRegister(m.decisions, m.duration, m.fuel, m.errors, m.reloads, m.active, m.refused, m.logDropped, m.logFailed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -185,3 +189,6 @@ func (m *Metrics) Refused(transport string, why runtime.Refusal) {
 
 // LogDropped counts a dropped decision event.
 func (m *Metrics) LogDropped() { m.logDropped.Inc() }
+
+// LogFailed counts a failed acknowledged decision-log publish.
+func (m *Metrics) LogFailed() { m.logFailed.Inc() }

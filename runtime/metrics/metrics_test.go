@@ -142,6 +142,19 @@ func TestRefused(t *testing.T) {
 	}
 }
 
+func TestDecisionLogCounters(t *testing.T) {
+	m := New()
+	m.LogDropped()
+	m.LogFailed()
+	m.LogFailed()
+	if got := series(t, m, "rpl_decision_log_dropped_total"); !slices.Equal(got, []string{" 1"}) {
+		t.Errorf("dropped: %v", got)
+	}
+	if got := series(t, m, "rpl_decision_log_failures_total"); !slices.Equal(got, []string{" 2"}) {
+		t.Errorf("failures: %v", got)
+	}
+}
+
 func BenchmarkDecidedError(b *testing.B) {
 	m := New()
 	o := &runtime.Outcome{Snapshot: &runtime.Snapshot{Version: "0123456789abcdef"}, Policy: &runtime.Policy{ID: "default"},

@@ -251,15 +251,31 @@ type LogConfig struct {
 	Buffer int
 	// Dropped is called for each dropped event; may be nil.
 	Dropped func()
+	// AckEvery: events go out as plain NATS publishes, which the stream
+	// stores like any other, except one in each AckEvery, published with
+	// an acknowledgement so that a stream that stopped storing is noticed
+	// (Failed). 0 means a second; a negative value acknowledges every
+	// event (a round trip and ~25 allocations each: at every decision
+	// logged, a third of the router's throughput).
+	AckEvery time.Duration
+	// Failed is told when an acknowledged publish fails: the events since
+	// the previous acknowledgement may not be stored. May be nil.
+	Failed func(error)
 	// Replicas of the stream; 0 means 1.
 	Replicas int
 }
 
 // DecisionLog publishes decision events to the LogStream stream. It
 // implements runtime.DecisionLog: LogDecision never blocks; events beyond
-// the buffer are dropped and counted.
+// the buffer are dropped and counted. Events are encoded without
+// reflection and published mostly without acknowledgement (see
+// LogConfig.AckEvery): the stream stores them in order, and the
+// acknowledged one each second says that it still does.
 type DecisionLog struct {
 	js      jetstream.JetStream
+	nc      *nats.Conn
+	acked   time.Time // the last acknowledged publish; the publisher's
+	failed  atomic.Int64
 	ch      chan *rt.DecisionEvent
 	cfg     LogConfig
 	dropped atomic.Int64
@@ -289,10 +305,20 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	if cfg.Replicas <= 0 {
 		cfg.Replicas = 1
 	}
-	js, err := jetstream.New(nc)
+	if cfg.AckEvery == 0 {
+		cfg.AckEvery = time.Second
+	}
+	l := &DecisionLog{nc: nc, ch: make(chan *rt.DecisionEvent, cfg.Buffer), cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
+		l.failed.Add(1)
+		if cfg.Failed != nil {
+			cfg.Failed(err)
+		}
+	}))
 	if err != nil {
 		return nil, err
 	}
+	l.js = js
 	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        LogStream,
 		Description: "RPL router decision log",
@@ -307,7 +333,6 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	if err != nil {
 		return nil, fmt.Errorf("decision log stream: %w", err)
 	}
-	l := &DecisionLog{js: js, ch: make(chan *rt.DecisionEvent, cfg.Buffer), cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
 	go l.run()
 	return l, nil
 }
@@ -347,16 +372,25 @@ func (l *DecisionLog) run() {
 func (l *DecisionLog) publish(ev *rt.DecisionEvent) {
 	l.buf = ev.AppendJSON(l.buf[:0])
 	ev.Release()
-	// The publisher keeps the message until its ack comes (to retry or
-	// report it): it gets a copy of its own.
-	if _, err := l.js.PublishAsync(LogSubject, bytes.Clone(l.buf)); err != nil {
+	var err error
+	if now := time.Now(); l.cfg.AckEvery < 0 || now.Sub(l.acked) >= l.cfg.AckEvery {
+		l.acked = now
+		// The publisher keeps the message until its ack comes (to
+		// retry or report it): it gets a copy of its own.
+		_, err = l.js.PublishAsync(LogSubject, bytes.Clone(l.buf))
+	} else {
+		err = l.nc.Publish(LogSubject, l.buf) // copied into the connection's buffer
+	}
+	if err != nil {
 		l.dropped.Add(1)
 		return
 	}
 	l.sent.Add(1)
 }
 
-// Close flushes the queued events (up to ctx) and stops. A decision may
+// Close publishes the queued events, waits (up to ctx) until the server
+// has them and their acknowledgements are in, and stops; the stream
+// stores the last unacknowledged ones right after. A decision may
 // still be logged while or after it runs (a transport that did not drain
 // in time): such events are not published, and do not panic.
 func (l *DecisionLog) Close(ctx context.Context) {
@@ -366,11 +400,15 @@ func (l *DecisionLog) Close(ctx context.Context) {
 	case <-ctx.Done():
 		return
 	}
+	l.nc.FlushWithContext(ctx)
 	select {
 	case <-l.js.PublishAsyncComplete():
 	case <-ctx.Done():
 	}
 }
+
+// Failed is the number of acknowledged publishes that failed.
+func (l *DecisionLog) Failed() int64 { return l.failed.Load() }
 
 // Stats returns the number of events published and dropped.
 func (l *DecisionLog) Stats() (sent, dropped int64) { return l.sent.Load(), l.dropped.Load() }

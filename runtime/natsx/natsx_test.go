@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,11 +189,19 @@ func exercise(t *testing.T, server, client *nats.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := st.Info(cctx)
-	if err != nil {
-		t.Fatal(err)
+	// Most events go out unacknowledged: the stream stores them right
+	// after the server has them.
+	var info *jetstream.StreamInfo
+	for {
+		if info, err = st.Info(cctx); err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs >= uint64(sent) || cctx.Err() != nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	if dropped != 0 || sent < 4 || info.State.Msgs != uint64(sent) {
+	if dropped != 0 || sent < 4 || info.State.Msgs != uint64(sent) || dlog.Failed() != 0 {
 		t.Fatalf("decision log: sent %d dropped %d stream %d", sent, dropped, info.State.Msgs)
 	}
 	msg, err := st.GetMsg(cctx, info.State.FirstSeq)
@@ -331,4 +340,46 @@ func TestDecisionLogLateEvents(t *testing.T) {
 	if sent, dropped := dlog.Stats(); sent+dropped > 1001 {
 		t.Errorf("sent %d + dropped %d of 1001 events", sent, dropped)
 	}
+}
+
+// TestDecisionLogAcks: events published without acknowledgement are all
+// stored; when the stream stops storing (deleted here), an acknowledged
+// publish says so.
+func TestDecisionLogAcks(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	js, _ := jetstream.New(nc)
+
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint(i), Decision: json.RawMessage(`{}`)})
+	}
+	dlog.Close(ctx)
+	st, err := js.Stream(ctx, natsx.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "200 events stored", func() bool {
+		info, err := st.Info(ctx)
+		return err == nil && info.State.Msgs == 200
+	})
+	if sent, dropped := dlog.Stats(); sent != 200 || dropped != 0 || dlog.Failed() != 0 {
+		t.Fatalf("sent %d dropped %d failed %d", sent, dropped, dlog.Failed())
+	}
+
+	var told atomic.Int64
+	dlog, err = natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: -1, Failed: func(error) { told.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlog.Close(ctx)
+	if err := js.DeleteStream(ctx, natsx.LogStream); err != nil {
+		t.Fatal(err)
+	}
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "lost", Decision: json.RawMessage(`{}`)})
+	waitFor(t, "the failed acknowledgement", func() bool { return dlog.Failed() > 0 && told.Load() > 0 })
 }

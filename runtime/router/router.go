@@ -157,7 +157,10 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	var dlog runtime.DecisionLog
 	if r.nc != nil && !opt.NoLog && r.nc.IsConnected() {
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		d, err := natsx.NewDecisionLog(lctx, r.nc, natsx.LogConfig{Dropped: r.Metrics.LogDropped})
+		d, err := natsx.NewDecisionLog(lctx, r.nc, natsx.LogConfig{Dropped: r.Metrics.LogDropped, Failed: func(err error) {
+			r.Metrics.LogFailed()
+			r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
+		}})
 		cancel()
 		if err != nil {
 			r.log.Warn("decision log disabled", "err", err)
