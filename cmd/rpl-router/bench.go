@@ -80,8 +80,8 @@ stall to every request it delays), then at maximum throughput, for:
 
 echo is a bare NATS responder answering on the router's connection with
 as many subscriptions as the router: the transport's floor. First a
-thread spins for --probe and reports the machine's own pauses, the floor
-of every tail measured on it. Then, unless
+thread spins for --probe and reports the machine's own pauses, a floor
+under the tails of requests in flight across them. Then, unless
 --tenants 0, a separate process loads that many tenant policies and
 reports its RSS. Everything runs on loopback and stops by itself.`,
 		Args: cobra.NoArgs,
@@ -113,7 +113,7 @@ reports its RSS. Everything runs on loopback and stops by itself.`,
 	f.Float64Var(&o.logSample, "decision-log-sample", 0, "publish this fraction of decisions to the decision log stream (0: no decision log)")
 	f.IntVar(&o.rounds, "rounds", 5, "split each measured period into this many rounds, the setups taking turns (so that a burst of load elsewhere on the machine hits echo and router alike)")
 	f.StringVar(&o.pace, "pace", "auto", "how the generator waits for each send: sleep (nanosleep), spin (yield the processor until due), or auto (spin in process, sleep over NATS)")
-	f.DurationVar(&o.probe, "probe", time.Second, "first spin this long on one thread and report the machine's own pauses, the floor of every tail latency (0: skip)")
+	f.DurationVar(&o.probe, "probe", time.Second, "first spin this long on one thread and report the machine's own pauses, a floor under the tails of requests in flight across them (0: skip)")
 	f.IntVar(&o.window, "window", 256, "requests in flight in max-throughput mode over NATS")
 	f.BoolVar(&o.client, "client", false, "run as the load client of a tcp setup (internal)")
 	f.StringVar(&o.natsURL, "nats-url", "", "client mode: the router's NATS (loopback only)")

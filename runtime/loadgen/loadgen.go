@@ -19,7 +19,7 @@
 // goroutine waits for a reply and the send schedule never slows down).
 // A pacer sleeps or spins until each send is due (Pace). Probe measures
 // the machine itself: the pauses that a thread which never blocks sees,
-// the floor under every tail latency measured on it.
+// the floor under the tails of requests in flight across them.
 package loadgen
 
 import (

@@ -9,9 +9,10 @@ import (
 // Pauses is what a thread that never blocks saw of the machine: the gaps
 // between consecutive clock reads longer than PauseMin, when the thread
 // was not running (the hypervisor ran another guest, the kernel another
-// task, an interrupt took the CPU). They are the floor of any tail
-// latency measured on the machine: a request in flight during a pause
-// waits for it, whatever the software does.
+// task, an interrupt took the CPU). A request in flight during a pause
+// waits for it, whatever the software does: they set the floor under the
+// tails of requests that span such instants (every NATS round trip, which
+// wakes several threads).
 type Pauses struct {
 	Duration time.Duration `json:"duration_ns"` // the probe's length
 	Count    int           `json:"count"`       // pauses longer than PauseMin
