@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 	"sync/atomic"
 )
 
@@ -34,10 +35,12 @@ const MaxPercent = 100_000
 type Floor struct {
 	floor   uint64
 	base    int
-	stopped atomic.Bool
 	percent atomic.Int64
 	runs    atomic.Int64
-	sample  []metrics.Sample // used by one goroutine at a time
+
+	mu      sync.Mutex // adjust and Stop: no GOGC is set after Stop restored it
+	stopped bool
+	sample  []metrics.Sample
 }
 
 // Start puts a floor of the given size (bytes) under the heap goal. It
@@ -61,10 +64,15 @@ func Start(floor uint64) *Floor {
 
 // Stop restores the GOGC in effect at Start.
 func (f *Floor) Stop() {
-	if f == nil || f.stopped.Swap(true) {
+	if f == nil {
 		return
 	}
-	debug.SetGCPercent(f.base)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.stopped {
+		f.stopped = true
+		debug.SetGCPercent(f.base)
+	}
 }
 
 // Percent is the GOGC last set.
@@ -84,25 +92,30 @@ func (f *Floor) arm() {
 }
 
 func (f *Floor) collected() {
-	if f.stopped.Load() {
-		return
+	if f.adjust() {
+		f.runs.Add(1)
+		f.arm()
 	}
-	f.runs.Add(1)
-	f.adjust()
-	f.arm()
 }
 
-func (f *Floor) adjust() {
+// adjust sets GOGC from the live heap, unless f is stopped; it reports
+// whether f runs.
+func (f *Floor) adjust() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return false
+	}
 	metrics.Read(f.sample)
 	live := sampleUint(f.sample[0])
 	if live == 0 { // before the first collection: all of the heap
 		live = sampleUint(f.sample[1])
 	}
-	p := Percent(live, f.floor, f.base)
-	if int64(p) != f.percent.Load() && !f.stopped.Load() {
+	if p := Percent(live, f.floor, f.base); int64(p) != f.percent.Load() {
 		debug.SetGCPercent(p)
 		f.percent.Store(int64(p))
 	}
+	return true
 }
 
 func sampleUint(s metrics.Sample) uint64 {
