@@ -34,3 +34,16 @@ func TestGeneratedPolicyChecks(t *testing.T) {
 		t.Fatal(diags)
 	}
 }
+
+func BenchmarkParseDuration(b *testing.B) {
+	for _, lit := range []string{"800ms", "1h30m"} {
+		b.Run(lit, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := lang.ParseDuration(lit); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -221,6 +222,38 @@ func TestFormatDuration(t *testing.T) {
 		}
 		if back, err := ParseDuration(got); err != nil || back != tt.d {
 			t.Errorf("ParseDuration(FormatDuration(%d)) = %d, %v", tt.d, back, err)
+		}
+	}
+}
+
+// TestDurationRoundTrip: random durations format and parse back; the
+// most negative one formats with its whole magnitude.
+func TestDurationRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 10000 {
+		d := time.Duration(rng.Int64N(1<<50) - 1<<49)
+		if back, err := ParseDuration(FormatDuration(d)); err != nil || back != d {
+			t.Fatalf("%d: %s parses to %d, %v", int64(d), FormatDuration(d), back, err)
+		}
+	}
+	if got, want := FormatDuration(math.MinInt64), "-106751d23h47m16s854ms775us808ns"; got != want {
+		t.Errorf("FormatDuration(MinInt64) = %s, want %s", got, want)
+	}
+}
+
+// TestParseSimpleDuration: the fast path takes the common literals and
+// agrees with the general path on everything it takes.
+func TestParseSimpleDuration(t *testing.T) {
+	for _, s := range []string{"800ms", "0s", "30s", "1m", "2h", "3d", "15us", "15µs", "7ns", "007ms", "106751d"} {
+		if _, ok := parseSimpleDuration(s); !ok {
+			t.Errorf("%q: not taken by the fast path", s)
+		}
+	}
+	for _, s := range []string{"800ms", "0s", "30s", "1m", "2h", "3d", "15us", "15µs", "7ns", "007ms", "1h30m", "1.5s", "-5s", "5", "ms", "5x", "5msx", "999999999999999d", "106751d", "106752d", "9223372036ns", "1_000ms", "", "5 s", "5S"} {
+		got, ok := parseSimpleDuration(s)
+		want, err := parseDuration(s)
+		if ok && (err != nil || got != want) {
+			t.Errorf("%q: fast %v, general %v %v", s, got, want, err)
 		}
 	}
 }

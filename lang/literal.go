@@ -68,10 +68,26 @@ func FormatMoney(n int64) string {
 	return fmt.Sprintf("%s$%d.%s", sign, whole, fs)
 }
 
-var durationUnits = map[string]time.Duration{
-	"ns": time.Nanosecond, "us": time.Microsecond, "µs": time.Microsecond,
-	"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour,
-	"d": 24 * time.Hour,
+// DurationUnits are the units of duration literals, largest first: the
+// one table that parsing, formatting and the runtime's JSON codecs read.
+// "µs" is also accepted for "us".
+var DurationUnits = [...]struct {
+	Name string
+	D    time.Duration
+}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}, {"ms", time.Millisecond}, {"us", time.Microsecond}, {"ns", time.Nanosecond}}
+
+// durationUnit returns the length of the unit name and its rank in
+// DurationUnits (0 for the largest); ok is false for no unit.
+func durationUnit(name string) (d time.Duration, rank int, ok bool) {
+	if name == "µs" {
+		name = "us"
+	}
+	for i, u := range DurationUnits {
+		if u.Name == name {
+			return u.D, i, true
+		}
+	}
+	return 0, 0, false
 }
 
 // classifyNumber tells an int, float or duration literal apart and checks
@@ -144,6 +160,14 @@ func ParseFloat(raw string) (float64, error) {
 // (`250ms`, `1h30m`, `1.5s`). Only the last pair may have a fraction, and
 // the value must be a whole number of nanoseconds that fits in an int64.
 func ParseDuration(raw string) (time.Duration, error) {
+	if d, ok := parseSimpleDuration(raw); ok {
+		return d, nil
+	}
+	return parseDuration(raw)
+}
+
+// parseDuration is ParseDuration's general path.
+func parseDuration(raw string) (time.Duration, error) {
 	s := raw
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -167,11 +191,10 @@ func ParseDuration(raw string) (time.Duration, error) {
 			j++
 		}
 		unitName := s[i:j]
-		unit, ok := durationUnits[unitName]
+		unit, rank, ok := durationUnit(unitName)
 		if !ok {
 			return 0, fmt.Errorf("unknown unit %q in duration literal %s (use ns, us, ms, s, m, h or d)", unitName, raw)
 		}
-		rank := durationRank[unitName]
 		if rank <= lastRank {
 			return 0, fmt.Errorf("duration literal %s: units must go from largest to smallest, each once (like 1h30m)", raw)
 		}
@@ -208,8 +231,26 @@ func ParseDuration(raw string) (time.Duration, error) {
 	return d, nil
 }
 
-// durationRank orders the units from largest to smallest.
-var durationRank = map[string]int{"d": 0, "h": 1, "m": 2, "s": 3, "ms": 4, "us": 5, "µs": 5, "ns": 6}
+// parseSimpleDuration reads the common literal of a whole number and one
+// unit ("800ms", "30s") without the general path's big numbers: requests
+// carry durations, and the runtime's decoders parse them on every
+// decision. ok is false for anything else, overflow included.
+func parseSimpleDuration(s string) (time.Duration, bool) {
+	i := 0
+	var n int64
+	for i < len(s) && i < 15 && s[i] >= '0' && s[i] <= '9' {
+		n = n*10 + int64(s[i]-'0')
+		i++
+	}
+	if i == 0 || i == len(s) {
+		return 0, false
+	}
+	unit, _, ok := durationUnit(s[i:])
+	if !ok || n > int64(math.MaxInt64/unit) {
+		return 0, false
+	}
+	return time.Duration(n) * unit, true
+}
 
 // validDigits reports whether s is one or more decimal digits with single
 // underscores between digits.
@@ -226,24 +267,25 @@ func validDigits(s string) bool {
 }
 
 // FormatDuration renders a duration as a literal (`1h30m`, `250ms`).
-func FormatDuration(d time.Duration) string {
+func FormatDuration(d time.Duration) string { return string(AppendDuration(nil, d)) }
+
+// AppendDuration appends FormatDuration(d), without fmt (the runtime's
+// encoders write a duration into every decision with a fallback).
+func AppendDuration(buf []byte, d time.Duration) []byte {
 	if d == 0 {
-		return "0s"
+		return append(buf, "0s"...)
 	}
-	sign := ""
+	u := uint64(d)
 	if d < 0 {
-		sign, d = "-", -d
+		buf = append(buf, '-')
+		u = -u // math.MinInt64 too: its magnitude fits in a uint64
 	}
-	var b strings.Builder
-	b.WriteString(sign)
-	for _, u := range []struct {
-		name string
-		d    time.Duration
-	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}, {"ms", time.Millisecond}, {"us", time.Microsecond}, {"ns", time.Nanosecond}} {
-		if d >= u.d {
-			fmt.Fprintf(&b, "%d%s", d/u.d, u.name)
-			d %= u.d
+	for _, unit := range DurationUnits {
+		if n := uint64(unit.D); u >= n {
+			buf = strconv.AppendUint(buf, u/n, 10)
+			buf = append(buf, unit.Name...)
+			u %= n
 		}
 	}
-	return b.String()
+	return buf
 }

@@ -79,7 +79,7 @@ func AppendJSON(buf []byte, t lang.Type, v vm.Value) []byte {
 			return AppendString(buf, lang.FormatMoney(v.Money()))
 		case lang.Duration:
 			buf = append(buf, '"')
-			buf = appendDuration(buf, v.Duration())
+			buf = lang.AppendDuration(buf, v.Duration())
 			return append(buf, '"')
 		case lang.Time:
 			buf = append(buf, '"')
@@ -88,32 +88,6 @@ func AppendJSON(buf []byte, t lang.Type, v vm.Value) []byte {
 		}
 	}
 	return AppendString(buf, v.String())
-}
-
-var durationUnits = [...]struct {
-	name string
-	d    time.Duration
-}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}, {"ms", time.Millisecond}, {"us", time.Microsecond}, {"ns", time.Nanosecond}}
-
-// appendDuration appends lang.FormatDuration(d) without fmt (durations
-// are in every decision with a fallback).
-func appendDuration(buf []byte, d time.Duration) []byte {
-	if d == 0 {
-		return append(buf, "0s"...)
-	}
-	u := uint64(d)
-	if d < 0 {
-		buf = append(buf, '-')
-		u = -u
-	}
-	for _, unit := range durationUnits {
-		if n := uint64(unit.d); u >= n {
-			buf = strconv.AppendUint(buf, u/n, 10)
-			buf = append(buf, unit.name...)
-			u %= n
-		}
-	}
-	return buf
 }
 
 const hexDigits = "0123456789abcdef"

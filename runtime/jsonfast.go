@@ -774,7 +774,7 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 	case lang.Duration:
 		if c == '"' {
 			str, ok := s.str()
-			d, err := parseDuration(str)
+			d, err := lang.ParseDuration(str)
 			return vm.Duration(d), ok && err == nil
 		}
 		if isNum {
@@ -798,38 +798,4 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 		}
 	}
 	return vm.Value{}, false
-}
-
-// parseDuration is lang.ParseDuration, with a fast path for the common
-// literals of one unit and a whole number ("800ms", "30s").
-func parseDuration(str string) (time.Duration, error) {
-	i := 0
-	var n int64
-	for i < len(str) && i < 15 && str[i] >= '0' && str[i] <= '9' {
-		n = n*10 + int64(str[i]-'0')
-		i++
-	}
-	if i > 0 && i < len(str) && (i == len(str)-1 || i == len(str)-2 || str[i:] == "µs") {
-		var unit time.Duration
-		switch str[i:] {
-		case "ns":
-			unit = time.Nanosecond
-		case "us", "µs":
-			unit = time.Microsecond
-		case "ms":
-			unit = time.Millisecond
-		case "s":
-			unit = time.Second
-		case "m":
-			unit = time.Minute
-		case "h":
-			unit = time.Hour
-		case "d":
-			unit = 24 * time.Hour
-		}
-		if unit != 0 && n <= int64(math.MaxInt64/unit) {
-			return time.Duration(n) * unit, nil
-		}
-	}
-	return lang.ParseDuration(str)
 }
