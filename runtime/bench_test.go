@@ -37,20 +37,29 @@ func BenchmarkEngineDecide(b *testing.B) {
 	}
 }
 
-// BenchmarkEngineDecideCP1 is a whole CP1 exchange: JSON in, JSON out.
-func BenchmarkEngineDecideCP1(b *testing.B) {
+// cp1Exchange returns one whole CP1 exchange of the default policy, JSON
+// in and JSON out, on an engine of its own; it fails the benchmark it is
+// given.
+func cp1Exchange(b *testing.B) func(*testing.B) {
 	e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{})})
 	load(b, e, examples)
 	body := []byte(benchCP1)
 	ctx := context.Background()
 	buf := make([]byte, 0, 4096)
 	var o runtime.Outcome
-	b.ReportAllocs()
-	for b.Loop() {
-		out, code, _ := e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: time.Now()}, buf[:0], &o)
-		if code != "" {
+	return func(b *testing.B) {
+		if out, code, _ := e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: time.Now()}, buf[:0], &o); code != "" {
 			b.Fatal(string(out))
 		}
+	}
+}
+
+// BenchmarkEngineDecideCP1 is a whole CP1 exchange: JSON in, JSON out.
+func BenchmarkEngineDecideCP1(b *testing.B) {
+	exchange := cp1Exchange(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		exchange(b)
 	}
 }
 
@@ -62,12 +71,7 @@ func BenchmarkEngineDecideCP1(b *testing.B) {
 // yield does. It is why a paced exchange's p99 is several times its
 // back-to-back p99 (README "Performance").
 func BenchmarkEngineDecideCP1Cold(b *testing.B) {
-	e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{})})
-	load(b, e, examples)
-	body := []byte(benchCP1)
-	ctx := context.Background()
-	buf := make([]byte, 0, 4096)
-	var o runtime.Outcome
+	exchange := cp1Exchange(b)
 	for _, mb := range []int{1, 8, 64} {
 		junk := make([]byte, mb<<20)
 		b.Run(fmt.Sprintf("evict=%dMB", mb), func(b *testing.B) {
@@ -77,9 +81,7 @@ func BenchmarkEngineDecideCP1Cold(b *testing.B) {
 					junk[j]++
 				}
 				b.StartTimer()
-				if out, code, _ := e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: time.Now()}, buf[:0], &o); code != "" {
-					b.Fatal(string(out))
-				}
+				exchange(b)
 			}
 		})
 	}
