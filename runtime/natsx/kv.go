@@ -248,10 +248,16 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string) (fro
 		return from, to, 0, err
 	}
 	kv, err := js.KeyValue(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return from, to, 0, fmt.Errorf("bundle bucket %s: %w (nothing was pushed there: rplc push puts bundles in it)", bucket, err)
+	}
 	if err != nil {
 		return from, to, 0, fmt.Errorf("bundle bucket %s: %w", bucket, err)
 	}
 	hist, err := kv.History(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return from, to, 0, fmt.Errorf("%s/%s: %w (nothing was pushed under this key: see --key)", bucket, key, err)
+	}
 	if err != nil {
 		return from, to, 0, fmt.Errorf("%s/%s: %w", bucket, key, err)
 	}

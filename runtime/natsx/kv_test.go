@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -217,14 +218,17 @@ func TestBundleWatch(t *testing.T) {
 func TestRollbackNothing(t *testing.T) {
 	_, nc := embedded(t, "")
 	ctx := context.Background()
-	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey); err == nil {
-		t.Fatal("rollback without a bucket")
+	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey); err == nil || !strings.Contains(err.Error(), "rplc push") {
+		t.Fatalf("rollback without a bucket: %v", err)
 	}
 	v1 := buildBundle(t, "")
 	for range 2 {
 		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, v1); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, "other"); err == nil || !strings.Contains(err.Error(), "--key") {
+		t.Fatalf("rollback of a key never pushed: %v", err)
 	}
 	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey)
 	if !errors.Is(err, natsx.ErrNothingToRollBack) {
