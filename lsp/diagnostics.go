@@ -23,8 +23,11 @@ func (s *Server) scheduleLocked() {
 }
 
 // flush checks every dirty policy that has an open document and publishes
-// its diagnostics.
+// its diagnostics. Flushes run one at a time (a timer's and a change's
+// may overlap).
 func (s *Server) flush() {
+	s.flushing.Lock()
+	defer s.flushing.Unlock()
 	s.mu.Lock()
 	if s.shutdown {
 		s.mu.Unlock()

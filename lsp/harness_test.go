@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rpl-lang/rpl/lsp"
 	"github.com/rpl-lang/rpl/stdlib"
@@ -158,6 +159,7 @@ func (c *client) waitFor(u string, ok func([]diagnostic) bool) []diagnostic {
 // asynchronous), until the test's context ends.
 func (c *client) waitDiags(u string, version int32) []diagnostic {
 	c.tb.Helper()
+	timeout := time.After(time.Minute)
 	for {
 		c.mu.Lock()
 		p, ok := c.diags[u]
@@ -167,8 +169,8 @@ func (c *client) waitDiags(u string, version int32) []diagnostic {
 		}
 		select {
 		case <-c.arrived:
-		case <-c.tb.Context().Done():
-			c.tb.Fatalf("no diagnostics for %s at version %d", u, version)
+		case <-timeout:
+			c.tb.Fatalf("no diagnostics for %s at version %d within a minute (last published: %+v)", u, version, p)
 		}
 	}
 }

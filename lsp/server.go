@@ -45,6 +45,11 @@ type Server struct {
 	conn *jsonrpc2.Conn
 	ctx  context.Context
 
+	// flushing serializes flushes: one that started later snapshots a
+	// newer state and publishes after the earlier one, so an older
+	// version's diagnostics never replace a newer version's.
+	flushing sync.Mutex
+
 	mu        sync.Mutex
 	gen       uint64               // generation of the overlay; bumped by every change
 	docs      map[string]*document // open documents by path
