@@ -65,12 +65,19 @@ type cp1Scratch struct {
 	// names interns tenant ids, policy ids and task types across the
 	// requests this scratch decodes (jscan.optName); kept by reset.
 	names map[string]string
+	// slots holds the request's records for as long as its decision;
+	// kept by reset, cleared.
+	slots slotBuf
 }
 
 var cp1Scratches = sync.Pool{New: func() any { return &cp1Scratch{names: map[string]string{}} }}
 
-// reset clears sc for its next request, keeping its names.
-func (sc *cp1Scratch) reset() { *sc = cp1Scratch{names: sc.names} }
+// reset clears sc for its next request, keeping its names and its slots'
+// memory.
+func (sc *cp1Scratch) reset() {
+	sc.slots.clear()
+	*sc = cp1Scratch{names: sc.names, slots: sc.slots}
+}
 
 // CP1Context is the context block of CP1 responses.
 type CP1Context struct {
@@ -164,9 +171,10 @@ func (e *Engine) cp1ToRequest(body []byte, sc *cp1Scratch) (vm.Value, *Error) {
 	}
 	l := &e.lay
 	blank := l.blankRequest
-	// One allocation holds the request's slots and those of the records
-	// it fills in (each a full slice: no append can reach its neighbour).
-	arena := make([]vm.Value, 0, len(blank)+len(blank[l.req.tenant].Record())+len(blank[l.req.task].Record())+len(blank[l.req.constraints].Record()))
+	// The scratch's memory holds the request's slots and those of the
+	// records it fills in (each a full slice: no append can reach its
+	// neighbour).
+	arena := sc.slots.take(len(blank) + len(blank[l.req.tenant].Record()) + len(blank[l.req.task].Record()) + len(blank[l.req.constraints].Record()))
 	clone := func(src []vm.Value) []vm.Value {
 		n := len(arena)
 		arena = append(arena, src...)

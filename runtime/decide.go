@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/rpl-lang/rpl"
@@ -70,6 +69,20 @@ type Outcome struct {
 	// Denied is set when the policy denied the request.
 	Denied bool
 	Err    *Error
+
+	// arena is the memory of the records, maps and lists of Decision
+	// when the outcome was decided into (DecideInto): the next decision
+	// into this Outcome reuses it.
+	arena *vm.Arena
+}
+
+// reuse clears o for a decision with s, keeping its arena, reset.
+func (o *Outcome) reuse(s *Snapshot) {
+	a := o.arena
+	if a != nil {
+		a.Reset()
+	}
+	*o = Outcome{Snapshot: s, arena: a}
 }
 
 // PolicyID is the id of the deciding policy, "" if none.
@@ -109,21 +122,34 @@ func (o *Outcome) Result() string {
 // tenant from the registry and the arrival time in place.
 func (e *Engine) Decide(ctx context.Context, policyID string, req vm.Value, arrival time.Time) Outcome {
 	var o Outcome
-	e.DecideInto(ctx, &o, policyID, req, arrival)
+	e.decideInto(ctx, &o, policyID, req, arrival, false)
 	return o
 }
 
 // DecideInto is Decide writing the outcome to *o, every field of which it
-// sets: a caller deciding in a loop reuses one Outcome and allocates
-// nothing beyond what the policy builds. o must not be in use by another
-// decision.
+// sets. A caller deciding in a loop reuses one Outcome: the records, maps
+// and lists of the policy's decision are made in memory that the Outcome
+// keeps (vm.Arena), so once warm a decision allocates nothing beyond the
+// strings the policy builds. That memory is reused by the next decision
+// into o: the Decision of o, and every record, map and list in it, is
+// valid until then (strings taken out of it stay valid). o must not be in
+// use by another decision.
 func (e *Engine) DecideInto(ctx context.Context, o *Outcome, policyID string, req vm.Value, arrival time.Time) {
+	e.decideInto(ctx, o, policyID, req, arrival, true)
+}
+
+// decideInto is DecideInto; arena says whether o keeps an arena for its
+// decisions (Decide's one-off Outcome does not).
+func (e *Engine) decideInto(ctx context.Context, o *Outcome, policyID string, req vm.Value, arrival time.Time, arena bool) {
 	start := time.Now()
 	if arrival.IsZero() {
 		arrival = start
 	}
 	s := e.cur.Load()
-	*o = Outcome{Snapshot: s}
+	o.reuse(s)
+	if arena && o.arena == nil {
+		o.arena = new(vm.Arena)
+	}
 	e.decide(ctx, o, s, policyID, req, arrival, start)
 	o.Elapsed = time.Since(start)
 	e.decisions.Add(1)
@@ -208,7 +234,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	hst.exp, hst.arm = "", ""
 	lim := e.cfg.Limits
 	lim.Deadline = start.Add(e.cfg.Deadline) // checked by the VM, no timer
-	res, err := p.Program.DecideWithLimits(ctx, req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst}, lim)
+	res, err := p.Program.DecideWithLimits(ctx, req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst, Arena: o.arena}, lim)
 	exp, arm := hst.exp, hst.arm
 	e.hosts.Put(h)
 	o.Stats = res.Stats
@@ -233,7 +259,8 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		o.Denied = true
 	}
 	if exp != "" {
-		d := slices.Clone(res.Value.Record())
+		d := o.arena.Values(len(res.Value.Record()))
+		copy(d, res.Value.Record())
 		if len(d) == l.dec.n {
 			d[l.dec.experiment], d[l.dec.arm] = vm.Str(exp), vm.Str(arm)
 			o.Decision = vm.NewRecord(d)

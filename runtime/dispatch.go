@@ -131,7 +131,7 @@ func (d *Dispatcher) Get() *Exchange { return d.pool.Get().(*Exchange) }
 // Put returns x to the pool: the outcome is cleared (an idle exchange
 // keeps no snapshot alive) and oversized buffers are dropped.
 func (d *Dispatcher) Put(x *Exchange) {
-	x.o = Outcome{}
+	x.o.reuse(nil)
 	if cap(x.In) > keepBuffer {
 		x.In = make([]byte, 0, 4096)
 	}

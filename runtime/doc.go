@@ -27,11 +27,15 @@
 //     counted either way.
 //   - Evaluation is deterministic: the seed is rpl.SeedOf(request id), the
 //     clock is the request's arrival.
-//   - DecideInto, with an Outcome the caller reuses, does not allocate
-//     beyond what the policy itself builds (Decide returns a new Outcome).
+//   - DecideInto, with an Outcome the caller reuses, allocates only the
+//     strings the policy builds: the decision's records, maps and lists
+//     are made in memory the Outcome keeps (vm.Arena), valid until the
+//     next decision into it (Decide returns a new Outcome, on the heap).
 //     HandleCP1 and HandleV2 take the same reusable Outcome and append
-//     the response to the caller's buffer; their decoding allocates the
-//     request's strings and records, little else.
+//     the response to the caller's buffer; the request's records are
+//     decoded into pooled memory, so an exchange allocates the request's
+//     strings and little else (TestCP1ExchangeAllocs: 3 for the default
+//     policy's CP1 exchange).
 //
 // Policy ids are package names. A directory's snapshot version is the
 // sha256 of its sources; a bundle's is the bundle hash.

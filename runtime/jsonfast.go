@@ -39,7 +39,37 @@ type jscan struct {
 	// from while it has room (one allocation for a request and the
 	// records it holds).
 	arena []vm.Value
+	// keep, when not nil, is the memory arena is taken from (else each
+	// request's arena is allocated).
+	keep *slotBuf
 }
+
+// slotBuf is memory for the slots of one request's records, which its
+// holder (a pooled scratch) reuses for its next request once the decision
+// is made. The request, and so the decision, must not be used after
+// that: nothing of either outlives an exchange.
+type slotBuf struct{ buf []vm.Value }
+
+// maxKeptSlots bounds the slots a slotBuf keeps.
+const maxKeptSlots = 1 << 10
+
+var slotBufs = sync.Pool{New: func() any { return new(slotBuf) }}
+
+// take returns an empty slice with room for n slots: b's memory, or new
+// memory when b is nil or n is large.
+func (b *slotBuf) take(n int) []vm.Value {
+	if b == nil || n > maxKeptSlots {
+		return make([]vm.Value, 0, n)
+	}
+	if cap(b.buf) < n {
+		b.buf = make([]vm.Value, n)
+	}
+	return b.buf[:0]
+}
+
+// clear zeroes b's memory, so that an idle buffer keeps nothing alive (a
+// snapshot's tenant records, say).
+func (b *slotBuf) clear() { clear(b.buf) }
 
 // slots returns a copy of zero, in the arena when it has room.
 func (s *jscan) slots(zero []vm.Value) []vm.Value {
@@ -514,8 +544,8 @@ type v2Item struct {
 // fastV2 decodes a v2 decide body {"policy_id"?, "request"}. false means
 // "use the encoding/json path", which reports every error; a missing or
 // null request is decoded (checkRequest reports it).
-func (e *Engine) fastV2(body []byte) (v2Item, bool) {
-	s := jscan{b: body}
+func (e *Engine) fastV2(body []byte, keep *slotBuf) (v2Item, bool) {
+	s := jscan{b: body, keep: keep}
 	s.ws()
 	var it v2Item
 	if !e.fastV2Item(&s, &it) || !s.end() {
@@ -546,7 +576,7 @@ func (e *Engine) fastV2Item(s *jscan, it *v2Item) bool {
 			if s.null() {
 				return true
 			}
-			s.arena = make([]vm.Value, 0, e.fast.slotsOf(e.reqType))
+			s.arena = s.keep.take(e.fast.slotsOf(e.reqType))
 			var ok bool
 			it.req, ok = e.fast.value(s, e.reqType)
 			return ok

@@ -85,7 +85,7 @@ func FuzzFastV2(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		it, ok := e.fastV2(body)
+		it, ok := e.fastV2(body, nil)
 		if !ok {
 			return
 		}
@@ -123,7 +123,7 @@ func TestFastPathTaken(t *testing.T) {
 		}
 	}
 	for _, s := range []string{fastSeeds[20], fastSeeds[21], fastSeeds[22], fastSeeds[30], fastSeeds[31]} {
-		if _, ok := e.fastV2([]byte(s)); !ok {
+		if _, ok := e.fastV2([]byte(s), nil); !ok {
 			t.Errorf("slow path for %s", s)
 		}
 	}

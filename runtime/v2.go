@@ -65,7 +65,12 @@ func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
 // Outcome; the returned pointer is nil when the body was refused before a
 // decision.
 func (e *Engine) HandleV2(ctx context.Context, body []byte, arrival time.Time, buf []byte, o *Outcome) ([]byte, Code, *Outcome) {
-	if it, ok := e.fastV2(body); ok {
+	sb := slotBufs.Get().(*slotBuf)
+	defer func() {
+		sb.clear()
+		slotBufs.Put(sb)
+	}()
+	if it, ok := e.fastV2(body, sb); ok {
 		return e.decideItem(ctx, o, it, arrival, buf)
 	}
 	var q v2Request

@@ -23,7 +23,9 @@ func newDecision(c *vm.Call) ([]vm.Value, error) {
 	if err := c.Alloc(recordBytes(lay.decision.n)); err != nil {
 		return nil, err
 	}
-	return slices.Clone(lay.blank), nil
+	s := c.Values(len(lay.blank))
+	copy(s, lay.blank)
+	return s, nil
 }
 
 // refine returns the slots of a decision to build from d: d's own when the
@@ -48,7 +50,9 @@ func refine(c *vm.Call, d vm.Value) ([]vm.Value, error) {
 	if err := c.Alloc(recordBytes(len(slots))); err != nil {
 		return nil, err
 	}
-	return slices.Clone(slots), nil
+	s := c.Values(len(slots))
+	copy(s, slots)
+	return s, nil
 }
 
 var errEmptyTarget = errors.New("empty target")
@@ -184,7 +188,7 @@ func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := c.Alloc(recordBytes(nf) + listBytes(len(old)+1)); err != nil {
 		return vm.Value{}, err
 	}
-	buf := make([]vm.Value, nf+len(old)+1)
+	buf := c.Values(nf + len(old) + 1)
 	fb, elems := buf[:nf:nf], buf[nf:]
 	fb[lay.fallback.target] = target
 	fb[lay.fallback.on] = on
@@ -192,7 +196,7 @@ func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	fb[lay.fallback.backoff] = backoff
 	copy(elems, old)
 	elems[len(old)] = vm.NewRecord(fb)
-	s[lay.decision.fallbacks] = vm.NewList(elems)
+	s[lay.decision.fallbacks] = c.ListOf(elems)
 	return c.Fresh(s), nil
 }
 
@@ -246,7 +250,7 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if at >= 0 {
 		m = n
 	}
-	kv := make([]vm.Value, 2*m) // one array for the keys and the values
+	kv := c.Values(2 * m) // one array for the keys and the values
 	keys, vals := kv[:m:m], kv[m:]
 	copy(keys, tags.Keys())
 	copy(vals, tags.Values())
@@ -258,7 +262,7 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := c.Alloc(mapBytes(n + 1)); err != nil {
 		return vm.Value{}, err
 	}
-	tm, err := vm.NewMap(keys, vals)
+	tm, err := c.MapOf(keys, vals)
 	if err != nil {
 		return vm.Value{}, err
 	}
@@ -300,10 +304,10 @@ func appendList(c *vm.Call, xs vm.Value, x vm.Value) (vm.Value, error) {
 	if err := c.Alloc(listBytes(len(old) + 1)); err != nil {
 		return vm.Value{}, err
 	}
-	out := make([]vm.Value, len(old)+1)
+	out := c.Values(len(old) + 1)
 	copy(out, old)
 	out[len(old)] = x
-	return vm.NewList(out), nil
+	return c.ListOf(out), nil
 }
 
 func decPriority(c *vm.Call, a []vm.Value) (vm.Value, error) {

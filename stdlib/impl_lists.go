@@ -37,9 +37,10 @@ func listSort(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := c.Alloc(listBytes(n)); err != nil {
 		return vm.Value{}, err
 	}
-	out := slices.Clone(xs)
+	out := c.Values(n)
+	copy(out, xs)
 	slices.SortStableFunc(out, vm.Compare)
-	return vm.NewList(out), nil
+	return c.ListOf(out), nil
 }
 
 func listReverse(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -53,9 +54,10 @@ func listReverse(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := c.Alloc(listBytes(len(xs))); err != nil {
 		return vm.Value{}, err
 	}
-	out := slices.Clone(xs)
+	out := c.Values(len(xs))
+	copy(out, xs)
 	slices.Reverse(out)
-	return vm.NewList(out), nil
+	return c.ListOf(out), nil
 }
 
 func listFirst(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -129,11 +131,11 @@ func listRange(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := chargeElems(c, int(n)); err != nil {
 		return vm.Value{}, err
 	}
-	out := make([]vm.Value, n)
+	out := c.Values(int(n))
 	for i := range out {
 		out[i] = vm.Int(int64(i))
 	}
-	return vm.NewList(out), nil
+	return c.ListOf(out), nil
 }
 
 // sortedKeyOrder returns the positions of m's keys in ascending key order,
@@ -171,16 +173,16 @@ func mapColumn(c *vm.Call, m vm.Map, keys bool) (vm.Value, error) {
 	if idx == nil {
 		// The map's own storage, shared: it is immutable, and a list the
 		// run did not create is copied by APPEND, never written.
-		return vm.NewList(col[:n:n]), c.Alloc(listHeader)
+		return c.ListOf(col[:n:n]), c.Alloc(listHeader)
 	}
 	if err := c.Alloc(listBytes(n)); err != nil {
 		return vm.Value{}, err
 	}
-	out := make([]vm.Value, n)
+	out := c.Values(n)
 	for i, j := range idx {
 		out[i] = col[j]
 	}
-	return vm.NewList(out), nil
+	return c.ListOf(out), nil
 }
 
 func mapGet(c *vm.Call, a []vm.Value) (vm.Value, error) {

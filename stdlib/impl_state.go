@@ -48,7 +48,7 @@ func costPrice(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := c.Alloc(recordBytes(lay.price.n)); err != nil {
 		return vm.Value{}, err
 	}
-	slots := make([]vm.Value, lay.price.n)
+	slots := c.Values(lay.price.n)
 	slots[lay.price.input] = vm.Money(p.Input)
 	slots[lay.price.output] = vm.Money(p.Output)
 	return vm.NewRecord(slots), nil

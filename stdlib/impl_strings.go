@@ -119,14 +119,14 @@ func strSplit(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := c.Charge(int64(n)); err != nil {
 		return vm.Value{}, err
 	}
-	out := make([]vm.Value, 0, n)
+	out := c.Values(n)[:0]
 	if sep == "" { // like strings.Split: one element per UTF-8 sequence
 		for len(s) > 0 {
 			_, size := utf8.DecodeRuneInString(s)
 			out = append(out, vm.Str(s[:size]))
 			s = s[size:]
 		}
-		return vm.NewList(out), nil
+		return c.ListOf(out), nil
 	}
 	for {
 		i := strings.Index(s, sep)
@@ -136,7 +136,7 @@ func strSplit(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		out = append(out, vm.Str(s[:i]))
 		s = s[i+len(sep):]
 	}
-	return vm.NewList(append(out, vm.Str(s))), nil
+	return c.ListOf(append(out, vm.Str(s))), nil
 }
 
 func strJoin(c *vm.Call, a []vm.Value) (vm.Value, error) {

@@ -187,6 +187,19 @@ func (c *Call) NewList(elems []Value) (Value, error) {
 	return NewList(elems), nil
 }
 
+// Values returns n zero values for a record, list or map that the builtin
+// makes: memory of the run's arena (Input.Arena) when it has one, else of
+// the heap. It does not account the memory (Alloc does).
+func (c *Call) Values(n int) []Value { return c.m.in.Arena.Values(n) }
+
+// ListOf returns a list of elems (not copied), made in the run's arena
+// when it has one. It does not account the memory.
+func (c *Call) ListOf(elems []Value) Value { return c.m.in.Arena.list(elems) }
+
+// MapOf is NewMap, the map made in the run's arena when it has one. It
+// does not account the memory.
+func (c *Call) MapOf(keys, vals []Value) (Value, error) { return makeMap(c.m.in.Arena, keys, vals) }
+
 // NewStr returns a string value and accounts its memory.
 func (c *Call) NewStr(s string) (Value, error) {
 	if err := c.m.alloc(int64(len(s)) + strHeader); err != nil {

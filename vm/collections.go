@@ -78,25 +78,29 @@ var errMapKey = errors.New("map keys must be strings or ints")
 // A repeated key keeps its first position and takes its last value. The
 // slices are not retained when there are repeated keys; otherwise they are
 // (the caller must not modify them afterwards).
-func NewMap(keys, vals []Value) (Value, error) {
+func NewMap(keys, vals []Value) (Value, error) { return makeMap(nil, keys, vals) }
+
+// makeMap is NewMap in a.
+func makeMap(a *Arena, keys, vals []Value) (Value, error) {
 	if len(keys) != len(vals) {
 		return Value{}, errors.New("NewMap: len(keys) != len(vals)")
 	}
-	m, err := buildMap(keys, vals)
+	m, err := buildMap(a, keys, vals)
 	if err != nil {
 		return Value{}, err
 	}
 	return Value{k: KindMap, p: unsafe.Pointer(m)}, nil
 }
 
-// buildMap builds a map body, taking ownership of keys and vals.
-func buildMap(keys, vals []Value) (*mapObj, error) {
-	m := &mapObj{keys: keys, vals: vals}
+// buildMap builds a map body in a, taking ownership of keys and vals.
+func buildMap(a *Arena, keys, vals []Value) (*mapObj, error) {
 	for _, k := range keys {
 		if k.k != KindString && k.k != KindInt {
 			return nil, errMapKey
 		}
 	}
+	m := a.newMap()
+	m.keys, m.vals = keys, vals
 	// Detect duplicates; compact if any.
 	if len(keys) <= smallMap {
 		for i := 1; i < len(keys); i++ {

@@ -42,7 +42,10 @@
 //     Input.Seed and builtins; the same inputs give the same result.
 //   - A run that builds no strings or collections does not allocate; nor
 //     does a warm machine's run whose filter/map lists are temporaries
-//     (they are reused, see recycle.go).
+//     (they are reused, see recycle.go). A run given an Arena
+//     (Input.Arena) makes its records, maps and lists there, and the
+//     host resets it between decisions: once warm, such runs allocate
+//     only the strings they build.
 //
 // # Limits
 //

@@ -506,12 +506,15 @@ loop:
 			if err = m.alloc(int64(n)*valueSize + listHeader); err != nil {
 				break loop
 			}
-			elems := make([]Value, n)
-			copy(elems, stack.slice(sp-n, sp))
-			sp -= n
 			if in.op == OpMakeList {
+				elems := make([]Value, n)
+				copy(elems, stack.slice(sp-n, sp))
+				sp -= n
 				*stack.at(sp) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
 			} else {
+				elems := m.in.Arena.Values(n)
+				copy(elems, stack.slice(sp-n, sp))
+				sp -= n
 				*stack.at(sp) = NewRecord(elems)
 			}
 			sp++
@@ -541,14 +544,14 @@ loop:
 				break loop
 			}
 			budget -= int64(n)
-			keys := make([]Value, n)
-			vals := make([]Value, n)
+			kv := m.in.Arena.Values(2 * n)
+			keys, vals := kv[:n:n], kv[n:]
 			sp -= 2 * n
 			for i := range n {
 				keys[i] = *stack.at(sp + 2*i)
 				vals[i] = *stack.at(sp + 2*i + 1)
 			}
-			mo, merr := buildMap(keys, vals)
+			mo, merr := buildMap(m.in.Arena, keys, vals)
 			if merr != nil {
 				sp += 2 * n
 				err = &Error{Code: CodeInternal, Msg: "MAKE_MAP: " + merr.Error()}

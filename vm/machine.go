@@ -21,6 +21,9 @@ type Input struct {
 	// Probes receives the coverage counts and trace events of a program
 	// compiled with instrumentation; nil for normal runs.
 	Probes *Probes
+	// Arena, when not nil, is the memory of the records, maps and lists
+	// the run makes; they are valid until its Reset (see Arena).
+	Arena *Arena
 }
 
 // Machine runs programs. It keeps its stacks between runs, so a reused

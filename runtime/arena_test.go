@@ -1,0 +1,87 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
+)
+
+// A reused Outcome decides in memory it keeps (vm.Arena) and a transport's
+// scratch holds the request: the decisions are those Decide makes on the
+// heap, and the answers those of a fresh Outcome, for every example policy
+// and request, whatever was decided into the reused one before, in
+// whichever order.
+func TestReusedOutcome(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	policies := []string{"ab_summarizer", "budget_guard", "cost_aware", "default", "fallback_chain", "org_acme", "premium", "team_acme_research"}
+	tasks := []string{"chat", "code", "embedding", "summarize", "translate"}
+	var bodies [][]byte
+	for i, p := range policies {
+		for j, task := range tasks {
+			bodies = append(bodies, fmt.Appendf(nil, `{"policy_id": %q, "request": {"id": "req-%d-%d", "tenant": {"id": "t-%d"}, "user": {"id": "u-%d"}, "task": {"type": %q}, "estimate": {"input_tokens": %d, "output_tokens": 500}, "constraints": {"max_latency": "%dms"}}}`,
+				p, i, j, j, i, task, 1000*(i+1)*(j+1), 200*(j+1)))
+		}
+	}
+	ctx := context.Background()
+	arrival := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	heap := make([]string, len(bodies)) // Decide's decisions
+	fresh := make([]string, len(bodies))
+	for i, b := range bodies {
+		var q struct {
+			PolicyID string          `json:"policy_id"`
+			Request  json.RawMessage `json:"request"`
+		}
+		if err := json.Unmarshal(b, &q); err != nil {
+			t.Fatal(err)
+		}
+		o := e.Decide(ctx, q.PolicyID, request(t, e, string(q.Request)), arrival)
+		if o.Err != nil {
+			t.Fatalf("%s: %v", b, o.Err)
+		}
+		heap[i] = o.Decision.String()
+		out, code, _ := e.HandleV2(ctx, b, arrival, nil, nil)
+		if code != "" {
+			t.Fatalf("%s: %s", b, out)
+		}
+		fresh[i] = string(out)
+	}
+	var o runtime.Outcome
+	buf := make([]byte, 0, 4096)
+	for round := range 3 {
+		for k := range bodies {
+			i := (k*7 + round*3) % len(bodies) // another order each round
+			out, _, _ := e.HandleV2(ctx, bodies[i], arrival, buf[:0], &o)
+			if string(out) != fresh[i] {
+				t.Fatalf("round %d, %s:\nreused outcome %s\nfresh outcome  %s", round, bodies[i], out, fresh[i])
+			}
+			if got := o.Decision.String(); got != heap[i] {
+				t.Fatalf("round %d, %s:\nreused outcome %s\nDecide         %s", round, bodies[i], got, heap[i])
+			}
+		}
+	}
+}
+
+// A CP1 exchange allocates only strings once warm: the request and trace
+// ids it decodes and the reason the default policy concatenates. The
+// records, maps and lists of the request and the decision take none.
+func TestCP1ExchangeAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocations are not counted under the race detector")
+	}
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	body := []byte(benchCP1)
+	ctx := context.Background()
+	buf := make([]byte, 0, 4096)
+	var o runtime.Outcome
+	n := testing.AllocsPerRun(200, func() { e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: time.Now()}, buf[:0], &o) })
+	if n > 3 {
+		t.Errorf("a CP1 exchange allocated %v times, want ≤ 3 (its strings)", n)
+	}
+}
