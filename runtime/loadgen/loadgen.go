@@ -132,7 +132,14 @@ func RunSync(setup string, o Options, newCall func(worker int) func(i int) error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := newPacer(o.Pace)
+			// Spinning workers keep their threads, and do not yield
+			// while a processor is left for the rest of the process.
+			yield := o.Workers >= runtime.GOMAXPROCS(0)
+			if o.Pace == PaceSpin && !yield {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+			}
+			p := newPacer(o.Pace, yield)
 			defer p.close()
 			a := &accs[w]
 			call := calls[w]
@@ -263,7 +270,7 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 	msg := &nats.Msg{Subject: subject}
 	var measured uint64
 	late := NewHistogram() // the sender's, merged at the end
-	p := newPacer(o.Pace)
+	p := newPacer(o.Pace, true)
 	defer p.close()
 	runtime.GC()
 	start = time.Now()

@@ -16,11 +16,15 @@ const (
 	// from, a 50 µs nanosleep wakes 58 µs late at the median and 200 µs at
 	// p99. That lateness is measured (Late) and is part of Latency.
 	PaceSleep Pace = iota
-	// PaceSpin yields the processor (runtime.Gosched) until the send is
-	// due, sleeping only the part of a wait beyond spinBelow. Sends go
-	// out within a microsecond or so of their schedule and the other
-	// goroutines of the process run meanwhile, but the generator's
-	// goroutine is always runnable: it takes a processor's idle time.
+	// PaceSpin waits on the processor until the send is due, sleeping
+	// only the part of a wait beyond spinBelow; sends go out within a
+	// microsecond or so of their schedule, and the generator takes a
+	// processor's idle time. RunNATS yields (runtime.Gosched) while it
+	// waits, so that the process's other goroutines (its NATS client's)
+	// run meanwhile. RunSync, whose calls run on the waiting goroutine,
+	// reads the clock on a locked thread without yielding: other
+	// goroutines run on the other processors, not on this one's caches
+	// between two calls.
 	PaceSpin
 )
 
@@ -47,12 +51,13 @@ func (p Pace) String() string {
 
 // pacer waits for send times in the manner of its Pace.
 type pacer struct {
-	pace Pace
+	pace  Pace
+	yield bool // PaceSpin: yield the processor while waiting
 	sleeper
 }
 
-func newPacer(p Pace) *pacer {
-	pc := &pacer{pace: p}
+func newPacer(p Pace, yield bool) *pacer {
+	pc := &pacer{pace: p, yield: yield}
 	if p == PaceSleep {
 		pc.sleeper.open()
 	}
@@ -76,7 +81,7 @@ func (p *pacer) until(start time.Time, at time.Duration) {
 			p.sleep(d)
 		case d > spinBelow:
 			time.Sleep(d - spinBelow)
-		default:
+		case p.yield:
 			runtime.Gosched()
 		}
 	}
