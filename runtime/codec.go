@@ -92,11 +92,31 @@ func AppendJSON(buf []byte, t lang.Type, v vm.Value) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainWords returns the length of the longest prefix of s, in whole
+// words of 8 bytes, whose bytes a JSON string holds as they are: ASCII,
+// no control character, no quote, no backslash. It reads a word at a time
+// (a byte is flagged by the high bit of its lane: below 0x20, equal to
+// '"' or '\', or ≥ 0x80; a borrow can flag a lane only above a lane that
+// is flagged itself, so a word without flags has no such byte).
+func plainWords[S string | []byte](s S) int {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q, b := x^(lsb*'"'), x^(lsb*'\\')
+		if ((x-lsb*0x20)&^x|(q-lsb)&^q|(b-lsb)&^b|x)&msb != 0 {
+			break
+		}
+	}
+	return i
+}
+
 // AppendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func AppendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i := plainWords(s); i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {

@@ -119,7 +119,7 @@ func (s *jscan) rawString() ([]byte, bool) {
 	}
 	start := s.i + 1
 	ascii := true
-	for j := start; j < len(s.b); j++ {
+	for j := start + plainWords(s.b[start:]); j < len(s.b); j++ {
 		c := s.b[j]
 		switch {
 		case c == '"':

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -374,5 +375,43 @@ func TestFastTypedEnumNull(t *testing.T) {
 		if _, err := rpl.FromJSON(rt, []byte(body)); err == nil {
 			t.Errorf("rpl.FromJSON took %s", body)
 		}
+	}
+}
+
+// plainWords against a byte-at-a-time reference: every byte value in
+// every lane of the first and the second word, and random strings.
+func TestPlainWords(t *testing.T) {
+	plain := func(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }
+	ref := func(s []byte) int {
+		for i := 0; i+8 <= len(s); i += 8 {
+			for _, c := range s[i : i+8] {
+				if !plain(c) {
+					return i
+				}
+			}
+		}
+		return len(s) &^ 7
+	}
+	check := func(s []byte) {
+		t.Helper()
+		if got, want := plainWords(s), ref(s); got != want || plainWords(string(s)) != want {
+			t.Fatalf("plainWords(%q) = %d, want %d", s, got, want)
+		}
+	}
+	for c := range 256 {
+		for p := range 19 {
+			s := []byte("abcdefghijklmnopqrs")
+			s[p] = byte(c)
+			check(s)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("ab\"\\\x00\x1f\x20\x7f\x80\xff~!")
+	for range 100000 {
+		s := make([]byte, rng.IntN(40))
+		for i := range s {
+			s[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		check(s)
 	}
 }
