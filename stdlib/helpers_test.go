@@ -3,6 +3,7 @@ package stdlib
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -56,10 +57,23 @@ type env struct {
 	lim vm.Limits
 }
 
+// A call without host state runs twice: on the heap, and with its values
+// in an arena (vm.Arena), which must give the same result, error and
+// stats. (A call with state may change it: it runs once.)
 func (e env) call(t testing.TB, key string, args ...vm.Value) (vm.Value, vm.Stats, error) {
 	t.Helper()
-	m := vm.NewMachine()
-	return m.Run(context.Background(), program(t, key, len(args)), 0, args, e.lim, e.in)
+	p := program(t, key, len(args))
+	v, st, err := vm.NewMachine().Run(context.Background(), p, 0, args, e.lim, e.in)
+	if e.in.Host != nil {
+		return v, st, err
+	}
+	in := e.in
+	in.Arena = new(vm.Arena)
+	av, ast, aerr := vm.NewMachine().Run(context.Background(), p, 0, args, e.lim, in)
+	if fmt.Sprint(aerr) != fmt.Sprint(err) || err == nil && av.String() != v.String() || ast != st {
+		t.Errorf("%s%v in an arena: %v, %+v, %v; on the heap: %v, %+v, %v", key, args, av, ast, aerr, v, st, err)
+	}
+	return v, st, err
 }
 
 func call(t testing.TB, key string, args ...vm.Value) (vm.Value, error) {
