@@ -177,6 +177,11 @@ func TestRequestFromJSONErrors(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{`{"tenant": {"tier": 5}}`, "tenant.tier: want string, have a number"},
 		{`{"tenant": {"teir": "gold"}}`, "tenant.teir: unknown field (did you mean tier?)"},
+		// Several unknown fields: the first in sorted order, whatever the
+		// map's iteration order (the loop below runs each case 20 times).
+		{`{"zz": 1, "tenant": {"yy": 1, "b": 2, "xx": 3}, "aa": {}}`, "aa: unknown field"},
+		{`{"tenant": {"yy": 1, "b": 2, "xx": 3, "": 4}}`, `tenant[""]: unknown field`},
+		{`{"": 1}`, `[""]: unknown field`},
 		{`{"estimate": {"input_tokens": 1.5}}`, "estimate.input_tokens: want an integer, have 1.5"},
 		{`{"constraints": {"max_cost": "lots"}}`, "constraints.max_cost: want money"},
 		{`{"constraints": {"max_latency": "5 minutes"}}`, "constraints.max_latency: want a duration"},
@@ -184,9 +189,11 @@ func TestRequestFromJSONErrors(t *testing.T) {
 		{`{"id": "x"} {}`, "invalid JSON"},
 		{`{"id": `, "invalid JSON"},
 	} {
-		_, err := p.RequestFromJSON([]byte(c.in))
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: got %v, want %q", c.in, err, c.want)
+		for range 20 {
+			_, err := p.RequestFromJSON([]byte(c.in))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("%s: got %v, want %q", c.in, err, c.want)
+			}
 		}
 	}
 }

@@ -64,6 +64,9 @@ func pathErr(path, format string, args ...any) error {
 }
 
 func join(path, name string) string {
+	if name == "" {
+		return path + `[""]` // a path of dots would lose it
+	}
 	if path == "" {
 		return name
 	}
@@ -147,18 +150,24 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 		if !ok {
 			return vm.Value{}, pathErr(path, "want an object, have %s", jsonx.Kind(x))
 		}
+		// The first unknown field in sorted order, so that the error does
+		// not depend on the map's iteration order.
+		unknown, found := "", false
 		for k := range m {
-			if t.FieldIndex(k) < 0 {
-				names := make([]string, len(t.Fields))
-				for i, f := range t.Fields {
-					names[i] = f.Name
-				}
-				hint := ""
-				if n := lang.Nearest(k, names); n != "" {
-					hint = fmt.Sprintf(" (did you mean %s?)", n)
-				}
-				return vm.Value{}, pathErr(join(path, k), "unknown field%s", hint)
+			if t.FieldIndex(k) < 0 && (!found || k < unknown) {
+				unknown, found = k, true
 			}
+		}
+		if found {
+			names := make([]string, len(t.Fields))
+			for i, f := range t.Fields {
+				names[i] = f.Name
+			}
+			hint := ""
+			if n := lang.Nearest(unknown, names); n != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", n)
+			}
+			return vm.Value{}, pathErr(join(path, unknown), "unknown field%s", hint)
 		}
 		slots := make([]vm.Value, len(t.Fields))
 		for i, f := range t.Fields {
