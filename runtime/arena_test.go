@@ -85,3 +85,44 @@ func TestCP1ExchangeAllocs(t *testing.T) {
 		t.Errorf("a CP1 exchange allocated %v times, want ≤ 3 (its strings)", n)
 	}
 }
+
+// FuzzHandle: any body, CP1 or v2, decided into one reused Outcome (and
+// the transport's pooled request memory) is answered as into a fresh
+// Outcome, with valid JSON, and never panics.
+func FuzzHandle(f *testing.F) {
+	e := newEngine(f, runtime.Config{State: state.NewMem(state.Options{})})
+	load(f, e, examples)
+	for _, s := range []string{
+		benchCP1,
+		`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "code"}, "policy_id": "premium", "metadata": {"a": "b", "n": 1}}`,
+		`{"policy_id": "ab_summarizer", "request": {"id": "r", "tenant": {"id": "t"}, "user": {"id": "u-7"}, "task": {"type": "summarize"}}}`,
+		`{"request": {"id": "r", "tenant": {"id": "t", "tier": "gold"}, "task": {"type": "chat"}, "estimate": {"input_tokens": 200000}}}`,
+		`{"version": "1", "request_id": "", "tenant_id": "t"}`,
+		`{"request": null}`,
+		`[1, 2]`,
+	} {
+		f.Add([]byte(s))
+	}
+	ctx := context.Background()
+	arrival := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	var cp1, v2 runtime.Outcome
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, kind := range []string{"cp1", "v2"} {
+			var reused, fresh []byte
+			if kind == "cp1" {
+				meta := runtime.CP1Meta{Arrival: arrival}
+				reused, _, _ = e.HandleCP1(ctx, body, meta, nil, &cp1)
+				fresh, _, _ = e.HandleCP1(ctx, body, meta, nil, nil)
+			} else {
+				reused, _, _ = e.HandleV2(ctx, body, arrival, nil, &v2)
+				fresh, _, _ = e.HandleV2(ctx, body, arrival, nil, nil)
+			}
+			if !json.Valid(reused) {
+				t.Fatalf("%s answer is not JSON: %s", kind, reused)
+			}
+			if string(reused) != string(fresh) {
+				t.Fatalf("%s %s:\nreused outcome %s\nfresh outcome  %s", kind, body, reused, fresh)
+			}
+		}
+	})
+}
