@@ -123,7 +123,8 @@ func TestV2Contract(t *testing.T) {
 		t.Fatalf("decision %v", d)
 	}
 	for body, want := range map[string]string{
-		`{"request": {"id": "r", "tenant": {"tierr": "x"}}}`:             "did you mean tier",
+		`{"request": {"id": "r", "tenant": {"tierr": "x"}}}`:             "request.tenant.tierr: unknown field (did you mean tier?)",
+		`{"request": {"id": "r", "zz": 1, "": 2, "aa": 3}}`:              `request[\"\"]: unknown field`,
 		`{"request": {"id": "r", "estimate": {"input_tokens": "many"}}}`: "input_tokens",
 		`{"request": {"tenant": {"id": "t"}}}`:                           "request.id is required",
 		`{"policy_id": "x"}`:                                             "request is required",

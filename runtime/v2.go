@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rpl-lang/rpl"
@@ -53,7 +54,11 @@ func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
 	if len(q.Request) != 0 && string(q.Request) != "null" {
 		var err error
 		if v, err = rpl.FromJSON(e.reqType, q.Request); err != nil {
-			return vm.Value{}, Errorf(CodeInvalidRequest, "request.%v", err)
+			sep := "." // the error starts with the path in the request
+			if msg := err.Error(); strings.HasPrefix(msg, "[") {
+				sep = ""
+			}
+			return vm.Value{}, Errorf(CodeInvalidRequest, "request%s%v", sep, err)
 		}
 	}
 	return v, e.checkRequest(v)
