@@ -46,8 +46,10 @@ type jscan struct {
 
 // slotBuf is memory for the slots of one request's records, which its
 // holder (a pooled scratch) reuses for its next request once the decision
-// is made. The request, and so the decision, must not be used after
-// that: nothing of either outlives an exchange.
+// is made: the request must not be used after its exchange. A decision
+// never holds the request's records (no Decision field has a request
+// record's type), only its strings, lists and maps, which are not
+// slotBuf memory.
 type slotBuf struct{ buf []vm.Value }
 
 // maxKeptSlots bounds the slots a slotBuf keeps.
