@@ -309,11 +309,11 @@ func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf [
 	}
 	if tags := d.Tags(); tags.Len() > 0 {
 		buf = append(buf, `,"tags":`...)
-		buf = AppendJSON(buf, e.decType.Fields[e.lay.dec.tags].Type, o.Decision.Record()[e.lay.dec.tags])
+		buf = e.encTags(buf, o.Decision.Record()[e.lay.dec.tags])
 	}
 	if fb := d.Fallbacks(); fb.Len() > 0 {
 		buf = append(buf, `,"fallbacks":`...)
-		buf = AppendJSON(buf, e.decType.Fields[e.lay.dec.fallbacks].Type, fb)
+		buf = e.encFallbacks(buf, fb)
 	}
 	buf = append(buf, `}},"context":`...)
 	buf = appendCP1Context(buf, cctx)

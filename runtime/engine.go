@@ -80,11 +80,13 @@ type Engine struct {
 
 	reqType, decType, tenantType *lang.Record
 	lay                          layout
-	fast                         typedDecoder
-	safeDefault                  vm.Value
-	hosts                        sync.Pool
-	logEvery                     uint64 // log one decision in logEvery; 0: none
-	logCount                     atomic.Uint64
+	// The encoders of a Decision, and of its tags and fallbacks (CP1).
+	encDecision, encTags, encFallbacks encoder
+	fast                               typedDecoder
+	safeDefault                        vm.Value
+	hosts                              sync.Pool
+	logEvery                           uint64 // log one decision in logEvery; 0: none
+	logCount                           atomic.Uint64
 
 	decisions, failures, reloads, reloadFailures atomic.Int64
 }
@@ -131,6 +133,9 @@ func New(cfg Config) (*Engine, error) {
 	if err := e.lay.init(e.reqType, e.decType, e.tenantType); err != nil {
 		return nil, err
 	}
+	e.encDecision = compileEncoder(e.decType)
+	e.encTags = compileEncoder(e.decType.Fields[e.lay.dec.tags].Type)
+	e.encFallbacks = compileEncoder(e.decType.Fields[e.lay.dec.fallbacks].Type)
 	if cfg.FailureMode == FailSafeDefault {
 		e.safeDefault = e.lay.decision(cfg.SafeDefault, "safe default")
 	}

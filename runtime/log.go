@@ -44,7 +44,7 @@ func (e *Engine) event(o *Outcome, arrival time.Time) *DecisionEvent {
 		PolicyID:  o.PolicyID(),
 		Version:   o.Version(),
 		Result:    o.Result(),
-		Decision:  AppendJSON(ev.Decision[:0], e.decType, o.Decision),
+		Decision:  e.encDecision(ev.Decision[:0], o.Decision),
 		Fuel:      o.Stats.Fuel,
 		LatencyNs: o.Elapsed.Nanoseconds(),
 	}

@@ -118,7 +118,7 @@ func (e *Engine) decideRecord(ctx context.Context, o *Outcome, policyID string, 
 	buf = append(buf, `,"version":`...)
 	buf = AppendString(buf, o.Version())
 	buf = append(buf, `,"decision":`...)
-	buf = AppendJSON(buf, e.decType, o.Decision)
+	buf = e.encDecision(buf, o.Decision)
 	buf = append(buf, `,"fuel":`...)
 	buf = strconv.AppendInt(buf, o.Stats.Fuel, 10)
 	if o.SafeDefault {

@@ -1,0 +1,140 @@
+package runtime
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// An encoder appends the JSON of a value of one type, exactly as
+// AppendJSON does, without walking the type for each value: it is built
+// once per type (compileEncoder), with the records' keys quoted in
+// advance. The engine builds the encoders of the Decision type and of its
+// parts when it starts. On the decision path, walking lang.Type trees
+// (type switches, field slices, names scanned again for escapes) touched
+// memory that pacing between requests had let go cold.
+type encoder func(buf []byte, v vm.Value) []byte
+
+// compileEncoder returns the encoder of values of type t.
+func compileEncoder(t lang.Type) encoder {
+	c := encoders{built: map[lang.Type]*encoder{}}
+	return c.of(t)
+}
+
+// encoders builds encoders, each type once: a type met again (a recursive
+// one, through a list or an optional) gets the encoder being built.
+type encoders struct{ built map[lang.Type]*encoder }
+
+func (c *encoders) of(t lang.Type) encoder {
+	if p, ok := c.built[t]; ok {
+		return func(buf []byte, v vm.Value) []byte { return (*p)(buf, v) }
+	}
+	p := new(encoder)
+	c.built[t] = p
+	*p = orNull(c.build(t))
+	return *p
+}
+
+// orNull encodes a missing value (none) as null, whatever the type, as
+// AppendJSON does.
+func orNull(enc encoder) encoder {
+	return func(buf []byte, v vm.Value) []byte {
+		if v.IsNil() {
+			return append(buf, "null"...)
+		}
+		return enc(buf, v)
+	}
+}
+
+func (c *encoders) build(t lang.Type) encoder {
+	switch t := t.(type) {
+	case *lang.Optional:
+		return c.of(t.Elem)
+	case *lang.Enum:
+		return appendStr
+	case *lang.List:
+		elem := c.of(t.Elem)
+		return func(buf []byte, v vm.Value) []byte {
+			buf = append(buf, '[')
+			for i, e := range v.List() {
+				if i > 0 {
+					buf = append(buf, ',')
+				}
+				buf = elem(buf, e)
+			}
+			return append(buf, ']')
+		}
+	case *lang.Map:
+		elem := c.of(t.Elem)
+		return func(buf []byte, v vm.Value) []byte {
+			m := v.Map()
+			vals := m.Values()
+			buf = append(buf, '{')
+			for i, k := range m.Keys() {
+				if i > 0 {
+					buf = append(buf, ',')
+				}
+				if k.Kind() == vm.KindString {
+					buf = AppendString(buf, k.Str())
+				} else {
+					buf = append(buf, '"')
+					buf = strconv.AppendInt(buf, k.Int(), 10)
+					buf = append(buf, '"')
+				}
+				buf = append(buf, ':')
+				buf = elem(buf, vals[i])
+			}
+			return append(buf, '}')
+		}
+	case *lang.Record:
+		keys := make([]string, len(t.Fields)) // `"name":`, after a comma but for the first
+		fields := make([]encoder, len(t.Fields))
+		for i, f := range t.Fields {
+			var k []byte
+			if i > 0 {
+				k = append(k, ',')
+			}
+			keys[i] = string(append(AppendString(k, f.Name), ':'))
+			fields[i] = c.of(f.Type)
+		}
+		return func(buf []byte, v vm.Value) []byte {
+			slots := v.Record()
+			buf = append(buf, '{')
+			for i := range min(len(slots), len(keys)) {
+				buf = append(buf, keys[i]...)
+				buf = fields[i](buf, slots[i])
+			}
+			return append(buf, '}')
+		}
+	case *lang.Basic:
+		switch t.Kind {
+		case lang.Bool:
+			return func(buf []byte, v vm.Value) []byte { return strconv.AppendBool(buf, v.Bool()) }
+		case lang.Int:
+			return func(buf []byte, v vm.Value) []byte { return strconv.AppendInt(buf, v.Int(), 10) }
+		case lang.Float:
+			return func(buf []byte, v vm.Value) []byte { return strconv.AppendFloat(buf, v.Float(), 'g', -1, 64) }
+		case lang.String:
+			return appendStr
+		case lang.Money:
+			return func(buf []byte, v vm.Value) []byte { return AppendString(buf, lang.FormatMoney(v.Money())) }
+		case lang.Duration:
+			return func(buf []byte, v vm.Value) []byte {
+				buf = append(buf, '"')
+				buf = lang.AppendDuration(buf, v.Duration())
+				return append(buf, '"')
+			}
+		case lang.Time:
+			return func(buf []byte, v vm.Value) []byte {
+				buf = append(buf, '"')
+				buf = v.Time().AppendFormat(buf, time.RFC3339Nano)
+				return append(buf, '"')
+			}
+		}
+	}
+	return func(buf []byte, v vm.Value) []byte { return AppendString(buf, v.String()) }
+}
+
+func appendStr(buf []byte, v vm.Value) []byte { return AppendString(buf, v.Str()) }
