@@ -1,8 +1,6 @@
 package runtime
 
 import (
-	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -10,85 +8,13 @@ import (
 )
 
 // AppendJSON appends the JSON encoding of v, a value of type t, to buf,
-// in the shape rpl.ToGo gives (records as objects keyed by field name,
-// money and durations as their literals, times as RFC 3339, none as
-// null), without building intermediate Go values.
-func AppendJSON(buf []byte, t lang.Type, v vm.Value) []byte {
-	if v.IsNil() {
-		return append(buf, "null"...)
-	}
-	switch t := t.(type) {
-	case *lang.Optional:
-		return AppendJSON(buf, t.Elem, v)
-	case *lang.Enum:
-		return AppendString(buf, v.Str())
-	case *lang.List:
-		buf = append(buf, '[')
-		for i, e := range v.List() {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = AppendJSON(buf, t.Elem, e)
-		}
-		return append(buf, ']')
-	case *lang.Map:
-		m := v.Map()
-		keys, vals := m.Keys(), m.Values()
-		buf = append(buf, '{')
-		for i, k := range keys {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			if k.Kind() == vm.KindString {
-				buf = AppendString(buf, k.Str())
-			} else {
-				buf = append(buf, '"')
-				buf = strconv.AppendInt(buf, k.Int(), 10)
-				buf = append(buf, '"')
-			}
-			buf = append(buf, ':')
-			buf = AppendJSON(buf, t.Elem, vals[i])
-		}
-		return append(buf, '}')
-	case *lang.Record:
-		slots := v.Record()
-		buf = append(buf, '{')
-		for i, f := range t.Fields {
-			if i >= len(slots) {
-				break
-			}
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = AppendString(buf, f.Name)
-			buf = append(buf, ':')
-			buf = AppendJSON(buf, f.Type, slots[i])
-		}
-		return append(buf, '}')
-	case *lang.Basic:
-		switch t.Kind {
-		case lang.Bool:
-			return strconv.AppendBool(buf, v.Bool())
-		case lang.Int:
-			return strconv.AppendInt(buf, v.Int(), 10)
-		case lang.Float:
-			return strconv.AppendFloat(buf, v.Float(), 'g', -1, 64)
-		case lang.String:
-			return AppendString(buf, v.Str())
-		case lang.Money:
-			return AppendString(buf, lang.FormatMoney(v.Money()))
-		case lang.Duration:
-			buf = append(buf, '"')
-			buf = lang.AppendDuration(buf, v.Duration())
-			return append(buf, '"')
-		case lang.Time:
-			buf = append(buf, '"')
-			buf = v.Time().AppendFormat(buf, time.RFC3339Nano)
-			return append(buf, '"')
-		}
-	}
-	return AppendString(buf, v.String())
-}
+// in the shape rpl.ToGo gives (records as objects keyed by field name in
+// field order, maps in their order, money and durations as their
+// literals, times as RFC 3339, none as null), without building
+// intermediate Go values. It compiles an encoder for t on each call: the
+// engine keeps the encoders of the types it encodes per decision
+// (compileEncoder).
+func AppendJSON(buf []byte, t lang.Type, v vm.Value) []byte { return compileEncoder(t)(buf, v) }
 
 const hexDigits = "0123456789abcdef"
 
