@@ -8,13 +8,13 @@ import (
 	"github.com/rpl-lang/rpl/vm"
 )
 
-// An encoder appends the JSON of a value of one type, exactly as
-// AppendJSON does, without walking the type for each value: it is built
-// once per type (compileEncoder), with the records' keys quoted in
-// advance. The engine builds the encoders of the Decision type and of its
-// parts when it starts. On the decision path, walking lang.Type trees
-// (type switches, field slices, names scanned again for escapes) touched
-// memory that pacing between requests had let go cold.
+// An encoder appends the JSON of a value of one type (the shape AppendJSON
+// documents) without walking the type for each value: it is built once
+// per type (compileEncoder), with the records' keys quoted in advance.
+// The engine builds the encoders of the Decision type and of its parts
+// when it starts. On the decision path, walking lang.Type trees (type
+// switches, field slices, names scanned again for escapes) touched memory
+// that pacing between requests had let go cold.
 type encoder func(buf []byte, v vm.Value) []byte
 
 // compileEncoder returns the encoder of values of type t.
@@ -37,8 +37,7 @@ func (c *encoders) of(t lang.Type) encoder {
 	return *p
 }
 
-// orNull encodes a missing value (none) as null, whatever the type, as
-// AppendJSON does.
+// orNull encodes a missing value (none) as null, whatever the type.
 func orNull(enc encoder) encoder {
 	return func(buf []byte, v vm.Value) []byte {
 		if v.IsNil() {
