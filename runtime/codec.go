@@ -1,20 +1,6 @@
 package runtime
 
-import (
-	"unicode/utf8"
-
-	"github.com/rpl-lang/rpl/lang"
-	"github.com/rpl-lang/rpl/vm"
-)
-
-// AppendJSON appends the JSON encoding of v, a value of type t, to buf,
-// in the shape rpl.ToGo gives (records as objects keyed by field name in
-// field order, maps in their order, money and durations as their
-// literals, times as RFC 3339, none as null), without building
-// intermediate Go values. It compiles an encoder for t on each call: the
-// engine keeps the encoders of the types it encodes per decision
-// (compileEncoder).
-func AppendJSON(buf []byte, t lang.Type, v vm.Value) []byte { return compileEncoder(t)(buf, v) }
+import "unicode/utf8"
 
 const hexDigits = "0123456789abcdef"
 

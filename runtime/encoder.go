@@ -8,9 +8,12 @@ import (
 	"github.com/rpl-lang/rpl/vm"
 )
 
-// An encoder appends the JSON of a value of one type (the shape AppendJSON
-// documents) without walking the type for each value: it is built once
-// per type (compileEncoder), with the records' keys quoted in advance.
+// An encoder appends the JSON of a value of one type, in the shape
+// rpl.ToGo gives (records as objects keyed by field name in field order,
+// maps in their order, money and durations as their literals, times as
+// RFC 3339, none as null), without building Go values and without
+// walking the type for each value: it is built once per type
+// (compileEncoder), with the records' keys quoted in advance.
 // The engine builds the encoders of the Decision type and of its parts
 // when it starts. On the decision path, walking lang.Type trees (type
 // switches, field slices, names scanned again for escapes) touched memory
@@ -23,17 +26,25 @@ func compileEncoder(t lang.Type) encoder {
 	return c.of(t)
 }
 
-// encoders builds encoders, each type once: a type met again (a recursive
-// one, through a list or an optional) gets the encoder being built.
+// encoders builds encoders, each type once. A type met again while its
+// encoder is being built (a recursive one, through a list or an optional)
+// gets a call through the slot the encoder will fill.
 type encoders struct{ built map[lang.Type]*encoder }
 
 func (c *encoders) of(t lang.Type) encoder {
 	if p, ok := c.built[t]; ok {
+		if *p != nil {
+			return *p
+		}
 		return func(buf []byte, v vm.Value) []byte { return (*p)(buf, v) }
 	}
 	p := new(encoder)
 	c.built[t] = p
-	*p = orNull(c.build(t))
+	if o, ok := t.(*lang.Optional); ok {
+		*p = c.of(o.Elem) // null already encodes as null
+	} else {
+		*p = orNull(c.build(t))
+	}
 	return *p
 }
 
@@ -49,8 +60,6 @@ func orNull(enc encoder) encoder {
 
 func (c *encoders) build(t lang.Type) encoder {
 	switch t := t.(type) {
-	case *lang.Optional:
-		return c.of(t.Elem)
 	case *lang.Enum:
 		return appendStr
 	case *lang.List:
