@@ -33,17 +33,26 @@ func (p *Program) DecisionType() *lang.Record { return p.out.Decision }
 func (p *Program) RequestType() *lang.Record { return p.out.Request }
 
 // FromJSON decodes data as a value of type t.
-func FromJSON(t lang.Type, data []byte) (vm.Value, error) {
+func FromJSON(t lang.Type, data []byte) (vm.Value, error) { return FromJSONAt(t, data, "") }
+
+// FromJSONAt is FromJSON for data found at path in a larger document
+// ("request"): its errors name paths from there ("request.tenant.tier",
+// `request[""]`, "request: want an object").
+func FromJSONAt(t lang.Type, data []byte, path string) (vm.Value, error) {
+	invalid := "invalid JSON"
+	if path != "" {
+		invalid = path + ": " + invalid
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var x any
 	if err := dec.Decode(&x); err != nil {
-		return vm.Value{}, fmt.Errorf("invalid JSON: %w", err)
+		return vm.Value{}, fmt.Errorf("%s: %w", invalid, err)
 	}
 	if dec.More() {
-		return vm.Value{}, fmt.Errorf("invalid JSON: data after the value")
+		return vm.Value{}, fmt.Errorf("%s: data after the value", invalid)
 	}
-	return FromGo(t, x)
+	return fromGo(t, x, path)
 }
 
 // FromGo converts a value decoded by encoding/json (with UseNumber or

@@ -123,14 +123,15 @@ func TestV2Contract(t *testing.T) {
 		t.Fatalf("decision %v", d)
 	}
 	for body, want := range map[string]string{
-		`{"request": {"id": "r", "tenant": {"tierr": "x"}}}`:             "request.tenant.tierr: unknown field (did you mean tier?)",
-		`{"request": {"id": "r", "zz": 1, "": 2, "aa": 3}}`:              `request[\"\"]: unknown field`,
+		`{"request": {"id": "r", "tenant": {"tierr": "x"}}}`: "request.tenant.tierr: unknown field (did you mean tier?)",
+		`{"request": {"id": "r", "zz": 1, "": 2, "aa": 3}}`:  `request[\"\"]: unknown field`,
+		`{"request": [1]}`: `request: want an object, have a list`,
 		`{"request": {"id": "r", "estimate": {"input_tokens": "many"}}}`: "input_tokens",
 		`{"request": {"tenant": {"id": "t"}}}`:                           "request.id is required",
 		`{"policy_id": "x"}`:                                             "request is required",
 		`{"request": null}`:                                              "request is required",
 		`{"request": {"id": ""}, "policy_id": "premium"}`:                "request.id is required",
-		`{"request": `: "malformed",
+		`{"request": `:                                                   "malformed",
 	} {
 		out, code, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {

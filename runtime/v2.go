@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rpl-lang/rpl"
@@ -53,12 +52,8 @@ func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
 	var v vm.Value
 	if len(q.Request) != 0 && string(q.Request) != "null" {
 		var err error
-		if v, err = rpl.FromJSON(e.reqType, q.Request); err != nil {
-			sep := "." // the error starts with the path in the request
-			if msg := err.Error(); strings.HasPrefix(msg, "[") {
-				sep = ""
-			}
-			return vm.Value{}, Errorf(CodeInvalidRequest, "request%s%v", sep, err)
+		if v, err = rpl.FromJSONAt(e.reqType, q.Request, "request"); err != nil {
+			return vm.Value{}, Errorf(CodeInvalidRequest, "%v", err)
 		}
 	}
 	return v, e.checkRequest(v)
