@@ -74,13 +74,8 @@ func TestCP1ExchangeAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocations are not counted under the race detector")
 	}
-	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
-	load(t, e, examples)
-	body := []byte(benchCP1)
-	ctx := context.Background()
-	buf := make([]byte, 0, 4096)
-	var o runtime.Outcome
-	n := testing.AllocsPerRun(200, func() { e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: time.Now()}, buf[:0], &o) })
+	exchange := cp1Exchange(t)
+	n := testing.AllocsPerRun(200, func() { exchange(t) })
 	if n > 3 {
 		t.Errorf("a CP1 exchange allocated %v times, want ≤ 3 (its strings)", n)
 	}

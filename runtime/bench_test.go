@@ -38,18 +38,18 @@ func BenchmarkEngineDecide(b *testing.B) {
 }
 
 // cp1Exchange returns one whole CP1 exchange of the default policy, JSON
-// in and JSON out, on an engine of its own; it fails the benchmark it is
-// given.
-func cp1Exchange(b *testing.B) func(*testing.B) {
-	e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{})})
-	load(b, e, examples)
+// in and JSON out, on an engine of its own; it fails the test or benchmark
+// it is given.
+func cp1Exchange(tb testing.TB) func(testing.TB) {
+	e := newEngine(tb, runtime.Config{State: state.NewMem(state.Options{})})
+	load(tb, e, examples)
 	body := []byte(benchCP1)
 	ctx := context.Background()
 	buf := make([]byte, 0, 4096)
 	var o runtime.Outcome
-	return func(b *testing.B) {
+	return func(tb testing.TB) {
 		if out, code, _ := e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: time.Now()}, buf[:0], &o); code != "" {
-			b.Fatal(string(out))
+			tb.Fatal(string(out))
 		}
 	}
 }
