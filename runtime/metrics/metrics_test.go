@@ -11,6 +11,14 @@ import (
 
 // series returns the samples of the family name as "label=value,…
 // sample" lines, sorted.
+// wantSeries checks the series of the metric name, as series lists them.
+func wantSeries(t *testing.T, m *Metrics, name string, want ...string) {
+	t.Helper()
+	if got := series(t, m, name); !slices.Equal(got, want) {
+		t.Errorf("%s:\n%s\nwant\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func series(t *testing.T, m *Metrics, name string) []string {
 	t.Helper()
 	fams, err := m.Registry().Gather()
@@ -53,12 +61,8 @@ func TestDecidedCounts(t *testing.T) {
 		"outcome=route,policy=default,version=0123456789ab 3",
 		"outcome=route,policy=default,version=fedcba987654 1",
 	}
-	if got := series(t, m, "rpl_decisions_total"); !slices.Equal(got, want) {
-		t.Errorf("rpl_decisions_total:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if got := series(t, m, "rpl_decision_errors_total"); !slices.Equal(got, []string{"code=decision_failed 1"}) {
-		t.Errorf("rpl_decision_errors_total: %v", got)
-	}
+	wantSeries(t, m, "rpl_decisions_total", want...)
+	wantSeries(t, m, "rpl_decision_errors_total", "code=decision_failed 1")
 }
 
 func BenchmarkDecided(b *testing.B) {
@@ -98,9 +102,7 @@ func TestVersionsPruned(t *testing.T) {
 		"outcome=route,policy=default,version=bbbb00000000 1",
 		"outcome=route,policy=default,version=cccc00000000 1",
 	}
-	if got := series(t, m, "rpl_decisions_total"); !slices.Equal(got, want) {
-		t.Errorf("rpl_decisions_total:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantSeries(t, m, "rpl_decisions_total", want...)
 	if n := cached(); n != 3 {
 		t.Errorf("%d cached counters, want 3", n)
 	}
@@ -115,9 +117,7 @@ func TestVersionsPruned(t *testing.T) {
 		"outcome=route,policy=default,version=aaaa00000000 1",
 		"outcome=route,policy=default,version=cccc00000000 1",
 	}
-	if got := series(t, m, "rpl_decisions_total"); !slices.Equal(got, want) {
-		t.Errorf("after rollback:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantSeries(t, m, "rpl_decisions_total", want...) // after the rollback
 	// Many reloads keep the cache bounded.
 	for i := range 50 {
 		s := snap(fmt.Sprintf("%04d", i))
@@ -137,9 +137,7 @@ func TestRefused(t *testing.T) {
 	m.Refused("nats", runtime.RefusedOverloaded)
 	m.Refused("http", runtime.RefusedUnreadable)
 	want := []string{"reason=overloaded,transport=nats 1", "reason=too_large,transport=http 2", "reason=unreadable,transport=http 1"}
-	if got := series(t, m, "rpl_refused_total"); !slices.Equal(got, want) {
-		t.Errorf("rpl_refused_total: %v, want %v", got, want)
-	}
+	wantSeries(t, m, "rpl_refused_total", want...)
 }
 
 func TestDecisionLogCounters(t *testing.T) {
@@ -147,12 +145,8 @@ func TestDecisionLogCounters(t *testing.T) {
 	m.LogDropped()
 	m.LogFailed()
 	m.LogFailed()
-	if got := series(t, m, "rpl_decision_log_dropped_total"); !slices.Equal(got, []string{" 1"}) {
-		t.Errorf("dropped: %v", got)
-	}
-	if got := series(t, m, "rpl_decision_log_failures_total"); !slices.Equal(got, []string{" 2"}) {
-		t.Errorf("failures: %v", got)
-	}
+	wantSeries(t, m, "rpl_decision_log_dropped_total", " 1")
+	wantSeries(t, m, "rpl_decision_log_failures_total", " 2")
 }
 
 func BenchmarkDecidedError(b *testing.B) {
