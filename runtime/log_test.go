@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -10,13 +11,17 @@ import (
 	"github.com/rpl-lang/rpl/runtime"
 )
 
-// checkEventJSON: ev's own encoding is valid JSON that decodes to ev, and
-// to the same object encoding/json makes of it.
+// checkEventJSON: ev's own encoding is valid JSON on one line (the
+// decision log's messages are JSON Lines) that decodes to ev, and to the
+// same object encoding/json makes of it.
 func checkEventJSON(t *testing.T, ev *runtime.DecisionEvent) {
 	t.Helper()
 	data := ev.AppendJSON(nil)
 	if !json.Valid(data) {
 		t.Fatalf("invalid JSON: %s", data)
+	}
+	if bytes.IndexByte(data, '\n') >= 0 {
+		t.Fatalf("a newline in the event: %q", data)
 	}
 	var got runtime.DecisionEvent
 	if err := json.Unmarshal(data, &got); err != nil {

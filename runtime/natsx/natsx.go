@@ -1,6 +1,6 @@
 // Package natsx is the router's NATS transport: an embedded NATS server
 // with JetStream, the decide and feedback subjects served by a queue group,
-// and the decision log on a JetStream stream.
+// and the decision log on a JetStream stream (log.go).
 //
 // Subjects (request-reply, JSON; the W3C traceparent header is read):
 //
@@ -16,7 +16,6 @@
 package natsx
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -24,12 +23,10 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	rt "github.com/rpl-lang/rpl/runtime"
 )
@@ -239,176 +236,3 @@ func (s *Server) Stop() {
 		sub.Unsubscribe()
 	}
 }
-
-// LogConfig configures the decision log stream.
-type LogConfig struct {
-	// MaxAge, MaxBytes and MaxMsgs limit the stream (oldest discarded);
-	// zero means 24h, 1 GiB and no message limit.
-	MaxAge   time.Duration
-	MaxBytes int64
-	MaxMsgs  int64
-	// Buffer is the number of events queued before drops; 0 means 8192.
-	Buffer int
-	// Dropped is called for each dropped event; may be nil.
-	Dropped func()
-	// AckEvery: events go out as plain NATS publishes, which the stream
-	// stores like any other, except one in each AckEvery, published with
-	// an acknowledgement so that a stream that stopped storing is noticed
-	// (Failed). 0 means a second; a negative value acknowledges every
-	// event (a round trip and ~25 allocations each: at every decision
-	// logged, a third of the router's throughput).
-	AckEvery time.Duration
-	// Failed is told when an acknowledged publish fails: the events since
-	// the previous acknowledgement may not be stored. May be nil.
-	Failed func(error)
-	// Replicas of the stream; 0 means 1.
-	Replicas int
-}
-
-// DecisionLog publishes decision events to the LogStream stream. It
-// implements runtime.DecisionLog: LogDecision never blocks; events beyond
-// the buffer are dropped and counted. Events are encoded without
-// reflection and published mostly without acknowledgement (see
-// LogConfig.AckEvery): the stream stores them in order, and the
-// acknowledged one each second says that it still does.
-type DecisionLog struct {
-	js      jetstream.JetStream
-	nc      *nats.Conn
-	acked   time.Time // the last acknowledged publish; the publisher's
-	failed  atomic.Int64
-	ch      chan *rt.DecisionEvent
-	cfg     LogConfig
-	dropped atomic.Int64
-	sent    atomic.Int64
-	stop    chan struct{} // closed by Close; l.ch is never closed, so a late LogDecision cannot panic
-	once    sync.Once
-	done    chan struct{}
-	buf     []byte // the publisher's encoding buffer
-}
-
-var _ rt.DecisionLog = (*DecisionLog)(nil)
-
-// NewDecisionLog creates (or updates) the stream and starts publishing.
-func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*DecisionLog, error) {
-	if cfg.MaxAge <= 0 {
-		cfg.MaxAge = 24 * time.Hour
-	}
-	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = 1 << 30
-	}
-	if cfg.MaxMsgs <= 0 {
-		cfg.MaxMsgs = -1
-	}
-	if cfg.Buffer <= 0 {
-		cfg.Buffer = 8192
-	}
-	if cfg.Replicas <= 0 {
-		cfg.Replicas = 1
-	}
-	if cfg.AckEvery == 0 {
-		cfg.AckEvery = time.Second
-	}
-	l := &DecisionLog{nc: nc, ch: make(chan *rt.DecisionEvent, cfg.Buffer), cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
-		l.failed.Add(1)
-		if cfg.Failed != nil {
-			cfg.Failed(err)
-		}
-	}))
-	if err != nil {
-		return nil, err
-	}
-	l.js = js
-	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        LogStream,
-		Description: "RPL router decision log",
-		Subjects:    []string{LogSubject},
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		MaxAge:      cfg.MaxAge,
-		MaxBytes:    cfg.MaxBytes,
-		MaxMsgs:     cfg.MaxMsgs,
-		Replicas:    cfg.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("decision log stream: %w", err)
-	}
-	go l.run()
-	return l, nil
-}
-
-// LogDecision implements runtime.DecisionLog.
-func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
-	select {
-	case l.ch <- ev:
-	default:
-		ev.Release()
-		l.dropped.Add(1)
-		if l.cfg.Dropped != nil {
-			l.cfg.Dropped()
-		}
-	}
-}
-
-func (l *DecisionLog) run() {
-	defer close(l.done)
-	for {
-		select {
-		case ev := <-l.ch:
-			l.publish(ev)
-		case <-l.stop:
-			for {
-				select {
-				case ev := <-l.ch:
-					l.publish(ev)
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-func (l *DecisionLog) publish(ev *rt.DecisionEvent) {
-	l.buf = ev.AppendJSON(l.buf[:0])
-	ev.Release()
-	var err error
-	if now := time.Now(); l.cfg.AckEvery < 0 || now.Sub(l.acked) >= l.cfg.AckEvery {
-		l.acked = now
-		// The publisher keeps the message until its ack comes (to
-		// retry or report it): it gets a copy of its own.
-		_, err = l.js.PublishAsync(LogSubject, bytes.Clone(l.buf))
-	} else {
-		err = l.nc.Publish(LogSubject, l.buf) // copied into the connection's buffer
-	}
-	if err != nil {
-		l.dropped.Add(1)
-		return
-	}
-	l.sent.Add(1)
-}
-
-// Close publishes the queued events, waits (up to ctx) until the server
-// has them and their acknowledgements are in, and stops; the stream
-// stores the last unacknowledged ones right after. A decision may
-// still be logged while or after it runs (a transport that did not drain
-// in time): such events are not published, and do not panic.
-func (l *DecisionLog) Close(ctx context.Context) {
-	l.once.Do(func() { close(l.stop) })
-	select {
-	case <-l.done:
-	case <-ctx.Done():
-		return
-	}
-	l.nc.FlushWithContext(ctx)
-	select {
-	case <-l.js.PublishAsyncComplete():
-	case <-ctx.Done():
-	}
-}
-
-// Failed is the number of acknowledged publishes that failed.
-func (l *DecisionLog) Failed() int64 { return l.failed.Load() }
-
-// Stats returns the number of events published and dropped.
-func (l *DecisionLog) Stats() (sent, dropped int64) { return l.sent.Load(), l.dropped.Load() }

@@ -1,0 +1,277 @@
+package natsx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	rt "github.com/rpl-lang/rpl/runtime"
+)
+
+// LogConfig configures the decision log stream.
+type LogConfig struct {
+	// MaxAge, MaxBytes and MaxMsgs limit the stream (oldest discarded);
+	// zero means 24h, 1 GiB and no message limit. A message holds up to
+	// Batch events.
+	MaxAge   time.Duration
+	MaxBytes int64
+	MaxMsgs  int64
+	// Buffer is the number of events queued before drops; 0 means 8192.
+	Buffer int
+	// Batch is the most events one message holds, 0 meaning 64; Linger
+	// is the longest an event waits for others to fill its message, 0
+	// meaning 5ms. A message is also published once it holds
+	// maxBatchBytes. Batch 1 publishes each event as it comes.
+	Batch  int
+	Linger time.Duration
+	// Dropped is called for each dropped event; may be nil.
+	Dropped func()
+	// AckEvery: messages go out as plain NATS publishes, which the stream
+	// stores like any other, except one in each AckEvery, published with
+	// an acknowledgement so that a stream that stopped storing is noticed
+	// (Failed). 0 means a second; a negative value acknowledges every
+	// message (a round trip and ~25 allocations each).
+	AckEvery time.Duration
+	// Failed is told when an acknowledged publish fails: the events since
+	// the previous acknowledgement may not be stored. May be nil.
+	Failed func(error)
+	// Replicas of the stream; 0 means 1.
+	Replicas int
+}
+
+// maxBatchBytes is the size at which a message is published whatever
+// LogConfig.Batch says: well under the 1 MB a NATS server accepts by
+// default (a single larger event still goes out alone).
+const maxBatchBytes = 64 << 10
+
+// DecisionLog publishes decision events to the LogStream stream. It
+// implements runtime.DecisionLog: LogDecision never blocks; events beyond
+// the buffer are dropped and counted.
+//
+// A message on LogSubject holds one or more events in JSON Lines: each
+// event a DecisionEvent's JSON object, each followed by a newline (read
+// them with LogEvents). Events are batched because the stream stores,
+// indexes and counts each message, which on the router's own machine
+// cost a fifth of its throughput with one event per message; batching
+// makes that cost one message in Batch. An event waits at most Linger
+// for the others of its message. Events are encoded without reflection
+// and published mostly without acknowledgement (see LogConfig.AckEvery):
+// the stream stores them in order, and the acknowledged message each
+// second says that it still does.
+type DecisionLog struct {
+	js      jetstream.JetStream
+	nc      *nats.Conn
+	cfg     LogConfig
+	ch      chan *rt.DecisionEvent
+	failed  atomic.Int64
+	dropped atomic.Int64
+	sent    atomic.Int64
+	stop    chan struct{} // closed by Close; l.ch is never closed, so a late LogDecision cannot panic
+	once    sync.Once
+	done    chan struct{}
+
+	// The publisher's: the message being filled, its event count, and
+	// the time of the last acknowledged publish.
+	buf   []byte
+	n     int
+	acked time.Time
+}
+
+var _ rt.DecisionLog = (*DecisionLog)(nil)
+
+// NewDecisionLog creates (or updates) the stream and starts publishing.
+func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*DecisionLog, error) {
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = 24 * time.Hour
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 1 << 30
+	}
+	if cfg.MaxMsgs <= 0 {
+		cfg.MaxMsgs = -1
+	}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = 8192
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 64
+	}
+	if cfg.Linger <= 0 {
+		cfg.Linger = 5 * time.Millisecond
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.AckEvery == 0 {
+		cfg.AckEvery = time.Second
+	}
+	l := &DecisionLog{nc: nc, ch: make(chan *rt.DecisionEvent, cfg.Buffer), cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
+		l.failed.Add(1)
+		if cfg.Failed != nil {
+			cfg.Failed(err)
+		}
+	}))
+	if err != nil {
+		return nil, err
+	}
+	l.js = js
+	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        LogStream,
+		Description: "RPL router decision log (JSON Lines: one or more events per message)",
+		Subjects:    []string{LogSubject},
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      cfg.MaxAge,
+		MaxBytes:    cfg.MaxBytes,
+		MaxMsgs:     cfg.MaxMsgs,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decision log stream: %w", err)
+	}
+	go l.run()
+	return l, nil
+}
+
+// LogDecision implements runtime.DecisionLog.
+func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
+	select {
+	case l.ch <- ev:
+	default:
+		ev.Release()
+		l.drop(1)
+	}
+}
+
+func (l *DecisionLog) drop(n int) {
+	l.dropped.Add(int64(n))
+	if l.cfg.Dropped != nil {
+		for range n {
+			l.cfg.Dropped()
+		}
+	}
+}
+
+// run fills messages with the queued events and publishes each when it
+// is full or its first event has waited Linger.
+func (l *DecisionLog) run() {
+	defer close(l.done)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	for {
+		select {
+		case ev := <-l.ch:
+			l.add(ev)
+			switch {
+			case l.full():
+				linger.Stop()
+				l.publish()
+			case l.n == 1:
+				linger.Reset(l.cfg.Linger)
+			}
+		case <-linger.C:
+			l.publish()
+		case <-l.stop:
+			for {
+				select {
+				case ev := <-l.ch:
+					l.add(ev)
+					if l.full() {
+						l.publish()
+					}
+				default:
+					l.publish()
+					return
+				}
+			}
+		}
+	}
+}
+
+// full reports whether the message being filled is to be published.
+func (l *DecisionLog) full() bool { return l.n >= l.cfg.Batch || len(l.buf) >= maxBatchBytes }
+
+// add appends ev to the message being filled.
+func (l *DecisionLog) add(ev *rt.DecisionEvent) {
+	l.buf = append(ev.AppendJSON(l.buf), '\n')
+	l.n++
+	ev.Release()
+}
+
+// publish sends the message being filled, if it holds any event.
+func (l *DecisionLog) publish() {
+	if l.n == 0 {
+		return
+	}
+	n := l.n
+	var err error
+	if now := time.Now(); l.cfg.AckEvery < 0 || now.Sub(l.acked) >= l.cfg.AckEvery {
+		l.acked = now
+		// The publisher keeps the message until its ack comes (to
+		// retry or report it): it gets a copy of its own.
+		_, err = l.js.PublishAsync(LogSubject, bytes.Clone(l.buf))
+	} else {
+		err = l.nc.Publish(LogSubject, l.buf) // copied into the connection's buffer
+	}
+	if cap(l.buf) > 4*maxBatchBytes {
+		l.buf = nil // one huge event must not stay pinned
+	}
+	l.buf, l.n = l.buf[:0], 0
+	if err != nil {
+		l.drop(n)
+		return
+	}
+	l.sent.Add(int64(n))
+}
+
+// Close publishes the queued events, waits (up to ctx) until the server
+// has them and their acknowledgements are in, and stops; the stream
+// stores the last unacknowledged ones right after. A decision may
+// still be logged while or after it runs (a transport that did not drain
+// in time): such events are not published, and do not panic.
+func (l *DecisionLog) Close(ctx context.Context) {
+	l.once.Do(func() { close(l.stop) })
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		return
+	}
+	l.nc.FlushWithContext(ctx)
+	select {
+	case <-l.js.PublishAsyncComplete():
+	case <-ctx.Done():
+	}
+}
+
+// Failed is the number of acknowledged publishes that failed.
+func (l *DecisionLog) Failed() int64 { return l.failed.Load() }
+
+// Stats returns the number of events published and dropped.
+func (l *DecisionLog) Stats() (sent, dropped int64) { return l.sent.Load(), l.dropped.Load() }
+
+// LogEvents decodes the events of one decision log message. An error
+// names the event (counted from 1) that is not a DecisionEvent.
+func LogEvents(data []byte) ([]rt.DecisionEvent, error) {
+	var evs []rt.DecisionEvent
+	for k := 1; len(data) > 0; k++ {
+		line, rest, ok := bytes.Cut(data, []byte{'\n'})
+		if !ok {
+			return evs, fmt.Errorf("decision log: event %d: no newline after it", k)
+		}
+		var ev rt.DecisionEvent
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return evs, fmt.Errorf("decision log: event %d: %w", k, err)
+		}
+		evs = append(evs, ev)
+		data = rest
+	}
+	return evs, nil
+}

@@ -1,0 +1,251 @@
+package natsx_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	rt "github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+)
+
+// storedMessages waits (up to 10s) until the decision log stream holds
+// at least want events, and returns its messages' events, message by
+// message.
+func storedMessages(t *testing.T, st jetstream.Stream, want int) [][]rt.DecisionEvent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		var msgs [][]rt.DecisionEvent
+		n := 0
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+			m, err := st.GetMsg(ctx, seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs, err := natsx.LogEvents(m.Data)
+			if err != nil {
+				t.Fatalf("message %d: %v", seq, err)
+			}
+			msgs = append(msgs, evs)
+			n += len(evs)
+		}
+		if n >= want || ctx.Err() != nil {
+			return msgs
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// storedEvents is storedMessages's events in one list.
+func storedEvents(t *testing.T, st jetstream.Stream, want int) []rt.DecisionEvent {
+	t.Helper()
+	var evs []rt.DecisionEvent
+	for _, m := range storedMessages(t, st, want) {
+		evs = append(evs, m...)
+	}
+	return evs
+}
+
+// logStream opens a decision log with cfg and the stream it publishes to.
+func logStream(t *testing.T, cfg natsx.LogConfig) (*natsx.DecisionLog, jetstream.Stream) {
+	t.Helper()
+	_, nc := embedded(t, "")
+	ctx := context.Background()
+	dlog, err := natsx.NewDecisionLog(ctx, nc, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dlog.Close(ctx) })
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(ctx, natsx.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dlog, st
+}
+
+// ids returns the request ids of events.
+func ids(evs []rt.DecisionEvent) string {
+	var b strings.Builder
+	for i, ev := range evs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(ev.RequestID)
+	}
+	return b.String()
+}
+
+// seq returns "0 1 … n-1".
+func seq(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(i))
+	}
+	return b.String()
+}
+
+// TestDecisionLogBatches: a message holds Batch events, in the order
+// they were logged, and goes out once full; Close publishes the last,
+// partial one.
+func TestDecisionLogBatches(t *testing.T) {
+	dlog, st := logStream(t, natsx.LogConfig{Batch: 16, Linger: time.Hour})
+	for i := range 100 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: strconv.Itoa(i), Decision: json.RawMessage(`{"target":"a:b"}`)})
+	}
+	storedMessages(t, st, 96) // the full messages, without Close
+	dlog.Close(context.Background())
+	msgs := storedMessages(t, st, 100)
+	var sizes []int
+	var all []rt.DecisionEvent
+	for _, m := range msgs {
+		sizes = append(sizes, len(m))
+		all = append(all, m...)
+	}
+	if fmt.Sprint(sizes) != "[16 16 16 16 16 16 4]" {
+		t.Errorf("events per message %v, want six of 16 and the last 4", sizes)
+	}
+	if got := ids(all); got != seq(100) {
+		t.Errorf("events %s, want 0…99 in order", got)
+	}
+	if sent, dropped := dlog.Stats(); sent != 100 || dropped != 0 {
+		t.Errorf("sent %d dropped %d", sent, dropped)
+	}
+}
+
+// TestDecisionLogLinger: events that do not fill a message are published
+// once the first has waited Linger, without Close.
+func TestDecisionLogLinger(t *testing.T) {
+	dlog, st := logStream(t, natsx.LogConfig{Batch: 64, Linger: 20 * time.Millisecond})
+	for i := range 3 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: strconv.Itoa(i)})
+	}
+	if got := ids(storedEvents(t, st, 3)); got != seq(3) {
+		t.Errorf("stored %q, want %q", got, seq(3))
+	}
+}
+
+// TestDecisionLogBigEvent: a message is published once it holds 64 KiB,
+// however few events; an event larger than that goes out too.
+func TestDecisionLogBigEvent(t *testing.T) {
+	dlog, st := logStream(t, natsx.LogConfig{Batch: 64, Linger: time.Hour})
+	big := json.RawMessage(`{"reason":"` + strings.Repeat("x", 100<<10) + `"}`)
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "0"})
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "1", Decision: big})
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "2"})
+	msgs := storedMessages(t, st, 2) // without Close: the full message alone
+	if len(msgs) != 1 || ids(msgs[0]) != "0 1" || string(msgs[0][1].Decision) != string(big) {
+		t.Fatalf("before Close: %d messages, want one holding 0 and 1", len(msgs))
+	}
+	dlog.Close(context.Background())
+	msgs = storedMessages(t, st, 3)
+	if len(msgs) != 2 || ids(msgs[1]) != "2" {
+		t.Fatalf("after Close: %d messages", len(msgs))
+	}
+}
+
+// TestLogEvents: a message's events, and the event an error is in.
+func TestLogEvents(t *testing.T) {
+	for _, c := range []struct{ data, ids, err string }{
+		{"", "", ""},
+		{`{"request_id":"a"}` + "\n", "a", ""},
+		{`{"request_id":"a"}` + "\n" + `{"request_id":"b","fuel":3}` + "\n", "a b", ""},
+		{`{"request_id":"a"}` + "\n" + `{"request_id":` + "\n", "a", "decision log: event 2: unexpected end of JSON input"},
+		{`{"request_id":"a"}` + "\n" + `{"fuel":"x"}` + "\n", "a", "decision log: event 2: json: cannot unmarshal"},
+		{`{"request_id":"a"}`, "", "decision log: event 1: no newline after it"},
+	} {
+		evs, err := natsx.LogEvents([]byte(c.data))
+		if ids(evs) != c.ids {
+			t.Errorf("%q: events %q, want %q", c.data, ids(evs), c.ids)
+		}
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("%q: %v", c.data, err)
+		case c.err != "" && (err == nil || !strings.HasPrefix(err.Error(), c.err)):
+			t.Errorf("%q: error %v, want %q…", c.data, err, c.err)
+		}
+	}
+}
+
+// TestDecisionLogLateEvents: decisions logged while and after the log
+// closes (a transport that did not drain in time) neither panic nor race,
+// and closing twice is harmless.
+func TestDecisionLogLateEvents(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx := context.Background()
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Buffer: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 1000 {
+			dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint(i)})
+		}
+	}()
+	dlog.Close(ctx)
+	<-done
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "late"})
+	dlog.Close(ctx)
+	if sent, dropped := dlog.Stats(); sent+dropped > 1001 {
+		t.Errorf("sent %d + dropped %d of 1001 events", sent, dropped)
+	}
+}
+
+// TestDecisionLogAcks: messages published without acknowledgement are
+// all stored; when the stream stops storing (deleted here), an acknowledged
+// publish says so.
+func TestDecisionLogAcks(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	js, _ := jetstream.New(nc)
+
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint(i), Decision: json.RawMessage(`{}`)})
+	}
+	dlog.Close(ctx)
+	st, err := js.Stream(ctx, natsx.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs := storedEvents(t, st, 200); len(evs) != 200 {
+		t.Fatalf("%d events stored, want 200", len(evs))
+	}
+	if sent, dropped := dlog.Stats(); sent != 200 || dropped != 0 || dlog.Failed() != 0 {
+		t.Fatalf("sent %d dropped %d failed %d", sent, dropped, dlog.Failed())
+	}
+
+	var told atomic.Int64
+	dlog, err = natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: -1, Failed: func(error) { told.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlog.Close(ctx)
+	if err := js.DeleteStream(ctx, natsx.LogStream); err != nil {
+		t.Fatal(err)
+	}
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "lost", Decision: json.RawMessage(`{}`)})
+	waitFor(t, "the failed acknowledgement", func() bool { return dlog.Failed() > 0 && told.Load() > 0 })
+}
