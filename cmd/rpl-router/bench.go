@@ -83,7 +83,10 @@ as many subscriptions as the router: the transport's floor. First a
 thread spins for --probe and reports the machine's own pauses, a floor
 under the tails of requests in flight across them. Then, unless
 --tenants 0, a separate process loads that many tenant policies and
-reports its RSS. Everything runs on loopback and stops by itself.`,
+reports its RSS. Everything runs on loopback and stops by itself.
+
+The router runs without its decision log unless --decision-log-sample
+says otherwise; rpl-router serve logs every decision (--log-sample 1).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !o.client {
