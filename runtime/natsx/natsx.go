@@ -1,6 +1,6 @@
 // Package natsx is the router's NATS transport: an embedded NATS server
 // with JetStream, the decide and feedback subjects served by a queue group,
-// and the decision log on a JetStream stream (log.go).
+// and the decision log on a JetStream stream.
 //
 // Subjects (request-reply, JSON; the W3C traceparent header is read):
 //
@@ -13,6 +13,10 @@
 // one NATS share the work. Each subject has Workers subscriptions; a
 // subscription whose backlog exceeds MaxPending answers overloaded
 // instead of letting the backlog grow.
+//
+// The decision log is published on rpl.log.decisions, which the stream
+// RPL_DECISIONS stores: each message holds one or more events in JSON
+// Lines (DecisionLog; LogEvents reads a message).
 package natsx
 
 import (
