@@ -60,6 +60,7 @@ type benchOpts struct {
 
 	memoryChild int
 	heapFloorMB int
+	natsServer  string
 }
 
 func benchCmd() *cobra.Command {
@@ -77,6 +78,11 @@ stall to every request it delays), then at maximum throughput, for:
                              connection (the router as rpl-router serve runs it)
   tcp/{echo,cp1,v2}          the same router and server, from a separate client process
                              over loopback TCP (127.0.0.1)
+  ext/{echo,cp1,v2}          a router joined to a separate nats-server process
+                             (--nats-url), the client another process; ext/echo is the
+                             router issue's reference for its absolute NATS targets, a
+                             bare echo responder behind a separate nats-server (needs
+                             nats-server on PATH, or --nats-server; skipped otherwise)
 
 echo is a bare NATS responder answering on the router's connection with
 as many subscriptions as the router: the transport's floor. First a
@@ -107,7 +113,8 @@ says otherwise; rpl-router serve logs every decision (--log-sample 1).`,
 	f.BoolVar(&o.max, "max", true, "also measure maximum throughput (a fixed number of requests in flight)")
 	f.DurationVar(&o.duration, "duration", 5*time.Second, "measured period of each run")
 	f.DurationVar(&o.warmup, "warmup", time.Second, "unrecorded period before each run")
-	f.StringVar(&o.setups, "setups", "inproc,embedded,tcp", "setups to run: inproc, embedded, tcp, or full names such as tcp/cp1")
+	f.StringVar(&o.setups, "setups", "inproc,embedded,tcp,ext", "setups to run: inproc, embedded, tcp, ext, or full names such as tcp/cp1")
+	f.StringVar(&o.natsServer, "nats-server", "nats-server", "the nats-server executable of the ext setups")
 	f.StringVar(&o.format, "format", "table", "output: table or json")
 	f.StringVar(&o.jsonOut, "json-out", "", "also write the JSON report to this file")
 	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of this process (engine, embedded server, in-process clients)")
@@ -188,7 +195,7 @@ func benchClient(w io.Writer, o benchOpts) error {
 	if !ok {
 		return fmt.Errorf("--pace %q: want sleep or spin", o.pace)
 	}
-	r, err := loadgen.RunNATS("tcp/"+o.kind, nc, subjectOf(o.kind), bodies(o.kind), okReply(o.kind),
+	r, err := loadgen.RunNATS(o.kind, nc, subjectOf(o.kind), bodies(o.kind), okReply(o.kind),
 		loadgen.Options{Rate: o.rate, Duration: o.duration, Warmup: o.warmup, Window: o.window, Pace: pace})
 	if err != nil {
 		return err
@@ -196,9 +203,9 @@ func benchClient(w io.Writer, o benchOpts) error {
 	return json.NewEncoder(w).Encode(clientReport{Result: r, Latency: r.Latency.Export(), Service: r.Service.Export(), Late: r.Late.Export()})
 }
 
-// runClient runs a tcp setup in a separate process (this executable in
-// client mode).
-func runClient(ctx context.Context, url, kind string, rate float64, pace loadgen.Pace, o benchOpts) (loadgen.Result, error) {
+// runClient runs setup (a tcp or ext one, of kind) in a separate process
+// (this executable in client mode) against the NATS at url.
+func runClient(ctx context.Context, setup, url, kind string, rate float64, pace loadgen.Pace, o benchOpts) (loadgen.Result, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return loadgen.Result{}, err
@@ -218,6 +225,7 @@ func runClient(ctx context.Context, url, kind string, rate float64, pace loadgen
 		return loadgen.Result{}, fmt.Errorf("client process output: %w", err)
 	}
 	r := rep.Result
+	r.Setup = setup
 	r.Latency, r.Service, r.Late = loadgen.Import(rep.Latency), loadgen.Import(rep.Service), loadgen.Import(rep.Late)
 	return r, nil
 }
@@ -236,6 +244,7 @@ type benchReport struct {
 	Runs        []loadgen.Summary `json:"runs"`
 	Targets     []target          `json:"targets"`
 	Memory      *memoryReport     `json:"memory,omitempty"`
+	Skipped     []string          `json:"skipped,omitempty"` // setups not run, and why
 }
 
 type target struct {
@@ -256,6 +265,16 @@ func loadavg() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// wantFamily reports whether list asks for a setup of family fam.
+func wantFamily(list []string, fam string) bool {
+	for _, s := range list {
+		if f, _, _ := strings.Cut(s, "/"); f == fam {
+			return true
+		}
+	}
+	return false
 }
 
 func wantSetup(list []string, name string) bool {
@@ -358,14 +377,9 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	if !r.Engine.Ready() {
 		return errors.New("the router has no active policy version")
 	}
-	for range runtime.GOMAXPROCS(0) {
-		sub, err := r.NATS().QueueSubscribe(echoSubject, "rpl-bench-echo", func(m *nats.Msg) { m.Respond(m.Data) })
-		if err != nil {
-			return err
-		}
-		sub.SetPendingLimits(-1, -1)
+	if err := serveEcho(r.NATS()); err != nil {
+		return err
 	}
-	r.NATS().Flush()
 	inproc, err := natsx.ConnectInProcess(r.NATSServer(), nats.Name("rpl-router-bench"))
 	if err != nil {
 		return err
@@ -376,6 +390,20 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 		return fmt.Errorf("embedded server listens on %s, not loopback", tcpURL)
 	}
 
+	// (e) ext: another router, joined to a separate nats-server
+	// process, with its own echo responder.
+	var extURL string
+	if wantFamily(setups, "ext") {
+		x, err := startExt(ctx, o, dataDir)
+		if err != nil {
+			progress("ext setups skipped: %v", err)
+			rep.Skipped = append(rep.Skipped, "ext: "+err.Error())
+		} else {
+			defer x.stop()
+			extURL = x.url
+		}
+	}
+
 	if o.rounds < 1 {
 		o.rounds = 1
 	}
@@ -383,6 +411,9 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	round.duration = o.duration / time.Duration(o.rounds)
 	lo := loadgen.Options{Duration: round.duration, Warmup: o.warmup, Window: o.window}
 	names := []string{"inproc/cp1", "inproc/v2", "embedded/echo", "embedded/cp1", "embedded/v2", "tcp/echo", "tcp/cp1", "tcp/v2"}
+	if extURL != "" {
+		names = append(names, "ext/echo", "ext/cp1", "ext/v2")
+	}
 	for _, rate := range rates {
 		lo.Rate = rate
 		merged := map[string]*loadgen.Result{}
@@ -412,7 +443,9 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 				case "embedded":
 					res, err = loadgen.RunNATS(name, inproc, subjectOf(kind), bodies(kind), okReply(kind), lo)
 				case "tcp":
-					res, err = runClient(ctx, tcpURL, kind, rate, lo.Pace, round)
+					res, err = runClient(ctx, name, tcpURL, kind, rate, lo.Pace, round)
+				case "ext":
+					res, err = runClient(ctx, name, extURL, kind, rate, lo.Pace, round)
 				}
 				if err != nil {
 					return fmt.Errorf("%s: %w", name, err)
@@ -576,7 +609,7 @@ func targets(runs []loadgen.Summary) []target {
 	for _, s := range runs {
 		rates[s.Offered] = true
 	}
-	for _, fam := range []string{"embedded", "tcp"} {
+	for _, fam := range []string{"embedded", "tcp", "ext"} {
 		for rate := range rates {
 			echo := find(runs, fam+"/echo", rate)
 			if echo == nil || rate == 0 {
@@ -596,7 +629,11 @@ func targets(runs []loadgen.Summary) []target {
 			add("embedded/"+k+" p99 @10000/s", "< 300 µs", s, s.ServiceUS.P99, s.LatencyUS.P99, 300)
 		}
 		if s := find(runs, "tcp/"+k, 10000); s != nil {
-			add("tcp/"+k+" p50 @10000/s", "< 300 µs", s, s.ServiceUS.P50, s.LatencyUS.P50, 300)
+			want := "< 300 µs"
+			if ref := find(runs, "ext/echo", 10000); ref != nil {
+				want += fmt.Sprintf(" (reference, ext/echo: %s)", fmtUS(ref.ServiceUS.P50))
+			}
+			add("tcp/"+k+" p50 @10000/s", want, s, s.ServiceUS.P50, s.LatencyUS.P50, 300)
 		}
 		if s := find(runs, "tcp/"+k, 30000); s != nil {
 			met := s.Achieved >= 0.99*30000 && s.Errors+s.Lost == 0
@@ -631,6 +668,9 @@ func printTable(w io.Writer, rep benchReport) {
 		if s.FirstError != "" {
 			fmt.Fprintf(w, "%s %s: first error: %.200s\n", s.Setup, rateName(s.Offered), s.FirstError)
 		}
+	}
+	for _, why := range rep.Skipped {
+		fmt.Fprintf(w, "skipped: %s\n", why)
 	}
 	if m := rep.Memory; m != nil {
 		fmt.Fprintf(w, "\nmemory: %d tenants, %d policies loaded in %.1fs: RSS %.1f MB (peak %.1f MB), Go heap in use %.1f MB\n",
