@@ -15,9 +15,12 @@ import (
 // scratch holds the request: the decisions are those Decide makes on the
 // heap, and the answers those of a fresh Outcome, for every example policy
 // and request, whatever was decided into the reused one before, in
-// whichever order.
+// whichever order. The decision log's events, encoded only once every
+// decision is made (as a sink that lags does), hold their own decisions.
 func TestReusedOutcome(t *testing.T) {
-	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	var logged []*runtime.DecisionEvent
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{}), LogSample: 1,
+		DecisionLog: logFunc(func(ev *runtime.DecisionEvent) { logged = append(logged, ev) })})
 	load(t, e, examples)
 	policies := []string{"ab_summarizer", "budget_guard", "cost_aware", "default", "fallback_chain", "org_acme", "premium", "team_acme_research"}
 	tasks := []string{"chat", "code", "embedding", "summarize", "translate"}
@@ -53,9 +56,12 @@ func TestReusedOutcome(t *testing.T) {
 	}
 	var o runtime.Outcome
 	buf := make([]byte, 0, 4096)
+	logged = nil
+	var order []int // the body of each logged event
 	for round := range 3 {
 		for k := range bodies {
 			i := (k*7 + round*3) % len(bodies) // another order each round
+			order = append(order, i)
 			out, _, _ := e.HandleV2(ctx, bodies[i], arrival, buf[:0], &o)
 			if string(out) != fresh[i] {
 				t.Fatalf("round %d, %s:\nreused outcome %s\nfresh outcome  %s", round, bodies[i], out, fresh[i])
@@ -63,6 +69,18 @@ func TestReusedOutcome(t *testing.T) {
 			if got := o.Decision.String(); got != heap[i] {
 				t.Fatalf("round %d, %s:\nreused outcome %s\nDecide         %s", round, bodies[i], got, heap[i])
 			}
+		}
+	}
+	if len(logged) != len(order) {
+		t.Fatalf("%d events logged for %d decisions", len(logged), len(order))
+	}
+	for k, ev := range logged {
+		var want struct{ Decision json.RawMessage }
+		if err := json.Unmarshal([]byte(fresh[order[k]]), &want); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Encode(); string(ev.Decision) != string(want.Decision) {
+			t.Fatalf("event %d, %s:\nlogged %s\nfresh  %s", k, bodies[order[k]], ev.Decision, want.Decision)
 		}
 	}
 }

@@ -139,3 +139,58 @@ func TestArenaRun(t *testing.T) {
 		t.Errorf("after Reset the result's slots are %v, want the arena's zeroed memory", s)
 	}
 }
+
+// A clone holds nothing of the arena its value was made in: after that
+// arena is reset and reused, the clone still equals the value as it was,
+// a large map (with its key index) included; cloning into a warm arena
+// allocates nothing.
+func TestArenaClone(t *testing.T) {
+	build := func(a *Arena, seed int64) Value {
+		var big []Value // keys and values, more than smallMap entries
+		for i := range 3 * smallMap {
+			big = append(big, Str(fmt.Sprintf("k%d", i)), Int(seed+int64(i)))
+		}
+		inner := a.Values(2)
+		inner[0], inner[1] = Str("x"), a.list([]Value{Int(seed), Str("y")})
+		small, err := makeMap(a, []Value{Str("a"), Int(1)}, []Value{NewRecord(inner), Nil()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, vals := pairs(big)
+		bigMap, err := makeMap(a, keys, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := a.Values(4)
+		top[0], top[1], top[2], top[3] = small, bigMap, a.list(nil), NewRecord(nil)
+		return NewRecord(top)
+	}
+	var src, dst Arena
+	want := build(nil, 7)
+	v := build(&src, 7)
+	c := dst.Clone(v)
+	src.Reset()
+	build(&src, 99) // the same shapes, other values, over v's memory
+	if !Equal(c, want) {
+		t.Fatalf("clone %v, want %v", c, want)
+	}
+	if got := c.Record()[1].Map(); got.Len() != 3*smallMap {
+		t.Fatalf("big map: %d entries", got.Len())
+	} else if x, ok := got.Get(Str("k20")); !ok || x.Int() != 27 {
+		t.Errorf("big map k20 = %v, %v (the key index)", x, ok)
+	}
+	if h := (*Arena)(nil).Clone(want); !Equal(h, want) {
+		t.Errorf("heap clone %v, want %v", h, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { dst.Reset(); dst.Clone(v) }); n != 0 {
+		t.Errorf("cloning into a warm arena allocated %v times", n)
+	}
+}
+
+// pairs splits alternating keys and values.
+func pairs(kv []Value) (keys, vals []Value) {
+	for i := 0; i < len(kv); i += 2 {
+		keys, vals = append(keys, kv[i]), append(vals, kv[i+1])
+	}
+	return keys, vals
+}
