@@ -406,7 +406,7 @@ func (s *jscan) optFloat(dst *float64) (*float64, bool) {
 	if !ok {
 		return nil, false
 	}
-	f, err := strconv.ParseFloat(string(t), 64)
+	f, err := parseFloat(t)
 	if err != nil {
 		return nil, false
 	}
@@ -786,7 +786,7 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 	case lang.Float:
 		if isNum {
 			tok, ok := s.num()
-			f, err := strconv.ParseFloat(string(tok), 64)
+			f, err := parseFloat(tok)
 			return vm.Float(f), ok && err == nil
 		}
 	case lang.Money:
@@ -811,7 +811,7 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 		}
 		if isNum {
 			tok, ok := s.num()
-			ms, err := strconv.ParseFloat(string(tok), 64)
+			ms, err := parseFloat(tok)
 			if !ok || err != nil || math.IsInf(ms, 0) || math.Abs(ms) > float64(math.MaxInt64/int64(time.Millisecond)) {
 				return vm.Value{}, false
 			}
