@@ -174,12 +174,8 @@ func (e *Engine) cp1ToRequest(body []byte, sc *cp1Scratch) (vm.Value, *Error) {
 	// The scratch's memory holds the request's slots and those of the
 	// records it fills in (each a full slice: no append can reach its
 	// neighbour).
-	arena := sc.slots.take(len(blank) + len(blank[l.req.tenant].Record()) + len(blank[l.req.task].Record()) + len(blank[l.req.constraints].Record()))
-	clone := func(src []vm.Value) []vm.Value {
-		n := len(arena)
-		arena = append(arena, src...)
-		return arena[n:len(arena):len(arena)]
-	}
+	arena := slotArena(sc.slots.take(len(blank) + len(blank[l.req.tenant].Record()) + len(blank[l.req.task].Record()) + len(blank[l.req.constraints].Record())))
+	clone := arena.copyOf
 	slots := clone(blank)
 	slots[l.req.id] = vm.Str(q.RequestID)
 	ts := clone(blank[l.req.tenant].Record())

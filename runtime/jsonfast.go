@@ -38,7 +38,7 @@ type jscan struct {
 	// arena, when not nil, is where decoded records take their slots
 	// from while it has room (one allocation for a request and the
 	// records it holds).
-	arena []vm.Value
+	arena slotArena
 	// keep, when not nil, is the memory arena is taken from (else each
 	// request's arena is allocated).
 	keep *slotBuf
@@ -73,14 +73,22 @@ func (b *slotBuf) take(n int) []vm.Value {
 // snapshot's tenant records, say).
 func (b *slotBuf) clear() { clear(b.buf) }
 
-// slots returns a copy of zero, in the arena when it has room.
-func (s *jscan) slots(zero []vm.Value) []vm.Value {
-	n := len(s.arena)
-	if cap(s.arena)-n < len(zero) {
+// slotArena is memory for the slots of a request's records: copies of
+// blank records, one after another, each a full slice (no append reaches
+// a neighbour), from the heap once it has no room left.
+type slotArena []vm.Value
+
+// copyOf returns a copy of zero, in a when it has room. It is one
+// function for every record the decoders fill, not code repeated at each.
+func (a *slotArena) copyOf(zero []vm.Value) []vm.Value {
+	n, m := len(*a), len(*a)+len(zero)
+	if m > cap(*a) {
 		return slices.Clone(zero)
 	}
-	s.arena = append(s.arena, zero...)
-	return s.arena[n:len(s.arena):len(s.arena)] // full: no append reaches a neighbour
+	*a = (*a)[:m]
+	s := (*a)[n:m:m]
+	copy(s, zero)
+	return s
 }
 
 func (s *jscan) ws() {
@@ -736,7 +744,7 @@ func (d *typedDecoder) value(s *jscan, t lang.Type) (vm.Value, bool) {
 		if s.null() {
 			return compiler.ZeroValue(t), true
 		}
-		slots := s.slots(d.zeroSlots(t))
+		slots := s.arena.copyOf(d.zeroSlots(t))
 		var seen uint64
 		ok := len(t.Fields) <= 64 && s.object(func(k []byte) bool {
 			i := t.FieldIndex(string(k))
