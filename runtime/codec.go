@@ -1,54 +1,8 @@
 package runtime
 
-import (
-	"strconv"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 const hexDigits = "0123456789abcdef"
-
-// Numbers. Most numbers in requests and responses are small integers (a
-// latency in milliseconds, a cost of 0): these skip strconv's float
-// parser and formatter, which are large. A paced decision finds its code
-// out of the caches, and those two were a twentieth of what a CP1
-// exchange runs through.
-
-// maxExact is the largest integer magnitude every float64 up to which is
-// exact.
-const maxExact = 1 << 53
-
-// parseFloat is strconv.ParseFloat(string(t), 64) for the text of a JSON
-// number (the grammar already checked).
-func parseFloat(t []byte) (float64, error) {
-	d := t
-	if len(d) > 0 && d[0] == '-' {
-		d = d[1:]
-	}
-	if len(d) == 0 || len(d) > 15 { // 15 digits < maxExact
-		return strconv.ParseFloat(string(t), 64)
-	}
-	var n int64
-	for _, c := range d {
-		if c < '0' || c > '9' {
-			return strconv.ParseFloat(string(t), 64)
-		}
-		n = n*10 + int64(c-'0')
-	}
-	f := float64(n)
-	if len(d) < len(t) {
-		f = -f // -0 too, as ParseFloat gives
-	}
-	return f, nil
-}
-
-// appendNanos appends n/1e9 as strconv.AppendFloat(buf, float64(n)/1e9,
-// 'f', -1, 64) does (a money amount in nano-units, in currency units).
-func appendNanos(buf []byte, n int64) []byte {
-	if n%1e9 == 0 && n > -maxExact && n < maxExact {
-		return strconv.AppendInt(buf, n/1e9, 10)
-	}
-	return strconv.AppendFloat(buf, float64(n)/1e9, 'f', -1, 64)
-}
 
 // plainWords returns the length of the longest prefix of s, in whole
 // words of 8 bytes, whose bytes a JSON string holds as they are: ASCII,

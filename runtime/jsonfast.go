@@ -414,7 +414,7 @@ func (s *jscan) optFloat(dst *float64) (*float64, bool) {
 	if !ok {
 		return nil, false
 	}
-	f, err := parseFloat(t)
+	f, err := strconv.ParseFloat(string(t), 64)
 	if err != nil {
 		return nil, false
 	}
@@ -794,7 +794,7 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 	case lang.Float:
 		if isNum {
 			tok, ok := s.num()
-			f, err := parseFloat(tok)
+			f, err := strconv.ParseFloat(string(tok), 64)
 			return vm.Float(f), ok && err == nil
 		}
 	case lang.Money:
@@ -819,7 +819,7 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 		}
 		if isNum {
 			tok, ok := s.num()
-			ms, err := parseFloat(tok)
+			ms, err := strconv.ParseFloat(string(tok), 64)
 			if !ok || err != nil || math.IsInf(ms, 0) || math.Abs(ms) > float64(math.MaxInt64/int64(time.Millisecond)) {
 				return vm.Value{}, false
 			}

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -415,34 +413,5 @@ func TestPlainWords(t *testing.T) {
 			s[i] = alphabet[rng.IntN(len(alphabet))]
 		}
 		check(s)
-	}
-}
-
-// parseFloat and appendNanos give what strconv does, on their fast paths
-// (small integers) and across their edges.
-func TestNumbers(t *testing.T) {
-	texts := []string{"0", "-0", "7", "-12", "800", "123456789012345", "-123456789012345", "1234567890123456",
-		"9007199254740993", "1.5", "-0.0", "1e3", "1E-3", "0.1", "12345678901234567890"}
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 10000 {
-		texts = append(texts, strconv.FormatInt(r.Int64N(1e16)-5e15, 10), strconv.FormatFloat(r.NormFloat64()*1e6, 'g', -1, 64))
-	}
-	for _, s := range texts {
-		got, err := parseFloat([]byte(s))
-		want, werr := strconv.ParseFloat(s, 64)
-		if math.Float64bits(got) != math.Float64bits(want) || (err == nil) != (werr == nil) {
-			t.Errorf("parseFloat(%q) = %v, %v; strconv: %v, %v", s, got, err, want, werr)
-		}
-	}
-	nanos := []int64{0, 1, -1, 1e9, -1e9, 25e7, 3e9, maxExact - 1, maxExact, maxExact + 1, -maxExact, 9007199e9, 9007200e9, -9007200e9,
-		math.MaxInt64, math.MinInt64, math.MaxInt64 / 1e9 * 1e9, math.MinInt64 / 1e9 * 1e9, 4812702819e9, -5636841291e9} // the last two: float64(n)/1e9 is not their integer
-	for range 10000 {
-		nanos = append(nanos, r.Int64N(1e6)*1e9, r.Int64(), -r.Int64(), r.Int64N(1e12))
-	}
-	for _, n := range nanos {
-		got := string(appendNanos(nil, n))
-		if want := strconv.FormatFloat(float64(n)/1e9, 'f', -1, 64); got != want {
-			t.Errorf("appendNanos(%d) = %s, want %s", n, got, want)
-		}
 	}
 }
