@@ -46,9 +46,9 @@ type DecisionEvent struct {
 // release.
 var events = sync.Pool{New: func() any { return new(DecisionEvent) }}
 
-// event makes o's event. The decision is cloned, not encoded: a clone
-// into the event's memory is a few copies where the encoding was a
-// quarter of a CP1 exchange, and the sink encodes it on its own time.
+// event makes o's event. The decision is cloned, not encoded: the clone
+// into the event's memory is a few copies, where encoding it was most of
+// what logging cost the request, and the sink encodes it on its own time.
 func (e *Engine) event(o *Outcome, arrival time.Time) *DecisionEvent {
 	ev := events.Get().(*DecisionEvent)
 	if ev.mem == nil {
