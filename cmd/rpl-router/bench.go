@@ -79,10 +79,10 @@ stall to every request it delays), then at maximum throughput, for:
   tcp/{echo,cp1,v2}          the same router and server, from a separate client process
                              over loopback TCP (127.0.0.1)
   ext/{echo,cp1,v2}          a router joined to a separate nats-server process
-                             (--nats-url), the client another process; ext/echo is the
-                             router issue's reference for its absolute NATS targets, a
-                             bare echo responder behind a separate nats-server (needs
-                             nats-server on PATH, or --nats-server; skipped otherwise)
+                             (--nats-url), the client another process; ext/echo, a bare
+                             echo responder behind a separate nats-server, is the usual
+                             reference for NATS request-reply latency (needs nats-server
+                             on PATH, or --nats-server; skipped otherwise)
 
 echo is a bare NATS responder answering on the router's connection with
 as many subscriptions as the router: the transport's floor. First a
