@@ -28,9 +28,10 @@ type LogConfig struct {
 	// publisher takes it: a few KB each.
 	Buffer int
 	// Batch is the most events one message holds, 0 meaning 64; Linger
-	// is the longest an event waits for others to fill its message, 0
-	// meaning 5ms. A message is also published once it holds
-	// maxBatchBytes. Batch 1 publishes each event as it comes.
+	// is the longest an event waits, once the publisher has it, for
+	// others to fill its message, 0 meaning 5ms. A message holds at most
+	// 64 KiB of events, unless one event alone is larger. Batch 1
+	// publishes each event as it comes.
 	Batch  int
 	Linger time.Duration
 	// Dropped is called for each dropped event; may be nil.
@@ -48,9 +49,10 @@ type LogConfig struct {
 	Replicas int
 }
 
-// maxBatchBytes is the size at which a message is published whatever
-// LogConfig.Batch says: well under the 1 MB a NATS server accepts by
-// default (a single larger event still goes out alone).
+// maxBatchBytes bounds a message whatever LogConfig.Batch says, well
+// under the 1 MB a NATS server accepts by default: an event that would
+// take a message past it goes into the next message (alone, if it is
+// larger itself).
 const maxBatchBytes = 64 << 10
 
 // DecisionLog publishes decision events to the LogStream stream. It
@@ -201,11 +203,19 @@ func (l *DecisionLog) run() {
 // full reports whether the message being filled is to be published.
 func (l *DecisionLog) full() bool { return l.n >= l.cfg.Batch || len(l.buf) >= maxBatchBytes }
 
-// add appends ev to the message being filled.
+// add appends ev to the message being filled, publishing that message
+// first when ev would take it past maxBatchBytes.
 func (l *DecisionLog) add(ev *rt.DecisionEvent) {
+	start := len(l.buf)
 	l.buf = append(ev.AppendJSON(l.buf), '\n')
-	l.n++
 	ev.Release()
+	if l.n > 0 && len(l.buf) > maxBatchBytes {
+		line := l.buf[start:]
+		l.buf = l.buf[:start]
+		l.publish()
+		l.buf = append(l.buf, line...) // may overlap line: append copies as memmove does
+	}
+	l.n++
 }
 
 // publish sends the message being filled, if it holds any event.

@@ -141,22 +141,51 @@ func TestDecisionLogLinger(t *testing.T) {
 	}
 }
 
-// TestDecisionLogBigEvent: a message is published once it holds 64 KiB,
-// however few events; an event larger than that goes out too.
+// TestDecisionLogBigEvent: a message holds at most 64 KiB of events; an
+// event that would take it past goes into the next message, alone if it
+// is larger itself.
 func TestDecisionLogBigEvent(t *testing.T) {
 	dlog, st := logStream(t, natsx.LogConfig{Batch: 64, Linger: time.Hour})
 	big := json.RawMessage(`{"reason":"` + strings.Repeat("x", 100<<10) + `"}`)
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: "0"})
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: "1", Decision: big})
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: "2"})
-	msgs := storedMessages(t, st, 2) // without Close: the full message alone
-	if len(msgs) != 1 || ids(msgs[0]) != "0 1" || string(msgs[0][1].Decision) != string(big) {
-		t.Fatalf("before Close: %d messages, want one holding 0 and 1", len(msgs))
+	msgs := storedMessages(t, st, 2) // without Close: the message before the big event, and the big event alone
+	if len(msgs) != 2 || ids(msgs[0]) != "0" || ids(msgs[1]) != "1" || string(msgs[1][0].Decision) != string(big) {
+		t.Fatalf("before Close: %d messages, want one holding 0 and one holding 1", len(msgs))
 	}
 	dlog.Close(context.Background())
 	msgs = storedMessages(t, st, 3)
-	if len(msgs) != 2 || ids(msgs[1]) != "2" {
+	if len(msgs) != 3 || ids(msgs[2]) != "2" {
 		t.Fatalf("after Close: %d messages", len(msgs))
+	}
+
+	// Many events of 3 KB: no message goes past 64 KiB, and none is lost.
+	dlog, st = logStream(t, natsx.LogConfig{Batch: 64, Linger: time.Hour})
+	mid := json.RawMessage(`{"reason":"` + strings.Repeat("y", 3000) + `"}`)
+	for i := range 100 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: strconv.Itoa(i), Decision: mid})
+	}
+	dlog.Close(context.Background())
+	if got := ids(storedEvents(t, st, 100)); got != seq(100) {
+		t.Fatalf("events %s, want 0…99 in order", got)
+	}
+	ctx := context.Background()
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q := info.State.FirstSeq; q <= info.State.LastSeq; q++ {
+		m, err := st.GetMsg(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Data) > 64<<10 {
+			t.Errorf("message %d holds %d bytes, more than 64 KiB", q, len(m.Data))
+		}
+	}
+	if sent, dropped := dlog.Stats(); sent != 100 || dropped != 0 {
+		t.Errorf("sent %d dropped %d", sent, dropped)
 	}
 }
 
