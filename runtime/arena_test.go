@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -79,6 +80,12 @@ func TestReusedOutcome(t *testing.T) {
 		if err := json.Unmarshal([]byte(fresh[order[k]]), &want); err != nil {
 			t.Fatal(err)
 		}
+		if k%2 == 0 { // encoding/json encodes it too, before Encode
+			var got struct{ Decision json.RawMessage }
+			if m, err := json.Marshal(ev); err != nil || json.Unmarshal(m, &got) != nil || !jsonEqual(got.Decision, want.Decision) {
+				t.Fatalf("event %d, %s: json.Marshal gives %s (%v)\nfresh %s", k, bodies[order[k]], m, err, want.Decision)
+			}
+		}
 		if ev.Encode(); string(ev.Decision) != string(want.Decision) {
 			t.Fatalf("event %d, %s:\nlogged %s\nfresh  %s", k, bodies[order[k]], ev.Decision, want.Decision)
 		}
@@ -138,4 +145,10 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// jsonEqual reports whether a and b are the same JSON value.
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
 }

@@ -83,8 +83,12 @@ func (ev *DecisionEvent) Encode() {
 	}
 }
 
+// MarshalJSON is AppendJSON for encoding/json, on a copy of ev: the
+// decision of an event the engine made is encoded on the way.
+func (ev DecisionEvent) MarshalJSON() ([]byte, error) { return ev.AppendJSON(nil), nil }
+
 // Release hands ev back for reuse by a later decision: the caller must
-// not touch ev, or its Decision, afterwards.
+// not touch ev, its Decision, or a copy of ev, afterwards.
 func (ev *DecisionEvent) Release() {
 	if cap(ev.Decision) > 64<<10 {
 		ev.Decision = nil // one huge decision must not stay pinned

@@ -43,7 +43,15 @@ func checkEventJSON(t *testing.T, ev *runtime.DecisionEvent) {
 	if d := cmp.Diff(want, got, cmpopts.IgnoreUnexported(runtime.DecisionEvent{})); d != "" {
 		t.Errorf("decoded (-want +got):\n%s", d)
 	}
-	std, err := json.Marshal(ev)
+	// json.Marshal goes through MarshalJSON (escaping <, >, & and U+2028
+	// on the way, which changes no value).
+	var viaMarshal, ours any
+	if m, err := json.Marshal(ev); err != nil || json.Unmarshal(m, &viaMarshal) != nil || json.Unmarshal(data, &ours) != nil {
+		t.Errorf("json.Marshal gives %s (%v)", m, err)
+	} else if d := cmp.Diff(ours, viaMarshal); d != "" {
+		t.Errorf("json.Marshal differs from AppendJSON (-AppendJSON +Marshal):\n%s", d)
+	}
+	std, err := json.Marshal((*plainEvent)(ev)) // by reflection, without MarshalJSON
 	if err != nil {
 		return // encoding/json refuses it (an invalid Decision): ours is the engine's, already valid
 	}
@@ -54,6 +62,10 @@ func checkEventJSON(t *testing.T, ev *runtime.DecisionEvent) {
 		t.Errorf("differs from encoding/json (-std +ours):\n%s", d)
 	}
 }
+
+// plainEvent is a DecisionEvent without its methods: encoding/json
+// encodes it field by field.
+type plainEvent runtime.DecisionEvent
 
 // validUTF8 is s through encoding/json: each invalid byte becomes U+FFFD.
 func validUTF8(s string) string {
