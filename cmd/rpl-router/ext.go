@@ -3,14 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -40,53 +41,78 @@ type extSetup struct {
 }
 
 // startExt starts a nats-server process (o.natsServer, with JetStream,
-// its data under dataDir) and a router joined to it over TCP, as
-// rpl-router serve --nats-url runs one. The nats-server's output is kept
-// for the error, should it not come up.
+// its data under dataDir) on a loopback port of its choosing, and a
+// router joined to it over TCP, as rpl-router serve --nats-url runs one.
+// The nats-server's output is kept for the error, should it not come up.
 func startExt(ctx context.Context, o benchOpts, dataDir string) (*extSetup, error) {
 	bin, err := exec.LookPath(o.natsServer)
 	if err != nil {
 		return nil, fmt.Errorf("no %s executable (go install github.com/nats-io/nats-server/v2@v2.15.2, or --nats-server PATH)", o.natsServer)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	dir := filepath.Join(dataDir, "ext-nats")
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir, "-js", "-sd", dir)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", filepath.Join(dataDir, "ext-nats"))
-	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", bin, err)
 	}
-	x := &extSetup{url: fmt.Sprintf("nats://127.0.0.1:%d", port)}
-	stopServer := func() { cmd.Process.Kill(); cmd.Wait() }
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		nc, err := nats.Connect(x.url)
-		if err == nil {
-			nc.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			stopServer()
-			return nil, fmt.Errorf("%s did not come up on port %d: %v\n%s", bin, port, err, out.String())
-		}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stopServer := func() {
+		cmd.Process.Kill()
+		<-exited
 	}
-	r, err := router.Start(ctx, router.Options{Policies: o.policies, DataDir: filepath.Join(dataDir, "ext-router"), NATSURL: x.url, HTTP: "-",
+	url, err := serverURL(ctx, filepath.Join(dir, fmt.Sprintf("%s_%d.ports", filepath.Base(bin), cmd.Process.Pid)), exited)
+	if err != nil {
+		if !errors.Is(err, errExited) {
+			stopServer()
+		}
+		return nil, fmt.Errorf("%s did not come up: %v\n%s", bin, err, out.String())
+	}
+	r, err := router.Start(ctx, router.Options{Policies: o.policies, DataDir: filepath.Join(dataDir, "ext-router"), NATSURL: url, HTTP: "-",
 		NoLog: o.logSample <= 0, LogSample: o.logSample, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		stopServer()
-		return nil, fmt.Errorf("router on %s: %w", x.url, err)
+		return nil, fmt.Errorf("router on %s: %w", url, err)
 	}
 	if err := serveEcho(r.NATS()); err != nil {
 		r.Shutdown(context.Background())
 		stopServer()
 		return nil, err
 	}
-	x.stop = func() {
+	return &extSetup{url: url, stop: func() {
 		r.Shutdown(context.Background())
 		stopServer()
+	}}, nil
+}
+
+var errExited = errors.New("it exited")
+
+// serverURL waits (up to 10s, or ctx) for the ports file a nats-server
+// writes once it listens, and returns its client URL once a connection
+// to it succeeds; errExited if the process exits first.
+func serverURL(ctx context.Context, portsFile string, exited <-chan error) (string, error) {
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	for {
+		var ports struct{ NATS []string }
+		if data, err := os.ReadFile(portsFile); err == nil && json.Unmarshal(data, &ports) == nil && len(ports.NATS) > 0 {
+			if nc, err := nats.Connect(ports.NATS[0]); err == nil {
+				nc.Close()
+				return ports.NATS[0], nil
+			}
+		}
+		select {
+		case err := <-exited:
+			return "", fmt.Errorf("%w (%v)", errExited, err)
+		case <-deadline.C:
+			return "", fmt.Errorf("no client port in %s after 10s", portsFile)
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return x, nil
 }
