@@ -78,8 +78,7 @@ func (b *slotBuf) clear() { clear(b.buf) }
 // a neighbour), from the heap once it has no room left.
 type slotArena []vm.Value
 
-// copyOf returns a copy of zero, in a when it has room. It is one
-// function for every record the decoders fill, not code repeated at each.
+// copyOf returns a copy of zero, in a when it has room.
 func (a *slotArena) copyOf(zero []vm.Value) []vm.Value {
 	n, m := len(*a), len(*a)+len(zero)
 	if m > cap(*a) {
