@@ -62,10 +62,11 @@ const maxBatchBytes = 64 << 10
 // A message on LogSubject holds one or more events in JSON Lines: each
 // event a DecisionEvent's JSON object, each followed by a newline (read
 // them with LogEvents). Events are batched because the stream stores,
-// indexes and counts each message, which on the router's own machine
-// cost a fifth of its throughput with one event per message; batching
-// makes that cost one message in Batch. An event waits at most Linger
-// for the others of its message. Events are encoded without reflection
+// indexes and counts each message: batching makes that work one message
+// in Batch, where it was one per decision (with every decision logged,
+// the router's maximum over TCP went from 55,000 to 59,900/s; 75,600/s
+// without the log). An event waits at most Linger for the others of its
+// message. Events are encoded without reflection
 // and published mostly without acknowledgement (see LogConfig.AckEvery):
 // the stream stores them in order, and the acknowledged message each
 // second says that it still does.
