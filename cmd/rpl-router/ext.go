@@ -65,7 +65,7 @@ func startExt(ctx context.Context, o benchOpts, dataDir string) (*extSetup, erro
 		cmd.Process.Kill()
 		<-exited
 	}
-	url, err := serverURL(ctx, filepath.Join(dir, fmt.Sprintf("%s_%d.ports", filepath.Base(bin), cmd.Process.Pid)), exited)
+	url, err := serverURL(ctx, dir, exited)
 	if err != nil {
 		if !errors.Is(err, errExited) {
 			stopServer()
@@ -92,14 +92,15 @@ func startExt(ctx context.Context, o benchOpts, dataDir string) (*extSetup, erro
 var errExited = errors.New("it exited")
 
 // serverURL waits (up to 10s, or ctx) for the ports file a nats-server
-// writes once it listens, and returns its client URL once a connection
-// to it succeeds; errExited if the process exits first.
-func serverURL(ctx context.Context, portsFile string, exited <-chan error) (string, error) {
+// writes in dir, its own, once it listens, and returns its client URL
+// once a connection to it succeeds; errExited if the process exits first.
+func serverURL(ctx context.Context, dir string, exited <-chan error) (string, error) {
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()
 	for {
 		var ports struct{ NATS []string }
-		if data, err := os.ReadFile(portsFile); err == nil && json.Unmarshal(data, &ports) == nil && len(ports.NATS) > 0 {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.ports"))
+		if len(files) == 1 && readJSON(files[0], &ports) && len(ports.NATS) > 0 {
 			if nc, err := nats.Connect(ports.NATS[0]); err == nil {
 				nc.Close()
 				return ports.NATS[0], nil
@@ -109,10 +110,16 @@ func serverURL(ctx context.Context, portsFile string, exited <-chan error) (stri
 		case err := <-exited:
 			return "", fmt.Errorf("%w (%v)", errExited, err)
 		case <-deadline.C:
-			return "", fmt.Errorf("no client port in %s after 10s", portsFile)
+			return "", fmt.Errorf("no client port in a ports file in %s after 10s", dir)
 		case <-ctx.Done():
 			return "", ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// readJSON reports whether path holds JSON that decodes into v.
+func readJSON(path string, v any) bool {
+	data, err := os.ReadFile(path)
+	return err == nil && json.Unmarshal(data, v) == nil
 }
