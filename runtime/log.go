@@ -100,11 +100,11 @@ func (ev *DecisionEvent) Release() {
 	events.Put(ev)
 }
 
-// AppendJSON appends ev as a JSON object, the same object encoding/json
-// gives once the decision is encoded (keys in the same order; strings
-// escaped by AppendString, which leaves <, > and & as they are), without
-// reflection, and without re-validating Decision, which the engine's
-// encoder wrote. It encodes the decision first (Encode).
+// AppendJSON appends ev as a JSON object, the object encoding/json makes
+// of its fields once the decision is encoded (keys in the same order;
+// strings escaped by AppendString, which leaves <, > and & as they are),
+// without reflection, and without re-validating Decision, which the
+// engine's encoder wrote. It encodes the decision first (Encode).
 func (ev *DecisionEvent) AppendJSON(b []byte) []byte {
 	ev.Encode()
 	b = append(b, `{"time":"`...)
