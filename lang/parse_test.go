@@ -588,9 +588,11 @@ func TestSpecDiagnosticsParseExamples(t *testing.T) {
 // inside the file, and that the scanner and the descent agree with the
 // lexer rules and the participle grammar (diffTokens, diffParsers). The
 // corpus is every .rpl file of the repository, every golden input, every
-// spec example and the crashers kept in testdata/fuzz/FuzzParse.
+// spec example and the crashers kept in testdata/fuzz/FuzzParse. An input
+// takes milliseconds (the reference parser), so bound the minimization of
+// new inputs, which otherwise takes up to a minute each (Makefile, fuzz):
 //
-//	go test ./lang -run '^$' -fuzz '^FuzzParse$' -fuzztime 5m
+//	go test ./lang -run '^$' -fuzz '^FuzzParse$' -fuzztime 5m -fuzzminimizetime 2s
 func FuzzParse(f *testing.F) {
 	_ = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
