@@ -93,8 +93,9 @@ under the tails of requests in flight across them. Then, unless
 --tenants 0, a separate process loads that many tenant policies and
 reports its RSS. Everything runs on loopback and stops by itself.
 
-The router runs without its decision log unless --decision-log-sample
-says otherwise; rpl-router serve logs every decision (--log-sample 1).`,
+The routers log every decision, as rpl-router serve does (--log-sample 1);
+--decision-log-sample 0 measures them without their decision log. The
+inproc setups call the engine alone, which has no log.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !o.client {
@@ -126,7 +127,7 @@ says otherwise; rpl-router serve logs every decision (--log-sample 1).`,
 	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of this process (engine, embedded server, in-process clients)")
 	f.StringVar(&o.trace, "trace", "", "write a Go execution trace of this process (go tool trace), for short runs")
 	f.IntVar(&o.tenants, "tenants", 10000, "load this many tenant policies in a separate process and report its RSS (0: skip)")
-	f.Float64Var(&o.logSample, "decision-log-sample", 0, "publish this fraction of decisions to the decision log stream (0: no decision log)")
+	f.Float64Var(&o.logSample, "decision-log-sample", 1, "publish this fraction of decisions to the decision log stream, as serve's --log-sample (0: no decision log)")
 	f.IntVar(&o.rounds, "rounds", 5, "split each measured period into this many rounds, the setups taking turns (so that a burst of load elsewhere on the machine hits echo and router alike)")
 	f.StringVar(&o.pace, "pace", "auto", "how the generator waits for each send: sleep (nanosleep), spin (yield the processor until due), or auto (spin in process, sleep over NATS)")
 	f.DurationVar(&o.probe, "probe", time.Second, "first spin this long on one thread and report the machine's own pauses, a floor under the tails of requests in flight across them (0: skip)")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +85,13 @@ func TestBench(t *testing.T) {
 	}
 	if len(rep.Targets) == 0 {
 		t.Error("no targets checked")
+	}
+	// The routers measured log decisions as serve's defaults do.
+	serve, _, err := root().Find([]string{"serve"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := serve.Flags().Lookup("log-sample").DefValue; strconv.FormatFloat(rep.DecisionLog, 'g', -1, 64) != want {
+		t.Errorf("decision log sample %v, want serve's default %s", rep.DecisionLog, want)
 	}
 }
