@@ -21,6 +21,7 @@ package natsx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -198,7 +199,13 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			traceparent = m.Header.Get("traceparent")
 		}
 		out, _ := s.d.Serve(context.Background(), x, kind, m.Data, traceparent, arrival)
-		m.Respond(out)
+		if err := m.Respond(out); errors.Is(err, nats.ErrMaxPayload) {
+			// A batch's answers can outgrow its requests past what the
+			// server accepts: say so, rather than leave the requester
+			// to time out.
+			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, fmt.Sprintf(
+				"the reply, %d bytes, is larger than the NATS server accepts (%d bytes); send fewer requests in a batch", len(out), s.nc.MaxPayload())))
+		}
 	}
 }
 

@@ -298,3 +298,47 @@ func TestSpans(t *testing.T) {
 		t.Errorf("spans %q, want %q", got, want)
 	}
 }
+
+// TestReplyTooLarge: a batch whose answers outgrow what the server accepts
+// gets an error saying so, not silence (its requests fit).
+func TestReplyTooLarge(t *testing.T) {
+	s, err := server.NewServer(&server.Options{DontListen: true, NoSigs: true, NoLog: true, MaxPayload: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	t.Cleanup(s.Shutdown)
+	nc, err := natsx.ConnectInProcess(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+
+	batch := func(n int) string {
+		items := make([]string, n)
+		for i := range items {
+			items[i] = fmt.Sprintf(`{"request": {"id": "r-%d", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`, i)
+		}
+		return `{"requests": [` + strings.Join(items, ",") + `]}`
+	}
+	if m := request(t, nc, natsx.SubjectBatch, batch(2)); len(m["results"].([]any)) != 2 {
+		t.Fatalf("small batch: %v", m)
+	}
+	body := batch(40)
+	if len(body) > 4096 {
+		t.Fatalf("the request, %d bytes, does not fit", len(body))
+	}
+	m := request(t, nc, natsx.SubjectBatch, body)
+	msg, _ := m["error"].(map[string]any)["message"].(string)
+	if errCode(m) != "invalid_request" || !strings.Contains(msg, "larger than the NATS server accepts (4096 bytes)") {
+		t.Fatalf("got %v", m)
+	}
+}
