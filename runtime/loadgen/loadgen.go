@@ -237,7 +237,9 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 		if err1 != nil || err2 != nil {
 			return
 		}
-		received.Add(1)
+		// Counted last: once the sender sees every reply received, each
+		// has been counted as OK or error, and recorded.
+		defer received.Add(1)
 		if time.Duration(sched) < o.Warmup {
 			return
 		}
