@@ -16,7 +16,7 @@ import (
 // scratch holds the request: the decisions are those Decide makes on the
 // heap, and the answers those of a fresh Outcome, for every example policy
 // and request, whatever was decided into the reused one before, in
-// whichever order. The decision log's events, encoded only once every
+// whichever order. The decision log's events, read only once every
 // decision is made (as a sink that lags does), hold their own decisions.
 func TestReusedOutcome(t *testing.T) {
 	var logged []*runtime.DecisionEvent
@@ -80,13 +80,13 @@ func TestReusedOutcome(t *testing.T) {
 		if err := json.Unmarshal([]byte(fresh[order[k]]), &want); err != nil {
 			t.Fatal(err)
 		}
-		if k%2 == 0 { // encoding/json encodes it too, before Encode
+		if k%2 == 0 { // encoding/json encodes it too
 			var got struct{ Decision json.RawMessage }
 			if m, err := json.Marshal(ev); err != nil || json.Unmarshal(m, &got) != nil || !jsonEqual(got.Decision, want.Decision) {
 				t.Fatalf("event %d, %s: json.Marshal gives %s (%v)\nfresh %s", k, bodies[order[k]], m, err, want.Decision)
 			}
 		}
-		if ev.Encode(); string(ev.Decision) != string(want.Decision) {
+		if string(ev.Decision) != string(want.Decision) {
 			t.Fatalf("event %d, %s:\nlogged %s\nfresh  %s", k, bodies[order[k]], ev.Decision, want.Decision)
 		}
 	}

@@ -333,7 +333,6 @@ fn route(r: Request) -> Decision {
 		t.Fatalf("logged %d of 10 at sample 0.5", len(got))
 	}
 	ev := got[0]
-	ev.Encode()
 	var dec map[string]any
 	if err := json.Unmarshal(ev.Decision, &dec); err != nil {
 		t.Fatal(err)

@@ -60,49 +60,6 @@ func (a *Arena) list(elems []Value) Value {
 	return Value{k: KindList, p: unsafe.Pointer(lo)}
 }
 
-// Clone returns a copy of v whose records, lists and maps are a's memory
-// (the heap's when a is nil), all the way down: a value of a run that must
-// outlive the Reset of the arena it was made in (a decision handed to
-// another goroutine, say) is cloned into memory of its own. Strings and
-// the other kinds hold no arena memory and are shared, as are a large
-// map's key index, which nothing changes.
-func (a *Arena) Clone(v Value) Value {
-	switch v.k {
-	case KindRecord:
-		return NewRecord(a.cloneAll(v.Record()))
-	case KindList:
-		return a.list(a.cloneAll(v.List()))
-	case KindMap:
-		if v.p == nil {
-			return v
-		}
-		m := (*mapObj)(v.p)
-		c := a.newMap()
-		n := len(m.keys)
-		kv := a.Values(2 * n)
-		c.keys, c.vals = kv[:n:n], kv[n:]
-		copy(c.keys, m.keys) // strings and ints
-		for i, x := range m.vals {
-			c.vals[i] = a.Clone(x)
-		}
-		c.strIdx, c.intIdx = m.strIdx, m.intIdx
-		return Value{k: KindMap, p: unsafe.Pointer(c)}
-	}
-	return v
-}
-
-// cloneAll returns clones of vs in a's memory (nil for none).
-func (a *Arena) cloneAll(vs []Value) []Value {
-	if len(vs) == 0 {
-		return nil
-	}
-	out := a.Values(len(vs))
-	for i, x := range vs {
-		out[i] = a.Clone(x)
-	}
-	return out
-}
-
 // Chunk sizes, in bytes: the first chunk of a kind, and the largest. A
 // request larger than a quarter of maxChunk goes to the heap, so that one
 // large list does not make the arena keep a large chunk.

@@ -24,8 +24,6 @@ type LogConfig struct {
 	MaxBytes int64
 	MaxMsgs  int64
 	// Buffer is the number of events queued before drops; 0 means 8192.
-	// A queued event holds its decision as a value, encoded once the
-	// publisher takes it: a few KB each.
 	Buffer int
 	// Batch is the most events one message holds, 0 meaning 64; Linger
 	// is the longest an event waits, once the publisher has it, for
