@@ -84,6 +84,7 @@ type Router struct {
 	nc     *nats.Conn
 	natsS  *natsx.Server
 	dlog   *natsx.DecisionLog
+	dlogNC *nats.Conn // the decision log's own connection
 	httpS  *http.Server
 	httpL  net.Listener
 	tracer *tracing.Tracer
@@ -137,7 +138,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if !opt.NoNATS {
 		var err error
 		if opt.NATSURL != "" {
-			r.nc, err = nats.Connect(opt.NATSURL, nats.Name("rpl-router"), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+			r.nc, err = r.connectExternal("rpl-router")
 		} else {
 			start := time.Now()
 			r.ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: opt.DataDir, Listen: opt.NATSListen})
@@ -156,13 +157,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	}
 	var dlog runtime.DecisionLog
 	if r.nc != nil && !opt.NoLog && r.nc.IsConnected() {
-		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		d, err := natsx.NewDecisionLog(lctx, r.nc, natsx.LogConfig{Dropped: r.Metrics.LogDropped, Failed: func(err error) {
-			r.Metrics.LogFailed()
-			r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
-		}})
-		cancel()
-		if err != nil {
+		if d, err := r.startDecisionLog(ctx); err != nil {
 			r.log.Warn("decision log disabled", "err", err)
 		} else {
 			r.dlog, dlog = d, d
@@ -239,6 +234,48 @@ func (r *Router) HTTPAddr() string {
 
 // NATS is the router's NATS connection (nil with NoNATS).
 func (r *Router) NATS() *nats.Conn { return r.nc }
+
+// connectExternal connects to the NATS deployment of --nats-url, retrying
+// in the background while it is unreachable.
+func (r *Router) connectExternal(name string) (*nats.Conn, error) {
+	return nats.Connect(r.opt.NATSURL, nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+}
+
+// startDecisionLog starts the decision log on a connection of its own.
+// Its messages (up to 64 KiB) on the requests' connection made the
+// server's read buffer for that connection grow and shrink between them
+// and the small replies: with every decision logged, at 30,000/s, a
+// third of the bytes the router process allocated per request (4.9 KB
+// against 3.3 KB embedded, 3.9 against 2.5 KB over TCP; 19 collections
+// against 14, and 15 against 10, in 4 s).
+func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, error) {
+	var nc *nats.Conn
+	var err error
+	if r.ns != nil {
+		nc, err = natsx.ConnectInProcess(r.ns, nats.Name("rpl-router-log"))
+	} else {
+		nc, err = r.connectExternal("rpl-router-log")
+		if err == nil && !nc.IsConnected() {
+			nc.Close()
+			err = errors.New("its connection is not up")
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{Dropped: r.Metrics.LogDropped, Failed: func(err error) {
+		r.Metrics.LogFailed()
+		r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
+	}})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	r.dlogNC = nc
+	return d, nil
+}
 
 // NATSServer is the embedded server (nil when joining an external one).
 func (r *Router) NATSServer() *server.Server { return r.ns }
@@ -440,6 +477,9 @@ func (r *Router) Shutdown(ctx context.Context) error {
 	}
 	if r.dlog != nil {
 		r.dlog.Close(ctx)
+	}
+	if r.dlogNC != nil {
+		r.dlogNC.Close()
 	}
 	if r.nc != nil {
 		r.nc.Close()
