@@ -36,7 +36,7 @@ type Refusal uint8
 // The refusals.
 const (
 	RefusedOverloaded Refusal = iota // the transport's concurrency bound or backlog is full
-	RefusedTooLarge                  // the body is larger than the transport accepts
+	RefusedTooLarge                  // the body, or its reply, is larger than the transport accepts
 	RefusedUnreadable                // the body could not be read
 )
 

@@ -203,8 +203,11 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			// A batch's answers can outgrow its requests past what the
 			// server accepts: say so, rather than leave the requester
 			// to time out.
-			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, fmt.Sprintf(
-				"the reply, %d bytes, is larger than the NATS server accepts (%d bytes); send fewer requests in a batch", len(out), s.nc.MaxPayload())))
+			msg := fmt.Sprintf("the reply, %d bytes, is larger than the NATS server accepts (%d bytes)", len(out), s.nc.MaxPayload())
+			if kind == rt.KindBatch {
+				msg += "; send fewer requests in a batch"
+			}
+			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, msg))
 		}
 	}
 }

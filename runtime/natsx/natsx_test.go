@@ -338,7 +338,7 @@ func TestReplyTooLarge(t *testing.T) {
 	}
 	m := request(t, nc, natsx.SubjectBatch, body)
 	msg, _ := m["error"].(map[string]any)["message"].(string)
-	if errCode(m) != "invalid_request" || !strings.Contains(msg, "larger than the NATS server accepts (4096 bytes)") {
+	if errCode(m) != "invalid_request" || !strings.Contains(msg, "larger than the NATS server accepts (4096 bytes)") || !strings.HasSuffix(msg, "; send fewer requests in a batch") {
 		t.Fatalf("got %v", m)
 	}
 }
