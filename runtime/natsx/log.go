@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -64,10 +65,10 @@ const maxBatchBytes = 64 << 10
 // in Batch, where it was one per decision (with every decision logged,
 // the router's maximum over TCP went from 55,000 to 59,900/s; 75,600/s
 // without the log). An event waits at most Linger for the others of its
-// message. Events are encoded without reflection
-// and published mostly without acknowledgement (see LogConfig.AckEvery):
-// the stream stores them in order, and the acknowledged message each
-// second says that it still does.
+// message. Messages go out mostly without acknowledgement (see
+// LogConfig.AckEvery): the stream stores them in order, and the
+// acknowledged message each second says that it still does. ReadLog
+// reads the stream back.
 type DecisionLog struct {
 	js      jetstream.JetStream
 	nc      *nats.Conn
@@ -267,6 +268,32 @@ func (l *DecisionLog) Failed() int64 { return l.failed.Load() }
 
 // Stats returns the number of events published and dropped.
 func (l *DecisionLog) Stats() (sent, dropped int64) { return l.sent.Load(), l.dropped.Load() }
+
+// ReadLog returns the events the decision log stream st holds, message by
+// message, oldest first. Messages the stream discards while it reads (its
+// limits) are skipped.
+func ReadLog(ctx context.Context, st jetstream.Stream) ([][]rt.DecisionEvent, error) {
+	info, err := st.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var msgs [][]rt.DecisionEvent
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return msgs, err
+		}
+		evs, err := LogEvents(m.Data)
+		if err != nil {
+			return msgs, fmt.Errorf("message %d: %w", seq, err)
+		}
+		msgs = append(msgs, evs)
+	}
+	return msgs, nil
+}
 
 // LogEvents decodes the events of one decision log message. An error
 // names the event (counted from 1) that is not a DecisionEvent.

@@ -24,22 +24,12 @@ func storedMessages(t *testing.T, st jetstream.Stream, want int) [][]rt.Decision
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for {
-		var msgs [][]rt.DecisionEvent
-		n := 0
-		info, err := st.Info(ctx)
+		msgs, err := natsx.ReadLog(ctx, st)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-			m, err := st.GetMsg(ctx, seq)
-			if err != nil {
-				t.Fatal(err)
-			}
-			evs, err := natsx.LogEvents(m.Data)
-			if err != nil {
-				t.Fatalf("message %d: %v", seq, err)
-			}
-			msgs = append(msgs, evs)
+		n := 0
+		for _, evs := range msgs {
 			n += len(evs)
 		}
 		if n >= want || ctx.Err() != nil {
@@ -277,4 +267,29 @@ func TestDecisionLogAcks(t *testing.T) {
 	}
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: "lost", Decision: json.RawMessage(`{}`)})
 	waitFor(t, "the failed acknowledgement", func() bool { return dlog.Failed() > 0 && told.Load() > 0 })
+}
+
+// TestReadLog: ReadLog returns the stream's messages in order, and skips
+// one the stream no longer has.
+func TestReadLog(t *testing.T) {
+	dlog, st := logStream(t, natsx.LogConfig{Batch: 1})
+	for i := range 3 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: strconv.Itoa(i)})
+	}
+	storedMessages(t, st, 3)
+	ctx := context.Background()
+	if err := st.DeleteMsg(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := natsx.ReadLog(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, evs := range msgs {
+		got = append(got, ids(evs))
+	}
+	if strings.Join(got, "|") != "0|2" {
+		t.Errorf("messages %q, want [0 2]", got)
+	}
 }

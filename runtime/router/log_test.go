@@ -42,20 +42,12 @@ func TestDecisionLog(t *testing.T) {
 	}
 	var ids []string
 	for deadline := time.Now().Add(5 * time.Second); len(ids) < 3 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		ids = ids[:0]
-		info, err := st.Info(ctx)
+		msgs, err := natsx.ReadLog(ctx, st)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for q := info.State.FirstSeq; info.State.Msgs > 0 && q <= info.State.LastSeq; q++ {
-			m, err := st.GetMsg(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			evs, err := natsx.LogEvents(m.Data)
-			if err != nil {
-				t.Fatal(err)
-			}
+		ids = ids[:0]
+		for _, evs := range msgs {
 			for _, ev := range evs {
 				if ev.TenantID != "acme" || ev.Result == "" || len(ev.Decision) == 0 {
 					t.Errorf("event %+v", ev)
