@@ -257,7 +257,7 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 		nc, err = r.connectExternal("rpl-router-log")
 		if err == nil && !nc.IsConnected() {
 			nc.Close()
-			err = errors.New("its connection is not up")
+			err = fmt.Errorf("its connection to %s is not up", r.opt.NATSURL)
 		}
 	}
 	if err != nil {
