@@ -1,6 +1,9 @@
 package runtime
 
-import "unicode/utf8"
+import (
+	"time"
+	"unicode/utf8"
+)
 
 const hexDigits = "0123456789abcdef"
 
@@ -64,4 +67,47 @@ func AppendString(buf []byte, s string) []byte {
 	}
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
+}
+
+// AppendTime appends t in UTC as time.RFC3339Nano formats it (the
+// fraction of a second without its trailing zeros, and none when it is
+// zero). It writes the digits itself: Time.AppendFormat interprets its
+// layout on every call, which took a third of a decision event's
+// encoding (BenchmarkDecisionEventJSON). Years outside 0–9999 go through
+// AppendFormat.
+func AppendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	hour, minute, sec := t.Clock()
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10))
+	b = append2(b, year%100, '-')
+	b = append2(b, int(month), '-')
+	b = append2(b, day, 'T')
+	b = append2(b, hour, ':')
+	b = append2(b, minute, ':')
+	b = append2(b, sec, '.')
+	ns := t.Nanosecond()
+	if ns == 0 {
+		b[len(b)-1] = 'Z'
+		return b
+	}
+	var frac [9]byte
+	n := len(frac)
+	for i := n - 1; i >= 0; i-- {
+		frac[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	for frac[n-1] == '0' {
+		n--
+	}
+	b = append(b, frac[:n]...)
+	return append(b, 'Z')
+}
+
+// append2 appends n (0–99) in two digits, then sep.
+func append2(b []byte, n int, sep byte) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10), sep)
 }

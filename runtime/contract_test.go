@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -205,6 +206,33 @@ func TestV2Contract(t *testing.T) {
 	out, _, _ = e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "code"}}`), runtime.CP1Meta{}, nil, nil)
 	if d := decodeJSON(t, out)["decision"].(map[string]any); d["expected_latency_ms"].(float64) < 110 || d["expected_latency_ms"].(float64) > 130 {
 		t.Errorf("expected latency %v, want about 120", d["expected_latency_ms"])
+	}
+}
+
+// AppendTime writes what Time.Format(time.RFC3339Nano) writes of the
+// time in UTC: fractions with and without trailing zeros, none, the
+// edges of a year and of the years it writes itself, and random times.
+func TestAppendTime(t *testing.T) {
+	check := func(tm time.Time) {
+		t.Helper()
+		if got, want := string(runtime.AppendTime([]byte("x"), tm)), "x"+tm.UTC().Format(time.RFC3339Nano); got != want {
+			t.Fatalf("AppendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
+	east := time.FixedZone("east", 5*3600+30*60)
+	for _, tm := range []time.Time{
+		{}, time.Unix(0, 0), time.Date(2026, 11, 26, 3, 4, 5, 0, time.UTC),
+		time.Date(2026, 11, 26, 3, 4, 5, 100_000_000, time.UTC), time.Date(2026, 11, 26, 3, 4, 5, 120_000_300, east),
+		time.Date(2026, 11, 26, 3, 4, 5, 1, time.UTC), time.Date(2026, 11, 26, 3, 4, 5, 999_999_999, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(2000, 1, 1, 0, 0, 0, 0, east),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(-1, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 5, time.UTC),
+	} {
+		check(tm)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		check(time.Unix(rng.Int64N(600<<30)-(300<<30), rng.Int64N(1e9)).In(east))
 	}
 }
 

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
@@ -137,7 +136,7 @@ func (c *encoders) build(t lang.Type) encoder {
 		case lang.Time:
 			return func(buf []byte, v vm.Value) []byte {
 				buf = append(buf, '"')
-				buf = v.Time().AppendFormat(buf, time.RFC3339Nano)
+				buf = AppendTime(buf, v.Time())
 				return append(buf, '"')
 			}
 		}

@@ -19,7 +19,7 @@ type DecisionLog interface {
 // DecisionEvent is one logged decision: enough to replay it (request id
 // gives the seed, Time the clock) and to attribute it.
 type DecisionEvent struct {
-	Time      time.Time       `json:"time"`
+	Time      time.Time       `json:"time"` // written in UTC
 	RequestID string          `json:"request_id"`
 	TenantID  string          `json:"tenant_id"`
 	PolicyID  string          `json:"policy_id"`
@@ -79,7 +79,7 @@ func (ev *DecisionEvent) Release() {
 // re-validating Decision, which the engine's encoder wrote.
 func (ev *DecisionEvent) AppendJSON(b []byte) []byte {
 	b = append(b, `{"time":"`...)
-	b = ev.Time.AppendFormat(b, time.RFC3339Nano)
+	b = AppendTime(b, ev.Time)
 	b = append(b, `","request_id":`...)
 	b = AppendString(b, ev.RequestID)
 	b = append(b, `,"tenant_id":`...)
