@@ -55,8 +55,9 @@ type LogConfig struct {
 const maxBatchBytes = 64 << 10
 
 // DecisionLog publishes decision events to the LogStream stream. It
-// implements runtime.DecisionLog: LogDecision never blocks; events beyond
-// the buffer are dropped and counted.
+// implements runtime.DecisionLog: LogDecision never waits for the
+// publisher (it shares a lock with it, held for a swap of the queue),
+// and seldom wakes it; events beyond the buffer are dropped and counted.
 //
 // A message on LogSubject holds one or more events in JSON Lines: each
 // event a DecisionEvent's JSON object, each followed by a newline (read
@@ -73,19 +74,35 @@ type DecisionLog struct {
 	js      jetstream.JetStream
 	nc      *nats.Conn
 	cfg     LogConfig
-	ch      chan *rt.DecisionEvent
 	failed  atomic.Int64
 	dropped atomic.Int64
 	sent    atomic.Int64
-	stop    chan struct{} // closed by Close; l.ch is never closed, so a late LogDecision cannot panic
+	stop    chan struct{} // closed by Close
 	once    sync.Once
 	done    chan struct{}
 
-	// The publisher's: the message being filled, its event count, and
-	// the time of the last acknowledged publish.
+	// wake tells the publisher that it has work: a first event to
+	// linger for, or a full message's worth. Events go through q, which
+	// the publisher takes whole, rather than a channel, which would hand
+	// each event to a publisher waiting on it, a goroutine wake-up (and a
+	// thread's, an idle core's) on the request path for each decision.
+	wake chan struct{}
+	mu   sync.Mutex
+	q    []*rt.DecisionEvent // the events queued, oldest first
+	qlen int                 // bytes of Decision in q
+	// The publisher's, under mu: idle when it holds no event and
+	// waits for one (no linger running), closed once it has stopped;
+	// held and heldLen, the events and bytes of the message being
+	// filled.
+	idle, closed  bool
+	held, heldLen int
+
+	// The publisher's: the message being filled, its event count, the
+	// time of the last acknowledged publish, and the queue it took last.
 	buf   []byte
 	n     int
 	acked time.Time
+	spare []*rt.DecisionEvent
 }
 
 var _ rt.DecisionLog = (*DecisionLog)(nil)
@@ -116,7 +133,7 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	if cfg.AckEvery == 0 {
 		cfg.AckEvery = time.Second
 	}
-	l := &DecisionLog{nc: nc, ch: make(chan *rt.DecisionEvent, cfg.Buffer), cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
+	l := &DecisionLog{nc: nc, cfg: cfg, stop: make(chan struct{}), done: make(chan struct{}), wake: make(chan struct{}, 1), idle: true}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
 		l.failed.Add(1)
 		if cfg.Failed != nil {
@@ -145,13 +162,27 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	return l, nil
 }
 
-// LogDecision implements runtime.DecisionLog.
+// LogDecision implements runtime.DecisionLog. It wakes the publisher
+// only for the first event it will hold, and when a message's worth is
+// queued.
 func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
-	select {
-	case l.ch <- ev:
-	default:
+	l.mu.Lock()
+	if l.closed || len(l.q) >= l.cfg.Buffer {
+		l.mu.Unlock()
 		ev.Release()
 		l.drop(1)
+		return
+	}
+	l.q = append(l.q, ev)
+	l.qlen += len(ev.Decision)
+	wake := l.idle || l.held+len(l.q) >= l.cfg.Batch || l.heldLen+l.qlen >= maxBatchBytes
+	l.idle = false
+	l.mu.Unlock()
+	if wake {
+		select {
+		case l.wake <- struct{}{}:
+		default: // a wake-up is pending already
+		}
 	}
 }
 
@@ -170,34 +201,54 @@ func (l *DecisionLog) run() {
 	defer close(l.done)
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
+	armed := false
 	for {
+		expired, stopping := false, false
 		select {
-		case ev := <-l.ch:
-			l.add(ev)
-			switch {
-			case l.full():
-				linger.Stop()
-				l.publish()
-			case l.n == 1:
-				linger.Reset(l.cfg.Linger)
-			}
+		case <-l.wake:
 		case <-linger.C:
-			l.publish()
+			armed, expired = false, true
 		case <-l.stop:
-			for {
-				select {
-				case ev := <-l.ch:
-					l.add(ev)
-					if l.full() {
-						l.publish()
-					}
-				default:
-					l.publish()
-					return
-				}
+			stopping = true
+		}
+		for _, ev := range l.take(stopping) {
+			l.add(ev)
+			if l.full() {
+				l.publish()
 			}
 		}
+		if expired || stopping {
+			l.publish()
+		}
+		if stopping {
+			return
+		}
+		l.mu.Lock()
+		l.held, l.heldLen = l.n, len(l.buf)
+		idle := l.n == 0 && len(l.q) == 0
+		l.idle = idle
+		l.mu.Unlock()
+		switch {
+		case idle && armed:
+			linger.Stop()
+			armed = false
+		case !idle && !armed:
+			linger.Reset(l.cfg.Linger)
+			armed = true
+		}
 	}
+}
+
+// take returns the queued events, leaving the queue empty (and closed
+// to new events when the publisher stops).
+func (l *DecisionLog) take(stopping bool) []*rt.DecisionEvent {
+	clear(l.spare) // the events of the last take, released since
+	l.mu.Lock()
+	evs := l.q
+	l.q, l.qlen, l.spare = l.spare[:0], 0, evs
+	l.closed = stopping
+	l.mu.Unlock()
+	return evs
 }
 
 // full reports whether the message being filled is to be published.
@@ -248,7 +299,7 @@ func (l *DecisionLog) publish() {
 // has them and their acknowledgements are in, and stops; the stream
 // stores the last unacknowledged ones right after. A decision may
 // still be logged while or after it runs (a transport that did not drain
-// in time): such events are not published, and do not panic.
+// in time): such events are dropped, and counted so.
 func (l *DecisionLog) Close(ctx context.Context) {
 	l.once.Do(func() { close(l.stop) })
 	select {

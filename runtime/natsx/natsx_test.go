@@ -80,7 +80,7 @@ func externalServer(t *testing.T) string {
 
 // embedded starts an embedded server (listening on listen, if not "")
 // and connects to it in process; both stop when the test ends.
-func embedded(t *testing.T, listen string) (*server.Server, *nats.Conn) {
+func embedded(t testing.TB, listen string) (*server.Server, *nats.Conn) {
 	t.Helper()
 	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: listen})
 	if err != nil {
