@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -17,8 +18,9 @@ func plainWords[S string | []byte](s S) int {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		w := s[i : i+8] // one bounds check for the word, not one per byte
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 		q, b := x^(lsb*'"'), x^(lsb*'\\')
 		if ((x-lsb*0x20)&^x|(q-lsb)&^q|(b-lsb)&^b|x)&msb != 0 {
 			break
@@ -88,23 +90,45 @@ func AppendTime(b []byte, t time.Time) []byte {
 	b = append2(b, day, 'T')
 	b = append2(b, hour, ':')
 	b = append2(b, minute, ':')
-	b = append2(b, sec, '.')
-	ns := t.Nanosecond()
+	b = append(b, byte('0'+sec/10), byte('0'+sec%10))
+	b = appendFraction(b, t.Nanosecond())
+	return append(b, 'Z')
+}
+
+// appendFraction appends ns (0–999,999,999) billionths as a decimal
+// fraction, '.' and its digits without trailing zeros, or nothing for 0.
+func appendFraction(b []byte, ns int) []byte {
 	if ns == 0 {
-		b[len(b)-1] = 'Z'
 		return b
 	}
-	var frac [9]byte
-	n := len(frac)
-	for i := n - 1; i >= 0; i-- {
+	var frac [10]byte
+	frac[0] = '.'
+	for i := 9; i > 0; i-- {
 		frac[i] = byte('0' + ns%10)
 		ns /= 10
 	}
+	n := len(frac)
 	for frac[n-1] == '0' {
 		n--
 	}
-	b = append(b, frac[:n]...)
-	return append(b, 'Z')
+	return append(b, frac[:n]...)
+}
+
+// appendNanos appends n billionths (a money amount in nanodollars) as
+// strconv.AppendFloat(b, float64(n)/1e9, 'f', -1, 64) does, from the
+// integer: for |n| < 10^15 the decimal n/1e9 has at most 15 significant
+// digits, so that it is the shortest decimal that reads back as that
+// float. Larger amounts go through AppendFloat.
+func appendNanos(b []byte, n int64) []byte {
+	if n <= -1e15 || n >= 1e15 {
+		return strconv.AppendFloat(b, float64(n)/1e9, 'f', -1, 64)
+	}
+	if n < 0 {
+		b = append(b, '-')
+		n = -n
+	}
+	b = strconv.AppendInt(b, n/1e9, 10)
+	return appendFraction(b, int(n%1e9))
 }
 
 // append2 appends n (0–99) in two digits, then sep.

@@ -280,7 +280,7 @@ func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf [
 	buf = append(buf, `,"expected_latency_ms":`...)
 	buf = strconv.AppendInt(buf, e.expectedLatency(target).Milliseconds(), 10)
 	buf = append(buf, `,"expected_cost":`...)
-	buf = strconv.AppendFloat(buf, float64(e.expectedCost(target, req))/1e9, 'f', -1, 64)
+	buf = appendNanos(buf, e.expectedCost(target, req))
 	buf = append(buf, `,"reason":`...)
 	buf = AppendString(buf, reason)
 	if k := d.StickyKey(); k != "" {

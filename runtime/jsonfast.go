@@ -276,6 +276,32 @@ func (s *jscan) num() ([]byte, bool) {
 	return b[start:j], true
 }
 
+// parseFloat is strconv.ParseFloat(string(t), 64) for a number token t
+// (see num), which it reads itself when t is a whole number of at most 15
+// digits, as CP1's max_latency_ms usually is: below 2^53, its value is
+// exact, as ParseFloat's, and strconv's code stays out of the exchange's
+// caches.
+func parseFloat(t []byte) (float64, error) {
+	d := t
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 15 {
+		return strconv.ParseFloat(string(t), 64)
+	}
+	var n int64
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return strconv.ParseFloat(string(t), 64)
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(d) < len(t) {
+		return -float64(n), nil // -0 for "-0", as ParseFloat
+	}
+	return float64(n), nil
+}
+
 // skip consumes any value.
 func (s *jscan) skip() bool {
 	switch c := s.peek(); {
@@ -413,7 +439,7 @@ func (s *jscan) optFloat(dst *float64) (*float64, bool) {
 	if !ok {
 		return nil, false
 	}
-	f, err := strconv.ParseFloat(string(t), 64)
+	f, err := parseFloat(t)
 	if err != nil {
 		return nil, false
 	}
@@ -793,7 +819,7 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 	case lang.Float:
 		if isNum {
 			tok, ok := s.num()
-			f, err := strconv.ParseFloat(string(tok), 64)
+			f, err := parseFloat(tok)
 			return vm.Float(f), ok && err == nil
 		}
 	case lang.Money:
@@ -818,7 +844,7 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 		}
 		if isNum {
 			tok, ok := s.num()
-			ms, err := strconv.ParseFloat(string(tok), 64)
+			ms, err := parseFloat(tok)
 			if !ok || err != nil || math.IsInf(ms, 0) || math.Abs(ms) > float64(math.MaxInt64/int64(time.Millisecond)) {
 				return vm.Value{}, false
 			}

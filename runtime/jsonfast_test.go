@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -413,5 +415,43 @@ func TestPlainWords(t *testing.T) {
 			s[i] = alphabet[rng.IntN(len(alphabet))]
 		}
 		check(s)
+	}
+}
+
+// parseFloat reads what strconv.ParseFloat reads, and appendNanos writes
+// what strconv.AppendFloat(float64(n)/1e9, 'f', -1, 64) writes: on the
+// edges of their fast paths and on random values.
+func TestParseFloatAppendNanos(t *testing.T) {
+	checkParse := func(s string) {
+		t.Helper()
+		got, gotErr := parseFloat([]byte(s))
+		want, wantErr := strconv.ParseFloat(s, 64)
+		if math.Float64bits(got) != math.Float64bits(want) || (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("parseFloat(%q) = %v, %v; ParseFloat: %v, %v", s, got, gotErr, want, wantErr)
+		}
+	}
+	checkNanos := func(n int64) {
+		t.Helper()
+		if got, want := string(appendNanos([]byte("x"), n)), "x"+strconv.FormatFloat(float64(n)/1e9, 'f', -1, 64); got != want {
+			t.Fatalf("appendNanos(%d) = %s, want %s", n, got, want)
+		}
+	}
+	for _, s := range []string{"0", "-0", "7", "800", "-800", "999999999999999", "-999999999999999", "1000000000000000",
+		"9007199254740993", "12345678901234567890", "0.5", "1e3", "-", "", "1.", "00012"} {
+		checkParse(s)
+	}
+	for _, n := range []int64{0, 1, -1, 5, 10, 1e9, -1e9, 1_500_000_000, 123_456_789, 999_999_999_999_999, -999_999_999_999_999,
+		1e15, -1e15, 1e15 + 1, math.MaxInt64, math.MinInt64, 2_000_000_001} {
+		checkNanos(n)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 200000 {
+		digits := 1 + rng.IntN(18)
+		n := rng.Int64N(int64(math.Pow10(digits)))
+		if rng.IntN(2) == 0 {
+			n = -n
+		}
+		checkParse(strconv.FormatInt(n, 10))
+		checkNanos(n)
 	}
 }
