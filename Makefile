@@ -9,7 +9,7 @@ FUZZTIME ?= 20s
 # the default and 70 with 2s.
 FUZZMINIMIZE ?= 2s
 
-.PHONY: all test bench fuzz lint build
+.PHONY: all test bench fuzz lint build count
 
 all: lint test
 
@@ -41,6 +41,32 @@ fuzz:
 	      echo "== $$target: no failing input; Go's fuzzing coordinator missed its own deadline (golang/go#75804)"; \
 	    else exit 1; fi; \
 	  done; \
+	done
+
+# Instructions and cache misses per CP1 and v2 exchange, counted by
+# callgrind's cache simulation (needs valgrind: apt-get install valgrind):
+# figures that do not move with the machine, for a change whose effect on
+# the clock is within its noise (README "Performance"). Only
+# Engine.HandleCP1 / HandleV2 are collected, in two runs of COUNTN and
+# 2×COUNTN exchanges whose difference is COUNTN exchanges; GOGC=off keeps
+# the collector's work out (allocations are -benchmem's), and
+# GODEBUG=asyncpreemptoff=1 callgrind's abort on Go's preemption signals.
+COUNTN ?= 5000
+count:
+	@set -e; t=$$(mktemp -d); trap 'rm -rf $$t' EXIT; \
+	$(GO) test -c -o $$t/rt.test ./runtime; \
+	for kind in CP1 V2; do \
+	  for n in $(COUNTN) $$((2 * $(COUNTN))); do \
+	    (cd runtime && GOGC=off GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --cache-sim=yes \
+	      --toggle-collect="*Engine).Handle$$kind" --callgrind-out-file=$$t/out.$$n \
+	      $$t/rt.test -test.run '^$$' -test.bench "^BenchmarkEngineDecide$$kind\$$" -test.benchtime $${n}x) >$$t/log 2>&1 \
+	      || { cat $$t/log; exit 1; }; \
+	  done; \
+	  awk -v kind=$$kind -v n=$(COUNTN) '/^summary:/ { for (i = 2; i <= NF; i++) v[FILENAME, i] = $$i; f[++k] = FILENAME } \
+	    END { \
+	      printf "%s exchange: %d instructions, %d I1 misses, %d D1 misses (per exchange, %d counted)\n", kind, \
+	        (v[f[2], 2] - v[f[1], 2]) / n, (v[f[2], 5] - v[f[1], 5]) / n, \
+	        (v[f[2], 6] + v[f[2], 7] - v[f[1], 6] - v[f[1], 7]) / n, n }' $$t/out.$(COUNTN) $$t/out.$$((2 * $(COUNTN))); \
 	done
 
 # gofmt must have nothing to say; vet must pass.
