@@ -355,8 +355,8 @@ func appendCP1Error(buf []byte, err *Error, c CP1Context) []byte {
 // expectedLatency is the target's observed median latency, else the
 // default.
 func (e *Engine) expectedLatency(target string) time.Duration {
-	if h, ok := e.cfg.State.(stdlib.HealthState); ok {
-		if d, ok := h.Latency(target); ok {
+	if e.svc.health != nil {
+		if d, ok := e.svc.health.Latency(target); ok {
 			return d
 		}
 	}
@@ -366,11 +366,10 @@ func (e *Engine) expectedLatency(target string) time.Duration {
 // expectedCost is the request's token estimate × the target's catalogue
 // price, in nano-units (0 when either is unknown).
 func (e *Engine) expectedCost(target string, req vm.Value) int64 {
-	c, ok := e.cfg.State.(stdlib.CostState)
-	if !ok {
+	if e.svc.cost == nil {
 		return 0
 	}
-	p, ok := c.Price(target)
+	p, ok := e.svc.cost.Price(target)
 	if !ok {
 		return 0
 	}

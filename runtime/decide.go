@@ -280,12 +280,26 @@ func (e *Engine) tenantPolicy(s *Snapshot, id string) *Policy {
 	return s.policies[id]
 }
 
+// services are the state services Config.State implements, asserted
+// once when the engine is made rather than on every decision.
+type services struct {
+	cost   stdlib.CostState
+	exps   stdlib.ExperimentState
+	health stdlib.HealthState
+}
+
+func servicesOf(state any) services {
+	var s services
+	s.cost, _ = state.(stdlib.CostState)
+	s.exps, _ = state.(stdlib.ExperimentState)
+	s.health, _ = state.(stdlib.HealthState)
+	return s
+}
+
 // host is the per-run host value: the engine's state services, and the
 // experiment assignment of the run (stdlib.ArmRecorder).
 type host struct {
-	cost     stdlib.CostState
-	exps     stdlib.ExperimentState
-	health   stdlib.HealthState
+	services
 	exp, arm string
 }
 
@@ -296,13 +310,7 @@ var (
 	_ stdlib.ArmRecorder     = (*host)(nil)
 )
 
-func (e *Engine) newHost() *host {
-	h := &host{}
-	h.cost, _ = e.cfg.State.(stdlib.CostState)
-	h.exps, _ = e.cfg.State.(stdlib.ExperimentState)
-	h.health, _ = e.cfg.State.(stdlib.HealthState)
-	return h
-}
+func (e *Engine) newHost() *host { return &host{services: e.svc} }
 
 func (h *host) MonthSpend(t string, at time.Time) int64 {
 	if h.cost == nil {

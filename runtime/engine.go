@@ -84,6 +84,7 @@ type Engine struct {
 	encDecision, encTags, encFallbacks encoder
 	fast                               typedDecoder
 	safeDefault                        vm.Value
+	svc                                services // asserted from cfg.State
 	hosts                              sync.Pool
 	logEvery                           uint64 // log one decision in logEvery; 0: none
 	logCount                           atomic.Uint64
@@ -117,7 +118,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.FailureMode == FailSafeDefault && cfg.SafeDefault == "" {
 		return nil, errors.New("runtime: the safe-default failure mode needs a SafeDefault target")
 	}
-	e := &Engine{env: cfg.Env, cfg: cfg}
+	e := &Engine{env: cfg.Env, cfg: cfg, svc: servicesOf(cfg.State)}
 	u := cfg.Env.Universe()
 	for name, dst := range map[string]**lang.Record{"Request": &e.reqType, "Decision": &e.decType, "Tenant": &e.tenantType} {
 		t, ok := u.Types[name]
