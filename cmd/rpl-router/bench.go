@@ -46,6 +46,7 @@ type benchOpts struct {
 	format    string
 	jsonOut   string
 	cpuprof   string
+	memprof   string
 	trace     string
 	tenants   int
 	logSample float64
@@ -125,6 +126,7 @@ inproc setups call the engine alone, which has no log.`,
 	f.StringVar(&o.format, "format", "table", "output: table or json")
 	f.StringVar(&o.jsonOut, "json-out", "", "also write the JSON report to this file")
 	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of this process (engine, embedded server, in-process clients)")
+	f.StringVar(&o.memprof, "memprofile", "", "write this process's allocation profile at the end (go tool pprof -sample_index=alloc_space): what the router, its embedded server and the in-process clients allocate")
 	f.StringVar(&o.trace, "trace", "", "write a Go execution trace of this process (go tool trace), for short runs")
 	f.IntVar(&o.tenants, "tenants", 10000, "load this many tenant policies in a separate process and report its RSS (0: skip)")
 	f.Float64Var(&o.logSample, "decision-log-sample", 1, "publish this fraction of decisions to the decision log stream, as serve's --log-sample (0: no decision log)")
@@ -349,6 +351,19 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 			return err
 		}
 		defer p.stop()
+	}
+
+	if o.memprof != "" {
+		f, err := os.Create(o.memprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		defer func() {
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				fmt.Fprintf(stderr, "--memprofile: %v\n", err)
+			}
+		}()
 	}
 
 	if o.probe > 0 {

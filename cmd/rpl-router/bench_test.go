@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,10 +34,15 @@ func TestBench(t *testing.T) {
 	var out, errb bytes.Buffer
 	c.SetOut(&out)
 	c.SetErr(&errb)
+	memprof := filepath.Join(t.TempDir(), "mem.prof")
 	c.SetArgs([]string{"bench", "--policies", "../../examples/policies", "--rates", "500", "--duration", "300ms", "--warmup", "100ms",
-		"--window", "16", "--rounds", "2", "--tenants", "50", "--probe", "50ms", "--format", "json"})
+		"--window", "16", "--rounds", "2", "--tenants", "50", "--probe", "50ms", "--format", "json", "--memprofile", memprof})
 	if err := c.Execute(); err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	// The allocation profile is written, in pprof's gzipped format.
+	if prof, err := os.ReadFile(memprof); err != nil || len(prof) < 100 || prof[0] != 0x1f || prof[1] != 0x8b {
+		t.Errorf("--memprofile wrote %d bytes (%v), want a gzipped profile", len(prof), err)
 	}
 	var rep benchReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
