@@ -103,9 +103,15 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 	return s, nil
 }
 
-// ConnectInProcess connects to an embedded server without a socket.
+// ConnectInProcess connects to an embedded server without a socket (a
+// net.Pipe). Its writes have no deadline (nats.FlusherTimeout(0)): a
+// deadline on a pipe is a new timer each time it is set, and the client
+// sets two around every flush, which made timers a tenth of what the
+// router, its embedded server and an in-process client allocated at
+// 10,000 requests/s. A pipe's write cannot hang on a slow network: the
+// server reads it until the connection closes, which ends the write.
 func ConnectInProcess(s *server.Server, opts ...nats.Option) (*nats.Conn, error) {
-	return nats.Connect("", append([]nats.Option{nats.InProcessServer(s), nats.Name("rpl-router")}, opts...)...)
+	return nats.Connect("", append([]nats.Option{nats.InProcessServer(s), nats.Name("rpl-router"), nats.FlusherTimeout(0)}, opts...)...)
 }
 
 // Config configures Serve.

@@ -342,3 +342,29 @@ func TestReplyTooLarge(t *testing.T) {
 		t.Fatalf("got %v", m)
 	}
 }
+
+// TestConnectInProcessNoWriteDeadline: an in-process connection writes
+// without a deadline, which on its pipe would be two new timers per
+// flush (ConnectInProcess), and still delivers.
+func TestConnectInProcessNoWriteDeadline(t *testing.T) {
+	s, nc := embedded(t, "")
+	if nc.Opts.FlusherTimeout != 0 {
+		t.Errorf("flusher timeout %v, want none", nc.Opts.FlusherTimeout)
+	}
+	other, err := natsx.ConnectInProcess(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	sub, err := other.SubscribeSync("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Flush()
+	if err := nc.Publish("x", []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := sub.NextMsg(5 * time.Second); err != nil || string(m.Data) != "hello" {
+		t.Fatalf("got %v, %v", m, err)
+	}
+}
