@@ -106,7 +106,7 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 // ConnectInProcess connects to an embedded server without a socket (a
 // net.Pipe). Its writes have no deadline (nats.FlusherTimeout(0)): a
 // deadline on a pipe is a new timer each time it is set, and the client
-// sets two around every flush, which made timers a tenth of what the
+// sets two around every flush, which made timers 12% of what the
 // router, its embedded server and an in-process client allocated at
 // 10,000 requests/s. A pipe's write cannot hang on a slow network: the
 // server reads it until the connection closes, which ends the write.
