@@ -50,7 +50,8 @@ fuzz:
 # Engine.HandleCP1 / HandleV2 are collected, in two runs of COUNTN and
 # 2×COUNTN exchanges whose difference is COUNTN exchanges; GOGC=off keeps
 # the collector's work out (allocations are -benchmem's), and
-# GODEBUG=asyncpreemptoff=1 callgrind's abort on Go's preemption signals.
+# GODEBUG=asyncpreemptoff=1 spares callgrind Go's preemption signals, on
+# which it aborts.
 COUNTN ?= 5000
 count:
 	@set -e; t=$$(mktemp -d); trap 'rm -rf $$t' EXIT; \
