@@ -281,11 +281,13 @@ func (e *Engine) tenantPolicy(s *Snapshot, id string) *Policy {
 }
 
 // services are the state services Config.State implements, asserted
-// once when the engine is made rather than on every decision.
+// once when the engine is made rather than on every decision or
+// feedback.
 type services struct {
-	cost   stdlib.CostState
-	exps   stdlib.ExperimentState
-	health stdlib.HealthState
+	cost     stdlib.CostState
+	exps     stdlib.ExperimentState
+	health   stdlib.HealthState
+	feedback FeedbackRecorder
 }
 
 func servicesOf(state any) services {
@@ -293,6 +295,7 @@ func servicesOf(state any) services {
 	s.cost, _ = state.(stdlib.CostState)
 	s.exps, _ = state.(stdlib.ExperimentState)
 	s.health, _ = state.(stdlib.HealthState)
+	s.feedback, _ = state.(FeedbackRecorder)
 	return s
 }
 

@@ -452,3 +452,16 @@ func TestBundle(t *testing.T) {
 		t.Fatal("corrupt bundle accepted")
 	}
 }
+
+// TestObserveNoRecorder: feedback to an engine whose state records none
+// is an internal error that says so (ErrNoRecorder), not a silent loss.
+func TestObserveNoRecorder(t *testing.T) {
+	e, err := runtime.New(runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ferr := e.Observe(&runtime.Feedback{RequestID: "x", Target: "p:a", Status: "ok", LatencyMs: 100})
+	if ferr == nil || ferr.Code != runtime.CodeInternal || !errors.Is(ferr.Err, runtime.ErrNoRecorder) {
+		t.Fatalf("got %v, want an internal error wrapping ErrNoRecorder", ferr)
+	}
+}

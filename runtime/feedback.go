@@ -141,11 +141,10 @@ func (e *Engine) Observe(f *Feedback) *Error {
 	if err := f.Validate(time.Now()); err != nil {
 		return err
 	}
-	r, ok := e.cfg.State.(FeedbackRecorder)
-	if !ok {
+	if e.svc.feedback == nil {
 		return &Error{Code: CodeInternal, Message: ErrNoRecorder.Error(), Err: ErrNoRecorder}
 	}
-	if err := r.RecordFeedback(f); err != nil {
+	if err := e.svc.feedback.RecordFeedback(f); err != nil {
 		return &Error{Code: CodeInternal, Message: "recording feedback: " + err.Error(), Err: err}
 	}
 	return nil

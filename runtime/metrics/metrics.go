@@ -11,7 +11,7 @@
 //	rpl_reloads_total{result}                     activations (ok) and failed loads (error)
 //	rpl_active_policy_version{version}            1 for the active version
 //	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable
-//	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish)
+//	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish, a closed log)
 //
 // The decisions' series of a policy version are dropped once it is
 // neither the active version nor the one activated before it
@@ -100,7 +100,7 @@ func New() *Metrics {
 			Name: "rpl_refused_total", Help: "Requests refused before the engine, by transport and reason (overloaded, too_large, unreadable).",
 		}, []string{"transport", "reason"}),
 		logDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "rpl_decision_log_dropped_total", Help: "Decision events dropped: the log sink was behind, or publishing them failed.",
+			Name: "rpl_decision_log_dropped_total", Help: "Decision events dropped: the log sink was behind, publishing them failed, or the log had closed (shutdown).",
 		}),
 		logFailed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rpl_decision_log_failures_total", Help: "Acknowledged decision-log publishes that failed: the events since the previous acknowledgement may not be stored.",
