@@ -147,6 +147,28 @@ func TestFormatMoney(t *testing.T) {
 			t.Errorf("ParseMoney(FormatMoney(%d)) = %d, %v", tt.n, back, err)
 		}
 	}
+	// Against the fmt spelling it had, on random amounts of every size.
+	ref := func(n int64) string {
+		sign, u := "", uint64(n)
+		if n < 0 {
+			sign, u = "-", -u
+		}
+		fs := strings.TrimRight(fmt.Sprintf("%09d", u%MoneyScale), "0")
+		for len(fs) < 2 {
+			fs += "0"
+		}
+		return fmt.Sprintf("%s$%d.%s", sign, u/MoneyScale, fs)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 100000 {
+		n := rng.Int64() >> rng.IntN(63)
+		if rng.IntN(2) == 0 {
+			n = -n
+		}
+		if got, want := FormatMoney(n), ref(n); got != want {
+			t.Fatalf("FormatMoney(%d) = %s, want %s", n, got, want)
+		}
+	}
 }
 
 func TestParseDuration(t *testing.T) {

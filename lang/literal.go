@@ -54,18 +54,41 @@ func ParseMoney(raw string) (int64, error) {
 // FormatMoney renders nano-units as a literal with the fewest decimals
 // that keep it exact (at least two): $12.50, $0.0025.
 func FormatMoney(n int64) string {
-	sign := ""
+	var b [24]byte // "-$9223372036.854775808" at most
+	return string(AppendMoney(b[:0], n))
+}
+
+// AppendMoney appends FormatMoney(n) to b, without allocating: the
+// runtime's JSON encoders write money this way on the request path.
+func AppendMoney(b []byte, n int64) []byte {
 	u := uint64(n)
 	if n < 0 {
-		sign, u = "-", uint64(-n)
+		b = append(b, '-')
+		u = -u // also right for math.MinInt64
 	}
-	whole, frac := u/MoneyScale, u%MoneyScale
-	fs := fmt.Sprintf("%09d", frac)
-	fs = strings.TrimRight(fs, "0")
-	for len(fs) < 2 {
-		fs += "0"
+	b = append(b, '$')
+	b = strconv.AppendUint(b, u/MoneyScale, 10)
+	return AppendDecimals(b, u%MoneyScale, 2)
+}
+
+// AppendDecimals appends frac billionths (below 10^9) as a decimal
+// fraction: '.' and its nine digits without trailing zeros, keeping at
+// least min of them; nothing when frac is 0 and min is 0.
+func AppendDecimals(b []byte, frac uint64, min int) []byte {
+	if frac == 0 && min == 0 {
+		return b
 	}
-	return fmt.Sprintf("%s$%d.%s", sign, whole, fs)
+	var d [10]byte
+	d[0] = '.'
+	for i := 9; i > 0; i-- {
+		d[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	n := len(d)
+	for n > 1+min && d[n-1] == '0' {
+		n--
+	}
+	return append(b, d[:n]...)
 }
 
 // DurationUnits are the units of duration literals, largest first: the

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rpl-lang/rpl/lang"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -91,27 +93,8 @@ func AppendTime(b []byte, t time.Time) []byte {
 	b = append2(b, hour, ':')
 	b = append2(b, minute, ':')
 	b = append(b, byte('0'+sec/10), byte('0'+sec%10))
-	b = appendFraction(b, t.Nanosecond())
+	b = lang.AppendDecimals(b, uint64(t.Nanosecond()), 0)
 	return append(b, 'Z')
-}
-
-// appendFraction appends ns (0–999,999,999) billionths as a decimal
-// fraction, '.' and its digits without trailing zeros, or nothing for 0.
-func appendFraction(b []byte, ns int) []byte {
-	if ns == 0 {
-		return b
-	}
-	var frac [10]byte
-	frac[0] = '.'
-	for i := 9; i > 0; i-- {
-		frac[i] = byte('0' + ns%10)
-		ns /= 10
-	}
-	n := len(frac)
-	for frac[n-1] == '0' {
-		n--
-	}
-	return append(b, frac[:n]...)
 }
 
 // appendNanos appends n billionths (a money amount in nanodollars) as
@@ -128,7 +111,7 @@ func appendNanos(b []byte, n int64) []byte {
 		n = -n
 	}
 	b = strconv.AppendInt(b, n/1e9, 10)
-	return appendFraction(b, int(n%1e9))
+	return lang.AppendDecimals(b, uint64(n%1e9), 0)
 }
 
 // append2 appends n (0–99) in two digits, then sep.

@@ -126,7 +126,11 @@ func (c *encoders) build(t lang.Type) encoder {
 		case lang.String:
 			return appendStr
 		case lang.Money:
-			return func(buf []byte, v vm.Value) []byte { return AppendString(buf, lang.FormatMoney(v.Money())) }
+			return func(buf []byte, v vm.Value) []byte {
+				buf = append(buf, '"') // a money literal needs no escape
+				buf = lang.AppendMoney(buf, v.Money())
+				return append(buf, '"')
+			}
 		case lang.Duration:
 			return func(buf []byte, v vm.Value) []byte {
 				buf = append(buf, '"')
