@@ -209,6 +209,74 @@ func TestV2Contract(t *testing.T) {
 	}
 }
 
+// TestErrorsNameTheRequest: an error answer names the request (CP1's
+// context.request_id and trace_id, v2's request_id) as far as its body
+// can be read, even when the body could not be decoded.
+func TestErrorsNameTheRequest(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	ctx := context.Background()
+	for _, c := range []struct {
+		kind      runtime.Kind
+		body      string
+		id, trace string
+	}{
+		{runtime.KindCP1, `{"version": "1", "request_id": "r-1", "trace_id": "tr-1", "tenant_id": `, "r-1", "tr-1"},
+		{runtime.KindCP1, `{"version": "1", "trace_id": "tr-2", "request_id": "r-2", "task": [}`, "r-2", "tr-2"},
+		{runtime.KindCP1, `{"version": "2", "request_id": "r-3"}`, "r-3", ""},
+		{runtime.KindCP1, `{"version": "1", "request_id": "r-\u0034", "tenant_id": 5}`, "r-4", ""},
+		{runtime.KindCP1, `{"request_id": 7}`, "", ""},
+		{runtime.KindV2, `{"request": {"id": "r-6", "tenant": `, "r-6", ""},
+		{runtime.KindV2, `{"request": {"id": "r-7", "estimate": {"input_tokens": "many"}}}`, "r-7", ""},
+		{runtime.KindV2, `{"policy_id": {"nested": [1, {"id": "no"}]}, "request": {"id": "r-8", "zz": 1}}`, "r-8", ""},
+		{runtime.KindV2, `{"request": {"id": "r-9"}, "request": {"tenant": {"id": "t"}, "x": 1}}`, "", ""},
+		{runtime.KindFeedback, `{"request_id": "r-10", "status": 5}`, "r-10", ""},
+		{runtime.KindBatch, `{"requests": [{"request": {"id": "r-11", "estimate": {"input_tokens": "many"}}}]}`, "r-11", ""},
+	} {
+		var out []byte
+		var code runtime.Code
+		switch c.kind {
+		case runtime.KindCP1:
+			out, code, _ = e.HandleCP1(ctx, []byte(c.body), runtime.CP1Meta{}, nil, nil)
+		case runtime.KindV2:
+			out, code, _ = e.HandleV2(ctx, []byte(c.body), time.Now(), nil, nil)
+		case runtime.KindFeedback:
+			out, code = e.HandleFeedback([]byte(c.body), nil)
+		case runtime.KindBatch:
+			out, code = e.HandleV2Batch(ctx, []byte(c.body), time.Now(), nil)
+		}
+		m := decodeJSON(t, out)
+		var id, trace any
+		switch c.kind {
+		case runtime.KindCP1:
+			cctx, _ := m["context"].(map[string]any)
+			id, trace = cctx["request_id"], cctx["trace_id"]
+		case runtime.KindBatch:
+			results, _ := m["results"].([]any)
+			if len(results) != 1 {
+				t.Errorf("%s: %s", c.body, out)
+				continue
+			}
+			m = results[0].(map[string]any)
+			id = m["request_id"]
+		default:
+			id = m["request_id"]
+		}
+		if m["ok"] != false || (c.kind != runtime.KindBatch && code != runtime.CodeInvalidRequest) {
+			t.Errorf("%s: %s %s, want an invalid_request", c.body, code, out)
+		}
+		if id == nil {
+			id = ""
+		}
+		if trace == nil {
+			trace = ""
+		}
+		if id != c.id || trace != c.trace {
+			t.Errorf("%s: request id %q, trace id %q; want %q, %q\n%s", c.body, id, trace, c.id, c.trace, out)
+		}
+	}
+}
+
 // AppendTime writes what Time.Format(time.RFC3339Nano) writes of the
 // time in UTC: fractions with and without trailing zeros, none, the
 // edges of a year and of the years it writes itself, and random times.

@@ -244,6 +244,11 @@ func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf [
 	req, err := e.cp1ToRequest(body, sc)
 	q := &sc.q
 	cctx := CP1Context{RequestID: q.RequestID, TraceID: q.TraceID}
+	if err != nil && cctx.RequestID == "" {
+		// The decoding stopped before the ids: the error names the
+		// request as far as its body can be read.
+		cctx.RequestID, cctx.TraceID = errorIDs(body, KindCP1)
+	}
 	if cctx.TraceID == "" {
 		cctx.TraceID = TraceIDOf(meta.TraceParent)
 	}

@@ -155,7 +155,7 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 	defer func() {
 		if r := recover(); r != nil {
 			err := Errorf(CodeInternal, "internal error: %v", r)
-			out, code = AppendError(x.out[:0], err, kind == KindCP1), err.Code
+			out, code = appendError(x.out[:0], err, kind, body), err.Code
 			x.out = out
 			if done != nil {
 				done(nil)
@@ -175,7 +175,7 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 		out, code = d.e.HandleFeedback(body, out)
 	default:
 		err := Errorf(CodeInternal, "unknown request kind %v", kind)
-		out, code = AppendError(out, err, false), err.Code
+		out, code = appendError(out, err, kind, nil), err.Code
 	}
 	x.out = out
 	if done != nil {
@@ -187,12 +187,15 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 }
 
 // Refuse answers a request refused before the engine, in kind's shape,
-// and counts it; message says why (the code comes from why). The answer
-// is in x's buffer, valid until x is put back.
-func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string) []byte {
+// and counts it; message says why (the code comes from why). body is the
+// request's body when the transport has it (nil when it could not be
+// read): the answer names the request as far as body can be read
+// (request_id, CP1's trace_id), without deciding it. The answer is in x's
+// buffer, valid until x is put back.
+func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string, body []byte) []byte {
 	if d.cfg.Refused != nil {
 		d.cfg.Refused(d.cfg.Transport, why)
 	}
-	x.out = AppendError(x.out[:0], &Error{Code: why.Code(), Message: message}, kind == KindCP1)
+	x.out = appendError(x.out[:0], &Error{Code: why.Code(), Message: message}, kind, body)
 	return x.out
 }

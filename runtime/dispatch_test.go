@@ -62,18 +62,27 @@ func TestDispatchRefuse(t *testing.T) {
 	for _, c := range []struct {
 		kind runtime.Kind
 		why  runtime.Refusal
+		body string // "" for none
 		want string
 	}{
-		{runtime.KindV2, runtime.RefusedOverloaded, `{"ok":false,"error":{"code":"overloaded","message":"busy"}}`},
-		{runtime.KindCP1, runtime.RefusedOverloaded, `{"ok":false,"error":{"code":"internal","message":"busy","details":{"reason":"overloaded"}},"context":{"request_id":""}}`},
-		{runtime.KindFeedback, runtime.RefusedTooLarge, `{"ok":false,"error":{"code":"invalid_request","message":"busy"}}`},
-		{runtime.KindBatch, runtime.RefusedUnreadable, `{"ok":false,"error":{"code":"invalid_request","message":"busy"}}`},
+		{runtime.KindV2, runtime.RefusedOverloaded, "", `{"ok":false,"error":{"code":"overloaded","message":"busy"}}`},
+		{runtime.KindV2, runtime.RefusedOverloaded, `{"request":{"tenant":{"id":"acme"},"id":"r-1"}}`, `{"ok":false,"error":{"code":"overloaded","message":"busy"},"request_id":"r-1"}`},
+		{runtime.KindCP1, runtime.RefusedOverloaded, "", `{"ok":false,"error":{"code":"internal","message":"busy","details":{"reason":"overloaded"}},"context":{"request_id":""}}`},
+		{runtime.KindCP1, runtime.RefusedOverloaded, `{"version":"1","request_id":"req-7","trace_id":"tr-7","tenant_id":"acme"}`,
+			`{"ok":false,"error":{"code":"internal","message":"busy","details":{"reason":"overloaded"}},"context":{"request_id":"req-7","trace_id":"tr-7"}}`},
+		{runtime.KindFeedback, runtime.RefusedTooLarge, "", `{"ok":false,"error":{"code":"invalid_request","message":"busy"}}`},
+		{runtime.KindFeedback, runtime.RefusedOverloaded, `{"request_id":"r-2","status":"ok"}`, `{"ok":false,"error":{"code":"overloaded","message":"busy"},"request_id":"r-2"}`},
+		{runtime.KindBatch, runtime.RefusedUnreadable, `{"requests":[{"request":{"id":"r-3"}}]}`, `{"ok":false,"error":{"code":"invalid_request","message":"busy"}}`},
 	} {
-		if got := string(d.Refuse(x, c.kind, c.why, "busy")); got != c.want {
-			t.Errorf("%v %v: %s\nwant %s", c.kind, c.why, got, c.want)
+		var body []byte
+		if c.body != "" {
+			body = []byte(c.body)
+		}
+		if got := string(d.Refuse(x, c.kind, c.why, "busy", body)); got != c.want {
+			t.Errorf("%v %v %s: %s\nwant %s", c.kind, c.why, c.body, got, c.want)
 		}
 	}
-	want := "test overloaded|test overloaded|test too_large|test unreadable"
+	want := "test overloaded|test overloaded|test overloaded|test overloaded|test too_large|test overloaded|test unreadable"
 	if got := strings.Join(counted, "|"); got != want {
 		t.Errorf("counted %s, want %s", got, want)
 	}

@@ -159,7 +159,7 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 		Batch []*Feedback `json:"feedback"`
 	}
 	if err := decodeObject(body, &in); err != nil {
-		return appendV2Error(buf, err, ""), err.Code
+		return appendV2Error(buf, err, peekString(body, "request_id")), err.Code
 	}
 	list := in.Batch
 	if list == nil {

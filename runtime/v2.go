@@ -75,7 +75,7 @@ func (e *Engine) HandleV2(ctx context.Context, body []byte, arrival time.Time, b
 	}
 	var q v2Request
 	if err := decodeObject(body, &q); err != nil {
-		return appendV2Error(buf, err, ""), err.Code, nil
+		return appendV2Error(buf, err, peekString(body, "request", "id")), err.Code, nil
 	}
 	return e.decideV2(ctx, o, &q, arrival, buf)
 }
@@ -83,7 +83,7 @@ func (e *Engine) HandleV2(ctx context.Context, body []byte, arrival time.Time, b
 func (e *Engine) decideV2(ctx context.Context, o *Outcome, q *v2Request, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
 	req, err := e.decodeV2(q)
 	if err != nil {
-		return appendV2Error(buf, err, ""), err.Code, nil
+		return appendV2Error(buf, err, peekString(q.Request, "id")), err.Code, nil
 	}
 	return e.decideRecord(ctx, o, q.PolicyID, req, arrival, buf)
 }
@@ -182,12 +182,13 @@ func appendV2Error(buf []byte, err *Error, requestID string) []byte {
 	return append(buf, '}')
 }
 
-// AppendError appends an error response in the v2 shape, or in CP1's when
-// cp1 is set (for transports answering before the engine is reached:
-// oversized bodies, overload).
-func AppendError(buf []byte, err *Error, cp1 bool) []byte {
-	if cp1 {
-		return appendCP1Error(buf, err, CP1Context{})
+// appendError appends the error response of a request of kind that the
+// engine did not decode (refused before it, or a panic while serving it),
+// in CP1's shape or v2's, naming the request as far as body can be read.
+func appendError(buf []byte, err *Error, kind Kind, body []byte) []byte {
+	id, traceID := errorIDs(body, kind)
+	if kind == KindCP1 {
+		return appendCP1Error(buf, err, CP1Context{RequestID: id, TraceID: traceID})
 	}
-	return appendV2Error(buf, err, "")
+	return appendV2Error(buf, err, id)
 }

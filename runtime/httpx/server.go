@@ -15,7 +15,8 @@
 // policy_not_found 404, decision_failed 422, overloaded and not_ready 503
 // (with Retry-After), internal 500. Bodies beyond Config.MaxBody are
 // invalid_request (413). At most Config.MaxInFlight decide and feedback
-// requests run at once; beyond that the server answers overloaded at once
+// requests run at once; beyond that the server answers overloaded at once,
+// naming the request (its request_id, CP1's trace_id),
 // instead of queueing. Refused requests (overloaded, too large,
 // unreadable) are reported to Config.Refused. What is not HTTP (the
 // dispatch by kind, spans, refusal answers, pooled buffers) is
@@ -120,9 +121,13 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 		case s.sem <- struct{}{}:
 			defer func() { <-s.sem }()
 		default:
+			// Refused without a decision. The body, which the server
+			// would read anyway to keep the connection, names the
+			// request in the answer.
+			body, _ := readBody(r.Body, s.cfg.MaxBody, x.In)
 			w.Header().Set("Retry-After", "1")
 			s.write(w, http.StatusServiceUnavailable, s.d.Refuse(x, kind, runtime.RefusedOverloaded,
-				fmt.Sprintf("router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight)))
+				fmt.Sprintf("router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), body))
 			return
 		}
 		body, err := readBody(r.Body, s.cfg.MaxBody, x.In)
@@ -131,7 +136,7 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 			if errors.Is(err, errTooLarge) {
 				status, why = http.StatusRequestEntityTooLarge, runtime.RefusedTooLarge
 			}
-			s.write(w, status, s.d.Refuse(x, kind, why, err.Error()))
+			s.write(w, status, s.d.Refuse(x, kind, why, err.Error(), nil))
 			return
 		}
 		x.In = body[:0] // keep the grown buffer

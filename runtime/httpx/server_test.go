@@ -175,17 +175,19 @@ func TestOverload(t *testing.T) {
 	// Retry until the held request has taken the slot: the first shed
 	// request proves it.
 	for {
-		code, m, body := do(t, "POST", srv.URL+"/v1/decide", `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`)
+		code, m, body := do(t, "POST", srv.URL+"/v1/decide", `{"version": "1", "request_id": "r-1", "trace_id": "tr-1", "tenant_id": "t", "task": {"type": "chat"}}`)
 		if code == 503 {
+			// Refused without a decision, but named.
 			errObj := m["error"].(map[string]any)
-			if errObj["code"] != "internal" || !strings.Contains(body, "overloaded") {
+			cctx, _ := m["context"].(map[string]any)
+			if errObj["code"] != "internal" || !strings.Contains(body, "overloaded") || cctx["request_id"] != "r-1" || cctx["trace_id"] != "tr-1" {
 				t.Fatalf("CP1 overload answer: %s", body)
 			}
 			break
 		}
 	}
-	code, m, _ := do(t, "POST", srv.URL+"/v2/decide", `{"request": {"id": "r"}}`)
-	if code != 503 || m["error"].(map[string]any)["code"] != "overloaded" {
+	code, m, _ := do(t, "POST", srv.URL+"/v2/decide", `{"request": {"id": "r-2"}}`)
+	if code != 503 || m["error"].(map[string]any)["code"] != "overloaded" || m["request_id"] != "r-2" {
 		t.Fatalf("v2 overload: %d %v", code, m)
 	}
 	pw.Write([]byte(`{"id": "r"}}`))

@@ -197,7 +197,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 		x := s.d.Get()
 		defer s.d.Put(x)
 		if n, _, _ := m.Sub.Pending(); n > s.cfg.MaxPending {
-			m.Respond(s.d.Refuse(x, kind, rt.RefusedOverloaded, fmt.Sprintf("router overloaded: %d requests queued; retry later", n)))
+			m.Respond(s.d.Refuse(x, kind, rt.RefusedOverloaded, fmt.Sprintf("router overloaded: %d requests queued; retry later", n), m.Data))
 			return
 		}
 		traceparent := ""
@@ -213,7 +213,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			if kind == rt.KindBatch {
 				msg += "; send fewer requests in a batch"
 			}
-			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, msg))
+			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, msg, m.Data))
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -366,5 +368,84 @@ func TestConnectInProcessNoWriteDeadline(t *testing.T) {
 	}
 	if m, err := sub.NextMsg(5 * time.Second); err != nil || string(m.Data) != "hello" {
 		t.Fatalf("got %v, %v", m, err)
+	}
+}
+
+// TestOverload: beyond MaxPending queued requests a subscription answers
+// at once that the router is overloaded, each answer naming its request,
+// and the requests within the bound are decided.
+func TestOverload(t *testing.T) {
+	_, nc := embedded(t, "")
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hold := func(ctx context.Context, _, _ string, _ rt.Kind) (context.Context, func(*rt.Outcome)) {
+		once.Do(func() { close(held); <-release })
+		return ctx, func(*rt.Outcome) {}
+	}
+	var refused atomic.Int32
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{Workers: 1, MaxPending: 1, Hooks: rt.Hooks{Trace: hold, Refused: func(transport string, why rt.Refusal) {
+		if transport == natsx.Transport && why == rt.RefusedOverloaded {
+			refused.Add(1)
+		}
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	inbox := nats.NewInbox()
+	replies := make(chan *nats.Msg, 16)
+	sub, err := nc.ChanSubscribe(inbox+".*", replies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	send := func(i int) {
+		body := fmt.Sprintf(`{"version": "1", "request_id": "r-%d", "tenant_id": "t", "task": {"type": "chat"}}`, i)
+		if err := nc.PublishRequest(natsx.SubjectCP1, fmt.Sprintf("%s.%d", inbox, i), []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(0)
+	<-held // the only worker holds r-0
+	in0 := nc.Stats().InMsgs
+	const n = 6
+	for i := 1; i <= n; i++ {
+		send(i)
+	}
+	// Wait for them to queue behind r-0 (no reply comes meanwhile).
+	for deadline := time.Now().Add(5 * time.Second); nc.Stats().InMsgs < in0+n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d requests delivered", nc.Stats().InMsgs-in0, n)
+		}
+	}
+	close(release)
+	overloaded, decided := 0, 0
+	for range n + 1 {
+		var m *nats.Msg
+		select {
+		case m = <-replies:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d answers of %d", overloaded+decided, n+1)
+		}
+		var r map[string]any
+		if err := json.Unmarshal(m.Data, &r); err != nil {
+			t.Fatalf("reply is not JSON: %s", m.Data)
+		}
+		want := "r-" + m.Subject[len(inbox)+1:]
+		if cctx, _ := r["context"].(map[string]any); cctx["request_id"] != want {
+			t.Errorf("answer to %s: %s", want, m.Data)
+		}
+		switch {
+		case r["ok"] == true:
+			decided++
+		case errCode(r) == "internal" && strings.Contains(string(m.Data), `"reason":"overloaded"`):
+			overloaded++
+		default:
+			t.Errorf("answer to %s: %s", want, m.Data)
+		}
+	}
+	// r-0 and the last request or two within the bound are decided.
+	if overloaded == 0 || decided < 2 || int(refused.Load()) != overloaded {
+		t.Errorf("%d overloaded (%d counted), %d decided", overloaded, refused.Load(), decided)
 	}
 }
