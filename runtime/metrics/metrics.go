@@ -12,6 +12,7 @@
 //	rpl_active_policy_version{version}            1 for the active version
 //	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable
 //	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish, a closed log)
+//	rpl_spans_dropped_total                       decision spans dropped (a slow OTLP endpoint; only when tracing)
 //
 // The decisions' series of a policy version are dropped once it is
 // neither the active version nor the one activated before it
@@ -192,3 +193,11 @@ func (m *Metrics) LogDropped() { m.logDropped.Inc() }
 
 // LogFailed counts a failed acknowledged decision-log publish.
 func (m *Metrics) LogFailed() { m.logFailed.Inc() }
+
+// SpansDropped exports the count of decision spans dropped, which
+// dropped reads (tracing.Tracer.Dropped), as rpl_spans_dropped_total.
+func (m *Metrics) SpansDropped(dropped func() int64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "rpl_spans_dropped_total", Help: "Decision spans dropped: the export queue was full (the OTLP endpoint was behind), or the tracer had shut down.",
+	}, func() float64 { return float64(dropped()) }))
+}

@@ -147,6 +147,10 @@ func TestDecisionLogCounters(t *testing.T) {
 	m.LogFailed()
 	wantSeries(t, m, "rpl_decision_log_dropped_total", " 1")
 	wantSeries(t, m, "rpl_decision_log_failures_total", " 2")
+	n := int64(0)
+	m.SpansDropped(func() int64 { return n })
+	n = 7
+	wantSeries(t, m, "rpl_spans_dropped_total", " 7")
 }
 
 func BenchmarkDecidedError(b *testing.B) {

@@ -131,6 +131,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			return nil, fmt.Errorf("OTLP exporter: %w", err)
 		}
 		r.tracer, hooks.Trace = t, t.Trace
+		r.Metrics.SpansDropped(t.Dropped)
 	}
 
 	// NATS first (the decision log needs it), but without blocking on an

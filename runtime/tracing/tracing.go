@@ -3,11 +3,16 @@
 // parent comes from the request's W3C traceparent; the span carries the
 // transport (rpl.transport: http, nats), the request's kind (rpl.kind:
 // cp1, v2, batch, feedback), and for a decision the policy id, the policy
-// version and the outcome.
+// version and the outcome. Ended spans are exported in batches, with the
+// limits of the SDK's BatchSpanProcessor (and its OTEL_BSP_* variables),
+// by a processor that does not wake its exporter for each span (batcher).
 package tracing
 
 import (
 	"context"
+	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -24,17 +29,19 @@ import (
 // Tracer makes decision spans.
 type Tracer struct {
 	tp     *sdktrace.TracerProvider
+	b      *batcher
 	tracer trace.Tracer
 	prop   propagation.TraceContext
 }
 
-// New exports spans to the OTLP/HTTP endpoint (host:port, or a URL).
+// New exports spans to the OTLP/HTTP endpoint: host:port (plain HTTP),
+// or a URL read as OTEL_EXPORTER_OTLP_ENDPOINT is, the base of the traces
+// path (http://collector:4318 exports to http://collector:4318/v1/traces;
+// a URL whose path ends in /v1/traces is used as it is).
 func New(ctx context.Context, endpoint string, opts ...sdktrace.TracerProviderOption) (*Tracer, error) {
-	var eo []otlptracehttp.Option
-	if len(endpoint) > 7 && (endpoint[:7] == "http://" || endpoint[:8] == "https://") {
-		eo = append(eo, otlptracehttp.WithEndpointURL(endpoint))
-	} else {
-		eo = append(eo, otlptracehttp.WithEndpoint(endpoint), otlptracehttp.WithInsecure())
+	eo, err := endpointOptions(endpoint)
+	if err != nil {
+		return nil, err
 	}
 	exp, err := otlptracehttp.New(ctx, eo...)
 	if err != nil {
@@ -43,11 +50,30 @@ func New(ctx context.Context, endpoint string, opts ...sdktrace.TracerProviderOp
 	return NewWithExporter(exp, opts...), nil
 }
 
+// endpointOptions are the exporter's options for endpoint (see New).
+func endpointOptions(endpoint string) ([]otlptracehttp.Option, error) {
+	if !strings.HasPrefix(endpoint, "http://") && !strings.HasPrefix(endpoint, "https://") {
+		return []otlptracehttp.Option{otlptracehttp.WithEndpoint(endpoint), otlptracehttp.WithInsecure()}, nil
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("OTLP endpoint: %w", err)
+	}
+	if !strings.HasSuffix(u.Path, tracesPath) {
+		u.Path = strings.TrimSuffix(u.Path, "/") + tracesPath
+	}
+	return []otlptracehttp.Option{otlptracehttp.WithEndpointURL(u.String())}, nil
+}
+
+// tracesPath is OTLP/HTTP's path for traces.
+const tracesPath = "/v1/traces"
+
 // NewWithExporter exports spans with exp (tests use an in-memory one).
 func NewWithExporter(exp sdktrace.SpanExporter, opts ...sdktrace.TracerProviderOption) *Tracer {
 	res := resource.NewSchemaless(attribute.String("service.name", "rpl-router"))
-	tp := sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithBatcher(exp), sdktrace.WithResource(res)}, opts...)...)
-	return &Tracer{tp: tp, tracer: tp.Tracer("github.com/rpl-lang/rpl/runtime")}
+	b := newBatcher(exp)
+	tp := sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithSpanProcessor(b), sdktrace.WithResource(res)}, opts...)...)
+	return &Tracer{tp: tp, b: b, tracer: tp.Tracer("github.com/rpl-lang/rpl/runtime")}
 }
 
 var _ runtime.TraceFunc = (*Tracer)(nil).Trace
@@ -100,3 +126,8 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 
 // Flush exports the spans ended so far.
 func (t *Tracer) Flush(ctx context.Context) error { return t.tp.ForceFlush(ctx) }
+
+// Dropped is the number of spans dropped: beyond the export queue's
+// limit (OTEL_BSP_MAX_QUEUE_SIZE, 2048 by default), or ended after
+// Shutdown.
+func (t *Tracer) Dropped() int64 { return t.b.Dropped() }

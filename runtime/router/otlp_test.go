@@ -1,0 +1,138 @@
+package router_test
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/rpl-lang/rpl/runtime/router"
+)
+
+// collector is an OTLP/HTTP trace receiver (protobuf over POST
+// /v1/traces, as a collector serves it) that keeps the spans it gets.
+type collector struct {
+	mu    sync.Mutex
+	spans []*tracepb.Span
+	paths []string // of the exports
+}
+
+func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/v1/traces") || r.Header.Get("Content-Type") != "application/x-protobuf" {
+		http.Error(w, "not an OTLP/HTTP protobuf trace export", http.StatusBadRequest)
+		return
+	}
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		body = zr
+	}
+	data, err := io.ReadAll(body)
+	var req coltracepb.ExportTraceServiceRequest
+	if err == nil {
+		err = proto.Unmarshal(data, &req)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	c.mu.Lock()
+	c.paths = append(c.paths, r.URL.Path)
+	for _, rs := range req.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			c.spans = append(c.spans, ss.Spans...)
+		}
+	}
+	c.mu.Unlock()
+	out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.Write(out)
+}
+
+// TestOTLPSpans: with an OTLP endpoint, each decision over HTTP is a span,
+// child of the request's traceparent, with its request id and policy, that
+// reaches the collector by the router's shutdown; /metrics counts none
+// dropped. The endpoint is host:port, or a URL read as
+// OTEL_EXPORTER_OTLP_ENDPOINT is: the base of the traces path.
+func TestOTLPSpans(t *testing.T) {
+	for _, c := range []struct{ endpoint, path string }{
+		{"", "/v1/traces"}, // the server's host:port
+		{"/", "/v1/traces"},
+		{"/otlp", "/otlp/v1/traces"},
+		{"/otlp/v1/traces", "/otlp/v1/traces"},
+	} {
+		t.Run(c.endpoint, func(t *testing.T) {
+			col := &collector{}
+			srv := httptest.NewServer(col)
+			defer srv.Close()
+			endpoint := srv.Listener.Addr().String()
+			if c.endpoint != "" {
+				endpoint = srv.URL + c.endpoint
+			}
+			exportSpans(t, col, endpoint)
+			for _, p := range col.paths {
+				if p != c.path {
+					t.Errorf("exported to %s, want %s", p, c.path)
+				}
+			}
+		})
+	}
+}
+
+func exportSpans(t *testing.T, col *collector, endpoint string) {
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true, OTLP: endpoint, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3
+	for i := range n {
+		req, _ := http.NewRequest("POST", "http://"+r.HTTPAddr()+"/v1/decide",
+			strings.NewReader(`{"version": "1", "request_id": "r-`+string(rune('0'+i))+`", "tenant_id": "t", "task": {"type": "chat"}}`))
+		req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get("http://" + r.HTTPAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "\nrpl_spans_dropped_total 0\n") {
+		t.Errorf("metrics lack rpl_spans_dropped_total 0")
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	if len(col.spans) != n {
+		t.Fatalf("the collector got %d spans, want %d", len(col.spans), n)
+	}
+	for i, s := range col.spans {
+		attrs := map[string]string{}
+		for _, a := range s.Attributes {
+			attrs[a.Key] = a.Value.GetStringValue()
+		}
+		if s.Name != "rpl.decide" || hex.EncodeToString(s.TraceId) != "4bf92f3577b34da6a3ce929d0e0e4736" || hex.EncodeToString(s.ParentSpanId) != "00f067aa0ba902b7" ||
+			attrs["rpl.request.id"] != "r-"+string(rune('0'+i)) || attrs["rpl.policy.id"] != "default" || attrs["rpl.transport"] != "http" || attrs["rpl.kind"] != "cp1" {
+			t.Errorf("span %d: %s trace %x parent %x %v", i, s.Name, s.TraceId, s.ParentSpanId, attrs)
+		}
+	}
+}

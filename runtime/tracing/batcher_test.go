@@ -1,0 +1,135 @@
+package tracing
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// recorder is an exporter that records the size of each export; while
+// gate is not nil, an export says its size on entered and waits for gate
+// to close.
+type recorder struct {
+	mu      sync.Mutex
+	calls   []int
+	shut    bool
+	gate    chan struct{}
+	entered chan int
+}
+
+func (r *recorder) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	r.mu.Lock()
+	gate := r.gate
+	r.mu.Unlock()
+	if gate != nil {
+		r.entered <- len(spans)
+		<-gate
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, len(spans))
+	return nil
+}
+
+func (r *recorder) Shutdown(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.shut = true
+	return nil
+}
+
+// waitFor waits until n spans have been exported, and checks that no
+// export was larger than batch.
+func (r *recorder) waitFor(t *testing.T, n, batch int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		r.mu.Lock()
+		calls := slices.Clone(r.calls)
+		r.mu.Unlock()
+		sum := 0
+		for _, c := range calls {
+			sum += c
+			if c > batch || c == 0 {
+				t.Fatalf("an export of %d spans (batches of %d): %v", c, batch, calls)
+			}
+		}
+		if sum == n {
+			return
+		}
+		if sum > n || time.Now().After(deadline) {
+			t.Fatalf("exports %v, want %d spans", calls, n)
+		}
+	}
+}
+
+func end(tr trace.Tracer, n int) {
+	for range n {
+		_, s := tr.Start(context.Background(), "s")
+		s.End()
+	}
+}
+
+// TestBatcher: spans are exported a batch at a time, when a batch's
+// worth is queued (not before: the exporter is not woken for each span)
+// or when flushed; beyond the queue's limit and after Shutdown they are
+// dropped and counted; Shutdown exports what is queued.
+func TestBatcher(t *testing.T) {
+	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4")
+	t.Setenv("OTEL_BSP_MAX_QUEUE_SIZE", "10")
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "3600000") // no export on the clock here
+	rec := &recorder{}
+	b := newBatcher(rec)
+	if b.batch != 4 || b.max != 10 || b.delay != time.Hour || b.timeout != 30*time.Second {
+		t.Fatalf("limits %d %d %v %v", b.batch, b.max, b.delay, b.timeout)
+	}
+	tr := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b)).Tracer("test")
+
+	end(tr, 3)
+	time.Sleep(20 * time.Millisecond)
+	rec.waitFor(t, 0, 4)
+	end(tr, 1)
+	rec.waitFor(t, 4, 4)
+	end(tr, 5)
+	if err := b.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 9, 4)
+
+	// While an export of k spans is in progress, the queue fills to its
+	// limit, 10, and drops the rest.
+	rec.mu.Lock()
+	rec.gate, rec.entered = make(chan struct{}), make(chan int, 8)
+	rec.mu.Unlock()
+	end(tr, 4)
+	k := <-rec.entered
+	end(tr, 12)
+	if d := b.Dropped(); d != int64(4-k+12-10) {
+		t.Errorf("dropped %d with %d spans in an export, want %d", d, k, 4-k+12-10)
+	}
+	rec.mu.Lock()
+	close(rec.gate)
+	rec.gate = nil
+	rec.mu.Unlock()
+	for len(rec.entered) > 0 { // exports that entered the gate meanwhile
+		<-rec.entered
+	}
+	if err := b.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 9+k+10, 4)
+
+	end(tr, 3)
+	if err := b.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 9+k+10+3, 4)
+	end(tr, 1)
+	if d := b.Dropped(); d != int64(4-k+12-10+1) || !rec.shut {
+		t.Errorf("after Shutdown: dropped %d, want %d; exporter shut down %v", d, 4-k+12-10+1, rec.shut)
+	}
+}
