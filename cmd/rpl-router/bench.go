@@ -360,6 +360,9 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 		}
 		defer f.Close()
 		defer func() {
+			// The profile is as of the last collection: without one
+			// now, a run that ended between two would be missing.
+			runtime.GC()
 			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 				fmt.Fprintf(stderr, "--memprofile: %v\n", err)
 			}
