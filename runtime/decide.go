@@ -159,10 +159,8 @@ func (e *Engine) decideInto(ctx context.Context, o *Outcome, policyID string, re
 	if obs := e.cfg.Observer; obs != nil {
 		obs.Decided(o)
 	}
-	if e.logEvery > 0 && o.Err == nil {
-		if e.logEvery == 1 || e.logCount.Add(1)%e.logEvery == 0 {
-			e.cfg.DecisionLog.LogDecision(e.event(o, arrival))
-		}
+	if o.Err == nil && e.logs.pick() {
+		e.cfg.DecisionLog.LogDecision(e.event(o, arrival))
 	}
 }
 

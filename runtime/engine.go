@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,10 +52,13 @@ type Config struct {
 	State any
 	// Observer is told about decisions and loads (metrics); may be nil.
 	Observer Observer
-	// DecisionLog receives a sample of decisions; may be nil.
+	// DecisionLog receives a sample of decisions; nil logs none.
 	DecisionLog DecisionLog
-	// LogSample is the fraction of decisions logged, 0–1; 0 with a
-	// DecisionLog means 1.
+	// LogSample is the fraction of the decisions answered without an
+	// error that are logged, in [0, 1] (New refuses any other value); 0
+	// means 1, the default: to log none, leave DecisionLog nil. The sample
+	// is exact and even, not random: with 0.7, seven of every ten
+	// consecutive decisions (see sampler).
 	LogSample float64
 }
 
@@ -86,8 +90,7 @@ type Engine struct {
 	safeDefault                        vm.Value
 	svc                                services // asserted from cfg.State
 	hosts                              sync.Pool
-	logEvery                           uint64 // log one decision in logEvery; 0: none
-	logCount                           atomic.Uint64
+	logs                               sampler // the decisions logged
 
 	decisions, failures, reloads, reloadFailures atomic.Int64
 }
@@ -115,6 +118,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Keep <= 0 {
 		cfg.Keep = 5
 	}
+	if s := cfg.LogSample; !(s >= 0 && s <= 1) { // NaN too
+		return nil, fmt.Errorf("runtime: LogSample %v is not a fraction of decisions in [0, 1]", s)
+	}
 	if cfg.FailureMode == FailSafeDefault && cfg.SafeDefault == "" {
 		return nil, errors.New("runtime: the safe-default failure mode needs a SafeDefault target")
 	}
@@ -141,14 +147,71 @@ func New(cfg Config) (*Engine, error) {
 		e.safeDefault = e.lay.decision(cfg.SafeDefault, "safe default")
 	}
 	if cfg.DecisionLog != nil {
-		switch s := cfg.LogSample; {
-		case s <= 0 || s >= 1:
-			e.logEvery = 1
-		default:
-			e.logEvery = uint64(1/s + 0.5)
+		s := cfg.LogSample
+		if s == 0 {
+			s = 1
 		}
+		e.logs.p, e.logs.q = fraction(s)
 	}
 	return e, nil
+}
+
+// sampler picks p of every q decisions, evenly, without a lock, an
+// allocation or a random number: counting from k = 1, the kth decision is
+// picked when ⌊k·p/q⌋ > ⌊(k−1)·p/q⌋. So the first n decisions hold exactly
+// ⌊n·p/q⌋ picked ones, and any n consecutive ones ⌊n·p/q⌋ or ⌈n·p/q⌉
+// (7 of any 10 for 7/10), whatever the concurrency: each decision takes
+// its own k. The zero sampler picks none.
+type sampler struct {
+	p, q uint64 // p <= q < 2^32, so that (k mod q + 1)·p does not overflow
+	k    atomic.Uint64
+}
+
+// pick says whether the next decision is picked.
+func (s *sampler) pick() bool {
+	switch {
+	case s.p == 0:
+		return false
+	case s.p == s.q:
+		return true // no counter: no contended cache line
+	}
+	// The pattern repeats every q decisions: ⌊(k+q)·p/q⌋ = ⌊k·p/q⌋ + p.
+	r := (s.k.Add(1) - 1) % s.q
+	return (r+1)*s.p/s.q > r*s.p/s.q
+}
+
+// fraction returns p/q, q < 2^32, the first convergent of s's continued
+// fraction (s in [0, 1]) that is s as a float64: the float64s 0.7, 0.333
+// and 1.0/3 are 7/10, 333/1000 and 1/3. Failing that (s below 2.3e-10,
+// or a q of 2^32 or more) it is the last convergent with q < 2^32, within
+// 2.4e-10 of s, or 1/(2^32-1).
+func fraction(s float64) (p, q uint64) {
+	const maxQ = 1<<32 - 1
+	switch {
+	case s <= 0:
+		return 0, 1
+	case s >= 1:
+		return 1, 1
+	}
+	// s = num/den exactly; Euclid's algorithm gives its continued fraction
+	// [0; a1, a2, …], whose convergents h/k follow hp/kp.
+	r := new(big.Rat).SetFloat64(s)
+	num, den := new(big.Int).Set(r.Num()), new(big.Int).Set(r.Denom())
+	hp, h, kp, k := uint64(1), uint64(0), uint64(0), uint64(1)
+	a := new(big.Int)
+	for float64(h)/float64(k) != s && num.Sign() > 0 {
+		num, den = den, num
+		a.QuoRem(num, den, num)
+		if !a.IsUint64() || a.Uint64() > (maxQ-kp)/k {
+			break
+		}
+		hp, h = h, a.Uint64()*h+hp
+		kp, k = k, a.Uint64()*k+kp
+	}
+	if h == 0 {
+		return 1, maxQ
+	}
+	return h, k
 }
 
 // Env is the engine's compilation environment.

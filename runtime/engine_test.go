@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -305,6 +308,79 @@ func TestFailureModes(t *testing.T) {
 	// temporary directory it was compiled in.
 	if msg := o.Err.Error(); !strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, os.TempDir()) || o.Failure.Stack[0].File != "default.rpl" {
 		t.Errorf("failure %q at %q", msg, o.Failure.Stack[0].File)
+	}
+}
+
+// TestDecisionLogSample: a fraction s of the decisions is logged,
+// exactly: after n decisions, ⌊n·s⌋ of them (so any 10 consecutive
+// decisions at 0.7 hold 7 logged ones).
+func TestDecisionLogSample(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "default.rpl", "package default\n\nfn route(r: Request) -> Decision = to(\"p:m\")\n")
+	for _, c := range []struct {
+		sample   float64
+		num, den int // the fraction logged
+	}{
+		{0, 1, 1}, // the default: every decision
+		{1, 1, 1},
+		{0.5, 1, 2},
+		{0.25, 1, 4},
+		{0.7, 7, 10},
+		{0.333, 333, 1000},
+		{1.0 / 3, 1, 3},
+		{0.001, 1, 1000},
+		{0.999, 999, 1000},
+	} {
+		logged := 0
+		e := newEngine(t, runtime.Config{LogSample: c.sample, DecisionLog: logFunc(func(*runtime.DecisionEvent) { logged++ })})
+		load(t, e, dir)
+		req := request(t, e, `{"id": "r"}`)
+		for n := 1; n <= 1000; n++ {
+			if o := e.Decide(context.Background(), "", req, time.Time{}); o.Err != nil {
+				t.Fatal(o.Err)
+			}
+			if want := n * c.num / c.den; logged != want {
+				t.Fatalf("sample %v: %d of %d decisions logged, want %d", c.sample, logged, n, want)
+			}
+		}
+	}
+
+	// Decisions made at once take their turns too.
+	var logged atomic.Int64
+	e := newEngine(t, runtime.Config{LogSample: 0.7, DecisionLog: logFunc(func(*runtime.DecisionEvent) { logged.Add(1) })})
+	load(t, e, dir)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			o := new(runtime.Outcome)
+			for range 250 {
+				e.DecideInto(context.Background(), o, "", request(t, e, `{"id": "r"}`), time.Time{})
+			}
+		})
+	}
+	wg.Wait()
+	if logged.Load() != 700 {
+		t.Errorf("%d of 1000 concurrent decisions logged at 0.7", logged.Load())
+	}
+
+	// Sampling allocates nothing: nor does logging, to a sink that
+	// releases its events.
+	if !raceEnabled {
+		e := newEngine(t, runtime.Config{LogSample: 0.7, DecisionLog: logFunc(func(ev *runtime.DecisionEvent) { ev.Release() })})
+		load(t, e, dir)
+		req, o := request(t, e, `{"id": "r"}`), new(runtime.Outcome)
+		if n := testing.AllocsPerRun(1000, func() { e.DecideInto(context.Background(), o, "", req, time.Time{}) }); n != 0 {
+			t.Errorf("a decision sampled at 0.7 allocated %v times", n)
+		}
+	}
+
+	// A sample that is no fraction is refused, log or not.
+	for _, s := range []float64{-0.1, 1.5, math.NaN(), math.Inf(1), -1} {
+		for _, log := range []runtime.DecisionLog{nil, logFunc(func(*runtime.DecisionEvent) {})} {
+			if _, err := runtime.New(runtime.Config{LogSample: s, DecisionLog: log}); err == nil || !strings.Contains(err.Error(), "LogSample") {
+				t.Errorf("LogSample %v: %v", s, err)
+			}
+		}
 	}
 }
 

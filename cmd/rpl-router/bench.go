@@ -129,7 +129,7 @@ inproc setups call the engine alone, which has no log.`,
 	f.StringVar(&o.memprof, "memprofile", "", "write this process's allocation profile at the end (go tool pprof -sample_index=alloc_space): what the router, its embedded server and the in-process clients allocate")
 	f.StringVar(&o.trace, "trace", "", "write a Go execution trace of this process (go tool trace), for short runs")
 	f.IntVar(&o.tenants, "tenants", 10000, "load this many tenant policies in a separate process and report its RSS (0: skip)")
-	f.Float64Var(&o.logSample, "decision-log-sample", 1, "publish this fraction of decisions to the decision log stream, as serve's --log-sample (0: no decision log)")
+	f.Float64Var(&o.logSample, "decision-log-sample", 1, "publish this fraction of decisions (0 to 1) to the decision log stream, as serve's --log-sample (0: no decision log)")
 	f.IntVar(&o.rounds, "rounds", 5, "split each measured period into this many rounds, the setups taking turns (so that a burst of load elsewhere on the machine hits echo and router alike)")
 	f.StringVar(&o.pace, "pace", "auto", "how the generator waits for each send: sleep (nanosleep), spin (yield the processor until due), or auto (spin in process, sleep over NATS)")
 	f.DurationVar(&o.probe, "probe", time.Second, "first spin this long on one thread and report the machine's own pauses, a floor under the tails of requests in flight across them (0: skip)")
@@ -297,6 +297,9 @@ func wantSetup(list []string, name string) bool {
 }
 
 func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error {
+	if _, err := logSample("--decision-log-sample", o.logSample); err != nil {
+		return err
+	}
 	if o.format != "table" && o.format != "json" {
 		return fmt.Errorf("--format %q: want table or json", o.format)
 	}

@@ -42,6 +42,16 @@ func heapFloorFlag(f *pflag.FlagSet, mb *int) {
 	f.IntVar(mb, "heap-floor", 64, "let the heap grow to this many MiB before the collector runs while the live heap is small (0: Go's default, GOGC=100; a GOGC in the environment wins)")
 }
 
+// logSample checks the value of a flag giving the fraction of decisions
+// published to the decision log: in [0, 1], 0 meaning no decision log
+// (router.Options.NoLog; the engine's own 0 means every decision).
+func logSample(flag string, s float64) (noLog bool, err error) {
+	if !(s >= 0 && s <= 1) { // NaN too
+		return false, fmt.Errorf("%s %v: want a fraction of decisions from 0 to 1", flag, s)
+	}
+	return s == 0, nil
+}
+
 func serveCmd() *cobra.Command {
 	var o router.Options
 	var failMode, publicKey string
@@ -52,6 +62,11 @@ func serveCmd() *cobra.Command {
 		Short: "Decide requests over NATS and HTTP",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			noLog, err := logSample("--log-sample", o.LogSample)
+			if err != nil {
+				return err
+			}
+			o.NoLog = o.NoLog || noLog
 			switch failMode {
 			case "error":
 				o.FailureMode = runtime.FailClosed
@@ -105,7 +120,7 @@ func serveCmd() *cobra.Command {
 	f.BoolVar(&o.KnownOnly, "require-known-tenant", false, "refuse tenants missing from tenants.json (unauthorized)")
 	f.IntVar(&o.MaxInFlight, "max-in-flight", 4096, "concurrent HTTP decisions before answering overloaded")
 	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest HTTP body in bytes")
-	f.Float64Var(&o.LogSample, "log-sample", 1, "fraction of decisions published to the decision log stream")
+	f.Float64Var(&o.LogSample, "log-sample", 1, "fraction of decisions published to the decision log stream, 0 to 1, evenly spread (0.7: 7 of any 10 in a row); 0: none, as --no-decision-log")
 	f.BoolVar(&o.NoLog, "no-decision-log", false, "publish no decision log")
 	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_ENDPOINT)")
 	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests")

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+)
+
+// TestLogSampleFlags: serve and bench take a decision log sample from 0
+// to 1, 0 meaning no decision log, and refuse any other value before
+// starting anything.
+func TestLogSampleFlags(t *testing.T) {
+	for _, c := range []struct {
+		s     float64
+		noLog bool
+	}{{0, true}, {0.25, false}, {0.7, false}, {1, false}} {
+		if noLog, err := logSample("--log-sample", c.s); err != nil || noLog != c.noLog {
+			t.Errorf("--log-sample %v: no log %v, %v; want %v", c.s, noLog, err, c.noLog)
+		}
+	}
+	// Canceled, a router that started anyway would stop at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, v := range []string{"1.5", "-0.5", "NaN", "+Inf"} {
+		for _, args := range [][]string{
+			{"serve", "--log-sample", v, "--no-nats", "--http", "-", "--policies", "../../examples/policies", "--data-dir", t.TempDir()},
+			{"bench", "--decision-log-sample", v, "--setups", "inproc", "--rates", "100", "--max=false", "--duration", "10ms", "--warmup", "0s", "--tenants", "0", "--probe", "0s", "--policies", "../../examples/policies"},
+		} {
+			c := root()
+			var out bytes.Buffer
+			c.SetOut(&out)
+			c.SetErr(&out)
+			c.SetArgs(args)
+			err := c.ExecuteContext(ctx)
+			if want := args[1] + " " + v + ": want a fraction of decisions from 0 to 1"; err == nil || err.Error() != want {
+				t.Errorf("%s %s: %v, want %q", args[0], args[1], err, want)
+			}
+		}
+	}
+}
