@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -309,6 +310,112 @@ func TestFailureModes(t *testing.T) {
 	if msg := o.Err.Error(); !strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, os.TempDir()) || o.Failure.Stack[0].File != "default.rpl" {
 		t.Errorf("failure %q at %q", msg, o.Failure.Stack[0].File)
 	}
+}
+
+// workPolicy does work in proportion to the request's input_tokens
+// without recursion, so that only fuel or memory can stop it: "count"
+// spends fuel on every element of a list, "build" makes a list.
+const workPolicy = `package default
+
+fn route(r: Request) -> Decision {
+  let n = r.estimate.input_tokens
+  if r.task.type == "count" {
+    return to("p:" + string(count(range(n), i => i % 7 == 0)))
+  }
+  if r.task.type == "build" {
+    return to("p:" + string(len(range(n))))
+  }
+  to("p:ok")
+}
+`
+
+// limitRun decides a request of task with n input tokens on a fresh
+// engine configured with cfg, loaded with workPolicy.
+func limitRun(t *testing.T, cfg runtime.Config, task string, n int) (*runtime.Engine, *runtime.Outcome) {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, dir, "default.rpl", workPolicy)
+	e := newEngine(t, cfg)
+	load(t, e, dir)
+	o := e.Decide(context.Background(), "", request(t, e, fmt.Sprintf(`{"id": "r", "task": {"type": %q}, "estimate": {"input_tokens": %d}}`, task, n)), time.Time{})
+	return e, &o
+}
+
+// checkLimitFailure checks what the caller of an engine failing closed
+// is told when a run exhausts a limit: decision_failed, the VM's code
+// and the limit in the message.
+func checkLimitFailure(t *testing.T, e *runtime.Engine, o *runtime.Outcome, code vm.Code, msg string) {
+	t.Helper()
+	if o.Err == nil {
+		t.Fatalf("decided %s, want %s", e.View(o.Decision).Target(), code)
+	}
+	var ve *vm.Error
+	if o.Err.Code != runtime.CodeDecisionFailed || !errors.As(o.Err, &ve) || ve.Code != code || o.Err.Details["vm_code"] != string(code) {
+		t.Fatalf("error %v (details %v), want %s caused by %s", o.Err, o.Err.Details, runtime.CodeDecisionFailed, code)
+	}
+	if want := "decision_failed: policy default failed: default.rpl:"; !strings.HasPrefix(o.Err.Error(), want) || !strings.HasSuffix(o.Err.Error(), ": "+msg) {
+		t.Errorf("error %q, want %q…: %s", o.Err.Error(), want, msg)
+	}
+	if st := e.Status(); st.Decisions != 1 || st.Failures != 1 {
+		t.Errorf("status %+v, want 1 decision, 1 failure", st)
+	}
+}
+
+// checkSafeDefault checks that an engine answering a safe default on
+// failure answered it for o, failed with code, and counted the failure.
+func checkSafeDefault(t *testing.T, e *runtime.Engine, o *runtime.Outcome, code vm.Code, msg string) {
+	t.Helper()
+	if o.Err != nil || !o.SafeDefault || o.Result() != "safe_default" || e.View(o.Decision).Target() != "openai:gpt-4o-mini" {
+		t.Fatalf("safe default: err %v safe %v result %s", o.Err, o.SafeDefault, o.Result())
+	}
+	if o.Failure == nil || o.Failure.Code != code || !strings.HasSuffix(o.Failure.Error(), ": "+msg) {
+		t.Errorf("failure %v, want %s", o.Failure, msg)
+	}
+	if e.Status().Failures != 1 {
+		t.Error("safe default not counted as a failure")
+	}
+}
+
+// TestFuelLimit: a run within the depth and memory limits stops because
+// it runs out of the fuel configured, and passes with more.
+func TestFuelLimit(t *testing.T) {
+	const n, fuel = 10_000, 20_000
+	e, o := limitRun(t, runtime.Config{Limits: rpl.Limits{Fuel: 5 * fuel}}, "count", n)
+	if o.Err != nil || e.View(o.Decision).Target() != "p:1429" {
+		t.Fatalf("with fuel %d: %v", 5*fuel, o.Err)
+	}
+	// The run needs more than the smaller fuel, and is far from the
+	// default: the fuel configured decides.
+	if o.Stats.Fuel <= fuel || o.Stats.Fuel > 5*fuel || o.Stats.Fuel > vm.DefaultFuel/10 || o.Stats.Calls > 2 {
+		t.Fatalf("the run took %d fuel, %d calls", o.Stats.Fuel, o.Stats.Calls)
+	}
+	t.Logf("%d elements: %d fuel, %d bytes", n, o.Stats.Fuel, o.Stats.Memory)
+
+	e, o = limitRun(t, runtime.Config{Limits: rpl.Limits{Fuel: fuel}}, "count", n)
+	checkLimitFailure(t, e, o, vm.CodeFuelExhausted, fmt.Sprintf("fuel exhausted (limit %d)", fuel))
+
+	e, o = limitRun(t, runtime.Config{Limits: rpl.Limits{Fuel: fuel}, FailureMode: runtime.FailSafeDefault, SafeDefault: "openai:gpt-4o-mini"}, "count", n)
+	checkSafeDefault(t, e, o, vm.CodeFuelExhausted, fmt.Sprintf("fuel exhausted (limit %d)", fuel))
+}
+
+// TestMemoryLimit: a run within the fuel and depth limits stops because
+// it runs out of the memory configured, and passes with more.
+func TestMemoryLimit(t *testing.T) {
+	const n, mem = 10_000, 64 << 10
+	e, o := limitRun(t, runtime.Config{Limits: rpl.Limits{Memory: 16 * mem}}, "build", n)
+	if o.Err != nil || e.View(o.Decision).Target() != fmt.Sprintf("p:%d", n) {
+		t.Fatalf("with memory %d: %v", 16*mem, o.Err)
+	}
+	if o.Stats.Memory <= mem || o.Stats.Memory > 16*mem || o.Stats.Fuel > vm.DefaultFuel/10 {
+		t.Fatalf("the run took %d bytes, %d fuel", o.Stats.Memory, o.Stats.Fuel)
+	}
+	t.Logf("%d elements: %d bytes, %d fuel", n, o.Stats.Memory, o.Stats.Fuel)
+
+	e, o = limitRun(t, runtime.Config{Limits: rpl.Limits{Memory: mem}}, "build", n)
+	checkLimitFailure(t, e, o, vm.CodeMemoryExhausted, fmt.Sprintf("memory exhausted (limit %d bytes)", mem))
+
+	e, o = limitRun(t, runtime.Config{Limits: rpl.Limits{Memory: mem}, FailureMode: runtime.FailSafeDefault, SafeDefault: "openai:gpt-4o-mini"}, "build", n)
+	checkSafeDefault(t, e, o, vm.CodeMemoryExhausted, fmt.Sprintf("memory exhausted (limit %d bytes)", mem))
 }
 
 // TestDecisionLogSample: a fraction s of the decisions is logged,
