@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -144,6 +146,70 @@ func TestHTTP(t *testing.T) {
 	for _, want := range []string{`rpl_decisions_total{outcome="route",policy="default"`, "rpl_decision_duration_seconds_bucket", `rpl_reloads_total{result="ok"} 3`, "rpl_decision_fuel", `rpl_decision_errors_total{code="policy_not_found"}`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// sample is the value of the sample line (name and labels as exposed)
+// in a Prometheus text exposition; ok false if absent.
+func sample(body, line string) (float64, bool) {
+	for l := range strings.Lines(body) {
+		if v, found := strings.CutPrefix(strings.TrimSpace(l), line+" "); found {
+			f, err := strconv.ParseFloat(v, 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
+}
+
+// TestMetricsValues: /metrics reports the decisions served, not only
+// their names: the duration histogram counts every decision (its sum
+// positive), the fuel histogram counts them and sums the fuel the
+// answers report; loads count result="ok" and result="error".
+func TestMetricsValues(t *testing.T) {
+	e, srv := setup(t, httpx.Config{})
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	bad := t.TempDir()
+	if err := runtime.WriteFiles(bad, map[string][]byte{"default.rpl": []byte("package default\nfn route(r: Request) -> Decision = to(r.nope)\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), bad); err == nil {
+		t.Fatal("a broken policy loaded")
+	}
+	bodies := []string{
+		`{"request": {"id": "m-1", "task": {"type": "chat"}}}`,
+		`{"request": {"id": "m-2", "tenant": {"id": "t"}, "task": {"type": "code"}}}`,
+		`{"request": {"id": "m-3"}}`,
+		`{"policy_id": "premium", "request": {"id": "m-4", "task": {"type": "chat"}}}`,
+		`{"policy_id": "budget_guard", "request": {"id": "m-5", "task": {"type": "summarize"}}}`,
+	}
+	fuel := 0.0
+	for _, b := range bodies {
+		code, m, body := do(t, "POST", srv.URL+"/v2/decide", b)
+		f, ok := m["fuel"].(float64)
+		if code != 200 || !ok || f <= 0 {
+			t.Fatalf("%s: %d %s", b, code, body)
+		}
+		fuel += f
+	}
+	_, _, body := do(t, "GET", srv.URL+"/metrics", "")
+	n := float64(len(bodies))
+	for _, c := range []struct {
+		line string
+		ok   func(float64) bool
+		want string
+	}{
+		{"rpl_decision_duration_seconds_count", func(v float64) bool { return v == n }, fmt.Sprint(n)},
+		{"rpl_decision_duration_seconds_sum", func(v float64) bool { return v > 0 }, "> 0"},
+		{"rpl_decision_fuel_count", func(v float64) bool { return v == n }, fmt.Sprint(n)},
+		{"rpl_decision_fuel_sum", func(v float64) bool { return v == fuel }, fmt.Sprint(fuel)},
+		{`rpl_reloads_total{result="ok"}`, func(v float64) bool { return v == 1 }, "1"},
+		{`rpl_reloads_total{result="error"}`, func(v float64) bool { return v == 1 }, "1"},
+	} {
+		if v, ok := sample(body, c.line); !ok || !c.ok(v) {
+			t.Errorf("%s: %v (present %v), want %s", c.line, v, ok, c.want)
 		}
 	}
 }

@@ -12,6 +12,7 @@
 //	rpl_active_policy_version{version}            1 for the active version
 //	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable
 //	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish, a closed log)
+//	rpl_decision_log_failures_total               acknowledged decision-log publishes that failed (events since the last acknowledgement may be lost)
 //	rpl_spans_dropped_total                       decision spans dropped (a slow OTLP endpoint; only when tracing)
 //
 // The decisions' series of a policy version are dropped once it is

@@ -1,16 +1,17 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rpl-lang/rpl/runtime"
 )
 
-// series returns the samples of the family name as "label=value,…
-// sample" lines, sorted.
 // wantSeries checks the series of the metric name, as series lists them.
 func wantSeries(t *testing.T, m *Metrics, name string, want ...string) {
 	t.Helper()
@@ -19,6 +20,8 @@ func wantSeries(t *testing.T, m *Metrics, name string, want ...string) {
 	}
 }
 
+// series returns the samples of the counter or gauge family name as
+// "label=value,… sample" lines, sorted.
 func series(t *testing.T, m *Metrics, name string) []string {
 	t.Helper()
 	fams, err := m.Registry().Gather()
@@ -35,7 +38,11 @@ func series(t *testing.T, m *Metrics, name string) []string {
 			for _, l := range s.GetLabel() {
 				ls = append(ls, l.GetName()+"="+l.GetValue())
 			}
-			out = append(out, fmt.Sprintf("%s %g", strings.Join(ls, ","), s.GetCounter().GetValue()))
+			v := s.GetCounter().GetValue()
+			if s.GetGauge() != nil {
+				v = s.GetGauge().GetValue()
+			}
+			out = append(out, fmt.Sprintf("%s %g", strings.Join(ls, ","), v))
 		}
 	}
 	slices.Sort(out)
@@ -161,4 +168,62 @@ func BenchmarkDecidedError(b *testing.B) {
 	for b.Loop() {
 		m.Decided(o)
 	}
+}
+
+// histogram returns the sample count and sum of the histogram name.
+func histogram(t *testing.T, m *Metrics, name string) (uint64, float64) {
+	t.Helper()
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() == name {
+			h := f.GetMetric()[0].GetHistogram()
+			return h.GetSampleCount(), h.GetSampleSum()
+		}
+	}
+	t.Fatalf("no histogram %s", name)
+	return 0, 0
+}
+
+// TestObserved: every decision observes its engine time, and every
+// decision of a policy its fuel; an outcome without a policy (not ready,
+// an unknown policy) has no fuel to observe.
+func TestObserved(t *testing.T) {
+	m := New()
+	s := &runtime.Snapshot{Version: "0123456789abcdef"}
+	p := &runtime.Policy{ID: "default"}
+	outcomes := []*runtime.Outcome{
+		{Snapshot: s, Policy: p, Elapsed: 3 * time.Microsecond},
+		{Snapshot: s, Policy: p, Elapsed: 250 * time.Microsecond},
+		{Snapshot: s, Policy: p, Elapsed: 2 * time.Millisecond, Err: runtime.Errorf(runtime.CodeDecisionFailed, "boom")},
+		{Snapshot: s, Elapsed: time.Microsecond, Err: runtime.Errorf(runtime.CodePolicyNotFound, "zz")},
+	}
+	outcomes[0].Stats.Fuel = 40
+	outcomes[1].Stats.Fuel = 1234
+	outcomes[2].Stats.Fuel = 99
+	for _, o := range outcomes {
+		m.Decided(o)
+	}
+	if n, sum := histogram(t, m, "rpl_decision_duration_seconds"); n != 4 || math.Abs(sum-0.002254) > 1e-12 {
+		t.Errorf("rpl_decision_duration_seconds: count %d sum %g, want 4 and 0.002254", n, sum)
+	}
+	if n, sum := histogram(t, m, "rpl_decision_fuel"); n != 3 || sum != 40+1234+99 {
+		t.Errorf("rpl_decision_fuel: count %d sum %g, want 3 and %d", n, sum, 40+1234+99)
+	}
+}
+
+// TestReloadsCounted: a failed load counts result="error" and changes
+// nothing else; an activation counts result="ok" and marks its version
+// active.
+func TestReloadsCounted(t *testing.T) {
+	m := New()
+	m.Loaded(nil, errors.New("default.rpl:1: syntax error"))
+	wantSeries(t, m, "rpl_reloads_total", "result=error 1")
+	wantSeries(t, m, "rpl_active_policy_version")
+	m.Loaded(&runtime.Snapshot{Version: "0123456789abcdef"}, nil)
+	m.Loaded(nil, errors.New("again"))
+	wantSeries(t, m, "rpl_reloads_total", "result=error 2", "result=ok 1")
+	wantSeries(t, m, "rpl_active_policy_version", "version=0123456789ab 1")
 }
