@@ -1,0 +1,177 @@
+package router_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/rpl-lang/rpl/runtime/natsx"
+	"github.com/rpl-lang/rpl/runtime/router"
+)
+
+// shutdown runs r.Shutdown in the background; its error arrives on the
+// channel when it returns.
+func shutdown(r *router.Router) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- r.Shutdown(context.Background()) }()
+	return done
+}
+
+// TestShutdownDrainsHTTP: a decide whose body is half sent when Shutdown
+// starts is answered 200 once its body completes; from the start of
+// Shutdown new connections are refused; Shutdown returns only after the
+// in-flight request was answered.
+func TestShutdownDrainsHTTP(t *testing.T) {
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Shutdown(context.Background()) }) // after a failure; a no-op once shut down
+	addr := r.HTTPAddr()
+	body := `{"request": {"id": "in-flight", "task": {"type": "chat"}}}`
+	half := len(body) / 2
+
+	// Expect: 100-continue makes the server say when the handler starts
+	// reading the body: from then the request is in flight.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	fmt.Fprintf(c, "POST /v2/decide HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", addr, len(body))
+	br := bufio.NewReader(c)
+	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+		t.Fatalf("before the body: %q %v", line, err)
+	}
+	if _, err := br.ReadString('\n'); err != nil { // the blank line ending the 100
+		t.Fatal(err)
+	}
+	io.WriteString(c, body[:half])
+
+	done := shutdown(r)
+	// New connections are refused once Shutdown has begun (a bounded
+	// poll: Shutdown closes the listener first thing it does for HTTP).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		nc, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		nc.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("new connections still accepted 10s after Shutdown began")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned (%v) with a request in flight", err)
+	default:
+	}
+
+	io.WriteString(c, body[half:])
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("the in-flight request was not answered: %v", err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var out map[string]any
+	if resp.StatusCode != 200 || json.Unmarshal(data, &out) != nil || out["ok"] != true {
+		t.Fatalf("in-flight request: %d %s", resp.StatusCode, data)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Shutdown did not return after the in-flight request was answered")
+	}
+}
+
+// TestShutdownDrainsNATS: the requests the router has received on NATS
+// when Shutdown starts are answered (Shutdown drains the subscriptions:
+// Server.Drain waits for those delivered to be answered) before it
+// returns, and none is left without an answer.
+func TestShutdownDrainsNATS(t *testing.T) {
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NoLog: true, BundleBucket: "-", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Shutdown(context.Background()) })
+	client, err := natsx.ConnectInProcess(r.NATSServer(), nats.Name("test-client"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	replies := make(chan *nats.Msg, 64)
+	inbox := nats.NewInbox()
+	if _, err := client.ChanSubscribe(inbox+".*", replies); err != nil {
+		t.Fatal(err)
+	}
+
+	// Batches go to one subscription per two cores, answered one after
+	// the other: a few big ones queue behind each other in the router.
+	const batches, size = 16, 1000
+	var reqs []string
+	for i := range size {
+		reqs = append(reqs, fmt.Sprintf(`{"request": {"id": "b-%d", "tenant": {"id": "t-%d"}, "task": {"type": "chat"}}}`, i, i%7))
+	}
+	batch := []byte(`{"requests": [` + strings.Join(reqs, ",") + `]}`)
+	before := r.NATS().Stats().InMsgs
+	for i := range batches {
+		if err := client.PublishRequest(natsx.SubjectBatch, fmt.Sprintf("%s.%d", inbox, i), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := client.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the router's connection has received every batch (its
+	// client-side count; bounded poll), then shut down while some are
+	// still unanswered.
+	deadline := time.Now().Add(10 * time.Second)
+	for r.NATS().Stats().InMsgs-before < batches {
+		if time.Now().After(deadline) {
+			t.Fatalf("the router received %d of %d batches", r.NATS().Stats().InMsgs-before, batches)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	answeredBefore := len(replies)
+	if answeredBefore == batches {
+		t.Fatalf("all %d batches answered before Shutdown began: nothing was in flight", batches)
+	}
+	t.Logf("%d of %d batches answered when Shutdown began", answeredBefore, batches)
+	if err := <-shutdown(r); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	// Every reply was sent before Shutdown returned; the client (its
+	// server gone) has them or never will.
+	got := map[string]bool{}
+	for len(got) < batches {
+		select {
+		case m := <-replies:
+			var out struct {
+				OK      bool              `json:"ok"`
+				Results []json.RawMessage `json:"results"`
+			}
+			if err := json.Unmarshal(m.Data, &out); err != nil || !out.OK || len(out.Results) != size {
+				t.Fatalf("%s: %.200s", m.Subject, m.Data)
+			}
+			got[m.Subject] = true
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of %d batches answered (%d before Shutdown began): the drain lost those in flight", len(got), batches, answeredBefore)
+		}
+	}
+}
