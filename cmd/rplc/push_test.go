@@ -119,3 +119,136 @@ func TestRollback(t *testing.T) {
 		t.Fatalf("an argument: exit %d", code)
 	}
 }
+
+// TestRollbackSigned: for routers that require signed bundles, rollback
+// --public-key passes over the revisions they refused (unsigned, signed
+// with another key) and puts back the latest one signed with the key;
+// without the key it refuses to put an unsigned bundle back over a signed
+// one, and says how to do it; a bad key file is an error. Nothing is
+// written when it fails.
+func TestRollbackSigned(t *testing.T) {
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	url, dir := ns.ClientURL(), t.TempDir()
+	privPEM, pubPEM, err := bundle.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := bundle.ParsePrivateKey(privPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPEM, _, _ := bundle.GenerateKey(nil)
+	pubFile := filepath.Join(dir, "release.key.pub")
+	os.WriteFile(pubFile, pubPEM, 0o644)
+	otherPriv, err := bundle.ParsePrivateKey(otherPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// build writes a bundle of the examples plus policy id, signed with key.
+	build := func(id string, key []byte) (string, string) {
+		src := t.TempDir()
+		ents, _ := os.ReadDir("../../examples/policies")
+		for _, e := range ents {
+			data, _ := os.ReadFile(filepath.Join("../../examples/policies", e.Name()))
+			os.WriteFile(filepath.Join(src, e.Name()), data, 0o644)
+		}
+		os.WriteFile(filepath.Join(src, id+".rpl"), []byte("package "+id+"\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n"), 0o644)
+		opts := bundle.BuildOptions{}
+		if key != nil {
+			opts.Key = key
+		}
+		res, err := bundle.Build(src, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, id+".rplb")
+		os.WriteFile(f, res.Data, 0o644)
+		return f, res.Bundle.Version()
+	}
+	var out, errb bytes.Buffer
+	push := func(f string) {
+		t.Helper()
+		if code := run([]string{"push", f, "--nats-url", url}, nil, &out, &errb); code != exitOK {
+			t.Fatalf("push %s: exit %d: %s", f, code, errb.String())
+		}
+	}
+	rollback := func(args ...string) (int, string) {
+		out.Reset()
+		errb.Reset()
+		code := run(append([]string{"rollback", "--nats-url", url}, args...), nil, &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	revision := func() uint64 {
+		kv, err := js.KeyValue(context.Background(), natsx.BundleBucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ent, err := kv.Get(context.Background(), natsx.BundleKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ent.Revision()
+	}
+
+	unsigned, _ := build("unsigned", nil)
+	signed1, v1 := build("signed1", priv)
+	otherKey, _ := build("other", otherPriv)
+	signed2, v2 := build("signed2", priv)
+
+	// The routers refused revision 1 and activated revision 2: there is
+	// nothing signed to roll back to.
+	push(unsigned)
+	push(signed1)
+	if code, msg := rollback("--public-key", pubFile); code != exitFail || !strings.Contains(msg, "no earlier bundle") || !strings.Contains(msg, "not signed with key") {
+		t.Fatalf("rollback over a refused unsigned revision: exit %d: %s", code, msg)
+	}
+	// Without the key, the unsigned revision is not put back.
+	if code, msg := rollback(); code != exitFail || !strings.Contains(msg, "revision 1") || !strings.Contains(msg, "unsigned") || !strings.Contains(msg, "--public-key") {
+		t.Fatalf("rollback to an unsigned revision: exit %d: %s", code, msg)
+	}
+	if rev := revision(); rev != 2 {
+		t.Fatalf("a refused rollback wrote revision %d", rev)
+	}
+
+	// Revisions 3 (another key, refused) and 4 (signed, active): the
+	// rollback with the key goes back to revision 2.
+	push(otherKey)
+	push(signed2)
+	if code, msg := rollback("--public-key", pubFile); code != exitOK || !strings.Contains(msg, fmt.Sprintf("from version %s (revision 4) to version %s (revision 2), now revision 5", v2, v1)) {
+		t.Fatalf("rollback with the key: exit %d: %s", code, msg)
+	}
+	// Without the key, from revision 5 the next one back is revision 4's
+	// signed2, signed with the same key: allowed.
+	if code, msg := rollback(); code != exitOK || !strings.Contains(msg, "to version "+v2+" (revision 4), now revision 6") {
+		t.Fatalf("rollback between signed revisions without the key: exit %d: %s", code, msg)
+	}
+	// Without the key, signed with another key is refused too.
+	push(otherKey) // revision 7: refused by the routers
+	push(signed1)  // revision 8
+	if code, msg := rollback(); code != exitFail || !strings.Contains(msg, "revision 7") || !strings.Contains(msg, "signed with key") {
+		t.Fatalf("rollback to another key's bundle: exit %d: %s", code, msg)
+	}
+
+	for _, c := range []struct{ file, want string }{
+		{filepath.Join(dir, "missing.pub"), "missing.pub"},
+		{unsigned, "--public-key " + unsigned},
+	} {
+		if code, msg := rollback("--public-key", c.file); code != exitFail || !strings.Contains(msg, c.want) {
+			t.Fatalf("--public-key %s: exit %d: %s", c.file, code, msg)
+		}
+	}
+	if rev := revision(); rev != 8 {
+		t.Fatalf("failed rollbacks wrote: revision %d", rev)
+	}
+}

@@ -2,16 +2,19 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
 
 func newRollbackCmd(e *env) *cobra.Command {
 	var k bundleKey
+	var publicKey string
 	cmd := &cobra.Command{
-		Use:   "rollback --nats-url URL",
+		Use:   "rollback --nats-url URL [--public-key FILE]",
 		Short: "Put the previous bundle back for every router watching the bucket",
 		Long: `Rollback rolls a fleet of routers back: it finds, in the history of the key
 that rplc push writes (the bucket keeps the last 10 pushes), the latest
@@ -20,6 +23,16 @@ and puts it under the key again. Every router watching the key activates
 it, as after a push. A corrupt push that the routers refused is passed
 over. Rolling back twice returns to the bundle rolled back from.
 
+Routers that require signed bundles (rpl-router serve --public-key FILE)
+refuse the others. Give rollback the same public key (--public-key FILE,
+PEM as written by rplc keygen) and it passes over the revisions they
+refused, unsigned or signed with another key, and puts back the latest
+one signed with that key. Without the key signatures cannot be verified:
+when the current bundle is signed, rollback refuses to put back a bundle
+that is unsigned or signed with another key (the routers would refuse it
+and stay where they are); it fails, says which revision, and changes
+nothing.
+
 The put is conditional on the revision read: if someone pushes meanwhile,
 rollback fails and changes nothing, and can be run again.
 
@@ -27,8 +40,10 @@ One router, fed from a directory or from NATS, rolls back on its own with
 POST /v2/policies/rollback on its HTTP listener.
 
 Exit status: 0 when the earlier bundle was put back, 1 when there is none
-or NATS refused, 2 for a wrong command line.`,
+(or, without --public-key, it is not signed like the current one), the key
+cannot be read or NATS refused, 2 for a wrong command line.`,
 		Example: `  rplc rollback --nats-url nats://127.0.0.1:4222
+  rplc rollback --nats-url nats://127.0.0.1:4222 --public-key release.key.pub
   curl -X POST localhost:8080/v2/policies/rollback   # one router`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 0 {
@@ -37,12 +52,23 @@ or NATS refused, 2 for a wrong command line.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var opts bundle.ReadOptions
+			if publicKey != "" {
+				data, err := os.ReadFile(publicKey)
+				if err != nil {
+					return &exitError{code: exitFail, err: fmt.Errorf("--public-key: %w", unwrapPath(err))}
+				}
+				if opts.PublicKey, err = bundle.ParsePublicKey(data); err != nil {
+					return &exitError{code: exitFail, err: fmt.Errorf("--public-key %s: %w", publicKey, err)}
+				}
+				opts.RequireSignature = true
+			}
 			nc, ctx, done, err := k.connect(cmd)
 			if err != nil {
 				return err
 			}
 			defer done()
-			from, to, rev, err := natsx.RollbackBundle(ctx, nc, k.bucket, k.key)
+			from, to, rev, err := natsx.RollbackBundle(ctx, nc, k.bucket, k.key, opts)
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}
@@ -52,5 +78,6 @@ or NATS refused, 2 for a wrong command line.`,
 		},
 	}
 	k.flags(cmd)
+	cmd.Flags().StringVar(&publicKey, "public-key", "", "the ed25519 public key the routers require (PEM, as written by rplc keygen): roll back to the latest revision signed with it")
 	return cmd
 }

@@ -2,7 +2,6 @@ package natsx
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -56,6 +55,22 @@ func PushBundle(ctx context.Context, nc *nats.Conn, bucket, key string, data []b
 	return kv.Put(ctx, key, data)
 }
 
+// BundleMark names one revision of the bundle key. A bucket deleted and
+// created again numbers its revisions from 1 anew: Created, the creation
+// time of the bucket's stream, tells the two apart.
+type BundleMark struct {
+	Bucket   string    `json:"bucket"`
+	Key      string    `json:"key"`
+	Created  time.Time `json:"created"`
+	Revision uint64    `json:"revision"`
+}
+
+// covers reports whether revision rev of the key of the bucket created at
+// created is m's revision or an earlier one.
+func (m BundleMark) covers(bucket, key string, created time.Time, rev uint64) bool {
+	return m.Revision > 0 && m.Bucket == bucket && m.Key == key && m.Created.Equal(created) && rev <= m.Revision
+}
+
 // WatchConfig configures WatchBundles.
 type WatchConfig struct {
 	// Bucket and Key name the value watched; "" means BundleBucket and
@@ -63,9 +78,24 @@ type WatchConfig struct {
 	Bucket, Key string
 	// Apply builds and activates a bundle (the engine swaps snapshots
 	// atomically); an error keeps the running version. Apply is called
-	// from one goroutine, once per distinct value: a value already
-	// applied (or refused) is not applied again when the watch restarts.
+	// from one goroutine, once per revision: each put is a push, so a
+	// new revision is applied even when its value is the same bundle as
+	// before (pushed again after a local rollback), and a revision
+	// already applied (or refused) is not applied again when the watch
+	// restarts and delivers it anew.
 	Apply func(ctx context.Context, data []byte, revision uint64) error
+	// Seen is the last revision handled (applied or refused) before
+	// this watcher, by an earlier run of the process: it and the
+	// revisions before it are not applied, so that a restart does not
+	// put the bucket's value back over a later activation. It counts
+	// only for the same bucket (see BundleMark); the zero mark applies
+	// the key's current value.
+	Seen BundleMark
+	// Handled, when set, is called after Apply with the revision's mark,
+	// whether the bundle was activated or refused (but not when Apply
+	// failed because the watch was stopping): what to keep as Seen for
+	// the next run.
+	Handled func(BundleMark)
 	// OnError is told about watch and apply failures; may be nil.
 	OnError func(error)
 	// Retry is the pause before restarting a failed watch; 0 means 1s.
@@ -83,10 +113,10 @@ type BundleWatcher struct {
 	done    chan struct{}
 	applied atomic.Uint64 // revision of the last value applied successfully
 	watches atomic.Int64  // watches started (1 + restarts)
+	synced  atomic.Bool   // a watch has handed over the key's value at its start
 
 	mu   sync.Mutex
-	seen [sha256.Size]byte // the last value handed to Apply
-	any  bool
+	seen BundleMark // the last revision handled
 }
 
 // WatchBundles starts watching; Stop ends it.
@@ -101,7 +131,7 @@ func WatchBundles(nc *nats.Conn, cfg WatchConfig) *BundleWatcher {
 		cfg.Retry = time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &BundleWatcher{nc: nc, cfg: cfg, cancel: cancel, done: make(chan struct{})}
+	w := &BundleWatcher{nc: nc, cfg: cfg, cancel: cancel, done: make(chan struct{}), seen: cfg.Seen}
 	go w.run(ctx)
 	return w
 }
@@ -114,6 +144,11 @@ func (w *BundleWatcher) Stop() {
 
 // Revision is the revision of the last bundle applied, 0 if none.
 func (w *BundleWatcher) Revision() uint64 { return w.applied.Load() }
+
+// Synced reports whether a watch has handled the key's value at its
+// start: applied it, or passed it over as handled before (WatchConfig.Seen
+// or an earlier watch), or found no value.
+func (w *BundleWatcher) Synced() bool { return w.synced.Load() }
 
 // Watches is the number of watches started (1 plus the restarts).
 func (w *BundleWatcher) Watches() int64 { return w.watches.Load() }
@@ -168,9 +203,17 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	kv, err := BundleKV(sctx, js, w.cfg.Bucket)
+	var st jetstream.KeyValueStatus
+	if err == nil {
+		st, err = kv.Status(sctx)
+	}
 	cancel()
 	if err != nil {
 		return err
+	}
+	var created time.Time
+	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+		created = bs.StreamInfo().Created
 	}
 	wctx, wcancel := context.WithCancel(ctx)
 	defer wcancel()
@@ -198,35 +241,54 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 			if !ok {
 				return errors.New("watch ended")
 			}
-			if e == nil || e.Operation() != jetstream.KeyValuePut {
-				continue // nil: the initial values are delivered
+			if e == nil { // the key's value at the watch's start is handled
+				w.synced.Store(true)
+				continue
 			}
-			w.apply(ctx, e.Value(), e.Revision())
+			if e.Operation() != jetstream.KeyValuePut {
+				continue
+			}
+			w.apply(ctx, BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}, e.Value())
 		}
 	}
 }
 
-func (w *BundleWatcher) apply(ctx context.Context, data []byte, rev uint64) {
-	sum := sha256.Sum256(data)
+// apply hands revision m of the key to Apply unless it was handled
+// already: by this watcher before the watch restarted, or by an earlier
+// run (WatchConfig.Seen).
+func (w *BundleWatcher) apply(ctx context.Context, m BundleMark, data []byte) {
 	w.mu.Lock()
-	same := w.any && sum == w.seen
-	w.seen, w.any = sum, true
+	seen := w.seen.covers(m.Bucket, m.Key, m.Created, m.Revision)
 	w.mu.Unlock()
-	if same {
+	if seen {
 		return
 	}
-	if err := w.cfg.Apply(ctx, data, rev); err != nil {
-		if w.cfg.OnError != nil {
-			w.cfg.OnError(fmt.Errorf("bundle %s/%s revision %d not activated: %w", w.cfg.Bucket, w.cfg.Key, rev, err))
-		}
-		return
+	err := w.cfg.Apply(ctx, data, m.Revision)
+	if err != nil && ctx.Err() != nil {
+		return // stopping: not refused, to be applied by the next run
 	}
-	w.applied.Store(rev)
+	w.mu.Lock()
+	w.seen = m
+	w.mu.Unlock()
+	if err == nil {
+		w.applied.Store(m.Revision)
+	} else if w.cfg.OnError != nil {
+		w.cfg.OnError(fmt.Errorf("bundle %s/%s revision %d not activated: %w", w.cfg.Bucket, w.cfg.Key, m.Revision, err))
+	}
+	if w.cfg.Handled != nil {
+		w.cfg.Handled(m)
+	}
 }
 
 // ErrNothingToRollBack is RollbackBundle's answer when the bucket keeps
 // no earlier valid bundle of another version than the current one.
 var ErrNothingToRollBack = errors.New("no earlier bundle to roll back to")
+
+// ErrUnverifiedRollback is RollbackBundle's answer, without a public key,
+// when the current bundle is signed and the earlier one it would put back
+// is not signed with the same key: routers that require signatures would
+// refuse it and stay where they are.
+var ErrUnverifiedRollback = errors.New("the earlier bundle is not signed with the key of the current one")
 
 // BundleEntry is one revision of the bundle key.
 type BundleEntry struct {
@@ -235,14 +297,23 @@ type BundleEntry struct {
 }
 
 // RollbackBundle puts back, under key of bucket, the latest earlier
-// bundle that reads as a valid bundle (format and hashes; a corrupt push
-// that the routers refused is passed over) of another version than the
-// current one, so that every router watching the key activates it: the
-// fleet's rollback. It returns the revision rolled back from, the one
-// restored and the new revision. The put is conditional on the current
-// revision, so a push made meanwhile is not overwritten (the call fails
-// instead and can be repeated).
-func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string) (from, to BundleEntry, rev uint64, err error) {
+// bundle that reads as a valid bundle with opts (format and hashes, and
+// the signature when opts has a public key: a corrupt push, or one that
+// routers requiring that key refused, is passed over) of another version
+// than the current one, so that every router watching the key activates
+// it: the fleet's rollback. It returns the revision rolled back from, the
+// one restored and the new revision. The put is conditional on the
+// current revision, so a push made meanwhile is not overwritten (the call
+// fails instead and can be repeated).
+//
+// Without a public key signatures cannot be verified: when the current
+// bundle is signed, RollbackBundle does not put back a bundle that is
+// unsigned or signed with another key (ErrUnverifiedRollback), which the
+// routers requiring signatures would refuse.
+func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts bundle.ReadOptions) (from, to BundleEntry, rev uint64, err error) {
+	if opts.PublicKey != nil {
+		opts.RequireSignature = true
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return from, to, 0, err
@@ -266,21 +337,45 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string) (fro
 	if cur.Operation() != jetstream.KeyValuePut {
 		return from, to, 0, fmt.Errorf("%s/%s: the key was deleted at revision %d", bucket, key, from.Revision)
 	}
-	if b, err := bundle.Read(cur.Value(), bundle.ReadOptions{}); err == nil {
-		from.Version = b.Version()
+	// The current bundle is read without the key: it may be one the
+	// routers refused, and its version is what is rolled back from.
+	var curB *bundle.Bundle
+	if b, err := bundle.Read(cur.Value(), bundle.ReadOptions{Builtins: opts.Builtins}); err == nil {
+		curB, from.Version = b, b.Version()
 	}
 	var data []byte
+	var target *bundle.Bundle
+	refused := 0
 	for i := len(hist) - 2; i >= 0 && data == nil; i-- {
 		e := hist[i]
 		if e.Operation() != jetstream.KeyValuePut {
 			continue
 		}
-		if b, err := bundle.Read(e.Value(), bundle.ReadOptions{}); err == nil && b.Version() != from.Version {
-			to, data = BundleEntry{Revision: e.Revision(), Version: b.Version()}, e.Value()
+		b, err := bundle.Read(e.Value(), opts)
+		if err != nil {
+			refused++
+			continue
+		}
+		if b.Version() != from.Version {
+			to, data, target = BundleEntry{Revision: e.Revision(), Version: b.Version()}, e.Value(), b
 		}
 	}
 	if data == nil {
-		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %d revisions)", bucket, key, ErrNothingToRollBack, len(hist))
+		why := ""
+		if refused > 0 && opts.PublicKey != nil {
+			why = fmt.Sprintf("; %d earlier revisions are invalid or not signed with key %s", refused, bundle.KeyID(opts.PublicKey))
+		} else if refused > 0 {
+			why = fmt.Sprintf("; %d earlier revisions are invalid", refused)
+		}
+		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %d revisions%s)", bucket, key, ErrNothingToRollBack, len(hist), why)
+	}
+	if opts.PublicKey == nil && curB != nil && curB.Signed && (!target.Signed || target.KeyID != curB.KeyID) {
+		signed := "unsigned"
+		if target.Signed {
+			signed = "signed with key " + target.KeyID
+		}
+		return from, to, 0, fmt.Errorf("%s/%s: revision %d (version %s) is %s, the current bundle with key %s: %w; routers that require signatures would refuse it. Give their public key (rplc rollback --public-key FILE) to roll back to the latest revision signed with it, or push the bundle wanted with rplc push",
+			bucket, key, to.Revision, to.Version, signed, curB.KeyID, ErrUnverifiedRollback)
 	}
 	rev, err = kv.Update(ctx, key, data, from.Revision)
 	if err != nil {

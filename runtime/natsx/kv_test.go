@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime/natsx"
@@ -189,7 +190,7 @@ func TestBundleWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	from, to, rev3, err := natsx.RollbackBundle(context.Background(), pc, natsx.BundleBucket, natsx.BundleKey)
+	from, to, rev3, err := natsx.RollbackBundle(context.Background(), pc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func TestBundleWatch(t *testing.T) {
 func TestRollbackNothing(t *testing.T) {
 	_, nc := embedded(t, "")
 	ctx := context.Background()
-	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey); err == nil || !strings.Contains(err.Error(), "rplc push") {
+	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}); err == nil || !strings.Contains(err.Error(), "rplc push") {
 		t.Fatalf("rollback without a bucket: %v", err)
 	}
 	v1 := buildBundle(t, "")
@@ -227,11 +228,140 @@ func TestRollbackNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, "other"); err == nil || !strings.Contains(err.Error(), "--key") {
+	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, "other", bundle.ReadOptions{}); err == nil || !strings.Contains(err.Error(), "--key") {
 		t.Fatalf("rollback of a key never pushed: %v", err)
 	}
-	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey)
+	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{})
 	if !errors.Is(err, natsx.ErrNothingToRollBack) {
 		t.Fatalf("got %v, want ErrNothingToRollBack", err)
 	}
+}
+
+// TestBundleWatchRevisions: the watcher applies each revision once. The
+// same bundle pushed again is a new push and is applied again; the
+// revision delivered anew when the watch restarts after a lost connection
+// is not. A watcher given the mark of the last revision handled (Seen,
+// from an earlier run) applies only later revisions, and again from 1
+// when the bucket was created anew.
+func TestBundleWatchRevisions(t *testing.T) {
+	v1, v2 := buildBundle(t, ""), buildBundle(t, "pushed")
+	dir := t.TempDir()
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: dir, Listen: listen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ns.Shutdown() }()
+	nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx := context.Background()
+	push := func(data []byte) uint64 {
+		t.Helper()
+		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+
+	// watch starts a watcher recording the revisions it applies and the
+	// marks it reports handled.
+	type watched struct {
+		*natsx.BundleWatcher
+		mu      sync.Mutex
+		applied []uint64
+		handled []natsx.BundleMark
+	}
+	watch := func(seen natsx.BundleMark) *watched {
+		w := &watched{}
+		w.BundleWatcher = natsx.WatchBundles(nc, natsx.WatchConfig{
+			Seen: seen,
+			Apply: func(_ context.Context, _ []byte, rev uint64) error {
+				w.mu.Lock()
+				defer w.mu.Unlock()
+				w.applied = append(w.applied, rev)
+				return nil
+			},
+			Handled: func(m natsx.BundleMark) {
+				w.mu.Lock()
+				defer w.mu.Unlock()
+				w.handled = append(w.handled, m)
+			},
+			Retry: 50 * time.Millisecond,
+		})
+		return w
+	}
+	check := func(w *watched, what string, want ...uint64) natsx.BundleMark {
+		t.Helper()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if fmt.Sprint(w.applied) != fmt.Sprint(want) || len(w.handled) != len(want) {
+			t.Fatalf("%s: applied %v, handled %+v; want %v", what, w.applied, w.handled, want)
+		}
+		if len(want) == 0 {
+			return natsx.BundleMark{}
+		}
+		m := w.handled[len(w.handled)-1]
+		if m.Revision != want[len(want)-1] || m.Bucket != natsx.BundleBucket || m.Key != natsx.BundleKey || m.Created.IsZero() {
+			t.Fatalf("%s: mark %+v", what, m)
+		}
+		return m
+	}
+
+	rev1 := push(v1)
+	w := watch(natsx.BundleMark{})
+	waitFor(t, "the first revision", func() bool { return w.Revision() == rev1 && w.Synced() })
+	rev2 := push(v1) // the same bundle again: a new push
+	waitFor(t, "the same bundle pushed again", func() bool { return w.Revision() == rev2 })
+
+	// The connection is lost and comes back: the watch restarts and is
+	// handed rev2 again, which is not applied again.
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	waitFor(t, "the disconnection", func() bool { return !nc.IsConnected() })
+	if ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: dir, Listen: listen}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the watch's restart", func() bool { return w.Watches() >= 2 })
+	rev3 := push(v2) // delivered after rev2 on the restarted watch
+	waitFor(t, "the push after the reconnection", func() bool { return w.Revision() == rev3 })
+	w.Stop()
+	seen := check(w, "first watcher", rev1, rev2, rev3)
+
+	// A new watcher (a restarted process) that handled rev3 applies
+	// nothing at start, then the next push.
+	w2 := watch(seen)
+	waitFor(t, "the second watcher's start", w2.Synced)
+	check(w2, "restart on the last revision handled")
+	rev4 := push(v1)
+	waitFor(t, "a push to the second watcher", func() bool { return w2.Revision() == rev4 })
+	w2.Stop()
+	check(w2, "second watcher", rev4)
+
+	// Pushed while no watcher ran: applied at start.
+	rev5 := push(v2)
+	w3 := watch(seen)
+	waitFor(t, "a revision pushed meanwhile", func() bool { return w3.Revision() == rev5 && w3.Synced() })
+	w3.Stop()
+	check(w3, "revision pushed meanwhile", rev5)
+
+	// The bucket deleted and created again numbers its revisions from 1:
+	// the old mark does not cover them.
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteKeyValue(ctx, natsx.BundleBucket); err != nil {
+		t.Fatal(err)
+	}
+	if rev := push(v2); rev != 1 {
+		t.Fatalf("first revision of the new bucket: %d", rev)
+	}
+	w4 := watch(seen)
+	waitFor(t, "the new bucket's bundle", func() bool { return w4.Revision() == 1 && w4.Synced() })
+	w4.Stop()
+	check(w4, "new bucket", 1)
 }

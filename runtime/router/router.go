@@ -8,11 +8,28 @@
 // keeps the last good version), then NATS and HTTP. Every activation is
 // written back under DataDir (DataDir/last-good/ for a directory,
 // DataDir/last-good.rplb for a bundle).
+//
+// The latest activation wins, across restarts too. Activations are a
+// push to the bundle bucket (each new revision of the key, even one
+// holding the bundle already pushed before), a change of the policy
+// directory's contents (or of the --bundle file) and a rollback (HTTP, or
+// rplc rollback, which is a push). DataDir/last-good.json records what
+// the router last took from its sources: the version of the directory or
+// bundle file and the bucket revision it handled (activated or refused).
+// At start the last good version, being the latest activation, stays
+// unless a source has something newer: the directory is activated only
+// when its version differs from the recorded one (or nothing is active),
+// and the bucket only for a revision after the recorded one (or a bucket
+// created anew). A directory change and a push both made while the
+// router was down are activated in that order: the push wins. Hot reload
+// follows the same rule: a directory saved unchanged is not activated
+// again over a later push or rollback (Reload always activates it).
 package router
 
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,9 +68,10 @@ type Options struct {
 	NoNATS     bool   // HTTP only
 	// BundleBucket is the JetStream key-value bucket whose key
 	// natsx.BundleKey the router watches for bundles (rplc push); ""
-	// means natsx.BundleBucket, "-" no watch. A bundle in the bucket is
-	// activated when the watch starts and whenever it changes: the latest
-	// activation (push, directory change, rollback) wins.
+	// means natsx.BundleBucket, "-" no watch. Each new revision of the key
+	// is activated once, and at start only a revision the router has not
+	// handled yet: the latest activation (push, directory change,
+	// rollback) wins (see the package documentation).
 	BundleBucket string
 	HTTP         string // default 127.0.0.1:8080; "-" for none
 
@@ -94,6 +112,7 @@ type Router struct {
 	wg     sync.WaitGroup
 
 	persistMu sync.Mutex
+	sources   sources // under persistMu: what was taken from each source
 }
 
 // LastGoodDir and LastGoodBundle are where the last good version is kept
@@ -101,6 +120,9 @@ type Router struct {
 const (
 	LastGoodDir    = "last-good"
 	LastGoodBundle = "last-good.rplb"
+	// LastGoodSources records what the router last took from its
+	// sources (see the package documentation).
+	LastGoodSources = "last-good.json"
 )
 
 // Start starts a router; Shutdown stops it.
@@ -178,11 +200,11 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	r.activateLastGood(ctx)
 	switch {
 	case opt.Bundle != "":
-		if err := r.loadBundle(ctx, opt.Bundle); err != nil {
+		if err := r.loadBundle(ctx, opt.Bundle, false); err != nil {
 			r.log.Error("bundle not loaded", "bundle", opt.Bundle, "err", err)
 		}
 	case opt.Policies != "":
-		if err := r.loadDir(ctx); err != nil {
+		if err := r.loadDir(ctx, false); err != nil {
 			r.log.Error("policies not loaded", "dir", opt.Policies, "err", err)
 		}
 		if err := r.watchDir(); err != nil {
@@ -319,6 +341,45 @@ func (r *Router) persist(s *runtime.Snapshot) {
 	}
 }
 
+// sources is what the router last took from each of its sources, kept as
+// DataDir/LastGoodSources with the last good version.
+type sources struct {
+	// Local is the version last activated (or found unchanged) from the
+	// policy directory or bundle file.
+	Local *localSource `json:"local,omitempty"`
+	// Bucket is the last revision of the bundle key handled: activated
+	// or refused.
+	Bucket *natsx.BundleMark `json:"bucket,omitempty"`
+}
+
+type localSource struct {
+	Path    string `json:"path"`
+	Version string `json:"version"`
+}
+
+// took records what was taken from a source, after the activation it
+// caused was persisted.
+func (r *Router) took(update func(*sources)) {
+	r.persistMu.Lock()
+	defer r.persistMu.Unlock()
+	update(&r.sources)
+	file := filepath.Join(r.opt.DataDir, LastGoodSources)
+	data, err := json.MarshalIndent(r.sources, "", "  ")
+	if err == nil {
+		tmp := file + ".tmp"
+		if err = os.WriteFile(tmp, append(data, '\n'), 0o644); err == nil {
+			err = os.Rename(tmp, file)
+		}
+	}
+	if err != nil {
+		r.log.Warn("last good sources not saved: the next start may activate a source again over a later activation", "err", err)
+	}
+}
+
+// activateLastGood activates the last good version and takes up what
+// was taken from the sources (LastGoodSources). Without a usable last
+// good version that record is dropped: the sources' current versions are
+// then activated as on a first start, rather than none.
 func (r *Router) activateLastGood(ctx context.Context) {
 	start := time.Now()
 	var s *runtime.Snapshot
@@ -338,6 +399,22 @@ func (r *Router) activateLastGood(ctx context.Context) {
 	}
 	r.Engine.Activate(s)
 	r.log.Info("last good version activated", "version", s.ShortVersion(), "in", time.Since(start))
+	srcFile := filepath.Join(r.opt.DataDir, LastGoodSources)
+	data, err := os.ReadFile(srcFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return // kept by an earlier release: the sources are activated
+	}
+	var src sources
+	if err == nil {
+		err = json.Unmarshal(data, &src)
+	}
+	if err != nil {
+		r.log.Warn("last good sources unreadable: the policy sources are activated as on a first start", "err", err)
+		return
+	}
+	r.persistMu.Lock()
+	r.sources = src
+	r.persistMu.Unlock()
 }
 
 // readOptions are the bundle checks of this router: the signature when a
@@ -346,17 +423,54 @@ func (r *Router) readOptions() bundle.ReadOptions {
 	return bundle.ReadOptions{PublicKey: r.opt.PublicKey, RequireSignature: r.opt.PublicKey != nil}
 }
 
-func (r *Router) loadDir(ctx context.Context) error {
-	_, err := r.Engine.LoadDir(ctx, r.opt.Policies)
-	return err
+// loadDir builds the policy directory and activates it: always with
+// force, else only when its version differs from the one last taken from
+// it or nothing is active (see the package documentation).
+func (r *Router) loadDir(ctx context.Context, force bool) error {
+	dir := r.opt.Policies
+	return r.loadLocal(ctx, dir, force, func() (*runtime.Snapshot, error) { return r.Engine.BuildDir(ctx, dir) },
+		func() (*runtime.Snapshot, error) { return r.Engine.LoadDir(ctx, dir) })
 }
 
-func (r *Router) loadBundle(ctx context.Context, path string) error {
+// loadBundle is loadDir for the bundle file path.
+func (r *Router) loadBundle(ctx context.Context, path string, force bool) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	_, err = r.Engine.LoadBundle(ctx, path, data, r.readOptions())
+	return r.loadLocal(ctx, path, force, func() (*runtime.Snapshot, error) { return r.Engine.BuildBundle(ctx, path, data, r.readOptions()) },
+		func() (*runtime.Snapshot, error) { return r.Engine.LoadBundle(ctx, path, data, r.readOptions()) })
+}
+
+// loadLocal activates the snapshot of the local source path (a directory
+// or bundle file) unless, without force, it is the version last taken
+// from path while another is active: an unchanged source is no new
+// activation. load builds and activates, recording a refusal in the
+// engine's status; build only builds.
+func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, load func() (*runtime.Snapshot, error)) error {
+	r.persistMu.Lock()
+	last := r.sources.Local
+	r.persistMu.Unlock()
+	if !force && r.Engine.Ready() && last != nil && last.Path == path {
+		s, err := build()
+		if err == nil && s.Version == last.Version {
+			if cur := r.Engine.Current(); cur != nil && cur.Version != s.Version {
+				r.log.Info("policy source unchanged: the later activation stays", "source", path, "version", s.ShortVersion(), "active", cur.ShortVersion())
+			}
+			return nil
+		}
+		if err == nil {
+			r.Engine.Activate(s)
+			r.took(func(src *sources) { src.Local = &localSource{Path: path, Version: s.Version} })
+			return nil
+		}
+		// Load again to record the refusal (a failed build only is
+		// built twice).
+	}
+	s, err := load()
+	if err == nil {
+		r.took(func(src *sources) { src.Local = &localSource{Path: path, Version: s.Version} })
+	}
 	return err
 }
 
@@ -366,8 +480,18 @@ func (r *Router) watchBundles() {
 	if bucket == "" {
 		bucket = natsx.BundleBucket
 	}
+	r.persistMu.Lock()
+	var seen natsx.BundleMark
+	if r.sources.Bucket != nil {
+		seen = *r.sources.Bucket
+	}
+	r.persistMu.Unlock()
 	r.kvw = natsx.WatchBundles(r.nc, natsx.WatchConfig{
 		Bucket: bucket,
+		Seen:   seen,
+		Handled: func(m natsx.BundleMark) {
+			r.took(func(src *sources) { src.Bucket = &m })
+		},
 		Apply: func(ctx context.Context, data []byte, rev uint64) error {
 			source := fmt.Sprintf("nats:%s/%s@%d", bucket, natsx.BundleKey, rev)
 			_, err := r.Engine.LoadBundle(ctx, source, data, r.readOptions())
@@ -386,8 +510,13 @@ func (r *Router) BundleRevision() uint64 {
 	return r.kvw.Revision()
 }
 
+// BundleSynced reports whether the bundle watch has handled the bucket's
+// value at its start: activated or refused it, or passed over a revision
+// handled before a restart.
+func (r *Router) BundleSynced() bool { return r.kvw != nil && r.kvw.Synced() }
+
 // Reload reloads the policy directory now.
-func (r *Router) Reload(ctx context.Context) error { return r.loadDir(ctx) }
+func (r *Router) Reload(ctx context.Context) error { return r.loadDir(ctx, true) }
 
 // watchDir reloads the policy directory when it changes (debounced).
 func (r *Router) watchDir() error {
@@ -440,7 +569,7 @@ func (r *Router) watchDir() error {
 					timer.Reset(100 * time.Millisecond)
 				}
 			case <-fire:
-				if err := r.loadDir(context.Background()); err != nil {
+				if err := r.loadDir(context.Background(), false); err != nil {
 					r.log.Error("reload failed; the running version stays", "err", err)
 				}
 			case err, ok := <-w.Errors:

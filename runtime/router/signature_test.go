@@ -65,3 +65,66 @@ func TestRequireSignedBundle(t *testing.T) {
 		}
 	}
 }
+
+// TestRequireSignedPushed: with a public key, a router refuses a pushed
+// bundle that is unsigned or signed with another key (recorded in its
+// status, the running version stays) and activates one signed with its
+// key.
+func TestRequireSignedPushed(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	_, otherPriv, _ := ed25519.GenerateKey(nil)
+	r, err := router.Start(context.Background(), router.Options{PublicKey: pub, DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", HTTP: "-", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	signed := buildPushed(t, "pushed", bundle.BuildOptions{Key: priv})
+	for i, c := range []struct {
+		name string
+		key  ed25519.PrivateKey
+		want string
+	}{{"unsigned", nil, "not signed"}, {"other key", otherPriv, "signature"}} {
+		pushTo(t, r, buildPushed(t, "pushed", bundle.BuildOptions{Key: c.key}).Data)
+		waitUntil(t, "the refusal of the "+c.name+" bundle", func() bool { return r.Engine.Status().ReloadFailures == int64(i+1) })
+		if st := r.Engine.Status(); r.Engine.Ready() || !strings.Contains(st.LastError, c.want) {
+			t.Fatalf("%s bundle: ready %v, last error %q, want one mentioning %q", c.name, r.Engine.Ready(), st.LastError, c.want)
+		}
+	}
+	rev := pushTo(t, r, signed.Data)
+	waitUntil(t, "the signed bundle", func() bool { return r.BundleRevision() == rev })
+	if v := r.Engine.Current().Version; v != signed.Bundle.Version() {
+		t.Fatalf("version %.12s, want the signed bundle's %.12s", v, signed.Bundle.Version())
+	}
+}
+
+// TestRequireSignedLastGood: with a public key, the last good copy on
+// disk is activated at start only when it is signed with that key.
+func TestRequireSignedLastGood(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	_, otherPriv, _ := ed25519.GenerateKey(nil)
+	for _, c := range []struct {
+		name string
+		key  ed25519.PrivateKey
+		ok   bool
+	}{{"unsigned", nil, false}, {"other key", otherPriv, false}, {"signed", priv, true}} {
+		data := t.TempDir()
+		res := buildPushed(t, "lastgood", bundle.BuildOptions{Key: c.key})
+		if err := os.WriteFile(filepath.Join(data, router.LastGoodBundle), res.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Embedded NATS and no policy source: Start succeeds with or
+		// without a version.
+		r, err := router.Start(context.Background(), router.Options{PublicKey: pub, DataDir: data, BundleBucket: "-", HTTP: "-", Logger: quiet()})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		s := r.Engine.Current()
+		r.Shutdown(context.Background())
+		switch {
+		case c.ok && (s == nil || s.Version != res.Bundle.Version()):
+			t.Errorf("%s last good copy not activated", c.name)
+		case !c.ok && s != nil:
+			t.Errorf("%s last good copy activated (%.12s)", c.name, s.Version)
+		}
+	}
+}

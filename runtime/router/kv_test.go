@@ -1,0 +1,146 @@
+package router_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+	"github.com/rpl-lang/rpl/runtime/router"
+)
+
+// waitUntil polls cond, for up to 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// buildPushed builds the examples plus a policy named id, signed with key
+// when set.
+func buildPushed(t *testing.T, id string, opts bundle.BuildOptions) *bundle.Result {
+	t.Helper()
+	dir := copyExamples(t)
+	os.WriteFile(filepath.Join(dir, id+".rpl"), []byte("package "+id+"\n\nfn route(r: Request) -> Decision = to(\"mistral:large\").because(\""+id+"\")\n"), 0o644)
+	res, err := bundle.Build(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// pushTo puts data in the router's bundle bucket over TCP, as rplc push
+// does, and returns the revision.
+func pushTo(t *testing.T, r *router.Router, data []byte) uint64 {
+	t.Helper()
+	nc, err := nats.Connect(r.NATSServer().ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rev
+}
+
+func rollback(t *testing.T, r *router.Router) {
+	t.Helper()
+	resp, err := http.Post("http://"+r.HTTPAddr()+"/v2/policies/rollback", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("rollback: %s", resp.Status)
+	}
+}
+
+// TestLatestActivationWins: the latest activation (push, rollback,
+// directory change) wins, across restarts too. The same bundle pushed
+// again after a local rollback is activated again (a new revision is a
+// new push); a restart keeps a rollback made after a push, and a push made
+// after the directory was loaded, rather than activating the bucket's
+// value or the unchanged directory again; a directory changed while the
+// router was down is activated.
+func TestLatestActivationWins(t *testing.T) {
+	data, dir := t.TempDir(), copyExamples(t)
+	opt := router.Options{Policies: dir, DataDir: data, NATSListen: "127.0.0.1:0", HTTP: "127.0.0.1:0", Logger: quiet()}
+	start := func() *router.Router {
+		t.Helper()
+		r, err := router.Start(context.Background(), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Shutdown(context.Background()) })
+		waitUntil(t, "the bundle watch's start", r.BundleSynced)
+		return r
+	}
+	stop := func(r *router.Router) {
+		t.Helper()
+		if err := r.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	active := func(r *router.Router, what, want string) {
+		t.Helper()
+		if v := r.Engine.Current().Version; v != want {
+			t.Fatalf("%s: version %.12s, want %.12s", what, v, want)
+		}
+	}
+	b, c := buildPushed(t, "pushed", bundle.BuildOptions{}), buildPushed(t, "later", bundle.BuildOptions{})
+
+	r := start()
+	d := r.Engine.Current().Version
+	rev := pushTo(t, r, b.Data)
+	waitUntil(t, "the push", func() bool { return r.BundleRevision() == rev })
+	active(r, "after the push", b.Bundle.Version())
+	rollback(t, r)
+	active(r, "after the rollback", d)
+
+	// The same bundle pushed again: activated again.
+	rev = pushTo(t, r, b.Data)
+	waitUntil(t, "the same bundle pushed again", func() bool { return r.BundleRevision() == rev })
+	active(r, "after the second push", b.Bundle.Version())
+	rollback(t, r)
+	active(r, "after the second rollback", d)
+	stop(r)
+
+	// The rollback was the latest activation: a restart keeps it.
+	r = start()
+	active(r, "restart after the rollback", d)
+	rev = pushTo(t, r, c.Data)
+	waitUntil(t, "a push after the restart", func() bool { return r.BundleRevision() == rev })
+	active(r, "after a push", c.Bundle.Version())
+	stop(r)
+
+	// The push was the latest: the unchanged directory does not replace it.
+	r = start()
+	active(r, "restart after a push", c.Bundle.Version())
+	stop(r)
+
+	// A directory changed while the router was down is activated.
+	src, err := os.ReadFile(filepath.Join(dir, "default.rpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "default.rpl"), []byte(strings.Replace(string(src), `const small = "openai:gpt-4o-mini"`, `const small = "mistral:small"`, 1)), 0o644)
+	os.WriteFile(filepath.Join(dir, "default_test.rpl"), []byte("package default\n"), 0o644)
+	r = start()
+	if v := r.Engine.Current().Version; v == d || v == c.Bundle.Version() || r.Engine.Current().Source != dir {
+		t.Fatalf("restart after a directory change: version %.12s from %s", v, r.Engine.Current().Source)
+	}
+}
