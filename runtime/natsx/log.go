@@ -46,6 +46,10 @@ type LogConfig struct {
 	Failed func(error)
 	// Replicas of the stream; 0 means 1.
 	Replicas int
+	// Ready is told, when the connection was not up at NewDecisionLog,
+	// that the stream now exists and the events queued meanwhile go out.
+	// May be nil.
+	Ready func()
 }
 
 // maxBatchBytes bounds a message whatever LogConfig.Batch says, well
@@ -108,6 +112,13 @@ type DecisionLog struct {
 var _ rt.DecisionLog = (*DecisionLog)(nil)
 
 // NewDecisionLog creates (or updates) the stream and starts publishing.
+// When nc is not connected yet (a deployment that was unreachable when
+// the router started), it returns at once: the publisher creates the
+// stream once the connection is up, retrying every streamRetry, and
+// events queue meanwhile (up to Buffer, then they are dropped and
+// counted); Ready says when the stream exists. An error creating the
+// stream over a connection that is up (no JetStream, a conflicting
+// stream) is returned.
 func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*DecisionLog, error) {
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = 24 * time.Hour
@@ -144,22 +155,64 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 		return nil, err
 	}
 	l.js = js
-	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	ready := nc.IsConnected()
+	if ready {
+		if err := l.createStream(ctx); err != nil {
+			return nil, err
+		}
+	}
+	go l.run(ready)
+	return l, nil
+}
+
+// streamRetry is how often a log whose connection was not up tries to
+// create its stream.
+const streamRetry = time.Second
+
+// createStream creates (or updates) the stream.
+func (l *DecisionLog) createStream(ctx context.Context) error {
+	_, err := l.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        LogStream,
 		Description: "RPL router decision log (JSON Lines: one or more events per message)",
 		Subjects:    []string{LogSubject},
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
-		MaxAge:      cfg.MaxAge,
-		MaxBytes:    cfg.MaxBytes,
-		MaxMsgs:     cfg.MaxMsgs,
-		Replicas:    cfg.Replicas,
+		MaxAge:      l.cfg.MaxAge,
+		MaxBytes:    l.cfg.MaxBytes,
+		MaxMsgs:     l.cfg.MaxMsgs,
+		Replicas:    l.cfg.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("decision log stream: %w", err)
+		return fmt.Errorf("decision log stream: %w", err)
 	}
-	go l.run()
-	return l, nil
+	return nil
+}
+
+// awaitStream creates the stream once the connection is up, retrying
+// every streamRetry; false if the log is closed first. Nothing is
+// published before: a plain publish with no stream to store it would be
+// lost without a word.
+func (l *DecisionLog) awaitStream() bool {
+	tick := time.NewTicker(streamRetry)
+	defer tick.Stop()
+	for {
+		if l.nc.IsConnected() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := l.createStream(ctx)
+			cancel()
+			if err == nil {
+				if l.cfg.Ready != nil {
+					l.cfg.Ready()
+				}
+				return true
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-l.stop:
+			return false
+		}
+	}
 }
 
 // LogDecision implements runtime.DecisionLog. It wakes the publisher
@@ -196,9 +249,19 @@ func (l *DecisionLog) drop(n int) {
 }
 
 // run fills messages with the queued events and publishes each when it
-// is full or its first event has waited Linger.
-func (l *DecisionLog) run() {
+// is full or its first event has waited Linger; first, unless ready, it
+// awaits the stream (the events queued meanwhile are dropped if the log
+// closes before it exists).
+func (l *DecisionLog) run(ready bool) {
 	defer close(l.done)
+	if !ready && !l.awaitStream() {
+		evs := l.take(true)
+		for _, ev := range evs {
+			ev.Release()
+		}
+		l.drop(len(evs))
+		return
+	}
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
 	armed := false
@@ -299,13 +362,18 @@ func (l *DecisionLog) publish() {
 // has them and their acknowledgements are in, and stops; the stream
 // stores the last unacknowledged ones right after. A decision may
 // still be logged while or after it runs (a transport that did not drain
-// in time): such events are dropped, and counted so.
+// in time): such events are dropped, and counted so. A log whose
+// connection is down does not wait; the events it queued before its
+// stream existed are dropped and counted.
 func (l *DecisionLog) Close(ctx context.Context) {
 	l.once.Do(func() { close(l.stop) })
 	select {
 	case <-l.done:
 	case <-ctx.Done():
 		return
+	}
+	if !l.nc.IsConnected() {
+		return // nothing to wait for: a flush would wait for a reconnection
 	}
 	l.nc.FlushWithContext(ctx)
 	select {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rpl-lang/rpl/internal/hdr"
@@ -317,5 +319,85 @@ func BenchmarkLogDecisionPaced(b *testing.B) {
 	}
 	for _, q := range []float64{.5, .9, .99} {
 		b.ReportMetric(float64(h.Quantile(q).Nanoseconds()), fmt.Sprintf("p%g-ns", q*100))
+	}
+}
+
+// freeAddr is a loopback address where nothing listens (yet).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestDecisionLogAwaitsServer: a log whose connection is not up yet (a
+// deployment unreachable when the router started) queues its events,
+// creates the stream once the server is up and publishes them; closed
+// before that, it drops them and counts them.
+func TestDecisionLogAwaitsServer(t *testing.T) {
+	addr := freeAddr(t)
+	connect := func() *nats.Conn {
+		nc, err := nats.Connect("nats://"+addr, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	// Close is bounded: a log that published with no server would wait
+	// for its acknowledgements forever.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	// Closed while the server is still down: every event dropped.
+	early, err := natsx.NewDecisionLog(ctx, connect(), natsx.LogConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		early.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("early-", i)})
+	}
+	early.Close(ctx)
+	if sent, dropped := early.Stats(); sent != 0 || dropped != 5 {
+		t.Errorf("closed before the server: sent %d, dropped %d; want 0, 5", sent, dropped)
+	}
+
+	var ready atomic.Bool
+	dlog, err := natsx.NewDecisionLog(ctx, connect(), natsx.LogConfig{Ready: func() { ready.Store(true) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlog.Close(ctx)
+	for i := range 10 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("r-", i)})
+	}
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Shutdown)
+	nc, err := natsx.ConnectInProcess(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	var st jetstream.Stream
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if st, err = js.Stream(ctx, natsx.LogStream); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no decision log stream once the server is up: %v", err)
+		}
+	}
+	if got := ids(storedEvents(t, st, 10)); got != "r-0 r-1 r-2 r-3 r-4 r-5 r-6 r-7 r-8 r-9" {
+		t.Errorf("stored %s", got)
+	}
+	if !ready.Load() {
+		t.Error("Ready was not told")
 	}
 }

@@ -179,7 +179,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		}
 	}
 	var dlog runtime.DecisionLog
-	if r.nc != nil && !opt.NoLog && r.nc.IsConnected() {
+	if r.nc != nil && !opt.NoLog {
 		if d, err := r.startDecisionLog(ctx); err != nil {
 			r.log.Warn("decision log disabled", "err", err)
 		} else {
@@ -278,19 +278,20 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 		nc, err = natsx.ConnectInProcess(r.ns, nats.Name("rpl-router-log"))
 	} else {
 		nc, err = r.connectExternal("rpl-router-log")
-		if err == nil && !nc.IsConnected() {
-			nc.Close()
-			err = fmt.Errorf("its connection to %s is not up", r.opt.NATSURL)
-		}
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !nc.IsConnected() {
+		r.log.Warn("decision log: NATS is not reachable yet; decision events are queued (then dropped and counted) until it is", "url", r.opt.NATSURL)
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{Dropped: r.Metrics.LogDropped, Failed: func(err error) {
 		r.Metrics.LogFailed()
 		r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
+	}, Ready: func() {
+		r.log.Info("decision log: NATS is reachable, the stream is ready", "stream", natsx.LogStream)
 	}})
 	if err != nil {
 		nc.Close()

@@ -1,0 +1,97 @@
+package router_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rpl-lang/rpl/runtime/natsx"
+	"github.com/rpl-lang/rpl/runtime/router"
+)
+
+// TestExternalNATSLate: a router joined to a NATS deployment (--nats-url)
+// that is down when it starts decides over HTTP at once and, once the
+// deployment is up, over NATS too, and its decision log creates its
+// stream then and publishes every decision, those made while NATS was
+// down included.
+func TestExternalNATSLate(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there until the server starts below
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NATSURL: "nats://" + addr, BundleBucket: "-", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r.Shutdown(ctx)
+	}()
+	decideHTTP := func(id string) {
+		if out := post(t, r.HTTPAddr(), "/v1/decide", `{"version": "1", "request_id": "`+id+`", "tenant_id": "acme", "task": {"type": "chat"}}`); !strings.HasPrefix(out, `{"ok":true`) {
+			t.Fatalf("%s: %s", id, out)
+		}
+	}
+	decideHTTP("down-0")
+	decideHTTP("down-1")
+
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	nc, err := nats.Connect("nats://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	// The router reconnects and subscribes: poll with a decision over NATS.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		m, err := nc.Request(natsx.SubjectCP1, []byte(`{"version": "1", "request_id": "up-0", "tenant_id": "acme", "task": {"type": "chat"}}`), 200*time.Millisecond)
+		if err == nil && strings.HasPrefix(string(m.Data), `{"ok":true`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no decision over NATS once the server is up: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	decideHTTP("up-1")
+
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var logged []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		logged = logged[:0]
+		if st, err := js.Stream(ctx, natsx.LogStream); err == nil {
+			msgs, err := natsx.ReadLog(ctx, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, evs := range msgs {
+				for _, ev := range evs {
+					logged = append(logged, ev.RequestID)
+				}
+			}
+		}
+		if strings.Contains(strings.Join(logged, " "), "up-1") || time.Now().After(deadline) {
+			break
+		}
+	}
+	// up-0 may have been answered more than once while polling.
+	got := strings.Join(logged, " ")
+	if !strings.HasPrefix(got, "down-0 down-1 up-0") || !strings.HasSuffix(got, " up-1") {
+		t.Errorf("logged %q, want down-0 down-1, up-0 (once or more) and up-1", got)
+	}
+}
