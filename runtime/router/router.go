@@ -83,7 +83,7 @@ type Options struct {
 
 	MaxInFlight int
 	MaxBody     int64
-	LogSample   float64 // decision log sampling, 0–1
+	LogSample   float64 // fraction of decisions logged, in [0, 1]; 0 is every one (NoLog turns the log off)
 	NoLog       bool    // no decision log
 	OTLP        string  // OTLP/HTTP endpoint for spans; "" for none
 
@@ -600,12 +600,17 @@ func (r *Router) Shutdown(ctx context.Context) error {
 	if r.kvw != nil {
 		r.kvw.Stop()
 	}
+	// Both transports stop taking requests at once, and drain together.
+	var drain sync.WaitGroup
+	var httpErr, natsErr error
 	if r.httpS != nil {
-		errs = append(errs, r.httpS.Shutdown(ctx))
+		drain.Go(func() { httpErr = r.httpS.Shutdown(ctx) })
 	}
 	if r.natsS != nil {
-		errs = append(errs, r.natsS.Drain(ctx))
+		drain.Go(func() { natsErr = r.natsS.Drain(ctx) })
 	}
+	drain.Wait()
+	errs = append(errs, httpErr, natsErr)
 	if r.dlog != nil {
 		r.dlog.Close(ctx)
 	}

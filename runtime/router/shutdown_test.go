@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -28,8 +29,9 @@ func shutdown(r *router.Router) <-chan error {
 
 // TestShutdownDrainsHTTP: a decide whose body is half sent when Shutdown
 // starts is answered 200 once its body completes; from the start of
-// Shutdown new connections are refused; Shutdown returns only after the
-// in-flight request was answered.
+// Shutdown new connections are refused, and NATS takes no new request
+// either (the transports drain together); Shutdown returns only after
+// the in-flight request was answered.
 func TestShutdownDrainsHTTP(t *testing.T) {
 	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", Logger: quiet()})
 	if err != nil {
@@ -57,6 +59,11 @@ func TestShutdownDrainsHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	io.WriteString(c, body[:half])
+	client, err := natsx.ConnectInProcess(r.NATSServer(), nats.Name("test-client"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
 
 	done := shutdown(r)
 	// New connections are refused once Shutdown has begun (a bounded
@@ -72,6 +79,15 @@ func TestShutdownDrainsHTTP(t *testing.T) {
 			t.Fatal("new connections still accepted 10s after Shutdown began")
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		_, err := client.Request(natsx.SubjectDecide, []byte(body), time.Second)
+		if errors.Is(err, nats.ErrNoResponders) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("NATS still takes requests (%v) 10s after Shutdown began, an HTTP request in flight", err)
+		}
 	}
 	select {
 	case err := <-done:
