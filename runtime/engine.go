@@ -250,11 +250,14 @@ func (e *Engine) loadFailed(err error) {
 }
 
 // Activate makes s the active snapshot. Activating the version already
-// active is a no-op; activating one from the history moves it to the top.
+// active changes nothing but the last load error, which it clears (the
+// source is good again); activating one from the history moves it to
+// the top.
 func (e *Engine) Activate(s *Snapshot) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if cur := e.cur.Load(); cur != nil && cur.Version == s.Version {
+		e.lastErr.Store(nil)
 		return
 	}
 	for i, h := range e.history {

@@ -217,6 +217,13 @@ func TestFailedLoadKeepsVersion(t *testing.T) {
 	if _, err := e.LoadDir(context.Background(), empty); err == nil || !strings.Contains(err.Error(), "no policies") {
 		t.Errorf("empty directory: %v", err)
 	}
+	// The source mended back to the active version: the failure is over.
+	if s := load(t, e, examples); s.Version != good.Version {
+		t.Fatalf("reloaded %s, want the active %s", s.Version, good.Version)
+	}
+	if st := e.Status(); st.LastError != "" {
+		t.Errorf("status still reports %q after a good load of the active version", st.LastError)
+	}
 }
 
 func TestRollback(t *testing.T) {
