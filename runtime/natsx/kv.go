@@ -96,7 +96,9 @@ type WatchConfig struct {
 	// failed because the watch was stopping): what to keep as Seen for
 	// the next run.
 	Handled func(BundleMark)
-	// OnError is told about watch and apply failures; may be nil.
+	// OnError is told about watch and apply failures; may be nil. A
+	// watch failing again as it did before is told once a minute
+	// (repeatLimit), not at every retry.
 	OnError func(error)
 	// Retry is the pause before restarting a failed watch; 0 means 1s.
 	Retry time.Duration
@@ -113,6 +115,7 @@ type BundleWatcher struct {
 	done    chan struct{}
 	applied atomic.Uint64 // revision of the last value applied successfully
 	watches atomic.Int64  // watches started (1 + restarts)
+	failed  atomic.Int64  // watches that failed (before or after starting)
 	synced  atomic.Bool   // a watch has handed over the key's value at its start
 
 	mu   sync.Mutex
@@ -153,19 +156,39 @@ func (w *BundleWatcher) Synced() bool { return w.synced.Load() }
 // Watches is the number of watches started (1 plus the restarts).
 func (w *BundleWatcher) Watches() int64 { return w.watches.Load() }
 
+// Failures is the number of watches that failed, each retried after
+// WatchConfig.Retry.
+func (w *BundleWatcher) Failures() int64 { return w.failed.Load() }
+
 var errReconnected = errors.New("connection re-established")
+
+// repeatLimit is how often a watch failure that repeats the previous one
+// is told (a deployment without JetStream fails every Retry).
+const repeatLimit = time.Minute
 
 func (w *BundleWatcher) run(ctx context.Context) {
 	defer close(w.done)
 	status := w.nc.StatusChanged(nats.CONNECTED, nats.DISCONNECTED, nats.RECONNECTING)
 	defer w.nc.RemoveStatusListener(status)
+	var told string // the failure told last, and when
+	var toldAt time.Time
 	for ctx.Err() == nil {
 		err := w.watch(ctx, status)
 		if ctx.Err() != nil {
 			return
 		}
+		if err != nil && !errors.Is(err, errReconnected) {
+			w.failed.Add(1)
+		}
 		if err != nil && !errors.Is(err, errReconnected) && w.cfg.OnError != nil {
-			w.cfg.OnError(fmt.Errorf("watching %s/%s: %w", w.cfg.Bucket, w.cfg.Key, err))
+			if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
+				err = fmt.Errorf("%w (the NATS deployment has no JetStream: bundles pushed with rplc push need it, nats-server -js)", err)
+			}
+			err = fmt.Errorf("watching %s/%s: %w", w.cfg.Bucket, w.cfg.Key, err)
+			if msg := err.Error(); msg != told || time.Since(toldAt) >= repeatLimit {
+				told, toldAt = msg, time.Now()
+				w.cfg.OnError(err)
+			}
 		}
 		if errors.Is(err, errReconnected) {
 			continue // watch again at once: the latest value comes first

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -364,4 +365,37 @@ func TestBundleWatchRevisions(t *testing.T) {
 	waitFor(t, "the new bucket's bundle", func() bool { return w4.Revision() == 1 && w4.Synced() })
 	w4.Stop()
 	check(w4, "new bucket", 1)
+}
+
+// TestBundleWatchNoJetStream: against a deployment without JetStream the
+// watch fails at every retry; the failure is told once, not each time.
+func TestBundleWatchNoJetStream(t *testing.T) {
+	s, err := server.NewServer(&server.Options{DontListen: true, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	t.Cleanup(s.Shutdown)
+	nc, err := natsx.ConnectInProcess(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	var mu sync.Mutex
+	var told []string
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Retry: 5 * time.Millisecond, Apply: func(context.Context, []byte, uint64) error { return nil }, OnError: func(err error) {
+		mu.Lock()
+		told = append(told, err.Error())
+		mu.Unlock()
+	}})
+	waitFor(t, "10 failed watches", func() bool { return w.Failures() >= 10 })
+	w.Stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(told) != 1 || !strings.Contains(told[0], "watching rpl_bundles/current") || !strings.Contains(told[0], "has no JetStream") {
+		t.Errorf("%d watches failed; told %q, want one failure", w.Failures(), told)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -322,23 +321,12 @@ func BenchmarkLogDecisionPaced(b *testing.B) {
 	}
 }
 
-// freeAddr is a loopback address where nothing listens (yet).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // TestDecisionLogAwaitsServer: a log whose connection is not up yet (a
 // deployment unreachable when the router started) queues its events,
 // creates the stream once the server is up and publishes them; closed
 // before that, it drops them and counts them.
 func TestDecisionLogAwaitsServer(t *testing.T) {
-	addr := freeAddr(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	connect := func() *nats.Conn {
 		nc, err := nats.Connect("nats://"+addr, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 		if err != nil {
