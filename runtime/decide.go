@@ -159,7 +159,10 @@ func (e *Engine) decideInto(ctx context.Context, o *Outcome, policyID string, re
 	if obs := e.cfg.Observer; obs != nil {
 		obs.Decided(o)
 	}
-	if o.Err == nil && e.logs.pick() {
+	// Every outcome of a policy is a decision to log, its failure too
+	// (o.Failure, answered as an error in FailError mode); a request
+	// refused before a policy ran is not (the metrics count it).
+	if (o.Err == nil || o.Failure != nil) && e.logs.pick() {
 		e.cfg.DecisionLog.LogDecision(e.event(o, arrival))
 	}
 }

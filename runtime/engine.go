@@ -54,8 +54,9 @@ type Config struct {
 	Observer Observer
 	// DecisionLog receives a sample of decisions; nil logs none.
 	DecisionLog DecisionLog
-	// LogSample is the fraction of the decisions answered without an
-	// error that are logged, in [0, 1] (New refuses any other value); 0
+	// LogSample is the fraction of the decisions that are logged (every
+	// outcome of a policy: routed, denied, the safe default, or the
+	// policy's failure), in [0, 1] (New refuses any other value); 0
 	// means 1, the default: to log none, leave DecisionLog nil. The sample
 	// is exact and even, not random: with 0.7, seven of every ten
 	// consecutive decisions (see sampler).

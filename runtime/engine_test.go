@@ -655,3 +655,54 @@ func TestObserveNoRecorder(t *testing.T) {
 		t.Fatalf("got %v, want an internal error wrapping ErrNoRecorder", ferr)
 	}
 }
+
+// TestDecisionLogOutcomes: every outcome of a policy is logged, its
+// failure too (null decision, the failure, the fuel it burnt); a request
+// refused before a policy ran is not.
+func TestDecisionLogOutcomes(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "default.rpl", `package default
+
+fn route(r: Request) -> Decision {
+  if r.task.type == "image" {
+    return deny("unsupported_task")
+  }
+  if r.task.type == "boom" {
+    let xs = [1, 2]
+    return to("p:" + string(xs[r.estimate.input_tokens]))
+  }
+  to("p:m")
+}
+`)
+	var got []*runtime.DecisionEvent
+	e := newEngine(t, runtime.Config{DecisionLog: logFunc(func(ev *runtime.DecisionEvent) { got = append(got, ev) })})
+	load(t, e, dir)
+	for _, q := range []struct{ body, policy string }{
+		{`{"id": "routed", "task": {"type": "chat"}}`, ""},
+		{`{"id": "denied", "task": {"type": "image"}}`, ""},
+		{`{"id": "failed", "task": {"type": "boom"}, "estimate": {"input_tokens": 7}}`, ""},
+		{`{"id": "no-policy", "task": {"type": "chat"}}`, "nope"},
+	} {
+		e.Decide(context.Background(), q.policy, request(t, e, q.body), time.Time{})
+	}
+	var summary []string
+	for _, ev := range got {
+		summary = append(summary, fmt.Sprintf("%s %s %s fuel>0=%v failure=%v", ev.RequestID, ev.Result, ev.Decision, ev.Fuel > 0, ev.Failure != ""))
+		var v any
+		if err := json.Unmarshal(ev.Decision, &v); err != nil {
+			t.Errorf("%s: decision %s is not JSON: %v", ev.RequestID, ev.Decision, err)
+		}
+	}
+	want := []string{"routed route", "denied deny", "failed decision_failed null fuel>0=true failure=true"}
+	if len(summary) != len(want) {
+		t.Fatalf("logged %q, want %d events", summary, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(summary[i], w) {
+			t.Errorf("event %d: %s, want %s…", i, summary[i], w)
+		}
+	}
+	if !strings.Contains(got[2].Failure, "index") {
+		t.Errorf("failure %q does not say why", got[2].Failure)
+	}
+}

@@ -24,11 +24,11 @@ type DecisionEvent struct {
 	TenantID  string          `json:"tenant_id"`
 	PolicyID  string          `json:"policy_id"`
 	Version   string          `json:"version"`
-	Result    string          `json:"result"`
-	Decision  json.RawMessage `json:"decision"` // the decision's JSON
+	Result    string          `json:"result"`   // route, deny, safe_default, or decision_failed
+	Decision  json.RawMessage `json:"decision"` // the decision's JSON; null when the policy failed (decision_failed)
 	Fuel      int64           `json:"fuel"`
 	LatencyNs int64           `json:"latency_ns"`
-	Failure   string          `json:"failure,omitempty"`
+	Failure   string          `json:"failure,omitempty"` // why the policy failed (safe_default, decision_failed)
 }
 
 // events recycles the events (and their decision buffers) that sinks
@@ -50,7 +50,7 @@ func (e *Engine) event(o *Outcome, arrival time.Time) *DecisionEvent {
 		PolicyID:  o.PolicyID(),
 		Version:   o.Version(),
 		Result:    o.Result(),
-		Decision:  e.encDecision(ev.Decision[:0], o.Decision),
+		Decision:  e.encDecision(ev.Decision[:0], o.Decision), // null for a failure's
 		Fuel:      o.Stats.Fuel,
 		LatencyNs: o.Elapsed.Nanoseconds(),
 	}
