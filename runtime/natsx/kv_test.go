@@ -370,20 +370,7 @@ func TestBundleWatchRevisions(t *testing.T) {
 // TestBundleWatchNoJetStream: against a deployment without JetStream the
 // watch fails at every retry; the failure is told once, not each time.
 func TestBundleWatchNoJetStream(t *testing.T) {
-	s, err := server.NewServer(&server.Options{DontListen: true, NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("server not ready")
-	}
-	t.Cleanup(s.Shutdown)
-	nc, err := natsx.ConnectInProcess(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := plainServer(t, &server.Options{})
 	var mu sync.Mutex
 	var told []string
 	w := natsx.WatchBundles(nc, natsx.WatchConfig{Retry: 5 * time.Millisecond, Apply: func(context.Context, []byte, uint64) error { return nil }, OnError: func(err error) {

@@ -362,16 +362,7 @@ func TestDecisionLogAwaitsServer(t *testing.T) {
 	for i := range 10 {
 		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("r-", i)})
 	}
-	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Shutdown)
-	nc, err := natsx.ConnectInProcess(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	_, nc := embedded(t, addr)
 	js, _ := jetstream.New(nc)
 	var st jetstream.Stream
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {

@@ -97,6 +97,28 @@ func embedded(t testing.TB, listen string) (*server.Server, *nats.Conn) {
 	return s, nc
 }
 
+// plainServer starts a server of opts without JetStream, in process only,
+// and connects to it.
+func plainServer(t *testing.T, opts *server.Options) *nats.Conn {
+	t.Helper()
+	opts.DontListen, opts.NoSigs, opts.NoLog = true, true, true
+	s, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	t.Cleanup(s.Shutdown)
+	nc, err := natsx.ConnectInProcess(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
 func newEngine(t *testing.T, log rt.DecisionLog) *rt.Engine {
 	t.Helper()
 	e, err := rt.New(rt.Config{State: state.NewMem(state.Options{}), DecisionLog: log})
@@ -304,20 +326,7 @@ func TestSpans(t *testing.T) {
 // TestReplyTooLarge: a batch whose answers outgrow what the server accepts
 // gets an error saying so, not silence (its requests fit).
 func TestReplyTooLarge(t *testing.T) {
-	s, err := server.NewServer(&server.Options{DontListen: true, NoSigs: true, NoLog: true, MaxPayload: 4096})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("server not ready")
-	}
-	t.Cleanup(s.Shutdown)
-	nc, err := natsx.ConnectInProcess(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := plainServer(t, &server.Options{MaxPayload: 4096})
 	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{})
 	if err != nil {
 		t.Fatal(err)
