@@ -155,7 +155,8 @@ func errCode(m map[string]any) string {
 	return ""
 }
 
-// exercise runs the contract over a connection served by a router.
+// exercise runs the contract over a connection served by a router:
+// CP1 with its five error codes, v2, batch, feedback and the decision log.
 func exercise(t *testing.T, server, client *nats.Conn) {
 	ctx := context.Background()
 	dlog, err := natsx.NewDecisionLog(ctx, server, natsx.LogConfig{})
@@ -218,6 +219,31 @@ func exercise(t *testing.T, server, client *nats.Conn) {
 	}
 	if ev := evs[0]; ev.RequestID != "r-1" || ev.Version != e.Current().Version || ev.PolicyID != "default" {
 		t.Fatalf("first event %+v", ev)
+	}
+
+	// CP1's two codes left, from a router that requires registered
+	// tenants: internal (its reason not_ready: no policy version is
+	// active yet), then unauthorized (the examples register no tenant).
+	srv.Stop()
+	strict, err := rt.New(rt.Config{RequireKnownTenant: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2, err := natsx.Serve(server, strict, natsx.Config{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv2.Stop()
+	body := `{"version": "1", "request_id": "r-3", "tenant_id": "t-3", "task": {"type": "chat"}}`
+	m = request(t, client, natsx.SubjectCP1, body)
+	if details, _ := m["error"].(map[string]any)["details"].(map[string]any); errCode(m) != "internal" || details["reason"] != "not_ready" {
+		t.Errorf("CP1 before a policy version: %v, want internal (not_ready)", m)
+	}
+	if _, err := strict.LoadDir(ctx, examples); err != nil {
+		t.Fatal(err)
+	}
+	if m = request(t, client, natsx.SubjectCP1, body); errCode(m) != "unauthorized" || m["context"].(map[string]any)["request_id"] != "r-3" {
+		t.Errorf("CP1 unregistered tenant: %v, want unauthorized", m)
 	}
 }
 
