@@ -79,6 +79,13 @@ func (sc *cp1Scratch) reset() {
 	*sc = cp1Scratch{names: sc.names, slots: sc.slots}
 }
 
+// The largest CP1 constraints: the longest duration and the most money
+// (9 billion, in nanodollars under the int64 limit) the engine holds.
+const (
+	maxLatencyMs = float64(math.MaxInt64 / int64(time.Millisecond))
+	maxCost      = 9e9
+)
+
 // CP1Context is the context block of CP1 responses.
 type CP1Context struct {
 	RequestID string `json:"request_id"`
@@ -188,15 +195,15 @@ func (e *Engine) cp1ToRequest(body []byte, sc *cp1Scratch) (vm.Value, *Error) {
 		cs := clone(blank[l.req.constraints].Record())
 		if c.MaxLatencyMs != nil {
 			ms := *c.MaxLatencyMs
-			if ms < 0 || math.IsNaN(ms) || ms > float64(math.MaxInt64/int64(time.Millisecond)) {
-				return vm.Value{}, &Error{Code: CodeInvalidRequest, Message: "constraints.max_latency_ms must be ≥ 0", Details: map[string]any{"field": "constraints.max_latency_ms"}}
+			if ms < 0 || math.IsNaN(ms) || ms > maxLatencyMs {
+				return vm.Value{}, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("constraints.max_latency_ms must be from 0 to %.0f, have %v", maxLatencyMs, ms), Details: map[string]any{"field": "constraints.max_latency_ms"}}
 			}
 			cs[l.cons.maxLatency] = vm.Duration(time.Duration(ms * float64(time.Millisecond)))
 		}
 		if c.MaxCost != nil {
 			x := *c.MaxCost
-			if x < 0 || math.IsNaN(x) || x > 9e9 {
-				return vm.Value{}, &Error{Code: CodeInvalidRequest, Message: "constraints.max_cost must be ≥ 0", Details: map[string]any{"field": "constraints.max_cost"}}
+			if x < 0 || math.IsNaN(x) || x > maxCost {
+				return vm.Value{}, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("constraints.max_cost must be from 0 to %.0f, have %v", maxCost, x), Details: map[string]any{"field": "constraints.max_cost"}}
 			}
 			cs[l.cons.maxCost] = vm.Money(int64(math.Round(x * 1e9)))
 		}
