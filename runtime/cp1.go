@@ -111,6 +111,10 @@ func checkVersion(raw json.RawMessage) *Error {
 }
 
 func jsonErr(err error) *Error {
+	var e *Error // from a type's UnmarshalJSON
+	if errors.As(err, &e) {
+		return e
+	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		f := te.Field

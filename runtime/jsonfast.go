@@ -616,7 +616,7 @@ func (e *Engine) fastV2Item(s *jscan, it *v2Item) bool {
 			it.req, ok = e.fast.value(s, e.reqType)
 			return ok
 		}
-		return s.skipUnknown(k, v2RequestFields)
+		return false // an unknown key: the encoding/json path refuses it
 	})
 }
 
@@ -631,7 +631,7 @@ func (e *Engine) fastBatch(body []byte) ([]v2Item, bool) {
 	seen := false
 	ok := s.object(func(k []byte) bool {
 		if string(k) != "requests" {
-			return s.skipUnknown(k, batchFields)
+			return false // an unknown key: the encoding/json path refuses it
 		}
 		if seen {
 			return false

@@ -1,5 +1,7 @@
 package runtime
 
+import "strings"
+
 // peekString returns the string at path (a key in each nested object) of
 // a JSON body that was not decoded: a request refused before the engine
 // (overload, an oversized reply), or one whose decoding failed, so that
@@ -50,4 +52,23 @@ func errorIDs(body []byte, kind Kind) (requestID, traceID string) {
 		return peekString(body, "request_id"), ""
 	}
 	return "", ""
+}
+
+// unknownKey returns the first key of the JSON object body that is none
+// of fields (compared as encoding/json matches keys to a struct's fields,
+// ignoring case), or "" when there is none or body cannot be read.
+func unknownKey(body []byte, fields []string) string {
+	s := jscan{b: body}
+	found := ""
+	s.ws()
+	s.object(func(key []byte) bool {
+		for _, f := range fields {
+			if strings.EqualFold(string(key), f) {
+				return s.skip()
+			}
+		}
+		found = string(key)
+		return false
+	})
+	return found
 }

@@ -3,10 +3,12 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -27,6 +29,44 @@ type v2Request struct {
 	Request  json.RawMessage `json:"request"`
 }
 
+// UnmarshalJSON refuses a key beside policy_id and request: a misspelt
+// policy_id must not leave the request to the default policy.
+func (q *v2Request) UnmarshalJSON(b []byte) error {
+	if err := errUnknownKey(b, v2RequestFields); err != nil {
+		return err
+	}
+	type plain v2Request
+	return json.Unmarshal(b, (*plain)(q))
+}
+
+// v2Batch is a batch body.
+type v2Batch struct {
+	Requests []v2Request `json:"requests"`
+}
+
+// UnmarshalJSON refuses a key beside requests.
+func (q *v2Batch) UnmarshalJSON(b []byte) error {
+	if err := errUnknownKey(b, batchFields); err != nil {
+		return err
+	}
+	type plain v2Batch
+	return json.Unmarshal(b, (*plain)(q))
+}
+
+// errUnknownKey is the error for the first key of the object b that is
+// none of fields, with the nearest field as a suggestion; nil if none.
+func errUnknownKey(b []byte, fields []string) error {
+	key := unknownKey(b, fields)
+	if key == "" {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown field %q", key)
+	if near := lang.Nearest(key, fields); near != "" {
+		msg += " (did you mean " + near + "?)"
+	}
+	return &Error{Code: CodeInvalidRequest, Message: msg, Details: map[string]any{"field": key}}
+}
+
 func errRequestRequired() *Error {
 	return &Error{Code: CodeInvalidRequest, Message: "request is required", Details: map[string]any{"field": "request"}}
 }
@@ -41,8 +81,33 @@ func (e *Engine) checkRequest(req vm.Value) *Error {
 	if req.Kind() != vm.KindRecord {
 		return errRequestRequired()
 	}
-	if e.View(req).s[e.lay.req.id].Str() == "" {
+	s := req.Record()
+	l := &e.lay
+	if s[l.req.id].Str() == "" {
 		return errRequestIDRequired()
+	}
+	// Amounts a client may not make negative (CP1 refuses them too).
+	neg := func(v vm.Value, field string) *Error {
+		if v.Int() >= 0 {
+			return nil
+		}
+		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s must be ≥ 0, have %s", field, v), Details: map[string]any{"field": field}}
+	}
+	if cs := s[l.req.constraints].Record(); len(cs) == l.cons.n {
+		if err := neg(cs[l.cons.maxLatency], "request.constraints.max_latency"); err != nil {
+			return err
+		}
+		if err := neg(cs[l.cons.maxCost], "request.constraints.max_cost"); err != nil {
+			return err
+		}
+	}
+	if es := s[l.req.estimate].Record(); len(es) > max(l.est.input, l.est.output) {
+		if err := neg(es[l.est.input], "request.estimate.input_tokens"); err != nil {
+			return err
+		}
+		if err := neg(es[l.est.output], "request.estimate.output_tokens"); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -142,9 +207,7 @@ func (e *Engine) HandleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 // slowBatch is HandleV2Batch with encoding/json, for the bodies the fast
 // decoder gives up on; it produces every error.
 func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code) {
-	var q struct {
-		Requests []v2Request `json:"requests"`
-	}
+	var q v2Batch
 	if err := decodeObject(body, &q); err != nil {
 		return appendV2Error(buf, err, ""), err.Code
 	}
