@@ -280,11 +280,24 @@ func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf [
 		return appendCP1Error(buf, err, cctx), err.Code, o
 	}
 	target := d.Target()
+	// reason: "fallback" for the configured safe default (the one target
+	// answered instead of the policy's choice, and then fallback_used);
+	// "sticky" when the target is the session's, kept from an earlier
+	// decision (Outcome.Sticky: a sticky key alone is not that);
+	// "weighted" for a target drawn from the decision's split; else
+	// "best_score", the policy's own choice. A policy that routes around
+	// unhealthy targets (a health-aware chain, a split without them)
+	// returns a decision like any other: its target, and the fallbacks
+	// tried after it fails, with nothing saying which target the policy
+	// would have preferred had all been healthy. So CP1 cannot tell that
+	// choice from a first choice and reports it as best_score (or
+	// weighted), fallback_used false; the policy says why in its reason,
+	// answered in metadata.reason.
 	reason := "best_score"
 	switch {
 	case o.SafeDefault:
 		reason = "fallback"
-	case d.StickyKey() != "":
+	case o.Sticky:
 		reason = "sticky"
 	case d.Weighted():
 		reason = "weighted"

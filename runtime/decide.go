@@ -68,6 +68,9 @@ type Outcome struct {
 	Failure     *vm.Error
 	// Denied is set when the policy denied the request.
 	Denied bool
+	// Sticky is set when the decision's target is its sticky session's,
+	// kept from an earlier decision (see StickyState).
+	Sticky bool
 	Err    *Error
 
 	// arena is the memory of the records, maps and lists of Decision
@@ -267,6 +270,9 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 			o.Decision = vm.NewRecord(d)
 		}
 	}
+	if !o.Denied {
+		e.stick(o, arrival)
+	}
 }
 
 // tenantPolicy is the policy registered for tenant id, else the policy
@@ -289,6 +295,7 @@ type services struct {
 	exps     stdlib.ExperimentState
 	health   stdlib.HealthState
 	feedback FeedbackRecorder
+	sticky   StickyState // never nil: the engine's own StickyStore by default
 }
 
 func servicesOf(state any) services {
@@ -297,6 +304,9 @@ func servicesOf(state any) services {
 	s.exps, _ = state.(stdlib.ExperimentState)
 	s.health, _ = state.(stdlib.HealthState)
 	s.feedback, _ = state.(FeedbackRecorder)
+	if s.sticky, _ = state.(StickyState); s.sticky == nil {
+		s.sticky = NewStickyStore(0)
+	}
 	return s
 }
 

@@ -98,17 +98,35 @@ func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return c.Fresh(s), nil
 }
 
+// PickWeighted is the target weighted(split) picks in a run whose seed
+// is seed: the engine uses it to pick a sticky session's target from the
+// session key's seed (rpl.SeedOf(key)) rather than the request's, so that
+// every request of the session, on any router, draws the same target
+// while the weights are unchanged. It charges no fuel; its errors are
+// weighted's.
+func PickWeighted(split vm.Map, seed uint64) (vm.Value, error) {
+	if split.Len() == 0 {
+		return vm.Value{}, errors.New("empty split")
+	}
+	return pickPoint(split, mix64(seed^saltWeighted))
+}
+
 // pickWeighted returns the key of split whose cumulative weight range, in
 // ascending key order, holds point mod total. Weights must be ≥ 0 with a
 // positive sum, keys non-empty.
 func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
-	keys, weights := split.Keys(), split.Values()
-	if len(keys) == 0 {
+	if split.Len() == 0 {
 		return vm.Value{}, errors.New("empty split")
 	}
-	if err := chargeElems(c, len(keys)); err != nil {
+	if err := chargeElems(c, split.Len()); err != nil {
 		return vm.Value{}, err
 	}
+	return pickPoint(split, point)
+}
+
+// pickPoint is pickWeighted without the fuel.
+func pickPoint(split vm.Map, point uint64) (vm.Value, error) {
+	keys, weights := split.Keys(), split.Values()
 	var total uint64
 	for i, k := range keys {
 		w := weights[i].Int()
@@ -135,7 +153,7 @@ func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
 		}
 		r -= w
 	}
-	return vm.Value{}, vm.Errorf(vm.CodeInternal, "%s: weighted pick fell through", c.Name())
+	return vm.Value{}, vm.Errorf(vm.CodeInternal, "weighted pick fell through")
 }
 
 // ascending appends to buf the positions of keys in ascending key order:

@@ -1,0 +1,239 @@
+package runtime
+
+import (
+	"hash/maphash"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// Sticky sessions. A decision with a non-empty sticky_key whose target was
+// drawn from its split (weighted) is a sticky session's: after the
+// policy's run the engine keeps its target per (tenant, policy, sticky
+// key) in a StickyState, and a later decision of the same session whose
+// split still gives that target a positive weight gets it (Outcome.Sticky,
+// reason "sticky"). Without an entry (none yet, expired, or its target
+// left the split) the target is picked from the split with the session
+// key's seed (rpl.SeedOf(key), stdlib.PickWeighted) instead of the
+// request's, and kept: so routers that do not share the store, and a
+// router after a restart, pick the same target for a session while the
+// weights are unchanged, and the store keeps it when they change.
+//
+// Only the target (and the builder's reason "weighted") changes: the rest
+// of the decision is the policy's, computed for the target its own run
+// drew. A policy deriving other fields from d.target (a priority, a tag)
+// computed them for that target, which may not be the session's.
+
+// StickyState keeps the targets of sticky sessions. Config.State
+// implements it to share them (a store every router reads); else the
+// engine keeps its own StickyStore of DefaultStickyCapacity entries.
+// Implementations must be safe for concurrent use, and should be cheap:
+// StickyTarget is called on every sticky decision.
+type StickyState interface {
+	// StickyTarget returns the target kept for the session (tenant,
+	// policy, key) if its entry has not expired at now, and then keeps
+	// it until now+ttl.
+	StickyTarget(tenant, policy, key string, now time.Time, ttl time.Duration) (string, bool)
+	// Stick keeps target for the session until now+ttl, replacing its
+	// entry. It must not keep the strings it is passed without copying
+	// them: they may point into a request's buffer.
+	Stick(tenant, policy, key, target string, now time.Time, ttl time.Duration)
+}
+
+// DefaultStickyCapacity is the number of sessions an engine's own
+// StickyStore keeps. Beyond it, keeping a session evicts another (an
+// expired one when the sample finds one, else the one closest to expiry
+// of the sample): that session's next request is picked again from its
+// key's seed, which gives it the same target while the weights are
+// unchanged.
+const DefaultStickyCapacity = 1 << 18
+
+// stickyShards is the number of independently locked parts of a
+// StickyStore (a power of two).
+const stickyShards = 64
+
+// stickySample is the number of entries a full shard looks at to choose
+// the one it evicts.
+const stickySample = 8
+
+// StickyStore is the in-memory StickyState: a map of sessions in
+// stickyShards shards, each under its own lock, holding at most its share
+// of the capacity. An entry lasts ttl after the last decision that used
+// or set it (a session active within every ttl keeps its target); expired
+// entries are never answered, and are dropped when their session is
+// decided again or when a full shard evicts. A hit takes a read lock and
+// allocates nothing; setting an entry allocates it and copies its
+// strings.
+type StickyStore struct {
+	seed   maphash.Seed
+	perCap int // the capacity of a shard
+	shards [stickyShards]stickyShard
+}
+
+type stickyShard struct {
+	mu sync.RWMutex
+	m  map[stickyKey]*stickyEntry
+	_  [64]byte // keeps shards' locks on separate cache lines
+}
+
+type stickyKey struct{ tenant, policy, key string }
+
+type stickyEntry struct {
+	target string
+	exp    atomic.Int64 // unix nanoseconds
+}
+
+// NewStickyStore returns a store of at most capacity sessions (about: each
+// shard keeps capacity/64, rounded up); capacity ≤ 0 means
+// DefaultStickyCapacity.
+func NewStickyStore(capacity int) *StickyStore {
+	if capacity <= 0 {
+		capacity = DefaultStickyCapacity
+	}
+	s := &StickyStore{seed: maphash.MakeSeed(), perCap: (capacity + stickyShards - 1) / stickyShards}
+	for i := range s.shards {
+		s.shards[i].m = make(map[stickyKey]*stickyEntry)
+	}
+	return s
+}
+
+func (s *StickyStore) shard(k *stickyKey) *stickyShard {
+	return &s.shards[maphash.Comparable(s.seed, *k)&(stickyShards-1)]
+}
+
+// StickyTarget implements StickyState.
+func (s *StickyStore) StickyTarget(tenant, policy, key string, now time.Time, ttl time.Duration) (string, bool) {
+	k := stickyKey{tenant, policy, key}
+	sh := s.shard(&k)
+	t := now.UnixNano()
+	sh.mu.RLock()
+	en := sh.m[k]
+	var target string
+	ok := en != nil && en.exp.Load() > t
+	if ok {
+		target = en.target
+		if x := t + int64(ttl); x > en.exp.Load() {
+			en.exp.Store(x)
+		}
+	}
+	sh.mu.RUnlock()
+	return target, ok
+}
+
+// Stick implements StickyState.
+func (s *StickyStore) Stick(tenant, policy, key, target string, now time.Time, ttl time.Duration) {
+	k := stickyKey{tenant, policy, key}
+	sh := s.shard(&k)
+	exp := now.UnixNano() + int64(ttl)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if en := sh.m[k]; en != nil {
+		if en.target != target {
+			en.target = strings.Clone(target)
+		}
+		en.exp.Store(exp)
+		return
+	}
+	if len(sh.m) >= s.perCap {
+		sh.evict(now.UnixNano())
+	}
+	en := &stickyEntry{target: strings.Clone(target)}
+	en.exp.Store(exp)
+	sh.m[stickyKey{strings.Clone(tenant), strings.Clone(policy), strings.Clone(key)}] = en
+}
+
+// evict drops the expired entries among a sample of the shard (a map's
+// iteration starts at a random entry), else the sampled one closest to
+// expiry. Under the shard's lock.
+func (sh *stickyShard) evict(now int64) {
+	var (
+		victim stickyKey
+		least  int64
+		n      int
+		freed  bool
+	)
+	for k, en := range sh.m {
+		x := en.exp.Load()
+		if x <= now {
+			delete(sh.m, k)
+			freed = true
+		} else if n == 0 || x < least {
+			victim, least = k, x
+		}
+		if n++; n == stickySample {
+			break
+		}
+	}
+	if !freed {
+		delete(sh.m, victim)
+	}
+}
+
+// Len is the number of entries kept, expired ones not yet dropped
+// included.
+func (s *StickyStore) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		n += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+// stick applies the session's kept target to o's decision, if it is a
+// sticky session's (see StickyState), or keeps its target for the next
+// decisions of the session.
+func (e *Engine) stick(o *Outcome, now time.Time) {
+	l := &e.lay
+	d := o.Decision.Record()
+	if len(d) != l.dec.n {
+		return
+	}
+	key := d[l.dec.stickyKey].Str()
+	if key == "" || d[l.dec.split].Kind() != vm.KindMap {
+		return
+	}
+	split := d[l.dec.split].Map()
+	// Only a target drawn from the split is a weighted pick to keep: a
+	// policy may set a target of its own with the split kept for show.
+	if w, ok := split.Get(d[l.dec.target]); !ok || w.Int() <= 0 {
+		return
+	}
+	ttl := time.Duration(d[l.dec.stickyTTL].Int())
+	if ttl <= 0 {
+		ttl = stdlib.DefaultStickyTTL
+	}
+	st, tenant, policy := e.svc.sticky, o.TenantID, o.PolicyID()
+	var target vm.Value
+	if t, ok := st.StickyTarget(tenant, policy, key, now, ttl); ok {
+		if w, in := split.Get(vm.Str(t)); in && w.Int() > 0 {
+			o.Sticky = true
+			target = vm.Str(t)
+		}
+	}
+	if !o.Sticky {
+		var err error
+		if target, err = stdlib.PickWeighted(split, rpl.SeedOf(key)); err != nil {
+			target = d[l.dec.target] // the policy's own pick stands
+		}
+		st.Stick(tenant, policy, key, target.Str(), now, ttl)
+	}
+	reason := d[l.dec.reason]
+	if o.Sticky && reason.Str() == "weighted" {
+		reason = vm.Str("sticky")
+	}
+	if target.Str() == d[l.dec.target].Str() && reason.Str() == d[l.dec.reason].Str() {
+		return
+	}
+	nd := o.arena.Values(len(d))
+	copy(nd, d)
+	nd[l.dec.target], nd[l.dec.reason] = target, reason
+	o.Decision = vm.NewRecord(nd)
+}

@@ -1,0 +1,295 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
+)
+
+// stickyPolicy splits between three targets, sticky by the request's
+// metadata "session" (else its session id) for a minute. metadata "drop"
+// gives a target weight 0, "skew" weight 1000 (the others 10), and
+// "fixed" routes to a:m without a split, sticky all the same.
+const stickyPolicy = `package sticky_t
+
+fn weight(r: Request, t: string) -> int {
+  if t == (r.metadata["drop"] ?? "") {
+    return 0
+  }
+  if t == (r.metadata["skew"] ?? "") {
+    return 1000
+  }
+  10
+}
+
+fn route(r: Request) -> Decision {
+  let key = r.metadata["session"] ?? r.session.id
+  if (r.metadata["fixed"] ?? "") != "" {
+    return to("a:m").sticky(key, ttl: 1m)
+  }
+  weighted({"a:m": weight(r, "a:m"), "b:m": weight(r, "b:m"), "c:m": weight(r, "c:m")})
+    .sticky(key, ttl: 1m)
+}
+`
+
+func stickyEngine(t testing.TB) *runtime.Engine {
+	t.Helper()
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, copyDir(t, examples, map[string]string{"sticky_t.rpl": stickyPolicy}))
+	return e
+}
+
+// decideSticky decides request id with the sticky policy at the given
+// time; meta is the request's metadata.
+func decideSticky(t *testing.T, e *runtime.Engine, id string, meta map[string]string, at time.Time) (target, reason string, o runtime.Outcome) {
+	t.Helper()
+	m, _ := json.Marshal(meta)
+	req := request(t, e, fmt.Sprintf(`{"id": %q, "tenant": {"id": "t1"}, "task": {"type": "chat"}, "metadata": %s}`, id, m))
+	o = e.Decide(context.Background(), "sticky_t", req, at)
+	if o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	d := e.View(o.Decision)
+	return d.Target(), d.Reason(), o
+}
+
+// The review's case: requests of one session to the premium example's
+// weighted split go to one target, over v2.
+func TestStickyPremiumV2(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	for _, sess := range []string{"sess-A", "sess-B", "sess-C"} {
+		seen := map[string]int{}
+		for i := range 40 {
+			body := fmt.Sprintf(`{"policy_id": "premium", "request": {"id": "req-%s-%d", "tenant": {"id": "acme", "tier": "standard"}, "session": {"id": %q}, "task": {"type": "chat"}}}`, sess, i, sess)
+			out, code, o := e.HandleV2(context.Background(), []byte(body), time.Now(), nil, nil)
+			if code != "" {
+				t.Fatal(string(out))
+			}
+			var r struct {
+				Decision struct {
+					Target    string `json:"target"`
+					StickyKey string `json:"sticky_key"`
+				} `json:"decision"`
+			}
+			if err := json.Unmarshal(out, &r); err != nil {
+				t.Fatal(err, string(out))
+			}
+			if r.Decision.StickyKey != sess {
+				t.Fatalf("sticky_key %q", r.Decision.StickyKey)
+			}
+			if o.Sticky != (i > 0) {
+				t.Errorf("%s request %d: Sticky %v", sess, i, o.Sticky)
+			}
+			seen[r.Decision.Target]++
+		}
+		if len(seen) != 1 {
+			t.Errorf("session %s went to %v", sess, seen)
+		}
+	}
+}
+
+func TestStickySameKeySameTarget(t *testing.T) {
+	e := stickyEngine(t)
+	now := time.Now()
+	first, reason, o := decideSticky(t, e, "r0", map[string]string{"session": "s1"}, now)
+	if o.Sticky || reason != "weighted" {
+		t.Fatalf("first decision: Sticky %v, reason %q", o.Sticky, reason)
+	}
+	for i := 1; i < 200; i++ {
+		got, reason, o := decideSticky(t, e, fmt.Sprint("r", i), map[string]string{"session": "s1"}, now.Add(time.Duration(i)*time.Millisecond))
+		if got != first || !o.Sticky || reason != "sticky" {
+			t.Fatalf("request %d: %s (reason %q, Sticky %v), want %s kept", i, got, reason, o.Sticky, first)
+		}
+	}
+	// Other keys are other sessions: they spread over the split.
+	seen := map[string]bool{}
+	for i := range 60 {
+		got, _, o := decideSticky(t, e, fmt.Sprint("k", i), map[string]string{"session": fmt.Sprint("other-", i)}, now)
+		if o.Sticky {
+			t.Fatalf("key other-%d: a new session is not a stored hit", i)
+		}
+		seen[got] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("60 sessions all went to %v", seen)
+	}
+	// No key, no stickiness: the request's seed draws.
+	seen = map[string]bool{}
+	for i := range 60 {
+		got, _, o := decideSticky(t, e, fmt.Sprint("n", i), nil, now)
+		if o.Sticky {
+			t.Fatal("a decision without a sticky key was sticky")
+		}
+		seen[got] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("60 requests without a session all went to %v", seen)
+	}
+}
+
+// The kept target outlives a change of weights until the entry expires,
+// ttl after the last decision of the session: then the session is picked
+// again from the new weights.
+func TestStickyTTL(t *testing.T) {
+	e := stickyEngine(t)
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	kept, _, _ := decideSticky(t, e, "r0", map[string]string{"session": "s1"}, t0)
+	skew := "a:m"
+	if kept == skew {
+		skew = "b:m"
+	}
+	meta := map[string]string{"session": "s1", "skew": skew}
+	at := t0.Add(59 * time.Second)
+	if got, reason, o := decideSticky(t, e, "r1", meta, at); got != kept || !o.Sticky || reason != "sticky" {
+		t.Fatalf("within the ttl, after a weight change: %s (%q), want %s kept", got, reason, kept)
+	}
+	// The hit kept the entry a minute longer.
+	at = at.Add(59 * time.Second)
+	if got, _, o := decideSticky(t, e, "r2", meta, at); got != kept || !o.Sticky {
+		t.Fatalf("within the ttl of the last decision: %s, want %s kept", got, kept)
+	}
+	at = at.Add(61 * time.Second)
+	got, reason, o := decideSticky(t, e, "r3", meta, at)
+	if o.Sticky || got != skew || reason != "weighted" {
+		t.Fatalf("after the ttl: %s (%q, Sticky %v), want a new pick (%s, weight 1000 of 1020)", got, reason, o.Sticky, skew)
+	}
+	if got, _, o := decideSticky(t, e, "r4", meta, at.Add(time.Second)); got != skew || !o.Sticky {
+		t.Fatalf("the new pick was not kept: %s", got)
+	}
+}
+
+// A target that left the split (weight 0) is not reused; the new pick is
+// kept.
+func TestStickyTargetLeftSplit(t *testing.T) {
+	e := stickyEngine(t)
+	now := time.Now()
+	kept, _, _ := decideSticky(t, e, "r0", map[string]string{"session": "s1"}, now)
+	got, _, o := decideSticky(t, e, "r1", map[string]string{"session": "s1", "drop": kept}, now)
+	if got == kept || o.Sticky {
+		t.Fatalf("%s dropped from the split, still chosen (Sticky %v)", got, o.Sticky)
+	}
+	back, _, o := decideSticky(t, e, "r2", map[string]string{"session": "s1"}, now)
+	if back != got || !o.Sticky {
+		t.Fatalf("back to the full split: %s, want %s kept", back, got)
+	}
+}
+
+// The first pick of a session depends on its key, not on the request:
+// engines that do not share a store agree.
+func TestStickyAcrossEngines(t *testing.T) {
+	a, b := stickyEngine(t), stickyEngine(t)
+	now := time.Now()
+	for i := range 30 {
+		meta := map[string]string{"session": fmt.Sprint("s", i)}
+		x, _, _ := decideSticky(t, a, fmt.Sprint("a", i), meta, now)
+		y, _, _ := decideSticky(t, b, fmt.Sprint("b", i), meta, now)
+		if x != y {
+			t.Fatalf("session s%d: %s on one engine, %s on the other", i, x, y)
+		}
+	}
+}
+
+func cp1Sticky(t *testing.T, e *runtime.Engine, id string, meta string) (reason string, fallbackUsed bool, target string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"version": "1", "request_id": %q, "tenant_id": "t1", "task": {"type": "chat"}, "policy_id": "sticky_t", "metadata": %s}`, id, meta)
+	out, code, _ := e.HandleCP1(context.Background(), []byte(body), runtime.CP1Meta{Arrival: time.Now()}, nil, nil)
+	if code != "" {
+		t.Fatal(string(out))
+	}
+	var r struct {
+		Decision struct {
+			ProviderID   string `json:"provider_id"`
+			Reason       string `json:"reason"`
+			FallbackUsed bool   `json:"fallback_used"`
+		} `json:"decision"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r.Decision.Reason, r.Decision.FallbackUsed, r.Decision.ProviderID
+}
+
+// CP1 answers reason "sticky" only when the kept target was applied.
+func TestStickyCP1Reason(t *testing.T) {
+	e := stickyEngine(t)
+	reason, fb, first := cp1Sticky(t, e, "r0", `{"session": "c1"}`)
+	if reason != "weighted" || fb {
+		t.Errorf("a session's first decision: reason %q, fallback_used %v", reason, fb)
+	}
+	for i := 1; i < 10; i++ {
+		reason, fb, target := cp1Sticky(t, e, fmt.Sprint("r", i), `{"session": "c1"}`)
+		if reason != "sticky" || fb || target != first {
+			t.Errorf("request %d: reason %q, target %s, want sticky %s", i, reason, target, first)
+		}
+	}
+	for i := range 3 {
+		if reason, _, _ := cp1Sticky(t, e, fmt.Sprint("f", i), `{"session": "c2", "fixed": "y"}`); reason != "best_score" {
+			t.Errorf("a sticky key without a split: reason %q, want best_score", reason)
+		}
+	}
+}
+
+// The store is bounded: beyond its capacity, keeping a session evicts
+// another, expired ones first.
+func TestStickyStoreBounded(t *testing.T) {
+	s := runtime.NewStickyStore(640) // 10 per shard
+	now := time.Now()
+	for i := range 10000 {
+		s.Stick("t", "p", fmt.Sprint("k", i), "a:m", now, time.Minute)
+	}
+	if n := s.Len(); n > 640 {
+		t.Fatalf("%d entries kept, capacity 640", n)
+	}
+	// The newest is kept; an expired one is never answered.
+	if got, ok := s.StickyTarget("t", "p", "k9999", now, time.Minute); !ok || got != "a:m" {
+		t.Fatalf("the newest entry: %q %v", got, ok)
+	}
+	if _, ok := s.StickyTarget("t", "p", "k9999", now.Add(3*time.Minute), time.Minute); ok {
+		t.Fatal("an expired entry answered")
+	}
+	// Concurrent decisions of many sessions.
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				k := fmt.Sprint("c", g, "-", i%50)
+				if _, ok := s.StickyTarget("t", "p", k, now, time.Minute); !ok {
+					s.Stick("t", "p", k, "b:m", now, time.Minute)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := s.Len(); n > 640 {
+		t.Fatalf("%d entries kept, capacity 640", n)
+	}
+}
+
+// BenchmarkEngineDecideSticky is a v2 decision of the sticky policy for
+// a session whose target is kept (the hit path).
+func BenchmarkEngineDecideSticky(b *testing.B) {
+	e := stickyEngine(b)
+	body := []byte(`{"policy_id": "sticky_t", "request": {"id": "req-000123", "tenant": {"id": "tenant-42"}, "session": {"id": "sess-1"}, "task": {"type": "chat"}}}`)
+	ctx := context.Background()
+	buf := make([]byte, 0, 4096)
+	var o runtime.Outcome
+	b.ReportAllocs()
+	for b.Loop() {
+		out, code, _ := e.HandleV2(ctx, body, time.Now(), buf[:0], &o)
+		if code != "" {
+			b.Fatal(string(out))
+		}
+	}
+	if !o.Sticky {
+		b.Fatal("not a sticky hit")
+	}
+}
