@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,10 +123,16 @@ func TestSelection(t *testing.T) {
 	dir := copyDir(t, examples, map[string]string{"tenants.json": `{"tenants": [
 		{"id": "acme-research-1", "tier": "gold", "parents": ["team_acme_research", "org_acme"]},
 		{"id": "acme-sales", "parents": ["org_acme"]},
-		{"id": "vip", "tier": "platinum", "policy": "premium"}
+		{"id": "vip", "tier": "platinum", "policy": "premium"},
+		{"id": "alice", "parents": ["team"]},
+		{"id": "team", "parents": ["org"]},
+		{"id": "org", "policy": "org_acme"}
 	]}`})
 	e := newEngine(t, runtime.Config{})
 	s := load(t, e, dir)
+	if alice, _ := s.Tenant("alice"); alice == nil || !slices.Equal(alice.Parents, []string{"team", "org"}) {
+		t.Errorf("alice %+v: want the parents chain [team org]", alice)
+	}
 	ctx := context.Background()
 	cases := []struct {
 		name, policyID, req, wantPolicy, wantTarget string
@@ -139,6 +146,7 @@ func TestSelection(t *testing.T) {
 		{"registry parent", "", `{"id": "r6", "tenant": {"id": "acme-sales"}, "task": {"type": "chat"}}`, "org_acme", "openai:gpt-4o-mini", ""},
 		{"request parents", "", `{"id": "r7", "tenant": {"id": "x", "parents": ["nothing", "org_acme"]}, "task": {"type": "chat"}}`, "org_acme", "openai:gpt-4o-mini", ""},
 		{"registry policy and tier", "", `{"id": "r8", "tenant": {"id": "vip"}, "estimate": {"input_tokens": 10000}}`, "premium", "anthropic:claude-sonnet", ""},
+		{"registry grandparent", "", `{"id": "r9", "tenant": {"id": "alice"}, "task": {"type": "chat"}}`, "org_acme", "openai:gpt-4o-mini", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -194,6 +202,7 @@ func TestFailedLoadKeepsVersion(t *testing.T) {
 		"failing test": {"bad.rpl": "package bad\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n", "bad_test.rpl": "package bad\n\ntest \"wrong\" {\n  expect route({}).target == \"c:d\"\n}\n"},
 		"bad tenants":  {"tenants.json": `{"tenants": [{"id": "x", "policy": "missing"}]}`},
 		"bad json":     {"tenants.json": `{"tenants": [`},
+		"tenant cycle": {"tenants.json": `{"tenants": [{"id": "a", "parents": ["b"]}, {"id": "b", "parents": ["c"]}, {"id": "c", "parents": ["a"]}]}`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := e.LoadDir(context.Background(), copyDir(t, examples, files))
@@ -203,6 +212,9 @@ func TestFailedLoadKeepsVersion(t *testing.T) {
 			}
 			if e.Current() != good {
 				t.Fatal("a failed load replaced the active version")
+			}
+			if name == "tenant cycle" && !strings.Contains(err.Error(), "tenant a is its own ancestor: a → b → c → a") {
+				t.Errorf("cycle: %v", err)
 			}
 			st := e.Status()
 			if st.LastError == "" || st.ReloadFailures == 0 || st.Version != good.Version {

@@ -79,7 +79,7 @@ func (p *Policy) Version() string { return p.version }
 type Tenant struct {
 	ID      string   `json:"id"`
 	Tier    string   `json:"tier,omitempty"`
-	Parents []string `json:"parents,omitempty"` // nearest first
+	Parents []string `json:"parents,omitempty"` // nearest first; the registry completes the chain (see parseTenants)
 	Policy  string   `json:"policy,omitempty"`  // "" means the policy named like the tenant
 	Budget  struct {
 		Monthly string `json:"monthly,omitempty"`
@@ -240,7 +240,12 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 }
 
 // parseTenants reads the tenant registry: {"tenants": [{id, tier,
-// parents, policy, budget{monthly, daily}}]}.
+// parents, policy, budget{monthly, daily}}]}. A tenant may list its
+// nearest parent only: its chain is completed with its parents' own
+// chains, registered ones, nearest first (alice [team] and team [org]
+// make alice's parents [team, org]), and a cycle is an error. A parent
+// that is not registered stays in the chain: a policy named like it may
+// decide.
 func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
 	var doc struct {
 		Tenants []*Tenant `json:"tenants"`
@@ -250,13 +255,25 @@ func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
 	if err := dec.Decode(&doc); err != nil {
 		return err
 	}
+	byID := make(map[string]*Tenant, len(doc.Tenants))
 	for i, t := range doc.Tenants {
 		if t.ID == "" {
 			return fmt.Errorf("tenants[%d]: no id", i)
 		}
-		if _, dup := s.tenants[t.ID]; dup {
+		if _, dup := byID[t.ID]; dup {
 			return fmt.Errorf("tenant %s listed twice", t.ID)
 		}
+		byID[t.ID] = t
+	}
+	chains := make(map[string][]string, len(doc.Tenants))
+	for _, t := range doc.Tenants {
+		chain, err := parentChain(t.ID, byID, chains, nil)
+		if err != nil {
+			return err
+		}
+		t.Parents = chain
+	}
+	for _, t := range doc.Tenants {
 		parents := make([]any, len(t.Parents))
 		for j, p := range t.Parents {
 			parents[j] = p
@@ -280,6 +297,40 @@ func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
 		s.tenants[t.ID] = t
 	}
 	return nil
+}
+
+// parentChain returns the ancestors of tenant id, nearest first: its
+// listed parents, each followed by its own chain, without repeats.
+// chains memoizes; path is the tenants being resolved, for cycles.
+func parentChain(id string, byID map[string]*Tenant, chains map[string][]string, path []string) ([]string, error) {
+	if c, ok := chains[id]; ok {
+		return c, nil
+	}
+	if i := slices.Index(path, id); i >= 0 {
+		return nil, fmt.Errorf("tenant %s is its own ancestor: %s", id, strings.Join(append(path[i:], id), " → "))
+	}
+	path = append(path, id)
+	var chain []string
+	add := func(p string) {
+		if p != id && !slices.Contains(chain, p) {
+			chain = append(chain, p)
+		}
+	}
+	for _, p := range byID[id].Parents {
+		add(p)
+		if byID[p] == nil {
+			continue // not registered: no chain of its own
+		}
+		up, err := parentChain(p, byID, chains, path)
+		if err != nil {
+			return nil, err
+		}
+		for _, q := range up {
+			add(q)
+		}
+	}
+	chains[id] = chain
+	return chain, nil
 }
 
 // readTree reads the .rpl files and tenants.json under dir (hidden
