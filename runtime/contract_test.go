@@ -183,7 +183,7 @@ func TestV2Contract(t *testing.T) {
 		t.Errorf("oversized batch: %s", code)
 	}
 	// Feedback.
-	out, code = e.HandleFeedback([]byte(`{"request_id": "r", "provider_id": "openai:gpt-4o", "status": "ok", "latency_ms": 120, "tokens_in": 10, "tokens_out": 20, "cost": 0.001}`), nil)
+	out, code = e.HandleFeedback([]byte(`{"request_id": "r", "tenant_id": "t", "provider_id": "openai:gpt-4o", "status": "ok", "latency_ms": 120, "tokens_in": 10, "tokens_out": 20, "cost": 0.001}`), nil)
 	if code != "" {
 		t.Fatalf("feedback: %s", out)
 	}
@@ -201,8 +201,15 @@ func TestV2Contract(t *testing.T) {
 	}
 	// A batch of the wrong shape is reported as such.
 	for body, want := range map[string]string{
-		`{"feedback": "x"}`: "feedback: want a list, have string",
-		`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok", "latency_ms": "5"}]}`: "latency_ms: want a number, have string",
+		`{"feedback": "x"}`:  "feedback: want a list, have string",
+		`{"feedback": null}`: "feedback: want a list, have null",
+		// nothing beside a batch, nothing unknown, no Go names
+		`{"tenant_id": "t", "feedback": [{"request_id": "r", "target": "x:y", "status": "ok"}]}`:    "tenant_id: not allowed beside a feedback batch",
+		`{"request_id": "r", "target": "x:y", "status": "ok", "latency": 5}`:                        "latency: unknown field (did you mean latency_ms?)",
+		`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok", "latency_ms": 1e400}]}`: `feedback[0]: latency_ms: 1e400 is out of range`,
+		`{"request_id": "r", "target": "x:y", "status": "ok", "cost": 0.5}`:                         "tenant_id: required with a cost",
+		`{"request_id": "r", "target": "xy", "status": "ok"}`:                                       `target: \"xy\" is not a target: want \"provider:model\"`,
+		`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok", "latency_ms": "5"}]}`:   "latency_ms: want a number, have string",
 		// a time in the future would keep spend entries until it comes
 		`{"request_id": "r", "target": "x:y", "status": "ok", "time": "2999-01-01T00:00:00Z"}`: "time: 2999-01-01T00:00:00Z is more than 5m0s ahead",
 	} {

@@ -4,11 +4,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
+	"reflect"
+	goruntime "runtime"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
+	"weak"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
+	"github.com/rpl-lang/rpl/lang"
 )
 
 // Feedback is the result of a routed request: which target served it, how
@@ -19,7 +29,8 @@ type Feedback struct {
 	PolicyID  string `json:"policy_id,omitempty"`
 	Version   string `json:"version,omitempty"`
 	// Target is the "provider:model" that served (CP1 clients may send
-	// provider_id instead).
+	// provider_id instead): a provider and a model, neither empty, at
+	// most MaxTargetLen bytes, no spaces or control characters.
 	Target     string `json:"target"`
 	ProviderID string `json:"provider_id,omitempty"`
 	// Status is ok, error, timeout, canceled, http_429, http_4xx or
@@ -29,7 +40,10 @@ type Feedback struct {
 	LatencyMs  float64 `json:"latency_ms"`
 	TokensIn   int64   `json:"tokens_in"`
 	TokensOut  int64   `json:"tokens_out"`
-	// Cost is money: a number or a literal ("$0.0123").
+	// Cost is money: a number (0.0123, 1.23e-2) or a literal
+	// ("$0.0123"), at most 9 decimals (nano-units) and at most
+	// MaxFeedbackCost; a cost other than 0 needs TenantID, whose budget
+	// it is charged to.
 	Cost json.RawMessage `json:"cost,omitempty"`
 	// Time is when the request finished; zero means when received.
 	Time time.Time `json:"time,omitzero"`
@@ -55,8 +69,9 @@ func (f *Feedback) Validate(now time.Time) *Error {
 	bad := func(field, format string, args ...any) *Error {
 		return &Error{Code: CodeInvalidRequest, Message: field + ": " + fmt.Sprintf(format, args...), Details: map[string]any{"field": field}}
 	}
+	targetField := "target"
 	if f.Target == "" {
-		f.Target = f.ProviderID
+		f.Target, targetField = f.ProviderID, "provider_id"
 	}
 	switch {
 	case f.RequestID == "":
@@ -66,11 +81,10 @@ func (f *Feedback) Validate(now time.Time) *Error {
 	case f.Status == "":
 		return bad("status", "required (one of %s)", strings.Join(FeedbackStatuses, ", "))
 	}
-	known := false
-	for _, s := range FeedbackStatuses {
-		known = known || s == f.Status
+	if why := checkTarget(f.Target); why != "" {
+		return bad(targetField, "%q is not a target: %s", f.Target, why)
 	}
-	if !known {
+	if !slices.Contains(FeedbackStatuses, f.Status) {
 		return bad("status", "%q is not one of %s", f.Status, strings.Join(FeedbackStatuses, ", "))
 	}
 	if f.LatencyMs < 0 || math.IsNaN(f.LatencyMs) || f.LatencyMs > 24*3600*1000 {
@@ -80,22 +94,19 @@ func (f *Feedback) Validate(now time.Time) *Error {
 		return bad("tokens", "token counts must be ≥ 0")
 	}
 	if len(f.Cost) > 0 && string(f.Cost) != "null" {
-		var s string
-		var n json.Number
-		if json.Unmarshal(f.Cost, &s) != nil {
-			if err := json.Unmarshal(f.Cost, &n); err != nil {
-				return bad("cost", "want money (0.0123 or \"$0.0123\")")
-			}
-			s = n.String()
-		}
-		c, err := ParseMoney(s)
-		if err != nil {
-			return bad("cost", "want money (0.0123 or \"$0.0123\"), have %q", s)
-		}
-		if c < 0 {
-			return bad("cost", "must be ≥ 0")
+		c, why := parseCost(f.Cost)
+		if why != "" {
+			return bad("cost", "%s", why)
 		}
 		f.CostNanos = c
+	}
+	if f.CostNanos < 0 || f.CostNanos > MaxFeedbackCost { // set by a caller, not parsed
+		return bad("cost", "%s is not from $0 to %s", lang.FormatMoney(f.CostNanos), lang.FormatMoney(MaxFeedbackCost))
+	}
+	if f.CostNanos != 0 && f.TenantID == "" {
+		// The ledger is per tenant: a cost with no tenant would be
+		// acknowledged and charged to no one.
+		return bad("tenant_id", "required with a cost (the cost is charged to the tenant's budget)")
 	}
 	switch {
 	case f.Time.IsZero():
@@ -111,6 +122,145 @@ func (f *Feedback) Validate(now time.Time) *Error {
 // MaxFeedbackSkew is how far ahead of the router's clock a feedback's time
 // may be (the clocks of client and router differ a little).
 const MaxFeedbackSkew = 5 * time.Minute
+
+// MaxFeedbackCost is the largest cost one feedback may carry: $1,000,000
+// in nano-units, far above any single AI request, and far enough below
+// the ledger's int64 totals that only millions of such requests in a
+// period could reach them (the ledger saturates rather than wraps).
+const MaxFeedbackCost = 1_000_000 * lang.MoneyScale
+
+// MaxTargetLen is the longest target feedback may name, in bytes.
+const MaxTargetLen = 256
+
+// checkTarget is why target is not a "provider:model" target, "" when it
+// is one: each target the router hears of has its own health entry, so
+// junk is refused rather than kept.
+func checkTarget(target string) string {
+	if len(target) > MaxTargetLen {
+		return fmt.Sprintf("longer than %d bytes", MaxTargetLen)
+	}
+	if !utf8.ValidString(target) {
+		return "not UTF-8"
+	}
+	for _, r := range target {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "it holds spaces or control characters"
+		}
+	}
+	provider, model, ok := strings.Cut(target, ":")
+	if !ok || provider == "" || model == "" {
+		return `want "provider:model"`
+	}
+	return ""
+}
+
+// parseCost reads a feedback's cost, a JSON number or string, into
+// nano-units; the string is why it is not a valid cost ("" when it is).
+func parseCost(raw json.RawMessage) (int64, string) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		var n json.Number
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return 0, fmt.Sprintf("want money (0.0123 or \"$0.0123\"), have %s", bareKind(jsonKind(raw)))
+		}
+		s = n.String()
+	}
+	c, err := ParseMoney(s)
+	if err != nil {
+		// Say why: a number in exponent form (1.5e-3, as JavaScript and
+		// Python write small amounts) is money too when exact in
+		// nano-units.
+		var why string
+		if c, why = parseDecimal(s); why != "" {
+			return 0, why
+		}
+	}
+	switch {
+	case c < 0:
+		return 0, "must be ≥ 0"
+	case c > MaxFeedbackCost:
+		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", strings.TrimSpace(s), lang.FormatMoney(MaxFeedbackCost))
+	}
+	return c, ""
+}
+
+// parseDecimal reads "[-][$]digits[.digits][e[±]digits]" into nano-units,
+// or says why it cannot: malformed, negative, more than 9 decimals, or
+// far more than MaxFeedbackCost.
+func parseDecimal(text string) (int64, string) {
+	malformed := fmt.Sprintf("want money (0.0123 or \"$0.0123\"), have %q", text)
+	s := strings.TrimSpace(text)
+	neg := false
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		s, neg = rest, true
+	}
+	s = strings.TrimPrefix(s, "$")
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil {
+			return 0, malformed
+		}
+		mant, exp = s[:i], e
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits := whole + frac
+	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return 0, malformed
+	}
+	digits = strings.TrimLeft(digits, "0")
+	point := len(whole) - (len(whole) + len(frac) - len(digits)) // the point's place in digits
+	digits = strings.TrimRight(digits, "0")
+	if digits == "" {
+		return 0, ""
+	}
+	if neg {
+		return 0, "must be ≥ 0"
+	}
+	point += max(min(exp, 100), -100) // far enough either way
+	if decimals := len(digits) - point; decimals > 9 {
+		return 0, fmt.Sprintf("%s has more than 9 decimals (money is counted in nano-units, $0.000000001)", strings.TrimSpace(text))
+	}
+	if point > 9 { // 10^9 dollars or more
+		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", strings.TrimSpace(text), lang.FormatMoney(MaxFeedbackCost))
+	}
+	var n int64
+	for i := range point + 9 {
+		n *= 10
+		if i < len(digits) {
+			n += int64(digits[i] - '0')
+		}
+	}
+	return n, ""
+}
+
+// jsonKind names the kind of a JSON value by its first byte, as Kind does
+// a decoded one.
+func jsonKind(raw []byte) string {
+	s := strings.TrimLeft(string(raw), " \t\r\n")
+	if s == "" {
+		return "nothing"
+	}
+	switch s[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// bareKind is a kind without its article, as encoding/json's type errors
+// name what they have: "string".
+func bareKind(kind string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(kind, "a "), "an ")
+}
 
 // ParseMoney parses an amount of money, "0.25", "$0.25" or "" (zero),
 // into nano-units.
@@ -133,51 +283,363 @@ type FeedbackRecorder interface {
 var ErrNoRecorder = errors.New("no feedback recorder configured")
 
 // Observe validates feedback and records it through the configured
-// recorder (Config.State when it implements FeedbackRecorder).
+// recorder (Config.State when it implements FeedbackRecorder). It records
+// every call: duplicates are HandleFeedback's to drop (see
+// FeedbackDedupWindow).
 func (e *Engine) Observe(f *Feedback) *Error {
+	_, err := e.observe(f, time.Now(), nil)
+	return err
+}
+
+// observe is Observe, and when d is not nil drops the feedback d has
+// seen: dup reports a duplicate, acknowledged without being recorded.
+func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool, _ *Error) {
 	if f == nil { // a null item of a batch
-		return &Error{Code: CodeInvalidRequest, Message: "feedback is null, want an object"}
+		return false, &Error{Code: CodeInvalidRequest, Message: "feedback is null, want an object"}
 	}
-	if err := f.Validate(time.Now()); err != nil {
-		return err
+	if err := f.Validate(now); err != nil {
+		return false, err
 	}
 	if e.svc.feedback == nil {
-		return &Error{Code: CodeInternal, Message: ErrNoRecorder.Error(), Err: ErrNoRecorder}
+		return false, &Error{Code: CodeInternal, Message: ErrNoRecorder.Error(), Err: ErrNoRecorder}
+	}
+	var key uint64
+	if d != nil {
+		// Claimed before recording, so that two copies arriving together
+		// are not both recorded; released if recording fails, so that a
+		// retry is not taken for a duplicate.
+		key = d.key(f.TenantID, f.RequestID)
+		if !d.claim(key, now) {
+			return true, nil
+		}
 	}
 	if err := e.svc.feedback.RecordFeedback(f); err != nil {
-		return &Error{Code: CodeInternal, Message: "recording feedback: " + err.Error(), Err: err}
+		if d != nil {
+			d.release(key, now)
+		}
+		return false, &Error{Code: CodeInternal, Message: "recording feedback: " + err.Error(), Err: err}
 	}
-	return nil
+	return false, nil
 }
 
 // HandleFeedback decodes, validates and records a feedback body (one
-// Feedback object, or {"feedback": [...]}) and appends the response.
+// Feedback object, or {"feedback": [...]} and nothing else beside it) and
+// appends the response.
+//
+// An unknown field is invalid_request naming it (with the nearest known
+// field, when one is near), as is a wrong type or a number out of range.
+// Feedback whose request id the tenant already sent in the last
+// FeedbackDedupWindow (see there) is a duplicate: acknowledged, not
+// recorded again. The answer is {"ok":true,"recorded":1} for one feedback
+// recorded, {"ok":true,"recorded":0,"duplicate":true} for a duplicate, and
+// {"ok":true,"recorded":R,"duplicates":D} for a batch (duplicates only when
+// there were some). In a batch the items are recorded in order: an invalid
+// one is refused, and the error says how many before it were taken.
 func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
-	// One decode serves both forms, so that an error names the right field.
-	var in struct {
-		Feedback
-		Batch []*Feedback `json:"feedback"`
+	fail := func(err *Error, id string) ([]byte, Code) {
+		return appendV2Error(buf, err, id), err.Code
 	}
-	if err := decodeObject(body, &in); err != nil {
-		return appendV2Error(buf, err, peekString(body, "request_id")), err.Code
+	var top map[string]json.RawMessage
+	if err := decodeObject(body, &top); err != nil {
+		return fail(err, peekString(body, "request_id"))
 	}
-	list := in.Batch
-	if list == nil {
-		list = []*Feedback{&in.Feedback}
+	batch, isBatch := top["feedback"]
+	if !isBatch {
+		f, err := decodeFeedback(top)
+		if err != nil {
+			return fail(err, peekString(body, "request_id"))
+		}
+		dup, err := e.observe(f, time.Now(), e.dedup())
+		if err != nil {
+			return fail(err, f.RequestID)
+		}
+		if dup {
+			return append(buf, `{"ok":true,"recorded":0,"duplicate":true}`...), ""
+		}
+		return append(buf, `{"ok":true,"recorded":1}`...), ""
 	}
-	for i, f := range list {
-		if err := e.Observe(f); err != nil {
-			if len(list) > 1 {
-				err.Message = fmt.Sprintf("feedback[%d]: %s (the %d before it were recorded)", i, err.Message, i)
+	if len(top) > 1 {
+		others := make([]string, 0, len(top)-1)
+		for k := range top {
+			if k != "feedback" {
+				others = append(others, k)
 			}
-			id := ""
+		}
+		slices.Sort(others)
+		return fail(&Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: not allowed beside a feedback batch (each item of feedback carries its own fields)", others[0]),
+			Details: map[string]any{"field": others[0]}}, "")
+	}
+	var items []json.RawMessage
+	if jsonKind(batch) != "a list" || json.Unmarshal(batch, &items) != nil {
+		return fail(&Error{Code: CodeInvalidRequest, Message: "feedback: want a list, have " + bareKind(jsonKind(batch)), Details: map[string]any{"field": "feedback"}}, "")
+	}
+	d, now := e.dedup(), time.Now()
+	recorded, dups := 0, 0
+	for i, item := range items {
+		f, err := decodeFeedbackItem(item)
+		dup := false
+		if err == nil {
+			dup, err = e.observe(f, now, d)
+		}
+		if err != nil {
+			taken := fmt.Sprintf("the %d before it were recorded", i)
+			if dups > 0 {
+				taken = fmt.Sprintf("of the %d before it, %d were recorded and %d duplicates", i, recorded, dups)
+			}
+			err.Message = fmt.Sprintf("feedback[%d]: %s (%s)", i, err.Message, taken)
+			id := peekString(item, "request_id")
 			if f != nil {
 				id = f.RequestID
 			}
-			return appendV2Error(buf, err, id), err.Code
+			return fail(err, id)
+		}
+		if dup {
+			dups++
+		} else {
+			recorded++
 		}
 	}
-	buf = append(buf, `{"ok":true,"recorded":`...)
-	buf = fmt.Appendf(buf, "%d}", len(list))
-	return buf, ""
+	buf = fmt.Appendf(buf, `{"ok":true,"recorded":%d`, recorded)
+	if dups > 0 {
+		buf = fmt.Appendf(buf, `,"duplicates":%d`, dups)
+	}
+	return append(buf, '}'), ""
+}
+
+// feedbackFields are the fields of a Feedback object, by JSON name.
+var feedbackFields = func() map[string]func(*Feedback) any {
+	return map[string]func(*Feedback) any{
+		"request_id":  func(f *Feedback) any { return &f.RequestID },
+		"tenant_id":   func(f *Feedback) any { return &f.TenantID },
+		"policy_id":   func(f *Feedback) any { return &f.PolicyID },
+		"version":     func(f *Feedback) any { return &f.Version },
+		"target":      func(f *Feedback) any { return &f.Target },
+		"provider_id": func(f *Feedback) any { return &f.ProviderID },
+		"status":      func(f *Feedback) any { return &f.Status },
+		"http_status": func(f *Feedback) any { return &f.HTTPStatus },
+		"latency_ms":  func(f *Feedback) any { return &f.LatencyMs },
+		"tokens_in":   func(f *Feedback) any { return &f.TokensIn },
+		"tokens_out":  func(f *Feedback) any { return &f.TokensOut },
+		"cost":        func(f *Feedback) any { return &f.Cost },
+		"time":        func(f *Feedback) any { return &f.Time },
+	}
+}()
+
+// decodeFeedbackItem decodes an item of a batch: nil for null.
+func decodeFeedbackItem(raw json.RawMessage) (*Feedback, *Error) {
+	if string(raw) == "null" {
+		return nil, nil
+	}
+	if jsonKind(raw) != "an object" {
+		return nil, &Error{Code: CodeInvalidRequest, Message: "want an object, have " + bareKind(jsonKind(raw))}
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, jsonErr(err)
+	}
+	return decodeFeedback(fields)
+}
+
+// decodeFeedback decodes a feedback object's fields, refusing an unknown
+// one (the first in sorted order, so that the error does not depend on
+// the map's order) and saying which field a type or range error is in.
+func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
+	unknown, found := "", false
+	for k := range fields {
+		if feedbackFields[k] == nil && (!found || k < unknown) {
+			unknown, found = k, true
+		}
+	}
+	if found {
+		name := unknown
+		if name == "" || strings.ContainsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+			name = strconv.Quote(name)
+		}
+		return nil, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: unknown field%s", name, suggestField(unknown)), Details: map[string]any{"field": unknown}}
+	}
+	f := new(Feedback)
+	for k, raw := range fields {
+		if err := json.Unmarshal(raw, feedbackFields[k](f)); err != nil {
+			return nil, fieldErr(k, raw, err)
+		}
+	}
+	return f, nil
+}
+
+// suggestField is " (did you mean X?)" for the known field nearest name
+// (by spelling, or one a prefix of the other: latency for latency_ms,
+// cost_usd for cost), "" when none is near.
+func suggestField(name string) string {
+	names := make([]string, 0, len(feedbackFields))
+	for k := range feedbackFields {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	if n := lang.Nearest(name, names); n != "" {
+		return " (did you mean " + n + "?)"
+	}
+	var near []string
+	for _, n := range names {
+		if name != "" && (strings.HasPrefix(n, name+"_") || strings.HasPrefix(name, n+"_")) {
+			near = append(near, n)
+		}
+	}
+	if len(near) == 0 {
+		return ""
+	}
+	return " (did you mean " + strings.Join(near, " or ") + "?)"
+}
+
+// fieldErr is the invalid_request of a field that did not decode: the
+// field's JSON name (never the Go type's), what it wants and why.
+func fieldErr(field string, raw []byte, err error) *Error {
+	bad := func(format string, args ...any) *Error {
+		return &Error{Code: CodeInvalidRequest, Message: field + ": " + fmt.Sprintf(format, args...), Details: map[string]any{"field": field}}
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if num, ok := strings.CutPrefix(te.Value, "number "); ok {
+			x, perr := strconv.ParseFloat(num, 64)
+			if kind := te.Type.Kind(); perr == nil && x != math.Trunc(x) && kind != reflect.Float32 && kind != reflect.Float64 {
+				return bad("want a whole number, have %s", num)
+			}
+			return bad("%s is out of range", num)
+		}
+		return bad("want %s, have %s", jsonx.KindOf(te.Type), te.Value)
+	}
+	if field == "time" {
+		return bad("want an RFC 3339 time (\"2026-11-26T12:00:00Z\"), have %s", raw)
+	}
+	return bad("%v", err)
+}
+
+// FeedbackDedupWindow and FeedbackDedupMax bound what HandleFeedback
+// remembers to drop duplicates: the request ids (with their tenants)
+// recorded in the last FeedbackDedupWindow, at most FeedbackDedupMax of
+// them. Feedback for a request id its tenant sent within that is
+// acknowledged as a duplicate and not recorded again (the first one
+// recorded counts), so that a client's retry, or a message NATS
+// delivered twice, is not charged twice. Beyond FeedbackDedupMax ids the
+// oldest are forgotten first: at 1,000 feedbacks a second the window
+// holds the last 262 seconds. Each id is remembered as a 64-bit hash
+// (with a random seed): at most about 12 MB, and two different ids are
+// taken for one with a chance of about 10^-14 each.
+const (
+	FeedbackDedupWindow = 10 * time.Minute
+	FeedbackDedupMax    = 1 << 18
+)
+
+// feedbackDedup is the memory of recent feedback ids: dedupShards shards
+// by hash, each a lock held only to look up, add or drop a hash (no
+// allocation once a shard's ring has grown), so that concurrent feedback
+// contends only one time in dedupShards.
+type feedbackDedup struct {
+	seed   maphash.Seed
+	shards [dedupShards]dedupShard
+}
+
+const dedupShards = 64
+
+type dedupShard struct {
+	mu sync.Mutex
+	// seen maps a hash to when it was claimed (unix ns); ring holds the
+	// claims oldest first, n of them from head, for forgetting them in
+	// order.
+	seen    map[uint64]int64
+	ring    []dedupClaim
+	head, n int
+	_       [64]byte // apart from the next shard's lock
+}
+
+type dedupClaim struct {
+	key uint64
+	at  int64
+}
+
+func (d *feedbackDedup) key(tenant, requestID string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(d.seed)
+	var n [8]byte
+	for i := range n {
+		n[i] = byte(len(tenant) >> (8 * i))
+	}
+	h.Write(n[:]) // the length first: no tenant and id run into another
+	h.WriteString(tenant)
+	h.WriteString(requestID)
+	return h.Sum64()
+}
+
+// claim records key as seen at now, and is false if it was already seen
+// within the window.
+func (d *feedbackDedup) claim(key uint64, now time.Time) bool {
+	s := &d.shards[key%dedupShards]
+	at := now.UnixNano()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forget(at - int64(FeedbackDedupWindow))
+	if t, ok := s.seen[key]; ok && t > at-int64(FeedbackDedupWindow) {
+		return false
+	}
+	if s.seen == nil {
+		s.seen = make(map[uint64]int64)
+	}
+	const shardMax = FeedbackDedupMax / dedupShards
+	if s.n == shardMax {
+		s.pop()
+	}
+	if s.n == len(s.ring) { // grow, oldest first
+		ring := make([]dedupClaim, min(max(2*len(s.ring), 64), shardMax))
+		for i := range s.n {
+			ring[i] = s.ring[(s.head+i)%len(s.ring)]
+		}
+		s.ring, s.head = ring, 0
+	}
+	s.ring[(s.head+s.n)%len(s.ring)] = dedupClaim{key, at}
+	s.n++
+	s.seen[key] = at
+	return true
+}
+
+// release forgets the claim of key at now (its recording failed).
+func (d *feedbackDedup) release(key uint64, now time.Time) {
+	s := &d.shards[key%dedupShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen[key] == now.UnixNano() {
+		delete(s.seen, key)
+	}
+}
+
+// forget drops the claims made before cut. The shard's lock is held.
+func (s *dedupShard) forget(cut int64) {
+	for s.n > 0 && s.ring[s.head].at <= cut {
+		s.pop()
+	}
+}
+
+// pop drops the oldest claim. The shard's lock is held.
+func (s *dedupShard) pop() {
+	c := s.ring[s.head]
+	if s.seen[c.key] == c.at { // not released and claimed again since
+		delete(s.seen, c.key)
+	}
+	s.head = (s.head + 1) % len(s.ring)
+	s.n--
+}
+
+// dedups holds each engine's feedbackDedup, weakly keyed: an engine's is
+// dropped when the engine is.
+var dedups sync.Map // weak.Pointer[Engine] → *feedbackDedup
+
+// dedup is the engine's feedbackDedup, made on its first feedback.
+func (e *Engine) dedup() *feedbackDedup {
+	k := weak.Make(e)
+	if d, ok := dedups.Load(k); ok {
+		return d.(*feedbackDedup)
+	}
+	d, loaded := dedups.LoadOrStore(k, &feedbackDedup{seed: maphash.MakeSeed()})
+	if !loaded {
+		goruntime.AddCleanup(e, func(k weak.Pointer[Engine]) { dedups.Delete(k) }, k)
+	}
+	return d.(*feedbackDedup)
 }

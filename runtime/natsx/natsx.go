@@ -9,6 +9,10 @@
 //	rpl.v2.decide.batch         v2 batch
 //	rpl.v2.feedback             feedback, acknowledged once recorded
 //
+// A message published without a reply subject has no one to answer:
+// feedback is recorded all the same (a failure is logged, with a count),
+// a decide request is not decided and is logged likewise.
+//
 // Every router subscribes in the queue group "rpl-router", so routers on
 // one NATS share the work. Each subject has Workers subscriptions; a
 // subscription whose backlog exceeds MaxPending answers overloaded
@@ -23,11 +27,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -189,6 +195,26 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 	return func(m *nats.Msg) {
 		if m.Reply == "" {
+			// No one to answer. A decide is not made (its answer would
+			// go nowhere), but counted and logged; feedback is recorded
+			// all the same (a fire-and-forget publish of a cost must not
+			// be lost), even past MaxPending, and if it cannot be, that
+			// is counted and logged, there being no one to tell.
+			if kind != rt.KindFeedback {
+				noReplyDecides.note("NATS request without a reply subject not decided (publish it as a request)", m.Subject, "")
+				return
+			}
+			s.wg.Add(1)
+			defer s.wg.Done()
+			x := s.d.Get()
+			defer s.d.Put(x)
+			traceparent := ""
+			if m.Header != nil {
+				traceparent = m.Header.Get("traceparent")
+			}
+			if out, code := s.d.Serve(context.Background(), x, kind, m.Data, traceparent, time.Now()); code != "" {
+				noReplyFeedback.note("NATS feedback without a reply subject not recorded", m.Subject, string(out))
+			}
 			return
 		}
 		s.wg.Add(1)
@@ -216,6 +242,34 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, msg, m.Data))
 		}
 	}
+}
+
+// noReplyDecides and noReplyFeedback count the messages without a reply
+// subject the handler could not serve: decide requests (never decided)
+// and feedback that was not recorded (invalid, or failed).
+var noReplyDecides, noReplyFeedback quietLog
+
+// quietLog counts events and logs them (slog.Default, at warning level)
+// with the running count: each of the first 10, then the 2^k-th, and
+// otherwise at most one a minute, so that a flood of them cannot flood
+// the log.
+type quietLog struct {
+	n    atomic.Int64
+	last atomic.Int64 // unix ns of the last line
+}
+
+func (q *quietLog) note(msg, subject, answer string) {
+	n := q.n.Add(1)
+	now, last := time.Now().UnixNano(), q.last.Load()
+	if n > 10 && n&(n-1) != 0 && (now-last < int64(time.Minute) || !q.last.CompareAndSwap(last, now)) {
+		return
+	}
+	q.last.Store(now)
+	args := []any{"subject", subject, "count", n}
+	if answer != "" {
+		args = append(args, "answer", answer)
+	}
+	slog.Warn(msg, args...)
 }
 
 // Drain stops taking requests and waits (up to ctx) for those in flight

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -483,4 +484,75 @@ func TestOverload(t *testing.T) {
 	if overloaded == 0 || decided < 2 || int(refused.Load()) != overloaded {
 		t.Errorf("%d overloaded (%d counted), %d decided", overloaded, refused.Load(), decided)
 	}
+}
+
+// TestNoReply: a message published without a reply subject. Feedback is
+// recorded all the same (a fire-and-forget cost was dropped without a
+// trace; found by a review), and feedback that cannot be recorded is
+// logged with a count; a decide is not decided, and is logged.
+func TestNoReply(t *testing.T) {
+	_, nc := embedded(t, "")
+	st := state.NewMem(state.Options{})
+	e, err := rt.New(rt.Config{State: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	var logged syncBuffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	publish := func(subj, body string) {
+		t.Helper()
+		if err := nc.Publish(subj, []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(natsx.SubjectFeedback, `{"request_id": "f1", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "ok", "latency_ms": 80, "cost": 0.6}`)
+	publish(natsx.SubjectFeedback, `{"request_id": "f2", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "ok", "cost_usd": 0.6}`)
+	publish(natsx.SubjectDecide, `{"request": {"id": "r-1", "tenant": {"id": "acme"}}}`)
+	// The handlers are done when a request behind them is answered.
+	if m := request(t, nc, natsx.SubjectFeedback, `{"request_id": "f1", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "ok", "cost": 0.6}`); m["duplicate"] != true {
+		t.Errorf("f1 again: %v, want a duplicate", m)
+	}
+	request(t, nc, natsx.SubjectDecide, `{"request": {"id": "r-2"}}`)
+	if got := st.MonthSpend("acme", time.Now()); got != 600_000_000 {
+		t.Errorf("month spend %d, want $0.60: the feedback without a reply was not recorded", got)
+	}
+	if got := e.Status().Decisions; got != 1 {
+		t.Errorf("%d decisions, want 1 (the request without a reply is not decided)", got)
+	}
+	out := logged.String()
+	for _, want := range []string{
+		`msg="NATS feedback without a reply subject not recorded" subject=rpl.v2.feedback count=`,
+		`cost_usd: unknown field (did you mean cost?)`,
+		`msg="NATS request without a reply subject not decided (publish it as a request)" subject=rpl.v2.decide count=`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,0 +1,124 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
+)
+
+// TestFeedbackDuplicateNotCharged: the same feedback sent twice (a
+// client's retry, NATS delivering twice) is charged once. A review sent
+// request f1 at $0.60 twice and found a $1 budget exhausted.
+func TestFeedbackDuplicateNotCharged(t *testing.T) {
+	dir := copyDir(t, examples, map[string]string{"tenants.json": `{"tenants": [
+		{"id": "acme", "policy": "budget_guard", "budget": {"monthly": "$1"}}
+	]}`})
+	st := state.NewMem(state.Options{})
+	e := newEngine(t, runtime.Config{State: st})
+	load(t, e, dir)
+	f1 := `{"request_id": "f1", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "ok", "latency_ms": 80, "cost": 0.60}`
+	for i, want := range []string{`{"ok":true,"recorded":1}`, `{"ok":true,"recorded":0,"duplicate":true}`} {
+		if out, code := e.HandleFeedback([]byte(f1), nil); code != "" || string(out) != want {
+			t.Fatalf("feedback %d: %s %s, want %s", i+1, code, out, want)
+		}
+	}
+	if got := st.MonthSpend("acme", time.Now()); got != 600_000_000 {
+		t.Fatalf("month spend %d, want $0.60 (charged once)", got)
+	}
+	o := e.Decide(context.Background(), "", request(t, e, `{"id": "r", "tenant": {"id": "acme"}}`), time.Time{})
+	if d := e.View(o.Decision); o.Err != nil || d.Action() != "route" {
+		t.Fatalf("tenant with $0.40 left: %v %s %s", o.Err, d.Action(), d.DenyReason())
+	}
+	// The ledger's health half counts it once too.
+	if got := st.Targets(); len(got) != 1 || got[0].Requests != 1 {
+		t.Errorf("targets %+v, want one request", got)
+	}
+
+	// In a batch: against what was recorded before, and within the batch.
+	out, code := e.HandleFeedback([]byte(`{"feedback": [`+f1+`, {"request_id": "f2", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "ok", "cost": 0.1},
+		{"request_id": "f2", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "ok", "cost": 0.1}]}`), nil)
+	if code != "" || string(out) != `{"ok":true,"recorded":1,"duplicates":2}` {
+		t.Fatalf("batch: %s %s", code, out)
+	}
+	// Per tenant: another tenant's f1 is another request.
+	if out, code := e.HandleFeedback([]byte(strings.Replace(f1, "acme", "other", 1)), nil); code != "" || string(out) != `{"ok":true,"recorded":1}` {
+		t.Fatalf("other tenant's f1: %s %s", code, out)
+	}
+	if got := st.MonthSpend("acme", time.Now()); got != 700_000_000 {
+		t.Errorf("month spend %d, want $0.70", got)
+	}
+	// An error after duplicates says what was taken.
+	out, _ = e.HandleFeedback([]byte(`{"feedback": [`+f1+`, {"request_id": "f3", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "meh"}]}`), nil)
+	if !strings.Contains(string(out), "of the 1 before it, 0 were recorded and 1 duplicates") {
+		t.Errorf("batch error after a duplicate: %s", out)
+	}
+}
+
+// TestFeedbackDuplicateConcurrent: copies arriving together are recorded
+// once.
+func TestFeedbackDuplicateConcurrent(t *testing.T) {
+	st := state.NewMem(state.Options{})
+	e := newEngine(t, runtime.Config{State: st})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	recorded := 0
+	for range 32 {
+		wg.Go(func() {
+			for i := range 50 {
+				body := fmt.Sprintf(`{"request_id": "c-%d", "tenant_id": "t", "target": "p:m", "status": "ok", "cost": 0.000000001}`, i)
+				out, code := e.HandleFeedback([]byte(body), nil)
+				if code != "" {
+					t.Error(string(out))
+				}
+				if string(out) == `{"ok":true,"recorded":1}` {
+					mu.Lock()
+					recorded++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := st.MonthSpend("t", time.Now()); recorded != 50 || got != 50 {
+		t.Fatalf("%d recorded, month spend %d nano, want 50 and 50", recorded, got)
+	}
+}
+
+// failOnce is a recorder whose first recording fails.
+type failOnce struct {
+	sync.Mutex
+	failed bool
+	n      int
+}
+
+func (f *failOnce) RecordFeedback(*runtime.Feedback) error {
+	f.Lock()
+	defer f.Unlock()
+	if !f.failed {
+		f.failed = true
+		return errors.New("disk full")
+	}
+	f.n++
+	return nil
+}
+
+// TestFeedbackRetryAfterFailure: feedback whose recording failed is not
+// remembered: its retry is recorded, not taken for a duplicate.
+func TestFeedbackRetryAfterFailure(t *testing.T) {
+	rec := &failOnce{}
+	e := newEngine(t, runtime.Config{State: rec})
+	body := []byte(`{"request_id": "f1", "tenant_id": "t", "target": "p:m", "status": "ok", "cost": 0.6}`)
+	if out, code := e.HandleFeedback(body, nil); code != runtime.CodeInternal {
+		t.Fatalf("first: %s %s, want internal", code, out)
+	}
+	if out, code := e.HandleFeedback(body, nil); code != "" || string(out) != `{"ok":true,"recorded":1}` || rec.n != 1 {
+		t.Fatalf("retry: %s %s (%d recorded)", code, out, rec.n)
+	}
+}

@@ -1,0 +1,108 @@
+package runtime_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
+)
+
+// TestFeedbackRefused: what feedback used to take silently, or answer
+// in Go's words, is invalid_request naming the field and saying why.
+func TestFeedbackRefused(t *testing.T) {
+	st := state.NewMem(state.Options{})
+	e := newEngine(t, runtime.Config{State: st})
+	const base = `"request_id": "r", "tenant_id": "t", "target": "p:m", "status": "ok"`
+	long := strings.Repeat("m", runtime.MaxTargetLen)
+	for body, want := range map[string]string{
+		// unknown fields, with a suggestion when one is near
+		`{` + base + `, "latency": 80}`:                 "latency: unknown field (did you mean latency_ms?)",
+		`{` + base + `, "cost_usd": 0.5}`:               "cost_usd: unknown field (did you mean cost?)",
+		`{` + base + `, "tokens_input": 5}`:             "tokens_input: unknown field (did you mean tokens_in?)",
+		`{` + base + `, "tokens": 5}`:                   "tokens: unknown field (did you mean tokens_in or tokens_out?)",
+		`{` + base + `, "zzz": 1, "aaa": 2}`:            `aaa: unknown field"`,
+		`{` + base + `, "": 1}`:                         `\"\": unknown field"`,
+		`{"feedback": [{` + base + `, "latency": 80}]}`: "feedback[0]: latency: unknown field (did you mean latency_ms?) (the 0 before it were recorded)",
+		`{"feedback": ["x"]}`:                           "feedback[0]: want an object, have string",
+		// fields beside a batch
+		`{"request_id": "r", "feedback": [{` + base + `}]}`: "request_id: not allowed beside a feedback batch",
+		// a cost is a tenant's
+		`{"request_id": "r", "target": "p:m", "status": "ok", "cost": "$0.5"}`: "tenant_id: required with a cost",
+		// numbers out of range, in the field's name
+		`{` + base + `, "latency_ms": 1e400}`:     "latency_ms: 1e400 is out of range",
+		`{` + base + `, "tokens_in": 1e30}`:       "tokens_in: 1e30 is out of range",
+		`{` + base + `, "tokens_out": 1.5}`:       "tokens_out: want a whole number, have 1.5",
+		`{` + base + `, "http_status": "500"}`:    "http_status: want a number, have string",
+		`{` + base + `, "time": "yesterday"}`:     `time: want an RFC 3339 time`,
+		`{` + base + `, "cost": 0.0000000001}`:    "cost: 0.0000000001 has more than 9 decimals",
+		`{` + base + `, "cost": 1e-10}`:           "cost: 1e-10 has more than 9 decimals",
+		`{` + base + `, "cost": "$0.0000000001"}`: "cost: $0.0000000001 has more than 9 decimals",
+		`{` + base + `, "cost": "lots"}`:          `cost: want money (0.0123 or \"$0.0123\"), have \"lots\"`,
+		`{` + base + `, "cost": true}`:            `cost: want money (0.0123 or \"$0.0123\"), have boolean`,
+		`{` + base + `, "cost": -0.5}`:            "cost: must be ≥ 0",
+		`{` + base + `, "cost": -1e300}`:          "cost: must be ≥ 0",
+		// a cost beyond any request's: the ledger's totals are int64
+		`{` + base + `, "cost": 9223372036}`:        "cost: 9223372036 is more than the most one request may cost, $1000000.00",
+		`{` + base + `, "cost": 1000000.000000001}`: "cost: 1000000.000000001 is more than the most one request may cost",
+		`{` + base + `, "cost": 1e300}`:             "cost: 1e300 is more than the most one request may cost",
+		`{` + base + `, "cost": "$9223372036.85"}`:  "cost: $9223372036.85 is more than the most one request may cost",
+		`{` + base + `, "cost": "$99999999999999"}`: "cost: $99999999999999 is more than the most one request may cost",
+		// targets: "provider:model"
+		`{"request_id": "r", "target": "junk", "status": "ok"}`:           `target: \"junk\" is not a target: want \"provider:model\"`,
+		`{"request_id": "r", "target": ":m", "status": "ok"}`:             `target: \":m\" is not a target: want \"provider:model\"`,
+		`{"request_id": "r", "target": "p:", "status": "ok"}`:             `target: \"p:\" is not a target: want \"provider:model\"`,
+		`{"request_id": "r", "target": "p: m", "status": "ok"}`:           `is not a target: it holds spaces or control characters`,
+		`{"request_id": "r", "target": "p:m\u0000", "status": "ok"}`:      `is not a target: it holds spaces or control characters`,
+		`{"request_id": "r", "target": "p:` + long + `", "status": "ok"}`: "is not a target: longer than 256 bytes",
+		`{"request_id": "r", "provider_id": "junk", "status": "ok"}`:      `provider_id: \"junk\" is not a target`,
+	} {
+		out, code := e.HandleFeedback([]byte(body), nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
+			t.Errorf("%.120s:\n got %s %s\nwant %q", body, code, out, want)
+		}
+		if strings.Contains(string(out), "Feedback") || strings.Contains(string(out), "int64") || strings.Contains(string(out), "float64") {
+			t.Errorf("%.120s: Go's words: %s", body, out)
+		}
+	}
+	if got := st.Targets(); len(got) != 0 {
+		t.Errorf("refused feedback recorded: %+v", got)
+	}
+	if got := st.MonthSpend("t", time.Now()); got != 0 {
+		t.Errorf("refused feedback charged: %d", got)
+	}
+
+	// What is accepted: exponent numbers exact in nano-units, the largest
+	// cost, a model name with a colon, provider_id for target.
+	for i, c := range []struct {
+		cost string
+		want int64
+	}{
+		{`1.5e-3`, 1_500_000},
+		{`1E-9`, 1},
+		{`0.5000000000000`, 500_000_000},
+		{`1000000`, 1_000_000_000_000_000},
+		{`"$1000000.00"`, 1_000_000_000_000_000},
+		{`"$0.25"`, 250_000_000},
+		{`0`, 0},
+	} {
+		tenant := "ok" + string(rune('a'+i))
+		f := runtime.Feedback{RequestID: "r", TenantID: tenant, Target: "ollama:llama3:8b", Status: "ok", Cost: json.RawMessage(c.cost)}
+		if err := e.Observe(&f); err != nil {
+			t.Errorf("cost %s: %v", c.cost, err)
+			continue
+		}
+		if got := st.MonthSpend(tenant, time.Now()); got != c.want || f.CostNanos != c.want {
+			t.Errorf("cost %s: charged %d (CostNanos %d), want %d", c.cost, got, f.CostNanos, c.want)
+		}
+	}
+	// A caller's CostNanos is bounded too.
+	if err := e.Observe(&runtime.Feedback{RequestID: "r", TenantID: "t", Target: "p:m", Status: "ok", CostNanos: runtime.MaxFeedbackCost + 1}); err == nil || !strings.Contains(err.Message, "cost: $1000000.000000001 is not from $0 to $1000000.00") {
+		t.Errorf("CostNanos beyond the bound: %v", err)
+	}
+	if out, code := e.HandleFeedback([]byte(`{"request_id": "r", "provider_id": "openai:gpt-4o", "status": "ok", "cost": 0}`), nil); code != "" {
+		t.Errorf("provider_id, no cost: %s", out)
+	}
+}
