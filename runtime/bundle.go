@@ -47,8 +47,9 @@ func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, op
 		Source:   source,
 		Built:    time.Now(),
 		policies: map[string]*Policy{},
-		tenants:  map[string]*Tenant{},
-		bundle:   data,
+		tenants:   map[string]*Tenant{},
+		catalogue: b.Catalogue,
+		bundle:    data,
 	}
 	for _, p := range b.Policies {
 		s.policies[p.ID] = &Policy{ID: p.ID, File: p.File, Program: progs[p.ID], Tests: len(p.Tests), CostBound: p.CostBound, Bounded: p.Bounded, version: s.Version}

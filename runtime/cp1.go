@@ -307,9 +307,9 @@ func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf [
 	buf = append(buf, `,"priority":`...)
 	buf = strconv.AppendInt(buf, min(max(d.Priority(), 0), 100), 10)
 	buf = append(buf, `,"expected_latency_ms":`...)
-	buf = strconv.AppendInt(buf, e.expectedLatency(target).Milliseconds(), 10)
+	buf = strconv.AppendInt(buf, e.expectedLatency(o.Snapshot, target).Milliseconds(), 10)
 	buf = append(buf, `,"expected_cost":`...)
-	buf = appendNanos(buf, e.expectedCost(target, req))
+	buf = appendNanos(buf, e.expectedCost(o.Snapshot, target, req))
 	buf = append(buf, `,"reason":`...)
 	buf = AppendString(buf, reason)
 	if k := d.StickyKey(); k != "" {
@@ -381,24 +381,19 @@ func appendCP1Error(buf []byte, err *Error, c CP1Context) []byte {
 	return append(buf, '}')
 }
 
-// expectedLatency is the target's observed median latency, else the
-// default.
-func (e *Engine) expectedLatency(target string) time.Duration {
-	if e.svc.health != nil {
-		if d, ok := e.svc.health.Latency(target); ok {
-			return d
-		}
+// expectedLatency is the target's observed median latency, else its
+// default in the snapshot's catalogue, else stdlib.DefaultLatency.
+func (e *Engine) expectedLatency(s *Snapshot, target string) time.Duration {
+	if d, ok := e.svc.latency(s.catalogue, target); ok {
+		return d
 	}
 	return stdlib.DefaultLatency
 }
 
-// expectedCost is the request's token estimate × the target's catalogue
-// price, in nano-units (0 when either is unknown).
-func (e *Engine) expectedCost(target string, req vm.Value) int64 {
-	if e.svc.cost == nil {
-		return 0
-	}
-	p, ok := e.svc.cost.Price(target)
+// expectedCost is the request's token estimate × the target's price (see
+// services.price), in nano-units (0 when either is unknown).
+func (e *Engine) expectedCost(s *Snapshot, target string, req vm.Value) int64 {
+	p, ok := e.svc.price(s.catalogue, target)
 	if !ok {
 		return 0
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -235,7 +236,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		h = e.newHost()
 	}
 	hst := h.(*host)
-	hst.exp, hst.arm = "", ""
+	hst.exp, hst.arm, hst.cat = "", "", s.catalogue
 	lim := e.cfg.Limits
 	lim.Deadline = start.Add(e.cfg.Deadline) // checked by the VM, no timer
 	res, err := p.Program.DecideWithLimits(ctx, req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst, Arena: o.arena}, lim)
@@ -314,6 +315,7 @@ func servicesOf(state any) services {
 // experiment assignment of the run (stdlib.ArmRecorder).
 type host struct {
 	services
+	cat      *bundle.Catalogue // the deciding snapshot's, or nil
 	exp, arm string
 }
 
@@ -340,12 +342,7 @@ func (h *host) DaySpend(t string, at time.Time) int64 {
 	return h.cost.DaySpend(t, at)
 }
 
-func (h *host) Price(target string) (stdlib.Price, bool) {
-	if h.cost == nil {
-		return stdlib.Price{}, false
-	}
-	return h.cost.Price(target)
-}
+func (h *host) Price(target string) (stdlib.Price, bool) { return h.price(h.cat, target) }
 
 func (h *host) Winner(exp string) (string, bool) {
 	if h.exps == nil {
@@ -356,11 +353,38 @@ func (h *host) Winner(exp string) (string, bool) {
 
 func (h *host) Healthy(target string) bool { return h.health == nil || h.health.Healthy(target) }
 
-func (h *host) Latency(target string) (time.Duration, bool) {
-	if h.health == nil {
-		return 0, false
+func (h *host) Latency(target string) (time.Duration, bool) { return h.latency(h.cat, target) }
+
+// price is target's price in the state (one set at run time), else in the
+// catalogue cat (a snapshot's, or nil).
+func (s services) price(cat *bundle.Catalogue, target string) (stdlib.Price, bool) {
+	if s.cost != nil {
+		if p, ok := s.cost.Price(target); ok {
+			return p, true
+		}
 	}
-	return h.health.Latency(target)
+	if cat != nil {
+		if m, ok := cat.Lookup(target); ok {
+			return stdlib.Price{Input: m.Input, Output: m.Output}, true
+		}
+	}
+	return stdlib.Price{}, false
+}
+
+// latency is target's observed median latency, else its default latency
+// in the catalogue cat (a snapshot's, or nil).
+func (s services) latency(cat *bundle.Catalogue, target string) (time.Duration, bool) {
+	if s.health != nil {
+		if d, ok := s.health.Latency(target); ok {
+			return d, true
+		}
+	}
+	if cat != nil {
+		if m, ok := cat.Lookup(target); ok {
+			return m.Latency, true
+		}
+	}
+	return 0, false
 }
 
 func (h *host) ErrorRate(target string) float64 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
@@ -37,8 +38,12 @@ type Snapshot struct {
 	policies map[string]*Policy
 	ids      []string
 	tenants  map[string]*Tenant
-	files    map[string][]byte // relative path → content, for persistence
-	bundle   []byte            // the encoded bundle, for persistence
+	// catalogue is the provider catalogue (catalogue.json; a bundle's
+	// catalogue section), or nil: the prices and default latencies the
+	// policies and the CP1 answer see until feedback says otherwise.
+	catalogue *bundle.Catalogue
+	files     map[string][]byte // relative path → content, for persistence
+	bundle    []byte            // the encoded bundle, for persistence
 	// root is the private directory the sources were compiled in, gone
 	// once built: failures name their files relative to it (relative).
 	root string
@@ -220,6 +225,11 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			lerr.Problems = append(lerr.Problems, TenantsFile+": "+err.Error())
 		}
 	}
+	if data, ok := files[bundle.CatalogueFile]; ok {
+		if s.catalogue, err = bundle.ParseCatalogue(data); err != nil {
+			lerr.Problems = append(lerr.Problems, bundle.CatalogueFile+": "+err.Error())
+		}
+	}
 	if len(lerr.Problems) == 0 && len(s.policies) == 0 {
 		lerr.Problems = append(lerr.Problems, "no policies (a policy is a .rpl file with a route function)")
 	}
@@ -333,7 +343,7 @@ func parentChain(id string, byID map[string]*Tenant, chains map[string][]string,
 	return chain, nil
 }
 
-// readTree reads the .rpl files and tenants.json under dir (hidden
+// readTree reads the .rpl files, tenants.json and catalogue.json under dir (hidden
 // directories skipped), keyed by slash-separated relative path.
 func readTree(dir string) (map[string][]byte, error) {
 	fi, err := os.Stat(dir)
@@ -359,7 +369,7 @@ func readTree(dir string) (map[string][]byte, error) {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if !strings.HasSuffix(rel, ".rpl") && rel != TenantsFile {
+		if !strings.HasSuffix(rel, ".rpl") && rel != TenantsFile && rel != bundle.CatalogueFile {
 			return nil
 		}
 		data, err := os.ReadFile(p)
