@@ -43,10 +43,10 @@ func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, op
 		return nil, lerr
 	}
 	s := &Snapshot{
-		Version:  b.Version(),
-		Source:   source,
-		Built:    time.Now(),
-		policies: map[string]*Policy{},
+		Version:   b.Version(),
+		Source:    source,
+		Built:     time.Now(),
+		policies:  map[string]*Policy{},
 		tenants:   map[string]*Tenant{},
 		catalogue: b.Catalogue,
 		bundle:    data,
