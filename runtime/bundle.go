@@ -12,7 +12,9 @@ import (
 // BuildBundle builds a snapshot from an encoded .rplb bundle: Read
 // verifies its format, hashes, signature (per opts) and bytecode; then
 // every policy's tests run before the snapshot is returned. The version is
-// the bundle hash.
+// the bundle hash. The bundle's tenant registry (tenants.json, carried as
+// is) is read as BuildFiles reads a directory's, so that a bundle and its
+// directory decide alike.
 func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, opts bundle.ReadOptions) (*Snapshot, error) {
 	lerr := &LoadError{Source: source}
 	if opts.Builtins == nil {
@@ -56,6 +58,20 @@ func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, op
 		s.ids = append(s.ids, p.ID)
 	}
 	sort.Strings(s.ids)
+	if b.Tenants != nil {
+		if err := e.parseTenants(s, b.Tenants.Data); err != nil {
+			lerr.Problems = append(lerr.Problems, TenantsFile+": "+err.Error())
+		}
+		for id, t := range s.tenants {
+			if t.Policy != "" && s.policies[t.Policy] == nil {
+				lerr.Problems = append(lerr.Problems, fmt.Sprintf("%s: tenant %s names policy %s, which does not exist", TenantsFile, id, t.Policy))
+			}
+		}
+	}
+	if len(lerr.Problems) > 0 {
+		sort.Strings(lerr.Problems)
+		return nil, lerr
+	}
 	return s, nil
 }
 

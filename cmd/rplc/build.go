@@ -28,7 +28,9 @@ func newBuildCmd(e *env) *cobra.Command {
 router loads: a manifest (policy ids, source files and their sha256, entry
 points, tests, static cost bounds, compiler version, build time), the
 compiled programs, DIR/catalogue.json when present (provider prices and
-latencies), and with --sign an ed25519 signature. spec/bundle.md describes
+latencies), DIR/tenants.json when present (the tenant registry: tiers,
+parents, policies, budgets; a tenant's policy must be in the bundle), and
+with --sign an ed25519 signature. spec/bundle.md describes
 the format.
 
 A policy is a .rpl file under DIR (test files aside) with a route function,
@@ -88,6 +90,7 @@ type buildSummary struct {
 	Policies     []buildPolicy  `json:"policies,omitempty"`
 	Failures     []buildFailure `json:"failures,omitempty"`
 	Catalogue    int            `json:"catalogue_models,omitempty"`
+	Tenants      int            `json:"tenants,omitempty"`
 }
 
 type buildPolicy struct {
@@ -220,6 +223,9 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 	if b.Catalogue != nil {
 		sum.Catalogue = len(b.Catalogue.Models)
 	}
+	if b.Tenants != nil {
+		sum.Tenants = len(b.Tenants.Tenants)
+	}
 	for _, p := range b.Policies {
 		sum.Policies = append(sum.Policies, buildPolicy{ID: p.ID, File: p.File, Tests: len(p.Tests), CostBound: p.CostBound, Bounded: p.Bounded})
 	}
@@ -257,6 +263,9 @@ func printBuildSummary(w io.Writer, s buildSummary, ps []bundle.PolicyEntry) {
 	}
 	if s.Catalogue > 0 {
 		parts = append(parts, fmt.Sprintf("catalogue of %s", plural(s.Catalogue, "model")))
+	}
+	if s.Tenants > 0 {
+		parts = append(parts, plural(s.Tenants, "tenant"))
 	}
 	parts = append(parts, fmt.Sprintf("%d bytes", s.Size))
 	if s.Signed {

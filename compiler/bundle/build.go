@@ -121,8 +121,9 @@ var (
 // without one must be imported or extended by a policy (a library), or it
 // is an error. Policy ids are package names and must be unique. The tests
 // of each policy run against the program as encoded in the bundle, with
-// TestInput, unless SkipTests is set. dir/catalogue.json, when present,
-// is validated and included.
+// TestInput, unless SkipTests is set. dir/catalogue.json and
+// dir/tenants.json, when present, are validated and included (the
+// tenants' policies must be in the bundle).
 func Build(dir string, opts BuildOptions) (*Result, error) {
 	env := opts.Env
 	if env == nil {
@@ -266,7 +267,21 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		return res, err
 	}
 
-	data, err := Write(m, programs, cat, opts.Key)
+	var tenants []byte
+	if data, err := os.ReadFile(filepath.Join(root, TenantsFile)); err == nil {
+		ts, err := ParseTenants(data)
+		if err == nil {
+			err = ts.CheckPolicies(func(id string) bool { _, ok := ids[id]; return ok })
+		}
+		if err != nil {
+			return res, fmt.Errorf("%s: %v", TenantsFile, err)
+		}
+		tenants = data
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return res, err
+	}
+
+	data, err := Write(m, programs, cat, tenants, opts.Key)
 	if err != nil {
 		return res, err
 	}

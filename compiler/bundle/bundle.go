@@ -5,14 +5,16 @@
 // and for each policy its id, source files with their sha256, entry
 // points, tests, static cost bound and the sha256 of its encoded program),
 // the encoded programs (vm.Program.MarshalBinary), an optional provider
-// catalogue, and an optional ed25519 signature.
+// catalogue, an optional tenant registry, and an optional ed25519
+// signature.
 //
 // Contract:
-//   - Write is deterministic: the same manifest, programs, catalogue and
-//     key give the same bytes.
+//   - Write is deterministic: the same manifest, programs, catalogue,
+//     tenants and key give the same bytes.
 //   - Read trusts nothing: it checks the magic, the format version, every
-//     section's framing, the manifest's own hash, each program's and the
-//     catalogue's size and sha256 against the manifest, the signature when
+//     section's framing, the manifest's own hash, each program's, the
+//     catalogue's and the tenants' size and sha256 against the manifest,
+//     the tenant registry's shape and policies, the signature when
 //     a public key is configured, and loads every program through vm.Load,
 //     which verifies its bytecode. Malformed input returns an *Error naming
 //     the section at fault; Read never panics.
@@ -34,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rpl-lang/rpl/compiler"
@@ -45,24 +48,37 @@ import (
 const (
 	// Magic starts every bundle.
 	Magic = "RPLB"
-	// FormatVersion is the version of the format written by Write; Read
-	// accepts exactly this version.
-	FormatVersion = 1
+	// FormatVersion is the newest version of the format: Write writes it
+	// for a bundle with a tenant registry, and MinFormatVersion (which
+	// has no tenants section) for one without, so that such a bundle
+	// stays readable by version-1 readers. Read accepts both.
+	FormatVersion = 2
+	// MinFormatVersion is the oldest version Read accepts.
+	MinFormatVersion = 1
 	// Ext is the conventional file extension.
 	Ext = ".rplb"
 )
 
-// Section ids, in the order they appear.
+// Section ids.
 const (
 	secManifest  = 1
 	secPrograms  = 2
 	secCatalogue = 3
 	secSignature = 4
+	secTenants   = 5 // format 2
 )
 
 var sectionNames = [...]string{
 	secManifest: "manifest", secPrograms: "programs",
 	secCatalogue: "catalogue", secSignature: "signature",
+	secTenants: "tenants",
+}
+
+// sectionOrder lists, for each format version, its sections in the order
+// they appear; the last, the signature, is optional.
+var sectionOrder = [...][]byte{
+	1: {secManifest, secPrograms, secCatalogue, secSignature},
+	2: {secManifest, secPrograms, secCatalogue, secTenants, secSignature},
 }
 
 // Limits Read enforces before allocating.
@@ -75,7 +91,8 @@ const (
 // fields are ignored on reading (new optional fields do not need a new
 // format version).
 type Manifest struct {
-	// Format is FormatVersion.
+	// Format is the format version, the header's: MinFormatVersion, or
+	// FormatVersion when the bundle has a tenant registry.
 	Format int `json:"format"`
 	// Compiler names the toolchain that built the bundle (CompilerVersion).
 	Compiler string `json:"compiler"`
@@ -92,6 +109,9 @@ type Manifest struct {
 	// Catalogue is the size and hash of the catalogue section, when the
 	// bundle carries one.
 	Catalogue *Blob `json:"catalogue,omitempty"`
+	// Tenants is the size and hash of the tenants section, when the
+	// bundle carries a tenant registry (format 2).
+	Tenants *Blob `json:"tenants,omitempty"`
 }
 
 // PolicyEntry is one policy of a Manifest.
@@ -142,6 +162,8 @@ type Bundle struct {
 	Policies []*Policy
 	// Catalogue is the provider catalogue, or nil.
 	Catalogue *Catalogue
+	// Tenants is the tenant registry, or nil.
+	Tenants *Tenants
 	// Signed reports whether the bundle carries a signature; Verified,
 	// whether Read checked it against a configured public key. KeyID is
 	// the signing key's id (see KeyID).
@@ -178,7 +200,8 @@ type Policy struct {
 }
 
 // Error is a malformed or untrusted bundle: Section names the part at
-// fault ("header", "manifest", "program <id>", "catalogue", "signature").
+// fault ("header", "manifest", "program <id>", "catalogue", "tenants",
+// "signature").
 type Error struct {
 	Section string
 	Err     error
@@ -205,18 +228,23 @@ var (
 )
 
 // Write encodes a bundle of the given manifest, programs (one per
-// m.Policies entry, in order) and catalogue JSON (nil for none), signed
-// with key when key is not nil. Write fills in the manifest's format and
-// bytecode versions, each program's blob and the catalogue's blob; the
-// rest of the manifest is the caller's.
-func Write(m Manifest, programs [][]byte, catalogue []byte, key ed25519.PrivateKey) ([]byte, error) {
+// m.Policies entry, in order), catalogue JSON and tenants JSON (nil for
+// none), signed with key when key is not nil. Write fills in the
+// manifest's format and bytecode versions, each program's blob and the
+// catalogue's and tenants' blobs; the rest of the manifest is the
+// caller's. The format is FormatVersion with tenants, else
+// MinFormatVersion.
+func Write(m Manifest, programs [][]byte, catalogue, tenants []byte, key ed25519.PrivateKey) ([]byte, error) {
 	if len(programs) != len(m.Policies) {
 		return nil, fmt.Errorf("bundle: %d programs for %d policies", len(programs), len(m.Policies))
 	}
 	if key != nil && len(key) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("bundle: signing key of %d bytes, want %d", len(key), ed25519.PrivateKeySize)
 	}
-	m.Format = FormatVersion
+	m.Format = MinFormatVersion
+	if tenants != nil {
+		m.Format = FormatVersion
+	}
 	m.Bytecode = vm.FormatVersion
 	m.Built = m.Built.UTC().Truncate(time.Second)
 	m.Policies = slices.Clone(m.Policies)
@@ -228,6 +256,11 @@ func Write(m Manifest, programs [][]byte, catalogue []byte, key ed25519.PrivateK
 		b := blobOf(catalogue)
 		m.Catalogue = &b
 	}
+	m.Tenants = nil
+	if tenants != nil {
+		b := blobOf(tenants)
+		m.Tenants = &b
+	}
 	js, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("bundle: manifest: %w", err)
@@ -236,7 +269,7 @@ func Write(m Manifest, programs [][]byte, catalogue []byte, key ed25519.PrivateK
 
 	var out []byte
 	out = append(out, Magic...)
-	out = binary.AppendUvarint(out, FormatVersion)
+	out = binary.AppendUvarint(out, uint64(m.Format))
 	out = appendSection(out, secManifest, append(sum[:], js...))
 	var progs []byte
 	progs = binary.AppendUvarint(progs, uint64(len(programs)))
@@ -246,6 +279,9 @@ func Write(m Manifest, programs [][]byte, catalogue []byte, key ed25519.PrivateK
 	}
 	out = appendSection(out, secPrograms, progs)
 	out = appendSection(out, secCatalogue, catalogue)
+	if tenants != nil {
+		out = appendSection(out, secTenants, tenants)
+	}
 	if key != nil {
 		sig := sign(key, out)
 		body := append(keyID(key.Public().(ed25519.PublicKey)), sig...)
@@ -299,13 +335,13 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 		return nil, errorf("header", "bad format version varint")
 	}
 	off += n
-	if v != FormatVersion {
-		return nil, errorf("header", "unsupported format version %d (want %d)", v, FormatVersion)
+	if v < MinFormatVersion || v > FormatVersion {
+		return nil, errorf("header", "unsupported format version %d (this reader reads versions %d to %d; a newer rplc or router reads newer bundles)", v, MinFormatVersion, FormatVersion)
 	}
-	var body [secSignature + 1][]byte
-	var present [secSignature + 1]bool
+	var body [len(sectionNames)][]byte
+	var present [len(sectionNames)]bool
 	sigStart := len(data)
-	for id := byte(secManifest); id <= secSignature; id++ {
+	for _, id := range sectionOrder[v] {
 		name := sectionNames[id]
 		if off == len(data) {
 			if id == secSignature {
@@ -373,7 +409,7 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	if err := json.Unmarshal(js, &b.Manifest); err != nil {
 		return nil, errorf("manifest", "invalid JSON: %v", err)
 	}
-	if err := checkManifest(&b.Manifest); err != nil {
+	if err := checkManifest(&b.Manifest, int(v)); err != nil {
 		return nil, err
 	}
 
@@ -431,6 +467,28 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 		}
 		b.Catalogue = cat
 	}
+
+	// 6. The tenant registry (format 2).
+	tb := body[secTenants]
+	switch {
+	case b.Manifest.Tenants == nil && len(tb) > 0:
+		return nil, errorf("tenants", "%d bytes that the manifest does not list", len(tb))
+	case b.Manifest.Tenants != nil:
+		if err := checkBlob("tenants", tb, *b.Manifest.Tenants); err != nil {
+			return nil, err
+		}
+		ts, err := ParseTenants(tb)
+		if err == nil {
+			err = ts.CheckPolicies(func(id string) bool {
+				_, ok := slices.BinarySearchFunc(b.Manifest.Policies, id, func(p PolicyEntry, id string) int { return strings.Compare(p.ID, id) })
+				return ok
+			})
+		}
+		if err != nil {
+			return nil, &Error{Section: "tenants", Err: err}
+		}
+		b.Tenants = ts
+	}
 	return b, nil
 }
 
@@ -453,9 +511,9 @@ func short(s string) string {
 
 // checkManifest checks what Read relies on: versions, unique non-empty
 // policy ids in order, well-formed hashes, entry points naming tests.
-func checkManifest(m *Manifest) error {
-	if m.Format != FormatVersion {
-		return errorf("manifest", "format %d, the header says %d", m.Format, FormatVersion)
+func checkManifest(m *Manifest, version int) error {
+	if m.Format != version {
+		return errorf("manifest", "format %d, the header says %d", m.Format, version)
 	}
 	if m.Bytecode != vm.FormatVersion {
 		return errorf("manifest", "bytecode version %d, this reader loads version %d", m.Bytecode, vm.FormatVersion)
@@ -465,6 +523,14 @@ func checkManifest(m *Manifest) error {
 	}
 	if m.Catalogue != nil && !validHash(m.Catalogue.SHA256) {
 		return errorf("manifest", "catalogue.sha256: want 64 lowercase hex digits")
+	}
+	if m.Tenants != nil {
+		if m.Format < 2 {
+			return errorf("manifest", "tenants: format %d has no tenants section (format 2 has)", m.Format)
+		}
+		if !validHash(m.Tenants.SHA256) {
+			return errorf("manifest", "tenants.sha256: want 64 lowercase hex digits")
+		}
 	}
 	for i, p := range m.Policies {
 		at := fmt.Sprintf("policies[%d]", i)

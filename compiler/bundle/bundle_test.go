@@ -78,7 +78,7 @@ func TestBuildExamples(t *testing.T) {
 		t.Fatalf("%d policies, %d tests", len(b.Policies), res.Tests)
 	}
 	m := b.Manifest
-	if m.Format != FormatVersion || m.Bytecode != vm.FormatVersion || !m.Built.Equal(built) || m.TestsSkipped || !strings.HasPrefix(m.Compiler, "rpl ") {
+	if m.Format != MinFormatVersion || m.Tenants != nil || b.Tenants != nil || m.Bytecode != vm.FormatVersion || !m.Built.Equal(built) || m.TestsSkipped || !strings.HasPrefix(m.Compiler, "rpl ") {
 		t.Errorf("manifest header: %+v", m)
 	}
 	team := b.Policy("team_acme_research")
@@ -481,6 +481,23 @@ func TestBuildRefuses(t *testing.T) {
 		}), BuildOptions{})
 		if err == nil || !strings.Contains(err.Error(), "catalogue.json: providers[0].nme: unknown field (did you mean name?)") {
 			t.Errorf("%v", err)
+		}
+	})
+	t.Run("bad tenants", func(t *testing.T) {
+		for tenants, want := range map[string]string{
+			`{"tenants": [{"id": "t", "parent": ["x"]}]}`:                                 "tenants.json: tenants[0].parent: unknown field (did you mean parents?)",
+			`{"tenants": [{"id": "t", "policy": "b"}]}`:                                   "tenants.json: tenants[0].policy: tenant t names policy b, which does not exist",
+			`{"tenants": [{"id": "t", "budget": {"daily": "x"}}]}`:                        `tenants.json: tenants[0].budget.daily: want money ("$500" or "500"), have "x"`,
+			`{"tenants": [{"id": "t", "parents": ["u"]}, {"id": "u", "parents": ["t"]}]}`: "tenants.json: tenant t is its own ancestor: t → u → t",
+			`{"tenants": [`: "tenants.json: invalid JSON",
+		} {
+			_, err := Build(write(t, map[string]string{
+				"a.rpl":        "package a\n\nfn route(r: Request) -> Decision = to(\"x:y\")\n",
+				"tenants.json": tenants,
+			}), BuildOptions{})
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want %q", tenants, err, want)
+			}
 		}
 	})
 	t.Run("empty", func(t *testing.T) {

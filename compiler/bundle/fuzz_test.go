@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// FuzzBundleRead feeds Read valid bundles (signed and not), their
+// FuzzBundleRead feeds Read valid bundles (signed and not, format 1 and
+// format 2 with a tenant registry), their
 // truncations and single-byte corruptions: it must return a bundle or an
 // error, never panic, and a bundle it accepts must be self-consistent.
 func FuzzBundleRead(f *testing.F) {
@@ -24,6 +25,15 @@ func FuzzBundleRead(f *testing.F) {
 		}
 		seeds = append(seeds, res.Data)
 	}
+	os.WriteFile(filepath.Join(small, TenantsFile), []byte(`{"tenants": [{"id": "t", "tier": "gold", "parents": ["p"], "policy": "a", "budget": {"monthly": "$5"}}, {"id": "p"}]}`), 0o644)
+	for _, k := range []ed25519.PrivateKey{nil, key} {
+		res, err := Build(small, BuildOptions{Key: k, Built: built})
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, res.Data)
+	}
+	seeds = append(seeds, buildTenants(f, nil).Data, buildTenants(f, key).Data)
 	for i, data := range seeds {
 		k := i%2 == 1
 		f.Add(data, k)
@@ -55,6 +65,9 @@ func FuzzBundleRead(f *testing.F) {
 			if p.VM == nil || blobOf(p.Code) != p.Program {
 				t.Fatalf("policy %s: unverified program", p.ID)
 			}
+		}
+		if (b.Manifest.Tenants == nil) != (b.Tenants == nil) || b.Tenants != nil && (blobOf(b.Tenants.Data) != *b.Manifest.Tenants || b.Manifest.Format != 2) {
+			t.Fatalf("tenants %+v, manifest %+v (format %d)", b.Tenants, b.Manifest.Tenants, b.Manifest.Format)
 		}
 		if useKey && b.Signed && !b.Verified {
 			t.Fatal("signed bundle accepted without verification")

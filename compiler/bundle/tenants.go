@@ -1,0 +1,214 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rpl-lang/rpl/internal/jsonx"
+)
+
+// TenantsFile is the name of the tenant registry in a build directory (the
+// router's runtime.TenantsFile).
+const TenantsFile = "tenants.json"
+
+// Tenants is the tenant registry a bundle carries: tenants.json as it was
+// in the build directory, and its entries. The router parses Data itself,
+// as it does a directory's tenants.json (spec/bundle.md §4), so a bundle
+// and its directory decide alike. Its JSON form:
+//
+//	{"tenants": [
+//	  {"id": "acme-research-1", "tier": "gold", "parents": ["team_acme_research", "org_acme"]},
+//	  {"id": "vip", "tier": "platinum", "policy": "premium", "budget": {"monthly": "$500", "daily": "25"}}]}
+type Tenants struct {
+	// Data is the section: tenants.json, byte for byte.
+	Data []byte
+	// Tenants in file order.
+	Tenants []Tenant
+}
+
+// Tenant is one registry entry, as written (its parents not completed).
+type Tenant struct {
+	ID, Tier string
+	// Parents, nearest first.
+	Parents []string
+	// Policy decides for the tenant; "" means the policy named like it.
+	Policy string
+	// Monthly and Daily are the budgets as written ("" for none).
+	Monthly, Daily string
+}
+
+// ParseTenants reads and validates a tenant registry: the documented
+// shape (unknown fields are errors), non-empty unique ids, budgets that
+// are money, and no tenant its own ancestor. Errors name the JSON path:
+// `tenants[1].budget.monthly: want money ("$500" or "500"), have "lots"`.
+// Whether each tenant's policy exists is CheckPolicies'.
+func ParseTenants(data []byte) (*Tenants, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("invalid JSON: data after the value")
+	}
+	root, ok := x.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("tenants.json: want an object, have %s", jsonx.Kind(x))
+	}
+	if _, err := object(root, "", "tenants"); err != nil {
+		return nil, err
+	}
+	list, ok := root["tenants"].([]any)
+	if !ok {
+		return nil, fmt.Errorf("tenants: want a list, have %s", jsonx.Kind(root["tenants"]))
+	}
+	ts := &Tenants{Data: data, Tenants: make([]Tenant, 0, len(list))}
+	seen := map[string]string{}
+	for i, tx := range list {
+		at := fmt.Sprintf("tenants[%d]", i)
+		m, ok := tx.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: want an object, have %s", at, jsonx.Kind(tx))
+		}
+		if _, err := object(m, at, "id", "tier", "parents", "policy", "budget"); err != nil {
+			return nil, err
+		}
+		var t Tenant
+		var err error
+		if t.ID, err = str(m, "id", at, true); err != nil {
+			return nil, err
+		}
+		if prev, dup := seen[t.ID]; dup {
+			return nil, fmt.Errorf("%s.id: tenant %s is already listed at %s", at, t.ID, prev)
+		}
+		seen[t.ID] = at
+		if t.Tier, err = str(m, "tier", at, false); err != nil {
+			return nil, err
+		}
+		if t.Policy, err = str(m, "policy", at, false); err != nil {
+			return nil, err
+		}
+		if px, ok := m["parents"]; ok {
+			ps, ok := px.([]any)
+			if !ok {
+				return nil, fmt.Errorf("%s.parents: want a list of tenant ids, have %s", at, jsonx.Kind(px))
+			}
+			for j, p := range ps {
+				s, ok := p.(string)
+				if !ok {
+					return nil, fmt.Errorf("%s.parents[%d]: want a string, have %s", at, j, jsonx.Kind(p))
+				}
+				t.Parents = append(t.Parents, s)
+			}
+		}
+		if bx, ok := m["budget"]; ok {
+			bat := at + ".budget"
+			b, ok := bx.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("%s: want an object, have %s", bat, jsonx.Kind(bx))
+			}
+			if _, err := object(b, bat, "monthly", "daily"); err != nil {
+				return nil, err
+			}
+			if t.Monthly, err = budget(b, "monthly", bat); err != nil {
+				return nil, err
+			}
+			if t.Daily, err = budget(b, "daily", bat); err != nil {
+				return nil, err
+			}
+		}
+		ts.Tenants = append(ts.Tenants, t)
+	}
+	if err := ts.checkCycles(); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+// str reads the optional string field k of m (required and non-empty when
+// required is set).
+func str(m map[string]any, k, at string, required bool) (string, error) {
+	v, ok := m[k]
+	if !ok && !required {
+		return "", nil
+	}
+	s, ok := v.(string)
+	if !ok || required && s == "" {
+		what := "a string"
+		if required {
+			what = "a non-empty string"
+		}
+		return "", fmt.Errorf("%s.%s: want %s, have %s", at, k, what, jsonx.Kind(v))
+	}
+	return s, nil
+}
+
+// budget reads a budget: money as a string, "" for none (as the router
+// reads it).
+func budget(m map[string]any, k, at string) (string, error) {
+	v, ok := m[k]
+	if !ok {
+		return "", nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("%s.%s: want money as a string (\"$500\" or \"500\"), have %s", at, k, jsonx.Kind(v))
+	}
+	if strings.TrimSpace(s) != "" {
+		if _, err := jsonx.ParseMoney(s); err != nil {
+			return "", fmt.Errorf("%s.%s: want money (\"$500\" or \"500\"), have %q", at, k, s)
+		}
+	}
+	return s, nil
+}
+
+// checkCycles refuses a tenant that is its own ancestor through registered
+// parents, as the router does: `tenant a is its own ancestor: a → b → a`.
+func (ts *Tenants) checkCycles() error {
+	byID := make(map[string]*Tenant, len(ts.Tenants))
+	for i := range ts.Tenants {
+		byID[ts.Tenants[i].ID] = &ts.Tenants[i]
+	}
+	done := map[string]bool{}
+	var visit func(id string, path []string) error
+	visit = func(id string, path []string) error {
+		if i := slices.Index(path, id); i >= 0 {
+			return fmt.Errorf("tenant %s is its own ancestor: %s", id, strings.Join(append(path[i:], id), " → "))
+		}
+		if done[id] {
+			return nil
+		}
+		path = append(path, id)
+		for _, p := range byID[id].Parents {
+			if byID[p] == nil {
+				continue
+			}
+			if err := visit(p, path); err != nil {
+				return err
+			}
+		}
+		done[id] = true
+		return nil
+	}
+	for _, t := range ts.Tenants {
+		if err := visit(t.ID, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckPolicies checks that every tenant naming a policy names one that
+// has (a policy id of the bundle).
+func (ts *Tenants) CheckPolicies(has func(id string) bool) error {
+	for i, t := range ts.Tenants {
+		if t.Policy != "" && !has(t.Policy) {
+			return fmt.Errorf("tenants[%d].policy: tenant %s names policy %s, which does not exist", i, t.ID, t.Policy)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+package bundle
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var testTenants = `{"tenants": [
+  {"id": "acme-research-1", "tier": "gold", "parents": ["team_acme_research", "org_acme"]},
+  {"id": "alice", "parents": ["team"]},
+  {"id": "team", "parents": ["org"]},
+  {"id": "org", "policy": "org_acme"},
+  {"id": "vip", "tier": "platinum", "policy": "premium", "budget": {"monthly": "$500", "daily": "25"}}
+]}
+`
+
+// tenantsDir is exampleDir with testTenants.
+func tenantsDir(t testing.TB) string {
+	t.Helper()
+	dir := exampleDir(t)
+	if err := os.WriteFile(filepath.Join(dir, TenantsFile), []byte(testTenants), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func buildTenants(t testing.TB, key ed25519.PrivateKey) *Result {
+	t.Helper()
+	res, err := Build(tenantsDir(t), BuildOptions{Key: key, Built: built})
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	return res
+}
+
+// TestTenantsRoundTrip: tenants.json is carried as is, listed in the
+// manifest, read back, and makes the bundle format 2; the build is still
+// deterministic and a signature still verifies.
+func TestTenantsRoundTrip(t *testing.T) {
+	key := testKey(t, 3)
+	res := buildTenants(t, nil)
+	b, err := Read(res.Data, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := b.Manifest
+	if m.Format != 2 || FormatVersion != 2 || res.Data[len(Magic)] != 2 {
+		t.Errorf("format %d (header %d), want 2", m.Format, res.Data[len(Magic)])
+	}
+	if m.Tenants == nil || *m.Tenants != blobOf([]byte(testTenants)) {
+		t.Fatalf("manifest tenants %+v", m.Tenants)
+	}
+	if b.Tenants == nil || string(b.Tenants.Data) != testTenants || len(b.Tenants.Tenants) != 5 {
+		t.Fatalf("tenants %+v", b.Tenants)
+	}
+	_, off, l := sectionAt(t, res.Data, secTenants)
+	if string(res.Data[off:off+l]) != testTenants {
+		t.Errorf("section %q", res.Data[off:off+l])
+	}
+	vip := b.Tenants.Tenants[4]
+	if vip.ID != "vip" || vip.Tier != "platinum" || vip.Policy != "premium" || vip.Monthly != "$500" || vip.Daily != "25" {
+		t.Errorf("vip %+v", vip)
+	}
+	if a := b.Tenants.Tenants[0]; strings.Join(a.Parents, " ") != "team_acme_research org_acme" {
+		t.Errorf("parents %q", a.Parents)
+	}
+	if b.Catalogue == nil || len(b.Catalogue.Models) != 3 {
+		t.Errorf("catalogue %+v", b.Catalogue)
+	}
+	if again := buildTenants(t, nil); !bytes.Equal(again.Data, res.Data) {
+		t.Error("two builds differ")
+	}
+	signed := buildTenants(t, key)
+	sb, err := Read(signed.Data, ReadOptions{PublicKey: key.Public().(ed25519.PublicKey), RequireSignature: true})
+	if err != nil || !sb.Verified || sb.Tenants == nil {
+		t.Fatalf("signed: %v", err)
+	}
+	// The signature is last and covers the tenants section.
+	sOff, _, _ := sectionAt(t, signed.Data, secSignature)
+	if _, toff, tl := sectionAt(t, signed.Data, secTenants); toff+tl != sOff {
+		t.Errorf("tenants section ends at %d, the signature starts at %d", toff+tl, sOff)
+	}
+	_, toff, tl := sectionAt(t, signed.Data, secTenants)
+	if _, err := Read(flip(signed.Data, toff+tl/2), ReadOptions{PublicKey: key.Public().(ed25519.PublicKey)}); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("tenants tampered in a signed bundle: %v", err)
+	}
+}
+
+// TestTenantsTamper: Read names the tenants section when its bytes do not
+// match the manifest, and refuses every inconsistency between the header,
+// the manifest and the section.
+func TestTenantsTamper(t *testing.T) {
+	res := buildTenants(t, nil)
+	data := res.Data
+	tID, tOff, tLen := sectionAt(t, data, secTenants)
+	mOff, mLen := section(t, data, secManifest)
+	js := string(data[mOff+32 : mOff+mLen])
+	rewrite := func(old, new string) []byte {
+		if !strings.Contains(js, old) {
+			t.Fatalf("manifest has no %q", old)
+		}
+		return reframe(t, data, []byte(strings.Replace(js, old, new, 1)))
+	}
+	noTenants := []byte(strings.Replace(js, `"tenants": {`, `"x": {`, 1))
+	v1 := bytes.Clone(data)
+	v1[len(Magic)] = 1
+	cases := []struct {
+		name    string
+		data    []byte
+		section string
+		is      error
+		msg     string
+	}{
+		{"hash", flip(data, tOff+tLen/2), "tenants", ErrHashMismatch, "sha256 mismatch"},
+		{"size", rewrite(`"size": `+strconv.Itoa(tLen), `"size": `+strconv.Itoa(tLen+1)), "tenants", nil, "the manifest says"},
+		{"missing", data[:tID], "header", nil, "missing section tenants"},
+		{"unlisted", reframe(t, data, noTenants), "tenants", nil, "that the manifest does not list"},
+		{"format 1 header", v1, "header", nil, "section id 5, want 4 (signature)"},
+		{"format 1 manifest", rewrite(`"format": 2`, `"format": 1`), "manifest", nil, "format 1, the header says 2"},
+		{"future format", flip(data, len(Magic)), "header", nil, "unsupported format version 34 (this reader reads versions 1 to 2"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Read(tc.data, ReadOptions{})
+			var be *Error
+			if !errors.As(err, &be) {
+				t.Fatalf("error %v (%T), want a *bundle.Error", err, err)
+			}
+			if be.Section != tc.section {
+				t.Errorf("section %q, want %q (%v)", be.Section, tc.section, err)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("%v, want %v", err, tc.is)
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("%v, want %q", err, tc.msg)
+			}
+		})
+	}
+	// A format 1 bundle cannot claim tenants.
+	old := buildExamples(t, nil)
+	oOff, oLen := section(t, old, secManifest)
+	ojs := string(old[oOff+32 : oOff+oLen])
+	claim := strings.Replace(ojs, `"policies": [`, `"tenants": {"size": 0, "sha256": "`+strings.Repeat("0", 64)+`"}, "policies": [`, 1)
+	if _, err := Read(reframe(t, old, []byte(claim)), ReadOptions{}); err == nil || !strings.Contains(err.Error(), "bundle manifest: tenants: format 1 has no tenants section") {
+		t.Errorf("format 1 with tenants: %v", err)
+	}
+}
+
+// TestTenantsReadChecks: Read applies the registry's rules itself, to a
+// bundle written without Build's checks, and says which tenant is wrong.
+func TestTenantsReadChecks(t *testing.T) {
+	b := buildTenants(t, nil).Bundle
+	var programs [][]byte
+	for _, p := range b.Policies {
+		programs = append(programs, p.Code)
+	}
+	for tenants, want := range map[string]string{
+		`{"tenants": [{"id": "t", "policy": "nope"}]}`:         "bundle tenants: tenants[0].policy: tenant t names policy nope, which does not exist",
+		`{"tenants": [{"id": "t"}, {"id": "t"}]}`:              "bundle tenants: tenants[1].id: tenant t is already listed at tenants[0]",
+		`{"tenants": [{"id": "t", "parents": ["t"]}]}`:         "bundle tenants: tenant t is its own ancestor: t → t",
+		`{"tenants": [null]}`:                                  "bundle tenants: tenants[0]: want an object, have null",
+		`{"tenants": [{"id": "t", "budget": {"monthly": 5}}]}`: "bundle tenants: tenants[0].budget.monthly: want money as a string",
+	} {
+		data, err := Write(b.Manifest, programs, nil, []byte(tenants), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Read(data, ReadOptions{})
+		var be *Error
+		if !errors.As(err, &be) || be.Section != "tenants" || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", tenants, err, want)
+		}
+	}
+}
+
+func TestTenantsErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`[]`, "tenants.json: want an object, have a list"},
+		{`{"tenant": []}`, "tenant: unknown field (did you mean tenants?)"},
+		{`{"tenants": {}}`, "tenants: want a list, have an object"},
+		{`{"tenants": [{"tier": "gold"}]}`, "tenants[0].id: want a non-empty string"},
+		{`{"tenants": [{"id": ""}]}`, "tenants[0].id: want a non-empty string"},
+		{`{"tenants": [{"id": "a", "tier": 3}]}`, "tenants[0].tier: want a string"},
+		{`{"tenants": [{"id": "a", "parents": "b"}]}`, "tenants[0].parents: want a list of tenant ids"},
+		{`{"tenants": [{"id": "a", "parents": ["b", 1]}]}`, "tenants[0].parents[1]: want a string"},
+		{`{"tenants": [{"id": "a", "budget": []}]}`, "tenants[0].budget: want an object"},
+		{`{"tenants": [{"id": "a", "budget": {"weekly": "1"}}]}`, "tenants[0].budget.weekly: unknown field"},
+		{`{"tenants": [{"id": "a", "polcy": "p"}]}`, "tenants[0].polcy: unknown field (did you mean policy?)"},
+		{`{"tenants": [{"id": "a", "parents": ["b"]}, {"id": "b", "parents": ["c"]}, {"id": "c", "parents": ["a"]}]}`, "tenant a is its own ancestor: a → b → c → a"},
+		{`{"tenants": []} x`, "invalid JSON: data after the value"},
+	} {
+		_, err := ParseTenants([]byte(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.in, err, tc.want)
+		}
+	}
+	// What the router accepts: unregistered parents, empty budgets.
+	ts, err := ParseTenants([]byte(`{"tenants": [{"id": "a", "parents": ["nobody"], "budget": {"monthly": "", "daily": "$1.50"}}, {"id": "b"}]}`))
+	if err != nil || len(ts.Tenants) != 2 {
+		t.Fatalf("%v %+v", err, ts)
+	}
+}
