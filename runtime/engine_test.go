@@ -203,6 +203,7 @@ func TestFailedLoadKeepsVersion(t *testing.T) {
 		"bad tenants":  {"tenants.json": `{"tenants": [{"id": "x", "policy": "missing"}]}`},
 		"bad json":     {"tenants.json": `{"tenants": [`},
 		"tenant cycle": {"tenants.json": `{"tenants": [{"id": "a", "parents": ["b"]}, {"id": "b", "parents": ["c"]}, {"id": "c", "parents": ["a"]}]}`},
+		"null tenant":  {"tenants.json": `{"tenants": [{"id": "a"}, null]}`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := e.LoadDir(context.Background(), copyDir(t, examples, files))

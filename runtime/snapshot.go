@@ -267,6 +267,9 @@ func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
 	}
 	byID := make(map[string]*Tenant, len(doc.Tenants))
 	for i, t := range doc.Tenants {
+		if t == nil {
+			return fmt.Errorf("tenants[%d]: null, want a tenant object", i)
+		}
 		if t.ID == "" {
 			return fmt.Errorf("tenants[%d]: no id", i)
 		}
