@@ -3,18 +3,20 @@
 // interfaces (stdlib.HealthState, stdlib.CostState,
 // stdlib.ExperimentState).
 //
-// Mem is the in-memory implementation: per-target latency statistics (a
-// log-linear histogram, internal/hdr: median and p99 at most 3.1% above
-// the true values), error counts, a recent error rate (exponentially
-// weighted), a circuit breaker, and a per-tenant spend ledger by UTC day
-// and month, the price catalogue and the experiments' winners. It is safe
-// for concurrent use. Writes (RecordFeedback, SetPrice, SetWinner) are
-// serialized by a lock; the reads a decision makes (Healthy, Latency,
-// ErrorRate, MonthSpend, DaySpend, Price, Winner) take no lock and do not
-// allocate: the writers publish what the reads need in atomics (figures,
-// pointers to maps never changed once published, and the ledger's table,
-// which adds keys without a lock), so a read sees a whole value of some
-// completed write, never part of one.
+// Mem is the in-memory implementation: per-target health (see health.go:
+// latency statistics of the last few minutes, in log-linear histograms
+// whose median and p99 are at most 3.1% above the true values, error
+// counts, a recent error rate that decays with time, a circuit breaker
+// with a half-open state, for at most Options.MaxTargets targets), and a
+// per-tenant spend ledger by UTC day and month, the price catalogue and
+// the experiments' winners. It is safe for concurrent use. Writes
+// (RecordFeedback, SetPrice, SetWinner) are serialized by a lock; the
+// reads a decision makes (Healthy, Latency, ErrorRate, MonthSpend,
+// DaySpend, Price, Winner) take no lock and do not allocate: the writers
+// publish what the reads need in atomics (figures, pointers to maps never
+// changed once published and to a target's health view, and the tables
+// of targets and of the ledger, which add keys without a lock), so a
+// read sees a whole value of some completed write, never part of one.
 //
 // The spend ledger keeps only the periods that reads ask for: a decision
 // reads the day and month of its arrival, so Mem keeps the current UTC
@@ -36,16 +38,26 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/rpl-lang/rpl/internal/hdr"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/stdlib"
 )
 
-// Options tune Mem's circuit breaker; zero fields take the defaults.
+// Options tune Mem's provider health (see health.go); zero fields take
+// the defaults.
 type Options struct {
 	// Alpha is the weight of the newest outcome in the error rate;
 	// default 0.05 (about the last 20 outcomes).
 	Alpha float64
+	// HalfLife is how long an outcome takes to weigh half as much in the
+	// error rate, so that the rate of a target without feedback decays to
+	// 0; default 5s.
+	HalfLife time.Duration
+	// LatencyWindow is the length of the two rotating windows the latency
+	// statistics cover (the last one to two windows); default 2 minutes.
+	LatencyWindow time.Duration
+	// MaxTargets is how many targets Mem tracks; beyond it, a new target
+	// forgets the least recently used quarter. Default 4096.
+	MaxTargets int
 	// TripRate and MinSamples: the breaker opens when the error rate
 	// reaches TripRate (default 0.5) after at least MinSamples outcomes
 	// (default 20).
@@ -67,15 +79,18 @@ type Mem struct {
 	// Target outside its atomics.
 	mu      sync.RWMutex
 	targets map[string]*Target
+	seq     uint64   // feedback events, for Target.seen
+	seen    []uint64 // evict's scratch
 
 	// What the lock-free reads read, published by the writers (under
-	// mu). Targets, prices and winners are few and rarely new: each is a
-	// map copied on write (health is a copy of targets; the price and
-	// winner maps are replaced whole on every write, so a read sees a
-	// whole price or winner). The ledger has a key per tenant and period,
+	// mu). Prices and winners are few and rarely new: each is a map
+	// copied on write (replaced whole on every write, so a read sees a
+	// whole price or winner). Targets can be many (feedback names them):
+	// health is a table of them (see table), sharing its entries with
+	// targets. The ledger has a key per tenant and period,
 	// a new one per tenant every day: a table (see table) whose counters
 	// are atomics, rebuilt without the periods that ended (see prune).
-	health  atomic.Pointer[map[string]*Target]
+	health  *table[string, Target]
 	prices  atomic.Pointer[map[string]stdlib.Price]
 	winners atomic.Pointer[map[string]string]
 	month   *table[spendKey, atomic.Int64]
@@ -131,79 +146,70 @@ func NewMem(opt Options) *Mem {
 	if opt.Cooldown <= 0 {
 		opt.Cooldown = 30 * time.Second
 	}
+	if opt.HalfLife <= 0 {
+		opt.HalfLife = defaultHalfLife
+	}
+	if opt.LatencyWindow <= 0 {
+		opt.LatencyWindow = defaultLatencyWindow
+	}
+	if opt.MaxTargets <= 0 {
+		opt.MaxTargets = defaultMaxTargets
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
 	hash := spendHash()
+	seed := maphash.MakeSeed()
 	m := &Mem{
 		opt:     opt,
 		targets: map[string]*Target{},
+		health:  newTable[string, Target](func(s string) uint64 { return maphash.String(seed, s) }),
 		month:   newTable[spendKey, atomic.Int64](hash),
 		day:     newTable[spendKey, atomic.Int64](hash),
 	}
-	m.health.Store(&map[string]*Target{})
 	m.prices.Store(&map[string]stdlib.Price{})
 	m.winners.Store(&map[string]string{})
 	return m
 }
 
-// latencyBits is the precision of the targets' latency histograms: 3.1%
-// (see internal/hdr for why not the load generator's 0.8%).
-const latencyBits = 6
-
-// Target is what Mem knows about one target. Its fields change under
-// Mem's lock; the atomics publish what the lock-free reads need, each
-// read on its own (every read uses one of them).
+// Target is what Mem knows about one target (see health.go). Its fields
+// change under Mem's lock; view publishes, whole, what the lock-free
+// reads need.
 type Target struct {
-	Requests  int64   // feedback events
-	Errors    int64   // events whose status is not ok
-	ErrorRate float64 // recent, exponentially weighted
-	OpenUntil time.Time
-	hist      *hdr.Histogram // successful requests' latencies
+	Requests     int64   // feedback events
+	Errors       int64   // the target's failures (see classify)
+	ClientErrors int64   // canceled, and 4xx other than 429: not the target's
+	ErrorRate    float64 // at the last outcome (see health.go)
+	OpenUntil    time.Time
 
-	rate      atomic.Uint64             // math.Float64bits(ErrorRate)
-	openUntil atomic.Pointer[time.Time] // &OpenUntil once the breaker has opened; nil before
-	median    atomic.Int64              // hist's median (ns), kept by RecordFeedback for Latency; 0 before a success
+	seen      uint64 // Mem.seq at its last feedback
+	rate      float64
+	weight    float64
+	at        int64 // the last outcome (Unix ns)
+	samples   int64 // outcomes since the last lull
+	tripped   bool  // the breaker opened, and no success since its cooldown
+	openUntil int64 // OpenUntil in Unix ns
+	lat       latencyWindows
+	median    int64 // lat's median, and its newer window's, as in view
+	newer     int64
+
+	view atomic.Pointer[healthView] // nil before the first feedback
 }
 
-// target is the target's entry for a lock-free read, nil when no
+// target is the target's view for a lock-free read, nil when no
 // feedback named it.
-func (m *Mem) target(name string) *Target { return (*m.health.Load())[name] }
+func (m *Mem) target(name string) *healthView {
+	if t := m.health.get(name); t != nil {
+		return t.health()
+	}
+	return nil
+}
 
 // RecordFeedback implements runtime.FeedbackRecorder.
 func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t := m.targets[f.Target]
-	if t == nil {
-		t = &Target{hist: hdr.New(latencyBits)}
-		m.targets[f.Target] = t
-		health := copyMap(m.targets, 0)
-		m.health.Store(&health)
-	}
-	t.Requests++
-	x := 0.0
-	if !f.OK() {
-		t.Errors++
-		x = 1
-	}
-	if t.Requests == 1 {
-		t.ErrorRate = x
-	} else {
-		t.ErrorRate += m.opt.Alpha * (x - t.ErrorRate)
-	}
-	t.rate.Store(math.Float64bits(t.ErrorRate))
-	if t.Requests >= m.opt.MinSamples && t.ErrorRate >= m.opt.TripRate && !f.OK() {
-		t.OpenUntil = m.opt.Now().Add(m.opt.Cooldown)
-		until := t.OpenUntil
-		t.openUntil.Store(&until)
-	}
-	if f.OK() {
-		t.hist.Record(f.Latency())
-		// Here, not on every decision that asks; 0 means no median, so a
-		// median of 0 (instant requests) is kept as 1ns.
-		t.median.Store(max(int64(t.hist.Quantile(0.5)), 1))
-	}
+	m.recordHealth(f, m.opt.Now())
 	if f.CostNanos != 0 && f.TenantID != "" {
 		m.accrue(f.TenantID, f.Time, f.CostNanos)
 	}
@@ -229,10 +235,31 @@ func (m *Mem) accrue(tenant string, at time.Time, cost int64) {
 	}
 	// The month first: a reader of both sees the day's no larger.
 	if month != nil {
-		month.Add(cost)
+		saturatingAdd(month, cost)
 	}
 	if day != nil {
-		day.Add(cost)
+		saturatingAdd(day, cost)
+	}
+}
+
+// saturatingAdd adds cost to a spend total, which stops at the largest
+// (or smallest) int64 rather than wrapping: a total wrapped negative
+// would read as a budget unspent. Validated feedback costs at most
+// runtime.MaxFeedbackCost, so only millions of them in a period get
+// there.
+func saturatingAdd(total *atomic.Int64, cost int64) {
+	for {
+		old := total.Load()
+		sum := old + cost
+		switch {
+		case cost > 0 && sum < old:
+			sum = math.MaxInt64
+		case cost < 0 && sum > old:
+			sum = math.MinInt64
+		}
+		if total.CompareAndSwap(old, sum) {
+			return
+		}
 	}
 }
 
@@ -253,44 +280,44 @@ func (m *Mem) prune(now time.Time) (firstMonth, firstDay int64) {
 }
 
 // Healthy implements stdlib.HealthState: the breaker is closed, or its
-// cooldown is over.
+// cooldown is over (half-open: see health.go).
 func (m *Mem) Healthy(target string) bool {
-	t := m.target(target)
-	if t == nil {
-		return true
-	}
-	until := t.openUntil.Load()
-	return until == nil || !m.opt.Now().Before(*until)
+	v := m.target(target)
+	return v == nil || v.openUntil == 0 || m.opt.Now().UnixNano() >= v.openUntil
 }
 
-// Latency implements stdlib.HealthState: the median latency of successful
-// requests. Policies and the CP1 expected latency ask it on every decision,
-// so it reads the median RecordFeedback keeps instead of walking the
+// Latency implements stdlib.HealthState: the median latency of the
+// successful requests of the last two latency windows (see health.go).
+// Policies and the CP1 expected latency ask it on every decision, so it
+// reads the medians RecordFeedback keeps instead of walking the
 // histogram.
 func (m *Mem) Latency(target string) (time.Duration, bool) {
-	t := m.target(target)
-	if t == nil {
+	v := m.target(target)
+	if v == nil {
 		return 0, false
 	}
-	d := time.Duration(t.median.Load())
+	d := time.Duration(m.latencyAt(v, m.opt.Now().UnixNano()))
 	return d, d != 0
 }
 
-// Quantile is the q-quantile (0–1) of target's latency.
+// Quantile is the q-quantile (0–1) of target's latency in the last two
+// latency windows.
 func (m *Mem) Quantile(target string, q float64) (time.Duration, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	t := m.targets[target]
-	if t == nil || t.hist.Count() == 0 {
+	if t == nil {
 		return 0, false
 	}
-	return t.hist.Quantile(q), true
+	d := t.lat.quantileAt(q, m.opt.Now().UnixNano()/int64(m.opt.LatencyWindow))
+	return d, d != 0
 }
 
-// ErrorRate implements stdlib.HealthState.
+// ErrorRate implements stdlib.HealthState: the recent error rate, decayed
+// to now (see health.go).
 func (m *Mem) ErrorRate(target string) float64 {
-	if t := m.target(target); t != nil {
-		return math.Float64frombits(t.rate.Load())
+	if v := m.target(target); v != nil && v.rate != 0 {
+		return m.rateAt(v, m.opt.Now().UnixNano())
 	}
 	return 0
 }
@@ -362,27 +389,30 @@ func copyMap[K comparable, V any](m map[K]V, extra int) map[K]V {
 
 // TargetStats is a snapshot of one target's statistics.
 type TargetStats struct {
-	Target    string  `json:"target"`
-	Requests  int64   `json:"requests"`
-	Errors    int64   `json:"errors"`
-	ErrorRate float64 `json:"error_rate"`
-	Healthy   bool    `json:"healthy"`
-	P50Ms     float64 `json:"p50_ms"`
-	P99Ms     float64 `json:"p99_ms"`
+	Target       string  `json:"target"`
+	Requests     int64   `json:"requests"`
+	Errors       int64   `json:"errors"`
+	ClientErrors int64   `json:"client_errors"`
+	ErrorRate    float64 `json:"error_rate"`
+	Healthy      bool    `json:"healthy"`
+	P50Ms        float64 `json:"p50_ms"`
+	P99Ms        float64 `json:"p99_ms"`
 }
 
 // Targets lists every target's statistics, sorted by target.
 func (m *Mem) Targets() []TargetStats {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	now := m.opt.Now()
+	now := m.opt.Now().UnixNano()
+	w := now / int64(m.opt.LatencyWindow)
 	out := make([]TargetStats, 0, len(m.targets))
 	for name, t := range m.targets {
-		s := TargetStats{Target: name, Requests: t.Requests, Errors: t.Errors, ErrorRate: t.ErrorRate,
-			Healthy: t.OpenUntil.IsZero() || !now.Before(t.OpenUntil)}
-		if t.hist.Count() > 0 {
-			s.P50Ms = float64(t.hist.Quantile(0.5)) / 1e6
-			s.P99Ms = float64(t.hist.Quantile(0.99)) / 1e6
+		s := TargetStats{Target: name, Requests: t.Requests, Errors: t.Errors, ClientErrors: t.ClientErrors,
+			Healthy: t.openUntil == 0 || now >= t.openUntil,
+			P50Ms:   float64(t.lat.quantileAt(0.5, w)) / 1e6,
+			P99Ms:   float64(t.lat.quantileAt(0.99, w)) / 1e6}
+		if v := t.health(); v != nil {
+			s.ErrorRate = m.rateAt(v, now)
 		}
 		out = append(out, s)
 	}

@@ -56,8 +56,9 @@ func TestHealthReadsTakeNoLock(t *testing.T) {
 	unknown := m.Healthy("q:m")
 	_, unknownLat := m.Latency("q:m")
 	m.mu.Unlock()
-	if healthy || !ok || lat < 18*time.Millisecond || lat > 22*time.Millisecond || rate != 0.75 {
-		t.Errorf("healthy %v, latency %v %v, error rate %v; want an open breaker, about 20ms, 0.75", healthy, lat, ok, rate)
+	// Weights 1/4, 1/2 and 1 (Alpha 0.5): failures weigh 1.5 of 1.75.
+	if healthy || !ok || lat < 18*time.Millisecond || lat > 22*time.Millisecond || rate != 1.5/1.75 {
+		t.Errorf("healthy %v, latency %v %v, error rate %v; want an open breaker, about 20ms, 6/7", healthy, lat, ok, rate)
 	}
 	if !unknown || unknownLat {
 		t.Errorf("a target without feedback: healthy %v, latency known %v", unknown, unknownLat)
@@ -66,7 +67,7 @@ func TestHealthReadsTakeNoLock(t *testing.T) {
 	if !m.Healthy("p:m") {
 		t.Error("the breaker is still open after its cooldown")
 	}
-	if got := m.Targets(); len(got) != 1 || got[0].Requests != 3 || got[0].ErrorRate != rate || !got[0].Healthy {
+	if got := m.Targets(); len(got) != 1 || got[0].Requests != 3 || got[0].ErrorRate != m.ErrorRate("p:m") || !got[0].Healthy {
 		t.Errorf("Targets %+v", got)
 	}
 }

@@ -1,0 +1,243 @@
+package state
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+)
+
+// clock is a settable Options.Now.
+type clock struct{ now time.Time }
+
+func newClock() *clock                   { return &clock{time.Unix(1_700_000_000, 0)} }
+func (c *clock) Now() time.Time          { return c.now }
+func (c *clock) advance(d time.Duration) { c.now = c.now.Add(d) }
+
+func feed(t *testing.T, m *Mem, n int, f runtime.Feedback) {
+	t.Helper()
+	for range n {
+		if err := m.RecordFeedback(&f); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The latency statistics cover the last two windows: a target that slows
+// down shows it within minutes, however fast it was before (a histogram of
+// all time kept the old median), and one without a success in that time
+// has no latency.
+func TestLatencyIsRecent(t *testing.T) {
+	c := newClock()
+	const w = time.Minute
+	m := NewMem(Options{LatencyWindow: w, Now: c.Now})
+	check := func(when string, want time.Duration, known bool) {
+		t.Helper()
+		got, ok := m.Latency("p:m")
+		q, _ := m.Quantile("p:m", 0.5)
+		if ok != known || got != q || known && (got < want || got > want+want/32) {
+			t.Errorf("%s: Latency %v %v, Quantile(0.5) %v; want %v %v", when, got, ok, q, want, known)
+		}
+	}
+	feed(t, m, 300, runtime.Feedback{Target: "p:m", Status: "ok", LatencyMs: 100})
+	check("300 × 100ms", 100*time.Millisecond, true)
+	c.advance(w)
+	feed(t, m, 250, runtime.Feedback{Target: "p:m", Status: "ok", LatencyMs: 5000})
+	check("250 × 5s in the next window", 100*time.Millisecond, true)
+	c.advance(w) // no feedback: the 100ms window is over
+	check("a window later", 5*time.Second, true)
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "ok", LatencyMs: 5000})
+	check("and one more 5s", 5*time.Second, true)
+	if got := m.Targets()[0].P50Ms; got < 5000 || got > 5200 {
+		t.Errorf("Targets p50 %vms, want about 5000", got)
+	}
+	c.advance(2 * w)
+	check("two windows without feedback", 0, false)
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "timeout"})
+	check("and a failure", 0, false)
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "ok", LatencyMs: 40})
+	check("a success after the lull", 40*time.Millisecond, true)
+}
+
+// A feedback without a latency (latency_ms absent: 0) records none, where
+// it was a sample of 0ms.
+func TestLatencyAbsent(t *testing.T) {
+	m := NewMem(Options{})
+	feed(t, m, 3, runtime.Feedback{Target: "p:m", Status: "ok"})
+	if d, ok := m.Latency("p:m"); ok {
+		t.Errorf("three successes without a latency: %v", d)
+	}
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "ok", LatencyMs: 80})
+	feed(t, m, 5, runtime.Feedback{Target: "p:m", Status: "ok"})
+	if d, ok := m.Latency("p:m"); !ok || d < 80*time.Millisecond || d > 83*time.Millisecond {
+		t.Errorf("one 80ms success among others without a latency: %v %v, want 80ms", d, ok)
+	}
+	if got := m.Targets()[0]; got.Requests != 9 || got.Errors != 0 {
+		t.Errorf("Targets %+v", got)
+	}
+}
+
+// A target that failed and got no traffic since (fallback_chain skips it
+// above an error rate of 0.2) recovers with time: its error rate decays,
+// where it stayed at 1 until feedback came, which it never did.
+func TestErrorRateDecays(t *testing.T) {
+	c := newClock()
+	m := NewMem(Options{Now: c.Now})
+	feed(t, m, 5, runtime.Feedback{Target: "p:m", Status: "http_5xx"})
+	usable := func() bool { return m.Healthy("p:m") && m.ErrorRate("p:m") < 0.2 }
+	if r := m.ErrorRate("p:m"); r != 1 || usable() {
+		t.Fatalf("after 5 × http_5xx: error rate %v, usable %v", r, usable())
+	}
+	c.advance(5 * time.Second)
+	if r := m.ErrorRate("p:m"); r != 1 {
+		t.Errorf("5s later: error rate %v, want 1 (five recent outcomes weigh more than one)", r)
+	}
+	c.advance(30 * time.Second)
+	if r := m.ErrorRate("p:m"); !usable() || r > 0.05 {
+		t.Errorf("35s later: error rate %v, usable %v; want below 0.05", r, usable())
+	}
+	// A failure after the lull counts fully: a target failing every
+	// request reads 1 however seldom it is asked.
+	c.advance(time.Hour)
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "timeout"})
+	if r := m.ErrorRate("p:m"); r != 1 {
+		t.Errorf("a failure an hour later: error rate %v, want 1", r)
+	}
+	// A busy target's rate follows its last outcomes: after 20 successes
+	// the failure weighs (1-Alpha)^20 = 0.36 of 13.2.
+	feed(t, m, 20, runtime.Feedback{Target: "p:m", Status: "ok", LatencyMs: 10})
+	if r := m.ErrorRate("p:m"); r < 0.026 || r > 0.029 {
+		t.Errorf("after 20 successes: error rate %v, want 0.027", r)
+	}
+}
+
+// The breaker opens, lets the target be tried after its cooldown
+// (half-open), and a failure then opens it again at once, a success
+// closes it.
+func TestBreakerHalfOpen(t *testing.T) {
+	c := newClock()
+	m := NewMem(Options{Now: c.Now})
+	feed(t, m, 19, runtime.Feedback{Target: "p:m", Status: "http_5xx"})
+	if !m.Healthy("p:m") {
+		t.Fatal("open after 19 outcomes (MinSamples 20)")
+	}
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "http_5xx"})
+	if m.Healthy("p:m") {
+		t.Fatal("closed after 20 failures")
+	}
+	c.advance(29 * time.Second)
+	if m.Healthy("p:m") {
+		t.Fatal("closed before its cooldown")
+	}
+	c.advance(time.Second)
+	if !m.Healthy("p:m") {
+		t.Fatal("not half-open after its cooldown")
+	}
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "timeout"})
+	if m.Healthy("p:m") {
+		t.Fatal("a failure when half-open left it closed")
+	}
+	c.advance(30 * time.Second)
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "ok", LatencyMs: 10})
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "timeout"})
+	if !m.Healthy("p:m") {
+		t.Error("one failure after a success closed the breaker opened it again")
+	}
+}
+
+// Only the target's failures count against it: the client canceling, or
+// its request refused (4xx other than 429), say nothing about the target.
+func TestClientErrorsAreNotTheTargets(t *testing.T) {
+	m := NewMem(Options{})
+	feed(t, m, 20, runtime.Feedback{Target: "p:m", Status: "canceled"})
+	feed(t, m, 30, runtime.Feedback{Target: "p:m", Status: "http_4xx", HTTPStatus: 400})
+	if r := m.ErrorRate("p:m"); r != 0 || !m.Healthy("p:m") {
+		t.Errorf("after canceled and 400s: error rate %v, healthy %v", r, m.Healthy("p:m"))
+	}
+	if got := m.Targets()[0]; got.Requests != 50 || got.Errors != 0 || got.ClientErrors != 50 {
+		t.Errorf("Targets %+v", got)
+	}
+	for _, f := range []runtime.Feedback{
+		{Status: "timeout"}, {Status: "error"}, {Status: "http_5xx"}, {Status: "http_429"},
+		{Status: "http_4xx", HTTPStatus: 429},
+	} {
+		m := NewMem(Options{})
+		f.Target = "p:m"
+		feed(t, m, 20, f)
+		if r := m.ErrorRate("p:m"); r != 1 || m.Healthy("p:m") {
+			t.Errorf("%s %d: error rate %v, healthy %v; want 1, an open breaker", f.Status, f.HTTPStatus, r, m.Healthy("p:m"))
+		}
+	}
+}
+
+// Mem tracks at most MaxTargets: a new target beyond it forgets the least
+// recently used quarter, and the one in use keeps its health.
+func TestTargetsBounded(t *testing.T) {
+	m := NewMem(Options{MaxTargets: 64})
+	feed(t, m, 20, runtime.Feedback{Target: "hot", Status: "http_5xx"})
+	for i := range 1000 {
+		feed(t, m, 1, runtime.Feedback{Target: "t" + strconv.Itoa(i), Status: "ok", LatencyMs: 10})
+		if i%10 == 0 {
+			feed(t, m, 1, runtime.Feedback{Target: "hot", Status: "http_5xx"})
+		}
+		if n := len(m.targets); n > 64 {
+			t.Fatalf("%d targets tracked, want at most 64", n)
+		}
+	}
+	if len(m.Targets()) > 64 || m.health.n > 64 {
+		t.Errorf("%d targets listed, %d in the table", len(m.Targets()), m.health.n)
+	}
+	if m.Healthy("hot") || m.ErrorRate("hot") != 1 {
+		t.Error("the target in use lost its health")
+	}
+	if _, ok := m.Latency("t999"); !ok {
+		t.Error("the newest target has no latency")
+	}
+	if _, ok := m.Latency("t0"); ok {
+		t.Error("the oldest target is still tracked")
+	}
+	m = NewMem(Options{MaxTargets: 1})
+	feed(t, m, 1, runtime.Feedback{Target: "a", Status: "ok", LatencyMs: 10})
+	feed(t, m, 1, runtime.Feedback{Target: "b", Status: "ok", LatencyMs: 20})
+	if got := m.Targets(); len(got) != 1 || got[0].Target != "b" {
+		t.Errorf("MaxTargets 1: %+v", got)
+	}
+}
+
+// The reads a decision makes do not allocate.
+func TestHealthReadsDoNotAllocate(t *testing.T) {
+	m := NewMem(Options{})
+	feed(t, m, 3, runtime.Feedback{Target: "p:m", Status: "ok", LatencyMs: 30})
+	if n := testing.AllocsPerRun(100, func() {
+		m.Healthy("p:m")
+		m.Latency("p:m")
+		m.ErrorRate("p:m")
+		m.Healthy("q:m")
+	}); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
+// The medians record keeps are those a walk of the buckets finds, through
+// records and rotations.
+func TestKeptMedians(t *testing.T) {
+	var l latencyWindows
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20_000 {
+		switch r := rng.IntN(1000); {
+		case r == 0:
+			l.rotate(l.window + 1 + int64(rng.IntN(2)))
+		case r < 500:
+			l.record(time.Duration(rng.ExpFloat64() * float64(80*time.Millisecond)))
+		default: // bimodal: gaps of empty buckets
+			l.record(time.Duration(rng.IntN(3)) * time.Second)
+		}
+		for _, both := range []bool{true, false} {
+			if got, want := l.median(both), l.quantile(0.5, both); got != want {
+				t.Fatalf("step %d, both %v: kept median %v, walked %v", i, both, got, want)
+			}
+		}
+	}
+}
