@@ -79,7 +79,8 @@ type Engine struct {
 	cfg Config
 
 	cur     atomic.Pointer[Snapshot]
-	mu      sync.Mutex // serializes activations
+	mu      sync.Mutex     // serializes activations
+	dedup   *feedbackDedup // the feedback ids seen lately (HandleFeedback)
 	history []*Snapshot
 	lastErr atomic.Pointer[loadFailure]
 
@@ -125,7 +126,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.FailureMode == FailSafeDefault && cfg.SafeDefault == "" {
 		return nil, errors.New("runtime: the safe-default failure mode needs a SafeDefault target")
 	}
-	e := &Engine{env: cfg.Env, cfg: cfg, svc: servicesOf(cfg.State)}
+	e := &Engine{env: cfg.Env, cfg: cfg, svc: servicesOf(cfg.State), dedup: newFeedbackDedup()}
 	u := cfg.Env.Universe()
 	for name, dst := range map[string]**lang.Record{"Request": &e.reqType, "Decision": &e.decType, "Tenant": &e.tenantType} {
 		t, ok := u.Types[name]

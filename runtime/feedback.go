@@ -4,18 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"math"
 	"reflect"
-	goruntime "runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
-	"weak"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
@@ -349,7 +345,7 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 		if err != nil {
 			return fail(err, peekString(body, "request_id"))
 		}
-		dup, err := e.observe(f, time.Now(), e.dedup())
+		dup, err := e.observe(f, time.Now(), e.dedup)
 		if err != nil {
 			return fail(err, f.RequestID)
 		}
@@ -373,7 +369,7 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 	if jsonKind(batch) != "a list" || json.Unmarshal(batch, &items) != nil {
 		return fail(&Error{Code: CodeInvalidRequest, Message: "feedback: want a list, have " + bareKind(jsonKind(batch)), Details: map[string]any{"field": "feedback"}}, "")
 	}
-	d, now := e.dedup(), time.Now()
+	d, now := e.dedup, time.Now()
 	recorded, dups := 0, 0
 	for i, item := range items {
 		f, err := decodeFeedbackItem(item)
@@ -511,135 +507,4 @@ func fieldErr(field string, raw []byte, err error) *Error {
 		return bad("want an RFC 3339 time (\"2026-11-26T12:00:00Z\"), have %s", raw)
 	}
 	return bad("%v", err)
-}
-
-// FeedbackDedupWindow and FeedbackDedupMax bound what HandleFeedback
-// remembers to drop duplicates: the request ids (with their tenants)
-// recorded in the last FeedbackDedupWindow, at most FeedbackDedupMax of
-// them. Feedback for a request id its tenant sent within that is
-// acknowledged as a duplicate and not recorded again (the first one
-// recorded counts), so that a client's retry, or a message NATS
-// delivered twice, is not charged twice. Beyond FeedbackDedupMax ids the
-// oldest are forgotten first: at 1,000 feedbacks a second the window
-// holds the last 262 seconds. Each id is remembered as a 64-bit hash
-// (with a random seed): at most about 12 MB, and two different ids are
-// taken for one with a chance of about 10^-14 each.
-const (
-	FeedbackDedupWindow = 10 * time.Minute
-	FeedbackDedupMax    = 1 << 18
-)
-
-// feedbackDedup is the memory of recent feedback ids: dedupShards shards
-// by hash, each a lock held only to look up, add or drop a hash (no
-// allocation once a shard's ring has grown), so that concurrent feedback
-// contends only one time in dedupShards.
-type feedbackDedup struct {
-	seed   maphash.Seed
-	shards [dedupShards]dedupShard
-}
-
-const dedupShards = 64
-
-type dedupShard struct {
-	mu sync.Mutex
-	// seen maps a hash to when it was claimed (unix ns); ring holds the
-	// claims oldest first, n of them from head, for forgetting them in
-	// order.
-	seen    map[uint64]int64
-	ring    []dedupClaim
-	head, n int
-	_       [64]byte // apart from the next shard's lock
-}
-
-type dedupClaim struct {
-	key uint64
-	at  int64
-}
-
-func (d *feedbackDedup) key(tenant, requestID string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(d.seed)
-	var n [8]byte
-	for i := range n {
-		n[i] = byte(len(tenant) >> (8 * i))
-	}
-	h.Write(n[:]) // the length first: no tenant and id run into another
-	h.WriteString(tenant)
-	h.WriteString(requestID)
-	return h.Sum64()
-}
-
-// claim records key as seen at now, and is false if it was already seen
-// within the window.
-func (d *feedbackDedup) claim(key uint64, now time.Time) bool {
-	s := &d.shards[key%dedupShards]
-	at := now.UnixNano()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.forget(at - int64(FeedbackDedupWindow))
-	if t, ok := s.seen[key]; ok && t > at-int64(FeedbackDedupWindow) {
-		return false
-	}
-	if s.seen == nil {
-		s.seen = make(map[uint64]int64)
-	}
-	const shardMax = FeedbackDedupMax / dedupShards
-	if s.n == shardMax {
-		s.pop()
-	}
-	if s.n == len(s.ring) { // grow, oldest first
-		ring := make([]dedupClaim, min(max(2*len(s.ring), 64), shardMax))
-		for i := range s.n {
-			ring[i] = s.ring[(s.head+i)%len(s.ring)]
-		}
-		s.ring, s.head = ring, 0
-	}
-	s.ring[(s.head+s.n)%len(s.ring)] = dedupClaim{key, at}
-	s.n++
-	s.seen[key] = at
-	return true
-}
-
-// release forgets the claim of key at now (its recording failed).
-func (d *feedbackDedup) release(key uint64, now time.Time) {
-	s := &d.shards[key%dedupShards]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.seen[key] == now.UnixNano() {
-		delete(s.seen, key)
-	}
-}
-
-// forget drops the claims made before cut. The shard's lock is held.
-func (s *dedupShard) forget(cut int64) {
-	for s.n > 0 && s.ring[s.head].at <= cut {
-		s.pop()
-	}
-}
-
-// pop drops the oldest claim. The shard's lock is held.
-func (s *dedupShard) pop() {
-	c := s.ring[s.head]
-	if s.seen[c.key] == c.at { // not released and claimed again since
-		delete(s.seen, c.key)
-	}
-	s.head = (s.head + 1) % len(s.ring)
-	s.n--
-}
-
-// dedups holds each engine's feedbackDedup, weakly keyed: an engine's is
-// dropped when the engine is.
-var dedups sync.Map // weak.Pointer[Engine] → *feedbackDedup
-
-// dedup is the engine's feedbackDedup, made on its first feedback.
-func (e *Engine) dedup() *feedbackDedup {
-	k := weak.Make(e)
-	if d, ok := dedups.Load(k); ok {
-		return d.(*feedbackDedup)
-	}
-	d, loaded := dedups.LoadOrStore(k, &feedbackDedup{seed: maphash.MakeSeed()})
-	if !loaded {
-		goruntime.AddCleanup(e, func(k weak.Pointer[Engine]) { dedups.Delete(k) }, k)
-	}
-	return d.(*feedbackDedup)
 }

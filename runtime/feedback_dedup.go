@@ -1,0 +1,124 @@
+package runtime
+
+import (
+	"hash/maphash"
+	"sync"
+	"time"
+)
+
+// FeedbackDedupWindow and FeedbackDedupMax bound what HandleFeedback
+// remembers to drop duplicates: the request ids (with their tenants)
+// recorded in the last FeedbackDedupWindow, at most FeedbackDedupMax of
+// them. Feedback for a request id its tenant sent within that is
+// acknowledged as a duplicate and not recorded again (the first one
+// recorded counts), so that a client's retry, or a message NATS
+// delivered twice, is not charged twice. Beyond FeedbackDedupMax ids the
+// oldest are forgotten first: at 1,000 feedbacks a second the window
+// holds the last 262 seconds. Each id is remembered as a 64-bit hash
+// (with a random seed): at most about 12 MB, and two different ids are
+// taken for one with a chance of about 10^-14 each.
+const (
+	FeedbackDedupWindow = 10 * time.Minute
+	FeedbackDedupMax    = 1 << 18
+)
+
+// feedbackDedup is the memory of recent feedback ids: dedupShards shards
+// by hash, each a lock held only to look up, add or drop a hash (no
+// allocation once a shard's ring has grown), so that concurrent feedback
+// contends only one time in dedupShards.
+type feedbackDedup struct {
+	seed   maphash.Seed
+	shards [dedupShards]dedupShard
+}
+
+const dedupShards = 64
+
+type dedupShard struct {
+	mu sync.Mutex
+	// seen maps a hash to when it was claimed (unix ns); ring holds the
+	// claims oldest first, n of them from head, for forgetting them in
+	// order.
+	seen    map[uint64]int64
+	ring    []dedupClaim
+	head, n int
+	_       [64]byte // apart from the next shard's lock
+}
+
+type dedupClaim struct {
+	key uint64
+	at  int64
+}
+
+func (d *feedbackDedup) key(tenant, requestID string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(d.seed)
+	var n [8]byte
+	for i := range n {
+		n[i] = byte(len(tenant) >> (8 * i))
+	}
+	h.Write(n[:]) // the length first: no tenant and id run into another
+	h.WriteString(tenant)
+	h.WriteString(requestID)
+	return h.Sum64()
+}
+
+// claim records key as seen at now, and is false if it was already seen
+// within the window.
+func (d *feedbackDedup) claim(key uint64, now time.Time) bool {
+	s := &d.shards[key%dedupShards]
+	at := now.UnixNano()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forget(at - int64(FeedbackDedupWindow))
+	if t, ok := s.seen[key]; ok && t > at-int64(FeedbackDedupWindow) {
+		return false
+	}
+	if s.seen == nil {
+		s.seen = make(map[uint64]int64)
+	}
+	const shardMax = FeedbackDedupMax / dedupShards
+	if s.n == shardMax {
+		s.pop()
+	}
+	if s.n == len(s.ring) { // grow, oldest first
+		ring := make([]dedupClaim, min(max(2*len(s.ring), 64), shardMax))
+		for i := range s.n {
+			ring[i] = s.ring[(s.head+i)%len(s.ring)]
+		}
+		s.ring, s.head = ring, 0
+	}
+	s.ring[(s.head+s.n)%len(s.ring)] = dedupClaim{key, at}
+	s.n++
+	s.seen[key] = at
+	return true
+}
+
+// release forgets the claim of key at now (its recording failed).
+func (d *feedbackDedup) release(key uint64, now time.Time) {
+	s := &d.shards[key%dedupShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen[key] == now.UnixNano() {
+		delete(s.seen, key)
+	}
+}
+
+// forget drops the claims made before cut. The shard's lock is held.
+func (s *dedupShard) forget(cut int64) {
+	for s.n > 0 && s.ring[s.head].at <= cut {
+		s.pop()
+	}
+}
+
+// pop drops the oldest claim. The shard's lock is held.
+func (s *dedupShard) pop() {
+	c := s.ring[s.head]
+	if s.seen[c.key] == c.at { // not released and claimed again since
+		delete(s.seen, c.key)
+	}
+	s.head = (s.head + 1) % len(s.ring)
+	s.n--
+}
+
+// newFeedbackDedup makes an empty memory of feedback ids.
+func newFeedbackDedup() *feedbackDedup { return &feedbackDedup{seed: maphash.MakeSeed()} }
