@@ -1,6 +1,7 @@
 package state
 
 import (
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -347,5 +348,29 @@ func TestLedgerPruneConcurrent(t *testing.T) {
 	wg.Wait()
 	if m.day.n > 2*tenants || m.month.n > 2*tenants {
 		t.Errorf("%d day and %d month keys for %d tenants", m.day.n, m.month.n, tenants)
+	}
+}
+
+// TestSpendSaturates: the ledger's totals stop at the largest int64
+// rather than wrap: two costs of $9,223,372,036 (a review's feedback)
+// made a month's total negative, and an exhausted tenant read as having
+// its whole budget left.
+func TestSpendSaturates(t *testing.T) {
+	at := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	m := NewMem(Options{Now: func() time.Time { return at }})
+	for range 3 {
+		if err := m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: "t", CostNanos: 9_223_372_036_000_000_000, Time: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if month, day := m.MonthSpend("t", at), m.DaySpend("t", at); month != math.MaxInt64 || day != math.MaxInt64 {
+		t.Fatalf("month %d, day %d, want both %d", month, day, int64(math.MaxInt64))
+	}
+	// And the other way, for a caller recording refunds below the floor.
+	for range 2 {
+		m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: "u", CostNanos: math.MinInt64 + 1, Time: at})
+	}
+	if month := m.MonthSpend("u", at); month != math.MinInt64 {
+		t.Fatalf("month %d, want %d", month, int64(math.MinInt64))
 	}
 }
