@@ -62,11 +62,7 @@ func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, op
 		if err := e.parseTenants(s, b.Tenants.Data); err != nil {
 			lerr.Problems = append(lerr.Problems, TenantsFile+": "+err.Error())
 		}
-		for id, t := range s.tenants {
-			if t.Policy != "" && s.policies[t.Policy] == nil {
-				lerr.Problems = append(lerr.Problems, fmt.Sprintf("%s: tenant %s names policy %s, which does not exist", TenantsFile, id, t.Policy))
-			}
-		}
+		lerr.Problems = append(lerr.Problems, s.missingTenantPolicies()...)
 	}
 	if len(lerr.Problems) > 0 {
 		sort.Strings(lerr.Problems)

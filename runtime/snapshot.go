@@ -233,11 +233,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 	if len(lerr.Problems) == 0 && len(s.policies) == 0 {
 		lerr.Problems = append(lerr.Problems, "no policies (a policy is a .rpl file with a route function)")
 	}
-	for id, t := range s.tenants {
-		if t.Policy != "" && s.policies[t.Policy] == nil {
-			lerr.Problems = append(lerr.Problems, fmt.Sprintf("%s: tenant %s names policy %s, which does not exist", TenantsFile, id, t.Policy))
-		}
-	}
+	lerr.Problems = append(lerr.Problems, s.missingTenantPolicies()...)
 	if len(lerr.Problems) > 0 {
 		sort.Strings(lerr.Problems)
 		return nil, lerr
@@ -310,6 +306,18 @@ func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
 		s.tenants[t.ID] = t
 	}
 	return nil
+}
+
+// missingTenantPolicies says which registered tenants name a policy that
+// the snapshot does not have.
+func (s *Snapshot) missingTenantPolicies() []string {
+	var out []string
+	for id, t := range s.tenants {
+		if t.Policy != "" && s.policies[t.Policy] == nil {
+			out = append(out, fmt.Sprintf("%s: tenant %s names policy %s, which does not exist", TenantsFile, id, t.Policy))
+		}
+	}
+	return out
 }
 
 // parentChain returns the ancestors of tenant id, nearest first: its

@@ -61,9 +61,9 @@ func (c *Catalogue) Fill(s *stdlib.MemState) {
 	}
 }
 
-// ParseCatalogue reads and validates a catalogue. Errors name the JSON
-// path: `providers[0].models[1].input_per_mtok: want money ("2.50" or 2.5), have "abc"`.
-func ParseCatalogue(data []byte) (*Catalogue, error) {
+// decodeJSON decodes one JSON value, numbers kept as written
+// (json.Number), refusing data after it.
+func decodeJSON(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var x any
@@ -72,6 +72,16 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("invalid JSON: data after the value")
+	}
+	return x, nil
+}
+
+// ParseCatalogue reads and validates a catalogue. Errors name the JSON
+// path: `providers[0].models[1].input_per_mtok: want money ("2.50" or 2.5), have "abc"`.
+func ParseCatalogue(data []byte) (*Catalogue, error) {
+	x, err := decodeJSON(data)
+	if err != nil {
+		return nil, err
 	}
 	root, err := object(x, "", "providers")
 	if err != nil {

@@ -1,8 +1,6 @@
 package bundle
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -46,14 +44,9 @@ type Tenant struct {
 // `tenants[1].budget.monthly: want money ("$500" or "500"), have "lots"`.
 // Whether each tenant's policy exists is CheckPolicies'.
 func ParseTenants(data []byte) (*Tenants, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var x any
-	if err := dec.Decode(&x); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("invalid JSON: data after the value")
+	x, err := decodeJSON(data)
+	if err != nil {
+		return nil, err
 	}
 	root, ok := x.(map[string]any)
 	if !ok {
