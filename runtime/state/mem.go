@@ -72,7 +72,8 @@ type Options struct {
 
 // Mem is the in-memory state. The zero value is not ready: use NewMem.
 type Mem struct {
-	opt Options
+	opt     Options
+	nowNano func() int64 // opt.Now in Unix ns (see NewMem)
 
 	// mu serializes the writers, and guards what only they and the
 	// locked reads (Quantile, Targets) use: targets, and the fields of a
@@ -155,13 +156,21 @@ func NewMem(opt Options) *Mem {
 	if opt.MaxTargets <= 0 {
 		opt.MaxTargets = defaultMaxTargets
 	}
+	nowNano := func() int64 { return opt.Now().UnixNano() }
 	if opt.Now == nil {
+		// The wall clock read once, then the monotonic one: the
+		// readers on the decision path read the time (windows, the
+		// breaker), and time.Since is one clock read where Now is two.
+		base := time.Now()
+		wall := base.UnixNano()
 		opt.Now = time.Now
+		nowNano = func() int64 { return wall + int64(time.Since(base)) }
 	}
 	hash := spendHash()
 	seed := maphash.MakeSeed()
 	m := &Mem{
 		opt:     opt,
+		nowNano: nowNano,
 		targets: map[string]*Target{},
 		health:  newTable[string, Target](func(s string) uint64 { return maphash.String(seed, s) }),
 		month:   newTable[spendKey, atomic.Int64](hash),
@@ -209,7 +218,7 @@ func (m *Mem) target(name string) *healthView {
 func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.recordHealth(f, m.opt.Now())
+	m.recordHealth(f, time.Unix(0, m.nowNano()))
 	if f.CostNanos != 0 && f.TenantID != "" {
 		m.accrue(f.TenantID, f.Time, f.CostNanos)
 	}
@@ -283,7 +292,7 @@ func (m *Mem) prune(now time.Time) (firstMonth, firstDay int64) {
 // cooldown is over (half-open: see health.go).
 func (m *Mem) Healthy(target string) bool {
 	v := m.target(target)
-	return v == nil || v.openUntil == 0 || m.opt.Now().UnixNano() >= v.openUntil
+	return v == nil || v.openUntil == 0 || m.nowNano() >= v.openUntil
 }
 
 // Latency implements stdlib.HealthState: the median latency of the
@@ -296,7 +305,7 @@ func (m *Mem) Latency(target string) (time.Duration, bool) {
 	if v == nil {
 		return 0, false
 	}
-	d := time.Duration(m.latencyAt(v, m.opt.Now().UnixNano()))
+	d := time.Duration(m.latencyAt(v, m.nowNano()))
 	return d, d != 0
 }
 
@@ -309,7 +318,7 @@ func (m *Mem) Quantile(target string, q float64) (time.Duration, bool) {
 	if t == nil {
 		return 0, false
 	}
-	d := t.lat.quantileAt(q, m.opt.Now().UnixNano()/int64(m.opt.LatencyWindow))
+	d := t.lat.quantileAt(q, m.nowNano()/int64(m.opt.LatencyWindow))
 	return d, d != 0
 }
 
@@ -317,7 +326,7 @@ func (m *Mem) Quantile(target string, q float64) (time.Duration, bool) {
 // to now (see health.go).
 func (m *Mem) ErrorRate(target string) float64 {
 	if v := m.target(target); v != nil && v.rate != 0 {
-		return m.rateAt(v, m.opt.Now().UnixNano())
+		return m.rateAt(v, m.nowNano())
 	}
 	return 0
 }
@@ -403,7 +412,7 @@ type TargetStats struct {
 func (m *Mem) Targets() []TargetStats {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	now := m.opt.Now().UnixNano()
+	now := m.nowNano()
 	w := now / int64(m.opt.LatencyWindow)
 	out := make([]TargetStats, 0, len(m.targets))
 	for name, t := range m.targets {

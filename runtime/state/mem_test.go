@@ -107,3 +107,19 @@ func TestHealthConcurrent(t *testing.T) {
 		t.Errorf("%d targets, want %d", len(got), len(targets))
 	}
 }
+
+// TestDefaultClock: without Options.Now the health clock is the wall
+// clock read once and then the monotonic one (one clock read per
+// decision-path read instead of two), and keeps the wall time.
+func TestDefaultClock(t *testing.T) {
+	m := NewMem(Options{})
+	before := time.Now().UnixNano()
+	got := m.nowNano()
+	after := time.Now().UnixNano()
+	if got < before-int64(time.Millisecond) || got > after+int64(time.Millisecond) {
+		t.Errorf("nowNano %d, want between %d and %d", got, before, after)
+	}
+	if next := m.nowNano(); next < got {
+		t.Errorf("nowNano went back: %d after %d", next, got)
+	}
+}
