@@ -38,12 +38,13 @@ const (
 	RefusedOverloaded Refusal = iota // the transport's concurrency bound or backlog is full
 	RefusedTooLarge                  // the body, or its reply, is larger than the transport accepts
 	RefusedUnreadable                // the body could not be read
+	RefusedNoReply                   // a NATS message without a reply subject not served: a decide, or feedback not recorded
 )
 
-var refusalNames = [...]string{RefusedOverloaded: "overloaded", RefusedTooLarge: "too_large", RefusedUnreadable: "unreadable"}
+var refusalNames = [...]string{RefusedOverloaded: "overloaded", RefusedTooLarge: "too_large", RefusedUnreadable: "unreadable", RefusedNoReply: "no_reply"}
 
 // String is the refusal's name, as metrics label it: overloaded,
-// too_large, unreadable.
+// too_large, unreadable, no_reply.
 func (r Refusal) String() string {
 	if int(r) < len(refusalNames) {
 		return refusalNames[r]

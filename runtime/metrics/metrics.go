@@ -10,7 +10,7 @@
 //	rpl_decision_errors_total{code}               decisions answered with an error
 //	rpl_reloads_total{result}                     activations (ok) and failed loads (error)
 //	rpl_active_policy_version{version}            1 for the active version
-//	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable
+//	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable, no_reply
 //	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish, a closed log)
 //	rpl_decision_log_failures_total               acknowledged decision-log publishes that failed (events since the last acknowledgement may be lost)
 //	rpl_spans_dropped_total                       decision spans dropped (a slow OTLP endpoint; only when tracing)
@@ -99,7 +99,7 @@ func New() *Metrics {
 			Name: "rpl_active_policy_version", Help: "1 for the active policy version.",
 		}, []string{"version"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "rpl_refused_total", Help: "Requests refused before the engine, by transport and reason (overloaded, too_large, unreadable).",
+			Name: "rpl_refused_total", Help: "Requests refused before the engine, by transport and reason (overloaded, too_large, unreadable; no_reply: a NATS decide without a reply subject, or such feedback not recorded).",
 		}, []string{"transport", "reason"}),
 		logDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rpl_decision_log_dropped_total", Help: "Decision events dropped: the log sink was behind, publishing them failed, or the log had closed (shutdown).",

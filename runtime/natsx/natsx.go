@@ -201,6 +201,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			// be lost), even past MaxPending, and if it cannot be, that
 			// is counted and logged, there being no one to tell.
 			if kind != rt.KindFeedback {
+				s.refusedNoReply()
 				noReplyDecides.note("NATS request without a reply subject not decided (publish it as a request)", m.Subject, "")
 				return
 			}
@@ -213,6 +214,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 				traceparent = m.Header.Get("traceparent")
 			}
 			if out, code := s.d.Serve(context.Background(), x, kind, m.Data, traceparent, time.Now()); code != "" {
+				s.refusedNoReply()
 				noReplyFeedback.note("NATS feedback without a reply subject not recorded", m.Subject, string(out))
 			}
 			return
@@ -241,6 +243,14 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			}
 			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, msg, m.Data))
 		}
+	}
+}
+
+// refusedNoReply counts a message without a reply subject not served
+// (Hooks.Refused, reason no_reply).
+func (s *Server) refusedNoReply() {
+	if s.cfg.Refused != nil {
+		s.cfg.Refused(Transport, rt.RefusedNoReply)
 	}
 }
 

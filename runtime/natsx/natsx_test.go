@@ -503,7 +503,12 @@ func TestNoReply(t *testing.T) {
 	var logged syncBuffer
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
-	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1})
+	var noReply atomic.Int32
+	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, Hooks: rt.Hooks{Refused: func(transport string, why rt.Refusal) {
+		if transport == natsx.Transport && why == rt.RefusedNoReply {
+			noReply.Add(1)
+		}
+	}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,6 +532,9 @@ func TestNoReply(t *testing.T) {
 	}
 	if got := e.Status().Decisions; got != 1 {
 		t.Errorf("%d decisions, want 1 (the request without a reply is not decided)", got)
+	}
+	if got := noReply.Load(); got != 2 {
+		t.Errorf("%d counted as no_reply, want 2 (the decide, the unknown field's feedback)", got)
 	}
 	out := logged.String()
 	for _, want := range []string{
