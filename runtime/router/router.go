@@ -519,13 +519,21 @@ func (r *Router) BundleSynced() bool { return r.kvw != nil && r.kvw.Synced() }
 // Reload reloads the policy directory now.
 func (r *Router) Reload(ctx context.Context) error { return r.loadDir(ctx, true) }
 
-// watchDir reloads the policy directory when it changes (debounced).
+// watchDir reloads the policy directory when it changes (debounced). It
+// watches the directory's parent too, for the directory itself: removed
+// and made again (a deployment replacing it whole), it is watched again
+// and reloaded.
 func (r *Router) watchDir() error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
 	}
 	r.watch = w
+	root := filepath.Clean(r.opt.Policies)
+	parent := filepath.Dir(root)
+	if err := w.Add(parent); err != nil {
+		r.log.Warn("not watching the policy directory's parent: a directory removed and made again will not be reloaded", "dir", parent, "err", err)
+	}
 	add := func(root string) {
 		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 			if err == nil && d.IsDir() {
@@ -553,6 +561,9 @@ func (r *Router) watchDir() error {
 			case ev, ok := <-w.Events:
 				if !ok {
 					return
+				}
+				if filepath.Dir(ev.Name) == parent && ev.Name != root {
+					continue // a sibling of the policy directory
 				}
 				if ev.Has(fsnotify.Create) {
 					if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {

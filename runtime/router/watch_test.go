@@ -1,0 +1,52 @@
+package router_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/runtime/router"
+)
+
+// TestReloadDirRemade: a policy directory removed and made again (a
+// deployment replacing it whole) is watched again: the new contents are
+// activated, and so is a later edit.
+func TestReloadDirRemade(t *testing.T) {
+	dir := copyExamples(t)
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	first := r.Engine.Current().Version
+
+	saved := t.TempDir()
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		os.WriteFile(filepath.Join(saved, e.Name()), data, 0o644)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		data, _ := os.ReadFile(filepath.Join(saved, e.Name()))
+		if e.Name() == "default.rpl" {
+			data = []byte(strings.Replace(string(data), "package default", "# remade\npackage default", 1))
+		}
+		os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644)
+	}
+	second := waitVersion(t, r, first)
+
+	p := filepath.Join(dir, "default.rpl")
+	data, _ := os.ReadFile(p)
+	if err := os.WriteFile(p, append(data, "\n# edited after\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitVersion(t, r, second)
+}
