@@ -125,6 +125,9 @@ const (
 	LastGoodSources = "last-good.json"
 )
 
+// MaxHeaderBytes bounds an HTTP request's headers.
+const MaxHeaderBytes = 64 << 10
+
 // Start starts a router; Shutdown stops it.
 func Start(ctx context.Context, opt Options) (*Router, error) {
 	if opt.DataDir == "" {
@@ -233,7 +236,11 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		if err != nil {
 			return nil, fmt.Errorf("HTTP: %w", err)
 		}
-		r.httpS = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+		// A slow client holds a connection for at most the read
+		// timeouts and WriteTimeout; headers are bounded at 64 KiB (a
+		// decide's are a few hundred bytes), not Go's 1 MiB.
+		r.httpS = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: MaxHeaderBytes}
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()

@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,4 +50,28 @@ func TestReloadDirRemade(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitVersion(t, r, second)
+}
+
+// TestHTTPHeaderBound: a request whose headers pass MaxHeaderBytes is
+// refused (431) before any handler; one within it is served.
+func TestHTTPHeaderBound(t *testing.T) {
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	for _, c := range []struct {
+		size, want int
+	}{{1 << 10, 200}, {2 * router.MaxHeaderBytes, http.StatusRequestHeaderFieldsTooLarge}} {
+		req, _ := http.NewRequest("POST", "http://"+r.HTTPAddr()+"/v2/decide", strings.NewReader(`{"request": {"id": "r"}}`))
+		req.Header.Set("X-Padding", strings.Repeat("x", c.size))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%d bytes of header: status %d, want %d", c.size, resp.StatusCode, c.want)
+		}
+	}
 }
