@@ -62,6 +62,10 @@ type EmbeddedOptions struct {
 	// (in-process connections only); port 0 picks a free port (see
 	// server.ClientURL).
 	Listen string
+	// Token, when set, is required from every client (nats.Token, or
+	// nats://TOKEN@host:port), in process too; without it a listener
+	// serves any client that reaches it, JetStream included.
+	Token string
 	// ReadyTimeout bounds the start; 0 means 10s.
 	ReadyTimeout time.Duration
 }
@@ -76,6 +80,7 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 		NoLog:                  true,
 		DisableJetStreamBanner: true,
 		MaxPayload:             8 << 20,
+		Authorization:          o.Token,
 	}
 	if o.Listen == "" {
 		opts.DontListen = true

@@ -65,6 +65,7 @@ type Options struct {
 	DataDir    string // default ./data
 	NATSURL    string // join this NATS instead of embedding one
 	NATSListen string // expose the embedded server on host:port
+	NATSToken  string // require this token from the embedded server's clients
 	NoNATS     bool   // HTTP only
 	// BundleBucket is the JetStream key-value bucket whose key
 	// natsx.BundleKey the router watches for bundles (rplc push); ""
@@ -167,14 +168,17 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			r.nc, err = r.connectExternal("rpl-router")
 		} else {
 			start := time.Now()
-			r.ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: opt.DataDir, Listen: opt.NATSListen})
+			r.ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: opt.DataDir, Listen: opt.NATSListen, Token: opt.NATSToken})
+			if err == nil && opt.NATSListen != "" && opt.NATSToken == "" {
+				r.log.Warn("the embedded NATS server listens without authentication: any client that reaches it can push bundles and read the decision log; give --nats-token (and --public-key)", "listen", opt.NATSListen)
+			}
 			if err == nil {
 				listen := "in-process only"
 				if opt.NATSListen != "" {
 					listen = r.ns.ClientURL()
 				}
 				r.log.Info("embedded NATS server started", "jetstream", filepath.Join(opt.DataDir, "jetstream"), "listen", listen, "in", time.Since(start))
-				r.nc, err = natsx.ConnectInProcess(r.ns)
+				r.nc, err = r.connectInProcess()
 			}
 		}
 		if err != nil {
@@ -265,6 +269,14 @@ func (r *Router) HTTPAddr() string {
 // NATS is the router's NATS connection (nil with NoNATS).
 func (r *Router) NATS() *nats.Conn { return r.nc }
 
+// connectInProcess connects to the embedded server, with its token.
+func (r *Router) connectInProcess(opts ...nats.Option) (*nats.Conn, error) {
+	if r.opt.NATSToken != "" {
+		opts = append(opts, nats.Token(r.opt.NATSToken))
+	}
+	return natsx.ConnectInProcess(r.ns, opts...)
+}
+
 // connectExternal connects to the NATS deployment of --nats-url, retrying
 // in the background while it is unreachable.
 func (r *Router) connectExternal(name string) (*nats.Conn, error) {
@@ -282,7 +294,7 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	var nc *nats.Conn
 	var err error
 	if r.ns != nil {
-		nc, err = natsx.ConnectInProcess(r.ns, nats.Name("rpl-router-log"))
+		nc, err = r.connectInProcess(nats.Name("rpl-router-log"))
 	} else {
 		nc, err = r.connectExternal("rpl-router-log")
 	}

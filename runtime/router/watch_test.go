@@ -7,7 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/nats-io/nats.go"
+
+	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
 
@@ -73,5 +77,32 @@ func TestHTTPHeaderBound(t *testing.T) {
 		if resp.StatusCode != c.want {
 			t.Errorf("%d bytes of header: status %d, want %d", c.size, resp.StatusCode, c.want)
 		}
+	}
+}
+
+// TestNATSToken: with a token, the embedded server's listener refuses a
+// client without it and serves one with it (nats://TOKEN@host:port),
+// and the router's own in-process connections still work.
+func TestNATSToken(t *testing.T) {
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NATSListen: "127.0.0.1:0", NATSToken: "s3cret", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	hostport := strings.TrimPrefix(r.NATSServer().ClientURL(), "nats://")
+	if nc, err := nats.Connect("nats://"+hostport, nats.MaxReconnects(0)); err == nil {
+		nc.Close()
+		t.Fatal("a client without the token was served")
+	} else if !strings.Contains(strings.ToLower(err.Error()), "authorization") {
+		t.Errorf("without the token: %v, want an authorization error", err)
+	}
+	nc, err := nats.Connect("nats://s3cret@" + hostport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	m, err := nc.Request(natsx.SubjectCP1, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`), 5*time.Second)
+	if err != nil || !strings.HasPrefix(string(m.Data), `{"ok":true`) {
+		t.Fatalf("with the token: %v %s", err, m.Data)
 	}
 }
