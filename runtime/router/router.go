@@ -476,6 +476,8 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, 
 		if err == nil && s.Version == last.Version {
 			if cur := r.Engine.Current(); cur != nil && cur.Version != s.Version {
 				r.log.Info("policy source unchanged: the later activation stays", "source", path, "version", s.ShortVersion(), "active", cur.ShortVersion())
+			} else {
+				r.Engine.Activate(s) // the active version: clears a failed load's error
 			}
 			return nil
 		}

@@ -106,3 +106,29 @@ func TestNATSToken(t *testing.T) {
 		t.Fatalf("with the token: %v %s", err, m.Data)
 	}
 }
+
+// TestReloadMendedClearsError: a save that breaks a policy is refused and
+// reported; saving it back as it was clears the report (the active
+// version is the source's again).
+func TestReloadMendedClearsError(t *testing.T) {
+	dir := copyExamples(t)
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	p := filepath.Join(dir, "default.rpl")
+	good, _ := os.ReadFile(p)
+	waitStatus := func(what string, ok func(lastError string) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !ok(r.Engine.Status().LastError); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: last error %q", what, r.Engine.Status().LastError)
+			}
+		}
+	}
+	os.WriteFile(p, good[:len(good)/2], 0o644)
+	waitStatus("a half-written file", func(e string) bool { return e != "" })
+	os.WriteFile(p, good, 0o644)
+	waitStatus("the file written whole", func(e string) bool { return e == "" })
+}
