@@ -44,14 +44,17 @@ func churn(n int) uint32 {
 }
 
 // TestFloor: with a small live heap, 64 MB of garbage makes a dozen
-// collections at GOGC=100 and at most one under a 256 MB floor; the
-// floor is recomputed after collections; Stop restores GOGC.
+// collections at GOGC=100 (Go's 4 MB minimum heap; fewer on a loaded
+// machine, where the collector's CPU limiter lets the heap overshoot: 3
+// were seen in CI) and at most one under a 256 MB floor; the floor is
+// recomputed after collections; Stop restores GOGC.
 func TestFloor(t *testing.T) {
 	t.Setenv("GOGC", "") // Start must not see an operator's GOGC
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	runtime.GC()
-	if n := churn(64 << 20); n < 4 {
-		t.Fatalf("%d collections without a floor: the test cannot tell", n)
+	without := churn(64 << 20)
+	if without < 2 {
+		t.Fatalf("%d collections without a floor: the test cannot tell", without)
 	}
 	f := Start(256 << 20)
 	if f == nil {
@@ -60,8 +63,8 @@ func TestFloor(t *testing.T) {
 	if p := f.Percent(); p <= 100 {
 		t.Fatalf("GOGC %d under a 256 MB floor", p)
 	}
-	if n := churn(64 << 20); n > 1 {
-		t.Errorf("%d collections under the floor", n)
+	if n := churn(64 << 20); n > 1 || n >= without {
+		t.Errorf("%d collections under the floor, %d without", n, without)
 	}
 	runtime.GC()
 	runtime.GC()
