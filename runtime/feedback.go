@@ -62,9 +62,7 @@ func (f *Feedback) Latency() time.Duration {
 // Validate checks the feedback and fills CostNanos, Target (from
 // ProviderID) and Time (with now when zero).
 func (f *Feedback) Validate(now time.Time) *Error {
-	bad := func(field, format string, args ...any) *Error {
-		return &Error{Code: CodeInvalidRequest, Message: field + ": " + fmt.Sprintf(format, args...), Details: map[string]any{"field": field}}
-	}
+	bad := fieldErrorf
 	targetField := "target"
 	if f.Target == "" {
 		f.Target, targetField = f.ProviderID, "provider_id"
@@ -403,23 +401,21 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 }
 
 // feedbackFields are the fields of a Feedback object, by JSON name.
-var feedbackFields = func() map[string]func(*Feedback) any {
-	return map[string]func(*Feedback) any{
-		"request_id":  func(f *Feedback) any { return &f.RequestID },
-		"tenant_id":   func(f *Feedback) any { return &f.TenantID },
-		"policy_id":   func(f *Feedback) any { return &f.PolicyID },
-		"version":     func(f *Feedback) any { return &f.Version },
-		"target":      func(f *Feedback) any { return &f.Target },
-		"provider_id": func(f *Feedback) any { return &f.ProviderID },
-		"status":      func(f *Feedback) any { return &f.Status },
-		"http_status": func(f *Feedback) any { return &f.HTTPStatus },
-		"latency_ms":  func(f *Feedback) any { return &f.LatencyMs },
-		"tokens_in":   func(f *Feedback) any { return &f.TokensIn },
-		"tokens_out":  func(f *Feedback) any { return &f.TokensOut },
-		"cost":        func(f *Feedback) any { return &f.Cost },
-		"time":        func(f *Feedback) any { return &f.Time },
-	}
-}()
+var feedbackFields = map[string]func(*Feedback) any{
+	"request_id":  func(f *Feedback) any { return &f.RequestID },
+	"tenant_id":   func(f *Feedback) any { return &f.TenantID },
+	"policy_id":   func(f *Feedback) any { return &f.PolicyID },
+	"version":     func(f *Feedback) any { return &f.Version },
+	"target":      func(f *Feedback) any { return &f.Target },
+	"provider_id": func(f *Feedback) any { return &f.ProviderID },
+	"status":      func(f *Feedback) any { return &f.Status },
+	"http_status": func(f *Feedback) any { return &f.HTTPStatus },
+	"latency_ms":  func(f *Feedback) any { return &f.LatencyMs },
+	"tokens_in":   func(f *Feedback) any { return &f.TokensIn },
+	"tokens_out":  func(f *Feedback) any { return &f.TokensOut },
+	"cost":        func(f *Feedback) any { return &f.Cost },
+	"time":        func(f *Feedback) any { return &f.Time },
+}
 
 // decodeFeedbackItem decodes an item of a batch: nil for null.
 func decodeFeedbackItem(raw json.RawMessage) (*Feedback, *Error) {
@@ -462,6 +458,20 @@ func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
 	return f, nil
 }
 
+// fieldErrorf is the invalid_request "field: message" of a field.
+func fieldErrorf(field, format string, args ...any) *Error {
+	return &Error{Code: CodeInvalidRequest, Message: field + ": " + fmt.Sprintf(format, args...), Details: map[string]any{"field": field}}
+}
+
+// didYouMean is " (did you mean X?)" for the one of names nearest name by
+// spelling, "" when none is near.
+func didYouMean(name string, names []string) string {
+	if n := lang.Nearest(name, names); n != "" {
+		return " (did you mean " + n + "?)"
+	}
+	return ""
+}
+
 // suggestField is " (did you mean X?)" for the known field nearest name
 // (by spelling, or one a prefix of the other: latency for latency_ms,
 // cost_usd for cost), "" when none is near.
@@ -471,8 +481,8 @@ func suggestField(name string) string {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	if n := lang.Nearest(name, names); n != "" {
-		return " (did you mean " + n + "?)"
+	if s := didYouMean(name, names); s != "" {
+		return s
 	}
 	var near []string
 	for _, n := range names {
@@ -489,9 +499,7 @@ func suggestField(name string) string {
 // fieldErr is the invalid_request of a field that did not decode: the
 // field's JSON name (never the Go type's), what it wants and why.
 func fieldErr(field string, raw []byte, err error) *Error {
-	bad := func(format string, args ...any) *Error {
-		return &Error{Code: CodeInvalidRequest, Message: field + ": " + fmt.Sprintf(format, args...), Details: map[string]any{"field": field}}
-	}
+	bad := func(format string, args ...any) *Error { return fieldErrorf(field, format, args...) }
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		if num, ok := strings.CutPrefix(te.Value, "number "); ok {

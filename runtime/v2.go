@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl"
-	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -60,11 +59,7 @@ func errUnknownKey(b []byte, fields []string) error {
 	if key == "" {
 		return nil
 	}
-	msg := fmt.Sprintf("unknown field %q", key)
-	if near := lang.Nearest(key, fields); near != "" {
-		msg += " (did you mean " + near + "?)"
-	}
-	return &Error{Code: CodeInvalidRequest, Message: msg, Details: map[string]any{"field": key}}
+	return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unknown field %q%s", key, didYouMean(key, fields)), Details: map[string]any{"field": key}}
 }
 
 func errRequestRequired() *Error {
