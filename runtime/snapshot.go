@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -253,36 +252,21 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 // that is not registered stays in the chain: a policy named like it may
 // decide.
 func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
-	var doc struct {
-		Tenants []*Tenant `json:"tenants"`
-	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil {
+	reg, err := bundle.ParseTenants(data) // the one reading and checking of the registry, cycles included
+	if err != nil {
 		return err
 	}
-	byID := make(map[string]*Tenant, len(doc.Tenants))
-	for i, t := range doc.Tenants {
-		if t == nil {
-			return fmt.Errorf("tenants[%d]: null, want a tenant object", i)
-		}
-		if t.ID == "" {
-			return fmt.Errorf("tenants[%d]: no id", i)
-		}
-		if _, dup := byID[t.ID]; dup {
-			return fmt.Errorf("tenant %s listed twice", t.ID)
-		}
+	byID := make(map[string]*Tenant, len(reg.Tenants))
+	for _, rt := range reg.Tenants {
+		t := &Tenant{ID: rt.ID, Tier: rt.Tier, Parents: rt.Parents, Policy: rt.Policy}
+		t.Budget.Monthly, t.Budget.Daily = rt.Monthly, rt.Daily
 		byID[t.ID] = t
 	}
-	chains := make(map[string][]string, len(doc.Tenants))
-	for _, t := range doc.Tenants {
-		chain, err := parentChain(t.ID, byID, chains, nil)
-		if err != nil {
-			return err
-		}
-		t.Parents = chain
+	chains := make(map[string][]string, len(byID))
+	for _, t := range byID {
+		t.Parents = parentChain(t.ID, byID, chains)
 	}
-	for _, t := range doc.Tenants {
+	for _, t := range byID {
 		parents := make([]any, len(t.Parents))
 		for j, p := range t.Parents {
 			parents[j] = p
@@ -321,16 +305,13 @@ func (s *Snapshot) missingTenantPolicies() []string {
 }
 
 // parentChain returns the ancestors of tenant id, nearest first: its
-// listed parents, each followed by its own chain, without repeats.
-// chains memoizes; path is the tenants being resolved, for cycles.
-func parentChain(id string, byID map[string]*Tenant, chains map[string][]string, path []string) ([]string, error) {
+// listed parents, each followed by its own chain, without repeats (the
+// registry has no cycle: bundle.ParseTenants refuses them). chains
+// memoizes.
+func parentChain(id string, byID map[string]*Tenant, chains map[string][]string) []string {
 	if c, ok := chains[id]; ok {
-		return c, nil
+		return c
 	}
-	if i := slices.Index(path, id); i >= 0 {
-		return nil, fmt.Errorf("tenant %s is its own ancestor: %s", id, strings.Join(append(path[i:], id), " → "))
-	}
-	path = append(path, id)
 	var chain []string
 	add := func(p string) {
 		if p != id && !slices.Contains(chain, p) {
@@ -339,19 +320,14 @@ func parentChain(id string, byID map[string]*Tenant, chains map[string][]string,
 	}
 	for _, p := range byID[id].Parents {
 		add(p)
-		if byID[p] == nil {
-			continue // not registered: no chain of its own
-		}
-		up, err := parentChain(p, byID, chains, path)
-		if err != nil {
-			return nil, err
-		}
-		for _, q := range up {
-			add(q)
+		if byID[p] != nil { // a registered parent has a chain of its own
+			for _, q := range parentChain(p, byID, chains) {
+				add(q)
+			}
 		}
 	}
 	chains[id] = chain
-	return chain, nil
+	return chain
 }
 
 // readTree reads the .rpl files, tenants.json and catalogue.json under dir (hidden
