@@ -3,6 +3,7 @@ package rpl
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"math"
@@ -253,8 +254,10 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 		}
 		if ok {
 			n, err := jsonx.ParseMoney(s)
-			if err != nil {
+			if errors.Is(err, jsonx.ErrMoneySyntax) {
 				return vm.Value{}, pathErr(path, "want money (\"$0.25\" or 0.25), have %q", s)
+			} else if err != nil {
+				return vm.Value{}, pathErr(path, "%v", err)
 			}
 			return vm.Money(n), nil
 		}

@@ -3,6 +3,7 @@ package policytest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -66,8 +67,10 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 		s = strings.TrimSuffix(uq, `"`)
 	}
 	n, err := jsonx.ParseMoney(s)
-	if err != nil {
+	if errors.Is(err, jsonx.ErrMoneySyntax) {
 		return fmt.Errorf("want money such as \"$0.25\", have %s", b)
+	} else if err != nil {
+		return err
 	}
 	*m = Money(n)
 	return nil

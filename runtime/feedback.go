@@ -160,72 +160,16 @@ func parseCost(raw json.RawMessage) (int64, string) {
 		s = n.String()
 	}
 	c, err := ParseMoney(s)
-	if err != nil {
-		// Say why: a number in exponent form (1.5e-3, as JavaScript and
-		// Python write small amounts) is money too when exact in
-		// nano-units.
-		var why string
-		if c, why = parseDecimal(s); why != "" {
-			return 0, why
-		}
-	}
+	tooMuch := errors.Is(err, jsonx.ErrMoneyRange)
 	switch {
-	case c < 0:
+	case err != nil && !tooMuch:
+		return 0, err.Error()
+	case c < 0 || tooMuch && strings.HasPrefix(strings.TrimSpace(s), "-"):
 		return 0, "must be ≥ 0"
-	case c > MaxFeedbackCost:
+	case tooMuch || c > MaxFeedbackCost:
 		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", strings.TrimSpace(s), lang.FormatMoney(MaxFeedbackCost))
 	}
 	return c, ""
-}
-
-// parseDecimal reads "[-][$]digits[.digits][e[±]digits]" into nano-units,
-// or says why it cannot: malformed, negative, more than 9 decimals, or
-// far more than MaxFeedbackCost.
-func parseDecimal(text string) (int64, string) {
-	malformed := fmt.Sprintf("want money (0.0123 or \"$0.0123\"), have %q", text)
-	s := strings.TrimSpace(text)
-	neg := false
-	if rest, ok := strings.CutPrefix(s, "-"); ok {
-		s, neg = rest, true
-	}
-	s = strings.TrimPrefix(s, "$")
-	mant, exp := s, 0
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.Atoi(s[i+1:])
-		if err != nil {
-			return 0, malformed
-		}
-		mant, exp = s[:i], e
-	}
-	whole, frac, _ := strings.Cut(mant, ".")
-	digits := whole + frac
-	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
-		return 0, malformed
-	}
-	digits = strings.TrimLeft(digits, "0")
-	point := len(whole) - (len(whole) + len(frac) - len(digits)) // the point's place in digits
-	digits = strings.TrimRight(digits, "0")
-	if digits == "" {
-		return 0, ""
-	}
-	if neg {
-		return 0, "must be ≥ 0"
-	}
-	point += max(min(exp, 100), -100) // far enough either way
-	if decimals := len(digits) - point; decimals > 9 {
-		return 0, fmt.Sprintf("%s has more than 9 decimals (money is counted in nano-units, $0.000000001)", strings.TrimSpace(text))
-	}
-	if point > 9 { // 10^9 dollars or more
-		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", strings.TrimSpace(text), lang.FormatMoney(MaxFeedbackCost))
-	}
-	var n int64
-	for i := range point + 9 {
-		n *= 10
-		if i < len(digits) {
-			n += int64(digits[i] - '0')
-		}
-	}
-	return n, ""
 }
 
 // jsonKind names the kind of a JSON value by its first byte, as Kind does

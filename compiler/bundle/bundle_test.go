@@ -402,6 +402,7 @@ func TestCatalogueErrors(t *testing.T) {
 		{`{"providers": [{"name": "a", "models": []}]}`, "providers[0].models: want a non-empty list"},
 		{`{"providers": [{"name": "a", "models": [{"name": "m", "input_per_mtok": "x", "output_per_mtok": 1, "latency_ms": 1}]}]}`, `providers[0].models[0].input_per_mtok: want money ("2.50" or 2.5), have "x"`},
 		{`{"providers": [{"name": "a", "models": [{"name": "m", "input_per_mtok": -1, "output_per_mtok": 1, "latency_ms": 1}]}]}`, `input_per_mtok: negative price`},
+		{`{"providers": [{"name": "a", "models": [{"name": "m", "input_per_mtok": 1, "output_per_mtok": 2.5e-10, "latency_ms": 1}]}]}`, `providers[0].models[0].output_per_mtok: 2.5e-10 has more than 9 decimals`},
 		{`{"providers": [{"name": "a", "models": [{"name": "m", "input_per_mtok": 1, "output_per_mtok": 1}]}]}`, `providers[0].models[0].latency_ms: missing`},
 		{`{"providers": [{"name": "a", "latency_ms": 1.5, "models": [{"name": "m", "input_per_mtok": 1, "output_per_mtok": 1}]}]}`, `providers[0].latency_ms: want a non-negative integer`},
 		{`{"providers": [{"name": "a", "latency_ms": 1, "models": [{"name": "m", "input_per_mtok": 1, "output_per_mtok": 1, "latencyms": 1}]}]}`, `providers[0].models[0].latencyms: unknown field (did you mean latency_ms?)`},
@@ -488,6 +489,7 @@ func TestBuildRefuses(t *testing.T) {
 			`{"tenants": [{"id": "t", "parent": ["x"]}]}`:                                 "tenants.json: tenants[0].parent: unknown field (did you mean parents?)",
 			`{"tenants": [{"id": "t", "policy": "b"}]}`:                                   "tenants.json: tenants[0].policy: tenant t names policy b, which does not exist",
 			`{"tenants": [{"id": "t", "budget": {"daily": "x"}}]}`:                        `tenants.json: tenants[0].budget.daily: want money ("$500" or "500"), have "x"`,
+			`{"tenants": [{"id": "t", "budget": {"daily": "$0.0000000001"}}]}`:            `tenants.json: tenants[0].budget.daily: $0.0000000001 has more than 9 decimals`,
 			`{"tenants": [{"id": "t", "parents": ["u"]}, {"id": "u", "parents": ["t"]}]}`: "tenants.json: tenant t is its own ancestor: t → u → t",
 			`{"tenants": [`: "tenants.json: invalid JSON",
 		} {

@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"math"
@@ -204,14 +205,11 @@ func price(x any, at string) (int64, error) {
 	default:
 		return 0, fmt.Errorf("%s: want money (\"2.50\" or 2.5), have %s", at, jsonx.Kind(x))
 	}
-	neg := strings.HasPrefix(s, "-")
-	lit := "$" + strings.TrimPrefix(strings.TrimPrefix(s, "-"), "$")
-	if neg {
-		lit = "-" + lit
-	}
-	n, err := lang.ParseMoney(lit)
-	if err != nil {
+	n, err := jsonx.ParseMoney(s)
+	if errors.Is(err, jsonx.ErrMoneySyntax) {
 		return 0, fmt.Errorf("%s: want money (\"2.50\" or 2.5), have %q", at, s)
+	} else if err != nil {
+		return 0, fmt.Errorf("%s: %v", at, err)
 	}
 	if n < 0 {
 		return 0, fmt.Errorf("%s: negative price %s", at, lang.FormatMoney(n))

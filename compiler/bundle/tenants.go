@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -152,8 +153,10 @@ func budget(m map[string]any, k, at string) (string, error) {
 		return "", fmt.Errorf("%s.%s: want money as a string (\"$500\" or \"500\"), have %s", at, k, jsonx.Kind(v))
 	}
 	if strings.TrimSpace(s) != "" {
-		if _, err := jsonx.ParseMoney(s); err != nil {
+		if _, err := jsonx.ParseMoney(s); errors.Is(err, jsonx.ErrMoneySyntax) {
 			return "", fmt.Errorf("%s.%s: want money (\"$500\" or \"500\"), have %q", at, k, s)
+		} else if err != nil {
+			return "", fmt.Errorf("%s.%s: %v", at, k, err)
 		}
 	}
 	return s, nil

@@ -5,8 +5,11 @@ package jsonx
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -60,13 +63,70 @@ func KindOf(t reflect.Type) string {
 	return "a JSON value"
 }
 
-// ParseMoney reads an amount as JSON carries it ("0.25", "$0.25", "-0.5",
-// or a number's text) into nano-units, by the rules of a money literal.
+// ParseMoney's errors: ErrMoneySyntax is (wrapped by) the error for text
+// that is not an amount, for callers that word it with their own example;
+// ErrMoneyRange is wrapped by the error for an amount beyond what int64
+// nano-units hold (about 9.2 billion).
+var (
+	ErrMoneySyntax = errors.New("malformed money")
+	ErrMoneyRange  = errors.New("out of range")
+)
+
+// moneySyntax is ParseMoney's error for text that is not an amount.
+type moneySyntax string
+
+func (s moneySyntax) Error() string {
+	return fmt.Sprintf("want money (0.0123 or \"$0.0123\"), have %q", string(s))
+}
+
+func (moneySyntax) Is(target error) bool { return target == ErrMoneySyntax }
+
+// ParseMoney reads an amount as JSON carries it, a string ("0.25",
+// "$0.25", "-0.5") or a number's text, exponent forms included (1.5e-3, as
+// JavaScript and Python write small amounts), into nano-units, exactly.
+// Its error says why it cannot, quoting s: malformed, more than 9
+// decimals (finer than a nano-unit), or out of range.
 func ParseMoney(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	sign := ""
-	if rest, ok := strings.CutPrefix(s, "-"); ok {
-		sign, s = "-", rest
+	text := strings.TrimSpace(s)
+	t, neg := strings.CutPrefix(text, "-")
+	t = strings.TrimPrefix(t, "$")
+	mant, exp := t, 0
+	if i := strings.IndexAny(t, "eE"); i >= 0 {
+		digits := strings.TrimLeft(t[i+1:], "+-")
+		if len(t[i+1:])-len(digits) > 1 || digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+			return 0, moneySyntax(s)
+		}
+		e, _ := strconv.Atoi(t[i+1:])             // out of int's range: ±MaxInt
+		mant, exp = t[:i], max(min(e, 100), -100) // far enough either way
 	}
-	return lang.ParseMoney(sign + "$" + strings.TrimPrefix(s, "$"))
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits := whole + frac
+	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return 0, moneySyntax(s)
+	}
+	// Significant digits, and the place of the point among them.
+	sig := strings.TrimLeft(digits, "0")
+	point := len(whole) - (len(digits) - len(sig)) + exp
+	sig = strings.TrimRight(sig, "0")
+	if sig == "" {
+		return 0, nil
+	}
+	if len(sig)-point > 9 {
+		return 0, fmt.Errorf("%s has more than 9 decimals (money is counted in nano-units, $0.000000001)", text)
+	}
+	var n uint64
+	for i := range point + 9 {
+		d := uint64(0)
+		if i < len(sig) {
+			d = uint64(sig[i] - '0')
+		}
+		if n > (math.MaxInt64-d)/10 {
+			return 0, fmt.Errorf("%s is %w (at most %s)", text, ErrMoneyRange, lang.FormatMoney(math.MaxInt64))
+		}
+		n = n*10 + d
+	}
+	if neg {
+		return -int64(n), nil
+	}
+	return int64(n), nil
 }

@@ -1,19 +1,45 @@
 package jsonx
 
 import (
+	"errors"
+	"math"
+	"math/big"
 	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 )
 
 func TestParseMoney(t *testing.T) {
-	for in, want := range map[string]int64{"0.25": 250_000_000, "$0.25": 250_000_000, " -0.5 ": -500_000_000, "-$1": -1_000_000_000, "3": 3_000_000_000} {
+	for in, want := range map[string]int64{
+		"0.25": 250_000_000, "$0.25": 250_000_000, " -0.5 ": -500_000_000, "-$1": -1_000_000_000, "3": 3_000_000_000,
+		".5": 500_000_000, "5.": 5_000_000_000, "0": 0, "-0": 0, "000.000": 0, "0e999999999999999999999": 0,
+		// exponent forms, as a JSON number may be written
+		"1.5e-3": 1_500_000, "1E2": 100_000_000_000, "2.5e+1": 25_000_000_000, "$1e-9": 1, "-12e-1": -1_200_000_000,
+		"0.000000001": 1, "1000e-12": 1, "9223372036.854775807": math.MaxInt64, "-9223372036.854775807": -math.MaxInt64,
+	} {
 		if got, err := ParseMoney(in); err != nil || got != want {
 			t.Errorf("ParseMoney(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "abc", "$$1", "--1", "1e3x"} {
-		if _, err := ParseMoney(in); err == nil {
-			t.Errorf("ParseMoney(%q): no error", in)
+	for in, want := range map[string]string{
+		"": `want money (0.0123 or "$0.0123"), have ""`, "abc": `have "abc"`, "$$1": "", "--1": "", "1e3x": "", "1e": "", "e3": "",
+		".": "", "1.2.3": "", "1_000": "", "$": "", "0x10": "", "+1": "", "1 000": "", "Inf": "", "NaN": "",
+		"1e-10":                 "1e-10 has more than 9 decimals",
+		" 0.0000000001 ":        "0.0000000001 has more than 9 decimals",
+		"1e-999999999999999999": "has more than 9 decimals",
+		"9223372036.854775808":  "9223372036.854775808 is out of range (at most $9223372036.854775807)",
+		"-1e400":                "-1e400 is out of range",
+	} {
+		_, err := ParseMoney(in)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseMoney(%q): error %v, want %q", in, err, want)
+			continue
+		}
+		syntax, tooMuch := errors.Is(err, ErrMoneySyntax), errors.Is(err, ErrMoneyRange)
+		if syntax != strings.HasPrefix(err.Error(), "want money") || tooMuch != strings.Contains(want, "out of range") {
+			t.Errorf("ParseMoney(%q): %v, syntax %v, range %v", in, err, syntax, tooMuch)
 		}
 	}
 }
@@ -28,4 +54,51 @@ func TestKindOf(t *testing.T) {
 	if got := KindOf(reflect.TypeOf([]int{})); got != "a list" {
 		t.Errorf("KindOf([]int) = %s", got)
 	}
+}
+
+// FuzzParseMoney checks ParseMoney against exact rational arithmetic: an
+// amount in the accepted syntax parses iff it is a whole number of
+// nano-units that int64 holds, and then to that number; any other text is
+// a syntax error.
+func FuzzParseMoney(f *testing.F) {
+	for _, s := range []string{"0.25", "$0.25", "-$1", "1.5e-3", "1e-10", "9223372036.854775807", "9223372036.854775808", "1e400", "abc", ".5", "-0", "1_0"} {
+		f.Add(s)
+	}
+	syntax := regexp.MustCompile(`^-?\$?([0-9]+\.?[0-9]*|\.[0-9]+)([eE]([+-]?[0-9]+))?$`)
+	limit := new(big.Rat).SetInt64(math.MaxInt64)
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseMoney(s)
+		text := strings.TrimSpace(s)
+		m := syntax.FindStringSubmatch(text)
+		if m == nil {
+			if !errors.Is(err, ErrMoneySyntax) {
+				t.Fatalf("ParseMoney(%q) = %d, %v; want a syntax error", s, n, err)
+			}
+			return
+		}
+		if e, _ := strconv.Atoi(m[3]); len(m[3]) > 6 || e > 400 || e < -400 {
+			return // exact arithmetic on such exponents is too slow
+		}
+		num := strings.Replace(text, "$", "", 1)
+		if strings.HasSuffix(m[1], ".") {
+			num = strings.Replace(num, ".", "", 1) // big.Rat wants a digit after the point
+		}
+		want, ok := new(big.Rat).SetString(num)
+		if !ok {
+			t.Fatalf("reference cannot read %q", num)
+		}
+		want.Mul(want, big.NewRat(1e9, 1))
+		switch {
+		case !want.IsInt():
+			if err == nil || !strings.Contains(err.Error(), "more than 9 decimals") {
+				t.Fatalf("ParseMoney(%q) = %d, %v; want more than 9 decimals", s, n, err)
+			}
+		case new(big.Rat).Abs(want).Cmp(limit) > 0:
+			if !errors.Is(err, ErrMoneyRange) {
+				t.Fatalf("ParseMoney(%q) = %d, %v; want out of range", s, n, err)
+			}
+		case err != nil || want.Num().Int64() != n:
+			t.Fatalf("ParseMoney(%q) = %d, %v; want %s", s, n, err, want.Num())
+		}
+	})
 }
