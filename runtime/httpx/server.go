@@ -109,27 +109,16 @@ func Status(c runtime.Code) int {
 	return http.StatusInternalServerError
 }
 
-// serve adapts HTTP to the dispatcher: the concurrency bound, the body
-// (bounded by MaxBody), the traceparent header, the status and
+// serve adapts HTTP to the dispatcher: the body (bounded by MaxBody),
+// the concurrency bound, the traceparent header, the status and
 // Retry-After.
 func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		arrival := time.Now()
 		x := s.d.Get()
 		defer s.d.Put(x)
-		select {
-		case s.sem <- struct{}{}:
-			defer func() { <-s.sem }()
-		default:
-			// Refused without a decision. The body, which the server
-			// would read anyway to keep the connection, names the
-			// request in the answer.
-			body, _ := readBody(r.Body, s.cfg.MaxBody, x.In)
-			w.Header().Set("Retry-After", "1")
-			s.write(w, http.StatusServiceUnavailable, s.d.Refuse(x, kind, runtime.RefusedOverloaded,
-				fmt.Sprintf("router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), body))
-			return
-		}
+		// The body first: a client still sending its request holds no
+		// slot, or a few slow uploads would shed every decision.
 		body, err := readBody(r.Body, s.cfg.MaxBody, x.In)
 		if err != nil {
 			status, why := http.StatusBadRequest, runtime.RefusedUnreadable
@@ -137,6 +126,15 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 				status, why = http.StatusRequestEntityTooLarge, runtime.RefusedTooLarge
 			}
 			s.write(w, status, s.d.Refuse(x, kind, why, err.Error(), nil))
+			return
+		}
+		select {
+		case s.sem <- struct{}{}:
+			defer func() { <-s.sem }()
+		default:
+			w.Header().Set("Retry-After", "1")
+			s.write(w, http.StatusServiceUnavailable, s.d.Refuse(x, kind, runtime.RefusedOverloaded,
+				fmt.Sprintf("router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), body))
 			return
 		}
 		x.In = body[:0] // keep the grown buffer

@@ -217,55 +217,86 @@ func TestMetricsValues(t *testing.T) {
 func TestOverload(t *testing.T) {
 	shed := 0
 	var mu sync.Mutex
-	e, srv := setup(t, httpx.Config{MaxInFlight: 1, Hooks: runtime.Hooks{Refused: func(transport string, why runtime.Refusal) {
-		if transport == "http" && why == runtime.RefusedOverloaded {
-			mu.Lock()
-			shed++
-			mu.Unlock()
-		}
-	}}})
+	held, release := make(chan struct{}), make(chan struct{})
+	e, srv := setup(t, httpx.Config{MaxInFlight: 1, Hooks: runtime.Hooks{
+		Refused: func(transport string, why runtime.Refusal) {
+			if transport == "http" && why == runtime.RefusedOverloaded {
+				mu.Lock()
+				shed++
+				mu.Unlock()
+			}
+		},
+		// A request whose traceparent is "hold" keeps its slot, inside
+		// the engine's span, until released.
+		Trace: func(ctx context.Context, traceparent, transport string, kind runtime.Kind) (context.Context, func(*runtime.Outcome)) {
+			if traceparent == "hold" {
+				close(held)
+				<-release
+			}
+			return ctx, nil
+		},
+	}})
 	if _, err := e.LoadDir(context.Background(), examples); err != nil {
 		t.Fatal(err)
 	}
-	// Hold the only slot with a request whose body never ends.
+	// A request whose body never ends holds no slot: the only one stays
+	// free for decisions.
 	pr, pw := io.Pipe()
+	var releaseOnce sync.Once
+	free := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(func() { free(); pw.Close() }) // before the server's Close, which waits for them
 	req, _ := http.NewRequest("POST", srv.URL+"/v2/decide", pr)
-	done := make(chan struct{})
+	uploaded := make(chan int, 1)
 	go func() {
-		defer close(done)
+		code := 0
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			code = resp.StatusCode
+			resp.Body.Close()
+		}
+		uploaded <- code
+	}()
+	pw.Write([]byte(`{"request": `))
+	for range 3 {
+		if code, _, body := do(t, "POST", srv.URL+"/v2/decide", `{"request": {"id": "r-0"}}`); code != 200 {
+			t.Fatalf("beside an unfinished upload: %d %s", code, body)
+		}
+	}
+	// A decision in flight holds the slot.
+	go func() {
+		req, _ := http.NewRequest("POST", srv.URL+"/v2/decide", strings.NewReader(`{"request": {"id": "held"}}`))
+		req.Header.Set("traceparent", "hold")
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 		}
 	}()
-	pw.Write([]byte(`{"request": `))
-	// Retry until the held request has taken the slot: the first shed
-	// request proves it.
-	for {
-		code, m, body := do(t, "POST", srv.URL+"/v1/decide", `{"version": "1", "request_id": "r-1", "trace_id": "tr-1", "tenant_id": "t", "task": {"type": "chat"}}`)
-		if code == 503 {
-			// Refused without a decision, but named.
-			errObj := m["error"].(map[string]any)
-			cctx, _ := m["context"].(map[string]any)
-			if errObj["code"] != "internal" || !strings.Contains(body, "overloaded") || cctx["request_id"] != "r-1" || cctx["trace_id"] != "tr-1" {
-				t.Fatalf("CP1 overload answer: %s", body)
-			}
-			break
-		}
+	<-held
+	code, m, body := do(t, "POST", srv.URL+"/v1/decide", `{"version": "1", "request_id": "r-1", "trace_id": "tr-1", "tenant_id": "t", "task": {"type": "chat"}}`)
+	if code != 503 {
+		t.Fatalf("CP1 beside a held slot: %d %s", code, body)
 	}
-	code, m, _ := do(t, "POST", srv.URL+"/v2/decide", `{"request": {"id": "r-2"}}`)
+	// Refused without a decision, but named.
+	errObj := m["error"].(map[string]any)
+	cctx, _ := m["context"].(map[string]any)
+	if errObj["code"] != "internal" || !strings.Contains(body, "overloaded") || cctx["request_id"] != "r-1" || cctx["trace_id"] != "tr-1" {
+		t.Fatalf("CP1 overload answer: %s", body)
+	}
+	code, m, _ = do(t, "POST", srv.URL+"/v2/decide", `{"request": {"id": "r-2"}}`)
 	if code != 503 || m["error"].(map[string]any)["code"] != "overloaded" || m["request_id"] != "r-2" {
 		t.Fatalf("v2 overload: %d %v", code, m)
 	}
+	free()
 	pw.Write([]byte(`{"id": "r"}}`))
 	pw.Close()
-	<-done
+	if code := <-uploaded; code != 200 {
+		t.Fatalf("the slow upload: %d", code)
+	}
 	if code, _, body := do(t, "POST", srv.URL+"/v2/decide", `{"request": {"id": "r"}}`); code != 200 {
 		t.Fatalf("after overload: %d %s", code, body)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if shed < 2 {
-		t.Errorf("shed %d", shed)
+	if shed != 2 {
+		t.Errorf("shed %d, want 2", shed)
 	}
 }
 
