@@ -1,0 +1,314 @@
+// The policy sources: the last good version, the policy directory or
+// bundle file, and the bundle bucket; what was taken from each, and
+// which activation wins (the package documentation gives the rule).
+
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+)
+
+// observer feeds the metrics and persists each activated version.
+type observer Router
+
+func (o *observer) Decided(out *runtime.Outcome) { o.Metrics.Decided(out) }
+
+func (o *observer) Loaded(s *runtime.Snapshot, err error) {
+	o.Metrics.Loaded(s, err)
+	if err != nil {
+		return
+	}
+	o.log.Info("policy version active", "version", s.ShortVersion(), "source", s.Source, "policies", len(s.PolicyIDs()))
+	(*Router)(o).persist(s)
+}
+
+// persist writes s as the last good version.
+func (r *Router) persist(s *runtime.Snapshot) {
+	r.persistMu.Lock()
+	defer r.persistMu.Unlock()
+	dir, file := filepath.Join(r.opt.DataDir, LastGoodDir), filepath.Join(r.opt.DataDir, LastGoodBundle)
+	var err error
+	switch {
+	case s.Bundle() != nil:
+		tmp := file + ".tmp"
+		if err = os.WriteFile(tmp, s.Bundle(), 0o644); err == nil {
+			if err = os.Rename(tmp, file); err == nil {
+				os.RemoveAll(dir)
+			}
+		}
+	case s.Files() != nil:
+		if err = runtime.WriteFiles(dir, s.Files()); err == nil {
+			os.Remove(file)
+		}
+	}
+	if err != nil {
+		r.log.Warn("last good version not saved", "err", err)
+	}
+}
+
+// sources is what the router last took from each of its sources, kept as
+// DataDir/LastGoodSources with the last good version.
+type sources struct {
+	// Local is the version last activated (or found unchanged) from the
+	// policy directory or bundle file.
+	Local *localSource `json:"local,omitempty"`
+	// Bucket is the last revision of the bundle key handled: activated
+	// or refused.
+	Bucket *natsx.BundleMark `json:"bucket,omitempty"`
+}
+
+type localSource struct {
+	Path    string `json:"path"`
+	Version string `json:"version"`
+}
+
+// took records what was taken from a source, after the activation it
+// caused was persisted.
+func (r *Router) took(update func(*sources)) {
+	r.persistMu.Lock()
+	defer r.persistMu.Unlock()
+	update(&r.sources)
+	file := filepath.Join(r.opt.DataDir, LastGoodSources)
+	data, err := json.MarshalIndent(r.sources, "", "  ")
+	if err == nil {
+		tmp := file + ".tmp"
+		if err = os.WriteFile(tmp, append(data, '\n'), 0o644); err == nil {
+			err = os.Rename(tmp, file)
+		}
+	}
+	if err != nil {
+		r.log.Warn("last good sources not saved: the next start may activate a source again over a later activation", "err", err)
+	}
+}
+
+// activateLastGood activates the last good version and takes up what
+// was taken from the sources (LastGoodSources). Without a usable last
+// good version that record is dropped: the sources' current versions are
+// then activated as on a first start, rather than none.
+func (r *Router) activateLastGood(ctx context.Context) {
+	start := time.Now()
+	var s *runtime.Snapshot
+	var err error
+	file := filepath.Join(r.opt.DataDir, LastGoodBundle)
+	dir := filepath.Join(r.opt.DataDir, LastGoodDir)
+	if data, rerr := os.ReadFile(file); rerr == nil {
+		s, err = r.Engine.BuildBundle(ctx, file, data, r.readOptions())
+	} else if _, serr := os.Stat(dir); serr == nil {
+		s, err = r.Engine.BuildDir(ctx, dir)
+	} else {
+		return
+	}
+	if err != nil {
+		r.log.Warn("last good version not usable", "err", err)
+		return
+	}
+	r.Engine.Activate(s)
+	r.log.Info("last good version activated", "version", s.ShortVersion(), "in", time.Since(start))
+	srcFile := filepath.Join(r.opt.DataDir, LastGoodSources)
+	data, err := os.ReadFile(srcFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return // kept by an earlier release: the sources are activated
+	}
+	var src sources
+	if err == nil {
+		err = json.Unmarshal(data, &src)
+	}
+	if err != nil {
+		r.log.Warn("last good sources unreadable: the policy sources are activated as on a first start", "err", err)
+		return
+	}
+	r.persistMu.Lock()
+	r.sources = src
+	r.persistMu.Unlock()
+}
+
+// readOptions are the bundle checks of this router: the signature when a
+// public key is configured.
+func (r *Router) readOptions() bundle.ReadOptions {
+	return bundle.ReadOptions{PublicKey: r.opt.PublicKey, RequireSignature: r.opt.PublicKey != nil}
+}
+
+// loadDir builds the policy directory and activates it: always with
+// force, else only when its version differs from the one last taken from
+// it or nothing is active (see the package documentation).
+func (r *Router) loadDir(ctx context.Context, force bool) error {
+	dir := r.opt.Policies
+	return r.loadLocal(ctx, dir, force, func() (*runtime.Snapshot, error) { return r.Engine.BuildDir(ctx, dir) },
+		func() (*runtime.Snapshot, error) { return r.Engine.LoadDir(ctx, dir) })
+}
+
+// loadBundle is loadDir for the bundle file path.
+func (r *Router) loadBundle(ctx context.Context, path string, force bool) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return r.loadLocal(ctx, path, force, func() (*runtime.Snapshot, error) { return r.Engine.BuildBundle(ctx, path, data, r.readOptions()) },
+		func() (*runtime.Snapshot, error) { return r.Engine.LoadBundle(ctx, path, data, r.readOptions()) })
+}
+
+// loadLocal activates the snapshot of the local source path (a directory
+// or bundle file) unless, without force, it is the version last taken
+// from path while another is active: an unchanged source is no new
+// activation. load builds and activates, recording a refusal in the
+// engine's status; build only builds.
+func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, load func() (*runtime.Snapshot, error)) error {
+	r.persistMu.Lock()
+	last := r.sources.Local
+	r.persistMu.Unlock()
+	if !force && r.Engine.Ready() && last != nil && last.Path == path {
+		s, err := build()
+		if err == nil && s.Version == last.Version {
+			if cur := r.Engine.Current(); cur != nil && cur.Version != s.Version {
+				r.log.Info("policy source unchanged: the later activation stays", "source", path, "version", s.ShortVersion(), "active", cur.ShortVersion())
+			} else {
+				r.Engine.Activate(s) // the active version: clears a failed load's error
+			}
+			return nil
+		}
+		if err == nil {
+			r.Engine.Activate(s)
+			r.took(func(src *sources) { src.Local = &localSource{Path: path, Version: s.Version} })
+			return nil
+		}
+		// Load again to record the refusal (a failed build only is
+		// built twice).
+	}
+	s, err := load()
+	if err == nil {
+		r.took(func(src *sources) { src.Local = &localSource{Path: path, Version: s.Version} })
+	}
+	return err
+}
+
+// watchBundles activates the bundles pushed to the bundle bucket.
+func (r *Router) watchBundles() {
+	bucket := r.opt.BundleBucket
+	if bucket == "" {
+		bucket = natsx.BundleBucket
+	}
+	r.persistMu.Lock()
+	var seen natsx.BundleMark
+	if r.sources.Bucket != nil {
+		seen = *r.sources.Bucket
+	}
+	r.persistMu.Unlock()
+	r.kvw = natsx.WatchBundles(r.nc, natsx.WatchConfig{
+		Bucket: bucket,
+		Seen:   seen,
+		Handled: func(m natsx.BundleMark) {
+			r.took(func(src *sources) { src.Bucket = &m })
+		},
+		Apply: func(ctx context.Context, data []byte, rev uint64) error {
+			source := fmt.Sprintf("nats:%s/%s@%d", bucket, natsx.BundleKey, rev)
+			_, err := r.Engine.LoadBundle(ctx, source, data, r.readOptions())
+			return err
+		},
+		OnError: func(err error) { r.log.Error("pushed bundle", "err", err) },
+	})
+}
+
+// BundleRevision is the revision of the last pushed bundle activated from
+// the bundle bucket, 0 if none.
+func (r *Router) BundleRevision() uint64 {
+	if r.kvw == nil {
+		return 0
+	}
+	return r.kvw.Revision()
+}
+
+// BundleSynced reports whether the bundle watch has handled the bucket's
+// value at its start: activated or refused it, or passed over a revision
+// handled before a restart.
+func (r *Router) BundleSynced() bool { return r.kvw != nil && r.kvw.Synced() }
+
+// Reload reloads the policy directory now.
+func (r *Router) Reload(ctx context.Context) error { return r.loadDir(ctx, true) }
+
+// watchDir reloads the policy directory when it changes (debounced). It
+// watches the directory's parent too, for the directory itself: removed
+// and made again (a deployment replacing it whole), it is watched again
+// and reloaded.
+func (r *Router) watchDir() error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	r.watch = w
+	root := filepath.Clean(r.opt.Policies)
+	parent := filepath.Dir(root)
+	if err := w.Add(parent); err != nil {
+		r.log.Warn("not watching the policy directory's parent: a directory removed and made again will not be reloaded", "dir", parent, "err", err)
+	}
+	add := func(root string) {
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				if p != root && d.Name()[0] == '.' {
+					return filepath.SkipDir
+				}
+				w.Add(p)
+			}
+			return nil
+		})
+	}
+	add(r.opt.Policies)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		var timer *time.Timer
+		fire := make(chan struct{}, 1)
+		for {
+			select {
+			case <-r.stop:
+				if timer != nil {
+					timer.Stop()
+				}
+				return
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				if filepath.Dir(ev.Name) == parent && ev.Name != root {
+					continue // a sibling of the policy directory
+				}
+				if ev.Has(fsnotify.Create) {
+					if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
+						add(ev.Name)
+					}
+				}
+				if timer == nil {
+					timer = time.AfterFunc(100*time.Millisecond, func() {
+						select {
+						case fire <- struct{}{}:
+						default:
+						}
+					})
+				} else {
+					timer.Reset(100 * time.Millisecond)
+				}
+			case <-fire:
+				if err := r.loadDir(context.Background(), false); err != nil {
+					r.log.Error("reload failed; the running version stays", "err", err)
+				}
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				r.log.Warn("watching policies", "err", err)
+			}
+		}
+	}()
+	return nil
+}
