@@ -97,6 +97,9 @@ func (f *Feedback) Validate(now time.Time) *Error {
 	if f.CostNanos < 0 || f.CostNanos > MaxFeedbackCost { // set by a caller, not parsed
 		return bad("cost", "%s is not from $0 to %s", lang.FormatMoney(f.CostNanos), lang.FormatMoney(MaxFeedbackCost))
 	}
+	if len(f.TenantID) > MaxTenantLen {
+		return bad("tenant_id", "longer than %d bytes", MaxTenantLen)
+	}
 	if f.CostNanos != 0 && f.TenantID == "" {
 		// The ledger is per tenant: a cost with no tenant would be
 		// acknowledged and charged to no one.
@@ -123,8 +126,13 @@ const MaxFeedbackSkew = 5 * time.Minute
 // period could reach them (the ledger saturates rather than wraps).
 const MaxFeedbackCost = 1_000_000 * lang.MoneyScale
 
-// MaxTargetLen is the longest target feedback may name, in bytes.
-const MaxTargetLen = 256
+// MaxTargetLen is the longest target feedback may name, in bytes, and
+// MaxTenantLen the longest tenant id: the live state keeps an entry per
+// target and per tenant it hears of.
+const (
+	MaxTargetLen = 256
+	MaxTenantLen = 256
+)
 
 // checkTarget is why target is not a "provider:model" target, "" when it
 // is one: each target the router hears of has its own health entry, so

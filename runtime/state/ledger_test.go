@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"sync"
@@ -372,5 +373,38 @@ func TestSpendSaturates(t *testing.T) {
 	}
 	if month := m.MonthSpend("u", at); month != math.MinInt64 {
 		t.Fatalf("month %d, want %d", month, int64(math.MinInt64))
+	}
+}
+
+// The ledger holds at most MaxLedger tenant-months: a cost for one more
+// is refused, recording nothing (not its health either), while the
+// tenants it holds, and feedback without a cost, go on; the month's end
+// makes room.
+func TestLedgerBound(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	m := NewMem(Options{MaxLedger: 3, Now: func() time.Time { return now }})
+	feed := func(tenant, target string, cost int64) error {
+		return m.RecordFeedback(&runtime.Feedback{Target: target, Status: "error", TenantID: tenant, CostNanos: cost, Time: now})
+	}
+	for i := range 3 {
+		if err := feed("t"+strconv.Itoa(i), "p:m", 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := feed("t3", "p:new", 10); !errors.Is(err, ErrLedgerFull) {
+		t.Fatalf("a fourth tenant's cost: %v, want ErrLedgerFull", err)
+	}
+	if m.MonthSpend("t3", now) != 0 || len(m.Targets()) != 1 {
+		t.Errorf("the refused feedback was recorded: spend %d, targets %v", m.MonthSpend("t3", now), m.Targets())
+	}
+	if err := feed("t0", "p:m", 5); err != nil || m.MonthSpend("t0", now) != 15 {
+		t.Errorf("a held tenant's cost: %v, spend %d", err, m.MonthSpend("t0", now))
+	}
+	if err := feed("t3", "p:m", 0); err != nil {
+		t.Errorf("feedback without a cost: %v", err)
+	}
+	now = time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC) // November and its grace hour are over
+	if err := feed("t3", "p:m", 10); err != nil || m.MonthSpend("t3", now) != 10 {
+		t.Errorf("a new month: %v, spend %d", err, m.MonthSpend("t3", now))
 	}
 }

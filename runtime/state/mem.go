@@ -27,10 +27,12 @@
 // cost still counts in a kept month), and feedback for a later period (a
 // client's clock ahead) is kept for when it comes. So the ledger holds
 // the keys of at most two days and two months per active tenant (and of
-// the later periods feedback named), however long the router runs.
+// the later periods feedback named), however long the router runs, and
+// at most Options.MaxLedger tenant-months: a cost for one more is refused.
 package state
 
 import (
+	"errors"
 	"hash/maphash"
 	"math"
 	"sort"
@@ -58,6 +60,13 @@ type Options struct {
 	// MaxTargets is how many targets Mem tracks; beyond it, a new target
 	// forgets the least recently used quarter. Default 4096.
 	MaxTargets int
+	// MaxLedger is how many tenant-months the spend ledger holds (a
+	// tenant's current month, the month before for an hour after it
+	// ends, and months ahead that feedback named); feedback with a cost
+	// that would add one more is refused (ErrLedgerFull), recording
+	// nothing, so that tenant ids made up by a client cannot grow the
+	// router's memory until the month ends. Default 100,000.
+	MaxLedger int
 	// TripRate and MinSamples: the breaker opens when the error rate
 	// reaches TripRate (default 0.5) after at least MinSamples outcomes
 	// (default 20).
@@ -156,6 +165,9 @@ func NewMem(opt Options) *Mem {
 	if opt.MaxTargets <= 0 {
 		opt.MaxTargets = defaultMaxTargets
 	}
+	if opt.MaxLedger <= 0 {
+		opt.MaxLedger = defaultMaxLedger
+	}
 	nowNano := func() int64 { return opt.Now().UnixNano() }
 	if opt.Now == nil {
 		// The wall clock read once, then the monotonic one: the
@@ -218,12 +230,25 @@ func (m *Mem) target(name string) *healthView {
 func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	charge := f.CostNanos != 0 && f.TenantID != ""
+	if charge && m.month.n >= m.opt.MaxLedger && m.month.get(spendKey{f.TenantID, monthOf(f.Time)}) == nil {
+		if m.prune(m.opt.Now()); m.month.n >= m.opt.MaxLedger {
+			return ErrLedgerFull
+		}
+	}
 	m.recordHealth(f, time.Unix(0, m.nowNano()))
-	if f.CostNanos != 0 && f.TenantID != "" {
+	if charge {
 		m.accrue(f.TenantID, f.Time, f.CostNanos)
 	}
 	return nil
 }
+
+// defaultMaxLedger is Options.MaxLedger's default.
+const defaultMaxLedger = 100_000
+
+// ErrLedgerFull is RecordFeedback's error for a cost that would add a
+// tenant-month to a ledger holding Options.MaxLedger of them.
+var ErrLedgerFull = errors.New("the spend ledger holds as many tenant-months as it may (state.Options.MaxLedger); a cost for another tenant is refused until the month ends")
 
 // accrue adds cost to the tenant's spend in the month and day of at. The
 // writer only. A known key costs no more than before; a new one, which is
