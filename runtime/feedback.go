@@ -219,7 +219,9 @@ func ParseMoney(s string) (int64, error) {
 
 // FeedbackRecorder records validated feedback: the cost ledger, budgets,
 // experiment statistics and provider health implement it. It must be safe
-// for concurrent use; a nil error acknowledges the event, which must then
+// for concurrent use; an *Error is the answer to the client (a feedback
+// the recorder refuses, such as invalid_request), any other error an
+// internal one; a nil error acknowledges the event, which must then
 // not be lost.
 type FeedbackRecorder interface {
 	RecordFeedback(f *Feedback) error
@@ -262,6 +264,10 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 	if err := e.svc.feedback.RecordFeedback(f); err != nil {
 		if d != nil {
 			d.release(key, now)
+		}
+		var refused *Error // the recorder's verdict on this feedback
+		if errors.As(err, &refused) {
+			return false, refused
 		}
 		return false, &Error{Code: CodeInternal, Message: "recording feedback: " + err.Error(), Err: err}
 	}

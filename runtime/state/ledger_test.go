@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -205,7 +206,12 @@ func TestSpendGrace(t *testing.T) {
 	record("u", now, 1)                        // a new key: November goes
 	check("Nov 30, after the grace", nov30, 0, 0)
 	check("Dec 1, after the grace", now, 100, 100)
-	record("t", nov30, 7) // too late: in no period
+	// Too late: November is no longer kept, and the cost would be
+	// charged to no budget: refused.
+	err := m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: "t", CostNanos: 7, Time: nov30})
+	if e := (*runtime.Error)(nil); !errors.As(err, &e) || e.Code != runtime.CodeInvalidRequest || !strings.Contains(e.Message, "time: 2026-11-30T23:00:00Z is in a month whose spend the router no longer keeps") {
+		t.Errorf("a cost for a month no longer kept: %v", err)
+	}
 	check("Nov 30, too late", nov30, 0, 0)
 	check("Dec 1, too late", now, 100, 100)
 	if m.month.n != 2 || m.day.n != 2 {
@@ -243,10 +249,10 @@ func TestSpendPruneBounded(t *testing.T) {
 				costs = append(costs, now.AddDate(0, 0, -3))
 			}
 			for _, at := range costs {
-				if err := m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: name(i), CostNanos: cost, Time: at}); err != nil {
-					t.Fatal(err)
-				}
-				if monthOf(at) >= monthOf(now.Add(-spendGrace)) {
+				err := m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: name(i), CostNanos: cost, Time: at})
+				if kept := monthOf(at) >= monthOf(now.Add(-spendGrace)); kept != (err == nil) {
+					t.Fatalf("%v at %v (month kept: %v): %v", at, now, kept, err)
+				} else if kept {
 					month[spendKey{name(i), monthOf(at)}] += cost
 				}
 			}

@@ -24,7 +24,9 @@
 // (spendGrace), the day and month before, for decisions that arrived
 // before it. Older periods are dropped, and their MonthSpend and DaySpend
 // are 0; feedback whose time is in one is left out of that period (its
-// cost still counts in a kept month), and feedback for a later period (a
+// cost still counts in a kept month), feedback whose month is no longer
+// kept is refused (invalid_request: acknowledged, its cost would be
+// charged to no budget), and feedback for a later period (a
 // client's clock ahead) is kept for when it comes. So the ledger holds
 // the keys of at most two days and two months per active tenant (and of
 // the later periods feedback named), however long the router runs, and
@@ -231,8 +233,13 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	charge := f.CostNanos != 0 && f.TenantID != ""
-	if charge && m.month.n >= m.opt.MaxLedger && m.month.get(spendKey{f.TenantID, monthOf(f.Time)}) == nil {
-		if m.prune(m.opt.Now()); m.month.n >= m.opt.MaxLedger {
+	if charge && m.month.get(spendKey{f.TenantID, monthOf(f.Time)}) == nil {
+		firstMonth, _ := m.prune(m.opt.Now())
+		switch {
+		case monthOf(f.Time) < firstMonth:
+			// Acknowledged, it would be charged to no budget.
+			return runtime.Errorf(runtime.CodeInvalidRequest, "time: %s is in a month whose spend the router no longer keeps (it keeps the current UTC month, and the month before for %v after it ends): the cost would be charged to no budget", f.Time.UTC().Format(time.RFC3339), spendGrace)
+		case m.month.n >= m.opt.MaxLedger:
 			return ErrLedgerFull
 		}
 	}
