@@ -719,3 +719,18 @@ fn route(r: Request) -> Decision {
 		t.Errorf("failure %q does not say why", got[2].Failure)
 	}
 }
+
+// TestHiddenFilesSkipped: an editor's lock file in the policy directory
+// (emacs's .#x.rpl, a dangling symlink while a buffer is modified) is
+// not read: the directory loads.
+func TestHiddenFilesSkipped(t *testing.T) {
+	dir := copyDir(t, examples, nil)
+	if err := os.Symlink("user@host.1234:1700000000", filepath.Join(dir, ".#default.rpl")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, ".draft.rpl", "package draft\n\nnot a policy\n")
+	e := newEngine(t, runtime.Config{})
+	if _, err := e.LoadDir(context.Background(), dir); err != nil {
+		t.Fatalf("a directory with hidden files: %v", err)
+	}
+}

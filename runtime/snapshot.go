@@ -330,8 +330,10 @@ func parentChain(id string, byID map[string]*Tenant, chains map[string][]string)
 	return chain
 }
 
-// readTree reads the .rpl files, tenants.json and catalogue.json under dir (hidden
-// directories skipped), keyed by slash-separated relative path.
+// readTree reads the .rpl files, tenants.json and catalogue.json under dir,
+// keyed by slash-separated relative path. Hidden files and directories
+// (names starting with '.') are skipped: an editor's lock file such as
+// emacs's .#x.rpl, often a dangling symlink, is no policy.
 func readTree(dir string) (map[string][]byte, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -345,10 +347,13 @@ func readTree(dir string) (map[string][]byte, error) {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			if p != dir && strings.HasPrefix(d.Name(), ".") {
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
 				return filepath.SkipDir
 			}
+			return nil
+		}
+		if d.IsDir() {
 			return nil
 		}
 		rel, err := filepath.Rel(dir, p)

@@ -117,7 +117,7 @@ var (
 
 // Build compiles every policy under dir into a bundle. A policy is a .rpl
 // file (test files aside) under dir, walked recursively without hidden
-// directories, that has a route function of its own or inherited; a file
+// files and directories, that has a route function of its own or inherited; a file
 // without one must be imported or extended by a policy (a library), or it
 // is an error. Policy ids are package names and must be unique. The tests
 // of each policy run against the program as encoded in the bundle, with
@@ -313,7 +313,9 @@ func hasRoute(p *lang.Package) bool {
 }
 
 // policyFiles lists the non-test .rpl files under root, sorted, relative
-// to root.
+// to root. Hidden files and directories (names starting with '.') are
+// skipped: an editor's lock file such as emacs's .#x.rpl, often a
+// dangling symlink, is no policy.
 func policyFiles(root string) ([]string, error) {
 	fi, err := os.Stat(root)
 	if err != nil {
@@ -327,10 +329,13 @@ func policyFiles(root string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			if p != root && strings.HasPrefix(d.Name(), ".") {
+		if p != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
 				return filepath.SkipDir
 			}
+			return nil
+		}
+		if d.IsDir() {
 			return nil
 		}
 		if strings.HasSuffix(p, ".rpl") && !lang.IsTestFile(p) {

@@ -508,3 +508,19 @@ func TestBuildRefuses(t *testing.T) {
 		}
 	})
 }
+
+// TestBuildSkipsHiddenFiles: an editor's lock file (emacs's .#x.rpl, a
+// dangling symlink while a buffer is modified) and other hidden files
+// are not built.
+func TestBuildSkipsHiddenFiles(t *testing.T) {
+	dir := exampleDir(t)
+	if err := os.Symlink("user@host.1234:1700000000", filepath.Join(dir, ".#default.rpl")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".draft.rpl"), []byte("package draft\n\nnot a policy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(dir, BuildOptions{Built: built}); err != nil {
+		t.Fatalf("a directory with hidden files: %v", err)
+	}
+}
