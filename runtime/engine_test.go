@@ -734,3 +734,20 @@ func TestHiddenFilesSkipped(t *testing.T) {
 		t.Fatalf("a directory with hidden files: %v", err)
 	}
 }
+
+// TestLoadSymlinkedDir: a policy directory given as a symlink to it (a
+// blue/green deployment's current link) loads its target's policies.
+func TestLoadSymlinkedDir(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "current")
+	if err := os.Symlink(copyDir(t, examples, nil), link); err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, runtime.Config{})
+	s, err := e.LoadDir(context.Background(), link)
+	if err != nil {
+		t.Fatalf("a symlinked directory: %v", err)
+	}
+	if s.Policy("default") == nil {
+		t.Fatalf("policies %v, want the examples", s.PolicyIDs())
+	}
+}

@@ -333,10 +333,17 @@ func parentChain(id string, byID map[string]*Tenant, chains map[string][]string)
 // readTree reads the .rpl files, tenants.json and catalogue.json under dir,
 // keyed by slash-separated relative path. Hidden files and directories
 // (names starting with '.') are skipped: an editor's lock file such as
-// emacs's .#x.rpl, often a dangling symlink, is no policy.
+// emacs's .#x.rpl, often a dangling symlink, is no policy. dir may be a
+// symlink to the directory (a blue/green deployment's current link): its
+// target is read.
 func readTree(dir string) (map[string][]byte, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
+		return nil, err
+	}
+	// WalkDir does not follow a symlinked root: it would list the link
+	// alone, and the directory would seem to hold no policies.
+	if dir, err = filepath.EvalSymlinks(dir); err != nil {
 		return nil, err
 	}
 	if !fi.IsDir() {

@@ -123,7 +123,8 @@ var (
 // of each policy run against the program as encoded in the bundle, with
 // TestInput, unless SkipTests is set. dir/catalogue.json and
 // dir/tenants.json, when present, are validated and included (the
-// tenants' policies must be in the bundle).
+// tenants' policies must be in the bundle). dir may be a symlink to the
+// directory.
 func Build(dir string, opts BuildOptions) (*Result, error) {
 	env := opts.Env
 	if env == nil {
@@ -134,6 +135,11 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 	}
 	root, err := filepath.Abs(dir)
 	if err != nil {
+		return nil, err
+	}
+	// dir may be a symlink to the directory (a deployment's current
+	// link): its target is built.
+	if root, err = filepath.EvalSymlinks(root); err != nil {
 		return nil, err
 	}
 	files, err := policyFiles(root)
@@ -315,7 +321,8 @@ func hasRoute(p *lang.Package) bool {
 // policyFiles lists the non-test .rpl files under root, sorted, relative
 // to root. Hidden files and directories (names starting with '.') are
 // skipped: an editor's lock file such as emacs's .#x.rpl, often a
-// dangling symlink, is no policy.
+// dangling symlink, is no policy. root must be resolved (no symlink):
+// WalkDir does not follow a symlinked root.
 func policyFiles(root string) ([]string, error) {
 	fi, err := os.Stat(root)
 	if err != nil {

@@ -524,3 +524,19 @@ func TestBuildSkipsHiddenFiles(t *testing.T) {
 		t.Fatalf("a directory with hidden files: %v", err)
 	}
 }
+
+// TestBuildSymlinkedDir: a directory given as a symlink to it (a
+// deployment's current link) builds its target's policies.
+func TestBuildSymlinkedDir(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "current")
+	if err := os.Symlink(exampleDir(t), link); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Build(link, BuildOptions{Built: built})
+	if err != nil {
+		t.Fatalf("a symlinked directory: %v", err)
+	}
+	if len(res.Bundle.Policies) == 0 {
+		t.Fatal("no policies built")
+	}
+}
