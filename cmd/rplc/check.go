@@ -18,7 +18,9 @@ func newCheckCmd(e *env) *cobra.Command {
 		Short: "Type-check policies and report every diagnostic",
 		Long: `Check parses and type-checks policies and prints every diagnostic.
 
-Each PATH is a .rpl file or a directory, walked recursively for *.rpl files.
+Each PATH is a .rpl file or a directory, walked recursively for *.rpl files
+(a symlink to a directory is walked through; hidden directories are
+skipped). A directory holding no .rpl file is an error, not a pass.
 A policy x.rpl is checked together with its test file x_test.rpl; naming
 only x_test.rpl checks the pair too. Files that other policies import or
 extend are checked on their own as well; a diagnostic in a file that several
@@ -37,7 +39,7 @@ the fields file, line, col, end_line, end_col, severity, code and message
 count bytes.
 
 Exit status: 0 when there is no error (warnings and info are allowed), 1 when
-there is any error, 2 for a wrong command line or a path that does not exist.`,
+there is any error or a directory holds no .rpl file, 2 for a wrong command line or a path that does not exist.`,
 		Example: `  rplc check examples/policies
   rplc check acme.rpl acme_test.rpl
   rplc check --format json policies/ | jq -r .code`,

@@ -28,7 +28,8 @@ func newTestCmd(e *env) *cobra.Command {
 		Short: "Run the test blocks of policies, with coverage",
 		Long: `Test runs the test blocks of policies: those of each policy's test file
 x_test.rpl and of the policy x.rpl itself. Each PATH is a policy, a test file
-or a directory (walked recursively).
+or a directory (walked recursively, through a symlink to it; a directory
+holding no .rpl file is an error, not a pass).
 
 Every failed expectation prints a line
 
@@ -112,7 +113,11 @@ func goStyleTestFlags(args []string) []string {
 }
 
 func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, o testOutput) error {
-	policies, err := policytest.Find(args)
+	var policies []string
+	args, err := sourceArgs(args)
+	if err == nil {
+		policies, err = policytest.Find(args)
+	}
 	if err != nil {
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
 			return usageErrorf(cmd, "%v", err)
