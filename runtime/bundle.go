@@ -11,7 +11,8 @@ import (
 
 // BuildBundle builds a snapshot from an encoded .rplb bundle: Read
 // verifies its format, hashes, signature (per opts) and bytecode; then
-// every policy's tests run before the snapshot is returned. The version is
+// every policy's tests run, under the engine's limits as a directory's do,
+// before the snapshot is returned. The version is
 // the bundle hash. The bundle's tenant registry (tenants.json, carried as
 // is) is read as BuildFiles reads a directory's, so that a bundle and its
 // directory decide alike.
@@ -30,7 +31,7 @@ func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, op
 		lerr.Problems = append(lerr.Problems, err.Error())
 		return nil, lerr
 	}
-	fails, err := b.RunTests(ctx, e.env)
+	fails, err := b.RunTests(ctx, e.env, e.cfg.Limits)
 	if err != nil {
 		lerr.Problems = append(lerr.Problems, err.Error())
 		return nil, lerr

@@ -382,7 +382,10 @@ func (b *Bundle) Programs(env *rpl.Env) (map[string]*rpl.Program, error) {
 
 // RunTests runs every test of every policy of b with TestInput and
 // returns the failures, as the router does before activating a bundle.
-func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env) ([]TestFailure, error) {
+// Each test runs under limits (zero fields: the VM's defaults): a router
+// passes those it decides with, so that a bundle whose tests exhaust its
+// fuel or memory is refused as the same sources in a directory are.
+func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env, limits rpl.Limits) ([]TestFailure, error) {
 	progs, err := b.Programs(env)
 	if err != nil {
 		return nil, err
@@ -390,7 +393,7 @@ func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env) ([]TestFailure, err
 	var out []TestFailure
 	for _, p := range b.Policies {
 		for _, t := range p.Tests {
-			if _, err := progs[p.ID].RunTest(ctx, t, TestInput(), rpl.Limits{}); err != nil {
+			if _, err := progs[p.ID].RunTest(ctx, t, TestInput(), limits); err != nil {
 				out = append(out, TestFailure{Policy: p.ID, Test: compiler.Test{Name: t, Entry: compiler.TestPrefix + t, File: p.File}, Err: err})
 			}
 		}

@@ -112,7 +112,7 @@ func TestBuildExamples(t *testing.T) {
 	}
 	// The tests shipped in the bundle pass when the router re-runs them.
 	env, _ := rpl.NewEnv()
-	fails, err := b.RunTests(context.Background(), env)
+	fails, err := b.RunTests(context.Background(), env, rpl.Limits{})
 	if err != nil || len(fails) != 0 {
 		t.Errorf("RunTests: %v %v", err, fails)
 	}
