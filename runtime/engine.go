@@ -280,11 +280,17 @@ func (e *Engine) Activate(s *Snapshot) {
 	}
 }
 
+// SourceMended clears the last load error without an activation: for a
+// source whose failed load is over (it holds again a version built
+// before) while a later activation stays active.
+func (e *Engine) SourceMended() { e.lastErr.Store(nil) }
+
 // ErrNoPrevious is Rollback's error when no earlier snapshot is kept.
 var ErrNoPrevious = errors.New("no previous policy version to roll back to")
 
 // Rollback reactivates the snapshot active before the current one and
-// forgets the current one.
+// forgets the current one. Being an activation, it clears the last load
+// error, as Activate does.
 func (e *Engine) Rollback() (*Snapshot, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -295,6 +301,7 @@ func (e *Engine) Rollback() (*Snapshot, error) {
 	s := e.history[len(e.history)-1]
 	e.cur.Store(s)
 	e.reloads.Add(1)
+	e.lastErr.Store(nil)
 	if o := e.cfg.Observer; o != nil {
 		o.Loaded(s, nil)
 	}

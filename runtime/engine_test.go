@@ -271,6 +271,28 @@ func TestRollback(t *testing.T) {
 	}
 }
 
+// TestRollbackClearsLoadError: a rollback is an activation, so the load
+// failure before it is no longer the last since one (Status).
+func TestRollbackClearsLoadError(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	for i := range 2 {
+		dir := t.TempDir()
+		writeFile(t, dir, "default.rpl", fmt.Sprintf("package default\n\nfn route(r: Request) -> Decision = to(\"p:m%d\")\n", i))
+		load(t, e, dir)
+	}
+	bad := t.TempDir()
+	writeFile(t, bad, "default.rpl", "package default\n\nfn route(\n")
+	if _, err := e.LoadDir(context.Background(), bad); err == nil || e.Status().LastError == "" {
+		t.Fatalf("a broken policy: %v, status %+v", err, e.Status())
+	}
+	if _, err := e.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.Status(); st.LastError != "" {
+		t.Errorf("after a rollback the status still reports %q", st.LastError)
+	}
+}
+
 const loopPolicy = `package default
 
 fn spin(n: int) -> int = if n == 0 { 0 } else { spin(n - 1) + 1 }

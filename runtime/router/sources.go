@@ -173,6 +173,7 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, 
 		if err == nil && s.Version == last.Version {
 			if cur := r.Engine.Current(); cur != nil && cur.Version != s.Version {
 				r.log.Info("policy source unchanged: the later activation stays", "source", path, "version", s.ShortVersion(), "active", cur.ShortVersion())
+				r.Engine.SourceMended() // the source is good again: its failed load is over
 			} else {
 				r.Engine.Activate(s) // the active version: clears a failed load's error
 			}

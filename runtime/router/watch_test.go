@@ -132,3 +132,40 @@ func TestReloadMendedClearsError(t *testing.T) {
 	os.WriteFile(p, good, 0o644)
 	waitStatus("the file written whole", func(e string) bool { return e == "" })
 }
+
+// TestMendedUnderRollbackClearsError: a save that breaks a policy after
+// a rollback is refused and reported; saving back the version last taken
+// from the directory leaves the rollback active (the later activation
+// stays) and clears the report: the source is good again.
+func TestMendedUnderRollbackClearsError(t *testing.T) {
+	dir := copyExamples(t)
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	first := r.Engine.Current().Version
+	p := filepath.Join(dir, "default.rpl")
+	data, _ := os.ReadFile(p)
+	edited := append(data, "\n# edited\n"...)
+	os.WriteFile(p, edited, 0o644)
+	waitVersion(t, r, first)
+	if s, err := r.Engine.Rollback(); err != nil || s.Version != first {
+		t.Fatalf("rollback: %v", err)
+	}
+	waitStatus := func(what string, ok func(lastError string) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !ok(r.Engine.Status().LastError); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: last error %q", what, r.Engine.Status().LastError)
+			}
+		}
+	}
+	os.WriteFile(p, edited[:len(edited)/2], 0o644)
+	waitStatus("a half-written file", func(e string) bool { return e != "" })
+	os.WriteFile(p, edited, 0o644)
+	waitStatus("the file written back", func(e string) bool { return e == "" })
+	if v := r.Engine.Current().Version; v != first {
+		t.Errorf("active %s, want the rollback's %s to stay", v, first)
+	}
+}
