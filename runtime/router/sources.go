@@ -70,8 +70,19 @@ type sources struct {
 }
 
 type localSource struct {
-	Path    string `json:"path"`
+	Path    string `json:"path"` // absolute and cleaned (localPath)
 	Version string `json:"version"`
+}
+
+// localPath is the spelling of a local source's path that is recorded
+// and compared: absolute and cleaned, so that a restart naming the same
+// directory otherwise (relative, absolute, with a trailing slash) finds
+// it. A symlink is not resolved: the link is the source.
+func localPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return filepath.Clean(path)
 }
 
 // took records what was taken from a source, after the activation it
@@ -168,7 +179,9 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, 
 	r.persistMu.Lock()
 	last := r.sources.Local
 	r.persistMu.Unlock()
-	if !force && r.Engine.Ready() && last != nil && last.Path == path {
+	key := localPath(path)
+	// A record of an earlier release may hold the path as given.
+	if !force && r.Engine.Ready() && last != nil && localPath(last.Path) == key {
 		s, err := build()
 		if err == nil && s.Version == last.Version {
 			if cur := r.Engine.Current(); cur != nil && cur.Version != s.Version {
@@ -181,7 +194,7 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, 
 		}
 		if err == nil {
 			r.Engine.Activate(s)
-			r.took(func(src *sources) { src.Local = &localSource{Path: path, Version: s.Version} })
+			r.took(func(src *sources) { src.Local = &localSource{Path: key, Version: s.Version} })
 			return nil
 		}
 		// Load again to record the refusal (a failed build only is
@@ -189,7 +202,7 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, 
 	}
 	s, err := load()
 	if err == nil {
-		r.took(func(src *sources) { src.Local = &localSource{Path: path, Version: s.Version} })
+		r.took(func(src *sources) { src.Local = &localSource{Path: key, Version: s.Version} })
 	}
 	return err
 }

@@ -169,3 +169,44 @@ func TestMendedUnderRollbackClearsError(t *testing.T) {
 		t.Errorf("active %s, want the rollback's %s to stay", v, first)
 	}
 }
+
+// TestRestartSameDirSpelledOtherwise: the latest activation wins across
+// a restart that names the unchanged policy directory otherwise
+// (relative, then absolute): the directory is the same source, not a
+// new activation over the later one.
+func TestRestartSameDirSpelledOtherwise(t *testing.T) {
+	dir := copyExamples(t)
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	relDir, err := filepath.Rel(cwd, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	r, err := router.Start(context.Background(), router.Options{Policies: relDir, DataDir: data, HTTP: "-", NoNATS: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A later activation than the directory's (as a push would be).
+	later := t.TempDir()
+	os.WriteFile(filepath.Join(later, "default.rpl"), []byte("package default\n\nfn route(r: Request) -> Decision = to(\"p:later\")\n"), 0o644)
+	s, err := r.Engine.LoadDir(context.Background(), later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Shutdown(context.Background())
+
+	for _, spelling := range []string{dir, dir + string(filepath.Separator)} {
+		r, err = router.Start(context.Background(), router.Options{Policies: spelling, DataDir: data, HTTP: "-", NoNATS: true, Logger: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := r.Engine.Current().Version
+		r.Shutdown(context.Background())
+		if v != s.Version {
+			t.Fatalf("restarted with --policies %s: active %.12s, want the later activation %.12s", spelling, v, s.ShortVersion())
+		}
+	}
+}
