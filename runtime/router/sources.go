@@ -254,14 +254,16 @@ func (r *Router) Reload(ctx context.Context) error { return r.loadDir(ctx, true)
 // watchDir reloads the policy directory when it changes (debounced). It
 // watches the directory's parent too, for the directory itself: removed
 // and made again (a deployment replacing it whole), it is watched again
-// and reloaded.
+// and reloaded. Its paths are absolute and cleaned.
 func (r *Router) watchDir() error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
 	}
 	r.watch = w
-	root := filepath.Clean(r.opt.Policies)
+	// Absolute paths: with --policies . the parent would be "." too, and
+	// every event ("team.rpl", of Dir ".") taken for a sibling's.
+	root := localPath(r.opt.Policies)
 	parent := filepath.Dir(root)
 	if err := w.Add(parent); err != nil {
 		r.log.Warn("not watching the policy directory's parent: a directory removed and made again will not be reloaded", "dir", parent, "err", err)
@@ -277,7 +279,7 @@ func (r *Router) watchDir() error {
 			return nil
 		})
 	}
-	add(r.opt.Policies)
+	add(root)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

@@ -210,3 +210,46 @@ func TestRestartSameDirSpelledOtherwise(t *testing.T) {
 		}
 	}
 }
+
+// copyExamplesTo copies the example policies into dir, made if need be.
+func copyExamplesTo(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(examples)
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(examples, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644)
+	}
+}
+
+// appendTo appends a comment to a policy file, a change of version.
+func appendTo(t *testing.T, p, comment string) {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(data, "\n# "+comment+"\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReloadDot: --policies . reloads when a top-level file changes (the
+// directory's parent is no longer taken for its own).
+func TestReloadDot(t *testing.T) {
+	dir := copyExamples(t)
+	t.Chdir(dir)
+	r, err := router.Start(context.Background(), router.Options{Policies: ".", DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	first := r.Engine.Current().Version
+	appendTo(t, "default.rpl", "edited")
+	waitVersion(t, r, first)
+}
