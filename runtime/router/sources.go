@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -254,32 +255,60 @@ func (r *Router) Reload(ctx context.Context) error { return r.loadDir(ctx, true)
 // watchDir reloads the policy directory when it changes (debounced). It
 // watches the directory's parent too, for the directory itself: removed
 // and made again (a deployment replacing it whole), it is watched again
-// and reloaded. Its paths are absolute and cleaned.
+// and reloaded. The directory may be a symlink (a blue/green deployment's
+// current link): its target's tree is watched, and when the link changes
+// (swapped to another target) the new target is reloaded and watched
+// instead of the old one. Paths are absolute and cleaned, so that
+// --policies . sees its own files' events.
 func (r *Router) watchDir() error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
 	}
 	r.watch = w
-	// Absolute paths: with --policies . the parent would be "." too, and
-	// every event ("team.rpl", of Dir ".") taken for a sibling's.
 	root := localPath(r.opt.Policies)
 	parent := filepath.Dir(root)
 	if err := w.Add(parent); err != nil {
 		r.log.Warn("not watching the policy directory's parent: a directory removed and made again will not be reloaded", "dir", parent, "err", err)
 	}
-	add := func(root string) {
-		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+	// target is root resolved; watched, the directories of its tree
+	// that are watched.
+	target, watched := root, map[string]bool{}
+	add := func(dir string) {
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 			if err == nil && d.IsDir() {
-				if p != root && d.Name()[0] == '.' {
+				if p != dir && d.Name()[0] == '.' {
 					return filepath.SkipDir
 				}
-				w.Add(p)
+				if p != parent && w.Add(p) == nil {
+					watched[p] = true
+				}
 			}
 			return nil
 		})
 	}
-	add(root)
+	// retarget resolves root again and watches its target's tree; the
+	// directories of a former target are no longer watched.
+	retarget := func() {
+		t, err := filepath.EvalSymlinks(root)
+		if err != nil {
+			return // root is gone: its parent's watch sees it come back
+		}
+		if t != target {
+			for p := range watched {
+				if p != parent {
+					w.Remove(p)
+				}
+			}
+			clear(watched)
+			target = t
+		}
+		add(target)
+	}
+	inTarget := func(p string) bool {
+		return p == target || strings.HasPrefix(p, target+string(filepath.Separator))
+	}
+	retarget()
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -296,13 +325,17 @@ func (r *Router) watchDir() error {
 				if !ok {
 					return
 				}
-				if filepath.Dir(ev.Name) == parent && ev.Name != root {
-					continue // a sibling of the policy directory
-				}
-				if ev.Has(fsnotify.Create) {
-					if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
-						add(ev.Name)
+				switch name := filepath.Clean(ev.Name); {
+				case name == root:
+					retarget() // made again, or a link swapped to another target
+				case inTarget(name):
+					if ev.Has(fsnotify.Create) {
+						if fi, err := os.Lstat(name); err == nil && fi.IsDir() {
+							add(name)
+						}
 					}
+				default:
+					continue // a sibling of the policy directory, or a link's former target
 				}
 				if timer == nil {
 					timer = time.AfterFunc(100*time.Millisecond, func() {

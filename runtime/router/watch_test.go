@@ -253,3 +253,38 @@ func TestReloadDot(t *testing.T) {
 	appendTo(t, "default.rpl", "edited")
 	waitVersion(t, r, first)
 }
+
+// TestReloadSymlinkSwap: a policy directory given as a symlink (a
+// blue/green deployment's current link) is reloaded when the link is
+// swapped to another target, and then when a file of the new target
+// changes.
+func TestReloadSymlinkSwap(t *testing.T) {
+	base := t.TempDir()
+	blue, green, link := filepath.Join(base, "blue"), filepath.Join(base, "green"), filepath.Join(base, "current")
+	copyExamplesTo(t, blue)
+	copyExamplesTo(t, green)
+	appendTo(t, filepath.Join(green, "default.rpl"), "green")
+	if err := os.Symlink("blue", link); err != nil {
+		t.Fatal(err)
+	}
+	r, err := router.Start(context.Background(), router.Options{Policies: link, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	first := r.Engine.Current().Version
+
+	// Swapped as ln -sfn does, or atomically: a new link renamed over.
+	if err := os.Symlink("green", link+".new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(link+".new", link); err != nil {
+		t.Fatal(err)
+	}
+	second := waitVersion(t, r, first)
+	if got := r.Engine.Current().Source; got != link {
+		t.Errorf("source %s, want the link %s", got, link)
+	}
+	appendTo(t, filepath.Join(green, "default.rpl"), "edited in green")
+	waitVersion(t, r, second)
+}
