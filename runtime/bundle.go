@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"time"
 
@@ -37,7 +36,7 @@ func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, op
 		return nil, lerr
 	}
 	for _, f := range fails {
-		lerr.Problems = append(lerr.Problems, fmt.Sprintf("%s: test %q failed: %v", f.Test.File, f.Test.Name, f.Err))
+		lerr.Problems = append(lerr.Problems, testFailed(f.Test, f.Err, "")...)
 	}
 	if len(b.Policies) == 0 {
 		lerr.Problems = append(lerr.Problems, "no policies")

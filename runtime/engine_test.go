@@ -794,3 +794,26 @@ func TestBundleTestsUnderLimits(t *testing.T) {
 		t.Fatalf("bundle: %v, want its test out of fuel", err)
 	}
 }
+
+// TestTestFailureNamed: a failed test refusing a directory or a bundle
+// is named as rplc test names it: the expect's file and position,
+// relative to the policy directory, never the private directory the
+// sources were compiled in.
+func TestTestFailureNamed(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "default.rpl", "package default\n\nfn route(r: Request) -> Decision = to(\"p:a\")\n")
+	writeFile(t, dir, "default_test.rpl", "package default\n\ntest \"v\" {\n  expect route({}).target == \"p:b\"\n}\n")
+	const want = `default_test.rpl:4:3: test "v" failed: route({}).target: expected "p:b", got "p:a"`
+	e := newEngine(t, runtime.Config{})
+	_, err := e.BuildDir(context.Background(), dir)
+	if err == nil || err.Error() != dir+": "+want {
+		t.Errorf("directory: %v\nwant %s: %s", err, dir, want)
+	}
+	res, err := bundle.Build(dir, bundle.BuildOptions{SkipTests: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.BuildBundle(context.Background(), "v.rplb", res.Data, bundle.ReadOptions{}); err == nil || err.Error() != "v.rplb: "+want {
+		t.Errorf("bundle: %v\nwant v.rplb: %s", err, want)
+	}
+}

@@ -63,6 +63,36 @@ func (s *Snapshot) relative(ve *vm.Error) *vm.Error {
 	return &rel
 }
 
+// testFailed words the failures of test t, which ended with err, as
+// rplc test does, one problem each: `file:line:col: test "name" failed:
+// message`, at the failed expect or at the innermost policy frame of the
+// error that ended the run (else at the test's declaration). root, when
+// not "", is the prefix that makes file names relative to the policy
+// directory (Snapshot.root).
+func testFailed(t compiler.Test, err error, root string) []string {
+	name := func(file string) string {
+		if root != "" && strings.HasPrefix(file, root) {
+			return filepath.ToSlash(strings.TrimPrefix(file, root))
+		}
+		return file
+	}
+	at := vm.Frame{File: name(t.File), Line: t.Line, Col: t.Col}
+	var ve *vm.Error
+	if !errors.As(err, &ve) {
+		return []string{fmt.Sprintf("%s: test %q failed: %v", at.Pos(), t.Name, err)}
+	}
+	var out []string
+	for _, x := range append([]*vm.Error{ve}, ve.Also...) {
+		pos := at
+		if len(x.Stack) > 0 {
+			pos = x.Stack[0]
+			pos.File = name(pos.File)
+		}
+		out = append(out, fmt.Sprintf("%s: test %q failed: %s", pos.Pos(), t.Name, x.Msg))
+	}
+	return out
+}
+
 // Policy is one compiled policy of a snapshot.
 type Policy struct {
 	ID        string
@@ -214,7 +244,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		for _, t := range prog.Tests() {
 			p.Tests++
 			if _, err := prog.RunTest(ctx, t.Name, TestInput(), e.cfg.Limits); err != nil {
-				lerr.Problems = append(lerr.Problems, fmt.Sprintf("%s:%d:%d: test %q failed: %v", name, t.Line, t.Col, t.Name, err))
+				lerr.Problems = append(lerr.Problems, testFailed(t, err, s.root)...)
 			}
 		}
 		s.policies[id] = p
