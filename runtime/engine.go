@@ -28,7 +28,8 @@ const (
 type Config struct {
 	// Env compiles and runs policies; nil means rpl.NewEnv().
 	Env *rpl.Env
-	// Limits bound every evaluation (zero fields: the VM's defaults).
+	// Limits bound every evaluation (zero fields: the VM's defaults;
+	// New refuses negative ones).
 	Limits rpl.Limits
 	// Deadline bounds one evaluation's wall time from the decision's
 	// start; 0 means 50ms. The VM checks it with its fuel, every
@@ -36,7 +37,9 @@ type Config struct {
 	// decision.
 	Deadline time.Duration
 	// FailureMode and SafeDefault: see FailureMode. SafeDefault is a
-	// target ("provider:model"), required with FailSafeDefault.
+	// target ("provider:model", as feedback's: no spaces or control
+	// characters, at most MaxTargetLen bytes), required with
+	// FailSafeDefault; New refuses any other string.
 	FailureMode FailureMode
 	SafeDefault string
 	// DefaultPolicy is the policy deciding for tenants without one of
@@ -125,6 +128,19 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.FailureMode == FailSafeDefault && cfg.SafeDefault == "" {
 		return nil, errors.New("runtime: the safe-default failure mode needs a SafeDefault target")
+	}
+	if cfg.SafeDefault != "" {
+		if why := checkTarget(cfg.SafeDefault); why != "" {
+			return nil, fmt.Errorf("runtime: SafeDefault %q is not a target: %s", cfg.SafeDefault, why)
+		}
+	}
+	for _, l := range []struct {
+		name string
+		n    int64
+	}{{"Fuel", cfg.Limits.Fuel}, {"Memory", cfg.Limits.Memory}, {"MaxDepth", int64(cfg.Limits.MaxDepth)}} {
+		if l.n < 0 {
+			return nil, fmt.Errorf("runtime: Limits.%s %d is negative (0 means the VM's default)", l.name, l.n)
+		}
 	}
 	e := &Engine{env: cfg.Env, cfg: cfg, svc: servicesOf(cfg.State), dedup: newFeedbackDedup()}
 	u := cfg.Env.Universe()

@@ -817,3 +817,26 @@ func TestTestFailureNamed(t *testing.T) {
 		t.Errorf("bundle: %v\nwant v.rplb: %s", err, want)
 	}
 }
+
+// TestConfigChecks: New refuses a safe default that is not a target and
+// negative limits, rather than answering junk or using the VM's
+// defaults silently.
+func TestConfigChecks(t *testing.T) {
+	for name, c := range map[string]struct {
+		cfg  runtime.Config
+		want string
+	}{
+		"safe default":          {runtime.Config{FailureMode: runtime.FailSafeDefault, SafeDefault: "not a target!!"}, `SafeDefault "not a target!!" is not a target: it holds spaces`},
+		"safe default no colon": {runtime.Config{FailureMode: runtime.FailSafeDefault, SafeDefault: "openai"}, `SafeDefault "openai" is not a target: want "provider:model"`},
+		"fuel":                  {runtime.Config{Limits: rpl.Limits{Fuel: -1}}, "Limits.Fuel -1 is negative"},
+		"memory":                {runtime.Config{Limits: rpl.Limits{Memory: -5}}, "Limits.Memory -5 is negative"},
+		"depth":                 {runtime.Config{Limits: rpl.Limits{MaxDepth: -2}}, "Limits.MaxDepth -2 is negative"},
+	} {
+		if _, err := runtime.New(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error with %q", name, err, c.want)
+		}
+	}
+	if _, err := runtime.New(runtime.Config{FailureMode: runtime.FailSafeDefault, SafeDefault: "openai:gpt-4o-mini"}); err != nil {
+		t.Errorf("a valid safe default: %v", err)
+	}
+}
