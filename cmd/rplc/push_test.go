@@ -118,6 +118,30 @@ func TestRollback(t *testing.T) {
 	if code := run([]string{"rollback", "extra"}, nil, &out, &errb); code != exitUsage {
 		t.Fatalf("an argument: exit %d", code)
 	}
+
+	// A corrupt push (which routers refuse) is rolled back from as a
+	// revision that is not a bundle, not as an empty version.
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	kv, err := js.KeyValue(context.Background(), natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(context.Background(), natsx.BundleKey, []byte("not a bundle")); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run([]string{"rollback", "--nats-url", url}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("rollback from a corrupt revision: exit %d: %s", code, errb.String())
+	}
+	want = fmt.Sprintf("rolled rpl_bundles/current back from revision 4, which is not a valid bundle (routers refused it and kept their version) to version %s (revision 3), now revision 5", versions[0])
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("output %q, want %q", out.String(), want)
+	}
 }
 
 // TestRollbackSigned: for routers that require signed bundles, rollback

@@ -21,7 +21,9 @@ that rplc push writes (the bucket keeps the last 10 pushes), the latest
 earlier bundle that is valid and of another version than the current one,
 and puts it under the key again. Every router watching the key activates
 it, as after a push. A corrupt push that the routers refused is passed
-over. Rolling back twice returns to the bundle rolled back from.
+over. Rolling back twice returns to the bundle rolled back from. When the
+current revision is itself not a valid bundle (a corrupt push the routers
+refused), rollback puts back the latest valid one and says so.
 
 Routers that require signed bundles (rpl-router serve --public-key FILE)
 refuse the others. Give rollback the same public key (--public-key FILE,
@@ -72,8 +74,14 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}
-			fmt.Fprintf(e.stdout, "rolled %s/%s back from version %s (revision %d) to version %s (revision %d), now revision %d\n",
-				k.bucket, k.key, from.Version, from.Revision, to.Version, to.Revision, rev)
+			was := fmt.Sprintf("version %s (revision %d)", from.Version, from.Revision)
+			if from.Version == "" {
+				// RollbackBundle reads the current revision without the
+				// key; it did not read as a bundle at all.
+				was = fmt.Sprintf("revision %d, which is not a valid bundle (routers refused it and kept their version)", from.Revision)
+			}
+			fmt.Fprintf(e.stdout, "rolled %s/%s back from %s to version %s (revision %d), now revision %d\n",
+				k.bucket, k.key, was, to.Version, to.Revision, rev)
 			return nil
 		},
 	}
