@@ -14,9 +14,12 @@ type NotFoundError struct{ Path string }
 func (e *NotFoundError) Error() string { return e.Path + ": no such file or directory" }
 
 // SourceFiles expands command-line paths into absolute paths of source
-// files: a file is taken as given; a directory is walked recursively for
-// *.rpl files, skipping hidden directories. The result is sorted and has no
-// duplicates. A path that does not exist is a *NotFoundError.
+// files: a file is taken as given; a directory (or a symlink to one, a
+// deployment's current link, whose files are named through the link) is
+// walked recursively for *.rpl files, skipping hidden files and
+// directories (an editor's lock file, .#x.rpl, may be a dangling link).
+// The result is sorted and has no duplicates. A path that does not exist
+// is a *NotFoundError.
 func SourceFiles(paths []string) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
@@ -42,17 +45,20 @@ func SourceFiles(paths []string) ([]string, error) {
 			add(abs)
 			continue
 		}
-		err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+		// With a trailing separator the walk enters a symlinked root.
+		root := abs + string(filepath.Separator)
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
+			hidden := p != root && strings.HasPrefix(d.Name(), ".")
 			if d.IsDir() {
-				if p != abs && strings.HasPrefix(d.Name(), ".") {
+				if hidden {
 					return filepath.SkipDir
 				}
 				return nil
 			}
-			if strings.HasSuffix(d.Name(), ".rpl") {
+			if !hidden && strings.HasSuffix(d.Name(), ".rpl") {
 				add(p)
 			}
 			return nil

@@ -236,47 +236,36 @@ func printJSON(w io.Writer, ds lang.DiagList) error {
 }
 
 // expandPaths turns command-line paths into absolute .rpl file paths (see
-// lang.SourceFiles and sourceArgs); a path that does not exist is a
+// lang.SourceFiles and checkSourceArgs); a path that does not exist is a
 // *lang.NotFoundError.
 func expandPaths(args []string) ([]string, error) {
-	args, err := sourceArgs(args)
-	if err != nil {
+	if err := checkSourceArgs(args); err != nil {
 		return nil, err
 	}
 	return lang.SourceFiles(args)
 }
 
-// sourceArgs prepares command-line paths for lang.SourceFiles: a
-// directory given as a symlink (a deployment's current link) is replaced
-// by its target, which the walk would not enter, and a directory holding
-// no .rpl file is an error: a check or test of nothing that passes would
-// hide a wrong path. A path that does not exist is a *lang.NotFoundError.
-func sourceArgs(args []string) ([]string, error) {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = a
+// checkSourceArgs checks command-line paths for lang.SourceFiles: a
+// directory holding no .rpl file is an error, since a check or test of
+// nothing that passes would hide a wrong path. A path that does not exist
+// is a *lang.NotFoundError.
+func checkSourceArgs(args []string) error {
+	for _, a := range args {
 		fi, err := os.Stat(a)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, &lang.NotFoundError{Path: a}
+				return &lang.NotFoundError{Path: a}
 			}
-			return nil, err
+			return err
 		}
 		if !fi.IsDir() {
 			continue
 		}
-		if lfi, err := os.Lstat(a); err == nil && lfi.Mode()&fs.ModeSymlink != 0 {
-			if out[i], err = filepath.EvalSymlinks(a); err != nil {
-				return nil, err
-			}
-		}
-		files, err := lang.SourceFiles(out[i : i+1])
-		if err != nil {
-			return nil, err
-		}
-		if len(files) == 0 {
-			return nil, fmt.Errorf("%s: no .rpl files in this directory", a)
+		if files, err := lang.SourceFiles([]string{a}); err != nil {
+			return err
+		} else if len(files) == 0 {
+			return fmt.Errorf("%s: no .rpl files in this directory", a)
 		}
 	}
-	return out, nil
+	return nil
 }

@@ -114,7 +114,7 @@ func goStyleTestFlags(args []string) []string {
 
 func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, o testOutput) error {
 	var policies []string
-	args, err := sourceArgs(args)
+	err := checkSourceArgs(args)
 	if err == nil {
 		policies, err = policytest.Find(args)
 	}
