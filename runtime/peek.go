@@ -1,6 +1,11 @@
 package runtime
 
-import "strings"
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+)
 
 // peekString returns the string at path (a key in each nested object) of
 // a JSON body that was not decoded: a request refused before the engine
@@ -55,20 +60,31 @@ func errorIDs(body []byte, kind Kind) (requestID, traceID string) {
 }
 
 // unknownKey returns the first key of the JSON object body that is none
-// of fields (compared as encoding/json matches keys to a struct's fields,
-// ignoring case), or "" when there is none or body cannot be read.
-func unknownKey(body []byte, fields []string) string {
-	s := jscan{b: body}
-	found := ""
-	s.ws()
-	s.object(func(key []byte) bool {
-		for _, f := range fields {
-			if strings.EqualFold(string(key), f) {
-				return s.skip()
-			}
+// of fields, as encoding/json reads keys (escapes decoded) and matches
+// them to a struct's fields (ignoring case); ok is false when there is
+// none or body is not an object. Only the encoding/json path calls it
+// (UnmarshalJSON, on a body already checked whole), so it reads with
+// encoding/json rather than jscan, which refuses escaped keys: a key
+// spelt with an escape ("polici\u005fid") must be found as the key it
+// decodes to, the empty key too.
+func unknownKey(body []byte, fields []string) (key string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		k, isKey := t.(string)
+		if err != nil || !isKey {
+			return "", false
 		}
-		found = string(key)
-		return false
-	})
-	return found
+		if !slices.ContainsFunc(fields, func(f string) bool { return strings.EqualFold(k, f) }) {
+			return k, true
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return "", false
+		}
+	}
+	return "", false
 }

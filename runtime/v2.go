@@ -55,8 +55,8 @@ func (q *v2Batch) UnmarshalJSON(b []byte) error {
 // errUnknownKey is the error for the first key of the object b that is
 // none of fields, with the nearest field as a suggestion; nil if none.
 func errUnknownKey(b []byte, fields []string) error {
-	key := unknownKey(b, fields)
-	if key == "" {
+	key, ok := unknownKey(b, fields)
+	if !ok {
 		return nil
 	}
 	return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unknown field %q%s", key, didYouMean(key, fields)), Details: map[string]any{"field": key}}

@@ -1,0 +1,51 @@
+package runtime_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+)
+
+// TestV2UnknownKeyEscaped: a key beside policy_id and request (beside
+// requests in a batch) is refused as the key encoding/json decodes,
+// however it is spelt: a JSON escape in it changes nothing, and the empty
+// key is a key. A misspelt policy_id must not leave the request to the
+// default policy.
+func TestV2UnknownKeyEscaped(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	ctx := context.Background()
+	const req = `"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}}`
+	for _, c := range []struct{ escaped, plain, want string }{
+		{`{` + req + `, "polici\u005fid": "premium"}`, `{` + req + `, "polici_id": "premium"}`, `unknown field \"polici_id\" (did you mean policy_id?)`},
+		{`{` + req + `, "x\u0078": 1, "polici_id": "premium"}`, `{` + req + `, "xx": 1, "polici_id": "premium"}`, `unknown field \"xx\"`},
+		{`{"policy_id": "premium", ` + req + `, "\u00e9": 1}`, `{"policy_id": "premium", ` + req + `, "é": 1}`, `unknown field \"é\"`},
+		{`{` + req + `, "": "premium"}`, `{` + req + `, "": "premium"}`, `unknown field \"\"`},
+	} {
+		out, code, _ := e.HandleV2(ctx, []byte(c.escaped), time.Now(), nil, nil)
+		plain, _, _ := e.HandleV2(ctx, []byte(c.plain), time.Now(), nil, nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), c.want) || string(out) != string(plain) {
+			t.Errorf("%s: %s %s\nwant invalid_request mentioning %s, as %s gets: %s", c.escaped, code, out, c.want, c.plain, plain)
+		}
+		// The same bodies as a batch's item.
+		out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [`+c.escaped+`]}`), time.Now(), nil)
+		plain, _ = e.HandleV2Batch(ctx, []byte(`{"requests": [`+c.plain+`]}`), time.Now(), nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), c.want) || string(out) != string(plain) {
+			t.Errorf("batch of %s: %s %s\nwant invalid_request mentioning %s, as the batch of %s gets: %s", c.escaped, code, out, c.want, c.plain, plain)
+		}
+	}
+	// Beside a batch's requests.
+	for _, c := range []struct{ body, want string }{
+		{`{"requests": [{` + req + `}], "polic\u0079_id": "premium"}`, `unknown field \"policy_id\"`},
+		{`{"requests": [{` + req + `}], "requ\u0065sts2": []}`, `unknown field \"requests2\" (did you mean requests?)`},
+		{`{"": [], "requests": [{` + req + `}]}`, `unknown field \"\"`},
+	} {
+		out, code := e.HandleV2Batch(ctx, []byte(c.body), time.Now(), nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), c.want) {
+			t.Errorf("batch %s: %s %s, want invalid_request mentioning %s", c.body, code, out, c.want)
+		}
+	}
+}
