@@ -485,13 +485,24 @@ func fastCP1(body []byte, sc *cp1Scratch) bool {
 			}
 			t := &sc.task
 			*t = cp1Task{}
+			// A repeated key gives up: encoding/json keeps the last
+			// value, but a null leaves a string as it was.
+			var got uint8
 			ok = s.object(func(k []byte) bool {
 				switch string(k) {
 				case "type":
+					if got&1 != 0 {
+						return false
+					}
+					got |= 1
 					var ok bool
 					t.Type, ok = s.optName(sc.names)
 					return ok
 				case "payload_ref":
+					if got&2 != 0 {
+						return false
+					}
+					got |= 2
 					var ok bool
 					t.PayloadRef, ok = s.optStr()
 					return ok

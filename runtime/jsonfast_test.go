@@ -52,6 +52,9 @@ var fastSeeds = []string{
 	`{"request": {"id": "r", "estimate": {"input_tokens": 1.5}}}`,
 	`{"request": {"id": "r", "headers": null, "model": null, "session": {"id": "s"}, "user": {"id": "u"}}}`,
 	`{"request": {"id": "r"}, "extra": [1, "x", {"y": false}]}`,
+	// A null after a task's string leaves it as it was (encoding/json).
+	`{"version":"1","request_id":"a","tenant_id":"t","task":{"type":"chat","type":null}}`,
+	`{"version":"1","request_id":"a","tenant_id":"t","task":{"type":"chat","payload_ref":"s3://x","payload_ref":null}}`,
 }
 
 // FuzzFastCP1: whenever the fast CP1 decoder accepts a body, encoding/json
