@@ -55,6 +55,9 @@ var fastSeeds = []string{
 	// A null after a task's string leaves it as it was (encoding/json).
 	`{"version":"1","request_id":"a","tenant_id":"t","task":{"type":"chat","type":null}}`,
 	`{"version":"1","request_id":"a","tenant_id":"t","task":{"type":"chat","payload_ref":"s3://x","payload_ref":null}}`,
+	// Times beyond int64 nanoseconds are refused, not wrapped.
+	`{"request": {"id": "r", "arrival": "3000-01-01T00:00:00Z"}}`,
+	`{"request": {"id": "r", "arrival": 9223372036855}}`,
 }
 
 // FuzzFastCP1: whenever the fast CP1 decoder accepts a body, encoding/json

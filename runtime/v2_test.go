@@ -49,3 +49,30 @@ func TestV2UnknownKeyEscaped(t *testing.T) {
 		}
 	}
 }
+
+// TestV2TimeOutOfRange: a request's time beyond what int64 nanoseconds
+// hold (1677-09-21 to 2262-04-11) is invalid_request naming its path,
+// not another time given to the policy; in a decide body and a batch.
+func TestV2TimeOutOfRange(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	ctx := context.Background()
+	for _, arrival := range []string{`"3000-01-01T00:00:00Z"`, `"1600-01-01T00:00:00Z"`, `99999999999999999`, `9223372036855`, `-9223372036855`} {
+		body := `{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}, "arrival": ` + arrival + `}}`
+		out, code, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), `"message":"request.arrival: time`) || !strings.Contains(string(out), "out of range") {
+			t.Errorf("%s: %s %s, want invalid_request: request.arrival: time … out of range", body, code, out)
+		}
+		batch, _ := e.HandleV2Batch(ctx, []byte(`{"requests": [`+body+`]}`), time.Now(), nil)
+		if want := `{"ok":true,"results":[` + string(out) + `]}`; string(batch) != want {
+			t.Errorf("batch of %s: %s, want %s", body, batch, want)
+		}
+	}
+	// The edges are times.
+	for _, arrival := range []string{`"2262-04-11T23:47:16.854775807Z"`, `"1677-09-21T00:12:43.145224192Z"`, `9223372036854`, `-9223372036854`} {
+		body := `{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}, "arrival": ` + arrival + `}}`
+		if out, code, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil); code != "" {
+			t.Errorf("%s: %s %s", body, code, out)
+		}
+	}
+}

@@ -1,0 +1,49 @@
+package rpl_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/lang"
+)
+
+// TestFromJSONTimeRange: a time is Unix nanoseconds in an int64, so a
+// JSON time before 1677-09-21T00:12:43.145224192Z or after
+// 2262-04-11T23:47:16.854775807Z is refused with its path, as an
+// RFC 3339 string and as Unix milliseconds, rather than wrapped to
+// another time; the edges are kept exactly.
+func TestFromJSONTimeRange(t *testing.T) {
+	typ := lang.Typ[lang.Time]
+	for _, c := range []struct {
+		in   string
+		want time.Time // zero: refused
+	}{
+		{`"2025-06-02T12:00:00Z"`, time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)},
+		{`"1677-09-21T00:12:43.145224192Z"`, time.Unix(0, -1<<63)},
+		{`"2262-04-11T23:47:16.854775807Z"`, time.Unix(0, 1<<63-1)},
+		{`"2262-04-11T23:47:16.854775808Z"`, time.Time{}},
+		{`"1677-09-21T00:12:43.145224191Z"`, time.Time{}},
+		{`"3000-01-01T00:00:00Z"`, time.Time{}},
+		{`"1600-01-01T00:00:00Z"`, time.Time{}},
+		{`"9999-12-31T23:59:59+01:00"`, time.Time{}},
+		{`1748865600000`, time.UnixMilli(1748865600000)},
+		{`9223372036854`, time.UnixMilli(9223372036854)},
+		{`-9223372036854`, time.UnixMilli(-9223372036854)},
+		{`9223372036855`, time.Time{}},
+		{`-9223372036855`, time.Time{}},
+		{`99999999999999999`, time.Time{}},
+	} {
+		v, err := rpl.FromJSONAt(typ, []byte(c.in), "request.arrival")
+		if c.want.IsZero() {
+			if err == nil || !strings.Contains(err.Error(), "request.arrival: time") || !strings.Contains(err.Error(), "out of range") {
+				t.Errorf("%s: %v, %v; want an out-of-range error at request.arrival", c.in, v, err)
+			}
+			continue
+		}
+		if err != nil || !v.Time().Equal(c.want) {
+			t.Errorf("%s: %v, %v; want %v", c.in, v, err, c.want)
+		}
+	}
+}
