@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -406,21 +407,36 @@ func (e *Engine) expectedCost(s *Snapshot, target string, req vm.Value) int64 {
 }
 
 // TraceIDOf returns the trace id of a W3C traceparent header
-// ("00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>"), "" when it is
-// absent or malformed.
+// ("<version>-<trace id>-<parent id>-<flags>"), "" when it is absent or
+// malformed. It reads the header as OpenTelemetry's TraceContext does,
+// so that the request's span joins the trace it names: 2, 32, 16 and 2
+// lowercase hex digits; version ff refused; trace id and parent id not
+// all zeros; version 00 exactly that (55 bytes, where OpenTelemetry
+// also takes a 56th byte '-'), with no flag beyond sampled and random
+// (01, 02); a later version may have more after a '-'.
 func TraceIDOf(traceparent string) string {
-	if len(traceparent) < 55 || traceparent[2] != '-' || traceparent[35] != '-' {
+	tp := traceparent
+	if len(tp) < 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-' ||
+		!lowerHex(tp[:2]) || !lowerHex(tp[3:35]) || !lowerHex(tp[36:52]) || !lowerHex(tp[53:55]) {
 		return ""
 	}
-	id := traceparent[3:35]
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return ""
+	switch {
+	case tp[:2] == "ff":
+	case tp[:2] == "00" && (len(tp) != 55 || tp[53] != '0' || tp[54] > '3'):
+	case len(tp) > 55 && tp[55] != '-':
+	case strings.Trim(tp[3:35], "0") == "" || strings.Trim(tp[36:52], "0") == "":
+	default:
+		return tp[3:35]
+	}
+	return ""
+}
+
+// lowerHex reports whether s is lowercase hex digits only.
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
 		}
 	}
-	if id == "00000000000000000000000000000000" {
-		return ""
-	}
-	return id
+	return true
 }

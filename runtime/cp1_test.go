@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/state"
 )
@@ -33,4 +36,87 @@ func TestCP1FastSlowSame(t *testing.T) {
 			t.Errorf("%s\n  %s %s\nencoding/json's path:\n  %s %s", body, fastCode, fast, slowCode, slow)
 		}
 	}
+}
+
+// traceparents are W3C traceparent headers, valid and not, and the trace
+// id TraceIDOf finds in each ("" for none).
+var traceparents = []struct{ header, want string }{
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "4bf92f3577b34da6a3ce929d0e0e4736"},
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", "4bf92f3577b34da6a3ce929d0e0e4736"},
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03", "4bf92f3577b34da6a3ce929d0e0e4736"}, // sampled and random
+	{"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "4bf92f3577b34da6a3ce929d0e0e4736"},
+	{"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff-extra", "4bf92f3577b34da6a3ce929d0e0e4736"}, // a later version may say more
+	{"fe-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", "4bf92f3577b34da6a3ce929d0e0e4736"},
+	{"", ""},
+	{"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ""},       // version ff is invalid
+	{"0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ""},       // version not hex
+	{"0A-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ""},       // uppercase
+	{"00-00000000000000000000000000000000-00f067aa0ba902b7-01", ""},       // zero trace id
+	{"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", ""},       // uppercase trace id
+	{"00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01", ""},       // trace id not hex
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", ""},       // zero parent id
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902bz-01", ""},       // parent id not hex
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01", ""},       // uppercase parent id
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x", ""},       // flags not hex
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-04", ""},       // a reserved flag in version 00
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra", ""}, // version 00 is 55 bytes
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", ""},
+	{"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01extra", ""}, // more, not after a '-'
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7+01", ""},
+	{"00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ""},
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1", ""},
+	{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01", ""},
+}
+
+// TestTraceIDOf: the trace id of a valid traceparent, none of an invalid
+// one, as OpenTelemetry's TraceContext reads them (the request's span
+// joins the trace that context.trace_id names), but for a version 00
+// header followed by '-' (otelLenient), which W3C refuses.
+func TestTraceIDOf(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	for _, c := range traceparents {
+		if got := runtime.TraceIDOf(c.header); got != c.want {
+			t.Errorf("TraceIDOf(%q) = %q, want %q", c.header, got, c.want)
+		}
+		// CP1's context.trace_id, when the body has none.
+		out, _, _ := e.HandleCP1(context.Background(), []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`), runtime.CP1Meta{TraceParent: c.header}, nil, nil)
+		if got, _ := decodeJSON(t, out)["context"].(map[string]any)["trace_id"].(string); got != c.want {
+			t.Errorf("traceparent %q: context.trace_id %q, want %q: %s", c.header, got, c.want, out)
+		}
+		if otel := otelTraceID(c.header); otel != c.want && !otelLenient(c.header) {
+			t.Errorf("OpenTelemetry reads %q as %q, the table %q", c.header, otel, c.want)
+		}
+	}
+}
+
+// FuzzTraceIDOf: TraceIDOf finds the trace id OpenTelemetry's
+// TraceContext extracts, or none when it extracts none (but for one
+// header it accepts against the specification, otelLenient).
+func FuzzTraceIDOf(f *testing.F) {
+	for _, c := range traceparents {
+		f.Add(c.header)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		if got, otel := runtime.TraceIDOf(header), otelTraceID(header); got != otel && !otelLenient(header) {
+			t.Errorf("TraceIDOf(%q) = %q; OpenTelemetry %q", header, got, otel)
+		}
+	})
+}
+
+// otelLenient reports whether OpenTelemetry accepts traceparent where the
+// W3C specification does not: a version 00 header followed by a lone '-'
+// (its parser cuts at each '-' and finds nothing after).
+func otelLenient(traceparent string) bool {
+	return len(traceparent) == 56 && strings.HasPrefix(traceparent, "00-") && traceparent[55] == '-'
+}
+
+// otelTraceID is the trace id OpenTelemetry extracts from traceparent, ""
+// when none.
+func otelTraceID(traceparent string) string {
+	ctx := propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{"traceparent": traceparent})
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		return sc.TraceID().String()
+	}
+	return ""
 }
