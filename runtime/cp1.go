@@ -226,10 +226,13 @@ func (e *Engine) cp1ToRequest(body []byte, sc *cp1Scratch) (vm.Value, *Error) {
 			ks[i] = vm.Str(k)
 			raw := q.Metadata[k]
 			var s string
-			if len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
+			switch {
+			case len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil:
 				vs[i] = vm.Str(s)
-			} else {
-				vs[i] = vm.Str(string(raw)) // non-string metadata keeps its JSON text
+			case string(raw) == "null":
+				vs[i] = vm.Str("") // as v2's metadata (a string's zero value)
+			default:
+				vs[i] = vm.Str(string(raw)) // other non-string metadata keeps its JSON text
 			}
 		}
 		m, err := vm.NewMap(ks, vs)

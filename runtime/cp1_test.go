@@ -120,3 +120,44 @@ func otelTraceID(traceparent string) string {
 	}
 	return ""
 }
+
+// echoMetadata answers with the request's metadata "k" in its reason.
+const echoMetadata = `package echo_t
+
+fn route(r: Request) -> Decision {
+  to("a:m").because("k=" + (r.metadata["k"] ?? "<none>"))
+}
+`
+
+// TestCP1MetadataAsV2: a policy sees the same metadata value from a CP1
+// request as from the v2 request of the same metadata: a null entry is
+// "" (a string's zero value), not the text null.
+func TestCP1MetadataAsV2(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, copyDir(t, examples, map[string]string{"echo_t.rpl": echoMetadata}))
+	ctx := context.Background()
+	for _, c := range []struct{ value, want string }{
+		{`null`, "k="},
+		{`"v"`, "k=v"},
+		{`""`, "k="},
+		{`"null"`, "k=null"},
+	} {
+		for _, slow := range []bool{false, true} {
+			body := `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}, "policy_id": "echo_t", "metadata": {"k": ` + c.value + `}}`
+			if slow { // encoding/json's path
+				body = strings.Replace(body, `"version": "1"`, `"Version": "1", "version": "1"`, 1)
+			}
+			out, _, _ := e.HandleCP1(ctx, []byte(body), runtime.CP1Meta{}, nil, nil)
+			d, _ := decodeJSON(t, out)["decision"].(map[string]any)
+			md, _ := d["metadata"].(map[string]any)
+			if md["reason"] != c.want {
+				t.Errorf("CP1 %s: reason %v, want %q: %s", body, md["reason"], c.want, out)
+			}
+		}
+		body := `{"policy_id": "echo_t", "request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}, "metadata": {"k": ` + c.value + `}}}`
+		out, _, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
+		if d, _ := decodeJSON(t, out)["decision"].(map[string]any); d["reason"] != c.want {
+			t.Errorf("v2 %s: reason %v, want %q: %s", body, d["reason"], c.want, out)
+		}
+	}
+}
