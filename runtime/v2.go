@@ -107,6 +107,14 @@ func (e *Engine) checkRequest(req vm.Value) *Error {
 	return nil
 }
 
+// requestID is the id of req, a Request record, "" when it is not one.
+func (e *Engine) requestID(req vm.Value) string {
+	if s := req.Record(); req.Kind() == vm.KindRecord && len(s) == e.lay.req.n {
+		return s[e.lay.req.id].Str()
+	}
+	return ""
+}
+
 // decodeV2 decodes the Request record of a v2 body with encoding/json.
 func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
 	var v vm.Value
@@ -151,7 +159,7 @@ func (e *Engine) decideV2(ctx context.Context, o *Outcome, q *v2Request, arrival
 // decideItem checks and decides a request the fast path decoded.
 func (e *Engine) decideItem(ctx context.Context, o *Outcome, it v2Item, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
 	if err := e.checkRequest(it.req); err != nil {
-		return appendV2Error(buf, err, ""), err.Code, nil
+		return appendV2Error(buf, err, e.requestID(it.req)), err.Code, nil
 	}
 	return e.decideRecord(ctx, o, it.policyID, it.req, arrival, buf)
 }

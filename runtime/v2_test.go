@@ -76,3 +76,41 @@ func TestV2TimeOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// TestV2ErrorsNameTheRequest: a v2 error answer names a request whose id
+// is known ({"ok":false,"error":…,"request_id"}), whichever decoder read
+// it, in a decide body and a batch, and before any policy version is
+// active (not_ready).
+func TestV2ErrorsNameTheRequest(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	idle := newEngine(t, runtime.Config{}) // no version active
+	ctx := context.Background()
+	for _, c := range []struct {
+		e    *runtime.Engine
+		req  string
+		code runtime.Code
+	}{
+		{e, `{"id": "r1", "tenant": {"id": "t"}, "task": {"type": "chat"}, "constraints": {"max_latency": -5}}`, runtime.CodeInvalidRequest},
+		{e, `{"id": "r1", "constraints": {"max_cost": -1}}`, runtime.CodeInvalidRequest},
+		{e, `{"id": "r1", "estimate": {"input_tokens": -5}}`, runtime.CodeInvalidRequest},
+		{e, `{"id": "r1", "estimate": {"output_tokens": -1}}`, runtime.CodeInvalidRequest},
+		{idle, `{"id": "r1", "tenant": {"id": "t"}, "task": {"type": "chat"}}`, runtime.CodeNotReady},
+	} {
+		for _, body := range []string{
+			`{"request": ` + c.req + `}`,
+			`{"request": ` + c.req + `, "Policy_id": ""}`, // encoding/json's path
+		} {
+			out, code, _ := c.e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
+			m := decodeJSON(t, out)
+			if code != c.code || m["ok"] != false || m["request_id"] != "r1" {
+				t.Errorf("%s: %s %s, want %s naming request_id r1", body, code, out, c.code)
+			}
+			out, _ = c.e.HandleV2Batch(ctx, []byte(`{"requests": [`+body+`]}`), time.Now(), nil)
+			results, _ := decodeJSON(t, out)["results"].([]any)
+			if len(results) != 1 || results[0].(map[string]any)["request_id"] != "r1" {
+				t.Errorf("batch of %s: %s, want a result naming request_id r1", body, out)
+			}
+		}
+	}
+}
