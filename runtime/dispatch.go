@@ -156,7 +156,7 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 	defer func() {
 		if r := recover(); r != nil {
 			err := Errorf(CodeInternal, "internal error: %v", r)
-			out, code = appendError(x.out[:0], err, kind, body), err.Code
+			out, code = appendError(x.out[:0], err, kind, body, traceparent), err.Code
 			x.out = out
 			if done != nil {
 				done(nil)
@@ -176,7 +176,7 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 		out, code = d.e.HandleFeedback(body, out)
 	default:
 		err := Errorf(CodeInternal, "unknown request kind %v", kind)
-		out, code = appendError(out, err, kind, nil), err.Code
+		out, code = appendError(out, err, kind, nil, traceparent), err.Code
 	}
 	x.out = out
 	if done != nil {
@@ -192,11 +192,20 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 // request's body when the transport has it (nil when it could not be
 // read): the answer names the request as far as body can be read
 // (request_id, CP1's trace_id), without deciding it. The answer is in x's
-// buffer, valid until x is put back.
+// buffer, valid until x is put back. A transport that has the request's
+// traceparent calls RefuseTraced.
 func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string, body []byte) []byte {
+	return d.RefuseTraced(x, kind, why, message, body, "")
+}
+
+// RefuseTraced is Refuse for a request that came with traceparent (the
+// W3C header the transport carried, "" if none): a CP1 answer whose body
+// has no trace_id names the header's trace id in its context, as an
+// answer from the engine does.
+func (d *Dispatcher) RefuseTraced(x *Exchange, kind Kind, why Refusal, message string, body []byte, traceparent string) []byte {
 	if d.cfg.Refused != nil {
 		d.cfg.Refused(d.cfg.Transport, why)
 	}
-	x.out = appendError(x.out[:0], &Error{Code: why.Code(), Message: message}, kind, body)
+	x.out = appendError(x.out[:0], &Error{Code: why.Code(), Message: message}, kind, body, traceparent)
 	return x.out
 }

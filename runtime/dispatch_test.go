@@ -59,10 +59,11 @@ func TestDispatchRefuse(t *testing.T) {
 	}}})
 	x := d.Get()
 	defer d.Put(x)
+	const tp = "\n00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	for _, c := range []struct {
 		kind runtime.Kind
 		why  runtime.Refusal
-		body string // "" for none
+		body string // "" for none; a traceparent after a newline
 		want string
 	}{
 		{runtime.KindV2, runtime.RefusedOverloaded, "", `{"ok":false,"error":{"code":"overloaded","message":"busy"}}`},
@@ -73,16 +74,31 @@ func TestDispatchRefuse(t *testing.T) {
 		{runtime.KindFeedback, runtime.RefusedTooLarge, "", `{"ok":false,"error":{"code":"invalid_request","message":"busy"}}`},
 		{runtime.KindFeedback, runtime.RefusedOverloaded, `{"request_id":"r-2","status":"ok"}`, `{"ok":false,"error":{"code":"overloaded","message":"busy"},"request_id":"r-2"}`},
 		{runtime.KindBatch, runtime.RefusedUnreadable, `{"requests":[{"request":{"id":"r-3"}}]}`, `{"ok":false,"error":{"code":"invalid_request","message":"busy"}}`},
+		// With a traceparent (RefuseTraced): CP1 names its trace id when
+		// the body has none, as the engine's answers do.
+		{runtime.KindCP1, runtime.RefusedOverloaded, `{"version":"1","request_id":"req-8","tenant_id":"acme"}` + tp, `{"ok":false,"error":{"code":"internal","message":"busy","details":{"reason":"overloaded"}},"context":{"request_id":"req-8","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}}`},
+		{runtime.KindCP1, runtime.RefusedTooLarge, tp, `{"ok":false,"error":{"code":"invalid_request","message":"busy"},"context":{"request_id":"","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}}`},
+		{runtime.KindCP1, runtime.RefusedOverloaded, `{"version":"1","request_id":"req-9","trace_id":"tr-9"}` + tp, `{"ok":false,"error":{"code":"internal","message":"busy","details":{"reason":"overloaded"}},"context":{"request_id":"req-9","trace_id":"tr-9"}}`},
+		{runtime.KindCP1, runtime.RefusedOverloaded, `{"request_id":"req-10"}` + "\n00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", `{"ok":false,"error":{"code":"internal","message":"busy","details":{"reason":"overloaded"}},"context":{"request_id":"req-10"}}`},
+		{runtime.KindV2, runtime.RefusedOverloaded, `{"request":{"id":"r-11"}}` + tp, `{"ok":false,"error":{"code":"overloaded","message":"busy"},"request_id":"r-11"}`},
 	} {
+		// The body, then the traceparent after a newline.
+		b, traceparent, _ := strings.Cut(c.body, "\n")
 		var body []byte
-		if c.body != "" {
-			body = []byte(c.body)
+		if b != "" {
+			body = []byte(b)
 		}
-		if got := string(d.Refuse(x, c.kind, c.why, "busy", body)); got != c.want {
+		var got []byte
+		if traceparent == "" {
+			got = d.Refuse(x, c.kind, c.why, "busy", body)
+		} else {
+			got = d.RefuseTraced(x, c.kind, c.why, "busy", body, traceparent)
+		}
+		if string(got) != c.want {
 			t.Errorf("%v %v %s: %s\nwant %s", c.kind, c.why, c.body, got, c.want)
 		}
 	}
-	want := "test overloaded|test overloaded|test overloaded|test overloaded|test too_large|test overloaded|test unreadable"
+	want := "test overloaded|test overloaded|test overloaded|test overloaded|test too_large|test overloaded|test unreadable|test overloaded|test too_large|test overloaded|test overloaded|test overloaded"
 	if got := strings.Join(counted, "|"); got != want {
 		t.Errorf("counted %s, want %s", got, want)
 	}
@@ -109,8 +125,13 @@ func TestDispatchRecovers(t *testing.T) {
 	if code != runtime.CodeInternal || !strings.Contains(string(out), `"code":"internal","message":"internal error: exporter bug"`) {
 		t.Errorf("%s %s", code, out)
 	}
-	if ended != 1 {
-		t.Errorf("span ended %d times", ended)
+	// A CP1 answer names the traceparent's trace id, as the engine's do.
+	out, code = d.Serve(context.Background(), x, runtime.KindCP1, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", time.Now())
+	if code != runtime.CodeInternal || !strings.Contains(string(out), `"context":{"request_id":"r","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}`) {
+		t.Errorf("CP1: %s %s", code, out)
+	}
+	if ended != 2 {
+		t.Errorf("spans ended %d times", ended)
 	}
 }
 

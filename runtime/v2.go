@@ -250,10 +250,15 @@ func appendV2Error(buf []byte, err *Error, requestID string) []byte {
 
 // appendError appends the error response of a request of kind that the
 // engine did not decode (refused before it, or a panic while serving it),
-// in CP1's shape or v2's, naming the request as far as body can be read.
-func appendError(buf []byte, err *Error, kind Kind, body []byte) []byte {
+// in CP1's shape or v2's, naming the request as far as body can be read;
+// a CP1 answer without a trace_id in body takes the trace id of
+// traceparent (the transport's W3C header, if any), as HandleCP1's do.
+func appendError(buf []byte, err *Error, kind Kind, body []byte, traceparent string) []byte {
 	id, traceID := errorIDs(body, kind)
 	if kind == KindCP1 {
+		if traceID == "" {
+			traceID = TraceIDOf(traceparent)
+		}
 		return appendCP1Error(buf, err, CP1Context{RequestID: id, TraceID: traceID})
 	}
 	return appendV2Error(buf, err, id)
