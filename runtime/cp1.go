@@ -427,11 +427,17 @@ func TraceIDOf(traceparent string) string {
 	case tp[:2] == "ff":
 	case tp[:2] == "00" && (len(tp) != 55 || tp[53] != '0' || tp[54] > '3'):
 	case len(tp) > 55 && tp[55] != '-':
-	case strings.Trim(tp[3:35], "0") == "" || strings.Trim(tp[36:52], "0") == "":
+	case !ValidTraceID(tp[3:35]) || strings.Trim(tp[36:52], "0") == "":
 	default:
 		return tp[3:35]
 	}
 	return ""
+}
+
+// ValidTraceID reports whether id is a W3C trace id: 32 lowercase hex
+// digits, not all zeros.
+func ValidTraceID(id string) bool {
+	return len(id) == 32 && lowerHex(id) && strings.Trim(id, "0") != ""
 }
 
 // lowerHex reports whether s is lowercase hex digits only.

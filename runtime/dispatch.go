@@ -62,10 +62,30 @@ func (r Refusal) Code() Code {
 
 // TraceFunc starts a span for one request of kind arriving over transport
 // ("http", "nats"), a child of traceparent when that is a valid W3C trace
-// parent, and returns the context to decide in and the function that ends
-// the span with the outcome (nil when there was no decision: a batch,
-// feedback, a body refused before deciding).
+// parent, else a new root in the trace TraceIDFrom(ctx) names when it
+// names one (a CP1 body's trace_id), and returns the context to decide
+// in and the function that ends the span with the outcome (nil when there
+// was no decision: a batch, feedback, a body refused before deciding).
 type TraceFunc func(ctx context.Context, traceparent, transport string, kind Kind) (context.Context, func(*Outcome))
+
+type traceIDKey struct{}
+
+// WithTraceID returns ctx naming the trace id (see ValidTraceID) that a
+// request's span is to join as a new root, when the request came without
+// a valid traceparent: DESIGN.md §4 maps CP1's trace_id to the trace
+// context. Serve sets it for the TraceFunc.
+func WithTraceID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, traceIDKey{}, id)
+}
+
+// TraceIDFrom returns the trace id WithTraceID put in ctx, "" if none.
+// A TraceFunc starting a span without a valid traceparent gives it this
+// trace id (with OpenTelemetry's SDK, an IDGenerator whose NewIDs reads
+// it from the context it is given).
+func TraceIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(traceIDKey{}).(string)
+	return id
+}
 
 // Hooks are what the transports report to: a span per request and a
 // count of refusals. A router gives every transport the same.
@@ -146,11 +166,20 @@ func (d *Dispatcher) Put(x *Exchange) {
 // Serve hands body to the engine as kind asks, inside a span when the
 // config traces, and returns the response (in x's buffer, valid until x
 // is put back) and its error code ("" on success). traceparent is the W3C
-// header the transport carried, if any; arrival is when the request
-// arrived. A panic below is answered as an internal error.
+// header the transport carried, if any; without a valid one, a CP1
+// body's trace_id that is a W3C trace id is given to the TraceFunc
+// (TraceIDFrom). arrival is when the request arrived. A panic below is
+// answered as an internal error.
 func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []byte, traceparent string, arrival time.Time) (out []byte, code Code) {
 	var done func(*Outcome)
 	if d.cfg.Trace != nil {
+		if kind == KindCP1 && TraceIDOf(traceparent) == "" {
+			// CP1's trace_id is the trace context when no header says
+			// otherwise (only a W3C trace id can be one).
+			if id := peekString(body, "trace_id"); ValidTraceID(id) {
+				ctx = WithTraceID(ctx, id)
+			}
+		}
 		ctx, done = d.cfg.Trace(ctx, traceparent, d.cfg.Transport, kind)
 	}
 	defer func() {

@@ -157,3 +157,51 @@ func TestDispatchAllocs(t *testing.T) {
 		t.Errorf("dispatch: %v allocs per request, the engine alone %v", dispatched, direct)
 	}
 }
+
+// TestDispatchTraceID: a CP1 body's trace_id that is a W3C trace id is
+// given to the Trace hook (runtime.TraceIDFrom) when the request came
+// without a valid traceparent, for its span to join that trace; not when
+// a valid traceparent names the trace, nor for another kind.
+func TestDispatchTraceID(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	var got []string
+	trace := func(ctx context.Context, _, _ string, _ runtime.Kind) (context.Context, func(*runtime.Outcome)) {
+		got = append(got, runtime.TraceIDFrom(ctx))
+		return ctx, func(*runtime.Outcome) {}
+	}
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Hooks: runtime.Hooks{Trace: trace}})
+	const (
+		id    = "4bf92f3577b34da6a3ce929d0e0e4737"
+		valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	)
+	cp1 := func(traceID string) string {
+		return `{"version": "1", "request_id": "r", "trace_id": "` + traceID + `", "tenant_id": "t", "task": {"type": "chat"}}`
+	}
+	for _, c := range []struct {
+		kind        runtime.Kind
+		body        string
+		traceparent string
+		want        string
+	}{
+		{runtime.KindCP1, cp1(id), "", id},
+		{runtime.KindCP1, cp1(id), valid, ""}, // the header's trace
+		{runtime.KindCP1, cp1(id), "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", id},
+		{runtime.KindCP1, cp1(id), "garbage", id},
+		{runtime.KindCP1, `{"trace_id": "` + id + `", "version": "2"}`, "", id}, // whatever the answer
+		{runtime.KindCP1, cp1("tr-1"), "", ""},
+		{runtime.KindCP1, cp1("00000000000000000000000000000000"), "", ""},
+		{runtime.KindCP1, cp1("4BF92F3577B34DA6A3CE929D0E0E4737"), "", ""},
+		{runtime.KindCP1, cp1(id + "0"), "", ""},
+		{runtime.KindCP1, `{"version": "1", "request_id": "r"}`, "", ""},
+		{runtime.KindV2, `{"request": {"id": "r"}, "trace_id": "` + id + `"}`, "", ""},
+	} {
+		got = got[:0]
+		x := d.Get()
+		d.Serve(context.Background(), x, c.kind, []byte(c.body), c.traceparent, time.Now())
+		d.Put(x)
+		if len(got) != 1 || got[0] != c.want {
+			t.Errorf("%v %s, traceparent %q: the hook saw trace ids %q, want %q", c.kind, c.body, c.traceparent, got, c.want)
+		}
+	}
+}
