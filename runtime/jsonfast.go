@@ -48,6 +48,10 @@ type jscan struct {
 	// keep, when not nil, is the memory arena is taken from (else each
 	// request's arena is allocated).
 	keep *slotBuf
+	// escKeys makes object read keys with escapes (decoded as
+	// encoding/json does) rather than refuse them: for peekString, which
+	// has no slower path to leave them to.
+	escKeys bool
 }
 
 // slotBuf is memory for the slots of one request's records, which its
@@ -331,9 +335,9 @@ func (s *jscan) skip() bool {
 }
 
 // object consumes an object, calling f with each key (the scanner at its
-// value, which f must consume). Keys with escapes are refused. f may be
-// called for a key twice: callers refuse duplicates where encoding/json
-// would merge.
+// value, which f must consume). Keys with escapes are refused, unless
+// s.escKeys. f may be called for a key twice: callers refuse duplicates
+// where encoding/json would merge.
 func (s *jscan) object(f func(key []byte) bool) bool {
 	if s.peek() != '{' || s.depth >= maxFastDepth {
 		return false
@@ -349,6 +353,9 @@ func (s *jscan) object(f func(key []byte) bool) bool {
 	for {
 		s.ws()
 		key, ok := s.rawString()
+		if !ok && s.escKeys {
+			key, ok = s.escapedKey()
+		}
 		if !ok {
 			return false
 		}
@@ -373,6 +380,13 @@ func (s *jscan) object(f func(key []byte) bool) bool {
 			return false
 		}
 	}
+}
+
+// escapedKey consumes a key that rawString refused (an escape, invalid
+// UTF-8) and returns it decoded, as encoding/json decodes it.
+func (s *jscan) escapedKey() ([]byte, bool) {
+	k, ok := s.str()
+	return []byte(k), ok
 }
 
 // array consumes an array, calling f at each element.

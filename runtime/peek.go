@@ -11,14 +11,15 @@ import (
 // a JSON body that was not decoded: a request refused before the engine
 // (overload, an oversized reply), or one whose decoding failed, so that
 // its error still names the request. Of duplicate keys the last counts,
-// as in encoding/json. It reads as far as it can and stops at the first
-// byte it cannot read, so a malformed body yields what came before it;
-// "" means not read, or not a string.
+// as in encoding/json, and keys are read with their escapes decoded. It
+// reads as far as it can and stops at the first byte it cannot read, so
+// a malformed body yields what came before it; "" means not read, or not
+// a string.
 func peekString(body []byte, path ...string) string {
 	if len(path) == 0 {
 		return ""
 	}
-	s := jscan{b: body}
+	s := jscan{b: body, escKeys: true}
 	found := ""
 	var walk func(depth int) bool
 	walk = func(depth int) bool {

@@ -24,6 +24,11 @@ func TestPeekString(t *testing.T) {
 		{`["request_id", "r"]`, []string{"request_id"}, ""},
 		{``, []string{"request_id"}, ""},
 		{`{"request_id": "r"}`, nil, ""},
+		// Keys with escapes are read as encoding/json reads them.
+		{`{"request_\u0069d": "r"}`, []string{"request_id"}, "r"},
+		{`{"p\u006flicy_id": "x", "request": {"i\u0064": "r"}}`, []string{"request", "id"}, "r"},
+		{`{"\u00e9": {"x": 1}, "request_id": "r", "request\u005fid": "s"}`, []string{"request_id"}, "s"},
+		{`{"\u": 1, "request_id": "r"}`, []string{"request_id"}, ""},
 	} {
 		if got := peekString([]byte(c.body), c.path...); got != c.want {
 			t.Errorf("peekString(%s, %q) = %q, want %q", c.body, c.path, got, c.want)
@@ -40,13 +45,14 @@ func FuzzPeekString(f *testing.F) {
 		`{"version": "1", "request_id": "r\u0041", "task": {"type": "chat"}}`,
 		`{"request_id": 5}`,
 		`{"a": [[[[{}]]]], "request_id": "r"`,
+		`{"p\u006flicy_id": "x", "request": {"i\u0064": "r"}, "request_\u0069d": "s"}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		id := peekString(body, "request_id")
 		nested := peekString(body, "request", "id")
-		whole := jscan{b: body}
+		whole := jscan{b: body, escKeys: true}
 		whole.ws()
 		if !whole.skip() || !whole.end() || !json.Valid(body) {
 			return

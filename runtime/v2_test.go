@@ -23,6 +23,10 @@ func TestV2UnknownKeyEscaped(t *testing.T) {
 		{`{` + req + `, "polici\u005fid": "premium"}`, `{` + req + `, "polici_id": "premium"}`, `unknown field \"polici_id\" (did you mean policy_id?)`},
 		{`{` + req + `, "x\u0078": 1, "polici_id": "premium"}`, `{` + req + `, "xx": 1, "polici_id": "premium"}`, `unknown field \"xx\"`},
 		{`{"policy_id": "premium", ` + req + `, "\u00e9": 1}`, `{"policy_id": "premium", ` + req + `, "é": 1}`, `unknown field \"é\"`},
+		// An escaped key before the request's id, or in it: the error
+		// names the request all the same.
+		{`{"\u0070olicy_id": "premium", ` + req + `, "\u00e9": 1}`, `{"policy_id": "premium", ` + req + `, "é": 1}`, `unknown field \"é\"`},
+		{`{"policy_id": "premium", "request": {"\u0069d": "r", "tenant": {"id": "t"}}, "x": 1}`, `{"policy_id": "premium", "request": {"id": "r", "tenant": {"id": "t"}}, "x": 1}`, `unknown field \"x\"`},
 		{`{` + req + `, "": "premium"}`, `{` + req + `, "": "premium"}`, `unknown field \"\"`},
 	} {
 		out, code, _ := e.HandleV2(ctx, []byte(c.escaped), time.Now(), nil, nil)
