@@ -322,8 +322,13 @@ func TestRefusedCounted(t *testing.T) {
 	if code, body := post("/v2/decide", strings.NewReader(large)); code != 413 || !strings.Contains(body, `"code":"invalid_request"`) {
 		t.Errorf("too large v2: %d %s", code, body)
 	}
-	if code, body := post("/v1/decide", strings.NewReader(large)); code != 413 || !strings.Contains(body, `"context":`) {
-		t.Errorf("too large CP1 (want the CP1 shape): %d %s", code, body)
+	// Refused, a CP1 request still names the trace of its traceparent.
+	req := httptest.NewRequest("POST", "/v1/decide", strings.NewReader(large))
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if code, body := rec.Code, rec.Body.String(); code != 413 || !strings.Contains(body, `"context":{"request_id":"","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}`) {
+		t.Errorf("too large CP1 (want the CP1 shape, with the header's trace id): %d %s", code, body)
 	}
 	if code, body := post("/v2/feedback", iotest.ErrReader(errors.New("connection reset"))); code != 400 || !strings.Contains(body, "connection reset") {
 		t.Errorf("unreadable: %d %s", code, body)
@@ -331,7 +336,7 @@ func TestRefusedCounted(t *testing.T) {
 	if code, body := post("/v2/decide", strings.NewReader(`{"request": {"id": "r"}}`)); code != 200 {
 		t.Errorf("a body within the limit: %d %s", code, body)
 	}
-	rec := httptest.NewRecorder()
+	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	for _, want := range []string{
 		`rpl_refused_total{reason="too_large",transport="http"} 2`,
