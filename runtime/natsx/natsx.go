@@ -2,7 +2,8 @@
 // with JetStream, the decide and feedback subjects served by a queue group,
 // and the decision log on a JetStream stream.
 //
-// Subjects (request-reply, JSON; the W3C traceparent header is read):
+// Subjects (request-reply, JSON; the W3C traceparent header is read,
+// its name in any case):
 //
 //	beamline.router.v1.decide   CP1 DecideRequest → DecideResponse
 //	rpl.v2.decide               v2 decide
@@ -32,6 +33,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -214,11 +216,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			defer s.wg.Done()
 			x := s.d.Get()
 			defer s.d.Put(x)
-			traceparent := ""
-			if m.Header != nil {
-				traceparent = m.Header.Get("traceparent")
-			}
-			if out, code := s.d.Serve(context.Background(), x, kind, m.Data, traceparent, time.Now()); code != "" {
+			if out, code := s.d.Serve(context.Background(), x, kind, m.Data, traceparent(m.Header), time.Now()); code != "" {
 				s.refusedNoReply()
 				noReplyFeedback.note("NATS feedback without a reply subject not recorded", m.Subject, string(out))
 			}
@@ -233,11 +231,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			m.Respond(s.d.Refuse(x, kind, rt.RefusedOverloaded, fmt.Sprintf("router overloaded: %d requests queued; retry later", n), m.Data))
 			return
 		}
-		traceparent := ""
-		if m.Header != nil {
-			traceparent = m.Header.Get("traceparent")
-		}
-		out, _ := s.d.Serve(context.Background(), x, kind, m.Data, traceparent, arrival)
+		out, _ := s.d.Serve(context.Background(), x, kind, m.Data, traceparent(m.Header), arrival)
 		if err := m.Respond(out); errors.Is(err, nats.ErrMaxPayload) {
 			// A batch's answers can outgrow its requests past what the
 			// server accepts: say so, rather than leave the requester
@@ -249,6 +243,24 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, msg, m.Data))
 		}
 	}
+}
+
+// traceparent is the W3C traceparent header of a message, its name in
+// any case: header names are case-insensitive (HTTP's; W3C Trace Context
+// writes it in lower case, but an HTTP client or proxy may send
+// Traceparent), and nats.Header.Get matches the name exactly. The lower
+// case is looked up first; the others take a walk of the headers, which
+// allocates nothing.
+func traceparent(h nats.Header) string {
+	if v := h["traceparent"]; len(v) > 0 {
+		return v[0]
+	}
+	for k, v := range h {
+		if len(v) > 0 && len(k) == len("traceparent") && strings.EqualFold(k, "traceparent") {
+			return v[0]
+		}
+	}
+	return ""
 }
 
 // refusedNoReply counts a message without a reply subject not served

@@ -350,6 +350,46 @@ func TestSpans(t *testing.T) {
 	}
 }
 
+// TestTraceparentAnyCase: the traceparent header is read whatever the
+// case of its name, as over HTTP (nats.Header.Get matched it exactly:
+// Traceparent and TRACEPARENT were ignored; found by a review), and the
+// lookup allocates nothing.
+func TestTraceparentAnyCase(t *testing.T) {
+	_, nc := embedded(t, "")
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{Workers: 1, Hooks: rt.Hooks{Trace: tr.Trace}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	names := []string{"traceparent", "Traceparent", "TRACEPARENT", "traceParent"}
+	for i, name := range names {
+		msg := nats.NewMsg(natsx.SubjectDecide)
+		msg.Data = fmt.Appendf(nil, `{"request": {"id": "r-%d"}}`, i)
+		msg.Header = nats.Header{"X-Other": {"1"}, name: {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}
+		if _, err := nc.RequestMsg(msg, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans := exp.GetSpans()
+	if len(spans) != len(names) {
+		t.Fatalf("%d spans, want %d", len(spans), len(names))
+	}
+	for i, sp := range spans {
+		if sp.Parent.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
+			t.Errorf("header %q: the span is not a child of the traceparent", names[i])
+		}
+	}
+	h := nats.Header{"X-Other": {"1"}, "Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}
+	if n := testing.AllocsPerRun(100, func() { natsx.Traceparent(h) }); n != 0 {
+		t.Errorf("%v allocations reading the header, want 0", n)
+	}
+}
+
 // TestReplyTooLarge: a batch whose answers outgrow what the server accepts
 // gets an error saying so, not silence (its requests fit).
 func TestReplyTooLarge(t *testing.T) {

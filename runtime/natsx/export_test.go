@@ -1,0 +1,4 @@
+package natsx
+
+// Traceparent exposes traceparent to the tests.
+var Traceparent = traceparent
