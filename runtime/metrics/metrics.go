@@ -13,7 +13,7 @@
 //	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable, no_reply
 //	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish, a closed log)
 //	rpl_decision_log_failures_total               acknowledged decision-log publishes that failed (events since the last acknowledgement may be lost)
-//	rpl_spans_dropped_total                       decision spans dropped (a slow OTLP endpoint; only when tracing)
+//	rpl_spans_dropped_total{reason}               decision spans not exported (only when tracing): queue_full, export_failed, shutdown
 //
 // The decisions' series of a policy version are dropped once it is
 // neither the active version nor the one activated before it
@@ -195,10 +195,14 @@ func (m *Metrics) LogDropped() { m.logDropped.Inc() }
 // LogFailed counts a failed acknowledged decision-log publish.
 func (m *Metrics) LogFailed() { m.logFailed.Inc() }
 
-// SpansDropped exports the count of decision spans dropped, which
-// dropped reads (tracing.Tracer.Dropped), as rpl_spans_dropped_total.
-func (m *Metrics) SpansDropped(dropped func() int64) {
-	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "rpl_spans_dropped_total", Help: "Decision spans dropped: the export queue was full (the OTLP endpoint was behind), or the tracer had shut down.",
-	}, func() float64 { return float64(dropped()) }))
+// SpansDropped exports the counts of decision spans dropped, which
+// dropped reads for each of reasons (tracing.Tracer.Dropped and
+// tracing.DropReasons), as rpl_spans_dropped_total{reason}.
+func (m *Metrics) SpansDropped(dropped func(reason string) int64, reasons ...string) {
+	for _, reason := range reasons {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "rpl_spans_dropped_total", ConstLabels: prometheus.Labels{"reason": reason},
+			Help: "Decision spans not exported, by reason: queue_full (the export queue was full: the OTLP endpoint was behind), export_failed (the export failed: the endpoint unreachable, refusing, or too slow), shutdown (ended after the tracer shut down).",
+		}, func() float64 { return float64(dropped(reason)) }))
+	}
 }

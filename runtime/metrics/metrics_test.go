@@ -154,10 +154,10 @@ func TestDecisionLogCounters(t *testing.T) {
 	m.LogFailed()
 	wantSeries(t, m, "rpl_decision_log_dropped_total", " 1")
 	wantSeries(t, m, "rpl_decision_log_failures_total", " 2")
-	n := int64(0)
-	m.SpansDropped(func() int64 { return n })
-	n = 7
-	wantSeries(t, m, "rpl_spans_dropped_total", " 7")
+	n := map[string]int64{}
+	m.SpansDropped(func(reason string) int64 { return n[reason] }, "queue_full", "export_failed")
+	n["queue_full"], n["export_failed"] = 7, 30
+	wantSeries(t, m, "rpl_spans_dropped_total", "reason=export_failed 30", "reason=queue_full 7")
 }
 
 func BenchmarkDecidedError(b *testing.B) {

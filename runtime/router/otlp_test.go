@@ -114,8 +114,10 @@ func exportSpans(t *testing.T, col *collector, endpoint string) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(metrics), "\nrpl_spans_dropped_total 0\n") {
-		t.Errorf("metrics lack rpl_spans_dropped_total 0")
+	for _, reason := range []string{"queue_full", "export_failed", "shutdown"} {
+		if want := "\nrpl_spans_dropped_total{reason=\"" + reason + "\"} 0\n"; !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want[1:])
+		}
 	}
 	if err := r.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)

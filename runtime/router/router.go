@@ -155,7 +155,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			return nil, fmt.Errorf("OTLP exporter: %w", err)
 		}
 		r.tracer, hooks.Trace = t, t.Trace
-		r.Metrics.SpansDropped(t.Dropped)
+		r.Metrics.SpansDropped(t.Dropped, tracing.DropReasons...)
 	}
 
 	// NATS first (the decision log needs it), but without blocking on an

@@ -3,13 +3,13 @@ package tracing
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -22,6 +22,12 @@ import (
 // µs at p90 (BenchmarkSpanPaced). Here spans go into a queue that the
 // exporting goroutine takes whole: it is woken when a batch's worth is
 // queued, and otherwise exports every schedule delay.
+//
+// Every span ended and not exported is counted, by reason (Dropped): the
+// queue was full, the tracer had shut down, or its export failed (the
+// endpoint unreachable, refusing, or slower than the export timeout). A
+// failed export is logged (slog.Default, at warning level) the first
+// time, then at most once every failLogEvery with the spans lost since.
 type batcher struct {
 	exp     sdktrace.SpanExporter
 	batch   int           // spans per export
@@ -33,15 +39,34 @@ type batcher struct {
 	q      []sdktrace.ReadOnlySpan
 	closed bool
 
-	wake    chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
-	once    sync.Once
-	dropped atomic.Int64
+	wake   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	full   atomic.Int64 // spans dropped: the queue was full
+	late   atomic.Int64 // spans dropped: ended after Shutdown
+	failed atomic.Int64 // spans dropped: their export failed
 
 	exporting sync.Mutex // one export at a time, as exporters expect
 	spare     []sdktrace.ReadOnlySpan
+	// Under exporting: when a failed export was last logged, and the
+	// failed count then.
+	failLogged time.Time
+	failedThen int64
 }
+
+// Why spans are dropped (Dropped's reasons).
+const (
+	DroppedQueueFull    = "queue_full"    // the export queue was full (the endpoint was behind)
+	DroppedShutdown     = "shutdown"      // ended after the tracer shut down
+	DroppedExportFailed = "export_failed" // their export failed
+)
+
+// DropReasons are Dropped's reasons.
+var DropReasons = []string{DroppedQueueFull, DroppedExportFailed, DroppedShutdown}
+
+// failLogEvery is the least time between two logs of failed exports.
+const failLogEvery = time.Minute
 
 var _ sdktrace.SpanProcessor = (*batcher)(nil)
 
@@ -83,8 +108,13 @@ func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
 	}
 	b.mu.Lock()
 	if b.closed || len(b.q) >= b.max {
+		closed := b.closed
 		b.mu.Unlock()
-		b.dropped.Add(1)
+		if closed {
+			b.late.Add(1)
+		} else {
+			b.full.Add(1)
+		}
 		return
 	}
 	b.q = append(b.q, s)
@@ -109,14 +139,13 @@ func (b *batcher) run() {
 		case <-b.stop:
 			return
 		}
-		if err := b.export(context.Background()); err != nil {
-			otel.Handle(err)
-		}
+		b.export(context.Background()) // a failure is counted and logged
 	}
 }
 
 // export exports the queued spans, a batch at a time, and returns the
-// first error.
+// first error. The spans of a failed export are dropped: counted, and
+// logged at most every failLogEvery.
 func (b *batcher) export(ctx context.Context) error {
 	b.exporting.Lock()
 	defer b.exporting.Unlock()
@@ -130,14 +159,32 @@ func (b *batcher) export(ctx context.Context) error {
 		ectx, cancel := context.WithTimeout(ctx, b.timeout)
 		err := b.exp.ExportSpans(ectx, spans[:n])
 		cancel()
-		if err != nil && first == nil {
-			first = err
+		if err != nil {
+			b.failed.Add(int64(n))
+			b.logFailure(err)
+			if first == nil {
+				first = err
+			}
 		}
 		spans = spans[n:]
 	}
 	clear(all) // the exporter keeps no span slice (SpanExporter's contract)
 	b.spare = all[:0]
 	return first
+}
+
+// logFailure logs a failed export, unless one was logged less than
+// failLogEvery ago; the line says how many spans were lost since the
+// last one. Its caller holds exporting.
+func (b *batcher) logFailure(err error) {
+	now := time.Now()
+	if !b.failLogged.IsZero() && now.Sub(b.failLogged) < failLogEvery {
+		return
+	}
+	failed := b.failed.Load()
+	slog.Warn("decision spans not exported, dropped (rpl_spans_dropped_total{reason=\"export_failed\"}); the next failures are logged at most once a minute",
+		"spans", failed-b.failedThen, "err", err)
+	b.failLogged, b.failedThen = now, failed
 }
 
 // ForceFlush exports the spans queued.
@@ -168,6 +215,18 @@ func (b *batcher) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Dropped is the number of spans dropped: beyond the queue's limit, or
-// ended after Shutdown.
-func (b *batcher) Dropped() int64 { return b.dropped.Load() }
+// Dropped is the number of spans dropped for reason (DropReasons), or
+// for any reason when it is "".
+func (b *batcher) Dropped(reason string) int64 {
+	switch reason {
+	case DroppedQueueFull:
+		return b.full.Load()
+	case DroppedShutdown:
+		return b.late.Load()
+	case DroppedExportFailed:
+		return b.failed.Load()
+	case "":
+		return b.full.Load() + b.late.Load() + b.failed.Load()
+	}
+	return 0
+}

@@ -2,7 +2,10 @@ package tracing
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,7 +111,7 @@ func TestBatcher(t *testing.T) {
 	end(tr, 4)
 	k := <-rec.entered
 	end(tr, 12)
-	if d := b.Dropped(); d != int64(4-k+12-10) {
+	if d := b.Dropped(DroppedQueueFull); d != int64(4-k+12-10) {
 		t.Errorf("dropped %d with %d spans in an export, want %d", d, k, 4-k+12-10)
 	}
 	rec.mu.Lock()
@@ -129,7 +132,50 @@ func TestBatcher(t *testing.T) {
 	}
 	rec.waitFor(t, 9+k+10+3, 4)
 	end(tr, 1)
-	if d := b.Dropped(); d != int64(4-k+12-10+1) || !rec.shut {
-		t.Errorf("after Shutdown: dropped %d, want %d; exporter shut down %v", d, 4-k+12-10+1, rec.shut)
+	if d, late := b.Dropped(""), b.Dropped(DroppedShutdown); d != int64(4-k+12-10+1) || late != 1 || !rec.shut {
+		t.Errorf("after Shutdown: dropped %d (%d after it), want %d (1); exporter shut down %v", d, late, 4-k+12-10+1, rec.shut)
+	}
+}
+
+// failing is an exporter whose exports fail.
+type failing struct{}
+
+func (failing) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error {
+	return errors.New("connection refused")
+}
+func (failing) Shutdown(context.Context) error { return nil }
+
+// TestExportFailed: the spans of a failed export are counted dropped
+// (export_failed; they were lost without a count, found by a review),
+// and the failure is logged once, not for each export.
+func TestExportFailed(t *testing.T) {
+	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4")
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "3600000")
+	var logged strings.Builder
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	b := newBatcher(failing{})
+	tr := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b)).Tracer("test")
+	end(tr, 3)
+	if err := b.ForceFlush(context.Background()); err == nil {
+		t.Error("ForceFlush: no error from a failing exporter")
+	}
+	end(tr, 2)
+	b.ForceFlush(context.Background())
+	end(tr, 1)
+	if err := b.Shutdown(context.Background()); err == nil {
+		t.Error("Shutdown: no error from a failing exporter")
+	}
+	if got := b.Dropped(DroppedExportFailed); got != 6 {
+		t.Errorf("%d spans counted dropped as export_failed, want 6", got)
+	}
+	if got := b.Dropped(""); got != 6 {
+		t.Errorf("%d spans dropped in all, want 6", got)
+	}
+	if n := strings.Count(logged.String(), "decision spans not exported"); n != 1 {
+		t.Errorf("the failure logged %d times, want once:\n%s", n, logged.String())
+	}
+	if !strings.Contains(logged.String(), "spans=3 err=\"connection refused\"") {
+		t.Errorf("the log lacks the spans lost and the error:\n%s", logged.String())
 	}
 }

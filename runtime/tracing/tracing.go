@@ -127,7 +127,9 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 // Flush exports the spans ended so far.
 func (t *Tracer) Flush(ctx context.Context) error { return t.tp.ForceFlush(ctx) }
 
-// Dropped is the number of spans dropped: beyond the export queue's
-// limit (OTEL_BSP_MAX_QUEUE_SIZE, 2048 by default), or ended after
-// Shutdown.
-func (t *Tracer) Dropped() int64 { return t.b.Dropped() }
+// Dropped is the number of spans dropped for reason, or for any reason
+// when it is "": DroppedQueueFull, beyond the export queue's limit
+// (OTEL_BSP_MAX_QUEUE_SIZE, 2048 by default); DroppedExportFailed, their
+// export failed (the endpoint unreachable, refusing them, or slower than
+// OTEL_BSP_EXPORT_TIMEOUT); DroppedShutdown, ended after Shutdown.
+func (t *Tracer) Dropped(reason string) int64 { return t.b.Dropped(reason) }
