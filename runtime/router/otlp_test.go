@@ -4,11 +4,14 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/hex"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -137,4 +140,73 @@ func exportSpans(t *testing.T, col *collector, endpoint string) {
 			t.Errorf("span %d: %s trace %x parent %x %v", i, s.Name, s.TraceId, s.ParentSpanId, attrs)
 		}
 	}
+}
+
+// TestOTLPRefused: a collector that refuses every export. The decisions
+// are served; their spans are counted dropped (export_failed), and
+// Shutdown, a clean drain, returns no error: the tracer's failure is
+// logged (it made rpl-router exit 1 on SIGTERM; found by a review).
+func TestOTLPRefused(t *testing.T) {
+	var exports atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		exports.Add(1)
+		http.Error(w, "no", http.StatusBadRequest) // not retried
+	}))
+	defer srv.Close()
+	var logged syncLog
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true,
+		OTLP: srv.URL, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3
+	for i := range n {
+		if out := post(t, r.HTTPAddr(), "/v1/decide", fmt.Sprintf(`{"version": "1", "request_id": "r-%d", "tenant_id": "t", "task": {"type": "chat"}}`, i)); !strings.Contains(out, `"ok":true`) {
+			t.Fatalf("decide: %s", out)
+		}
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown: %v, want nil (a clean drain; the tracer's failure is logged)", err)
+	}
+	if exports.Load() == 0 {
+		t.Error("no export reached the collector")
+	}
+	fams, err := r.Metrics.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed float64
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if f.GetName() == "rpl_spans_dropped_total" && l.GetName() == "reason" && l.GetValue() == "export_failed" {
+					failed = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if failed != n {
+		t.Errorf("rpl_spans_dropped_total{reason=\"export_failed\"} %v, want %d", failed, n)
+	}
+	if !strings.Contains(logged.String(), "level=WARN msg=\"tracing: the spans queued at shutdown were not all exported") {
+		t.Errorf("the tracer's failure is not logged:\n%s", logged.String())
+	}
+}
+
+// syncLog is a log destination for concurrent writers.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncLog) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncLog) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
