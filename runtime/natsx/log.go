@@ -50,6 +50,10 @@ type LogConfig struct {
 	// that the stream now exists and the events queued meanwhile go out.
 	// May be nil.
 	Ready func()
+	// Recreated is told that the stream had disappeared (an
+	// acknowledged publish found no stream: it was deleted, or its server
+	// lost it) and has been created again. May be nil.
+	Recreated func()
 }
 
 // maxBatchBytes bounds a message whatever LogConfig.Batch says, well
@@ -72,8 +76,11 @@ const maxBatchBytes = 64 << 10
 // without the log). An event waits at most Linger for the others of its
 // message. Messages go out mostly without acknowledgement (see
 // LogConfig.AckEvery): the stream stores them in order, and the
-// acknowledged message each second says that it still does. ReadLog
-// reads the stream back.
+// acknowledged message each second says that it still does. When that
+// message finds no stream (deleted under the running log), the publisher
+// creates it again and goes on: the events published since the last
+// acknowledgement are lost (Failed says so), those after are stored.
+// ReadLog reads the stream back.
 type DecisionLog struct {
 	js      jetstream.JetStream
 	nc      *nats.Conn
@@ -84,6 +91,9 @@ type DecisionLog struct {
 	stop    chan struct{} // closed by Close
 	once    sync.Once
 	done    chan struct{}
+	// missing tells the publisher that an acknowledged publish found no
+	// stream.
+	missing chan struct{}
 
 	// wake tells the publisher that it has work: a first event to
 	// linger for, or a full message's worth. Events go through q, which
@@ -144,11 +154,18 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	if cfg.AckEvery == 0 {
 		cfg.AckEvery = time.Second
 	}
-	l := &DecisionLog{nc: nc, cfg: cfg, stop: make(chan struct{}), done: make(chan struct{}), wake: make(chan struct{}, 1), idle: true}
+	l := &DecisionLog{nc: nc, cfg: cfg, stop: make(chan struct{}), done: make(chan struct{}), missing: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), idle: true}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
 		l.failed.Add(1)
 		if cfg.Failed != nil {
 			cfg.Failed(err)
+		}
+		if streamMissing(err) {
+			select {
+			case l.missing <- struct{}{}:
+			default: // the publisher has been told already
+			}
 		}
 	}))
 	if err != nil {
@@ -186,6 +203,23 @@ func (l *DecisionLog) createStream(ctx context.Context) error {
 		return fmt.Errorf("decision log stream: %w", err)
 	}
 	return nil
+}
+
+// streamMissing reports whether a failed acknowledged publish says that
+// no stream stores the log's subject.
+func streamMissing(err error) bool {
+	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrStreamNotFound)
+}
+
+// recreateStream creates the stream again after an acknowledged publish
+// found none; a failure waits for the next acknowledged publish to
+// fail likewise (one each AckEvery).
+func (l *DecisionLog) recreateStream() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if l.createStream(ctx) == nil && l.cfg.Recreated != nil {
+		l.cfg.Recreated()
+	}
 }
 
 // awaitStream creates the stream once the connection is up, retrying
@@ -271,6 +305,8 @@ func (l *DecisionLog) run(ready bool) {
 		case <-l.wake:
 		case <-linger.C:
 			armed, expired = false, true
+		case <-l.missing:
+			l.recreateStream()
 		case <-l.stop:
 			stopping = true
 		}

@@ -272,6 +272,56 @@ func TestDecisionLogAcks(t *testing.T) {
 	waitFor(t, "the failed acknowledgement", func() bool { return dlog.Failed() > 0 && told.Load() > 0 })
 }
 
+// TestDecisionLogRecreatesStream: the stream deleted under a running log
+// is created again when an acknowledged publish finds it missing, and the
+// events logged after are stored (every event was lost, the failure
+// counted each second, for as long as the router ran; found by a review).
+func TestDecisionLogRecreatesStream(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	js, _ := jetstream.New(nc)
+	var recreated atomic.Int64
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: 10 * time.Millisecond, Linger: time.Millisecond,
+		Recreated: func() { recreated.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlog.Close(ctx)
+	if err := js.DeleteStream(ctx, natsx.LogStream); err != nil {
+		t.Fatal(err)
+	}
+	// Events go out until the acknowledged one finds no stream.
+	for i := 0; recreated.Load() == 0; i++ {
+		if ctx.Err() != nil {
+			t.Fatalf("the stream was not created again (%d acknowledged publishes failed)", dlog.Failed())
+		}
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("lost-", i), Decision: json.RawMessage(`{}`)})
+		time.Sleep(2 * time.Millisecond)
+	}
+	if dlog.Failed() == 0 {
+		t.Error("no failed acknowledgement counted")
+	}
+	for i := range 10 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: strconv.Itoa(i), Decision: json.RawMessage(`{}`)})
+	}
+	dlog.Close(ctx)
+	st, err := js.Stream(ctx, natsx.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := storedEvents(t, st, 10)
+	var after []rt.DecisionEvent
+	for _, ev := range evs {
+		if !strings.HasPrefix(ev.RequestID, "lost-") {
+			after = append(after, ev)
+		}
+	}
+	if got := ids(after); got != seq(10) {
+		t.Errorf("events stored after the stream was created again: %q, want %q", got, seq(10))
+	}
+}
+
 // TestReadLog: ReadLog returns the stream's messages in order, and skips
 // one the stream no longer has.
 func TestReadLog(t *testing.T) {
