@@ -123,6 +123,8 @@ func serveCmd() *cobra.Command {
 	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest HTTP body in bytes")
 	f.Float64Var(&o.LogSample, "log-sample", 1, "fraction of decisions published to the decision log stream, 0 to 1, evenly spread (0.7: 7 of any 10 in a row); 0: none, as --no-decision-log")
 	f.BoolVar(&o.NoLog, "no-decision-log", false, "publish no decision log")
+	f.DurationVar(&o.LogMaxAge, "log-max-age", 0, "age beyond which the decision log stream discards events (0: 24h for a stream created; an existing stream keeps its own)")
+	f.Int64Var(&o.LogMaxBytes, "log-max-bytes", 0, "size in bytes beyond which the decision log stream discards its oldest events (0: 1 GiB for a stream created; an existing stream keeps its own)")
 	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_ENDPOINT)")
 	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests")
 	heapFloorFlag(f, &heapFloorMB)

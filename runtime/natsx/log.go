@@ -19,8 +19,10 @@ import (
 // LogConfig configures the decision log stream.
 type LogConfig struct {
 	// MaxAge, MaxBytes and MaxMsgs limit the stream (oldest discarded);
-	// zero means 24h, 1 GiB and no message limit. A message holds up to
-	// Batch events.
+	// a message holds up to Batch events. A stream that exists already
+	// keeps its limits (an operator's: nats stream edit) but for those
+	// given here; a stream created gets those given, and for each zero
+	// 24h, 1 GiB and no message limit.
 	MaxAge   time.Duration
 	MaxBytes int64
 	MaxMsgs  int64
@@ -44,7 +46,8 @@ type LogConfig struct {
 	// Failed is told when an acknowledged publish fails: the events since
 	// the previous acknowledgement may not be stored. May be nil.
 	Failed func(error)
-	// Replicas of the stream; 0 means 1.
+	// Replicas of the stream; 0 means 1 for a stream created, and the
+	// replicas it has for one that exists.
 	Replicas int
 	// Ready is told, when the connection was not up at NewDecisionLog,
 	// that the stream now exists and the events queued meanwhile go out.
@@ -54,6 +57,9 @@ type LogConfig struct {
 	// acknowledged publish found no stream: it was deleted, or its server
 	// lost it) and has been created again. May be nil.
 	Recreated func()
+	// InForce is told the stream's limits each time the log creates or
+	// finds its stream (MaxMsgs -1: no limit). May be nil.
+	InForce func(maxAge time.Duration, maxBytes, maxMsgs int64)
 }
 
 // maxBatchBytes bounds a message whatever LogConfig.Batch says, well
@@ -85,6 +91,7 @@ type DecisionLog struct {
 	js      jetstream.JetStream
 	nc      *nats.Conn
 	cfg     LogConfig
+	given   LogConfig // the limits given to NewDecisionLog (zero: not given)
 	failed  atomic.Int64
 	dropped atomic.Int64
 	sent    atomic.Int64
@@ -121,7 +128,8 @@ type DecisionLog struct {
 
 var _ rt.DecisionLog = (*DecisionLog)(nil)
 
-// NewDecisionLog creates (or updates) the stream and starts publishing.
+// NewDecisionLog creates the stream (or updates the limits given of the
+// one that exists: see LogConfig) and starts publishing.
 // When nc is not connected yet (a deployment that was unreachable when
 // the router started), it returns at once: the publisher creates the
 // stream once the connection is up, retrying every streamRetry, and
@@ -130,6 +138,7 @@ var _ rt.DecisionLog = (*DecisionLog)(nil)
 // stream over a connection that is up (no JetStream, a conflicting
 // stream) is returned.
 func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*DecisionLog, error) {
+	given := LogConfig{MaxAge: max(cfg.MaxAge, 0), MaxBytes: max(cfg.MaxBytes, 0), MaxMsgs: max(cfg.MaxMsgs, 0), Replicas: max(cfg.Replicas, 0)}
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = 24 * time.Hour
 	}
@@ -154,7 +163,7 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	if cfg.AckEvery == 0 {
 		cfg.AckEvery = time.Second
 	}
-	l := &DecisionLog{nc: nc, cfg: cfg, stop: make(chan struct{}), done: make(chan struct{}), missing: make(chan struct{}, 1),
+	l := &DecisionLog{nc: nc, cfg: cfg, given: given, stop: make(chan struct{}), done: make(chan struct{}), missing: make(chan struct{}, 1),
 		wake: make(chan struct{}, 1), idle: true}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
 		l.failed.Add(1)
@@ -186,21 +195,61 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 // create its stream.
 const streamRetry = time.Second
 
-// createStream creates (or updates) the stream.
+// createStream creates the stream with the configured limits, or
+// updates the one that exists with the limits given (LogConfig), keeping
+// its others: a router's restart must not undo an operator's retention.
 func (l *DecisionLog) createStream(ctx context.Context) error {
-	_, err := l.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        LogStream,
-		Description: "RPL router decision log (JSON Lines: one or more events per message)",
-		Subjects:    []string{LogSubject},
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		MaxAge:      l.cfg.MaxAge,
-		MaxBytes:    l.cfg.MaxBytes,
-		MaxMsgs:     l.cfg.MaxMsgs,
-		Replicas:    l.cfg.Replicas,
-	})
+	return l.ensureStream(ctx, true)
+}
+
+// ensureStream is createStream; if another client creates the stream
+// between its look-up and its creation, it looks again when again is
+// set.
+func (l *DecisionLog) ensureStream(ctx context.Context, again bool) error {
+	st, err := l.js.Stream(ctx, LogStream)
+	var sc jetstream.StreamConfig
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		sc = jetstream.StreamConfig{
+			Name:        LogStream,
+			Description: "RPL router decision log (JSON Lines: one or more events per message)",
+			Subjects:    []string{LogSubject},
+			Retention:   jetstream.LimitsPolicy,
+			Discard:     jetstream.DiscardOld,
+			MaxAge:      l.cfg.MaxAge,
+			MaxBytes:    l.cfg.MaxBytes,
+			MaxMsgs:     l.cfg.MaxMsgs,
+			Replicas:    l.cfg.Replicas,
+		}
+		_, err = l.js.CreateStream(ctx, sc)
+		if again && errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return l.ensureStream(ctx, false) // another router created it meanwhile
+		}
+	case err != nil:
+	default:
+		sc = st.CachedInfo().Config
+		old := sc
+		if l.given.MaxAge > 0 {
+			sc.MaxAge = l.given.MaxAge
+		}
+		if l.given.MaxBytes > 0 {
+			sc.MaxBytes = l.given.MaxBytes
+		}
+		if l.given.MaxMsgs > 0 {
+			sc.MaxMsgs = l.given.MaxMsgs
+		}
+		if l.given.Replicas > 0 {
+			sc.Replicas = l.given.Replicas
+		}
+		if sc.MaxAge != old.MaxAge || sc.MaxBytes != old.MaxBytes || sc.MaxMsgs != old.MaxMsgs || sc.Replicas != old.Replicas {
+			_, err = l.js.UpdateStream(ctx, sc)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("decision log stream: %w", err)
+	}
+	if l.cfg.InForce != nil {
+		l.cfg.InForce(sc.MaxAge, sc.MaxBytes, sc.MaxMsgs)
 	}
 	return nil
 }

@@ -322,6 +322,58 @@ func TestDecisionLogRecreatesStream(t *testing.T) {
 	}
 }
 
+// TestDecisionLogKeepsLimits: a stream that exists keeps the limits an
+// operator gave it, but for those given to the log; a stream created gets
+// the defaults (24h, 1 GiB). A restart of the router set them back to the
+// defaults, silently (found by a review).
+func TestDecisionLogKeepsLimits(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	js, _ := jetstream.New(nc)
+	type limits struct {
+		age         time.Duration
+		bytes, msgs int64
+	}
+	open := func(cfg natsx.LogConfig) (told limits) {
+		t.Helper()
+		cfg.InForce = func(age time.Duration, bytes, msgs int64) { told = limits{age, bytes, msgs} }
+		dlog, err := natsx.NewDecisionLog(ctx, nc, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dlog.Close(ctx)
+		return told
+	}
+	stored := func() limits {
+		t.Helper()
+		st, err := js.Stream(ctx, natsx.LogStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := st.CachedInfo().Config
+		return limits{c.MaxAge, c.MaxBytes, c.MaxMsgs}
+	}
+	defaults := limits{24 * time.Hour, 1 << 30, -1}
+	if told, got := open(natsx.LogConfig{}), stored(); told != defaults || got != defaults {
+		t.Errorf("a stream created: limits %v (told %v), want %v", got, told, defaults)
+	}
+	st, _ := js.Stream(ctx, natsx.LogStream)
+	c := st.CachedInfo().Config
+	c.MaxAge, c.MaxBytes = 168*time.Hour, 5<<30 // the operator's
+	if _, err := js.UpdateStream(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	operator := limits{168 * time.Hour, 5 << 30, -1}
+	if told, got := open(natsx.LogConfig{}), stored(); told != operator || got != operator {
+		t.Errorf("a stream an operator edited, no limits given: %v (told %v), want %v kept", got, told, operator)
+	}
+	given := limits{48 * time.Hour, 5 << 30, -1}
+	if told, got := open(natsx.LogConfig{MaxAge: 48 * time.Hour}), stored(); told != given || got != given {
+		t.Errorf("MaxAge given: %v (told %v), want %v", got, told, given)
+	}
+}
+
 // TestReadLog: ReadLog returns the stream's messages in order, and skips
 // one the stream no longer has.
 func TestReadLog(t *testing.T) {

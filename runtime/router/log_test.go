@@ -72,3 +72,40 @@ func TestDecisionLog(t *testing.T) {
 		t.Errorf("connections %q: none is the decision log's", got)
 	}
 }
+
+// TestDecisionLogRetentionKept: the retention an operator gave the
+// decision log stream survives the router's restart (it was set back to
+// 24h and 1 GiB; found by a review); --log-max-age changes it.
+func TestDecisionLogRetentionKept(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	limits := func(opt router.Options, edit func(*jetstream.StreamConfig)) (time.Duration, int64) {
+		t.Helper()
+		opt.Policies, opt.DataDir, opt.HTTP, opt.Logger = examples, dir, "-", quiet()
+		r, err := router.Start(ctx, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Shutdown(ctx)
+		js, _ := jetstream.New(r.NATS())
+		st, err := js.Stream(ctx, natsx.LogStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := st.CachedInfo().Config
+		if edit != nil {
+			edit(&c)
+			if _, err := js.UpdateStream(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return c.MaxAge, c.MaxBytes
+	}
+	limits(router.Options{}, func(c *jetstream.StreamConfig) { c.MaxAge, c.MaxBytes = 168*time.Hour, 5<<30 })
+	if age, bytes := limits(router.Options{}, nil); age != 168*time.Hour || bytes != 5<<30 {
+		t.Errorf("after a restart: max age %v, max bytes %d; want the operator's 168h, 5 GiB", age, bytes)
+	}
+	if age, bytes := limits(router.Options{LogMaxAge: 72 * time.Hour}, nil); age != 72*time.Hour || bytes != 5<<30 {
+		t.Errorf("with LogMaxAge 72h: max age %v, max bytes %d; want 72h, 5 GiB", age, bytes)
+	}
+}

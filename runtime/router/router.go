@@ -84,7 +84,12 @@ type Options struct {
 	MaxBody     int64
 	LogSample   float64 // fraction of decisions logged, in [0, 1]; 0 is every one (NoLog turns the log off)
 	NoLog       bool    // no decision log
-	OTLP        string  // OTLP/HTTP endpoint for spans; "" for none
+	// LogMaxAge and LogMaxBytes limit the decision log's stream: a
+	// stream created gets them (0: 24h, 1 GiB); one that exists keeps
+	// its own (an operator's) but for those given (not 0).
+	LogMaxAge   time.Duration
+	LogMaxBytes int64
+	OTLP        string // OTLP/HTTP endpoint for spans; "" for none
 
 	Logger *slog.Logger
 }
@@ -304,13 +309,15 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{Dropped: r.Metrics.LogDropped, Failed: func(err error) {
+	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, Dropped: r.Metrics.LogDropped, Failed: func(err error) {
 		r.Metrics.LogFailed()
 		r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
 	}, Ready: func() {
 		r.log.Info("decision log: NATS is reachable, the stream is ready", "stream", natsx.LogStream)
 	}, Recreated: func() {
 		r.log.Warn("decision log: the stream had disappeared and was created again; the events since the last acknowledgement are lost", "stream", natsx.LogStream)
+	}, InForce: func(maxAge time.Duration, maxBytes, maxMsgs int64) {
+		r.log.Info("decision log: stream limits in force", "stream", natsx.LogStream, "max_age", maxAge, "max_bytes", maxBytes, "max_msgs", maxMsgs)
 	}})
 	if err != nil {
 		nc.Close()
