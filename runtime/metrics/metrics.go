@@ -13,6 +13,7 @@
 //	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable, no_reply
 //	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish, a closed log)
 //	rpl_decision_log_failures_total               acknowledged decision-log publishes that failed (events since the last acknowledgement may be lost)
+//	rpl_nats_dropped_total{subject}               NATS messages the router's client dropped (slow consumer): requests time out, fire-and-forget feedback is lost
 //	rpl_spans_dropped_total{reason}               decision spans not exported (only when tracing): queue_full, export_failed, shutdown
 //
 // The decisions' series of a policy version are dropped once it is
@@ -194,6 +195,18 @@ func (m *Metrics) LogDropped() { m.logDropped.Inc() }
 
 // LogFailed counts a failed acknowledged decision-log publish.
 func (m *Metrics) LogFailed() { m.logFailed.Inc() }
+
+// NATSDropped exports the counts of NATS messages the router's client
+// dropped, which dropped reads for each of subjects (natsx.Server.Dropped
+// and natsx.Subjects), as rpl_nats_dropped_total{subject}.
+func (m *Metrics) NATSDropped(dropped func(subject string) int64, subjects ...string) {
+	for _, subject := range subjects {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "rpl_nats_dropped_total", ConstLabels: prometheus.Labels{"subject": subject},
+			Help: "NATS messages the router's client dropped, by subject: a subscription's backlog passed its limits (slow consumer). NATS is at-most-once: a request dropped times out at its requester; feedback published without a reply subject is lost.",
+		}, func() float64 { return float64(dropped(subject)) }))
+	}
+}
 
 // SpansDropped exports the counts of decision spans dropped, which
 // dropped reads for each of reasons (tracing.Tracer.Dropped and

@@ -154,6 +154,10 @@ func TestDecisionLogCounters(t *testing.T) {
 	m.LogFailed()
 	wantSeries(t, m, "rpl_decision_log_dropped_total", " 1")
 	wantSeries(t, m, "rpl_decision_log_failures_total", " 2")
+	d := map[string]int64{}
+	m.NATSDropped(func(subject string) int64 { return d[subject] }, "rpl.v2.decide", "rpl.v2.feedback")
+	d["rpl.v2.feedback"] = 17_575
+	wantSeries(t, m, "rpl_nats_dropped_total", "subject=rpl.v2.decide 0", "subject=rpl.v2.feedback 17575")
 	n := map[string]int64{}
 	m.SpansDropped(func(reason string) int64 { return n[reason] }, "queue_full", "export_failed")
 	n["queue_full"], n["export_failed"] = 7, 30

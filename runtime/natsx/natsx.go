@@ -19,6 +19,15 @@
 // subscription whose backlog exceeds MaxPending answers overloaded
 // instead of letting the backlog grow.
 //
+// Core NATS delivers at most once: a message the client library cannot
+// queue (a subscription's backlog past its limits: a slow consumer) is
+// dropped. A decide or a feedback sent as a request then times out at its
+// requester; feedback published without a reply subject is lost. The
+// feedback subscriptions' backlog is bounded by bytes only
+// (MaxPendingBytes), so that a burst of fire-and-forget feedback is
+// queued rather than dropped; what is dropped all the same is counted by
+// subject (Dropped) and logged, a line a second at most.
+//
 // The decision log is published on rpl.log.decisions, which the stream
 // RPL_DECISIONS stores: each message holds one or more events in JSON
 // Lines (DecisionLog; LogEvents reads a message).
@@ -135,6 +144,13 @@ type Config struct {
 	// MaxPending is the backlog (messages) of one subscription beyond
 	// which requests are answered overloaded; 0 means 1024.
 	MaxPending int
+	// MaxPendingBytes bounds the backlog of one feedback subscription,
+	// beyond which the client drops messages (Dropped); 0 means 64 MiB
+	// (some 400,000 feedbacks). A decide subscription's backlog is
+	// bounded at 8×MaxPending messages and 64 MiB.
+	MaxPendingBytes int
+	// Logger logs the messages dropped; nil means slog.Default.
+	Logger *slog.Logger
 	// Hooks trace each request and count those refused before the
 	// engine (overloaded) as transport "nats".
 	rt.Hooks
@@ -150,7 +166,16 @@ type Server struct {
 	cfg  Config
 	subs []*nats.Subscription
 	wg   sync.WaitGroup // in-flight handlers
+
+	// dropped[i] is the last count of messages subs[i] dropped that was
+	// read (a subscription closed answers no more).
+	dropped []atomic.Int64
+	stop    chan struct{} // closed by Stop and Drain: ends watchDrops
+	once    sync.Once
 }
+
+// Subjects are the subjects Serve subscribes.
+var Subjects = []string{SubjectCP1, SubjectDecide, SubjectBatch, SubjectFeedback}
 
 // kinds maps the subjects to the requests they carry.
 var kinds = map[string]rt.Kind{
@@ -168,8 +193,14 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = 1024
 	}
-	s := &Server{nc: nc, cfg: cfg, d: rt.NewDispatcher(e, rt.DispatchConfig{Transport: Transport, Hooks: cfg.Hooks})}
-	for _, subj := range []string{SubjectCP1, SubjectDecide, SubjectBatch, SubjectFeedback} {
+	if cfg.MaxPendingBytes <= 0 {
+		cfg.MaxPendingBytes = 64 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{nc: nc, cfg: cfg, stop: make(chan struct{}), d: rt.NewDispatcher(e, rt.DispatchConfig{Transport: Transport, Hooks: cfg.Hooks})}
+	for _, subj := range Subjects {
 		n := cfg.Workers
 		if subj != SubjectCP1 && subj != SubjectDecide {
 			n = max(1, n/2)
@@ -181,11 +212,19 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 				return nil, err
 			}
 			// Generous client-side limits: overload is answered by us,
-			// before the library would drop messages.
-			sub.SetPendingLimits(cfg.MaxPending*8, 64<<20)
+			// before the library would drop messages. Feedback without
+			// a reply subject is not refused: its backlog is bounded by
+			// bytes only.
+			if subj == SubjectFeedback {
+				sub.SetPendingLimits(-1, cfg.MaxPendingBytes)
+			} else {
+				sub.SetPendingLimits(cfg.MaxPending*8, 64<<20)
+			}
 			s.subs = append(s.subs, sub)
 		}
 	}
+	s.dropped = make([]atomic.Int64, len(s.subs))
+	go s.watchDrops()
 	if nc.IsConnected() {
 		if err := nc.Flush(); err != nil {
 			s.Stop()
@@ -299,9 +338,48 @@ func (q *quietLog) note(msg, subject, answer string) {
 	slog.Warn(msg, args...)
 }
 
+// Dropped is the number of messages the client dropped (a slow
+// consumer) on subject, or on any subject when it is "".
+func (s *Server) Dropped(subject string) int64 {
+	var n int64
+	for i, sub := range s.subs[:len(s.dropped)] { // none before Serve has them all
+		if subject != "" && sub.Subject != subject {
+			continue
+		}
+		if d, err := sub.Dropped(); err == nil && int64(d) > s.dropped[i].Load() {
+			s.dropped[i].Store(int64(d)) // the counts only grow; a racing reader stores the same or a later one
+		}
+		n += s.dropped[i].Load()
+	}
+	return n
+}
+
+// watchDrops logs the messages dropped, a line a second at most (the
+// client library's own error handler would be called at the start of
+// every slow-consumer episode, many in a burst), until Stop or Drain.
+func (s *Server) watchDrops() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var logged int64
+	for {
+		select {
+		case <-tick.C:
+		case <-s.stop:
+			return
+		}
+		if n := s.Dropped(""); n > logged {
+			s.cfg.Logger.Warn("NATS messages dropped: the router's subscriptions fell behind (slow consumer); requests among them time out at their requesters, fire-and-forget feedback is lost",
+				"dropped", n-logged, "total", n)
+			logged = n
+		}
+	}
+}
+
 // Drain stops taking requests and waits (up to ctx) for those in flight
 // to be answered.
 func (s *Server) Drain(ctx context.Context) error {
+	s.Dropped("") // the last counts, before the subscriptions close
+	s.once.Do(func() { close(s.stop) })
 	if !s.nc.IsConnected() {
 		s.Stop() // nothing can arrive
 		s.wg.Wait()
@@ -333,6 +411,8 @@ func (s *Server) Drain(ctx context.Context) error {
 
 // Stop unsubscribes at once.
 func (s *Server) Stop() {
+	s.Dropped("") // the last counts, before the subscriptions close
+	s.once.Do(func() { close(s.stop) })
 	for _, sub := range s.subs {
 		sub.Unsubscribe()
 	}

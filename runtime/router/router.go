@@ -226,10 +226,11 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	}
 
 	if r.nc != nil {
-		r.natsS, err = natsx.Serve(r.nc, e, natsx.Config{Hooks: hooks})
+		r.natsS, err = natsx.Serve(r.nc, e, natsx.Config{Hooks: hooks, Logger: r.log})
 		if err != nil {
 			return nil, fmt.Errorf("NATS subscriptions: %w", err)
 		}
+		r.Metrics.NATSDropped(r.natsS.Dropped, natsx.Subjects...)
 	}
 	if r.nc != nil && opt.BundleBucket != "-" {
 		r.watchBundles()
@@ -277,13 +278,30 @@ func (r *Router) connectInProcess(opts ...nats.Option) (*nats.Conn, error) {
 	if r.opt.NATSToken != "" {
 		opts = append(opts, nats.Token(r.opt.NATSToken))
 	}
-	return natsx.ConnectInProcess(r.ns, opts...)
+	return natsx.ConnectInProcess(r.ns, append(opts, nats.ErrorHandler(r.natsError))...)
 }
 
 // connectExternal connects to the NATS deployment of --nats-url, retrying
 // in the background while it is unreachable.
 func (r *Router) connectExternal(name string) (*nats.Conn, error) {
-	return nats.Connect(r.opt.NATSURL, nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+	return nats.Connect(r.opt.NATSURL, nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
+		nats.ErrorHandler(r.natsError))
+}
+
+// natsError logs the NATS client's asynchronous errors but slow
+// consumers: natsx counts the messages dropped (rpl_nats_dropped_total)
+// and logs them a line a second at most, where the library's default
+// handler printed a line on stderr at each slow-consumer episode, many
+// in a burst.
+func (r *Router) natsError(_ *nats.Conn, sub *nats.Subscription, err error) {
+	if errors.Is(err, nats.ErrSlowConsumer) {
+		return
+	}
+	args := []any{"err", err}
+	if sub != nil {
+		args = append(args, "subject", sub.Subject)
+	}
+	r.log.Warn("NATS client", args...)
 }
 
 // startDecisionLog starts the decision log on a connection of its own.
