@@ -9,6 +9,15 @@
 // written back under DataDir (DataDir/last-good/ for a directory,
 // DataDir/last-good.rplb for a bundle).
 //
+// The NATS subjects are subscribed once a policy version is active (the
+// last good version, the directory or bundle, or the first bundle the
+// bucket brings), not before: a router that has none to decide with
+// (its source refused, or not yet read) stays out of the queue group,
+// so that the routers that can decide take all its requests, and a lone
+// router's requesters get NATS's "no responders" at once rather than a
+// not_ready answer. HTTP serves from the start (/readyz says 503 until
+// a version is active).
+//
 // The latest activation wins, across restarts too. Activations are a
 // push to the bundle bucket (each new revision of the key, even one
 // holding the bundle already pushed before), a change of the policy
@@ -37,6 +46,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -102,9 +112,15 @@ type Router struct {
 	State   *state.Mem
 	Metrics *metrics.Metrics
 
-	ns     *server.Server
-	nc     *nats.Conn
-	natsS  *natsx.Server
+	ns    *server.Server
+	nc    *nats.Conn
+	hooks runtime.Hooks
+	// natsS serves the NATS subjects once a version is active
+	// (serveNATS, which active tells of the first activation); natsMu
+	// orders its creation and Shutdown.
+	natsS  atomic.Pointer[natsx.Server]
+	natsMu sync.Mutex
+	active chan struct{}
 	dlog   *natsx.DecisionLog
 	dlogNC *nats.Conn // the decision log's own connection
 	httpS  *http.Server
@@ -143,7 +159,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{})}
+	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{}), active: make(chan struct{}, 1)}
 	if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -199,7 +215,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 
 	e, err := runtime.New(runtime.Config{
 		Limits: opt.Limits, Deadline: opt.Deadline, FailureMode: opt.FailureMode, SafeDefault: opt.SafeDefault,
-		RequireKnownTenant: opt.KnownOnly, State: r.State, Observer: (*observer)(r), DecisionLog: dlog, LogSample: opt.LogSample,
+		RequireKnownTenant: opt.KnownOnly, State: r.State, Observer: activation{(*observer)(r)}, DecisionLog: dlog, LogSample: opt.LogSample,
 	})
 	if err != nil {
 		return nil, err
@@ -226,11 +242,24 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	}
 
 	if r.nc != nil {
-		r.natsS, err = natsx.Serve(r.nc, e, natsx.Config{Hooks: hooks, Logger: r.log})
-		if err != nil {
-			return nil, fmt.Errorf("NATS subscriptions: %w", err)
+		r.hooks = hooks
+		r.Metrics.NATSDropped(r.natsDropped, natsx.Subjects...)
+		if e.Ready() {
+			if err := r.serveNATS(); err != nil {
+				return nil, err
+			}
+		} else {
+			r.log.Warn("no policy version active: the NATS subjects are not subscribed until one is (requests go to the other routers, or get no responders)")
+			r.wg.Go(func() {
+				select {
+				case <-r.active:
+					if err := r.serveNATS(); err != nil {
+						r.log.Error("NATS subscriptions", "err", err)
+					}
+				case <-r.stop:
+				}
+			})
 		}
-		r.Metrics.NATSDropped(r.natsS.Dropped, natsx.Subjects...)
 	}
 	if r.nc != nil && opt.BundleBucket != "-" {
 		r.watchBundles()
@@ -268,6 +297,55 @@ func (r *Router) HTTPAddr() string {
 		return ""
 	}
 	return r.httpL.Addr().String()
+}
+
+// activation is the engine's observer: the sources' (observer), and at
+// an activation the signal to subscribe the NATS subjects (the engine
+// calls Loaded under its lock: the subscriptions, a round trip to the
+// server, are made by the goroutine Start leaves waiting for it).
+type activation struct{ *observer }
+
+func (a activation) Loaded(s *runtime.Snapshot, err error) {
+	a.observer.Loaded(s, err)
+	if err == nil {
+		select {
+		case a.active <- struct{}{}:
+		default: // told already
+		}
+	}
+}
+
+// serveNATS subscribes the NATS subjects, unless they are or the
+// router is shutting down.
+func (r *Router) serveNATS() error {
+	r.natsMu.Lock()
+	defer r.natsMu.Unlock()
+	select {
+	case <-r.stop:
+		return nil
+	default:
+	}
+	if r.natsS.Load() != nil {
+		return nil
+	}
+	srv, err := natsx.Serve(r.nc, r.Engine, natsx.Config{Hooks: r.hooks, Logger: r.log})
+	if err != nil {
+		return fmt.Errorf("NATS subscriptions: %w", err)
+	}
+	r.natsS.Store(srv)
+	if s := r.Engine.Current(); s != nil {
+		r.log.Info("NATS subjects subscribed", "queue group", natsx.QueueGroup, "version", s.ShortVersion())
+	}
+	return nil
+}
+
+// natsDropped is the number of messages dropped on subject by the NATS
+// subscriptions (natsx.Server.Dropped), 0 before they exist.
+func (r *Router) natsDropped(subject string) int64 {
+	if srv := r.natsS.Load(); srv != nil {
+		return srv.Dropped(subject)
+	}
+	return 0
 }
 
 // NATS is the router's NATS connection (nil with NoNATS).
@@ -360,6 +438,9 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		close(r.stop)
 	}
 	var errs []error
+	r.natsMu.Lock() // a serveNATS under way ends first; none starts after
+	natsS := r.natsS.Load()
+	r.natsMu.Unlock()
 	if r.watch != nil {
 		r.watch.Close()
 	}
@@ -372,8 +453,8 @@ func (r *Router) Shutdown(ctx context.Context) error {
 	if r.httpS != nil {
 		drain.Go(func() { httpErr = r.httpS.Shutdown(ctx) })
 	}
-	if r.natsS != nil {
-		drain.Go(func() { natsErr = r.natsS.Drain(ctx) })
+	if natsS != nil {
+		drain.Go(func() { natsErr = natsS.Drain(ctx) })
 	}
 	drain.Wait()
 	errs = append(errs, httpErr, natsErr)

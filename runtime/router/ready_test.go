@@ -1,0 +1,87 @@
+package router_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/rpl-lang/rpl/runtime/natsx"
+	"github.com/rpl-lang/rpl/runtime/router"
+)
+
+// TestNotReadyTakesNoNATSRequests: a router with no active policy version
+// does not join the queue group (it answered not_ready to its share of
+// the requests, 17 of 40 beside a healthy router; found by a review): a
+// lone one leaves its requesters with "no responders" at once; beside a
+// healthy router, that one answers every request; once its policies are
+// mended, it subscribes and takes its share.
+func TestNotReadyTakesNoNATSRequests(t *testing.T) {
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	url := s.ClientURL()
+	start := func(policies string) *router.Router {
+		t.Helper()
+		r, err := router.Start(context.Background(), router.Options{Policies: policies, DataDir: t.TempDir(), HTTP: "-", NATSURL: url, BundleBucket: "-", NoLog: true, Logger: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			r.Shutdown(ctx)
+		})
+		return r
+	}
+	dir := copyExamples(t)
+	p := filepath.Join(dir, "default.rpl")
+	good, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, good[:len(good)/2], 0o644)
+	broken := start(dir)
+	if broken.Engine.Ready() {
+		t.Fatal("a half-written policy was activated")
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	decide := func(i int) (string, error) {
+		m, err := nc.Request(natsx.SubjectCP1, fmt.Appendf(nil, `{"version": "1", "request_id": "r-%d", "tenant_id": "acme", "task": {"type": "chat"}}`, i), 5*time.Second)
+		if err != nil {
+			return "", err
+		}
+		return string(m.Data), nil
+	}
+	if out, err := decide(0); !errors.Is(err, nats.ErrNoResponders) {
+		t.Errorf("a lone router not ready: %q, %v; want no responders", out, err)
+	}
+
+	healthy := start(examples)
+	for i := range 40 {
+		if out, err := decide(i); err != nil || !strings.HasPrefix(out, `{"ok":true`) {
+			t.Fatalf("request %d beside a router not ready: %s %v", i, out, err)
+		}
+	}
+	if n := healthy.Engine.Status().Decisions; n != 40 {
+		t.Errorf("the healthy router decided %d of 40", n)
+	}
+
+	os.WriteFile(p, good, 0o644) // mended: activated, then subscribed
+	waitUntil(t, "the mended router takes requests", func() bool {
+		out, err := decide(100)
+		return err == nil && strings.HasPrefix(out, `{"ok":true`) && broken.Engine.Status().Decisions > 0
+	})
+}
