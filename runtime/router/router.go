@@ -40,6 +40,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -83,6 +84,11 @@ type Options struct {
 	// rollback) wins (see the package documentation).
 	BundleBucket string
 	HTTP         string // default 127.0.0.1:8080; "-" for none
+	// ShutdownGrace is how long Shutdown keeps HTTP serving, /readyz
+	// answering 503 (shutting down), before it stops taking connections:
+	// the time for a load balancer to take the router out. 0 stops at
+	// once. It runs within Shutdown's context.
+	ShutdownGrace time.Duration
 
 	Limits      rpl.Limits
 	Deadline    time.Duration
@@ -125,11 +131,13 @@ type Router struct {
 	dlogNC *nats.Conn // the decision log's own connection
 	httpS  *http.Server
 	httpL  net.Listener
-	tracer *tracing.Tracer
-	watch  *fsnotify.Watcher
-	kvw    *natsx.BundleWatcher
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	// shutting is set when Shutdown starts: /readyz answers 503.
+	shutting atomic.Bool
+	tracer   *tracing.Tracer
+	watch    *fsnotify.Watcher
+	kvw      *natsx.BundleWatcher
+	stop     chan struct{}
+	wg       sync.WaitGroup
 
 	persistMu sync.Mutex
 	sources   sources // under persistMu: what was taken from each source
@@ -276,7 +284,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		// A slow client holds a connection for at most the read
 		// timeouts and WriteTimeout; headers are bounded at 64 KiB (a
 		// decide's are a few hundred bytes), not Go's 1 MiB.
-		r.httpS = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		r.httpS = &http.Server{Handler: draining{h, &r.shutting}, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: MaxHeaderBytes}
 		r.wg.Add(1)
 		go func() {
@@ -346,6 +354,24 @@ func (r *Router) natsDropped(subject string) int64 {
 		return srv.Dropped(subject)
 	}
 	return 0
+}
+
+// draining serves h, but for /readyz once Shutdown has started: 503,
+// shutting down.
+type draining struct {
+	h  http.Handler
+	on *atomic.Bool
+}
+
+func (d draining) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if d.on.Load() && req.URL.Path == "/readyz" {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"ready":false,"shutting_down":true}`+"\n")
+		return
+	}
+	d.h.ServeHTTP(w, req)
 }
 
 // NATS is the router's NATS connection (nil with NoNATS).
@@ -426,7 +452,8 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 // NATSServer is the embedded server (nil when joining an external one).
 func (r *Router) NATSServer() *server.Server { return r.ns }
 
-// Shutdown stops taking requests, drains those in flight (up to ctx),
+// Shutdown stops taking requests (HTTP after ShutdownGrace, /readyz
+// answering 503 meanwhile), drains those in flight (up to ctx),
 // flushes the decision log and the spans, and stops NATS. Its error says
 // that the drain did not complete (ctx ended first); a failure to export
 // the last spans is logged, not returned.
@@ -437,6 +464,7 @@ func (r *Router) Shutdown(ctx context.Context) error {
 	default:
 		close(r.stop)
 	}
+	r.shutting.Store(true)
 	var errs []error
 	r.natsMu.Lock() // a serveNATS under way ends first; none starts after
 	natsS := r.natsS.Load()
@@ -447,11 +475,24 @@ func (r *Router) Shutdown(ctx context.Context) error {
 	if r.kvw != nil {
 		r.kvw.Stop()
 	}
-	// Both transports stop taking requests at once, and drain together.
+	// Both transports stop taking requests at once (HTTP after its
+	// grace: NATS needs none, the queue group's other routers take the
+	// requests at once), and drain together.
 	var drain sync.WaitGroup
 	var httpErr, natsErr error
 	if r.httpS != nil {
-		drain.Go(func() { httpErr = r.httpS.Shutdown(ctx) })
+		drain.Go(func() {
+			if g := r.opt.ShutdownGrace; g > 0 {
+				r.log.Info("shutting down: HTTP serves, /readyz answering 503, for the grace", "grace", g)
+				t := time.NewTimer(g)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+				}
+			}
+			httpErr = r.httpS.Shutdown(ctx)
+		})
 	}
 	if natsS != nil {
 		drain.Go(func() { natsErr = natsS.Drain(ctx) })

@@ -191,3 +191,59 @@ func TestShutdownDrainsNATS(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownGrace: during ShutdownGrace, /readyz answers 503 (shutting
+// down) while HTTP still serves /healthz and decisions, so that a load
+// balancer sees the router leave (the listener closed at once: /readyz
+// was never 503, only refused; found by a review); then connections are
+// refused.
+func TestShutdownGrace(t *testing.T) {
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true,
+		ShutdownGrace: time.Second, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Shutdown(context.Background()) })
+	addr := r.HTTPAddr()
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatalf("GET %s during the grace: %v", path, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, _ := get("/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz %d before Shutdown", code)
+	}
+	done := shutdown(r)
+	for deadline := time.Now().Add(900 * time.Millisecond); ; time.Sleep(5 * time.Millisecond) {
+		code, body := get("/readyz")
+		if code == http.StatusServiceUnavailable && strings.Contains(body, `"shutting_down":true`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz %d %s during the grace, want 503 shutting down", code, body)
+		}
+	}
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz %d during the grace, want 200", code)
+	}
+	if out := post(t, addr, "/v2/decide", `{"request": {"id": "in-grace"}}`); !strings.Contains(out, `"ok":true`) {
+		t.Errorf("a decision during the grace: %s", out)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Shutdown still running 10 s after the 1 s grace")
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Error("connections still accepted after Shutdown")
+	}
+}
