@@ -220,18 +220,12 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 // and counts it; message says why (the code comes from why). body is the
 // request's body when the transport has it (nil when it could not be
 // read): the answer names the request as far as body can be read
-// (request_id, CP1's trace_id), without deciding it. The answer is in x's
-// buffer, valid until x is put back. A transport that has the request's
-// traceparent calls RefuseTraced.
-func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string, body []byte) []byte {
-	return d.RefuseTraced(x, kind, why, message, body, "")
-}
-
-// RefuseTraced is Refuse for a request that came with traceparent (the
-// W3C header the transport carried, "" if none): a CP1 answer whose body
+// (request_id, CP1's trace_id), without deciding it; traceparent is the
+// W3C header the request came with ("" if none): a CP1 answer whose body
 // has no trace_id names the header's trace id in its context, as an
-// answer from the engine does.
-func (d *Dispatcher) RefuseTraced(x *Exchange, kind Kind, why Refusal, message string, body []byte, traceparent string) []byte {
+// answer from the engine does. The answer is in x's buffer, valid until x
+// is put back.
+func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string, body []byte, traceparent string) []byte {
 	if d.cfg.Refused != nil {
 		d.cfg.Refused(d.cfg.Transport, why)
 	}

@@ -88,13 +88,7 @@ func TestDispatchRefuse(t *testing.T) {
 		if b != "" {
 			body = []byte(b)
 		}
-		var got []byte
-		if traceparent == "" {
-			got = d.Refuse(x, c.kind, c.why, "busy", body)
-		} else {
-			got = d.RefuseTraced(x, c.kind, c.why, "busy", body, traceparent)
-		}
-		if string(got) != c.want {
+		if got := d.Refuse(x, c.kind, c.why, "busy", body, traceparent); string(got) != c.want {
 			t.Errorf("%v %v %s: %s\nwant %s", c.kind, c.why, c.body, got, c.want)
 		}
 	}

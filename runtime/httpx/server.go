@@ -125,7 +125,7 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 			if errors.Is(err, errTooLarge) {
 				status, why = http.StatusRequestEntityTooLarge, runtime.RefusedTooLarge
 			}
-			s.write(w, status, s.d.RefuseTraced(x, kind, why, err.Error(), nil, r.Header.Get("traceparent")))
+			s.write(w, status, s.d.Refuse(x, kind, why, err.Error(), nil, r.Header.Get("traceparent")))
 			return
 		}
 		select {
@@ -133,7 +133,7 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 			defer func() { <-s.sem }()
 		default:
 			w.Header().Set("Retry-After", "1")
-			s.write(w, http.StatusServiceUnavailable, s.d.RefuseTraced(x, kind, runtime.RefusedOverloaded,
+			s.write(w, http.StatusServiceUnavailable, s.d.Refuse(x, kind, runtime.RefusedOverloaded,
 				fmt.Sprintf("router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), body, r.Header.Get("traceparent")))
 			return
 		}

@@ -266,11 +266,12 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 		arrival := time.Now()
 		x := s.d.Get()
 		defer s.d.Put(x)
+		tp := traceparent(m.Header)
 		if n, _, _ := m.Sub.Pending(); n > s.cfg.MaxPending {
-			m.Respond(s.d.Refuse(x, kind, rt.RefusedOverloaded, fmt.Sprintf("router overloaded: %d requests queued; retry later", n), m.Data))
+			m.Respond(s.d.Refuse(x, kind, rt.RefusedOverloaded, fmt.Sprintf("router overloaded: %d requests queued; retry later", n), m.Data, tp))
 			return
 		}
-		out, _ := s.d.Serve(context.Background(), x, kind, m.Data, traceparent(m.Header), arrival)
+		out, _ := s.d.Serve(context.Background(), x, kind, m.Data, tp, arrival)
 		if err := m.Respond(out); errors.Is(err, nats.ErrMaxPayload) {
 			// A batch's answers can outgrow its requests past what the
 			// server accepts: say so, rather than leave the requester
@@ -279,7 +280,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			if kind == rt.KindBatch {
 				msg += "; send fewer requests in a batch"
 			}
-			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, msg, m.Data))
+			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, msg, m.Data, tp))
 		}
 	}
 }

@@ -475,9 +475,14 @@ func TestOverload(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
+	// Each request carries a traceparent of its own (trace …47<i>).
+	traceID := func(i string) string { return "4bf92f3577b34da6a3ce929d0e0e47" + fmt.Sprintf("%02s", i) }
 	send := func(i int) {
-		body := fmt.Sprintf(`{"version": "1", "request_id": "r-%d", "tenant_id": "t", "task": {"type": "chat"}}`, i)
-		if err := nc.PublishRequest(natsx.SubjectCP1, fmt.Sprintf("%s.%d", inbox, i), []byte(body)); err != nil {
+		m := nats.NewMsg(natsx.SubjectCP1)
+		m.Reply = fmt.Sprintf("%s.%d", inbox, i)
+		m.Data = fmt.Appendf(nil, `{"version": "1", "request_id": "r-%d", "tenant_id": "t", "task": {"type": "chat"}}`, i)
+		m.Header.Set("traceparent", "00-"+traceID(fmt.Sprint(i))+"-00f067aa0ba902b7-01")
+		if err := nc.PublishMsg(m); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -508,8 +513,8 @@ func TestOverload(t *testing.T) {
 			t.Fatalf("reply is not JSON: %s", m.Data)
 		}
 		want := "r-" + m.Subject[len(inbox)+1:]
-		if cctx, _ := r["context"].(map[string]any); cctx["request_id"] != want {
-			t.Errorf("answer to %s: %s", want, m.Data)
+		if cctx, _ := r["context"].(map[string]any); cctx["request_id"] != want || cctx["trace_id"] != traceID(m.Subject[len(inbox)+1:]) {
+			t.Errorf("answer to %s, want its id and its traceparent's trace id: %s", want, m.Data)
 		}
 		switch {
 		case r["ok"] == true:
