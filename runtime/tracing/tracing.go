@@ -1,6 +1,8 @@
 // Package tracing creates an OpenTelemetry span per decision, exported
 // over OTLP/HTTP, as a Trace hook for the HTTP and NATS transports. The
-// parent comes from the request's W3C traceparent; the span carries the
+// parent comes from the request's W3C traceparent; without one, a CP1
+// request's trace_id, when a W3C trace id, is the trace of the span (a
+// root in it: see runtime.WithTraceID). The span carries the
 // transport (rpl.transport: http, nats), the request's kind (rpl.kind:
 // cp1, v2, batch, feedback), and for a decision the policy id, the policy
 // version and the outcome. Ended spans are exported in batches, with the
@@ -10,7 +12,9 @@ package tracing
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"time"
@@ -72,11 +76,39 @@ const tracesPath = "/v1/traces"
 func NewWithExporter(exp sdktrace.SpanExporter, opts ...sdktrace.TracerProviderOption) *Tracer {
 	res := resource.NewSchemaless(attribute.String("service.name", "rpl-router"))
 	b := newBatcher(exp)
-	tp := sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithSpanProcessor(b), sdktrace.WithResource(res)}, opts...)...)
+	tp := sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithSpanProcessor(b), sdktrace.WithResource(res), sdktrace.WithIDGenerator(ids{})}, opts...)...)
 	return &Tracer{tp: tp, b: b, tracer: tp.Tracer("github.com/rpl-lang/rpl/runtime")}
 }
 
 var _ runtime.TraceFunc = (*Tracer)(nil).Trace
+
+// ids makes a root span's ids: its trace id is the one the request named
+// (runtime.TraceIDFrom: a CP1 body's trace_id, when no valid traceparent
+// came with it), random otherwise, as are span ids. The SDK asks for a
+// root's ids with the context Start was given.
+type ids struct{}
+
+func (ids) NewIDs(ctx context.Context) (trace.TraceID, trace.SpanID) {
+	if tid, err := trace.TraceIDFromHex(runtime.TraceIDFrom(ctx)); err == nil {
+		return tid, newSpanID()
+	}
+	var tid trace.TraceID
+	for !tid.IsValid() {
+		binary.BigEndian.PutUint64(tid[:8], rand.Uint64())
+		binary.BigEndian.PutUint64(tid[8:], rand.Uint64())
+	}
+	return tid, newSpanID()
+}
+
+func (ids) NewSpanID(context.Context, trace.TraceID) trace.SpanID { return newSpanID() }
+
+func newSpanID() trace.SpanID {
+	var sid trace.SpanID
+	for !sid.IsValid() {
+		binary.BigEndian.PutUint64(sid[:], rand.Uint64())
+	}
+	return sid
+}
 
 type carrier string
 

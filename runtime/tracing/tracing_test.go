@@ -3,6 +3,7 @@ package tracing_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +83,55 @@ func BenchmarkSpanPaced(b *testing.B) {
 	}
 	for _, q := range []float64{.5, .9, .99} {
 		b.ReportMetric(float64(h.Quantile(q).Nanoseconds()), fmt.Sprintf("p%g-ns", q*100))
+	}
+}
+
+// A CP1 request without a valid traceparent whose trace_id is a W3C trace
+// id is a root span in that trace; a valid traceparent wins, and a
+// trace_id that is not a trace id leaves the trace to chance.
+func TestSpanJoinsCP1TraceID(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	e, err := runtime.New(runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), "../../examples/policies"); err != nil {
+		t.Fatal(err)
+	}
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "http", Hooks: runtime.Hooks{Trace: tr.Trace}})
+	const body = `{"version": "1", "request_id": "r", "trace_id": "%s", "tenant_id": "t", "task": {"type": "chat"}}`
+	for _, c := range []struct{ traceID, traceparent, want, parent string }{
+		{"4bf92f3577b34da6a3ce929d0e0e4737", "", "4bf92f3577b34da6a3ce929d0e0e4737", ""},
+		{"4bf92f3577b34da6a3ce929d0e0e4737", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"},
+		{"4bf92f3577b34da6a3ce929d0e0e4737", "00-zz-00f067aa0ba902b7-01", "4bf92f3577b34da6a3ce929d0e0e4737", ""},
+		{"tr-1", "", "", ""},
+		{"4BF92F3577B34DA6A3CE929D0E0E4737", "", "", ""},
+		{"00000000000000000000000000000000", "", "", ""},
+	} {
+		exp.Reset()
+		x := d.Get()
+		if _, code := d.Serve(context.Background(), x, runtime.KindCP1, fmt.Appendf(nil, body, c.traceID), c.traceparent, time.Now()); code != "" {
+			t.Fatalf("%+v: %s", c, code)
+		}
+		d.Put(x)
+		if err := tr.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		spans := exp.GetSpans()
+		if len(spans) != 1 {
+			t.Fatalf("%+v: %d spans", c, len(spans))
+		}
+		sc, parent := spans[0].SpanContext, spans[0].Parent
+		switch {
+		case !sc.TraceID().IsValid() || !sc.SpanID().IsValid():
+			t.Errorf("%+v: invalid ids %v", c, sc)
+		case c.want != "" && sc.TraceID().String() != c.want:
+			t.Errorf("%+v: trace %s", c, sc.TraceID())
+		case c.want == "" && sc.TraceID().String() == strings.ToLower(c.traceID):
+			t.Errorf("%+v: the span took a trace_id that is not a trace id", c)
+		case c.parent == "" && parent.IsValid(), c.parent != "" && parent.SpanID().String() != c.parent:
+			t.Errorf("%+v: parent %v", c, parent)
+		}
 	}
 }
