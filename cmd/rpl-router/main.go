@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -67,6 +68,9 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			o.NoLog = o.NoLog || noLog
+			if err := nonNegative(cmd); err != nil {
+				return err
+			}
 			switch failMode {
 			case "error":
 				o.FailureMode = runtime.FailClosed
@@ -88,6 +92,7 @@ func serveCmd() *cobra.Command {
 				o.OTLP = os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
 			}
 			o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			slog.SetDefault(o.Logger) // the packages' own warnings (natsx, tracing) in the router's format
 			defer heapfloor.Start(uint64(heapFloorMB) << 20).Stop()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -130,4 +135,15 @@ func serveCmd() *cobra.Command {
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", 0, "on SIGTERM, how long HTTP keeps serving with /readyz answering 503 before it stops taking connections, for a load balancer to take the router out (within --drain)")
 	heapFloorFlag(f, &heapFloorMB)
 	return c
+}
+
+// nonNegative refuses a negative value for the flags of limits and times,
+// naming the flag (0 means each one's default, as its help says).
+func nonNegative(cmd *cobra.Command) error {
+	for _, name := range []string{"fuel", "memory", "deadline", "drain", "shutdown-grace", "log-max-age", "log-max-bytes", "max-body", "max-in-flight"} {
+		if f := cmd.Flags().Lookup(name); f != nil && strings.HasPrefix(f.Value.String(), "-") {
+			return fmt.Errorf("--%s %s: want a value ≥ 0", name, f.Value)
+		}
+	}
+	return nil
 }

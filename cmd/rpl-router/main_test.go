@@ -38,3 +38,22 @@ func TestLogSampleFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestNegativeFlags: a negative limit or time is refused before starting
+// anything, naming the flag (it used to fall back to the default).
+func TestNegativeFlags(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range [][2]string{{"fuel", "-1"}, {"memory", "-5"}, {"deadline", "-1s"}, {"drain", "-1s"}, {"shutdown-grace", "-2s"},
+		{"log-max-age", "-1h0m0s"}, {"log-max-bytes", "-1"}, {"max-body", "-1"}, {"max-in-flight", "-3"}} {
+		cmd := root()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"serve", "--" + c[0], c[1], "--no-nats", "--http", "-", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
+		err := cmd.ExecuteContext(ctx)
+		if want := "--" + c[0] + " " + c[1] + ": want a value ≥ 0"; err == nil || err.Error() != want {
+			t.Errorf("--%s %s: %v, want %q", c[0], c[1], err, want)
+		}
+	}
+}
