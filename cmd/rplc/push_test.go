@@ -275,4 +275,22 @@ func TestRollbackSigned(t *testing.T) {
 	if rev := revision(); rev != 8 {
 		t.Fatalf("failed rollbacks wrote: revision %d", rev)
 	}
+
+	// Revisions 9 (unsigned, refused by routers requiring the key) and 10
+	// (not a bundle): without the key, the unsigned one is not put back
+	// either, the signatures being those of revision 8.
+	push(unsigned)
+	kv, err := js.KeyValue(context.Background(), natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(context.Background(), natsx.BundleKey, []byte("not a bundle")); err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := rollback(); code != exitFail || !strings.Contains(msg, "revision 9") || !strings.Contains(msg, "unsigned, revision 8, the newest signed before the current one") {
+		t.Fatalf("rollback from a corrupt revision to an unsigned one: exit %d: %s", code, msg)
+	}
+	if rev := revision(); rev != 10 {
+		t.Fatalf("a refused rollback wrote revision %d", rev)
+	}
 }

@@ -330,9 +330,10 @@ type BundleEntry struct {
 // fails instead and can be repeated).
 //
 // Without a public key signatures cannot be verified: when the current
-// bundle is signed, RollbackBundle does not put back a bundle that is
-// unsigned or signed with another key (ErrUnverifiedRollback), which the
-// routers requiring signatures would refuse.
+// bundle is signed (or, when it is not a bundle, the newest signed one
+// before it), RollbackBundle does not put back a bundle that is unsigned
+// or signed with another key (ErrUnverifiedRollback), which the routers
+// requiring signatures would refuse.
 func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts bundle.ReadOptions) (from, to BundleEntry, rev uint64, err error) {
 	if opts.PublicKey != nil {
 		opts.RequireSignature = true
@@ -392,13 +393,22 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 		}
 		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %d revisions%s)", bucket, key, ErrNothingToRollBack, len(hist), why)
 	}
-	if opts.PublicKey == nil && curB != nil && curB.Signed && (!target.Signed || target.KeyID != curB.KeyID) {
+	// The signatures the routers may require: the current bundle's, or
+	// when it is not a bundle (the routers refused it and kept theirs),
+	// the newest signed one before it.
+	ref, refWhat := curB, "the current bundle"
+	for i := len(hist) - 2; ref == nil && i >= 0; i-- {
+		if b, err := bundle.Read(hist[i].Value(), bundle.ReadOptions{Builtins: opts.Builtins}); hist[i].Operation() == jetstream.KeyValuePut && err == nil && b.Signed {
+			ref, refWhat = b, fmt.Sprintf("revision %d, the newest signed before the current one, which is not a bundle,", hist[i].Revision())
+		}
+	}
+	if opts.PublicKey == nil && ref != nil && ref.Signed && (!target.Signed || target.KeyID != ref.KeyID) {
 		signed := "unsigned"
 		if target.Signed {
 			signed = "signed with key " + target.KeyID
 		}
-		return from, to, 0, fmt.Errorf("%s/%s: revision %d (version %s) is %s, the current bundle with key %s: %w; routers that require signatures would refuse it. Give their public key (rplc rollback --public-key FILE) to roll back to the latest revision signed with it, or push the bundle wanted with rplc push",
-			bucket, key, to.Revision, to.Version, signed, curB.KeyID, ErrUnverifiedRollback)
+		return from, to, 0, fmt.Errorf("%s/%s: revision %d (version %s) is %s, %s with key %s: %w; routers that require signatures would refuse it. Give their public key (rplc rollback --public-key FILE) to roll back to the latest revision signed with it, or push the bundle wanted with rplc push",
+			bucket, key, to.Revision, to.Version, signed, refWhat, ref.KeyID, ErrUnverifiedRollback)
 	}
 	rev, err = kv.Update(ctx, key, data, from.Revision)
 	if err != nil {
