@@ -95,6 +95,11 @@ type Hooks struct {
 	// Refused is called for each request refused before the engine
 	// (metrics); may be nil.
 	Refused func(transport string, why Refusal)
+	// Answered is called for each request the engine answered (the
+	// refused ones are Refused's) with its kind and code, "" for success
+	// (metrics); may be nil. It runs on the request path: it must not
+	// block or allocate.
+	Answered func(transport string, kind Kind, code Code)
 }
 
 // DispatchConfig configures a Dispatcher.
@@ -190,6 +195,9 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 			if done != nil {
 				done(nil)
 			}
+			if d.cfg.Answered != nil {
+				d.cfg.Answered(d.cfg.Transport, kind, code)
+			}
 		}
 	}()
 	var o *Outcome
@@ -212,6 +220,9 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 		f := done
 		done = nil // not again if it panics
 		f(o)
+	}
+	if d.cfg.Answered != nil {
+		d.cfg.Answered(d.cfg.Transport, kind, code)
 	}
 	return out, code
 }

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -112,7 +113,10 @@ func TestDispatchRecovers(t *testing.T) {
 			}
 		}
 	}
-	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Hooks: runtime.Hooks{Trace: trace}})
+	var answered []string
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Hooks: runtime.Hooks{Trace: trace, Answered: func(transport string, kind runtime.Kind, code runtime.Code) {
+		answered = append(answered, fmt.Sprint(transport, " ", kind, " ", code))
+	}}})
 	x := d.Get()
 	defer d.Put(x)
 	out, code := d.Serve(context.Background(), x, runtime.KindV2, []byte(`{"request": {"id": "r"}}`), "", time.Now())
@@ -126,6 +130,11 @@ func TestDispatchRecovers(t *testing.T) {
 	}
 	if ended != 2 {
 		t.Errorf("spans ended %d times", ended)
+	}
+	// Answered counts each request once, with its code.
+	d.Serve(context.Background(), x, runtime.KindV2, []byte(`{"request": {"id": 5}}`), "", time.Now())
+	if got, want := strings.Join(answered, "; "), "test v2 internal; test cp1 internal; test v2 invalid_request"; got != want {
+		t.Errorf("answered: %s, want %s", got, want)
 	}
 }
 

@@ -10,6 +10,7 @@
 //	rpl_decision_errors_total{code}               decisions answered with an error
 //	rpl_reloads_total{result}                     activations (ok) and failed loads (error)
 //	rpl_active_policy_version{version}            1 for the active version
+//	rpl_requests_total{transport,kind,code}       requests the engine answered, by kind (cp1, v2, batch, feedback) and code (ok or the error code)
 //	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable, no_reply
 //	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish, a closed log)
 //	rpl_decision_log_failures_total               acknowledged decision-log publishes that failed (events since the last acknowledgement may be lost)
@@ -26,6 +27,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -44,6 +46,7 @@ type Metrics struct {
 	reloads    *prometheus.CounterVec
 	active     *prometheus.GaugeVec
 	refused    *prometheus.CounterVec
+	requests   *prometheus.CounterVec
 	logDropped prometheus.Counter
 	logFailed  prometheus.Counter
 
@@ -58,7 +61,22 @@ type Metrics struct {
 	counters    sync.Map // decisionKey → prometheus.Counter
 	errCounters sync.Map // runtime.Code → prometheus.Counter
 	refusals    sync.Map // refusalKey → prometheus.Counter
+	// answered caches the requests counter of each (transport, kind,
+	// code) for the transports and codes the router has: a request
+	// counts with an atomic load and add, without the vector's hashing
+	// and read lock, or a sync.Map look-up boxing its key.
+	answered [len(transports)][numKinds][len(codes)]atomic.Pointer[prometheus.Counter]
 }
+
+// The transports' names (httpx.Transport, natsx.Transport), the kinds of
+// request and the codes that Answered counts without allocating.
+var (
+	transports = [...]string{"http", "nats"}
+	codes      = [...]runtime.Code{"", runtime.CodeInvalidRequest, runtime.CodeUnauthorized, runtime.CodePolicyNotFound,
+		runtime.CodeDecisionFailed, runtime.CodeInternal, runtime.CodeOverloaded, runtime.CodeNotReady}
+)
+
+const numKinds = int(runtime.KindFeedback) + 1
 
 // KeepVersions is how many policy versions keep their decisions' series:
 // the active one and the one before it (the rollback target, and the
@@ -102,6 +120,9 @@ func New() *Metrics {
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rpl_refused_total", Help: "Requests refused before the engine, by transport and reason (overloaded, too_large, unreadable; no_reply: a NATS decide without a reply subject, or such feedback not recorded).",
 		}, []string{"transport", "reason"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rpl_requests_total", Help: "Requests the engine answered, by transport, kind (cp1, v2, batch, feedback) and code (ok, or the error code: invalid_request for a malformed request or invalid feedback).",
+		}, []string{"transport", "kind", "code"}),
 		logDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rpl_decision_log_dropped_total", Help: "Decision events dropped: the log sink was behind, publishing them failed, or the log had closed (shutdown).",
 		}),
@@ -109,7 +130,7 @@ func New() *Metrics {
 			Name: "rpl_decision_log_failures_total", Help: "Acknowledged decision-log publishes that failed: the events since the previous acknowledgement may not be stored.",
 		}),
 	}
-	m.reg.MustRegister(m.decisions, m.duration, m.fuel, m.errors, m.reloads, m.active, m.refused, m.logDropped, m.logFailed,
+	m.reg.MustRegister(m.decisions, m.duration, m.fuel, m.errors, m.reloads, m.active, m.refused, m.requests, m.logDropped, m.logFailed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -188,6 +209,31 @@ func (m *Metrics) Refused(transport string, why runtime.Refusal) {
 		c, _ = m.refusals.LoadOrStore(k, m.refused.WithLabelValues(transport, why.String()))
 	}
 	c.(prometheus.Counter).Inc()
+}
+
+// Answered counts a request the engine answered (a runtime.Hooks.Answered
+// hook), code "" as ok.
+func (m *Metrics) Answered(transport string, kind runtime.Kind, code runtime.Code) {
+	t, c := slices.Index(transports[:], transport), slices.Index(codes[:], code)
+	if t < 0 || c < 0 || int(kind) >= numKinds {
+		m.requests.WithLabelValues(transport, kind.String(), codeLabel(code)).Inc()
+		return
+	}
+	p := &m.answered[t][kind][c]
+	ctr := p.Load()
+	if ctr == nil {
+		n := m.requests.WithLabelValues(transport, kind.String(), codeLabel(code))
+		p.CompareAndSwap(nil, &n)
+		ctr = p.Load()
+	}
+	(*ctr).Inc()
+}
+
+func codeLabel(c runtime.Code) string {
+	if c == "" {
+		return "ok"
+	}
+	return string(c)
 }
 
 // LogDropped counts a dropped decision event.

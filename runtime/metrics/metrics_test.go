@@ -147,6 +147,27 @@ func TestRefused(t *testing.T) {
 	wantSeries(t, m, "rpl_refused_total", want...)
 }
 
+// TestAnswered: the requests the engine answered are counted by
+// transport, kind and code, without allocating once a series exists.
+func TestAnswered(t *testing.T) {
+	m := New()
+	m.Answered("http", runtime.KindV2, "")
+	m.Answered("http", runtime.KindV2, "")
+	m.Answered("http", runtime.KindV2, runtime.CodeInvalidRequest)
+	m.Answered("nats", runtime.KindFeedback, runtime.CodeInvalidRequest)
+	m.Answered("nats", runtime.KindCP1, runtime.CodeNotReady)
+	m.Answered("test", runtime.KindBatch, "teapot") // a transport and a code it does not cache
+	wantSeries(t, m, "rpl_requests_total",
+		"code=invalid_request,kind=feedback,transport=nats 1",
+		"code=invalid_request,kind=v2,transport=http 1",
+		"code=not_ready,kind=cp1,transport=nats 1",
+		"code=ok,kind=v2,transport=http 2",
+		"code=teapot,kind=batch,transport=test 1")
+	if n := testing.AllocsPerRun(100, func() { m.Answered("nats", runtime.KindCP1, runtime.CodeNotReady) }); n != 0 {
+		t.Errorf("Answered: %v allocations", n)
+	}
+}
+
 func TestDecisionLogCounters(t *testing.T) {
 	m := New()
 	m.LogDropped()

@@ -177,7 +177,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			r.Shutdown(context.Background())
 		}
 	}()
-	hooks := runtime.Hooks{Refused: r.Metrics.Refused}
+	hooks := runtime.Hooks{Refused: r.Metrics.Refused, Answered: r.Metrics.Answered}
 	if opt.OTLP != "" {
 		t, err := tracing.New(ctx, opt.OTLP)
 		if err != nil {
