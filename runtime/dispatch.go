@@ -39,12 +39,13 @@ const (
 	RefusedTooLarge                  // the body, or its reply, is larger than the transport accepts
 	RefusedUnreadable                // the body could not be read
 	RefusedNoReply                   // a NATS message without a reply subject not served: a decide, or feedback not recorded
+	RefusedMethod                    // an HTTP method the endpoint does not take
 )
 
-var refusalNames = [...]string{RefusedOverloaded: "overloaded", RefusedTooLarge: "too_large", RefusedUnreadable: "unreadable", RefusedNoReply: "no_reply"}
+var refusalNames = [...]string{RefusedOverloaded: "overloaded", RefusedTooLarge: "too_large", RefusedUnreadable: "unreadable", RefusedNoReply: "no_reply", RefusedMethod: "method"}
 
 // String is the refusal's name, as metrics label it: overloaded,
-// too_large, unreadable, no_reply.
+// too_large, unreadable, no_reply, method.
 func (r Refusal) String() string {
 	if int(r) < len(refusalNames) {
 		return refusalNames[r]

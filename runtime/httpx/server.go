@@ -70,10 +70,10 @@ func New(e *runtime.Engine, cfg Config) *Server {
 	}
 	s := &Server{e: e, cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), mux: http.NewServeMux(),
 		d: runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: Transport, Hooks: cfg.Hooks})}
-	s.mux.HandleFunc("POST /v1/decide", s.serve(runtime.KindCP1))
-	s.mux.HandleFunc("POST /v2/decide", s.serve(runtime.KindV2))
-	s.mux.HandleFunc("POST /v2/decide/batch", s.serve(runtime.KindBatch))
-	s.mux.HandleFunc("POST /v2/feedback", s.serve(runtime.KindFeedback))
+	for path, kind := range map[string]runtime.Kind{"/v1/decide": runtime.KindCP1, "/v2/decide": runtime.KindV2, "/v2/decide/batch": runtime.KindBatch, "/v2/feedback": runtime.KindFeedback} {
+		s.mux.HandleFunc("POST "+path, s.serve(kind))
+		s.mux.HandleFunc(path, s.wrongMethod(kind)) // any other method
+	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"ok":true}`)
@@ -143,6 +143,18 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 			w.Header().Set("Retry-After", "1")
 		}
 		s.write(w, Status(code), out)
+	}
+}
+
+// wrongMethod answers a method other than POST in the endpoint's shape
+// (405, Allow: POST), as a refusal.
+func (s *Server) wrongMethod(kind runtime.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		x := s.d.Get()
+		defer s.d.Put(x)
+		w.Header().Set("Allow", "POST")
+		s.write(w, http.StatusMethodNotAllowed, s.d.Refuse(x, kind, runtime.RefusedMethod,
+			fmt.Sprintf("method %s: %s takes POST", r.Method, r.URL.Path), nil, r.Header.Get("traceparent")))
 	}
 }
 

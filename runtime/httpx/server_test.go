@@ -336,11 +336,23 @@ func TestRefusedCounted(t *testing.T) {
 	if code, body := post("/v2/decide", strings.NewReader(`{"request": {"id": "r"}}`)); code != 200 {
 		t.Errorf("a body within the limit: %d %s", code, body)
 	}
+	// Another method than POST: 405 in the endpoint's shape.
+	for _, c := range []struct{ method, path, want string }{
+		{"GET", "/v1/decide", `{"ok":false,"error":{"code":"invalid_request","message":"method GET: /v1/decide takes POST"},"context":{"request_id":""}}`},
+		{"PUT", "/v2/feedback", `{"ok":false,"error":{"code":"invalid_request","message":"method PUT: /v2/feedback takes POST"}}`},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		if rec.Code != 405 || rec.Header().Get("Allow") != "POST" || rec.Header().Get("Content-Type") != "application/json" || rec.Body.String() != c.want {
+			t.Errorf("%s %s: %d %v %s", c.method, c.path, rec.Code, rec.Header(), rec.Body)
+		}
+	}
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	for _, want := range []string{
 		`rpl_refused_total{reason="too_large",transport="http"} 2`,
 		`rpl_refused_total{reason="unreadable",transport="http"} 1`,
+		`rpl_refused_total{reason="method",transport="http"} 2`,
 	} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("/metrics lacks %s", want)
