@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
-	"strings"
 )
 
 // peekString returns the string at path (a key in each nested object) of
@@ -61,8 +60,8 @@ func errorIDs(body []byte, kind Kind) (requestID, traceID string) {
 }
 
 // unknownKey returns the first key of the JSON object body that is none
-// of fields, as encoding/json reads keys (escapes decoded) and matches
-// them to a struct's fields (ignoring case); ok is false when there is
+// of fields exactly (case included), keys read as encoding/json reads
+// them (escapes decoded); ok is false when there is
 // none or body is not an object. Only the encoding/json path calls it
 // (UnmarshalJSON, on a body already checked whole), so it reads with
 // encoding/json rather than jscan, which refuses escaped keys: a key
@@ -79,7 +78,10 @@ func unknownKey(body []byte, fields []string) (key string, ok bool) {
 		if err != nil || !isKey {
 			return "", false
 		}
-		if !slices.ContainsFunc(fields, func(f string) bool { return strings.EqualFold(k, f) }) {
+		// Exactly: encoding/json would take Policy_ID for policy_id,
+		// and a second key cased otherwise would silently replace the
+		// first ({"requests": [...], "Requests": []}).
+		if !slices.Contains(fields, k) {
 			return k, true
 		}
 		var skip json.RawMessage

@@ -46,6 +46,10 @@ func TestV2UnknownKeyEscaped(t *testing.T) {
 		{`{"requests": [{` + req + `}], "polic\u0079_id": "premium"}`, `unknown field \"policy_id\"`},
 		{`{"requests": [{` + req + `}], "requ\u0065sts2": []}`, `unknown field \"requests2\" (did you mean requests?)`},
 		{`{"": [], "requests": [{` + req + `}]}`, `unknown field \"\"`},
+		// Keys match exactly: encoding/json would take Requests for
+		// requests, the second replacing the first.
+		{`{"requests": [{` + req + `}], "Requests": []}`, `unknown field \"Requests\" (did you mean requests?)`},
+		{`{"requests": [{` + req + `, "Policy_ID": "premium"}]}`, `unknown field \"Policy_ID\" (did you mean policy_id?)`},
 	} {
 		out, code := e.HandleV2Batch(ctx, []byte(c.body), time.Now(), nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), c.want) {
@@ -103,7 +107,7 @@ func TestV2ErrorsNameTheRequest(t *testing.T) {
 	} {
 		for _, body := range []string{
 			`{"request": ` + c.req + `}`,
-			`{"request": ` + c.req + `, "Policy_id": ""}`, // encoding/json's path
+			`{"request": ` + c.req + `, "policy\u005fid": ""}`, // encoding/json's path
 		} {
 			out, code, _ := c.e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
 			m := decodeJSON(t, out)
