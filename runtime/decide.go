@@ -259,7 +259,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 			return
 		}
 		o.Err = &Error{Code: CodeDecisionFailed, Message: fmt.Sprintf("policy %s failed: %v", p.ID, ve.Error()), Err: ve,
-			Details: map[string]any{"policy_id": p.ID, "version": s.Version, "vm_code": string(ve.Code)}}
+			Details: map[string]any{"policy_id": p.ID, "policy_version": s.Version, "vm_code": string(ve.Code)}}
 		return
 	}
 	o.Decision = res.Value

@@ -392,7 +392,8 @@ func checkLimitFailure(t *testing.T, e *runtime.Engine, o *runtime.Outcome, code
 		t.Fatalf("decided %s, want %s", e.View(o.Decision).Target(), code)
 	}
 	var ve *vm.Error
-	if o.Err.Code != runtime.CodeDecisionFailed || !errors.As(o.Err, &ve) || ve.Code != code || o.Err.Details["vm_code"] != string(code) {
+	if o.Err.Code != runtime.CodeDecisionFailed || !errors.As(o.Err, &ve) || ve.Code != code || o.Err.Details["vm_code"] != string(code) ||
+		o.Err.Details["policy_id"] != "default" || o.Err.Details["policy_version"] != e.Current().Version {
 		t.Fatalf("error %v (details %v), want %s caused by %s", o.Err, o.Err.Details, runtime.CodeDecisionFailed, code)
 	}
 	if want := "decision_failed: policy default failed: default.rpl:"; !strings.HasPrefix(o.Err.Error(), want) || !strings.HasSuffix(o.Err.Error(), ": "+msg) {
