@@ -397,8 +397,10 @@ func TestLedgerBound(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := feed("t3", "p:new", 10); !errors.Is(err, ErrLedgerFull) {
-		t.Fatalf("a fourth tenant's cost: %v, want ErrLedgerFull", err)
+	err := feed("t3", "p:new", 10)
+	if re := (*runtime.Error)(nil); !errors.Is(err, ErrLedgerFull) || !errors.As(err, &re) || re.Code != runtime.CodeOverloaded ||
+		re.Message != "the spend ledger is full (3 tenant-months): a cost for a tenant new this month is refused until the month ends" {
+		t.Fatalf("a fourth tenant's cost: %v, want an overloaded ErrLedgerFull", err)
 	}
 	if m.MonthSpend("t3", now) != 0 || len(m.Targets()) != 1 {
 		t.Errorf("the refused feedback was recorded: spend %d, targets %v", m.MonthSpend("t3", now), m.Targets())

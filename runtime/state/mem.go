@@ -35,6 +35,7 @@ package state
 
 import (
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"math"
 	"sort"
@@ -240,7 +241,8 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 			// Acknowledged, it would be charged to no budget.
 			return runtime.Errorf(runtime.CodeInvalidRequest, "time: %s is in a month whose spend the router no longer keeps (it keeps the current UTC month, and the month before for %v after it ends): the cost would be charged to no budget", f.Time.UTC().Format(time.RFC3339), spendGrace)
 		case m.month.n >= m.opt.MaxLedger:
-			return ErrLedgerFull
+			return &runtime.Error{Code: runtime.CodeOverloaded, Err: ErrLedgerFull, Message: fmt.Sprintf(
+				"the spend ledger is full (%d tenant-months): a cost for a tenant new this month is refused until the month ends", m.opt.MaxLedger)}
 		}
 	}
 	m.recordHealth(f, time.Unix(0, m.nowNano()))
@@ -253,9 +255,10 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 // defaultMaxLedger is Options.MaxLedger's default.
 const defaultMaxLedger = 100_000
 
-// ErrLedgerFull is RecordFeedback's error for a cost that would add a
-// tenant-month to a ledger holding Options.MaxLedger of them.
-var ErrLedgerFull = errors.New("the spend ledger holds as many tenant-months as it may (state.Options.MaxLedger); a cost for another tenant is refused until the month ends")
+// ErrLedgerFull is wrapped by RecordFeedback's error (overloaded, for the
+// client) for a cost that would add a tenant-month to a ledger holding
+// Options.MaxLedger of them.
+var ErrLedgerFull = errors.New("spend ledger full")
 
 // accrue adds cost to the tenant's spend in the month and day of at. The
 // writer only. A known key costs no more than before; a new one, which is
