@@ -185,7 +185,7 @@ func TestRequestFromJSONErrors(t *testing.T) {
 		{`{"estimate": {"input_tokens": 1.5}}`, "estimate.input_tokens: want an integer, have 1.5"},
 		{`{"constraints": {"max_cost": "lots"}}`, "constraints.max_cost: want money"},
 		{`{"constraints": {"max_cost": 1e-10}}`, "constraints.max_cost: 1e-10 has more than 9 decimals"},
-		{`{"constraints": {"max_cost": "$1e10"}}`, "constraints.max_cost: $1e10 is out of range (at most $9223372036.854775807)"},
+		{`{"constraints": {"max_cost": "$1e10"}}`, "constraints.max_cost: $1e10 is out of range (money is within ±$9223372036.854775807)"},
 		{`{"constraints": {"max_latency": "5 minutes"}}`, "constraints.max_latency: want a duration"},
 		{`[1]`, "value: want an object, have a list"},
 		{`{"id": "x"} {}`, "invalid JSON"},

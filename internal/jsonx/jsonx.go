@@ -84,7 +84,7 @@ func (moneySyntax) Is(target error) bool { return target == ErrMoneySyntax }
 // ParseMoney reads an amount as JSON carries it, a string ("0.25",
 // "$0.25", "-0.5") or a number's text, exponent forms included (1.5e-3, as
 // JavaScript and Python write small amounts), into nano-units, exactly.
-// Its error says why it cannot, quoting s: malformed, more than 9
+// Its error says why it cannot: malformed (quoting s), more than 9
 // decimals (finer than a nano-unit), or out of range.
 func ParseMoney(s string) (int64, error) {
 	text := strings.TrimSpace(s)
@@ -121,7 +121,7 @@ func ParseMoney(s string) (int64, error) {
 			d = uint64(sig[i] - '0')
 		}
 		if n > (math.MaxInt64-d)/10 {
-			return 0, fmt.Errorf("%s is %w (at most %s)", text, ErrMoneyRange, lang.FormatMoney(math.MaxInt64))
+			return 0, fmt.Errorf("%s is %w (money is within ±%s)", text, ErrMoneyRange, lang.FormatMoney(math.MaxInt64))
 		}
 		n = n*10 + d
 	}

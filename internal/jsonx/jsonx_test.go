@@ -29,8 +29,8 @@ func TestParseMoney(t *testing.T) {
 		"1e-10":                 "1e-10 has more than 9 decimals",
 		" 0.0000000001 ":        "0.0000000001 has more than 9 decimals",
 		"1e-999999999999999999": "has more than 9 decimals",
-		"9223372036.854775808":  "9223372036.854775808 is out of range (at most $9223372036.854775807)",
-		"-1e400":                "-1e400 is out of range",
+		"9223372036.854775808":  "9223372036.854775808 is out of range (money is within ±$9223372036.854775807)",
+		"-1e400":                "-1e400 is out of range (money is within ±$9223372036.854775807)",
 	} {
 		_, err := ParseMoney(in)
 		if err == nil || !strings.Contains(err.Error(), want) {
