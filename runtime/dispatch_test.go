@@ -75,7 +75,7 @@ func TestDispatchRefuse(t *testing.T) {
 		{runtime.KindFeedback, runtime.RefusedTooLarge, "", `{"ok":false,"error":{"code":"invalid_request","message":"busy"}}`},
 		{runtime.KindFeedback, runtime.RefusedOverloaded, `{"request_id":"r-2","status":"ok"}`, `{"ok":false,"error":{"code":"overloaded","message":"busy"},"request_id":"r-2"}`},
 		{runtime.KindBatch, runtime.RefusedUnreadable, `{"requests":[{"request":{"id":"r-3"}}]}`, `{"ok":false,"error":{"code":"invalid_request","message":"busy"}}`},
-		// With a traceparent (RefuseTraced): CP1 names its trace id when
+		// With a traceparent (Refuse's last argument): CP1 names its trace id when
 		// the body has none, as the engine's answers do.
 		{runtime.KindCP1, runtime.RefusedOverloaded, `{"version":"1","request_id":"req-8","tenant_id":"acme"}` + tp, `{"ok":false,"error":{"code":"internal","message":"busy","details":{"reason":"overloaded"}},"context":{"request_id":"req-8","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}}`},
 		{runtime.KindCP1, runtime.RefusedTooLarge, tp, `{"ok":false,"error":{"code":"invalid_request","message":"busy"},"context":{"request_id":"","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}}`},

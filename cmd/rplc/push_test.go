@@ -287,7 +287,7 @@ func TestRollbackSigned(t *testing.T) {
 	if _, err := kv.Put(context.Background(), natsx.BundleKey, []byte("not a bundle")); err != nil {
 		t.Fatal(err)
 	}
-	if code, msg := rollback(); code != exitFail || !strings.Contains(msg, "revision 9") || !strings.Contains(msg, "unsigned, revision 8, the newest signed before the current one") {
+	if code, msg := rollback(); code != exitFail || !strings.Contains(msg, "revision 9") || !strings.Contains(msg, "is unsigned, and the current revision is not a bundle: revision 8, the newest signed before it, is signed with key") {
 		t.Fatalf("rollback from a corrupt revision to an unsigned one: exit %d: %s", code, msg)
 	}
 	if rev := revision(); rev != 10 {

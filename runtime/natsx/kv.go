@@ -396,10 +396,10 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 	// The signatures the routers may require: the current bundle's, or
 	// when it is not a bundle (the routers refused it and kept theirs),
 	// the newest signed one before it.
-	ref, refWhat := curB, "the current bundle"
+	ref, refWhat := curB, "the current bundle is signed"
 	for i := len(hist) - 2; ref == nil && i >= 0; i-- {
 		if b, err := bundle.Read(hist[i].Value(), bundle.ReadOptions{Builtins: opts.Builtins}); hist[i].Operation() == jetstream.KeyValuePut && err == nil && b.Signed {
-			ref, refWhat = b, fmt.Sprintf("revision %d, the newest signed before the current one, which is not a bundle,", hist[i].Revision())
+			ref, refWhat = b, fmt.Sprintf("and the current revision is not a bundle: revision %d, the newest signed before it, is signed", hist[i].Revision())
 		}
 	}
 	if opts.PublicKey == nil && ref != nil && ref.Signed && (!target.Signed || target.KeyID != ref.KeyID) {
