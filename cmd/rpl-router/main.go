@@ -101,10 +101,8 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			<-ctx.Done()
-			o.Logger.Info("shutting down: draining in-flight requests", "up to", drain)
-			sctx, cancel := context.WithTimeout(context.Background(), drain)
-			defer cancel()
-			return r.Shutdown(sctx)
+			o.Logger.Info("shutting down: draining in-flight requests", "grace", o.ShutdownGrace, "then up to", drain)
+			return shutdown(r, o.ShutdownGrace, drain)
 		},
 	}
 	f := c.Flags()
@@ -131,10 +129,20 @@ func serveCmd() *cobra.Command {
 	f.DurationVar(&o.LogMaxAge, "log-max-age", 0, "age beyond which the decision log stream discards events (0: 24h for a stream created; an existing stream keeps its own)")
 	f.Int64Var(&o.LogMaxBytes, "log-max-bytes", 0, "size in bytes beyond which the decision log stream discards its oldest events (0: 1 GiB for a stream created; an existing stream keeps its own)")
 	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_ENDPOINT)")
-	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests")
-	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", 0, "on SIGTERM, how long HTTP keeps serving with /readyz answering 503 before it stops taking connections, for a load balancer to take the router out (within --drain)")
+	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests (after --shutdown-grace)")
+	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", 0, "on SIGTERM, how long HTTP keeps serving with /readyz answering 503 before it stops taking connections, for a load balancer to take the router out; then --drain for in-flight requests")
 	heapFloorFlag(f, &heapFloorMB)
 	return c
+}
+
+// shutdown stops r: the grace (HTTP serving, /readyz answering 503),
+// then up to drain for the requests in flight. The grace runs within
+// Shutdown's context, so that context is grace+drain: given drain
+// alone, a grace as long cut the requests in flight at its end.
+func shutdown(r *router.Router, grace, drain time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace+drain)
+	defer cancel()
+	return r.Shutdown(ctx)
 }
 
 // nonNegative refuses a negative value for the flags of limits and times,

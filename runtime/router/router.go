@@ -87,7 +87,8 @@ type Options struct {
 	// ShutdownGrace is how long Shutdown keeps HTTP serving, /readyz
 	// answering 503 (shutting down), before it stops taking connections:
 	// the time for a load balancer to take the router out. 0 stops at
-	// once. It runs within Shutdown's context.
+	// once. It runs within Shutdown's context: give that context the
+	// grace plus the time to drain the requests in flight.
 	ShutdownGrace time.Duration
 
 	Limits      rpl.Limits
