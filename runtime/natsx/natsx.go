@@ -347,12 +347,25 @@ func (s *Server) Dropped(subject string) int64 {
 		if subject != "" && sub.Subject != subject {
 			continue
 		}
-		if d, err := sub.Dropped(); err == nil && int64(d) > s.dropped[i].Load() {
-			s.dropped[i].Store(int64(d)) // the counts only grow; a racing reader stores the same or a later one
+		if d, err := sub.Dropped(); err == nil {
+			raise(&s.dropped[i], int64(d))
 		}
 		n += s.dropped[i].Load()
 	}
 	return n
+}
+
+// raise sets a to v if v is greater. Callers read the client's counts
+// at different times: a load then a store would let one that read an
+// older count store it over a later one, and a counter that falls reads
+// as a reset to Prometheus.
+func raise(a *atomic.Int64, v int64) {
+	for {
+		old := a.Load()
+		if v <= old || a.CompareAndSwap(old, v) {
+			return
+		}
+	}
 }
 
 // watchDrops logs the messages dropped, a line a second at most (the
