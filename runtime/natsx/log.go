@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -183,7 +185,7 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	l.js = js
 	ready := nc.IsConnected()
 	if ready {
-		if err := l.createStream(ctx); err != nil {
+		if _, err := l.createStream(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -198,14 +200,16 @@ const streamRetry = time.Second
 // createStream creates the stream with the configured limits, or
 // updates the one that exists with the limits given (LogConfig), keeping
 // its others: a router's restart must not undo an operator's retention.
-func (l *DecisionLog) createStream(ctx context.Context) error {
+// created says that the stream did not exist.
+func (l *DecisionLog) createStream(ctx context.Context) (created bool, err error) {
 	return l.ensureStream(ctx, true)
 }
 
 // ensureStream is createStream; if another client creates the stream
 // between its look-up and its creation, it looks again when again is
-// set.
-func (l *DecisionLog) ensureStream(ctx context.Context, again bool) error {
+// set. A stream that exists but no longer stores LogSubject (an
+// operator changed its subjects) gets it back beside its own subjects.
+func (l *DecisionLog) ensureStream(ctx context.Context, again bool) (created bool, err error) {
 	st, err := l.js.Stream(ctx, LogStream)
 	var sc jetstream.StreamConfig
 	switch {
@@ -225,6 +229,7 @@ func (l *DecisionLog) ensureStream(ctx context.Context, again bool) error {
 		if again && errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			return l.ensureStream(ctx, false) // another router created it meanwhile
 		}
+		created = err == nil
 	case err != nil:
 	default:
 		sc = st.CachedInfo().Config
@@ -241,17 +246,21 @@ func (l *DecisionLog) ensureStream(ctx context.Context, again bool) error {
 		if l.given.Replicas > 0 {
 			sc.Replicas = l.given.Replicas
 		}
-		if sc.MaxAge != old.MaxAge || sc.MaxBytes != old.MaxBytes || sc.MaxMsgs != old.MaxMsgs || sc.Replicas != old.Replicas {
+		bound := slices.ContainsFunc(sc.Subjects, func(f string) bool { return server.SubjectMatchesFilter(LogSubject, f) })
+		if !bound {
+			sc.Subjects = append(slices.Clone(sc.Subjects), LogSubject)
+		}
+		if !bound || sc.MaxAge != old.MaxAge || sc.MaxBytes != old.MaxBytes || sc.MaxMsgs != old.MaxMsgs || sc.Replicas != old.Replicas {
 			_, err = l.js.UpdateStream(ctx, sc)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("decision log stream: %w", err)
+		return false, fmt.Errorf("decision log stream: %w", err)
 	}
 	if l.cfg.InForce != nil {
 		l.cfg.InForce(sc.MaxAge, sc.MaxBytes, sc.MaxMsgs)
 	}
-	return nil
+	return created, nil
 }
 
 // streamMissing reports whether a failed acknowledged publish says that
@@ -266,7 +275,9 @@ func streamMissing(err error) bool {
 func (l *DecisionLog) recreateStream() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if l.createStream(ctx) == nil && l.cfg.Recreated != nil {
+	// Found, not created: the failure was another (no responders
+	// during a leader election, say), or another router created it.
+	if created, err := l.createStream(ctx); err == nil && created && l.cfg.Recreated != nil {
 		l.cfg.Recreated()
 	}
 }
@@ -281,7 +292,7 @@ func (l *DecisionLog) awaitStream() bool {
 	for {
 		if l.nc.IsConnected() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			err := l.createStream(ctx)
+			_, err := l.createStream(ctx)
 			cancel()
 			if err == nil {
 				if l.cfg.Ready != nil {

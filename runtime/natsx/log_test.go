@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -319,6 +320,67 @@ func TestDecisionLogRecreatesStream(t *testing.T) {
 	}
 	if got := ids(after); got != seq(10) {
 		t.Errorf("events stored after the stream was created again: %q, want %q", got, seq(10))
+	}
+}
+
+// TestDecisionLogRebindsSubject: a stream that exists but no longer
+// stores the log's subject (an operator changed its subjects) gets it
+// back beside its own, its limits kept, once an acknowledged publish
+// finds no stream, and that is not told as a stream created again (the
+// stream found was taken for one created: a false warning, and the
+// subjects never mended, the warning repeated each AckEvery; found by a
+// review).
+func TestDecisionLogRebindsSubject(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	js, _ := jetstream.New(nc)
+	var recreated atomic.Int64
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: 10 * time.Millisecond, Linger: time.Millisecond,
+		Recreated: func() { recreated.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlog.Close(ctx)
+	st, err := js.Stream(ctx, natsx.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := st.CachedInfo().Config
+	c.Subjects, c.MaxAge = []string{"operator.events"}, 168*time.Hour
+	if _, err := js.UpdateStream(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	bound := func() bool {
+		st, err := js.Stream(ctx, natsx.LogStream)
+		return err == nil && slices.Contains(st.CachedInfo().Config.Subjects, natsx.LogSubject)
+	}
+	for i := 0; !bound(); i++ {
+		if ctx.Err() != nil {
+			t.Fatalf("the stream's subjects were not mended (%d acknowledged publishes failed)", dlog.Failed())
+		}
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("lost-", i), Decision: json.RawMessage(`{}`)})
+		time.Sleep(2 * time.Millisecond)
+	}
+	st, _ = js.Stream(ctx, natsx.LogStream)
+	if got := st.CachedInfo().Config; !slices.Equal(got.Subjects, []string{"operator.events", natsx.LogSubject}) || got.MaxAge != 168*time.Hour {
+		t.Errorf("mended stream: subjects %q, max age %v; want the operator's subject kept, %s added, 168h kept", got.Subjects, got.MaxAge, natsx.LogSubject)
+	}
+	for i := range 10 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: strconv.Itoa(i), Decision: json.RawMessage(`{}`)})
+	}
+	dlog.Close(ctx)
+	if n := recreated.Load(); n != 0 {
+		t.Errorf("told %d times that the stream was created again; it was found", n)
+	}
+	var after []rt.DecisionEvent
+	for _, ev := range storedEvents(t, st, 10) {
+		if !strings.HasPrefix(ev.RequestID, "lost-") {
+			after = append(after, ev)
+		}
+	}
+	if got := ids(after); got != seq(10) {
+		t.Errorf("events stored after the subject was mended: %q, want %q", got, seq(10))
 	}
 }
 
