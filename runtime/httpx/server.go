@@ -6,10 +6,16 @@
 //	POST /v2/decide/batch        v2 batch
 //	POST /v2/feedback            feedback (one, or {"feedback": [...]})
 //	GET  /healthz                the process is up
-//	GET  /readyz                 a policy version is active (503 before)
+//	GET  /readyz                 a policy version is active and the process is not shutting down (503 otherwise)
 //	GET  /metrics                Prometheus
 //	GET  /v2/policies            the active version, its policies, the kept versions, the last load error
 //	POST /v2/policies/rollback   reactivate the previous version
+//
+// /readyz answers 200 {"ready":true,"version":…}; 503 (Retry-After: 1)
+// {"ready":false,"last_error":…} before a version is active, and
+// {"ready":false,"shutting_down":true} once Config.Draining says so,
+// while the other endpoints still serve (a load balancer takes the
+// process out before it stops taking connections).
 //
 // Error codes map to statuses: invalid_request 400, unauthorized 401,
 // policy_not_found 404, decision_failed 422, overloaded and not_ready 503
@@ -43,6 +49,9 @@ type Config struct {
 	MaxInFlight int
 	// Metrics serves /metrics (nil: 404).
 	Metrics http.Handler
+	// Draining, when set, tells that the process is shutting down:
+	// /readyz answers 503, shutting down.
+	Draining func() bool
 	// Hooks trace each request and count those refused before the
 	// engine (overloaded, too large, unreadable) as transport "http".
 	runtime.Hooks
@@ -188,6 +197,11 @@ func readBody(r io.Reader, max int64, buf []byte) ([]byte, error) {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Draining != nil && s.cfg.Draining() {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "shutting_down": true})
+		return
+	}
 	st := s.e.Status()
 	if !st.Ready {
 		w.Header().Set("Retry-After", "1")

@@ -40,7 +40,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -276,7 +275,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{
 			MaxBody: opt.MaxBody, MaxInFlight: opt.MaxInFlight, Metrics: r.Metrics.Handler(),
-			Hooks: hooks,
+			Hooks: hooks, Draining: r.shutting.Load,
 		})
 		r.httpL, err = net.Listen("tcp", opt.HTTP)
 		if err != nil {
@@ -285,7 +284,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		// A slow client holds a connection for at most the read
 		// timeouts and WriteTimeout; headers are bounded at 64 KiB (a
 		// decide's are a few hundred bytes), not Go's 1 MiB.
-		r.httpS = &http.Server{Handler: draining{h, &r.shutting}, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		r.httpS = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: MaxHeaderBytes}
 		r.wg.Add(1)
 		go func() {
@@ -355,24 +354,6 @@ func (r *Router) natsDropped(subject string) int64 {
 		return srv.Dropped(subject)
 	}
 	return 0
-}
-
-// draining serves h, but for /readyz once Shutdown has started: 503,
-// shutting down.
-type draining struct {
-	h  http.Handler
-	on *atomic.Bool
-}
-
-func (d draining) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if d.on.Load() && req.URL.Path == "/readyz" {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Retry-After", "1")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, `{"ready":false,"shutting_down":true}`+"\n")
-		return
-	}
-	d.h.ServeHTTP(w, req)
 }
 
 // NATS is the router's NATS connection (nil with NoNATS).
