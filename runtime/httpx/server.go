@@ -12,7 +12,8 @@
 //	POST /v2/policies/rollback   reactivate the previous version
 //
 // /readyz answers 200 {"ready":true,"version":…}; 503 (Retry-After: 1)
-// {"ready":false,"last_error":…} before a version is active, and
+// {"ready":false,"last_error":…} before a version is active or while
+// Config.NotReady gives a reason, and
 // {"ready":false,"shutting_down":true} once Config.Draining says so,
 // while the other endpoints still serve (a load balancer takes the
 // process out before it stops taking connections).
@@ -52,6 +53,11 @@ type Config struct {
 	// Draining, when set, tells that the process is shutting down:
 	// /readyz answers 503, shutting down.
 	Draining func() bool
+	// NotReady, when set, tells why the process cannot take its share
+	// of the requests although a policy version is active (the router's
+	// NATS subjects not subscribed), nil when it can: /readyz answers
+	// 503 with it as last_error.
+	NotReady func() error
 	// Hooks trace each request and count those refused before the
 	// engine (overloaded, too large, unreadable) as transport "http".
 	runtime.Hooks
@@ -207,6 +213,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "last_error": st.LastError})
 		return
+	}
+	if s.cfg.NotReady != nil {
+		if err := s.cfg.NotReady(); err != nil {
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "last_error": err.Error()})
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ready": true, "version": st.Version})
 }

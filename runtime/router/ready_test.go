@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,4 +86,71 @@ func TestNotReadyTakesNoNATSRequests(t *testing.T) {
 		out, err := decide(100)
 		return err == nil && strings.HasPrefix(out, `{"ok":true`) && broken.Engine.Status().Decisions > 0
 	})
+}
+
+// TestNATSSubscribeRetried: a failure to subscribe the NATS subjects
+// after the first activation is retried until it succeeds, /readyz
+// answering 503 meanwhile (it was logged once and never retried: the
+// router stayed out of the queue group while /readyz said 200; found by
+// a review).
+func TestNATSSubscribeRetried(t *testing.T) {
+	attempts, release := router.FailNATSServe(t)
+	dir := copyExamples(t)
+	p := filepath.Join(dir, "default.rpl")
+	good, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, good[:len(good)/2], 0o644)
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", BundleBucket: "-", NoLog: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r.Shutdown(ctx)
+	})
+	client, err := natsx.ConnectInProcess(r.NATSServer(), nats.Name("test-client"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	decide := func() (string, error) {
+		m, err := client.Request(natsx.SubjectDecide, []byte(`{"request": {"id": "r"}}`), 5*time.Second)
+		if err != nil {
+			return "", err
+		}
+		return string(m.Data), nil
+	}
+	readyz := func() (int, string) {
+		resp, err := http.Get("http://" + r.HTTPAddr() + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+
+	os.WriteFile(p, good, 0o644) // activated; the subscription fails, and again
+	waitUntil(t, "a second attempt to subscribe", func() bool { return attempts.Load() >= 2 })
+	if !r.Engine.Ready() {
+		t.Fatal("subscribed before a version was active")
+	}
+	if code, body := readyz(); code != http.StatusServiceUnavailable || !strings.Contains(body, "injected failure to subscribe") {
+		t.Errorf("/readyz %d %s, NATS not subscribed; want 503 naming the failure", code, body)
+	}
+	if out, err := decide(); !errors.Is(err, nats.ErrNoResponders) {
+		t.Errorf("NATS not subscribed: %q, %v; want no responders", out, err)
+	}
+
+	release()
+	waitUntil(t, "the router subscribed and ready", func() bool {
+		code, _ := readyz()
+		return code == http.StatusOK
+	})
+	if out, err := decide(); err != nil || !strings.HasPrefix(out, `{"ok":true`) {
+		t.Errorf("once subscribed: %q, %v", out, err)
+	}
 }

@@ -15,8 +15,9 @@
 // (its source refused, or not yet read) stays out of the queue group,
 // so that the routers that can decide take all its requests, and a lone
 // router's requesters get NATS's "no responders" at once rather than a
-// not_ready answer. HTTP serves from the start (/readyz says 503 until
-// a version is active).
+// not_ready answer. A failure to subscribe is retried every second,
+// /readyz answering 503 until the subjects are subscribed. HTTP serves
+// from the start (/readyz says 503 until a version is active).
 //
 // The latest activation wins, across restarts too. Activations are a
 // push to the bundle bucket (each new revision of the key, even one
@@ -126,11 +127,13 @@ type Router struct {
 	// orders its creation and Shutdown.
 	natsS  atomic.Pointer[natsx.Server]
 	natsMu sync.Mutex
-	active chan struct{}
-	dlog   *natsx.DecisionLog
-	dlogNC *nats.Conn // the decision log's own connection
-	httpS  *http.Server
-	httpL  net.Listener
+	// natsErr is the last failure to subscribe (serveNATSWhenActive).
+	natsErr atomic.Pointer[error]
+	active  chan struct{}
+	dlog    *natsx.DecisionLog
+	dlogNC  *nats.Conn // the decision log's own connection
+	httpS   *http.Server
+	httpL   net.Listener
 	// shutting is set when Shutdown starts: /readyz answers 503.
 	shutting atomic.Bool
 	tracer   *tracing.Tracer
@@ -258,15 +261,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			}
 		} else {
 			r.log.Warn("no policy version active: the NATS subjects are not subscribed until one is (requests go to the other routers, or get no responders)")
-			r.wg.Go(func() {
-				select {
-				case <-r.active:
-					if err := r.serveNATS(); err != nil {
-						r.log.Error("NATS subscriptions", "err", err)
-					}
-				case <-r.stop:
-				}
-			})
+			r.wg.Go(r.serveNATSWhenActive)
 		}
 	}
 	if r.nc != nil && opt.BundleBucket != "-" {
@@ -275,7 +270,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{
 			MaxBody: opt.MaxBody, MaxInFlight: opt.MaxInFlight, Metrics: r.Metrics.Handler(),
-			Hooks: hooks, Draining: r.shutting.Load,
+			Hooks: hooks, Draining: r.shutting.Load, NotReady: r.notReady,
 		})
 		r.httpL, err = net.Listen("tcp", opt.HTTP)
 		if err != nil {
@@ -323,6 +318,58 @@ func (a activation) Loaded(s *runtime.Snapshot, err error) {
 	}
 }
 
+// natsRetry is how often the router tries again to subscribe the NATS
+// subjects after a failure.
+const natsRetry = time.Second
+
+// serveNATSWhenActive subscribes the NATS subjects at the first
+// activation; a failure (a subscription or its flush: the connection
+// closed or down, the server slow) is retried every natsRetry until it
+// succeeds or Shutdown starts, /readyz answering 503 meanwhile (notReady).
+// It was logged once and never retried: the router stayed out of the
+// queue group while /readyz said 200.
+func (r *Router) serveNATSWhenActive() {
+	var retry <-chan time.Time
+	var logged string
+	for {
+		select {
+		case <-r.active:
+		case <-retry:
+		case <-r.stop:
+			return
+		}
+		err := r.serveNATS()
+		if err == nil {
+			return
+		}
+		r.natsErr.Store(&err)
+		if msg := err.Error(); msg != logged {
+			r.log.Error("NATS subjects not subscribed; retrying every second, /readyz answering 503 meanwhile", "err", err)
+			logged = msg
+		}
+		if retry == nil {
+			t := time.NewTicker(natsRetry)
+			defer t.Stop()
+			retry = t.C
+		}
+	}
+}
+
+// notReady is why the router is not ready although a policy version is
+// active (httpx.Config.NotReady): its NATS subjects are not subscribed.
+func (r *Router) notReady() error {
+	if r.nc == nil || r.natsS.Load() != nil {
+		return nil
+	}
+	if err := r.natsErr.Load(); err != nil {
+		return *err
+	}
+	return errors.New("NATS subjects not subscribed yet")
+}
+
+// natsServe is natsx.Serve; the tests make it fail.
+var natsServe = natsx.Serve
+
 // serveNATS subscribes the NATS subjects, unless they are or the
 // router is shutting down.
 func (r *Router) serveNATS() error {
@@ -336,7 +383,7 @@ func (r *Router) serveNATS() error {
 	if r.natsS.Load() != nil {
 		return nil
 	}
-	srv, err := natsx.Serve(r.nc, r.Engine, natsx.Config{Hooks: r.hooks, Logger: r.log})
+	srv, err := natsServe(r.nc, r.Engine, natsx.Config{Hooks: r.hooks, Logger: r.log})
 	if err != nil {
 		return fmt.Errorf("NATS subscriptions: %w", err)
 	}

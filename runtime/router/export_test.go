@@ -1,0 +1,33 @@
+package router
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+)
+
+// FailNATSServe makes every subscription of the NATS subjects fail
+// until release is called; attempts counts them. It must be called
+// before the router starts (its cleanup runs after the router's).
+func FailNATSServe(t testing.TB) (attempts *atomic.Int64, release func()) {
+	attempts = new(atomic.Int64)
+	var failing atomic.Bool
+	failing.Store(true)
+	old := natsServe
+	natsServe = func(nc *nats.Conn, e *runtime.Engine, cfg natsx.Config) (*natsx.Server, error) {
+		attempts.Add(1)
+		if failing.Load() {
+			return nil, errors.New("injected failure to subscribe")
+		}
+		return old(nc, e, cfg)
+	}
+	t.Cleanup(func() { natsServe = old })
+	var once sync.Once
+	return attempts, func() { once.Do(func() { failing.Store(false) }) }
+}
