@@ -31,3 +31,7 @@ func FailNATSServe(t testing.TB) (attempts *atomic.Int64, release func()) {
 	var once sync.Once
 	return attempts, func() { once.Do(func() { failing.Store(false) }) }
 }
+
+// NATSError exposes the router's handler of the NATS client's
+// asynchronous errors.
+func (r *Router) NATSError(sub *nats.Subscription, err error) { r.natsError(r.nc, sub, err) }

@@ -46,6 +46,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -421,13 +422,15 @@ func (r *Router) connectExternal(name string) (*nats.Conn, error) {
 		nats.ErrorHandler(r.natsError))
 }
 
-// natsError logs the NATS client's asynchronous errors but slow
-// consumers: natsx counts the messages dropped (rpl_nats_dropped_total)
-// and logs them a line a second at most, where the library's default
-// handler printed a line on stderr at each slow-consumer episode, many
-// in a burst.
+// natsError logs the NATS client's asynchronous errors but the slow
+// consumers of natsx's subscriptions (its subjects): natsx counts the
+// messages they drop (rpl_nats_dropped_total) and logs them a line a
+// second at most, where the library's default handler printed a line on
+// stderr at each slow-consumer episode, many in a burst. Another
+// subscription's (the bundle watch's, the decision log's) is logged: no
+// one counts it.
 func (r *Router) natsError(_ *nats.Conn, sub *nats.Subscription, err error) {
-	if errors.Is(err, nats.ErrSlowConsumer) {
+	if errors.Is(err, nats.ErrSlowConsumer) && sub != nil && slices.Contains(natsx.Subjects, sub.Subject) {
 		return
 	}
 	args := []any{"err", err}

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
+	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
 
@@ -108,5 +111,30 @@ func TestServeEmbeddedHotReloadAndRestart(t *testing.T) {
 	}
 	if out := post(t, r2.HTTPAddr(), "/v1/decide", `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`); !strings.Contains(out, "mistral:small") {
 		t.Fatalf("after restart: %s", out)
+	}
+}
+
+// TestNATSErrorSlowConsumer: the slow consumers of natsx's subscriptions
+// (counted in rpl_nats_dropped_total, logged by natsx) are not logged
+// again, but another subscription's (the bundle watch's, the decision
+// log's) is: every slow consumer was silenced, on every connection,
+// those no one counts too (found by a review).
+func TestNATSErrorSlowConsumer(t *testing.T) {
+	var out syncLog
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NoNATS: true,
+		Logger: slog.New(slog.NewTextHandler(&out, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	for _, subj := range natsx.Subjects {
+		r.NATSError(&nats.Subscription{Subject: subj}, nats.ErrSlowConsumer)
+	}
+	if s := out.String(); strings.Contains(s, "slow consumer") {
+		t.Errorf("a slow consumer on natsx's subjects logged:\n%s", s)
+	}
+	r.NATSError(&nats.Subscription{Subject: "$KV.rpl_bundles.bundle"}, nats.ErrSlowConsumer)
+	if s := out.String(); !strings.Contains(s, "slow consumer") || !strings.Contains(s, "$KV.rpl_bundles.bundle") {
+		t.Errorf("a slow consumer on the bundle watch not logged:\n%s", s)
 	}
 }
