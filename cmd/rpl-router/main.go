@@ -92,7 +92,6 @@ func serveCmd() *cobra.Command {
 				o.OTLP = os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
 			}
 			o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-			slog.SetDefault(o.Logger) // the packages' own warnings (natsx, tracing) in the router's format
 			defer heapfloor.Start(uint64(heapFloorMB) << 20).Stop()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()

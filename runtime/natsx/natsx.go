@@ -149,7 +149,8 @@ type Config struct {
 	// (some 400,000 feedbacks). A decide subscription's backlog is
 	// bounded at 8×MaxPending messages and 64 MiB.
 	MaxPendingBytes int
-	// Logger logs the messages dropped; nil means slog.Default.
+	// Logger logs the messages dropped and those without a reply
+	// subject not served; nil means slog.Default.
 	Logger *slog.Logger
 	// Hooks trace each request and count those refused before the
 	// engine (overloaded) as transport "nats".
@@ -170,8 +171,13 @@ type Server struct {
 	// dropped[i] is the last count of messages subs[i] dropped that was
 	// read (a subscription closed answers no more).
 	dropped []atomic.Int64
-	stop    chan struct{} // closed by Stop and Drain: ends watchDrops
-	once    sync.Once
+	// noReplyDecides and noReplyFeedback count the messages without a
+	// reply subject the handler could not serve: decide requests (never
+	// decided) and feedback that was not recorded (invalid, or failed).
+	noReplyDecides, noReplyFeedback quietLog
+
+	stop chan struct{} // closed by Stop and Drain: ends watchDrops
+	once sync.Once
 }
 
 // Subjects are the subjects Serve subscribes.
@@ -248,7 +254,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			// is counted and logged, there being no one to tell.
 			if kind != rt.KindFeedback {
 				s.refusedNoReply()
-				noReplyDecides.note("NATS request without a reply subject not decided (publish it as a request)", m.Subject, "")
+				s.noReplyDecides.note(s.cfg.Logger, "NATS request without a reply subject not decided (publish it as a request)", m.Subject, "")
 				return
 			}
 			s.wg.Add(1)
@@ -257,7 +263,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			defer s.d.Put(x)
 			if out, code := s.d.Serve(context.Background(), x, kind, m.Data, traceparent(m.Header), time.Now()); code != "" {
 				s.refusedNoReply()
-				noReplyFeedback.note("NATS feedback without a reply subject not recorded", m.Subject, string(out))
+				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, string(out))
 			}
 			return
 		}
@@ -311,12 +317,7 @@ func (s *Server) refusedNoReply() {
 	}
 }
 
-// noReplyDecides and noReplyFeedback count the messages without a reply
-// subject the handler could not serve: decide requests (never decided)
-// and feedback that was not recorded (invalid, or failed).
-var noReplyDecides, noReplyFeedback quietLog
-
-// quietLog counts events and logs them (slog.Default, at warning level)
+// quietLog counts events and logs them (at warning level)
 // with the running count: each of the first 10, then the 2^k-th, and
 // otherwise at most one a minute, so that a flood of them cannot flood
 // the log.
@@ -325,7 +326,7 @@ type quietLog struct {
 	last atomic.Int64 // unix ns of the last line
 }
 
-func (q *quietLog) note(msg, subject, answer string) {
+func (q *quietLog) note(log *slog.Logger, msg, subject, answer string) {
 	n := q.n.Add(1)
 	now, last := time.Now().UnixNano(), q.last.Load()
 	if n > 10 && n&(n-1) != 0 && (now-last < int64(time.Minute) || !q.last.CompareAndSwap(last, now)) {
@@ -336,7 +337,7 @@ func (q *quietLog) note(msg, subject, answer string) {
 	if answer != "" {
 		args = append(args, "answer", answer)
 	}
-	slog.Warn(msg, args...)
+	log.Warn(msg, args...)
 }
 
 // Dropped is the number of messages the client dropped (a slow

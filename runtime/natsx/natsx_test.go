@@ -546,10 +546,8 @@ func TestNoReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logged syncBuffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
 	var noReply atomic.Int32
-	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, Hooks: rt.Hooks{Refused: func(transport string, why rt.Refusal) {
+	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, Logger: slog.New(slog.NewTextHandler(&logged, nil)), Hooks: rt.Hooks{Refused: func(transport string, why rt.Refusal) {
 		if transport == natsx.Transport && why == rt.RefusedNoReply {
 			noReply.Add(1)
 		}

@@ -183,7 +183,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	}()
 	hooks := runtime.Hooks{Refused: r.Metrics.Refused, Answered: r.Metrics.Answered}
 	if opt.OTLP != "" {
-		t, err := tracing.New(ctx, opt.OTLP)
+		t, err := tracing.New(ctx, opt.OTLP, r.log)
 		if err != nil {
 			return nil, fmt.Errorf("OTLP exporter: %w", err)
 		}

@@ -26,10 +26,11 @@ import (
 // Every span ended and not exported is counted, by reason (Dropped): the
 // queue was full, the tracer had shut down, or its export failed (the
 // endpoint unreachable, refusing, or slower than the export timeout). A
-// failed export is logged (slog.Default, at warning level) the first
+// failed export is logged (at warning level) the first
 // time, then at most once every failLogEvery with the spans lost since.
 type batcher struct {
 	exp     sdktrace.SpanExporter
+	log     *slog.Logger
 	batch   int           // spans per export
 	max     int           // spans queued before drops
 	delay   time.Duration // the longest a span waits in the queue
@@ -72,9 +73,10 @@ var _ sdktrace.SpanProcessor = (*batcher)(nil)
 
 // newBatcher starts a batcher of exp with the SDK's defaults, or the
 // OTEL_BSP_* environment variables where set.
-func newBatcher(exp sdktrace.SpanExporter) *batcher {
+func newBatcher(exp sdktrace.SpanExporter, log *slog.Logger) *batcher {
 	b := &batcher{
 		exp:     exp,
+		log:     log,
 		batch:   envInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", sdktrace.DefaultMaxExportBatchSize),
 		max:     envInt("OTEL_BSP_MAX_QUEUE_SIZE", sdktrace.DefaultMaxQueueSize),
 		delay:   time.Duration(envInt("OTEL_BSP_SCHEDULE_DELAY", sdktrace.DefaultScheduleDelay)) * time.Millisecond,
@@ -182,7 +184,7 @@ func (b *batcher) logFailure(err error) {
 		return
 	}
 	failed := b.failed.Load()
-	slog.Warn("decision spans not exported, dropped (rpl_spans_dropped_total{reason=\"export_failed\"}); the next failures are logged at most once a minute",
+	b.log.Warn("decision spans not exported, dropped (rpl_spans_dropped_total{reason=\"export_failed\"}); the next failures are logged at most once a minute",
 		"spans", failed-b.failedThen, "err", err)
 	b.failLogged, b.failedThen = now, failed
 }

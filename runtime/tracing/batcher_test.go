@@ -86,7 +86,7 @@ func TestBatcher(t *testing.T) {
 	t.Setenv("OTEL_BSP_MAX_QUEUE_SIZE", "10")
 	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "3600000") // no export on the clock here
 	rec := &recorder{}
-	b := newBatcher(rec)
+	b := newBatcher(rec, slog.Default())
 	if b.batch != 4 || b.max != 10 || b.delay != time.Hour || b.timeout != 30*time.Second {
 		t.Fatalf("limits %d %d %v %v", b.batch, b.max, b.delay, b.timeout)
 	}
@@ -152,9 +152,7 @@ func TestExportFailed(t *testing.T) {
 	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4")
 	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "3600000")
 	var logged strings.Builder
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
-	b := newBatcher(failing{})
+	b := newBatcher(failing{}, slog.New(slog.NewTextHandler(&logged, nil)))
 	tr := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b)).Tracer("test")
 	end(tr, 3)
 	if err := b.ForceFlush(context.Background()); err == nil {

@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -41,8 +42,9 @@ type Tracer struct {
 // New exports spans to the OTLP/HTTP endpoint: host:port (plain HTTP),
 // or a URL read as OTEL_EXPORTER_OTLP_ENDPOINT is, the base of the traces
 // path (http://collector:4318 exports to http://collector:4318/v1/traces;
-// a URL whose path ends in /v1/traces is used as it is).
-func New(ctx context.Context, endpoint string, opts ...sdktrace.TracerProviderOption) (*Tracer, error) {
+// a URL whose path ends in /v1/traces is used as it is). Failed exports
+// are logged to log (nil: slog.Default).
+func New(ctx context.Context, endpoint string, log *slog.Logger, opts ...sdktrace.TracerProviderOption) (*Tracer, error) {
 	eo, err := endpointOptions(endpoint)
 	if err != nil {
 		return nil, err
@@ -51,7 +53,10 @@ func New(ctx context.Context, endpoint string, opts ...sdktrace.TracerProviderOp
 	if err != nil {
 		return nil, err
 	}
-	return NewWithExporter(exp, opts...), nil
+	if log == nil {
+		log = slog.Default()
+	}
+	return newTracer(exp, log, opts...), nil
 }
 
 // endpointOptions are the exporter's options for endpoint (see New).
@@ -72,10 +77,15 @@ func endpointOptions(endpoint string) ([]otlptracehttp.Option, error) {
 // tracesPath is OTLP/HTTP's path for traces.
 const tracesPath = "/v1/traces"
 
-// NewWithExporter exports spans with exp (tests use an in-memory one).
+// NewWithExporter exports spans with exp (tests use an in-memory one);
+// failed exports are logged to slog.Default.
 func NewWithExporter(exp sdktrace.SpanExporter, opts ...sdktrace.TracerProviderOption) *Tracer {
+	return newTracer(exp, slog.Default(), opts...)
+}
+
+func newTracer(exp sdktrace.SpanExporter, log *slog.Logger, opts ...sdktrace.TracerProviderOption) *Tracer {
 	res := resource.NewSchemaless(attribute.String("service.name", "rpl-router"))
-	b := newBatcher(exp)
+	b := newBatcher(exp, log)
 	tp := sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithSpanProcessor(b), sdktrace.WithResource(res), sdktrace.WithIDGenerator(ids{})}, opts...)...)
 	return &Tracer{tp: tp, b: b, tracer: tp.Tracer("github.com/rpl-lang/rpl/runtime")}
 }
