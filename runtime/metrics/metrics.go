@@ -246,22 +246,25 @@ func (m *Metrics) LogFailed() { m.logFailed.Inc() }
 // dropped, which dropped reads for each of subjects (natsx.Server.Dropped
 // and natsx.Subjects), as rpl_nats_dropped_total{subject}.
 func (m *Metrics) NATSDropped(dropped func(subject string) int64, subjects ...string) {
-	for _, subject := range subjects {
-		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "rpl_nats_dropped_total", ConstLabels: prometheus.Labels{"subject": subject},
-			Help: "NATS messages the router's client dropped, by subject: a subscription's backlog passed its limits (slow consumer). NATS is at-most-once: a request dropped times out at its requester; feedback published without a reply subject is lost.",
-		}, func() float64 { return float64(dropped(subject)) }))
-	}
+	m.counterFuncs("rpl_nats_dropped_total", "subject",
+		"NATS messages the router's client dropped, by subject: a subscription's backlog passed its limits (slow consumer). NATS is at-most-once: a request dropped times out at its requester; feedback published without a reply subject is lost.",
+		dropped, subjects)
 }
 
 // SpansDropped exports the counts of decision spans dropped, which
 // dropped reads for each of reasons (tracing.Tracer.Dropped and
 // tracing.DropReasons), as rpl_spans_dropped_total{reason}.
 func (m *Metrics) SpansDropped(dropped func(reason string) int64, reasons ...string) {
-	for _, reason := range reasons {
-		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "rpl_spans_dropped_total", ConstLabels: prometheus.Labels{"reason": reason},
-			Help: "Decision spans not exported, by reason: queue_full (the export queue was full: the OTLP endpoint was behind), export_failed (the export failed: the endpoint unreachable, refusing, or too slow), shutdown (ended after the tracer shut down).",
-		}, func() float64 { return float64(dropped(reason)) }))
+	m.counterFuncs("rpl_spans_dropped_total", "reason",
+		"Decision spans not exported, by reason: queue_full (the export queue was full: the OTLP endpoint was behind), export_failed (the export failed: the endpoint unreachable, refusing, or too slow), shutdown (ended after the tracer shut down).",
+		dropped, reasons)
+}
+
+// counterFuncs registers the counter name, one series per value of
+// label, each read from count.
+func (m *Metrics) counterFuncs(name, label, help string, count func(string) int64, values []string) {
+	for _, v := range values {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, ConstLabels: prometheus.Labels{label: v}, Help: help},
+			func() float64 { return float64(count(v)) }))
 	}
 }
