@@ -146,8 +146,12 @@ type Config struct {
 	MaxPending int
 	// MaxPendingBytes bounds the backlog of one feedback subscription,
 	// beyond which the client drops messages (Dropped); 0 means 64 MiB
-	// (some 400,000 feedbacks). A decide subscription's backlog is
-	// bounded at 8×MaxPending messages and 64 MiB.
+	// (some 400,000 feedbacks). It is per subscription: there are
+	// max(1, Workers/2) feedback subscriptions, so the feedback backlog
+	// can reach that many times MaxPendingBytes (with Workers at
+	// GOMAXPROCS, 16×64 MiB = 1 GiB on 32 cores). A decide
+	// subscription's backlog is bounded at 8×MaxPending messages and
+	// 64 MiB.
 	MaxPendingBytes int
 	// Logger logs the messages dropped and those without a reply
 	// subject not served; nil means slog.Default.

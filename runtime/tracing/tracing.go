@@ -132,7 +132,9 @@ func (c carrier) Set(string, string) {}
 func (c carrier) Keys() []string     { return []string{"traceparent"} }
 
 // Trace is the transports' hook (a runtime.TraceFunc): it starts a span
-// named "rpl.decide" (child of traceparent when valid), with the
+// named "rpl.decide", child of traceparent when valid, else a root in
+// the trace ctx names (runtime.TraceIDFrom: a CP1 request's trace_id,
+// when a W3C trace id), else a root in a new trace, with the
 // transport ("http", "nats") as rpl.transport and the request's kind
 // (cp1, v2, batch, feedback) as rpl.kind, and returns the function that
 // ends it with the outcome.
