@@ -100,9 +100,13 @@ type Engine struct {
 	decisions, failures, reloads, reloadFailures atomic.Int64
 }
 
+// loadFailure is a refused load: when, why, and from which source (the
+// LoadError's Source; "" for an error of the system, such as a temporary
+// directory not made, which only an activation clears).
 type loadFailure struct {
-	at  time.Time
-	err error
+	at     time.Time
+	err    error
+	source string
 }
 
 // New returns an engine with no active snapshot.
@@ -261,7 +265,11 @@ func (e *Engine) LoadDir(ctx context.Context, dir string) (*Snapshot, error) {
 
 func (e *Engine) loadFailed(err error) {
 	e.reloadFailures.Add(1)
-	e.lastErr.Store(&loadFailure{at: time.Now(), err: err})
+	f := &loadFailure{at: time.Now(), err: err}
+	if le, ok := errors.AsType[*LoadError](err); ok {
+		f.source = le.Source
+	}
+	e.lastErr.Store(f)
 	if o := e.cfg.Observer; o != nil {
 		o.Loaded(nil, err)
 	}
@@ -296,10 +304,15 @@ func (e *Engine) Activate(s *Snapshot) {
 	}
 }
 
-// SourceMended clears the last load error without an activation: for a
-// source whose failed load is over (it holds again a version built
-// before) while a later activation stays active.
-func (e *Engine) SourceMended() { e.lastErr.Store(nil) }
+// SourceMended clears the last load error without an activation when it
+// is source's (the source given to LoadDir or LoadBundle): for a source
+// whose failed load is over (it holds again a version built before)
+// while a later activation stays active. Another source's failure stays.
+func (e *Engine) SourceMended(source string) {
+	if f := e.lastErr.Load(); f != nil && f.source == source {
+		e.lastErr.CompareAndSwap(f, nil)
+	}
+}
 
 // ErrNoPrevious is Rollback's error when no earlier snapshot is kept.
 var ErrNoPrevious = errors.New("no previous policy version to roll back to")
@@ -344,8 +357,8 @@ type Status struct {
 	LastErrorAt    time.Time `json:"last_error_at,omitzero"`
 }
 
-// Status returns the engine's counters and the last load failure since the
-// last successful activation.
+// Status returns the engine's counters and the last load failure, until
+// an activation or the failed source mended (SourceMended) clears it.
 func (e *Engine) Status() Status {
 	st := Status{
 		Decisions:      e.decisions.Load(),

@@ -185,11 +185,11 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, 
 	if !force && r.Engine.Ready() && last != nil && localPath(last.Path) == key {
 		s, err := build()
 		if err == nil && s.Version == last.Version {
+			// The source is good again: its failed load is over. Another
+			// source's (a refused push) stays reported.
+			r.Engine.SourceMended(path)
 			if cur := r.Engine.Current(); cur != nil && cur.Version != s.Version {
 				r.log.Info("policy source unchanged: the later activation stays", "source", path, "version", s.ShortVersion(), "active", cur.ShortVersion())
-				r.Engine.SourceMended() // the source is good again: its failed load is over
-			} else {
-				r.Engine.Activate(s) // the active version: clears a failed load's error
 			}
 			return nil
 		}

@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/rpl-lang/rpl/compiler/bundle"
 
 	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
@@ -287,4 +290,60 @@ func TestReloadSymlinkSwap(t *testing.T) {
 	}
 	appendTo(t, filepath.Join(green, "default.rpl"), "edited in green")
 	waitVersion(t, r, second)
+}
+
+// noted is a log handler that signals each record whose message is msg.
+type noted struct {
+	msg string
+	ch  chan struct{}
+}
+
+func (h *noted) Enabled(context.Context, slog.Level) bool { return true }
+func (h *noted) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *noted) WithGroup(string) slog.Handler            { return h }
+func (h *noted) Handle(_ context.Context, rec slog.Record) error {
+	if rec.Message == h.msg {
+		select {
+		case h.ch <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// TestUnchangedSourceKeepsOtherError: an event in the policy directory
+// that leaves it unchanged (an editor's lock file appearing) mends the
+// directory's own failed load only: a later version active, a pushed
+// bundle refused stays reported in the status.
+func TestUnchangedSourceKeepsOtherError(t *testing.T) {
+	ctx := context.Background()
+	dir := copyExamples(t)
+	h := &noted{msg: "policy source unchanged: the later activation stays", ch: make(chan struct{}, 1)}
+	r, err := router.Start(ctx, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: slog.New(h)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(ctx)
+	later := buildPushed(t, "later", bundle.BuildOptions{})
+	if _, err := r.Engine.LoadBundle(ctx, "nats:bundles/current@1", later.Data, bundle.ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Engine.LoadBundle(ctx, "nats:bundles/current@2", []byte("not a bundle"), bundle.ReadOptions{}); err == nil {
+		t.Fatal("a bad bundle loaded")
+	}
+	refused := r.Engine.Status().LastError
+	if !strings.HasPrefix(refused, "nats:bundles/current@2: ") {
+		t.Fatalf("last error %q, want the refused push's", refused)
+	}
+	if err := os.Symlink("user@host.1234:1", filepath.Join(dir, ".#default.rpl")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the policy directory was not reloaded")
+	}
+	if e := r.Engine.Status().LastError; e != refused {
+		t.Errorf("last error %q, want the refused push's %q", e, refused)
+	}
 }
