@@ -199,24 +199,6 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 	return vm.Value{}, pathErr(path, "cannot decode a value of type %s", t)
 }
 
-// The times a value holds: Unix nanoseconds in an int64, from
-// 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z; in
-// whole Unix milliseconds, from minTimeMillis to maxTimeMillis. (The
-// runtime's fast decoder has its own copy of this check.)
-const (
-	minTimeMillis = math.MinInt64 / int64(time.Millisecond)
-	maxTimeMillis = math.MaxInt64 / int64(time.Millisecond)
-)
-
-var (
-	minTime = time.Unix(0, math.MinInt64).UTC()
-	maxTime = time.Unix(0, math.MaxInt64).UTC()
-)
-
-// timeInRange reports whether t is a time a value holds (vm.TimeOf(t)
-// is t).
-func timeInRange(t time.Time) bool { return !t.Before(minTime) && !t.After(maxTime) }
-
 func isKind(t lang.Type, k lang.BasicKind) bool {
 	b, ok := t.(*lang.Basic)
 	return ok && b.Kind == k
@@ -302,8 +284,9 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 			if err != nil {
 				return vm.Value{}, pathErr(path, "want an RFC 3339 time, have %q", s)
 			}
-			if !timeInRange(tm) {
-				return vm.Value{}, pathErr(path, "time out of range (%s to %s): %s", minTime.Format(time.RFC3339Nano), maxTime.Format(time.RFC3339Nano), s)
+			if !vm.TimeInRange(tm) {
+				first, last := vm.TimeRange()
+				return vm.Value{}, pathErr(path, "time out of range (%s to %s): %s", first.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano), s)
 			}
 			return vm.TimeOf(tm), nil
 		}
@@ -312,8 +295,8 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 			if err != nil {
 				return vm.Value{}, pathErr(path, "want Unix milliseconds, have %s", s)
 			}
-			if ms < minTimeMillis || ms > maxTimeMillis {
-				return vm.Value{}, pathErr(path, "time in Unix milliseconds out of range (%d to %d): %s", minTimeMillis, maxTimeMillis, s)
+			if ms < vm.MinTimeMillis || ms > vm.MaxTimeMillis {
+				return vm.Value{}, pathErr(path, "time in Unix milliseconds out of range (%d to %d): %s", vm.MinTimeMillis, vm.MaxTimeMillis, s)
 			}
 			return vm.Time(ms * int64(time.Millisecond)), nil
 		}

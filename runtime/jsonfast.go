@@ -27,12 +27,6 @@ import (
 // produces the exact error it always did. A fuzz test checks that both
 // paths agree whenever the fast one succeeds.
 
-// The times a value holds, Unix nanoseconds in an int64 (as rpl's).
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
 // maxFastDepth bounds the nesting the fast path handles.
 const maxFastDepth = 64
 
@@ -887,12 +881,12 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 		if c == '"' {
 			str, ok := s.str()
 			tm, err := time.Parse(time.RFC3339Nano, str)
-			return vm.TimeOf(tm), ok && err == nil && !tm.Before(minTime) && !tm.After(maxTime)
+			return vm.TimeOf(tm), ok && err == nil && vm.TimeInRange(tm)
 		}
 		if isNum {
 			tok, ok := s.num()
 			ms, err := strconv.ParseInt(string(tok), 10, 64)
-			return vm.Time(ms * int64(time.Millisecond)), ok && err == nil && ms >= math.MinInt64/int64(time.Millisecond) && ms <= math.MaxInt64/int64(time.Millisecond)
+			return vm.Time(ms * int64(time.Millisecond)), ok && err == nil && ms >= vm.MinTimeMillis && ms <= vm.MaxTimeMillis
 		}
 	}
 	return vm.Value{}, false

@@ -101,8 +101,27 @@ func Money(nanos int64) Value { return Value{k: KindMoney, n: uint64(nanos)} }
 // Time returns a time value of unixNanos nanoseconds since the Unix epoch.
 func Time(unixNanos int64) Value { return Value{k: KindTime, n: uint64(unixNanos)} }
 
-// TimeOf returns the time value of t.
+// TimeOf returns the time value of t; t must be in range (TimeInRange),
+// else the value is another time.
 func TimeOf(t time.Time) Value { return Time(t.UnixNano()) }
+
+// The times a value holds: Unix nanoseconds in an int64, from
+// 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z
+// (TimeRange); in whole Unix milliseconds, from MinTimeMillis to
+// MaxTimeMillis.
+const (
+	MinTimeMillis = math.MinInt64 / int64(time.Millisecond)
+	MaxTimeMillis = math.MaxInt64 / int64(time.Millisecond)
+)
+
+var minTime, maxTime = time.Unix(0, math.MinInt64).UTC(), time.Unix(0, math.MaxInt64).UTC()
+
+// TimeRange returns the first and the last time a value holds, in UTC.
+func TimeRange() (first, last time.Time) { return minTime, maxTime }
+
+// TimeInRange reports whether t is a time a value holds: whether
+// TimeOf(t).Time() is t.
+func TimeInRange(t time.Time) bool { return !t.Before(minTime) && !t.After(maxTime) }
 
 // NewRecord returns a record whose slots are slots (not copied: the caller
 // must not modify slots afterwards). Slots are laid out in the order of the

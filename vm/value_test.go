@@ -163,3 +163,39 @@ func ExampleMachine_Run() {
 	fmt.Println(v, stats.Fuel)
 	// Output: true 3
 }
+
+// TestTimeInRange: the times in range are those TimeOf keeps, to the
+// nanosecond at both ends; in milliseconds, the bounds are whole
+// milliseconds in range.
+func TestTimeInRange(t *testing.T) {
+	first, last := TimeRange()
+	for _, c := range []struct {
+		t  time.Time
+		in bool
+	}{
+		{first, true},
+		{last, true},
+		{time.Unix(0, 0), true},
+		{first.Add(-1), false},
+		{last.Add(1), false},
+		{time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), false},
+	} {
+		if got := TimeInRange(c.t); got != c.in {
+			t.Errorf("TimeInRange(%s) = %v, want %v", c.t, got, c.in)
+		}
+		if kept := TimeOf(c.t).Time().Equal(c.t); kept != c.in {
+			t.Errorf("TimeOf(%s) kept: %v, want %v", c.t, kept, c.in)
+		}
+	}
+	for _, ms := range []int64{MinTimeMillis, MaxTimeMillis} {
+		if tm := time.UnixMilli(ms); !TimeInRange(tm) {
+			t.Errorf("%d ms (%s) out of range", ms, tm)
+		}
+	}
+	if tm := time.UnixMilli(MaxTimeMillis + 1); TimeInRange(tm) {
+		t.Errorf("%d ms (%s) in range", MaxTimeMillis+1, tm)
+	}
+	if tm := time.UnixMilli(MinTimeMillis - 1); TimeInRange(tm) {
+		t.Errorf("%d ms (%s) in range", MinTimeMillis-1, tm)
+	}
+}
