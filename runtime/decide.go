@@ -174,11 +174,8 @@ func (e *Engine) decideInto(ctx context.Context, o *Outcome, policyID string, re
 // decide decides into o; start is the clock when the decision began.
 func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID string, req vm.Value, arrival, start time.Time) {
 	l := &e.lay
-	slots := req.Record()
-	isReq := req.Kind() == vm.KindRecord && len(slots) == l.req.n
-	if isReq {
-		o.RequestID = slots[l.req.id].Str() // named in every answer, errors too
-	}
+	slots, isReq := e.requestSlots(req)
+	o.RequestID = e.requestID(req) // named in every answer, errors too
 	if s == nil {
 		o.Err = Errorf(CodeNotReady, "no policy version is active")
 		return

@@ -107,9 +107,16 @@ func (e *Engine) checkRequest(req vm.Value) *Error {
 	return nil
 }
 
+// requestSlots returns the slots of req and whether it is a Request
+// record.
+func (e *Engine) requestSlots(req vm.Value) ([]vm.Value, bool) {
+	s := req.Record()
+	return s, req.Kind() == vm.KindRecord && len(s) == e.lay.req.n
+}
+
 // requestID is the id of req, a Request record, "" when it is not one.
 func (e *Engine) requestID(req vm.Value) string {
-	if s := req.Record(); req.Kind() == vm.KindRecord && len(s) == e.lay.req.n {
+	if s, ok := e.requestSlots(req); ok {
 		return s[e.lay.req.id].Str()
 	}
 	return ""
