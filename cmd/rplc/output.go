@@ -2,12 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -235,37 +234,23 @@ func printJSON(w io.Writer, ds lang.DiagList) error {
 	return nil
 }
 
-// expandPaths turns command-line paths into absolute .rpl file paths (see
-// lang.SourceFiles and checkSourceArgs); a path that does not exist is a
+// expandPaths turns command-line paths into absolute .rpl file paths,
+// sorted and each once (lang.SourceFiles, per path). A directory holding
+// no .rpl file is an error, since a check or test of nothing that passes
+// would hide a wrong path. A path that does not exist is a
 // *lang.NotFoundError.
 func expandPaths(args []string) ([]string, error) {
-	if err := checkSourceArgs(args); err != nil {
-		return nil, err
-	}
-	return lang.SourceFiles(args)
-}
-
-// checkSourceArgs checks command-line paths for lang.SourceFiles: a
-// directory holding no .rpl file is an error, since a check or test of
-// nothing that passes would hide a wrong path. A path that does not exist
-// is a *lang.NotFoundError.
-func checkSourceArgs(args []string) error {
+	var out []string
 	for _, a := range args {
-		fi, err := os.Stat(a)
+		files, err := lang.SourceFiles([]string{a})
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return &lang.NotFoundError{Path: a}
-			}
-			return err
+			return nil, err
 		}
-		if !fi.IsDir() {
-			continue
+		if len(files) == 0 { // a file is itself
+			return nil, fmt.Errorf("%s: no .rpl files in this directory", a)
 		}
-		if files, err := lang.SourceFiles([]string{a}); err != nil {
-			return err
-		} else if len(files) == 0 {
-			return fmt.Errorf("%s: no .rpl files in this directory", a)
-		}
+		out = append(out, files...)
 	}
-	return nil
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

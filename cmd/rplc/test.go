@@ -113,10 +113,11 @@ func goStyleTestFlags(args []string) []string {
 }
 
 func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, o testOutput) error {
+	// The files, not args again: each directory is walked once.
+	files, err := expandPaths(args)
 	var policies []string
-	err := checkSourceArgs(args)
 	if err == nil {
-		policies, err = policytest.Find(args)
+		policies, err = policytest.Find(files)
 	}
 	if err != nil {
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
