@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,13 +14,57 @@ type NotFoundError struct{ Path string }
 
 func (e *NotFoundError) Error() string { return e.Path + ": no such file or directory" }
 
+// Hidden reports whether a file or directory name is hidden (starts with
+// '.'). A policy tree's hidden entries are no part of it: an editor's
+// lock file such as emacs's .#x.rpl, often a dangling symlink, is no
+// policy, nor is a hidden draft; a hidden directory is not entered.
+func Hidden(name string) bool { return strings.HasPrefix(name, ".") }
+
+// WalkPolicyTree walks the policy tree of the directory root, as
+// filepath.WalkDir does (in lexical order, fn's error stopping the walk
+// or skipping a directory), calling fn for root and for each entry under
+// it that is not Hidden; a hidden directory is not entered. root may be
+// a symlink to the directory (a blue/green deployment's current link):
+// it is resolved once and its target is walked, one target whatever a
+// swap of the link does meanwhile. Symlinks under root are not followed.
+// fn is given the entry's path in the target and its path relative to
+// root, slash-separated ("." for root), with which a caller names the
+// entry through root or keys it. A root that is not a directory is an
+// error.
+func WalkPolicyTree(root string, fn func(path, rel string, d fs.DirEntry, err error) error) error {
+	target, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(target)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a directory", root)
+	}
+	return filepath.WalkDir(target, func(p string, d fs.DirEntry, err error) error {
+		rel, rerr := filepath.Rel(target, p)
+		if rerr != nil {
+			return rerr
+		}
+		rel = filepath.ToSlash(rel)
+		if d != nil && rel != "." && Hidden(d.Name()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		return fn(p, rel, d, err)
+	})
+}
+
 // SourceFiles expands command-line paths into absolute paths of source
 // files: a file is taken as given; a directory (or a symlink to one, a
 // deployment's current link, whose files are named through the link) is
 // walked recursively for *.rpl files, skipping hidden files and
-// directories (an editor's lock file, .#x.rpl, may be a dangling link).
-// The result is sorted and has no duplicates. A path that does not exist
-// is a *NotFoundError.
+// directories (WalkPolicyTree). The result is sorted and has no
+// duplicates. A path that does not exist is a *NotFoundError.
 func SourceFiles(paths []string) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
@@ -45,21 +90,12 @@ func SourceFiles(paths []string) ([]string, error) {
 			add(abs)
 			continue
 		}
-		// With a trailing separator the walk enters a symlinked root.
-		root := abs + string(filepath.Separator)
-		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		err = WalkPolicyTree(abs, func(_, rel string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			hidden := p != root && strings.HasPrefix(d.Name(), ".")
-			if d.IsDir() {
-				if hidden {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !hidden && strings.HasSuffix(d.Name(), ".rpl") {
-				add(p)
+			if !d.IsDir() && strings.HasSuffix(rel, ".rpl") {
+				add(filepath.Join(abs, filepath.FromSlash(rel)))
 			}
 			return nil
 		})

@@ -360,44 +360,15 @@ func parentChain(id string, byID map[string]*Tenant, chains map[string][]string)
 	return chain
 }
 
-// readTree reads the .rpl files, tenants.json and catalogue.json under dir,
-// keyed by slash-separated relative path. Hidden files and directories
-// (names starting with '.') are skipped: an editor's lock file such as
-// emacs's .#x.rpl, often a dangling symlink, is no policy. dir may be a
-// symlink to the directory (a blue/green deployment's current link): its
-// target is read.
+// readTree reads the .rpl files, tenants.json and catalogue.json of the
+// policy tree dir (lang.WalkPolicyTree: hidden entries skipped, dir may
+// be a symlink to the directory), keyed by slash-separated relative path.
 func readTree(dir string) (map[string][]byte, error) {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return nil, err
-	}
-	// WalkDir does not follow a symlinked root: it would list the link
-	// alone, and the directory would seem to hold no policies.
-	if dir, err = filepath.EvalSymlinks(dir); err != nil {
-		return nil, err
-	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("not a directory")
-	}
 	out := map[string][]byte{}
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
+	err := lang.WalkPolicyTree(dir, func(p, rel string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
 			return err
 		}
-		if p != dir && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
 		if !strings.HasSuffix(rel, ".rpl") && rel != TenantsFile && rel != bundle.CatalogueFile {
 			return nil
 		}
@@ -408,7 +379,10 @@ func readTree(dir string) (map[string][]byte, error) {
 		out[rel] = data
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // WriteFiles writes a snapshot's files into dir, replacing what was there

@@ -138,7 +138,9 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		return nil, err
 	}
 	// dir may be a symlink to the directory (a deployment's current
-	// link): its target is built.
+	// link): its target is built, resolved once here for the files read
+	// after the walk as well, one target whatever a swap of the link
+	// does meanwhile.
 	if root, err = filepath.EvalSymlinks(root); err != nil {
 		return nil, err
 	}
@@ -318,35 +320,17 @@ func hasRoute(p *lang.Package) bool {
 	return false
 }
 
-// policyFiles lists the non-test .rpl files under root, sorted, relative
-// to root. Hidden files and directories (names starting with '.') are
-// skipped: an editor's lock file such as emacs's .#x.rpl, often a
-// dangling symlink, is no policy. root must be resolved (no symlink):
-// WalkDir does not follow a symlinked root.
+// policyFiles lists the non-test .rpl files of the policy tree root
+// (lang.WalkPolicyTree: hidden entries skipped), sorted, relative to
+// root.
 func policyFiles(root string) ([]string, error) {
-	fi, err := os.Stat(root)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("%s: not a directory", root)
-	}
 	var out []string
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err := lang.WalkPolicyTree(root, func(_, rel string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if p != root && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		if strings.HasSuffix(p, ".rpl") && !lang.IsTestFile(p) {
-			out = append(out, rel(root, p))
+		if !d.IsDir() && strings.HasSuffix(rel, ".rpl") && !lang.IsTestFile(rel) {
+			out = append(out, rel)
 		}
 		return nil
 	})

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
@@ -274,15 +276,14 @@ func (r *Router) watchDir() error {
 	// target is root resolved; watched, the directories of its tree
 	// that are watched.
 	target, watched := root, map[string]bool{}
+	// add watches the directories of the policy tree dir (hidden ones
+	// skipped, as the build skips them); errors skip a directory only.
+	// parent is watched apart: its watch stays whatever the target (a
+	// link to an ancestor of the policy directory holds parent).
 	add := func(dir string) {
-		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				if p != dir && d.Name()[0] == '.' {
-					return filepath.SkipDir
-				}
-				if p != parent && w.Add(p) == nil {
-					watched[p] = true
-				}
+		lang.WalkPolicyTree(dir, func(p, _ string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() && p != parent && w.Add(p) == nil {
+				watched[p] = true
 			}
 			return nil
 		})
@@ -296,9 +297,7 @@ func (r *Router) watchDir() error {
 		}
 		if t != target {
 			for p := range watched {
-				if p != parent {
-					w.Remove(p)
-				}
+				w.Remove(p)
 			}
 			clear(watched)
 			target = t
