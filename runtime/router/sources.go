@@ -192,6 +192,8 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, 
 			r.Engine.SourceMended(path)
 			if cur := r.Engine.Current(); cur != nil && cur.Version != s.Version {
 				r.log.Info("policy source unchanged: the later activation stays", "source", path, "version", s.ShortVersion(), "active", cur.ShortVersion())
+			} else {
+				r.log.Debug("policy source unchanged", "source", path, "version", s.ShortVersion())
 			}
 			return nil
 		}

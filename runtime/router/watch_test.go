@@ -313,37 +313,51 @@ func (h *noted) Handle(_ context.Context, rec slog.Record) error {
 
 // TestUnchangedSourceKeepsOtherError: an event in the policy directory
 // that leaves it unchanged (an editor's lock file appearing) mends the
-// directory's own failed load only: a later version active, a pushed
-// bundle refused stays reported in the status.
+// directory's own failed load only: a pushed bundle refused stays
+// reported in the status, whether a later version or the directory's is
+// active.
 func TestUnchangedSourceKeepsOtherError(t *testing.T) {
-	ctx := context.Background()
-	dir := copyExamples(t)
-	h := &noted{msg: "policy source unchanged: the later activation stays", ch: make(chan struct{}, 1)}
-	r, err := router.Start(ctx, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: slog.New(h)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Shutdown(ctx)
-	later := buildPushed(t, "later", bundle.BuildOptions{})
-	if _, err := r.Engine.LoadBundle(ctx, "nats:bundles/current@1", later.Data, bundle.ReadOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Engine.LoadBundle(ctx, "nats:bundles/current@2", []byte("not a bundle"), bundle.ReadOptions{}); err == nil {
-		t.Fatal("a bad bundle loaded")
-	}
-	refused := r.Engine.Status().LastError
-	if !strings.HasPrefix(refused, "nats:bundles/current@2: ") {
-		t.Fatalf("last error %q, want the refused push's", refused)
-	}
-	if err := os.Symlink("user@host.1234:1", filepath.Join(dir, ".#default.rpl")); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-h.ch:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the policy directory was not reloaded")
-	}
-	if e := r.Engine.Status().LastError; e != refused {
-		t.Errorf("last error %q, want the refused push's %q", e, refused)
+	for _, c := range []struct {
+		name  string
+		later bool   // a pushed bundle activated over the directory's version
+		msg   string // logged once the unchanged directory is handled
+	}{
+		{"later version active", true, "policy source unchanged: the later activation stays"},
+		{"directory's version active", false, "policy source unchanged"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := copyExamples(t)
+			h := &noted{msg: c.msg, ch: make(chan struct{}, 1)}
+			r, err := router.Start(ctx, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: slog.New(h)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Shutdown(ctx)
+			if c.later {
+				later := buildPushed(t, "later", bundle.BuildOptions{})
+				if _, err := r.Engine.LoadBundle(ctx, "nats:bundles/current@1", later.Data, bundle.ReadOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := r.Engine.LoadBundle(ctx, "nats:bundles/current@2", []byte("not a bundle"), bundle.ReadOptions{}); err == nil {
+				t.Fatal("a bad bundle loaded")
+			}
+			refused := r.Engine.Status().LastError
+			if !strings.HasPrefix(refused, "nats:bundles/current@2: ") {
+				t.Fatalf("last error %q, want the refused push's", refused)
+			}
+			if err := os.Symlink("user@host.1234:1", filepath.Join(dir, ".#default.rpl")); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-h.ch:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the policy directory was not reloaded")
+			}
+			if e := r.Engine.Status().LastError; e != refused {
+				t.Errorf("last error %q, want the refused push's %q", e, refused)
+			}
+		})
 	}
 }
