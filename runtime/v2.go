@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -38,9 +39,11 @@ func (q *v2Request) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(q))
 }
 
-// v2Batch is a batch body.
+// v2Batch is a batch body. Its items are decoded one by one (slowBatch):
+// an item that is not a valid request is that item's error, not the
+// batch's.
 type v2Batch struct {
-	Requests []v2Request `json:"requests"`
+	Requests []json.RawMessage `json:"requests"`
 }
 
 // UnmarshalJSON refuses a key beside requests.
@@ -198,7 +201,11 @@ func (e *Engine) decideRecord(ctx context.Context, o *Outcome, policyID string, 
 	return append(buf, '}'), "", o
 }
 
-// HandleV2Batch decides every request of a batch body.
+// HandleV2Batch decides every request of a batch body
+// ({"requests": [...]}, at most MaxBatch), answering
+// {"ok":true,"results":[...]}, a result per item in order: an item that
+// is not a valid request is that item's error, and the others are
+// decided. A body that is not such an object is the batch's error.
 func (e *Engine) HandleV2Batch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code) {
 	if items, ok := e.fastBatch(body); ok {
 		var o Outcome
@@ -227,13 +234,31 @@ func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, 
 	}
 	buf = append(buf, `{"ok":true,"results":[`...)
 	var o Outcome
-	for i := range q.Requests {
+	for i, raw := range q.Requests {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf, _, _ = e.decideV2(ctx, &o, &q.Requests[i], arrival, buf)
+		var r v2Request
+		if err := decodeItem(raw, &r); err != nil {
+			buf = appendV2Error(buf, err, peekString(raw, "request", "id"))
+			continue
+		}
+		buf, _, _ = e.decideV2(ctx, &o, &r, arrival, buf)
 	}
 	return append(buf, "]}"...), ""
+}
+
+// decodeItem decodes a batch's item, raw, into q: an object with the
+// fields of a v2 decide body (null, as encoding/json reads it, is an
+// empty one).
+func decodeItem(raw json.RawMessage, q *v2Request) *Error {
+	if b := bytes.TrimLeft(raw, " \t\r\n"); len(b) == 0 || b[0] != '{' && b[0] != 'n' {
+		return Errorf(CodeInvalidRequest, "want a request object (with request and policy_id), have %s", jsonKind(raw))
+	}
+	if err := json.Unmarshal(raw, q); err != nil {
+		return jsonErr(err)
+	}
+	return nil
 }
 
 func appendV2Error(buf []byte, err *Error, requestID string) []byte {

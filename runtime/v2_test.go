@@ -34,11 +34,13 @@ func TestV2UnknownKeyEscaped(t *testing.T) {
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), c.want) || string(out) != string(plain) {
 			t.Errorf("%s: %s %s\nwant invalid_request mentioning %s, as %s gets: %s", c.escaped, code, out, c.want, c.plain, plain)
 		}
-		// The same bodies as a batch's item.
-		out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [`+c.escaped+`]}`), time.Now(), nil)
-		plain, _ = e.HandleV2Batch(ctx, []byte(`{"requests": [`+c.plain+`]}`), time.Now(), nil)
-		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), c.want) || string(out) != string(plain) {
-			t.Errorf("batch of %s: %s %s\nwant invalid_request mentioning %s, as the batch of %s gets: %s", c.escaped, code, out, c.want, c.plain, plain)
+		// The same bodies as a batch's item: that item's error, beside
+		// another item decided.
+		out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [`+c.escaped+`, {`+req+`}]}`), time.Now(), nil)
+		plain, _ = e.HandleV2Batch(ctx, []byte(`{"requests": [`+c.plain+`, {`+req+`}]}`), time.Now(), nil)
+		if code != "" || !strings.HasPrefix(string(out), `{"ok":true,"results":[{"ok":false,"error":{"code":"invalid_request"`) ||
+			!strings.Contains(string(out), c.want) || !strings.Contains(string(out), `},{"ok":true`) || string(out) != string(plain) {
+			t.Errorf("batch of %s: %s %s\nwant the item's invalid_request mentioning %s, the next decided, as the batch of %s gets: %s", c.escaped, code, out, c.want, c.plain, plain)
 		}
 	}
 	// Beside a batch's requests.
@@ -49,11 +51,24 @@ func TestV2UnknownKeyEscaped(t *testing.T) {
 		// Keys match exactly: encoding/json would take Requests for
 		// requests, the second replacing the first.
 		{`{"requests": [{` + req + `}], "Requests": []}`, `unknown field \"Requests\" (did you mean requests?)`},
-		{`{"requests": [{` + req + `, "Policy_ID": "premium"}]}`, `unknown field \"Policy_ID\" (did you mean policy_id?)`},
 	} {
 		out, code := e.HandleV2Batch(ctx, []byte(c.body), time.Now(), nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), c.want) {
 			t.Errorf("batch %s: %s %s, want invalid_request mentioning %s", c.body, code, out, c.want)
+		}
+	}
+	// An item that is not a request is that item's error; the others are
+	// decided.
+	out, code := e.HandleV2Batch(ctx, []byte(`{"requests": [{`+req+`, "Policy_ID": "premium"}, 5, "x", [], {`+req+`}]}`), time.Now(), nil)
+	for _, want := range []string{
+		`{"ok":false,"error":{"code":"invalid_request","message":"unknown field \"Policy_ID\" (did you mean policy_id?)","details":{"field":"Policy_ID"}},"request_id":"r"}`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"want a request object (with request and policy_id), have a number"}}`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"want a request object (with request and policy_id), have a string"}}`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"want a request object (with request and policy_id), have a list"}}`,
+		`{"ok":true,`,
+	} {
+		if code != "" || !strings.Contains(string(out), want) {
+			t.Errorf("a batch of bad items: %s %s, want %s", code, out, want)
 		}
 	}
 }
