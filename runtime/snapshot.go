@@ -143,6 +143,10 @@ func (s *Snapshot) Tenant(id string) (*Tenant, bool) {
 	return t, ok
 }
 
+// Tenants is the number of tenants in the snapshot's registry
+// (tenants.json).
+func (s *Snapshot) Tenants() int { return len(s.tenants) }
+
 // Files returns the snapshot's source files (relative path → content), for
 // persisting the last good version; nil for snapshots built from bundles.
 func (s *Snapshot) Files() map[string][]byte { return s.files }

@@ -138,3 +138,19 @@ func TestNATSErrorSlowConsumer(t *testing.T) {
 		t.Errorf("a slow consumer on the bundle watch not logged:\n%s", s)
 	}
 }
+
+// TestKnownTenantWithoutRegistry: a router requiring known tenants warns
+// when the version it activates registers none, since it then refuses
+// every request.
+func TestKnownTenantWithoutRegistry(t *testing.T) {
+	var out syncLog
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, KnownOnly: true,
+		Logger: slog.New(slog.NewTextHandler(&out, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	if log := out.String(); !strings.Contains(log, "tenants=0") || !strings.Contains(log, "every request is refused as unauthorized") {
+		t.Errorf("log:\n%s", log)
+	}
+}

@@ -33,7 +33,10 @@ func (o *observer) Loaded(s *runtime.Snapshot, err error) {
 	if err != nil {
 		return
 	}
-	o.log.Info("policy version active", "version", s.ShortVersion(), "source", s.Source, "policies", len(s.PolicyIDs()))
+	o.log.Info("policy version active", "version", s.ShortVersion(), "source", s.Source, "policies", len(s.PolicyIDs()), "tenants", s.Tenants())
+	if o.opt.KnownOnly && s.Tenants() == 0 {
+		o.log.Warn("--require-known-tenant, and the active version registers no tenant (no tenants.json): every request is refused as unauthorized", "version", s.ShortVersion())
+	}
 	(*Router)(o).persist(s)
 }
 
