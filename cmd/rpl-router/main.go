@@ -122,7 +122,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&o.SafeDefault, "safe-default", "", `the safe default target ("provider:model") for --failure-mode default`)
 	f.BoolVar(&o.KnownOnly, "require-known-tenant", false, "refuse tenants missing from tenants.json (unauthorized)")
 	f.IntVar(&o.MaxInFlight, "max-in-flight", 4096, "concurrent HTTP decisions before answering overloaded")
-	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest HTTP body in bytes")
+	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest request body in bytes, over HTTP and NATS")
 	f.Float64Var(&o.LogSample, "log-sample", 1, "fraction of decisions published to the decision log stream, 0 to 1, evenly spread (0.7: 7 of any 10 in a row); 0: none, as --no-decision-log")
 	f.BoolVar(&o.NoLog, "no-decision-log", false, "publish no decision log")
 	f.DurationVar(&o.LogMaxAge, "log-max-age", 0, "age beyond which the decision log stream discards events (0: 24h for a stream created; an existing stream keeps its own)")

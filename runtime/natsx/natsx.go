@@ -153,6 +153,10 @@ type Config struct {
 	// subscription's backlog is bounded at 8×MaxPending messages and
 	// 64 MiB.
 	MaxPendingBytes int
+	// MaxBody bounds a request's body in bytes, as the HTTP transport's
+	// does: a larger one is refused as too large (the NATS server's own
+	// limit, max_payload, is megabytes more); 0 means 1 MiB.
+	MaxBody int
 	// Logger logs the messages dropped and those without a reply
 	// subject not served; nil means slog.Default.
 	Logger *slog.Logger
@@ -205,6 +209,9 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 	}
 	if cfg.MaxPendingBytes <= 0 {
 		cfg.MaxPendingBytes = 64 << 20
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -265,6 +272,11 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			defer s.wg.Done()
 			x := s.d.Get()
 			defer s.d.Put(x)
+			if len(m.Data) > s.cfg.MaxBody {
+				s.d.Refuse(x, kind, rt.RefusedTooLarge, "", nil, "")
+				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, s.tooLarge(len(m.Data)))
+				return
+			}
 			if out, code := s.d.Serve(context.Background(), x, kind, m.Data, traceparent(m.Header), time.Now()); code != "" {
 				s.refusedNoReply()
 				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, string(out))
@@ -281,6 +293,10 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			m.Respond(s.d.Refuse(x, kind, rt.RefusedOverloaded, fmt.Sprintf("router overloaded: %d requests queued; retry later", n), m.Data, tp))
 			return
 		}
+		if len(m.Data) > s.cfg.MaxBody {
+			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, s.tooLarge(len(m.Data)), m.Data, tp))
+			return
+		}
 		out, _ := s.d.Serve(context.Background(), x, kind, m.Data, tp, arrival)
 		if err := m.Respond(out); errors.Is(err, nats.ErrMaxPayload) {
 			// A batch's answers can outgrow its requests past what the
@@ -293,6 +309,11 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, msg, m.Data, tp))
 		}
 	}
+}
+
+// tooLarge is the refusal of a body of n bytes, beyond MaxBody.
+func (s *Server) tooLarge(n int) string {
+	return fmt.Sprintf("request body too large: %d bytes, at most %d", n, s.cfg.MaxBody)
 }
 
 // traceparent is the W3C traceparent header of a message, its name in

@@ -421,6 +421,41 @@ func TestReplyTooLarge(t *testing.T) {
 	}
 }
 
+// TestBodyTooLarge: a request body beyond MaxBody is refused as too
+// large, named and counted, as over HTTP, though the NATS server accepts
+// it; fire-and-forget feedback that large is counted and not recorded.
+func TestBodyTooLarge(t *testing.T) {
+	nc := plainServer(t, &server.Options{MaxPayload: 1 << 20})
+	var tooLarge atomic.Int32
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{MaxBody: 1000, Hooks: rt.Hooks{Refused: func(transport string, why rt.Refusal) {
+		if transport == natsx.Transport && why == rt.RefusedTooLarge {
+			tooLarge.Add(1)
+		}
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	pad := strings.Repeat("x", 1000)
+	m := request(t, nc, natsx.SubjectCP1, `{"version": "1", "request_id": "big", "tenant_id": "t", "task": {"type": "chat"}, "metadata": {"pad": "`+pad+`"}}`)
+	msg, _ := m["error"].(map[string]any)["message"].(string)
+	if errCode(m) != "invalid_request" || !strings.HasPrefix(msg, "request body too large: ") || !strings.HasSuffix(msg, " bytes, at most 1000") ||
+		m["context"].(map[string]any)["request_id"] != "big" {
+		t.Fatalf("got %v", m)
+	}
+	if m := request(t, nc, natsx.SubjectDecide, `{"request": {"id": "small", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`); m["ok"] != true {
+		t.Fatalf("a body within the bound: %v", m)
+	}
+	if err := nc.Publish(natsx.SubjectFeedback, []byte(`{"request_id": "f", "target": "p:m", "status": "ok", "pad": "`+pad+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); tooLarge.Load() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d too large counted, want 2", tooLarge.Load())
+		}
+	}
+}
+
 // TestConnectInProcessNoWriteDeadline: an in-process connection writes
 // without a deadline, which on its pipe would be two new timers per
 // flush (ConnectInProcess), and still delivers.

@@ -384,7 +384,7 @@ func (r *Router) serveNATS() error {
 	if r.natsS.Load() != nil {
 		return nil
 	}
-	srv, err := natsServe(r.nc, r.Engine, natsx.Config{Hooks: r.hooks, Logger: r.log})
+	srv, err := natsServe(r.nc, r.Engine, natsx.Config{Hooks: r.hooks, Logger: r.log, MaxBody: int(r.opt.MaxBody)})
 	if err != nil {
 		return fmt.Errorf("NATS subscriptions: %w", err)
 	}
