@@ -218,8 +218,20 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 				}
 			}
 		}
+		// An unregistered tenant's own parents, each completed along
+		// the registry (its ancestors after it), as a registered
+		// tenant's are.
 		for i := 0; p == nil && i < len(parents); i++ {
-			p = e.tenantPolicy(s, parents[i].Str())
+			par := parents[i].Str()
+			if p = e.tenantPolicy(s, par); p == nil {
+				if pr, ok := s.tenants[par]; ok {
+					for _, anc := range pr.Parents {
+						if p = e.tenantPolicy(s, anc); p != nil {
+							break
+						}
+					}
+				}
+			}
 		}
 		if p == nil {
 			if p = s.policies[e.cfg.DefaultPolicy]; p == nil {

@@ -147,6 +147,7 @@ func TestSelection(t *testing.T) {
 		{"request parents", "", `{"id": "r7", "tenant": {"id": "x", "parents": ["nothing", "org_acme"]}, "task": {"type": "chat"}}`, "org_acme", "openai:gpt-4o-mini", ""},
 		{"registry policy and tier", "", `{"id": "r8", "tenant": {"id": "vip"}, "estimate": {"input_tokens": 10000}}`, "premium", "anthropic:claude-sonnet", ""},
 		{"registry grandparent", "", `{"id": "r9", "tenant": {"id": "alice"}, "task": {"type": "chat"}}`, "org_acme", "openai:gpt-4o-mini", ""},
+		{"request parent completed along the registry", "", `{"id": "r10", "tenant": {"id": "stranger", "parents": ["alice"]}, "task": {"type": "chat"}}`, "org_acme", "openai:gpt-4o-mini", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
