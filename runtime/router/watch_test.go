@@ -110,6 +110,17 @@ func TestNATSToken(t *testing.T) {
 	}
 }
 
+// waitLastError waits (10 s at most) until ok says yes to the router's
+// last load error.
+func waitLastError(t *testing.T, r *router.Router, what string, ok func(lastError string) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(r.Engine.Status().LastError); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: last error %q", what, r.Engine.Status().LastError)
+		}
+	}
+}
+
 // TestReloadMendedClearsError: a save that breaks a policy is refused and
 // reported; saving it back as it was clears the report (the active
 // version is the source's again).
@@ -122,18 +133,10 @@ func TestReloadMendedClearsError(t *testing.T) {
 	defer r.Shutdown(context.Background())
 	p := filepath.Join(dir, "default.rpl")
 	good, _ := os.ReadFile(p)
-	waitStatus := func(what string, ok func(lastError string) bool) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); !ok(r.Engine.Status().LastError); time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: last error %q", what, r.Engine.Status().LastError)
-			}
-		}
-	}
 	os.WriteFile(p, good[:len(good)/2], 0o644)
-	waitStatus("a half-written file", func(e string) bool { return e != "" })
+	waitLastError(t, r, "a half-written file", func(e string) bool { return e != "" })
 	os.WriteFile(p, good, 0o644)
-	waitStatus("the file written whole", func(e string) bool { return e == "" })
+	waitLastError(t, r, "the file written whole", func(e string) bool { return e == "" })
 }
 
 // TestMendedUnderRollbackClearsError: a save that breaks a policy after
@@ -156,18 +159,10 @@ func TestMendedUnderRollbackClearsError(t *testing.T) {
 	if s, err := r.Engine.Rollback(); err != nil || s.Version != first {
 		t.Fatalf("rollback: %v", err)
 	}
-	waitStatus := func(what string, ok func(lastError string) bool) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); !ok(r.Engine.Status().LastError); time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: last error %q", what, r.Engine.Status().LastError)
-			}
-		}
-	}
 	os.WriteFile(p, edited[:len(edited)/2], 0o644)
-	waitStatus("a half-written file", func(e string) bool { return e != "" })
+	waitLastError(t, r, "a half-written file", func(e string) bool { return e != "" })
 	os.WriteFile(p, edited, 0o644)
-	waitStatus("the file written back", func(e string) bool { return e == "" })
+	waitLastError(t, r, "the file written back", func(e string) bool { return e == "" })
 	if v := r.Engine.Current().Version; v != first {
 		t.Errorf("active %s, want the rollback's %s to stay", v, first)
 	}
