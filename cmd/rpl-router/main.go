@@ -7,6 +7,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"github.com/rpl-lang/rpl/compiler/bundle"
@@ -88,9 +89,7 @@ func serveCmd() *cobra.Command {
 					return fmt.Errorf("--public-key %s: %w", publicKey, err)
 				}
 			}
-			if o.OTLP == "" {
-				o.OTLP = os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
-			}
+			o.OTLP = otlpEndpoint(o.OTLP)
 			o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			defer heapfloor.Start(uint64(heapFloorMB) << 20).Stop()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -127,7 +126,7 @@ func serveCmd() *cobra.Command {
 	f.BoolVar(&o.NoLog, "no-decision-log", false, "publish no decision log")
 	f.DurationVar(&o.LogMaxAge, "log-max-age", 0, "age beyond which the decision log stream discards events (0: 24h for a stream created; an existing stream keeps its own)")
 	f.Int64Var(&o.LogMaxBytes, "log-max-bytes", 0, "size in bytes beyond which the decision log stream discards its oldest events (0: 1 GiB for a stream created; an existing stream keeps its own)")
-	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_ENDPOINT)")
+	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT)")
 	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests (after --shutdown-grace)")
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", 0, "on SIGTERM, how long HTTP keeps serving with /readyz answering 503 before it stops taking connections, for a load balancer to take the router out; then --drain for in-flight requests")
 	heapFloorFlag(f, &heapFloorMB)
@@ -153,4 +152,11 @@ func nonNegative(cmd *cobra.Command) error {
 		}
 	}
 	return nil
+}
+
+// otlpEndpoint is the OTLP endpoint of the flag, else of the environment:
+// OpenTelemetry's variable for traces first (a URL ending in /v1/traces
+// is used as it is), then its general one (the base of /v1/traces).
+func otlpEndpoint(flag string) string {
+	return cmp.Or(flag, os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
 }

@@ -133,3 +133,20 @@ func TestShutdownGraceThenDrain(t *testing.T) {
 		t.Fatal("shutdown still running 20 s after the request was answered")
 	}
 }
+
+// TestOTLPEndpoint: the flag, else OpenTelemetry's traces variable, else
+// its general one.
+func TestOTLPEndpoint(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://general:4318")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	if got := otlpEndpoint(""); got != "http://general:4318" {
+		t.Errorf("general: %s", got)
+	}
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4318/v1/traces")
+	if got := otlpEndpoint(""); got != "http://traces:4318/v1/traces" {
+		t.Errorf("traces: %s", got)
+	}
+	if got := otlpEndpoint("flag:4318"); got != "flag:4318" {
+		t.Errorf("flag: %s", got)
+	}
+}
