@@ -131,8 +131,21 @@ func (c carrier) Get(key string) string {
 func (c carrier) Set(string, string) {}
 func (c carrier) Keys() []string     { return []string{"traceparent"} }
 
+// spanName names a request's span: rpl.decide (CP1 and v2 decisions),
+// rpl.decide.batch, rpl.feedback.
+func spanName(kind runtime.Kind) string {
+	switch kind {
+	case runtime.KindBatch:
+		return "rpl.decide.batch"
+	case runtime.KindFeedback:
+		return "rpl.feedback"
+	}
+	return "rpl.decide"
+}
+
 // Trace is the transports' hook (a runtime.TraceFunc): it starts a span
-// named "rpl.decide", child of traceparent when valid, else a root in
+// named for the request's kind (spanName: rpl.decide for a decision),
+// child of traceparent when valid, else a root in
 // the trace ctx names (runtime.TraceIDFrom: a CP1 request's trace_id,
 // when a W3C trace id), else a root in a new trace, with the
 // transport ("http", "nats") as rpl.transport and the request's kind
@@ -142,7 +155,7 @@ func (t *Tracer) Trace(ctx context.Context, traceparent, transport string, kind 
 	if traceparent != "" {
 		ctx = t.prop.Extract(ctx, carrier(traceparent))
 	}
-	ctx, span := t.tracer.Start(ctx, "rpl.decide", trace.WithSpanKind(trace.SpanKindServer),
+	ctx, span := t.tracer.Start(ctx, spanName(kind), trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("rpl.transport", transport), attribute.String("rpl.kind", kind.String())))
 	return ctx, func(o *runtime.Outcome) {
 		if o != nil {

@@ -135,3 +135,23 @@ func TestSpanJoinsCP1TraceID(t *testing.T) {
 		}
 	}
 }
+
+// TestSpanNames: a span is named for its request's kind.
+func TestSpanNames(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	for _, kind := range []runtime.Kind{runtime.KindCP1, runtime.KindV2, runtime.KindBatch, runtime.KindFeedback} {
+		_, done := tr.Trace(context.Background(), "", "http", kind)
+		done(nil)
+	}
+	if err := tr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range exp.GetSpans() {
+		names = append(names, s.Name)
+	}
+	if got, want := strings.Join(names, " "), "rpl.decide rpl.decide rpl.decide.batch rpl.feedback"; got != want {
+		t.Errorf("span names %s, want %s", got, want)
+	}
+}
