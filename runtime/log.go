@@ -16,8 +16,10 @@ type DecisionLog interface {
 	LogDecision(ev *DecisionEvent)
 }
 
-// DecisionEvent is one logged decision: enough to replay it (request id
-// gives the seed, Time the clock) and to attribute it.
+// DecisionEvent is one logged decision: who decided what with which
+// policy version, at what cost. It does not carry the request: with the
+// request (kept by the caller), it is enough to replay the decision, the
+// request id giving the seed and Time the clock.
 type DecisionEvent struct {
 	Time      time.Time       `json:"time"` // written in UTC
 	RequestID string          `json:"request_id"`
