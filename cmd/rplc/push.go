@@ -42,8 +42,27 @@ func (k *bundleKey) connect(cmd *cobra.Command) (*nats.Conn, context.Context, fu
 	return nc, ctx, func() { cancel(); nc.Close() }, nil
 }
 
+// signatureOptions reads the bundles with the public key in file: a
+// signature made with it is required ("" for none).
+func signatureOptions(file string) (bundle.ReadOptions, error) {
+	var opts bundle.ReadOptions
+	if file == "" {
+		return opts, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return opts, &exitError{code: exitFail, err: fmt.Errorf("--public-key: %w", unwrapPath(err))}
+	}
+	if opts.PublicKey, err = bundle.ParsePublicKey(data); err != nil {
+		return opts, &exitError{code: exitFail, err: fmt.Errorf("--public-key %s: %w", file, err)}
+	}
+	opts.RequireSignature = true
+	return opts, nil
+}
+
 func newPushCmd(e *env) *cobra.Command {
 	var k bundleKey
+	var publicKey string
 	cmd := &cobra.Command{
 		Use:   "push BUNDLE --nats-url URL",
 		Short: "Publish a bundle to the routers watching a JetStream key-value bucket",
@@ -54,12 +73,14 @@ policies' tests and activates it atomically; a router that refuses it keeps
 its running version and logs why. The bucket keeps the last 10 pushes.
 
 The bundle is read and verified (format, hashes, bytecode) before it is
-sent, so a corrupt file never reaches the routers.
+sent, so a corrupt file never reaches the routers; with --public-key, its
+signature too, so that a bundle the routers requiring that key would
+refuse is not pushed.
 
 Exit status: 0 when the bundle was stored, 1 when it is not a valid bundle
 or NATS refused it, 2 for a wrong command line.`,
 		Example: `  rplc build examples/policies -o policies.rplb
-  rplc push policies.rplb --nats-url nats://127.0.0.1:4222`,
+  rplc push policies.rplb --nats-url nats://127.0.0.1:4222 --public-key release.key.pub`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageErrorf(cmd, "push: want one bundle file, have %d arguments", len(args))
@@ -71,7 +92,11 @@ or NATS refused it, 2 for a wrong command line.`,
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}
-			b, err := bundle.Read(data, bundle.ReadOptions{})
+			opts, err := signatureOptions(publicKey)
+			if err != nil {
+				return err
+			}
+			b, err := bundle.Read(data, opts)
 			if err != nil {
 				return &exitError{code: exitFail, err: fmt.Errorf("%s: %w", args[0], err)}
 			}
@@ -90,5 +115,6 @@ or NATS refused it, 2 for a wrong command line.`,
 		},
 	}
 	k.flags(cmd)
+	cmd.Flags().StringVar(&publicKey, "public-key", "", "the ed25519 public key the routers require (PEM, as written by rplc keygen): push only a bundle signed with it")
 	return cmd
 }

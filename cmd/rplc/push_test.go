@@ -230,6 +230,18 @@ func TestRollbackSigned(t *testing.T) {
 	otherKey, _ := build("other", otherPriv)
 	signed2, v2 := build("signed2", priv)
 
+	// push --public-key sends only a bundle signed with the key.
+	for _, f := range []string{unsigned, otherKey} {
+		out.Reset()
+		errb.Reset()
+		if code := run([]string{"push", f, "--nats-url", url, "--public-key", pubFile}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), filepath.Base(f)) || !strings.Contains(errb.String(), "sign") {
+			t.Fatalf("push %s --public-key: exit %d: %s%s", f, code, out.String(), errb.String())
+		}
+	}
+	if _, err := js.KeyValue(context.Background(), natsx.BundleBucket); err == nil {
+		t.Fatal("a refused push created the bucket")
+	}
+
 	// The routers refused revision 1 and activated revision 2: there is
 	// nothing signed to roll back to.
 	push(unsigned)
@@ -292,5 +304,8 @@ func TestRollbackSigned(t *testing.T) {
 	}
 	if rev := revision(); rev != 10 {
 		t.Fatalf("a refused rollback wrote revision %d", rev)
+	}
+	if code := run([]string{"push", signed2, "--nats-url", url, "--public-key", pubFile}, nil, &out, &errb); code != exitOK || revision() != 11 {
+		t.Fatalf("push of a signed bundle with its key: exit %d: %s", code, errb.String())
 	}
 }

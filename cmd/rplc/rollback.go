@@ -2,11 +2,9 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
 
@@ -54,16 +52,9 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var opts bundle.ReadOptions
-			if publicKey != "" {
-				data, err := os.ReadFile(publicKey)
-				if err != nil {
-					return &exitError{code: exitFail, err: fmt.Errorf("--public-key: %w", unwrapPath(err))}
-				}
-				if opts.PublicKey, err = bundle.ParsePublicKey(data); err != nil {
-					return &exitError{code: exitFail, err: fmt.Errorf("--public-key %s: %w", publicKey, err)}
-				}
-				opts.RequireSignature = true
+			opts, err := signatureOptions(publicKey)
+			if err != nil {
+				return err
 			}
 			nc, ctx, done, err := k.connect(cmd)
 			if err != nil {
