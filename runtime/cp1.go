@@ -106,6 +106,11 @@ func checkVersion(raw json.RawMessage) *Error {
 		return &Error{Code: CodeInvalidRequest, Message: "version is required (\"1\")", Details: map[string]any{"field": "version"}}
 	}
 	if string(raw) != `"1"` {
+		// The same string spelt with an escape ("\u0031") is "1" too.
+		var s string
+		if json.Unmarshal(raw, &s) == nil && s == "1" {
+			return nil
+		}
 		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unsupported version %s (want \"1\")", raw), Details: map[string]any{"field": "version"}}
 	}
 	return nil

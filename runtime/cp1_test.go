@@ -36,6 +36,15 @@ func TestCP1FastSlowSame(t *testing.T) {
 			t.Errorf("%s\n  %s %s\nencoding/json's path:\n  %s %s", body, fastCode, fast, slowCode, slow)
 		}
 	}
+	// The version spelt with an escape is "1" all the same; "2" is not.
+	for body, wantCode := range map[string]runtime.Code{
+		`{"version":"\u0031","request_id":"a","tenant_id":"t","task":{"type":"chat"}}`: "",
+		`{"version":"\u0032","request_id":"a","tenant_id":"t","task":{"type":"chat"}}`: runtime.CodeInvalidRequest,
+	} {
+		if out, code, _ := e.HandleCP1(ctx, []byte(body), meta, nil, nil); code != wantCode {
+			t.Errorf("%s: %s %s, want code %q", body, code, out, wantCode)
+		}
+	}
 }
 
 // traceparents are W3C traceparent headers, valid and not, and the trace
