@@ -288,7 +288,9 @@ func TestOverload(t *testing.T) {
 		}
 	}
 	// A decision in flight holds the slot.
+	heldDone := make(chan struct{})
 	go func() {
+		defer close(heldDone)
 		req, _ := http.NewRequest("POST", srv.URL+"/v2/decide", strings.NewReader(`{"request": {"id": "held"}}`))
 		req.Header.Set("traceparent", "hold")
 		if resp, err := http.DefaultClient.Do(req); err == nil {
@@ -311,6 +313,7 @@ func TestOverload(t *testing.T) {
 		t.Fatalf("v2 overload: %d %v", code, m)
 	}
 	free()
+	<-heldDone // the answer is flushed once the handler, and its slot's release, returned
 	pw.Write([]byte(`{"id": "r"}}`))
 	pw.Close()
 	if code := <-uploaded; code != 200 {
