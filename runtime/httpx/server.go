@@ -8,7 +8,7 @@
 //	GET  /healthz                the process is up
 //	GET  /readyz                 a policy version is active and the process is not shutting down (503 otherwise)
 //	GET  /metrics                Prometheus
-//	GET  /v2/policies            the active version, its policies, the kept versions, the last load error
+//	GET  /v2/policies            the active version, its policies, the kept versions, the last load error, what was taken from each source (Config.Sources)
 //	POST /v2/policies/rollback   reactivate the previous version
 //
 // /readyz answers 200 {"ready":true,"version":…}; 503 (Retry-After: 1)
@@ -48,6 +48,9 @@ type Config struct {
 	// MaxInFlight bounds concurrent decide and feedback requests; 0
 	// means 4096.
 	MaxInFlight int
+	// Sources is what GET /v2/policies reports as "sources": what the
+	// router last took from each of its sources (nil: nothing).
+	Sources func() any
 	// Metrics serves /metrics (nil: 404).
 	Metrics http.Handler
 	// Draining, when set, tells that the process is shutting down:
@@ -241,7 +244,11 @@ func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 		v := h[i]
 		hist = append(hist, versionInfo{Version: v.Version, Source: v.Source, Built: v.Built, Policies: v.PolicyIDs(), Active: v == cur})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": st, "versions": hist})
+	out := map[string]any{"status": st, "versions": hist}
+	if s.cfg.Sources != nil {
+		out["sources"] = s.cfg.Sources()
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {

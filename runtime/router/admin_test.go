@@ -32,6 +32,15 @@ type policiesView struct {
 		Policies []string  `json:"policies"`
 		Active   bool      `json:"active"`
 	} `json:"versions"`
+	Sources struct {
+		Local *struct {
+			Path    string `json:"path"`
+			Version string `json:"version"`
+		} `json:"local"`
+		Bucket *struct {
+			Revision uint64 `json:"revision"`
+		} `json:"bucket"`
+	} `json:"sources"`
 }
 
 func getPolicies(t *testing.T, addr string) policiesView {
@@ -99,6 +108,10 @@ func TestAdminPoliciesAndRollback(t *testing.T) {
 	}
 	if !strings.Contains(v.Status.LastError, "broken.rpl") {
 		t.Errorf("status: last_error %q, want the broken reload's", v.Status.LastError)
+	}
+	// What the router took from its sources: the directory's v2.
+	if l := v.Sources.Local; l == nil || l.Version != v2 || l.Path != dir || v.Sources.Bucket != nil {
+		t.Errorf("sources: %+v, want the directory %s at %.12s", v.Sources, dir, v2)
 	}
 	if len(v.Versions) != 2 {
 		t.Fatalf("versions: %+v, want v2 and v1", v.Versions)

@@ -271,7 +271,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{
 			MaxBody: opt.MaxBody, MaxInFlight: opt.MaxInFlight, Metrics: r.Metrics.Handler(),
-			Hooks: hooks, Draining: r.shutting.Load, NotReady: r.notReady,
+			Hooks: hooks, Draining: r.shutting.Load, NotReady: r.notReady, Sources: func() any { return r.takenSources() },
 		})
 		r.httpL, err = net.Listen("tcp", opt.HTTP)
 		if err != nil {

@@ -91,6 +91,15 @@ func localPath(path string) string {
 	return filepath.Clean(path)
 }
 
+// takenSources is what the router last took from each source (GET
+// /v2/policies reports it: routers of one fleet that took different
+// bucket revisions, or a local rollback, show there).
+func (r *Router) takenSources() sources {
+	r.persistMu.Lock()
+	defer r.persistMu.Unlock()
+	return r.sources
+}
+
 // took records what was taken from a source, after the activation it
 // caused was persisted.
 func (r *Router) took(update func(*sources)) {
