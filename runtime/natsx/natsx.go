@@ -264,21 +264,21 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			// be lost), even past MaxPending, and if it cannot be, that
 			// is counted and logged, there being no one to tell.
 			if kind != rt.KindFeedback {
-				s.refusedNoReply()
+				s.refused(rt.RefusedNoReply)
 				s.noReplyDecides.note(s.cfg.Logger, "NATS request without a reply subject not decided (publish it as a request)", m.Subject, "")
 				return
 			}
 			s.wg.Add(1)
 			defer s.wg.Done()
-			x := s.d.Get()
-			defer s.d.Put(x)
 			if len(m.Data) > s.cfg.MaxBody {
-				s.d.Refuse(x, kind, rt.RefusedTooLarge, "", nil, "")
+				s.refused(rt.RefusedTooLarge)
 				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, s.tooLarge(len(m.Data)))
 				return
 			}
+			x := s.d.Get()
+			defer s.d.Put(x)
 			if out, code := s.d.Serve(context.Background(), x, kind, m.Data, traceparent(m.Header), time.Now()); code != "" {
-				s.refusedNoReply()
+				s.refused(rt.RefusedNoReply)
 				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, string(out))
 			}
 			return
@@ -334,11 +334,11 @@ func traceparent(h nats.Header) string {
 	return ""
 }
 
-// refusedNoReply counts a message without a reply subject not served
-// (Hooks.Refused, reason no_reply).
-func (s *Server) refusedNoReply() {
+// refused counts a message without a reply subject not served
+// (Hooks.Refused), which no answer does for it.
+func (s *Server) refused(why rt.Refusal) {
 	if s.cfg.Refused != nil {
-		s.cfg.Refused(Transport, rt.RefusedNoReply)
+		s.cfg.Refused(Transport, why)
 	}
 }
 

@@ -327,8 +327,6 @@ const natsRetry = time.Second
 // activation; a failure (a subscription or its flush: the connection
 // closed or down, the server slow) is retried every natsRetry until it
 // succeeds or Shutdown starts, /readyz answering 503 meanwhile (notReady).
-// It was logged once and never retried: the router stayed out of the
-// queue group while /readyz said 200.
 func (r *Router) serveNATSWhenActive() {
 	var retry <-chan time.Time
 	var logged string
