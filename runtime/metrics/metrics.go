@@ -27,7 +27,6 @@ import (
 	"net/http"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -55,28 +54,15 @@ type Metrics struct {
 
 	// counters caches the decisions counter of each (policy, version,
 	// outcome), errCounters the errors counter of each code, refusals the
-	// refusals counter of each (transport, reason): WithLabelValues
+	// refusals counter of each (transport, reason), answered the requests
+	// counter of each (transport, kind, code): WithLabelValues
 	// validates, hashes and locks on every call, and allocates its
 	// arguments.
 	counters    sync.Map // decisionKey → prometheus.Counter
 	errCounters sync.Map // runtime.Code → prometheus.Counter
 	refusals    sync.Map // refusalKey → prometheus.Counter
-	// answered caches the requests counter of each (transport, kind,
-	// code) for the transports and codes the router has: a request
-	// counts with an atomic load and add, without the vector's hashing
-	// and read lock, or a sync.Map look-up boxing its key.
-	answered [len(transports)][numKinds][len(codes)]atomic.Pointer[prometheus.Counter]
+	answered    sync.Map // answerKey → prometheus.Counter
 }
-
-// The transports' names (httpx.Transport, natsx.Transport), the kinds of
-// request and the codes that Answered counts without allocating.
-var (
-	transports = [...]string{"http", "nats"}
-	codes      = [...]runtime.Code{"", runtime.CodeInvalidRequest, runtime.CodeUnauthorized, runtime.CodePolicyNotFound,
-		runtime.CodeDecisionFailed, runtime.CodeInternal, runtime.CodeOverloaded, runtime.CodeNotReady}
-)
-
-const numKinds = int(runtime.KindFeedback) + 1
 
 // KeepVersions is how many policy versions keep their decisions' series:
 // the active one and the one before it (the rollback target, and the
@@ -84,6 +70,12 @@ const numKinds = int(runtime.KindFeedback) + 1
 const KeepVersions = 2
 
 type decisionKey struct{ policy, version, outcome string }
+
+type answerKey struct {
+	transport string
+	kind      runtime.Kind
+	code      runtime.Code
+}
 
 type refusalKey struct {
 	transport string
@@ -214,19 +206,12 @@ func (m *Metrics) Refused(transport string, why runtime.Refusal) {
 // Answered counts a request the engine answered (a runtime.Hooks.Answered
 // hook), code "" as ok.
 func (m *Metrics) Answered(transport string, kind runtime.Kind, code runtime.Code) {
-	t, c := slices.Index(transports[:], transport), slices.Index(codes[:], code)
-	if t < 0 || c < 0 || int(kind) >= numKinds {
-		m.requests.WithLabelValues(transport, kind.String(), codeLabel(code)).Inc()
-		return
+	k := answerKey{transport, kind, code}
+	c, ok := m.answered.Load(k)
+	if !ok {
+		c, _ = m.answered.LoadOrStore(k, m.requests.WithLabelValues(transport, kind.String(), codeLabel(code)))
 	}
-	p := &m.answered[t][kind][c]
-	ctr := p.Load()
-	if ctr == nil {
-		n := m.requests.WithLabelValues(transport, kind.String(), codeLabel(code))
-		p.CompareAndSwap(nil, &n)
-		ctr = p.Load()
-	}
-	(*ctr).Inc()
+	c.(prometheus.Counter).Inc()
 }
 
 func codeLabel(c runtime.Code) string {

@@ -252,3 +252,11 @@ func TestReloadsCounted(t *testing.T) {
 	wantSeries(t, m, "rpl_reloads_total", "result=error 2", "result=ok 1")
 	wantSeries(t, m, "rpl_active_policy_version", "version=0123456789ab 1")
 }
+
+func BenchmarkAnswered(b *testing.B) {
+	m := New()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Answered("http", runtime.KindCP1, "")
+	}
+}
