@@ -206,25 +206,25 @@ func readBody(r io.Reader, max int64, buf []byte) ([]byte, error) {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Draining != nil && s.cfg.Draining() {
+	unready := func(why string, v any) {
 		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "shutting_down": true})
-		return
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, why: v})
 	}
 	st := s.e.Status()
-	if !st.Ready {
-		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "last_error": st.LastError})
-		return
-	}
+	var why error
 	if s.cfg.NotReady != nil {
-		if err := s.cfg.NotReady(); err != nil {
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "last_error": err.Error()})
-			return
-		}
+		why = s.cfg.NotReady()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ready": true, "version": st.Version})
+	switch {
+	case s.cfg.Draining != nil && s.cfg.Draining():
+		unready("shutting_down", true)
+	case !st.Ready:
+		unready("last_error", st.LastError)
+	case why != nil:
+		unready("last_error", why.Error())
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"ready": true, "version": st.Version})
+	}
 }
 
 type versionInfo struct {
