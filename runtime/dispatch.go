@@ -188,6 +188,11 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 		}
 		ctx, done = d.cfg.Trace(ctx, traceparent, d.cfg.Transport, kind)
 	}
+	if d.cfg.Answered != nil {
+		// Deferred before the recovery below, so run after it: a
+		// recovered panic is counted as the internal error it answers.
+		defer func() { d.cfg.Answered(d.cfg.Transport, kind, code) }()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err := Errorf(CodeInternal, "internal error: %v", r)
@@ -195,9 +200,6 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 			x.out = out
 			if done != nil {
 				done(nil)
-			}
-			if d.cfg.Answered != nil {
-				d.cfg.Answered(d.cfg.Transport, kind, code)
 			}
 		}
 	}()
@@ -221,9 +223,6 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 		f := done
 		done = nil // not again if it panics
 		f(o)
-	}
-	if d.cfg.Answered != nil {
-		d.cfg.Answered(d.cfg.Transport, kind, code)
 	}
 	return out, code
 }
