@@ -842,3 +842,17 @@ func TestConfigChecks(t *testing.T) {
 		t.Errorf("a valid safe default: %v", err)
 	}
 }
+
+// TestBuildDirNotADirectory: a policy directory that is missing or a file
+// is named once in the error, as every load error names its source.
+func TestBuildDirNotADirectory(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	file := filepath.Join(t.TempDir(), "policy.rpl")
+	os.WriteFile(file, []byte("package p\n"), 0o644)
+	missing := filepath.Join(t.TempDir(), "gone")
+	for dir, want := range map[string]string{file: file + ": not a directory", missing: missing + ": no such file or directory"} {
+		if _, err := e.BuildDir(context.Background(), dir); err == nil || err.Error() != want {
+			t.Errorf("BuildDir(%s): %v, want %q", dir, err, want)
+		}
+	}
+}

@@ -180,7 +180,13 @@ func TestInput() rpl.Input {
 func (e *Engine) BuildDir(ctx context.Context, dir string) (*Snapshot, error) {
 	files, err := readTree(dir)
 	if err != nil {
-		return nil, &LoadError{Source: dir, Problems: []string{err.Error()}}
+		// The error names dir already when it is dir's own (missing,
+		// not a directory); the LoadError names it once.
+		msg := err.Error()
+		if pe, ok := errors.AsType[*fs.PathError](err); ok && pe.Path == dir {
+			msg = pe.Err.Error()
+		}
+		return nil, &LoadError{Source: dir, Problems: []string{strings.TrimPrefix(msg, dir+": ")}}
 	}
 	return e.BuildFiles(ctx, dir, files)
 }
