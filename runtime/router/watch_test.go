@@ -23,11 +23,7 @@ import (
 // activated, and so is a later edit.
 func TestReloadDirRemade(t *testing.T) {
 	dir := copyExamples(t)
-	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Shutdown(context.Background())
+	r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
 	first := r.Engine.Current().Version
 
 	saved := t.TempDir()
@@ -62,11 +58,7 @@ func TestReloadDirRemade(t *testing.T) {
 // TestHTTPHeaderBound: a request whose headers pass MaxHeaderBytes is
 // refused (431) before any handler; one within it is served.
 func TestHTTPHeaderBound(t *testing.T) {
-	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Shutdown(context.Background())
+	r := startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true, Logger: quiet()})
 	for _, c := range []struct {
 		size, want int
 	}{{1 << 10, 200}, {2 * router.MaxHeaderBytes, http.StatusRequestHeaderFieldsTooLarge}} {
@@ -87,11 +79,7 @@ func TestHTTPHeaderBound(t *testing.T) {
 // client without it and serves one with it (nats://TOKEN@host:port),
 // and the router's own in-process connections still work.
 func TestNATSToken(t *testing.T) {
-	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NATSListen: "127.0.0.1:0", NATSToken: "s3cret", Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Shutdown(context.Background())
+	r := startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NATSListen: "127.0.0.1:0", NATSToken: "s3cret", Logger: quiet()})
 	hostport := strings.TrimPrefix(r.NATSServer().ClientURL(), "nats://")
 	if nc, err := nats.Connect("nats://"+hostport, nats.MaxReconnects(0)); err == nil {
 		nc.Close()
@@ -110,6 +98,17 @@ func TestNATSToken(t *testing.T) {
 	}
 }
 
+// startRouter starts a router with opt, shut down when the test ends.
+func startRouter(t *testing.T, opt router.Options) *router.Router {
+	t.Helper()
+	r, err := router.Start(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Shutdown(context.Background()) })
+	return r
+}
+
 // waitLastError waits (10 s at most) until ok says yes to the router's
 // last load error.
 func waitLastError(t *testing.T, r *router.Router, what string, ok func(lastError string) bool) {
@@ -126,11 +125,7 @@ func waitLastError(t *testing.T, r *router.Router, what string, ok func(lastErro
 // version is the source's again).
 func TestReloadMendedClearsError(t *testing.T) {
 	dir := copyExamples(t)
-	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Shutdown(context.Background())
+	r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
 	p := filepath.Join(dir, "default.rpl")
 	good, _ := os.ReadFile(p)
 	os.WriteFile(p, good[:len(good)/2], 0o644)
@@ -145,11 +140,7 @@ func TestReloadMendedClearsError(t *testing.T) {
 // stays) and clears the report: the source is good again.
 func TestMendedUnderRollbackClearsError(t *testing.T) {
 	dir := copyExamples(t)
-	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Shutdown(context.Background())
+	r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
 	first := r.Engine.Current().Version
 	p := filepath.Join(dir, "default.rpl")
 	data, _ := os.ReadFile(p)
@@ -242,11 +233,7 @@ func appendTo(t *testing.T, p, comment string) {
 func TestReloadDot(t *testing.T) {
 	dir := copyExamples(t)
 	t.Chdir(dir)
-	r, err := router.Start(context.Background(), router.Options{Policies: ".", DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Shutdown(context.Background())
+	r := startRouter(t, router.Options{Policies: ".", DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
 	first := r.Engine.Current().Version
 	appendTo(t, "default.rpl", "edited")
 	waitVersion(t, r, first)
@@ -265,11 +252,7 @@ func TestReloadSymlinkSwap(t *testing.T) {
 	if err := os.Symlink("blue", link); err != nil {
 		t.Fatal(err)
 	}
-	r, err := router.Start(context.Background(), router.Options{Policies: link, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Shutdown(context.Background())
+	r := startRouter(t, router.Options{Policies: link, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
 	first := r.Engine.Current().Version
 
 	// Swapped as ln -sfn does, or atomically: a new link renamed over.
