@@ -77,6 +77,9 @@ request's actual send, and from its scheduled send, which also charges a
 stall to every request it delays), then at maximum throughput, for:
 
   inproc/cp1, inproc/v2      Engine.HandleCP1 / HandleV2 in this process (JSON in, JSON out)
+  inproc/control             arithmetic on registers as long as a CP1 exchange back to
+                             back, paced the same: what the machine alone does to a call
+                             of that length that has nothing in memory to lose
   embedded/{echo,cp1,v2}     NATS request-reply through the embedded server's in-process
                              connection (the router as rpl-router serve runs it)
   tcp/{echo,cp1,v2}          the same router and server, from a separate client process
@@ -250,10 +253,18 @@ type benchReport struct {
 	DecisionLog float64           `json:"decision_log_sample"`
 	Rounds      int               `json:"rounds"`
 	Probe       *loadgen.Pauses   `json:"probe,omitempty"`
+	Control     *controlReport    `json:"control,omitempty"`
 	Runs        []loadgen.Summary `json:"runs"`
 	Targets     []target          `json:"targets"`
 	Memory      *memoryReport     `json:"memory,omitempty"`
 	Skipped     []string          `json:"skipped,omitempty"` // setups not run, and why
+}
+
+// controlReport is what inproc/control runs: loadgen.Spin(Rounds), as
+// long as the median CP1 exchange back to back (ExchangeUS).
+type controlReport struct {
+	Rounds     int     `json:"rounds"`
+	ExchangeUS float64 `json:"exchange_us"`
 }
 
 type target struct {
@@ -378,13 +389,20 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 		rep.Probe = &p
 	}
 
-	// (a) the engine in this process.
+	// (a) the engine in this process, and the control as long as its
+	// CP1 exchange.
 	e, err := rt.New(rt.Config{State: state.NewMem(state.Options{})})
 	if err != nil {
 		return err
 	}
 	if _, err := e.LoadDir(ctx, o.policies); err != nil {
 		return err
+	}
+	var control func(int) func(int) error
+	if wantSetup(setups, "inproc/control") {
+		n, exchange := loadgen.Calibrate(inprocCall(e, "cp1")(0))
+		rep.Control = &controlReport{Rounds: n, ExchangeUS: float64(exchange) / 1e3}
+		control = func(int) func(int) error { return func(int) error { loadgen.Spin(n); return nil } }
 	}
 
 	// (b), (c), (d): a router as serve runs it, its embedded server
@@ -438,7 +456,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	round := o
 	round.duration = o.duration / time.Duration(o.rounds)
 	lo := loadgen.Options{Duration: round.duration, Warmup: o.warmup, Window: o.window}
-	names := []string{"inproc/cp1", "inproc/v2", "embedded/echo", "embedded/cp1", "embedded/v2", "tcp/echo", "tcp/cp1", "tcp/v2"}
+	names := []string{"inproc/cp1", "inproc/v2", "inproc/control", "embedded/echo", "embedded/cp1", "embedded/v2", "tcp/echo", "tcp/cp1", "tcp/v2"}
 	if extURL != "" {
 		names = append(names, "ext/echo", "ext/cp1", "ext/v2")
 	}
@@ -467,7 +485,11 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 						// the embedded server's timers).
 						so.Workers = 1
 					}
-					res = loadgen.RunSync(name, so, inprocCall(e, kind))
+					call := inprocCall(e, kind)
+					if kind == "control" {
+						call = control
+					}
+					res = loadgen.RunSync(name, so, call)
 				case "embedded":
 					res, err = loadgen.RunNATS(name, inproc, subjectOf(kind), bodies(kind), okReply(kind), lo)
 				case "tcp":
@@ -631,6 +653,11 @@ func targets(runs []loadgen.Summary) []target {
 	for _, k := range []string{"cp1", "v2"} {
 		if s := find(runs, "inproc/"+k, 10000); s != nil {
 			add("inproc/"+k+" p99 @10000/s", "≤ 10 µs", s, s.ServiceUS.P99, s.LatencyUS.P99, 10)
+			if c := find(runs, "inproc/control", 10000); c != nil {
+				// What the machine alone does to a call that long: the
+				// rest of the miss is what the exchange finds cold.
+				ts[len(ts)-1].Measured += fmt.Sprintf("; control %s", fmtUS(c.ServiceUS.P99))
+			}
 		}
 	}
 	rates := map[float64]bool{}
@@ -682,6 +709,9 @@ func printTable(w io.Writer, rep benchReport) {
 	if p := rep.Probe; p != nil {
 		fmt.Fprintf(w, "machine: a thread spinning for %v was paused %d times (> %v), %.2f%% of the time, longest %s; 1 instant in 100 waits %s or more for the machine alone\n",
 			p.Duration.Round(time.Millisecond), p.Count, loadgen.PauseMin, 100*p.Paused.Seconds()/p.Duration.Seconds(), fmtDur(p.Longest), fmtDur(p.Hit99))
+	}
+	if c := rep.Control; c != nil {
+		fmt.Fprintf(w, "control: %d rounds of arithmetic on a register, as long as the median CP1 exchange back to back (%s), paced as inproc\n", c.Rounds, fmtUS(c.ExchangeUS))
 	}
 	fmt.Fprintf(w, "latency from each request's actual send (p50…max), and from its scheduled send (sched); late p99: the actual send after the schedule (the generator's own delay); steal: CPU time the hypervisor took during the run; GCs, allocs/req, B/req: the router process's collections and allocations (with the in-process client for inproc and embedded); %d rounds per setup, taking turns\n", rep.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

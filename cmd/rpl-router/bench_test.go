@@ -48,7 +48,7 @@ func TestBench(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	want := []string{"inproc/cp1", "inproc/v2", "embedded/echo", "embedded/cp1", "embedded/v2", "tcp/echo", "tcp/cp1", "tcp/v2"}
+	want := []string{"inproc/cp1", "inproc/v2", "inproc/control", "embedded/echo", "embedded/cp1", "embedded/v2", "tcp/echo", "tcp/cp1", "tcp/v2"}
 	// The ext setups run where a nats-server is on PATH, as in CI, which
 	// installs one; elsewhere the report says why they were skipped.
 	if _, err := exec.LookPath("nats-server"); err == nil || os.Getenv("CI") == "true" {
@@ -88,6 +88,10 @@ func TestBench(t *testing.T) {
 	}
 	if p := rep.Probe; p == nil || p.Duration < 50*time.Millisecond || p.Paused > p.Duration {
 		t.Errorf("probe: %+v", rep.Probe)
+	}
+	// The control was calibrated to the CP1 exchange.
+	if c := rep.Control; c == nil || c.Rounds < 1 || c.ExchangeUS <= 0 {
+		t.Errorf("control: %+v", rep.Control)
 	}
 	if len(rep.Targets) == 0 {
 		t.Error("no targets checked")
