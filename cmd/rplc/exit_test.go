@@ -51,6 +51,11 @@ func TestExitCodes(t *testing.T) {
 		{"eval, a library", []string{"eval", lib, "--request", req}, false, exitFail, "error[RPL212]"},
 		{"disasm, a library", []string{"disasm", lib}, false, exitFail, "error[RPL212]"},
 		{"eval, no such policy", []string{"eval", filepath.Join(dir, "nope.rpl"), "--request", req}, false, exitUsage, "no such file"},
+		{"eval, negative fuel", []string{"eval", policy, "--request", req, "--fuel", "-1"}, false, exitUsage, "invalid --fuel -1: want a value ≥ 0"},
+		{"test, negative fuel", []string{"test", "-fuel", "-5", policy}, false, exitUsage, "invalid --fuel -5"},
+		{"test, zero fuel is the default", []string{"test", "--fuel", "0", policy}, false, exitOK, ""},
+		{"push, negative timeout", []string{"push", "--timeout", "-1s", "x.rplb"}, false, exitUsage, "invalid --timeout -1s"},
+		{"lsp, negative debounce", []string{"lsp", "--debounce", "-1ms"}, false, exitUsage, "invalid --debounce -1ms"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -141,9 +142,17 @@ argument, no such file).`,
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		switch e.color {
 		case "auto", "always", "never":
-			return nil
+		default:
+			return usageErrorf(cmd, "invalid --color %q: want auto, always or never", e.color)
 		}
-		return usageErrorf(cmd, "invalid --color %q: want auto, always or never", e.color)
+		// Limits and times: 0 means the default, as each help says; a
+		// negative one is a mistake, not the default.
+		for _, name := range []string{"fuel", "debounce", "timeout"} {
+			if f := cmd.Flags().Lookup(name); f != nil && strings.HasPrefix(f.Value.String(), "-") {
+				return usageErrorf(cmd, "invalid --%s %s: want a value ≥ 0", name, f.Value)
+			}
+		}
+		return nil
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
