@@ -122,6 +122,7 @@ func serveCmd() *cobra.Command {
 	f.BoolVar(&o.KnownOnly, "require-known-tenant", false, "refuse tenants missing from tenants.json (unauthorized)")
 	f.IntVar(&o.MaxInFlight, "max-in-flight", 4096, "concurrent HTTP decisions before answering overloaded")
 	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest request body in bytes, over HTTP and NATS")
+	f.IntVar(&o.NATSMaxPending, "nats-max-pending", 1024, "requests one NATS decide subscription queues before answering overloaded (GOMAXPROCS subscriptions per subject)")
 	f.Float64Var(&o.LogSample, "log-sample", 1, "fraction of decisions published to the decision log stream, 0 to 1, evenly spread (0.7: 7 of any 10 in a row); 0: none, as --no-decision-log")
 	f.BoolVar(&o.NoLog, "no-decision-log", false, "publish no decision log")
 	f.DurationVar(&o.LogMaxAge, "log-max-age", 0, "age beyond which the decision log stream discards events (0: 24h for a stream created; an existing stream keeps its own)")
@@ -146,7 +147,7 @@ func shutdown(r *router.Router, grace, drain time.Duration) error {
 // nonNegative refuses a negative value for the flags of limits and times,
 // naming the flag (0 means each one's default, as its help says).
 func nonNegative(cmd *cobra.Command) error {
-	for _, name := range []string{"fuel", "memory", "deadline", "drain", "shutdown-grace", "log-max-age", "log-max-bytes", "max-body", "max-in-flight"} {
+	for _, name := range []string{"fuel", "memory", "deadline", "drain", "shutdown-grace", "log-max-age", "log-max-bytes", "max-body", "max-in-flight", "nats-max-pending"} {
 		if f := cmd.Flags().Lookup(name); f != nil && strings.HasPrefix(f.Value.String(), "-") {
 			return fmt.Errorf("--%s %s: want a value ≥ 0", name, f.Value)
 		}

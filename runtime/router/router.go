@@ -98,10 +98,14 @@ type Options struct {
 	SafeDefault string
 	KnownOnly   bool // refuse tenants missing from the registry
 
-	MaxInFlight int
-	MaxBody     int64
-	LogSample   float64 // fraction of decisions logged, in [0, 1]; 0 is every one (NoLog turns the log off)
-	NoLog       bool    // no decision log
+	MaxInFlight int   // HTTP decisions at once before answering overloaded
+	MaxBody     int64 // largest request body, over HTTP and NATS
+	// NATSMaxPending is how many requests one NATS decide subscription
+	// queues before answering overloaded (natsx.Config.MaxPending; 0:
+	// 1024, for GOMAXPROCS subscriptions per subject).
+	NATSMaxPending int
+	LogSample      float64 // fraction of decisions logged, in [0, 1]; 0 is every one (NoLog turns the log off)
+	NoLog          bool    // no decision log
 	// LogMaxAge and LogMaxBytes limit the decision log's stream: a
 	// stream created gets them (0: 24h, 1 GiB); one that exists keeps
 	// its own (an operator's) but for those given (not 0).
@@ -382,7 +386,7 @@ func (r *Router) serveNATS() error {
 	if r.natsS.Load() != nil {
 		return nil
 	}
-	srv, err := natsServe(r.nc, r.Engine, natsx.Config{Hooks: r.hooks, Logger: r.log, MaxBody: int(r.opt.MaxBody)})
+	srv, err := natsServe(r.nc, r.Engine, natsx.Config{Hooks: r.hooks, Logger: r.log, MaxBody: int(r.opt.MaxBody), MaxPending: r.opt.NATSMaxPending})
 	if err != nil {
 		return fmt.Errorf("NATS subscriptions: %w", err)
 	}

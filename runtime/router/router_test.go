@@ -154,3 +154,51 @@ func TestKnownTenantWithoutRegistry(t *testing.T) {
 		t.Errorf("log:\n%s", log)
 	}
 }
+
+// TestNATSMaxPending: Options.NATSMaxPending bounds the requests a NATS
+// decide subscription queues. A burst of 400 CP1 requests, published at
+// once on the router's own connection, is decided whole with the default
+// backlog (1,024 a subscription); with a backlog of 1, part of it is
+// answered overloaded (the requests beyond it while the first ones are
+// decided; CP1 answers internal, with the reason), and past 8 queued the
+// client library drops the rest, which then get no answer (natsx.Config).
+func TestNATSMaxPending(t *testing.T) {
+	const burst = 400
+	for _, pending := range []int{0, 1} {
+		r := startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NoLog: true, Logger: quiet(), NATSMaxPending: pending})
+		nc := r.NATS()
+		inbox := nats.NewInbox()
+		replies := make(chan *nats.Msg, burst)
+		sub, err := nc.ChanSubscribe(inbox, replies)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range burst {
+			body := `{"version": "1", "request_id": "r-` + strings.Repeat("x", i%7) + `", "tenant_id": "t", "task": {"type": "chat"}}`
+			if err := nc.PublishRequest(natsx.SubjectCP1, inbox, []byte(body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ok, overloaded := 0, 0
+	read:
+		for ok+overloaded < burst {
+			select {
+			case m := <-replies:
+				switch s := string(m.Data); {
+				case strings.Contains(s, `"ok":true`):
+					ok++
+				case strings.Contains(s, `"reason":"overloaded"`):
+					overloaded++
+				default:
+					t.Fatalf("pending %d: %s", pending, s)
+				}
+			case <-time.After(time.Second): // the dropped ones
+				break read
+			}
+		}
+		sub.Unsubscribe()
+		if want := map[int]bool{0: ok == burst, 1: ok > 0 && overloaded > 0}[pending]; !want {
+			t.Errorf("pending %d: %d ok and %d overloaded of %d", pending, ok, overloaded, burst)
+		}
+	}
+}
