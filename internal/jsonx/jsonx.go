@@ -4,9 +4,11 @@
 package jsonx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"strconv"
@@ -129,4 +131,30 @@ func ParseMoney(s string) (int64, error) {
 		return -int64(n), nil
 	}
 	return int64(n), nil
+}
+
+// At places a decoding error of encoding/json in data: a syntax error
+// (or the text ending early) is prefixed with its line and column
+// ("line 2, column 27: invalid character ',' looking for beginning of
+// object key string"); other errors are returned as they are.
+func At(data []byte, err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("%s: %s", lineCol(data, se.Offset), se.Error())
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%s: unexpected end of JSON", lineCol(data, int64(len(data))+1))
+	}
+	return err
+}
+
+// lineCol names the position of byte offset off in data: its line and
+// its column, both from 1, the column in bytes. A syntax error's offset
+// counts the byte at fault: the position is that byte's.
+func lineCol(data []byte, off int64) string {
+	off = min(max(off, 1), int64(len(data))+1)
+	before := data[:off-1]
+	line := 1 + bytes.Count(before, []byte{'\n'})
+	col := len(before) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf("line %d, column %d", line, col)
 }

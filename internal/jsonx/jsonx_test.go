@@ -1,7 +1,9 @@
 package jsonx
 
 import (
+	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"math/big"
 	"reflect"
@@ -101,4 +103,29 @@ func FuzzParseMoney(f *testing.F) {
 			t.Fatalf("ParseMoney(%q) = %d, %v; want %s", s, n, err, want.Num())
 		}
 	})
+}
+
+// TestAt: a syntax error is placed at the byte at fault, a text ending
+// early at its end; other errors pass unchanged.
+func TestAt(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{`{"a": 1,, }`, "line 1, column 9: invalid character ',' looking for beginning of object key string"},
+		{"{\n  \"task\": {\"type\": \"code\",, }\n}", "line 2, column 27: invalid character ',' looking for beginning of object key string"},
+		{"{\"a\":\n  tru }", "line 2, column 6: invalid character ' ' in literal true (expecting 'e')"},
+		{"{\"a\": [1,\n", "line 2, column 1: unexpected end of JSON"},
+		{"", "line 1, column 1: unexpected end of JSON"},
+	} {
+		var x any
+		err := json.NewDecoder(strings.NewReader(c.text)).Decode(&x)
+		if c.text == "" {
+			err = io.ErrUnexpectedEOF
+		}
+		if got := At([]byte(c.text), err); got == nil || got.Error() != c.want {
+			t.Errorf("%q: %v, want %s", c.text, got, c.want)
+		}
+	}
+	other := errors.New("json: unknown field \"x\"")
+	if got := At([]byte(`{"x": 1}`), other); got != other {
+		t.Errorf("other error: %v", got)
+	}
 }
