@@ -254,7 +254,26 @@ func TestReadState(t *testing.T) {
 	if w, _ := st.Winner("x"); w != "b" || st.Healthy("openai:gpt-4o") || st.ErrorRate("openai:gpt-4o") != 0.5 {
 		t.Error("winner or health")
 	}
-	if _, _, _, err := policytest.ReadState([]byte(`{"spend": {"acme": {"mnth": "$1"}}}`)); err == nil || !strings.Contains(err.Error(), "mnth") {
-		t.Errorf("unknown field: %v", err)
+	// Errors name the path of the value at fault, a syntax error its
+	// line and column.
+	for _, c := range []struct{ in, want string }{
+		{`{"spend": {"acme": {"mnth": "$1"}}}`, "spend.acme.mnth: unknown field (did you mean month?)"},
+		{`{"spend": {"acme": {"week": "$1"}}}`, "spend.acme.week: unknown field"},
+		{`{"spnd": {}}`, "spnd: unknown field (did you mean spend?)"},
+		{`{"seed": "x"}`, "seed: want a number, have string"},
+		{`{"seed": -1}`, "seed: number -1 is out of range (want an integer ≥ 0)"},
+		{`{"seed": 1.5}`, "seed: number 1.5 is out of range (want an integer ≥ 0)"},
+		{`{"spend": {"acme": {"month": "lots"}}}`, `spend.acme.month: want money such as "$0.25", have "lots"`},
+		{`{"spend": {"acme": 5}}`, "spend.acme: want an object, have number"},
+		{`{"prices": {"a:b": {"input": true}}}`, "prices.a:b.input: want money"},
+		{`{"health": {"a:b": {"error_rate": "high"}}}`, "health.a:b.error_rate: want a number, have string"},
+		{`{"winners": {"x": 1}}`, "winners.x: want a string, have number"},
+		{`[]`, "want an object"},
+		{"{\n  \"seed\": 1,,\n}", "line 2, column 13: invalid character ','"},
+	} {
+		_, _, _, err := policytest.ReadState([]byte(c.in))
+		if err == nil || !strings.HasPrefix(err.Error(), "invalid state: "+c.want) {
+			t.Errorf("%s: %v, want invalid state: %s…", c.in, err, c.want)
+		}
 	}
 }

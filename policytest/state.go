@@ -1,10 +1,10 @@
 package policytest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -80,9 +80,7 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 // seed it sets (zero when absent). Unknown fields are errors.
 func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, err error) {
 	var s State
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := s.decode(data); err != nil {
 		return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", err)
 	}
 	st = &stdlib.MemState{}
@@ -123,6 +121,105 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		}
 	}
 	return st, now, s.Seed, nil
+}
+
+// decode reads data into s as ReadState documents it; an error names the
+// path of the value at fault ("spend.acme.month: want money…", "spend.acme.week:
+// unknown field (did you mean day?)"), a syntax error its line and column.
+func (s *State) decode(data []byte) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		if _, syntax := err.(*json.SyntaxError); syntax {
+			return jsonx.At(data, err)
+		}
+		return fmt.Errorf("want an object: %v", err)
+	}
+	var spend, prices, winners, health map[string]json.RawMessage
+	if err := object(top, "", map[string]any{"now": &s.Now, "seed": &s.Seed, "spend": &spend,
+		"prices": &prices, "winners": &winners, "health": &health}); err != nil {
+		return err
+	}
+	s.Spend, s.Prices, s.Winners, s.Health = map[string]SpendState{}, map[string]PriceState{}, map[string]string{}, map[string]HealthState{}
+	for _, x := range sortedKeys(winners) {
+		var arm string
+		if err := value(winners[x], "winners."+x, &arm); err != nil {
+			return err
+		}
+		s.Winners[x] = arm
+	}
+	for _, t := range sortedKeys(spend) {
+		var v SpendState
+		if err := objectIn(spend[t], "spend."+t, map[string]any{"month": &v.Month, "day": &v.Day}); err != nil {
+			return err
+		}
+		s.Spend[t] = v
+	}
+	for _, t := range sortedKeys(prices) {
+		var v PriceState
+		if err := objectIn(prices[t], "prices."+t, map[string]any{"input": &v.Input, "output": &v.Output}); err != nil {
+			return err
+		}
+		s.Prices[t] = v
+	}
+	for _, t := range sortedKeys(health) {
+		var v HealthState
+		if err := objectIn(health[t], "health."+t, map[string]any{"healthy": &v.Healthy, "error_rate": &v.ErrorRate, "latency": &v.Latency}); err != nil {
+			return err
+		}
+		s.Health[t] = v
+	}
+	return nil
+}
+
+// objectIn decodes raw, an object at path, as object does.
+func objectIn(raw json.RawMessage, path string, fields map[string]any) error {
+	var m map[string]json.RawMessage
+	if err := value(raw, path, &m); err != nil {
+		return err
+	}
+	return object(m, path+".", fields)
+}
+
+// object decodes the members of an object into fields, each into its
+// pointer; a member fields does not name is an error, with the nearest
+// name that it does. Errors name the member's path: prefix, then its key.
+func object(m map[string]json.RawMessage, prefix string, fields map[string]any) error {
+	for _, k := range sortedKeys(m) {
+		p, ok := fields[k]
+		if !ok {
+			hint := ""
+			if n := lang.Nearest(k, sortedKeys(fields)); n != "" {
+				hint = " (did you mean " + n + "?)"
+			}
+			return fmt.Errorf("%s%s: unknown field%s", prefix, k, hint)
+		}
+		if err := value(m[k], prefix+k, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// value decodes raw, the value at path, into p.
+func value(raw json.RawMessage, path string, p any) error {
+	err := json.Unmarshal(raw, p)
+	var te *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te) && strings.HasPrefix(te.Value, "number") && jsonx.KindOf(te.Type) == "a number":
+		want := "a number" // a float's range
+		switch k := te.Type.Kind(); {
+		case k >= reflect.Uint && k <= reflect.Uint64:
+			want = "an integer ≥ 0"
+		case k >= reflect.Int && k <= reflect.Int64:
+			want = "an integer"
+		}
+		return fmt.Errorf("%s: %s is out of range (want %s)", path, te.Value, want)
+	case errors.As(err, &te):
+		return fmt.Errorf("%s: want %s, have %s", path, jsonx.KindOf(te.Type), te.Value)
+	}
+	return fmt.Errorf("%s: %v", path, err)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
