@@ -204,6 +204,8 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	)
 	if strings.HasSuffix(path, ".rplb") {
 		p, err = loadBundle(cmd, path, f.policy)
+	} else if f.policy != "" {
+		return nil, usageErrorf(cmd, "--policy %s: chooses the policy of a bundle (.rplb); %s is a policy source, evaluated as it is", f.policy, path)
 	} else {
 		p, names, err = compilePolicy(cmd, e, path, opts)
 	}

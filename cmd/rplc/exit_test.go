@@ -51,6 +51,7 @@ func TestExitCodes(t *testing.T) {
 		{"eval, a library", []string{"eval", lib, "--request", req}, false, exitFail, "error[RPL212]"},
 		{"disasm, a library", []string{"disasm", lib}, false, exitFail, "error[RPL212]"},
 		{"eval, no such policy", []string{"eval", filepath.Join(dir, "nope.rpl"), "--request", req}, false, exitUsage, "no such file"},
+		{"eval, --policy on a source", []string{"eval", policy, "--request", req, "--policy", "foo"}, false, exitUsage, "--policy foo: chooses the policy of a bundle (.rplb)"},
 		{"eval, negative fuel", []string{"eval", policy, "--request", req, "--fuel", "-1"}, false, exitUsage, "invalid --fuel -1: want a value ≥ 0"},
 		{"test, negative fuel", []string{"test", "-fuel", "-5", policy}, false, exitUsage, "invalid --fuel -5"},
 		{"test, zero fuel is the default", []string{"test", "--fuel", "0", policy}, false, exitOK, ""},
