@@ -26,7 +26,7 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 		}
 		f.at(e.Lparen)
 		f.emit(vm.OpCall, idx, len(call.Args))
-		f.callees = append(f.callees, idx)
+		f.work.callees = append(f.work.callees, callee{idx, 1})
 		return
 	}
 	b := call.Builtin
@@ -64,7 +64,7 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 	}
 	f.at(e.Lparen)
 	f.emit(op, f.c.builtinIndex(b), len(call.Args))
-	f.builtinCost += b.Cost
+	f.work.own += b.Cost
 	if isVoid(b.Type.Result) {
 		f.emit(vm.OpPop) // called for its effect (std/testing): no value
 	}
@@ -107,8 +107,13 @@ func (f *funcCompiler) strTest(call *lang.Call) (op int, k vm.Value, ok bool) {
 //	top: <body>; <step>
 //	next: NEXT_LOCAL (or NEXT_RANGE) l x top
 //	<result>
+//
+// Its body and NEXT cost as many times as the list may have elements (the
+// static cost bound): without a bound of its length, the function has
+// none.
 func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
-	f.loops = true
+	n, bounded := f.c.lenBound(call.Args[0])
+	f.unbounded = f.unbounded || !bounded
 	lam := call.Args[1].(*lang.LambdaExpr)
 	list := f.newLocal()
 	idx := f.newLocal() // list+1: locals are numbered in order
@@ -148,6 +153,8 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	}
 	top, step, end := f.label(), f.label(), f.label()
 	f.jump(vm.OpJmp, step)
+	outer := f.work
+	f.work = work{}
 	f.mark(top)
 	if !isBlock(lam.Body) {
 		f.coverStmt(exprSpan(lam.Body))
@@ -214,6 +221,9 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	f.mark(step)
 	f.at(e.Lparen)
 	f.jump(next, top, list, x)
+	outer.add(f.work, n)
+	outer.own++ // the last NEXT, which ends the loop
+	f.work = outer
 	switch name {
 	case "any":
 		f.emit(vm.OpFalse)

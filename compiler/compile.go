@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
@@ -19,8 +20,8 @@ type Output struct {
 	// Tests lists the test blocks in source order, by entry name.
 	Tests []Test
 	// CostBound is a static upper bound of the fuel one run of route
-	// needs, when one exists (no loops over data, no recursion); Bounded
-	// says whether it does.
+	// needs, when one exists (no recursion, no loop over a list of
+	// unknown length); Bounded says whether it does.
 	CostBound int64
 	Bounded   bool
 	// Request and Decision are the record types of the entry point, for
@@ -157,21 +158,49 @@ type compiler struct {
 	consts  map[constKey]int
 	sets    map[lang.Expr]int
 	bidx    map[*lang.Builtin]int
-	loopy   []int              // functions with loops
-	static  map[int]staticCost // per function: straight-line cost
+	loopy   []int        // functions with loops over lists of unknown length
+	static  map[int]work // per function: what one call costs, callees apart
 
 	constMemo map[lang.Expr]constResult
+	lenMemo   map[lang.Node]lenResult      // lenbound.go
+	params    map[*lang.Object][]lang.Expr // lenbound.go
 
 	opts Options
 	out  *Output
 }
 
-// staticCost is what a loop-free function costs when every instruction
-// runs once (without backward jumps none runs twice): its instructions and
-// builtin costs, plus its callees' bounds.
-type staticCost struct {
+// work is what a piece of code costs when every instruction runs once,
+// and each of a loop's as many times as the loop's list may have elements:
+// its instructions and builtin costs (own), plus its callees' bounds, each
+// the number of times it may be called.
+type work struct {
 	own     int64
-	callees []int
+	callees []callee
+	over    bool // own overflowed
+}
+
+type callee struct {
+	index int
+	times int64
+}
+
+// add adds n times w to v.
+func (v *work) add(w work, n int64) {
+	own, ok := mulAdd(v.own, w.own, n)
+	v.own, v.over = own, v.over || w.over || !ok
+	for _, c := range w.callees {
+		t, ok := mulAdd(0, c.times, n)
+		v.over = v.over || !ok
+		v.callees = append(v.callees, callee{c.index, t})
+	}
+}
+
+// mulAdd returns a + b*n for non-negative operands, and false on overflow.
+func mulAdd(a, b, n int64) (int64, bool) {
+	if b != 0 && n > (math.MaxInt64-a)/b {
+		return 0, false
+	}
+	return a + b*n, true
 }
 
 func (c *compiler) newFunc(name, file string, params int) int {
@@ -274,18 +303,19 @@ func (c *compiler) compileFunc(p pending) error {
 	spec.Code = code
 	spec.NumLocals = fc.nlocals
 	spec.Lines = fc.lines
-	if fc.loops {
+	if fc.unbounded || fc.work.over {
 		c.loopy = append(c.loopy, p.index)
 	}
 	if c.static == nil {
-		c.static = map[int]staticCost{}
+		c.static = map[int]work{}
 	}
-	c.static[p.index] = staticCost{own: fc.ninstr + fc.builtinCost, callees: fc.callees}
+	c.static[p.index] = fc.work
 	return nil
 }
 
 // costBound computes a static fuel bound for function idx by longest path
-// over its code and its callees, when none loops or recurses.
+// over its code and its callees, when none recurses or loops over a list
+// of unknown length.
 func (c *compiler) costBound(idx int) (int64, bool) {
 	loopy := map[int]bool{}
 	for _, i := range c.loopy {
@@ -306,11 +336,13 @@ func (c *compiler) costBound(idx int) (int64, bool) {
 		sc := c.static[i]
 		total := sc.own
 		for _, callee := range sc.callees {
-			b, ok := bound(callee)
+			b, ok := bound(callee.index)
 			if !ok {
 				return 0, false
 			}
-			total += b
+			if total, ok = mulAdd(total, b, callee.times); !ok {
+				return 0, false
+			}
 		}
 		memo[i] = total
 		return total, true

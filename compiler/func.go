@@ -20,15 +20,15 @@ type funcCompiler struct {
 	lines   []vm.LineEntry
 	pos     lang.Pos
 	nlabels int
-	loops   bool
+	// unbounded: the function loops over a list of unknown length, so no
+	// static cost bound exists (lenbound.go).
+	unbounded bool
 	// afterBuiltin: the last instruction emitted is a builtin call and no
 	// label follows it, so the value on top of the stack is that call's
 	// result on every path (CALL_BUILTIN_TEMP).
 	afterBuiltin bool
 
-	ninstr      int64
-	builtinCost int64
-	callees     []int
+	work work // what the code emitted so far costs, loops counted (compile.go)
 }
 
 func (f *funcCompiler) at(p lang.Pos) { f.pos = p }
@@ -44,7 +44,7 @@ func (f *funcCompiler) emit(op vm.Opcode, args ...int) {
 		}
 	}
 	f.asm.Emit(op, args...)
-	f.ninstr++
+	f.work.own++
 	f.afterBuiltin = op == vm.OpCallBuiltin || op == vm.OpCallBuiltinTemp
 }
 

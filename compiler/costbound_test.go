@@ -1,0 +1,79 @@
+package compiler_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+)
+
+// TestCostBoundLoops pins spec/language.md §11.3 for the loops of the
+// higher-order builtins: a loop over a list whose length is known at
+// compile time (a constant, a literal, range of a constant, filter or map
+// of one, through lets, parameters and results) has a bound, and it is
+// no less than the fuel the run takes, however many elements the
+// predicates keep. Before, any such loop left route without a bound. A
+// loop over request data has no known maximum size: no bound.
+func TestCostBoundLoops(t *testing.T) {
+	cases := []struct {
+		name    string
+		src     string
+		bounded bool
+	}{
+		{"const list", `package p
+const xs = ["a", "b", "c", "d"]
+fn route(r: Request) -> Decision {
+  let ys = xs.filter(x => x != r.model).map(x => x + "!")
+  if ys.any(y => y == "a!") { return to("a") }
+  to(ys.max_by(y => len(y)) ?? "none")
+}`, true},
+		{"nested, through params and results", `package p
+const xs = [1, 2, 3, 4, 5]
+fn big(ns: list[int], k: int) -> list[int] = ns.filter(n => n > k)
+fn total(ns: list[int]) -> int = ns.count(n => range(10).all(i => i != n))
+fn route(r: Request) -> Decision {
+  let b = big(xs, len(r.model) - 20)
+  to("t" + string(total(b) + [1, 2, 3].count(n => n > 1)))
+}`, true},
+		{"request list", `package p
+fn route(r: Request) -> Decision = to(r.user.groups.filter(g => g != "x")[0] ?? "a")
+`, false},
+		{"parameter given request data", `package p
+fn first_ok(gs: list[string]) -> string = gs.filter(g => g != "x")[0] ?? "a"
+fn route(r: Request) -> Decision = to(first_ok(["a", "b"]) + first_ok(r.user.groups))
+`, false},
+	}
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			prog, err := env.CompileSource("p.rpl", []byte(c.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bound, ok := prog.CostBound()
+			if ok != c.bounded {
+				t.Fatalf("bounded = %v (bound %d), want %v", ok, bound, c.bounded)
+			}
+			if !ok {
+				return
+			}
+			for _, model := range []string{"", "a", "openai:gpt-4o-mini-long-model-name"} {
+				req, err := prog.RequestFromJSON([]byte(`{"id": "r1", "model": "` + model + `"}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := prog.Decide(context.Background(), req, rpl.DefaultInput(time.Unix(0, 0), "r1"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Stats.Fuel > bound {
+					t.Errorf("model %q: run took %d fuel, above the bound %d", model, res.Stats.Fuel, bound)
+				}
+			}
+		})
+	}
+}
