@@ -296,8 +296,14 @@ func (f *funcCompiler) inline(e *lang.CallExpr, target *lang.Object, args []lang
 		f.locals[f.c.info.Defs[d.Params[i].Name]] = slot
 	}
 	f.inlined = append(f.inlined, target)
+	start := f.asm.PC()
 	body(d.Body)
 	f.inlined = f.inlined[:len(f.inlined)-1]
+	// Record the call for error stacks (vm.InlineEntry), at the position a
+	// CALL would have had.
+	if end, call := f.asm.PC(), f.file.Position(e.Lparen); end > start {
+		f.inl = append(f.inl, vm.InlineEntry{Start: uint32(start), End: uint32(end), Func: f.c.funcName(target), Line: uint32(call.Line), Col: uint32(call.Col)})
+	}
 	return true
 }
 

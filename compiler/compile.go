@@ -1,8 +1,10 @@
 package compiler
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
@@ -241,14 +243,19 @@ func (c *compiler) funcIndex(o *lang.Object) int {
 	}
 	d := o.Decl.(*lang.FuncDecl)
 	file := declFile(o)
-	name := o.Name
-	if o.Pkg != c.prog.Main && o.Pkg.Name != "" {
-		name = o.Pkg.Name + "." + o.Name
-	}
-	i := c.newFunc(name, file.File.Name, len(d.Params))
+	i := c.newFunc(c.funcName(o), file.File.Name, len(d.Params))
 	c.funcIdx[o] = i
 	c.queue = append(c.queue, pending{obj: o, decl: d, file: file, index: i})
 	return i
+}
+
+// funcName is the name of a user function in the program: qualified by
+// its package's name when imported.
+func (c *compiler) funcName(o *lang.Object) string {
+	if o.Pkg != c.prog.Main && o.Pkg.Name != "" {
+		return o.Pkg.Name + "." + o.Name
+	}
+	return o.Name
 }
 
 // builtinIndex returns the index of b in the program's builtin names.
@@ -303,6 +310,12 @@ func (c *compiler) compileFunc(p pending) error {
 	spec.Code = code
 	spec.NumLocals = fc.nlocals
 	spec.Lines = fc.lines
+	// An enclosing call is recorded after those inlined in it: sort by
+	// start, the longer (enclosing) range first.
+	slices.SortStableFunc(fc.inl, func(a, b vm.InlineEntry) int {
+		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(b.End, a.End))
+	})
+	spec.Inlined = fc.inl
 	if fc.unbounded || fc.work.over {
 		c.loopy = append(c.loopy, p.index)
 	}

@@ -16,7 +16,8 @@ type funcCompiler struct {
 	nlocals int
 	name    string // the function's name in the program
 	self    *lang.Object
-	inlined []*lang.Object // functions being inlined here, innermost last
+	inlined []*lang.Object   // functions being inlined here, innermost last
+	inl     []vm.InlineEntry // calls inlined so far, innermost first when nested
 	lines   []vm.LineEntry
 	pos     lang.Pos
 	nlabels int

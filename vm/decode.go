@@ -30,9 +30,10 @@ func DecodeSpec(data []byte) (*ProgramSpec, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	if v != FormatVersion {
-		return nil, d.errorf("unsupported format version %d (want %d)", v, FormatVersion)
+	if v < MinFormatVersion || v > FormatVersion {
+		return nil, d.errorf("unsupported format version %d (this reader reads versions %d to %d)", v, MinFormatVersion, FormatVersion)
 	}
+	d.version = int(v)
 	spec := &ProgramSpec{Entries: map[string]int{}}
 	for id := byte(secStrings); id <= secEntries; id++ {
 		d.sec = "header"
@@ -52,7 +53,7 @@ func DecodeSpec(data []byte) (*ProgramSpec, error) {
 		}
 		end := d.off + int(n)
 		d.sec = sectionNames[id]
-		sub := &decoder{data: d.data[:end], off: d.off, sec: d.sec, strs: d.strs}
+		sub := &decoder{data: d.data[:end], off: d.off, sec: d.sec, strs: d.strs, version: d.version}
 		sub.section(id, spec)
 		if sub.err != nil {
 			return nil, sub.err
@@ -71,11 +72,25 @@ func DecodeSpec(data []byte) (*ProgramSpec, error) {
 }
 
 type decoder struct {
-	data []byte
-	off  int
-	sec  string
-	err  error
-	strs []string
+	data    []byte
+	off     int
+	sec     string
+	err     error
+	strs    []string
+	version int
+}
+
+// ProgramVersion returns the format version in the header of an encoded
+// program, or false when data does not start with one.
+func ProgramVersion(data []byte) (int, bool) {
+	if len(data) < len(Magic) || string(data[:len(Magic)]) != Magic {
+		return 0, false
+	}
+	v, n := binary.Uvarint(data[len(Magic):])
+	if n <= 0 || v > math.MaxInt32 {
+		return 0, false
+	}
+	return int(v), true
 }
 
 func (d *decoder) errorf(format string, args ...any) error {
@@ -240,6 +255,9 @@ func (d *decoder) section(id byte, spec *ProgramSpec) {
 				}
 				f.Lines = append(f.Lines, LineEntry{PC: uint32(pc), Line: uint32(line), Col: uint32(col)})
 			}
+			if d.version >= 2 {
+				f.Inlined = d.inlined(codeLen)
+			}
 			if d.err != nil {
 				return
 			}
@@ -260,6 +278,32 @@ func (d *decoder) section(id byte, spec *ProgramSpec) {
 			spec.Entries[name] = fi
 		}
 	}
+}
+
+// inlined decodes a function's inline table (format version 2); NewProgram
+// checks that its ranges nest within the code.
+func (d *decoder) inlined(codeLen int) []InlineEntry {
+	n := d.count(5)
+	if n == 0 {
+		return nil
+	}
+	inl := make([]InlineEntry, 0, n)
+	start := uint64(0)
+	for range n {
+		delta, length := d.uvarint(), d.uvarint()
+		name := d.str()
+		line, col := d.uvarint(), d.uvarint()
+		if d.err != nil {
+			return nil
+		}
+		if delta > uint64(codeLen)-start || length > uint64(codeLen)-start-delta || line > math.MaxUint32 || col > math.MaxUint32 {
+			d.errorf("inline table entry out of range")
+			return nil
+		}
+		start += delta
+		inl = append(inl, InlineEntry{Start: uint32(start), End: uint32(start + length), Func: name, Line: uint32(line), Col: uint32(col)})
+	}
+	return inl
 }
 
 // value decodes one constant. Depth limits nesting; sets pass

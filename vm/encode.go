@@ -11,9 +11,14 @@ import (
 const (
 	// Magic starts every encoded program.
 	Magic = "RPLP"
-	// FormatVersion is the version of the encoding written by
-	// MarshalBinary. Load accepts exactly this version.
-	FormatVersion = 1
+	// FormatVersion is the newest version of the encoding: MarshalBinary
+	// writes it for a program with inlined calls (version 2 adds each
+	// function's inline table), and MinFormatVersion otherwise, so that
+	// such a program stays readable by version-1 readers. Load accepts
+	// both.
+	FormatVersion = 2
+	// MinFormatVersion is the oldest version Load accepts.
+	MinFormatVersion = 1
 )
 
 // Section ids, in the order they must appear.
@@ -56,6 +61,12 @@ func (p *Program) MarshalBinary() ([]byte, error) {
 // EncodeSpec encodes a program spec without verifying it (Load verifies).
 func EncodeSpec(s *ProgramSpec) ([]byte, error) {
 	e := &encoder{strIndex: map[string]int{}}
+	version := MinFormatVersion
+	for _, f := range s.Functions {
+		if len(f.Inlined) > 0 {
+			version = FormatVersion
+		}
+	}
 	// Intern strings first, in a deterministic order.
 	var consts, sets, builtins, funcs, entries []byte
 	for _, c := range s.Constants {
@@ -97,6 +108,22 @@ func EncodeSpec(s *ProgramSpec) ([]byte, error) {
 			funcs = binary.AppendUvarint(funcs, uint64(l.Col))
 			prev = l.PC
 		}
+		if version < 2 {
+			continue
+		}
+		funcs = binary.AppendUvarint(funcs, uint64(len(f.Inlined)))
+		prev = 0
+		for _, in := range f.Inlined {
+			if in.Start < prev || in.End < in.Start {
+				return nil, fmt.Errorf("encode: function %q: inline table not sorted", f.Name)
+			}
+			funcs = binary.AppendUvarint(funcs, uint64(in.Start-prev))
+			funcs = binary.AppendUvarint(funcs, uint64(in.End-in.Start))
+			funcs = binary.AppendUvarint(funcs, e.str(in.Func))
+			funcs = binary.AppendUvarint(funcs, uint64(in.Line))
+			funcs = binary.AppendUvarint(funcs, uint64(in.Col))
+			prev = in.Start
+		}
 	}
 	names := make([]string, 0, len(s.Entries))
 	for n := range s.Entries {
@@ -118,7 +145,7 @@ func EncodeSpec(s *ProgramSpec) ([]byte, error) {
 		strs = append(strs, str...)
 	}
 	out := []byte(Magic)
-	out = binary.AppendUvarint(out, FormatVersion)
+	out = binary.AppendUvarint(out, uint64(version))
 	section := func(id byte, count int, body []byte) {
 		b := binary.AppendUvarint(nil, uint64(count))
 		b = append(b, body...)

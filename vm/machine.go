@@ -257,13 +257,29 @@ func (m *Machine) memoryError() *Error {
 // backtrace returns the policy call stack, innermost first, for a failure
 // at pc in fn.
 func (m *Machine) backtrace(fn *funcCode, pc int) []Frame {
-	return m.appendCallers(append(make([]Frame, 0, len(m.frames)+1), frameAt(fn, pc)))
+	return m.appendCallers(appendFrames(make([]Frame, 0, len(m.frames)+1), fn, pc))
 }
 
-// frameAt is the frame of the instruction at pc in f.
-func frameAt(f *funcCode, pc int) Frame {
+// appendFrames appends the frames of the instruction at pc in f, innermost
+// first: one per call inlined there (the callee at its position, each
+// caller at the call site), then f's own.
+func appendFrames(st []Frame, f *funcCode, pc int) []Frame {
 	line, col := f.pos(pc)
-	return Frame{Func: f.name, File: f.file, Line: line, Col: col}
+	if len(f.inlined) == 0 || pc < 0 || pc >= len(f.offs) {
+		return append(st, Frame{Func: f.name, File: f.file, Line: line, Col: col})
+	}
+	off := f.offs[pc]
+	var chain []InlineEntry // the entries containing off, outermost first
+	for _, e := range f.inlined {
+		if e.Start <= off && off < e.End {
+			chain = append(chain, e)
+		}
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		st = append(st, Frame{Func: chain[i].Func, File: f.file, Line: line, Col: col})
+		line, col = int(chain[i].Line), int(chain[i].Col)
+	}
+	return append(st, Frame{Func: f.name, File: f.file, Line: line, Col: col})
 }
 
 // Memory accounting sizes (estimates of the Go objects behind values).
@@ -293,7 +309,7 @@ func (m *Machine) backtraceCallers() []Frame { return m.appendCallers(nil) }
 // appendCallers appends the suspended frames to st, innermost first.
 func (m *Machine) appendCallers(st []Frame) []Frame {
 	for i := len(m.frames) - 1; i >= 0; i-- {
-		st = append(st, frameAt(m.frames[i].fn, m.frames[i].pc))
+		st = appendFrames(st, m.frames[i].fn, m.frames[i].pc)
 	}
 	return st
 }

@@ -36,6 +36,12 @@ type FunctionSpec struct {
 	// Lines maps code offsets to source positions: entry i covers the
 	// instructions from Lines[i].PC up to Lines[i+1].PC. Sorted by PC.
 	Lines []LineEntry
+	// Inlined records the calls the compiler inlined into this function:
+	// each covers the code of the callee's body, so that an error's call
+	// stack names the callee and the call site as if it had been called.
+	// Sorted by Start, an enclosing entry before those it contains; entries
+	// nest or are disjoint. Only errors read it.
+	Inlined []InlineEntry
 	// MaxStack is the operand stack depth the function needs. Optional:
 	// the verifier computes it; if non-zero it must not be smaller than the
 	// computed depth.
@@ -47,6 +53,38 @@ type LineEntry struct {
 	PC   uint32
 	Line uint32
 	Col  uint32
+}
+
+// InlineEntry is one inlined call: the code offsets [Start, End) are the
+// body of Func, a function of the same file, called at Line:Col of the
+// enclosing function (or of the enclosing inlined call).
+type InlineEntry struct {
+	Start, End uint32
+	Func       string
+	Line, Col  uint32
+}
+
+// checkInlined verifies a function's inline table: non-empty ranges within
+// the code, named, sorted by start and properly nested.
+func checkInlined(name string, codeLen int, inl []InlineEntry) error {
+	var open []InlineEntry // enclosing ranges, innermost last
+	for i, e := range inl {
+		where := fmt.Sprintf("function %q inline entry %d", name, i)
+		if e.Start >= e.End || int64(e.End) > int64(codeLen) || e.Func == "" {
+			return verifyErrorf(where, "range [%d, %d) of %q outside code of %d bytes or empty", e.Start, e.End, e.Func, codeLen)
+		}
+		if i > 0 && e.Start < inl[i-1].Start {
+			return verifyErrorf(where, "not sorted by start")
+		}
+		for len(open) > 0 && open[len(open)-1].End <= e.Start {
+			open = open[:len(open)-1]
+		}
+		if n := len(open); n > 0 && e.End > open[n-1].End {
+			return verifyErrorf(where, "range [%d, %d) overlaps [%d, %d) without nesting", e.Start, e.End, open[n-1].Start, open[n-1].End)
+		}
+		open = append(open, e)
+	}
+	return nil
 }
 
 // SetSpec is a constant set: every element a string or every element an
@@ -74,6 +112,7 @@ type funcCode struct {
 	file      string
 	code      []byte
 	lines     []LineEntry
+	inlined   []InlineEntry
 	numParams int
 	numLocals int
 	maxStack  int
@@ -152,13 +191,18 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 	for i := range spec.Functions {
 		f := &spec.Functions[i]
 		p.funcs[i] = &funcCode{
-			name: f.Name, file: f.File, code: f.Code, lines: f.Lines,
+			name: f.Name, file: f.File, code: f.Code, lines: f.Lines, inlined: f.Inlined,
 			numParams: f.NumParams, numLocals: f.NumLocals,
 		}
 	}
 	for i := range spec.Functions {
 		if err := p.verifyFunc(i, &spec.Functions[i]); err != nil {
 			return nil, err
+		}
+		if f := &spec.Functions[i]; len(f.Inlined) > 0 {
+			if err := checkInlined(f.Name, len(f.Code), f.Inlined); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(spec.Entries) == 0 {
@@ -276,8 +320,8 @@ func (p *Program) NumParams(i int) int { return p.funcs[i].numParams }
 // MaxStack returns the verified operand stack depth of function i.
 func (p *Program) MaxStack(i int) int { return p.funcs[i].maxStack }
 
-// Spec returns a copy of the plain-data form of p (the Code and Lines
-// slices are shared and must not be modified).
+// Spec returns a copy of the plain-data form of p (the Code, Lines and
+// Inlined slices are shared and must not be modified).
 func (p *Program) Spec() *ProgramSpec {
 	s := &ProgramSpec{
 		Constants: p.consts,
@@ -288,7 +332,7 @@ func (p *Program) Spec() *ProgramSpec {
 	for _, f := range p.funcs {
 		s.Functions = append(s.Functions, FunctionSpec{
 			Name: f.name, File: f.file, NumParams: f.numParams, NumLocals: f.numLocals,
-			Code: f.code, Lines: f.lines, MaxStack: f.maxStack,
+			Code: f.code, Lines: f.lines, Inlined: f.inlined, MaxStack: f.maxStack,
 		})
 	}
 	for k, v := range p.entries {

@@ -96,7 +96,9 @@ type Manifest struct {
 	Format int `json:"format"`
 	// Compiler names the toolchain that built the bundle (CompilerVersion).
 	Compiler string `json:"compiler"`
-	// Bytecode is the program encoding version (vm.FormatVersion).
+	// Bytecode is the newest program encoding version of the bundle's
+	// programs (vm.MinFormatVersion to vm.FormatVersion); a program of a
+	// newer version than it says is refused.
 	Bytecode int `json:"bytecode"`
 	// Built is the build time (UTC, whole seconds).
 	Built time.Time `json:"built"`
@@ -245,7 +247,14 @@ func Write(m Manifest, programs [][]byte, catalogue, tenants []byte, key ed25519
 	if tenants != nil {
 		m.Format = FormatVersion
 	}
-	m.Bytecode = vm.FormatVersion
+	// The newest program format of the programs: a bundle whose programs
+	// are all version 1 stays readable by version-1 readers.
+	m.Bytecode = vm.MinFormatVersion
+	for _, p := range programs {
+		if v, ok := vm.ProgramVersion(p); ok && v > m.Bytecode {
+			m.Bytecode = v
+		}
+	}
 	m.Built = m.Built.UTC().Truncate(time.Second)
 	m.Policies = slices.Clone(m.Policies)
 	for i, p := range programs {
@@ -439,6 +448,9 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 		if err := checkBlob(sec, code, e.Program); err != nil {
 			return nil, err
 		}
+		if v, ok := vm.ProgramVersion(code); ok && v > b.Manifest.Bytecode {
+			return nil, errorf(sec, "program format version %d, the manifest says bytecode %d", v, b.Manifest.Bytecode)
+		}
 		prog, err := vm.Load(code, builtins)
 		if err != nil {
 			return nil, &Error{Section: sec, Err: err}
@@ -515,8 +527,8 @@ func checkManifest(m *Manifest, version int) error {
 	if m.Format != version {
 		return errorf("manifest", "format %d, the header says %d", m.Format, version)
 	}
-	if m.Bytecode != vm.FormatVersion {
-		return errorf("manifest", "bytecode version %d, this reader loads version %d", m.Bytecode, vm.FormatVersion)
+	if m.Bytecode < vm.MinFormatVersion || m.Bytecode > vm.FormatVersion {
+		return errorf("manifest", "bytecode version %d, this reader loads versions %d to %d", m.Bytecode, vm.MinFormatVersion, vm.FormatVersion)
 	}
 	if len(m.Policies) > MaxPolicies {
 		return errorf("manifest", "%d policies (max %d)", len(m.Policies), MaxPolicies)

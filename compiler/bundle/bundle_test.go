@@ -283,7 +283,9 @@ func TestManifestChecks(t *testing.T) {
 	}
 	for _, tc := range []struct{ old, new, want string }{
 		{`"format": 1`, `"format": 2`, "bundle manifest: format 2"},
-		{`"bytecode": 1`, `"bytecode": 9`, "bytecode version 9"},
+		{`"bytecode": 2`, `"bytecode": 9`, "bytecode version 9"},
+		// The examples inline calls: their programs are version 2.
+		{`"bytecode": 2`, `"bytecode": 1`, "program format version 2, the manifest says bytecode 1"},
 		{`"id": "ab_summarizer"`, `"id": ""`, "policies[0].id: empty"},
 		{`"id": "budget_guard"`, `"id": "ab_summarizer"`, "out of order or repeated"},
 		{`"tests": [`, `"tests": ["nope", `, `"nope" has no entry point`},
