@@ -59,7 +59,8 @@ type Server struct {
 	dirty     map[string]bool      // policies whose diagnostics are due
 	published map[string][]string  // per policy: the paths published last time
 	timer     *time.Timer
-	shutdown  bool
+	shutdown  bool // the client requested shutdown
+	exited    bool // the client sent exit
 	watch     bool // the client registers file watchers dynamically
 }
 
@@ -116,31 +117,50 @@ func New(opts Options) *Server {
 }
 
 // Serve answers the client on conn until the client exits or the
-// connection closes.
+// connection closes. Messages that cannot be decoded are answered with a
+// JSON-RPC error, logged, and skipped (see stream). Serve returns nil only
+// when the session ended properly: an exit notification after a shutdown
+// request, or the input ending after a shutdown request. Otherwise its
+// error says how the session ended: the input broke off inside a message
+// or could not be read, or the context was canceled.
 func (s *Server) Serve(ctx context.Context, conn io.ReadWriteCloser) error {
 	s.ctx = ctx
-	stream := jsonrpc2.NewBufferedStream(conn, jsonrpc2.VSCodeObjectCodec{})
+	st := newStream(conn, s.log)
 	s.mu.Lock()
-	s.conn = jsonrpc2.NewConn(ctx, stream, jsonrpc2.HandlerWithError(s.handle).SuppressErrClosed(),
+	s.conn = jsonrpc2.NewConn(ctx, st, jsonrpc2.HandlerWithError(s.handle).SuppressErrClosed(),
 		jsonrpc2.SetLogger(s.log))
 	c := s.conn
 	s.mu.Unlock()
+	var err error
 	select {
 	case <-c.DisconnectNotify():
 	case <-ctx.Done():
 		c.Close()
+		err = ctx.Err()
 	}
 	s.mu.Lock()
 	if s.timer != nil {
 		s.timer.Stop()
 	}
+	exited := s.exited
 	s.mu.Unlock()
-	return nil
+	if err == nil && !exited {
+		if rerr := st.err(); rerr != nil && rerr != io.EOF {
+			err = fmt.Errorf("reading from the client: %w", rerr)
+		}
+	}
+	if err != nil {
+		s.log.Printf("session ended: %v", err)
+	}
+	return err
 }
 
 // handle dispatches one message through the protocol handler.
 func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (any, error) {
 	if req.Method == "exit" {
+		s.mu.Lock()
+		s.exited = true
+		s.mu.Unlock()
 		conn.Close()
 		return nil, nil
 	}

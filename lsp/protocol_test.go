@@ -1,0 +1,228 @@
+package lsp_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/lsp"
+	"github.com/rpl-lang/rpl/stdlib"
+)
+
+// rawClient talks to a Server over net.Pipe byte by byte, so that it can
+// send what a well-behaved jsonrpc2.Conn never would.
+type rawClient struct {
+	tb     testing.TB
+	conn   net.Conn
+	msgs   chan map[string]any // every message from the server, in order
+	served chan error          // Serve's result
+	log    *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func newRawClient(tb testing.TB) *rawClient {
+	tb.Helper()
+	u, err := stdlib.Universe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, b := net.Pipe()
+	c := &rawClient{tb: tb, conn: b, msgs: make(chan map[string]any, 64), served: make(chan error, 1), log: &syncBuffer{}}
+	srv := lsp.New(lsp.Options{Universe: u, Log: c.log})
+	go func() { c.served <- srv.Serve(context.Background(), a); a.Close() }()
+	go func() {
+		defer close(c.msgs)
+		r := bufio.NewReader(b)
+		for {
+			n := -1
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				line = strings.TrimRight(line, "\r\n")
+				if line == "" {
+					break
+				}
+				if v, ok := strings.CutPrefix(line, "Content-Length: "); ok {
+					n, _ = strconv.Atoi(v)
+				}
+			}
+			body := make([]byte, n)
+			if _, err := io.ReadFull(r, body); err != nil {
+				return
+			}
+			var m map[string]any
+			if err := json.Unmarshal(body, &m); err != nil {
+				c.msgs <- map[string]any{"undecodable": string(body)}
+				continue
+			}
+			c.msgs <- m
+		}
+	}()
+	tb.Cleanup(func() { b.Close() })
+	return c
+}
+
+func (c *rawClient) raw(s string) {
+	c.tb.Helper()
+	if _, err := io.WriteString(c.conn, s); err != nil {
+		c.tb.Fatalf("write %q: %v", s, err)
+	}
+}
+
+func (c *rawClient) send(m map[string]any) {
+	c.tb.Helper()
+	m["jsonrpc"] = "2.0"
+	b, err := json.Marshal(m)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	c.raw(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(b), b))
+}
+
+// next is the next message from the server that is not a notification.
+func (c *rawClient) next() map[string]any {
+	c.tb.Helper()
+	for {
+		select {
+		case m, ok := <-c.msgs:
+			if !ok {
+				c.tb.Fatal("the server closed the connection")
+			}
+			if _, notif := m["method"]; notif {
+				continue
+			}
+			return m
+		case <-time.After(time.Minute):
+			c.tb.Fatal("no answer within a minute")
+		}
+	}
+}
+
+// call sends a request and returns the next answer, which must be its.
+func (c *rawClient) call(id int, method string, params any) map[string]any {
+	c.tb.Helper()
+	c.send(map[string]any{"id": id, "method": method, "params": params})
+	m := c.next()
+	if m["id"] != float64(id) {
+		c.tb.Fatalf("%s: answer %v, want id %d", method, m, id)
+	}
+	return m
+}
+
+// wait is Serve's result.
+func (c *rawClient) wait() error {
+	c.tb.Helper()
+	select {
+	case err := <-c.served:
+		return err
+	case <-time.After(time.Minute):
+		c.tb.Fatal("Serve did not return within a minute")
+		return nil
+	}
+}
+
+func (c *rawClient) initialize() {
+	c.tb.Helper()
+	if m := c.call(1, "initialize", map[string]any{"processId": nil, "rootUri": nil, "capabilities": map[string]any{}}); m["error"] != nil {
+		c.tb.Fatalf("initialize: %v", m)
+	}
+	c.send(map[string]any{"method": "initialized", "params": map[string]any{}})
+}
+
+// errorCode is the code of an error response, or 0.
+func errorCode(m map[string]any) int {
+	e, _ := m["error"].(map[string]any)
+	code, _ := e["code"].(float64)
+	return int(code)
+}
+
+// A message that cannot be decoded is answered with a parse error or an
+// invalid request, id null, and logged; the server goes on with the next
+// message. A header block without a usable Content-Length is answered with
+// a parse error and skipped. (jsonrpc2's own codec closed the connection on
+// any of them, and the server exited as if the client had.)
+func TestMalformedMessages(t *testing.T) {
+	c := newRawClient(t)
+	c.initialize()
+	tests := []struct {
+		name, raw string
+		code      int
+		log       string
+	}{
+		{"not json", "Content-Length: 10\r\n\r\n{not json}", -32700, "parse error"},
+		{"array", "Content-Length: 2\r\n\r\n[]", -32600, "invalid request"},
+		{"batch", `Content-Length: 41` + "\r\n\r\n" + `[{"jsonrpc":"2.0","id":7,"method":"foo"}]`, -32600, "invalid request"},
+		{"no method", `Content-Length: 27` + "\r\n\r\n" + `{"jsonrpc":"2.0","id":99}  `, -32600, "invalid request"},
+		{"no content-length", "garbage\r\n\r\n", -32700, "no Content-Length"},
+		{"bad content-length", "Content-Length: abc\r\n\r\n{}", -32700, "bad Content-Length"},
+		{"empty body", "Content-Length: 0\r\n\r\n", -32700, "parse error"},
+	}
+	for i, tt := range tests {
+		c.raw(tt.raw)
+		m := c.next()
+		if id, ok := m["id"]; !ok || id != nil || errorCode(m) != tt.code {
+			t.Errorf("%s: answer %v, want error %d with id null", tt.name, m, tt.code)
+		}
+		// The server still serves.
+		id := 100 + i
+		if m := c.call(id, "workspace/symbol", map[string]any{"query": "x"}); m["error"] != nil {
+			t.Errorf("%s: then workspace/symbol: %v", tt.name, m)
+		}
+		if !strings.Contains(c.log.String(), tt.log) {
+			t.Errorf("%s: the log lacks %q:\n%s", tt.name, tt.log, c.log)
+		}
+	}
+	// A response the server cannot use is not answered.
+	c.send(map[string]any{"id": map[string]any{}, "result": 1})
+	if m := c.call(200, "workspace/symbol", map[string]any{"query": "x"}); m["error"] != nil {
+		t.Errorf("workspace/symbol: %v", m)
+	}
+	if !strings.Contains(c.log.String(), "dropped an invalid response") {
+		t.Errorf("the log lacks the dropped response:\n%s", c.log)
+	}
+	c.call(201, "shutdown", nil)
+	c.send(map[string]any{"method": "exit"})
+	if err := c.wait(); err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
+
+// Input that breaks off inside a message ends the session with an error,
+// even after shutdown.
+func TestTruncatedMessage(t *testing.T) {
+	c := newRawClient(t)
+	c.initialize()
+	c.call(2, "shutdown", nil)
+	c.raw("Content-Length: 100\r\n\r\n{\"jsonrpc\":")
+	c.conn.Close()
+	if err := c.wait(); err == nil || !strings.Contains(err.Error(), "unexpected EOF") {
+		t.Errorf("Serve: %v, want an unexpected EOF", err)
+	}
+}

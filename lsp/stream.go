@@ -1,0 +1,262 @@
+package lsp
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// stream is the server's jsonrpc2.ObjectStream: the LSP base protocol's
+// Content-Length framing around JSON-RPC 2.0 messages. Unlike
+// jsonrpc2.VSCodeObjectCodec, whose every error closes the connection, it
+// survives bad input: a body that is not JSON is answered with a parse error
+// (-32700), JSON that is no request or response with an invalid request
+// (-32600), both with id null as JSON-RPC 2.0 requires, and a header block
+// that cannot be framed (no Content-Length, or one that is not a number) is
+// answered with a parse error and skipped up to the next header block.
+// Every such message is logged. ReadObject returns an error only when the
+// input ends or cannot be read.
+type stream struct {
+	conn io.Closer
+	r    *bufio.Reader
+	log  *log.Logger
+
+	mu sync.Mutex // guards w: replies to bad input and the Conn's writes
+	w  *bufio.Writer
+
+	errMu   sync.Mutex
+	readErr error // why reading stopped
+}
+
+func newStream(conn io.ReadWriteCloser, l *log.Logger) *stream {
+	return &stream{conn: conn, r: bufio.NewReader(conn), w: bufio.NewWriter(conn), log: l}
+}
+
+// maxHeaderLine bounds a header line, so that input without line breaks
+// cannot grow the buffer without end.
+const maxHeaderLine = 64 << 10
+
+// errUnframed is a header block from which no message can be cut.
+type errUnframed struct{ reason string }
+
+func (e *errUnframed) Error() string { return e.reason }
+
+// WriteObject implements jsonrpc2.ObjectStream.
+func (st *stream) WriteObject(obj any) error {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	return st.write(data)
+}
+
+func (st *stream) write(data []byte) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, err := fmt.Fprintf(st.w, "Content-Length: %d\r\n\r\n", len(data)); err != nil {
+		return err
+	}
+	if _, err := st.w.Write(data); err != nil {
+		return err
+	}
+	return st.w.Flush()
+}
+
+// Close implements jsonrpc2.ObjectStream.
+func (st *stream) Close() error { return st.conn.Close() }
+
+// ReadObject implements jsonrpc2.ObjectStream: it stores the next message
+// that v (the Conn's request-or-response) accepts, answering the ones it
+// does not.
+func (st *stream) ReadObject(v any) error {
+	for {
+		body, err := st.readFrame()
+		var unframed *errUnframed
+		switch {
+		case errors.As(err, &unframed):
+			st.reject(jsonrpc2.CodeParseError, "parse error: "+unframed.reason, nil)
+			continue
+		case err != nil:
+			st.errMu.Lock()
+			st.readErr = err
+			st.errMu.Unlock()
+			return err
+		}
+		if !json.Valid(body) {
+			var perr error
+			var x any
+			if err := json.Unmarshal(body, &x); err != nil {
+				perr = err
+			}
+			st.reject(jsonrpc2.CodeParseError, fmt.Sprintf("parse error: %v", perr), body)
+			continue
+		}
+		if err := json.Unmarshal(body, v); err != nil {
+			if isResponse(body) {
+				// Responses are never answered: log and drop it.
+				st.log.Printf("dropped an invalid response: %v: %s", err, clip(body))
+				continue
+			}
+			st.reject(jsonrpc2.CodeInvalidRequest, fmt.Sprintf("invalid request: %v", err), body)
+			continue
+		}
+		return nil
+	}
+}
+
+// err is why reading stopped: io.EOF when the input ended between
+// messages, nil while it goes on.
+func (st *stream) err() error {
+	st.errMu.Lock()
+	defer st.errMu.Unlock()
+	return st.readErr
+}
+
+// reject logs a message that was not understood and answers it with an
+// error whose id is null.
+func (st *stream) reject(code int64, msg string, body []byte) {
+	if body != nil {
+		st.log.Printf("%s: %s", msg, clip(body))
+	} else {
+		st.log.Print(msg)
+	}
+	resp := struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      *jsonrpc2.ID    `json:"id"`
+		Error   *jsonrpc2.Error `json:"error"`
+	}{"2.0", nil, &jsonrpc2.Error{Code: code, Message: msg}}
+	data, err := json.Marshal(resp)
+	if err == nil {
+		err = st.write(data)
+	}
+	if err != nil {
+		st.log.Printf("answering a bad message: %v", err)
+	}
+}
+
+// isResponse reports whether body is an object that looks like a
+// response: a result or an error, and no method.
+func isResponse(body []byte) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return false
+	}
+	_, method := m["method"]
+	_, result := m["result"]
+	_, e := m["error"]
+	return !method && (result || e)
+}
+
+// clip shortens a message for the log.
+func clip(b []byte) string {
+	const max = 200
+	if len(b) > max {
+		return string(b[:max]) + "..."
+	}
+	return string(b)
+}
+
+// readFrame reads one header block and the body it announces. Blank lines
+// before a header block are skipped. A line that is not a header but
+// contains "Content-Length:" (the rest of an unframed body, then the next
+// header) is taken from there. It returns io.EOF if the input ends before
+// a header block, io.ErrUnexpectedEOF if it ends inside a message, and
+// *errUnframed if the header block has no usable Content-Length.
+func (st *stream) readFrame() ([]byte, error) {
+	length := int64(-1)
+	var bad string
+	started := false
+	for {
+		line, err := st.readLine()
+		if err != nil {
+			if err == io.EOF && started {
+				return nil, io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		if line == "" {
+			if !started {
+				continue
+			}
+			break
+		}
+		started = true
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || strings.ContainsAny(name, " \t{}\"") {
+			if i := strings.Index(strings.ToLower(line), "content-length:"); i > 0 {
+				st.log.Printf("skipped unframed input: %q", clipString(line[:i]))
+				name, value, _ = strings.Cut(line[i:], ":")
+			} else {
+				if bad == "" {
+					bad = fmt.Sprintf("not a header: %q", clipString(line))
+				}
+				continue
+			}
+		}
+		if !strings.EqualFold(strings.TrimSpace(name), "Content-Length") {
+			continue // Content-Type and unknown headers
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+		if err != nil || n < 0 {
+			bad = fmt.Sprintf("bad Content-Length %q", clipString(strings.TrimSpace(value)))
+			length = -1
+			continue
+		}
+		length = n
+	}
+	if length < 0 {
+		if bad == "" {
+			bad = "no Content-Length header"
+		} else if !strings.HasPrefix(bad, "bad Content-Length") {
+			bad = "no Content-Length header (" + bad + ")"
+		}
+		return nil, &errUnframed{reason: bad}
+	}
+	var body bytes.Buffer
+	if _, err := io.CopyN(&body, st.r, length); err != nil {
+		if err == io.EOF {
+			return nil, io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return body.Bytes(), nil
+}
+
+func clipString(s string) string {
+	const max = 80
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}
+
+// readLine reads a header line without its line break (\r\n, or a bare
+// \n). A line longer than maxHeaderLine is cut into pieces of that size.
+func (st *stream) readLine() (string, error) {
+	var line []byte
+	for {
+		b, err := st.r.ReadSlice('\n')
+		line = append(line, b...)
+		if err == bufio.ErrBufferFull && len(line) < maxHeaderLine {
+			continue
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			if err == io.EOF && len(line) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return "", err
+		}
+		break
+	}
+	s := strings.TrimSuffix(string(line), "\n")
+	return strings.TrimSuffix(s, "\r"), nil
+}
