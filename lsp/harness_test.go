@@ -41,8 +41,8 @@ func newClient(tb testing.TB, dir string, opts lsp.Options) *client {
 	a, b := net.Pipe()
 	srv := lsp.New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan struct{})
-	go func() { srv.Serve(ctx, a); close(served) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, a) }()
 	c := &client{tb: tb, dir: dir, diags: map[string]published{},
 		arrived: make(chan struct{}, 1), version: map[string]int32{}, texts: map[string]string{}}
 	c.conn = jsonrpc2.NewConn(ctx, jsonrpc2.NewBufferedStream(b, jsonrpc2.VSCodeObjectCodec{}), jsonrpc2.HandlerWithError(c.handle))
@@ -56,7 +56,9 @@ func newClient(tb testing.TB, dir string, opts lsp.Options) *client {
 	tb.Cleanup(func() {
 		c.call("shutdown", nil, nil)
 		c.notify("exit", nil)
-		<-served
+		if err := <-served; err != nil {
+			tb.Errorf("Serve: %v", err)
+		}
 		cancel()
 		c.conn.Close()
 	})

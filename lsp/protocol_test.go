@@ -226,3 +226,36 @@ func TestTruncatedMessage(t *testing.T) {
 		t.Errorf("Serve: %v, want an unexpected EOF", err)
 	}
 }
+
+// Serve returns nil only if shutdown came before exit or before the end of
+// the input; `rplc lsp` turns its error into exit status 1, as LSP asks.
+func TestExitWithoutShutdown(t *testing.T) {
+	tests := []struct {
+		name     string
+		shutdown bool
+		exit     bool
+		want     error
+	}{
+		{"shutdown, exit", true, true, nil},
+		{"shutdown, close", true, false, nil},
+		{"exit", false, true, lsp.ErrExitWithoutShutdown},
+		{"close", false, false, lsp.ErrClosedWithoutShutdown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newRawClient(t)
+			c.initialize()
+			if tt.shutdown {
+				c.call(2, "shutdown", nil)
+			}
+			if tt.exit {
+				c.send(map[string]any{"method": "exit"})
+			} else {
+				c.conn.Close()
+			}
+			if err := c.wait(); err != tt.want {
+				t.Errorf("Serve: %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -116,13 +117,21 @@ func New(opts Options) *Server {
 	return s
 }
 
+// Errors of Serve when the session ends without a shutdown request, which
+// LSP asks to report with exit status 1.
+var (
+	ErrExitWithoutShutdown   = errors.New("exit notification without a shutdown request")
+	ErrClosedWithoutShutdown = errors.New("the client closed the connection without a shutdown request")
+)
+
 // Serve answers the client on conn until the client exits or the
 // connection closes. Messages that cannot be decoded are answered with a
 // JSON-RPC error, logged, and skipped (see stream). Serve returns nil only
 // when the session ended properly: an exit notification after a shutdown
-// request, or the input ending after a shutdown request. Otherwise its
-// error says how the session ended: the input broke off inside a message
-// or could not be read, or the context was canceled.
+// request, or the input ending between messages after a shutdown request.
+// Otherwise its error says how the session ended: ErrExitWithoutShutdown,
+// ErrClosedWithoutShutdown, the input broke off inside a message or could
+// not be read, or the context was canceled.
 func (s *Server) Serve(ctx context.Context, conn io.ReadWriteCloser) error {
 	s.ctx = ctx
 	st := newStream(conn, s.log)
@@ -142,11 +151,18 @@ func (s *Server) Serve(ctx context.Context, conn io.ReadWriteCloser) error {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	exited := s.exited
+	exited, down := s.exited, s.shutdown
 	s.mu.Unlock()
-	if err == nil && !exited {
-		if rerr := st.err(); rerr != nil && rerr != io.EOF {
+	if err == nil {
+		rerr := st.err()
+		switch {
+		case exited && down:
+		case exited:
+			err = ErrExitWithoutShutdown
+		case rerr != nil && rerr != io.EOF:
 			err = fmt.Errorf("reading from the client: %w", rerr)
+		case !down:
+			err = ErrClosedWithoutShutdown
 		}
 	}
 	if err != nil {

@@ -26,7 +26,12 @@ document and workspace symbols, formatting, semantic tokens, quick fixes
 and code lenses.
 
 Nothing is printed on standard output but the protocol; with --log,
-protocol errors go to that file.`,
+protocol errors go to that file, messages that could not be decoded
+included (they are answered with a JSON-RPC error and skipped).
+
+The exit status is 0 when the client sent shutdown before exit (or before
+closing standard input), 1 otherwise: after exit without shutdown, or
+when standard input ends without shutdown or breaks off inside a message.`,
 		Example: `  rplc lsp
   rplc lsp --log /tmp/rplc-lsp.log`,
 		Args: cobra.NoArgs,

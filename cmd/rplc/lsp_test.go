@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -120,6 +122,40 @@ func TestLSPSubprocess(t *testing.T) {
 	conn.Notify(t.Context(), "exit", nil)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("rplc lsp exited with %v", err)
+	}
+}
+
+// TestLSPExitStatus runs `rplc lsp` in process on a scripted standard
+// input: exit status 0 only when shutdown came before exit (or before the
+// end of the input), 1 otherwise, as LSP 3.17 asks.
+func TestLSPExitStatus(t *testing.T) {
+	msg := func(m string) string { return fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(m), m) }
+	initialize := msg(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}`) +
+		msg(`{"jsonrpc":"2.0","method":"initialized","params":{}}`)
+	shutdown := msg(`{"jsonrpc":"2.0","id":2,"method":"shutdown"}`)
+	exit := msg(`{"jsonrpc":"2.0","method":"exit"}`)
+	tests := []struct {
+		name, stdin string
+		want        int
+		stderr      string
+	}{
+		{"shutdown, exit", initialize + shutdown + exit, exitOK, ""},
+		{"shutdown, end of input", initialize + shutdown, exitOK, ""},
+		{"exit without shutdown", initialize + exit, exitFail, "without a shutdown request"},
+		{"end of input without shutdown", initialize, exitFail, "without a shutdown request"},
+		{"input cut off", initialize + shutdown + "Content-Length: 50\r\n\r\n{", exitFail, "unexpected EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			got := run([]string{"lsp"}, strings.NewReader(tt.stdin), &stdout, &stderr)
+			if got != tt.want || (tt.stderr != "" && !strings.Contains(stderr.String(), tt.stderr)) {
+				t.Errorf("exit status %d, want %d; stderr %q", got, tt.want, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), `"capabilities"`) {
+				t.Errorf("no answer to initialize on stdout: %q", stdout.String())
+			}
+		})
 	}
 }
 
