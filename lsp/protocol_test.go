@@ -259,3 +259,24 @@ func TestExitWithoutShutdown(t *testing.T) {
 		})
 	}
 }
+
+// Before initialize a request fails with LSP's ServerNotInitialized
+// (-32002), not JSON-RPC's invalid request; a notification is dropped;
+// initialize then works.
+func TestRequestBeforeInitialize(t *testing.T) {
+	c := newRawClient(t)
+	c.send(map[string]any{"method": "textDocument/didOpen", "params": map[string]any{"textDocument": map[string]any{
+		"uri": "file:///x.rpl", "languageId": "rpl", "version": 1, "text": "package x\n"}}})
+	m := c.call(1, "textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": "file:///x.rpl"}, "position": map[string]any{"line": 0, "character": 0}})
+	if errorCode(m) != -32002 {
+		t.Errorf("hover before initialize: %v, want error -32002", m)
+	}
+	if m := c.call(2, "initialize", map[string]any{"processId": nil, "rootUri": nil, "capabilities": map[string]any{}}); m["error"] != nil {
+		t.Errorf("initialize: %v", m)
+	}
+	c.call(3, "shutdown", nil)
+	c.send(map[string]any{"method": "exit"})
+	if err := c.wait(); err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}

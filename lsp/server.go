@@ -186,6 +186,15 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 	if down && !req.Notif {
 		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: "the server is shut down"}
 	}
+	if req.Method != string(protocol.MethodInitialize) && !s.handler.IsInitialized() {
+		// LSP: before initialize, requests fail with ServerNotInitialized
+		// and notifications (but exit) are dropped.
+		if req.Notif {
+			s.log.Printf("dropped %s: the server is not initialized", req.Method)
+			return nil, nil
+		}
+		return nil, &jsonrpc2.Error{Code: codeServerNotInitialized, Message: "server not initialized"}
+	}
 	gc := &glsp.Context{Method: req.Method,
 		Notify: func(method string, params any) { s.notify(method, params) },
 		Call:   func(string, any, any) {}, // never called: calls to the client would deadlock the reader
@@ -210,10 +219,14 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		if e, ok := err.(*jsonrpc2.Error); ok {
 			return nil, e
 		}
-		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: err.Error()}
+		return nil, &jsonrpc2.Error{Code: codeRequestFailed, Message: err.Error()}
 	}
 	return r, nil
 }
+
+// codeServerNotInitialized is LSP's error code for a request that came
+// before initialize.
+const codeServerNotInitialized = -32002
 
 // notify sends a notification to the client.
 func (s *Server) notify(method string, params any) {
