@@ -1,6 +1,7 @@
 package lsp_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -148,6 +149,45 @@ func TestIncrementalEditUTF16(t *testing.T) {
 	c.call("textDocument/hover", docPos(u, pos(2, int(at))), &h)
 	if h.Range == nil || h.Range.Start != pos(2, int(at)) || h.Range.End != pos(2, int(at)+1) {
 		t.Fatalf("hover range %+v", h.Range)
+	}
+}
+
+// Hover on a comment, a blank line or between statements of a block shows
+// nothing: there is no expression there, and the type of the block (or of
+// the if around it) over its whole extent said nothing about the place.
+func TestHoverOutsideExpressions(t *testing.T) {
+	dir := t.TempDir()
+	src := `package p
+
+fn route(r: Request) -> Decision {
+  let who = r.tenant.id
+  # a comment
+
+  if who == "x" {
+    # inside the if
+    return deny("x")
+  }
+  to("openai:gpt-4o")
+}
+`
+	write(t, filepath.Join(dir, "p.rpl"), src)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	if ds := c.waitDiags(u, 1); len(ds) != 0 {
+		t.Fatalf("diagnostics %+v", ds)
+	}
+	for _, p := range []protocol.Position{pos(4, 6), pos(5, 0), pos(7, 8), pos(3, 1)} {
+		var h json.RawMessage
+		c.call("textDocument/hover", docPos(u, p), &h)
+		if string(h) != "null" {
+			t.Errorf("hover at %d:%d: %s, want null", p.Line, p.Character, h)
+		}
+	}
+	// Expressions in the block still have a hover.
+	var h protocol.Hover
+	c.call("textDocument/hover", docPos(u, pos(8, 14)), &h)
+	if h.Range == nil || h.Range.Start.Line != 8 {
+		t.Errorf("hover on deny: %+v", h)
 	}
 }
 

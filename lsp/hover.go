@@ -32,7 +32,15 @@ func (s *Server) hover(_ *glsp.Context, p *protocol.HoverParams) (*protocol.Hove
 		fp := t.call.Type.Params[t.param]
 		text, sp = codeBlock(fmt.Sprintf("parameter %s: %s", fp.Name, fp.Type)), t.id.Sp
 	default:
+		// The innermost expression under the cursor; none when the cursor
+		// is in a block but on no expression of it (a comment, a blank
+		// line, between statements): the block's type over the whole
+		// body, or that of an if or a function around it, says nothing
+		// about the place.
 		for i := len(t.path) - 1; i >= 0; i-- {
+			if _, ok := t.path[i].(*lang.BlockExpr); ok {
+				break
+			}
 			if e, ok := t.path[i].(lang.Expr); ok {
 				if ty := sn.prog.Info.Types[e]; ty != nil && !lang.IsInvalid(ty) {
 					text, sp = codeBlock(ty.String()), e.Span()
