@@ -53,6 +53,8 @@ type Diagnostic struct {
 	Message  string
 	Related  []Related
 	Fixes    []Fix
+
+	hidden int // for an RPL900 note: how many diagnostics it stands for
 }
 
 // Position is the start of the diagnostic's span.
@@ -109,6 +111,8 @@ func (l DiagList) Sort() { sort.Stable(l) }
 
 // Normalize sorts, removes duplicates (same file, line and message, as
 // go/scanner does) and caps the list at MaxDiagnostics errors per file.
+// Normalizing a list again (the parser's list inside the checker's) counts
+// what an earlier pass dropped into the one RPL900 note per file.
 func (l DiagList) Normalize() DiagList {
 	l.Sort()
 	out := l[:0]
@@ -116,6 +120,10 @@ func (l DiagList) Normalize() DiagList {
 	dropped := map[*File]int{}
 	var last *Diagnostic
 	for _, d := range l {
+		if d.Code == CodeTooMany {
+			dropped[d.File] += d.hidden
+			continue
+		}
 		if last != nil && last.File == d.File && last.Position().Line == d.Position().Line && last.Message == d.Message {
 			continue
 		}
@@ -129,7 +137,7 @@ func (l DiagList) Normalize() DiagList {
 	}
 	for f, n := range dropped {
 		out = append(out, &Diagnostic{File: f, Span: Span{Pos(len(f.Src)), Pos(len(f.Src))}, Severity: SevInfo, Code: CodeTooMany,
-			Message: fmt.Sprintf("%d more diagnostics not shown", n)})
+			Message: fmt.Sprintf("%d more diagnostics not shown", n), hidden: n})
 	}
 	return out
 }

@@ -1,7 +1,9 @@
 package lang_test
 
 import (
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -42,5 +44,61 @@ func TestDiagListError(t *testing.T) {
 	}
 	if got := (lang.DiagList{}).Error(); got != "no errors" {
 		t.Errorf("empty list: %q", got)
+	}
+}
+
+// TestTooManyDiagnosticsCount checks the RPL900 note that ends a file with
+// more than MaxDiagnostics diagnostics: it counts every one not shown,
+// syntax errors included, although the parser's list (with its own note)
+// is normalized again inside the checker's.
+func TestTooManyDiagnosticsCount(t *testing.T) {
+	u := universe(t)
+	tests := []struct {
+		name   string
+		broken int // lines fn fN( = 1, one syntax error each
+		undef  int // lines fn gN() -> int = nope, one checker error each
+		note   string
+	}{
+		{"at the cap", lang.MaxDiagnostics, 0, ""},
+		{"syntax errors", 120, 0, "20 more diagnostics not shown"},
+		{"more syntax errors", 150, 0, "50 more diagnostics not shown"},
+		{"syntax and checker errors", 90, 30, "20 more diagnostics not shown"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("package p\n")
+			for i := range tc.broken {
+				fmt.Fprintf(&b, "fn f%d( = 1\n", i)
+			}
+			for i := range tc.undef {
+				fmt.Fprintf(&b, "fn g%d() -> int = nope\n", i)
+			}
+			read := func(p string) ([]byte, error) {
+				if p == "/v/p.rpl" {
+					return []byte(b.String()), nil
+				}
+				return nil, os.ErrNotExist
+			}
+			_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/v/p.rpl")
+			var notes []string
+			shown := 0
+			for _, d := range diags {
+				if d.Code == lang.CodeTooMany {
+					notes = append(notes, d.Message)
+				} else {
+					shown++
+				}
+			}
+			if want := min(tc.broken+tc.undef, lang.MaxDiagnostics); shown != want {
+				t.Errorf("%d diagnostics shown, want %d", shown, want)
+			}
+			switch {
+			case tc.note == "" && len(notes) != 0:
+				t.Errorf("notes %q, want none", notes)
+			case tc.note != "" && (len(notes) != 1 || notes[0] != tc.note):
+				t.Errorf("notes %q, want [%q]", notes, tc.note)
+			}
+		})
 	}
 }
