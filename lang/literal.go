@@ -147,9 +147,13 @@ func classifyNumber(raw string) (LitKind, error) {
 	return LitInt, nil
 }
 
-// ParseInt decodes an int literal (decimal or 0x hex, with _ separators).
+// ParseInt decodes an int literal (decimal or 0x hex, with _ separators
+// between digits: 0x_ff, which Go accepts, is malformed).
 func ParseInt(raw string) (int64, error) {
 	v, err := strconv.ParseInt(raw, 0, 64)
+	if body := strings.TrimPrefix(raw, "-"); err == nil && len(body) > 2 && body[2] == '_' && (body[1] == 'x' || body[1] == 'X') {
+		err = strconv.ErrSyntax
+	}
 	if err != nil {
 		if errors.Is(err, strconv.ErrRange) {
 			return 0, fmt.Errorf("integer literal %s overflows int", raw)

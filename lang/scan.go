@@ -89,7 +89,7 @@ func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.To
 			}
 			typ = tokMoney
 		case isDigit(c):
-			if c == '0' && j+1 < n && (src[j] == 'x' || src[j] == 'X') && (isHexDigit(src[j+1]) || src[j+1] == '_') {
+			if c == '0' && j+1 < n && (src[j] == 'x' || src[j] == 'X') && isHexDigit(src[j+1]) {
 				j += 2
 				for j < n && (isHexDigit(src[j]) || src[j] == '_') {
 					j++
@@ -117,12 +117,16 @@ func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.To
 					}
 				}
 			}
-			// A unit or any other letters stick to the number.
+			// A unit or any other letters stick to the number, and so do
+			// more pairs of a duration, the last with a fraction (1m1.5s).
 			if j < n && (isLetter(src[j]) || micro(j)) {
 				for j < n && (isWordChar(src[j]) || micro(j)) {
-					if micro(j) {
+					switch {
+					case micro(j):
 						j += 2
-					} else {
+					case isDigit(src[j]) && j+2 < n && src[j+1] == '.' && isDigit(src[j+2]):
+						j += 2
+					default:
 						j++
 					}
 				}
