@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -36,6 +38,12 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 		return c.foldCall(e)
 	case *lang.ParenExpr:
 		return c.constValue(e.X)
+	case *lang.UnaryExpr:
+		if v, ok := c.constValue(e.X); ok && e.Op == "!" && v.Kind() == vm.KindBool {
+			return vm.Bool(!v.Bool()), true
+		}
+	case *lang.BinaryExpr:
+		return c.foldOperator(e)
 	case *lang.Ident:
 		return c.objConst(c.info.Uses[e])
 	case *lang.SelectorExpr:
@@ -95,6 +103,63 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 			}
 			m, err := vm.NewMap(keys, vals)
 			return m, err == nil
+		}
+	}
+	return vm.Value{}, false
+}
+
+// foldOperator evaluates the operators that the checker leaves to the
+// compiler because an operand is none, a list, a map or a record: ==, !=,
+// in, not in, and &&, || and ?? over such comparisons. The checker folds
+// every other operator over constants or reports why it cannot (RPL315).
+func (c *compiler) foldOperator(e *lang.BinaryExpr) (vm.Value, bool) {
+	x, ok := c.constValue(e.X)
+	if !ok {
+		return vm.Value{}, false
+	}
+	if e.Op == "??" && !x.IsNil() {
+		return x, true
+	}
+	y, ok := c.constValue(e.Y)
+	if !ok {
+		return vm.Value{}, false
+	}
+	switch e.Op {
+	case "??":
+		return y, true
+	case "==":
+		return vm.Bool(vm.Equal(x, y)), true
+	case "!=":
+		return vm.Bool(!vm.Equal(x, y)), true
+	case "in":
+		return member(x, y)
+	case "not in":
+		v, ok := member(x, y)
+		return vm.Bool(!v.Bool()), ok
+	case "&&", "||":
+		if x.Kind() != vm.KindBool || y.Kind() != vm.KindBool {
+			return vm.Value{}, false
+		}
+		if e.Op == "&&" {
+			return vm.Bool(x.Bool() && y.Bool()), true
+		}
+		return vm.Bool(x.Bool() || y.Bool()), true
+	}
+	return vm.Value{}, false
+}
+
+// member reports whether x is an element of the list y, a key of the map y
+// or a substring of the string y, as IN_LIST, IN_MAP and IN_STR do.
+func member(x, y vm.Value) (vm.Value, bool) {
+	switch y.Kind() {
+	case vm.KindList:
+		return vm.Bool(slices.ContainsFunc(y.List(), func(e vm.Value) bool { return vm.Equal(x, e) })), true
+	case vm.KindMap:
+		_, found := y.Map().Get(x)
+		return vm.Bool(found), true
+	case vm.KindString:
+		if x.Kind() == vm.KindString {
+			return vm.Bool(strings.Contains(y.Str(), x.Str())), true
 		}
 	}
 	return vm.Value{}, false

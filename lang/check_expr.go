@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"math"
 	"slices"
 	"strings"
 )
@@ -333,6 +334,10 @@ func (c *checker) unary(e *UnaryExpr, want Type) Type {
 			case Int, Float, Money, Duration:
 				switch v := c.info.Consts[e.X].(type) {
 				case int64:
+					if v == math.MinInt64 {
+						c.errAt(e, CodeConstOverflow, "%s in constant expression %s", msgOverflow, exprString(e))
+						return t
+					}
 					c.info.Consts[e] = -v
 				case float64:
 					c.info.Consts[e] = -v
@@ -354,7 +359,7 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 	case "&&", "||":
 		c.exprAs(e.X, Typ[Bool], what{"operand of", e.Op, ""})
 		c.exprAs(e.Y, Typ[Bool], what{"operand of", e.Op, ""})
-		c.fold(e, Typ[Bool])
+		c.fold(e, Typ[Bool], Typ[Bool])
 		return Typ[Bool]
 	case "??":
 		xt := c.expr(e.X, optionalOf(want))
@@ -397,7 +402,7 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 			return Typ[Bool]
 		case *Basic:
 			if y.Kind == String && isBasic(xt, String) {
-				c.fold(e, Typ[Bool])
+				c.fold(e, xt, yt)
 				return Typ[Bool]
 			}
 		}
@@ -412,7 +417,7 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		if !IsInvalid(xt) && !IsInvalid(yt) && !AssignableTo(xt, yt) && !AssignableTo(yt, xt) {
 			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (mismatched types %s and %s)", exprString(e.X), e.Op, exprString(e.Y), xt, yt)
 		}
-		c.fold(e, xt)
+		c.fold(e, xt, yt)
 		return Typ[Bool]
 	case "<", "<=", ">", ">=":
 		xt, yt := c.operands(e)
@@ -424,7 +429,7 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		} else if !Ordered(xt) {
 			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (operator %s not defined on %s)", exprString(e.X), e.Op, exprString(e.Y), e.Op, xt)
 		}
-		c.fold(e, xt)
+		c.fold(e, xt, yt)
 		return Typ[Bool]
 	}
 	// Arithmetic.
@@ -433,7 +438,7 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		return Typ[Invalid]
 	}
 	if t := arithResult(e.Op, xt, yt); t != nil {
-		c.fold(e, xt)
+		c.fold(e, xt, yt)
 		return t
 	}
 	hint := ""
@@ -523,14 +528,15 @@ func arithResult(op string, x, y Type) Type {
 	return nil
 }
 
-// fold records the constant value of e when both operands are constant.
-func (c *checker) fold(e *BinaryExpr, xt Type) {
+// fold records the constant value of e when both operands, of types xt
+// and yt, are constant.
+func (c *checker) fold(e *BinaryExpr, xt, yt Type) {
 	x, ok1 := c.info.Consts[e.X]
 	y, ok2 := c.info.Consts[e.Y]
 	if !ok1 || !ok2 {
 		return
 	}
-	v, ok, msg := foldBinary(e.Op, xt, x, y)
+	v, ok, msg := foldBinary(e.Op, xt, yt, x, y)
 	if msg != "" {
 		c.errAt(e, CodeConstOverflow, "%s in constant expression %s", msg, exprString(e))
 		return

@@ -3,6 +3,7 @@ package lang
 import (
 	"cmp"
 	"math"
+	"strings"
 )
 
 // ConstValue is the value of a constant scalar expression: int64 for int,
@@ -80,76 +81,19 @@ func constLit(lit *BasicLit, t Type) (ConstValue, bool) {
 	return nil, false
 }
 
-// foldBinary folds op over two constant scalars of operand type xt. ok is
+// foldBinary folds op over two constant scalars of operand types xt and
+// yt, computing what the run time computes (spec/language.md §6.2). ok is
 // false when the operation is not folded; errMsg is set for overflow or
-// division by zero.
-func foldBinary(op string, xt Type, x, y ConstValue) (v ConstValue, ok bool, errMsg string) {
+// division by zero (RPL315).
+func foldBinary(op string, xt, yt Type, x, y ConstValue) (v ConstValue, ok bool, errMsg string) {
 	switch a := x.(type) {
 	case int64:
-		b, isInt := y.(int64)
-		if !isInt {
-			return nil, false, ""
-		}
-		k := Int
-		if bt, isB := xt.(*Basic); isB {
-			k = bt.Kind
-		}
-		switch op {
-		case "+":
-			r := a + b
-			if (r > a) != (b > 0) {
-				return nil, false, "constant overflow"
-			}
-			return r, true, ""
-		case "-":
-			r := a - b
-			if (r < a) != (b > 0) {
-				return nil, false, "constant overflow"
-			}
-			return r, true, ""
-		case "*":
-			if k == Money || k == Duration {
-				return nil, false, "" // money * int is typed by the checker, not folded here
-			}
-			if a != 0 && b != 0 && (a*b/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64)) {
-				return nil, false, "constant overflow"
-			}
-			return a * b, true, ""
-		case "/", "%":
-			if b == 0 {
-				return nil, false, "division by zero"
-			}
-			if k != Int {
-				return nil, false, ""
-			}
-			if op == "/" {
-				return a / b, true, ""
-			}
-			return a % b, true, ""
-		}
-		if v, ok := compareOrdered(op, a, b); ok {
-			return v, true, ""
+		if b, isInt := y.(int64); isInt {
+			return foldInt(op, kindOf(xt), kindOf(yt), a, b)
 		}
 	case float64:
-		b, isF := y.(float64)
-		if !isF {
-			return nil, false, ""
-		}
-		switch op {
-		case "+":
-			return a + b, true, ""
-		case "-":
-			return a - b, true, ""
-		case "*":
-			return a * b, true, ""
-		case "/":
-			if b == 0 {
-				return nil, false, "division by zero"
-			}
-			return a / b, true, ""
-		}
-		if v, ok := compareOrdered(op, a, b); ok {
-			return v, true, ""
+		if b, isF := y.(float64); isF {
+			return foldFloat(op, a, b)
 		}
 	case string:
 		b, isS := y.(string)
@@ -159,6 +103,10 @@ func foldBinary(op string, xt Type, x, y ConstValue) (v ConstValue, ok bool, err
 		switch op {
 		case "+":
 			return a + b, true, ""
+		case "in":
+			return strings.Contains(b, a), true, ""
+		case "not in":
+			return !strings.Contains(b, a), true, ""
 		}
 		if v, ok := compareOrdered(op, a, b); ok {
 			return v, true, ""
@@ -180,6 +128,136 @@ func foldBinary(op string, xt Type, x, y ConstValue) (v ConstValue, ok bool, err
 		}
 	}
 	return nil, false, ""
+}
+
+// kindOf is the basic kind of t, Invalid for other types.
+func kindOf(t Type) BasicKind {
+	if b, ok := t.(*Basic); ok {
+		return b.Kind
+	}
+	return Invalid
+}
+
+const (
+	msgOverflow = "constant overflow"
+	msgDivZero  = "division by zero"
+)
+
+// foldInt folds op over the 64-bit integers behind int, money (nano-units),
+// duration (nanoseconds) and time operands of kinds xk and yk.
+func foldInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string) {
+	switch op {
+	case "+":
+		if r := a + b; (a^r)&(b^r) >= 0 {
+			return r, true, ""
+		}
+		return nil, false, msgOverflow
+	case "-":
+		if r := a - b; (a^b)&(a^r) >= 0 {
+			return r, true, ""
+		}
+		return nil, false, msgOverflow
+	case "*":
+		if r, ok := mulInt(a, b); ok {
+			return r, true, ""
+		}
+		return nil, false, msgOverflow
+	case "/", "%":
+		if b == 0 {
+			return nil, false, msgDivZero
+		}
+		return divInt(op, xk, yk, a, b)
+	}
+	if v, ok := compareOrdered(op, a, b); ok {
+		return v, true, ""
+	}
+	return nil, false, ""
+}
+
+// divInt folds a / b and a % b for b != 0: int and duration by int
+// truncate toward zero, money by int rounds half to even, money by money
+// and duration by duration give the float ratio.
+func divInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string) {
+	switch {
+	case op == "%":
+		if b == -1 {
+			return int64(0), true, ""
+		}
+		return a % b, true, ""
+	case xk == yk && (xk == Money || xk == Duration):
+		return float64(a) / float64(b), true, ""
+	case a == math.MinInt64 && b == -1:
+		return nil, false, msgOverflow
+	case xk == Money:
+		return divRoundHalfEven(a, b), true, ""
+	}
+	return a / b, true, ""
+}
+
+// mulInt returns a * b and whether it fits in 64 bits.
+func mulInt(a, b int64) (int64, bool) {
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	r := a * b
+	if r/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
+		return 0, false
+	}
+	return r, true
+}
+
+// divRoundHalfEven returns a/b rounded to the nearest integer, ties to
+// even, as the machine divides money by an int (vm's DIV_MONEY_INT). The
+// caller rules out b == 0 and MinInt64 / -1.
+func divRoundHalfEven(a, b int64) int64 {
+	q, r := a/b, a%b
+	if r == 0 {
+		return q
+	}
+	ar, ab := absInt(r), absInt(b)
+	if 2*ar > ab || (2*ar == ab && q&1 != 0) {
+		if (a < 0) != (b < 0) {
+			return q - 1
+		}
+		return q + 1
+	}
+	return q
+}
+
+func absInt(x int64) uint64 {
+	if x < 0 {
+		return uint64(-x)
+	}
+	return uint64(x)
+}
+
+// foldFloat folds op over two floats. A result that overflows to infinity
+// is an error in a constant (spec/language.md §5.2), as a float literal
+// that overflows is (§2.5).
+func foldFloat(op string, a, b float64) (ConstValue, bool, string) {
+	var r float64
+	switch op {
+	case "+":
+		r = a + b
+	case "-":
+		r = a - b
+	case "*":
+		r = a * b
+	case "/":
+		if b == 0 {
+			return nil, false, msgDivZero
+		}
+		r = a / b
+	default:
+		if v, ok := compareOrdered(op, a, b); ok {
+			return v, true, ""
+		}
+		return nil, false, ""
+	}
+	if math.IsInf(r, 0) {
+		return nil, false, msgOverflow
+	}
+	return r, true, ""
 }
 
 // compareOrdered folds a comparison operator over two ordered constants.
