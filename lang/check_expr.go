@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -441,12 +442,23 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		c.fold(e, xt, yt)
 		return t
 	}
-	hint := ""
-	if (isBasic(xt, Int) && isBasic(yt, Float)) || (isBasic(xt, Float) && isBasic(yt, Int)) {
-		hint = "; convert with float(x) or int(x)"
-	}
-	c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (operator %s not defined on %s and %s%s)", exprString(e.X), e.Op, exprString(e.Y), e.Op, xt, yt, hint)
+	c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (operator %s not defined on %s and %s%s)", exprString(e.X), e.Op, exprString(e.Y), e.Op, xt, yt, arithHint(e, xt, yt))
 	return Typ[Invalid]
+}
+
+// arithHint suggests how to write an arithmetic operation that
+// arithResult rejects, when there is a usual way; "" otherwise.
+func arithHint(e *BinaryExpr, xt, yt Type) string {
+	xk, yk := kindOf(xt), kindOf(yt)
+	switch {
+	case (xk == Int && yk == Float) || (xk == Float && yk == Int):
+		return "; convert with float(x) or int(x)"
+	case e.Op == "*" && xk == Int && (yk == Money || yk == Duration):
+		return fmt.Sprintf("; write the int on the right: %s * %s", exprString(e.Y), exprString(e.X))
+	case e.Op == "/" && xk == Duration && yk == Duration:
+		return fmt.Sprintf("; divide their seconds: seconds(%s) / seconds(%s)", exprString(e.X), exprString(e.Y))
+	}
+	return ""
 }
 
 func optionalOf(t Type) Type {
@@ -508,8 +520,6 @@ func arithResult(op string, x, y Type) Type {
 			return x
 		case (xk == Money || xk == Duration) && yk == Int:
 			return x
-		case xk == Int && (yk == Money || yk == Duration):
-			return y
 		}
 	case "/":
 		switch {
@@ -517,7 +527,7 @@ func arithResult(op string, x, y Type) Type {
 			return x
 		case (xk == Money || xk == Duration) && yk == Int:
 			return x
-		case xk == yk && (xk == Money || xk == Duration):
+		case xk == Money && yk == Money:
 			return Typ[Float]
 		}
 	case "%":

@@ -176,7 +176,7 @@ func foldInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string)
 
 // divInt folds a / b and a % b for b != 0: int and duration by int
 // truncate toward zero, money by int rounds half to even, money by money
-// and duration by duration give the float ratio.
+// gives the float ratio.
 func divInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string) {
 	switch {
 	case op == "%":
@@ -184,7 +184,7 @@ func divInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string) 
 			return int64(0), true, ""
 		}
 		return a % b, true, ""
-	case xk == yk && (xk == Money || xk == Duration):
+	case xk == Money && yk == Money:
 		return float64(a) / float64(b), true, ""
 	case a == math.MinInt64 && b == -1:
 		return nil, false, msgOverflow
