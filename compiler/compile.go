@@ -304,7 +304,7 @@ func (c *compiler) compileFunc(p pending) error {
 	code, err := fc.asm.Code()
 	// Compiling may have appended functions: index the slice only now.
 	spec := &c.spec.Functions[p.index]
-	if err != nil {
+	if err = cmp.Or(fc.err, err); err != nil {
 		return fmt.Errorf("compile %s: %w", spec.Name, err)
 	}
 	spec.Code = code

@@ -109,3 +109,24 @@ func runTests(t *testing.T, src string) {
 		}
 	}
 }
+
+// TestConstantWithoutValue: a constant the compiler cannot compute is an
+// internal error naming its use, never code that loads none (which a
+// checked program once got for `$5 * 20`). The checker's constant values
+// are taken away to make one.
+func TestConstantWithoutValue(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := "package c\nconst k = 5\nfn route(r: Request) -> Decision = to(\"a\").tag(\"k\", string(k))\n"
+	prog, diags := lang.CheckSource(&lang.Config{Universe: u}, "c.rpl", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	clear(prog.Info.Consts)
+	_, err = compiler.Compile(prog, compiler.Options{Builtins: builtinTable(t)})
+	if want := "c.rpl:3:60: internal error: k has no value here"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("compile: %v, want %q", err, want)
+	}
+}

@@ -21,7 +21,10 @@ func (f *funcCompiler) expr(e lang.Expr) {
 		obj := f.c.info.Uses[e]
 		slot, ok := f.locals[obj]
 		if !ok {
-			f.emit(vm.OpNil) // unreachable for checked programs
+			// Neither a local nor a constant with a value: never for a
+			// checked program, and an error rather than a silent none.
+			f.fail(e.Sp.Start, "%s has no value here", e.Name)
+			f.emit(vm.OpNil)
 			return
 		}
 		f.emit(vm.OpLoadLocal, slot)
@@ -197,7 +200,6 @@ func (f *funcCompiler) binary(e *lang.BinaryExpr) {
 	}
 	xt, yt := f.typeOf(e.X), f.typeOf(e.Y)
 	xk, yk := basicKind(xt), basicKind(yt)
-	swap := false
 	var op vm.Opcode
 	switch e.Op {
 	case "+":
@@ -234,14 +236,10 @@ func (f *funcCompiler) binary(e *lang.BinaryExpr) {
 		switch {
 		case xk == lang.Float:
 			op = vm.OpMulFloat
-		case xk == lang.Money:
+		case xk == lang.Money: // the int on the right (§6.2)
 			op = vm.OpMulMoneyInt
-		case yk == lang.Money:
-			op, swap = vm.OpMulMoneyInt, true
 		case xk == lang.Duration:
 			op = vm.OpMulDurInt
-		case yk == lang.Duration:
-			op, swap = vm.OpMulDurInt, true
 		default:
 			op = vm.OpMulInt
 		}
@@ -253,9 +251,7 @@ func (f *funcCompiler) binary(e *lang.BinaryExpr) {
 			op = vm.OpDivMoney
 		case xk == lang.Money:
 			op = vm.OpDivMoneyInt
-		case xk == lang.Duration && yk == lang.Duration:
-			op = vm.OpDivDur
-		case xk == lang.Duration:
+		case xk == lang.Duration: // by an int (§6.2: not by a duration)
 			op = vm.OpDivDurInt
 		default:
 			op = vm.OpDivInt
@@ -263,13 +259,8 @@ func (f *funcCompiler) binary(e *lang.BinaryExpr) {
 	case "%":
 		op = vm.OpModInt
 	}
-	if swap {
-		f.expr(e.Y)
-		f.expr(e.X)
-	} else {
-		f.expr(e.X)
-		f.expr(e.Y)
-	}
+	f.expr(e.X)
+	f.expr(e.Y)
 	f.at(e.OpPos)
 	f.emit(op)
 }

@@ -30,9 +30,19 @@ type funcCompiler struct {
 	afterBuiltin bool
 
 	work work // what the code emitted so far costs, loops counted (compile.go)
+
+	err error // the first internal error met (fail)
 }
 
 func (f *funcCompiler) at(p lang.Pos) { f.pos = p }
+
+// fail records an internal error at p: code the checker should have
+// refused, or the compiler cannot compile. compileFunc returns the first.
+func (f *funcCompiler) fail(p lang.Pos, format string, args ...any) {
+	if f.err == nil {
+		f.err = fmt.Errorf("%s: internal error: %s", f.file.Position(p), fmt.Sprintf(format, args...))
+	}
+}
 
 func (f *funcCompiler) emit(op vm.Opcode, args ...int) {
 	pc := uint32(f.asm.PC())
