@@ -66,11 +66,20 @@ func FromGo(t lang.Type, x any) (vm.Value, error) {
 	return fromGo(t, x, "")
 }
 
+// PathError is an error of FromJSON, FromJSONAt or FromGo about the
+// value at Path ("tenant.tier", `request.metadata[""]`; "value" for the
+// whole value).
+type PathError struct {
+	Path, Msg string
+}
+
+func (e *PathError) Error() string { return e.Path + ": " + e.Msg }
+
 func pathErr(path, format string, args ...any) error {
 	if path == "" {
 		path = "value"
 	}
-	return fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
+	return &PathError{Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
 func join(path, name string) string {

@@ -131,7 +131,11 @@ func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
 	if len(q.Request) != 0 && string(q.Request) != "null" {
 		var err error
 		if v, err = rpl.FromJSONAt(e.reqType, q.Request, "request"); err != nil {
-			return vm.Value{}, Errorf(CodeInvalidRequest, "%v", err)
+			ie := Errorf(CodeInvalidRequest, "%v", err)
+			if pe, ok := err.(*rpl.PathError); ok {
+				ie.Details = map[string]any{"field": pe.Path}
+			}
+			return vm.Value{}, ie
 		}
 	}
 	return v, e.checkRequest(v)

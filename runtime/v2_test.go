@@ -83,8 +83,9 @@ func TestV2TimeOutOfRange(t *testing.T) {
 	for _, arrival := range []string{`"3000-01-01T00:00:00Z"`, `"1600-01-01T00:00:00Z"`, `99999999999999999`, `9223372036855`, `-9223372036855`} {
 		body := `{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}, "arrival": ` + arrival + `}}`
 		out, code, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
-		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), `"message":"request.arrival: time`) || !strings.Contains(string(out), "out of range") {
-			t.Errorf("%s: %s %s, want invalid_request: request.arrival: time … out of range", body, code, out)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), `"message":"request.arrival: time`) || !strings.Contains(string(out), "out of range") ||
+			!strings.Contains(string(out), `"details":{"field":"request.arrival"}`) {
+			t.Errorf("%s: %s %s, want invalid_request: request.arrival: time … out of range, with the field in details", body, code, out)
 		}
 		batch, _ := e.HandleV2Batch(ctx, []byte(`{"requests": [`+body+`]}`), time.Now(), nil)
 		if want := `{"ok":true,"results":[` + string(out) + `]}`; string(batch) != want {

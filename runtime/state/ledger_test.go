@@ -209,7 +209,7 @@ func TestSpendGrace(t *testing.T) {
 	// Too late: November is no longer kept, and the cost would be
 	// charged to no budget: refused.
 	err := m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: "t", CostNanos: 7, Time: nov30})
-	if e := (*runtime.Error)(nil); !errors.As(err, &e) || e.Code != runtime.CodeInvalidRequest || !strings.Contains(e.Message, "time: 2026-11-30T23:00:00Z is in a month whose spend the router no longer keeps") {
+	if e := (*runtime.Error)(nil); !errors.As(err, &e) || e.Code != runtime.CodeInvalidRequest || !strings.Contains(e.Message, "time: 2026-11-30T23:00:00Z is in a month whose spend the router no longer keeps") || e.Details["field"] != "time" {
 		t.Errorf("a cost for a month no longer kept: %v", err)
 	}
 	check("Nov 30, too late", nov30, 0, 0)

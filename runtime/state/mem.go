@@ -239,7 +239,8 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 		switch {
 		case monthOf(f.Time) < firstMonth:
 			// Acknowledged, it would be charged to no budget.
-			return runtime.Errorf(runtime.CodeInvalidRequest, "time: %s is in a month whose spend the router no longer keeps (it keeps the current UTC month, and the month before for %v after it ends): the cost would be charged to no budget", f.Time.UTC().Format(time.RFC3339), spendGrace)
+			return &runtime.Error{Code: runtime.CodeInvalidRequest, Details: map[string]any{"field": "time"}, Message: fmt.Sprintf(
+				"time: %s is in a month whose spend the router no longer keeps (it keeps the current UTC month, and the month before for %v after it ends): the cost would be charged to no budget", f.Time.UTC().Format(time.RFC3339), spendGrace)}
 		case m.month.n >= m.opt.MaxLedger:
 			return &runtime.Error{Code: runtime.CodeOverloaded, Err: ErrLedgerFull, Message: fmt.Sprintf(
 				"the spend ledger is full (%d tenant-months): a cost for a tenant new this month is refused until the month ends", m.opt.MaxLedger)}
