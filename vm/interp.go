@@ -284,13 +284,15 @@ loop:
 			pc++
 
 		// Comparisons.
-		case OpEq:
-			*stack.at(sp - 2) = Bool(Equal(*stack.at(sp - 2), *stack.at(sp - 1)))
-			sp--
-			pc++
-
-		case OpNe:
-			*stack.at(sp - 2) = Bool(!Equal(*stack.at(sp - 2), *stack.at(sp - 1)))
+		case OpEq, OpNe:
+			x, y := *stack.at(sp - 2), *stack.at(sp - 1)
+			var eq bool
+			if x.k < KindList {
+				eq = Equal(x, y)
+			} else if eq, budget, err = m.equalDeep(x, y, budget); err != nil {
+				break loop
+			}
+			*stack.at(sp - 2) = Bool(eq == (in.op == OpEq))
 			sp--
 			pc++
 
@@ -366,12 +368,15 @@ loop:
 			pc++
 
 		// Superinstructions: compare with a constant.
-		case OpEqConst:
-			*stack.at(sp - 1) = Bool(Equal(*stack.at(sp - 1), *consts.at(int(in.a))))
-			pc++
-
-		case OpNeConst:
-			*stack.at(sp - 1) = Bool(!Equal(*stack.at(sp - 1), *consts.at(int(in.a))))
+		case OpEqConst, OpNeConst:
+			x, k := *stack.at(sp - 1), *consts.at(int(in.a))
+			var eq bool
+			if x.k < KindList {
+				eq = Equal(x, k)
+			} else if eq, budget, err = m.equalDeep(x, k, budget); err != nil {
+				break loop
+			}
+			*stack.at(sp - 1) = Bool(eq == (in.op == OpEqConst))
 			pc++
 
 		case OpLtIntConst:
@@ -402,17 +407,16 @@ loop:
 				pc++
 			}
 
-		case OpJmpIfNeConst:
+		case OpJmpIfNeConst, OpJmpIfEqConst:
 			sp--
-			if !Equal(*stack.at(sp), *consts.at(int(in.a))) {
-				pc = int(in.c)
-			} else {
-				pc++
+			x, k := *stack.at(sp), *consts.at(int(in.a))
+			var eq bool
+			if x.k < KindList {
+				eq = Equal(x, k)
+			} else if eq, budget, err = m.equalDeep(x, k, budget); err != nil {
+				break loop
 			}
-
-		case OpJmpIfEqConst:
-			sp--
-			if Equal(*stack.at(sp), *consts.at(int(in.a))) {
+			if eq == (in.op == OpJmpIfEqConst) {
 				pc = int(in.c)
 			} else {
 				pc++
@@ -630,10 +634,16 @@ loop:
 			elems := (*listObj)(l.p).elems
 			budget -= int64(len(elems)) >> 3
 			found := false
-			for _, e := range elems {
-				if Equal(x, e) {
-					found = true
-					break
+			if x.k >= KindList {
+				if found, budget, err = m.inListDeep(x, elems, budget); err != nil {
+					break loop
+				}
+			} else {
+				for _, e := range elems {
+					if Equal(x, e) {
+						found = true
+						break
+					}
 				}
 			}
 			*stack.at(sp - 2) = Bool(found)

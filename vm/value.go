@@ -221,11 +221,23 @@ func (v Value) Len() int {
 
 // Equal reports deep equality of a and b. Values of different kinds are
 // never equal (none equals only none). Floats compare with IEEE ==, so NaN
-// is not equal to itself.
+// is not equal to itself (nor is a list holding NaN, even the same list:
+// Equal does not short-circuit identical lists, maps or records).
+//
+// Equal walks nested lists, maps and records without bound; the
+// interpreter and Call.Equal charge the walk to the run's fuel.
 func Equal(a, b Value) bool {
 	if a.k != b.k {
 		return false
 	}
+	if a.k < KindList {
+		return equalScalar(a, b)
+	}
+	return equal(a, b, nil)
+}
+
+// equalScalar is Equal of two values of the same scalar kind.
+func equalScalar(a, b Value) bool {
 	switch a.k {
 	case KindNil:
 		return true
@@ -233,13 +245,28 @@ func Equal(a, b Value) bool {
 		return math.Float64frombits(a.n) == math.Float64frombits(b.n)
 	case KindString:
 		return a.n == b.n && (a.p == b.p || a.str() == b.str())
+	}
+	return a.n == b.n // bool, int, duration, money, time
+}
+
+// equal is Equal that counts the element pairs it compares in w (nil: no
+// count, no bound). It returns false as soon as w.step fails; the caller
+// then reports w.err, not the result.
+func equal(a, b Value, w *walk) bool {
+	if a.k != b.k {
+		return false
+	}
+	switch a.k {
 	case KindList:
 		x, y := (*listObj)(a.p).elems, (*listObj)(b.p).elems
 		if len(x) != len(y) {
 			return false
 		}
 		for i := range x {
-			if !Equal(x[i], y[i]) {
+			if w != nil && !w.step() {
+				return false
+			}
+			if !equal(x[i], y[i], w) {
 				return false
 			}
 		}
@@ -250,7 +277,10 @@ func Equal(a, b Value) bool {
 		}
 		x, y := a.Record(), b.Record()
 		for i := range x {
-			if !Equal(x[i], y[i]) {
+			if w != nil && !w.step() {
+				return false
+			}
+			if !equal(x[i], y[i], w) {
 				return false
 			}
 		}
@@ -261,14 +291,17 @@ func Equal(a, b Value) bool {
 			return false
 		}
 		for i, k := range x.keys {
+			if w != nil && !w.step() {
+				return false
+			}
 			j := y.find(k)
-			if j < 0 || !Equal(x.vals[i], y.vals[j]) {
+			if j < 0 || !equal(x.vals[i], y.vals[j], w) {
 				return false
 			}
 		}
 		return true
 	}
-	return a.n == b.n // bool, int, duration, money, time
+	return equalScalar(a, b)
 }
 
 // Compare orders a and b: -1, 0 or +1. Values of different kinds order by
@@ -276,7 +309,14 @@ func Equal(a, b Value) bool {
 // numerically (NaN before every other float); strings bytewise; lists,
 // records lexicographically; maps by length, then entry by entry in
 // iteration order. Compare is a total order except for floats' NaN.
-func Compare(a, b Value) int {
+//
+// Like Equal, Compare walks nested values without bound (it returns 0 at
+// once for the same list, map or record); Call.Compare charges the walk.
+func Compare(a, b Value) int { return compare(a, b, nil) }
+
+// compare is Compare that counts the element pairs it compares in w, as
+// equal. It returns 0 as soon as w.step fails.
+func compare(a, b Value, w *walk) int {
 	if a.k != b.k {
 		return cmp3(int(a.k), int(b.k))
 	}
@@ -303,19 +343,31 @@ func Compare(a, b Value) int {
 	case KindString:
 		return strings.Compare(a.str(), b.str())
 	case KindList:
-		return compareSlices(a.List(), b.List())
+		if a.p == b.p {
+			return 0
+		}
+		return compareSlices(a.List(), b.List(), w)
 	case KindRecord:
-		return compareSlices(a.Record(), b.Record())
+		if a.p == b.p && a.n == b.n {
+			return 0
+		}
+		return compareSlices(a.Record(), b.Record(), w)
 	case KindMap:
+		if a.p == b.p {
+			return 0
+		}
 		x, y := (*mapObj)(a.p), (*mapObj)(b.p)
 		if c := cmp3(len(x.keys), len(y.keys)); c != 0 {
 			return c
 		}
 		for i := range x.keys {
-			if c := Compare(x.keys[i], y.keys[i]); c != 0 {
+			if w != nil && !w.step() {
+				return 0
+			}
+			if c := compare(x.keys[i], y.keys[i], w); c != 0 {
 				return c
 			}
-			if c := Compare(x.vals[i], y.vals[i]); c != 0 {
+			if c := compare(x.vals[i], y.vals[i], w); c != 0 {
 				return c
 			}
 		}
@@ -331,9 +383,12 @@ func Compare(a, b Value) int {
 	return 0
 }
 
-func compareSlices(x, y []Value) int {
+func compareSlices(x, y []Value, w *walk) int {
 	for i := 0; i < len(x) && i < len(y); i++ {
-		if c := Compare(x[i], y[i]); c != 0 {
+		if w != nil && !w.step() {
+			return 0
+		}
+		if c := compare(x[i], y[i], w); c != 0 {
 			return c
 		}
 	}

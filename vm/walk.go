@@ -1,0 +1,107 @@
+package vm
+
+// Deep comparisons charge fuel for their walk: EQ, NE, EQ_CONST, NE_CONST,
+// JMP_IF_EQ_CONST, JMP_IF_NE_CONST and IN_LIST of lists, maps or records,
+// and the builtins that use Call.Equal and Call.Compare, cost 1 fuel per
+// elemsPerFuel element pairs they compare, at every level of nesting, on
+// top of their own cost. The walk runs on the interpreter's fuel: when it
+// runs out it checks the deadline and the context, as the interpreter does
+// every CheckEvery units, and stops with fuel_exhausted when the budget is
+// gone, so comparing two large (or widely shared) structures is bounded
+// like any other work.
+const elemsPerFuel = 8
+
+// walk counts the element pairs of a deep comparison against a machine's
+// fuel. A nil *walk counts nothing (Equal, Compare).
+type walk struct {
+	m      *Machine
+	budget int64 // fuel of the current chunk, as in the interpreter
+	n      int   // element pairs left before the next unit of fuel
+	err    error // why the walk stopped; every step fails after it
+}
+
+// step counts one element pair; it reports false when the run must stop
+// (w.err says why).
+func (w *walk) step() bool {
+	w.n--
+	if w.n > 0 {
+		return true
+	}
+	return w.charge()
+}
+
+// charge takes the next unit of fuel, and a new chunk from the machine
+// (checking the deadline and the context) when the chunk is used up.
+func (w *walk) charge() bool {
+	if w.err != nil {
+		return false
+	}
+	w.n = elemsPerFuel
+	w.budget--
+	if w.budget >= 0 {
+		return true
+	}
+	w.budget, w.err = w.m.refuel(w.budget)
+	return w.err == nil
+}
+
+// equalDeep is Equal of a list, map or record a and any b for the
+// interpreter, charged to its fuel chunk budget: it returns the budget
+// left, or the error that stops the run.
+func (m *Machine) equalDeep(a, b Value, budget int64) (bool, int64, error) {
+	w := walk{m: m, budget: budget}
+	eq := equal(a, b, &w)
+	if w.err != nil {
+		return false, 0, w.err
+	}
+	return eq, w.budget, nil
+}
+
+// inListDeep is IN_LIST of a list, map or record x in elems, charged as
+// equalDeep.
+func (m *Machine) inListDeep(x Value, elems []Value, budget int64) (bool, int64, error) {
+	w := walk{m: m, budget: budget}
+	for _, e := range elems {
+		if equal(x, e, &w) {
+			return true, w.budget, nil
+		}
+		if w.err != nil {
+			return false, 0, w.err
+		}
+	}
+	return false, w.budget, nil
+}
+
+// Equal is vm.Equal charged to the run: 1 fuel per 8 element pairs it
+// compares in nested lists, maps and records (scalars are free). It fails
+// with fuel_exhausted, or at the deadline, instead of walking on.
+func (c *Call) Equal(a, b Value) (bool, error) {
+	if a.k != b.k {
+		return false, nil
+	}
+	if a.k < KindList {
+		return equalScalar(a, b), nil
+	}
+	w := walk{m: c.m}
+	eq := equal(a, b, &w)
+	c.m.fuel += w.budget
+	if w.err != nil {
+		return false, w.err
+	}
+	return eq, nil
+}
+
+// Compare is vm.Compare charged to the run as Equal is. On an error the
+// order is 0; a builtin that sorts must check the error once sorted.
+func (c *Call) Compare(a, b Value) (int, error) {
+	if a.k != b.k || a.k < KindList {
+		return Compare(a, b), nil
+	}
+	w := walk{m: c.m}
+	r := compare(a, b, &w)
+	c.m.fuel += w.budget
+	if w.err != nil {
+		return 0, w.err
+	}
+	return r, nil
+}
