@@ -815,14 +815,7 @@ loop:
 			pc++
 
 		case OpFail:
-			msg := *stack.at(sp - 1)
-			text := "assertion failed"
-			if msg.k == KindString {
-				text = msg.str()
-			} else if msg.k != KindNil {
-				text = msg.String()
-			}
-			err = &Error{Code: CodeAssertionFailed, Msg: text}
+			err = &Error{Code: CodeAssertionFailed, Msg: failText(*stack.at(sp - 1))}
 			break loop
 
 		// Test support and instrumentation, never in normal programs: the
@@ -830,7 +823,9 @@ loop:
 		case OpExpectFail:
 			n := int(in.a)
 			sp -= n + 1
-			m.expectFail(*stack.at(sp), stack.slice(sp+1, sp+1+n), *consts.at(int(in.b)), fn, pc)
+			if err = m.expectFail(*stack.at(sp), stack.slice(sp+1, sp+1+n), *consts.at(int(in.b)), fn, pc); err != nil {
+				break loop
+			}
 			pc++
 
 		case OpCover:

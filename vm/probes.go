@@ -1,6 +1,9 @@
 package vm
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Probes collects what an instrumented program reports during one run:
 // coverage counters (COVER) and trace events (TRACE). The compiler emits
@@ -60,15 +63,21 @@ func (m *Machine) trace(n int, v Value) {
 	pr.Trace = append(pr.Trace, TraceEvent{Point: n, Value: v, Depth: len(m.frames) + 1})
 }
 
+// maxFailValue bounds the text of each value in a failure message (FAIL,
+// EXPECT_FAIL): a few KB say what differs, and a large or widely shared
+// value cannot make a message of megabytes.
+const maxFailValue = 2048
+
 // expectFail records a failed expectation (EXPECT_FAIL): the run goes on,
-// and ends with an assertion_failed error listing every failure.
-func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc int) {
+// and ends with an assertion_failed error listing every failure. The
+// message is charged to the memory limit (the failures of a loop add up).
+func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc int) error {
 	var b strings.Builder
 	switch {
 	case msg.k == KindString:
-		b.WriteString(msg.str())
+		b.WriteString(cutText(msg.str(), 2*maxFailValue))
 	case msg.k != KindNil:
-		b.WriteString(msg.String())
+		b.WriteString(msg.stringMax(maxFailValue))
 	}
 	if len(vals) > 0 {
 		if b.Len() > 0 {
@@ -80,16 +89,43 @@ func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc
 				b.WriteString(o)
 				b.WriteByte(' ')
 			}
-			b.WriteString(vals[len(vals)-1].String())
+			b.WriteString(vals[len(vals)-1].stringMax(maxFailValue))
 			b.WriteString(", ")
 		}
 		b.WriteString("got ")
-		b.WriteString(vals[0].String())
+		b.WriteString(vals[0].stringMax(maxFailValue))
 	}
 	if b.Len() == 0 {
 		b.WriteString("assertion failed")
 	}
+	if err := m.alloc(int64(b.Len()) + strHeader); err != nil {
+		return err
+	}
 	m.fails = append(m.fails, &Error{Code: CodeAssertionFailed, Msg: b.String(), Stack: m.backtrace(fn, pc)})
+	return nil
+}
+
+// cutText is s, or its first max bytes (at a UTF-8 boundary) and "...".
+func cutText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max] + "..."
+}
+
+// failText is the message of FAIL with operand msg: a string as it is (the
+// run made it, within its limits), another value bounded as in expectFail.
+func failText(msg Value) string {
+	switch msg.k {
+	case KindString:
+		return msg.str()
+	case KindNil:
+		return "assertion failed"
+	}
+	return msg.stringMax(maxFailValue)
 }
 
 // failures merges the recorded expectation failures with the error that

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -411,14 +412,26 @@ func cmp3(x, y int) int {
 // (records carry no field names at run time), none as none.
 func (v Value) String() string {
 	var b strings.Builder
-	v.format(&b, 0)
+	v.format(&b, 0, math.MaxInt)
+	return b.String()
+}
+
+// stringMax is String cut after about max bytes: an element that starts
+// past max, and the rest of a string longer than what is left, are written
+// as "...". The text is at most max plus a few bytes per level of nesting
+// (as deep as maxFormatDepth), and the work is proportional to it however
+// large or widely shared v is.
+func (v Value) stringMax(max int) string {
+	var b strings.Builder
+	v.format(&b, 0, max)
 	return b.String()
 }
 
 const maxFormatDepth = 64
 
-func (v Value) format(b *strings.Builder, depth int) {
-	if depth > maxFormatDepth {
+// format writes v to b, cutting at limit bytes of b as stringMax does.
+func (v Value) format(b *strings.Builder, depth, limit int) {
+	if depth > maxFormatDepth || b.Len() >= limit {
 		b.WriteString("...")
 		return
 	}
@@ -432,7 +445,16 @@ func (v Value) format(b *strings.Builder, depth int) {
 	case KindFloat:
 		b.WriteString(formatFloat(math.Float64frombits(v.n)))
 	case KindString:
-		b.WriteString(strconv.Quote(v.str()))
+		s := v.str()
+		if room := limit - b.Len(); len(s) > room {
+			for room > 0 && !utf8.RuneStart(s[room]) {
+				room--
+			}
+			b.WriteString(strconv.Quote(s[:room]))
+			b.WriteString("...")
+			break
+		}
+		b.WriteString(strconv.Quote(s))
 	case KindDuration:
 		b.WriteString(formatDuration(int64(v.n)))
 	case KindMoney:
@@ -443,21 +465,11 @@ func (v Value) format(b *strings.Builder, depth int) {
 		b.WriteString(`")`)
 	case KindList:
 		b.WriteByte('[')
-		for i, e := range v.List() {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			e.format(b, depth+1)
-		}
+		formatElems(b, v.List(), depth, limit)
 		b.WriteByte(']')
 	case KindRecord:
 		b.WriteByte('{')
-		for i, e := range v.Record() {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			e.format(b, depth+1)
-		}
+		formatElems(b, v.Record(), depth, limit)
 		b.WriteByte('}')
 	case KindMap:
 		m := (*mapObj)(v.p)
@@ -466,13 +478,32 @@ func (v Value) format(b *strings.Builder, depth int) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			m.keys[i].format(b, depth+1)
+			if b.Len() >= limit {
+				b.WriteString("...")
+				break
+			}
+			m.keys[i].format(b, depth+1, limit)
 			b.WriteString(": ")
-			m.vals[i].format(b, depth+1)
+			m.vals[i].format(b, depth+1, limit)
 		}
 		b.WriteByte('}')
 	default:
 		b.WriteString("<" + v.k.String() + ">")
+	}
+}
+
+// formatElems writes the elements of a list or record, the rest as "..."
+// once b is limit bytes long.
+func formatElems(b *strings.Builder, xs []Value, depth, limit int) {
+	for i, e := range xs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if b.Len() >= limit {
+			b.WriteString("...")
+			return
+		}
+		e.format(b, depth+1, limit)
 	}
 }
 

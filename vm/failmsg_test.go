@@ -1,0 +1,118 @@
+package vm
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFailMessageBounded: the message of a failed expectation or FAIL
+// shows each value in at most a few KB. `expect big(10) == big(11)` over a
+// 7-level shared nest made a 68 MB message (447 MB allocated); here 10^6
+// leaves would be 3.9 MB each.
+func TestFailMessageBounded(t *testing.T) {
+	p := build(t, []Value{Str("==")}, nil, nil, nil,
+		fn{name: "expect", params: 2, asm: func(a *Assembler) {
+			a.Emit(OpNil) // no message
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpLoadLocal, 1)
+			a.Emit(OpExpectFail, 2, 0)
+			a.Emit(OpTrue)
+			a.Emit(OpReturn)
+		}},
+		fn{name: "fail", params: 2, asm: func(a *Assembler) {
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpFail)
+		}},
+		fn{name: "message", params: 2, asm: func(a *Assembler) {
+			a.Emit(OpLoadLocal, 1) // a string message
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpExpectFail, 1, 0)
+			a.Emit(OpTrue)
+			a.Emit(OpReturn)
+		}},
+	)
+	big := sharedNest(6)
+	for _, entry := range []string{"expect", "fail"} {
+		start := time.Now()
+		_, _, err := NewMachine().RunNamed(context.Background(), p, entry, []Value{big, sharedNest(5)}, Limits{Memory: 1 << 20}, Input{})
+		e := wantCode(t, err, CodeAssertionFailed)
+		if n := len(e.Msg); n > 2*maxFailValue+600 {
+			t.Errorf("%s: message of %d bytes: %.100s…", entry, n, e.Msg)
+		}
+		want := "[[[[[[0, 1, 2" // FAIL: the value
+		if entry == "expect" {
+			want = "expected [[[[[0, 1, 2" // 5 levels, then got the 6
+			if !strings.Contains(e.Msg, "...], ...], ...], ...], ...], got [[[[[[0, 1, 2") {
+				t.Errorf("%s: message %.100s…", entry, e.Msg)
+			}
+		}
+		if !strings.HasPrefix(e.Msg, want) {
+			t.Errorf("%s: message %.100s…", entry, e.Msg)
+		}
+		if !strings.HasSuffix(e.Msg, "...], ...], ...], ...], ...], ...]") {
+			t.Errorf("%s: message ends %q", entry, e.Msg[max(0, len(e.Msg)-40):])
+		}
+		if d := time.Since(start); d > 100*time.Millisecond {
+			t.Errorf("%s: %v", entry, d)
+		}
+	}
+	long := Str(strings.Repeat("é", 10000))
+	_, _, err := NewMachine().RunNamed(context.Background(), p, "message", []Value{Int(1), long}, Limits{}, Input{})
+	e := wantCode(t, err, CodeAssertionFailed)
+	if n := len(e.Msg); n > 2*maxFailValue+20 || !strings.HasSuffix(e.Msg, "é...: got 1") {
+		t.Errorf("message of %d bytes ending %q", n, e.Msg[max(0, len(e.Msg)-20):])
+	}
+}
+
+// TestExpectFailChargesMemory: each recorded failure is charged to the
+// memory limit, so a loop of failing expectations stops with
+// memory_exhausted instead of piling up messages.
+func TestExpectFailChargesMemory(t *testing.T) {
+	p := build(t, []Value{Str("==")}, nil, nil, nil,
+		fn{name: "loop", params: 1, asm: func(a *Assembler) {
+			a.Label("top")
+			a.Emit(OpNil)
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpExpectFail, 2, 0)
+			a.Emit(OpJmp, a.JumpTo("top"))
+		}})
+	_, st, err := NewMachine().RunNamed(context.Background(), p, "loop", []Value{sharedNest(4)}, Limits{Fuel: 5000, Memory: 1 << 20}, Input{})
+	var e *Error
+	if !errors.As(err, &e) || len(e.Also) == 0 {
+		t.Fatalf("error %v", err)
+	}
+	if last := e.Also[len(e.Also)-1]; last.Code != CodeMemoryExhausted {
+		t.Errorf("the run ended with %v, want memory_exhausted", last)
+	}
+	if n := len(e.Also); n > (1<<20)/maxFailValue {
+		t.Errorf("%d failures recorded in 1 MB", n)
+	}
+	if st.Memory < 1<<20 {
+		t.Errorf("memory %d", st.Memory)
+	}
+}
+
+func TestStringMax(t *testing.T) {
+	m, _ := NewMap([]Value{Str("a"), Int(2)}, []Value{NewList([]Value{Int(1), Str("xyz")}), Nil()})
+	v := NewList([]Value{m, NewRecord([]Value{Bool(true), Float(1)})})
+	full := `[{"a": [1, "xyz"], 2: none}, {true, 1.0}]`
+	if s := v.String(); s != full {
+		t.Fatalf("String %s", s)
+	}
+	for max := 0; max <= len(full)+1; max++ {
+		s := v.stringMax(max)
+		if max >= len(full) && s != full {
+			t.Errorf("stringMax(%d) = %s", max, s)
+		}
+		if len(s) > max+24 { // "..." and closing brackets of 3 levels
+			t.Errorf("stringMax(%d) = %s", max, s)
+		}
+	}
+	if s := v.stringMax(12); s != `[{"a": [1, "x"...], ...}, ...]` {
+		t.Errorf("stringMax(12) = %s", s)
+	}
+}
