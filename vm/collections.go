@@ -119,18 +119,50 @@ func buildMap(a *Arena, keys, vals []Value) (*mapObj, error) {
 	return m, nil
 }
 
+// dedupMap builds the map of keys and vals, which repeat a key: a repeated
+// key keeps its first position and takes its last value. It is linear: a
+// large map finds its keys by hash as it is built (findLinear on a large
+// map made loading a constant with one repeated key quadratic).
 func dedupMap(keys, vals []Value) *mapObj {
 	m := &mapObj{keys: make([]Value, 0, len(keys)), vals: make([]Value, 0, len(keys))}
+	if len(keys) <= smallMap {
+		for i, k := range keys {
+			if j := m.findLinear(k); j >= 0 {
+				m.vals[j] = vals[i]
+				continue
+			}
+			m.keys = append(m.keys, k)
+			m.vals = append(m.vals, vals[i])
+		}
+		return m
+	}
 	for i, k := range keys {
-		if j := m.findLinear(k); j >= 0 {
+		var j int32
+		var dup bool
+		if k.k == KindString {
+			if m.strIdx == nil {
+				m.strIdx = make(map[string]int32)
+			}
+			if j, dup = m.strIdx[k.str()]; !dup {
+				m.strIdx[k.str()] = int32(len(m.keys))
+			}
+		} else {
+			if m.intIdx == nil {
+				m.intIdx = make(map[int64]int32)
+			}
+			if j, dup = m.intIdx[int64(k.n)]; !dup {
+				m.intIdx[int64(k.n)] = int32(len(m.keys))
+			}
+		}
+		if dup {
 			m.vals[j] = vals[i]
 			continue
 		}
 		m.keys = append(m.keys, k)
 		m.vals = append(m.vals, vals[i])
 	}
-	if len(m.keys) > smallMap {
-		m.index()
+	if len(m.keys) <= smallMap { // find scans a small map: no index
+		m.strIdx, m.intIdx = nil, nil
 	}
 	return m
 }
