@@ -20,7 +20,9 @@ var Modules = []ModuleDoc{
 		"`min_by`, `max_by` and `len` are compiled to bytecode (no closure exists at run time); the others " +
 		"are Go functions bound by their link name (`len(string)`, `cost.month_spend(Tenant)`). " +
 		"String builtins charge 1 fuel per 16 bytes they scan on top of their cost, list and map builtins " +
-		"1 per 8 elements, `matches` 1 per 4 bytes of s and `json_get` 1 per 4 bytes of doc; every " +
+		"1 per 8 elements, `matches` 1 per 16 bytes of the pattern, n to compile it and n·len(s)/4 to match " +
+		"(n is the size of the pattern's program, about its instructions: a counted repeat multiplies its " +
+		"operand) and `json_get` 1 per 4 bytes of doc; every " +
 		"string, list, map and record a builtin creates counts against the memory limit. Decision " +
 		"builders return a new decision and never change their argument; a fresh decision has action " +
 		"\"route\", priority 50, empty strings, lists and maps and a sticky_ttl of 0s."},

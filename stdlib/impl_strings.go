@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,53 +184,118 @@ func strSubstr(c *vm.Call, a []vm.Value) (vm.Value, error) {
 // Regular expressions. Compiled patterns are cached process-wide in a
 // copy-on-write map (lock-free, allocation-free reads) of at most
 // reCacheMax entries; past that, patterns are compiled on every call.
-// Fuel does not depend on the cache: matches charges 1 per 4 bytes of s and
-// 1 per 16 bytes of pattern on every call, so a replay uses the same fuel.
+//
+// Fuel does not depend on the cache, so a replay uses the same fuel:
+// matches charges 1 per 16 bytes of pattern (parsing it), then, with n the
+// size of the pattern's program (reSize, about its instructions), n for
+// compiling it and n·len(s)/4 for matching: RE2 matching is linear in s
+// but runs every instruction of the program at each byte in the worst
+// case (a{1000}c over 128 KB took 3.6 s when only the bytes were charged).
 
 const reCacheMax = 1024
 
+// cachedRE is a compiled pattern and its size (reSize).
+type cachedRE struct {
+	re   *regexp.Regexp
+	size int64
+}
+
 var reCache struct {
-	m  atomic.Pointer[map[string]*regexp.Regexp]
+	m  atomic.Pointer[map[string]*cachedRE]
 	mu sync.Mutex // serializes writers
 }
 
-func compileRE(p string) (*regexp.Regexp, error) {
+// compileRE compiles p, or finds it in the cache.
+func compileRE(p string) (*cachedRE, error) { return compileRECharged(nil, p, 0) }
+
+// compileRECharged is compileRE that charges c (chargeRE) for the pattern
+// and for matching n bytes with it, before compiling.
+func compileRECharged(c *vm.Call, p string, n int) (*cachedRE, error) {
 	if m := reCache.m.Load(); m != nil {
 		if re, ok := (*m)[p]; ok {
-			return re, nil
+			return re, chargeRE(c, re.size, n)
 		}
+	}
+	tree, err := syntax.Parse(p, syntax.Perl)
+	if err != nil {
+		return nil, err
+	}
+	size := reSize(tree) + 2
+	if err := chargeRE(c, size, n); err != nil {
+		return nil, err
 	}
 	re, err := regexp.Compile(p)
 	if err != nil {
 		return nil, err
 	}
+	cre := &cachedRE{re: re, size: size}
 	reCache.mu.Lock()
 	defer reCache.mu.Unlock()
-	var old map[string]*regexp.Regexp
+	var old map[string]*cachedRE
 	if m := reCache.m.Load(); m != nil {
 		old = *m
 	}
 	if len(old) < reCacheMax {
-		next := make(map[string]*regexp.Regexp, len(old)+1)
+		next := make(map[string]*cachedRE, len(old)+1)
 		for k, v := range old {
 			next[k] = v
 		}
-		next[strings.Clone(p)] = re
+		next[strings.Clone(p)] = cre
 		reCache.m.Store(&next)
 	}
-	return re, nil
+	return cre, nil
+}
+
+// chargeRE charges c (when not nil) for compiling a program of size
+// instructions and matching n bytes with it.
+func chargeRE(c *vm.Call, size int64, n int) error {
+	if c == nil {
+		return nil
+	}
+	if int64(n) > math.MaxInt64/size {
+		return c.Charge(math.MaxInt64)
+	}
+	return c.Charge(size + int64(n)*size>>2)
+}
+
+// reSize estimates the number of instructions of the program of re (as
+// regexp/syntax compiles it), from the parsed pattern, before compiling:
+// a counted repeat multiplies its operand.
+func reSize(re *syntax.Regexp) int64 {
+	var n int64
+	for _, sub := range re.Sub {
+		n += reSize(sub)
+	}
+	switch re.Op {
+	case syntax.OpLiteral:
+		return int64(len(re.Rune)) + 1
+	case syntax.OpCapture:
+		return n + 2
+	case syntax.OpConcat, syntax.OpAlternate:
+		return n + int64(len(re.Sub))
+	case syntax.OpRepeat:
+		times := int64(max(re.Min, re.Max))
+		if re.Max < 0 {
+			times = int64(re.Min) + 1
+		}
+		return max(times, 1)*n + 1
+	}
+	return n + 1 // char classes, anchors (+ 1 for star, plus, quest)
 }
 
 func strMatches(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	s, p := a[0].Str(), a[1].Str()
-	if err := c.Charge(int64(len(s))>>2 + int64(len(p))>>4); err != nil {
+	if err := c.Charge(int64(len(p)) >> 4); err != nil {
 		return vm.Value{}, err
 	}
-	re, err := compileRE(p)
+	re, err := compileRECharged(c, p, len(s))
 	if err != nil {
-		return vm.Value{}, reError(err)
+		if _, ok := err.(*syntax.Error); ok {
+			return vm.Value{}, reError(err)
+		}
+		return vm.Value{}, err
 	}
-	return vm.Bool(re.MatchString(s)), nil
+	return vm.Bool(re.re.MatchString(s)), nil
 }
 
 // reError turns a regexp compile error into a message without Go's
