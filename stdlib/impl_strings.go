@@ -305,64 +305,173 @@ func reError(err error) error {
 	return errors.New("invalid pattern: " + msg)
 }
 
-// jsonGet walks doc along path. It charges 1 fuel per 4 bytes of doc.
+// jsonGet walks doc along path. It charges 1 fuel per 4 bytes of doc and
+// 1 per 16 of path, and reads doc twice whatever the path: once to check
+// it (json.Valid) and once to find the value (jsonFind). It used to parse
+// what was left of doc at every segment: a 20 KB document with a
+// 9989-segment path ran 8.7 s on 6,269 fuel.
 func jsonGet(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	doc, path := a[0].Str(), a[1].Str()
 	if err := c.Charge(int64(len(doc))>>2 + int64(len(path))>>4); err != nil {
 		return vm.Value{}, err
 	}
-	raw := json.RawMessage(doc)
-	if path != "" {
-		for seg := range strings.SplitSeq(path, ".") {
-			raw = bytes.TrimSpace(raw)
-			if len(raw) == 0 {
-				return vm.Nil(), nil
-			}
-			switch raw[0] {
-			case '{':
-				var obj map[string]json.RawMessage
-				if json.Unmarshal(raw, &obj) != nil {
-					return vm.Nil(), nil
-				}
-				next, ok := obj[seg]
-				if !ok {
-					return vm.Nil(), nil
-				}
-				raw = next
-			case '[':
-				i, err := strconv.Atoi(seg)
-				if err != nil || i < 0 {
-					return vm.Nil(), nil
-				}
-				var arr []json.RawMessage
-				if json.Unmarshal(raw, &arr) != nil || i >= len(arr) {
-					return vm.Nil(), nil
-				}
-				raw = arr[i]
-			default:
-				return vm.Nil(), nil
-			}
-		}
-	}
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || !json.Valid(raw) {
+	if !json.Valid(unsafe.Slice(unsafe.StringData(doc), len(doc))) {
 		return vm.Nil(), nil
 	}
+	sc := jsonScan{d: doc}
+	sc.space()
+	start, end, ok := sc.value(path, true, path != "")
+	if !ok {
+		return vm.Nil(), nil
+	}
+	raw := doc[start:end]
 	switch raw[0] {
 	case 'n':
 		return vm.Nil(), nil
 	case '"':
 		var s string
-		if json.Unmarshal(raw, &s) != nil {
+		if json.Unmarshal([]byte(raw), &s) != nil {
 			return vm.Nil(), nil
 		}
 		return c.NewStr(s)
 	case '{', '[':
 		var b bytes.Buffer
-		if json.Compact(&b, raw) != nil {
+		if json.Compact(&b, []byte(raw)) != nil {
 			return vm.Nil(), nil
 		}
 		return c.NewStr(b.String())
 	}
-	return c.NewStr(string(raw)) // a number, true or false: its JSON spelling
+	return c.NewStr(raw) // a number, true or false: its JSON spelling
+}
+
+// jsonScan reads a valid JSON document (json.Valid: so at most 10,000
+// levels deep) in one pass.
+type jsonScan struct {
+	d string
+	i int
+}
+
+func (s *jsonScan) space() {
+	for s.i < len(s.d) {
+		switch s.d[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// value reads the value at s.i (after its leading space) and the space
+// after it. When find is set it also looks for the value at path in it:
+// path is dotted segments, object keys or array indexes, and seg says
+// whether path has a segment at all (path "" is one empty key when seg).
+// It returns the bounds of the value found; a repeated key's last value
+// counts, as when the object is decoded.
+func (s *jsonScan) value(path string, find, seg bool) (start, end int, ok bool) {
+	if find && !seg {
+		start = s.i
+	}
+	var key, rest string
+	var more bool
+	if find && seg {
+		key, rest, more = strings.Cut(path, ".")
+	}
+	switch s.d[s.i] {
+	case '{':
+		s.i++
+		s.space()
+		if s.d[s.i] == '}' {
+			s.i++
+			break
+		}
+		for {
+			k0 := s.i
+			s.skipString()
+			match := find && seg && jsonKey(s.d[k0:s.i]) == key
+			s.space()
+			s.i++ // ':'
+			s.space()
+			fs, fe, fok := s.value(rest, match, more)
+			if match {
+				start, end, ok = fs, fe, fok
+			}
+			if s.d[s.i] == '}' {
+				s.i++
+				break
+			}
+			s.i++ // ','
+			s.space()
+		}
+	case '[':
+		s.i++
+		s.space()
+		if s.d[s.i] == ']' {
+			s.i++
+			break
+		}
+		idx := -1
+		if find && seg {
+			if n, err := strconv.Atoi(key); err == nil && n >= 0 {
+				idx = n
+			}
+		}
+		for j := 0; ; j++ {
+			fs, fe, fok := s.value(rest, j == idx, more)
+			if j == idx {
+				start, end, ok = fs, fe, fok
+			}
+			if s.d[s.i] == ']' {
+				s.i++
+				break
+			}
+			s.i++ // ','
+			s.space()
+		}
+	case '"':
+		s.skipString()
+	default: // a number, true, false or null
+		for s.i < len(s.d) {
+			if b := s.d[s.i]; b == ',' || b == ']' || b == '}' || b == ' ' || b == '\t' || b == '\n' || b == '\r' {
+				break
+			}
+			s.i++
+		}
+	}
+	if find && !seg {
+		end, ok = s.i, true
+	}
+	s.space()
+	return start, end, ok
+}
+
+// skipString reads the string at s.i.
+func (s *jsonScan) skipString() {
+	s.i++ // '"'
+	for s.d[s.i] != '"' {
+		if s.d[s.i] == '\\' {
+			s.i++
+		}
+		s.i++
+	}
+	s.i++
+}
+
+// jsonKey decodes the quoted key q as json.Unmarshal does.
+func jsonKey(q string) string {
+	plain := true
+	for i := 1; i < len(q)-1; i++ {
+		if b := q[i]; b == '\\' || b >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return q[1 : len(q)-1]
+	}
+	var k string
+	if json.Unmarshal([]byte(q), &k) != nil {
+		return ""
+	}
+	return k
 }
