@@ -24,6 +24,9 @@ func (m *Machine) exec(p *Program, fn *funcCode) (result Value, err error) {
 	ins := instrsOf(fn.ins)
 	pc, bp := 0, 0
 	sp := fn.numLocals
+	if !m.stackFits(fn.frameSize) { // the entry frame, however large the stack
+		return Value{}, &Error{Code: CodeStackOverflow, Msg: m.stackError(fn.frameSize).Msg, Stack: m.backtrace(fn, 0)}
+	}
 	budget := m.takeFuel()
 
 loop:
@@ -758,7 +761,12 @@ loop:
 				break loop
 			}
 			nbp := sp - argc
-			if need := nbp + callee.frameSize; need > len(m.stack) {
+			need := nbp + callee.frameSize
+			if int64(need)*valueSize > m.lim.Memory {
+				err = m.stackError(need)
+				break loop
+			}
+			if need > len(m.stack) {
 				if err = m.grow(need); err != nil {
 					break loop
 				}

@@ -77,6 +77,12 @@ func Get() *Machine { return pool.Get().(*Machine) }
 
 // Put returns m to the pool. m must not be used afterwards.
 func Put(m *Machine) {
+	if len(m.stack) > maxPooledStack { // a deep run's stack: not kept
+		m.stack, m.hw = make([]Value, 256), 0
+	}
+	if cap(m.frames) > maxPooledStack {
+		m.frames = make([]frame, 0, 16)
+	}
 	m.Reset()
 	pool.Put(m)
 }
@@ -178,11 +184,11 @@ func (m *Machine) RunNamed(ctx context.Context, p *Program, entry string, args [
 
 // grow makes the value stack at least n slots long.
 func (m *Machine) grow(n int) error {
-	if n > maxStackSlots {
-		return &Error{Code: CodeStackOverflow, Msg: fmt.Sprintf("stack overflow (%d value slots)", n)}
+	if !m.stackFits(n) {
+		return m.stackError(n)
 	}
 	size := max(2*len(m.stack), n)
-	size = min(size, maxStackSlots)
+	size = min(size, maxStackSlots, max(n, int(m.lim.Memory/valueSize)))
 	s := make([]Value, size)
 	copy(s, m.stack)
 	m.stack = s
