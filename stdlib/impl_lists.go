@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"slices"
@@ -18,8 +19,9 @@ func chargeElems(c *vm.Call, n int) error { return c.Charge(int64(n) >> 3) }
 func listContains(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	xs, x := a[0].List(), a[1]
 	for i, e := range xs {
-		if vm.Equal(e, x) {
-			return vm.Bool(true), chargeElems(c, i+1)
+		// c.Equal charges what comparing nested values walks.
+		if eq, err := c.Equal(e, x); err != nil || eq {
+			return vm.Bool(eq), cmp.Or(err, chargeElems(c, i+1))
 		}
 	}
 	return vm.Bool(false), chargeElems(c, len(xs))
@@ -31,15 +33,33 @@ func listSort(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := c.Charge(int64(n) * int64(bits.Len(uint(n))) >> 3); err != nil {
 		return vm.Value{}, err
 	}
-	if slices.IsSortedFunc(xs, vm.Compare) {
+	// c.Compare charges what comparing nested values walks; its first
+	// error ends the sort's work (the other comparisons then return at
+	// once) and is the builtin's.
+	var err error
+	compare := func(x, y vm.Value) int {
+		if err != nil {
+			return 0
+		}
+		var r int
+		r, err = c.Compare(x, y)
+		return r
+	}
+	if slices.IsSortedFunc(xs, compare) && err == nil {
 		return a[0], nil
+	}
+	if err != nil {
+		return vm.Value{}, err
 	}
 	if err := c.Alloc(listBytes(n)); err != nil {
 		return vm.Value{}, err
 	}
 	out := c.Values(n)
 	copy(out, xs)
-	slices.SortStableFunc(out, vm.Compare)
+	slices.SortStableFunc(out, compare)
+	if err != nil {
+		return vm.Value{}, err
+	}
 	return c.ListOf(out), nil
 }
 
