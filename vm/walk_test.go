@@ -83,14 +83,10 @@ func TestDeepEqualChargesFuel(t *testing.T) {
 		{"in", []Value{big, NewList([]Value{Int(1), big2})}},
 	}
 	for _, c := range cases {
-		start := time.Now()
 		_, st, err := NewMachine().RunNamed(context.Background(), p, c.entry, c.args, Limits{Fuel: 10000}, Input{})
 		wantCode(t, err, CodeFuelExhausted)
 		if st.Fuel != 10000 {
 			t.Errorf("%s: fuel %d, want 10000", c.entry, st.Fuel)
-		}
-		if d := time.Since(start); d > 50*time.Millisecond {
-			t.Errorf("%s: %v to exhaust 10000 fuel", c.entry, d)
 		}
 		// Plenty of fuel, a deadline already passed: the walk checks it.
 		lim := Limits{Fuel: math.MaxInt64, Deadline: time.Now().Add(-time.Second)}
@@ -182,11 +178,10 @@ func TestCallCompareCharges(t *testing.T) {
 		fn{name: "eq", params: 2, asm: call(0)}, fn{name: "cmp", params: 2, asm: call(1)})
 	big, big2 := sharedNest(6), sharedNest(6)
 	for _, entry := range []string{"eq", "cmp"} {
-		start := time.Now()
 		_, st, err := NewMachine().RunNamed(context.Background(), p, entry, []Value{big, big2}, Limits{Fuel: 10000}, Input{})
 		wantCode(t, err, CodeFuelExhausted)
-		if d := time.Since(start); d > 50*time.Millisecond || st.Fuel != 10000 {
-			t.Errorf("%s: %v and %d fuel to exhaust 10000", entry, d, st.Fuel)
+		if st.Fuel != 10000 {
+			t.Errorf("%s: %d fuel to exhaust 10000", entry, st.Fuel)
 		}
 		v, st, err := NewMachine().RunNamed(context.Background(), p, entry, []Value{sharedNest(3), sharedNest(3)}, Limits{}, Input{})
 		if err != nil || (entry == "eq") != v.Bool() || st.Fuel < 1110/8 {
