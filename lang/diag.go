@@ -139,6 +139,9 @@ func (l DiagList) Normalize() DiagList {
 		out = append(out, &Diagnostic{File: f, Span: Span{Pos(len(f.Src)), Pos(len(f.Src))}, Severity: SevInfo, Code: CodeTooMany,
 			Message: fmt.Sprintf("%d more diagnostics not shown", n), hidden: n})
 	}
+	if len(dropped) > 0 {
+		out.Sort() // each note after its file's diagnostics, whatever the map's order
+	}
 	return out
 }
 

@@ -102,3 +102,31 @@ func TestTooManyDiagnosticsCount(t *testing.T) {
 		})
 	}
 }
+
+// TestTooManyDiagnosticsOrder: with several files over the cap, each
+// file's RPL900 note follows its own diagnostics, in the same order every
+// time (the notes came in the order of a map's iteration, at the end).
+func TestTooManyDiagnosticsOrder(t *testing.T) {
+	var l lang.DiagList
+	for _, name := range []string{"a.rpl", "b.rpl", "c.rpl"} {
+		f := lang.NewFile(name, []byte(strings.Repeat("x\n", 200)))
+		for i := range lang.MaxDiagnostics + 5 {
+			l = append(l, &lang.Diagnostic{File: f, Span: lang.Span{Start: lang.Pos(2 * i), End: lang.Pos(2 * i)}, Severity: lang.SevError, Code: lang.CodeSyntax, Message: fmt.Sprint("e", i)})
+		}
+	}
+	for range 20 {
+		out := append(lang.DiagList(nil), l...).Normalize()
+		var notes []int
+		for i, d := range out {
+			if d.Code == lang.CodeTooMany {
+				notes = append(notes, i)
+				if d.File.Name != out[i-1].File.Name || d.Message != "5 more diagnostics not shown" {
+					t.Fatalf("note %d (%s: %s) after %s", i, d.File.Name, d.Message, out[i-1].File.Name)
+				}
+			}
+		}
+		if want := []int{lang.MaxDiagnostics, 2*lang.MaxDiagnostics + 1, 3*lang.MaxDiagnostics + 2}; fmt.Sprint(notes) != fmt.Sprint(want) {
+			t.Fatalf("notes at %v, want %v", notes, want)
+		}
+	}
+}
