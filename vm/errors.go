@@ -60,6 +60,10 @@ type Error struct {
 	// run goes on) returns the first with the others here, followed by
 	// the error that ended the run, if any.
 	Also []*Error
+	// Expect is set on a failed expectation that showed values
+	// (EXPECT_FAIL with operands): the parts of Msg, for a host that
+	// knows the operands' types and writes the values its own way.
+	Expect *ExpectFailure
 
 	panicked bool // a recovered Go panic (a VM or builtin bug)
 }
@@ -70,6 +74,46 @@ func (e *Error) Error() string {
 		return e.Msg
 	}
 	return e.Stack[0].Pos() + ": " + e.Msg
+}
+
+// ExpectFailure holds the parts of a failed expectation's message: Msg is
+// Message(got, want) with Got and Want written by Value.String within a
+// bound of about 2 KB each. A host that knows the static types of the
+// operands (rplc test, from the expect at Stack[0]) writes them as
+// literals of those types instead.
+//
+// Got and Want are values of the run: they stay valid as long as its
+// result does (until the Reset of Input.Arena, when the run had one; a
+// run with failed expectations keeps no list for reuse).
+type ExpectFailure struct {
+	Prefix  string // the description: the expect's message and/or left operand ("d.target"); "" if none
+	Op      string // the comparison: "==", "!=", "<", "<=", ">", ">="; "" if unknown
+	Got     Value  // the left operand, or the one value shown
+	Want    Value  // the right operand, when HasWant
+	HasWant bool
+}
+
+// Message is the failure's message with got and want (the written
+// values): "prefix: expected [op ]want, got got", the op left out for ==.
+func (x *ExpectFailure) Message(got, want string) string {
+	var b strings.Builder
+	b.Grow(len(x.Prefix) + len(got) + len(want) + 24)
+	b.WriteString(x.Prefix)
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
+	if x.HasWant {
+		b.WriteString("expected ")
+		if x.Op != "==" && x.Op != "" {
+			b.WriteString(x.Op)
+			b.WriteByte(' ')
+		}
+		b.WriteString(want)
+		b.WriteString(", ")
+	}
+	b.WriteString("got ")
+	b.WriteString(got)
+	return b.String()
 }
 
 // Unwrap returns the builtin error that caused e, if any.

@@ -72,36 +72,34 @@ const maxFailValue = 2048
 // and ends with an assertion_failed error listing every failure. The
 // message is charged to the memory limit (the failures of a loop add up).
 func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc int) error {
-	var b strings.Builder
+	var prefix string
 	switch {
 	case msg.k == KindString:
-		b.WriteString(cutText(msg.str(), 2*maxFailValue))
+		prefix = strings.Clone(cutText(msg.str(), 2*maxFailValue))
 	case msg.k != KindNil:
-		b.WriteString(msg.stringMax(maxFailValue))
+		prefix = msg.stringMax(maxFailValue)
 	}
+	var x *ExpectFailure
+	text := prefix
 	if len(vals) > 0 {
-		if b.Len() > 0 {
-			b.WriteString(": ")
-		}
+		x = &ExpectFailure{Prefix: prefix, Got: vals[0]}
+		want := ""
 		if len(vals) > 1 {
-			b.WriteString("expected ")
-			if o := op.Str(); op.k == KindString && o != "==" && o != "" {
-				b.WriteString(o)
-				b.WriteByte(' ')
+			x.Want, x.HasWant = vals[len(vals)-1], true
+			if op.k == KindString {
+				x.Op = strings.Clone(op.str())
 			}
-			b.WriteString(vals[len(vals)-1].stringMax(maxFailValue))
-			b.WriteString(", ")
+			want = x.Want.stringMax(maxFailValue)
 		}
-		b.WriteString("got ")
-		b.WriteString(vals[0].stringMax(maxFailValue))
+		text = x.Message(x.Got.stringMax(maxFailValue), want)
 	}
-	if b.Len() == 0 {
-		b.WriteString("assertion failed")
+	if text == "" {
+		text = "assertion failed"
 	}
-	if err := m.alloc(int64(b.Len()) + strHeader); err != nil {
+	if err := m.alloc(int64(len(text)) + strHeader); err != nil {
 		return err
 	}
-	m.fails = append(m.fails, &Error{Code: CodeAssertionFailed, Msg: b.String(), Stack: m.backtrace(fn, pc)})
+	m.fails = append(m.fails, &Error{Code: CodeAssertionFailed, Msg: text, Stack: m.backtrace(fn, pc), Expect: x})
 	return nil
 }
 
