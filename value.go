@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
@@ -374,4 +376,144 @@ func ToGo(t lang.Type, v vm.Value) any {
 		}
 	}
 	return v.String()
+}
+
+// Format writes v, a value of type t, as an RPL literal of that type:
+// records with their field names ({a: "x", b: 1}, in the order of
+// t.Fields: by name), enum members bare (any_error), an optional as its
+// value or none, lists [1, 2], maps {"k": v}, and strings, numbers,
+// durations, money and times as vm.Value.String writes them. Where v does not have
+// the shape of t (or t is nil), v is written as vm.Value.String does
+// (records positionally, enums as strings).
+func Format(t lang.Type, v vm.Value) string { return FormatMax(t, v, math.MaxInt) }
+
+// FormatMax is Format cut after about max bytes, as the VM cuts the values
+// of failure messages: an element that starts past max, and the rest of a
+// string longer than what is left, are written as "...". The text is at
+// most max plus a few bytes per level of nesting (as deep as 64 levels),
+// and the work is proportional to it however large or widely shared v is.
+func FormatMax(t lang.Type, v vm.Value, max int) string {
+	var b strings.Builder
+	formatValue(&b, t, v, 0, max)
+	return b.String()
+}
+
+const maxFormatDepth = 64 // as vm.Value.String
+
+// formatValue writes v, of type t (nil: unknown), to b, cutting at limit
+// bytes of b.
+func formatValue(b *strings.Builder, t lang.Type, v vm.Value, depth, limit int) {
+	if depth > maxFormatDepth || b.Len() >= limit {
+		b.WriteString("...")
+		return
+	}
+	if o, ok := t.(*lang.Optional); ok {
+		t = o.Elem
+	}
+	if v.IsNil() {
+		b.WriteString("none")
+		return
+	}
+	switch t := t.(type) {
+	case *lang.Enum:
+		if v.Kind() == vm.KindString && slices.Contains(t.Members, v.Str()) {
+			b.WriteString(v.Str())
+			return
+		}
+	case *lang.Record:
+		if v.Kind() == vm.KindRecord && v.Len() == len(t.Fields) {
+			b.WriteByte('{')
+			for i, x := range v.Record() {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				if b.Len() >= limit {
+					b.WriteString("...")
+					break
+				}
+				b.WriteString(t.Fields[i].Name)
+				b.WriteString(": ")
+				formatValue(b, t.Fields[i].Type, x, depth+1, limit)
+			}
+			b.WriteByte('}')
+			return
+		}
+	case *lang.List:
+		if v.Kind() == vm.KindList {
+			formatList(b, t.Elem, v, depth, limit)
+			return
+		}
+	case *lang.Map:
+		if v.Kind() == vm.KindMap {
+			formatMap(b, t.Key, t.Elem, v, depth, limit)
+			return
+		}
+	}
+	// Untyped, or a type v does not fit: by the value's kind.
+	switch v.Kind() {
+	case vm.KindString:
+		s := v.Str()
+		if room := limit - b.Len(); len(s) > room {
+			for room > 0 && !utf8.RuneStart(s[room]) {
+				room--
+			}
+			b.WriteString(strconv.Quote(s[:room]))
+			b.WriteString("...")
+			return
+		}
+		b.WriteString(strconv.Quote(s))
+	case vm.KindList:
+		formatList(b, nil, v, depth, limit)
+	case vm.KindMap:
+		formatMap(b, nil, nil, v, depth, limit)
+	case vm.KindRecord:
+		b.WriteByte('{')
+		for i, x := range v.Record() {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if b.Len() >= limit {
+				b.WriteString("...")
+				break
+			}
+			formatValue(b, nil, x, depth+1, limit)
+		}
+		b.WriteByte('}')
+	default: // a scalar: a few bytes
+		b.WriteString(v.String())
+	}
+}
+
+func formatList(b *strings.Builder, elem lang.Type, v vm.Value, depth, limit int) {
+	b.WriteByte('[')
+	for i, x := range v.List() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if b.Len() >= limit {
+			b.WriteString("...")
+			break
+		}
+		formatValue(b, elem, x, depth+1, limit)
+	}
+	b.WriteByte(']')
+}
+
+func formatMap(b *strings.Builder, key, elem lang.Type, v vm.Value, depth, limit int) {
+	m := v.Map()
+	keys, vals := m.Keys(), m.Values()
+	b.WriteByte('{')
+	for i := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if b.Len() >= limit {
+			b.WriteString("...")
+			break
+		}
+		formatValue(b, key, keys[i], depth+1, limit)
+		b.WriteString(": ")
+		formatValue(b, elem, vals[i], depth+1, limit)
+	}
+	b.WriteByte('}')
 }
