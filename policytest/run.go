@@ -152,11 +152,12 @@ func (r *Runner) RunPolicy(policy string, cfg Config) *Result {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	ex := &expects{prog: prog}
 	for _, t := range out.Tests {
 		if cfg.Run != nil && !cfg.Run.MatchString(t.Name) {
 			continue
 		}
-		res.Tests = append(res.Tests, runTest(ctx, p, t, cfg.Limits, probes))
+		res.Tests = append(res.Tests, runTest(ctx, p, t, cfg.Limits, probes, ex))
 	}
 	if cfg.Cover {
 		res.Coverage = newCoverage(policy, prog.Main, out, probes.Counts)
@@ -175,14 +176,17 @@ func hasTests(pkg *lang.Package) bool {
 	return false
 }
 
-func runTest(ctx context.Context, p *vm.Program, t compiler.Test, lim vm.Limits, probes *vm.Probes) Test {
+// runTest runs test t. A failed comparison shows its values with the
+// static types of its operands (ex); they are written before the machine
+// goes back to the pool.
+func runTest(ctx context.Context, p *vm.Program, t compiler.Test, lim vm.Limits, probes *vm.Probes, ex *expects) Test {
 	res := Test{Name: t.Name, File: t.File, Line: t.Line, Col: t.Col}
 	in := vm.Input{Now: DefaultNow, Seed: DefaultSeed, Host: &stdlib.MemState{}, Probes: probes}
 	m := vm.Get()
+	defer vm.Put(m)
 	start := time.Now()
 	_, st, err := m.RunNamed(ctx, p, t.Entry, nil, lim, in)
 	res.Duration = time.Since(start)
-	vm.Put(m)
 	res.Stats = st
 	if err == nil {
 		return res
@@ -201,13 +205,13 @@ func runTest(ctx context.Context, p *vm.Program, t compiler.Test, lim vm.Limits,
 		return res
 	}
 	for _, x := range append([]*vm.Error{e}, e.Also...) {
-		res.Failures = append(res.Failures, failureOf(x, t))
+		res.Failures = append(res.Failures, failureOf(x, t, ex))
 	}
 	return res
 }
 
-func failureOf(e *vm.Error, t compiler.Test) Failure {
-	f := Failure{Code: e.Code, Message: e.Msg, Pos: vm.Frame{File: t.File, Line: t.Line, Col: t.Col}}
+func failureOf(e *vm.Error, t compiler.Test, ex *expects) Failure {
+	f := Failure{Code: e.Code, Message: ex.typedMessage(e), Pos: vm.Frame{File: t.File, Line: t.Line, Col: t.Col}}
 	if len(e.Stack) > 0 {
 		f.Pos = e.Stack[0]
 	}
