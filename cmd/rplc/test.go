@@ -35,8 +35,10 @@ Every failed expectation prints a line
 
   file:line:col: test "name" failed: message
 
-where a comparison shows both values (d.target: expected "a", got "b"); a test
-goes on after a failed expect. A test that runs out of fuel or memory, or
+where a comparison shows both values (d.target: expected "a", got "b") as
+literals of their types: records with field names ({target: "y", retries: 0}),
+enum members bare (timeout), none for an absent optional, each value cut past
+about 2 KB with "...". A test goes on after a failed expect. A test that runs out of fuel or memory, or
 fails at run time, prints the error and its policy call stack. The run ends
 with the line "N passed, N failed" (", N skipped" when any test called
 testing.skip).
