@@ -466,27 +466,22 @@ func formatValue(b *strings.Builder, t lang.Type, v vm.Value, depth, limit int) 
 		formatList(b, nil, v, depth, limit)
 	case vm.KindMap:
 		formatMap(b, nil, nil, v, depth, limit)
-	case vm.KindRecord:
-		b.WriteByte('{')
-		for i, x := range v.Record() {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			if b.Len() >= limit {
-				b.WriteString("...")
-				break
-			}
-			formatValue(b, nil, x, depth+1, limit)
-		}
-		b.WriteByte('}')
+	case vm.KindRecord: // by position, as vm.Value.String
+		formatSeq(b, '{', '}', nil, v.Record(), depth, limit)
 	default: // a scalar: a few bytes
 		b.WriteString(v.String())
 	}
 }
 
 func formatList(b *strings.Builder, elem lang.Type, v vm.Value, depth, limit int) {
-	b.WriteByte('[')
-	for i, x := range v.List() {
+	formatSeq(b, '[', ']', elem, v.List(), depth, limit)
+}
+
+// formatSeq writes xs, each of type elem, between open and close, until
+// the text reaches limit ("..." then stands for the rest).
+func formatSeq(b *strings.Builder, open, close byte, elem lang.Type, xs []vm.Value, depth, limit int) {
+	b.WriteByte(open)
+	for i, x := range xs {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -496,7 +491,7 @@ func formatList(b *strings.Builder, elem lang.Type, v vm.Value, depth, limit int
 		}
 		formatValue(b, elem, x, depth+1, limit)
 	}
-	b.WriteByte(']')
+	b.WriteByte(close)
 }
 
 func formatMap(b *strings.Builder, key, elem lang.Type, v vm.Value, depth, limit int) {
