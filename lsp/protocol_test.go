@@ -174,21 +174,22 @@ func TestMalformedMessages(t *testing.T) {
 	tests := []struct {
 		name, raw string
 		code      int
+		id        any // the answer's: null unless the message has one
 		log       string
 	}{
-		{"not json", "Content-Length: 10\r\n\r\n{not json}", -32700, "parse error"},
-		{"array", "Content-Length: 2\r\n\r\n[]", -32600, "invalid request"},
-		{"batch", `Content-Length: 41` + "\r\n\r\n" + `[{"jsonrpc":"2.0","id":7,"method":"foo"}]`, -32600, "invalid request"},
-		{"no method", `Content-Length: 27` + "\r\n\r\n" + `{"jsonrpc":"2.0","id":99}  `, -32600, "invalid request"},
-		{"no content-length", "garbage\r\n\r\n", -32700, "no Content-Length"},
-		{"bad content-length", "Content-Length: abc\r\n\r\n{}", -32700, "bad Content-Length"},
-		{"empty body", "Content-Length: 0\r\n\r\n", -32700, "parse error"},
+		{"not json", "Content-Length: 10\r\n\r\n{not json}", -32700, nil, "parse error"},
+		{"array", "Content-Length: 2\r\n\r\n[]", -32600, nil, "invalid request"},
+		{"batch", `Content-Length: 41` + "\r\n\r\n" + `[{"jsonrpc":"2.0","id":7,"method":"foo"}]`, -32600, nil, "invalid request"},
+		{"no method", `Content-Length: 27` + "\r\n\r\n" + `{"jsonrpc":"2.0","id":99}  `, -32600, float64(99), "invalid request"},
+		{"no content-length", "garbage\r\n\r\n", -32700, nil, "no Content-Length"},
+		{"bad content-length", "Content-Length: abc\r\n\r\n{}", -32700, nil, "bad Content-Length"},
+		{"empty body", "Content-Length: 0\r\n\r\n", -32700, nil, "parse error"},
 	}
 	for i, tt := range tests {
 		c.raw(tt.raw)
 		m := c.next()
-		if id, ok := m["id"]; !ok || id != nil || errorCode(m) != tt.code {
-			t.Errorf("%s: answer %v, want error %d with id null", tt.name, m, tt.code)
+		if id, ok := m["id"]; !ok || id != tt.id || errorCode(m) != tt.code {
+			t.Errorf("%s: answer %v, want error %d with id %v", tt.name, m, tt.code, tt.id)
 		}
 		// The server still serves.
 		id := 100 + i
@@ -278,5 +279,29 @@ func TestRequestBeforeInitialize(t *testing.T) {
 	c.send(map[string]any{"method": "exit"})
 	if err := c.wait(); err != nil {
 		t.Errorf("Serve: %v", err)
+	}
+}
+
+// TestRefusedRequestNotRun: a request refused as invalid is not run later
+// with the message after it. {"id":{},"method":"shutdown"} half-filled the
+// Conn's request-or-response before failing; a response next (the client's
+// answer to a server request) left that request in place, and the server
+// ran it: it answered a shutdown nobody sent, and refused what came after.
+func TestRefusedRequestNotRun(t *testing.T) {
+	c := newRawClient(t)
+	c.initialize()
+	bad := `{"jsonrpc":"2.0","id":{},"method":"shutdown"}`
+	c.raw(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(bad), bad))
+	if m := c.next(); errorCode(m) != -32600 || m["id"] != nil {
+		t.Fatalf("the refused request: %v, want -32600 with id null", m)
+	}
+	// An invalid request whose id reads as one is answered with it.
+	c.send(map[string]any{"id": 5, "method": 5})
+	if m := c.next(); errorCode(m) != -32600 || m["id"] != float64(5) {
+		t.Fatalf("invalid request with id 5: %v, want -32600 with id 5", m)
+	}
+	c.send(map[string]any{"id": 7, "result": nil}) // a response: no answer
+	if m := c.call(3, "shutdown", nil); m["error"] != nil {
+		t.Fatalf("shutdown after the refused one: %v", m)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +21,8 @@ import (
 // jsonrpc2.VSCodeObjectCodec, whose every error closes the connection, it
 // survives bad input: a body that is not JSON is answered with a parse error
 // (-32700), JSON that is no request or response with an invalid request
-// (-32600), both with id null as JSON-RPC 2.0 requires, and a header block
+// (-32600), both with the message's id when one can be read and id null
+// otherwise, as JSON-RPC 2.0 requires, and a header block
 // that cannot be framed (no Content-Length, or one that is not a number) is
 // answered with a parse error and skipped up to the next header block.
 // Every such message is logged. ReadObject returns an error only when the
@@ -100,6 +102,11 @@ func (st *stream) ReadObject(v any) error {
 			st.reject(jsonrpc2.CodeParseError, fmt.Sprintf("parse error: %v", perr), body)
 			continue
 		}
+		// A message refused below may have filled part of v (the request
+		// half of a request-or-response): start each from nothing, or a
+		// response next would carry the refused request along, and the
+		// Conn would run it.
+		reflect.ValueOf(v).Elem().SetZero()
 		if err := json.Unmarshal(body, v); err != nil {
 			if isResponse(body) {
 				// Responses are never answered: log and drop it.
@@ -122,8 +129,15 @@ func (st *stream) err() error {
 }
 
 // reject logs a message that was not understood and answers it with an
-// error whose id is null.
+// error: with the message's id when it has one that reads as an id
+// (JSON-RPC 2.0), else with id null.
 func (st *stream) reject(code int64, msg string, body []byte) {
+	var withID struct {
+		ID *jsonrpc2.ID `json:"id"`
+	}
+	if body != nil && json.Unmarshal(body, &withID) != nil {
+		withID.ID = nil
+	}
 	if body != nil {
 		st.log.Printf("%s: %s", msg, clip(body))
 	} else {
@@ -133,7 +147,7 @@ func (st *stream) reject(code int64, msg string, body []byte) {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      *jsonrpc2.ID    `json:"id"`
 		Error   *jsonrpc2.Error `json:"error"`
-	}{"2.0", nil, &jsonrpc2.Error{Code: code, Message: msg}}
+	}{"2.0", withID.ID, &jsonrpc2.Error{Code: code, Message: msg}}
 	data, err := json.Marshal(resp)
 	if err == nil {
 		err = st.write(data)
