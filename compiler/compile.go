@@ -23,7 +23,9 @@ type Output struct {
 	Tests []Test
 	// CostBound is a static upper bound of the fuel one run of route
 	// needs, when one exists (no recursion, no loop over a list of
-	// unknown length); Bounded says whether it does.
+	// unknown length), builtins at their declared cost (language.md
+	// §11.3: what size-dependent builtins and deep comparisons charge
+	// beyond it is not counted); Bounded says whether it does.
 	CostBound int64
 	Bounded   bool
 	// Request and Decision are the record types of the entry point, for

@@ -6,13 +6,14 @@ import (
 )
 
 // Length bounds of collections, for the static cost bound of the loops of
-// higher-order builtins (language.md §11.3: each builtin at its declared
-// cost for the maximum size of its input). A loop runs once per element,
-// so it is bounded when its list's length is: a constant, a list literal,
-// range of a constant, filter or map of a bounded list, or a let, a
-// parameter (at every call site outside tests) or a function result that
-// is one of these. Anything else (request data, a builtin's result) has no
-// known maximum size, and a loop over it leaves route without a bound.
+// higher-order builtins (language.md §11.3; builtins count at their
+// declared cost, not what they charge for a large input). A loop runs
+// once per element, so it is bounded when its list's length is: a
+// constant, a list literal, range of a constant, filter or map of a
+// bounded list, or a let, a parameter (at every call site outside tests)
+// or a function result that is one of these. Anything else (request data,
+// a builtin's result) has no known maximum size, and a loop over it leaves
+// route without a bound.
 
 // lenBound returns an upper bound of the length of the list e evaluates to.
 func (c *compiler) lenBound(e lang.Expr) (int64, bool) {
