@@ -24,9 +24,6 @@ func (m *Machine) exec(p *Program, fn *funcCode) (result Value, err error) {
 	ins := instrsOf(fn.ins)
 	pc, bp := 0, 0
 	sp := fn.numLocals
-	if !m.stackFits(fn.frameSize) { // the entry frame, however large the stack
-		return Value{}, &Error{Code: CodeStackOverflow, Msg: m.stackError(fn.frameSize).Msg, Stack: m.backtrace(fn, 0)}
-	}
 	budget := m.takeFuel()
 
 loop:

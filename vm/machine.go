@@ -135,6 +135,12 @@ func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, 
 	m.gen++
 	m.impure = false
 	m.fresh = nil
+	if !m.stackFits(fn.frameSize) {
+		// The entry frame, checked whatever the stack's size already
+		// is, so that a new machine and a used one fail alike.
+		m.ctx = nil
+		return Value{}, Stats{Calls: m.nc}, &Error{Code: CodeStackOverflow, Msg: m.stackError(fn.frameSize).Msg, Stack: m.backtrace(fn, 0)}
+	}
 	if fn.frameSize > len(m.stack) {
 		if err := m.grow(fn.frameSize); err != nil {
 			return Value{}, Stats{}, err

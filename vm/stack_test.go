@@ -2,6 +2,7 @@ package vm
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -35,6 +36,7 @@ func TestStackWithinMemoryLimit(t *testing.T) {
 	if len(warm.stack) < 8*MaxLocals {
 		t.Fatalf("stack of %d slots", len(warm.stack))
 	}
+	var errs []string
 	for _, m := range []*Machine{NewMachine(), warm} {
 		var a, b runtime.MemStats
 		runtime.ReadMemStats(&a)
@@ -44,9 +46,15 @@ func TestStackWithinMemoryLimit(t *testing.T) {
 		if !strings.Contains(e.Msg, "memory limit of 65536") || st.Calls > 1 {
 			t.Errorf("%d calls: %q", st.Calls, e.Msg)
 		}
+		errs = append(errs, fmt.Sprintf("%v (%d frames, %d calls)", err, len(e.Stack), st.Calls))
 		if n := b.TotalAlloc - a.TotalAlloc; n > 1<<16 {
 			t.Errorf("%d bytes allocated", n)
 		}
+	}
+	// The same error on both, with the entry function's position: a new
+	// machine failed in Run before any frame, a warm one in exec.
+	if errs[0] != errs[1] {
+		t.Errorf("new machine: %s; warm machine: %s", errs[0], errs[1])
 	}
 	// Within the limit, the calls that fit run: 4 frames of 768 KB in 4 MB.
 	_, st, err := NewMachine().Run(context.Background(), p, 0, nil, Limits{Memory: 4 << 20}, Input{})
