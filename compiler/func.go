@@ -191,7 +191,7 @@ func (f *funcCompiler) stmt(s lang.Stmt, value bool) {
 // A message given as `expect cond, msg` prefixes the description.
 func (f *funcCompiler) expect(s *lang.ExpectStmt) {
 	ok := f.label()
-	if cmp, isCmp := comparison(s.Cond); isCmp {
+	if cmp, isCmp := Comparison(s.Cond); isCmp {
 		a, b := f.newLocal(), f.newLocal()
 		f.expr(cmp.X)
 		f.emit(vm.OpStoreLocal, a)
@@ -240,10 +240,11 @@ func (f *funcCompiler) expectMessage(s *lang.ExpectStmt, subject string) {
 	}
 }
 
-// comparison returns cond as a comparison whose operands an expectation
-// failure can show: ==, != on any type, ordering on numbers, durations,
-// money, times and strings.
-func comparison(cond lang.Expr) (*lang.BinaryExpr, bool) {
+// Comparison returns the condition of an expect as the comparison whose
+// operands its failure shows (got, then want): ==, != on any type,
+// ordering on numbers, durations, money, times and strings, parentheses
+// around it aside. A test runner reads the operands' types from it.
+func Comparison(cond lang.Expr) (*lang.BinaryExpr, bool) {
 	for {
 		p, ok := cond.(*lang.ParenExpr)
 		if !ok {

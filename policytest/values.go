@@ -2,6 +2,7 @@ package policytest
 
 import (
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -55,32 +56,13 @@ func (e *expects) index(file *lang.FileNode) {
 			if !ok {
 				return true
 			}
-			if cmp := comparison(s.Cond); cmp != nil {
+			if cmp, ok := compiler.Comparison(s.Cond); ok {
 				p := file.File.Position(s.Sp.Start)
 				e.byPos[position{p.Filename, p.Line, p.Col}] = operands{e.prog.Info.Types[cmp.X], e.prog.Info.Types[cmp.Y]}
 			}
 			return true
 		})
 	}
-}
-
-// comparison is cond as a comparison whose operands a failure shows (as
-// the compiler lowers expect), or nil.
-func comparison(cond lang.Expr) *lang.BinaryExpr {
-	for {
-		p, ok := cond.(*lang.ParenExpr)
-		if !ok {
-			break
-		}
-		cond = p.X
-	}
-	if b, ok := cond.(*lang.BinaryExpr); ok {
-		switch b.Op {
-		case "==", "!=", "<", "<=", ">", ">=":
-			return b
-		}
-	}
-	return nil
 }
 
 // typedMessage is the message of a failed expectation e with its values
