@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
@@ -398,12 +397,10 @@ func FormatMax(t lang.Type, v vm.Value, max int) string {
 	return b.String()
 }
 
-const maxFormatDepth = 64 // as vm.Value.String
-
 // formatValue writes v, of type t (nil: unknown), to b, cutting at limit
 // bytes of b.
 func formatValue(b *strings.Builder, t lang.Type, v vm.Value, depth, limit int) {
-	if depth > maxFormatDepth || b.Len() >= limit {
+	if depth > vm.MaxFormatDepth || b.Len() >= limit {
 		b.WriteString("...")
 		return
 	}
@@ -449,39 +446,13 @@ func formatValue(b *strings.Builder, t lang.Type, v vm.Value, depth, limit int) 
 			return
 		}
 	}
-	// Untyped, or a type v does not fit: by the value's kind.
-	switch v.Kind() {
-	case vm.KindString:
-		s := v.Str()
-		if room := limit - b.Len(); len(s) > room {
-			for room > 0 && !utf8.RuneStart(s[room]) {
-				room--
-			}
-			b.WriteString(strconv.Quote(s[:room]))
-			b.WriteString("...")
-			return
-		}
-		b.WriteString(strconv.Quote(s))
-	case vm.KindList:
-		formatList(b, nil, v, depth, limit)
-	case vm.KindMap:
-		formatMap(b, nil, nil, v, depth, limit)
-	case vm.KindRecord: // by position, as vm.Value.String
-		formatSeq(b, '{', '}', nil, v.Record(), depth, limit)
-	default: // a scalar: a few bytes
-		b.WriteString(v.String())
-	}
+	// Untyped, or a type v does not fit: as the VM writes it.
+	v.FormatTo(b, depth, limit)
 }
 
 func formatList(b *strings.Builder, elem lang.Type, v vm.Value, depth, limit int) {
-	formatSeq(b, '[', ']', elem, v.List(), depth, limit)
-}
-
-// formatSeq writes xs, each of type elem, between open and close, until
-// the text reaches limit ("..." then stands for the rest).
-func formatSeq(b *strings.Builder, open, close byte, elem lang.Type, xs []vm.Value, depth, limit int) {
-	b.WriteByte(open)
-	for i, x := range xs {
+	b.WriteByte('[')
+	for i, x := range v.List() {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -491,7 +462,7 @@ func formatSeq(b *strings.Builder, open, close byte, elem lang.Type, xs []vm.Val
 		}
 		formatValue(b, elem, x, depth+1, limit)
 	}
-	b.WriteByte(close)
+	b.WriteByte(']')
 }
 
 func formatMap(b *strings.Builder, key, elem lang.Type, v vm.Value, depth, limit int) {

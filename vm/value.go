@@ -419,7 +419,7 @@ func (v Value) String() string {
 // stringMax is String cut after about max bytes: an element that starts
 // past max, and the rest of a string longer than what is left, are written
 // as "...". The text is at most max plus a few bytes per level of nesting
-// (as deep as maxFormatDepth), and the work is proportional to it however
+// (as deep as MaxFormatDepth), and the work is proportional to it however
 // large or widely shared v is.
 func (v Value) stringMax(max int) string {
 	var b strings.Builder
@@ -427,11 +427,18 @@ func (v Value) stringMax(max int) string {
 	return b.String()
 }
 
-const maxFormatDepth = 64
+// MaxFormatDepth is how deep String and FormatTo write nested values
+// ("..." stands for what lies deeper).
+const MaxFormatDepth = 64
+
+// FormatTo writes v to b as String does, v being depth levels deep in the
+// value being written, and cuts as stringMax does once b is limit bytes
+// long: for a writer of its own (typed values) that falls back on this one.
+func (v Value) FormatTo(b *strings.Builder, depth, limit int) { v.format(b, depth, limit) }
 
 // format writes v to b, cutting at limit bytes of b as stringMax does.
 func (v Value) format(b *strings.Builder, depth, limit int) {
-	if depth > maxFormatDepth || b.Len() >= limit {
+	if depth > MaxFormatDepth || b.Len() >= limit {
 		b.WriteString("...")
 		return
 	}
