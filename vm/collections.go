@@ -137,24 +137,7 @@ func dedupMap(keys, vals []Value) *mapObj {
 		return m
 	}
 	for i, k := range keys {
-		var j int32
-		var dup bool
-		if k.k == KindString {
-			if m.strIdx == nil {
-				m.strIdx = make(map[string]int32)
-			}
-			if j, dup = m.strIdx[k.str()]; !dup {
-				m.strIdx[k.str()] = int32(len(m.keys))
-			}
-		} else {
-			if m.intIdx == nil {
-				m.intIdx = make(map[int64]int32)
-			}
-			if j, dup = m.intIdx[int64(k.n)]; !dup {
-				m.intIdx[int64(k.n)] = int32(len(m.keys))
-			}
-		}
-		if dup {
+		if j, dup := m.indexKey(k, int32(len(m.keys))); dup {
 			m.vals[j] = vals[i]
 			continue
 		}
@@ -167,26 +150,35 @@ func dedupMap(keys, vals []Value) *mapObj {
 	return m
 }
 
-// index builds the hash index. Later duplicates overwrite earlier ones in
-// the index, which dedupMap avoids by construction.
+// index builds the hash index. A repeated key keeps its first position,
+// which dedupMap avoids by construction.
 func (m *mapObj) index() {
 	for i, k := range m.keys {
-		if k.k == KindString {
-			if m.strIdx == nil {
-				m.strIdx = make(map[string]int32)
-			}
-			if _, dup := m.strIdx[k.str()]; !dup {
-				m.strIdx[k.str()] = int32(i)
-			}
-		} else {
-			if m.intIdx == nil {
-				m.intIdx = make(map[int64]int32)
-			}
-			if _, dup := m.intIdx[int64(k.n)]; !dup {
-				m.intIdx[int64(k.n)] = int32(i)
-			}
-		}
+		m.indexKey(k, int32(i))
 	}
+}
+
+// indexKey puts key k at position i in the hash index, unless the index
+// has it already: then it returns that position and true.
+func (m *mapObj) indexKey(k Value, i int32) (int32, bool) {
+	if k.k == KindString {
+		if m.strIdx == nil {
+			m.strIdx = make(map[string]int32)
+		}
+		j, dup := m.strIdx[k.str()]
+		if !dup {
+			m.strIdx[k.str()] = i
+		}
+		return j, dup
+	}
+	if m.intIdx == nil {
+		m.intIdx = make(map[int64]int32)
+	}
+	j, dup := m.intIdx[int64(k.n)]
+	if !dup {
+		m.intIdx[int64(k.n)] = i
+	}
+	return j, dup
 }
 
 func (m *mapObj) findLinear(k Value) int {
