@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -132,7 +133,7 @@ func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
 		var err error
 		if v, err = rpl.FromJSONAt(e.reqType, q.Request, "request"); err != nil {
 			ie := Errorf(CodeInvalidRequest, "%v", err)
-			if pe, ok := err.(*rpl.PathError); ok {
+			if pe := (*rpl.PathError)(nil); errors.As(err, &pe) {
 				ie.Details = map[string]any{"field": pe.Path}
 			}
 			return vm.Value{}, ie
