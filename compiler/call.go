@@ -113,7 +113,9 @@ func (f *funcCompiler) strTest(call *lang.Call) (op int, k vm.Value, ok bool) {
 // none.
 func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	n, bounded := f.c.lenBound(call.Args[0])
-	f.unbounded = f.unbounded || !bounded
+	if !bounded && !f.unbounded {
+		f.unbounded, f.unboundedAt = true, call.Args[0].Span().Start // the list
+	}
 	lam := call.Args[1].(*lang.LambdaExpr)
 	list := f.newLocal()
 	idx := f.newLocal() // list+1: locals are numbered in order

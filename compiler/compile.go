@@ -28,6 +28,11 @@ type Output struct {
 	// beyond it is not counted); Bounded says whether it does.
 	CostBound int64
 	Bounded   bool
+	// Unbounded says why there is no bound, when Bounded is false ("a
+	// loop over a list of unknown length", "recursion through f"), and
+	// UnboundedAt where, when it is a place (the loop).
+	Unbounded   string
+	UnboundedAt lang.Position
 	// Request and Decision are the record types of the entry point, for
 	// hosts that build inputs and read results by field name.
 	Request, Decision *lang.Record
@@ -135,7 +140,9 @@ func Compile(prog *lang.Program, opts Options) (*Output, error) {
 		return nil, fmt.Errorf("%s: no route function and no tests: a policy needs route, and a library must be imported by a policy", prog.Main.Path)
 	}
 	if idx, ok := c.spec.Entries[EntryRoute]; ok {
-		out.CostBound, out.Bounded = c.costBound(idx)
+		var nb noBound
+		out.CostBound, nb = c.costBound(idx)
+		out.Bounded, out.Unbounded, out.UnboundedAt = nb.why == "", nb.why, nb.at
 	}
 	return out, nil
 }
@@ -162,8 +169,8 @@ type compiler struct {
 	consts  map[constKey]int
 	sets    map[lang.Expr]int
 	bidx    map[*lang.Builtin]int
-	loopy   []int        // functions with loops over lists of unknown length
-	static  map[int]work // per function: what one call costs, callees apart
+	noBound map[int]noBound // functions without a bound of their own, and why
+	static  map[int]work    // per function: what one call costs, callees apart
 
 	constMemo map[lang.Expr]constResult
 	lenMemo   map[lang.Node]lenResult      // lenbound.go
@@ -319,7 +326,13 @@ func (c *compiler) compileFunc(p pending) error {
 	})
 	spec.Inlined = fc.inl
 	if fc.unbounded || fc.work.over {
-		c.loopy = append(c.loopy, p.index)
+		if c.noBound == nil {
+			c.noBound = map[int]noBound{}
+		}
+		c.noBound[p.index] = noBound{why: overflows}
+		if fc.unbounded {
+			c.noBound[p.index] = noBound{"a loop over a list of unknown length", fc.file.Position(fc.unboundedAt)}
+		}
 	}
 	if c.static == nil {
 		c.static = map[int]work{}
@@ -328,39 +341,48 @@ func (c *compiler) compileFunc(p pending) error {
 	return nil
 }
 
+// noBound says why a function has no static cost bound, and where when
+// that is a place.
+type noBound struct {
+	why string
+	at  lang.Position
+}
+
+const overflows = "its cost overflows an int64"
+
 // costBound computes a static fuel bound for function idx by longest path
 // over its code and its callees, when none recurses or loops over a list
-// of unknown length.
-func (c *compiler) costBound(idx int) (int64, bool) {
-	loopy := map[int]bool{}
-	for _, i := range c.loopy {
-		loopy[i] = true
-	}
+// of unknown length; else it says why there is none.
+func (c *compiler) costBound(idx int) (int64, noBound) {
 	memo := map[int]int64{}
 	visiting := map[int]bool{}
-	var bound func(i int) (int64, bool)
-	bound = func(i int) (int64, bool) {
+	var bound func(i int) (int64, noBound)
+	bound = func(i int) (int64, noBound) {
 		if v, ok := memo[i]; ok {
-			return v, true
+			return v, noBound{}
 		}
-		if visiting[i] || loopy[i] {
-			return 0, false
+		if visiting[i] {
+			return 0, noBound{why: "recursion through " + c.spec.Functions[i].Name}
+		}
+		if nb, ok := c.noBound[i]; ok {
+			return 0, nb
 		}
 		visiting[i] = true
 		defer delete(visiting, i)
 		sc := c.static[i]
 		total := sc.own
 		for _, callee := range sc.callees {
-			b, ok := bound(callee.index)
-			if !ok {
-				return 0, false
+			b, nb := bound(callee.index)
+			if nb.why != "" {
+				return 0, nb
 			}
+			var ok bool
 			if total, ok = mulAdd(total, b, callee.times); !ok {
-				return 0, false
+				return 0, noBound{why: overflows}
 			}
 		}
 		memo[i] = total
-		return total, true
+		return total, noBound{}
 	}
 	return bound(idx)
 }

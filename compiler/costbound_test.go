@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
 )
 
 // TestCostBoundLoops pins spec/language.md §11.3 for the loops of the
@@ -75,5 +78,33 @@ fn route(r: Request) -> Decision = to(first_ok(["a", "b"]) + first_ok(r.user.gro
 				}
 			}
 		})
+	}
+}
+
+// TestCostBoundWhy: a policy without a bound says why, and where when it
+// is a loop (rplc build prints it).
+func TestCostBoundWhy(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ src, why, at string }{
+		{"package p\nfn route(r: Request) -> Decision =\n  to(r.user.groups.filter(g => g != \"x\")[0] ?? \"a\")\n",
+			"a loop over a list of unknown length", "p.rpl:3:6"}, // r.user.groups
+		{"package p\nfn f(n: int) -> int = if n <= 0 { 0 } else { f(n - 1) }\nfn route(r: Request) -> Decision = to(string(f(3)))\n",
+			"recursion through f", "-"},
+		{"package p\nfn route(r: Request) -> Decision = to([\"a\"].filter(g => g != \"x\")[0] ?? \"a\")\n", "", "-"},
+	} {
+		prog, diags := lang.CheckSource(&lang.Config{Universe: u}, "p.rpl", []byte(c.src))
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		out, err := compiler.Compile(prog, compiler.Options{Builtins: builtinTable(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Unbounded != c.why || out.UnboundedAt.String() != c.at || out.Bounded != (c.why == "") {
+			t.Errorf("%s: bounded %v, why %q at %s; want %q at %s", c.src, out.Bounded, out.Unbounded, out.UnboundedAt, c.why, c.at)
+		}
 	}
 }

@@ -22,8 +22,10 @@ type funcCompiler struct {
 	pos     lang.Pos
 	nlabels int
 	// unbounded: the function loops over a list of unknown length, so no
-	// static cost bound exists (lenbound.go).
-	unbounded bool
+	// static cost bound exists (lenbound.go); unboundedAt is where the
+	// first such loop is.
+	unbounded   bool
+	unboundedAt lang.Pos
 	// afterBuiltin: the last instruction emitted is a builtin call and no
 	// label follows it, so the value on top of the stack is that call's
 	// result on every path (CALL_BUILTIN_TEMP).

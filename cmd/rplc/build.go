@@ -99,6 +99,7 @@ type buildPolicy struct {
 	Tests     int    `json:"tests"`
 	CostBound int64  `json:"cost_bound"`
 	Bounded   bool   `json:"bounded"`
+	Unbounded string `json:"unbounded,omitempty"` // why there is no bound
 }
 
 type buildFailure struct {
@@ -227,23 +228,26 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		sum.Tenants = len(b.Tenants.Tenants)
 	}
 	for _, p := range b.Policies {
-		sum.Policies = append(sum.Policies, buildPolicy{ID: p.ID, File: p.File, Tests: len(p.Tests), CostBound: p.CostBound, Bounded: p.Bounded})
+		sum.Policies = append(sum.Policies, buildPolicy{ID: p.ID, File: p.File, Tests: len(p.Tests), CostBound: p.CostBound, Bounded: p.Bounded, Unbounded: res.Unbounded[p.ID]})
 	}
 	if format == "json" {
 		writeJSON(e.stdout, sum)
 		return nil
 	}
-	printBuildSummary(e.stdout, sum, b.Manifest.Policies)
+	printBuildSummary(e.stdout, sum, b.Manifest.Policies, res.Unbounded)
 	return nil
 }
 
-func printBuildSummary(w io.Writer, s buildSummary, ps []bundle.PolicyEntry) {
+func printBuildSummary(w io.Writer, s buildSummary, ps []bundle.PolicyEntry, unbounded map[string]string) {
 	width := 0
 	for _, p := range ps {
 		width = max(width, len(p.ID))
 	}
 	for _, p := range ps {
 		bound := "no static cost bound"
+		if why := unbounded[p.ID]; why != "" {
+			bound += " (" + why + ")"
+		}
 		if p.Bounded {
 			bound = fmt.Sprintf("cost bound %d", p.CostBound)
 		}

@@ -107,6 +107,10 @@ type Result struct {
 	// Tests is the number of tests run; Failures are those that failed.
 	Tests    int
 	Failures []TestFailure
+	// Unbounded says, by policy id, why a policy has no static cost
+	// bound (compiler.Output.Unbounded, with the place relative to the
+	// directory): what rplc build reports beside the manifest's bounds.
+	Unbounded map[string]string
 }
 
 // Errors Build returns when it does not build; Result says more.
@@ -228,6 +232,16 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			return res, fmt.Errorf("%s: encoding: %v", rel(root, p.path), err)
 		}
 		e := PolicyEntry{ID: id, File: rel(root, p.path), Entries: vp.Entries(), CostBound: out.CostBound, Bounded: out.Bounded, Tests: []string{}}
+		if !out.Bounded {
+			why := out.Unbounded
+			if at := out.UnboundedAt; at.IsValid() {
+				why += fmt.Sprintf(" at %s:%d:%d", rel(root, at.Filename), at.Line, at.Col)
+			}
+			if res.Unbounded == nil {
+				res.Unbounded = map[string]string{}
+			}
+			res.Unbounded[id] = why
+		}
 		for _, t := range out.Tests {
 			e.Tests = append(e.Tests, t.Name)
 		}
