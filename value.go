@@ -467,15 +467,19 @@ func formatList(b *strings.Builder, elem lang.Type, v vm.Value, depth, limit int
 
 func formatMap(b *strings.Builder, key, elem lang.Type, v vm.Value, depth, limit int) {
 	m := v.Map()
-	keys, vals := m.Keys(), m.Values()
+	keys, vals, order := m.Keys(), m.Values(), m.AscendingOrder() // as the language iterates it
 	b.WriteByte('{')
-	for i := range keys {
-		if i > 0 {
+	for n := range keys {
+		if n > 0 {
 			b.WriteString(", ")
 		}
 		if b.Len() >= limit {
 			b.WriteString("...")
 			break
+		}
+		i := n
+		if order != nil {
+			i = order[n]
 		}
 		formatValue(b, key, keys[i], depth+1, limit)
 		b.WriteString(": ")

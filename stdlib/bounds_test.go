@@ -203,3 +203,16 @@ func TestNestedCompareCharges(t *testing.T) {
 		t.Errorf("sort: %v", v)
 	}
 }
+
+// TestStringMapAscending: string() writes a map's keys in ascending
+// order, as the language iterates maps, so equal maps built in different
+// orders (tags added z then a) give the same text (they gave
+// {"z": "1", "a": "2"} and {"a": "2", "z": "1"}).
+func TestStringMapAscending(t *testing.T) {
+	za, _ := vm.NewMap([]vm.Value{str("z"), str("a")}, []vm.Value{str("1"), str("2")})
+	az, _ := vm.NewMap([]vm.Value{str("a"), str("z")}, []vm.Value{str("2"), str("1")})
+	s1, s2 := mustCall(t, "string(T)", za), mustCall(t, "string(T)", az)
+	if s1.Str() != `{"a": "2", "z": "1"}` || s2.Str() != s1.Str() {
+		t.Errorf("string: %s and %s", s1.Str(), s2.Str())
+	}
+}

@@ -23,7 +23,7 @@ var coreDefs = []Def{
 	{Fn: jsonGet, Decl: lang.BuiltinDecl{Name: "json_get", Sig: "(doc: string, path: string) -> string?", Doc: "The value at a dotted path (a.b.0.c) in the JSON document doc, as a string: strings unquoted, numbers and booleans in their JSON spelling, objects and arrays as compact JSON; none when the path is absent, the value is null or doc is not JSON.", Cost: 10, Pure: true}},
 
 	// Conversions.
-	{Fn: convString, Decl: lang.BuiltinDecl{Name: "string", Sig: "(x: T) -> string", Doc: "x in its literal spelling: 42, 0.5, 250ms, $0.0025, true; strings unchanged; a time in RFC 3339 (UTC); lists and maps as literals ([1, 2], {\"k\": 1}); records by position, without their field names ({\"x\", 1}: a value carries no type at run time), and enum members as strings.", Cost: 2, Pure: true}},
+	{Fn: convString, Decl: lang.BuiltinDecl{Name: "string", Sig: "(x: T) -> string", Doc: "x in its literal spelling: 42, 0.5, 250ms, $0.0025, true; strings unchanged; a time in RFC 3339 (UTC); lists and maps as literals ([1, 2], {\"k\": 1}, a map's keys in ascending order); records by position, without their field names ({\"x\", 1}: a value carries no type at run time), and enum members as strings.", Cost: 2, Pure: true}},
 	{Fn: convIntFloat, Decl: lang.BuiltinDecl{Name: "int", Sig: "(x: float) -> int", Doc: "x truncated toward zero; an error when it is out of the int range.", Cost: 1, Pure: true}},
 	{Fn: convIntString, Decl: lang.BuiltinDecl{Name: "int", Sig: "(s: string) -> int?", Doc: "The decimal integer in s, or none.", Cost: 2, Pure: true}},
 	{Fn: convFloatInt, Decl: lang.BuiltinDecl{Name: "float", Sig: "(x: int) -> float", Doc: "x as a float.", Cost: 1, Pure: true}},

@@ -158,21 +158,6 @@ func listRange(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return c.ListOf(out), nil
 }
 
-// sortedKeyOrder returns the positions of m's keys in ascending key order,
-// or nil when the keys are already in order.
-func sortedKeyOrder(m vm.Map) []int {
-	keys := m.Keys()
-	if slices.IsSortedFunc(keys, vm.Compare) {
-		return nil
-	}
-	idx := make([]int, len(keys))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(i, j int) int { return vm.Compare(keys[i], keys[j]) })
-	return idx
-}
-
 func mapKeys(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapColumn(c, a[0].Map(), true) }
 
 func mapValues(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapColumn(c, a[0].Map(), false) }
@@ -189,7 +174,7 @@ func mapColumn(c *vm.Call, m vm.Map, keys bool) (vm.Value, error) {
 	if keys {
 		col = m.Keys()
 	}
-	idx := sortedKeyOrder(m)
+	idx := m.AscendingOrder()
 	if idx == nil {
 		// The map's own storage, shared: it is immutable, and a list the
 		// run did not create is copied by APPEND, never written.

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"errors"
+	"slices"
 	"unsafe"
 )
 
@@ -56,6 +57,23 @@ func (m Map) Get(k Value) (Value, bool) {
 }
 
 // Keys returns the keys in iteration order. The caller must not modify them.
+// AscendingOrder returns the positions of m's keys in ascending key order
+// (the order the language iterates maps in, language.md §3), or nil when
+// the keys are in that order already.
+func (m Map) AscendingOrder() []int { return ascending(m.m) }
+
+func ascending(m *mapObj) []int {
+	if slices.IsSortedFunc(m.keys, Compare) {
+		return nil
+	}
+	idx := make([]int, len(m.keys))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int { return Compare(m.keys[i], m.keys[j]) })
+	return idx
+}
+
 func (m Map) Keys() []Value {
 	if m.m == nil {
 		return nil

@@ -478,16 +478,21 @@ func (v Value) format(b *strings.Builder, depth, limit int) {
 		b.WriteByte('{')
 		formatElems(b, v.Record(), depth, limit)
 		b.WriteByte('}')
-	case KindMap:
+	case KindMap: // in ascending key order, as the language iterates it
 		m := (*mapObj)(v.p)
+		order := ascending(m)
 		b.WriteByte('{')
-		for i := range m.keys {
-			if i > 0 {
+		for n := range m.keys {
+			if n > 0 {
 				b.WriteString(", ")
 			}
 			if b.Len() >= limit {
 				b.WriteString("...")
 				break
+			}
+			i := n
+			if order != nil {
+				i = order[n]
 			}
 			m.keys[i].format(b, depth+1, limit)
 			b.WriteString(": ")

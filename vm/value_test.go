@@ -35,7 +35,7 @@ func TestValueString(t *testing.T) {
 		{Time(0), `time("1970-01-01T00:00:00Z")`},
 		{NewList([]Value{Int(1), Int(2)}), "[1, 2]"},
 		{NewList(nil), "[]"},
-		{mp, `{"b": 3, "a": 2}`}, // insertion order; repeated key keeps its first position
+		{mp, `{"a": 2, "b": 3}`}, // ascending key order, as the language iterates maps, whatever the insertion order
 		{NewRecord([]Value{Int(1), Str("x")}), `{1, "x"}`},
 	}
 	for _, c := range cases {
