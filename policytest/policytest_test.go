@@ -271,10 +271,63 @@ func TestReadState(t *testing.T) {
 		{`{"winners": {"x": 1}}`, "winners.x: want a string, have number"},
 		{`[]`, "want an object"},
 		{"{\n  \"seed\": 1,,\n}", "line 2, column 13: invalid character ','"},
+		{`{"now": "2300-01-01T00:00:00Z"}`, `now: want an RFC 3339 time from 1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z, have "2300-01-01T00:00:00Z"`},
+		{`{"health": {"a:b": {"latency": "-5s"}}}`, `health.a:b.latency: want a duration ≥ 0`},
 	} {
 		_, _, _, err := policytest.ReadState([]byte(c.in))
 		if err == nil || !strings.HasPrefix(err.Error(), "invalid state: "+c.want) {
 			t.Errorf("%s: %v, want invalid state: %s…", c.in, err, c.want)
+		}
+	}
+}
+
+// TestTestingSettersRefuse: std/testing sets only state a router can have.
+// A latency of 0s is none observed (health.latency then answers its 1s
+// default, where it answered 0s); a negative latency, a NaN error rate and
+// a clock beyond what a time holds (2300 became 1715) are errors.
+func TestTestingSettersRefuse(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"p.rpl": "package p\nimport \"std/health\"\nfn route(r: Request) -> Decision = to(\"a:b\").tag(\"l\", string(health.latency(\"a:b\")))\n",
+		"p_test.rpl": `package p
+import "std/testing"
+test "zero latency is none" {
+  testing.set_latency("a:b", 0s)
+  expect route({}).tags["l"] == "1s"
+}
+test "negative latency" { testing.set_latency("a:b", -5s) }
+fn huge() -> float = 1e308
+test "nan error rate" { testing.set_health("a:b", healthy: true, error_rate: huge() * 10.0 - huge() * 10.0) }
+test "clock out of range" { testing.set_now("2300-01-01T00:00:00Z") }
+test "clock in range" {
+  testing.set_now("2262-01-01T00:00:00Z")
+  expect string(now()) == "2262-01-01T00:00:00Z"
+}
+`,
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := run(t, dir, policytest.Config{})[0]
+	if res.Err != nil || res.Diags.HasErrors() {
+		t.Fatalf("%v %v", res.Err, res.Diags)
+	}
+	want := map[string]string{
+		"zero latency is none": "",
+		"negative latency":     "latency -5s is negative",
+		"nan error rate":       "error_rate NaN outside [0, 1]",
+		"clock out of range":   "2300-01-01T00:00:00Z is out of range",
+		"clock in range":       "",
+	}
+	for _, tt := range res.Tests {
+		var msg string
+		for _, f := range tt.Failures {
+			msg += f.Message
+		}
+		if w := want[tt.Name]; (w == "") != (msg == "") || !strings.Contains(msg, w) {
+			t.Errorf("test %q: %q, want %q", tt.Name, msg, w)
 		}
 	}
 }

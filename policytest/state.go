@@ -12,6 +12,7 @@ import (
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
 )
 
 // State is router state in JSON, for `rplc eval --state FILE`. Its fields
@@ -86,8 +87,9 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 	st = &stdlib.MemState{}
 	if s.Now != "" {
 		now, err = time.Parse(time.RFC3339Nano, s.Now)
-		if err != nil {
-			return nil, time.Time{}, nil, fmt.Errorf("invalid state: now: want an RFC 3339 time, have %q", s.Now)
+		if err != nil || !vm.TimeInRange(now) {
+			first, last := vm.TimeRange()
+			return nil, time.Time{}, nil, fmt.Errorf("invalid state: now: want an RFC 3339 time from %s to %s, have %q", first.Format(time.RFC3339), last.Format(time.RFC3339), s.Now)
 		}
 	}
 	for _, t := range sortedKeys(s.Spend) {
@@ -114,8 +116,8 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		st.SetHealth(t, healthy, rate)
 		if h.Latency != "" {
 			d, err := lang.ParseDuration(h.Latency)
-			if err != nil {
-				return nil, time.Time{}, nil, fmt.Errorf("invalid state: health.%s.latency: want a duration such as \"250ms\", have %q", t, h.Latency)
+			if err != nil || d < 0 {
+				return nil, time.Time{}, nil, fmt.Errorf("invalid state: health.%s.latency: want a duration ≥ 0 such as \"250ms\" (0s: none observed), have %q", t, h.Latency)
 			}
 			st.SetLatency(t, d)
 		}

@@ -65,7 +65,7 @@ func testSetHealth(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	rate := s.ErrorRate(target)
 	if !a[2].IsNil() {
 		rate = a[2].Float()
-		if rate < 0 || rate > 1 {
+		if !(rate >= 0 && rate <= 1) { // NaN too
 			return vm.Value{}, fmt.Errorf("error_rate %v outside [0, 1]", rate)
 		}
 	}
@@ -78,7 +78,11 @@ func testSetLatency(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err != nil {
 		return vm.Value{}, err
 	}
-	s.SetLatency(a[0].Str(), a[1].Duration())
+	d := a[1].Duration()
+	if d < 0 {
+		return vm.Value{}, fmt.Errorf("latency %v is negative (0s: none observed)", d)
+	}
+	s.SetLatency(a[0].Str(), d)
 	return vm.Nil(), nil
 }
 
@@ -89,6 +93,10 @@ func testSetNow(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	t, err := time.Parse(time.RFC3339Nano, a[0].Str())
 	if err != nil {
 		return vm.Value{}, fmt.Errorf("want an RFC 3339 time such as \"2025-06-01T14:00:00Z\", have %q", a[0].Str())
+	}
+	if !vm.TimeInRange(t) {
+		first, last := vm.TimeRange()
+		return vm.Value{}, fmt.Errorf("%s is out of range (times are from %s to %s)", a[0].Str(), first.Format(time.RFC3339), last.Format(time.RFC3339))
 	}
 	c.SetNow(t)
 	return vm.Nil(), nil

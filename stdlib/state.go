@@ -150,7 +150,7 @@ func (s *MemState) SetLatency(target string, d time.Duration) {
 		s.health = map[string]memHealth{}
 	}
 	h := s.health[target]
-	h.latency, h.hasLatency = d, true
+	h.latency, h.hasLatency = d, d > 0 // 0: none observed, as the router has it
 	s.health[target] = h
 }
 
