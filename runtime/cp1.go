@@ -400,7 +400,8 @@ func (e *Engine) expectedLatency(s *Snapshot, target string) time.Duration {
 }
 
 // expectedCost is the request's token estimate × the target's price (see
-// services.price), in nano-units (0 when either is unknown).
+// services.price), in nano-units, as cost.estimate computes it (0 when
+// either is unknown).
 func (e *Engine) expectedCost(s *Snapshot, target string, req vm.Value) int64 {
 	p, ok := e.svc.price(s.catalogue, target)
 	if !ok {
@@ -411,7 +412,11 @@ func (e *Engine) expectedCost(s *Snapshot, target string, req vm.Value) int64 {
 		return 0
 	}
 	in, out := est[e.lay.est.input].Int(), est[e.lay.est.output].Int()
-	return int64((float64(max(in, 0))*float64(p.Input) + float64(max(out, 0))*float64(p.Output)) / 1e6)
+	cost, ok := p.Cost(in, out)
+	if !ok {
+		return math.MaxInt64 // beyond what money holds: the most it can say
+	}
+	return cost
 }
 
 // TraceIDOf returns the trace id of a W3C traceparent header

@@ -444,21 +444,25 @@ func TestCostAndHealth(t *testing.T) {
 		t.Errorf("remaining over budget = %s, want $0.00", v)
 	}
 
-	// perMillion rounds half away from zero and detects overflow.
+	// perMillion adds the exact products and rounds once, half to even,
+	// and detects overflow.
 	for _, c := range []struct {
-		tokens, price, want int64
-		ok                  bool
+		in, inPrice, out, outPrice, want int64
+		ok                               bool
 	}{
-		{1, 500_000, 1, true}, // 0.5 nano → 1
-		{1, 499_999, 0, true}, // 0.499999 → 0
-		{1, -500_000, -1, true},
-		{3, 1e9, 3000, true},
-		{math.MaxInt64, math.MaxInt64, 0, false},
-		{1e15, 1e9, 1e18, true},
+		{1, 500_000, 0, 0, 0, true},       // 0.5 nano → 0 (even)
+		{3, 500_000, 0, 0, 2, true},       // 1.5 → 2
+		{1, 500_001, 0, 0, 1, true},       // above half → 1
+		{1, 499_999, 0, 0, 0, true},       // 0.499999 → 0
+		{500_000, 1, 500_000, 1, 1, true}, // 0.5 + 0.5, once: 1 (each rounded first: 2)
+		{3, 1e9, 2, 1e9, 5000, true},      // whole
+		{math.MaxInt64, math.MaxInt64, 0, 0, 0, false},
+		{1e15, 1e9, 0, 0, 1e18, true},
+		{1e15, 5e9, 1e15, 5e9, 0, false}, // 10^19 > MaxInt64
 	} {
-		got, ok := perMillion(c.tokens, c.price)
+		got, ok := perMillion(c.in, c.inPrice, c.out, c.outPrice)
 		if got != c.want || ok != c.ok {
-			t.Errorf("perMillion(%d, %d) = %d, %v; want %d, %v", c.tokens, c.price, got, ok, c.want, c.ok)
+			t.Errorf("perMillion(%d, %d, %d, %d) = %d, %v; want %d, %v", c.in, c.inPrice, c.out, c.outPrice, got, ok, c.want, c.ok)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 
@@ -72,36 +73,42 @@ func costEstimate(c *vm.Call, a []vm.Value) (vm.Value, error) {
 			in, out = e[lay.estimate.input].Int(), e[lay.estimate.output].Int()
 		}
 	}
-	x, ok1 := perMillion(max(in, 0), p.Input)
-	y, ok2 := perMillion(max(out, 0), p.Output)
-	sum := x + y
-	if !ok1 || !ok2 || (y > 0 && sum < x) || (y < 0 && sum > x) {
+	if p.Input < 0 || p.Output < 0 {
+		return vm.Value{}, fmt.Errorf("negative price for %s", a[0].Str())
+	}
+	sum, ok := p.Cost(in, out)
+	if !ok {
 		return vm.Value{}, overflow(c)
 	}
 	return vm.Money(sum), nil
 }
 
-// perMillion is tokens × price / 1e6 exactly (128-bit intermediate),
-// rounded half away from zero; tokens ≥ 0.
-func perMillion(tokens, price int64) (int64, bool) {
-	neg := price < 0
-	up := uint64(price)
-	if neg {
-		up = -up
-	}
-	hi, lo := bits.Mul64(uint64(tokens), up)
-	if hi >= 1e6 {
+// Cost is what in input and out output tokens cost at p, in nano-units
+// (cost.estimate; CP1's expected_cost), rounded once, half to even: false
+// when it does not fit. Negative token counts count as 0.
+func (p Price) Cost(in, out int64) (int64, bool) {
+	return perMillion(max(in, 0), p.Input, max(out, 0), p.Output)
+}
+
+// perMillion is (in × inPrice + out × outPrice) / 1e6 for non-negative
+// operands, computed exactly (128 bits) and rounded once, half to even as
+// money is (language.md §6.2); false when it does not fit in an int64.
+// Rounding each product before adding charged 500,000 input and 500,000
+// output tokens at $0.000000001 a million each $0.000000002.
+func perMillion(in, inPrice, out, outPrice int64) (int64, bool) {
+	hi1, lo1 := bits.Mul64(uint64(in), uint64(inPrice))
+	hi2, lo2 := bits.Mul64(uint64(out), uint64(outPrice))
+	lo, carry := bits.Add64(lo1, lo2, 0)
+	hi, carry := bits.Add64(hi1, hi2, carry)
+	if carry != 0 || hi >= 1e6 {
 		return 0, false
 	}
 	q, r := bits.Div64(hi, lo, 1e6)
-	if r >= 5e5 {
+	if r > 5e5 || r == 5e5 && q&1 == 1 {
 		q++
 	}
 	if q > math.MaxInt64 {
 		return 0, false
-	}
-	if neg {
-		return -int64(q), true
 	}
 	return int64(q), true
 }

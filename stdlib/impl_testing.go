@@ -43,6 +43,9 @@ func testSetPrice(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err != nil {
 		return vm.Value{}, err
 	}
+	if a[1].Money() < 0 || a[2].Money() < 0 {
+		return vm.Value{}, fmt.Errorf("negative price for %s (a catalogue refuses one)", a[0].Str())
+	}
 	s.SetPrice(a[0].Str(), Price{Input: a[1].Money(), Output: a[2].Money()})
 	return vm.Nil(), nil
 }
