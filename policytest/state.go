@@ -96,7 +96,11 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		st.SetSpend(t, int64(s.Spend[t].Month), int64(s.Spend[t].Day))
 	}
 	for _, t := range sortedKeys(s.Prices) {
-		st.SetPrice(t, stdlib.Price{Input: int64(s.Prices[t].Input), Output: int64(s.Prices[t].Output)})
+		p := stdlib.Price{Input: int64(s.Prices[t].Input), Output: int64(s.Prices[t].Output)}
+		if p.Input < 0 || p.Output < 0 {
+			return nil, time.Time{}, nil, fmt.Errorf("invalid state: prices.%s: a price is negative (a catalogue refuses one)", t)
+		}
+		st.SetPrice(t, p)
 	}
 	for _, e := range sortedKeys(s.Winners) {
 		st.SetWinner(e, s.Winners[e])
