@@ -118,7 +118,7 @@ func jsonGetDecoding(doc, path string) vm.Value {
 				raw = next
 			case '[':
 				i, err := strconv.Atoi(seg)
-				if err != nil || i < 0 {
+				if err != nil || i < 0 || strconv.Itoa(i) != seg { // canonical indexes only
 					return vm.Nil()
 				}
 				var arr []json.RawMessage
@@ -214,5 +214,17 @@ func TestStringMapAscending(t *testing.T) {
 	s1, s2 := mustCall(t, "string(T)", za), mustCall(t, "string(T)", az)
 	if s1.Str() != `{"a": "2", "z": "1"}` || s2.Str() != s1.Str() {
 		t.Errorf("string: %s and %s", s1.Str(), s2.Str())
+	}
+}
+
+// TestJSONGetIndexCanonical: only a canonical decimal indexes an array
+// ("01" and "+1" read [10, 20][1]).
+func TestJSONGetIndexCanonical(t *testing.T) {
+	doc := str(`[10, 20]`)
+	for path, want := range map[string]string{"1": "20", "0": "10", "01": "none", "+1": "none", "-0": "none", "1.": "none"} {
+		v := mustCall(t, "json_get(string, string)", doc, str(path))
+		if got := map[bool]string{true: "none", false: v.Str()}[v.IsNil()]; got != want {
+			t.Errorf("json_get(%s, %q) = %s, want %s", doc, path, got, want)
+		}
 	}
 }

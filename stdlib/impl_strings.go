@@ -412,7 +412,9 @@ func (s *jsonScan) value(path string, find, seg bool) (start, end int, ok bool) 
 		}
 		idx := -1
 		if find && seg {
-			if n, err := strconv.Atoi(key); err == nil && n >= 0 {
+			// An index is written in decimal, without sign or leading
+			// zeros: "01" and "+1" index nothing.
+			if n, err := strconv.Atoi(key); err == nil && n >= 0 && strconv.Itoa(n) == key {
 				idx = n
 			}
 		}
