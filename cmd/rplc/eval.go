@@ -142,7 +142,18 @@ type evaluation struct {
 	lim    vm.Limits
 	namer  *pathNamer
 	policy string
+	host   *armHost
 }
+
+// armHost is an evaluation's state, recording the experiment assignment
+// of the run (ab.arm), which decide writes into the decision as the
+// router does (stdlib.ArmRecorder).
+type armHost struct {
+	*stdlib.MemState
+	exp, arm string
+}
+
+func (h *armHost) RecordArm(exp, arm string) { h.exp, h.arm = exp, arm }
 
 // compilePolicy checks and compiles one policy file with rpl.Env, as
 // embedders and the router do; check errors are printed and reported as
@@ -236,7 +247,8 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 			now = time.Now()
 		}
 	}
-	ev.in = vm.Input{Now: now, Host: host}
+	ev.host = &armHost{MemState: host}
+	ev.in = vm.Input{Now: now, Host: ev.host}
 	if seed != nil {
 		ev.in.Seed = *seed
 	} else if i := rt.FieldIndex("id"); i >= 0 {
@@ -252,7 +264,18 @@ func (ev *evaluation) decide(ctx context.Context, probes *vm.Probes) (rpl.Result
 	}
 	in := ev.in
 	in.Probes = probes
-	return ev.prog.DecideWithLimits(ctx, ev.req, in, ev.lim)
+	ev.host.exp, ev.host.arm = "", ""
+	res, err := ev.prog.DecideWithLimits(ctx, ev.req, in, ev.lim)
+	if err == nil && ev.host.exp != "" {
+		// The last assignment, as the router records it.
+		dt := ev.prog.DecisionType()
+		d := append([]vm.Value(nil), res.Value.Record()...)
+		if e, a := dt.FieldIndex("experiment"), dt.FieldIndex("arm"); e >= 0 && a >= 0 && len(d) == len(dt.Fields) {
+			d[e], d[a] = vm.Str(ev.host.exp), vm.Str(ev.host.arm)
+			res.Value = vm.NewRecord(d)
+		}
+	}
+	return res, err
 }
 
 // runError prints a failed evaluation with its policy call stack (exit 1).
