@@ -266,16 +266,37 @@ func (ev *evaluation) decide(ctx context.Context, probes *vm.Probes) (rpl.Result
 	in.Probes = probes
 	ev.host.exp, ev.host.arm = "", ""
 	res, err := ev.prog.DecideWithLimits(ctx, ev.req, in, ev.lim)
-	if err == nil && ev.host.exp != "" {
-		// The last assignment, as the router records it.
-		dt := ev.prog.DecisionType()
-		d := append([]vm.Value(nil), res.Value.Record()...)
-		if e, a := dt.FieldIndex("experiment"), dt.FieldIndex("arm"); e >= 0 && a >= 0 && len(d) == len(dt.Fields) {
-			d[e], d[a] = vm.Str(ev.host.exp), vm.Str(ev.host.arm)
-			res.Value = vm.NewRecord(d)
-		}
+	if err == nil {
+		res.Value = ev.asRouted(res.Value)
 	}
 	return res, err
+}
+
+// asRouted is decision d as the router answers it when its sticky key has
+// no target kept yet (a first request, as every evaluation here is): the
+// experiment and arm of the run's last ab.arm, and a target drawn from
+// the split with the sticky key's seed rather than the request's, so that
+// routers agree (runtime's Engine.stick, std.sticky).
+func (ev *evaluation) asRouted(d vm.Value) vm.Value {
+	dt := ev.prog.DecisionType()
+	slots := d.Record()
+	field := func(name string) int { return dt.FieldIndex(name) }
+	exp, arm, key, split, target := field("experiment"), field("arm"), field("sticky_key"), field("split"), field("target")
+	if len(slots) != len(dt.Fields) || min(exp, arm, key, split, target) < 0 {
+		return d
+	}
+	out := append([]vm.Value(nil), slots...)
+	if ev.host.exp != "" {
+		out[exp], out[arm] = vm.Str(ev.host.exp), vm.Str(ev.host.arm)
+	}
+	if k := out[key].Str(); k != "" && out[split].Kind() == vm.KindMap {
+		if w, ok := out[split].Map().Get(out[target]); ok && w.Int() > 0 {
+			if t, err := stdlib.PickWeighted(out[split].Map(), rpl.SeedOf(k)); err == nil {
+				out[target] = t
+			}
+		}
+	}
+	return vm.NewRecord(out)
 }
 
 // runError prints a failed evaluation with its policy call stack (exit 1).
