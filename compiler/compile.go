@@ -172,9 +172,10 @@ type compiler struct {
 	noBound map[int]noBound // functions without a bound of their own, and why
 	static  map[int]work    // per function: what one call costs, callees apart
 
-	constMemo map[lang.Expr]constResult
-	lenMemo   map[lang.Node]lenResult      // lenbound.go
-	params    map[*lang.Object][]lang.Expr // lenbound.go
+	constMemo    map[lang.Expr]constResult
+	overrideMemo map[*lang.Object]bool        // consts.go: constTouchesOverride
+	lenMemo      map[lang.Node]lenResult      // lenbound.go
+	params       map[*lang.Object][]lang.Expr // lenbound.go
 
 	opts Options
 	out  *Output

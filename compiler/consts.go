@@ -317,24 +317,41 @@ func zeroValue(t lang.Type) vm.Value {
 func ZeroValue(t lang.Type) vm.Value { return zeroValue(t) }
 
 // touchesOverride reports whether e reads a const that a more derived
-// policy redeclares: the checker folded it with the parent's value, so the
-// compiler must not use that folding.
+// policy redeclares, directly or through the consts it reads (the parent's
+// `const double = limit * 2` when the child redeclares limit): the checker
+// folded it with the parent's value, so the compiler must not use that
+// folding.
 func (c *compiler) touchesOverride(e lang.Expr) bool {
 	if c.prog.Main.Extends == nil {
 		return false
 	}
-	switch e := e.(type) {
-	case *lang.Ident:
-		o := c.info.Uses[e]
-		return o != nil && o.Kind == lang.ObjConst && c.resolveFunc(o) != o
-	case *lang.SelectorExpr:
-		return c.touchesOverride(e.X)
-	case *lang.ParenExpr:
-		return c.touchesOverride(e.X)
-	case *lang.UnaryExpr:
-		return c.touchesOverride(e.X)
-	case *lang.BinaryExpr:
-		return c.touchesOverride(e.X) || c.touchesOverride(e.Y)
+	found := false
+	lang.Inspect(e, func(n lang.Node) bool {
+		id, ok := n.(*lang.Ident)
+		if found || !ok {
+			return !found
+		}
+		if o := c.info.Uses[id]; o != nil && o.Kind == lang.ObjConst {
+			found = c.constTouchesOverride(o)
+		}
+		return false
+	})
+	return found
+}
+
+// constTouchesOverride is touchesOverride for a const's name.
+func (c *compiler) constTouchesOverride(o *lang.Object) bool {
+	if c.resolveFunc(o) != o {
+		return true
 	}
-	return false
+	if v, ok := c.overrideMemo[o]; ok {
+		return v
+	}
+	if c.overrideMemo == nil {
+		c.overrideMemo = map[*lang.Object]bool{}
+	}
+	d, ok := o.Decl.(*lang.ConstDecl)
+	v := ok && c.touchesOverride(d.Value) // consts do not refer to themselves (the checker)
+	c.overrideMemo[o] = v
+	return v
 }

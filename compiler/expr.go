@@ -21,8 +21,17 @@ func (f *funcCompiler) expr(e lang.Expr) {
 		obj := f.c.info.Uses[e]
 		slot, ok := f.locals[obj]
 		if !ok {
-			// Neither a local nor a constant with a value: never for a
-			// checked program, and an error rather than a silent none.
+			if d, isConst := constDecl(f.c.resolveFunc(obj)); isConst {
+				// A const the compiler does not fold: it reads a const a
+				// derived policy redeclares (touchesOverride). Its value is
+				// computed where it is used, positions kept at the use.
+				f.inConst++
+				f.expr(d.Value)
+				f.inConst--
+				return
+			}
+			// Neither a local nor a constant: never for a checked
+			// program, and an error rather than a silent none.
 			f.fail(e.Sp.Start, "%s has no value here", e.Name)
 			f.emit(vm.OpNil)
 			return
@@ -76,9 +85,19 @@ func (f *funcCompiler) expr(e lang.Expr) {
 		f.match(e, true)
 	case *lang.BlockExpr:
 		f.stmtsOf(e, true)
-	default:
+	default: // never for a checked program (a literal is a constant)
+		f.fail(e.Span().Start, "cannot compile %T", e)
 		f.emit(vm.OpNil)
 	}
+}
+
+// constDecl is the declaration of o when o is a const.
+func constDecl(o *lang.Object) (*lang.ConstDecl, bool) {
+	if o == nil || o.Kind != lang.ObjConst {
+		return nil, false
+	}
+	d, ok := o.Decl.(*lang.ConstDecl)
+	return d, ok
 }
 
 func (f *funcCompiler) localOf(e lang.Expr) (int, bool) {

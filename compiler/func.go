@@ -34,9 +34,18 @@ type funcCompiler struct {
 	work work // what the code emitted so far costs, loops counted (compile.go)
 
 	err error // the first internal error met (fail)
+
+	// inConst > 0 while a const's value is compiled where the const is
+	// used (expr): its positions are in the const's file, not this
+	// function's, so the use's position stands.
+	inConst int
 }
 
-func (f *funcCompiler) at(p lang.Pos) { f.pos = p }
+func (f *funcCompiler) at(p lang.Pos) {
+	if f.inConst == 0 {
+		f.pos = p
+	}
+}
 
 // fail records an internal error at p: code the checker should have
 // refused, or the compiler cannot compile. compileFunc returns the first.

@@ -332,3 +332,47 @@ test "clock in range" {
 		}
 	}
 }
+
+// TestExtendsOverrideReachesDerivedConsts: a const the parent builds from
+// a const the child redeclares takes the child's value (language.md §8.3:
+// the redeclaration replaces the parent's "everywhere"); the parent's
+// `const double = limit * 2` kept 20, folded with the parent's limit.
+func TestExtendsOverrideReachesDerivedConsts(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"org.rpl": `package org
+const limit = 10
+const double = limit * 2
+const rec = {n: limit}
+const names = [1, limit]
+fn route(r: Request) -> Decision =
+  to("a:b").tag("l", string(limit)).tag("d", string(double)).tag("r", string(rec.n)).tag("s", string(names[1]))
+`,
+		"kid.rpl": "package kid\nextends \"org\"\nconst limit = 100\n",
+		"kid_test.rpl": `package kid
+test "derived consts see the override" {
+  let d = route({})
+  expect d.tags["l"] == "100"
+  expect d.tags["d"] == "200"
+  expect d.tags["r"] == "100"
+  expect d.tags["s"] == "100"
+}
+`,
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := policytest.NewRunner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := r.RunPolicy(filepath.Join(dir, "kid.rpl"), policytest.Config{})
+	if res.Err != nil || res.Diags.HasErrors() || len(res.Tests) != 1 {
+		t.Fatalf("%v %v (%d tests)", res.Err, res.Diags, len(res.Tests))
+	}
+	for _, f := range res.Tests[0].Failures {
+		t.Errorf("%s", f.Message)
+	}
+}
