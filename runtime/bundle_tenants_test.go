@@ -2,7 +2,9 @@ package runtime_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +87,46 @@ func TestBundleTenants(t *testing.T) {
 					t.Errorf("strict=%v %s, %s: %s → %s, want %s → %s", strict, c.name, x.name, o.PolicyID(), got, c.wantPolicy, c.wantTarget)
 				}
 			}
+		}
+	}
+}
+
+// deepTenants is a tenants.json whose tenants form one chain n deep
+// (t0's parent t1, …), the last one on the default policy's tenant.
+func deepTenants(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"tenants": [`)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id": "t%d", "parents": ["t%d"]}`, i, i+1)
+	}
+	fmt.Fprintf(&b, `, {"id": "t%d", "policy": "premium"}]}`, n)
+	return b.String()
+}
+
+// TestDeepTenantChain: a tenant at the bottom of a 300-deep chain is
+// decided by the policy at its top, and the snapshot loads.
+func TestDeepTenantChain(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, copyDir(t, examples, map[string]string{"tenants.json": deepTenants(300)}))
+	var o runtime.Outcome
+	out, code, _ := e.HandleV2(context.Background(), []byte(`{"request": {"id": "r", "tenant": {"id": "t0"}, "task": {"type": "chat"}}}`), time.Now(), nil, &o)
+	if code != "" || o.PolicyID() != "premium" {
+		t.Fatalf("%s %s: policy %q", code, out, o.PolicyID())
+	}
+}
+
+// BenchmarkLoadDeepTenants: loading a registry whose tenants form a chain
+// 2,000 deep (each tenant's chain was built by searching the chain so
+// far: cubic in the depth).
+func BenchmarkLoadDeepTenants(b *testing.B) {
+	dir := copyDir(b, examples, map[string]string{"tenants.json": deepTenants(2000)})
+	e := newEngine(b, runtime.Config{})
+	for b.Loop() {
+		if _, err := e.LoadDir(context.Background(), dir); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
