@@ -218,6 +218,10 @@ func TestFailedLoadKeepsVersion(t *testing.T) {
 			if name == "tenant cycle" && !strings.Contains(err.Error(), "tenant a is its own ancestor: a → b → c → a") {
 				t.Errorf("cycle: %v", err)
 			}
+			// Named with its JSON path, as rplc build names it.
+			if want := "tenants.json: tenants[0].policy: tenant x names policy missing, which does not exist"; name == "bad tenants" && !strings.Contains(err.Error(), want) {
+				t.Errorf("missing policy: %v, want %q", err, want)
+			}
 			st := e.Status()
 			if st.LastError == "" || st.ReloadFailures == 0 || st.Version != good.Version {
 				t.Errorf("status %+v does not report the failure", st)

@@ -37,6 +37,7 @@ type Snapshot struct {
 	policies map[string]*Policy
 	ids      []string
 	tenants  map[string]*Tenant
+	registry *bundle.Tenants // as read, for the checks against the policies
 	// catalogue is the provider catalogue (catalogue.json; a bundle's
 	// catalogue section), or nil: the prices and default latencies the
 	// policies and the CP1 answer see until feedback says otherwise.
@@ -296,6 +297,7 @@ func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
 	if err != nil {
 		return err
 	}
+	s.registry = reg
 	byID := make(map[string]*Tenant, len(reg.Tenants))
 	for _, rt := range reg.Tenants {
 		t := &Tenant{ID: rt.ID, Tier: rt.Tier, Parents: rt.Parents, Policy: rt.Policy}
@@ -332,16 +334,16 @@ func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
 	return nil
 }
 
-// missingTenantPolicies says which registered tenants name a policy that
-// the snapshot does not have.
+// missingTenantPolicies says which registered tenant names a policy that
+// the snapshot does not have, with its JSON path, as rplc build does.
 func (s *Snapshot) missingTenantPolicies() []string {
-	var out []string
-	for id, t := range s.tenants {
-		if t.Policy != "" && s.policies[t.Policy] == nil {
-			out = append(out, fmt.Sprintf("%s: tenant %s names policy %s, which does not exist", TenantsFile, id, t.Policy))
-		}
+	if s.registry == nil {
+		return nil
 	}
-	return out
+	if err := s.registry.CheckPolicies(func(id string) bool { return s.policies[id] != nil }); err != nil {
+		return []string{TenantsFile + ": " + err.Error()}
+	}
+	return nil
 }
 
 // chainer builds the parent chain of each tenant: its ancestors, nearest
