@@ -217,14 +217,19 @@ func price(x any, at string) (int64, error) {
 	return n, nil
 }
 
+// maxMillis is the longest latency a duration holds, in milliseconds
+// (about 292 years).
+const maxMillis = math.MaxInt64 / int64(time.Millisecond)
+
 func millis(x any, at string) (time.Duration, error) {
+	want := fmt.Sprintf("want an integer from 0 to %d (milliseconds)", maxMillis)
 	v, ok := x.(json.Number)
 	if !ok {
-		return 0, fmt.Errorf("%s: want a non-negative integer (milliseconds), have %s", at, jsonx.Kind(x))
+		return 0, fmt.Errorf("%s: %s, have %s", at, want, jsonx.Kind(x))
 	}
 	n, err := strconv.ParseInt(v.String(), 10, 64)
-	if err != nil || n < 0 || n > math.MaxInt64/int64(time.Millisecond) {
-		return 0, fmt.Errorf("%s: want a non-negative integer (milliseconds), have %s", at, v)
+	if err != nil || n < 0 || n > maxMillis {
+		return 0, fmt.Errorf("%s: %s, have %s", at, want, v)
 	}
 	return time.Duration(n) * time.Millisecond, nil
 }
