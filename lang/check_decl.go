@@ -392,6 +392,8 @@ func (c *checker) checkOverride(pkg *Package, obj *Object) {
 			c.errAt(name, CodeBadOverride, "%s overrides %s.%s with a different signature: have %s, want %s", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
 		case obj.Kind == ObjConst && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !Identical(obj.Type, prev.Type):
 			c.errAt(name, CodeBadOverride, "const %s overrides %s.%s with type %s, want %s", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
+		case obj.Kind == ObjType && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !Identical(obj.Type, prev.Type):
+			c.errAt(name, CodeBadOverride, "type %s overrides %s.%s with a different type: have %s, want %s (a type may be redeclared only as the same type)", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
 		}
 	})
 }

@@ -45,7 +45,10 @@ func TestSpecDiagnosticsCheckExamples(t *testing.T) {
 			continue
 		}
 		switch {
-		case cur != nil && cur.line == 0 && l == "```rpl":
+		case cur != nil && !in && l == "```rpl": // a section may have several
+			if cur.line != 0 {
+				cur = &example{code: cur.code}
+			}
 			cur.line, in = i+2, true
 		case in && l == "```":
 			in = false
