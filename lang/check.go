@@ -240,8 +240,16 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 			for i < len(c.stack) && c.stack[i] != path {
 				i++
 			}
-			cycle := append(append([]string(nil), c.stack[i:]...), path)
-			c.errAt(from, CodeImportCycle, "import cycle: %s", strings.Join(cycle, " -> "))
+			// Named relative to the root policy's directory, as every
+			// other diagnostic names its files.
+			var cycle []string
+			for _, p := range append(append([]string(nil), c.stack[i:]...), path) {
+				if rel, err := filepath.Rel(filepath.Dir(c.stack[0]), p); err == nil {
+					p = filepath.ToSlash(rel)
+				}
+				cycle = append(cycle, p)
+			}
+			c.errAt(from, CodeImportCycle, "cycle of imports and extends: %s", strings.Join(cycle, " -> "))
 		}
 		return p
 	}

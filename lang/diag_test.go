@@ -130,3 +130,27 @@ func TestTooManyDiagnosticsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestCycleMessage: a cycle of extends names its files relative to the
+// policy's directory (it named them absolute, as "import cycle").
+func TestCycleMessage(t *testing.T) {
+	files := map[string]string{
+		"/v/a.rpl": "package a\nextends \"b\"\nfn route(r: Request) -> Decision = to(\"x:y\")\n",
+		"/v/b.rpl": "package b\nextends \"c\"\n",
+		"/v/c.rpl": "package c\nextends \"a\"\n",
+	}
+	read := func(p string) ([]byte, error) {
+		if src, ok := files[p]; ok {
+			return []byte(src), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	_, diags := lang.Check(&lang.Config{Universe: universe(t), ReadFile: read}, "/v/a.rpl")
+	want := "cycle of imports and extends: a.rpl -> b.rpl -> c.rpl -> a.rpl"
+	for _, d := range diags {
+		if d.Code == lang.CodeImportCycle && d.Message == want {
+			return
+		}
+	}
+	t.Errorf("diagnostics %v, want %q", diags, want)
+}
