@@ -111,6 +111,12 @@ func (c *checker) collectImport(pkg *Package, fs *Scope, imp *ImportDecl) {
 	}
 	if prev := fs.Insert(obj); prev != nil {
 		c.errAt(imp, CodeRedeclared, "%s imported twice", obj.Name)
+	} else if pkg.Extends != nil {
+		// The module scope includes the parent's (§5.1): an import may
+		// not take a name declared there either.
+		if inh := pkg.Extends.Scope.LookupParent(obj.Name); inh != nil && inh.Pkg != nil {
+			c.errAt(imp, CodeRedeclared, "%s imported: the name is taken by %s.%s, inherited through extends", obj.Name, inh.Pkg.Name, inh.Name)
+		}
 	}
 }
 
