@@ -418,72 +418,30 @@ func formatValue(b *strings.Builder, t lang.Type, v vm.Value, depth, limit int) 
 			return
 		}
 	case *lang.Record:
-		if v.Kind() == vm.KindRecord && v.Len() == len(t.Fields) {
-			b.WriteByte('{')
-			for i, x := range v.Record() {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				if b.Len() >= limit {
-					b.WriteString("...")
-					break
-				}
+		if xs := v.Record(); v.Kind() == vm.KindRecord && len(xs) == len(t.Fields) {
+			vm.WriteSeq(b, '{', '}', len(xs), limit, func(i int) {
 				b.WriteString(t.Fields[i].Name)
 				b.WriteString(": ")
-				formatValue(b, t.Fields[i].Type, x, depth+1, limit)
-			}
-			b.WriteByte('}')
+				formatValue(b, t.Fields[i].Type, xs[i], depth+1, limit)
+			})
 			return
 		}
 	case *lang.List:
 		if v.Kind() == vm.KindList {
-			formatList(b, t.Elem, v, depth, limit)
+			xs := v.List()
+			vm.WriteSeq(b, '[', ']', len(xs), limit, func(i int) { formatValue(b, t.Elem, xs[i], depth+1, limit) })
 			return
 		}
 	case *lang.Map:
 		if v.Kind() == vm.KindMap {
-			formatMap(b, t.Key, t.Elem, v, depth, limit)
+			v.Map().WriteSeq(b, limit, func(k, x vm.Value) {
+				formatValue(b, t.Key, k, depth+1, limit)
+				b.WriteString(": ")
+				formatValue(b, t.Elem, x, depth+1, limit)
+			})
 			return
 		}
 	}
 	// Untyped, or a type v does not fit: as the VM writes it.
 	v.FormatTo(b, depth, limit)
-}
-
-func formatList(b *strings.Builder, elem lang.Type, v vm.Value, depth, limit int) {
-	b.WriteByte('[')
-	for i, x := range v.List() {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if b.Len() >= limit {
-			b.WriteString("...")
-			break
-		}
-		formatValue(b, elem, x, depth+1, limit)
-	}
-	b.WriteByte(']')
-}
-
-func formatMap(b *strings.Builder, key, elem lang.Type, v vm.Value, depth, limit int) {
-	m := v.Map()
-	keys, vals, order := m.Keys(), m.Values(), m.AscendingOrder() // as the language iterates it
-	b.WriteByte('{')
-	for n := range keys {
-		if n > 0 {
-			b.WriteString(", ")
-		}
-		if b.Len() >= limit {
-			b.WriteString("...")
-			break
-		}
-		i := n
-		if order != nil {
-			i = order[n]
-		}
-		formatValue(b, key, keys[i], depth+1, limit)
-		b.WriteString(": ")
-		formatValue(b, elem, vals[i], depth+1, limit)
-	}
-	b.WriteByte('}')
 }

@@ -471,52 +471,52 @@ func (v Value) format(b *strings.Builder, depth, limit int) {
 		b.WriteString(time.Unix(0, int64(v.n)).UTC().Format(time.RFC3339Nano))
 		b.WriteString(`")`)
 	case KindList:
-		b.WriteByte('[')
-		formatElems(b, v.List(), depth, limit)
-		b.WriteByte(']')
+		xs := v.List()
+		WriteSeq(b, '[', ']', len(xs), limit, func(i int) { xs[i].format(b, depth+1, limit) })
 	case KindRecord:
-		b.WriteByte('{')
-		formatElems(b, v.Record(), depth, limit)
-		b.WriteByte('}')
-	case KindMap: // in ascending key order, as the language iterates it
-		m := (*mapObj)(v.p)
-		order := ascending(m)
-		b.WriteByte('{')
-		for n := range m.keys {
-			if n > 0 {
-				b.WriteString(", ")
-			}
-			if b.Len() >= limit {
-				b.WriteString("...")
-				break
-			}
-			i := n
-			if order != nil {
-				i = order[n]
-			}
-			m.keys[i].format(b, depth+1, limit)
+		xs := v.Record()
+		WriteSeq(b, '{', '}', len(xs), limit, func(i int) { xs[i].format(b, depth+1, limit) })
+	case KindMap:
+		m := Map{(*mapObj)(v.p)}
+		m.WriteSeq(b, limit, func(k, x Value) {
+			k.format(b, depth+1, limit)
 			b.WriteString(": ")
-			m.vals[i].format(b, depth+1, limit)
-		}
-		b.WriteByte('}')
+			x.format(b, depth+1, limit)
+		})
 	default:
 		b.WriteString("<" + v.k.String() + ">")
 	}
 }
 
-// formatElems writes the elements of a list or record, the rest as "..."
-// once b is limit bytes long.
-func formatElems(b *strings.Builder, xs []Value, depth, limit int) {
-	for i, e := range xs {
+// WriteSeq writes n elements between open and close, separated by ", ",
+// each by elem(i), and "..." for the rest once b is limit bytes long: how
+// String and the typed writers of values (rpl.FormatMax) bound their text.
+func WriteSeq(b *strings.Builder, open, close byte, n, limit int, elem func(i int)) {
+	b.WriteByte(open)
+	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		if b.Len() >= limit {
 			b.WriteString("...")
-			return
+			break
 		}
-		e.format(b, depth+1, limit)
+		elem(i)
 	}
+	b.WriteByte(close)
+}
+
+// WriteSeq writes m's entries as WriteSeq does, between braces, in
+// ascending key order, as the language iterates a map.
+func (m Map) WriteSeq(b *strings.Builder, limit int, entry func(k, v Value)) {
+	order := ascending(m.m)
+	WriteSeq(b, '{', '}', len(m.m.keys), limit, func(n int) {
+		i := n
+		if order != nil {
+			i = order[n]
+		}
+		entry(m.m.keys[i], m.m.vals[i])
+	})
 }
 
 func formatFloat(f float64) string {
