@@ -7,10 +7,6 @@ import (
 	"github.com/rpl-lang/rpl/vm"
 )
 
-// maxValue bounds the text of each value in a failure message, as the VM
-// bounds it (about 2 KB, then "...").
-const maxValue = 2048
-
 // position is where an expect statement starts: the position of its
 // failures (vm.Error.Stack[0]).
 type position struct {
@@ -86,9 +82,9 @@ func (e *expects) typedMessage(x *vm.Error) string {
 	}
 	want := ""
 	if x.Expect.HasWant {
-		want = rpl.FormatMax(ops.y, x.Expect.Want, maxValue)
+		want = rpl.FormatMax(ops.y, x.Expect.Want, vm.MaxFailValue)
 	}
-	return x.Expect.Message(rpl.FormatMax(ops.x, x.Expect.Got, maxValue), want)
+	return x.Expect.Message(rpl.FormatMax(ops.x, x.Expect.Got, vm.MaxFailValue), want)
 }
 
 // informative reports whether t says how to write a value: not unknown,

@@ -37,7 +37,7 @@ func TestFailMessageBounded(t *testing.T) {
 	for _, entry := range []string{"expect", "fail"} {
 		_, _, err := NewMachine().RunNamed(context.Background(), p, entry, []Value{big, sharedNest(5)}, Limits{Memory: 1 << 20}, Input{})
 		e := wantCode(t, err, CodeAssertionFailed)
-		if n := len(e.Msg); n > 2*maxFailValue+600 {
+		if n := len(e.Msg); n > 2*MaxFailValue+600 {
 			t.Errorf("%s: message of %d bytes: %.100s…", entry, n, e.Msg)
 		}
 		want := "[[[[[[0, 1, 2" // FAIL: the value
@@ -57,7 +57,7 @@ func TestFailMessageBounded(t *testing.T) {
 	long := Str(strings.Repeat("é", 10000))
 	_, _, err := NewMachine().RunNamed(context.Background(), p, "message", []Value{Int(1), long}, Limits{}, Input{})
 	e := wantCode(t, err, CodeAssertionFailed)
-	if n := len(e.Msg); n > 2*maxFailValue+20 || !strings.HasSuffix(e.Msg, "é...: got 1") {
+	if n := len(e.Msg); n > 2*MaxFailValue+20 || !strings.HasSuffix(e.Msg, "é...: got 1") {
 		t.Errorf("message of %d bytes ending %q", n, e.Msg[max(0, len(e.Msg)-20):])
 	}
 }
@@ -83,7 +83,7 @@ func TestExpectFailChargesMemory(t *testing.T) {
 	if last := e.Also[len(e.Also)-1]; last.Code != CodeMemoryExhausted {
 		t.Errorf("the run ended with %v, want memory_exhausted", last)
 	}
-	if n := len(e.Also); n > (1<<20)/maxFailValue {
+	if n := len(e.Also); n > (1<<20)/MaxFailValue {
 		t.Errorf("%d failures recorded in 1 MB", n)
 	}
 	if st.Memory < 1<<20 {

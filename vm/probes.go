@@ -63,10 +63,11 @@ func (m *Machine) trace(n int, v Value) {
 	pr.Trace = append(pr.Trace, TraceEvent{Point: n, Value: v, Depth: len(m.frames) + 1})
 }
 
-// maxFailValue bounds the text of each value in a failure message (FAIL,
-// EXPECT_FAIL): a few KB say what differs, and a large or widely shared
-// value cannot make a message of megabytes.
-const maxFailValue = 2048
+// MaxFailValue bounds the text of each value in a failure message (FAIL,
+// EXPECT_FAIL, and a test runner writing them typed): a few KB say what
+// differs, and a large or widely shared value cannot make a message of
+// megabytes.
+const MaxFailValue = 2048
 
 // expectFail records a failed expectation (EXPECT_FAIL): the run goes on,
 // and ends with an assertion_failed error listing every failure. The
@@ -75,9 +76,9 @@ func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc
 	var prefix string
 	switch {
 	case msg.k == KindString:
-		prefix = strings.Clone(cutText(msg.str(), 2*maxFailValue))
+		prefix = strings.Clone(cutText(msg.str(), 2*MaxFailValue))
 	case msg.k != KindNil:
-		prefix = msg.stringMax(maxFailValue)
+		prefix = msg.stringMax(MaxFailValue)
 	}
 	var x *ExpectFailure
 	text := prefix
@@ -89,9 +90,9 @@ func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc
 			if op.k == KindString {
 				x.Op = strings.Clone(op.str())
 			}
-			want = x.Want.stringMax(maxFailValue)
+			want = x.Want.stringMax(MaxFailValue)
 		}
-		text = x.Message(x.Got.stringMax(maxFailValue), want)
+		text = x.Message(x.Got.stringMax(MaxFailValue), want)
 	}
 	if text == "" {
 		text = "assertion failed"
@@ -123,7 +124,7 @@ func failText(msg Value) string {
 	case KindNil:
 		return "assertion failed"
 	}
-	return msg.stringMax(maxFailValue)
+	return msg.stringMax(MaxFailValue)
 }
 
 // failures merges the recorded expectation failures with the error that
