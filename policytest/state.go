@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -206,34 +205,16 @@ func object(m map[string]json.RawMessage, prefix string, fields map[string]any) 
 	return nil
 }
 
-// isInteger reports whether raw is a JSON number without a fraction or
-// an exponent.
-func isInteger(raw json.RawMessage) bool {
-	s := strings.TrimPrefix(strings.TrimSpace(string(raw)), "-")
-	return s != "" && strings.Trim(s, "0123456789") == ""
-}
-
 // value decodes raw, the value at path, into p.
 func value(raw json.RawMessage, path string, p any) error {
 	err := json.Unmarshal(raw, p)
-	var te *json.UnmarshalTypeError
-	if err == nil || !errors.As(err, &te) {
-		if err != nil {
-			err = fmt.Errorf("%s: %v", path, err)
-		}
-		return err
+	if err == nil {
+		return nil
 	}
-	want := jsonx.KindOf(te.Type)
-	switch k := te.Type.Kind(); {
-	case k >= reflect.Uint && k <= reflect.Uint64:
-		want = "an integer ≥ 0"
-	case k >= reflect.Int && k <= reflect.Int64:
-		want = "an integer"
+	if msg, ok := jsonx.TypeError(err); ok {
+		return fmt.Errorf("%s: %s", path, msg)
 	}
-	if strings.HasPrefix(te.Value, "number") && isInteger(raw) && want != jsonx.KindOf(te.Type) {
-		return fmt.Errorf("%s: %s is out of range (want %s)", path, te.Value, want)
-	}
-	return fmt.Errorf("%s: want %s, have %s", path, want, te.Value)
+	return fmt.Errorf("%s: %v", path, err)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

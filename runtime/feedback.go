@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -458,16 +457,8 @@ func suggestField(name string) string {
 // field's JSON name (never the Go type's), what it wants and why.
 func fieldErr(field string, raw []byte, err error) *Error {
 	bad := func(format string, args ...any) *Error { return fieldErrorf(field, format, args...) }
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if num, ok := strings.CutPrefix(te.Value, "number "); ok {
-			x, perr := strconv.ParseFloat(num, 64)
-			if kind := te.Type.Kind(); perr == nil && x != math.Trunc(x) && kind != reflect.Float32 && kind != reflect.Float64 {
-				return bad("want a whole number, have %s", num)
-			}
-			return bad("%s is out of range", num)
-		}
-		return bad("want %s, have %s", jsonx.KindOf(te.Type), te.Value)
+	if msg, ok := jsonx.TypeError(err); ok {
+		return bad("%s", msg)
 	}
 	if field == "time" {
 		return bad("want an RFC 3339 time (\"2026-11-26T12:00:00Z\"), have %s", raw)

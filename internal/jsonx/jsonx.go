@@ -158,3 +158,22 @@ func lineCol(data []byte, off int64) string {
 	col := len(before) - bytes.LastIndexByte(before, '\n')
 	return fmt.Sprintf("line %d, column %d", line, col)
 }
+
+// TypeError says, in a JSON document's words, why a value did not decode
+// into its Go type (an encoding/json *UnmarshalTypeError): "want a string,
+// have number", "want a whole number, have 1.5", "1e400 is out of range";
+// ok is false for another error.
+func TypeError(err error) (msg string, ok bool) {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return "", false
+	}
+	if num, isNum := strings.CutPrefix(te.Value, "number "); isNum {
+		x, perr := strconv.ParseFloat(num, 64)
+		if kind := te.Type.Kind(); perr == nil && x != math.Trunc(x) && kind != reflect.Float32 && kind != reflect.Float64 {
+			return "want a whole number, have " + num, true
+		}
+		return num + " is out of range", true
+	}
+	return fmt.Sprintf("want %s, have %s", KindOf(te.Type), te.Value), true
+}

@@ -129,3 +129,29 @@ func TestAt(t *testing.T) {
 		t.Errorf("other error: %v", got)
 	}
 }
+
+// TestTypeError: why a value did not decode, in JSON words.
+func TestTypeError(t *testing.T) {
+	var dst struct {
+		N int     `json:"n"`
+		U uint64  `json:"u"`
+		F float64 `json:"f"`
+		S string  `json:"s"`
+	}
+	for in, want := range map[string]string{
+		`{"n": 1.5}`:   "want a whole number, have 1.5",
+		`{"n": 1e30}`:  "1e30 is out of range",
+		`{"u": -1}`:    "-1 is out of range",
+		`{"f": 1e400}`: "1e400 is out of range",
+		`{"s": 5}`:     "want a string, have number",
+		`{"n": "x"}`:   "want a number, have string",
+	} {
+		msg, ok := TypeError(json.Unmarshal([]byte(in), &dst))
+		if !ok || msg != want {
+			t.Errorf("%s: %q %v, want %q", in, msg, ok, want)
+		}
+	}
+	if _, ok := TypeError(errors.New("other")); ok {
+		t.Error("another error taken for a type error")
+	}
+}
