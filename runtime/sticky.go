@@ -201,9 +201,7 @@ func (e *Engine) stick(o *Outcome, now time.Time) {
 		return
 	}
 	split := d[l.dec.split].Map()
-	// Only a target drawn from the split is a weighted pick to keep: a
-	// policy may set a target of its own with the split kept for show.
-	if w, ok := split.Get(d[l.dec.target]); !ok || w.Int() <= 0 {
+	if !stdlib.Drawn(split, d[l.dec.target]) {
 		return
 	}
 	ttl := time.Duration(d[l.dec.stickyTTL].Int())
@@ -213,7 +211,7 @@ func (e *Engine) stick(o *Outcome, now time.Time) {
 	st, tenant, policy := e.svc.sticky, o.TenantID, o.PolicyID()
 	var target vm.Value
 	if t, ok := st.StickyTarget(tenant, policy, key, now, ttl); ok {
-		if w, in := split.Get(vm.Str(t)); in && w.Int() > 0 {
+		if stdlib.Drawn(split, vm.Str(t)) {
 			o.Sticky = true
 			target = vm.Str(t)
 		}

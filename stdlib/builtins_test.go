@@ -449,3 +449,17 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestDrawn: only a key of the split with a positive weight is a draw
+// that a sticky session keeps.
+func TestDrawn(t *testing.T) {
+	split, err := vm.NewMap([]vm.Value{vm.Str("a"), vm.Str("b")}, []vm.Value{vm.Int(0), vm.Int(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for target, want := range map[string]bool{"a": false, "b": true, "c": false} {
+		if got := Drawn(split.Map(), vm.Str(target)); got != want {
+			t.Errorf("Drawn(%s) = %v, want %v", target, got, want)
+		}
+	}
+}

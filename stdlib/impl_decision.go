@@ -111,6 +111,16 @@ func PickWeighted(split vm.Map, seed uint64) (vm.Value, error) {
 	return pickPoint(split, mix64(seed^saltWeighted))
 }
 
+// Drawn reports whether target is a draw from split: one of its keys with
+// a positive weight. Only such a target is a weighted pick that a sticky
+// session keeps, and that the engine (and rplc eval) draws again from the
+// session key's seed; a policy may set a target of its own with the split
+// kept for show, and that target stands.
+func Drawn(split vm.Map, target vm.Value) bool {
+	w, ok := split.Get(target)
+	return ok && w.Int() > 0
+}
+
 // pickWeighted returns the key of split whose cumulative weight range, in
 // ascending key order, holds point mod total. Weights must be ≥ 0 with a
 // positive sum, keys non-empty.

@@ -290,7 +290,7 @@ func (ev *evaluation) asRouted(d vm.Value) vm.Value {
 		out[exp], out[arm] = vm.Str(ev.host.exp), vm.Str(ev.host.arm)
 	}
 	if k := out[key].Str(); k != "" && out[split].Kind() == vm.KindMap {
-		if w, ok := out[split].Map().Get(out[target]); ok && w.Int() > 0 {
+		if stdlib.Drawn(out[split].Map(), out[target]) {
 			if t, err := stdlib.PickWeighted(out[split].Map(), rpl.SeedOf(k)); err == nil {
 				out[target] = t
 			}
