@@ -425,10 +425,8 @@ func (c *checker) checkEntry(obj *Object) {
 // renames it. Nothing is reported when the policy file has syntax errors,
 // which may have swallowed route's header.
 func (c *checker) requireRoute(pkg *Package) {
-	for p := pkg; p != nil; p = p.Extends {
-		if p.Func("route") != nil {
-			return
-		}
+	if HasRoute(pkg) {
+		return
 	}
 	hasTests := false
 	for _, f := range pkg.Files {

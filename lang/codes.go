@@ -33,6 +33,7 @@ const (
 	CodeBlankDecl      Code = "RPL213" // top-level declaration named _
 	CodeTestingImport  Code = "RPL214" // std/testing imported outside a test file
 	CodeNoPolicy       Code = "RPL215" // test file without its policy
+	CodeDuplicateID    Code = "RPL216" // two policies of one tree with the same id
 )
 
 // Types (RPL3xx).
@@ -100,6 +101,7 @@ var Codes = []CodeInfo{
 	{CodeBlankDecl, SevError, "declaration named _"},
 	{CodeTestingImport, SevError, "std/testing outside a test file"},
 	{CodeNoPolicy, SevError, "test file without its policy"},
+	{CodeDuplicateID, SevError, "two policies with the same id"},
 	{CodeMismatch, SevError, "value of the wrong type"},
 	{CodeBadOperand, SevError, "operator not defined on the operand types"},
 	{CodeArgCount, SevError, "wrong number of arguments"},

@@ -24,7 +24,9 @@ var (
 // the section's code, on the marked line, containing the marked text. The
 // first file is p.rpl unless the example starts with a `=== name.rpl` line
 // (RPL215's, a test file without its policy). Only RPL212's example is
-// checked as a policy: the others are fragments.
+// checked as a policy, and RPL216's as a policy tree (every file that is
+// not a test file as a policy, then lang.CheckPolicyIDs): the others are
+// fragments.
 func TestSpecDiagnosticsCheckExamples(t *testing.T) {
 	u := universe(t)
 	data, err := os.ReadFile("../spec/diagnostics.md")
@@ -83,14 +85,37 @@ func TestSpecDiagnosticsCheckExamples(t *testing.T) {
 				cur = append(cur, l)
 			}
 			flush()
+			// Files are named relative to /spec, the example's directory.
+			relName := func(p string) string {
+				rel, err := filepath.Rel("/spec", p)
+				if err != nil {
+					return p
+				}
+				return filepath.ToSlash(rel)
+			}
 			read := func(p string) ([]byte, error) {
-				if s, ok := files[filepath.Base(p)]; ok && filepath.Dir(p) == "/spec" {
+				if s, ok := files[relName(p)]; ok {
 					return []byte(s), nil
 				}
 				return nil, os.ErrNotExist
 			}
 			cfg := &lang.Config{Universe: u, ReadFile: read, Policy: ex.code == lang.CodeNoRoute}
-			_, diags := lang.Check(cfg, "/spec/"+order[0])
+			var diags lang.DiagList
+			if ex.code == lang.CodeDuplicateID {
+				cfg.Policy = true
+				var mains []*lang.Package
+				for _, f := range order {
+					if lang.IsTestFile(f) {
+						continue
+					}
+					prog, ds := lang.Check(cfg, "/spec/"+f)
+					diags = append(diags, ds...)
+					mains = append(mains, prog.Main)
+				}
+				diags = append(diags, lang.CheckPolicyIDs("/spec", mains)...)
+			} else {
+				_, diags = lang.Check(cfg, "/spec/"+order[0])
+			}
 			type mark struct {
 				file string
 				line int
@@ -114,7 +139,7 @@ func TestSpecDiagnosticsCheckExamples(t *testing.T) {
 				pos := d.Position()
 				matched := false
 				for _, m := range marks {
-					if m.file == filepath.Base(pos.Filename) && m.line == pos.Line && m.sev == d.Severity.String() && strings.Contains(d.Message, m.text) {
+					if m.file == relName(pos.Filename) && m.line == pos.Line && m.sev == d.Severity.String() && strings.Contains(d.Message, m.text) {
 						if d.Code != ex.code {
 							t.Errorf("diagnostics.md:%d: %s:%d: got code %s, want %s (%s)", ex.line, m.file, m.line, d.Code, ex.code, d.Message)
 						}

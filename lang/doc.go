@@ -25,6 +25,11 @@
 //     scopes, resolved calls, constant values) that the compiler, the
 //     formatter and the language server read. It never mutates the AST.
 //     The Program is returned even when there are errors.
+//   - Check looks at one file and what it loads. The rule between the
+//     files of a policy tree, that its policies (HasRoute) have distinct
+//     ids, their package names, is CheckPolicyIDs (RPL216), which rplc
+//     check, rplc test and rplc build apply to the checked files and the
+//     router, on compiled programs, through PolicyIDs.
 //   - Every Diagnostic has a stable Code (codes.go, documented with a
 //     checked example in spec/diagnostics.md), a span, and one-line
 //     Error() text `path:line:col: message`; PrintSnippet adds the caret

@@ -7,6 +7,10 @@
 // Contract:
 //   - A policy is a file x.rpl; its tests are the test blocks of x.rpl and
 //     of its test file x_test.rpl. Naming either selects the policy.
+//   - RunTree tests the policies of one policy tree, a directory as rplc
+//     build and a router load it, and holds them to distinct ids
+//     (lang.CheckPolicyIDs, RPL216): a policy whose id an earlier one of
+//     the tree has fails with that error and its tests do not run.
 //   - Each test runs in its own evaluation with a fresh stdlib.MemState as
 //     host (empty: no spend, no prices, no winners, every target healthy),
 //     the clock at DefaultNow and seed DefaultSeed (as `rplc build` runs them); test blocks change them through

@@ -376,3 +376,56 @@ test "derived consts see the override" {
 		t.Errorf("%s", f.Message)
 	}
 }
+
+// TestRunTreeDuplicateID: the policies of a tree must have distinct ids
+// (RPL216, lang.CheckPolicyIDs), as rplc build and a router require; the
+// later one fails with the error, and its tests do not run.
+func TestRunTreeDuplicateID(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"p.rpl":          "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		"p_test.rpl":     "package p\n\ntest \"first\" {\n  expect route({}).target == \"a:b\"\n}\n",
+		"sub/p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"a:c\")\n",
+		"sub/p_test.rpl": "package p\n\ntest \"second\" {\n  expect route({}).target == \"a:c\"\n}\n",
+		"sub/q.rpl":      "package q\n\nfn route(r: Request) -> Decision = to(\"a:d\")\n\ntest \"third\" {\n  expect true\n}\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := policytest.NewRunner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := policytest.Find([]string{dir})
+	if err != nil || len(ps) != 3 {
+		t.Fatalf("Find: %v %v", ps, err)
+	}
+	res := r.RunTree(dir, ps, policytest.Config{})
+	if len(res) != 3 {
+		t.Fatalf("%d results", len(res))
+	}
+	for i, want := range []string{"first", "", "third"} {
+		got := ""
+		for _, tt := range res[i].Tests {
+			got += tt.Name
+		}
+		if got != want {
+			t.Errorf("%s: tests run %q, want %q", res[i].Policy, got, want)
+		}
+	}
+	if res[0].Failed() || res[2].Failed() || !res[1].Failed() {
+		t.Errorf("failed: %v %v %v, want only %s", res[0].Failed(), res[1].Failed(), res[2].Failed(), res[1].Policy)
+	}
+	if d := res[1].Diags; len(d) != 1 || d[0].Code != lang.CodeDuplicateID || !strings.HasSuffix(d[0].Error(), "sub/p.rpl:1:9: policy id p is also the package of p.rpl (policy ids must be unique)") {
+		t.Errorf("diagnostics of %s: %v", res[1].Policy, d)
+	}
+	// RunPolicy tests a policy alone, whatever its tree.
+	if one := r.RunPolicy(ps[1], policytest.Config{}); one.Failed() || len(one.Tests) != 1 {
+		t.Errorf("RunPolicy(%s): %v %v", ps[1], one.Diags, one.Tests)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/rpl-lang/rpl/compiler"
@@ -81,8 +82,9 @@ type Test struct {
 type Result struct {
 	Policy string // the policy file
 	// Diags are the policy's check diagnostics when it has errors; no test
-	// ran then (a test file without its policy is one, RPL215). Err is any
-	// other reason no test ran.
+	// ran then (a test file without its policy is one, RPL215, and with
+	// RunTree a policy whose id an earlier one of its tree has, RPL216).
+	// Err is any other reason no test ran.
 	Diags lang.DiagList
 	Err   error
 	Tests []Test
@@ -125,8 +127,47 @@ func NewRunner() (*Runner, error) {
 
 // RunPolicy checks, compiles and tests one policy.
 func (r *Runner) RunPolicy(policy string, cfg Config) *Result {
+	prog, diags := r.check(policy)
+	return r.run(policy, prog, diags, cfg)
+}
+
+// RunTree tests the policies of one policy tree, the directory root (see
+// Find), in order, as RunPolicy tests each; and, as rplc build and a
+// router do, it checks that the policies have distinct ids
+// (lang.CheckPolicyIDs): a policy whose id an earlier one has fails with
+// that error (RPL216), and its tests do not run.
+func (r *Runner) RunTree(root string, policies []string, cfg Config) []*Result {
+	progs := make([]*lang.Program, len(policies))
+	diags := make([]lang.DiagList, len(policies))
+	var mains []*lang.Package
+	for i, p := range policies {
+		progs[i], diags[i] = r.check(p)
+		mains = append(mains, progs[i].Main)
+	}
+	dup := map[string]*lang.Diagnostic{} // by policy file
+	for _, d := range lang.CheckPolicyIDs(root, mains) {
+		dup[d.File.Name] = d
+	}
+	out := make([]*Result, len(policies))
+	for i, p := range policies {
+		ds := diags[i]
+		if m := progs[i].Main; m != nil && dup[m.Path] != nil {
+			ds = append(slices.Clip(ds), dup[m.Path])
+			ds.Sort()
+		}
+		out[i] = r.run(p, progs[i], ds, cfg)
+	}
+	return out
+}
+
+// check checks policy with its test file.
+func (r *Runner) check(policy string) (*lang.Program, lang.DiagList) {
+	return lang.Check(&lang.Config{Universe: r.universe}, policy)
+}
+
+// run compiles and tests policy, checked as prog with diags.
+func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg Config) *Result {
 	res := &Result{Policy: policy}
-	prog, diags := lang.Check(&lang.Config{Universe: r.universe}, policy)
 	if diags.HasErrors() {
 		res.Diags = diags
 		return res

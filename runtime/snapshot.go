@@ -230,6 +230,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		files:    files,
 		root:     tmp + string(filepath.Separator),
 	}
+	var ids lang.PolicyIDs // in the order of the names, as rplc build gives them
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".rpl") || lang.IsTestFile(name) {
 			continue
@@ -246,8 +247,8 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			continue // a library
 		}
 		id := prog.Name()
-		if prev, dup := s.policies[id]; dup {
-			lerr.Problems = append(lerr.Problems, fmt.Sprintf("%s: policy id %s is also the package of %s", name, id, prev.File))
+		if err := ids.Add(id, name); err != nil { // RPL216, as rplc check and build report it
+			lerr.Problems = append(lerr.Problems, name+": "+err.Error())
 			continue
 		}
 		p := &Policy{ID: id, File: name, Program: prog, version: s.Version}

@@ -30,6 +30,11 @@ A file that no other checked file imports or extends is a policy: it needs a
 route function, its own or inherited, or tests (RPL212). A file that another
 one imports or extends is a library, which needs neither.
 
+The policies with a route function of each directory PATH, walked as 'rplc
+build' and the router load it, must have distinct ids, their package names
+(RPL216); files named one by one are held to it with the other files named
+in their directory.
+
 Diagnostics go to standard output, a summary line to standard error
 ("ok 3 files", or "2 errors, 1 warning in 3 files").
 
@@ -56,7 +61,7 @@ there is any error or a directory holds no .rpl file, 2 for a wrong command line
 }
 
 func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
-	files, err := expandPaths(args)
+	trees, err := expandTrees(args)
 	if err != nil {
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
 			return usageErrorf(cmd, "%v", err)
@@ -70,11 +75,13 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	cfg := &lang.Config{Universe: u, Policy: true}
 
 	var set diagSet
-	loaded := map[string]bool{}    // every source file read, for the summary
-	libraries := map[string]bool{} // files another checked file imports or extends
-	var noRoute lang.DiagList      // RPL212, reported unless the file is a library
-	for _, policy := range policies(files) {
+	loaded := map[string]bool{}         // every source file read, for the summary
+	libraries := map[string]bool{}      // files another checked file imports or extends
+	mains := map[string]*lang.Package{} // by policy, for the ids
+	var noRoute lang.DiagList           // RPL212, reported unless the file is a library
+	for _, policy := range policies(treeFiles(trees)) {
 		prog, diags := lang.Check(cfg, policy)
+		mains[policy] = prog.Main
 		read := policy
 		for _, d := range diags {
 			if d.Code == lang.CodeNoPolicy {
@@ -104,6 +111,15 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 		if !libraries[absPath(d.File.Name)] {
 			set.add(d)
 		}
+	}
+	// The policies of a tree have distinct ids (RPL216), as rplc build
+	// and a router require.
+	for _, t := range trees {
+		var ms []*lang.Package
+		for _, p := range policies(t.files) {
+			ms = append(ms, mains[p])
+		}
+		set.add(lang.CheckPolicyIDs(t.root, ms)...)
 	}
 
 	names := newPathNamer()

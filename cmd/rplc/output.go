@@ -240,7 +240,32 @@ func printJSON(w io.Writer, ds lang.DiagList) error {
 // would hide a wrong path. A path that does not exist is a
 // *lang.NotFoundError.
 func expandPaths(args []string) ([]string, error) {
-	var out []string
+	trees, err := expandTrees(args)
+	if err != nil {
+		return nil, err
+	}
+	return treeFiles(trees), nil
+}
+
+// policyTree is what command-line paths name of one policy tree, whose
+// policies must have distinct ids (RPL216): a directory named is a tree,
+// walked as rplc build and a router load it; a file named belongs to the
+// tree of a directory named that holds it, or else to the tree of its own
+// directory, with the other files named there.
+type policyTree struct {
+	root  string   // absolute
+	files []string // absolute, sorted, each once
+}
+
+// expandTrees is expandPaths by policy tree: each file in one tree, the
+// trees in the order of their roots.
+func expandTrees(args []string) ([]policyTree, error) {
+	type named struct {
+		root  string
+		dir   bool // a directory named, walked
+		files []string
+	}
+	var ns []named
 	for _, a := range args {
 		files, err := lang.SourceFiles([]string{a})
 		if err != nil {
@@ -249,8 +274,55 @@ func expandPaths(args []string) ([]string, error) {
 		if len(files) == 0 { // a file is itself
 			return nil, fmt.Errorf("%s: no .rpl files in this directory", a)
 		}
-		out = append(out, files...)
+		abs, err := filepath.Abs(a)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return nil, err
+		}
+		if fi.IsDir() {
+			ns = append(ns, named{abs, true, files})
+		} else {
+			ns = append(ns, named{filepath.Dir(abs), false, files})
+		}
+	}
+	// A tree holding another comes first: its root is a prefix.
+	slices.SortStableFunc(ns, func(a, b named) int { return strings.Compare(a.root, b.root) })
+	var trees []policyTree
+	var walked []bool
+	for _, n := range ns {
+		// The tree of the same root, or of a directory named that holds
+		// this one (files named in a directory are no tree of its
+		// subdirectories).
+		i := -1
+		for j, t := range trees {
+			if t.root == n.root || walked[j] && strings.HasPrefix(n.root, strings.TrimSuffix(t.root, string(filepath.Separator))+string(filepath.Separator)) {
+				i = j
+				break
+			}
+		}
+		if i < 0 {
+			trees, walked = append(trees, policyTree{root: n.root}), append(walked, false)
+			i = len(trees) - 1
+		}
+		trees[i].files = append(trees[i].files, n.files...)
+		walked[i] = walked[i] || n.dir
+	}
+	for i := range trees {
+		slices.Sort(trees[i].files)
+		trees[i].files = slices.Compact(trees[i].files)
+	}
+	return trees, nil
+}
+
+// treeFiles is the files of trees, sorted.
+func treeFiles(trees []policyTree) []string {
+	var out []string
+	for _, t := range trees {
+		out = append(out, t.files...)
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	return slices.Compact(out)
 }

@@ -56,6 +56,12 @@ Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
 
 With --format json the results are one JSON document.
 
+The policies with a route function of each directory PATH, walked as 'rplc
+build' and the router load it, must have distinct ids, their package names;
+a policy whose id an earlier one has is an error (RPL216) and its tests do
+not run. Files named one by one are held to it with the other files named
+in their directory.
+
 Exit status: 0 when every test passes, 1 when a test fails or a policy has
 errors, 2 for a wrong command line.`,
 		Example: `  rplc test examples/policies
@@ -115,11 +121,22 @@ func goStyleTestFlags(args []string) []string {
 }
 
 func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, o testOutput) error {
-	// The files, not args again: each directory is walked once.
-	files, err := expandPaths(args)
-	var policies []string
-	if err == nil {
-		policies, err = policytest.Find(files)
+	// The files, not args again: each directory is walked once. The
+	// policies of a tree are tested together, since they must have
+	// distinct ids (RPL216).
+	type tree struct {
+		root     string
+		policies []string
+	}
+	var trees []tree
+	pts, err := expandTrees(args)
+	for _, t := range pts {
+		if err != nil {
+			break
+		}
+		var ps []string
+		ps, err = policytest.Find(t.files)
+		trees = append(trees, tree{t.root, ps})
 	}
 	if err != nil {
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
@@ -135,25 +152,26 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	names := newPathNamer()
 	var results []*policytest.Result
 	ro := policytest.ReportOptions{Verbose: o.verbose, Name: names.name}
-	for _, p := range policies {
-		r := runner.RunPolicy(p, cfg)
-		results = append(results, r)
-		if o.json {
-			continue
-		}
-		if len(r.Diags) > 0 {
-			ds := make(lang.DiagList, 0, len(r.Diags))
-			for _, d := range r.Diags {
-				ds = append(ds, names.display(d))
+	for _, t := range trees {
+		for _, r := range runner.RunTree(t.root, t.policies, cfg) {
+			results = append(results, r)
+			if o.json {
+				continue
 			}
-			printText(e.stdout, ds, useColor(e.stdout, e.color))
+			if len(r.Diags) > 0 {
+				ds := make(lang.DiagList, 0, len(r.Diags))
+				for _, d := range r.Diags {
+					ds = append(ds, names.display(d))
+				}
+				printText(e.stdout, ds, useColor(e.stdout, e.color))
+			}
+			if !o.cover {
+				r2 := *r
+				r2.Coverage = nil
+				r = &r2
+			}
+			policytest.WriteResult(e.stdout, r, ro)
 		}
-		if !o.cover {
-			r2 := *r
-			r2.Coverage = nil
-			r = &r2
-		}
-		policytest.WriteResult(e.stdout, r, ro)
 	}
 	if o.profile != "" {
 		var covs []*policytest.Coverage

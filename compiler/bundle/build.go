@@ -123,8 +123,9 @@ var (
 // file (test files aside) under dir, walked recursively without hidden
 // files and directories, that has a route function of its own or inherited; a file
 // without one must be imported or extended by a policy (a library), or it
-// is an error. Policy ids are package names and must be unique. The tests
-// of each policy run against the program as encoded in the bundle, with
+// is an error. Policy ids are package names and must be unique (RPL216,
+// lang.CheckPolicyIDs: a diagnostic, and ErrCheckFailed). The tests of
+// each policy run against the program as encoded in the bundle, with
 // TestInput, unless SkipTests is set. dir/catalogue.json and
 // dir/tenants.json, when present, are validated and included (the
 // tenants' policies must be in the bundle). dir may be a symlink to the
@@ -168,16 +169,23 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		route bool
 	}
 	var checked []policy
+	var mains []*lang.Package // of every file, for the ids
 	used := map[string]bool{} // files loaded by another file
 	seenDiag := map[string]bool{}
-	for _, f := range files {
-		prog, diags := lang.Check(cfg, f)
+	addDiags := func(diags lang.DiagList) {
 		for _, d := range diags {
 			k := d.Error()
 			if !seenDiag[k] {
 				seenDiag[k] = true
 				res.Diags = append(res.Diags, d)
 			}
+		}
+	}
+	for _, f := range files {
+		prog, diags := lang.Check(cfg, f)
+		addDiags(diags)
+		if prog != nil {
+			mains = append(mains, prog.Main)
 		}
 		if diags.HasErrors() || prog == nil {
 			continue
@@ -187,8 +195,11 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 				used[pkg.Path] = true
 			}
 		}
-		checked = append(checked, policy{path: f, prog: prog, route: hasRoute(prog.Main)})
+		checked = append(checked, policy{path: f, prog: prog, route: lang.HasRoute(prog.Main)})
 	}
+	// Policy ids are unique (RPL216), as a router requires of a
+	// directory too.
+	addDiags(lang.CheckPolicyIDs(root, mains))
 	res.Diags.Sort()
 	if res.Diags.HasErrors() {
 		return res, ErrCheckFailed
@@ -214,10 +225,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			}
 			return res, fmt.Errorf("%s: no route function: a policy needs one, and a library must be imported by a policy", rel(root, p.path))
 		}
-		id := p.prog.Main.Name
-		if prev, dup := ids[id]; dup {
-			return res, fmt.Errorf("%s: policy id %s is also the package of %s (ids must be unique)", rel(root, p.path), id, prev)
-		}
+		id := p.prog.Main.Name // unique: lang.CheckPolicyIDs above
 		ids[id] = rel(root, p.path)
 		out, err := compiler.Compile(p.prog, compiler.Options{Builtins: env.Builtins()})
 		if err != nil {
@@ -318,20 +326,6 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 	}
 	res.Data, res.Bundle = data, b
 	return res, nil
-}
-
-// hasRoute reports whether a policy has a route function, its own or
-// inherited through extends.
-func hasRoute(p *lang.Package) bool {
-	if p.Func(compiler.EntryRoute) != nil {
-		return true
-	}
-	for q := p.Extends; q != nil; q = q.Extends {
-		if q.Func(compiler.EntryRoute) != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // policyFiles lists the non-test .rpl files of the policy tree root

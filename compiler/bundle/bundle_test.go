@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -457,12 +458,17 @@ func TestBuildRefuses(t *testing.T) {
 		}
 	})
 	t.Run("duplicate ids", func(t *testing.T) {
-		_, err := Build(write(t, map[string]string{
+		// RPL216, a diagnostic like the others of the check, which rplc
+		// check reports as well (lang.CheckPolicyIDs).
+		res, err := Build(write(t, map[string]string{
 			"a.rpl":     "package a\n\nfn route(r: Request) -> Decision = to(\"x:y\")\n",
 			"sub/b.rpl": "package a\n\nfn route(r: Request) -> Decision = to(\"x:y\")\n",
 		}), BuildOptions{})
-		if err == nil || !strings.Contains(err.Error(), "sub/b.rpl: policy id a is also the package of a.rpl") {
-			t.Errorf("%v", err)
+		if !errors.Is(err, ErrCheckFailed) || res.Data != nil || len(res.Diags) != 1 {
+			t.Fatalf("%v %v", err, res.Diags)
+		}
+		if d := res.Diags[0]; d.Code != lang.CodeDuplicateID || d.Error() != "sub/b.rpl:1:9: policy id a is also the package of a.rpl (policy ids must be unique)" {
+			t.Errorf("%s %v", d.Code, d)
 		}
 	})
 	t.Run("libraries", func(t *testing.T) {

@@ -1,0 +1,111 @@
+package lang
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+)
+
+// HasRoute reports whether pkg has a route function, its own or inherited
+// through extends. That is what makes a file of a policy tree a policy,
+// which a bundle carries and a router serves under its id, the package
+// name; a file without one is a library, imported or extended by a
+// policy, or a test module, whose tests rplc test runs.
+func HasRoute(pkg *Package) bool {
+	for p := pkg; p != nil; p = p.Extends {
+		if p.Func("route") != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// PolicyIDs gives the policies of one policy tree their ids and holds the
+// rule that no two have the same one (RPL216). Add the policies in the
+// order of their files' paths: the first with an id has it. The zero value
+// has no ids.
+type PolicyIDs struct {
+	files map[string]string // id → the file of the policy that has it
+}
+
+// Add gives id to the policy in file, named relative to the tree's
+// directory as messages name it. When an earlier policy has the id, the id
+// stays that policy's and Add returns the error, which names the earlier
+// policy's file.
+func (ids *PolicyIDs) Add(id, file string) error {
+	if prev, dup := ids.files[id]; dup {
+		return errors.New(duplicateIDMessage(id, prev))
+	}
+	if ids.files == nil {
+		ids.files = map[string]string{}
+	}
+	ids.files[id] = file
+	return nil
+}
+
+// Has reports whether a policy has id.
+func (ids *PolicyIDs) Has(id string) bool {
+	_, ok := ids.files[id]
+	return ok
+}
+
+func duplicateIDMessage(id, prev string) string {
+	return fmt.Sprintf("policy id %s is also the package of %s (policy ids must be unique)", id, prev)
+}
+
+// CheckPolicyIDs checks that the policies of one policy tree — the
+// directory that rplc build compiles into a bundle and a router loads —
+// have distinct ids, as both require. mains are the main packages that
+// Check returned for the tree's files, in any order (nil ones are
+// skipped); root is the tree's directory. The policies among them
+// (HasRoute) are given their ids (PolicyIDs) in the order of their paths,
+// and each whose id an earlier one has is an error RPL216 on its package
+// name, naming the earlier file relative to root (a relative path is taken
+// as relative to root already), with that file's package name as related
+// information.
+func CheckPolicyIDs(root string, mains []*Package) DiagList {
+	type policy struct {
+		pkg  *Package
+		name string // relative to root, slash-separated
+	}
+	var ps []policy
+	seen := map[string]bool{}
+	for _, pkg := range mains {
+		if pkg == nil || len(pkg.Files) == 0 || pkg.Files[0].Package == nil || pkg.Name == "" || !HasRoute(pkg) {
+			continue
+		}
+		name := relName(root, pkg.Path)
+		if !seen[name] {
+			seen[name] = true
+			ps = append(ps, policy{pkg, name})
+		}
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].name < ps[j].name })
+	var ids PolicyIDs
+	first := map[string]*FileNode{} // id → the package clause's file of the policy that has it
+	var out DiagList
+	for _, p := range ps {
+		f := p.pkg.Files[0]
+		if err := ids.Add(p.pkg.Name, p.name); err != nil {
+			prev := first[p.pkg.Name]
+			out = append(out, &Diagnostic{File: f.File, Span: f.Package.Name.Sp, Severity: CodeDuplicateID.Severity(), Code: CodeDuplicateID, Message: err.Error(),
+				Related: []Related{{File: prev.File, Span: prev.Package.Name.Sp, Message: "policy " + p.pkg.Name + " declared here"}}})
+			continue
+		}
+		first[p.pkg.Name] = f
+	}
+	return out
+}
+
+// relName names path relative to root, with forward slashes; a relative
+// path is relative to root already.
+func relName(root, path string) string {
+	if !filepath.IsAbs(path) {
+		return filepath.ToSlash(filepath.Clean(path))
+	}
+	if r, err := filepath.Rel(root, path); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return filepath.ToSlash(path)
+}
