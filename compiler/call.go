@@ -252,12 +252,21 @@ func (f *funcCompiler) rangeLimit(e lang.Expr) lang.Expr {
 }
 
 // better is the strict comparison that makes a new key win: < for min_by,
-// > for max_by, so the first of equal keys is kept.
+// > for max_by, so the first of equal keys is kept. Float keys compare in
+// the order of sort (BEFORE_FLOAT, AFTER_FLOAT: NaN first), not with the
+// operators, for which NaN is neither smaller nor larger than anything.
 func better(name string, keyType lang.Type) vm.Opcode {
-	if name == "min_by" {
-		return compareOp("<", basicKind(keyType))
+	k := basicKind(keyType)
+	if k == lang.Float {
+		if name == "min_by" {
+			return vm.OpBeforeFloat
+		}
+		return vm.OpAfterFloat
 	}
-	return compareOp(">", basicKind(keyType))
+	if name == "min_by" {
+		return compareOp("<", k)
+	}
+	return compareOp(">", k)
 }
 
 // maxInline bounds the size (in AST nodes) of a function body that is

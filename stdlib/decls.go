@@ -37,11 +37,11 @@ var coreDefs = []Def{
 	{Fn: mathAbsInt, Decl: lang.BuiltinDecl{Name: "abs", Sig: "(x: int) -> int", Doc: "The absolute value of x; an error for the smallest int, whose absolute value is not an int.", Cost: 1, Pure: true}},
 	{Fn: mathAbsFloat, Decl: lang.BuiltinDecl{Name: "abs", Sig: "(x: float) -> float", Doc: "The absolute value of x.", Cost: 1, Pure: true}},
 	{Fn: mathMinInt, Decl: lang.BuiltinDecl{Name: "min", Sig: "(a: int, b: int) -> int", Doc: "The smaller of a and b.", Cost: 1, Pure: true}},
-	{Fn: mathMinFloat, Decl: lang.BuiltinDecl{Name: "min", Sig: "(a: float, b: float) -> float", Doc: "The smaller of a and b.", Cost: 1, Pure: true}},
+	{Fn: mathMinFloat, Decl: lang.BuiltinDecl{Name: "min", Sig: "(a: float, b: float) -> float", Doc: "The smaller of a and b: NaN if either is NaN, a if they are equal.", Cost: 1, Pure: true}},
 	{Fn: mathMinInt, Decl: lang.BuiltinDecl{Name: "min", Sig: "(a: money, b: money) -> money", Doc: "The smaller of a and b.", Cost: 1, Pure: true}},
 	{Fn: mathMinInt, Decl: lang.BuiltinDecl{Name: "min", Sig: "(a: duration, b: duration) -> duration", Doc: "The smaller of a and b.", Cost: 1, Pure: true}},
 	{Fn: mathMaxInt, Decl: lang.BuiltinDecl{Name: "max", Sig: "(a: int, b: int) -> int", Doc: "The larger of a and b.", Cost: 1, Pure: true}},
-	{Fn: mathMaxFloat, Decl: lang.BuiltinDecl{Name: "max", Sig: "(a: float, b: float) -> float", Doc: "The larger of a and b.", Cost: 1, Pure: true}},
+	{Fn: mathMaxFloat, Decl: lang.BuiltinDecl{Name: "max", Sig: "(a: float, b: float) -> float", Doc: "The larger of a and b: NaN only if both are NaN, a if they are equal.", Cost: 1, Pure: true}},
 	{Fn: mathMaxInt, Decl: lang.BuiltinDecl{Name: "max", Sig: "(a: money, b: money) -> money", Doc: "The larger of a and b.", Cost: 1, Pure: true}},
 	{Fn: mathMaxInt, Decl: lang.BuiltinDecl{Name: "max", Sig: "(a: duration, b: duration) -> duration", Doc: "The larger of a and b.", Cost: 1, Pure: true}},
 	{Fn: mathRound, Decl: lang.BuiltinDecl{Name: "round", Sig: "(x: float) -> int", Doc: "x rounded half away from zero; an error when it is out of the int range.", Cost: 1, Pure: true}},
@@ -49,14 +49,14 @@ var coreDefs = []Def{
 	{Fn: mathCeil, Decl: lang.BuiltinDecl{Name: "ceil", Sig: "(x: float) -> int", Doc: "The least integer ≥ x; an error when it is out of the int range.", Cost: 1, Pure: true}},
 
 	// Lists. The higher-order ones are compiled to loops; no closures exist at run time.
-	{Decl: lang.BuiltinDecl{Name: "filter", Sig: "(xs: list[T], keep: fn(T) -> bool) -> list[T]", Doc: "The elements of xs for which keep is true, in order.", Cost: 2, Pure: true}},            // lowered by the compiler
-	{Decl: lang.BuiltinDecl{Name: "map", Sig: "(xs: list[T], f: fn(T) -> U) -> list[U]", Doc: "f applied to each element of xs.", Cost: 2, Pure: true}},                                         // lowered by the compiler
-	{Decl: lang.BuiltinDecl{Name: "any", Sig: "(xs: list[T], pred: fn(T) -> bool) -> bool", Doc: "Whether pred holds for some element (stops at the first).", Cost: 1, Pure: true}},             // lowered by the compiler
-	{Decl: lang.BuiltinDecl{Name: "all", Sig: "(xs: list[T], pred: fn(T) -> bool) -> bool", Doc: "Whether pred holds for every element (stops at the first that fails).", Cost: 1, Pure: true}}, // lowered by the compiler
-	{Decl: lang.BuiltinDecl{Name: "count", Sig: "(xs: list[T], pred: fn(T) -> bool) -> int", Doc: "The number of elements for which pred holds.", Cost: 1, Pure: true}},                         // lowered by the compiler
-	{Decl: lang.BuiltinDecl{Name: "min_by", Sig: "(xs: list[T], key: fn(T) -> K) -> T?", Doc: "The first element with the smallest key, or none for an empty list.", Cost: 1, Pure: true}},      // lowered by the compiler
-	{Decl: lang.BuiltinDecl{Name: "max_by", Sig: "(xs: list[T], key: fn(T) -> K) -> T?", Doc: "The first element with the largest key, or none for an empty list.", Cost: 1, Pure: true}},       // lowered by the compiler
-	{Fn: listSort, Decl: lang.BuiltinDecl{Name: "sort", Sig: "(xs: list[T]) -> list[T]", Doc: "The elements of xs in ascending order (stable).", Cost: 4, Pure: true}},
+	{Decl: lang.BuiltinDecl{Name: "filter", Sig: "(xs: list[T], keep: fn(T) -> bool) -> list[T]", Doc: "The elements of xs for which keep is true, in order.", Cost: 2, Pure: true}},                                                                // lowered by the compiler
+	{Decl: lang.BuiltinDecl{Name: "map", Sig: "(xs: list[T], f: fn(T) -> U) -> list[U]", Doc: "f applied to each element of xs.", Cost: 2, Pure: true}},                                                                                             // lowered by the compiler
+	{Decl: lang.BuiltinDecl{Name: "any", Sig: "(xs: list[T], pred: fn(T) -> bool) -> bool", Doc: "Whether pred holds for some element (stops at the first).", Cost: 1, Pure: true}},                                                                 // lowered by the compiler
+	{Decl: lang.BuiltinDecl{Name: "all", Sig: "(xs: list[T], pred: fn(T) -> bool) -> bool", Doc: "Whether pred holds for every element (stops at the first that fails).", Cost: 1, Pure: true}},                                                     // lowered by the compiler
+	{Decl: lang.BuiltinDecl{Name: "count", Sig: "(xs: list[T], pred: fn(T) -> bool) -> int", Doc: "The number of elements for which pred holds.", Cost: 1, Pure: true}},                                                                             // lowered by the compiler
+	{Decl: lang.BuiltinDecl{Name: "min_by", Sig: "(xs: list[T], key: fn(T) -> K) -> T?", Doc: "The first element with the smallest key (as sort orders keys: a NaN key before any other), or none for an empty list.", Cost: 1, Pure: true}},        // lowered by the compiler
+	{Decl: lang.BuiltinDecl{Name: "max_by", Sig: "(xs: list[T], key: fn(T) -> K) -> T?", Doc: "The first element with the largest key (as sort orders keys: a NaN key only if every key is NaN), or none for an empty list.", Cost: 1, Pure: true}}, // lowered by the compiler
+	{Fn: listSort, Decl: lang.BuiltinDecl{Name: "sort", Sig: "(xs: list[T]) -> list[T]", Doc: "The elements of xs in ascending order (stable; NaN before every other float).", Cost: 4, Pure: true}},
 	{Fn: listReverse, Decl: lang.BuiltinDecl{Name: "reverse", Sig: "(xs: list[T]) -> list[T]", Doc: "The elements of xs in reverse order.", Cost: 2, Pure: true}},
 	{Fn: listFirst, Decl: lang.BuiltinDecl{Name: "first", Sig: "(xs: list[T]) -> T?", Doc: "The first element of xs, or none.", Cost: 1, Pure: true}},
 	{Fn: listLast, Decl: lang.BuiltinDecl{Name: "last", Sig: "(xs: list[T]) -> T?", Doc: "The last element of xs, or none.", Cost: 1, Pure: true}},

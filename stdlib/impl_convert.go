@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"cmp"
 	"math"
 	"strconv"
 	"time"
@@ -216,13 +217,23 @@ func mathMaxInt(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return a[0], nil
 }
 
-// mathMinFloat and mathMaxFloat propagate NaN, like Go's min and max.
+// mathMinFloat and mathMaxFloat order as sort does (vm.Compare, Go's
+// cmp.Compare): NaN before every other float, so min returns a NaN
+// argument and max only when both are NaN; on a tie (-0.0 and 0.0, two
+// NaNs) they return a, as mathMinInt and mathMaxInt do. Go's min and max
+// would return NaN from both.
 func mathMinFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	return vm.Float(min(a[0].Float(), a[1].Float())), nil
+	if cmp.Less(a[1].Float(), a[0].Float()) {
+		return a[1], nil
+	}
+	return a[0], nil
 }
 
 func mathMaxFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	return vm.Float(max(a[0].Float(), a[1].Float())), nil
+	if cmp.Less(a[0].Float(), a[1].Float()) {
+		return a[1], nil
+	}
+	return a[0], nil
 }
 
 func mathRound(c *vm.Call, a []vm.Value) (vm.Value, error) {

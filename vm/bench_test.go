@@ -78,6 +78,74 @@ func benchCases(b testing.TB) []benchCase {
 	}
 }
 
+// BenchmarkMinByFloat runs min_by(xs, x => x) over 64 floats without NaN
+// as compiled (BEFORE_FLOAT), and with the operator's LT_FLOAT in its
+// place: what ordering NaN first costs on ordinary floats (callgrind
+// counts 1 instruction per element more, about 0.2% of the loop).
+func BenchmarkMinByFloat(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		op   Opcode
+	}{{"before_float", OpBeforeFloat}, {"lt_float", OpLtFloat}} {
+		p := build(b, []Value{Int(0)}, nil, nil, nil, fn{name: "min_by", params: 1, locals: 7, asm: minByLoop(c.op)})
+		b.Run(c.name, func(b *testing.B) {
+			m := NewMachine()
+			ctx := context.Background()
+			args := []Value{floats64()}
+			if v, _, err := m.Run(ctx, p, 0, args, Limits{}, Input{}); err != nil || !Equal(v, Float(0.5)) {
+				b.Fatalf("got %v, %v; want 0.5", v, err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Run(ctx, p, 0, args, Limits{}, Input{})
+			}
+		})
+	}
+}
+
+// floats64 is 64 distinct floats, not in order.
+func floats64() Value {
+	vs := make([]Value, 64)
+	for i := range vs {
+		vs[i] = Float(float64(i*37%64) + 0.5)
+	}
+	return NewList(vs)
+}
+
+// minByLoop is the compiler's lowering of min_by(xs, x => x) with better
+// as the comparison that makes a key win: locals 0 xs, 1 list (iterated),
+// 2 index, 3 x, 4 best element, 5 best key, 6 key.
+func minByLoop(better Opcode) func(a *Assembler) {
+	return func(a *Assembler) {
+		a.Emit(OpLoadLocal, 0)
+		a.Emit(OpStoreLocal, 1)
+		a.Emit(OpConst, 0) // 0
+		a.Emit(OpStoreLocal, 2)
+		a.Emit(OpNil)
+		a.Emit(OpStoreLocal, 4)
+		a.Emit(OpJmp, a.JumpTo("step"))
+		a.Label("top")
+		a.Emit(OpLoadLocal, 3)
+		a.Emit(OpStoreLocal, 6)
+		a.Emit(OpLoadLocal, 4)
+		a.Emit(OpIsNil)
+		a.Emit(OpJmpIfTrue, a.JumpTo("take"))
+		a.Emit(OpLoadLocal, 6)
+		a.Emit(OpLoadLocal, 5)
+		a.Emit(better)
+		a.Emit(OpJmpIfFalse, a.JumpTo("step"))
+		a.Label("take")
+		a.Emit(OpLoadLocal, 3)
+		a.Emit(OpStoreLocal, 4)
+		a.Emit(OpLoadLocal, 6)
+		a.Emit(OpStoreLocal, 5)
+		a.Label("step")
+		a.Emit(OpNextLocal, 1, 3, a.JumpTo("top"))
+		a.Emit(OpLoadLocal, 4)
+		a.Emit(OpReturn)
+	}
+}
+
 func BenchmarkRun(b *testing.B) {
 	// const is the fixed cost of a run: one constant returned.
 	k := benchCase{"const", build(b, []Value{Int(7)}, nil, nil, nil, fn{name: "k", params: 1, asm: func(a *Assembler) {

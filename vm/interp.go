@@ -336,6 +336,16 @@ loop:
 			sp--
 			pc++
 
+		case OpBeforeFloat:
+			*stack.at(sp - 2) = Bool(floatBefore(math.Float64frombits(stack.at(sp-2).n), math.Float64frombits(stack.at(sp-1).n)))
+			sp--
+			pc++
+
+		case OpAfterFloat:
+			*stack.at(sp - 2) = Bool(floatBefore(math.Float64frombits(stack.at(sp-1).n), math.Float64frombits(stack.at(sp-2).n)))
+			sp--
+			pc++
+
 		case OpLtStr, OpLeStr, OpGtStr, OpGeStr:
 			x, y := *stack.at(sp - 2), *stack.at(sp - 1)
 			if x.k != KindString || y.k != KindString {

@@ -153,6 +153,11 @@ const (
 	// before it left: the direct result of a builtin call (Call.Reusable).
 	OpCallBuiltinTemp
 
+	// The comparison of lowered min_by and max_by on float keys: the
+	// order of sort (Compare), where NaN orders first, not IEEE's.
+	OpBeforeFloat
+	OpAfterFloat
+
 	numOpcodes
 )
 
@@ -381,6 +386,8 @@ var opcodeTable = [numOpcodes]OpInfo{
 	OpJmpUnlessMember:   jop("JMP_UNLESS_MEMBER", "x ; -   goto t unless x in sets[s]", 1, 0, 1, 0, ArgSet, ArgJump),
 	OpAppendLocal:       op("APPEND_LOCAL", "x ; -   locals[n] = locals[n]+[x], in place on a list made by this run (memory)", 1, 0, ArgLocal),
 	OpJmpUnlessIntConst: jop("JMP_UNLESS_INT_CONST", "x ; -   goto t unless x op constants[k], op by c: 0 <, 1 <=, 2 >, 3 >=   int-like", 1, 0, 1, 0, ArgCount, ArgConst, ArgJump),
+	OpBeforeFloat:       op("BEFORE_FLOAT", "x y ; x orders before y   floats in the order of sort: x<y, or x is NaN and y is not", 2, 1),
+	OpAfterFloat:        op("AFTER_FLOAT", "x y ; y orders before x   as BEFORE_FLOAT", 2, 1),
 }
 
 // iterates reports whether op is a loop instruction whose first operand n

@@ -307,9 +307,14 @@ func equal(a, b Value, w *walk) bool {
 
 // Compare orders a and b: -1, 0 or +1. Values of different kinds order by
 // kind. Within a kind: false < true; numbers, durations, money and times
-// numerically (NaN before every other float); strings bytewise; lists,
+// numerically, floats as Go's cmp.Compare (NaN before every other float
+// and equal to another NaN, -0.0 equal to 0.0); strings bytewise; lists,
 // records lexicographically; maps by length, then entry by entry in
-// iteration order. Compare is a total order except for floats' NaN.
+// iteration order. Compare is a total preorder, NaN included, so a valid
+// comparison for sorting (two NaNs tie, as do -0.0 and 0.0), and the
+// order of every builtin that orders values: sort and keys with Compare,
+// min and max of floats with cmp.Less, min_by and max_by with BEFORE_FLOAT
+// and AFTER_FLOAT on float keys.
 //
 // Like Equal, Compare walks nested values without bound (it returns 0 at
 // once for the same list, map or record); Call.Compare charges the walk.
@@ -383,6 +388,13 @@ func compare(a, b Value, w *walk) int {
 	}
 	return 0
 }
+
+// floatBefore reports whether x orders before y in Compare's order of
+// floats (cmp.Less): x < y, or x is NaN and y is not. Written so that two
+// numbers with x not below y, the common case of min_by's loop, cost one
+// comparison, as x < y does: !(y <= x) holds for x < y and for either
+// NaN, and y == y then rules out y NaN.
+func floatBefore(x, y float64) bool { return !(y <= x) && y == y }
 
 func compareSlices(x, y []Value, w *walk) int {
 	for i := 0; i < len(x) && i < len(y); i++ {
