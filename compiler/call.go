@@ -252,21 +252,31 @@ func (f *funcCompiler) rangeLimit(e lang.Expr) lang.Expr {
 }
 
 // better is the strict comparison that makes a new key win: < for min_by,
-// > for max_by, so the first of equal keys is kept. Float keys compare in
-// the order of sort (BEFORE_FLOAT, AFTER_FLOAT: NaN first), not with the
-// operators, for which NaN is neither smaller nor larger than anything.
+// > for max_by, so the first of equal keys is kept. Keys compare in the
+// order of sort (vm.Compare): with the operators' instructions where that
+// is the same order (bools, the int-like types and strings), and with
+// BEFORE_FLOAT and AFTER_FLOAT for floats (NaN first, where the operators
+// find NaN neither smaller nor larger than anything) and BEFORE and AFTER
+// for every other type (enums, optionals, lists, maps, records), which the
+// operators do not order.
 func better(name string, keyType lang.Type) vm.Opcode {
-	k := basicKind(keyType)
-	if k == lang.Float {
-		if name == "min_by" {
+	isMin := name == "min_by"
+	switch k := basicKind(keyType); k {
+	case lang.Bool, lang.Int, lang.Duration, lang.Money, lang.Time, lang.String:
+		if isMin {
+			return compareOp("<", k)
+		}
+		return compareOp(">", k)
+	case lang.Float:
+		if isMin {
 			return vm.OpBeforeFloat
 		}
 		return vm.OpAfterFloat
 	}
-	if name == "min_by" {
-		return compareOp("<", k)
+	if isMin {
+		return vm.OpBefore
 	}
-	return compareOp(">", k)
+	return vm.OpAfter
 }
 
 // maxInline bounds the size (in AST nodes) of a function body that is

@@ -24,11 +24,15 @@ var Modules = []ModuleDoc{
 		"(n is the size of the pattern's program, about its instructions: a counted repeat multiplies its " +
 		"operand) and `json_get` 1 per 4 bytes of doc; every " +
 		"string, list, map and record a builtin creates counts against the memory limit. The builtins that " +
-		"order values (`sort`, `min`, `max`, `min_by`, `max_by`) order floats as Go's `cmp.Compare` does, " +
-		"whatever their positions: NaN before every other float (−Inf included) and equal to another NaN, " +
-		"−0.0 equal to 0.0, and of equal values the first is kept; so `min` and `min_by` return a NaN if " +
-		"there is one, `max` and `max_by` only if every value is NaN. The operators `<`, `<=`, `>` and `>=` " +
-		"keep IEEE-754's answers, false for NaN (language.md §6.3). Decision " +
+		"order values (`sort`, `min`, `max`, and `min_by` and `max_by` by their keys, of any type) use one " +
+		"order, whatever the values' positions: none before any value; numbers, durations, money and times " +
+		"numerically; strings and enum members bytewise; false before true; lists element by element, a " +
+		"prefix first; records field by field in the order of the field names; maps by size, then entry by " +
+		"entry in insertion order; and floats as Go's `cmp.Compare`, NaN before every other float (−Inf " +
+		"included) and equal to another NaN, −0.0 equal to 0.0, so that `min` and `min_by` return a NaN if " +
+		"there is one, `max` and `max_by` only if every value is NaN. Of equal values the first is kept " +
+		"(`sort` is stable). The operators `<`, `<=`, `>` and `>=` keep IEEE-754's answers, false for NaN " +
+		"(language.md §6.3). Decision " +
 		"builders return a new decision and never change their argument; a fresh decision has action " +
 		"\"route\", priority 50, empty strings, lists and maps and a sticky_ttl of 0s."},
 	{Path: "std/cost", Name: "cost", Doc: "Spend and prices from the router's cost ledger and price catalogue. " +

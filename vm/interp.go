@@ -346,6 +346,21 @@ loop:
 			sp--
 			pc++
 
+		case OpBefore, OpAfter:
+			x, y := *stack.at(sp - 2), *stack.at(sp - 1)
+			if in.op == OpAfter {
+				x, y = y, x
+			}
+			var c int
+			if x.k != y.k || x.k < KindList {
+				c = Compare(x, y)
+			} else if c, budget, err = m.compareDeep(x, y, budget); err != nil {
+				break loop
+			}
+			*stack.at(sp - 2) = Bool(c < 0)
+			sp--
+			pc++
+
 		case OpLtStr, OpLeStr, OpGtStr, OpGeStr:
 			x, y := *stack.at(sp - 2), *stack.at(sp - 1)
 			if x.k != KindString || y.k != KindString {

@@ -158,6 +158,12 @@ const (
 	OpBeforeFloat
 	OpAfterFloat
 
+	// The comparison of lowered min_by and max_by on keys that neither the
+	// int-like, string nor float comparisons order (enums, optionals,
+	// lists, maps, records): Compare, as sort, charged as EQ.
+	OpBefore
+	OpAfter
+
 	numOpcodes
 )
 
@@ -388,6 +394,8 @@ var opcodeTable = [numOpcodes]OpInfo{
 	OpJmpUnlessIntConst: jop("JMP_UNLESS_INT_CONST", "x ; -   goto t unless x op constants[k], op by c: 0 <, 1 <=, 2 >, 3 >=   int-like", 1, 0, 1, 0, ArgCount, ArgConst, ArgJump),
 	OpBeforeFloat:       op("BEFORE_FLOAT", "x y ; x orders before y   floats in the order of sort: x<y, or x is NaN and y is not", 2, 1),
 	OpAfterFloat:        op("AFTER_FLOAT", "x y ; y orders before x   as BEFORE_FLOAT", 2, 1),
+	OpBefore:            op("BEFORE", "x y ; x orders before y   any values, in the order of sort; deep", 2, 1),
+	OpAfter:             op("AFTER", "x y ; y orders before x   as BEFORE", 2, 1),
 }
 
 // iterates reports whether op is a loop instruction whose first operand n

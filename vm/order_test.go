@@ -53,3 +53,29 @@ func TestFloatOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestBeforeAfter: BEFORE and AFTER (min_by and max_by on keys of any
+// other type) order values as Compare, and so as sort: by kind (none
+// first), then within the kind, NaN first among floats, lists and
+// records element by element.
+func TestBeforeAfter(t *testing.T) {
+	p := compareProgram(t)
+	mp, _ := NewMap([]Value{Str("a")}, []Value{Float(math.NaN())})
+	values := []Value{Nil(), Bool(false), Bool(true), Int(-1), Int(3), Float(math.NaN()), Float(math.Inf(-1)), Float(-0.0), Float(0), Float(2),
+		Str(""), Str("a"), Str("b"), Duration(1), Money(1), Time(1),
+		NewList(nil), NewList([]Value{Float(math.NaN())}), NewList([]Value{Int(1)}), NewList([]Value{Int(1), Int(0)}), NewList([]Value{Int(2)}),
+		NewList([]Value{Float(1)}), NewRecord([]Value{Int(1), Str("b")}), NewRecord([]Value{Int(1), Str("c")}), mp, sharedNest(2)}
+	for _, x := range values {
+		for _, y := range values {
+			c := Compare(x, y)
+			for _, f := range []struct {
+				entry string
+				want  bool
+			}{{"before", c < 0}, {"after", c > 0}} {
+				if got := mustRun(t, p, f.entry, x, y); got.Kind() != KindBool || got.Bool() != f.want {
+					t.Errorf("%s %s %s = %s, want %v (Compare %d)", f.entry, x, y, got, f.want, c)
+				}
+			}
+		}
+	}
+}

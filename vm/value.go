@@ -314,7 +314,8 @@ func equal(a, b Value, w *walk) bool {
 // comparison for sorting (two NaNs tie, as do -0.0 and 0.0), and the
 // order of every builtin that orders values: sort and keys with Compare,
 // min and max of floats with cmp.Less, min_by and max_by with BEFORE_FLOAT
-// and AFTER_FLOAT on float keys.
+// and AFTER_FLOAT on float keys and BEFORE and AFTER on keys that are not
+// bools, int-likes or strings.
 //
 // Like Equal, Compare walks nested values without bound (it returns 0 at
 // once for the same list, map or record); Call.Compare charges the walk.

@@ -1,10 +1,10 @@
 package vm
 
 // Deep comparisons charge fuel for their walk: EQ, NE, EQ_CONST, NE_CONST,
-// JMP_IF_EQ_CONST, JMP_IF_NE_CONST and IN_LIST of lists, maps or records,
-// and the builtins that use Call.Equal and Call.Compare, cost 1 fuel per
-// elemsPerFuel element pairs they compare, at every level of nesting, on
-// top of their own cost. The walk runs on the interpreter's fuel: when it
+// JMP_IF_EQ_CONST, JMP_IF_NE_CONST, IN_LIST, BEFORE and AFTER of lists,
+// maps or records, and the builtins that use Call.Equal and Call.Compare,
+// cost 1 fuel per elemsPerFuel element pairs they compare, at every level
+// of nesting, on top of their own cost. The walk runs on the interpreter's fuel: when it
 // runs out it checks the deadline and the context, as the interpreter does
 // every CheckEvery units, and stops with fuel_exhausted when the budget is
 // gone, so comparing two large (or widely shared) structures is bounded
@@ -55,6 +55,17 @@ func (m *Machine) equalDeep(a, b Value, budget int64) (bool, int64, error) {
 		return false, 0, w.err
 	}
 	return eq, w.budget, nil
+}
+
+// compareDeep is Compare of two lists, maps or records of the same kind
+// for the interpreter (BEFORE, AFTER), charged as equalDeep.
+func (m *Machine) compareDeep(a, b Value, budget int64) (int, int64, error) {
+	w := walk{m: m, budget: budget}
+	c := compare(a, b, &w)
+	if w.err != nil {
+		return 0, 0, w.err
+	}
+	return c, w.budget, nil
 }
 
 // inListDeep is IN_LIST of a list, map or record x in elems, charged as

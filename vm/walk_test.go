@@ -63,6 +63,8 @@ func compareProgram(t testing.TB) *Program {
 		fn{name: "nec", params: 1, asm: withConst(OpNeConst)},
 		fn{name: "jeq", params: 1, asm: jump(OpJmpIfEqConst)},
 		fn{name: "jne", params: 1, asm: jump(OpJmpIfNeConst)},
+		fn{name: "before", params: 2, asm: two(OpBefore)},
+		fn{name: "after", params: 2, asm: two(OpAfter)},
 	)
 }
 
@@ -81,6 +83,8 @@ func TestDeepEqualChargesFuel(t *testing.T) {
 		{"eq", []Value{big, big}}, // the same list: no short cut (NaN)
 		{"ne", []Value{big, big2}},
 		{"in", []Value{big, NewList([]Value{Int(1), big2})}},
+		{"before", []Value{big, big2}},
+		{"after", []Value{big, big2}},
 	}
 	for _, c := range cases {
 		_, st, err := NewMachine().RunNamed(context.Background(), p, c.entry, c.args, Limits{Fuel: 10000}, Input{})
