@@ -819,6 +819,12 @@ loop:
 		case OpCallBuiltin, OpCallBuiltinTemp:
 			b := p.builtins[int(in.a)]
 			argc := int(in.b)
+			// The builtin charges the reserve: the chunk goes back to it
+			// for the call, and what is left of it comes back after, no
+			// more, so that the context and the deadline are still
+			// checked every CheckEvery instructions in a loop that calls
+			// builtins (a fresh chunk per call would never reach refuel).
+			left := budget
 			m.fuel += budget
 			budget = 0
 			m.call.b = b
@@ -838,7 +844,8 @@ loop:
 				err = builtinError(b, err)
 				break loop
 			}
-			budget = m.takeFuel()
+			budget = min(left, m.fuel)
+			m.fuel -= budget
 			sp -= argc
 			*stack.at(sp) = res
 			sp++

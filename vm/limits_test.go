@@ -203,3 +203,47 @@ func TestCallDeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitsLoopCallingBuiltin: a loop whose body calls a builtin is
+// stopped by the deadline and the context as a loop without one is. Each
+// builtin call hands the interpreter's chunk of fuel back to the reserve;
+// taking a fresh chunk after it restarted the count to the next check, so
+// such a loop ran past its deadline (and its canceled context) for as long
+// as its fuel lasted.
+func TestLimitsLoopCallingBuiltin(t *testing.T) {
+	bt, err := NewBuiltinTable(Builtin{Name: "id", MinArgs: 1, MaxArgs: 1, Pure: true, Cost: 1,
+		Fn: func(c *Call, a []Value) (Value, error) { return a[0], nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// spin() = loop { id(1) }
+	p := build(t, []Value{Int(1)}, nil, bt, []string{"id"}, fn{name: "spin", asm: func(a *Assembler) {
+		a.Label("top")
+		a.Emit(OpConst, 0)
+		a.Emit(OpCallBuiltin, 0, 1)
+		a.Emit(OpPop)
+		a.Emit(OpJmp, a.JumpTo("top"))
+	}})
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	const fuel = 1 << 20 // enough for the loop to run long past a check
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		lim  Limits
+		code Code
+	}{
+		{"deadline", context.Background(), Limits{Fuel: fuel, Deadline: time.Now().Add(-time.Second)}, CodeDeadlineExceeded},
+		{"canceled", canceled, Limits{Fuel: fuel}, CodeCanceled},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, st, err := NewMachine().Run(c.ctx, p, 0, nil, c.lim, Input{})
+			wantCode(t, err, c.code)
+			// Stopped at the first check: within a chunk of CheckEvery
+			// instructions, and the fuel the builtin calls in it charged.
+			if st.Fuel > 2*CheckEvery {
+				t.Errorf("stopped after %d fuel, want at most %d", st.Fuel, 2*CheckEvery)
+			}
+		})
+	}
+}
