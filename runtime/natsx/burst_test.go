@@ -75,7 +75,7 @@ func TestDroppedCounted(t *testing.T) {
 	var logged syncBuffer
 	var refused atomic.Int64
 	e := newEngine(t, nil)
-	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, MaxPending: 1, // 8 messages queued at most
+	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, MaxPending: 1, MaxBacklog: 8, // 8 messages queued at most
 		Logger: slog.New(slog.NewTextHandler(&logged, nil)),
 		Hooks:  rt.Hooks{Refused: func(string, rt.Refusal) { refused.Add(1) }}})
 	if err != nil {
@@ -112,5 +112,54 @@ func TestDroppedCounted(t *testing.T) {
 	srv.Stop()
 	if got := srv.Dropped(""); got != dropped {
 		t.Errorf("after Stop: %d dropped, want %d still", got, dropped)
+	}
+}
+
+// TestBurstAnswered: a burst of decides far past MaxPending is answered,
+// decided or overloaded, none dropped: the backlog past MaxPending is
+// refused at once, and was bounded at 8×MaxPending, past which the
+// client dropped the requests, which then timed out at their requesters
+// (a burst of 60,000 saw 22,067 dropped; found by a review).
+func TestBurstAnswered(t *testing.T) {
+	s, nc := embedded(t, "")
+	var refused atomic.Int64
+	e := newEngine(t, nil)
+	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, MaxPending: 1,
+		Hooks: rt.Hooks{Refused: func(string, rt.Refusal) { refused.Add(1) }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	client, err := natsx.ConnectInProcess(s, nats.Name("test-client"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	var answered, overloaded atomic.Int64
+	inbox := nats.NewInbox()
+	sub, err := client.Subscribe(inbox, func(m *nats.Msg) {
+		answered.Add(1)
+		if strings.Contains(string(m.Data), `"overloaded"`) {
+			overloaded.Add(1)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.SetPendingLimits(-1, -1)
+	const n = 20_000
+	for i := range n {
+		if err := client.PublishRequest(natsx.SubjectDecide, inbox, fmt.Appendf(nil, `{"request": {"id": "r-%d"}}`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := client.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "every request answered or counted dropped", func() bool {
+		return answered.Load()+srv.Dropped(natsx.SubjectDecide) == n
+	})
+	if d := srv.Dropped(""); d != 0 || overloaded.Load() == 0 || overloaded.Load() != refused.Load() {
+		t.Errorf("of %d: %d answered, %d of them overloaded (%d refused); %d dropped", n, answered.Load(), overloaded.Load(), refused.Load(), d)
 	}
 }

@@ -149,10 +149,17 @@ type Config struct {
 	// (some 400,000 feedbacks). It is per subscription: there are
 	// max(1, Workers/2) feedback subscriptions, so the feedback backlog
 	// can reach that many times MaxPendingBytes (with Workers at
-	// GOMAXPROCS, 16×64 MiB = 1 GiB on 32 cores). A decide
-	// subscription's backlog is bounded at 8×MaxPending messages and
-	// 64 MiB.
+	// GOMAXPROCS, 16×64 MiB = 1 GiB on 32 cores).
 	MaxPendingBytes int
+	// MaxBacklog bounds the backlog (messages) of one decide
+	// subscription, beyond which the client drops messages (Dropped),
+	// and their requesters time out; 0 means MaxPending + 65,536. The
+	// requests queued past MaxPending are answered overloaded, each
+	// as it comes up, at the rate of a refusal (a few microseconds), so
+	// that a burst far beyond what the router decides is answered
+	// rather than dropped. The bytes of that backlog are bounded at 64
+	// MiB as well.
+	MaxBacklog int
 	// MaxBody bounds a request's body in bytes, as the HTTP transport's
 	// does: a larger one is refused as too large (the NATS server's own
 	// limit, max_payload, is megabytes more); 0 means 1 MiB.
@@ -213,6 +220,9 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
+	if cfg.MaxBacklog <= 0 {
+		cfg.MaxBacklog = cfg.MaxPending + 1<<16
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -235,7 +245,7 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 			if subj == SubjectFeedback {
 				sub.SetPendingLimits(-1, cfg.MaxPendingBytes)
 			} else {
-				sub.SetPendingLimits(cfg.MaxPending*8, 64<<20)
+				sub.SetPendingLimits(cfg.MaxBacklog, 64<<20)
 			}
 			s.subs = append(s.subs, sub)
 		}
