@@ -102,12 +102,24 @@ type WatchConfig struct {
 	OnError func(error)
 	// Retry is the pause before restarting a failed watch; 0 means 1s.
 	Retry time.Duration
+	// Resync is how often a watch checks that the bucket is still the
+	// one it started on: a bucket deleted and created again numbers its
+	// revisions from 1 anew, which the watch of the old one, waiting for
+	// the revisions after the old one's last, would never deliver. The
+	// watch then restarts on the new bucket. 0 means 5s.
+	Resync time.Duration
 }
 
 // BundleWatcher follows the bundle key. It survives lost connections:
-// when the connection comes back (or the watch fails) the watch restarts
-// and delivers the key's latest value, so a bundle pushed meanwhile is
-// activated.
+// when the connection comes back (or the watch fails, or the bucket is
+// deleted and created again) the watch restarts and delivers the key's
+// latest value, so a bundle pushed meanwhile is activated.
+//
+// A revision that Apply refuses leaves the router on the newest revision
+// it takes among those not handled yet: the watch looks back through the
+// key's history for it. A router that was away while a good bundle and
+// then a refused one were pushed thus ends where the routers that saw both
+// are, on the good one, and so does a new router.
 type BundleWatcher struct {
 	nc      *nats.Conn
 	cfg     WatchConfig
@@ -132,6 +144,9 @@ func WatchBundles(nc *nats.Conn, cfg WatchConfig) *BundleWatcher {
 	}
 	if cfg.Retry <= 0 {
 		cfg.Retry = time.Second
+	}
+	if cfg.Resync <= 0 {
+		cfg.Resync = 5 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &BundleWatcher{nc: nc, cfg: cfg, cancel: cancel, done: make(chan struct{}), seen: cfg.Seen}
@@ -160,7 +175,10 @@ func (w *BundleWatcher) Watches() int64 { return w.watches.Load() }
 // WatchConfig.Retry.
 func (w *BundleWatcher) Failures() int64 { return w.failed.Load() }
 
-var errReconnected = errors.New("connection re-established")
+var (
+	errReconnected = errors.New("connection re-established")
+	errReplaced    = errors.New("bucket deleted, or deleted and created again")
+)
 
 // repeatLimit is how often a watch failure that repeats the previous one
 // is told (a deployment without JetStream fails every Retry).
@@ -177,10 +195,11 @@ func (w *BundleWatcher) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil && !errors.Is(err, errReconnected) {
+		again := errors.Is(err, errReconnected) || errors.Is(err, errReplaced)
+		if err != nil && !again {
 			w.failed.Add(1)
 		}
-		if err != nil && !errors.Is(err, errReconnected) && w.cfg.OnError != nil {
+		if err != nil && !again && w.cfg.OnError != nil {
 			if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
 				err = fmt.Errorf("%w (the NATS deployment has no JetStream: bundles pushed with rplc push need it, nats-server -js)", err)
 			}
@@ -190,7 +209,7 @@ func (w *BundleWatcher) run(ctx context.Context) {
 				w.cfg.OnError(err)
 			}
 		}
-		if errors.Is(err, errReconnected) {
+		if again {
 			continue // watch again at once: the latest value comes first
 		}
 		select {
@@ -246,11 +265,17 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 	}
 	defer watcher.Stop()
 	w.watches.Add(1)
+	resync := time.NewTicker(w.cfg.Resync)
+	defer resync.Stop()
 	lost := false
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-resync.C:
+			if w.replaced(ctx, kv, created) {
+				return errReplaced
+			}
 		case st := <-status:
 			switch st {
 			case nats.DISCONNECTED, nats.RECONNECTING:
@@ -271,35 +296,87 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 			if e.Operation() != jetstream.KeyValuePut {
 				continue
 			}
-			w.apply(ctx, BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}, e.Value())
+			w.apply(ctx, kv, BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}, e.Value())
 		}
 	}
 }
 
+// replaced reports whether the bucket that kv names is gone, or is another
+// than the one created at created. A failure to ask (a timeout) is not
+// taken for a yes.
+func (w *BundleWatcher) replaced(ctx context.Context, kv jetstream.KeyValue, created time.Time) bool {
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st, err := kv.Status(sctx)
+	if err != nil {
+		return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound)
+	}
+	bs, ok := st.(*jetstream.KeyValueBucketStatus)
+	return ok && !bs.StreamInfo().Created.Equal(created)
+}
+
 // apply hands revision m of the key to Apply unless it was handled
 // already: by this watcher before the watch restarted, or by an earlier
-// run (WatchConfig.Seen).
-func (w *BundleWatcher) apply(ctx context.Context, m BundleMark, data []byte) {
+// run (WatchConfig.Seen). When Apply refuses it, the newest earlier
+// revision not handled yet that Apply takes is applied instead
+// (applyEarlier).
+func (w *BundleWatcher) apply(ctx context.Context, kv jetstream.KeyValue, m BundleMark, data []byte) {
 	w.mu.Lock()
-	seen := w.seen.covers(m.Bucket, m.Key, m.Created, m.Revision)
+	prev := w.seen
 	w.mu.Unlock()
-	if seen {
+	if prev.covers(m.Bucket, m.Key, m.Created, m.Revision) {
 		return
 	}
-	err := w.cfg.Apply(ctx, data, m.Revision)
-	if err != nil && ctx.Err() != nil {
-		return // stopping: not refused, to be applied by the next run
+	if !w.try(ctx, m, data) {
+		w.applyEarlier(ctx, kv, prev, m)
+	}
+	if ctx.Err() != nil {
+		return // stopping: not handled, to be applied by the next run
 	}
 	w.mu.Lock()
 	w.seen = m
 	w.mu.Unlock()
-	if err == nil {
-		w.applied.Store(m.Revision)
-	} else if w.cfg.OnError != nil {
-		w.cfg.OnError(fmt.Errorf("bundle %s/%s revision %d not activated: %w", w.cfg.Bucket, w.cfg.Key, m.Revision, err))
-	}
 	if w.cfg.Handled != nil {
 		w.cfg.Handled(m)
+	}
+}
+
+// try hands revision m to Apply: false when Apply refused it (told to
+// OnError) or failed because the watch is stopping.
+func (w *BundleWatcher) try(ctx context.Context, m BundleMark, data []byte) bool {
+	err := w.cfg.Apply(ctx, data, m.Revision)
+	if err == nil {
+		w.applied.Store(m.Revision)
+		return true
+	}
+	if ctx.Err() == nil && w.cfg.OnError != nil {
+		w.cfg.OnError(fmt.Errorf("bundle %s/%s revision %d not activated: %w", w.cfg.Bucket, w.cfg.Key, m.Revision, err))
+	}
+	return false
+}
+
+// applyEarlier applies, after revision m was refused, the newest revision
+// before it that was not handled yet (prev: the last handled) and that
+// Apply takes, trying them newest first; it stops at a revision handled
+// already (what runs is that one, or newer) and at a deletion of the key.
+func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue, prev, m BundleMark) {
+	hist, err := kv.History(ctx, m.Key)
+	if err != nil {
+		if ctx.Err() == nil && w.cfg.OnError != nil {
+			w.cfg.OnError(fmt.Errorf("bundle %s/%s: looking for a revision before %d to activate: %w", w.cfg.Bucket, w.cfg.Key, m.Revision, err))
+		}
+		return
+	}
+	for i := len(hist) - 1; i >= 0 && ctx.Err() == nil; i-- {
+		e := hist[i]
+		if e.Revision() >= m.Revision {
+			continue
+		}
+		em := m
+		em.Revision = e.Revision()
+		if prev.covers(em.Bucket, em.Key, em.Created, em.Revision) || e.Operation() != jetstream.KeyValuePut || w.try(ctx, em, e.Value()) {
+			return
+		}
 	}
 }
 

@@ -386,3 +386,145 @@ func TestBundleWatchNoJetStream(t *testing.T) {
 		t.Errorf("%d watches failed; told %q, want one failure", w.Failures(), told)
 	}
 }
+
+// kvServer starts an embedded server and a client connection to it.
+func kvServer(t *testing.T) *nats.Conn {
+	t.Helper()
+	_, nc := embedded(t, "")
+	return nc
+}
+
+// recorder is a watcher's Apply that refuses the bundle bad, recording
+// the revisions it is handed and those it activates.
+type recorder struct {
+	bad           []byte
+	mu            sync.Mutex
+	tried, active []uint64
+}
+
+func (r *recorder) apply(_ context.Context, data []byte, rev uint64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tried = append(r.tried, rev)
+	if string(data) == string(r.bad) {
+		return errors.New("refused")
+	}
+	r.active = append(r.active, rev)
+	return nil
+}
+
+func (r *recorder) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return fmt.Sprintf("tried %v, activated %v", r.tried, r.active)
+}
+
+// TestBundleWatchLooksBack: a revision refused leaves a watcher on the
+// newest revision it takes that it had not handled: one pushed while it
+// was away (it ended on the revision before, where the routers that saw
+// both pushes are), or, for a new router, the newest good one. A watcher
+// that saw both pushes does not go back (found by a review: a router away
+// during a good push and a refused one stayed behind the fleet for good,
+// and a new router never became ready).
+func TestBundleWatchLooksBack(t *testing.T) {
+	good1, good2, bad := buildBundle(t, ""), buildBundle(t, "second"), buildBundle(t, "refused")
+	nc := kvServer(t)
+	ctx := context.Background()
+	push := func(data []byte) uint64 {
+		t.Helper()
+		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+	var marks []natsx.BundleMark
+	var mu sync.Mutex
+	watch := func(seen natsx.BundleMark) (*natsx.BundleWatcher, *recorder) {
+		r := &recorder{bad: bad}
+		w := natsx.WatchBundles(nc, natsx.WatchConfig{Seen: seen, Apply: r.apply, Handled: func(m natsx.BundleMark) {
+			mu.Lock()
+			marks = append(marks, m)
+			mu.Unlock()
+		}})
+		return w, r
+	}
+	lastMark := func() natsx.BundleMark {
+		mu.Lock()
+		defer mu.Unlock()
+		return marks[len(marks)-1]
+	}
+
+	rev1 := push(good1)
+	w, r := watch(natsx.BundleMark{})
+	waitFor(t, "the first push", func() bool { return w.Revision() == rev1 && w.Synced() })
+	w.Stop()
+	away := lastMark()
+
+	// Away for a good push and a refused one.
+	rev2, rev3 := push(good2), push(bad)
+	w, r = watch(away)
+	waitFor(t, "the watch's start", w.Synced)
+	w.Stop()
+	if got, want := r.String(), fmt.Sprintf("tried [%d %d], activated [%d]", rev3, rev2, rev2); got != want {
+		t.Errorf("back after two pushes: %s, want %s", got, want)
+	}
+	if m := lastMark(); m.Revision != rev3 {
+		t.Errorf("handled up to %d, want %d", m.Revision, rev3)
+	}
+
+	// A new router.
+	w, r = watch(natsx.BundleMark{})
+	waitFor(t, "the new watcher's start", w.Synced)
+	w.Stop()
+	if got, want := r.String(), fmt.Sprintf("tried [%d %d], activated [%d]", rev3, rev2, rev2); got != want {
+		t.Errorf("new router: %s, want %s", got, want)
+	}
+
+	// A watcher that sees both pushes stays on the good one.
+	w, r = watch(lastMark())
+	waitFor(t, "the third watcher's start", w.Synced)
+	rev4 := push(good1)
+	rev5 := push(bad)
+	waitFor(t, "both pushes handled", func() bool { return lastMark().Revision == rev5 })
+	w.Stop()
+	if got, want := r.String(), fmt.Sprintf("tried [%d %d], activated [%d]", rev4, rev5, rev4); got != want {
+		t.Errorf("both pushes seen: %s, want %s", got, want)
+	}
+}
+
+// TestBundleWatchBucketReplaced: a running watch follows a bucket deleted
+// and created again, whose revisions start from 1 anew (the watch of the
+// old bucket waited for the revisions after the old one's last, and
+// routers ignored every push to the new bucket until its revisions
+// passed the old; found by a review).
+func TestBundleWatchBucketReplaced(t *testing.T) {
+	v1, v2 := buildBundle(t, ""), buildBundle(t, "second")
+	nc := kvServer(t)
+	ctx := context.Background()
+	for range 3 {
+		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, v1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &recorder{}
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, Resync: 20 * time.Millisecond})
+	defer w.Stop()
+	waitFor(t, "the first watch", func() bool { return w.Revision() == 3 })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteKeyValue(ctx, natsx.BundleBucket); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the watch on the new bucket", func() bool { return w.Watches() >= 2 })
+	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, v2)
+	if err != nil || rev != 1 {
+		t.Fatalf("push to the new bucket: revision %d, %v", rev, err)
+	}
+	waitFor(t, "the push to the new bucket", func() bool { return w.Revision() == 1 })
+	if w.Failures() != 0 {
+		t.Errorf("%d failed watches", w.Failures())
+	}
+}
