@@ -72,13 +72,15 @@ rpl-router on that NATS watches the key: it verifies the bundle, runs its
 policies' tests and activates it atomically; a router that refuses it keeps
 its running version and logs why. The bucket keeps the last 10 pushes.
 
-The bundle is read and verified (format, hashes, bytecode) before it is
-sent, so a corrupt file never reaches the routers; with --public-key, its
-signature too, so that a bundle the routers requiring that key would
-refuse is not pushed.
+The bundle is read and verified (format, hashes, bytecode) and its
+policies' tests are run before it is sent, so that neither a corrupt file
+nor a bundle whose tests fail (built with --skip-tests) reaches the
+routers, which would refuse it; with --public-key, its signature is
+verified too, so that a bundle the routers requiring that key would refuse
+is not pushed.
 
-Exit status: 0 when the bundle was stored, 1 when it is not a valid bundle
-or NATS refused it, 2 for a wrong command line.`,
+Exit status: 0 when the bundle was stored, 1 when it is not a valid bundle,
+its tests fail, or NATS refused it, 2 for a wrong command line.`,
 		Example: `  rplc build examples/policies -o policies.rplb
   rplc push policies.rplb --nats-url nats://127.0.0.1:4222 --public-key release.key.pub`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -96,7 +98,7 @@ or NATS refused it, 2 for a wrong command line.`,
 			if err != nil {
 				return err
 			}
-			b, err := bundle.Read(data, opts)
+			b, err := bundle.Accept(cmd.Context(), data, opts, nil)
 			if err != nil {
 				return &exitError{code: exitFail, err: fmt.Errorf("%s: %w", args[0], err)}
 			}

@@ -309,3 +309,64 @@ func TestRollbackSigned(t *testing.T) {
 		t.Fatalf("push of a signed bundle with its key: exit %d: %s", code, errb.String())
 	}
 }
+
+// TestPushTestsFail: a bundle whose tests fail (built with --skip-tests),
+// which every router refuses, is not pushed, and rollback passes over one
+// in the bucket (both said "pushed" and "rolled back", exit 0, and the
+// fleet stayed where it was; found by a review).
+func TestPushTestsFail(t *testing.T) {
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	url := ns.ClientURL()
+	dir := t.TempDir()
+	build := func(name, decision string) (string, string) {
+		t.Helper()
+		src := t.TempDir()
+		os.WriteFile(filepath.Join(src, "p.rpl"), []byte("package p\n\nfn route(r: Request) -> Decision = "+decision+"\n"), 0o644)
+		os.WriteFile(filepath.Join(src, "p_test.rpl"), []byte("package p\n\ntest \"openai\" {\n  expect route({}).target == \"openai:gpt-4o\"\n}\n"), 0o644)
+		res, err := bundle.Build(src, bundle.BuildOptions{SkipTests: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, name)
+		os.WriteFile(f, res.Data, 0o644)
+		return f, res.Bundle.Version()
+	}
+	good, goodVersion := build("good.rplb", `to("openai:gpt-4o")`)
+	failing, _ := build("failing.rplb", `to("mistral:large")`)
+	var out, errb bytes.Buffer
+	if code := run([]string{"push", failing, "--nats-url", url}, nil, &out, &errb); code != exitFail ||
+		!strings.Contains(errb.String(), `failing.rplb: its tests fail (routers refuse it): 1 of 1 tests: policy p, test "openai": p_test.rpl:4:3: route({}).target: expected "openai:gpt-4o", got "mistral:large"`) {
+		t.Fatalf("push of a failing bundle: exit %d: %s", code, errb.String())
+	}
+	if code := run([]string{"push", good, "--nats-url", url}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("push: exit %d: %s", code, errb.String())
+	}
+
+	// A failing bundle put in the bucket by other means, then a good one.
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	data, _ := os.ReadFile(failing)
+	if _, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, data); err != nil {
+		t.Fatal(err)
+	}
+	other, otherVersion := build("other.rplb", `to("openai:gpt-4o").because("other")`)
+	data, _ = os.ReadFile(other)
+	if _, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, data); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run([]string{"rollback", "--nats-url", url}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("rollback: exit %d: %s", code, errb.String())
+	}
+	want := fmt.Sprintf("back from version %s (revision 3) to version %s (revision 1), now revision 4", otherVersion, goodVersion)
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("output %q, want %q", out.String(), want)
+	}
+}

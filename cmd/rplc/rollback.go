@@ -16,10 +16,10 @@ func newRollbackCmd(e *env) *cobra.Command {
 		Short: "Put the previous bundle back for every router watching the bucket",
 		Long: `Rollback rolls a fleet of routers back: it finds, in the history of the key
 that rplc push writes (the bucket keeps the last 10 pushes), the latest
-earlier bundle that is valid and of another version than the current one,
-and puts it under the key again. Every router watching the key activates
-it, as after a push. A corrupt push that the routers refused is passed
-over. Rolling back twice returns to the bundle rolled back from. When the
+earlier bundle that is valid, passes its policies' tests, and is of
+another version than the current one, and puts it under the key again.
+Every router watching the key activates it, as after a push. A push that
+the routers refused (corrupt, or with failing tests) is passed over. Rolling back twice returns to the bundle rolled back from. When the
 current revision is itself not a valid bundle (a corrupt push the routers
 refused), rollback puts back the latest valid one and says so.
 

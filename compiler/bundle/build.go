@@ -392,3 +392,52 @@ func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env, limits rpl.Limits) 
 	}
 	return out, nil
 }
+
+// ErrTestsFail is Accept's answer for a bundle whose policies' tests
+// fail.
+var ErrTestsFail = errors.New("its tests fail")
+
+// Accept reads data as a router does before activating it: Read with
+// opts, then every policy's tests with RunTests under the VM's default
+// limits, in env (nil: rpl.NewEnv()). rplc push and rplc rollback use it
+// so as not to put in the bundle bucket what every router would refuse.
+// A failing test is an error wrapping ErrTestsFail that names the first
+// failures.
+func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env) (*Bundle, error) {
+	if env == nil {
+		var err error
+		if env, err = rpl.NewEnv(); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Builtins == nil {
+		opts.Builtins = env.Builtins()
+	}
+	b, err := Read(data, opts)
+	if err != nil {
+		return nil, err
+	}
+	fails, err := b.RunTests(ctx, env, rpl.Limits{})
+	if err != nil {
+		return nil, err
+	}
+	if len(fails) == 0 {
+		return b, nil
+	}
+	tests := 0
+	for _, p := range b.Policies {
+		tests += len(p.Tests)
+	}
+	const shown = 3
+	var sb strings.Builder
+	for i, f := range fails[:min(len(fails), shown)] {
+		if i > 0 {
+			sb.WriteString("; ")
+		}
+		fmt.Fprintf(&sb, "policy %s, test %q: %v", f.Policy, f.Test.Name, f.Err)
+	}
+	if len(fails) > shown {
+		fmt.Fprintf(&sb, "; and %d more", len(fails)-shown)
+	}
+	return nil, fmt.Errorf("%w (routers refuse it): %d of %d tests: %s", ErrTestsFail, len(fails), tests, sb.String())
+}

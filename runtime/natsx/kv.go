@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
 )
 
@@ -397,10 +398,10 @@ type BundleEntry struct {
 }
 
 // RollbackBundle puts back, under key of bucket, the latest earlier
-// bundle that reads as a valid bundle with opts (format and hashes, and
-// the signature when opts has a public key: a corrupt push, or one that
-// routers requiring that key refused, is passed over) of another version
-// than the current one, so that every router watching the key activates
+// bundle that routers take (bundle.Accept with opts: format and hashes,
+// the signature when opts has a public key, and the policies' tests; a
+// corrupt push, one that routers requiring that key refused, or one whose
+// tests fail is passed over) of another version than the current one, so that every router watching the key activates
 // it: the fleet's rollback. It returns the revision rolled back from, the
 // one restored and the new revision. The put is conditional on the
 // current revision, so a push made meanwhile is not overwritten (the call
@@ -444,6 +445,10 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 	if b, err := bundle.Read(cur.Value(), bundle.ReadOptions{Builtins: opts.Builtins}); err == nil {
 		curB, from.Version = b, b.Version()
 	}
+	env, err := rpl.NewEnv()
+	if err != nil {
+		return from, to, 0, err
+	}
 	var data []byte
 	var target *bundle.Bundle
 	refused := 0
@@ -452,7 +457,7 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 		if e.Operation() != jetstream.KeyValuePut {
 			continue
 		}
-		b, err := bundle.Read(e.Value(), opts)
+		b, err := bundle.Accept(ctx, e.Value(), opts, env)
 		if err != nil {
 			refused++
 			continue
@@ -464,9 +469,9 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 	if data == nil {
 		why := ""
 		if refused > 0 && opts.PublicKey != nil {
-			why = fmt.Sprintf("; %d earlier revisions are invalid or not signed with key %s", refused, bundle.KeyID(opts.PublicKey))
+			why = fmt.Sprintf("; %d earlier revisions are invalid, fail their tests or are not signed with key %s", refused, bundle.KeyID(opts.PublicKey))
 		} else if refused > 0 {
-			why = fmt.Sprintf("; %d earlier revisions are invalid", refused)
+			why = fmt.Sprintf("; %d earlier revisions are invalid or fail their tests", refused)
 		}
 		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %d revisions%s)", bucket, key, ErrNothingToRollBack, len(hist), why)
 	}
