@@ -171,13 +171,39 @@ func (e *Engine) decideInto(ctx context.Context, o *Outcome, policyID string, re
 	}
 }
 
+// registered looks the tenant id up in the registry of s: its entry and
+// whether it has one. The error is the refusal of a tenant the engine does
+// not serve: with Config.RequireKnownTenant, one the registry does not
+// hold is unauthorized, and any is not_ready while no version is active
+// (s nil), which has the registry. Decisions and feedback ask it alike,
+// so that feedback is taken from the tenants decisions are made for, and
+// no other.
+func (e *Engine) registered(s *Snapshot, id string) (*Tenant, bool, *Error) {
+	var reg *Tenant
+	known := false
+	if s != nil {
+		reg, known = s.tenants[id]
+	}
+	switch {
+	case known || !e.cfg.RequireKnownTenant:
+		return reg, known, nil
+	case s == nil:
+		return nil, false, errNotReady()
+	}
+	return nil, false, Errorf(CodeUnauthorized, "tenant %q is not registered", id)
+}
+
+// errNotReady is the error of a request made before any version is
+// active.
+func errNotReady() *Error { return Errorf(CodeNotReady, "no policy version is active") }
+
 // decide decides into o; start is the clock when the decision began.
 func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID string, req vm.Value, arrival, start time.Time) {
 	l := &e.lay
 	slots, isReq := e.requestSlots(req)
 	o.RequestID = e.requestID(req) // named in every answer, errors too
 	if s == nil {
-		o.Err = Errorf(CodeNotReady, "no policy version is active")
+		o.Err = errNotReady()
 		return
 	}
 	if !isReq {
@@ -189,13 +215,14 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		o.TenantID = ts[l.tenant.id].Str()
 		parents = ts[l.tenant.parents].List()
 	}
-	reg, known := s.tenants[o.TenantID]
+	reg, known, refused := e.registered(s, o.TenantID)
+	if refused != nil {
+		o.Err = refused
+		return
+	}
 	if known {
 		slots[l.req.tenant] = reg.value
 		parents = nil
-	} else if e.cfg.RequireKnownTenant {
-		o.Err = Errorf(CodeUnauthorized, "tenant %q is not registered", o.TenantID)
-		return
 	}
 	if slots[l.req.arrival].Int() == 0 {
 		slots[l.req.arrival] = vm.TimeOf(arrival)

@@ -25,6 +25,10 @@
 //     at run time the configured failure mode applies: an error
 //     (decision_failed) or the declared safe default decision; failures are
 //     counted either way.
+//   - Feedback (Observe, HandleFeedback) is validated, and its tenant
+//     refused as a decision's would be (unauthorized, with
+//     Config.RequireKnownTenant, for a tenant the registry does not
+//     hold), before anything of it is recorded.
 //   - Evaluation is deterministic: the seed is rpl.SeedOf(request id), the
 //     clock is the request's arrival.
 //   - DecideInto, with an Outcome the caller reuses, allocates only the

@@ -20,9 +20,13 @@ import (
 // it went, how long it took, how many tokens and what it cost.
 type Feedback struct {
 	RequestID string `json:"request_id"`
-	TenantID  string `json:"tenant_id"`
-	PolicyID  string `json:"policy_id,omitempty"`
-	Version   string `json:"version,omitempty"`
+	// TenantID is the tenant the request was decided for. An engine
+	// requiring registered tenants (Config.RequireKnownTenant) refuses
+	// feedback for one its registry does not hold, an empty id too, as
+	// it refuses a decision for it: unauthorized, nothing recorded.
+	TenantID string `json:"tenant_id"`
+	PolicyID string `json:"policy_id,omitempty"`
+	Version  string `json:"version,omitempty"`
 	// Target is the "provider:model" that served (CP1 clients may send
 	// provider_id instead): a provider and a model, neither empty, at
 	// most MaxTargetLen bytes, no spaces or control characters.
@@ -229,9 +233,10 @@ type FeedbackRecorder interface {
 // ErrNoRecorder is Observe's error when nothing records feedback.
 var ErrNoRecorder = errors.New("no feedback recorder configured")
 
-// Observe validates feedback and records it through the configured
-// recorder (Config.State when it implements FeedbackRecorder). It records
-// every call: duplicates are HandleFeedback's to drop (see
+// Observe validates feedback, refuses its tenant where a decision for it
+// would be refused (see Feedback.TenantID), and records it through the
+// configured recorder (Config.State when it implements FeedbackRecorder).
+// It records every call: duplicates are HandleFeedback's to drop (see
 // FeedbackDedupWindow).
 func (e *Engine) Observe(f *Feedback) *Error {
 	_, err := e.observe(f, time.Now(), nil)
@@ -245,6 +250,12 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 		return false, &Error{Code: CodeInvalidRequest, Message: "feedback is null, want an object"}
 	}
 	if err := f.Validate(now); err != nil {
+		return false, err
+	}
+	// The tenant is refused as a decision for it would be, before
+	// anything is recorded: with Config.RequireKnownTenant, a tenant id
+	// the registry does not hold takes no place in the live state.
+	if _, _, err := e.registered(e.cur.Load(), f.TenantID); err != nil {
 		return false, err
 	}
 	if e.svc.feedback == nil {

@@ -69,6 +69,15 @@ type Options struct {
 	// that would add one more is refused (ErrLedgerFull), recording
 	// nothing, so that tenant ids made up by a client cannot grow the
 	// router's memory until the month ends. Default 100,000.
+	//
+	// Once full, a cost for any tenant new to the month is refused until
+	// the month ends. An engine that requires registered tenants
+	// (runtime.Config.RequireKnownTenant) records feedback for them
+	// alone, so only its registry can fill the ledger: with up to two
+	// tenant-months a tenant, a registry of more than MaxLedger/2
+	// tenants may, which is accepted (size MaxLedger above it). Without
+	// that requirement any tenant id is taken, and ids made up by a
+	// client can fill it, refusing the costs of tenants new this month.
 	MaxLedger int
 	// TripRate and MinSamples: the breaker opens when the error rate
 	// reaches TripRate (default 0.5) after at least MinSamples outcomes
