@@ -87,8 +87,11 @@ func (f *Feedback) Validate(now time.Time) *Error {
 	if f.LatencyMs < 0 || math.IsNaN(f.LatencyMs) || f.LatencyMs > 24*3600*1000 {
 		return bad("latency_ms", "must be between 0 and a day")
 	}
-	if f.TokensIn < 0 || f.TokensOut < 0 {
-		return bad("tokens", "token counts must be ≥ 0")
+	if f.TokensIn < 0 {
+		return bad("tokens_in", "must be ≥ 0, have %d", f.TokensIn)
+	}
+	if f.TokensOut < 0 {
+		return bad("tokens_out", "must be ≥ 0, have %d", f.TokensOut)
 	}
 	if len(f.Cost) > 0 && string(f.Cost) != "null" {
 		c, why := parseCost(f.Cost)
