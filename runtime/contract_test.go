@@ -49,8 +49,8 @@ func TestCP1Contract(t *testing.T) {
 		{"wrong version", e, `{"version": "2", "request_id": "r"}`, runtime.CodeInvalidRequest, "unsupported version", nil},
 		{"numeric version", e, `{"version": 1, "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`, runtime.CodeInvalidRequest, "unsupported version", nil},
 		{"version before types", e, `{"version": "0", "tenant_id": 5}`, runtime.CodeInvalidRequest, "unsupported version", nil},
-		{"wrong type", e, `{"version": "1", "request_id": "r", "tenant_id": 5, "task": {"type": "chat"}}`, runtime.CodeInvalidRequest, "tenant_id: want a string, have number", nil},
-		{"wrong type, in JSON terms", e, `{"version": "1", "request_id": "r", "tenant_id": "t", "task": "chat"}`, runtime.CodeInvalidRequest, "task: want an object, have string", nil},
+		{"wrong type", e, `{"version": "1", "request_id": "r", "tenant_id": 5, "task": {"type": "chat"}}`, runtime.CodeInvalidRequest, "tenant_id: want a string, have a number", nil},
+		{"wrong type, in JSON terms", e, `{"version": "1", "request_id": "r", "tenant_id": "t", "task": "chat"}`, runtime.CodeInvalidRequest, "task: want an object, have a string", nil},
 		{"missing request_id", e, `{"version": "1", "tenant_id": "t", "task": {"type": "chat"}}`, runtime.CodeInvalidRequest, "request_id is required", nil},
 		{"missing tenant", e, `{"version": "1", "request_id": "r", "task": {"type": "chat"}}`, runtime.CodeInvalidRequest, "tenant_id is required", nil},
 		{"missing task", e, `{"version": "1", "request_id": "r", "tenant_id": "t"}`, runtime.CodeInvalidRequest, "task is required", nil},
@@ -201,7 +201,7 @@ func TestV2Contract(t *testing.T) {
 	}
 	// A batch of the wrong shape is reported as such.
 	for body, want := range map[string]string{
-		`{"feedback": "x"}`:  "feedback: want a list, have string",
+		`{"feedback": "x"}`:  "feedback: want a list, have a string",
 		`{"feedback": null}`: "feedback: want a list, have null",
 		// nothing beside a batch, nothing unknown, no Go names
 		`{"tenant_id": "t", "feedback": [{"request_id": "r", "target": "x:y", "status": "ok"}]}`:    "tenant_id: not allowed beside a feedback batch",
@@ -209,7 +209,7 @@ func TestV2Contract(t *testing.T) {
 		`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok", "latency_ms": 1e400}]}`: `feedback[0]: latency_ms: 1e400 is out of range`,
 		`{"request_id": "r", "target": "x:y", "status": "ok", "cost": 0.5}`:                         "tenant_id: required with a cost",
 		`{"request_id": "r", "target": "xy", "status": "ok"}`:                                       `target: \"xy\" is not a target: want \"provider:model\"`,
-		`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok", "latency_ms": "5"}]}`:   "latency_ms: want a number, have string",
+		`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok", "latency_ms": "5"}]}`:   "latency_ms: want a number, have a string",
 		// a time in the future would keep spend entries until it comes
 		`{"request_id": "r", "target": "x:y", "status": "ok", "time": "2999-01-01T00:00:00Z"}`: "time: 2999-01-01T00:00:00Z is more than 5m0s ahead",
 	} {

@@ -116,15 +116,21 @@ func checkVersion(raw json.RawMessage) *Error {
 	return nil
 }
 
+// jsonErr is the invalid_request of a body encoding/json did not decode:
+// a type or range error names the field's path (in message and
+// details.field) and says why in jsonx.TypeError's words, as v2 and
+// feedback do ("constraints.max_latency_ms: 1e400 is out of range").
 func jsonErr(err error) *Error {
 	var e *Error // from a type's UnmarshalJSON
 	if errors.As(err, &e) {
 		return e
 	}
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		f := te.Field
-		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: want %s, have %s", f, jsonx.KindOf(te.Type), te.Value), Details: map[string]any{"field": f}}
+	if msg, ok := jsonx.TypeError(err); ok && errors.As(err, &te) {
+		if te.Field == "" {
+			return &Error{Code: CodeInvalidRequest, Message: msg}
+		}
+		return &Error{Code: CodeInvalidRequest, Message: te.Field + ": " + msg, Details: map[string]any{"field": te.Field}}
 	}
 	return &Error{Code: CodeInvalidRequest, Message: "malformed JSON: " + err.Error()}
 }

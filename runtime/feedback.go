@@ -169,7 +169,7 @@ func parseCost(raw json.RawMessage) (int64, string) {
 	if json.Unmarshal(raw, &s) != nil {
 		var n json.Number
 		if err := json.Unmarshal(raw, &n); err != nil {
-			return 0, fmt.Sprintf("want money (0.0123 or \"$0.0123\"), have %s", bareKind(jsonKind(raw)))
+			return 0, fmt.Sprintf("want money (0.0123 or \"$0.0123\"), have %s", jsonx.KindOfJSON(raw))
 		}
 		s = n.String()
 	}
@@ -184,34 +184,6 @@ func parseCost(raw json.RawMessage) (int64, string) {
 		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", strings.TrimSpace(s), lang.FormatMoney(MaxFeedbackCost))
 	}
 	return c, ""
-}
-
-// jsonKind names the kind of a JSON value by its first byte, as Kind does
-// a decoded one.
-func jsonKind(raw []byte) string {
-	s := strings.TrimLeft(string(raw), " \t\r\n")
-	if s == "" {
-		return "nothing"
-	}
-	switch s[0] {
-	case '"':
-		return "a string"
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
-
-// bareKind is a kind without its article, as encoding/json's type errors
-// name what they have: "string".
-func bareKind(kind string) string {
-	return strings.TrimPrefix(strings.TrimPrefix(kind, "a "), "an ")
 }
 
 // ParseMoney parses an amount of money, "0.25", "$0.25" or "" (zero),
@@ -335,8 +307,8 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 			Details: map[string]any{"field": others[0]}}, "")
 	}
 	var items []json.RawMessage
-	if jsonKind(batch) != "a list" || json.Unmarshal(batch, &items) != nil {
-		return fail(&Error{Code: CodeInvalidRequest, Message: "feedback: want a list, have " + bareKind(jsonKind(batch)), Details: map[string]any{"field": "feedback"}}, "")
+	if err := json.Unmarshal(batch, &items); err != nil || items == nil { // nil: null
+		return fail(&Error{Code: CodeInvalidRequest, Message: "feedback: want a list, have " + jsonx.KindOfJSON(batch), Details: map[string]any{"field": "feedback"}}, "")
 	}
 	d, now := e.dedup, time.Now()
 	recorded, dups := 0, 0
@@ -393,12 +365,9 @@ func decodeFeedbackItem(raw json.RawMessage) (*Feedback, *Error) {
 	if string(raw) == "null" {
 		return nil, nil
 	}
-	if jsonKind(raw) != "an object" {
-		return nil, &Error{Code: CodeInvalidRequest, Message: "want an object, have " + bareKind(jsonKind(raw))}
-	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, jsonErr(err)
+		return nil, jsonErr(err) // "want an object, have a string"
 	}
 	return decodeFeedback(fields)
 }

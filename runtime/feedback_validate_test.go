@@ -26,7 +26,7 @@ func TestFeedbackRefused(t *testing.T) {
 		`{` + base + `, "zzz": 1, "aaa": 2}`:            `aaa: unknown field"`,
 		`{` + base + `, "": 1}`:                         `\"\": unknown field"`,
 		`{"feedback": [{` + base + `, "latency": 80}]}`: "feedback[0]: latency: unknown field (did you mean latency_ms?) (the 0 before it were recorded)",
-		`{"feedback": ["x"]}`:                           "feedback[0]: want an object, have string",
+		`{"feedback": ["x"]}`:                           "feedback[0]: want an object, have a string",
 		// fields beside a batch
 		`{"request_id": "r", "feedback": [{` + base + `}]}`: "request_id: not allowed beside a feedback batch",
 		// a cost is a tenant's
@@ -35,7 +35,7 @@ func TestFeedbackRefused(t *testing.T) {
 		`{` + base + `, "latency_ms": 1e400}`:  "latency_ms: 1e400 is out of range",
 		`{` + base + `, "tokens_in": 1e30}`:    "tokens_in: 1e30 is out of range",
 		`{` + base + `, "tokens_out": 1.5}`:    "tokens_out: want a whole number, have 1.5",
-		`{` + base + `, "http_status": "500"}`: "http_status: want a number, have string",
+		`{` + base + `, "http_status": "500"}`: "http_status: want a number, have a string",
 		// counts below 0, in the field's name (details.field too)
 		`{` + base + `, "tokens_in": -1}`:                  `tokens_in: must be ≥ 0, have -1","details":{"field":"tokens_in"}`,
 		`{` + base + `, "tokens_in": 5, "tokens_out": -2}`: `tokens_out: must be ≥ 0, have -2","details":{"field":"tokens_out"}`,
@@ -45,7 +45,7 @@ func TestFeedbackRefused(t *testing.T) {
 		`{` + base + `, "cost": 1e-10}`:                    "cost: 1e-10 has more than 9 decimals",
 		`{` + base + `, "cost": "$0.0000000001"}`:          "cost: $0.0000000001 has more than 9 decimals",
 		`{` + base + `, "cost": "lots"}`:                   `cost: want money (0.0123 or \"$0.0123\"), have \"lots\"`,
-		`{` + base + `, "cost": true}`:                     `cost: want money (0.0123 or \"$0.0123\"), have boolean`,
+		`{` + base + `, "cost": true}`:                     `cost: want money (0.0123 or \"$0.0123\"), have a boolean`,
 		`{` + base + `, "cost": -0.5}`:                     "cost: must be ≥ 0",
 		`{` + base + `, "cost": -1e300}`:                   "cost: must be ≥ 0",
 		// a cost beyond any request's: the ledger's totals are int64

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -258,7 +259,7 @@ func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, 
 // empty one).
 func decodeItem(raw json.RawMessage, q *v2Request) *Error {
 	if b := bytes.TrimLeft(raw, " \t\r\n"); len(b) == 0 || b[0] != '{' && b[0] != 'n' {
-		return Errorf(CodeInvalidRequest, "want a request object (with request and policy_id), have %s", jsonKind(raw))
+		return Errorf(CodeInvalidRequest, "want a request object (with request and policy_id), have %s", jsonx.KindOfJSON(raw))
 	}
 	if err := json.Unmarshal(raw, q); err != nil {
 		return jsonErr(err)

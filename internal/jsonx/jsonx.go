@@ -1,6 +1,9 @@
 // Package jsonx holds what the packages that validate JSON input share:
 // naming what a decoded value is, for error messages such as
-// `tenant.tier: want string, have a number`.
+// `tenant.tier: want string, have a number`, in one vocabulary (null, a
+// boolean, a number, a string, a list, an object) whether the value was
+// decoded (Kind), is still JSON text (KindOfJSON) or did not decode into
+// a Go type (TypeError).
 package jsonx
 
 import (
@@ -17,25 +20,60 @@ import (
 	"github.com/rpl-lang/rpl/lang"
 )
 
+// The words for the kinds of JSON values, in every message of the
+// packages that validate JSON: what a value is, and what a field wants.
+const (
+	kindNull   = "null"
+	kindBool   = "a boolean"
+	kindNumber = "a number"
+	kindString = "a string"
+	kindList   = "a list"
+	kindObject = "an object"
+	kindAny    = "a JSON value"
+)
+
 // Kind names the JSON kind of a value decoded by encoding/json (with or
 // without UseNumber): null, a boolean, a number, a string, a list, an
 // object.
 func Kind(x any) string {
 	switch x.(type) {
 	case nil:
-		return "null"
+		return kindNull
 	case bool:
-		return "a boolean"
+		return kindBool
 	case json.Number, float64:
-		return "a number"
+		return kindNumber
 	case string:
-		return "a string"
+		return kindString
 	case []any:
-		return "a list"
+		return kindList
 	case map[string]any:
-		return "an object"
+		return kindObject
 	}
 	return fmt.Sprintf("%T", x)
+}
+
+// KindOfJSON names the kind of the JSON text raw, in the words of Kind,
+// by its first byte after white space ("nothing" when there is none): for
+// a value kept undecoded (a json.RawMessage).
+func KindOfJSON(raw []byte) string {
+	b := bytes.TrimLeft(raw, " \t\r\n")
+	if len(b) == 0 {
+		return "nothing"
+	}
+	switch b[0] {
+	case '"':
+		return kindString
+	case '{':
+		return kindObject
+	case '[':
+		return kindList
+	case 't', 'f':
+		return kindBool
+	case 'n':
+		return kindNull
+	}
+	return kindNumber
 }
 
 // KindOf names the JSON kind a Go type decodes from, in the words of
@@ -47,22 +85,46 @@ func KindOf(t reflect.Type) string {
 	}
 	switch t.Kind() {
 	case reflect.Bool:
-		return "a boolean"
+		return kindBool
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64:
-		return "a number"
+		return kindNumber
 	case reflect.String:
-		return "a string"
+		return kindString
 	case reflect.Slice, reflect.Array:
 		if t == reflect.TypeFor[json.RawMessage]() {
-			return "a JSON value"
+			return kindAny
 		}
-		return "a list"
+		return kindList
 	case reflect.Struct, reflect.Map:
-		return "an object"
+		return kindObject
 	}
-	return "a JSON value"
+	return kindAny
+}
+
+// kindOfValue names, in the words of Kind, what an encoding/json type
+// error says it had (UnmarshalTypeError.Value, in JSON's own words: array,
+// bool, ...; a number there is "number" or "number 1.5").
+func kindOfValue(v string) string {
+	switch v {
+	case "array":
+		return kindList
+	case "object":
+		return kindObject
+	case "bool":
+		return kindBool
+	case "string":
+		return kindString
+	case "number":
+		return kindNumber
+	case "null":
+		return kindNull
+	}
+	if strings.HasPrefix(v, "number ") {
+		return kindNumber
+	}
+	return v
 }
 
 // ParseMoney's errors: ErrMoneySyntax is (wrapped by) the error for text
@@ -161,8 +223,8 @@ func lineCol(data []byte, off int64) string {
 
 // TypeError says, in a JSON document's words, why a value did not decode
 // into its Go type (an encoding/json *UnmarshalTypeError): "want a string,
-// have number", "want a whole number, have 1.5", "1e400 is out of range";
-// ok is false for another error.
+// have a number", "want an object, have a list", "want a whole number,
+// have 1.5", "1e400 is out of range"; ok is false for another error.
 func TypeError(err error) (msg string, ok bool) {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
@@ -170,10 +232,23 @@ func TypeError(err error) (msg string, ok bool) {
 	}
 	if num, isNum := strings.CutPrefix(te.Value, "number "); isNum {
 		x, perr := strconv.ParseFloat(num, 64)
-		if kind := te.Type.Kind(); perr == nil && x != math.Trunc(x) && kind != reflect.Float32 && kind != reflect.Float64 {
+		if perr == nil && x != math.Trunc(x) && isInteger(te.Type) {
 			return "want a whole number, have " + num, true
 		}
 		return num + " is out of range", true
 	}
-	return fmt.Sprintf("want %s, have %s", KindOf(te.Type), te.Value), true
+	return fmt.Sprintf("want %s, have %s", KindOf(te.Type), kindOfValue(te.Value)), true
+}
+
+// isInteger reports whether t (or what it points to) is an integer type.
+func isInteger(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return true
+	}
+	return false
 }

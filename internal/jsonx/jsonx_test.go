@@ -46,6 +46,21 @@ func TestParseMoney(t *testing.T) {
 	}
 }
 
+// TestKinds: one vocabulary for a decoded value, JSON text and a Go
+// type's JSON.
+func TestKinds(t *testing.T) {
+	for text, want := range map[string]string{`null`: "null", ` true`: "a boolean", `false`: "a boolean", `-1`: "a number", `1e3`: "a number",
+		`"x"`: "a string", "\n [1]": "a list", `{}`: "an object", ``: "nothing"} {
+		if got := KindOfJSON([]byte(text)); got != want {
+			t.Errorf("KindOfJSON(%q) = %s, want %s", text, got, want)
+		}
+		var x any
+		if text != `` && json.Unmarshal([]byte(text), &x) == nil && Kind(x) != want {
+			t.Errorf("Kind(%s) = %s, KindOfJSON says %s", text, Kind(x), want)
+		}
+	}
+}
+
 func TestKindOf(t *testing.T) {
 	type rec struct{ A int }
 	for v, want := range map[any]string{"": "a string", 1.5: "a number", true: "a boolean", rec{}: "an object", &rec{}: "an object"} {
@@ -143,8 +158,12 @@ func TestTypeError(t *testing.T) {
 		`{"n": 1e30}`:  "1e30 is out of range",
 		`{"u": -1}`:    "-1 is out of range",
 		`{"f": 1e400}`: "1e400 is out of range",
-		`{"s": 5}`:     "want a string, have number",
-		`{"n": "x"}`:   "want a number, have string",
+		`{"s": 5}`:     "want a string, have a number",
+		`{"n": "x"}`:   "want a number, have a string",
+		`{"s": [1]}`:   "want a string, have a list",
+		`{"s": {}}`:    "want a string, have an object",
+		`{"s": true}`:  "want a string, have a boolean",
+		`{"n": 1e-1}`:  "want a whole number, have 1e-1",
 	} {
 		msg, ok := TypeError(json.Unmarshal([]byte(in), &dst))
 		if !ok || msg != want {
