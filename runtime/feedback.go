@@ -264,7 +264,9 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 // appends the response.
 //
 // An unknown field is invalid_request naming it (with the nearest known
-// field, when one is near), as is a wrong type or a number out of range.
+// field, when one is near), as is a wrong type or a number out of range;
+// an integer field takes a whole number however JSON writes it (1e3 is
+// 1000, 1.5e0 is not whole: jsonx.Unmarshal).
 // Feedback whose request id the tenant already sent in the last
 // FeedbackDedupWindow (see there) is a duplicate: acknowledged, not
 // recorded again. The answer is {"ok":true,"recorded":1} for one feedback
@@ -391,7 +393,7 @@ func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
 	}
 	f := new(Feedback)
 	for k, raw := range fields {
-		if err := json.Unmarshal(raw, feedbackFields[k](f)); err != nil {
+		if err := jsonx.Unmarshal(raw, feedbackFields[k](f)); err != nil { // http_status 1e3 is 1000
 			return nil, fieldErr(k, raw, err)
 		}
 	}

@@ -3,7 +3,8 @@
 // `tenant.tier: want string, have a number`, in one vocabulary (null, a
 // boolean, a number, a string, a list, an object) whether the value was
 // decoded (Kind), is still JSON text (KindOfJSON) or did not decode into
-// a Go type (TypeError).
+// a Go type (TypeError); and reading whole numbers written in any form
+// into integers (Unmarshal).
 package jsonx
 
 import (
@@ -225,14 +226,15 @@ func lineCol(data []byte, off int64) string {
 // into its Go type (an encoding/json *UnmarshalTypeError): "want a string,
 // have a number", "want an object, have a list", "want a whole number,
 // have 1.5", "1e400 is out of range"; ok is false for another error.
+// Decode with Unmarshal: json.Unmarshal refuses 1e3 for an integer, which
+// TypeError would then call out of range.
 func TypeError(err error) (msg string, ok bool) {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
 		return "", false
 	}
 	if num, isNum := strings.CutPrefix(te.Value, "number "); isNum {
-		x, perr := strconv.ParseFloat(num, 64)
-		if perr == nil && x != math.Trunc(x) && isInteger(te.Type) {
+		if _, whole := wholeNumber(num); !whole && isInteger(te.Type) {
 			return "want a whole number, have " + num, true
 		}
 		return num + " is out of range", true
@@ -251,4 +253,117 @@ func isInteger(t reflect.Type) bool {
 		return true
 	}
 	return false
+}
+
+// Unmarshal is json.Unmarshal, except that an integer takes a whole
+// number in any form JSON writes it (1e3, 2.5e2, 1000.0, 10e-1 are 1000,
+// 250, 1000 and 1), where encoding/json takes digits alone (1000) and
+// refuses the others as out of range. It does more than json.Unmarshal
+// only when that refuses such a number: it decodes data again, once,
+// with every whole number of at most 20 digits (what the widest integer
+// holds) spelt in digits, so that a number that still does not fit is
+// reported as written (TypeError: "1e30 is out of range"). A value that
+// is not whole (1.5e0) stays an error, and so does any other; a float
+// takes the same value from either spelling, but a json.RawMessage in v
+// then holds the digits.
+func Unmarshal(data []byte, v any) error {
+	err := json.Unmarshal(data, v)
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || !isInteger(te.Type) {
+		return err
+	}
+	if num, isNum := strings.CutPrefix(te.Value, "number "); !isNum {
+		return err
+	} else if digits, _ := wholeNumber(num); digits == "" {
+		return err
+	}
+	spelt, ends := wholeInDigits(data)
+	err = json.Unmarshal(spelt, v)
+	if errors.As(err, &te) && strings.HasPrefix(te.Value, "number ") {
+		// The number as the client wrote it: te.Offset is where the
+		// number the error is about ends.
+		if lit, ok := ends[te.Offset]; ok {
+			te.Value = "number " + lit
+		}
+	}
+	return err
+}
+
+// maxDigits is the most digits of an integer Unmarshal spells out: the
+// widest integer, a uint64, has 20.
+const maxDigits = 20
+
+// wholeNumber reads lit, a JSON number, exactly: whole reports whether it
+// is a whole number, and digits is then its spelling in digits (with its
+// sign), "" when it has more than maxDigits digits or is already so
+// spelt.
+func wholeNumber(lit string) (digits string, whole bool) {
+	s, neg := strings.CutPrefix(lit, "-")
+	mant, exp := s, int64(0)
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant = s[:i]
+		e, err := strconv.ParseInt(s[i+1:], 10, 64)
+		if err != nil { // beyond int64: far enough either way
+			e = math.MaxInt32
+			if strings.HasPrefix(s[i+1:], "-") {
+				e = math.MinInt32
+			}
+		}
+		exp = max(min(e, math.MaxInt32), math.MinInt32)
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	// lit is sig × 10^shift, sig without zeros at either end.
+	sig := strings.TrimLeft(intPart+frac, "0")
+	shift := exp - int64(len(frac))
+	trimmed := strings.TrimRight(sig, "0")
+	shift += int64(len(sig) - len(trimmed))
+	sig = trimmed
+	switch {
+	case sig == "":
+		sig, shift = "0", 0
+	case shift < 0:
+		return "", false
+	}
+	if int64(len(sig))+shift > maxDigits || !strings.ContainsAny(lit, ".eE") {
+		return "", true
+	}
+	out := sig + strings.Repeat("0", int(shift))
+	if neg {
+		out = "-" + out
+	}
+	return out, true
+}
+
+// wholeInDigits is data, valid JSON, with every number that wholeNumber
+// spells in digits so spelt, and the numbers it respelt as written, by
+// the offset in the new text where each ends.
+func wholeInDigits(data []byte) ([]byte, map[int64]string) {
+	out := make([]byte, 0, len(data))
+	ends := map[int64]string{}
+	last := 0
+	for i := 0; i < len(data); {
+		switch c := data[i]; {
+		case c == '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+			i++
+		case c == '-' || c >= '0' && c <= '9':
+			j := i + 1
+			for j < len(data) && strings.IndexByte("0123456789+-.eE", data[j]) >= 0 {
+				j++
+			}
+			if digits, _ := wholeNumber(string(data[i:j])); digits != "" {
+				out = append(append(out, data[last:i]...), digits...)
+				ends[int64(len(out))] = string(data[i:j])
+				last = j
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+	return append(out, data[last:]...), ends
 }

@@ -164,6 +164,8 @@ func TestTypeError(t *testing.T) {
 		`{"s": {}}`:    "want a string, have an object",
 		`{"s": true}`:  "want a string, have a boolean",
 		`{"n": 1e-1}`:  "want a whole number, have 1e-1",
+		// exactly: 1.0000000000000000001 is 1 as a float64, not whole
+		`{"n": 1.0000000000000000001}`: "want a whole number, have 1.0000000000000000001",
 	} {
 		msg, ok := TypeError(json.Unmarshal([]byte(in), &dst))
 		if !ok || msg != want {
@@ -173,4 +175,103 @@ func TestTypeError(t *testing.T) {
 	if _, ok := TypeError(errors.New("other")); ok {
 		t.Error("another error taken for a type error")
 	}
+}
+
+// TestUnmarshal: an integer takes a whole number however JSON writes it;
+// what is not whole, or does not fit, is refused in the words of
+// TypeError, quoting the number as written.
+func TestUnmarshal(t *testing.T) {
+	type rec struct {
+		N   int             `json:"n"`
+		U8  uint8           `json:"u8"`
+		U   uint64          `json:"u"`
+		F   float64         `json:"f"`
+		S   string          `json:"s"`
+		Raw json.RawMessage `json:"raw"`
+		L   []int64         `json:"l"`
+	}
+	for in, want := range map[string]rec{
+		`{"n": 1e3}`:                           {N: 1000},
+		`{"n": 1E+3}`:                          {N: 1000},
+		`{"n": 2.5e2}`:                         {N: 250},
+		`{"n": 1000.0}`:                        {N: 1000},
+		`{"n": 10e-1}`:                         {N: 1},
+		`{"n": -1.20e1}`:                       {N: -12},
+		`{"n": 0e400}`:                         {N: 0},
+		`{"n": -0.0}`:                          {N: 0},
+		`{"n": 0.0000e-999999999999999999999}`: {N: 0},
+		`{"u": 1.8446744073709551615e19}`:      {U: math.MaxUint64},
+		`{"u8": 2.55e2}`:                       {U8: 255},
+		`{"l": [1e0, 2, 3.0e0], "f": 1.5e0, "s": "1e3"}`: {L: []int64{1, 2, 3}, F: 1.5, S: "1e3"},
+		// a number in a string is not respelt, nor a float's value
+		// changed; a raw value beside a respelt number has its digits
+		`{"n": 1e1, "s": "\\\" 1e3", "f": 1e-1, "raw": 2e1}`: {N: 10, S: `\" 1e3`, F: 0.1, Raw: json.RawMessage(`20`)},
+	} {
+		var got rec
+		if err := Unmarshal([]byte(in), &got); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %+v %v, want %+v", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		`{"n": 1.5e0}`:                           "want a whole number, have 1.5e0",
+		`{"n": 1e400}`:                           "1e400 is out of range",
+		`{"n": 1e19}`:                            "1e19 is out of range", // spelt in digits, out of int's range: quoted as written
+		`{"u": -1e0}`:                            "-1e0 is out of range",
+		`{"u8": 2.56e2}`:                         "2.56e2 is out of range",
+		`{"u": 1.8446744073709551616e19}`:        "1.8446744073709551616e19 is out of range",
+		`{"n": 1e-999999999999999999999}`:        "want a whole number, have 1e-999999999999999999999",
+		`{"n": 1e999999999999999999999}`:         "1e999999999999999999999 is out of range",
+		`{"n": 1e3, "s": 5}`:                     "want a string, have a number", // the error after the number read
+		`{"n": 1e3, "l": [1, 1e2, 2.5e2, 1e30]}`: "1e30 is out of range",
+	} {
+		var got rec
+		msg, ok := TypeError(Unmarshal([]byte(in), &got))
+		if !ok || msg != want {
+			t.Errorf("%s: %q %v, want %q", in, msg, ok, want)
+		}
+	}
+	// Another error passes unchanged.
+	var n int
+	if err := Unmarshal([]byte(`{`), &n); err == nil {
+		t.Error("malformed JSON decoded")
+	}
+}
+
+// FuzzUnmarshalInt checks Unmarshal against exact rational arithmetic: a
+// JSON number decodes into an int64 iff it is a whole number that int64
+// holds, and then to that number; else TypeError quotes it as written.
+func FuzzUnmarshalInt(f *testing.F) {
+	for _, s := range []string{"1e3", "1.5e0", "1e400", "-0.0", "10e-1", "9.223372036854775807e18", "9223372036854775808", "0.1e1", "12345678901234567890e-10"} {
+		f.Add(s)
+	}
+	syntax := regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?([0-9]+))?$`)
+	lo, hi := new(big.Rat).SetInt64(math.MinInt64), new(big.Rat).SetInt64(math.MaxInt64)
+	f.Fuzz(func(t *testing.T, s string) {
+		m := syntax.FindStringSubmatch(s)
+		if m == nil {
+			return
+		}
+		if e, err := strconv.Atoi(m[4]); err != nil && m[4] != "" || e > 400 {
+			return // exact arithmetic on such exponents is too slow
+		}
+		want, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("reference cannot read %q", s)
+		}
+		var n int64
+		err := Unmarshal([]byte(s), &n)
+		msg, _ := TypeError(err)
+		switch {
+		case !want.IsInt():
+			if msg != "want a whole number, have "+s {
+				t.Fatalf("%s: %d, %v; want not whole", s, n, err)
+			}
+		case want.Cmp(lo) < 0 || want.Cmp(hi) > 0:
+			if msg != s+" is out of range" {
+				t.Fatalf("%s: %d, %v; want out of range", s, n, err)
+			}
+		case err != nil || want.Num().Int64() != n:
+			t.Fatalf("%s: %d, %v; want %s", s, n, err, want.Num())
+		}
+	})
 }
