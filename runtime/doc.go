@@ -10,7 +10,9 @@
 //   - A Snapshot is built completely off the request path: every policy is
 //     compiled (or loaded from a bundle) and verified, and its own test
 //     blocks run against a fresh stdlib.MemState, before the snapshot can
-//     become active. A snapshot never changes once built.
+//     become active. A directory is checked as rplc check checks it: a
+//     test file without its policy (RPL215) refuses it. A snapshot never
+//     changes once built.
 //   - Activation swaps an atomic pointer. A decision loads the pointer once
 //     and finishes on that snapshot, whatever activations happen meanwhile;
 //     every Outcome names the policy id and the snapshot's version.

@@ -176,8 +176,9 @@ func TestInput() rpl.Input {
 // BuildDir builds a snapshot from a directory of .rpl files (with their
 // _test.rpl files and an optional tenants.json). Each non-test file with a
 // route function is a policy whose id is its package name; files without
-// one are libraries for the others. The policies' tests run before the
-// snapshot is returned.
+// one are libraries for the others. A test file without its policy is
+// refused (RPL215), as rplc check, test and build refuse it. The
+// policies' tests run before the snapshot is returned.
 func (e *Engine) BuildDir(ctx context.Context, dir string) (*Snapshot, error) {
 	files, err := readTree(dir)
 	if err != nil {
@@ -231,16 +232,31 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		root:     tmp + string(filepath.Separator),
 	}
 	var ids lang.PolicyIDs // in the order of the names, as rplc build gives them
+	compileErr := func(err error) string { return strings.ReplaceAll(err.Error(), tmp+string(filepath.Separator), "") }
 	for _, name := range names {
-		if !strings.HasSuffix(name, ".rpl") || lang.IsTestFile(name) {
+		if !strings.HasSuffix(name, ".rpl") {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if lang.IsTestFile(name) {
+			// A test file is checked with its policy. One whose policy is
+			// not there is checked alone, as rplc check, test and build
+			// check it: lang.Check refuses it (RPL215, test file without
+			// its policy), and so does the snapshot, rather than leave
+			// its tests unrun and the policy's tenants to another policy.
+			policy := strings.TrimSuffix(name, "_test.rpl") + ".rpl"
+			if _, ok := files[policy]; !ok {
+				if _, err := e.env.Compile(filepath.Join(tmp, filepath.FromSlash(policy))); err != nil {
+					lerr.Problems = append(lerr.Problems, compileErr(err))
+				}
+			}
+			continue
+		}
 		prog, err := e.env.Compile(filepath.Join(tmp, filepath.FromSlash(name)))
 		if err != nil {
-			lerr.Problems = append(lerr.Problems, strings.ReplaceAll(err.Error(), tmp+string(filepath.Separator), ""))
+			lerr.Problems = append(lerr.Problems, compileErr(err))
 			continue
 		}
 		if _, ok := prog.VM().Entry(compiler.EntryRoute); !ok {

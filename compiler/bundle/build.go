@@ -124,7 +124,9 @@ var (
 // files and directories, that has a route function of its own or inherited; a file
 // without one must be imported or extended by a policy (a library), or it
 // is an error. Policy ids are package names and must be unique (RPL216,
-// lang.CheckPolicyIDs: a diagnostic, and ErrCheckFailed). The tests of
+// lang.CheckPolicyIDs: a diagnostic, and ErrCheckFailed). A test file
+// without its policy is an error too (RPL215, a diagnostic, and
+// ErrCheckFailed), as in rplc check and a router. The tests of
 // each policy run against the program as encoded in the bundle, with
 // TestInput, unless SkipTests is set. dir/catalogue.json and
 // dir/tenants.json, when present, are validated and included (the
@@ -328,16 +330,27 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 	return res, nil
 }
 
-// policyFiles lists the non-test .rpl files of the policy tree root
+// policyFiles lists the files to check of the policy tree root
 // (lang.WalkPolicyTree: hidden entries skipped), sorted, relative to
-// root.
+// root: its non-test .rpl files, and the policy of each test file, as
+// rplc check lists them. A test file's policy that is not there is
+// listed all the same: lang.Check refuses it (RPL215, test file without
+// its policy), whose tests would otherwise never run.
 func policyFiles(root string) ([]string, error) {
 	var out []string
+	seen := map[string]bool{}
 	err := lang.WalkPolicyTree(root, func(_, rel string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && strings.HasSuffix(rel, ".rpl") && !lang.IsTestFile(rel) {
+		if d.IsDir() || !strings.HasSuffix(rel, ".rpl") {
+			return nil
+		}
+		if lang.IsTestFile(rel) {
+			rel = strings.TrimSuffix(rel, "_test.rpl") + ".rpl"
+		}
+		if !seen[rel] {
+			seen[rel] = true
 			out = append(out, rel)
 		}
 		return nil
