@@ -4,6 +4,10 @@
 //	rpl-router serve --policies DIR      embedded NATS (JetStream under --data-dir) + HTTP
 //	rpl-router serve --nats-url URL ...  join an existing NATS deployment
 //	rpl-router bench ...                 measure decisions/s and latency
+//
+// serve stops on SIGINT and SIGTERM; SIGHUP builds the policy directory
+// (or bundle file) again and activates it, as POST /v2/policies/reload
+// does: the way back to it after a rollback, unchanged.
 package main
 
 import (
@@ -94,11 +98,25 @@ func serveCmd() *cobra.Command {
 			defer heapfloor.Start(uint64(heapFloorMB) << 20).Stop()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
 			r, err := router.Start(ctx, o)
 			if err != nil {
 				return err
 			}
-			<-ctx.Done()
+			if serving != nil {
+				serving(r)
+			}
+			for ctx.Err() == nil {
+				select {
+				case <-hup:
+					// Reload logs what it activated, or why not.
+					o.Logger.Info("SIGHUP: reloading the policy source")
+					r.Reload(ctx)
+				case <-ctx.Done():
+				}
+			}
 			o.Logger.Info("shutting down: draining in-flight requests", "grace", o.ShutdownGrace, "then up to", drain)
 			return shutdown(r, o.ShutdownGrace, drain)
 		},
@@ -133,6 +151,10 @@ func serveCmd() *cobra.Command {
 	heapFloorFlag(f, &heapFloorMB)
 	return c
 }
+
+// serving, when set (by tests), is called with the router serve started,
+// once SIGHUP is handled.
+var serving func(*router.Router)
 
 // shutdown stops r: the grace (HTTP serving, /readyz answering 503),
 // then up to drain for the requests in flight. The grace runs within

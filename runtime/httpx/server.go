@@ -10,6 +10,12 @@
 //	GET  /metrics                Prometheus
 //	GET  /v2/policies            the active version, its policies, the kept versions, the last load error, what was taken from each source (Config.Sources)
 //	POST /v2/policies/rollback   reactivate the previous version
+//	POST /v2/policies/reload     build the policy source again and activate it, even unchanged (Config.Reload)
+//
+// Rollback and reload answer 200 {"ok":true,"version":…,"policies":[…]}
+// (reload names the "source" too), or an error: rollback 409
+// no_previous_version; reload 409 no_source (Config.Reload nil or
+// ErrNoSource) and 422 reload_failed, the running version staying.
 //
 // /readyz answers 200 {"ready":true,"version":…}; 503 (Retry-After: 1)
 // {"ready":false,"last_error":…} before a version is active or while
@@ -31,6 +37,7 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,6 +68,12 @@ type Config struct {
 	// NATS subjects not subscribed), nil when it can: /readyz answers
 	// 503 with it as last_error.
 	NotReady func() error
+	// Reload, when set, builds the policy source again and activates
+	// it, even unchanged since it was last taken (POST
+	// /v2/policies/reload), returning the version activated. An error
+	// wrapping ErrNoSource says there is no source to reload (409);
+	// any other, why the source was refused (422).
+	Reload func(ctx context.Context) (*runtime.Snapshot, error)
 	// Hooks trace each request and count those refused before the
 	// engine (overloaded, too large, unreadable) as transport "http".
 	runtime.Hooks
@@ -68,6 +81,10 @@ type Config struct {
 
 // Transport is the name the HTTP transport gives spans and metrics.
 const Transport = "http"
+
+// ErrNoSource is wrapped by a Config.Reload error that means there is no
+// policy source to reload.
+var ErrNoSource = errors.New("no policy source to reload")
 
 // Server is the HTTP transport.
 type Server struct {
@@ -99,6 +116,7 @@ func New(e *runtime.Engine, cfg Config) *Server {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /v2/policies", s.policies)
 	s.mux.HandleFunc("POST /v2/policies/rollback", s.rollback)
+	s.mux.HandleFunc("POST /v2/policies/reload", s.reload)
 	if cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", cfg.Metrics)
 	}
@@ -237,12 +255,11 @@ type versionInfo struct {
 
 func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 	st := s.e.Status()
-	cur := s.e.Current()
 	var hist []versionInfo
 	h := s.e.History()
 	for i := len(h) - 1; i >= 0; i-- {
 		v := h[i]
-		hist = append(hist, versionInfo{Version: v.Version, Source: v.Source, Built: v.Built, Policies: v.PolicyIDs(), Active: v == cur})
+		hist = append(hist, versionInfo{Version: v.Version, Source: v.Source, Built: v.Built, Policies: v.PolicyIDs(), Active: v.Version == st.Version})
 	}
 	out := map[string]any{"status": st, "versions": hist}
 	if s.cfg.Sources != nil {
@@ -258,6 +275,27 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "version": snap.Version, "policies": snap.PolicyIDs()})
+}
+
+// reload builds the policy source again and activates it (Config.Reload),
+// to completion once asked for even if the client goes.
+func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
+	fail := func(status int, code string, err error) {
+		writeJSON(w, status, map[string]any{"ok": false, "error": map[string]any{"code": code, "message": err.Error()}})
+	}
+	if s.cfg.Reload == nil {
+		fail(http.StatusConflict, "no_source", ErrNoSource)
+		return
+	}
+	snap, err := s.cfg.Reload(context.WithoutCancel(r.Context()))
+	switch {
+	case errors.Is(err, ErrNoSource):
+		fail(http.StatusConflict, "no_source", err)
+	case err != nil:
+		fail(http.StatusUnprocessableEntity, "reload_failed", err)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "version": snap.Version, "source": snap.Source, "policies": snap.PolicyIDs()})
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -96,7 +96,7 @@ func TestAdminPoliciesAndRollback(t *testing.T) {
 	// A broken change: every later reload of the directory fails, so
 	// none can reactivate v2 behind the rollback's back.
 	os.WriteFile(filepath.Join(dir, "broken.rpl"), []byte("package broken\nfn route(r: Request) -> Decision = to(r.nope)\n"), 0o644)
-	if err := r.Reload(context.Background()); err == nil {
+	if _, err := r.Reload(context.Background()); err == nil {
 		t.Fatal("a broken policy loaded")
 	}
 	p2 := append(slices.Clone(p1), "extra")

@@ -33,7 +33,9 @@
 // created anew). A directory change and a push both made while the
 // router was down are activated in that order: the push wins. Hot reload
 // follows the same rule: a directory saved unchanged is not activated
-// again over a later push or rollback (Reload always activates it).
+// again over a later push or rollback. Reload (POST /v2/policies/reload,
+// SIGHUP to rpl-router serve) always activates it: the operator's way
+// back to the directory's version after a rollback, a restart included.
 package router
 
 import (
@@ -149,6 +151,9 @@ type Router struct {
 
 	persistMu sync.Mutex
 	sources   sources // under persistMu: what was taken from each source
+	// loadMu makes the loads of the policy directory or bundle file one
+	// at a time (loadLocal).
+	loadMu sync.Mutex
 }
 
 // LastGoodDir and LastGoodBundle are where the last good version is kept
@@ -242,11 +247,11 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	r.activateLastGood(ctx)
 	switch {
 	case opt.Bundle != "":
-		if err := r.loadBundle(ctx, opt.Bundle, false); err != nil {
+		if _, err := r.loadBundle(ctx, opt.Bundle, false); err != nil {
 			r.log.Error("bundle not loaded", "bundle", opt.Bundle, "err", err)
 		}
 	case opt.Policies != "":
-		if err := r.loadDir(ctx, false); err != nil {
+		if _, err := r.loadDir(ctx, false); err != nil {
 			r.log.Error("policies not loaded", "dir", opt.Policies, "err", err)
 		}
 		if err := r.watchDir(); err != nil {
@@ -276,6 +281,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		h := httpx.New(e, httpx.Config{
 			MaxBody: opt.MaxBody, MaxInFlight: opt.MaxInFlight, Metrics: r.Metrics.Handler(),
 			Hooks: hooks, Draining: r.shutting.Load, NotReady: r.notReady, Sources: func() any { return r.takenSources() },
+			Reload: r.Reload,
 		})
 		r.httpL, err = net.Listen("tcp", opt.HTTP)
 		if err != nil {

@@ -82,7 +82,7 @@ func TestServeEmbeddedHotReloadAndRestart(t *testing.T) {
 	}
 	// A broken change keeps v2.
 	os.WriteFile(filepath.Join(dir, "broken.rpl"), []byte("package broken\nfn route(r: Request) -> Decision = to(r.nope)\n"), 0o644)
-	if err := r.Reload(context.Background()); err == nil {
+	if _, err := r.Reload(context.Background()); err == nil {
 		t.Fatal("broken policy loaded")
 	}
 	if r.Engine.Current().Version != v2 {

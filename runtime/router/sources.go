@@ -20,6 +20,7 @@ import (
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/httpx"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
 
@@ -168,18 +169,19 @@ func (r *Router) readOptions() bundle.ReadOptions {
 
 // loadDir builds the policy directory and activates it: always with
 // force, else only when its version differs from the one last taken from
-// it or nothing is active (see the package documentation).
-func (r *Router) loadDir(ctx context.Context, force bool) error {
+// it or nothing is active (see the package documentation). It returns
+// the snapshot activated, nil when the source was unchanged.
+func (r *Router) loadDir(ctx context.Context, force bool) (*runtime.Snapshot, error) {
 	dir := r.opt.Policies
 	return r.loadLocal(ctx, dir, force, func() (*runtime.Snapshot, error) { return r.Engine.BuildDir(ctx, dir) },
 		func() (*runtime.Snapshot, error) { return r.Engine.LoadDir(ctx, dir) })
 }
 
 // loadBundle is loadDir for the bundle file path.
-func (r *Router) loadBundle(ctx context.Context, path string, force bool) error {
+func (r *Router) loadBundle(ctx context.Context, path string, force bool) (*runtime.Snapshot, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	return r.loadLocal(ctx, path, force, func() (*runtime.Snapshot, error) { return r.Engine.BuildBundle(ctx, path, data, r.readOptions()) },
 		func() (*runtime.Snapshot, error) { return r.Engine.LoadBundle(ctx, path, data, r.readOptions()) })
@@ -188,9 +190,13 @@ func (r *Router) loadBundle(ctx context.Context, path string, force bool) error 
 // loadLocal activates the snapshot of the local source path (a directory
 // or bundle file) unless, without force, it is the version last taken
 // from path while another is active: an unchanged source is no new
-// activation. load builds and activates, recording a refusal in the
-// engine's status; build only builds.
-func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, load func() (*runtime.Snapshot, error)) error {
+// activation (nil, nil). load builds and activates, recording a refusal
+// in the engine's status; build only builds. Loads are one at a time
+// (loadMu): a reload asked for (Reload) and one the watch makes do not
+// cross.
+func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, load func() (*runtime.Snapshot, error)) (*runtime.Snapshot, error) {
+	r.loadMu.Lock()
+	defer r.loadMu.Unlock()
 	r.persistMu.Lock()
 	last := r.sources.Local
 	r.persistMu.Unlock()
@@ -203,25 +209,27 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, 
 			// source's (a refused push) stays reported.
 			r.Engine.SourceMended(path)
 			if cur := r.Engine.Current(); cur != nil && cur.Version != s.Version {
-				r.log.Info("policy source unchanged: the later activation stays", "source", path, "version", s.ShortVersion(), "active", cur.ShortVersion())
+				r.log.Info("policy source unchanged: the later activation stays", "source", path, "version", s.ShortVersion(), "active", cur.ShortVersion(),
+					"reactivate", "POST /v2/policies/reload, or SIGHUP to rpl-router serve")
 			} else {
 				r.log.Debug("policy source unchanged", "source", path, "version", s.ShortVersion())
 			}
-			return nil
+			return nil, nil
 		}
 		if err == nil {
 			r.Engine.Activate(s)
 			r.took(func(src *sources) { src.Local = &localSource{Path: key, Version: s.Version} })
-			return nil
+			return s, nil
 		}
 		// Load again to record the refusal (a failed build only is
 		// built twice).
 	}
 	s, err := load()
-	if err == nil {
-		r.took(func(src *sources) { src.Local = &localSource{Path: key, Version: s.Version} })
+	if err != nil {
+		return nil, err
 	}
-	return err
+	r.took(func(src *sources) { src.Local = &localSource{Path: key, Version: s.Version} })
+	return s, nil
 }
 
 // watchBundles activates the bundles pushed to the bundle bucket.
@@ -265,8 +273,34 @@ func (r *Router) BundleRevision() uint64 {
 // handled before a restart.
 func (r *Router) BundleSynced() bool { return r.kvw != nil && r.kvw.Synced() }
 
-// Reload reloads the policy directory now.
-func (r *Router) Reload(ctx context.Context) error { return r.loadDir(ctx, true) }
+// ErrNoLocalSource is Reload's error for a router without a policy
+// directory or bundle file (its bundles come from the bucket only).
+var ErrNoLocalSource = fmt.Errorf("%w: the router has no policy directory or bundle file (--policies, --bundle); push a bundle again to activate it again (rplc push)", httpx.ErrNoSource)
+
+// Reload builds the policy directory (or the bundle file) now and
+// activates it, even unchanged since it was last taken, over a later
+// activation (a rollback, a push): what POST /v2/policies/reload and
+// SIGHUP to rpl-router serve do. It returns the version activated; on
+// failure the running version stays, and the error says why (as the
+// engine's status does).
+func (r *Router) Reload(ctx context.Context) (*runtime.Snapshot, error) {
+	var s *runtime.Snapshot
+	var err error
+	switch {
+	case r.opt.Bundle != "":
+		s, err = r.loadBundle(ctx, r.opt.Bundle, true)
+	case r.opt.Policies != "":
+		s, err = r.loadDir(ctx, true)
+	default:
+		return nil, ErrNoLocalSource
+	}
+	if err != nil {
+		r.log.Error("reload failed; the running version stays", "err", err)
+		return nil, err
+	}
+	r.log.Info("policy source activated again", "source", s.Source, "version", s.ShortVersion())
+	return s, nil
+}
 
 // watchDir reloads the policy directory when it changes (debounced). It
 // watches the directory's parent too, for the directory itself: removed
@@ -361,7 +395,7 @@ func (r *Router) watchDir() error {
 					timer.Reset(100 * time.Millisecond)
 				}
 			case <-fire:
-				if err := r.loadDir(context.Background(), false); err != nil {
+				if _, err := r.loadDir(context.Background(), false); err != nil {
 					r.log.Error("reload failed; the running version stays", "err", err)
 				}
 			case err, ok := <-w.Errors:

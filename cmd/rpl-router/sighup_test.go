@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime/router"
+)
+
+// TestSIGHUPReloads: SIGHUP to rpl-router serve activates the policy
+// directory again, unchanged, over a rollback (as POST
+// /v2/policies/reload does); nothing did but an edit of the directory.
+func TestSIGHUPReloads(t *testing.T) {
+	// SIGHUP ends a process that does not handle it: this test's own
+	// handler keeps it alive when serve has none, for the test to fail.
+	caught := make(chan os.Signal, 1)
+	signal.Notify(caught, syscall.SIGHUP)
+	defer signal.Stop(caught)
+
+	dir := t.TempDir()
+	ents, err := os.ReadDir("../../examples/policies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join("../../examples/policies", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644)
+	}
+	started := make(chan *router.Router, 1)
+	serving = func(r *router.Router) { started <- r }
+	defer func() { serving = nil }()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := root()
+	var out bytes.Buffer
+	c.SetOut(&out)
+	c.SetErr(&out)
+	c.SetArgs([]string{"serve", "--no-nats", "--http", "127.0.0.1:0", "--policies", dir, "--data-dir", t.TempDir()})
+	done := make(chan error, 1)
+	go func() { done <- c.ExecuteContext(ctx) }()
+	var r *router.Router
+	select {
+	case r = <-started:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	wait := func(what string, ok func(version string) bool) string {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if v := r.Engine.Current().Version; ok(v) {
+				return v
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: version still %.12s", what, r.Engine.Current().Version)
+			}
+		}
+	}
+	v1 := r.Engine.Current().Version
+	p := filepath.Join(dir, "default.rpl")
+	src, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, append(src, "\n# edited\n"...), 0o644)
+	v2 := wait("the edit", func(v string) bool { return v != v1 })
+	if s, err := r.Engine.Rollback(); err != nil || s.Version != v1 {
+		t.Fatalf("rollback: %v", err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	wait("SIGHUP", func(v string) bool { return v == v2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, out.String())
+	}
+}
