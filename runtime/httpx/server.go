@@ -26,8 +26,16 @@
 //
 // Error codes map to statuses: invalid_request 400, unauthorized 401,
 // policy_not_found 404, decision_failed 422, overloaded and not_ready 503
-// (with Retry-After), internal 500. Bodies beyond Config.MaxBody are
-// invalid_request (413). At most Config.MaxInFlight decide and feedback
+// (with Retry-After, as every 503), internal 500. A batch none of whose
+// requests could be decided because no version is active answers as a
+// decide does (503 not_ready); one with other outcomes too answers 200,
+// each request's error in its result. Bodies beyond Config.MaxBody are
+// invalid_request (413), naming their size when the request gives it
+// (Content-Length; else "more than" the limit) and the limit. Another
+// method than an endpoint's is 405 with Allow, and an unknown path under
+// /v1/ or /v2/ 404, both invalid_request in the house error shape
+// ({"ok":false,"error":{"code","message"}}; CP1's, with its context,
+// under /v1/). At most Config.MaxInFlight decide and feedback
 // requests run at once; beyond that the server answers overloaded at once,
 // naming the request (its request_id, CP1's trace_id),
 // instead of queueing. Refused requests (overloaded, too large,
@@ -43,6 +51,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rpl-lang/rpl/runtime"
@@ -103,23 +112,35 @@ func New(e *runtime.Engine, cfg Config) *Server {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 4096
 	}
+	// The dispatcher counts no answer: serve does, once it knows the
+	// status (a batch's may be the one of its requests, not_ready).
+	hooks := cfg.Hooks
+	hooks.Answered = nil
 	s := &Server{e: e, cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), mux: http.NewServeMux(),
-		d: runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: Transport, Hooks: cfg.Hooks})}
+		d: runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: Transport, Hooks: hooks})}
 	for path, kind := range map[string]runtime.Kind{"/v1/decide": runtime.KindCP1, "/v2/decide": runtime.KindV2, "/v2/decide/batch": runtime.KindBatch, "/v2/feedback": runtime.KindFeedback} {
 		s.mux.HandleFunc("POST "+path, s.serve(kind))
 		s.mux.HandleFunc(path, s.wrongMethod(kind)) // any other method
 	}
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	// The other endpoints: a pattern with the method, and the path
+	// alone for any other method (405), as the decide endpoints.
+	handle := func(method, path string, h http.Handler) {
+		s.mux.Handle(method+" "+path, h)
+		s.mux.HandleFunc(path, s.notAllowed(method))
+	}
+	handle("GET", "/healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"ok":true}`)
-	})
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.HandleFunc("GET /v2/policies", s.policies)
-	s.mux.HandleFunc("POST /v2/policies/rollback", s.rollback)
-	s.mux.HandleFunc("POST /v2/policies/reload", s.reload)
+	}))
+	handle("GET", "/readyz", http.HandlerFunc(s.readyz))
+	handle("GET", "/v2/policies", http.HandlerFunc(s.policies))
+	handle("POST", "/v2/policies/rollback", http.HandlerFunc(s.rollback))
+	handle("POST", "/v2/policies/reload", http.HandlerFunc(s.reload))
 	if cfg.Metrics != nil {
-		s.mux.Handle("GET /metrics", cfg.Metrics)
+		handle("GET", "/metrics", cfg.Metrics)
 	}
+	s.mux.HandleFunc("/v1/", s.notFound)
+	s.mux.HandleFunc("/v2/", s.notFound)
 	return s
 }
 
@@ -153,33 +174,118 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 		arrival := time.Now()
 		x := s.d.Get()
 		defer s.d.Put(x)
+		// A body larger than MaxBody is refused before it is read when
+		// the request says its length, and named as NATS names it; read,
+		// up to the limit, when it does not (chunked): its size is then
+		// known only to be more than the limit. Unread, the body names
+		// no request id.
+		if r.ContentLength > s.cfg.MaxBody {
+			s.write(w, http.StatusRequestEntityTooLarge, s.d.Refuse(x, kind, runtime.RefusedTooLarge,
+				fmt.Sprintf("request body too large: %d bytes, at most %d", r.ContentLength, s.cfg.MaxBody), nil, r.Header.Get("traceparent")))
+			return
+		}
 		// The body first: a client still sending its request holds no
 		// slot, or a few slow uploads would shed every decision.
 		body, err := readBody(r.Body, s.cfg.MaxBody, x.In)
 		if err != nil {
-			status, why := http.StatusBadRequest, runtime.RefusedUnreadable
+			status, why, msg := http.StatusBadRequest, runtime.RefusedUnreadable, err.Error()
 			if errors.Is(err, errTooLarge) {
 				status, why = http.StatusRequestEntityTooLarge, runtime.RefusedTooLarge
+				msg = fmt.Sprintf("request body too large: more than %d bytes, at most %d", s.cfg.MaxBody, s.cfg.MaxBody)
 			}
-			s.write(w, status, s.d.Refuse(x, kind, why, err.Error(), nil, r.Header.Get("traceparent")))
+			s.write(w, status, s.d.Refuse(x, kind, why, msg, nil, r.Header.Get("traceparent")))
 			return
 		}
 		select {
 		case s.sem <- struct{}{}:
 			defer func() { <-s.sem }()
 		default:
-			w.Header().Set("Retry-After", "1")
 			s.write(w, http.StatusServiceUnavailable, s.d.Refuse(x, kind, runtime.RefusedOverloaded,
 				fmt.Sprintf("router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), body, r.Header.Get("traceparent")))
 			return
 		}
-		x.In = body[:0] // keep the grown buffer
+		x.In = body[:0]      // keep the grown buffer
+		ready := s.e.Ready() // before: a version activated meanwhile decides some
 		out, code := s.d.Serve(r.Context(), x, kind, body, r.Header.Get("traceparent"), arrival)
-		if code == runtime.CodeNotReady {
-			w.Header().Set("Retry-After", "1")
+		if kind == runtime.KindBatch && code == "" && !ready {
+			if msg, none := notReadyBatch(out); none {
+				code = runtime.CodeNotReady
+				out = appendError(out[:0], code, msg)
+			}
+		}
+		if s.cfg.Answered != nil {
+			s.cfg.Answered(Transport, kind, code)
 		}
 		s.write(w, Status(code), out)
 	}
+}
+
+// notReadyBatch reports whether every result of a batch's answer out is
+// a not_ready error (no version was active to decide any of them, and
+// there is at least one), with the message of the first: the batch is
+// then answered as one decide would be.
+func notReadyBatch(out []byte) (message string, all bool) {
+	var a struct {
+		Results []struct {
+			OK    bool `json:"ok"`
+			Error struct {
+				Code    runtime.Code `json:"code"`
+				Message string       `json:"message"`
+			} `json:"error"`
+		} `json:"results"`
+	}
+	if json.Unmarshal(out, &a) != nil || len(a.Results) == 0 {
+		return "", false
+	}
+	for _, r := range a.Results {
+		if r.OK || r.Error.Code != runtime.CodeNotReady {
+			return "", false
+		}
+	}
+	return a.Results[0].Error.Message, true
+}
+
+// appendError appends an error answer in the house shape, v2's:
+// {"ok":false,"error":{"code":…,"message":…}}, without a request id.
+func appendError(buf []byte, code runtime.Code, message string) []byte {
+	buf = append(buf, `{"ok":false,"error":{"code":`...)
+	buf = runtime.AppendString(buf, string(code))
+	buf = append(buf, `,"message":`...)
+	buf = runtime.AppendString(buf, message)
+	return append(buf, "}}"...)
+}
+
+// writeError writes an error answer in the house shape (appendError);
+// under /v1/, CP1's (its context, without a request id: none was read).
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, code runtime.Code, message string) {
+	out := appendError(nil, code, message)
+	if strings.HasPrefix(r.URL.Path, "/v1/") {
+		out = append(out[:len(out)-1], `,"context":{"request_id":""}}`...)
+	}
+	s.write(w, status, out)
+}
+
+// notAllowed answers a method other than method (GET also takes HEAD)
+// at an endpoint other than a decide one: 405 with Allow, in the house
+// shape, counted as a refusal.
+func (s *Server) notAllowed(method string) http.HandlerFunc {
+	allow := method
+	if method == "GET" {
+		allow = "GET, HEAD"
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Refused != nil {
+			s.cfg.Refused(Transport, runtime.RefusedMethod)
+		}
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, http.StatusMethodNotAllowed, runtime.CodeInvalidRequest, fmt.Sprintf("method %s: %s takes %s", r.Method, r.URL.Path, method))
+	}
+}
+
+// notFound answers a path under /v1/ or /v2/ that is no endpoint: 404
+// in the house shape.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, http.StatusNotFound, runtime.CodeInvalidRequest, fmt.Sprintf("no endpoint %s", r.URL.Path))
 }
 
 // wrongMethod answers a method other than POST in the endpoint's shape
@@ -194,10 +300,19 @@ func (s *Server) wrongMethod(kind runtime.Kind) http.HandlerFunc {
 	}
 }
 
+// write writes an answer; a 503 (overloaded, not ready, not ready to
+// take requests) says when to retry (Retry-After), if not said already.
 func (s *Server) write(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
+	header(w, status)
 	w.Write(body)
+}
+
+func header(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "application/json")
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.WriteHeader(status)
 }
 
 var errTooLarge = errors.New("request body too large")
@@ -225,7 +340,6 @@ func readBody(r io.Reader, max int64, buf []byte) ([]byte, error) {
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	unready := func(why string, v any) {
-		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, why: v})
 	}
 	st := s.e.Status()
@@ -255,8 +369,8 @@ type versionInfo struct {
 
 func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 	st := s.e.Status()
-	var hist []versionInfo
 	h := s.e.History()
+	hist := make([]versionInfo, 0, len(h)) // [] before any activation, not null
 	for i := len(h) - 1; i >= 0; i-- {
 		v := h[i]
 		hist = append(hist, versionInfo{Version: v.Version, Source: v.Source, Built: v.Built, Policies: v.PolicyIDs(), Active: v.Version == st.Version})
@@ -299,7 +413,6 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
+	header(w, status)
 	json.NewEncoder(w).Encode(v)
 }
