@@ -2,11 +2,13 @@ package loadgen
 
 import (
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
-// sink keeps Spin's result, so that the compiler keeps its loop.
-var sink uint64
+// sink keeps Spin's result, so that the compiler keeps its loop; atomic,
+// for callers on several goroutines (the max mode's).
+var sink atomic.Uint64
 
 // Spin does n rounds of arithmetic on one register (a xorshift step, each
 // round waiting for the last): work that reads and writes no memory, so
@@ -16,13 +18,13 @@ var sink uint64
 // taking the CPU), without what a cold cache costs a call that touches
 // memory.
 func Spin(n int) {
-	x := sink | 1
+	x := sink.Load() | 1
 	for range n {
 		x ^= x << 13
 		x ^= x >> 7
 		x ^= x << 17
 	}
-	sink = x
+	sink.Store(x)
 }
 
 // Calibrate returns the number of Spin rounds that take as long as call's

@@ -31,11 +31,11 @@ func TestCalibrate(t *testing.T) {
 // TestSpin: Spin works on its register (the result changes with n), which
 // the compiler therefore keeps.
 func TestSpin(t *testing.T) {
-	sink = 0
+	sink.Store(0)
 	Spin(10)
-	a := sink
+	a := sink.Load()
 	Spin(10)
-	if a == 0 || sink == a {
-		t.Errorf("sink %d then %d", a, sink)
+	if a == 0 || sink.Load() == a {
+		t.Errorf("sink %d then %d", a, sink.Load())
 	}
 }
