@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -142,5 +143,78 @@ func TestLatestActivationWins(t *testing.T) {
 	r = start()
 	if v := r.Engine.Current().Version; v == d || v == c.Bundle.Version() || r.Engine.Current().Source != dir {
 		t.Fatalf("restart after a directory change: version %.12s from %s", v, r.Engine.Current().Source)
+	}
+}
+
+// TestUnsavedActivationTakenAgain: a pushed bundle activated but not saved
+// as the last good version (the data directory's disk full, say) is not
+// recorded as handled, so a restart, which finds the version saved
+// before, takes it from the bucket again; before, the restart ran the
+// older version and passed over the push for good (found by a review).
+// And /v2/policies tells the revision handled from the one active.
+func TestUnsavedActivationTakenAgain(t *testing.T) {
+	data := t.TempDir()
+	opt := router.Options{Policies: copyExamples(t), DataDir: data, NATSListen: "127.0.0.1:0", HTTP: "127.0.0.1:0", Logger: quiet()}
+	start := func() *router.Router {
+		t.Helper()
+		r, err := router.Start(context.Background(), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Shutdown(context.Background()) })
+		waitUntil(t, "the bundle watch's start", r.BundleSynced)
+		return r
+	}
+	b, c := buildPushed(t, "pushed", bundle.BuildOptions{}), buildPushed(t, "later", bundle.BuildOptions{})
+	r := start()
+	rev := pushTo(t, r, b.Data)
+	waitUntil(t, "the first push", func() bool { return r.BundleRevision() == rev })
+
+	// The last good bundle cannot be written.
+	block := filepath.Join(data, router.LastGoodBundle+".tmp")
+	if err := os.Mkdir(block, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rev = pushTo(t, r, c.Data)
+	waitUntil(t, "the second push", func() bool { return r.BundleRevision() == rev })
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(block)
+	r = start()
+	if v := r.Engine.Current().Version; v != c.Bundle.Version() {
+		t.Fatalf("after the restart: version %.12s, want the push not saved, %.12s", v, c.Bundle.Version())
+	}
+
+	// A push that the router refuses: handled, the one before active.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "p.rpl"), []byte("package p\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "p_test.rpl"), []byte("package p\n\ntest \"fails\" {\n  expect route({}).target == \"mistral:large\"\n}\n"), 0o644)
+	bad, err := bundle.Build(dir, bundle.BuildOptions{SkipTests: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := pushTo(t, r, bad.Data)
+	var st struct {
+		Sources struct {
+			Bucket struct {
+				Revision uint64 `json:"revision"`
+			} `json:"bucket"`
+			BucketActive uint64 `json:"bucket_active"`
+		} `json:"sources"`
+	}
+	waitUntil(t, "the refused push handled", func() bool {
+		resp, err := http.Get("http://" + r.HTTPAddr() + "/v2/policies")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Sources.Bucket.Revision == refused
+	})
+	if st.Sources.BucketActive != rev {
+		t.Errorf("bucket_active %d, want %d (revision %d refused)", st.Sources.BucketActive, rev, refused)
 	}
 }

@@ -151,6 +151,7 @@ type Router struct {
 
 	persistMu sync.Mutex
 	sources   sources // under persistMu: what was taken from each source
+	unsaved   bool    // under persistMu: the last activation's version was not saved
 	// loadMu makes the loads of the policy directory or bundle file one
 	// at a time (loadLocal).
 	loadMu sync.Mutex

@@ -41,7 +41,10 @@ func (o *observer) Loaded(s *runtime.Snapshot, err error) {
 	(*Router)(o).persist(s)
 }
 
-// persist writes s as the last good version.
+// persist writes s as the last good version. When it fails, what is
+// taken from the sources is no longer recorded (took), until a version is
+// saved again: the record must not say handled a revision whose version a
+// restart would not find.
 func (r *Router) persist(s *runtime.Snapshot) {
 	r.persistMu.Lock()
 	defer r.persistMu.Unlock()
@@ -60,8 +63,9 @@ func (r *Router) persist(s *runtime.Snapshot) {
 			os.Remove(file)
 		}
 	}
+	r.unsaved = err != nil
 	if err != nil {
-		r.log.Warn("last good version not saved", "err", err)
+		r.log.Warn("last good version not saved: until one is, a restart activates the sources' versions again", "err", err)
 	}
 }
 
@@ -72,8 +76,11 @@ type sources struct {
 	// policy directory or bundle file.
 	Local *localSource `json:"local,omitempty"`
 	// Bucket is the last revision of the bundle key handled: activated
-	// or refused.
-	Bucket *natsx.BundleMark `json:"bucket,omitempty"`
+	// or refused. BucketActive is the revision whose bundle was last
+	// activated, of the same bucket: below Bucket's when the revisions
+	// after it were refused (0: none activated by this process).
+	Bucket       *natsx.BundleMark `json:"bucket,omitempty"`
+	BucketActive uint64            `json:"bucket_active,omitempty"`
 }
 
 type localSource struct {
@@ -102,11 +109,16 @@ func (r *Router) takenSources() sources {
 }
 
 // took records what was taken from a source, after the activation it
-// caused was persisted.
+// caused was persisted; while the last activation is not persisted
+// (unsaved), in memory only, so that the record kept stays that of the
+// last good version saved, and a restart takes again what came after.
 func (r *Router) took(update func(*sources)) {
 	r.persistMu.Lock()
 	defer r.persistMu.Unlock()
 	update(&r.sources)
+	if r.unsaved {
+		return
+	}
 	file := filepath.Join(r.opt.DataDir, LastGoodSources)
 	data, err := json.MarshalIndent(r.sources, "", "  ")
 	if err == nil {
@@ -244,15 +256,31 @@ func (r *Router) watchBundles() {
 		seen = *r.sources.Bucket
 	}
 	r.persistMu.Unlock()
+	// The revision activated since the last one handled, if any (Apply
+	// and Handled run on the watcher's goroutine, one revision handled
+	// after the revisions it led to were applied).
+	var active uint64
 	r.kvw = natsx.WatchBundles(r.nc, natsx.WatchConfig{
 		Bucket: bucket,
 		Seen:   seen,
 		Handled: func(m natsx.BundleMark) {
-			r.took(func(src *sources) { src.Bucket = &m })
+			r.took(func(src *sources) {
+				switch {
+				case active != 0:
+					src.BucketActive = active
+				case src.Bucket == nil || src.Bucket.Bucket != m.Bucket || !src.Bucket.Created.Equal(m.Created):
+					src.BucketActive = 0 // none of this bucket
+				}
+				src.Bucket = &m
+			})
+			active = 0
 		},
 		Apply: func(ctx context.Context, data []byte, rev uint64) error {
 			source := fmt.Sprintf("nats:%s/%s@%d", bucket, natsx.BundleKey, rev)
 			_, err := r.Engine.LoadBundle(ctx, source, data, r.readOptions())
+			if err == nil {
+				active = rev
+			}
 			return err
 		},
 		OnError: func(err error) { r.log.Error("pushed bundle", "err", err) },
