@@ -76,6 +76,9 @@ func serveCmd() *cobra.Command {
 			if err := nonNegative(cmd); err != nil {
 				return err
 			}
+			if err := logLimits(o.LogMaxAge, o.LogMaxBytes); err != nil {
+				return err
+			}
 			switch failMode {
 			case "error":
 				o.FailureMode = runtime.FailClosed
@@ -173,6 +176,26 @@ func nonNegative(cmd *cobra.Command) error {
 		if f := cmd.Flags().Lookup(name); f != nil && strings.HasPrefix(f.Value.String(), "-") {
 			return fmt.Errorf("--%s %s: want a value ≥ 0", name, f.Value)
 		}
+	}
+	return nil
+}
+
+// The least limits of the decision log stream: a NATS server refuses a
+// max age under 100ms, and a stream smaller than a message of the log
+// (up to 64 KiB of events) would discard every one.
+const (
+	minLogMaxAge   = 100 * time.Millisecond
+	minLogMaxBytes = 1 << 20
+)
+
+// logLimits refuses decision log limits that would leave the router
+// without a log (0: the default).
+func logLimits(maxAge time.Duration, maxBytes int64) error {
+	if maxAge > 0 && maxAge < minLogMaxAge {
+		return fmt.Errorf("--log-max-age %s: want at least %s (or 0 for the default)", maxAge, minLogMaxAge)
+	}
+	if maxBytes > 0 && maxBytes < minLogMaxBytes {
+		return fmt.Errorf("--log-max-bytes %d: want at least %d, 1 MiB (or 0 for the default): a stream smaller than a message of the log, up to 64 KiB, discards every event", maxBytes, minLogMaxBytes)
 	}
 	return nil
 }

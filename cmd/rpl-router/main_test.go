@@ -150,3 +150,25 @@ func TestOTLPEndpoint(t *testing.T) {
 		t.Errorf("flag: %s", got)
 	}
 }
+
+// TestLogLimitFlags: decision log limits that would leave the router
+// without a log are refused at start, naming the flag (they started a
+// router whose log was disabled, or discarded every event; found by a
+// review).
+func TestLogLimitFlags(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range [][3]string{
+		{"log-max-age", "1ms", "--log-max-age 1ms: want at least 100ms (or 0 for the default)"},
+		{"log-max-bytes", "1", "--log-max-bytes 1: want at least 1048576, 1 MiB (or 0 for the default)"},
+	} {
+		cmd := root()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"serve", "--" + c[0], c[1], "--no-nats", "--http", "-", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
+		if err := cmd.ExecuteContext(ctx); err == nil || !strings.HasPrefix(err.Error(), c[2]) {
+			t.Errorf("--%s %s: %v, want %q", c[0], c[1], err, c[2])
+		}
+	}
+}

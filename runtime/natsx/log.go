@@ -62,6 +62,13 @@ type LogConfig struct {
 	// InForce is told the stream's limits each time the log creates or
 	// finds its stream (MaxMsgs -1: no limit). May be nil.
 	InForce func(maxAge time.Duration, maxBytes, maxMsgs int64)
+	// Unavailable is told why the stream could not be created or found
+	// over a connection that is up (a deployment without JetStream,
+	// limits the server refuses, a conflicting stream): the log tries
+	// again every second, events queuing meanwhile (then dropped and
+	// counted), and tells a failure again when it changes or after a
+	// minute. Ready says when it is over. May be nil.
+	Unavailable func(error)
 }
 
 // maxBatchBytes bounds a message whatever LogConfig.Batch says, well
@@ -126,6 +133,10 @@ type DecisionLog struct {
 	n     int
 	acked time.Time
 	spare []*rt.DecisionEvent
+	// The failure told Unavailable last, and when (NewDecisionLog's,
+	// then the publisher's).
+	toldErr string
+	toldAt  time.Time
 }
 
 var _ rt.DecisionLog = (*DecisionLog)(nil)
@@ -133,12 +144,11 @@ var _ rt.DecisionLog = (*DecisionLog)(nil)
 // NewDecisionLog creates the stream (or updates the limits given of the
 // one that exists: see LogConfig) and starts publishing.
 // When nc is not connected yet (a deployment that was unreachable when
-// the router started), it returns at once: the publisher creates the
-// stream once the connection is up, retrying every streamRetry, and
-// events queue meanwhile (up to Buffer, then they are dropped and
-// counted); Ready says when the stream exists. An error creating the
-// stream over a connection that is up (no JetStream, a conflicting
-// stream) is returned.
+// the router started), or the stream cannot be created (Unavailable is
+// told why), it returns at once: the publisher creates the stream once
+// it can, retrying every streamRetry, and events queue meanwhile (up to
+// Buffer, then they are dropped and counted); Ready says when the stream
+// exists. Only a failure to start the JetStream context is returned.
 func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*DecisionLog, error) {
 	given := LogConfig{MaxAge: max(cfg.MaxAge, 0), MaxBytes: max(cfg.MaxBytes, 0), MaxMsgs: max(cfg.MaxMsgs, 0), Replicas: max(cfg.Replicas, 0)}
 	if cfg.MaxAge <= 0 {
@@ -183,14 +193,31 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 		return nil, err
 	}
 	l.js = js
-	ready := nc.IsConnected()
-	if ready {
-		if _, err := l.createStream(ctx); err != nil {
-			return nil, err
+	ready := false
+	if nc.IsConnected() {
+		_, err := l.createStream(ctx)
+		ready = err == nil
+		if err != nil {
+			l.unavailable(err)
 		}
 	}
 	go l.run(ready)
 	return l, nil
+}
+
+// unavailable tells Unavailable that the stream could not be created,
+// unless it told the same failure less than a minute ago.
+func (l *DecisionLog) unavailable(err error) {
+	if l.cfg.Unavailable == nil {
+		return
+	}
+	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
+		err = fmt.Errorf("%w (the NATS deployment has no JetStream: the decision log needs it, nats-server -js)", err)
+	}
+	if msg := err.Error(); msg != l.toldErr || time.Since(l.toldAt) >= repeatLimit {
+		l.toldErr, l.toldAt = msg, time.Now()
+		l.cfg.Unavailable(err)
+	}
 }
 
 // streamRetry is how often a log whose connection was not up tries to
@@ -283,7 +310,8 @@ func (l *DecisionLog) recreateStream() {
 }
 
 // awaitStream creates the stream once the connection is up, retrying
-// every streamRetry; false if the log is closed first. Nothing is
+// every streamRetry (telling Unavailable why it fails over a connection
+// that is up); false if the log is closed first. Nothing is
 // published before: a plain publish with no stream to store it would be
 // lost without a word.
 func (l *DecisionLog) awaitStream() bool {
@@ -299,6 +327,9 @@ func (l *DecisionLog) awaitStream() bool {
 					l.cfg.Ready()
 				}
 				return true
+			}
+			if l.nc.IsConnected() {
+				l.unavailable(err)
 			}
 		}
 		select {

@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -535,6 +538,74 @@ func TestDecisionLogAwaitsServer(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no decision log stream once the server is up: %v", err)
+		}
+	}
+	if got := ids(storedEvents(t, st, 10)); got != "r-0 r-1 r-2 r-3 r-4 r-5 r-6 r-7 r-8 r-9" {
+		t.Errorf("stored %s", got)
+	}
+	if !ready.Load() {
+		t.Error("Ready was not told")
+	}
+}
+
+// TestDecisionLogAwaitsJetStream: a log whose server has no JetStream at
+// start says so (Unavailable, once), queues its events, and publishes them
+// once JetStream is there (the server restarted with it). It was disabled
+// for the life of the process, the router serving without a log and
+// counting nothing (found by a review).
+func TestDecisionLogAwaitsJetStream(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	host, port, _ := net.SplitHostPort(addr)
+	portN, _ := strconv.Atoi(port)
+	plain, err := server.NewServer(&server.Options{Host: host, Port: portN, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go plain.Start()
+	if !plain.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	defer plain.Shutdown()
+	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var told []string
+	var ready atomic.Bool
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Ready: func() { ready.Store(true) }, Unavailable: func(err error) {
+		mu.Lock()
+		told = append(told, err.Error())
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatalf("NewDecisionLog without JetStream: %v", err)
+	}
+	defer dlog.Close(ctx)
+	for i := range 10 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("r-", i)})
+	}
+	time.Sleep(1200 * time.Millisecond) // a retry, which tells nothing new
+	mu.Lock()
+	if len(told) != 1 || !strings.Contains(told[0], "has no JetStream") {
+		t.Errorf("told %q, want one failure naming JetStream", told)
+	}
+	mu.Unlock()
+
+	plain.Shutdown()
+	plain.WaitForShutdown()
+	_, enc := embedded(t, addr)
+	js, _ := jetstream.New(enc)
+	var st jetstream.Stream
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if st, err = js.Stream(ctx, natsx.LogStream); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no decision log stream once JetStream is up: %v", err)
 		}
 	}
 	if got := ids(storedEvents(t, st, 10)); got != "r-0 r-1 r-2 r-3 r-4 r-5 r-6 r-7 r-8 r-9" {

@@ -477,6 +477,8 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 		r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
 	}, Ready: func() {
 		r.log.Info("decision log: NATS is reachable, the stream is ready", "stream", natsx.LogStream)
+	}, Unavailable: func(err error) {
+		r.log.Warn("decision log: the stream is not available; decision events are queued (then dropped and counted) until it is, tried again every second", "stream", natsx.LogStream, "err", err)
 	}, Recreated: func() {
 		r.log.Warn("decision log: the stream had disappeared and was created again; the events since the last acknowledgement are lost", "stream", natsx.LogStream)
 	}, InForce: func(maxAge time.Duration, maxBytes, maxMsgs int64) {
