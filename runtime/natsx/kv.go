@@ -43,8 +43,12 @@ func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetst
 }
 
 // PushBundle puts data, an encoded bundle, under key of bucket (created
-// when missing) and returns the new revision.
+// when missing) and returns the new revision. A bundle larger than the
+// server takes in a message is an error that gives both sizes.
 func PushBundle(ctx context.Context, nc *nats.Conn, bucket, key string, data []byte) (uint64, error) {
+	if max := nc.MaxPayload(); max > 0 && int64(len(data)) > max {
+		return 0, fmt.Errorf("the bundle, %d bytes, is larger than the NATS server takes in a message (max_payload %d bytes): raise max_payload in the server's configuration (at most 64 MB; the embedded server of rpl-router takes 8 MiB)", len(data), max)
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return 0, err

@@ -528,3 +528,14 @@ func TestBundleWatchBucketReplaced(t *testing.T) {
 		t.Errorf("%d failed watches", w.Failures())
 	}
 }
+
+// TestPushBundleTooLarge: a bundle larger than the server takes in a
+// message is refused with both sizes (it was nats.go's bare "maximum
+// payload exceeded").
+func TestPushBundleTooLarge(t *testing.T) {
+	nc := plainServer(t, &server.Options{MaxPayload: 1024})
+	_, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, make([]byte, 2000))
+	if err == nil || !strings.Contains(err.Error(), "the bundle, 2000 bytes, is larger than the NATS server takes in a message (max_payload 1024 bytes)") {
+		t.Errorf("err = %v", err)
+	}
+}
