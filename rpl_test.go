@@ -183,6 +183,8 @@ func TestRequestFromJSONErrors(t *testing.T) {
 		{`{"tenant": {"yy": 1, "b": 2, "xx": 3, "": 4}}`, `tenant[""]: unknown field`},
 		{`{"": 1}`, `[""]: unknown field`},
 		{`{"estimate": {"input_tokens": 1.5}}`, "estimate.input_tokens: want an integer, have 1.5"},
+		{`{"estimate": {"input_tokens": 1.5e0}}`, "estimate.input_tokens: want an integer, have 1.5e0"},
+		{`{"estimate": {"input_tokens": 1e19}}`, "estimate.input_tokens: want an integer, have 1e19"},
 		{`{"constraints": {"max_cost": "lots"}}`, "constraints.max_cost: want money"},
 		{`{"constraints": {"max_cost": 1e-10}}`, "constraints.max_cost: 1e-10 has more than 9 decimals"},
 		{`{"constraints": {"max_cost": "$1e10"}}`, "constraints.max_cost: $1e10 is out of range (money is within ±$9223372036.854775807)"},
@@ -347,6 +349,25 @@ func TestFromJSONNullIsZero(t *testing.T) {
 	} {
 		if _, err := rpl.FromJSON(rt, []byte(c.in)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", c.in, err, c.want)
+		}
+	}
+}
+
+// TestRequestFromJSONWholeNumbers: an integer field takes a whole number
+// however JSON writes it, as feedback's do (1e3 was "want an integer").
+func TestRequestFromJSONWholeNumbers(t *testing.T) {
+	p, err := env(t).CompileSource("premium.rpl", []byte(premiumPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{`9000`, `9e3`, `9000.0`, `0.9e4`, `90E+2`} {
+		req, err := p.RequestFromJSON([]byte(`{"estimate": {"input_tokens": ` + in + `}}`))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		got := rpl.ToGo(p.RequestType(), req).(map[string]any)
+		if n := got["estimate"].(map[string]any)["input_tokens"]; n != int64(9000) {
+			t.Errorf("%s: input_tokens = %v (%T)", in, n, n)
 		}
 	}
 }

@@ -243,8 +243,8 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 		}
 	case lang.Int:
 		if s, ok := numberString(x); ok {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil {
+			n, ok := jsonx.ParseInt(s)
+			if !ok {
 				return vm.Value{}, pathErr(path, "want an integer, have %s", s)
 			}
 			return vm.Int(n), nil
@@ -301,8 +301,8 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 			return vm.TimeOf(tm), nil
 		}
 		if s, ok := numberString(x); ok {
-			ms, err := strconv.ParseInt(s, 10, 64)
-			if err != nil {
+			ms, ok := jsonx.ParseInt(s)
+			if !ok {
 				return vm.Value{}, pathErr(path, "want Unix milliseconds, have %s", s)
 			}
 			if ms < vm.MinTimeMillis || ms > vm.MaxTimeMillis {

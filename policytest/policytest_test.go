@@ -263,6 +263,8 @@ func TestReadState(t *testing.T) {
 		{`{"seed": "x"}`, "seed: want a number, have a string"},
 		{`{"seed": -1}`, "seed: -1 is out of range"},
 		{`{"seed": 1.5}`, "seed: want a whole number, have 1.5"},
+		{`{"seed": 1.5e0}`, "seed: want a whole number, have 1.5e0"},
+		{`{"seed": 1e20}`, "seed: 1e20 is out of range"},
 		{`{"seed": 18446744073709551616}`, "seed: 18446744073709551616 is out of range"},
 		{`{"spend": {"acme": {"month": "lots"}}}`, `spend.acme.month: want money such as "$0.25", have "lots"`},
 		{`{"spend": {"acme": 5}}`, "spend.acme: want an object, have a number"},
@@ -427,5 +429,14 @@ func TestRunTreeDuplicateID(t *testing.T) {
 	// RunPolicy tests a policy alone, whatever its tree.
 	if one := r.RunPolicy(ps[1], policytest.Config{}); one.Failed() || len(one.Tests) != 1 {
 		t.Errorf("RunPolicy(%s): %v %v", ps[1], one.Diags, one.Tests)
+	}
+}
+
+// TestReadStateWholeNumbers: the seed takes a whole number however JSON
+// writes it, as a request's and feedback's integers do.
+func TestReadStateWholeNumbers(t *testing.T) {
+	_, _, seed, err := policytest.ReadState([]byte(`{"seed": 7e3}`))
+	if err != nil || seed == nil || *seed != 7000 {
+		t.Fatalf("seed %v, %v; want 7000", seed, err)
 	}
 }

@@ -207,7 +207,7 @@ func object(m map[string]json.RawMessage, prefix string, fields map[string]any) 
 
 // value decodes raw, the value at path, into p.
 func value(raw json.RawMessage, path string, p any) error {
-	err := json.Unmarshal(raw, p)
+	err := jsonx.Unmarshal(raw, p)
 	if err == nil {
 		return nil
 	}

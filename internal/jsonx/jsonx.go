@@ -289,6 +289,21 @@ func Unmarshal(data []byte, v any) error {
 	return err
 }
 
+// ParseInt reads lit, a JSON number, as an int64 when it is a whole
+// number however JSON writes it (1000, 1e3, 1000.0), as Unmarshal does;
+// false when it is not whole or out of range.
+func ParseInt(lit string) (int64, bool) {
+	if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
+		return n, true
+	}
+	digits, _ := wholeNumber(lit)
+	if digits == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	return n, err == nil
+}
+
 // maxDigits is the most digits of an integer Unmarshal spells out: the
 // widest integer, a uint64, has 20.
 const maxDigits = 20

@@ -275,3 +275,16 @@ func FuzzUnmarshalInt(f *testing.F) {
 		}
 	})
 }
+
+func TestParseInt(t *testing.T) {
+	for lit, want := range map[string]int64{"0": 0, "-12": -12, "1e3": 1000, "1000.0": 1000, "-2.5e1": -25, "9.223372036854775807e18": math.MaxInt64} {
+		if n, ok := ParseInt(lit); !ok || n != want {
+			t.Errorf("ParseInt(%s) = %d, %v; want %d", lit, n, ok, want)
+		}
+	}
+	for _, lit := range []string{"1.5", "1e-1", "1e19", "9223372036854775808", "1e400"} {
+		if n, ok := ParseInt(lit); ok {
+			t.Errorf("ParseInt(%s) = %d, want not an int64", lit, n)
+		}
+	}
+}
