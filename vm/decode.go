@@ -261,6 +261,10 @@ func (d *decoder) section(id byte, spec *ProgramSpec) {
 			if d.err != nil {
 				return
 			}
+			if v := codeVersion(f.Code); v > d.version {
+				d.errorf("function %q uses instructions of format version %d in a program of version %d", f.Name, v, d.version)
+				return
+			}
 			spec.Functions = append(spec.Functions, f)
 		}
 	case secEntries:

@@ -11,12 +11,14 @@ import (
 const (
 	// Magic starts every encoded program.
 	Magic = "RPLP"
-	// FormatVersion is the newest version of the encoding: MarshalBinary
-	// writes it for a program with inlined calls (version 2 adds each
-	// function's inline table), and MinFormatVersion otherwise, so that
-	// such a program stays readable by version-1 readers. Load accepts
-	// both.
-	FormatVersion = 2
+	// FormatVersion is the newest version of the encoding. MarshalBinary
+	// writes the oldest version that holds the program (SpecVersion), so
+	// that a program using nothing newer stays readable by older
+	// readers: version 2 adds each function's inline table, version 3
+	// the ordering instructions BEFORE, AFTER, BEFORE_FLOAT and
+	// AFTER_FLOAT (Opcode.Since). Load accepts every version from
+	// MinFormatVersion.
+	FormatVersion = 3
 	// MinFormatVersion is the oldest version Load accepts.
 	MinFormatVersion = 1
 )
@@ -52,6 +54,36 @@ const (
 	tagRecord
 )
 
+// SpecVersion is the oldest format version that holds s: 3 when a
+// function uses an instruction of version 3, else 2 when one has inlined
+// calls, else 1.
+func SpecVersion(s *ProgramSpec) int {
+	version := MinFormatVersion
+	for _, f := range s.Functions {
+		if len(f.Inlined) > 0 {
+			version = max(version, 2)
+		}
+		version = max(version, codeVersion(f.Code))
+	}
+	return version
+}
+
+// codeVersion is the newest Opcode.Since of code's instructions (it stops
+// at an unknown opcode, which the verifier refuses).
+func codeVersion(code []byte) int {
+	v := MinFormatVersion
+	for pc := 0; pc < len(code); {
+		op := Opcode(code[pc])
+		info := op.Info()
+		if info == nil {
+			break
+		}
+		v = max(v, op.Since())
+		pc += info.Size()
+	}
+	return v
+}
+
 // MarshalBinary encodes p in the versioned binary format (magic "RPLP").
 // The encoding is deterministic: equal programs encode to equal bytes.
 func (p *Program) MarshalBinary() ([]byte, error) {
@@ -61,12 +93,7 @@ func (p *Program) MarshalBinary() ([]byte, error) {
 // EncodeSpec encodes a program spec without verifying it (Load verifies).
 func EncodeSpec(s *ProgramSpec) ([]byte, error) {
 	e := &encoder{strIndex: map[string]int{}}
-	version := MinFormatVersion
-	for _, f := range s.Functions {
-		if len(f.Inlined) > 0 {
-			version = FormatVersion
-		}
-	}
+	version := SpecVersion(s)
 	// Intern strings first, in a deterministic order.
 	var consts, sets, builtins, funcs, entries []byte
 	for _, c := range s.Constants {

@@ -313,3 +313,39 @@ func FuzzCode(f *testing.F) {
 		}
 	})
 }
+
+// TestFormatVersion3: a program ordering with BEFORE, AFTER, BEFORE_FLOAT
+// or AFTER_FLOAT (min_by and max_by) is written as format version 3, so
+// that a reader of versions 1 and 2 refuses it by its version, not by an
+// unknown opcode; one without them keeps the oldest version that holds
+// it; and a version-1 or -2 program using them is refused.
+func TestFormatVersion3(t *testing.T) {
+	for _, c := range []struct {
+		op   Opcode
+		want int
+	}{{OpLtInt, 1}, {OpBeforeFloat, 3}, {OpAfterFloat, 3}, {OpBefore, 3}, {OpAfter, 3}} {
+		p := one(t, []Value{Int(1)}, func(a *Assembler) {
+			a.Emit(OpConst, 0)
+			a.Emit(OpConst, 0)
+			a.Emit(c.op)
+			a.Emit(OpReturn)
+		})
+		data, err := p.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := ProgramVersion(data); v != c.want {
+			t.Errorf("%s: format version %d, want %d", c.op, v, c.want)
+		}
+		if _, err := Load(data, nil); err != nil {
+			t.Errorf("%s: %v", c.op, err)
+		}
+		if c.want == 3 {
+			old := bytes.Clone(data)
+			old[len(Magic)] = 2
+			if _, err := Load(old, nil); err == nil || !strings.Contains(err.Error(), "uses instructions of format version 3 in a program of version 2") {
+				t.Errorf("%s in a version-2 program: %v", c.op, err)
+			}
+		}
+	}
+}

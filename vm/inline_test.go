@@ -142,8 +142,8 @@ func TestInlinedRejects(t *testing.T) {
 		}
 	}
 	bad := slices.Clone(data)
-	bad[len(Magic)] = 3
+	bad[len(Magic)] = FormatVersion + 1
 	if _, err := Load(bad, nil); err == nil {
-		t.Error("format version 3 loaded")
+		t.Errorf("format version %d loaded", FormatVersion+1)
 	}
 }

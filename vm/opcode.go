@@ -465,6 +465,18 @@ func readOperands(code []byte, pc int, info *OpInfo, out *[3]uint32) {
 	}
 }
 
+// Since is the format version that introduced op (spec/bytecode.md §4):
+// an encoded program of an older version may not use it, so that a
+// reader of that version refuses a newer program by its version rather
+// than by an unknown opcode.
+func (op Opcode) Since() int {
+	switch op {
+	case OpBeforeFloat, OpAfterFloat, OpBefore, OpAfter:
+		return 3
+	}
+	return MinFormatVersion
+}
+
 // Instr is one instruction for the assembler.
 type Instr struct {
 	Op   Opcode
