@@ -265,13 +265,31 @@ func (e *Engine) LoadDir(ctx context.Context, dir string) (*Snapshot, error) {
 
 func (e *Engine) loadFailed(err error) {
 	e.reloadFailures.Add(1)
-	f := &loadFailure{at: time.Now(), err: err}
+	e.storeFailure(err, time.Now())
+	if o := e.cfg.Observer; o != nil {
+		o.Loaded(nil, err)
+	}
+}
+
+func (e *Engine) storeFailure(err error, at time.Time) {
+	f := &loadFailure{at: at, err: err}
 	if le, ok := errors.AsType[*LoadError](err); ok {
 		f.source = le.Source
 	}
 	e.lastErr.Store(f)
-	if o := e.cfg.Observer; o != nil {
-		o.Loaded(nil, err)
+}
+
+// StillRefused records err, a load refused at at (by LoadDir or
+// LoadBundle, which counted it and told the Observer), as the last load
+// error again, without counting it again: for a source whose newest
+// version was refused and then an older one activated in its place (a
+// bundle bucket's watch looking back through the key's history), which
+// cleared it, while the newest is the one the source holds and its
+// refusal is what the status must report. The next activation or
+// refusal replaces it, as any load error.
+func (e *Engine) StillRefused(err error, at time.Time) {
+	if err != nil {
+		e.storeFailure(err, at)
 	}
 }
 

@@ -16,12 +16,22 @@ func newRollbackCmd(e *env) *cobra.Command {
 		Short: "Put the previous bundle back for every router watching the bucket",
 		Long: `Rollback rolls a fleet of routers back: it finds, in the history of the key
 that rplc push writes (the bucket keeps the last 10 pushes), the latest
-earlier bundle that is valid, passes its policies' tests, and is of
-another version than the current one, and puts it under the key again.
-Every router watching the key activates it, as after a push. A push that
-the routers refused (corrupt, or with failing tests) is passed over. Rolling back twice returns to the bundle rolled back from. When the
-current revision is itself not a valid bundle (a corrupt push the routers
-refused), rollback puts back the latest valid one and says so.
+earlier bundle of another version than the current one that is valid and
+passes its policies' tests, and puts it under the key again. Every router
+watching the key activates it, as after a push. A push that the routers
+refused (corrupt, or with failing tests) is passed over. Rolling back
+twice returns to the bundle rolled back from. When the current revision is
+itself not a valid bundle (a corrupt push the routers refused), rollback
+puts back the latest valid one and says so.
+
+What rollback checks, as rplc push does: the bundle's format, hashes and
+bytecode, its tenant registry (tenants.json), its signature with
+--public-key, and its policies' tests, run under the VM's default fuel and
+memory. A router started with lower limits (rpl-router serve --fuel,
+--memory) may still refuse a bundle whose tests pass here. The revisions
+are read first: the tests run only for a revision to put back, newest
+first until one passes (those of the current version are passed over
+untested), and --timeout bounds the requests to NATS, not the tests.
 
 Routers that require signed bundles (rpl-router serve --public-key FILE)
 refuse the others. Give rollback the same public key (--public-key FILE,
@@ -61,7 +71,10 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 				return err
 			}
 			defer done()
-			from, to, rev, err := natsx.RollbackBundle(ctx, nc, k.bucket, k.key, opts)
+			// --timeout bounds the requests to NATS, not the tests of
+			// the revision to put back, which run as rplc push runs a
+			// bundle's.
+			from, to, rev, err := natsx.RollbackBundle(ctx, nc, k.bucket, k.key, opts, cmd.Context())
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}

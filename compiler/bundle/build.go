@@ -410,10 +410,22 @@ func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env, limits rpl.Limits) 
 // fail.
 var ErrTestsFail = errors.New("its tests fail")
 
-// Accept reads data as a router does before activating it: Read with
-// opts, then every policy's tests with RunTests under the VM's default
-// limits, in env (nil: rpl.NewEnv()). rplc push and rplc rollback use it
-// so as not to put in the bundle bucket what every router would refuse.
+// Accept checks data before it goes to the routers' bundle bucket (rplc
+// push and rplc rollback use it, so as not to put there what every router
+// would refuse). It checks:
+//
+//   - what Read checks with opts: the format, the hashes, the bytecode
+//     against env's builtins, the signature as opts asks, and the tenant
+//     registry (tenants.json: its shape, ids, budgets, no cycle, and each
+//     policy it names in the bundle);
+//   - every policy's tests, with RunTests under the VM's default limits,
+//     in env (nil: rpl.NewEnv()).
+//
+// That is not all a router checks: a router runs the tests under its own
+// limits (rpl-router serve --fuel, --memory), so a bundle whose tests
+// pass here within the defaults is refused by a router given lower ones;
+// it refuses a bundle without policies (rplc build makes none); and it
+// makes each registered tenant a Tenant record of its environment.
 // A failing test is an error wrapping ErrTestsFail that names the first
 // failures.
 func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env) (*Bundle, error) {

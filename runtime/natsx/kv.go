@@ -101,6 +101,13 @@ type WatchConfig struct {
 	// failed because the watch was stopping): what to keep as Seen for
 	// the next run.
 	Handled func(BundleMark)
+	// NewestRefused, when set, is told, after Apply refused revision rev
+	// and the revisions before it were tried in its place (see
+	// BundleWatcher), rev's refusal and when it came: the activation or
+	// the refusals of the earlier revisions came after it, while it is
+	// the key's value, the push that the status must keep reporting. It
+	// is called from Apply's goroutine, after Apply, before Handled.
+	NewestRefused func(rev uint64, err error, at time.Time)
 	// OnError is told about watch and apply failures; may be nil. A
 	// watch failing again as it did before is told once a minute
 	// (repeatLimit), not at every retry.
@@ -118,7 +125,11 @@ type WatchConfig struct {
 // BundleWatcher follows the bundle key. It survives lost connections:
 // when the connection comes back (or the watch fails, or the bucket is
 // deleted and created again) the watch restarts and delivers the key's
-// latest value, so a bundle pushed meanwhile is activated.
+// latest value, so a bundle pushed meanwhile is activated. The bucket is
+// created when missing at the watch's first start only: one deleted under
+// a running watch is waited for (looked up every Retry) and not made
+// again, so that an operator can create it anew with a configuration of
+// their own (more history, say).
 //
 // A revision that Apply refuses leaves the router on the newest revision
 // it takes among those not handled yet: the watch looks back through the
@@ -134,6 +145,9 @@ type BundleWatcher struct {
 	watches atomic.Int64  // watches started (1 + restarts)
 	failed  atomic.Int64  // watches that failed (before or after starting)
 	synced  atomic.Bool   // a watch has handed over the key's value at its start
+	// started: a watch found the bucket (the run's goroutine only); from
+	// then on a missing bucket is not created but waited for.
+	started bool
 
 	mu   sync.Mutex
 	seen BundleMark // the last revision handled
@@ -188,6 +202,11 @@ var (
 // repeatLimit is how often a watch failure that repeats the previous one
 // is told (a deployment without JetStream fails every Retry).
 const repeatLimit = time.Minute
+
+// historyTimeout bounds the read of the key's history when a revision is
+// refused (applyEarlier), as replaced bounds its look-up: a server that
+// does not answer must not hold the watch.
+const historyTimeout = 5 * time.Second
 
 func (w *BundleWatcher) run(ctx context.Context) {
 	defer close(w.done)
@@ -249,7 +268,16 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	kv, err := BundleKV(sctx, js, w.cfg.Bucket)
+	var kv jetstream.KeyValue
+	if w.started {
+		// Deleted since (errReplaced), or while the connection was lost:
+		// waited for, not created (the operator's to create).
+		if kv, err = js.KeyValue(sctx, w.cfg.Bucket); errors.Is(err, jetstream.ErrBucketNotFound) {
+			err = fmt.Errorf("bundle bucket %s: %w (deleted: waiting for it to be created again, as rplc push does)", w.cfg.Bucket, err)
+		}
+	} else {
+		kv, err = BundleKV(sctx, js, w.cfg.Bucket)
+	}
 	var st jetstream.KeyValueStatus
 	if err == nil {
 		st, err = kv.Status(sctx)
@@ -258,6 +286,7 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 	if err != nil {
 		return err
 	}
+	w.started = true
 	var created time.Time
 	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
 		created = bs.StreamInfo().Created
@@ -324,7 +353,7 @@ func (w *BundleWatcher) replaced(ctx context.Context, kv jetstream.KeyValue, cre
 // already: by this watcher before the watch restarted, or by an earlier
 // run (WatchConfig.Seen). When Apply refuses it, the newest earlier
 // revision not handled yet that Apply takes is applied instead
-// (applyEarlier).
+// (applyEarlier), and m's refusal is told again (NewestRefused).
 func (w *BundleWatcher) apply(ctx context.Context, kv jetstream.KeyValue, m BundleMark, data []byte) {
 	w.mu.Lock()
 	prev := w.seen
@@ -332,8 +361,11 @@ func (w *BundleWatcher) apply(ctx context.Context, kv jetstream.KeyValue, m Bund
 	if prev.covers(m.Bucket, m.Key, m.Created, m.Revision) {
 		return
 	}
-	if !w.try(ctx, m, data) {
-		w.applyEarlier(ctx, kv, prev, m)
+	if err := w.try(ctx, m, data, 0); err != nil {
+		at := time.Now()
+		if w.applyEarlier(ctx, kv, prev, m) && ctx.Err() == nil && w.cfg.NewestRefused != nil {
+			w.cfg.NewestRefused(m.Revision, err, at)
+		}
 	}
 	if ctx.Err() != nil {
 		return // stopping: not handled, to be applied by the next run
@@ -346,31 +378,40 @@ func (w *BundleWatcher) apply(ctx context.Context, kv jetstream.KeyValue, m Bund
 	}
 }
 
-// try hands revision m to Apply: false when Apply refused it (told to
-// OnError) or failed because the watch is stopping.
-func (w *BundleWatcher) try(ctx context.Context, m BundleMark, data []byte) bool {
+// try hands revision m to Apply: Apply's error when it refused it (told
+// to OnError) or failed because the watch is stopping. newest is the
+// revision refused whose earlier revisions are being tried
+// (applyEarlier), 0 when m is the one the watch delivered.
+func (w *BundleWatcher) try(ctx context.Context, m BundleMark, data []byte, newest uint64) error {
 	err := w.cfg.Apply(ctx, data, m.Revision)
 	if err == nil {
 		w.applied.Store(m.Revision)
-		return true
+		return nil
 	}
 	if ctx.Err() == nil && w.cfg.OnError != nil {
-		w.cfg.OnError(fmt.Errorf("bundle %s/%s revision %d not activated: %w", w.cfg.Bucket, w.cfg.Key, m.Revision, err))
+		what := ""
+		if newest != 0 {
+			what = fmt.Sprintf(" (an earlier revision, tried after revision %d was refused)", newest)
+		}
+		w.cfg.OnError(fmt.Errorf("bundle %s/%s revision %d%s not activated: %w", w.cfg.Bucket, w.cfg.Key, m.Revision, what, err))
 	}
-	return false
+	return err
 }
 
 // applyEarlier applies, after revision m was refused, the newest revision
 // before it that was not handled yet (prev: the last handled) and that
 // Apply takes, trying them newest first; it stops at a revision handled
 // already (what runs is that one, or newer) and at a deletion of the key.
-func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue, prev, m BundleMark) {
-	hist, err := kv.History(ctx, m.Key)
+// It reports whether it handed Apply a revision (activated or refused).
+func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue, prev, m BundleMark) (tried bool) {
+	hctx, cancel := context.WithTimeout(ctx, historyTimeout)
+	hist, err := kv.History(hctx, m.Key)
+	cancel()
 	if err != nil {
 		if ctx.Err() == nil && w.cfg.OnError != nil {
 			w.cfg.OnError(fmt.Errorf("bundle %s/%s: looking for a revision before %d to activate: %w", w.cfg.Bucket, w.cfg.Key, m.Revision, err))
 		}
-		return
+		return false
 	}
 	for i := len(hist) - 1; i >= 0 && ctx.Err() == nil; i-- {
 		e := hist[i]
@@ -379,10 +420,15 @@ func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue,
 		}
 		em := m
 		em.Revision = e.Revision()
-		if prev.covers(em.Bucket, em.Key, em.Created, em.Revision) || e.Operation() != jetstream.KeyValuePut || w.try(ctx, em, e.Value()) {
-			return
+		if prev.covers(em.Bucket, em.Key, em.Created, em.Revision) || e.Operation() != jetstream.KeyValuePut {
+			return tried
+		}
+		tried = true
+		if w.try(ctx, em, e.Value(), m.Revision) == nil {
+			return true
 		}
 	}
+	return tried
 }
 
 // ErrNothingToRollBack is RollbackBundle's answer when the bucket keeps
@@ -402,21 +448,32 @@ type BundleEntry struct {
 }
 
 // RollbackBundle puts back, under key of bucket, the latest earlier
-// bundle that routers take (bundle.Accept with opts: format and hashes,
-// the signature when opts has a public key, and the policies' tests; a
-// corrupt push, one that routers requiring that key refused, or one whose
-// tests fail is passed over) of another version than the current one, so that every router watching the key activates
-// it: the fleet's rollback. It returns the revision rolled back from, the
-// one restored and the new revision. The put is conditional on the
-// current revision, so a push made meanwhile is not overwritten (the call
-// fails instead and can be repeated).
+// bundle of another version than the current one that passes the checks
+// of bundle.Accept with opts (format and hashes, the signature when opts
+// has a public key, and the policies' tests), so that every router
+// watching the key activates it: the fleet's rollback. A corrupt push, one
+// that routers requiring that key refused, or one whose tests fail is
+// passed over. It returns the revision rolled back from, the one restored
+// and the new revision. The put is conditional on the current revision,
+// so a push made meanwhile is not overwritten (the call fails instead and
+// can be repeated).
+//
+// ctx bounds the requests to NATS; tests (nil: ctx) bounds the policies'
+// tests, which run for a candidate only: the earlier revisions are read
+// first, and those of the current version are passed over unrun. Tests
+// cut short by tests' end are an error saying so (wrapping its
+// context.DeadlineExceeded or context.Canceled), not a refusal of the
+// revision.
 //
 // Without a public key signatures cannot be verified: when the current
 // bundle is signed (or, when it is not a bundle, the newest signed one
 // before it), RollbackBundle does not put back a bundle that is unsigned
 // or signed with another key (ErrUnverifiedRollback), which the routers
 // requiring signatures would refuse.
-func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts bundle.ReadOptions) (from, to BundleEntry, rev uint64, err error) {
+func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts bundle.ReadOptions, tests context.Context) (from, to BundleEntry, rev uint64, err error) {
+	if tests == nil {
+		tests = ctx
+	}
 	if opts.PublicKey != nil {
 		opts.RequireSignature = true
 	}
@@ -443,39 +500,55 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 	if cur.Operation() != jetstream.KeyValuePut {
 		return from, to, 0, fmt.Errorf("%s/%s: the key was deleted at revision %d", bucket, key, from.Revision)
 	}
+	env, err := rpl.NewEnv()
+	if err != nil {
+		return from, to, 0, err
+	}
+	if opts.Builtins == nil {
+		opts.Builtins = env.Builtins()
+	}
 	// The current bundle is read without the key: it may be one the
 	// routers refused, and its version is what is rolled back from.
 	var curB *bundle.Bundle
 	if b, err := bundle.Read(cur.Value(), bundle.ReadOptions{Builtins: opts.Builtins}); err == nil {
 		curB, from.Version = b, b.Version()
 	}
-	env, err := rpl.NewEnv()
-	if err != nil {
-		return from, to, 0, err
-	}
 	var data []byte
 	var target *bundle.Bundle
-	refused := 0
+	invalid, failing := 0, 0
 	for i := len(hist) - 2; i >= 0 && data == nil; i-- {
 		e := hist[i]
 		if e.Operation() != jetstream.KeyValuePut {
 			continue
 		}
-		b, err := bundle.Accept(ctx, e.Value(), opts, env)
+		// Read first: a revision of the current version is no candidate,
+		// and its tests need not run.
+		b, err := bundle.Read(e.Value(), opts)
 		if err != nil {
-			refused++
+			invalid++
 			continue
 		}
-		if b.Version() != from.Version {
-			to, data, target = BundleEntry{Revision: e.Revision(), Version: b.Version()}, e.Value(), b
+		if b.Version() == from.Version {
+			continue
 		}
+		if _, err := bundle.Accept(tests, e.Value(), opts, env); err != nil {
+			if cerr := tests.Err(); cerr != nil {
+				return from, to, 0, fmt.Errorf("%s/%s: the tests of revision %d (version %s) did not finish: %w; nothing was put back", bucket, key, e.Revision(), b.Version(), cerr)
+			}
+			failing++
+			continue
+		}
+		to, data, target = BundleEntry{Revision: e.Revision(), Version: b.Version()}, e.Value(), b
 	}
 	if data == nil {
 		why := ""
-		if refused > 0 && opts.PublicKey != nil {
-			why = fmt.Sprintf("; %d earlier revisions are invalid, fail their tests or are not signed with key %s", refused, bundle.KeyID(opts.PublicKey))
-		} else if refused > 0 {
-			why = fmt.Sprintf("; %d earlier revisions are invalid or fail their tests", refused)
+		if invalid > 0 && opts.PublicKey != nil {
+			why = fmt.Sprintf("; %d earlier revisions are invalid or not signed with key %s", invalid, bundle.KeyID(opts.PublicKey))
+		} else if invalid > 0 {
+			why = fmt.Sprintf("; %d earlier revisions are invalid", invalid)
+		}
+		if failing > 0 {
+			why += fmt.Sprintf("; %d earlier revisions of another version fail their tests", failing)
 		}
 		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %d revisions%s)", bucket, key, ErrNothingToRollBack, len(hist), why)
 	}

@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -216,5 +217,65 @@ func TestUnsavedActivationTakenAgain(t *testing.T) {
 	})
 	if st.Sources.BucketActive != rev {
 		t.Errorf("bucket_active %d, want %d (revision %d refused)", st.Sources.BucketActive, rev, refused)
+	}
+}
+
+// failingBundle builds a bundle whose test fails, which every router
+// refuses.
+func failingBundle(t *testing.T) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "p.rpl"), []byte("package p\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "p_test.rpl"), []byte("package p\n\ntest \"fails\" {\n  expect route({}).target == \"mistral:large\"\n}\n"), 0o644)
+	bad, err := bundle.Build(dir, bundle.BuildOptions{SkipTests: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bad.Data
+}
+
+// TestNewestRefusalReported: a router that finds the bucket's newest
+// revision refused and activates the one before in its place still
+// reports the refusal (last_error of /v2/policies, the reload failure
+// counted once): the activation had cleared it, and only the logs and
+// bucket_active showed that a push was refused (found by a review).
+func TestNewestRefusalReported(t *testing.T) {
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	good := buildPushed(t, "pushed", bundle.BuildOptions{})
+	ctx := context.Background()
+	var refused uint64
+	for _, data := range [][]byte{good.Data, failingBundle(t)} {
+		if refused, err = natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := router.Start(ctx, router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(ctx)
+	var v policiesView
+	waitUntil(t, "the refused revision handled", func() bool {
+		v = getPolicies(t, r.HTTPAddr())
+		return v.Sources.Bucket != nil && v.Sources.Bucket.Revision == refused
+	})
+	if v.Status.Version != good.Bundle.Version() {
+		t.Fatalf("version %.12s, want the earlier revision's %.12s", v.Status.Version, good.Bundle.Version())
+	}
+	source := fmt.Sprintf("nats:%s/%s@%d", natsx.BundleBucket, natsx.BundleKey, refused)
+	if !strings.Contains(v.Status.LastError, source) || !strings.Contains(v.Status.LastError, "fails") {
+		t.Errorf("last_error %q, want the refusal of %s", v.Status.LastError, source)
+	}
+	if st := r.Engine.Status(); st.ReloadFailures != 1 || st.LastErrorAt.IsZero() {
+		t.Errorf("reload_failures %d, last_error_at %v; want the refusal counted once, with its time", st.ReloadFailures, st.LastErrorAt)
 	}
 }

@@ -78,7 +78,10 @@ type sources struct {
 	// Bucket is the last revision of the bundle key handled: activated
 	// or refused. BucketActive is the revision whose bundle was last
 	// activated, of the same bucket: below Bucket's when the revisions
-	// after it were refused (0: none activated by this process).
+	// after it were refused. It is kept with the rest and taken up at
+	// start, so it may name an activation of an earlier run; 0: no
+	// revision of this bucket (since it was created) is recorded as
+	// activated.
 	Bucket       *natsx.BundleMark `json:"bucket,omitempty"`
 	BucketActive uint64            `json:"bucket_active,omitempty"`
 }
@@ -283,7 +286,10 @@ func (r *Router) watchBundles() {
 			}
 			return err
 		},
-		OnError: func(err error) { r.log.Error("pushed bundle", "err", err) },
+		// An earlier revision activated after the newest was refused
+		// cleared the refusal from the status: it is reported again.
+		NewestRefused: func(_ uint64, err error, at time.Time) { r.Engine.StillRefused(err, at) },
+		OnError:       func(err error) { r.log.Error("pushed bundle", "err", err) },
 	})
 }
 
