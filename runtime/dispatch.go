@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -40,12 +41,13 @@ const (
 	RefusedUnreadable                // the body could not be read
 	RefusedNoReply                   // a NATS message without a reply subject not served: a decide, or feedback not recorded
 	RefusedMethod                    // an HTTP method the endpoint does not take
+	RefusedNotFound                  // an HTTP path under /v1/ or /v2/ that is no endpoint
 )
 
-var refusalNames = [...]string{RefusedOverloaded: "overloaded", RefusedTooLarge: "too_large", RefusedUnreadable: "unreadable", RefusedNoReply: "no_reply", RefusedMethod: "method"}
+var refusalNames = [...]string{RefusedOverloaded: "overloaded", RefusedTooLarge: "too_large", RefusedUnreadable: "unreadable", RefusedNoReply: "no_reply", RefusedMethod: "method", RefusedNotFound: "not_found"}
 
 // String is the refusal's name, as metrics label it: overloaded,
-// too_large, unreadable, no_reply, method.
+// too_large, unreadable, no_reply, method, not_found.
 func (r Refusal) String() string {
 	if int(r) < len(refusalNames) {
 		return refusalNames[r]
@@ -66,7 +68,8 @@ func (r Refusal) Code() Code {
 // parent, else a new root in the trace TraceIDFrom(ctx) names when it
 // names one (a CP1 body's trace_id), and returns the context to decide
 // in and the function that ends the span with the outcome (nil when there
-// was no decision: a batch, feedback, a body refused before deciding).
+// was no decision: a batch, feedback, a body refused before deciding; a
+// batch answered not_ready whole, an outcome with that error).
 type TraceFunc func(ctx context.Context, traceparent, transport string, kind Kind) (context.Context, func(*Outcome))
 
 type traceIDKey struct{}
@@ -175,7 +178,10 @@ func (d *Dispatcher) Put(x *Exchange) {
 // header the transport carried, if any; without a valid one, a CP1
 // body's trace_id that is a W3C trace id is given to the TraceFunc
 // (TraceIDFrom). arrival is when the request arrived. A panic below is
-// answered as an internal error.
+// answered as an internal error. A batch none of whose requests could be
+// decided because no version was active (at least one request, each
+// answered not_ready) is answered as a decide is, with the not_ready
+// error alone, and its span ends with that outcome.
 func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []byte, traceparent string, arrival time.Time) (out []byte, code Code) {
 	var done func(*Outcome)
 	if d.cfg.Trace != nil {
@@ -211,7 +217,17 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 	case KindV2:
 		out, code, o = d.e.HandleV2(ctx, body, arrival, out, &x.o)
 	case KindBatch:
+		ready := d.e.Ready() // before: a version activated meanwhile decides some
 		out, code = d.e.HandleV2Batch(ctx, body, arrival, out)
+		if code == "" && !ready && allNotReady(out) {
+			// None could be decided, no version being active: answered
+			// as a decide is, over every transport.
+			err := errNotReady()
+			out, code = appendV2Error(out[:0], err, ""), err.Code
+			x.o.reuse(nil)
+			x.o.Err = err
+			o = &x.o
+		}
 	case KindFeedback:
 		out, code = d.e.HandleFeedback(body, out)
 	default:
@@ -242,4 +258,27 @@ func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string,
 	}
 	x.out = appendError(x.out[:0], &Error{Code: why.Code(), Message: message}, kind, body, traceparent)
 	return x.out
+}
+
+// allNotReady reports whether out, a batch's answer, holds at least one
+// result and only not_ready errors. It reads the answer again, which only
+// a batch that arrived before any version was active pays.
+func allNotReady(out []byte) bool {
+	var a struct {
+		Results []struct {
+			OK    bool `json:"ok"`
+			Error struct {
+				Code Code `json:"code"`
+			} `json:"error"`
+		} `json:"results"`
+	}
+	if json.Unmarshal(out, &a) != nil || len(a.Results) == 0 {
+		return false
+	}
+	for _, r := range a.Results {
+		if r.OK || r.Error.Code != CodeNotReady {
+			return false
+		}
+	}
+	return true
 }

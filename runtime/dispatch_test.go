@@ -208,3 +208,56 @@ func TestDispatchTraceID(t *testing.T) {
 		}
 	}
 }
+
+// TestDispatchBatchNotReady: a batch none of whose requests could be
+// decided because no version is active is answered as a decide is, the
+// not_ready error alone, for every transport (the HTTP transport alone
+// did, reading its answer again, and NATS answered ok with a not_ready
+// result per request; found by a review); its span ends with the
+// not_ready outcome and it is counted as not_ready. A batch with another
+// outcome too keeps its results, and so does an empty one.
+func TestDispatchBatchNotReady(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	var spans, answered []string
+	trace := func(ctx context.Context, _, _ string, kind runtime.Kind) (context.Context, func(*runtime.Outcome)) {
+		return ctx, func(o *runtime.Outcome) {
+			res := "-"
+			if o != nil {
+				res = o.Result()
+			}
+			spans = append(spans, kind.String()+" "+res)
+		}
+	}
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test", Hooks: runtime.Hooks{Trace: trace, Answered: func(_ string, kind runtime.Kind, code runtime.Code) {
+		answered = append(answered, kind.String()+" "+string(code))
+	}}})
+	serve := func(body string) (string, runtime.Code) {
+		x := d.Get()
+		defer d.Put(x)
+		out, code := d.Serve(context.Background(), x, runtime.KindBatch, []byte(body), "", time.Now())
+		return string(out), code
+	}
+	x := d.Get()
+	single, _ := d.Serve(context.Background(), x, runtime.KindV2, []byte(`{"request": {"id": "a"}}`), "", time.Now())
+	want := strings.Replace(string(single), `,"request_id":"a"`, "", 1) // the decide's answer, naming no request
+	d.Put(x)
+	if out, code := serve(`{"requests": [{"request": {"id": "a"}}, {"request": {"id": "b"}}]}`); code != runtime.CodeNotReady || out != want {
+		t.Errorf("a batch before any version: %s %s, want not_ready %s", code, out, want)
+	}
+	if out, code := serve(`{"requests": [{"request": {"id": "a"}}, {"request": {"id": "b", "tenant": "t"}}]}`); code != "" || !strings.Contains(out, `"code":"not_ready"`) || !strings.Contains(out, `"code":"invalid_request"`) {
+		t.Errorf("a mixed batch before any version: %s %s, want each request's error", code, out)
+	}
+	if out, code := serve(`{"requests": []}`); code != "" || out != `{"ok":true,"results":[]}` {
+		t.Errorf("an empty batch before any version: %s %s", code, out)
+	}
+	load(t, e, examples)
+	if out, code := serve(`{"requests": [{"request": {"id": "a"}}]}`); code != "" || !strings.HasPrefix(out, `{"ok":true,"results":[{"ok":true,`) {
+		t.Errorf("a batch once a version is active: %s %s", code, out)
+	}
+	if got, want := strings.Join(spans, "|"), "v2 not_ready|batch not_ready|batch -|batch -|batch -"; got != want {
+		t.Errorf("spans %s, want %s", got, want)
+	}
+	if got, want := strings.Join(answered, "|"), "v2 not_ready|batch not_ready|batch |batch |batch "; got != want {
+		t.Errorf("answered %q, want %q", got, want)
+	}
+}

@@ -202,7 +202,7 @@ func TestPoliciesBeforeActivation(t *testing.T) {
 // TestMethodAndPathErrors: another method than an endpoint's is 405 with
 // Allow in the house error shape (JSON), for every endpoint, and so is
 // an unknown path under /v1/ and /v2/ (404); they were Go's text/plain
-// answers but for the decide endpoints.
+// answers but for the decide endpoints. Both are counted as refusals.
 func TestMethodAndPathErrors(t *testing.T) {
 	_, srv := serveWith(t, state.NewMem(state.Options{}), httpx.Config{})
 	for _, c := range []struct {
@@ -231,7 +231,10 @@ func TestMethodAndPathErrors(t *testing.T) {
 		t.Errorf("HEAD /healthz: %d", code)
 	}
 	_, _, exp := send(t, request(t, "GET", srv.URL+"/metrics", nil))
-	if line := `rpl_refused_total{reason="method",transport="http"} 7`; !strings.Contains(exp, line) {
-		t.Errorf("/metrics lacks %s", line)
+	// Both counted as refusals: the 404s were not (found by a review).
+	for _, line := range []string{`rpl_refused_total{reason="method",transport="http"} 7`, `rpl_refused_total{reason="not_found",transport="http"} 3`} {
+		if !strings.Contains(exp, line) {
+			t.Errorf("/metrics lacks %s", line)
+		}
 	}
 }

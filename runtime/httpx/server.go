@@ -39,7 +39,8 @@
 // requests run at once; beyond that the server answers overloaded at once,
 // naming the request (its request_id, CP1's trace_id),
 // instead of queueing. Refused requests (overloaded, too large,
-// unreadable) are reported to Config.Refused. What is not HTTP (the
+// unreadable, a method not taken, a path that is no endpoint) are
+// reported to Config.Refused. What is not HTTP (the
 // dispatch by kind, spans, refusal answers, pooled buffers) is
 // runtime.Dispatcher's, shared with the NATS transport.
 package httpx
@@ -112,12 +113,8 @@ func New(e *runtime.Engine, cfg Config) *Server {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 4096
 	}
-	// The dispatcher counts no answer: serve does, once it knows the
-	// status (a batch's may be the one of its requests, not_ready).
-	hooks := cfg.Hooks
-	hooks.Answered = nil
 	s := &Server{e: e, cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), mux: http.NewServeMux(),
-		d: runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: Transport, Hooks: hooks})}
+		d: runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: Transport, Hooks: cfg.Hooks})}
 	for path, kind := range map[string]runtime.Kind{"/v1/decide": runtime.KindCP1, "/v2/decide": runtime.KindV2, "/v2/decide/batch": runtime.KindBatch, "/v2/feedback": runtime.KindFeedback} {
 		s.mux.HandleFunc("POST "+path, s.serve(kind))
 		s.mux.HandleFunc(path, s.wrongMethod(kind)) // any other method
@@ -204,45 +201,12 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 				fmt.Sprintf("router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), body, r.Header.Get("traceparent")))
 			return
 		}
-		x.In = body[:0]      // keep the grown buffer
-		ready := s.e.Ready() // before: a version activated meanwhile decides some
+		x.In = body[:0] // keep the grown buffer
+		// A batch none of whose requests could be decided, no version
+		// being active, comes as not_ready (503), as a decide does.
 		out, code := s.d.Serve(r.Context(), x, kind, body, r.Header.Get("traceparent"), arrival)
-		if kind == runtime.KindBatch && code == "" && !ready {
-			if msg, none := notReadyBatch(out); none {
-				code = runtime.CodeNotReady
-				out = appendError(out[:0], code, msg)
-			}
-		}
-		if s.cfg.Answered != nil {
-			s.cfg.Answered(Transport, kind, code)
-		}
 		s.write(w, Status(code), out)
 	}
-}
-
-// notReadyBatch reports whether every result of a batch's answer out is
-// a not_ready error (no version was active to decide any of them, and
-// there is at least one), with the message of the first: the batch is
-// then answered as one decide would be.
-func notReadyBatch(out []byte) (message string, all bool) {
-	var a struct {
-		Results []struct {
-			OK    bool `json:"ok"`
-			Error struct {
-				Code    runtime.Code `json:"code"`
-				Message string       `json:"message"`
-			} `json:"error"`
-		} `json:"results"`
-	}
-	if json.Unmarshal(out, &a) != nil || len(a.Results) == 0 {
-		return "", false
-	}
-	for _, r := range a.Results {
-		if r.OK || r.Error.Code != runtime.CodeNotReady {
-			return "", false
-		}
-	}
-	return a.Results[0].Error.Message, true
 }
 
 // appendError appends an error answer in the house shape, v2's:
@@ -283,8 +247,11 @@ func (s *Server) notAllowed(method string) http.HandlerFunc {
 }
 
 // notFound answers a path under /v1/ or /v2/ that is no endpoint: 404
-// in the house shape.
+// in the house shape, counted as a refusal, as a method not taken is.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Refused != nil {
+		s.cfg.Refused(Transport, runtime.RefusedNotFound)
+	}
 	s.writeError(w, r, http.StatusNotFound, runtime.CodeInvalidRequest, fmt.Sprintf("no endpoint %s", r.URL.Path))
 }
 

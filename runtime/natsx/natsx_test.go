@@ -642,3 +642,31 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestBatchNotReady: over NATS as over HTTP, a batch none of whose
+// requests could be decided because no version is active is answered as
+// a decide is, the not_ready error alone; NATS answered
+// {"ok":true,"results":[…]} with a not_ready result per request (found by
+// a review).
+func TestBatchNotReady(t *testing.T) {
+	_, nc := embedded(t, "")
+	e, err := rt.New(rt.Config{State: state.NewMem(state.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	m := request(t, nc, natsx.SubjectBatch, `{"requests": [{"request": {"id": "a"}}, {"request": {"id": "b"}}]}`)
+	if errCode(m) != "not_ready" || m["results"] != nil {
+		t.Errorf("a batch before any version: %v, want the not_ready error alone", m)
+	}
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	if m = request(t, nc, natsx.SubjectBatch, `{"requests": [{"request": {"id": "a"}}]}`); m["ok"] != true || len(m["results"].([]any)) != 1 {
+		t.Errorf("a batch once a version is active: %v", m)
+	}
+}
