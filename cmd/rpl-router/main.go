@@ -13,6 +13,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/heapfloor"
@@ -114,9 +115,14 @@ func serveCmd() *cobra.Command {
 			for ctx.Err() == nil {
 				select {
 				case <-hup:
-					// Reload logs what it activated, or why not.
 					o.Logger.Info("SIGHUP: reloading the policy source")
-					r.Reload(ctx)
+					// Reload logs what it activated, or why the source
+					// was refused; not that there is none to reload (a
+					// router fed by the bundle bucket only), which the
+					// operator must hear of too.
+					if _, err := r.Reload(ctx); errors.Is(err, router.ErrNoLocalSource) {
+						o.Logger.Warn("SIGHUP: nothing reloaded", "err", err)
+					}
 				case <-ctx.Done():
 				}
 			}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -79,6 +81,66 @@ func TestSIGHUPReloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait("SIGHUP", func(v string) bool { return v == v2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, out.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the router's goroutines to log
+// to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestSIGHUPWithoutLocalSource: SIGHUP to a router fed by the bundle
+// bucket only logs that there is no policy source to reload; it logged
+// "reloading the policy source" and then nothing (found by a review).
+func TestSIGHUPWithoutLocalSource(t *testing.T) {
+	caught := make(chan os.Signal, 1)
+	signal.Notify(caught, syscall.SIGHUP)
+	defer signal.Stop(caught)
+	started := make(chan *router.Router, 1)
+	serving = func(r *router.Router) { started <- r }
+	defer func() { serving = nil }()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := root()
+	var out syncBuffer
+	c.SetOut(&out)
+	c.SetErr(&out)
+	c.SetArgs([]string{"serve", "--http", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-sample", "0"})
+	done := make(chan error, 1)
+	go func() { done <- c.ExecuteContext(ctx) }()
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "SIGHUP: nothing reloaded"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no word of the reload after SIGHUP:\n%s", out.String())
+		}
+	}
+	if log := out.String(); !strings.Contains(log, "no policy directory or bundle file") {
+		t.Errorf("the SIGHUP's log does not say why:\n%s", log)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v\n%s", err, out.String())
