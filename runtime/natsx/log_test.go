@@ -588,10 +588,15 @@ func TestDecisionLogAwaitsJetStream(t *testing.T) {
 	for i := range 10 {
 		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("r-", i)})
 	}
-	time.Sleep(1200 * time.Millisecond) // a retry, which tells nothing new
+	// The retries, which tell nothing new: each asks for the stream, one
+	// message out of nc (the events are held until the stream exists).
+	// Two more requests than at the start: the first retry has been
+	// answered, and its failure told or not, when the second goes out.
+	base := nc.Stats().OutMsgs
+	waitFor(t, "two retries", func() bool { return nc.Stats().OutMsgs >= base+2 })
 	mu.Lock()
 	if len(told) != 1 || !strings.Contains(told[0], "has no JetStream") {
-		t.Errorf("told %q, want one failure naming JetStream", told)
+		t.Errorf("told %q after a retry, want one failure naming JetStream", told)
 	}
 	mu.Unlock()
 
