@@ -77,7 +77,8 @@ policies' tests are run before it is sent, so that neither a corrupt file
 nor a bundle whose tests fail (built with --skip-tests) reaches the
 routers, which would refuse it; with --public-key, its signature is
 verified too, so that a bundle the routers requiring that key would refuse
-is not pushed.
+is not pushed. The tests run under the VM's default limits: a router
+started with a smaller --fuel or --memory may still refuse the bundle.
 
 Exit status: 0 when the bundle was stored, 1 when it is not a valid bundle,
 its tests fail, or NATS refused it, 2 for a wrong command line.`,
