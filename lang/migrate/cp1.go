@@ -3,14 +3,17 @@ package migrate
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/rpl-lang/rpl/internal/jsonx"
+	"io"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 )
 
@@ -52,6 +55,9 @@ type Fallback struct {
 	Widened    []string
 	Retry      int
 	Backoff    Backoff
+	// explicit5xx: a condition asks for every 5xx status ("5xx"), so a
+	// single status widened to http_5xx adds nothing.
+	explicit5xx bool
 }
 
 // Backoff is a CP1 retry backoff. RPL decisions carry one delay (Base);
@@ -119,7 +125,8 @@ func (e *Error) Error() string {
 	return e.Path + ": " + e.Msg
 }
 
-// ErrorList is every error of a policy, in document-schema order.
+// ErrorList is every error of a policy, in document-schema order; or
+// every key given twice in one object, alone.
 type ErrorList []*Error
 
 func (l ErrorList) Error() string {
@@ -130,24 +137,41 @@ func (l ErrorList) Error() string {
 	return strings.Join(s, "\n")
 }
 
-// maxErrors caps an ErrorList.
-const maxErrors = 20
-
 type parser struct {
 	errs ErrorList
 }
 
 func (p *parser) errorf(path, format string, args ...any) {
-	if len(p.errs) < maxErrors {
-		p.errs = append(p.errs, &Error{Path: path, Msg: fmt.Sprintf(format, args...)})
-	}
+	p.errs = append(p.errs, &Error{Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
+// join is the path of field, a field of the CP1 schema, in the object at
+// path.
 func join(path, field string) string {
 	if path == "" {
 		return field
 	}
 	return path + "." + field
+}
+
+// key is the path of an object key written by the policy's author (an
+// unknown field, a provider of the legacy weights): .k when k is a plain
+// name, else ["k"], quoted as JSON would, so that an empty key or one
+// with dots cannot be mistaken for another path (weights["a.b"],
+// providers[0][""]).
+func key(path, k string) string {
+	plain := k != ""
+	for _, r := range k {
+		plain = plain && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' || r == ':')
+	}
+	if !plain {
+		var q bytes.Buffer
+		enc := json.NewEncoder(&q)
+		enc.SetEscapeHTML(false)
+		enc.Encode(k)
+		return path + "[" + strings.TrimSuffix(q.String(), "\n") + "]"
+	}
+	return join(path, k)
 }
 
 func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
@@ -180,7 +204,7 @@ func (p *parser) object(x any, path string, allowed ...string) (map[string]any, 
 		if n := suggest(k, allowed); n != "" {
 			hint = fmt.Sprintf(" (did you mean %s?)", n)
 		}
-		p.errorf(join(path, k), "unknown field%s", hint)
+		p.errorf(key(path, k), "unknown field%s", hint)
 	}
 	return m, true
 }
@@ -231,13 +255,22 @@ func (p *parser) boolean(x any, path string) (bool, bool) {
 	return b, ok
 }
 
-// integer reads an integer in [lo, hi].
+// integer reads an integer in [lo, hi]. A whole number above hi is
+// told the bound, unless want names it already.
 func (p *parser) integer(x any, path string, lo, hi int64, want string) (int64, bool) {
 	n, ok := x.(json.Number)
 	if ok {
 		v, err := strconv.ParseInt(n.String(), 10, 64)
 		if err == nil && lo <= v && v <= hi {
 			return v, true
+		}
+		f, ferr := strconv.ParseFloat(n.String(), 64)
+		above := err == nil && v > hi ||
+			errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(n.String(), "-") ||
+			ferr == nil && f > float64(hi) && f == math.Trunc(f) ||
+			errors.Is(ferr, strconv.ErrRange) && f > 0
+		if above && !strings.Contains(want, strconv.FormatInt(hi, 10)) {
+			want += fmt.Sprintf(" of at most %d", hi)
 		}
 		p.errorf(path, "want %s, have %s", want, n)
 		return 0, false
@@ -257,23 +290,99 @@ func (p *parser) list(x any, path string) ([]any, bool) {
 const maxMillis = math.MaxInt64 / int64(time.Millisecond)
 
 // Parse reads and validates a CP1 policy. Every invalid or unknown field
-// is reported, as an ErrorList whose entries name the JSON path.
+// is reported, as an ErrorList whose entries name the JSON path; a key
+// given twice in one object is an error too, reported before (and
+// instead of) the others. JSON that does not parse is one error, placed
+// at its line and column.
 func Parse(data []byte) (*Policy, error) {
+	invalid := func(format string, args ...any) error {
+		return ErrorList{{Msg: "invalid JSON: " + fmt.Sprintf(format, args...)}}
+	}
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		return nil, invalid("the file starts with a UTF-8 byte order mark (BOM); save it without one")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, invalid("the file is empty")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var x any
 	if err := dec.Decode(&x); err != nil {
-		return nil, ErrorList{{Msg: fmt.Sprintf("invalid JSON: %v", err)}}
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, invalid("%v", jsonx.At(data, err))
 	}
-	if dec.More() {
-		return nil, ErrorList{{Msg: "invalid JSON: data after the policy"}}
+	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
+		rest := data[off:]
+		off += int64(len(rest) - len(bytes.TrimLeft(rest, " \t\r\n")))
+		return nil, invalid("%s: data after the policy", lineCol(data, off))
 	}
 	p := &parser{}
+	// A key given twice is reported alone: the other errors would be
+	// about the value encoding/json kept, the last, which may not be the
+	// one meant.
+	if p.duplicates(data); len(p.errs) > 0 {
+		return nil, p.errs
+	}
 	pol := p.policy(x)
 	if len(p.errs) > 0 {
 		return nil, p.errs
 	}
 	return pol, nil
+}
+
+// lineCol names the position of the byte at offset off (from 0) of data:
+// its line and column, both from 1, the column in bytes.
+func lineCol(data []byte, off int64) string {
+	before := data[:min(max(off, 0), int64(len(data)))]
+	line := 1 + bytes.Count(before, []byte{'\n'})
+	col := len(before) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf("line %d, column %d", line, col)
+}
+
+// duplicates reports every key given twice in one object of data, valid
+// JSON: encoding/json keeps the last and drops the other silently, where
+// the author meant one of them.
+func (p *parser) duplicates(data []byte) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var value func(path string) bool
+	value = func(path string) bool {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch t {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				t, err := dec.Token()
+				if err != nil {
+					return false
+				}
+				k, _ := t.(string)
+				at := key(path, k)
+				if seen[k] {
+					p.errorf(at, "duplicate key: given twice in one object")
+				}
+				seen[k] = true
+				if !value(at) {
+					return false
+				}
+			}
+			_, err = dec.Token()
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if !value(index(path, i)) {
+					return false
+				}
+			}
+			_, err = dec.Token()
+		}
+		return err == nil
+	}
+	value("")
 }
 
 func (p *parser) policy(x any) *Policy {
@@ -307,6 +416,7 @@ func (p *parser) policy(x any) *Policy {
 
 	_, hasP := m["providers"]
 	_, hasW := m["weights"]
+	before := len(p.errs)
 	switch {
 	case hasP && hasW:
 		p.errorf("weights", "the legacy form of providers: give providers or weights, not both")
@@ -317,7 +427,9 @@ func (p *parser) policy(x any) *Policy {
 	default:
 		p.errorf("providers", "missing: a policy needs providers (or the legacy weights)")
 	}
-	if len(pol.Providers) > 0 {
+	// The sum only when every provider is valid: a weight in error is
+	// not counted, and the sum of the others says nothing.
+	if len(pol.Providers) > 0 && len(p.errs) == before {
 		total := 0
 		for _, pr := range pol.Providers {
 			total += pr.Weight
@@ -429,7 +541,7 @@ func (p *parser) weights(x any) []Provider {
 	sort.Strings(names)
 	var out []Provider
 	for _, k := range names {
-		at := "weights." + k
+		at := key("weights", k)
 		if strings.TrimSpace(k) == "" {
 			p.errorf(at, "empty provider name")
 			continue
@@ -441,14 +553,12 @@ func (p *parser) weights(x any) []Provider {
 	return out
 }
 
-// conditions maps CP1 fallback conditions to RPL triggers.
-func (p *parser) conditions(x any, path string, f *Fallback) {
+// conditions maps CP1 fallback conditions to RPL triggers, and returns
+// how many the list has (-1 when it is not a list).
+func (p *parser) conditions(x any, path string, f *Fallback) int {
 	xs, ok := p.list(x, path)
 	if !ok {
-		return
-	}
-	if len(xs) == 0 {
-		p.errorf(path, "empty: a fallback needs a condition (or no list at all for any error)")
+		return -1
 	}
 	for i, c := range xs {
 		at := index(path, i)
@@ -459,6 +569,8 @@ func (p *parser) conditions(x any, path string, f *Fallback) {
 		f.Conditions = append(f.Conditions, written)
 		if widened {
 			f.Widened = append(f.Widened, written)
+		} else if trig == "http_5xx" {
+			f.explicit5xx = true
 		}
 		dup := false
 		for _, t := range f.On {
@@ -467,6 +579,23 @@ func (p *parser) conditions(x any, path string, f *Fallback) {
 		if !dup {
 			f.On = append(f.On, trig)
 		}
+	}
+	return len(xs)
+}
+
+// endConditions completes f's conditions: an empty list of them (lists
+// given, none with a condition) is an error at path; no list at all means
+// any error; a status widened to every 5xx is no difference when "5xx"
+// is asked for as well.
+func (p *parser) endConditions(f *Fallback, lists, conds int, path string) {
+	if lists > 0 && conds == 0 {
+		p.errorf(path, "empty: a fallback needs a condition (or no list at all for any error)")
+	}
+	if len(f.On) == 0 {
+		f.On = []string{"any_error"}
+	}
+	if f.explicit5xx {
+		f.Widened = nil
 	}
 }
 
@@ -531,13 +660,23 @@ func (p *parser) fallback(x any, at string) (Fallback, bool) {
 	} else {
 		f.To, _ = p.str(v, join(at, "to"), true)
 	}
+	// The conditions are in two lists: an empty one is no error when the
+	// other has conditions.
+	lists, conds, empty := 0, 0, join(at, "when")
 	if v, ok := m["when"]; ok {
 		if w, ok := p.object(v, join(at, "when"), "status", "errors"); ok {
-			if s, ok := w["status"]; ok {
-				p.conditions(s, join(at, "when.status"), &f)
-			}
-			if e, ok := w["errors"]; ok {
-				p.conditions(e, join(at, "when.errors"), &f)
+			for _, field := range []string{"status", "errors"} {
+				if x, ok := w[field]; ok {
+					path := join(at, "when."+field)
+					if n := p.conditions(x, path, &f); n >= 0 {
+						lists, conds = lists+1, conds+n
+						if lists == 1 {
+							empty = path
+						} else {
+							empty = join(at, "when")
+						}
+					}
+				}
 			}
 		}
 	}
@@ -549,9 +688,7 @@ func (p *parser) fallback(x any, at string) (Fallback, bool) {
 	if v, ok := m["backoff"]; ok {
 		f.Backoff = p.backoff(v, join(at, "backoff"))
 	}
-	if len(f.On) == 0 {
-		f.On = []string{"any_error"}
-	}
+	p.endConditions(&f, lists, conds, empty)
 	return f, len(p.errs) == n
 }
 
@@ -602,12 +739,13 @@ func (p *parser) legacyFallback(x any, at string) (Fallback, bool) {
 	} else {
 		f.To, _ = p.str(v, join(at, "provider"), true)
 	}
+	lists, conds := 0, 0
 	if v, ok := m["conditions"]; ok {
-		p.conditions(v, join(at, "conditions"), &f)
+		if n := p.conditions(v, join(at, "conditions"), &f); n >= 0 {
+			lists, conds = 1, n
+		}
 	}
-	if len(f.On) == 0 {
-		f.On = []string{"any_error"}
-	}
+	p.endConditions(&f, lists, conds, join(at, "conditions"))
 	return f, len(p.errs) == n
 }
 
