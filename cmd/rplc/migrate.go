@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/rpl-lang/rpl/lang/migrate"
 	"github.com/spf13/cobra"
@@ -20,17 +21,24 @@ the canonical layout and decide as the CP1 policies did: provider weights
 (and the legacy weights map) become weighted(), fallbacks (and the legacy
 fallback) .fallback() steps, sticky .sticky(), pre/validators/post the
 extension pipeline, and the circuit breaker health checks. A header comment
-names the source file and says what the router, not the policy, enforces
-(backoff growth and jitter, breaker thresholds, rate limits). The mapping is
-documented in package lang/migrate.
+names the source file, says where the RPL policy differs (a policy_id that
+is not a package name, a status widened to every 5xx, sticky sessions that
+CP1 requests cannot carry) and lists the CP1 settings that are not carried
+over, which neither the policy nor the router enforces (backoff growth, caps
+and jitter, breaker thresholds and cooldowns, rate limits, extension
+configuration). Each of these is also a warning on standard error, naming
+its JSON path. The mapping is documented in package lang/migrate.
 
 The RPL source goes to standard output, or with -o DIR to DIR/NAME.rpl,
 where NAME is the package name: the policy_id, or the file's base name, made
-an identifier (--package overrides it for a single file).
+an identifier (--package overrides it for a single file). A name ending in
+_test gets a _policy suffix: NAME_test.rpl would be a test file.
 
 An unknown or invalid field is an error naming its JSON path, for example
   policy.json: fallbacks[1].backoff.base_ms: want a non-negative integer, have -5
-Every error of every file is reported.
+Every error of every file is reported, however many. A key given twice in
+one object is an error too, reported alone: the others would depend on
+which of its values was meant.
 
 Exit status: 0 when every file was migrated, 1 when a file has errors or an
 output could not be written, 2 for a wrong command line or a missing file.`,
@@ -41,6 +49,9 @@ output could not be written, 2 for a wrong command line or a missing file.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if pkg != "" && len(args) > 1 {
 				return usageErrorf(cmd, "--package names one policy, and %d files were given", len(args))
+			}
+			if strings.HasSuffix(pkg, "_test") {
+				return usageErrorf(cmd, "--package %q ends in _test, which names a test file, not a policy (try %s)", pkg, migrate.PackageName(pkg))
 			}
 			if pkg != "" && migrate.PackageName(pkg) != pkg {
 				return usageErrorf(cmd, "--package %q is not a package name (try %s)", pkg, migrate.PackageName(pkg))
@@ -71,41 +82,42 @@ func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string) e
 		}
 	}
 	bad := false
+	printed := false               // a policy is on standard output
 	written := map[string]string{} // output file → its source
 	for i, a := range args {
-		var pol *migrate.Policy
-		pol, err := migrate.Parse(inputs[i])
-		if err != nil {
+		// errs reports the errors of a policy that cannot be migrated.
+		errs := func(err error) {
 			bad = true
 			var list migrate.ErrorList
-			if errors.As(err, &list) {
-				for _, le := range list {
-					fmt.Fprintf(e.stderr, "%s: %v\n", a, le)
-				}
-			} else {
-				fmt.Fprintf(e.stderr, "%s: %v\n", a, err)
+			if !errors.As(err, &list) {
+				fmt.Fprintf(e.stderr, "%s: internal error: %v\n", a, err)
+				return
 			}
+			for _, le := range list {
+				fmt.Fprintf(e.stderr, "%s: %v\n", a, le)
+			}
+		}
+		pol, err := migrate.Parse(inputs[i])
+		if err != nil {
+			errs(err)
 			continue
 		}
 		opts := migrate.Options{Source: filepath.ToSlash(a), Package: pkg}
-		if opts.Package == "" {
-			if pol.ID != "" {
-				opts.Package = migrate.PackageName(pol.ID)
-			} else {
-				opts.Package = migrate.PackageName(trimExt(filepath.Base(a)))
-			}
-		}
+		opts.Package = migrate.Package(pol, opts)
 		src, err := migrate.Generate(pol, opts)
 		if err != nil {
-			bad = true
-			fmt.Fprintf(e.stderr, "%s: internal error: %v\n", a, err)
+			errs(err)
 			continue
 		}
+		for _, w := range migrate.Warnings(pol, opts) {
+			fmt.Fprintf(e.stderr, "%s: warning: %v\n", a, w)
+		}
 		if outDir == "" {
-			if i > 0 {
+			if printed {
 				fmt.Fprintln(e.stdout)
 			}
 			e.stdout.Write(src)
+			printed = true
 			continue
 		}
 		out := filepath.Join(outDir, opts.Package+".rpl")
@@ -127,5 +139,3 @@ func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string) e
 	}
 	return nil
 }
-
-func trimExt(name string) string { return name[:len(name)-len(filepath.Ext(name))] }

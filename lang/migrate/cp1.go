@@ -100,11 +100,12 @@ type CircuitBreaker struct {
 	FailureThreshold int     // 0 when absent
 	ErrorRate        float64 // 0 when absent
 	Cooldown         time.Duration
+	HasCooldown      bool // cooldown_ms given (0 is a setting too)
 	HalfOpenRequests int
 }
 
-// RateLimit is CP1's request rate limit, which the router's quotas
-// enforce.
+// RateLimit is CP1's request rate limit. Neither an RPL policy nor the
+// router enforces it: Generate says so.
 type RateLimit struct {
 	PerSecond float64 // requests_per_second, or requests_per_minute/60
 	PerMinute int
@@ -855,7 +856,7 @@ func (p *parser) breaker(x any, at string) *CircuitBreaker {
 	}
 	if v, ok := m["cooldown_ms"]; ok {
 		if n, ok := p.integer(v, join(at, "cooldown_ms"), 0, maxMillis, "a non-negative integer"); ok {
-			b.Cooldown = time.Duration(n) * time.Millisecond
+			b.Cooldown, b.HasCooldown = time.Duration(n)*time.Millisecond, true
 		}
 	}
 	if v, ok := m["half_open_requests"]; ok {

@@ -1,12 +1,16 @@
 // Package migrate turns CP1 JSON routing policies into RPL source: the
 // library behind `rplc migrate`.
 //
-// Parse validates a CP1 policy; every unknown or invalid field is an Error
-// naming its JSON path (`fallbacks[1].backoff.base_ms: want a non-negative
-// integer, have -5`). Generate writes an RPL policy in canonical layout
-// (lang.Format) that checks and decides as the CP1 policy did; a header
-// comment names the source file, lists where the RPL policy differs and
-// what the router enforces instead of the policy.
+// Parse validates a CP1 policy; every unknown or invalid field, and every
+// key given twice in one object, is an Error naming its JSON path
+// (`fallbacks[1].backoff.base_ms: want a non-negative integer, have -5`;
+// a key that is empty or not a plain name is bracketed: `weights["a.b"]`,
+// `providers[0][""]`), all of them reported. Generate writes an RPL policy
+// in canonical layout (lang.Format) that checks, compiles and decides as
+// the CP1 policy did; a header comment names the source file, lists where
+// the RPL policy differs and the CP1 settings that are not carried over,
+// which neither the policy nor the router enforces. Warnings lists the
+// same, each naming its JSON path.
 //
 // # CP1 policies
 //
@@ -14,7 +18,9 @@
 // gives them:
 //
 //	version            "1" (or 1); required
-//	policy_id          optional; the RPL package name (made an identifier)
+//	policy_id          optional; the RPL package name (made an identifier;
+//	                   a warning when that changes it: CP1 clients must
+//	                   send the new id)
 //	description        optional; copied into the header comment
 //	providers          [{name, weight 0-100, priority? 0-100}], names unique,
 //	                   weights summing to more than 0
@@ -43,6 +49,12 @@
 // session key keep their provider for ttl, and a request without a key is
 // not sticky; the extensions run in list order.
 //
+// A CP1 DecideRequest (DESIGN.md §4) carries no session: its session can
+// only be in its metadata, under the key that session_key names. Without
+// session_key the RPL policy sticks by the request's session id, which v2
+// requests carry and CP1 requests do not; the header and a warning say
+// that CP1 clients' requests are then never sticky.
+//
 // # Mapping
 //
 //	CP1                                  RPL
@@ -60,14 +72,24 @@
 //	  "network"
 //	  "any", "error", "any_error", "*"   any_error
 //	  no conditions                      [any_error]
-//	  backoff.strategy/max_ms/jitter     header note: the router's retry settings
-//	sticky (enabled)                     .sticky(r.session.id, ttl: ttl), or with
+//	  backoff.strategy/max_ms/jitter     not carried over (RPL's backoff is one fixed
+//	                                     delay): a warning each
+//	sticky (enabled)                     .sticky(r.session.id, ttl: ttl) and a warning
+//	                                     (CP1 requests carry no session id), or with
 //	                                     session_key K: .sticky(r.metadata["K"] ?? "", ttl: ttl)
 //	sticky.enabled false                 no .sticky; header note
 //	pre / validators / post              .pre(id) / .validate(id) / .post(id), in order
-//	  {config: ...}                      header note: the router's extension registry
+//	  {config: ...}                      not carried over: a warning
 //	circuit_breaker (enabled)            health.healthy / health.error_rate filter the
-//	                                     weights (fn usable, share, split); thresholds,
-//	                                     cooldown and half-open: header note
-//	rate_limit                           header note: the router's quotas
+//	                                     weights (fn usable, share, split), over at most
+//	                                     MaxBreakerProviders providers; failure_threshold,
+//	                                     cooldown_ms, half_open_requests: not carried over
+//	                                     (the router's breakers have fixed settings), a
+//	                                     warning each
+//	rate_limit                           not carried over (the router has no quotas): a
+//	                                     warning
+//
+// Every warning is also a line of the header comment: under "Differences
+// from the CP1 policy" (a changed policy id, a widened status, sticky
+// without session_key) or "Not carried over".
 package migrate

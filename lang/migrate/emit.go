@@ -2,12 +2,17 @@ package migrate
 
 import (
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
 )
 
 // Options configure Convert and Generate.
@@ -37,7 +42,8 @@ var rplKeywords = map[string]bool{
 
 // PackageName makes s an RPL package name: lower case, runs of other
 // characters than letters, digits and _ become _, a leading digit gets a
-// p_ prefix, a keyword a _policy suffix.
+// p_ prefix, a keyword a _policy suffix, and so does a name ending in
+// _test (NAME_test.rpl is the test file of NAME.rpl, not a policy).
 func PackageName(s string) string {
 	var b strings.Builder
 	under := false
@@ -57,27 +63,50 @@ func PackageName(s string) string {
 	case name[0] >= '0' && name[0] <= '9':
 		name = "p_" + name
 	}
-	if rplKeywords[name] {
+	if rplKeywords[name] || strings.HasSuffix(name, "_test") {
 		name += "_policy"
 	}
 	return name
 }
 
+// Package is the package name Generate gives pol under opts: opts.Package,
+// else the policy_id, else the base name of opts.Source, made an
+// identifier; "policy" without any.
+func Package(pol *Policy, opts Options) string {
+	switch {
+	case opts.Package != "":
+		return opts.Package
+	case pol.ID != "":
+		return PackageName(pol.ID)
+	case opts.Source != "":
+		base := filepath.Base(opts.Source)
+		return PackageName(strings.TrimSuffix(base, filepath.Ext(base)))
+	}
+	return "policy"
+}
+
+// MaxBreakerProviders is the most providers a policy with a circuit
+// breaker migrates with: its split of the healthy providers is a map
+// literal, whose entries (a key and a value each) are on the VM's operand
+// stack at once, and the verifier allows 65,536 values there.
+const MaxBreakerProviders = 32767
+
 // Generate writes pol as an RPL policy in canonical layout (lang.Format),
-// and checks it: the result always compiles. The policy's route decides
-// as the CP1 policy does (see the package documentation for the
-// mapping); what RPL cannot express is said in the header comment.
+// then checks and compiles it as rplc build does: the result always
+// compiles. The policy's route decides as the CP1 policy does (see the
+// package documentation for the mapping); the header comment says where it
+// differs and which CP1 settings are not carried over, the Warnings. A
+// policy that cannot be migrated (a circuit breaker over more than
+// MaxBreakerProviders providers) is an ErrorList, as Parse's errors; an
+// Options.Package that is not a package name is an error.
 func Generate(pol *Policy, opts Options) ([]byte, error) {
-	pkg := opts.Package
-	if pkg == "" {
-		switch {
-		case pol.ID != "":
-			pkg = PackageName(pol.ID)
-		case opts.Source != "":
-			pkg = PackageName(strings.TrimSuffix(filepath.Base(opts.Source), filepath.Ext(opts.Source)))
-		default:
-			pkg = "policy"
-		}
+	if opts.Package != "" && PackageName(opts.Package) != opts.Package {
+		return nil, fmt.Errorf("migrate: package name %q is not a package name (try %s)", opts.Package, PackageName(opts.Package))
+	}
+	pkg := Package(pol, opts)
+	breaker := pol.CircuitBreaker != nil && pol.CircuitBreaker.Enabled
+	if breaker && len(pol.Providers) > MaxBreakerProviders {
+		return nil, ErrorList{{Path: "providers", Msg: fmt.Sprintf("%d providers with a circuit breaker: a migrated policy routes around open breakers over at most %d providers (its split of the healthy ones is one map literal, and the VM's operand stack holds 65,536 values); split the policy, or leave out circuit_breaker", len(pol.Providers), MaxBreakerProviders)}}
 	}
 	var w strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&w, format+"\n", args...) }
@@ -85,7 +114,7 @@ func Generate(pol *Policy, opts Options) ([]byte, error) {
 	// Header.
 	from := "a CP1 policy"
 	if opts.Source != "" {
-		from = filepath.ToSlash(opts.Source)
+		from = quoteIfNeeded(filepath.ToSlash(opts.Source))
 	}
 	id := ""
 	if pol.ID != "" {
@@ -95,26 +124,40 @@ func Generate(pol *Policy, opts Options) ([]byte, error) {
 	if d := strings.TrimSpace(pol.Description); d != "" {
 		line("#")
 		for _, l := range strings.Split(d, "\n") {
-			line("# %s", strings.TrimRight(l, " \t\r"))
+			line("# %s", escape(strings.TrimRight(l, " \t\r")))
 		}
 	}
-	if diffs := differences(pol); len(diffs) > 0 {
+	var diffs, dropped []Warning
+	for _, x := range warnings(pol, pkg) {
+		if x.dropped {
+			dropped = append(dropped, x.Warning)
+		} else {
+			diffs = append(diffs, x.Warning)
+		}
+	}
+	if len(diffs) > 0 {
 		line("#")
 		line("# Differences from the CP1 policy:")
 		for _, d := range diffs {
-			comment(&w, d)
+			comment(&w, d.String())
 		}
 	}
-	if notes := routerNotes(pol); len(notes) > 0 {
+	if len(dropped) > 0 {
 		line("#")
-		line("# Enforced by the router, not by this policy:")
+		line("# Not carried over (neither this policy nor the router enforces them):")
+		for _, d := range dropped {
+			comment(&w, d.String())
+		}
+	}
+	if notes := notes(pol); len(notes) > 0 {
+		line("#")
+		line("# Notes:")
 		for _, n := range notes {
 			comment(&w, n)
 		}
 	}
 	line("package %s", pkg)
 	line("")
-	breaker := pol.CircuitBreaker != nil && pol.CircuitBreaker.Enabled
 	if breaker {
 		line(`import "std/health"`)
 		line("")
@@ -227,19 +270,74 @@ func Generate(pol *Policy, opts Options) ([]byte, error) {
 	line("  %s", strings.Join(chain, "\n    "))
 	line("}")
 
+	return selfCheck(pkg, w.String())
+}
+
+// selfCheck formats src, the policy pkg, then checks, compiles and
+// verifies it as rplc build does; it reads nothing but src (not the
+// working directory, where a pkg.rpl or pkg_test.rpl may lie).
+func selfCheck(pkg, src string) ([]byte, error) {
 	name := pkg + ".rpl"
-	out, err := lang.FormatSource(name, []byte(w.String()))
+	out, err := lang.FormatSource(name, []byte(src))
 	if err != nil {
-		return nil, fmt.Errorf("migrate: generated source does not parse (a bug): %v\n%s", err, w.String())
+		return nil, fmt.Errorf("migrate: generated source does not parse (a bug): %v\n%s", err, src)
 	}
 	u, err := stdlib.Universe()
 	if err != nil {
 		return nil, err
 	}
-	if _, diags := lang.CheckSource(&lang.Config{Universe: u, NoTests: true}, name, out); len(diags) > 0 {
+	builtins, err := stdlib.Table()
+	if err != nil {
+		return nil, err
+	}
+	cfg := &lang.Config{Universe: u, NoTests: true, Policy: true, NeedRoute: true,
+		ReadFile: func(p string) ([]byte, error) {
+			if p == name {
+				return out, nil
+			}
+			return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+		}}
+	prog, diags := lang.Check(cfg, name)
+	if len(diags) > 0 {
 		return nil, fmt.Errorf("migrate: generated source does not check (a bug): %v\n%s", diags.Err(), out)
 	}
+	code, err := compiler.Compile(prog, compiler.Options{Builtins: builtins, NoTests: true})
+	if err != nil {
+		return nil, fmt.Errorf("migrate: generated source does not compile (a bug): %v", err)
+	}
+	if _, err := vm.NewProgram(code.Spec, builtins); err != nil {
+		return nil, fmt.Errorf("migrate: generated program rejected by the verifier (a bug): %v", err)
+	}
 	return out, nil
+}
+
+// quoteIfNeeded is s, or s quoted when it holds a character that is not
+// printable (a newline would end a comment).
+func quoteIfNeeded(s string) string {
+	if escape(s) != s || strings.ContainsAny(s, "\t") {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// escape writes the characters of s that are not printable (control
+// characters, line and paragraph separators, bidirectional overrides,
+// invalid UTF-8) as Go escapes, so that text from a CP1 policy stays on
+// its comment line and shows what it holds.
+func escape(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\t' || unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
 }
 
 // comment writes a bullet, wrapped at 76 columns.
@@ -249,6 +347,7 @@ func comment(w *strings.Builder, text string) { wrap(w, "#   -", "#    ", text) 
 func para(w *strings.Builder, text string) { wrap(w, "#", "#", text) }
 
 func wrap(w *strings.Builder, first, rest, text string) {
+	text = escape(text)
 	cur := first
 	for _, word := range strings.Fields(text) {
 		if len(cur)+1+len(word) > 76 && len(cur) > len(first) {
@@ -285,62 +384,88 @@ func formatFloat(f float64) string {
 
 func stickySource(s *Sticky) string {
 	if s.SessionKey == "" {
-		return "session id"
+		return "session id (which CP1 requests do not carry)"
 	}
 	return fmt.Sprintf("metadata %q (no stickiness without it)", s.SessionKey)
 }
 
-// differences lists what the RPL policy decides differently.
-func differences(pol *Policy) []string {
-	var out []string
+// A Warning is what a CP1 policy's clients or authors must know of its
+// migration: where the RPL policy decides differently, or a CP1 setting
+// that is not carried over. Path is the JSON path of what it is about.
+type Warning struct {
+	Path string
+	Msg  string
+}
+
+func (w Warning) String() string { return w.Path + ": " + w.Msg }
+
+// Warnings lists the differences and the settings not carried over that
+// Generate's header comment lists, for the package name that opts gives.
+func Warnings(pol *Policy, opts Options) []Warning {
+	var out []Warning
+	for _, x := range warnings(pol, Package(pol, opts)) {
+		out = append(out, x.Warning)
+	}
+	return out
+}
+
+type warning struct {
+	Warning
+	dropped bool // a CP1 setting not carried over, rather than a difference
+}
+
+// warnings lists what the RPL policy pkg decides differently, then the
+// CP1 settings it drops.
+func warnings(pol *Policy, pkg string) []warning {
+	var out []warning
+	diff := func(path, format string, args ...any) {
+		out = append(out, warning{Warning: Warning{path, fmt.Sprintf(format, args...)}})
+	}
+	drop := func(path, format string, args ...any) {
+		out = append(out, warning{Warning: Warning{path, fmt.Sprintf(format, args...)}, dropped: true})
+	}
+	if pol.ID != "" && pol.ID != pkg {
+		diff("policy_id", "the policy is now %s: CP1 clients must send policy_id %q, not %q (which gets policy_not_found).", pkg, pkg, pol.ID)
+	}
 	for i, f := range pol.Fallbacks {
 		at := fmt.Sprintf("fallbacks[%d]", i)
 		if pol.LegacyFallback {
 			at = "fallback"
 		}
 		if len(f.Widened) > 0 {
-			out = append(out, fmt.Sprintf("%s: status %s becomes http_5xx, which also covers the other 5xx statuses.", at, strings.Join(f.Widened, ", ")))
+			diff(at, "status %s becomes http_5xx, which also covers the other 5xx statuses.", strings.Join(f.Widened, ", "))
 		}
 	}
-	return out
-}
-
-// routerNotes lists the CP1 settings that the router enforces.
-func routerNotes(pol *Policy) []string {
-	var out []string
+	if s := pol.Sticky; s != nil && s.Enabled && s.SessionKey == "" {
+		diff("sticky.session_key", "absent: requests stick by r.session.id, which v2 requests carry and CP1 requests do not (a CP1 DecideRequest has no session), so CP1 clients' requests are never sticky; give session_key, the metadata key that holds their session, to make them sticky.")
+	}
 	for i, f := range pol.Fallbacks {
-		b := f.Backoff
-		if b.exact() {
-			continue
+		if pol.LegacyFallback {
+			break
 		}
-		desc := b.Strategy + " backoff from " + lang.FormatDuration(b.Base)
-		if b.Max > 0 {
-			desc += " up to " + lang.FormatDuration(b.Max)
+		at := fmt.Sprintf("fallbacks[%d].backoff", i)
+		b := f.Backoff
+		base := lang.FormatDuration(b.Base)
+		if b.Strategy != "fixed" {
+			drop(at+".strategy", "%s: the retries wait the fixed base delay, %s, each time (RPL's backoff).", b.Strategy, base)
+			if b.Max > 0 {
+				drop(at+".max_ms", "%d: no delay grows to a cap.", b.Max.Milliseconds())
+			}
 		}
 		if b.Jitter {
-			desc += ", with jitter"
+			drop(at+".jitter", "true: the %s delay is not randomized.", base)
 		}
-		out = append(out, fmt.Sprintf("fallbacks[%d].backoff: %s. The decision records the %s base delay; the growth, cap and jitter are the router's retry settings.", i, desc, lang.FormatDuration(b.Base)))
 	}
-	if cb := pol.CircuitBreaker; cb != nil {
-		if !cb.Enabled {
-			out = append(out, "circuit_breaker is disabled: providers are chosen whatever their health.")
-		} else {
-			var s []string
-			if cb.FailureThreshold > 0 {
-				s = append(s, fmt.Sprintf("failure_threshold %d", cb.FailureThreshold))
-			}
-			if cb.Cooldown > 0 {
-				s = append(s, "cooldown "+lang.FormatDuration(cb.Cooldown))
-			}
-			if cb.HalfOpenRequests > 0 {
-				s = append(s, fmt.Sprintf("half_open_requests %d", cb.HalfOpenRequests))
-			}
-			settings := ""
-			if len(s) > 0 {
-				settings = " (" + strings.Join(s, ", ") + ")"
-			}
-			out = append(out, "circuit_breaker"+settings+": the router's circuit breakers open and close providers from feedback; this policy reads their state (health.healthy, health.error_rate) and routes around open ones.")
+	if cb := pol.CircuitBreaker; cb != nil && cb.Enabled {
+		const why = "the router's circuit breakers use fixed settings of their own (see health.healthy)."
+		if cb.FailureThreshold > 0 {
+			drop("circuit_breaker.failure_threshold", "%d: %s", cb.FailureThreshold, why)
+		}
+		if cb.HasCooldown {
+			drop("circuit_breaker.cooldown_ms", "%d: %s", cb.Cooldown.Milliseconds(), why)
+		}
+		if cb.HalfOpenRequests > 0 {
+			drop("circuit_breaker.half_open_requests", "%d: %s", cb.HalfOpenRequests, why)
 		}
 	}
 	if rl := pol.RateLimit; rl != nil {
@@ -356,10 +481,7 @@ func routerNotes(pol *Policy) []string {
 		if rl.Burst > 0 {
 			rate += fmt.Sprintf(" (burst %d)", rl.Burst)
 		}
-		out = append(out, fmt.Sprintf("rate_limit: %s, enforced by the router's quotas; a policy cannot count requests.", rate))
-	}
-	if s := pol.Sticky; s != nil && !s.Enabled {
-		out = append(out, "sticky is disabled in the CP1 policy: no session affinity.")
+		drop("rate_limit", "%s: a policy cannot count requests, and the router has no quotas: requests are not limited.", rate)
 	}
 	for _, l := range []struct {
 		field string
@@ -367,9 +489,26 @@ func routerNotes(pol *Policy) []string {
 	}{{"pre", pol.Pre}, {"validators", pol.Validators}, {"post", pol.Post}} {
 		for i, e := range l.exts {
 			if e.HasConfig {
-				out = append(out, fmt.Sprintf("%s[%d].config (%s): extension configuration belongs to the router's extension registry, not to the policy.", l.field, i, e.ID))
+				drop(fmt.Sprintf("%s[%d].config", l.field, i), "the configuration of extension %q: an RPL policy names the extension only, and the router has no extension registry to hold it.", e.ID)
 			}
 		}
+	}
+	return out
+}
+
+// notes are what the header says besides the warnings: how the policy
+// carries a CP1 setting where that is not plain from the code.
+func notes(pol *Policy) []string {
+	var out []string
+	if cb := pol.CircuitBreaker; cb != nil {
+		if !cb.Enabled {
+			out = append(out, "circuit_breaker is disabled: providers are chosen whatever their health.")
+		} else {
+			out = append(out, "circuit_breaker: this policy reads the state of the router's circuit breakers, which open and close providers from feedback (health.healthy, health.error_rate), and routes around open ones.")
+		}
+	}
+	if s := pol.Sticky; s != nil && !s.Enabled {
+		out = append(out, "sticky is disabled in the CP1 policy: no session affinity.")
 	}
 	return out
 }

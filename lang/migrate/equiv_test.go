@@ -1,6 +1,7 @@
 package migrate_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/lang/migrate"
 	"github.com/rpl-lang/rpl/stdlib"
@@ -362,4 +364,46 @@ func strs(x any) []string {
 		out = append(out, e.(string))
 	}
 	return out
+}
+
+// TestLargeBreakerPolicy: a circuit breaker's split of the healthy
+// providers is one map literal, two operand stack slots a provider,
+// against the verifier's 65,536. At MaxBreakerProviders the migrated
+// policy builds as rplc build builds a directory; one more provider is an
+// error naming the limit, not a policy that checks and then fails to
+// build.
+func TestLargeBreakerPolicy(t *testing.T) {
+	policy := func(n int) []byte {
+		var b strings.Builder
+		b.WriteString(`{"version": "1", "policy_id": "large", "circuit_breaker": {"error_rate": 0.5}, "providers": [`)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, `{"name": "p%d", "weight": %d}`, i, 1+i%100)
+		}
+		b.WriteString("]}")
+		return []byte(b.String())
+	}
+	src, err := migrate.Convert(policy(migrate.MaxBreakerProviders), migrate.Options{})
+	if err != nil {
+		t.Fatalf("%d providers: %v", migrate.MaxBreakerProviders, err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "large.rpl"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bundle.Build(dir, bundle.BuildOptions{SkipTests: true}); err != nil {
+		t.Fatalf("%d providers: the migrated policy does not build: %v", migrate.MaxBreakerProviders, err)
+	}
+
+	_, err = migrate.Convert(policy(migrate.MaxBreakerProviders+1), migrate.Options{})
+	list, ok := err.(migrate.ErrorList)
+	if !ok || len(list) != 1 || list[0].Path != "providers" || !strings.Contains(list[0].Msg, "at most 32767 providers") {
+		t.Fatalf("%d providers: error %v, want one at providers naming the limit", migrate.MaxBreakerProviders+1, err)
+	}
+	// Without a circuit breaker there is no such literal, and no limit.
+	if _, err := migrate.Convert(bytes.Replace(policy(migrate.MaxBreakerProviders+1), []byte(`"circuit_breaker": {"error_rate": 0.5}, `), nil, 1), migrate.Options{}); err != nil {
+		t.Errorf("%d providers without a circuit breaker: %v", migrate.MaxBreakerProviders+1, err)
+	}
 }

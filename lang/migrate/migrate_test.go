@@ -91,6 +91,8 @@ func TestPackageName(t *testing.T) {
 	for in, want := range map[string]string{
 		"simple-split": "simple_split", "Chat Policy v2": "chat_policy_v2", "2024-q1": "p_2024_q1",
 		"": "policy", "---": "policy", "match": "match_policy", "a__b": "a__b", "tenant/acme": "tenant_acme",
+		"chat_test": "chat_test_policy", "Routing-TEST": "routing_test_policy", "test": "test_policy", "_test": "_test_policy",
+		"x_test_policy": "x_test_policy", "testing": "testing",
 	} {
 		if got := PackageName(in); got != want {
 			t.Errorf("PackageName(%q) = %q, want %q", in, got, want)
@@ -179,8 +181,8 @@ func TestEveryError(t *testing.T) {
 }
 
 // TestConditionsAccepted: an empty list beside a list with conditions is
-// no error; a status widened to every 5xx is no difference (no header
-// note) when "5xx" is asked for too.
+// no error; a status widened to every 5xx is no difference when "5xx" is
+// asked for too.
 func TestConditionsAccepted(t *testing.T) {
 	for in, want := range map[string][]string{
 		`{"status": [429], "errors": []}`:          {"http_429"},
@@ -197,13 +199,142 @@ func TestConditionsAccepted(t *testing.T) {
 		if strings.Join(f.On, ",") != strings.Join(want, ",") || len(f.Widened) != 0 {
 			t.Errorf("%s: on %v, widened %v; want on %v, none widened", in, f.On, f.Widened, want)
 		}
+		for _, w := range Warnings(pol, Options{}) {
+			t.Errorf("%s: warning %v", in, w)
+		}
 	}
 	// A single 5xx status alone is widened, and said.
 	pol, err := Parse([]byte(`{"version": "1", "weights": {"a": 1}, "fallbacks": [{"when": {"status": [503]}, "to": "b"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := pol.Fallbacks[0]; strings.Join(f.Widened, ",") != "503" {
-		t.Errorf("widened %v, want 503", f.Widened)
+	if ws := Warnings(pol, Options{}); len(ws) != 1 || ws[0].Path != "fallbacks[0]" || !strings.Contains(ws[0].Msg, "503 becomes http_5xx") {
+		t.Errorf("warnings %v, want the 503 widening", ws)
+	}
+}
+
+// TestWarnings: every CP1 setting that is not carried over is a warning
+// naming its JSON path, and the header says it is not enforced rather
+// than that the router enforces it; a policy_id that changes, and a
+// sticky block without session_key (which CP1 requests cannot use), are
+// warnings too.
+func TestWarnings(t *testing.T) {
+	in := `{"version": "1", "policy_id": "chat-v2", "weights": {"a": 1, "b": 1},
+	  "fallbacks": [{"to": "b", "backoff": {"strategy": "exponential", "base_ms": 100, "max_ms": 900, "jitter": true}},
+	                {"to": "a", "backoff": {"base_ms": 100, "max_ms": 900}}],
+	  "sticky": {"ttl": "5m"},
+	  "post": ["x", {"id": "y", "config": {"k": 1}}],
+	  "circuit_breaker": {"failure_threshold": 3, "cooldown_ms": 0, "half_open_requests": 2, "error_rate": 0.5},
+	  "rate_limit": {"requests_per_second": 5}}`
+	pol, err := Parse([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, w := range Warnings(pol, Options{}) {
+		paths = append(paths, w.Path)
+	}
+	want := []string{"policy_id", "sticky.session_key",
+		"fallbacks[0].backoff.strategy", "fallbacks[0].backoff.max_ms", "fallbacks[0].backoff.jitter",
+		"circuit_breaker.failure_threshold", "circuit_breaker.cooldown_ms", "circuit_breaker.half_open_requests",
+		"rate_limit", "post[1].config"}
+	if strings.Join(paths, " ") != strings.Join(want, " ") {
+		t.Errorf("warnings at\n%v\nwant\n%v", paths, want)
+	}
+	src, err := Generate(pol, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := string(src[:strings.Index(string(src), "\npackage ")])
+	for _, bad := range []string{"Enforced by the router", "router's quotas", "router's retry settings", "router's extension registry"} {
+		if strings.Contains(header, bad) {
+			t.Errorf("header says %q:\n%s", bad, header)
+		}
+	}
+	for _, good := range []string{
+		"# Not carried over (neither this policy nor the router enforces them):",
+		`CP1 clients must send policy_id "chat_v2", not "chat-v2"`,
+		"CP1 clients' requests are never sticky",
+		"rate_limit: 5 requests/s per tenant: a policy cannot count requests, and the router has no quotas",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(strings.ReplaceAll(header, "#", "")), " "), good) &&
+			!strings.Contains(header, good) {
+			t.Errorf("header lacks %q:\n%s", good, header)
+		}
+	}
+	// The same policy_id as the package: no warning.
+	pol.ID = "chat_v2"
+	for _, w := range Warnings(pol, Options{}) {
+		if w.Path == "policy_id" {
+			t.Errorf("warning %v for an unchanged policy_id", w)
+		}
+	}
+	// --package renames it: a warning.
+	ws := Warnings(pol, Options{Package: "acme"})
+	if len(ws) == 0 || ws[0].Path != "policy_id" || !strings.Contains(ws[0].Msg, `policy_id "acme"`) {
+		t.Errorf("warnings %v, want the policy_id one first", ws)
+	}
+}
+
+// TestTestSuffix: a package name ending in _test would make the generated
+// file a test file (its check then reads NAME.rpl from the working
+// directory): PackageName avoids it, Generate refuses it, and the check
+// reads nothing but the generated source, wherever it runs.
+func TestTestSuffix(t *testing.T) {
+	t.Chdir(t.TempDir())
+	// Files that a check reading the working directory would trip on.
+	for _, f := range []string{"chat.rpl", "chat_test.rpl", "chat_test_policy_test.rpl", "routing.rpl"} {
+		if err := os.WriteFile(f, []byte("package broken\n\nfn {\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := Convert([]byte(`{"version": "1", "policy_id": "chat_test", "weights": {"a": 1}}`), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), "\npackage chat_test_policy\n") {
+		t.Errorf("package is not chat_test_policy:\n%s", src)
+	}
+	src, err = Convert([]byte(`{"version": "1", "weights": {"a": 1}}`), Options{Source: "cp1/routing_test.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), "\npackage routing_test_policy\n") {
+		t.Errorf("package is not routing_test_policy:\n%s", src)
+	}
+	if _, err := Convert([]byte(`{"version": "1", "weights": {"a": 1}}`), Options{Package: "x_test"}); err == nil ||
+		!strings.Contains(err.Error(), `"x_test" is not a package name (try x_test_policy)`) {
+		t.Errorf("Package x_test: %v", err)
+	}
+}
+
+// TestCommentText: a source path, description, provider or extension
+// name holding a newline or another control character stays on its
+// comment line, escaped.
+func TestCommentText(t *testing.T) {
+	in := `{"version": "1", "description": "one\u0000two\u2028three\nfour",
+	  "providers": [{"name": "a\nb", "weight": 1}],
+	  "fallbacks": [{"to": "c\u001b[31m", "when": {"errors": ["timeout"]}}],
+	  "pre": [{"id": "x\ny", "config": {}}]}`
+	src, err := Convert([]byte(in), Options{Source: "dir/a\nb\u202e.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(src)
+	for _, want := range []string{
+		`# Migrated by rplc migrate from "dir/a\nb\u202e.json".`,
+		`# one\x00two\u2028three`,
+		"# four\n",
+		`#   - fallbacks[0]: c\x1b[31m when timeout.`,
+		`extension "x\ny"`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("source lacks %q:\n%s", want, s)
+		}
+	}
+	for i, l := range strings.Split(s, "\n") {
+		if strings.ContainsFunc(l, func(r rune) bool { return r < ' ' && r != '\t' || r == '\u2028' || r == '\u202e' }) {
+			t.Errorf("line %d holds a control character: %q", i+1, l)
+		}
 	}
 }
