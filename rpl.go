@@ -242,12 +242,6 @@ func DefaultInput(now time.Time, id string) Input {
 }
 
 // SeedOf derives an evaluation seed from a request id (FNV-1a, 64 bits),
-// so replaying a logged request reproduces its weighted choices.
-func SeedOf(id string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(id); i++ {
-		h ^= uint64(id[i])
-		h *= 1099511628211
-	}
-	return h
-}
+// so replaying a logged request reproduces its weighted choices. It is
+// stdlib.SeedOf, with which sticky draws a session's target from its key.
+func SeedOf(id string) uint64 { return stdlib.SeedOf(id) }

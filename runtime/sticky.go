@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -18,16 +17,21 @@ import (
 // key) in a StickyState, and a later decision of the same session whose
 // split still gives that target a positive weight gets it (Outcome.Sticky,
 // reason "sticky"). Without an entry (none yet, expired, or its target
-// left the split) the target is picked from the split with the session
-// key's seed (rpl.SeedOf(key), stdlib.PickWeighted) instead of the
-// request's, and kept: so routers that do not share the store, and a
+// left the split) the target is the split's draw with the session key's
+// seed (stdlib.PickWeighted(split, stdlib.SeedOf(key))) instead of the
+// request's, and is kept: so routers that do not share the store, and a
 // router after a restart, pick the same target for a session while the
 // weights are unchanged, and the store keeps it when they change.
 //
-// Only the target (and the builder's reason "weighted") changes: the rest
-// of the decision is the policy's, computed for the target its own run
-// drew. A policy deriving other fields from d.target (a priority, a tag)
-// computed them for that target, which may not be the session's.
+// std's sticky makes that draw itself, in the policy, so that what the
+// policy computes from d.target after .sticky() (a priority, a tag) is
+// computed for the target answered; the engine's draw then gives the
+// target the decision has, and changes nothing. It still changes the
+// target of a decision whose sticky_key the policy set without sticky (a
+// Decision record literal). A kept target replaces the policy's (and the
+// builder's reason "weighted"): the rest of the decision is the policy's,
+// computed for the key's draw, which differs from the kept target only
+// after the split changed.
 
 // StickyState keeps the targets of sticky sessions. Config.State
 // implements it to share them (a store every router reads); else the
@@ -218,7 +222,7 @@ func (e *Engine) stick(o *Outcome, now time.Time) {
 	}
 	if !o.Sticky {
 		var err error
-		if target, err = stdlib.PickWeighted(split, rpl.SeedOf(key)); err != nil {
+		if target, err = stdlib.PickWeighted(split, stdlib.SeedOf(key)); err != nil {
 			target = d[l.dec.target] // the policy's own pick stands
 		}
 		st.Stick(tenant, policy, key, target.Str(), now, ttl)

@@ -293,3 +293,90 @@ func BenchmarkEngineDecideSticky(b *testing.B) {
 		b.Fatal("not a sticky hit")
 	}
 }
+
+// stickyPrioPolicy derives the priority and a tag from d.target after
+// .sticky(): what it computes must be for the target the router answers.
+const stickyPrioPolicy = `package sticky_prio
+
+fn route(r: Request) -> Decision {
+  let prio: map[string, int] = {"a:m": 90, "b:m": 70, "c:m": 30}
+  let d = weighted({"a:m": 10, "b:m": 10, "c:m": 10}).sticky(r.metadata["s"] ?? "", ttl: 1h)
+  d.priority(prio[d.target] ?? 50).tag("for", d.target)
+}
+`
+
+var stickyPrio = map[string]int64{"a:m": 90, "b:m": 70, "c:m": 30}
+
+// A policy computing from d.target after .sticky() computes for the
+// session's target: sticky draws it from the key, as the router does for
+// a session it keeps nothing for, so the first decision of a session and
+// every later one (the kept target) carry the priority and tag of the
+// target answered, over CP1 and v2.
+func TestStickyPolicySeesSessionTarget(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, copyDir(t, examples, map[string]string{"sticky_prio.rpl": stickyPrioPolicy}))
+	ctx := context.Background()
+	targets := map[string]bool{}
+	for k := range 12 {
+		sess := fmt.Sprint("sess-", k)
+		session := ""
+		for i := range 6 {
+			id := fmt.Sprintf("req-%d-%d", k, i)
+			var target string
+			var prio int64
+			var o *runtime.Outcome
+			if i%2 == 0 {
+				body := fmt.Sprintf(`{"policy_id": "sticky_prio", "request": {"id": %q, "tenant": {"id": "t1"}, "task": {"type": "chat"}, "metadata": {"s": %q}}}`, id, sess)
+				out, code, oo := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
+				if code != "" {
+					t.Fatal(string(out))
+				}
+				var r struct {
+					Decision struct {
+						Target   string            `json:"target"`
+						Priority int64             `json:"priority"`
+						Tags     map[string]string `json:"tags"`
+					} `json:"decision"`
+				}
+				if err := json.Unmarshal(out, &r); err != nil {
+					t.Fatal(err, string(out))
+				}
+				target, prio, o = r.Decision.Target, r.Decision.Priority, oo
+				if r.Decision.Tags["for"] != target {
+					t.Errorf("%s %s: v2 target %s, tag for %q", sess, id, target, r.Decision.Tags["for"])
+				}
+			} else {
+				body := fmt.Sprintf(`{"version": "1", "request_id": %q, "tenant_id": "t1", "task": {"type": "chat"}, "policy_id": "sticky_prio", "metadata": {"s": %q}}`, id, sess)
+				out, code, oo := e.HandleCP1(ctx, []byte(body), runtime.CP1Meta{Arrival: time.Now()}, nil, nil)
+				if code != "" {
+					t.Fatal(string(out))
+				}
+				var r struct {
+					Decision struct {
+						ProviderID string `json:"provider_id"`
+						Priority   int64  `json:"priority"`
+					} `json:"decision"`
+				}
+				if err := json.Unmarshal(out, &r); err != nil {
+					t.Fatal(err, string(out))
+				}
+				target, prio, o = r.Decision.ProviderID, r.Decision.Priority, oo
+			}
+			if want, ok := stickyPrio[target]; !ok || prio != want {
+				t.Errorf("%s %s: target %s with priority %d, want %d", sess, id, target, prio, want)
+			}
+			if o.Sticky != (i > 0) {
+				t.Errorf("%s %s: Sticky %v", sess, id, o.Sticky)
+			}
+			if session == "" {
+				session = target
+			} else if target != session {
+				t.Errorf("%s %s: target %s, the session's is %s", sess, id, target, session)
+			}
+		}
+		targets[session] = true
+	}
+	if len(targets) < 2 {
+		t.Errorf("12 sessions all went to %v", targets)
+	}
+}

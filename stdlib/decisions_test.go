@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"strings"
@@ -464,5 +465,82 @@ func TestCostAndHealth(t *testing.T) {
 		if got != c.want || ok != c.ok {
 			t.Errorf("perMillion(%d, %d, %d, %d) = %d, %v; want %d, %v", c.in, c.inPrice, c.out, c.outPrice, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// TestStickyDraw: sticky draws a target drawn from d's split again with
+// the key's seed (the target a router gives a key it keeps nothing for),
+// so that the policy after .sticky() sees the session's target; a target
+// not drawn from the split, and an empty key, are left as they are.
+func TestStickyDraw(t *testing.T) {
+	const keySticky = "sticky(Decision, string, duration)"
+	split := kv(t, str("a:m"), vm.Int(10), str("b:m"), vm.Int(10), str("c:m"), vm.Int(10), str("off:m"), vm.Int(0))
+	targets := map[string]bool{}
+	for i := range 200 {
+		key := fmt.Sprint("sess-", i)
+		want, err := PickWeighted(split.Map(), SeedOf(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets[want.Str()] = true
+		for seed := range uint64(5) {
+			e := env{in: vm.Input{Seed: seed}}
+			w, _, err := e.call(t, keyWeighted, split)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _, err := e.call(t, keySticky, w, str(key), vm.Duration(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantField(t, s, "target", want)
+			wantField(t, s, "split", split)
+			wantField(t, s, "reason", str("weighted"))
+			wantField(t, s, "sticky_key", str(key))
+			// An empty key is no stickiness: the request's draw stands.
+			n, _, err := e.call(t, keySticky, w, str(""), vm.Nil())
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantField(t, n, "target", dfield(t, w, "target"))
+		}
+	}
+	if len(targets) != 3 {
+		t.Errorf("200 keys drew %v, want the three targets of positive weight", targets)
+	}
+	if SeedOf("sess-1") != fnv1a(fnvOffset, "sess-1") {
+		t.Error("SeedOf is not FNV-1a of the key")
+	}
+
+	// A target the policy set beside the split (not one of its targets, or
+	// one of weight 0) is not a draw: it stays.
+	w := mustCall(t, keyWeighted, split)
+	for _, own := range []string{"z:m", "off:m"} {
+		slots := append([]vm.Value(nil), w.Record()...)
+		slots[lay.decision.target] = str(own)
+		s := mustCall(t, keySticky, vm.NewRecord(slots), str("sess-1"), vm.Nil())
+		wantField(t, s, "target", str(own))
+	}
+	// Nor is a decision without a split.
+	wantField(t, mustCall(t, keySticky, mustCall(t, keyTo, str("z:m")), str("sess-1"), vm.Nil()), "target", str("z:m"))
+
+	// The draw costs weighted's fuel: 1 per 8 targets, and 1 per 16 bytes
+	// of the key it hashes.
+	var kvs []vm.Value
+	for i := range 64 {
+		kvs = append(kvs, str(fmt.Sprintf("t%02d:m", i)), vm.Int(1))
+	}
+	big := mustCall(t, keyWeighted, kv(t, kvs...))
+	key := strings.Repeat("k", 160)
+	_, drawn, err := env{}.call(t, keySticky, big, str(key), vm.Nil())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, plain, err := env{}.call(t, keySticky, big, str(""), vm.Nil())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := drawn.Fuel-plain.Fuel, int64(64/8+160/16); got != want {
+		t.Errorf("the draw charged %d fuel, want %d", got, want)
 	}
 }

@@ -98,12 +98,17 @@ func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return c.Fresh(s), nil
 }
 
+// SeedOf derives a seed from a string (FNV-1a, 64 bits): a run's from its
+// request id (rpl.SeedOf), and the seed a sticky session's target is
+// drawn with from its key.
+func SeedOf(s string) uint64 { return fnv1a(fnvOffset, s) }
+
 // PickWeighted is the target weighted(split) picks in a run whose seed
-// is seed: the engine uses it to pick a sticky session's target from the
-// session key's seed (rpl.SeedOf(key)) rather than the request's, so that
-// every request of the session, on any router, draws the same target
-// while the weights are unchanged. It charges no fuel; its errors are
-// weighted's.
+// is seed: sticky (and the engine, for a session it keeps nothing for)
+// picks a sticky session's target with the session key's seed
+// (SeedOf(key)) rather than the request's, so that every request of the
+// session, on any router, draws the same target while the weights are
+// unchanged. It charges no fuel; its errors are weighted's.
 func PickWeighted(split vm.Map, seed uint64) (vm.Value, error) {
 	if split.Len() == 0 {
 		return vm.Value{}, errors.New("empty split")
@@ -112,10 +117,10 @@ func PickWeighted(split vm.Map, seed uint64) (vm.Value, error) {
 }
 
 // Drawn reports whether target is a draw from split: one of its keys with
-// a positive weight. Only such a target is a weighted pick that a sticky
-// session keeps, and that the engine (and rplc eval) draws again from the
-// session key's seed; a policy may set a target of its own with the split
-// kept for show, and that target stands.
+// a positive weight. Only such a target is a weighted pick that sticky
+// draws again from the session key's seed and that a sticky session
+// keeps; a policy may set a target of its own with the split kept for
+// show, and that target stands.
 func Drawn(split vm.Map, target vm.Value) bool {
 	w, ok := split.Get(target)
 	return ok && w.Int() > 0
@@ -228,6 +233,16 @@ func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return c.Fresh(s), nil
 }
 
+// decSticky sets the sticky key and ttl and, when the key is not empty and
+// d's target was drawn from d's split (Drawn), draws the target again from
+// the split with the key's seed (PickWeighted(split, SeedOf(key))): the
+// target a router gives a session it keeps nothing for yet, so that the
+// rest of the policy, which reads d.target, builds the decision the router
+// answers. A router keeping a target for the key replaces it by that one.
+// The draw charges weighted's fuel (1 per 8 entries of the split) and 1
+// per 16 bytes of the key it hashes; a split weighted could not draw from
+// (a Decision record built by hand) leaves the target as it was, as the
+// router does.
 func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	ttl := a[2]
 	if ttl.IsNil() {
@@ -235,12 +250,31 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	} else if ttl.Int() <= 0 {
 		return vm.Value{}, fmt.Errorf("sticky ttl must be positive, got %s", ttl)
 	}
+	key := a[1].Str()
+	var target vm.Value
+	redraw := false
+	if d := a[0].Record(); key != "" && len(d) == lay.decision.n && d[lay.decision.split].Kind() == vm.KindMap {
+		split := d[lay.decision.split].Map()
+		if Drawn(split, d[lay.decision.target]) {
+			if err := chargeBytes(c, len(key)); err != nil {
+				return vm.Value{}, err
+			}
+			if err := chargeElems(c, split.Len()); err != nil {
+				return vm.Value{}, err
+			}
+			t, err := PickWeighted(split, SeedOf(key))
+			target, redraw = t, err == nil
+		}
+	}
 	s, err := refine(c, a[0])
 	if err != nil {
 		return vm.Value{}, err
 	}
 	s[lay.decision.stickyKey] = a[1]
 	s[lay.decision.stickyTTL] = ttl
+	if redraw {
+		s[lay.decision.target] = target
+	}
 	return c.Fresh(s), nil
 }
 

@@ -276,7 +276,10 @@ func (ev *evaluation) decide(ctx context.Context, probes *vm.Probes) (rpl.Result
 // no target kept yet (a first request, as every evaluation here is): the
 // experiment and arm of the run's last ab.arm, and a target drawn from
 // the split with the sticky key's seed rather than the request's, so that
-// routers agree (runtime's Engine.stick, std.sticky).
+// routers agree (runtime's Engine.stick). std.sticky made that draw in the
+// policy already, and then the target is unchanged; the draw here is for
+// a decision whose sticky_key the policy set without sticky (a Decision
+// record literal), as the router's is.
 func (ev *evaluation) asRouted(d vm.Value) vm.Value {
 	dt := ev.prog.DecisionType()
 	slots := d.Record()

@@ -235,6 +235,15 @@ func Generate(pol *Policy, opts Options) ([]byte, error) {
 	if breaker {
 		pick = "weighted(split())"
 	}
+	// sticky comes first: it draws the target a router gives the key, so
+	// that the priority below is that target's.
+	if s := pol.Sticky; s != nil && s.Enabled {
+		key := "r.session.id"
+		if s.SessionKey != "" {
+			key = fmt.Sprintf("r.metadata[%s] ?? \"\"", strconv.Quote(s.SessionKey))
+		}
+		pick += fmt.Sprintf(".sticky(%s, ttl: %s)", key, lang.FormatDuration(s.TTL))
+	}
 	var chain []string
 	if prio {
 		line("  let d = %s", pick)
@@ -251,13 +260,6 @@ func Generate(pol *Policy, opts Options) ([]byte, error) {
 			args = append(args, "backoff: "+lang.FormatDuration(f.Backoff.Base))
 		}
 		chain = append(chain, ".fallback("+strings.Join(args, ", ")+")")
-	}
-	if s := pol.Sticky; s != nil && s.Enabled {
-		key := "r.session.id"
-		if s.SessionKey != "" {
-			key = fmt.Sprintf("r.metadata[%s] ?? \"\"", strconv.Quote(s.SessionKey))
-		}
-		chain = append(chain, fmt.Sprintf(".sticky(%s, ttl: %s)", key, lang.FormatDuration(s.TTL)))
 	}
 	for _, l := range []struct {
 		method string

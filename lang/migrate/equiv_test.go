@@ -289,12 +289,12 @@ func TestEquivalence(t *testing.T) {
 					meta := map[string]string{}
 					for _, k := range []string{"session", "session_id", "conversation_id"} {
 						if rng.IntN(3) > 0 {
-							meta[k] = fmt.Sprintf("%s-%d", k, rng.IntN(500))
+							meta[k] = fmt.Sprintf("%s-%d", k, rng.IntN(1_000_000))
 						}
 					}
 					session := ""
 					if rng.IntN(4) > 0 {
-						session = fmt.Sprintf("s-%d", rng.IntN(1000))
+						session = fmt.Sprintf("s-%d", rng.IntN(1_000_000))
 					}
 					reqJSON, _ := json.Marshal(map[string]any{"id": id, "session": map[string]string{"id": session}, "metadata": meta, "tenant": map[string]string{"id": "t"}})
 					req, err := prog.RequestFromJSON(reqJSON)
