@@ -276,6 +276,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	}
 	hst := h.(*host)
 	hst.exp, hst.arm, hst.cat = "", "", s.catalogue
+	hst.tenant, hst.policy, hst.now = o.TenantID, p.ID, arrival
 	lim := e.cfg.Limits
 	lim.Deadline = start.Add(e.cfg.Deadline) // checked by the VM, no timer
 	res, err := p.Program.DecideWithLimits(ctx, req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst, Arena: o.arena}, lim)
@@ -356,6 +357,9 @@ type host struct {
 	services
 	cat      *bundle.Catalogue // the deciding snapshot's, or nil
 	exp, arm string
+	// The run's session: its tenant, policy and time, for KeptTarget.
+	tenant, policy string
+	now            time.Time
 }
 
 var (
@@ -363,7 +367,14 @@ var (
 	_ stdlib.ExperimentState = (*host)(nil)
 	_ stdlib.HealthState     = (*host)(nil)
 	_ stdlib.ArmRecorder     = (*host)(nil)
+	_ stdlib.SessionState    = (*host)(nil)
 )
+
+// KeptTarget implements stdlib.SessionState: the target kept for the
+// run's tenant, policy and key, which stick then finds again.
+func (h *host) KeptTarget(key string, ttl time.Duration) (string, bool) {
+	return h.sticky.StickyTarget(h.tenant, h.policy, key, h.now, ttl)
+}
 
 func (e *Engine) newHost() *host { return &host{services: e.svc} }
 

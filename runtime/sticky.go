@@ -23,15 +23,15 @@ import (
 // router after a restart, pick the same target for a session while the
 // weights are unchanged, and the store keeps it when they change.
 //
-// std's sticky makes that draw itself, in the policy, so that what the
-// policy computes from d.target after .sticky() (a priority, a tag) is
-// computed for the target answered; the engine's draw then gives the
-// target the decision has, and changes nothing. It still changes the
-// target of a decision whose sticky_key the policy set without sticky (a
-// Decision record literal). A kept target replaces the policy's (and the
-// builder's reason "weighted"): the rest of the decision is the policy's,
-// computed for the key's draw, which differs from the kept target only
-// after the split changed.
+// std's sticky sets that target itself, in the policy: the kept one,
+// read through the run's host (stdlib.SessionState, host.KeptTarget),
+// else the key's draw. So what the policy computes from d.target after
+// .sticky() (a priority, a tag) is computed for the target answered,
+// also after the weights changed, and the engine then finds the target
+// the decision has and changes only the reason of a kept one ("sticky").
+// It still changes the target of a decision whose sticky_key the policy
+// set without sticky (a Decision record literal), whose other fields are
+// then the policy's, computed for its own target.
 
 // StickyState keeps the targets of sticky sessions. Config.State
 // implements it to share them (a store every router reads); else the

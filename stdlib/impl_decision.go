@@ -262,8 +262,15 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 			if err := chargeElems(c, split.Len()); err != nil {
 				return vm.Value{}, err
 			}
-			t, err := PickWeighted(split, SeedOf(key))
-			target, redraw = t, err == nil
+			if ss, ok := c.Host().(SessionState); ok {
+				if kept, ok := ss.KeptTarget(key, time.Duration(ttl.Int())); ok && Drawn(split, vm.Str(kept)) {
+					target, redraw = vm.Str(kept), true
+				}
+			}
+			if !redraw {
+				t, err := PickWeighted(split, SeedOf(key))
+				target, redraw = t, err == nil
+			}
 		}
 	}
 	s, err := refine(c, a[0])

@@ -52,6 +52,15 @@ type ArmRecorder interface {
 	RecordArm(experiment, arm string)
 }
 
+// SessionState answers sticky: the target a router keeps for a sticky
+// session of the run's tenant and policy. Without one (rplc eval and
+// explain, tests), no session has a kept target.
+type SessionState interface {
+	// KeptTarget is the target kept for key if its entry has not
+	// expired, which then lasts until ttl from the run's time.
+	KeptTarget(key string, ttl time.Duration) (string, bool)
+}
+
 // HealthState answers the std/health builtins. Without one, every target
 // is healthy, with latency DefaultLatency and error rate 0.
 type HealthState interface {

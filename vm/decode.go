@@ -284,8 +284,8 @@ func (d *decoder) section(id byte, spec *ProgramSpec) {
 	}
 }
 
-// inlined decodes a function's inline table (format version 2); NewProgram
-// checks that its ranges nest within the code.
+// inlined decodes a function's inline table (format versions 2 and 3);
+// NewProgram checks that its ranges nest within the code.
 func (d *decoder) inlined(codeLen int) []InlineEntry {
 	n := d.count(5)
 	if n == 0 {
