@@ -283,3 +283,52 @@ func TestNewestRefusalReported(t *testing.T) {
 		t.Errorf("reload_failures %d, last_error_at %v; want the refusal counted once, with its time", st.ReloadFailures, st.LastErrorAt)
 	}
 }
+
+// TestRefusalReportedAfterRestart: the bucket's value, refused, is not
+// tried again after a restart, and its refusal is reported again (it was
+// reported until the restart only, and /v2/policies then showed no error
+// for a push the fleet's other routers may run).
+func TestRefusalReportedAfterRestart(t *testing.T) {
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx := context.Background()
+	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+	r, err := router.Start(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the bundle watch's start", r.BundleSynced)
+	refused, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := fmt.Sprintf("nats:%s/%s@%d", natsx.BundleBucket, natsx.BundleKey, refused)
+	reported := func(r *router.Router) bool {
+		v := getPolicies(t, r.HTTPAddr())
+		return v.Sources.Bucket != nil && v.Sources.Bucket.Revision == refused && strings.Contains(v.Status.LastError, source)
+	}
+	waitUntil(t, "the refusal reported", func() bool { return reported(r) })
+	if err := r.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err = router.Start(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(ctx)
+	waitUntil(t, "the bundle watch's start after the restart", r.BundleSynced)
+	if v := getPolicies(t, r.HTTPAddr()); !reported(r) {
+		t.Errorf("after the restart: last_error %q, bucket %+v; want the refusal of %s", v.Status.LastError, v.Sources.Bucket, source)
+	}
+	if st := r.Engine.Status(); st.ReloadFailures != 0 {
+		t.Errorf("%d reload failures after the restart, want 0: the revision is not tried again", st.ReloadFailures)
+	}
+}

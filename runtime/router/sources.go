@@ -84,6 +84,16 @@ type sources struct {
 	// activated.
 	Bucket       *natsx.BundleMark `json:"bucket,omitempty"`
 	BucketActive uint64            `json:"bucket_active,omitempty"`
+	// BucketRefused is why Bucket's revision was refused, when it was:
+	// a restart, which does not try the revision again, reports it
+	// again as the last load error.
+	BucketRefused *refusal `json:"bucket_refused,omitempty"`
+}
+
+// refusal is a source's version refused: why and when.
+type refusal struct {
+	Error string    `json:"error"`
+	At    time.Time `json:"at"`
 }
 
 type localSource struct {
@@ -258,11 +268,17 @@ func (r *Router) watchBundles() {
 	if r.sources.Bucket != nil {
 		seen = *r.sources.Bucket
 	}
+	if f := r.sources.BucketRefused; f != nil && r.sources.Bucket != nil {
+		// The bucket's value, refused before the restart, is not tried
+		// again: its refusal is still the news.
+		r.Engine.StillRefused(errors.New(f.Error), f.At)
+	}
 	r.persistMu.Unlock()
 	// The revision activated since the last one handled, if any (Apply
 	// and Handled run on the watcher's goroutine, one revision handled
 	// after the revisions it led to were applied).
 	var active uint64
+	var newest *refusal // the refusal of the revision being handled, if so
 	r.kvw = natsx.WatchBundles(r.nc, natsx.WatchConfig{
 		Bucket: bucket,
 		Seen:   seen,
@@ -275,14 +291,18 @@ func (r *Router) watchBundles() {
 					src.BucketActive = 0 // none of this bucket
 				}
 				src.Bucket = &m
+				src.BucketRefused = newest
 			})
-			active = 0
+			active, newest = 0, nil
 		},
 		Apply: func(ctx context.Context, data []byte, rev uint64) error {
 			source := fmt.Sprintf("nats:%s/%s@%d", bucket, natsx.BundleKey, rev)
 			_, err := r.Engine.LoadBundle(ctx, source, data, r.readOptions())
-			if err == nil {
+			switch {
+			case err == nil:
 				active = rev
+			case newest == nil: // the revision handled, tried first
+				newest = &refusal{Error: err.Error(), At: time.Now()}
 			}
 			return err
 		},
