@@ -335,6 +335,13 @@ type versionInfo struct {
 }
 
 func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
+	// The sources first: a source's record is made after the activation
+	// or refusal it records, so the status read after is at least as new
+	// as the sources shown beside it.
+	var sources any
+	if s.cfg.Sources != nil {
+		sources = s.cfg.Sources()
+	}
 	st := s.e.Status()
 	h := s.e.History()
 	hist := make([]versionInfo, 0, len(h)) // [] before any activation, not null
@@ -344,7 +351,7 @@ func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 	}
 	out := map[string]any{"status": st, "versions": hist}
 	if s.cfg.Sources != nil {
-		out["sources"] = s.cfg.Sources()
+		out["sources"] = sources
 	}
 	writeJSON(w, http.StatusOK, out)
 }
