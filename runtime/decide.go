@@ -371,9 +371,11 @@ var (
 )
 
 // KeptTarget implements stdlib.SessionState: the target kept for the
-// run's tenant, policy and key, which stick then finds again.
-func (h *host) KeptTarget(key string, ttl time.Duration) (string, bool) {
-	return h.sticky.StickyTarget(h.tenant, h.policy, key, h.now, ttl)
+// run's tenant, policy and key, which stick then finds again. A ttl of 0
+// reads without extending the entry (StickyState): stick extends it for
+// a decision that used it, not a denied or failed run.
+func (h *host) KeptTarget(key string) (string, bool) {
+	return h.sticky.StickyTarget(h.tenant, h.policy, key, h.now, 0)
 }
 
 func (e *Engine) newHost() *host { return &host{services: e.svc} }

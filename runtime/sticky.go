@@ -41,7 +41,8 @@ import (
 type StickyState interface {
 	// StickyTarget returns the target kept for the session (tenant,
 	// policy, key) if its entry has not expired at now, and then keeps
-	// it until now+ttl.
+	// it until now+ttl unless it was kept longer already: an entry is
+	// never shortened, and a ttl of 0 only reads.
 	StickyTarget(tenant, policy, key string, now time.Time, ttl time.Duration) (string, bool)
 	// Stick keeps target for the session until now+ttl, replacing its
 	// entry. It must not keep the strings it is passed without copying

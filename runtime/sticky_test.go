@@ -442,3 +442,61 @@ func TestStickyPolicySeesKeptTarget(t *testing.T) {
 		t.Errorf("%d of 20 sessions started on a:m", kept)
 	}
 }
+
+const stickyDenyPolicy = `package sticky_deny
+
+fn route(r: Request) -> Decision {
+  let w = if (r.metadata["shift"] ?? "") == "1" {
+    {"a:m": 1, "b:m": 1000}
+  } else {
+    {"a:m": 1000, "b:m": 1}
+  }
+  let d = weighted(w).sticky(r.metadata["s"] ?? "", ttl: 1s)
+  if (r.metadata["deny"] ?? "") == "1" { deny("denied") } else { d }
+}
+`
+
+// The policy's look-up of a kept target does not extend the session: a
+// denied decision did not use it, and the entry expires ttl after the last
+// decision that did (the look-up extended it on every run, so denied
+// requests kept a session alive; found by a review).
+func TestStickyLookupDoesNotExtend(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, copyDir(t, examples, map[string]string{"sticky_deny.rpl": stickyDenyPolicy}))
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	decide := func(k, i int, at time.Time, meta string) string {
+		t.Helper()
+		body := fmt.Sprintf(`{"policy_id": "sticky_deny", "request": {"id": "r-%d-%d", "tenant": {"id": "t1"}, "task": {"type": "chat"}, "metadata": {"s": "sess-%d"%s}}}`, k, i, k, meta)
+		out, code, _ := e.HandleV2(ctx, []byte(body), at, nil, nil)
+		if code != "" {
+			t.Fatal(string(out))
+		}
+		var r struct {
+			Decision struct {
+				Target string `json:"target"`
+			} `json:"decision"`
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatal(err, string(out))
+		}
+		return r.Decision.Target
+	}
+	moved := 0
+	for k := range 20 {
+		if decide(k, 0, t0, "") != "a:m" {
+			continue // the key drew b:m (1 in 1001)
+		}
+		// Denied requests every 0.8 s, the weights moved to b:m.
+		for i := 1; i <= 4; i++ {
+			decide(k, i, t0.Add(time.Duration(i)*800*time.Millisecond), `, "deny": "1", "shift": "1"`)
+		}
+		// 3.5 s after the session's last routed decision: expired.
+		if decide(k, 5, t0.Add(3500*time.Millisecond), `, "shift": "1"`) == "b:m" {
+			moved++
+		}
+	}
+	if moved < 15 {
+		t.Errorf("%d of 20 sessions moved to b:m after their entry expired; denied requests kept the others", moved)
+	}
+}

@@ -234,15 +234,15 @@ func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
 }
 
 // decSticky sets the sticky key and ttl and, when the key is not empty and
-// d's target was drawn from d's split (Drawn), draws the target again from
-// the split with the key's seed (PickWeighted(split, SeedOf(key))): the
-// target a router gives a session it keeps nothing for yet, so that the
-// rest of the policy, which reads d.target, builds the decision the router
-// answers. A router keeping a target for the key replaces it by that one.
-// The draw charges weighted's fuel (1 per 8 entries of the split) and 1
-// per 16 bytes of the key it hashes; a split weighted could not draw from
-// (a Decision record built by hand) leaves the target as it was, as the
-// router does.
+// d's target was drawn from d's split (Drawn), sets the session's target:
+// the one the run's host keeps for the key (SessionState) while the split
+// gives it weight, else a draw from the split with the key's seed
+// (PickWeighted(split, SeedOf(key))), the target a router gives a session
+// it keeps nothing for yet. The rest of the policy, which reads d.target,
+// so builds the decision the router answers. The draw charges weighted's
+// fuel (1 per 8 entries of the split) and 1 per 16 bytes of the key it
+// hashes; a split weighted could not draw from (a Decision record built
+// by hand) leaves the target as it was, as the router does.
 func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	ttl := a[2]
 	if ttl.IsNil() {
@@ -263,7 +263,7 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 				return vm.Value{}, err
 			}
 			if ss, ok := c.Host().(SessionState); ok {
-				if kept, ok := ss.KeptTarget(key, time.Duration(ttl.Int())); ok && Drawn(split, vm.Str(kept)) {
+				if kept, ok := ss.KeptTarget(key); ok && Drawn(split, vm.Str(kept)) {
 					target, redraw = vm.Str(kept), true
 				}
 			}

@@ -57,8 +57,9 @@ type ArmRecorder interface {
 // explain, tests), no session has a kept target.
 type SessionState interface {
 	// KeptTarget is the target kept for key if its entry has not
-	// expired, which then lasts until ttl from the run's time.
-	KeptTarget(key string, ttl time.Duration) (string, bool)
+	// expired at the run's time. It only reads: the router extends the
+	// entry once the decision that used it is made.
+	KeptTarget(key string) (string, bool)
 }
 
 // HealthState answers the std/health builtins. Without one, every target

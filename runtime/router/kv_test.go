@@ -332,3 +332,63 @@ func TestRefusalReportedAfterRestart(t *testing.T) {
 		t.Errorf("%d reload failures after the restart, want 0: the revision is not tried again", st.ReloadFailures)
 	}
 }
+
+// TestRefusalAfterRestartGivesWay: the refusal kept across a restart is
+// the news only until something newer: a local source broken while the
+// router was down is the error reported at start, and an activation
+// clears the refusal for good, restarts included (it came back after
+// every restart, and hid the local source's failure; found by a review).
+func TestRefusalAfterRestartGivesWay(t *testing.T) {
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx := context.Background()
+	dir := copyExamples(t)
+	opt := router.Options{Policies: dir, DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+	start := func() *router.Router {
+		t.Helper()
+		r, err := router.Start(ctx, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Shutdown(ctx) })
+		waitUntil(t, "the bundle watch's start", r.BundleSynced)
+		return r
+	}
+	lastError := func(r *router.Router) string { return getPolicies(t, r.HTTPAddr()).Status.LastError }
+	r := start()
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the refusal", func() bool { return strings.Contains(lastError(r), "nats:") })
+	r.Shutdown(ctx)
+
+	// Broken while down: the directory's failure is the news.
+	broken := filepath.Join(dir, "broken.rpl")
+	os.WriteFile(broken, []byte("package broken\n\nfn route(r: Request) -> Decision = nope(\n"), 0o644)
+	r = start()
+	if e := lastError(r); !strings.Contains(e, "broken.rpl") {
+		t.Errorf("restart with a broken directory: last_error %q, want the directory's failure", e)
+	}
+	r.Shutdown(ctx)
+
+	// Mended while down: activated, and the refusal is over.
+	os.Remove(broken)
+	os.WriteFile(filepath.Join(dir, "extra.rpl"), []byte("package extra\n\nfn route(r: Request) -> Decision = to(\"mistral:large\")\n"), 0o644)
+	r = start()
+	if e := lastError(r); e != "" {
+		t.Errorf("restart with a changed directory, activated: last_error %q, want none", e)
+	}
+	r.Shutdown(ctx)
+	r = start()
+	if e := lastError(r); e != "" {
+		t.Errorf("the restart after: last_error %q, want none", e)
+	}
+}

@@ -38,7 +38,17 @@ func (o *observer) Loaded(s *runtime.Snapshot, err error) {
 	if o.opt.KnownOnly && s.Tenants() == 0 {
 		o.log.Warn("--require-known-tenant, and the active version registers no tenant (no tenants.json): every request is refused as unauthorized", "version", s.ShortVersion())
 	}
-	(*Router)(o).persist(s)
+	r := (*Router)(o)
+	r.persist(s)
+	// An activation clears the engine's last load error: the bucket's
+	// refusal is no longer the news, after a restart either (a bucket
+	// revision refused and handled after this activation records its own).
+	r.persistMu.Lock()
+	stale := r.sources.BucketRefused != nil
+	r.persistMu.Unlock()
+	if stale {
+		r.took(func(src *sources) { src.BucketRefused = nil })
+	}
 }
 
 // persist writes s as the last good version. When it fails, what is
@@ -84,9 +94,11 @@ type sources struct {
 	// activated.
 	Bucket       *natsx.BundleMark `json:"bucket,omitempty"`
 	BucketActive uint64            `json:"bucket_active,omitempty"`
-	// BucketRefused is why Bucket's revision was refused, when it was:
-	// a restart, which does not try the revision again, reports it
-	// again as the last load error.
+	// BucketRefused is why Bucket's revision was refused, when it was
+	// and no activation came after: a restart, which does not try the
+	// revision again, reports it again as the last load error, before
+	// it loads the local sources (whose activation or failure is then
+	// the news).
 	BucketRefused *refusal `json:"bucket_refused,omitempty"`
 }
 
@@ -184,6 +196,11 @@ func (r *Router) activateLastGood(ctx context.Context) {
 	r.persistMu.Lock()
 	r.sources = src
 	r.persistMu.Unlock()
+	if f := src.BucketRefused; f != nil && src.Bucket != nil {
+		// The bucket's value, refused before the restart, is not tried
+		// again: its refusal is still the news.
+		r.Engine.StillRefused(errors.New(f.Error), f.At)
+	}
 }
 
 // readOptions are the bundle checks of this router: the signature when a
@@ -267,11 +284,6 @@ func (r *Router) watchBundles() {
 	var seen natsx.BundleMark
 	if r.sources.Bucket != nil {
 		seen = *r.sources.Bucket
-	}
-	if f := r.sources.BucketRefused; f != nil && r.sources.Bucket != nil {
-		// The bucket's value, refused before the restart, is not tried
-		// again: its refusal is still the news.
-		r.Engine.StillRefused(errors.New(f.Error), f.At)
 	}
 	r.persistMu.Unlock()
 	// The revision activated since the last one handled, if any (Apply
