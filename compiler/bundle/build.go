@@ -442,12 +442,18 @@ func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env) (*
 	if err != nil {
 		return nil, err
 	}
-	fails, err := b.RunTests(ctx, env, rpl.Limits{})
-	if err != nil {
+	if err := b.TestsPass(ctx, env); err != nil {
 		return nil, err
 	}
-	if len(fails) == 0 {
-		return b, nil
+	return b, nil
+}
+
+// TestsPass runs every test of every policy of b in env under the VM's
+// default limits (RunTests), and is Accept's error when one fails.
+func (b *Bundle) TestsPass(ctx context.Context, env *rpl.Env) error {
+	fails, err := b.RunTests(ctx, env, rpl.Limits{})
+	if err != nil || len(fails) == 0 {
+		return err
 	}
 	tests := 0
 	for _, p := range b.Policies {
@@ -464,5 +470,5 @@ func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env) (*
 	if len(fails) > shown {
 		fmt.Fprintf(&sb, "; and %d more", len(fails)-shown)
 	}
-	return nil, fmt.Errorf("%w (routers refuse it): %d of %d tests: %s", ErrTestsFail, len(fails), tests, sb.String())
+	return fmt.Errorf("%w (routers refuse it): %d of %d tests: %s", ErrTestsFail, len(fails), tests, sb.String())
 }

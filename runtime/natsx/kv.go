@@ -203,10 +203,10 @@ var (
 // is told (a deployment without JetStream fails every Retry).
 const repeatLimit = time.Minute
 
-// historyTimeout bounds the read of the key's history when a revision is
-// refused (applyEarlier), as replaced bounds its look-up: a server that
-// does not answer must not hold the watch.
-const historyTimeout = 5 * time.Second
+// lookupTimeout bounds the read of the key's history when a revision is
+// refused (applyEarlier) and the look-up of the bucket (replaced): a
+// server that does not answer must not hold the watch.
+const lookupTimeout = 5 * time.Second
 
 func (w *BundleWatcher) run(ctx context.Context) {
 	defer close(w.done)
@@ -339,7 +339,7 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 // than the one created at created. A failure to ask (a timeout) is not
 // taken for a yes.
 func (w *BundleWatcher) replaced(ctx context.Context, kv jetstream.KeyValue, created time.Time) bool {
-	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
 	st, err := kv.Status(sctx)
 	if err != nil {
@@ -404,7 +404,7 @@ func (w *BundleWatcher) try(ctx context.Context, m BundleMark, data []byte, newe
 // already (what runs is that one, or newer) and at a deletion of the key.
 // It reports whether it handed Apply a revision (activated or refused).
 func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue, prev, m BundleMark) (tried bool) {
-	hctx, cancel := context.WithTimeout(ctx, historyTimeout)
+	hctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	hist, err := kv.History(hctx, m.Key)
 	cancel()
 	if err != nil {
@@ -531,7 +531,7 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 		if b.Version() == from.Version {
 			continue
 		}
-		if _, err := bundle.Accept(tests, e.Value(), opts, env); err != nil {
+		if err := b.TestsPass(tests, env); err != nil {
 			if cerr := tests.Err(); cerr != nil {
 				return from, to, 0, fmt.Errorf("%s/%s: the tests of revision %d (version %s) did not finish: %w; nothing was put back", bucket, key, e.Revision(), b.Version(), cerr)
 			}
