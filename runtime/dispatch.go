@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -217,11 +216,12 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 	case KindV2:
 		out, code, o = d.e.HandleV2(ctx, body, arrival, out, &x.o)
 	case KindBatch:
-		ready := d.e.Ready() // before: a version activated meanwhile decides some
-		out, code = d.e.HandleV2Batch(ctx, body, arrival, out)
-		if code == "" && !ready && allNotReady(out) {
+		var notReady bool
+		out, code, notReady = d.e.handleV2Batch(ctx, body, arrival, out)
+		if notReady {
 			// None could be decided, no version being active: answered
-			// as a decide is, over every transport.
+			// as a decide is, over every transport, its span ending with
+			// that outcome.
 			err := errNotReady()
 			out, code = appendV2Error(out[:0], err, ""), err.Code
 			x.o.reuse(nil)
@@ -258,27 +258,4 @@ func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string,
 	}
 	x.out = appendError(x.out[:0], &Error{Code: why.Code(), Message: message}, kind, body, traceparent)
 	return x.out
-}
-
-// allNotReady reports whether out, a batch's answer, holds at least one
-// result and only not_ready errors. It reads the answer again, which only
-// a batch that arrived before any version was active pays.
-func allNotReady(out []byte) bool {
-	var a struct {
-		Results []struct {
-			OK    bool `json:"ok"`
-			Error struct {
-				Code Code `json:"code"`
-			} `json:"error"`
-		} `json:"results"`
-	}
-	if json.Unmarshal(out, &a) != nil || len(a.Results) == 0 {
-		return false
-	}
-	for _, r := range a.Results {
-		if r.OK || r.Error.Code != CodeNotReady {
-			return false
-		}
-	}
-	return true
 }

@@ -213,33 +213,47 @@ func (e *Engine) decideRecord(ctx context.Context, o *Outcome, policyID string, 
 // is not a valid request is that item's error, and the others are
 // decided. A body that is not such an object is the batch's error.
 func (e *Engine) HandleV2Batch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code) {
+	buf, code, _ := e.handleV2Batch(ctx, body, arrival, buf)
+	return buf, code
+}
+
+// handleV2Batch is HandleV2Batch, and tells whether no request could be
+// decided for want of an active version (at least one request, each
+// answered not_ready): the Dispatcher then answers as a decide does.
+func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code, bool) {
 	if items, ok := e.fastBatch(body); ok {
 		var o Outcome
+		notReady := 0
 		buf = append(buf, `{"ok":true,"results":[`...)
 		for i, it := range items {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf, _, _ = e.decideItem(ctx, &o, it, arrival, buf)
+			var code Code
+			buf, code, _ = e.decideItem(ctx, &o, it, arrival, buf)
+			if code == CodeNotReady {
+				notReady++
+			}
 		}
-		return append(buf, "]}"...), ""
+		return append(buf, "]}"...), "", len(items) > 0 && notReady == len(items)
 	}
 	return e.slowBatch(ctx, body, arrival, buf)
 }
 
 // slowBatch is HandleV2Batch with encoding/json, for the bodies the fast
 // decoder gives up on; it produces every error.
-func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code) {
+func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code, bool) {
 	var q v2Batch
 	if err := decodeObject(body, &q); err != nil {
-		return appendV2Error(buf, err, ""), err.Code
+		return appendV2Error(buf, err, ""), err.Code, false
 	}
 	if len(q.Requests) > MaxBatch {
 		err := Errorf(CodeInvalidRequest, "batch of %d requests; at most %d", len(q.Requests), MaxBatch)
-		return appendV2Error(buf, err, ""), err.Code
+		return appendV2Error(buf, err, ""), err.Code, false
 	}
 	buf = append(buf, `{"ok":true,"results":[`...)
 	var o Outcome
+	notReady := 0
 	for i, raw := range q.Requests {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -249,9 +263,13 @@ func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, 
 			buf = appendV2Error(buf, err, peekString(raw, "request", "id"))
 			continue
 		}
-		buf, _, _ = e.decideV2(ctx, &o, &r, arrival, buf)
+		var code Code
+		buf, code, _ = e.decideV2(ctx, &o, &r, arrival, buf)
+		if code == CodeNotReady {
+			notReady++
+		}
 	}
-	return append(buf, "]}"...), ""
+	return append(buf, "]}"...), "", len(q.Requests) > 0 && notReady == len(q.Requests)
 }
 
 // decodeItem decodes a batch's item, raw, into q: an object with the
