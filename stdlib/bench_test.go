@@ -3,6 +3,7 @@ package stdlib
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -73,6 +74,25 @@ func BenchmarkToFallback(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := m.Run(ctx, p, 0, nil, vm.Limits{}, vm.Input{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSortNested sorts 256 one-element lists under a deadline: each
+// deep comparison is charged to the run (Call.Compare).
+func BenchmarkSortNested(b *testing.B) {
+	elems := make([]vm.Value, 256)
+	for i := range elems {
+		elems[i] = vm.NewList([]vm.Value{vm.Int(int64((i * 7919) % 256))})
+	}
+	p := program(b, "sort(list[T])", 1)
+	m := vm.NewMachine()
+	ctx := context.Background()
+	args := []vm.Value{vm.NewList(elems)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := m.Run(ctx, p, 0, args, vm.Limits{Deadline: time.Now().Add(time.Hour)}, vm.Input{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -56,7 +56,6 @@ func (m Map) Get(k Value) (Value, bool) {
 	return m.m.vals[i], true
 }
 
-// Keys returns the keys in iteration order. The caller must not modify them.
 // AscendingOrder returns the positions of m's keys in ascending key order
 // (the order the language iterates maps in, language.md §3), or nil when
 // the keys are in that order already.
@@ -74,6 +73,7 @@ func ascending(m *mapObj) []int {
 	return idx
 }
 
+// Keys returns the keys in iteration order. The caller must not modify them.
 func (m Map) Keys() []Value {
 	if m.m == nil {
 		return nil

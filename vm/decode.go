@@ -256,7 +256,7 @@ func (d *decoder) section(id byte, spec *ProgramSpec) {
 				f.Lines = append(f.Lines, LineEntry{PC: uint32(pc), Line: uint32(line), Col: uint32(col)})
 			}
 			if d.version >= 2 {
-				f.Inlined = d.inlined(codeLen)
+				f.Inlined = d.inlined(f.Name, codeLen)
 			}
 			if d.err != nil {
 				return
@@ -286,14 +286,14 @@ func (d *decoder) section(id byte, spec *ProgramSpec) {
 
 // inlined decodes a function's inline table (format versions 2 and 3);
 // NewProgram checks that its ranges nest within the code.
-func (d *decoder) inlined(codeLen int) []InlineEntry {
+func (d *decoder) inlined(fn string, codeLen int) []InlineEntry {
 	n := d.count(5)
 	if n == 0 {
 		return nil
 	}
 	inl := make([]InlineEntry, 0, n)
 	start := uint64(0)
-	for range n {
+	for k := range n {
 		delta, length := d.uvarint(), d.uvarint()
 		name := d.str()
 		line, col := d.uvarint(), d.uvarint()
@@ -301,7 +301,7 @@ func (d *decoder) inlined(codeLen int) []InlineEntry {
 			return nil
 		}
 		if delta > uint64(codeLen)-start || length > uint64(codeLen)-start-delta || line > math.MaxUint32 || col > math.MaxUint32 {
-			d.errorf("inline table entry out of range")
+			d.errorf("function %q: inline table entry %d out of range (code of %d bytes)", fn, k, codeLen)
 			return nil
 		}
 		start += delta

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 )
 
 // Disassemble returns a readable listing of p: constants, sets, builtins,
@@ -83,11 +82,7 @@ func disasmFunc(b *strings.Builder, p *Program, f *funcCode) {
 func short(s string) string {
 	const max = 60
 	if len(s) > max {
-		cut := max - 3
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return s[:cut] + "..."
+		return runePrefix(s, max-3) + "..."
 	}
 	return s
 }

@@ -784,7 +784,7 @@ loop:
 			}
 			nbp := sp - argc
 			need := nbp + callee.frameSize
-			if int64(need)*valueSize > m.lim.Memory {
+			if !m.stackFits(need) {
 				err = m.stackError(need)
 				break loop
 			}

@@ -139,7 +139,9 @@ func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, 
 		// The entry frame, checked whatever the stack's size already
 		// is, so that a new machine and a used one fail alike.
 		m.ctx = nil
-		return Value{}, Stats{Calls: m.nc}, &Error{Code: CodeStackOverflow, Msg: m.stackError(fn.frameSize).Msg, Stack: m.backtrace(fn, 0)}
+		e := m.stackError(fn.frameSize)
+		e.Stack = m.backtrace(fn, 0)
+		return Value{}, Stats{Calls: m.nc}, e
 	}
 	if fn.frameSize > len(m.stack) {
 		if err := m.grow(fn.frameSize); err != nil {

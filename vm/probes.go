@@ -109,10 +109,16 @@ func cutText(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	for max > 0 && !utf8.RuneStart(s[max]) {
-		max--
+	return runePrefix(s, max) + "..."
+}
+
+// runePrefix is the longest prefix of s of at most n bytes (n < len(s))
+// that does not cut a character.
+func runePrefix(s string, n int) string {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return s[:max] + "..."
+	return s[:n]
 }
 
 // failText is the message of FAIL with operand msg: a string as it is (the

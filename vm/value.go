@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 )
 
@@ -467,10 +466,7 @@ func (v Value) format(b *strings.Builder, depth, limit int) {
 	case KindString:
 		s := v.str()
 		if room := limit - b.Len(); len(s) > room {
-			for room > 0 && !utf8.RuneStart(s[room]) {
-				room--
-			}
-			b.WriteString(strconv.Quote(s[:room]))
+			b.WriteString(strconv.Quote(runePrefix(s, max(room, 0))))
 			b.WriteString("...")
 			break
 		}

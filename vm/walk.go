@@ -84,7 +84,9 @@ func (m *Machine) inListDeep(x Value, elems []Value, budget int64) (bool, int64,
 }
 
 // Equal is vm.Equal charged to the run: 1 fuel per 8 element pairs it
-// compares in nested lists, maps and records (scalars are free). It fails
+// compares in nested lists, maps and records (scalars are free), from a
+// chunk of fuel as the interpreter takes it, so that the deadline and the
+// context are checked every CheckEvery units, not at every call. It fails
 // with fuel_exhausted, or at the deadline, instead of walking on.
 func (c *Call) Equal(a, b Value) (bool, error) {
 	if a.k != b.k {
@@ -93,13 +95,9 @@ func (c *Call) Equal(a, b Value) (bool, error) {
 	if a.k < KindList {
 		return equalScalar(a, b), nil
 	}
-	w := walk{m: c.m}
-	eq := equal(a, b, &w)
-	c.m.fuel += w.budget
-	if w.err != nil {
-		return false, w.err
-	}
-	return eq, nil
+	eq, left, err := c.m.equalDeep(a, b, c.m.takeFuel())
+	c.m.fuel += left
+	return eq, err
 }
 
 // Compare is vm.Compare charged to the run as Equal is. On an error the
@@ -108,11 +106,7 @@ func (c *Call) Compare(a, b Value) (int, error) {
 	if a.k != b.k || a.k < KindList {
 		return Compare(a, b), nil
 	}
-	w := walk{m: c.m}
-	r := compare(a, b, &w)
-	c.m.fuel += w.budget
-	if w.err != nil {
-		return 0, w.err
-	}
-	return r, nil
+	r, left, err := c.m.compareDeep(a, b, c.m.takeFuel())
+	c.m.fuel += left
+	return r, err
 }
