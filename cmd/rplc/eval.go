@@ -284,15 +284,16 @@ func (ev *evaluation) asRouted(d vm.Value) vm.Value {
 	dt := ev.prog.DecisionType()
 	slots := d.Record()
 	field := func(name string) int { return dt.FieldIndex(name) }
-	exp, arm, key, split, target := field("experiment"), field("arm"), field("sticky_key"), field("split"), field("target")
-	if len(slots) != len(dt.Fields) || min(exp, arm, key, split, target) < 0 {
+	exp, arm, key, split, target, action := field("experiment"), field("arm"), field("sticky_key"), field("split"), field("target"), field("action")
+	if len(slots) != len(dt.Fields) || min(exp, arm, key, split, target, action) < 0 {
 		return d
 	}
 	out := append([]vm.Value(nil), slots...)
 	if ev.host.exp != "" {
 		out[exp], out[arm] = vm.Str(ev.host.exp), vm.Str(ev.host.arm)
 	}
-	if k := out[key].Str(); k != "" && out[split].Kind() == vm.KindMap {
+	// A denial is not sticky, as the router does not stick it.
+	if k := out[key].Str(); k != "" && out[action].Str() != "deny" && out[split].Kind() == vm.KindMap {
 		if stdlib.Drawn(out[split].Map(), out[target]) {
 			if t, err := stdlib.PickWeighted(out[split].Map(), rpl.SeedOf(k)); err == nil {
 				out[target] = t
