@@ -204,19 +204,19 @@ func At(data []byte, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return fmt.Errorf("%s: %s", lineCol(data, se.Offset), se.Error())
+		// The offset counts the byte at fault: the position is that byte's.
+		return fmt.Errorf("%s: %s", LineCol(data, se.Offset-1), se.Error())
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%s: unexpected end of JSON", lineCol(data, int64(len(data))+1))
+		return fmt.Errorf("%s: unexpected end of JSON", LineCol(data, int64(len(data))))
 	}
 	return err
 }
 
-// lineCol names the position of byte offset off in data: its line and
-// its column, both from 1, the column in bytes. A syntax error's offset
-// counts the byte at fault: the position is that byte's.
-func lineCol(data []byte, off int64) string {
-	off = min(max(off, 1), int64(len(data))+1)
-	before := data[:off-1]
+// LineCol names the position of the byte at index off of data
+// (len(data): its end) in an error's words: its line and its column, both
+// from 1, the column in bytes.
+func LineCol(data []byte, off int64) string {
+	before := data[:min(max(off, 0), int64(len(data)))]
 	line := 1 + bytes.Count(before, []byte{'\n'})
 	col := len(before) - bytes.LastIndexByte(before, '\n')
 	return fmt.Sprintf("line %d, column %d", line, col)

@@ -69,9 +69,6 @@ type Backoff struct {
 	Jitter   bool
 }
 
-// exact reports whether the RPL backoff (a fixed delay) says all of b.
-func (b Backoff) exact() bool { return b.Strategy == "fixed" && b.Max == 0 && !b.Jitter }
-
 // Sticky is session affinity.
 type Sticky struct {
 	Enabled bool
@@ -317,7 +314,7 @@ func Parse(data []byte) (*Policy, error) {
 	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
 		rest := data[off:]
 		off += int64(len(rest) - len(bytes.TrimLeft(rest, " \t\r\n")))
-		return nil, invalid("%s: data after the policy", lineCol(data, off))
+		return nil, invalid("%s: data after the policy", jsonx.LineCol(data, off))
 	}
 	p := &parser{}
 	// A key given twice is reported alone: the other errors would be
@@ -331,15 +328,6 @@ func Parse(data []byte) (*Policy, error) {
 		return nil, p.errs
 	}
 	return pol, nil
-}
-
-// lineCol names the position of the byte at offset off (from 0) of data:
-// its line and column, both from 1, the column in bytes.
-func lineCol(data []byte, off int64) string {
-	before := data[:min(max(off, 0), int64(len(data)))]
-	line := 1 + bytes.Count(before, []byte{'\n'})
-	col := len(before) - bytes.LastIndexByte(before, '\n')
-	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
 // duplicates reports every key given twice in one object of data, valid
