@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/sourcegraph/jsonrpc2"
 )
@@ -93,24 +94,21 @@ func (st *stream) ReadObject(v any) error {
 			st.errMu.Unlock()
 			return err
 		}
-		if !json.Valid(body) {
-			var perr error
-			var x any
-			if err := json.Unmarshal(body, &x); err != nil {
-				perr = err
-			}
-			st.reject(jsonrpc2.CodeParseError, fmt.Sprintf("parse error: %v", perr), body)
-			continue
-		}
 		// A message refused below may have filled part of v (the request
 		// half of a request-or-response): start each from nothing, or a
 		// response next would carry the refused request along, and the
 		// Conn would run it.
 		reflect.ValueOf(v).Elem().SetZero()
 		if err := json.Unmarshal(body, v); err != nil {
+			// Unmarshal checks the whole body before it decodes any of
+			// it: a syntax error leaves v as it was.
+			if _, syntax := errors.AsType[*json.SyntaxError](err); syntax {
+				st.reject(jsonrpc2.CodeParseError, fmt.Sprintf("parse error: %v", err), body)
+				continue
+			}
 			if isResponse(body) {
 				// Responses are never answered: log and drop it.
-				st.log.Printf("dropped an invalid response: %v: %s", err, clip(body))
+				st.log.Printf("dropped an invalid response: %v: %s", err, clip(string(body), 200))
 				continue
 			}
 			st.reject(jsonrpc2.CodeInvalidRequest, fmt.Sprintf("invalid request: %v", err), body)
@@ -139,7 +137,7 @@ func (st *stream) reject(code int64, msg string, body []byte) {
 		withID.ID = nil
 	}
 	if body != nil {
-		st.log.Printf("%s: %s", msg, clip(body))
+		st.log.Printf("%s: %s", msg, clip(string(body), 200))
 	} else {
 		st.log.Print(msg)
 	}
@@ -170,13 +168,16 @@ func isResponse(body []byte) bool {
 	return !method && (result || e)
 }
 
-// clip shortens a message for the log.
-func clip(b []byte) string {
-	const max = 200
-	if len(b) > max {
-		return string(b[:max]) + "..."
+// clip shortens s to at most max bytes and "...", for the log and for
+// messages, without cutting a character.
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
 	}
-	return string(b)
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max] + "..."
 }
 
 // readFrame reads one header block and the body it announces. Blank lines
@@ -207,11 +208,11 @@ func (st *stream) readFrame() ([]byte, error) {
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || strings.ContainsAny(name, " \t{}\"") {
 			if i := strings.Index(strings.ToLower(line), "content-length:"); i > 0 {
-				st.log.Printf("skipped unframed input: %q", clipString(line[:i]))
+				st.log.Printf("skipped unframed input: %q", clip(line[:i], 80))
 				name, value, _ = strings.Cut(line[i:], ":")
 			} else {
 				if bad == "" {
-					bad = fmt.Sprintf("not a header: %q", clipString(line))
+					bad = fmt.Sprintf("not a header: %q", clip(line, 80))
 				}
 				continue
 			}
@@ -221,7 +222,7 @@ func (st *stream) readFrame() ([]byte, error) {
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
 		if err != nil || n < 0 {
-			bad = fmt.Sprintf("bad Content-Length %q", clipString(strings.TrimSpace(value)))
+			bad = fmt.Sprintf("bad Content-Length %q", clip(strings.TrimSpace(value), 80))
 			length = -1
 			continue
 		}
@@ -243,14 +244,6 @@ func (st *stream) readFrame() ([]byte, error) {
 		return nil, err
 	}
 	return body.Bytes(), nil
-}
-
-func clipString(s string) string {
-	const max = 80
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
 }
 
 // readLine reads a header line without its line break (\r\n, or a bare

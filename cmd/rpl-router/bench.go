@@ -485,9 +485,9 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 						// the embedded server's timers).
 						so.Workers = 1
 					}
-					call := inprocCall(e, kind)
-					if kind == "control" {
-						call = control
+					call := control
+					if kind != "control" {
+						call = inprocCall(e, kind)
 					}
 					res = loadgen.RunSync(name, so, call)
 				case "embedded":

@@ -234,24 +234,25 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		writeJSON(e.stdout, sum)
 		return nil
 	}
-	printBuildSummary(e.stdout, sum, b.Manifest.Policies, res.Unbounded)
+	printBuildSummary(e.stdout, sum)
 	return nil
 }
 
-func printBuildSummary(w io.Writer, s buildSummary, ps []bundle.PolicyEntry, unbounded map[string]string) {
+func printBuildSummary(w io.Writer, s buildSummary) {
+	ps := s.Policies
 	width := 0
 	for _, p := range ps {
 		width = max(width, len(p.ID))
 	}
 	for _, p := range ps {
-		bound := "no static cost bound"
-		if why := unbounded[p.ID]; why != "" {
-			bound += " (" + why + ")"
+		bound := fmt.Sprintf("cost bound %d", p.CostBound)
+		if !p.Bounded {
+			bound = "no static cost bound"
+			if p.Unbounded != "" {
+				bound += " (" + p.Unbounded + ")"
+			}
 		}
-		if p.Bounded {
-			bound = fmt.Sprintf("cost bound %d", p.CostBound)
-		}
-		fmt.Fprintf(w, "  %-*s  %-8s  %s\n", width, p.ID, plural(len(p.Tests), "test"), bound)
+		fmt.Fprintf(w, "  %-*s  %-8s  %s\n", width, p.ID, plural(p.Tests, "test"), bound)
 	}
 	var parts []string
 	policies := fmt.Sprintf("%d policies", len(ps))
