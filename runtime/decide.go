@@ -280,7 +280,8 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	lim := e.cfg.Limits
 	lim.Deadline = start.Add(e.cfg.Deadline) // checked by the VM, no timer
 	res, err := p.Program.DecideWithLimits(ctx, req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst, Arena: o.arena}, lim)
-	exp, arm := hst.exp, hst.arm
+	exp, arm, look := hst.exp, hst.arm, hst.look
+	hst.look = keptLookup{} // a pooled host is put back without it
 	e.hosts.Put(h)
 	o.Stats = res.Stats
 	if err != nil {
@@ -312,7 +313,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		}
 	}
 	if !o.Denied {
-		e.stick(o, arrival)
+		e.stick(o, arrival, &look)
 	}
 }
 
@@ -357,9 +358,11 @@ type host struct {
 	services
 	cat      *bundle.Catalogue // the deciding snapshot's, or nil
 	exp, arm string
-	// The run's session: its tenant, policy and time, for KeptTarget.
+	// The run's session: its tenant, policy and time, for KeptTarget,
+	// and the policy's look-up of its kept target, for stick.
 	tenant, policy string
 	now            time.Time
+	look           keptLookup
 }
 
 var (
@@ -375,7 +378,9 @@ var (
 // reads without extending the entry (StickyState): stick extends it for
 // a decision that used it, not a denied or failed run.
 func (h *host) KeptTarget(key string) (string, bool) {
-	return h.sticky.StickyTarget(h.tenant, h.policy, key, h.now, 0)
+	t, ok := h.sticky.StickyTarget(h.tenant, h.policy, key, h.now, 0)
+	h.look = keptLookup{done: true, key: key, target: t, ok: ok}
+	return t, ok
 }
 
 func (e *Engine) newHost() *host { return &host{services: e.svc} }

@@ -27,8 +27,10 @@ import (
 // read through the run's host (stdlib.SessionState, host.KeptTarget),
 // else the key's draw. So what the policy computes from d.target after
 // .sticky() (a priority, a tag) is computed for the target answered,
-// also after the weights changed, and the engine then finds the target
-// the decision has and changes only the reason of a kept one ("sticky").
+// also after the weights changed, and the engine then keeps the target
+// the decision has, from the policy's own look-up (another request of the
+// session may have replaced the entry since), and changes only the reason
+// of a kept one ("sticky").
 // It still changes the target of a decision whose sticky_key the policy
 // set without sticky (a Decision record literal), whose other fields are
 // then the policy's, computed for its own target.
@@ -192,10 +194,24 @@ func (s *StickyStore) Len() int {
 	return n
 }
 
+// keptLookup is the policy's look-up of a session's kept target
+// (std's sticky, through host.KeptTarget): its key and answer.
+type keptLookup struct {
+	done   bool
+	key    string
+	target string
+	ok     bool
+}
+
 // stick applies the session's kept target to o's decision, if it is a
 // sticky session's (see StickyState), or keeps its target for the next
-// decisions of the session.
-func (e *Engine) stick(o *Outcome, now time.Time) {
+// decisions of the session. look is the policy's own look-up of the
+// session: when the decision's sticky key is the one it looked up, the
+// policy's sticky has already set the target from it, and stick keeps
+// that target rather than reading the entry again, which another request
+// of the session may have replaced in between; the answer then carries
+// fields computed for a target other than its own.
+func (e *Engine) stick(o *Outcome, now time.Time, look *keptLookup) {
 	l := &e.lay
 	d := o.Decision.Record()
 	if len(d) != l.dec.n {
@@ -215,13 +231,18 @@ func (e *Engine) stick(o *Outcome, now time.Time) {
 	}
 	st, tenant, policy := e.svc.sticky, o.TenantID, o.PolicyID()
 	var target vm.Value
-	if t, ok := st.StickyTarget(tenant, policy, key, now, ttl); ok {
-		if stdlib.Drawn(split, vm.Str(t)) {
-			o.Sticky = true
-			target = vm.Str(t)
+	if look.done && look.key == key {
+		// The policy's sticky set the target from this look-up.
+		target = d[l.dec.target]
+		o.Sticky = look.ok && look.target == target.Str()
+		if !o.Sticky {
+			st.Stick(tenant, policy, key, target.Str(), now, ttl)
+		} else if _, ok := st.StickyTarget(tenant, policy, key, now, ttl); !ok {
+			st.Stick(tenant, policy, key, target.Str(), now, ttl) // evicted since
 		}
-	}
-	if !o.Sticky {
+	} else if t, ok := st.StickyTarget(tenant, policy, key, now, ttl); ok && stdlib.Drawn(split, vm.Str(t)) {
+		o.Sticky, target = true, vm.Str(t)
+	} else {
 		var err error
 		if target, err = stdlib.PickWeighted(split, stdlib.SeedOf(key)); err != nil {
 			target = d[l.dec.target] // the policy's own pick stands

@@ -500,3 +500,54 @@ func TestStickyLookupDoesNotExtend(t *testing.T) {
 		t.Errorf("%d of 20 sessions moved to b:m after their entry expired; denied requests kept the others", moved)
 	}
 }
+
+// racingSticky is a StickyState in which another request of the session
+// replaces its kept target right after the policy's look-up (a read with
+// ttl 0), as a request of the same session on the other core can: the
+// narrow race, made certain.
+type racingSticky struct {
+	*runtime.StickyStore
+	next map[string]string // the target the other request keeps, by the one read
+}
+
+func (r *racingSticky) StickyTarget(tenant, policy, key string, now time.Time, ttl time.Duration) (string, bool) {
+	t, ok := r.StickyStore.StickyTarget(tenant, policy, key, now, ttl)
+	if ok && ttl == 0 {
+		r.Stick(tenant, policy, key, r.next[t], now, time.Hour)
+	}
+	return t, ok
+}
+
+// A session's target replaced between the policy's look-up and the
+// engine's does not change the answer: the engine keeps the target the
+// policy computed its fields for. Before, it read the entry again and
+// answered the other request's target with this one's priority and tag.
+func TestStickyRaceKeepsPolicyTarget(t *testing.T) {
+	st := &racingSticky{StickyStore: runtime.NewStickyStore(0), next: map[string]string{"a:m": "b:m", "b:m": "c:m", "c:m": "a:m"}}
+	e := newEngine(t, runtime.Config{State: st})
+	load(t, e, copyDir(t, examples, map[string]string{"sticky_prio.rpl": stickyPrioPolicy}))
+	for i := range 6 {
+		body := fmt.Sprintf(`{"policy_id": "sticky_prio", "request": {"id": "r-%d", "tenant": {"id": "t1"}, "task": {"type": "chat"}, "metadata": {"s": "sess"}}}`, i)
+		out, code, o := e.HandleV2(context.Background(), []byte(body), time.Now(), nil, nil)
+		if code != "" {
+			t.Fatal(string(out))
+		}
+		var r struct {
+			Decision struct {
+				Target   string            `json:"target"`
+				Priority int64             `json:"priority"`
+				Tags     map[string]string `json:"tags"`
+			} `json:"decision"`
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatal(err, string(out))
+		}
+		d := r.Decision
+		if d.Priority != stickyPrio[d.Target] || d.Tags["for"] != d.Target {
+			t.Errorf("request %d: target %s with priority %d and tag for %q, computed for another target", i, d.Target, d.Priority, d.Tags["for"])
+		}
+		if o.Sticky != (i > 0) {
+			t.Errorf("request %d: Sticky %v", i, o.Sticky)
+		}
+	}
+}
