@@ -279,17 +279,18 @@ func (e *Engine) storeFailure(err error, at time.Time) {
 	e.lastErr.Store(f)
 }
 
-// StillRefused records err, a load refused at at (by LoadDir or
-// LoadBundle, which counted it and told the Observer), as the last load
-// error again, without counting it again: for a source whose newest
+// StillRefused records err, a load of source refused at at (by LoadDir
+// or LoadBundle, which counted it and told the Observer), as the last
+// load error again, without counting it again: for a source whose newest
 // version was refused and then an older one activated in its place (a
 // bundle bucket's watch looking back through the key's history), which
 // cleared it, while the newest is the one the source holds and its
 // refusal is what the status must report. The next activation or
-// refusal replaces it, as any load error.
-func (e *Engine) StillRefused(err error, at time.Time) {
+// refusal replaces it, as any load error, and SourceMended(source) clears
+// it.
+func (e *Engine) StillRefused(source string, err error, at time.Time) {
 	if err != nil {
-		e.storeFailure(err, at)
+		e.lastErr.Store(&loadFailure{at: at, err: err, source: source})
 	}
 }
 

@@ -96,6 +96,11 @@ type WatchConfig struct {
 	// only for the same bucket (see BundleMark); the zero mark applies
 	// the key's current value.
 	Seen BundleMark
+	// Started, when set, is told the bucket each watch starts on (a mark
+	// of revision 0), before the watch delivers anything: a bucket
+	// deleted and created again since an earlier watch, or an earlier
+	// run, has another Created. It is called from Apply's goroutine.
+	Started func(BundleMark)
 	// Handled, when set, is called after Apply with the revision's mark,
 	// whether the bundle was activated or refused (but not when Apply
 	// failed because the watch was stopping): what to keep as Seen for
@@ -299,6 +304,9 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 	}
 	defer watcher.Stop()
 	w.watches.Add(1)
+	if w.cfg.Started != nil {
+		w.cfg.Started(BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created})
+	}
 	resync := time.NewTicker(w.cfg.Resync)
 	defer resync.Stop()
 	lost := false

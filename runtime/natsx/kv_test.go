@@ -509,7 +509,13 @@ func TestBundleWatchBucketReplaced(t *testing.T) {
 		}
 	}
 	r := &recorder{}
-	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, Resync: 20 * time.Millisecond})
+	var mu sync.Mutex
+	var started []natsx.BundleMark // the buckets the watches started on
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, Resync: 20 * time.Millisecond, Started: func(m natsx.BundleMark) {
+		mu.Lock()
+		started = append(started, m)
+		mu.Unlock()
+	}})
 	defer w.Stop()
 	waitFor(t, "the first watch", func() bool { return w.Revision() == 3 })
 	js, err := jetstream.New(nc)
@@ -528,6 +534,17 @@ func TestBundleWatchBucketReplaced(t *testing.T) {
 	waitFor(t, "the push to the new bucket", func() bool { return w.Revision() == 1 })
 	if w.Watches() < 2 {
 		t.Errorf("%d watches, want the watch restarted on the new bucket", w.Watches())
+	}
+	// Each watch told the bucket it started on: the new one by its
+	// creation time (what a router compares with its recorded refusal's).
+	mu.Lock()
+	defer mu.Unlock()
+	if len(started) != int(w.Watches()) {
+		t.Fatalf("Started told %d times for %d watches", len(started), w.Watches())
+	}
+	first, last := started[0], started[len(started)-1]
+	if first.Bucket != natsx.BundleBucket || first.Revision != 0 || first.Created.IsZero() || last.Created.Equal(first.Created) {
+		t.Errorf("Started told %+v first and %+v last; want the bucket, revision 0, and the new bucket's creation time last", first, last)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime/natsx"
@@ -330,6 +331,66 @@ func TestRefusalReportedAfterRestart(t *testing.T) {
 	}
 	if st := r.Engine.Status(); st.ReloadFailures != 0 {
 		t.Errorf("%d reload failures after the restart, want 0: the revision is not tried again", st.ReloadFailures)
+	}
+}
+
+// TestRefusalOfDeletedBucketEnds: a refusal kept across a restart is
+// over when the bucket it came from was deleted and created again while
+// the router was down: the refused revision is no longer anyone's value.
+// It was reported after the restart until the next push (the watch did
+// not tell the router which bucket it started on).
+func TestRefusalOfDeletedBucketEnds(t *testing.T) {
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx := context.Background()
+	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+	r, err := router.Start(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the bundle watch's start", r.BundleSynced)
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the refusal", func() bool { return strings.Contains(getPolicies(t, r.HTTPAddr()).Status.LastError, "nats:") })
+	if err := r.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteKeyValue(ctx, natsx.BundleBucket); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond) // a stream's creation time is its identity here
+	if _, err := natsx.BundleKV(ctx, js, natsx.BundleBucket); err != nil {
+		t.Fatal(err)
+	}
+	r, err = router.Start(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(ctx)
+	waitUntil(t, "the bundle watch's start after the restart", r.BundleSynced)
+	if e := getPolicies(t, r.HTTPAddr()).Status.LastError; e != "" {
+		t.Errorf("after the restart on a bucket created again: last_error %q, want none", e)
+	}
+	data, err := os.ReadFile(filepath.Join(opt.DataDir, router.LastGoodSources))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "bucket_refused") {
+		t.Errorf("the refusal is still kept for the next start:\n%s", data)
 	}
 }
 

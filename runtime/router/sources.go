@@ -198,8 +198,9 @@ func (r *Router) activateLastGood(ctx context.Context) {
 	r.persistMu.Unlock()
 	if f := src.BucketRefused; f != nil && src.Bucket != nil {
 		// The bucket's value, refused before the restart, is not tried
-		// again: its refusal is still the news.
-		r.Engine.StillRefused(errors.New(f.Error), f.At)
+		// again: its refusal is still the news, until the bundle watch
+		// finds the bucket gone (bucketStarted).
+		r.Engine.StillRefused(bucketSource(*src.Bucket), errors.New(f.Error), f.At)
 	}
 }
 
@@ -307,8 +308,9 @@ func (r *Router) watchBundles() {
 			})
 			active, newest = 0, nil
 		},
+		Started: r.bucketStarted,
 		Apply: func(ctx context.Context, data []byte, rev uint64) error {
-			source := fmt.Sprintf("nats:%s/%s@%d", bucket, natsx.BundleKey, rev)
+			source := bucketSource(natsx.BundleMark{Bucket: bucket, Key: natsx.BundleKey, Revision: rev})
 			_, err := r.Engine.LoadBundle(ctx, source, data, r.readOptions())
 			switch {
 			case err == nil:
@@ -320,9 +322,33 @@ func (r *Router) watchBundles() {
 		},
 		// An earlier revision activated after the newest was refused
 		// cleared the refusal from the status: it is reported again.
-		NewestRefused: func(_ uint64, err error, at time.Time) { r.Engine.StillRefused(err, at) },
-		OnError:       func(err error) { r.log.Error("pushed bundle", "err", err) },
+		NewestRefused: func(rev uint64, err error, at time.Time) {
+			r.Engine.StillRefused(bucketSource(natsx.BundleMark{Bucket: bucket, Key: natsx.BundleKey, Revision: rev}), err, at)
+		},
+		OnError: func(err error) { r.log.Error("pushed bundle", "err", err) },
 	})
+}
+
+// bucketSource is the source that an activation or refusal of revision m
+// names (Snapshot.Source, the status's last error).
+func bucketSource(m natsx.BundleMark) string {
+	return fmt.Sprintf("nats:%s/%s@%d", m.Bucket, m.Key, m.Revision)
+}
+
+// bucketStarted is told the bucket each bundle watch starts on. A refusal
+// recorded for a revision of another bucket (the bucket deleted and
+// created again, while the router ran or was down) is over: that
+// revision is no longer the bucket's value, nor will it be tried.
+func (r *Router) bucketStarted(b natsx.BundleMark) {
+	r.persistMu.Lock()
+	src := r.sources
+	r.persistMu.Unlock()
+	if src.BucketRefused == nil || src.Bucket == nil || src.Bucket.Bucket == b.Bucket && src.Bucket.Created.Equal(b.Created) {
+		return
+	}
+	r.log.Info("the bundle bucket was created again: the refusal of the old one's revision is over", "bucket", b.Bucket, "refused", bucketSource(*src.Bucket))
+	r.Engine.SourceMended(bucketSource(*src.Bucket))
+	r.took(func(src *sources) { src.BucketRefused = nil })
 }
 
 // BundleRevision is the revision of the last pushed bundle activated from
