@@ -56,6 +56,8 @@ func TestExitCodes(t *testing.T) {
 		{"test, negative fuel", []string{"test", "-fuel", "-5", policy}, false, exitUsage, "invalid --fuel -5"},
 		{"test, zero fuel is the default", []string{"test", "--fuel", "0", policy}, false, exitOK, ""},
 		{"push, negative timeout", []string{"push", "--timeout", "-1s", "x.rplb"}, false, exitUsage, "invalid --timeout -1s"},
+		{"push, negative fuel", []string{"push", "--fuel", "-1", "x.rplb"}, false, exitUsage, "invalid --fuel -1: want a value ≥ 0"},
+		{"push, negative memory", []string{"push", "--memory", "-1", "x.rplb"}, false, exitUsage, "invalid --memory -1: want a value ≥ 0"},
 		{"lsp, negative debounce", []string{"lsp", "--debounce", "-1ms"}, false, exitUsage, "invalid --debounce -1ms"},
 	}
 	for _, tc := range tests {

@@ -147,7 +147,7 @@ argument, no such file).`,
 		}
 		// Limits and times: 0 means the default, as each help says; a
 		// negative one is a mistake, not the default.
-		for _, name := range []string{"fuel", "debounce", "timeout"} {
+		for _, name := range []string{"fuel", "memory", "debounce", "timeout"} {
 			if f := cmd.Flags().Lookup(name); f != nil && strings.HasPrefix(f.Value.String(), "-") {
 				return usageErrorf(cmd, "invalid --%s %s: want a value ≥ 0", name, f.Value)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
+	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
@@ -63,6 +64,7 @@ func signatureOptions(file string) (bundle.ReadOptions, error) {
 func newPushCmd(e *env) *cobra.Command {
 	var k bundleKey
 	var publicKey string
+	var limits rpl.Limits
 	cmd := &cobra.Command{
 		Use:   "push BUNDLE --nats-url URL",
 		Short: "Publish a bundle to the routers watching a JetStream key-value bucket",
@@ -77,8 +79,11 @@ policies' tests are run before it is sent, so that neither a corrupt file
 nor a bundle whose tests fail (built with --skip-tests) reaches the
 routers, which would refuse it; with --public-key, its signature is
 verified too, so that a bundle the routers requiring that key would refuse
-is not pushed. The tests run under the VM's default limits: a router
-started with a smaller --fuel or --memory may still refuse the bundle.
+is not pushed. The tests run under --fuel and --memory (0, the default:
+the VM's default limits), as a router started with the same flags
+(rpl-router serve --fuel, --memory) runs them. Give the routers' values:
+with higher ones, push may send a bundle that a router refuses. A
+router's --deadline bounds its decisions, not the tests.
 
 Exit status: 0 when the bundle was stored, 1 when it is not a valid bundle,
 its tests fail, or NATS refused it, 2 for a wrong command line.`,
@@ -99,7 +104,7 @@ its tests fail, or NATS refused it, 2 for a wrong command line.`,
 			if err != nil {
 				return err
 			}
-			b, err := bundle.Accept(cmd.Context(), data, opts, nil)
+			b, err := bundle.Accept(cmd.Context(), data, opts, nil, limits)
 			if err != nil {
 				return &exitError{code: exitFail, err: fmt.Errorf("%s: %w", args[0], err)}
 			}
@@ -119,5 +124,8 @@ its tests fail, or NATS refused it, 2 for a wrong command line.`,
 	}
 	k.flags(cmd)
 	cmd.Flags().StringVar(&publicKey, "public-key", "", "the ed25519 public key the routers require (PEM, as written by rplc keygen): push only a bundle signed with it")
+	// rpl-router serve's flags, which the routers run the tests under.
+	cmd.Flags().Int64Var(&limits.Fuel, "fuel", 0, "fuel per decision (0: the VM default): the tests run under it, as a router started with it runs them")
+	cmd.Flags().Int64Var(&limits.Memory, "memory", 0, "memory per decision in bytes (0: the VM default): the tests run under it, as a router started with it runs them")
 	return cmd
 }

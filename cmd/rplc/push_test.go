@@ -12,7 +12,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
 
@@ -368,5 +370,54 @@ func TestPushTestsFail(t *testing.T) {
 	want := fmt.Sprintf("back from version %s (revision 3) to version %s (revision 1), now revision 4", otherVersion, goodVersion)
 	if !strings.Contains(out.String(), want) {
 		t.Errorf("output %q, want %q", out.String(), want)
+	}
+}
+
+// TestPushLimits: push runs the bundle's tests under --fuel and --memory,
+// as a router started with them does, and refuses a bundle whose tests
+// exhaust them, naming the test; the same bundle passes under the
+// defaults (push ran the tests under the VM's default limits only, and
+// pushed a bundle that every router started with a lower --fuel refused).
+func TestPushLimits(t *testing.T) {
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	url := ns.ClientURL()
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "p.rpl"), []byte("package p\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\").because(\"the \" + \"default\")\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "p_test.rpl"), []byte("package p\n\ntest \"openai\" {\n  expect route({}).target == \"openai:gpt-4o\"\n}\n"), 0o644)
+	res, err := bundle.Build(src, bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "p.rplb")
+	os.WriteFile(file, res.Data, 0o644)
+	for _, c := range []struct {
+		flag, value string
+		limits      rpl.Limits
+		want        string
+	}{
+		{"--fuel", "5", rpl.Limits{Fuel: 5}, `p.rplb: its tests fail (routers refuse it): 1 of 1 tests: policy p, test "openai": p_test.rpl:4:20: fuel exhausted (limit 5)`},
+		{"--memory", "1", rpl.Limits{Memory: 1}, `p.rplb: its tests fail (routers refuse it): 1 of 1 tests: policy p, test "openai": p_test.rpl:4:16: stack overflow (5 value slots, 120 bytes: more than the memory limit of 1)`},
+	} {
+		var out, errb bytes.Buffer
+		if code := run([]string{"push", file, "--nats-url", url, c.flag, c.value}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("push %s %s: exit %d: %s", c.flag, c.value, code, errb.String())
+		}
+		// A router started with the same flag refuses the bundle too.
+		e, err := runtime.New(runtime.Config{Limits: c.limits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.BuildBundle(context.Background(), file, res.Data, bundle.ReadOptions{}); err == nil {
+			t.Errorf("a router with %s %s accepts the bundle push refuses", c.flag, c.value)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"push", file, "--nats-url", url, "--fuel", "0", "--memory", "0"}, nil, &out, &errb); code != exitOK ||
+		!strings.Contains(out.String(), "rpl_bundles/current revision 1") {
+		t.Fatalf("push under the default limits: exit %d: %s%s", code, out.String(), errb.String())
 	}
 }

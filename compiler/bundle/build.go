@@ -418,17 +418,18 @@ var ErrTestsFail = errors.New("its tests fail")
 //     against env's builtins, the signature as opts asks, and the tenant
 //     registry (tenants.json: its shape, ids, budgets, no cycle, and each
 //     policy it names in the bundle);
-//   - every policy's tests, with RunTests under the VM's default limits,
-//     in env (nil: rpl.NewEnv()).
+//   - every policy's tests, with RunTests under limits (zero fields: the
+//     VM's defaults), in env (nil: rpl.NewEnv()).
 //
-// That is not all a router checks: a router runs the tests under its own
-// limits (rpl-router serve --fuel, --memory), so a bundle whose tests
-// pass here within the defaults is refused by a router given lower ones;
-// it refuses a bundle without policies (rplc build makes none); and it
-// makes each registered tenant a Tenant record of its environment.
-// A failing test is an error wrapping ErrTestsFail that names the first
-// failures.
-func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env) (*Bundle, error) {
+// A router runs the tests under the limits it decides with (rpl-router
+// serve --fuel, --memory; its --deadline bounds decisions, not tests):
+// given those, Accept refuses a bundle whose tests exhaust them, as the
+// router would; given lower ones than the routers', it refuses more. That
+// is not all a router checks: it refuses a bundle without policies (rplc
+// build makes none), and it makes each registered tenant a Tenant record
+// of its environment. A failing test is an error wrapping ErrTestsFail
+// that names the first failures.
+func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env, limits rpl.Limits) (*Bundle, error) {
 	if env == nil {
 		var err error
 		if env, err = rpl.NewEnv(); err != nil {
@@ -442,16 +443,23 @@ func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := b.TestsPass(ctx, env); err != nil {
+	if err := b.testsPass(ctx, env, limits); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
 // TestsPass runs every test of every policy of b in env under the VM's
-// default limits (RunTests), and is Accept's error when one fails.
+// default limits (RunTests), and is Accept's error when one fails. A
+// router given lower limits (rpl-router serve --fuel, --memory) may still
+// refuse a bundle it passes: Accept takes the routers' limits.
 func (b *Bundle) TestsPass(ctx context.Context, env *rpl.Env) error {
-	fails, err := b.RunTests(ctx, env, rpl.Limits{})
+	return b.testsPass(ctx, env, rpl.Limits{})
+}
+
+// testsPass is TestsPass under limits (zero fields: the VM's defaults).
+func (b *Bundle) testsPass(ctx context.Context, env *rpl.Env, limits rpl.Limits) error {
+	fails, err := b.RunTests(ctx, env, limits)
 	if err != nil || len(fails) == 0 {
 		return err
 	}

@@ -1,0 +1,34 @@
+package bundle
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/rpl-lang/rpl"
+)
+
+// TestAcceptLimits: Accept runs the tests under the limits given, as a
+// router runs them under its own, and refuses a bundle whose tests
+// exhaust them; zero limits are the VM's defaults, under which
+// TestsPass runs them.
+func TestAcceptLimits(t *testing.T) {
+	data := buildExamples(t, nil)
+	b, err := Accept(context.Background(), data, ReadOptions{}, nil, rpl.Limits{})
+	if err != nil {
+		t.Fatalf("default limits: %v", err)
+	}
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.TestsPass(context.Background(), env); err != nil {
+		t.Fatalf("TestsPass: %v", err)
+	}
+	for _, lim := range []rpl.Limits{{Fuel: 5}, {Memory: 1}} {
+		_, err := Accept(context.Background(), data, ReadOptions{}, nil, lim)
+		if !errors.Is(err, ErrTestsFail) {
+			t.Errorf("%+v: %v, want %v", lim, err, ErrTestsFail)
+		}
+	}
+}
