@@ -16,11 +16,11 @@ import (
 	"errors"
 	"fmt"
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/cliflag"
 	"github.com/rpl-lang/rpl/internal/heapfloor"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -178,12 +178,7 @@ func shutdown(r *router.Router, grace, drain time.Duration) error {
 // nonNegative refuses a negative value for the flags of limits and times,
 // naming the flag (0 means each one's default, as its help says).
 func nonNegative(cmd *cobra.Command) error {
-	for _, name := range []string{"fuel", "memory", "deadline", "drain", "shutdown-grace", "log-max-age", "log-max-bytes", "max-body", "max-in-flight", "nats-max-pending"} {
-		if f := cmd.Flags().Lookup(name); f != nil && strings.HasPrefix(f.Value.String(), "-") {
-			return fmt.Errorf("--%s %s: want a value ≥ 0", name, f.Value)
-		}
-	}
-	return nil
+	return cliflag.NonNegative(cmd.Flags(), "fuel", "memory", "deadline", "drain", "shutdown-grace", "log-max-age", "log-max-bytes", "max-body", "max-in-flight", "nats-max-pending")
 }
 
 // The least limits of the decision log stream: a NATS server refuses a

@@ -21,9 +21,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/rpl-lang/rpl/internal/cliflag"
 )
 
 // Exit codes.
@@ -147,10 +148,8 @@ argument, no such file).`,
 		}
 		// Limits and times: 0 means the default, as each help says; a
 		// negative one is a mistake, not the default.
-		for _, name := range []string{"fuel", "memory", "debounce", "timeout"} {
-			if f := cmd.Flags().Lookup(name); f != nil && strings.HasPrefix(f.Value.String(), "-") {
-				return usageErrorf(cmd, "invalid --%s %s: want a value ≥ 0", name, f.Value)
-			}
+		if err := cliflag.NonNegative(cmd.Flags(), "fuel", "memory", "debounce", "timeout"); err != nil {
+			return usageErrorf(cmd, "invalid %v", err)
 		}
 		return nil
 	}
