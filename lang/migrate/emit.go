@@ -127,14 +127,7 @@ func Generate(pol *Policy, opts Options) ([]byte, error) {
 			line("# %s", escape(strings.TrimRight(l, " \t\r")))
 		}
 	}
-	var diffs, dropped []Warning
-	for _, x := range warnings(pol, pkg) {
-		if x.dropped {
-			dropped = append(dropped, x.Warning)
-		} else {
-			diffs = append(diffs, x.Warning)
-		}
-	}
+	diffs, dropped := warnings(pol, pkg)
 	if len(diffs) > 0 {
 		line("#")
 		line("# Differences from the CP1 policy:")
@@ -402,29 +395,23 @@ type Warning struct {
 func (w Warning) String() string { return w.Path + ": " + w.Msg }
 
 // Warnings lists the differences and the settings not carried over that
-// Generate's header comment lists, for the package name that opts gives.
+// Generate's header comment lists, in its order, for the package name
+// that opts gives.
 func Warnings(pol *Policy, opts Options) []Warning {
-	var out []Warning
-	for _, x := range warnings(pol, Package(pol, opts)) {
-		out = append(out, x.Warning)
-	}
-	return out
+	diffs, dropped := warnings(pol, Package(pol, opts))
+	return append(diffs, dropped...)
 }
 
-type warning struct {
-	Warning
-	dropped bool // a CP1 setting not carried over, rather than a difference
-}
-
-// warnings lists what the RPL policy pkg decides differently, then the
-// CP1 settings it drops.
-func warnings(pol *Policy, pkg string) []warning {
-	var out []warning
+// warnings works out the Warnings of pol migrated as package pkg, for
+// Generate's header and for Warnings: diffs, where the RPL policy
+// decides differently, and dropped, the CP1 settings it does not carry
+// over.
+func warnings(pol *Policy, pkg string) (diffs, dropped []Warning) {
 	diff := func(path, format string, args ...any) {
-		out = append(out, warning{Warning: Warning{path, fmt.Sprintf(format, args...)}})
+		diffs = append(diffs, Warning{path, fmt.Sprintf(format, args...)})
 	}
 	drop := func(path, format string, args ...any) {
-		out = append(out, warning{Warning: Warning{path, fmt.Sprintf(format, args...)}, dropped: true})
+		dropped = append(dropped, Warning{path, fmt.Sprintf(format, args...)})
 	}
 	if pol.ID != "" && pol.ID != pkg {
 		diff("policy_id", "the policy is now %s: CP1 clients must send policy_id %q, not %q (which gets policy_not_found).", pkg, pkg, pol.ID)
@@ -495,7 +482,7 @@ func warnings(pol *Policy, pkg string) []warning {
 			}
 		}
 	}
-	return out
+	return diffs, dropped
 }
 
 // notes are what the header says besides the warnings: how the policy

@@ -276,6 +276,49 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
+// TestWarningsInHeader: Warnings are the items of Generate's header
+// under "Differences" and "Not carried over", in the header's order, for
+// every sample CP1 policy and under --package.
+func TestWarningsInHeader(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(cp1Dir, "*.json"))
+	warned := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol, err := Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, opts := range []Options{{Source: filepath.Base(f)}, {Source: filepath.Base(f), Package: "renamed"}} {
+			src, err := Generate(pol, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			header := string(src[:strings.Index(string(src), "\npackage ")+1])
+			at := 0
+			for _, w := range Warnings(pol, opts) {
+				var item strings.Builder
+				comment(&item, w.String())
+				i := strings.Index(header[at:], item.String())
+				if i < 0 {
+					t.Errorf("%s, package %q: warning %q not in the header after byte %d:\n%s", f, opts.Package, w, at, header)
+					break
+				}
+				at += i + item.Len()
+				warned++
+			}
+			if items := strings.Count(header, "\n#   - "); items != len(Warnings(pol, opts))+len(notes(pol)) {
+				t.Errorf("%s, package %q: %d header items, want %d warnings and %d notes:\n%s", f, opts.Package, items, len(Warnings(pol, opts)), len(notes(pol)), header)
+			}
+		}
+	}
+	if warned == 0 {
+		t.Error("no sample policy has a warning")
+	}
+}
+
 // TestTestSuffix: a package name ending in _test would make the generated
 // file a test file (its check then reads NAME.rpl from the working
 // directory): PackageName avoids it, Generate refuses it, and the check
