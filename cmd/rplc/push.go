@@ -124,8 +124,14 @@ its tests fail, or NATS refused it, 2 for a wrong command line.`,
 	}
 	k.flags(cmd)
 	cmd.Flags().StringVar(&publicKey, "public-key", "", "the ed25519 public key the routers require (PEM, as written by rplc keygen): push only a bundle signed with it")
-	// rpl-router serve's flags, which the routers run the tests under.
+	testLimitFlags(cmd, &limits)
+	return cmd
+}
+
+// testLimitFlags are rpl-router serve's --fuel and --memory, under which
+// the routers run a bundle's tests, for the commands that run them before
+// the routers do (push, rollback).
+func testLimitFlags(cmd *cobra.Command, limits *rpl.Limits) {
 	cmd.Flags().Int64Var(&limits.Fuel, "fuel", 0, "fuel per decision (0: the VM default): the tests run under it, as a router started with it runs them")
 	cmd.Flags().Int64Var(&limits.Memory, "memory", 0, "memory per decision in bytes (0: the VM default): the tests run under it, as a router started with it runs them")
-	return cmd
 }

@@ -420,4 +420,24 @@ func TestPushLimits(t *testing.T) {
 		!strings.Contains(out.String(), "rpl_bundles/current revision 1") {
 		t.Fatalf("push under the default limits: exit %d: %s%s", code, out.String(), errb.String())
 	}
+
+	// rollback runs the candidates' tests under the same flags: under
+	// --fuel 5 revision 1 is no candidate, under the defaults it is.
+	os.WriteFile(filepath.Join(src, "p.rpl"), []byte("package p\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\").because(\"second\")\n"), 0o644)
+	res2, err := bundle.Build(src, bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(file, res2.Data, 0o644)
+	if code := run([]string{"push", file, "--nats-url", url}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("second push: exit %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"rollback", "--nats-url", url, "--fuel", "5"}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "fuel exhausted (limit 5)") {
+		t.Errorf("rollback --fuel 5: exit %d: %s", code, errb.String())
+	}
+	out.Reset()
+	if code := run([]string{"rollback", "--nats-url", url}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), "revision 1") {
+		t.Errorf("rollback under the default limits: exit %d: %s%s", code, out.String(), errb.String())
+	}
 }

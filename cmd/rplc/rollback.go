@@ -5,12 +5,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
 
 func newRollbackCmd(e *env) *cobra.Command {
 	var k bundleKey
 	var publicKey string
+	var limits rpl.Limits
 	cmd := &cobra.Command{
 		Use:   "rollback --nats-url URL [--public-key FILE]",
 		Short: "Put the previous bundle back for every router watching the bucket",
@@ -26,9 +28,11 @@ puts back the latest valid one and says so.
 
 What rollback checks, as rplc push does: the bundle's format, hashes and
 bytecode, its tenant registry (tenants.json), its signature with
---public-key, and its policies' tests, run under the VM's default fuel and
-memory. A router started with lower limits (rpl-router serve --fuel,
---memory) may still refuse a bundle whose tests pass here. The revisions
+--public-key, and its policies' tests, run under --fuel and --memory (0,
+the default: the VM's default limits), as a router started with the same
+flags (rpl-router serve --fuel, --memory) runs them. Give the routers'
+values: with higher ones, rollback may put back a bundle that a router
+refuses. The revisions
 are read first: the tests run only for a revision to put back, newest
 first until one passes (those of the current version are passed over
 untested), and --timeout bounds the requests to NATS, not the tests.
@@ -74,7 +78,7 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 			// --timeout bounds the requests to NATS, not the tests of
 			// the revision to put back, which run as rplc push runs a
 			// bundle's.
-			from, to, rev, err := natsx.RollbackBundle(ctx, nc, k.bucket, k.key, opts, cmd.Context())
+			from, to, rev, err := natsx.RollbackBundle(ctx, nc, k.bucket, k.key, opts, limits, cmd.Context())
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}
@@ -91,5 +95,6 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 	}
 	k.flags(cmd)
 	cmd.Flags().StringVar(&publicKey, "public-key", "", "the ed25519 public key the routers require (PEM, as written by rplc keygen): roll back to the latest revision signed with it")
+	testLimitFlags(cmd, &limits)
 	return cmd
 }

@@ -22,7 +22,7 @@ func TestAcceptLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.TestsPass(context.Background(), env); err != nil {
+	if err := b.TestsPass(context.Background(), env, rpl.Limits{}); err != nil {
 		t.Fatalf("TestsPass: %v", err)
 	}
 	for _, lim := range []rpl.Limits{{Fuel: 5}, {Memory: 1}} {

@@ -443,22 +443,16 @@ func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env, li
 	if err != nil {
 		return nil, err
 	}
-	if err := b.testsPass(ctx, env, limits); err != nil {
+	if err := b.TestsPass(ctx, env, limits); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// TestsPass runs every test of every policy of b in env under the VM's
-// default limits (RunTests), and is Accept's error when one fails. A
-// router given lower limits (rpl-router serve --fuel, --memory) may still
-// refuse a bundle it passes: Accept takes the routers' limits.
-func (b *Bundle) TestsPass(ctx context.Context, env *rpl.Env) error {
-	return b.testsPass(ctx, env, rpl.Limits{})
-}
-
-// testsPass is TestsPass under limits (zero fields: the VM's defaults).
-func (b *Bundle) testsPass(ctx context.Context, env *rpl.Env, limits rpl.Limits) error {
+// TestsPass runs every test of every policy of b in env under limits
+// (zero fields: the VM's defaults; see Accept for the routers' limits),
+// and is Accept's error when one fails.
+func (b *Bundle) TestsPass(ctx context.Context, env *rpl.Env, limits rpl.Limits) error {
 	fails, err := b.RunTests(ctx, env, limits)
 	if err != nil || len(fails) == 0 {
 		return err

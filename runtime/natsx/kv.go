@@ -457,8 +457,8 @@ type BundleEntry struct {
 
 // RollbackBundle puts back, under key of bucket, the latest earlier
 // bundle of another version than the current one that passes the checks
-// of bundle.Accept with opts (format and hashes, the signature when opts
-// has a public key, and the policies' tests), so that every router
+// of bundle.Accept with opts and limits (format and hashes, the signature
+// when opts has a public key, and the policies' tests), so that every router
 // watching the key activates it: the fleet's rollback. A corrupt push, one
 // that routers requiring that key refused, or one whose tests fail is
 // passed over. It returns the revision rolled back from, the one restored
@@ -467,7 +467,8 @@ type BundleEntry struct {
 // can be repeated).
 //
 // ctx bounds the requests to NATS; tests (nil: ctx) bounds the policies'
-// tests, which run for a candidate only: the earlier revisions are read
+// tests, which run under limits (as bundle.Accept runs them: give the
+// routers' limits) for a candidate only: the earlier revisions are read
 // first, and those of the current version are passed over unrun. Tests
 // cut short by tests' end are an error saying so (wrapping its
 // context.DeadlineExceeded or context.Canceled), not a refusal of the
@@ -478,7 +479,7 @@ type BundleEntry struct {
 // before it), RollbackBundle does not put back a bundle that is unsigned
 // or signed with another key (ErrUnverifiedRollback), which the routers
 // requiring signatures would refuse.
-func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts bundle.ReadOptions, tests context.Context) (from, to BundleEntry, rev uint64, err error) {
+func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts bundle.ReadOptions, limits rpl.Limits, tests context.Context) (from, to BundleEntry, rev uint64, err error) {
 	if tests == nil {
 		tests = ctx
 	}
@@ -524,6 +525,7 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 	var data []byte
 	var target *bundle.Bundle
 	invalid, failing := 0, 0
+	var newestFail string // why the newest revision whose tests fail does
 	for i := len(hist) - 2; i >= 0 && data == nil; i-- {
 		e := hist[i]
 		if e.Operation() != jetstream.KeyValuePut {
@@ -539,11 +541,13 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 		if b.Version() == from.Version {
 			continue
 		}
-		if err := b.TestsPass(tests, env); err != nil {
+		if err := b.TestsPass(tests, env, limits); err != nil {
 			if cerr := tests.Err(); cerr != nil {
 				return from, to, 0, fmt.Errorf("%s/%s: the tests of revision %d (version %s) did not finish: %w; nothing was put back", bucket, key, e.Revision(), b.Version(), cerr)
 			}
-			failing++
+			if failing++; failing == 1 {
+				newestFail = fmt.Sprintf(", the newest, revision %d: %v", e.Revision(), err)
+			}
 			continue
 		}
 		to, data, target = BundleEntry{Revision: e.Revision(), Version: b.Version()}, e.Value(), b
@@ -556,7 +560,7 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 			why = fmt.Sprintf("; %d earlier revisions are invalid", invalid)
 		}
 		if failing > 0 {
-			why += fmt.Sprintf("; %d earlier revisions of another version fail their tests", failing)
+			why += fmt.Sprintf("; %d earlier revisions of another version fail their tests%s", failing, newestFail)
 		}
 		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %d revisions%s)", bucket, key, ErrNothingToRollBack, len(hist), why)
 	}

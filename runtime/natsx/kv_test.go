@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
@@ -191,7 +192,7 @@ func TestBundleWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	from, to, rev3, err := natsx.RollbackBundle(context.Background(), pc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, nil)
+	from, to, rev3, err := natsx.RollbackBundle(context.Background(), pc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, rpl.Limits{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestBundleWatch(t *testing.T) {
 func TestRollbackNothing(t *testing.T) {
 	_, nc := embedded(t, "")
 	ctx := context.Background()
-	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, nil); err == nil || !strings.Contains(err.Error(), "rplc push") {
+	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, rpl.Limits{}, nil); err == nil || !strings.Contains(err.Error(), "rplc push") {
 		t.Fatalf("rollback without a bucket: %v", err)
 	}
 	v1 := buildBundle(t, "")
@@ -229,10 +230,10 @@ func TestRollbackNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, "other", bundle.ReadOptions{}, nil); err == nil || !strings.Contains(err.Error(), "--key") {
+	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, "other", bundle.ReadOptions{}, rpl.Limits{}, nil); err == nil || !strings.Contains(err.Error(), "--key") {
 		t.Fatalf("rollback of a key never pushed: %v", err)
 	}
-	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, nil)
+	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, rpl.Limits{}, nil)
 	if !errors.Is(err, natsx.ErrNothingToRollBack) {
 		t.Fatalf("got %v, want ErrNothingToRollBack", err)
 	}
@@ -690,11 +691,11 @@ func TestRollbackTestsBoundApart(t *testing.T) {
 	}
 	expired, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
 	defer cancel()
-	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, expired)
+	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, rpl.Limits{}, expired)
 	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, natsx.ErrNothingToRollBack) || !strings.Contains(err.Error(), "the tests of revision 1 ") || strings.Contains(err.Error(), "fail their tests") {
 		t.Fatalf("rollback with the tests' time over: %v, want the tests of revision 1 not finished (revision 2 is of the current version)", err)
 	}
-	from, to, rev, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, nil)
+	from, to, rev, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, rpl.Limits{}, nil)
 	if err != nil || from.Revision != 3 || to.Revision != 1 || rev != 4 {
 		t.Fatalf("rollback: from %+v to %+v, revision %d, %v", from, to, rev, err)
 	}
