@@ -12,8 +12,9 @@
 //	POST /v2/policies/rollback   reactivate the previous version
 //	POST /v2/policies/reload     build the policy source again and activate it, even unchanged (Config.Reload)
 //
-// Rollback and reload answer 200 {"ok":true,"version":…,"policies":[…]}
-// (reload names the "source" too), or an error: rollback 409
+// Rollback and reload answer 200
+// {"ok":true,"version":…,"source":…,"policies":[…]}, the version
+// activated and where it came from, or an error: rollback 409
 // no_previous_version; reload 409 no_source (Config.Reload nil or
 // ErrNoSource) and 422 reload_failed, the running version staying.
 //
@@ -362,7 +363,12 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, map[string]any{"ok": false, "error": map[string]any{"code": "no_previous_version", "message": err.Error()}})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "version": snap.Version, "policies": snap.PolicyIDs()})
+	activated(w, snap)
+}
+
+// activated is the answer of a rollback or reload that activated snap.
+func activated(w http.ResponseWriter, snap *runtime.Snapshot) {
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "version": snap.Version, "source": snap.Source, "policies": snap.PolicyIDs()})
 }
 
 // reload builds the policy source again and activates it (Config.Reload),
@@ -382,7 +388,7 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		fail(http.StatusUnprocessableEntity, "reload_failed", err)
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "version": snap.Version, "source": snap.Source, "policies": snap.PolicyIDs()})
+		activated(w, snap)
 	}
 }
 

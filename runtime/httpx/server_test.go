@@ -138,7 +138,7 @@ func TestHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, m, body = do(t, "POST", srv.URL+"/v2/policies/rollback", "")
-	if code != 200 || m["version"] != first || e.Current().Version != first {
+	if code != 200 || m["version"] != first || e.Current().Version != first || m["source"] != e.Current().Source || m["source"] == "" {
 		t.Fatalf("rollback: %d %s", code, body)
 	}
 
