@@ -57,6 +57,10 @@ type Diagnostic struct {
 	hidden int // for an RPL900 note: how many diagnostics it stands for
 }
 
+// Hidden is how many diagnostics an RPL900 note stands for (0 for any
+// other diagnostic): those of its file left out past MaxDiagnostics.
+func (d *Diagnostic) Hidden() int { return d.hidden }
+
 // Position is the start of the diagnostic's span.
 func (d *Diagnostic) Position() Position { return d.File.Position(d.Span.Start) }
 

@@ -201,6 +201,9 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		case errors.Is(berr, bundle.ErrCheckFailed):
 			c := countOf(res.Diags)
 			msg = fmt.Sprintf("build failed: %s", plural(c.errors, "error"))
+			if c.hidden > 0 {
+				msg += fmt.Sprintf(" and %d more diagnostics not shown", c.hidden)
+			}
 		case errors.Is(berr, bundle.ErrTestsFailed):
 			msg = fmt.Sprintf("build failed: %d of %d tests failed (--skip-tests builds anyway)", len(res.Failures), res.Tests)
 		default:

@@ -122,16 +122,18 @@ func (s *diagSet) add(ds ...*lang.Diagnostic) {
 	}
 }
 
-// counts tallies diagnostics by severity.
-type counts struct{ errors, warnings, infos int }
+// counts tallies diagnostics by severity, and those not shown (RPL900).
+type counts struct{ errors, warnings, infos, hidden int }
 
 func countOf(ds lang.DiagList) counts {
 	var c counts
 	for _, d := range ds {
-		switch d.Severity {
-		case lang.SevError:
+		switch {
+		case d.Code == lang.CodeTooMany:
+			c.hidden += d.Hidden()
+		case d.Severity == lang.SevError:
 			c.errors++
-		case lang.SevWarning:
+		case d.Severity == lang.SevWarning:
 			c.warnings++
 		default:
 			c.infos++
@@ -148,7 +150,9 @@ func plural(n int, word string) string {
 }
 
 // summary is the closing line of a check: `ok 3 files` when there is
-// nothing to report, else `2 errors, 1 warning in 3 files`.
+// nothing to report, else `2 errors, 1 warning in 3 files`, or with
+// diagnostics left out past a file's 100 (RPL900) `100 errors, 51 more not
+// shown in 1 file`.
 func summary(c counts, files int) string {
 	if c == (counts{}) {
 		return "ok " + plural(files, "file")
@@ -162,6 +166,9 @@ func summary(c counts, files int) string {
 	}
 	if c.infos > 0 {
 		parts = append(parts, fmt.Sprintf("%d info", c.infos))
+	}
+	if c.hidden > 0 {
+		parts = append(parts, fmt.Sprintf("%d more not shown", c.hidden))
 	}
 	return strings.Join(parts, ", ") + " in " + plural(files, "file")
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -27,3 +30,33 @@ func TestExpandPaths(t *testing.T) {
 		t.Errorf("expandPaths = %q, want %q", got, want)
 	}
 }
+
+// The closing line counts the diagnostics left out past a file's 100
+// (RPL900): it said "100 errors, 1 info" for 151 errors (found by a
+// review), and build "100 errors".
+func TestSummaryCountsHidden(t *testing.T) {
+	dir := t.TempDir()
+	var src strings.Builder
+	src.WriteString("package many\n\n")
+	for i := range 151 {
+		fmt.Fprintf(&src, "const c%d: int = \"s\"\n", i)
+	}
+	src.WriteString("\nfn route(r: Request) -> Decision = to(\"a:b\")\n")
+	if err := os.WriteFile(filepath.Join(dir, "many.rpl"), []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check", dir}, "\n100 errors, 51 more not shown in 1 file\n"},
+		{[]string{"build", dir, "-o", filepath.Join(dir, "out.rplb")}, "\nbuild failed: 100 errors and 51 more diagnostics not shown\n"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(c.args, nil, &out, &errb); code != exitFail || !strings.HasSuffix("\n"+errb.String(), c.want) {
+			t.Errorf("rplc %s: exit %d, stderr ends %q; want %q", c.args[0], code, tail(errb.String(), 120), c.want)
+		}
+	}
+}
+
+func tail(s string, n int) string { return s[max(0, len(s)-n):] }
