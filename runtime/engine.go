@@ -134,7 +134,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, errors.New("runtime: the safe-default failure mode needs a SafeDefault target")
 	}
 	if cfg.SafeDefault != "" {
-		if why := checkTarget(cfg.SafeDefault); why != "" {
+		if why := TargetProblem(cfg.SafeDefault); why != "" {
 			return nil, fmt.Errorf("runtime: SafeDefault %q is not a target: %s", cfg.SafeDefault, why)
 		}
 	}

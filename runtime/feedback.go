@@ -78,7 +78,7 @@ func (f *Feedback) Validate(now time.Time) *Error {
 	case f.Status == "":
 		return bad("status", "required (one of %s)", strings.Join(FeedbackStatuses, ", "))
 	}
-	if why := checkTarget(f.Target); why != "" {
+	if why := TargetProblem(f.Target); why != "" {
 		return bad(targetField, "%q is not a target: %s", f.Target, why)
 	}
 	if !slices.Contains(FeedbackStatuses, f.Status) {
@@ -140,10 +140,10 @@ const (
 	MaxTenantLen = 256
 )
 
-// checkTarget is why target is not a "provider:model" target, "" when it
-// is one: each target the router hears of has its own health entry, so
+// TargetProblem is why target is not a "provider:model" target, "" when
+// it is one: each target the router hears of has its own health entry, so
 // junk is refused rather than kept.
-func checkTarget(target string) string {
+func TargetProblem(target string) string {
 	if len(target) > MaxTargetLen {
 		return fmt.Sprintf("longer than %d bytes", MaxTargetLen)
 	}

@@ -85,8 +85,14 @@ func serveCmd() *cobra.Command {
 				o.FailureMode = runtime.FailClosed
 			case "default":
 				o.FailureMode = runtime.FailSafeDefault
+				if o.SafeDefault == "" {
+					return errors.New(`--failure-mode default needs --safe-default TARGET, the "provider:model" answered when a policy fails`)
+				}
 			default:
 				return fmt.Errorf("--failure-mode %q: want error or default", failMode)
+			}
+			if why := runtime.TargetProblem(o.SafeDefault); o.SafeDefault != "" && why != "" {
+				return fmt.Errorf("--safe-default %q: not a target: %s", o.SafeDefault, why)
 			}
 			if publicKey != "" {
 				data, err := os.ReadFile(publicKey)

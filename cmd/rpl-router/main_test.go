@@ -172,3 +172,27 @@ func TestLogLimitFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestFailureModeFlags: the safe default's flags are refused by their
+// names (the errors named the runtime's Config fields; found by a review).
+func TestFailureModeFlags(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--failure-mode", "default"}, `--failure-mode default needs --safe-default TARGET, the "provider:model" answered when a policy fails`},
+		{[]string{"--failure-mode", "default", "--safe-default", "gpt4"}, `--safe-default "gpt4": not a target: want "provider:model"`},
+		{[]string{"--safe-default", "a b:c"}, `--safe-default "a b:c": not a target: it holds spaces or control characters`},
+	} {
+		cmd := root()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs(append([]string{"serve", "--no-nats", "--http", "-", "--policies", "../../examples/policies", "--data-dir", t.TempDir()}, c.args...))
+		if err := cmd.ExecuteContext(ctx); err == nil || err.Error() != c.want {
+			t.Errorf("%v: %v, want %q", c.args, err, c.want)
+		}
+	}
+}

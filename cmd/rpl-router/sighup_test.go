@@ -122,7 +122,7 @@ func TestSIGHUPWithoutLocalSource(t *testing.T) {
 	var out syncBuffer
 	c.SetOut(&out)
 	c.SetErr(&out)
-	c.SetArgs([]string{"serve", "--http", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-sample", "0"})
+	c.SetArgs([]string{"serve", "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-sample", "0"})
 	done := make(chan error, 1)
 	go func() { done <- c.ExecuteContext(ctx) }()
 	select {

@@ -154,3 +154,34 @@ func TestNATSSubscribeRetried(t *testing.T) {
 		t.Errorf("once subscribed: %q, %v", out, err)
 	}
 }
+
+// TestNothingToActivateRefused: a router with no version, no local source
+// and no bundle bucket anyone else can push to is refused at start, as it
+// is without NATS: it used to start on the embedded server unexposed and
+// stay not ready for good (found by a review). Exposed (--nats-listen),
+// it starts and waits for a push.
+func TestNothingToActivateRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		opt  router.Options
+		want string // "" : starts
+	}{
+		{"no NATS", router.Options{NoNATS: true}, "no policies: give --policies DIR or --bundle FILE"},
+		{"embedded, not exposed", router.Options{}, "--nats-listen ADDR exposes the embedded NATS server"},
+		{"embedded, no bundle watch", router.Options{NATSListen: "127.0.0.1:0", BundleBucket: "-"}, "no policies: give --policies DIR or --bundle FILE"},
+		{"embedded, exposed", router.Options{NATSListen: "127.0.0.1:0"}, ""},
+	} {
+		c.opt.DataDir, c.opt.HTTP, c.opt.NoLog, c.opt.Logger = t.TempDir(), "127.0.0.1:0", true, quiet()
+		r, err := router.Start(ctx, c.opt)
+		if err == nil {
+			r.Shutdown(ctx)
+		}
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v, want a router waiting for a push", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want an error saying %q", c.name, err, c.want)
+		}
+	}
+}

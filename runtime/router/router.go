@@ -262,8 +262,16 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			return nil, fmt.Errorf("watching %s: %w", opt.Policies, err)
 		}
 	}
-	if !e.Ready() && opt.Policies == "" && opt.Bundle == "" && r.nc == nil {
-		return nil, errors.New("no policies: give --policies DIR or --bundle FILE")
+	// Without a version, a local source or a bundle bucket that others
+	// can push to (an external NATS, or the embedded one listening), the
+	// router could never become ready.
+	pushable := r.nc != nil && opt.BundleBucket != "-" && (opt.NATSURL != "" || opt.NATSListen != "")
+	if !e.Ready() && opt.Policies == "" && opt.Bundle == "" && !pushable {
+		why := "give --policies DIR or --bundle FILE"
+		if !opt.NoNATS && opt.BundleBucket != "-" {
+			why += ", or let bundles be pushed to it (rplc push): --nats-listen ADDR exposes the embedded NATS server, --nats-url URL joins a NATS deployment"
+		}
+		return nil, errors.New("no policies: " + why)
 	}
 
 	if r.nc != nil {

@@ -112,9 +112,9 @@ func TestRequireSignedLastGood(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(data, router.LastGoodBundle), res.Data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		// Embedded NATS and no policy source: Start succeeds with or
-		// without a version.
-		r, err := router.Start(context.Background(), router.Options{PublicKey: pub, DataDir: data, BundleBucket: "-", HTTP: "-", Logger: quiet()})
+		// Embedded NATS open to pushes and no policy source: Start
+		// succeeds with or without a version.
+		r, err := router.Start(context.Background(), router.Options{PublicKey: pub, DataDir: data, NATSListen: "127.0.0.1:0", HTTP: "-", Logger: quiet()})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
