@@ -304,6 +304,14 @@ func TestParseInt(t *testing.T) {
 		{"1__0", 0, "malformed"},
 		{"1_", 0, "malformed"},
 		{"12a", 0, "malformed"},
+		// Leading zeros do not make a literal octal (language.md §2.5:
+		// an int is decimal or hex).
+		{"010", 10, ""},
+		{"0_10", 10, ""},
+		{"08", 8, ""},
+		{"-010", -10, ""},
+		{"0o7", 0, "malformed"},
+		{"0b1", 0, "malformed"},
 	}
 	for _, tt := range tests {
 		got, err := ParseInt(tt.raw)

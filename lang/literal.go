@@ -148,11 +148,22 @@ func classifyNumber(raw string) (LitKind, error) {
 }
 
 // ParseInt decodes an int literal (decimal or 0x hex, with _ separators
-// between digits: 0x_ff, which Go accepts, is malformed).
+// between digits: 0x_ff, which Go accepts, is malformed). A decimal
+// literal is decimal whatever its leading zeros: 010 is ten, not Go's
+// octal eight, and 08 is eight.
 func ParseInt(raw string) (int64, error) {
-	v, err := strconv.ParseInt(raw, 0, 64)
-	if body := strings.TrimPrefix(raw, "-"); err == nil && len(body) > 2 && body[2] == '_' && (body[1] == 'x' || body[1] == 'X') {
+	var v int64
+	var err error
+	body := strings.TrimPrefix(raw, "-")
+	if len(body) >= 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X') {
+		v, err = strconv.ParseInt(raw, 0, 64)
+		if err == nil && len(body) > 2 && body[2] == '_' {
+			err = strconv.ErrSyntax
+		}
+	} else if !validDigits(body) {
 		err = strconv.ErrSyntax
+	} else {
+		v, err = strconv.ParseInt(strings.ReplaceAll(raw, "_", ""), 10, 64)
 	}
 	if err != nil {
 		if errors.Is(err, strconv.ErrRange) {
