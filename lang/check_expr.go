@@ -828,7 +828,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	if !value {
 		return Typ[Void]
 	}
-	if !catchAll && !(sawTrue && sawFalse) && !IsInvalid(st) {
+	if !catchAll && !(sawTrue && sawFalse && isBasic(st, Bool)) && !IsInvalid(st) {
 		if en, ok := st.(*Enum); !ok || !c.coversEnum(e, en) {
 			c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)")
 		}
@@ -846,13 +846,8 @@ func (c *checker) coversEnum(e *MatchExpr, en *Enum) bool {
 			continue
 		}
 		for _, p := range arm.Patterns {
-			switch p := p.(type) {
-			case *Ident:
-				seen[p.Name] = true
-			case *SelectorExpr: // Trigger.timeout
-				if o := c.info.Uses[p.Sel]; o != nil && o.Kind == ObjEnum {
-					seen[o.Name] = true
-				}
+			if m, ok := c.enumPattern(p, 0); ok {
+				seen[m] = true
 			}
 		}
 	}
@@ -862,6 +857,32 @@ func (c *checker) coversEnum(e *MatchExpr, en *Enum) bool {
 		}
 	}
 	return true
+}
+
+// enumPattern is the enum member that the pattern p denotes: a member,
+// bare (timeout) or qualified (Trigger.timeout), or a constant whose
+// value is one. A constant is followed to its value, not read by its
+// name: const timeout = Trigger.any_error matches any_error.
+func (c *checker) enumPattern(p Expr, depth int) (string, bool) {
+	var o *Object
+	switch p := p.(type) {
+	case *Ident:
+		o = c.info.Uses[p]
+	case *SelectorExpr:
+		o = c.info.Uses[p.Sel]
+	}
+	if o == nil || depth > 100 {
+		return "", false
+	}
+	switch o.Kind {
+	case ObjEnum:
+		return o.Name, true
+	case ObjConst:
+		if d, ok := o.Decl.(*ConstDecl); ok {
+			return c.enumPattern(d.Value, depth+1)
+		}
+	}
+	return "", false
 }
 
 // block checks a block. Its value is its last statement's when that is an
