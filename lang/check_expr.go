@@ -385,8 +385,23 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		c.mismatch(e.Y, yt, o.Elem, what{"default of ??", "", ""})
 		return o.Elem
 	case "in", "not in":
-		xt := c.expr(e.X, nil)
-		yt := c.expr(e.Y, nil)
+		var xt, yt Type
+		if _, xlit := e.X.(*BasicLit); xlit {
+			// A literal takes the element or key type: 1 in xs, xs a
+			// list[float].
+			yt = c.expr(e.Y, nil)
+			var want Type
+			switch y := yt.(type) {
+			case *List:
+				want = y.Elem
+			case *Map:
+				want = y.Key
+			}
+			xt = c.expr(e.X, want)
+		} else {
+			xt = c.expr(e.X, nil)
+			yt = c.expr(e.Y, nil)
+		}
 		if IsInvalid(xt) || IsInvalid(yt) {
 			return Typ[Bool]
 		}
@@ -412,7 +427,9 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 	case "==", "!=":
 		xt := c.expr(e.X, nil)
 		yt := c.expr(e.Y, xt)
-		if isBasic(xt, NoneType) {
+		if _, xlit := e.X.(*BasicLit); xlit && !Identical(xt, yt) {
+			// none == x, 0 == x for a float x: the literal takes the
+			// other operand's type, as on the right.
 			xt = c.expr(e.X, yt)
 		}
 		if !IsInvalid(xt) && !IsInvalid(yt) && !AssignableTo(xt, yt) && !AssignableTo(yt, xt) {
@@ -477,7 +494,11 @@ func (c *checker) operands(e *BinaryExpr) (Type, Type) {
 	_, xlit := e.X.(*BasicLit)
 	if xlit {
 		yt := c.expr(e.Y, nil)
-		return c.expr(e.X, yt), yt
+		xt := c.expr(e.X, yt)
+		if _, ylit := e.Y.(*BasicLit); ylit && !Identical(xt, yt) {
+			yt = c.expr(e.Y, xt) // 1.5 * 2: the int literal is the float
+		}
+		return xt, yt
 	}
 	xt := c.expr(e.X, nil)
 	hint := xt
