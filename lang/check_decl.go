@@ -56,6 +56,27 @@ func (c *checker) collect(pkg *Package) {
 			}
 		}
 	}
+	// A policy and its test file are one module (§5.1, §8.4): an import of
+	// one may not take a name that the other declares either.
+	for _, f := range pkg.Files {
+		c.file = f
+		fs := pkg.fileScopes[f]
+		for _, n := range fs.Names() {
+			imp, ok := fs.Lookup(n).Decl.(*ImportDecl)
+			d := pkg.Scope.Lookup(n)
+			if !ok || d == nil || d.Decl == nil || nodeInFile(d.Decl, f) {
+				continue
+			}
+			// The error goes to the test file, whose names must not clash
+			// with its policy's.
+			df, dsp := c.fileOf(d), Span{d.Pos(), d.Pos() + Pos(len(d.Name))}
+			if IsTestFile(df.Name) && !IsTestFile(f.File.Name) {
+				c.errorf(df, dsp, CodeRedeclared, "%s redeclared: the name is taken by an import of %s", n, baseName(f.File.Name)).Related = []Related{{File: f.File, Span: imp.Span(), Message: "import"}}
+				continue
+			}
+			c.errAt(imp, CodeRedeclared, "%s imported: the name is taken by the %s %s declared in %s", n, d.Kind, n, baseName(df.Name)).Related = []Related{{File: df, Span: dsp, Message: "declaration"}}
+		}
+	}
 }
 
 func (c *checker) fileOf(o *Object) *File {
