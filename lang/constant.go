@@ -20,7 +20,10 @@ func (c *checker) isConstExpr(e Expr) bool {
 		return true
 	case *Ident:
 		o := c.info.Uses[e]
-		return o != nil && (o.Kind == ObjConst || o.Kind == ObjEnum)
+		// A local is not constant. An undefined name, a function, a type
+		// or a module is already an error (RPL200, RPL300) that RPL309
+		// would only repeat.
+		return o == nil || o.Kind != ObjVar
 	case *SelectorExpr:
 		o := c.info.Uses[e.Sel]
 		return o != nil && (o.Kind == ObjConst || o.Kind == ObjEnum)
