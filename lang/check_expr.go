@@ -281,6 +281,15 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 		var k Type
 		if id, ok := en.Key.(*Ident); ok {
 			k = Typ[String]
+			if et, isEnum := kt.(*Enum); isEnum && wantMap {
+				// A map with enum keys takes the members bare:
+				// {timeout: 2, http_5xx: 1} (spec §4.2).
+				k = et
+				if !slices.Contains(et.Members, id.Name) {
+					c.errSuggest(id, CodeUnknownField, id.Name, et.Members, "%s has no member %s", et, id.Name)
+					k = Typ[Invalid]
+				}
+			}
 			c.info.Consts[en.Key] = id.Name
 			c.record(en.Key, k)
 		} else {
