@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -40,16 +41,51 @@ func (s *Server) flush() {
 		}
 	}
 	s.dirty = map[string]bool{}
+	open := map[string]bool{}
+	for p := range s.docs {
+		open[policyOf(p)] = true
+	}
+	folders := append([]string(nil), s.folders...)
+	onDisk := s.onDisk
+	s.onDisk = map[string]bool{}
+	ov := s.overlayLocked()
 	s.mu.Unlock()
 	sort.Strings(due)
+	checked := map[string]*snapshot{}
 	for _, policy := range due {
-		s.publish(s.snapshotFor(policy))
+		checked[policy] = s.snapshotFor(policy)
+	}
+	// Policy ids (RPL216) hold across a tree: a change anywhere in it can
+	// add or clear the error of an open policy that is not due, which is
+	// published again with its last snapshot.
+	dups := s.policyIDs(open, checked, folders, ov, onDisk)
+	published := map[string]string{}
+	var again []string
+	for p := range open {
+		published[p] = dupKey(dups[p])
+		if checked[p] == nil && published[p] != s.ids.published[p] {
+			again = append(again, p)
+		}
+	}
+	s.ids.published = published
+	sort.Strings(again)
+	for _, policy := range due {
+		s.publish(checked[policy], dups[policy])
+	}
+	for _, policy := range again {
+		s.publish(s.lastSnapshot(policy), dups[policy])
 	}
 }
 
-// publish sends the diagnostics of a snapshot's policy and test file, and
-// clears the files it published before that now have none.
-func (s *Server) publish(sn *snapshot) {
+// publish sends the diagnostics of a snapshot's policy and test file, with
+// the error of its policy id, dup, when not nil, and clears the files it
+// published before that now have none.
+func (s *Server) publish(sn *snapshot, dup *lang.Diagnostic) {
+	diags := sn.diags
+	if dup != nil {
+		diags = append(slices.Clip(diags), dup)
+		diags.Sort()
+	}
 	byFile := map[string][]protocol.Diagnostic{}
 	targets := []string{sn.policy}
 	if t := lang.TestFileName(sn.policy); sn.files[t] != nil || s.doc(pathToURI(t)) != nil {
@@ -60,7 +96,7 @@ func (s *Server) publish(sn *snapshot) {
 		own[t] = true
 		byFile[t] = []protocol.Diagnostic{}
 	}
-	for _, d := range sn.diags {
+	for _, d := range diags {
 		if d.File == nil {
 			continue
 		}

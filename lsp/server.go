@@ -50,6 +50,7 @@ type Server struct {
 	// newer state and publishes after the earlier one, so an older
 	// version's diagnostics never replace a newer version's.
 	flushing sync.Mutex
+	ids      idState // policy ids (RPL216), under flushing
 
 	mu        sync.Mutex
 	gen       uint64               // generation of the overlay; bumped by every change
@@ -59,6 +60,7 @@ type Server struct {
 	good      map[string]*snapshot // per file: the newest snapshot in which it parsed
 	dirty     map[string]bool      // policies whose diagnostics are due
 	published map[string][]string  // per policy: the paths published last time
+	onDisk    map[string]bool      // files changed on disk since the last flush
 	timer     *time.Timer
 	shutdown  bool // the client requested shutdown
 	exited    bool // the client sent exit
@@ -68,7 +70,8 @@ type Server struct {
 // New makes a server.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
-		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{}}
+		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{},
+		onDisk: map[string]bool{}}
 	w := opts.Log
 	if w == nil {
 		w = io.Discard

@@ -404,6 +404,7 @@ func (s *Server) didChangeWatchedFiles(p *protocol.DidChangeWatchedFilesParams) 
 	defer s.mu.Unlock()
 	for _, c := range p.Changes {
 		path := uriToPath(c.URI)
+		s.onDisk[path] = true
 		if s.docs[path] != nil {
 			continue // the editor's buffer wins over the disk
 		}
