@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -431,6 +432,9 @@ func (c *checker) checkEntry(obj *Object) {
 	req, dec := c.u.Types["Request"], c.u.Types["Decision"]
 	if !ok || req == nil || dec == nil {
 		return
+	}
+	if IsInvalid(ft.Result) || slices.ContainsFunc(ft.Params, func(p *FuncParam) bool { return IsInvalid(p.Type) }) {
+		return // a type of the signature is undefined, reported as such
 	}
 	if len(ft.Params) != 1 || !Identical(ft.Params[0].Type, req.Type) || !Identical(ft.Result, dec.Type) {
 		c.withDecl(obj, func() {
