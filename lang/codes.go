@@ -34,6 +34,7 @@ const (
 	CodeTestingImport  Code = "RPL214" // std/testing imported outside a test file
 	CodeNoPolicy       Code = "RPL215" // test file without its policy
 	CodeDuplicateID    Code = "RPL216" // two policies of one tree with the same id
+	CodeTreeData       Code = "RPL217" // a tree's tenants.json or catalogue.json refused
 )
 
 // Types (RPL3xx).
@@ -102,6 +103,7 @@ var Codes = []CodeInfo{
 	{CodeTestingImport, SevError, "std/testing outside a test file"},
 	{CodeNoPolicy, SevError, "test file without its policy"},
 	{CodeDuplicateID, SevError, "two policies with the same id"},
+	{CodeTreeData, SevError, "a tree's tenant registry or catalogue refused"},
 	{CodeMismatch, SevError, "value of the wrong type"},
 	{CodeBadOperand, SevError, "operator not defined on the operand types"},
 	{CodeArgCount, SevError, "wrong number of arguments"},

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 
+	"github.com/spf13/cobra"
+
+	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
-	"github.com/spf13/cobra"
 )
 
 func newCheckCmd(e *env) *cobra.Command {
@@ -33,7 +37,10 @@ one imports or extends is a library, which needs neither.
 The policies with a route function of each directory PATH, walked as 'rplc
 build' and the router load it, must have distinct ids, their package names
 (RPL216); files named one by one are held to it with the other files named
-in their directory.
+in their directory. Such a directory's tenant registry (tenants.json) and
+price catalogue (catalogue.json), when present, are checked as 'rplc
+build' and the router check them, each tenant's policy among the tree's
+(RPL217).
 
 Diagnostics go to standard output, a summary line to standard error
 ("ok 3 files", or "2 errors, 1 warning in 3 files").
@@ -120,6 +127,13 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 			ms = append(ms, mains[p])
 		}
 		set.add(lang.CheckPolicyIDs(t.root, ms)...)
+		if t.walked {
+			d, err := treeData(t.root, ms)
+			if err != nil {
+				return &exitError{code: exitFail, err: err}
+			}
+			set.add(d...)
+		}
 	}
 
 	names := newPathNamer()
@@ -170,4 +184,30 @@ func policies(files []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// treeData checks the tenants.json and catalogue.json of the policy tree
+// at root, whose main packages are mains, as rplc build does
+// (bundle.CheckTreeData): a file refused is an error RPL217 at the JSON
+// value its message names, else at the file's start.
+func treeData(root string, mains []*lang.Package) (lang.DiagList, error) {
+	ids := map[string]bool{}
+	for _, pkg := range mains {
+		if pkg != nil && lang.HasRoute(pkg) {
+			ids[pkg.Name] = true
+		}
+	}
+	_, _, err := bundle.CheckTreeData(root, func(id string) bool { return ids[id] })
+	var de *bundle.DataError
+	if !errors.As(err, &de) {
+		return nil, err
+	}
+	msg := de.Err.Error()
+	var off int64
+	if path, _, ok := strings.Cut(msg, ": "); ok {
+		off, _ = jsonx.PathOffset(de.Data, path)
+	}
+	pos := lang.Pos(off)
+	return lang.DiagList{{File: lang.NewFile(filepath.Join(root, de.File), de.Data), Span: lang.Span{Start: pos, End: pos},
+		Severity: lang.SevError, Code: lang.CodeTreeData, Message: msg}}, nil
 }

@@ -260,8 +260,9 @@ func expandPaths(args []string) ([]string, error) {
 // tree of a directory named that holds it, or else to the tree of its own
 // directory, with the other files named there.
 type policyTree struct {
-	root  string   // absolute
-	files []string // absolute, sorted, each once
+	root   string   // absolute
+	files  []string // absolute, sorted, each once
+	walked bool     // root is a directory named, walked whole
 }
 
 // expandTrees is expandPaths by policy tree: each file in one tree, the
@@ -318,6 +319,7 @@ func expandTrees(args []string) ([]policyTree, error) {
 		walked[i] = walked[i] || n.dir
 	}
 	for i := range trees {
+		trees[i].walked = walked[i]
 		slices.Sort(trees[i].files)
 		trees[i].files = slices.Compact(trees[i].files)
 	}

@@ -289,27 +289,8 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		programs = append(programs, b.code)
 	}
 
-	var cat []byte
-	if data, err := os.ReadFile(filepath.Join(root, CatalogueFile)); err == nil {
-		if _, err := ParseCatalogue(data); err != nil {
-			return res, fmt.Errorf("%s: %v", CatalogueFile, err)
-		}
-		cat = data
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return res, err
-	}
-
-	var tenants []byte
-	if data, err := os.ReadFile(filepath.Join(root, TenantsFile)); err == nil {
-		ts, err := ParseTenants(data)
-		if err == nil {
-			err = ts.CheckPolicies(func(id string) bool { _, ok := ids[id]; return ok })
-		}
-		if err != nil {
-			return res, fmt.Errorf("%s: %v", TenantsFile, err)
-		}
-		tenants = data
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	cat, tenants, err := CheckTreeData(root, func(id string) bool { _, ok := ids[id]; return ok })
+	if err != nil {
 		return res, err
 	}
 
@@ -473,4 +454,49 @@ func (b *Bundle) TestsPass(ctx context.Context, env *rpl.Env, limits rpl.Limits)
 		fmt.Fprintf(&sb, "; and %d more", len(fails)-shown)
 	}
 	return fmt.Errorf("%w (routers refuse it): %d of %d tests: %s", ErrTestsFail, len(fails), tests, sb.String())
+}
+
+// DataError is a policy tree's catalogue.json or tenants.json refused:
+// the file's name (CatalogueFile or TenantsFile), its contents and why,
+// which begins with the JSON path at fault ("tenants[4].policy: …") when
+// there is one.
+type DataError struct {
+	File string
+	Data []byte
+	Err  error
+}
+
+func (e *DataError) Error() string { return e.File + ": " + e.Err.Error() }
+func (e *DataError) Unwrap() error { return e.Err }
+
+// CheckTreeData reads and validates the catalogue.json and tenants.json
+// of the policy tree at root, when present, as Build and a router do:
+// their shape and values (ParseCatalogue, ParseTenants), and that each
+// tenant's policy is one of the tree's (has). It returns their contents,
+// nil for a file absent; a file refused is a *DataError.
+func CheckTreeData(root string, has func(id string) bool) (catalogue, tenants []byte, err error) {
+	read := func(name string, check func([]byte) error) ([]byte, error) {
+		data, err := os.ReadFile(filepath.Join(root, name))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, nil
+		case err != nil:
+			return nil, err
+		}
+		if err := check(data); err != nil {
+			return nil, &DataError{File: name, Data: data, Err: err}
+		}
+		return data, nil
+	}
+	if catalogue, err = read(CatalogueFile, func(data []byte) error { _, err := ParseCatalogue(data); return err }); err != nil {
+		return nil, nil, err
+	}
+	tenants, err = read(TenantsFile, func(data []byte) error {
+		ts, err := ParseTenants(data)
+		if err == nil {
+			err = ts.CheckPolicies(has)
+		}
+		return err
+	})
+	return catalogue, tenants, err
 }

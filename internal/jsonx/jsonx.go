@@ -382,3 +382,88 @@ func wholeInDigits(data []byte) ([]byte, map[int64]string) {
 	}
 	return append(out, data[last:]...), ends
 }
+
+// PathOffset is the offset in data of the value at path, a JSON path in
+// the words of this project's errors: keys joined by dots, list indexes
+// in brackets (`tenants[4].policy`, `providers[0].models[1].latency_ms`).
+// ok is false when data holds no such value or path is not one.
+func PathOffset(data []byte, path string) (off int64, ok bool) {
+	steps, ok := pathSteps(path)
+	if !ok {
+		return 0, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for _, st := range steps {
+		tok, err := dec.Token()
+		if err != nil {
+			return 0, false
+		}
+		want := json.Delim('{')
+		if st.key == "" {
+			want = '['
+		}
+		if tok != want {
+			return 0, false
+		}
+		found := false
+		for i := 0; dec.More(); i++ {
+			if st.key != "" {
+				k, err := dec.Token()
+				if err != nil {
+					return 0, false
+				}
+				found = k == st.key
+			} else {
+				found = i == st.index
+			}
+			if found {
+				break
+			}
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return 0, false
+			}
+		}
+		if !found {
+			return 0, false
+		}
+	}
+	// The value starts after the separators that follow what was read.
+	off = dec.InputOffset()
+	for off < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n:,"), data[off]) >= 0 {
+		off++
+	}
+	return off, true
+}
+
+type pathStep struct {
+	key   string // "" for a list index
+	index int
+}
+
+// pathSteps splits a PathOffset path into its keys and indexes.
+func pathSteps(path string) ([]pathStep, bool) {
+	var steps []pathStep
+	for part := range strings.SplitSeq(path, ".") {
+		key, rest, _ := strings.Cut(part, "[")
+		if key == "" && rest == "" {
+			return nil, false
+		}
+		if key != "" {
+			steps = append(steps, pathStep{key: key})
+		}
+		for rest != "" {
+			n, after, ok := strings.Cut(rest, "]")
+			i, err := strconv.Atoi(n)
+			if !ok || err != nil || i < 0 {
+				return nil, false
+			}
+			steps = append(steps, pathStep{index: i})
+			rest = strings.TrimPrefix(after, "[")
+			if after != "" && !strings.HasPrefix(after, "[") {
+				return nil, false
+			}
+		}
+	}
+	return steps, len(steps) > 0
+}

@@ -288,3 +288,32 @@ func TestParseInt(t *testing.T) {
 		}
 	}
 }
+
+func TestPathOffset(t *testing.T) {
+	data := []byte(`{
+  "tenants": [
+    {"id": "a", "policy": "p"},
+    {"id": "b", "parents": ["a", "c"], "policy" : "premiumx"}
+  ],
+  "x.y": 1
+}`)
+	for path, want := range map[string]string{
+		"tenants[1].policy":     `"premiumx"`,
+		"tenants[1].parents[1]": `"c"`,
+		"tenants[0]":            `{"id": "a"`,
+		"tenants":               `[`,
+	} {
+		off, ok := PathOffset(data, path)
+		if !ok || !strings.HasPrefix(string(data[off:]), want) {
+			t.Errorf("PathOffset(%s) = %d, %v: at %.12q, want %q", path, off, ok, data[min(off, int64(len(data))):], want)
+		}
+	}
+	for _, path := range []string{"tenants[2]", "tenants[1].nope", "tenants.id", "tenants[0][1]", "", "a..b", "tenants[x]", "tenants[1]x", "x.y"} {
+		if off, ok := PathOffset(data, path); ok {
+			t.Errorf("PathOffset(%q) = %d, want none", path, off)
+		}
+	}
+	if _, ok := PathOffset([]byte(`{"a": [1,`), "a[3]"); ok {
+		t.Error("a path into truncated JSON was found")
+	}
+}
