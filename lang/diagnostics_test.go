@@ -165,3 +165,36 @@ func TestSpecDiagnosticsCheckExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecSnippetLayout: the caret snippet that spec/language.md §12 shows
+// is what PrintSnippet prints for it, byte for byte (the spec's had two
+// spaces before the line number, and a column the line did not have;
+// found by a review).
+func TestSpecSnippetLayout(t *testing.T) {
+	data, err := os.ReadFile("../spec/language.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(data), "The toolchain prints the code with the severity")
+	_, block, ok2 := strings.Cut(after, "```\n")
+	block, _, ok3 := strings.Cut(block, "```\n")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("spec/language.md §12: the snippet's example not found")
+	}
+	// The example's policy: its line 12 is the snippet's.
+	src := "package p\n" + strings.Repeat("\n", 9) + "fn f(xs: list[int]) -> int {\n  let n = lenn(xs)\n  n\n}\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n"
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "policy.rpl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	_, diags := lang.Check(&lang.Config{Universe: universe(t)}, "policy.rpl")
+	if len(diags) != 1 {
+		t.Fatalf("diagnostics %v, want one", diags)
+	}
+	var got strings.Builder
+	lang.PrintSnippet(&got, diags[0], lang.Style{})
+	if got.String() != block {
+		t.Errorf("PrintSnippet:\n%s\nspec/language.md §12:\n%s", got.String(), block)
+	}
+}
