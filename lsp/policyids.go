@@ -208,8 +208,8 @@ func stub(path, name string, node *lang.FileNode, route bool) *lang.Package {
 func treeOf(path string, folders []string) string {
 	root := ""
 	for _, dir := range folders {
-		rel, err := filepath.Rel(dir, path)
-		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		rel, ok := under(dir, path)
+		if !ok || rel == "." {
 			continue
 		}
 		hidden := false

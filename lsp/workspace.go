@@ -254,7 +254,8 @@ func (s *Server) workspacePolicies() []string {
 }
 
 // workspaceFiles lists the .rpl files of the workspace folders (hidden
-// directories and node_modules aside) and the open documents.
+// files and directories, and node_modules, aside, as lang.WalkPolicyTree
+// leaves hidden ones) and the open documents.
 func (s *Server) workspaceFiles() []string {
 	s.mu.Lock()
 	folders := append([]string(nil), s.folders...)
@@ -274,7 +275,7 @@ func (s *Server) workspaceFiles() []string {
 				}
 				return nil
 			}
-			if strings.HasSuffix(p, ".rpl") {
+			if strings.HasSuffix(p, ".rpl") && !lang.Hidden(e.Name()) {
 				out = append(out, filepath.Clean(p))
 			}
 			return nil
@@ -315,11 +316,21 @@ func (s *Server) inWorkspace(path string) bool {
 		return true
 	}
 	for _, dir := range s.folders {
-		if rel, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(rel, "..") {
+		if _, ok := under(dir, path); ok {
 			return true
 		}
 	}
 	return false
+}
+
+// under is path relative to dir when it lies in dir (or is dir: "."). A
+// name that starts with two dots (..x) is in dir.
+func under(dir, path string) (string, bool) {
+	rel, err := filepath.Rel(dir, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return rel, true
 }
 
 // addFolders and removeFolders maintain the workspace folders.
