@@ -317,3 +317,16 @@ func TestPathOffset(t *testing.T) {
 		t.Error("a path into truncated JSON was found")
 	}
 }
+
+// FuzzPathOffset: any document and path give an offset inside the
+// document or none, never a panic.
+func FuzzPathOffset(f *testing.F) {
+	f.Add([]byte(`{"tenants": [{"id": "a", "policy": "p"}]}`), "tenants[0].policy")
+	f.Add([]byte(`[1, [2, {"a": 3}]]`), "[1][1].a")
+	f.Add([]byte(`{"a": `), "a")
+	f.Fuzz(func(t *testing.T, data []byte, path string) {
+		if off, ok := PathOffset(data, path); ok && (off < 0 || off > int64(len(data))) {
+			t.Fatalf("PathOffset(%q, %q) = %d, outside the document", data, path, off)
+		}
+	})
+}
