@@ -818,7 +818,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	st := c.expr(e.Subject, nil)
 	var result Type
 	catchAll := false
-	sawTrue, sawFalse := false, false
+	sawTrue, sawFalse, sawNone := false, false, false
 	for _, arm := range e.Arms {
 		scope := NewScope(c.scope, arm)
 		c.info.Scopes[arm] = scope
@@ -839,6 +839,9 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 			}
 			if !IsInvalid(st) && !IsInvalid(pt) && !AssignableTo(pt, st) && !AssignableTo(st, pt) {
 				c.errAt(p, CodeInvalidPattern, "pattern of type %s cannot match %s of type %s", pt, exprString(e.Subject), st)
+			}
+			if l, ok := p.(*BasicLit); ok && l.Kind == LitNone && arm.Guard == nil {
+				sawNone = true
 			}
 			if b, ok := c.info.Consts[p].(bool); ok && arm.Guard == nil {
 				if b {
@@ -868,15 +871,31 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	if !value {
 		return Typ[Void]
 	}
-	if !catchAll && !(sawTrue && sawFalse && isBasic(st, Bool)) && !IsInvalid(st) {
-		if en, ok := st.(*Enum); !ok || !c.coversEnum(e, en) {
-			c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)")
-		}
+	if !catchAll && !IsInvalid(st) && !c.covers(e, st, sawTrue && sawFalse, sawNone) {
+		c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)")
 	}
 	if result == nil {
 		return Typ[Invalid]
 	}
 	return result
+}
+
+// covers reports whether the unguarded arms of e cover every value of
+// its subject's type st without a catch-all: true and false a bool, every
+// member an enum, and none as well an optional of either (both and none:
+// whether arms match true and false, and none).
+func (c *checker) covers(e *MatchExpr, st Type, both, none bool) bool {
+	if o, ok := st.(*Optional); ok {
+		if !none {
+			return false
+		}
+		st = o.Elem
+	}
+	if isBasic(st, Bool) {
+		return both
+	}
+	en, ok := st.(*Enum)
+	return ok && c.coversEnum(e, en)
 }
 
 func (c *checker) coversEnum(e *MatchExpr, en *Enum) bool {
