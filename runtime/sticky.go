@@ -27,13 +27,14 @@ import (
 // read through the run's host (stdlib.SessionState, host.KeptTarget),
 // else the key's draw. So what the policy computes from d.target after
 // .sticky() (a priority, a tag) is computed for the target answered,
-// also after the weights changed, and the engine then keeps the target
-// the decision has, from the policy's own look-up (another request of the
-// session may have replaced the entry since), and changes only the reason
-// of a kept one ("sticky").
-// It still changes the target of a decision whose sticky_key the policy
-// set without sticky (a Decision record literal), whose other fields are
-// then the policy's, computed for its own target.
+// also after the weights changed, and the engine then finds the target
+// the decision has and changes only the reason of a kept one ("sticky").
+// The engine takes the kept target from the policy's own look-up of the
+// key, not a second read: another request of the session may have
+// replaced the entry since. It still changes the target of a decision
+// whose sticky_key the policy set in a Decision record literal (with or
+// without calling sticky before), whose other fields are then the
+// policy's, computed for its own target.
 
 // StickyState keeps the targets of sticky sessions. Config.State
 // implements it to share them (a store every router reads); else the
@@ -206,11 +207,10 @@ type keptLookup struct {
 // stick applies the session's kept target to o's decision, if it is a
 // sticky session's (see StickyState), or keeps its target for the next
 // decisions of the session. look is the policy's own look-up of the
-// session: when the decision's sticky key is the one it looked up, the
-// policy's sticky has already set the target from it, and stick keeps
-// that target rather than reading the entry again, which another request
-// of the session may have replaced in between; the answer then carries
-// fields computed for a target other than its own.
+// session: when the decision's sticky key is the one it looked up, stick
+// takes the kept target from it rather than reading the entry again,
+// which another request of the session may have replaced in between (the
+// answer then carried fields computed for a target other than its own).
 func (e *Engine) stick(o *Outcome, now time.Time, look *keptLookup) {
 	l := &e.lay
 	d := o.Decision.Record()
@@ -230,18 +230,26 @@ func (e *Engine) stick(o *Outcome, now time.Time, look *keptLookup) {
 		ttl = stdlib.DefaultStickyTTL
 	}
 	st, tenant, policy := e.svc.sticky, o.TenantID, o.PolicyID()
-	var target vm.Value
+	// The session's kept target: the policy's own look-up when its sticky
+	// read this key (another request may have replaced the entry since,
+	// and the policy computed its fields for what it read), else read
+	// now. A read extends the entry; the policy's did not, so a kept
+	// target it used is extended here.
+	var kept string
+	var ok bool
 	if look.done && look.key == key {
-		// The policy's sticky set the target from this look-up.
-		target = d[l.dec.target]
-		o.Sticky = look.ok && look.target == target.Str()
-		if !o.Sticky {
-			st.Stick(tenant, policy, key, target.Str(), now, ttl)
-		} else if _, ok := st.StickyTarget(tenant, policy, key, now, ttl); !ok {
-			st.Stick(tenant, policy, key, target.Str(), now, ttl) // evicted since
+		kept, ok = look.target, look.ok
+		if ok && stdlib.Drawn(split, vm.Str(kept)) {
+			if _, still := st.StickyTarget(tenant, policy, key, now, ttl); !still {
+				st.Stick(tenant, policy, key, kept, now, ttl) // evicted since
+			}
 		}
-	} else if t, ok := st.StickyTarget(tenant, policy, key, now, ttl); ok && stdlib.Drawn(split, vm.Str(t)) {
-		o.Sticky, target = true, vm.Str(t)
+	} else {
+		kept, ok = st.StickyTarget(tenant, policy, key, now, ttl)
+	}
+	var target vm.Value
+	if ok && stdlib.Drawn(split, vm.Str(kept)) {
+		o.Sticky, target = true, vm.Str(kept)
 	} else {
 		var err error
 		if target, err = stdlib.PickWeighted(split, stdlib.SeedOf(key)); err != nil {

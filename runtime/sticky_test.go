@@ -551,3 +551,37 @@ func TestStickyRaceKeepsPolicyTarget(t *testing.T) {
 		}
 	}
 }
+
+const stickyLitPolicy = `package sticky_lit
+
+fn route(r: Request) -> Decision {
+  let s = {"a:m": 10, "b:m": 10, "c:m": 10}
+  let k = r.metadata["s"] ?? ""
+  let probe = weighted(s).sticky(k)
+  {action: "route", target: r.metadata["t"] ?? "a:m", split: s, sticky_key: k, reason: "weighted"}
+}
+`
+
+// A Decision record literal with a sticky_key gets the session's target,
+// also when the policy called sticky for that key before (its look-up is
+// reused): the session does not move to each literal's target. Found by a
+// review of the look-up's reuse, which kept the literal's target and
+// moved the session on every request.
+func TestStickyLiteralAfterSticky(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, copyDir(t, examples, map[string]string{"sticky_lit.rpl": stickyLitPolicy}))
+	var session string
+	for i, tg := range []string{"a:m", "b:m", "c:m", "a:m", "b:m"} {
+		req := request(t, e, fmt.Sprintf(`{"id": "r%d", "tenant": {"id": "t1"}, "task": {"type": "chat"}, "metadata": {"s": "sess", "t": %q}}`, i, tg))
+		o := e.Decide(context.Background(), "sticky_lit", req, time.Now())
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		got := e.View(o.Decision).Target()
+		if i == 0 {
+			session = got
+		} else if got != session || !o.Sticky {
+			t.Errorf("request %d (literal %s): target %s, sticky %v; want the session's %s, sticky", i, tg, got, o.Sticky, session)
+		}
+	}
+}
