@@ -42,6 +42,22 @@ func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetst
 	return kv, nil
 }
 
+// BundleStored reports whether key of bucket holds a value: a bundle a
+// watch of it will apply. A bucket that does not exist, or a failure to
+// ask, is no.
+func BundleStored(ctx context.Context, nc *nats.Conn, bucket, key string) bool {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return false
+	}
+	kv, err := js.KeyValue(ctx, bucket)
+	if err != nil {
+		return false
+	}
+	_, err = kv.Get(ctx, key)
+	return err == nil
+}
+
 // PushBundle puts data, an encoded bundle, under key of bucket (created
 // when missing) and returns the new revision. A bundle larger than the
 // server takes in a message is an error that gives both sizes.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
@@ -185,3 +186,40 @@ func TestNothingToActivateRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestStoredBundleNotRefused: the embedded server keeps the bundle bucket
+// under the data directory, so a router started again without
+// --nats-listen, whose last good version was not kept, activates the
+// bundle pushed before rather than being refused as having nothing to
+// activate (found by a review of that refusal).
+func TestStoredBundleNotRefused(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	opt := router.Options{DataDir: data, NATSListen: "127.0.0.1:0", HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+	r, err := router.Start(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed := buildPushed(t, "pushed", bundle.BuildOptions{})
+	rev := pushTo(t, r, pushed.Data)
+	waitUntil(t, "the push activated", func() bool { return r.BundleRevision() == rev })
+	if err := r.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{router.LastGoodBundle, router.LastGoodSources} {
+		if err := os.Remove(filepath.Join(data, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opt.NATSListen = ""
+	r, err = router.Start(ctx, opt)
+	if err != nil {
+		t.Fatalf("restart on the kept bucket: %v", err)
+	}
+	defer r.Shutdown(ctx)
+	waitUntil(t, "the stored bundle activated", func() bool {
+		cur := r.Engine.Current()
+		return cur != nil && cur.Version == pushed.Bundle.Version()
+	})
+}
+

@@ -42,6 +42,7 @@
 package router
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -263,10 +264,11 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		}
 	}
 	// Without a version, a local source or a bundle bucket that others
-	// can push to (an external NATS, or the embedded one listening), the
-	// router could never become ready.
-	pushable := r.nc != nil && opt.BundleBucket != "-" && (opt.NATSURL != "" || opt.NATSListen != "")
-	if !e.Ready() && opt.Policies == "" && opt.Bundle == "" && !pushable {
+	// can push to (an external NATS, or the embedded one listening) or
+	// that holds a bundle already (the embedded server's, kept under the
+	// data directory), the router could never become ready.
+	watched := r.nc != nil && opt.BundleBucket != "-"
+	if !e.Ready() && opt.Policies == "" && opt.Bundle == "" && !(watched && (opt.NATSURL != "" || opt.NATSListen != "" || r.bundleStored(ctx))) {
 		why := "give --policies DIR or --bundle FILE"
 		if !opt.NoNATS && opt.BundleBucket != "-" {
 			why += ", or let bundles be pushed to it (rplc push): --nats-listen ADDR exposes the embedded NATS server, --nats-url URL joins a NATS deployment"
@@ -423,6 +425,17 @@ func (r *Router) natsDropped(subject string) int64 {
 	}
 	return 0
 }
+
+// bundleStored reports whether the bundle bucket holds a bundle for the
+// watch to activate.
+func (r *Router) bundleStored(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return natsx.BundleStored(ctx, r.nc, r.bundleBucket(), natsx.BundleKey)
+}
+
+// bundleBucket is the bundle bucket the router watches (Options.BundleBucket).
+func (r *Router) bundleBucket() string { return cmp.Or(r.opt.BundleBucket, natsx.BundleBucket) }
 
 // NATS is the router's NATS connection (nil with NoNATS).
 func (r *Router) NATS() *nats.Conn { return r.nc }

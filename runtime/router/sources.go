@@ -277,10 +277,7 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, 
 
 // watchBundles activates the bundles pushed to the bundle bucket.
 func (r *Router) watchBundles() {
-	bucket := r.opt.BundleBucket
-	if bucket == "" {
-		bucket = natsx.BundleBucket
-	}
+	bucket := r.bundleBucket()
 	r.persistMu.Lock()
 	var seen natsx.BundleMark
 	if r.sources.Bucket != nil {
