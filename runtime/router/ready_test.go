@@ -222,4 +222,3 @@ func TestStoredBundleNotRefused(t *testing.T) {
 		return cur != nil && cur.Version == pushed.Bundle.Version()
 	})
 }
-
