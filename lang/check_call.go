@@ -36,22 +36,8 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 	case *SelectorExpr:
 		if id, ok := f.X.(*Ident); ok && id.Name == "super" {
 			kind = CallSuper
-			if c.pkg == nil || c.pkg.Extends == nil {
-				c.errAt(id, CodeBadSuper, "super used in a policy that extends nothing")
-				c.skipArgs(e)
-				return Typ[Invalid]
-			}
-			o := c.pkg.Extends.Scope.LookupParent(f.Sel.Name)
-			if o == nil || o.Kind != ObjFunc {
-				var fns []string
-				for s := c.pkg.Extends.Scope; s != nil; s = s.Parent {
-					for _, n := range s.Names() {
-						if o := s.Lookup(n); o.Kind == ObjFunc {
-							fns = append(fns, n)
-						}
-					}
-				}
-				c.errSuggest(f.Sel, CodeBadSuper, f.Sel.Name, fns, "the extended policy %s has no function %s", c.pkg.Extends.Name, f.Sel.Name)
+			o := c.superFunc(id, f.Sel)
+			if o == nil {
 				c.skipArgs(e)
 				return Typ[Invalid]
 			}
@@ -583,4 +569,28 @@ func hasTypeVars(t Type) bool {
 		return hasTypeVars(t.Result)
 	}
 	return false
+}
+
+// superFunc is the function of the extended policy that super.sel names,
+// or nil when there is none, reported (RPL209): the policy extends
+// nothing, or its parent has no function sel, with a suggestion.
+func (c *checker) superFunc(super *Ident, sel *Ident) *Object {
+	if c.pkg == nil || c.pkg.Extends == nil {
+		c.errAt(super, CodeBadSuper, "super used in a policy that extends nothing")
+		return nil
+	}
+	o := c.pkg.Extends.Scope.LookupParent(sel.Name)
+	if o != nil && o.Kind == ObjFunc {
+		return o
+	}
+	var fns []string
+	for s := c.pkg.Extends.Scope; s != nil; s = s.Parent {
+		for _, n := range s.Names() {
+			if o := s.Lookup(n); o.Kind == ObjFunc {
+				fns = append(fns, n)
+			}
+		}
+	}
+	c.errSuggest(sel, CodeBadSuper, sel.Name, fns, "the extended policy %s has no function %s", c.pkg.Extends.Name, sel.Name)
+	return nil
 }

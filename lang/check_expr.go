@@ -589,17 +589,11 @@ func (c *checker) fold(e *BinaryExpr, xt, yt Type) {
 func (c *checker) selector(e *SelectorExpr) Type {
 	if id, ok := e.X.(*Ident); ok {
 		if id.Name == "super" {
-			// As a call would say (check_call.go): no parent, or no such
-			// function of it, before "call it".
-			if c.pkg == nil || c.pkg.Extends == nil {
-				c.errAt(id, CodeBadSuper, "super used in a policy that extends nothing")
-				return Typ[Invalid]
+			// As a call would say: no parent, or no such function of
+			// it, before "call it".
+			if c.superFunc(id, e.Sel) != nil {
+				c.errAt(e, CodeBadSuper, "super.%s is not a value: call it", e.Sel.Name)
 			}
-			if o := c.pkg.Extends.Scope.LookupParent(e.Sel.Name); o == nil || o.Kind != ObjFunc {
-				c.errAt(e.Sel, CodeBadSuper, "the extended policy %s has no function %s", c.pkg.Extends.Name, e.Sel.Name)
-				return Typ[Invalid]
-			}
-			c.errAt(e, CodeBadSuper, "super.%s is not a value: call it", e.Sel.Name)
 			return Typ[Invalid]
 		}
 		if o := c.lookup(id.Name); o != nil && o.Kind == ObjModule {
