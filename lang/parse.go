@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -75,7 +74,7 @@ func (p *parser) run() {
 	for i, t := range toks {
 		switch t.Type {
 		case tokComment:
-			p.node.Comments = append(p.node.Comments, &Comment{Sp: Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(t.Value))}, Text: strings.TrimRight(t.Value, "\r")})
+			p.node.Comments = append(p.node.Comments, newComment(t))
 			continue
 		case tokWhitespace:
 			continue

@@ -19,7 +19,7 @@ import (
 func (p *parser) lexAll() []lexer.Token {
 	toks, comments := scanTokens(p.file.Name, p.file.Src, p.reference)
 	for _, t := range comments {
-		p.node.Comments = append(p.node.Comments, &Comment{Sp: Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(t.Value))}, Text: strings.TrimRight(t.Value, "\r")})
+		p.node.Comments = append(p.node.Comments, newComment(t))
 	}
 	return toks
 }
@@ -196,4 +196,11 @@ func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.To
 		i = j
 	}
 	return toks, comments
+}
+
+// newComment is the comment of token t, the CR of a CRLF line end left
+// out of its text and its span.
+func newComment(t lexer.Token) *Comment {
+	text := strings.TrimRight(t.Value, "\r")
+	return &Comment{Sp: Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(text))}, Text: text}
 }

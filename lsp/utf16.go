@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"sort"
 	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -18,9 +19,8 @@ func toPosition(f *lang.File, p lang.Pos) protocol.Position {
 	if int(p) > len(f.Src) {
 		p = lang.Pos(len(f.Src))
 	}
-	pos := f.Position(p)
-	start := f.LineStart(pos.Line)
-	return protocol.Position{Line: uint32(pos.Line - 1), Character: uint32(utf16Len(f.Src[start:p]))}
+	line, start := lineOf(f, p)
+	return protocol.Position{Line: uint32(line), Character: uint32(utf16Len(f.Src[start:p]))}
 }
 
 // toRange converts a span of f into an LSP range.
@@ -37,15 +37,15 @@ func toRange(f *lang.File, sp lang.Span) protocol.Range {
 
 // toOffset converts an LSP position into an offset of f. A line past the
 // end gives the end of the file; a column past the end of its line gives
-// the end of the line; a column inside a surrogate pair gives the start of
-// its character.
+// the end of the line (before its \r\n, \n or \r); a column inside a
+// surrogate pair gives the start of its character.
 func toOffset(f *lang.File, pos protocol.Position) lang.Pos {
-	line := int(pos.Line) + 1
-	if line > f.LineCount() {
+	start, ok := lineStart(f, int(pos.Line))
+	if !ok {
 		return lang.Pos(len(f.Src))
 	}
-	i := int(f.LineStart(line))
-	for units := 0; i < len(f.Src) && f.Src[i] != '\n'; {
+	i := start
+	for units := 0; i < len(f.Src) && f.Src[i] != '\n' && f.Src[i] != '\r'; {
 		r, size := utf8.DecodeRune(f.Src[i:])
 		w := 1
 		if r >= 0x10000 {
@@ -58,6 +58,51 @@ func toOffset(f *lang.File, pos protocol.Position) lang.Pos {
 		i += size
 	}
 	return lang.Pos(i)
+}
+
+// LSP's lines end at \n, \r\n and a lone \r; RPL's (lang.File) at the
+// first two only (a lone \r is inside a line, in a comment or a string).
+// Most files have no lone \r, and their lines are lang's.
+
+// lineOf is the 0-based LSP line of offset p and the offset it starts at.
+func lineOf(f *lang.File, p lang.Pos) (line, start int) {
+	if crs := f.LoneCRs(); len(crs) > 0 {
+		starts := lspLineStarts(f, crs)
+		line = sort.SearchInts(starts, int(p)+1) - 1
+		return line, starts[line]
+	}
+	pos := f.Position(p)
+	return pos.Line - 1, int(f.LineStart(pos.Line))
+}
+
+// lineStart is the offset at which the 0-based LSP line starts, if f has
+// that line.
+func lineStart(f *lang.File, line int) (int, bool) {
+	if crs := f.LoneCRs(); len(crs) > 0 {
+		starts := lspLineStarts(f, crs)
+		if line >= len(starts) {
+			return 0, false
+		}
+		return starts[line], true
+	}
+	if line+1 > f.LineCount() {
+		return 0, false
+	}
+	return int(f.LineStart(line + 1)), true
+}
+
+// lspLineStarts merges lang's line starts with the starts after the lone
+// CRs crs.
+func lspLineStarts(f *lang.File, crs []int32) []int {
+	starts := make([]int, 0, f.LineCount()+len(crs))
+	for l := 1; l <= f.LineCount(); l++ {
+		starts = append(starts, int(f.LineStart(l)))
+	}
+	for _, cr := range crs {
+		starts = append(starts, int(cr)+1)
+	}
+	sort.Ints(starts)
+	return starts
 }
 
 // toSpan converts an LSP range into a span of f.

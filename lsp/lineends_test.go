@@ -1,0 +1,59 @@
+package lsp_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/rpl-lang/rpl/lsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// A lone CR ends a line for the client (the LSP counts \n, \r\n and \r),
+// though not for RPL, where it stays inside its comment: the server's
+// positions count it, so a diagnostic after it is on the line the editor
+// shows it on, and hover finds what is there. It put them a line up.
+func TestLoneCRPositions(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n# old mac line\rsecond part\nfn route(r: Request) -> Decision = to(r.modle)\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	ds := c.waitDiags(u, 1)
+	at := int(col(t, "fn route(r: Request) -> Decision = to(r.modle)", "modle"))
+	if len(ds) != 1 || ds[0].Range.Start != pos(3, at) || ds[0].Range.End != pos(3, at+5) {
+		t.Fatalf("diagnostics %+v, want one at line 3 (0-based), column %d", ds, at)
+	}
+	var h protocol.Hover
+	c.call("textDocument/hover", docPos(u, pos(3, int(col(t, "fn route(r: Request) -> Decision = to(r.modle)", "r: Request")))), &h)
+	if h.Range == nil || h.Range.Start.Line != 3 {
+		t.Errorf("hover on r at line 3: %+v", h)
+	}
+}
+
+// In a CRLF file a comment's token ends before the CR: it was one unit
+// longer than the comment.
+func TestCRLFCommentTokens(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\r\n# hello\r\nfn route(r: Request) -> Decision = to(\"a:b\") # tail\r\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	var toks protocol.SemanticTokens
+	c.call("textDocument/semanticTokens/full", map[string]any{"textDocument": map[string]any{"uri": u}}, &toks)
+	var line, char uint32
+	var comments [][3]uint32 // line, column, length
+	for i := 0; i+4 < len(toks.Data); i += 5 {
+		if toks.Data[i] > 0 {
+			char = 0
+		}
+		line += toks.Data[i]
+		char += toks.Data[i+1]
+		if toks.Data[i+3] == 10 { // comment
+			comments = append(comments, [3]uint32{line, char, toks.Data[i+2]})
+		}
+	}
+	tail := col(t, `fn route(r: Request) -> Decision = to("a:b") # tail`, "# tail")
+	want := [][3]uint32{{1, 0, 7}, {2, tail, 6}}
+	if len(comments) != 2 || comments[0] != want[0] || comments[1] != want[1] {
+		t.Errorf("comment tokens %v, want %v", comments, want)
+	}
+}
