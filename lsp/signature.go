@@ -10,9 +10,10 @@ import (
 
 // signatureHelp shows the signature of the call whose argument list holds
 // the cursor, with the active parameter: by position, or by name for a
-// named argument (`on: [...]`). Builtin overloads are all listed, the first
-// that can take the arguments typed so far active; a method-style call
-// (`d.fallback(`) drops the receiver.
+// named argument (`on: [...]`). Builtin overloads are all listed, active
+// the one the call resolved to in the last good check, else the first that
+// can take the arguments typed so far; a method-style call (`d.fallback(`)
+// drops the receiver.
 func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams) (*protocol.SignatureHelp, error) {
 	path := uriToPath(p.TextDocument.URI)
 	cur := s.text(path)
@@ -70,6 +71,17 @@ func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams)
 			}
 		}
 		help.Signatures = append(help.Signatures, info)
+	}
+	// The overload the checker resolved the call to, when the last good
+	// check has the call.
+	if fn := sn.fileNode(path); fn != nil {
+		if b := sn.resolvedBuiltin(lang.PathEnclosing(fn, mapPos(fileSrc(fn), src, lang.Pos(open+1)))); b != nil {
+			for i, sg := range sigs {
+				if sg.b == b {
+					active = i
+				}
+			}
+		}
 	}
 	if active < 0 {
 		active = 0
@@ -152,6 +164,7 @@ type sig struct {
 	ft    *lang.Func
 	drop  int
 	doc   string
+	b     *lang.Builtin // the overload, for a builtin's
 }
 
 // params are the parameters written in the call's parentheses.
@@ -176,7 +189,7 @@ func (s *Server) calleeSigs(sn *snapshot, fn *lang.FileNode, src []byte, open in
 	var sigs []sig
 	addBuiltins := func(bs []*lang.Builtin, drop int) {
 		for _, b := range bs {
-			sigs = append(sigs, sig{b.QualifiedName(), b.Type, drop, b.Doc})
+			sigs = append(sigs, sig{b.QualifiedName(), b.Type, drop, b.Doc, b})
 		}
 	}
 	addFunc := func(o *lang.Object) {
@@ -185,7 +198,7 @@ func (s *Server) calleeSigs(sn *snapshot, fn *lang.FileNode, src []byte, open in
 		if f := declFile(o); f != nil {
 			doc = docComment(f, o.Decl.Span().Start)
 		}
-		sigs = append(sigs, sig{o.Name, ft, 0, doc})
+		sigs = append(sigs, sig{o.Name, ft, 0, doc, nil})
 	}
 	if complex || len(names) > 1 {
 		var recv resolved

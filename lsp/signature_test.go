@@ -1,0 +1,35 @@
+package lsp_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/lsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// The active signature of a builtin with overloads is the one the call
+// resolved to, as hover shows it: max(1.5, 2.5) is max's float overload
+// (it was the first, max(a: int, ...), the first that takes two
+// arguments).
+func TestSignatureHelpResolvedOverload(t *testing.T) {
+	dir := t.TempDir()
+	line := "const mx = max(1.5, 2.5)"
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\n"+line+"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	var got protocol.SignatureHelp
+	c.call("textDocument/signatureHelp", docPos(u, pos(2, int(col(t, line, "2.5")))), &got)
+	if got.ActiveSignature == nil || int(*got.ActiveSignature) >= len(got.Signatures) {
+		t.Fatalf("signature help %+v", got)
+	}
+	label := got.Signatures[*got.ActiveSignature].Label
+	if !strings.Contains(label, "float") || strings.Contains(label, "int") {
+		t.Errorf("active signature %q of %d, want max's float overload", label, len(got.Signatures))
+	}
+	if got.ActiveParameter == nil || *got.ActiveParameter != 1 {
+		t.Errorf("active parameter %v, want 1", got.ActiveParameter)
+	}
+}
