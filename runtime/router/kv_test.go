@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -18,6 +19,23 @@ import (
 	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
+
+// natsServer starts a NATS server with JetStream, listening on loopback
+// as a fleet's would, and connects to it; both end with the test.
+func natsServer(t *testing.T) (*server.Server, *nats.Conn) {
+	t.Helper()
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return ns, nc
+}
 
 // waitUntil polls cond, for up to 10 s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
@@ -241,19 +259,11 @@ func failingBundle(t *testing.T) []byte {
 // counted once): the activation had cleared it, and only the logs and
 // bucket_active showed that a push was refused (found by a review).
 func TestNewestRefusalReported(t *testing.T) {
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	ns, nc := natsServer(t)
 	good := buildPushed(t, "pushed", bundle.BuildOptions{})
 	ctx := context.Background()
 	var refused uint64
+	var err error
 	for _, data := range [][]byte{good.Data, failingBundle(t)} {
 		if refused, err = natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data); err != nil {
 			t.Fatal(err)
@@ -290,16 +300,7 @@ func TestNewestRefusalReported(t *testing.T) {
 // reported until the restart only, and /v2/policies then showed no error
 // for a push the fleet's other routers may run).
 func TestRefusalReportedAfterRestart(t *testing.T) {
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	ns, nc := natsServer(t)
 	ctx := context.Background()
 	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
 	r, err := router.Start(ctx, opt)
@@ -340,16 +341,7 @@ func TestRefusalReportedAfterRestart(t *testing.T) {
 // It was reported after the restart until the next push (the watch did
 // not tell the router which bucket it started on).
 func TestRefusalOfDeletedBucketEnds(t *testing.T) {
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	ns, nc := natsServer(t)
 	ctx := context.Background()
 	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
 	r, err := router.Start(ctx, opt)
@@ -403,16 +395,7 @@ func TestRefusalOfDeletedBucketEnds(t *testing.T) {
 // clears the refusal for good, restarts included (it came back after
 // every restart, and hid the local source's failure; found by a review).
 func TestRefusalAfterRestartGivesWay(t *testing.T) {
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	ns, nc := natsServer(t)
 	ctx := context.Background()
 	dir := copyExamples(t)
 	opt := router.Options{Policies: dir, DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
