@@ -268,9 +268,10 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	// that holds a bundle already (the embedded server's, kept under the
 	// data directory), the router could never become ready.
 	watched := r.nc != nil && opt.BundleBucket != "-"
-	if !e.Ready() && opt.Policies == "" && opt.Bundle == "" && !(watched && (opt.NATSURL != "" || opt.NATSListen != "" || r.bundleStored(ctx))) {
+	pushable := watched && (opt.NATSURL != "" || opt.NATSListen != "")
+	if !e.Ready() && opt.Policies == "" && opt.Bundle == "" && !pushable && !(watched && r.bundleStored(ctx)) {
 		why := "give --policies DIR or --bundle FILE"
-		if !opt.NoNATS && opt.BundleBucket != "-" {
+		if watched {
 			why += ", or let bundles be pushed to it (rplc push): --nats-listen ADDR exposes the embedded NATS server, --nats-url URL joins a NATS deployment"
 		}
 		return nil, errors.New("no policies: " + why)
