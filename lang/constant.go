@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"math"
 	"strings"
+
+	"github.com/rpl-lang/rpl/internal/arith"
 )
 
 // ConstValue is the value of a constant scalar expression: int64 for int,
@@ -161,7 +163,7 @@ func foldInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string)
 		}
 		return nil, false, msgOverflow
 	case "*":
-		if r, ok := mulInt(a, b); ok {
+		if r, ok := arith.Mul(a, b); ok {
 			return r, true, ""
 		}
 		return nil, false, msgOverflow
@@ -192,46 +194,10 @@ func divInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string) 
 	case a == math.MinInt64 && b == -1:
 		return nil, false, msgOverflow
 	case xk == Money:
-		return divRoundHalfEven(a, b), true, ""
+		q, _ := arith.DivRoundHalfEven(a, b) // MinInt64 / -1 is ruled out above
+		return q, true, ""
 	}
 	return a / b, true, ""
-}
-
-// mulInt returns a * b and whether it fits in 64 bits.
-func mulInt(a, b int64) (int64, bool) {
-	if a == 0 || b == 0 {
-		return 0, true
-	}
-	r := a * b
-	if r/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
-		return 0, false
-	}
-	return r, true
-}
-
-// divRoundHalfEven returns a/b rounded to the nearest integer, ties to
-// even, as the machine divides money by an int (vm's DIV_MONEY_INT). The
-// caller rules out b == 0 and MinInt64 / -1.
-func divRoundHalfEven(a, b int64) int64 {
-	q, r := a/b, a%b
-	if r == 0 {
-		return q
-	}
-	ar, ab := absInt(r), absInt(b)
-	if 2*ar > ab || (2*ar == ab && q&1 != 0) {
-		if (a < 0) != (b < 0) {
-			return q - 1
-		}
-		return q + 1
-	}
-	return q
-}
-
-func absInt(x int64) uint64 {
-	if x < 0 {
-		return uint64(-x)
-	}
-	return uint64(x)
 }
 
 // foldFloat folds op over two floats. A result that overflows to infinity

@@ -3,9 +3,10 @@ package vm
 import (
 	"fmt"
 	"math"
-	"math/bits"
 	"strings"
 	"unsafe"
+
+	"github.com/rpl-lang/rpl/internal/arith"
 )
 
 // slot returns slot i of record r (r.k == KindRecord, i < r.n checked by
@@ -151,7 +152,7 @@ loop:
 
 		case OpMulInt, OpMulMoneyInt, OpMulDurInt:
 			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
-			prod, ok := mul64(x, y)
+			prod, ok := arith.Mul(x, y)
 			if !ok {
 				err = overflow()
 				break loop
@@ -203,7 +204,7 @@ loop:
 				err = divZero()
 				break loop
 			}
-			q, ok := divRoundHalfEven(x, y)
+			q, ok := arith.DivRoundHalfEven(x, y)
 			if !ok {
 				err = overflow()
 				break loop
@@ -893,25 +894,6 @@ loop:
 	return result, nil
 }
 
-// mul64 returns x*y and whether it did not overflow.
-func mul64(x, y int64) (int64, bool) {
-	hi, lo := bits.Mul64(uint64(abs64(x)), uint64(abs64(y)))
-	neg := (x < 0) != (y < 0)
-	if hi != 0 {
-		return 0, false
-	}
-	if neg {
-		if lo > 1<<63 {
-			return 0, false
-		}
-		return -int64(lo), true
-	}
-	if lo >= 1<<63 {
-		return 0, false
-	}
-	return int64(lo), true
-}
-
 // mulMoneyFloat returns x*f rounded half to even and whether it fits.
 //
 //go:noinline
@@ -921,34 +903,6 @@ func mulMoneyFloat(x int64, f float64) (int64, bool) {
 		return 0, false
 	}
 	return int64(r), true
-}
-
-// abs64 returns |x| as a uint64-compatible bit pattern (|MinInt64| = 1<<63).
-func abs64(x int64) uint64 {
-	if x < 0 {
-		return uint64(-x)
-	}
-	return uint64(x)
-}
-
-// divRoundHalfEven returns x/y rounded to the nearest integer, ties to even.
-func divRoundHalfEven(x, y int64) (int64, bool) {
-	if y == -1 && x == math.MinInt64 {
-		return 0, false
-	}
-	q, r := x/y, x%y
-	if r == 0 {
-		return q, true
-	}
-	ar, ay := abs64(r), abs64(y)
-	if 2*ar > ay || (2*ar == ay && q&1 != 0) {
-		if (x < 0) != (y < 0) {
-			q--
-		} else {
-			q++
-		}
-	}
-	return q, true
 }
 
 func overflow() *Error { return &Error{Code: CodeIntOverflow, Msg: "integer overflow"} }
