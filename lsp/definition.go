@@ -13,7 +13,8 @@ import (
 // definition jumps to the declaration of the name under the cursor, in
 // whichever file declares it (an imported module, the extended parent
 // policy, the test file's policy), or to the file an import or extends
-// path names. Builtins and the prelude's types have no file to jump to.
+// path names; a named argument goes to its parameter. Builtins and the
+// prelude's types have no file to jump to.
 func (s *Server) definition(_ *glsp.Context, p *protocol.DefinitionParams) (any, error) {
 	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
 	if fn == nil {
@@ -38,7 +39,11 @@ func (s *Server) definition(_ *glsp.Context, p *protocol.DefinitionParams) (any,
 		}
 		return nil, nil
 	}
-	if loc, ok := s.declLocation(t.obj); ok {
+	obj := t.obj
+	if obj == nil {
+		obj = t.paramObj // a named argument: its parameter
+	}
+	if loc, ok := s.declLocation(obj); ok {
 		return []protocol.Location{loc}, nil
 	}
 	return nil, nil

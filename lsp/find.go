@@ -21,6 +21,9 @@ type target struct {
 	field  *lang.Field
 	call   *lang.Call // id names a parameter of call's callee (named argument)
 	param  int
+	// paramObj is the declared parameter that a named argument names, when
+	// the callee is a function of the source (not a builtin).
+	paramObj *lang.Object
 }
 
 // targetAt finds what the offset p of fn names.
@@ -78,6 +81,7 @@ func (sn *snapshot) targetAt(fn *lang.FileNode, p lang.Pos) target {
 							t.call, t.param = call, i
 						}
 					}
+					t.paramObj = paramObject(info, call, id.Name)
 				}
 			}
 		}
@@ -90,6 +94,24 @@ func (sn *snapshot) targetAt(fn *lang.FileNode, p lang.Pos) target {
 		}
 	}
 	return t
+}
+
+// paramObject returns the object of the parameter called name of the
+// function that call calls, when it is declared in source, or nil.
+func paramObject(info *lang.Info, call *lang.Call, name string) *lang.Object {
+	if call == nil || call.Func == nil {
+		return nil
+	}
+	fd, ok := call.Func.Decl.(*lang.FuncDecl)
+	if !ok {
+		return nil
+	}
+	for _, p := range fd.Params {
+		if p.Name != nil && p.Name.Name == name {
+			return info.Defs[p.Name]
+		}
+	}
+	return nil
 }
 
 // findRecord finds, within t, a record type with a field called name.

@@ -22,10 +22,14 @@ func (s *Server) references(_ *glsp.Context, p *protocol.ReferenceParams) ([]pro
 		return nil, nil
 	}
 	t := sn.targetAt(fn, pos)
-	if t.obj == nil {
+	obj := t.obj
+	if obj == nil {
+		obj = t.paramObj // a named argument: its parameter
+	}
+	if obj == nil {
 		return nil, nil
 	}
-	refs := s.findRefs(sn, t.obj, p.Context.IncludeDeclaration)
+	refs := s.findRefs(sn, obj, p.Context.IncludeDeclaration)
 	out := make([]protocol.Location, 0, len(refs))
 	for _, r := range refs {
 		out = append(out, protocol.Location{URI: s.uriOf(r.path), Range: toRange(r.file, r.id.Sp)})
@@ -74,7 +78,10 @@ func paramOwner(sn *snapshot, o *lang.Object) string {
 func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []ref {
 	key := objKey(target)
 	owner := paramOwner(from, target)
-	local := target.Kind == lang.ObjVar
+	// A local is found in its own policy only; a function's parameter is
+	// also named by the arguments of calls in the policies that import or
+	// extend its file.
+	local := target.Kind == lang.ObjVar && owner == ""
 	policies := []string{from.policy}
 	if !local {
 		policies = append(policies, s.workspacePolicies()...)
