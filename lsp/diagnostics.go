@@ -24,7 +24,8 @@ func (s *Server) scheduleLocked() {
 }
 
 // flush checks every dirty policy that has an open document and publishes
-// its diagnostics. Flushes run one at a time (a timer's and a change's
+// its diagnostics, and clears those published for a dirty policy that has
+// none any more. Flushes run one at a time (a timer's and a change's
 // may overlap).
 func (s *Server) flush() {
 	s.flushing.Lock()
@@ -34,11 +35,16 @@ func (s *Server) flush() {
 		s.mu.Unlock()
 		return
 	}
-	var due []string
+	var due, gone []string
 	for policy := range s.dirty {
 		if s.docs[policy] != nil || s.docs[lang.TestFileName(policy)] != nil {
 			due = append(due, policy)
+			continue
 		}
+		// Neither the policy nor its test file is open (the last was
+		// closed): nothing checks its files any more, clear them.
+		gone = append(gone, s.published[policy]...)
+		delete(s.published, policy)
 	}
 	s.dirty = map[string]bool{}
 	open := map[string]bool{}
@@ -51,6 +57,10 @@ func (s *Server) flush() {
 	ov := s.overlayLocked()
 	s.mu.Unlock()
 	sort.Strings(due)
+	sort.Strings(gone)
+	for _, p := range gone {
+		s.clear(s.uriOf(p))
+	}
 	checked := map[string]*snapshot{}
 	for _, policy := range due {
 		checked[policy] = s.snapshotFor(policy)

@@ -404,10 +404,10 @@ func (s *Server) didClose(p *protocol.DidCloseTextDocumentParams) {
 	path := uriToPath(p.TextDocument.URI)
 	s.mu.Lock()
 	delete(s.docs, path)
+	// The next flush publishes the file again when an open document still
+	// checks it (its test file, its policy), and else clears it.
 	s.changedLocked(path)
 	s.mu.Unlock()
-	// The file is no longer the editor's: clear what was published for it.
-	s.clear(p.TextDocument.URI)
 }
 
 func (s *Server) didChangeWatchedFiles(p *protocol.DidChangeWatchedFilesParams) {

@@ -1,0 +1,45 @@
+package lsp_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/lsp"
+)
+
+// hasMessage reports whether ds holds one diagnostic whose message
+// contains text.
+func hasMessage(text string) func([]diagnostic) bool {
+	return func(ds []diagnostic) bool {
+		return len(ds) == 1 && strings.Contains(ds[0].Message, text)
+	}
+}
+
+// A policy that is not open is published as long as its open test file
+// checks it, and follows the disk; once neither is open, its diagnostics
+// are cleared, as when the policy itself is closed.
+func TestClosedTestFileClearsPolicy(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "main.rpl")
+	write(t, policy, "package main\n\nfn route(r: Request) -> Decision = to(nope)\n")
+	write(t, filepath.Join(dir, "main_test.rpl"), "package main\n\ntest \"t\" {\n  expect route({}).target == \"x\"\n}\n")
+	c := newClient(t, dir, lsp.Options{})
+	pu := uri(policy)
+	tu := c.open("main_test.rpl")
+	c.settle(pu, "main.rpl with main_test.rpl open", hasMessage("nope"))
+
+	// Opened and closed again: still checked through its test file, and
+	// current with the disk.
+	c.open("main.rpl")
+	c.waitDiags(pu, 1)
+	c.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": pu}})
+	write(t, policy, "package main\n\nfn route(r: Request) -> Decision = to(other)\n")
+	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": pu, "type": 2}}})
+	c.settle(pu, "main.rpl closed, main_test.rpl open, changed on disk", hasMessage("other"))
+
+	// The test file closed: nothing checks main.rpl any more.
+	c.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": tu}})
+	c.settle(pu, "main.rpl after main_test.rpl was closed", none)
+	c.settle(tu, "main_test.rpl after it was closed", none)
+}
