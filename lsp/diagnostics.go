@@ -54,6 +54,8 @@ func (s *Server) flush() {
 	folders := append([]string(nil), s.folders...)
 	onDisk := s.onDisk
 	s.onDisk = map[string]bool{}
+	edited := s.edited
+	s.edited = map[string]bool{}
 	ov := s.overlayLocked()
 	s.mu.Unlock()
 	sort.Strings(due)
@@ -65,6 +67,15 @@ func (s *Server) flush() {
 	for _, policy := range due {
 		checked[policy] = s.snapshotFor(policy)
 	}
+	// An open policy without route is a library as long as a file imports
+	// it: when an edit adds or removes the import, check it again.
+	for _, policy := range s.importsChanged(edited, checked, ov) {
+		if checked[policy] == nil {
+			checked[policy] = s.snapshotFor(policy)
+			due = append(due, policy)
+		}
+	}
+	sort.Strings(due)
 	// Policy ids (RPL216) hold across a tree: a change anywhere in it can
 	// add or clear the error of an open policy that is not due, which is
 	// published again with its last snapshot.

@@ -26,9 +26,12 @@
 //     Diagnostics are published after a debounce (Options.Debounce) for the
 //     policies of open documents and for open policies that load a changed
 //     file, and cleared for a policy and test file that no open document
-//     checks any more (the last of them was closed). A file is checked as a policy (lang.Config.Policy), as `rplc
-//     check` does: one without route or tests is RPL212, unless a file of
-//     the workspace imports or extends it (a library).
+//     checks any more (the last of them was closed). A file is checked
+//     as a policy (lang.Config.Policy), as `rplc check` does: one without
+//     route or tests is RPL212, unless a file of the workspace imports or
+//     extends it (a library); a change to a file's import or extends
+//     clauses checks again the open policies without route that it names
+//     or named.
 //   - Policy ids (RPL216, policyids.go) hold across a policy tree, which
 //     is here the outermost workspace folder holding the file (the
 //     rootUri when the client sends no folders): the directory that

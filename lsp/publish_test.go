@@ -43,3 +43,35 @@ func TestClosedTestFileClearsPolicy(t *testing.T) {
 	c.settle(pu, "main.rpl after main_test.rpl was closed", none)
 	c.settle(tu, "main_test.rpl after it was closed", none)
 }
+
+// hasCode reports whether ds holds exactly one diagnostic, with code.
+func hasCode(code string) func([]diagnostic) bool {
+	return func(ds []diagnostic) bool {
+		return len(ds) == 1 && ds[0].Code == code
+	}
+}
+
+// A file without route is RPL212 unless another file imports it: an
+// edit of an open importer that adds or removes the import publishes the
+// open library again.
+func TestNoRouteFollowsImporters(t *testing.T) {
+	dir := t.TempDir()
+	const plain = "package main\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n"
+	write(t, filepath.Join(dir, "main.rpl"), plain)
+	write(t, filepath.Join(dir, "lib2.rpl"), "package lib2\n\nfn helper() -> string = \"h\"\n")
+	c := newClient(t, dir, lsp.Options{})
+	lu := c.open("lib2.rpl")
+	if ds := c.waitDiags(lu, 1); !hasCode("RPL212")(ds) {
+		t.Fatalf("lib2.rpl, imported by no file: %+v", ds)
+	}
+	mu := c.open("main.rpl")
+	c.waitDiags(mu, 1)
+	v := c.change(mu, "package main\n\nimport \"lib2\"\n\nfn route(r: Request) -> Decision = to(lib2.helper())\n")
+	if ds := c.waitDiags(mu, v); len(ds) != 0 {
+		t.Fatalf("main.rpl importing lib2: %+v", ds)
+	}
+	c.settle(lu, "lib2.rpl imported by main.rpl", none)
+	v = c.change(mu, plain)
+	c.waitDiags(mu, v)
+	c.settle(lu, "lib2.rpl no longer imported", hasCode("RPL212"))
+}

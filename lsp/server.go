@@ -61,6 +61,8 @@ type Server struct {
 	dirty     map[string]bool      // policies whose diagnostics are due
 	published map[string][]string  // per policy: the paths published last time
 	onDisk    map[string]bool      // files changed on disk since the last flush
+	edited    map[string]bool      // files changed (edited, opened, closed, on disk) since the last flush
+	loads     map[string][]string  // per edited file: what its imports and extends named at the last flush
 	timer     *time.Timer
 	shutdown  bool // the client requested shutdown
 	exited    bool // the client sent exit
@@ -71,7 +73,7 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
 		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{},
-		onDisk: map[string]bool{}}
+		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}}
 	w := opts.Log
 	if w == nil {
 		w = io.Discard

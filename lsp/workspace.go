@@ -29,6 +29,7 @@ type snapshot struct {
 	diags    lang.DiagList
 	files    map[string]*lang.FileNode // every file the check loaded, by path
 	versions map[string]int32          // versions of the open documents it read
+	noRoute  bool                      // the check found no route (RPL212), kept or dropped for a library
 }
 
 // fileNode returns the parsed file at path, or nil.
@@ -187,8 +188,11 @@ func (s *Server) check(policy string, gen uint64, ov overlay) *snapshot {
 	// A file that another one imports is a library, not a policy without
 	// route; find out only when it matters.
 	for i, d := range sn.diags {
-		if d.Code == lang.CodeNoRoute && s.imported(policy, ov) {
-			sn.diags = slices.Delete(slices.Clone(sn.diags), i, i+1)
+		if d.Code == lang.CodeNoRoute {
+			sn.noRoute = true
+			if s.imported(policy, ov) {
+				sn.diags = slices.Delete(slices.Clone(sn.diags), i, i+1)
+			}
 			break
 		}
 	}
@@ -427,6 +431,7 @@ func (s *Server) didChangeWatchedFiles(p *protocol.DidChangeWatchedFilesParams) 
 // diagnostics for its policy and for every open policy that loaded it.
 func (s *Server) changedLocked(path string) {
 	s.gen++
+	s.edited[path] = true
 	s.dirty[policyOf(path)] = true
 	for policy, sn := range s.snaps {
 		if sn.files[path] != nil {
@@ -434,4 +439,62 @@ func (s *Server) changedLocked(path string) {
 		}
 	}
 	s.scheduleLocked()
+}
+
+// importsChanged returns the open policies without route whose importers
+// changed: the files that an edited file's import and extends clauses
+// name now or named at the last flush that looked. Whether such a policy
+// is a library (no RPL212) depends on them. The edited files are read
+// from the snapshots just checked when these loaded them, else parsed.
+func (s *Server) importsChanged(edited map[string]bool, checked map[string]*snapshot, ov overlay) []string {
+	affected := map[string]bool{}
+	for path := range edited {
+		var now []string
+		if fn := checked[policyOf(path)].fileNode(path); fn != nil {
+			now = fn.Loads()
+		} else {
+			var src []byte
+			if d := ov[path]; d != nil {
+				src = d.file.Src
+			} else if b, err := os.ReadFile(path); err == nil {
+				src = b
+			}
+			if src != nil {
+				f, _ := lang.Parse(path, src)
+				now = f.Loads()
+			}
+		}
+		s.mu.Lock()
+		old := s.loads[path]
+		if len(now) == 0 {
+			delete(s.loads, path)
+		} else {
+			s.loads[path] = now
+		}
+		s.mu.Unlock()
+		for _, p := range old {
+			if !slices.Contains(now, p) {
+				affected[p] = true
+			}
+		}
+		for _, p := range now {
+			if !slices.Contains(old, p) {
+				affected[p] = true
+			}
+		}
+	}
+	var out []string
+	s.mu.Lock()
+	for p := range affected {
+		if s.docs[p] == nil && s.docs[lang.TestFileName(p)] == nil {
+			continue
+		}
+		if sn := s.snaps[p]; sn != nil && !sn.noRoute {
+			continue // it has a route: being imported changes nothing
+		}
+		out = append(out, p)
+	}
+	s.mu.Unlock()
+	sort.Strings(out)
+	return out
 }
