@@ -29,7 +29,7 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	}
 	src := cur.Src
 	w := wordBefore(src, pos)
-	c := &completer{s: s, seen: map[string]bool{}}
+	c := &completer{s: s, seen: map[string]bool{}, items: []protocol.CompletionItem{}} // items: a required array, [] when empty
 	if w > 0 && src[w-1] == '.' {
 		names, start, complex := chainBefore(src, w-1)
 		switch {
