@@ -1,6 +1,9 @@
 package lsp
 
 import (
+	"bytes"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -13,7 +16,8 @@ import (
 // callable as its methods, the members of a module, or an enum's members;
 // elsewhere, the names in scope at the cursor (locals, the policy's
 // declarations, imports, builtins, enum members), the type names and the
-// keywords. Items carry their signature or type and their doc.
+// keywords; in the path of an import or extends, the standard modules and
+// the workspace's files. Items carry their signature or type and their doc.
 func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any, error) {
 	path := uriToPath(p.TextDocument.URI)
 	cur := s.text(path)
@@ -30,6 +34,20 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	src := cur.Src
 	w := wordBefore(src, pos)
 	c := &completer{s: s, seen: map[string]bool{}, items: []protocol.CompletionItem{}} // items: a required array, [] when empty
+	if kw, start, end, ok := importPathAt(src, pos); ok {
+		// The path of an import or extends: the modules it may name.
+		typed := string(src[start:pos])
+		r := toRange(cur, lang.Span{Start: lang.Pos(start), End: lang.Pos(end)})
+		if kw == "import" {
+			for _, m := range sortedKeys(s.u.Modules) {
+				c.modulePath("std/"+m, "standard module", typed, r)
+			}
+		}
+		for _, m := range s.workspaceModules(path) {
+			c.modulePath(m, "workspace module", typed, r)
+		}
+		return &protocol.CompletionList{Items: c.items}, nil
+	}
 	if w > 0 && src[w-1] == '.' {
 		names, start, complex := chainBefore(src, w-1)
 		switch {
@@ -72,6 +90,68 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	}
 	c.scopeNames(sn, fn, old)
 	return &protocol.CompletionList{Items: c.items}, nil
+}
+
+// importPathRE matches a line up to a cursor inside the path of an import
+// or extends clause.
+var importPathRE = regexp.MustCompile(`^[ \t]*(import|extends)[ \t]+"([^"]*)$`)
+
+// importPathAt reports whether the offset p is inside the path string of
+// an import or extends clause, and returns the clause's keyword and the
+// span of the string's content: from after the opening quote to the
+// closing quote, or to p when the string is not closed on the line.
+func importPathAt(src []byte, p int) (kw string, start, end int, ok bool) {
+	ls := bytes.LastIndexByte(src[:p], '\n') + 1
+	m := importPathRE.FindSubmatchIndex(src[ls:p])
+	if m == nil {
+		return "", 0, 0, false
+	}
+	end = p
+	for end < len(src) && src[end] != '"' && src[end] != '\n' {
+		end++
+	}
+	if end == len(src) || src[end] != '"' {
+		end = p
+	}
+	return string(src[ls+m[2] : ls+m[3]]), ls + m[4], end, true
+}
+
+// workspaceModules lists the paths by which the file at path may import
+// or extend the other files of the workspace (test files aside): relative
+// to its directory, slash-separated, without .rpl, as the checker
+// resolves them.
+func (s *Server) workspaceModules(path string) []string {
+	dir := filepath.Dir(path)
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range s.workspaceFiles() {
+		if p == path || p == policyOf(path) || lang.IsTestFile(p) {
+			continue
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			continue
+		}
+		m := strings.TrimSuffix(filepath.ToSlash(rel), ".rpl")
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// modulePath offers the module path m when it extends what is typed,
+// replacing the string's content (r).
+func (c *completer) modulePath(m, detail, typed string, r protocol.Range) {
+	if !strings.HasPrefix(m, typed) || c.seen[m] {
+		return
+	}
+	c.seen[m] = true
+	kind := protocol.CompletionItemKindModule
+	c.items = append(c.items, protocol.CompletionItem{Label: m, Kind: &kind, Detail: &detail,
+		TextEdit: protocol.TextEdit{Range: r, NewText: m}})
 }
 
 // prevNonSpace is the offset of the last non-blank byte before p, or 0.

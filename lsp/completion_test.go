@@ -30,3 +30,68 @@ func TestCompletionEmptyItems(t *testing.T) {
 		}
 	}
 }
+
+// In the path of an import or extends clause, completion offers module
+// paths, as an import of the file would resolve them: the standard
+// modules (for import) and the workspace's files, filtered by what is
+// typed, each replacing the string's content.
+func TestCompletionImportPaths(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "main.rpl"), policySrc)
+	write(t, filepath.Join(dir, "main_test.rpl"), "package p\n\ntest \"t\" {\n  expect 1 == 1\n}\n")
+	write(t, filepath.Join(dir, "lib.rpl"), "package lib\n\nconst target = \"x\"\n")
+	write(t, filepath.Join(dir, "org_acme.rpl"), "package org_acme\n\nfn route(r: Request) -> Decision = to(\"x\")\n")
+	write(t, filepath.Join(dir, "sub", "deep.rpl"), "package deep\n\nconst d = 1\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("main.rpl")
+	c.waitDiags(u, 1)
+	type item struct {
+		Label    string `json:"label"`
+		TextEdit *struct {
+			Range   struct{ Start, End struct{ Line, Character int } } `json:"range"`
+			NewText string                                             `json:"newText"`
+		} `json:"textEdit"`
+	}
+	for _, tc := range []struct {
+		line, after string // the line, and the cursor's place: after the first `after`
+		want, not   []string
+		end         int // the edit's end column (the closing quote), -1 for the cursor
+	}{
+		{`import "`, `"`, []string{"lib", "org_acme", "sub/deep", "std/ab", "std/cost"}, []string{"main", "main_test", "abs", "route"}, -1},
+		{`import "std/`, `/`, []string{"std/ab", "std/cost"}, []string{"lib", "abs"}, -1},
+		{`import "li" as l`, `"li`, []string{"lib"}, []string{"org_acme", "std/ab"}, len(`import "li`)},
+		{`extends "`, `"`, []string{"lib", "org_acme"}, []string{"std/ab", "abs", "main"}, -1},
+	} {
+		text := strings.Replace(policySrc, "package p\n", "package p\n"+tc.line+"\n", 1)
+		v := c.change(u, text)
+		c.waitDiags(u, v)
+		at := strings.Index(tc.line, tc.after) + len(tc.after)
+		var got struct {
+			Items []item `json:"items"`
+		}
+		c.call("textDocument/completion", docPos(u, pos(1, at)), &got)
+		labels := map[string]item{}
+		for _, it := range got.Items {
+			labels[it.Label] = it
+		}
+		for _, w := range tc.want {
+			it, ok := labels[w]
+			if !ok {
+				t.Errorf("%q: completion lacks %s (has %d items)", tc.line, w, len(got.Items))
+				continue
+			}
+			end := tc.end
+			if end < 0 {
+				end = at
+			}
+			if e := it.TextEdit; e == nil || e.NewText != w || e.Range.Start.Line != 1 || e.Range.Start.Character != strings.Index(tc.line, `"`)+1 || e.Range.End.Character != end {
+				t.Errorf("%q: %s's edit %+v", tc.line, w, it.TextEdit)
+			}
+		}
+		for _, n := range tc.not {
+			if _, ok := labels[n]; ok {
+				t.Errorf("%q: completion offers %s", tc.line, n)
+			}
+		}
+	}
+}
