@@ -78,10 +78,10 @@ func paramOwner(sn *snapshot, o *lang.Object) string {
 func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []ref {
 	key := objKey(target)
 	owner := paramOwner(from, target)
-	// A local is found in its own policy only; a function's parameter is
-	// also named by the arguments of calls in the policies that import or
-	// extend its file.
-	local := target.Kind == lang.ObjVar && owner == ""
+	// A local or an import's name is found in its own policy only; a
+	// function's parameter is also named by the arguments of calls in the
+	// policies that import or extend its file.
+	local := target.Kind == lang.ObjVar && owner == "" || target.Kind == lang.ObjModule
 	policies := []string{from.policy}
 	if !local {
 		policies = append(policies, s.workspacePolicies()...)

@@ -51,7 +51,9 @@ func (s *Server) renameable(sn *snapshot, t target) error {
 	case lang.ObjBuiltin, lang.ObjEnum:
 		return refuse("%s is part of the standard library and cannot be renamed", o.Name)
 	case lang.ObjModule:
-		return refuse("%s names an imported module: change its package clause, or bind it with import ... as", o.Name)
+		if !isAlias(o) {
+			return refuse("%s names an imported module: change its package clause, or bind it with import ... as", o.Name)
+		}
 	}
 	f := declFile(o)
 	if f == nil || o.Pkg == nil || o.Pkg.Path == "std/prelude.rpl" {
@@ -67,12 +69,24 @@ func (s *Server) renameable(sn *snapshot, t target) error {
 	if !writable(path) && onDisk(path) {
 		return refuse("%s is declared in %s, which is not writable", o.Name, path)
 	}
-	if o.Kind != lang.ObjVar && o.Pkg.Extends != nil {
+	if !fileLocal(o) && o.Pkg.Extends != nil {
 		if po := o.Pkg.Extends.Scope.LookupParent(o.Name); po != nil && po.Pkg != nil {
 			return refuse("%s overrides the declaration in %s: rename it there", o.Name, po.Pkg.Path)
 		}
 	}
 	return nil
+}
+
+// isAlias reports whether o is a module bound by an import with as.
+func isAlias(o *lang.Object) bool {
+	imp, ok := o.Decl.(*lang.ImportDecl)
+	return o.Kind == lang.ObjModule && ok && imp.Alias != nil
+}
+
+// fileLocal reports whether o is visible in its declaring file only: a
+// local, or an import's name.
+func fileLocal(o *lang.Object) bool {
+	return o.Kind == lang.ObjVar || o.Kind == lang.ObjModule
 }
 
 func onDisk(path string) bool {
@@ -96,10 +110,11 @@ func writable(path string) bool {
 }
 
 // rename renames a declaration and every reference to it across the
-// workspace. It refuses (with the reason) standard-library names, route,
-// fields, declarations outside the workspace or in read-only files,
-// overrides in either direction, invalid names, and names that would
-// change what another identifier refers to.
+// workspace (an import's alias in its file). It refuses (with the reason)
+// standard-library names, module names that are no alias, route, fields,
+// declarations outside the workspace or in read-only files, overrides in
+// either direction, invalid names, and names that would change what
+// another identifier refers to.
 func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.WorkspaceEdit, error) {
 	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
 	if fn == nil {
@@ -169,7 +184,7 @@ func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []
 	}
 	for _, pkg := range sn.prog.Packages {
 		for _, f := range pkg.Files {
-			if o.Kind == lang.ObjVar && f != decl {
+			if fileLocal(o) && f != decl {
 				continue
 			}
 			var hit *lang.Ident
@@ -190,7 +205,7 @@ func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []
 		}
 	}
 	// Overridden by an extending policy?
-	if o.Kind != lang.ObjVar {
+	if !fileLocal(o) {
 		for _, policy := range s.workspacePolicies() {
 			psn := s.snapshotFor(policy)
 			if psn.prog == nil {
