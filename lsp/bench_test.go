@@ -115,3 +115,39 @@ func BenchmarkDiagnosticsTree(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }
+
+// BenchmarkCompletionCommented measures completion of the names in scope
+// in a policy of n functions, each with a doc comment, which every item
+// carries.
+func BenchmarkCompletionCommented(b *testing.B) {
+	for _, n := range []int{1000, 4000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			var sb strings.Builder
+			sb.WriteString("package p\n\n")
+			for i := range n {
+				fmt.Fprintf(&sb, "# f%d doubles.\n# It is function %d.\nfn f%d(x: int) -> int = x * 2 # trailing\n\n", i, i, i)
+			}
+			sb.WriteString("fn route(r: Request) -> Decision {\n  to(\"openai:gpt-4o\")\n}\n")
+			dir := b.TempDir()
+			write(b, filepath.Join(dir, "p.rpl"), sb.String())
+			c := newClient(b, dir, lsp.Options{})
+			u := c.open("p.rpl")
+			c.waitDiags(u, 1)
+			line := 2 + 4*n + 1
+			var got protocol.CompletionList
+			c.call("textDocument/completion", docPos(u, pos(line, 2)), &got)
+			for _, it := range got.Items {
+				if it.Label == "f1" && !strings.Contains(fmt.Sprint(it.Documentation), "f1 doubles.\nIt is function 1.}") {
+					b.Fatalf("f1's doc: %+v", it.Documentation)
+				}
+			}
+			for b.Loop() {
+				var got protocol.CompletionList
+				c.call("textDocument/completion", docPos(u, pos(line, 2)), &got)
+				if len(got.Items) < n {
+					b.Fatalf("%d items", len(got.Items))
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -147,13 +148,41 @@ func declFile(obj *lang.Object) *lang.FileNode {
 		if int(p) > len(f.File.Src) {
 			continue
 		}
-		for _, n := range lang.PathEnclosing(f, p) {
-			if n == obj.Decl {
+		for _, d := range topDecls(f, p) {
+			if d == obj.Decl {
 				return f
+			}
+			for _, n := range lang.PathEnclosing(d, p) {
+				if n == obj.Decl {
+					return f
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// topDecls returns the imports, extends and declarations of f that hold
+// the offset p. The declarations are in source order: it searches them,
+// where lang.PathEnclosing would list and sort them all for each look-up
+// (completion looks up every declaration).
+func topDecls(f *lang.FileNode, p lang.Pos) []lang.Node {
+	var out []lang.Node
+	for _, imp := range f.Imports {
+		if imp.Span().Contains(p) {
+			out = append(out, imp)
+		}
+	}
+	if f.Extends != nil && f.Extends.Span().Contains(p) {
+		out = append(out, f.Extends)
+	}
+	i := sort.Search(len(f.Decls), func(i int) bool { return f.Decls[i].Span().End >= p })
+	for ; i < len(f.Decls) && f.Decls[i].Span().Start <= p; i++ {
+		if f.Decls[i].Span().Contains(p) {
+			out = append(out, f.Decls[i])
+		}
+	}
+	return out
 }
 
 // declName returns the identifier that declares obj in f, or nil.
@@ -176,11 +205,11 @@ func declName(obj *lang.Object, f *lang.FileNode) *lang.Ident {
 func docComment(f *lang.FileNode, start lang.Pos) string {
 	line := f.File.Position(start).Line
 	var lines []string
-	for i := len(f.Comments) - 1; i >= 0; i-- {
+	// The comments are in source order: start from the last one before
+	// start, so that a look-up costs the block it reads, not the file.
+	first := sort.Search(len(f.Comments), func(i int) bool { return f.Comments[i].Sp.Start >= start })
+	for i := first - 1; i >= 0; i-- {
 		c := f.Comments[i]
-		if c.Sp.Start >= start {
-			continue
-		}
 		cl := f.File.Position(c.Sp.Start).Line
 		if cl != line-1 {
 			if cl < line-1 {
@@ -204,10 +233,10 @@ func docComment(f *lang.FileNode, start lang.Pos) string {
 // trailingComment returns the comment after code on the line of p, if any.
 func trailingComment(f *lang.FileNode, p lang.Pos) string {
 	line := f.File.Position(p).Line
-	for _, c := range f.Comments {
-		if c.Sp.Start > p && f.File.Position(c.Sp.Start).Line == line {
-			return strings.TrimSpace(strings.TrimPrefix(c.Text, "#"))
-		}
+	// The first comment after p, if on its line (comments are in order).
+	i := sort.Search(len(f.Comments), func(i int) bool { return f.Comments[i].Sp.Start > p })
+	if i < len(f.Comments) && f.File.Position(f.Comments[i].Sp.Start).Line == line {
+		return strings.TrimSpace(strings.TrimPrefix(f.Comments[i].Text, "#"))
 	}
 	return ""
 }
