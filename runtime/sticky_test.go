@@ -68,26 +68,14 @@ func TestStickyPremiumV2(t *testing.T) {
 		seen := map[string]int{}
 		for i := range 40 {
 			body := fmt.Sprintf(`{"policy_id": "premium", "request": {"id": "req-%s-%d", "tenant": {"id": "acme", "tier": "standard"}, "session": {"id": %q}, "task": {"type": "chat"}}}`, sess, i, sess)
-			out, code, o := e.HandleV2(context.Background(), []byte(body), time.Now(), nil, nil)
-			if code != "" {
-				t.Fatal(string(out))
-			}
-			var r struct {
-				Decision struct {
-					Target    string `json:"target"`
-					StickyKey string `json:"sticky_key"`
-				} `json:"decision"`
-			}
-			if err := json.Unmarshal(out, &r); err != nil {
-				t.Fatal(err, string(out))
-			}
-			if r.Decision.StickyKey != sess {
-				t.Fatalf("sticky_key %q", r.Decision.StickyKey)
+			r, o := decideV2(t, e, body, time.Now())
+			if r.StickyKey != sess {
+				t.Fatalf("sticky_key %q", r.StickyKey)
 			}
 			if o.Sticky != (i > 0) {
 				t.Errorf("%s request %d: Sticky %v", sess, i, o.Sticky)
 			}
-			seen[r.Decision.Target]++
+			seen[r.Target]++
 		}
 		if len(seen) != 1 {
 			t.Errorf("session %s went to %v", sess, seen)
@@ -327,23 +315,10 @@ func TestStickyPolicySeesSessionTarget(t *testing.T) {
 			var o *runtime.Outcome
 			if i%2 == 0 {
 				body := fmt.Sprintf(`{"policy_id": "sticky_prio", "request": {"id": %q, "tenant": {"id": "t1"}, "task": {"type": "chat"}, "metadata": {"s": %q}}}`, id, sess)
-				out, code, oo := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
-				if code != "" {
-					t.Fatal(string(out))
-				}
-				var r struct {
-					Decision struct {
-						Target   string            `json:"target"`
-						Priority int64             `json:"priority"`
-						Tags     map[string]string `json:"tags"`
-					} `json:"decision"`
-				}
-				if err := json.Unmarshal(out, &r); err != nil {
-					t.Fatal(err, string(out))
-				}
-				target, prio, o = r.Decision.Target, r.Decision.Priority, oo
-				if r.Decision.Tags["for"] != target {
-					t.Errorf("%s %s: v2 target %s, tag for %q", sess, id, target, r.Decision.Tags["for"])
+				r, oo := decideV2(t, e, body, time.Now())
+				target, prio, o = r.Target, r.Priority, oo
+				if r.Tags["for"] != target {
+					t.Errorf("%s %s: v2 target %s, tag for %q", sess, id, target, r.Tags["for"])
 				}
 			} else {
 				body := fmt.Sprintf(`{"version": "1", "request_id": %q, "tenant_id": "t1", "task": {"type": "chat"}, "policy_id": "sticky_prio", "metadata": {"s": %q}}`, id, sess)
@@ -405,33 +380,20 @@ fn route(r: Request) -> Decision {
 func TestStickyPolicySeesKeptTarget(t *testing.T) {
 	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
 	load(t, e, copyDir(t, examples, map[string]string{"sticky_shift.rpl": stickyShiftPolicy}))
-	ctx := context.Background()
 	prio := map[string]int64{"a:m": 90, "b:m": 70}
 	kept := 0
 	for k := range 20 {
 		var session string
 		for i, shift := range []string{"0", "1", "1"} {
 			body := fmt.Sprintf(`{"policy_id": "sticky_shift", "request": {"id": "r-%d-%d", "tenant": {"id": "t1"}, "task": {"type": "chat"}, "metadata": {"s": "sess-%d", "shift": %q}}}`, k, i, k, shift)
-			out, code, o := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
-			if code != "" {
-				t.Fatal(string(out))
-			}
-			var r struct {
-				Decision struct {
-					Target   string `json:"target"`
-					Priority int64  `json:"priority"`
-				} `json:"decision"`
-			}
-			if err := json.Unmarshal(out, &r); err != nil {
-				t.Fatal(err, string(out))
-			}
-			if r.Decision.Priority != prio[r.Decision.Target] {
-				t.Errorf("sess-%d request %d: target %s with priority %d, want %d", k, i, r.Decision.Target, r.Decision.Priority, prio[r.Decision.Target])
+			r, o := decideV2(t, e, body, time.Now())
+			if r.Priority != prio[r.Target] {
+				t.Errorf("sess-%d request %d: target %s with priority %d, want %d", k, i, r.Target, r.Priority, prio[r.Target])
 			}
 			if i == 0 {
-				session = r.Decision.Target
-			} else if r.Decision.Target != session || !o.Sticky {
-				t.Errorf("sess-%d request %d: target %s (sticky %v), the session's is %s", k, i, r.Decision.Target, o.Sticky, session)
+				session = r.Target
+			} else if r.Target != session || !o.Sticky {
+				t.Errorf("sess-%d request %d: target %s (sticky %v), the session's is %s", k, i, r.Target, o.Sticky, session)
 			}
 		}
 		if session == "a:m" {
@@ -463,24 +425,12 @@ fn route(r: Request) -> Decision {
 func TestStickyLookupDoesNotExtend(t *testing.T) {
 	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
 	load(t, e, copyDir(t, examples, map[string]string{"sticky_deny.rpl": stickyDenyPolicy}))
-	ctx := context.Background()
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	decide := func(k, i int, at time.Time, meta string) string {
 		t.Helper()
 		body := fmt.Sprintf(`{"policy_id": "sticky_deny", "request": {"id": "r-%d-%d", "tenant": {"id": "t1"}, "task": {"type": "chat"}, "metadata": {"s": "sess-%d"%s}}}`, k, i, k, meta)
-		out, code, _ := e.HandleV2(ctx, []byte(body), at, nil, nil)
-		if code != "" {
-			t.Fatal(string(out))
-		}
-		var r struct {
-			Decision struct {
-				Target string `json:"target"`
-			} `json:"decision"`
-		}
-		if err := json.Unmarshal(out, &r); err != nil {
-			t.Fatal(err, string(out))
-		}
-		return r.Decision.Target
+		r, _ := decideV2(t, e, body, at)
+		return r.Target
 	}
 	moved := 0
 	for k := range 20 {
@@ -528,21 +478,7 @@ func TestStickyRaceKeepsPolicyTarget(t *testing.T) {
 	load(t, e, copyDir(t, examples, map[string]string{"sticky_prio.rpl": stickyPrioPolicy}))
 	for i := range 6 {
 		body := fmt.Sprintf(`{"policy_id": "sticky_prio", "request": {"id": "r-%d", "tenant": {"id": "t1"}, "task": {"type": "chat"}, "metadata": {"s": "sess"}}}`, i)
-		out, code, o := e.HandleV2(context.Background(), []byte(body), time.Now(), nil, nil)
-		if code != "" {
-			t.Fatal(string(out))
-		}
-		var r struct {
-			Decision struct {
-				Target   string            `json:"target"`
-				Priority int64             `json:"priority"`
-				Tags     map[string]string `json:"tags"`
-			} `json:"decision"`
-		}
-		if err := json.Unmarshal(out, &r); err != nil {
-			t.Fatal(err, string(out))
-		}
-		d := r.Decision
+		d, o := decideV2(t, e, body, time.Now())
 		if d.Priority != stickyPrio[d.Target] || d.Tags["for"] != d.Target {
 			t.Errorf("request %d: target %s with priority %d and tag for %q, computed for another target", i, d.Target, d.Priority, d.Tags["for"])
 		}
@@ -584,4 +520,29 @@ func TestStickyLiteralAfterSticky(t *testing.T) {
 			t.Errorf("request %d (literal %s): target %s, sticky %v; want the session's %s, sticky", i, tg, got, o.Sticky, session)
 		}
 	}
+}
+
+// v2Decision is the decision of a v2 answer, the fields these tests read.
+type v2Decision struct {
+	Target    string            `json:"target"`
+	Priority  int64             `json:"priority"`
+	Tags      map[string]string `json:"tags"`
+	StickyKey string            `json:"sticky_key"`
+}
+
+// decideV2 decides the v2 request body at at and returns its answer's
+// decision and the outcome.
+func decideV2(t *testing.T, e *runtime.Engine, body string, at time.Time) (v2Decision, *runtime.Outcome) {
+	t.Helper()
+	out, code, o := e.HandleV2(context.Background(), []byte(body), at, nil, nil)
+	if code != "" {
+		t.Fatal(string(out))
+	}
+	var r struct {
+		Decision v2Decision `json:"decision"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatal(err, string(out))
+	}
+	return r.Decision, o
 }
