@@ -5,6 +5,7 @@ package lang
 // Parse uses the descent (descent.go); tests and FuzzParse compare the two.
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -83,26 +84,44 @@ func (p *parser) unquote(raw string, sp Span) string {
 		}
 		n := 2
 		if i+1 < len(raw) {
-			switch raw[i+1] {
-			case 'x':
+			switch c := raw[i+1]; {
+			case c == 'x':
 				n = 4
-			case 'u':
+			case c == 'u':
 				n = 6
-			case 'U':
+			case c == 'U':
 				n = 10
+			case c >= '0' && c <= '7':
+				n = 4
 			}
 		}
 		if i+n > len(raw)-1 {
 			n = len(raw) - 1 - i
 		}
 		if _, _, _, err := strconv.UnquoteChar(raw[i:len(raw)-1], '"'); err != nil {
-			p.errorf(CodeBadEscape, Span{sp.Start + Pos(i), sp.Start + Pos(i+n)}, "unknown escape sequence %s", raw[i:i+n])
+			p.errorf(CodeBadEscape, Span{sp.Start + Pos(i), sp.Start + Pos(i+n)}, "%s", escapeProblem(raw[i:i+n]))
 			return ""
 		}
 		i++
 	}
 	p.errorf(CodeBadEscape, sp, "invalid string literal")
 	return ""
+}
+
+// escapeProblem says why esc, an escape sequence that strconv refuses, is
+// not one of RPL's (language.md §2.7): an octal one above \377, a \u or
+// \U one that is no code point, a short one, or an unknown one.
+func escapeProblem(esc string) string {
+	digits := esc[min(len(esc), 1):]
+	switch {
+	case len(esc) == 4 && strings.Trim(digits, "01234567") == "":
+		return fmt.Sprintf("octal escape %s is above \\377, the largest byte", esc)
+	case len(esc) >= 2 && (esc[1] >= '0' && esc[1] <= '7'):
+		return fmt.Sprintf("octal escape %s needs three octal digits (\\000 to \\377)", esc)
+	case (len(esc) == 6 || len(esc) == 10) && (esc[1] == 'u' || esc[1] == 'U') && strings.Trim(esc[2:], "0123456789abcdefABCDEF") == "":
+		return fmt.Sprintf("%s is not a Unicode code point (a surrogate, or above \\U0010FFFF)", esc)
+	}
+	return "unknown escape sequence " + esc
 }
 
 func (p *parser) convTypeOpt(t *gType) TypeExpr {
