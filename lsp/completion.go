@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -64,8 +65,12 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 		return &protocol.CompletionList{Items: c.items}, nil
 	}
 	if w > 0 && strings.HasSuffix(strings.TrimRight(string(src[max(0, w-8):w]), " \t"), "import") {
+		// After import, before the quotes: the paths quoted.
 		for _, m := range sortedKeys(s.u.Modules) {
 			c.add(`"std/`+m+`"`, protocol.CompletionItemKindModule, "standard module", "")
+		}
+		for _, m := range s.workspaceModules(path) {
+			c.add(strconv.Quote(m), protocol.CompletionItemKindModule, "workspace module", "")
 		}
 		return &protocol.CompletionList{Items: c.items}, nil
 	}

@@ -94,4 +94,25 @@ func TestCompletionImportPaths(t *testing.T) {
 			}
 		}
 	}
+
+	// After a bare import, the paths quoted: the workspace's as well as
+	// the standard modules (only those were offered).
+	v := c.change(u, strings.Replace(policySrc, "package p\n", "package p\nimport \n", 1))
+	c.waitDiags(u, v)
+	var got struct {
+		Items []item `json:"items"`
+	}
+	c.call("textDocument/completion", docPos(u, pos(1, len("import "))), &got)
+	labels := map[string]bool{}
+	for _, it := range got.Items {
+		labels[it.Label] = true
+	}
+	for _, w := range []string{`"lib"`, `"org_acme"`, `"sub/deep"`, `"std/ab"`} {
+		if !labels[w] {
+			t.Errorf("import |: completion lacks %s (has %v)", w, labels)
+		}
+	}
+	if labels[`"main"`] || labels[`"main_test"`] {
+		t.Errorf("import |: completion offers the file itself or its test file: %v", labels)
+	}
 }
