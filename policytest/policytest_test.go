@@ -282,6 +282,18 @@ func TestReadState(t *testing.T) {
 			t.Errorf("%s: %v, want invalid state: %s…", c.in, err, c.want)
 		}
 	}
+	// A document that is no object says what it is, in JSON's words, not
+	// encoding/json's Go types.
+	for _, c := range []struct{ in, want string }{
+		{`[1]`, "want an object, have a list"},
+		{`"x"`, "want an object, have a string"},
+		{`5`, "want an object, have a number"},
+	} {
+		_, _, _, err := policytest.ReadState([]byte(c.in))
+		if err == nil || err.Error() != "invalid state: "+c.want {
+			t.Errorf("%s: %v, want invalid state: %s", c.in, err, c.want)
+		}
+	}
 }
 
 // TestTestingSettersRefuse: std/testing sets only state a router can have.

@@ -137,6 +137,9 @@ func (s *State) decode(data []byte) error {
 		if _, syntax := err.(*json.SyntaxError); syntax {
 			return jsonx.At(data, err)
 		}
+		if msg, ok := jsonx.TypeError(err); ok {
+			return errors.New(msg)
+		}
 		return fmt.Errorf("want an object: %v", err)
 	}
 	var spend, prices, winners, health map[string]json.RawMessage
