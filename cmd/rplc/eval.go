@@ -306,11 +306,21 @@ func (ev *evaluation) asRouted(d vm.Value) vm.Value {
 // runError prints a failed evaluation with its policy call stack (exit 1).
 func (ev *evaluation) runError(err error) error {
 	if e, ok := err.(*vm.Error); ok {
-		fmt.Fprintf(ev.e.stderr, "%s: %s [%s]\n", ev.namer.framePos(e.Stack), e.Msg, e.Code)
+		fmt.Fprintln(ev.e.stderr, ev.errorText(e))
 		policytest.WriteStack(ev.e.stderr, "    ", e.Stack, ev.namer.name)
 		return failed
 	}
 	return &exitError{code: exitFail, err: err}
+}
+
+// errorText is a failed evaluation's error in one line, its position
+// named as the policy's other positions are: "p.rpl:3:7: integer overflow
+// [int_overflow]".
+func (ev *evaluation) errorText(err error) string {
+	if e, ok := err.(*vm.Error); ok {
+		return fmt.Sprintf("%s: %s [%s]", ev.namer.framePos(e.Stack), e.Msg, e.Code)
+	}
+	return err.Error()
 }
 
 func (n *pathNamer) framePos(st []vm.Frame) string {

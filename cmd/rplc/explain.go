@@ -34,7 +34,8 @@ records the path executes extra instructions).
 --request and --state are as for rplc eval. With --format json the output
 is one JSON document {decision, fuel, memory, calls, path}, where path is a
 list of steps {kind, func, file, line, col, text, value, outcome, args,
-steps}.
+steps}; when the evaluation fails, error (its first line on standard
+error) stands in place of decision.
 
 Exit status: 0 with a decision, 1 when the policy has errors or the
 evaluation fails (the path up to the failure is still shown), 2 for a wrong
@@ -91,7 +92,7 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		if runErr == nil {
 			doc["decision"] = rpl.ToGo(ev.prog.DecisionType(), res.Value)
 		} else {
-			doc["error"] = runErr.Error()
+			doc["error"] = ev.errorText(runErr)
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
