@@ -36,7 +36,12 @@ line.`,
   rplc doc lower
   rplc doc std/testing
   rplc doc cost.month_spend --format json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErrorf(cmd, "doc: accepts at most 1 arg (one NAME), have %d", len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
 				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
