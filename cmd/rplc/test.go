@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,7 +55,10 @@ its tests or parents); with -v also each branch outcome never taken.
 (--covermode set or count), which go tool cover -html reads.
 Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
 
-With --format json the results are one JSON document.
+With --format json the results are one JSON document; a policy with errors
+has its diagnostics both as lines (diagnostics) and as the objects rplc
+check --format json prints (diagnostic_details: range, code, related
+positions, fixes).
 
 The policies with a route function of each directory PATH, walked as 'rplc
 build' and the router load it, must have distinct ids, their package names;
@@ -226,11 +230,15 @@ type (
 		Skipped  int                `json:"skipped"`
 	}
 	jsonPolicyResult struct {
-		Policy      string        `json:"policy"`
-		Error       string        `json:"error,omitempty"`
-		Diagnostics []string      `json:"diagnostics,omitempty"`
-		Tests       []jsonTest    `json:"tests"`
-		Coverage    *jsonCoverage `json:"coverage,omitempty"`
+		Policy      string   `json:"policy"`
+		Error       string   `json:"error,omitempty"`
+		Diagnostics []string `json:"diagnostics,omitempty"`
+		// DiagnosticDetails are the diagnostics as rplc check --format
+		// json writes them, with their code, range, related positions
+		// and fixes.
+		DiagnosticDetails []json.RawMessage `json:"diagnostic_details,omitempty"`
+		Tests             []jsonTest        `json:"tests"`
+		Coverage          *jsonCoverage     `json:"coverage,omitempty"`
 	}
 	jsonTest struct {
 		Name       string        `json:"name"`
@@ -280,7 +288,13 @@ func writeTestJSON(e *env, results []*policytest.Result, names *pathNamer, cover
 			pr.Error = r.Err.Error()
 		}
 		for _, d := range r.Diags {
-			pr.Diagnostics = append(pr.Diagnostics, names.display(d).Error())
+			d = names.display(d)
+			pr.Diagnostics = append(pr.Diagnostics, d.Error())
+			var b bytes.Buffer
+			if err := printJSON(&b, lang.DiagList{d}); err != nil {
+				return err
+			}
+			pr.DiagnosticDetails = append(pr.DiagnosticDetails, json.RawMessage(bytes.TrimSpace(b.Bytes())))
 		}
 		for _, t := range r.Tests {
 			jt := jsonTest{Name: t.Name, File: names.name(t.File), Line: t.Line, Col: t.Col,
