@@ -718,3 +718,22 @@ func (g *progGen) primary() (compound bool) {
 	}
 	return false
 }
+
+// A byte order mark at the start of a file, which some editors write, is
+// skipped (language.md §2.1), and the canonical layout has none: it was
+// RPL101 and then RPL105 on the package clause after it.
+func TestByteOrderMark(t *testing.T) {
+	src := []byte("\uFEFFpackage p\n\nconst n = 1 # one\n")
+	f, diags := Parse("bom.rpl", src)
+	if len(diags) != 0 || f.Package == nil || f.Package.Name.Name != "p" {
+		t.Fatalf("Parse: %v, package %v", diags, f.Package)
+	}
+	out, err := FormatSource("bom.rpl", src)
+	if err != nil || !bytes.Equal(out, src[len("\uFEFF"):]) {
+		t.Errorf("FormatSource = %q, %v; want the file without its mark", out, err)
+	}
+	// Only at the start: elsewhere it is an invalid character.
+	if _, diags := Parse("bom.rpl", []byte("package p\n\uFEFF\n")); len(diags) == 0 || diags[0].Code != CodeInvalidChar {
+		t.Errorf("a mark after the start: %v, want RPL101", diags)
+	}
+}

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 
@@ -55,6 +56,10 @@ func isDigitOrUs(c byte) bool { return isDigit(c) || c == '_' }
 // Positions count lines from 1 and columns in runes from 1, as participle
 // does. With trivia, every token is in toks; without, white space is
 // dropped and comments are returned apart.
+// bom is the byte order mark that some editors put at the start of a UTF-8
+// file: skipped there, as whitespace.
+var bom = []byte("\uFEFF")
+
 func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.Token) {
 	toks = make([]lexer.Token, 0, len(src)/3+16)
 	pos := lexer.Position{Filename: name, Line: 1, Column: 1}
@@ -67,6 +72,8 @@ func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.To
 		j := i + 1
 		var typ lexer.TokenType
 		switch {
+		case i == 0 && bytes.HasPrefix(src, bom):
+			j, typ = len(bom), tokWhitespace // language.md §2.1
 		case c == '#':
 			for j < n && src[j] != '\n' {
 				j++
