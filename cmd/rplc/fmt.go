@@ -13,9 +13,9 @@ import (
 )
 
 func newFmtCmd(e *env) *cobra.Command {
-	var write, check bool
+	var write, check, diff bool
 	cmd := &cobra.Command{
-		Use:   "fmt [-w | --check] PATH...",
+		Use:   "fmt [-w | --check | -d] PATH...",
 		Short: "Format policies in the canonical layout",
 		Long: `Fmt formats policies in RPL's one canonical layout (see lang.Format).
 
@@ -24,25 +24,29 @@ Each PATH is a .rpl file or a directory, walked recursively for *.rpl files
 source of each file is printed to standard output. With -w, files whose
 layout changes are rewritten in place. With --check, nothing is written: the
 files that are not formatted are listed, and the exit status is 1 if there
-are any.
+are any. With -d (--diff), nothing is written either: each file that is not
+formatted is shown as a unified diff from its text to its formatted text,
+and the exit status is 1 if there are any.
 
 A file with syntax errors is not formatted: its diagnostics are printed to
 standard error and the exit status is 1.`,
 		Example: `  rplc fmt acme.rpl
   rplc fmt -w examples/policies
-  rplc fmt --check .`,
+  rplc fmt --check .
+  rplc fmt -d policies/`,
 		Args: requirePaths,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runFmt(cmd, e, args, write, check)
+			return runFmt(cmd, e, args, write, check, diff)
 		},
 	}
 	cmd.Flags().BoolVarP(&write, "write", "w", false, "rewrite files in place when their layout changes")
 	cmd.Flags().BoolVar(&check, "check", false, "list unformatted files and exit 1 if there are any")
-	cmd.MarkFlagsMutuallyExclusive("write", "check")
+	cmd.Flags().BoolVarP(&diff, "diff", "d", false, "show the changes as unified diffs and exit 1 if there are any")
+	cmd.MarkFlagsMutuallyExclusive("write", "check", "diff")
 	return cmd
 }
 
-func runFmt(cmd *cobra.Command, e *env, args []string, write, check bool) error {
+func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) error {
 	names := newPathNamer()
 	var files []string
 	stdin := false
@@ -84,6 +88,11 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check bool) error 
 			if changed {
 				bad = true
 				fmt.Fprintln(e.stdout, display)
+			}
+		case diff:
+			if changed {
+				bad = true
+				unifiedDiff(e.stdout, display, src, out)
 			}
 		case write:
 			if changed {
