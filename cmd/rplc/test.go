@@ -203,6 +203,10 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 			fmt.Fprintln(e.stdout, policytest.SummaryLine(results))
 		}
 	}
+	if p, f, sk := policytest.Totals(results); cfg.Run != nil && p+f+sk == 0 {
+		// As go test -run does: no test is not a failure, but say so.
+		fmt.Fprintf(e.stderr, "rplc: warning: no tests match -run %q\n", cfg.Run.String())
+	}
 	if failedAny {
 		return failed
 	}
