@@ -75,3 +75,22 @@ func TestNoRouteFollowsImporters(t *testing.T) {
 	c.waitDiags(mu, v)
 	c.settle(lu, "lib2.rpl no longer imported", hasCode("RPL212"))
 }
+
+// An importer never edited while the server ran, changed on disk so that
+// it no longer imports an open library, brings the library's RPL212 back:
+// what it named before was not recorded, and was taken for nothing (found
+// by a review).
+func TestNoRouteFollowsUnseenImporter(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.rpl")
+	write(t, main, "package main\n\nimport \"lib2\"\n\nfn route(r: Request) -> Decision = to(lib2.helper())\n")
+	write(t, filepath.Join(dir, "lib2.rpl"), "package lib2\n\nfn helper() -> string = \"h\"\n")
+	c := newClient(t, dir, lsp.Options{})
+	lu := c.open("lib2.rpl")
+	if ds := c.waitDiags(lu, 1); len(ds) != 0 {
+		t.Fatalf("lib2 imported: %+v", ds)
+	}
+	write(t, main, "package main\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n")
+	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": uri(main), "type": 2}}})
+	c.settle(lu, "lib2.rpl no longer imported (on disk)", hasCode("RPL212"))
+}

@@ -443,13 +443,16 @@ func (s *Server) changedLocked(path string) {
 
 // importsChanged returns the open policies without route whose importers
 // changed: the files that an edited file's import and extends clauses
-// name now or named at the last flush that looked. Whether such a policy
+// name now or named at the last flush that looked, or every open one when
+// no flush looked at an edited file before. Whether such a policy
 // is a library (no RPL212) depends on them. The edited files are read
 // from the snapshots just checked when these loaded them, else parsed.
 func (s *Server) importsChanged(edited map[string]bool, checked map[string]*snapshot, ov overlay) []string {
 	affected := map[string]bool{}
+	unknown := false // an edited file whose earlier clauses were never read
 	for path := range edited {
 		var now []string
+		gone := false
 		if fn := checked[policyOf(path)].fileNode(path); fn != nil {
 			now = fn.Loads()
 		} else {
@@ -458,6 +461,8 @@ func (s *Server) importsChanged(edited map[string]bool, checked map[string]*snap
 				src = d.file.Src
 			} else if b, err := os.ReadFile(path); err == nil {
 				src = b
+			} else {
+				gone = true
 			}
 			if src != nil {
 				f, _ := lang.Parse(path, src)
@@ -465,13 +470,14 @@ func (s *Server) importsChanged(edited map[string]bool, checked map[string]*snap
 			}
 		}
 		s.mu.Lock()
-		old := s.loads[path]
-		if len(now) == 0 {
+		old, known := s.loads[path]
+		if gone {
 			delete(s.loads, path)
 		} else {
-			s.loads[path] = now
+			s.loads[path] = now // nil too: known to name nothing
 		}
 		s.mu.Unlock()
+		unknown = unknown || !known
 		for _, p := range old {
 			if !slices.Contains(now, p) {
 				affected[p] = true
@@ -485,6 +491,13 @@ func (s *Server) importsChanged(edited map[string]bool, checked map[string]*snap
 	}
 	var out []string
 	s.mu.Lock()
+	if unknown {
+		// What it named before is not known (a file on disk never
+		// edited here, or deleted): any open policy may have lost it.
+		for p := range s.docs {
+			affected[policyOf(p)] = true
+		}
+	}
 	for p := range affected {
 		if s.docs[p] == nil && s.docs[lang.TestFileName(p)] == nil {
 			continue
