@@ -25,31 +25,41 @@ func (s Span) Contains(p Pos) bool { return s.Start <= p && p <= s.End }
 
 // File is one source file: its name, its bytes and a line table built once.
 type File struct {
-	Name    string
-	Src     []byte
-	lines   []int32 // offset of the first byte of each line
-	loneCRs []int32 // offsets of the CRs not followed by LF
+	Name        string
+	Src         []byte
+	lines       []int32 // offset of the first byte of each line
+	editorLines []int32 // lines' starts when a lone CR ends one too; nil without lone CRs
 }
 
 // NewFile records src under name and builds its line table.
 func NewFile(name string, src []byte) *File {
 	f := &File{Name: name, Src: src, lines: make([]int32, 1, len(src)/32+1)}
+	loneCR := false
 	for i, b := range src {
 		switch {
 		case b == '\n':
 			f.lines = append(f.lines, int32(i+1))
 		case b == '\r' && (i+1 == len(src) || src[i+1] != '\n'):
-			f.loneCRs = append(f.loneCRs, int32(i))
+			loneCR = true
+		}
+	}
+	if loneCR {
+		f.editorLines = make([]int32, 1, len(f.lines)+8)
+		for i, b := range src {
+			if b == '\n' || b == '\r' && (i+1 == len(src) || src[i+1] != '\n') {
+				f.editorLines = append(f.editorLines, int32(i+1))
+			}
 		}
 	}
 	return f
 }
 
-// LoneCRs are the offsets of the file's carriage returns that no line feed
-// follows, in order. They end no line of RPL (language.md §2.1: a line
-// ends with \n or \r\n), but editors and the Language Server Protocol
-// take each for a line end.
-func (f *File) LoneCRs() []int32 { return f.loneCRs }
+// EditorLines are the offsets at which the file's lines start when a
+// carriage return that no line feed follows ends a line too, as editors
+// and the Language Server Protocol count lines; nil when the file has no
+// such CR, and its lines are LineStart's. A lone CR ends no line of RPL
+// (language.md §2.1: a line ends with \n or \r\n).
+func (f *File) EditorLines() []int32 { return f.editorLines }
 
 // Position is a displayable location: 1-based line and byte column.
 type Position struct {

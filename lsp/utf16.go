@@ -66,10 +66,9 @@ func toOffset(f *lang.File, pos protocol.Position) lang.Pos {
 
 // lineOf is the 0-based LSP line of offset p and the offset it starts at.
 func lineOf(f *lang.File, p lang.Pos) (line, start int) {
-	if crs := f.LoneCRs(); len(crs) > 0 {
-		starts := lspLineStarts(f, crs)
-		line = sort.SearchInts(starts, int(p)+1) - 1
-		return line, starts[line]
+	if starts := f.EditorLines(); starts != nil {
+		line = sort.Search(len(starts), func(i int) bool { return starts[i] > int32(p) }) - 1
+		return line, int(starts[line])
 	}
 	pos := f.Position(p)
 	return pos.Line - 1, int(f.LineStart(pos.Line))
@@ -78,31 +77,16 @@ func lineOf(f *lang.File, p lang.Pos) (line, start int) {
 // lineStart is the offset at which the 0-based LSP line starts, if f has
 // that line.
 func lineStart(f *lang.File, line int) (int, bool) {
-	if crs := f.LoneCRs(); len(crs) > 0 {
-		starts := lspLineStarts(f, crs)
+	if starts := f.EditorLines(); starts != nil {
 		if line >= len(starts) {
 			return 0, false
 		}
-		return starts[line], true
+		return int(starts[line]), true
 	}
 	if line+1 > f.LineCount() {
 		return 0, false
 	}
 	return int(f.LineStart(line + 1)), true
-}
-
-// lspLineStarts merges lang's line starts with the starts after the lone
-// CRs crs.
-func lspLineStarts(f *lang.File, crs []int32) []int {
-	starts := make([]int, 0, f.LineCount()+len(crs))
-	for l := 1; l <= f.LineCount(); l++ {
-		starts = append(starts, int(f.LineStart(l)))
-	}
-	for _, cr := range crs {
-		starts = append(starts, int(cr)+1)
-	}
-	sort.Ints(starts)
-	return starts
 }
 
 // toSpan converts an LSP range into a span of f.
