@@ -43,6 +43,7 @@ type ref struct {
 	file *lang.File
 	id   *lang.Ident
 	decl bool
+	arg  bool // a named argument's label, which resolves in no scope
 }
 
 // objKey identifies an object across separate checks: by its declaration,
@@ -105,13 +106,13 @@ func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []
 		for _, pkg := range sn.prog.Packages {
 			for _, f := range pkg.Files {
 				path := filepath.Clean(f.File.Name)
-				add := func(id *lang.Ident, decl bool) {
+				add := func(id *lang.Ident, decl, arg bool) {
 					k := fmt.Sprintf("%s:%d", path, id.Sp.Start)
 					if seen[k] || (decl && !withDecl) {
 						return
 					}
 					seen[k] = true
-					out = append(out, ref{path: path, file: f.File, id: id, decl: decl})
+					out = append(out, ref{path: path, file: f.File, id: id, decl: decl, arg: arg})
 				}
 				lang.Inspect(f, func(n lang.Node) bool {
 					switch n := n.(type) {
@@ -121,10 +122,10 @@ func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []
 						}
 						if o := info.Defs[n]; o != nil {
 							if o.Kind == target.Kind && objKey(o) == key {
-								add(n, true)
+								add(n, true, false)
 							}
 						} else if o := info.Uses[n]; o != nil && o.Kind == target.Kind && objKey(o) == key {
-							add(n, false)
+							add(n, false, false)
 						}
 					case *lang.CallExpr:
 						if owner == "" {
@@ -133,7 +134,7 @@ func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []
 						if call := info.Calls[n]; call != nil && call.Func != nil && objKey(call.Func) == owner {
 							for _, a := range n.Args {
 								if a.Name != nil && a.Name.Name == target.Name {
-									add(a.Name, false)
+									add(a.Name, false, true)
 								}
 							}
 						}

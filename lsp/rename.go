@@ -154,8 +154,12 @@ func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []
 	if s.u.Scope.Lookup(name) != nil {
 		return refuse("%s is the name of a builtin: renaming to it would hide the builtin", name)
 	}
-	// Visible at the declaration or at a use?
+	// Visible at the declaration or at a use? (A named argument's label
+	// resolves in no scope: a name visible there captures nothing.)
 	for _, r := range refs {
+		if r.arg {
+			continue
+		}
 		fsn := sn
 		if policyOf(r.path) != sn.policy {
 			fsn = s.snapshotFor(r.path)
