@@ -1,9 +1,12 @@
 package router_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,4 +97,72 @@ func TestExternalNATSLate(t *testing.T) {
 	if !strings.HasPrefix(got, "down-0 down-1 up-0") || !strings.HasSuffix(got, " up-1") {
 		t.Errorf("logged %q, want down-0 down-1, up-0 (once or more) and up-1", got)
 	}
+}
+
+// logBuffer is a log destination safe for the router's goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestExternalNATSOutageLogged: a router joined to a NATS deployment logs
+// losing its connection and getting it back, with how long it was away
+// (it said nothing of either, found while restarting a nats-server under a
+// router), and decides over NATS again after.
+func TestExternalNATSOutageLogged(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	store := t.TempDir()
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: store, Listen: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs logBuffer
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NATSURL: "nats://" + addr, BundleBucket: "-", NoLog: true,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r.Shutdown(ctx)
+	}()
+	waitUntil(t, "connected", func() bool { return r.NATS().IsConnected() })
+	s.Shutdown()
+	waitUntil(t, "the loss logged", func() bool { return strings.Contains(logs.String(), "NATS connection lost") })
+	s, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: store, Listen: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	waitUntil(t, "the return logged", func() bool { return strings.Contains(logs.String(), "NATS connection restored") })
+	if log := logs.String(); !strings.Contains(log, "after=") || !strings.Contains(log, "server=nats://"+addr) {
+		t.Errorf("the return does not say from where or after how long:\n%s", log)
+	}
+	nc, err := nats.Connect("nats://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	waitUntil(t, "a decision over NATS", func() bool {
+		m, err := nc.Request(natsx.SubjectCP1, []byte(`{"version": "1", "request_id": "back", "tenant_id": "acme", "task": {"type": "chat"}}`), 200*time.Millisecond)
+		return err == nil && strings.HasPrefix(string(m.Data), `{"ok":true`)
+	})
 }

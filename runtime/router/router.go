@@ -450,10 +450,27 @@ func (r *Router) connectInProcess(opts ...nats.Option) (*nats.Conn, error) {
 }
 
 // connectExternal connects to the NATS deployment of --nats-url, retrying
-// in the background while it is unreachable.
+// in the background while it is unreachable. Losing the connection and
+// getting it back are logged, with the server and how long it lasted: in
+// between, NATS requests go to the fleet's other routers (or get no
+// responders) while HTTP is served as before.
 func (r *Router) connectExternal(name string) (*nats.Conn, error) {
+	var lost atomic.Int64 // unix nanoseconds, 0 while connected
 	return nats.Connect(r.opt.NATSURL, nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
-		nats.ErrorHandler(r.natsError))
+		nats.ErrorHandler(r.natsError),
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if nc.IsClosed() || !lost.CompareAndSwap(0, time.Now().UnixNano()) {
+				return // closed by the router, or lost already
+			}
+			r.log.Warn("NATS connection lost: reconnecting", "connection", name, "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			args := []any{"connection", name, "server", nc.ConnectedUrlRedacted()}
+			if at := lost.Swap(0); at != 0 {
+				args = append(args, "after", time.Since(time.Unix(0, at)).Round(time.Millisecond))
+			}
+			r.log.Info("NATS connection restored", args...)
+		}))
 }
 
 // natsError logs the NATS client's asynchronous errors but the slow
