@@ -86,10 +86,17 @@ type BundleMark struct {
 	Revision uint64    `json:"revision"`
 }
 
-// covers reports whether revision rev of the key of the bucket created at
-// created is m's revision or an earlier one.
-func (m BundleMark) covers(bucket, key string, created time.Time, rev uint64) bool {
-	return m.Revision > 0 && m.Bucket == bucket && m.Key == key && m.Created.Equal(created) && rev <= m.Revision
+// SameBucket reports whether o names a revision of the bucket and key m
+// names, the same bucket since its creation (not one deleted and created
+// again).
+func (m BundleMark) SameBucket(o BundleMark) bool {
+	return m.Bucket == o.Bucket && m.Key == o.Key && m.Created.Equal(o.Created)
+}
+
+// covers reports whether o is m's revision or an earlier one of the same
+// bucket.
+func (m BundleMark) covers(o BundleMark) bool {
+	return m.Revision > 0 && m.SameBucket(o) && o.Revision <= m.Revision
 }
 
 // WatchConfig configures WatchBundles.
@@ -382,7 +389,7 @@ func (w *BundleWatcher) apply(ctx context.Context, kv jetstream.KeyValue, m Bund
 	w.mu.Lock()
 	prev := w.seen
 	w.mu.Unlock()
-	if prev.covers(m.Bucket, m.Key, m.Created, m.Revision) {
+	if prev.covers(m) {
 		return
 	}
 	if err := w.try(ctx, m, data, 0); err != nil {
@@ -444,7 +451,7 @@ func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue,
 		}
 		em := m
 		em.Revision = e.Revision()
-		if prev.covers(em.Bucket, em.Key, em.Created, em.Revision) || e.Operation() != jetstream.KeyValuePut {
+		if prev.covers(em) || e.Operation() != jetstream.KeyValuePut {
 			return tried
 		}
 		tried = true

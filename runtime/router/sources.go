@@ -289,6 +289,9 @@ func (r *Router) watchBundles() {
 	// after the revisions it led to were applied).
 	var active uint64
 	var newest *refusal // the refusal of the revision being handled, if so
+	revSource := func(rev uint64) string {
+		return bucketSource(natsx.BundleMark{Bucket: bucket, Key: natsx.BundleKey, Revision: rev})
+	}
 	r.kvw = natsx.WatchBundles(r.nc, natsx.WatchConfig{
 		Bucket: bucket,
 		Seen:   seen,
@@ -297,7 +300,7 @@ func (r *Router) watchBundles() {
 				switch {
 				case active != 0:
 					src.BucketActive = active
-				case src.Bucket == nil || src.Bucket.Bucket != m.Bucket || !src.Bucket.Created.Equal(m.Created):
+				case src.Bucket == nil || !src.Bucket.SameBucket(m):
 					src.BucketActive = 0 // none of this bucket
 				}
 				src.Bucket = &m
@@ -307,7 +310,7 @@ func (r *Router) watchBundles() {
 		},
 		Started: r.bucketStarted,
 		Apply: func(ctx context.Context, data []byte, rev uint64) error {
-			source := bucketSource(natsx.BundleMark{Bucket: bucket, Key: natsx.BundleKey, Revision: rev})
+			source := revSource(rev)
 			_, err := r.Engine.LoadBundle(ctx, source, data, r.readOptions())
 			switch {
 			case err == nil:
@@ -320,7 +323,7 @@ func (r *Router) watchBundles() {
 		// An earlier revision activated after the newest was refused
 		// cleared the refusal from the status: it is reported again.
 		NewestRefused: func(rev uint64, err error, at time.Time) {
-			r.Engine.StillRefused(bucketSource(natsx.BundleMark{Bucket: bucket, Key: natsx.BundleKey, Revision: rev}), err, at)
+			r.Engine.StillRefused(revSource(rev), err, at)
 		},
 		OnError: func(err error) { r.log.Error("pushed bundle", "err", err) },
 	})
@@ -340,7 +343,7 @@ func (r *Router) bucketStarted(b natsx.BundleMark) {
 	r.persistMu.Lock()
 	src := r.sources
 	r.persistMu.Unlock()
-	if src.BucketRefused == nil || src.Bucket == nil || src.Bucket.Bucket == b.Bucket && src.Bucket.Created.Equal(b.Created) {
+	if src.BucketRefused == nil || src.Bucket == nil || src.Bucket.SameBucket(b) {
 		return
 	}
 	r.log.Info("the bundle bucket was created again: the refusal of the old one's revision is over", "bucket", b.Bucket, "refused", bucketSource(*src.Bucket))
