@@ -43,6 +43,16 @@ const (
 	RefusedNotFound                  // an HTTP path under /v1/ or /v2/ that is no endpoint
 )
 
+// TooLargeMessage is the refusal of a request body of size bytes over the
+// transport's limit; size < 0: a body known only to be longer (read up
+// to the limit, its length not given).
+func TooLargeMessage(size, limit int64) string {
+	if size < 0 {
+		return fmt.Sprintf("request body too large: more than %d bytes, at most %d", limit, limit)
+	}
+	return fmt.Sprintf("request body too large: %d bytes, at most %d", size, limit)
+}
+
 var refusalNames = [...]string{RefusedOverloaded: "overloaded", RefusedTooLarge: "too_large", RefusedUnreadable: "unreadable", RefusedNoReply: "no_reply", RefusedMethod: "method", RefusedNotFound: "not_found"}
 
 // String is the refusal's name, as metrics label it: overloaded,

@@ -179,7 +179,7 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 		// no request id.
 		if r.ContentLength > s.cfg.MaxBody {
 			s.write(w, http.StatusRequestEntityTooLarge, s.d.Refuse(x, kind, runtime.RefusedTooLarge,
-				fmt.Sprintf("request body too large: %d bytes, at most %d", r.ContentLength, s.cfg.MaxBody), nil, r.Header.Get("traceparent")))
+				runtime.TooLargeMessage(r.ContentLength, s.cfg.MaxBody), nil, r.Header.Get("traceparent")))
 			return
 		}
 		// The body first: a client still sending its request holds no
@@ -189,7 +189,7 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 			status, why, msg := http.StatusBadRequest, runtime.RefusedUnreadable, err.Error()
 			if errors.Is(err, errTooLarge) {
 				status, why = http.StatusRequestEntityTooLarge, runtime.RefusedTooLarge
-				msg = fmt.Sprintf("request body too large: more than %d bytes, at most %d", s.cfg.MaxBody, s.cfg.MaxBody)
+				msg = runtime.TooLargeMessage(-1, s.cfg.MaxBody)
 			}
 			s.write(w, status, s.d.Refuse(x, kind, why, msg, nil, r.Header.Get("traceparent")))
 			return
@@ -360,10 +360,15 @@ func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.e.Rollback()
 	if err != nil {
-		writeJSON(w, http.StatusConflict, map[string]any{"ok": false, "error": map[string]any{"code": "no_previous_version", "message": err.Error()}})
+		adminError(w, http.StatusConflict, "no_previous_version", err)
 		return
 	}
 	activated(w, snap)
+}
+
+// adminError is the answer of a rollback or reload refused.
+func adminError(w http.ResponseWriter, status int, code string, err error) {
+	writeJSON(w, status, map[string]any{"ok": false, "error": map[string]any{"code": code, "message": err.Error()}})
 }
 
 // activated is the answer of a rollback or reload that activated snap.
@@ -374,19 +379,16 @@ func activated(w http.ResponseWriter, snap *runtime.Snapshot) {
 // reload builds the policy source again and activates it (Config.Reload),
 // to completion once asked for even if the client goes.
 func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
-	fail := func(status int, code string, err error) {
-		writeJSON(w, status, map[string]any{"ok": false, "error": map[string]any{"code": code, "message": err.Error()}})
-	}
 	if s.cfg.Reload == nil {
-		fail(http.StatusConflict, "no_source", ErrNoSource)
+		adminError(w, http.StatusConflict, "no_source", ErrNoSource)
 		return
 	}
 	snap, err := s.cfg.Reload(context.WithoutCancel(r.Context()))
 	switch {
 	case errors.Is(err, ErrNoSource):
-		fail(http.StatusConflict, "no_source", err)
+		adminError(w, http.StatusConflict, "no_source", err)
 	case err != nil:
-		fail(http.StatusUnprocessableEntity, "reload_failed", err)
+		adminError(w, http.StatusUnprocessableEntity, "reload_failed", err)
 	default:
 		activated(w, snap)
 	}

@@ -322,9 +322,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 }
 
 // tooLarge is the refusal of a body of n bytes, beyond MaxBody.
-func (s *Server) tooLarge(n int) string {
-	return fmt.Sprintf("request body too large: %d bytes, at most %d", n, s.cfg.MaxBody)
-}
+func (s *Server) tooLarge(n int) string { return rt.TooLargeMessage(int64(n), int64(s.cfg.MaxBody)) }
 
 // traceparent is the W3C traceparent header of a message, its name in
 // any case: header names are case-insensitive (HTTP's; W3C Trace Context
