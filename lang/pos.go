@@ -28,7 +28,7 @@ type File struct {
 	Name        string
 	Src         []byte
 	lines       []int32 // offset of the first byte of each line
-	editorLines []int32 // lines' starts when a lone CR ends one too; nil without lone CRs
+	editorLines []int32 // lines' starts when a lone CR ends one too; nil without lone CRs (lines then)
 }
 
 // NewFile records src under name and builds its line table.
@@ -56,10 +56,15 @@ func NewFile(name string, src []byte) *File {
 
 // EditorLines are the offsets at which the file's lines start when a
 // carriage return that no line feed follows ends a line too, as editors
-// and the Language Server Protocol count lines; nil when the file has no
-// such CR, and its lines are LineStart's. A lone CR ends no line of RPL
-// (language.md §2.1: a line ends with \n or \r\n).
-func (f *File) EditorLines() []int32 { return f.editorLines }
+// and the Language Server Protocol count lines: LineStart's unless the
+// file has such a CR, which ends no line of RPL (language.md §2.1: a line
+// ends with \n or \r\n). The slice is the file's: not to be changed.
+func (f *File) EditorLines() []int32 {
+	if f.editorLines != nil {
+		return f.editorLines
+	}
+	return f.lines
+}
 
 // Position is a displayable location: 1-based line and byte column.
 type Position struct {

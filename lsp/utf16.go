@@ -60,33 +60,23 @@ func toOffset(f *lang.File, pos protocol.Position) lang.Pos {
 	return lang.Pos(i)
 }
 
-// LSP's lines end at \n, \r\n and a lone \r; RPL's (lang.File) at the
-// first two only (a lone \r is inside a line, in a comment or a string).
-// Most files have no lone \r, and their lines are lang's.
-
 // lineOf is the 0-based LSP line of offset p and the offset it starts at.
+// LSP's lines end at \n, \r\n and a lone \r, RPL's at the first two only
+// (lang.File.EditorLines).
 func lineOf(f *lang.File, p lang.Pos) (line, start int) {
-	if starts := f.EditorLines(); starts != nil {
-		line = sort.Search(len(starts), func(i int) bool { return starts[i] > int32(p) }) - 1
-		return line, int(starts[line])
-	}
-	pos := f.Position(p)
-	return pos.Line - 1, int(f.LineStart(pos.Line))
+	starts := f.EditorLines()
+	line = sort.Search(len(starts), func(i int) bool { return starts[i] > int32(p) }) - 1
+	return line, int(starts[line])
 }
 
 // lineStart is the offset at which the 0-based LSP line starts, if f has
 // that line.
 func lineStart(f *lang.File, line int) (int, bool) {
-	if starts := f.EditorLines(); starts != nil {
-		if line >= len(starts) {
-			return 0, false
-		}
-		return int(starts[line]), true
-	}
-	if line+1 > f.LineCount() {
+	starts := f.EditorLines()
+	if line >= len(starts) {
 		return 0, false
 	}
-	return int(f.LineStart(line + 1)), true
+	return int(starts[line]), true
 }
 
 // toSpan converts an LSP range into a span of f.
