@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -31,24 +32,20 @@ type File struct {
 	editorLines []int32 // lines' starts when a lone CR ends one too; nil without lone CRs (lines then)
 }
 
-// NewFile records src under name and builds its line table.
+// NewFile records src under name and builds its line table, and the
+// editors' one when a lone CR makes them differ (EditorLines).
 func NewFile(name string, src []byte) *File {
 	f := &File{Name: name, Src: src, lines: make([]int32, 1, len(src)/32+1)}
-	loneCR := false
 	for i, b := range src {
-		switch {
-		case b == '\n':
-			f.lines = append(f.lines, int32(i+1))
-		case b == '\r' && (i+1 == len(src) || src[i+1] != '\n'):
-			loneCR = true
+		loneCR := b == '\r' && (i+1 == len(src) || src[i+1] != '\n')
+		if loneCR && f.editorLines == nil {
+			f.editorLines = slices.Clone(f.lines) // the lines so far are the same
 		}
-	}
-	if loneCR {
-		f.editorLines = make([]int32, 1, len(f.lines)+8)
-		for i, b := range src {
-			if b == '\n' || b == '\r' && (i+1 == len(src) || src[i+1] != '\n') {
-				f.editorLines = append(f.editorLines, int32(i+1))
-			}
+		if b == '\n' {
+			f.lines = append(f.lines, int32(i+1))
+		}
+		if f.editorLines != nil && (b == '\n' || loneCR) {
+			f.editorLines = append(f.editorLines, int32(i+1))
 		}
 	}
 	return f

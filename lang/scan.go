@@ -50,16 +50,16 @@ func isLetter(c byte) bool    { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 
 func isWordChar(c byte) bool  { return isLetter(c) || isDigit(c) }
 func isDigitOrUs(c byte) bool { return isDigit(c) || c == '_' }
 
+// bom is the byte order mark that some editors put at the start of a UTF-8
+// file: skipped there, as whitespace.
+var bom = []byte("\uFEFF")
+
 // scanTokens splits src into tokens exactly as rplLexer does: at each
 // position the first rule that matches, in the order Comment, Whitespace,
 // Money, Number, String, BadString, Keyword, Ident, Op, Punct, Invalid.
 // Positions count lines from 1 and columns in runes from 1, as participle
 // does. With trivia, every token is in toks; without, white space is
 // dropped and comments are returned apart.
-// bom is the byte order mark that some editors put at the start of a UTF-8
-// file: skipped there, as whitespace.
-var bom = []byte("\uFEFF")
-
 func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.Token) {
 	toks = make([]lexer.Token, 0, len(src)/3+16)
 	pos := lexer.Position{Filename: name, Line: 1, Column: 1}
