@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rpl-lang/rpl/compiler/bundle"
-	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 )
@@ -198,16 +196,8 @@ func treeData(root string, mains []*lang.Package) (lang.DiagList, error) {
 		}
 	}
 	_, _, err := bundle.CheckTreeData(root, func(id string) bool { return ids[id] })
-	var de *bundle.DataError
-	if !errors.As(err, &de) {
-		return nil, err
+	if de, ok := errors.AsType[*bundle.DataError](err); ok {
+		return lang.DiagList{de.Diagnostic(filepath.Join(root, de.File))}, nil
 	}
-	msg := de.Err.Error()
-	var off int64
-	if path, _, ok := strings.Cut(msg, ": "); ok {
-		off, _ = jsonx.PathOffset(de.Data, path)
-	}
-	pos := lang.Pos(off)
-	return lang.DiagList{{File: lang.NewFile(filepath.Join(root, de.File), de.Data), Span: lang.Span{Start: pos, End: pos},
-		Severity: lang.SevError, Code: lang.CodeTreeData, Message: msg}}, nil
+	return nil, err
 }

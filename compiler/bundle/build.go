@@ -18,6 +18,7 @@ import (
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
@@ -210,7 +211,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 	var (
 		m        = Manifest{Compiler: CompilerVersion(), Built: opts.Built, TestsSkipped: opts.SkipTests}
 		programs [][]byte
-		ids      = map[string]string{}
+		ids      = map[string]bool{}
 	)
 	if m.Built.IsZero() {
 		m.Built = time.Now()
@@ -228,7 +229,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			return res, fmt.Errorf("%s: no route function: a policy needs one, and a library must be imported by a policy", rel(root, p.path))
 		}
 		id := p.prog.Main.Name // unique: lang.CheckPolicyIDs above
-		ids[id] = rel(root, p.path)
+		ids[id] = true
 		out, err := compiler.Compile(p.prog, compiler.Options{Builtins: env.Builtins()})
 		if err != nil {
 			return res, fmt.Errorf("%s: %v", rel(root, p.path), err)
@@ -289,7 +290,10 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		programs = append(programs, b.code)
 	}
 
-	cat, tenants, err := CheckTreeData(root, func(id string) bool { _, ok := ids[id]; return ok })
+	cat, tenants, err := CheckTreeData(root, func(id string) bool { return ids[id] })
+	if de, ok := errors.AsType[*DataError](err); ok {
+		res.Diags = append(res.Diags, de.Diagnostic(de.File)) // at its place, as rplc check shows it
+	}
 	if err != nil {
 		return res, err
 	}
@@ -468,6 +472,20 @@ type DataError struct {
 
 func (e *DataError) Error() string { return e.File + ": " + e.Err.Error() }
 func (e *DataError) Unwrap() error { return e.Err }
+
+// Diagnostic is e as a diagnostic of the file named name: RPL217 at the
+// JSON value the message names (its path, jsonx.PathOffset), else at the
+// file's start.
+func (e *DataError) Diagnostic(name string) *lang.Diagnostic {
+	msg := e.Err.Error()
+	var off int64
+	if path, _, ok := strings.Cut(msg, ": "); ok {
+		off, _ = jsonx.PathOffset(e.Data, path)
+	}
+	pos := lang.Pos(off)
+	return &lang.Diagnostic{File: lang.NewFile(name, e.Data), Span: lang.Span{Start: pos, End: pos},
+		Severity: lang.SevError, Code: lang.CodeTreeData, Message: msg}
+}
 
 // CheckTreeData reads and validates the catalogue.json and tenants.json
 // of the policy tree at root, when present, as Build and a router do:
