@@ -39,13 +39,8 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 		// The path of an import or extends: the modules it may name.
 		typed := string(src[start:pos])
 		r := toRange(cur, lang.Span{Start: lang.Pos(start), End: lang.Pos(end)})
-		if kw == "import" {
-			for _, m := range sortedKeys(s.u.Modules) {
-				c.modulePath("std/"+m, "standard module", typed, r)
-			}
-		}
-		for _, m := range s.workspaceModules(path) {
-			c.modulePath(m, "workspace module", typed, r)
+		for _, m := range s.modulePaths(path, kw == "import") {
+			c.modulePath(m.path, m.detail, typed, r)
 		}
 		return &protocol.CompletionList{Items: c.items}, nil
 	}
@@ -66,11 +61,8 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	}
 	if w > 0 && strings.HasSuffix(strings.TrimRight(string(src[max(0, w-8):w]), " \t"), "import") {
 		// After import, before the quotes: the paths quoted.
-		for _, m := range sortedKeys(s.u.Modules) {
-			c.add(`"std/`+m+`"`, protocol.CompletionItemKindModule, "standard module", "")
-		}
-		for _, m := range s.workspaceModules(path) {
-			c.add(strconv.Quote(m), protocol.CompletionItemKindModule, "workspace module", "")
+		for _, m := range s.modulePaths(path, true) {
+			c.add(strconv.Quote(m.path), protocol.CompletionItemKindModule, m.detail, "")
 		}
 		return &protocol.CompletionList{Items: c.items}, nil
 	}
@@ -149,6 +141,21 @@ func (s *Server) workspaceModules(path string) []string {
 
 // modulePath offers the module path m when it extends what is typed,
 // replacing the string's content (r).
+// modulePaths are the paths an import (with std, the standard modules)
+// or an extends of the file at path may name, each with its kind.
+func (s *Server) modulePaths(path string, std bool) []struct{ path, detail string } {
+	var out []struct{ path, detail string }
+	if std {
+		for _, m := range sortedKeys(s.u.Modules) {
+			out = append(out, struct{ path, detail string }{"std/" + m, "standard module"})
+		}
+	}
+	for _, m := range s.workspaceModules(path) {
+		out = append(out, struct{ path, detail string }{m, "workspace module"})
+	}
+	return out
+}
+
 func (c *completer) modulePath(m, detail, typed string, r protocol.Range) {
 	if !strings.HasPrefix(m, typed) || c.seen[m] {
 		return

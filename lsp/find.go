@@ -149,10 +149,7 @@ func declFile(obj *lang.Object) *lang.FileNode {
 			continue
 		}
 		for _, d := range topDecls(f, p) {
-			if d == obj.Decl {
-				return f
-			}
-			for _, n := range lang.PathEnclosing(d, p) {
+			for _, n := range lang.PathEnclosing(d, p) { // d first
 				if n == obj.Decl {
 					return f
 				}

@@ -82,7 +82,7 @@ func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []
 	// A local or an import's name is found in its own policy only; a
 	// function's parameter is also named by the arguments of calls in the
 	// policies that import or extend its file.
-	local := target.Kind == lang.ObjVar && owner == "" || target.Kind == lang.ObjModule
+	local := fileLocal(target) && owner == ""
 	policies := []string{from.policy}
 	if !local {
 		policies = append(policies, s.workspacePolicies()...)

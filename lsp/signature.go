@@ -27,7 +27,8 @@ func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams)
 		return nil, nil
 	}
 	sn := s.goodSnapshot(path)
-	sigs := s.calleeSigs(sn, sn.fileNode(path), src, open)
+	fn := sn.fileNode(path)
+	sigs := s.calleeSigs(sn, fn, src, open)
 	if len(sigs) == 0 {
 		return nil, nil
 	}
@@ -74,7 +75,7 @@ func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams)
 	}
 	// The overload the checker resolved the call to, when the last good
 	// check has the call.
-	if fn := sn.fileNode(path); fn != nil {
+	if fn != nil {
 		if b := sn.resolvedBuiltin(lang.PathEnclosing(fn, mapPos(fileSrc(fn), src, lang.Pos(open+1)))); b != nil {
 			for i, sg := range sigs {
 				if sg.b == b {

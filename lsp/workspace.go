@@ -274,7 +274,7 @@ func (s *Server) workspaceFiles() []string {
 				return nil
 			}
 			if e.IsDir() {
-				if n := e.Name(); p != dir && (strings.HasPrefix(n, ".") || n == "node_modules") {
+				if n := e.Name(); p != dir && (lang.Hidden(n) || n == "node_modules") {
 					return filepath.SkipDir
 				}
 				return nil
