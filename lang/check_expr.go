@@ -434,13 +434,7 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (in needs a list, a map or a string on the right, have %s)", exprString(e.X), e.Op, exprString(e.Y), yt)
 		return Typ[Bool]
 	case "==", "!=":
-		xt := c.expr(e.X, nil)
-		yt := c.expr(e.Y, xt)
-		if _, xlit := e.X.(*BasicLit); xlit && !Identical(xt, yt) {
-			// none == x, 0 == x for a float x: the literal takes the
-			// other operand's type, as on the right.
-			xt = c.expr(e.X, yt)
-		}
+		xt, yt := c.operands(e) // none == x, 0 == x for a float x: the literal takes x's type
 		if !IsInvalid(xt) && !IsInvalid(yt) && !AssignableTo(xt, yt) && !AssignableTo(yt, xt) {
 			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (mismatched types %s and %s)", exprString(e.X), e.Op, exprString(e.Y), xt, yt)
 		}
