@@ -177,7 +177,7 @@ func TestMalformedMessages(t *testing.T) {
 		id        any // the answer's: null unless the message has one
 		log       string
 	}{
-		{"not json", "Content-Length: 10\r\n\r\n{not json}", -32700, nil, "parse error"},
+		{"not json", "Content-Length: 10\r\n\r\n{not json}", -32700, nil, "parse error at byte 2 of the message"},
 		{"array", "Content-Length: 2\r\n\r\n[]", -32600, nil, "invalid request"},
 		{"batch", `Content-Length: 41` + "\r\n\r\n" + `[{"jsonrpc":"2.0","id":7,"method":"foo"}]`, -32600, nil, "invalid request"},
 		{"no method", `Content-Length: 27` + "\r\n\r\n" + `{"jsonrpc":"2.0","id":99}  `, -32600, float64(99), "invalid request"},

@@ -102,8 +102,8 @@ func (st *stream) ReadObject(v any) error {
 		if err := json.Unmarshal(body, v); err != nil {
 			// Unmarshal checks the whole body before it decodes any of
 			// it: a syntax error leaves v as it was.
-			if _, syntax := errors.AsType[*json.SyntaxError](err); syntax {
-				st.reject(jsonrpc2.CodeParseError, fmt.Sprintf("parse error: %v", err), body)
+			if se, syntax := errors.AsType[*json.SyntaxError](err); syntax {
+				st.reject(jsonrpc2.CodeParseError, fmt.Sprintf("parse error at byte %d of the message: %v", se.Offset, err), body)
 				continue
 			}
 			if isResponse(body) {
