@@ -299,27 +299,25 @@ func expandTrees(args []string) ([]policyTree, error) {
 	// A tree holding another comes first: its root is a prefix.
 	slices.SortStableFunc(ns, func(a, b named) int { return strings.Compare(a.root, b.root) })
 	var trees []policyTree
-	var walked []bool
 	for _, n := range ns {
 		// The tree of the same root, or of a directory named that holds
 		// this one (files named in a directory are no tree of its
 		// subdirectories).
 		i := -1
 		for j, t := range trees {
-			if t.root == n.root || walked[j] && strings.HasPrefix(n.root, strings.TrimSuffix(t.root, string(filepath.Separator))+string(filepath.Separator)) {
+			if t.root == n.root || t.walked && strings.HasPrefix(n.root, strings.TrimSuffix(t.root, string(filepath.Separator))+string(filepath.Separator)) {
 				i = j
 				break
 			}
 		}
 		if i < 0 {
-			trees, walked = append(trees, policyTree{root: n.root}), append(walked, false)
+			trees = append(trees, policyTree{root: n.root})
 			i = len(trees) - 1
 		}
 		trees[i].files = append(trees[i].files, n.files...)
-		walked[i] = walked[i] || n.dir
+		trees[i].walked = trees[i].walked || n.dir
 	}
 	for i := range trees {
-		trees[i].walked = walked[i]
 		slices.Sort(trees[i].files)
 		trees[i].files = slices.Compact(trees[i].files)
 	}
