@@ -72,11 +72,7 @@ func (f *funcCompiler) expr(e lang.Expr) {
 	case *lang.CallExpr:
 		f.call(e)
 	case *lang.ListLit:
-		for _, x := range e.Elems {
-			f.expr(x)
-		}
-		f.at(e.Sp.Start)
-		f.emit(vm.OpMakeList, len(e.Elems))
+		f.listLit(e)
 	case *lang.BraceLit:
 		f.braceLit(e)
 	case *lang.IfExpr:
@@ -134,6 +130,31 @@ func (f *funcCompiler) selector(e *lang.SelectorExpr) {
 	f.expr(e.X)
 	f.at(e.Sel.Sp.Start)
 	f.emit(vm.OpField, slot)
+}
+
+// maxMakeList is the most elements a list literal pushes for one
+// MAKE_LIST: a longer one is built by APPEND on a list made with room for
+// them all, so that no literal needs a deeper operand stack than the
+// verifier allows (1<<16 values) or a count wider than an operand.
+const maxMakeList = 4096
+
+func (f *funcCompiler) listLit(e *lang.ListLit) {
+	if len(e.Elems) <= maxMakeList {
+		for _, x := range e.Elems {
+			f.expr(x)
+		}
+		f.at(e.Sp.Start)
+		f.emit(vm.OpMakeList, len(e.Elems))
+		return
+	}
+	f.at(e.Sp.Start)
+	f.pushConst(vm.Int(int64(len(e.Elems))))
+	f.emit(vm.OpListCap)
+	for _, x := range e.Elems {
+		f.expr(x)
+		f.at(e.Sp.Start)
+		f.emit(vm.OpAppend)
+	}
 }
 
 func (f *funcCompiler) braceLit(e *lang.BraceLit) {

@@ -315,10 +315,19 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 			c.exprAs(en.Value, vt, what{"map value", "", ""})
 		}
 	}
+	if n := len(e.Entries); n > MaxComputedMapEntries && !c.isConstExpr(e) {
+		c.errAt(e, CodeLiteralSize, "map literal of %d entries that are not all constants: a map computed at run time has at most %d (split it, or make every value a constant)", n, MaxComputedMapEntries)
+	}
 	t := &Map{Key: kt, Elem: vt}
 	c.info.Lits[e] = t
 	return t
 }
+
+// MaxComputedMapEntries is the most entries a map literal may have when
+// some value is not a constant: the machine builds it from its keys and
+// values on its operand stack. A literal of constants is built by the
+// compiler and has no such limit; nor does a list literal.
+const MaxComputedMapEntries = 1 << 14
 
 func fieldNames(r *Record) []string {
 	names := make([]string, len(r.Fields))

@@ -59,6 +59,7 @@ const (
 	CodeBadEntry       Code = "RPL317" // route has the wrong signature
 	CodeInvalidPattern Code = "RPL318" // match pattern of the wrong type or not constant
 	CodeRecursiveType  Code = "RPL319" // type declaration that refers to itself
+	CodeLiteralSize    Code = "RPL320" // map literal computed at run time with too many entries
 )
 
 // Cost (RPL4xx).
@@ -124,6 +125,7 @@ var Codes = []CodeInfo{
 	{CodeBadEntry, SevError, "route has the wrong signature"},
 	{CodeInvalidPattern, SevError, "invalid match pattern"},
 	{CodeRecursiveType, SevError, "invalid recursive type"},
+	{CodeLiteralSize, SevError, "map literal too large to compute"},
 	{CodeUnboundedCost, SevInfo, "no static cost bound"},
 	{CodeTooMany, SevInfo, "more diagnostics than shown"},
 }

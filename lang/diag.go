@@ -240,6 +240,11 @@ func PrintSnippet(w io.Writer, d *Diagnostic, st Style) {
 	}
 }
 
+// snippetWidth is the most characters of a source line a snippet shows:
+// a longer line (a generated table, a minified file) is cut to a window
+// around the span's start, each cut end marked with "…".
+const snippetWidth = 120
+
 func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string) {
 	if f == nil || !sp.Start.IsValid() {
 		return
@@ -248,24 +253,29 @@ func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string
 	text := f.Line(start.Line)
 	gutter := fmt.Sprintf("%d", start.Line)
 	pad := strings.Repeat(" ", len(gutter))
-	fmt.Fprintf(w, " %s | %s\n", gutter, strings.ReplaceAll(text, "\t", " "))
 	// Caret width counts runes, so multi-byte text stays aligned.
-	col := start.Col - 1
-	if col > len(text) {
-		col = len(text)
-	}
+	col := min(start.Col-1, len(text))
 	lead := utf8.RuneCountInString(text[:col])
 	end := f.Position(sp.End)
 	width := 1
 	if end.Line == start.Line && end.Col > start.Col {
-		ec := end.Col - 1
-		if ec > len(text) {
-			ec = len(text)
+		ec := min(end.Col-1, len(text))
+		width = max(utf8.RuneCountInString(text[col:ec]), 1)
+	}
+	shown := strings.ReplaceAll(text, "\t", " ")
+	if runes := []rune(shown); len(runes) > snippetWidth {
+		from := max(0, min(lead-snippetWidth/3, len(runes)-snippetWidth))
+		to := from + snippetWidth
+		shown = string(runes[from:to])
+		lead -= from
+		width = max(min(width, to-from-lead), 1)
+		if from > 0 {
+			shown, lead = "…"+shown, lead+1
 		}
-		width = utf8.RuneCountInString(text[col:ec])
-		if width < 1 {
-			width = 1
+		if to < len(runes) {
+			shown += "…"
 		}
 	}
+	fmt.Fprintf(w, " %s | %s\n", gutter, shown)
 	fmt.Fprintf(w, " %s | %s%s\n", pad, strings.Repeat(" ", lead), paint(ansiRed, strings.Repeat("^", width)))
 }

@@ -154,3 +154,36 @@ func TestCycleMessage(t *testing.T) {
 	}
 	t.Errorf("diagnostics %v, want %q", diags, want)
 }
+
+// TestSnippetLongLine checks the caret snippet of a line longer than a
+// terminal: a window of it around the span, each cut end marked with …,
+// and the caret still under the span. Before, the whole line was printed,
+// and a generated policy's one-line table gave a megabyte per diagnostic.
+func TestSnippetLongLine(t *testing.T) {
+	pad := strings.Repeat("é", 300) // 2 bytes, 1 column each
+	cases := []struct {
+		name, line, span string
+		want             string
+	}{
+		{"short", `x = "é" + bad`, "bad", " 1 | x = \"é\" + bad\n   |           ^^^\n"},
+		{"end", `x = "` + pad + `" + bad`, "bad",
+			" 1 | …" + strings.Repeat("é", 113) + "\" + bad\n   | " + strings.Repeat(" ", 118) + "^^^\n"},
+		{"start", `bad + "` + pad + `"`, "bad",
+			" 1 | bad + \"" + strings.Repeat("é", 113) + "…\n   | ^^^\n"},
+		{"middle", `x = "` + pad + `" + bad + "` + pad + `"`, "bad",
+			" 1 | …" + strings.Repeat("é", 36) + "\" + bad + \"" + strings.Repeat("é", 73) + "…\n   | " + strings.Repeat(" ", 41) + "^^^\n"},
+		{"wide span", `x = ` + pad, pad,
+			" 1 | x = " + strings.Repeat("é", 116) + "…\n   |     " + strings.Repeat("^", 116) + "\n"},
+	}
+	for _, c := range cases {
+		f := lang.NewFile("p.rpl", []byte(c.line+"\n"))
+		at := strings.Index(c.line, c.span)
+		d := &lang.Diagnostic{File: f, Span: lang.Span{Start: lang.Pos(at), End: lang.Pos(at + len(c.span))}, Severity: lang.SevError, Code: lang.CodeUndefined, Message: "m"}
+		var b strings.Builder
+		lang.PrintSnippet(&b, d, lang.Style{})
+		got, _ := strings.CutPrefix(b.String(), fmt.Sprintf("p.rpl:1:%d: error[RPL200]: m\n", at+1))
+		if got != c.want {
+			t.Errorf("%s:\n%s\nwant\n%s", c.name, got, c.want)
+		}
+	}
+}

@@ -87,9 +87,9 @@ func Package(pol *Policy, opts Options) string {
 
 // MaxBreakerProviders is the most providers a policy with a circuit
 // breaker migrates with: its split of the healthy providers is a map
-// literal, whose entries (a key and a value each) are on the VM's operand
-// stack at once, and the verifier allows 65,536 values there.
-const MaxBreakerProviders = 32767
+// literal computed at run time, which has at most
+// lang.MaxComputedMapEntries entries (RPL320).
+const MaxBreakerProviders = lang.MaxComputedMapEntries
 
 // Generate writes pol as an RPL policy in canonical layout (lang.Format),
 // then checks and compiles it as rplc build does: the result always

@@ -367,8 +367,8 @@ func strs(x any) []string {
 }
 
 // TestLargeBreakerPolicy: a circuit breaker's split of the healthy
-// providers is one map literal, two operand stack slots a provider,
-// against the verifier's 65,536. At MaxBreakerProviders the migrated
+// providers is one map literal computed at run time, which has at most
+// lang.MaxComputedMapEntries entries (RPL320). At MaxBreakerProviders the migrated
 // policy builds as rplc build builds a directory; one more provider is an
 // error naming the limit, not a policy that checks and then fails to
 // build.
@@ -399,7 +399,7 @@ func TestLargeBreakerPolicy(t *testing.T) {
 
 	_, err = migrate.Convert(policy(migrate.MaxBreakerProviders+1), migrate.Options{})
 	list, ok := err.(migrate.ErrorList)
-	if !ok || len(list) != 1 || list[0].Path != "providers" || !strings.Contains(list[0].Msg, "at most 32767 providers") {
+	if !ok || len(list) != 1 || list[0].Path != "providers" || !strings.Contains(list[0].Msg, fmt.Sprintf("at most %d providers", lang.MaxComputedMapEntries)) {
 		t.Fatalf("%d providers: error %v, want one at providers naming the limit", migrate.MaxBreakerProviders+1, err)
 	}
 	// Without a circuit breaker there is no such literal, and no limit.

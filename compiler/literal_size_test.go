@@ -1,0 +1,111 @@
+package compiler_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// bigLiteralPolicy declares xs(s), a list literal of n elements that are
+// all s, and m(s), a map literal {"k0": s, …} of mapN entries, with a test
+// that reads their lengths and last elements.
+func bigLiteralPolicy(n, mapN int) string {
+	var b strings.Builder
+	b.WriteString("package big\n\nfn xs(s: string) -> list[string] = [")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("s")
+	}
+	b.WriteString("]\n\nfn m(s: string) -> map[string, string] = {")
+	for i := range mapN {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q: s", fmt.Sprint("k", i))
+	}
+	fmt.Fprintf(&b, `}
+
+fn route(r: Request) -> Decision = deny(xs(r.id)[%d] + (m(r.id)["k%d"] ?? "none"))
+
+test "big literals" {
+  expect len(xs("a")) == %d
+  expect xs("b")[%d] == "b"
+  expect len(m("a")) == %d
+  expect m("c")["k%d"] == "c"
+}
+`, n-1, mapN-1, n, n-1, mapN, mapN-1)
+	return b.String()
+}
+
+// TestBigListLiteral compiles list literals of computed elements longer
+// than one MAKE_LIST may build (an operand is 16 bits, the verifier's
+// operand stack 1<<16 values), and the largest map literal of computed
+// values the checker allows: before, such a list passed rplc check and
+// failed rplc build as "rejected by the verifier (a compiler bug)", with no
+// position. Plain and traced (rplc explain) compilations alike.
+func TestBigListLiteral(t *testing.T) {
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{4096, 4097, 70_000} {
+		for _, trace := range []bool{false, true} {
+			path := filepath.Join(t.TempDir(), "big.rpl")
+			if err := os.WriteFile(path, []byte(bigLiteralPolicy(n, lang.MaxComputedMapEntries)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			prog, err := env.CompileWith(path, rpl.CompileOptions{Trace: trace})
+			if err != nil {
+				t.Fatalf("%d elements (trace %v): %v", n, trace, err)
+			}
+			for _, tc := range prog.Tests() {
+				if _, err := prog.RunTest(context.Background(), tc.Name, vm.Input{}, vm.Limits{Fuel: 1 << 30, Memory: 256 << 20}); err != nil {
+					t.Errorf("%d elements (trace %v): test %q: %v", n, trace, tc.Name, err)
+				}
+			}
+		}
+	}
+}
+
+// TestMapLiteralSize is RPL320, which spec/diagnostics.md describes
+// without an example: a map literal of computed values with more entries
+// than the machine builds at once is an error at the literal; one entry
+// fewer is not, nor is a longer literal of constants.
+func TestMapLiteralSize(t *testing.T) {
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	over := lang.MaxComputedMapEntries + 1
+	_, err = env.CompileSource("big.rpl", []byte(bigLiteralPolicy(1, over)))
+	var diags lang.DiagList
+	if !errors.As(err, &diags) || len(diags) != 1 {
+		t.Fatalf("%d computed entries: %v, want one RPL320", over, err)
+	}
+	d := diags[0]
+	pos := d.File.Position(d.Span.Start)
+	if want := fmt.Sprintf("map literal of %d entries that are not all constants: a map computed at run time has at most %d", over, lang.MaxComputedMapEntries); d.Code != lang.CodeLiteralSize || !strings.Contains(d.Message, want) || pos.Line != 5 || pos.Col != 42 {
+		t.Errorf("got %s %d:%d %q, want %s 5:42 %q", d.Code, pos.Line, pos.Col, d.Message, lang.CodeLiteralSize, want)
+	}
+
+	consts := strings.ReplaceAll(bigLiteralPolicy(1, over), `": s`, `": "c"`)
+	prog, err := env.CompileSource("consts.rpl", []byte(consts))
+	if err != nil {
+		t.Fatalf("%d constant entries: %v", over, err)
+	}
+	for _, tc := range prog.Tests() {
+		if _, err := prog.RunTest(context.Background(), tc.Name, vm.Input{}, vm.Limits{}); err != nil {
+			t.Errorf("%d constant entries: test %q: %v", over, tc.Name, err)
+		}
+	}
+}
