@@ -27,6 +27,7 @@ type client struct {
 	arrived chan struct{}        // signalled on each publication
 	version map[string]int32
 	texts   map[string]string
+	shown   []protocol.ShowMessageParams // window/showMessage, in order
 }
 
 // newClient starts a server on one end of a pipe, initializes it with dir
@@ -68,6 +69,14 @@ func newClient(tb testing.TB, dir string, opts lsp.Options) *client {
 func uri(path string) string { return "file://" + filepath.ToSlash(path) }
 
 func (c *client) handle(_ context.Context, _ *jsonrpc2.Conn, req *jsonrpc2.Request) (any, error) {
+	if req.Method == "window/showMessage" && req.Params != nil {
+		var p protocol.ShowMessageParams
+		if err := json.Unmarshal(*req.Params, &p); err == nil {
+			c.mu.Lock()
+			c.shown = append(c.shown, p)
+			c.mu.Unlock()
+		}
+	}
 	if req.Method == "textDocument/publishDiagnostics" && req.Params != nil {
 		var p published
 		if err := json.Unmarshal(*req.Params, &p); err == nil {

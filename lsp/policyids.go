@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl/lang"
+	protocol "github.com/tliron/glsp/protocol_3_16"
 )
 
 // Policy ids (RPL216). The policies of a policy tree must have distinct
@@ -280,7 +281,11 @@ func (s *Server) policyIDs(open map[string]bool, checked map[string]*snapshot, f
 		if recheck {
 			files, err := walkTree(root)
 			if err != nil && (tr == nil || !tr.tooLarge) {
-				s.log.Printf("%s: more than %d entries: policy ids (RPL216) are not checked in this folder", root, maxTreeEntries)
+				// Said once, until the folder is small enough again: the
+				// editor shows it, where a log line would go unseen.
+				msg := fmt.Sprintf("%s has more than %d entries: policy ids (RPL216) are not checked in it (rplc check %s checks them)", root, maxTreeEntries, root)
+				s.log.Print(msg)
+				s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: protocol.MessageTypeWarning, Message: msg})
 			}
 			tr = &treeState{files: files, walked: make(map[string]bool, len(files)), tooLarge: err != nil, at: now}
 			for _, f := range files {

@@ -180,3 +180,59 @@ func TestPolicyIDsOnDisk(t *testing.T) {
 	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": cu, "type": 3}}})
 	c.settle(b, "sub/b.rpl after c.rpl was closed and deleted", none)
 }
+
+// A workspace folder too large to walk on each edit has its policy ids
+// unchecked; the editor is told so once, as a warning, not only in the
+// server's log, and told again once the folder is small enough and then
+// too large again.
+func TestPolicyIDsFolderTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "a.rpl"), idPolicy("p"))
+	write(t, filepath.Join(dir, "b.rpl"), idPolicy("p"))
+	gen := filepath.Join(dir, "gen")
+	if err := os.Mkdir(gen, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20000 {
+		write(t, filepath.Join(gen, fmt.Sprintf("f%05d.txt", i)), "")
+	}
+	c := newClient(t, dir, lsp.Options{})
+	b := c.open("b.rpl")
+	if ds := c.waitDiags(b, 1); len(ds) != 0 {
+		t.Fatalf("b.rpl in a folder too large: %+v", ds)
+	}
+	warned := func() []protocol.ShowMessageParams {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return append([]protocol.ShowMessageParams(nil), c.shown...)
+	}
+	want := protocol.ShowMessageParams{Type: protocol.MessageTypeWarning,
+		Message: fmt.Sprintf("%s has more than 20000 entries: policy ids (RPL216) are not checked in it (rplc check %s checks them)", dir, dir)}
+	if got := warned(); len(got) != 1 || got[0] != want {
+		t.Fatalf("shown %+v, want %+v", got, want)
+	}
+	// An edit walks the folder again (on a change on disk): no second
+	// warning.
+	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": uri(filepath.Join(dir, "a.rpl")), "type": 2}}})
+	v := c.change(b, idPolicy("p")+"\n")
+	c.waitDiags(b, v)
+	if got := warned(); len(got) != 1 {
+		t.Fatalf("after an edit, shown %+v, want the one warning", got)
+	}
+	// Small enough: RPL216 is back. Too large again: warned again.
+	if err := os.RemoveAll(gen); err != nil {
+		t.Fatal(err)
+	}
+	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": uri(filepath.Join(gen, "f00000.txt")), "type": 3}}})
+	c.change(b, idPolicy("p"))
+	c.settle(b, "b.rpl once the folder is small", dupOf(c, "a.rpl"))
+	for i := range 20000 {
+		write(t, filepath.Join(dir, "gen2", fmt.Sprintf("f%05d.txt", i)), "")
+	}
+	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": uri(filepath.Join(dir, "gen2", "f00000.txt")), "type": 1}}})
+	c.change(b, idPolicy("p")+"\n")
+	c.settle(b, "b.rpl in a folder too large again", none)
+	if got := warned(); len(got) != 2 || got[1] != want {
+		t.Fatalf("too large again, shown %+v, want the warning twice", got)
+	}
+}
