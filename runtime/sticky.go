@@ -247,14 +247,11 @@ func (e *Engine) stick(o *Outcome, now time.Time, look *keptLookup) {
 	} else {
 		kept, ok = st.StickyTarget(tenant, policy, key, now, ttl)
 	}
-	var target vm.Value
-	if ok && stdlib.Drawn(split, vm.Str(kept)) {
-		o.Sticky, target = true, vm.Str(kept)
-	} else {
-		var err error
-		if target, err = stdlib.PickWeighted(split, stdlib.SeedOf(key)); err != nil {
-			target = d[l.dec.target] // the policy's own pick stands
-		}
+	target, isKept, err := stdlib.SessionTarget(split, key, kept, ok)
+	if err != nil {
+		target = d[l.dec.target] // the policy's own pick stands
+	}
+	if o.Sticky = isKept; !isKept {
 		st.Stick(tenant, policy, key, target.Str(), now, ttl)
 	}
 	reason := d[l.dec.reason]

@@ -126,6 +126,21 @@ func Drawn(split vm.Map, target vm.Value) bool {
 	return ok && w.Int() > 0
 }
 
+// SessionTarget is the target of a sticky session whose decision's
+// target is a draw from split (Drawn): kept, the target the session keeps
+// (haveKept), while split still gives it weight; else the split's draw
+// for the session's key (PickWeighted(split, SeedOf(key))), the same on
+// every router. isKept tells which. err is PickWeighted's: the decision's
+// own target then stands. sticky, the router and rplc eval all take a
+// session's target from here.
+func SessionTarget(split vm.Map, key, kept string, haveKept bool) (target vm.Value, isKept bool, err error) {
+	if haveKept && Drawn(split, vm.Str(kept)) {
+		return vm.Str(kept), true, nil
+	}
+	target, err = PickWeighted(split, SeedOf(key))
+	return target, false, err
+}
+
 // pickWeighted returns the key of split whose cumulative weight range, in
 // ascending key order, holds point mod total. Weights must be ≥ 0 with a
 // positive sum, keys non-empty.
@@ -262,15 +277,12 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 			if err := chargeElems(c, split.Len()); err != nil {
 				return vm.Value{}, err
 			}
+			kept, haveKept := "", false
 			if ss, ok := c.Host().(SessionState); ok {
-				if kept, ok := ss.KeptTarget(key); ok && Drawn(split, vm.Str(kept)) {
-					target, redraw = vm.Str(kept), true
-				}
+				kept, haveKept = ss.KeptTarget(key)
 			}
-			if !redraw {
-				t, err := PickWeighted(split, SeedOf(key))
-				target, redraw = t, err == nil
-			}
+			t, _, err := SessionTarget(split, key, kept, haveKept)
+			target, redraw = t, err == nil
 		}
 	}
 	s, err := refine(c, a[0])

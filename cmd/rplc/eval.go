@@ -295,7 +295,7 @@ func (ev *evaluation) asRouted(d vm.Value) vm.Value {
 	// A denial is not sticky, as the router does not stick it.
 	if k := out[key].Str(); k != "" && out[action].Str() != "deny" && out[split].Kind() == vm.KindMap {
 		if stdlib.Drawn(out[split].Map(), out[target]) {
-			if t, err := stdlib.PickWeighted(out[split].Map(), rpl.SeedOf(k)); err == nil {
+			if t, _, err := stdlib.SessionTarget(out[split].Map(), k, "", false); err == nil {
 				out[target] = t
 			}
 		}
