@@ -19,7 +19,7 @@
 //   - A failed load leaves the active snapshot in place; the error is
 //     returned, kept (Engine.Status) and counted.
 //   - The engine keeps the last Config.Keep snapshots; Rollback reactivates
-//     the previous one.
+//     the previous one, ActivateVersion any of them by its version.
 //   - Decide selects the policy by the request's policy id when given, else
 //     by tenant along its hierarchy (the tenant's own policy, then each
 //     parent's, nearest first), else the policy named "default". Limits

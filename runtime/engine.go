@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -331,6 +332,48 @@ func (e *Engine) SourceMended(source string) {
 	if f := e.lastErr.Load(); f != nil && f.source == source {
 		e.lastErr.CompareAndSwap(f, nil)
 	}
+}
+
+// ErrUnknownVersion is ActivateVersion's error for a version that no
+// kept snapshot has; ErrAmbiguousVersion for a prefix that several have.
+var (
+	ErrUnknownVersion   = errors.New("no kept policy version")
+	ErrAmbiguousVersion = errors.New("policy version prefix names several kept versions")
+)
+
+// MinVersionPrefix is the shortest prefix of a version ActivateVersion
+// takes for the whole.
+const MinVersionPrefix = 8
+
+// ActivateVersion activates the kept snapshot (History) whose version is
+// version, or begins with it (MinVersionPrefix characters at least, and
+// only one kept version may begin with it), as Activate does: it becomes
+// the top of the history, so that Rollback then returns to the version
+// active before it.
+func (e *Engine) ActivateVersion(version string) (*Snapshot, error) {
+	e.mu.Lock()
+	var found []*Snapshot
+	for _, s := range e.history {
+		if s.Version == version {
+			found = []*Snapshot{s}
+			break
+		}
+		if len(version) >= MinVersionPrefix && strings.HasPrefix(s.Version, version) {
+			found = append(found, s)
+		}
+	}
+	e.mu.Unlock()
+	switch len(found) {
+	case 0:
+		if len(version) < MinVersionPrefix {
+			return nil, fmt.Errorf("%w is %q (give the version, or %d of its characters at least)", ErrUnknownVersion, version, MinVersionPrefix)
+		}
+		return nil, fmt.Errorf("%w is or begins with %q (GET /v2/policies lists the kept versions)", ErrUnknownVersion, version)
+	case 1:
+		e.Activate(found[0])
+		return found[0], nil
+	}
+	return nil, fmt.Errorf("%w: %d begin with %q (give more of it)", ErrAmbiguousVersion, len(found), version)
 }
 
 // ErrNoPrevious is Rollback's error when no earlier snapshot is kept.

@@ -10,13 +10,16 @@
 //	GET  /metrics                Prometheus
 //	GET  /v2/policies            the active version, its policies, the kept versions, the last load error, what was taken from each source (Config.Sources)
 //	POST /v2/policies/rollback   reactivate the previous version
+//	POST /v2/policies/activate   {"version": "…"}: activate a kept version (runtime.Engine.ActivateVersion)
 //	POST /v2/policies/reload     build the policy source again and activate it, even unchanged (Config.Reload)
 //
-// Rollback and reload answer 200
+// Rollback, activate and reload answer 200
 // {"ok":true,"version":…,"source":…,"policies":[…]}, the version
 // activated and where it came from, or an error: rollback 409
-// no_previous_version; reload 409 no_source (Config.Reload nil or
-// ErrNoSource) and 422 reload_failed, the running version staying.
+// no_previous_version; activate 400 invalid_request (a body other than
+// {"version": string}), 404 version_not_found and 409 ambiguous_version;
+// reload 409 no_source (Config.Reload nil or ErrNoSource) and 422
+// reload_failed. The running version stays when they fail.
 //
 // /readyz answers 200 {"ready":true,"version":…}; 503 (Retry-After: 1)
 // {"ready":false,"last_error":…} before a version is active or while
@@ -47,6 +50,7 @@
 package httpx
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,6 +137,7 @@ func New(e *runtime.Engine, cfg Config) *Server {
 	handle("GET", "/readyz", http.HandlerFunc(s.readyz))
 	handle("GET", "/v2/policies", http.HandlerFunc(s.policies))
 	handle("POST", "/v2/policies/rollback", http.HandlerFunc(s.rollback))
+	handle("POST", "/v2/policies/activate", http.HandlerFunc(s.activate))
 	handle("POST", "/v2/policies/reload", http.HandlerFunc(s.reload))
 	if cfg.Metrics != nil {
 		handle("GET", "/metrics", cfg.Metrics)
@@ -366,12 +371,46 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	activated(w, snap)
 }
 
-// adminError is the answer of a rollback or reload refused.
+// activate activates a kept version, named in the body
+// {"version": "…"} (runtime.Engine.ActivateVersion: the version, or a
+// prefix of it).
+func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r.Body, s.cfg.MaxBody, nil)
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, errTooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		adminError(w, status, "invalid_request", err)
+		return
+	}
+	var req struct {
+		Version *string `json:"version"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() || req.Version == nil {
+		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(`want a JSON object {"version": "…"}: a version that GET /v2/policies lists, or 8 of its first characters at least`))
+		return
+	}
+	snap, err := s.e.ActivateVersion(*req.Version)
+	switch {
+	case errors.Is(err, runtime.ErrUnknownVersion):
+		adminError(w, http.StatusNotFound, "version_not_found", err)
+	case err != nil:
+		adminError(w, http.StatusConflict, "ambiguous_version", err)
+	default:
+		activated(w, snap)
+	}
+}
+
+// adminError is the answer of a rollback, activation or reload refused.
 func adminError(w http.ResponseWriter, status int, code string, err error) {
 	writeJSON(w, status, map[string]any{"ok": false, "error": map[string]any{"code": code, "message": err.Error()}})
 }
 
-// activated is the answer of a rollback or reload that activated snap.
+// activated is the answer of a rollback, activation or reload that
+// activated snap.
 func activated(w http.ResponseWriter, snap *runtime.Snapshot) {
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "version": snap.Version, "source": snap.Source, "policies": snap.PolicyIDs()})
 }

@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -177,5 +178,43 @@ func TestAdminPoliciesAndRollback(t *testing.T) {
 	}
 	if out := post(t, r2.HTTPAddr(), "/v1/decide", chat); !strings.Contains(out, v1) || strings.Contains(out, "mistral:small") {
 		t.Errorf("decide after the restart: %s", out)
+	}
+}
+
+// TestAdminActivate: POST /v2/policies/activate puts back a kept version
+// other than the previous one, and it is the last good version: a restart
+// on the same directory, unchanged since, comes up on it, as after a
+// rollback.
+func TestAdminActivate(t *testing.T) {
+	data := t.TempDir()
+	dir := copyExamples(t)
+	opts := router.Options{Policies: dir, DataDir: data, NoNATS: true, HTTP: "127.0.0.1:0", Logger: quiet()}
+	r, err := router.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	versions := []string{r.Engine.Current().Version}
+	for i := range 2 {
+		os.WriteFile(filepath.Join(dir, "extra.rpl"), fmt.Appendf(nil, "package extra\n\nfn route(r: Request) -> Decision = to(\"x:%d\")\n", i), 0o644)
+		versions = append(versions, waitVersion(t, r, versions[len(versions)-1]))
+	}
+	out := post(t, r.HTTPAddr(), "/v2/policies/activate", `{"version": "`+versions[0][:12]+`"}`)
+	if !strings.Contains(out, `"ok":true`) || !strings.Contains(out, versions[0]) || r.Engine.Current().Version != versions[0] {
+		t.Fatalf("activate %.12s: %s", versions[0], out)
+	}
+	if v := getPolicies(t, r.HTTPAddr()); len(v.Versions) != 3 || v.Versions[0].Version != versions[0] || !v.Versions[0].Active {
+		t.Errorf("versions after the activation: %+v", v.Versions)
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := router.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Shutdown(context.Background())
+	if got := r2.Engine.Current().Version; got != versions[0] {
+		t.Errorf("after a restart: %.12s, want the activated %.12s (the directory's is %.12s)", got, versions[0], versions[2])
 	}
 }

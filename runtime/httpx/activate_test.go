@@ -1,0 +1,103 @@
+package httpx_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/httpx"
+)
+
+// TestActivateVersion: POST /v2/policies/activate activates a kept
+// version named by the whole of it or a prefix, which becomes the top of
+// the history (a rollback then returns to the version active before it),
+// and refuses, the running version staying, a body that is not
+// {"version": string}, a version not kept, a prefix too short, and a
+// prefix several kept versions share.
+func TestActivateVersion(t *testing.T) {
+	e, srv := setup(t, httpx.Config{MaxBody: 4096})
+	url := srv.URL + "/v2/policies/activate"
+	if code, m, body := do(t, "POST", url, `{"version": "0123456789"}`); code != 404 || m["ok"] != false || !strings.Contains(body, `"code":"version_not_found"`) {
+		t.Fatalf("before any load: %d %s", code, body)
+	}
+	var versions []string
+	for _, target := range []string{"a:1", "b:2", "c:3"} {
+		dir := t.TempDir()
+		if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"" + target + "\")\n")}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.LoadDir(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, s.Version)
+	}
+	history := func() (vs []string) {
+		for _, s := range e.History() {
+			vs = append(vs, s.Version)
+		}
+		return vs
+	}
+	// The first by its whole version, the second by 8 characters.
+	for _, c := range []struct{ name, given, want string }{
+		{"whole", versions[0], versions[0]},
+		{"prefix", versions[1][:8], versions[1]},
+	} {
+		code, m, body := do(t, "POST", url, fmt.Sprintf(`{"version": %q}`, c.given))
+		if code != 200 || m["ok"] != true || m["version"] != c.want || m["source"] != e.Current().Source || e.Current().Version != c.want {
+			t.Fatalf("%s: %d %s, want %.12s active", c.name, code, body, c.want)
+		}
+	}
+	if got, want := history(), []string{versions[2], versions[0], versions[1]}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("history %.12q, want %.12q", got, want)
+	}
+	if code, m, body := do(t, "POST", srv.URL+"/v2/policies/rollback", ""); code != 200 || m["version"] != versions[0] {
+		t.Errorf("rollback after the activations: %d %s, want %.12s", code, body, versions[0])
+	}
+
+	active := e.Current().Version
+	for _, c := range []struct {
+		name, body string
+		status     int
+		code, msg  string
+	}{
+		{"not json", `version`, 400, "invalid_request", `want a JSON object {"version": "…"}`},
+		{"no version", `{}`, 400, "invalid_request", `want a JSON object {"version": "…"}`},
+		{"not a string", `{"version": 1}`, 400, "invalid_request", `want a JSON object`},
+		{"unknown field", `{"version": "` + versions[2] + `", "force": true}`, 400, "invalid_request", `want a JSON object`},
+		{"two objects", `{"version": "` + versions[2] + `"} {}`, 400, "invalid_request", `want a JSON object`},
+		{"too large", `{"version": "` + strings.Repeat("a", 5000) + `"}`, 413, "invalid_request", "too large"},
+		{"not kept", `{"version": "` + strings.Repeat("f", 64) + `"}`, 404, "version_not_found", `no kept policy version is or begins with "ffff`},
+		{"too short", `{"version": "` + versions[2][:7] + `"}`, 404, "version_not_found", "give the version, or 8 of its characters at least"},
+		{"empty", `{"version": ""}`, 404, "version_not_found", "give the version, or 8 of its characters at least"},
+	} {
+		code, m, body := do(t, "POST", url, c.body)
+		errObj, _ := m["error"].(map[string]any)
+		if msg, _ := errObj["message"].(string); code != c.status || m["ok"] != false || errObj["code"] != c.code || !strings.Contains(msg, c.msg) {
+			t.Errorf("%s: %d %s, want %d %s %q", c.name, code, body, c.status, c.code, c.msg)
+		}
+		if e.Current().Version != active {
+			t.Fatalf("%s: the active version changed", c.name)
+		}
+	}
+	// Two kept versions sharing 8 characters (sha256s hardly do: these
+	// are made up, and never decide).
+	for _, v := range []string{"abcdef01" + strings.Repeat("1", 56), "abcdef01" + strings.Repeat("2", 56)} {
+		e.Activate(&runtime.Snapshot{Version: v})
+	}
+	if code, m, body := do(t, "POST", url, `{"version": "`+versions[0]+`"}`); code != 200 || m["version"] != versions[0] {
+		t.Fatalf("back to a real version: %d %s", code, body)
+	}
+	if code, m, body := do(t, "POST", url, `{"version": "abcdef01"}`); code != 409 || m["error"].(map[string]any)["code"] != "ambiguous_version" ||
+		m["error"].(map[string]any)["message"] != `policy version prefix names several kept versions: 2 begin with "abcdef01" (give more of it)` || e.Current().Version != versions[0] {
+		t.Errorf("a shared prefix: %d %s", code, body)
+	}
+	if code, m, body := do(t, "POST", url, `{"version": "abcdef012"}`); code != 200 || m["version"] != "abcdef01"+strings.Repeat("2", 56) {
+		t.Errorf("one more character: %d %s", code, body)
+	}
+	if code, _, body := do(t, "GET", url, ""); code != 405 {
+		t.Errorf("GET: %d %s", code, body)
+	}
+}
