@@ -37,6 +37,11 @@ list of steps {kind, func, file, line, col, text, value, outcome, args,
 steps}; when the evaluation fails, error (its first line on standard
 error) stands in place of decision.
 
+Fuel counts instructions, and the traced run executes others than the
+normal one (its probes, none merged, no call inlined). It is given 4 times
+--fuel: when the normal run runs out of fuel, the path may go past the
+point where it did, and a note says so (path_note in JSON).
+
 Exit status: 0 with a decision, 1 when the policy has errors or the
 evaluation fails (the path up to the failure is still shown), 2 for a wrong
 command line: a missing file, or a request or state that is not valid.`,
@@ -78,6 +83,13 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 	probes := &vm.Probes{}
 	_, _ = tev.decide(cmd.Context(), probes)
 	steps := explain.Path(traced.Compiled().TracePoints, probes.Trace)
+	// Fuel counts instructions, and the traced program runs others (its
+	// probes, no merged instructions, no inlining): no limit of its own
+	// stops it where the normal run stopped.
+	pathNote := ""
+	if ve, ok := runErr.(*vm.Error); ok && ve.Code == vm.CodeFuelExhausted {
+		pathNote = "this run ran out of fuel along this path; tracing costs fuel, so the path was traced with 4 times the limit and may go past that point"
+	}
 
 	if format == "json" {
 		var rename func([]*explain.Step)
@@ -89,6 +101,9 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		}
 		rename(steps)
 		doc := map[string]any{"path": steps, "fuel": res.Stats.Fuel, "memory": res.Stats.Memory, "calls": res.Stats.Calls}
+		if pathNote != "" {
+			doc["path_note"] = pathNote
+		}
 		if runErr == nil {
 			doc["decision"] = rpl.ToGo(ev.prog.DecisionType(), res.Value)
 		} else {
@@ -105,6 +120,9 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		explainText(e, steps, ev.namer)
 		if probes.Dropped > 0 {
 			fmt.Fprintf(e.stdout, "  … %d more steps not shown\n", probes.Dropped)
+		}
+		if pathNote != "" {
+			fmt.Fprintf(e.stdout, "  (%s)\n", pathNote)
 		}
 		if runErr == nil {
 			fmt.Fprintln(e.stdout, "decision:")
