@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"math"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -393,55 +392,6 @@ func Format(t lang.Type, v vm.Value) string { return FormatMax(t, v, math.MaxInt
 // and the work is proportional to it however large or widely shared v is.
 func FormatMax(t lang.Type, v vm.Value, max int) string {
 	var b strings.Builder
-	formatValue(&b, t, v, 0, max)
+	v.FormatShaped(&b, compiler.ShapeOf(t), max)
 	return b.String()
-}
-
-// formatValue writes v, of type t (nil: unknown), to b, cutting at limit
-// bytes of b.
-func formatValue(b *strings.Builder, t lang.Type, v vm.Value, depth, limit int) {
-	if depth > vm.MaxFormatDepth || b.Len() >= limit {
-		b.WriteString("...")
-		return
-	}
-	if o, ok := t.(*lang.Optional); ok {
-		t = o.Elem
-	}
-	if v.IsNil() {
-		b.WriteString("none")
-		return
-	}
-	switch t := t.(type) {
-	case *lang.Enum:
-		if v.Kind() == vm.KindString && slices.Contains(t.Members, v.Str()) {
-			b.WriteString(v.Str())
-			return
-		}
-	case *lang.Record:
-		if xs := v.Record(); v.Kind() == vm.KindRecord && len(xs) == len(t.Fields) {
-			vm.WriteSeq(b, '{', '}', len(xs), limit, func(i int) {
-				b.WriteString(t.Fields[i].Name)
-				b.WriteString(": ")
-				formatValue(b, t.Fields[i].Type, xs[i], depth+1, limit)
-			})
-			return
-		}
-	case *lang.List:
-		if v.Kind() == vm.KindList {
-			xs := v.List()
-			vm.WriteSeq(b, '[', ']', len(xs), limit, func(i int) { formatValue(b, t.Elem, xs[i], depth+1, limit) })
-			return
-		}
-	case *lang.Map:
-		if v.Kind() == vm.KindMap {
-			v.Map().WriteSeq(b, limit, func(k, x vm.Value) {
-				formatValue(b, t.Key, k, depth+1, limit)
-				b.WriteString(": ")
-				formatValue(b, t.Elem, x, depth+1, limit)
-			})
-			return
-		}
-	}
-	// Untyped, or a type v does not fit: as the VM writes it.
-	v.FormatTo(b, depth, limit)
 }

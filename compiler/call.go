@@ -62,8 +62,13 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 			op = vm.OpCallBuiltinTemp
 		}
 	}
+	argc := len(call.Args)
+	if shape, ok := f.c.hiddenShape(call); ok {
+		f.pushConst(shape)
+		argc++
+	}
 	f.at(e.Lparen)
-	f.emit(op, f.c.builtinIndex(b), len(call.Args))
+	f.emit(op, f.c.builtinIndex(b), argc)
 	f.work.own += b.Cost
 	if isVoid(b.Type.Result) {
 		f.emit(vm.OpPop) // called for its effect (std/testing): no value

@@ -189,6 +189,9 @@ func (c *compiler) foldCall(e *lang.CallExpr) (vm.Value, bool) {
 		}
 		args[i] = v
 	}
+	if shape, ok := c.hiddenShape(call); ok {
+		args = append(args, shape)
+	}
 	v, err := vm.Fold(c.opts.Builtins, call.Builtin.Key(), args, foldLimits)
 	return v, err == nil
 }

@@ -228,3 +228,47 @@ func TestJSONGetIndexCanonical(t *testing.T) {
 		}
 	}
 }
+
+// TestStringShapes: string's hidden argument, the shape of its argument's
+// type that the compiler passes, names a record's fields and writes enum
+// members bare. A shape that is malformed (a program may hold any
+// constant there) or does not fit the value is passed over: the value is
+// written as without one, and the run does not fail. The memory charged
+// covers the names written.
+func TestStringShapes(t *testing.T) {
+	rec := vm.NewRecord([]vm.Value{list(str("timeout")), vm.Int(2)})
+	enum := vm.EnumShape([]string{"timeout", "http_5xx"})
+	good := vm.RecordShape([]string{"on", "times"}, []vm.Value{vm.ListShape(enum), vm.Nil()})
+	if got := mustCall(t, "string(T)", rec, good).Str(); got != `{on: [timeout], times: 2}` {
+		t.Errorf("shaped: %s", got)
+	}
+	const plain = `{["timeout"], 2}`
+	for _, shape := range []vm.Value{
+		vm.Nil(), vm.Int(3), str("record"), list(),
+		list(str("record")),
+		list(str("record"), list(vm.Int(1), vm.Int(2)), list(vm.Nil(), vm.Nil())), // names not strings
+		list(str("record"), list(str("a")), list(vm.Nil(), vm.Nil())),             // names and fields differ
+		vm.RecordShape([]string{"a", "b", "c"}, []vm.Value{vm.Nil(), vm.Nil(), vm.Nil()}),
+		list(str("list")), list(str("map"), vm.Nil()), list(str("enum"), list(vm.Int(1))),
+		vm.MapShape(vm.Nil(), enum), vm.ListShape(enum), enum,
+	} {
+		if got := mustCall(t, "string(T)", rec, shape).Str(); got != plain {
+			t.Errorf("shape %s: %s, want %s", shape, got, plain)
+		}
+	}
+	// Field shapes that do not fit are passed over field by field.
+	odd := vm.RecordShape([]string{"on", "times"}, []vm.Value{vm.Int(7), enum})
+	if got := mustCall(t, "string(T)", rec, odd).Str(); got != `{on: ["timeout"], times: 2}` {
+		t.Errorf("odd field shapes: %s", got)
+	}
+	name := strings.Repeat("n", 5000)
+	v, st, err := env{}.call(t, "string(T)", rec, vm.RecordShape([]string{name, "times"}, []vm.Value{vm.Nil(), vm.Nil()}))
+	if err != nil || !strings.HasPrefix(v.Str(), "{"+name+": ") || st.Memory < int64(len(v.Str())) {
+		t.Errorf("a long field name: %.20s…, memory %d, %v", v.Str(), st.Memory, err)
+	}
+	if _, _, err := (env{lim: vm.Limits{Memory: 4096}}).call(t, "string(T)", rec, vm.RecordShape([]string{name, "times"}, []vm.Value{vm.Nil(), vm.Nil()})); err == nil {
+		t.Error("a long field name under a small memory limit: no error")
+	} else {
+		wantCode(t, err, vm.CodeMemoryExhausted)
+	}
+}

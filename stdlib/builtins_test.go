@@ -40,9 +40,12 @@ func TestTableComplete(t *testing.T) {
 			continue
 		}
 		want = append(want, key)
-		n := len(b.Type.Params)
-		if got.MinArgs != n || got.MaxArgs != n || got.Cost != b.Cost {
-			t.Errorf("%s: arity %d..%d cost %d, want %d, %d", key, got.MinArgs, got.MaxArgs, got.Cost, n, b.Cost)
+		n, most := len(b.Type.Params), len(b.Type.Params)
+		if b.QualifiedName() == "string" {
+			most++ // the shape of its argument's type, which the compiler passes (Def.Shaped)
+		}
+		if got.MinArgs != n || got.MaxArgs != most || got.Cost != b.Cost {
+			t.Errorf("%s: arity %d..%d cost %d, want %d..%d, %d", key, got.MinArgs, got.MaxArgs, got.Cost, n, most, b.Cost)
 		}
 	}
 	slices.Sort(want)

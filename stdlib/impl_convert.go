@@ -16,9 +16,14 @@ func overflow(c *vm.Call) error {
 
 // convString spells x as a literal: 42, 0.5, 250ms, $0.0025, true. A string
 // is returned unchanged, a time in RFC 3339 (UTC), none as "none", lists,
-// maps and records as vm.Value.String prints them.
+// maps and records as vm.Value.FormatShaped writes them by the shape of
+// x's type, which the compiler passes after x when x's type has records
+// or enums inside (Def.Shaped).
 func convString(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	x := a[0]
+	x, shape := a[0], vm.Nil()
+	if len(a) > 1 {
+		shape = a[1]
+	}
 	switch x.Kind() {
 	case vm.KindString:
 		return x, nil
@@ -28,7 +33,7 @@ func convString(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		// Charge an upper bound of the text before building it: a list can
 		// hold the same big value many times.
 		w := formatWalk{c: c}
-		if err := w.walk(x, 0); err != nil {
+		if err := w.walk(x, shape, 0); err != nil {
 			return vm.Value{}, err
 		}
 		if err := w.flush(); err != nil {
@@ -37,14 +42,14 @@ func convString(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		if err := c.Alloc(w.bytes + strHeader); err != nil {
 			return vm.Value{}, err
 		}
-		return vm.Str(x.String()), nil
+		return vm.Str(x.StringShaped(shape)), nil
 	}
 	return c.NewStr(x.String())
 }
 
-// formatWalk bounds the length of v.String() and charges 1 fuel per value
-// and per 16 bytes, as it goes, so a huge shared structure runs out of fuel
-// rather than being walked.
+// formatWalk bounds the length of v.StringShaped(shape) and charges 1
+// fuel per value and per 16 bytes, as it goes, so a huge shared structure
+// runs out of fuel rather than being walked.
 type formatWalk struct {
 	c       *vm.Call
 	bytes   int64
@@ -53,7 +58,7 @@ type formatWalk struct {
 
 const maxFormatDepth = 64 // as vm.Value.String
 
-func (w *formatWalk) walk(v vm.Value, depth int) error {
+func (w *formatWalk) walk(v vm.Value, shape vm.Value, depth int) error {
 	if depth > maxFormatDepth {
 		w.bytes += 3
 		return nil
@@ -63,6 +68,13 @@ func (w *formatWalk) walk(v vm.Value, depth int) error {
 		if err := w.flush(); err != nil {
 			return err
 		}
+	}
+	names, parts := vm.ShapeParts(shape, v.Kind())
+	part := func(i int) vm.Value {
+		if i < len(parts) {
+			return parts[i]
+		}
+		return vm.Nil()
 	}
 	switch v.Kind() {
 	case vm.KindString:
@@ -76,14 +88,25 @@ func (w *formatWalk) walk(v vm.Value, depth int) error {
 		}
 		w.bytes += n
 		w.pending += int64(len(s)) >> 4
-	case vm.KindList, vm.KindRecord:
+	case vm.KindList:
 		xs := v.List()
-		if v.Kind() == vm.KindRecord {
-			xs = v.Record()
-		}
 		w.bytes += 2 + 2*int64(len(xs))
 		for _, e := range xs {
-			if err := w.walk(e, depth+1); err != nil {
+			if err := w.walk(e, part(0), depth+1); err != nil {
+				return err
+			}
+		}
+	case vm.KindRecord:
+		xs := v.Record()
+		w.bytes += 2 + 2*int64(len(xs))
+		if len(names) != len(xs) {
+			names, parts = nil, nil // written unshaped
+		}
+		for i, e := range xs {
+			if names != nil {
+				w.bytes += int64(len(names[i].Str())) + 2 // "name: "
+			}
+			if err := w.walk(e, part(i), depth+1); err != nil {
 				return err
 			}
 		}
@@ -91,10 +114,10 @@ func (w *formatWalk) walk(v vm.Value, depth int) error {
 		m := v.Map()
 		w.bytes += 2 + 4*int64(m.Len())
 		for i, k := range m.Keys() {
-			if err := w.walk(k, depth+1); err != nil {
+			if err := w.walk(k, part(0), depth+1); err != nil {
 				return err
 			}
-			if err := w.walk(m.Values()[i], depth+1); err != nil {
+			if err := w.walk(m.Values()[i], part(1), depth+1); err != nil {
 				return err
 			}
 		}

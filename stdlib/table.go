@@ -52,8 +52,11 @@ func buildTable() (*vm.BuiltinTable, error) {
 		if d.Fn == nil {
 			continue
 		}
-		n := len(b.Type.Params)
-		bs = append(bs, vm.Builtin{Name: b.Key(), Fn: d.Fn, MinArgs: n, MaxArgs: n, Cost: d.Decl.Cost, Pure: d.Decl.Pure})
+		n, most := len(b.Type.Params), len(b.Type.Params)
+		if d.Shaped {
+			most++
+		}
+		bs = append(bs, vm.Builtin{Name: b.Key(), Fn: d.Fn, MinArgs: n, MaxArgs: most, Cost: d.Decl.Cost, Pure: d.Decl.Pure})
 	}
 	return vm.NewBuiltinTable(bs...)
 }

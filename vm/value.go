@@ -2,6 +2,7 @@ package vm
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -424,7 +425,7 @@ func cmp3(x, y int) int {
 // (records carry no field names at run time), none as none.
 func (v Value) String() string {
 	var b strings.Builder
-	v.format(&b, 0, math.MaxInt)
+	v.format(&b, Nil(), 0, math.MaxInt)
 	return b.String()
 }
 
@@ -435,24 +436,27 @@ func (v Value) String() string {
 // large or widely shared v is.
 func (v Value) stringMax(max int) string {
 	var b strings.Builder
-	v.format(&b, 0, max)
+	v.format(&b, Nil(), 0, max)
 	return b.String()
 }
 
-// MaxFormatDepth is how deep String and FormatTo write nested values
+// MaxFormatDepth is how deep String and FormatShaped write nested values
 // ("..." stands for what lies deeper).
 const MaxFormatDepth = 64
 
-// FormatTo writes v to b as String does, v being depth levels deep in the
-// value being written, and cuts as stringMax does once b is limit bytes
-// long: for a writer of its own (typed values) that falls back on this one.
-func (v Value) FormatTo(b *strings.Builder, depth, limit int) { v.format(b, depth, limit) }
-
-// format writes v to b, cutting at limit bytes of b as stringMax does.
-func (v Value) format(b *strings.Builder, depth, limit int) {
+// format writes v to b by shape (FormatShaped; none: as String), cutting
+// at limit bytes of b as stringMax does.
+func (v Value) format(b *strings.Builder, shape Value, depth, limit int) {
 	if depth > MaxFormatDepth || b.Len() >= limit {
 		b.WriteString("...")
 		return
+	}
+	names, parts := ShapeParts(shape, v.k)
+	part := func(i int) Value {
+		if i < len(parts) {
+			return parts[i]
+		}
+		return Nil()
 	}
 	switch v.k {
 	case KindNil:
@@ -465,6 +469,10 @@ func (v Value) format(b *strings.Builder, depth, limit int) {
 		b.WriteString(formatFloat(math.Float64frombits(v.n)))
 	case KindString:
 		s := v.str()
+		if slices.ContainsFunc(names, func(m Value) bool { return m.str() == s }) {
+			b.WriteString(s) // an enum member
+			break
+		}
 		if room := limit - b.Len(); len(s) > room {
 			b.WriteString(strconv.Quote(runePrefix(s, max(room, 0))))
 			b.WriteString("...")
@@ -481,26 +489,35 @@ func (v Value) format(b *strings.Builder, depth, limit int) {
 		b.WriteString(`")`)
 	case KindList:
 		xs := v.List()
-		WriteSeq(b, '[', ']', len(xs), limit, func(i int) { xs[i].format(b, depth+1, limit) })
+		writeSeq(b, '[', ']', len(xs), limit, func(i int) { xs[i].format(b, part(0), depth+1, limit) })
 	case KindRecord:
 		xs := v.Record()
-		WriteSeq(b, '{', '}', len(xs), limit, func(i int) { xs[i].format(b, depth+1, limit) })
+		if len(names) != len(xs) {
+			names, parts = nil, nil // written by position
+		}
+		writeSeq(b, '{', '}', len(xs), limit, func(i int) {
+			if names != nil {
+				b.WriteString(names[i].str())
+				b.WriteString(": ")
+			}
+			xs[i].format(b, part(i), depth+1, limit)
+		})
 	case KindMap:
 		m := Map{(*mapObj)(v.p)}
-		m.WriteSeq(b, limit, func(k, x Value) {
-			k.format(b, depth+1, limit)
+		m.writeSeq(b, limit, func(k, x Value) {
+			k.format(b, part(0), depth+1, limit)
 			b.WriteString(": ")
-			x.format(b, depth+1, limit)
+			x.format(b, part(1), depth+1, limit)
 		})
 	default:
 		b.WriteString("<" + v.k.String() + ">")
 	}
 }
 
-// WriteSeq writes n elements between open and close, separated by ", ",
+// writeSeq writes n elements between open and close, separated by ", ",
 // each by elem(i), and "..." for the rest once b is limit bytes long: how
-// String and the typed writers of values (rpl.FormatMax) bound their text.
-func WriteSeq(b *strings.Builder, open, close byte, n, limit int, elem func(i int)) {
+// String and FormatShaped bound their text.
+func writeSeq(b *strings.Builder, open, close byte, n, limit int, elem func(i int)) {
 	b.WriteByte(open)
 	for i := range n {
 		if i > 0 {
@@ -515,11 +532,11 @@ func WriteSeq(b *strings.Builder, open, close byte, n, limit int, elem func(i in
 	b.WriteByte(close)
 }
 
-// WriteSeq writes m's entries as WriteSeq does, between braces, in
+// writeSeq writes m's entries as writeSeq does, between braces, in
 // ascending key order, as the language iterates a map.
-func (m Map) WriteSeq(b *strings.Builder, limit int, entry func(k, v Value)) {
+func (m Map) writeSeq(b *strings.Builder, limit int, entry func(k, v Value)) {
 	order := ascending(m.m)
-	WriteSeq(b, '{', '}', len(m.m.keys), limit, func(n int) {
+	writeSeq(b, '{', '}', len(m.m.keys), limit, func(n int) {
 		i := n
 		if order != nil {
 			i = order[n]
