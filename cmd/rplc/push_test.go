@@ -144,6 +144,21 @@ func TestRollback(t *testing.T) {
 	if !strings.Contains(out.String(), want) {
 		t.Errorf("output %q, want %q", out.String(), want)
 	}
+
+	// --version names the version to put back: the second bundle, two
+	// revisions back; the current one is refused.
+	errb.Reset()
+	if code := run([]string{"rollback", "--nats-url", url, "--version", versions[0][:8]}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "is the current one") {
+		t.Fatalf("rollback --version of the current one: exit %d: %s", code, errb.String())
+	}
+	out.Reset()
+	if code := run([]string{"rollback", "--nats-url", url, "--version", versions[1][:8]}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("rollback --version: exit %d: %s", code, errb.String())
+	}
+	want = fmt.Sprintf("rolled rpl_bundles/current back from version %s (revision 5) to version %s (revision 2), now revision 6", versions[0], versions[1])
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("output %q, want %q", out.String(), want)
+	}
 }
 
 // TestRollbackSigned: for routers that require signed bundles, rollback

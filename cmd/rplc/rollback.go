@@ -11,10 +11,10 @@ import (
 
 func newRollbackCmd(e *env) *cobra.Command {
 	var k bundleKey
-	var publicKey string
+	var publicKey, version string
 	var limits rpl.Limits
 	cmd := &cobra.Command{
-		Use:   "rollback --nats-url URL [--public-key FILE]",
+		Use:   "rollback --nats-url URL [--public-key FILE] [--version VERSION]",
 		Short: "Put the previous bundle back for every router watching the bucket",
 		Long: `Rollback rolls a fleet of routers back: it finds, in the history of the key
 that rplc push writes (the bucket keeps the last 10 pushes), the latest
@@ -47,17 +47,26 @@ that is unsigned or signed with another key (the routers would refuse it
 and stay where they are); it fails, says which revision, and changes
 nothing.
 
+--version VERSION puts back that version instead, by the latest revision
+of it the bucket keeps, as checked as above: the whole version that rplc
+build and rplc push print, or 8 of its first characters at least, naming
+one version there. It fails, changing nothing, for the current version, a
+version the bucket no longer keeps (push its bundle again) or one whose
+bundle the checks refuse.
+
 The put is conditional on the revision read: if someone pushes meanwhile,
 rollback fails and changes nothing, and can be run again.
 
 One router, fed from a directory or from NATS, rolls back on its own with
-POST /v2/policies/rollback on its HTTP listener.
+POST /v2/policies/rollback on its HTTP listener, and puts back any version
+it keeps with POST /v2/policies/activate.
 
 Exit status: 0 when the earlier bundle was put back, 1 when there is none
 (or, without --public-key, it is not signed like the current one), the key
 cannot be read or NATS refused, 2 for a wrong command line.`,
 		Example: `  rplc rollback --nats-url nats://127.0.0.1:4222
   rplc rollback --nats-url nats://127.0.0.1:4222 --public-key release.key.pub
+  rplc rollback --nats-url nats://127.0.0.1:4222 --version 8a4ebd45
   curl -X POST localhost:8080/v2/policies/rollback   # one router`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 0 {
@@ -78,7 +87,7 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 			// --timeout bounds the requests to NATS, not the tests of
 			// the revision to put back, which run as rplc push runs a
 			// bundle's.
-			from, to, rev, err := natsx.RollbackBundle(ctx, nc, k.bucket, k.key, opts, limits, cmd.Context())
+			from, to, rev, err := natsx.RollbackBundle(ctx, nc, k.bucket, k.key, natsx.RollbackOptions{Read: opts, Limits: limits, Tests: cmd.Context(), Version: version})
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}
@@ -95,6 +104,7 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 	}
 	k.flags(cmd)
 	cmd.Flags().StringVar(&publicKey, "public-key", "", "the ed25519 public key the routers require (PEM, as written by rplc keygen): roll back to the latest revision signed with it")
+	cmd.Flags().StringVar(&version, "version", "", "put back this version (whole, or 8 of its first characters at least), not the one before the current")
 	testLimitFlags(cmd, &limits)
 	return cmd
 }

@@ -2,8 +2,12 @@ package natsx
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +17,7 @@ import (
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	rt "github.com/rpl-lang/rpl/runtime"
 )
 
 // Policy bundles travel through a JetStream key-value bucket: `rplc push`
@@ -478,23 +483,38 @@ type BundleEntry struct {
 	Version  string // the bundle's version (bundle.Bundle.Version)
 }
 
+// RollbackOptions are RollbackBundle's.
+type RollbackOptions struct {
+	// Read reads the bundles; with a PublicKey, only bundles signed with
+	// it are put back (the key the routers require).
+	Read bundle.ReadOptions
+	// Limits are those the policies' tests run under: give the routers'.
+	Limits rpl.Limits
+	// Tests bounds the policies' tests (nil: the ctx of the requests).
+	Tests context.Context
+	// Version, when set, names the version to put back, whole or by
+	// runtime.MinVersionPrefix of its first characters at least: its
+	// latest revision is put back, rather than the latest of another
+	// version than the current one.
+	Version string
+}
+
 // RollbackBundle puts back, under key of bucket, the latest earlier
-// bundle of another version than the current one that passes the checks
-// of bundle.Accept with opts and limits (format and hashes, the signature
-// when opts has a public key, and the policies' tests), so that every router
-// watching the key activates it: the fleet's rollback. A corrupt push, one
-// that routers requiring that key refused, or one whose tests fail is
-// passed over. It returns the revision rolled back from, the one restored
-// and the new revision. The put is conditional on the current revision,
-// so a push made meanwhile is not overwritten (the call fails instead and
-// can be repeated).
+// bundle of another version than the current one (of o.Version, when
+// given) that passes the checks of bundle.Accept with o.Read and o.Limits
+// (format and hashes, the signature when o.Read has a public key, and the
+// policies' tests), so that every router watching the key activates it:
+// the fleet's rollback. A corrupt push, one that routers requiring that
+// key refused, or one whose tests fail is passed over. It returns the
+// revision rolled back from, the one restored and the new revision. The
+// put is conditional on the current revision, so a push made meanwhile
+// is not overwritten (the call fails instead and can be repeated).
 //
-// ctx bounds the requests to NATS; tests (nil: ctx) bounds the policies'
-// tests, which run under limits (as bundle.Accept runs them: give the
-// routers' limits) for a candidate only: the earlier revisions are read
-// first, and those of the current version are passed over unrun. Tests
-// cut short by tests' end are an error saying so (wrapping its
-// context.DeadlineExceeded or context.Canceled), not a refusal of the
+// ctx bounds the requests to NATS; o.Tests (nil: ctx) bounds the
+// policies' tests, which run for a candidate only: the earlier revisions
+// are read first, and those of the current version are passed over
+// unrun. Tests cut short by o.Tests' end are an error saying so (wrapping
+// its context.DeadlineExceeded or context.Canceled), not a refusal of the
 // revision.
 //
 // Without a public key signatures cannot be verified: when the current
@@ -502,7 +522,8 @@ type BundleEntry struct {
 // before it), RollbackBundle does not put back a bundle that is unsigned
 // or signed with another key (ErrUnverifiedRollback), which the routers
 // requiring signatures would refuse.
-func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts bundle.ReadOptions, limits rpl.Limits, tests context.Context) (from, to BundleEntry, rev uint64, err error) {
+func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o RollbackOptions) (from, to BundleEntry, rev uint64, err error) {
+	opts, limits, tests := o.Read, o.Limits, o.Tests
 	if tests == nil {
 		tests = ctx
 	}
@@ -545,13 +566,17 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 	if b, err := bundle.Read(cur.Value(), bundle.ReadOptions{Builtins: opts.Builtins}); err == nil {
 		curB, from.Version = b, b.Version()
 	}
+	wanted, err := wantedVersion(hist, o.Version, from.Version)
+	if err != nil {
+		return from, to, 0, fmt.Errorf("%s/%s: %w", bucket, key, err)
+	}
 	var data []byte
 	var target *bundle.Bundle
 	invalid, failing := 0, 0
 	var newestFail string // why the newest revision whose tests fail does
 	for i := len(hist) - 2; i >= 0 && data == nil; i-- {
 		e := hist[i]
-		if e.Operation() != jetstream.KeyValuePut {
+		if e.Operation() != jetstream.KeyValuePut || wanted != "" && versionOf(e.Value()) != wanted {
 			continue
 		}
 		// Read first: a revision of the current version is no candidate,
@@ -576,14 +601,17 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 		to, data, target = BundleEntry{Revision: e.Revision(), Version: b.Version()}, e.Value(), b
 	}
 	if data == nil {
-		why := ""
+		why, which, other := "", "earlier revisions", " of another version"
+		if wanted != "" {
+			which, other = "revisions of version "+wanted, ""
+		}
 		if invalid > 0 && opts.PublicKey != nil {
-			why = fmt.Sprintf("; %d earlier revisions are invalid or not signed with key %s", invalid, bundle.KeyID(opts.PublicKey))
+			why = fmt.Sprintf("; %d %s are invalid or not signed with key %s", invalid, which, bundle.KeyID(opts.PublicKey))
 		} else if invalid > 0 {
-			why = fmt.Sprintf("; %d earlier revisions are invalid", invalid)
+			why = fmt.Sprintf("; %d %s are invalid", invalid, which)
 		}
 		if failing > 0 {
-			why += fmt.Sprintf("; %d earlier revisions of another version fail their tests%s", failing, newestFail)
+			why += fmt.Sprintf("; %d %s%s fail their tests%s", failing, which, other, newestFail)
 		}
 		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %d revisions%s)", bucket, key, ErrNothingToRollBack, len(hist), why)
 	}
@@ -609,4 +637,40 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, opts
 		return from, to, 0, fmt.Errorf("%s/%s: putting back revision %d: %w", bucket, key, to.Revision, err)
 	}
 	return from, to, rev, nil
+}
+
+// versionOf is the version of a bundle file: its sha256
+// (bundle.Bundle.Version), whether or not it reads as a bundle.
+func versionOf(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
+}
+
+// wantedVersion is the version RollbackOptions.Version names among the
+// revisions of hist before the current one (current: its version):
+// "" when none is named. The name is a whole version or a prefix of
+// runtime.MinVersionPrefix characters at least, of exactly one version
+// there, and not the current one.
+func wantedVersion(hist []jetstream.KeyValueEntry, name, current string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	if len(name) < rt.MinVersionPrefix {
+		return "", fmt.Errorf("version %q: give the version, or %d of its first characters at least", name, rt.MinVersionPrefix)
+	}
+	var found []string
+	for _, e := range hist[:len(hist)-1] {
+		if v := versionOf(e.Value()); e.Operation() == jetstream.KeyValuePut && strings.HasPrefix(v, name) && !slices.Contains(found, v) {
+			found = append(found, v)
+		}
+	}
+	switch {
+	case strings.HasPrefix(current, name) && current != "":
+		return "", fmt.Errorf("%w: version %s is the current one", ErrNothingToRollBack, current)
+	case len(found) == 0:
+		return "", fmt.Errorf("%w: no revision of version %s among the %d the bucket keeps (rplc push the bundle again)", ErrNothingToRollBack, name, len(hist))
+	case len(found) > 1:
+		return "", fmt.Errorf("version prefix %q names %d versions the bucket keeps: give more of it", name, len(found))
+	}
+	return found[0], nil
 }

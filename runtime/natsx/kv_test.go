@@ -17,7 +17,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
@@ -192,7 +191,7 @@ func TestBundleWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	from, to, rev3, err := natsx.RollbackBundle(context.Background(), pc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, rpl.Limits{}, nil)
+	from, to, rev3, err := natsx.RollbackBundle(context.Background(), pc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +220,7 @@ func TestBundleWatch(t *testing.T) {
 func TestRollbackNothing(t *testing.T) {
 	_, nc := embedded(t, "")
 	ctx := context.Background()
-	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, rpl.Limits{}, nil); err == nil || !strings.Contains(err.Error(), "rplc push") {
+	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{}); err == nil || !strings.Contains(err.Error(), "rplc push") {
 		t.Fatalf("rollback without a bucket: %v", err)
 	}
 	v1 := buildBundle(t, "")
@@ -230,10 +229,10 @@ func TestRollbackNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, "other", bundle.ReadOptions{}, rpl.Limits{}, nil); err == nil || !strings.Contains(err.Error(), "--key") {
+	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, "other", natsx.RollbackOptions{}); err == nil || !strings.Contains(err.Error(), "--key") {
 		t.Fatalf("rollback of a key never pushed: %v", err)
 	}
-	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, rpl.Limits{}, nil)
+	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{})
 	if !errors.Is(err, natsx.ErrNothingToRollBack) {
 		t.Fatalf("got %v, want ErrNothingToRollBack", err)
 	}
@@ -691,12 +690,57 @@ func TestRollbackTestsBoundApart(t *testing.T) {
 	}
 	expired, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
 	defer cancel()
-	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, rpl.Limits{}, expired)
+	_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Tests: expired})
 	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, natsx.ErrNothingToRollBack) || !strings.Contains(err.Error(), "the tests of revision 1 ") || strings.Contains(err.Error(), "fail their tests") {
 		t.Fatalf("rollback with the tests' time over: %v, want the tests of revision 1 not finished (revision 2 is of the current version)", err)
 	}
-	from, to, rev, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, bundle.ReadOptions{}, rpl.Limits{}, nil)
+	from, to, rev, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{})
 	if err != nil || from.Revision != 3 || to.Revision != 1 || rev != 4 {
 		t.Fatalf("rollback: from %+v to %+v, revision %d, %v", from, to, rev, err)
+	}
+}
+
+// TestRollbackToVersion: RollbackOptions.Version puts back the latest
+// revision of the version named (whole, or by 8 of its first characters),
+// not the one before the current; the current version, one the bucket
+// does not keep and a name too short are refused, the key unchanged.
+func TestRollbackToVersion(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx := context.Background()
+	var vers []string
+	var revs []uint64
+	for _, extra := range []string{"one", "two", "three"} {
+		data := buildBundle(t, extra)
+		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := bundle.Read(data, bundle.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vers, revs = append(vers, b.Version()), append(revs, rev)
+	}
+	for _, c := range []struct{ name, version, want string }{
+		{"the current", vers[2][:12], "version " + vers[2] + " is the current one"},
+		{"not kept", strings.Repeat("0", 64), "no revision of version " + strings.Repeat("0", 64) + " among the 3 the bucket keeps"},
+		{"too short", vers[0][:7], "give the version, or 8 of its first characters at least"},
+	} {
+		_, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Version: c.version})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	from, to, rev, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Version: vers[0][:8]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from.Version != vers[2] || to.Version != vers[0] || to.Revision != revs[0] || rev <= revs[2] {
+		t.Fatalf("rolled back from %+v to %+v, now %d; want %.12s at revision %d", from, to, rev, vers[0], revs[0])
+	}
+	// The whole version, the previous one since: a plain rollback would
+	// give the same; it is named here by all of it.
+	if _, to, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Version: vers[1]}); err != nil || to.Version != vers[1] {
+		t.Fatalf("to the whole version %.12s: %+v, %v", vers[1], to, err)
 	}
 }
