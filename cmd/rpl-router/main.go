@@ -147,6 +147,7 @@ func serveCmd() *cobra.Command {
 	f.BoolVar(&o.NoNATS, "no-nats", false, "serve HTTP only")
 	f.StringVar(&o.BundleBucket, "bundle-bucket", "rpl_bundles", `JetStream key-value bucket watched for bundles pushed with rplc push ("-" for none)`)
 	f.StringVar(&o.HTTP, "http", "127.0.0.1:8080", `HTTP listen address ("-" for none)`)
+	f.StringVar(&o.AdminToken, "admin-token", os.Getenv("RPL_ADMIN_TOKEN"), "require this token of the HTTP policy admin endpoints, /v2/policies and under it (Authorization: Bearer TOKEN; default $RPL_ADMIN_TOKEN)")
 	f.Int64Var(&o.Limits.Fuel, "fuel", 0, "fuel per decision (0: the VM default)")
 	f.Int64Var(&o.Limits.Memory, "memory", 0, "memory per decision in bytes (0: the VM default)")
 	f.DurationVar(&o.Deadline, "deadline", 50*time.Millisecond, "wall-time limit per decision")

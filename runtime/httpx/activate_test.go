@@ -3,6 +3,8 @@ package httpx_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -99,5 +101,59 @@ func TestActivateVersion(t *testing.T) {
 	}
 	if code, _, body := do(t, "GET", url, ""); code != 405 {
 		t.Errorf("GET: %d %s", code, body)
+	}
+}
+
+// TestAdminToken: with Config.AdminToken, the policy admin endpoints
+// answer 401 without the token (or with another), and serve with it; the
+// decide, health and metrics endpoints stay open.
+func TestAdminToken(t *testing.T) {
+	e, srv := setup(t, httpx.Config{AdminToken: "s3cret"})
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	active := e.Current().Version
+	admin := []struct{ method, path, body string }{
+		{"GET", "/v2/policies", ""},
+		{"POST", "/v2/policies/rollback", ""},
+		{"POST", "/v2/policies/activate", `{"version": "` + active + `"}`},
+		{"POST", "/v2/policies/reload", ""},
+	}
+	for _, auth := range []string{"", "Bearer wrong", "s3cret", "Basic s3cret", "Bearer s3cre", "Bearer s3cret2", "Bearer  s3cret"} {
+		for _, a := range admin {
+			req, _ := http.NewRequest(a.method, srv.URL+a.path, strings.NewReader(a.body))
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" || !strings.Contains(string(body), `"code":"unauthorized"`) {
+				t.Errorf("%s %s with %q: %d %s", a.method, a.path, auth, resp.StatusCode, body)
+			}
+		}
+	}
+	for i, a := range admin {
+		req, _ := http.NewRequest(a.method, srv.URL+a.path, strings.NewReader(a.body))
+		req.Header.Set("Authorization", []string{"Bearer s3cret", "bearer s3cret"}[i%2]) // the scheme's case does not matter
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 401 {
+			t.Errorf("%s %s with the token: 401", a.method, a.path)
+		}
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		if code, _, body := do(t, "GET", srv.URL+path, ""); code != 200 {
+			t.Errorf("%s without a token: %d %s", path, code, body)
+		}
+	}
+	if code, _, body := do(t, "POST", srv.URL+"/v1/decide", `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`); code != 200 {
+		t.Errorf("decide without a token: %d %s", code, body)
 	}
 }

@@ -19,7 +19,10 @@
 // no_previous_version; activate 400 invalid_request (a body other than
 // {"version": string}), 404 version_not_found and 409 ambiguous_version;
 // reload 409 no_source (Config.Reload nil or ErrNoSource) and 422
-// reload_failed. The running version stays when they fail.
+// reload_failed. The running version stays when they fail. With
+// Config.AdminToken set, /v2/policies and the endpoints under it answer
+// 401 unauthorized (WWW-Authenticate: Bearer) to a request without
+// "Authorization: Bearer TOKEN".
 //
 // /readyz answers 200 {"ready":true,"version":…}; 503 (Retry-After: 1)
 // {"ready":false,"last_error":…} before a version is active or while
@@ -52,6 +55,7 @@ package httpx
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,6 +93,11 @@ type Config struct {
 	// wrapping ErrNoSource says there is no source to reload (409);
 	// any other, why the source was refused (422).
 	Reload func(ctx context.Context) (*runtime.Snapshot, error)
+	// AdminToken, when set, is required of the policy admin endpoints
+	// (/v2/policies and under it), as "Authorization: Bearer TOKEN":
+	// another request is answered 401 unauthorized. The decide,
+	// feedback, health and metrics endpoints stay open.
+	AdminToken string
 	// Hooks trace each request and count those refused before the
 	// engine (overloaded, too large, unreadable) as transport "http".
 	runtime.Hooks
@@ -135,10 +144,10 @@ func New(e *runtime.Engine, cfg Config) *Server {
 		io.WriteString(w, `{"ok":true}`)
 	}))
 	handle("GET", "/readyz", http.HandlerFunc(s.readyz))
-	handle("GET", "/v2/policies", http.HandlerFunc(s.policies))
-	handle("POST", "/v2/policies/rollback", http.HandlerFunc(s.rollback))
-	handle("POST", "/v2/policies/activate", http.HandlerFunc(s.activate))
-	handle("POST", "/v2/policies/reload", http.HandlerFunc(s.reload))
+	handle("GET", "/v2/policies", s.admin(s.policies))
+	handle("POST", "/v2/policies/rollback", s.admin(s.rollback))
+	handle("POST", "/v2/policies/activate", s.admin(s.activate))
+	handle("POST", "/v2/policies/reload", s.admin(s.reload))
 	if cfg.Metrics != nil {
 		handle("GET", "/metrics", cfg.Metrics)
 	}
@@ -402,6 +411,23 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	default:
 		activated(w, snap)
 	}
+}
+
+// admin is h behind Config.AdminToken, when one is set.
+func (s *Server) admin(h http.HandlerFunc) http.Handler {
+	if s.cfg.AdminToken == "" {
+		return h
+	}
+	want := []byte(s.cfg.AdminToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(token), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="rpl-router admin"`)
+			adminError(w, http.StatusUnauthorized, string(runtime.CodeUnauthorized), errors.New("the policy admin endpoints need Authorization: Bearer TOKEN, the router's --admin-token"))
+			return
+		}
+		h(w, r)
+	})
 }
 
 // adminError is the answer of a rollback, activation or reload refused.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -216,5 +218,39 @@ func TestAdminActivate(t *testing.T) {
 	defer r2.Shutdown(context.Background())
 	if got := r2.Engine.Current().Version; got != versions[0] {
 		t.Errorf("after a restart: %.12s, want the activated %.12s (the directory's is %.12s)", got, versions[0], versions[2])
+	}
+}
+
+// TestAdminTokenWired: Options.AdminToken guards the router's policy
+// admin endpoints; a router listening beyond loopback without one warns
+// that they are open, and one on loopback or with a token does not.
+func TestAdminTokenWired(t *testing.T) {
+	for _, c := range []struct {
+		http, token string
+		warn        bool
+	}{
+		{"0.0.0.0:0", "", true},
+		{"0.0.0.0:0", "s3cret", false},
+		{"127.0.0.1:0", "", false},
+	} {
+		var logs logBuffer
+		r, err := router.Start(context.Background(), router.Options{Policies: "../../examples/policies", NoNATS: true, DataDir: t.TempDir(), HTTP: c.http, AdminToken: c.token,
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if warned := strings.Contains(logs.String(), "policy admin endpoints open"); warned != c.warn {
+			t.Errorf("%s, token %q: warned %v, want %v: %s", c.http, c.token, warned, c.warn, logs.String())
+		}
+		_, port, _ := net.SplitHostPort(r.HTTPAddr())
+		resp, err := http.Get("http://127.0.0.1:" + port + "/v2/policies")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := map[bool]int{true: 401, false: 200}[c.token != ""]; resp.StatusCode != want {
+			t.Errorf("%s, token %q: GET /v2/policies %d, want %d", c.http, c.token, resp.StatusCode, want)
+		}
+		r.Shutdown(context.Background())
 	}
 }

@@ -91,6 +91,9 @@ type Options struct {
 	// rollback) wins (see the package documentation).
 	BundleBucket string
 	HTTP         string // default 127.0.0.1:8080; "-" for none
+	// AdminToken, when set, is required of the HTTP policy admin
+	// endpoints (httpx.Config.AdminToken).
+	AdminToken string
 	// ShutdownGrace is how long Shutdown keeps HTTP serving, /readyz
 	// answering 503 (shutting down), before it stops taking connections:
 	// the time for a load balancer to take the router out. 0 stops at
@@ -296,11 +299,14 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		h := httpx.New(e, httpx.Config{
 			MaxBody: opt.MaxBody, MaxInFlight: opt.MaxInFlight, Metrics: r.Metrics.Handler(),
 			Hooks: hooks, Draining: r.shutting.Load, NotReady: r.notReady, Sources: func() any { return r.takenSources() },
-			Reload: r.Reload,
+			Reload: r.Reload, AdminToken: opt.AdminToken,
 		})
 		r.httpL, err = net.Listen("tcp", opt.HTTP)
 		if err != nil {
 			return nil, fmt.Errorf("HTTP: %w", err)
+		}
+		if a, ok := r.httpL.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && opt.AdminToken == "" {
+			r.log.Warn("HTTP listens beyond loopback with its policy admin endpoints open: any client that reaches it can roll back, activate or reload a version; give --admin-token", "listen", r.httpL.Addr().String())
 		}
 		// A slow client holds a connection for at most the read
 		// timeouts and WriteTimeout; headers are bounded at 64 KiB (a
