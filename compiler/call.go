@@ -66,6 +66,7 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 	if shape, ok := f.c.hiddenShape(call); ok {
 		f.pushConst(shape)
 		argc++
+		f.c.spec.MinVersion = max(f.c.spec.MinVersion, shapeVersion)
 	}
 	f.at(e.Lparen)
 	f.emit(op, f.c.builtinIndex(b), argc)

@@ -7,27 +7,46 @@ import (
 
 // ShapeOf is the shape of values of type t (see vm.RecordShape): what
 // writing one as a literal of t needs that the value does not carry, its
-// records' field names and its enum members; none when t holds neither.
-// string(x) passes it to the builtin as a hidden argument, and
-// rpl.Format writes values by it.
-func ShapeOf(t lang.Type) vm.Value {
+// records' field names and which strings are enum members; none when t
+// holds neither. string(x) passes it to the builtin as a hidden argument,
+// and rpl.Format writes values by it. Parts of t nested deeper than a
+// constant may be (shapeDepth) are left out: written as String writes
+// them.
+func ShapeOf(t lang.Type) vm.Value { return shapeOf(t, shapeDepth) }
+
+// shapeDepth bounds how deep a shape's scalars lie, below the VM's limit
+// on the nesting of constants (32).
+const shapeDepth = 24
+
+// shapeOf is ShapeOf with its scalars depth levels deep at most.
+func shapeOf(t lang.Type, depth int) vm.Value {
+	if depth < 1 {
+		return vm.Nil()
+	}
 	switch t := lang.Unwrap(t).(type) {
 	case *lang.Record:
+		if depth < 2 { // its names
+			return vm.Nil()
+		}
 		names := make([]string, len(t.Fields))
 		fields := make([]vm.Value, len(t.Fields))
 		for i, f := range t.Fields {
-			names[i], fields[i] = f.Name, ShapeOf(f.Type)
+			names[i], fields[i] = f.Name, shapeOf(f.Type, depth-2)
 		}
 		return vm.RecordShape(names, fields)
 	case *lang.Enum:
-		return vm.EnumShape(t.Members)
+		return vm.EnumShape()
 	case *lang.List:
-		return vm.ListShape(ShapeOf(t.Elem))
+		return vm.ListShape(shapeOf(t.Elem, depth-1))
 	case *lang.Map:
-		return vm.MapShape(ShapeOf(t.Key), ShapeOf(t.Elem))
+		return vm.MapShape(shapeOf(t.Key, depth-1), shapeOf(t.Elem, depth-1))
 	}
 	return vm.Nil()
 }
+
+// shapeVersion is the bytecode format version of a program that passes
+// string a shape: readers of older versions refuse it by its version.
+const shapeVersion = 4
 
 // hiddenShape is the argument the compiler adds to a call of string: the
 // shape of its argument's type, when not none (stdlib.Def.Shaped).
@@ -36,6 +55,12 @@ func (c *compiler) hiddenShape(call *lang.Call) (vm.Value, bool) {
 	if b == nil || b.Module != "" || b.Name != "string" || len(call.Args) != 1 {
 		return vm.Value{}, false
 	}
-	shape := ShapeOf(c.info.Types[call.Args[0]])
+	// A string, an enum member included, is written as it is: only what
+	// holds a record or an enum needs a shape.
+	t := c.info.Types[call.Args[0]]
+	if _, isEnum := lang.Unwrap(t).(*lang.Enum); isEnum {
+		return vm.Value{}, false
+	}
+	shape := ShapeOf(t)
 	return shape, !shape.IsNil()
 }

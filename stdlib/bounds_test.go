@@ -237,7 +237,7 @@ func TestJSONGetIndexCanonical(t *testing.T) {
 // covers the names written.
 func TestStringShapes(t *testing.T) {
 	rec := vm.NewRecord([]vm.Value{list(str("timeout")), vm.Int(2)})
-	enum := vm.EnumShape([]string{"timeout", "http_5xx"})
+	enum := vm.EnumShape()
 	good := vm.RecordShape([]string{"on", "times"}, []vm.Value{vm.ListShape(enum), vm.Nil()})
 	if got := mustCall(t, "string(T)", rec, good).Str(); got != `{on: [timeout], times: 2}` {
 		t.Errorf("shaped: %s", got)
@@ -260,6 +260,24 @@ func TestStringShapes(t *testing.T) {
 	odd := vm.RecordShape([]string{"on", "times"}, []vm.Value{vm.Int(7), enum})
 	if got := mustCall(t, "string(T)", rec, odd).Str(); got != `{on: ["timeout"], times: 2}` {
 		t.Errorf("odd field shapes: %s", got)
+	}
+	// A string that is no name is quoted under an enum's shape.
+	if got := mustCall(t, "string(T)", list(str("timeout"), str("a b"), str("")), vm.ListShape(enum)).Str(); got != `[timeout, "a b", ""]` {
+		t.Errorf("enum shape: %s", got)
+	}
+	// A shape far larger than the value costs what the value does: a
+	// record shape of 200,000 names does not fit a record of 2 slots,
+	// which is found without reading them (it took seconds, uncharged).
+	huge := make([]string, 200_000)
+	for i := range huge {
+		huge[i] = "f"
+	}
+	recs := make([]vm.Value, 20_000)
+	for i := range recs {
+		recs[i] = rec
+	}
+	if _, st, err := (env{lim: vm.Limits{Fuel: 1_000_000}}).call(t, "string(T)", vm.NewList(recs), vm.ListShape(vm.RecordShape(huge, make([]vm.Value, len(huge))))); err != nil || st.Fuel > 200_000 {
+		t.Errorf("a huge shape: fuel %d, %v", st.Fuel, err)
 	}
 	name := strings.Repeat("n", 5000)
 	v, st, err := env{}.call(t, "string(T)", rec, vm.RecordShape([]string{name, "times"}, []vm.Value{vm.Nil(), vm.Nil()}))

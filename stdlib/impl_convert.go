@@ -69,7 +69,11 @@ func (w *formatWalk) walk(v vm.Value, shape vm.Value, depth int) error {
 			return err
 		}
 	}
-	names, parts := vm.ShapeParts(shape, v.Kind())
+	n := 0
+	if v.Kind() == vm.KindRecord {
+		n = len(v.Record())
+	}
+	names, parts, _ := vm.ShapeParts(shape, v.Kind(), n)
 	part := func(i int) vm.Value {
 		if i < len(parts) {
 			return parts[i]
@@ -99,12 +103,11 @@ func (w *formatWalk) walk(v vm.Value, shape vm.Value, depth int) error {
 	case vm.KindRecord:
 		xs := v.Record()
 		w.bytes += 2 + 2*int64(len(xs))
-		if len(names) != len(xs) {
-			names, parts = nil, nil // written unshaped
-		}
 		for i, e := range xs {
 			if names != nil {
-				w.bytes += int64(len(names[i].Str())) + 2 // "name: "
+				name := int64(len(names[i].Str()))
+				w.bytes += name + 2 // "name: "
+				w.pending += name >> 4
 			}
 			if err := w.walk(e, part(i), depth+1); err != nil {
 				return err

@@ -68,6 +68,9 @@ func DecodeSpec(data []byte) (*ProgramSpec, error) {
 		d.sec = "trailer"
 		return nil, d.errorf("%d trailing bytes after the last section", len(d.data)-d.off)
 	}
+	if d.version > SpecVersion(spec) {
+		spec.MinVersion = d.version // encoded again, it keeps its version
+	}
 	return spec, nil
 }
 

@@ -16,9 +16,10 @@ const (
 	// that a program using nothing newer stays readable by older
 	// readers: version 2 adds each function's inline table, version 3
 	// the ordering instructions BEFORE, AFTER, BEFORE_FLOAT and
-	// AFTER_FLOAT (Opcode.Since). Load accepts every version from
-	// MinFormatVersion.
-	FormatVersion = 3
+	// AFTER_FLOAT (Opcode.Since), version 4 the shape string takes after
+	// its argument (ProgramSpec.MinVersion). Load accepts every version
+	// from MinFormatVersion.
+	FormatVersion = 4
 	// MinFormatVersion is the oldest version Load accepts.
 	MinFormatVersion = 1
 )
@@ -54,11 +55,11 @@ const (
 	tagRecord
 )
 
-// SpecVersion is the oldest format version that holds s: 3 when a
-// function uses an instruction of version 3, else 2 when one has inlined
-// calls, else 1.
+// SpecVersion is the oldest format version that holds s: s.MinVersion
+// when set, else 3 when a function uses an instruction of version 3, else
+// 2 when one has inlined calls, else 1.
 func SpecVersion(s *ProgramSpec) int {
-	version := MinFormatVersion
+	version := max(MinFormatVersion, s.MinVersion)
 	for _, f := range s.Functions {
 		if len(f.Inlined) > 0 {
 			version = max(version, 2)

@@ -349,3 +349,36 @@ func TestFormatVersion3(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatVersion4: a program whose spec needs version 4 (it passes
+// string a shape: ProgramSpec.MinVersion) is written as version 4, which
+// a reader of versions 1 to 3 refuses by its version rather than by the
+// verifier's arity; it keeps its version when loaded and written again.
+func TestFormatVersion4(t *testing.T) {
+	spec := buildSpec(t, nil, nil, nil, fn{name: "main", asm: func(a *Assembler) { a.Emit(OpNil); a.Emit(OpReturn) }})
+	spec.MinVersion = 4
+	p, err := NewProgram(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := p.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := ProgramVersion(data); v != 4 {
+		t.Fatalf("format version %d, want 4", v)
+	}
+	q, err := Load(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := q.MarshalBinary()
+	if err != nil || !bytes.Equal(again, data) {
+		t.Errorf("loaded and written again: %v, equal %v", err, bytes.Equal(again, data))
+	}
+	spec.MinVersion = 0
+	p, _ = NewProgram(spec, nil)
+	if data, _ := p.MarshalBinary(); data[len(Magic)] != 1 {
+		t.Errorf("without it: version %d, want 1", data[len(Magic)])
+	}
+}

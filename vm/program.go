@@ -21,6 +21,11 @@ type ProgramSpec struct {
 	Builtins []string
 	// Entries maps entry-point names (such as "route") to function indexes.
 	Entries map[string]int
+	// MinVersion is the oldest format version the program needs beyond
+	// what its instructions and inline tables need (SpecVersion): 4 for a
+	// program that passes a builtin more arguments than a reader of
+	// version 3 knows (string's shape); 0 otherwise.
+	MinVersion int
 }
 
 // FunctionSpec is one function of a ProgramSpec.
@@ -104,6 +109,7 @@ type Program struct {
 	builtins []*Builtin
 	entries  map[string]int
 	names    []string // entry names, sorted
+	version  int      // ProgramSpec.MinVersion
 }
 
 // funcCode is the run-time form of a function.
@@ -155,7 +161,7 @@ const (
 // The program keeps references to spec's slices; the caller must not modify
 // them afterwards.
 func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
-	p := &Program{consts: spec.Constants, bnames: spec.Builtins, setSpecs: spec.Sets}
+	p := &Program{consts: spec.Constants, bnames: spec.Builtins, setSpecs: spec.Sets, version: spec.MinVersion}
 	if len(spec.Functions) == 0 {
 		return nil, verifyErrorf("program", "no functions")
 	}
@@ -324,10 +330,11 @@ func (p *Program) MaxStack(i int) int { return p.funcs[i].maxStack }
 // Inlined slices are shared and must not be modified).
 func (p *Program) Spec() *ProgramSpec {
 	s := &ProgramSpec{
-		Constants: p.consts,
-		Sets:      p.setSpecs,
-		Builtins:  p.bnames,
-		Entries:   make(map[string]int, len(p.entries)),
+		Constants:  p.consts,
+		Sets:       p.setSpecs,
+		Builtins:   p.bnames,
+		Entries:    make(map[string]int, len(p.entries)),
+		MinVersion: p.version,
 	}
 	for _, f := range p.funcs {
 		s.Functions = append(s.Functions, FunctionSpec{

@@ -10,15 +10,18 @@ import (
 // which of its strings are enum members, which a value does not carry at
 // run time. A shape is itself a Value, so that a program can hold one as
 // a constant (stdlib's string takes one as a hidden argument): none for a
-// value written as String writes it (nothing inside needs a name), else a
-// list whose first element says what it describes:
+// value written as String writes it, else a list whose first element says
+// what it describes:
 //
 //	["record", [name, …], [shape, …]]   a record: its fields' names and shapes, by slot
 //	["list", shape]                      a list and its elements' shape
 //	["map", shape, shape]                a map, its keys' and its values' shapes
-//	["enum", [member, …]]                an enum: its members are written bare
+//	["enum"]                             an enum: its members are written bare
 //
-// An optional has the shape of what it wraps (none is written none).
+// An optional has the shape of what it wraps (none is written none). A
+// shape is data of the program, not trusted: where it is malformed or
+// does not fit the value, the value is written as String writes it, and
+// what checking it costs is proportional to the value written.
 const (
 	shapeRecord = "record"
 	shapeList   = "list"
@@ -54,67 +57,53 @@ func MapShape(key, elem Value) Value {
 	return NewList([]Value{Str(shapeMap), key, elem})
 }
 
-// EnumShape is the shape of an enum with the members given.
-func EnumShape(members []string) Value {
-	ms := make([]Value, len(members))
-	for i, m := range members {
-		ms[i] = Str(m)
-	}
-	return NewList([]Value{Str(shapeEnum), NewList(ms)})
-}
+// EnumShape is the shape of an enum.
+func EnumShape() Value { return NewList([]Value{Str(shapeEnum)}) }
 
-// shapeOf splits shape into what it describes and its parts; "" for none
-// or a value that is no shape.
-func shapeOf(shape Value) (kind string, parts []Value) {
+// ShapeParts is what shape says of a value of kind k and length n (a
+// record's slots): for a record, its fields' names (strings) and shapes,
+// by slot; for a list, [its elements' shape]; for a map, [its keys'
+// shape, its values' shape]. Both are nil where shape is none, or does
+// not describe such a value: FormatShaped then writes it as String does.
+// bare reports that a string is an enum member, written bare when it is
+// a name. The work is O(1), or O(n) for a record. For a
+// writer's own bound of FormatShaped's text too (stdlib's string).
+func ShapeParts(shape Value, k Kind, n int) (names, parts []Value, bare bool) {
 	if shape.k != KindList {
-		return "", nil
+		return nil, nil, false
 	}
 	s := shape.List()
 	if len(s) == 0 || s[0].k != KindString {
-		return "", nil
+		return nil, nil, false
 	}
-	kind, parts = s[0].Str(), s[1:]
-	switch {
-	case kind == shapeRecord && len(parts) == 2 && allStrings(parts[0]) && parts[1].k == KindList && len(parts[0].List()) == len(parts[1].List()),
-		kind == shapeList && len(parts) == 1,
-		kind == shapeMap && len(parts) == 2,
-		kind == shapeEnum && len(parts) == 1 && allStrings(parts[0]):
-		return kind, parts
+	switch tag, ps := s[0].str(), s[1:]; {
+	case tag == shapeRecord && k == KindRecord && len(ps) == 2 && ps[0].k == KindList && ps[1].k == KindList:
+		names, fields := ps[0].List(), ps[1].List()
+		if len(names) != n || len(fields) != n {
+			return nil, nil, false
+		}
+		for _, name := range names {
+			if name.k != KindString {
+				return nil, nil, false
+			}
+		}
+		return names, fields, false
+	case tag == shapeList && k == KindList && len(ps) == 1, tag == shapeMap && k == KindMap && len(ps) == 2:
+		return nil, ps, false
+	case tag == shapeEnum && k == KindString && len(ps) == 0:
+		return nil, nil, true
 	}
-	return "", nil // not a shape (a program may hold any constant)
+	return nil, nil, false
 }
 
-// allStrings reports whether v is a list of strings.
-func allStrings(v Value) bool {
-	if v.k != KindList {
-		return false
-	}
-	for _, x := range v.List() {
-		if x.k != KindString {
+// isName reports whether s is an identifier, as enum members are.
+func isName(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || i > 0 && '0' <= r && r <= '9') {
 			return false
 		}
 	}
-	return true
-}
-
-// ShapeParts is what shape says of a value of kind k: for a record, its
-// fields' names (strings) and shapes, by slot; for a list, [its elements'
-// shape]; for a map, [its keys' shape, its values' shape]; for a string,
-// the enum members (names) it is written bare as. Both are nil where shape
-// is none, or does not describe a value of kind k: FormatShaped then
-// writes the value as String does. Also for a writer's own bound of
-// FormatShaped's text (stdlib's string).
-func ShapeParts(shape Value, k Kind) (names, parts []Value) {
-	kind, ps := shapeOf(shape)
-	switch {
-	case kind == shapeRecord && k == KindRecord:
-		return ps[0].List(), ps[1].List()
-	case kind == shapeList && k == KindList, kind == shapeMap && k == KindMap:
-		return nil, ps
-	case kind == shapeEnum && k == KindString:
-		return ps[0].List(), nil
-	}
-	return nil, nil
+	return s != ""
 }
 
 // FormatShaped writes v to b as String does, but as a literal of the type

@@ -2,7 +2,6 @@ package vm
 
 import (
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -451,7 +450,11 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int) {
 		b.WriteString("...")
 		return
 	}
-	names, parts := ShapeParts(shape, v.k)
+	n := 0
+	if v.k == KindRecord {
+		n = len(v.Record())
+	}
+	names, parts, bare := ShapeParts(shape, v.k, n)
 	part := func(i int) Value {
 		if i < len(parts) {
 			return parts[i]
@@ -469,7 +472,7 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int) {
 		b.WriteString(formatFloat(math.Float64frombits(v.n)))
 	case KindString:
 		s := v.str()
-		if slices.ContainsFunc(names, func(m Value) bool { return m.str() == s }) {
+		if bare && isName(s) {
 			b.WriteString(s) // an enum member
 			break
 		}
@@ -492,9 +495,6 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int) {
 		writeSeq(b, '[', ']', len(xs), limit, func(i int) { xs[i].format(b, part(0), depth+1, limit) })
 	case KindRecord:
 		xs := v.Record()
-		if len(names) != len(xs) {
-			names, parts = nil, nil // written by position
-		}
 		writeSeq(b, '{', '}', len(xs), limit, func(i int) {
 			if names != nil {
 				b.WriteString(names[i].str())

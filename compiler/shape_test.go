@@ -1,0 +1,81 @@
+package compiler_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// TestStringShapeDeep: string() of a value whose type nests records
+// deeper than a constant may nest builds and runs: the shape passed
+// names the fields of the outer levels, and the levels below are written
+// by position. (Its shape was as deep as the type, and the verifier
+// refused the program: "constant 1: nested deeper than 32".)
+func TestStringShapeDeep(t *testing.T) {
+	const levels = 17
+	var src strings.Builder
+	src.WriteString("package deep\n\n")
+	for i := range levels - 1 {
+		fmt.Fprintf(&src, "type R%d = {r: R%d}\n", i, i+1)
+	}
+	fmt.Fprintf(&src, "type R%d = {n: int}\n", levels-1)
+	src.WriteString("type L = {a: list[R0]}\n\n")
+	src.WriteString("fn route(r: Request) -> Decision {\n  let x: R0 = {}\n  let l: L = {a: [x]}\n  deny(string(x) + \" \" + string(l))\n}\n")
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := env.CompileSource("deep.rpl", []byte(src.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := prog.RequestFromJSON([]byte(`{"id": "r1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := prog.Decide(context.Background(), req, rpl.DefaultInput(time.Unix(0, 0), "r1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Value.Record()[prog.DecisionType().FieldIndex("deny_reason")].Str()
+	// 12 levels named (2 levels of the shape's nesting each), 5 by position.
+	x := strings.Repeat("{r: ", 12) + strings.Repeat("{", 4) + "{0}" + strings.Repeat("}", 16)
+	// Under L and its list (3 levels), 10 named, 7 by position.
+	l := "{a: [" + strings.Repeat("{r: ", 10) + strings.Repeat("{", 6) + "{0}" + strings.Repeat("}", 16) + "]}"
+	if want := x + " " + l; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestStringShapeVersion: a program that passes string a shape is
+// bytecode format version 4, which routers of version 3 refuse by its
+// version (they refused it by string's arity, a verifier error); one that
+// does not keeps the oldest version that holds it.
+func TestStringShapeVersion(t *testing.T) {
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		arg  string
+		want int
+	}{{"{n: 1}", 4}, {"[timeout]", 4}, {"timeout", 1}, {"[1]", 1}} {
+		src := "package v\n\nfn route(r: Request) -> Decision {\n  let x = " + c.arg + "\n  deny(string(x) + r.id)\n}\n"
+		prog, err := env.CompileSource("v.rpl", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := prog.VM().MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := vm.ProgramVersion(data); v != c.want {
+			t.Errorf("string(%s): format version %d, want %d", c.arg, v, c.want)
+		}
+	}
+}
