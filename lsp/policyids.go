@@ -86,6 +86,10 @@ type idState struct {
 	facts     map[string]*factsEntry // by path
 	trees     map[string]*treeState  // by root
 	published map[string]string      // by open policy: the RPL216 published, as dupKey has it
+	// tooLarge holds the roots found too large to walk, the editor told
+	// once: kept when no open document is in the tree any more, so that
+	// switching documents does not tell it again.
+	tooLarge map[string]bool
 }
 
 // factsOf reads the facts of the file at path, from the overlay or the
@@ -280,12 +284,20 @@ func (s *Server) policyIDs(open map[string]bool, checked map[string]*snapshot, f
 		}
 		if recheck {
 			files, err := walkTree(root)
-			if err != nil && (tr == nil || !tr.tooLarge) {
+			if err != nil && !st.tooLarge[root] {
 				// Said once, until the folder is small enough again: the
 				// editor shows it, where a log line would go unseen.
 				msg := fmt.Sprintf("%s has more than %d entries: policy ids (RPL216) are not checked in it (rplc check %s checks them)", root, maxTreeEntries, root)
 				s.log.Print(msg)
 				s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: protocol.MessageTypeWarning, Message: msg})
+			}
+			if st.tooLarge == nil {
+				st.tooLarge = map[string]bool{}
+			}
+			if err != nil {
+				st.tooLarge[root] = true
+			} else {
+				delete(st.tooLarge, root)
 			}
 			tr = &treeState{files: files, walked: make(map[string]bool, len(files)), tooLarge: err != nil, at: now}
 			for _, f := range files {
@@ -357,6 +369,11 @@ func (s *Server) policyIDs(open map[string]bool, checked map[string]*snapshot, f
 	for root := range st.trees {
 		if roots[root] == nil {
 			delete(st.trees, root)
+		}
+	}
+	for root := range st.tooLarge {
+		if !slices.Contains(folders, root) {
+			delete(st.tooLarge, root) // told again if it comes back
 		}
 	}
 	for p, e := range st.facts {

@@ -212,12 +212,20 @@ func TestPolicyIDsFolderTooLarge(t *testing.T) {
 		t.Fatalf("shown %+v, want %+v", got, want)
 	}
 	// An edit walks the folder again (on a change on disk): no second
-	// warning.
+	// warning; nor does switching documents, the folder's last one
+	// closed before the next is opened (it was told again each time).
 	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": uri(filepath.Join(dir, "a.rpl")), "type": 2}}})
 	v := c.change(b, idPolicy("p")+"\n")
 	c.waitDiags(b, v)
+	c.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": b}})
+	a := c.open("a.rpl")
+	c.waitDiags(a, 1)
+	c.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": a}})
+	b = c.open("b.rpl")
+	v = c.change(b, idPolicy("p")) // flushes run in order: this one is after the others
+	c.waitDiags(b, v)
 	if got := warned(); len(got) != 1 {
-		t.Fatalf("after an edit, shown %+v, want the one warning", got)
+		t.Fatalf("after an edit and switching documents, shown %+v, want the one warning", got)
 	}
 	// Small enough: RPL216 is back. Too large again: warned again.
 	if err := os.RemoveAll(gen); err != nil {

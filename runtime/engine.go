@@ -351,6 +351,7 @@ const MinVersionPrefix = 8
 // the top of the history, so that Rollback then returns to the version
 // active before it.
 func (e *Engine) ActivateVersion(version string) (*Snapshot, error) {
+	version = strings.ToLower(version) // hex, as an operator may copy it
 	e.mu.Lock()
 	var found []*Snapshot
 	for _, s := range e.history {

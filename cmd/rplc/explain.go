@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/rpl-lang/rpl"
@@ -39,8 +41,9 @@ error) stands in place of decision.
 
 Fuel counts instructions, and the traced run executes others than the
 normal one (its probes, none merged, no call inlined). It is given 4 times
---fuel: when the normal run runs out of fuel, the path may go past the
-point where it did, and a note says so (path_note in JSON).
+--fuel (or the default limit): when the normal run runs out of fuel, the
+path may go past the point where it did, and when the traced run runs out,
+the path is cut short; a note says so (path_note in JSON).
 
 Exit status: 0 with a decision, 1 when the policy has errors or the
 evaluation fails (the path up to the failure is still shown), 2 for a wrong
@@ -74,21 +77,21 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 	if err != nil {
 		return err
 	}
+	// Fuel counts instructions, and the traced program runs others (its
+	// probes, no merged instructions, no inlining): it is given 4 times
+	// the normal run's limit (the VM's default when none is given), and
+	// no limit of its own stops it where the normal run stopped.
 	tev := *ev
 	tev.prog = traced
-	tev.lim.Fuel = 0 // the traced run may need more than the normal one
-	if ev.lim.Fuel > 0 {
-		tev.lim.Fuel = 4 * ev.lim.Fuel
-	}
+	tev.lim.Fuel = tracedFuel(ev.lim.Fuel)
 	probes := &vm.Probes{}
-	_, _ = tev.decide(cmd.Context(), probes)
+	_, traceErr := tev.decide(cmd.Context(), probes)
 	steps := explain.Path(traced.Compiled().TracePoints, probes.Trace)
-	// Fuel counts instructions, and the traced program runs others (its
-	// probes, no merged instructions, no inlining): no limit of its own
-	// stops it where the normal run stopped.
 	pathNote := ""
 	if ve, ok := runErr.(*vm.Error); ok && ve.Code == vm.CodeFuelExhausted {
 		pathNote = "this run ran out of fuel along this path; tracing costs fuel, so the path was traced with 4 times the limit and may go past that point"
+	} else if ve, ok := traceErr.(*vm.Error); ok && ve.Code == vm.CodeFuelExhausted {
+		pathNote = "the path is cut short: tracing costs fuel, and the traced run ran out of 4 times this run's limit"
 	}
 
 	if format == "json" {
@@ -139,6 +142,12 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		return ev.runError(runErr)
 	}
 	return nil
+}
+
+// tracedFuel is the fuel limit of the traced run: 4 times the normal
+// run's (the VM's default when 0).
+func tracedFuel(normal int64) int64 {
+	return 4 * min(cmp.Or(normal, vm.DefaultFuel), math.MaxInt64/4)
 }
 
 func explainText(e *env, steps []*explain.Step, names *pathNamer) {

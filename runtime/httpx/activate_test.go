@@ -45,7 +45,7 @@ func TestActivateVersion(t *testing.T) {
 	// The first by its whole version, the second by 8 characters.
 	for _, c := range []struct{ name, given, want string }{
 		{"whole", versions[0], versions[0]},
-		{"prefix", versions[1][:8], versions[1]},
+		{"prefix", strings.ToUpper(versions[1][:8]), versions[1]}, // hex in either case
 	} {
 		code, m, body := do(t, "POST", url, fmt.Sprintf(`{"version": %q}`, c.given))
 		if code != 200 || m["ok"] != true || m["version"] != c.want || m["source"] != e.Current().Source || e.Current().Version != c.want {
@@ -70,6 +70,8 @@ func TestActivateVersion(t *testing.T) {
 		{"not a string", `{"version": 1}`, 400, "invalid_request", `want a JSON object`},
 		{"unknown field", `{"version": "` + versions[2] + `", "force": true}`, 400, "invalid_request", `want a JSON object`},
 		{"two objects", `{"version": "` + versions[2] + `"} {}`, 400, "invalid_request", `want a JSON object`},
+		{"a stray brace", `{"version": "` + versions[2] + `"}}`, 400, "invalid_request", `want a JSON object`},
+		{"a stray bracket", `{"version": "` + versions[2] + `"}]`, 400, "invalid_request", `want a JSON object`},
 		{"too large", `{"version": "` + strings.Repeat("a", 5000) + `"}`, 413, "invalid_request", "too large"},
 		{"not kept", `{"version": "` + strings.Repeat("f", 64) + `"}`, 404, "version_not_found", `no kept policy version is or begins with "ffff`},
 		{"too short", `{"version": "` + versions[2][:7] + `"}`, 404, "version_not_found", "give the version, or 8 of its characters at least"},

@@ -398,7 +398,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || dec.More() || req.Version == nil {
+	if err := dec.Decode(&req); err != nil || req.Version == nil || !atEOF(dec) {
 		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(`want a JSON object {"version": "…"}: a version that GET /v2/policies lists, or 8 of its first characters at least`))
 		return
 	}
@@ -428,6 +428,13 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
+}
+
+// atEOF reports whether dec has nothing but space left (More misses a
+// stray closing brace or bracket).
+func atEOF(dec *json.Decoder) bool {
+	_, err := dec.Token()
+	return err == io.EOF
 }
 
 // adminError is the answer of a rollback, activation or reload refused.

@@ -22,8 +22,9 @@
 // The latest activation wins, across restarts too. Activations are a
 // push to the bundle bucket (each new revision of the key, even one
 // holding the bundle already pushed before), a change of the policy
-// directory's contents (or of the --bundle file) and a rollback (HTTP, or
-// rplc rollback, which is a push). DataDir/last-good.json records what
+// directory's contents (or of the --bundle file), a rollback (HTTP, or
+// rplc rollback, which is a push) and the activation of a kept version
+// (POST /v2/policies/activate). DataDir/last-good.json records what
 // the router last took from its sources: the version of the directory or
 // bundle file and the bucket revision it handled (activated or refused).
 // At start the last good version, being the latest activation, stays
