@@ -118,7 +118,7 @@ func (e *Env) compile(prog *lang.Program, diags lang.DiagList, opts CompileOptio
 	}
 	p, err := vm.NewProgram(out.Spec, e.builtins)
 	if err != nil {
-		return nil, fmt.Errorf("rpl: compiled program rejected by the verifier (a compiler bug): %w", err)
+		return nil, out.VerifyError(err)
 	}
 	return e.newProgram(p, out, prog.Main.Name), nil
 }

@@ -109,3 +109,38 @@ func TestMapLiteralSize(t *testing.T) {
 		}
 	}
 }
+
+// TestOperandStackTooDeep: literals nested so that more than
+// vm.MaxStackDepth values wait on the operand stack at once (17 levels of
+// 4,096 elements, each level's last element the next) check, and their
+// build fails at the source position that grows the stack past the limit,
+// for the author to split; it said "rejected by the verifier (a compiler
+// bug)", with no position.
+func TestOperandStackTooDeep(t *testing.T) {
+	const n = 4096
+	inner, typ := "["+strings.Repeat("s, ", n-1)+"s]", "list[string]"
+	for range 16 {
+		inner = "[" + strings.Repeat("[], ", n-1) + inner + "]"
+		typ = "list[" + typ + "]"
+	}
+	src := "package nest\n\nfn xs(s: string) -> " + typ + " = " + inner + "\n\nfn route(r: Request) -> Decision = deny(string(len(xs(r.id))))\n"
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.CompileSource("nest.rpl", []byte(src))
+	var diags lang.DiagList
+	if err == nil || errors.As(err, &diags) {
+		t.Fatalf("compiled: %v", err)
+	}
+	// At an element of the innermost list, which the stack passes the
+	// limit on.
+	line := src[strings.Index(src, "fn xs"):strings.Index(src, "\n\nfn route")]
+	var col int
+	if _, err := fmt.Sscanf(err.Error(), "nest.rpl:3:%d: this code needs more than 65536 values on the operand stack at once", &col); err != nil {
+		t.Fatalf("error %.200s: %v", err, err)
+	}
+	if innermost := strings.LastIndex(line, "[s, "); col <= innermost || col > len(line) || line[col-1] != 's' {
+		t.Errorf("error at column %d (%q), want an element of the innermost list, from column %d", col, line[max(col-5, 0):min(col+5, len(line))], innermost+2)
+	}
+}

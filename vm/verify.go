@@ -14,6 +14,25 @@ func (e *InvalidProgramError) Error() string {
 	return "invalid program: " + e.Where + ": " + e.Msg
 }
 
+// MaxStackDepth is the deepest operand stack the verifier lets a
+// function need.
+const MaxStackDepth = 1 << 16
+
+// StackTooDeepError is the verifier's refusal of a function whose operand
+// stack would grow deeper than MaxStackDepth: the instruction at PC of
+// function Func (named Name) pushes past it, Depth being the deepest the
+// stack would get. A compiler reports it at that instruction's source
+// position: code that nests literals or calls with that many elements or
+// arguments.
+type StackTooDeepError struct {
+	Func, PC, Depth int
+	Name            string
+}
+
+func (e *StackTooDeepError) Error() string {
+	return fmt.Sprintf("invalid program: function %d %q pc %d: stack too deep (%d)", e.Func, e.Name, e.PC, e.Depth)
+}
+
 func verifyErrorf(where, format string, args ...any) error {
 	return &InvalidProgramError{Where: where, Msg: fmt.Sprintf(format, args...)}
 }
@@ -157,7 +176,7 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 	for i := range height {
 		height[i] = -1
 	}
-	maxStack := 0
+	maxStack, deep := 0, -1 // deep: the pc of an instruction pushing past MaxStackDepth
 	work := []int{0}
 	height[0] = 0
 	merge := func(to, h int) error {
@@ -195,6 +214,9 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 			}
 			nh := h - pop + info.Push
 			maxStack = max(maxStack, nh)
+			if nh > MaxStackDepth && deep < 0 {
+				deep = pc
+			}
 			if i+1 >= len(ins) {
 				return verifyErrorf(where(pc), "%s: execution runs off the end of the code", info.Name)
 			}
@@ -213,6 +235,9 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 			if info.Branches() {
 				nh := h - jpop + jpush
 				maxStack = max(maxStack, nh)
+				if nh > MaxStackDepth && deep < 0 {
+					deep = pc
+				}
 				if err := merge(int(in.c), nh); err != nil {
 					return err
 				}
@@ -222,8 +247,8 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 	if spec.MaxStack != 0 && spec.MaxStack < maxStack {
 		return verifyErrorf(where(-1), "declared MaxStack %d < computed %d", spec.MaxStack, maxStack)
 	}
-	if maxStack > 1<<16 {
-		return verifyErrorf(where(-1), "stack too deep (%d)", maxStack)
+	if maxStack > MaxStackDepth {
+		return &StackTooDeepError{Func: fi, PC: max(deep, 0), Depth: maxStack, Name: f.name}
 	}
 	f.ins, f.offs = ins, offs
 	f.maxStack = maxStack

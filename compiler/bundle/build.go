@@ -236,7 +236,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		}
 		vp, err := vm.NewProgram(out.Spec, env.Builtins())
 		if err != nil {
-			return res, fmt.Errorf("%s: compiled program rejected by the verifier (a compiler bug): %v", rel(root, p.path), err)
+			return res, out.VerifyError(err)
 		}
 		code, err := vp.MarshalBinary()
 		if err != nil {
