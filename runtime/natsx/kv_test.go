@@ -731,7 +731,7 @@ func TestRollbackToVersion(t *testing.T) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}
 	}
-	from, to, rev, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Version: vers[0][:8]})
+	from, to, rev, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Version: strings.ToUpper(vers[0][:8])}) // hex in either case
 	if err != nil {
 		t.Fatal(err)
 	}
