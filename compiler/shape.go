@@ -48,11 +48,18 @@ func shapeOf(t lang.Type, depth int) vm.Value {
 // string a shape: readers of older versions refuse it by its version.
 const shapeVersion = 4
 
-// hiddenShape is the argument the compiler adds to a call of string: the
-// shape of its argument's type, when not none (stdlib.Def.Shaped).
+// TakesShape reports whether builtin b takes, after its one declared
+// parameter, the shape of its argument's type (ShapeOf), which the
+// compiler passes when it is not none: string does. A builtin table
+// gives such a builtin one argument more than its parameters.
+func TakesShape(b *lang.Builtin) bool {
+	return b != nil && b.Module == "" && b.Name == "string" && len(b.Type.Params) == 1
+}
+
+// hiddenShape is the argument the compiler adds to a call of a builtin
+// that TakesShape: the shape of its argument's type, when not none.
 func (c *compiler) hiddenShape(call *lang.Call) (vm.Value, bool) {
-	b := call.Builtin
-	if b == nil || b.Module != "" || b.Name != "string" || len(call.Args) != 1 {
+	if !TakesShape(call.Builtin) || len(call.Args) != 1 {
 		return vm.Value{}, false
 	}
 	// A string, an enum member included, is written as it is: only what

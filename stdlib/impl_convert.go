@@ -18,7 +18,7 @@ func overflow(c *vm.Call) error {
 // is returned unchanged, a time in RFC 3339 (UTC), none as "none", lists,
 // maps and records as vm.Value.FormatShaped writes them by the shape of
 // x's type, which the compiler passes after x when x's type has records
-// or enums inside (Def.Shaped).
+// or enums inside (compiler.TakesShape).
 func convString(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	x, shape := a[0], vm.Nil()
 	if len(a) > 1 {

@@ -53,10 +53,6 @@ func Decls() []lang.BuiltinDecl {
 type Def struct {
 	Decl lang.BuiltinDecl
 	Fn   vm.BuiltinFunc
-	// Shaped is set for a builtin that takes, after its declared
-	// parameters, the shape of its first argument's type (vm.RecordShape:
-	// compiler.ShapeOf), which the compiler passes when it is not none.
-	Shaped bool
 }
 
 // Defs returns every builtin definition, in the order of Decls.

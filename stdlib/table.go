@@ -53,7 +53,7 @@ func buildTable() (*vm.BuiltinTable, error) {
 			continue
 		}
 		n, most := len(b.Type.Params), len(b.Type.Params)
-		if d.Shaped {
+		if compiler.TakesShape(b) {
 			most++
 		}
 		bs = append(bs, vm.Builtin{Name: b.Key(), Fn: d.Fn, MinArgs: n, MaxArgs: most, Cost: d.Decl.Cost, Pure: d.Decl.Pure})
