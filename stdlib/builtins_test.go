@@ -42,7 +42,7 @@ func TestTableComplete(t *testing.T) {
 		want = append(want, key)
 		n, most := len(b.Type.Params), len(b.Type.Params)
 		if b.QualifiedName() == "string" {
-			most++ // the shape of its argument's type, which the compiler passes (Def.Shaped)
+			most++ // the shape of its argument's type, which the compiler passes (compiler.TakesShape)
 		}
 		if got.MinArgs != n || got.MaxArgs != most || got.Cost != b.Cost {
 			t.Errorf("%s: arity %d..%d cost %d, want %d..%d, %d", key, got.MinArgs, got.MaxArgs, got.Cost, n, most, b.Cost)
