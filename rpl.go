@@ -118,7 +118,10 @@ func (e *Env) compile(prog *lang.Program, diags lang.DiagList, opts CompileOptio
 	}
 	p, err := vm.NewProgram(out.Spec, e.builtins)
 	if err != nil {
-		return nil, out.VerifyError(err)
+		if serr := out.StackError(err, func(f string) string { return f }); serr != nil {
+			return nil, serr
+		}
+		return nil, fmt.Errorf("rpl: compiled program rejected by the verifier (a compiler bug): %w", err)
 	}
 	return e.newProgram(p, out, prog.Main.Name), nil
 }

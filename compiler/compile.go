@@ -401,24 +401,25 @@ func declFile(o *lang.Object) *lang.FileNode {
 	return nil
 }
 
-// VerifyError is err, the verifier's refusal of out's program, as an
-// error for the policy's author where it is theirs: code that needs more
+// StackError is err, the verifier's refusal of out's program, as an
+// error for the policy's author when it is theirs: code that needs more
 // than vm.MaxStackDepth values on the operand stack at once (literals or
-// calls of that many elements or arguments, nested) is reported at the
-// source position of the instruction that grows the stack past it.
-// Anything else is a compiler bug, and said so.
-func (out *Output) VerifyError(err error) error {
+// calls of that many elements or arguments, nested), reported at the
+// source position of the instruction that grows the stack past it, its
+// file named by name (how the caller names files). It is nil for any
+// other refusal, which is a compiler bug.
+func (out *Output) StackError(err error, name func(file string) string) error {
 	var deep *vm.StackTooDeepError
-	if errors.As(err, &deep) && deep.Func < len(out.Spec.Functions) {
-		f := out.Spec.Functions[deep.Func]
-		line, col := 0, 0
-		for _, l := range f.Lines {
-			if int(l.PC) > deep.PC {
-				break
-			}
-			line, col = int(l.Line), int(l.Col)
-		}
-		return fmt.Errorf("%s:%d:%d: this code needs more than %d values on the operand stack at once (%d): literals or calls of that many elements or arguments, nested; split them", f.File, line, col, vm.MaxStackDepth, deep.Depth)
+	if !errors.As(err, &deep) || deep.Func >= len(out.Spec.Functions) {
+		return nil
 	}
-	return fmt.Errorf("compiled program rejected by the verifier (a compiler bug): %w", err)
+	f := out.Spec.Functions[deep.Func]
+	line, col := 0, 0
+	for _, l := range f.Lines {
+		if int(l.PC) > deep.PC {
+			break
+		}
+		line, col = int(l.Line), int(l.Col)
+	}
+	return fmt.Errorf("%s:%d:%d: this code needs more than %d values on the operand stack at once (%d): literals or calls of that many elements or arguments, nested; split them", name(f.File), line, col, vm.MaxStackDepth, deep.Depth)
 }

@@ -9,37 +9,51 @@ import (
 // writing one as a literal of t needs that the value does not carry, its
 // records' field names and which strings are enum members; none when t
 // holds neither. string(x) passes it to the builtin as a hidden argument,
-// and rpl.Format writes values by it. Parts of t nested deeper than a
-// constant may be (shapeDepth) are left out: written as String writes
-// them.
-func ShapeOf(t lang.Type) vm.Value { return shapeOf(t, shapeDepth) }
+// and rpl.Format writes values by it. A shape is bounded: parts of t
+// nested deeper than a constant may be (shapeDepth), or past shapeSize
+// names and nodes (a type of records whose fields all have the next
+// record type is exponentially large written out), are left out, and
+// written as String writes them.
+func ShapeOf(t lang.Type) vm.Value {
+	size := shapeSize
+	return shapeOf(t, shapeDepth, &size)
+}
 
 // shapeDepth bounds how deep a shape's scalars lie, below the VM's limit
-// on the nesting of constants (32).
-const shapeDepth = 24
+// on the nesting of constants (32); shapeSize how many names and nodes a
+// shape has.
+const (
+	shapeDepth = 24
+	shapeSize  = 4096
+)
 
-// shapeOf is ShapeOf with its scalars depth levels deep at most.
-func shapeOf(t lang.Type, depth int) vm.Value {
-	if depth < 1 {
+// shapeOf is ShapeOf with its scalars depth levels deep at most, and at
+// most *size names and nodes, which it takes from *size.
+func shapeOf(t lang.Type, depth int, size *int) vm.Value {
+	if depth < 1 || *size <= 0 {
 		return vm.Nil()
 	}
 	switch t := lang.Unwrap(t).(type) {
 	case *lang.Record:
-		if depth < 2 { // its names
+		if depth < 2 || *size < 1+len(t.Fields) { // the node and its names
 			return vm.Nil()
 		}
+		*size -= 1 + len(t.Fields)
 		names := make([]string, len(t.Fields))
 		fields := make([]vm.Value, len(t.Fields))
 		for i, f := range t.Fields {
-			names[i], fields[i] = f.Name, shapeOf(f.Type, depth-2)
+			names[i], fields[i] = f.Name, shapeOf(f.Type, depth-2, size)
 		}
 		return vm.RecordShape(names, fields)
 	case *lang.Enum:
+		*size--
 		return vm.EnumShape()
 	case *lang.List:
-		return vm.ListShape(shapeOf(t.Elem, depth-1))
+		*size--
+		return vm.ListShape(shapeOf(t.Elem, depth-1, size))
 	case *lang.Map:
-		return vm.MapShape(shapeOf(t.Key, depth-1), shapeOf(t.Elem, depth-1))
+		*size--
+		return vm.MapShape(shapeOf(t.Key, depth-1, size), shapeOf(t.Elem, depth-1, size))
 	}
 	return vm.Nil()
 }

@@ -79,3 +79,38 @@ func TestStringShapeVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestStringShapeWide: a type whose records' fields are records, 6 to a
+// level, 6 levels deep (9,331 values, allowed), gets a shape of at most
+// shapeSize names and nodes: the first fields are named, the rest written
+// by position. Written out in full, such shapes grow exponentially with
+// the levels (a type of 12 levels made the compiler and the router run
+// out of memory; that type is now RPL321).
+func TestStringShapeWide(t *testing.T) {
+	var src strings.Builder
+	src.WriteString("package wide\n\n")
+	for i := range 5 {
+		fmt.Fprintf(&src, "type T%d = {a: T%[2]d, b: T%[2]d, c: T%[2]d, d: T%[2]d, e: T%[2]d, f: T%[2]d}\n", i, i+1)
+	}
+	src.WriteString("type T5 = {n: int}\n\nfn route(r: Request) -> Decision {\n  let x: T0 = {}\n  deny(string(x))\n}\n")
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := env.CompileSource("wide.rpl", []byte(src.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(prog.VM().Spec().Constants); n > 10 {
+		t.Errorf("%d constants", n)
+	}
+	req, _ := prog.RequestFromJSON([]byte(`{"id": "r1"}`))
+	res, err := prog.DecideWithLimits(context.Background(), req, rpl.DefaultInput(time.Unix(0, 0), "r1"), rpl.Limits{Fuel: 1 << 30, Memory: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Value.Record()[prog.DecisionType().FieldIndex("deny_reason")].Str()
+	if !strings.HasPrefix(got, "{a: {a: {a: {a: {a: {n: 0}, b: {n: 0}") || !strings.HasSuffix(got, "{0}, {0}, {0}, {0}, {0}, {0}}}}}}") {
+		t.Errorf("got %.80s … %s", got, got[max(len(got)-80, 0):])
+	}
+}

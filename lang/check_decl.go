@@ -217,6 +217,9 @@ func (c *checker) resolve(obj *Object) {
 				t = &Record{Name: obj.Name, Fields: r.Fields}
 			}
 			obj.Type = t
+			if leastValues(t) > MaxLeastValues {
+				c.errAt(d.Name, CodeTypeTooLarge, "every value of type %s holds more than %d values: the record fields in it multiply (make some of them optional, or lists)", obj.Name, MaxLeastValues)
+			}
 		case *ConstDecl:
 			var want Type
 			if d.Type != nil {
@@ -703,4 +706,27 @@ func (w what) String() string {
 		out += " to " + w.to
 	}
 	return out
+}
+
+// MaxLeastValues is the most values the least value of a declared type
+// may hold (its zero value: records hold every field, the rest one
+// value). A record whose fields all have the next record type holds
+// exponentially many, which no run could build (RPL321).
+const MaxLeastValues = 1 << 16
+
+// leastValues is how many values the least value of t holds, counted up
+// to MaxLeastValues+1: a record, itself and its fields'; a list, map or
+// optional, which may be empty, and any other type, one.
+func leastValues(t Type) int64 {
+	r, ok := t.(*Record)
+	if !ok {
+		return 1
+	}
+	n := int64(1)
+	for _, f := range r.Fields {
+		if n += leastValues(f.Type); n > MaxLeastValues {
+			return MaxLeastValues + 1
+		}
+	}
+	return n
 }

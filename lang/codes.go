@@ -60,6 +60,7 @@ const (
 	CodeInvalidPattern Code = "RPL318" // match pattern of the wrong type or not constant
 	CodeRecursiveType  Code = "RPL319" // type declaration that refers to itself
 	CodeLiteralSize    Code = "RPL320" // map literal computed at run time with too many entries
+	CodeTypeTooLarge   Code = "RPL321" // type whose every value holds too many values
 )
 
 // Cost (RPL4xx).
@@ -126,6 +127,7 @@ var Codes = []CodeInfo{
 	{CodeInvalidPattern, SevError, "invalid match pattern"},
 	{CodeRecursiveType, SevError, "invalid recursive type"},
 	{CodeLiteralSize, SevError, "map literal too large to compute"},
+	{CodeTypeTooLarge, SevError, "type too large"},
 	{CodeUnboundedCost, SevInfo, "no static cost bound"},
 	{CodeTooMany, SevInfo, "more diagnostics than shown"},
 }

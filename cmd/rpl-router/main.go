@@ -69,6 +69,10 @@ func serveCmd() *cobra.Command {
 		Short: "Decide requests over NATS and HTTP",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The tokens' defaults are read here, not given to the
+			// flags: --help prints a flag's default.
+			o.NATSToken = cmp.Or(o.NATSToken, os.Getenv("RPL_NATS_TOKEN"))
+			o.AdminToken = cmp.Or(o.AdminToken, os.Getenv("RPL_ADMIN_TOKEN"))
 			noLog, err := logSample("--log-sample", o.LogSample)
 			if err != nil {
 				return err
@@ -143,11 +147,11 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&o.DataDir, "data-dir", "data", "JetStream storage and the last good policy version")
 	f.StringVar(&o.NATSURL, "nats-url", "", "join this NATS deployment instead of embedding a server")
 	f.StringVar(&o.NATSListen, "nats-listen", "", "expose the embedded NATS server on host:port (give it --nats-token)")
-	f.StringVar(&o.NATSToken, "nats-token", os.Getenv("RPL_NATS_TOKEN"), "require this token from the embedded NATS server's clients (nats://TOKEN@host:port; default $RPL_NATS_TOKEN)")
+	f.StringVar(&o.NATSToken, "nats-token", "", "require this token from the embedded NATS server's clients (nats://TOKEN@host:port; default $RPL_NATS_TOKEN)")
 	f.BoolVar(&o.NoNATS, "no-nats", false, "serve HTTP only")
 	f.StringVar(&o.BundleBucket, "bundle-bucket", "rpl_bundles", `JetStream key-value bucket watched for bundles pushed with rplc push ("-" for none)`)
 	f.StringVar(&o.HTTP, "http", "127.0.0.1:8080", `HTTP listen address ("-" for none)`)
-	f.StringVar(&o.AdminToken, "admin-token", os.Getenv("RPL_ADMIN_TOKEN"), "require this token of the HTTP policy admin endpoints, /v2/policies and under it (Authorization: Bearer TOKEN; default $RPL_ADMIN_TOKEN)")
+	f.StringVar(&o.AdminToken, "admin-token", "", "require this token of the HTTP policy admin endpoints, /v2/policies and under it (Authorization: Bearer TOKEN; default $RPL_ADMIN_TOKEN)")
 	f.Int64Var(&o.Limits.Fuel, "fuel", 0, "fuel per decision (0: the VM default)")
 	f.Int64Var(&o.Limits.Memory, "memory", 0, "memory per decision in bytes (0: the VM default)")
 	f.DurationVar(&o.Deadline, "deadline", 50*time.Millisecond, "wall-time limit per decision")

@@ -196,3 +196,63 @@ func TestFailureModeFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminTokenFromEnvironment: $RPL_ADMIN_TOKEN is --admin-token's
+// default, which serve applies, and which --help does not print (it
+// printed the token, as --nats-token printed $RPL_NATS_TOKEN); a token
+// with surrounding space, which no header can carry, is refused at start.
+func TestAdminTokenFromEnvironment(t *testing.T) {
+	t.Setenv("RPL_ADMIN_TOKEN", "env-s3cret")
+	t.Setenv("RPL_NATS_TOKEN", "nats-s3cret")
+	c := root()
+	var out bytes.Buffer
+	c.SetOut(&out)
+	c.SetErr(&out)
+	c.SetArgs([]string{"serve", "--help"})
+	if err := c.Execute(); err != nil || strings.Contains(out.String(), "s3cret") || !strings.Contains(out.String(), "$RPL_ADMIN_TOKEN") {
+		t.Fatalf("--help: %v\n%s", err, out.String())
+	}
+
+	started := make(chan *router.Router, 1)
+	serving = func(r *router.Router) { started <- r }
+	defer func() { serving = nil }()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c = root()
+	c.SetOut(&out)
+	c.SetErr(&out)
+	c.SetArgs([]string{"serve", "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
+	done := make(chan error, 1)
+	go func() { done <- c.ExecuteContext(ctx) }()
+	var r *router.Router
+	select {
+	case r = <-started:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	for token, want := range map[string]int{"": 401, "env-s3cret": 200} {
+		req, _ := http.NewRequest("GET", "http://"+r.HTTPAddr()+"/v2/policies", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("token %q: %d, want %d", token, resp.StatusCode, want)
+		}
+	}
+	cancel()
+	<-done
+
+	t.Setenv("RPL_ADMIN_TOKEN", "padded ")
+	c = root()
+	c.SetOut(&out)
+	c.SetErr(&out)
+	c.SetArgs([]string{"serve", "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
+	if err := c.Execute(); err == nil || !strings.Contains(err.Error(), "admin token") {
+		t.Errorf("a padded token: %v", err)
+	}
+}

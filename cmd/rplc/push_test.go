@@ -145,6 +145,13 @@ func TestRollback(t *testing.T) {
 		t.Errorf("output %q, want %q", out.String(), want)
 	}
 
+	// --version must look like a version, checked before NATS is asked.
+	for _, bad := range []string{"abc", "zz-not-hex", strings.Repeat("a", 65)} {
+		errb.Reset()
+		if code := run([]string{"rollback", "--nats-url", "nats://127.0.0.1:1", "--version", bad}, nil, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "invalid --version") {
+			t.Errorf("--version %s: exit %d: %s", bad, code, errb.String())
+		}
+	}
 	// --version names the version to put back: the second bundle, two
 	// revisions back; the current one is refused.
 	errb.Reset()

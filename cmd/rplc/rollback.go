@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -75,6 +76,9 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if version != "" && !versionName(version) {
+				return usageErrorf(cmd, "invalid --version %q: want a version (64 hex digits), or 8 of its first at least", version)
+			}
 			opts, err := signatureOptions(publicKey)
 			if err != nil {
 				return err
@@ -107,4 +111,10 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 	cmd.Flags().StringVar(&version, "version", "", "put back this version (whole, or 8 of its first characters at least), not the one before the current")
 	testLimitFlags(cmd, &limits)
 	return cmd
+}
+
+// versionName reports whether s can name a bundle version: 8 to 64 hex
+// digits.
+func versionName(s string) bool {
+	return len(s) >= 8 && len(s) <= 64 && strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
 }

@@ -236,7 +236,10 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		}
 		vp, err := vm.NewProgram(out.Spec, env.Builtins())
 		if err != nil {
-			return res, out.VerifyError(err)
+			if serr := out.StackError(err, func(f string) string { return rel(root, f) }); serr != nil {
+				return res, serr
+			}
+			return res, fmt.Errorf("%s: compiled program rejected by the verifier (a compiler bug): %v", rel(root, p.path), err)
 		}
 		code, err := vp.MarshalBinary()
 		if err != nil {

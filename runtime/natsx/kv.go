@@ -566,7 +566,9 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 	if b, err := bundle.Read(cur.Value(), bundle.ReadOptions{Builtins: opts.Builtins}); err == nil {
 		curB, from.Version = b, b.Version()
 	}
-	wanted, err := wantedVersion(hist, o.Version, from.Version)
+	// The current revision's version even when it is no bundle: naming
+	// it is naming the current one.
+	wanted, err := wantedVersion(hist, o.Version, versionOf(cur.Value()))
 	if err != nil {
 		return from, to, 0, fmt.Errorf("%s/%s: %w", bucket, key, err)
 	}
@@ -578,6 +580,9 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 		e := hist[i]
 		if e.Operation() != jetstream.KeyValuePut || wanted != "" && versionOf(e.Value()) != wanted {
 			continue
+		}
+		if wanted != "" && invalid+failing > 0 {
+			break // the revisions of one version are the same bytes: refused once, refused all
 		}
 		// Read first: a revision of the current version is no candidate,
 		// and its tests need not run.
@@ -629,8 +634,12 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 		if target.Signed {
 			signed = "signed with key " + target.KeyID
 		}
-		return from, to, 0, fmt.Errorf("%s/%s: revision %d (version %s) is %s, %s with key %s: %w; routers that require signatures would refuse it. Give their public key (rplc rollback --public-key FILE) to roll back to the latest revision signed with it, or push the bundle wanted with rplc push",
-			bucket, key, to.Revision, to.Version, signed, refWhat, ref.KeyID, ErrUnverifiedRollback)
+		how := "Give their public key (rplc rollback --public-key FILE) to roll back to the latest revision signed with it, or push the bundle wanted with rplc push"
+		if wanted != "" {
+			how = "Push a build of it signed with their key (rplc build --sign, rplc push)"
+		}
+		return from, to, 0, fmt.Errorf("%s/%s: revision %d (version %s) is %s, %s with key %s: %w; routers that require signatures would refuse it. %s",
+			bucket, key, to.Revision, to.Version, signed, refWhat, ref.KeyID, ErrUnverifiedRollback, how)
 	}
 	rev, err = kv.Update(ctx, key, data, from.Revision)
 	if err != nil {

@@ -2,6 +2,8 @@ package natsx_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -742,5 +744,16 @@ func TestRollbackToVersion(t *testing.T) {
 	// give the same; it is named here by all of it.
 	if _, to, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Version: vers[1]}); err != nil || to.Version != vers[1] {
 		t.Fatalf("to the whole version %.12s: %+v, %v", vers[1], to, err)
+	}
+	// A current revision that is no bundle, named by the sha256 of its
+	// bytes, is the current one too (it was "no revision of version …:
+	// push the bundle again").
+	junk := []byte("not a bundle")
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, junk); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(junk)
+	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Version: hex.EncodeToString(sum[:])[:8]}); err == nil || !strings.Contains(err.Error(), "is the current one") {
+		t.Errorf("naming the current revision that is no bundle: %v", err)
 	}
 }

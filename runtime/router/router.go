@@ -54,6 +54,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -188,6 +189,10 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if strings.TrimSpace(opt.AdminToken) != opt.AdminToken {
+		// HTTP trims header values: no request could give it.
+		return nil, errors.New("the admin token has space around it, which no Authorization header can carry: give it without")
 	}
 	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{}), active: make(chan struct{}, 1)}
 	if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
