@@ -116,12 +116,9 @@ func (e *Env) compile(prog *lang.Program, diags lang.DiagList, opts CompileOptio
 	if err != nil {
 		return nil, err
 	}
-	p, err := vm.NewProgram(out.Spec, e.builtins)
+	p, err := out.Program(e.builtins, nil)
 	if err != nil {
-		if serr := out.StackError(err, func(f string) string { return f }); serr != nil {
-			return nil, serr
-		}
-		return nil, fmt.Errorf("rpl: compiled program rejected by the verifier (a compiler bug): %w", err)
+		return nil, err
 	}
 	return e.newProgram(p, out, prog.Main.Name), nil
 }

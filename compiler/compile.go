@@ -174,6 +174,9 @@ type compiler struct {
 	static  map[int]work    // per function: what one call costs, callees apart
 
 	constMemo    map[lang.Expr]constResult
+	zeroConst    map[lang.Type]int            // pushZero's constants, by type
+	constSame    map[vm.Value]int             // constIndex by the value itself
+	zeroMemo     map[*lang.Record]vm.Value    // zero's records
 	overrideMemo map[*lang.Object]bool        // consts.go: constTouchesOverride
 	lenMemo      map[lang.Node]lenResult      // lenbound.go
 	params       map[*lang.Object][]lang.Expr // lenbound.go
@@ -282,13 +285,22 @@ func (c *compiler) builtinIndex(b *lang.Builtin) int {
 
 // constIndex interns a constant value.
 func (c *compiler) constIndex(v vm.Value) int {
-	k := constKey{v.Kind(), v.String()}
-	if i, ok := c.consts[k]; ok {
+	// The same value again (a zero value made once, a constant used
+	// twice) is found without writing it out, which costs what it holds.
+	if i, ok := c.constSame[v]; ok {
 		return i
 	}
-	c.spec.Constants = append(c.spec.Constants, v)
-	i := len(c.spec.Constants) - 1
-	c.consts[k] = i
+	k := constKey{v.Kind(), v.String()}
+	i, ok := c.consts[k]
+	if !ok {
+		c.spec.Constants = append(c.spec.Constants, v)
+		i = len(c.spec.Constants) - 1
+		c.consts[k] = i
+	}
+	if c.constSame == nil {
+		c.constSame = map[vm.Value]int{}
+	}
+	c.constSame[v] = i
 	return i
 }
 
@@ -401,25 +413,47 @@ func declFile(o *lang.Object) *lang.FileNode {
 	return nil
 }
 
-// StackError is err, the verifier's refusal of out's program, as an
-// error for the policy's author when it is theirs: code that needs more
-// than vm.MaxStackDepth values on the operand stack at once (literals or
-// calls of that many elements or arguments, nested), reported at the
-// source position of the instruction that grows the stack past it, its
-// file named by name (how the caller names files). It is nil for any
-// other refusal, which is a compiler bug.
-func (out *Output) StackError(err error, name func(file string) string) error {
+// Program verifies out's program (vm.NewProgram) against builtins. A
+// refusal is the policy author's error when the code needs too deep an
+// operand stack (a *StackError), and a compiler bug otherwise, said so.
+// name names the files in a StackError as the caller names them (nil: as
+// compiled).
+func (out *Output) Program(builtins *vm.BuiltinTable, name func(file string) string) (*vm.Program, error) {
+	p, err := vm.NewProgram(out.Spec, builtins)
+	if err == nil {
+		return p, nil
+	}
 	var deep *vm.StackTooDeepError
-	if !errors.As(err, &deep) || deep.Func >= len(out.Spec.Functions) {
-		return nil
-	}
-	f := out.Spec.Functions[deep.Func]
-	line, col := 0, 0
-	for _, l := range f.Lines {
-		if int(l.PC) > deep.PC {
-			break
+	if errors.As(err, &deep) && deep.Func < len(out.Spec.Functions) {
+		f := out.Spec.Functions[deep.Func]
+		e := &StackError{File: f.File, Depth: deep.Depth, Err: deep}
+		if name != nil {
+			e.File = name(f.File)
 		}
-		line, col = int(l.Line), int(l.Col)
+		for _, l := range f.Lines {
+			if int(l.PC) > deep.PC {
+				break
+			}
+			e.Line, e.Col = int(l.Line), int(l.Col)
+		}
+		return nil, e
 	}
-	return fmt.Errorf("%s:%d:%d: this code needs more than %d values on the operand stack at once (%d): literals or calls of that many elements or arguments, nested; split them", name(f.File), line, col, vm.MaxStackDepth, deep.Depth)
+	return nil, fmt.Errorf("compiled program rejected by the verifier (a compiler bug): %w", err)
 }
+
+// StackError is code that needs more than vm.MaxStackDepth values on the
+// operand stack at once (literals or calls of that many elements or
+// arguments, nested), at the source position of the instruction that
+// grows the stack past it.
+type StackError struct {
+	File      string
+	Line, Col int
+	Depth     int
+	Err       *vm.StackTooDeepError
+}
+
+func (e *StackError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: this code needs more than %d values on the operand stack at once (%d): literals or calls of that many elements or arguments, nested; split them", e.File, e.Line, e.Col, vm.MaxStackDepth, e.Depth)
+}
+
+func (e *StackError) Unwrap() error { return e.Err }

@@ -19,8 +19,52 @@ func (c *compiler) constValue(e lang.Expr) (vm.Value, bool) {
 		return r.v, r.ok
 	}
 	v, ok := c.constValue0(e)
+	if ok && !constFits(v) {
+		ok = false // built at run time
+	}
 	c.constMemo[e] = constResult{v, ok}
 	return v, ok
+}
+
+// maxConstValues bounds the values of a constant the compiler folds,
+// shared parts counted each time they occur (zero values share their
+// records): a literal of more, such as thousands of {} of a record type
+// of thousands of values, is built at run time, where the shared parts
+// stay shared, and so is one nested as deep as a constant may not be.
+const maxConstValues = 1 << 20
+
+// constFits reports whether v may be a constant of the program: at most
+// maxConstValues values, nested less than vm.MaxConstDepth deep. The work
+// is bounded by maxConstValues.
+func constFits(v vm.Value) bool {
+	n := 0
+	var fits func(v vm.Value, depth int) bool
+	fits = func(v vm.Value, depth int) bool {
+		if n++; n > maxConstValues || depth >= vm.MaxConstDepth {
+			return false
+		}
+		var xs []vm.Value
+		switch v.Kind() {
+		case vm.KindList:
+			xs = v.List()
+		case vm.KindRecord:
+			xs = v.Record()
+		case vm.KindMap:
+			m := v.Map()
+			for i, k := range m.Keys() {
+				if !fits(k, depth+1) || !fits(m.Values()[i], depth+1) {
+					return false
+				}
+			}
+		}
+		for _, x := range xs {
+			if !fits(x, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return fits(v, 0)
 }
 
 type constResult struct {
@@ -69,11 +113,14 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 		}
 		switch lt := c.info.Lits[e].(type) {
 		case *lang.Record:
+			if len(given) == 0 {
+				return c.zero(lt), true // {}: one value for every {} of the type
+			}
 			slots := make([]vm.Value, len(lt.Fields))
 			for i, fld := range lt.Fields {
 				x, ok := given[fld.Name]
 				if !ok {
-					slots[i] = zeroValue(fld.Type)
+					slots[i] = c.zero(fld.Type)
 					continue
 				}
 				v, ok := c.constValue(x)
@@ -275,7 +322,21 @@ func (c *compiler) constSet(e lang.Expr) (int, bool) {
 // zeroValue is the value an omitted record field takes (spec/language.md
 // §3): false, 0, "", 0s, $0, the epoch, an enum's first member, none for an
 // optional, [] and {}, and a record of its fields' zero values.
-func zeroValue(t lang.Type) vm.Value {
+func zeroValue(t lang.Type) vm.Value { return zeroOf(t, nil) }
+
+// zero is zeroValue, its records made once per compilation.
+func (c *compiler) zero(t lang.Type) vm.Value {
+	if c.zeroMemo == nil {
+		c.zeroMemo = map[*lang.Record]vm.Value{}
+	}
+	return zeroOf(t, c.zeroMemo)
+}
+
+// zeroOf is zeroValue with the zero records made so far by type (made on
+// the first record): a record type that several fields have is made once
+// and shared, values being immutable, so a type whose fields multiply
+// costs its number of types, not of values.
+func zeroOf(t lang.Type, made map[*lang.Record]vm.Value) vm.Value {
 	switch t := t.(type) {
 	case *lang.Basic:
 		switch t.Kind {
@@ -307,11 +368,19 @@ func zeroValue(t lang.Type) vm.Value {
 		m, _ := vm.NewMap(nil, nil)
 		return m
 	case *lang.Record:
+		if v, ok := made[t]; ok {
+			return v
+		}
+		if made == nil {
+			made = map[*lang.Record]vm.Value{}
+		}
 		slots := make([]vm.Value, len(t.Fields))
 		for i, f := range t.Fields {
-			slots[i] = zeroValue(f.Type)
+			slots[i] = zeroOf(f.Type, made)
 		}
-		return vm.NewRecord(slots)
+		v := vm.NewRecord(slots)
+		made[t] = v
+		return v
 	}
 	return vm.Nil()
 }

@@ -168,7 +168,7 @@ func (f *funcCompiler) braceLit(e *lang.BraceLit) {
 			if x, ok := given[fld.Name]; ok {
 				f.expr(x)
 			} else {
-				f.pushConst(zeroValue(fld.Type))
+				f.pushZero(fld.Type)
 			}
 		}
 		f.at(e.Sp.Start)
@@ -685,3 +685,23 @@ func armHead(arm *lang.MatchArm) lang.Span {
 type spanNode lang.Span
 
 func (s spanNode) Span() lang.Span { return lang.Span(s) }
+
+// pushZero pushes the zero value of t: a constant made once per type
+// (making it and finding its index cost as much as it holds).
+func (f *funcCompiler) pushZero(t lang.Type) {
+	if i, ok := f.c.zeroConst[t]; ok {
+		f.emit(vm.OpConst, i)
+		return
+	}
+	v := f.c.zero(t)
+	if k := v.Kind(); k != vm.KindRecord && k != vm.KindList && k != vm.KindMap {
+		f.pushConst(v)
+		return
+	}
+	if f.c.zeroConst == nil {
+		f.c.zeroConst = map[lang.Type]int{}
+	}
+	i := f.c.constIndex(v)
+	f.c.zeroConst[t] = i
+	f.emit(vm.OpConst, i)
+}

@@ -194,9 +194,9 @@ func (s *Server) explain(uri string, req []byte) (*CommandResult, error) {
 	if err != nil {
 		return nil, refuse("%v", err)
 	}
-	prog, err := vm.NewProgram(out.Spec, table)
+	prog, err := out.Program(table, nil)
 	if err != nil {
-		return nil, refuse("internal error: compiled program rejected: %v", err)
+		return nil, refuse("%v", err)
 	}
 	route, ok := prog.Entry(compiler.EntryRoute)
 	if !ok {

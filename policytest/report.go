@@ -1,6 +1,7 @@
 package policytest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -34,7 +35,14 @@ func (o ReportOptions) pos(f vm.Frame) string {
 // Verbose, `--- PASS: name (time)` for every test, and a header naming the
 // policy. It does not print check diagnostics (Result.Diags).
 func WriteResult(w io.Writer, r *Result, o ReportOptions) {
-	if r.Err != nil {
+	var deep *compiler.StackError
+	switch {
+	case errors.As(r.Err, &deep):
+		// Its own position says which file.
+		at := *deep
+		at.File = o.name(at.File)
+		fmt.Fprintln(w, at.Error())
+	case r.Err != nil:
 		fmt.Fprintf(w, "%s: %v\n", o.name(r.Policy), r.Err)
 	}
 	if o.Verbose && len(r.Tests) > 0 {

@@ -180,9 +180,9 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 		res.Err = err
 		return res
 	}
-	p, err := vm.NewProgram(out.Spec, r.builtins)
+	p, err := out.Program(r.builtins, nil)
 	if err != nil {
-		res.Err = fmt.Errorf("internal error: compiled program rejected: %w", err)
+		res.Err = err
 		return res
 	}
 	var probes *vm.Probes

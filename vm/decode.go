@@ -218,7 +218,7 @@ func (d *decoder) section(id byte, spec *ProgramSpec) {
 			m := d.count(1)
 			elems := make([]Value, 0, m)
 			for range m {
-				v := d.value(maxConstDepth) // scalars only
+				v := d.value(MaxConstDepth) // scalars only
 				if d.err != nil {
 					return
 				}
@@ -314,7 +314,7 @@ func (d *decoder) inlined(fn string, codeLen int) []InlineEntry {
 }
 
 // value decodes one constant. Depth limits nesting; sets pass
-// maxConstDepth so that only scalars are accepted.
+// MaxConstDepth so that only scalars are accepted.
 func (d *decoder) value(depth int) Value {
 	if d.err != nil {
 		return Value{}
@@ -349,8 +349,8 @@ func (d *decoder) value(depth int) Value {
 	case tagString:
 		return Str(d.str())
 	case tagList, tagRecord, tagMap:
-		if depth >= maxConstDepth {
-			d.errorf("constant nested deeper than %d", maxConstDepth)
+		if depth >= MaxConstDepth {
+			d.errorf("constant nested deeper than %d", MaxConstDepth)
 			return Value{}
 		}
 		per := 1

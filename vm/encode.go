@@ -206,8 +206,8 @@ func (e *encoder) str(s string) uint64 {
 }
 
 func (e *encoder) value(b []byte, v Value, depth int) ([]byte, error) {
-	if depth > maxConstDepth {
-		return nil, fmt.Errorf("encode: constant nested deeper than %d", maxConstDepth)
+	if depth > MaxConstDepth {
+		return nil, fmt.Errorf("encode: constant nested deeper than %d", MaxConstDepth)
 	}
 	var err error
 	switch v.k {

@@ -153,7 +153,7 @@ const (
 	MaxConstants  = 1 << 16
 	MaxLocals     = 1 << 15
 	MaxCodeSize   = 1 << 28
-	maxConstDepth = 32
+	MaxConstDepth = 32 // how deep a constant's values may nest
 )
 
 // NewProgram verifies spec and returns the program. Builtin names are
@@ -227,8 +227,8 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 }
 
 func checkConst(v Value, depth int) error {
-	if depth > maxConstDepth {
-		return fmt.Errorf("nested deeper than %d", maxConstDepth)
+	if depth > MaxConstDepth {
+		return fmt.Errorf("nested deeper than %d", MaxConstDepth)
 	}
 	switch v.k {
 	case KindList:

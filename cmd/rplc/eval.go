@@ -179,7 +179,12 @@ func compilePolicy(cmd *cobra.Command, e *env, path string, opts rpl.CompileOpti
 	names := newPathNamer()
 	p, err := env.CompileWith(abs, opts)
 	var diags lang.DiagList
+	var deep *compiler.StackError
 	switch {
+	case errors.As(err, &deep):
+		at := *deep
+		at.File = names.name(at.File)
+		return nil, nil, &exitError{code: exitFail, err: &at}
 	case errors.As(err, &diags):
 		ds := make(lang.DiagList, 0, len(diags))
 		for _, d := range diags {

@@ -21,7 +21,6 @@ import (
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
-	"github.com/rpl-lang/rpl/vm"
 )
 
 // ModulePath is the toolchain's module, whose version CompilerVersion
@@ -234,12 +233,12 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("%s: %v", rel(root, p.path), err)
 		}
-		vp, err := vm.NewProgram(out.Spec, env.Builtins())
+		vp, err := out.Program(env.Builtins(), func(f string) string { return rel(root, f) })
 		if err != nil {
-			if serr := out.StackError(err, func(f string) string { return rel(root, f) }); serr != nil {
-				return res, serr
+			if errors.As(err, new(*compiler.StackError)) {
+				return res, err
 			}
-			return res, fmt.Errorf("%s: compiled program rejected by the verifier (a compiler bug): %v", rel(root, p.path), err)
+			return res, fmt.Errorf("%s: %v", rel(root, p.path), err)
 		}
 		code, err := vp.MarshalBinary()
 		if err != nil {
