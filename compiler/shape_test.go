@@ -1,11 +1,9 @@
 package compiler_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/vm"
@@ -26,23 +24,7 @@ func TestStringShapeDeep(t *testing.T) {
 	fmt.Fprintf(&src, "type R%d = {n: int}\n", levels-1)
 	src.WriteString("type L = {a: list[R0]}\n\n")
 	src.WriteString("fn route(r: Request) -> Decision {\n  let x: R0 = {}\n  let l: L = {a: [x]}\n  deny(string(x) + \" \" + string(l))\n}\n")
-	env, err := rpl.NewEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := env.CompileSource("deep.rpl", []byte(src.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := prog.RequestFromJSON([]byte(`{"id": "r1"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := prog.Decide(context.Background(), req, rpl.DefaultInput(time.Unix(0, 0), "r1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := res.Value.Record()[prog.DecisionType().FieldIndex("deny_reason")].Str()
+	got, _ := decideReason(t, src.String())
 	// 12 levels named (2 levels of the shape's nesting each), 5 by position.
 	x := strings.Repeat("{r: ", 12) + strings.Repeat("{", 4) + "{0}" + strings.Repeat("}", 16)
 	// Under L and its list (3 levels), 10 named, 7 by position.
@@ -93,23 +75,10 @@ func TestStringShapeWide(t *testing.T) {
 		fmt.Fprintf(&src, "type T%d = {a: T%[2]d, b: T%[2]d, c: T%[2]d, d: T%[2]d, e: T%[2]d, f: T%[2]d}\n", i, i+1)
 	}
 	src.WriteString("type T5 = {n: int}\n\nfn route(r: Request) -> Decision {\n  let x: T0 = {}\n  deny(string(x))\n}\n")
-	env, err := rpl.NewEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := env.CompileSource("wide.rpl", []byte(src.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, prog := decideReason(t, src.String())
 	if n := len(prog.VM().Spec().Constants); n > 10 {
 		t.Errorf("%d constants", n)
 	}
-	req, _ := prog.RequestFromJSON([]byte(`{"id": "r1"}`))
-	res, err := prog.DecideWithLimits(context.Background(), req, rpl.DefaultInput(time.Unix(0, 0), "r1"), rpl.Limits{Fuel: 1 << 30, Memory: 1 << 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := res.Value.Record()[prog.DecisionType().FieldIndex("deny_reason")].Str()
 	if !strings.HasPrefix(got, "{a: {a: {a: {a: {a: {n: 0}, b: {n: 0}") || !strings.HasSuffix(got, "{0}, {0}, {0}, {0}, {0}, {0}}}}}}") {
 		t.Errorf("got %.80s … %s", got, got[max(len(got)-80, 0):])
 	}

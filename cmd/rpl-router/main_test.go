@@ -213,23 +213,8 @@ func TestAdminTokenFromEnvironment(t *testing.T) {
 		t.Fatalf("--help: %v\n%s", err, out.String())
 	}
 
-	started := make(chan *router.Router, 1)
-	serving = func(r *router.Router) { started <- r }
-	defer func() { serving = nil }()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c = root()
-	c.SetOut(&out)
-	c.SetErr(&out)
-	c.SetArgs([]string{"serve", "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
-	done := make(chan error, 1)
-	go func() { done <- c.ExecuteContext(ctx) }()
-	var r *router.Router
-	select {
-	case r = <-started:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
+	var logs syncBuffer
+	r, stop := startServe(t, &logs, "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir())
 	for token, want := range map[string]int{"": 401, "env-s3cret": 200} {
 		req, _ := http.NewRequest("GET", "http://"+r.HTTPAddr()+"/v2/policies", nil)
 		if token != "" {
@@ -244,8 +229,9 @@ func TestAdminTokenFromEnvironment(t *testing.T) {
 			t.Errorf("token %q: %d, want %d", token, resp.StatusCode, want)
 		}
 	}
-	cancel()
-	<-done
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Setenv("RPL_ADMIN_TOKEN", "padded ")
 	c = root()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -37,24 +38,8 @@ func TestSIGHUPReloads(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644)
 	}
-	started := make(chan *router.Router, 1)
-	serving = func(r *router.Router) { started <- r }
-	defer func() { serving = nil }()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := root()
-	var out bytes.Buffer
-	c.SetOut(&out)
-	c.SetErr(&out)
-	c.SetArgs([]string{"serve", "--no-nats", "--http", "127.0.0.1:0", "--policies", dir, "--data-dir", t.TempDir()})
-	done := make(chan error, 1)
-	go func() { done <- c.ExecuteContext(ctx) }()
-	var r *router.Router
-	select {
-	case r = <-started:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
+	var out syncBuffer
+	r, stop := startServe(t, &out, "--no-nats", "--http", "127.0.0.1:0", "--policies", dir, "--data-dir", t.TempDir())
 	wait := func(what string, ok func(version string) bool) string {
 		t.Helper()
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
@@ -81,10 +66,33 @@ func TestSIGHUPReloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait("SIGHUP", func(v string) bool { return v == v2 })
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("serve: %v\n%s", err, out.String())
 	}
+}
+
+// startServe runs rpl-router serve with args in this process, logging to
+// out, until the test ends or stop, which returns serve's error; it
+// returns once serve has started its router.
+func startServe(t *testing.T, out io.Writer, args ...string) (r *router.Router, stop func() error) {
+	t.Helper()
+	started := make(chan *router.Router, 1)
+	serving = func(r *router.Router) { started <- r }
+	t.Cleanup(func() { serving = nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	c := root()
+	c.SetOut(out)
+	c.SetErr(out)
+	c.SetArgs(append([]string{"serve"}, args...))
+	done := make(chan error, 1)
+	go func() { done <- c.ExecuteContext(ctx) }()
+	select {
+	case r = <-started:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	return r, func() error { cancel(); return <-done }
 }
 
 // syncBuffer is a bytes.Buffer safe for the router's goroutines to log
@@ -113,23 +121,8 @@ func TestSIGHUPWithoutLocalSource(t *testing.T) {
 	caught := make(chan os.Signal, 1)
 	signal.Notify(caught, syscall.SIGHUP)
 	defer signal.Stop(caught)
-	started := make(chan *router.Router, 1)
-	serving = func(r *router.Router) { started <- r }
-	defer func() { serving = nil }()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := root()
 	var out syncBuffer
-	c.SetOut(&out)
-	c.SetErr(&out)
-	c.SetArgs([]string{"serve", "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-sample", "0"})
-	done := make(chan error, 1)
-	go func() { done <- c.ExecuteContext(ctx) }()
-	select {
-	case <-started:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
+	_, stop := startServe(t, &out, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-sample", "0")
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -141,8 +134,7 @@ func TestSIGHUPWithoutLocalSource(t *testing.T) {
 	if log := out.String(); !strings.Contains(log, "no policy directory or bundle file") {
 		t.Errorf("the SIGHUP's log does not say why:\n%s", log)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("serve: %v\n%s", err, out.String())
 	}
 }
