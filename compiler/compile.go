@@ -177,6 +177,7 @@ type compiler struct {
 	zeroConst    map[lang.Type]int            // pushZero's constants, by type
 	constSame    map[vm.Value]int             // constIndex by the value itself
 	zeroMemo     map[*lang.Record]vm.Value    // zero's records
+	sizes        map[vm.Value]constSize       // measure, by composite value
 	overrideMemo map[*lang.Object]bool        // consts.go: constTouchesOverride
 	lenMemo      map[lang.Node]lenResult      // lenbound.go
 	params       map[*lang.Object][]lang.Expr // lenbound.go
@@ -457,3 +458,16 @@ func (e *StackError) Error() string {
 }
 
 func (e *StackError) Unwrap() error { return e.Err }
+
+// NameFiles is err with the file of a StackError in it named by name, for
+// a caller that names files its own way; any other error is returned as
+// it is.
+func NameFiles(err error, name func(file string) string) error {
+	var deep *StackError
+	if !errors.As(err, &deep) {
+		return err
+	}
+	at := *deep
+	at.File = name(at.File)
+	return &at
+}

@@ -19,7 +19,7 @@ func (c *compiler) constValue(e lang.Expr) (vm.Value, bool) {
 		return r.v, r.ok
 	}
 	v, ok := c.constValue0(e)
-	if ok && !constFits(v) {
+	if ok && !c.constFits(v) {
 		ok = false // built at run time
 	}
 	c.constMemo[e] = constResult{v, ok}
@@ -27,44 +27,53 @@ func (c *compiler) constValue(e lang.Expr) (vm.Value, bool) {
 }
 
 // maxConstValues bounds the values of a constant the compiler folds,
-// shared parts counted each time they occur (zero values share their
-// records): a literal of more, such as thousands of {} of a record type
-// of thousands of values, is built at run time, where the shared parts
-// stay shared, and so is one nested as deep as a constant may not be.
-const maxConstValues = 1 << 20
+// shared parts counted each time they occur, as the program's encoding
+// writes them: a literal of more, such as thousands of {} of a record
+// type of thousands of values (a zero value is shared), is built at run
+// time, where the shared parts stay shared; and so is one nested as deep
+// as a constant may not be.
+const maxConstValues = 1 << 23
 
 // constFits reports whether v may be a constant of the program: at most
-// maxConstValues values, nested less than vm.MaxConstDepth deep. The work
-// is bounded by maxConstValues.
-func constFits(v vm.Value) bool {
-	n := 0
-	var fits func(v vm.Value, depth int) bool
-	fits = func(v vm.Value, depth int) bool {
-		if n++; n > maxConstValues || depth >= vm.MaxConstDepth {
-			return false
-		}
-		var xs []vm.Value
-		switch v.Kind() {
-		case vm.KindList:
-			xs = v.List()
-		case vm.KindRecord:
-			xs = v.Record()
-		case vm.KindMap:
-			m := v.Map()
-			for i, k := range m.Keys() {
-				if !fits(k, depth+1) || !fits(m.Values()[i], depth+1) {
-					return false
-				}
-			}
-		}
-		for _, x := range xs {
-			if !fits(x, depth+1) {
-				return false
-			}
-		}
-		return true
+// maxConstValues values, nested less than vm.MaxConstDepth deep. Each
+// distinct part is measured once per compilation (c.constSize), so
+// constants built of constants cost their own size only.
+func (c *compiler) constFits(v vm.Value) bool {
+	s := c.measure(v)
+	return s.values <= maxConstValues && s.depth < vm.MaxConstDepth
+}
+
+// constSize is what measure finds: the values v holds, counted up to
+// maxConstValues+1, and how deep they nest.
+type constSize struct{ values, depth int }
+
+func (c *compiler) measure(v vm.Value) constSize {
+	var xs []vm.Value
+	switch v.Kind() {
+	case vm.KindList:
+		xs = v.List()
+	case vm.KindRecord:
+		xs = v.Record()
+	case vm.KindMap:
+		m := v.Map()
+		xs = append(append(xs, m.Keys()...), m.Values()...)
+	default:
+		return constSize{values: 1}
 	}
-	return fits(v, 0)
+	if s, ok := c.sizes[v]; ok {
+		return s
+	}
+	s := constSize{values: 1}
+	for _, x := range xs {
+		xs := c.measure(x)
+		s.values = min(s.values+xs.values, maxConstValues+1)
+		s.depth = max(s.depth, xs.depth+1)
+	}
+	if c.sizes == nil {
+		c.sizes = map[vm.Value]constSize{}
+	}
+	c.sizes[v] = s
+	return s
 }
 
 type constResult struct {
@@ -332,10 +341,10 @@ func (c *compiler) zero(t lang.Type) vm.Value {
 	return zeroOf(t, c.zeroMemo)
 }
 
-// zeroOf is zeroValue with the zero records made so far by type (made on
-// the first record): a record type that several fields have is made once
-// and shared, values being immutable, so a type whose fields multiply
-// costs its number of types, not of values.
+// zeroOf is zeroValue with, when made is not nil, the zero records made
+// so far by type: a record type that several fields have is then made
+// once and shared, values being immutable, so a type whose fields
+// multiply costs its number of types, not of values.
 func zeroOf(t lang.Type, made map[*lang.Record]vm.Value) vm.Value {
 	switch t := t.(type) {
 	case *lang.Basic:
@@ -371,15 +380,14 @@ func zeroOf(t lang.Type, made map[*lang.Record]vm.Value) vm.Value {
 		if v, ok := made[t]; ok {
 			return v
 		}
-		if made == nil {
-			made = map[*lang.Record]vm.Value{}
-		}
 		slots := make([]vm.Value, len(t.Fields))
 		for i, f := range t.Fields {
 			slots[i] = zeroOf(f.Type, made)
 		}
 		v := vm.NewRecord(slots)
-		made[t] = v
+		if made != nil {
+			made[t] = v
+		}
 		return v
 	}
 	return vm.Nil()

@@ -663,9 +663,21 @@ func (f *funcCompiler) match(e *lang.MatchExpr, value bool) {
 // matchTest compares the match subject in local subj with the constant
 // pattern p and jumps to target by op (JMP_IF_EQ_CONST or JMP_IF_NE_CONST).
 func (f *funcCompiler) matchTest(subj int, p lang.Expr, op vm.Opcode, target string) {
-	v, _ := f.c.constValue(p)
+	v, ok := f.c.constValue(p)
 	f.at(p.Span().Start)
 	f.emit(vm.OpLoadLocal, subj)
+	if !ok {
+		// A constant too large to fold (constFits): built, then compared.
+		f.expr(p)
+		f.at(p.Span().Start)
+		f.emit(vm.OpEq)
+		jmp := vm.OpJmpIfTrue
+		if op == vm.OpJmpIfNeConst {
+			jmp = vm.OpJmpIfFalse
+		}
+		f.jump(jmp, target)
+		return
+	}
 	f.jump(op, target, f.c.constIndex(v))
 }
 
@@ -696,6 +708,14 @@ func (f *funcCompiler) pushZero(t lang.Type) {
 	v := f.c.zero(t)
 	if k := v.Kind(); k != vm.KindRecord && k != vm.KindList && k != vm.KindMap {
 		f.pushConst(v)
+		return
+	}
+	if r, ok := lang.Unwrap(t).(*lang.Record); ok && !f.c.constFits(v) {
+		// Nested deeper than a constant may be: built from its fields'.
+		for _, fld := range r.Fields {
+			f.pushZero(fld.Type)
+		}
+		f.emit(vm.OpMakeRecord, len(r.Fields))
 		return
 	}
 	if f.c.zeroConst == nil {

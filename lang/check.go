@@ -181,7 +181,7 @@ type checker struct {
 	fnCtx                                 // where checking is; see fnCtx
 	bodyDone map[*FuncDecl]Type           // checked function bodies and their types
 	calls    map[*Object]map[*Object]bool // call graph between user functions
-	least    map[*Record]least            // leastValue by record
+	least    map[*Record]int64            // leastValues by record
 }
 
 // fnCtx is the checker's context within one declaration: the file and

@@ -217,11 +217,8 @@ func (c *checker) resolve(obj *Object) {
 				t = &Record{Name: obj.Name, Fields: r.Fields}
 			}
 			obj.Type = t
-			switch least := c.leastValue(t); {
-			case least.values > MaxLeastValues:
+			if c.leastValues(t) > MaxLeastValues {
 				c.errAt(d.Name, CodeTypeTooLarge, "every value of type %s holds more than %d values: the record fields in it multiply (make some of them optional, or lists)", obj.Name, MaxLeastValues)
-			case least.depth > MaxRecordDepth:
-				c.errAt(d.Name, CodeTypeTooLarge, "every value of type %s nests records %d deep, more than %d (make some of their fields optional, or lists)", obj.Name, least.depth, MaxRecordDepth)
 			}
 		case *ConstDecl:
 			var want Type
@@ -713,43 +710,29 @@ func (w what) String() string {
 
 // MaxLeastValues is the most values the least value of a declared type
 // may hold (its zero value: records hold every field, the rest one
-// value), and MaxRecordDepth how deep records may nest in it. A record
-// whose fields all have the next record type holds exponentially many,
-// which no run could build, and values nest at most 32 deep as constants
-// (RPL321).
-const (
-	MaxLeastValues = 1 << 16
-	MaxRecordDepth = 30
-)
+// value). A record whose fields all have the next record type holds
+// exponentially many, which no run could build (RPL321).
+const MaxLeastValues = 1 << 16
 
-// least is what the least value of a type holds: how many values,
-// counted up to MaxLeastValues+1, and how deep records nest in it.
-type least struct {
-	values int64
-	depth  int
-}
-
-// leastValue is the least value of t: a record holds itself and its
-// fields' least values, one level deeper; a list, map or optional, which
-// may be empty, and any other type, one value. Each record is counted
-// once per check (c.least), so checking is linear in the fields.
-func (c *checker) leastValue(t Type) least {
+// leastValues is how many values the least value of t holds, counted up
+// to MaxLeastValues+1: a record, itself and its fields'; a list, map or
+// optional, which may be empty, and any other type, one. Each record is
+// counted once per check (c.least), so checking is linear in the fields.
+func (c *checker) leastValues(t Type) int64 {
 	r, ok := t.(*Record)
 	if !ok {
-		return least{values: 1}
+		return 1
 	}
-	if l, ok := c.least[r]; ok {
-		return l
+	if n, ok := c.least[r]; ok {
+		return n
 	}
-	l := least{values: 1, depth: 1}
+	n := int64(1)
 	for _, f := range r.Fields {
-		fl := c.leastValue(f.Type)
-		l.values = min(l.values+fl.values, MaxLeastValues+1)
-		l.depth = max(l.depth, fl.depth+1)
+		n = min(n+c.leastValues(f.Type), MaxLeastValues+1)
 	}
 	if c.least == nil {
-		c.least = map[*Record]least{}
+		c.least = map[*Record]int64{}
 	}
-	c.least[r] = l
-	return l
+	c.least[r] = n
+	return n
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/rpl-lang/rpl/lang"
-	"github.com/rpl-lang/rpl/stdlib"
 )
 
 // TestDiagListError checks the message of a DiagList used as an error: it
@@ -185,32 +184,6 @@ func TestSnippetLongLine(t *testing.T) {
 		got, _ := strings.CutPrefix(b.String(), fmt.Sprintf("p.rpl:1:%d: error[RPL200]: m\n", at+1))
 		if got != c.want {
 			t.Errorf("%s:\n%s\nwant\n%s", c.name, got, c.want)
-		}
-	}
-}
-
-// TestTypeTooDeep: RPL321 for a type nesting records more than
-// MaxRecordDepth deep (its zero value was a constant deeper than the VM
-// takes, and build failed as "a compiler bug"); one level less checks.
-func TestTypeTooDeep(t *testing.T) {
-	u, err := stdlib.Universe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, levels := range []int{lang.MaxRecordDepth, lang.MaxRecordDepth + 1} {
-		var src strings.Builder
-		src.WriteString("package p\n\n")
-		for i := range levels - 1 {
-			fmt.Fprintf(&src, "type T%d = {a: T%d}\n", i, i+1)
-		}
-		fmt.Fprintf(&src, "type T%d = {n: int}\n", levels-1)
-		_, diags := lang.CheckSource(&lang.Config{Universe: u}, "p.rpl", []byte(src.String()))
-		want := 0
-		if levels > lang.MaxRecordDepth {
-			want = 1 // T0 only
-		}
-		if len(diags) != want || want == 1 && (diags[0].Code != lang.CodeTypeTooLarge || !strings.Contains(diags[0].Message, fmt.Sprintf("every value of type T0 nests records %d deep, more than %d", levels, lang.MaxRecordDepth))) {
-			t.Errorf("%d levels: %v", levels, diags)
 		}
 	}
 }

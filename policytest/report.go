@@ -35,13 +35,9 @@ func (o ReportOptions) pos(f vm.Frame) string {
 // Verbose, `--- PASS: name (time)` for every test, and a header naming the
 // policy. It does not print check diagnostics (Result.Diags).
 func WriteResult(w io.Writer, r *Result, o ReportOptions) {
-	var deep *compiler.StackError
 	switch {
-	case errors.As(r.Err, &deep):
-		// Its own position says which file.
-		at := *deep
-		at.File = o.name(at.File)
-		fmt.Fprintln(w, at.Error())
+	case errors.As(r.Err, new(*compiler.StackError)):
+		fmt.Fprintln(w, compiler.NameFiles(r.Err, o.name)) // its position says which file
 	case r.Err != nil:
 		fmt.Fprintf(w, "%s: %v\n", o.name(r.Policy), r.Err)
 	}

@@ -179,12 +179,7 @@ func compilePolicy(cmd *cobra.Command, e *env, path string, opts rpl.CompileOpti
 	names := newPathNamer()
 	p, err := env.CompileWith(abs, opts)
 	var diags lang.DiagList
-	var deep *compiler.StackError
 	switch {
-	case errors.As(err, &deep):
-		at := *deep
-		at.File = names.name(at.File)
-		return nil, nil, &exitError{code: exitFail, err: &at}
 	case errors.As(err, &diags):
 		ds := make(lang.DiagList, 0, len(diags))
 		for _, d := range diags {
@@ -195,7 +190,7 @@ func compilePolicy(cmd *cobra.Command, e *env, path string, opts rpl.CompileOpti
 		printText(e.stderr, ds, useColor(e.stderr, e.color))
 		return nil, nil, failed
 	case err != nil:
-		return nil, nil, &exitError{code: exitFail, err: err}
+		return nil, nil, &exitError{code: exitFail, err: compiler.NameFiles(err, names.name)}
 	}
 	return p, names, nil
 }

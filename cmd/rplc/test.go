@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
 	"github.com/rpl-lang/rpl/vm"
@@ -290,7 +291,7 @@ func writeTestJSON(e *env, results []*policytest.Result, names *pathNamer, cover
 	for _, r := range results {
 		pr := jsonPolicyResult{Policy: names.name(r.Policy), Tests: []jsonTest{}}
 		if r.Err != nil {
-			pr.Error = r.Err.Error()
+			pr.Error = compiler.NameFiles(r.Err, names.name).Error()
 		}
 		for _, d := range r.Diags {
 			d = names.display(d)
