@@ -92,7 +92,14 @@ func startServe(t *testing.T, out io.Writer, args ...string) (r *router.Router, 
 	case err := <-done:
 		t.Fatalf("serve: %v", err)
 	}
-	return r, func() error { cancel(); return <-done }
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() { cancel(); err = <-done })
+		return err
+	}
+	t.Cleanup(func() { stop() }) // serve ends before the test's directories go
+	return r, stop
 }
 
 // syncBuffer is a bytes.Buffer safe for the router's goroutines to log
