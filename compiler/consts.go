@@ -31,8 +31,12 @@ func (c *compiler) constValue(e lang.Expr) (vm.Value, bool) {
 // writes them: a literal of more, such as thousands of {} of a record
 // type of thousands of values (a zero value is shared), is built at run
 // time, where the shared parts stay shared; and so is one nested as deep
-// as a constant may not be.
-const maxConstValues = 1 << 23
+// as a constant may not be. maxProgramValues bounds them all together
+// (Compile refuses a program past it).
+const (
+	maxConstValues   = 1 << 21
+	maxProgramValues = 1 << 23
+)
 
 // constFits reports whether v may be a constant of the program: at most
 // maxConstValues values, nested less than vm.MaxConstDepth deep. Each
@@ -48,15 +52,8 @@ func (c *compiler) constFits(v vm.Value) bool {
 type constSize struct{ values, depth int }
 
 func (c *compiler) measure(v vm.Value) constSize {
-	var xs []vm.Value
 	switch v.Kind() {
-	case vm.KindList:
-		xs = v.List()
-	case vm.KindRecord:
-		xs = v.Record()
-	case vm.KindMap:
-		m := v.Map()
-		xs = append(append(xs, m.Keys()...), m.Values()...)
+	case vm.KindList, vm.KindRecord, vm.KindMap:
 	default:
 		return constSize{values: 1}
 	}
@@ -64,10 +61,26 @@ func (c *compiler) measure(v vm.Value) constSize {
 		return s
 	}
 	s := constSize{values: 1}
-	for _, x := range xs {
+	add := func(x vm.Value) {
 		xs := c.measure(x)
-		s.values = min(s.values+xs.values, maxConstValues+1)
+		s.values = min(s.values+xs.values, maxProgramValues+1)
 		s.depth = max(s.depth, xs.depth+1)
+	}
+	switch v.Kind() {
+	case vm.KindList:
+		for _, x := range v.List() {
+			add(x)
+		}
+	case vm.KindRecord:
+		for _, x := range v.Record() {
+			add(x)
+		}
+	case vm.KindMap:
+		m := v.Map()
+		for i, k := range m.Keys() {
+			add(k)
+			add(m.Values()[i])
+		}
 	}
 	if c.sizes == nil {
 		c.sizes = map[vm.Value]constSize{}
@@ -309,6 +322,12 @@ func (c *compiler) constSet(e lang.Expr) (int, bool) {
 	if !ok || v.Kind() != vm.KindList {
 		return 0, false
 	}
+	// The same constant in another expression (a const used twice): one
+	// set, made and verified once.
+	if i, ok := c.setSame[v]; ok {
+		c.sets[e] = i
+		return i, true
+	}
 	elems := v.List()
 	if len(elems) == 0 {
 		return 0, false
@@ -325,6 +344,10 @@ func (c *compiler) constSet(e lang.Expr) (int, bool) {
 	c.spec.Sets = append(c.spec.Sets, vm.SetSpec{Elems: elems})
 	i := len(c.spec.Sets) - 1
 	c.sets[e] = i
+	if c.setSame == nil {
+		c.setSame = map[vm.Value]int{}
+	}
+	c.setSame[v] = i
 	return i, true
 }
 

@@ -120,3 +120,29 @@ func TestDeepLiteral(t *testing.T) {
 		t.Errorf("deny reason %q", got)
 	}
 }
+
+// TestProgramConstantsBound: constants each small enough to fold that
+// together hold more than 1<<23 values as the encoding writes them
+// (shared parts written each time) are refused with a message, where a
+// 635-byte policy wrote a 96 MB program.
+func TestProgramConstantsBound(t *testing.T) {
+	var src strings.Builder
+	src.WriteString("package p\n\nconst L0 = [1, 2, 3, 4, 5, 6, 7, 8]\n")
+	for i := 1; i <= 5; i++ {
+		fmt.Fprintf(&src, "const L%d = [L%[2]d, L%[2]d, L%[2]d, L%[2]d, L%[2]d, L%[2]d, L%[2]d, L%[2]d]\n", i, i-1)
+	}
+	var uses []string
+	for i := range 6 {
+		fmt.Fprintf(&src, "const C%d = [L5, L5, L5, L5, L5, L5, [[[[[[%d]]]]]]]\n", i, i)
+		uses = append(uses, fmt.Sprintf("len(C%d[len(r.id) %% 7])", i))
+	}
+	src.WriteString("\nfn route(r: Request) -> Decision = deny(string(" + strings.Join(uses, " + ") + "))\n")
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.CompileSource("p.rpl", []byte(src.String()))
+	if err == nil || !strings.Contains(err.Error(), "the policy's constants hold more than 8388608 values as written in its program") {
+		t.Fatalf("error %v", err)
+	}
+}
