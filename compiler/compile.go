@@ -140,14 +140,6 @@ func Compile(prog *lang.Program, opts Options) (*Output, error) {
 	if len(c.spec.Functions) == 0 {
 		return nil, fmt.Errorf("%s: no route function and no tests: a policy needs route, and a library must be imported by a policy", prog.Main.Path)
 	}
-	// The constants as the encoding writes them, each in full.
-	total := 0
-	for _, v := range c.spec.Constants {
-		total += c.measure(v).values
-	}
-	if total > maxProgramValues {
-		return nil, fmt.Errorf("%s: the policy's constants hold more than %d values as written in its program (%d): make the large ones smaller, or share fewer of them", prog.Main.Path, maxProgramValues, total)
-	}
 	if idx, ok := c.spec.Entries[EntryRoute]; ok {
 		var nb noBound
 		out.CostBound, nb = c.costBound(idx)

@@ -28,15 +28,11 @@ func (c *compiler) constValue(e lang.Expr) (vm.Value, bool) {
 
 // maxConstValues bounds the values of a constant the compiler folds,
 // shared parts counted each time they occur, as the program's encoding
-// writes them: a literal of more, such as thousands of {} of a record
-// type of thousands of values (a zero value is shared), is built at run
-// time, where the shared parts stay shared; and so is one nested as deep
-// as a constant may not be. maxProgramValues bounds them all together
-// (Compile refuses a program past it).
-const (
-	maxConstValues   = 1 << 21
-	maxProgramValues = 1 << 23
-)
+// writes them: a literal of more, such as hundreds of {} of a record type
+// of tens of thousands of values (a zero value is shared), is built at
+// run time, where the shared parts stay shared; and so is one nested as
+// deep as a constant may not be.
+const maxConstValues = 1 << 23
 
 // constFits reports whether v may be a constant of the program: at most
 // maxConstValues values, nested less than vm.MaxConstDepth deep. Each
@@ -63,7 +59,7 @@ func (c *compiler) measure(v vm.Value) constSize {
 	s := constSize{values: 1}
 	add := func(x vm.Value) {
 		xs := c.measure(x)
-		s.values = min(s.values+xs.values, maxProgramValues+1)
+		s.values = min(s.values+xs.values, maxConstValues+1)
 		s.depth = max(s.depth, xs.depth+1)
 	}
 	switch v.Kind() {

@@ -30,8 +30,9 @@ func decideReason(t *testing.T, src string) (string, *rpl.Program) {
 	return res.Value.Record()[prog.DecisionType().FieldIndex("deny_reason")].Str(), prog
 }
 
-// TestManyZeroValues: a list of 300 {} of a record type of 21,845 values
-// (allowed) compiles to a small program that shares the zero records: it
+// TestManyZeroValues: a list of 400 {} of a record type of 21,845 values
+// (allowed; 8.7M values written out, past what a constant may hold)
+// compiles to a small program that shares the zero records: 300 of them
 // took 23 MB of bytecode, and 2,000 of them 2.9 GB of memory and 12 s,
 // each {} folded into a constant of its own.
 func TestManyZeroValues(t *testing.T) {
@@ -40,9 +41,9 @@ func TestManyZeroValues(t *testing.T) {
 	for i := range 7 {
 		fmt.Fprintf(&src, "type T%d = {a: T%[2]d, b: T%[2]d, c: T%[2]d, d: T%[2]d}\n", i, i+1)
 	}
-	src.WriteString("type T7 = {n: int}\n\nfn route(r: Request) -> Decision {\n  let xs: list[T0] = [" + strings.Repeat("{}, ", 299) + "{}]\n  deny(string(len(xs)) + \"/\" + string(xs[299].d.d.d.d.d.d.d.n))\n}\n")
+	src.WriteString("type T7 = {n: int}\n\nfn route(r: Request) -> Decision {\n  let xs: list[T0] = [" + strings.Repeat("{}, ", 399) + "{}]\n  deny(string(len(xs)) + \"/\" + string(xs[len(r.id) + 397].d.d.d.d.d.d.d.n))\n}\n")
 	got, prog := decideReason(t, src.String())
-	if got != "300/0" {
+	if got != "400/0" {
 		t.Errorf("deny reason %q", got)
 	}
 	data, err := prog.VM().MarshalBinary()
@@ -118,31 +119,5 @@ func TestDeepLiteral(t *testing.T) {
 	got, _ := decideReason(t, "package p\n\nfn route(r: Request) -> Decision {\n  let x = "+lit+"\n  deny(string(x"+index+"))\n}\n")
 	if got != "1" {
 		t.Errorf("deny reason %q", got)
-	}
-}
-
-// TestProgramConstantsBound: constants each small enough to fold that
-// together hold more than 1<<23 values as the encoding writes them
-// (shared parts written each time) are refused with a message, where a
-// 635-byte policy wrote a 96 MB program.
-func TestProgramConstantsBound(t *testing.T) {
-	var src strings.Builder
-	src.WriteString("package p\n\nconst L0 = [1, 2, 3, 4, 5, 6, 7, 8]\n")
-	for i := 1; i <= 5; i++ {
-		fmt.Fprintf(&src, "const L%d = [L%[2]d, L%[2]d, L%[2]d, L%[2]d, L%[2]d, L%[2]d, L%[2]d, L%[2]d]\n", i, i-1)
-	}
-	var uses []string
-	for i := range 6 {
-		fmt.Fprintf(&src, "const C%d = [L5, L5, L5, L5, L5, L5, [[[[[[%d]]]]]]]\n", i, i)
-		uses = append(uses, fmt.Sprintf("len(C%d[len(r.id) %% 7])", i))
-	}
-	src.WriteString("\nfn route(r: Request) -> Decision = deny(string(" + strings.Join(uses, " + ") + "))\n")
-	env, err := rpl.NewEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = env.CompileSource("p.rpl", []byte(src.String()))
-	if err == nil || !strings.Contains(err.Error(), "the policy's constants hold more than 8388608 values as written in its program") {
-		t.Fatalf("error %v", err)
 	}
 }
