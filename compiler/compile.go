@@ -84,7 +84,7 @@ func Compile(prog *lang.Program, opts Options) (*Output, error) {
 		spec:    &vm.ProgramSpec{Entries: map[string]int{}},
 		funcIdx: map[*lang.Object]int{},
 		consts:  map[constKey]int{},
-		sets:    map[lang.Expr]int{},
+		sets:    map[vm.Value]int{},
 		bidx:    map[*lang.Builtin]int{},
 		opts:    opts,
 	}
@@ -168,17 +168,15 @@ type compiler struct {
 	funcIdx map[*lang.Object]int
 	queue   []pending
 	consts  map[constKey]int
-	sets    map[lang.Expr]int
+	sets    map[vm.Value]int // constSet, by the constant list
 	bidx    map[*lang.Builtin]int
 	noBound map[int]noBound // functions without a bound of their own, and why
 	static  map[int]work    // per function: what one call costs, callees apart
 
 	constMemo    map[lang.Expr]constResult
-	zeroConst    map[lang.Type]int            // pushZero's constants, by type
 	constSame    map[vm.Value]int             // constIndex by the value itself
 	zeroMemo     map[*lang.Record]vm.Value    // zero's records
 	sizes        map[vm.Value]constSize       // measure, by composite value
-	setSame      map[vm.Value]int             // constSet by the constant itself
 	overrideMemo map[*lang.Object]bool        // consts.go: constTouchesOverride
 	lenMemo      map[lang.Node]lenResult      // lenbound.go
 	params       map[*lang.Object][]lang.Expr // lenbound.go

@@ -36,7 +36,7 @@ const maxConstValues = 1 << 23
 
 // constFits reports whether v may be a constant of the program: at most
 // maxConstValues values, nested less than vm.MaxConstDepth deep. Each
-// distinct part is measured once per compilation (c.constSize), so
+// distinct part is measured once per compilation (c.sizes), so
 // constants built of constants cost their own size only.
 func (c *compiler) constFits(v vm.Value) bool {
 	s := c.measure(v)
@@ -309,19 +309,16 @@ func scalar(v lang.ConstValue, t lang.Type) (vm.Value, bool) {
 	return vm.Value{}, false
 }
 
-// constSet returns the set index for a constant list of strings or ints.
+// constSet returns the set index for a constant list of strings or ints:
+// one set per constant, by the constant itself (constValue gives an
+// expression and every use of a const the same value), made and checked
+// once.
 func (c *compiler) constSet(e lang.Expr) (int, bool) {
-	if i, ok := c.sets[e]; ok {
-		return i, true
-	}
 	v, ok := c.constValue(e)
 	if !ok || v.Kind() != vm.KindList {
 		return 0, false
 	}
-	// The same constant in another expression (a const used twice): one
-	// set, made and verified once.
-	if i, ok := c.setSame[v]; ok {
-		c.sets[e] = i
+	if i, ok := c.sets[v]; ok {
 		return i, true
 	}
 	elems := v.List()
@@ -339,11 +336,7 @@ func (c *compiler) constSet(e lang.Expr) (int, bool) {
 	}
 	c.spec.Sets = append(c.spec.Sets, vm.SetSpec{Elems: elems})
 	i := len(c.spec.Sets) - 1
-	c.sets[e] = i
-	if c.setSame == nil {
-		c.setSame = map[vm.Value]int{}
-	}
-	c.setSame[v] = i
+	c.sets[v] = i
 	return i, true
 }
 

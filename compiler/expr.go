@@ -698,30 +698,18 @@ type spanNode lang.Span
 
 func (s spanNode) Span() lang.Span { return lang.Span(s) }
 
-// pushZero pushes the zero value of t: a constant made once per type
-// (making it and finding its index cost as much as it holds).
+// pushZero pushes the zero value of t: a constant, its records shared
+// (zero) and found again by identity (constIndex), or, for a record
+// nested deeper than a constant may be, built from its fields' zero
+// values.
 func (f *funcCompiler) pushZero(t lang.Type) {
-	if i, ok := f.c.zeroConst[t]; ok {
-		f.emit(vm.OpConst, i)
-		return
-	}
 	v := f.c.zero(t)
-	if k := v.Kind(); k != vm.KindRecord && k != vm.KindList && k != vm.KindMap {
-		f.pushConst(v)
-		return
-	}
-	if r, ok := lang.Unwrap(t).(*lang.Record); ok && !f.c.constFits(v) {
-		// Nested deeper than a constant may be: built from its fields'.
+	if r, ok := lang.Unwrap(t).(*lang.Record); ok && v.Kind() == vm.KindRecord && !f.c.constFits(v) {
 		for _, fld := range r.Fields {
 			f.pushZero(fld.Type)
 		}
 		f.emit(vm.OpMakeRecord, len(r.Fields))
 		return
 	}
-	if f.c.zeroConst == nil {
-		f.c.zeroConst = map[lang.Type]int{}
-	}
-	i := f.c.constIndex(v)
-	f.c.zeroConst[t] = i
-	f.emit(vm.OpConst, i)
+	f.pushConst(v)
 }
