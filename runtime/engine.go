@@ -345,31 +345,37 @@ var (
 // takes for the whole.
 const MinVersionPrefix = 8
 
+// VersionName is name, a policy version as an operator gives it (the
+// whole, 64 hex digits, or MinVersionPrefix of its first at least, in
+// either case), as versions are written; ok is false when name can name
+// no version. ActivateVersion, rplc rollback --version and the bundle
+// bucket's rollback take versions so.
+func VersionName(name string) (string, bool) {
+	name = strings.ToLower(name)
+	return name, len(name) >= MinVersionPrefix && len(name) <= 64 && strings.Trim(name, "0123456789abcdef") == ""
+}
+
 // ActivateVersion activates the kept snapshot (History) whose version is
 // version, or begins with it (MinVersionPrefix characters at least, and
 // only one kept version may begin with it), as Activate does: it becomes
 // the top of the history, so that Rollback then returns to the version
 // active before it.
 func (e *Engine) ActivateVersion(version string) (*Snapshot, error) {
-	version = strings.ToLower(version) // hex, as an operator may copy it
+	name, ok := VersionName(version)
+	if !ok {
+		return nil, fmt.Errorf("%w is %q (give the version, or %d of its characters at least)", ErrUnknownVersion, version, MinVersionPrefix)
+	}
 	e.mu.Lock()
 	var found []*Snapshot
 	for _, s := range e.history {
-		if s.Version == version {
-			found = []*Snapshot{s}
-			break
-		}
-		if len(version) >= MinVersionPrefix && strings.HasPrefix(s.Version, version) {
+		if strings.HasPrefix(s.Version, name) {
 			found = append(found, s)
 		}
 	}
 	e.mu.Unlock()
 	switch len(found) {
 	case 0:
-		if len(version) < MinVersionPrefix {
-			return nil, fmt.Errorf("%w is %q (give the version, or %d of its characters at least)", ErrUnknownVersion, version, MinVersionPrefix)
-		}
-		return nil, fmt.Errorf("%w is or begins with %q (GET /v2/policies lists the kept versions)", ErrUnknownVersion, version)
+		return nil, fmt.Errorf("%w is or begins with %q (GET /v2/policies lists the kept versions)", ErrUnknownVersion, name)
 	case 1:
 		e.Activate(found[0])
 		return found[0], nil

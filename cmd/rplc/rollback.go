@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
 
@@ -76,7 +76,7 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if version != "" && !versionName(version) {
+			if _, ok := runtime.VersionName(version); version != "" && !ok {
 				return usageErrorf(cmd, "invalid --version %q: want a version (64 hex digits), or 8 of its first at least", version)
 			}
 			opts, err := signatureOptions(publicKey)
@@ -111,10 +111,4 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 	cmd.Flags().StringVar(&version, "version", "", "put back this version (whole, or 8 of its first characters at least), not the one before the current")
 	testLimitFlags(cmd, &limits)
 	return cmd
-}
-
-// versionName reports whether s can name a bundle version: 8 to 64 hex
-// digits.
-func versionName(s string) bool {
-	return len(s) >= 8 && len(s) <= 64 && strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
 }

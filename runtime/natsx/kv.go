@@ -664,8 +664,8 @@ func wantedVersion(hist []jetstream.KeyValueEntry, name, current string) (string
 	if name == "" {
 		return "", nil
 	}
-	name = strings.ToLower(name) // hex, as an operator may copy it
-	if len(name) < rt.MinVersionPrefix {
+	name, ok := rt.VersionName(name)
+	if !ok {
 		return "", fmt.Errorf("version %q: give the version, or %d of its first characters at least", name, rt.MinVersionPrefix)
 	}
 	var found []string
