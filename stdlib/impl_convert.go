@@ -69,17 +69,7 @@ func (w *formatWalk) walk(v vm.Value, shape vm.Value, depth int) error {
 			return err
 		}
 	}
-	n := 0
-	if v.Kind() == vm.KindRecord {
-		n = len(v.Record())
-	}
-	names, parts, _ := vm.ShapeParts(shape, v.Kind(), n)
-	part := func(i int) vm.Value {
-		if i < len(parts) {
-			return parts[i]
-		}
-		return vm.Nil()
-	}
+	sp := vm.PartsOf(shape, v)
 	switch v.Kind() {
 	case vm.KindString:
 		s := v.Str()
@@ -96,7 +86,7 @@ func (w *formatWalk) walk(v vm.Value, shape vm.Value, depth int) error {
 		xs := v.List()
 		w.bytes += 2 + 2*int64(len(xs))
 		for _, e := range xs {
-			if err := w.walk(e, part(0), depth+1); err != nil {
+			if err := w.walk(e, sp.Part(0), depth+1); err != nil {
 				return err
 			}
 		}
@@ -104,12 +94,12 @@ func (w *formatWalk) walk(v vm.Value, shape vm.Value, depth int) error {
 		xs := v.Record()
 		w.bytes += 2 + 2*int64(len(xs))
 		for i, e := range xs {
-			if names != nil {
-				name := int64(len(names[i].Str()))
+			if sp.Names != nil {
+				name := int64(len(sp.Names[i].Str()))
 				w.bytes += name + 2 // "name: "
 				w.pending += name >> 4
 			}
-			if err := w.walk(e, part(i), depth+1); err != nil {
+			if err := w.walk(e, sp.Part(i), depth+1); err != nil {
 				return err
 			}
 		}
@@ -117,10 +107,10 @@ func (w *formatWalk) walk(v vm.Value, shape vm.Value, depth int) error {
 		m := v.Map()
 		w.bytes += 2 + 4*int64(m.Len())
 		for i, k := range m.Keys() {
-			if err := w.walk(k, part(0), depth+1); err != nil {
+			if err := w.walk(k, sp.Part(0), depth+1); err != nil {
 				return err
 			}
-			if err := w.walk(m.Values()[i], part(1), depth+1); err != nil {
+			if err := w.walk(m.Values()[i], sp.Part(1), depth+1); err != nil {
 				return err
 			}
 		}

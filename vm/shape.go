@@ -60,40 +60,56 @@ func MapShape(key, elem Value) Value {
 // EnumShape is the shape of an enum.
 func EnumShape() Value { return NewList([]Value{Str(shapeEnum)}) }
 
-// ShapeParts is what shape says of a value of kind k and length n (a
-// record's slots): for a record, its fields' names (strings) and shapes,
-// by slot; for a list, [its elements' shape]; for a map, [its keys'
-// shape, its values' shape]. Both are nil where shape is none, or does
-// not describe such a value: FormatShaped then writes it as String does.
-// bare reports that a string is an enum member, written bare when it is
-// a name. The work is O(1), or O(n) for a record. For a
-// writer's own bound of FormatShaped's text too (stdlib's string).
-func ShapeParts(shape Value, k Kind, n int) (names, parts []Value, bare bool) {
+// ShapeParts is what a shape says of the parts of a value (PartsOf).
+type ShapeParts struct {
+	// Names are a record's field names (strings), by slot; nil when the
+	// record is written by position.
+	Names []Value
+	// Bare says a string is an enum member, written bare when a name.
+	Bare  bool
+	parts []Value // a record's fields' shapes, a list's [elem], a map's [key, elem]
+}
+
+// Part is the shape of part i: a record's field i, a list's elements
+// (0), a map's keys (0) and values (1); none when the shape says nothing
+// of it.
+func (s ShapeParts) Part(i int) Value {
+	if i < len(s.parts) {
+		return s.parts[i]
+	}
+	return Nil()
+}
+
+// PartsOf is what shape says of v's parts: nothing where shape is none,
+// or does not describe v (FormatShaped then writes v as String does).
+// The work is O(1), or O(slots) for a record. For a writer's own bound of
+// FormatShaped's text too (stdlib's string).
+func PartsOf(shape, v Value) ShapeParts {
 	if shape.k != KindList {
-		return nil, nil, false
+		return ShapeParts{}
 	}
 	s := shape.List()
 	if len(s) == 0 || s[0].k != KindString {
-		return nil, nil, false
+		return ShapeParts{}
 	}
 	switch tag, ps := s[0].str(), s[1:]; {
-	case tag == shapeRecord && k == KindRecord && len(ps) == 2 && ps[0].k == KindList && ps[1].k == KindList:
-		names, fields := ps[0].List(), ps[1].List()
+	case tag == shapeRecord && v.k == KindRecord && len(ps) == 2 && ps[0].k == KindList && ps[1].k == KindList:
+		names, fields, n := ps[0].List(), ps[1].List(), len(v.Record())
 		if len(names) != n || len(fields) != n {
-			return nil, nil, false
+			return ShapeParts{}
 		}
 		for _, name := range names {
 			if name.k != KindString {
-				return nil, nil, false
+				return ShapeParts{}
 			}
 		}
-		return names, fields, false
-	case tag == shapeList && k == KindList && len(ps) == 1, tag == shapeMap && k == KindMap && len(ps) == 2:
-		return nil, ps, false
-	case tag == shapeEnum && k == KindString && len(ps) == 0:
-		return nil, nil, true
+		return ShapeParts{Names: names, parts: fields}
+	case tag == shapeList && v.k == KindList && len(ps) == 1, tag == shapeMap && v.k == KindMap && len(ps) == 2:
+		return ShapeParts{parts: ps}
+	case tag == shapeEnum && v.k == KindString && len(ps) == 0:
+		return ShapeParts{Bare: true}
 	}
-	return nil, nil, false
+	return ShapeParts{}
 }
 
 // isName reports whether s is an identifier, as enum members are.

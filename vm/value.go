@@ -450,17 +450,7 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int) {
 		b.WriteString("...")
 		return
 	}
-	n := 0
-	if v.k == KindRecord {
-		n = len(v.Record())
-	}
-	names, parts, bare := ShapeParts(shape, v.k, n)
-	part := func(i int) Value {
-		if i < len(parts) {
-			return parts[i]
-		}
-		return Nil()
-	}
+	sp := PartsOf(shape, v)
 	switch v.k {
 	case KindNil:
 		b.WriteString("none")
@@ -472,7 +462,7 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int) {
 		b.WriteString(formatFloat(math.Float64frombits(v.n)))
 	case KindString:
 		s := v.str()
-		if bare && isName(s) {
+		if sp.Bare && isName(s) {
 			b.WriteString(s) // an enum member
 			break
 		}
@@ -492,22 +482,22 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int) {
 		b.WriteString(`")`)
 	case KindList:
 		xs := v.List()
-		writeSeq(b, '[', ']', len(xs), limit, func(i int) { xs[i].format(b, part(0), depth+1, limit) })
+		writeSeq(b, '[', ']', len(xs), limit, func(i int) { xs[i].format(b, sp.Part(0), depth+1, limit) })
 	case KindRecord:
 		xs := v.Record()
 		writeSeq(b, '{', '}', len(xs), limit, func(i int) {
-			if names != nil {
-				b.WriteString(names[i].str())
+			if sp.Names != nil {
+				b.WriteString(sp.Names[i].str())
 				b.WriteString(": ")
 			}
-			xs[i].format(b, part(i), depth+1, limit)
+			xs[i].format(b, sp.Part(i), depth+1, limit)
 		})
 	case KindMap:
 		m := Map{(*mapObj)(v.p)}
 		m.writeSeq(b, limit, func(k, x Value) {
-			k.format(b, part(0), depth+1, limit)
+			k.format(b, sp.Part(0), depth+1, limit)
 			b.WriteString(": ")
-			x.format(b, part(1), depth+1, limit)
+			x.format(b, sp.Part(1), depth+1, limit)
 		})
 	default:
 		b.WriteString("<" + v.k.String() + ">")
