@@ -50,6 +50,7 @@ type benchOpts struct {
 	trace     string
 	tenants   int
 	logSample float64
+	logCompr  string
 	window    int
 	rounds    int
 	pace      string
@@ -133,6 +134,7 @@ inproc setups call the engine alone, which has no log.`,
 	f.StringVar(&o.trace, "trace", "", "write a Go execution trace of this process (go tool trace), for short runs")
 	f.IntVar(&o.tenants, "tenants", 10000, "load this many tenant policies in a separate process and report its RSS (0: skip)")
 	f.Float64Var(&o.logSample, "decision-log-sample", 1, "publish this fraction of decisions (0 to 1) to the decision log stream, as serve's --log-sample (0: no decision log)")
+	logCompressionFlag(f, &o.logCompr)
 	f.IntVar(&o.rounds, "rounds", 5, "split each measured period into this many rounds, the setups taking turns (so that a burst of load elsewhere on the machine hits echo and router alike)")
 	f.StringVar(&o.pace, "pace", "auto", "how the generator waits for each send: sleep (nanosleep), spin (wait busily until due: in process on a locked thread, over NATS yielding the processor between checks), or auto (spin in process, sleep over NATS)")
 	f.DurationVar(&o.probe, "probe", time.Second, "first spin this long on one thread and report the machine's own pauses, a floor under the tails of requests in flight across them (0: skip)")
@@ -251,6 +253,7 @@ type benchReport struct {
 	LoadAfter   string            `json:"loadavg_after"`
 	Policies    string            `json:"policies"`
 	DecisionLog float64           `json:"decision_log_sample"`
+	LogCompr    string            `json:"decision_log_compression"`
 	Rounds      int               `json:"rounds"`
 	Probe       *loadgen.Pauses   `json:"probe,omitempty"`
 	Control     *controlReport    `json:"control,omitempty"`
@@ -311,6 +314,9 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	if _, err := logSample("--decision-log-sample", o.logSample); err != nil {
 		return err
 	}
+	if _, err := logUncompressed(o.logCompr); err != nil {
+		return err
+	}
 	if o.format != "table" && o.format != "json" {
 		return fmt.Errorf("--format %q: want table or json", o.format)
 	}
@@ -347,7 +353,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 			fmt.Fprintf(stderr, format+"\n", args...)
 		}
 	}
-	rep := benchReport{Started: time.Now(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), LoadBefore: loadavg(), Policies: o.policies, DecisionLog: o.logSample, Rounds: max(o.rounds, 1)}
+	rep := benchReport{Started: time.Now(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), LoadBefore: loadavg(), Policies: o.policies, DecisionLog: o.logSample, LogCompr: o.logCompr, Rounds: max(o.rounds, 1)}
 	for _, p := range []struct {
 		path  string
 		start func(io.Writer) error
@@ -414,7 +420,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	}
 	defer os.RemoveAll(dataDir)
 	ropt := router.Options{Policies: o.policies, DataDir: dataDir, NATSListen: "127.0.0.1:0", HTTP: "-",
-		NoLog: o.logSample <= 0, LogSample: o.logSample, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		NoLog: o.logSample <= 0, LogSample: o.logSample, LogUncompressed: o.logCompr == "none", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	r, err := router.Start(ctx, ropt)
 	if err != nil {
 		return err
@@ -704,8 +710,8 @@ func targets(runs []loadgen.Summary) []target {
 }
 
 func printTable(w io.Writer, rep benchReport) {
-	fmt.Fprintf(w, "rpl-router bench: GOMAXPROCS %d, %d CPUs, load average %s before, %s after; decision log sample %g\n",
-		rep.GOMAXPROCS, rep.NumCPU, rep.LoadBefore, rep.LoadAfter, rep.DecisionLog)
+	fmt.Fprintf(w, "rpl-router bench: GOMAXPROCS %d, %d CPUs, load average %s before, %s after; decision log sample %g, compression %s\n",
+		rep.GOMAXPROCS, rep.NumCPU, rep.LoadBefore, rep.LoadAfter, rep.DecisionLog, rep.LogCompr)
 	if p := rep.Probe; p != nil {
 		fmt.Fprintf(w, "machine: a thread spinning for %v was paused %d times (> %v), %.2f%% of the time, longest %s; 1 instant in 100 waits %s or more for the machine alone\n",
 			p.Duration.Round(time.Millisecond), p.Count, loadgen.PauseMin, 100*p.Paused.Seconds()/p.Duration.Seconds(), fmtDur(p.Longest), fmtDur(p.Hit99))

@@ -49,6 +49,24 @@ func heapFloorFlag(f *pflag.FlagSet, mb *int) {
 	f.IntVar(mb, "heap-floor", 64, "let the heap grow to this many MiB before the collector runs while the live heap is small (0: Go's default, GOGC=100; a GOGC in the environment wins)")
 }
 
+// logCompressionFlag declares --log-compression, shared by serve and
+// bench.
+func logCompressionFlag(f *pflag.FlagSet, c *string) {
+	f.StringVar(c, "log-compression", "s2", "how decision log messages are compressed: s2 (header Content-Encoding: s2), or none (JSON Lines as they are, for consumers without an S2 decoder)")
+}
+
+// logUncompressed checks --log-compression's value: whether it asks for
+// no compression (router.Options.LogUncompressed).
+func logUncompressed(c string) (bool, error) {
+	switch c {
+	case "s2":
+		return false, nil
+	case "none":
+		return true, nil
+	}
+	return false, fmt.Errorf("--log-compression %q: want s2 or none", c)
+}
+
 // logSample checks the value of a flag giving the fraction of decisions
 // published to the decision log: in [0, 1], 0 meaning no decision log
 // (router.Options.NoLog; the engine's own 0 means every decision).
@@ -61,7 +79,7 @@ func logSample(flag string, s float64) (noLog bool, err error) {
 
 func serveCmd() *cobra.Command {
 	var o router.Options
-	var failMode, publicKey string
+	var failMode, publicKey, logCompression string
 	var drain time.Duration
 	var heapFloorMB int
 	c := &cobra.Command{
@@ -82,6 +100,9 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			if err := logLimits(o.LogMaxAge, o.LogMaxBytes); err != nil {
+				return err
+			}
+			if o.LogUncompressed, err = logUncompressed(logCompression); err != nil {
 				return err
 			}
 			switch failMode {
@@ -165,6 +186,7 @@ func serveCmd() *cobra.Command {
 	f.BoolVar(&o.NoLog, "no-decision-log", false, "publish no decision log")
 	f.DurationVar(&o.LogMaxAge, "log-max-age", 0, "age beyond which the decision log stream discards events (0: 24h for a stream created; an existing stream keeps its own)")
 	f.Int64Var(&o.LogMaxBytes, "log-max-bytes", 0, "size in bytes beyond which the decision log stream discards its oldest events (0: 1 GiB for a stream created; an existing stream keeps its own)")
+	logCompressionFlag(f, &logCompression)
 	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT)")
 	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests (after --shutdown-grace)")
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", 0, "on SIGTERM, how long HTTP keeps serving with /readyz answering 503 before it stops taking connections, for a load balancer to take the router out; then --drain for in-flight requests")

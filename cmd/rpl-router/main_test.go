@@ -161,6 +161,7 @@ func TestLogLimitFlags(t *testing.T) {
 	for _, c := range [][3]string{
 		{"log-max-age", "1ms", "--log-max-age 1ms: want at least 100ms (or 0 for the default)"},
 		{"log-max-bytes", "1", "--log-max-bytes 1: want at least 1048576, 1 MiB (or 0 for the default)"},
+		{"log-compression", "gzip", `--log-compression "gzip": want s2 or none`},
 	} {
 		cmd := root()
 		var out bytes.Buffer

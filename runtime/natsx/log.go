@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -37,6 +38,11 @@ type LogConfig struct {
 	// publishes each event as it comes.
 	Batch  int
 	Linger time.Duration
+	// Uncompressed publishes each message as JSON Lines as they are,
+	// for consumers that read the stream with no S2 decoder (nats
+	// stream view). By default a message is compressed (see
+	// LogEncodingS2).
+	Uncompressed bool
 	// Dropped is called for each dropped event; may be nil.
 	Dropped func()
 	// AckEvery: messages go out as plain NATS publishes, which the stream
@@ -71,6 +77,27 @@ type LogConfig struct {
 	Unavailable func(error)
 }
 
+// LogEncodingS2 is the Content-Encoding header's value on a decision log
+// message whose payload is the JSON Lines compressed with S2, block
+// format (github.com/klauspost/compress/s2: s2.Decode), which is every
+// message unless LogConfig.Uncompressed. A message without the header
+// is the JSON Lines themselves. LogEvents reads both.
+//
+// The events of a message repeat their keys, version and much of their
+// decisions: the example policies' CP1 events, ~600 bytes each, take
+// ~60 compressed. What the stream stores, and what its server copies,
+// hashes and writes for each event, shrink as much; a router with its
+// embedded server spent a third of the bytes it allocated per request
+// (every decision logged) on the log's messages in that server, and the
+// collections they caused lay in its latency tail (README, Performance).
+const LogEncodingS2 = "s2"
+
+// maxLogDecoded bounds what a compressed log message may decode to, as
+// its header says: far above any message a DecisionLog publishes (64 KiB,
+// or one event), so that a crafted one cannot make a reader allocate
+// gigabytes.
+const maxLogDecoded = 64 << 20
+
 // maxBatchBytes bounds a message whatever LogConfig.Batch says, well
 // under the 1 MB a NATS server accepts by default: an event that would
 // take a message past it goes into the next message (alone, if it is
@@ -83,7 +110,8 @@ const maxBatchBytes = 64 << 10
 // and seldom wakes it; events beyond the buffer are dropped and counted.
 //
 // A message on LogSubject holds one or more events in JSON Lines: each
-// event a DecisionEvent's JSON object, each followed by a newline (read
+// event a DecisionEvent's JSON object, each followed by a newline,
+// compressed with S2 unless LogConfig.Uncompressed (LogEncodingS2; read
 // them with LogEvents). Events are batched because the stream stores,
 // indexes and counts each message: batching makes that work one message
 // in Batch, where it was one per decision (with every decision logged,
@@ -133,6 +161,10 @@ type DecisionLog struct {
 	n     int
 	acked time.Time
 	spare []*rt.DecisionEvent
+	// z is the message compressed (unless Uncompressed), and hdr its
+	// header, shared by every message (nats.go only reads it).
+	z   []byte
+	hdr nats.Header
 	// The failure told Unavailable last, and when (NewDecisionLog's,
 	// then the publisher's).
 	toldErr string
@@ -177,6 +209,9 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	}
 	l := &DecisionLog{nc: nc, cfg: cfg, given: given, stop: make(chan struct{}), done: make(chan struct{}), missing: make(chan struct{}, 1),
 		wake: make(chan struct{}, 1), idle: true}
+	if !cfg.Uncompressed {
+		l.hdr = nats.Header{"Content-Encoding": {LogEncodingS2}}
+	}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
 		l.failed.Add(1)
 		if cfg.Failed != nil {
@@ -465,17 +500,23 @@ func (l *DecisionLog) publish() {
 		return
 	}
 	n := l.n
+	data := l.buf
+	if l.hdr != nil {
+		l.z = s2.Encode(l.z[:cap(l.z)], l.buf)
+		data = l.z
+	}
 	var err error
 	if now := time.Now(); l.cfg.AckEvery < 0 || now.Sub(l.acked) >= l.cfg.AckEvery {
 		l.acked = now
 		// The publisher keeps the message until its ack comes (to
 		// retry or report it): it gets a copy of its own.
-		_, err = l.js.PublishAsync(LogSubject, bytes.Clone(l.buf))
+		_, err = l.js.PublishMsgAsync(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: bytes.Clone(data)})
 	} else {
-		err = l.nc.Publish(LogSubject, l.buf) // copied into the connection's buffer
+		// Copied into the connection's buffer.
+		err = l.nc.PublishMsg(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: data})
 	}
 	if cap(l.buf) > 4*maxBatchBytes {
-		l.buf = nil // one huge event must not stay pinned
+		l.buf, l.z = nil, nil // one huge event must not stay pinned
 	}
 	l.buf, l.n = l.buf[:0], 0
 	if err != nil {
@@ -532,7 +573,7 @@ func ReadLog(ctx context.Context, st jetstream.Stream) ([][]rt.DecisionEvent, er
 		if err != nil {
 			return msgs, err
 		}
-		evs, err := LogEvents(m.Data)
+		evs, err := LogEvents(m.Header, m.Data)
 		if err != nil {
 			return msgs, fmt.Errorf("message %d: %w", seq, err)
 		}
@@ -541,9 +582,27 @@ func ReadLog(ctx context.Context, st jetstream.Stream) ([][]rt.DecisionEvent, er
 	return msgs, nil
 }
 
-// LogEvents decodes the events of one decision log message. An error
-// names the event (counted from 1) that is not a DecisionEvent.
-func LogEvents(data []byte) ([]rt.DecisionEvent, error) {
+// LogEvents decodes the events of one decision log message, given its
+// header and payload, compressed (LogEncodingS2) or not. An error names
+// the event (counted from 1) that is not a DecisionEvent, or says why
+// the payload does not decompress.
+func LogEvents(h nats.Header, data []byte) ([]rt.DecisionEvent, error) {
+	switch enc := h.Get("Content-Encoding"); enc {
+	case "":
+	case LogEncodingS2:
+		n, err := s2.DecodedLen(data)
+		if err != nil {
+			return nil, fmt.Errorf("decision log: S2 payload: %w", err)
+		}
+		if n > maxLogDecoded {
+			return nil, fmt.Errorf("decision log: S2 payload decodes to %d bytes, more than %d", n, maxLogDecoded)
+		}
+		if data, err = s2.Decode(nil, data); err != nil {
+			return nil, fmt.Errorf("decision log: S2 payload: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("decision log: Content-Encoding %q: want %q or none", enc, LogEncodingS2)
+	}
 	var evs []rt.DecisionEvent
 	for k := 1; len(data) > 0; k++ {
 		line, rest, ok := bytes.Cut(data, []byte{'\n'})

@@ -2,6 +2,7 @@ package natsx_test
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -156,8 +159,9 @@ func TestDecisionLogBigEvent(t *testing.T) {
 		t.Fatalf("after Close: %d messages", len(msgs))
 	}
 
-	// Many events of 3 KB: no message goes past 64 KiB, and none is lost.
-	dlog, st = logStream(t, natsx.LogConfig{Batch: 64, Linger: time.Hour})
+	// Many events of 3 KB: no message goes past 64 KiB of JSON Lines
+	// (uncompressed, to see them), and none is lost.
+	dlog, st = logStream(t, natsx.LogConfig{Batch: 64, Linger: time.Hour, Uncompressed: true})
 	mid := json.RawMessage(`{"reason":"` + strings.Repeat("y", 3000) + `"}`)
 	for i := range 100 {
 		dlog.LogDecision(&rt.DecisionEvent{RequestID: strconv.Itoa(i), Decision: mid})
@@ -176,12 +180,93 @@ func TestDecisionLogBigEvent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(m.Data) > 64<<10 {
-			t.Errorf("message %d holds %d bytes, more than 64 KiB", q, len(m.Data))
+		if m.Header.Get("Content-Encoding") != "" || len(m.Data) > 64<<10 {
+			t.Errorf("message %d holds %d bytes (Content-Encoding %q), more than 64 KiB of JSON Lines", q, len(m.Data), m.Header.Get("Content-Encoding"))
 		}
 	}
 	if sent, dropped := dlog.Stats(); sent != 100 || dropped != 0 {
 		t.Errorf("sent %d dropped %d", sent, dropped)
+	}
+}
+
+// TestDecisionLogCompression: a message is the JSON Lines of its events
+// compressed with S2, and says so in its header, unless Uncompressed;
+// either way the stream gives the events back as they were logged.
+func TestDecisionLogCompression(t *testing.T) {
+	decision := json.RawMessage(`{"provider_id":"openai:gpt-4o-mini","priority":50,"reason":"best_score","metadata":{"policy_version":"8a4ebd4554edd9e468deeddcdff07849135ab6a4d9a8fd7d9ba109c9f2ae77fe"}}`)
+	for _, plain := range []bool{false, true} {
+		dlog, st := logStream(t, natsx.LogConfig{Batch: 50, Linger: time.Hour, Uncompressed: plain})
+		var want []byte
+		for i := range 50 {
+			ev := &rt.DecisionEvent{Time: time.Unix(1_800_000_000, int64(i)).UTC(), RequestID: "req-" + strconv.Itoa(i), TenantID: "acme", PolicyID: "default",
+				Version: "8a4ebd4554edd9e468deeddcdff07849135ab6a4d9a8fd7d9ba109c9f2ae77fe", Result: "route", Decision: decision, Fuel: int64(100 + i), LatencyNs: int64(1000 + i)}
+			want = append(ev.AppendJSON(want), '\n')
+			dlog.LogDecision(ev)
+		}
+		evs := storedEvents(t, st, 50)
+		if got := ids(evs); got != ids(mustEvents(t, nil, want)) {
+			t.Fatalf("uncompressed %v: events %s", plain, got)
+		}
+		if diff := cmp.Diff(mustEvents(t, nil, want), evs); diff != "" {
+			t.Errorf("uncompressed %v: events differ from those logged (-want +got):\n%s", plain, diff)
+		}
+		m, err := st.GetMsg(context.Background(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc := m.Header.Get("Content-Encoding")
+		switch {
+		case plain && (enc != "" || string(m.Data) != string(want)):
+			t.Errorf("uncompressed: Content-Encoding %q, %d bytes, want the %d bytes of JSON Lines", enc, len(m.Data), len(want))
+		case !plain && (enc != natsx.LogEncodingS2 || len(m.Data) > len(want)/4):
+			t.Errorf("compressed: Content-Encoding %q, %d bytes for %d bytes of JSON Lines, want s2 and at most a quarter", enc, len(m.Data), len(want))
+		}
+	}
+}
+
+// mustEvents is LogEvents, failing t on an error.
+func mustEvents(t *testing.T, h nats.Header, data []byte) []rt.DecisionEvent {
+	t.Helper()
+	evs, err := natsx.LogEvents(h, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// TestLogEventsCompressed: a compressed message's events, and what a
+// payload that does not decompress, or an encoding that is not S2, gets.
+func TestLogEventsCompressed(t *testing.T) {
+	lines := []byte(`{"request_id":"a"}` + "\n" + `{"request_id":"b","fuel":3}` + "\n")
+	s2h := nats.Header{"Content-Encoding": {natsx.LogEncodingS2}}
+	// A block that claims to decode to 1 GiB (a varint length) and holds
+	// nothing.
+	huge := binary.AppendUvarint(nil, 1<<30)
+	for _, c := range []struct {
+		name string
+		h    nats.Header
+		data []byte
+		ids  string
+		err  string
+	}{
+		{"s2", s2h, s2.Encode(nil, lines), "a b", ""},
+		{"s2 empty", s2h, s2.Encode(nil, nil), "", ""},
+		{"s2 corrupt", s2h, s2.Encode(nil, lines)[:5], "", "decision log: S2 payload: s2: corrupt input"},
+		{"s2 not s2", s2h, lines, "", "decision log: S2 payload: s2: corrupt input"},
+		{"s2 too large", s2h, huge, "", "decision log: S2 payload decodes to 1073741824 bytes, more than 67108864"},
+		{"compressed, no header", nil, s2.Encode(nil, lines), "", "decision log: event 1: "},
+		{"gzip", nats.Header{"Content-Encoding": {"gzip"}}, lines, "", `decision log: Content-Encoding "gzip": want "s2" or none`},
+	} {
+		evs, err := natsx.LogEvents(c.h, c.data)
+		if ids(evs) != c.ids {
+			t.Errorf("%s: events %q, want %q", c.name, ids(evs), c.ids)
+		}
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.err != "" && (err == nil || !strings.HasPrefix(err.Error(), c.err)):
+			t.Errorf("%s: error %v, want %q…", c.name, err, c.err)
+		}
 	}
 }
 
@@ -195,7 +280,7 @@ func TestLogEvents(t *testing.T) {
 		{`{"request_id":"a"}` + "\n" + `{"fuel":"x"}` + "\n", "a", "decision log: event 2: json: cannot unmarshal"},
 		{`{"request_id":"a"}`, "", "decision log: event 1: no newline after it"},
 	} {
-		evs, err := natsx.LogEvents([]byte(c.data))
+		evs, err := natsx.LogEvents(nil, []byte(c.data))
 		if ids(evs) != c.ids {
 			t.Errorf("%q: events %q, want %q", c.data, ids(evs), c.ids)
 		}

@@ -16,10 +16,17 @@ import (
 
 // TestDecisionLog: a router logs every decision it makes over NATS to the
 // decision log stream, from a connection of its own (rpl-router-log), so
-// that the log's large messages do not share the requests' connection.
+// that the log's large messages do not share the requests' connection;
+// its messages are compressed unless LogUncompressed.
 func TestDecisionLog(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		t.Run(fmt.Sprint("uncompressed=", plain), func(t *testing.T) { testDecisionLog(t, plain) })
+	}
+}
+
+func testDecisionLog(t *testing.T, plain bool) {
 	ctx := context.Background()
-	r, err := router.Start(ctx, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", LogSample: 1, Logger: quiet()})
+	r, err := router.Start(ctx, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", LogSample: 1, LogUncompressed: plain, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +65,13 @@ func TestDecisionLog(t *testing.T) {
 	}
 	if got := strings.Join(ids, " "); got != "log-0 log-1 log-2" {
 		t.Fatalf("logged %q, want log-0 log-1 log-2", got)
+	}
+	m, err := st.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enc, want := m.Header.Get("Content-Encoding"), map[bool]string{false: natsx.LogEncodingS2}[plain]; enc != want {
+		t.Errorf("Content-Encoding %q, want %q", enc, want)
 	}
 
 	cz, err := r.NATSServer().Connz(&server.ConnzOptions{})

@@ -122,7 +122,10 @@ type Options struct {
 	// its own (an operator's) but for those given (not 0).
 	LogMaxAge   time.Duration
 	LogMaxBytes int64
-	OTLP        string // OTLP/HTTP endpoint for spans; "" for none
+	// LogUncompressed publishes the decision log's messages as JSON
+	// Lines as they are (natsx.LogConfig.Uncompressed).
+	LogUncompressed bool
+	OTLP            string // OTLP/HTTP endpoint for spans; "" for none
 
 	Logger *slog.Logger
 }
@@ -526,7 +529,7 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, Dropped: r.Metrics.LogDropped, Failed: func(err error) {
+	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, Uncompressed: r.opt.LogUncompressed, Dropped: r.Metrics.LogDropped, Failed: func(err error) {
 		r.Metrics.LogFailed()
 		r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
 	}, Ready: func() {
