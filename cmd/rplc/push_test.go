@@ -363,7 +363,7 @@ func TestPushTestsFail(t *testing.T) {
 	failing, _ := build("failing.rplb", `to("mistral:large")`)
 	var out, errb bytes.Buffer
 	if code := run([]string{"push", failing, "--nats-url", url}, nil, &out, &errb); code != exitFail ||
-		!strings.Contains(errb.String(), `failing.rplb: its tests fail (routers refuse it): 1 of 1 tests: policy p, test "openai": p_test.rpl:4:3: route({}).target: expected "openai:gpt-4o", got "mistral:large"`) {
+		!strings.Contains(errb.String(), `failing.rplb: tests failed (routers refuse it): 1 of 1 tests: policy p, test "openai": p_test.rpl:4:3: route({}).target: expected "openai:gpt-4o", got "mistral:large"`) {
 		t.Fatalf("push of a failing bundle: exit %d: %s", code, errb.String())
 	}
 	if code := run([]string{"push", good, "--nats-url", url}, nil, &out, &errb); code != exitOK {
@@ -421,8 +421,8 @@ func TestPushLimits(t *testing.T) {
 		limits      rpl.Limits
 		want        string
 	}{
-		{"--fuel", "5", rpl.Limits{Fuel: 5}, `p.rplb: its tests fail (routers refuse it): 1 of 1 tests: policy p, test "openai": p_test.rpl:4:20: fuel exhausted (limit 5)`},
-		{"--memory", "1", rpl.Limits{Memory: 1}, `p.rplb: its tests fail (routers refuse it): 1 of 1 tests: policy p, test "openai": p_test.rpl:4:16: stack overflow (5 value slots, 120 bytes: more than the memory limit of 1)`},
+		{"--fuel", "5", rpl.Limits{Fuel: 5}, `p.rplb: tests failed (routers refuse it): 1 of 1 tests: policy p, test "openai": p_test.rpl:4:20: fuel exhausted (limit 5)`},
+		{"--memory", "1", rpl.Limits{Memory: 1}, `p.rplb: tests failed (routers refuse it): 1 of 1 tests: policy p, test "openai": p_test.rpl:4:16: stack overflow (5 value slots, 120 bytes: more than the memory limit of 1)`},
 	} {
 		var out, errb bytes.Buffer
 		if code := run([]string{"push", file, "--nats-url", url, c.flag, c.value}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), c.want) {

@@ -27,8 +27,8 @@ func TestAcceptLimits(t *testing.T) {
 	}
 	for _, lim := range []rpl.Limits{{Fuel: 5}, {Memory: 1}} {
 		_, err := Accept(context.Background(), data, ReadOptions{}, nil, lim)
-		if !errors.Is(err, ErrTestsFail) {
-			t.Errorf("%+v: %v, want %v", lim, err, ErrTestsFail)
+		if !errors.Is(err, ErrTestsFailed) {
+			t.Errorf("%+v: %v, want %v", lim, err, ErrTestsFailed)
 		}
 	}
 }

@@ -113,7 +113,8 @@ type Result struct {
 	Unbounded map[string]string
 }
 
-// Errors Build returns when it does not build; Result says more.
+// Errors Build returns when it does not build (Result says more), and
+// ErrTestsFailed Accept's for a bundle whose tests fail.
 var (
 	ErrCheckFailed = errors.New("policies have errors")
 	ErrTestsFailed = errors.New("tests failed")
@@ -393,10 +394,6 @@ func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env, limits rpl.Limits) 
 	return out, nil
 }
 
-// ErrTestsFail is Accept's answer for a bundle whose policies' tests
-// fail.
-var ErrTestsFail = errors.New("its tests fail")
-
 // Accept checks data before it goes to the routers' bundle bucket (rplc
 // push and rplc rollback use it, so as not to put there what every router
 // would refuse). It checks:
@@ -414,7 +411,7 @@ var ErrTestsFail = errors.New("its tests fail")
 // router would; given lower ones than the routers', it refuses more. That
 // is not all a router checks: it refuses a bundle without policies (rplc
 // build makes none), and it makes each registered tenant a Tenant record
-// of its environment. A failing test is an error wrapping ErrTestsFail
+// of its environment. A failing test is an error wrapping ErrTestsFailed
 // that names the first failures.
 func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env, limits rpl.Limits) (*Bundle, error) {
 	if env == nil {
@@ -459,7 +456,7 @@ func (b *Bundle) TestsPass(ctx context.Context, env *rpl.Env, limits rpl.Limits)
 	if len(fails) > shown {
 		fmt.Fprintf(&sb, "; and %d more", len(fails)-shown)
 	}
-	return fmt.Errorf("%w (routers refuse it): %d of %d tests: %s", ErrTestsFail, len(fails), tests, sb.String())
+	return fmt.Errorf("%w (routers refuse it): %d of %d tests: %s", ErrTestsFailed, len(fails), tests, sb.String())
 }
 
 // DataError is a policy tree's catalogue.json or tenants.json refused:
