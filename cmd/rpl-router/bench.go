@@ -253,7 +253,7 @@ type benchReport struct {
 	LoadAfter   string            `json:"loadavg_after"`
 	Policies    string            `json:"policies"`
 	DecisionLog float64           `json:"decision_log_sample"`
-	LogCompr    string            `json:"decision_log_compression"`
+	LogCompr    string            `json:"decision_log_compression,omitempty"` // none without a log
 	Rounds      int               `json:"rounds"`
 	Probe       *loadgen.Pauses   `json:"probe,omitempty"`
 	Control     *controlReport    `json:"control,omitempty"`
@@ -353,7 +353,10 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 			fmt.Fprintf(stderr, format+"\n", args...)
 		}
 	}
-	rep := benchReport{Started: time.Now(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), LoadBefore: loadavg(), Policies: o.policies, DecisionLog: o.logSample, LogCompr: o.logCompr, Rounds: max(o.rounds, 1)}
+	rep := benchReport{Started: time.Now(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), LoadBefore: loadavg(), Policies: o.policies, DecisionLog: o.logSample, Rounds: max(o.rounds, 1)}
+	if o.logSample > 0 {
+		rep.LogCompr = o.logCompr
+	}
 	for _, p := range []struct {
 		path  string
 		start func(io.Writer) error
@@ -710,8 +713,12 @@ func targets(runs []loadgen.Summary) []target {
 }
 
 func printTable(w io.Writer, rep benchReport) {
-	fmt.Fprintf(w, "rpl-router bench: GOMAXPROCS %d, %d CPUs, load average %s before, %s after; decision log sample %g, compression %s\n",
-		rep.GOMAXPROCS, rep.NumCPU, rep.LoadBefore, rep.LoadAfter, rep.DecisionLog, rep.LogCompr)
+	compression := ""
+	if rep.LogCompr != "" {
+		compression = ", compression " + rep.LogCompr
+	}
+	fmt.Fprintf(w, "rpl-router bench: GOMAXPROCS %d, %d CPUs, load average %s before, %s after; decision log sample %g%s\n",
+		rep.GOMAXPROCS, rep.NumCPU, rep.LoadBefore, rep.LoadAfter, rep.DecisionLog, compression)
 	if p := rep.Probe; p != nil {
 		fmt.Fprintf(w, "machine: a thread spinning for %v was paused %d times (> %v), %.2f%% of the time, longest %s; 1 instant in 100 waits %s or more for the machine alone\n",
 			p.Duration.Round(time.Millisecond), p.Count, loadgen.PauseMin, 100*p.Paused.Seconds()/p.Duration.Seconds(), fmtDur(p.Longest), fmtDur(p.Hit99))

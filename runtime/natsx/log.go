@@ -86,16 +86,18 @@ type LogConfig struct {
 // The events of a message repeat their keys, version and much of their
 // decisions: the example policies' CP1 events, ~600 bytes each, take
 // ~60 compressed. What the stream stores, and what its server copies,
-// hashes and writes for each event, shrink as much; a router with its
-// embedded server spent a third of the bytes it allocated per request
-// (every decision logged) on the log's messages in that server, and the
-// collections they caused lay in its latency tail (README, Performance).
+// hashes and writes for each event, shrink as much: in a router with its
+// embedded server, the server's copies of the log's messages had been
+// over a quarter of the bytes the process allocated (every decision
+// logged), and the collections they caused lay in its latency tail
+// (README, Performance: "Compressing the decision log").
 const LogEncodingS2 = "s2"
 
-// maxLogDecoded bounds what a compressed log message may decode to, as
-// its header says: far above any message a DecisionLog publishes (64 KiB,
-// or one event), so that a crafted one cannot make a reader allocate
-// gigabytes.
+// maxLogDecoded bounds what a log message may decode to: a reader
+// refuses a compressed one that says it is larger, so that a crafted
+// message cannot make it allocate gigabytes, and the publisher drops
+// (and counts) a message larger, a single event (any other message holds
+// at most maxBatchBytes), which readers would refuse.
 const maxLogDecoded = 64 << 20
 
 // maxBatchBytes bounds a message whatever LogConfig.Batch says, well
@@ -278,7 +280,7 @@ func (l *DecisionLog) ensureStream(ctx context.Context, again bool) (created boo
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		sc = jetstream.StreamConfig{
 			Name:        LogStream,
-			Description: "RPL router decision log (JSON Lines: one or more events per message)",
+			Description: "RPL router decision log (JSON Lines: one or more events per message; S2-compressed when the message's header says Content-Encoding: s2)",
 			Subjects:    []string{LogSubject},
 			Retention:   jetstream.LimitsPolicy,
 			Discard:     jetstream.DiscardOld,
@@ -500,6 +502,11 @@ func (l *DecisionLog) publish() {
 		return
 	}
 	n := l.n
+	if len(l.buf) > maxLogDecoded {
+		l.buf, l.z, l.n = nil, nil, 0
+		l.drop(n)
+		return
+	}
 	data := l.buf
 	if l.hdr != nil {
 		l.z = s2.Encode(l.z[:cap(l.z)], l.buf)
@@ -607,14 +614,32 @@ func LogEvents(h nats.Header, data []byte) ([]rt.DecisionEvent, error) {
 	for k := 1; len(data) > 0; k++ {
 		line, rest, ok := bytes.Cut(data, []byte{'\n'})
 		if !ok {
+			if k == 1 && h.Get("Content-Encoding") == "" && looksS2(data) {
+				return evs, fmt.Errorf("decision log: event 1: no newline after it (the payload decompresses as S2: was its header Content-Encoding: %s lost?)", LogEncodingS2)
+			}
 			return evs, fmt.Errorf("decision log: event %d: no newline after it", k)
 		}
 		var ev rt.DecisionEvent
 		if err := json.Unmarshal(line, &ev); err != nil {
+			if k == 1 && h.Get("Content-Encoding") == "" && looksS2(data) {
+				return evs, fmt.Errorf("decision log: event 1: %w (the payload decompresses as S2: was its header Content-Encoding: %s lost?)", err, LogEncodingS2)
+			}
 			return evs, fmt.Errorf("decision log: event %d: %w", k, err)
 		}
 		evs = append(evs, ev)
 		data = rest
 	}
 	return evs, nil
+}
+
+// looksS2 reports whether data, which is not JSON Lines, decompresses as
+// an S2 block of at most maxLogDecoded bytes: a compressed message whose
+// header was lost.
+func looksS2(data []byte) bool {
+	n, err := s2.DecodedLen(data)
+	if err != nil || n > maxLogDecoded {
+		return false
+	}
+	_, err = s2.Decode(nil, data)
+	return err == nil
 }

@@ -224,6 +224,25 @@ func TestDecisionLogCompression(t *testing.T) {
 	}
 }
 
+// TestDecisionLogOversizeEvent: an event larger than a reader takes
+// (64 MiB of JSON), which compression makes small enough to store, is
+// dropped and counted, and the events around it are stored and read.
+func TestDecisionLogOversizeEvent(t *testing.T) {
+	dlog, st := logStream(t, natsx.LogConfig{Batch: 1})
+	huge := make([]byte, 0, 65<<20)
+	huge = append(append(append(huge, `{"reason":"`...), strings.Repeat("x", 65<<20-20)...), `"}`...)
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "0"})
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "1", Decision: huge})
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "2"})
+	dlog.Close(context.Background())
+	if got := ids(storedEvents(t, st, 2)); got != "0 2" {
+		t.Errorf("events %q, want 0 2", got)
+	}
+	if sent, dropped := dlog.Stats(); sent != 2 || dropped != 1 {
+		t.Errorf("sent %d dropped %d, want 2 and 1", sent, dropped)
+	}
+}
+
 // mustEvents is LogEvents, failing t on an error.
 func mustEvents(t *testing.T, h nats.Header, data []byte) []rt.DecisionEvent {
 	t.Helper()
@@ -254,12 +273,19 @@ func TestLogEventsCompressed(t *testing.T) {
 		{"s2 corrupt", s2h, s2.Encode(nil, lines)[:5], "", "decision log: S2 payload: s2: corrupt input"},
 		{"s2 not s2", s2h, lines, "", "decision log: S2 payload: s2: corrupt input"},
 		{"s2 too large", s2h, huge, "", "decision log: S2 payload decodes to 1073741824 bytes, more than 67108864"},
-		{"compressed, no header", nil, s2.Encode(nil, lines), "", "decision log: event 1: "},
+		{"compressed, no header", nil, s2.Encode(nil, lines), "", "decision log: event 1: invalid character"},
+		{"compressed, header lost", nil, s2.Encode(nil, lines), "", ""},
 		{"gzip", nats.Header{"Content-Encoding": {"gzip"}}, lines, "", `decision log: Content-Encoding "gzip": want "s2" or none`},
 	} {
 		evs, err := natsx.LogEvents(c.h, c.data)
 		if ids(evs) != c.ids {
 			t.Errorf("%s: events %q, want %q", c.name, ids(evs), c.ids)
+		}
+		if c.name == "compressed, header lost" {
+			if err == nil || !strings.HasSuffix(err.Error(), "(the payload decompresses as S2: was its header Content-Encoding: s2 lost?)") {
+				t.Errorf("%s: error %v, want the S2 hint", c.name, err)
+			}
+			continue
 		}
 		switch {
 		case c.err == "" && err != nil:

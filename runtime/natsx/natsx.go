@@ -30,7 +30,9 @@
 //
 // The decision log is published on rpl.log.decisions, which the stream
 // RPL_DECISIONS stores: each message holds one or more events in JSON
-// Lines (DecisionLog; LogEvents reads a message).
+// Lines, compressed with S2 unless the log is configured uncompressed
+// (LogEncodingS2: the message's header says so; DecisionLog; LogEvents
+// reads a message).
 package natsx
 
 import (
