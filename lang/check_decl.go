@@ -218,7 +218,12 @@ func (c *checker) resolve(obj *Object) {
 			}
 			obj.Type = t
 			if c.leastValues(t) > MaxLeastValues {
-				c.errAt(d.Name, CodeTypeTooLarge, "every value of type %s holds more than %d values: the record fields in it multiply (make some of them optional, or lists)", obj.Name, MaxLeastValues)
+				if r, ok := t.(*Record); ok && len(r.Fields) >= MaxLeastValues {
+					// Too many fields of its own: nothing multiplies.
+					c.errAt(d.Name, CodeTypeTooLarge, "type %s has %d fields: a record has at most %d (group some of them into records, or use a map)", obj.Name, len(r.Fields), MaxLeastValues-1)
+				} else {
+					c.errAt(d.Name, CodeTypeTooLarge, "every value of type %s holds more than %d values: the record fields in it multiply (make some of them optional, or lists)", obj.Name, MaxLeastValues)
+				}
 			}
 		case *ConstDecl:
 			var want Type

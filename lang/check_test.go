@@ -149,3 +149,42 @@ func runChunk(t *testing.T, u *lang.Universe, file string, ch chunk) {
 		}
 	}
 }
+
+// TestTypeTooManyFields: a record with 65,536 fields of its own or more
+// is RPL321 saying so; it said "the record fields in it multiply", which
+// is true only of records nested in records. One field fewer checks.
+func TestTypeTooManyFields(t *testing.T) {
+	u := universe(t)
+	for _, n := range []int{lang.MaxLeastValues - 1, lang.MaxLeastValues, 70_000} {
+		var src strings.Builder
+		src.WriteString("package wide\n\ntype R = {")
+		for i := range n {
+			if i > 0 {
+				src.WriteString(", ")
+			}
+			fmt.Fprintf(&src, "f%d: int", i)
+		}
+		src.WriteString("}\n\nfn route(r: Request) -> Decision {\n  let x: R = {}\n  deny(string(x.f5))\n}\n")
+		read := func(p string) ([]byte, error) {
+			if p != "/virtual/wide.rpl" {
+				return nil, os.ErrNotExist
+			}
+			return []byte(src.String()), nil
+		}
+		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/virtual/wide.rpl")
+		want := ""
+		if n >= lang.MaxLeastValues {
+			want = fmt.Sprintf("wide.rpl:3:6: type R has %d fields: a record has at most 65535 (group some of them into records, or use a map)", n)
+		}
+		var got []string
+		for _, d := range diags {
+			got = append(got, d.Error()+" ["+string(d.Code)+"]")
+		}
+		switch {
+		case want == "" && len(got) != 0:
+			t.Errorf("%d fields: %q", n, got)
+		case want != "" && (len(got) != 1 || !strings.HasSuffix(got[0], want+" [RPL321]")):
+			t.Errorf("%d fields: %q, want %q", n, got, want)
+		}
+	}
+}
