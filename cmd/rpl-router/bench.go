@@ -563,11 +563,14 @@ type counters struct {
 	steal, total    uint64
 	gcs             uint32
 	mallocs, allocB uint64
+	cpu             time.Duration // this process's CPU time
+	cpuOK           bool
 }
 
 func takeCounters() counters {
 	var c counters
 	c.steal, c.total, _ = loadgen.CPUTicks()
+	c.cpu, c.cpuOK = loadgen.ProcessCPU()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	c.gcs, c.mallocs, c.allocB = ms.NumGC, ms.Mallocs, ms.TotalAlloc
@@ -575,8 +578,9 @@ func takeCounters() counters {
 }
 
 // since records in r what happened from b to c: the share of CPU time
-// stolen, and the collections and allocations of this process (per
-// request: the run sent about Achieved × (warmup + duration) of them).
+// stolen, and the collections, allocations and CPU time of this process
+// (per request: the run sent about Achieved × (warmup + duration) of
+// them; CPU time not when the generator spins in this process).
 func (c counters) since(b counters, r *loadgen.Result, warmup time.Duration) {
 	if c.total > b.total {
 		r.StealPct = 100 * float64(c.steal-b.steal) / float64(c.total-b.total)
@@ -585,6 +589,9 @@ func (c counters) since(b counters, r *loadgen.Result, warmup time.Duration) {
 	if n := r.Achieved * (warmup + r.Duration).Seconds(); n > 0 {
 		r.AllocsPerReq = float64(c.mallocs-b.mallocs) / n
 		r.BytesPerReq = float64(c.allocB-b.allocB) / n
+		if c.cpuOK && b.cpuOK && r.Pace != loadgen.PaceSpin.String() {
+			r.CPUPerReqUS = float64(c.cpu-b.cpu) / 1e3 / n
+		}
 	}
 }
 
@@ -726,13 +733,17 @@ func printTable(w io.Writer, rep benchReport) {
 	if c := rep.Control; c != nil {
 		fmt.Fprintf(w, "control: %d rounds of arithmetic on a register, as long as the median CP1 exchange back to back (%s), paced as inproc\n", c.Rounds, fmtUS(c.ExchangeUS))
 	}
-	fmt.Fprintf(w, "latency from each request's actual send (p50…max), and from its scheduled send (sched); late p99: the actual send after the schedule (the generator's own delay); steal: CPU time the hypervisor took during the run; GCs, allocs/req, B/req: the router process's collections and allocations (with the in-process client for inproc and embedded); %d rounds per setup, taking turns\n", rep.Rounds)
+	fmt.Fprintf(w, "latency from each request's actual send (p50…max), and from its scheduled send (sched); late p99: the actual send after the schedule (the generator's own delay); steal: CPU time the hypervisor took during the run; GCs, allocs/req, B/req, CPU/req: the router process's collections, allocations and CPU time, user and system (with the in-process client for inproc and embedded; no CPU/req when that client spins); %d rounds per setup, taking turns\n", rep.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "setup\toffered\tpace\tachieved\tp50\tp99\tp999\tmax\tsched p50\tsched p99\tlate p99\terrors\tsteal\tGCs\tallocs/req\tB/req\t")
+	fmt.Fprintln(tw, "setup\toffered\tpace\tachieved\tp50\tp99\tp999\tmax\tsched p50\tsched p99\tlate p99\terrors\tsteal\tGCs\tallocs/req\tB/req\tCPU/req\t")
 	for _, s := range rep.Runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f/s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.1f%%\t%d\t%.1f\t%.0f\t\n", s.Setup, rateName(s.Offered), s.Pace, s.Achieved,
+		cpu := "-"
+		if s.CPUPerReqUS > 0 {
+			cpu = fmtUS(s.CPUPerReqUS)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f/s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.1f%%\t%d\t%.1f\t%.0f\t%s\t\n", s.Setup, rateName(s.Offered), s.Pace, s.Achieved,
 			fmtUS(s.ServiceUS.P50), fmtUS(s.ServiceUS.P99), fmtUS(s.ServiceUS.P999), fmtUS(s.ServiceUS.Max),
-			fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LateUS.P99), s.Errors+s.Lost, s.StealPct, s.GCs, s.AllocsPerReq, s.BytesPerReq)
+			fmtUS(s.LatencyUS.P50), fmtUS(s.LatencyUS.P99), fmtUS(s.LateUS.P99), s.Errors+s.Lost, s.StealPct, s.GCs, s.AllocsPerReq, s.BytesPerReq, cpu)
 	}
 	tw.Flush()
 	for _, s := range rep.Runs {

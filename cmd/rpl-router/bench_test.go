@@ -73,6 +73,12 @@ func TestBench(t *testing.T) {
 		if r.StealPct < 0 || r.StealPct > 100 {
 			t.Errorf("%s: steal %v%%", r.Setup, r.StealPct)
 		}
+		// The process's CPU time per request, but where the generator
+		// spins in it (inproc at a rate); a request costs some, and less
+		// than a second (the machine may be busy).
+		if spin := r.Pace == "spin"; spin && r.CPUPerReqUS != 0 || !spin && (r.CPUPerReqUS <= 0 || r.CPUPerReqUS > 1e6) {
+			t.Errorf("%s %s: CPU per request %v µs", r.Setup, r.Mode, r.CPUPerReqUS)
+		}
 		if r.Mode == "rate" && (r.Sent < 100 || r.Sent > 200) {
 			t.Errorf("%s: %d requests sent at 500/s for 300ms", r.Setup, r.Sent)
 		}

@@ -82,6 +82,11 @@ type Result struct {
 	GCs          uint32  `json:"gc_cycles"`
 	AllocsPerReq float64 `json:"allocs_per_request"`
 	BytesPerReq  float64 `json:"bytes_per_request"`
+	// CPUPerReqUS is the server process's CPU time (user and system,
+	// every thread) per request, in microseconds, also recorded by the
+	// caller: 0 when not measured, or when the generator, in that process,
+	// spins (PaceSpin), its own time being in it.
+	CPUPerReqUS float64 `json:"cpu_us_per_request,omitempty"`
 }
 
 func (o *Options) defaults() {
@@ -394,6 +399,7 @@ func (r *Result) Merge(o Result) {
 	r.GCs += o.GCs
 	r.AllocsPerReq += w * (o.AllocsPerReq - r.AllocsPerReq)
 	r.BytesPerReq += w * (o.BytesPerReq - r.BytesPerReq)
+	r.CPUPerReqUS += w * (o.CPUPerReqUS - r.CPUPerReqUS)
 	r.Duration += o.Duration
 	r.Latency.Merge(o.Latency)
 	r.Service.Merge(o.Service)

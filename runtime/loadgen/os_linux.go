@@ -64,3 +64,13 @@ func CPUTicks() (steal, total uint64, ok bool) {
 	}
 	return steal, total, true
 }
+
+// ProcessCPU returns this process's CPU time so far, user and system,
+// every thread (getrusage); ok is false where that cannot be read.
+func ProcessCPU() (cpu time.Duration, ok bool) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, false
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
+}
