@@ -454,7 +454,18 @@ func (l *DecisionLog) run(ready bool) {
 		l.held, l.heldLen = l.n, len(l.buf)
 		idle := l.n == 0 && len(l.q) == 0
 		l.idle = idle
+		// Events logged during this pass counted on the held figures
+		// of the one before, and may have made a full message without
+		// waking the publisher: it looks again, rather than leave it to
+		// the linger.
+		again := !idle && (l.held+len(l.q) >= l.cfg.Batch || l.heldLen+l.qlen >= maxBatchBytes)
 		l.mu.Unlock()
+		if again {
+			select {
+			case l.wake <- struct{}{}:
+			default: // a wake-up is pending already
+			}
+		}
 		switch {
 		case idle && armed:
 			linger.Stop()

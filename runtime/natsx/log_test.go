@@ -224,6 +224,36 @@ func TestDecisionLogCompression(t *testing.T) {
 	}
 }
 
+// TestDecisionLogFullBatchWakes: a full message goes out at once, never
+// after the linger, however the events of its batch fall around the
+// publisher's passes: events logged while the publisher filled the
+// message counted on stale figures and did not wake it, and a full
+// message waited for the linger (an hour here; found by a review, about
+// one fresh log in 20).
+func TestDecisionLogFullBatchWakes(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx := context.Background()
+	decision := json.RawMessage(`{"provider_id":"openai:gpt-4o-mini","priority":50,"reason":"best_score"}`)
+	for i := range 100 {
+		dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Batch: 50, Linger: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range 50 {
+			dlog.LogDecision(&rt.DecisionEvent{Time: time.Now(), RequestID: "req-" + strconv.Itoa(j), TenantID: "acme", PolicyID: "default",
+				Version: "8a4ebd4554edd9e468deeddcdff07849135ab6a4d9a8fd7d9ba109c9f2ae77fe", Result: "route", Decision: decision})
+		}
+		for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(100 * time.Microsecond) {
+			if sent, _ := dlog.Stats(); sent == 50 {
+				break
+			} else if time.Now().After(deadline) {
+				t.Fatalf("log %d: %d of a full batch of 50 events sent after 2s", i, sent)
+			}
+		}
+		dlog.Close(ctx)
+	}
+}
+
 // TestDecisionLogOversizeEvent: an event larger than a reader takes
 // (64 MiB of JSON), which compression makes small enough to store, is
 // dropped and counted, and the events around it are stored and read.
