@@ -51,6 +51,7 @@ type benchOpts struct {
 	tenants   int
 	logSample float64
 	logCompr  string
+	logPlain  bool // --log-compression none
 	window    int
 	rounds    int
 	pace      string
@@ -253,7 +254,7 @@ type benchReport struct {
 	LoadAfter   string            `json:"loadavg_after"`
 	Policies    string            `json:"policies"`
 	DecisionLog float64           `json:"decision_log_sample"`
-	LogCompr    string            `json:"decision_log_compression,omitempty"` // none without a log
+	LogCompr    string            `json:"decision_log_compression,omitempty"` // absent without a log
 	Rounds      int               `json:"rounds"`
 	Probe       *loadgen.Pauses   `json:"probe,omitempty"`
 	Control     *controlReport    `json:"control,omitempty"`
@@ -314,7 +315,8 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	if _, err := logSample("--decision-log-sample", o.logSample); err != nil {
 		return err
 	}
-	if _, err := logUncompressed(o.logCompr); err != nil {
+	var err error
+	if o.logPlain, err = logUncompressed(o.logCompr); err != nil {
 		return err
 	}
 	if o.format != "table" && o.format != "json" {
@@ -423,7 +425,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	}
 	defer os.RemoveAll(dataDir)
 	ropt := router.Options{Policies: o.policies, DataDir: dataDir, NATSListen: "127.0.0.1:0", HTTP: "-",
-		NoLog: o.logSample <= 0, LogSample: o.logSample, LogUncompressed: o.logCompr == "none", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		NoLog: o.logSample <= 0, LogSample: o.logSample, LogUncompressed: o.logPlain, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	r, err := router.Start(ctx, ropt)
 	if err != nil {
 		return err
@@ -509,7 +511,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 				if err != nil {
 					return fmt.Errorf("%s: %w", name, err)
 				}
-				takeCounters().since(before, &res, lo.Warmup)
+				takeCounters().since(before, &res, lo.Warmup, spinsHere(fam, rate, lo.Pace))
 				if merged[name] == nil {
 					merged[name] = &loadgen.Result{}
 				}
@@ -580,8 +582,9 @@ func takeCounters() counters {
 // since records in r what happened from b to c: the share of CPU time
 // stolen, and the collections, allocations and CPU time of this process
 // (per request: the run sent about Achieved × (warmup + duration) of
-// them; CPU time not when the generator spins in this process).
-func (c counters) since(b counters, r *loadgen.Result, warmup time.Duration) {
+// them; CPU time not when the generator spins in this process:
+// spinsHere).
+func (c counters) since(b counters, r *loadgen.Result, warmup time.Duration, spinsHere bool) {
 	if c.total > b.total {
 		r.StealPct = 100 * float64(c.steal-b.steal) / float64(c.total-b.total)
 	}
@@ -589,10 +592,18 @@ func (c counters) since(b counters, r *loadgen.Result, warmup time.Duration) {
 	if n := r.Achieved * (warmup + r.Duration).Seconds(); n > 0 {
 		r.AllocsPerReq = float64(c.mallocs-b.mallocs) / n
 		r.BytesPerReq = float64(c.allocB-b.allocB) / n
-		if c.cpuOK && b.cpuOK && r.Pace != loadgen.PaceSpin.String() {
+		if c.cpuOK && b.cpuOK && !spinsHere {
 			r.CPUPerReqUS = float64(c.cpu-b.cpu) / 1e3 / n
 		}
 	}
+}
+
+// spinsHere reports whether the generator of a setup of family fam
+// spins in this process: it paces (a rate; max mode keeps requests in
+// flight instead) and runs here but for tcp and ext, whose client is
+// another process.
+func spinsHere(fam string, rate float64, p loadgen.Pace) bool {
+	return rate > 0 && p == loadgen.PaceSpin && fam != "tcp" && fam != "ext"
 }
 
 func missRatio(measured, limit float64) float64 {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rpl-lang/rpl/runtime/loadgen"
 )
 
 // TestMain lets the test binary stand in for rpl-router when the bench
@@ -109,5 +111,27 @@ func TestBench(t *testing.T) {
 	}
 	if want := serve.Flags().Lookup("log-sample").DefValue; strconv.FormatFloat(rep.DecisionLog, 'g', -1, 64) != want {
 		t.Errorf("decision log sample %v, want serve's default %s", rep.DecisionLog, want)
+	}
+}
+
+// TestSpinsHere: the process's CPU time per request is left out where
+// the generator spins in it (inproc, embedded), and kept where it spins
+// in the client process (tcp, ext; it was left out there too, found by a
+// review).
+func TestSpinsHere(t *testing.T) {
+	for _, c := range []struct {
+		fam  string
+		rate float64
+		pace loadgen.Pace
+		want bool
+	}{
+		{"inproc", 1000, loadgen.PaceSpin, true}, {"embedded", 1000, loadgen.PaceSpin, true},
+		{"tcp", 1000, loadgen.PaceSpin, false}, {"ext", 1000, loadgen.PaceSpin, false},
+		{"inproc", 1000, loadgen.PaceSleep, false}, {"embedded", 1000, loadgen.PaceSleep, false}, {"tcp", 1000, loadgen.PaceSleep, false},
+		{"inproc", 0, loadgen.PaceSpin, false}, // max mode does not pace
+	} {
+		if got := spinsHere(c.fam, c.rate, c.pace); got != c.want {
+			t.Errorf("spinsHere(%s, %v, %v) = %v", c.fam, c.rate, c.pace, got)
+		}
 	}
 }

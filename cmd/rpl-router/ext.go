@@ -73,7 +73,7 @@ func startExt(ctx context.Context, o benchOpts, dataDir string) (*extSetup, erro
 		return nil, fmt.Errorf("%s did not come up: %v\n%s", bin, err, out.String())
 	}
 	r, err := router.Start(ctx, router.Options{Policies: o.policies, DataDir: filepath.Join(dataDir, "ext-router"), NATSURL: url, HTTP: "-",
-		NoLog: o.logSample <= 0, LogSample: o.logSample, LogUncompressed: o.logCompr == "none", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		NoLog: o.logSample <= 0, LogSample: o.logSample, LogUncompressed: o.logPlain, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		stopServer()
 		return nil, fmt.Errorf("router on %s: %w", url, err)

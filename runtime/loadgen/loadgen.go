@@ -394,12 +394,19 @@ func (r *Result) Merge(o Result) {
 	r.OK += o.OK
 	r.Errors += o.Errors
 	r.Lost += o.Lost
-	w := o.Duration.Seconds() / (r.Duration + o.Duration).Seconds() // o's weight in the averages
+	// o's weight in the averages: its share of the time, and for the
+	// figures per request its share of the requests (rounds in max mode
+	// differ in throughput).
+	w := o.Duration.Seconds() / (r.Duration + o.Duration).Seconds()
+	wn := w
+	if r.Sent > 0 {
+		wn = float64(o.Sent) / float64(r.Sent)
+	}
 	r.StealPct += w * (o.StealPct - r.StealPct)
 	r.GCs += o.GCs
-	r.AllocsPerReq += w * (o.AllocsPerReq - r.AllocsPerReq)
-	r.BytesPerReq += w * (o.BytesPerReq - r.BytesPerReq)
-	r.CPUPerReqUS += w * (o.CPUPerReqUS - r.CPUPerReqUS)
+	r.AllocsPerReq += wn * (o.AllocsPerReq - r.AllocsPerReq)
+	r.BytesPerReq += wn * (o.BytesPerReq - r.BytesPerReq)
+	r.CPUPerReqUS += wn * (o.CPUPerReqUS - r.CPUPerReqUS)
 	r.Duration += o.Duration
 	r.Latency.Merge(o.Latency)
 	r.Service.Merge(o.Service)
