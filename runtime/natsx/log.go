@@ -605,52 +605,57 @@ func ReadLog(ctx context.Context, st jetstream.Stream) ([][]rt.DecisionEvent, er
 // the event (counted from 1) that is not a DecisionEvent, or says why
 // the payload does not decompress.
 func LogEvents(h nats.Header, data []byte) ([]rt.DecisionEvent, error) {
-	switch enc := h.Get("Content-Encoding"); enc {
+	enc := h.Get("Content-Encoding")
+	switch enc {
 	case "":
 	case LogEncodingS2:
-		n, err := s2.DecodedLen(data)
-		if err != nil {
-			return nil, fmt.Errorf("decision log: S2 payload: %w", err)
-		}
-		if n > maxLogDecoded {
-			return nil, fmt.Errorf("decision log: S2 payload decodes to %d bytes, more than %d", n, maxLogDecoded)
-		}
-		if data, err = s2.Decode(nil, data); err != nil {
-			return nil, fmt.Errorf("decision log: S2 payload: %w", err)
+		var err error
+		if data, err = decodeS2(data); err != nil {
+			return nil, fmt.Errorf("decision log: %w", err)
 		}
 	default:
 		return nil, fmt.Errorf("decision log: Content-Encoding %q: want %q or none", enc, LogEncodingS2)
 	}
+	evs, err := jsonLines(data)
+	if err != nil && len(evs) == 0 && enc == "" {
+		if _, zerr := decodeS2(data); zerr == nil {
+			err = fmt.Errorf("%w (the payload decompresses as S2: was its header Content-Encoding: %s lost?)", err, LogEncodingS2)
+		}
+	}
+	return evs, err
+}
+
+// decodeS2 decompresses an S2 block that decodes to at most
+// maxLogDecoded bytes.
+func decodeS2(data []byte) ([]byte, error) {
+	n, err := s2.DecodedLen(data)
+	if err != nil {
+		return nil, fmt.Errorf("S2 payload: %w", err)
+	}
+	if n > maxLogDecoded {
+		return nil, fmt.Errorf("S2 payload decodes to %d bytes, more than %d", n, maxLogDecoded)
+	}
+	if data, err = s2.Decode(nil, data); err != nil {
+		return nil, fmt.Errorf("S2 payload: %w", err)
+	}
+	return data, nil
+}
+
+// jsonLines decodes the events of a message's JSON Lines. An error names
+// the event (counted from 1) that is not a DecisionEvent.
+func jsonLines(data []byte) ([]rt.DecisionEvent, error) {
 	var evs []rt.DecisionEvent
 	for k := 1; len(data) > 0; k++ {
 		line, rest, ok := bytes.Cut(data, []byte{'\n'})
 		if !ok {
-			if k == 1 && h.Get("Content-Encoding") == "" && looksS2(data) {
-				return evs, fmt.Errorf("decision log: event 1: no newline after it (the payload decompresses as S2: was its header Content-Encoding: %s lost?)", LogEncodingS2)
-			}
 			return evs, fmt.Errorf("decision log: event %d: no newline after it", k)
 		}
 		var ev rt.DecisionEvent
 		if err := json.Unmarshal(line, &ev); err != nil {
-			if k == 1 && h.Get("Content-Encoding") == "" && looksS2(data) {
-				return evs, fmt.Errorf("decision log: event 1: %w (the payload decompresses as S2: was its header Content-Encoding: %s lost?)", err, LogEncodingS2)
-			}
 			return evs, fmt.Errorf("decision log: event %d: %w", k, err)
 		}
 		evs = append(evs, ev)
 		data = rest
 	}
 	return evs, nil
-}
-
-// looksS2 reports whether data, which is not JSON Lines, decompresses as
-// an S2 block of at most maxLogDecoded bytes: a compressed message whose
-// header was lost.
-func looksS2(data []byte) bool {
-	n, err := s2.DecodedLen(data)
-	if err != nil || n > maxLogDecoded {
-		return false
-	}
-	_, err = s2.Decode(nil, data)
-	return err == nil
 }
