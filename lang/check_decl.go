@@ -218,12 +218,15 @@ func (c *checker) resolve(obj *Object) {
 			}
 			obj.Type = t
 			if c.leastValues(t) > MaxLeastValues {
-				if r, ok := t.(*Record); ok && len(r.Fields) >= MaxLeastValues {
-					// Too many fields of its own: nothing multiplies.
-					c.errAt(d.Name, CodeTypeTooLarge, "type %s has %d fields: a record has at most %d (group some of them into records, or use a map)", obj.Name, len(r.Fields), MaxLeastValues-1)
-				} else {
+				const hint = "a record has at most %d (group some of them into records, or use a map)"
+				switch w := wideRecord(t, map[*Record]bool{}); {
+				case w == nil:
 					c.errAt(d.Name, CodeTypeTooLarge, "every value of type %s holds more than %d values: the record fields in it multiply (make some of them optional, or lists)", obj.Name, MaxLeastValues)
-				}
+				case w == t:
+					c.errAt(d.Name, CodeTypeTooLarge, "type %s has %d fields: "+hint, obj.Name, len(w.Fields), MaxLeastValues-1)
+				case w.Name == "":
+					c.errAt(d.Name, CodeTypeTooLarge, "type %s holds a record of %d fields: "+hint, obj.Name, len(w.Fields), MaxLeastValues-1)
+				} // else a named record type, which its declaration reports
 			}
 		case *ConstDecl:
 			var want Type
@@ -718,6 +721,26 @@ func (w what) String() string {
 // value). A record whose fields all have the next record type holds
 // exponentially many, which no run could build (RPL321).
 const MaxLeastValues = 1 << 16
+
+// wideRecord returns a record with MaxLeastValues fields or more that
+// t holds in every value (t itself, or one of its records' fields, as
+// leastValues counts them), or nil.
+func wideRecord(t Type, seen map[*Record]bool) *Record {
+	r, ok := t.(*Record)
+	if !ok || seen[r] {
+		return nil
+	}
+	seen[r] = true
+	if len(r.Fields) >= MaxLeastValues {
+		return r
+	}
+	for _, f := range r.Fields {
+		if w := wideRecord(f.Type, seen); w != nil {
+			return w
+		}
+	}
+	return nil
+}
 
 // leastValues is how many values the least value of t holds, counted up
 // to MaxLeastValues+1: a record, itself and its fields'; a list, map or
