@@ -149,7 +149,7 @@ type DecisionLog struct {
 	wake chan struct{}
 	mu   sync.Mutex
 	q    []*rt.DecisionEvent // the events queued, oldest first
-	qlen int                 // bytes of Decision in q
+	qlen int                 // the estimated bytes of q's JSON lines (lineSize)
 	// The publisher's, under mu: idle when it holds no event and
 	// waits for one (no linger running), closed once it has stopped;
 	// held and heldLen, the events and bytes of the message being
@@ -389,7 +389,7 @@ func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
 		return
 	}
 	l.q = append(l.q, ev)
-	l.qlen += len(ev.Decision)
+	l.qlen += lineSize(ev)
 	wake := l.idle || l.held+len(l.q) >= l.cfg.Batch || l.heldLen+l.qlen >= maxBatchBytes
 	l.idle = false
 	l.mu.Unlock()
@@ -399,6 +399,15 @@ func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
 		default: // a wake-up is pending already
 		}
 	}
+}
+
+// lineSize estimates the bytes of ev's JSON line, for LogDecision to
+// tell when the queue fills a message: its strings and decision, and
+// about 150 bytes of keys, time and numbers (escapes aside). It counted
+// the decision alone, and long request ids or failures made a message's
+// worth that woke no one.
+func lineSize(ev *rt.DecisionEvent) int {
+	return len(ev.Decision) + len(ev.RequestID) + len(ev.TenantID) + len(ev.PolicyID) + len(ev.Version) + len(ev.Result) + len(ev.Failure) + 150
 }
 
 func (l *DecisionLog) drop(n int) {

@@ -254,6 +254,28 @@ func TestDecisionLogFullBatchWakes(t *testing.T) {
 	}
 }
 
+// TestDecisionLogFullBytesWakes: 64 KiB of events make a message that
+// goes out at once, whatever makes them large: the queue's size counted
+// the decisions alone, and events of long request ids and small
+// decisions waited for the linger (an hour here; found by a review).
+func TestDecisionLogFullBytesWakes(t *testing.T) {
+	dlog, _ := logStream(t, natsx.LogConfig{Batch: 5000, Linger: time.Hour})
+	id := strings.Repeat("r", 900)
+	for i := range 300 { // ~1 KB of JSON each: four full messages and more
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: id + strconv.Itoa(i), Decision: json.RawMessage(`{"r":1}`)})
+		if i == 0 {
+			time.Sleep(50 * time.Millisecond) // the publisher takes the first, and lingers
+		}
+	}
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
+		if sent, _ := dlog.Stats(); sent >= 240 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%d of 300 events of ~1 KB sent after 2s, want the full 64 KiB messages' (240 or more)", sent)
+		}
+	}
+}
+
 // TestDecisionLogOversizeEvent: an event larger than a reader takes
 // (64 MiB of JSON), which compression makes small enough to store, is
 // dropped and counted, and the events around it are stored and read.
