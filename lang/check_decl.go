@@ -218,15 +218,7 @@ func (c *checker) resolve(obj *Object) {
 			}
 			obj.Type = t
 			if c.leastValues(t) > MaxLeastValues {
-				const hint = "a record has at most %d (group some of them into records, or use a map)"
-				switch w := wideRecord(t, map[*Record]bool{}); {
-				case w == nil:
-					c.errAt(d.Name, CodeTypeTooLarge, "every value of type %s holds more than %d values: the record fields in it multiply (make some of them optional, or lists)", obj.Name, MaxLeastValues)
-				case w == t:
-					c.errAt(d.Name, CodeTypeTooLarge, "type %s has %d fields: "+hint, obj.Name, len(w.Fields), MaxLeastValues-1)
-				case w.Name == "":
-					c.errAt(d.Name, CodeTypeTooLarge, "type %s holds a record of %d fields: "+hint, obj.Name, len(w.Fields), MaxLeastValues-1)
-				} // else a named record type, which its declaration reports
+				c.tooLarge(d, obj.Name, t)
 			}
 		case *ConstDecl:
 			var want Type
@@ -722,24 +714,52 @@ func (w what) String() string {
 // exponentially many, which no run could build (RPL321).
 const MaxLeastValues = 1 << 16
 
-// wideRecord returns a record with MaxLeastValues fields or more that
-// t holds in every value (t itself, or one of its records' fields, as
-// leastValues counts them), or nil.
-func wideRecord(t Type, seen map[*Record]bool) *Record {
-	r, ok := t.(*Record)
-	if !ok || seen[r] {
-		return nil
+// tooLarge reports RPL321 for the type t declared as name by d, whose
+// least value holds more than MaxLeastValues values: a record of its
+// declaration (t, or one written inline in it) with too many fields of
+// its own, else records that multiply. A type that is another
+// declaration's named record (an alias), or that is too large because
+// it holds one that is, is not reported: that declaration is.
+func (c *checker) tooLarge(d *TypeDecl, name string, t Type) {
+	if r, ok := t.(*Record); ok && r.Name != "" && r.Name != name {
+		return
 	}
-	seen[r] = true
+	const hint = "a record has at most %d (group some of them into records, or use a map)"
+	switch wide, named := c.excess(t, true); {
+	case wide == t:
+		c.errAt(d.Name, CodeTypeTooLarge, "type %s has %d fields: "+hint, name, len(wide.Fields), MaxLeastValues-1)
+	case wide != nil:
+		c.errAt(d.Name, CodeTypeTooLarge, "type %s holds a record of %d fields: "+hint, name, len(wide.Fields), MaxLeastValues-1)
+	case !named:
+		c.errAt(d.Name, CodeTypeTooLarge, "every value of type %s holds more than %d values: the record fields in it multiply (make some of them optional, or lists)", name, MaxLeastValues)
+	}
+}
+
+// excess finds what makes t too large, walking t's records as
+// leastValues counts them but not into named records (root: t is the
+// declaration's own): wide, a record with MaxLeastValues fields or more;
+// else named, whether t holds a named record too large itself. Each
+// record written inline belongs to one declaration, and named records'
+// sizes are memoized (leastValues), so checking stays linear.
+func (c *checker) excess(t Type, root bool) (wide *Record, named bool) {
+	r, ok := t.(*Record)
+	if !ok {
+		return nil, false
+	}
+	if !root && r.Name != "" {
+		return nil, c.leastValues(r) > MaxLeastValues
+	}
 	if len(r.Fields) >= MaxLeastValues {
-		return r
+		return r, false
 	}
 	for _, f := range r.Fields {
-		if w := wideRecord(f.Type, seen); w != nil {
-			return w
+		w, n := c.excess(f.Type, false)
+		if w != nil {
+			return w, false
 		}
+		named = named || n
 	}
-	return nil
+	return nil, named
 }
 
 // leastValues is how many values the least value of t holds, counted up

@@ -154,8 +154,9 @@ func runChunk(t *testing.T, u *lang.Universe, file string, ch chunk) {
 // TestTypeTooManyFields: a record with 65,536 fields of its own or more
 // is RPL321 saying so; it said "the record fields in it multiply", which
 // is true only of records nested in records. One field fewer checks. A
-// type holding such a record inline says that it does; one holding a
-// named one is not reported again (its declaration is).
+// type holding such a record inline says that it does; an alias of a
+// type too large, or a type holding a named one, is not reported again
+// (the named type's declaration is); an optional record does not count.
 func TestTypeTooManyFields(t *testing.T) {
 	u := universe(t)
 	fields := func(n int) string {
@@ -170,6 +171,13 @@ func TestTypeTooManyFields(t *testing.T) {
 		return b.String() + "}"
 	}
 	const hint = ": a record has at most 65535 (group some of them into records, or use a map) [RPL321]"
+	pFields := func(n int) string { // n fields of type P
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprintf("p%d: P", i)
+		}
+		return strings.Join(parts, ", ")
+	}
 	for _, c := range []struct {
 		name, decls string
 		want        []string
@@ -179,6 +187,11 @@ func TestTypeTooManyFields(t *testing.T) {
 		{"70000", "type R = " + fields(70_000), []string{"wide.rpl:3:6: type R has 70000 fields" + hint}},
 		{"inline", "type R = {a: " + fields(70_000) + "}", []string{"wide.rpl:3:6: type R holds a record of 70000 fields" + hint}},
 		{"named", "type R = {s: S}\ntype S = " + fields(70_000), []string{"wide.rpl:4:6: type S has 70000 fields" + hint}},
+		{"named, inline in it", "type R = {s: S}\ntype S = {a: " + fields(70_000) + "}", []string{"wide.rpl:4:6: type S holds a record of 70000 fields" + hint}},
+		{"alias", "type A = S\ntype S = " + fields(70_000), []string{"wide.rpl:4:6: type S has 70000 fields" + hint}},
+		{"named, multiplying", "type U = {t: T}\ntype T = {" + strings.Repeat("p: P, ", 0) + pFields(25_000) + "}\ntype P = {a: int, b: int}",
+			[]string{"wide.rpl:4:6: every value of type T holds more than 65536 values: the record fields in it multiply (make some of them optional, or lists) [RPL321]"}},
+		{"optional", "type R = {s: " + fields(70_000) + "?}", nil},
 	} {
 		src := "package wide\n\n" + c.decls + "\n\nfn route(r: Request) -> Decision = deny(\"x\")\n"
 		read := func(p string) ([]byte, error) {
