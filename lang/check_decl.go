@@ -213,12 +213,15 @@ func (c *checker) resolve(obj *Object) {
 		switch d := obj.Decl.(type) {
 		case *TypeDecl:
 			t := c.typeExpr(d.Type)
+			own := false // a record written here, not another type's
 			if r, ok := t.(*Record); ok && r.Name == "" {
-				t = &Record{Name: obj.Name, Fields: r.Fields}
+				t, own = &Record{Name: obj.Name, Fields: r.Fields}, true
 			}
 			obj.Type = t
-			if c.leastValues(t) > MaxLeastValues {
-				c.tooLarge(d, obj.Name, t)
+			// Another type's record (an alias, also of a record of the
+			// same name in another package) is its declaration's to report.
+			if own && c.leastValues(t) > MaxLeastValues {
+				c.tooLarge(d, t.(*Record))
 			}
 		case *ConstDecl:
 			var want Type
@@ -714,52 +717,65 @@ func (w what) String() string {
 // exponentially many, which no run could build (RPL321).
 const MaxLeastValues = 1 << 16
 
-// tooLarge reports RPL321 for the type t declared as name by d, whose
-// least value holds more than MaxLeastValues values: a record of its
-// declaration (t, or one written inline in it) with too many fields of
-// its own, else records that multiply. A type that is another
-// declaration's named record (an alias), or that is too large because
-// it holds one that is, is not reported: that declaration is.
-func (c *checker) tooLarge(d *TypeDecl, name string, t Type) {
-	if r, ok := t.(*Record); ok && r.Name != "" && r.Name != name {
+// tooLarge reports RPL321 for the record r that d declares, whose least
+// value holds more than MaxLeastValues values: a record of d (r, or one
+// written inline in it) with too many fields of its own, else records
+// that multiply. A record too large only because it holds named records
+// that are too large themselves is not reported: their declarations are.
+func (c *checker) tooLarge(d *TypeDecl, r *Record) {
+	if c.ownValues(r, true) <= MaxLeastValues {
 		return
 	}
 	const hint = "a record has at most %d (group some of them into records, or use a map)"
-	switch wide, named := c.excess(t, true); {
-	case wide == t:
-		c.errAt(d.Name, CodeTypeTooLarge, "type %s has %d fields: "+hint, name, len(wide.Fields), MaxLeastValues-1)
-	case wide != nil:
-		c.errAt(d.Name, CodeTypeTooLarge, "type %s holds a record of %d fields: "+hint, name, len(wide.Fields), MaxLeastValues-1)
-	case !named:
-		c.errAt(d.Name, CodeTypeTooLarge, "every value of type %s holds more than %d values: the record fields in it multiply (make some of them optional, or lists)", name, MaxLeastValues)
+	switch w := wideRecord(r, true); {
+	case w == r:
+		c.errAt(d.Name, CodeTypeTooLarge, "type %s has %d fields: "+hint, r.Name, len(w.Fields), MaxLeastValues-1)
+	case w != nil:
+		c.errAt(d.Name, CodeTypeTooLarge, "type %s holds a record of %d fields: "+hint, r.Name, len(w.Fields), MaxLeastValues-1)
+	default:
+		c.errAt(d.Name, CodeTypeTooLarge, "every value of type %s holds more than %d values: the record fields in it multiply (make some of them optional, or lists)", r.Name, MaxLeastValues)
 	}
 }
 
-// excess finds what makes t too large, walking t's records as
-// leastValues counts them but not into named records (root: t is the
-// declaration's own): wide, a record with MaxLeastValues fields or more;
-// else named, whether t holds a named record too large itself. Each
-// record written inline belongs to one declaration, and named records'
-// sizes are memoized (leastValues), so checking stays linear.
-func (c *checker) excess(t Type, root bool) (wide *Record, named bool) {
+// ownValues is leastValues with each named record that is too large
+// itself counted as one value (root: t is the declaration's own, which
+// is not), up to MaxLeastValues+1. It walks only the records written
+// inline in one declaration (named records' sizes are memoized), so
+// checking stays linear.
+func (c *checker) ownValues(t Type, root bool) int64 {
 	r, ok := t.(*Record)
-	if !ok {
-		return nil, false
+	switch {
+	case !ok:
+		return 1
+	case !root && r.Name != "":
+		if n := c.leastValues(r); n <= MaxLeastValues {
+			return n
+		}
+		return 1
 	}
-	if !root && r.Name != "" {
-		return nil, c.leastValues(r) > MaxLeastValues
+	n := int64(1)
+	for _, f := range r.Fields {
+		n = min(n+c.ownValues(f.Type, false), MaxLeastValues+1)
+	}
+	return n
+}
+
+// wideRecord returns a record with MaxLeastValues fields or more among t
+// and the records written inline in it (not named ones), or nil.
+func wideRecord(t Type, root bool) *Record {
+	r, ok := t.(*Record)
+	if !ok || !root && r.Name != "" {
+		return nil
 	}
 	if len(r.Fields) >= MaxLeastValues {
-		return r, false
+		return r
 	}
 	for _, f := range r.Fields {
-		w, n := c.excess(f.Type, false)
-		if w != nil {
-			return w, false
+		if w := wideRecord(f.Type, false); w != nil {
+			return w
 		}
-		named = named || n
 	}
-	return nil, named
+	return nil
 }
 
 // leastValues is how many values the least value of t holds, counted up

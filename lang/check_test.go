@@ -155,8 +155,10 @@ func runChunk(t *testing.T, u *lang.Universe, file string, ch chunk) {
 // is RPL321 saying so; it said "the record fields in it multiply", which
 // is true only of records nested in records. One field fewer checks. A
 // type holding such a record inline says that it does; an alias of a
-// type too large, or a type holding a named one, is not reported again
-// (the named type's declaration is); an optional record does not count.
+// type too large (of any name), or a type too large only because it
+// holds a named one, is not reported again (the named type's declaration
+// is), but one too large without it is; an optional record does not
+// count.
 func TestTypeTooManyFields(t *testing.T) {
 	u := universe(t)
 	fields := func(n int) string {
@@ -192,13 +194,26 @@ func TestTypeTooManyFields(t *testing.T) {
 		{"named, multiplying", "type U = {t: T}\ntype T = {" + strings.Repeat("p: P, ", 0) + pFields(25_000) + "}\ntype P = {a: int, b: int}",
 			[]string{"wide.rpl:4:6: every value of type T holds more than 65536 values: the record fields in it multiply (make some of them optional, or lists) [RPL321]"}},
 		{"optional", "type R = {s: " + fields(70_000) + "?}", nil},
+		// A record of another package named as the alias is the other's.
+		{"alias, same name", "type R = lib.R", []string{"lib.rpl:3:6: type R has 70000 fields" + hint}},
+		// Too large without the named record it holds too: reported.
+		{"holder too large itself", "type H = {r: lib.R, " + pFields(40_000) + "}\ntype P = {x: int}", []string{
+			"lib.rpl:3:6: type R has 70000 fields" + hint,
+			"wide.rpl:4:6: every value of type H holds more than 65536 values: the record fields in it multiply (make some of them optional, or lists) [RPL321]"}},
 	} {
 		src := "package wide\n\n" + c.decls + "\n\nfn route(r: Request) -> Decision = deny(\"x\")\n"
+		if strings.Contains(c.decls, "lib.") {
+			src = "package wide\n\nimport \"./lib\"\n" + c.decls + "\n\nfn route(r: Request) -> Decision = deny(\"x\")\n"
+		}
+		lib := "package lib\n\ntype R = " + fields(70_000) + "\n"
 		read := func(p string) ([]byte, error) {
-			if p != "/virtual/wide.rpl" {
-				return nil, os.ErrNotExist
+			switch p {
+			case "/virtual/wide.rpl":
+				return []byte(src), nil
+			case "/virtual/lib.rpl":
+				return []byte(lib), nil
 			}
-			return []byte(src), nil
+			return nil, os.ErrNotExist
 		}
 		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/virtual/wide.rpl")
 		var got []string
