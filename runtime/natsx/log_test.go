@@ -780,3 +780,27 @@ func TestDecisionLogAwaitsJetStream(t *testing.T) {
 		t.Error("Ready was not told")
 	}
 }
+
+// FuzzLogEvents: a decision log message, compressed or not, of any bytes
+// gets events or an error, never a panic; and JSON Lines read the same,
+// events and failure alike, whether they come plain or compressed.
+func FuzzLogEvents(f *testing.F) {
+	f.Add([]byte(`{"request_id":"a"}`+"\n"), false)
+	f.Add([]byte(`{"request_id":"a","fuel":3,"decision":{"x":[1,2]}}`+"\n"+`{"request_id":"b","time":"2026-11-27T00:00:00Z"}`+"\n"), true)
+	f.Add([]byte(`{"request_id":"a"}`+"\n"+`{"fuel":"x"}`+"\n"), false)
+	f.Add(s2.Encode(nil, []byte(`{"request_id":"a"}`+"\n")), true)
+	f.Add(binary.AppendUvarint(nil, 1<<30), true)
+	s2h := nats.Header{"Content-Encoding": {natsx.LogEncodingS2}}
+	f.Fuzz(func(t *testing.T, data []byte, compressed bool) {
+		h := nats.Header(nil)
+		if compressed {
+			h = s2h
+		}
+		natsx.LogEvents(h, data) // events or an error, whatever the bytes
+		plain, perr := natsx.LogEvents(nil, data)
+		z, zerr := natsx.LogEvents(s2h, s2.Encode(nil, data))
+		if (perr == nil) != (zerr == nil) || !cmp.Equal(plain, z) {
+			t.Errorf("plain: %d events, %v; compressed: %d events, %v", len(plain), perr, len(z), zerr)
+		}
+	})
+}
