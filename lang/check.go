@@ -182,6 +182,12 @@ type checker struct {
 	bodyDone map[*FuncDecl]Type           // checked function bodies and their types
 	calls    map[*Object]map[*Object]bool // call graph between user functions
 	least    map[*Record]int64            // leastValues by record
+	// typeExpr's: inField while it resolves a record field's type, and
+	// declType, the type a type declaration writes, which resolve
+	// reports as too large itself (RPL321) where typeExpr reports a
+	// record written anywhere else.
+	inField  bool
+	declType TypeExpr
 }
 
 // fnCtx is the checker's context within one declaration: the file and

@@ -212,7 +212,12 @@ func (c *checker) resolve(obj *Object) {
 	c.withDecl(obj, func() {
 		switch d := obj.Decl.(type) {
 		case *TypeDecl:
+			// A declaration's own context for typeExpr: this one may
+			// be resolved from within another's field.
+			inField, declType := c.inField, c.declType
+			c.inField, c.declType = false, d.Type
 			t := c.typeExpr(d.Type)
+			c.inField, c.declType = inField, declType
 			own := false // a record written here, not another type's
 			if r, ok := t.(*Record); ok && r.Name == "" {
 				t, own = &Record{Name: obj.Name, Fields: r.Fields}, true
@@ -221,7 +226,7 @@ func (c *checker) resolve(obj *Object) {
 			// Another type's record (an alias, also of a record of the
 			// same name in another package) is its declaration's to report.
 			if own && c.leastValues(t) > MaxLeastValues {
-				c.tooLarge(d, t.(*Record))
+				c.tooLarge(d.Name, "type "+obj.Name, t.(*Record))
 			}
 		case *ConstDecl:
 			var want Type
@@ -254,8 +259,13 @@ func (c *checker) resolve(obj *Object) {
 	c.state[obj] = resolved
 }
 
-// typeExpr resolves a written type.
+// typeExpr resolves a written type. A record written outermost (not as
+// a field's type of another) that is too large is RPL321 here, but the
+// one a type declaration writes, which resolve reports by its name.
 func (c *checker) typeExpr(t TypeExpr) Type {
+	inField := c.inField
+	c.inField = false
+	defer func() { c.inField = inField }()
 	switch t := t.(type) {
 	case *NamedType:
 		if t.Module != nil {
@@ -318,9 +328,14 @@ func (c *checker) typeExpr(t TypeExpr) Type {
 				continue
 			}
 			seen[f.Name.Name] = true
+			c.inField = true
 			fields = append(fields, &Field{Name: f.Name.Name, Type: c.typeExpr(f.Type)})
 		}
-		return NewRecord("", fields)
+		r := NewRecord("", fields)
+		if !inField && TypeExpr(t) != c.declType && c.leastValues(r) > MaxLeastValues {
+			c.tooLarge(t, "this record type", r)
+		}
+		return r
 	case *OptionalType:
 		e := c.typeExpr(t.Elem)
 		if _, ok := e.(*Optional); ok {
@@ -717,23 +732,24 @@ func (w what) String() string {
 // exponentially many, which no run could build (RPL321).
 const MaxLeastValues = 1 << 16
 
-// tooLarge reports RPL321 for the record r that d declares, whose least
-// value holds more than MaxLeastValues values: a record of d (r, or one
-// written inline in it) with too many fields of its own, else records
-// that multiply. A record too large only because it holds named records
+// tooLarge reports RPL321 at at for the record r, named what in the
+// message (a declared type, or a record type written elsewhere), whose
+// least value holds more than MaxLeastValues values: a record written
+// there (r, or one inline in it) with too many fields of its own, else
+// records that multiply. A record too large only because it holds named records
 // that are too large themselves is not reported: their declarations are.
-func (c *checker) tooLarge(d *TypeDecl, r *Record) {
+func (c *checker) tooLarge(at Node, what string, r *Record) {
 	if c.ownValues(r, true) <= MaxLeastValues {
 		return
 	}
 	const hint = "a record has at most %d (group some of them into records, or use a map)"
 	switch w := wideRecord(r, true); {
 	case w == r:
-		c.errAt(d.Name, CodeTypeTooLarge, "type %s has %d fields: "+hint, r.Name, len(w.Fields), MaxLeastValues-1)
+		c.errAt(at, CodeTypeTooLarge, "%s has %d fields: "+hint, what, len(w.Fields), MaxLeastValues-1)
 	case w != nil:
-		c.errAt(d.Name, CodeTypeTooLarge, "type %s holds a record of %d fields: "+hint, r.Name, len(w.Fields), MaxLeastValues-1)
+		c.errAt(at, CodeTypeTooLarge, "%s holds a record of %d fields: "+hint, what, len(w.Fields), MaxLeastValues-1)
 	default:
-		c.errAt(d.Name, CodeTypeTooLarge, "every value of type %s holds more than %d values: the record fields in it multiply (make some of them optional, or lists)", r.Name, MaxLeastValues)
+		c.errAt(at, CodeTypeTooLarge, "every value of %s holds more than %d values: the record fields in it multiply (make some of them optional, or lists)", what, MaxLeastValues)
 	}
 }
 
