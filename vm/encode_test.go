@@ -357,14 +357,7 @@ func TestFormatVersion3(t *testing.T) {
 func TestFormatVersion4(t *testing.T) {
 	spec := buildSpec(t, nil, nil, nil, fn{name: "main", asm: func(a *Assembler) { a.Emit(OpNil); a.Emit(OpReturn) }})
 	spec.MinVersion = 4
-	p, err := NewProgram(spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := p.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, data := encoded(t, spec)
 	if v, _ := ProgramVersion(data); v != 4 {
 		t.Fatalf("format version %d, want 4", v)
 	}
@@ -377,8 +370,7 @@ func TestFormatVersion4(t *testing.T) {
 		t.Errorf("loaded and written again: %v, equal %v", err, bytes.Equal(again, data))
 	}
 	spec.MinVersion = 0
-	p, _ = NewProgram(spec, nil)
-	if data, _ := p.MarshalBinary(); data[len(Magic)] != 1 {
+	if _, data := encoded(t, spec); data[len(Magic)] != 1 {
 		t.Errorf("without it: version %d, want 1", data[len(Magic)])
 	}
 }

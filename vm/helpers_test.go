@@ -47,6 +47,20 @@ func build(t testing.TB, consts []Value, sets []SetSpec, bt *BuiltinTable, built
 	return p
 }
 
+// encoded verifies spec (no builtins) and writes it in the binary format.
+func encoded(t testing.TB, spec *ProgramSpec) (*Program, []byte) {
+	t.Helper()
+	p, err := NewProgram(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := p.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, data
+}
+
 // one builds a program of a single function with no parameters.
 func one(t testing.TB, consts []Value, asm func(a *Assembler)) *Program {
 	t.Helper()

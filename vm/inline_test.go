@@ -45,14 +45,7 @@ func inlineSpec(t *testing.T) *ProgramSpec {
 // tables).
 func TestInlinedBacktrace(t *testing.T) {
 	spec := inlineSpec(t)
-	p, err := NewProgram(spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := p.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, data := encoded(t, spec)
 	if v, ok := ProgramVersion(data); !ok || v != 2 {
 		t.Errorf("version %d, want 2", v)
 	}
