@@ -212,12 +212,11 @@ func (c *checker) resolve(obj *Object) {
 	c.withDecl(obj, func() {
 		switch d := obj.Decl.(type) {
 		case *TypeDecl:
-			// A declaration's own context for typeExpr: this one may
-			// be resolved from within another's field.
-			inField, declType := c.inField, c.declType
-			c.inField, c.declType = false, d.Type
+			// This declaration may be resolved from within another's.
+			declType := c.declType
+			c.declType = d.Type
 			t := c.typeExpr(d.Type)
-			c.inField, c.declType = inField, declType
+			c.declType = declType
 			own := false // a record written here, not another type's
 			if r, ok := t.(*Record); ok && r.Name == "" {
 				t, own = &Record{Name: obj.Name, Fields: r.Fields}, true
