@@ -453,7 +453,39 @@ type StackError struct {
 }
 
 func (e *StackError) Error() string {
-	return fmt.Sprintf("%s:%d:%d: this code needs more than %d values on the operand stack at once (%d): literals or calls of that many elements or arguments, nested; split them", e.File, e.Line, e.Col, vm.MaxStackDepth, e.Depth)
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.message())
+}
+
+func (e *StackError) message() string {
+	return fmt.Sprintf("this code needs more than %d values on the operand stack at once (%d): literals or calls of that many elements or arguments, nested; split them", vm.MaxStackDepth, e.Depth)
+}
+
+// Verify compiles prog, which checked without errors, and verifies the
+// program as a build does, for a checker to report what only that finds:
+// code that needs too deep an operand stack (a StackError), returned as
+// the diagnostic RPL322 at its position. Any other failure is a compiler
+// bug, returned as an error.
+func Verify(prog *lang.Program, builtins *vm.BuiltinTable) (lang.DiagList, error) {
+	out, err := Compile(prog, Options{Builtins: builtins})
+	if err != nil {
+		return nil, err
+	}
+	_, err = out.Program(builtins, nil)
+	var deep *StackError
+	if !errors.As(err, &deep) {
+		return nil, err
+	}
+	for _, pkg := range prog.Packages {
+		for _, f := range pkg.Files {
+			if f.File.Name != deep.File {
+				continue
+			}
+			at := f.File.Offset(deep.Line, deep.Col)
+			return lang.DiagList{&lang.Diagnostic{File: f.File, Span: lang.Span{Start: at, End: at}, Severity: lang.SevError,
+				Code: lang.CodeStackTooDeep, Message: deep.message()}}, nil
+		}
+	}
+	return nil, err
 }
 
 func (e *StackError) Unwrap() error { return e.Err }

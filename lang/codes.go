@@ -61,6 +61,7 @@ const (
 	CodeRecursiveType  Code = "RPL319" // type declaration that refers to itself
 	CodeLiteralSize    Code = "RPL320" // map literal computed at run time with too many entries
 	CodeTypeTooLarge   Code = "RPL321" // type whose every value holds too many values
+	CodeStackTooDeep   Code = "RPL322" // code that needs too many values on the operand stack at once
 )
 
 // Cost (RPL4xx).
@@ -128,6 +129,7 @@ var Codes = []CodeInfo{
 	{CodeRecursiveType, SevError, "invalid recursive type"},
 	{CodeLiteralSize, SevError, "map literal too large to compute"},
 	{CodeTypeTooLarge, SevError, "type too large"},
+	{CodeStackTooDeep, SevError, "code needs too deep an operand stack"},
 	{CodeUnboundedCost, SevInfo, "no static cost bound"},
 	{CodeTooMany, SevInfo, "more diagnostics than shown"},
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
@@ -18,7 +19,10 @@ func newCheckCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check PATH...",
 		Short: "Type-check policies and report every diagnostic",
-		Long: `Check parses and type-checks policies and prints every diagnostic.
+		Long: `Check parses and type-checks policies and prints every diagnostic. A
+policy without errors is compiled as well, as 'rplc build' compiles it,
+for what only that finds (RPL322: code that needs too deep an operand
+stack).
 
 Each PATH is a .rpl file or a directory, walked recursively for *.rpl files
 (a symlink to a directory is walked through; hidden directories are
@@ -77,6 +81,10 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	if err != nil {
 		return internalError(fmt.Errorf("standard library: %v", err))
 	}
+	builtins, err := stdlib.Table()
+	if err != nil {
+		return internalError(fmt.Errorf("standard library: %v", err))
+	}
 	cfg := &lang.Config{Universe: u, Policy: true}
 
 	var set diagSet
@@ -87,6 +95,14 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	for _, policy := range policies(treeFiles(trees)) {
 		prog, diags := lang.Check(cfg, policy)
 		mains[policy] = prog.Main
+		if !diags.HasErrors() && prog.Main != nil {
+			// What only a build finds (RPL322), found as it would be.
+			more, err := compiler.Verify(prog, builtins)
+			if err != nil {
+				return internalError(fmt.Errorf("%s: %v", policy, err))
+			}
+			diags = append(diags, more...)
+		}
 		read := policy
 		for _, d := range diags {
 			if d.Code == lang.CodeNoPolicy {
