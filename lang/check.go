@@ -119,6 +119,20 @@ const TestingModule = "testing"
 // IsTestFile reports whether path names a policy test file.
 func IsTestFile(path string) bool { return strings.HasSuffix(path, "_test.rpl") }
 
+// PolicyOf is the policy whose check covers path: path itself, unless it
+// is a test file x_test.rpl, which belongs to x.rpl. A test file of a test
+// file (x_test_test.rpl) belongs to none: PolicyOf returns it as it is,
+// and Check refuses it (RPL215).
+func PolicyOf(path string) string {
+	if !IsTestFile(path) {
+		return path
+	}
+	if p := strings.TrimSuffix(path, "_test.rpl") + ".rpl"; !IsTestFile(p) {
+		return p
+	}
+	return path
+}
+
 // Check loads the policy at path (a test file selects its policy), its
 // test file, and every module it imports or extends, then type-checks them
 // all. The Program is returned even when there are errors, as complete as
@@ -126,8 +140,13 @@ func IsTestFile(path string) bool { return strings.HasSuffix(path, "_test.rpl") 
 // the test file (RPL215), which is not checked further.
 func Check(cfg *Config, path string) (*Program, DiagList) {
 	c := newChecker(cfg)
-	if IsTestFile(path) {
-		path = strings.TrimSuffix(path, "_test.rpl") + ".rpl"
+	if p := PolicyOf(path); p != path {
+		path = p
+	} else if IsTestFile(path) {
+		of := strings.TrimSuffix(filepath.Base(path), "_test.rpl") + ".rpl"
+		if c.refuseTestFile(filepath.Clean(path), "test file of %s, itself a test file: a test file x_test.rpl belongs to the policy x.rpl (rename this one)", of) {
+			return c.prog, c.diags.Normalize()
+		}
 	}
 	main := c.load(filepath.Clean(path), nil, true)
 	c.prog.Main = main
@@ -333,20 +352,25 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 // on the test file's package clause. It reports false when there is no test
 // file either.
 func (c *checker) noPolicy(path string) bool {
-	tpath := TestFileName(path)
-	src, err := c.readFile(tpath)
+	name := filepath.Base(path)
+	return c.refuseTestFile(TestFileName(path), "test file without its policy %s (tests that need no policy go in %s itself, a test module)", name, name)
+}
+
+// refuseTestFile reports the test file at path, which has no policy
+// (RPL215), on its package clause; it is not checked further. It reports
+// false when the file cannot be read.
+func (c *checker) refuseTestFile(path, format string, args ...any) bool {
+	src, err := c.readFile(path)
 	if err != nil {
 		return false
 	}
-	// Only the position of the package clause is wanted: without its
-	// policy, the test file is not checked.
-	f, _ := Parse(tpath, src)
+	// Only the position of the package clause is wanted.
+	f, _ := Parse(path, src)
 	sp := Span{0, 0}
 	if f.Package != nil {
 		sp = f.Package.Sp
 	}
-	name := filepath.Base(path)
-	c.errorf(f.File, sp, CodeNoPolicy, "test file without its policy %s (tests that need no policy go in %s itself, a test module)", name, name)
+	c.errorf(f.File, sp, CodeNoPolicy, format, args...)
 	return true
 }
 

@@ -15,6 +15,13 @@ func (c *checker) collect(pkg *Package) {
 	}
 	saved := c.file
 	defer func() { c.file = saved }()
+	// Test names are the module's, a policy's and its test file's alike:
+	// the compiler names each test's entry by it.
+	type testAt struct {
+		decl *TestDecl
+		file *File
+	}
+	tests := map[string]testAt{}
 	for _, f := range pkg.Files {
 		c.file = f
 		fs := NewScope(pkg.Scope, f)
@@ -22,7 +29,6 @@ func (c *checker) collect(pkg *Package) {
 		for _, imp := range f.Imports {
 			c.collectImport(pkg, fs, imp)
 		}
-		tests := map[string]*TestDecl{}
 		for _, d := range f.Decls {
 			var obj *Object
 			var name *Ident
@@ -35,10 +41,11 @@ func (c *checker) collect(pkg *Package) {
 				name, obj = d.Name, &Object{Kind: ObjFunc, Name: d.Name.Name, Decl: d, Pkg: pkg}
 				c.info.Funcs[d] = obj
 			case *TestDecl:
-				if prev := tests[d.Name.Value]; prev != nil {
-					c.errAt(d.Name, CodeRedeclared, "test %s declared twice", d.Name.Raw).Related = []Related{{File: f.File, Span: prev.Name.Sp, Message: "previous declaration"}}
+				if prev, ok := tests[d.Name.Value]; ok {
+					c.errAt(d.Name, CodeRedeclared, "test %s declared twice", d.Name.Raw).Related = []Related{{File: prev.file, Span: prev.decl.Name.Sp, Message: "previous declaration"}}
+					continue
 				}
-				tests[d.Name.Value] = d
+				tests[d.Name.Value] = testAt{d, f.File}
 				continue
 			default:
 				continue

@@ -78,12 +78,7 @@ func (s *Server) uriOf(path string) protocol.DocumentUri {
 }
 
 // policyOf maps a file to the policy whose check covers it.
-func policyOf(path string) string {
-	if lang.IsTestFile(path) {
-		return strings.TrimSuffix(path, "_test.rpl") + ".rpl"
-	}
-	return path
-}
+func policyOf(path string) string { return lang.PolicyOf(path) }
 
 // overlay is a frozen copy of the open documents' texts.
 type overlay map[string]*document

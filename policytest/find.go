@@ -25,9 +25,7 @@ func Find(paths []string) ([]string, error) {
 		if !strings.HasSuffix(p, ".rpl") {
 			return nil, fmt.Errorf("%s: not an .rpl file", p)
 		}
-		if lang.IsTestFile(p) {
-			p = strings.TrimSuffix(p, "_test.rpl") + ".rpl"
-		}
+		p = lang.PolicyOf(p)
 		if !seen[p] {
 			seen[p] = true
 			out = append(out, p)

@@ -242,12 +242,13 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		}
 		if lang.IsTestFile(name) {
 			// A test file is checked with its policy. One whose policy is
-			// not there is checked alone, as rplc check, test and build
+			// not there, or is a test file (x_test_test.rpl), is checked
+			// alone, as rplc check, test and build
 			// check it: lang.Check refuses it (RPL215, test file without
 			// its policy), and so does the snapshot, rather than leave
 			// its tests unrun and the policy's tenants to another policy.
-			policy := strings.TrimSuffix(name, "_test.rpl") + ".rpl"
-			if _, ok := files[policy]; !ok {
+			policy := lang.PolicyOf(name)
+			if _, ok := files[policy]; !ok || policy == name {
 				if _, err := e.env.Compile(filepath.Join(tmp, filepath.FromSlash(policy))); err != nil {
 					lerr.Problems = append(lerr.Problems, compileErr(err))
 				}

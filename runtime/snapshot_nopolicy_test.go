@@ -46,3 +46,24 @@ func TestBuildDirTestFileWithoutPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildDirTestFileOfTestFile: a test file of a test file
+// (premium_test_test.rpl) is refused (RPL215) with the words of rplc
+// check, test and build; its tests were never run, and it was left out
+// of the version activated.
+func TestBuildDirTestFileOfTestFile(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	good, err := e.LoadDir(context.Background(), examples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := copyDir(t, examples, nil)
+	writeFile(t, dir, "premium_test_test.rpl", "package premium\n\ntest \"never run\" {\n  expect false\n}\n")
+	want := dir + ": premium_test_test.rpl:1:1: test file of premium_test.rpl, itself a test file: a test file x_test.rpl belongs to the policy x.rpl (rename this one)"
+	if _, err := e.LoadDir(context.Background(), dir); err == nil || err.Error() != want {
+		t.Errorf("LoadDir: %v\nwant %s", err, want)
+	}
+	if cur := e.Current(); cur != good {
+		t.Errorf("active %s, want the running %s to stay", cur.ShortVersion(), good.ShortVersion())
+	}
+}

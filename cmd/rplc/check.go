@@ -187,10 +187,7 @@ func policies(files []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range files {
-		p := f
-		if lang.IsTestFile(f) {
-			p = f[:len(f)-len("_test.rpl")] + ".rpl"
-		}
+		p := lang.PolicyOf(f)
 		if !seen[p] {
 			seen[p] = true
 			out = append(out, p)

@@ -334,9 +334,7 @@ func policyFiles(root string) ([]string, error) {
 		if d.IsDir() || !strings.HasSuffix(rel, ".rpl") {
 			return nil
 		}
-		if lang.IsTestFile(rel) {
-			rel = strings.TrimSuffix(rel, "_test.rpl") + ".rpl"
-		}
+		rel = lang.PolicyOf(rel)
 		if !seen[rel] {
 			seen[rel] = true
 			out = append(out, rel)
