@@ -826,6 +826,12 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 				}
 				continue
 			}
+			if l, ok := p.(*BasicLit); ok && strings.HasPrefix(l.Raw, "-") && l.Kind != LitInt && l.Kind != LitFloat && l.Kind != LitDuration && l.Kind != LitMoney {
+				// The grammar lets a - precede any literal (§6.12: a
+				// number's or money's sign only).
+				c.errAt(p, CodeInvalidPattern, "- before a %s pattern: a - may precede only a number, duration or money literal", l.Kind)
+				continue
+			}
 			pt := c.expr(p, st)
 			if IsInvalid(pt) {
 				continue // reported (an undefined name, an unknown member)
