@@ -116,7 +116,7 @@ func (e *Env) compile(prog *lang.Program, diags lang.DiagList, opts CompileOptio
 	if err != nil {
 		return nil, err
 	}
-	p, err := out.Program(e.builtins, nil)
+	p, err := out.Program(e.builtins)
 	if err != nil {
 		return nil, err
 	}

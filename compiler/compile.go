@@ -327,6 +327,14 @@ func (c *compiler) compileFunc(p pending) error {
 	code, err := fc.asm.Code()
 	// Compiling may have appended functions: index the slice only now.
 	spec := &c.spec.Functions[p.index]
+	if fc.limit == nil && fc.nlocals > vm.MaxLocals && p.decl != nil {
+		// Parameters past the limit that no instruction names.
+		fc.at(p.decl.Name.Sp.Start)
+		fc.checkLimits(vm.OpLoadLocal, []int{fc.nlocals - 1})
+	}
+	if fc.limit != nil {
+		return fc.limit
+	}
 	if err = cmp.Or(fc.err, err); err != nil {
 		return fmt.Errorf("compile %s: %w", spec.Name, err)
 	}
@@ -415,10 +423,9 @@ func declFile(o *lang.Object) *lang.FileNode {
 
 // Program verifies out's program (vm.NewProgram) against builtins. A
 // refusal is the policy author's error when the code needs too deep an
-// operand stack (a *StackError), and a compiler bug otherwise, said so.
-// name names the files in a StackError as the caller names them (nil: as
-// compiled).
-func (out *Output) Program(builtins *vm.BuiltinTable, name func(file string) string) (*vm.Program, error) {
+// operand stack (a *LimitError; NameFiles names its file as the caller
+// does), and a compiler bug otherwise, said so.
+func (out *Output) Program(builtins *vm.BuiltinTable) (*vm.Program, error) {
 	p, err := vm.NewProgram(out.Spec, builtins)
 	if err == nil {
 		return p, nil
@@ -426,10 +433,8 @@ func (out *Output) Program(builtins *vm.BuiltinTable, name func(file string) str
 	var deep *vm.StackTooDeepError
 	if errors.As(err, &deep) && deep.Func < len(out.Spec.Functions) {
 		f := out.Spec.Functions[deep.Func]
-		e := &StackError{File: f.File, Depth: deep.Depth, Err: deep}
-		if name != nil {
-			e.File = name(f.File)
-		}
+		e := &LimitError{File: f.File, Err: deep,
+			Msg: fmt.Sprintf("this code needs more than %d values on the operand stack at once (%d): literals or calls of that many elements or arguments, nested; split them", vm.MaxStackDepth, deep.Depth)}
 		for _, l := range f.Lines {
 			if int(l.PC) > deep.PC {
 				break
@@ -441,64 +446,60 @@ func (out *Output) Program(builtins *vm.BuiltinTable, name func(file string) str
 	return nil, fmt.Errorf("compiled program rejected by the verifier (a compiler bug): %w", err)
 }
 
-// StackError is code that needs more than vm.MaxStackDepth values on the
-// operand stack at once (literals or calls of that many elements or
-// arguments, nested), at the source position of the instruction that
-// grows the stack past it.
-type StackError struct {
+// LimitError is code beyond the machine's limits, which the checker does
+// not see, at the source position of the code that passes one: more than
+// vm.MaxStackDepth values on the operand stack at once (Program), or more
+// constants in a program, local variables in a function, or functions in
+// a program than an instruction can name (Compile). RPL322 reports it.
+type LimitError struct {
 	File      string
 	Line, Col int
-	Depth     int
-	Err       *vm.StackTooDeepError
+	Msg       string // what is past which limit, and what to do
+	Err       error  // the verifier's refusal, if it was one
 }
 
-func (e *StackError) Error() string {
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.message())
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
 }
 
-func (e *StackError) message() string {
-	return fmt.Sprintf("this code needs more than %d values on the operand stack at once (%d): literals or calls of that many elements or arguments, nested; split them", vm.MaxStackDepth, e.Depth)
-}
+func (e *LimitError) Unwrap() error { return e.Err }
 
 // Verify compiles prog, which checked without errors, and verifies the
 // program as a build does, for a checker to report what only that finds:
-// code that needs too deep an operand stack (a StackError), returned as
-// the diagnostic RPL322 at its position. Any other failure is a compiler
-// bug, returned as an error.
+// code beyond the machine's limits (a LimitError), returned as the
+// diagnostic RPL322 at its position. Any other failure is a compiler bug,
+// returned as an error.
 func Verify(prog *lang.Program, builtins *vm.BuiltinTable) (lang.DiagList, error) {
 	out, err := Compile(prog, Options{Builtins: builtins})
-	if err != nil {
-		return nil, err
+	if err == nil {
+		_, err = out.Program(builtins)
 	}
-	_, err = out.Program(builtins, nil)
-	var deep *StackError
-	if !errors.As(err, &deep) {
+	var limit *LimitError
+	if !errors.As(err, &limit) {
 		return nil, err
 	}
 	for _, pkg := range prog.Packages {
 		for _, f := range pkg.Files {
-			if f.File.Name != deep.File {
+			if f.File.Name != limit.File {
 				continue
 			}
-			at := f.File.Offset(deep.Line, deep.Col)
+			at := f.File.Offset(limit.Line, limit.Col)
 			return lang.DiagList{&lang.Diagnostic{File: f.File, Span: lang.Span{Start: at, End: at}, Severity: lang.SevError,
-				Code: lang.CodeStackTooDeep, Message: deep.message()}}, nil
+				Code: lang.CodeMachineLimit, Message: limit.Msg}}, nil
 		}
 	}
 	return nil, err
 }
 
-func (e *StackError) Unwrap() error { return e.Err }
-
-// NameFiles is err with the file of a StackError in it named by name, for
+// NameFiles is err with the file of a LimitError in it named by name, for
 // a caller that names files its own way; any other error is returned as
 // it is.
 func NameFiles(err error, name func(file string) string) error {
-	var deep *StackError
-	if !errors.As(err, &deep) {
+	var limit *LimitError
+	if !errors.As(err, &limit) {
 		return err
 	}
-	at := *deep
+	at := *limit
 	at.File = name(at.File)
 	return &at
 }

@@ -34,6 +34,9 @@ type funcCompiler struct {
 	work work // what the code emitted so far costs, loops counted (compile.go)
 
 	err error // the first internal error met (fail)
+	// limit is the first instruction met that names more than the
+	// machine holds (emit): the author's to fix, at its position.
+	limit *LimitError
 
 	// inConst > 0 while a const's value is compiled where the const is
 	// used (expr): its positions are in the const's file, not this
@@ -56,6 +59,9 @@ func (f *funcCompiler) fail(p lang.Pos, format string, args ...any) {
 }
 
 func (f *funcCompiler) emit(op vm.Opcode, args ...int) {
+	if f.limit == nil {
+		f.checkLimits(op, args)
+	}
 	pc := uint32(f.asm.PC())
 	pos := f.file.Position(f.pos)
 	if n := len(f.lines); pos.IsValid() && (n == 0 || f.lines[n-1].Line != uint32(pos.Line) || f.lines[n-1].Col != uint32(pos.Col)) {
@@ -68,6 +74,37 @@ func (f *funcCompiler) emit(op vm.Opcode, args ...int) {
 	f.asm.Emit(op, args...)
 	f.work.own++
 	f.afterBuiltin = op == vm.OpCallBuiltin || op == vm.OpCallBuiltinTemp
+}
+
+// checkLimits records, as f.limit, an operand of op past what the machine
+// holds: the code that needs it is the author's to split.
+func (f *funcCompiler) checkLimits(op vm.Opcode, args []int) {
+	info := op.Info()
+	if info == nil {
+		return
+	}
+	for i, k := range info.Operands {
+		if i >= len(args) {
+			return
+		}
+		var msg string
+		switch a := args[i]; {
+		case k == vm.ArgJump:
+		case k == vm.ArgConst && a >= vm.MaxConstants:
+			msg = fmt.Sprintf("this program needs more than %d distinct constants: make some of its data one constant (a list or map literal of constants is one), or split the policy", vm.MaxConstants)
+		case k == vm.ArgLocal && a >= vm.MaxLocals:
+			msg = fmt.Sprintf("this function needs more than %d local variables: split it into functions", vm.MaxLocals)
+		case k == vm.ArgFunc && a >= vm.MaxFunctions:
+			msg = fmt.Sprintf("this program needs more than %d functions: split the policy", vm.MaxFunctions)
+		case a > vm.MaxOperand:
+			msg = fmt.Sprintf("this code needs a %s of %d, more than an instruction holds (%d): split it", k, a, vm.MaxOperand)
+		}
+		if msg != "" {
+			p := f.file.Position(f.pos)
+			f.limit = &LimitError{File: f.file.Name, Line: p.Line, Col: p.Col, Msg: msg}
+			return
+		}
+	}
 }
 
 func (f *funcCompiler) label() string {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -142,5 +143,60 @@ func TestOperandStackTooDeep(t *testing.T) {
 	}
 	if innermost := strings.LastIndex(line, "[s, "); col <= innermost || col > len(line) || line[col-1] != 's' {
 		t.Errorf("error at column %d (%q), want an element of the innermost list, from column %d", col, line[max(col-5, 0):min(col+5, len(line))], innermost+2)
+	}
+}
+
+// TestMachineLimits: code with more distinct constants in a program, or
+// local variables in a function, than an instruction can name is a
+// LimitError at the code that passes the limit, for rplc check (RPL322)
+// and build to report; it was "compile f: asm: CONST: operand 65536 out
+// of range", with no position, or the verifier's refusal called a
+// compiler bug.
+func TestMachineLimits(t *testing.T) {
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var consts strings.Builder
+	consts.WriteString("package k\n\nfn f(x: string) -> int = len([")
+	for i := range vm.MaxConstants + 10 {
+		if i > 0 {
+			consts.WriteString(", ")
+		}
+		fmt.Fprintf(&consts, "x + \"s%d\"", i)
+	}
+	consts.WriteString("])\n\nfn route(r: Request) -> Decision = deny(string(f(r.id)))\n")
+
+	var locals strings.Builder
+	locals.WriteString("package l\n\nfn f(x: int) -> int {\n  let v0 = x + 1\n")
+	for i := 1; i <= vm.MaxLocals; i++ {
+		fmt.Fprintf(&locals, "  let v%d = v%d + 1\n", i, i-1)
+	}
+	fmt.Fprintf(&locals, "  v%d\n}\n\nfn route(r: Request) -> Decision = deny(string(f(1)))\n", vm.MaxLocals)
+	// x is local 0, so v(MaxLocals-1) is the one past the limit, on line
+	// 4 + MaxLocals - 1.
+	tests := []struct {
+		name, src string
+		line      int
+		at, msg   string // what the position points to; the message
+	}{
+		{"constants", consts.String(), 3, `"s`, fmt.Sprintf("this program needs more than %d distinct constants", vm.MaxConstants)},
+		{"locals", locals.String(), 3 + vm.MaxLocals, fmt.Sprintf("let v%d ", vm.MaxLocals-1), fmt.Sprintf("this function needs more than %d local variables", vm.MaxLocals)},
+	}
+	for _, tc := range tests {
+		_, err := env.CompileSource("k.rpl", []byte(tc.src))
+		var limit *compiler.LimitError
+		if !errors.As(err, &limit) {
+			t.Errorf("%s: %.200v, want a LimitError", tc.name, err)
+			continue
+		}
+		if limit.File != "k.rpl" || limit.Line != tc.line || !strings.HasPrefix(limit.Msg, tc.msg) {
+			t.Errorf("%s: %s:%d:%d: %s, want line %d, %q", tc.name, limit.File, limit.Line, limit.Col, limit.Msg, tc.line, tc.msg)
+			continue
+		}
+		line := strings.Split(tc.src, "\n")[limit.Line-1]
+		if limit.Col < 1 || limit.Col > len(line) || !strings.HasPrefix(line[limit.Col-1:], tc.at) {
+			t.Errorf("%s: column %d points at %.20q, want %q", tc.name, limit.Col, line[min(limit.Col-1, len(line)):], tc.at)
+		}
 	}
 }

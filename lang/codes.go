@@ -61,7 +61,7 @@ const (
 	CodeRecursiveType  Code = "RPL319" // type declaration that refers to itself
 	CodeLiteralSize    Code = "RPL320" // map literal computed at run time with too many entries
 	CodeTypeTooLarge   Code = "RPL321" // type whose every value holds too many values
-	CodeStackTooDeep   Code = "RPL322" // code that needs too many values on the operand stack at once
+	CodeMachineLimit   Code = "RPL322" // code beyond the machine's limits: operand stack, constants, locals, functions
 )
 
 // Cost (RPL4xx).
@@ -129,7 +129,7 @@ var Codes = []CodeInfo{
 	{CodeRecursiveType, SevError, "invalid recursive type"},
 	{CodeLiteralSize, SevError, "map literal too large to compute"},
 	{CodeTypeTooLarge, SevError, "type too large"},
-	{CodeStackTooDeep, SevError, "code needs too deep an operand stack"},
+	{CodeMachineLimit, SevError, "code beyond the machine's limits"},
 	{CodeUnboundedCost, SevInfo, "no static cost bound"},
 	{CodeTooMany, SevInfo, "more diagnostics than shown"},
 }

@@ -516,7 +516,7 @@ func TestSpecDiagnosticsCatalogue(t *testing.T) {
 	var got, want []string
 	for _, e := range exs {
 		got = append(got, string(e.code))
-		noExample := e.code == CodeTooMany || e.code == CodeTreeData || e.code == CodeLiteralSize || e.code == CodeStackTooDeep
+		noExample := e.code == CodeTooMany || e.code == CodeTreeData || e.code == CodeLiteralSize || e.code == CodeMachineLimit
 		if e.src == "" || len(e.marks) == 0 {
 			if !noExample {
 				t.Errorf("%s: no example with a marker", e.code)

@@ -194,7 +194,7 @@ func (s *Server) explain(uri string, req []byte) (*CommandResult, error) {
 	if err != nil {
 		return nil, refuse("%v", err)
 	}
-	prog, err := out.Program(table, nil)
+	prog, err := out.Program(table)
 	if err != nil {
 		return nil, refuse("%v", err)
 	}

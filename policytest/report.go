@@ -36,7 +36,7 @@ func (o ReportOptions) pos(f vm.Frame) string {
 // policy. It does not print check diagnostics (Result.Diags).
 func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 	switch {
-	case errors.As(r.Err, new(*compiler.StackError)):
+	case errors.As(r.Err, new(*compiler.LimitError)):
 		fmt.Fprintln(w, compiler.NameFiles(r.Err, o.name)) // its position says which file
 	case r.Err != nil:
 		fmt.Fprintf(w, "%s: %v\n", o.name(r.Policy), r.Err)

@@ -180,7 +180,7 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 		res.Err = err
 		return res
 	}
-	p, err := out.Program(r.builtins, nil)
+	p, err := out.Program(r.builtins)
 	if err != nil {
 		res.Err = err
 		return res

@@ -526,7 +526,7 @@ func appendInstr(code []byte, in Instr) ([]byte, error) {
 			}
 			code = binary.LittleEndian.AppendUint32(code, uint32(a))
 		} else {
-			if a < 0 || a > 0xFFFF {
+			if a < 0 || a > MaxOperand {
 				return nil, fmt.Errorf("asm: %s: operand %d out of range", info.Name, a)
 			}
 			code = binary.LittleEndian.AppendUint16(code, uint16(a))

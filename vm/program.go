@@ -151,6 +151,7 @@ func (f *funcCode) pos(i int) (line, col int) {
 const (
 	MaxFunctions  = 1 << 16
 	MaxConstants  = 1 << 16
+	MaxOperand    = 0xFFFF // the largest operand but a jump's
 	MaxLocals     = 1 << 15
 	MaxCodeSize   = 1 << 28
 	MaxConstDepth = 32 // how deep a constant's values may nest

@@ -21,8 +21,8 @@ func newCheckCmd(e *env) *cobra.Command {
 		Short: "Type-check policies and report every diagnostic",
 		Long: `Check parses and type-checks policies and prints every diagnostic. A
 policy without errors is compiled as well, as 'rplc build' compiles it,
-for what only that finds (RPL322: code that needs too deep an operand
-stack).
+for what only that finds (RPL322: code beyond the machine's limits, such
+as too deep an operand stack or too many constants).
 
 Each PATH is a .rpl file or a directory, walked recursively for *.rpl files
 (a symlink to a directory is walked through; hidden directories are

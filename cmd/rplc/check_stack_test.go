@@ -38,25 +38,7 @@ func TestCheckStackTooDeep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var out, errs bytes.Buffer
-	code := run([]string{"check", "--format", "json", dir}, strings.NewReader(""), &out, &errs)
-	if code != exitFail {
-		t.Fatalf("check exited %d, want %d; stderr: %s", code, exitFail, errs.String())
-	}
-	var d struct {
-		File      string
-		Line, Col int
-		Code      string
-		Severity  string
-		Message   string
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("%d diagnostics, want 1:\n%.500s", len(lines), out.String())
-	}
-	if err := json.Unmarshal([]byte(lines[0]), &d); err != nil {
-		t.Fatal(err)
-	}
+	d := checkOne(t, dir)
 	// At an element of the innermost list, which the stack passes the
 	// limit on, as build says.
 	line := strings.Split(lib, "\n")[2]
@@ -68,12 +50,54 @@ func TestCheckStackTooDeep(t *testing.T) {
 		t.Errorf("at column %d, want an element of the innermost list, from column %d", d.Col, innermost+2)
 	}
 
-	out.Reset()
-	errs.Reset()
+	var out, errs bytes.Buffer
 	if code := run([]string{"build", dir, "-o", filepath.Join(dir, "out.rplb")}, strings.NewReader(""), &out, &errs); code != exitFail {
 		t.Fatalf("build exited %d, want %d", code, exitFail)
 	}
 	if want := "deep.rpl:3:" + strconv.Itoa(d.Col) + ": " + d.Message; !strings.Contains(errs.String(), want) {
 		t.Errorf("build said %.300q, want it to contain %.200q", errs.String(), want)
 	}
+}
+
+// TestCheckTooManyConstants: a program with more distinct constants than
+// an instruction can name is RPL322 of rplc check too, at the code that
+// passes the limit; check passed it, and build said "compile f: asm:
+// CONST: operand 65536 out of range".
+func TestCheckTooManyConstants(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("package k\n\nfn f(x: string) -> int = len([")
+	for i := range 70000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("x + \"s" + strconv.Itoa(i) + "\"")
+	}
+	b.WriteString("])\n\nfn route(r: Request) -> Decision = deny(string(f(r.id)))\n")
+	if err := os.WriteFile(filepath.Join(dir, "k.rpl"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := checkOne(t, dir)
+	if d.Code != "RPL322" || filepath.Base(d.File) != "k.rpl" || d.Line != 3 || !strings.HasPrefix(d.Message, "this program needs more than 65536 distinct constants") {
+		t.Errorf("diagnostic %+v", d)
+	}
+}
+
+// checkOne runs rplc check --format json on dir, which must fail with
+// one diagnostic, and returns it.
+func checkOne(t *testing.T, dir string) jsonDiag {
+	t.Helper()
+	var out, errs bytes.Buffer
+	if code := run([]string{"check", "--format", "json", dir}, strings.NewReader(""), &out, &errs); code != exitFail {
+		t.Fatalf("check exited %d, want %d; stderr: %s", code, exitFail, errs.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("%d diagnostics, want 1:\n%.500s", len(lines), out.String())
+	}
+	var d jsonDiag
+	if err := json.Unmarshal([]byte(lines[0]), &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
 )
 
 // ModulePath is the toolchain's module, whose version CompilerVersion
@@ -231,13 +232,13 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		id := p.prog.Main.Name // unique: lang.CheckPolicyIDs above
 		ids[id] = true
 		out, err := compiler.Compile(p.prog, compiler.Options{Builtins: env.Builtins()})
-		if err != nil {
-			return res, fmt.Errorf("%s: %v", rel(root, p.path), err)
+		var vp *vm.Program
+		if err == nil {
+			vp, err = out.Program(env.Builtins())
 		}
-		vp, err := out.Program(env.Builtins(), func(f string) string { return rel(root, f) })
 		if err != nil {
-			if errors.As(err, new(*compiler.StackError)) {
-				return res, err
+			if errors.As(err, new(*compiler.LimitError)) { // its position names the file
+				return res, compiler.NameFiles(err, func(f string) string { return rel(root, f) })
 			}
 			return res, fmt.Errorf("%s: %v", rel(root, p.path), err)
 		}
