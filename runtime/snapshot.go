@@ -233,6 +233,12 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 	}
 	var ids lang.PolicyIDs // in the order of the names, as rplc build gives them
 	compileErr := func(err error) string { return strings.ReplaceAll(err.Error(), tmp+string(filepath.Separator), "") }
+	// A file without route is a library when another file loads it, and
+	// refused otherwise, as rplc build refuses it: what to say of each
+	// is known once every file is compiled.
+	used := map[string]bool{}
+	var noRoute []string
+	refusal := map[string]string{}
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".rpl") {
 			continue
@@ -257,11 +263,21 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		}
 		prog, err := e.env.Compile(filepath.Join(tmp, filepath.FromSlash(name)))
 		if err != nil {
+			if onlyNoRoute(err) {
+				noRoute, refusal[name] = append(noRoute, name), compileErr(err)
+				continue
+			}
 			lerr.Problems = append(lerr.Problems, compileErr(err))
 			continue
 		}
+		for _, l := range prog.Loads() {
+			used[l] = true
+		}
 		if _, ok := prog.VM().Entry(compiler.EntryRoute); !ok {
-			continue // a library
+			// Tests and no route: a test module, which a tree cannot
+			// hold (its tests would never run), unless it is a library.
+			noRoute, refusal[name] = append(noRoute, name), name+": no route function: a policy needs one, and a library must be imported by a policy"
+			continue
 		}
 		id := prog.Name()
 		if err := ids.Add(id, name); err != nil { // RPL216, as rplc check and build report it
@@ -277,6 +293,11 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			}
 		}
 		s.policies[id] = p
+	}
+	for _, name := range noRoute {
+		if !used[filepath.Join(tmp, filepath.FromSlash(name))] {
+			lerr.Problems = append(lerr.Problems, refusal[name])
+		}
 	}
 	if data, ok := files[TenantsFile]; ok {
 		if err := e.parseTenants(s, data); err != nil {
@@ -471,4 +492,23 @@ func WriteFiles(dir string, files map[string][]byte) error {
 	}
 	os.RemoveAll(old)
 	return nil
+}
+
+// onlyNoRoute reports whether a compile failed only for want of a route
+// function (RPL212): the file may be a library, which needs none.
+func onlyNoRoute(err error) bool {
+	var diags lang.DiagList
+	if !errors.As(err, &diags) {
+		return false
+	}
+	n := 0
+	for _, d := range diags {
+		if d.Severity == lang.SevError {
+			if d.Code != lang.CodeNoRoute {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
 }

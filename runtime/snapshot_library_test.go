@@ -1,0 +1,47 @@
+package runtime_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/runtime"
+)
+
+// TestBuildDirLibraries: a directory is loaded as rplc build builds it.
+// A file without route that another file imports is a library, and the
+// policy importing it decides with it; the router refused such a tree
+// ("no route function"), which rplc build accepted. A file without route
+// that no file imports is refused, with or without tests (a test module,
+// whose tests would never run: the router activated the tree without
+// them, where rplc build refuses it).
+func TestBuildDirLibraries(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	lib := map[string]string{
+		"shared/targets.rpl": "package targets\n\nconst strong = \"anthropic:claude-sonnet\"\n",
+		"user.rpl":           "package user\n\nimport \"shared/targets\"\n\nfn route(r: Request) -> Decision = to(targets.strong)\n",
+	}
+	dir := copyDir(t, examples, lib)
+	good, err := e.LoadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatalf("LoadDir with a library: %v", err)
+	}
+	out, code, _ := e.HandleV2(context.Background(), []byte(`{"policy_id":"user","request":{"id":"r1","tenant":{"id":"x"}}}`), good.Built, nil, nil)
+	if code != "" || !strings.Contains(string(out), `"anthropic:claude-sonnet"`) {
+		t.Fatalf("decide with user: %s %s", code, out)
+	}
+
+	for _, tc := range []struct{ file, src, want string }{
+		{"tm.rpl", "package tm\n\ntest \"math\" {\n  expect 1 + 1 == 3\n}\n", "tm.rpl: no route function: a policy needs one, and a library must be imported by a policy"},
+		{"lone.rpl", "package lone\n\nconst x = 1\n", "lone.rpl:1:1: no route function"},
+	} {
+		bad := copyDir(t, dir, lib)
+		writeFile(t, bad, tc.file, tc.src)
+		if _, err := e.LoadDir(context.Background(), bad); err == nil || !strings.Contains(err.Error(), bad+": "+tc.want) {
+			t.Errorf("%s: LoadDir: %v, want %q", tc.file, err, tc.want)
+		}
+		if cur := e.Current(); cur != good {
+			t.Errorf("%s: active %s, want the running %s to stay", tc.file, cur.ShortVersion(), good.ShortVersion())
+		}
+	}
+}
