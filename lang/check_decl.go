@@ -349,6 +349,13 @@ func (c *checker) typeExpr(t TypeExpr) Type {
 		}
 		return &Optional{Elem: e}
 	case *FuncType:
+		if c.typeVars == nil {
+			// Spec §3.2: function types are in builtins' signatures only;
+			// a record field, list element or parameter of one would
+			// hold a function value, which RPL has not.
+			c.errAt(t, CodeFuncType, "function type outside a builtin's signature: RPL has no function values (a lambda is written only as a builtin's argument)")
+			return Typ[Invalid]
+		}
 		ft := &Func{Result: c.typeExpr(t.Result)}
 		for _, p := range t.Params {
 			ft.Params = append(ft.Params, &FuncParam{Type: c.typeExpr(p)})

@@ -62,6 +62,7 @@ const (
 	CodeLiteralSize    Code = "RPL320" // map literal computed at run time with too many entries
 	CodeTypeTooLarge   Code = "RPL321" // type whose every value holds too many values
 	CodeMachineLimit   Code = "RPL322" // code beyond the machine's limits: operand stack, constants, locals, functions
+	CodeFuncType       Code = "RPL323" // function type written outside a builtin's signature
 )
 
 // Cost (RPL4xx).
@@ -130,6 +131,7 @@ var Codes = []CodeInfo{
 	{CodeLiteralSize, SevError, "map literal too large to compute"},
 	{CodeTypeTooLarge, SevError, "type too large"},
 	{CodeMachineLimit, SevError, "code beyond the machine's limits"},
+	{CodeFuncType, SevError, "function type outside a builtin's signature"},
 	{CodeUnboundedCost, SevInfo, "no static cost bound"},
 	{CodeTooMany, SevInfo, "more diagnostics than shown"},
 }
