@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"crypto/sha256"
 	"hash/maphash"
 	"strings"
 	"sync"
@@ -69,6 +70,17 @@ const stickyShards = 64
 // the one it evicts.
 const stickySample = 8
 
+// A StickyStore's entries are bounded in bytes as well as in number:
+// a tenant id, policy id or session key longer than maxStickyName is kept
+// as its SHA-256 digest (keyOf), and a target longer than
+// maxStickyTarget is not kept at all (its session is picked again from
+// its key's seed, as one evicted is). A request of a megabyte's session
+// key kept a megabyte per session, up to DefaultStickyCapacity of them.
+const (
+	maxStickyName   = 64
+	maxStickyTarget = 256
+)
+
 // StickyStore is the in-memory StickyState: a map of sessions in
 // stickyShards shards, each under its own lock, holding at most its share
 // of the capacity. An entry lasts ttl after the last decision that used
@@ -110,13 +122,27 @@ func NewStickyStore(capacity int) *StickyStore {
 	return s
 }
 
+// keyOf is the key of a session's entry: its names as they are, each
+// longer than maxStickyName replaced by a NUL and its SHA-256 digest.
+func keyOf(tenant, policy, key string) stickyKey {
+	return stickyKey{shortName(tenant), shortName(policy), shortName(key)}
+}
+
+func shortName(s string) string {
+	if len(s) <= maxStickyName {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return "\x00" + string(sum[:])
+}
+
 func (s *StickyStore) shard(k *stickyKey) *stickyShard {
 	return &s.shards[maphash.Comparable(s.seed, *k)&(stickyShards-1)]
 }
 
 // StickyTarget implements StickyState.
 func (s *StickyStore) StickyTarget(tenant, policy, key string, now time.Time, ttl time.Duration) (string, bool) {
-	k := stickyKey{tenant, policy, key}
+	k := keyOf(tenant, policy, key)
 	sh := s.shard(&k)
 	t := now.UnixNano()
 	sh.mu.RLock()
@@ -135,7 +161,10 @@ func (s *StickyStore) StickyTarget(tenant, policy, key string, now time.Time, tt
 
 // Stick implements StickyState.
 func (s *StickyStore) Stick(tenant, policy, key, target string, now time.Time, ttl time.Duration) {
-	k := stickyKey{tenant, policy, key}
+	if len(target) > maxStickyTarget {
+		return
+	}
+	k := keyOf(tenant, policy, key)
 	sh := s.shard(&k)
 	exp := now.UnixNano() + int64(ttl)
 	sh.mu.Lock()
@@ -152,7 +181,7 @@ func (s *StickyStore) Stick(tenant, policy, key, target string, now time.Time, t
 	}
 	en := &stickyEntry{target: strings.Clone(target)}
 	en.exp.Store(exp)
-	sh.m[stickyKey{strings.Clone(tenant), strings.Clone(policy), strings.Clone(key)}] = en
+	sh.m[stickyKey{strings.Clone(k.tenant), strings.Clone(k.policy), strings.Clone(k.key)}] = en
 }
 
 // evict drops the expired entries among a sample of the shard (a map's

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	goruntime "runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -545,4 +547,37 @@ func decideV2(t *testing.T, e *runtime.Engine, body string, at time.Time) (v2Dec
 		t.Fatal(err, string(out))
 	}
 	return r.Decision, o
+}
+
+// The store is bounded in bytes too: sessions of a megabyte's key (or
+// tenant id) keep a digest of it, not the key, and still find their
+// target; a target too long to keep is not kept. A client could make
+// the router keep a megabyte per session, up to the store's capacity.
+func TestStickyStoreBytesBounded(t *testing.T) {
+	s := runtime.NewStickyStore(0)
+	now := time.Now()
+	long := strings.Repeat("x", 1<<20)
+	var before, after goruntime.MemStats
+	goruntime.GC()
+	goruntime.ReadMemStats(&before)
+	for i := range 100 {
+		key := fmt.Sprintf("%03d", i) + long
+		s.Stick(long, "p", key, "a:m", now, time.Minute)
+		if got, ok := s.StickyTarget(long, "p", key, now, time.Minute); !ok || got != "a:m" {
+			t.Fatalf("session %d: %q %v, want its target", i, got, ok)
+		}
+	}
+	goruntime.GC()
+	goruntime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 8<<20 {
+		t.Errorf("100 sessions of 1 MiB keys keep %d MiB", grew>>20)
+	}
+	if _, ok := s.StickyTarget(long, "p", "000"+long[:len(long)-1], now, time.Minute); ok {
+		t.Error("a different long key found a session")
+	}
+	s.Stick("t", "p", "k", strings.Repeat("a", 300), now, time.Minute)
+	if got, ok := s.StickyTarget("t", "p", "k", now, time.Minute); ok {
+		t.Errorf("a 300-byte target kept: %.20q", got)
+	}
+	goruntime.KeepAlive(s)
 }
