@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,6 +87,10 @@ type Engine struct {
 	mu      sync.Mutex     // serializes activations
 	dedup   *feedbackDedup // the feedback ids seen lately (HandleFeedback)
 	history []*Snapshot
+	// undone are the snapshots Rollback left, most recent last (at most
+	// Keep): ActivateVersion puts them back, should a rollback have been
+	// a mistake.
+	undone  []*Snapshot
 	lastErr atomic.Pointer[loadFailure]
 
 	reqType, decType, tenantType *lang.Record
@@ -306,13 +311,8 @@ func (e *Engine) Activate(s *Snapshot) {
 		e.lastErr.Store(nil)
 		return
 	}
-	for i, h := range e.history {
-		if h.Version == s.Version {
-			e.history = append(e.history[:i], e.history[i+1:]...)
-			break
-		}
-	}
-	e.history = append(e.history, s)
+	e.history = append(without(e.history, s.Version), s)
+	e.undone = without(e.undone, s.Version)
 	if len(e.history) > e.cfg.Keep {
 		e.history = e.history[len(e.history)-e.cfg.Keep:]
 	}
@@ -367,7 +367,7 @@ func (e *Engine) ActivateVersion(version string) (*Snapshot, error) {
 	}
 	e.mu.Lock()
 	var found []*Snapshot
-	for _, s := range e.history {
+	for _, s := range slices.Concat(e.history, e.undone) {
 		if strings.HasPrefix(s.Version, name) {
 			found = append(found, s)
 		}
@@ -386,14 +386,21 @@ func (e *Engine) ActivateVersion(version string) (*Snapshot, error) {
 // ErrNoPrevious is Rollback's error when no earlier snapshot is kept.
 var ErrNoPrevious = errors.New("no previous policy version to roll back to")
 
-// Rollback reactivates the snapshot active before the current one and
-// forgets the current one. Being an activation, it clears the last load
-// error, as Activate does.
+// Rollback reactivates the snapshot active before the current one, and
+// moves the current one out of the history (so that another rollback
+// goes further back) to RolledBack, from which ActivateVersion can put
+// it back. Being an activation, it clears the last load error, as
+// Activate does.
 func (e *Engine) Rollback() (*Snapshot, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if len(e.history) < 2 {
 		return nil, ErrNoPrevious
+	}
+	left := e.history[len(e.history)-1]
+	e.undone = append(without(e.undone, left.Version), left)
+	if len(e.undone) > e.cfg.Keep {
+		e.undone = e.undone[len(e.undone)-e.cfg.Keep:]
 	}
 	e.history = e.history[:len(e.history)-1]
 	s := e.history[len(e.history)-1]
@@ -411,6 +418,20 @@ func (e *Engine) History() []*Snapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]*Snapshot(nil), e.history...)
+}
+
+// RolledBack lists the snapshots that rollbacks left and no activation
+// has put back, oldest first (at most Config.Keep): ActivateVersion
+// takes them as it takes History's.
+func (e *Engine) RolledBack() []*Snapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*Snapshot(nil), e.undone...)
+}
+
+// without is ss without the snapshot of version, if it holds it.
+func without(ss []*Snapshot, version string) []*Snapshot {
+	return slices.DeleteFunc(ss, func(s *Snapshot) bool { return s.Version == version })
 }
 
 // Status is the engine's state for status endpoints.

@@ -274,6 +274,21 @@ func TestRollback(t *testing.T) {
 	if got := e.View(o.Decision).Target(); got != "p:m1" {
 		t.Fatalf("after rollbacks decided %s, want p:m1", got)
 	}
+	// The versions rolled back from are kept, to be put back: a rollback
+	// made by mistake is undone by activating the version it left.
+	var left []string
+	for _, s := range e.RolledBack() {
+		left = append(left, s.Version)
+	}
+	if want := []string{versions[3], versions[2]}; !slices.Equal(left, want) {
+		t.Fatalf("rolled back: %.12s, want %.12s", left, want)
+	}
+	if s, err := e.ActivateVersion(versions[3][:12]); err != nil || s.Version != versions[3] || e.Current().Version != versions[3] {
+		t.Fatalf("activate the version rolled back from: %v", err)
+	}
+	if s, err := e.Rollback(); err != nil || s.Version != versions[1] {
+		t.Fatalf("rollback after putting it back: %v, want %.12s", err, versions[1])
+	}
 }
 
 // TestRollbackClearsLoadError: a rollback is an activation, so the load

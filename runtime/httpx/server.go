@@ -347,6 +347,9 @@ type versionInfo struct {
 	Built    time.Time `json:"built"`
 	Policies []string  `json:"policies"`
 	Active   bool      `json:"active"`
+	// RolledBack marks a version a rollback left, which activate puts
+	// back; the others are the rollback chain, newest first.
+	RolledBack bool `json:"rolled_back,omitempty"`
 }
 
 func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
@@ -364,6 +367,11 @@ func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 		v := h[i]
 		hist = append(hist, versionInfo{Version: v.Version, Source: v.Source, Built: v.Built, Policies: v.PolicyIDs(), Active: v.Version == st.Version})
 	}
+	undone := s.e.RolledBack()
+	for i := len(undone) - 1; i >= 0; i-- {
+		v := undone[i]
+		hist = append(hist, versionInfo{Version: v.Version, Source: v.Source, Built: v.Built, Policies: v.PolicyIDs(), RolledBack: true})
+	}
 	out := map[string]any{"status": st, "versions": hist}
 	if s.cfg.Sources != nil {
 		out["sources"] = sources
@@ -372,6 +380,13 @@ func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
+	// It takes no body: one naming a version would be ignored, and the
+	// previous version activated instead of the one meant.
+	body, err := readBody(r.Body, s.cfg.MaxBody, nil)
+	if b := bytes.TrimSpace(body); err != nil || (len(b) > 0 && string(b) != "{}") {
+		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(`rollback takes no body: it activates the previous version (to activate a given one, POST /v2/policies/activate {"version": "…"})`))
+		return
+	}
 	snap, err := s.e.Rollback()
 	if err != nil {
 		adminError(w, http.StatusConflict, "no_previous_version", err)

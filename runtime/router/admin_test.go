@@ -29,11 +29,12 @@ type policiesView struct {
 		LastError string   `json:"last_error"`
 	} `json:"status"`
 	Versions []struct {
-		Version  string    `json:"version"`
-		Source   string    `json:"source"`
-		Built    time.Time `json:"built"`
-		Policies []string  `json:"policies"`
-		Active   bool      `json:"active"`
+		Version    string    `json:"version"`
+		Source     string    `json:"source"`
+		Built      time.Time `json:"built"`
+		Policies   []string  `json:"policies"`
+		Active     bool      `json:"active"`
+		RolledBack bool      `json:"rolled_back"`
 	} `json:"versions"`
 	Sources struct {
 		Local *struct {
@@ -133,12 +134,27 @@ func TestAdminPoliciesAndRollback(t *testing.T) {
 		t.Errorf("versions not newest first: built %v, then %v", v.Versions[0].Built, v.Versions[1].Built)
 	}
 
-	// Rollback to v1.
-	resp, err := http.Post("http://"+addr+"/v2/policies/rollback", "application/json", nil)
+	// A rollback takes no body: one naming a version is refused, not
+	// ignored.
+	resp, err := http.Post("http://"+addr+"/v2/policies/rollback", "application/json", strings.NewReader(`{"version": "`+v2[:8]+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "rollback takes no body") {
+		t.Fatalf("rollback with a body: %d %s", resp.StatusCode, body)
+	}
+	if v := getPolicies(t, addr); v.Status.Version != v2 {
+		t.Fatalf("after a refused rollback %.12s is active, want %.12s", v.Status.Version, v2)
+	}
+
+	// Rollback to v1.
+	resp, err = http.Post("http://"+addr+"/v2/policies/rollback", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	var rb struct {
 		OK       bool     `json:"ok"`
@@ -148,8 +164,11 @@ func TestAdminPoliciesAndRollback(t *testing.T) {
 	if resp.StatusCode != 200 || json.Unmarshal(body, &rb) != nil || !rb.OK || rb.Version != v1 || !slices.Equal(rb.Policies, p1) {
 		t.Fatalf("rollback: %d %s", resp.StatusCode, body)
 	}
+	// v2 is listed still, rolled back: activate puts it back, should the
+	// rollback have been a mistake.
 	v = getPolicies(t, addr)
-	if v.Status.Version != v1 || !slices.Equal(v.Status.Policies, p1) || len(v.Versions) != 1 || v.Versions[0].Version != v1 || !v.Versions[0].Active {
+	if v.Status.Version != v1 || !slices.Equal(v.Status.Policies, p1) || len(v.Versions) != 2 || v.Versions[0].Version != v1 || !v.Versions[0].Active ||
+		v.Versions[1].Version != v2 || v.Versions[1].Active || !v.Versions[1].RolledBack {
 		t.Errorf("after the rollback: %+v", v)
 	}
 	if out := post(t, addr, "/v1/decide", chat); !strings.Contains(out, `"ok":true`) || !strings.Contains(out, v1) || strings.Contains(out, "mistral:small") {
