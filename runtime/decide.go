@@ -289,6 +289,14 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		if !errors.As(err, &ve) {
 			ve = &vm.Error{Code: vm.CodeInternal, Msg: err.Error(), Cause: err}
 		}
+		if ve.Code == vm.CodeCanceled {
+			// Not the policy's failure: the run was stopped from outside
+			// (a shutdown whose drain ran out, a request abandoned), so
+			// the request is to be retried, on this router or another.
+			o.Err = &Error{Code: CodeOverloaded, Message: "the decision was cancelled before it finished (the router is shutting down, or the request was abandoned); retry",
+				Details: map[string]any{"reason": "canceled"}}
+			return
+		}
 		ve = s.relative(ve)
 		o.Failure = ve
 		if e.cfg.FailureMode == FailSafeDefault {

@@ -157,7 +157,7 @@ func serveCmd() *cobra.Command {
 				case <-ctx.Done():
 				}
 			}
-			o.Logger.Info("shutting down: draining in-flight requests", "grace", o.ShutdownGrace, "then up to", drain)
+			o.Logger.Info("shutting down", "grace", o.ShutdownGrace, "then drain up to", drain)
 			return shutdown(r, o.ShutdownGrace, drain)
 		},
 	}

@@ -457,6 +457,10 @@ func adminError(w http.ResponseWriter, status int, code string, err error) {
 	writeJSON(w, status, map[string]any{"ok": false, "error": map[string]any{"code": code, "message": err.Error()}})
 }
 
+// InFlight is the number of requests (decide, batch, feedback) being
+// handled.
+func (s *Server) InFlight() int { return len(s.sem) }
+
 // activated is the answer of a rollback, activation or reload that
 // activated snap.
 func activated(w http.ResponseWriter, snap *runtime.Snapshot) {

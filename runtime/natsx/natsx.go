@@ -172,6 +172,10 @@ type Config struct {
 	// Hooks trace each request and count those refused before the
 	// engine (overloaded) as transport "nats".
 	rt.Hooks
+	// Context is what each request is decided in; nil means
+	// context.Background. Cancelling it stops the policy runs in flight,
+	// which are answered as failed (a shutdown whose drain ran out).
+	Context context.Context
 }
 
 // Transport is the name the NATS transport gives spans and metrics.
@@ -184,6 +188,7 @@ type Server struct {
 	cfg  Config
 	subs []*nats.Subscription
 	wg   sync.WaitGroup // in-flight handlers
+	busy atomic.Int64   // the same, counted (InFlight)
 
 	// dropped[i] is the last count of messages subs[i] dropped that was
 	// read (a subscription closed answers no more).
@@ -227,6 +232,9 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Context == nil {
+		cfg.Context = context.Background()
 	}
 	s := &Server{nc: nc, cfg: cfg, stop: make(chan struct{}), d: rt.NewDispatcher(e, rt.DispatchConfig{Transport: Transport, Hooks: cfg.Hooks})}
 	for _, subj := range Subjects {
@@ -280,8 +288,8 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 				s.noReplyDecides.note(s.cfg.Logger, "NATS request without a reply subject not decided (publish it as a request)", m.Subject, "")
 				return
 			}
-			s.wg.Add(1)
-			defer s.wg.Done()
+			s.begin()
+			defer s.end()
 			if len(m.Data) > s.cfg.MaxBody {
 				s.refused(rt.RefusedTooLarge)
 				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, s.tooLarge(len(m.Data)))
@@ -289,14 +297,14 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			}
 			x := s.d.Get()
 			defer s.d.Put(x)
-			if out, code := s.d.Serve(context.Background(), x, kind, m.Data, traceparent(m.Header), time.Now()); code != "" {
+			if out, code := s.d.Serve(s.cfg.Context, x, kind, m.Data, traceparent(m.Header), time.Now()); code != "" {
 				s.refused(rt.RefusedNoReply)
 				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, string(out))
 			}
 			return
 		}
-		s.wg.Add(1)
-		defer s.wg.Done()
+		s.begin()
+		defer s.end()
 		arrival := time.Now()
 		x := s.d.Get()
 		defer s.d.Put(x)
@@ -309,7 +317,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, s.tooLarge(len(m.Data)), m.Data, tp))
 			return
 		}
-		out, _ := s.d.Serve(context.Background(), x, kind, m.Data, tp, arrival)
+		out, _ := s.d.Serve(s.cfg.Context, x, kind, m.Data, tp, arrival)
 		if err := m.Respond(out); errors.Is(err, nats.ErrMaxPayload) {
 			// A batch's answers can outgrow its requests past what the
 			// server accepts: say so, rather than leave the requester
@@ -322,6 +330,12 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 		}
 	}
 }
+
+func (s *Server) begin() { s.wg.Add(1); s.busy.Add(1) }
+func (s *Server) end()   { s.busy.Add(-1); s.wg.Done() }
+
+// InFlight is the number of requests being handled.
+func (s *Server) InFlight() int { return int(s.busy.Load()) }
 
 // tooLarge is the refusal of a body of n bytes, beyond MaxBody.
 func (s *Server) tooLarge(n int) string { return rt.TooLargeMessage(int64(n), int64(s.cfg.MaxBody)) }

@@ -152,7 +152,12 @@ type Router struct {
 	dlog    *natsx.DecisionLog
 	dlogNC  *nats.Conn // the decision log's own connection
 	httpS   *http.Server
+	httpH   *httpx.Server
 	httpL   net.Listener
+	// reqCtx is what requests are decided in; cancelReqs stops the runs
+	// in flight when a shutdown's drain runs out.
+	reqCtx     context.Context
+	cancelReqs context.CancelFunc
 	// shutting is set when Shutdown starts: /readyz answers 503.
 	shutting atomic.Bool
 	tracer   *tracing.Tracer
@@ -198,6 +203,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		return nil, errors.New("the admin token has space around it, which no Authorization header can carry: give it without")
 	}
 	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{}), active: make(chan struct{}, 1)}
+	r.reqCtx, r.cancelReqs = context.WithCancel(context.Background())
 	if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -310,6 +316,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			Hooks: hooks, Draining: r.shutting.Load, NotReady: r.notReady, Sources: func() any { return r.takenSources() },
 			Reload: r.Reload, AdminToken: opt.AdminToken,
 		})
+		r.httpH = h
 		r.httpL, err = net.Listen("tcp", opt.HTTP)
 		if err != nil {
 			return nil, fmt.Errorf("HTTP: %w", err)
@@ -320,7 +327,8 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		// A slow client holds a connection for at most the read
 		// timeouts and WriteTimeout; headers are bounded at 64 KiB (a
 		// decide's are a few hundred bytes), not Go's 1 MiB.
-		r.httpS = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		r.httpS = &http.Server{Handler: h, BaseContext: func(net.Listener) context.Context { return r.reqCtx },
+			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: MaxHeaderBytes}
 		r.wg.Add(1)
 		go func() {
@@ -422,7 +430,7 @@ func (r *Router) serveNATS() error {
 	if r.natsS.Load() != nil {
 		return nil
 	}
-	srv, err := natsServe(r.nc, r.Engine, natsx.Config{Hooks: r.hooks, Logger: r.log, MaxBody: int(r.opt.MaxBody), MaxPending: r.opt.NATSMaxPending})
+	srv, err := natsServe(r.nc, r.Engine, natsx.Config{Hooks: r.hooks, Logger: r.log, MaxBody: int(r.opt.MaxBody), MaxPending: r.opt.NATSMaxPending, Context: r.reqCtx})
 	if err != nil {
 		return fmt.Errorf("NATS subscriptions: %w", err)
 	}
@@ -552,11 +560,25 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 // NATSServer is the embedded server (nil when joining an external one).
 func (r *Router) NATSServer() *server.Server { return r.ns }
 
+// inFlight is the number of requests the transports are handling.
+func (r *Router) inFlight(natsS *natsx.Server) int {
+	n := 0
+	if r.httpH != nil {
+		n += r.httpH.InFlight()
+	}
+	if natsS != nil {
+		n += natsS.InFlight()
+	}
+	return n
+}
+
 // Shutdown stops taking requests (HTTP after ShutdownGrace, /readyz
 // answering 503 meanwhile), drains those in flight (up to ctx),
 // flushes the decision log and the spans, and stops NATS. Its error says
-// that the drain did not complete (ctx ended first); a failure to export
-// the last spans is logged, not returned.
+// that the drain did not complete (ctx ended first): the policy runs
+// still in flight are then cancelled, and their requests answered as
+// failed (up to a second more) before the connections close. A failure to
+// export the last spans is logged, not returned.
 func (r *Router) Shutdown(ctx context.Context) error {
 	select {
 	case <-r.stop:
@@ -598,7 +620,20 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		drain.Go(func() { natsErr = natsS.Drain(ctx) })
 	}
 	drain.Wait()
-	errs = append(errs, httpErr, natsErr)
+	if n := r.inFlight(natsS); n > 0 && ctx.Err() != nil {
+		// The drain ran out: the runs in flight stop, and their
+		// requests are answered as failed rather than left without an
+		// answer when the connections close.
+		r.cancelReqs()
+		r.log.Warn("shutdown: the drain ended with requests in flight; their policy runs are cancelled and they are answered as failed", "in_flight", n)
+		for wait := time.Now().Add(time.Second); r.inFlight(natsS) > 0 && time.Now().Before(wait); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		errs = append(errs, fmt.Errorf("shutdown: the drain ended with %d requests in flight, cancelled", n))
+	} else {
+		errs = append(errs, httpErr, natsErr)
+	}
+	r.cancelReqs()
 	if r.dlog != nil {
 		r.dlog.Close(ctx)
 	}

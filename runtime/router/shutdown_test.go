@@ -9,12 +9,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
@@ -250,5 +253,56 @@ func TestShutdownGrace(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.Close()
 		t.Error("connections still accepted after Shutdown")
+	}
+}
+
+// TestShutdownDrainRunsOut: a decision still running when the drain
+// runs out is cancelled and answered as failed, not left without an
+// answer when the connection closes (the client saw the connection
+// drop); Shutdown says that the drain ended with it in flight.
+func TestShutdownDrainRunsOut(t *testing.T) {
+	dir := t.TempDir()
+	src := "package default\n\nfn fib(n: int) -> int = if n < 2 { n } else { fib(n - 1) + fib(n - 2) }\n\nfn route(r: Request) -> Decision = to(\"a:m\").tag(\"f\", string(fib(r.estimate.input_tokens)))\n"
+	if err := os.WriteFile(filepath.Join(dir, "default.rpl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true, Logger: quiet(),
+		Deadline: time.Minute, Limits: rpl.Limits{Fuel: 1 << 50}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Shutdown(context.Background()) })
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := http.Post("http://"+r.HTTPAddr()+"/v2/decide", "application/json", strings.NewReader(`{"request": {"id": "long", "estimate": {"input_tokens": 60}}}`))
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- answer{status: resp.StatusCode, body: string(data)}
+	}()
+	// In flight once its run has started: the decision counter does not
+	// say, but a run of fib(60) lasts far longer than this wait.
+	time.Sleep(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = r.Shutdown(ctx)
+	if err == nil || !strings.Contains(err.Error(), "the drain ended with 1 requests in flight") {
+		t.Errorf("Shutdown: %v, want the drain's end said", err)
+	}
+	select {
+	case a := <-got:
+		if a.err != nil || a.status != http.StatusServiceUnavailable || !strings.Contains(a.body, `"code":"overloaded"`) || !strings.Contains(a.body, "cancelled") {
+			t.Errorf("the request in flight: %d %s %v, want 503 overloaded, to be retried", a.status, a.body, a.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request in flight was not answered")
 	}
 }
