@@ -66,6 +66,10 @@ or failing tests, 2 for a wrong command line.`,
 			if out == "" {
 				return usageErrorf(cmd, "build: no output file (-o FILE.rplb)")
 			}
+			if strings.HasSuffix(out, ".rpl") {
+				// A slip for .rplb would replace a policy's source.
+				return usageErrorf(cmd, "build: -o %s names a policy source, which the bundle would replace (name it FILE.rplb)", out)
+			}
 			return runBuild(cmd, e, args[0], out, key, format, skipTests)
 		},
 	}

@@ -141,6 +141,12 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 // data goes to a temporary file in the same directory, renamed over path,
 // so a crash never leaves a half-written policy.
 func writeFileAtomic(path string, data []byte) error {
+	// Through a symbolic link, the file it names is formatted: renaming
+	// over the link would replace it with a copy and leave the file as it
+	// was.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err
