@@ -662,10 +662,7 @@ func (e *Engine) fastBatch(body []byte) ([]v2Item, bool) {
 			return false
 		}
 		seen = true
-		if s.null() {
-			return true
-		}
-		return s.array(func() bool {
+		return s.array(func() bool { // null too: the encoding/json path refuses it
 			if len(items) == MaxBatch {
 				return false // the other path reports how many
 			}
@@ -675,8 +672,8 @@ func (e *Engine) fastBatch(body []byte) ([]v2Item, bool) {
 			return ok
 		})
 	})
-	if !ok || !s.end() {
-		return nil, false
+	if !ok || !s.end() || !seen {
+		return nil, false // no list of requests: the encoding/json path refuses it
 	}
 	return items, true
 }

@@ -247,8 +247,12 @@ func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, 
 	if err := decodeObject(body, &q); err != nil {
 		return appendV2Error(buf, err, ""), err.Code, false
 	}
+	if q.Requests == nil { // absent or null; [] is an empty batch
+		err := &Error{Code: CodeInvalidRequest, Message: `requests is required: a batch is {"requests": [request, ...]}`, Details: map[string]any{"field": "requests"}}
+		return appendV2Error(buf, err, ""), err.Code, false
+	}
 	if len(q.Requests) > MaxBatch {
-		err := Errorf(CodeInvalidRequest, "batch of %d requests; at most %d", len(q.Requests), MaxBatch)
+		err := &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("batch of %d requests; at most %d", len(q.Requests), MaxBatch), Details: map[string]any{"field": "requests"}}
 		return appendV2Error(buf, err, ""), err.Code, false
 	}
 	buf = append(buf, `{"ok":true,"results":[`...)
