@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -326,6 +327,12 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 				taken = fmt.Sprintf("of the %d before it, %d were recorded and %d duplicates", i, recorded, dups)
 			}
 			err.Message = fmt.Sprintf("feedback[%d]: %s (%s)", i, err.Message, taken)
+			if f, ok := err.Details["field"].(string); ok {
+				// The item's field, named within the batch as the
+				// message names it.
+				err.Details = maps.Clone(err.Details)
+				err.Details["field"] = fmt.Sprintf("feedback[%d].%s", i, f)
+			}
 			id := peekString(item, "request_id")
 			if f != nil {
 				id = f.RequestID

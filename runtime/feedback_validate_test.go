@@ -39,7 +39,7 @@ func TestFeedbackRefused(t *testing.T) {
 		// counts below 0, in the field's name (details.field too)
 		`{` + base + `, "tokens_in": -1}`:                  `tokens_in: must be ≥ 0, have -1","details":{"field":"tokens_in"}`,
 		`{` + base + `, "tokens_in": 5, "tokens_out": -2}`: `tokens_out: must be ≥ 0, have -2","details":{"field":"tokens_out"}`,
-		`{"feedback": [{` + base + `, "tokens_out": -3}]}`: `feedback[0]: tokens_out: must be ≥ 0, have -3 (the 0 before it were recorded)","details":{"field":"tokens_out"}`,
+		`{"feedback": [{` + base + `, "tokens_out": -3}]}`: `feedback[0]: tokens_out: must be ≥ 0, have -3 (the 0 before it were recorded)","details":{"field":"feedback[0].tokens_out"}`,
 		`{` + base + `, "time": "yesterday"}`:              `time: want an RFC 3339 time`,
 		`{` + base + `, "cost": 0.0000000001}`:             "cost: 0.0000000001 has more than 9 decimals",
 		`{` + base + `, "cost": 1e-10}`:                    "cost: 1e-10 has more than 9 decimals",

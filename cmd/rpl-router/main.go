@@ -179,7 +179,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&failMode, "failure-mode", "error", "when a policy fails: error, or default (answer --safe-default)")
 	f.StringVar(&o.SafeDefault, "safe-default", "", `the safe default target ("provider:model") for --failure-mode default`)
 	f.BoolVar(&o.KnownOnly, "require-known-tenant", false, "refuse tenants missing from tenants.json (unauthorized)")
-	f.IntVar(&o.MaxInFlight, "max-in-flight", 4096, "concurrent HTTP decisions before answering overloaded")
+	f.IntVar(&o.MaxInFlight, "max-in-flight", 4096, "concurrent HTTP requests (decide, batch and feedback alike) before answering overloaded")
 	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest request body in bytes, over HTTP and NATS")
 	f.IntVar(&o.NATSMaxPending, "nats-max-pending", 1024, "requests one NATS decide subscription queues before answering overloaded (GOMAXPROCS subscriptions per subject)")
 	f.Float64Var(&o.LogSample, "log-sample", 1, "fraction of decisions published to the decision log stream, 0 to 1, evenly spread (0.7: 7 of any 10 in a row); 0: none, as --no-decision-log")
