@@ -238,3 +238,25 @@ func TestMethodAndPathErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestContentEncodingRefused: a compressed body is refused 415, naming
+// the encoding; it was read as JSON and refused as "the body must be a
+// JSON object", which did not say why. identity is no encoding.
+func TestContentEncodingRefused(t *testing.T) {
+	e, srv := serveWith(t, state.NewMem(state.Options{}), httpx.Config{})
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/v1/decide", "/v2/decide", "/v2/decide/batch", "/v2/feedback"} {
+		req := request(t, "POST", srv.URL+path, strings.NewReader("\x1f\x8b\x08\x00"))
+		req.Header.Set("Content-Encoding", "gzip")
+		if code, _, body := send(t, req); code != http.StatusUnsupportedMediaType || !strings.Contains(body, `Content-Encoding \"gzip\" is not supported`) {
+			t.Errorf("%s, gzip: %d %s", path, code, body)
+		}
+	}
+	req := request(t, "POST", srv.URL+"/v2/decide", strings.NewReader(`{"request": {"id": "r"}}`))
+	req.Header.Set("Content-Encoding", "identity")
+	if code, _, body := send(t, req); code != 200 {
+		t.Errorf("identity: %d %s", code, body)
+	}
+}

@@ -196,6 +196,13 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 				runtime.TooLargeMessage(r.ContentLength, s.cfg.MaxBody), nil, r.Header.Get("traceparent")))
 			return
 		}
+		// A compressed body would be read as JSON and refused as
+		// malformed, which would not say why.
+		if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+			s.write(w, http.StatusUnsupportedMediaType, s.d.Refuse(x, kind, runtime.RefusedUnreadable,
+				fmt.Sprintf("Content-Encoding %q is not supported: send the JSON body uncompressed", ce), nil, r.Header.Get("traceparent")))
+			return
+		}
 		// The body first: a client still sending its request holds no
 		// slot, or a few slow uploads would shed every decision.
 		body, err := readBody(r.Body, s.cfg.MaxBody, x.In)
