@@ -157,7 +157,10 @@ func (e *Engine) decideInto(ctx context.Context, o *Outcome, policyID string, re
 	e.decide(ctx, o, s, policyID, req, arrival, start)
 	o.Elapsed = time.Since(start)
 	e.decisions.Add(1)
-	if o.Err != nil || o.SafeDefault {
+	// A failure is a policy's run that failed (answered an error or the
+	// safe default), or the router's own; a request refused before a
+	// policy ran (invalid, unknown policy, no active version) is not.
+	if o.Failure != nil || (o.Err != nil && o.Err.Code == CodeInternal) {
 		e.failures.Add(1)
 	}
 	if obs := e.cfg.Observer; obs != nil {

@@ -439,8 +439,8 @@ type Status struct {
 	Ready          bool      `json:"ready"`
 	Version        string    `json:"version,omitempty"`
 	Policies       []string  `json:"policies,omitempty"`
-	Decisions      int64     `json:"decisions"`
-	Failures       int64     `json:"failures"`
+	Decisions      int64     `json:"decisions"` // requests answered, refusals included
+	Failures       int64     `json:"failures"`  // policy runs that failed, and internal errors
 	Reloads        int64     `json:"reloads"`
 	ReloadFailures int64     `json:"reload_failures"`
 	LastError      string    `json:"last_error,omitempty"`

@@ -5,7 +5,7 @@
 // Series:
 //
 //	rpl_decisions_total{policy,version,outcome}  outcome: route, deny, safe_default or an error code
-//	rpl_decision_duration_seconds                 engine time per decision (histogram)
+//	rpl_decision_duration_seconds                 engine time per decision a policy ran for (histogram)
 //	rpl_decision_fuel                             fuel per decision (histogram)
 //	rpl_decision_errors_total{code}               decisions answered with an error
 //	rpl_reloads_total{result}                     activations (ok) and failed loads (error)
@@ -147,8 +147,8 @@ func (m *Metrics) Decided(o *runtime.Outcome) {
 		c, _ = m.counters.LoadOrStore(k, m.decisions.WithLabelValues(k.policy, k.version, k.outcome))
 	}
 	c.(prometheus.Counter).Inc()
-	m.duration.Observe(o.Elapsed.Seconds())
-	if o.Policy != nil {
+	if o.Policy != nil { // a policy ran: a refusal before one would skew the engine's time
+		m.duration.Observe(o.Elapsed.Seconds())
 		m.fuel.Observe(float64(o.Stats.Fuel))
 	}
 	if o.Err != nil {
