@@ -141,8 +141,9 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 	}
 	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return usageErrorf(cmd, "SOURCE_DATE_EPOCH=%q: want Unix seconds", s)
+		// A manifest's time is RFC 3339: years 0 to 9999.
+		if err != nil || n < -62167219200 || n > 253402300799 {
+			return usageErrorf(cmd, "SOURCE_DATE_EPOCH=%q: want Unix seconds of a year from 0 to 9999", s)
 		}
 		opts.Built = time.Unix(n, 0)
 	}

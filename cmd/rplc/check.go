@@ -50,7 +50,8 @@ Diagnostics go to standard output, a summary line to standard error
 With --format json, each diagnostic is one JSON object on its own line, with
 the fields file, line, col, end_line, end_col, severity, code and message
 (and related, fixes when present); lines and columns are 1-based, columns
-count bytes.
+count bytes; a diagnostic about a whole file (one that cannot be read) has
+line and column 0.
 
 Exit status: 0 when there is no error (warnings and info are allowed), 1 when
 there is any error or a directory holds no .rpl file, 2 for a wrong command line or a path that does not exist.`,
