@@ -45,7 +45,9 @@ the same state tests set with std/testing:
    "health": {"openai:gpt-4o": {"healthy": false, "error_rate": 0.4, "latency": "850ms"}}}
 
 Without it the state is empty, as in tests. The clock is the state's "now",
-else the request's arrival, else the current time; the seed is the state's
+else the request's arrival, else the current time; a request without its
+arrival arrives at the clock, as a router makes it the time it received the
+request, so that r.arrival and now() agree. The seed is the state's
 "seed", else derived from the request id, so a logged request replays.
 
 POLICY is a policy source (.rpl) or a bundle built by rplc build (.rplb);
@@ -246,6 +248,11 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 		} else {
 			now = time.Now()
 		}
+	}
+	// A request without its arrival arrives at the clock, as a router
+	// gives it the time it received it: r.arrival and now() agree.
+	if i := rt.FieldIndex("arrival"); i >= 0 && req.Record()[i].Int() == 0 {
+		req.Record()[i] = vm.TimeOf(now)
 	}
 	ev.host = &armHost{MemState: host}
 	ev.in = vm.Input{Now: now, Host: ev.host}
