@@ -157,6 +157,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	names := newPathNamer()
 	var results []*policytest.Result
 	ro := policytest.ReportOptions{Verbose: o.verbose, Name: names.name}
+	var shown diagSet // a library's diagnostic once, whichever policies load it
 	for _, t := range trees {
 		for _, r := range runner.RunTree(t.root, t.policies, cfg) {
 			results = append(results, r)
@@ -164,8 +165,10 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 				continue
 			}
 			if len(r.Diags) > 0 {
-				ds := make(lang.DiagList, 0, len(r.Diags))
-				for _, d := range r.Diags {
+				before := len(shown.diags)
+				shown.add(r.Diags...)
+				ds := make(lang.DiagList, 0, len(shown.diags)-before)
+				for _, d := range shown.diags[before:] {
 					ds = append(ds, names.display(d))
 				}
 				printText(e.stdout, ds, useColor(e.stdout, e.color))
