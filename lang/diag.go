@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -262,7 +263,18 @@ func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string
 		ec := min(end.Col-1, len(text))
 		width = max(utf8.RuneCountInString(text[col:ec]), 1)
 	}
-	shown := strings.ReplaceAll(text, "\t", " ")
+	// A tab shows as a space, and a control character (an escape
+	// sequence's ESC, a BEL) as U+FFFD, one column each: the terminal
+	// must not act on a source's bytes.
+	shown := strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return utf8.RuneError
+		}
+		return r
+	}, text)
 	if runes := []rune(shown); len(runes) > snippetWidth {
 		from := max(0, min(lead-snippetWidth/3, len(runes)-snippetWidth))
 		to := from + snippetWidth

@@ -174,6 +174,11 @@ func TestSnippetLongLine(t *testing.T) {
 			" 1 | …" + strings.Repeat("é", 36) + "\" + bad + \"" + strings.Repeat("é", 73) + "…\n   | " + strings.Repeat(" ", 41) + "^^^\n"},
 		{"wide span", `x = ` + pad, pad,
 			" 1 | x = " + strings.Repeat("é", 116) + "…\n   |     " + strings.Repeat("^", 116) + "\n"},
+		// Control characters in a string (an escape sequence, a bell)
+		// show as U+FFFD, one column each: the terminal must not act on
+		// them. So do invalid bytes, as they are counted.
+		{"control", "x = \"\x1b[31mred\x1b]0;t\x07\xff\" + bad", "bad",
+			" 1 | x = \"\uFFFD[31mred\uFFFD]0;t\uFFFD\uFFFD\" + bad\n   | " + strings.Repeat(" ", 24) + "^^^\n"},
 	}
 	for _, c := range cases {
 		f := lang.NewFile("p.rpl", []byte(c.line+"\n"))
