@@ -322,8 +322,15 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 	saved := c.file
 	for _, file := range pkg.Files {
 		c.file = file
-		if file.Extends != nil && file == pkg.Files[0] {
-			pkg.Extends = c.load(resolvePath(dir, file.Extends.Path.Value), file.Extends.Path, false)
+		if ext := file.Extends; ext != nil && file == pkg.Files[0] {
+			switch p := ext.Path.Value; {
+			case strings.HasPrefix(p, "std/"):
+				c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s: a standard module is imported (import %q), not extended; extends names a parent policy's file", ext.Path.Raw, p)
+			case IsTestFile(resolvePath(dir, p)):
+				c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s: it is a test file; extends names a parent policy's file, whose test file is not part of it", ext.Path.Raw)
+			default:
+				pkg.Extends = c.load(resolvePath(dir, p), ext.Path, false)
+			}
 		}
 		for _, imp := range file.Imports {
 			if strings.HasPrefix(imp.Path.Value, "std/") {
