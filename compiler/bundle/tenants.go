@@ -96,6 +96,9 @@ func ParseTenants(data []byte) (*Tenants, error) {
 				if !ok {
 					return nil, fmt.Errorf("%s.parents[%d]: want a string, have %s", at, j, jsonx.Kind(p))
 				}
+				if slices.Contains(t.Parents, s) {
+					return nil, fmt.Errorf("%s.parents[%d]: %q is listed twice", at, j, s)
+				}
 				t.Parents = append(t.Parents, s)
 			}
 		}
@@ -131,12 +134,15 @@ func str(m map[string]any, k, at string, required bool) (string, error) {
 		return "", nil
 	}
 	s, ok := v.(string)
-	if !ok || required && s == "" {
+	if !ok {
 		what := "a string"
 		if required {
 			what = "a non-empty string"
 		}
 		return "", fmt.Errorf("%s.%s: want %s, have %s", at, k, what, jsonx.Kind(v))
+	}
+	if required && s == "" {
+		return "", fmt.Errorf("%s.%s: want a non-empty string, have \"\"", at, k)
 	}
 	return s, nil
 }
@@ -153,10 +159,12 @@ func budget(m map[string]any, k, at string) (string, error) {
 		return "", fmt.Errorf("%s.%s: want money as a string (\"$500\" or \"500\"), have %s", at, k, jsonx.Kind(v))
 	}
 	if strings.TrimSpace(s) != "" {
-		if _, err := jsonx.ParseMoney(s); errors.Is(err, jsonx.ErrMoneySyntax) {
+		if n, err := jsonx.ParseMoney(s); errors.Is(err, jsonx.ErrMoneySyntax) {
 			return "", fmt.Errorf("%s.%s: want money (\"$500\" or \"500\"), have %q", at, k, s)
 		} else if err != nil {
 			return "", fmt.Errorf("%s.%s: %v", at, k, err)
+		} else if n < 0 {
+			return "", fmt.Errorf("%s.%s: a budget cannot be negative, have %q", at, k, s)
 		}
 	}
 	return s, nil
