@@ -606,17 +606,26 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 		to, data, target = BundleEntry{Revision: e.Revision(), Version: b.Version()}, e.Value(), b
 	}
 	if data == nil {
-		why, which, other := "", "earlier revisions", " of another version"
-		if wanted != "" {
-			which, other = "revisions of version "+wanted, ""
+		// n revisions (of) and the verb agreeing: "1 earlier revision
+		// is", "2 earlier revisions are".
+		which := func(n int, of, is, are string) string {
+			one, many := "earlier revision", "earlier revisions"
+			if wanted != "" {
+				one, many, of = "revision of version "+wanted, "revisions of version "+wanted, ""
+			}
+			if n == 1 {
+				return fmt.Sprintf("1 %s%s %s", one, of, is)
+			}
+			return fmt.Sprintf("%d %s%s %s", n, many, of, are)
 		}
+		why := ""
 		if invalid > 0 && opts.PublicKey != nil {
-			why = fmt.Sprintf("; %d %s are invalid or not signed with key %s", invalid, which, bundle.KeyID(opts.PublicKey))
+			why = fmt.Sprintf("; %s invalid or not signed with key %s", which(invalid, "", "is", "are"), bundle.KeyID(opts.PublicKey))
 		} else if invalid > 0 {
-			why = fmt.Sprintf("; %d %s are invalid", invalid, which)
+			why = "; " + which(invalid, "", "is", "are") + " invalid"
 		}
 		if failing > 0 {
-			why += fmt.Sprintf("; %d %s%s fail their tests%s", failing, which, other, newestFail)
+			why += "; " + which(failing, " of another version", "fails its tests", "fail their tests") + newestFail
 		}
 		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %d revisions%s)", bucket, key, ErrNothingToRollBack, len(hist), why)
 	}

@@ -757,3 +757,32 @@ func TestRollbackToVersion(t *testing.T) {
 		t.Errorf("naming the current revision that is no bundle: %v", err)
 	}
 }
+
+// TestRollbackNothingCounts: the refusal counts the revisions passed
+// over in words that agree with the count ("1 earlier revision is
+// invalid", where it said "1 earlier revisions are invalid").
+func TestRollbackNothingCounts(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx := context.Background()
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, buildBundle(t, "")); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, natsx.BundleKey, []byte("not a bundle")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, buildBundle(t, "")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{})
+	if !errors.Is(err, natsx.ErrNothingToRollBack) || !strings.Contains(err.Error(), "; 1 earlier revision is invalid") {
+		t.Fatalf("got %v, want ErrNothingToRollBack counting 1 invalid revision", err)
+	}
+}

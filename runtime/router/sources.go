@@ -387,7 +387,7 @@ func (r *Router) Reload(ctx context.Context) (*runtime.Snapshot, error) {
 		return nil, ErrNoLocalSource
 	}
 	if err != nil {
-		r.log.Error("reload failed; the running version stays", "err", err)
+		r.log.Error("reload failed; "+r.stays(), "err", err)
 		return nil, err
 	}
 	r.log.Info("policy source activated again", "source", s.Source, "version", s.ShortVersion())
@@ -488,7 +488,7 @@ func (r *Router) watchDir() error {
 				}
 			case <-fire:
 				if _, err := r.loadDir(context.Background(), false); err != nil {
-					r.log.Error("reload failed; the running version stays", "err", err)
+					r.log.Error("reload failed; "+r.stays(), "err", err)
 				}
 			case err, ok := <-w.Errors:
 				if !ok {
@@ -499,4 +499,13 @@ func (r *Router) watchDir() error {
 		}
 	}()
 	return nil
+}
+
+// stays says what a failed load leaves running: the active version, or
+// none yet.
+func (r *Router) stays() string {
+	if r.Engine.Current() == nil {
+		return "no version is active yet"
+	}
+	return "the running version stays"
 }
