@@ -260,3 +260,22 @@ func TestContentEncodingRefused(t *testing.T) {
 		t.Errorf("identity: %d %s", code, body)
 	}
 }
+
+// TestUncleanPathNotFound: a path that is not clean is answered 404 in
+// JSON, as an unknown path is; the mux redirected it (307, no JSON, which
+// a client posting a decision does not follow).
+func TestUncleanPathNotFound(t *testing.T) {
+	e, srv := serveWith(t, state.NewMem(state.Options{}), httpx.Config{})
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"//v1/decide", "/v1/../v1/decide", "/v2/./decide", "/v2//decide"} {
+		req := request(t, "POST", srv.URL+p, strings.NewReader(`{"request": {"id": "r"}}`))
+		if code, _, body := send(t, req); code != http.StatusNotFound || !strings.Contains(body, `"ok":false`) {
+			t.Errorf("%s: %d %s, want a JSON 404", p, code, body)
+		}
+	}
+	if code, _, body := send(t, request(t, "POST", srv.URL+"/v2/decide", strings.NewReader(`{"request": {"id": "r"}}`))); code != 200 {
+		t.Errorf("/v2/decide: %d %s", code, body)
+	}
+}

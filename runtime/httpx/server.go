@@ -61,6 +61,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -157,7 +158,16 @@ func New(e *runtime.Engine, cfg Config) *Server {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A path that is not clean (//v1/decide, /v1/../v1/decide) is no
+	// endpoint: the mux would answer it with a redirect, no JSON, which
+	// a client posting a decision does not follow.
+	if p := r.URL.Path; len(p) > 1 && path.Clean(p) != strings.TrimSuffix(p, "/") {
+		s.notFound(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Status maps an error code to an HTTP status.
 func Status(c runtime.Code) int {
