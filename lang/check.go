@@ -39,6 +39,7 @@ type Package struct {
 	Imports []*Package  // user modules imported by the files
 
 	fileScopes map[*FileNode]*Scope
+	declFiles  map[Node]*FileNode // the file of each top-level declaration (collect)
 }
 
 // Func returns the package's own function of that name, or nil.

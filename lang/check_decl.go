@@ -13,6 +13,12 @@ func (c *checker) collect(pkg *Package) {
 	if pkg.fileScopes == nil {
 		pkg.fileScopes = map[*FileNode]*Scope{}
 	}
+	pkg.declFiles = map[Node]*FileNode{}
+	for _, f := range pkg.Files {
+		for _, d := range f.Decls {
+			pkg.declFiles[d] = f
+		}
+	}
 	saved := c.file
 	defer func() { c.file = saved }()
 	// Test names are the module's, a policy's and its test file's alike:
@@ -72,7 +78,7 @@ func (c *checker) collect(pkg *Package) {
 		for _, n := range fs.Names() {
 			imp, ok := fs.Lookup(n).Decl.(*ImportDecl)
 			d := pkg.Scope.Lookup(n)
-			if !ok || d == nil || d.Decl == nil || nodeInFile(d.Decl, f) {
+			if !ok || d == nil || d.Decl == nil || pkg.declFiles[d.Decl] == f {
 				continue
 			}
 			// The error goes to the test file, whose names must not clash
@@ -91,22 +97,10 @@ func (c *checker) fileOf(o *Object) *File {
 	if o.Pkg == nil {
 		return nil
 	}
-	p := o.Pos()
-	for _, f := range o.Pkg.Files {
-		if o.Decl != nil && int(p) < len(f.File.Src) && nodeInFile(o.Decl, f) {
-			return f.File
-		}
+	if f := o.Pkg.declFiles[o.Decl]; o.Decl != nil && f != nil && int(o.Pos()) < len(f.File.Src) {
+		return f.File
 	}
 	return o.Pkg.Files[0].File
-}
-
-func nodeInFile(n Node, f *FileNode) bool {
-	for _, d := range f.Decls {
-		if d == n {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *checker) collectImport(pkg *Package, fs *Scope, imp *ImportDecl) {
@@ -175,12 +169,7 @@ func mapKeys[V any](m map[string]V) []string {
 // withDecl switches the checker's context to the file and package that
 // declare obj, for lazy resolution from another function.
 func (c *checker) withDecl(obj *Object, fn func()) {
-	var file *FileNode
-	for _, f := range obj.Pkg.Files {
-		if nodeInFile(obj.Decl, f) {
-			file = f
-		}
-	}
+	file := obj.Pkg.declFiles[obj.Decl]
 	saved := c.fnCtx
 	c.fnCtx = fnCtx{pkg: obj.Pkg, file: file, scope: obj.Pkg.fileScopes[file]}
 	fn()
