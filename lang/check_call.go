@@ -268,7 +268,17 @@ func (c *checker) callBuiltin(e *CallExpr, name string, cands []*Builtin, receiv
 	}
 	for _, b := range cands {
 		if c.fits(e, b, receiver, recvT, argTypes) {
-			return c.applyBuiltin(e, name, b, receiver, want, true)
+			t := c.applyBuiltin(e, name, b, receiver, want, true)
+			for _, at := range argTypes {
+				if IsInvalid(at) {
+					// An argument whose type is unknown (reported: an
+					// empty literal, an undefined name) fits any version;
+					// the one picked must not report its result type
+					// as the wrong one.
+					return Typ[Invalid]
+				}
+			}
+			return t
 		}
 	}
 	var sigs []string
