@@ -192,3 +192,31 @@ func TestSnippetLongLine(t *testing.T) {
 		}
 	}
 }
+
+// TestBOMColumns: a byte order mark starting a file is skipped
+// (language.md §2.1), by columns too, as editors hide it: the first line's
+// columns, its snippet and Offset do not count its three bytes (an error
+// at the 1 of "package 1" was at 1:12, the caret three columns right).
+func TestBOMColumns(t *testing.T) {
+	src := "\uFEFFpackage 1\nx\n"
+	f := lang.NewFile("b.rpl", []byte(src))
+	at := lang.Pos(strings.Index(src, "1"))
+	if p := f.Position(at); p.Line != 1 || p.Col != 9 {
+		t.Errorf("position of 1: %d:%d, want 1:9", p.Line, p.Col)
+	}
+	if got := f.Offset(1, 9); got != at {
+		t.Errorf("Offset(1, 9) = %d, want %d", got, at)
+	}
+	if p := f.Position(lang.Pos(strings.Index(src, "x"))); p.Line != 2 || p.Col != 1 {
+		t.Errorf("position of x: %d:%d, want 2:1", p.Line, p.Col)
+	}
+	if got := f.Line(1); got != "package 1" {
+		t.Errorf("Line(1) = %q", got)
+	}
+	d := &lang.Diagnostic{File: f, Span: lang.Span{Start: at, End: at + 1}, Severity: lang.SevError, Code: lang.CodeSyntax, Message: "m"}
+	var b strings.Builder
+	lang.PrintSnippet(&b, d, lang.Style{})
+	if want := "b.rpl:1:9: error[RPL100]: m\n 1 | package 1\n   |         ^\n"; b.String() != want {
+		t.Errorf("snippet:\n%s\nwant\n%s", b.String(), want)
+	}
+}

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sort"
@@ -29,6 +30,7 @@ type File struct {
 	Name        string
 	Src         []byte
 	lines       []int32 // offset of the first byte of each line
+	bom         int     // the length of a byte order mark starting the file, which columns do not count (language.md §2.1)
 	editorLines []int32 // lines' starts when a lone CR ends one too; nil without lone CRs (lines then)
 }
 
@@ -36,6 +38,9 @@ type File struct {
 // editors' one when a lone CR makes them differ (EditorLines).
 func NewFile(name string, src []byte) *File {
 	f := &File{Name: name, Src: src, lines: make([]int32, 1, len(src)/32+1)}
+	if bytes.HasPrefix(src, bom) {
+		f.bom = len(bom)
+	}
 	for i, b := range src {
 		loneCR := b == '\r' && (i+1 == len(src) || src[i+1] != '\n')
 		if loneCR && f.editorLines == nil {
@@ -100,7 +105,11 @@ func (f *File) Position(p Pos) Position {
 		p = Pos(len(f.Src))
 	}
 	i := sort.Search(len(f.lines), func(i int) bool { return f.lines[i] > int32(p) }) - 1
-	return Position{Filename: f.Name, Offset: int(p), Line: i + 1, Col: int(p-Pos(f.lines[i])) + 1}
+	col := int(p-Pos(f.lines[i])) + 1
+	if i == 0 {
+		col = max(col-f.bom, 1) // the mark is skipped, as editors hide it
+	}
+	return Position{Filename: f.Name, Offset: int(p), Line: i + 1, Col: col}
 }
 
 // LineCount is the number of lines of the file.
@@ -124,6 +133,9 @@ func (f *File) Line(line int) string {
 	if line < len(f.lines) {
 		end = int(f.lines[line]) - 1
 	}
+	if line == 1 {
+		start = min(start+Pos(f.bom), Pos(end))
+	}
 	s := string(f.Src[start:end])
 	if n := len(s); n > 0 && s[n-1] == '\r' {
 		s = s[:n-1]
@@ -136,6 +148,9 @@ func (f *File) Offset(line, col int) Pos {
 	start := f.LineStart(line)
 	if start == NoPos {
 		return NoPos
+	}
+	if line == 1 {
+		start += Pos(f.bom) // columns do not count a byte order mark
 	}
 	return start + Pos(col-1)
 }
