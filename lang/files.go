@@ -81,14 +81,6 @@ func SourceFiles(paths []string) ([]string, error) {
 		}
 		fi, err := os.Stat(abs)
 		if err != nil {
-			if _, lerr := os.Lstat(abs); lerr == nil {
-				// A link to nothing, or in a loop: a file that cannot be
-				// read, which the checker reports as it reports any
-				// (RPL203), the other files checked and tested all the
-				// same, as a walk finds it.
-				add(abs)
-				continue
-			}
 			if os.IsNotExist(err) {
 				return nil, &NotFoundError{arg}
 			}

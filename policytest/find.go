@@ -19,6 +19,14 @@ func Find(paths []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Policies(files)
+}
+
+// Policies is Find for files already listed (lang.SourceFiles, absolute
+// paths), read as they are: a file that cannot be read (a link to
+// nothing a walk found) is a policy whose check reports it (RPL203),
+// the others tested all the same.
+func Policies(files []string) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	for _, p := range files {

@@ -31,6 +31,13 @@ func TestExitCodes(t *testing.T) {
 	lib := write("lib.rpl", "package lib\n\nconst target = \"openai:gpt-4o\"\n")
 	req := write("req.json", `{"tenant": {"id": "acme"}}`)
 	missing := filepath.Join(dir, "missing.json")
+	// A link to nothing named on the command line is a path that does
+	// not exist (2), for every command; one a walk finds is a file that
+	// cannot be read (RPL203, 1).
+	gone := filepath.Join(dir, "gone.rpl")
+	if err := os.Symlink("nowhere.rpl", gone); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name   string
@@ -46,6 +53,9 @@ func TestExitCodes(t *testing.T) {
 		{"doc, output not written", []string{"doc", "--format", "json"}, true, exitFail, "broken pipe"},
 		{"test, output not written", []string{"test", "--format", "json", policy}, true, exitFail, "broken pipe"},
 		{"eval, no such request file", []string{"eval", policy, "--request", missing}, false, exitUsage, "no such file"},
+		{"check, a link to nothing", []string{"check", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
+		{"test, a link to nothing", []string{"test", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
+		{"fmt, a link to nothing", []string{"fmt", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
 		{"eval, request not readable", []string{"eval", policy, "--request", dir}, false, exitFail, "is a directory"},
 		{"eval, state not readable", []string{"eval", policy, "--request", req, "--state", dir}, false, exitFail, "is a directory"},
 		{"eval, a library", []string{"eval", lib, "--request", req}, false, exitFail, "error[RPL212]"},

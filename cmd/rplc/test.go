@@ -140,7 +140,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 			break
 		}
 		var ps []string
-		ps, err = policytest.Find(t.files)
+		ps, err = policytest.Policies(t.files)
 		trees = append(trees, tree{t.root, ps})
 	}
 	if err != nil {
