@@ -474,6 +474,13 @@ func Verify(prog *lang.Program, builtins *vm.BuiltinTable) (lang.DiagList, error
 	if err == nil {
 		_, err = out.Program(builtins)
 	}
+	return LimitDiagnostic(prog, err)
+}
+
+// LimitDiagnostic is err, an error of compiling prog or of its Program,
+// as the diagnostic RPL322 when it is a LimitError: none for no error,
+// and any other error returned as it is.
+func LimitDiagnostic(prog *lang.Program, err error) (lang.DiagList, error) {
 	var limit *LimitError
 	if !errors.As(err, &limit) {
 		return nil, err

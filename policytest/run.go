@@ -173,16 +173,22 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 		return res
 	}
 	if !hasTests(prog.Main) {
+		// No test to run; what a build would refuse of a policy is still
+		// said (RPL322), as rplc check says it.
+		if lang.HasRoute(prog.Main) {
+			res.Diags, res.Err = compiler.Verify(prog, r.builtins)
+		}
 		return res
 	}
-	out, err := compiler.Compile(prog, compiler.Options{Cover: cfg.Cover})
-	if err != nil {
-		res.Err = err
-		return res
+	// Compiled as a build compiles it (pure builtins folded), so that the
+	// tests run the code a bundle ships.
+	out, err := compiler.Compile(prog, compiler.Options{Builtins: r.builtins, Cover: cfg.Cover})
+	var p *vm.Program
+	if err == nil {
+		p, err = out.Program(r.builtins)
 	}
-	p, err := out.Program(r.builtins)
 	if err != nil {
-		res.Err = err
+		res.Diags, res.Err = compiler.LimitDiagnostic(prog, err)
 		return res
 	}
 	var probes *vm.Probes

@@ -101,3 +101,33 @@ func checkOne(t *testing.T, dir string) jsonDiag {
 	}
 	return d
 }
+
+// TestTestReportsLimits: rplc test reports what a build would refuse of
+// a policy (RPL322) as check does, with or without tests; a policy
+// without tests was never compiled, and passed.
+func TestTestReportsLimits(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("package k\n\nfn f(x: string) -> int = len([")
+	for i := range 70000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("x + \"s" + strconv.Itoa(i) + "\"")
+	}
+	b.WriteString("])\n\nfn route(r: Request) -> Decision = deny(string(f(r.id)))\n")
+	if err := os.WriteFile(filepath.Join(dir, "k.rpl"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, withTest := range []bool{false, true} {
+		if withTest {
+			if err := os.WriteFile(filepath.Join(dir, "k_test.rpl"), []byte("package k\n\ntest \"t\" {\n  expect f(\"\") > 0\n}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out, errs bytes.Buffer
+		if code := run([]string{"test", dir}, strings.NewReader(""), &out, &errs); code != exitFail || !strings.Contains(out.String(), "k.rpl:3:") || !strings.Contains(out.String(), "error[RPL322]: this program needs more than 65536 distinct constants") {
+			t.Errorf("with a test %v: exit %d\n%.600s", withTest, code, out.String())
+		}
+	}
+}
