@@ -120,13 +120,7 @@ func (e *Env) compile(prog *lang.Program, diags lang.DiagList, opts CompileOptio
 	if err != nil {
 		return nil, err
 	}
-	np := e.newProgram(p, out, prog.Main.Name)
-	for _, pkg := range prog.Packages {
-		if pkg != prog.Main {
-			np.loads = append(np.loads, pkg.Path)
-		}
-	}
-	return np, nil
+	return e.newProgram(p, out, prog.Main.Name), nil
 }
 
 // Load verifies an encoded program (see vm.Program.MarshalBinary) and
@@ -168,13 +162,7 @@ type Program struct {
 	out   *compiler.Output
 	name  string
 	route int
-	loads []string
 }
-
-// Loads are the paths of the modules a program compiled from source
-// imports or extends, directly or not, as the checker resolved them: the
-// files of a policy tree that are its libraries.
-func (p *Program) Loads() []string { return p.loads }
 
 // Name is the policy's package name.
 func (p *Program) Name() string { return p.name }

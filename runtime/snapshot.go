@@ -233,10 +233,20 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 	}
 	var ids lang.PolicyIDs // in the order of the names, as rplc build gives them
 	compileErr := func(err error) string { return strings.ReplaceAll(err.Error(), tmp+string(filepath.Separator), "") }
-	// A file without route is a library when another file loads it, and
-	// refused otherwise, as rplc build refuses it: what to say of each
-	// is known once every file is compiled.
+	// A file without route is a library when another file of the tree
+	// imports or extends it, whether that file compiles or not, and
+	// refused otherwise, as rplc build refuses it.
 	used := map[string]bool{}
+	for _, name := range names {
+		if strings.HasSuffix(name, ".rpl") {
+			path := filepath.Join(tmp, filepath.FromSlash(name))
+			if f, _ := lang.Parse(path, files[name]); f != nil {
+				for _, l := range f.Loads() {
+					used[l] = true
+				}
+			}
+		}
+	}
 	var noRoute []string
 	refusal := map[string]string{}
 	for _, name := range names {
@@ -270,13 +280,10 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			lerr.Problems = append(lerr.Problems, compileErr(err))
 			continue
 		}
-		for _, l := range prog.Loads() {
-			used[l] = true
-		}
 		if _, ok := prog.VM().Entry(compiler.EntryRoute); !ok {
 			// Tests and no route: a test module, which a tree cannot
 			// hold (its tests would never run), unless it is a library.
-			noRoute, refusal[name] = append(noRoute, name), name+": no route function: a policy needs one, and a library must be imported by a policy"
+			noRoute, refusal[name] = append(noRoute, name), name+": "+bundle.NoRoute
 			continue
 		}
 		id := prog.Name()

@@ -2,6 +2,8 @@ package runtime_test
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,17 +33,29 @@ func TestBuildDirLibraries(t *testing.T) {
 		t.Fatalf("decide with user: %s %s", code, out)
 	}
 
-	for _, tc := range []struct{ file, src, want string }{
-		{"tm.rpl", "package tm\n\ntest \"math\" {\n  expect 1 + 1 == 3\n}\n", "tm.rpl: no route function: a policy needs one, and a library must be imported by a policy"},
-		{"lone.rpl", "package lone\n\nconst x = 1\n", "lone.rpl:1:1: no route function"},
+	// A library stays one when the file importing it has an error (only
+	// that error is said, as build says it), or is an unused library
+	// itself (only that one is refused).
+	for _, tc := range []struct {
+		files   map[string]string
+		want    string
+		notWant string
+	}{
+		{map[string]string{"tm.rpl": "package tm\n\ntest \"math\" {\n  expect 1 + 1 == 3\n}\n"}, "tm.rpl: no route function: a policy needs one, and a library must be imported by a policy", ""},
+		{map[string]string{"lone.rpl": "package lone\n\nconst x = 1\n"}, "lone.rpl:1:1: no route function", ""},
+		{map[string]string{"user.rpl": "package user\n\nimport \"shared/targets\"\n\nfn route(r: Request) -> Decision = to(targets.strong + undefined_x)\n"}, "undefined: undefined_x", "targets.rpl"},
+		{map[string]string{"lib1.rpl": "package lib1\n\nimport \"lib2\"\n\nconst a = lib2.b\n", "lib2.rpl": "package lib2\n\nconst b = 1\n"}, "lib1.rpl:1:1: no route function", "lib2.rpl"},
 	} {
 		bad := copyDir(t, dir, lib)
-		writeFile(t, bad, tc.file, tc.src)
-		if _, err := e.LoadDir(context.Background(), bad); err == nil || !strings.Contains(err.Error(), bad+": "+tc.want) {
-			t.Errorf("%s: LoadDir: %v, want %q", tc.file, err, tc.want)
+		for name, src := range tc.files {
+			writeFile(t, bad, name, src)
+		}
+		_, err := e.LoadDir(context.Background(), bad)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.notWant != "" && strings.Contains(err.Error(), tc.notWant)) {
+			t.Errorf("%v: LoadDir: %v, want %q and not %q", slices.Collect(maps.Keys(tc.files)), err, tc.want, tc.notWant)
 		}
 		if cur := e.Current(); cur != good {
-			t.Errorf("%s: active %s, want the running %s to stay", tc.file, cur.ShortVersion(), good.ShortVersion())
+			t.Errorf("%s: active %s, want the running %s to stay", tc.want, cur.ShortVersion(), good.ShortVersion())
 		}
 	}
 }

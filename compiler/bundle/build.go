@@ -121,6 +121,11 @@ var (
 	ErrTestsFailed = errors.New("tests failed")
 )
 
+// NoRoute is why Build refuses a file of the tree without a route function
+// that no other file imports or extends, a test module among them (the
+// router's loading of a directory says it in the same words).
+const NoRoute = "no route function: a policy needs one, and a library must be imported by a policy"
+
 // Build compiles every policy under dir into a bundle. A policy is a .rpl
 // file (test files aside) under dir, walked recursively without hidden
 // files and directories, that has a route function of its own or inherited; a file
@@ -227,7 +232,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			if used[p.path] {
 				continue // a library
 			}
-			return res, fmt.Errorf("%s: no route function: a policy needs one, and a library must be imported by a policy", rel(root, p.path))
+			return res, fmt.Errorf("%s: %s", rel(root, p.path), NoRoute)
 		}
 		id := p.prog.Main.Name // unique: lang.CheckPolicyIDs above
 		ids[id] = true
