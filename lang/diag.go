@@ -234,10 +234,10 @@ func PrintSnippet(w io.Writer, d *Diagnostic, st Style) {
 	}
 	pos := d.Position()
 	fmt.Fprintf(w, "%s: %s: %s\n", paint(ansiBold, pos.String()),
-		paint(sevColor, fmt.Sprintf("%s[%s]", d.Severity, d.Code)), d.Message)
+		paint(sevColor, fmt.Sprintf("%s[%s]", d.Severity, d.Code)), visible(d.Message))
 	printCaret(w, d.File, d.Span, paint)
 	for _, r := range d.Related {
-		fmt.Fprintf(w, "  %s: %s\n", r.File.Position(r.Span.Start), r.Message)
+		fmt.Fprintf(w, "  %s: %s\n", r.File.Position(r.Span.Start), visible(r.Message))
 	}
 }
 
@@ -263,18 +263,7 @@ func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string
 		ec := min(end.Col-1, len(text))
 		width = max(utf8.RuneCountInString(text[col:ec]), 1)
 	}
-	// A tab shows as a space, and a control character (an escape
-	// sequence's ESC, a BEL) as U+FFFD, one column each: the terminal
-	// must not act on a source's bytes.
-	shown := strings.Map(func(r rune) rune {
-		switch {
-		case r == '\t':
-			return ' '
-		case unicode.IsControl(r):
-			return utf8.RuneError
-		}
-		return r
-	}, text)
+	shown := visible(text)
 	if runes := []rune(shown); len(runes) > snippetWidth {
 		from := max(0, min(lead-snippetWidth/3, len(runes)-snippetWidth))
 		to := from + snippetWidth
@@ -290,4 +279,20 @@ func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string
 	}
 	fmt.Fprintf(w, " %s | %s\n", gutter, shown)
 	fmt.Fprintf(w, " %s | %s%s\n", pad, strings.Repeat(" ", lead), paint(ansiRed, strings.Repeat("^", width)))
+}
+
+// visible is s as a terminal is to show it: a tab as a space, and a
+// control character (an escape sequence's ESC, a BEL), as an invalid
+// byte, as U+FFFD, one column each. A source's bytes, which messages
+// quote too (a path, a name), must not make the terminal act.
+func visible(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return utf8.RuneError
+		}
+		return r
+	}, s)
 }

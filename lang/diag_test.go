@@ -220,3 +220,17 @@ func TestBOMColumns(t *testing.T) {
 		t.Errorf("snippet:\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+// TestMessageControlCharacters: a message quoting a source's bytes (an
+// import path) shows its control characters as U+FFFD, as the snippet
+// does; they reached the terminal, which acted on them.
+func TestMessageControlCharacters(t *testing.T) {
+	f := lang.NewFile("c.rpl", []byte("x\n"))
+	d := &lang.Diagnostic{File: f, Span: lang.Span{Start: 0, End: 1}, Severity: lang.SevError, Code: lang.CodeImportNotFound,
+		Message: "cannot load \"\x1b]0;pwned\x07lib\"", Related: []lang.Related{{File: f, Span: lang.Span{Start: 0, End: 1}, Message: "here\x1b[2J"}}}
+	var b strings.Builder
+	lang.PrintSnippet(&b, d, lang.Style{})
+	if got := b.String(); strings.ContainsAny(got, "\x1b\x07") || !strings.Contains(got, "cannot load \"\uFFFD]0;pwned\uFFFDlib\"") || !strings.Contains(got, "here\uFFFD[2J") {
+		t.Errorf("snippet %q", got)
+	}
+}
