@@ -99,7 +99,7 @@ func Compile(prog *lang.Program, opts Options) (*Output, error) {
 	if route := c.resolveFunc(prog.Main.Func(EntryRoute)); route != nil {
 		c.spec.Entries[EntryRoute] = c.funcIndex(route)
 	} else if prog.Main.Extends != nil {
-		if o := prog.Main.Scope.LookupParent(EntryRoute); o != nil && o.Kind == lang.ObjFunc {
+		if o := prog.Main.Extends.Scope.LookupParent(EntryRoute); o != nil && o.Kind == lang.ObjFunc {
 			c.spec.Entries[EntryRoute] = c.funcIndex(o)
 		}
 	}

@@ -43,11 +43,20 @@ type Package struct {
 }
 
 // Func returns the package's own function of that name, or nil.
+//
+// A function declared in the test file is the tests', not the package's
+// (language.md §8.4): a test file's route is no entry point.
 func (p *Package) Func(name string) *Object {
-	if o := p.Scope.Lookup(name); o != nil && o.Kind == ObjFunc {
+	if o := p.Scope.Lookup(name); o != nil && o.Kind == ObjFunc && !p.testDecl(o) {
 		return o
 	}
 	return nil
+}
+
+// testDecl reports whether o is declared in the package's test file.
+func (p *Package) testDecl(o *Object) bool {
+	f := p.declFiles[o.Decl]
+	return f != nil && IsTestFile(f.File.Name)
 }
 
 // Program is the result of a check: the main package, everything it
@@ -208,6 +217,9 @@ type checker struct {
 	// record written anywhere else.
 	inField  bool
 	declType TypeExpr
+	// hidden is the test file's declaration the last lookup hid from the
+	// policy's code, for the undefined error to say so.
+	hidden *Object
 }
 
 // fnCtx is the checker's context within one declaration: the file and

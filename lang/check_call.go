@@ -18,7 +18,7 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 	case *Ident:
 		o := c.lookup(f.Name)
 		if o == nil {
-			c.errSuggest(f, CodeUndefined, f.Name, c.visibleNames(), "undefined: %s", f.Name)
+			c.undefined(f, f.Name)
 			c.skipArgs(e)
 			return Typ[Invalid]
 		}

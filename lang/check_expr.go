@@ -10,12 +10,29 @@ import (
 // lookup resolves a value or type name from the current scope outwards,
 // ending with the universe.
 func (c *checker) lookup(name string) *Object {
+	c.hidden = nil
 	if c.scope != nil {
 		if o := c.scope.LookupParent(name); o != nil {
+			if o.Pkg != nil && o.Pkg.testDecl(o) && c.file != nil && !IsTestFile(c.file.File.Name) {
+				// A policy does not see its test file's declarations,
+				// which are no part of what it builds (§8.4).
+				c.hidden = o
+				return nil
+			}
 			return o
 		}
 	}
 	return c.u.Scope.Lookup(name)
+}
+
+// undefined reports name, used at n, as undefined: as declared in the
+// test file when lookup hid it so, else with the nearest names.
+func (c *checker) undefined(n Node, name string) {
+	if o := c.hidden; o != nil && o.Name == name {
+		c.errAt(n, CodeUndefined, "undefined: %s (declared in the test file %s, which the policy does not see: move it to the policy)", name, baseName(c.fileOf(o).Name))
+		return
+	}
+	c.errSuggest(n, CodeUndefined, name, c.visibleNames(), "undefined: %s", name)
 }
 
 func (c *checker) use(id *Ident, o *Object) {
@@ -127,7 +144,7 @@ func (c *checker) ident(e *Ident) Type {
 			c.errAt(e, CodeUndefined, "%s is a type, not a value", e.Name)
 			return Typ[Invalid]
 		}
-		c.errSuggest(e, CodeUndefined, e.Name, c.visibleNames(), "undefined: %s", e.Name)
+		c.undefined(e, e.Name)
 		return Typ[Invalid]
 	}
 	c.use(e, o)
