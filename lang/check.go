@@ -349,6 +349,10 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 			if strings.HasPrefix(imp.Path.Value, "std/") {
 				continue
 			}
+			if IsTestFile(resolvePath(dir, imp.Path.Value)) {
+				c.errAt(imp.Path, CodeImportNotFound, "cannot import %s: it is a test file, whose declarations are its tests'; import a library, or the policy", imp.Path.Raw)
+				continue
+			}
 			if dep := c.load(resolvePath(dir, imp.Path.Value), imp.Path, false); dep != nil {
 				pkg.Imports = append(pkg.Imports, dep)
 			}
