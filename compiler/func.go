@@ -93,7 +93,7 @@ func (f *funcCompiler) checkLimits(op vm.Opcode, args []int) {
 		case k == vm.ArgConst && a >= vm.MaxConstants:
 			msg = fmt.Sprintf("this program needs more than %d distinct constants: make some of its data one constant (a list or map literal of constants is one), or split the policy", vm.MaxConstants)
 		case k == vm.ArgLocal && a >= vm.MaxLocals:
-			msg = fmt.Sprintf("this function needs more than %d local variables: split it into functions", vm.MaxLocals)
+			msg = fmt.Sprintf("this function needs more than %d local variables (its parameters and lets, and the compiler's own for the calls it inlines, lambdas and matches): split it into functions", vm.MaxLocals)
 		case k == vm.ArgFunc && a >= vm.MaxFunctions:
 			msg = fmt.Sprintf("this program needs more than %d functions: split the policy", vm.MaxFunctions)
 		case a > vm.MaxOperand:
