@@ -476,14 +476,7 @@ func (c *checker) requireRoute(pkg *Package) {
 	if HasRoute(pkg) {
 		return
 	}
-	hasTests := false
-	for _, f := range pkg.Files {
-		for _, d := range f.Decls {
-			if _, ok := d.(*TestDecl); ok {
-				hasTests = true
-			}
-		}
-	}
+	hasTests := HasTests(pkg)
 	if hasTests && !c.cfg.NeedRoute {
 		return // a test module
 	}

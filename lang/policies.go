@@ -7,6 +7,19 @@ import (
 	"sort"
 )
 
+// HasTests reports whether pkg (a policy and its test file) declares a
+// test.
+func HasTests(pkg *Package) bool {
+	for _, f := range pkg.Files {
+		for _, d := range f.Decls {
+			if _, ok := d.(*TestDecl); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // HasRoute reports whether pkg has a route function, its own or inherited
 // through extends. That is what makes a file of a policy tree a policy,
 // which a bundle carries and a router serves under its id, the package

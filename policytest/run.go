@@ -172,7 +172,7 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 		res.Diags = diags
 		return res
 	}
-	if !hasTests(prog.Main) {
+	if !lang.HasTests(prog.Main) {
 		// No test to run; what a build would refuse of a policy is still
 		// said (RPL322), as rplc check says it.
 		if lang.HasRoute(prog.Main) {
@@ -210,17 +210,6 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 		res.Coverage = newCoverage(policy, prog.Main, out, probes.Counts)
 	}
 	return res
-}
-
-func hasTests(pkg *lang.Package) bool {
-	for _, f := range pkg.Files {
-		for _, d := range f.Decls {
-			if _, ok := d.(*lang.TestDecl); ok {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // runTest runs test t. A failed comparison shows its values with the

@@ -96,6 +96,9 @@ func ParseTenants(data []byte) (*Tenants, error) {
 				if !ok {
 					return nil, fmt.Errorf("%s.parents[%d]: want a string, have %s", at, j, jsonx.Kind(p))
 				}
+				if s == "" {
+					return nil, fmt.Errorf("%s.parents[%d]: want a tenant id, have \"\"", at, j)
+				}
 				if slices.Contains(t.Parents, s) {
 					return nil, fmt.Errorf("%s.parents[%d]: %q is listed twice", at, j, s)
 				}

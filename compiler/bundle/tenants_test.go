@@ -188,6 +188,7 @@ func TestTenantsErrors(t *testing.T) {
 		{`{"tenants": [{"tier": "gold"}]}`, "tenants[0].id: want a non-empty string"},
 		{`{"tenants": [{"id": ""}]}`, `tenants[0].id: want a non-empty string, have ""`},
 		{`{"tenants": [{"id": "a", "parents": ["b", "b"]}]}`, `tenants[0].parents[1]: "b" is listed twice`},
+		{`{"tenants": [{"id": "a", "parents": [""]}]}`, `tenants[0].parents[0]: want a tenant id, have ""`},
 		{`{"tenants": [{"id": "a", "budget": {"monthly": "-5"}}]}`, `tenants[0].budget.monthly: a budget cannot be negative, have "-5"`},
 		{`{"tenants": [{"id": "a", "budget": {"daily": "-$0.01"}}]}`, `tenants[0].budget.daily: a budget cannot be negative`},
 		{`{"tenants": [{"id": "a", "tier": 3}]}`, "tenants[0].tier: want a string"},
