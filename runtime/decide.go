@@ -297,7 +297,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 			// (a shutdown whose drain ran out, a request abandoned), so
 			// the request is to be retried, on this router or another.
 			o.Err = &Error{Code: CodeOverloaded, Message: "the decision was cancelled before it finished (the router is shutting down, or the request was abandoned); retry",
-				Details: map[string]any{"reason": "canceled"}}
+				Details: map[string]any{"cause": "canceled"}}
 			return
 		}
 		ve = s.relative(ve)

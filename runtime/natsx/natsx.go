@@ -174,7 +174,8 @@ type Config struct {
 	rt.Hooks
 	// Context is what each request is decided in; nil means
 	// context.Background. Cancelling it stops the policy runs in flight,
-	// which are answered as failed (a shutdown whose drain ran out).
+	// which are answered overloaded, to be retried (a shutdown whose
+	// drain ran out).
 	Context context.Context
 }
 
@@ -187,8 +188,10 @@ type Server struct {
 	d    *rt.Dispatcher
 	cfg  Config
 	subs []*nats.Subscription
-	wg   sync.WaitGroup // in-flight handlers
-	busy atomic.Int64   // the same, counted (InFlight)
+	// busy counts the handlers running. Not a WaitGroup: a draining
+	// subscription still delivers, and a handler starting from none
+	// while Drain waits would break its rule (Add from zero before Wait).
+	busy atomic.Int64
 
 	// dropped[i] is the last count of messages subs[i] dropped that was
 	// read (a subscription closed answers no more).
@@ -331,11 +334,24 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 	}
 }
 
-func (s *Server) begin() { s.wg.Add(1); s.busy.Add(1) }
-func (s *Server) end()   { s.busy.Add(-1); s.wg.Done() }
+func (s *Server) begin() { s.busy.Add(1) }
+func (s *Server) end()   { s.busy.Add(-1) }
 
-// InFlight is the number of requests being handled.
-func (s *Server) InFlight() int { return int(s.busy.Load()) }
+// InFlight is the number of requests being handled, or queued in the
+// subscriptions to be: a subscription's pending messages count the one
+// its handler runs on (nats.go lets it go when the handler returns), so
+// they are the count unless the subscriptions are gone.
+func (s *Server) InFlight() int {
+	n := 0
+	for _, sub := range s.subs {
+		if m, _, err := sub.Pending(); err == nil {
+			n += m
+		}
+	}
+	return max(n, int(s.busy.Load()))
+}
+
+
 
 // tooLarge is the refusal of a body of n bytes, beyond MaxBody.
 func (s *Server) tooLarge(n int) string { return rt.TooLargeMessage(int64(n), int64(s.cfg.MaxBody)) }
@@ -446,31 +462,28 @@ func (s *Server) Drain(ctx context.Context) error {
 	s.once.Do(func() { close(s.stop) })
 	if !s.nc.IsConnected() {
 		s.Stop() // nothing can arrive
-		s.wg.Wait()
-		return nil
-	}
-	for _, sub := range s.subs {
-		sub.Drain()
-	}
-	done := make(chan struct{})
-	go func() {
+	} else {
 		for _, sub := range s.subs {
-			for sub.IsValid() {
-				if ctx.Err() != nil {
-					break
-				}
-				time.Sleep(time.Millisecond)
+			sub.Drain()
+		}
+	}
+	// A drained subscription becomes invalid once it has delivered what
+	// it held; then the handlers finish.
+	drained := func() bool {
+		for _, sub := range s.subs {
+			if sub.IsValid() && s.nc.IsConnected() {
+				return false
 			}
 		}
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+		return s.busy.Load() == 0
 	}
+	for !drained() {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
 }
 
 // Stop unsubscribes at once.

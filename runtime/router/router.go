@@ -576,8 +576,9 @@ func (r *Router) inFlight(natsS *natsx.Server) int {
 // answering 503 meanwhile), drains those in flight (up to ctx),
 // flushes the decision log and the spans, and stops NATS. Its error says
 // that the drain did not complete (ctx ended first): the policy runs
-// still in flight are then cancelled, and their requests answered as
-// failed (up to a second more) before the connections close. A failure to
+// still in flight are then cancelled, and their requests, those queued
+// on NATS too, answered overloaded, to be retried (up to a second more),
+// before the connections close. A failure to
 // export the last spans is logged, not returned.
 func (r *Router) Shutdown(ctx context.Context) error {
 	select {
@@ -620,16 +621,26 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		drain.Go(func() { natsErr = natsS.Drain(ctx) })
 	}
 	drain.Wait()
-	if n := r.inFlight(natsS); n > 0 && ctx.Err() != nil {
-		// The drain ran out: the runs in flight stop, and their
-		// requests are answered as failed rather than left without an
-		// answer when the connections close.
+	if ctx.Err() != nil && (httpErr != nil || natsErr != nil) {
+		// The drain ran out. The runs in flight stop, and their requests,
+		// those queued too, are answered overloaded (to be retried)
+		// rather than left without an answer when the connections close.
+		n := r.inFlight(natsS)
 		r.cancelReqs()
-		r.log.Warn("shutdown: the drain ended with requests in flight; their policy runs are cancelled and they are answered as failed", "in_flight", n)
+		if n > 0 {
+			r.log.Warn("shutdown: the drain ran out with requests in flight; their policy runs are cancelled, and they are answered overloaded, to be retried", "in_flight", n)
+		}
 		for wait := time.Now().Add(time.Second); r.inFlight(natsS) > 0 && time.Now().Before(wait); {
 			time.Sleep(5 * time.Millisecond)
 		}
-		errs = append(errs, fmt.Errorf("shutdown: the drain ended with %d requests in flight, cancelled", n))
+		switch n {
+		case 0: // a request still being received, or a connection closing
+			errs = append(errs, errors.New("shutdown: the drain ran out with connections still open"))
+		case 1:
+			errs = append(errs, errors.New("shutdown: the drain ran out with 1 request in flight, cancelled"))
+		default:
+			errs = append(errs, fmt.Errorf("shutdown: the drain ran out with %d requests in flight, cancelled", n))
+		}
 	} else {
 		errs = append(errs, httpErr, natsErr)
 	}

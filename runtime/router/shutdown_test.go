@@ -294,7 +294,7 @@ func TestShutdownDrainRunsOut(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	err = r.Shutdown(ctx)
-	if err == nil || !strings.Contains(err.Error(), "the drain ended with 1 requests in flight") {
+	if err == nil || !strings.Contains(err.Error(), "the drain ran out with 1 request in flight, cancelled") {
 		t.Errorf("Shutdown: %v, want the drain's end said", err)
 	}
 	select {
@@ -304,5 +304,59 @@ func TestShutdownDrainRunsOut(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the request in flight was not answered")
+	}
+}
+
+// TestShutdownDrainRunsOutNATS: over NATS, the decisions running and
+// those queued in the subscriptions when the drain runs out are all
+// answered (overloaded, to be retried) before the connection closes, and
+// Shutdown counts them. The drain's wait for the handlers panicked now
+// and then (a WaitGroup added to from zero while waited on, the queued
+// messages still delivered), and the queued requests went unanswered.
+func TestShutdownDrainRunsOutNATS(t *testing.T) {
+	dir := t.TempDir()
+	src := "package default\n\nfn fib(n: int) -> int = if n < 2 { n } else { fib(n - 1) + fib(n - 2) }\n\nfn route(r: Request) -> Decision = to(\"a:m\").tag(\"f\", string(fib(r.estimate.input_tokens)))\n"
+	if err := os.WriteFile(filepath.Join(dir, "default.rpl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoLog: true, BundleBucket: "-", Logger: quiet(),
+		Deadline: time.Minute, Limits: rpl.Limits{Fuel: 1 << 50}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Shutdown(context.Background()) })
+	client, err := natsx.ConnectInProcess(r.NATSServer(), nats.Name("test-client"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	const n = 40
+	answers := make(chan string, n)
+	for i := range n {
+		go func() {
+			m, err := client.Request(natsx.SubjectDecide, fmt.Appendf(nil, `{"request": {"id": "long-%d", "estimate": {"input_tokens": 60}}}`, i), 20*time.Second)
+			if err != nil {
+				answers <- "error: " + err.Error()
+				return
+			}
+			answers <- string(m.Data)
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // all sent, two running
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = r.Shutdown(ctx)
+	if want := fmt.Sprintf("the drain ran out with %d requests in flight", n); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Shutdown: %v, want %q", err, want)
+	}
+	for range n {
+		select {
+		case a := <-answers:
+			if !strings.Contains(a, `"code":"overloaded"`) {
+				t.Errorf("a request in flight: %.200s, want overloaded", a)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("a request in flight was not answered")
+		}
 	}
 }
