@@ -3,6 +3,7 @@ package runtime
 import (
 	"crypto/sha256"
 	"hash/maphash"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,17 +124,21 @@ func NewStickyStore(capacity int) *StickyStore {
 }
 
 // keyOf is the key of a session's entry: its names as they are, each
-// longer than maxStickyName replaced by a NUL and its SHA-256 digest.
+// longer than maxStickyName (or starting with a NUL) replaced by a NUL
+// and its SHA-256 digest.
 func keyOf(tenant, policy, key string) stickyKey {
 	return stickyKey{shortName(tenant), shortName(policy), shortName(key)}
 }
 
 func shortName(s string) string {
-	if len(s) <= maxStickyName {
+	// A name starting with NUL is digested too, whatever its length: no
+	// name kept as it is then looks like a digest.
+	if len(s) <= maxStickyName && !strings.HasPrefix(s, "\x00") {
 		return s
 	}
-	sum := sha256.Sum256([]byte(s))
-	return "\x00" + string(sum[:])
+	h := sha256.New()
+	io.WriteString(h, s) // not a copy of s, which may be a megabyte
+	return "\x00" + string(h.Sum(nil))
 }
 
 func (s *StickyStore) shard(k *stickyKey) *stickyShard {

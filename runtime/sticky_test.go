@@ -575,6 +575,13 @@ func TestStickyStoreBytesBounded(t *testing.T) {
 	if _, ok := s.StickyTarget(long, "p", "000"+long[:len(long)-1], now, time.Minute); ok {
 		t.Error("a different long key found a session")
 	}
+	// A short name that starts with a NUL, as a digest does, is digested
+	// too: it cannot be taken for a long name's digest.
+	lookalike := "\x00" + strings.Repeat("d", 32)
+	s.Stick("t", "p", lookalike, "b:m", now, time.Minute)
+	if got, ok := s.StickyTarget("t", "p", lookalike, now, time.Minute); !ok || got != "b:m" {
+		t.Errorf("a name starting with NUL: %q %v", got, ok)
+	}
 	s.Stick("t", "p", "k", strings.Repeat("a", 300), now, time.Minute)
 	if got, ok := s.StickyTarget("t", "p", "k", now, time.Minute); ok {
 		t.Errorf("a 300-byte target kept: %.20q", got)

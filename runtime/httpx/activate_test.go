@@ -55,7 +55,12 @@ func TestActivateVersion(t *testing.T) {
 	if got, want := history(), []string{versions[2], versions[0], versions[1]}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("history %.12q, want %.12q", got, want)
 	}
-	if code, m, body := do(t, "POST", srv.URL+"/v2/policies/rollback", ""); code != 200 || m["version"] != versions[0] {
+	// A rollback takes no body, or one that names nothing ({ }, null);
+	// one naming a version is refused, the version unchanged.
+	if code, _, body := do(t, "POST", srv.URL+"/v2/policies/rollback", `{"version": "x"}`); code != 400 || e.Current().Version != versions[1] {
+		t.Errorf("rollback naming a version: %d %s", code, body)
+	}
+	if code, m, body := do(t, "POST", srv.URL+"/v2/policies/rollback", " { } "); code != 200 || m["version"] != versions[0] {
 		t.Errorf("rollback after the activations: %d %s, want %.12s", code, body, versions[0])
 	}
 

@@ -278,4 +278,10 @@ func TestUncleanPathNotFound(t *testing.T) {
 	if code, _, body := send(t, request(t, "POST", srv.URL+"/v2/decide", strings.NewReader(`{"request": {"id": "r"}}`))); code != 200 {
 		t.Errorf("/v2/decide: %d %s", code, body)
 	}
+	// In CP1's shape when the cleaned path is under /v1/, as any.
+	for _, p := range []string{"//v1/decide", "/v1/../v1/decide"} {
+		if _, _, body := send(t, request(t, "POST", srv.URL+p, strings.NewReader(`{}`))); !strings.Contains(body, `"context":{"request_id":""}`) {
+			t.Errorf("%s: %s, want CP1's shape", p, body)
+		}
+	}
 }

@@ -8,15 +8,16 @@
 //	GET  /healthz                the process is up
 //	GET  /readyz                 a policy version is active and the process is not shutting down (503 otherwise)
 //	GET  /metrics                Prometheus
-//	GET  /v2/policies            the active version, its policies, the kept versions, the last load error, what was taken from each source (Config.Sources)
-//	POST /v2/policies/rollback   reactivate the previous version
+//	GET  /v2/policies            the active version, its policies, the kept versions (then those rollbacks left, "rolled_back": true), the last load error, what was taken from each source (Config.Sources)
+//	POST /v2/policies/rollback   reactivate the previous version (no body, or {})
 //	POST /v2/policies/activate   {"version": "…"}: activate a kept version (runtime.Engine.ActivateVersion)
 //	POST /v2/policies/reload     build the policy source again and activate it, even unchanged (Config.Reload)
 //
 // Rollback, activate and reload answer 200
 // {"ok":true,"version":…,"source":…,"policies":[…]}, the version
-// activated and where it came from, or an error: rollback 409
-// no_previous_version; activate 400 invalid_request (a body other than
+// activated and where it came from, or an error: rollback 400
+// invalid_request (a body naming anything) and 409 no_previous_version;
+// activate 400 invalid_request (a body other than
 // {"version": string}), 404 version_not_found and 409 ambiguous_version;
 // reload 409 no_source (Config.Reload nil or ErrNoSource) and 422
 // reload_failed. The running version stays when they fail. With
@@ -38,11 +39,13 @@
 // decide does (503 not_ready); one with other outcomes too answers 200,
 // each request's error in its result. Bodies beyond Config.MaxBody are
 // invalid_request (413), naming their size when the request gives it
-// (Content-Length; else "more than" the limit) and the limit. Another
+// (Content-Length; else "more than" the limit) and the limit; a body
+// with a Content-Encoding (but identity) is 415, naming it. Another
 // method than an endpoint's is 405 with Allow, and an unknown path under
-// /v1/ or /v2/ 404, both invalid_request in the house error shape
+// /v1/ or /v2/, or one that is not clean (//v1/decide, /v1/../v1/decide),
+// 404, both invalid_request in the house error shape
 // ({"ok":false,"error":{"code","message"}}; CP1's, with its context,
-// under /v1/). At most Config.MaxInFlight decide and feedback
+// under /v1/, the path cleaned). At most Config.MaxInFlight decide and feedback
 // requests run at once; beyond that the server answers overloaded at once,
 // naming the request (its request_id, CP1's trace_id),
 // instead of queueing. Refused requests (overloaded, too large,
@@ -255,7 +258,7 @@ func appendError(buf []byte, code runtime.Code, message string) []byte {
 // under /v1/, CP1's (its context, without a request id: none was read).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, code runtime.Code, message string) {
 	out := appendError(nil, code, message)
-	if strings.HasPrefix(r.URL.Path, "/v1/") {
+	if strings.HasPrefix(path.Clean(r.URL.Path), "/v1/") {
 		out = append(out[:len(out)-1], `,"context":{"request_id":""}}`...)
 	}
 	s.write(w, status, out)
@@ -400,7 +403,8 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	// It takes no body: one naming a version would be ignored, and the
 	// previous version activated instead of the one meant.
 	body, err := readBody(r.Body, s.cfg.MaxBody, nil)
-	if b := bytes.TrimSpace(body); err != nil || (len(b) > 0 && string(b) != "{}") {
+	var named map[string]json.RawMessage
+	if b := bytes.TrimSpace(body); err != nil || (len(b) > 0 && (json.Unmarshal(b, &named) != nil || len(named) > 0)) {
 		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(`rollback takes no body: it activates the previous version (to activate a given one, POST /v2/policies/activate {"version": "…"})`))
 		return
 	}
