@@ -351,8 +351,6 @@ func (s *Server) InFlight() int {
 	return max(n, int(s.busy.Load()))
 }
 
-
-
 // tooLarge is the refusal of a body of n bytes, beyond MaxBody.
 func (s *Server) tooLarge(n int) string { return rt.TooLargeMessage(int64(n), int64(s.cfg.MaxBody)) }
 
