@@ -20,6 +20,15 @@ func HasTests(pkg *Package) bool {
 	return false
 }
 
+// TestModuleInTree is the error (RPL212) of a test module, tests and no
+// route, in a policy tree and no library of it, at its package clause
+// (span, in file): a tree cannot hold one, which rplc build and a router
+// refuse, its tests never run there. rplc check and the editor say so.
+func TestModuleInTree(file *File, span Span) *Diagnostic {
+	return &Diagnostic{File: file, Span: span, Severity: SevError, Code: CodeNoRoute,
+		Message: "test module in a policy tree: rplc build and a router refuse a tree that holds one (move it out of the tree, or give it a route)"}
+}
+
 // HasRoute reports whether pkg has a route function, its own or inherited
 // through extends. That is what makes a file of a policy tree a policy,
 // which a bundle carries and a router serves under its id, the package

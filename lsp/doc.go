@@ -43,7 +43,8 @@
 //     them, as `rplc check FOLDER` does: open each tree as a folder of its
 //     own, without their parent. As in `rplc check`, the error is on the
 //     package name of every policy but the first (by path) of an id, and
-//     names the first. It is computed at each flush, never for a request:
+//     names the first. A test module (tests, no route) that no file
+//     imports is an error (RPL212) in a tree, as `rplc check` says. It is computed at each flush, never for a request:
 //     the policies checked by the flush give their main packages; every
 //     other file of the tree is known from its parse (package clause,
 //     route function own or inherited), kept between flushes per open

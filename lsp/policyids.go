@@ -25,10 +25,12 @@ import (
 // Each flush finds, for the trees that hold an open policy, the first
 // policy of each id in the order of the paths; an open policy that is not
 // the first of its id gets the error that lang.CheckPolicyIDs gives it
-// beside that first one. A policy checked by the flush is its checked
+// beside that first one. A policy the flush publishes that is a test
+// module (tests, no route), no file importing it, gets RPL212 as rplc
+// check gives it (lang.TestModuleInTree): a tree cannot hold one. A policy checked by the flush is its checked
 // main package; any other file is read from its parse (facts): the
-// package clause and whether it has a route function, its own (or its
-// test file's) or inherited through extends. Facts are kept between
+// package clause and whether it has a route function, its own or
+// inherited through extends. Facts are kept between
 // flushes, by open document or by file modification time and size; the
 // tree is walked again, and its files' times compared, at the first flush
 // treeRecheck after the last walk, or when the client reports a change on
@@ -51,6 +53,7 @@ type facts struct {
 	node    *lang.FileNode // the file and its package clause only
 	route   int8           // its first declaration named route: 1 a function, -1 another, 0 none
 	extends string         // the file it extends, resolved, or ""
+	tests   bool           // it declares a test
 }
 
 // factsKey identifies the text that facts were read from: an open
@@ -136,6 +139,11 @@ func parseFacts(path string, src []byte) *facts {
 		fa.extends = f.Loads()[0] // the extended file comes first
 	}
 	for _, d := range f.Decls {
+		if _, ok := d.(*lang.TestDecl); ok {
+			fa.tests = true
+		}
+	}
+	for _, d := range f.Decls {
 		var name *lang.Ident
 		fn := false
 		switch d := d.(type) {
@@ -164,27 +172,26 @@ type policy struct {
 	node  *lang.FileNode // its package clause's file
 	name  string         // its id
 	route bool           // lang.HasRoute
+	tests bool           // lang.HasTests
 	main  *lang.Package  // the checked one, or nil
 }
 
 // parsedPolicy reads, from facts, what lang.Check would give of the
 // policy at path: its package clause and whether it has a route function
-// (lang.HasRoute). Check loads the test file with the policy, so the
-// first declaration of the name in the policy file, then in the test
-// file, is the package's; an extended file is loaded without its tests,
-// and a cycle of extends stops where it closes. ok is false when the file
-// cannot be read.
-func (st *idState) parsedPolicy(path string, ov overlay, recheck bool) (node *lang.FileNode, route, ok bool) {
+// (lang.HasRoute): its own, or inherited; a route its test file declares
+// is the tests' (language.md §8.4). An extended file is loaded without
+// its tests, and a cycle of extends stops where it closes. ok is false
+// when the file cannot be read.
+func (st *idState) parsedPolicy(path string, ov overlay, recheck bool) (node *lang.FileNode, route, tests, ok bool) {
 	fa := st.factsOf(path, ov, recheck)
 	if fa == nil {
-		return nil, false, false
+		return nil, false, false, false
+	}
+	tests = fa.tests
+	if t := st.factsOf(lang.TestFileName(path), ov, recheck); t != nil {
+		tests = tests || t.tests
 	}
 	r := fa.route
-	if r == 0 {
-		if t := st.factsOf(lang.TestFileName(path), ov, recheck); t != nil {
-			r = t.route
-		}
-	}
 	var seen []string
 	for ext := fa.extends; r != 1 && ext != "" && ext != path && !slices.Contains(seen, ext); {
 		seen = append(seen, ext)
@@ -194,7 +201,7 @@ func (st *idState) parsedPolicy(path string, ov overlay, recheck bool) (node *la
 		}
 		r, ext = p.route, p.extends
 	}
-	return fa.node, r == 1, true
+	return fa.node, r == 1, tests, true
 }
 
 // stub is a main package as lang.CheckPolicyIDs reads it — its path, name,
@@ -317,16 +324,21 @@ func (s *Server) policyIDs(open map[string]bool, checked map[string]*snapshot, f
 				if m == nil || len(m.Files) == 0 {
 					return
 				}
-				p.main, p.node, p.name, p.route = m, m.Files[0], m.Name, lang.HasRoute(m)
+				p.main, p.node, p.name, p.route, p.tests = m, m.Files[0], m.Name, lang.HasRoute(m), lang.HasTests(m)
 			} else {
-				node, route, ok := st.parsedPolicy(path, ov, recheck)
+				node, route, tests, ok := st.parsedPolicy(path, ov, recheck)
 				if !ok {
 					return
 				}
-				p.node, p.route = node, route
+				p.node, p.route, p.tests = node, route, tests
 				if node.Package != nil {
 					p.name = node.Package.Name.Name
 				}
+			}
+			if (open[path] || checked[path] != nil) && !p.route && p.tests && p.node.Package != nil && !s.imported(path, ov) {
+				// A test module in the tree, as rplc check says (RPL212):
+				// for the policies this flush publishes.
+				out[path] = lang.TestModuleInTree(p.node.File, p.node.Package.Sp)
 			}
 			if p.node.Package == nil || p.name == "" || !p.route {
 				return

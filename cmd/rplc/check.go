@@ -144,8 +144,8 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 		set.add(lang.CheckPolicyIDs(t.root, ms)...)
 		if t.walked {
 			for _, p := range policies(t.files) {
-				if !libraries[absPath(p)] {
-					set.add(testModule(mains[p], p)...)
+				if m := mains[p]; m != nil && !libraries[absPath(p)] && !lang.HasRoute(m) && lang.HasTests(m) && m.Files[0].Package != nil {
+					set.add(lang.TestModuleInTree(m.Files[0].File, m.Files[0].Package.Sp))
 				}
 			}
 			d, err := treeData(t.root, ms)
@@ -219,20 +219,4 @@ func treeData(root string, mains []*lang.Package) (lang.DiagList, error) {
 		return lang.DiagList{de.Diagnostic(filepath.Join(root, de.File))}, nil
 	}
 	return nil, err
-}
-
-// testModule reports the main package m of the file path when it is a
-// test module, tests and no route (RPL212): a policy tree cannot hold
-// one, as rplc build and a router refuse it, its tests never run there.
-func testModule(m *lang.Package, path string) lang.DiagList {
-	if m == nil || lang.HasRoute(m) || !lang.HasTests(m) {
-		return nil
-	}
-	for _, f := range m.Files {
-		if f.File.Name == path && f.Package != nil {
-			return lang.DiagList{{File: f.File, Span: f.Package.Sp, Severity: lang.SevError, Code: lang.CodeNoRoute,
-				Message: "test module in a policy tree: rplc build and a router refuse a tree that holds one (move it out of the tree, or give it a route)"}}
-		}
-	}
-	return nil
 }
