@@ -29,7 +29,9 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 		case ObjBuiltin:
 			cands = o.Overloads
 		default:
-			c.errAt(f, CodeNotCallable, "cannot call %s: %s is a %s", f.Name, f.Name, o.Kind)
+			if o.Kind != ObjVar || !IsInvalid(o.Type) { // an invalid type was reported (RPL323: a parameter of a function type)
+				c.errAt(f, CodeNotCallable, "cannot call %s: %s is a %s", f.Name, f.Name, o.Kind)
+			}
 			c.skipArgs(e)
 			return Typ[Invalid]
 		}

@@ -833,6 +833,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	var result Type
 	catchAll := false
 	sawTrue, sawFalse, sawNone := false, false, false
+	refused := false // a pattern refused: what it meant to cover is not known
 	for _, arm := range e.Arms {
 		scope := NewScope(c.scope, arm)
 		c.info.Scopes[arm] = scope
@@ -847,6 +848,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 				// The grammar lets a - precede any literal (§6.12: a
 				// number's or money's sign only).
 				c.errAt(p, CodeInvalidPattern, "- before a %s pattern: a - may precede only a number, duration or money literal", l.Kind)
+				refused = true
 				continue
 			}
 			pt := c.expr(p, st)
@@ -891,7 +893,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	if !value {
 		return Typ[Void]
 	}
-	if !catchAll && !IsInvalid(st) && !c.covers(e, st, sawTrue && sawFalse, sawNone) {
+	if !catchAll && !refused && !IsInvalid(st) && !c.covers(e, st, sawTrue && sawFalse, sawNone) {
 		c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)")
 	}
 	if result == nil {
