@@ -64,19 +64,7 @@ func TestCheckStackTooDeep(t *testing.T) {
 // passes the limit; check passed it, and build said "compile f: asm:
 // CONST: operand 65536 out of range".
 func TestCheckTooManyConstants(t *testing.T) {
-	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("package k\n\nfn f(x: string) -> int = len([")
-	for i := range 70000 {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("x + \"s" + strconv.Itoa(i) + "\"")
-	}
-	b.WriteString("])\n\nfn route(r: Request) -> Decision = deny(string(f(r.id)))\n")
-	if err := os.WriteFile(filepath.Join(dir, "k.rpl"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := manyConstants(t)
 	d := checkOne(t, dir)
 	if d.Code != "RPL322" || filepath.Base(d.File) != "k.rpl" || d.Line != 3 || !strings.HasPrefix(d.Message, "this program needs more than 65536 distinct constants") {
 		t.Errorf("diagnostic %+v", d)
@@ -106,6 +94,24 @@ func checkOne(t *testing.T, dir string) jsonDiag {
 // a policy (RPL322) as check does, with or without tests; a policy
 // without tests was never compiled, and passed.
 func TestTestReportsLimits(t *testing.T) {
+	dir := manyConstants(t)
+	for _, withTest := range []bool{false, true} {
+		if withTest {
+			if err := os.WriteFile(filepath.Join(dir, "k_test.rpl"), []byte("package k\n\ntest \"t\" {\n  expect f(\"\") > 0\n}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out, errs bytes.Buffer
+		if code := run([]string{"test", dir}, strings.NewReader(""), &out, &errs); code != exitFail || !strings.Contains(out.String(), "k.rpl:3:") || !strings.Contains(out.String(), "error[RPL322]: this program needs more than 65536 distinct constants") {
+			t.Errorf("with a test %v: exit %d\n%.600s", withTest, code, out.String())
+		}
+	}
+}
+
+// manyConstants is a directory holding k.rpl, whose f (line 3) needs
+// 70,000 distinct constants, more than an instruction can name.
+func manyConstants(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("package k\n\nfn f(x: string) -> int = len([")
@@ -119,15 +125,5 @@ func TestTestReportsLimits(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "k.rpl"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, withTest := range []bool{false, true} {
-		if withTest {
-			if err := os.WriteFile(filepath.Join(dir, "k_test.rpl"), []byte("package k\n\ntest \"t\" {\n  expect f(\"\") > 0\n}\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var out, errs bytes.Buffer
-		if code := run([]string{"test", dir}, strings.NewReader(""), &out, &errs); code != exitFail || !strings.Contains(out.String(), "k.rpl:3:") || !strings.Contains(out.String(), "error[RPL322]: this program needs more than 65536 distinct constants") {
-			t.Errorf("with a test %v: exit %d\n%.600s", withTest, code, out.String())
-		}
-	}
+	return dir
 }

@@ -256,16 +256,24 @@ func TestShutdownGrace(t *testing.T) {
 	}
 }
 
-// TestShutdownDrainRunsOut: a decision still running when the drain
-// runs out is cancelled and answered as failed, not left without an
-// answer when the connection closes (the client saw the connection
-// drop); Shutdown says that the drain ended with it in flight.
-func TestShutdownDrainRunsOut(t *testing.T) {
+// slowPolicy is a directory whose default policy runs fib of the
+// request's input tokens: with 60, far longer than any test waits.
+func slowPolicy(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	src := "package default\n\nfn fib(n: int) -> int = if n < 2 { n } else { fib(n - 1) + fib(n - 2) }\n\nfn route(r: Request) -> Decision = to(\"a:m\").tag(\"f\", string(fib(r.estimate.input_tokens)))\n"
 	if err := os.WriteFile(filepath.Join(dir, "default.rpl"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// TestShutdownDrainRunsOut: a decision still running when the drain
+// runs out is cancelled and answered overloaded, to be retried, not left without an
+// answer when the connection closes (the client saw the connection
+// drop); Shutdown says that the drain ended with it in flight.
+func TestShutdownDrainRunsOut(t *testing.T) {
+	dir := slowPolicy(t)
 	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true, Logger: quiet(),
 		Deadline: time.Minute, Limits: rpl.Limits{Fuel: 1 << 50}})
 	if err != nil {
@@ -314,11 +322,7 @@ func TestShutdownDrainRunsOut(t *testing.T) {
 // and then (a WaitGroup added to from zero while waited on, the queued
 // messages still delivered), and the queued requests went unanswered.
 func TestShutdownDrainRunsOutNATS(t *testing.T) {
-	dir := t.TempDir()
-	src := "package default\n\nfn fib(n: int) -> int = if n < 2 { n } else { fib(n - 1) + fib(n - 2) }\n\nfn route(r: Request) -> Decision = to(\"a:m\").tag(\"f\", string(fib(r.estimate.input_tokens)))\n"
-	if err := os.WriteFile(filepath.Join(dir, "default.rpl"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := slowPolicy(t)
 	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoLog: true, BundleBucket: "-", Logger: quiet(),
 		Deadline: time.Minute, Limits: rpl.Limits{Fuel: 1 << 50}})
 	if err != nil {
