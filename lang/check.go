@@ -320,7 +320,13 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 	}
 	if withTests && !c.cfg.NoTests {
 		tpath := TestFileName(path)
-		if tsrc, err := c.readFile(tpath); err == nil {
+		tsrc, err := c.readFile(tpath)
+		if err != nil && (!errors.Is(err, fs.ErrNotExist) || isLink(tpath)) {
+			// There and unreadable (a link to nothing, a directory): its
+			// tests would silently not run.
+			c.diags = append(c.diags, &Diagnostic{File: NewFile(tpath, nil), Span: Span{NoPos, NoPos}, Code: CodeImportNotFound, Message: fmt.Sprintf("cannot read test file: %v", unwrapPathError(err))})
+		}
+		if err == nil {
 			tf, tdiags := Parse(tpath, tsrc)
 			c.diags = append(c.diags, tdiags...)
 			c.requirePackage(tf, tdiags)
@@ -335,7 +341,9 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 	saved := c.file
 	for _, file := range pkg.Files {
 		c.file = file
-		if ext := file.Extends; ext != nil && file == pkg.Files[0] {
+		if ext := file.Extends; ext != nil && file != pkg.Files[0] {
+			c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s in a test file: the test file is checked with its policy, which is the one to extend", ext.Path.Raw)
+		} else if ext != nil {
 			switch p := ext.Path.Value; {
 			case strings.HasPrefix(p, "std/"):
 				c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s: a standard module is imported (import %q), not extended; extends names a parent policy's file", ext.Path.Raw, p)
@@ -450,4 +458,11 @@ func (c *checker) checkAll() {
 		c.checkPackage(pkg)
 	}
 	c.reportRecursion()
+}
+
+// isLink reports whether path is a symbolic link on disk: one to nothing
+// reads as a file that is not there, though it is.
+func isLink(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
 }

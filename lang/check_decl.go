@@ -61,6 +61,14 @@ func (c *checker) collect(pkg *Package) {
 				continue
 			}
 			c.info.Defs[name] = obj
+			if pkg.Extends != nil && IsTestFile(f.File.Name) {
+				// A test file cannot replace what the policy inherits: the
+				// replacement would be built and served (§8.4).
+				if prev := pkg.Extends.Scope.LookupParent(name.Name); prev != nil && prev.Pkg != nil {
+					c.errAt(name, CodeRedeclared, "%s redeclared in the test file: the policy inherits it from %s, which its tests cannot replace", name.Name, baseName(prev.Pkg.Path)).Related = []Related{{File: c.fileOf(prev), Span: Span{prev.Pos(), prev.Pos() + Pos(len(prev.Name))}, Message: "inherited declaration"}}
+					continue
+				}
+			}
 			if prev := pkg.Scope.Insert(obj); prev != nil {
 				c.errAt(name, CodeRedeclared, "%s redeclared", name.Name).Related = []Related{{File: c.fileOf(prev), Span: Span{prev.Pos(), prev.Pos() + Pos(len(prev.Name))}, Message: "previous declaration"}}
 				continue

@@ -15,7 +15,14 @@ func (c *checker) lookup(name string) *Object {
 		if o := c.scope.LookupParent(name); o != nil {
 			if o.Pkg != nil && o.Pkg.testDecl(o) && c.file != nil && !IsTestFile(c.file.File.Name) {
 				// A policy does not see its test file's declarations,
-				// which are no part of what it builds (§8.4).
+				// which are no part of what it builds (§8.4): the name
+				// is what it is without them (a builtin, an enum
+				// member), if anything.
+				if ps := o.Pkg.Scope.Parent; ps != nil {
+					if outer := ps.LookupParent(name); outer != nil {
+						return outer
+					}
+				}
 				c.hidden = o
 				return nil
 			}

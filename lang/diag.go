@@ -233,11 +233,11 @@ func PrintSnippet(w io.Writer, d *Diagnostic, st Style) {
 		sevColor = ansiBlue
 	}
 	pos := d.Position()
-	fmt.Fprintf(w, "%s: %s: %s\n", paint(ansiBold, pos.String()),
+	fmt.Fprintf(w, "%s: %s: %s\n", paint(ansiBold, visible(pos.String())),
 		paint(sevColor, fmt.Sprintf("%s[%s]", d.Severity, d.Code)), visible(d.Message))
 	printCaret(w, d.File, d.Span, paint)
 	for _, r := range d.Related {
-		fmt.Fprintf(w, "  %s: %s\n", r.File.Position(r.Span.Start), visible(r.Message))
+		fmt.Fprintf(w, "  %s: %s\n", visible(r.File.Position(r.Span.Start).String()), visible(r.Message))
 	}
 }
 

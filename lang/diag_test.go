@@ -222,15 +222,16 @@ func TestBOMColumns(t *testing.T) {
 }
 
 // TestMessageControlCharacters: a message quoting a source's bytes (an
-// import path) shows its control characters as U+FFFD, as the snippet
-// does; they reached the terminal, which acted on them.
+// import path), and a file's name, show their control characters as
+// U+FFFD, as the snippet does; they reached the terminal, which acted on
+// them.
 func TestMessageControlCharacters(t *testing.T) {
-	f := lang.NewFile("c.rpl", []byte("x\n"))
+	f := lang.NewFile("c\x1b]0;t\x07.rpl", []byte("x\n"))
 	d := &lang.Diagnostic{File: f, Span: lang.Span{Start: 0, End: 1}, Severity: lang.SevError, Code: lang.CodeImportNotFound,
 		Message: "cannot load \"\x1b]0;pwned\x07lib\"", Related: []lang.Related{{File: f, Span: lang.Span{Start: 0, End: 1}, Message: "here\x1b[2J"}}}
 	var b strings.Builder
 	lang.PrintSnippet(&b, d, lang.Style{})
-	if got := b.String(); strings.ContainsAny(got, "\x1b\x07") || !strings.Contains(got, "cannot load \"\uFFFD]0;pwned\uFFFDlib\"") || !strings.Contains(got, "here\uFFFD[2J") {
+	if got := b.String(); strings.ContainsAny(got, "\x1b\x07") || !strings.Contains(got, "cannot load \"\uFFFD]0;pwned\uFFFDlib\"") || !strings.Contains(got, "here\uFFFD[2J") || !strings.HasPrefix(got, "c\uFFFD]0;t\uFFFD.rpl:1:1: ") {
 		t.Errorf("snippet %q", got)
 	}
 }
