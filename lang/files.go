@@ -84,7 +84,8 @@ func SourceFiles(paths []string) ([]string, error) {
 			if os.IsNotExist(err) {
 				return nil, &NotFoundError{arg}
 			}
-			return nil, err
+			return nil, fmt.Errorf("%s: %v", arg, unwrapPathError(err)) // a link loop: named as given
+
 		}
 		if !fi.IsDir() {
 			add(abs)

@@ -38,6 +38,10 @@ func TestExitCodes(t *testing.T) {
 	if err := os.Symlink("nowhere.rpl", gone); err != nil {
 		t.Fatal(err)
 	}
+	loop := filepath.Join(dir, "loop.rpl") // a link to itself: there, unreadable (1)
+	if err := os.Symlink("loop.rpl", loop); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name   string
@@ -56,6 +60,7 @@ func TestExitCodes(t *testing.T) {
 		{"check, a link to nothing", []string{"check", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
 		{"test, a link to nothing", []string{"test", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
 		{"fmt, a link to nothing", []string{"fmt", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
+		{"check, a link loop", []string{"check", loop}, false, exitFail, "rplc: " + loop + ": too many levels of symbolic links"},
 		{"eval, request not readable", []string{"eval", policy, "--request", dir}, false, exitFail, "is a directory"},
 		{"eval, state not readable", []string{"eval", policy, "--request", req, "--state", dir}, false, exitFail, "is a directory"},
 		{"eval, a library", []string{"eval", lib, "--request", req}, false, exitFail, "error[RPL212]"},
