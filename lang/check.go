@@ -137,11 +137,14 @@ func PolicyOf(path string) string {
 	if !IsTestFile(path) {
 		return path
 	}
-	if p := strings.TrimSuffix(path, "_test.rpl") + ".rpl"; !IsTestFile(p) {
+	if p := testedFile(path); !IsTestFile(p) {
 		return p
 	}
 	return path
 }
+
+// testedFile is the file x.rpl whose tests the test file x_test.rpl holds.
+func testedFile(path string) string { return strings.TrimSuffix(path, "_test.rpl") + ".rpl" }
 
 // Check loads the policy at path (a test file selects its policy), its
 // test file, and every module it imports or extends, then type-checks them
@@ -153,8 +156,7 @@ func Check(cfg *Config, path string) (*Program, DiagList) {
 	if p := PolicyOf(path); p != path {
 		path = p
 	} else if IsTestFile(path) {
-		of := strings.TrimSuffix(filepath.Base(path), "_test.rpl") + ".rpl"
-		if c.refuseTestFile(filepath.Clean(path), "test file of %s, itself a test file: a test file x_test.rpl belongs to the policy x.rpl (rename this one)", of) {
+		if c.refuseTestFile(filepath.Clean(path), "test file of %s, itself a test file: a test file x_test.rpl belongs to the policy x.rpl (rename this one)", filepath.Base(testedFile(path))) {
 			return c.prog, c.diags.Normalize()
 		}
 	}

@@ -65,12 +65,12 @@ func (c *checker) collect(pkg *Package) {
 				// A test file cannot replace what the policy inherits: the
 				// replacement would be built and served (§8.4).
 				if prev := pkg.Extends.Scope.LookupParent(name.Name); prev != nil && prev.Pkg != nil {
-					c.errAt(name, CodeRedeclared, "%s redeclared in the test file: the policy inherits it from %s, which its tests cannot replace", name.Name, baseName(prev.Pkg.Path)).Related = []Related{{File: c.fileOf(prev), Span: Span{prev.Pos(), prev.Pos() + Pos(len(prev.Name))}, Message: "inherited declaration"}}
+					c.errAt(name, CodeRedeclared, "%s redeclared in the test file: the policy inherits it from %s, which its tests cannot replace", name.Name, baseName(prev.Pkg.Path)).Related = c.declaredAt(prev, "inherited declaration")
 					continue
 				}
 			}
 			if prev := pkg.Scope.Insert(obj); prev != nil {
-				c.errAt(name, CodeRedeclared, "%s redeclared", name.Name).Related = []Related{{File: c.fileOf(prev), Span: Span{prev.Pos(), prev.Pos() + Pos(len(prev.Name))}, Message: "previous declaration"}}
+				c.errAt(name, CodeRedeclared, "%s redeclared", name.Name).Related = c.declaredAt(prev, "previous declaration")
 				continue
 			}
 			if fs.Lookup(name.Name) != nil {
@@ -101,11 +101,17 @@ func (c *checker) collect(pkg *Package) {
 	}
 }
 
+// declaredAt is where o's name is declared, as the related location of
+// an error, saying msg.
+func (c *checker) declaredAt(o *Object, msg string) []Related {
+	return []Related{{File: c.fileOf(o), Span: Span{o.Pos(), o.Pos() + Pos(len(o.Name))}, Message: msg}}
+}
+
 func (c *checker) fileOf(o *Object) *File {
 	if o.Pkg == nil {
 		return nil
 	}
-	if f := o.Pkg.declFiles[o.Decl]; o.Decl != nil && f != nil && int(o.Pos()) < len(f.File.Src) {
+	if f := o.Pkg.declFiles[o.Decl]; f != nil && int(o.Pos()) < len(f.File.Src) {
 		return f.File
 	}
 	return o.Pkg.Files[0].File

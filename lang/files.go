@@ -85,7 +85,6 @@ func SourceFiles(paths []string) ([]string, error) {
 				return nil, &NotFoundError{arg}
 			}
 			return nil, fmt.Errorf("%s: %v", arg, unwrapPathError(err)) // a link loop: named as given
-
 		}
 		if !fi.IsDir() {
 			add(abs)
