@@ -311,11 +311,8 @@ func (e *Engine) Activate(s *Snapshot) {
 		e.lastErr.Store(nil)
 		return
 	}
-	e.history = append(without(e.history, s.Version), s)
+	e.history = last(append(without(e.history, s.Version), s), e.cfg.Keep)
 	e.undone = without(e.undone, s.Version)
-	if len(e.history) > e.cfg.Keep {
-		e.history = e.history[len(e.history)-e.cfg.Keep:]
-	}
 	e.cur.Store(s)
 	e.reloads.Add(1)
 	e.lastErr.Store(nil)
@@ -398,10 +395,7 @@ func (e *Engine) Rollback() (*Snapshot, error) {
 		return nil, ErrNoPrevious
 	}
 	left := e.history[len(e.history)-1]
-	e.undone = append(without(e.undone, left.Version), left)
-	if len(e.undone) > e.cfg.Keep {
-		e.undone = e.undone[len(e.undone)-e.cfg.Keep:]
-	}
+	e.undone = last(append(without(e.undone, left.Version), left), e.cfg.Keep)
 	e.history = e.history[:len(e.history)-1]
 	s := e.history[len(e.history)-1]
 	e.cur.Store(s)
@@ -428,6 +422,9 @@ func (e *Engine) RolledBack() []*Snapshot {
 	defer e.mu.Unlock()
 	return append([]*Snapshot(nil), e.undone...)
 }
+
+// last is the n last of ss.
+func last(ss []*Snapshot, n int) []*Snapshot { return ss[max(len(ss)-n, 0):] }
 
 // without is ss without the snapshot of version, if it holds it.
 func without(ss []*Snapshot, version string) []*Snapshot {

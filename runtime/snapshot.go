@@ -247,8 +247,8 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			}
 		}
 	}
-	var noRoute []string
-	refusal := map[string]string{}
+	type routeless struct{ name, refusal string }
+	var noRoute []routeless
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".rpl") {
 			continue
@@ -259,10 +259,10 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		if lang.IsTestFile(name) {
 			// A test file is checked with its policy. One whose policy is
 			// not there, or is a test file (x_test_test.rpl), is checked
-			// alone, as rplc check, test and build
-			// check it: lang.Check refuses it (RPL215, test file without
-			// its policy), and so does the snapshot, rather than leave
-			// its tests unrun and the policy's tenants to another policy.
+			// alone, as rplc check, test and build check it: lang.Check
+			// refuses it (RPL215), and so does the snapshot, rather than
+			// leave its tests unrun and the policy's tenants to another
+			// policy.
 			policy := lang.PolicyOf(name)
 			if _, ok := files[policy]; !ok || policy == name {
 				if _, err := e.env.Compile(filepath.Join(tmp, filepath.FromSlash(policy))); err != nil {
@@ -274,7 +274,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		prog, err := e.env.Compile(filepath.Join(tmp, filepath.FromSlash(name)))
 		if err != nil {
 			if onlyNoRoute(err) {
-				noRoute, refusal[name] = append(noRoute, name), compileErr(err)
+				noRoute = append(noRoute, routeless{name, compileErr(err)})
 				continue
 			}
 			lerr.Problems = append(lerr.Problems, compileErr(err))
@@ -283,7 +283,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		if _, ok := prog.VM().Entry(compiler.EntryRoute); !ok {
 			// Tests and no route: a test module, which a tree cannot
 			// hold (its tests would never run), unless it is a library.
-			noRoute, refusal[name] = append(noRoute, name), name+": "+bundle.NoRoute
+			noRoute = append(noRoute, routeless{name, name + ": " + bundle.NoRoute})
 			continue
 		}
 		id := prog.Name()
@@ -301,9 +301,9 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		}
 		s.policies[id] = p
 	}
-	for _, name := range noRoute {
-		if !used[filepath.Join(tmp, filepath.FromSlash(name))] {
-			lerr.Problems = append(lerr.Problems, refusal[name])
+	for _, r := range noRoute {
+		if !used[filepath.Join(tmp, filepath.FromSlash(r.name))] {
+			lerr.Problems = append(lerr.Problems, r.refusal)
 		}
 	}
 	if data, ok := files[TenantsFile]; ok {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
 	"github.com/rpl-lang/rpl/vm"
@@ -294,7 +293,7 @@ func writeTestJSON(e *env, results []*policytest.Result, names *pathNamer, cover
 	for _, r := range results {
 		pr := jsonPolicyResult{Policy: names.name(r.Policy), Tests: []jsonTest{}}
 		if r.Err != nil {
-			pr.Error = compiler.NameFiles(r.Err, names.name).Error()
+			pr.Error = r.Err.Error()
 		}
 		for _, d := range r.Diags {
 			d = names.display(d)

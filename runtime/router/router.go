@@ -578,8 +578,8 @@ func (r *Router) inFlight(natsS *natsx.Server) int {
 // that the drain did not complete (ctx ended first): the policy runs
 // still in flight are then cancelled, and their requests, those queued
 // on NATS too, answered overloaded, to be retried (up to a second more),
-// before the connections close. A failure to
-// export the last spans is logged, not returned.
+// before the connections close. A failure to export the last spans is
+// logged, not returned.
 func (r *Router) Shutdown(ctx context.Context) error {
 	select {
 	case <-r.stop:
