@@ -72,7 +72,11 @@ type Outcome struct {
 	// Sticky is set when the decision's target is its sticky session's,
 	// kept from an earlier decision (see StickyState).
 	Sticky bool
-	Err    *Error
+	// Canceled is set when the run was stopped from outside (its
+	// context cancelled: a shutdown whose drain ran out, a request
+	// abandoned by its client); Err is then overloaded, to be retried.
+	Canceled bool
+	Err      *Error
 
 	// arena is the memory of the records, maps and lists of Decision
 	// when the outcome was decided into (DecideInto): the next decision
@@ -106,9 +110,12 @@ func (o *Outcome) Version() string {
 }
 
 // Result names the outcome for metrics and logs: "route", "deny",
-// "safe_default" or the error code.
+// "safe_default", "canceled" (answered overloaded, but no sign of load)
+// or the error code.
 func (o *Outcome) Result() string {
 	switch {
+	case o.Canceled:
+		return "canceled"
 	case o.Err != nil:
 		return string(o.Err.Code)
 	case o.SafeDefault:
@@ -296,6 +303,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 			// Not the policy's failure: the run was stopped from outside
 			// (a shutdown whose drain ran out, a request abandoned), so
 			// the request is to be retried, on this router or another.
+			o.Canceled = true
 			o.Err = &Error{Code: CodeOverloaded, Message: "the decision was cancelled before it finished (the router is shutting down, or the request was abandoned); retry",
 				Details: map[string]any{"cause": "canceled"}}
 			return

@@ -356,6 +356,19 @@ func TestFailureModes(t *testing.T) {
 	if safe.Status().Failures != 1 || o.Result() != "safe_default" {
 		t.Error("safe default not counted")
 	}
+	// A run stopped from outside (its context cancelled) is no failure
+	// of the policy, even in safe-default mode: it is answered
+	// overloaded, to be retried, and named "canceled" in the metrics,
+	// apart from real overload.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	o = safe.Decide(ctx, "", request(t, safe, spin), time.Time{})
+	if o.Err == nil || o.Err.Code != runtime.CodeOverloaded || !o.Canceled || o.SafeDefault || o.Result() != "canceled" {
+		t.Errorf("cancelled run: err %v canceled %v safe %v result %q, want overloaded, canceled", o.Err, o.Canceled, o.SafeDefault, o.Result())
+	}
+	if safe.Status().Failures != 1 {
+		t.Error("a cancelled run counted as a failure")
+	}
 	if _, err := runtime.New(runtime.Config{FailureMode: runtime.FailSafeDefault}); err == nil {
 		t.Error("safe-default mode without a target accepted")
 	}

@@ -4,7 +4,7 @@
 //
 // Series:
 //
-//	rpl_decisions_total{policy,version,outcome}  outcome: route, deny, safe_default or an error code
+//	rpl_decisions_total{policy,version,outcome}  outcome: route, deny, safe_default, canceled (a run stopped from outside, answered overloaded) or an error code
 //	rpl_decision_duration_seconds                 engine time per decision a policy ran for (histogram)
 //	rpl_decision_fuel                             fuel per decision (histogram)
 //	rpl_decision_errors_total{code}               decisions answered with an error

@@ -764,7 +764,11 @@ func TestRollbackToVersion(t *testing.T) {
 func TestRollbackNothingCounts(t *testing.T) {
 	_, nc := embedded(t, "")
 	ctx := context.Background()
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, buildBundle(t, "")); err != nil {
+	// The same bundle before and after the junk: two builds made across
+	// a second's turn would differ (their build time), and the first
+	// would then be a version to roll back to.
+	b := buildBundle(t, "")
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, b); err != nil {
 		t.Fatal(err)
 	}
 	js, err := jetstream.New(nc)
@@ -778,7 +782,7 @@ func TestRollbackNothingCounts(t *testing.T) {
 	if _, err := kv.Put(ctx, natsx.BundleKey, []byte("not a bundle")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, buildBundle(t, "")); err != nil {
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, b); err != nil {
 		t.Fatal(err)
 	}
 	_, _, _, err = natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{})
