@@ -53,6 +53,9 @@ func FromJSONAt(t lang.Type, data []byte, path string) (vm.Value, error) {
 	if dec.More() {
 		return vm.Value{}, fmt.Errorf("%s: data after the value", invalid)
 	}
+	if p, dup := jsonx.DuplicateKey(data, path, 0); dup {
+		return vm.Value{}, pathErr(p, jsonx.RepeatedKey) // encoding/json kept the last
+	}
 	return fromGo(t, x, path)
 }
 

@@ -1,6 +1,7 @@
 package rpl_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +46,26 @@ func TestFromJSONTimeRange(t *testing.T) {
 		if err != nil || !v.Time().Equal(c.want) {
 			t.Errorf("%s: %v, %v; want %v", c.in, v, err, c.want)
 		}
+	}
+}
+
+// TestFromJSONRepeatedKey: a key that an object holds twice is refused
+// with its path, where encoding/json would keep the last value (a map's
+// key as a record's field), however the key is spelt.
+func TestFromJSONRepeatedKey(t *testing.T) {
+	typ := &lang.Map{Key: lang.Typ[lang.String], Elem: &lang.List{Elem: &lang.Map{Key: lang.Typ[lang.String], Elem: lang.Typ[lang.Int]}}}
+	for in, want := range map[string]string{
+		`{"a": [], "a": []}`:                       "request.a: key given twice",
+		`{"a": [{"x": 1}, {"y": 1, "\u0079": 2}]}`: "request.a[1].y: key given twice",
+		`{"": [], "": []}`:                         `request[""]: key given twice`,
+	} {
+		v, err := rpl.FromJSONAt(typ, []byte(in), "request")
+		var pe *rpl.PathError
+		if err == nil || err.Error() != want || !errors.As(err, &pe) {
+			t.Errorf("%s: %v, %v; want %s", in, v, err, want)
+		}
+	}
+	if _, err := rpl.FromJSON(typ, []byte(`{"a": [{"x": 1}], "b": [{"x": 1}]}`)); err != nil {
+		t.Errorf("the same key in two objects: %v", err)
 	}
 }

@@ -286,6 +286,9 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 	batch, isBatch := top["feedback"]
 	if !isBatch {
 		f, err := decodeFeedback(top)
+		if err == nil {
+			err = errRepeatedKey(body, 0)
+		}
 		if err != nil {
 			return fail(err, peekString(body, "request_id"))
 		}
@@ -297,6 +300,9 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 			return append(buf, `{"ok":true,"recorded":0,"duplicate":true}`...), ""
 		}
 		return append(buf, `{"ok":true,"recorded":1}`...), ""
+	}
+	if err := errRepeatedKey(body, 1); err != nil {
+		return fail(err, "")
 	}
 	if len(top) > 1 {
 		others := make([]string, 0, len(top)-1)
@@ -322,10 +328,7 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 			dup, err = e.observe(f, now, d)
 		}
 		if err != nil {
-			taken := fmt.Sprintf("the %d before it were recorded", i)
-			if dups > 0 {
-				taken = fmt.Sprintf("of the %d before it, %d were recorded and %d duplicates", i, recorded, dups)
-			}
+			taken := recordedBefore(i, recorded, dups)
 			err.Message = fmt.Sprintf("feedback[%d]: %s (%s)", i, err.Message, taken)
 			if f, ok := err.Details["field"].(string); ok {
 				// The item's field, named within the batch as the
@@ -369,6 +372,24 @@ var feedbackFields = map[string]func(*Feedback) any{
 	"time":        func(f *Feedback) any { return &f.Time },
 }
 
+// recordedBefore says what became of the n items before a batch's bad
+// one: recorded of them were recorded, dups were duplicates.
+func recordedBefore(n, recorded, dups int) string {
+	switch {
+	case n == 0:
+		return "none before it"
+	case dups == 0 && n == 1:
+		return "the 1 before it was recorded"
+	case dups == 0:
+		return fmt.Sprintf("the %d before it were recorded", n)
+	}
+	d := "duplicates"
+	if dups == 1 {
+		d = "duplicate"
+	}
+	return fmt.Sprintf("of the %d before it, %d recorded, %d %s", n, recorded, dups, d)
+}
+
 // decodeFeedbackItem decodes an item of a batch: nil for null.
 func decodeFeedbackItem(raw json.RawMessage) (*Feedback, *Error) {
 	if string(raw) == "null" {
@@ -378,7 +399,11 @@ func decodeFeedbackItem(raw json.RawMessage) (*Feedback, *Error) {
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return nil, jsonErr(err) // "want an object, have a string"
 	}
-	return decodeFeedback(fields)
+	f, err := decodeFeedback(fields)
+	if err == nil {
+		err = errRepeatedKey(raw, 0)
+	}
+	return f, err
 }
 
 // decodeFeedback decodes a feedback object's fields, refusing an unknown

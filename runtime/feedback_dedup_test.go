@@ -56,7 +56,7 @@ func TestFeedbackDuplicateNotCharged(t *testing.T) {
 	}
 	// An error after duplicates says what was taken.
 	out, _ = e.HandleFeedback([]byte(`{"feedback": [`+f1+`, {"request_id": "f3", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "meh"}]}`), nil)
-	if !strings.Contains(string(out), "of the 1 before it, 0 were recorded and 1 duplicates") {
+	if !strings.Contains(string(out), "of the 1 before it, 0 recorded, 1 duplicate") {
 		t.Errorf("batch error after a duplicate: %s", out)
 	}
 }

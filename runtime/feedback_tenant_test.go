@@ -69,7 +69,7 @@ func TestFeedbackUnknownTenant(t *testing.T) {
 	out, code := e.HandleFeedback([]byte(`{"feedback": [
 		{"request_id": "b1", "tenant_id": "acme", "target": "a:b", "status": "ok", "cost": 0.5},
 		{"request_id": "b2", "tenant_id": "nobody", "target": "a:b", "status": "ok", "cost": 1}]}`), nil)
-	if want := `feedback[1]: tenant \"nobody\" is not registered (the 1 before it were recorded)`; code != runtime.CodeUnauthorized || !strings.Contains(string(out), want) {
+	if want := `feedback[1]: tenant \"nobody\" is not registered (the 1 before it was recorded)`; code != runtime.CodeUnauthorized || !strings.Contains(string(out), want) {
 		t.Errorf("batch: %s %s, want %s", code, out, want)
 	}
 	// Nothing of the refused feedback was recorded: no spend, and the

@@ -58,13 +58,27 @@ func (q *v2Batch) UnmarshalJSON(b []byte) error {
 }
 
 // errUnknownKey is the error for the first key of the object b that is
-// none of fields, with the nearest field as a suggestion; nil if none.
+// none of fields, with the nearest field as a suggestion, or that it
+// holds twice; nil if none. (The request's own keys are FromJSONAt's.)
 func errUnknownKey(b []byte, fields []string) error {
-	key, ok := unknownKey(b, fields)
-	if !ok {
-		return nil
+	if key, ok := unknownKey(b, fields); ok {
+		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unknown field %q%s", key, didYouMean(key, fields)), Details: map[string]any{"field": key}}
 	}
-	return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unknown field %q%s", key, didYouMean(key, fields)), Details: map[string]any{"field": key}}
+	if err := errRepeatedKey(b, 1); err != nil {
+		return err
+	}
+	return nil
+}
+
+// errRepeatedKey is the invalid_request of a key that an object of the
+// JSON data holds twice, which encoding/json would take (the last
+// wins), looking depth objects deep (0: all; jsonx.DuplicateKey); nil if
+// none.
+func errRepeatedKey(data []byte, depth int) *Error {
+	if p, dup := jsonx.DuplicateKey(data, "", depth); dup {
+		return fieldErrorf(p, jsonx.RepeatedKey)
+	}
+	return nil
 }
 
 func errRequestRequired() *Error {

@@ -73,6 +73,44 @@ func TestV2UnknownKeyEscaped(t *testing.T) {
 	}
 }
 
+// TestV2RepeatedKey: a key that an object of the request holds twice is
+// invalid_request naming its path, at any depth and however the key is
+// spelt, where encoding/json would keep the last value and decide it:
+// two readers of the body (a gateway's, the router's) could otherwise
+// take it differently. A batch's item is that item's error.
+func TestV2RepeatedKey(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	ctx := context.Background()
+	const req = `"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}}`
+	for _, c := range []struct{ body, field string }{
+		{`{"policy_id": "premium", ` + req + `, "policy_id": "default"}`, "policy_id"},
+		{`{` + req + `, ` + req + `}`, "request"},
+		{`{"request": {"id": "r", "tenant": {"id": "t", "id": "u"}}}`, "request.tenant.id"},
+		{`{"request": {"id": "r", "tenant": {"id": "t", "\u0069d": "u"}}}`, "request.tenant.id"},
+		{`{"request": {"id": "r", "metadata": {"k": "a", "k": "b"}}}`, "request.metadata.k"},
+		{`{"request": {"id": "r", "id": "s"}}`, "request.id"},
+	} {
+		out, code, _ := e.HandleV2(ctx, []byte(c.body), time.Now(), nil, nil)
+		want := `"details":{"field":"` + c.field + `"}`
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), "key given twice") || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %s %s\nwant invalid_request, key given twice, %s", c.body, code, out, want)
+		}
+		out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [{`+req+`}, `+c.body+`]}`), time.Now(), nil)
+		if code != "" || !strings.HasPrefix(string(out), `{"ok":true,"results":[{"ok":true`) || !strings.Contains(string(out), `{"ok":false,"error":{"code":"invalid_request","message":"`+c.field+`: key given twice`) {
+			t.Errorf("batch with %s: %s %s, want the item's invalid_request", c.body, code, out)
+		}
+	}
+	out, code := e.HandleV2Batch(ctx, []byte(`{"requests": [{`+req+`}], "requests": []}`), time.Now(), nil)
+	if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), `"field":"requests"`) {
+		t.Errorf("requests given twice: %s %s, want invalid_request", code, out)
+	}
+	// The same keys in different objects are no repetition.
+	if out, code, _ := e.HandleV2(ctx, []byte(`{"request": {"id": "r", "tenant": {"id": "t"}, "metadata": {"id": "x"}}}`), time.Now(), nil, nil); code != "" {
+		t.Errorf("an id in the tenant and in the metadata: %s %s", code, out)
+	}
+}
+
 // TestV2TimeOutOfRange: a request's time beyond what int64 nanoseconds
 // hold (1677-09-21 to 2262-04-11) is invalid_request naming its path,
 // not another time given to the policy; in a decide body and a batch.
