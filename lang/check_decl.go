@@ -318,7 +318,7 @@ func (c *checker) typeExpr(t TypeExpr) Type {
 			c.use(t.Name, o)
 			return o.Type
 		}
-		c.errSuggest(t.Name, CodeUnknownType, name, c.typeNames(), "undefined type: %s", name)
+		c.notDeclared(t.Name, true, name)
 		return Typ[Invalid]
 	case *ListType:
 		return &List{Elem: c.typeExpr(t.Elem)}

@@ -32,14 +32,24 @@ func (c *checker) lookup(name string) *Object {
 	return c.u.Scope.Lookup(name)
 }
 
-// undefined reports name, used at n, as undefined: as declared in the
-// test file when lookup hid it so, else with the nearest names.
+// undefined reports name, used at n as a value, as undefined (RPL200).
 func (c *checker) undefined(n Node, name string) {
-	if o := c.hidden; o != nil && o.Name == name {
-		c.errAt(n, CodeUndefined, "undefined: %s (declared in the test file %s, which the policy does not see: move it to the policy)", name, baseName(c.fileOf(o).Name))
+	c.notDeclared(n, false, name)
+}
+
+// notDeclared reports name, used at n as a value or (typ) a type, as
+// undefined (RPL200, RPL306): as declared in the test file when the last
+// lookup hid such a declaration, else with the nearest names.
+func (c *checker) notDeclared(n Node, typ bool, name string) {
+	code, what, names := CodeUndefined, "undefined", c.visibleNames
+	if typ {
+		code, what, names = CodeUnknownType, "undefined type", c.typeNames
+	}
+	if o := c.hidden; o != nil && o.Name == name && (o.Kind == ObjType) == typ {
+		c.errAt(n, code, "%s: %s (declared in the test file %s, which the policy does not see: move it to the policy)", what, name, baseName(c.fileOf(o).Name))
 		return
 	}
-	c.errSuggest(n, CodeUndefined, name, c.visibleNames(), "undefined: %s", name)
+	c.errSuggest(n, code, name, names(), "%s: %s", what, name)
 }
 
 func (c *checker) use(id *Ident, o *Object) {
