@@ -59,6 +59,14 @@ func (p *Package) testDecl(o *Object) bool {
 	return f != nil && IsTestFile(f.File.Name)
 }
 
+// HiddenFrom reports whether the code of f does not see o: o is declared
+// in a policy's test file and f is no test file (the policy does not see
+// its test file's declarations, language.md §8.4). Nothing is hidden from
+// a nil f.
+func (o *Object) HiddenFrom(f *FileNode) bool {
+	return f != nil && o.Pkg != nil && o.Pkg.testDecl(o) && !IsTestFile(f.File.Name)
+}
+
 // Program is the result of a check: the main package, everything it
 // loaded, and the side tables describing every node.
 type Program struct {

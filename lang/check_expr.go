@@ -13,7 +13,7 @@ func (c *checker) lookup(name string) *Object {
 	c.hidden = nil
 	if c.scope != nil {
 		if o := c.scope.LookupParent(name); o != nil {
-			if o.Pkg != nil && o.Pkg.testDecl(o) && c.file != nil && !IsTestFile(c.file.File.Name) {
+			if o.HiddenFrom(c.file) {
 				// A policy does not see its test file's declarations,
 				// which are no part of what it builds (§8.4): the name
 				// is what it is without them (a builtin, an enum

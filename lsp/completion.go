@@ -16,9 +16,11 @@ import (
 // completion offers, after a dot, the fields of a record and the builtins
 // callable as its methods, the members of a module, or an enum's members;
 // elsewhere, the names in scope at the cursor (locals, the policy's
-// declarations, imports, builtins, enum members), the type names and the
-// keywords; in the path of an import or extends, the standard modules and
-// the workspace's files. Items carry their signature or type and their doc.
+// declarations, imports, builtins, enum members; the test file's
+// declarations in the test file only, as the policy does not see them),
+// the type names and the keywords; in the path of an import or extends,
+// the standard modules and the workspace's files. Items carry their
+// signature or type and their doc.
 func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any, error) {
 	path := uriToPath(p.TextDocument.URI)
 	cur := s.text(path)
@@ -360,7 +362,7 @@ func (c *completer) scopeNames(sn *snapshot, fn *lang.FileNode, p lang.Pos) {
 	for sc := scope; sc != nil; sc = sc.Parent {
 		for _, n := range sc.Names() {
 			o := sc.Lookup(n)
-			if o.Kind == lang.ObjVar && !visibleAt(o, p) {
+			if o.Kind == lang.ObjVar && !visibleAt(o, p) || o.HiddenFrom(fn) {
 				continue
 			}
 			if n == "_" {

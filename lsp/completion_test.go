@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rpl-lang/rpl/lsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
 )
 
 // An empty completion list has items [], never null: CompletionList.items
@@ -114,5 +115,103 @@ func TestCompletionImportPaths(t *testing.T) {
 	}
 	if labels[`"main"`] || labels[`"main_test"`] {
 		t.Errorf("import |: completion offers the file itself or its test file: %v", labels)
+	}
+}
+
+// A policy does not see its test file's declarations (spec §8.4):
+// completing in the policy offers none of them, neither as names in scope
+// nor through one of them before a dot, while completing in the test file
+// offers the policy's names and the test file's alike. Hover and
+// definition on such a name in the policy (undefined there) neither
+// describe nor reach the test file's declaration, nor does signature help
+// show its signature.
+func TestCompletionTestFileDecls(t *testing.T) {
+	dir := t.TempDir()
+	policy := `package p
+
+const limit = 10
+
+fn route(r: Request) -> Decision {
+  to("openai:gpt-4o").tag("n", string(limit))
+}
+`
+	write(t, filepath.Join(dir, "p.rpl"), policy)
+	write(t, filepath.Join(dir, "p_test.rpl"), `package p
+
+type Plan = {tier: string}
+
+const cheap: Plan = {tier: "low"}
+
+fn target() -> string = "openai:gpt-4o"
+
+test "t" {
+  expect target() == "openai:gpt-4o"
+}
+`)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	if ds := c.waitDiags(u, 1); len(ds) != 0 {
+		t.Fatalf("diagnostics %+v", ds)
+	}
+	labels := func(u string, p protocol.Position) map[string]bool {
+		var got protocol.CompletionList
+		c.call("textDocument/completion", docPos(u, p), &got)
+		out := map[string]bool{}
+		for _, it := range got.Items {
+			out[it.Label] = true
+		}
+		return out
+	}
+	testDecls := []string{"Plan", "cheap", "target"}
+	got := labels(u, pos(5, 2))
+	for _, w := range []string{"limit", "route", "r"} {
+		if !got[w] {
+			t.Errorf("completion in the policy lacks %s", w)
+		}
+	}
+	for _, n := range testDecls {
+		if got[n] {
+			t.Errorf("completion in the policy offers the test file's %s", n)
+		}
+	}
+
+	// Through a test file's name before a dot: nothing of it.
+	line := "  let x = cheap."
+	v := c.change(u, strings.Replace(policy, "  to(", line+"\n  to(", 1))
+	c.waitDiags(u, v)
+	if got := labels(u, pos(5, len(line))); got["tier"] {
+		t.Errorf("%q: completion offers the fields of the test file's cheap", line)
+	}
+
+	tu := c.open("p_test.rpl")
+	c.waitDiags(tu, 1)
+	got = labels(tu, pos(9, 2))
+	for _, w := range append([]string{"limit", "route"}, testDecls...) {
+		if !got[w] {
+			t.Errorf("completion in the test file lacks %s", w)
+		}
+	}
+
+	// The test file's target, used in the policy.
+	line = `  to(target())`
+	v = c.change(u, strings.Replace(policy, `  to("openai:gpt-4o")`, line, 1))
+	if ds := c.waitDiags(u, v); len(ds) != 1 || !strings.Contains(ds[0].Message, "which the policy does not see") {
+		t.Fatalf("diagnostics %+v, want target undefined", ds)
+	}
+	at := pos(5, strings.Index(line, "target")+1)
+	var h json.RawMessage
+	c.call("textDocument/hover", docPos(u, at), &h)
+	if strings.Contains(string(h), "fn target") {
+		t.Errorf("hover on target in the policy describes the test file's: %s", h)
+	}
+	var def json.RawMessage
+	c.call("textDocument/definition", docPos(u, at), &def)
+	if s := string(def); s != "null" && s != "[]" {
+		t.Errorf("definition of target in the policy: %s, want none", def)
+	}
+	var sig json.RawMessage
+	c.call("textDocument/signatureHelp", docPos(u, pos(5, len("  to(target("))), &sig)
+	if strings.Contains(string(sig), "target(") {
+		t.Errorf("signature help in target( in the policy shows the test file's: %s", sig)
 	}
 }

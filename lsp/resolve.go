@@ -93,7 +93,9 @@ func (s *Server) resolveChain(sn *snapshot, fn *lang.FileNode, p lang.Pos, names
 	first := names[0]
 	var o *lang.Object
 	if scope != nil {
-		o = scope.LookupParent(first)
+		if o = scope.LookupParent(first); o != nil && o.HiddenFrom(fn) {
+			o = nil // the test file's, which the policy does not see
+		}
 	}
 	if o == nil {
 		o = s.u.Scope.Lookup(first)
