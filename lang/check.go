@@ -355,6 +355,8 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 			c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s in a test file: the test file is checked with its policy, which is the one to extend", ext.Path.Raw)
 		} else if ext != nil {
 			switch p := ext.Path.Value; {
+			case strings.HasPrefix(p, "std/") && c.u.Modules[strings.TrimPrefix(p, "std/")] == nil:
+				c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s: %s; extends names a parent policy's file", ext.Path.Raw, c.unknownStd(p))
 			case strings.HasPrefix(p, "std/"):
 				c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s: a standard module is imported (import %q), not extended; extends names a parent policy's file", ext.Path.Raw, p)
 			case IsTestFile(resolvePath(dir, p)):

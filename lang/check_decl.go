@@ -117,12 +117,19 @@ func (c *checker) fileOf(o *Object) *File {
 	return o.Pkg.Files[0].File
 }
 
+// unknownStd says that path, std/ and a name, names no standard module,
+// suggesting the nearest one.
+func (c *checker) unknownStd(path string) string {
+	mod := strings.TrimPrefix(path, "std/")
+	return "unknown standard module " + path + suggest(mod, mapKeys(c.u.Modules), "std/")
+}
+
 func (c *checker) collectImport(pkg *Package, fs *Scope, imp *ImportDecl) {
 	path := imp.Path.Value
 	obj := &Object{Kind: ObjModule, Decl: imp, Pkg: pkg}
 	if mod, ok := strings.CutPrefix(path, "std/"); ok {
 		if c.u.Modules[mod] == nil {
-			c.errAt(imp.Path, CodeImportNotFound, "unknown standard module %s%s", path, suggest(mod, mapKeys(c.u.Modules), "std/"))
+			c.errAt(imp.Path, CodeImportNotFound, "%s", c.unknownStd(path))
 			return
 		}
 		if mod == TestingModule && c.file != nil && !IsTestFile(c.file.File.Name) {
