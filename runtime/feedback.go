@@ -265,7 +265,8 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 // appends the response.
 //
 // An unknown field is invalid_request naming it (with the nearest known
-// field, when one is near), as is a wrong type or a number out of range;
+// field, when one is near), as is a field given twice, a wrong type or a
+// number out of range;
 // an integer field takes a whole number however JSON writes it (1e3 is
 // 1000, 1.5e0 is not whole: jsonx.Unmarshal).
 // Feedback whose request id the tenant already sent in the last

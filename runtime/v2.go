@@ -16,7 +16,8 @@ import (
 
 // The v2 contract. A decide request is {"policy_id"?: id, "request":
 // Request}, the request being the prelude's Request record as JSON
-// (unknown fields and wrong types are invalid_request naming the path).
+// (unknown fields, keys given twice and wrong types are invalid_request
+// naming the path).
 // The response is {"ok": true, "policy_id", "version", "decision":
 // Decision, "fuel", "safe_default"} or {"ok": false, "error": {code,
 // message, details?}, "request_id"?}. A batch is {"requests": [...]} and
