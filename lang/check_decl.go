@@ -385,21 +385,6 @@ func validKey(t Type) bool {
 	return false
 }
 
-func (c *checker) typeNames() []string {
-	var names []string
-	for n := range c.u.Types {
-		names = append(names, n)
-	}
-	for s := c.scope; s != nil; s = s.Parent {
-		for n, o := range s.objects {
-			if o.Kind == ObjType {
-				names = append(names, n)
-			}
-		}
-	}
-	return names
-}
-
 // checkPackage checks every declaration body of pkg.
 func (c *checker) checkPackage(pkg *Package) {
 	for _, f := range pkg.Files {

@@ -41,15 +41,15 @@ func (c *checker) undefined(n Node, name string) {
 // undefined (RPL200, RPL306): as declared in the test file when the last
 // lookup hid such a declaration, else with the nearest names.
 func (c *checker) notDeclared(n Node, typ bool, name string) {
-	code, what, names := CodeUndefined, "undefined", c.visibleNames
+	code, what := CodeUndefined, "undefined"
 	if typ {
-		code, what, names = CodeUnknownType, "undefined type", c.typeNames
+		code, what = CodeUnknownType, "undefined type"
 	}
 	if o := c.hidden; o != nil && o.Name == name && (o.Kind == ObjType) == typ {
 		c.errAt(n, code, "%s: %s (declared in the test file %s, which the policy does not see: move it to the policy)", what, name, baseName(c.fileOf(o).Name))
 		return
 	}
-	c.errSuggest(n, code, name, names(), "%s: %s", what, name)
+	c.errSuggest(n, code, name, c.visibleNames(typ), "%s: %s", what, name)
 }
 
 func (c *checker) use(id *Ident, o *Object) {
@@ -61,22 +61,32 @@ func (c *checker) use(id *Ident, o *Object) {
 	}
 }
 
-// visibleNames lists the value names visible from the current scope, for
-// "did you mean" suggestions.
-func (c *checker) visibleNames() []string {
+// visibleNames lists the value names or (typ) the type names visible
+// from the current scope, for "did you mean" suggestions: none that the
+// current file does not see (HiddenFrom).
+func (c *checker) visibleNames(typ bool) []string {
 	seen := map[string]bool{}
 	var names []string
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
 	for s := c.scope; s != nil; s = s.Parent {
 		for n, o := range s.objects {
-			if o.Kind != ObjType && !seen[n] {
-				seen[n] = true
-				names = append(names, n)
+			if (o.Kind == ObjType) == typ && !o.HiddenFrom(c.file) {
+				add(n)
 			}
 		}
 	}
-	for n := range c.u.Scope.objects {
-		if !seen[n] {
-			names = append(names, n)
+	if typ {
+		for n := range c.u.Types {
+			add(n)
+		}
+	} else {
+		for n := range c.u.Scope.objects {
+			add(n)
 		}
 	}
 	return names
