@@ -357,6 +357,10 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 			switch p := ext.Path.Value; {
 			case strings.HasPrefix(p, "std/") && c.u.Modules[strings.TrimPrefix(p, "std/")] == nil:
 				c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s: %s; extends names a parent policy's file", ext.Path.Raw, c.unknownStd(p))
+			case p == "std/"+TestingModule:
+				// Only a test file may import it (RPL214), and a test
+				// file extends nothing: "import it" would be wrong here.
+				c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s: %s is for test files (*_test.rpl) only, which import it; extends names a parent policy's file", ext.Path.Raw, p)
 			case strings.HasPrefix(p, "std/"):
 				c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s: a standard module is imported (import %q), not extended; extends names a parent policy's file", ext.Path.Raw, p)
 			case IsTestFile(resolvePath(dir, p)):
