@@ -23,12 +23,19 @@ package state
 // fully again, so a target failing every request reads 1 however seldom
 // it is asked.
 //
-// Circuit breaker. A failure opens it when the rate reaches TripRate
-// after at least MinSamples outcomes, counted since the target's last
-// lull (when the earlier outcomes had come to weigh less than half of
-// one); it stays open Cooldown (30s), then is half-open: Healthy says
-// yes, the next outcome closes it (a success) or opens it again for
-// another Cooldown (a failure).
+// Circuit breaker. A failure opens it when the share of failures among
+// the target's recent outcomes, counted without regard to time (each
+// outcome weighs (1-Alpha)^k, k the outcomes after it: about the last
+// 20), reaches TripRate after at least MinSamples outcomes since the
+// target's last lull (a Lull, 5 minutes, without outcomes). Counting
+// outcomes, not time, the breaker judges a target asked once in ten
+// seconds (a router among ten sharing a trickle) on its last outcomes as
+// it does a busy one, where the error rate's half-life would leave it
+// one outcome to go by. It stays open Cooldown (30s), whatever failures
+// are reported meanwhile (requests sent before it opened), then is
+// half-open: Healthy says yes, the next outcome closes it (a success:
+// the count starts again from it) or opens it again for another
+// Cooldown (a failure).
 //
 // Latency. The median and quantiles of the successful requests that gave
 // a latency (latency_ms absent or 0 is not a latency: runtime.Feedback
@@ -45,7 +52,11 @@ package state
 // health starts afresh: healthy, no latency, rate 0), so memory stays
 // bounded (a target's windows take a few KB) and a new target costs
 // O(log n) amortized (a sort of the targets every n/4 new ones), however
-// many distinct names feedback carries.
+// many distinct names feedback carries. Targets whose breaker has opened
+// (and not closed since) are forgotten last, after every other: the
+// target a breaker keeps traffic from gets no feedback, and would
+// otherwise be the least recently used, read healthy again as soon as
+// feedback for new names (made up, or many models') filled the table.
 //
 // Reads take no lock and do not allocate: a target's figures are an
 // immutable view (healthView, 64 bytes) that the writer allocates anew
@@ -161,20 +172,22 @@ func (m *Mem) recordHealth(f *runtime.Feedback, now time.Time) {
 			t.Errors++
 			x = 1
 		}
-		w := t.weight * m.decay(ns-t.at)
-		if w < 0.5 {
-			t.samples = 0 // a lull: the earlier outcomes are forgotten
+		if t.samples > 0 && ns-t.at > int64(m.opt.Lull) {
+			t.samples, t.share, t.shareW = 0, 0, 0 // a lull: the breaker's count starts again
 		}
-		w = w*(1-m.opt.Alpha) + 1
+		w := t.weight*m.decay(ns-t.at)*(1-m.opt.Alpha) + 1
 		t.rate += (x - t.rate) / w
 		t.weight, t.at = w, ns
+		t.shareW = t.shareW*(1-m.opt.Alpha) + 1
+		t.share += (x - t.share) / t.shareW
 		t.samples++
 		t.ErrorRate = t.rate
 		half := t.tripped && ns >= t.openUntil
 		switch {
 		case o == success && half:
 			t.tripped = false
-		case o == failure && (half || t.samples >= m.opt.MinSamples && t.rate >= m.opt.TripRate):
+			t.samples, t.share, t.shareW = 1, 0, 1 // judged afresh from this success
+		case o == failure && (half || !t.tripped && t.samples >= m.opt.MinSamples && t.share >= m.opt.TripRate):
 			t.tripped = true
 			t.openUntil = ns + int64(m.opt.Cooldown)
 			t.OpenUntil = time.Unix(0, t.openUntil)
@@ -192,22 +205,31 @@ func (m *Mem) recordHealth(f *runtime.Feedback, now time.Time) {
 		window: t.lat.window, median: t.median, newer: t.newer})
 }
 
-// evict forgets the least recently used quarter of the targets (see the
-// health doc). The writer only.
+// evict forgets the least recently used quarter of the targets, those
+// whose breaker has opened last (see the health doc). The writer only.
 func (m *Mem) evict() {
 	seen := m.seen[:0]
 	for _, t := range m.targets {
-		seen = append(seen, t.seen)
+		seen = append(seen, m.evictOrder(t))
 	}
 	slices.Sort(seen)
-	cut := seen[max(len(seen)/4, 1)-1] // seen is unique: one target at least
+	cut := seen[max(len(seen)/4, 1)-1] // unique: one target at least
 	m.seen = seen
 	for name, t := range m.targets {
-		if t.seen <= cut {
+		if m.evictOrder(t) <= cut {
 			delete(m.targets, name)
 		}
 	}
 	m.health.keep(func(name string) bool { return m.targets[name] != nil })
+}
+
+// evictOrder is t's rank for evict, the lowest forgotten first: its last
+// feedback, after every other target's when its breaker has opened.
+func (m *Mem) evictOrder(t *Target) uint64 {
+	if t.tripped {
+		return m.seq + t.seen
+	}
+	return t.seen
 }
 
 // latencyBits is the precision of the targets' latency histograms: 3.1%

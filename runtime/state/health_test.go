@@ -147,6 +147,85 @@ func TestBreakerHalfOpen(t *testing.T) {
 	}
 }
 
+// The breaker judges a target on its last outcomes however seldom it is
+// asked: one failing every request, asked once in ten seconds (a router
+// among ten sharing a trickle), opens after its 20th failure, where the
+// error rate's half-life used to count each failure as the first after
+// a lull, and it never opened. One failing 1 request in 20 at that pace
+// never opens; a pause longer than the Lull starts the count again.
+func TestBreakerSparseTraffic(t *testing.T) {
+	c := newClock()
+	m := NewMem(Options{Now: c.Now})
+	for i := 1; i <= 20; i++ {
+		feed(t, m, 1, runtime.Feedback{Target: "dead", Status: "http_5xx"})
+		if healthy := m.Healthy("dead"); healthy != (i < 20) {
+			t.Fatalf("after %d failures 10s apart: healthy %v", i, healthy)
+		}
+		c.advance(10 * time.Second)
+	}
+	for i := range 1000 {
+		status := "ok"
+		if i%20 == 19 {
+			status = "timeout"
+		}
+		feed(t, m, 1, runtime.Feedback{Target: "flaky", Status: status, LatencyMs: 10})
+		if !m.Healthy("flaky") {
+			t.Fatalf("1 failure in 20, 10s apart: open after %d outcomes", i+1)
+		}
+		c.advance(10 * time.Second)
+	}
+	feed(t, m, 19, runtime.Feedback{Target: "paused", Status: "http_5xx"})
+	c.advance(5*time.Minute + time.Second)
+	feed(t, m, 19, runtime.Feedback{Target: "paused", Status: "http_5xx"})
+	if !m.Healthy("paused") {
+		t.Error("19 failures, a pause past the Lull, 19 more: open, want the count started again")
+	}
+	feed(t, m, 1, runtime.Feedback{Target: "paused", Status: "http_5xx"})
+	if m.Healthy("paused") {
+		t.Error("20 failures since the pause: still closed")
+	}
+}
+
+// An open breaker stays open its Cooldown, no more: the failures of
+// requests sent before it opened, reported meanwhile, do not push its
+// end further.
+func TestBreakerOpenNotExtended(t *testing.T) {
+	c := newClock()
+	m := NewMem(Options{Now: c.Now})
+	feed(t, m, 20, runtime.Feedback{Target: "p:m", Status: "timeout"})
+	opened := c.now
+	for range 7 {
+		c.advance(4 * time.Second)
+		feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "timeout"})
+	}
+	c.now = opened.Add(30*time.Second - time.Millisecond)
+	if m.Healthy("p:m") {
+		t.Fatal("half-open before its cooldown")
+	}
+	c.now = opened.Add(30 * time.Second)
+	if !m.Healthy("p:m") {
+		t.Errorf("still open 30s after it opened (until %v after)", m.targets["p:m"].OpenUntil.Sub(opened))
+	}
+}
+
+// Feedback naming new targets, enough to fill the table many times over,
+// does not forget a target whose breaker is open: forgotten, it would
+// read healthy at once (the target a breaker keeps traffic from is the
+// least recently used). The table stays bounded.
+func TestEvictionKeepsOpenBreakers(t *testing.T) {
+	m := NewMem(Options{MaxTargets: 64})
+	feed(t, m, 20, runtime.Feedback{Target: "down", Status: "http_5xx"})
+	for i := range 1000 {
+		feed(t, m, 1, runtime.Feedback{Target: "x:junk-" + strconv.Itoa(i), Status: "canceled"})
+		if n := len(m.targets); n > 64 {
+			t.Fatalf("%d targets tracked, want at most 64", n)
+		}
+	}
+	if m.Healthy("down") || m.ErrorRate("down") != 1 {
+		t.Errorf("after 1000 new targets: healthy %v, error rate %v; want the breaker open", m.Healthy("down"), m.ErrorRate("down"))
+	}
+}
+
 // Only the target's failures count against it: the client canceling, or
 // its request refused (4xx other than 429), say nothing about the target.
 func TestClientErrorsAreNotTheTargets(t *testing.T) {

@@ -79,11 +79,13 @@ type Options struct {
 	// that requirement any tenant id is taken, and ids made up by a
 	// client can fill it, refusing the costs of tenants new this month.
 	MaxLedger int
-	// TripRate and MinSamples: the breaker opens when the error rate
-	// reaches TripRate (default 0.5) after at least MinSamples outcomes
-	// (default 20).
+	// TripRate and MinSamples: the breaker opens when the failures'
+	// share of the last outcomes (by count, weighted by Alpha) reaches
+	// TripRate (default 0.5) after at least MinSamples outcomes (default
+	// 20) with no Lull between two of them (default 5 minutes).
 	TripRate   float64
 	MinSamples int64
+	Lull       time.Duration
 	// Cooldown is how long an open breaker stays open before the target
 	// is tried again (half-open); default 30s.
 	Cooldown time.Duration
@@ -165,6 +167,9 @@ func NewMem(opt Options) *Mem {
 	if opt.MinSamples <= 0 {
 		opt.MinSamples = 20
 	}
+	if opt.Lull <= 0 {
+		opt.Lull = 5 * time.Minute
+	}
 	if opt.Cooldown <= 0 {
 		opt.Cooldown = 30 * time.Second
 	}
@@ -218,10 +223,12 @@ type Target struct {
 	seen      uint64 // Mem.seq at its last feedback
 	rate      float64
 	weight    float64
-	at        int64 // the last outcome (Unix ns)
-	samples   int64 // outcomes since the last lull
-	tripped   bool  // the breaker opened, and no success since its cooldown
-	openUntil int64 // OpenUntil in Unix ns
+	at        int64   // the last outcome (Unix ns)
+	samples   int64   // outcomes since the last lull
+	share     float64 // the failures' share of the last outcomes, by count (the breaker's)
+	shareW    float64 // its weight
+	tripped   bool    // the breaker opened, and no success since its cooldown
+	openUntil int64   // OpenUntil in Unix ns
 	lat       latencyWindows
 	median    int64 // lat's median, and its newer window's, as in view
 	newer     int64
