@@ -241,16 +241,23 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 	if d != nil {
 		// Claimed before recording, so that two copies arriving together
 		// are not both recorded; released if recording fails, so that a
-		// retry is not taken for a duplicate.
+		// retry is not taken for a duplicate. A copy arriving while the
+		// first is being recorded is told to retry: acknowledged as a
+		// duplicate, it would be lost if that recording failed.
 		key = d.key(f.TenantID, f.RequestID)
-		if !d.claim(key, now) {
+		switch d.claim(key, now) {
+		case duplicate:
 			return true, nil
+		case inFlight:
+			return false, &Error{Code: CodeOverloaded, Message: "feedback for this request id is being recorded; retry to learn whether it was",
+				Details: map[string]any{"cause": "in_flight"}}
 		}
 	}
-	if err := e.svc.feedback.RecordFeedback(f); err != nil {
-		if d != nil {
-			d.release(key, now)
-		}
+	err := e.svc.feedback.RecordFeedback(f)
+	if d != nil {
+		d.settle(key, now, err == nil)
+	}
+	if err != nil {
 		var refused *Error // the recorder's verdict on this feedback
 		if errors.As(err, &refused) {
 			return false, refused
@@ -271,7 +278,8 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 // 1000, 1.5e0 is not whole: jsonx.Unmarshal).
 // Feedback whose request id the tenant already sent in the last
 // FeedbackDedupWindow (see there) is a duplicate: acknowledged, not
-// recorded again. The answer is {"ok":true,"recorded":1} for one feedback
+// recorded again; while the first is still being recorded, a copy is
+// answered overloaded (cause in_flight), to be retried. The answer is {"ok":true,"recorded":1} for one feedback
 // recorded, {"ok":true,"recorded":0,"duplicate":true} for a duplicate, and
 // {"ok":true,"recorded":R,"duplicates":D} for a batch (duplicates only when
 // there were some). In a batch the items are recorded in order: an invalid

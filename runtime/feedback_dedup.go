@@ -35,10 +35,9 @@ const dedupShards = 64
 
 type dedupShard struct {
 	mu sync.Mutex
-	// seen maps a hash to when it was claimed (unix ns); ring holds the
-	// claims oldest first, n of them from head, for forgetting them in
-	// order.
-	seen    map[uint64]int64
+	// seen maps a hash to its claim; ring holds the claims oldest
+	// first, n of them from head, for forgetting them in order.
+	seen    map[uint64]dedupSeen
 	ring    []dedupClaim
 	head, n int
 	_       [64]byte // apart from the next shard's lock
@@ -48,6 +47,22 @@ type dedupClaim struct {
 	key uint64
 	at  int64
 }
+
+// dedupSeen is a claim: when it was made (unix ns), and whether its
+// feedback was recorded (else it is being recorded).
+type dedupSeen struct {
+	at       int64
+	recorded bool
+}
+
+// claimResult is what claim found.
+type claimResult int8
+
+const (
+	claimed   claimResult = iota // new: the caller records it, then confirms or releases
+	duplicate                    // recorded within the window
+	inFlight                     // claimed, its recording not yet over
+)
 
 func (d *feedbackDedup) key(tenant, requestID string) uint64 {
 	var h maphash.Hash
@@ -62,19 +77,24 @@ func (d *feedbackDedup) key(tenant, requestID string) uint64 {
 	return h.Sum64()
 }
 
-// claim records key as seen at now, and is false if it was already seen
-// within the window.
-func (d *feedbackDedup) claim(key uint64, now time.Time) bool {
+// claim claims key at now, unless it was claimed within the window: its
+// feedback then is a duplicate once recorded, and in flight until then
+// (a copy acknowledged as a duplicate while the first one's recording
+// might yet fail would be lost).
+func (d *feedbackDedup) claim(key uint64, now time.Time) claimResult {
 	s := &d.shards[key%dedupShards]
 	at := now.UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.forget(at - int64(FeedbackDedupWindow))
-	if t, ok := s.seen[key]; ok && t > at-int64(FeedbackDedupWindow) {
-		return false
+	if c, ok := s.seen[key]; ok && c.at > at-int64(FeedbackDedupWindow) {
+		if c.recorded {
+			return duplicate
+		}
+		return inFlight
 	}
 	if s.seen == nil {
-		s.seen = make(map[uint64]int64)
+		s.seen = make(map[uint64]dedupSeen)
 	}
 	const shardMax = FeedbackDedupMax / dedupShards
 	if s.n == shardMax {
@@ -89,16 +109,22 @@ func (d *feedbackDedup) claim(key uint64, now time.Time) bool {
 	}
 	s.ring[(s.head+s.n)%len(s.ring)] = dedupClaim{key, at}
 	s.n++
-	s.seen[key] = at
-	return true
+	s.seen[key] = dedupSeen{at: at}
+	return claimed
 }
 
-// release forgets the claim of key at now (its recording failed).
-func (d *feedbackDedup) release(key uint64, now time.Time) {
+// settle ends the claim of key made at now: kept as recorded, or
+// forgotten (its recording failed, and a retry is not a duplicate).
+func (d *feedbackDedup) settle(key uint64, now time.Time, recorded bool) {
 	s := &d.shards[key%dedupShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.seen[key] == now.UnixNano() {
+	if c, ok := s.seen[key]; !ok || c.at != now.UnixNano() {
+		return // forgotten meanwhile (the window, the bound)
+	}
+	if recorded {
+		s.seen[key] = dedupSeen{at: now.UnixNano(), recorded: true}
+	} else {
 		delete(s.seen, key)
 	}
 }
@@ -113,7 +139,7 @@ func (s *dedupShard) forget(cut int64) {
 // pop drops the oldest claim. The shard's lock is held.
 func (s *dedupShard) pop() {
 	c := s.ring[s.head]
-	if s.seen[c.key] == c.at { // not released and claimed again since
+	if s.seen[c.key].at == c.at { // not released and claimed again since
 		delete(s.seen, c.key)
 	}
 	s.head = (s.head + 1) % len(s.ring)

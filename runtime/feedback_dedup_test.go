@@ -62,7 +62,8 @@ func TestFeedbackDuplicateNotCharged(t *testing.T) {
 }
 
 // TestFeedbackDuplicateConcurrent: copies arriving together are recorded
-// once.
+// once; a copy that comes while another is being recorded is told to
+// retry (overloaded), and its retry is a duplicate.
 func TestFeedbackDuplicateConcurrent(t *testing.T) {
 	st := state.NewMem(state.Options{})
 	e := newEngine(t, runtime.Config{State: st})
@@ -74,6 +75,9 @@ func TestFeedbackDuplicateConcurrent(t *testing.T) {
 			for i := range 50 {
 				body := fmt.Sprintf(`{"request_id": "c-%d", "tenant_id": "t", "target": "p:m", "status": "ok", "cost": 0.000000001}`, i)
 				out, code := e.HandleFeedback([]byte(body), nil)
+				for code == runtime.CodeOverloaded && strings.Contains(string(out), `"cause":"in_flight"`) {
+					out, code = e.HandleFeedback([]byte(body), nil)
+				}
 				if code != "" {
 					t.Error(string(out))
 				}
@@ -120,5 +124,48 @@ func TestFeedbackRetryAfterFailure(t *testing.T) {
 	}
 	if out, code := e.HandleFeedback(body, nil); code != "" || string(out) != `{"ok":true,"recorded":1}` || rec.n != 1 {
 		t.Fatalf("retry: %s %s (%d recorded)", code, out, rec.n)
+	}
+}
+
+// blockedFail is a recorder whose first recording waits to be released,
+// then fails.
+type blockedFail struct {
+	entered, release chan struct{}
+	first            sync.Once
+	failOnce
+}
+
+func (b *blockedFail) RecordFeedback(f *runtime.Feedback) error {
+	b.first.Do(func() {
+		close(b.entered)
+		<-b.release
+	})
+	return b.failOnce.RecordFeedback(f)
+}
+
+// TestFeedbackCopyWhileRecording: a copy that arrives while the first is
+// being recorded is not acknowledged as a duplicate (it was, and when
+// that recording then failed, the feedback was lost though acknowledged
+// twice): it is answered overloaded, to be retried, and its retry after
+// the failure is recorded.
+func TestFeedbackCopyWhileRecording(t *testing.T) {
+	rec := &blockedFail{entered: make(chan struct{}), release: make(chan struct{})}
+	e := newEngine(t, runtime.Config{State: rec})
+	body := []byte(`{"request_id": "f1", "tenant_id": "t", "target": "p:m", "status": "ok", "cost": 0.6}`)
+	first := make(chan runtime.Code)
+	go func() {
+		_, code := e.HandleFeedback(body, nil)
+		first <- code
+	}()
+	<-rec.entered
+	if out, code := e.HandleFeedback(body, nil); code != runtime.CodeOverloaded || !strings.Contains(string(out), `"cause":"in_flight"`) {
+		t.Errorf("copy while the first is recorded: %s %s, want overloaded, in flight", code, out)
+	}
+	close(rec.release)
+	if code := <-first; code != runtime.CodeInternal {
+		t.Fatalf("first: %s, want internal (its recording failed)", code)
+	}
+	if out, code := e.HandleFeedback(body, nil); code != "" || string(out) != `{"ok":true,"recorded":1}` || rec.n != 1 {
+		t.Errorf("the copy retried: %s %s (%d recorded), want recorded", code, out, rec.n)
 	}
 }

@@ -13,10 +13,14 @@ func TestFeedbackDedupBounds(t *testing.T) {
 	d := &feedbackDedup{seed: maphash.MakeSeed()}
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	k := d.key("t", "f1")
-	if !d.claim(k, t0) || d.claim(k, t0.Add(FeedbackDedupWindow-time.Nanosecond)) {
+	if d.claim(k, t0) != claimed || d.claim(k, t0.Add(time.Second)) != inFlight {
+		t.Fatal("a copy while the first is being recorded was not told so")
+	}
+	d.settle(k, t0, true)
+	if d.claim(k, t0.Add(FeedbackDedupWindow-time.Nanosecond)) != duplicate {
 		t.Fatal("a duplicate within the window was not refused")
 	}
-	if !d.claim(k, t0.Add(FeedbackDedupWindow)) {
+	if d.claim(k, t0.Add(FeedbackDedupWindow)) != claimed {
 		t.Fatal("an id older than the window is still remembered")
 	}
 	if d.key("t", "f1") == d.key("tf", "1") || d.key("t", "f1") == d.key("u", "f1") {
@@ -42,7 +46,7 @@ func TestFeedbackDedupBounds(t *testing.T) {
 	}
 	at := t0.Add(2 * FeedbackDedupWindow)
 	for i, k := range keys {
-		if !d.claim(k, at.Add(time.Duration(i))) {
+		if d.claim(k, at.Add(time.Duration(i))) != claimed {
 			t.Fatalf("key %d refused", i)
 		}
 	}
@@ -50,17 +54,17 @@ func TestFeedbackDedupBounds(t *testing.T) {
 	if s.n != share || len(s.seen) != share || len(s.ring) != share {
 		t.Fatalf("shard holds %d claims, %d ids, ring %d; want at most %d", s.n, len(s.seen), len(s.ring), share)
 	}
-	if !d.claim(keys[0], at.Add(time.Second)) {
+	if d.claim(keys[0], at.Add(time.Second)) != claimed {
 		t.Error("the oldest id was not the one forgotten")
 	}
-	if d.claim(keys[len(keys)-1], at.Add(time.Second)) {
+	if d.claim(keys[len(keys)-1], at.Add(time.Second)) == claimed {
 		t.Error("the newest id was forgotten")
 	}
 	// A released claim is forgotten, and its ring entry leaves the map alone.
 	k2 := d.key("t", "f2")
 	d.claim(k2, at)
-	d.release(k2, at)
-	if !d.claim(k2, at.Add(1)) {
+	d.settle(k2, at, false)
+	if d.claim(k2, at.Add(1)) != claimed {
 		t.Error("a released id is still remembered")
 	}
 }
