@@ -196,8 +196,9 @@ func ParseMoney(s string) (int64, error) {
 	return jsonx.ParseMoney(s)
 }
 
-// FeedbackRecorder records validated feedback: the cost ledger, budgets,
-// experiment statistics and provider health implement it. It must be safe
+// FeedbackRecorder records validated feedback: the cost ledger, budgets
+// and provider health implement it (state.Mem), as experiment
+// statistics will. It must be safe
 // for concurrent use; an *Error is the answer to the client (a feedback
 // the recorder refuses, such as invalid_request), any other error an
 // internal one; a nil error acknowledges the event, which must then

@@ -38,7 +38,9 @@ var Modules = []ModuleDoc{
 	{Path: "std/cost", Name: "cost", Doc: "Spend and prices from the router's cost ledger and price catalogue. " +
 		"Without a ledger (a router or test that provides none) every spend is $0 and every price unknown."},
 	{Path: "std/ab", Name: "ab", Doc: "Experiments. Assignment is a stable hash, so it needs no state and is " +
-		"the same on every router; the router provides promoted winners (none without an experiment service)."},
+		"the same on every router; the router would provide promoted winners from an experiment service, which it " +
+		"does not have yet: on the router ab.winner is none and ab.arm follows the split (rplc test and rplc eval " +
+		"take winners from testing.set_winner and --state)."},
 	{Path: "std/health", Name: "health", Doc: "Provider health from feedback: circuit breakers, latency and " +
 		"error statistics. Without a health service every target is healthy, with latency 1s and error rate 0."},
 	{Path: "std/testing", Name: "testing", Doc: "The state a test runs against. Only test files (`*_test.rpl`) may import it. " +

@@ -9,7 +9,8 @@
 // counts, a recent error rate that decays with time, a circuit breaker
 // with a half-open state, for at most Options.MaxTargets targets), and a
 // per-tenant spend ledger by UTC day and month, the price catalogue and
-// the experiments' winners. It is safe for concurrent use. Writes
+// the experiments' winners (set by SetWinner: the router has no
+// experiment service to promote one yet). It is safe for concurrent use. Writes
 // (RecordFeedback, SetPrice, SetWinner) are serialized by a lock; the
 // reads a decision makes (Healthy, Latency, ErrorRate, MonthSpend,
 // DaySpend, Price, Winner) take no lock and do not allocate: the writers
