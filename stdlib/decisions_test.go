@@ -390,6 +390,38 @@ func TestABArm(t *testing.T) {
 	}
 }
 
+// ab.arm checks its split whether or not the experiment has a winner, so
+// the same policy errs or not whatever the router's state; a winner must
+// be one of the split's arms (of any weight).
+func TestABArmWinnerChecksSplit(t *testing.T) {
+	st := &MemState{}
+	st.SetWinner("e", "b")
+	withWinner := env{in: vm.Input{Host: st}}
+	for _, c := range []struct {
+		split vm.Value
+		msg   string
+	}{
+		{kv(t, str("b"), vm.Int(5), str("a"), vm.Int(-1)), `negative weight -1 for "a"`},
+		{kv(t, str("b"), vm.Int(5), str(""), vm.Int(5)), "empty target"},
+		{kv(t, str("b"), vm.Int(0)), "weights sum to 0"},
+		{emptyMap, "empty split"},
+		{kv(t, str("a"), vm.Int(5), str("c"), vm.Int(5)), `winner "b" of experiment "e" is not an arm of the split`},
+	} {
+		_, _, err := withWinner.call(t, keyArm, str("e"), str("k"), c.split)
+		if err == nil {
+			t.Errorf("split %s with winner b: no error, want %q", c.split, c.msg)
+			continue
+		}
+		if e := wantCode(t, err, vm.CodeBuiltinError); !strings.Contains(e.Error(), c.msg) {
+			t.Errorf("split %s with winner b: error %q, want %q", c.split, e.Error(), c.msg)
+		}
+	}
+	// A winner of weight 0 is still an arm.
+	if v, _, err := withWinner.call(t, keyArm, str("e"), str("k"), kv(t, str("a"), vm.Int(5), str("b"), vm.Int(0))); err != nil || v.Str() != "b" {
+		t.Errorf("winner b of weight 0 = %v, %v; want b", v, err)
+	}
+}
+
 func itoa(i int) string { return vm.Int(int64(i)).String() }
 
 func TestCostAndHealth(t *testing.T) {

@@ -128,40 +128,46 @@ func costRemaining(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return vm.Money(max(left, 0)), nil
 }
 
-// abArm assigns key to an arm of experiment: the promoted winner when the
-// experiment has one, else the arm whose range of cumulative weight (arms
-// in ascending name order) holds splitmix64(fnv1a(experiment, 0, key)) mod
-// the total weight. The assignment is recorded on a host that implements
-// ArmRecorder.
+// abArm assigns key to an arm of experiment: the arm whose range of
+// cumulative weight (arms in ascending name order) holds
+// splitmix64(fnv1a(experiment, 0, key)) mod the total weight, or the
+// promoted winner when the experiment has one, which must be an arm of the
+// split. The split is checked either way, so that a policy's error does
+// not depend on the router's state. The assignment is recorded on a host
+// that implements ArmRecorder.
 func abArm(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	exp, key := a[0].Str(), a[1].Str()
+	exp, key, split := a[0].Str(), a[1].Str(), a[2].Map()
 	if err := chargeBytes(c, len(exp)+len(key)); err != nil {
 		return vm.Value{}, err
 	}
-	var arm vm.Value
+	h := fnv1a(fnvOffset, exp)
+	h = fnv1a(h, "\x00")
+	h = fnv1a(h, key)
+	arm, err := pickWeighted(c, split, mix64(h))
+	if err != nil {
+		return vm.Value{}, err
+	}
 	if s, ok := c.Host().(ExperimentState); ok {
 		if w, ok := s.Winner(exp); ok {
-			v, err := c.NewStr(w)
-			if err != nil {
-				return vm.Value{}, err
+			if arm, ok = armNamed(split, w); !ok {
+				return vm.Value{}, fmt.Errorf("winner %q of experiment %q is not an arm of the split", w, exp)
 			}
-			arm = v
 		}
-	}
-	if arm.IsNil() {
-		h := fnv1a(fnvOffset, exp)
-		h = fnv1a(h, "\x00")
-		h = fnv1a(h, key)
-		v, err := pickWeighted(c, a[2].Map(), mix64(h))
-		if err != nil {
-			return vm.Value{}, err
-		}
-		arm = v
 	}
 	if r, ok := c.Host().(ArmRecorder); ok {
 		r.RecordArm(exp, arm.Str())
 	}
 	return arm, nil
+}
+
+// armNamed is the key of split named name.
+func armNamed(split vm.Map, name string) (vm.Value, bool) {
+	for _, k := range split.Keys() {
+		if k.Str() == name {
+			return k, true
+		}
+	}
+	return vm.Value{}, false
 }
 
 func abWinner(c *vm.Call, a []vm.Value) (vm.Value, error) {
