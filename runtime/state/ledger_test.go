@@ -221,6 +221,63 @@ func TestSpendGrace(t *testing.T) {
 	check("Dec 2", now.Add(24*time.Hour), 103, 3)
 }
 
+// A cost in a month no longer kept is refused whether or not its tenant
+// still has a key for the month that the ledger has not pruned yet: the
+// answer depends on the clock, not on which writes came before. So is a
+// late cost for a day no longer kept left out of that day, key or not.
+func TestSpendStaleKeyRefused(t *testing.T) {
+	now := time.Date(2025, 2, 1, 0, 30, 0, 0, time.UTC) // in January's grace
+	m := NewMem(Options{Now: func() time.Time { return now }})
+	jan31 := time.Date(2025, 1, 31, 20, 0, 0, 0, time.UTC)
+	record := func(tenant string, at time.Time) error {
+		return m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: tenant, CostNanos: 10, Time: at})
+	}
+	for _, tenant := range []string{"acme", "beta"} {
+		if err := record(tenant, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := record("acme", jan31); err != nil { // acme has January's keys
+		t.Fatal(err)
+	}
+	refused := func(what string, err error) {
+		t.Helper()
+		if e := (*runtime.Error)(nil); !errors.As(err, &e) || e.Code != runtime.CodeInvalidRequest || e.Details["field"] != "time" {
+			t.Errorf("%s: %v, want invalid_request (time)", what, err)
+		}
+	}
+
+	now = now.Add(5 * time.Hour) // February 1st, 05:30: January is no longer kept
+	refused("acme, January", record("acme", jan31))
+	refused("beta, January", record("beta", jan31))
+	if got := m.MonthSpend("acme", now); got != 10 {
+		t.Errorf("acme's February spend %d, want 10", got)
+	}
+	if got := m.MonthSpend("acme", jan31); got != 0 {
+		t.Errorf("acme's January spend %d, want 0 (dropped)", got)
+	}
+
+	// A day no longer kept, in a kept month: the month counts the cost,
+	// the day does not, though acme has the day's key.
+	feb1 := now
+	if err := record("acme", feb1); err != nil {
+		t.Fatal(err)
+	}
+	now = feb1.Add(22 * time.Hour) // February 2nd, 03:30
+	if err := record("acme", feb1); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.MonthSpend("acme", now); got != 30 {
+		t.Errorf("acme's February spend %d, want 30", got)
+	}
+	if got := m.DaySpend("acme", feb1); got != 0 {
+		t.Errorf("acme's February 1st spend %d, want 0 (dropped)", got)
+	}
+	if m.day.n != 0 || m.month.n != 2 {
+		t.Errorf("%d day and %d month keys, want 0 and 2 (February: acme and beta)", m.day.n, m.month.n)
+	}
+}
+
 // Over many days (across months and a year) and many tenants, the ledger
 // holds the keys of the current periods and of the ones before, not of
 // every day it saw: its keys and slots stay bounded. Reads of the current

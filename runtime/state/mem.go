@@ -23,15 +23,17 @@
 // reads the day and month of its arrival, so Mem keeps the current UTC
 // day and month (by Options.Now) and, for an hour after midnight
 // (spendGrace), the day and month before, for decisions that arrived
-// before it. Older periods are dropped, and their MonthSpend and DaySpend
-// are 0; feedback whose time is in one is left out of that period (its
-// cost still counts in a kept month), feedback whose month is no longer
-// kept is refused (invalid_request: acknowledged, its cost would be
-// charged to no budget), and feedback for a later period (a
-// client's clock ahead) is kept for when it comes. So the ledger holds
-// the keys of at most two days and two months per active tenant (and of
-// the later periods feedback named), however long the router runs, and
-// at most Options.MaxLedger tenant-months: a cost for one more is refused.
+// before it. Older periods are dropped by the first cost recorded after
+// their grace, and their MonthSpend and DaySpend are then 0; feedback
+// whose time is in one is left out of that period (its cost still counts
+// in a kept month), feedback whose month is no longer kept is refused
+// (invalid_request: acknowledged, its cost would be charged to no
+// budget), whether or not its key was dropped yet, and feedback for a
+// later period (a client's clock ahead) is kept for when it comes. So the
+// ledger holds the keys of at most two days and two months per active
+// tenant (and of the later periods feedback named), however long the
+// router runs, and at most Options.MaxLedger tenant-months: a cost for
+// one more is refused.
 package state
 
 import (
@@ -251,21 +253,24 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	charge := f.CostNanos != 0 && f.TenantID != ""
-	if charge && m.month.get(spendKey{f.TenantID, monthOf(f.Time)}) == nil {
-		firstMonth, _ := m.prune(m.opt.Now())
-		switch {
-		case monthOf(f.Time) < firstMonth:
+	var firstMonth, firstDay int64
+	if charge {
+		// The periods kept are read on every charge, so that a stale
+		// key not yet pruned is no different from none.
+		firstMonth, firstDay = m.prune(m.opt.Now())
+		switch mk := (spendKey{f.TenantID, monthOf(f.Time)}); {
+		case mk.period < firstMonth:
 			// Acknowledged, it would be charged to no budget.
 			return &runtime.Error{Code: runtime.CodeInvalidRequest, Details: map[string]any{"field": "time"}, Message: fmt.Sprintf(
 				"time: %s is in a month whose spend the router no longer keeps (it keeps the current UTC month, and the month before for %v after it ends): the cost would be charged to no budget", f.Time.UTC().Format(time.RFC3339), spendGrace)}
-		case m.month.n >= m.opt.MaxLedger:
+		case m.month.n >= m.opt.MaxLedger && m.month.get(mk) == nil:
 			return &runtime.Error{Code: runtime.CodeOverloaded, Err: ErrLedgerFull, Message: fmt.Sprintf(
 				"the spend ledger is full (%d tenant-months): a cost for a tenant new this month is refused until the month ends", m.opt.MaxLedger)}
 		}
 	}
 	m.recordHealth(f, time.Unix(0, m.nowNano()))
 	if charge {
-		m.accrue(f.TenantID, f.Time, f.CostNanos)
+		m.accrue(f.TenantID, f.Time, f.CostNanos, firstDay)
 	}
 	return nil
 }
@@ -278,29 +283,14 @@ const defaultMaxLedger = 100_000
 // Options.MaxLedger of them.
 var ErrLedgerFull = errors.New("spend ledger full")
 
-// accrue adds cost to the tenant's spend in the month and day of at. The
-// writer only. A known key costs no more than before; a new one, which is
-// how the ledger grows, reads the clock first and drops the periods that
-// ended (see prune), and is not added for one of them.
-func (m *Mem) accrue(tenant string, at time.Time, cost int64) {
-	mk, dk := spendKey{tenant, monthOf(at)}, spendKey{tenant, dayOf(at)}
-	month, day := m.month.get(mk), m.day.get(dk)
-	if month == nil || day == nil {
-		firstMonth, firstDay := m.prune(m.opt.Now())
-		month, day = nil, nil
-		if mk.period >= firstMonth {
-			month = m.month.add(mk)
-		}
-		if dk.period >= firstDay {
-			day = m.day.add(dk)
-		}
-	}
+// accrue adds cost to the tenant's spend in the month and day of at, the
+// month one kept (see RecordFeedback), the day unless before firstDay
+// (see prune). The writer only.
+func (m *Mem) accrue(tenant string, at time.Time, cost, firstDay int64) {
 	// The month first: a reader of both sees the day's no larger.
-	if month != nil {
-		saturatingAdd(month, cost)
-	}
-	if day != nil {
-		saturatingAdd(day, cost)
+	saturatingAdd(m.month.add(spendKey{tenant, monthOf(at)}), cost)
+	if dk := (spendKey{tenant, dayOf(at)}); dk.period >= firstDay {
+		saturatingAdd(m.day.add(dk), cost)
 	}
 }
 
@@ -327,9 +317,9 @@ func saturatingAdd(total *atomic.Int64, cost int64) {
 
 // prune drops the ledger's periods that ended more than spendGrace before
 // now, when the first day to keep has moved on since it last dropped
-// some, and is the first month and day to keep. The writer only. Rebuilding the tables is
-// O(keys), once a day; readers see the old table or the new one (see
-// table.keep).
+// some, and is the first month and day to keep. The writer only, on
+// every charge. Rebuilding the tables is O(keys), once a day; readers see
+// the old table or the new one (see table.keep).
 func (m *Mem) prune(now time.Time) (firstMonth, firstDay int64) {
 	cut := now.Add(-spendGrace)
 	firstMonth, firstDay = monthOf(cut), dayOf(cut)
