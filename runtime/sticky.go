@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"hash/maphash"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,11 +86,12 @@ const (
 // StickyStore is the in-memory StickyState: a map of sessions in
 // stickyShards shards, each under its own lock, holding at most its share
 // of the capacity. An entry lasts ttl after the last decision that used
-// or set it (a session active within every ttl keeps its target); expired
-// entries are never answered, and are dropped when their session is
-// decided again or when a full shard evicts. A hit takes a read lock and
-// allocates nothing; setting an entry allocates it and copies its
-// strings.
+// or set it (a session active within every ttl keeps its target), at
+// most until the last Unix nanosecond, in 2262 (so a ttl of centuries
+// keeps it for good); expired entries are never answered, and are
+// dropped when their session is decided again or when a full shard
+// evicts. A hit takes a read lock and allocates nothing; setting an
+// entry allocates it and copies its strings.
 type StickyStore struct {
 	seed   maphash.Seed
 	perCap int // the capacity of a shard
@@ -156,8 +158,13 @@ func (s *StickyStore) StickyTarget(tenant, policy, key string, now time.Time, tt
 	ok := en != nil && en.exp.Load() > t
 	if ok {
 		target = en.target
-		if x := t + int64(ttl); x > en.exp.Load() {
-			en.exp.Store(x)
+		// Other readers of the session extend it too: a compare and
+		// swap, so that a shorter expiry never replaces a longer one.
+		x := expiry(t, ttl)
+		for old := en.exp.Load(); x > old; old = en.exp.Load() {
+			if en.exp.CompareAndSwap(old, x) {
+				break
+			}
 		}
 	}
 	sh.mu.RUnlock()
@@ -171,7 +178,7 @@ func (s *StickyStore) Stick(tenant, policy, key, target string, now time.Time, t
 	}
 	k := keyOf(tenant, policy, key)
 	sh := s.shard(&k)
-	exp := now.UnixNano() + int64(ttl)
+	exp := expiry(now.UnixNano(), ttl)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if en := sh.m[k]; en != nil {
@@ -187,6 +194,16 @@ func (s *StickyStore) Stick(tenant, policy, key, target string, now time.Time, t
 	en := &stickyEntry{target: strings.Clone(target)}
 	en.exp.Store(exp)
 	sh.m[stickyKey{strings.Clone(k.tenant), strings.Clone(k.policy), strings.Clone(k.key)}] = en
+}
+
+// expiry is now+ttl in Unix nanoseconds, the largest int64 (in 2262) for
+// a later time: a ttl of centuries keeps the entry for good, where the
+// sum wrapped to a time past.
+func expiry(now int64, ttl time.Duration) int64 {
+	if ttl > 0 && now > math.MaxInt64-int64(ttl) {
+		return math.MaxInt64
+	}
+	return now + int64(ttl)
 }
 
 // evict drops the expired entries among a sample of the shard (a map's

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	goruntime "runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -587,4 +589,65 @@ func TestStickyStoreBytesBounded(t *testing.T) {
 		t.Errorf("a 300-byte target kept: %.20q", got)
 	}
 	goruntime.KeepAlive(s)
+}
+
+// A ttl of centuries keeps the session for good: now+ttl past the last
+// Unix nanosecond (2262) is that nanosecond, not a time in the past, for
+// an entry set (Stick) or extended (StickyTarget).
+func TestStickyHugeTTL(t *testing.T) {
+	s := runtime.NewStickyStore(0)
+	now := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
+	const huge = time.Duration(math.MaxInt64) // 292 years
+	for _, ttl := range []time.Duration{10 * time.Minute, 100_000 * time.Hour, 2_100_000 * time.Hour, huge} {
+		key := "set-" + ttl.String()
+		s.Stick("acme", "p", key, "a:b", now, ttl)
+		if got, ok := s.StickyTarget("acme", "p", key, now.Add(time.Second), 0); !ok || got != "a:b" {
+			t.Errorf("kept for %v: %q %v a second later", ttl, got, ok)
+		}
+	}
+	s.Stick("acme", "p", "extended", "a:b", now, time.Minute)
+	if _, ok := s.StickyTarget("acme", "p", "extended", now, huge); !ok {
+		t.Fatal("the session was not kept")
+	}
+	later := now.AddDate(200, 0, 0)
+	if got, ok := s.StickyTarget("acme", "p", "extended", later, 0); !ok || got != "a:b" {
+		t.Errorf("extended by %v: %q %v 200 years later", huge, got, ok)
+	}
+	s.Stick("acme", "p", "expires", "a:b", now, time.Minute)
+	if _, ok := s.StickyTarget("acme", "p", "expires", now.Add(time.Minute), 0); ok {
+		t.Error("a session answered at its expiry")
+	}
+}
+
+// Concurrent decisions of one session each extend its entry to at least
+// the expiry they asked for (now+ttl), which another's shorter one never
+// undoes: a read of the expiry, then a write of a shorter one after
+// another wrote a longer, shortened the session (which this catches with
+// two CPUs or more).
+func TestStickyExtendConcurrent(t *testing.T) {
+	s := runtime.NewStickyStore(0)
+	now := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
+	s.Stick("t", "p", "k", "a:m", now, time.Second)
+	const calls = 200_000
+	var wg sync.WaitGroup
+	var next atomic.Int64 // the ttls asked for, each longer than the last
+	var failed atomic.Bool
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Load() < calls && !failed.Load() {
+				ttl := time.Second + time.Duration(next.Add(1))
+				s.StickyTarget("t", "p", "k", now, ttl)
+				if _, ok := s.StickyTarget("t", "p", "k", now.Add(ttl-time.Nanosecond), 0); !ok && !failed.Swap(true) {
+					t.Errorf("extended by %v, the session expired before it", ttl)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	last := time.Second + time.Duration(next.Load()) // the longest ttl asked for
+	if _, ok := s.StickyTarget("t", "p", "k", now.Add(last), 0); ok {
+		t.Error("the session outlived the longest ttl asked for")
+	}
 }
