@@ -149,7 +149,8 @@ func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.Wo
 // checkCapture refuses a new name that is already visible where the
 // target is declared or used (the renamed name would be shadowed or would
 // shadow), that is used inside the target's scope (a use would be
-// captured), or that a policy extending the declaring one overrides.
+// captured), or that a policy extending the declaring one overrides or
+// declares (it would override the renamed declaration).
 func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []ref) error {
 	if s.u.Scope.Lookup(name) != nil {
 		return refuse("%s is the name of a builtin: renaming to it would hide the builtin", name)
@@ -208,7 +209,9 @@ func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []
 			}
 		}
 	}
-	// Overridden by an extending policy?
+	// Overridden by an extending policy, or would be? A child's declaration
+	// of the new name would replace the renamed one everywhere, in the
+	// parent's own functions too (language.md §8.3).
 	if !fileLocal(o) {
 		for _, policy := range s.workspacePolicies() {
 			psn := s.snapshotFor(policy)
@@ -216,16 +219,27 @@ func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []
 				continue
 			}
 			for _, pkg := range psn.prog.Packages {
-				if pkg.Extends == nil || pkg.Scope.Lookup(o.Name) == nil {
+				if !extendsPkg(pkg, o.Pkg) {
 					continue
 				}
-				for par := pkg.Extends; par != nil; par = par.Extends {
-					if filepath.Clean(par.Path) == filepath.Clean(o.Pkg.Path) {
-						return refuse("%s is overridden in %s: rename both declarations together by hand", o.Name, pkg.Path)
-					}
+				if pkg.Scope.Lookup(o.Name) != nil {
+					return refuse("%s is overridden in %s: rename both declarations together by hand", o.Name, pkg.Path)
+				}
+				if other := pkg.Scope.Lookup(name); other != nil {
+					return refuse("renaming to %s would make the %s %s declared in %s override it (a declaration of an extending policy replaces its parent's everywhere)", name, other.Kind, name, pkg.Path)
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// extendsPkg reports whether pkg's extends chain reaches parent.
+func extendsPkg(pkg, parent *lang.Package) bool {
+	for par := pkg.Extends; par != nil; par = par.Extends {
+		if filepath.Clean(par.Path) == filepath.Clean(parent.Path) {
+			return true
+		}
+	}
+	return false
 }
