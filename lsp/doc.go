@@ -25,7 +25,8 @@
 //     request that needs an answer for the current text checks again.
 //     Diagnostics are published after a debounce (Options.Debounce) for the
 //     policies of open documents and for open policies that load a changed
-//     file, and cleared for a policy and test file that no open document
+//     file or tried to (an import that did not exist, created on disk or
+//     opened), and cleared for a policy and test file that no open document
 //     checks any more (the last of them was closed). A file is checked
 //     as a policy (lang.Config.Policy), as `rplc check` does: one without
 //     route or tests is RPL212, unless a file of the workspace imports or

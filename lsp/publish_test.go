@@ -94,3 +94,44 @@ func TestNoRouteFollowsUnseenImporter(t *testing.T) {
 	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": uri(main), "type": 2}}})
 	c.settle(lu, "lib2.rpl no longer imported (on disk)", hasCode("RPL212"))
 }
+
+// hasCodeAmong reports whether one of ds has code.
+func hasCodeAmong(code string) func([]diagnostic) bool {
+	return func(ds []diagnostic) bool {
+		for _, d := range ds {
+			if d.Code == code {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// An import that cannot be loaded, once it exists, clears the importer's
+// error: created on disk, or opened as a new buffer. The check that
+// failed to read it did not record the path, and nothing checked the
+// importer again until it was edited (found by a review).
+func TestMissingImportAppears(t *testing.T) {
+	const main = "package main\n\nimport \"lib2\"\n\nfn route(r: Request) -> Decision = to(lib2.helper())\n"
+	const lib = "package lib2\n\nfn helper() -> string = \"openai:gpt-4o\"\n"
+	for _, how := range []string{"created on disk", "opened"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "main.rpl"), main)
+			c := newClient(t, dir, lsp.Options{})
+			mu := c.open("main.rpl")
+			if ds := c.waitDiags(mu, 1); !hasCodeAmong("RPL203")(ds) {
+				t.Fatalf("main.rpl importing a missing lib2: %+v, want RPL203", ds)
+			}
+			path := filepath.Join(dir, "lib2.rpl")
+			if how == "opened" {
+				c.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{
+					"uri": uri(path), "languageId": "rpl", "version": 1, "text": lib}})
+			} else {
+				write(t, path, lib)
+				c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": uri(path), "type": 1}}})
+			}
+			c.settle(mu, "main.rpl after lib2.rpl was "+how, none)
+		})
+	}
+}

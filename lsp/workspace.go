@@ -28,6 +28,7 @@ type snapshot struct {
 	prog     *lang.Program
 	diags    lang.DiagList
 	files    map[string]*lang.FileNode // every file the check loaded, by path
+	asked    map[string]bool           // every path the check read or tried to read
 	versions map[string]int32          // versions of the open documents it read
 	noRoute  bool                      // the check found no route (RPL212), kept or dropped for a library
 }
@@ -164,9 +165,10 @@ func (s *Server) lastSnapshot(path string) *snapshot {
 // check runs lang.Check on policy with the overlay's texts.
 func (s *Server) check(policy string, gen uint64, ov overlay) *snapshot {
 	sn := &snapshot{policy: policy, gen: gen, files: map[string]*lang.FileNode{},
-		versions: map[string]int32{}}
+		asked: map[string]bool{}, versions: map[string]int32{}}
 	cfg := &lang.Config{Universe: s.u, ReadFile: func(p string) ([]byte, error) {
 		p = filepath.Clean(p)
+		sn.asked[p] = true
 		if d := ov[p]; d != nil {
 			sn.versions[p] = d.version
 			return d.file.Src, nil
@@ -423,13 +425,14 @@ func (s *Server) didChangeWatchedFiles(p *protocol.DidChangeWatchedFilesParams) 
 }
 
 // changedLocked starts a new generation after path changed and schedules
-// diagnostics for its policy and for every open policy that loaded it.
+// diagnostics for its policy and for every open policy whose check read
+// it or tried to (a missing import that now exists).
 func (s *Server) changedLocked(path string) {
 	s.gen++
 	s.edited[path] = true
 	s.dirty[policyOf(path)] = true
 	for policy, sn := range s.snaps {
-		if sn.files[path] != nil {
+		if sn.asked[path] {
 			s.dirty[policy] = true
 		}
 	}
