@@ -56,6 +56,10 @@ func (s *Server) flush() {
 	s.onDisk = map[string]bool{}
 	edited := s.edited
 	s.edited = map[string]bool{}
+	for root := range s.refolded {
+		delete(s.ids.trees, root) // walked again (s.ids is under s.flushing)
+	}
+	s.refolded = map[string]bool{}
 	ov := s.overlayLocked()
 	s.mu.Unlock()
 	sort.Strings(due)

@@ -21,18 +21,19 @@
 //     disk, so imports and extends resolve to unsaved text.
 //   - A snapshot is one lang.Check of one policy (a test file belongs to its
 //     policy) at one generation of the overlay; any change (an edit, a file
-//     changed on disk, a folder added) starts a new generation, and a
-//     request that needs an answer for the current text checks again.
+//     changed on disk, a folder added or removed) starts a new generation,
+//     and a request that needs an answer for the current text checks again.
 //     Diagnostics are published after a debounce (Options.Debounce) for the
 //     policies of open documents and for open policies that load a changed
 //     file or tried to (an import that did not exist, created on disk or
-//     opened), and cleared for a policy and test file that no open document
-//     checks any more (the last of them was closed). A file is checked
-//     as a policy (lang.Config.Policy), as `rplc check` does: one without
-//     route or tests is RPL212, unless a file of the workspace imports or
-//     extends it (a library); a change to a file's import or extends
-//     clauses checks again the open policies without route that it names
-//     or named.
+//     opened), for every open policy when a workspace folder is added or
+//     removed (the folders decide RPL212 and RPL216), and cleared for a
+//     policy and test file that no open document checks any more (the last
+//     of them was closed). A file is checked as a policy
+//     (lang.Config.Policy), as `rplc check` does: one without route or
+//     tests is RPL212, unless a file of the workspace imports or extends it
+//     (a library); a change to a file's import or extends clauses checks
+//     again the open policies without route that it names or named.
 //   - Policy ids (RPL216, policyids.go) hold across a policy tree, which
 //     is here the outermost workspace folder holding the file (the
 //     rootUri when the client sends no folders): the directory that

@@ -135,3 +135,24 @@ func TestMissingImportAppears(t *testing.T) {
 		})
 	}
 }
+
+// Adding or removing a workspace folder publishes the open policies
+// again: a folder that imports an open file without route makes it a
+// library (no RPL212), and removing the folder makes it RPL212 again.
+// Only an edit published them before (found by a review).
+func TestFoldersChangeRepublishes(t *testing.T) {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	write(t, filepath.Join(b, "lib.rpl"), "package lib\n\nfn helper() -> string = \"h\"\n")
+	write(t, filepath.Join(a, "main.rpl"), "package main\n\nimport \"../b/lib\"\n\nfn route(r: Request) -> Decision = to(lib.helper())\n")
+	c := newClient(t, b, lsp.Options{})
+	lu := c.open("lib.rpl")
+	if ds := c.waitDiags(lu, 1); !hasCode("RPL212")(ds) {
+		t.Fatalf("lib.rpl, with folder b only: %+v, want RPL212", ds)
+	}
+	folder := []map[string]any{{"uri": uri(a), "name": "a"}}
+	c.notify("workspace/didChangeWorkspaceFolders", map[string]any{"event": map[string]any{"added": folder, "removed": []any{}}})
+	c.settle(lu, "lib.rpl after folder a, which imports it, was added", none)
+	c.notify("workspace/didChangeWorkspaceFolders", map[string]any{"event": map[string]any{"added": []any{}, "removed": folder}})
+	c.settle(lu, "lib.rpl after folder a was removed", hasCode("RPL212"))
+}

@@ -63,6 +63,7 @@ type Server struct {
 	onDisk    map[string]bool      // files changed on disk since the last flush
 	edited    map[string]bool      // files changed (edited, opened, closed, on disk) since the last flush
 	loads     map[string][]string  // per edited file: what its imports and extends named at the last flush
+	refolded  map[string]bool      // workspace folders added or removed since the last flush
 	timer     *time.Timer
 	shutdown  bool // the client requested shutdown
 	exited    bool // the client sent exit
@@ -73,7 +74,7 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
 		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{},
-		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}}
+		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}, refolded: map[string]bool{}}
 	w := opts.Log
 	if w == nil {
 		w = io.Discard
@@ -98,8 +99,7 @@ func New(opts Options) *Server {
 			return nil
 		},
 		WorkspaceDidChangeWorkspaceFolders: func(_ *glsp.Context, p *protocol.DidChangeWorkspaceFoldersParams) error {
-			s.addFolders(p.Event.Added)
-			s.removeFolders(p.Event.Removed)
+			s.changeFolders(p.Event.Added, p.Event.Removed)
 			return nil
 		},
 		WorkspaceDidChangeConfiguration: func(*glsp.Context, *protocol.DidChangeConfigurationParams) error { return nil },
@@ -273,7 +273,7 @@ func (s *Server) initialize(_ *glsp.Context, p *protocol.InitializeParams) (any,
 	if len(folders) == 0 && p.RootURI != nil && *p.RootURI != "" {
 		folders = []protocol.WorkspaceFolder{{URI: *p.RootURI}}
 	}
-	s.addFolders(folders)
+	s.changeFolders(folders, nil)
 	if w := p.Capabilities.Workspace; w != nil && w.DidChangeWatchedFiles != nil && w.DidChangeWatchedFiles.DynamicRegistration != nil {
 		s.watch = *w.DidChangeWatchedFiles.DynamicRegistration
 	}

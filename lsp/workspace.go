@@ -334,36 +334,33 @@ func under(dir, path string) (string, bool) {
 	return rel, true
 }
 
-// addFolders and removeFolders maintain the workspace folders.
-func (s *Server) addFolders(fs []protocol.WorkspaceFolder) {
+// changeFolders adds and removes workspace folders. The folders decide
+// which files are libraries (RPL212) and which trees hold policy ids
+// (RPL216): the open documents' policies are checked again, and the trees
+// of the folders changed walked again, at the next flush.
+func (s *Server) changeFolders(added, removed []protocol.WorkspaceFolder) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, f := range fs {
-		p := uriToPath(f.URI)
-		dup := false
-		for _, have := range s.folders {
-			dup = dup || have == p
-		}
-		if !dup {
+	for _, f := range added {
+		if p := uriToPath(f.URI); !slices.Contains(s.folders, p) {
 			s.folders = append(s.folders, p)
+			s.refolded[p] = true
 		}
 	}
-	s.gen++
-}
-
-func (s *Server) removeFolders(fs []protocol.WorkspaceFolder) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, f := range fs {
+	for _, f := range removed {
 		p := uriToPath(f.URI)
-		for i, have := range s.folders {
-			if have == p {
-				s.folders = append(s.folders[:i], s.folders[i+1:]...)
-				break
-			}
+		if i := slices.Index(s.folders, p); i >= 0 {
+			s.folders = slices.Delete(s.folders, i, i+1)
+			s.refolded[p] = true
 		}
 	}
 	s.gen++
+	if len(s.docs) > 0 {
+		for p := range s.docs {
+			s.dirty[policyOf(p)] = true
+		}
+		s.scheduleLocked()
+	}
 }
 
 // ---- text synchronisation ----
