@@ -65,6 +65,30 @@ type factsKey struct {
 	size int64
 }
 
+// textKey is the key of path's current text: its open document, else
+// its time and size on disk (zero when it cannot be read).
+func textKey(path string, ov overlay) factsKey {
+	if d := ov[path]; d != nil {
+		return factsKey{doc: d}
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+		return factsKey{mod: fi.ModTime(), size: fi.Size()}
+	}
+	return factsKey{}
+}
+
+// src is the text that k identifies, or nil.
+func (k factsKey) src(path string) []byte {
+	switch {
+	case k.doc != nil:
+		return k.doc.file.Src
+	case !k.mod.IsZero():
+		src, _ := os.ReadFile(path)
+		return src
+	}
+	return nil
+}
+
 type factsEntry struct {
 	key   factsKey
 	facts *facts // nil: the file cannot be read
@@ -101,28 +125,17 @@ type idState struct {
 // the file cannot be read.
 func (st *idState) factsOf(path string, ov overlay, recheck bool) *facts {
 	e := st.facts[path]
-	var key factsKey
-	if d := ov[path]; d != nil {
-		key.doc = d
-	} else if e != nil && e.key.doc == nil && !recheck {
+	if e != nil && e.key.doc == nil && ov[path] == nil && !recheck {
 		e.used = true
 		return e.facts
-	} else if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
-		key.mod, key.size = fi.ModTime(), fi.Size()
 	}
+	key := textKey(path, ov)
 	if e != nil && e.key == key {
 		e.used = true
 		return e.facts
 	}
-	var src []byte
-	switch {
-	case key.doc != nil:
-		src = key.doc.file.Src
-	case !key.mod.IsZero():
-		src, _ = os.ReadFile(path)
-	}
 	var fa *facts
-	if src != nil {
+	if src := key.src(path); src != nil {
 		fa = parseFacts(path, src)
 	}
 	if st.facts == nil {

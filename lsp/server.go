@@ -52,6 +52,8 @@ type Server struct {
 	flushing sync.Mutex
 	ids      idState // policy ids (RPL216), under flushing
 
+	fileLoads loadsCache // what the workspace's files import, for imported
+
 	mu        sync.Mutex
 	gen       uint64               // generation of the overlay; bumped by every change
 	docs      map[string]*document // open documents by path

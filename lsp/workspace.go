@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/rpl-lang/rpl/lang"
 	protocol "github.com/tliron/glsp/protocol_3_16"
@@ -287,26 +288,54 @@ func (s *Server) workspaceFiles() []string {
 
 // imported reports whether a file of the workspace other than path's own
 // test file imports or extends path, which makes path a library: it needs
-// no route (RPL212). Only imports are parsed, with the overlay's texts.
+// no route (RPL212). Only imports are parsed, with the overlay's texts,
+// and only those of files changed since the last call (loadsCache).
 func (s *Server) imported(path string, ov overlay) bool {
-	for _, p := range s.workspaceFiles() {
-		if p == path || p == lang.TestFileName(path) {
-			continue
+	files := s.workspaceFiles()
+	s.fileLoads.mu.Lock()
+	defer s.fileLoads.mu.Unlock()
+	old := s.fileLoads.m
+	next := make(map[string]loadsEntry, len(files))
+	found := false
+	for _, p := range files {
+		key := textKey(p, ov)
+		e, ok := old[p]
+		if !ok || e.key != key {
+			e = loadsEntry{key: key}
+			if src := key.src(p); src != nil {
+				f, _ := lang.Parse(p, src)
+				e.loads = f.Loads()
+			}
 		}
-		var src []byte
-		if d := ov[p]; d != nil {
-			src = d.file.Src
-		} else if b, err := os.ReadFile(p); err == nil {
-			src = b
-		} else {
-			continue
-		}
-		f, _ := lang.Parse(p, src)
-		if slices.Contains(f.Loads(), path) {
-			return true
+		next[p] = e
+		if p != path && p != lang.TestFileName(path) && slices.Contains(e.loads, path) {
+			found = true
 		}
 	}
-	return false
+	// Only the files of this call are kept: a deleted file, or one of a
+	// folder removed, is forgotten.
+	s.fileLoads.m = next
+	return found
+}
+
+// loadsCache keeps, per file of the workspace, what its import and
+// extends clauses name (lang.FileNode.Loads), with the key of the text
+// they were read from (textKey, as for policy ids' facts). A file the
+// client reports changed on disk is read again whatever its key.
+type loadsCache struct {
+	mu sync.Mutex
+	m  map[string]loadsEntry
+}
+
+func (c *loadsCache) forget(path string) {
+	c.mu.Lock()
+	delete(c.m, path)
+	c.mu.Unlock()
+}
+
+type loadsEntry struct {
+	key   factsKey
+	loads []string
 }
 
 // inWorkspace reports whether path lies in a workspace folder (or is open).
@@ -414,6 +443,7 @@ func (s *Server) didChangeWatchedFiles(p *protocol.DidChangeWatchedFilesParams) 
 	for _, c := range p.Changes {
 		path := uriToPath(c.URI)
 		s.onDisk[path] = true
+		s.fileLoads.forget(path)
 		if s.docs[path] != nil {
 			continue // the editor's buffer wins over the disk
 		}
