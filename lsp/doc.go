@@ -68,6 +68,12 @@
 //     cursor and resolve it in the scopes of the last snapshot (mapped
 //     across the edit), so they work while the line being typed does not
 //     parse.
+//   - Input that cannot be framed or decoded is answered with a JSON-RPC
+//     error, logged and skipped (stream.go); the session goes on. A
+//     Content-Length above maxContentLength (64 MiB) is such input: it is
+//     answered with a parse error (-32700), and reading resumes at the
+//     next Content-Length header, where a body that long would have
+//     swallowed every later message.
 //   - Requests are handled one at a time in arrival order; publishing runs
 //     on its own goroutine. Nothing here runs policy code except the code
 //     lenses' commands: "run test" runs one test block of the saved files

@@ -183,6 +183,9 @@ func TestMalformedMessages(t *testing.T) {
 		{"no method", `Content-Length: 27` + "\r\n\r\n" + `{"jsonrpc":"2.0","id":99}  `, -32600, float64(99), "invalid request"},
 		{"no content-length", "garbage\r\n\r\n", -32700, nil, "no Content-Length"},
 		{"bad content-length", "Content-Length: abc\r\n\r\n{}", -32700, nil, "bad Content-Length"},
+		// Past the limit: the body it announced swallowed every message
+		// after it, and the session hung (found by a review).
+		{"huge content-length", "Content-Length: 99999999999999\r\n\r\n{}", -32700, nil, `bad Content-Length "99999999999999": more than the limit of 67108864 bytes`},
 		{"empty body", "Content-Length: 0\r\n\r\n", -32700, nil, "parse error"},
 	}
 	for i, tt := range tests {

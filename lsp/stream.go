@@ -24,8 +24,9 @@ import (
 // (-32700), JSON that is no request or response with an invalid request
 // (-32600), both with the message's id when one can be read and id null
 // otherwise, as JSON-RPC 2.0 requires, and a header block
-// that cannot be framed (no Content-Length, or one that is not a number) is
-// answered with a parse error and skipped up to the next header block.
+// that cannot be framed (no Content-Length, one that is not a number, or
+// one past maxContentLength) is answered with a parse error and skipped up
+// to the next header block.
 // Every such message is logged. ReadObject returns an error only when the
 // input ends or cannot be read.
 type stream struct {
@@ -47,6 +48,11 @@ func newStream(conn io.ReadWriteCloser, l *log.Logger) *stream {
 // maxHeaderLine bounds a header line, so that input without line breaks
 // cannot grow the buffer without end.
 const maxHeaderLine = 64 << 10
+
+// maxContentLength bounds a message's body (64 MiB, far above any real
+// message): a larger Content-Length is taken for a broken header, lest
+// the body it announces swallow every message after it.
+const maxContentLength = 64 << 20
 
 // errUnframed is a header block from which no message can be cut.
 type errUnframed struct{ reason string }
@@ -185,7 +191,8 @@ func clip(s string, max int) string {
 // contains "Content-Length:" (the rest of an unframed body, then the next
 // header) is taken from there. It returns io.EOF if the input ends before
 // a header block, io.ErrUnexpectedEOF if it ends inside a message, and
-// *errUnframed if the header block has no usable Content-Length.
+// *errUnframed if the header block has no usable Content-Length (none, not
+// a number, or more than maxContentLength).
 func (st *stream) readFrame() ([]byte, error) {
 	length := int64(-1)
 	var bad string
@@ -221,8 +228,11 @@ func (st *stream) readFrame() ([]byte, error) {
 			continue // Content-Type and unknown headers
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > maxContentLength {
 			bad = fmt.Sprintf("bad Content-Length %q", clip(strings.TrimSpace(value), 80))
+			if err == nil && n > maxContentLength {
+				bad += fmt.Sprintf(": more than the limit of %d bytes", maxContentLength)
+			}
 			length = -1
 			continue
 		}
