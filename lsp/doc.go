@@ -15,7 +15,8 @@
 // Invariants and contract:
 //   - Positions inside the server are lang.Pos byte offsets; they become
 //     LSP positions (0-based line, UTF-16 code units) in utf16.go only, in
-//     both directions.
+//     both directions. A byte order mark starting a file counts no column,
+//     as editors hide it (and lang.File.Position skips it).
 //   - Open documents overlay the disk: checks read files through
 //     lang.Config.ReadFile, which serves an open buffer before the file on
 //     disk, so imports and extends resolve to unsaved text.

@@ -57,3 +57,19 @@ func TestCRLFCommentTokens(t *testing.T) {
 		t.Errorf("comment tokens %v, want %v", comments, want)
 	}
 }
+
+// A test file on disk that starts with a byte order mark, its policy
+// open: the diagnostic on its first line is where the editor, which hides
+// the mark, shows the package name. It was one column to the right.
+func TestBOMClosedFileDiagnostic(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "main.rpl"), "package main\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n")
+	write(t, filepath.Join(dir, "main_test.rpl"), "\uFEFFpackage wrong\n\ntest \"t\" {\n  expect 1 == 1\n}\n")
+	c := newClient(t, dir, lsp.Options{})
+	c.open("main.rpl")
+	tu := uri(filepath.Join(dir, "main_test.rpl"))
+	ds := c.settle(tu, "main_test.rpl", hasCode("RPL210"))
+	if r := ds[0].Range; r.Start != pos(0, 8) || r.End != pos(0, 13) {
+		t.Errorf("RPL210 at %+v, want 0:8-0:13 (the package name, the mark not counted)", r)
+	}
+}

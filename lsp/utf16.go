@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"bytes"
 	"sort"
 	"unicode/utf8"
 
@@ -60,23 +61,38 @@ func toOffset(f *lang.File, pos protocol.Position) lang.Pos {
 	return lang.Pos(i)
 }
 
-// lineOf is the 0-based LSP line of offset p and the offset it starts at.
-// LSP's lines end at \n, \r\n and a lone \r, RPL's at the first two only
-// (lang.File.EditorLines).
+// lineOf is the 0-based LSP line of offset p and the offset its columns
+// start at. LSP's lines end at \n, \r\n and a lone \r, RPL's at the
+// first two only (lang.File.EditorLines).
 func lineOf(f *lang.File, p lang.Pos) (line, start int) {
 	starts := f.EditorLines()
 	line = sort.Search(len(starts), func(i int) bool { return starts[i] > int32(p) }) - 1
+	if line == 0 {
+		return 0, min(bomLen(f), int(p))
+	}
 	return line, int(starts[line])
 }
 
-// lineStart is the offset at which the 0-based LSP line starts, if f has
-// that line.
+// lineStart is the offset at which the columns of the 0-based LSP line
+// start, if f has that line.
 func lineStart(f *lang.File, line int) (int, bool) {
 	starts := f.EditorLines()
 	if line >= len(starts) {
 		return 0, false
 	}
+	if line == 0 {
+		return bomLen(f), true
+	}
 	return int(starts[line]), true
+}
+
+// bomLen is the length of the byte order mark that starts f, or 0. Editors
+// hide the mark and count no column for it, as lang.File.Position does.
+func bomLen(f *lang.File) int {
+	if bytes.HasPrefix(f.Src, []byte("\uFEFF")) {
+		return len("\uFEFF")
+	}
+	return 0
 }
 
 // toSpan converts an LSP range into a span of f.

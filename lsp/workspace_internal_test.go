@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rpl-lang/rpl/lang"
+	protocol "github.com/tliron/glsp/protocol_3_16"
 )
 
 // under takes a name starting with two dots for one in the folder (it was
@@ -120,5 +121,30 @@ func TestImportedCachesLoads(t *testing.T) {
 	check("main.rpl deleted", false)
 	if _, ok := s.fileLoads.m[main]; ok {
 		t.Errorf("main.rpl, deleted, is still cached")
+	}
+}
+
+// A byte order mark starting a file counts no column, as editors hide it:
+// a file read from disk (closed) had its first line's columns one unit
+// too large.
+func TestBOMColumns(t *testing.T) {
+	f := lang.NewFile("p.rpl", []byte("\uFEFFpackage p\nfn f() -> int = 1\n"))
+	for _, c := range []struct {
+		off lang.Pos
+		pos protocol.Position
+	}{
+		{3, protocol.Position{Line: 0, Character: 0}},  // package
+		{11, protocol.Position{Line: 0, Character: 8}}, // p
+		{13, protocol.Position{Line: 1, Character: 0}}, // fn
+	} {
+		if got := toPosition(f, c.off); got != c.pos {
+			t.Errorf("toPosition(%d) = %+v, want %+v", c.off, got, c.pos)
+		}
+		if got := toOffset(f, c.pos); got != c.off {
+			t.Errorf("toOffset(%+v) = %d, want %d", c.pos, got, c.off)
+		}
+	}
+	if got := toPosition(f, 1); got != (protocol.Position{}) {
+		t.Errorf("toPosition inside the mark = %+v, want 0:0", got)
 	}
 }
