@@ -220,7 +220,14 @@ type checker struct {
 	fnCtx                                 // where checking is; see fnCtx
 	bodyDone map[*FuncDecl]Type           // checked function bodies and their types
 	calls    map[*Object]map[*Object]bool // call graph between user functions
-	least    map[*Record]int64            // leastValues by record
+	// exhaustive are the matches used as values whose arms cover every
+	// value without a catch-all, and superCalled the functions super.f(...)
+	// names: what checkOverriddenMatches reads.
+	exhaustive   []exhaustiveMatch
+	superCalled  map[*Object]bool
+	overrideMemo map[*Object]override      // constOverride's
+	valueMemo    map[*Object]derivedResult // derivedConst's
+	least        map[*Record]int64         // leastValues by record
 	// typeExpr's: inField while it resolves a record field's type, and
 	// declType, the type a type declaration writes, which resolve
 	// reports as too large itself (RPL321) where typeExpr reports a
@@ -473,6 +480,7 @@ func (c *checker) checkAll() {
 	for _, pkg := range c.prog.Packages {
 		c.checkPackage(pkg)
 	}
+	c.checkOverriddenMatches()
 	c.reportRecursion()
 }
 

@@ -44,6 +44,10 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 				return Typ[Invalid]
 			}
 			c.use(f.Sel, o)
+			if c.superCalled == nil {
+				c.superCalled = map[*Object]bool{}
+			}
+			c.superCalled[o] = true
 			fn = o
 			break
 		}

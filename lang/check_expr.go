@@ -920,8 +920,12 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	if !value {
 		return Typ[Void]
 	}
-	if !catchAll && !refused && !IsInvalid(st) && !c.covers(e, st, sawTrue && sawFalse, sawNone) {
-		c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)")
+	if !catchAll && !refused && !IsInvalid(st) {
+		if !c.covers(e, st, sawTrue && sawFalse, sawNone) {
+			c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)")
+		} else {
+			c.exhaustive = append(c.exhaustive, exhaustiveMatch{e, st, c.file, c.fnObj})
+		}
 	}
 	if result == nil {
 		return Typ[Invalid]
@@ -954,7 +958,7 @@ func (c *checker) coversEnum(e *MatchExpr, en *Enum) bool {
 			continue
 		}
 		for _, p := range arm.Patterns {
-			if m, ok := c.enumPattern(p, 0); ok {
+			if m, ok := c.enumPattern(p, 0, false); ok {
 				seen[m] = true
 			}
 		}
@@ -970,8 +974,10 @@ func (c *checker) coversEnum(e *MatchExpr, en *Enum) bool {
 // enumPattern is the enum member that the pattern p denotes: a member,
 // bare (timeout) or qualified (Trigger.timeout), or a constant whose
 // value is one. A constant is followed to its value, not read by its
-// name: const timeout = Trigger.any_error matches any_error.
-func (c *checker) enumPattern(p Expr, depth int) (string, bool) {
+// name: const timeout = Trigger.any_error matches any_error. With
+// derived, a constant is the declaration the composed policy uses
+// (checker.derived), which a policy extending the constant's may replace.
+func (c *checker) enumPattern(p Expr, depth int, derived bool) (string, bool) {
 	var o *Object
 	switch p := p.(type) {
 	case *Ident:
@@ -986,8 +992,11 @@ func (c *checker) enumPattern(p Expr, depth int) (string, bool) {
 	case ObjEnum:
 		return o.Name, true
 	case ObjConst:
+		if derived {
+			o = c.derived(o)
+		}
 		if d, ok := o.Decl.(*ConstDecl); ok {
-			return c.enumPattern(d.Value, depth+1)
+			return c.enumPattern(d.Value, depth+1, derived)
 		}
 	}
 	return "", false

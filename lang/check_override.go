@@ -1,0 +1,318 @@
+package lang
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+)
+
+// A match used as a value may do without a catch-all arm when its
+// unguarded arms cover every value of its subject (RPL305), a constant
+// pattern counting for the value it holds. With extends, a policy's
+// declaration of a constant replaces its parent's everywhere, in the
+// parent's own functions too (language.md §8.3), so a match of the parent
+// that its constants made exhaustive may cover less in the composed policy:
+// const PREMIUM = false in the child leaves the parent's
+// match b { PREMIUM => …, false => … } without an arm for true. The
+// checker checks each package once, with its own constants; this file
+// checks the matches again with the constants of the composed policy, the
+// values the compiler gives them, and reports a match that no longer
+// covers every value at the declaration that breaks it.
+
+// exhaustiveMatch is a match used as a value whose unguarded arms cover
+// every value of its subject's type st without a catch-all, where it was
+// checked: in file, inside the top-level function fn (nil in a test).
+type exhaustiveMatch struct {
+	e    *MatchExpr
+	st   Type
+	file *FileNode
+	fn   *Object
+}
+
+// derived is the declaration of the constant or function o that the
+// composed policy uses: the most derived one of its name along the main
+// policy's extends chain, from the main policy up to o's package. An
+// import's declaration is its own. The compiler resolves names the same
+// way (compiler.resolveFunc).
+func (c *checker) derived(o *Object) *Object {
+	if o == nil || (o.Kind != ObjConst && o.Kind != ObjFunc) {
+		return o
+	}
+	var first *Object
+	for p := c.prog.Main; p != nil; p = p.Extends {
+		if first == nil {
+			if f := p.Scope.Lookup(o.Name); f != nil && f.Kind == o.Kind {
+				first = f
+			}
+		}
+		if p == o.Pkg {
+			if first != nil {
+				return first
+			}
+			return o
+		}
+	}
+	return o
+}
+
+// override is a constant that the composed policy replaces: orig, the
+// declaration an expression reads, and by, the one used instead.
+type override struct{ orig, by *Object }
+
+// overrideIn is the first constant that e reads, by name or through the
+// value of a constant it names, that the composed policy replaces; the
+// zero override when there is none, and e's value is the one the checker
+// recorded (Info.Consts).
+func (c *checker) overrideIn(e Expr) override {
+	var found override
+	Inspect(e, func(n Node) bool {
+		if found.orig != nil {
+			return false
+		}
+		id, ok := n.(*Ident)
+		if !ok {
+			return true
+		}
+		if o := c.info.Uses[id]; o != nil && o.Kind == ObjConst {
+			found = c.constOverride(o)
+		}
+		return false
+	})
+	return found
+}
+
+// constOverride is overrideIn for the constant o.
+func (c *checker) constOverride(o *Object) override {
+	if d := c.derived(o); d != o {
+		return override{o, d}
+	}
+	if v, ok := c.overrideMemo[o]; ok {
+		return v
+	}
+	if c.overrideMemo == nil {
+		c.overrideMemo = map[*Object]override{}
+	}
+	c.overrideMemo[o] = override{} // a cycle (reported) reads nothing replaced
+	var v override
+	if d, ok := o.Decl.(*ConstDecl); ok {
+		v = c.overrideIn(d.Value)
+	}
+	c.overrideMemo[o] = v
+	return v
+}
+
+// derivedValue is the value of the constant expression e in the composed
+// policy, its constants read from their derived declarations; ok is false
+// when the checker cannot compute it.
+func (c *checker) derivedValue(e Expr) (ConstValue, bool) {
+	if c.overrideIn(e).orig == nil {
+		v, ok := c.info.Consts[e]
+		return v, ok
+	}
+	switch e := e.(type) {
+	case *Ident:
+		return c.derivedConst(c.info.Uses[e])
+	case *SelectorExpr:
+		return c.derivedConst(c.info.Uses[e.Sel])
+	case *ParenExpr:
+		return c.derivedValue(e.X)
+	case *UnaryExpr:
+		x, ok := c.derivedValue(e.X)
+		if !ok {
+			return nil, false
+		}
+		switch v := x.(type) {
+		case bool:
+			if e.Op == "!" {
+				return !v, true
+			}
+		case int64:
+			if e.Op == "-" && v != math.MinInt64 {
+				return -v, true
+			}
+		case float64:
+			if e.Op == "-" {
+				return -v, true
+			}
+		}
+	case *BinaryExpr:
+		x, ok1 := c.derivedValue(e.X)
+		y, ok2 := c.derivedValue(e.Y)
+		if ok1 && ok2 {
+			if v, ok, msg := foldBinary(e.Op, c.info.Types[e.X], c.info.Types[e.Y], x, y); ok && msg == "" {
+				return v, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// derivedConst is the value of the constant o in the composed policy.
+func (c *checker) derivedConst(o *Object) (ConstValue, bool) {
+	if o == nil || o.Kind != ObjConst {
+		return nil, false
+	}
+	o = c.derived(o)
+	if r, ok := c.valueMemo[o]; ok {
+		return r.v, r.ok
+	}
+	if c.valueMemo == nil {
+		c.valueMemo = map[*Object]derivedResult{}
+	}
+	c.valueMemo[o] = derivedResult{} // a cycle (reported) has no value
+	var r derivedResult
+	if d, ok := o.Decl.(*ConstDecl); ok {
+		r.v, r.ok = c.derivedValue(d.Value)
+	}
+	c.valueMemo[o] = r
+	return r.v, r.ok
+}
+
+type derivedResult struct {
+	v  ConstValue
+	ok bool
+}
+
+// uncovered lists the values of e's subject type st that no unguarded arm
+// of e matches in the composed policy: true or false, an enum's members,
+// none.
+func (c *checker) uncovered(e *MatchExpr, st Type) []string {
+	sawTrue, sawFalse, sawNone := false, false, false
+	members := map[string]bool{}
+	for _, arm := range e.Arms {
+		if arm.Guard != nil {
+			continue
+		}
+		for _, p := range arm.Patterns {
+			if l, ok := p.(*BasicLit); ok && l.Kind == LitNone {
+				sawNone = true
+				continue
+			}
+			if v, ok := c.derivedValue(p); ok {
+				if b, ok := v.(bool); ok {
+					sawTrue = sawTrue || b
+					sawFalse = sawFalse || !b
+				}
+			}
+			if m, ok := c.enumPattern(p, 0, true); ok {
+				members[m] = true
+			}
+		}
+	}
+	var out []string
+	if o, ok := st.(*Optional); ok {
+		if !sawNone {
+			out = append(out, "none")
+		}
+		st = o.Elem
+	}
+	if isBasic(st, Bool) {
+		if !sawTrue {
+			out = append(out, "true")
+		}
+		if !sawFalse {
+			out = append(out, "false")
+		}
+	} else if en, ok := st.(*Enum); ok {
+		for _, m := range en.Members {
+			if !members[m] {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// checkOverriddenMatches reports, for a policy that extends another, each
+// match used as a value that the checker found exhaustive with its own
+// package's constants but that the composed policy's constants leave
+// without an arm for some value (RPL305): at the declaration that
+// replaces the constant, with the match as a related location. A match in
+// a function the policy replaces is not part of it, unless super calls
+// that function.
+func (c *checker) checkOverriddenMatches() {
+	main := c.prog.Main
+	if main == nil || main.Extends == nil {
+		return
+	}
+	seen := map[*MatchExpr]bool{}
+	for _, m := range c.exhaustive {
+		if seen[m.e] || m.file == nil {
+			continue
+		}
+		seen[m.e] = true
+		if m.fn != nil && c.derived(m.fn) != m.fn && !c.superCalled[m.fn] {
+			continue
+		}
+		// Reported at the first replaced constant of a pattern whose value
+		// the replacement changes, else of any pattern.
+		var ov override
+		var pat Expr
+		changed := false
+		for _, arm := range m.e.Arms {
+			if arm.Guard != nil {
+				continue
+			}
+			for _, p := range arm.Patterns {
+				o := c.overrideIn(p)
+				if o.orig == nil || changed {
+					continue
+				}
+				if ch := c.patternChanged(p); ch || ov.orig == nil {
+					ov, pat, changed = o, p, ch
+				}
+			}
+		}
+		if ov.orig == nil {
+			continue
+		}
+		missing := c.uncovered(m.e, m.st)
+		if len(missing) == 0 {
+			continue
+		}
+		c.reportOverriddenMatch(m, ov, pat, missing)
+	}
+}
+
+// patternChanged reports whether the composed policy gives the pattern p
+// another value than its package does.
+func (c *checker) patternChanged(p Expr) bool {
+	v, ok := c.derivedValue(p)
+	w, wok := c.info.Consts[p]
+	if ok != wok || !sameScalar(v, w) {
+		return true
+	}
+	m, ok := c.enumPattern(p, 0, true)
+	n, nok := c.enumPattern(p, 0, false)
+	return ok != nok || m != n
+}
+
+// sameScalar reports whether a and b are the same scalar constant (a
+// pattern's value is one).
+func sameScalar(a, b ConstValue) bool {
+	switch a.(type) {
+	case nil, bool, int64, float64, string:
+		return a == b
+	}
+	return false
+}
+
+func (c *checker) reportOverriddenMatch(m exhaustiveMatch, ov override, pat Expr, missing []string) {
+	by := ov.by
+	file := c.fileOf(by)
+	at := m.file.File.Position(m.e.Sp.Start)
+	where := m.file.File.Name
+	if rel, err := filepath.Rel(filepath.Dir(file.Name), where); err == nil {
+		where = filepath.ToSlash(rel)
+	}
+	via := ""
+	if name := exprString(pat); name != by.Name && !strings.HasSuffix(name, "."+by.Name) {
+		via = fmt.Sprintf(" (its pattern %s reads %s)", name, by.Name)
+	}
+	values := strings.Join(missing, ", ")
+	d := c.errorf(file, Span{by.Pos(), by.Pos() + Pos(len(by.Name))}, CodeNonExhaustive,
+		"%s overrides %s.%s, and the match at %s:%d:%d%s no longer covers %s: no arm would apply (a match used as a value must cover every value or have a catch-all arm _ => …)",
+		by.Name, ov.orig.Pkg.Name, ov.orig.Name, where, at.Line, at.Col, via, values)
+	d.Related = []Related{{File: m.file.File, Span: m.e.Sp, Message: "match without an arm for " + values + " once " + by.Name + " is overridden"}}
+}
