@@ -78,7 +78,10 @@ type Options struct {
 	Bundle   string // a .rplb bundle instead of a directory
 	// PublicKey, when set, is the key every bundle must be signed with:
 	// unsigned bundles and bundles signed with another key are refused,
-	// from a file, the bundle bucket or the last good copy alike.
+	// from a file, the bundle bucket or the last good copy alike. A
+	// policy directory is not signed: --policies takes one whatever the
+	// key, and the last good directory a run from --policies kept is
+	// activated only by a router whose source is --policies too.
 	PublicKey  ed25519.PublicKey
 	DataDir    string // default ./data
 	NATSURL    string // join this NATS instead of embedding one

@@ -128,3 +128,47 @@ func TestRequireSignedLastGood(t *testing.T) {
 		}
 	}
 }
+
+// TestRequireSignedLastGoodDir: the last good directory that a run from
+// --policies keeps is not signed. A restart with a public key and no
+// --policies (bundles from the bucket only) activates nothing from it,
+// lists no version, and drops the record of what the run took from its
+// sources; one with --policies too (which takes directories unsigned)
+// activates it, as when the directory fails to build.
+func TestRequireSignedLastGoodDir(t *testing.T) {
+	pub, _, _ := ed25519.GenerateKey(nil)
+	data, dir := t.TempDir(), copyExamples(t)
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: data, NoNATS: true, HTTP: "-", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := r.Engine.Current().Version
+	r.Shutdown(context.Background())
+	if _, err := os.Stat(filepath.Join(data, router.LastGoodDir)); err != nil {
+		t.Fatalf("no last good directory: %v", err)
+	}
+
+	r, err = router.Start(context.Background(), router.Options{PublicKey: pub, DataDir: data, NATSListen: "127.0.0.1:0", HTTP: "127.0.0.1:0", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := getPolicies(t, r.HTTPAddr())
+	r.Shutdown(context.Background())
+	if v.Status.Ready || len(v.Versions) != 0 {
+		t.Errorf("the unsigned last good directory activated: ready %v, versions %+v", v.Status.Ready, v.Versions)
+	}
+	if v.Sources.Local != nil {
+		t.Errorf("the unusable last good version's sources taken up: %+v", v.Sources.Local)
+	}
+
+	os.WriteFile(filepath.Join(dir, "broken.rpl"), []byte("package broken\nfn route(r: Request) -> Decision = to(r.nope)\n"), 0o644)
+	r, err = router.Start(context.Background(), router.Options{Policies: dir, PublicKey: pub, DataDir: data, NoNATS: true, HTTP: "-", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.Engine.Current()
+	r.Shutdown(context.Background())
+	if s == nil || s.Version != v1 {
+		t.Errorf("with --policies, the last good directory not activated: %v", s)
+	}
+}

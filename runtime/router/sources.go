@@ -160,7 +160,10 @@ func (r *Router) took(update func(*sources)) {
 // activateLastGood activates the last good version and takes up what
 // was taken from the sources (LastGoodSources). Without a usable last
 // good version that record is dropped: the sources' current versions are
-// then activated as on a first start, rather than none.
+// then activated as on a first start, rather than none. With a public
+// key, a last good directory (kept by a run from --policies) is usable
+// only by a router whose source is --policies, which takes directories
+// unsigned anyway: to one that takes bundles only, it is unsigned.
 func (r *Router) activateLastGood(ctx context.Context) {
 	start := time.Now()
 	var s *runtime.Snapshot
@@ -169,10 +172,12 @@ func (r *Router) activateLastGood(ctx context.Context) {
 	dir := filepath.Join(r.opt.DataDir, LastGoodDir)
 	if data, rerr := os.ReadFile(file); rerr == nil {
 		s, err = r.Engine.BuildBundle(ctx, file, data, r.readOptions())
-	} else if _, serr := os.Stat(dir); serr == nil {
-		s, err = r.Engine.BuildDir(ctx, dir)
-	} else {
+	} else if _, serr := os.Stat(dir); serr != nil {
 		return
+	} else if r.opt.PublicKey != nil && r.opt.Policies == "" {
+		err = fmt.Errorf("%s is a policy directory, not signed: with --public-key and no --policies, only signed bundles are activated", dir)
+	} else {
+		s, err = r.Engine.BuildDir(ctx, dir)
 	}
 	if err != nil {
 		r.log.Warn("last good version not usable", "err", err)
