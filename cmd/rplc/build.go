@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -300,29 +301,49 @@ func writeJSON(w io.Writer, v any) {
 // writeOutput writes data to a new or existing file (mode 0644) through a
 // temporary file beside path that is renamed over it, so a watcher never
 // sees half a bundle.
-func writeOutput(path string, data []byte) error {
+func writeOutput(path string, data []byte) error { return replaceFile(path, data, 0o644) }
+
+// replaceFile writes data to path with mode through a temporary file
+// beside it (created 0600, then given mode) that is renamed over it: the
+// file is whole or not there, has mode whatever path had, and a symlink
+// at path is replaced, not followed.
+func replaceFile(path string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), mode)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
 		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// createFile writes data to path, created with mode (less the umask's
+// bits) and exclusively: fs.ErrExist when something, a symlink
+// included, is there.
+func createFile(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
+	if err != nil {
+		os.Remove(path)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return err
 }
 
 // unwrapPath drops the operation from an *os.PathError ("open x: no such
@@ -356,22 +377,32 @@ a wrong command line (including an existing KEY without --force).`,
 			if out == "" {
 				return usageErrorf(cmd, "keygen: no output file (-o KEY)")
 			}
-			if !force {
-				for _, p := range []string{out, out + ".pub"} {
-					if _, err := os.Stat(p); err == nil {
-						return usageErrorf(cmd, "%s exists (--force overwrites it)", p)
-					}
-				}
-			}
 			priv, pub, err := bundle.GenerateKey(nil)
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}
-			if err := os.WriteFile(out, priv, 0o600); err != nil {
-				return &exitError{code: exitFail, err: err}
+			// Without --force each file is created exclusively (a file
+			// made meanwhile is not overwritten; the private key is
+			// removed again when the public key's file exists); with it
+			// each is replaced whole, with its mode.
+			write := createFile
+			if force {
+				write = replaceFile
 			}
-			if err := os.WriteFile(out+".pub", pub, 0o644); err != nil {
-				return &exitError{code: exitFail, err: err}
+			for i, f := range []struct {
+				path string
+				data []byte
+				mode os.FileMode
+			}{{out, priv, 0o600}, {out + ".pub", pub, 0o644}} {
+				if err := write(f.path, f.data, f.mode); err != nil {
+					if i > 0 && !force {
+						os.Remove(out)
+					}
+					if errors.Is(err, fs.ErrExist) {
+						return usageErrorf(cmd, "%s exists (--force overwrites it)", f.path)
+					}
+					return &exitError{code: exitFail, err: err}
+				}
 			}
 			pk, _ := bundle.ParsePublicKey(pub)
 			fmt.Fprintf(e.stdout, "wrote %s (private) and %s.pub (public), key id %s\n", out, out, bundle.KeyID(ed25519.PublicKey(pk)))
@@ -379,6 +410,6 @@ a wrong command line (including an existing KEY without --force).`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "the private key file to write (the public key goes to FILE.pub)")
-	cmd.Flags().BoolVar(&force, "force", false, "overwrite existing key files")
+	cmd.Flags().BoolVar(&force, "force", false, "replace existing key files (a symlink is replaced, not followed)")
 	return cmd
 }
