@@ -335,26 +335,19 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 // parents, policy, budget{monthly, daily}}]}. A tenant may list its
 // nearest parent only: its chain is completed with its parents' own
 // chains, registered ones, nearest first (alice [team] and team [org]
-// make alice's parents [team, org]), and a cycle is an error. A parent
-// that is not registered stays in the chain: a policy named like it may
+// make alice's parents [team, org]), and a cycle is an error, as is a
+// tenant with more than bundle.MaxTenantDepth ancestors. A parent that
+// is not registered stays in the chain: a policy named like it may
 // decide.
 func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
-	reg, err := bundle.ParseTenants(data) // the one reading and checking of the registry, cycles included
+	reg, err := bundle.ParseTenants(data) // the one reading and checking of the registry, chains included
 	if err != nil {
 		return err
 	}
 	s.registry = reg
-	byID := make(map[string]*Tenant, len(reg.Tenants))
 	for _, rt := range reg.Tenants {
-		t := &Tenant{ID: rt.ID, Tier: rt.Tier, Parents: rt.Parents, Policy: rt.Policy}
+		t := &Tenant{ID: rt.ID, Tier: rt.Tier, Parents: rt.Chain, Policy: rt.Policy}
 		t.Budget.Monthly, t.Budget.Daily = rt.Monthly, rt.Daily
-		byID[t.ID] = t
-	}
-	c := &chainer{byID: byID, chains: make(map[string][]string, len(byID)), seen: map[string]int{}}
-	for _, t := range byID {
-		t.Parents = c.chain(t.ID)
-	}
-	for _, t := range byID {
 		parents := make([]any, len(t.Parents))
 		for j, p := range t.Parents {
 			parents[j] = p
@@ -390,50 +383,6 @@ func (s *Snapshot) missingTenantPolicies() []string {
 		return []string{TenantsFile + ": " + err.Error()}
 	}
 	return nil
-}
-
-// chainer builds the parent chain of each tenant: its ancestors, nearest
-// first, its listed parents each followed by its own chain, without
-// repeats (the registry has no cycle: bundle.ParseTenants refuses them);
-// chains memoizes. seen marks the ancestors already in the chain being
-// built, by the stamp of that build: one map for all of them (a search of
-// the chain so far made loading a 2,000-deep registry take 7.6 s, 1.1 s
-// now; BenchmarkLoadDeepTenants).
-type chainer struct {
-	byID   map[string]*Tenant
-	chains map[string][]string
-	seen   map[string]int
-	stamp  int
-}
-
-func (c *chainer) chain(id string) []string {
-	if ch, ok := c.chains[id]; ok {
-		return ch
-	}
-	parents := c.byID[id].Parents
-	for _, p := range parents { // the parents' chains first: they use seen too
-		if c.byID[p] != nil {
-			c.chain(p)
-		}
-	}
-	c.stamp++
-	stamp := c.stamp
-	c.seen[id] = stamp
-	var ch []string
-	add := func(p string) {
-		if c.seen[p] != stamp {
-			c.seen[p] = stamp
-			ch = append(ch, p)
-		}
-	}
-	for _, p := range parents {
-		add(p)
-		for _, q := range c.chains[p] {
-			add(q)
-		}
-	}
-	c.chains[id] = ch
-	return ch
 }
 
 // readTree reads the .rpl files, tenants.json and catalogue.json of the

@@ -28,11 +28,16 @@ type Tenants struct {
 	Tenants []Tenant
 }
 
-// Tenant is one registry entry, as written (its parents not completed).
+// Tenant is one registry entry, as written, and its completed chain.
 type Tenant struct {
 	ID, Tier string
 	// Parents, nearest first.
 	Parents []string
+	// Chain is Parents completed with the registered parents' own
+	// chains, nearest first, without repeats (alice [team] and team
+	// [org] make alice's chain [team, org]): the parents the router
+	// gives the policies.
+	Chain []string
 	// Policy decides for the tenant; "" means the policy named like it.
 	Policy string
 	// Monthly and Daily are the budgets as written ("" for none).
@@ -41,7 +46,8 @@ type Tenant struct {
 
 // ParseTenants reads and validates a tenant registry: the documented
 // shape (unknown fields are errors), non-empty unique ids, budgets that
-// are money, and no tenant its own ancestor. Errors name the JSON path:
+// are money, no tenant its own ancestor and none with more than
+// MaxTenantDepth ancestors; it completes each tenant's Chain. Errors name the JSON path:
 // `tenants[1].budget.monthly: want money ("$500" or "500"), have "lots"`.
 // Whether each tenant's policy exists is CheckPolicies'.
 func ParseTenants(data []byte) (*Tenants, error) {
@@ -91,6 +97,9 @@ func ParseTenants(data []byte) (*Tenants, error) {
 			if !ok {
 				return nil, fmt.Errorf("%s.parents: want a list of tenant ids, have %s", at, jsonx.Kind(px))
 			}
+			if len(ps) > MaxTenantDepth {
+				return nil, fmt.Errorf("%s.parents: tenant %s lists %d parents, more than the %d ancestors a tenant may have", at, t.ID, len(ps), MaxTenantDepth)
+			}
 			for j, p := range ps {
 				s, ok := p.(string)
 				if !ok {
@@ -123,7 +132,7 @@ func ParseTenants(data []byte) (*Tenants, error) {
 		}
 		ts.Tenants = append(ts.Tenants, t)
 	}
-	if err := ts.checkCycles(); err != nil {
+	if err := ts.complete(); err != nil {
 		return nil, err
 	}
 	return ts, nil
@@ -173,37 +182,78 @@ func budget(m map[string]any, k, at string) (string, error) {
 	return s, nil
 }
 
-// checkCycles refuses a tenant that is its own ancestor through registered
-// parents, as the router does: `tenant a is its own ancestor: a → b → a`.
-func (ts *Tenants) checkCycles() error {
+// MaxTenantDepth is the most ancestors a tenant may have: the tenants
+// of its completed parent chain (Tenant.Chain), which every decision for
+// it may walk and a load builds for every tenant.
+const MaxTenantDepth = 64
+
+// complete completes each tenant's parent chain (Tenant.Chain), refusing
+// a tenant that is its own ancestor through registered parents, as the
+// router does (`tenant a is its own ancestor: a → b → a`), and one with
+// more than MaxTenantDepth ancestors. Each tenant is visited once, after
+// its registered parents; path is the visit in progress, the tenants
+// waiting for the chain of the last, at their index in onPath.
+func (ts *Tenants) complete() error {
 	byID := make(map[string]*Tenant, len(ts.Tenants))
 	for i := range ts.Tenants {
 		byID[ts.Tenants[i].ID] = &ts.Tenants[i]
 	}
-	done := map[string]bool{}
-	var visit func(id string, path []string) error
-	visit = func(id string, path []string) error {
-		if i := slices.Index(path, id); i >= 0 {
-			return fmt.Errorf("tenant %s is its own ancestor: %s", id, strings.Join(append(path[i:], id), " → "))
+	done := make(map[string]bool, len(byID))
+	onPath := map[string]int{}
+	var path []string
+	// seen marks the ancestors already in the chain being built, by the
+	// stamp of that build: one map for all of them.
+	seen := map[string]int{}
+	stamp := 0
+	tooDeep := func(id string) error {
+		return fmt.Errorf("tenant %s has more than %d ancestors (its parents, theirs, and so on), the most a tenant may have", id, MaxTenantDepth)
+	}
+	var visit func(t *Tenant) error
+	visit = func(t *Tenant) error {
+		if i, ok := onPath[t.ID]; ok {
+			return fmt.Errorf("tenant %s is its own ancestor: %s", t.ID, strings.Join(append(path[i:], t.ID), " → "))
 		}
-		if done[id] {
-			return nil
+		if len(path) > MaxTenantDepth { // path[1:] and t are path[0]'s ancestors
+			return tooDeep(path[0])
 		}
-		path = append(path, id)
-		for _, p := range byID[id].Parents {
-			if byID[p] == nil {
-				continue
+		onPath[t.ID] = len(path)
+		path = append(path, t.ID)
+		for _, p := range t.Parents {
+			if q := byID[p]; q != nil && !done[p] {
+				if err := visit(q); err != nil {
+					return err
+				}
 			}
-			if err := visit(p, path); err != nil {
-				return err
+		}
+		path = path[:len(path)-1]
+		delete(onPath, t.ID)
+		stamp++
+		seen[t.ID] = stamp
+		add := func(a string) {
+			if seen[a] != stamp {
+				seen[a] = stamp
+				t.Chain = append(t.Chain, a)
 			}
 		}
-		done[id] = true
+		for _, p := range t.Parents {
+			add(p)
+			if q := byID[p]; q != nil {
+				for _, a := range q.Chain {
+					add(a)
+				}
+			}
+		}
+		if len(t.Chain) > MaxTenantDepth {
+			return tooDeep(t.ID)
+		}
+		done[t.ID] = true
 		return nil
 	}
-	for _, t := range ts.Tenants {
-		if err := visit(t.ID, nil); err != nil {
-			return err
+	for i := range ts.Tenants {
+		if t := &ts.Tenants[i]; !done[t.ID] {
+			if err := visit(t); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

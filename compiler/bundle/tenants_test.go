@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -209,5 +210,73 @@ func TestTenantsErrors(t *testing.T) {
 	ts, err := ParseTenants([]byte(`{"tenants": [{"id": "a", "parents": ["nobody"], "budget": {"monthly": "", "daily": "$1.50"}}, {"id": "b"}]}`))
 	if err != nil || len(ts.Tenants) != 2 {
 		t.Fatalf("%v %+v", err, ts)
+	}
+}
+
+// chain is the registry entries of one chain of tenants: p0's parent is
+// p1, …, up to p<depth>; registry makes a registry of entries.
+func chain(p string, depth int) []string {
+	var ts []string
+	for i := range depth {
+		ts = append(ts, fmt.Sprintf(`{"id": "%s%d", "parents": ["%s%d"]}`, p, i, p, i+1))
+	}
+	return append(ts, fmt.Sprintf(`{"id": "%s%d"}`, p, depth))
+}
+
+func registry(entries ...string) string {
+	return `{"tenants": [` + strings.Join(entries, ", ") + "]}"
+}
+
+// TestTenantsDepth: a tenant may have MaxTenantDepth ancestors: its chain
+// is completed, and Read takes the bundle. One more, along one line of
+// parents, through two, or listed, is refused by ParseTenants (so by
+// Build and the router) and by Read, naming the tenant and the limit; a
+// cycle deep down is still named as one.
+func TestTenantsDepth(t *testing.T) {
+	b := buildTenants(t, nil).Bundle
+	var programs [][]byte
+	for _, p := range b.Policies {
+		programs = append(programs, p.Code)
+	}
+	read := func(tenants string) error {
+		data, err := Write(b.Manifest, programs, nil, []byte(tenants), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Read(data, ReadOptions{})
+		return err
+	}
+	atLimit := registry(chain("t", MaxTenantDepth)...)
+	ts, err := ParseTenants([]byte(atLimit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := ts.Tenants[0].Chain; len(c) != MaxTenantDepth || c[0] != "t1" || c[MaxTenantDepth-1] != fmt.Sprintf("t%d", MaxTenantDepth) {
+		t.Errorf("t0's chain %v, want t1 … t%d", c, MaxTenantDepth)
+	}
+	if err := read(atLimit); err != nil {
+		t.Errorf("Read, a chain at the limit: %v", err)
+	}
+
+	tooDeep := fmt.Sprintf("has more than %d ancestors", MaxTenantDepth)
+	var listed []string
+	for i := range MaxTenantDepth + 1 {
+		listed = append(listed, fmt.Sprintf("%q", fmt.Sprint("p", i)))
+	}
+	half := MaxTenantDepth / 2
+	for _, c := range []struct{ name, tenants, want string }{
+		{"one past", registry(chain("t", MaxTenantDepth+1)...), "tenant t0 " + tooDeep},
+		{"far past", registry(chain("t", 100*MaxTenantDepth)...), "tenant t0 " + tooDeep},
+		// x's two parents' chains, each within the limit, make more.
+		{"two lines", registry(append(append(chain("a", half), chain("b", half)...), `{"id": "x", "parents": ["a0", "b0"]}`)...), "tenant x " + tooDeep},
+		{"listed", registry(`{"id": "x", "parents": [` + strings.Join(listed, ", ") + `]}`), fmt.Sprintf("tenants[0].parents: tenant x lists %d parents, more than the %d ancestors", MaxTenantDepth+1, MaxTenantDepth)},
+		{"cycle", registry(append(chain("t", 9)[:9], `{"id": "t9", "parents": ["t5"]}`)...), "tenant t5 is its own ancestor: t5 → t6 → t7 → t8 → t9 → t5"},
+	} {
+		if _, err := ParseTenants([]byte(c.tenants)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: ParseTenants: %v, want %q", c.name, err, c.want)
+		}
+		if err := read(c.tenants); err == nil || !strings.Contains(err.Error(), "bundle tenants: ") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Read: %v, want %q", c.name, err, c.want)
+		}
 	}
 }
