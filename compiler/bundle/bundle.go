@@ -415,9 +415,22 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	if sum := sha256.Sum256(js); !bytes.Equal(sum[:], mb[:sha256.Size]) {
 		return nil, &Error{Section: "manifest", Err: ErrHashMismatch}
 	}
-	if err := json.Unmarshal(js, &b.Manifest); err != nil {
+	// The policies are decoded one at a time, each checked before the
+	// next (policyList): a manifest of junk entries is refused at the
+	// first, not decoded whole (empty ones, 3 bytes of JSON for about
+	// 200 of PolicyEntry, made an 8 MiB bundle allocate 2 GB).
+	var policies policyList
+	if err := json.Unmarshal(js, &struct {
+		*Manifest
+		Policies *policyList `json:"policies"`
+	}{&b.Manifest, &policies}); err != nil {
+		var be *Error
+		if errors.As(err, &be) {
+			return nil, be
+		}
 		return nil, errorf("manifest", "invalid JSON: %v", err)
 	}
+	b.Manifest.Policies = policies
 	if err := checkManifest(&b.Manifest, int(v)); err != nil {
 		return nil, err
 	}
@@ -521,17 +534,14 @@ func short(s string) string {
 	return s
 }
 
-// checkManifest checks what Read relies on: versions, unique non-empty
-// policy ids in order, well-formed hashes, entry points naming tests.
+// checkManifest checks what Read relies on: versions and well-formed
+// hashes; the policies were checked as they were decoded (policyList).
 func checkManifest(m *Manifest, version int) error {
 	if m.Format != version {
 		return errorf("manifest", "format %d, the header says %d", m.Format, version)
 	}
 	if m.Bytecode < vm.MinFormatVersion || m.Bytecode > vm.FormatVersion {
 		return errorf("manifest", "bytecode version %d, this reader loads versions %d to %d", m.Bytecode, vm.MinFormatVersion, vm.FormatVersion)
-	}
-	if len(m.Policies) > MaxPolicies {
-		return errorf("manifest", "%d policies (max %d)", len(m.Policies), MaxPolicies)
 	}
 	if m.Catalogue != nil && !validHash(m.Catalogue.SHA256) {
 		return errorf("manifest", "catalogue.sha256: want 64 lowercase hex digits")
@@ -544,30 +554,114 @@ func checkManifest(m *Manifest, version int) error {
 			return errorf("manifest", "tenants.sha256: want 64 lowercase hex digits")
 		}
 	}
-	for i, p := range m.Policies {
-		at := fmt.Sprintf("policies[%d]", i)
-		switch {
-		case p.ID == "":
-			return errorf("manifest", "%s.id: empty", at)
-		case i > 0 && m.Policies[i-1].ID >= p.ID:
-			return errorf("manifest", "%s.id: %q is out of order or repeated", at, p.ID)
-		case !validHash(p.Program.SHA256):
-			return errorf("manifest", "%s.program.sha256: want 64 lowercase hex digits", at)
-		case p.Program.Size < 0:
-			return errorf("manifest", "%s.program.size: negative", at)
+	return nil
+}
+
+// checkPolicy checks the last entry of policies, after the others:
+// unique non-empty ids in order, well-formed hashes, entry points naming
+// tests.
+func checkPolicy(policies []PolicyEntry) error {
+	i := len(policies) - 1
+	p := &policies[i]
+	at := fmt.Sprintf("policies[%d]", i)
+	switch {
+	case p.ID == "":
+		return errorf("manifest", "%s.id: empty", at)
+	case i > 0 && policies[i-1].ID >= p.ID:
+		return errorf("manifest", "%s.id: %q is out of order or repeated", at, p.ID)
+	case !validHash(p.Program.SHA256):
+		return errorf("manifest", "%s.program.sha256: want 64 lowercase hex digits", at)
+	case p.Program.Size < 0:
+		return errorf("manifest", "%s.program.size: negative", at)
+	}
+	for j, s := range p.Sources {
+		if !validHash(s.SHA256) {
+			return errorf("manifest", "%s.sources[%d].sha256: want 64 lowercase hex digits", at, j)
 		}
-		for j, s := range p.Sources {
-			if !validHash(s.SHA256) {
-				return errorf("manifest", "%s.sources[%d].sha256: want 64 lowercase hex digits", at, j)
-			}
-		}
-		for j, t := range p.Tests {
-			if !slices.Contains(p.Entries, compiler.TestPrefix+t) {
-				return errorf("manifest", "%s.tests[%d]: %q has no entry point", at, j, t)
-			}
+	}
+	for j, t := range p.Tests {
+		if !slices.Contains(p.Entries, compiler.TestPrefix+t) {
+			return errorf("manifest", "%s.tests[%d]: %q has no entry point", at, j, t)
 		}
 	}
 	return nil
+}
+
+// policyList is the manifest's policies as Read decodes them: one entry
+// at a time, each checked (checkPolicy) before the next is decoded, and
+// at most MaxPolicies. What a list of junk entries allocates is then
+// that of the valid entries before the first wrong one, each at least
+// the 90 bytes of JSON of an id and a program hash.
+type policyList []PolicyEntry
+
+func (l *policyList) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return errors.New("policies: want a list")
+	}
+	for dec.More() {
+		if len(*l) == MaxPolicies {
+			return errorf("manifest", "more than %d policies", MaxPolicies)
+		}
+		*l = append(*l, PolicyEntry{})
+		e := &(*l)[len(*l)-1]
+		if err := dec.Decode(&struct {
+			*PolicyEntry
+			Sources *sized[Source] `json:"sources"`
+			Entries *sized[string] `json:"entries"`
+			Tests   *sized[string] `json:"tests"`
+		}{e, (*sized[Source])(&e.Sources), (*sized[string])(&e.Entries), (*sized[string])(&e.Tests)}); err != nil {
+			return fmt.Errorf("policies[%d]: %w", len(*l)-1, err)
+		}
+		if err := checkPolicy(*l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sized is a list decoded into a slice made to its length, counted
+// first: a list of many small values (`{}`, `""`) grows no slice,
+// allocating once what its elements take.
+type sized[T any] []T
+
+func (l *sized[T]) UnmarshalJSON(data []byte) error {
+	if n := jsonListLen(data); n > 0 {
+		*l = make(sized[T], 0, n)
+	}
+	return json.Unmarshal(data, (*[]T)(l))
+}
+
+// jsonListLen is the length of the JSON list data (valid JSON, as
+// UnmarshalJSON is given); 0 for another value.
+func jsonListLen(data []byte) int {
+	data = bytes.TrimSpace(data)
+	if len(data) < 2 || data[0] != '[' || len(bytes.TrimSpace(data[1:len(data)-1])) == 0 {
+		return 0
+	}
+	n, depth, inString := 1, 0, false
+	for i := 1; i < len(data)-1; i++ {
+		switch c := data[i]; {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+		case c == ',' && depth == 0:
+			n++
+		}
+	}
+	return n
 }
 
 func validHash(s string) bool {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,89 +63,170 @@ func (c *Catalogue) Fill(s *stdlib.MemState) {
 	}
 }
 
-// decodeJSON decodes one JSON value, numbers kept as written
-// (json.Number), refusing data after it.
-func decodeJSON(data []byte) (any, error) {
+// decodeList decodes data, the JSON object {"key": [...]} (what names
+// it in errors), whose list holds objects with the given fields only,
+// numbers kept as written (json.Number). It calls each with the list's
+// objects one at a time, each decoded as it comes (at is its path,
+// key[i]) and its fields checked before their values are decoded: a list
+// of wrong elements is refused at the first, and an unknown field without
+// decoding its value (a list of 3-byte empty objects allocated 46 times
+// its size).
+func decodeList(data []byte, what, key string, fields []string, each func(at string, m map[string]any) error) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var x any
-	if err := dec.Decode(&x); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %v", err)
+	token := func(dec *json.Decoder) (any, error) {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("invalid JSON: %v", err)
+		}
+		return t, nil
+	}
+	// kind names a token's value as jsonx.Kind does.
+	kind := func(t any) string {
+		switch t {
+		case json.Delim('{'):
+			return jsonx.Kind(map[string]any{})
+		case json.Delim('['):
+			return jsonx.Kind([]any{})
+		}
+		return jsonx.Kind(t)
+	}
+	// object decodes the object raw, at, field by field.
+	object := func(raw []byte, at string) (map[string]any, error) {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		token(dec) // {
+		m := map[string]any{}
+		for dec.More() {
+			t, err := token(dec)
+			if err != nil {
+				return nil, err
+			}
+			k := t.(string)
+			if !slices.Contains(fields, k) {
+				return nil, unknownField(at, k, fields...)
+			}
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return nil, fmt.Errorf("invalid JSON: %v", err)
+			}
+			m[k] = v
+		}
+		return m, nil
+	}
+	t, err := token(dec)
+	if err != nil {
+		return err
+	}
+	if t != json.Delim('{') {
+		return fmt.Errorf("%s: want an object, have %s", what, kind(t))
+	}
+	listed := false
+	for dec.More() {
+		if t, err = token(dec); err != nil {
+			return err
+		}
+		if k := t.(string); k != key {
+			return unknownField("", k, key)
+		}
+		if listed {
+			return fmt.Errorf("%s: listed twice", key)
+		}
+		listed = true
+		if t, err = token(dec); err != nil {
+			return err
+		}
+		if t != json.Delim('[') {
+			return fmt.Errorf("%s: want a list, have %s", key, kind(t))
+		}
+		for i := 0; dec.More(); i++ {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return fmt.Errorf("invalid JSON: %v", err)
+			}
+			at := fmt.Sprintf("%s[%d]", key, i)
+			if k := jsonx.KindOfJSON(raw); k != jsonx.Kind(map[string]any{}) {
+				return fmt.Errorf("%s: want an object, have %s", at, k)
+			}
+			m, err := object(raw, at)
+			if err == nil {
+				err = each(at, m)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if _, err = token(dec); err != nil { // ]
+			return err
+		}
+	}
+	if _, err = token(dec); err != nil { // }
+		return err
+	}
+	if !listed {
+		return fmt.Errorf("%s: want a list, have %s", key, jsonx.Kind(nil))
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("invalid JSON: data after the value")
+		return fmt.Errorf("invalid JSON: data after the value")
 	}
-	return x, nil
+	return nil
 }
 
 // ParseCatalogue reads and validates a catalogue. Errors name the JSON
 // path: `providers[0].models[1].input_per_mtok: want money ("2.50" or 2.5), have "abc"`.
 func ParseCatalogue(data []byte) (*Catalogue, error) {
-	x, err := decodeJSON(data)
-	if err != nil {
-		return nil, err
-	}
-	root, err := object(x, "", "providers")
-	if err != nil {
-		return nil, err
-	}
-	provs, ok := root["providers"].([]any)
-	if !ok {
-		return nil, fmt.Errorf("providers: want a list, have %s", jsonx.Kind(root["providers"]))
-	}
 	c := &Catalogue{}
 	seen := map[string]string{}
-	for i, px := range provs {
-		at := fmt.Sprintf("providers[%d]", i)
-		p, err := object(px, at, "name", "latency_ms", "models")
-		if err != nil {
-			return nil, err
-		}
+	err := decodeList(data, "catalogue", "providers", []string{"name", "latency_ms", "models"}, func(at string, p map[string]any) error {
 		pname, err := name(p["name"], at+".name", true)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var plat time.Duration = -1
 		if v, ok := p["latency_ms"]; ok {
 			if plat, err = millis(v, at+".latency_ms"); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		models, ok := p["models"].([]any)
 		if !ok || len(models) == 0 {
-			return nil, fmt.Errorf("%s.models: want a non-empty list, have %s", at, jsonx.Kind(p["models"]))
+			return fmt.Errorf("%s.models: want a non-empty list, have %s", at, jsonx.Kind(p["models"]))
 		}
 		for j, mx := range models {
 			mat := fmt.Sprintf("%s.models[%d]", at, j)
 			m, err := object(mx, mat, "name", "input_per_mtok", "output_per_mtok", "latency_ms")
 			if err != nil {
-				return nil, err
+				return err
 			}
 			mname, err := name(m["name"], mat+".name", false)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			md := Model{Provider: pname, Name: mname, Target: pname + ":" + mname, Latency: plat}
 			if prev, dup := seen[md.Target]; dup {
-				return nil, fmt.Errorf("%s: %s is already listed at %s", mat, md.Target, prev)
+				return fmt.Errorf("%s: %s is already listed at %s", mat, md.Target, prev)
 			}
 			seen[md.Target] = mat
 			if md.Input, err = price(m["input_per_mtok"], mat+".input_per_mtok"); err != nil {
-				return nil, err
+				return err
 			}
 			if md.Output, err = price(m["output_per_mtok"], mat+".output_per_mtok"); err != nil {
-				return nil, err
+				return err
 			}
 			if v, ok := m["latency_ms"]; ok {
 				if md.Latency, err = millis(v, mat+".latency_ms"); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			if md.Latency < 0 {
-				return nil, fmt.Errorf("%s.latency_ms: missing (give it on the model or its provider)", mat)
+				return fmt.Errorf("%s.latency_ms: missing (give it on the model or its provider)", mat)
 			}
 			c.Models = append(c.Models, md)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(c.Models, func(i, j int) bool { return c.Models[i].Target < c.Models[j].Target })
 	return c, nil
@@ -154,9 +236,6 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 func object(x any, at string, allowed ...string) (map[string]any, error) {
 	m, ok := x.(map[string]any)
 	if !ok {
-		if at == "" {
-			at = "catalogue"
-		}
 		return nil, fmt.Errorf("%s: want an object, have %s", at, jsonx.Kind(x))
 	}
 	keys := make([]string, 0, len(m))
@@ -170,18 +249,23 @@ func object(x any, at string, allowed ...string) (map[string]any, error) {
 			known = known || a == k
 		}
 		if !known {
-			hint := ""
-			if n := lang.Nearest(k, allowed); n != "" {
-				hint = fmt.Sprintf(" (did you mean %s?)", n)
-			}
-			p := k
-			if at != "" {
-				p = at + "." + k
-			}
-			return nil, fmt.Errorf("%s: unknown field%s", p, hint)
+			return nil, unknownField(at, k, allowed...)
 		}
 	}
 	return m, nil
+}
+
+// unknownField is the error of field k of the object at, which may have
+// the allowed fields only.
+func unknownField(at, k string, allowed ...string) error {
+	hint := ""
+	if n := lang.Nearest(k, allowed); n != "" {
+		hint = fmt.Sprintf(" (did you mean %s?)", n)
+	}
+	if at != "" {
+		k = at + "." + k
+	}
+	return fmt.Errorf("%s: unknown field%s", k, hint)
 }
 
 func name(x any, at string, provider bool) (string, error) {

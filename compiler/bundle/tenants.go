@@ -51,65 +51,42 @@ type Tenant struct {
 // `tenants[1].budget.monthly: want money ("$500" or "500"), have "lots"`.
 // Whether each tenant's policy exists is CheckPolicies'.
 func ParseTenants(data []byte) (*Tenants, error) {
-	x, err := decodeJSON(data)
-	if err != nil {
-		return nil, err
-	}
-	root, ok := x.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("tenants.json: want an object, have %s", jsonx.Kind(x))
-	}
-	if _, err := object(root, "", "tenants"); err != nil {
-		return nil, err
-	}
-	list, ok := root["tenants"].([]any)
-	if !ok {
-		return nil, fmt.Errorf("tenants: want a list, have %s", jsonx.Kind(root["tenants"]))
-	}
-	ts := &Tenants{Data: data, Tenants: make([]Tenant, 0, len(list))}
+	ts := &Tenants{Data: data}
 	seen := map[string]string{}
-	for i, tx := range list {
-		at := fmt.Sprintf("tenants[%d]", i)
-		m, ok := tx.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("%s: want an object, have %s", at, jsonx.Kind(tx))
-		}
-		if _, err := object(m, at, "id", "tier", "parents", "policy", "budget"); err != nil {
-			return nil, err
-		}
+	err := decodeList(data, "tenants.json", "tenants", []string{"id", "tier", "parents", "policy", "budget"}, func(at string, m map[string]any) error {
 		var t Tenant
 		var err error
 		if t.ID, err = str(m, "id", at, true); err != nil {
-			return nil, err
+			return err
 		}
 		if prev, dup := seen[t.ID]; dup {
-			return nil, fmt.Errorf("%s.id: tenant %s is already listed at %s", at, t.ID, prev)
+			return fmt.Errorf("%s.id: tenant %s is already listed at %s", at, t.ID, prev)
 		}
 		seen[t.ID] = at
 		if t.Tier, err = str(m, "tier", at, false); err != nil {
-			return nil, err
+			return err
 		}
 		if t.Policy, err = str(m, "policy", at, false); err != nil {
-			return nil, err
+			return err
 		}
 		if px, ok := m["parents"]; ok {
 			ps, ok := px.([]any)
 			if !ok {
-				return nil, fmt.Errorf("%s.parents: want a list of tenant ids, have %s", at, jsonx.Kind(px))
+				return fmt.Errorf("%s.parents: want a list of tenant ids, have %s", at, jsonx.Kind(px))
 			}
 			if len(ps) > MaxTenantDepth {
-				return nil, fmt.Errorf("%s.parents: tenant %s lists %d parents, more than the %d ancestors a tenant may have", at, t.ID, len(ps), MaxTenantDepth)
+				return fmt.Errorf("%s.parents: tenant %s lists %d parents, more than the %d ancestors a tenant may have", at, t.ID, len(ps), MaxTenantDepth)
 			}
 			for j, p := range ps {
 				s, ok := p.(string)
 				if !ok {
-					return nil, fmt.Errorf("%s.parents[%d]: want a string, have %s", at, j, jsonx.Kind(p))
+					return fmt.Errorf("%s.parents[%d]: want a string, have %s", at, j, jsonx.Kind(p))
 				}
 				if s == "" {
-					return nil, fmt.Errorf("%s.parents[%d]: want a tenant id, have \"\"", at, j)
+					return fmt.Errorf("%s.parents[%d]: want a tenant id, have \"\"", at, j)
 				}
 				if slices.Contains(t.Parents, s) {
-					return nil, fmt.Errorf("%s.parents[%d]: %q is listed twice", at, j, s)
+					return fmt.Errorf("%s.parents[%d]: %q is listed twice", at, j, s)
 				}
 				t.Parents = append(t.Parents, s)
 			}
@@ -118,19 +95,23 @@ func ParseTenants(data []byte) (*Tenants, error) {
 			bat := at + ".budget"
 			b, ok := bx.(map[string]any)
 			if !ok {
-				return nil, fmt.Errorf("%s: want an object, have %s", bat, jsonx.Kind(bx))
+				return fmt.Errorf("%s: want an object, have %s", bat, jsonx.Kind(bx))
 			}
 			if _, err := object(b, bat, "monthly", "daily"); err != nil {
-				return nil, err
+				return err
 			}
 			if t.Monthly, err = budget(b, "monthly", bat); err != nil {
-				return nil, err
+				return err
 			}
 			if t.Daily, err = budget(b, "daily", bat); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		ts.Tenants = append(ts.Tenants, t)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := ts.complete(); err != nil {
 		return nil, err
