@@ -411,7 +411,10 @@ func readTree(dir string) (map[string][]byte, error) {
 }
 
 // WriteFiles writes a snapshot's files into dir, replacing what was there
-// atomically (a sibling directory renamed into place).
+// atomically (a sibling directory renamed into place), and durably: the
+// files and directories are synced before the renames, the parent after.
+// A crash between the renames leaves dir missing and the former copy as
+// dir.old (LastGoodDir's reader falls back to it).
 func WriteFiles(dir string, files map[string][]byte) error {
 	if len(files) == 0 {
 		return errors.New("no files")
@@ -424,13 +427,23 @@ func WriteFiles(dir string, files map[string][]byte) error {
 	if err != nil {
 		return err
 	}
+	dirs := map[string]bool{tmp: true}
 	for name, data := range files {
 		p := filepath.Join(tmp, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			os.RemoveAll(tmp)
 			return err
 		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
+		for d := filepath.Dir(p); d != parent; d = filepath.Dir(d) {
+			dirs[d] = true
+		}
+		if err := writeSynced(p, data); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+	}
+	for d := range dirs {
+		if err := SyncDir(d); err != nil {
 			os.RemoveAll(tmp)
 			return err
 		}
@@ -446,8 +459,57 @@ func WriteFiles(dir string, files map[string][]byte) error {
 	if err := os.Rename(tmp, dir); err != nil {
 		return err
 	}
+	if err := SyncDir(parent); err != nil {
+		return err
+	}
 	os.RemoveAll(old)
 	return nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file beside it,
+// synced, renamed over path, and the directory synced: after a crash path
+// holds the former data or data, whole.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := writeSynced(tmp, data); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// writeSynced writes data to the file path (mode 0644) and syncs it.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// SyncDir syncs the directory dir: the entries made, renamed or removed
+// in it are on disk.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // onlyNoRoute reports whether a compile failed only for want of a route

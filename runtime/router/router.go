@@ -7,7 +7,10 @@
 // (no network needed), then the policy directory or bundle (a failure
 // keeps the last good version), then NATS and HTTP. Every activation is
 // written back under DataDir (DataDir/last-good/ for a directory,
-// DataDir/last-good.rplb for a bundle).
+// DataDir/last-good.rplb for a bundle), synced, and the other removed; a
+// crash that leaves both is resolved at start by taking the one written
+// last, and one that interrupted the directory's replacement by taking
+// its former copy, DataDir/last-good.old/.
 //
 // The NATS subjects are subscribed once a policy version is active (the
 // last good version, the directory or bundle, or the first bundle the

@@ -62,11 +62,8 @@ func (r *Router) persist(s *runtime.Snapshot) {
 	var err error
 	switch {
 	case s.Bundle() != nil:
-		tmp := file + ".tmp"
-		if err = os.WriteFile(tmp, s.Bundle(), 0o644); err == nil {
-			if err = os.Rename(tmp, file); err == nil {
-				os.RemoveAll(dir)
-			}
+		if err = runtime.WriteFileAtomic(file, s.Bundle()); err == nil {
+			os.RemoveAll(dir)
 		}
 	case s.Files() != nil:
 		if err = runtime.WriteFiles(dir, s.Files()); err == nil {
@@ -147,10 +144,7 @@ func (r *Router) took(update func(*sources)) {
 	file := filepath.Join(r.opt.DataDir, LastGoodSources)
 	data, err := json.MarshalIndent(r.sources, "", "  ")
 	if err == nil {
-		tmp := file + ".tmp"
-		if err = os.WriteFile(tmp, append(data, '\n'), 0o644); err == nil {
-			err = os.Rename(tmp, file)
-		}
+		err = runtime.WriteFileAtomic(file, append(data, '\n'))
 	}
 	if err != nil {
 		r.log.Warn("last good sources not saved: the next start may activate a source again over a later activation", "err", err)
@@ -168,16 +162,19 @@ func (r *Router) activateLastGood(ctx context.Context) {
 	start := time.Now()
 	var s *runtime.Snapshot
 	var err error
-	file := filepath.Join(r.opt.DataDir, LastGoodBundle)
-	dir := filepath.Join(r.opt.DataDir, LastGoodDir)
-	if data, rerr := os.ReadFile(file); rerr == nil {
-		s, err = r.Engine.BuildBundle(ctx, file, data, r.readOptions())
-	} else if _, serr := os.Stat(dir); serr != nil {
+	path, isBundle := r.lastGood()
+	if path == "" {
 		return
+	}
+	if isBundle {
+		var data []byte
+		if data, err = os.ReadFile(path); err == nil {
+			s, err = r.Engine.BuildBundle(ctx, path, data, r.readOptions())
+		}
 	} else if r.opt.PublicKey != nil && r.opt.Policies == "" {
-		err = fmt.Errorf("%s is a policy directory, not signed: with --public-key and no --policies, only signed bundles are activated", dir)
+		err = fmt.Errorf("%s is a policy directory, not signed: with --public-key and no --policies, only signed bundles are activated", path)
 	} else {
-		s, err = r.Engine.BuildDir(ctx, dir)
+		s, err = r.Engine.BuildDir(ctx, path)
 	}
 	if err != nil {
 		r.log.Warn("last good version not usable", "err", err)
@@ -207,6 +204,28 @@ func (r *Router) activateLastGood(ctx context.Context) {
 		// finds the bucket gone (bucketStarted).
 		r.Engine.StillRefused(bucketSource(*src.Bucket), errors.New(f.Error), f.At)
 	}
+}
+
+// lastGood is where the last good version is kept (persist): the bundle
+// file or the directory, else the directory's former copy, which a crash
+// while the directory was replaced leaves alone (runtime.WriteFiles). Of
+// those there, the one written last (its modification time): a crash
+// between the writing of one and the removal of the other leaves both.
+// "" when there is none.
+func (r *Router) lastGood() (path string, isBundle bool) {
+	file := filepath.Join(r.opt.DataDir, LastGoodBundle)
+	dir := filepath.Join(r.opt.DataDir, LastGoodDir)
+	kept := []string{file, dir}
+	if _, err := os.Stat(dir); err != nil {
+		kept[1] = dir + ".old"
+	}
+	var newest time.Time
+	for _, p := range kept {
+		if fi, err := os.Stat(p); err == nil && (path == "" || fi.ModTime().After(newest)) {
+			path, newest = p, fi.ModTime()
+		}
+	}
+	return path, path == file
 }
 
 // readOptions are the bundle checks of this router: the signature when a
