@@ -25,16 +25,17 @@
 // The latest activation wins, across restarts too. Activations are a
 // push to the bundle bucket (each new revision of the key, even one
 // holding the bundle already pushed before), a change of the policy
-// directory's contents (or of the --bundle file), a rollback (HTTP, or
-// rplc rollback, which is a push) and the activation of a kept version
-// (POST /v2/policies/activate). DataDir/last-good.json records what
+// directory's contents, a rollback (HTTP, or rplc rollback, which is a
+// push), the activation of a kept version (POST /v2/policies/activate)
+// and a reload (below). The --bundle file is not watched: it is read at
+// start and at a reload only. DataDir/last-good.json records what
 // the router last took from its sources: the version of the directory or
 // bundle file and the bucket revision it handled (activated or refused).
 // At start the last good version, being the latest activation, stays
-// unless a source has something newer: the directory is activated only
-// when its version differs from the recorded one (or nothing is active),
-// and the bucket only for a revision after the recorded one (or a bucket
-// created anew). A directory change and a push both made while the
+// unless a source has something newer: the directory (or bundle file)
+// is activated only when its version differs from the recorded one (or
+// nothing is active), and the bucket only for a revision after the
+// recorded one (or a bucket created anew). A directory change and a push both made while the
 // router was down are activated in that order: the push wins. Hot reload
 // follows the same rule: a directory saved unchanged is not activated
 // again over a later push or rollback. Reload (POST /v2/policies/reload,
