@@ -22,7 +22,9 @@ var Modules = []ModuleDoc{
 		"String builtins charge 1 fuel per 16 bytes they scan on top of their cost, list and map builtins " +
 		"1 per 8 elements, `matches` 1 per 16 bytes of the pattern, n to compile it and n·len(s)/4 to match " +
 		"(n is the size of the pattern's program, about its instructions: a counted repeat multiplies its " +
-		"operand) and `json_get` 1 per 4 bytes of doc; every " +
+		"operand) and `json_get` 1 per 4 bytes of doc; the strings that `sort`, `contains` of a list, " +
+		"`min_by` and `max_by` compare cost 1 per 64 bytes compared, as the operators' do (language.md " +
+		"§11.2); every " +
 		"string, list, map and record a builtin creates counts against the memory limit. The builtins that " +
 		"order values (`sort`, `min`, `max`, and `min_by` and `max_by` by their keys, of any type) use one " +
 		"order, whatever the values' positions: none before any value; numbers, durations, money and times " +

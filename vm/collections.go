@@ -241,7 +241,10 @@ const valueSize = int64(unsafe.Sizeof(Value{}))
 type constSet struct {
 	fast *strSet // strings, unless buildStrSet refused them
 	strs map[string]struct{}
-	ints map[int64]struct{}
+	// maxLen is the length of the longest of strs: a longer string is
+	// no member, and is not hashed (which would cost its length).
+	maxLen uint64
+	ints   map[int64]struct{}
 	// small sets are scanned linearly.
 	small []Value
 }
@@ -259,6 +262,9 @@ func (s *constSet) has(v Value) bool {
 	case KindString:
 		if s.fast != nil {
 			return s.fast.has(v.str())
+		}
+		if v.n > s.maxLen {
+			return false
 		}
 		_, ok := s.strs[v.str()]
 		return ok

@@ -278,7 +278,7 @@ loop:
 				if err = m.alloc(n + strHeader); err != nil {
 					break loop
 				}
-				budget -= n >> 6
+				budget -= strFuel(uint64(n))
 			}
 			*stack.at(sp - 2) = Str(x.str() + y.str())
 			sp--
@@ -290,6 +290,7 @@ loop:
 			var eq bool
 			if x.k < KindList {
 				eq = Equal(x, y)
+				budget -= strEqFuel(x, y)
 			} else if eq, budget, err = m.equalDeep(x, y, budget); err != nil {
 				break loop
 			}
@@ -353,7 +354,7 @@ loop:
 				x, y = y, x
 			}
 			var c int
-			if x.k != y.k || x.k < KindList {
+			if x.k != y.k || x.k < KindList && x.k != KindString {
 				c = Compare(x, y)
 			} else if c, budget, err = m.compareDeep(x, y, budget); err != nil {
 				break loop
@@ -368,7 +369,8 @@ loop:
 				err = badOperands(in.op.String(), x, y)
 				break loop
 			}
-			c := strings.Compare(x.str(), y.str())
+			c, fuel := compareStr(x, y)
+			budget -= fuel
 			var b bool
 			in := ins.at(pc)
 			switch in.op {
@@ -399,6 +401,7 @@ loop:
 			var eq bool
 			if x.k < KindList {
 				eq = Equal(x, k)
+				budget -= strEqFuel(x, k)
 			} else if eq, budget, err = m.equalDeep(x, k, budget); err != nil {
 				break loop
 			}
@@ -439,6 +442,7 @@ loop:
 			var eq bool
 			if x.k < KindList {
 				eq = Equal(x, k)
+				budget -= strEqFuel(x, k)
 			} else if eq, budget, err = m.equalDeep(x, k, budget); err != nil {
 				break loop
 			}
@@ -580,6 +584,7 @@ loop:
 			for i := range n {
 				keys[i] = *stack.at(sp + 2*i)
 				vals[i] = *stack.at(sp + 2*i + 1)
+				budget -= keyFuel(keys[i])
 			}
 			mo, merr := buildMap(m.in.Arena, keys, vals)
 			if merr != nil {
@@ -613,6 +618,7 @@ loop:
 				err = badOperands("INDEX_MAP", mv, k)
 				break loop
 			}
+			budget -= keyFuel(k)
 			mo := (*mapObj)(mv.p)
 			if j := mo.find(k); j >= 0 {
 				*stack.at(sp - 2) = mo.vals[j]
@@ -660,7 +666,7 @@ loop:
 			elems := (*listObj)(l.p).elems
 			budget -= int64(len(elems)) >> 3
 			found := false
-			if x.k >= KindList {
+			if x.k >= KindList || x.k == KindString && strFuel(x.n) > 0 {
 				if found, budget, err = m.inListDeep(x, elems, budget); err != nil {
 					break loop
 				}
@@ -682,6 +688,7 @@ loop:
 				err = badOperands("IN_MAP", k, mv)
 				break loop
 			}
+			budget -= keyFuel(k)
 			*stack.at(sp - 2) = Bool((*mapObj)(mv.p).find(k) >= 0)
 			sp--
 			pc++
@@ -692,7 +699,7 @@ loop:
 				err = badOperands("IN_STR", sub, s)
 				break loop
 			}
-			budget -= int64(s.n) >> 6
+			budget -= strFuel(s.n)
 			*stack.at(sp - 2) = Bool(strings.Contains(s.str(), sub.str()))
 			sp--
 			pc++

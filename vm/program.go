@@ -296,6 +296,7 @@ func buildSet(s SetSpec) (*constSet, error) {
 		cs.strs = make(map[string]struct{}, len(s.Elems))
 		for _, e := range strs {
 			cs.strs[e] = struct{}{}
+			cs.maxLen = max(cs.maxLen, uint64(len(e)))
 		}
 	} else {
 		cs.ints = make(map[int64]struct{}, len(s.Elems))

@@ -291,7 +291,7 @@ func equal(a, b Value, w *walk) bool {
 			return false
 		}
 		for i, k := range x.keys {
-			if w != nil && !w.step() {
+			if w != nil && (!w.step() || !w.take(keyFuel(k))) {
 				return false
 			}
 			j := y.find(k)
@@ -300,6 +300,9 @@ func equal(a, b Value, w *walk) bool {
 			}
 		}
 		return true
+	}
+	if w != nil && a.k == KindString && !w.take(strEqFuel(a, b)) {
+		return false
 	}
 	return equalScalar(a, b)
 }
@@ -347,7 +350,14 @@ func compare(a, b Value, w *walk) int {
 		}
 		return 1
 	case KindString:
-		return strings.Compare(a.str(), b.str())
+		if w == nil {
+			return strings.Compare(a.str(), b.str())
+		}
+		c, fuel := compareStr(a, b)
+		if !w.take(fuel) {
+			return 0
+		}
+		return c
 	case KindList:
 		if a.p == b.p {
 			return 0

@@ -1,10 +1,13 @@
 package vm
 
+import "strings"
+
 // Deep comparisons charge fuel for their walk: EQ, NE, EQ_CONST, NE_CONST,
 // JMP_IF_EQ_CONST, JMP_IF_NE_CONST, IN_LIST, BEFORE and AFTER of lists,
 // maps or records, and the builtins that use Call.Equal and Call.Compare,
 // cost 1 fuel per elemsPerFuel element pairs they compare, at every level
-// of nesting, on top of their own cost. The walk runs on the interpreter's fuel: when it
+// of nesting, on top of their own cost, and the strings they compare as
+// strFuelShift says. The walk runs on the interpreter's fuel: when it
 // runs out it checks the deadline and the context, as the interpreter does
 // every CheckEvery units, and stops with fuel_exhausted when the budget is
 // gone, so comparing two large (or widely shared) structures is bounded
@@ -30,19 +33,76 @@ func (w *walk) step() bool {
 	return w.charge()
 }
 
-// charge takes the next unit of fuel, and a new chunk from the machine
-// (checking the deadline and the context) when the chunk is used up.
+// charge takes the next unit of fuel for element pairs.
 func (w *walk) charge() bool {
+	w.n = elemsPerFuel
+	return w.take(1)
+}
+
+// take takes fuel units, and a new chunk from the machine (checking the
+// deadline and the context) when the chunk is used up.
+func (w *walk) take(fuel int64) bool {
 	if w.err != nil {
 		return false
 	}
-	w.n = elemsPerFuel
-	w.budget--
+	w.budget -= fuel
 	if w.budget >= 0 {
 		return true
 	}
 	w.budget, w.err = w.m.refuel(w.budget)
 	return w.err == nil
+}
+
+// Comparing strings costs fuel for the bytes it compares, at the rate of
+// CONCAT and IN_STR, 1 per 64 bytes (whole blocks of 64: the short strings
+// of the usual policy compare free): an equality (EQ and the instructions
+// above, IN_LIST per element, Call.Equal) compares two strings of the
+// same length, unless they share their bytes; an ordering (LT_STR, LE_STR,
+// GT_STR, GE_STR, BEFORE, AFTER, Call.Compare) compares their common
+// prefix; finding a string key in a map (INDEX_MAP, IN_MAP) compares or
+// hashes the key, and MAKE_MAP each of its keys.
+const strFuelShift = 6
+
+// strFuel is the fuel of n bytes of string work.
+func strFuel(n uint64) int64 { return int64(n >> strFuelShift) }
+
+// keyFuel is the fuel of finding key k in a map, or of putting it in one.
+func keyFuel(k Value) int64 {
+	if k.k != KindString {
+		return 0
+	}
+	return strFuel(k.n)
+}
+
+// strEqFuel is the fuel of Equal(a, b) beyond its instruction's: the
+// bytes of two strings of the same length, which only then are compared,
+// at different addresses.
+func strEqFuel(a, b Value) int64 {
+	if a.k != KindString || b.k != KindString || a.n != b.n || a.p == b.p {
+		return 0
+	}
+	return strFuel(a.n)
+}
+
+// compareStr is strings.Compare of two strings, and its fuel: that of
+// their common prefix (none at the same address, where the order is that
+// of the lengths).
+func compareStr(a, b Value) (int, int64) {
+	if min(a.n, b.n) < strBlock || a.p == b.p {
+		return strings.Compare(a.str(), b.str()), 0
+	}
+	return compareLong(a.str(), b.str())
+}
+
+const strBlock = 1 << strFuelShift
+
+// compareLong is compareStr of strings at different addresses: it
+// compares them a block at a time to know their common prefix.
+func compareLong(x, y string) (int, int64) {
+	i := 0
+	for n := min(len(x), len(y)) - strBlock; i <= n && x[i:i+strBlock] == y[i:i+strBlock]; i += strBlock {
+	}
+	return strings.Compare(x[i:], y[i:]), strFuel(uint64(i))
 }
 
 // equalDeep is Equal of a list, map or record a and any b for the
@@ -68,8 +128,8 @@ func (m *Machine) compareDeep(a, b Value, budget int64) (int, int64, error) {
 	return c, w.budget, nil
 }
 
-// inListDeep is IN_LIST of a list, map or record x in elems, charged as
-// equalDeep.
+// inListDeep is IN_LIST of a list, map or record, or of a string long
+// enough to cost fuel, x in elems, charged as equalDeep.
 func (m *Machine) inListDeep(x Value, elems []Value, budget int64) (bool, int64, error) {
 	w := walk{m: m, budget: budget}
 	for _, e := range elems {
@@ -84,7 +144,8 @@ func (m *Machine) inListDeep(x Value, elems []Value, budget int64) (bool, int64,
 }
 
 // Equal is vm.Equal charged to the run: 1 fuel per 8 element pairs it
-// compares in nested lists, maps and records (scalars are free), from a
+// compares in nested lists, maps and records, and the bytes of the
+// strings it compares (strFuelShift; other scalars are free), from a
 // chunk of fuel as the interpreter takes it, so that the deadline and the
 // context are checked every CheckEvery units, not at every call. It fails
 // with fuel_exhausted, or at the deadline, instead of walking on.
@@ -93,6 +154,9 @@ func (c *Call) Equal(a, b Value) (bool, error) {
 		return false, nil
 	}
 	if a.k < KindList {
+		if err := c.Charge(strEqFuel(a, b)); err != nil {
+			return false, err
+		}
 		return equalScalar(a, b), nil
 	}
 	eq, left, err := c.m.equalDeep(a, b, c.m.takeFuel())
@@ -103,6 +167,13 @@ func (c *Call) Equal(a, b Value) (bool, error) {
 // Compare is vm.Compare charged to the run as Equal is. On an error the
 // order is 0; a builtin that sorts must check the error once sorted.
 func (c *Call) Compare(a, b Value) (int, error) {
+	if a.k == KindString && b.k == KindString {
+		r, fuel := compareStr(a, b)
+		if err := c.Charge(fuel); err != nil {
+			return 0, err
+		}
+		return r, nil
+	}
 	if a.k != b.k || a.k < KindList {
 		return Compare(a, b), nil
 	}
