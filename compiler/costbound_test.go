@@ -2,6 +2,7 @@ package compiler_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +107,52 @@ func TestCostBoundWhy(t *testing.T) {
 		if out.Unbounded != c.why || out.UnboundedAt.String() != c.at || out.Bounded != (c.why == "") {
 			t.Errorf("%s: bounded %v, why %q at %s; want %q at %s", c.src, out.Bounded, out.Unbounded, out.UnboundedAt, c.why, c.at)
 		}
+	}
+}
+
+// TestCostBoundExact: the bound counts what instructions charge beyond 1
+// when it is known at compile time: MAKE_MAP 1 per entry (and its keys'
+// bytes). For a request
+// that takes the longest path, with strings short enough to cost nothing
+// by their size, the bound is the fuel the run takes.
+func TestCostBoundExact(t *testing.T) {
+	long := strings.Repeat("k", 100)
+	entries := make([]string, 16)
+	for i := range entries {
+		entries[i] = `"` + string(rune('a'+i)) + `": r.model`
+	}
+	for _, c := range []struct{ name, src string }{
+		{"map literal", `package p
+fn route(r: Request) -> Decision = to("x:y").priority(len({` + strings.Join(entries, ", ") + `}))
+`},
+		{"map literal, long key", `package p
+fn route(r: Request) -> Decision = to("x:y").priority(len({"` + long + `": r.model, "b": r.model}))
+`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env, err := rpl.NewEnv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			prog, err := env.CompileSource("p.rpl", []byte(c.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bound, ok := prog.CostBound()
+			if !ok {
+				t.Fatal("no bound")
+			}
+			req, err := prog.RequestFromJSON([]byte(`{"id": "r1", "model": ""}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := prog.Decide(context.Background(), req, rpl.DefaultInput(time.Unix(0, 0), "r1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Stats.Fuel != bound {
+				t.Errorf("run took %d fuel, bound %d: want them equal", res.Stats.Fuel, bound)
+			}
+		})
 	}
 }

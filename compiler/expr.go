@@ -177,13 +177,18 @@ func (f *funcCompiler) braceLit(e *lang.BraceLit) {
 		for _, en := range e.Entries {
 			if id, ok := en.Key.(*lang.Ident); ok {
 				f.pushConst(vm.Str(id.Name))
+				f.work.own += vm.KeyFuel(vm.Str(id.Name))
 			} else {
 				f.expr(en.Key)
+				if k, ok := f.c.constValue(en.Key); ok {
+					f.work.own += vm.KeyFuel(k)
+				}
 			}
 			f.expr(en.Value)
 		}
 		f.at(e.Sp.Start)
 		f.emit(vm.OpMakeMap, len(e.Entries))
+		f.work.own += int64(len(e.Entries)) // MAKE_MAP costs 1 per entry
 	default:
 		f.emit(vm.OpNil)
 	}

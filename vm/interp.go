@@ -584,7 +584,7 @@ loop:
 			for i := range n {
 				keys[i] = *stack.at(sp + 2*i)
 				vals[i] = *stack.at(sp + 2*i + 1)
-				budget -= keyFuel(keys[i])
+				budget -= KeyFuel(keys[i])
 			}
 			mo, merr := buildMap(m.in.Arena, keys, vals)
 			if merr != nil {
@@ -618,7 +618,7 @@ loop:
 				err = badOperands("INDEX_MAP", mv, k)
 				break loop
 			}
-			budget -= keyFuel(k)
+			budget -= KeyFuel(k)
 			mo := (*mapObj)(mv.p)
 			if j := mo.find(k); j >= 0 {
 				*stack.at(sp - 2) = mo.vals[j]
@@ -688,7 +688,7 @@ loop:
 				err = badOperands("IN_MAP", k, mv)
 				break loop
 			}
-			budget -= keyFuel(k)
+			budget -= KeyFuel(k)
 			*stack.at(sp - 2) = Bool((*mapObj)(mv.p).find(k) >= 0)
 			sp--
 			pc++

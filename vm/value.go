@@ -291,7 +291,7 @@ func equal(a, b Value, w *walk) bool {
 			return false
 		}
 		for i, k := range x.keys {
-			if w != nil && (!w.step() || !w.take(keyFuel(k))) {
+			if w != nil && (!w.step() || !w.take(KeyFuel(k))) {
 				return false
 			}
 			j := y.find(k)

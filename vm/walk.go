@@ -66,8 +66,10 @@ const strFuelShift = 6
 // strFuel is the fuel of n bytes of string work.
 func strFuel(n uint64) int64 { return int64(n >> strFuelShift) }
 
-// keyFuel is the fuel of finding key k in a map, or of putting it in one.
-func keyFuel(k Value) int64 {
+// KeyFuel is the fuel of finding key k in a map (INDEX_MAP, IN_MAP), or of
+// putting it in one (MAKE_MAP, which also costs 1 per entry), beyond the
+// instruction's.
+func KeyFuel(k Value) int64 {
 	if k.k != KindString {
 		return 0
 	}
