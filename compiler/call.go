@@ -34,6 +34,7 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 		f.expr(call.Args[0])
 		f.at(e.Lparen)
 		f.emit(vm.OpStrTestConst, op, f.c.constIndex(k))
+		f.work.own += vm.StrTestFuel(op, 0, uint64(k.Len()))
 		return
 	}
 	if b.Module == "" {

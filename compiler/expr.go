@@ -459,6 +459,7 @@ func (f *funcCompiler) jumpIf(e lang.Expr, when bool, target string) {
 			f.expr(call.Args[0])
 			f.at(x.Lparen)
 			f.jump(vm.OpJmpUnlessStrConst, target, op, f.c.constIndex(k))
+			f.work.own += vm.StrTestFuel(op, 0, uint64(k.Len()))
 			return
 		}
 	case *lang.BinaryExpr:

@@ -983,19 +983,33 @@ const (
 )
 
 // strTest applies the string test op to s and the constant k, and
-// returns the fuel it costs beyond its instruction: what the builtin
-// (starts_with, ends_with, contains) would charge.
+// returns the fuel it costs beyond its instruction (StrTestFuel).
 func strTest(code Opcode, op int, s, k Value) (bool, int64, error) {
 	if s.k != KindString || k.k != KindString {
 		return false, 0, badOperands(code.String(), s, k)
 	}
+	var ok bool
 	switch op {
 	case StrStartsWith:
-		return strings.HasPrefix(s.str(), k.str()), int64(k.n) >> 4, nil
+		ok = strings.HasPrefix(s.str(), k.str())
 	case StrEndsWith:
-		return strings.HasSuffix(s.str(), k.str()), int64(k.n) >> 4, nil
+		ok = strings.HasSuffix(s.str(), k.str())
 	case StrContains:
-		return strings.Contains(s.str(), k.str()), 1 + int64(s.n+k.n)>>4, nil
+		ok = strings.Contains(s.str(), k.str())
+	default:
+		return false, 0, &Error{Code: CodeInternal, Msg: fmt.Sprintf("%s: no string test %d", code, op)}
 	}
-	return false, 0, &Error{Code: CodeInternal, Msg: fmt.Sprintf("%s: no string test %d", code, op)}
+	return ok, StrTestFuel(op, s.n, k.n), nil
+}
+
+// StrTestFuel is the fuel of the string test op (STR_TEST_CONST,
+// JMP_UNLESS_STR_CONST) of an sLen-byte string against a kLen-byte
+// constant beyond its instruction: what the builtin it stands for
+// (starts_with, ends_with, contains) would charge. With sLen 0, it is
+// what the static cost bound counts.
+func StrTestFuel(op int, sLen, kLen uint64) int64 {
+	if op == StrContains {
+		return 1 + int64((sLen+kLen)>>4)
+	}
+	return int64(kLen >> 4)
 }
