@@ -467,3 +467,30 @@ func TestDrawn(t *testing.T) {
 		}
 	}
 }
+
+// TestCaseInvalidUTF8: upper and lower map letters and keep every byte
+// that is not valid UTF-8 as it is (strings.ToUpper made each one a
+// 3-byte U+FFFD, before the result was accounted), and account the
+// result before making it.
+func TestCaseInvalidUTF8(t *testing.T) {
+	runCases(t, []tcase{
+		{"upper(string)", args(str("\xffé")), str("\xffÉ")},
+		{"lower(string)", args(str("\xffÉ")), str("\xffé")},
+		{"upper(string)", args(str("a\xe2\x82")), str("A\xe2\x82")}, // a cut character
+		{"upper(string)", args(str("\xef\xbf\xbdb")), str("\xef\xbf\xbdB")},
+	})
+	invalid := strings.Repeat("\xff", 1<<20)
+	v, st, err := env{lim: vm.Limits{Fuel: 1 << 30, Memory: 1 << 30}}.call(t, "upper(string)", str(invalid+"a"))
+	if err != nil || v.Str() != invalid+"A" {
+		t.Fatalf("upper of 1 MiB of invalid bytes and a: %d bytes, %v", len(v.Str()), err)
+	}
+	if want := int64(1<<20 + 1 + strHeader); st.Memory != want {
+		t.Errorf("upper of 1 MiB of invalid bytes and a: memory %d, want %d", st.Memory, want)
+	}
+	_, _, err = env{lim: vm.Limits{Fuel: 1 << 30, Memory: 1<<20 + strHeader}}.call(t, "upper(string)", str(invalid+"a"))
+	wantCode(t, err, vm.CodeMemoryExhausted)
+	v, st, err = env{}.call(t, "lower(string)", str(invalid))
+	if err != nil || v.Str() != invalid || st.Memory != 0 {
+		t.Errorf("lower of invalid bytes: %d bytes, memory %d, %v; want the input, no memory", len(v.Str()), st.Memory, err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 	"unsafe"
 
@@ -26,30 +27,48 @@ func lenStr(c *vm.Call, a []vm.Value) (vm.Value, error)  { return vm.Int(int64(a
 func lenList(c *vm.Call, a []vm.Value) (vm.Value, error) { return vm.Int(int64(a[0].Len())), nil }
 func lenMap(c *vm.Call, a []vm.Value) (vm.Value, error)  { return vm.Int(int64(a[0].Len())), nil }
 
-func strLower(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	s := a[0].Str()
+func strLower(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapCase(c, a[0], unicode.ToLower) }
+func strUpper(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapCase(c, a[0], unicode.ToUpper) }
+
+// mapCase is v with each Unicode character mapped by f (unicode.ToLower,
+// unicode.ToUpper) and each byte that is not valid UTF-8 kept as it is
+// (strings.ToLower writes U+FFFD, 3 bytes, for it). It returns v itself
+// when nothing changes, and accounts the new string's memory before it
+// makes it.
+func mapCase(c *vm.Call, v vm.Value, f func(rune) rune) (vm.Value, error) {
+	s := v.Str()
 	if err := chargeBytes(c, len(s)); err != nil {
 		return vm.Value{}, err
 	}
-	return sameOrNew(c, a[0], strings.ToLower(s))
-}
-
-func strUpper(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	s := a[0].Str()
-	if err := chargeBytes(c, len(s)); err != nil {
+	size, changed := 0, false
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+		if r == utf8.RuneError && w == 1 {
+			size++
+			continue
+		}
+		m := f(r)
+		changed = changed || m != r
+		size += utf8.RuneLen(m)
+	}
+	if !changed {
+		return v, nil
+	}
+	if err := c.Alloc(int64(size) + strHeader); err != nil {
 		return vm.Value{}, err
 	}
-	return sameOrNew(c, a[0], strings.ToUpper(s))
-}
-
-// sameOrNew returns orig when r is orig's string (strings.ToLower and
-// friends return their input when nothing changes), else r, accounted.
-func sameOrNew(c *vm.Call, orig vm.Value, r string) (vm.Value, error) {
-	s := orig.Str()
-	if len(r) == len(s) && unsafe.StringData(r) == unsafe.StringData(s) {
-		return orig, nil
+	b := make([]byte, 0, size)
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && w == 1 {
+			b = append(b, s[i])
+		} else {
+			b = utf8.AppendRune(b, f(r))
+		}
+		i += w
 	}
-	return c.NewStr(r)
+	return vm.Str(unsafe.String(unsafe.SliceData(b), len(b))), nil
 }
 
 func strTrim(c *vm.Call, a []vm.Value) (vm.Value, error) {
