@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -492,5 +493,19 @@ func TestCaseInvalidUTF8(t *testing.T) {
 	v, st, err = env{}.call(t, "lower(string)", str(invalid))
 	if err != nil || v.Str() != invalid || st.Memory != 0 {
 		t.Errorf("lower of invalid bytes: %d bytes, memory %d, %v; want the input, no memory", len(v.Str()), st.Memory, err)
+	}
+	// Valid UTF-8 maps as strings.ToUpper and ToLower do, every character.
+	var all strings.Builder
+	for r := rune(0); r <= utf8.MaxRune; r++ {
+		if utf8.ValidRune(r) {
+			all.WriteRune(r)
+		}
+	}
+	lim := env{lim: vm.Limits{Fuel: 1 << 30, Memory: 1 << 30}}
+	for key, want := range map[string]string{"upper(string)": strings.ToUpper(all.String()), "lower(string)": strings.ToLower(all.String())} {
+		v, st, err := lim.call(t, key, str(all.String()))
+		if err != nil || v.Str() != want || st.Memory != int64(len(want))+strHeader {
+			t.Errorf("%s of every character: %v, memory %d; differs from strings'", key, err, st.Memory)
+		}
 	}
 }

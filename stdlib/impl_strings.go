@@ -27,21 +27,39 @@ func lenStr(c *vm.Call, a []vm.Value) (vm.Value, error)  { return vm.Int(int64(a
 func lenList(c *vm.Call, a []vm.Value) (vm.Value, error) { return vm.Int(int64(a[0].Len())), nil }
 func lenMap(c *vm.Call, a []vm.Value) (vm.Value, error)  { return vm.Int(int64(a[0].Len())), nil }
 
-func strLower(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapCase(c, a[0], unicode.ToLower) }
-func strUpper(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapCase(c, a[0], unicode.ToUpper) }
+func strLower(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapCase(c, a[0], false) }
+func strUpper(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapCase(c, a[0], true) }
 
-// mapCase is v with each Unicode character mapped by f (unicode.ToLower,
-// unicode.ToUpper) and each byte that is not valid UTF-8 kept as it is
-// (strings.ToLower writes U+FFFD, 3 bytes, for it). It returns v itself
-// when nothing changes, and accounts the new string's memory before it
-// makes it.
-func mapCase(c *vm.Call, v vm.Value, f func(rune) rune) (vm.Value, error) {
+// mapCase is v with each Unicode letter mapped to upper or lower case
+// (unicode.ToUpper, unicode.ToLower) and each byte that is not valid
+// UTF-8 kept as it is (strings.ToUpper writes U+FFFD, 3 bytes, for it).
+// It returns v itself when nothing changes, and accounts the new string's
+// memory before it makes it. ASCII letters, the usual ones, are mapped in
+// line: those from lo to hi change case.
+func mapCase(c *vm.Call, v vm.Value, upper bool) (vm.Value, error) {
+	lo, hi, f := byte('A'), byte('Z'), unicode.ToLower
+	if upper {
+		lo, hi, f = 'a', 'z', unicode.ToUpper
+	}
 	s := v.Str()
 	if err := chargeBytes(c, len(s)); err != nil {
 		return vm.Value{}, err
 	}
-	size, changed := 0, false
-	for i := 0; i < len(s); {
+	i := 0 // the bytes that stay as they are, the usual case, in a tight loop
+	for i < len(s) && s[i] < utf8.RuneSelf && (s[i] < lo || s[i] > hi) {
+		i++
+	}
+	if i == len(s) {
+		return v, nil
+	}
+	size, changed := i, false
+	for i < len(s) {
+		if b := s[i]; b < utf8.RuneSelf {
+			changed = changed || lo <= b && b <= hi
+			size++
+			i++
+			continue
+		}
 		r, w := utf8.DecodeRuneInString(s[i:])
 		i += w
 		if r == utf8.RuneError && w == 1 {
@@ -58,17 +76,25 @@ func mapCase(c *vm.Call, v vm.Value, f func(rune) rune) (vm.Value, error) {
 	if err := c.Alloc(int64(size) + strHeader); err != nil {
 		return vm.Value{}, err
 	}
-	b := make([]byte, 0, size)
+	out := make([]byte, 0, size)
 	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if lo <= b && b <= hi {
+				b ^= 'a' - 'A'
+			}
+			out = append(out, b)
+			i++
+			continue
+		}
 		r, w := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && w == 1 {
-			b = append(b, s[i])
+			out = append(out, s[i])
 		} else {
-			b = utf8.AppendRune(b, f(r))
+			out = utf8.AppendRune(out, f(r))
 		}
 		i += w
 	}
-	return vm.Str(unsafe.String(unsafe.SliceData(b), len(b))), nil
+	return vm.Str(unsafe.String(unsafe.SliceData(out), len(out))), nil
 }
 
 func strTrim(c *vm.Call, a []vm.Value) (vm.Value, error) {
