@@ -14,8 +14,9 @@ import (
 // TestStringComparisonFuel: comparing, ordering, finding and hashing
 // strings costs fuel by the bytes compared (1 per 64), so that a run
 // comparing long strings lasts as long as its fuel says. Each policy
-// compares a and b, two distinct equal strings of size bytes, n times (at
-// least): the run must be charged at least n·size/64.
+// compares a and b, two distinct equal strings of size bytes (or a and c,
+// of the same size, which differ in their last byte), n times (at least):
+// the run must be charged at least n·size/64.
 func TestStringComparisonFuel(t *testing.T) {
 	const size, n = 4096, 200
 	e := env(t)
@@ -32,6 +33,8 @@ func TestStringComparisonFuel(t *testing.T) {
 		{"in-large-map", `b in {"0": 1, "1": 1, "2": 1, "3": 1, "4": 1, "5": 1, "6": 1, "7": 1, "8": 1}`},
 		{"map-literal", `len({"` + long + `b": i}) == 1`},
 		{"list-eq", `[a] == [b]`},
+		{"list-ne", `[a] == [c]`}, // the same length, other bytes
+		{"in-list-ne", `c in [a]`},
 		{"map-eq", `{"k": a} == {"k": b}`},
 		{"list-before", `min_by([[a], [b]], s => s) == none`},
 		{"optional-before", `min_by([opt(a), opt(b)], s => s) == none`},
@@ -45,6 +48,7 @@ fn opt(s: string) -> string? = if len(s) > 0 { s } else { none }
 fn route(r: Request) -> Decision {
   let a = r.model + "b"
   let b = r.model + "b"
+  let c = r.model + "c"
   let k = range(` + strconv.Itoa(n) + `).count(i => ` + c.expr + `)
   to("x:y").priority(k % 2)
 }`

@@ -288,9 +288,10 @@ loop:
 		case OpEq, OpNe:
 			x, y := *stack.at(sp - 2), *stack.at(sp - 1)
 			var eq bool
+			var fuel int64
 			if x.k < KindList {
-				eq = Equal(x, y)
-				budget -= strEqFuel(x, y)
+				eq, fuel = equalFuel(x, y)
+				budget -= fuel
 			} else if eq, budget, err = m.equalDeep(x, y, budget); err != nil {
 				break loop
 			}
@@ -399,9 +400,10 @@ loop:
 		case OpEqConst, OpNeConst:
 			x, k := *stack.at(sp - 1), *consts.at(int(in.a))
 			var eq bool
+			var fuel int64
 			if x.k < KindList {
-				eq = Equal(x, k)
-				budget -= strEqFuel(x, k)
+				eq, fuel = equalFuel(x, k)
+				budget -= fuel
 			} else if eq, budget, err = m.equalDeep(x, k, budget); err != nil {
 				break loop
 			}
@@ -440,9 +442,10 @@ loop:
 			sp--
 			x, k := *stack.at(sp), *consts.at(int(in.a))
 			var eq bool
+			var fuel int64
 			if x.k < KindList {
-				eq = Equal(x, k)
-				budget -= strEqFuel(x, k)
+				eq, fuel = equalFuel(x, k)
+				budget -= fuel
 			} else if eq, budget, err = m.equalDeep(x, k, budget); err != nil {
 				break loop
 			}

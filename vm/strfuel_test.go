@@ -29,8 +29,9 @@ func TestStringComparisonCharge(t *testing.T) {
 		{"int", Int(4097), Int(4097), 0},
 	}
 	for _, c := range eq {
-		if f := strEqFuel(c.x, c.y); f != c.fuel {
-			t.Errorf("equality, %s: fuel %d, want %d", c.name, f, c.fuel)
+		eq, f := equalFuel(c.x, c.y)
+		if want := Equal(c.x, c.y); eq != want || f != c.fuel {
+			t.Errorf("equality, %s: %v, fuel %d; want %v, fuel %d", c.name, eq, f, want, c.fuel)
 		}
 	}
 	ord := []struct {

@@ -301,10 +301,11 @@ func equal(a, b Value, w *walk) bool {
 		}
 		return true
 	}
-	if w != nil && a.k == KindString && !w.take(strEqFuel(a, b)) {
+	eq, fuel := equalFuel(a, b)
+	if w != nil && fuel > 0 && !w.take(fuel) {
 		return false
 	}
-	return equalScalar(a, b)
+	return eq
 }
 
 // Compare orders a and b: -1, 0 or +1. Values of different kinds order by

@@ -76,14 +76,17 @@ func KeyFuel(k Value) int64 {
 	return strFuel(k.n)
 }
 
-// strEqFuel is the fuel of Equal(a, b) beyond its instruction's: the
-// bytes of two strings of the same length, which only then are compared,
-// at different addresses.
-func strEqFuel(a, b Value) int64 {
-	if a.k != KindString || b.k != KindString || a.n != b.n || a.p == b.p {
-		return 0
+// equalFuel is Equal of a scalar a and any b, and its fuel beyond the
+// instruction's: that of the bytes of two strings of the same length at
+// different addresses, which only then are compared.
+func equalFuel(a, b Value) (bool, int64) {
+	if a.k != b.k {
+		return false, 0
 	}
-	return strFuel(a.n)
+	if a.k != KindString || a.n != b.n || a.p == b.p {
+		return equalScalar(a, b), 0
+	}
+	return a.str() == b.str(), strFuel(a.n)
 }
 
 // compareStr is strings.Compare of two strings, and its fuel: that of
@@ -156,10 +159,8 @@ func (c *Call) Equal(a, b Value) (bool, error) {
 		return false, nil
 	}
 	if a.k < KindList {
-		if err := c.Charge(strEqFuel(a, b)); err != nil {
-			return false, err
-		}
-		return equalScalar(a, b), nil
+		eq, fuel := equalFuel(a, b)
+		return eq, c.Charge(fuel)
 	}
 	eq, left, err := c.m.equalDeep(a, b, c.m.takeFuel())
 	c.m.fuel += left
