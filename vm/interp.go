@@ -370,8 +370,16 @@ loop:
 				err = badOperands(in.op.String(), x, y)
 				break loop
 			}
-			c, fuel := compareStr(x, y)
-			budget -= fuel
+			// compareStr by hand: no call more than strings.Compare's
+			// for short strings.
+			var c int
+			if costlyCompare(x, y) {
+				var fuel int64
+				c, fuel = compareLong(x.str(), y.str())
+				budget -= fuel
+			} else {
+				c = strings.Compare(x.str(), y.str())
+			}
 			var b bool
 			in := ins.at(pc)
 			switch in.op {

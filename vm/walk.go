@@ -90,10 +90,9 @@ func equalFuel(a, b Value) (bool, int64) {
 }
 
 // compareStr is strings.Compare of two strings, and its fuel: that of
-// their common prefix (none at the same address, where the order is that
-// of the lengths).
+// their common prefix.
 func compareStr(a, b Value) (int, int64) {
-	if min(a.n, b.n) < strBlock || a.p == b.p {
+	if !costlyCompare(a, b) {
 		return strings.Compare(a.str(), b.str()), 0
 	}
 	return compareLong(a.str(), b.str())
@@ -101,8 +100,13 @@ func compareStr(a, b Value) (int, int64) {
 
 const strBlock = 1 << strFuelShift
 
-// compareLong is compareStr of strings at different addresses: it
-// compares them a block at a time to know their common prefix.
+// costlyCompare reports whether ordering the strings a and b may cost
+// fuel: both are a block long or more, and at different addresses (at the
+// same one, the order is that of the lengths).
+func costlyCompare(a, b Value) bool { return min(a.n, b.n) >= strBlock && a.p != b.p }
+
+// compareLong is compareStr of strings that costlyCompare: it compares
+// them a block at a time to know their common prefix.
 func compareLong(x, y string) (int, int64) {
 	i := 0
 	for n := min(len(x), len(y)) - strBlock; i <= n && x[i:i+strBlock] == y[i:i+strBlock]; i += strBlock {
