@@ -225,29 +225,8 @@ func (c *compiler) newFunc(name, file string, params int) int {
 }
 
 // resolveFunc maps a function or const to the version that runs in the
-// main policy: a redeclaration in a more derived policy of the extends
-// chain replaces the parent's for every user, the parent's own functions
-// included (a child refines its parent like an override).
-func (c *compiler) resolveFunc(o *lang.Object) *lang.Object {
-	if o == nil || (o.Kind != lang.ObjFunc && o.Kind != lang.ObjConst) {
-		return o
-	}
-	var first *lang.Object // the most derived declaration so far
-	for p := c.prog.Main; p != nil; p = p.Extends {
-		if first == nil {
-			if f := p.Scope.Lookup(o.Name); f != nil && f.Kind == o.Kind {
-				first = f
-			}
-		}
-		if p == o.Pkg {
-			if first != nil {
-				return first
-			}
-			return o
-		}
-	}
-	return o // not declared in the extends chain: an import's
-}
+// main policy (lang.Program.Derived).
+func (c *compiler) resolveFunc(o *lang.Object) *lang.Object { return c.prog.Derived(o) }
 
 // funcIndex returns the vm function index of a user function, queueing it
 // for compilation on first use.

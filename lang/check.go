@@ -76,6 +76,34 @@ type Program struct {
 	Info     *Info
 }
 
+// Derived is the declaration of the constant or function o that the
+// composed program uses: the most derived one of its name along the main
+// policy's extends chain, from the main policy up to o's package (a
+// redeclaration in a child replaces its parent's for every user, the
+// parent's own functions included). Anything else, and an import's
+// declaration, is itself. The checker and the compiler resolve names
+// with it alike.
+func (p *Program) Derived(o *Object) *Object {
+	if o == nil || (o.Kind != ObjConst && o.Kind != ObjFunc) {
+		return o
+	}
+	var first *Object // the most derived declaration so far
+	for pkg := p.Main; pkg != nil; pkg = pkg.Extends {
+		if first == nil {
+			if f := pkg.Scope.Lookup(o.Name); f != nil && f.Kind == o.Kind {
+				first = f
+			}
+		}
+		if pkg == o.Pkg {
+			if first != nil {
+				return first
+			}
+			return o
+		}
+	}
+	return o // not declared in the extends chain: an import's
+}
+
 // Info holds what the checker learnt, keyed by AST node. The compiler, the
 // formatter and the LSP read it; nothing writes to it after Check.
 type Info struct {

@@ -30,31 +30,8 @@ type exhaustiveMatch struct {
 	fn   *Object
 }
 
-// derived is the declaration of the constant or function o that the
-// composed policy uses: the most derived one of its name along the main
-// policy's extends chain, from the main policy up to o's package. An
-// import's declaration is its own. The compiler resolves names the same
-// way (compiler.resolveFunc).
-func (c *checker) derived(o *Object) *Object {
-	if o == nil || (o.Kind != ObjConst && o.Kind != ObjFunc) {
-		return o
-	}
-	var first *Object
-	for p := c.prog.Main; p != nil; p = p.Extends {
-		if first == nil {
-			if f := p.Scope.Lookup(o.Name); f != nil && f.Kind == o.Kind {
-				first = f
-			}
-		}
-		if p == o.Pkg {
-			if first != nil {
-				return first
-			}
-			return o
-		}
-	}
-	return o
-}
+// derived is c.prog.Derived(o).
+func (c *checker) derived(o *Object) *Object { return c.prog.Derived(o) }
 
 // override is a constant that the composed policy replaces: orig, the
 // declaration an expression reads, and by, the one used instead.
