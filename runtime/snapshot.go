@@ -448,15 +448,20 @@ func WriteFiles(dir string, files map[string][]byte) error {
 			return err
 		}
 	}
+	// The former copy goes aside to dir.old, the only copy until tmp is
+	// in place: a dir.old there already is dropped first only when dir
+	// is there to replace it (without dir, dir.old is the last good one,
+	// which a reader takes, and must stay until tmp is dir).
 	old := dir + ".old"
-	os.RemoveAll(old)
 	if _, err := os.Stat(dir); err == nil {
+		os.RemoveAll(old)
 		if err := os.Rename(dir, old); err != nil {
 			os.RemoveAll(tmp)
 			return err
 		}
 	}
 	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
 		return err
 	}
 	if err := SyncDir(parent); err != nil {

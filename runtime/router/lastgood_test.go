@@ -72,4 +72,23 @@ func TestLastGoodAfterCrash(t *testing.T) {
 	if v := restart("a stale directory beside the bundle"); v != res.Bundle.Version() {
 		t.Errorf("a directory written before the bundle: version %.12s, want the bundle's %.12s", v, res.Bundle.Version())
 	}
+	// The bundle saved again, no directory is left beside it, a former
+	// copy (last-good.old/) included, which stayed for good; the
+	// directory is removed from aside (last-good.trash/), never in
+	// place, where a crash midway left a partial directory newer than
+	// the bundle.
+	if err := os.MkdirAll(filepath.Join(dir+".old", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(dir+".old", hourAgo, hourAgo); err != nil {
+		t.Fatal(err)
+	}
+	if v := restart("a former directory beside the bundle"); v != res.Bundle.Version() {
+		t.Errorf("a former directory beside the bundle: version %.12s, want the bundle's %.12s", v, res.Bundle.Version())
+	}
+	for _, p := range []string{dir, dir + ".old", dir + ".trash"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s left beside the bundle saved", filepath.Base(p))
+		}
+	}
 }

@@ -63,7 +63,8 @@ func (r *Router) persist(s *runtime.Snapshot) {
 	switch {
 	case s.Bundle() != nil:
 		if err = runtime.WriteFileAtomic(file, s.Bundle()); err == nil {
-			os.RemoveAll(dir)
+			discard(dir)
+			discard(dir + ".old")
 		}
 	case s.Files() != nil:
 		if err = runtime.WriteFiles(dir, s.Files()); err == nil {
@@ -73,6 +74,20 @@ func (r *Router) persist(s *runtime.Snapshot) {
 	r.unsaved = err != nil
 	if err != nil {
 		r.log.Warn("last good version not saved: until one is, a restart activates the sources' versions again", "err", err)
+	}
+}
+
+// discard removes the directory path so that no part of it is ever left
+// under its name: renamed aside first (a name lastGood does not read),
+// then removed. Removing it in place, a crash midway left a partial
+// directory, its modification time that of the removal, which lastGood
+// took for the newest copy.
+func discard(path string) {
+	trash := path + ".trash"
+	os.RemoveAll(trash)
+	if os.Rename(path, trash) == nil {
+		runtime.SyncDir(filepath.Dir(path))
+		os.RemoveAll(trash)
 	}
 }
 
