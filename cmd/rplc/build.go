@@ -304,28 +304,42 @@ func writeJSON(w io.Writer, v any) {
 func writeOutput(path string, data []byte) error { return replaceFile(path, data, 0o644) }
 
 // replaceFile writes data to path with mode through a temporary file
-// beside it (created 0600, then given mode) that is renamed over it: the
-// file is whole or not there, has mode whatever path had, and a symlink
-// at path is replaced, not followed.
+// beside it (stageFile) that is renamed over it: the file is whole or not
+// there, has mode whatever path had, and a symlink at path is replaced,
+// not followed.
 func replaceFile(path string, data []byte, mode os.FileMode) error {
+	tmp, err := stageFile(path, data, mode)
+	if err == nil {
+		if err = os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+		}
+	}
+	return err
+}
+
+// stageFile writes data to a temporary file beside path (created 0600,
+// written and synced, then given mode), for the caller to rename over
+// path, and returns its name.
+func stageFile(path string, data []byte, mode os.FileMode) (string, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return err
+		return "", err
 	}
 	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
 		err = os.Chmod(tmp.Name(), mode)
 	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
 	if err != nil {
 		os.Remove(tmp.Name())
+		return "", err
 	}
-	return err
+	return tmp.Name(), nil
 }
 
 // createFile writes data to path, created with mode (less the umask's
@@ -356,6 +370,44 @@ func unwrapPath(err error) error {
 	return err
 }
 
+// writeKeys writes the private key to out (mode 0600) and the public key
+// to out.pub (0644). Without force each file is created exclusively (a
+// file made meanwhile is not overwritten), the private key removed again
+// when the public key's file exists. With force both are staged whole
+// before either replaces its file, so that a failure to write one leaves
+// the former pair, not a new private key beside the old public key.
+func writeKeys(out string, priv, pub []byte, force bool) error {
+	if !force {
+		if err := createFile(out, priv, 0o600); err != nil {
+			return err
+		}
+		if err := createFile(out+".pub", pub, 0o644); err != nil {
+			os.Remove(out)
+			return err
+		}
+		return nil
+	}
+	privTmp, err := stageFile(out, priv, 0o600)
+	if err != nil {
+		return err
+	}
+	pubTmp, err := stageFile(out+".pub", pub, 0o644)
+	if err != nil {
+		os.Remove(privTmp)
+		return err
+	}
+	if err := os.Rename(privTmp, out); err != nil {
+		os.Remove(privTmp)
+		os.Remove(pubTmp)
+		return err
+	}
+	if err := os.Rename(pubTmp, out+".pub"); err != nil {
+		os.Remove(pubTmp)
+		return fmt.Errorf("%w (%s is the new private key: run keygen again)", err, out)
+	}
+	return nil
+}
+
 func newKeygenCmd(e *env) *cobra.Command {
 	var out string
 	var force bool
@@ -381,28 +433,11 @@ a wrong command line (including an existing KEY without --force).`,
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}
-			// Without --force each file is created exclusively (a file
-			// made meanwhile is not overwritten; the private key is
-			// removed again when the public key's file exists); with it
-			// each is replaced whole, with its mode.
-			write := createFile
-			if force {
-				write = replaceFile
-			}
-			for i, f := range []struct {
-				path string
-				data []byte
-				mode os.FileMode
-			}{{out, priv, 0o600}, {out + ".pub", pub, 0o644}} {
-				if err := write(f.path, f.data, f.mode); err != nil {
-					if i > 0 && !force {
-						os.Remove(out)
-					}
-					if errors.Is(err, fs.ErrExist) {
-						return usageErrorf(cmd, "%s exists (--force overwrites it)", f.path)
-					}
-					return &exitError{code: exitFail, err: err}
+			if err := writeKeys(out, priv, pub, force); err != nil {
+				if pe := (*fs.PathError)(nil); errors.As(err, &pe) && errors.Is(err, fs.ErrExist) {
+					return usageErrorf(cmd, "%s exists (--force overwrites it)", pe.Path)
 				}
+				return &exitError{code: exitFail, err: err}
 			}
 			pk, _ := bundle.ParsePublicKey(pub)
 			fmt.Fprintf(e.stdout, "wrote %s (private) and %s.pub (public), key id %s\n", out, out, bundle.KeyID(ed25519.PublicKey(pk)))

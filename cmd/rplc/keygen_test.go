@@ -83,3 +83,24 @@ func TestKeygenFiles(t *testing.T) {
 		t.Errorf("the existing public key overwritten: %q", data)
 	}
 }
+
+// TestKeygenForcePubFails: with --force, a public key file that cannot
+// be replaced (here a directory with something in it) leaves no staged
+// file behind, and the error says that the private key is the new one,
+// so that its pair is not taken for the old public key.
+func TestKeygenForcePubFails(t *testing.T) {
+	dir := t.TempDir()
+	k := filepath.Join(dir, "k")
+	if err := os.MkdirAll(filepath.Join(k+".pub", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	code := run([]string{"keygen", "-o", k, "--force"}, strings.NewReader(""), io.Discard, &stderr)
+	if code != exitFail || !strings.Contains(stderr.String(), "is the new private key: run keygen again") {
+		t.Errorf("keygen --force with a directory for k.pub: %d %s, want 1 saying the private key is new", code, stderr.String())
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		t.Errorf("left in the directory: %v, want k and k.pub alone", ents)
+	}
+}
