@@ -52,11 +52,12 @@ package state
 // health starts afresh: healthy, no latency, rate 0), so memory stays
 // bounded (a target's windows take a few KB) and a new target costs
 // O(log n) amortized (a sort of the targets every n/4 new ones), however
-// many distinct names feedback carries. Targets whose breaker has opened
-// (and not closed since) are forgotten last, after every other: the
-// target a breaker keeps traffic from gets no feedback, and would
-// otherwise be the least recently used, read healthy again as soon as
-// feedback for new names (made up, or many models') filled the table.
+// many distinct names feedback carries. Targets whose breaker is open
+// are forgotten last, after every other: the target a breaker keeps
+// traffic from gets no feedback, and would otherwise be the least
+// recently used, read healthy again as soon as feedback for new names
+// (made up, or many models') filled the table. Only while open (its
+// Cooldown): names made up and tripped on purpose are not kept for good.
 //
 // Reads take no lock and do not allocate: a target's figures are an
 // immutable view (healthView, 64 bytes) that the writer allocates anew
@@ -153,7 +154,7 @@ func (m *Mem) recordHealth(f *runtime.Feedback, now time.Time) {
 	t := m.targets[f.Target]
 	if t == nil {
 		if len(m.targets) >= m.opt.MaxTargets {
-			m.evict()
+			m.evict(now.UnixNano())
 		}
 		t = m.health.add(f.Target)
 		m.targets[f.Target] = t
@@ -205,28 +206,31 @@ func (m *Mem) recordHealth(f *runtime.Feedback, now time.Time) {
 		window: t.lat.window, median: t.median, newer: t.newer})
 }
 
-// evict forgets the least recently used quarter of the targets, those
-// whose breaker has opened last (see the health doc). The writer only.
-func (m *Mem) evict() {
+// evict forgets the least recently used quarter of the targets at now
+// (ns), those whose breaker is open last (see the health doc). The
+// writer only.
+func (m *Mem) evict(now int64) {
 	seen := m.seen[:0]
 	for _, t := range m.targets {
-		seen = append(seen, m.evictOrder(t))
+		seen = append(seen, m.evictOrder(t, now))
 	}
 	slices.Sort(seen)
 	cut := seen[max(len(seen)/4, 1)-1] // unique: one target at least
 	m.seen = seen
 	for name, t := range m.targets {
-		if m.evictOrder(t) <= cut {
+		if m.evictOrder(t, now) <= cut {
 			delete(m.targets, name)
 		}
 	}
 	m.health.keep(func(name string) bool { return m.targets[name] != nil })
 }
 
-// evictOrder is t's rank for evict, the lowest forgotten first: its last
-// feedback, after every other target's when its breaker has opened.
-func (m *Mem) evictOrder(t *Target) uint64 {
-	if t.tripped {
+// evictOrder is t's rank for evict at now, the lowest forgotten first:
+// its last feedback, after every other target's while its breaker is
+// open (its Cooldown: so that made-up names tripped on purpose are not
+// kept for good).
+func (m *Mem) evictOrder(t *Target, now int64) uint64 {
+	if t.tripped && now < t.openUntil {
 		return m.seq + t.seen
 	}
 	return t.seen

@@ -3,6 +3,7 @@ package state
 import (
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -223,6 +224,24 @@ func TestEvictionKeepsOpenBreakers(t *testing.T) {
 	}
 	if m.Healthy("down") || m.ErrorRate("down") != 1 {
 		t.Errorf("after 1000 new targets: healthy %v, error rate %v; want the breaker open", m.Healthy("down"), m.ErrorRate("down"))
+	}
+
+	// Only while open: names made up and tripped on purpose are
+	// forgotten like any other once their cooldown is over, not kept for
+	// good (crowding the real targets out of the table).
+	c := newClock()
+	m = NewMem(Options{MaxTargets: 64, Now: c.Now})
+	for i := range 48 {
+		feed(t, m, 20, runtime.Feedback{Target: "x:tripped-" + strconv.Itoa(i), Status: "http_5xx"})
+	}
+	c.advance(31 * time.Second)
+	for i := range 200 {
+		feed(t, m, 1, runtime.Feedback{Target: "x:new-" + strconv.Itoa(i), Status: "ok", LatencyMs: 10})
+	}
+	for name := range m.targets {
+		if strings.HasPrefix(name, "x:tripped-") {
+			t.Fatalf("%s, tripped 31s before, still tracked after 200 new targets in a table of 64", name)
+		}
 	}
 }
 
