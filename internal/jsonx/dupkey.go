@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 )
 
 // RepeatedKey is what an error says of a key that DuplicateKey found.
@@ -112,9 +113,11 @@ func stringEnd(data []byte, i int) int {
 	return len(data)
 }
 
-// keyOf is a key as encoding/json decodes it, from its quoted form.
+// keyOf is a key as encoding/json decodes it, from its quoted form: as
+// it is unless it has an escape or a byte that is not UTF-8 (decoded as
+// U+FFFD, so that "k\xff" and "k\xfe" are one key).
 func keyOf(quoted []byte) []byte {
-	if bytes.IndexByte(quoted, '\\') < 0 && len(quoted) >= 2 {
+	if bytes.IndexByte(quoted, '\\') < 0 && len(quoted) >= 2 && utf8.Valid(quoted) {
 		return quoted[1 : len(quoted)-1]
 	}
 	var s string

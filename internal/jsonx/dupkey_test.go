@@ -31,7 +31,8 @@ func TestDuplicateKey(t *testing.T) {
 		{`{"a\"b": 1, "a\"b": 2}`, "", 0, `a"b`},
 		{`{"s": "{\"a\": 1, \"a\": 2}", "t": "a"}`, "", 0, ""}, // in a string: no object
 		{`{"a": {}, "b": [], "c": {"a": 1}}`, "", 0, ""},
-		{`{"A": 1, "a": 2}`, "", 0, ""}, // keys are exact
+		{`{"A": 1, "a": 2}`, "", 0, ""},                    // keys are exact
+		{"{\"k\xff\": 1, \"k\xfe\": 2}", "", 0, "k\uFFFD"}, // one key to encoding/json
 		{"{" + strings.Join(many, ", ") + "}", "", 0, ""},
 		{"{" + strings.Join(many, ", ") + `, "k3": 0}`, "", 0, "k3"},
 		{"{" + strings.Join(many, ", ") + `, "k39": 0}`, "", 0, "k39"},
