@@ -40,6 +40,9 @@ func TestStringComparisonFuel(t *testing.T) {
 		{"optional-before", `min_by([opt(a), opt(b)], s => s) == none`},
 		{"sort", `len(sort([a, b])) == 2`},
 		{"contains-list", `contains([a], b)`},
+		{"tag", `to("x:y").tag("k", a).tag("k", b).target == "x:y"`},
+		// A split's targets are literals: two long ones that differ last.
+		{"weighted", `weighted({"` + long + `b": 1, "` + long + `c": 1}).target != ""`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

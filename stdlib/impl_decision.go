@@ -3,6 +3,7 @@ package stdlib
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -148,10 +149,25 @@ func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
 	if split.Len() == 0 {
 		return vm.Value{}, errors.New("empty split")
 	}
-	if err := chargeElems(c, split.Len()); err != nil {
+	if err := chargeDraw(c, split); err != nil {
 		return vm.Value{}, err
 	}
 	return pickPoint(split, point)
+}
+
+// chargeDraw charges a draw from split: 1 per 8 targets, and ordering
+// them by name (ascending) as the operators charge comparing strings, 1
+// per 64 bytes of the names for each of the log2(n) comparisons a name
+// takes part in.
+func chargeDraw(c *vm.Call, split vm.Map) error {
+	if err := chargeElems(c, split.Len()); err != nil {
+		return err
+	}
+	var fuel int64
+	for _, k := range split.Keys() {
+		fuel += vm.KeyFuel(k)
+	}
+	return c.Charge(fuel * int64(bits.Len(uint(split.Len()))))
 }
 
 // pickPoint is pickWeighted without the fuel.
@@ -274,7 +290,7 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 			if err := chargeBytes(c, len(key)); err != nil {
 				return vm.Value{}, err
 			}
-			if err := chargeElems(c, split.Len()); err != nil {
+			if err := chargeDraw(c, split); err != nil {
 				return vm.Value{}, err
 			}
 			kept, haveKept := "", false
@@ -311,13 +327,24 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	tags := old[lay.decision.tags].Map()
 	n := tags.Len()
 	at := -1 // the position of key in tags
+	// The lookup and comparisons cost what the operators' do.
+	if err := c.Charge(vm.KeyFuel(key)); err != nil {
+		return vm.Value{}, err
+	}
 	if v, ok := tags.Get(key); ok {
-		if vm.Equal(v, value) {
+		same, err := c.Equal(v, value)
+		if err != nil {
+			return vm.Value{}, err
+		}
+		if same {
 			s, err := refine(c, a[0])
 			return c.Fresh(s), err
 		}
 		for i, k := range tags.Keys() {
-			if vm.Equal(k, key) {
+			if same, err = c.Equal(k, key); err != nil {
+				return vm.Value{}, err
+			}
+			if same {
 				at = i
 				break
 			}
