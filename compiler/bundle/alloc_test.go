@@ -60,6 +60,8 @@ func TestReadAllocation(t *testing.T) {
 		{"empty tenants", "", `{"tenants": [` + junk("{}") + `]}`, "tenants[0].id: want a non-empty string"},
 		{"empty providers", `{"providers": [` + junk("{}") + `]}`, "", "providers[0].name: want a non-empty string"},
 		{"unknown field", "", `{"tenants": [{"id": "a", "x": [` + junk("{}") + `]}]}`, "tenants[0].x: unknown field"},
+		{"junk models", `{"providers": [{"name": "p", "models": [` + junk("{}") + `]}]}`, "", "providers[0].models: more than 65536 elements"},
+		{"junk parents", "", `{"tenants": [{"id": "a", "parents": [` + junk(`""`) + `]}]}`, "tenants[0].parents: more than 1024 elements"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var cat, tenants []byte

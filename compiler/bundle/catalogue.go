@@ -70,8 +70,9 @@ func (c *Catalogue) Fill(s *stdlib.MemState) {
 // key[i]) and its fields checked before their values are decoded: a list
 // of wrong elements is refused at the first, and an unknown field without
 // decoding its value (a list of 3-byte empty objects allocated 46 times
-// its size).
-func decodeList(data []byte, what, key string, fields []string, each func(at string, m map[string]any) error) error {
+// its size). A field's value that is a list longer than maxLen[field]
+// (when given) is refused before it is decoded, for the same reason.
+func decodeList(data []byte, what, key string, fields []string, maxLen map[string]int, each func(at string, m map[string]any) error) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	token := func(dec *json.Decoder) (any, error) {
@@ -106,8 +107,17 @@ func decodeList(data []byte, what, key string, fields []string, each func(at str
 			if !slices.Contains(fields, k) {
 				return nil, unknownField(at, k, fields...)
 			}
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, fmt.Errorf("invalid JSON: %v", err)
+			}
+			if n, bounded := maxLen[k]; bounded && jsonListLen(raw) > n {
+				return nil, fmt.Errorf("%s.%s: more than %d elements", at, k, n)
+			}
+			vd := json.NewDecoder(bytes.NewReader(raw))
+			vd.UseNumber()
 			var v any
-			if err := dec.Decode(&v); err != nil {
+			if err := vd.Decode(&v); err != nil {
 				return nil, fmt.Errorf("invalid JSON: %v", err)
 			}
 			m[k] = v
@@ -172,12 +182,15 @@ func decodeList(data []byte, what, key string, fields []string, each func(at str
 	return nil
 }
 
+// MaxModels is the most models a catalogue's provider lists.
+const MaxModels = 1 << 16
+
 // ParseCatalogue reads and validates a catalogue. Errors name the JSON
 // path: `providers[0].models[1].input_per_mtok: want money ("2.50" or 2.5), have "abc"`.
 func ParseCatalogue(data []byte) (*Catalogue, error) {
 	c := &Catalogue{}
 	seen := map[string]string{}
-	err := decodeList(data, "catalogue", "providers", []string{"name", "latency_ms", "models"}, func(at string, p map[string]any) error {
+	err := decodeList(data, "catalogue", "providers", []string{"name", "latency_ms", "models"}, map[string]int{"models": MaxModels}, func(at string, p map[string]any) error {
 		pname, err := name(p["name"], at+".name", true)
 		if err != nil {
 			return err

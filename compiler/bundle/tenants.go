@@ -53,7 +53,9 @@ type Tenant struct {
 func ParseTenants(data []byte) (*Tenants, error) {
 	ts := &Tenants{Data: data}
 	seen := map[string]string{}
-	err := decodeList(data, "tenants.json", "tenants", []string{"id", "tier", "parents", "policy", "budget"}, func(at string, m map[string]any) error {
+	// The parents list is bounded before it is decoded far above the
+	// ancestors a tenant may have, which the check below names.
+	err := decodeList(data, "tenants.json", "tenants", []string{"id", "tier", "parents", "policy", "budget"}, map[string]int{"parents": 16 * MaxTenantDepth}, func(at string, m map[string]any) error {
 		var t Tenant
 		var err error
 		if t.ID, err = str(m, "id", at, true); err != nil {
