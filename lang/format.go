@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -330,9 +331,14 @@ func (f *formatter) bad(n Node, what string) doc {
 	return nil
 }
 
-// trailing reports whether code precedes the comment on its line.
+// trailing reports whether code precedes the comment on its line (a
+// byte order mark starting the file is none).
 func (f *formatter) trailing(c *Comment) bool {
-	for i := int(c.Sp.Start) - 1; i >= 0; i-- {
+	first := 0
+	if bytes.HasPrefix(f.src, bom) {
+		first = len(bom)
+	}
+	for i := int(c.Sp.Start) - 1; i >= first; i-- {
 		switch f.src[i] {
 		case ' ', '\t', '\r', '\f', '\v':
 			continue

@@ -732,6 +732,15 @@ func TestByteOrderMark(t *testing.T) {
 	if err != nil || !bytes.Equal(out, src[len("\uFEFF"):]) {
 		t.Errorf("FormatSource = %q, %v; want the file without its mark", out, err)
 	}
+	// A comment right after the mark leads the file: it was taken for a
+	// trailing one, and the package clause went on a continuation line
+	// (fmt's own output then needed formatting again).
+	for _, src := range []string{"\uFEFF# top\npackage p\n", "\uFEFF# top\n\npackage p\n"} {
+		out, err := FormatSource("bom.rpl", []byte(src))
+		if want := src[len("\uFEFF"):]; err != nil || string(out) != want {
+			t.Errorf("FormatSource(%q) = %q, %v; want %q", src, out, err, want)
+		}
+	}
 	// Only at the start: elsewhere it is an invalid character.
 	if _, diags := Parse("bom.rpl", []byte("package p\n\uFEFF\n")); len(diags) == 0 || diags[0].Code != CodeInvalidChar {
 		t.Errorf("a mark after the start: %v, want RPL101", diags)
