@@ -182,32 +182,37 @@ func (d *Dispatcher) Put(x *Exchange) {
 }
 
 // Serve hands body to the engine as kind asks, inside a span when the
-// config traces, and returns the response (in x's buffer, valid until x
-// is put back) and its error code ("" on success). traceparent is the W3C
-// header the transport carried, if any; without a valid one, a CP1
-// body's trace_id that is a W3C trace id is given to the TraceFunc
-// (TraceIDFrom). arrival is when the request arrived. A panic below is
-// answered as an internal error. A batch none of whose requests could be
-// decided because no version was active (at least one request, each
-// answered not_ready) is answered as a decide is, with the not_ready
-// error alone, and its span ends with that outcome.
+// config traces, counts the answer (Hooks.Answered) and returns the
+// response (in x's buffer, valid until x is put back) and its error code
+// ("" on success). traceparent is the W3C header the transport carried,
+// if any; without a valid one, a CP1 body's trace_id that is a W3C trace
+// id is given to the TraceFunc (TraceIDFrom). arrival is when the request
+// arrived. A panic below is answered as an internal error. A batch none
+// of whose requests could be decided because no version was active (at
+// least one request, each answered not_ready) is answered as a decide
+// is, with the not_ready error alone, and its span ends with that
+// outcome.
 func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []byte, traceparent string, arrival time.Time) (out []byte, code Code) {
-	var done func(*Outcome)
-	if d.cfg.Trace != nil {
-		if kind == KindCP1 && TraceIDOf(traceparent) == "" {
-			// CP1's trace_id is the trace context when no header says
-			// otherwise (only a W3C trace id can be one).
-			if id := peekString(body, "trace_id"); ValidTraceID(id) {
-				ctx = WithTraceID(ctx, id)
-			}
-		}
-		ctx, done = d.cfg.Trace(ctx, traceparent, d.cfg.Transport, kind)
-	}
+	out, code = d.ServeUncounted(ctx, x, kind, body, traceparent, arrival)
+	d.Count(kind, code)
+	return out, code
+}
+
+// Count counts an answer of kind with code (Hooks.Answered).
+func (d *Dispatcher) Count(kind Kind, code Code) {
 	if d.cfg.Answered != nil {
-		// Deferred before the recovery below, so run after it: a
-		// recovered panic is counted as the internal error it answers.
-		defer func() { d.cfg.Answered(d.cfg.Transport, kind, code) }()
+		d.cfg.Answered(d.cfg.Transport, kind, code)
 	}
+}
+
+// ServeUncounted is Serve without counting the answer, for a transport
+// that counts it (Count) once it knows the answer was sent, and what it
+// was: a NATS reply the server refuses is answered with a refusal
+// instead, counted as such alone.
+func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind, body []byte, traceparent string, arrival time.Time) (out []byte, code Code) {
+	var done func(*Outcome)
+	// First: a panic in the span's start (the trace id's peek, the
+	// TraceFunc) is answered too.
 	defer func() {
 		if r := recover(); r != nil {
 			err := Errorf(CodeInternal, "internal error: %v", r)
@@ -218,6 +223,16 @@ func (d *Dispatcher) Serve(ctx context.Context, x *Exchange, kind Kind, body []b
 			}
 		}
 	}()
+	if d.cfg.Trace != nil {
+		if kind == KindCP1 && TraceIDOf(traceparent) == "" {
+			// CP1's trace_id is the trace context when no header says
+			// otherwise (only a W3C trace id can be one).
+			if id := peekString(body, "trace_id"); ValidTraceID(id) {
+				ctx = WithTraceID(ctx, id)
+			}
+		}
+		ctx, done = d.cfg.Trace(ctx, traceparent, d.cfg.Transport, kind)
+	}
 	var o *Outcome
 	out = x.out[:0]
 	switch kind {
@@ -266,6 +281,14 @@ func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string,
 	if d.cfg.Refused != nil {
 		d.cfg.Refused(d.cfg.Transport, why)
 	}
+	return d.Refusal(x, kind, why, message, body, traceparent)
+}
+
+// Refusal is Refuse's answer without counting it: for a transport that
+// must answer a refusal already counted again otherwise (NATS: one naming
+// a request id too long for the server's max_payload, answered without
+// it).
+func (d *Dispatcher) Refusal(x *Exchange, kind Kind, why Refusal, message string, body []byte, traceparent string) []byte {
 	x.out = appendError(x.out[:0], &Error{Code: why.Code(), Message: message}, kind, body, traceparent)
 	return x.out
 }

@@ -300,9 +300,13 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			}
 			x := s.d.Get()
 			defer s.d.Put(x)
-			if out, code := s.d.Serve(s.cfg.Context, x, kind, m.Data, traceparent(m.Header), time.Now()); code != "" {
+			// Counted once: recorded, as answered; else as refused
+			// (no_reply), there being no answer.
+			if out, code := s.d.ServeUncounted(s.cfg.Context, x, kind, m.Data, traceparent(m.Header), time.Now()); code != "" {
 				s.refused(rt.RefusedNoReply)
 				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, string(out))
+			} else {
+				s.d.Count(kind, code)
 			}
 			return
 		}
@@ -313,25 +317,40 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 		defer s.d.Put(x)
 		tp := traceparent(m.Header)
 		if n, _, _ := m.Sub.Pending(); n > s.cfg.MaxPending {
-			m.Respond(s.d.Refuse(x, kind, rt.RefusedOverloaded, fmt.Sprintf("router overloaded: %d requests queued; retry later", n), m.Data, tp))
+			s.refuse(m, x, kind, rt.RefusedOverloaded, fmt.Sprintf("router overloaded: %d requests queued; retry later", n), tp)
 			return
 		}
 		if len(m.Data) > s.cfg.MaxBody {
-			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, s.tooLarge(len(m.Data)), m.Data, tp))
+			s.refuse(m, x, kind, rt.RefusedTooLarge, s.tooLarge(len(m.Data)), tp)
 			return
 		}
-		out, _ := s.d.Serve(s.cfg.Context, x, kind, m.Data, tp, arrival)
+		out, code := s.d.ServeUncounted(s.cfg.Context, x, kind, m.Data, tp, arrival)
 		if err := m.Respond(out); errors.Is(err, nats.ErrMaxPayload) {
 			// A batch's answers can outgrow its requests past what the
-			// server accepts: say so, rather than leave the requester
-			// to time out.
+			// server accepts (a request id, too, which an answer
+			// repeats, invalid UTF-8 thrice as long): say so, rather
+			// than leave the requester to time out; counted as that
+			// refusal alone.
 			msg := fmt.Sprintf("the reply, %d bytes, is larger than the NATS server accepts (%d bytes)", len(out), s.nc.MaxPayload())
 			if kind == rt.KindBatch {
 				msg += "; send fewer requests in a batch"
 			}
-			m.Respond(s.d.Refuse(x, kind, rt.RefusedTooLarge, msg, m.Data, tp))
+			s.refuse(m, x, kind, rt.RefusedTooLarge, msg, tp)
+			return
 		}
+		s.d.Count(kind, code)
 	}
+}
+
+// refuse answers m with a refusal (Dispatcher.Refuse), counted once. One
+// that repeats a request id too long for what the server accepts is
+// answered without naming the request: else its requester would time out.
+func (s *Server) refuse(m *nats.Msg, x *rt.Exchange, kind rt.Kind, why rt.Refusal, msg, tp string) {
+	out := s.d.Refuse(x, kind, why, msg, m.Data, tp)
+	if int64(len(out)) > s.nc.MaxPayload() {
+		out = s.d.Refusal(x, kind, why, msg, nil, tp)
+	}
+	m.Respond(out)
 }
 
 func (s *Server) begin() { s.busy.Add(1) }

@@ -1,0 +1,140 @@
+package natsx_test
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	rt "github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+)
+
+// counted records what the hooks count, as "transport/kind/code" answers
+// and "transport/reason" refusals.
+type counted struct {
+	mu                sync.Mutex
+	answered, refused []string
+}
+
+func (c *counted) hooks() rt.Hooks {
+	return rt.Hooks{
+		Answered: func(tr string, k rt.Kind, code rt.Code) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.answered = append(c.answered, fmt.Sprintf("%s/%s/%s", tr, k, code))
+		},
+		Refused: func(tr string, why rt.Refusal) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.refused = append(c.refused, fmt.Sprintf("%s/%s", tr, why))
+		},
+	}
+}
+
+func (c *counted) want(t *testing.T, what string, answered, refused []string) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !slices.Equal(c.answered, answered) || !slices.Equal(c.refused, refused) {
+		t.Errorf("%s: answered %q refused %q; want %q and %q", what, c.answered, c.refused, answered, refused)
+	}
+	c.answered, c.refused = nil, nil
+}
+
+// TestReplyTooLargeAnswered: every NATS request is answered, and counted
+// once, when its answer would be larger than the server accepts. A reply
+// over max_payload was answered with a refusal that repeats the request
+// id: with a long id (invalid UTF-8 triples in the answer) that was too
+// large too, and the requester timed out; and the request was counted
+// twice, answered ok and refused too_large. A refusal before the engine
+// (a body over MaxBody) named the id the same way.
+func TestReplyTooLargeAnswered(t *testing.T) {
+	nc := plainServer(t, &server.Options{MaxPayload: 8192})
+	var c counted
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{MaxBody: 6000, Hooks: c.hooks()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	ask := func(subject, body string) string {
+		t.Helper()
+		m, err := nc.Request(subject, []byte(body), 5*time.Second)
+		if err != nil {
+			t.Fatalf("%s, %d bytes: %v", subject, len(body), err)
+		}
+		return string(m.Data)
+	}
+
+	long := strings.Repeat("\xff", 2800) // an id answered as 8,400 bytes
+	for _, c2 := range []struct{ subject, body string }{
+		{natsx.SubjectDecide, `{"request": {"id": "` + long + `", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`},
+		{natsx.SubjectCP1, `{"version":"1","request_id":"` + long + `","tenant_id":"t","task":{"type":"chat"}}`},
+	} {
+		if got := ask(c2.subject, c2.body); !strings.Contains(got, "is larger than the NATS server accepts") {
+			t.Errorf("%s with a long id: %.300s, want the reply's size refused", c2.subject, got)
+		}
+	}
+	c.want(t, "replies too large", nil, []string{"nats/too_large", "nats/too_large"})
+
+	// A batch whose answers outgrow the server: refused, counted once.
+	items := make([]string, 40)
+	for i := range items {
+		items[i] = fmt.Sprintf(`{"request": {"id": "r-%d", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`, i)
+	}
+	if got := ask(natsx.SubjectBatch, `{"requests": [`+strings.Join(items, ",")+`]}`); !strings.Contains(got, "send fewer requests in a batch") {
+		t.Errorf("a batch answered over max_payload: %.300s", got)
+	}
+	c.want(t, "a batch too large", nil, []string{"nats/too_large"})
+
+	// A body over MaxBody whose id would make the refusal too large.
+	body := `{"request": {"id": "` + strings.Repeat("\xff", 5990) + `"}}`
+	if got := ask(natsx.SubjectDecide, body); !strings.Contains(got, "request body too large") {
+		t.Errorf("a body over MaxBody with a long id: %.300s", got)
+	}
+	c.want(t, "a body too large", nil, []string{"nats/too_large"})
+
+	// An answer that fits is counted as answered, once.
+	if got := ask(natsx.SubjectDecide, `{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`); !strings.HasPrefix(got, `{"ok":true`) {
+		t.Errorf("a decide: %.300s", got)
+	}
+	c.want(t, "a decide", []string{"nats/v2/"}, nil)
+}
+
+// TestNoReplyFeedbackCountedOnce: fire-and-forget feedback (no reply
+// subject) is counted once: as answered when recorded, as refused
+// (no_reply) when not, where it was counted both answered
+// invalid_request and refused.
+func TestNoReplyFeedbackCountedOnce(t *testing.T) {
+	_, nc := embedded(t, "")
+	var c counted
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{Hooks: c.hooks(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	wait := func() {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+			c.mu.Lock()
+			n := len(c.answered) + len(c.refused)
+			c.mu.Unlock()
+			if n > 0 || time.Now().After(deadline) {
+				time.Sleep(50 * time.Millisecond) // and nothing more comes
+				return
+			}
+		}
+	}
+	nc.Publish(natsx.SubjectFeedback, []byte(`{"bogus": 1}`))
+	wait()
+	c.want(t, "invalid feedback without a reply subject", nil, []string{"nats/no_reply"})
+	nc.Publish(natsx.SubjectFeedback, []byte(`{"request_id": "f1", "target": "p:m", "status": "ok"}`))
+	wait()
+	c.want(t, "feedback recorded without a reply subject", []string{"nats/feedback/"}, nil)
+}
