@@ -32,9 +32,13 @@ func serveWith(t *testing.T, st *state.Mem, cfg httpx.Config) (*runtime.Engine, 
 }
 
 // send is do with the response's headers.
+// noRedirects is a client that shows a redirect rather than follows it:
+// a client posting a decision does not follow one.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 func send(t *testing.T, req *http.Request) (int, http.Header, string) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,6 +263,15 @@ func TestContentEncodingRefused(t *testing.T) {
 	if code, _, body := send(t, req); code != 200 {
 		t.Errorf("identity: %d %s", code, body)
 	}
+	// Every header and every coding of a list counts: a second header
+	// was ignored, and a gzip body read as JSON.
+	for _, ce := range [][]string{{"identity", "gzip"}, {"identity, gzip"}} {
+		req := request(t, "POST", srv.URL+"/v2/decide", strings.NewReader("\x1f\x8b\x08\x00"))
+		req.Header["Content-Encoding"] = ce
+		if code, _, body := send(t, req); code != http.StatusUnsupportedMediaType || !strings.Contains(body, `Content-Encoding \"gzip\" is not supported`) {
+			t.Errorf("Content-Encoding %q: %d %s, want 415 naming gzip", ce, code, body)
+		}
+	}
 }
 
 // TestUncleanPathNotFound: a path that is not clean is answered 404 in
@@ -269,7 +282,9 @@ func TestUncleanPathNotFound(t *testing.T) {
 	if _, err := e.LoadDir(context.Background(), examples); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"//v1/decide", "/v1/../v1/decide", "/v2/./decide", "/v2//decide"} {
+	// /v1 and /v2 themselves too: the mux redirected them to /v1/ and
+	// /v2/.
+	for _, p := range []string{"//v1/decide", "/v1/../v1/decide", "/v2/./decide", "/v2//decide", "/v1", "/v2"} {
 		req := request(t, "POST", srv.URL+p, strings.NewReader(`{"request": {"id": "r"}}`))
 		if code, _, body := send(t, req); code != http.StatusNotFound || !strings.Contains(body, `"ok":false`) {
 			t.Errorf("%s: %d %s, want a JSON 404", p, code, body)

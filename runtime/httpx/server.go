@@ -155,8 +155,11 @@ func New(e *runtime.Engine, cfg Config) *Server {
 	if cfg.Metrics != nil {
 		handle("GET", "/metrics", cfg.Metrics)
 	}
-	s.mux.HandleFunc("/v1/", s.notFound)
-	s.mux.HandleFunc("/v2/", s.notFound)
+	// Under /v1 and /v2, and those two paths themselves (which the mux
+	// would redirect to /v1/ and /v2/, no JSON), no endpoint is JSON 404.
+	for _, p := range []string{"/v1/", "/v2/", "/v1", "/v2"} {
+		s.mux.HandleFunc(p, s.notFound)
+	}
 	return s
 }
 
@@ -170,6 +173,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// encoded is the first content coding h declares other than identity,
+// in any of its Content-Encoding headers and lists: "" when the body is
+// as sent.
+func encoded(h http.Header) string {
+	for _, v := range h.Values("Content-Encoding") {
+		for c := range strings.SplitSeq(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return c
+			}
+		}
+	}
+	return ""
 }
 
 // Status maps an error code to an HTTP status.
@@ -211,7 +228,7 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 		}
 		// A compressed body would be read as JSON and refused as
 		// malformed, which would not say why.
-		if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		if ce := encoded(r.Header); ce != "" {
 			s.write(w, http.StatusUnsupportedMediaType, s.d.Refuse(x, kind, runtime.RefusedUnreadable,
 				fmt.Sprintf("Content-Encoding %q is not supported: send the JSON body uncompressed", ce), nil, r.Header.Get("traceparent")))
 			return
