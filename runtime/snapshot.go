@@ -17,6 +17,7 @@ import (
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/atomicfile"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
@@ -437,13 +438,13 @@ func WriteFiles(dir string, files map[string][]byte) error {
 		for d := filepath.Dir(p); d != parent; d = filepath.Dir(d) {
 			dirs[d] = true
 		}
-		if err := writeSynced(p, data); err != nil {
+		if err := atomicfile.WriteSynced(p, data, 0o644); err != nil {
 			os.RemoveAll(tmp)
 			return err
 		}
 	}
 	for d := range dirs {
-		if err := SyncDir(d); err != nil {
+		if err := atomicfile.SyncDir(d); err != nil {
 			os.RemoveAll(tmp)
 			return err
 		}
@@ -464,57 +465,11 @@ func WriteFiles(dir string, files map[string][]byte) error {
 		os.RemoveAll(tmp)
 		return err
 	}
-	if err := SyncDir(parent); err != nil {
+	if err := atomicfile.SyncDir(parent); err != nil {
 		return err
 	}
 	os.RemoveAll(old)
 	return nil
-}
-
-// WriteFileAtomic writes data to path through a temporary file beside it,
-// synced, renamed over path, and the directory synced: after a crash path
-// holds the former data or data, whole.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := writeSynced(tmp, data); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return SyncDir(filepath.Dir(path))
-}
-
-// writeSynced writes data to the file path (mode 0644) and syncs it.
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// SyncDir syncs the directory dir: the entries made, renamed or removed
-// in it are on disk.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // onlyNoRoute reports whether a compile failed only for want of a route

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/atomicfile"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 	"github.com/spf13/cobra"
@@ -299,48 +300,9 @@ func writeJSON(w io.Writer, v any) {
 }
 
 // writeOutput writes data to a new or existing file (mode 0644) through a
-// temporary file beside path that is renamed over it, so a watcher never
-// sees half a bundle.
-func writeOutput(path string, data []byte) error { return replaceFile(path, data, 0o644) }
-
-// replaceFile writes data to path with mode through a temporary file
-// beside it (stageFile) that is renamed over it: the file is whole or not
-// there, has mode whatever path had, and a symlink at path is replaced,
-// not followed.
-func replaceFile(path string, data []byte, mode os.FileMode) error {
-	tmp, err := stageFile(path, data, mode)
-	if err == nil {
-		if err = os.Rename(tmp, path); err != nil {
-			os.Remove(tmp)
-		}
-	}
-	return err
-}
-
-// stageFile writes data to a temporary file beside path (created 0600,
-// written and synced, then given mode), for the caller to rename over
-// path, and returns its name.
-func stageFile(path string, data []byte, mode os.FileMode) (string, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return "", err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), mode)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	return tmp.Name(), nil
-}
+// temporary file beside path that is renamed over it (atomicfile.Write),
+// so a watcher never sees half a bundle.
+func writeOutput(path string, data []byte) error { return atomicfile.Write(path, data, 0o644) }
 
 // createFile writes data to path, created with mode (less the umask's
 // bits) and exclusively: fs.ErrExist when something, a symlink
@@ -387,11 +349,11 @@ func writeKeys(out string, priv, pub []byte, force bool) error {
 		}
 		return nil
 	}
-	privTmp, err := stageFile(out, priv, 0o600)
+	privTmp, err := atomicfile.Stage(out, priv, 0o600)
 	if err != nil {
 		return err
 	}
-	pubTmp, err := stageFile(out+".pub", pub, 0o644)
+	pubTmp, err := atomicfile.Stage(out+".pub", pub, 0o644)
 	if err != nil {
 		os.Remove(privTmp)
 		return err
@@ -405,7 +367,7 @@ func writeKeys(out string, priv, pub []byte, force bool) error {
 		os.Remove(pubTmp)
 		return fmt.Errorf("%w (%s is the new private key: run keygen again)", err, out)
 	}
-	return nil
+	return atomicfile.SyncDir(filepath.Dir(out))
 }
 
 func newKeygenCmd(e *env) *cobra.Command {

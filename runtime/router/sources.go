@@ -18,6 +18,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/atomicfile"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/httpx"
@@ -62,7 +63,7 @@ func (r *Router) persist(s *runtime.Snapshot) {
 	var err error
 	switch {
 	case s.Bundle() != nil:
-		if err = runtime.WriteFileAtomic(file, s.Bundle()); err == nil {
+		if err = atomicfile.Write(file, s.Bundle(), 0o644); err == nil {
 			discard(dir)
 			discard(dir + ".old")
 		}
@@ -86,7 +87,7 @@ func discard(path string) {
 	trash := path + ".trash"
 	os.RemoveAll(trash)
 	if os.Rename(path, trash) == nil {
-		runtime.SyncDir(filepath.Dir(path))
+		atomicfile.SyncDir(filepath.Dir(path))
 		os.RemoveAll(trash)
 	}
 }
@@ -159,7 +160,7 @@ func (r *Router) took(update func(*sources)) {
 	file := filepath.Join(r.opt.DataDir, LastGoodSources)
 	data, err := json.MarshalIndent(r.sources, "", "  ")
 	if err == nil {
-		err = runtime.WriteFileAtomic(file, append(data, '\n'))
+		err = atomicfile.Write(file, append(data, '\n'), 0o644)
 	}
 	if err != nil {
 		r.log.Warn("last good sources not saved: the next start may activate a source again over a later activation", "err", err)

@@ -1,0 +1,80 @@
+// Package atomicfile writes files that a crash leaves whole or as they
+// were: through a temporary file beside the target, written and synced,
+// renamed over it, and the directory synced.
+package atomicfile
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Write writes data to path with mode: after a crash path holds its
+// former contents or data, whole. A symlink at path is replaced, not
+// followed, and path gets mode whatever it had.
+func Write(path string, data []byte, mode os.FileMode) error {
+	tmp, err := Stage(path, data, mode)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// Stage writes data to a new temporary file beside path (created 0600,
+// written and synced, then given mode), for the caller to rename over
+// path (then SyncDir), and returns its name. It leaves nothing behind
+// when it fails.
+func Stage(path string, data []byte, mode os.FileMode) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return "", err
+	}
+	err = write(f, data)
+	if err == nil {
+		err = os.Chmod(f.Name(), mode)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// WriteSynced creates path (it must not exist) with data and mode, synced:
+// a file of a new directory that is then synced and renamed into place.
+func WriteSynced(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	return write(f, data)
+}
+
+// write writes data to f, syncs and closes it.
+func write(f *os.File, data []byte) error {
+	_, err := f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// SyncDir syncs the directory dir: the entries made, renamed or removed
+// in it are on disk.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,47 @@
+package atomicfile
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestWrite: Write replaces the file whole with its mode, replaces a
+// symlink rather than writing through it, and leaves no temporary file.
+func TestWrite(t *testing.T) {
+	dir := t.TempDir()
+	target, link := filepath.Join(dir, "target"), filepath.Join(dir, "link")
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("target", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(link, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(link)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("link after Write: %v %v, want a regular file, 0600", fi.Mode(), err)
+	}
+	if data, _ := os.ReadFile(target); string(data) != "old" {
+		t.Errorf("the link's target became %q", data)
+	}
+	if data, _ := os.ReadFile(link); string(data) != "new" {
+		t.Errorf("written %q", data)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("left in the directory: %v", ents)
+	}
+	// A directory in the way: the rename fails, and nothing is left.
+	sub := filepath.Join(dir, "sub")
+	if err := os.MkdirAll(filepath.Join(sub, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(sub, []byte("x"), 0o644); err == nil {
+		t.Error("Write over a non-empty directory succeeded")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 3 {
+		t.Errorf("left after a failed Write: %v", ents)
+	}
+}
