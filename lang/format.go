@@ -1,7 +1,6 @@
 package lang
 
 import (
-	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -334,11 +333,7 @@ func (f *formatter) bad(n Node, what string) doc {
 // trailing reports whether code precedes the comment on its line (a
 // byte order mark starting the file is none).
 func (f *formatter) trailing(c *Comment) bool {
-	first := 0
-	if bytes.HasPrefix(f.src, bom) {
-		first = len(bom)
-	}
-	for i := int(c.Sp.Start) - 1; i >= first; i-- {
+	for i := int(c.Sp.Start) - 1; i >= f.file.BOMLen(); i-- {
 		switch f.src[i] {
 		case ' ', '\t', '\r', '\f', '\v':
 			continue

@@ -34,6 +34,10 @@ type File struct {
 	editorLines []int32 // lines' starts when a lone CR ends one too; nil without lone CRs (lines then)
 }
 
+// BOMLen is the length of the byte order mark that starts the file, 0
+// without one: editors hide it, and columns do not count it.
+func (f *File) BOMLen() int { return f.bom }
+
 // NewFile records src under name and builds its line table, and the
 // editors' one when a lone CR makes them differ (EditorLines).
 func NewFile(name string, src []byte) *File {

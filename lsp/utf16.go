@@ -1,7 +1,6 @@
 package lsp
 
 import (
-	"bytes"
 	"sort"
 	"unicode/utf8"
 
@@ -68,7 +67,7 @@ func lineOf(f *lang.File, p lang.Pos) (line, start int) {
 	starts := f.EditorLines()
 	line = sort.Search(len(starts), func(i int) bool { return starts[i] > int32(p) }) - 1
 	if line == 0 {
-		return 0, min(bomLen(f), int(p))
+		return 0, min(f.BOMLen(), int(p))
 	}
 	return line, int(starts[line])
 }
@@ -81,18 +80,9 @@ func lineStart(f *lang.File, line int) (int, bool) {
 		return 0, false
 	}
 	if line == 0 {
-		return bomLen(f), true
+		return f.BOMLen(), true
 	}
 	return int(starts[line]), true
-}
-
-// bomLen is the length of the byte order mark that starts f, or 0. Editors
-// hide the mark and count no column for it, as lang.File.Position does.
-func bomLen(f *lang.File) int {
-	if bytes.HasPrefix(f.Src, []byte("\uFEFF")) {
-		return len("\uFEFF")
-	}
-	return 0
 }
 
 // toSpan converts an LSP range into a span of f.
