@@ -859,7 +859,6 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	st := c.expr(e.Subject, nil)
 	var result Type
 	catchAll := false
-	sawTrue, sawFalse, sawNone := false, false, false
 	refused := false // a pattern refused: what it meant to cover is not known
 	for _, arm := range e.Arms {
 		scope := NewScope(c.scope, arm)
@@ -889,16 +888,6 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 			if !IsInvalid(st) && !IsInvalid(pt) && !AssignableTo(pt, st) && !AssignableTo(st, pt) {
 				c.errAt(p, CodeInvalidPattern, "pattern of type %s cannot match %s of type %s", pt, exprString(e.Subject), st)
 			}
-			if l, ok := p.(*BasicLit); ok && l.Kind == LitNone && arm.Guard == nil {
-				sawNone = true
-			}
-			if b, ok := c.info.Consts[p].(bool); ok && arm.Guard == nil {
-				if b {
-					sawTrue = true
-				} else {
-					sawFalse = true
-				}
-			}
 		}
 		saved := c.scope
 		c.scope = scope
@@ -921,7 +910,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 		return Typ[Void]
 	}
 	if !catchAll && !refused && !IsInvalid(st) {
-		if !c.covers(e, st, sawTrue && sawFalse, sawNone) {
+		if len(c.uncovered(e, st, false)) > 0 {
 			c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)")
 		} else {
 			c.exhaustive = append(c.exhaustive, exhaustiveMatch{e, st, c.file, c.fnObj})
@@ -933,42 +922,61 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	return result
 }
 
-// covers reports whether the unguarded arms of e cover every value of
-// its subject's type st without a catch-all: true and false a bool, every
-// member an enum, and none as well an optional of either (both and none:
-// whether arms match true and false, and none).
-func (c *checker) covers(e *MatchExpr, st Type, both, none bool) bool {
-	if o, ok := st.(*Optional); ok {
-		if !none {
-			return false
-		}
-		st = o.Elem
-	}
-	if isBasic(st, Bool) {
-		return both
-	}
-	en, ok := st.(*Enum)
-	return ok && c.coversEnum(e, en)
-}
-
-func (c *checker) coversEnum(e *MatchExpr, en *Enum) bool {
-	seen := map[string]bool{}
+// uncovered lists the values of e's subject type st that no unguarded arm
+// of e matches: true or false, an enum's members, none. A constant
+// pattern counts for its value in its package, or with derived in the
+// composed policy (checker.derived). Only bools, enums and their
+// optionals can be covered without a catch-all: for another type the
+// list holds "every value".
+func (c *checker) uncovered(e *MatchExpr, st Type, derived bool) []string {
+	sawTrue, sawFalse, sawNone := false, false, false
+	members := map[string]bool{}
 	for _, arm := range e.Arms {
 		if arm.Guard != nil {
 			continue
 		}
 		for _, p := range arm.Patterns {
-			if m, ok := c.enumPattern(p, 0, false); ok {
-				seen[m] = true
+			if l, ok := p.(*BasicLit); ok && l.Kind == LitNone {
+				sawNone = true
+				continue
+			}
+			v, ok := c.info.Consts[p]
+			if derived {
+				v, ok = c.derivedValue(p)
+			}
+			if b, isBool := v.(bool); ok && isBool {
+				sawTrue = sawTrue || b
+				sawFalse = sawFalse || !b
+			}
+			if m, ok := c.enumPattern(p, 0, derived); ok {
+				members[m] = true
 			}
 		}
 	}
-	for _, m := range en.Members {
-		if !seen[m] {
-			return false
+	var out []string
+	if o, ok := st.(*Optional); ok {
+		if !sawNone {
+			out = append(out, "none")
 		}
+		st = o.Elem
 	}
-	return true
+	if isBasic(st, Bool) {
+		if !sawTrue {
+			out = append(out, "true")
+		}
+		if !sawFalse {
+			out = append(out, "false")
+		}
+	} else if en, ok := st.(*Enum); ok {
+		for _, m := range en.Members {
+			if !members[m] {
+				out = append(out, m)
+			}
+		}
+	} else {
+		out = append(out, "every value")
+	}
+	return out
 }
 
 // enumPattern is the enum member that the pattern p denotes: a member,

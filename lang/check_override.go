@@ -151,56 +151,6 @@ type derivedResult struct {
 	ok bool
 }
 
-// uncovered lists the values of e's subject type st that no unguarded arm
-// of e matches in the composed policy: true or false, an enum's members,
-// none.
-func (c *checker) uncovered(e *MatchExpr, st Type) []string {
-	sawTrue, sawFalse, sawNone := false, false, false
-	members := map[string]bool{}
-	for _, arm := range e.Arms {
-		if arm.Guard != nil {
-			continue
-		}
-		for _, p := range arm.Patterns {
-			if l, ok := p.(*BasicLit); ok && l.Kind == LitNone {
-				sawNone = true
-				continue
-			}
-			if v, ok := c.derivedValue(p); ok {
-				if b, ok := v.(bool); ok {
-					sawTrue = sawTrue || b
-					sawFalse = sawFalse || !b
-				}
-			}
-			if m, ok := c.enumPattern(p, 0, true); ok {
-				members[m] = true
-			}
-		}
-	}
-	var out []string
-	if o, ok := st.(*Optional); ok {
-		if !sawNone {
-			out = append(out, "none")
-		}
-		st = o.Elem
-	}
-	if isBasic(st, Bool) {
-		if !sawTrue {
-			out = append(out, "true")
-		}
-		if !sawFalse {
-			out = append(out, "false")
-		}
-	} else if en, ok := st.(*Enum); ok {
-		for _, m := range en.Members {
-			if !members[m] {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
-}
-
 // checkOverriddenMatches reports, for a policy that extends another, each
 // match used as a value that the checker found exhaustive with its own
 // package's constants but that the composed policy's constants leave
@@ -244,7 +194,7 @@ func (c *checker) checkOverriddenMatches() {
 		if ov.orig == nil {
 			continue
 		}
-		missing := c.uncovered(m.e, m.st)
+		missing := c.uncovered(m.e, m.st, true)
 		if len(missing) == 0 {
 			continue
 		}
