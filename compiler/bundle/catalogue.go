@@ -92,14 +92,23 @@ func decodeList(data []byte, what, key string, fields []string, maxLen map[strin
 		}
 		return jsonx.Kind(t)
 	}
-	// object decodes the object raw, at, field by field.
-	object := func(raw []byte, at string) (map[string]any, error) {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		token(dec) // {
+	// decodeAny decodes the JSON value data, numbers as written.
+	decodeAny := func(data []byte) (any, error) {
+		d := json.NewDecoder(bytes.NewReader(data))
+		d.UseNumber()
+		var v any
+		if err := d.Decode(&v); err != nil {
+			return nil, fmt.Errorf("invalid JSON: %v", err)
+		}
+		return v, nil
+	}
+	// fieldsOf decodes the object elem, at, field by field.
+	fieldsOf := func(elem []byte, at string) (map[string]any, error) {
+		fd := json.NewDecoder(bytes.NewReader(elem))
+		token(fd) // {
 		m := map[string]any{}
-		for dec.More() {
-			t, err := token(dec)
+		for fd.More() {
+			t, err := token(fd)
 			if err != nil {
 				return nil, err
 			}
@@ -107,20 +116,16 @@ func decodeList(data []byte, what, key string, fields []string, maxLen map[strin
 			if !slices.Contains(fields, k) {
 				return nil, unknownField(at, k, fields...)
 			}
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
+			var val json.RawMessage
+			if err := fd.Decode(&val); err != nil {
 				return nil, fmt.Errorf("invalid JSON: %v", err)
 			}
-			if n, bounded := maxLen[k]; bounded && jsonListLen(raw) > n {
+			if n, bounded := maxLen[k]; bounded && jsonListLen(val) > n {
 				return nil, fmt.Errorf("%s.%s: more than %d elements", at, k, n)
 			}
-			vd := json.NewDecoder(bytes.NewReader(raw))
-			vd.UseNumber()
-			var v any
-			if err := vd.Decode(&v); err != nil {
-				return nil, fmt.Errorf("invalid JSON: %v", err)
+			if m[k], err = decodeAny(val); err != nil {
+				return nil, err
 			}
-			m[k] = v
 		}
 		return m, nil
 	}
@@ -150,15 +155,15 @@ func decodeList(data []byte, what, key string, fields []string, maxLen map[strin
 			return fmt.Errorf("%s: want a list, have %s", key, kind(t))
 		}
 		for i := 0; dec.More(); i++ {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
+			var elem json.RawMessage
+			if err := dec.Decode(&elem); err != nil {
 				return fmt.Errorf("invalid JSON: %v", err)
 			}
 			at := fmt.Sprintf("%s[%d]", key, i)
-			if k := jsonx.KindOfJSON(raw); k != jsonx.Kind(map[string]any{}) {
+			if k := jsonx.KindOfJSON(elem); k != jsonx.Kind(map[string]any{}) {
 				return fmt.Errorf("%s: want an object, have %s", at, k)
 			}
-			m, err := object(raw, at)
+			m, err := fieldsOf(elem, at)
 			if err == nil {
 				err = each(at, m)
 			}
