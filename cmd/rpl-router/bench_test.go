@@ -135,3 +135,32 @@ func TestSpinsHere(t *testing.T) {
 		}
 	}
 }
+
+// TestTargetsRatio: a ratio target shows the router's p99 over the echo's,
+// and its miss is the measured p99 over the limit (1.25× the echo's), not
+// that ratio: 150 µs against an echo's 100 µs is 1.50× the echo's, 1.20×
+// the limit.
+func TestTargetsRatio(t *testing.T) {
+	run := func(setup string, p99 float64) loadgen.Summary {
+		s := loadgen.Summary{ServiceUS: loadgen.Quantiles{P50: p99 / 4, P99: p99}, LatencyUS: loadgen.Quantiles{P50: p99 / 4, P99: p99 + 10}}
+		s.Setup, s.Offered = setup, 10000
+		return s
+	}
+	ts := targets([]loadgen.Summary{run("embedded/echo", 100), run("embedded/cp1", 150), run("embedded/v2", 110)})
+	got := map[string]target{}
+	for _, tg := range ts {
+		got[tg.Name] = tg
+	}
+	cp1, v2 := got["embedded/cp1 p99 @10000/s vs echo"], got["embedded/v2 p99 @10000/s vs echo"]
+	if cp1.Met || !strings.Contains(cp1.Measured, "1.50× echo's") || cp1.Miss < 1.19 || cp1.Miss > 1.21 {
+		t.Errorf("cp1: %+v; want missed, 1.50× echo's, 1.20× the limit", cp1)
+	}
+	if !v2.Met || !strings.Contains(v2.Measured, "1.10× echo's") || v2.Miss != 0 {
+		t.Errorf("v2: %+v; want met, 1.10× echo's", v2)
+	}
+	var out bytes.Buffer
+	printTable(&out, benchReport{Targets: ts})
+	if !strings.Contains(out.String(), "MISSED (1.20× the limit)") {
+		t.Errorf("table:\n%s\nwant the miss named as the limit's multiple", out.String())
+	}
+}
