@@ -29,6 +29,11 @@ func TestExitCodes(t *testing.T) {
 	}
 	policy := write("p.rpl", "package p\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n\ntest \"t\" {\n  expect route({}).target == \"openai:gpt-4o\"\n}\n")
 	lib := write("lib.rpl", "package lib\n\nconst target = \"openai:gpt-4o\"\n")
+	if err := os.Mkdir(filepath.Join(dir, "w"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	warned := write("w/w.rpl", "package w\n\nfn route(r: Request) -> Decision {\n  let x = 1\n  return to(\"openai:gpt-4o\")\n}\n") // a warning, no error
+	cp1 := write("cp1.json", `{"version": "1", "weights": {"openai": 50, "anthropic": 50}}`)
 	req := write("req.json", `{"tenant": {"id": "acme"}}`)
 	missing := filepath.Join(dir, "missing.json")
 	// A link to nothing named on the command line is a path that does
@@ -56,6 +61,13 @@ func TestExitCodes(t *testing.T) {
 		{"disasm, output not written", []string{"disasm", policy}, true, exitFail, "broken pipe"},
 		{"doc, output not written", []string{"doc", "--format", "json"}, true, exitFail, "broken pipe"},
 		{"test, output not written", []string{"test", "--format", "json", policy}, true, exitFail, "broken pipe"},
+		// Output lost is a failure whatever the command and format: a
+		// check's warnings or a test's results written to a full disk.
+		{"test text, output not written", []string{"test", policy}, true, exitFail, "broken pipe"},
+		{"check, output not written", []string{"check", warned}, true, exitFail, "broken pipe"},
+		{"explain text, output not written", []string{"explain", policy, "--request", req}, true, exitFail, "broken pipe"},
+		{"doc text, output not written", []string{"doc"}, true, exitFail, "broken pipe"},
+		{"migrate, output not written", []string{"migrate", cp1}, true, exitFail, "broken pipe"},
 		{"eval, no such request file", []string{"eval", policy, "--request", missing}, false, exitUsage, "no such file"},
 		{"check, a link to nothing", []string{"check", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
 		{"test, a link to nothing", []string{"test", gone}, false, exitUsage, "gone.rpl: no such file or directory"},

@@ -21,6 +21,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -48,11 +49,18 @@ type env struct {
 // run executes rplc with args (without the program name) and returns the
 // exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	out := &outWriter{w: stdout}
+	e := &env{stdin: stdin, stdout: out, stderr: stderr}
 	root := newRootCmd(e)
 	root.SetArgs(goStyleTestFlags(args))
 	err := root.Execute()
 	if err == nil {
+		// Output lost (a full disk) is a failure, whichever command
+		// wrote it; one that checks its writes has said so already.
+		if werr := out.failed(); werr != nil {
+			fmt.Fprintf(stderr, "rplc: %v\n", werr)
+			return exitFail
+		}
 		return exitOK
 	}
 	var ex *exitError
@@ -70,6 +78,31 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "rplc: %v\n", err)
 	fmt.Fprintf(stderr, "Run 'rplc --help' for usage.\n")
 	return exitUsage
+}
+
+// outWriter is standard output, remembering the first write that failed.
+type outWriter struct {
+	w   io.Writer
+	mu  sync.Mutex // the language server writes from several goroutines
+	err error
+}
+
+func (o *outWriter) Write(p []byte) (int, error) {
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.mu.Lock()
+		if o.err == nil {
+			o.err = err
+		}
+		o.mu.Unlock()
+	}
+	return n, err
+}
+
+func (o *outWriter) failed() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.err
 }
 
 // exitError carries an exit code out of a command. A nil err means the

@@ -25,6 +25,9 @@ func useColor(w io.Writer, mode string) bool {
 	case "never":
 		return false
 	}
+	if o, ok := w.(*outWriter); ok {
+		w = o.w
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
