@@ -82,6 +82,12 @@ func TestExitCodes(t *testing.T) {
 		{"eval, negative fuel", []string{"eval", policy, "--request", req, "--fuel", "-1"}, false, exitUsage, "invalid --fuel -1: want a value ≥ 0"},
 		{"test, negative fuel", []string{"test", "-fuel", "-5", policy}, false, exitUsage, "invalid --fuel -5"},
 		{"test, zero fuel is the default", []string{"test", "--fuel", "0", policy}, false, exitOK, ""},
+		// A file named that does not exist is a wrong command line, as
+		// for build --sign.
+		{"push, no such bundle", []string{"push", filepath.Join(dir, "nope.rplb"), "--nats-url", "nats://127.0.0.1:1"}, false, exitUsage, "rplc: " + filepath.Join(dir, "nope.rplb") + ": no such file or directory"},
+		{"push, no such public key", []string{"push", req, "--public-key", missing}, false, exitUsage, "--public-key: " + missing + ": no such file or directory"},
+		{"rollback, no such public key", []string{"rollback", "--nats-url", "nats://127.0.0.1:1", "--public-key", missing}, false, exitUsage, "--public-key: " + missing + ": no such file or directory"},
+		{"build, no such key", []string{"build", dir, "-o", filepath.Join(dir, "x.rplb"), "--sign", missing}, false, exitUsage, "--sign: " + missing + ": no such file or directory"},
 		{"push, negative timeout", []string{"push", "--timeout", "-1s", "x.rplb"}, false, exitUsage, "invalid --timeout -1s"},
 		{"push, negative fuel", []string{"push", "--fuel", "-1", "x.rplb"}, false, exitUsage, "invalid --fuel -1: want a value ≥ 0"},
 		{"push, negative memory", []string{"push", "--memory", "-1", "x.rplb"}, false, exitUsage, "invalid --memory -1: want a value ≥ 0"},

@@ -45,14 +45,14 @@ func (k *bundleKey) connect(cmd *cobra.Command) (*nats.Conn, context.Context, fu
 
 // signatureOptions reads the bundles with the public key in file: a
 // signature made with it is required ("" for none).
-func signatureOptions(file string) (bundle.ReadOptions, error) {
+func signatureOptions(cmd *cobra.Command, file string) (bundle.ReadOptions, error) {
 	var opts bundle.ReadOptions
 	if file == "" {
 		return opts, nil
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return opts, &exitError{code: exitFail, err: fmt.Errorf("--public-key: %w", unwrapPath(err))}
+		return opts, readError(cmd, fmt.Errorf("--public-key: %w", unwrapPath(err)))
 	}
 	if opts.PublicKey, err = bundle.ParsePublicKey(data); err != nil {
 		return opts, &exitError{code: exitFail, err: fmt.Errorf("--public-key %s: %w", file, err)}
@@ -86,7 +86,8 @@ with higher ones, push may send a bundle that a router refuses. A
 router's --deadline bounds its decisions, not the tests.
 
 Exit status: 0 when the bundle was stored, 1 when it is not a valid bundle,
-its tests fail, or NATS refused it, 2 for a wrong command line.`,
+its tests fail, a file cannot be read or NATS refused it, 2 for a wrong
+command line or a file that does not exist.`,
 		Example: `  rplc build examples/policies -o policies.rplb
   rplc push policies.rplb --nats-url nats://127.0.0.1:4222 --public-key release.key.pub`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -98,9 +99,9 @@ its tests fail, or NATS refused it, 2 for a wrong command line.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])
 			if err != nil {
-				return &exitError{code: exitFail, err: err}
+				return readError(cmd, unwrapPath(err))
 			}
-			opts, err := signatureOptions(publicKey)
+			opts, err := signatureOptions(cmd, publicKey)
 			if err != nil {
 				return err
 			}

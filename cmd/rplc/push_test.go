@@ -300,11 +300,14 @@ func TestRollbackSigned(t *testing.T) {
 		t.Fatalf("rollback to another key's bundle: exit %d: %s", code, msg)
 	}
 
-	for _, c := range []struct{ file, want string }{
-		{filepath.Join(dir, "missing.pub"), "missing.pub"},
-		{unsigned, "--public-key " + unsigned},
+	for _, c := range []struct {
+		file, want string
+		code       int
+	}{
+		{filepath.Join(dir, "missing.pub"), "missing.pub", exitUsage},
+		{unsigned, "--public-key " + unsigned, exitFail},
 	} {
-		if code, msg := rollback("--public-key", c.file); code != exitFail || !strings.Contains(msg, c.want) {
+		if code, msg := rollback("--public-key", c.file); code != c.code || !strings.Contains(msg, c.want) {
 			t.Fatalf("--public-key %s: exit %d: %s", c.file, code, msg)
 		}
 	}

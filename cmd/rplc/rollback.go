@@ -64,7 +64,8 @@ it keeps with POST /v2/policies/activate.
 
 Exit status: 0 when the earlier bundle was put back, 1 when there is none
 (or, without --public-key, it is not signed like the current one), the key
-cannot be read or NATS refused, 2 for a wrong command line.`,
+cannot be read or NATS refused, 2 for a wrong command line or a key file
+that does not exist.`,
 		Example: `  rplc rollback --nats-url nats://127.0.0.1:4222
   rplc rollback --nats-url nats://127.0.0.1:4222 --public-key release.key.pub
   rplc rollback --nats-url nats://127.0.0.1:4222 --version 8a4ebd45
@@ -79,7 +80,7 @@ cannot be read or NATS refused, 2 for a wrong command line.`,
 			if _, ok := runtime.VersionName(version); version != "" && !ok {
 				return usageErrorf(cmd, "invalid --version %q: want a version (64 hex digits), or 8 of its first at least", version)
 			}
-			opts, err := signatureOptions(publicKey)
+			opts, err := signatureOptions(cmd, publicKey)
 			if err != nil {
 				return err
 			}
