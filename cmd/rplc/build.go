@@ -226,6 +226,10 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 	}
 
 	if err := writeOutput(out, res.Data); err != nil {
+		if format == "json" {
+			sum.Error = err.Error()
+			writeJSON(e.stdout, sum)
+		}
 		return &exitError{code: exitFail, err: err}
 	}
 	b := res.Bundle
@@ -301,8 +305,22 @@ func writeJSON(w io.Writer, v any) {
 
 // writeOutput writes data to a new or existing file (mode 0644) through a
 // temporary file beside path that is renamed over it (atomicfile.Write),
-// so a watcher never sees half a bundle.
-func writeOutput(path string, data []byte) error { return atomicfile.Write(path, data, 0o644) }
+// so a watcher never sees half a bundle. An error names path, not the
+// temporary file.
+func writeOutput(path string, data []byte) error {
+	err := atomicfile.Write(path, data, 0o644)
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
 
 // createFile writes data to path, created with mode (less the umask's
 // bits) and exclusively: fs.ErrExist when something, a symlink
