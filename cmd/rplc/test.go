@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -180,17 +179,6 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 			policytest.WriteResult(e.stdout, r, ro)
 		}
 	}
-	if o.profile != "" {
-		var covs []*policytest.Coverage
-		for _, r := range results {
-			if r.Coverage != nil {
-				covs = append(covs, r.Coverage)
-			}
-		}
-		if err := writeProfile(o.profile, policytest.ProfileMode(o.mode), names.cwd, covs); err != nil {
-			return writeError(err)
-		}
-	}
 	failedAny := false
 	for _, r := range results {
 		failedAny = failedAny || r.Failed()
@@ -206,6 +194,19 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 			fmt.Fprintln(e.stdout, policytest.SummaryLine(results))
 		}
 	}
+	// The profile after the results, which a profile that cannot be
+	// written does not cut short.
+	if o.profile != "" {
+		var covs []*policytest.Coverage
+		for _, r := range results {
+			if r.Coverage != nil {
+				covs = append(covs, r.Coverage)
+			}
+		}
+		if err := writeProfile(o.profile, policytest.ProfileMode(o.mode), names.cwd, covs); err != nil {
+			return writeError(err)
+		}
+	}
 	if p, f, sk := policytest.Totals(results); cfg.Run != nil && p+f+sk == 0 && !failedAny {
 		// As go test -run does: no test is not a failure, but say so
 		// (when every policy ran: one that did not has said why).
@@ -217,16 +218,13 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	return nil
 }
 
+// writeProfile writes the cover profile to path whole (writeOutput).
 func writeProfile(path string, mode policytest.ProfileMode, dir string, covs []*policytest.Coverage) error {
-	f, err := os.Create(path)
-	if err != nil {
+	var b bytes.Buffer
+	if err := policytest.WriteProfile(&b, mode, dir, covs); err != nil {
 		return err
 	}
-	if err := policytest.WriteProfile(f, mode, dir, covs); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeOutput(path, b.Bytes())
 }
 
 // The JSON form of a test run.
