@@ -104,13 +104,22 @@ type testOutput struct {
 	profile, mode        string
 }
 
-// goStyleTestFlags lets `rplc test` take go test's single-dash spellings.
+// goStyleTestFlags lets `rplc test` take go test's single-dash spellings,
+// after rplc's own flags too (rplc --color never test -run x).
 func goStyleTestFlags(args []string) []string {
-	if len(args) == 0 || args[0] != "test" {
+	cmd := 0
+	for cmd < len(args) && strings.HasPrefix(args[cmd], "-") && args[cmd] != "--" {
+		if args[cmd] == "--color" {
+			cmd++ // its value
+		}
+		cmd++
+	}
+	if cmd >= len(args) || args[cmd] != "test" {
 		return args
 	}
 	out := append([]string(nil), args...)
-	for i, a := range out {
+	for i := cmd + 1; i < len(out); i++ {
+		a := out[i]
 		if a == "--" {
 			break
 		}
