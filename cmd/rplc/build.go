@@ -308,18 +308,25 @@ func writeJSON(w io.Writer, v any) {
 // so a watcher never sees half a bundle. An error names path, not the
 // temporary file.
 func writeOutput(path string, data []byte) error {
-	err := atomicfile.Write(path, data, 0o644)
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
+		return fmt.Errorf("%s: %w", path, bareError(err))
+	}
+	return nil
+}
+
+// bareError drops the operation and the path from an *os.PathError or
+// *os.LinkError ("open .x.123: no such file" → "no such file"), for a
+// message that names the file as the user gave it.
+func bareError(err error) error {
 	var pe *os.PathError
 	var le *os.LinkError
 	switch {
-	case err == nil:
-		return nil
 	case errors.As(err, &pe):
-		err = pe.Err
+		return pe.Err
 	case errors.As(err, &le):
-		err = le.Err
+		return le.Err
 	}
-	return fmt.Errorf("%s: %w", path, err)
+	return err
 }
 
 // createFile writes data to path, created with mode (less the umask's

@@ -98,7 +98,7 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 			if changed {
 				if err := writeFileAtomic(path, out); err != nil {
 					bad = true
-					fmt.Fprintf(e.stderr, "rplc: %v\n", err)
+					fmt.Fprintf(e.stderr, "rplc: %s: %v\n", display, bareError(err))
 				}
 			}
 		default:
@@ -126,7 +126,7 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 		src, err := os.ReadFile(f)
 		if err != nil {
 			bad = true
-			fmt.Fprintf(e.stderr, "rplc: %v\n", err)
+			fmt.Fprintf(e.stderr, "rplc: %s: %v\n", display, bareError(err))
 			continue
 		}
 		one(display, src, f)
