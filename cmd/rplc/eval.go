@@ -168,7 +168,7 @@ func compilePolicy(cmd *cobra.Command, e *env, path string, opts rpl.CompileOpti
 		return nil, nil, usageErrorf(cmd, "%s: not a policy (.rpl)", path)
 	}
 	if _, err := os.Stat(path); err != nil {
-		return nil, nil, usageErrorf(cmd, "%s: no such file or directory", path)
+		return nil, nil, readError(cmd, unwrapPath(err)) // 2 when missing
 	}
 	env, err := rpl.NewEnv()
 	if err != nil {

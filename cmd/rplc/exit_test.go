@@ -73,6 +73,8 @@ func TestExitCodes(t *testing.T) {
 		{"test, a link to nothing", []string{"test", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
 		{"fmt, a link to nothing", []string{"fmt", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
 		{"check, a link loop", []string{"check", loop}, false, exitFail, "rplc: " + loop + ": too many levels of symbolic links"},
+		{"eval, a link loop", []string{"eval", loop, "--request", req}, false, exitFail, "rplc: " + loop + ": too many levels of symbolic links"},
+		{"disasm, a link loop", []string{"disasm", loop}, false, exitFail, "rplc: " + loop + ": too many levels of symbolic links"},
 		{"eval, request not readable", []string{"eval", policy, "--request", dir}, false, exitFail, "is a directory"},
 		{"eval, state not readable", []string{"eval", policy, "--request", req, "--state", dir}, false, exitFail, "is a directory"},
 		{"eval, a library", []string{"eval", lib, "--request", req}, false, exitFail, "error[RPL212]"},
