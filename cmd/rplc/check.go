@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sort"
 
@@ -217,6 +218,12 @@ func treeData(root string, mains []*lang.Package) (lang.DiagList, error) {
 	_, _, err := bundle.CheckTreeData(root, func(id string) bool { return ids[id] })
 	if de, ok := errors.AsType[*bundle.DataError](err); ok {
 		return lang.DiagList{de.Diagnostic(filepath.Join(root, de.File))}, nil
+	}
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		// A file there that cannot be read (a directory): about the
+		// whole file, line 0, as a policy that cannot be read.
+		return lang.DiagList{{File: lang.NewFile(pe.Path, nil), Span: lang.Span{Start: lang.NoPos, End: lang.NoPos},
+			Severity: lang.SevError, Code: lang.CodeTreeData, Message: fmt.Sprintf("cannot read: %v", pe.Err)}}, nil
 	}
 	return nil, err
 }
