@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -29,17 +30,21 @@ func (k *bundleKey) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&k.url, "nats-url", defURL, "NATS of the routers (default $NATS_URL, else "+nats.DefaultURL+")")
 	cmd.Flags().StringVar(&k.bucket, "bucket", natsx.BundleBucket, "JetStream key-value bucket the routers watch")
 	cmd.Flags().StringVar(&k.key, "key", natsx.BundleKey, "key of the bundle in the bucket")
-	cmd.Flags().DurationVar(&k.timeout, "timeout", 10*time.Second, "give up after this long")
+	cmd.Flags().DurationVar(&k.timeout, "timeout", defaultTimeout, "give up after this long (0: the default)")
 }
+
+// defaultTimeout is push's and rollback's --timeout, given or 0.
+const defaultTimeout = 10 * time.Second
 
 // connect connects to the NATS deployment; the context ends with the
 // timeout.
 func (k *bundleKey) connect(cmd *cobra.Command) (*nats.Conn, context.Context, func(), error) {
-	nc, err := nats.Connect(k.url, nats.Name("rplc "+cmd.Name()), nats.Timeout(k.timeout))
+	timeout := cmp.Or(k.timeout, defaultTimeout)
+	nc, err := nats.Connect(k.url, nats.Name("rplc "+cmd.Name()), nats.Timeout(timeout))
 	if err != nil {
 		return nil, nil, nil, &exitError{code: exitFail, err: fmt.Errorf("NATS %s: %w", k.url, err)}
 	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), k.timeout)
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	return nc, ctx, func() { cancel(); nc.Close() }, nil
 }
 

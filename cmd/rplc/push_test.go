@@ -67,6 +67,15 @@ func TestPush(t *testing.T) {
 	if code := run([]string{"push"}, nil, &out, &errb); code != exitUsage {
 		t.Fatalf("no argument: exit %d", code)
 	}
+	// --timeout 0 is the default, as for every limit and time, not a
+	// deadline already past.
+	errb.Reset()
+	if code := run([]string{"push", file, "--nats-url", ns.ClientURL(), "--timeout", "0"}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("--timeout 0: exit %d: %s", code, errb.String())
+	}
+	if code := run([]string{"rollback", "--nats-url", ns.ClientURL(), "--timeout", "0"}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "no earlier bundle") {
+		t.Fatalf("rollback --timeout 0: exit %d: %s", code, errb.String())
+	}
 }
 
 // TestRollback pushes two bundles and rolls back to the first; with
