@@ -214,6 +214,10 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		case errors.Is(berr, bundle.ErrTestsFailed):
 			msg = fmt.Sprintf("build failed: %d of %d tests failed (--skip-tests builds anyway)", len(res.Failures), res.Tests)
 		default:
+			if pe, ok := errors.AsType[*fs.PathError](berr); ok {
+				// A file of the tree: named as the diagnostics name theirs.
+				msg = fmt.Sprintf("%s: %v", display(pe.Path), pe.Err)
+			}
 			msg = "build failed: " + msg
 		}
 		sum.Error = msg
