@@ -40,9 +40,13 @@ type batcher struct {
 	q      []sdktrace.ReadOnlySpan
 	closed bool
 
-	wake   chan struct{}
-	stop   chan struct{}
-	done   chan struct{}
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	// ctx is the exporting goroutine's exports' context: Shutdown
+	// cancels it when its own deadline passes during one.
+	ctx    context.Context
+	cancel context.CancelFunc
 	once   sync.Once
 	full   atomic.Int64 // spans dropped: the queue was full
 	late   atomic.Int64 // spans dropped: ended after Shutdown
@@ -86,6 +90,7 @@ func newBatcher(exp sdktrace.SpanExporter, log *slog.Logger) *batcher {
 		done:    make(chan struct{}),
 	}
 	b.batch = min(b.batch, b.max) // as the SDK's
+	b.ctx, b.cancel = context.WithCancel(context.Background())
 	go b.run()
 	return b
 }
@@ -141,7 +146,7 @@ func (b *batcher) run() {
 		case <-b.stop:
 			return
 		}
-		b.export(context.Background()) // a failure is counted and logged
+		b.export(b.ctx) // a failure is counted and logged
 	}
 }
 
@@ -198,7 +203,12 @@ func (b *batcher) ForceFlush(ctx context.Context) error {
 }
 
 // Shutdown stops the exporting goroutine, exports the spans queued and
-// shuts the exporter down; spans ended afterwards are dropped.
+// shuts the exporter down; spans ended afterwards are dropped. When ctx
+// ends first, the goroutine being in an export (a collector that takes
+// the connection and does not answer, for up to the export timeout),
+// that export is stopped and the queued spans are dropped, all counted
+// as export_failed: the exporter is shut down all the same, and no
+// export outlives Shutdown.
 func (b *batcher) Shutdown(ctx context.Context) error {
 	var err error
 	b.once.Do(func() {
@@ -208,11 +218,18 @@ func (b *batcher) Shutdown(ctx context.Context) error {
 		close(b.stop)
 		select {
 		case <-b.done:
+			err = b.export(ctx)
 		case <-ctx.Done():
+			b.cancel()
+			b.mu.Lock()
+			n := len(b.q)
+			b.q = nil
+			b.mu.Unlock()
+			b.failed.Add(int64(n))
 			err = ctx.Err()
-			return
 		}
-		err = errors.Join(b.export(ctx), b.exp.Shutdown(ctx))
+		b.cancel()
+		err = errors.Join(err, b.exp.Shutdown(ctx))
 	})
 	return err
 }

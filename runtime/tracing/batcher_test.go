@@ -177,3 +177,63 @@ func TestExportFailed(t *testing.T) {
 		t.Errorf("the log lacks the spans lost and the error:\n%s", logged.String())
 	}
 }
+
+// stuck is an exporter whose exports wait for their context to end, as
+// one to a collector that takes connections and never answers does.
+type stuck struct {
+	entered chan int
+	mu      sync.Mutex
+	shut    bool
+}
+
+func (s *stuck) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	s.entered <- len(spans)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (s *stuck) Shutdown(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shut = true
+	return nil
+}
+
+// TestShutdownStuckExport: a Shutdown whose context ends while an export
+// hangs (a collector that never answers) stops that export, counts its
+// spans and the queued ones dropped, shuts the exporter down and leaves
+// no exporting goroutine behind. It returned at its deadline with the
+// export still running for up to OTEL_BSP_EXPORT_TIMEOUT, the exporter
+// not shut down, and the queued spans lost without a count.
+func TestShutdownStuckExport(t *testing.T) {
+	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4")
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "3600000")
+	exp := &stuck{entered: make(chan int, 8)}
+	b := newBatcher(exp, slog.New(slog.DiscardHandler))
+	tr := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b)).Tracer("test")
+	end(tr, 4)
+	<-exp.entered // the exporting goroutine hangs in this export
+	end(tr, 3)    // queued
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := b.Shutdown(ctx); err == nil {
+		t.Error("Shutdown: no error, its deadline passed with spans not exported")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Shutdown took %v", d)
+	}
+	select {
+	case <-b.done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the exporting goroutine still runs after Shutdown")
+	}
+	if got := b.Dropped(""); got != 7 {
+		t.Errorf("%d spans counted dropped, want 7 (4 in the export stopped, 3 queued)", got)
+	}
+	exp.mu.Lock()
+	defer exp.mu.Unlock()
+	if !exp.shut {
+		t.Error("the exporter was not shut down")
+	}
+}
