@@ -300,3 +300,39 @@ func TestUncleanPathNotFound(t *testing.T) {
 		}
 	}
 }
+
+// TestContentLength: every answer says its length, a batch's of more
+// than the server's 2 KiB buffer too: it was sent chunked, which an
+// HTTP/1.0 client (a load balancer's probe, a proxy) reads only to the
+// connection's close, so it could not be kept alive.
+func TestContentLength(t *testing.T) {
+	e, srv := serveWith(t, state.NewMem(state.Options{}), httpx.Config{})
+	if _, err := e.LoadDir(context.Background(), examples); err != nil {
+		t.Fatal(err)
+	}
+	var batch strings.Builder
+	batch.WriteString(`{"requests": [`)
+	for i := range 20 {
+		if i > 0 {
+			batch.WriteString(",")
+		}
+		fmt.Fprintf(&batch, `{"request": {"id": "r%d", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`, i)
+	}
+	batch.WriteString("]}")
+	for _, req := range []*http.Request{
+		request(t, "POST", srv.URL+"/v2/decide/batch", strings.NewReader(batch.String())),
+		request(t, "POST", srv.URL+"/v2/decide", strings.NewReader(`{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`)),
+		request(t, "GET", srv.URL+"/v2/policies", nil),
+		request(t, "GET", srv.URL+"/readyz", nil),
+	} {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.ContentLength != int64(len(data)) || len(resp.TransferEncoding) > 0 {
+			t.Errorf("%s %s: %d, Content-Length %d, Transfer-Encoding %v, %d bytes", req.Method, req.URL.Path, resp.StatusCode, resp.ContentLength, resp.TransferEncoding, len(data))
+		}
+	}
+}

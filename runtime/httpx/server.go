@@ -65,6 +65,7 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -322,6 +323,14 @@ func (s *Server) wrongMethod(kind runtime.Kind) http.HandlerFunc {
 // write writes an answer; a 503 (overloaded, not ready, not ready to
 // take requests) says when to retry (Retry-After), if not said already.
 func (s *Server) write(w http.ResponseWriter, status int, body []byte) {
+	writeBody(w, status, body)
+}
+
+// writeBody writes body with its length: the server would send one
+// larger than its 2 KiB buffer chunked, which an HTTP/1.0 client (a
+// load balancer's probe, a proxy) reads to the connection's close.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	header(w, status)
 	w.Write(body)
 }
@@ -524,6 +533,7 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	header(w, status)
-	json.NewEncoder(w).Encode(v)
+	var buf bytes.Buffer
+	json.NewEncoder(&buf).Encode(v)
+	writeBody(w, status, buf.Bytes())
 }
