@@ -640,6 +640,18 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		for wait := time.Now().Add(time.Second); r.inFlight(natsS) > 0 && time.Now().Before(wait); {
 			time.Sleep(5 * time.Millisecond)
 		}
+		if r.httpS != nil {
+			// The connections left are closed: a request still being
+			// received kept its connection, and its handler, past the
+			// router, up to the read timeout. Those just answered close
+			// once their answer is written (its handler releases its
+			// slot before the server writes the answer out), then the
+			// others.
+			flushed, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			r.httpS.Shutdown(flushed)
+			cancel()
+			r.httpS.Close()
+		}
 		switch n {
 		case 0: // a request still being received, or a connection closing
 			errs = append(errs, errors.New("shutdown: the drain ran out with connections still open"))

@@ -364,3 +364,32 @@ func TestShutdownDrainRunsOutNATS(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownDrainRunsOutClosesConnections: when the drain runs out with
+// a request still being received (its body half sent), Shutdown closes
+// its connection before it returns. The connection stayed open, its
+// handler reading on, until the server's 30 s read timeout, past the
+// router's shutdown.
+func TestShutdownDrainRunsOutClosesConnections(t *testing.T) {
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Shutdown(context.Background()) })
+	c, err := net.Dial("tcp", r.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /v2/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"request\": ")
+	time.Sleep(100 * time.Millisecond) // the handler reads the body
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := r.Shutdown(ctx); err == nil {
+		t.Error("Shutdown: no error, the drain ran out with a connection open")
+	}
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := io.ReadAll(c); err != nil {
+		t.Errorf("the connection still open after Shutdown: %v", err)
+	}
+}
