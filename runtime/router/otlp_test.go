@@ -13,11 +13,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
 
@@ -209,4 +211,35 @@ func (s *syncLog) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestOTLPAfterDrainRanOut: the span of a decision cancelled when the
+// drain ran out reaches the collector: the tracer has its own time at
+// shutdown. It was given the drain's context, which had ended, and
+// dropped every span queued then, those of the cancelled decisions first.
+func TestOTLPAfterDrainRanOut(t *testing.T) {
+	col := &collector{}
+	srv := httptest.NewServer(col)
+	defer srv.Close()
+	r, err := router.Start(context.Background(), router.Options{Policies: slowPolicy(t), DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true,
+		OTLP: srv.URL, Logger: quiet(), Deadline: time.Minute, Limits: rpl.Limits{Fuel: 1 << 50}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Shutdown(context.Background()) })
+	answered := make(chan struct{})
+	go func() {
+		defer close(answered)
+		post(t, r.HTTPAddr(), "/v2/decide", `{"request": {"id": "long", "estimate": {"input_tokens": 60}}}`)
+	}()
+	time.Sleep(200 * time.Millisecond) // its run has started
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	r.Shutdown(ctx)
+	<-answered
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	if len(col.spans) != 1 {
+		t.Fatalf("the collector got %d spans, want the cancelled decision's", len(col.spans))
+	}
 }

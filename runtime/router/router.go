@@ -585,8 +585,9 @@ func (r *Router) inFlight(natsS *natsx.Server) int {
 // that the drain did not complete (ctx ended first): the policy runs
 // still in flight are then cancelled, and their requests, those queued
 // on NATS too, answered overloaded, to be retried (up to a second more),
-// before the connections close. A failure to export the last spans is
-// logged, not returned.
+// before the connections close. The spans have up to 5 s of their own
+// after (a collector that does not answer); a failure to export them
+// is logged, not returned.
 func (r *Router) Shutdown(ctx context.Context) error {
 	select {
 	case <-r.stop:
@@ -681,7 +682,9 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		// Spans are not requests: a collector that is down or slow
 		// (Shutdown waits for it 5 s at most) does not make the drain
 		// fail. The spans lost are counted (rpl_spans_dropped_total).
-		if err := r.tracer.Shutdown(ctx); err != nil {
+		// Those 5 s are the tracer's own, after a drain that ran out
+		// too: the spans of the decisions it cancelled are exported.
+		if err := r.tracer.Shutdown(context.WithoutCancel(ctx)); err != nil {
 			r.log.Warn("tracing: the spans queued at shutdown were not all exported (counted in rpl_spans_dropped_total)", "err", err)
 		}
 	}
