@@ -235,8 +235,9 @@ func logLimits(maxAge time.Duration, maxBytes int64) error {
 }
 
 // otlpEndpoint is the OTLP endpoint of the flag, else of the environment:
-// OpenTelemetry's variable for traces first (a URL ending in /v1/traces
-// is used as it is), then its general one (the base of /v1/traces).
+// OpenTelemetry's variable for traces first (the traces URL itself, used
+// as it is when it has a path: tracing.New), then its general one (the
+// base of /v1/traces).
 func otlpEndpoint(flag string) string {
 	return cmp.Or(flag, os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
 }

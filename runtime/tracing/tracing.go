@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -42,8 +43,10 @@ type Tracer struct {
 // New exports spans to the OTLP/HTTP endpoint: host:port (plain HTTP),
 // or a URL read as OTEL_EXPORTER_OTLP_ENDPOINT is, the base of the traces
 // path (http://collector:4318 exports to http://collector:4318/v1/traces;
-// a URL whose path ends in /v1/traces is used as it is). Failed exports
-// are logged to log (nil: slog.Default).
+// a URL whose path ends in /v1/traces is used as it is). A URL with a
+// path that OTEL_EXPORTER_OTLP_TRACES_ENDPOINT holds is used as it is, as
+// OpenTelemetry reads that variable. Failed exports are logged to log
+// (nil: slog.Default).
 func New(ctx context.Context, endpoint string, log *slog.Logger, opts ...sdktrace.TracerProviderOption) (*Tracer, error) {
 	eo, err := endpointOptions(endpoint)
 	if err != nil {
@@ -68,7 +71,11 @@ func endpointOptions(endpoint string) ([]otlptracehttp.Option, error) {
 	if err != nil {
 		return nil, fmt.Errorf("OTLP endpoint: %w", err)
 	}
-	if !strings.HasSuffix(u.Path, tracesPath) {
+	// OpenTelemetry's variable for traces holds the traces URL itself,
+	// path included (an ingest's /otlp/traces); without a path, which
+	// OpenTelemetry reads as /, no collector's, it is a base too.
+	asIs := endpoint == os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") && strings.Trim(u.Path, "/") != ""
+	if !asIs && !strings.HasSuffix(u.Path, tracesPath) {
 		u.Path = strings.TrimSuffix(u.Path, "/") + tracesPath
 	}
 	return []otlptracehttp.Option{otlptracehttp.WithEndpointURL(u.String())}, nil

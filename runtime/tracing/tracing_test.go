@@ -3,6 +3,8 @@ package tracing_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +155,36 @@ func TestSpanNames(t *testing.T) {
 	}
 	if got, want := strings.Join(names, " "), "rpl.decide rpl.decide rpl.decide.batch rpl.feedback"; got != want {
 		t.Errorf("span names %s, want %s", got, want)
+	}
+}
+
+// TestTracesEndpointAsIs: a URL that OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+// holds is the traces URL itself, as OpenTelemetry reads that variable:
+// a path other than /v1/traces was taken for a base, and the spans sent
+// to it + /v1/traces, which the collector did not serve. The flag's and
+// OTEL_EXPORTER_OTLP_ENDPOINT's URL stay a base.
+func TestTracesEndpointAsIs(t *testing.T) {
+	paths := make(chan string, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths <- r.URL.Path
+	}))
+	defer srv.Close()
+	for _, c := range []struct{ env, endpoint, want string }{
+		{srv.URL + "/otlp/traces", srv.URL + "/otlp/traces", "/otlp/traces"},
+		{srv.URL, srv.URL, "/v1/traces"}, // no path: OpenTelemetry's would be /, which no collector serves
+		{"", srv.URL + "/otlp", "/otlp/v1/traces"},
+	} {
+		t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", c.env)
+		tr, err := tracing.New(context.Background(), c.endpoint, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, done := tr.Trace(context.Background(), "", "http", runtime.KindV2)
+		done(nil)
+		tr.Flush(context.Background())
+		tr.Shutdown(context.Background())
+		if got := <-paths; got != c.want {
+			t.Errorf("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT %q, endpoint %q: exported to %s, want %s", c.env, c.endpoint, got, c.want)
+		}
 	}
 }
