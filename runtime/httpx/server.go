@@ -328,9 +328,14 @@ func (s *Server) write(w http.ResponseWriter, status int, body []byte) {
 
 // writeBody writes body with its length: the server would send one
 // larger than its 2 KiB buffer chunked, which an HTTP/1.0 client (a
-// load balancer's probe, a proxy) reads to the connection's close.
+// load balancer's probe, a proxy) reads to the connection's close. A
+// shorter body, a decision's, gets its length from the server, which
+// buffered all of it: set here, it would cost the request a string and a
+// header slice.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if len(body) >= chunkingSize {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	header(w, status)
 	w.Write(body)
 }
@@ -531,6 +536,11 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 		activated(w, snap)
 	}
 }
+
+// chunkingSize is the most that net/http buffers of an answer whose
+// length it was not told before sending the rest chunked (its
+// bufferBeforeChunkingSize).
+const chunkingSize = 2048
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
