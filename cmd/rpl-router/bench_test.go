@@ -15,9 +15,10 @@ import (
 )
 
 // TestMain lets the test binary stand in for rpl-router when the bench
-// re-executes itself (the tcp client and the memory child).
+// re-executes itself (the tcp client and the memory child), and when a
+// test runs serve as a process of its own (TestSecondSignal).
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "bench" {
+	if len(os.Args) > 1 && (os.Args[1] == "bench" || os.Args[1] == "serve") {
 		c := root()
 		c.SetArgs(os.Args[1:])
 		if err := c.Execute(); err != nil {

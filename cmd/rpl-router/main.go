@@ -157,7 +157,11 @@ func serveCmd() *cobra.Command {
 				case <-ctx.Done():
 				}
 			}
-			o.Logger.Info("shutting down", "grace", o.ShutdownGrace, "then drain up to", drain)
+			// A second SIGINT or SIGTERM ends the process at once, as
+			// an operator who cannot wait out the grace and the drain
+			// means it to: the signals get their default handling back.
+			stop()
+			o.Logger.Info("shutting down (a second signal exits at once)", "grace", o.ShutdownGrace, "then drain up to", drain)
 			return shutdown(r, o.ShutdownGrace, drain)
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -143,5 +144,47 @@ func TestSIGHUPWithoutLocalSource(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v\n%s", err, out.String())
+	}
+}
+
+// TestSecondSignal: a second SIGTERM during a shutdown's grace ends
+// serve at once; it used to be ignored, the operator left to wait out
+// the grace and the drain.
+func TestSecondSignal(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "serve", "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies",
+		"--data-dir", t.TempDir(), "--shutdown-grace", "60s")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	waitFor := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), what); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in:\n%s", what, out.String())
+			}
+		}
+	}
+	waitFor("HTTP listening")
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitFor("shutting down")
+	select {
+	case err := <-exited:
+		t.Fatalf("serve ended before the grace was out: %v\n%s", err, out.String())
+	case <-time.After(200 * time.Millisecond):
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		exited <- err // for the cleanup
+		if ee, ok := err.(*exec.ExitError); !ok || ee.Success() {
+			t.Errorf("serve ended with %v; want killed by the signal", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("serve still running 10 s after a second SIGTERM (grace 60 s):\n%s", out.String())
 	}
 }
