@@ -108,6 +108,44 @@ func BenchmarkEngineDecideV2(b *testing.B) {
 	}
 }
 
+// releaseLog is a decision log that hands each event back at once: what
+// a log costs the request path, its sink aside.
+type releaseLog struct{}
+
+func (releaseLog) LogDecision(ev *runtime.DecisionEvent) { ev.Release() }
+
+// BenchmarkEngineDecideLogged is a CP1 and a v2 exchange with every
+// decision logged, as a router logs them by default.
+func BenchmarkEngineDecideLogged(b *testing.B) {
+	for _, kind := range []string{"cp1", "v2"} {
+		b.Run(kind, func(b *testing.B) {
+			e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{}), DecisionLog: releaseLog{}, LogSample: 1})
+			load(b, e, examples)
+			ctx := context.Background()
+			buf := make([]byte, 0, 4096)
+			var o runtime.Outcome
+			body := []byte(`{"request": {"id": "req-000123", "tenant": {"id": "tenant-42"}, "task": {"type": "chat"}}}`)
+			handle := func() ([]byte, runtime.Code) {
+				out, code, _ := e.HandleV2(ctx, body, time.Now(), buf[:0], &o)
+				return out, code
+			}
+			if kind == "cp1" {
+				body = []byte(`{"version": "1", "request_id": "req-000123", "tenant_id": "tenant-42", "task": {"type": "chat"}}`)
+				handle = func() ([]byte, runtime.Code) {
+					out, code, _ := e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: time.Now()}, buf[:0], &o)
+					return out, code
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if out, code := handle(); code != "" {
+					b.Fatal(string(out))
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkEngineDecideBatch is a v2 batch of 16 requests.
 func BenchmarkEngineDecideBatch(b *testing.B) {
 	e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{})})

@@ -82,6 +82,11 @@ type Outcome struct {
 	// when the outcome was decided into (DecideInto): the next decision
 	// into this Outcome reuses it.
 	arena *vm.Arena
+	// decisionJSON is Decision's JSON when the decision was logged
+	// (Engine.event encodes it): a v2 answer copies it rather than
+	// encode the decision again. Its memory is kept across decisions.
+	decisionJSON []byte
+	encoded      bool // decisionJSON is this decision's
 }
 
 // reuse clears o for a decision with s, keeping its arena, reset.
@@ -90,7 +95,11 @@ func (o *Outcome) reuse(s *Snapshot) {
 	if a != nil {
 		a.Reset()
 	}
-	*o = Outcome{Snapshot: s, arena: a}
+	j := o.decisionJSON[:0]
+	if cap(j) > 64<<10 {
+		j = nil // one huge decision must not stay pinned
+	}
+	*o = Outcome{Snapshot: s, arena: a, decisionJSON: j}
 }
 
 // PolicyID is the id of the deciding policy, "" if none.

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -923,5 +924,48 @@ func TestStatusFailures(t *testing.T) {
 	}
 	if st := e.Status(); st.Decisions != 3 || st.Failures != 1 {
 		t.Errorf("after a policy's failure: %d decisions, %d failures; want 3 and 1", st.Decisions, st.Failures)
+	}
+}
+
+// TestV2AnswerLoggedDecision: a v2 answer whose decision was logged
+// copies the JSON encoded for the log; it must be the decision answered
+// without a log, byte for byte, and the logged one, whatever decided
+// into the same Outcome before it (logged or not, another policy, a
+// failure).
+func TestV2AnswerLoggedDecision(t *testing.T) {
+	var logged [][]byte
+	logging := newEngine(t, runtime.Config{State: state.NewMem(state.Options{}), LogSample: 0.5, DecisionLog: logFunc(func(ev *runtime.DecisionEvent) {
+		logged = append(logged, bytes.Clone(ev.Decision))
+		ev.Release()
+	})})
+	plain := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, logging, examples)
+	load(t, plain, examples)
+	ctx, at := context.Background(), time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	var o1, o2 runtime.Outcome
+	for i := range 64 {
+		body := fmt.Appendf(nil, `{"request": {"id": "r-%d", "tenant": {"id": %q}, "task": {"type": %q}}}`, i,
+			[]string{"acme", "acme-research", "t-9", "premium-co"}[i%4], []string{"chat", "summarize", "code"}[i%3])
+		if i%7 == 3 {
+			body = fmt.Appendf(nil, `{"request": {"id": "r-%d", "tenant": {"id": "t"}, "task": {"type": "chat"}}, "policy_id": "nosuch"}`, i)
+		}
+		n := len(logged)
+		got, code1, _ := logging.HandleV2(ctx, body, at, nil, &o1)
+		want, code2, _ := plain.HandleV2(ctx, body, at, nil, &o2)
+		if code1 != code2 || !bytes.Equal(got, want) {
+			t.Fatalf("%s:\nlogged %s %s\nplain  %s %s", body, code1, got, code2, want)
+		}
+		if len(logged) > n {
+			var a struct{ Decision json.RawMessage }
+			if err := json.Unmarshal(got, &a); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a.Decision, logged[n]) {
+				t.Errorf("%s: answered %s, logged %s", body, a.Decision, logged[n])
+			}
+		}
+	}
+	if len(logged) < 10 || len(logged) > 54 {
+		t.Errorf("%d of 64 logged at a sample of 0.5", len(logged))
 	}
 }

@@ -212,7 +212,11 @@ func (e *Engine) decideRecord(ctx context.Context, o *Outcome, policyID string, 
 	buf = append(buf, `,"version":`...)
 	buf = AppendString(buf, o.Version())
 	buf = append(buf, `,"decision":`...)
-	buf = e.encDecision(buf, o.Decision)
+	if o.encoded { // logged: encoded already
+		buf = append(buf, o.decisionJSON...)
+	} else {
+		buf = e.encDecision(buf, o.Decision)
+	}
 	buf = append(buf, `,"fuel":`...)
 	buf = strconv.AppendInt(buf, o.Stats.Fuel, 10)
 	if o.SafeDefault {
