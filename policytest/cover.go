@@ -54,7 +54,25 @@ func (c *Coverage) Uncovered() []compiler.Counter {
 			out = append(out, k)
 		}
 	}
+	// Counters are in the order functions compiled, route's callees after it.
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
 	return out
+}
+
+// ownCode reports whether code of function fn in file is the policy's
+// own: in one of its files (own), and not in a test block, which may be
+// declared in the policy file itself.
+func ownCode(own map[string]bool, file, fn string) bool {
+	return own[file] && !strings.HasPrefix(fn, compiler.TestPrefix)
 }
 
 func newCoverage(policy string, main *lang.Package, out *compiler.Output, counts []uint64) *Coverage {
@@ -67,7 +85,7 @@ func newCoverage(policy string, main *lang.Package, out *compiler.Output, counts
 	c := &Coverage{Policy: policy}
 	branch := map[int]int{} // branch index in out → in c.Branches
 	for i, b := range out.Branches {
-		if !own[b.File] {
+		if !ownCode(own, b.File, b.Func) {
 			continue
 		}
 		branch[i] = len(c.Branches)
@@ -79,7 +97,7 @@ func newCoverage(policy string, main *lang.Package, out *compiler.Output, counts
 		c.Branches = append(c.Branches, bc)
 	}
 	for i, k := range out.Counters {
-		if !own[k.File] {
+		if !ownCode(own, k.File, k.Func) {
 			continue
 		}
 		if k.Branch >= 0 {

@@ -21,7 +21,8 @@
 //     error and its policy call stack.
 //   - With Config.Cover the policy is compiled with coverage counters
 //     (compiler.Options.Cover). Coverage is reported per policy over its
-//     own source files (not its test file, imports or parents): a
+//     own code (not its test blocks, wherever declared, nor its test
+//     file, imports or parents): a
 //     statement is covered when it ran, a branch outcome (then/else, each
 //     match arm, both outcomes of &&, || and ??) when it was taken.
 //     WriteProfile writes Go's cover profile format.

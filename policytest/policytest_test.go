@@ -2,6 +2,7 @@ package policytest_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -450,5 +451,55 @@ func TestReadStateWholeNumbers(t *testing.T) {
 	_, _, seed, err := policytest.ReadState([]byte(`{"seed": 7e3}`))
 	if err != nil || seed == nil || *seed != 7000 {
 		t.Fatalf("seed %v, %v; want 7000", seed, err)
+	}
+}
+
+// TestCoverageLeavesOutTests: a test block in the policy file is no code
+// of the policy: its statements and branches are not counted (they were,
+// 3 of 6 statements covered by their own running), and the outcomes not
+// taken are listed in source order, not the order functions compiled in.
+func TestCoverageLeavesOutTests(t *testing.T) {
+	dir := t.TempDir()
+	src := `package p
+
+fn tier(r: Request) -> int = if r.tenant.tier == "gold" { 1 } else { 2 }
+
+fn route(r: Request) -> Decision {
+  if tier(r) == 1 {
+    return to("a:b")
+  }
+  to("c:d")
+}
+
+test "gold" {
+  let d = route({tenant: {tier: "gold"}})
+  expect d.target == "a:b" || d.target == "x:y"
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "p.rpl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := run(t, dir, policytest.Config{Cover: true})[0].Coverage
+	if c == nil {
+		t.Fatal("no coverage")
+	}
+	// tier's body and its two arms; route's if, return and to: 6, 4 run.
+	if c.Stmts != 6 || c.StmtsCovered != 4 {
+		t.Errorf("statements %d/%d, want 4/6", c.StmtsCovered, c.Stmts)
+	}
+	if c.Outcomes != 4 || c.OutcomesCovered != 2 {
+		t.Errorf("branch outcomes %d/%d, want 2/4", c.OutcomesCovered, c.Outcomes)
+	}
+	for _, k := range c.Counters {
+		if strings.HasPrefix(k.Func, "test:") {
+			t.Errorf("counter of a test: %+v", k)
+		}
+	}
+	var notTaken []string
+	for _, k := range c.Uncovered() {
+		notTaken = append(notTaken, fmt.Sprintf("%d:%d %s", k.Line, k.Col, k.Outcome))
+	}
+	if got, want := strings.Join(notTaken, ", "), "3:68 else, 8:4 else"; got != want {
+		t.Errorf("not taken: %s, want %s", got, want)
 	}
 }
