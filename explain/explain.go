@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/vm"
@@ -123,7 +124,11 @@ func format(v vm.Value) string {
 	}
 	s := v.String()
 	if len(s) > MaxValue {
-		s = s[:MaxValue-3] + "..."
+		n := MaxValue - 3
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n-- // not inside a character
+		}
+		s = s[:n] + "..."
 	}
 	return s
 }
