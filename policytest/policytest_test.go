@@ -503,3 +503,31 @@ test "gold" {
 		t.Errorf("not taken: %s, want %s", got, want)
 	}
 }
+
+// TestCoverageCountsUntestedPolicy: a policy without tests is code no
+// test ran, 0% covered, not left out of the coverage (and of the total
+// and the profile, which a tree with an untested policy overstated).
+func TestCoverageCountsUntestedPolicy(t *testing.T) {
+	dir := setup(t)
+	if err := os.WriteFile(filepath.Join(dir, "q.rpl"), []byte("package q\n\nfn route(r: Request) -> Decision = if r.task.type == \"chat\" { to(\"a:b\") } else { to(\"c:d\") }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := policytest.NewRunner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := r.RunPolicy(filepath.Join(dir, "q.rpl"), policytest.Config{Cover: true})
+	if res.Failed() || len(res.Tests) != 0 {
+		t.Fatalf("failed %v (%v %v), tests %v", res.Failed(), res.Err, res.Diags, res.Tests)
+	}
+	c := res.Coverage
+	if c == nil {
+		t.Fatal("no coverage")
+	}
+	if c.Stmts != 3 || c.StmtsCovered != 0 || c.Outcomes != 2 || c.OutcomesCovered != 0 {
+		t.Errorf("statements %d/%d, outcomes %d/%d; want 0/3, 0/2", c.StmtsCovered, c.Stmts, c.OutcomesCovered, c.Outcomes)
+	}
+	if res := r.RunPolicy(filepath.Join(dir, "q.rpl"), policytest.Config{}); res.Coverage != nil {
+		t.Error("coverage without Config.Cover")
+	}
+}

@@ -88,7 +88,8 @@ type Result struct {
 	Diags lang.DiagList
 	Err   error
 	Tests []Test
-	// Coverage is set with Config.Cover when the policy compiled.
+	// Coverage is set with Config.Cover when the policy compiled, tests
+	// or not: a policy without tests is covered 0%.
 	Coverage *Coverage
 }
 
@@ -177,6 +178,12 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 		// said (RPL322), as rplc check says it.
 		if lang.HasRoute(prog.Main) {
 			res.Diags, res.Err = compiler.Verify(prog, r.builtins)
+			if cfg.Cover && res.Err == nil && !res.Diags.HasErrors() {
+				// Its code counts, none of it run: 0%, not left out.
+				if out, err := compiler.Compile(prog, compiler.Options{Builtins: r.builtins, Cover: true}); err == nil {
+					res.Coverage = newCoverage(policy, prog.Main, out, make([]uint64, len(out.Counters)))
+				}
+			}
 		}
 		return res
 	}

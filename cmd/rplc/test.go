@@ -49,7 +49,8 @@ Test files import "std/testing" to set spend, prices, winners, health,
 latency, the clock and the seed (see rplc doc std/testing).
 
 --cover prints statement and branch coverage per policy (its own files, not
-its tests or parents); with -v also each branch outcome never taken.
+its tests or parents; a policy without tests is 0% covered); with -v also
+each branch outcome never taken.
 --coverprofile FILE writes statement coverage in Go's cover profile format
 (--covermode set or count), which go tool cover -html reads.
 Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
