@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
@@ -529,5 +530,22 @@ func TestCoverageCountsUntestedPolicy(t *testing.T) {
 	}
 	if res := r.RunPolicy(filepath.Join(dir, "q.rpl"), policytest.Config{}); res.Coverage != nil {
 		t.Error("coverage without Config.Cover")
+	}
+}
+
+// TestNotTakenTextCutAtCharacter: the condition a "not taken" line quotes
+// is cut at a character, never inside a UTF-8 sequence.
+func TestNotTakenTextCutAtCharacter(t *testing.T) {
+	dir := t.TempDir()
+	src := "package p\n\nfn route(r: Request) -> Decision {\n  if r.task.type == \"xy" + strings.Repeat("é", 40) + "\" {\n    return to(\"a:b\")\n  }\n  to(\"c:d\")\n}\n\ntest \"t\" {\n  expect route({}).target == \"c:d\"\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "p.rpl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, dir, policytest.Config{Cover: true})
+	var buf bytes.Buffer
+	policytest.WriteResult(&buf, res[0], policytest.ReportOptions{Verbose: true, Name: filepath.Base})
+	out := buf.String()
+	if !strings.Contains(out, ": then of if r.task.type == \"xyé") || !utf8.ValidString(out) {
+		t.Errorf("report:\n%q", out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/vm"
@@ -124,7 +125,11 @@ func duration(d time.Duration) string {
 func short(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 60 {
-		return s[:57] + "..."
+		n := 57
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n-- // not inside a character
+		}
+		return s[:n] + "..."
 	}
 	return s
 }
