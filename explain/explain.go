@@ -15,9 +15,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/internal/textcut"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -122,15 +122,7 @@ func format(v vm.Value) string {
 	if v.Kind() == vm.KindRecord {
 		return "{…}" // fields are not named at run time; the source names them
 	}
-	s := v.String()
-	if len(s) > MaxValue {
-		n := MaxValue - 3
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n-- // not inside a character
-		}
-		s = s[:n] + "..."
-	}
-	return s
+	return textcut.Cut(v.String(), MaxValue)
 }
 
 // WriteText writes steps as an indented tree, one step a line, each

@@ -12,9 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/rpl-lang/rpl/internal/textcut"
 )
 
 // stream is the server's jsonrpc2.ObjectStream: the LSP base protocol's
@@ -180,10 +181,7 @@ func clip(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	for max > 0 && !utf8.RuneStart(s[max]) {
-		max--
-	}
-	return s[:max] + "..."
+	return textcut.Prefix(s, max) + "..."
 }
 
 // readFrame reads one header block and the body it announces. Blank lines

@@ -2,10 +2,11 @@ package policytest
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/rpl-lang/rpl/compiler"
@@ -55,15 +56,8 @@ func (c *Coverage) Uncovered() []compiler.Counter {
 		}
 	}
 	// Counters are in the order functions compiled, route's callees after it.
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Col < b.Col
+	slices.SortStableFunc(out, func(a, b compiler.Counter) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
 	return out
 }
@@ -171,21 +165,9 @@ func WriteProfile(w io.Writer, mode ProfileMode, dir string, covs []*Coverage) e
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.file != b.file {
-			return a.file < b.file
-		}
-		if a.line != b.line {
-			return a.line < b.line
-		}
-		if a.col != b.col {
-			return a.col < b.col
-		}
-		if a.endLine != b.endLine {
-			return a.endLine < b.endLine
-		}
-		return a.endCol < b.endCol
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(strings.Compare(a.file, b.file), cmp.Compare(a.line, b.line), cmp.Compare(a.col, b.col),
+			cmp.Compare(a.endLine, b.endLine), cmp.Compare(a.endCol, b.endCol))
 	})
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "mode: %s\n", mode)

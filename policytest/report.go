@@ -5,9 +5,9 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/internal/textcut"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -123,15 +123,7 @@ func duration(d time.Duration) string {
 }
 
 func short(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 60 {
-		n := 57
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n-- // not inside a character
-		}
-		return s[:n] + "..."
-	}
-	return s
+	return textcut.Cut(strings.Join(strings.Fields(s), " "), 60)
 }
 
 // WriteStack writes a policy call stack, innermost first, one frame a

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/rpl-lang/rpl/internal/textcut"
 )
 
 // Disassemble returns a readable listing of p: constants, sets, builtins,
@@ -80,9 +82,5 @@ func disasmFunc(b *strings.Builder, p *Program, f *funcCode) {
 }
 
 func short(s string) string {
-	const max = 60
-	if len(s) > max {
-		return runePrefix(s, max-3) + "..."
-	}
-	return s
+	return textcut.Cut(s, 60)
 }

@@ -2,7 +2,8 @@ package vm
 
 import (
 	"strings"
-	"unicode/utf8"
+
+	"github.com/rpl-lang/rpl/internal/textcut"
 )
 
 // Probes collects what an instrumented program reports during one run:
@@ -109,16 +110,7 @@ func cutText(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	return runePrefix(s, max) + "..."
-}
-
-// runePrefix is the longest prefix of s of at most n bytes (n < len(s))
-// that does not cut a character.
-func runePrefix(s string, n int) string {
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return textcut.Prefix(s, max) + "..."
 }
 
 // failText is the message of FAIL with operand msg: a string as it is (the

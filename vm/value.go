@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/rpl-lang/rpl/internal/textcut"
 )
 
 // Kind is the run-time kind of a Value.
@@ -478,7 +480,7 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int) {
 			break
 		}
 		if room := limit - b.Len(); len(s) > room {
-			b.WriteString(strconv.Quote(runePrefix(s, max(room, 0))))
+			b.WriteString(strconv.Quote(textcut.Prefix(s, max(room, 0))))
 			b.WriteString("...")
 			break
 		}
