@@ -3,7 +3,9 @@
 // and the decision log on a JetStream stream.
 //
 // Subjects (request-reply, JSON; the W3C traceparent header is read,
-// its name in any case):
+// its name in any case, and a body whose Content-Encoding header names
+// a coding other than identity is refused invalid_request, as HTTP
+// refuses it 415):
 //
 //	beamline.router.v1.decide   CP1 DecideRequest → DecideResponse
 //	rpl.v2.decide               v2 decide
@@ -298,6 +300,11 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, s.tooLarge(len(m.Data)))
 				return
 			}
+			if ce := encoded(m.Header); ce != "" {
+				s.refused(rt.RefusedUnreadable)
+				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, unsupported(ce))
+				return
+			}
 			x := s.d.Get()
 			defer s.d.Put(x)
 			// Counted once: recorded, as answered; else as refused
@@ -322,6 +329,13 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 		}
 		if len(m.Data) > s.cfg.MaxBody {
 			s.refuse(m, x, kind, rt.RefusedTooLarge, s.tooLarge(len(m.Data)), tp)
+			return
+		}
+		// A compressed body would be read as JSON and refused as
+		// malformed, which would not say why: refused as HTTP refuses
+		// it (415 there), its request unnamed (the body is not read).
+		if ce := encoded(m.Header); ce != "" {
+			m.Respond(s.d.Refuse(x, kind, rt.RefusedUnreadable, unsupported(ce), nil, tp))
 			return
 		}
 		out, code := s.d.ServeUncounted(s.cfg.Context, x, kind, m.Data, tp, arrival)
@@ -389,6 +403,33 @@ func traceparent(h nats.Header) string {
 		}
 	}
 	return ""
+}
+
+// encoded is the first content coding other than identity that h
+// declares, in any of its Content-Encoding headers (the name in any
+// case) and their lists: "" when the body is as sent. It allocates
+// nothing.
+func encoded(h nats.Header) string {
+	for k, vs := range h {
+		if len(k) != len("Content-Encoding") || !strings.EqualFold(k, "Content-Encoding") {
+			continue
+		}
+		for _, v := range vs {
+			for v != "" {
+				var c string
+				c, v, _ = strings.Cut(v, ",")
+				if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+					return c
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// unsupported is the refusal of a body in content coding ce, HTTP's.
+func unsupported(ce string) string {
+	return fmt.Sprintf("Content-Encoding %q is not supported: send the JSON body uncompressed", ce)
 }
 
 // refused counts a message without a reply subject not served
