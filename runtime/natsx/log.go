@@ -553,9 +553,8 @@ func (l *DecisionLog) publish() {
 	l.sent.Add(int64(n))
 }
 
-// Close publishes the queued events, waits (up to ctx) until the server
-// has them and their acknowledgements are in, and stops; the stream
-// stores the last unacknowledged ones right after. A decision may
+// Close publishes the queued events, waits (up to ctx) until the stream
+// has stored them and their acknowledgements are in, and stops. A decision may
 // still be logged while or after it runs (a transport that did not drain
 // in time): such events are dropped, and counted so. A log whose
 // connection is down does not wait; the events it queued before its
@@ -570,12 +569,24 @@ func (l *DecisionLog) Close(ctx context.Context) {
 	if !l.nc.IsConnected() {
 		return // nothing to wait for: a flush would wait for a reconnection
 	}
-	l.nc.FlushWithContext(ctx)
+	// A flush says that the server has read the messages, not that the
+	// stream has stored them: it queues them to the stream, and a server
+	// shut down then (a router's embedded one, right after Close) lost
+	// the last unacknowledged ones, counted as sent. A publish that the
+	// stream refuses, expecting another stream (barrierStream, no
+	// stream's name), is answered after the messages before it in that
+	// queue are stored; it stores nothing.
+	l.js.PublishMsg(ctx, &nats.Msg{Subject: LogSubject, Header: nats.Header{"Nats-Expected-Stream": {barrierStream}}})
 	select {
 	case <-l.js.PublishAsyncComplete():
 	case <-ctx.Done():
 	}
 }
+
+// barrierStream is the stream that Close's last publish expects, so
+// that the stream refuses it: a name no stream has (a stream's name has
+// no dot).
+const barrierStream = "rpl.close"
 
 // Failed is the number of acknowledged publishes that failed.
 func (l *DecisionLog) Failed() int64 { return l.failed.Load() }

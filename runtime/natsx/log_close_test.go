@@ -1,0 +1,93 @@
+package natsx_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	rt "github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+)
+
+// TestDecisionLogCloseStored: once Close returns, the stream has stored
+// every event published, so that a router shutting its embedded server
+// down right after (Router.Shutdown) loses none. Close flushed the
+// connection, which says the server read the messages, not that the
+// stream stored them: the unacknowledged ones since the last
+// acknowledgement were still queued to the stream when the server shut
+// down, and lost, though counted as sent.
+func TestDecisionLogCloseStored(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const rounds, per = 5, 2000
+	for r := range rounds {
+		s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := natsx.ConnectInProcess(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: time.Hour, Uncompressed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range per {
+			dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprintf("%d-%d", r, i), Decision: json.RawMessage(`{"target":"a:b"}`)})
+			if i%500 == 499 {
+				time.Sleep(time.Millisecond) // within the buffer
+			}
+		}
+		dlog.Close(ctx)
+		nc.Close()
+		s.Shutdown()
+		s.WaitForShutdown()
+		if sent, dropped := dlog.Stats(); sent != per || dropped != 0 {
+			t.Fatalf("round %d: sent %d dropped %d", r, sent, dropped)
+		}
+	}
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	nc, err := natsx.ConnectInProcess(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(ctx, natsx.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := natsx.ReadLog(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	got := map[string]bool{}
+	for _, evs := range msgs {
+		n += len(evs)
+		for _, ev := range evs {
+			got[ev.RequestID] = true
+		}
+	}
+	if n != rounds*per {
+		var lost []string
+		for r := range rounds {
+			for i := range per {
+				if id := fmt.Sprintf("%d-%d", r, i); !got[id] {
+					lost = append(lost, id)
+				}
+			}
+		}
+		t.Fatalf("%d events stored, want %d: lost %v, published before Close returned", n, rounds*per, lost)
+	}
+}
