@@ -162,7 +162,12 @@ type DecisionLog struct {
 	buf   []byte
 	n     int
 	acked time.Time
-	spare []*rt.DecisionEvent
+	// unsent counts the events published while the connection was
+	// down: they wait in the client's reconnect buffer, sent when it
+	// comes back (counted sent at the next publish over it), lost if
+	// the log closes first (counted dropped).
+	unsent int
+	spare  []*rt.DecisionEvent
 	// z is the message compressed (unless Uncompressed), and hdr its
 	// header, shared by every message (nats.go only reads it).
 	z   []byte
@@ -550,7 +555,12 @@ func (l *DecisionLog) publish() {
 		l.drop(n)
 		return
 	}
-	l.sent.Add(int64(n))
+	if !l.nc.IsConnected() {
+		l.unsent += n
+		return
+	}
+	l.sent.Add(int64(n + l.unsent))
+	l.unsent = 0
 }
 
 // Close publishes the queued events, waits (up to ctx) until the stream
@@ -558,7 +568,8 @@ func (l *DecisionLog) publish() {
 // still be logged while or after it runs (a transport that did not drain
 // in time): such events are dropped, and counted so. A log whose
 // connection is down does not wait; the events it queued before its
-// stream existed are dropped and counted.
+// stream existed, and those published while the connection was down
+// (held by the client until it is back), are dropped and counted.
 func (l *DecisionLog) Close(ctx context.Context) {
 	l.once.Do(func() { close(l.stop) })
 	select {
@@ -567,8 +578,14 @@ func (l *DecisionLog) Close(ctx context.Context) {
 		return
 	}
 	if !l.nc.IsConnected() {
-		return // nothing to wait for: a flush would wait for a reconnection
+		// Nothing to wait for: a flush would wait for a reconnection.
+		// What waits for it is lost when the connection closes.
+		l.drop(l.unsent)
+		l.unsent = 0
+		return
 	}
+	l.sent.Add(int64(l.unsent))
+	l.unsent = 0
 	// A flush says that the server has read the messages, not that the
 	// stream has stored them: it queues them to the stream, and a server
 	// shut down then (a router's embedded one, right after Close) lost
@@ -591,7 +608,9 @@ const barrierStream = "rpl.close"
 // Failed is the number of acknowledged publishes that failed.
 func (l *DecisionLog) Failed() int64 { return l.failed.Load() }
 
-// Stats returns the number of events published and dropped.
+// Stats returns the number of events published (handed to the server:
+// those published while the connection was down once it is back) and
+// dropped.
 func (l *DecisionLog) Stats() (sent, dropped int64) { return l.sent.Load(), l.dropped.Load() }
 
 // ReadLog returns the events the decision log stream st holds, message by

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	rt "github.com/rpl-lang/rpl/runtime"
@@ -89,5 +91,41 @@ func TestDecisionLogCloseStored(t *testing.T) {
 			}
 		}
 		t.Fatalf("%d events stored, want %d: lost %v, published before Close returned", n, rounds*per, lost)
+	}
+}
+
+// TestDecisionLogCloseDisconnected: the events published while the
+// connection was down wait in the client's reconnect buffer; a log closed
+// before the connection is back loses them, and counts them dropped.
+// They were counted as sent, and the log said it dropped none.
+func TestDecisionLogCloseDisconnected(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var dropped atomic.Int64
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Batch: 1, Dropped: func() { dropped.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "before", Decision: json.RawMessage(`{}`)})
+	waitFor(t, "the first event sent", func() bool { sent, _ := dlog.Stats(); return sent == 1 })
+	s.Shutdown()
+	waitFor(t, "the connection lost", func() bool { return !nc.IsConnected() })
+	for i := range 5 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("during-", i), Decision: json.RawMessage(`{}`)})
+	}
+	dlog.Close(ctx)
+	if sent, d := dlog.Stats(); sent != 1 || d != 5 || dropped.Load() != 5 {
+		t.Errorf("sent %d, dropped %d (told %d); want 1 and 5", sent, d, dropped.Load())
 	}
 }
