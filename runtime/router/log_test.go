@@ -123,3 +123,52 @@ func TestDecisionLogRetentionKept(t *testing.T) {
 		t.Errorf("with LogMaxAge 72h: max age %v, max bytes %d; want 72h, 5 GiB", age, bytes)
 	}
 }
+
+// TestDecisionLogAfterDrainRanOut: the decisions made before a shutdown
+// whose context has run out are in the log after it (a drain that ran
+// out); the log was closed with that context, which ended its wait at
+// once, and the events it held were lost.
+func TestDecisionLogAfterDrainRanOut(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	r, err := router.Start(ctx, router.Options{Policies: examples, DataDir: dir, HTTP: "-", LogSample: 1, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	for i := range n {
+		body := fmt.Sprintf(`{"version": "1", "request_id": "ran-out-%d", "tenant_id": "acme", "task": {"type": "chat"}}`, i)
+		if m, err := r.NATS().Request(natsx.SubjectCP1, []byte(body), 5*time.Second); err != nil || !strings.HasPrefix(string(m.Data), `{"ok":true`) {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	over, cancel := context.WithCancel(ctx)
+	cancel()
+	r.Shutdown(over)
+
+	r, err = router.Start(ctx, router.Options{Policies: examples, DataDir: dir, HTTP: "-", LogSample: 0, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(ctx)
+	js, _ := jetstream.New(r.NATS())
+	st, err := js.Stream(ctx, natsx.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := natsx.ReadLog(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for _, evs := range msgs {
+		for _, ev := range evs {
+			if strings.HasPrefix(ev.RequestID, "ran-out-") {
+				got++
+			}
+		}
+	}
+	if got != n {
+		t.Errorf("%d of the %d decisions made before the shutdown logged", got, n)
+	}
+}

@@ -585,9 +585,10 @@ func (r *Router) inFlight(natsS *natsx.Server) int {
 // that the drain did not complete (ctx ended first): the policy runs
 // still in flight are then cancelled, and their requests, those queued
 // on NATS too, answered overloaded, to be retried (up to a second more),
-// before the connections close. The spans have up to 5 s of their own
-// after (a collector that does not answer); a failure to export them
-// is logged, not returned.
+// before the connections close. The decision log has until ctx's
+// deadline and a second at least to have its stream store the events
+// it holds; the spans up to 5 s of their own after (a collector that
+// does not answer), a failure to export them logged, not returned.
 func (r *Router) Shutdown(ctx context.Context) error {
 	select {
 	case <-r.stop:
@@ -666,7 +667,17 @@ func (r *Router) Shutdown(ctx context.Context) error {
 	}
 	r.cancelReqs()
 	if r.dlog != nil {
-		r.dlog.Close(ctx)
+		// The log is the decisions' record: closed with a context that
+		// ran out (a drain that ran out), it stopped waiting at once and
+		// the events it held were lost. It waits until ctx's deadline,
+		// and a second at least.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		if d, ok := ctx.Deadline(); ok && time.Until(d) > time.Second {
+			cancel()
+			lctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), d)
+		}
+		r.dlog.Close(lctx)
+		cancel()
 	}
 	if r.dlogNC != nil {
 		r.dlogNC.Close()
