@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -42,6 +43,29 @@ const (
 	RefusedMethod                    // an HTTP method the endpoint does not take
 	RefusedNotFound                  // an HTTP path under /v1/ or /v2/ that is no endpoint
 )
+
+// ContentCoding is the first content coding other than identity that
+// the values of Content-Encoding headers declare (each a comma-separated
+// list): "" when the body is as sent. Both transports refuse a body so
+// coded: read as JSON, it would be refused as malformed without saying
+// why. It allocates nothing.
+func ContentCoding(values []string) string {
+	for _, v := range values {
+		for v != "" {
+			var c string
+			c, v, _ = strings.Cut(v, ",")
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// CodingMessage is the refusal of a body in content coding ce.
+func CodingMessage(ce string) string {
+	return fmt.Sprintf("Content-Encoding %q is not supported: send the JSON body uncompressed", ce)
+}
 
 // TooLargeMessage is the refusal of a request body of size bytes over the
 // transport's limit; size < 0: a body known only to be longer (read up

@@ -176,20 +176,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// encoded is the first content coding h declares other than identity,
-// in any of its Content-Encoding headers and lists: "" when the body is
-// as sent.
-func encoded(h http.Header) string {
-	for _, v := range h.Values("Content-Encoding") {
-		for c := range strings.SplitSeq(v, ",") {
-			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
-				return c
-			}
-		}
-	}
-	return ""
-}
-
 // Status maps an error code to an HTTP status.
 func Status(c runtime.Code) int {
 	switch c {
@@ -229,9 +215,9 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 		}
 		// A compressed body would be read as JSON and refused as
 		// malformed, which would not say why.
-		if ce := encoded(r.Header); ce != "" {
+		if ce := runtime.ContentCoding(r.Header.Values("Content-Encoding")); ce != "" {
 			s.write(w, http.StatusUnsupportedMediaType, s.d.Refuse(x, kind, runtime.RefusedUnreadable,
-				fmt.Sprintf("Content-Encoding %q is not supported: send the JSON body uncompressed", ce), nil, r.Header.Get("traceparent")))
+				runtime.CodingMessage(ce), nil, r.Header.Get("traceparent")))
 			return
 		}
 		// The body first: a client still sending its request holds no

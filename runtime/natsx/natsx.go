@@ -302,7 +302,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			}
 			if ce := encoded(m.Header); ce != "" {
 				s.refused(rt.RefusedUnreadable)
-				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, unsupported(ce))
+				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, rt.CodingMessage(ce))
 				return
 			}
 			x := s.d.Get()
@@ -335,7 +335,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 		// malformed, which would not say why: refused as HTTP refuses
 		// it (415 there), its request unnamed (the body is not read).
 		if ce := encoded(m.Header); ce != "" {
-			m.Respond(s.d.Refuse(x, kind, rt.RefusedUnreadable, unsupported(ce), nil, tp))
+			m.Respond(s.d.Refuse(x, kind, rt.RefusedUnreadable, rt.CodingMessage(ce), nil, tp))
 			return
 		}
 		out, code := s.d.ServeUncounted(s.cfg.Context, x, kind, m.Data, tp, arrival)
@@ -405,31 +405,18 @@ func traceparent(h nats.Header) string {
 	return ""
 }
 
-// encoded is the first content coding other than identity that h
-// declares, in any of its Content-Encoding headers (the name in any
-// case) and their lists: "" when the body is as sent. It allocates
-// nothing.
+// encoded is the content coding (rt.ContentCoding) that h's
+// Content-Encoding headers declare, their name in any case: "" when the
+// body is as sent. It allocates nothing.
 func encoded(h nats.Header) string {
 	for k, vs := range h {
-		if len(k) != len("Content-Encoding") || !strings.EqualFold(k, "Content-Encoding") {
-			continue
-		}
-		for _, v := range vs {
-			for v != "" {
-				var c string
-				c, v, _ = strings.Cut(v, ",")
-				if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
-					return c
-				}
+		if len(k) == len("Content-Encoding") && strings.EqualFold(k, "Content-Encoding") {
+			if c := rt.ContentCoding(vs); c != "" {
+				return c
 			}
 		}
 	}
 	return ""
-}
-
-// unsupported is the refusal of a body in content coding ce, HTTP's.
-func unsupported(ce string) string {
-	return fmt.Sprintf("Content-Encoding %q is not supported: send the JSON body uncompressed", ce)
 }
 
 // refused counts a message without a reply subject not served
