@@ -637,7 +637,7 @@ func (f *funcCompiler) match(e *lang.MatchExpr, value bool) {
 		f.coverOutcome(b, fmt.Sprintf("arm %d", i+1), arm.Body.Span())
 		if f.tracing() {
 			f.emit(vm.OpLoadLocal, subj)
-			f.trace(TraceArm, armHead(arm), srcText(f.file, spanNode(armHead(arm))))
+			f.trace(TraceArm, arm.Head(), srcText(f.file, spanNode(arm.Head())))
 			f.emit(vm.OpPop)
 		}
 		t := f.typeOf(arm.Body)
@@ -685,18 +685,6 @@ func (f *funcCompiler) matchTest(subj int, p lang.Expr, op vm.Opcode, target str
 		return
 	}
 	f.jump(op, target, f.c.constIndex(v))
-}
-
-// armHead is the range of a match arm's patterns and guard.
-func armHead(arm *lang.MatchArm) lang.Span {
-	if len(arm.Patterns) == 0 {
-		return arm.Sp
-	}
-	sp := lang.Span{Start: arm.Patterns[0].Span().Start, End: arm.Patterns[len(arm.Patterns)-1].Span().End}
-	if arm.Guard != nil {
-		sp.End = arm.Guard.Span().End
-	}
-	return sp
 }
 
 // spanNode is a node covering sp, for srcText.

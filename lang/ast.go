@@ -391,6 +391,19 @@ type MatchArm struct {
 
 func (a *MatchArm) Span() Span { return a.Sp }
 
+// Head is the range of the arm's patterns and guard: where a message about
+// the arm, rather than its body, points.
+func (a *MatchArm) Head() Span {
+	if len(a.Patterns) == 0 {
+		return a.Sp
+	}
+	sp := Span{a.Patterns[0].Span().Start, a.Patterns[len(a.Patterns)-1].Span().End}
+	if a.Guard != nil {
+		sp.End = a.Guard.Span().End
+	}
+	return sp
+}
+
 // MatchExpr is `match subject { arms }`.
 type MatchExpr struct {
 	Sp      Span

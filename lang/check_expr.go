@@ -860,11 +860,12 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	var result Type
 	catchAll := false
 	refused := false // a pattern refused: what it meant to cover is not known
+	bad := false     // a pattern reported: which arms apply is not known
 	for _, arm := range e.Arms {
 		scope := NewScope(c.scope, arm)
 		c.info.Scopes[arm] = scope
 		for _, p := range arm.Patterns {
-			if id, ok := p.(*Ident); ok && id.Name == "_" {
+			if isWildcard(p) {
 				if arm.Guard == nil {
 					catchAll = true
 				}
@@ -874,19 +875,22 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 				// The grammar lets a - precede any literal (§6.12: a
 				// number's or money's sign only).
 				c.errAt(p, CodeInvalidPattern, "- before a %s pattern: a - may precede only a number, duration or money literal", l.Kind)
-				refused = true
+				refused, bad = true, true
 				continue
 			}
 			pt := c.expr(p, st)
 			if IsInvalid(pt) {
+				bad = true
 				continue // reported (an undefined name, an unknown member)
 			}
 			if !c.isConstExpr(p) {
 				c.errAt(p, CodeInvalidPattern, "match pattern must be a literal, a constant or _")
+				bad = true
 				continue
 			}
 			if !IsInvalid(st) && !IsInvalid(pt) && !AssignableTo(pt, st) && !AssignableTo(st, pt) {
 				c.errAt(p, CodeInvalidPattern, "pattern of type %s cannot match %s of type %s", pt, exprString(e.Subject), st)
+				bad = true
 			}
 		}
 		saved := c.scope
@@ -906,11 +910,14 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 		}
 		result = u
 	}
+	if !bad && !IsInvalid(st) {
+		c.unreachableArms(e, st)
+	}
 	if !value {
 		return Typ[Void]
 	}
 	if !catchAll && !refused && !IsInvalid(st) {
-		if len(c.uncovered(e, st, false)) > 0 {
+		if len(c.uncovered(e.Arms, st, false)) > 0 {
 			c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)")
 		} else {
 			c.exhaustive = append(c.exhaustive, exhaustiveMatch{e, st, c.file, c.fnObj})
@@ -922,54 +929,78 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	return result
 }
 
-// uncovered lists the values of e's subject type st that no unguarded arm
-// of e matches: true or false, an enum's members, none. A constant
-// pattern counts for its value in its package, or with derived in the
-// composed policy (checker.derived). Only bools, enums and their
-// optionals can be covered without a catch-all: for another type the
-// list holds "every value".
-func (c *checker) uncovered(e *MatchExpr, st Type, derived bool) []string {
-	sawTrue, sawFalse, sawNone := false, false, false
-	members := map[string]bool{}
-	for _, arm := range e.Arms {
+// isWildcard reports whether the pattern p is _, which matches anything.
+func isWildcard(p Expr) bool {
+	id, ok := p.(*Ident)
+	return ok && id.Name == "_"
+}
+
+// patKey is what a match pattern matches, comparable with ==: an enum
+// member by name, or a scalar constant (nil for none).
+type patKey struct {
+	member string
+	v      ConstValue
+}
+
+// patternKey is the value that the pattern p matches: an enum member,
+// bare, qualified or through a constant (enumPattern), or a scalar
+// constant's value, none included. A constant pattern counts for its value
+// in its package, or with derived in the composed policy
+// (checker.derived). ok is false for _ and for a pattern whose value the
+// checker does not know.
+func (c *checker) patternKey(p Expr, derived bool) (patKey, bool) {
+	if m, ok := c.enumPattern(p, 0, derived); ok {
+		return patKey{member: m}, true
+	}
+	v, ok := c.info.Consts[p]
+	if derived {
+		v, ok = c.derivedValue(p)
+	}
+	switch v.(type) {
+	case nil, bool, int64, float64, string:
+		return patKey{v: v}, ok
+	}
+	return patKey{}, false
+}
+
+// uncovered lists the values of the subject type st that no unguarded arm
+// of arms matches (patternKey): true or false, an enum's members, none;
+// nothing after an unguarded catch-all arm. Only bools, enums and their
+// optionals can be covered without a catch-all: for another type the list
+// holds "every value". The checker asks it of a match's arms (RPL305) and
+// of the arms before one (RPL324).
+func (c *checker) uncovered(arms []*MatchArm, st Type, derived bool) []string {
+	covered := map[patKey]bool{}
+	for _, arm := range arms {
 		if arm.Guard != nil {
 			continue
 		}
 		for _, p := range arm.Patterns {
-			if l, ok := p.(*BasicLit); ok && l.Kind == LitNone {
-				sawNone = true
-				continue
+			if isWildcard(p) {
+				return nil
 			}
-			v, ok := c.info.Consts[p]
-			if derived {
-				v, ok = c.derivedValue(p)
-			}
-			if b, isBool := v.(bool); ok && isBool {
-				sawTrue = sawTrue || b
-				sawFalse = sawFalse || !b
-			}
-			if m, ok := c.enumPattern(p, 0, derived); ok {
-				members[m] = true
+			if k, ok := c.patternKey(p, derived); ok {
+				covered[k] = true
 			}
 		}
 	}
 	var out []string
 	if o, ok := st.(*Optional); ok {
-		if !sawNone {
+		if !covered[patKey{}] {
 			out = append(out, "none")
 		}
 		st = o.Elem
 	}
 	if isBasic(st, Bool) {
-		if !sawTrue {
+		if !covered[patKey{v: true}] {
 			out = append(out, "true")
 		}
-		if !sawFalse {
+		if !covered[patKey{v: false}] {
 			out = append(out, "false")
 		}
 	} else if en, ok := st.(*Enum); ok {
 		for _, m := range en.Members {
-			if !members[m] {
+			if !covered[patKey{member: m}] {
 				out = append(out, m)
 			}
 		}
@@ -977,6 +1008,121 @@ func (c *checker) uncovered(e *MatchExpr, st Type, derived bool) []string {
 		out = append(out, "every value")
 	}
 	return out
+}
+
+// deadPattern is a match pattern that never applies: why, and the arm
+// that matches its values first (-1 for none).
+type deadPattern struct {
+	p   Expr
+	why string
+	by  int
+}
+
+// unreachableArms warns of each arm of e that never applies (RPL324):
+// after an unguarded catch-all, after unguarded arms that cover every value
+// of the subject's type st (uncovered), or whose every pattern an earlier
+// unguarded arm matches already, or is none for a subject that never is. A
+// pattern that never applies in an arm that does is reported alone, a
+// pattern its own arm repeats as well. The constants are the package's:
+// an override that makes two patterns equal is not reported (the parent's
+// arms are not wrong where they are written).
+func (c *checker) unreachableArms(e *MatchExpr, st Type) {
+	_, optional := st.(*Optional)
+	u := Unwrap(st)
+	_, isEnum := u.(*Enum)
+	finite := isEnum || isBasic(u, Bool) // a type whose every value arms can list
+	first := map[patKey]int{}            // the first unguarded arm to match each value
+	firstPat := map[patKey]Expr{}        // and its pattern that does
+	wild, full := -1, -1                 // the first unguarded catch-all arm; the first arm after which no value is left
+	// where names arm i for a message about the pattern p: by its line,
+	// or by its column when it is on p's line.
+	where := func(i int, p Expr) string {
+		at, here := c.file.File.Position(e.Arms[i].Sp.Start), c.file.File.Position(p.Span().Start)
+		if at.Line == here.Line {
+			return fmt.Sprintf("column %d", at.Col)
+		}
+		return fmt.Sprintf("line %d", at.Line)
+	}
+	for i, arm := range e.Arms {
+		var dead []deadPattern
+		own := map[patKey]Expr{} // the arm's first pattern of each value
+		for _, p := range arm.Patterns {
+			k, known := c.patternKey(p, false)
+			j, seen := first[k]
+			switch {
+			case wild >= 0:
+				dead = append(dead, deadPattern{p, fmt.Sprintf("the catch-all arm _ at %s matches every value first", where(wild, p)), wild})
+			case full >= 0:
+				dead = append(dead, deadPattern{p, fmt.Sprintf("the arms up to %s cover every value of %s", where(full, p), st), full})
+			case known && seen:
+				why := fmt.Sprintf("%s is matched by the arm at %s already", exprString(p), where(j, p))
+				if q := exprString(firstPat[k]); q != exprString(p) {
+					why += " (by its pattern " + q + ")"
+				}
+				dead = append(dead, deadPattern{p, why, j})
+			case known && k == patKey{} && !optional:
+				dead = append(dead, deadPattern{p, fmt.Sprintf("%s is none, which %s of type %s never is", exprString(p), exprString(e.Subject), st), -1})
+			case known && own[k] != nil:
+				dead = append(dead, deadPattern{p, fmt.Sprintf("this arm's pattern %s matches it already", exprString(own[k])), -1})
+			case known:
+				own[k] = p
+			}
+		}
+		if len(dead) > 0 && len(dead) == len(arm.Patterns) {
+			c.warnDeadArm(e, arm, dead, wild >= 0)
+		} else {
+			for _, d := range dead {
+				w := c.errAt(d.p, CodeUnreachableArm, "pattern %s never applies: %s", exprString(d.p), d.why)
+				if d.by >= 0 {
+					w.Related = []Related{{File: c.file.File, Span: e.Arms[d.by].Head(), Message: "the arm that matches " + exprString(d.p) + " first"}}
+				}
+			}
+		}
+		if arm.Guard != nil {
+			continue
+		}
+		grew := false
+		for _, p := range arm.Patterns {
+			if isWildcard(p) && wild < 0 {
+				wild = i
+			}
+			if k, ok := c.patternKey(p, false); ok {
+				if _, seen := first[k]; !seen {
+					first[k], firstPat[k], grew = i, p, true
+				}
+			}
+		}
+		// Only a new value can leave none uncovered: asked again only then.
+		if finite && grew && full < 0 && wild < 0 && len(c.uncovered(e.Arms[:i+1], st, false)) == 0 {
+			full = i
+		}
+	}
+}
+
+// warnDeadArm reports the arm of e whose every pattern never applies, dead,
+// at its patterns, with the arms that match them first as related
+// locations; afterWild says a catch-all arm comes before it.
+func (c *checker) warnDeadArm(e *MatchExpr, arm *MatchArm, dead []deadPattern, afterWild bool) {
+	var whys []string
+	var related []Related
+	seenWhy, seenBy := map[string]bool{}, map[int]bool{}
+	for _, d := range dead {
+		if !seenWhy[d.why] {
+			seenWhy[d.why] = true
+			whys = append(whys, d.why)
+		}
+		if d.by >= 0 && !seenBy[d.by] {
+			seenBy[d.by] = true
+			related = append(related, Related{File: c.file.File, Span: e.Arms[d.by].Head(), Message: "the arm that matches first"})
+		}
+	}
+	msg := "unreachable match arm: " + strings.Join(whys, "; ")
+	if afterWild && !slices.ContainsFunc(arm.Patterns, isWildcard) {
+		msg += " (an arm meant to apply goes above it)"
+	}
+	sp := Span{arm.Patterns[0].Span().Start, arm.Patterns[len(arm.Patterns)-1].Span().End}
+	d := c.errorf(c.file.File, sp, CodeUnreachableArm, "%s", msg)
+	d.Related = related
 }
 
 // enumPattern is the enum member that the pattern p denotes: a member,

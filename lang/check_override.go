@@ -194,7 +194,7 @@ func (c *checker) checkOverriddenMatches() {
 		if ov.orig == nil {
 			continue
 		}
-		missing := c.uncovered(m.e, m.st, true)
+		missing := c.uncovered(m.e.Arms, m.st, true)
 		if len(missing) == 0 {
 			continue
 		}

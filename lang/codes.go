@@ -63,6 +63,7 @@ const (
 	CodeTypeTooLarge   Code = "RPL321" // type whose every value holds too many values
 	CodeMachineLimit   Code = "RPL322" // code beyond the machine's limits: operand stack, constants, locals, functions
 	CodeFuncType       Code = "RPL323" // function type written outside a builtin's signature
+	CodeUnreachableArm Code = "RPL324" // match arm or pattern that never applies (warning)
 )
 
 // Cost (RPL4xx).
@@ -132,6 +133,7 @@ var Codes = []CodeInfo{
 	{CodeTypeTooLarge, SevError, "type too large"},
 	{CodeMachineLimit, SevError, "code beyond the machine's limits"},
 	{CodeFuncType, SevError, "function type outside a builtin's signature"},
+	{CodeUnreachableArm, SevWarning, "match arm that never applies"},
 	{CodeUnboundedCost, SevInfo, "no static cost bound"},
 	{CodeTooMany, SevInfo, "more diagnostics than shown"},
 }

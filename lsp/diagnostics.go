@@ -184,7 +184,7 @@ var severities = map[lang.Severity]protocol.DiagnosticSeverity{
 }
 
 // unnecessary are the codes of code that does nothing, which editors fade.
-var unnecessary = map[lang.Code]bool{lang.CodeUnusedImport: true, lang.CodeUnusedVar: true, lang.CodeUnreachable: true}
+var unnecessary = map[lang.Code]bool{lang.CodeUnusedImport: true, lang.CodeUnusedVar: true, lang.CodeUnreachable: true, lang.CodeUnreachableArm: true}
 
 // toDiagnostic converts a lang diagnostic: its code, severity, UTF-16
 // range and related locations.
