@@ -654,9 +654,11 @@ func (f *funcCompiler) match(e *lang.MatchExpr, value bool) {
 		}
 		f.mark(next)
 	}
-	// No arm matched: the checker only lets this happen for a statement.
+	// No arm matched: the checker only lets this happen for a statement,
+	// and one whose arms cover every value (lang.Program.Exhaustive) gets
+	// here never: it has no "no arm" outcome to cover.
 	f.at(e.Sp.Start)
-	if !value && !catchAll {
+	if !value && !catchAll && !f.c.prog.Exhaustive(e) {
 		f.coverOutcome(b, "no arm", lang.Span{Start: e.Sp.End, End: e.Sp.End})
 	}
 	if value && !catchAll { // an exhaustive match without a wildcard arm

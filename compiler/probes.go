@@ -37,7 +37,8 @@ type Counter struct {
 	// outcome belongs to; -1 for statements.
 	Branch int
 	// Outcome names a branch outcome: "then", "else", "arm 1" (1-based),
-	// "no arm", "short" (the left operand decided && or ||), "long",
+	// "no arm" (of a statement match that is not
+	// lang.Program.Exhaustive), "short" (the left operand decided && or ||), "long",
 	// "present" or "default" (??).
 	Outcome string
 }

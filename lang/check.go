@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -74,6 +75,30 @@ type Program struct {
 	Main     *Package
 	Packages []*Package // dependencies before dependents; Main last
 	Info     *Info
+
+	// exhaustive holds the matches without an unguarded catch-all arm
+	// whose unguarded arms cover every value of their subject in the
+	// composed program (Exhaustive).
+	exhaustive map[*MatchExpr]bool
+}
+
+// Exhaustive reports whether every value of the subject of the match e
+// has an unguarded arm that applies, its constant patterns read with the
+// composed program's constants (Derived): e has an unguarded catch-all
+// arm, or arms that cover every value of a bool or enum subject, and
+// none for an optional one (language.md §6.12). The compiler asks it of a
+// statement match, whose "no arm" outcome (§10) exists only when it is
+// false. It is false for a match with a pattern in error.
+func (p *Program) Exhaustive(e *MatchExpr) bool {
+	if p.exhaustive[e] {
+		return true
+	}
+	for _, arm := range e.Arms {
+		if arm.Guard == nil && slices.ContainsFunc(arm.Patterns, isWildcard) {
+			return true
+		}
+	}
+	return false
 }
 
 // Derived is the declaration of the constant or function o that the
@@ -252,6 +277,7 @@ type checker struct {
 	// value without a catch-all, and superCalled the functions super.f(...)
 	// names: what checkOverriddenMatches reads.
 	exhaustive   []exhaustiveMatch
+	noCatchAll   []exhaustiveMatch // every match without a catch-all arm whose patterns checked: recordExhaustive's
 	superCalled  map[*Object]bool
 	overrideMemo map[*Object]override      // constOverride's
 	valueMemo    map[*Object]derivedResult // derivedConst's
@@ -509,6 +535,7 @@ func (c *checker) checkAll() {
 		c.checkPackage(pkg)
 	}
 	c.checkOverriddenMatches()
+	c.recordExhaustive()
 	c.reportRecursion()
 }
 

@@ -912,6 +912,9 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	}
 	if !bad && !IsInvalid(st) {
 		c.unreachableArms(e, st)
+		if !catchAll {
+			c.noCatchAll = append(c.noCatchAll, exhaustiveMatch{e, st, c.file, c.fnObj})
+		}
 	}
 	if !value {
 		return Typ[Void]
@@ -967,8 +970,8 @@ func (c *checker) patternKey(p Expr, derived bool) (patKey, bool) {
 // of arms matches (patternKey): true or false, an enum's members, none;
 // nothing after an unguarded catch-all arm. Only bools, enums and their
 // optionals can be covered without a catch-all: for another type the list
-// holds "every value". The checker asks it of a match's arms (RPL305) and
-// of the arms before one (RPL324).
+// holds "every value". The checker asks it of a match's arms (RPL305, and
+// Program.Exhaustive) and of the arms before one (RPL324).
 func (c *checker) uncovered(arms []*MatchArm, st Type, derived bool) []string {
 	covered := map[patKey]bool{}
 	for _, arm := range arms {

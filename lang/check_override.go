@@ -243,3 +243,17 @@ func (c *checker) reportOverriddenMatch(m exhaustiveMatch, ov override, pat Expr
 		by.Name, ov.orig.Pkg.Name, ov.orig.Name, where, at.Line, at.Col, via, values)
 	d.Related = []Related{{File: m.file.File, Span: m.e.Sp, Message: "match without an arm for " + values + " once " + by.Name + " is overridden"}}
 }
+
+// recordExhaustive records, for Program.Exhaustive, each match without a
+// catch-all arm that covers every value of its subject with the
+// constants of the composed policy: the ones the compiler gives them.
+func (c *checker) recordExhaustive() {
+	for _, m := range c.noCatchAll {
+		if len(c.uncovered(m.e.Arms, m.st, true)) == 0 {
+			if c.prog.exhaustive == nil {
+				c.prog.exhaustive = map[*MatchExpr]bool{}
+			}
+			c.prog.exhaustive[m.e] = true
+		}
+	}
+}

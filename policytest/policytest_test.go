@@ -549,3 +549,42 @@ func TestNotTakenTextCutAtCharacter(t *testing.T) {
 		t.Errorf("report:\n%q", out)
 	}
 }
+
+// TestCoverageExhaustiveStatementMatch: a statement match without a _
+// arm whose arms cover every value of its subject has no "no arm"
+// outcome, so tests that take each arm cover it all; it had one, which no
+// test could take, and 100% was out of reach. A match that leaves a value
+// without an arm keeps it.
+func TestCoverageExhaustiveStatementMatch(t *testing.T) {
+	dir := t.TempDir()
+	src := `package p
+
+fn route(r: Request) -> Decision {
+  match r.model == "x" {
+    true => { return to("a:b") }
+    false => { return to("c:d") }
+  }
+  match r.model == "x" {
+    true => { return to("e:f") }
+  }
+  to("g:h")
+}
+
+test "x" { expect route({model: "x"}).target == "a:b" }
+test "y" { expect route({model: "y"}).target == "c:d" }
+`
+	if err := os.WriteFile(filepath.Join(dir, "p.rpl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := run(t, dir, policytest.Config{Cover: true})[0].Coverage
+	if c == nil {
+		t.Fatal("no coverage")
+	}
+	var notTaken []string
+	for _, k := range c.Uncovered() {
+		notTaken = append(notTaken, fmt.Sprintf("%d:%d %s", k.Line, k.Col, k.Outcome))
+	}
+	if got, want := strings.Join(notTaken, ", "), "9:13 arm 1, 10:4 no arm"; got != want {
+		t.Errorf("not taken: %s, want %s", got, want)
+	}
+}
