@@ -920,8 +920,8 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 		return Typ[Void]
 	}
 	if !catchAll && !refused && !IsInvalid(st) {
-		if len(c.uncovered(e.Arms, st, false)) > 0 {
-			c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)")
+		if missing := c.uncovered(e.Arms, st, false); len(missing) > 0 {
+			c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)%s", c.missingArms(e, missing))
 		} else {
 			c.exhaustive = append(c.exhaustive, exhaustiveMatch{e, st, c.file, c.fnObj})
 		}
@@ -930,6 +930,24 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 		return Typ[Invalid]
 	}
 	return result
+}
+
+// missingArms says which values of a match's subject, missing (uncovered),
+// no arm matches, for RPL305's message: nothing for a subject whose values
+// arms cannot list.
+func (c *checker) missingArms(e *MatchExpr, missing []string) string {
+	if slices.Contains(missing, "every value") {
+		return ""
+	}
+	no := "no arm"
+	if slices.ContainsFunc(e.Arms, func(a *MatchArm) bool { return a.Guard != nil }) {
+		no = "no arm without a guard"
+	}
+	list := missing[0]
+	if n := len(missing); n > 1 {
+		list = strings.Join(missing[:n-1], ", ") + " or " + missing[n-1]
+	}
+	return ", or arms for every value: " + no + " matches " + list
 }
 
 // isWildcard reports whether the pattern p is _, which matches anything.
