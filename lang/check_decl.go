@@ -337,13 +337,13 @@ func (c *checker) typeExpr(t TypeExpr) Type {
 		return &Map{Key: k, Elem: c.typeExpr(t.Elem)}
 	case *RecordType:
 		var fields []*Field
-		seen := map[string]bool{}
+		seen := map[string]*Ident{}
 		for _, f := range t.Fields {
-			if seen[f.Name.Name] {
-				c.errAt(f.Name, CodeDuplicateKey, "duplicate field %s", f.Name.Name)
+			if first := seen[f.Name.Name]; first != nil {
+				c.errAt(f.Name, CodeDuplicateKey, "duplicate field %s", f.Name.Name).Related = c.earlier(first, "previous declaration")
 				continue
 			}
-			seen[f.Name.Name] = true
+			seen[f.Name.Name] = f.Name
 			c.inField = true
 			fields = append(fields, &Field{Name: f.Name.Name, Type: c.typeExpr(f.Type)})
 		}

@@ -280,15 +280,15 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 		return Typ[Invalid]
 	}
 	if bare && !wantMap {
-		seen := map[string]bool{}
+		seen := map[string]*Ident{}
 		var fields []*Field
 		for _, en := range e.Entries {
 			name := en.Key.(*Ident)
-			if seen[name.Name] {
-				c.errAt(name, CodeDuplicateKey, "duplicate field %s in record literal", name.Name)
+			if first := seen[name.Name]; first != nil {
+				c.errAt(name, CodeDuplicateKey, "duplicate field %s in record literal", name.Name).Related = c.earlier(first, "its first value")
 				continue
 			}
-			seen[name.Name] = true
+			seen[name.Name] = name
 			var ft Type
 			if wantRec {
 				i := rt.FieldIndex(name.Name)
@@ -320,7 +320,7 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 	if wantMap {
 		kt, vt = mt.Key, mt.Elem
 	}
-	seen := map[any]bool{}
+	seen := map[any]Expr{}
 	for _, en := range e.Entries {
 		var k Type
 		if id, ok := en.Key.(*Ident); ok {
@@ -340,10 +340,15 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 			k = c.expr(en.Key, kt)
 		}
 		if v, ok := c.info.Consts[en.Key]; ok {
-			if seen[v] {
-				c.errAt(en.Key, CodeDuplicateKey, "duplicate key in map literal")
+			if first := seen[v]; first != nil {
+				also := ""
+				if exprString(first) != exprString(en.Key) {
+					also = " (the key " + exprString(first) + " has that value)"
+				}
+				c.errAt(en.Key, CodeDuplicateKey, "duplicate key %s in map literal%s", exprString(en.Key), also).Related = c.earlier(first, "its first value")
+			} else {
+				seen[v] = en.Key
 			}
-			seen[v] = true
 		}
 		if kt == nil {
 			kt = k
@@ -950,6 +955,12 @@ func (c *checker) missingArms(e *MatchExpr, missing []string) string {
 	return ", or arms for every value: " + no + " matches " + list
 }
 
+// earlier is the related location of n, in the current file, that a
+// diagnostic about a repeat of it points back to.
+func (c *checker) earlier(n Node, msg string) []Related {
+	return []Related{{File: c.file.File, Span: n.Span(), Message: msg}}
+}
+
 // isWildcard reports whether the pattern p is _, which matches anything.
 func isWildcard(p Expr) bool {
 	id, ok := p.(*Ident)
@@ -1229,7 +1240,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		c.info.Defs[s.Name] = obj
 		if s.Name.Name != "_" {
 			if prev := c.scope.Insert(obj); prev != nil {
-				c.errAt(s.Name, CodeRedeclared, "%s redeclared in this block", s.Name.Name)
+				c.errAt(s.Name, CodeRedeclared, "%s redeclared in this block", s.Name.Name).Related = []Related{{File: c.file.File, Span: Span{prev.Pos(), prev.Pos() + Pos(len(prev.Name))}, Message: "previous declaration"}}
 			}
 		}
 		return Typ[Void]
