@@ -1198,22 +1198,35 @@ func (c *checker) block(b *BlockExpr, want Type, value bool) Type {
 	c.scope = scope
 	defer func() { c.scope = saved }()
 	var t Type = Typ[Void]
-	returned := false
+	var returned Stmt // the statement that returns, before code it makes unreachable
 	for i, s := range b.Stmts {
 		last := i == len(b.Stmts)-1
-		if returned {
-			c.errAt(s, CodeUnreachable, "unreachable code")
-			returned = false // report once
+		if returned != nil {
+			c.unreachable(s, returned)
+			returned = nil // report once
 		}
 		t = c.stmt(s, want, value && last)
 		if isBasic(t, Never) {
-			returned = true
+			returned = s
 		}
 		if !last && !isBasic(t, Never) {
 			t = Typ[Void]
 		}
 	}
 	return t
+}
+
+// unreachable warns of the statement s, which follows the statement ret
+// that returns (RPL310), naming ret: a return, or a block that ends with
+// one, which is not as plain to see.
+func (c *checker) unreachable(s, ret Stmt) {
+	line := c.file.File.Position(ret.Span().Start).Line
+	what := "the return at line %d leaves the function first"
+	if _, ok := ret.(*ReturnStmt); !ok {
+		what = "the statement at line %d returns first"
+	}
+	d := c.errAt(s, CodeUnreachable, "unreachable code: "+what, line)
+	d.Related = []Related{{File: c.file.File, Span: ret.Span(), Message: "returns here"}}
 }
 
 func (c *checker) stmt(s Stmt, want Type, value bool) Type {
