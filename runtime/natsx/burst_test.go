@@ -1,7 +1,6 @@
 package natsx_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	rt "github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/natsx"
-	"github.com/rpl-lang/rpl/runtime/state"
 )
 
 // TestFeedbackBurst: a burst of 30,000 feedbacks published without a
@@ -22,14 +20,7 @@ import (
 // count; found by a review).
 func TestFeedbackBurst(t *testing.T) {
 	s, nc := embedded(t, "")
-	st := state.NewMem(state.Options{})
-	e, err := rt.New(rt.Config{State: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.LoadDir(context.Background(), examples); err != nil {
-		t.Fatal(err)
-	}
+	e, st := engineState(t, nil)
 	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 2})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package natsx_test
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -12,9 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	rt "github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/natsx"
-	"github.com/rpl-lang/rpl/runtime/state"
 )
 
 // TestContentEncodingRefused: a message whose Content-Encoding header
@@ -26,14 +23,7 @@ import (
 // and logged.
 func TestContentEncodingRefused(t *testing.T) {
 	_, nc := embedded(t, "")
-	st := state.NewMem(state.Options{})
-	e, err := rt.New(rt.Config{State: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.LoadDir(context.Background(), examples); err != nil {
-		t.Fatal(err)
-	}
+	e, st := engineState(t, nil)
 	var c counted
 	var logged syncBuffer
 	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, Hooks: c.hooks(), Logger: slog.New(slog.NewTextHandler(&logged, nil))})

@@ -122,14 +122,22 @@ func plainServer(t *testing.T, opts *server.Options) *nats.Conn {
 
 func newEngine(t *testing.T, log rt.DecisionLog) *rt.Engine {
 	t.Helper()
-	e, err := rt.New(rt.Config{State: state.NewMem(state.Options{}), DecisionLog: log})
+	e, _ := engineState(t, log)
+	return e
+}
+
+// engineState is an engine deciding with the examples, and its state.
+func engineState(t *testing.T, log rt.DecisionLog) (*rt.Engine, *state.Mem) {
+	t.Helper()
+	st := state.NewMem(state.Options{})
+	e, err := rt.New(rt.Config{State: st, DecisionLog: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.LoadDir(context.Background(), examples); err != nil {
 		t.Fatal(err)
 	}
-	return e
+	return e, st
 }
 
 func request(t *testing.T, nc *nats.Conn, subj, body string) map[string]any {
@@ -572,14 +580,7 @@ func TestOverload(t *testing.T) {
 // logged with a count; a decide is not decided, and is logged.
 func TestNoReply(t *testing.T) {
 	_, nc := embedded(t, "")
-	st := state.NewMem(state.Options{})
-	e, err := rt.New(rt.Config{State: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.LoadDir(context.Background(), examples); err != nil {
-		t.Fatal(err)
-	}
+	e, st := engineState(t, nil)
 	var logged syncBuffer
 	var noReply atomic.Int32
 	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, Logger: slog.New(slog.NewTextHandler(&logged, nil)), Hooks: rt.Hooks{Refused: func(transport string, why rt.Refusal) {
