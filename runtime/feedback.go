@@ -417,8 +417,9 @@ func decodeFeedbackItem(raw json.RawMessage) (*Feedback, *Error) {
 }
 
 // decodeFeedback decodes a feedback object's fields, refusing an unknown
-// one (the first in sorted order, so that the error does not depend on
-// the map's order) and saying which field a type or range error is in.
+// one and saying which field a type or range error is in (the first such
+// field in sorted order, so that the error does not depend on the map's
+// order).
 func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
 	unknown, found := "", false
 	for k := range fields {
@@ -434,10 +435,16 @@ func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
 		return nil, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: unknown field%s", name, suggestField(unknown)), Details: map[string]any{"field": unknown}}
 	}
 	f := new(Feedback)
+	var bad *Error
+	badKey := ""
 	for k, raw := range fields {
-		if err := jsonx.Unmarshal(raw, feedbackFields[k](f)); err != nil { // http_status 1e3 is 1000
-			return nil, fieldErr(k, raw, err)
+		// The first bad field in sorted order, as for an unknown one.
+		if err := jsonx.Unmarshal(raw, feedbackFields[k](f)); err != nil && (bad == nil || k < badKey) { // http_status 1e3 is 1000
+			bad, badKey = fieldErr(k, raw, err), k
 		}
+	}
+	if bad != nil {
+		return nil, bad
 	}
 	return f, nil
 }

@@ -118,3 +118,21 @@ func TestFeedbackRefused(t *testing.T) {
 		t.Errorf("provider_id, no cost: %s", out)
 	}
 }
+
+// TestFeedbackFirstBadField: a feedback with several fields of the wrong
+// type is refused naming the first of them in sorted order, the same
+// every time (it named whichever a map's order gave first).
+func TestFeedbackFirstBadField(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	body := []byte(`{"time": 5, "tokens_out": "z", "tokens_in": "y", "request_id": "r", "tenant_id": "t", "target": "p:m", "status": "ok", "latency_ms": "x"}`)
+	const want = `{"ok":false,"error":{"code":"invalid_request","message":"latency_ms: want a number, have a string","details":{"field":"latency_ms"}},"request_id":"r"}`
+	for range 50 {
+		if out, _ := e.HandleFeedback(body, nil); string(out) != want {
+			t.Fatalf("got %s\nwant %s", out, want)
+		}
+		batch := []byte(`{"feedback": [` + string(body) + `]}`)
+		if out, _ := e.HandleFeedback(batch, nil); !strings.Contains(string(out), `"feedback[0]: latency_ms: want a number`) {
+			t.Fatalf("batch: got %s", out)
+		}
+	}
+}
