@@ -170,3 +170,39 @@ func TestCP1MetadataAsV2(t *testing.T) {
 		}
 	}
 }
+
+// ownTarget routes by a weighted split, or to a target of its own with
+// that split kept beside it (metadata own), or to a target the split
+// gives no weight (metadata zero).
+const ownTarget = `package own_target
+
+fn route(r: Request) -> Decision {
+  let d = weighted({"a:x": 50, "b:y": 50})
+  if (r.metadata["own"] ?? "") == "1" {
+    let own: Decision = {action: "route", target: "c:z", split: d.split, priority: 50}
+    return own
+  }
+  if (r.metadata["zero"] ?? "") == "1" {
+    let zero: Decision = {action: "route", target: "c:z", split: {"a:x": 1, "c:z": 0}, priority: 50}
+    return zero
+  }
+  d
+}
+`
+
+// TestCP1ReasonWeightedOnlyForDraw: CP1's reason is weighted for a target
+// drawn from the decision's split, and best_score for a target the policy
+// set itself beside a split (not one of its keys, or one of weight 0),
+// which was answered weighted.
+func TestCP1ReasonWeightedOnlyForDraw(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, copyDir(t, examples, map[string]string{"own_target.rpl": ownTarget}))
+	for md, want := range map[string]string{`{}`: "weighted", `{"own": "1"}`: "best_score", `{"zero": "1"}`: "best_score"} {
+		body := `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}, "policy_id": "own_target", "metadata": ` + md + `}`
+		out, code, _ := e.HandleCP1(context.Background(), []byte(body), runtime.CP1Meta{}, nil, nil)
+		d, _ := decodeJSON(t, out)["decision"].(map[string]any)
+		if code != "" || d["reason"] != want {
+			t.Errorf("metadata %s: reason %v, want %s: %s", md, d["reason"], want, out)
+		}
+	}
+}

@@ -141,9 +141,14 @@ func (d DecisionView) Priority() int64 {
 	return 0
 }
 
-// Weighted reports whether the target was drawn from a split.
+// Weighted reports whether the target was drawn from a split: one of its
+// keys with a positive weight (stdlib.Drawn), not a target the policy set
+// beside a split.
 func (d DecisionView) Weighted() bool {
-	return d.l.dec.split < len(d.s) && d.s[d.l.dec.split].Len() > 0
+	if max(d.l.dec.split, d.l.dec.target) >= len(d.s) || d.s[d.l.dec.split].Kind() != vm.KindMap {
+		return false
+	}
+	return stdlib.Drawn(d.s[d.l.dec.split].Map(), d.s[d.l.dec.target])
 }
 
 // Tags are the cost-attribution tags.
