@@ -15,6 +15,7 @@ import (
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
 )
 
 // Feedback is the result of a routed request: which target served it, how
@@ -119,6 +120,11 @@ func (f *Feedback) Validate(now time.Time) *Error {
 		// The live state keeps a period until it ends: a time far ahead
 		// would keep its entries (and skew budgets) for as long.
 		return bad("time", "%s is more than %v ahead of the router's clock", f.Time.Format(time.RFC3339), MaxFeedbackSkew)
+	case !vm.TimeInRange(f.Time):
+		// As a request's time (rpl.FromJSON): before 1677-09-21 it is no
+		// int64 of nanoseconds.
+		first, last := vm.TimeRange()
+		return bad("time", "time out of range (%s to %s): %s", first.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano), f.Time.Format(time.RFC3339Nano))
 	}
 	return nil
 }

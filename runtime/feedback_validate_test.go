@@ -136,3 +136,26 @@ func TestFeedbackFirstBadField(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedbackTimeOutOfRange: a feedback time before 1677-09-21 (beyond
+// what int64 nanoseconds hold) is invalid_request naming time, as a
+// request's time is; it was recorded when it carried no cost.
+func TestFeedbackTimeOutOfRange(t *testing.T) {
+	st := state.NewMem(state.Options{})
+	e := newEngine(t, runtime.Config{State: st})
+	for _, tm := range []string{"1600-01-01T00:00:00Z", "0001-01-01T00:00:00.000000001Z", "1677-09-21T00:12:43.145224191Z"} {
+		body := `{"request_id": "r-` + tm + `", "tenant_id": "t", "target": "p:m", "status": "ok", "time": "` + tm + `"}`
+		out, code := e.HandleFeedback([]byte(body), nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), `"message":"time: time out of range (1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z): `+tm) ||
+			!strings.Contains(string(out), `"details":{"field":"time"}`) {
+			t.Errorf("%s: %s %s", tm, code, out)
+		}
+	}
+	if got := st.Targets(); len(got) != 0 {
+		t.Errorf("refused feedback recorded: %+v", got)
+	}
+	body := `{"request_id": "r", "tenant_id": "t", "target": "p:m", "status": "ok", "time": "1677-09-21T00:12:43.145224192Z"}`
+	if out, code := e.HandleFeedback([]byte(body), nil); code != "" {
+		t.Errorf("the earliest time: %s %s", code, out)
+	}
+}
