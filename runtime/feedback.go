@@ -260,10 +260,7 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 				Details: map[string]any{"cause": "in_flight"}}
 		}
 	}
-	err := e.svc.feedback.RecordFeedback(f)
-	if d != nil {
-		d.settle(key, now, err == nil)
-	}
+	err := e.record(f, d, key, now)
 	if err != nil {
 		var refused *Error // the recorder's verdict on this feedback
 		if errors.As(err, &refused) {
@@ -272,6 +269,20 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 		return false, &Error{Code: CodeInternal, Message: "recording feedback: " + err.Error(), Err: err}
 	}
 	return false, nil
+}
+
+// record records f, and settles its claim of key in d (when not nil) as
+// recorded or not, a recording that panics too: its id is not left in
+// flight, the client's retries answered overloaded for the whole window.
+func (e *Engine) record(f *Feedback, d *feedbackDedup, key uint64, now time.Time) (err error) {
+	if d != nil {
+		recorded := false
+		defer func() { d.settle(key, now, recorded) }()
+		err = e.svc.feedback.RecordFeedback(f)
+		recorded = err == nil
+		return err
+	}
+	return e.svc.feedback.RecordFeedback(f)
 }
 
 // HandleFeedback decodes, validates and records a feedback body (one

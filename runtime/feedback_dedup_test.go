@@ -169,3 +169,42 @@ func TestFeedbackCopyWhileRecording(t *testing.T) {
 		t.Errorf("the copy retried: %s %s (%d recorded), want recorded", code, out, rec.n)
 	}
 }
+
+// panicOnce is a recorder whose first recording panics (a bug), the
+// later ones recorded.
+type panicOnce struct {
+	mu       sync.Mutex
+	panicked bool
+	recorded int
+}
+
+func (p *panicOnce) RecordFeedback(*runtime.Feedback) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.panicked {
+		p.panicked = true
+		panic("recorder bug")
+	}
+	p.recorded++
+	return nil
+}
+
+// TestFeedbackRecorderPanicReleasesClaim: a recording that panics (the
+// dispatcher answers internal) is not left claimed: the client's retry is
+// recorded, where it was answered overloaded, in flight, for the whole
+// dedup window.
+func TestFeedbackRecorderPanicReleasesClaim(t *testing.T) {
+	rec := &panicOnce{}
+	e := newEngine(t, runtime.Config{State: rec})
+	load(t, e, examples)
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "test"})
+	body := []byte(`{"request_id": "f1", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "ok"}`)
+	x := d.Get()
+	defer d.Put(x)
+	if out, code := d.Serve(context.Background(), x, runtime.KindFeedback, body, "", time.Now()); code != runtime.CodeInternal {
+		t.Fatalf("panicking recorder: %s %s", code, out)
+	}
+	if out, code := d.Serve(context.Background(), x, runtime.KindFeedback, body, "", time.Now()); code != "" || string(out) != `{"ok":true,"recorded":1}` || rec.recorded != 1 {
+		t.Fatalf("retry: %s %s (recorded %d)", code, out, rec.recorded)
+	}
+}
