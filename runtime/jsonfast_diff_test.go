@@ -235,3 +235,48 @@ func TestFastV2Generated(t *testing.T) {
 		t.Errorf("only %d bodies took the fast path", fastN)
 	}
 }
+
+// Both decoders of a v2 batch answer the same bytes, an item's errors
+// included.
+func TestFastBatchGenerated(t *testing.T) {
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), "../examples/policies"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
+	g := jsonGen{r: rand.New(rand.NewPCG(3, 3))}
+	fastN := 0
+	for range 5000 {
+		var b strings.Builder
+		b.WriteString(`{"requests": [`)
+		for i := range g.r.IntN(4) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if g.r.IntN(10) == 0 {
+				b.WriteString(g.pick("null", "1", `"x"`, "[]"))
+				continue
+			}
+			b.Write(g.v2(e.reqType))
+		}
+		b.WriteString(`]}`)
+		body := []byte(b.String())
+		if _, ok := e.fastBatch(body); !ok {
+			continue
+		}
+		fastN++
+		got, gotCode := e.HandleV2Batch(ctx, body, at, nil)
+		want, wantCode, _ := e.slowBatch(ctx, body, at, nil)
+		if gotCode != wantCode || !bytes.Equal(got, want) {
+			t.Fatalf("body %s\nfast %s %s\nslow %s %s", body, gotCode, got, wantCode, want)
+		}
+	}
+	t.Logf("%d fast", fastN)
+	if fastN < 500 {
+		t.Errorf("only %d bodies took the fast path", fastN)
+	}
+}
