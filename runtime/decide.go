@@ -317,20 +317,23 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 				Details: map[string]any{"cause": "canceled"}}
 			return
 		}
-		ve = s.relative(ve)
-		o.Failure = ve
-		if e.cfg.FailureMode == FailSafeDefault {
-			o.SafeDefault = true
-			o.Decision = e.safeDefault
-			return
-		}
-		o.Err = &Error{Code: CodeDecisionFailed, Message: fmt.Sprintf("policy %s failed: %v", p.ID, ve.Error()), Err: ve,
-			Details: map[string]any{"policy_id": p.ID, "policy_version": s.Version, "vm_code": string(ve.Code)}}
+		e.failed(o, s, p, s.relative(ve))
 		return
 	}
 	o.Decision = res.Value
-	if d := res.Value.Record(); len(d) == l.dec.n && d[l.dec.action].Str() == "deny" {
-		o.Denied = true
+	if d := res.Value.Record(); len(d) == l.dec.n {
+		// A decision the router could not follow (a record literal's)
+		// is the policy's failure, not an answer.
+		switch act := d[l.dec.action].Str(); {
+		case act == "deny":
+			o.Denied = true
+		case act != "route":
+			e.failed(o, s, p, &vm.Error{Code: CodeInvalidDecision, Msg: fmt.Sprintf("the decision's action is %q, not route or deny", act)})
+			return
+		case d[l.dec.target].Str() == "" && d[l.dec.split].Len() == 0:
+			e.failed(o, s, p, &vm.Error{Code: CodeInvalidDecision, Msg: "the decision routes to no target"})
+			return
+		}
 	}
 	if exp != "" {
 		d := o.arena.Values(len(res.Value.Record()))
@@ -343,6 +346,25 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	if !o.Denied {
 		e.stick(o, arrival, &look)
 	}
+}
+
+// CodeInvalidDecision is the vm code of a policy's failure to return a
+// decision the router can follow: an action other than route or deny, or
+// a route to no target without a split (a Decision record literal's; the
+// builtins refuse them).
+const CodeInvalidDecision vm.Code = "invalid_decision"
+
+// failed records the policy p's failure ve in o: the safe default in that
+// failure mode, else decision_failed.
+func (e *Engine) failed(o *Outcome, s *Snapshot, p *Policy, ve *vm.Error) {
+	o.Failure = ve
+	if e.cfg.FailureMode == FailSafeDefault {
+		o.SafeDefault = true
+		o.Decision = e.safeDefault
+		return
+	}
+	o.Err = &Error{Code: CodeDecisionFailed, Message: fmt.Sprintf("policy %s failed: %v", p.ID, ve.Error()), Err: ve,
+		Details: map[string]any{"policy_id": p.ID, "policy_version": s.Version, "vm_code": string(ve.Code)}}
 }
 
 // tenantPolicy is the policy registered for tenant id, else the policy

@@ -969,3 +969,55 @@ func TestV2AnswerLoggedDecision(t *testing.T) {
 		t.Errorf("%d of 64 logged at a sample of 0.5", len(logged))
 	}
 }
+
+// literalPolicy returns a Decision record literal of the request's
+// metadata's action and target, as a policy may build one without to or
+// deny.
+const literalPolicy = `package default
+
+fn route(r: Request) -> Decision {
+  let d: Decision = {action: r.metadata["action"] ?? "route", target: r.metadata["target"] ?? "", priority: 50}
+  if (r.metadata["split"] ?? "") == "1" {
+    let s: Decision = {action: "route", split: {"a:x": 1}, priority: 50}
+    return s
+  }
+  d
+}
+`
+
+// TestInvalidDecisionFails: a decision that is neither a route nor a
+// deny ("Route", ""), or a route to no target (without a split), is the
+// policy's failure: decision_failed, or the safe default in that mode. It
+// was answered as a route (CP1: ok, provider_id "").
+func TestInvalidDecisionFails(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "default.rpl", literalPolicy)
+	closed := newEngine(t, runtime.Config{})
+	load(t, closed, dir)
+	safe := newEngine(t, runtime.Config{FailureMode: runtime.FailSafeDefault, SafeDefault: "openai:gpt-4o-mini"})
+	load(t, safe, dir)
+	ctx := context.Background()
+	for md, why := range map[string]string{
+		`{"action": "Route", "target": "a:x"}`: `the decision's action is "Route", not route or deny`,
+		`{"action": "", "target": "a:x"}`:      `the decision's action is "", not route or deny`,
+		`{"target": ""}`:                       `the decision routes to no target`,
+	} {
+		body := `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}, "metadata": ` + md + `}`
+		out, code, o := closed.HandleCP1(ctx, []byte(body), runtime.CP1Meta{}, nil, nil)
+		if code != runtime.CodeDecisionFailed || !strings.Contains(string(out), `"message":"policy default failed: `+strings.ReplaceAll(why, `"`, `\"`)) ||
+			!strings.Contains(string(out), `"vm_code":"invalid_decision"`) || o.Failure == nil || o.Result() != "decision_failed" {
+			t.Errorf("%s: %s %s", md, code, out)
+		}
+		out, code, o = safe.HandleCP1(ctx, []byte(body), runtime.CP1Meta{}, nil, nil)
+		if code != "" || !strings.Contains(string(out), `"provider_id":"openai:gpt-4o-mini"`) || !strings.Contains(string(out), `"fallback_used":true`) || o.Failure.Error() != why {
+			t.Errorf("safe default, %s: %s %s", md, code, out)
+		}
+	}
+	// Routes, denies and a split without a target stand.
+	for _, md := range []string{`{"target": "a:x"}`, `{"action": "deny"}`, `{"split": "1"}`} {
+		o := closed.Decide(ctx, "", request(t, closed, `{"id": "r", "metadata": `+md+`}`), time.Time{})
+		if o.Err != nil || o.Failure != nil {
+			t.Errorf("%s: %v", md, o.Err)
+		}
+	}
+}
