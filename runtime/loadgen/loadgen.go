@@ -215,15 +215,12 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 	r := o.result(setup)
 	total := o.Warmup + o.Duration
 	inbox := nats.NewInbox()
-	var received, sentAll, okN, koN atomic.Uint64
-	var firstErr atomic.Pointer[string]
 	var sem chan struct{}
 	if o.Rate <= 0 {
 		sem = make(chan struct{}, o.Window)
 	}
 	var start time.Time
-	var mu sync.Mutex // the histograms: the handler's, then the caller's
-	prefix := len(inbox) + 1
+	c := &collector{prefix: len(inbox) + 1, warmup: o.Warmup, ok: ok, lat: r.Latency, svc: r.Service}
 	sub, err := nc.Subscribe(inbox+".>", func(m *nats.Msg) {
 		now := time.Since(start)
 		if sem != nil {
@@ -232,38 +229,7 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 			default:
 			}
 		}
-		rest := m.Subject[prefix:]
-		dot := strings.IndexByte(rest, '.')
-		if dot < 0 {
-			return
-		}
-		sched, err1 := strconv.ParseInt(rest[:dot], 10, 64)
-		sent, err2 := strconv.ParseInt(rest[dot+1:], 10, 64)
-		if err1 != nil || err2 != nil {
-			return
-		}
-		// Counted last: once the sender sees every reply received, each
-		// has been counted as OK or error, and recorded.
-		defer received.Add(1)
-		if time.Duration(sched) < o.Warmup {
-			return
-		}
-		if !ok(m.Data) {
-			koN.Add(1)
-			if firstErr.Load() == nil {
-				s := string(m.Data)
-				if len(s) == 0 {
-					s = "empty reply (status " + m.Header.Get("Status") + ")"
-				}
-				firstErr.CompareAndSwap(nil, &s)
-			}
-			return
-		}
-		okN.Add(1)
-		mu.Lock()
-		r.Latency.Record(now - time.Duration(sched))
-		r.Service.Record(now - time.Duration(sent))
-		mu.Unlock()
+		c.reply(m.Subject, m.Data, m.Header.Get("Status"), now)
 	})
 	if err != nil {
 		return r, err
@@ -316,7 +282,7 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 		if err := nc.PublishMsg(msg); err != nil {
 			return r, fmt.Errorf("publish: %w", err)
 		}
-		sentAll.Add(1)
+		c.sent.Add(1)
 		if due >= o.Warmup {
 			measured++
 			late.Record(sent - due)
@@ -324,25 +290,89 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 	}
 	nc.Flush()
 	deadline := time.Now().Add(o.Grace)
-	for received.Load() < sentAll.Load() && time.Now().Before(deadline) {
+	for c.received.Load() < c.sent.Load() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	sub.Unsubscribe()
-	mu.Lock() // late replies may still be in the handler
-	defer mu.Unlock()
+	c.close() // a reply still in the handler is not counted, nor recorded
 	r.Late = late
-	r.Sent, r.OK, r.Errors = measured, okN.Load(), koN.Load()
+	r.Sent, r.OK, r.Errors, r.FirstError = measured, c.okN, c.koN, c.first
 	if r.Sent > r.OK+r.Errors {
 		r.Lost = r.Sent - r.OK - r.Errors
-	}
-	if p := firstErr.Load(); p != nil {
-		r.FirstError = *p
 	}
 	if r.Lost > 0 && r.FirstError == "" {
 		r.FirstError = fmt.Sprintf("%d requests unanswered after %v", r.Lost, o.Grace)
 	}
 	r.Achieved = float64(r.OK) / o.Duration.Seconds()
 	return r, nil
+}
+
+// collector counts and records the replies of a RunNATS run. Its
+// figures are taken once, under its lock, with close: a reply handled
+// after that (the handler still running when the grace period ran out)
+// is neither counted nor recorded, so that the counts and histograms
+// agree, and no histogram is written once the run has returned it.
+type collector struct {
+	prefix int           // the reply subject's inbox and its dot
+	warmup time.Duration // replies to requests scheduled before are not recorded
+	ok     func([]byte) bool
+
+	sent, received atomic.Uint64 // every request sent, every reply handled (the warmup's too)
+
+	mu       sync.Mutex
+	closed   bool
+	okN, koN uint64
+	first    string
+	lat, svc *Histogram
+}
+
+// reply handles the reply data on subject (inbox.<sched ns>.<sent ns>),
+// handled now (offset from the start), with its status header.
+func (c *collector) reply(subject string, data []byte, status string, now time.Duration) {
+	if len(subject) < c.prefix {
+		return
+	}
+	rest := subject[c.prefix:]
+	dot := strings.IndexByte(rest, '.')
+	if dot < 0 {
+		return
+	}
+	sched, err1 := strconv.ParseInt(rest[:dot], 10, 64)
+	sent, err2 := strconv.ParseInt(rest[dot+1:], 10, 64)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	// Counted last: once the sender sees every reply received, each
+	// has been counted as OK or error, and recorded.
+	defer c.received.Add(1)
+	if time.Duration(sched) < c.warmup {
+		return
+	}
+	good := c.ok(data)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closed:
+	case good:
+		c.okN++
+		c.lat.Record(now - time.Duration(sched))
+		c.svc.Record(now - time.Duration(sent))
+	default:
+		c.koN++
+		if c.first == "" {
+			c.first = string(data)
+			if c.first == "" {
+				c.first = "empty reply (status " + status + ")"
+			}
+		}
+	}
+}
+
+// close ends the counting: the figures are final.
+func (c *collector) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 }
 
 // Summary is a result with its quantiles, for tables and JSON.

@@ -132,3 +132,36 @@ func TestProbe(t *testing.T) {
 		t.Fatalf("%+v", p)
 	}
 }
+
+// TestCollector: RunNATS's accounting of replies, with known times. A
+// reply to a request scheduled in the warmup is neither counted nor
+// recorded; an OK one is recorded once, from its schedule (Latency) and
+// from its send (Service); an error reply is counted, not recorded; and
+// once the run's figures are taken (close), a reply still in the handler
+// changes nothing: before, it was counted as OK outside the histograms'
+// lock and recorded after the run had returned them (a count without its
+// latency, and a write racing with the caller's reads).
+func TestCollector(t *testing.T) {
+	us := time.Microsecond
+	c := &collector{prefix: len("_INBOX.x."), warmup: time.Millisecond, ok: func(b []byte) bool { return string(b) == "ok" }, lat: NewHistogram(), svc: NewHistogram()}
+	c.reply("_INBOX.x.999999.1000000", []byte("ok"), "", 1200*us)  // warmup
+	c.reply("_INBOX.x.1000000.1010000", []byte("ok"), "", 1100*us) // 100 µs, 90 µs
+	c.reply("_INBOX.x.2000000.2050000", []byte("ok"), "", 2300*us) // 300 µs, 250 µs
+	c.reply("_INBOX.x.3000000.3000000", []byte("no"), "", 3100*us) // error
+	c.reply("_INBOX.x.4000000.4000000", nil, "503", 4100*us)       // error
+	c.reply("_INBOX.x.bad", []byte("ok"), "", 4200*us)             // not ours
+	c.close()
+	c.reply("_INBOX.x.5000000.5000000", []byte("ok"), "", 9000*us) // after the end
+	if c.okN != 2 || c.koN != 2 || c.first != "no" || c.received.Load() != 6 {
+		t.Fatalf("ok %d errors %d first %q received %d; want 2, 2, \"no\", 6", c.okN, c.koN, c.first, c.received.Load())
+	}
+	if c.lat.Count() != 2 || c.lat.Mean() != 200*us || c.lat.Max() != 300*us || c.svc.Count() != 2 || c.svc.Mean() != 170*us || c.svc.Max() != 250*us {
+		t.Errorf("latency %d mean %v max %v, service %d mean %v max %v; want 2, 200µs, 300µs, 2, 170µs, 250µs",
+			c.lat.Count(), c.lat.Mean(), c.lat.Max(), c.svc.Count(), c.svc.Mean(), c.svc.Max())
+	}
+	c = &collector{prefix: len("_INBOX.x."), ok: func(b []byte) bool { return len(b) > 0 }, lat: NewHistogram(), svc: NewHistogram()}
+	c.reply("_INBOX.x.0.0", nil, "503", 0)
+	if c.first != "empty reply (status 503)" {
+		t.Errorf("first error %q", c.first)
+	}
+}
