@@ -485,7 +485,10 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 				fam, kind, _ := strings.Cut(name, "/")
 				lo.Pace = paceOf(fam)
 				var res loadgen.Result
+				// The counters start where the run does: after the
+				// generator's collection where it runs in this process.
 				before := takeCounters()
+				lo.Started = func() { before = takeCounters() }
 				switch fam {
 				case "inproc":
 					so := lo
@@ -511,7 +514,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 				if err != nil {
 					return fmt.Errorf("%s: %w", name, err)
 				}
-				takeCounters().since(before, &res, lo.Warmup, spinsHere(fam, rate, lo.Pace))
+				takeCounters().since(before, &res, spinsHere(fam, rate, lo.Pace))
 				if merged[name] == nil {
 					merged[name] = &loadgen.Result{}
 				}
@@ -581,15 +584,15 @@ func takeCounters() counters {
 
 // since records in r what happened from b to c: the share of CPU time
 // stolen, and the collections, allocations and CPU time of this process
-// (per request: the run sent about Achieved × (warmup + duration) of
-// them; CPU time not when the generator spins in this process:
-// spinsHere).
-func (c counters) since(b counters, r *loadgen.Result, warmup time.Duration, spinsHere bool) {
+// (per request: over the r.Total requests the run sent, the warmup's
+// and those answered with an error included; CPU time not when the
+// generator spins in this process: spinsHere).
+func (c counters) since(b counters, r *loadgen.Result, spinsHere bool) {
 	if c.total > b.total {
 		r.StealPct = 100 * float64(c.steal-b.steal) / float64(c.total-b.total)
 	}
 	r.GCs = c.gcs - b.gcs
-	if n := r.Achieved * (warmup + r.Duration).Seconds(); n > 0 {
+	if n := float64(r.Total); n > 0 {
 		r.AllocsPerReq = float64(c.mallocs-b.mallocs) / n
 		r.BytesPerReq = float64(c.allocB-b.allocB) / n
 		if c.cpuOK && b.cpuOK && !spinsHere {

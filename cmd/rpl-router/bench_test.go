@@ -82,6 +82,15 @@ func TestBench(t *testing.T) {
 		if spin := r.Pace == "spin"; spin && r.CPUPerReqUS != 0 || !spin && (r.CPUPerReqUS <= 0 || r.CPUPerReqUS > 1e6) {
 			t.Errorf("%s %s: CPU per request %v µs", r.Setup, r.Mode, r.CPUPerReqUS)
 		}
+		// The control allocates nothing: no collection of its own, and
+		// not the generator's, which precedes the counters (it was
+		// counted, one a round).
+		if r.Setup == "inproc/control" && r.Mode == "rate" && r.GCs != 0 {
+			t.Errorf("%s: %d GCs", r.Setup, r.GCs)
+		}
+		if r.Total <= r.Sent {
+			t.Errorf("%s %s: %d requests sent in all, %d measured", r.Setup, r.Mode, r.Total, r.Sent)
+		}
 		if r.Mode == "rate" && (r.Sent < 100 || r.Sent > 200) {
 			t.Errorf("%s: %d requests sent at 500/s for 300ms", r.Setup, r.Sent)
 		}
@@ -163,5 +172,20 @@ func TestTargetsRatio(t *testing.T) {
 	printTable(&out, benchReport{Targets: ts})
 	if !strings.Contains(out.String(), "MISSED (1.20× the limit)") {
 		t.Errorf("table:\n%s\nwant the miss named as the limit's multiple", out.String())
+	}
+}
+
+// TestCountersSince: the figures per request divide what the process
+// spent by every request the run sent (Total: the warmup's and those
+// answered with an error too), not by an estimate from the successful
+// ones at the measured rate (there, 900/s over 1.2 s: 1,080 requests
+// for the 1,200 sent).
+func TestCountersSince(t *testing.T) {
+	b := counters{steal: 10, total: 1000, gcs: 3, mallocs: 5000, allocB: 1 << 20, cpu: time.Second, cpuOK: true}
+	c := counters{steal: 20, total: 2000, gcs: 4, mallocs: 5000 + 12_000, allocB: 1<<20 + 1_200_000, cpu: time.Second + 60*time.Millisecond, cpuOK: true}
+	r := loadgen.Result{Sent: 1000, Total: 1200, OK: 900, Errors: 100, Duration: time.Second, Achieved: 900}
+	c.since(b, &r, false)
+	if r.StealPct != 1 || r.GCs != 1 || r.AllocsPerReq != 10 || r.BytesPerReq != 1000 || r.CPUPerReqUS != 50 {
+		t.Errorf("steal %v%%, %d GCs, %v allocs, %v B, %v µs CPU per request; want 1%%, 1, 10, 1000, 50", r.StealPct, r.GCs, r.AllocsPerReq, r.BytesPerReq, r.CPUPerReqUS)
 	}
 }

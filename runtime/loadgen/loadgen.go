@@ -52,6 +52,12 @@ type Options struct {
 	Grace time.Duration
 	// Pace is how the generator waits for each send in rate mode.
 	Pace Pace
+	// Started, if set, is called once the generator has collected the
+	// heap (runtime.GC), just before the warmup's first send: where a
+	// caller reads what the run costs its process (collections,
+	// allocations, CPU time), the generator's own collection is not
+	// part of it.
+	Started func()
 }
 
 // Result is the outcome of one run.
@@ -61,6 +67,7 @@ type Result struct {
 	Pace     string        `json:"pace"`         // "sleep" or "spin" (rate mode)
 	Offered  float64       `json:"offered_rps"`  // the schedule's rate, 0 in max mode
 	Sent     uint64        `json:"sent"`         // requests scheduled in the measured period
+	Total    uint64        `json:"total_sent"`   // requests sent, the warmup's and errors included
 	OK       uint64        `json:"ok"`           // answered successfully
 	Errors   uint64        `json:"errors"`       // answered with an error
 	Lost     uint64        `json:"lost"`         // not answered within the grace period
@@ -85,7 +92,9 @@ type Result struct {
 	// CPUPerReqUS is the server process's CPU time (user and system,
 	// every thread) per request, in microseconds, also recorded by the
 	// caller: 0 when not measured, or when the generator, in that process,
-	// spins (PaceSpin), its own time being in it.
+	// spins (PaceSpin), its own time being in it. The figures per request
+	// are over every request sent from Started on (Total: the warmup's
+	// too, and those answered with an error).
 	CPUPerReqUS float64 `json:"cpu_us_per_request,omitempty"`
 }
 
@@ -119,9 +128,9 @@ func (o *Options) result(setup string) Result {
 func RunSync(setup string, o Options, newCall func(worker int) func(i int) error) Result {
 	o.defaults()
 	type acc struct {
-		lat, svc, late *Histogram
-		sent, ok, ko   uint64
-		first          string
+		lat, svc, late      *Histogram
+		total, sent, ok, ko uint64
+		first               string
 	}
 	accs := make([]acc, o.Workers)
 	calls := make([]func(int) error, o.Workers)
@@ -130,6 +139,9 @@ func RunSync(setup string, o Options, newCall func(worker int) func(i int) error
 		accs[w] = acc{lat: NewHistogram(), svc: NewHistogram(), late: NewHistogram()}
 	}
 	runtime.GC()
+	if o.Started != nil {
+		o.Started()
+	}
 	total := o.Warmup + o.Duration
 	var wg sync.WaitGroup
 	start := time.Now().Add(time.Millisecond)
@@ -167,6 +179,7 @@ func RunSync(setup string, o Options, newCall func(worker int) func(i int) error
 				}
 				err := call(i)
 				t1 := time.Since(start)
+				a.total++
 				if due < o.Warmup {
 					continue
 				}
@@ -188,6 +201,7 @@ func RunSync(setup string, o Options, newCall func(worker int) func(i int) error
 	wg.Wait()
 	r := o.result(setup)
 	for _, a := range accs {
+		r.Total += a.total
 		r.Sent += a.sent
 		r.OK += a.ok
 		r.Errors += a.ko
@@ -246,6 +260,9 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 	p := newPacer(o.Pace, true)
 	defer p.close()
 	runtime.GC()
+	if o.Started != nil {
+		o.Started()
+	}
 	start = time.Now()
 	for k := 0; ; k++ {
 		var due time.Duration
@@ -297,6 +314,7 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 	c.close() // a reply still in the handler is not counted, nor recorded
 	r.Late = late
 	r.Sent, r.OK, r.Errors, r.FirstError = measured, c.okN, c.koN, c.first
+	r.Total = c.sent.Load()
 	if r.Sent > r.OK+r.Errors {
 		r.Lost = r.Sent - r.OK - r.Errors
 	}
@@ -421,6 +439,7 @@ func (r *Result) Merge(o Result) {
 		return
 	}
 	r.Sent += o.Sent
+	r.Total += o.Total
 	r.OK += o.OK
 	r.Errors += o.Errors
 	r.Lost += o.Lost
@@ -429,7 +448,9 @@ func (r *Result) Merge(o Result) {
 	// differ in throughput).
 	w := o.Duration.Seconds() / (r.Duration + o.Duration).Seconds()
 	wn := w
-	if r.Sent > 0 {
+	if r.Total > 0 {
+		wn = float64(o.Total) / float64(r.Total)
+	} else if r.Sent > 0 {
 		wn = float64(o.Sent) / float64(r.Sent)
 	}
 	r.StealPct += w * (o.StealPct - r.StealPct)

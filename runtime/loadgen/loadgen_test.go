@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -163,5 +164,38 @@ func TestCollector(t *testing.T) {
 	c.reply("_INBOX.x.0.0", nil, "503", 0)
 	if c.first != "empty reply (status 503)" {
 		t.Errorf("first error %q", c.first)
+	}
+}
+
+// TestTotal: a run counts every request it sent, the warmup's and those
+// answered with an error included (Total, what the figures per request
+// divide), and calls Started once, before the first of them.
+func TestTotal(t *testing.T) {
+	var started, calls int
+	o := Options{Rate: 1000, Warmup: 50 * time.Millisecond, Duration: 100 * time.Millisecond, Workers: 1, Started: func() {
+		if calls > 0 {
+			t.Error("Started after a call")
+		}
+		started++
+	}}
+	r := RunSync("x", o, func(int) func(int) error {
+		return func(i int) error {
+			calls++
+			if i%2 == 0 {
+				return errors.New("even")
+			}
+			return nil
+		}
+	})
+	// The schedule: requests 0…149 due every 1 ms in 150 ms, 50 of them
+	// in the warmup.
+	if started != 1 || r.Total != 150 || calls != 150 || r.Sent != 100 || r.OK != 50 || r.Errors != 50 {
+		t.Fatalf("started %d, total %d, calls %d, sent %d, ok %d, errors %d; want 1, 150, 150, 100, 50, 50", started, r.Total, calls, r.Sent, r.OK, r.Errors)
+	}
+	var m Result
+	m.Merge(r)
+	m.Merge(r)
+	if m.Total != 300 {
+		t.Errorf("merged total %d", m.Total)
 	}
 }
