@@ -189,3 +189,38 @@ func TestCountersSince(t *testing.T) {
 		t.Errorf("steal %v%%, %d GCs, %v allocs, %v B, %v µs CPU per request; want 1%%, 1, 10, 1000, 50", r.StealPct, r.GCs, r.AllocsPerReq, r.BytesPerReq, r.CPUPerReqUS)
 	}
 }
+
+// TestTargetsIncomplete: a latency quantile is of the requests answered,
+// so a run that lost requests, or had them answered with an error, meets
+// no latency target (the router's, or the echo's it is compared with):
+// its p99 was of the rest. And a limit written "< 300 µs" is not met at
+// 300 µs.
+func TestTargetsIncomplete(t *testing.T) {
+	run := func(setup string, p50, p99 float64, lost uint64) loadgen.Summary {
+		s := loadgen.Summary{ServiceUS: loadgen.Quantiles{P50: p50, P99: p99}, LatencyUS: loadgen.Quantiles{P50: p50, P99: p99}}
+		s.Setup, s.Offered, s.Sent, s.Lost = setup, 10000, 1000, lost
+		s.OK = s.Sent - lost
+		return s
+	}
+	got := map[string]target{}
+	for _, tg := range targets([]loadgen.Summary{run("inproc/cp1", 1, 5, 3), run("inproc/v2", 1, 5, 0),
+		run("embedded/echo", 50, 100, 0), run("embedded/cp1", 50, 100, 20), run("embedded/v2", 50, 300, 0),
+		run("tcp/echo", 50, 100, 7), run("tcp/cp1", 300, 110, 0), run("tcp/v2", 100, 110, 0)}) {
+		got[tg.Name] = tg
+	}
+	for name, met := range map[string]bool{
+		"inproc/cp1 p99 @10000/s": false, "inproc/v2 p99 @10000/s": true,
+		"embedded/cp1 p99 @10000/s vs echo": false, "embedded/cp1 p99 @10000/s": false, // lost 20
+		"embedded/v2 p99 @10000/s": false, // 300 µs is not < 300 µs
+		"tcp/cp1 p50 @10000/s":     false, "tcp/v2 p50 @10000/s": true,
+		"tcp/v2 p99 @10000/s vs echo": false, // the echo lost 7: its p99 is of the rest
+	} {
+		tg, ok := got[name]
+		if !ok || tg.Met != met {
+			t.Errorf("%s: %+v, want met %v", name, tg, met)
+		}
+	}
+	if m := got["embedded/cp1 p99 @10000/s"].Measured; !strings.Contains(m, "embedded/cp1: 20 of 1000 requests lost") {
+		t.Errorf("embedded/cp1: %q does not say what was lost", m)
+	}
+}
