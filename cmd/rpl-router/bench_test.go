@@ -224,3 +224,19 @@ func TestTargetsIncomplete(t *testing.T) {
 		t.Errorf("embedded/cp1: %q does not say what was lost", m)
 	}
 }
+
+// TestStatusMB: /proc's "kB" are KiB, and the target's MB are 10^6
+// bytes: 195,313 kB of RSS is 200.0 MB, over the 200 MB limit (it was
+// read as 190.7, KiB / 1024, and met it).
+func TestStatusMB(t *testing.T) {
+	status := "Name:\trpl-router\nVmPeak:\t 1200000 kB\nVmHWM:\t  153600 kB\nVmRSS:\t  195313 kB\nRssAnon:\t  100 kB\n"
+	if got := statusMB(status, "VmRSS"); got < 200 || got > 200.001 {
+		t.Errorf("VmRSS %v MB, want 200.0005", got)
+	}
+	if got := statusMB(status, "VmHWM"); got != 157.2864 {
+		t.Errorf("VmHWM %v MB, want 157.2864", got)
+	}
+	if got := statusMB(status, "VmSwap"); got != -1 {
+		t.Errorf("VmSwap %v, want -1 (absent)", got)
+	}
+}

@@ -19,7 +19,8 @@ import (
 	"github.com/rpl-lang/rpl/runtime/state"
 )
 
-// memoryReport is what the memory child prints.
+// memoryReport is what the memory child prints, in MB of 10^6 bytes
+// (the target's unit: /proc's "kB" are KiB).
 type memoryReport struct {
 	Tenants     int     `json:"tenants"`
 	Policies    int     `json:"policies"`
@@ -75,12 +76,19 @@ func procStatusMB(field string) float64 {
 	if err != nil {
 		return -1
 	}
-	for _, line := range strings.Split(string(data), "\n") {
+	return statusMB(string(data), field)
+}
+
+// statusMB reads a field of a /proc status file in MB (10^6 bytes): the
+// file's "kB" are KiB (1024 bytes); -1 when it has no such field.
+func statusMB(data, field string) float64 {
+	for _, line := range strings.Split(data, "\n") {
 		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			f := strings.Fields(rest)
-			if len(f) >= 1 {
-				kb, _ := strconv.ParseFloat(f[0], 64)
-				return kb / 1024
+			if len(f) == 2 && f[1] == "kB" {
+				if kib, err := strconv.ParseFloat(f[0], 64); err == nil {
+					return kib * 1024 / 1e6
+				}
 			}
 		}
 	}
@@ -122,7 +130,7 @@ func memoryChild(w io.Writer, n int) error {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	rep.RSSMB, rep.PeakMB, rep.HeapMB = procStatusMB("VmRSS"), procStatusMB("VmHWM"), float64(ms.HeapInuse)/(1<<20)
+	rep.RSSMB, rep.PeakMB, rep.HeapMB = procStatusMB("VmRSS"), procStatusMB("VmHWM"), float64(ms.HeapInuse)/1e6
 	runtime.KeepAlive(e)
 	return json.NewEncoder(w).Encode(rep)
 }
