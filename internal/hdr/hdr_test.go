@@ -143,3 +143,47 @@ func BenchmarkMedian(b *testing.B) {
 		})
 	}
 }
+
+// TestQuantileBoundaries pins known answers: the p99 of 1…100 µs is the
+// 99th value (its bucket's upper bound, within 2^-(bits-1)), p50 the
+// 50th, p100 the max exactly; zeros are 0; a merge of histograms of
+// different ranges is the histogram of all their values; a value far
+// beyond the buckets in use grows them.
+func TestQuantileBoundaries(t *testing.T) {
+	us := time.Microsecond
+	h := New(0)
+	for i := 1; i <= 100; i++ {
+		h.Record(time.Duration(i) * us)
+	}
+	within := func(got, want time.Duration) bool { return got >= want && float64(got-want) <= float64(want)/128 }
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 50 * us}, {0.9, 90 * us}, {0.99, 99 * us}, {0.999, 100 * us}, {1, 100 * us}} {
+		if got := h.Quantile(c.q); !within(got, c.want) || got >= c.want+us {
+			t.Errorf("q%v of 1…100 µs: %v, want %v", c.q, got, c.want)
+		}
+	}
+	z := New(0)
+	for range 99 {
+		z.Record(0)
+	}
+	z.Record(time.Second)
+	if z.Quantile(0.99) != 0 || z.Quantile(1) != time.Second {
+		t.Errorf("99 zeros and 1s: p99 %v, max %v", z.Quantile(0.99), z.Quantile(1))
+	}
+	lo, hi := New(0), New(0)
+	for i := 1; i <= 50; i++ {
+		lo.Record(time.Duration(i) * us)
+		hi.Record(time.Duration(i)*us + time.Hour)
+	}
+	lo.Merge(hi)
+	if lo.Count() != 100 || !within(lo.Quantile(0.5), 50*us) || !within(lo.Quantile(0.51), time.Hour+us) || lo.Max() != time.Hour+50*us {
+		t.Errorf("merged: %d, p50 %v, p51 %v, max %v", lo.Count(), lo.Quantile(0.5), lo.Quantile(0.51), lo.Max())
+	}
+	hi.Merge(New(0))
+	hi.Record(math.MaxInt64)
+	if hi.Quantile(1) != math.MaxInt64 || !within(hi.Quantile(0.98), time.Hour+50*us) {
+		t.Errorf("the largest duration: %v, p98 %v", hi.Quantile(1), hi.Quantile(0.98))
+	}
+}
