@@ -39,7 +39,8 @@ package state
 //
 // Latency. The median and quantiles of the successful requests that gave
 // a latency (latency_ms absent or 0 is not a latency: runtime.Feedback
-// cannot tell them apart), over two rotating windows of LatencyWindow
+// cannot tell them apart; one below a microsecond, the histograms' unit,
+// counts as 1µs), over two rotating windows of LatencyWindow
 // (2 minutes) aligned on the clock: the statistics cover the last 2 to 4
 // minutes, so a target that slows down shows it within minutes, and one
 // without a success in that time has no latency (health.latency answers
@@ -197,7 +198,9 @@ func (m *Mem) recordHealth(f *runtime.Feedback, now time.Time) {
 	lat := o == success && f.LatencyMs > 0
 	if t.lat.rotate(ns/int64(m.opt.LatencyWindow)) || lat {
 		if lat {
-			t.lat.record(f.Latency())
+			// Below the histograms' unit it still is a latency: 0
+			// would read as none (Latency's median 0).
+			t.lat.record(max(f.Latency(), latencyUnit))
 		}
 		t.median = int64(t.lat.median(true))
 		t.newer = int64(t.lat.median(false))

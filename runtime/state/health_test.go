@@ -80,6 +80,25 @@ func TestLatencyAbsent(t *testing.T) {
 	}
 }
 
+// A latency below the histograms' microsecond is a latency all the same:
+// it counts as 1µs. Recorded as 0, a target whose successes all took less
+// read as having none, and health.latency answered the catalogue default
+// (1s) for the fastest target.
+func TestLatencyBelowAMicrosecond(t *testing.T) {
+	m := NewMem(Options{})
+	feed(t, m, 3, runtime.Feedback{Target: "p:m", Status: "ok", LatencyMs: 0.0004})
+	if d, ok := m.Latency("p:m"); !ok || d != time.Microsecond {
+		t.Errorf("three successes of 400ns: %v %v, want 1µs", d, ok)
+	}
+	if q, ok := m.Quantile("p:m", 0.99); !ok || q != time.Microsecond {
+		t.Errorf("p99 %v %v, want 1µs", q, ok)
+	}
+	feed(t, m, 1, runtime.Feedback{Target: "q:m", Status: "ok", LatencyMs: 1e-9}) // a picosecond: 0ns
+	if d, ok := m.Latency("q:m"); !ok || d != time.Microsecond {
+		t.Errorf("a success of a picosecond: %v %v, want 1µs", d, ok)
+	}
+}
+
 // A target that failed and got no traffic since (fallback_chain skips it
 // above an error rate of 0.2) recovers with time: its error rate decays,
 // where it stayed at 1 until feedback came, which it never did.
