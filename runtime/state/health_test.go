@@ -133,6 +133,24 @@ func TestErrorRateDecays(t *testing.T) {
 	}
 }
 
+// However long a target failed, its rate decays below 0.2 within 34s of
+// its last failure (the outcomes weigh at most 1/Alpha = 20, halved every
+// 5s), as health.error_rate says: the 25s it says for 5 failures is not
+// enough after a long outage.
+func TestErrorRateDecaysAfterAnOutage(t *testing.T) {
+	c := newClock()
+	m := NewMem(Options{Now: c.Now})
+	feed(t, m, 1000, runtime.Feedback{Target: "p:m", Status: "timeout"})
+	c.advance(25 * time.Second)
+	if r := m.ErrorRate("p:m"); r < 0.2 {
+		t.Errorf("25s after 1000 failures: error rate %v, want 0.2 or more (weight 20 / 2^5)", r)
+	}
+	c.advance(9 * time.Second)
+	if r := m.ErrorRate("p:m"); r >= 0.2 {
+		t.Errorf("34s after 1000 failures: error rate %v, want below 0.2", r)
+	}
+}
+
 // The breaker opens, lets the target be tried after its cooldown
 // (half-open), and a failure then opens it again at once, a success
 // closes it.
