@@ -134,9 +134,9 @@ func (f *Feedback) Validate(now time.Time) *Error {
 const MaxFeedbackSkew = 5 * time.Minute
 
 // MaxFeedbackCost is the largest cost one feedback may carry: $1,000,000
-// in nano-units, far above any single AI request, and far enough below
-// the ledger's int64 totals that only millions of such requests in a
-// period could reach them (the ledger saturates rather than wraps).
+// in nano-units, far above any single AI request; 9,224 such costs in a
+// month reach the ledger's int64 totals ($9,223,372,036.854775807),
+// which saturate there rather than wrap.
 const MaxFeedbackCost = 1_000_000 * lang.MoneyScale
 
 // MaxTargetLen is the longest target feedback may name, in bytes, and

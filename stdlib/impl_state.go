@@ -56,8 +56,8 @@ func costPrice(c *vm.Call, a []vm.Value) (vm.Value, error) {
 }
 
 // costEstimate is input_tokens × input price + output_tokens × output
-// price, prices per million tokens, each product rounded half away from
-// zero to the nano-unit. Negative token counts count as 0.
+// price, prices per million tokens, rounded once to the nano-unit, half
+// to even (Price.Cost). Negative token counts count as 0.
 func costEstimate(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	s, ok := c.Host().(CostState)
 	if !ok {

@@ -297,8 +297,8 @@ func (m *Mem) accrue(tenant string, at time.Time, cost, firstDay int64) {
 // saturatingAdd adds cost to a spend total, which stops at the largest
 // (or smallest) int64 rather than wrapping: a total wrapped negative
 // would read as a budget unspent. Validated feedback costs at most
-// runtime.MaxFeedbackCost, so only millions of them in a period get
-// there.
+// runtime.MaxFeedbackCost ($1,000,000), so 9,224 of the largest in a
+// month get there ($9,223,372,036.854775807).
 func saturatingAdd(total *atomic.Int64, cost int64) {
 	for {
 		old := total.Load()
