@@ -89,6 +89,11 @@ func (f *Feedback) Validate(now time.Time) *Error {
 	if f.LatencyMs < 0 || math.IsNaN(f.LatencyMs) || f.LatencyMs > 24*3600*1000 {
 		return bad("latency_ms", "must be between 0 and a day")
 	}
+	if f.HTTPStatus != 0 && (f.HTTPStatus < 100 || f.HTTPStatus > 599) {
+		// Read as the provider's answer (429 is a failure to the
+		// breaker): a number no HTTP answer carries is a client's bug.
+		return bad("http_status", "want an HTTP status code, 100 to 599, have %d", f.HTTPStatus)
+	}
 	if f.TokensIn < 0 {
 		return bad("tokens_in", "must be ≥ 0, have %d", f.TokensIn)
 	}

@@ -23,7 +23,8 @@ func (k *keptFeedback) RecordFeedback(f *runtime.Feedback) error {
 
 // TestFeedbackWholeNumbers: an integer field of feedback (http_status,
 // tokens_in, tokens_out) takes a whole number however JSON writes it
-// (1e3, 1.5e3, 2.0); a number that is not whole, or beyond the field, is
+// (4.29e2, 1.5e3, 2.0); a number that is not whole, or beyond the field
+// (an http_status that is no HTTP status code), is
 // refused naming the field and quoting the number as written.
 func TestFeedbackWholeNumbers(t *testing.T) {
 	rec := new(keptFeedback)
@@ -33,7 +34,7 @@ func TestFeedbackWholeNumbers(t *testing.T) {
 		status              int
 		tokensIn, tokensOut int64
 	}{
-		{`"http_status": 1e3`, 1000, 0, 0},
+		{`"http_status": 4.29e2`, 429, 0, 0},
 		{`"http_status": 5.03E2, "tokens_in": 1.5e3, "tokens_out": 2.0`, 503, 1500, 2},
 		{`"tokens_in": 9.223372036854775807e18, "tokens_out": 10e-1`, 0, 9223372036854775807, 1},
 		{`"http_status": 200, "tokens_in": 0e400, "latency_ms": 1.5e2`, 200, 0, 0},
@@ -59,8 +60,11 @@ func TestFeedbackWholeNumbers(t *testing.T) {
 		`"tokens_out": 1e19`:                     `tokens_out: 1e19 is out of range`,
 		`"tokens_out": 2.5`:                      `tokens_out: want a whole number, have 2.5`,
 		`"tokens_out": -1e0`:                     `tokens_out: must be ≥ 0, have -1`,
-		`"http_status": 1e3, "tokens_in": "5"`:   `tokens_in: want a number, have a string`,
-		`"http_status": 1e3, "tokens_in": 1.5e0`: `tokens_in: want a whole number, have 1.5e0`,
+		`"http_status": 5e2, "tokens_in": "5"`:   `tokens_in: want a number, have a string`,
+		`"http_status": 5e2, "tokens_in": 1.5e0`: `tokens_in: want a whole number, have 1.5e0`,
+		`"http_status": 1e3`:                     `http_status: want an HTTP status code, 100 to 599, have 1000`,
+		`"http_status": -7`:                      `http_status: want an HTTP status code, 100 to 599, have -7`,
+		`"http_status": 99`:                      `http_status: want an HTTP status code, 100 to 599, have 99`,
 	} {
 		body := `{"request_id": "r", "target": "a:b", "status": "ok", ` + fields + `}`
 		if out, code := e.HandleFeedback([]byte(body), nil); code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
