@@ -73,3 +73,20 @@ func TestBOMClosedFileDiagnostic(t *testing.T) {
 		t.Errorf("RPL210 at %+v, want 0:8-0:13 (the package name, the mark not counted)", r)
 	}
 }
+
+// In a CRLF file, a string left open at the end of its line is a
+// diagnostic that ends where the line does: its span takes the CR in,
+// and the range ended a unit past the line (after the CR, which is no
+// character of the line).
+func TestCRLFUnterminatedStringRange(t *testing.T) {
+	dir := t.TempDir()
+	line := `const s = "ab😀`
+	write(t, filepath.Join(dir, "p.rpl"), "package p\r\n\r\n"+line+"\r\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\r\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	ds := c.waitDiags(u, 1)
+	start, end := col(t, line, `"`), col(t, line+"|", "|")
+	if len(ds) != 1 || ds[0].Code != "RPL102" || ds[0].Range.Start != pos(2, int(start)) || ds[0].Range.End != pos(2, int(end)) {
+		t.Fatalf("diagnostics %+v, want RPL102 at 2:%d-2:%d", ds, start, end)
+	}
+}

@@ -11,13 +11,19 @@ import (
 // This file is the only place where lang's byte offsets meet LSP's
 // positions: 0-based lines and columns counted in UTF-16 code units.
 
-// toPosition converts an offset of f into an LSP position.
+// toPosition converts an offset of f into an LSP position. An offset
+// between the CR and the LF of a line end (the end of a span that took
+// the CR in, as an unterminated string's does) is the end of its line: the
+// CR is no character of the line, and a column past it is past the line.
 func toPosition(f *lang.File, p lang.Pos) protocol.Position {
 	if f == nil || p < 0 {
 		return protocol.Position{}
 	}
 	if int(p) > len(f.Src) {
 		p = lang.Pos(len(f.Src))
+	}
+	if p > 0 && int(p) < len(f.Src) && f.Src[p-1] == '\r' && f.Src[p] == '\n' {
+		p--
 	}
 	line, start := lineOf(f, p)
 	return protocol.Position{Line: uint32(line), Character: uint32(utf16Len(f.Src[start:p]))}
