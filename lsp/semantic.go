@@ -146,15 +146,16 @@ func identToken(info *lang.Info, id *lang.Ident, parent lang.Node) (semToken, bo
 }
 
 // encodeTokens writes tokens in LSP's relative encoding (line delta, start
-// delta in UTF-16 units, length, type, modifiers), skipping any that spans
-// lines.
+// delta in UTF-16 units, length, type, modifiers). A token that spans
+// lines (a comment or string holding a lone CR, which ends a line for the
+// client) is written as one token per line, as a client without
+// multilineTokenSupport needs.
 func encodeTokens(f *lang.File, toks []semToken) []uint32 {
 	data := make([]uint32, 0, len(toks)*5)
 	var line, char uint32
-	for _, t := range toks {
-		start, end := toPosition(f, t.sp.Start), toPosition(f, t.sp.End)
+	emit := func(start, end protocol.Position, t semToken) {
 		if start.Line != end.Line || end.Character <= start.Character {
-			continue
+			return
 		}
 		dl := start.Line - line
 		dc := start.Character
@@ -163,6 +164,21 @@ func encodeTokens(f *lang.File, toks []semToken) []uint32 {
 		}
 		data = append(data, dl, dc, end.Character-start.Character, uint32(t.typ), uint32(t.mods))
 		line, char = start.Line, start.Character
+	}
+	starts := f.EditorLines()
+	for _, t := range toks {
+		start, end := toPosition(f, t.sp.Start), toPosition(f, t.sp.End)
+		for l := start.Line; l < end.Line && int(l)+1 < len(starts); l++ {
+			// The part on line l, up to its line end (\r\n, \n or \r).
+			next := int(starts[l+1])
+			stop := next - 1
+			if f.Src[stop] == '\n' && stop > 0 && f.Src[stop-1] == '\r' {
+				stop--
+			}
+			emit(start, toPosition(f, lang.Pos(stop)), t)
+			start = toPosition(f, lang.Pos(next))
+		}
+		emit(start, end, t)
 	}
 	return data
 }
