@@ -24,6 +24,9 @@
 //     policy) at one generation of the overlay; any change (an edit, a file
 //     changed on disk, a folder added or removed) starts a new generation,
 //     and a request that needs an answer for the current text checks again.
+//     A file changed on disk that the client does not report (it watches
+//     no files) is found so by the next request whose snapshot read it
+//     (its time or size differ), which starts a new generation.
 //     Diagnostics are published after a debounce (Options.Debounce) for the
 //     policies of open documents and for open policies that load a changed
 //     file or tried to (an import that did not exist, created on disk or

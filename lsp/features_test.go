@@ -285,6 +285,42 @@ func TestWorkspaceFoldersAndWatchedFiles(t *testing.T) {
 	}
 }
 
+// A file changed on disk that the client does not report (it watches no
+// files) is read again by the next request that needs it: a rename's
+// edits in it are where its names are now, and the diagnostics of the
+// open policies that import it follow it. The edits were computed from
+// the text of the last check, and "# a comment" became "# a ccapt".
+func TestUnreportedDiskChange(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "lib.rpl")
+	write(t, lib, "package lib\n\nconst limit = 1\n")
+	line := `fn route(r: Request) -> Decision = to("a:b").priority(lib.limit)`
+	write(t, filepath.Join(dir, "main.rpl"), "package main\n\nimport \"lib\"\n\n"+line+"\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("main.rpl")
+	if ds := c.waitDiags(u, 1); len(ds) != 0 {
+		t.Fatalf("diagnostics %+v", ds)
+	}
+	at := pos(4, int(col(t, line, "limit")))
+	rename := func() []protocol.TextEdit {
+		t.Helper()
+		var edit protocol.WorkspaceEdit
+		c.call("textDocument/rename", map[string]any{"textDocument": map[string]any{"uri": u}, "position": at, "newName": "cap"}, &edit)
+		return edit.Changes[uri(lib)]
+	}
+	if edits := rename(); len(edits) != 1 || edits[0].Range.Start != pos(2, 6) {
+		t.Fatalf("rename's edits in lib.rpl %+v, want one at 2:6", edits)
+	}
+	write(t, lib, "package lib\n\n# a comment\nconst   limit = 1\n")
+	if edits := rename(); len(edits) != 1 || edits[0].Range != (protocol.Range{Start: pos(3, 8), End: pos(3, 13)}) {
+		t.Fatalf("rename's edits in lib.rpl after it changed on disk %+v, want one at 3:8-3:13", edits)
+	}
+	write(t, lib, "package lib\n\nconst other = 1\n")
+	var h json.RawMessage
+	c.call("textDocument/hover", docPos(u, at), &h)
+	c.waitFor(u, hasMessage("lib.limit"))
+}
+
 // Imports resolve through open buffers first: an unsaved edit to a module
 // is what its importers see.
 func TestImportsSeeUnsavedBuffers(t *testing.T) {

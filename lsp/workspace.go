@@ -31,6 +31,7 @@ type snapshot struct {
 	files    map[string]*lang.FileNode // every file the check loaded, by path
 	asked    map[string]bool           // every path the check read or tried to read
 	versions map[string]int32          // versions of the open documents it read
+	disk     map[string]factsKey       // the files it read from disk (or found none at), with their time and size then
 	noRoute  bool                      // the check found no route (RPL212), kept or dropped for a library
 }
 
@@ -95,13 +96,22 @@ func (s *Server) overlayLocked() overlay {
 
 // snapshotFor returns a snapshot of the policy covering path, checked at
 // the current generation. It checks outside the lock, so requests and
-// publishing do not wait for each other's checks.
+// publishing do not wait for each other's checks. A snapshot of the
+// current generation is checked again when a file it read from disk has
+// changed there since (a client that watches no files, or a change outside
+// the watched ones, reports none): the change starts a new generation, as
+// one the client reports does.
 func (s *Server) snapshotFor(path string) *snapshot {
 	policy := policyOf(path)
 	s.mu.Lock()
 	if sn := s.snaps[policy]; sn != nil && sn.gen == s.gen {
 		s.mu.Unlock()
-		return sn
+		changed := sn.diskChanged()
+		if len(changed) == 0 {
+			return sn
+		}
+		s.mu.Lock()
+		s.changedOnDiskLocked(changed)
 	}
 	gen, ov := s.gen, s.overlayLocked()
 	s.mu.Unlock()
@@ -121,6 +131,19 @@ func (s *Server) snapshotFor(path string) *snapshot {
 	}
 	s.mu.Unlock()
 	return sn
+}
+
+// diskChanged lists the files that sn read from disk (or found none at)
+// whose time or size differs now.
+func (sn *snapshot) diskChanged() []string {
+	var out []string
+	for p, k := range sn.disk {
+		if textKey(p, nil) != k {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // syntaxErrors reports whether the check found syntax errors in path.
@@ -166,7 +189,7 @@ func (s *Server) lastSnapshot(path string) *snapshot {
 // check runs lang.Check on policy with the overlay's texts.
 func (s *Server) check(policy string, gen uint64, ov overlay) *snapshot {
 	sn := &snapshot{policy: policy, gen: gen, files: map[string]*lang.FileNode{},
-		asked: map[string]bool{}, versions: map[string]int32{}}
+		asked: map[string]bool{}, versions: map[string]int32{}, disk: map[string]factsKey{}}
 	cfg := &lang.Config{Universe: s.u, ReadFile: func(p string) ([]byte, error) {
 		p = filepath.Clean(p)
 		sn.asked[p] = true
@@ -174,6 +197,7 @@ func (s *Server) check(policy string, gen uint64, ov overlay) *snapshot {
 			sn.versions[p] = d.version
 			return d.file.Src, nil
 		}
+		sn.disk[p] = textKey(p, nil) // before the read: a change during it is seen
 		return os.ReadFile(p)
 	}}
 	cfg.Policy = true
@@ -438,10 +462,18 @@ func (s *Server) didClose(p *protocol.DidCloseTextDocumentParams) {
 }
 
 func (s *Server) didChangeWatchedFiles(p *protocol.DidChangeWatchedFilesParams) {
+	paths := make([]string, len(p.Changes))
+	for i, c := range p.Changes {
+		paths[i] = uriToPath(c.URI)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, c := range p.Changes {
-		path := uriToPath(c.URI)
+	s.changedOnDiskLocked(paths)
+}
+
+// changedOnDiskLocked records files changed, created or deleted on disk.
+func (s *Server) changedOnDiskLocked(paths []string) {
+	for _, path := range paths {
 		s.onDisk[path] = true
 		s.fileLoads.forget(path)
 		if s.docs[path] != nil {
