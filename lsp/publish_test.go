@@ -1,9 +1,12 @@
 package lsp_test
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rpl-lang/rpl/lsp"
 )
@@ -155,4 +158,53 @@ func TestFoldersChangeRepublishes(t *testing.T) {
 	c.settle(lu, "lib.rpl after folder a, which imports it, was added", none)
 	c.notify("workspace/didChangeWorkspaceFolders", map[string]any{"event": map[string]any{"added": []any{}, "removed": folder}})
 	c.settle(lu, "lib.rpl after folder a was removed", hasCode("RPL212"))
+}
+
+// A folder deleted is reported alone, not file by file (VS Code does so):
+// the open policies that import a file under it are checked again, and
+// find the import missing. Nothing was checked again, and their
+// diagnostics said nothing of it. The server asks to hear of deleted
+// folders: a watcher of deletions matching any path, beside the one of
+// .rpl files.
+func TestDeletedFolderChecksImporters(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "main.rpl"), "package main\n\nimport \"lib/two\"\n\nfn route(r: Request) -> Decision = to(two.helper())\n")
+	write(t, filepath.Join(dir, "lib", "two.rpl"), "package two\n\nfn helper() -> string = \"openai:gpt-4o\"\n")
+	c := newClient(t, dir, lsp.Options{})
+	mu := c.open("main.rpl")
+	if ds := c.waitDiags(mu, 1); len(ds) != 0 {
+		t.Fatalf("main.rpl: %+v", ds)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "lib")); err != nil {
+		t.Fatal(err)
+	}
+	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": uri(filepath.Join(dir, "lib")), "type": 3}}})
+	c.settle(mu, "main.rpl after folder lib was deleted", hasCodeAmong("RPL203"))
+
+	rc := newRawClient(t)
+	m := rc.call(1, "initialize", map[string]any{"processId": nil, "rootUri": nil, "capabilities": map[string]any{
+		"workspace": map[string]any{"didChangeWatchedFiles": map[string]any{"dynamicRegistration": true}}}})
+	if m["error"] != nil {
+		t.Fatalf("initialize: %v", m)
+	}
+	rc.send(map[string]any{"method": "initialized", "params": map[string]any{}})
+	for {
+		var m map[string]any
+		select {
+		case m = <-rc.msgs:
+		case <-time.After(time.Minute):
+			t.Fatal("no client/registerCapability within a minute")
+		}
+		if m == nil {
+			t.Fatal("the server closed the connection without registering file watchers")
+		}
+		if m["method"] != "client/registerCapability" {
+			continue
+		}
+		b, _ := json.Marshal(m["params"])
+		if !strings.Contains(string(b), `{"globPattern":"**/*.rpl"}`) || !strings.Contains(string(b), `{"globPattern":"**/*","kind":4}`) {
+			t.Errorf("registered %s, want watchers of **/*.rpl and of deletions of **/*", b)
+		}
+		break
+	}
 }

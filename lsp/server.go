@@ -322,10 +322,14 @@ func (s *Server) initialized(*glsp.Context, *protocol.InitializedParams) error {
 	s.mu.Lock()
 	c := s.conn
 	s.mu.Unlock()
+	// A folder deleted or renamed is reported alone (VS Code), and only to
+	// a watcher whose pattern the folder matches: the second watcher, of
+	// deletions only, hears of it.
+	deleted := protocol.WatchKindDelete
 	params := protocol.RegistrationParams{Registrations: []protocol.Registration{{
 		ID: "rpl-watch", Method: string(protocol.MethodWorkspaceDidChangeWatchedFiles),
 		RegisterOptions: protocol.DidChangeWatchedFilesRegistrationOptions{
-			Watchers: []protocol.FileSystemWatcher{{GlobPattern: "**/*.rpl"}},
+			Watchers: []protocol.FileSystemWatcher{{GlobPattern: "**/*.rpl"}, {GlobPattern: "**/*", Kind: &deleted}},
 		},
 	}}}
 	// The reply arrives on the reader goroutine, which runs this handler:

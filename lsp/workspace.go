@@ -472,7 +472,27 @@ func (s *Server) didChangeWatchedFiles(p *protocol.DidChangeWatchedFilesParams) 
 }
 
 // changedOnDiskLocked records files changed, created or deleted on disk.
+// A path that is no policy file may be a folder deleted or renamed, which
+// clients report alone, not file by file: the files under it that checks
+// read (or tried to) changed too.
 func (s *Server) changedOnDiskLocked(paths []string) {
+	seen := map[string]bool{}
+	for _, p := range paths {
+		seen[p] = true
+	}
+	for _, dir := range paths {
+		if strings.HasSuffix(dir, ".rpl") {
+			continue
+		}
+		for _, sn := range s.snaps {
+			for p := range sn.asked {
+				if rel, ok := under(dir, p); ok && rel != "." && !seen[p] {
+					seen[p] = true
+					paths = append(paths, p)
+				}
+			}
+		}
+	}
 	for _, path := range paths {
 		s.onDisk[path] = true
 		s.fileLoads.forget(path)
