@@ -208,7 +208,7 @@ func TestV2Contract(t *testing.T) {
 		`{"request_id": "r", "target": "x:y", "status": "ok", "latency": 5}`:                        "latency: unknown field (did you mean latency_ms?)",
 		`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok", "latency_ms": 1e400}]}`: `feedback[0]: latency_ms: 1e400 is out of range`,
 		`{"request_id": "r", "target": "x:y", "status": "ok", "cost": 0.5}`:                         "tenant_id: required with a cost",
-		`{"request_id": "r", "target": "xy", "status": "ok"}`:                                       `target: \"xy\" is not a target: want \"provider:model\"`,
+		`{"request_id": "r", "target": ":y", "status": "ok"}`:                                       `target: \":y\" is not a target: want \"provider:model\", or a provider alone`,
 		`{"feedback": [{"request_id": "r", "target": "x:y", "status": "ok", "latency_ms": "5"}]}`:   "latency_ms: want a number, have a string",
 		// a time in the future would keep spend entries until it comes
 		`{"request_id": "r", "target": "x:y", "status": "ok", "time": "2999-01-01T00:00:00Z"}`: "time: 2999-01-01T00:00:00Z is more than 5m0s ahead",

@@ -39,8 +39,8 @@ type Config struct {
 	// decision.
 	Deadline time.Duration
 	// FailureMode and SafeDefault: see FailureMode. SafeDefault is a
-	// target ("provider:model", as feedback's: no spaces or control
-	// characters, at most MaxTargetLen bytes), required with
+	// target ("provider:model" or a provider alone, as feedback's:
+	// TargetProblem), required with
 	// FailSafeDefault; New refuses any other string.
 	FailureMode FailureMode
 	SafeDefault string

@@ -862,7 +862,7 @@ func TestConfigChecks(t *testing.T) {
 		want string
 	}{
 		"safe default":          {runtime.Config{FailureMode: runtime.FailSafeDefault, SafeDefault: "not a target!!"}, `SafeDefault "not a target!!" is not a target: it holds spaces`},
-		"safe default no colon": {runtime.Config{FailureMode: runtime.FailSafeDefault, SafeDefault: "openai"}, `SafeDefault "openai" is not a target: want "provider:model"`},
+		"safe default no model": {runtime.Config{FailureMode: runtime.FailSafeDefault, SafeDefault: "openai:"}, `SafeDefault "openai:" is not a target: want "provider:model", or a provider alone`},
 		"fuel":                  {runtime.Config{Limits: rpl.Limits{Fuel: -1}}, "Limits.Fuel -1 is negative"},
 		"memory":                {runtime.Config{Limits: rpl.Limits{Memory: -5}}, "Limits.Memory -5 is negative"},
 		"depth":                 {runtime.Config{Limits: rpl.Limits{MaxDepth: -2}}, "Limits.MaxDepth -2 is negative"},
@@ -1019,5 +1019,41 @@ func TestInvalidDecisionFails(t *testing.T) {
 		if o.Err != nil || o.Failure != nil {
 			t.Errorf("%s: %v", md, o.Err)
 		}
+	}
+}
+
+// TestCP1ProviderFeedback: feedback naming a provider alone, as CP1
+// names them (a policy migrated by rplc migrate routes to "openai" and
+// reads health.healthy("openai")), is recorded and trips the breaker;
+// it was refused (want "provider:model"), so a migrated circuit breaker
+// never opened.
+func TestCP1ProviderFeedback(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "default.rpl", `package default
+
+import "std/health"
+
+fn route(r: Request) -> Decision = if health.healthy("openai") { to("openai") } else { to("anthropic") }
+`)
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, dir)
+	decide := func() string {
+		o := e.Decide(context.Background(), "", request(t, e, `{"id": "r"}`), time.Time{})
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		return e.View(o.Decision).Target()
+	}
+	if got := decide(); got != "openai" {
+		t.Fatalf("before any feedback: %s", got)
+	}
+	for i := range 25 {
+		body := fmt.Sprintf(`{"request_id": "r-%d", "provider_id": "openai", "status": "http_5xx"}`, i)
+		if out, code := e.HandleFeedback([]byte(body), nil); code != "" {
+			t.Fatalf("%s: %s", body, out)
+		}
+	}
+	if got := decide(); got != "anthropic" {
+		t.Errorf("after 25 failures of openai: %s, want anthropic (its breaker open)", got)
 	}
 }

@@ -29,9 +29,9 @@ type Feedback struct {
 	TenantID string `json:"tenant_id"`
 	PolicyID string `json:"policy_id,omitempty"`
 	Version  string `json:"version,omitempty"`
-	// Target is the "provider:model" that served (CP1 clients may send
-	// provider_id instead): a provider and a model, neither empty, at
-	// most MaxTargetLen bytes, no spaces or control characters.
+	// Target is the target that served (CP1 clients may send
+	// provider_id instead): "provider:model", or a provider alone as CP1
+	// names them (see TargetProblem).
 	Target     string `json:"target"`
 	ProviderID string `json:"provider_id,omitempty"`
 	// Status is ok, error, timeout, canceled, http_429, http_4xx or
@@ -152,9 +152,14 @@ const (
 	MaxTenantLen = 256
 )
 
-// TargetProblem is why target is not a "provider:model" target, "" when
-// it is one: each target the router hears of has its own health entry, so
-// junk is refused rather than kept.
+// TargetProblem is why target is not a target, "" when it is one:
+// "provider:model", a provider and a model, neither empty; or a provider
+// alone, as CP1 policies name them (a policy migrated by rplc migrate
+// routes to "openai", reads health.healthy("openai"), and is answered
+// provider_id "openai", which its clients' feedback names); at most
+// MaxTargetLen bytes, UTF-8, no spaces or control characters. Each
+// target the router hears of has its own health entry, so junk is
+// refused rather than kept.
 func TargetProblem(target string) string {
 	if len(target) > MaxTargetLen {
 		return fmt.Sprintf("longer than %d bytes", MaxTargetLen)
@@ -167,9 +172,11 @@ func TargetProblem(target string) string {
 			return "it holds spaces or control characters"
 		}
 	}
-	provider, model, ok := strings.Cut(target, ":")
-	if !ok || provider == "" || model == "" {
-		return `want "provider:model"`
+	if target == "" {
+		return "empty"
+	}
+	if provider, model, ok := strings.Cut(target, ":"); ok && (provider == "" || model == "") {
+		return `want "provider:model", or a provider alone`
 	}
 	return ""
 }

@@ -59,17 +59,17 @@ func TestFeedbackRefused(t *testing.T) {
 		`{` + base + `, "cost": 1e300}`:             "cost: 1e300 is more than the most one request may cost",
 		`{` + base + `, "cost": "$9223372036.85"}`:  "cost: $9223372036.85 is more than the most one request may cost",
 		`{` + base + `, "cost": "$99999999999999"}`: "cost: $99999999999999 is more than the most one request may cost",
-		// targets: "provider:model"
-		`{"request_id": "r", "target": "junk", "status": "ok"}`:           `target: \"junk\" is not a target: want \"provider:model\"`,
-		`{"request_id": "r", "target": ":m", "status": "ok"}`:             `target: \":m\" is not a target: want \"provider:model\"`,
-		`{"request_id": "r", "target": "p:", "status": "ok"}`:             `target: \"p:\" is not a target: want \"provider:model\"`,
+		// targets: "provider:model", or a provider alone (CP1's)
+		`{"request_id": "r", "target": ":m", "status": "ok"}`:             `target: \":m\" is not a target: want \"provider:model\", or a provider alone`,
+		`{"request_id": "r", "target": "p:", "status": "ok"}`:             `target: \"p:\" is not a target: want \"provider:model\", or a provider alone`,
+		`{"request_id": "r", "target": "open ai", "status": "ok"}`:        `is not a target: it holds spaces or control characters`,
 		`{"request_id": "r", "target": "p: m", "status": "ok"}`:           `is not a target: it holds spaces or control characters`,
 		`{"request_id": "r", "target": "p:m\u0000", "status": "ok"}`:      `is not a target: it holds spaces or control characters`,
 		`{"request_id": "r", "target": "p:` + long + `", "status": "ok"}`: "is not a target: longer than 256 bytes",
 		// refused by the recorder: charged to no budget
 		`{` + base + `, "cost": 1, "time": "2020-01-01T00:00:00Z"}`:                          "time: 2020-01-01T00:00:00Z is in a month whose spend the router no longer keeps",
 		`{"request_id": "r", "tenant_id": "` + long + `x", "target": "p:m", "status": "ok"}`: "tenant_id: longer than 256 bytes",
-		`{"request_id": "r", "provider_id": "junk", "status": "ok"}`:                         `provider_id: \"junk\" is not a target`,
+		`{"request_id": "r", "provider_id": "ju nk", "status": "ok"}`:                        `provider_id: \"ju nk\" is not a target`,
 	} {
 		out, code := e.HandleFeedback([]byte(body), nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {

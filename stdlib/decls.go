@@ -84,7 +84,7 @@ var coreDefs = []Def{
 
 // routingDefs: building decisions, and the std modules that read router state.
 var routingDefs = []Def{
-	{Fn: decTo, Decl: lang.BuiltinDecl{Name: "to", Sig: "(target: string) -> Decision", Doc: "A decision that routes to target (\"provider:model\"), with priority 50. An empty target is a run-time error.", Cost: 2, Pure: true}},
+	{Fn: decTo, Decl: lang.BuiltinDecl{Name: "to", Sig: "(target: string) -> Decision", Doc: "A decision that routes to target (\"provider:model\", or a provider alone as CP1 policies name them: \"openai\"), with priority 50. An empty target is a run-time error.", Cost: 2, Pure: true}},
 	{Fn: decDeny, Decl: lang.BuiltinDecl{Name: "deny", Sig: "(reason: string) -> Decision", Doc: "A decision that refuses the request with reason.", Cost: 2, Pure: true}},
 	{Fn: decWeighted, Decl: lang.BuiltinDecl{Name: "weighted", Sig: "(split: map[string, int]) -> Decision", Doc: "A weighted split between targets: each request goes to one target with probability weight/total, chosen from the request's seed (targets taken in ascending name order). The decision keeps split, and its reason is \"weighted\". Weights must be ≥ 0 with a positive sum of at most 2^62 (4,611,686,018,427,387,904), and targets non-empty; else a builtin_error.", Cost: 4}},
 	{Fn: decFallback, Decl: lang.BuiltinDecl{Name: "fallback", Sig: "(d: Decision, target: string, on?: list[Trigger], retries?: int, backoff?: duration) -> Decision", Doc: "d with a fallback target tried when the previous one fails with one of on (default [any_error]; not empty), after retries retries (default 0) spaced by backoff (default 0s). An empty target, an empty on, a negative retries or backoff is a builtin_error.", Cost: 2, Pure: true}},

@@ -181,7 +181,7 @@ func serveCmd() *cobra.Command {
 	f.Int64Var(&o.Limits.Memory, "memory", 0, "memory per decision in bytes (0: the VM default)")
 	f.DurationVar(&o.Deadline, "deadline", 50*time.Millisecond, "wall-time limit per decision")
 	f.StringVar(&failMode, "failure-mode", "error", "when a policy fails: error, or default (answer --safe-default)")
-	f.StringVar(&o.SafeDefault, "safe-default", "", `the safe default target ("provider:model") for --failure-mode default`)
+	f.StringVar(&o.SafeDefault, "safe-default", "", `the safe default target ("provider:model", or a provider alone) for --failure-mode default`)
 	f.BoolVar(&o.KnownOnly, "require-known-tenant", false, "refuse tenants missing from tenants.json (unauthorized)")
 	f.IntVar(&o.MaxInFlight, "max-in-flight", 4096, "concurrent HTTP requests (decide, batch and feedback alike) before answering overloaded")
 	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest request body in bytes, over HTTP and NATS")
