@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
@@ -243,6 +244,53 @@ func (p *parser) str(x any, path string, nonEmpty bool) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// target reads a provider name, which the router must take as a target.
+func (p *parser) target(x any, path string) (string, bool) {
+	s, ok := p.str(x, path, true)
+	if ok && !p.isTarget(s, path) {
+		return "", false
+	}
+	return s, ok
+}
+
+// isTarget reports, at path, a provider name that is not a target the
+// router takes: it would route to it, but refuse feedback naming it, so
+// that its circuit breaker never opens and none of its costs is counted.
+func (p *parser) isTarget(name, path string) bool {
+	if why := targetProblem(name); why != "" {
+		p.errorf(path, "%q is not a target the router takes: %s", name, why)
+		return false
+	}
+	return true
+}
+
+// maxTargetLen is runtime.MaxTargetLen.
+const maxTargetLen = 256
+
+// targetProblem is runtime.TargetProblem (which this package cannot
+// import): why name is not a target the router takes, "" when it is one.
+// A test keeps the two the same.
+func targetProblem(name string) string {
+	if len(name) > maxTargetLen {
+		return fmt.Sprintf("longer than %d bytes", maxTargetLen)
+	}
+	if !utf8.ValidString(name) {
+		return "not UTF-8"
+	}
+	for _, r := range name {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "it holds spaces or control characters"
+		}
+	}
+	if name == "" {
+		return "empty"
+	}
+	if provider, model, ok := strings.Cut(name, ":"); ok && (provider == "" || model == "") {
+		return `want "provider:model", or a provider alone`
+	}
+	return ""
 }
 
 func (p *parser) boolean(x any, path string) (bool, bool) {
@@ -486,7 +534,7 @@ func (p *parser) providers(x any) []Provider {
 		if v, ok := m["name"]; !ok {
 			p.errorf(join(at, "name"), "missing")
 			good = false
-		} else if pr.Name, ok = p.str(v, join(at, "name"), true); !ok {
+		} else if pr.Name, ok = p.target(v, join(at, "name")); !ok {
 			good = false
 		} else if prev, dup := seen[pr.Name]; dup {
 			p.errorf(join(at, "name"), "%q is already listed at %s", pr.Name, prev)
@@ -535,7 +583,8 @@ func (p *parser) weights(x any) []Provider {
 			p.errorf(at, "empty provider name")
 			continue
 		}
-		if w, ok := p.integer(m[k], at, 0, 100, "an integer from 0 to 100"); ok {
+		good := p.isTarget(k, at)
+		if w, ok := p.integer(m[k], at, 0, 100, "an integer from 0 to 100"); ok && good {
 			out = append(out, Provider{Name: k, Weight: int(w)})
 		}
 	}
@@ -647,7 +696,7 @@ func (p *parser) fallback(x any, at string) (Fallback, bool) {
 	if v, ok := m["to"]; !ok {
 		p.errorf(join(at, "to"), "missing: the provider to fall back to")
 	} else {
-		f.To, _ = p.str(v, join(at, "to"), true)
+		f.To, _ = p.target(v, join(at, "to"))
 	}
 	// The conditions are in two lists: an empty one is no error when the
 	// other has conditions.
@@ -726,7 +775,7 @@ func (p *parser) legacyFallback(x any, at string) (Fallback, bool) {
 	if v, ok := m["provider"]; !ok {
 		p.errorf(join(at, "provider"), "missing: the provider to fall back to")
 	} else {
-		f.To, _ = p.str(v, join(at, "provider"), true)
+		f.To, _ = p.target(v, join(at, "provider"))
 	}
 	lists, conds := 0, 0
 	if v, ok := m["conditions"]; ok {

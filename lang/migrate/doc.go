@@ -23,7 +23,12 @@
 //	                   send the new id)
 //	description        optional; copied into the header comment
 //	providers          [{name, weight 0-100, priority? 0-100}], names unique,
-//	                   weights summing to more than 0
+//	                   weights summing to more than 0; a name (here, in
+//	                   weights and as a fallback's to) must be a target
+//	                   the router takes, as runtime.TargetProblem says: no
+//	                   spaces or control characters, not "p:" or ":m", at
+//	                   most 256 bytes (the router would refuse feedback
+//	                   naming it, and its breaker would never open)
 //	weights            legacy form of providers: {name: weight}
 //	fallbacks          [{when?: {status?: [...], errors?: [...]}, retry? 0-100,
 //	                     backoff?: {strategy? fixed|linear|exponential,

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/runtime"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/cp1/*.rpl and invalid/*.err")
@@ -128,7 +129,9 @@ func TestErrors(t *testing.T) {
 		{"dotted legacy name", `{"version": "1", "weights": {"a.b": 200, "c": 1}}`,
 			`weights["a.b"]: want an integer from 0 to 100, have 200`},
 		{"dotted field", `{"version": "1", "weights": {"a": 1}, "sticky": {"ttl.x": 1}}`, `sticky["ttl.x"]: unknown field`},
-		{"quoted key", `{"version": "1", "weights": {"a<b\n": 200, "c": 1}}`, `weights["a<b\n"]: want an integer from 0 to 100, have 200`},
+		{"quoted key", `{"version": "1", "weights": {"a<b\n": 200, "c": 1}}`,
+			`weights["a<b\n"]: "a<b\n" is not a target the router takes: it holds spaces or control characters` + "\n" +
+				`weights["a<b\n"]: want an integer from 0 to 100, have 200`},
 		// Upper bounds named.
 		{"threshold", `{` + ok + `, "circuit_breaker": {"failure_threshold": 3000000000}}`,
 			"circuit_breaker.failure_threshold: want a positive integer of at most 2147483647, have 3000000000"},
@@ -353,11 +356,12 @@ func TestTestSuffix(t *testing.T) {
 
 // TestCommentText: a source path, description, provider or extension
 // name holding a newline or another control character stays on its
-// comment line, escaped.
+// comment line, escaped (a provider name holds no control character, which
+// is no target, but may hold a bidirectional override).
 func TestCommentText(t *testing.T) {
 	in := `{"version": "1", "description": "one\u0000two\u2028three\nfour",
-	  "providers": [{"name": "a\nb", "weight": 1}],
-	  "fallbacks": [{"to": "c\u001b[31m", "when": {"errors": ["timeout"]}}],
+	  "providers": [{"name": "a\u202eb", "weight": 1}],
+	  "fallbacks": [{"to": "c\u202e[31m", "when": {"errors": ["timeout"]}}],
 	  "pre": [{"id": "x\ny", "config": {}}]}`
 	src, err := Convert([]byte(in), Options{Source: "dir/a\nb\u202e.json"})
 	if err != nil {
@@ -368,7 +372,7 @@ func TestCommentText(t *testing.T) {
 		`# Migrated by rplc migrate from "dir/a\nb\u202e.json".`,
 		`# one\x00two\u2028three`,
 		"# four\n",
-		`#   - fallbacks[0]: c\x1b[31m when timeout.`,
+		`#   - fallbacks[0]: c\u202e[31m when timeout.`,
 		`extension "x\ny"`,
 	} {
 		if !strings.Contains(s, want) {
@@ -378,6 +382,45 @@ func TestCommentText(t *testing.T) {
 	for i, l := range strings.Split(s, "\n") {
 		if strings.ContainsFunc(l, func(r rune) bool { return r < ' ' && r != '\t' || r == '\u2028' || r == '\u202e' }) {
 			t.Errorf("line %d holds a control character: %q", i+1, l)
+		}
+	}
+}
+
+// TestNamesAreTargets: a provider name, or a fallback's, that the router
+// does not take as a target (runtime.TargetProblem: feedback naming it is
+// refused, so its circuit breaker never opens and no cost or latency of
+// it is recorded) is an error at its JSON path; it was migrated silently.
+func TestNamesAreTargets(t *testing.T) {
+	const ok = `"version": "1", "weights": {"a": 1}`
+	long := strings.Repeat("x", runtime.MaxTargetLen+1)
+	for _, c := range []struct{ in, want string }{
+		{`{"version": "1", "providers": [{"name": "open ai", "weight": 1}]}`,
+			`providers[0].name: "open ai" is not a target the router takes: it holds spaces or control characters`},
+		{`{"version": "1", "providers": [{"name": "openai:", "weight": 1}, {"name": ":x", "weight": 1}]}`,
+			`providers[0].name: "openai:" is not a target the router takes: want "provider:model", or a provider alone` + "\n" +
+				`providers[1].name: ":x" is not a target the router takes: want "provider:model", or a provider alone`},
+		{`{"version": "1", "weights": {"a\tb": 1}}`,
+			`weights["a\tb"]: "a\tb" is not a target the router takes: it holds spaces or control characters`},
+		{`{"version": "1", "providers": [{"name": "` + long + `", "weight": 1}]}`,
+			fmt.Sprintf(`providers[0].name: %q is not a target the router takes: longer than %d bytes`, long, runtime.MaxTargetLen)},
+		{`{` + ok + `, "fallbacks": [{"to": "b "}]}`,
+			`fallbacks[0].to: "b " is not a target the router takes: it holds spaces or control characters`},
+		{`{` + ok + `, "fallback": {"provider": "b:"}}`,
+			`fallback.provider: "b:" is not a target the router takes: want "provider:model", or a provider alone`},
+	} {
+		_, err := Parse([]byte(c.in))
+		if err == nil {
+			t.Errorf("%s: no error", c.in)
+			continue
+		}
+		if got := err.Error(); got != c.want {
+			t.Errorf("%s: errors:\n%s\nwant:\n%s", c.in, got, c.want)
+		}
+	}
+	// The same rule as the router's.
+	for _, name := range []string{"openai", "openai:gpt-4o", "a:b:c", "é", `a"b`, "if", "", " ", "a b", "a\u00a0b", "a\u2028b", "a\x00", "\xff", ":", "p:", ":m", long, long[1:]} {
+		if got, want := targetProblem(name), runtime.TargetProblem(name); got != want {
+			t.Errorf("targetProblem(%q) = %q, the router's %q", name, got, want)
 		}
 	}
 }
