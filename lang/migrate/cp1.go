@@ -430,9 +430,14 @@ func (p *parser) policy(x any) *Policy {
 	}
 	pol := &Policy{}
 	// version: "1" (or 1), required, checked first.
+	_, hasVersion := m["version"]
 	switch v := m["version"].(type) {
 	case nil:
-		p.errorf("version", "missing (want \"1\")")
+		if hasVersion {
+			p.errorf("version", "want \"1\", have null")
+		} else {
+			p.errorf("version", "missing (want \"1\")")
+		}
 	case string:
 		if v != "1" {
 			p.errorf("version", "unsupported CP1 policy version %q (want \"1\")", v)

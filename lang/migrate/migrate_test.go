@@ -122,6 +122,9 @@ func TestErrors(t *testing.T) {
 		{"empty", " \n", "invalid JSON: the file is empty"},
 		{"bom", "\ufeff{" + ok + "}", "invalid JSON: the file starts with a UTF-8 byte order mark (BOM); save it without one"},
 		{"after", "{" + ok + "}\n ]", "invalid JSON: line 2, column 2: data after the policy"},
+		// A version given as null is not missing.
+		{"null version", `{"version": null, "weights": {"a": 1}}`, `version: want "1", have null`},
+		{"missing version", `{"weights": {"a": 1}}`, `version: missing (want "1")`},
 		// Keys that a dotted path would hide.
 		{"empty field", `{"version": "1", "providers": [{"name": "a", "weight": 1, "": 2}]}`,
 			`providers[0][""]: unknown field`},
