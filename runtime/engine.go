@@ -40,7 +40,7 @@ type Config struct {
 	Deadline time.Duration
 	// FailureMode and SafeDefault: see FailureMode. SafeDefault is a
 	// target ("provider:model" or a provider alone, as feedback's:
-	// TargetProblem), required with
+	// lang.TargetProblem), required with
 	// FailSafeDefault; New refuses any other string.
 	FailureMode FailureMode
 	SafeDefault string
@@ -140,7 +140,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, errors.New("runtime: the safe-default failure mode needs a SafeDefault target")
 	}
 	if cfg.SafeDefault != "" {
-		if why := TargetProblem(cfg.SafeDefault); why != "" {
+		if why := lang.TargetProblem(cfg.SafeDefault); why != "" {
 			return nil, fmt.Errorf("runtime: SafeDefault %q is not a target: %s", cfg.SafeDefault, why)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
@@ -31,7 +30,7 @@ type Feedback struct {
 	Version  string `json:"version,omitempty"`
 	// Target is the target that served (CP1 clients may send
 	// provider_id instead): "provider:model", or a provider alone as CP1
-	// names them (see TargetProblem).
+	// names them (see lang.TargetProblem).
 	Target     string `json:"target"`
 	ProviderID string `json:"provider_id,omitempty"`
 	// Status is ok, error, timeout, canceled, http_429, http_4xx or
@@ -80,7 +79,7 @@ func (f *Feedback) Validate(now time.Time) *Error {
 	case f.Status == "":
 		return bad("status", "required (one of %s)", strings.Join(FeedbackStatuses, ", "))
 	}
-	if why := TargetProblem(f.Target); why != "" {
+	if why := lang.TargetProblem(f.Target); why != "" {
 		return bad(targetField, "%q is not a target: %s", f.Target, why)
 	}
 	if !slices.Contains(FeedbackStatuses, f.Status) {
@@ -144,42 +143,9 @@ const MaxFeedbackSkew = 5 * time.Minute
 // which saturate there rather than wrap.
 const MaxFeedbackCost = 1_000_000 * lang.MoneyScale
 
-// MaxTargetLen is the longest target feedback may name, in bytes, and
-// MaxTenantLen the longest tenant id: the live state keeps an entry per
-// target and per tenant it hears of.
-const (
-	MaxTargetLen = 256
-	MaxTenantLen = 256
-)
-
-// TargetProblem is why target is not a target, "" when it is one:
-// "provider:model", a provider and a model, neither empty; or a provider
-// alone, as CP1 policies name them (a policy migrated by rplc migrate
-// routes to "openai", reads health.healthy("openai"), and is answered
-// provider_id "openai", which its clients' feedback names); at most
-// MaxTargetLen bytes, UTF-8, no spaces or control characters. Each
-// target the router hears of has its own health entry, so junk is
-// refused rather than kept.
-func TargetProblem(target string) string {
-	if len(target) > MaxTargetLen {
-		return fmt.Sprintf("longer than %d bytes", MaxTargetLen)
-	}
-	if !utf8.ValidString(target) {
-		return "not UTF-8"
-	}
-	for _, r := range target {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return "it holds spaces or control characters"
-		}
-	}
-	if target == "" {
-		return "empty"
-	}
-	if provider, model, ok := strings.Cut(target, ":"); ok && (provider == "" || model == "") {
-		return `want "provider:model", or a provider alone`
-	}
-	return ""
-}
+// MaxTenantLen is the longest tenant id: the live state keeps an entry
+// per tenant it hears of (and per target: lang.MaxTargetLen).
+const MaxTenantLen = 256
 
 // parseCost reads a feedback's cost, a JSON number or string, into
 // nano-units; the string is why it is not a valid cost ("" when it is).

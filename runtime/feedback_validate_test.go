@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/state"
 )
@@ -16,7 +17,7 @@ func TestFeedbackRefused(t *testing.T) {
 	st := state.NewMem(state.Options{})
 	e := newEngine(t, runtime.Config{State: st})
 	const base = `"request_id": "r", "tenant_id": "t", "target": "p:m", "status": "ok"`
-	long := strings.Repeat("m", runtime.MaxTargetLen)
+	long := strings.Repeat("m", lang.MaxTargetLen)
 	for body, want := range map[string]string{
 		// unknown fields, with a suggestion when one is near
 		`{` + base + `, "latency": 80}`:                 "latency: unknown field (did you mean latency_ms?)",

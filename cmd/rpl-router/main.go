@@ -27,6 +27,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
@@ -116,7 +117,7 @@ func serveCmd() *cobra.Command {
 			default:
 				return fmt.Errorf("--failure-mode %q: want error or default", failMode)
 			}
-			if why := runtime.TargetProblem(o.SafeDefault); o.SafeDefault != "" && why != "" {
+			if why := lang.TargetProblem(o.SafeDefault); o.SafeDefault != "" && why != "" {
 				return fmt.Errorf("--safe-default %q: not a target: %s", o.SafeDefault, why)
 			}
 			if publicKey != "" {

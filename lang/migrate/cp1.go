@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
@@ -259,38 +258,11 @@ func (p *parser) target(x any, path string) (string, bool) {
 // router takes: it would route to it, but refuse feedback naming it, so
 // that its circuit breaker never opens and none of its costs is counted.
 func (p *parser) isTarget(name, path string) bool {
-	if why := targetProblem(name); why != "" {
+	if why := lang.TargetProblem(name); why != "" {
 		p.errorf(path, "%q is not a target the router takes: %s", name, why)
 		return false
 	}
 	return true
-}
-
-// maxTargetLen is runtime.MaxTargetLen.
-const maxTargetLen = 256
-
-// targetProblem is runtime.TargetProblem (which this package cannot
-// import): why name is not a target the router takes, "" when it is one.
-// A test keeps the two the same.
-func targetProblem(name string) string {
-	if len(name) > maxTargetLen {
-		return fmt.Sprintf("longer than %d bytes", maxTargetLen)
-	}
-	if !utf8.ValidString(name) {
-		return "not UTF-8"
-	}
-	for _, r := range name {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return "it holds spaces or control characters"
-		}
-	}
-	if name == "" {
-		return "empty"
-	}
-	if provider, model, ok := strings.Cut(name, ":"); ok && (provider == "" || model == "") {
-		return `want "provider:model", or a provider alone`
-	}
-	return ""
 }
 
 func (p *parser) boolean(x any, path string) (bool, bool) {

@@ -25,7 +25,7 @@
 //	providers          [{name, weight 0-100, priority? 0-100}], names unique,
 //	                   weights summing to more than 0; a name (here, in
 //	                   weights and as a fallback's to) must be a target
-//	                   the router takes, as runtime.TargetProblem says: no
+//	                   the router takes, as lang.TargetProblem says: no
 //	                   spaces or control characters, not "p:" or ":m", at
 //	                   most 256 bytes (the router would refuse feedback
 //	                   naming it, and its breaker would never open)

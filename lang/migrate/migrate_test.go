@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/rpl-lang/rpl/lang"
-	"github.com/rpl-lang/rpl/runtime"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/cp1/*.rpl and invalid/*.err")
@@ -390,12 +389,12 @@ func TestCommentText(t *testing.T) {
 }
 
 // TestNamesAreTargets: a provider name, or a fallback's, that the router
-// does not take as a target (runtime.TargetProblem: feedback naming it is
+// does not take as a target (lang.TargetProblem: feedback naming it is
 // refused, so its circuit breaker never opens and no cost or latency of
 // it is recorded) is an error at its JSON path; it was migrated silently.
 func TestNamesAreTargets(t *testing.T) {
 	const ok = `"version": "1", "weights": {"a": 1}`
-	long := strings.Repeat("x", runtime.MaxTargetLen+1)
+	long := strings.Repeat("x", lang.MaxTargetLen+1)
 	for _, c := range []struct{ in, want string }{
 		{`{"version": "1", "providers": [{"name": "open ai", "weight": 1}]}`,
 			`providers[0].name: "open ai" is not a target the router takes: it holds spaces or control characters`},
@@ -405,7 +404,7 @@ func TestNamesAreTargets(t *testing.T) {
 		{`{"version": "1", "weights": {"a\tb": 1}}`,
 			`weights["a\tb"]: "a\tb" is not a target the router takes: it holds spaces or control characters`},
 		{`{"version": "1", "providers": [{"name": "` + long + `", "weight": 1}]}`,
-			fmt.Sprintf(`providers[0].name: %q is not a target the router takes: longer than %d bytes`, long, runtime.MaxTargetLen)},
+			fmt.Sprintf(`providers[0].name: %q is not a target the router takes: longer than %d bytes`, long, lang.MaxTargetLen)},
 		{`{` + ok + `, "fallbacks": [{"to": "b "}]}`,
 			`fallbacks[0].to: "b " is not a target the router takes: it holds spaces or control characters`},
 		{`{` + ok + `, "fallback": {"provider": "b:"}}`,
@@ -418,12 +417,6 @@ func TestNamesAreTargets(t *testing.T) {
 		}
 		if got := err.Error(); got != c.want {
 			t.Errorf("%s: errors:\n%s\nwant:\n%s", c.in, got, c.want)
-		}
-	}
-	// The same rule as the router's.
-	for _, name := range []string{"openai", "openai:gpt-4o", "a:b:c", "é", `a"b`, "if", "", " ", "a b", "a\u00a0b", "a\u2028b", "a\x00", "\xff", ":", "p:", ":m", long, long[1:]} {
-		if got, want := targetProblem(name), runtime.TargetProblem(name); got != want {
-			t.Errorf("targetProblem(%q) = %q, the router's %q", name, got, want)
 		}
 	}
 }
