@@ -200,13 +200,7 @@ func TestFastCP1Generated(t *testing.T) {
 
 // Both decoders of a v2 body answer the same bytes, errors included.
 func TestFastV2Generated(t *testing.T) {
-	e, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.LoadDir(context.Background(), "../examples/policies"); err != nil {
-		t.Fatal(err)
-	}
+	e := examplesEngine(t)
 	ctx := context.Background()
 	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
 	g := jsonGen{r: rand.New(rand.NewPCG(2, 2))}
@@ -239,13 +233,7 @@ func TestFastV2Generated(t *testing.T) {
 // Both decoders of a v2 batch answer the same bytes, an item's errors
 // included.
 func TestFastBatchGenerated(t *testing.T) {
-	e, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.LoadDir(context.Background(), "../examples/policies"); err != nil {
-		t.Fatal(err)
-	}
+	e := examplesEngine(t)
 	ctx := context.Background()
 	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
 	g := jsonGen{r: rand.New(rand.NewPCG(3, 3))}
@@ -279,4 +267,17 @@ func TestFastBatchGenerated(t *testing.T) {
 	if fastN < 500 {
 		t.Errorf("only %d bodies took the fast path", fastN)
 	}
+}
+
+// examplesEngine is an engine deciding with the example policies.
+func examplesEngine(t *testing.T) *Engine {
+	t.Helper()
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), "../examples/policies"); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

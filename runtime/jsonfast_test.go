@@ -210,13 +210,7 @@ func FuzzFastBatch(f *testing.F) {
 // TestBatchFastSlowSame: a batch answers the same bytes whichever decoder
 // read it, errors included; the common shapes take the fast path.
 func TestBatchFastSlowSame(t *testing.T) {
-	e, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.LoadDir(context.Background(), "../examples/policies"); err != nil {
-		t.Fatal(err)
-	}
+	e := examplesEngine(t)
 	ctx := context.Background()
 	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
 	big := `{"requests": [` + strings.Repeat(`{"request": {"id": "a"}},`, MaxBatch) + `{"request": {"id": "a"}}]}`
