@@ -31,7 +31,7 @@ var Modules = []ModuleDoc{
 		"order, whatever the values' positions: none before any value; numbers, durations, money and times " +
 		"numerically; strings and enum members bytewise; false before true; lists element by element, a " +
 		"prefix first; records field by field in the order of the field names; maps by size, then entry by " +
-		"entry in insertion order; and floats as Go's `cmp.Compare`, NaN before every other float (−Inf " +
+		"entry in ascending key order; and floats as Go's `cmp.Compare`, NaN before every other float (−Inf " +
 		"included) and equal to another NaN, −0.0 equal to 0.0, so that `min` and `min_by` return a NaN if " +
 		"there is one, `max` and `max_by` only if every value is NaN. Of equal values the first is kept " +
 		"(`sort` is stable). The operators `<`, `<=`, `>` and `>=` keep IEEE-754's answers, false for NaN " +

@@ -379,14 +379,25 @@ func compare(a, b Value, w *walk) int {
 		if c := cmp3(len(x.keys), len(y.keys)); c != 0 {
 			return c
 		}
-		for i := range x.keys {
+		// Entry by entry in ascending key order, the order the language
+		// iterates maps in, so that maps equal by == compare equal
+		// whatever the order their entries were written in.
+		ox, oy := ascending(x), ascending(y)
+		for n := range x.keys {
 			if w != nil && !w.step() {
 				return 0
 			}
-			if c := compare(x.keys[i], y.keys[i], w); c != 0 {
+			i, j := n, n
+			if ox != nil {
+				i = ox[n]
+			}
+			if oy != nil {
+				j = oy[n]
+			}
+			if c := compare(x.keys[i], y.keys[j], w); c != 0 {
 				return c
 			}
-			if c := compare(x.vals[i], y.vals[i], w); c != 0 {
+			if c := compare(x.vals[i], y.vals[j], w); c != 0 {
 				return c
 			}
 		}

@@ -72,14 +72,19 @@ func TestMapsAndCompare(t *testing.T) {
 	if _, err := NewMap([]Value{Float(1)}, []Value{Int(1)}); err == nil {
 		t.Error("float key accepted")
 	}
-	// Map equality ignores order; Compare does not.
+	// Map equality and Compare ignore insertion order: Compare takes the
+	// entries in ascending key order, as the language iterates maps.
 	a, _ := NewMap([]Value{Str("x"), Str("y")}, []Value{Int(1), Int(2)})
 	b, _ := NewMap([]Value{Str("y"), Str("x")}, []Value{Int(2), Int(1)})
 	if !Equal(a, b) {
 		t.Error("maps with equal entries differ")
 	}
-	if Compare(a, b) == 0 {
-		t.Error("Compare ignores the insertion order of maps")
+	if Compare(a, b) != 0 {
+		t.Error("Compare of equal maps depends on their insertion order")
+	}
+	c, _ := NewMap([]Value{Str("y"), Str("x")}, []Value{Int(0), Int(2)}) // {"x": 2, "y": 0}
+	if Compare(a, c) != -1 || Compare(c, a) != 1 {
+		t.Errorf("Compare(%s, %s) = %d, want -1 (ascending key order)", a, c, Compare(a, c))
 	}
 	ordered := []Value{Nil(), Bool(false), Bool(true), Int(-1), Int(3), Float(math.NaN()), Float(-1), Float(2),
 		Str(""), Str("a"), Str("b"), Duration(1), Money(1), Time(1),
