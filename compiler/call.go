@@ -1,6 +1,9 @@
 package compiler
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -21,8 +24,9 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 			return
 		}
 		idx := f.c.funcIndex(target)
-		for _, a := range call.Args {
-			f.expr(a)
+		staged := f.stageWritten(call.Args, e.Lparen)
+		for i, a := range call.Args {
+			f.exprStaged(a, staged, i)
 		}
 		f.at(e.Lparen)
 		f.emit(vm.OpCall, idx, len(call.Args))
@@ -53,12 +57,13 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 	// temporary the callee may refine in place (vm.Call.Reusable), except
 	// in instrumented programs, whose probes may keep it.
 	op := vm.OpCallBuiltin
+	staged := f.stageWritten(call.Args, e.Lparen)
 	for i, a := range call.Args {
 		if a == nil {
 			f.pushConst(vm.Nil()) // an omitted optional argument: the builtin's default
 			continue
 		}
-		f.expr(a)
+		f.exprStaged(a, staged, i)
 		if i == 0 && f.afterBuiltin && !f.cover() && !f.tracing() {
 			op = vm.OpCallBuiltinTemp
 		}
@@ -312,8 +317,10 @@ func (f *funcCompiler) inline(e *lang.CallExpr, target *lang.Object, args []lang
 		return false
 	}
 	// Bind parameters: an argument that is already a local is shared
-	// (locals never change); anything else is evaluated once into a new one.
-	for i, a := range args {
+	// (locals never change); anything else is evaluated once into a new one,
+	// in the order the arguments are written.
+	for _, i := range writtenOrder(args) {
+		a := args[i]
 		slot, ok := f.localOf(a)
 		if !ok {
 			f.expr(a)
@@ -404,4 +411,86 @@ func inlineSize(e lang.Expr) int {
 		return -1
 	}
 	return n
+}
+
+// writtenOrder returns the positions of args (a call's arguments in the
+// callee's parameter order, or a record literal's values in field order;
+// nil for one omitted) in the order they are written in the source.
+func writtenOrder(args []lang.Expr) []int {
+	order := make([]int, 0, len(args))
+	for i, a := range args {
+		if a != nil {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(args[i].Span().Start, args[j].Span().Start) })
+	return order
+}
+
+// stageWritten keeps the evaluation order of the source (language.md
+// §6.10, §11.1) for args given in another order than the one they are
+// pushed in, as named arguments and record fields may be: when those that
+// may fail (neither constants, locals nor fields of them) are out of the
+// written order, it evaluates them in that order, each into a new local,
+// and returns the local of each (-1 for the others, compiled in place
+// after). It returns nil, emitting nothing, when the order is kept anyway.
+func (f *funcCompiler) stageWritten(args []lang.Expr, at lang.Pos) []int {
+	fallible := func(a lang.Expr) bool { return a != nil && !f.infallible(a) }
+	last, sorted := lang.NoPos, true
+	for _, a := range args {
+		if !fallible(a) {
+			continue
+		}
+		if p := a.Span().Start; p < last {
+			sorted = false
+			break
+		} else {
+			last = p
+		}
+	}
+	if sorted {
+		return nil
+	}
+	staged := make([]int, len(args))
+	for i := range staged {
+		staged[i] = -1
+	}
+	for _, i := range writtenOrder(args) {
+		if a := args[i]; fallible(a) {
+			f.expr(a)
+			staged[i] = f.newLocal()
+			f.at(at)
+			f.emit(vm.OpStoreLocal, staged[i])
+		}
+	}
+	return staged
+}
+
+// infallible reports whether e is a constant, a local or a field of one
+// (r.estimate.input_tokens), which evaluate without error or effect.
+func (f *funcCompiler) infallible(e lang.Expr) bool {
+	if _, ok := f.c.constValue(e); ok {
+		return true
+	}
+	switch x := e.(type) {
+	case *lang.Ident:
+		_, ok := f.localOf(x)
+		return ok
+	case *lang.ParenExpr:
+		return f.infallible(x.X)
+	case *lang.SelectorExpr:
+		_, ok := f.typeOf(x.X).(*lang.Record)
+		return ok && f.infallible(x.X)
+	}
+	return false
+}
+
+// exprStaged compiles args[i], a, or loads it from its local when
+// stageWritten evaluated it already.
+func (f *funcCompiler) exprStaged(a lang.Expr, staged []int, i int) {
+	if staged != nil && staged[i] >= 0 {
+		f.emit(vm.OpLoadLocal, staged[i])
+		return
+	}
+	f.expr(a)
 }

@@ -164,9 +164,14 @@ func (f *funcCompiler) braceLit(e *lang.BraceLit) {
 		for _, en := range e.Entries {
 			given[en.Key.(*lang.Ident).Name] = en.Value
 		}
-		for _, fld := range t.Fields {
-			if x, ok := given[fld.Name]; ok {
-				f.expr(x)
+		vals := make([]lang.Expr, len(t.Fields)) // in field order, nil for an omitted field
+		for i, fld := range t.Fields {
+			vals[i] = given[fld.Name]
+		}
+		staged := f.stageWritten(vals, e.Sp.Start) // fields are evaluated as written
+		for i, fld := range t.Fields {
+			if vals[i] != nil {
+				f.exprStaged(vals[i], staged, i)
 			} else {
 				f.pushZero(fld.Type)
 			}
