@@ -28,6 +28,7 @@ func (s *Server) scheduleLocked() {
 // none any more. Flushes run one at a time (a timer's and a change's
 // may overlap).
 func (s *Server) flush() {
+	defer s.recovered("publishing diagnostics")
 	s.flushing.Lock()
 	defer s.flushing.Unlock()
 	s.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -209,7 +210,7 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 	if req.Params != nil {
 		gc.Params = *req.Params
 	}
-	r, validMethod, validParams, err := s.handler.Handle(gc)
+	r, validMethod, validParams, err := s.dispatch(gc)
 	switch {
 	case !validMethod:
 		if req.Notif {
@@ -234,6 +235,35 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 // codeServerNotInitialized is LSP's error code for a request that came
 // before initialize.
 const codeServerNotInitialized = -32002
+
+// handlerHook, when set (tests), runs before each message's handler.
+var handlerHook func(method string)
+
+// dispatch runs the protocol handler on one message. A handler's panic
+// (a bug) fails that request with an internal error, logged with its
+// stack, instead of ending the session: the editor would restart the
+// server and lose its open documents' state.
+func (s *Server) dispatch(gc *glsp.Context) (r any, validMethod, validParams bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Printf("panic in %s: %v\n%s", gc.Method, p, debug.Stack())
+			r, validMethod, validParams = nil, true, true
+			err = &jsonrpc2.Error{Code: jsonrpc2.CodeInternalError, Message: fmt.Sprintf("internal error in %s: %v", gc.Method, p)}
+		}
+	}()
+	if handlerHook != nil {
+		handlerHook(gc.Method)
+	}
+	return s.handler.Handle(gc)
+}
+
+// recovered logs a panic of a goroutine of the server's own (the
+// diagnostics' flush), which would otherwise end the process.
+func (s *Server) recovered(what string) {
+	if p := recover(); p != nil {
+		s.log.Printf("panic %s: %v\n%s", what, p, debug.Stack())
+	}
+}
 
 // notify sends a notification to the client.
 func (s *Server) notify(method string, params any) {
