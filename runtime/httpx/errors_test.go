@@ -304,7 +304,8 @@ func TestUncleanPathNotFound(t *testing.T) {
 // TestContentLength: every answer says its length, a batch's of more
 // than the server's 2 KiB buffer too: it was sent chunked, which an
 // HTTP/1.0 client (a load balancer's probe, a proxy) reads only to the
-// connection's close, so it could not be kept alive.
+// connection's close, so it could not be kept alive. And the router's
+// state (GET) is not cached.
 func TestContentLength(t *testing.T) {
 	e, srv := serveWith(t, state.NewMem(state.Options{}), httpx.Config{})
 	if _, err := e.LoadDir(context.Background(), examples); err != nil {
@@ -333,6 +334,11 @@ func TestContentLength(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || resp.ContentLength != int64(len(data)) || len(resp.TransferEncoding) > 0 {
 			t.Errorf("%s %s: %d, Content-Length %d, Transfer-Encoding %v, %d bytes", req.Method, req.URL.Path, resp.StatusCode, resp.ContentLength, resp.TransferEncoding, len(data))
+		}
+		// The router's state is not to be cached by a proxy between it
+		// and a probe or an operator.
+		if cc := resp.Header.Get("Cache-Control"); req.Method == "GET" && cc != "no-store" {
+			t.Errorf("%s %s: Cache-Control %q, want no-store", req.Method, req.URL.Path, cc)
 		}
 	}
 }

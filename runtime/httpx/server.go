@@ -528,7 +528,11 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 // bufferBeforeChunkingSize).
 const chunkingSize = 2048
 
+// writeJSON writes v: the router's state (readiness, its policies, what
+// an admin call did), which no cache between it and a probe or an
+// operator may keep (Cache-Control: no-store).
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Cache-Control", "no-store")
 	var buf bytes.Buffer
 	json.NewEncoder(&buf).Encode(v)
 	writeBody(w, status, buf.Bytes())
