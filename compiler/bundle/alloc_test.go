@@ -39,7 +39,7 @@ func TestReadAllocation(t *testing.T) {
 	for _, c := range []struct{ name, manifest, want string }{
 		{"empty policies", `{"format":1,"bytecode":1,"policies":[` + junk("{}") + `]}`, "policies[0].id: empty"},
 		{"sources", `{"format":1,"bytecode":1,"policies":[` + policy + `, "sources": [` + junk("{}") + `]}]}`, "policies[0].sources[0].sha256"},
-		{"entries", `{"format":1,"bytecode":1,"policies":[` + policy + `, "entries": [` + junk(`""`) + `], "tests": ["x"]}]}`, `policies[0].tests[0]: "x" has no entry point`},
+		{"entries", `{"format":1,"bytecode":1,"policies":[` + policy + `, "entries": [` + junk(`""`) + `], "tests": ["x"]}]}`, `policies[0].entries[1]: "" is out of order or repeated`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			js := []byte(c.manifest)

@@ -558,8 +558,8 @@ func checkManifest(m *Manifest, version int) error {
 }
 
 // checkPolicy checks the last entry of policies, after the others:
-// unique non-empty ids in order, well-formed hashes, entry points naming
-// tests.
+// unique non-empty ids in order, well-formed hashes, each test an entry
+// point and each test entry point a test.
 func checkPolicy(policies []PolicyEntry) error {
 	i := len(policies) - 1
 	p := &policies[i]
@@ -579,9 +579,32 @@ func checkPolicy(policies []PolicyEntry) error {
 			return errorf("manifest", "%s.sources[%d].sha256: want 64 lowercase hex digits", at, j)
 		}
 	}
+	// Entries are sorted (a program's are) and each test is one, and each
+	// test entry is a test: the tests a router runs (RunTests) are the
+	// manifest's, and an entry left out would not run. Sorted lists and
+	// binary searches, so that a manifest of many tests costs no more
+	// than its length.
+	for j := 1; j < len(p.Entries); j++ {
+		if p.Entries[j-1] >= p.Entries[j] {
+			return errorf("manifest", "%s.entries[%d]: %q is out of order or repeated", at, j, p.Entries[j])
+		}
+	}
 	for j, t := range p.Tests {
-		if !slices.Contains(p.Entries, compiler.TestPrefix+t) {
+		if _, ok := slices.BinarySearch(p.Entries, compiler.TestPrefix+t); !ok {
 			return errorf("manifest", "%s.tests[%d]: %q has no entry point", at, j, t)
+		}
+	}
+	tests := slices.Sorted(slices.Values(p.Tests))
+	for j := 1; j < len(tests); j++ {
+		if tests[j-1] == tests[j] {
+			return errorf("manifest", "%s.tests: %q is listed twice", at, tests[j])
+		}
+	}
+	for j, e := range p.Entries {
+		if t, ok := strings.CutPrefix(e, compiler.TestPrefix); ok {
+			if _, ok := slices.BinarySearch(tests, t); !ok {
+				return errorf("manifest", "%s.entries[%d]: %q is not among the policy's tests", at, j, e)
+			}
 		}
 	}
 	return nil

@@ -290,6 +290,12 @@ func TestManifestChecks(t *testing.T) {
 		{`"id": "ab_summarizer"`, `"id": ""`, "policies[0].id: empty"},
 		{`"id": "budget_guard"`, `"id": "ab_summarizer"`, "out of order or repeated"},
 		{`"tests": [`, `"tests": ["nope", `, `"nope" has no entry point`},
+		// A test entry left out of the tests would not run on a router.
+		{`"tests": [` + "\n        " + `"each arm maps to its model",`, `"tests": [`,
+			`policies[0].entries[2]: "test:each arm maps to its model" is not among the policy's tests`},
+		{`"each arm maps to its model",`, `"an unknown arm falls back to control",`,
+			`policies[0].tests: "an unknown arm falls back to control" is listed twice`},
+		{`"route",`, `"zroute",`, `policies[0].entries[1]: "test:an unknown arm falls back to control" is out of order`},
 		{`"route",`, `"rout",`, "bundle program ab_summarizer: entry points"},
 		{`"policies": [`, `"policies": 3, "x": [`, "invalid JSON"},
 	} {
