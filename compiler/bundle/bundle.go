@@ -339,9 +339,9 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 		return nil, errorf("header", "bad magic (not an RPL bundle)")
 	}
 	off := len(Magic)
-	v, n := binary.Uvarint(data[off:])
-	if n <= 0 {
-		return nil, errorf("header", "bad format version varint")
+	v, n, err := uvarint(data[off:])
+	if err != nil {
+		return nil, errorf("header", "format version: %v", err)
 	}
 	off += n
 	if v < MinFormatVersion || v > FormatVersion {
@@ -365,9 +365,9 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 			sigStart = off
 		}
 		off++
-		l, n := binary.Uvarint(data[off:])
-		if n <= 0 {
-			return nil, errorf(name, "bad length varint at byte %d", off)
+		l, n, err := uvarint(data[off:])
+		if err != nil {
+			return nil, errorf(name, "length at byte %d: %v", off, err)
 		}
 		off += n
 		if l > uint64(len(data)-off) {
@@ -437,9 +437,9 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 
 	// 4. The programs.
 	pb := body[secPrograms]
-	count, n := binary.Uvarint(pb)
-	if n <= 0 {
-		return nil, errorf("programs", "bad count varint")
+	count, n, err := uvarint(pb)
+	if err != nil {
+		return nil, errorf("programs", "count: %v", err)
 	}
 	pb = pb[n:]
 	if count != uint64(len(b.Manifest.Policies)) {
@@ -448,9 +448,9 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	for i := range b.Manifest.Policies {
 		e := &b.Manifest.Policies[i]
 		sec := "program " + e.ID
-		l, n := binary.Uvarint(pb)
-		if n <= 0 {
-			return nil, errorf(sec, "bad length varint")
+		l, n, err := uvarint(pb)
+		if err != nil {
+			return nil, errorf(sec, "length: %v", err)
 		}
 		pb = pb[n:]
 		if l > uint64(len(pb)) {
@@ -515,6 +515,22 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 		b.Tenants = ts
 	}
 	return b, nil
+}
+
+// uvarint reads a uvarint in its shortest form, the one Write writes:
+// the bytes of a bundle are then the only encoding of its contents, and
+// its version (the file's sha256) theirs. The signature section's
+// length is not signed: a longer form of it (72 as c8 00) made another
+// file of another version that verified with the same signature.
+func uvarint(b []byte) (uint64, int, error) {
+	v, n := binary.Uvarint(b)
+	switch {
+	case n <= 0:
+		return 0, 0, errors.New("bad varint")
+	case n > 1 && b[n-1] == 0:
+		return 0, 0, errors.New("varint not in its shortest form")
+	}
+	return v, n, nil
 }
 
 func checkBlob(sec string, data []byte, want Blob) error {
