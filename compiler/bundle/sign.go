@@ -19,7 +19,8 @@ import (
 //	ed25519.Sign(key, sigContext || sha256(bundle[:signature section]))
 //
 // so the signature covers the header, the manifest (and through its
-// hashes every program and the catalogue) and the sections themselves.
+// hashes every program, the catalogue and the tenant registry) and the
+// sections themselves; not the signature section's own id and length.
 
 const sigContext = "rplb signature v1\x00"
 
