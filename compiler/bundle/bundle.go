@@ -243,6 +243,10 @@ func Write(m Manifest, programs [][]byte, catalogue, tenants []byte, key ed25519
 	if key != nil && len(key) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("bundle: signing key of %d bytes, want %d", len(key), ed25519.PrivateKeySize)
 	}
+	// Read's limits: what it would refuse is not written.
+	if len(m.Policies) > MaxPolicies {
+		return nil, fmt.Errorf("bundle: %d policies, more than the %d a bundle may hold", len(m.Policies), MaxPolicies)
+	}
 	m.Format = MinFormatVersion
 	if tenants != nil {
 		m.Format = FormatVersion
@@ -273,6 +277,9 @@ func Write(m Manifest, programs [][]byte, catalogue, tenants []byte, key ed25519
 	js, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("bundle: manifest: %w", err)
+	}
+	if len(js) > MaxManifestSize-sha256.Size {
+		return nil, fmt.Errorf("bundle: a manifest of %d bytes, more than the %d a bundle may hold", len(js), MaxManifestSize-sha256.Size)
 	}
 	sum := sha256.Sum256(js)
 

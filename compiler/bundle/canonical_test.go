@@ -40,3 +40,13 @@ func TestReadCanonicalVarints(t *testing.T) {
 		t.Fatalf("format byte %x", signed[len(Magic)])
 	}
 }
+
+// TestWriteLimits: Write refuses what Read would (more than MaxPolicies
+// policies), rather than have Build call the bundle it wrote a bug.
+func TestWriteLimits(t *testing.T) {
+	m := Manifest{Policies: make([]PolicyEntry, MaxPolicies+1)}
+	_, err := Write(m, make([][]byte, MaxPolicies+1), nil, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "65537 policies, more than the 65536 a bundle may hold") {
+		t.Errorf("Write of %d policies: %v", MaxPolicies+1, err)
+	}
+}
