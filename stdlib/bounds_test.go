@@ -3,10 +3,12 @@ package stdlib
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"regexp/syntax"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -288,5 +290,79 @@ func TestStringShapes(t *testing.T) {
 		t.Error("a long field name under a small memory limit: no error")
 	} else {
 		wantCode(t, err, vm.CodeMemoryExhausted)
+	}
+}
+
+// TestSubstringSearchLinear: contains, replace and split take time linear
+// in the bytes they charge for. strings.Index compares a long pattern at
+// every candidate position: a 2 MB periodic string and a 1 MB pattern
+// that almost occurs in it took about 1 s (on 196k fuel), and four times
+// that for twice the sizes.
+func TestSubstringSearchLinear(t *testing.T) {
+	unit := "a" + strings.Repeat("b", 15)
+	s := strings.Repeat(unit, (2<<20)/16)
+	sub := strings.Repeat(unit, (1<<20)/16) + "x"
+	lim := vm.Limits{Fuel: 1 << 30, Memory: 1 << 30}
+	for _, c := range []struct {
+		key  string
+		args []vm.Value
+	}{
+		{"contains(string, string)", args(str(s), str(sub))},
+		{"replace(string, string, string)", args(str(s), str(sub), str("y"))},
+		{"split(string, string)", args(str(s), str(sub))},
+	} {
+		start := time.Now()
+		if _, _, err := (env{lim: lim}).call(t, c.key, c.args...); err != nil {
+			t.Fatalf("%s: %v", c.key, err)
+		}
+		if d := time.Since(start); d > 300*time.Millisecond {
+			t.Errorf("%s of 2 MB and a 1 MB pattern: %v", c.key, d)
+		}
+	}
+}
+
+// TestFinder: the substring search of contains, replace and split finds
+// what strings.Index does, long patterns included.
+func TestFinder(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	gen := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "ab"[r.IntN(2)]
+		}
+		return string(b)
+	}
+	for range 3000 {
+		unit := gen(1 + r.IntN(8))
+		s := strings.Repeat(unit, r.IntN(400)) + gen(r.IntN(20))
+		var p string
+		switch r.IntN(3) {
+		case 0:
+			p = gen(r.IntN(100))
+		case 1:
+			p = strings.Repeat(unit, r.IntN(40)) + gen(r.IntN(3))
+		default:
+			if len(s) > 0 {
+				i := r.IntN(len(s))
+				p = s[i:min(len(s), i+r.IntN(150))]
+			}
+		}
+		f := newFinder(p)
+		if got, want := f.index(s), strings.Index(s, p); got != want {
+			t.Fatalf("index(%q, %q) = %d, want %d", s, p, got, want)
+		}
+		if got, want := f.count(s), strings.Count(s, p); got != want {
+			t.Fatalf("count(%q, %q) = %d, want %d", s, p, got, want)
+		}
+		if p == "" {
+			continue
+		}
+		if got, want := mustCall(t, "replace(string, string, string)", str(s), str(p), str("<>")).Str(), strings.ReplaceAll(s, p, "<>"); got != want {
+			t.Fatalf("replace(%q, %q) = %q, want %q", s, p, got, want)
+		}
+		got := mustCall(t, "split(string, string)", str(s), str(p))
+		if want := strings.Split(s, p); !vm.Equal(got, strs(want...)) {
+			t.Fatalf("split(%q, %q) = %v, want %q", s, p, got, want)
+		}
 	}
 }
