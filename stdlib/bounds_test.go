@@ -366,3 +366,24 @@ func TestFinder(t *testing.T) {
 		}
 	}
 }
+
+// TestGetChargesKey: get charges finding its key as m[key] does, 1 fuel
+// per 64 bytes of a string key (it charged nothing for hashing a 1 MB
+// key).
+func TestGetChargesKey(t *testing.T) {
+	key := strings.Repeat("k", 1<<20)
+	m := kv(t, str(key), vm.Int(1))
+	for _, k := range []vm.Value{str(key), str(strings.Repeat("q", 1<<20))} {
+		_, small, err := env{}.call(t, "get(map[K, V], K, V)", m, str("k"), vm.Int(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, st, err := env{}.call(t, "get(map[K, V], K, V)", m, k, vm.Int(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := small.Fuel + vm.KeyFuel(k); st.Fuel != want {
+			t.Errorf("get with a 1 MB key: fuel %d, want %d", st.Fuel, want)
+		}
+	}
+}

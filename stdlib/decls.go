@@ -68,7 +68,7 @@ var coreDefs = []Def{
 	// Maps.
 	{Fn: mapKeys, Decl: lang.BuiltinDecl{Name: "keys", Sig: "(m: map[K, V]) -> list[K]", Doc: "The keys of m in ascending order.", Cost: 3, Pure: true}},
 	{Fn: mapValues, Decl: lang.BuiltinDecl{Name: "values", Sig: "(m: map[K, V]) -> list[V]", Doc: "The values of m in ascending key order.", Cost: 3, Pure: true}},
-	{Fn: mapGet, Decl: lang.BuiltinDecl{Name: "get", Sig: "(m: map[K, V], key: K, default: V) -> V", Doc: "m[key], or default when key is absent.", Cost: 1, Pure: true}},
+	{Fn: mapGet, Decl: lang.BuiltinDecl{Name: "get", Sig: "(m: map[K, V], key: K, default: V) -> V", Doc: "m[key], or default when key is absent; a string key costs 1 fuel per 64 bytes on top of the cost, as m[key] does.", Cost: 1, Pure: true}},
 
 	// Time: now() is the request's arrival time, so a decision replays identically.
 	{Fn: timeNow, Decl: lang.BuiltinDecl{Name: "now", Sig: "() -> time", Doc: "The evaluation's clock: the request's arrival time. Never the wall clock.", Cost: 1}},

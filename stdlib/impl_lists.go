@@ -190,7 +190,12 @@ func mapColumn(c *vm.Call, m vm.Map, keys bool) (vm.Value, error) {
 	return c.ListOf(out), nil
 }
 
+// mapGet charges finding the key as m[key] does (INDEX_MAP): 1 per 64
+// bytes of a string key, which the map hashes and compares.
 func mapGet(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	if err := c.Charge(vm.KeyFuel(a[1])); err != nil {
+		return vm.Value{}, err
+	}
 	if v, ok := a[0].Map().Get(a[1]); ok {
 		return v, nil
 	}
