@@ -576,3 +576,32 @@ func TestStickyDraw(t *testing.T) {
 		t.Errorf("the draw charged %d fuel, want %d", got, want)
 	}
 }
+
+// TestTagChargesRebuild: tag builds a new tags map, whose keys the map
+// hashes (past 8 entries) or compares; it charges them as building the
+// map with MAKE_MAP does, 1 fuel per 64 bytes of each string key, and 1
+// per 8 entries as map builtins do. It charged only the new key: tagging
+// a decision with 16 tags of 64 KB keys hashed 1 MB for 1k fuel.
+func TestTagChargesRebuild(t *testing.T) {
+	var ks, vs []vm.Value
+	var want int64
+	for i := range 16 {
+		k := str(fmt.Sprintf("%d%s", i, strings.Repeat("k", 64<<10)))
+		ks, vs = append(ks, k), append(vs, str("v"))
+		want += vm.KeyFuel(k)
+	}
+	tags, err := vm.NewMap(ks, vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := record(t, "Decision", map[string]vm.Value{"tags": tags, "target": str("a")})
+	for _, key := range []vm.Value{str("new"), ks[3]} {
+		_, st, err := env{}.call(t, "tag(Decision, string, string)", d, key, str("w"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Fuel < want {
+			t.Errorf("tag %.8q… on 16 tags of 64 KB keys: fuel %d, want at least %d", key.Str(), st.Fuel, want)
+		}
+	}
+}

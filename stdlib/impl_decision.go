@@ -350,13 +350,25 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 			}
 		}
 	}
-	s, err := refine(c, a[0])
-	if err != nil {
-		return vm.Value{}, err
-	}
 	m := n + 1 // entries of the new map
 	if at >= 0 {
 		m = n
+	}
+	// Building the new map hashes its keys (past 8 entries) or compares
+	// them: charged as MAKE_MAP charges its keys, and 1 per 8 entries.
+	fuel := int64(m) >> 3
+	for _, k := range tags.Keys() {
+		fuel += vm.KeyFuel(k)
+	}
+	if at < 0 {
+		fuel += vm.KeyFuel(key)
+	}
+	if err := c.Charge(fuel); err != nil {
+		return vm.Value{}, err
+	}
+	s, err := refine(c, a[0])
+	if err != nil {
+		return vm.Value{}, err
 	}
 	kv := c.Values(2 * m) // one array for the keys and the values
 	keys, vals := kv[:m:m], kv[m:]
