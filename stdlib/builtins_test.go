@@ -192,6 +192,8 @@ func TestMath(t *testing.T) {
 		{"ceil(float)", args(vm.Float(math.Inf(-1))), vm.Nil()},
 		{"int(float)", args(vm.Float(9.3e18)), vm.Nil()},
 		{"money(float)", args(vm.Float(1e10)), vm.Nil()},
+		{"money(float)", args(vm.Float(-9.3e9)), vm.Nil()},
+		{"money(float)", args(nan), vm.Nil()},
 		{"sum(list[int])", args(ints(math.MaxInt64, 1)), vm.Nil()},
 		{"sum(list[money])", args(list(vm.Money(math.MinInt64), vm.Money(-1))), vm.Nil()},
 	} {

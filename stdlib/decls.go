@@ -29,7 +29,7 @@ var coreDefs = []Def{
 	{Fn: convFloatInt, Decl: lang.BuiltinDecl{Name: "float", Sig: "(x: int) -> float", Doc: "x as a float.", Cost: 1, Pure: true}},
 	{Fn: convFloatMoney, Decl: lang.BuiltinDecl{Name: "float", Sig: "(x: money) -> float", Doc: "The amount x in currency units, as a float (for ratios; sums stay in money).", Cost: 1, Pure: true}},
 	{Fn: convFloatString, Decl: lang.BuiltinDecl{Name: "float", Sig: "(s: string) -> float?", Doc: "The decimal number in s, or none.", Cost: 2, Pure: true}},
-	{Fn: convMoney, Decl: lang.BuiltinDecl{Name: "money", Sig: "(x: float) -> money", Doc: "x currency units as money, rounded half to even at 9 decimals.", Cost: 1, Pure: true}},
+	{Fn: convMoney, Decl: lang.BuiltinDecl{Name: "money", Sig: "(x: float) -> money", Doc: "x currency units as money, rounded half to even at 9 decimals; an error when x is NaN or out of money's range (about ±9.22 billion units).", Cost: 1, Pure: true}},
 	{Fn: convMillis, Decl: lang.BuiltinDecl{Name: "millis", Sig: "(d: duration) -> int", Doc: "d in whole milliseconds.", Cost: 1, Pure: true}},
 	{Fn: convSeconds, Decl: lang.BuiltinDecl{Name: "seconds", Sig: "(d: duration) -> float", Doc: "d in seconds.", Cost: 1, Pure: true}},
 
