@@ -61,15 +61,30 @@ func (m Map) Get(k Value) (Value, bool) {
 // the keys are in that order already.
 func (m Map) AscendingOrder() []int { return ascending(m.m) }
 
-func ascending(m *mapObj) []int {
-	if slices.IsSortedFunc(m.keys, Compare) {
+func ascending(m *mapObj) []int { return ascendingWalk(m, nil) }
+
+// ascendingWalk is ascending with the key comparisons of the order check
+// and of the sort charged to w as a deep comparison's (a step each, and
+// the bytes of string keys), when w is not nil. Once w has failed, every
+// comparison returns 0 at once; the caller reports w.err.
+func ascendingWalk(m *mapObj, w *walk) []int {
+	cmp := Compare
+	if w != nil {
+		cmp = func(a, b Value) int {
+			if w.err != nil || !w.step() {
+				return 0
+			}
+			return compare(a, b, w)
+		}
+	}
+	if slices.IsSortedFunc(m.keys, cmp) {
 		return nil
 	}
 	idx := make([]int, len(m.keys))
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortFunc(idx, func(i, j int) int { return Compare(m.keys[i], m.keys[j]) })
+	slices.SortFunc(idx, func(i, j int) int { return cmp(m.keys[i], m.keys[j]) })
 	return idx
 }
 

@@ -323,7 +323,8 @@ func equal(a, b Value, w *walk) bool {
 // bools, int-likes or strings.
 //
 // Like Equal, Compare walks nested values without bound (it returns 0 at
-// once for the same list, map or record); Call.Compare charges the walk.
+// once for the same list, map or record); Call.Compare charges the walk,
+// the ordering of maps' keys included.
 func Compare(a, b Value) int { return compare(a, b, nil) }
 
 // compare is Compare that counts the element pairs it compares in w, as
@@ -382,7 +383,11 @@ func compare(a, b Value, w *walk) int {
 		// Entry by entry in ascending key order, the order the language
 		// iterates maps in, so that maps equal by == compare equal
 		// whatever the order their entries were written in.
-		ox, oy := ascending(x), ascending(y)
+		// Ordering the keys is charged to w as comparing them is.
+		ox, oy := ascendingWalk(x, w), ascendingWalk(y, w)
+		if w != nil && w.err != nil {
+			return 0
+		}
 		for n := range x.keys {
 			if w != nil && !w.step() {
 				return 0
