@@ -87,3 +87,50 @@ func TestMapOrderCharged(t *testing.T) {
 		}
 	}
 }
+
+// Looking a string up in a constant set (SET_MEMBER, JMP_UNLESS_MEMBER,
+// LOCAL_FIELD_SET_MEMBER: `x in [...]` of constant strings) costs the
+// bytes of the string, as a map's `in` does: it hashes it or compares it
+// with the members of its length. It cost nothing, so a loop testing a
+// long string against a set of long members compared megabytes a fuel.
+func TestSetMemberStringCharged(t *testing.T) {
+	const size = 4096
+	prefix := strings.Repeat("a", size-1)
+	for _, members := range []int{4, 16} {
+		var set SetSpec
+		for i := range members {
+			set.Elems = append(set.Elems, Str(fmt.Sprintf("%s%c", prefix, 'A'+i)))
+		}
+		for _, op := range []Opcode{OpSetMember, OpJmpUnlessMember, OpLocalFieldSetMember} {
+			// local 0 = {prefix + "9"}, made by the run (its own bytes).
+			p := build(t, []Value{Str(prefix), Str("9")}, []SetSpec{set}, nil, nil, fn{name: "main", locals: 1, asm: func(a *Assembler) {
+				a.Emit(OpConst, 0)
+				a.Emit(OpConst, 1)
+				a.Emit(OpConcat)
+				a.Emit(OpMakeRecord, 1)
+				a.Emit(OpStoreLocal, 0)
+				switch op {
+				case OpLocalFieldSetMember:
+					a.Emit(op, 0, 0, 0)
+				case OpSetMember:
+					a.Emit(OpLocalField, 0, 0)
+					a.Emit(op, 0)
+				case OpJmpUnlessMember:
+					a.Emit(OpLocalField, 0, 0)
+					a.Emit(op, 0, a.JumpTo("out"))
+					a.Label("out")
+					a.Emit(OpFalse)
+				}
+				a.Emit(OpReturn)
+			}})
+			fuel, err := fuelOf(t, p, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// CONCAT's 64 for its result, as much for the lookup.
+			if want := 2 * int64(size>>strFuelShift); fuel < want {
+				t.Errorf("%d members, %s: %d fuel, want at least %d", members, op, fuel, want)
+			}
+		}
+	}
+}

@@ -105,6 +105,9 @@ loop:
 			}
 			v := slot(r, i)
 			if in.op == OpLocalFieldSetMember {
+				if v.n >= strBlock && v.k == KindString {
+					budget -= strFuel(v.n)
+				}
 				v = Bool(p.sets[int(in.c)].has(v))
 			}
 			*stack.at(sp) = v
@@ -657,12 +660,20 @@ loop:
 			pc++
 
 		case OpSetMember:
-			*stack.at(sp - 1) = Bool(p.sets[int(in.a)].has(*stack.at(sp - 1)))
+			v := *stack.at(sp - 1)
+			if v.n >= strBlock && v.k == KindString {
+				budget -= strFuel(v.n)
+			}
+			*stack.at(sp - 1) = Bool(p.sets[int(in.a)].has(v))
 			pc++
 
 		case OpJmpUnlessMember:
 			sp--
-			if p.sets[int(in.a)].has(*stack.at(sp)) {
+			v := *stack.at(sp)
+			if v.n >= strBlock && v.k == KindString {
+				budget -= strFuel(v.n)
+			}
+			if p.sets[int(in.a)].has(v) {
 				pc++
 			} else {
 				pc = int(in.c)

@@ -59,8 +59,9 @@ func (w *walk) take(fuel int64) bool {
 // above, IN_LIST per element, Call.Equal) compares two strings of the
 // same length, unless they share their bytes; an ordering (LT_STR, LE_STR,
 // GT_STR, GE_STR, BEFORE, AFTER, Call.Compare) compares their common
-// prefix; finding a string key in a map (INDEX_MAP, IN_MAP) compares or
-// hashes the key, and MAKE_MAP each of its keys.
+// prefix; finding a string key in a map (INDEX_MAP, IN_MAP) or in a
+// constant set (SET_MEMBER, JMP_UNLESS_MEMBER, LOCAL_FIELD_SET_MEMBER)
+// compares or hashes the key, and MAKE_MAP each of its keys.
 const strFuelShift = 6
 
 // strFuel is the fuel of n bytes of string work.
