@@ -335,6 +335,8 @@ func (c *compiler) compileFunc(p pending) error {
 			c.noBound[p.index] = noBound{"a loop over a list of unknown length", fc.file.Position(fc.unboundedAt)}
 		}
 	}
+	// A CALL clears the callee's locals, and costs by their number.
+	fc.work.own += vm.CallFuel(fc.nlocals)
 	if c.static == nil {
 		c.static = map[int]work{}
 	}

@@ -134,3 +134,30 @@ func TestSetMemberStringCharged(t *testing.T) {
 		}
 	}
 }
+
+// A call clears its callee's locals: a frame of MaxLocals slots is 768 KB
+// of stores, which cost 1 fuel as a call of one local did, so a loop of
+// such calls ran thousands of times longer than its fuel said (and checked
+// the deadline as seldom). A call now costs 1 more per 32 locals of its
+// callee (CallFuel).
+func TestCallChargesLocals(t *testing.T) {
+	p := build(t, nil, nil, nil, nil,
+		fn{name: "main", asm: func(a *Assembler) {
+			a.Emit(OpCall, 1, 0)
+			a.Emit(OpReturn)
+		}},
+		fn{name: "wide", locals: MaxLocals, asm: func(a *Assembler) {
+			a.Emit(OpNil)
+			a.Emit(OpReturn)
+		}})
+	fuel, err := fuelOf(t, p, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(MaxLocals >> 5); fuel < want {
+		t.Errorf("a call of %d locals: %d fuel, want at least %d", MaxLocals, fuel, want)
+	}
+	if want := CallFuel(MaxLocals) + 4; fuel != want {
+		t.Errorf("a call of %d locals: %d fuel, want %d", MaxLocals, fuel, want)
+	}
+}

@@ -827,6 +827,7 @@ loop:
 			m.hw = max(m.hw, nbp+callee.frameSize)
 			m.frames = append(m.frames, frame{fn: fn, pc: pc, bp: bp})
 			m.nc++
+			budget -= CallFuel(callee.numLocals) // it clears them
 			for i := sp; i < nbp+callee.numLocals; i++ {
 				*stack.at(i) = Value{}
 			}

@@ -54,3 +54,9 @@ type Stats struct {
 	Memory int64 // bytes allocated
 	Calls  int64 // function calls, entry included
 }
+
+// CallFuel is the fuel a CALL costs beyond its instruction for a callee of
+// numLocals locals (parameters included), which it clears: 1 per 32, so
+// that a call of a wide frame is not a large amount of work for 1 fuel,
+// and a function of fewer than 32 locals costs nothing more.
+func CallFuel(numLocals int) int64 { return int64(numLocals >> 5) }
