@@ -161,3 +161,34 @@ func TestCallChargesLocals(t *testing.T) {
 		t.Errorf("a call of %d locals: %d fuel, want %d", MaxLocals, fuel, want)
 	}
 }
+
+// EXPECT_FAIL writes its values in at most MaxFailValue bytes, but a
+// map's entries in ascending key order: ordering a large map's keys is
+// work on all of them, which cost nothing, so a loop of failed
+// expectations on a map of 100,000 keys took 1.4 ms a fuel (a 10 ms
+// deadline was passed by 280 ms). It now costs SortFuel of the keys of
+// every map it writes.
+func TestExpectFailChargesMapOrder(t *testing.T) {
+	const n = 4096
+	keys, vals := make([]Value, n), make([]Value, n)
+	for i := range n {
+		keys[i], vals[i] = Int(int64(n-i)), Int(0)
+	}
+	mv, err := NewMap(keys, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := one(t, []Value{mv, Str("==")}, func(a *Assembler) {
+		a.Emit(OpNil)
+		a.Emit(OpConst, 0)
+		a.Emit(OpConst, 0)
+		a.Emit(OpExpectFail, 2, 1)
+		a.Emit(OpTrue)
+		a.Emit(OpReturn)
+	})
+	fuel, err := fuelOf(t, p, 1<<30)
+	wantCode(t, err, CodeAssertionFailed)
+	if want := 2 * SortFuel(n); fuel < want {
+		t.Errorf("EXPECT_FAIL of two maps of %d keys: %d fuel, want at least %d", n, fuel, want)
+	}
+}

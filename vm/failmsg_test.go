@@ -99,7 +99,7 @@ func TestStringMax(t *testing.T) {
 		t.Fatalf("String %s", s)
 	}
 	for max := 0; max <= len(full)+1; max++ {
-		s := v.stringMax(max)
+		s := v.stringMax(max, nil)
 		if max >= len(full) && s != full {
 			t.Errorf("stringMax(%d) = %s", max, s)
 		}
@@ -107,7 +107,7 @@ func TestStringMax(t *testing.T) {
 			t.Errorf("stringMax(%d) = %s", max, s)
 		}
 	}
-	if s := v.stringMax(12); s != `[{2: none, "a": ...}, ...]` {
+	if s := v.stringMax(12, nil); s != `[{2: none, "a": ...}, ...]` {
 		t.Errorf("stringMax(12) = %s", s)
 	}
 }

@@ -891,9 +891,11 @@ loop:
 		case OpExpectFail:
 			n := int(in.a)
 			sp -= n + 1
-			if err = m.expectFail(*stack.at(sp), stack.slice(sp+1, sp+1+n), *consts.at(int(in.b)), fn, pc); err != nil {
+			var fuel int64
+			if fuel, err = m.expectFail(*stack.at(sp), stack.slice(sp+1, sp+1+n), *consts.at(int(in.b)), fn, pc); err != nil {
 				break loop
 			}
+			budget -= fuel
 			pc++
 
 		case OpCover:

@@ -1,6 +1,9 @@
 package vm
 
-import "time"
+import (
+	"math/bits"
+	"time"
+)
 
 // Limits bound one run. A zero field takes its default; to lift a limit in
 // practice, set it very large (math.MaxInt64).
@@ -60,3 +63,7 @@ type Stats struct {
 // that a call of a wide frame is not a large amount of work for 1 fuel,
 // and a function of fewer than 32 locals costs nothing more.
 func CallFuel(numLocals int) int64 { return int64(numLocals >> 5) }
+
+// SortFuel is the fuel of ordering n values: 1 per 8 comparisons of a
+// sort, n·log2(n)/8.
+func SortFuel(n int) int64 { return int64(n) * int64(bits.Len(uint(n))) >> 3 }

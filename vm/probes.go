@@ -72,14 +72,17 @@ const MaxFailValue = 2048
 
 // expectFail records a failed expectation (EXPECT_FAIL): the run goes on,
 // and ends with an assertion_failed error listing every failure. The
-// message is charged to the memory limit (the failures of a loop add up).
-func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc int) error {
+// message is charged to the memory limit (the failures of a loop add up),
+// and ordering the keys of the maps it writes to the fuel: expectFail
+// returns that fuel, which the interpreter charges.
+func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc int) (int64, error) {
 	var prefix string
+	var fuel int64
 	switch {
 	case msg.k == KindString:
 		prefix = strings.Clone(cutText(msg.str(), 2*MaxFailValue))
 	case msg.k != KindNil:
-		prefix = msg.stringMax(MaxFailValue)
+		prefix = msg.stringMax(MaxFailValue, &fuel)
 	}
 	var x *ExpectFailure
 	text := prefix
@@ -91,18 +94,18 @@ func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc
 			if op.k == KindString {
 				x.Op = strings.Clone(op.str())
 			}
-			want = x.Want.stringMax(MaxFailValue)
+			want = x.Want.stringMax(MaxFailValue, &fuel)
 		}
-		text = x.Message(x.Got.stringMax(MaxFailValue), want)
+		text = x.Message(x.Got.stringMax(MaxFailValue, &fuel), want)
 	}
 	if text == "" {
 		text = "assertion failed"
 	}
 	if err := m.alloc(int64(len(text)) + strHeader); err != nil {
-		return err
+		return 0, err
 	}
 	m.fails = append(m.fails, &Error{Code: CodeAssertionFailed, Msg: text, Stack: m.backtrace(fn, pc), Expect: x})
-	return nil
+	return fuel, nil
 }
 
 // cutText is s, or its first max bytes (at a UTF-8 boundary) and "...".
@@ -122,7 +125,7 @@ func failText(msg Value) string {
 	case KindNil:
 		return "assertion failed"
 	}
-	return msg.stringMax(MaxFailValue)
+	return msg.stringMax(MaxFailValue, nil) // once, ending the run
 }
 
 // failures merges the recorded expectation failures with the error that

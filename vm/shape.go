@@ -128,12 +128,12 @@ func isName(s string) bool {
 // is none), v is written as String writes it. The text is cut once b is
 // limit bytes long, as String's is.
 func (v Value) FormatShaped(b *strings.Builder, shape Value, limit int) {
-	v.format(b, shape, 0, limit)
+	v.format(b, shape, 0, limit, nil)
 }
 
 // StringShaped is v written by FormatShaped, whole.
 func (v Value) StringShaped(shape Value) string {
 	var b strings.Builder
-	v.format(&b, shape, 0, math.MaxInt)
+	v.format(&b, shape, 0, math.MaxInt, nil)
 	return b.String()
 }

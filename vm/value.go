@@ -453,7 +453,7 @@ func cmp3(x, y int) int {
 // (records carry no field names at run time), none as none.
 func (v Value) String() string {
 	var b strings.Builder
-	v.format(&b, Nil(), 0, math.MaxInt)
+	v.format(&b, Nil(), 0, math.MaxInt, nil)
 	return b.String()
 }
 
@@ -462,9 +462,13 @@ func (v Value) String() string {
 // as "...". The text is at most max plus a few bytes per level of nesting
 // (as deep as MaxFormatDepth), and the work is proportional to it however
 // large or widely shared v is.
-func (v Value) stringMax(max int) string {
+//
+// Ordering a map's keys is the exception, work on all of them; it is
+// added to *work (when not nil) as the fuel of sorting them, for a caller
+// that charges it (EXPECT_FAIL).
+func (v Value) stringMax(max int, work *int64) string {
 	var b strings.Builder
-	v.format(&b, Nil(), 0, max)
+	v.format(&b, Nil(), 0, max, work)
 	return b.String()
 }
 
@@ -473,8 +477,9 @@ func (v Value) stringMax(max int) string {
 const MaxFormatDepth = 64
 
 // format writes v to b by shape (FormatShaped; none: as String), cutting
-// at limit bytes of b as stringMax does.
-func (v Value) format(b *strings.Builder, shape Value, depth, limit int) {
+// at limit bytes of b as stringMax does, adding to *work (when not nil)
+// the fuel of ordering the keys of the maps it writes.
+func (v Value) format(b *strings.Builder, shape Value, depth, limit int, work *int64) {
 	if depth > MaxFormatDepth || b.Len() >= limit {
 		b.WriteString("...")
 		return
@@ -511,7 +516,7 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int) {
 		b.WriteString(`")`)
 	case KindList:
 		xs := v.List()
-		writeSeq(b, '[', ']', len(xs), limit, func(i int) { xs[i].format(b, sp.Part(0), depth+1, limit) })
+		writeSeq(b, '[', ']', len(xs), limit, func(i int) { xs[i].format(b, sp.Part(0), depth+1, limit, work) })
 	case KindRecord:
 		xs := v.Record()
 		writeSeq(b, '{', '}', len(xs), limit, func(i int) {
@@ -519,14 +524,17 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int) {
 				b.WriteString(sp.Names[i].str())
 				b.WriteString(": ")
 			}
-			xs[i].format(b, sp.Part(i), depth+1, limit)
+			xs[i].format(b, sp.Part(i), depth+1, limit, work)
 		})
 	case KindMap:
 		m := Map{(*mapObj)(v.p)}
+		if work != nil {
+			*work += SortFuel(m.Len())
+		}
 		m.writeSeq(b, limit, func(k, x Value) {
-			k.format(b, sp.Part(0), depth+1, limit)
+			k.format(b, sp.Part(0), depth+1, limit, work)
 			b.WriteString(": ")
-			x.format(b, sp.Part(1), depth+1, limit)
+			x.format(b, sp.Part(1), depth+1, limit, work)
 		})
 	default:
 		b.WriteString("<" + v.k.String() + ">")
