@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// ordered runs main of p with fuel and returns the fuel it took.
+// fuelOf runs main of p with fuel and returns the fuel it took.
 func fuelOf(t *testing.T, p *Program, fuel int64) (int64, error) {
 	t.Helper()
 	_, st, err := NewMachine().RunNamed(context.Background(), p, "main", nil, Limits{Fuel: fuel}, Input{})
