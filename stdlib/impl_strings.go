@@ -127,7 +127,7 @@ func strContains(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := chargeBytes(c, len(s)+len(sub)); err != nil {
 		return vm.Value{}, err
 	}
-	return vm.Bool(newFinder(sub).index(s) >= 0), nil
+	return vm.Bool(vm.NewFinder(sub).Index(s) >= 0), nil
 }
 
 func strReplace(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -135,8 +135,8 @@ func strReplace(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := chargeBytes(c, len(s)); err != nil {
 		return vm.Value{}, err
 	}
-	f := newFinder(old)
-	n := f.count(s)
+	f := vm.NewFinder(old)
+	n := f.Count(s)
 	if n == 0 || (old == repl) {
 		return a[0], nil
 	}
@@ -147,22 +147,7 @@ func strReplace(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := chargeBytes(c, int(size)); err != nil {
 		return vm.Value{}, err
 	}
-	if f.fail == nil {
-		return vm.Str(strings.ReplaceAll(s, old, repl)), nil
-	}
-	var b strings.Builder
-	b.Grow(int(size))
-	for {
-		i := f.index(s)
-		if i < 0 {
-			break
-		}
-		b.WriteString(s[:i])
-		b.WriteString(repl)
-		s = s[i+len(old):]
-	}
-	b.WriteString(s)
-	return vm.Str(b.String()), nil
+	return vm.Str(f.ReplaceAll(s, repl, int(size))), nil
 }
 
 func strSplit(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -171,11 +156,11 @@ func strSplit(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	var n int
-	f := newFinder(sep)
+	f := vm.NewFinder(sep)
 	if sep == "" {
 		n = utf8.RuneCountInString(s)
 	} else {
-		n = f.count(s) + 1
+		n = f.Count(s) + 1
 	}
 	if err := c.Alloc(listBytes(n)); err != nil {
 		return vm.Value{}, err
@@ -193,7 +178,7 @@ func strSplit(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return c.ListOf(out), nil
 	}
 	for {
-		i := f.index(s)
+		i := f.Index(s)
 		if i < 0 {
 			break
 		}
@@ -201,83 +186,6 @@ func strSplit(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		s = s[i+len(sep):]
 	}
 	return c.ListOf(append(out, vm.Str(s))), nil
-}
-
-// Substring search (contains, replace, split) takes time linear in the
-// bytes it scans, as its fuel is: strings.Index is used for patterns of
-// at most longPattern bytes only. For a longer one it compares the
-// pattern at every candidate position, and its worst case is about
-// len(s)·len(pattern)/16 byte comparisons: contains of a 1 MB periodic
-// string and a 512 KB pattern that almost occurs in it ran 250 ms on
-// 98k fuel (and 4 s for 4 MB and 2 MB). A longer pattern is searched
-// with Knuth–Morris–Pratt, which reads each byte of s at most twice.
-const longPattern = 64
-
-// finder finds the non-empty or empty pattern pat.
-type finder struct {
-	pat  string
-	fail []int32 // KMP failure function when len(pat) > longPattern, else nil
-}
-
-func newFinder(pat string) finder {
-	f := finder{pat: pat}
-	if len(pat) <= longPattern {
-		return f
-	}
-	f.fail = make([]int32, len(pat))
-	k := int32(0)
-	for i := 1; i < len(pat); i++ {
-		for k > 0 && pat[i] != pat[k] {
-			k = f.fail[k-1]
-		}
-		if pat[i] == pat[k] {
-			k++
-		}
-		f.fail[i] = k
-	}
-	return f
-}
-
-// index is strings.Index(s, f.pat).
-func (f finder) index(s string) int {
-	if f.fail == nil {
-		return strings.Index(s, f.pat)
-	}
-	p, k := f.pat, int32(0)
-	for i := 0; i < len(s); i++ {
-		if k == 0 { // skip to the next candidate
-			j := strings.IndexByte(s[i:], p[0])
-			if j < 0 {
-				return -1
-			}
-			i += j
-		}
-		for k > 0 && s[i] != p[k] {
-			k = f.fail[k-1]
-		}
-		if s[i] == p[k] {
-			if k++; int(k) == len(p) {
-				return i + 1 - len(p)
-			}
-		}
-	}
-	return -1
-}
-
-// count is strings.Count(s, f.pat).
-func (f finder) count(s string) int {
-	if f.fail == nil {
-		return strings.Count(s, f.pat)
-	}
-	n := 0
-	for {
-		i := f.index(s)
-		if i < 0 {
-			return n
-		}
-		n++
-		s = s[i+len(f.pat):]
-	}
 }
 
 func strJoin(c *vm.Call, a []vm.Value) (vm.Value, error) {

@@ -722,7 +722,7 @@ loop:
 				break loop
 			}
 			budget -= strFuel(s.n)
-			*stack.at(sp - 2) = Bool(strings.Contains(s.str(), sub.str()))
+			*stack.at(sp - 2) = Bool(Contains(s.str(), sub.str()))
 			sp--
 			pc++
 
@@ -1020,7 +1020,7 @@ func strTest(code Opcode, op int, s, k Value) (bool, int64, error) {
 	case StrEndsWith:
 		ok = strings.HasSuffix(s.str(), k.str())
 	case StrContains:
-		ok = strings.Contains(s.str(), k.str())
+		ok = Contains(s.str(), k.str())
 	default:
 		return false, 0, &Error{Code: CodeInternal, Msg: fmt.Sprintf("%s: no string test %d", code, op)}
 	}

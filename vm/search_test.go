@@ -1,0 +1,69 @@
+package vm
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestFinder: Finder and Contains find what the strings package does,
+// patterns longer than longPattern (searched with Knuth–Morris–Pratt)
+// included.
+func TestFinder(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	gen := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "ab"[r.IntN(2)]
+		}
+		return string(b)
+	}
+	for range 3000 {
+		unit := gen(1 + r.IntN(8))
+		s := strings.Repeat(unit, r.IntN(400)) + gen(r.IntN(20))
+		var p string
+		switch r.IntN(3) {
+		case 0:
+			p = gen(r.IntN(100))
+		case 1:
+			p = strings.Repeat(unit, r.IntN(40)) + gen(r.IntN(3))
+		default:
+			if len(s) > 0 {
+				i := r.IntN(len(s))
+				p = s[i:min(len(s), i+r.IntN(150))]
+			}
+		}
+		f := NewFinder(p)
+		if got, want := f.Index(s), strings.Index(s, p); got != want {
+			t.Fatalf("Index(%q, %q) = %d, want %d", s, p, got, want)
+		}
+		if got, want := f.Count(s), strings.Count(s, p); got != want {
+			t.Fatalf("Count(%q, %q) = %d, want %d", s, p, got, want)
+		}
+		if got, want := Contains(s, p), strings.Contains(s, p); got != want {
+			t.Fatalf("Contains(%q, %q) = %v, want %v", s, p, got, want)
+		}
+		if p != "" {
+			want := strings.ReplaceAll(s, p, "<>")
+			if got := f.ReplaceAll(s, "<>", len(want)); got != want {
+				t.Fatalf("ReplaceAll(%q, %q) = %q, want %q", s, p, got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkContainsAdversarial is `sub in s` of a 2 MB periodic string
+// and a 1 MB pattern that almost occurs in it: the worst case of
+// strings.Contains for long patterns (len(s)·len(sub)/16 comparisons,
+// about a second), which the in operator and contains now search in
+// linear time.
+func BenchmarkContainsAdversarial(b *testing.B) {
+	unit := "a" + strings.Repeat("b", 15)
+	s := strings.Repeat(unit, (2<<20)/16)
+	sub := strings.Repeat(unit, (1<<20)/16) + "x"
+	for b.Loop() {
+		if Contains(s, sub) {
+			b.Fatal("found")
+		}
+	}
+}
