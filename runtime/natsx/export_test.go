@@ -5,3 +5,6 @@ var Traceparent = traceparent
 
 // Encoded exposes encoded to the tests.
 var Encoded = encoded
+
+// StoreBusy exposes storeBusy to the tests.
+var StoreBusy = storeBusy

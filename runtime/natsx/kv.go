@@ -28,23 +28,45 @@ const (
 	BundleKey    = "current"
 )
 
-// BundleKV returns the bundle bucket, creating it when missing.
+// BundleKV returns the bundle bucket, creating it when missing. A bucket
+// just deleted may leave its stream's store behind for a moment, and the
+// server then refuses to create it again (storeBusy): the creation is
+// tried again, for about 2.5 s at most (within ctx), before that is an
+// error.
 func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.KeyValue, error) {
 	kv, err := js.KeyValue(ctx, bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      bucket,
-			Description: "RPL policy bundles (rplc push); routers activate the latest",
-			History:     10,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = js.KeyValue(ctx, bucket)
+		for wait := 10 * time.Millisecond; ; wait *= 2 {
+			kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+				Bucket:      bucket,
+				Description: "RPL policy bundles (rplc push); routers activate the latest",
+				History:     10,
+			})
+			if errors.Is(err, jetstream.ErrBucketExists) {
+				kv, err = js.KeyValue(ctx, bucket)
+			}
+			if !storeBusy(err) || wait > time.Second {
+				break
+			}
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return nil, fmt.Errorf("bundle bucket %s: %w", bucket, err)
+			}
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bundle bucket %s: %w", bucket, err)
 	}
 	return kv, nil
+}
+
+// storeBusy reports whether err is the server's refusal to create a
+// stream's store (JetStream's error 10049), as it answers while the store
+// of a stream of that name just deleted is still being removed.
+func storeBusy(err error) bool {
+	var je jetstream.JetStreamError
+	return errors.As(err, &je) && je.APIError() != nil && je.APIError().ErrorCode == 10049
 }
 
 // BundleStored reports whether key of bucket holds a value: a bundle a

@@ -790,3 +790,22 @@ func TestRollbackNothingCounts(t *testing.T) {
 		t.Fatalf("got %v, want ErrNothingToRollBack counting 1 invalid revision", err)
 	}
 }
+
+// TestStoreBusy: the server's refusal to create a stream's store while
+// one of the same name is being removed (error 10049, found wrapped) is
+// what BundleKV tries again; other errors are not.
+func TestStoreBusy(t *testing.T) {
+	busy := &jetstream.APIError{Code: 500, ErrorCode: 10049, Description: "error creating store for stream"}
+	for err, want := range map[error]bool{
+		busy:                         true,
+		fmt.Errorf("push: %w", busy): true,
+		&jetstream.APIError{Code: 400, ErrorCode: 10058}: false,
+		jetstream.ErrBucketNotFound:                      false,
+		errors.New("error creating store for stream"):    false,
+		nil: false,
+	} {
+		if got := natsx.StoreBusy(err); got != want {
+			t.Errorf("storeBusy(%v) = %v, want %v", err, got, want)
+		}
+	}
+}
