@@ -41,12 +41,14 @@ func TestStringComparisonFuel(t *testing.T) {
 		{"sort", `len(sort([a, b])) == 2`},
 		{"contains-list", `contains([a], b)`},
 		{"tag", `to("x:y").tag("k", a).tag("k", b).target == "x:y"`},
-		// A split's targets are literals: two long ones that differ last.
-		{"weighted", `weighted({"` + long + `b": 1, "` + long + `c": 1}).target != ""`},
+		// A split's arms are literals: two long ones that differ last (a
+		// weighted split's targets, at most 256 bytes, cannot be long).
+		{"ab.arm", `ab.arm("e", r.model, {"` + long + `b": 1, "` + long + `c": 1}) != ""`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			src := `package p
+import "std/ab"
 fn opt(s: string) -> string? = if len(s) > 0 { s } else { none }
 fn route(r: Request) -> Decision {
   let a = r.model + "b"

@@ -20,23 +20,43 @@ const MaxTargetLen = 256
 // router refuses feedback naming anything else (each target it hears of
 // has its own health entry, so junk is refused rather than kept), and
 // rplc migrate a CP1 policy naming it.
+//
+// The decision builtins check every target they are given (to, fallback,
+// weighted's), once a decision: ASCII is read a byte at a time, without
+// decoding.
 func TargetProblem(target string) string {
 	if len(target) > MaxTargetLen {
 		return fmt.Sprintf("longer than %d bytes", MaxTargetLen)
 	}
-	if !utf8.ValidString(target) {
-		return "not UTF-8"
-	}
-	for _, r := range target {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return "it holds spaces or control characters"
-		}
-	}
 	if target == "" {
 		return "empty"
 	}
+	for i := 0; i < len(target); i++ {
+		if b := target[i]; b >= utf8.RuneSelf {
+			if why := runeProblem(target[i:]); why != "" {
+				return why
+			}
+			break
+		} else if b <= ' ' || b == 0x7f {
+			return "it holds spaces or control characters"
+		}
+	}
 	if provider, model, ok := strings.Cut(target, ":"); ok && (provider == "" || model == "") {
 		return `want "provider:model", or a provider alone`
+	}
+	return ""
+}
+
+// runeProblem is TargetProblem's reading of text past its first
+// non-ASCII byte.
+func runeProblem(s string) string {
+	if !utf8.ValidString(s) {
+		return "not UTF-8"
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "it holds spaces or control characters"
+		}
 	}
 	return ""
 }

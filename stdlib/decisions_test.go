@@ -605,3 +605,28 @@ func TestTagChargesRebuild(t *testing.T) {
 		}
 	}
 }
+
+// TestTargetsChecked: to, fallback and weighted refuse a target the
+// router does not take (lang.TargetProblem), naming it; they routed to
+// it, and the router then refused every feedback for it, so its health
+// and costs were never known. A provider alone (CP1's) is a target.
+func TestTargetsChecked(t *testing.T) {
+	d := mustCall(t, keyTo, str("openai"))
+	wantField(t, d, "target", str("openai"))
+	for _, c := range []struct {
+		key  string
+		args []vm.Value
+		want string
+	}{
+		{keyTo, args(str("open ai")), `target "open ai": it holds spaces or control characters`},
+		{keyTo, args(str("openai:")), `target "openai:": want "provider:model", or a provider alone`},
+		{keyTo, args(str(strings.Repeat("m", 257))), "longer than 256 bytes"},
+		{keyFallback, args(d, str(":m"), vm.Nil(), vm.Nil(), vm.Nil()), `target ":m"`},
+		{keyWeighted, args(kv(t, str("a:b"), vm.Int(1), str("c\td"), vm.Int(1))), `target "c\td"`},
+	} {
+		_, _, err := env{}.call(t, c.key, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s%v: %v, want an error with %q", c.key, c.args, err, c.want)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rpl-lang/rpl/internal/textcut"
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -58,9 +60,22 @@ func refine(c *vm.Call, d vm.Value) ([]vm.Value, error) {
 
 var errEmptyTarget = errors.New("empty target")
 
+// checkTarget is the error of a target the router does not take
+// (lang.TargetProblem): it would answer it, and refuse the feedback that
+// names it, so that the target's health and costs were never known.
+func checkTarget(t vm.Value) error {
+	if t.Len() == 0 {
+		return errEmptyTarget
+	}
+	if why := lang.TargetProblem(t.Str()); why != "" {
+		return fmt.Errorf("target %q: %s", textcut.Cut(t.Str(), 80), why)
+	}
+	return nil
+}
+
 func decTo(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	if a[0].Len() == 0 {
-		return vm.Value{}, errEmptyTarget
+	if err := checkTarget(a[0]); err != nil {
+		return vm.Value{}, err
 	}
 	s, err := newDecision(c)
 	if err != nil {
@@ -85,6 +100,11 @@ func decDeny(c *vm.Call, a []vm.Value) (vm.Value, error) {
 // targets in ascending name order. The decision keeps the whole split
 // (for the router's view and explain) and reason "weighted".
 func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
+	for _, k := range a[0].Map().Keys() { // targets (ab.arm's arms, drawn alike, are names)
+		if err := checkTarget(k); err != nil {
+			return vm.Value{}, err
+		}
+	}
 	target, err := pickWeighted(c, a[0].Map(), mix64(c.Seed()^saltWeighted))
 	if err != nil {
 		return vm.Value{}, err
@@ -224,8 +244,8 @@ func ascending(keys []vm.Value, buf []int) []int {
 // decFallback appends Fallback{target, on, retries, backoff}.
 func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	target, on, retries, backoff := a[1], a[2], a[3], a[4]
-	if target.Len() == 0 {
-		return vm.Value{}, errEmptyTarget
+	if err := checkTarget(target); err != nil {
+		return vm.Value{}, err
 	}
 	if on.IsNil() {
 		on = anyError
