@@ -106,6 +106,9 @@ func serveCmd() *cobra.Command {
 			if o.LogUncompressed, err = logUncompressed(logCompression); err != nil {
 				return err
 			}
+			if err := conflicts(cmd.Flags(), o); err != nil {
+				return err
+			}
 			switch failMode {
 			case "error":
 				o.FailureMode = runtime.FailClosed
@@ -217,6 +220,34 @@ func shutdown(r *router.Router, grace, drain time.Duration) error {
 // naming the flag (0 means each one's default, as its help says).
 func nonNegative(cmd *cobra.Command) error {
 	return cliflag.NonNegative(cmd.Flags(), "fuel", "memory", "deadline", "drain", "shutdown-grace", "log-max-age", "log-max-bytes", "max-body", "max-in-flight", "nats-max-pending")
+}
+
+// conflicts refuses flags given together that cannot work together,
+// naming both: serve took them and ignored one of them.
+func conflicts(f *pflag.FlagSet, o router.Options) error {
+	given := func(name string) bool { return f.Changed(name) }
+	if o.Policies != "" && o.Bundle != "" {
+		return errors.New("--policies and --bundle: give one policy source, a directory or a bundle file (the directory would be neither read nor watched)")
+	}
+	if o.NATSURL != "" {
+		if given("nats-listen") {
+			return errors.New("--nats-url and --nats-listen: --nats-listen exposes the embedded NATS server, and with --nats-url none is embedded")
+		}
+		if given("nats-token") {
+			return errors.New("--nats-url and --nats-token: --nats-token is required of the embedded server's clients, and with --nats-url none is embedded; give a deployment's token in the URL (nats://TOKEN@host:port)")
+		}
+	}
+	if o.NoNATS {
+		for _, name := range []string{"nats-url", "nats-listen", "nats-token", "nats-max-pending", "log-sample", "log-max-age", "log-max-bytes", "log-compression"} {
+			if given(name) {
+				return fmt.Errorf("--no-nats and --%s: without NATS there is no NATS server to join or expose, no NATS subject served and no decision log stream", name)
+			}
+		}
+		if given("bundle-bucket") && o.BundleBucket != "-" {
+			return errors.New("--no-nats and --bundle-bucket: without NATS there is no bundle bucket to watch")
+		}
+	}
+	return nil
 }
 
 // The least limits of the decision log stream: a NATS server refuses a

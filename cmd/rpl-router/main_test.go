@@ -243,3 +243,51 @@ func TestAdminTokenFromEnvironment(t *testing.T) {
 		t.Errorf("a padded token: %v", err)
 	}
 }
+
+// TestConflictingFlags: flags that cannot work together are refused at
+// start, naming both and saying why (serve took them all and ignored one:
+// --policies beside --bundle was never read nor watched, --nats-listen
+// and --nats-token beside --nats-url were never used, nor any NATS flag
+// with --no-nats).
+func TestConflictingFlags(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--no-nats", "--bundle", "x.rplb"}, "--policies and --bundle: give one policy source"},
+		{[]string{"--nats-url", "nats://127.0.0.1:1", "--nats-listen", "127.0.0.1:0"}, "--nats-url and --nats-listen:"},
+		{[]string{"--nats-url", "nats://127.0.0.1:1", "--nats-token", "t"}, "--nats-url and --nats-token:"},
+		{[]string{"--no-nats", "--nats-url", "nats://127.0.0.1:1"}, "--no-nats and --nats-url:"},
+		{[]string{"--no-nats", "--nats-listen", "127.0.0.1:0"}, "--no-nats and --nats-listen:"},
+		{[]string{"--no-nats", "--nats-token", "t"}, "--no-nats and --nats-token:"},
+		{[]string{"--no-nats", "--bundle-bucket", "mine"}, "--no-nats and --bundle-bucket:"},
+		{[]string{"--no-nats", "--nats-max-pending", "10"}, "--no-nats and --nats-max-pending:"},
+	} {
+		cmd := root()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs(append([]string{"serve", "--http", "-", "--policies", "../../examples/policies", "--data-dir", t.TempDir()}, c.args...))
+		if err := cmd.ExecuteContext(ctx); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q…", c.args, err, c.want)
+		}
+	}
+	// Not conflicts: --no-nats given false, the token from the
+	// environment beside --nats-url (it may serve another router).
+	t.Setenv("RPL_NATS_TOKEN", "t")
+	for _, args := range [][]string{
+		{"--no-nats=false", "--nats-url", "nats://127.0.0.1:1", "--no-decision-log"},
+		{"--no-nats", "--bundle-bucket", "-"},
+	} {
+		cmd := root()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs(append([]string{"serve", "--http", "-", "--policies", "../../examples/policies", "--data-dir", t.TempDir()}, args...))
+		if err := cmd.ExecuteContext(ctx); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
