@@ -269,6 +269,12 @@ func (e *Engine) LoadDir(ctx context.Context, dir string) (*Snapshot, error) {
 	return s, nil
 }
 
+// LoadFailed records a load that failed before the engine was given
+// the source's contents (a bundle file that cannot be read), as LoadDir
+// and LoadBundle record theirs: the status's last error (its source that
+// of a *LoadError, for SourceMended), and the failures counted.
+func (e *Engine) LoadFailed(err error) { e.loadFailed(err) }
+
 func (e *Engine) loadFailed(err error) {
 	e.reloadFailures.Add(1)
 	e.storeFailure(err, time.Now())

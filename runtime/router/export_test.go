@@ -35,3 +35,11 @@ func FailNATSServe(t testing.TB) (attempts *atomic.Int64, release func()) {
 // NATSError exposes the router's handler of the NATS client's
 // asynchronous errors.
 func (r *Router) NATSError(sub *nats.Subscription, err error) { r.natsError(r.nc, sub, err) }
+
+// HoldLoads holds the lock of the local source's loads (loadLocal) until
+// release is called: a reload asked for meanwhile waits.
+func (r *Router) HoldLoads() (release func()) {
+	r.loadMu.Lock()
+	var once sync.Once
+	return func() { once.Do(r.loadMu.Unlock) }
+}

@@ -260,14 +260,32 @@ func (r *Router) loadDir(ctx context.Context, force bool) (*runtime.Snapshot, er
 		func() (*runtime.Snapshot, error) { return r.Engine.LoadDir(ctx, dir) })
 }
 
-// loadBundle is loadDir for the bundle file path.
+// loadBundle is loadDir for the bundle file path. The file is read
+// within the load (under loadMu), so that of two reloads the one that
+// runs last activates the file as it is then; a file that cannot be read
+// is a failed load, reported in the status as one that does not verify.
 func (r *Router) loadBundle(ctx context.Context, path string, force bool) (*runtime.Snapshot, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+	read := func() ([]byte, error) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, &runtime.LoadError{Source: path, Problems: []string{err.Error()}}
+		}
+		return data, nil
 	}
-	return r.loadLocal(ctx, path, force, func() (*runtime.Snapshot, error) { return r.Engine.BuildBundle(ctx, path, data, r.readOptions()) },
-		func() (*runtime.Snapshot, error) { return r.Engine.LoadBundle(ctx, path, data, r.readOptions()) })
+	return r.loadLocal(ctx, path, force, func() (*runtime.Snapshot, error) {
+		data, err := read()
+		if err != nil {
+			return nil, err
+		}
+		return r.Engine.BuildBundle(ctx, path, data, r.readOptions())
+	}, func() (*runtime.Snapshot, error) {
+		data, err := read()
+		if err != nil {
+			r.Engine.LoadFailed(err)
+			return nil, err
+		}
+		return r.Engine.LoadBundle(ctx, path, data, r.readOptions())
+	})
 }
 
 // loadLocal activates the snapshot of the local source path (a directory
