@@ -115,7 +115,7 @@ func serveCmd() *cobra.Command {
 			case "default":
 				o.FailureMode = runtime.FailSafeDefault
 				if o.SafeDefault == "" {
-					return errors.New(`--failure-mode default needs --safe-default TARGET, the "provider:model" answered when a policy fails`)
+					return errors.New(`--failure-mode default needs --safe-default TARGET, the target ("provider:model", or a provider alone) answered when a policy fails`)
 				}
 			default:
 				return fmt.Errorf("--failure-mode %q: want error or default", failMode)

@@ -183,7 +183,7 @@ func TestFailureModeFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--failure-mode", "default"}, `--failure-mode default needs --safe-default TARGET, the "provider:model" answered when a policy fails`},
+		{[]string{"--failure-mode", "default"}, `--failure-mode default needs --safe-default TARGET, the target ("provider:model", or a provider alone) answered when a policy fails`},
 		{[]string{"--failure-mode", "default", "--safe-default", "gpt 4"}, `--safe-default "gpt 4": not a target: it holds spaces or control characters`},
 		{[]string{"--safe-default", "a b:c"}, `--safe-default "a b:c": not a target: it holds spaces or control characters`},
 	} {
