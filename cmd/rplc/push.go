@@ -79,16 +79,16 @@ rpl-router on that NATS watches the key: it verifies the bundle, runs its
 policies' tests and activates it atomically; a router that refuses it keeps
 its running version and logs why. The bucket keeps the last 10 pushes.
 
-The bundle is read and verified (format, hashes, bytecode) and its
-policies' tests are run before it is sent, so that neither a corrupt file
-nor a bundle whose tests fail (built with --skip-tests) reaches the
-routers, which would refuse it; with --public-key, its signature is
-verified too, so that a bundle the routers requiring that key would refuse
-is not pushed. The tests run under --fuel and --memory (0, the default:
-the VM's default limits), as a router started with the same flags
+The bundle is read and verified (format, hashes, bytecode, tenant registry)
+and its policies' tests are run before it is sent, so that neither a
+corrupt file nor a bundle whose tests fail (built with --skip-tests)
+reaches the routers, which would refuse it; with --public-key, its
+signature is verified too, so that a bundle the routers requiring that key
+would refuse is not pushed. The tests run under --fuel and --memory (0, the
+default: the VM's default limits), as a router started with the same flags
 (rpl-router serve --fuel, --memory) runs them. Give the routers' values:
-with higher ones, push may send a bundle that a router refuses. A
-router's --deadline bounds its decisions, not the tests.
+with higher ones, push may send a bundle that a router refuses. A router's
+--deadline bounds its decisions, not the tests.
 
 Exit status: 0 when the bundle was stored, 1 when it is not a valid bundle,
 its tests fail, a file cannot be read or NATS refused it, 2 for a wrong
