@@ -733,13 +733,16 @@ func (f *formatter) typ(t TypeExpr) doc {
 		return docs{lead, f.typ(t.Elem), q}
 	case *FuncType:
 		out := docs{lead, "fn("}
+		closePos := f.skipTrivia(f.skipTrivia(t.Sp.Start+Pos(len("fn"))) + 1) // after `(`
 		for i, p := range t.Params {
 			if i > 0 {
 				out = append(out, ", ")
 			}
 			out = append(out, f.typ(p))
+			closePos = f.skipTrivia(p.Span().End)
 		}
-		return append(out, ") -> ", f.typ(t.Result))
+		// The comments before `)` stay inside the parentheses.
+		return append(out, f.inline(closePos), ") -> ", f.typ(t.Result))
 	case *BadType:
 		return f.bad(t, "a type with syntax errors")
 	}
@@ -867,6 +870,10 @@ func (f *formatter) expr(e Expr) doc {
 					out = append(out, ", ")
 				}
 				out = append(out, f.ident(p))
+			}
+			if n := len(e.Params); n > 0 {
+				// The comments before `)` stay inside the parentheses.
+				out = append(out, f.inline(f.skipTrivia(e.Params[n-1].Sp.End)))
 			}
 			out = append(out, ")")
 		}

@@ -746,3 +746,41 @@ func TestByteOrderMark(t *testing.T) {
 		t.Errorf("a mark after the start: %v, want RPL101", diags)
 	}
 }
+
+// A comment inside the parentheses of a function type's or a lambda's
+// parameters stays inside them: it was only placed at the next node, the
+// result type or the lambda's body, after `) ->` or `) =>`.
+func TestFormatCommentsStayInParameterParens(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{
+			"package p\n\ntype F = fn(int # c\n) -> int\n",
+			"package p\n\ntype F = fn(int # c\n    ) -> int\n",
+		},
+		{
+			"package p\n\ntype F = fn(\n  # own\n) -> int\n",
+			"package p\n\ntype F = fn(\n    # own\n    ) -> int\n",
+		},
+		{
+			"package p\n\ntype F = fn(int, string # c\n) -> { a: int }\n",
+			"package p\n\ntype F = fn(int, string # c\n    ) -> {a: int}\n",
+		},
+		{
+			"package p\n\nfn f(r: Request) -> int = r.parents.reduce(0, (a, b # second\n) => a + b)\n",
+			"package p\n\nfn f(r: Request) -> int = r.parents.reduce(\n  0,\n  (a, b # second\n      ) => a + b,\n)\n",
+		},
+		{
+			"package p\n\nfn f(r: Request) -> int = r.parents.map((p\n  # own\n) => p.len())\n",
+			"package p\n\nfn f(r: Request) -> int = r.parents.map(\n  (p\n      # own\n      ) => p.len(),\n)\n",
+		},
+	} {
+		got, err := FormatSource("p.rpl", []byte(tc.src))
+		if err != nil {
+			t.Errorf("FormatSource(%q): %v", tc.src, err)
+			continue
+		}
+		if string(got) != tc.want {
+			t.Errorf("FormatSource(%q):\n%s\nwant:\n%s", tc.src, got, tc.want)
+		}
+		checkFormatted(t, "p.rpl", []byte(tc.src))
+	}
+}
