@@ -105,9 +105,7 @@ loop:
 			}
 			v := slot(r, i)
 			if in.op == OpLocalFieldSetMember {
-				if v.n >= strBlock && v.k == KindString {
-					budget -= strFuel(v.n)
-				}
+				budget -= KeyFuel(v)
 				v = Bool(p.sets[int(in.c)].has(v))
 			}
 			*stack.at(sp) = v
@@ -661,18 +659,14 @@ loop:
 
 		case OpSetMember:
 			v := *stack.at(sp - 1)
-			if v.n >= strBlock && v.k == KindString {
-				budget -= strFuel(v.n)
-			}
+			budget -= KeyFuel(v)
 			*stack.at(sp - 1) = Bool(p.sets[int(in.a)].has(v))
 			pc++
 
 		case OpJmpUnlessMember:
 			sp--
 			v := *stack.at(sp)
-			if v.n >= strBlock && v.k == KindString {
-				budget -= strFuel(v.n)
-			}
+			budget -= KeyFuel(v)
 			if p.sets[int(in.a)].has(v) {
 				pc++
 			} else {

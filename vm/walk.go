@@ -67,11 +67,12 @@ const strFuelShift = 6
 // strFuel is the fuel of n bytes of string work.
 func strFuel(n uint64) int64 { return int64(n >> strFuelShift) }
 
-// KeyFuel is the fuel of finding key k in a map (INDEX_MAP, IN_MAP), or of
-// putting it in one (MAKE_MAP, which also costs 1 per entry), beyond the
-// instruction's.
+// KeyFuel is the fuel of finding key k in a map (INDEX_MAP, IN_MAP) or in
+// a constant set (SET_MEMBER, JMP_UNLESS_MEMBER, LOCAL_FIELD_SET_MEMBER),
+// or of putting it in a map (MAKE_MAP, which also costs 1 per entry),
+// beyond the instruction's.
 func KeyFuel(k Value) int64 {
-	if k.k != KindString {
+	if k.n < strBlock || k.k != KindString { // the length first: most keys are short
 		return 0
 	}
 	return strFuel(k.n)
