@@ -80,7 +80,7 @@ func (s *Snapshot) Bundle() []byte { return s.bundle }
 func (e *Engine) LoadBundle(ctx context.Context, source string, data []byte, opts bundle.ReadOptions) (*Snapshot, error) {
 	s, err := e.BuildBundle(ctx, source, data, opts)
 	if err != nil {
-		e.loadFailed(err)
+		e.LoadFailed(err)
 		return nil, err
 	}
 	e.Activate(s)

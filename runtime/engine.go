@@ -262,7 +262,7 @@ func (e *Engine) Ready() bool { return e.cur.Load() != nil }
 func (e *Engine) LoadDir(ctx context.Context, dir string) (*Snapshot, error) {
 	s, err := e.BuildDir(ctx, dir)
 	if err != nil {
-		e.loadFailed(err)
+		e.LoadFailed(err)
 		return nil, err
 	}
 	e.Activate(s)
@@ -273,9 +273,7 @@ func (e *Engine) LoadDir(ctx context.Context, dir string) (*Snapshot, error) {
 // the source's contents (a bundle file that cannot be read), as LoadDir
 // and LoadBundle record theirs: the status's last error (its source that
 // of a *LoadError, for SourceMended), and the failures counted.
-func (e *Engine) LoadFailed(err error) { e.loadFailed(err) }
-
-func (e *Engine) loadFailed(err error) {
+func (e *Engine) LoadFailed(err error) {
 	e.reloadFailures.Add(1)
 	e.storeFailure(err, time.Now())
 	if o := e.cfg.Observer; o != nil {

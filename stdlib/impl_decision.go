@@ -183,11 +183,17 @@ func chargeDraw(c *vm.Call, split vm.Map) error {
 	if err := chargeElems(c, split.Len()); err != nil {
 		return err
 	}
+	return c.Charge(keysFuel(split) * int64(bits.Len(uint(split.Len()))))
+}
+
+// keysFuel is what comparing or hashing each key of m once costs, as the
+// operators charge a map's keys (vm.KeyFuel).
+func keysFuel(m vm.Map) int64 {
 	var fuel int64
-	for _, k := range split.Keys() {
+	for _, k := range m.Keys() {
 		fuel += vm.KeyFuel(k)
 	}
-	return c.Charge(fuel * int64(bits.Len(uint(split.Len()))))
+	return fuel
 }
 
 // pickPoint is pickWeighted without the fuel.
@@ -376,10 +382,7 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	}
 	// Building the new map hashes its keys (past 8 entries) or compares
 	// them: charged as MAKE_MAP charges its keys, and 1 per 8 entries.
-	fuel := int64(m) >> 3
-	for _, k := range tags.Keys() {
-		fuel += vm.KeyFuel(k)
-	}
+	fuel := int64(m)>>3 + keysFuel(tags)
 	if at < 0 {
 		fuel += vm.KeyFuel(key)
 	}
