@@ -11,7 +11,8 @@
 //
 // Each run starts from a collected heap (runtime.GC before the warmup),
 // so that garbage left by a previous run, of another setup, is not
-// collected during this one.
+// collected during this one, then at a given point of the collector's
+// cycle (Options.Phase), as a process under a steady load would be.
 //
 // Two drivers: RunSync for in-process calls (one pacer per worker, the
 // call made inline, no hand-off), RunNATS for NATS request-reply
@@ -52,11 +53,16 @@ type Options struct {
 	Grace time.Duration
 	// Pace is how the generator waits for each send in rate mode.
 	Pace Pace
+	// Phase is the point of the collector's cycle the run starts at,
+	// in [0, 1): the generator collects the heap, then allocates (and
+	// drops) that share of what the process may allocate before its
+	// next collection (see settle). 0 starts from the collected heap.
+	Phase float64
 	// Started, if set, is called once the generator has collected the
-	// heap (runtime.GC), just before the warmup's first send: where a
-	// caller reads what the run costs its process (collections,
-	// allocations, CPU time), the generator's own collection is not
-	// part of it.
+	// heap (and allocated for Phase), just before the warmup's first
+	// send: where a caller reads what the run costs its process
+	// (collections, allocations, CPU time), the generator's own
+	// collection is not part of it.
 	Started func()
 }
 
@@ -138,7 +144,7 @@ func RunSync(setup string, o Options, newCall func(worker int) func(i int) error
 		calls[w] = newCall(w)
 		accs[w] = acc{lat: NewHistogram(), svc: NewHistogram(), late: NewHistogram()}
 	}
-	runtime.GC()
+	settle(o.Phase)
 	if o.Started != nil {
 		o.Started()
 	}
@@ -259,7 +265,7 @@ func RunNATS(setup string, nc *nats.Conn, subject string, bodies [][]byte, ok fu
 	late := NewHistogram() // the sender's, merged at the end
 	p := newPacer(o.Pace, true)
 	defer p.close()
-	runtime.GC()
+	settle(o.Phase)
 	if o.Started != nil {
 		o.Started()
 	}
