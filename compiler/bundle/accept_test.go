@@ -32,3 +32,18 @@ func TestAcceptLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptNoPolicies: a bundle without policies, which Write makes but
+// routers refuse, is refused before it reaches their bucket.
+func TestAcceptNoPolicies(t *testing.T) {
+	data, err := Write(Manifest{}, nil, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(data, ReadOptions{}); err != nil {
+		t.Fatalf("Read: %v (the bundle is well formed)", err)
+	}
+	if _, err := Accept(context.Background(), data, ReadOptions{}, nil, rpl.Limits{}); !errors.Is(err, ErrNoPolicies) {
+		t.Fatalf("Accept: %v, want %v", err, ErrNoPolicies)
+	}
+}

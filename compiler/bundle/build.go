@@ -119,6 +119,9 @@ type Result struct {
 var (
 	ErrCheckFailed = errors.New("policies have errors")
 	ErrTestsFailed = errors.New("tests failed")
+	// ErrNoPolicies: Accept's refusal of a bundle without policies,
+	// which routers refuse (rplc build makes none; Write can).
+	ErrNoPolicies = errors.New("bundle has no policies (routers refuse it)")
 )
 
 // NoRoute is why Build refuses a file of the tree without a route function
@@ -406,6 +409,7 @@ func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env, limits rpl.Limits) 
 //     against env's builtins, the signature as opts asks, and the tenant
 //     registry (tenants.json: its shape, ids, budgets, no cycle, and each
 //     policy it names in the bundle);
+//   - that the bundle holds a policy (ErrNoPolicies);
 //   - every policy's tests, with RunTests under limits (zero fields: the
 //     VM's defaults), in env (nil: rpl.NewEnv()).
 //
@@ -413,9 +417,8 @@ func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env, limits rpl.Limits) 
 // serve --fuel, --memory; its --deadline bounds decisions, not tests):
 // given those, Accept refuses a bundle whose tests exhaust them, as the
 // router would; given lower ones than the routers', it refuses more. That
-// is not all a router checks: it refuses a bundle without policies (rplc
-// build makes none), and it makes each registered tenant a Tenant record
-// of its environment. A failing test is an error wrapping ErrTestsFailed
+// is not all a router checks: it makes each registered tenant a Tenant
+// record of its environment. A failing test is an error wrapping ErrTestsFailed
 // that names the first failures.
 func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env, limits rpl.Limits) (*Bundle, error) {
 	if env == nil {
@@ -430,6 +433,9 @@ func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env, li
 	b, err := Read(data, opts)
 	if err != nil {
 		return nil, err
+	}
+	if len(b.Policies) == 0 {
+		return nil, ErrNoPolicies
 	}
 	if err := b.TestsPass(ctx, env, limits); err != nil {
 		return nil, err
