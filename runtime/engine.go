@@ -311,6 +311,25 @@ func (e *Engine) StillRefused(source string, err error, at time.Time) {
 func (e *Engine) Activate(s *Snapshot) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.activate(s)
+}
+
+// ActivateOver is Activate if the active snapshot is still was (nil:
+// none), and reports whether it was: for a source whose build must not
+// override an activation made while it ran (a push landing during a
+// slow build of the policy directory is the later one).
+func (e *Engine) ActivateOver(was, s *Snapshot) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cur.Load() != was {
+		return false
+	}
+	e.activate(s)
+	return true
+}
+
+// activate is Activate, under e.mu.
+func (e *Engine) activate(s *Snapshot) {
 	if cur := e.cur.Load(); cur != nil && cur.Version == s.Version {
 		e.lastErr.Store(nil)
 		return

@@ -1057,3 +1057,27 @@ fn route(r: Request) -> Decision = if health.healthy("openai") { to("openai") } 
 		t.Errorf("after 25 failures of openai: %s, want anthropic (its breaker open)", got)
 	}
 }
+
+// TestActivateOver: ActivateOver activates only over the snapshot given
+// (nil: none active), and reports whether it did.
+func TestActivateOver(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	a, err := e.BuildDir(context.Background(), "../examples/policies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"default.rpl": []byte("package default\n\nfn route(req: Request) -> Decision {\n  to(\"openai:gpt-4o\")\n}\n")}
+	b, err := e.BuildFiles(context.Background(), "mem", files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.ActivateOver(nil, a) || e.Current() != a {
+		t.Fatal("ActivateOver(nil, a) with none active did not activate a")
+	}
+	if e.ActivateOver(nil, b) || e.Current() != a {
+		t.Fatal("ActivateOver(nil, b) with a active activated b")
+	}
+	if !e.ActivateOver(a, b) || e.Current() != b {
+		t.Fatal("ActivateOver(a, b) with a active did not activate b")
+	}
+}

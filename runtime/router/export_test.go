@@ -43,3 +43,11 @@ func (r *Router) HoldLoads() (release func()) {
 	var once sync.Once
 	return func() { once.Do(r.loadMu.Unlock) }
 }
+
+// AfterLocalBuild runs f between each build of the local source (the
+// policy directory, the bundle file) and its activation, until the test
+// ends.
+func AfterLocalBuild(t testing.TB, f func()) {
+	afterLocalBuild.Store(&f)
+	t.Cleanup(func() { afterLocalBuild.Store(nil) })
+}

@@ -38,7 +38,9 @@
 // recorded one (or a bucket created anew). A directory change and a push both made while the
 // router was down are activated in that order: the push wins. Hot reload
 // follows the same rule: a directory saved unchanged is not activated
-// again over a later push or rollback. Reload (POST /v2/policies/reload,
+// again over a later push or rollback, nor is a changed one whose build
+// another activation overtook (a push landing while it is built: the
+// push is the later). Reload (POST /v2/policies/reload,
 // SIGHUP to rpl-router serve) always activates it: the operator's way
 // back to the directory's version after a rollback, a restart included.
 // A refused revision stays the status's last error, across restarts,

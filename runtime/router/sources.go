@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -252,12 +253,12 @@ func (r *Router) readOptions() bundle.ReadOptions {
 
 // loadDir builds the policy directory and activates it: always with
 // force, else only when its version differs from the one last taken from
-// it or nothing is active (see the package documentation). It returns
-// the snapshot activated, nil when the source was unchanged.
+// it or nothing is active, and no other activation came while it was
+// built (see the package documentation and loadLocal). It returns the
+// snapshot activated, nil when it activated none.
 func (r *Router) loadDir(ctx context.Context, force bool) (*runtime.Snapshot, error) {
 	dir := r.opt.Policies
-	return r.loadLocal(ctx, dir, force, func() (*runtime.Snapshot, error) { return r.Engine.BuildDir(ctx, dir) },
-		func() (*runtime.Snapshot, error) { return r.Engine.LoadDir(ctx, dir) })
+	return r.loadLocal(ctx, dir, force, func() (*runtime.Snapshot, error) { return r.Engine.BuildDir(ctx, dir) })
 }
 
 // loadBundle is loadDir for the bundle file path. The file is read
@@ -265,71 +266,72 @@ func (r *Router) loadDir(ctx context.Context, force bool) (*runtime.Snapshot, er
 // runs last activates the file as it is then; a file that cannot be read
 // is a failed load, reported in the status as one that does not verify.
 func (r *Router) loadBundle(ctx context.Context, path string, force bool) (*runtime.Snapshot, error) {
-	read := func() ([]byte, error) {
+	return r.loadLocal(ctx, path, force, func() (*runtime.Snapshot, error) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, &runtime.LoadError{Source: path, Problems: []string{err.Error()}}
 		}
-		return data, nil
-	}
-	return r.loadLocal(ctx, path, force, func() (*runtime.Snapshot, error) {
-		data, err := read()
-		if err != nil {
-			return nil, err
-		}
 		return r.Engine.BuildBundle(ctx, path, data, r.readOptions())
-	}, func() (*runtime.Snapshot, error) {
-		data, err := read()
-		if err != nil {
-			r.Engine.LoadFailed(err)
-			return nil, err
-		}
-		return r.Engine.LoadBundle(ctx, path, data, r.readOptions())
 	})
 }
 
-// loadLocal activates the snapshot of the local source path (a directory
-// or bundle file) unless, without force, it is the version last taken
-// from path while another is active: an unchanged source is no new
-// activation (nil, nil). load builds and activates, recording a refusal
-// in the engine's status; build only builds. Loads are one at a time
-// (loadMu): a reload asked for (Reload) and one the watch makes do not
-// cross.
-func (r *Router) loadLocal(ctx context.Context, path string, force bool, build, load func() (*runtime.Snapshot, error)) (*runtime.Snapshot, error) {
+// afterLocalBuild, when set (by tests), runs between a local source's
+// build and its activation.
+var afterLocalBuild atomic.Pointer[func()]
+
+// loadLocal builds the local source path (a directory or bundle file)
+// and activates it; a failed build is recorded in the engine's status.
+// Without force, it activates nothing (nil, nil) when the source holds
+// the version last taken from it while another is active (an unchanged
+// source is no new activation), nor when another activation came while
+// it built (a push, a rollback: the later one stays; the version counts
+// as taken, so the source saved unchanged does not override it either).
+// With force (Reload) it activates the source's version in any case.
+// Loads are one at a time (loadMu): a reload asked for (Reload) and one
+// the watch makes do not cross.
+func (r *Router) loadLocal(ctx context.Context, path string, force bool, build func() (*runtime.Snapshot, error)) (*runtime.Snapshot, error) {
 	r.loadMu.Lock()
 	defer r.loadMu.Unlock()
 	r.persistMu.Lock()
 	last := r.sources.Local
 	r.persistMu.Unlock()
 	key := localPath(path)
-	// A record of an earlier release may hold the path as given.
-	if !force && r.Engine.Ready() && last != nil && localPath(last.Path) == key {
-		s, err := build()
-		if err == nil && s.Version == last.Version {
-			// The source is good again: its failed load is over. Another
-			// source's (a refused push) stays reported.
-			r.Engine.SourceMended(path)
-			if cur := r.Engine.Current(); cur != nil && cur.Version != s.Version {
-				r.log.Info("policy source unchanged: the later activation stays", "source", path, "version", s.ShortVersion(), "active", cur.ShortVersion(),
-					"reactivate", "POST /v2/policies/reload, or SIGHUP to rpl-router serve")
-			} else {
-				r.log.Debug("policy source unchanged", "source", path, "version", s.ShortVersion())
-			}
-			return nil, nil
-		}
-		if err == nil {
-			r.Engine.Activate(s)
-			r.took(func(src *sources) { src.Local = &localSource{Path: key, Version: s.Version} })
-			return s, nil
-		}
-		// Load again to record the refusal (a failed build only is
-		// built twice).
-	}
-	s, err := load()
+	was := r.Engine.Current()
+	s, err := build()
 	if err != nil {
+		r.Engine.LoadFailed(err)
 		return nil, err
 	}
+	if f := afterLocalBuild.Load(); f != nil {
+		(*f)()
+	}
+	// A record of an earlier release may hold the path as given.
+	if !force && was != nil && last != nil && localPath(last.Path) == key && s.Version == last.Version {
+		// The source is good again: its failed load is over. Another
+		// source's (a refused push) stays reported.
+		r.Engine.SourceMended(path)
+		if cur := r.Engine.Current(); cur != nil && cur.Version != s.Version {
+			r.log.Info("policy source unchanged: the later activation stays", "source", path, "version", s.ShortVersion(), "active", cur.ShortVersion(),
+				"reactivate", "POST /v2/policies/reload, or SIGHUP to rpl-router serve")
+		} else {
+			r.log.Debug("policy source unchanged", "source", path, "version", s.ShortVersion())
+		}
+		return nil, nil
+	}
+	activated := true
+	if force {
+		r.Engine.Activate(s)
+	} else {
+		activated = r.Engine.ActivateOver(was, s)
+	}
 	r.took(func(src *sources) { src.Local = &localSource{Path: key, Version: s.Version} })
+	if !activated {
+		r.Engine.SourceMended(path)
+		cur := r.Engine.Current()
+		r.log.Info("policy source changed, and another version was activated while it was built: the later activation stays", "source", path, "version", s.ShortVersion(),
+			"active", cur.ShortVersion(), "active_source", cur.Source, "reactivate", "POST /v2/policies/reload, or SIGHUP to rpl-router serve")
+		return nil, nil
+	}
 	return s, nil
 }
 

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -338,4 +340,67 @@ func TestUnchangedSourceKeepsOtherError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDirBuildOverridden: a change of the policy directory whose build
+// is overtaken by another activation (here a rollback, as a push landing
+// during a slow build) does not override it when the build ends: the
+// later activation stays, and the directory's version counts as taken
+// (saved again unchanged, it still does not override it).
+func TestDirBuildOverridden(t *testing.T) {
+	dir := copyExamples(t)
+	r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
+	v1 := r.Engine.Current().Version
+	p := filepath.Join(dir, "default.rpl")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var built chan struct{}
+	edit := func(suffix string) {
+		t.Helper()
+		for built != nil && len(built) > 0 { // builds of the edits before
+			<-built
+		}
+		if err := os.WriteFile(p, append(slices.Clone(data), suffix...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("\n# second\n")
+	waitVersion(t, r, v1)
+
+	built = make(chan struct{}, 10)
+	var rollback atomic.Bool
+	rollback.Store(true)
+	router.AfterLocalBuild(t, func() {
+		if rollback.Swap(false) {
+			if _, err := r.Engine.Rollback(); err != nil {
+				t.Error(err)
+			}
+		}
+		built <- struct{}{}
+	})
+	// waitBuilt waits for the watch's next build, then for its load to
+	// end (loads hold the lock HoldLoads takes).
+	waitBuilt := func() {
+		t.Helper()
+		select {
+		case <-built:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the directory's change was not built")
+		}
+		r.HoldLoads()()
+	}
+	edit("\n# third\n")
+	waitBuilt()
+	if got := r.Engine.Current().Version; got != v1 {
+		t.Fatalf("active %.12s after the rollback made during the build, want %.12s (rolled back to)", got, v1)
+	}
+	edit("\n# third\n") // saved again, unchanged
+	waitBuilt()
+	if got := r.Engine.Current().Version; got != v1 {
+		t.Fatalf("active %.12s after the directory saved unchanged, want %.12s", got, v1)
+	}
+	edit("\n# fourth\n") // a later change is activated
+	waitVersion(t, r, v1)
 }
