@@ -206,6 +206,10 @@ type BundleWatcher struct {
 
 	mu   sync.Mutex
 	seen BundleMark // the last revision handled
+	// floor is where a look-back through the key's history stops
+	// (applyEarlier): seen, but after a refused revision whose look-back
+	// was left to a newer one already pushed, the floor before it.
+	floor BundleMark
 }
 
 // WatchBundles starts watching; Stop ends it.
@@ -223,7 +227,7 @@ func WatchBundles(nc *nats.Conn, cfg WatchConfig) *BundleWatcher {
 		cfg.Resync = 5 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &BundleWatcher{nc: nc, cfg: cfg, cancel: cancel, done: make(chan struct{}), seen: cfg.Seen}
+	w := &BundleWatcher{nc: nc, cfg: cfg, cancel: cancel, done: make(chan struct{}), seen: cfg.Seen, floor: cfg.Seen}
 	go w.run(ctx)
 	return w
 }
@@ -414,14 +418,19 @@ func (w *BundleWatcher) replaced(ctx context.Context, kv jetstream.KeyValue, cre
 // (applyEarlier), and m's refusal is told again (NewestRefused).
 func (w *BundleWatcher) apply(ctx context.Context, kv jetstream.KeyValue, m BundleMark, data []byte) {
 	w.mu.Lock()
-	prev := w.seen
+	prev, floor := w.seen, w.floor
 	w.mu.Unlock()
 	if prev.covers(m) {
 		return
 	}
+	next := m // the floor after m
 	if err := w.try(ctx, m, data, 0); err != nil {
 		at := time.Now()
-		if w.applyEarlier(ctx, kv, prev, m) && ctx.Err() == nil && w.cfg.NewestRefused != nil {
+		tried, newer := w.applyEarlier(ctx, kv, floor, m)
+		switch {
+		case newer:
+			next = floor
+		case tried && ctx.Err() == nil && w.cfg.NewestRefused != nil:
 			w.cfg.NewestRefused(m.Revision, err, at)
 		}
 	}
@@ -429,7 +438,7 @@ func (w *BundleWatcher) apply(ctx context.Context, kv jetstream.KeyValue, m Bund
 		return // stopping: not handled, to be applied by the next run
 	}
 	w.mu.Lock()
-	w.seen = m
+	w.seen, w.floor = m, next
 	w.mu.Unlock()
 	if w.cfg.Handled != nil {
 		w.cfg.Handled(m)
@@ -457,11 +466,15 @@ func (w *BundleWatcher) try(ctx context.Context, m BundleMark, data []byte, newe
 }
 
 // applyEarlier applies, after revision m was refused, the newest revision
-// before it that was not handled yet (prev: the last handled) and that
-// Apply takes, trying them newest first; it stops at a revision handled
-// already (what runs is that one, or newer) and at a deletion of the key.
-// It reports whether it handed Apply a revision (activated or refused).
-func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue, prev, m BundleMark) (tried bool) {
+// before it that was not handled yet (floor: the last handled, see
+// BundleWatcher.floor) and that Apply takes, trying them newest first; it
+// stops at a revision handled already (what runs is that one, or newer)
+// and at a deletion of the key. It reports whether it handed Apply a
+// revision (activated or refused). It tries none, and reports newer, when
+// the key has a newer bundle than m already: the watch delivers that one
+// next (and, refused, looks back past m), where an earlier one activated
+// meanwhile would be a version the fleet has left.
+func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue, floor, m BundleMark) (tried, newer bool) {
 	hctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	hist, err := kv.History(hctx, m.Key)
 	cancel()
@@ -469,24 +482,27 @@ func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue,
 		if ctx.Err() == nil && w.cfg.OnError != nil {
 			w.cfg.OnError(fmt.Errorf("bundle %s/%s: looking for a revision before %d to activate: %w", w.cfg.Bucket, w.cfg.Key, m.Revision, err))
 		}
-		return false
+		return false, false
 	}
 	for i := len(hist) - 1; i >= 0 && ctx.Err() == nil; i-- {
 		e := hist[i]
+		if e.Revision() > m.Revision && e.Operation() == jetstream.KeyValuePut {
+			return false, true
+		}
 		if e.Revision() >= m.Revision {
 			continue
 		}
 		em := m
 		em.Revision = e.Revision()
-		if prev.covers(em) || e.Operation() != jetstream.KeyValuePut {
-			return tried
+		if floor.covers(em) || e.Operation() != jetstream.KeyValuePut {
+			return tried, false
 		}
 		tried = true
 		if w.try(ctx, em, e.Value(), m.Revision) == nil {
-			return true
+			return true, false
 		}
 	}
-	return tried
+	return tried, false
 }
 
 // ErrNothingToRollBack is RollbackBundle's answer when the bucket keeps

@@ -495,6 +495,66 @@ func TestBundleWatchLooksBack(t *testing.T) {
 	}
 }
 
+// TestBundleWatchNoLookBackPastNewer: a refused revision does not send
+// the watch back to an earlier one when a newer revision is already in
+// the bucket: that one comes next (the watch activated the earlier one
+// for the moment in between, a version the fleet had left). Refused too,
+// the newer one looks back past the first.
+func TestBundleWatchNoLookBackPastNewer(t *testing.T) {
+	good1, good2, good3, bad := buildBundle(t, ""), buildBundle(t, "second"), buildBundle(t, "third"), buildBundle(t, "refused")
+	for _, c := range []struct {
+		name string
+		next []byte // pushed while the refused revision is applied
+		want string // with the revisions 3 (refused) and 4 (next)
+	}{
+		{"good", good3, "tried [3 4], activated [4]"},
+		{"refused", bad, "tried [3 4 3 2], activated [2]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			nc := kvServer(t)
+			ctx := context.Background()
+			push := func(data []byte) uint64 {
+				t.Helper()
+				rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rev
+			}
+			rev1 := push(good1)
+			away := natsx.BundleMark{Bucket: natsx.BundleBucket, Key: natsx.BundleKey, Revision: rev1}
+			w := natsx.WatchBundles(nc, natsx.WatchConfig{Seen: away, Apply: (&recorder{bad: bad}).apply})
+			waitFor(t, "the first watch", func() bool { return w.Revision() == rev1 && w.Synced() })
+			w.Stop()
+			// Away for a good push and a refused one; another comes
+			// while the refused one is being applied.
+			push(good2)
+			rev3 := push(bad)
+			r := &recorder{bad: bad}
+			refusing, pushed := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			var last atomic.Uint64
+			w = natsx.WatchBundles(nc, natsx.WatchConfig{Seen: away, Apply: func(ctx context.Context, data []byte, rev uint64) error {
+				if rev == rev3 {
+					once.Do(func() {
+						close(refusing)
+						<-pushed
+					})
+				}
+				return r.apply(ctx, data, rev)
+			}, Handled: func(m natsx.BundleMark) { last.Store(m.Revision) }})
+			defer w.Stop()
+			<-refusing
+			rev4 := push(c.next)
+			close(pushed)
+			waitFor(t, "the last push", func() bool { return last.Load() == rev4 })
+			if got := r.String(); got != c.want {
+				t.Errorf("%s, want %s", got, c.want)
+			}
+		})
+	}
+}
+
 // TestBundleWatchBucketReplaced: a running watch follows a bucket deleted
 // and created again, whose revisions start from 1 anew (the watch of the
 // old bucket waited for the revisions after the old one's last, and
