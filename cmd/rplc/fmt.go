@@ -22,7 +22,8 @@ func newFmtCmd(e *env) *cobra.Command {
 Each PATH is a .rpl file or a directory, walked recursively for *.rpl files
 (test files included); "-" formats standard input. By default the formatted
 source of each file is printed to standard output. With -w, files whose
-layout changes are rewritten in place. With --check, nothing is written: the
+layout changes are rewritten in place (a read-only one is reported, not
+rewritten). With --check, nothing is written: the
 files that are not formatted are listed, and the exit status is 1 if there
 are any. With -d (--diff), nothing is written either: each file that is not
 formatted is shown as a unified diff from its text to its formatted text,
@@ -137,9 +138,14 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 	return nil
 }
 
+// errReadOnly is writeFileAtomic's refusal of a file without write
+// permission.
+var errReadOnly = errors.New("file is read-only (no write permission): not rewritten")
+
 // writeFileAtomic replaces path with data, keeping its permissions: the
 // data goes to a temporary file in the same directory, renamed over path,
-// so a crash never leaves a half-written policy.
+// so a crash never leaves a half-written policy. A read-only file is
+// refused (errReadOnly).
 func writeFileAtomic(path string, data []byte) error {
 	// Through a symbolic link, the file it names is formatted: renaming
 	// over the link would replace it with a copy and leave the file as it
@@ -150,6 +156,11 @@ func writeFileAtomic(path string, data []byte) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err
+	}
+	// The rename would replace a file nobody may write (and root may
+	// write any): a read-only file is left alone, as an editor leaves it.
+	if fi.Mode().Perm()&0o222 == 0 {
+		return errReadOnly
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".rplc-*")
 	if err != nil {
