@@ -34,8 +34,11 @@ type LogConfig struct {
 	// Batch is the most events one message holds, 0 meaning 64; Linger
 	// is the longest an event waits, once the publisher has it, for
 	// others to fill its message, 0 meaning 5ms. A message holds at most
-	// 64 KiB of events, unless one event alone is larger. Batch 1
-	// publishes each event as it comes.
+	// 64 KiB of events, unless one event alone is larger, and is, as
+	// published (compressed or not), no larger than the server accepts
+	// (its max_payload, less room for the header): a batch that would be
+	// is split, and an event that alone would be is dropped and counted
+	// (Dropped). Batch 1 publishes each event as it comes.
 	Batch  int
 	Linger time.Duration
 	// Uncompressed publishes each message as JSON Lines as they are,
@@ -103,8 +106,14 @@ const maxLogDecoded = 64 << 20
 // maxBatchBytes bounds a message whatever LogConfig.Batch says, well
 // under the 1 MB a NATS server accepts by default: an event that would
 // take a message past it goes into the next message (alone, if it is
-// larger itself).
+// larger itself). A server may accept less (max_payload is configurable:
+// 8 KiB, say), which bounds a message too (payloadMax).
 const maxBatchBytes = 64 << 10
+
+// logHeaderRoom is what a message's payload leaves, under the server's
+// max_payload, for its header, which the limit counts: the log's own,
+// "NATS/1.0\r\nContent-Encoding: s2\r\n\r\n", is 34 bytes.
+const logHeaderRoom = 128
 
 // DecisionLog publishes decision events to the LogStream stream. It
 // implements runtime.DecisionLog: LogDecision never waits for the
@@ -153,9 +162,11 @@ type DecisionLog struct {
 	// The publisher's, under mu: idle when it holds no event and
 	// waits for one (no linger running), closed once it has stopped;
 	// held and heldLen, the events and bytes of the message being
-	// filled.
+	// filled; fill, the bytes of JSON Lines that make a message full
+	// (fillMax), as of the publisher's last take.
 	idle, closed  bool
 	held, heldLen int
+	fill          int
 
 	// The publisher's: the message being filled, its event count, the
 	// time of the last acknowledged publish, and the queue it took last.
@@ -215,7 +226,7 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 		cfg.AckEvery = time.Second
 	}
 	l := &DecisionLog{nc: nc, cfg: cfg, given: given, stop: make(chan struct{}), done: make(chan struct{}), missing: make(chan struct{}, 1),
-		wake: make(chan struct{}, 1), idle: true}
+		wake: make(chan struct{}, 1), idle: true, fill: maxBatchBytes}
 	if !cfg.Uncompressed {
 		l.hdr = nats.Header{"Content-Encoding": {LogEncodingS2}}
 	}
@@ -395,7 +406,7 @@ func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
 	}
 	l.q = append(l.q, ev)
 	l.qlen += lineSize(ev)
-	wake := l.idle || l.held+len(l.q) >= l.cfg.Batch || l.heldLen+l.qlen >= maxBatchBytes
+	wake := l.idle || l.held+len(l.q) >= l.cfg.Batch || l.heldLen+l.qlen >= l.fill
 	l.idle = false
 	l.mu.Unlock()
 	if wake {
@@ -472,7 +483,7 @@ func (l *DecisionLog) run(ready bool) {
 		// of the one before, and may have made a full message without
 		// waking the publisher: it looks again, rather than leave it to
 		// the linger.
-		again := !idle && (l.held+len(l.q) >= l.cfg.Batch || l.heldLen+l.qlen >= maxBatchBytes)
+		again := !idle && (l.held+len(l.q) >= l.cfg.Batch || l.heldLen+l.qlen >= l.fill)
 		l.mu.Unlock()
 		if again {
 			select {
@@ -495,24 +506,48 @@ func (l *DecisionLog) run(ready bool) {
 // to new events when the publisher stops).
 func (l *DecisionLog) take(stopping bool) []*rt.DecisionEvent {
 	clear(l.spare) // the events of the last take, released since
+	fill := l.fillMax()
 	l.mu.Lock()
 	evs := l.q
 	l.q, l.qlen, l.spare = l.spare[:0], 0, evs
 	l.closed = stopping
+	l.fill = fill
 	l.mu.Unlock()
 	return evs
 }
 
+// payloadMax is the largest payload a message may have as published:
+// what the server accepts (nc.MaxPayload, learnt at each connection),
+// less logHeaderRoom; no limit while it is not known (never connected).
+func (l *DecisionLog) payloadMax() int {
+	if mp := l.nc.MaxPayload(); mp > 0 {
+		return max(int(mp)-logHeaderRoom, 1)
+	}
+	return maxLogDecoded
+}
+
+// fillMax is the bytes of JSON Lines that make a message full:
+// maxBatchBytes, or less uncompressed if the server accepts less. A
+// compressed message is bounded after its compression (send): S2 makes
+// the log's events a tenth as large, and its JSON Lines filled to the
+// server's limit would hold a tenth as many events.
+func (l *DecisionLog) fillMax() int {
+	if l.hdr != nil {
+		return maxBatchBytes
+	}
+	return min(maxBatchBytes, l.payloadMax())
+}
+
 // full reports whether the message being filled is to be published.
-func (l *DecisionLog) full() bool { return l.n >= l.cfg.Batch || len(l.buf) >= maxBatchBytes }
+func (l *DecisionLog) full() bool { return l.n >= l.cfg.Batch || len(l.buf) >= l.fill }
 
 // add appends ev to the message being filled, publishing that message
-// first when ev would take it past maxBatchBytes.
+// first when ev would take it past fill (fillMax).
 func (l *DecisionLog) add(ev *rt.DecisionEvent) {
 	start := len(l.buf)
 	l.buf = append(ev.AppendJSON(l.buf), '\n')
 	ev.Release()
-	if l.n > 0 && len(l.buf) > maxBatchBytes {
+	if l.n > 0 && len(l.buf) > l.fill {
 		line := l.buf[start:]
 		l.buf = l.buf[:start]
 		l.publish()
@@ -526,16 +561,43 @@ func (l *DecisionLog) publish() {
 	if l.n == 0 {
 		return
 	}
-	n := l.n
-	if len(l.buf) > maxLogDecoded {
-		l.buf, l.z, l.n = nil, nil, 0
+	l.send(l.buf, l.n)
+	if cap(l.buf) > 4*maxBatchBytes {
+		l.buf, l.z = nil, nil // one huge event must not stay pinned
+	}
+	l.buf, l.n = l.buf[:0], 0
+}
+
+// send publishes lines, the JSON Lines of n events, as a message. One
+// that would be larger, as published, than the server accepts
+// (payloadMax), or, holding more than one event, than maxBatchBytes, is
+// sent as two, each with half of the events: the client refuses a
+// message past the server's max_payload (nats: maximum payload
+// exceeded), and every event of an uncompressed message of 64 KiB was
+// lost to a server that accepts 8 KiB. An event that alone is larger,
+// or that readers would refuse (maxLogDecoded), is dropped and counted.
+func (l *DecisionLog) send(lines []byte, n int) {
+	if len(lines) > maxLogDecoded {
 		l.drop(n)
 		return
 	}
-	data := l.buf
+	data := lines
 	if l.hdr != nil {
-		l.z = s2.Encode(l.z[:cap(l.z)], l.buf)
+		l.z = s2.Encode(l.z[:cap(l.z)], lines)
 		data = l.z
+	}
+	if limit := l.payloadMax(); len(data) > limit || (n > 1 && len(data) > maxBatchBytes) {
+		if n == 1 {
+			l.drop(1)
+			return
+		}
+		half := 0
+		for range n / 2 {
+			half += bytes.IndexByte(lines[half:], '\n') + 1
+		}
+		l.send(lines[:half], n/2)
+		l.send(lines[half:], n-n/2)
+		return
 	}
 	var err error
 	if now := time.Now(); l.cfg.AckEvery < 0 || now.Sub(l.acked) >= l.cfg.AckEvery {
@@ -547,10 +609,6 @@ func (l *DecisionLog) publish() {
 		// Copied into the connection's buffer.
 		err = l.nc.PublishMsg(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: data})
 	}
-	if cap(l.buf) > 4*maxBatchBytes {
-		l.buf, l.z = nil, nil // one huge event must not stay pinned
-	}
-	l.buf, l.n = l.buf[:0], 0
 	if err != nil {
 		l.drop(n)
 		return
