@@ -51,3 +51,6 @@ func AfterLocalBuild(t testing.TB, f func()) {
 	afterLocalBuild.Store(&f)
 	t.Cleanup(func() { afterLocalBuild.Store(nil) })
 }
+
+// LogNATS is the decision log's own connection (nil without a log).
+func (r *Router) LogNATS() *nats.Conn { return r.dlogNC }

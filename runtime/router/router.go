@@ -481,14 +481,33 @@ func (r *Router) connectInProcess(opts ...nats.Option) (*nats.Conn, error) {
 	return natsx.ConnectInProcess(r.ns, append(opts, nats.ErrorHandler(r.natsError))...)
 }
 
+// natsPingInterval and natsMaxPingsOut are how a connection to an
+// external NATS (--nats-url) finds that its server is gone without a
+// word: a half-open TCP connection (the server's host lost or cut off, a
+// NAT or firewall that forgot the flow) reads nothing and fails no write
+// until the kernel gives up, many minutes later. The client pings every
+// natsPingInterval, and takes the connection for dead (then reconnects,
+// logging it lost) when a ping is due with natsMaxPingsOut unanswered:
+// within 30 s of the last answer, 20 s at least. nats.go's defaults, 2
+// minutes and 2, took up to 6 minutes, the router's decision log
+// publishing into the dead connection meanwhile. A ping and its answer
+// every 10 s cost nothing; fewer allowed out would take a server busy a
+// few seconds (a JetStream leader election) for dead.
+const (
+	natsPingInterval = 10 * time.Second
+	natsMaxPingsOut  = 2
+)
+
 // connectExternal connects to the NATS deployment of --nats-url, retrying
 // in the background while it is unreachable. Losing the connection and
 // getting it back are logged, with the server and how long it lasted: in
 // between, NATS requests go to the fleet's other routers (or get no
-// responders) while HTTP is served as before.
+// responders) while HTTP is served as before. A connection gone dead
+// without a word is found within 30 s (natsPingInterval).
 func (r *Router) connectExternal(name string) (*nats.Conn, error) {
 	var lost atomic.Int64 // unix nanoseconds, 0 while connected
 	return nats.Connect(r.opt.NATSURL, nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
+		nats.PingInterval(natsPingInterval), nats.MaxPingsOutstanding(natsMaxPingsOut),
 		nats.ErrorHandler(r.natsError),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			if nc.IsClosed() || !lost.CompareAndSwap(0, time.Now().UnixNano()) {
