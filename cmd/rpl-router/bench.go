@@ -93,7 +93,8 @@ stall to every request it delays), then at maximum throughput, for:
                              on PATH, or --nats-server; skipped otherwise)
 
 echo is a bare NATS responder answering on the router's connection with
-as many subscriptions as the router: the transport's floor. First a
+as many subscriptions as the router, and their limits (past 1,024
+requests queued on one, it answers overloaded): the transport's floor. First a
 thread spins for --probe and reports the machine's own pauses, a floor
 under the tails of requests in flight across them. Then, unless
 --tenants 0, a separate process loads that many tenant policies and
@@ -174,7 +175,7 @@ var okPrefix = []byte(`{"ok":true`)
 
 func okReply(kind string) func([]byte) bool {
 	if kind == "echo" {
-		return func(b []byte) bool { return len(b) > 0 }
+		return func(b []byte) bool { return len(b) > 0 && !bytes.Equal(b, echoOverloaded) }
 	}
 	return func(b []byte) bool { return bytes.HasPrefix(b, okPrefix) }
 }
@@ -434,7 +435,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	if !r.Engine.Ready() {
 		return errors.New("the router has no active policy version")
 	}
-	if err := serveEcho(r.NATS()); err != nil {
+	if _, err := serveEcho(r.NATS()); err != nil {
 		return err
 	}
 	inproc, err := natsx.ConnectInProcess(r.NATSServer(), nats.Name("rpl-router-bench"))

@@ -19,17 +19,47 @@ import (
 	"github.com/rpl-lang/rpl/runtime/router"
 )
 
+// The echo's limits are those of the router's decide subscriptions
+// (natsx.Config's defaults, which the bench's routers run with): a
+// subscription with more than echoMaxPending requests queued answers
+// echoOverloaded, as the router answers overloaded, and the client drops
+// what would take its backlog past echoMaxBacklog messages or
+// echoMaxBytes. The echo had none: under overload its backlog, and its
+// latency, grew without bound where the router's was refused, and the
+// two did not fail alike.
+const (
+	echoMaxPending = 1024                   // natsx.Config.MaxPending
+	echoMaxBacklog = echoMaxPending + 1<<16 // natsx.Config.MaxBacklog
+	echoMaxBytes   = 64 << 20
+)
+
+// echoOverloaded is the echo's answer past echoMaxPending; the bench
+// counts it failed (okReply), as it counts the router's refusals.
+var echoOverloaded = []byte(`{"ok":false,"error":{"code":"overloaded","message":"echo overloaded; retry later"}}`)
+
+// echo answers m with its own data, or echoOverloaded when m's
+// subscription has more than echoMaxPending requests queued.
+func echo(m *nats.Msg) {
+	if n, _, _ := m.Sub.Pending(); n > echoMaxPending {
+		m.Respond(echoOverloaded)
+		return
+	}
+	m.Respond(m.Data)
+}
+
 // serveEcho answers echoSubject on nc with as many queue subscriptions as
 // the router has for each decide subject: the bench's bare responder.
-func serveEcho(nc *nats.Conn) error {
+func serveEcho(nc *nats.Conn) ([]*nats.Subscription, error) {
+	var subs []*nats.Subscription
 	for range runtime.GOMAXPROCS(0) {
-		sub, err := nc.QueueSubscribe(echoSubject, "rpl-bench-echo", func(m *nats.Msg) { m.Respond(m.Data) })
+		sub, err := nc.QueueSubscribe(echoSubject, "rpl-bench-echo", echo)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		sub.SetPendingLimits(-1, -1)
+		sub.SetPendingLimits(echoMaxBacklog, echoMaxBytes)
+		subs = append(subs, sub)
 	}
-	return nc.Flush()
+	return subs, nc.Flush()
 }
 
 // extSetup is what the ext setups run against: a nats-server process on
@@ -78,7 +108,7 @@ func startExt(ctx context.Context, o benchOpts, dataDir string) (*extSetup, erro
 		stopServer()
 		return nil, fmt.Errorf("router on %s: %w", url, err)
 	}
-	if err := serveEcho(r.NATS()); err != nil {
+	if _, err := serveEcho(r.NATS()); err != nil {
 		r.Shutdown(context.Background())
 		stopServer()
 		return nil, err
