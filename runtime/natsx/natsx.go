@@ -28,7 +28,9 @@
 // feedback subscriptions' backlog is bounded by bytes only
 // (MaxPendingBytes), so that a burst of fire-and-forget feedback is
 // queued rather than dropped; what is dropped all the same is counted by
-// subject (Dropped) and logged, a line a second at most.
+// subject (Dropped) and logged, a line a second at most. So are the
+// messages still queued when the subscriptions close (Stop: a drain
+// that ran out, or a connection down at Drain), lost with them.
 //
 // The decision log is published on rpl.log.decisions, which the stream
 // RPL_DECISIONS stores: each message holds one or more events in JSON
@@ -196,8 +198,11 @@ type Server struct {
 	busy atomic.Int64
 
 	// dropped[i] is the last count of messages subs[i] dropped that was
-	// read (a subscription closed answers no more).
-	dropped []atomic.Int64
+	// read (a subscription closed answers no more); lost[i], the
+	// messages still queued in subs[i] when Stop closed it; running[i]
+	// is set while subs[i]'s handler runs.
+	dropped, lost []atomic.Int64
+	running       []*atomic.Bool
 	// noReplyDecides and noReplyFeedback count the messages without a
 	// reply subject the handler could not serve: decide requests (never
 	// decided) and feedback that was not recorded (invalid, or failed).
@@ -248,7 +253,12 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 			n = max(1, n/2)
 		}
 		for range n {
-			sub, err := nc.QueueSubscribe(subj, QueueGroup, s.handler(kinds[subj]))
+			h, running := s.handler(kinds[subj]), new(atomic.Bool)
+			sub, err := nc.QueueSubscribe(subj, QueueGroup, func(m *nats.Msg) {
+				running.Store(true)
+				h(m)
+				running.Store(false)
+			})
 			if err != nil {
 				s.Stop()
 				return nil, err
@@ -262,10 +272,10 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 			} else {
 				sub.SetPendingLimits(cfg.MaxBacklog, 64<<20)
 			}
-			s.subs = append(s.subs, sub)
+			s.subs, s.running = append(s.subs, sub), append(s.running, running)
 		}
 	}
-	s.dropped = make([]atomic.Int64, len(s.subs))
+	s.dropped, s.lost = make([]atomic.Int64, len(s.subs)), make([]atomic.Int64, len(s.subs))
 	go s.watchDrops()
 	if nc.IsConnected() {
 		if err := nc.Flush(); err != nil {
@@ -451,7 +461,8 @@ func (q *quietLog) note(log *slog.Logger, msg, subject, answer string) {
 }
 
 // Dropped is the number of messages the client dropped (a slow
-// consumer) on subject, or on any subject when it is "".
+// consumer), or that were still queued when Stop closed the
+// subscriptions, on subject, or on any subject when it is "".
 func (s *Server) Dropped(subject string) int64 {
 	var n int64
 	for i, sub := range s.subs[:len(s.dropped)] { // none before Serve has them all
@@ -461,7 +472,7 @@ func (s *Server) Dropped(subject string) int64 {
 		if d, err := sub.Dropped(); err == nil {
 			raise(&s.dropped[i], int64(d))
 		}
-		n += s.dropped[i].Load()
+		n += s.dropped[i].Load() + s.lost[i].Load()
 	}
 	return n
 }
@@ -531,11 +542,41 @@ func (s *Server) Drain(ctx context.Context) error {
 	return nil
 }
 
-// Stop unsubscribes at once.
+// Stop unsubscribes at once. The messages still queued in the
+// subscriptions are lost: those of a drain that ran out (Drain leaves
+// the subscriptions delivering them), or all those queued when Drain
+// found the connection down. A request among them times out at its
+// requester, but feedback published without a reply subject, which
+// has none, was lost without a word: they are counted as dropped on
+// their subject (Dropped) and logged. A message that a handler takes up
+// between the count and the unsubscription is counted although served
+// (the subscriptions deliver meanwhile: a few at most).
 func (s *Server) Stop() {
 	s.Dropped("") // the last counts, before the subscriptions close
 	s.once.Do(func() { close(s.stop) })
-	for _, sub := range s.subs {
+	var lost map[string]int64
+	for i, sub := range s.subs {
+		// Those queued less the one the handler is on, which the
+		// subscription counts until it returns, and which ends. Read
+		// in this order, a handler that returns in between and takes
+		// up the next is counted right.
+		busy := 0
+		if i < len(s.running) && s.running[i].Load() {
+			busy = 1
+		}
+		if n, _, err := sub.Pending(); err == nil && n > busy && i < len(s.lost) {
+			s.lost[i].Add(int64(n - busy))
+			if lost == nil {
+				lost = map[string]int64{}
+			}
+			lost[sub.Subject] += int64(n - busy)
+		}
 		sub.Unsubscribe()
+	}
+	for _, subj := range Subjects {
+		if n := lost[subj]; n > 0 {
+			s.cfg.Logger.Warn("NATS messages still queued when the subscriptions closed, lost: requests among them time out at their requesters, fire-and-forget feedback is not recorded",
+				"subject", subj, "lost", n)
+		}
 	}
 }

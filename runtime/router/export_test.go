@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -54,3 +55,39 @@ func AfterLocalBuild(t testing.TB, f func()) {
 
 // LogNATS is the decision log's own connection (nil without a log).
 func (r *Router) LogNATS() *nats.Conn { return r.dlogNC }
+
+// HoldNATSFeedback makes the NATS subscriptions of the routers started
+// after it hold the first feedback they handle until release is called;
+// held is closed once they do. They are those of 2 workers: one feedback
+// subscription, whatever GOMAXPROCS. It must be called before the
+// router starts.
+func HoldNATSFeedback(t testing.TB) (held <-chan struct{}, release func()) {
+	h, rel := make(chan struct{}), make(chan struct{})
+	var once, released sync.Once
+	old := natsServe
+	natsServe = func(nc *nats.Conn, e *runtime.Engine, cfg natsx.Config) (*natsx.Server, error) {
+		cfg.Workers = 2
+		trace := cfg.Trace
+		cfg.Trace = func(ctx context.Context, traceparent, transport string, kind runtime.Kind) (context.Context, func(*runtime.Outcome)) {
+			if kind == runtime.KindFeedback {
+				once.Do(func() { close(h); <-rel })
+			}
+			if trace != nil {
+				return trace(ctx, traceparent, transport, kind)
+			}
+			return ctx, func(*runtime.Outcome) {}
+		}
+		return old(nc, e, cfg)
+	}
+	t.Cleanup(func() { natsServe = old })
+	return h, func() { released.Do(func() { close(rel) }) }
+}
+
+// NATSInFlight is the requests the NATS subscriptions are handling or
+// hold queued (natsx.Server.InFlight), 0 before they exist.
+func (r *Router) NATSInFlight() int {
+	if s := r.natsS.Load(); s != nil {
+		return s.InFlight()
+	}
+	return 0
+}

@@ -606,7 +606,8 @@ func (r *Router) inFlight(natsS *natsx.Server) int {
 // that the drain did not complete (ctx ended first): the policy runs
 // still in flight are then cancelled, and their requests, those queued
 // on NATS too, answered overloaded, to be retried (up to a second more),
-// before the connections close. The decision log has until ctx's
+// before the connections close; NATS messages still queued then are
+// lost, counted and logged (natsx.Server.Stop). The decision log has until ctx's
 // deadline and a second at least to have its stream store the events
 // it holds; the spans up to 5 s of their own after (a collector that
 // does not answer), a failure to export them logged, not returned.
@@ -662,6 +663,13 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		}
 		for wait := time.Now().Add(time.Second); r.inFlight(natsS) > 0 && time.Now().Before(wait); {
 			time.Sleep(5 * time.Millisecond)
+		}
+		if natsS != nil {
+			// What is still queued is lost with the subscriptions:
+			// counted (rpl_nats_dropped_total) and logged, feedback
+			// published without a reply subject among it, which no
+			// requester's timeout tells of.
+			natsS.Stop()
 		}
 		if r.httpS != nil {
 			// The connections left are closed: a request still being

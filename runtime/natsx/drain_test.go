@@ -1,0 +1,73 @@
+package natsx_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	rt "github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+)
+
+// TestStopCountsQueued: the fire-and-forget feedback still queued when a
+// drain runs out, lost when the subscriptions close, is counted dropped
+// on its subject and logged; the one being recorded is not. It was lost
+// without a count: no requester times out for it.
+func TestStopCountsQueued(t *testing.T) {
+	s, nc := embedded(t, "")
+	e, _ := engineState(t, nil)
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hold := func(ctx context.Context, _, _ string, _ rt.Kind) (context.Context, func(*rt.Outcome)) {
+		once.Do(func() { close(held); <-release })
+		return ctx, func(*rt.Outcome) {}
+	}
+	var logs syncBuffer
+	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, Hooks: rt.Hooks{Trace: hold}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer close(release)
+	client, err := natsx.ConnectInProcess(s, nats.Name("test-client"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	const n = 21
+	for i := range n {
+		body := fmt.Appendf(nil, `{"request_id": "q-%d", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "ok", "latency_ms": 80, "cost": 0.000001}`, i)
+		if err := client.Publish(natsx.SubjectFeedback, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := client.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	<-held // the only feedback subscription's handler holds the first
+	for deadline := time.Now().Add(5 * time.Second); srv.InFlight() < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d feedbacks delivered", srv.InFlight(), n)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the drain runs out at once
+	if err := srv.Drain(ctx); err == nil {
+		t.Fatal("Drain: no error, with a handler held")
+	}
+	srv.Stop()
+	if got := srv.Dropped(natsx.SubjectFeedback); got != n-1 {
+		t.Errorf("feedback dropped: %d, want the %d queued behind the one held", got, n-1)
+	}
+	if got := srv.Dropped(""); got != n-1 {
+		t.Errorf("dropped on every subject: %d, want %d", got, n-1)
+	}
+	if out := logs.String(); !strings.Contains(out, "still queued when the subscriptions closed") || !strings.Contains(out, fmt.Sprintf("lost=%d", n-1)) {
+		t.Errorf("log: %s, want the %d lost said", out, n-1)
+	}
+}
