@@ -192,17 +192,16 @@ type Server struct {
 	d    *rt.Dispatcher
 	cfg  Config
 	subs []*nats.Subscription
-	// busy counts the handlers running. Not a WaitGroup: a draining
+	// running[i] is set while subs[i]'s handler runs (a subscription
+	// runs one at a time): busy counts them. Not a WaitGroup: a draining
 	// subscription still delivers, and a handler starting from none
 	// while Drain waits would break its rule (Add from zero before Wait).
-	busy atomic.Int64
+	running []*atomic.Bool
 
 	// dropped[i] is the last count of messages subs[i] dropped that was
 	// read (a subscription closed answers no more); lost[i], the
-	// messages still queued in subs[i] when Stop closed it; running[i]
-	// is set while subs[i]'s handler runs.
+	// messages still queued in subs[i] when Stop closed it.
 	dropped, lost []atomic.Int64
-	running       []*atomic.Bool
 	// noReplyDecides and noReplyFeedback count the messages without a
 	// reply subject the handler could not serve: decide requests (never
 	// decided) and feedback that was not recorded (invalid, or failed).
@@ -303,8 +302,6 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 				s.noReplyDecides.note(s.cfg.Logger, "NATS request without a reply subject not decided (publish it as a request)", m.Subject, "")
 				return
 			}
-			s.begin()
-			defer s.end()
 			if len(m.Data) > s.cfg.MaxBody {
 				s.refused(rt.RefusedTooLarge)
 				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, s.tooLarge(len(m.Data)))
@@ -327,8 +324,6 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			}
 			return
 		}
-		s.begin()
-		defer s.end()
 		arrival := time.Now()
 		x := s.d.Get()
 		defer s.d.Put(x)
@@ -377,8 +372,16 @@ func (s *Server) refuse(m *nats.Msg, x *rt.Exchange, kind rt.Kind, why rt.Refusa
 	m.Respond(out)
 }
 
-func (s *Server) begin() { s.busy.Add(1) }
-func (s *Server) end()   { s.busy.Add(-1) }
+// busy is the number of handlers running.
+func (s *Server) busy() int {
+	n := 0
+	for _, r := range s.running {
+		if r.Load() {
+			n++
+		}
+	}
+	return n
+}
 
 // InFlight is the number of requests being handled, or queued in the
 // subscriptions to be: a subscription's pending messages count the one
@@ -391,7 +394,7 @@ func (s *Server) InFlight() int {
 			n += m
 		}
 	}
-	return max(n, int(s.busy.Load()))
+	return max(n, s.busy())
 }
 
 // tooLarge is the refusal of a body of n bytes, beyond MaxBody.
@@ -531,7 +534,7 @@ func (s *Server) Drain(ctx context.Context) error {
 				return false
 			}
 		}
-		return s.busy.Load() == 0
+		return s.busy() == 0
 	}
 	for !drained() {
 		if ctx.Err() != nil {
