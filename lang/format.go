@@ -15,7 +15,8 @@ import (
 //
 // Comments are placed by position. The formatter walks the tree in source
 // order and, at fixed "flush points" (the start of a node, a closing
-// bracket), emits every comment that starts before that point. A comment
+// bracket, a token between two parts of a node such as `:`, `->` or
+// `=>`), emits every comment that starts before that point. A comment
 // that shared its line with code in the source stays at the end of a line
 // (a trailing comment); any other comment gets a line of its own. A comment
 // inside a group forces the group to break. Because the placement depends
@@ -42,8 +43,10 @@ const (
 // one blank line is kept where the author had blank lines between them.
 //
 // Every comment is kept, in order: a comment that followed code on its line
-// stays at the end of a line, other comments keep their own lines. Only the
-// trailing blanks of a comment's text are removed.
+// stays at the end of a line, other comments keep their own lines. A
+// comment before a `:`, `->`, `=>`, `=`, `|`, `?`, `as` or a match arm's
+// `if` stays before it (the token then starts a continuation line). Only
+// the trailing blanks of a comment's text are removed.
 //
 // Format refuses a tree that holds Bad nodes (from syntax errors). It
 // adds `;` or `,` where two statements or match arms would otherwise run
@@ -398,6 +401,15 @@ func (f *formatter) inline(pos Pos) doc {
 	return out
 }
 
+// before places the comments before the token that follows the code
+// ending at end (a `:`, `->`, `=>`, `=`, `|`, `?`, `as` or an arm's `if`)
+// there, ahead of the token: the token then starts the next line, so that
+// the comments stay before it rather than moving to the next node, after
+// the token.
+func (f *formatter) before(end Pos) doc {
+	return f.inline(f.skipTrivia(end))
+}
+
 func appendDoc(ds docs, d doc) docs {
 	if d == nil {
 		return ds
@@ -614,19 +626,21 @@ func (f *formatter) decl(d Decl) doc {
 	case *ImportDecl:
 		out := docs{"import ", f.expr(d.Path)}
 		if d.Alias != nil {
-			out = append(out, " as ", f.ident(d.Alias))
+			out = append(out, f.before(d.Path.Span().End), " as ", f.ident(d.Alias))
 		}
 		return out
 	case *ExtendsDecl:
 		return docs{"extends ", f.expr(d.Path)}
 	case *ConstDecl:
 		out := docs{"const ", f.ident(d.Name)}
+		end := d.Name.Sp.End
 		if d.Type != nil {
-			out = append(out, ": ", f.typ(d.Type))
+			out = append(out, f.before(end), ": ", f.typ(d.Type))
+			end = d.Type.Span().End
 		}
-		return append(out, f.assign(d.Value))
+		return append(out, f.before(end), f.assign(d.Value))
 	case *TypeDecl:
-		return docs{"type ", f.ident(d.Name), " = ", f.typ(d.Type)}
+		return docs{"type ", f.ident(d.Name), f.before(d.Name.Sp.End), " = ", f.typ(d.Type)}
 	case *FuncDecl:
 		return f.funcDecl(d)
 	case *TestDecl:
@@ -650,10 +664,12 @@ func (f *formatter) funcDecl(d *FuncDecl) doc {
 		func(i int) Pos { return d.Params[i].Sp.Start },
 		func(i int) doc {
 			p := d.Params[i]
-			return docs{f.ident(p.Name), ": ", f.typ(p.Type)}
+			return docs{f.ident(p.Name), f.before(p.Name.Sp.End), ": ", f.typ(p.Type)}
 		}, closePos))
+	end := closePos + 1 // after `)`
 	if d.Result != nil {
-		out = append(out, " -> ", f.typ(d.Result))
+		out = append(out, f.before(end), " -> ", f.typ(d.Result))
+		end = d.Result.Span().End
 	}
 	if b, ok := d.Body.(*BlockExpr); ok {
 		return append(out, " ", f.block(b))
@@ -661,7 +677,7 @@ func (f *formatter) funcDecl(d *FuncDecl) doc {
 	if d.Body == nil {
 		return f.bad(d, "a function without a body")
 	}
-	return append(out, f.assign(d.Body))
+	return append(out, f.before(end), f.assign(d.Body))
 }
 
 // assign lays out ` = value`. A value that is an operator expression or
@@ -723,14 +739,14 @@ func (f *formatter) typ(t TypeExpr) doc {
 			func(i int) Pos { return t.Fields[i].Sp.Start },
 			func(i int) doc {
 				ft := t.Fields[i]
-				return docs{f.ident(ft.Name), ": ", f.typ(ft.Type)}
+				return docs{f.ident(ft.Name), f.before(ft.Name.Sp.End), ": ", f.typ(ft.Type)}
 			}, t.Sp.End-1)}
 	case *OptionalType:
 		q := "?"
 		if _, ok := t.Elem.(*OptionalType); ok {
 			q = " ?" // not `??`, which is an operator
 		}
-		return docs{lead, f.typ(t.Elem), q}
+		return docs{lead, f.typ(t.Elem), f.before(t.Elem.Span().End), q}
 	case *FuncType:
 		out := docs{lead, "fn("}
 		closePos := f.skipTrivia(f.skipTrivia(t.Sp.Start+Pos(len("fn"))) + 1) // after `(`
@@ -742,7 +758,7 @@ func (f *formatter) typ(t TypeExpr) doc {
 			closePos = f.skipTrivia(p.Span().End)
 		}
 		// The comments before `)` stay inside the parentheses.
-		return append(out, f.inline(closePos), ") -> ", f.typ(t.Result))
+		return append(out, f.inline(closePos), ")", f.before(closePos+1), " -> ", f.typ(t.Result))
 	case *BadType:
 		return f.bad(t, "a type with syntax errors")
 	}
@@ -804,10 +820,12 @@ func (f *formatter) stmt(s Stmt) doc {
 	switch s := s.(type) {
 	case *LetStmt:
 		out := docs{"let ", f.ident(s.Name)}
+		end := s.Name.Sp.End
 		if s.Type != nil {
-			out = append(out, ": ", f.typ(s.Type))
+			out = append(out, f.before(end), ": ", f.typ(s.Type))
+			end = s.Type.Span().End
 		}
-		return append(out, f.assign(s.Value))
+		return append(out, f.before(end), f.assign(s.Value))
 	case *ReturnStmt:
 		return docs{"return ", f.expr(s.Value)}
 	case *ExpectStmt:
@@ -877,7 +895,14 @@ func (f *formatter) expr(e Expr) doc {
 			}
 			out = append(out, ")")
 		}
-		return append(out, " => ", f.expr(e.Body))
+		arrow := f.skipTrivia(e.Sp.Start)
+		if n := len(e.Params); n > 0 {
+			arrow = f.skipTrivia(e.Params[n-1].Sp.End)
+		}
+		if int(arrow) < len(f.src) && f.src[arrow] == ')' {
+			arrow++
+		}
+		return append(out, f.before(arrow), " => ", f.expr(e.Body))
 	case *ParenExpr:
 		return docs{lead, "(", f.expr(e.X), f.inline(e.Sp.End - 1), ")"}
 	case *IfExpr:
@@ -900,7 +925,7 @@ func (f *formatter) entry(en *Entry) doc {
 	default:
 		key = f.expr(k)
 	}
-	return docs{key, ": ", f.expr(en.Value)}
+	return docs{key, f.before(en.Key.Span().End), ": ", f.expr(en.Value)}
 }
 
 func formatPrec(op string) int {
@@ -1063,7 +1088,7 @@ func hugsArg(e Expr) bool {
 
 func (f *formatter) arg(a *Arg) doc {
 	if a.Name != nil {
-		return docs{f.ident(a.Name), ": ", f.expr(a.Value)}
+		return docs{f.ident(a.Name), f.before(a.Name.Sp.End), ": ", f.expr(a.Value)}
 	}
 	return f.expr(a.Value)
 }
@@ -1162,14 +1187,17 @@ func printsMinusFirst(e Expr) bool {
 
 func (f *formatter) arm(a *MatchArm) doc {
 	var out docs
+	end := a.Sp.Start
 	for i, p := range a.Patterns {
 		if i > 0 {
-			out = append(out, " | ")
+			out = append(out, f.before(end), " | ")
 		}
 		out = append(out, f.expr(p))
+		end = p.Span().End
 	}
 	if a.Guard != nil {
-		out = append(out, " if ", f.expr(a.Guard))
+		out = append(out, f.before(end), " if ", f.expr(a.Guard))
+		end = a.Guard.Span().End
 	}
-	return append(out, " => ", f.expr(a.Body))
+	return append(out, f.before(end), " => ", f.expr(a.Body))
 }
