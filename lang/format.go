@@ -38,7 +38,13 @@ const (
 // exactly where the author put them. Lists, brace literals, argument and
 // parameter lists go on one line when they fit in 100 columns and one
 // element per line with a trailing comma otherwise; method chains that do
-// not fit break before each `.method(...)` with one more indentation.
+// not fit break before each `.method(...)` with one more indentation;
+// operator chains that do not fit break after each operator (a comparison
+// or a product only when its first operand and operator fit on the line),
+// match patterns before each `|`, an expect's message after the comma,
+// function and map types between their types, and a name, literal or
+// field selection that does not fit goes on the next line after its `=`,
+// `=>` or `return`.
 // Blocks and match expressions have one statement or arm per line; at most
 // one blank line is kept where the author had blank lines between them.
 //
@@ -95,13 +101,26 @@ var (
 )
 
 // docGroup is laid out flat if it fits on the rest of the line, else broken.
-// broken is set beforehand for groups that contain a hard line or a comment.
+// broken is set beforehand for groups that contain a hard line or a comment;
+// for a local group, only for a hard line outside the groups inside it (a
+// comment inside a broken record argument breaks that record, not the
+// comparison holding the call; a comment ends its line wherever it is, and
+// what follows it goes on a continuation line). When alt is set and the
+// group does not fit flat, it is laid out broken only if lead (its first
+// line, broken) fits flat; otherwise, and when it is flat, alt, a version
+// of body without line breaks or indentation of its own, is laid out, and
+// the groups inside break instead.
 type docGroup struct {
 	body   doc
 	broken bool
+	local  bool
+	lead   doc
+	alt    doc
 }
 
 func docGrp(d ...doc) *docGroup { return &docGroup{body: docs(d)} }
+
+func docLocalGrp(d ...doc) *docGroup { return &docGroup{body: docs(d), local: true} }
 
 // docIndent indents the lines broken inside it by one level.
 type docIndent struct{ body doc }
@@ -137,13 +156,34 @@ func propagateBreaks(d doc) bool {
 		return d.hard
 	case *docGroup:
 		if propagateBreaks(d.body) {
-			d.broken = true
+			if !d.local || directHard(d.body) {
+				d.broken = true
+			}
+			return true
 		}
 		return d.broken
 	case docIndent:
 		return propagateBreaks(d.body)
 	case docComment:
 		return true
+	}
+	return false
+}
+
+// directHard reports whether d holds a hard line outside the groups
+// inside it.
+func directHard(d doc) bool {
+	switch d := d.(type) {
+	case docs:
+		for _, x := range d {
+			if directHard(x) {
+				return true
+			}
+		}
+	case docLine:
+		return d.hard
+	case docIndent:
+		return directHard(d.body)
 	}
 	return false
 }
@@ -186,8 +226,19 @@ func renderDoc(d doc) []byte {
 		case docIndent:
 			stack = append(stack, renderCmd{c.ind + formatIndent, c.flat, d.body})
 		case *docGroup:
-			flat := c.flat
-			if !flat && !d.broken {
+			if d.alt != nil && !d.broken {
+				// A local group with an alternative: flat, or broken only
+				// if its first line fits.
+				if c.flat || fitsFlat(renderCmd{c.ind, true, d.body}, stack, formatWidth-r.col) ||
+					!fitsFlat(renderCmd{c.ind, true, d.lead}, nil, formatWidth-r.col) {
+					stack = append(stack, renderCmd{c.ind, c.flat, d.alt})
+				} else {
+					stack = append(stack, renderCmd{c.ind, false, d.body})
+				}
+				continue
+			}
+			flat := c.flat && !d.broken // broken inside a flat local group
+			if !c.flat && !d.broken {
 				flat = fitsFlat(renderCmd{c.ind, true, d.body}, stack, formatWidth-r.col)
 			}
 			stack = append(stack, renderCmd{c.ind, flat, d.body})
@@ -431,12 +482,32 @@ func trailDocs(cs []*Comment) doc {
 // sep is a line break before the node at pos, with the comments before it:
 // trailing ones before the break, own-line ones after it.
 func (f *formatter) sep(pos Pos, l docLine) doc {
-	trail, own := f.lead(pos)
+	sep, _ := f.sepAlt(pos, l)
+	return sep
+}
+
+// sepAlt returns sep(pos, l) and, for the alt of a local group, the same
+// comments placed as inline places them, without the line break.
+func (f *formatter) sepAlt(pos Pos, l docLine) (sep, inline doc) {
+	cs := f.take(pos)
+	var trail, own []*Comment
+	if len(cs) > 0 && f.trailing(cs[0]) {
+		trail, own = cs[:1], cs[1:]
+	} else {
+		own = cs
+	}
 	out := docs{trailDocs(trail), l}
+	in := docs{trailDocs(trail)}
 	for _, c := range own {
 		out = append(out, commentDoc(c, false), docHardline)
+		in = append(in, commentDoc(c, false))
 	}
-	return out
+	return out, in
+}
+
+// pendingBefore reports whether a comment not yet placed starts before pos.
+func (f *formatter) pendingBefore(pos Pos) bool {
+	return f.next < len(f.comments) && f.comments[f.next].Sp.Start < pos
 }
 
 // commentsIn reports whether a comment starts in [start, end).
@@ -680,21 +751,27 @@ func (f *formatter) funcDecl(d *FuncDecl) doc {
 	return append(out, f.before(end), f.assign(d.Body))
 }
 
-// assign lays out ` = value`. A value that is an operator expression or
-// starts with a parenthesis moves to the next line, indented, when it does
-// not fit on this one; other values break inside themselves.
+// assign lays out ` = value`. A value that is an operator expression,
+// starts with a parenthesis or cannot break (a name, a literal, a field
+// selection: see unbreakable) moves to the next line, indented, when it
+// does not fit on this one; other values break inside themselves.
 func (f *formatter) assign(value Expr) doc {
-	if !breaksAfterAssign(value) {
+	if !f.breaksAfterAssign(value) {
 		return docs{" = ", f.expr(value)}
 	}
 	return docGrp(" =", docInd(f.sep(value.Span().Start, docSpace), f.expr(value)))
 }
 
-func breaksAfterAssign(e Expr) bool {
+func (f *formatter) breaksAfterAssign(e Expr) bool {
+	if f.unbreakable(e) {
+		return true
+	}
 	for {
 		switch x := e.(type) {
 		case *BinaryExpr, *ParenExpr:
 			return true
+		case *UnaryExpr:
+			e = x.X
 		case *SelectorExpr:
 			e = x.X
 		case *IndexExpr:
@@ -705,6 +782,40 @@ func breaksAfterAssign(e Expr) bool {
 			return false
 		}
 	}
+}
+
+// unbreakable reports whether e has no line break of its own: a name or a
+// literal, possibly negated, selected from or indexed by such. A line
+// holding one that does not fit can only break before it (after `=`,
+// `=>` or `return`).
+func unbreakable(e Expr) bool {
+	switch x := e.(type) {
+	case *Ident, *BasicLit:
+		return true
+	case *UnaryExpr:
+		return unbreakable(x.X)
+	case *SelectorExpr:
+		return unbreakable(x.X)
+	case *IndexExpr:
+		return unbreakable(x.X) && unbreakable(x.Index)
+	}
+	return false
+}
+
+// unbreakable is unbreakable(e) for an e with no comment before it (since
+// the token before it) or inside it: comments keep their old places.
+func (f *formatter) unbreakable(e Expr) bool {
+	return unbreakable(e) && !f.pendingBefore(e.Span().End)
+}
+
+// breakBefore lays out a space and value, or, when value cannot break
+// (unbreakable) and does not fit on the line, a line break and value,
+// indented.
+func (f *formatter) breakBefore(value Expr) doc {
+	if !f.unbreakable(value) {
+		return docs{" ", f.expr(value)}
+	}
+	return docGrp(docInd(f.sep(value.Span().Start, docSpace), f.expr(value)))
 }
 
 func (f *formatter) ident(x *Ident) doc {
@@ -733,6 +844,11 @@ func (f *formatter) typ(t TypeExpr) doc {
 	case *ListType:
 		return docs{lead, "list[", f.typ(t.Elem), f.inline(t.Sp.End - 1), "]"}
 	case *MapType:
+		if !f.commentsIn(t.Sp.Start, t.Sp.End) {
+			// One type per line when they do not fit (no trailing comma:
+			// the grammar has none).
+			return docs{lead, docGrp("map[", docInd(docSoftline, f.typ(t.Key), ",", docSpace, f.typ(t.Elem)), docSoftline, "]")}
+		}
 		return docs{lead, "map[", f.typ(t.Key), ", ", f.typ(t.Elem), f.inline(t.Sp.End - 1), "]"}
 	case *RecordType:
 		return docs{lead, f.list("{", "}", len(t.Fields),
@@ -748,8 +864,24 @@ func (f *formatter) typ(t TypeExpr) doc {
 		}
 		return docs{lead, f.typ(t.Elem), f.before(t.Elem.Span().End), q}
 	case *FuncType:
-		out := docs{lead, "fn("}
 		closePos := f.skipTrivia(f.skipTrivia(t.Sp.Start+Pos(len("fn"))) + 1) // after `(`
+		if n := len(t.Params); n > 0 {
+			closePos = f.skipTrivia(t.Params[n-1].Span().End)
+		}
+		if n := len(t.Params); n > 0 && !f.commentsIn(t.Sp.Start, closePos+1) {
+			// One parameter type per line when they do not fit (no
+			// trailing comma: the grammar has none).
+			var params docs
+			for i, p := range t.Params {
+				if i > 0 {
+					params = append(params, ",", docSpace)
+				}
+				params = append(params, f.typ(p))
+			}
+			return docs{lead, docGrp("fn(", docInd(docSoftline, params), docSoftline, ")"), f.before(closePos + 1), " -> ", f.typ(t.Result)}
+		}
+		out := docs{lead, "fn("}
+		closePos = f.skipTrivia(f.skipTrivia(t.Sp.Start+Pos(len("fn"))) + 1) // after `(`
 		for i, p := range t.Params {
 			if i > 0 {
 				out = append(out, ", ")
@@ -827,11 +959,16 @@ func (f *formatter) stmt(s Stmt) doc {
 		}
 		return append(out, f.before(end), f.assign(s.Value))
 	case *ReturnStmt:
-		return docs{"return ", f.expr(s.Value)}
+		return docs{"return", f.breakBefore(s.Value)}
 	case *ExpectStmt:
 		out := docs{"expect ", f.expr(s.Cond)}
 		if s.Message != nil {
-			out = append(out, ", ", f.expr(s.Message))
+			// The message goes on the next line when it does not fit.
+			sep, inline := f.sepAlt(s.Message.Span().Start, docSpace)
+			msg := f.expr(s.Message)
+			g := docLocalGrp(",", docInd(sep, msg))
+			g.lead, g.alt = ",", docs{", ", inline, msg}
+			out = append(out, g)
 		}
 		return out
 	case *ExprStmt:
@@ -946,9 +1083,9 @@ func formatPrec(op string) int {
 	return 0
 }
 
-// binary lays out a chain of operators of one precedence level. Chains of
-// ?? || && + - are a group that breaks after each operator; comparisons
-// and * / % stay on one line.
+// binary lays out a chain of operators of one precedence level: a group
+// that breaks after each operator when it does not fit on one line. The
+// chains of lower precedence, around it, break first.
 func (f *formatter) binary(e *BinaryExpr) doc {
 	var chain []*BinaryExpr
 	prec := formatPrec(e.Op)
@@ -961,21 +1098,26 @@ func (f *formatter) binary(e *BinaryExpr) doc {
 		chain = append(chain, b)
 		x = b.X
 	}
-	breaks := prec != 4 && prec != 6
 	first := f.expr(x)
-	var rest docs
+	var rest, alt docs
 	for i := len(chain) - 1; i >= 0; i-- {
 		b := chain[i]
-		if breaks {
-			rest = append(rest, " "+b.Op, f.sep(b.Y.Span().Start, docSpace), f.expr(b.Y))
-		} else {
-			rest = append(rest, " "+b.Op+" ", f.expr(b.Y))
-		}
+		sep, inline := f.sepAlt(b.Y.Span().Start, docSpace)
+		y := f.expr(b.Y)
+		rest = append(rest, " "+b.Op, sep, y)
+		alt = append(alt, " "+b.Op+" ", inline, y)
 	}
-	if !breaks {
-		return docs{first, rest}
+	if prec != 4 && prec != 6 {
+		return docGrp(first, docInd(rest...))
 	}
-	return docGrp(first, docInd(rest...))
+	// A comparison or a product breaks after its operator only when its
+	// first operand and the operator fit on a line; otherwise (a call
+	// whose arguments do not fit) the operands break inside themselves.
+	// A comment does not break it.
+	g := docLocalGrp(first, docInd(rest...))
+	g.lead = docs{first, " " + chain[len(chain)-1].Op}
+	g.alt = docs{first, alt}
+	return g
 }
 
 // postfix lays out selectors, index expressions and calls. A method chain
@@ -1186,18 +1328,35 @@ func printsMinusFirst(e Expr) bool {
 }
 
 func (f *formatter) arm(a *MatchArm) doc {
-	var out docs
+	// Patterns that do not fit on one line go one per line, each after
+	// the first starting with `|`; an unbreakable body that does not fit
+	// goes on the next line.
+	var first doc
+	var rest, alt docs
 	end := a.Sp.Start
 	for i, p := range a.Patterns {
-		if i > 0 {
-			out = append(out, f.before(end), " | ")
+		if i == 0 {
+			first = f.expr(p)
+		} else {
+			c, x := f.before(end), f.expr(p)
+			rest = append(rest, c, docSpace, "| ", x)
+			alt = append(alt, c, " | ", x)
 		}
-		out = append(out, f.expr(p))
 		end = p.Span().End
+	}
+	out := docs{first}
+	if len(rest) > 0 {
+		g := docLocalGrp(first, docInd(rest...))
+		g.lead, g.alt = first, docs{first, alt}
+		out = docs{g}
 	}
 	if a.Guard != nil {
 		out = append(out, f.before(end), " if ", f.expr(a.Guard))
 		end = a.Guard.Span().End
 	}
-	return append(out, f.before(end), " => ", f.expr(a.Body))
+	out = append(out, f.before(end), " =>")
+	if f.unbreakable(a.Body) {
+		return append(out, docGrp(docInd(f.sep(a.Body.Span().Start, docSpace), f.expr(a.Body))))
+	}
+	return append(out, " ", f.expr(a.Body))
 }
