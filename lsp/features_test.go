@@ -217,8 +217,8 @@ func TestSymbolsFormattingLensesTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(edits) != 1 || edits[0].NewText != string(want) {
-		t.Errorf("formatting edits %+v", edits)
+	if got := applyEdits(src, edits); got != string(want) {
+		t.Errorf("formatting edits %+v give\n%s\nwant\n%s", edits, got, want)
 	}
 
 	var lenses []protocol.CodeLens

@@ -11,6 +11,13 @@ import (
 // formatting formats a document with the canonical formatter
 // (lang.FormatSource); there are no options, RPL has one layout. A file
 // with syntax errors is left alone (no edits): the diagnostics say why.
+//
+// The edits are the lines that change (formattingEdits), not the whole
+// file, so that an editor keeps its cursor, folds and undo steps on the
+// others; and they keep the document's line ends, which are the client's
+// (the formatter writes LF): in a CRLF document, the lines inserted end
+// with CRLF and the lines that differ only by their end are left alone.
+// A byte order mark is left alone too.
 func (s *Server) formatting(_ *glsp.Context, p *protocol.DocumentFormattingParams) ([]protocol.TextEdit, error) {
 	path := uriToPath(p.TextDocument.URI)
 	cur := s.text(path)
@@ -21,6 +28,172 @@ func (s *Server) formatting(_ *glsp.Context, p *protocol.DocumentFormattingParam
 	if err != nil || bytes.Equal(out, cur.Src) {
 		return []protocol.TextEdit{}, nil
 	}
-	whole := lang.Span{Start: 0, End: lang.Pos(len(cur.Src))}
-	return []protocol.TextEdit{{Range: toRange(cur, whole), NewText: string(out)}}, nil
+	edits := []protocol.TextEdit{}
+	for _, e := range formattingEdits(cur.Src, cur.BOMLen(), out) {
+		edits = append(edits, protocol.TextEdit{Range: toRange(cur, e.span), NewText: e.text})
+	}
+	return edits, nil
+}
+
+// lineEdit replaces the bytes of span with text.
+type lineEdit struct {
+	span lang.Span
+	text string
+}
+
+// maxFormatEdits bounds the line edit scripts formattingEdits searches
+// (its memory grows with their square); documents further from their
+// formatted text get one edit from their first changed line to their last.
+const maxFormatEdits = 1000
+
+// formattingEdits returns the edits, in order and not overlapping, that
+// turn src (whose first bom bytes are a byte order mark, left alone) into
+// out, the formatter's text, with src's line end: whole lines, the fewest
+// inserted and deleted (Myers's algorithm). Lines are compared without
+// their line end, so a line that only ends differently (LF in a CRLF
+// document) is kept. The line end is that of src's first line, CRLF or
+// LF.
+func formattingEdits(src []byte, bom int, out []byte) []lineEdit {
+	eol := "\n"
+	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
+		eol = "\r\n"
+	}
+	a, b := splitKeyed(src, bom), splitKeyed(out, 0)
+	// The common first and last lines, then an edit script of the rest.
+	lo := 0
+	for lo < len(a) && lo < len(b) && a[lo].key == b[lo].key {
+		lo++
+	}
+	ha, hb := len(a), len(b)
+	for ha > lo && hb > lo && a[ha-1].key == b[hb-1].key {
+		ha, hb = ha-1, hb-1
+	}
+	kept := lineScript(a[lo:ha], b[lo:hb])
+	if kept == nil {
+		kept = [][2]int{}
+	}
+	kept = append(kept, [2]int{ha - lo, hb - lo}) // a sentinel: the end
+	var edits []lineEdit
+	i, j := 0, 0 // the next lines of a[lo:ha] and b[lo:hb]
+	for _, k := range kept {
+		if k[0] > i || k[1] > j {
+			start := lineOffset(src, a, lo+i)
+			end := lineOffset(src, a, lo+k[0])
+			var text []byte
+			for _, l := range b[lo+j : lo+k[1]] {
+				text = append(text, l.key...)
+				if l.eol {
+					text = append(text[:len(text)-1], eol...) // the key ends in "\n"
+				}
+			}
+			edits = append(edits, lineEdit{lang.Span{Start: lang.Pos(start), End: lang.Pos(end)}, string(text)})
+		}
+		i, j = k[0]+1, k[1]+1
+	}
+	return edits
+}
+
+// keyedLine is a line of a text: where it starts, and its key, its text
+// without its line end followed by "\n" when it has one (the last line may
+// have none).
+type keyedLine struct {
+	start int
+	key   string
+	eol   bool
+}
+
+// splitKeyed splits text[from:] into lines after each "\n". A "\r" before
+// the "\n" is part of the line end; any other "\r" is text, as in RPL.
+func splitKeyed(text []byte, from int) []keyedLine {
+	var lines []keyedLine
+	for i := from; i < len(text); {
+		n := bytes.IndexByte(text[i:], '\n')
+		if n < 0 {
+			lines = append(lines, keyedLine{start: i, key: string(text[i:])})
+			break
+		}
+		body := text[i : i+n]
+		body = bytes.TrimSuffix(body, []byte("\r"))
+		lines = append(lines, keyedLine{start: i, key: string(body) + "\n", eol: true})
+		i += n + 1
+	}
+	return lines
+}
+
+// lineOffset is the offset of line k of lines, a split of src; the end of
+// src past the last.
+func lineOffset(src []byte, lines []keyedLine, k int) int {
+	if k < len(lines) {
+		return lines[k].start
+	}
+	return len(src)
+}
+
+// lineScript returns the pairs of lines of x and y that a shortest edit
+// script from x to y keeps (Myers, "An O(ND) Difference Algorithm and Its
+// Variations", 1986), in order; nil (nothing kept) when that script has
+// more than maxFormatEdits edits.
+func lineScript(x, y []keyedLine) [][2]int {
+	n, m := len(x), len(y)
+	maxD := min(n+m, maxFormatEdits)
+	off := maxD + 1
+	v := make([]int, 2*maxD+3)
+	var trace [][]int // trace[d]: the frontier before step d, diagonals -d-1 to d+1
+	d, found := 0, false
+	for ; d <= maxD && !found; d++ {
+		trace = append(trace, append([]int(nil), v[off-d-1:off+d+2]...))
+		for k := -d; k <= d; k += 2 {
+			var i int
+			if k == -d || k != d && v[off+k-1] < v[off+k+1] {
+				i = v[off+k+1] // down: an insertion
+			} else {
+				i = v[off+k-1] + 1 // right: a deletion
+			}
+			j := i - k
+			for i < n && j < m && x[i].key == y[j].key {
+				i, j = i+1, j+1
+			}
+			v[off+k] = i
+			if i >= n && j >= m {
+				found = true
+				break
+			}
+		}
+	}
+	if !found {
+		return nil
+	}
+	d--
+	var rev [][2]int
+	i, j := n, m
+	for ; d > 0; d-- {
+		prev := trace[d]
+		at := func(k int) int { return prev[k+d+1] }
+		k := i - j
+		pk := k - 1 // from a deletion
+		if k == -d || k != d && at(k-1) < at(k+1) {
+			pk = k + 1 // from an insertion
+		}
+		pi := at(pk)
+		pj := pi - pk
+		if pk == k-1 {
+			pi++ // the deletion moved right
+		} else {
+			pj++ // the insertion moved down
+		}
+		for i > pi && j > pj {
+			i, j = i-1, j-1
+			rev = append(rev, [2]int{i, j})
+		}
+		i, j = at(pk), at(pk)-pk
+	}
+	for i > 0 && j > 0 {
+		i, j = i-1, j-1
+		rev = append(rev, [2]int{i, j})
+	}
+	kept := make([][2]int, len(rev))
+	for k, p := range rev {
+		kept[len(rev)-1-k] = p
+	}
+	return kept
 }

@@ -3,6 +3,7 @@ package lsp_test
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rpl-lang/rpl/lsp"
@@ -112,4 +113,65 @@ func TestCRLFUnterminatedStringRange(t *testing.T) {
 	if len(ds) != 1 || ds[0].Code != "RPL102" || ds[0].Range.Start != pos(2, int(start)) || ds[0].Range.End != pos(2, int(end)) {
 		t.Fatalf("diagnostics %+v, want RPL102 at 2:%d-2:%d", ds, start, end)
 	}
+}
+
+// Formatting a CRLF document changes only the lines that the formatter
+// changes, and writes them with CRLF, the document's line end: it was one
+// edit of the whole file with the formatter's LF line ends, which made an
+// editor rewrite (and a CRLF checkout convert) every line.
+func TestFormattingCRLFMinimalEdits(t *testing.T) {
+	dir := t.TempDir()
+	lines := []string{
+		"package p",
+		"",
+		"const limit = 10",
+		"",
+		"fn route(r: Request) -> Decision {",
+		"  to(\"x\")   .priority(limit)",
+		"}",
+		"",
+		"test \"it routes\" {",
+		"  expect route({}).target == \"x\"",
+		"}",
+		"",
+	}
+	src := strings.Join(lines, "\r\n")
+	write(t, filepath.Join(dir, "p.rpl"), src)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	var edits []protocol.TextEdit
+	c.call("textDocument/formatting", map[string]any{"textDocument": map[string]any{"uri": u}, "options": map[string]any{"tabSize": 2, "insertSpaces": true}}, &edits)
+	want := protocol.TextEdit{
+		Range:   protocol.Range{Start: pos(5, 0), End: pos(6, 0)},
+		NewText: "  to(\"x\").priority(limit)\r\n",
+	}
+	if len(edits) != 1 || edits[0] != want {
+		t.Errorf("formatting edits %+v, want %+v", edits, want)
+	}
+}
+
+// applyEdits applies text edits to src, a text of ASCII lines ending in
+// "\n" (an edit's character is then its byte in its line).
+func applyEdits(src string, edits []protocol.TextEdit) string {
+	var starts []int
+	for i := 0; i <= len(src); {
+		starts = append(starts, i)
+		n := strings.IndexByte(src[i:], '\n')
+		if n < 0 {
+			break
+		}
+		i += n + 1
+	}
+	offset := func(p protocol.Position) int {
+		if int(p.Line) >= len(starts) {
+			return len(src)
+		}
+		return min(len(src), starts[p.Line]+int(p.Character))
+	}
+	out, at := "", 0
+	for _, e := range edits {
+		out += src[at:offset(e.Range.Start)] + e.NewText
+		at = offset(e.Range.End)
+	}
+	return out + src[at:]
 }
