@@ -1206,7 +1206,7 @@ func (c *checker) block(b *BlockExpr, want Type, value bool) Type {
 			returned = nil // report once
 		}
 		t = c.stmt(s, want, value && last)
-		if isBasic(t, Never) {
+		if isBasic(t, Never) || c.returns(s) {
 			returned = s
 		}
 		if !last && !isBasic(t, Never) {
@@ -1216,9 +1216,54 @@ func (c *checker) block(b *BlockExpr, want Type, value bool) Type {
 	return t
 }
 
+// returns reports whether the checked statement s returns on every path:
+// a return; a block holding a statement that does; an if whose branches,
+// else included, all do; a match whose arms all do and that has a
+// catch-all arm or arms for every value of its subject (with the
+// package's constants, as RPL324 counts them). A statement if or match
+// keeps its type void for the compiler: this is what block reads instead.
+func (c *checker) returns(s Stmt) bool {
+	switch s := s.(type) {
+	case *ReturnStmt:
+		return true
+	case *ExprStmt:
+		return c.exprReturns(s.X)
+	}
+	return false
+}
+
+func (c *checker) exprReturns(e Expr) bool {
+	if t, ok := c.info.Types[e]; ok && isBasic(t, Never) {
+		return true
+	}
+	switch x := e.(type) {
+	case *BlockExpr:
+		return slices.ContainsFunc(x.Stmts, c.returns)
+	case *IfExpr:
+		return x.Else != nil && c.exprReturns(x.Then) && c.exprReturns(x.Else)
+	case *MatchExpr:
+		if len(x.Arms) == 0 {
+			return false
+		}
+		for _, arm := range x.Arms {
+			if !c.exprReturns(arm.Body) {
+				return false
+			}
+		}
+		st, ok := c.info.Types[x.Subject]
+		if !ok || IsInvalid(st) {
+			return slices.ContainsFunc(x.Arms, func(a *MatchArm) bool {
+				return a.Guard == nil && slices.ContainsFunc(a.Patterns, isWildcard)
+			})
+		}
+		return len(c.uncovered(x.Arms, st, false)) == 0
+	}
+	return false
+}
+
 // unreachable warns of the statement s, which follows the statement ret
-// that returns (RPL310), naming ret: a return, or a block that ends with
-// one, which is not as plain to see.
+// that returns (RPL310), naming ret: a return, or a statement that returns
+// on every path (returns), which is not as plain to see.
 func (c *checker) unreachable(s, ret Stmt) {
 	line := c.file.File.Position(ret.Span().Start).Line
 	what := "the return at line %d leaves the function first"
