@@ -15,8 +15,8 @@ import (
 //
 // Comments are placed by position. The formatter walks the tree in source
 // order and, at fixed "flush points" (the start of a node, a closing
-// bracket, a token between two parts of a node such as `:`, `->` or
-// `=>`), emits every comment that starts before that point. A comment
+// bracket, a token between two parts of a node such as `:`, `->`, `=>`
+// or an operator), emits every comment that starts before that point. A comment
 // that shared its line with code in the source stays at the end of a line
 // (a trailing comment); any other comment gets a line of its own. A comment
 // inside a group forces the group to break. Because the placement depends
@@ -50,8 +50,9 @@ const (
 //
 // Every comment is kept, in order: a comment that followed code on its line
 // stays at the end of a line, other comments keep their own lines. A
-// comment before a `:`, `->`, `=>`, `=`, `|`, `?`, `as` or a match arm's
-// `if` stays before it (the token then starts a continuation line). Only
+// comment before a `:`, `->`, `=>`, `=`, `|`, `?`, `as`, a match arm's
+// `if` or a binary operator stays before it (the token then starts a
+// continuation line). Only
 // the trailing blanks of a comment's text are removed.
 //
 // Format refuses a tree that holds Bad nodes (from syntax errors). It
@@ -1102,6 +1103,15 @@ func (f *formatter) binary(e *BinaryExpr) doc {
 	var rest, alt docs
 	for i := len(chain) - 1; i >= 0; i-- {
 		b := chain[i]
+		if f.pendingBefore(b.OpPos) {
+			// Comments before the operator stay before it: the line breaks
+			// before the operator instead of after it.
+			sep, inline := f.sepAlt(b.OpPos, docSpace)
+			y := f.expr(b.Y)
+			rest = append(rest, sep, b.Op+" ", y)
+			alt = append(alt, inline, " "+b.Op+" ", y)
+			continue
+		}
 		sep, inline := f.sepAlt(b.Y.Span().Start, docSpace)
 		y := f.expr(b.Y)
 		rest = append(rest, " "+b.Op, sep, y)
