@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"bytes"
+	"github.com/rpl-lang/rpl/internal/linediff"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/tliron/glsp"
@@ -130,70 +131,9 @@ func lineOffset(src []byte, lines []keyedLine, k int) int {
 }
 
 // lineScript returns the pairs of lines of x and y that a shortest edit
-// script from x to y keeps (Myers, "An O(ND) Difference Algorithm and Its
-// Variations", 1986), in order; nil (nothing kept) when that script has
-// more than maxFormatEdits edits.
+// script from x to y keeps, in order; nil (nothing kept) when that script
+// has more than maxFormatEdits edits.
 func lineScript(x, y []keyedLine) [][2]int {
-	n, m := len(x), len(y)
-	maxD := min(n+m, maxFormatEdits)
-	off := maxD + 1
-	v := make([]int, 2*maxD+3)
-	var trace [][]int // trace[d]: the frontier before step d, diagonals -d-1 to d+1
-	d, found := 0, false
-	for ; d <= maxD && !found; d++ {
-		trace = append(trace, append([]int(nil), v[off-d-1:off+d+2]...))
-		for k := -d; k <= d; k += 2 {
-			var i int
-			if k == -d || k != d && v[off+k-1] < v[off+k+1] {
-				i = v[off+k+1] // down: an insertion
-			} else {
-				i = v[off+k-1] + 1 // right: a deletion
-			}
-			j := i - k
-			for i < n && j < m && x[i].key == y[j].key {
-				i, j = i+1, j+1
-			}
-			v[off+k] = i
-			if i >= n && j >= m {
-				found = true
-				break
-			}
-		}
-	}
-	if !found {
-		return nil
-	}
-	d--
-	var rev [][2]int
-	i, j := n, m
-	for ; d > 0; d-- {
-		prev := trace[d]
-		at := func(k int) int { return prev[k+d+1] }
-		k := i - j
-		pk := k - 1 // from a deletion
-		if k == -d || k != d && at(k-1) < at(k+1) {
-			pk = k + 1 // from an insertion
-		}
-		pi := at(pk)
-		pj := pi - pk
-		if pk == k-1 {
-			pi++ // the deletion moved right
-		} else {
-			pj++ // the insertion moved down
-		}
-		for i > pi && j > pj {
-			i, j = i-1, j-1
-			rev = append(rev, [2]int{i, j})
-		}
-		i, j = at(pk), at(pk)-pk
-	}
-	for i > 0 && j > 0 {
-		i, j = i-1, j-1
-		rev = append(rev, [2]int{i, j})
-	}
-	kept := make([][2]int, len(rev))
-	for k, p := range rev {
-		kept[len(rev)-1-k] = p
-	}
+	kept, _ := linediff.Common(len(x), len(y), func(i, j int) bool { return x[i].key == y[j].key }, maxFormatEdits)
 	return kept
 }

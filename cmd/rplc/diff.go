@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/rpl-lang/rpl/internal/linediff"
 	"io"
 )
 
@@ -93,82 +94,28 @@ type diffOp struct {
 	ai, bi int
 }
 
-// maxEdits bounds the edit scripts editScript searches (its memory grows
-// with their square); texts further apart are shown as all of a replaced
-// by all of b.
+// maxEdits bounds the edit scripts editScript searches (their memory
+// grows with their square); texts further apart are shown as all of a
+// replaced by all of b.
 const maxEdits = 4000
 
-// editScript is a shortest edit script from x to y (Myers, "An O(ND)
-// Difference Algorithm and Its Variations", 1986): a greedy forward search
-// that keeps each step's frontier, then a walk back through them.
+// editScript is a shortest edit script from x to y (linediff.Common), the
+// lines deleted between two kept ones before those inserted.
 func editScript(x, y [][]byte) []diffOp {
-	n, m := len(x), len(y)
-	maxD := min(n+m, maxEdits)
-	off := maxD + 1
-	v := make([]int, 2*maxD+3)
-	var trace [][]int // trace[d]: the frontier before step d, diagonals -d-1 to d+1
-	d, found := 0, false
-	for ; d <= maxD && !found; d++ {
-		trace = append(trace, append([]int(nil), v[off-d-1:off+d+2]...))
-		for k := -d; k <= d; k += 2 {
-			var i int
-			if k == -d || k != d && v[off+k-1] < v[off+k+1] {
-				i = v[off+k+1] // down: an insertion
-			} else {
-				i = v[off+k-1] + 1 // right: a deletion
-			}
-			j := i - k
-			for i < n && j < m && bytes.Equal(x[i], y[j]) {
-				i, j = i+1, j+1
-			}
-			v[off+k] = i
-			if i >= n && j >= m {
-				found = true
-				break
-			}
+	kept, _ := linediff.Common(len(x), len(y), func(i, j int) bool { return bytes.Equal(x[i], y[j]) }, maxEdits)
+	ops := make([]diffOp, 0, len(x)+len(y)-len(kept))
+	i, j := 0, 0
+	for _, p := range append(kept, [2]int{len(x), len(y)}) {
+		for ; i < p[0]; i++ {
+			ops = append(ops, diffOp{'-', x[i], i, j})
 		}
-	}
-	if !found {
-		ops := make([]diffOp, 0, n+m)
-		for i, l := range x {
-			ops = append(ops, diffOp{'-', l, i, 0})
+		for ; j < p[1]; j++ {
+			ops = append(ops, diffOp{'+', y[j], i, j})
 		}
-		for j, l := range y {
-			ops = append(ops, diffOp{'+', l, n, j})
+		if i < len(x) && j < len(y) {
+			ops = append(ops, diffOp{' ', x[i], i, j})
+			i, j = i+1, j+1
 		}
-		return ops
-	}
-	d-- // the number of edits
-	var rev []diffOp
-	i, j := n, m
-	for ; d > 0; d-- {
-		prev := trace[d]
-		at := func(k int) int { return prev[k+d+1] }
-		k := i - j
-		pk := k - 1 // from a deletion
-		if k == -d || k != d && at(k-1) < at(k+1) {
-			pk = k + 1 // from an insertion
-		}
-		pi := at(pk)
-		pj := pi - pk
-		for i > pi && j > pj {
-			i, j = i-1, j-1
-			rev = append(rev, diffOp{' ', x[i], i, j})
-		}
-		if pk == k+1 {
-			rev = append(rev, diffOp{'+', y[pj], pi, pj})
-		} else {
-			rev = append(rev, diffOp{'-', x[pi], pi, pj})
-		}
-		i, j = pi, pj
-	}
-	for i > 0 && j > 0 {
-		i, j = i-1, j-1
-		rev = append(rev, diffOp{' ', x[i], i, j})
-	}
-	ops := make([]diffOp, len(rev))
-	for k, op := range rev {
-		ops[len(rev)-1-k] = op
 	}
 	return ops
 }
