@@ -70,6 +70,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/tracing"
 )
 
 // Config configures a Server.
@@ -196,8 +197,8 @@ func Status(c runtime.Code) int {
 }
 
 // serve adapts HTTP to the dispatcher: the body (bounded by MaxBody),
-// the concurrency bound, the traceparent header, the status and
-// Retry-After.
+// the concurrency bound, the traceparent and tracestate headers, the
+// status and Retry-After.
 func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		arrival := time.Now()
@@ -243,7 +244,11 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 		x.In = body[:0] // keep the grown buffer
 		// A batch none of whose requests could be decided, no version
 		// being active, comes as not_ready (503), as a decide does.
-		out, code := s.d.Serve(r.Context(), x, kind, body, r.Header.Get("traceparent"), arrival)
+		ctx := r.Context()
+		if ts := r.Header["Tracestate"]; len(ts) > 0 && s.cfg.Trace != nil {
+			ctx = tracing.WithTraceState(ctx, ts...) // the span's trace state
+		}
+		out, code := s.d.Serve(ctx, x, kind, body, r.Header.Get("traceparent"), arrival)
 		s.write(w, Status(code), out)
 	}
 }

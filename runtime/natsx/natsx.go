@@ -2,8 +2,8 @@
 // with JetStream, the decide and feedback subjects served by a queue group,
 // and the decision log on a JetStream stream.
 //
-// Subjects (request-reply, JSON; the W3C traceparent header is read,
-// its name in any case, and a body whose Content-Encoding header names
+// Subjects (request-reply, JSON; the W3C traceparent and tracestate
+// headers are read, their names in any case, and a body whose Content-Encoding header names
 // a coding other than identity is refused invalid_request, as HTTP
 // refuses it 415):
 //
@@ -57,6 +57,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	rt "github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/tracing"
 )
 
 // Subjects.
@@ -316,7 +317,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			defer s.d.Put(x)
 			// Counted once: recorded, as answered; else as refused
 			// (no_reply), there being no answer.
-			if out, code := s.d.ServeUncounted(s.cfg.Context, x, kind, m.Data, traceparent(m.Header), time.Now()); code != "" {
+			if out, code := s.d.ServeUncounted(s.traceContext(m.Header), x, kind, m.Data, traceparent(m.Header), time.Now()); code != "" {
 				s.refused(rt.RefusedNoReply)
 				s.noReplyFeedback.note(s.cfg.Logger, "NATS feedback without a reply subject not recorded", m.Subject, string(out))
 			} else {
@@ -343,7 +344,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			m.Respond(s.d.Refuse(x, kind, rt.RefusedUnreadable, rt.CodingMessage(ce), nil, tp))
 			return
 		}
-		out, code := s.d.ServeUncounted(s.cfg.Context, x, kind, m.Data, tp, arrival)
+		out, code := s.d.ServeUncounted(s.traceContext(m.Header), x, kind, m.Data, tp, arrival)
 		if err := m.Respond(out); errors.Is(err, nats.ErrMaxPayload) {
 			// A batch's answers can outgrow its requests past what the
 			// server accepts (a request id, too, which an answer
@@ -407,15 +408,34 @@ func (s *Server) tooLarge(n int) string { return rt.TooLargeMessage(int64(n), in
 // case is looked up first; the others take a walk of the headers, which
 // allocates nothing.
 func traceparent(h nats.Header) string {
-	if v := h["traceparent"]; len(v) > 0 {
+	if v := header(h, "traceparent"); len(v) > 0 {
 		return v[0]
 	}
+	return ""
+}
+
+// header is the values of the header name (in lower case) of a message,
+// its name in any case (see traceparent), without allocating.
+func header(h nats.Header, name string) []string {
+	if v := h[name]; len(v) > 0 {
+		return v
+	}
 	for k, v := range h {
-		if len(v) > 0 && len(k) == len("traceparent") && strings.EqualFold(k, "traceparent") {
-			return v[0]
+		if len(v) > 0 && len(k) == len(name) && strings.EqualFold(k, name) {
+			return v
 		}
 	}
-	return ""
+	return nil
+}
+
+// traceContext is the context a message is served in: with a tracer,
+// the message's W3C tracestate header (its name in any case), for the
+// span a child of its traceparent (tracing.WithTraceState).
+func (s *Server) traceContext(h nats.Header) context.Context {
+	if s.cfg.Trace == nil {
+		return s.cfg.Context
+	}
+	return tracing.WithTraceState(s.cfg.Context, header(h, "tracestate")...)
 }
 
 // encoded is the content coding (rt.ContentCoding) that h's

@@ -1,6 +1,8 @@
 // Package tracing creates an OpenTelemetry span per decision, exported
 // over OTLP/HTTP, as a Trace hook for the HTTP and NATS transports. The
-// parent comes from the request's W3C traceparent; without one, a CP1
+// parent comes from the request's W3C traceparent, and the vendors'
+// state from its tracestate (WithTraceState), exported as the span's
+// trace_state; without a traceparent, a CP1
 // request's trace_id, when a W3C trace id, is the trace of the span (a
 // root in it: see runtime.WithTraceID). The span carries the
 // transport (rpl.transport: http, nats), the request's kind (rpl.kind:
@@ -127,16 +129,52 @@ func newSpanID() trace.SpanID {
 	return sid
 }
 
-type carrier string
+// carrier is what Trace extracts the parent from: the request's
+// traceparent and tracestate headers.
+type carrier struct{ traceparent, tracestate string }
 
 func (c carrier) Get(key string) string {
-	if key == "traceparent" {
-		return string(c)
+	switch key {
+	case "traceparent":
+		return c.traceparent
+	case "tracestate":
+		return c.tracestate
 	}
 	return ""
 }
 func (c carrier) Set(string, string) {}
-func (c carrier) Keys() []string     { return []string{"traceparent"} }
+func (c carrier) Keys() []string     { return []string{"traceparent", "tracestate"} }
+
+type traceStateKey struct{}
+
+// MaxTraceState is the longest tracestate carried, in bytes: W3C Trace
+// Context's limit of what a vendor must propagate (its other limit, 32
+// list members, is OpenTelemetry's parse's).
+const MaxTraceState = 512
+
+// WithTraceState returns ctx carrying a request's W3C tracestate header,
+// its values (a request may repeat the header, the values making one
+// list, in order), for Trace to give the span it starts as a child of
+// the request's traceparent: the span's trace state, exported as its
+// trace_state. A tracestate longer than MaxTraceState (its values and
+// the commas between them) is dropped here, an invalid one (more than 32
+// list members, a key given twice, a malformed member) by Trace, and the
+// request is traced without one, never refused. Without values, or with
+// one too long, ctx is returned as it is (nothing allocated).
+func WithTraceState(ctx context.Context, values ...string) context.Context {
+	n := len(values) - 1
+	for _, v := range values {
+		n += len(v)
+	}
+	if len(values) == 0 || n > MaxTraceState || n == 0 {
+		return ctx
+	}
+	ts := values[0]
+	if len(values) > 1 {
+		ts = strings.Join(values, ",")
+	}
+	return context.WithValue(ctx, traceStateKey{}, ts)
+}
 
 // spanName names a request's span: rpl.decide (CP1 and v2 decisions),
 // rpl.decide.batch, rpl.feedback.
@@ -152,7 +190,9 @@ func spanName(kind runtime.Kind) string {
 
 // Trace is the transports' hook (a runtime.TraceFunc): it starts a span
 // named for the request's kind (spanName: rpl.decide for a decision),
-// child of traceparent when valid, else a root in
+// child of traceparent when valid (its trace state the request's
+// tracestate, which the transport put in ctx with WithTraceState, when
+// valid), else a root in
 // the trace ctx names (runtime.TraceIDFrom: a CP1 request's trace_id,
 // when a W3C trace id), else a root in a new trace, with the
 // transport ("http", "nats") as rpl.transport and the request's kind
@@ -160,7 +200,8 @@ func spanName(kind runtime.Kind) string {
 // ends it with the outcome.
 func (t *Tracer) Trace(ctx context.Context, traceparent, transport string, kind runtime.Kind) (context.Context, func(*runtime.Outcome)) {
 	if traceparent != "" {
-		ctx = t.prop.Extract(ctx, carrier(traceparent))
+		ts, _ := ctx.Value(traceStateKey{}).(string) // WithTraceState's
+		ctx = t.prop.Extract(ctx, carrier{traceparent, ts})
 	}
 	ctx, span := t.tracer.Start(ctx, spanName(kind), trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("rpl.transport", transport), attribute.String("rpl.kind", kind.String())))
