@@ -40,7 +40,10 @@
 // each request's error in its result. Bodies beyond Config.MaxBody are
 // invalid_request (413), naming their size when the request gives it
 // (Content-Length; else "more than" the limit) and the limit; a body
-// with a Content-Encoding (but identity) is 415, naming it. Another
+// with a Content-Encoding (but identity) is 415, naming it; one not
+// received within the http.Server's ReadTimeout is 408 (invalid_request,
+// naming the timeout, the connection closed), at the admin endpoints
+// too; otherwise unreadable, 400. Another
 // method than an endpoint's is 405 with Allow, and an unknown path under
 // /v1/ or /v2/, or one that is not clean (//v1/decide, /v1/../v1/decide),
 // 404, both invalid_request in the house error shape
@@ -63,6 +66,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path"
 	"strconv"
@@ -225,7 +229,7 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 		// slot, or a few slow uploads would shed every decision.
 		body, err := readBody(r.Body, s.cfg.MaxBody, x.In)
 		if err != nil {
-			status, why, msg := http.StatusBadRequest, runtime.RefusedUnreadable, err.Error()
+			status, why, msg := unreadable(w, r, err)
 			if errors.Is(err, errTooLarge) {
 				status, why = http.StatusRequestEntityTooLarge, runtime.RefusedTooLarge
 				msg = runtime.TooLargeMessage(-1, s.cfg.MaxBody)
@@ -341,6 +345,23 @@ func header(w http.ResponseWriter, status int) {
 
 var errTooLarge = errors.New("request body too large")
 
+// unreadable is the answer to a body that could not be read (but for
+// one too large): 408 when it was not received within the server's read
+// timeout (http.Server.ReadTimeout), the connection then closed (as RFC
+// 9110 asks), naming the timeout; else 400, naming the error.
+func unreadable(w http.ResponseWriter, r *http.Request, err error) (int, runtime.Refusal, string) {
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		return http.StatusBadRequest, runtime.RefusedUnreadable, err.Error()
+	}
+	w.Header().Set("Connection", "close")
+	msg := "request body not received within the server's read timeout"
+	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout > 0 {
+		msg += fmt.Sprintf(" (%s)", srv.ReadTimeout)
+	}
+	return http.StatusRequestTimeout, runtime.RefusedUnreadable, msg
+}
+
 // readBody reads at most max bytes into buf.
 func readBody(r io.Reader, max int64, buf []byte) ([]byte, error) {
 	lr := io.LimitReader(r, max+1)
@@ -425,6 +446,12 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	// It takes no body: one naming a version would be ignored, and the
 	// previous version activated instead of the one meant.
 	body, err := readBody(r.Body, s.cfg.MaxBody, nil)
+	if err != nil {
+		if status, _, msg := unreadable(w, r, err); status == http.StatusRequestTimeout {
+			adminError(w, status, "invalid_request", errors.New(msg))
+			return
+		}
+	}
 	var named map[string]json.RawMessage
 	if b := bytes.TrimSpace(body); err != nil || (len(b) > 0 && (json.Unmarshal(b, &named) != nil || len(named) > 0)) {
 		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(`rollback takes no body: it activates the previous version (to activate a given one, POST /v2/policies/activate {"version": "…"})`))
@@ -444,11 +471,11 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r.Body, s.cfg.MaxBody, nil)
 	if err != nil {
-		status := http.StatusBadRequest
+		status, _, msg := unreadable(w, r, err)
 		if errors.Is(err, errTooLarge) {
-			status = http.StatusRequestEntityTooLarge
+			status, msg = http.StatusRequestEntityTooLarge, err.Error()
 		}
-		adminError(w, status, "invalid_request", err)
+		adminError(w, status, "invalid_request", errors.New(msg))
 		return
 	}
 	var req struct {
