@@ -188,6 +188,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&o.SafeDefault, "safe-default", "", `the safe default target ("provider:model", or a provider alone) for --failure-mode default`)
 	f.BoolVar(&o.KnownOnly, "require-known-tenant", false, "refuse tenants missing from tenants.json (unauthorized)")
 	f.IntVar(&o.MaxInFlight, "max-in-flight", 4096, "concurrent HTTP requests (decide, batch and feedback alike) before answering overloaded (0: the default)")
+	f.IntVar(&o.MaxConnections, "max-connections", 4096, "HTTP connections open at once (idle keep-alives included); beyond it connections wait in the kernel's backlog until one closes (0: no limit)")
 	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest request body in bytes, over HTTP and NATS (0: the default, 1 MiB)")
 	f.IntVar(&o.NATSMaxPending, "nats-max-pending", 1024, "requests one NATS decide subscription queues before answering overloaded (GOMAXPROCS subscriptions per subject)")
 	f.Float64Var(&o.LogSample, "log-sample", 1, "fraction of decisions published to the decision log stream, 0 to 1, evenly spread (0.7: 7 of any 10 in a row); 0: none, as --no-decision-log")
@@ -219,7 +220,7 @@ func shutdown(r *router.Router, grace, drain time.Duration) error {
 // nonNegative refuses a negative value for the flags of limits and times,
 // naming the flag (0 means each one's default, as its help says).
 func nonNegative(cmd *cobra.Command) error {
-	return cliflag.NonNegative(cmd.Flags(), "fuel", "memory", "deadline", "drain", "shutdown-grace", "log-max-age", "log-max-bytes", "max-body", "max-in-flight", "nats-max-pending")
+	return cliflag.NonNegative(cmd.Flags(), "fuel", "memory", "deadline", "drain", "shutdown-grace", "log-max-age", "log-max-bytes", "max-body", "max-in-flight", "max-connections", "nats-max-pending")
 }
 
 // conflicts refuses flags given together that cannot work together,

@@ -55,7 +55,7 @@ func TestNegativeFlags(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, c := range [][2]string{{"fuel", "-1"}, {"memory", "-5"}, {"deadline", "-1s"}, {"drain", "-1s"}, {"shutdown-grace", "-2s"},
-		{"log-max-age", "-1h0m0s"}, {"log-max-bytes", "-1"}, {"max-body", "-1"}, {"max-in-flight", "-3"}, {"nats-max-pending", "-2"}} {
+		{"log-max-age", "-1h0m0s"}, {"log-max-bytes", "-1"}, {"max-body", "-1"}, {"max-in-flight", "-3"}, {"max-connections", "-1"}, {"nats-max-pending", "-2"}} {
 		cmd := root()
 		var out bytes.Buffer
 		cmd.SetOut(&out)

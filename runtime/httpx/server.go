@@ -51,7 +51,9 @@
 // under /v1/, the path cleaned). At most Config.MaxInFlight decide and feedback
 // requests run at once; beyond that the server answers overloaded at once,
 // naming the request (its request_id, CP1's trace_id),
-// instead of queueing. Refused requests (overloaded, too large,
+// instead of queueing. A server's listener wrapped by Limit keeps at most
+// a number of connections open, the others waiting in the kernel's
+// backlog. Refused requests (overloaded, too large,
 // unreadable, a method not taken, a path that is no endpoint) are
 // reported to Config.Refused. What is not HTTP (the
 // dispatch by kind, spans, refusal answers, pooled buffers) is

@@ -16,6 +16,9 @@
 //	rpl_decision_log_failures_total               acknowledged decision-log publishes that failed (events since the last acknowledgement may be lost)
 //	rpl_nats_dropped_total{subject}               NATS messages the router's client dropped (slow consumer): requests time out, fire-and-forget feedback is lost
 //	rpl_spans_dropped_total{reason}               decision spans not exported (only when tracing): queue_full, export_failed, shutdown
+//	rpl_http_connections                          HTTP connections open (only when serving HTTP)
+//	rpl_http_connections_limit                    the most HTTP connections open at once (--max-connections; 0: none)
+//	rpl_http_connection_waits_total               times the HTTP listener stopped accepting at that limit until a connection closed
 //
 // The decisions' series of a policy version are dropped once it is
 // neither the active version nor the one activated before it
@@ -243,6 +246,21 @@ func (m *Metrics) SpansDropped(dropped func(reason string) int64, reasons ...str
 	m.counterFuncs("rpl_spans_dropped_total", "reason",
 		"Decision spans not exported, by reason: queue_full (the export queue was full: the OTLP endpoint was behind), export_failed (the export failed: the endpoint unreachable, refusing, or too slow), shutdown (ended after the tracer shut down).",
 		dropped, reasons)
+}
+
+// HTTPConnections exports the HTTP listener's connections (an
+// httpx.Listener): open, those open now, as rpl_http_connections; limit,
+// the most it keeps open, as rpl_http_connections_limit; waits, the times
+// it stopped accepting at the limit until one closed, as
+// rpl_http_connection_waits_total.
+func (m *Metrics) HTTPConnections(open func() int64, limit int, waits func() int64) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rpl_http_connections", Help: "HTTP connections open."},
+			func() float64 { return float64(open()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rpl_http_connections_limit", Help: "The most HTTP connections open at once (--max-connections; 0: no limit); beyond it connections wait in the kernel's backlog."},
+			func() float64 { return float64(limit) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rpl_http_connection_waits_total", Help: "Times the HTTP listener stopped accepting connections at its limit (--max-connections) until one closed: clients waited in the kernel's backlog."},
+			func() float64 { return float64(waits()) }))
 }
 
 // counterFuncs registers the counter name, one series per value of

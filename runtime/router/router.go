@@ -120,6 +120,12 @@ type Options struct {
 
 	MaxInFlight int   // HTTP decisions at once before answering overloaded
 	MaxBody     int64 // largest request body, over HTTP and NATS
+	// MaxConnections is the most HTTP connections open at once (idle
+	// keep-alives and requests still being received included); beyond
+	// it the listener stops accepting, and connections wait in the
+	// kernel's backlog until one closes (httpx.Limit). 0 means no limit;
+	// rpl-router serve's --max-connections is 4096 unless given.
+	MaxConnections int
 	// NATSMaxPending is how many requests one NATS decide subscription
 	// queues before answering overloaded (natsx.Config.MaxPending; 0:
 	// 1024, for GOMAXPROCS subscriptions per subject).
@@ -326,10 +332,13 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			Reload: r.Reload, AdminToken: opt.AdminToken,
 		})
 		r.httpH = h
-		r.httpL, err = net.Listen("tcp", opt.HTTP)
+		tl, err := net.Listen("tcp", opt.HTTP)
 		if err != nil {
 			return nil, fmt.Errorf("HTTP: %w", err)
 		}
+		ll := httpx.Limit(tl, opt.MaxConnections)
+		r.Metrics.HTTPConnections(ll.Open, ll.MaxOpen(), ll.Waits)
+		r.httpL = ll
 		if a, ok := r.httpL.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && opt.AdminToken == "" {
 			r.log.Warn("HTTP listens beyond loopback with its policy admin endpoints open: any client that reaches it can roll back, activate or reload a version; give --admin-token", "listen", r.httpL.Addr().String())
 		}
