@@ -217,14 +217,14 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 		// no request id.
 		if r.ContentLength > s.cfg.MaxBody {
 			s.write(w, http.StatusRequestEntityTooLarge, s.d.Refuse(x, kind, runtime.RefusedTooLarge,
-				runtime.TooLargeMessage(r.ContentLength, s.cfg.MaxBody), nil, r.Header.Get("traceparent")))
+				runtime.TooLargeMessage(r.ContentLength, s.cfg.MaxBody), nil, traceparent(r)))
 			return
 		}
 		// A compressed body would be read as JSON and refused as
 		// malformed, which would not say why.
 		if ce := runtime.ContentCoding(r.Header.Values("Content-Encoding")); ce != "" {
 			s.write(w, http.StatusUnsupportedMediaType, s.d.Refuse(x, kind, runtime.RefusedUnreadable,
-				runtime.CodingMessage(ce), nil, r.Header.Get("traceparent")))
+				runtime.CodingMessage(ce), nil, traceparent(r)))
 			return
 		}
 		// The body first: a client still sending its request holds no
@@ -236,7 +236,7 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 				status, why = http.StatusRequestEntityTooLarge, runtime.RefusedTooLarge
 				msg = runtime.TooLargeMessage(-1, s.cfg.MaxBody)
 			}
-			s.write(w, status, s.d.Refuse(x, kind, why, msg, nil, r.Header.Get("traceparent")))
+			s.write(w, status, s.d.Refuse(x, kind, why, msg, nil, traceparent(r)))
 			return
 		}
 		select {
@@ -244,7 +244,7 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 			defer func() { <-s.sem }()
 		default:
 			s.write(w, http.StatusServiceUnavailable, s.d.Refuse(x, kind, runtime.RefusedOverloaded,
-				fmt.Sprintf("router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), body, r.Header.Get("traceparent")))
+				fmt.Sprintf("router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), body, traceparent(r)))
 			return
 		}
 		x.In = body[:0] // keep the grown buffer
@@ -254,7 +254,7 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 		if ts := r.Header["Tracestate"]; len(ts) > 0 && s.cfg.Trace != nil {
 			ctx = tracing.WithTraceState(ctx, ts...) // the span's trace state
 		}
-		out, code := s.d.Serve(ctx, x, kind, body, r.Header.Get("traceparent"), arrival)
+		out, code := s.d.Serve(ctx, x, kind, body, traceparent(r), arrival)
 		s.write(w, Status(code), out)
 	}
 }
@@ -313,7 +313,7 @@ func (s *Server) wrongMethod(kind runtime.Kind) http.HandlerFunc {
 		defer s.d.Put(x)
 		w.Header().Set("Allow", "POST")
 		s.write(w, http.StatusMethodNotAllowed, s.d.Refuse(x, kind, runtime.RefusedMethod,
-			fmt.Sprintf("method %s: %s takes POST", r.Method, r.URL.Path), nil, r.Header.Get("traceparent")))
+			fmt.Sprintf("method %s: %s takes POST", r.Method, r.URL.Path), nil, traceparent(r)))
 	}
 }
 
@@ -343,6 +343,18 @@ func header(w http.ResponseWriter, status int) {
 		w.Header().Set("Retry-After", "1")
 	}
 	w.WriteHeader(status)
+}
+
+// traceparent is the request's W3C traceparent header, as
+// r.Header.Get("traceparent") reads it (the server canonicalizes the
+// names it receives), without Get's copy of the name canonicalized,
+// allocated for each request: a name not in net/http's table of common
+// ones.
+func traceparent(r *http.Request) string {
+	if v := r.Header["Traceparent"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 var errTooLarge = errors.New("request body too large")

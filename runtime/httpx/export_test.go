@@ -1,0 +1,4 @@
+package httpx
+
+// Traceparent exposes traceparent to the tests.
+var Traceparent = traceparent
