@@ -75,6 +75,13 @@ func benchCases(b testing.TB) []benchCase {
 			}}), []Value{req}, Bool(false)},
 		{"filter40", build(b, []Value{Int(0)}, nil, nil, nil, fn{name: "filter", params: 1, locals: 5, asm: filterPositive}),
 			[]Value{NewList(ints(40))}, Value{}},
+		// map40_len is len(xs.map(x => x * 10)) as compiled: LIST_CAP, then
+		// APPEND_LOCAL in place; the list is reused from run to run.
+		{"map40_len", mapProgram(b, nil, nil, OpNextLocal, true, func(a *Assembler) {
+			a.Emit(OpLoadLocal, 4)
+			a.Emit(OpLen)
+			a.Emit(OpReturn)
+		}), []Value{NewList(ints(40))}, Int(40)},
 	}
 }
 

@@ -18,6 +18,7 @@ type listObj struct {
 	elems []Value
 	owner *Machine
 	gen   uint64
+	room  int // of a list owned by a run: the capacity charged, ≤ cap(elems)
 }
 
 // mapObj is the shared body of a Map value: keys in insertion order, with a

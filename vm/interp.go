@@ -556,7 +556,7 @@ loop:
 				elems := make([]Value, n)
 				copy(elems, stack.slice(sp-n, sp))
 				sp -= n
-				*stack.at(sp) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
+				*stack.at(sp) = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen, room: n})}
 			} else {
 				elems := m.in.Arena.Values(n)
 				copy(elems, stack.slice(sp-n, sp))
@@ -963,8 +963,11 @@ func builtinError(b *Builtin, err error) *Error {
 }
 
 // appendTo appends x to the list *l: in place when this run made the list
-// and it has room, else into a new backing array (charged); a list the run
-// does not own is copied first, so constants and inputs are never written.
+// and it has room (the capacity charged for it), else into a new backing
+// array (charged); a list the run does not own is copied first, so
+// constants and inputs are never written. A reused list (recycle.go) may
+// have more capacity than its room: growth past its room is charged all
+// the same, and stays in place when the capacity holds it.
 func (m *Machine) appendTo(l *Value, x Value) error {
 	if l.k != KindList {
 		return badOperands("APPEND", *l, x)
@@ -972,7 +975,7 @@ func (m *Machine) appendTo(l *Value, x Value) error {
 	lo := (*listObj)(l.p)
 	n := len(lo.elems)
 	owned := lo.owner == m && lo.gen == m.gen
-	if owned && n < cap(lo.elems) {
+	if owned && n < lo.room {
 		lo.elems = append(lo.elems, x)
 		return nil
 	}
@@ -980,17 +983,22 @@ func (m *Machine) appendTo(l *Value, x Value) error {
 	if err := m.alloc(int64(newCap) * valueSize); err != nil {
 		return err
 	}
+	if owned && newCap <= cap(lo.elems) {
+		lo.elems = append(lo.elems, x)
+		lo.room = newCap
+		return nil
+	}
 	elems := make([]Value, n+1, newCap)
 	copy(elems, lo.elems)
 	elems[n] = x
 	if owned {
-		lo.elems = elems
+		lo.elems, lo.room = elems, newCap
 		return nil
 	}
 	if err := m.alloc(listHeader); err != nil {
 		return err
 	}
-	*l = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen})}
+	*l = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen, room: newCap})}
 	return nil
 }
 

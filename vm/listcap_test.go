@@ -56,3 +56,60 @@ func TestListCap(t *testing.T) {
 		}
 	}
 }
+
+// A machine reuses the lists of LIST_CAP (recycle.go), which may have more
+// capacity than a later LIST_CAP asks for: appends past the capacity a run
+// asked (and paid) for are charged as a new list's growth, and the run
+// takes the same memory on a warm machine as on a fresh one, and fails
+// the same way under a limit. Before, a warm machine's list took them for
+// nothing.
+func TestListCapReusedRoom(t *testing.T) {
+	const appends = 100
+	// main(c): a list of room c, appends 1s, returns its length (so that
+	// the list is reused by the next run).
+	p := build(t, []Value{Int(1)}, nil, nil, nil, fn{name: "main", params: 1, asm: func(a *Assembler) {
+		a.Emit(OpLoadLocal, 0)
+		a.Emit(OpListCap)
+		for range appends {
+			a.Emit(OpConst, 0)
+			a.Emit(OpAppend)
+		}
+		a.Emit(OpLen)
+		a.Emit(OpReturn)
+	}})
+	ctx := context.Background()
+	runOn := func(m *Machine, c int64, lim Limits) (Stats, error) {
+		v, st, err := m.Run(ctx, p, 0, []Value{Int(c)}, lim, Input{})
+		if err == nil && v.Int() != appends {
+			t.Fatalf("got %s, want %d", v, appends)
+		}
+		return st, err
+	}
+	fresh, err := runOn(NewMachine(), 0, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm := NewMachine()
+	if _, err := runOn(warm, appends, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(warm.spare) != 1 || cap(warm.spare[0].elems) < appends {
+		t.Fatalf("the machine kept no list of %d elements", appends)
+	}
+	got, err := runOn(warm, 0, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Memory != fresh.Memory || got.Memory < appends*valueSize {
+		t.Errorf("a warm machine charged %d bytes, a fresh one %d; want the same, at least %d", got.Memory, fresh.Memory, appends*valueSize)
+	}
+	// Under a limit that the appends exceed: both fail.
+	if _, err := runOn(warm, appends, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	lim := Limits{Memory: fresh.Memory - 1}
+	_, err = runOn(NewMachine(), 0, lim)
+	wantCode(t, err, CodeMemoryExhausted)
+	_, err = runOn(warm, 0, lim)
+	wantCode(t, err, CodeMemoryExhausted)
+}

@@ -25,19 +25,23 @@ const (
 )
 
 // newList returns an empty list with room for n elements, owned by the
-// current run: a spare one when one is large enough.
+// current run: a spare one when one is large enough. A spare list may have
+// more room than n, which the run did not pay for: its room is n all the
+// same, and appends past it are charged as a new list's growth would be
+// (appendTo), so that what a run is charged does not depend on the lists
+// its machine kept.
 func (m *Machine) newList(n int) *listObj {
 	for i, lo := range m.spare {
 		if cap(lo.elems) >= n {
 			last := len(m.spare) - 1
 			m.spare[i], m.spare[last] = m.spare[last], nil
 			m.spare = m.spare[:last]
-			lo.owner, lo.gen = m, m.gen
+			lo.owner, lo.gen, lo.room = m, m.gen, n
 			m.made = append(m.made, lo)
 			return lo
 		}
 	}
-	lo := &listObj{elems: make([]Value, 0, n), owner: m, gen: m.gen}
+	lo := &listObj{elems: make([]Value, 0, n), owner: m, gen: m.gen, room: n}
 	if n <= maxSpareElems {
 		m.made = append(m.made, lo)
 	}
