@@ -53,7 +53,8 @@
 //
 //   - Fuel: each instruction costs 1; builtins cost their declared Cost plus
 //     what they Charge; CONCAT, IN_LIST, IN_STR and MAKE_MAP charge extra in
-//     proportion to their size.
+//     proportion to their size, and CALL, LIST_CAP and a growing APPEND in
+//     proportion to the slots they clear (CallFuel, ListCapFuel).
 //   - Memory: bytes of strings, lists, maps and records created by the run.
 //   - MaxDepth: call depth.
 //   - Deadline, and the context's deadline and cancellation, checked every

@@ -577,6 +577,7 @@ loop:
 				err = m.memoryError() // more than any budget
 				break loop
 			}
+			budget -= ListCapFuel(n) // it clears them
 			if err = m.alloc(n*valueSize + listHeader); err != nil {
 				break loop
 			}
@@ -722,18 +723,22 @@ loop:
 
 		case OpAppend:
 			m.fresh = nil
-			if err = m.appendTo(stack.at(sp-2), *stack.at(sp - 1)); err != nil {
+			var fuel int64
+			if fuel, err = m.appendTo(stack.at(sp-2), *stack.at(sp - 1)); err != nil {
 				break loop
 			}
+			budget -= fuel
 			sp--
 			pc++
 
 		case OpAppendLocal:
 			m.fresh = nil
 			sp--
-			if err = m.appendTo(stack.at(bp+int(in.a)), *stack.at(sp)); err != nil {
+			var fuel int64
+			if fuel, err = m.appendTo(stack.at(bp+int(in.a)), *stack.at(sp)); err != nil {
 				break loop
 			}
+			budget -= fuel
 			pc++
 
 		case OpMapKeys, OpMapValues:
@@ -967,39 +972,42 @@ func builtinError(b *Builtin, err error) *Error {
 // array (charged); a list the run does not own is copied first, so
 // constants and inputs are never written. A reused list (recycle.go) may
 // have more capacity than its room: growth past its room is charged all
-// the same, and stays in place when the capacity holds it.
-func (m *Machine) appendTo(l *Value, x Value) error {
+// the same, and stays in place when the capacity holds it. It returns the
+// fuel of growing the list beyond the instruction's (ListCapFuel of the
+// new room, which is cleared), 0 in place.
+func (m *Machine) appendTo(l *Value, x Value) (int64, error) {
 	if l.k != KindList {
-		return badOperands("APPEND", *l, x)
+		return 0, badOperands("APPEND", *l, x)
 	}
 	lo := (*listObj)(l.p)
 	n := len(lo.elems)
 	owned := lo.owner == m && lo.gen == m.gen
 	if owned && n < lo.room {
 		lo.elems = append(lo.elems, x)
-		return nil
+		return 0, nil
 	}
 	newCap := max(4, 2*n)
+	fuel := ListCapFuel(int64(newCap))
 	if err := m.alloc(int64(newCap) * valueSize); err != nil {
-		return err
+		return 0, err
 	}
 	if owned && newCap <= cap(lo.elems) {
 		lo.elems = append(lo.elems, x)
 		lo.room = newCap
-		return nil
+		return fuel, nil
 	}
 	elems := make([]Value, n+1, newCap)
 	copy(elems, lo.elems)
 	elems[n] = x
 	if owned {
 		lo.elems, lo.room = elems, newCap
-		return nil
+		return fuel, nil
 	}
 	if err := m.alloc(listHeader); err != nil {
-		return err
+		return 0, err
 	}
 	*l = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen, room: newCap})}
-	return nil
+	return fuel, nil
 }
 
 // String tests of STR_TEST_CONST and JMP_UNLESS_STR_CONST.

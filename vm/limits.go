@@ -64,6 +64,11 @@ type Stats struct {
 // and a function of fewer than 32 locals costs nothing more.
 func CallFuel(numLocals int) int64 { return int64(numLocals >> 5) }
 
+// ListCapFuel is the fuel LIST_CAP costs beyond its instruction for room
+// of n elements, and APPEND for the room of n it makes when it grows a
+// list, which they clear: 1 per 32, as CALL's locals (CallFuel).
+func ListCapFuel(n int64) int64 { return max(n, 0) >> 5 }
+
 // SortFuel is the fuel of ordering n values: 1 per 8 comparisons of a
 // sort, n·log2(n)/8.
 func SortFuel(n int) int64 { return int64(n) * int64(bits.Len(uint(n))) >> 3 }

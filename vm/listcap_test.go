@@ -113,3 +113,56 @@ func TestListCapReusedRoom(t *testing.T) {
 	_, err = runOn(warm, 0, lim)
 	wantCode(t, err, CodeMemoryExhausted)
 }
+
+// LIST_CAP n clears room for n elements: it costs 1 fuel more per 32 of
+// them (ListCapFuel, as CALL's locals), and an APPEND that grows a list
+// costs the same for the room it makes. Before, both cost 1 fuel, however
+// large: LIST_CAP 1<<20 cleared 24 MiB for 1 fuel.
+func TestListCapFuel(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want int64 // CONST, LIST_CAP, RETURN and the room
+	}{
+		{-5, 3},
+		{0, 3},
+		{31, 3},
+		{32, 4},
+		{4096, 3 + 128},
+		{1 << 20, 3 + 1<<15},
+	} {
+		p := one(t, []Value{Int(c.n)}, func(a *Assembler) {
+			a.Emit(OpConst, 0)
+			a.Emit(OpListCap)
+			a.Emit(OpReturn)
+		})
+		_, st, err := NewMachine().RunNamed(context.Background(), p, "main", nil, Limits{Memory: 1 << 30}, Input{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Fuel != c.want {
+			t.Errorf("LIST_CAP %d: %d fuel, want %d", c.n, st.Fuel, c.want)
+		}
+	}
+	// APPEND of a 1000-element constant list copies it into room for 2000:
+	// 1 + 2000/32. Within the room of LIST_CAP, APPEND costs 1.
+	big := NewList(ints(1000))
+	p := one(t, []Value{big, Int(1)}, func(a *Assembler) {
+		a.Emit(OpConst, 0)
+		a.Emit(OpConst, 1)
+		a.Emit(OpAppend)
+		a.Emit(OpReturn)
+	})
+	if fuel, err := fuelOf(t, p, 1<<20); err != nil || fuel != 4+2000/32 {
+		t.Errorf("APPEND to a list of 1000: %d fuel, %v; want %d", fuel, err, 4+2000/32)
+	}
+	p = one(t, []Value{Int(64), Int(1)}, func(a *Assembler) {
+		a.Emit(OpConst, 0)
+		a.Emit(OpListCap)
+		a.Emit(OpConst, 1)
+		a.Emit(OpAppend)
+		a.Emit(OpReturn)
+	})
+	if fuel, err := fuelOf(t, p, 1<<20); err != nil || fuel != 5+64/32 {
+		t.Errorf("APPEND within LIST_CAP 64: %d fuel, %v; want %d", fuel, err, 5+64/32)
+	}
+}
