@@ -156,6 +156,7 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 			f.emit(vm.OpLen)
 		}
 		f.emit(vm.OpListCap)
+		f.work.own += vm.ListCapFuel(n) // the room it clears
 		f.emit(vm.OpStoreLocal, acc)
 	case "count":
 		f.pushConst(vm.Int(0))

@@ -42,6 +42,15 @@ fn route(r: Request) -> Decision {
 }`, true},
 		// A call costs by its callee's locals (vm.CallFuel).
 		{"calls of a function of many locals", "package p\nfn wide(n: int) -> int {\n  let a0 = n + 1\n  let a1 = a0 + n\n  let a2 = a1 + n\n  let a3 = a2 + n\n  let a4 = a3 + n\n  let a5 = a4 + n\n  let a6 = a5 + n\n  let a7 = a6 + n\n  let a8 = a7 + n\n  let a9 = a8 + n\n  let a10 = a9 + n\n  let a11 = a10 + n\n  let a12 = a11 + n\n  let a13 = a12 + n\n  let a14 = a13 + n\n  let a15 = a14 + n\n  let a16 = a15 + n\n  let a17 = a16 + n\n  let a18 = a17 + n\n  let a19 = a18 + n\n  let a20 = a19 + n\n  let a21 = a20 + n\n  let a22 = a21 + n\n  let a23 = a22 + n\n  let a24 = a23 + n\n  let a25 = a24 + n\n  let a26 = a25 + n\n  let a27 = a26 + n\n  let a28 = a27 + n\n  let a29 = a28 + n\n  let a30 = a29 + n\n  let a31 = a30 + n\n  let a32 = a31 + n\n  let a33 = a32 + n\n  let a34 = a33 + n\n  let a35 = a34 + n\n  let a36 = a35 + n\n  let a37 = a36 + n\n  let a38 = a37 + n\n  let a39 = a38 + n\n  let a40 = a39 + n\n  let a41 = a40 + n\n  let a42 = a41 + n\n  let a43 = a42 + n\n  let a44 = a43 + n\n  let a45 = a44 + n\n  let a46 = a45 + n\n  let a47 = a46 + n\n  a47 % 1000\n}\nfn route(r: Request) -> Decision = to(\"t\" + string(wide(len(r.model)) + wide(1) + wide(2) + wide(3)))\n", true},
+		// filter and map make room for their list (vm.ListCapFuel).
+		{"filter and map of range(1024)", `package p
+fn route(r: Request) -> Decision {
+  let n = len(range(1024).filter(i => i >= len(r.model)))
+  to("t" + string(n + len(range(1024).map(i => i + len(r.model)))))
+}`, true},
+		// A list literal longer than a MAKE_LIST is appended to a LIST_CAP.
+		{"a literal of 5000 elements", "package p\nfn route(r: Request) -> Decision = to(\"t\" + string(len([" +
+			strings.Repeat("len(r.model), ", 4999) + "1])))\n", true},
 		{"request list", `package p
 fn route(r: Request) -> Decision = to(r.user.groups.filter(g => g != "x")[0] ?? "a")
 `, false},

@@ -150,6 +150,7 @@ func (f *funcCompiler) listLit(e *lang.ListLit) {
 	f.at(e.Sp.Start)
 	f.pushConst(vm.Int(int64(len(e.Elems))))
 	f.emit(vm.OpListCap)
+	f.work.own += vm.ListCapFuel(int64(len(e.Elems))) // the room it clears
 	for _, x := range e.Elems {
 		f.expr(x)
 		f.at(e.Sp.Start)
