@@ -3,6 +3,7 @@ package stdlib
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"regexp/syntax"
 	"strconv"
 	"strings"
@@ -365,6 +366,71 @@ func TestGetChargesKey(t *testing.T) {
 		}
 		if want := small.Fuel + vm.KeyFuel(k); st.Fuel != want {
 			t.Errorf("get with a 1 MB key: fuel %d, want %d", st.Fuel, want)
+		}
+	}
+}
+
+// keys and values order a map's keys: the comparisons that check or sort
+// the order cost the bytes they compare (their common prefix, 1 per 64
+// bytes), as sort's do. Before, only their number was charged: 64 keys
+// of 4 KiB sharing 4000 bytes cost 59 fuel, sorted or not.
+func TestKeysChargeKeyBytes(t *testing.T) {
+	const n = 64
+	prefix := strings.Repeat("p", 4000)
+	for _, desc := range []bool{false, true} {
+		var kvs []vm.Value
+		for i := range n {
+			j := i
+			if desc {
+				j = n - 1 - i
+			}
+			kvs = append(kvs, str(fmt.Sprintf("%s%096d", prefix, j)), vm.Int(int64(j)))
+		}
+		m := kv(t, kvs...)
+		for _, key := range []string{"keys(map[K, V])", "values(map[K, V])"} {
+			v, st, err := env{}.call(t, key, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := v.List(); len(got) != n || (key[0] == 'v' && got[0].Int() != 0) || (key[0] == 'k' && got[0].Str() >= got[1].Str()) {
+				t.Fatalf("%s: not in ascending key order", key)
+			}
+			// At least the n-1 comparisons of neighbours, 62 fuel each.
+			if want := int64(n-1) * (4000 >> 6); st.Fuel < want {
+				t.Errorf("%s, descending %v: %d fuel, want at least %d", key, desc, st.Fuel, want)
+			}
+		}
+	}
+}
+
+// tag builds a new tags map: a map of up to 8 keys compares every pair of
+// them, at the bytes of two keys of the same length, as equalities are
+// charged; a larger one hashes each key once. Before, each key was
+// charged once either way: 8 keys of 4 KiB sharing a prefix cost 8 keys'
+// bytes for the 28 pairs compared.
+func TestTagChargesKeyPairs(t *testing.T) {
+	const keyTag = "tag(Decision, string, string)"
+	prefix := strings.Repeat("t", 4090)
+	key := func(i int) vm.Value { return str(fmt.Sprintf("%s%06d", prefix, i)) }
+	perKey := int64(4096 >> 6)
+	for _, c := range []struct {
+		n    int   // tags before
+		want int64 // fuel for the keys, at least
+	}{
+		{7, 28 * perKey},  // 8 keys: 28 pairs
+		{3, 6 * perKey},   // 4 keys: 6 pairs
+		{12, 13 * perKey}, // 13 keys: hashed
+	} {
+		d := mustCall(t, keyTo, str("a"))
+		for i := range c.n {
+			d = mustCall(t, keyTag, d, key(i), str("v"))
+		}
+		_, st, err := env{}.call(t, keyTag, d, key(c.n), str("v"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Fuel < c.want {
+			t.Errorf("%d tags and a new one: %d fuel, want at least %d", c.n, st.Fuel, c.want)
 		}
 	}
 }

@@ -380,15 +380,6 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if at >= 0 {
 		m = n
 	}
-	// Building the new map hashes its keys (past 8 entries) or compares
-	// them: charged as MAKE_MAP charges its keys, and 1 per 8 entries.
-	fuel := int64(m)>>3 + keysFuel(tags)
-	if at < 0 {
-		fuel += vm.KeyFuel(key)
-	}
-	if err := c.Charge(fuel); err != nil {
-		return vm.Value{}, err
-	}
 	s, err := refine(c, a[0])
 	if err != nil {
 		return vm.Value{}, err
@@ -401,6 +392,12 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		vals[at] = value
 	} else {
 		keys[n], vals[n] = key, value
+	}
+	// Building the new map compares each pair of its keys (up to 8) or
+	// hashes them: 1 per 8 entries, and the bytes of the keys as the
+	// operators charge comparing and hashing strings.
+	if err := c.Charge(int64(m)>>3 + vm.MapKeysFuel(keys)); err != nil {
+		return vm.Value{}, err
 	}
 	if err := c.Alloc(mapBytes(n + 1)); err != nil {
 		return vm.Value{}, err

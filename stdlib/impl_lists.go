@@ -174,7 +174,12 @@ func mapColumn(c *vm.Call, m vm.Map, keys bool) (vm.Value, error) {
 	if keys {
 		col = m.Keys()
 	}
-	idx := m.AscendingOrder()
+	// The order check or sort charges the bytes of the keys it compares,
+	// as sort does.
+	idx, err := c.AscendingOrder(m)
+	if err != nil {
+		return vm.Value{}, err
+	}
 	if idx == nil {
 		// The map's own storage, shared: it is immutable, and a list the
 		// run did not create is copied by APPEND, never written.

@@ -196,6 +196,25 @@ func (c *Call) Values(n int) []Value { return c.m.in.Arena.Values(n) }
 // when it has one. It does not account the memory.
 func (c *Call) ListOf(elems []Value) Value { return c.m.in.Arena.list(elems) }
 
+// AscendingOrder is Map.AscendingOrder charged to the run as Compare
+// charges its comparisons: the bytes of the string keys that checking or
+// sorting their order compares (the common prefix of each pair; int keys
+// compare free). The builtin charges the number of comparisons itself
+// (SortFuel). Once a charge fails, the other comparisons return at once
+// and the error is returned.
+func (c *Call) AscendingOrder(m Map) ([]int, error) {
+	var err error
+	idx := ascendingFunc(m.m, func(a, b Value) int {
+		if err != nil {
+			return 0
+		}
+		var r int
+		r, err = c.Compare(a, b)
+		return r
+	})
+	return idx, err
+}
+
 // MapOf is NewMap, the map made in the run's arena when it has one. It
 // does not account the memory.
 func (c *Call) MapOf(keys, vals []Value) (Value, error) { return makeMap(c.m.in.Arena, keys, vals) }

@@ -78,6 +78,14 @@ func ascendingWalk(m *mapObj, w *walk) []int {
 			return compare(a, b, w)
 		}
 	}
+	return ascendingFunc(m, cmp)
+}
+
+// ascendingFunc is ascending with the key comparison cmp.
+func ascendingFunc(m *mapObj, cmp func(a, b Value) int) []int {
+	if m == nil {
+		return nil
+	}
 	if slices.IsSortedFunc(m.keys, cmp) {
 		return nil
 	}

@@ -78,6 +78,33 @@ func KeyFuel(k Value) int64 {
 	return strFuel(k.n)
 }
 
+// MapKeysFuel is the fuel of the string keys of a map made of keys
+// (NewMap, Call.MapOf) finding each other, as the operators charge
+// comparing and hashing strings: a map of up to 8 keys compares each
+// pair of them (two strings of the same length at different addresses
+// cost their length, as an equality does), a larger one hashes each key
+// (KeyFuel).
+func MapKeysFuel(keys []Value) int64 {
+	var fuel int64
+	if len(keys) > smallMap {
+		for _, k := range keys {
+			fuel += KeyFuel(k)
+		}
+		return fuel
+	}
+	for i, k := range keys {
+		if KeyFuel(k) == 0 {
+			continue // a short string or an int: free against any key
+		}
+		for _, o := range keys[:i] {
+			if o.k == KindString && o.n == k.n && o.p != k.p {
+				fuel += strFuel(k.n)
+			}
+		}
+	}
+	return fuel
+}
+
 // equalFuel is Equal of a scalar a and any b, and its fuel beyond the
 // instruction's: that of the bytes of two strings of the same length at
 // different addresses, which only then are compared.
