@@ -203,6 +203,31 @@ func TestMath(t *testing.T) {
 			t.Errorf("%s: message %q does not name the builtin", c.key, e.Msg)
 		}
 	}
+	// NaN and the infinities are no overflow: the message says what the
+	// float was (they all said "integer overflow").
+	inf, minf := vm.Float(math.Inf(1)), vm.Float(math.Inf(-1))
+	for _, c := range []struct {
+		key string
+		x   vm.Value
+		msg string
+	}{
+		{"int(float)", nan, "NaN has no int value"},
+		{"round(float)", nan, "NaN has no int value"},
+		{"floor(float)", nan, "NaN has no int value"},
+		{"ceil(float)", nan, "NaN has no int value"},
+		{"money(float)", nan, "NaN has no money value"},
+		{"int(float)", inf, "+Inf is out of the int range"},
+		{"round(float)", minf, "-Inf is out of the int range"},
+		{"money(float)", inf, "+Inf is out of the money range"},
+		{"money(float)", minf, "-Inf is out of the money range"},
+		{"int(float)", vm.Float(-1e19), "integer overflow"},
+		{"money(float)", vm.Float(1e300), "integer overflow"},
+	} {
+		_, err := call(t, c.key, c.x)
+		if e := wantCode(t, err, vm.CodeIntOverflow); e.Msg != c.key+": "+c.msg {
+			t.Errorf("%s of %s: message %q, want %q", c.key, c.x, e.Msg, c.key+": "+c.msg)
+		}
+	}
 }
 
 func TestListsAndMaps(t *testing.T) {

@@ -24,12 +24,12 @@ var coreDefs = []Def{
 
 	// Conversions.
 	{Fn: convString, Decl: lang.BuiltinDecl{Name: "string", Sig: "(x: T) -> string", Doc: "x in its literal spelling: 42, 0.5, 250ms, $0.0025, true; strings unchanged; a time in RFC 3339 (UTC); lists and maps as literals ([1, 2], {\"k\": 1}, a map's keys in ascending order); records with their field names ({name: \"a\", weight: 2}), and enum members bare inside them ([timeout, http_5xx]; string(timeout) is \"timeout\").", Cost: 2, Pure: true}},
-	{Fn: convIntFloat, Decl: lang.BuiltinDecl{Name: "int", Sig: "(x: float) -> int", Doc: "x truncated toward zero; an error when it is out of the int range.", Cost: 1, Pure: true}},
+	{Fn: convIntFloat, Decl: lang.BuiltinDecl{Name: "int", Sig: "(x: float) -> int", Doc: "x truncated toward zero; an error (int_overflow) when it is NaN or out of the int range.", Cost: 1, Pure: true}},
 	{Fn: convIntString, Decl: lang.BuiltinDecl{Name: "int", Sig: "(s: string) -> int?", Doc: "The decimal integer in s, or none.", Cost: 2, Pure: true}},
 	{Fn: convFloatInt, Decl: lang.BuiltinDecl{Name: "float", Sig: "(x: int) -> float", Doc: "x as a float.", Cost: 1, Pure: true}},
 	{Fn: convFloatMoney, Decl: lang.BuiltinDecl{Name: "float", Sig: "(x: money) -> float", Doc: "The amount x in currency units, as a float (for ratios; sums stay in money).", Cost: 1, Pure: true}},
 	{Fn: convFloatString, Decl: lang.BuiltinDecl{Name: "float", Sig: "(s: string) -> float?", Doc: "The decimal number in s, or none.", Cost: 2, Pure: true}},
-	{Fn: convMoney, Decl: lang.BuiltinDecl{Name: "money", Sig: "(x: float) -> money", Doc: "x currency units as money, rounded half to even at 9 decimals; an error when x is NaN or out of money's range (about ±9.22 billion units).", Cost: 1, Pure: true}},
+	{Fn: convMoney, Decl: lang.BuiltinDecl{Name: "money", Sig: "(x: float) -> money", Doc: "x currency units as money, rounded half to even at 9 decimals; an error (int_overflow) when x is NaN or out of money's range (about ±9.22 billion units).", Cost: 1, Pure: true}},
 	{Fn: convMillis, Decl: lang.BuiltinDecl{Name: "millis", Sig: "(d: duration) -> int", Doc: "d in whole milliseconds.", Cost: 1, Pure: true}},
 	{Fn: convSeconds, Decl: lang.BuiltinDecl{Name: "seconds", Sig: "(d: duration) -> float", Doc: "d in seconds.", Cost: 1, Pure: true}},
 
@@ -44,9 +44,9 @@ var coreDefs = []Def{
 	{Fn: mathMaxFloat, Decl: lang.BuiltinDecl{Name: "max", Sig: "(a: float, b: float) -> float", Doc: "The larger of a and b: NaN only if both are NaN, a if they are equal.", Cost: 1, Pure: true}},
 	{Fn: mathMaxInt, Decl: lang.BuiltinDecl{Name: "max", Sig: "(a: money, b: money) -> money", Doc: "The larger of a and b.", Cost: 1, Pure: true}},
 	{Fn: mathMaxInt, Decl: lang.BuiltinDecl{Name: "max", Sig: "(a: duration, b: duration) -> duration", Doc: "The larger of a and b.", Cost: 1, Pure: true}},
-	{Fn: mathRound, Decl: lang.BuiltinDecl{Name: "round", Sig: "(x: float) -> int", Doc: "x rounded half away from zero; an error when it is out of the int range.", Cost: 1, Pure: true}},
-	{Fn: mathFloor, Decl: lang.BuiltinDecl{Name: "floor", Sig: "(x: float) -> int", Doc: "The greatest integer ≤ x; an error when it is out of the int range.", Cost: 1, Pure: true}},
-	{Fn: mathCeil, Decl: lang.BuiltinDecl{Name: "ceil", Sig: "(x: float) -> int", Doc: "The least integer ≥ x; an error when it is out of the int range.", Cost: 1, Pure: true}},
+	{Fn: mathRound, Decl: lang.BuiltinDecl{Name: "round", Sig: "(x: float) -> int", Doc: "x rounded half away from zero; an error (int_overflow) when it is NaN or out of the int range.", Cost: 1, Pure: true}},
+	{Fn: mathFloor, Decl: lang.BuiltinDecl{Name: "floor", Sig: "(x: float) -> int", Doc: "The greatest integer ≤ x; an error (int_overflow) when x is NaN or it is out of the int range.", Cost: 1, Pure: true}},
+	{Fn: mathCeil, Decl: lang.BuiltinDecl{Name: "ceil", Sig: "(x: float) -> int", Doc: "The least integer ≥ x; an error (int_overflow) when x is NaN or it is out of the int range.", Cost: 1, Pure: true}},
 
 	// Lists. The higher-order ones are compiled to loops; no closures exist at run time.
 	{Decl: lang.BuiltinDecl{Name: "filter", Sig: "(xs: list[T], keep: fn(T) -> bool) -> list[T]", Doc: "The elements of xs for which keep is true, in order. It costs 1 more per 32 elements of xs, the room it makes for them.", Cost: 2, Pure: true}},                       // lowered by the compiler

@@ -14,6 +14,19 @@ func overflow(c *vm.Call) error {
 	return vm.Errorf(vm.CodeIntOverflow, "%s: integer overflow", c.Name())
 }
 
+// noInt is the error of converting the float x to an int or money (what)
+// that has none: int_overflow, saying so of NaN and of an infinity,
+// which no rounding makes a number.
+func noInt(c *vm.Call, x float64, what string) error {
+	switch {
+	case math.IsNaN(x):
+		return vm.Errorf(vm.CodeIntOverflow, "%s: NaN has no %s value", c.Name(), what)
+	case math.IsInf(x, 0):
+		return vm.Errorf(vm.CodeIntOverflow, "%s: %v is out of the %s range", c.Name(), x, what)
+	}
+	return overflow(c)
+}
+
 // convString spells x as a literal: 42, 0.5, 250ms, $0.0025, true. A string
 // is returned unchanged, a time in RFC 3339 (UTC), none as "none", lists,
 // maps and records as vm.Value.FormatShaped writes them by the shape of
@@ -129,7 +142,7 @@ func (w *formatWalk) flush() error {
 func convIntFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	i, ok := floatToInt(math.Trunc(a[0].Float()))
 	if !ok {
-		return vm.Value{}, overflow(c)
+		return vm.Value{}, noInt(c, a[0].Float(), "int")
 	}
 	return vm.Int(i), nil
 }
@@ -187,7 +200,7 @@ func convFloatString(c *vm.Call, a []vm.Value) (vm.Value, error) {
 func convMoney(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	n, ok := floatToInt(math.RoundToEven(a[0].Float() * 1e9))
 	if !ok {
-		return vm.Value{}, overflow(c)
+		return vm.Value{}, noInt(c, a[0].Float(), "money")
 	}
 	return vm.Money(n), nil
 }
@@ -267,7 +280,7 @@ func mathCeil(c *vm.Call, a []vm.Value) (vm.Value, error) {
 func roundWith(c *vm.Call, x vm.Value, f func(float64) float64) (vm.Value, error) {
 	i, ok := floatToInt(f(x.Float()))
 	if !ok {
-		return vm.Value{}, overflow(c)
+		return vm.Value{}, noInt(c, x.Float(), "int")
 	}
 	return vm.Int(i), nil
 }

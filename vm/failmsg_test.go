@@ -3,6 +3,7 @@ package vm
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -109,5 +110,31 @@ func TestStringMax(t *testing.T) {
 	}
 	if s := v.stringMax(12, nil); s != `[{2: none, "a": ...}, ...]` {
 		t.Errorf("stringMax(12) = %s", s)
+	}
+}
+
+// MUL_MONEY_FLOAT whose product is NaN or infinite says so: it said
+// "integer overflow" of $3 times NaN.
+func TestMulMoneyFloatMessages(t *testing.T) {
+	for _, c := range []struct {
+		x   Value
+		f   float64
+		msg string
+	}{
+		{Money(3e9), math.NaN(), "$3.00 times NaN is NaN, which has no money value"},
+		{Money(0), math.Inf(1), "$0.00 times +Inf is NaN, which has no money value"},
+		{Money(-3e9), math.Inf(1), "-$3.00 times +Inf is out of the money range"},
+		{Money(3e9), 1e10, "integer overflow"},
+	} {
+		p := one(t, []Value{c.x, Float(c.f)}, func(a *Assembler) {
+			a.Emit(OpConst, 0)
+			a.Emit(OpConst, 1)
+			a.Emit(OpMulMoneyFloat)
+			a.Emit(OpReturn)
+		})
+		_, err := run(t, p, "main")
+		if e := wantCode(t, err, CodeIntOverflow); e.Msg != c.msg {
+			t.Errorf("%s times %v: message %q, want %q", c.x, c.f, e.Msg, c.msg)
+		}
 	}
 }

@@ -217,7 +217,7 @@ loop:
 		case OpMulMoneyFloat:
 			r, ok := mulMoneyFloat(int64(stack.at(sp-2).n), math.Float64frombits(stack.at(sp-1).n))
 			if !ok {
-				err = overflow()
+				err = mulMoneyFloatError(int64(stack.at(sp-2).n), math.Float64frombits(stack.at(sp-1).n))
 				break loop
 			}
 			*stack.at(sp - 2) = Value{k: KindMoney, n: uint64(r)}
@@ -934,6 +934,19 @@ func mulMoneyFloat(x int64, f float64) (int64, bool) {
 		return 0, false
 	}
 	return int64(r), true
+}
+
+// mulMoneyFloatError is the error of MUL_MONEY_FLOAT of x and f whose
+// product has no money value: int_overflow, which says so of a NaN
+// product (f NaN, or 0 times an infinity) and of an infinite one.
+func mulMoneyFloatError(x int64, f float64) *Error {
+	switch r := float64(x) * f; {
+	case math.IsNaN(r):
+		return &Error{Code: CodeIntOverflow, Msg: fmt.Sprintf("%s times %v is NaN, which has no money value", Money(x), f)}
+	case math.IsInf(r, 0):
+		return &Error{Code: CodeIntOverflow, Msg: fmt.Sprintf("%s times %v is out of the money range", Money(x), f)}
+	}
+	return overflow()
 }
 
 func overflow() *Error { return &Error{Code: CodeIntOverflow, Msg: "integer overflow"} }
