@@ -2,6 +2,7 @@ package compiler_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,9 @@ fn route(r: Request) -> Decision {
 		// A list literal longer than a MAKE_LIST is appended to a LIST_CAP.
 		{"a literal of 5000 elements", "package p\nfn route(r: Request) -> Decision = to(\"t\" + string(len([" +
 			strings.Repeat("len(r.model), ", 4999) + "1])))\n", true},
+		// A map literal of up to 8 keys compares every pair of them.
+		{"a map literal of 8 long keys", "package p\nfn route(r: Request) -> Decision = to(\"t\" + string(len({" +
+			longKeys(8) + "})))\n", true},
 		{"request list", `package p
 fn route(r: Request) -> Decision = to(r.user.groups.filter(g => g != "x")[0] ?? "a")
 `, false},
@@ -191,4 +195,14 @@ fn route(r: Request) -> Decision {
 			}
 		})
 	}
+}
+
+// longKeys is n entries of a map literal with keys of 100 bytes that share
+// a prefix: "kk…k0": len(r.model), …
+func longKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "%q: len(r.model), ", strings.Repeat("k", 99)+string(rune('0'+i)))
+	}
+	return b.String()
 }

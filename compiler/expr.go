@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
@@ -180,21 +181,25 @@ func (f *funcCompiler) braceLit(e *lang.BraceLit) {
 		f.at(e.Sp.Start)
 		f.emit(vm.OpMakeRecord, len(t.Fields))
 	case *lang.Map:
-		for _, en := range e.Entries {
+		// The constant keys, for what MAKE_MAP charges them (vm.MapKeysFuel;
+		// the others are none here, and cost what the bound cannot know).
+		// Each a copy of its own: keys at the same address compare free.
+		keys := make([]vm.Value, len(e.Entries))
+		for i, en := range e.Entries {
 			if id, ok := en.Key.(*lang.Ident); ok {
 				f.pushConst(vm.Str(id.Name))
-				f.work.own += vm.KeyFuel(vm.Str(id.Name))
+				keys[i] = vm.Str(strings.Clone(id.Name))
 			} else {
 				f.expr(en.Key)
-				if k, ok := f.c.constValue(en.Key); ok {
-					f.work.own += vm.KeyFuel(k)
+				if k, ok := f.c.constValue(en.Key); ok && k.Kind() == vm.KindString {
+					keys[i] = vm.Str(strings.Clone(k.Str()))
 				}
 			}
 			f.expr(en.Value)
 		}
 		f.at(e.Sp.Start)
 		f.emit(vm.OpMakeMap, len(e.Entries))
-		f.work.own += int64(len(e.Entries)) // MAKE_MAP costs 1 per entry
+		f.work.own += int64(len(e.Entries)) + vm.MapKeysFuel(keys) // MAKE_MAP costs 1 per entry and its keys
 	default:
 		f.emit(vm.OpNil)
 	}

@@ -25,8 +25,8 @@ var Modules = []ModuleDoc{
 		"operand) and `json_get` 1 per 4 bytes of doc; the strings that `sort`, `contains` of a list, " +
 		"`min_by` and `max_by` compare cost 1 per 64 bytes compared, as the operators' do (language.md " +
 		"§11.2), and so do the keys that `keys` and `values` compare to order them and the key and values " +
-		"`tag` compares (the tags map it builds compares each pair of up to 8 keys, and hashes each key " +
-		"of a larger one); a draw from a split (`weighted`, `ab.arm`, " +
+		"`tag` compares (the keys of the tags map it builds cost what a map literal's do); a draw from a " +
+		"split (`weighted`, `ab.arm`, " +
 		"`sticky`) costs 1 per 64 bytes of the targets' names times log2 of their number, to order them; every " +
 		"string, list, map and record a builtin creates counts against the memory limit. The builtins that " +
 		"order values (`sort`, `min`, `max`, and `min_by` and `max_by` by their keys, of any type) use one " +

@@ -394,8 +394,8 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		keys[n], vals[n] = key, value
 	}
 	// Building the new map compares each pair of its keys (up to 8) or
-	// hashes them: 1 per 8 entries, and the bytes of the keys as the
-	// operators charge comparing and hashing strings.
+	// hashes them: 1 per 8 entries, and the bytes of the keys as MAKE_MAP
+	// charges them.
 	if err := c.Charge(int64(m)>>3 + vm.MapKeysFuel(keys)); err != nil {
 		return vm.Value{}, err
 	}

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"context"
+	"fmt"
 	"testing"
 )
 
@@ -190,5 +191,34 @@ func TestZeroAlloc(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("%s: %v allocs/run, want 0", c.name, allocs)
 		}
+	}
+}
+
+// BenchmarkMakeMap is MAKE_MAP of 4 short string keys (compared pairwise)
+// and of 12 (hashed), in an arena reset between runs.
+func BenchmarkMakeMap(b *testing.B) {
+	for _, n := range []int{4, 12} {
+		consts := strs("key-", n)
+		consts = append(consts, Int(1))
+		p := build(b, consts, nil, nil, nil, fn{name: "main", asm: func(a *Assembler) {
+			for i := range n {
+				a.Emit(OpConst, i)
+				a.Emit(OpConst, n)
+			}
+			a.Emit(OpMakeMap, n)
+			a.Emit(OpReturn)
+		}})
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			m := NewMachine()
+			ctx := context.Background()
+			in := Input{Arena: new(Arena)}
+			b.ReportAllocs()
+			for b.Loop() {
+				in.Arena.Reset()
+				if _, _, err := m.Run(ctx, p, 0, nil, Limits{}, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -192,3 +192,46 @@ func TestExpectFailChargesMapOrder(t *testing.T) {
 		t.Errorf("EXPECT_FAIL of two maps of %d keys: %d fuel, want at least %d", n, fuel, want)
 	}
 }
+
+// MAKE_MAP of up to 8 keys compares every pair of them to find a repeated
+// key: each pair of string keys of the same length costs their bytes, as
+// an equality does, besides each key (MapKeysFuel); a larger map hashes
+// each key once. It charged each key once either way: 8 keys of 4 KiB
+// sharing a prefix cost 8 keys' bytes for the 28 pairs compared.
+func TestMakeMapChargesKeyPairs(t *testing.T) {
+	prefix := strings.Repeat("m", 4090)
+	const per = 4096 >> strFuelShift
+	for _, c := range []struct {
+		n    int
+		keys int64 // fuel of the keys
+	}{
+		{8, (8 + 28) * per},
+		{3, (3 + 3) * per},
+		{2, (2 + 1) * per},
+		{1, per},
+		{9, 9 * per},
+		{16, 16 * per},
+	} {
+		var consts []Value
+		for i := range c.n {
+			consts = append(consts, Str(fmt.Sprintf("%s%06d", prefix, i)))
+		}
+		consts = append(consts, Int(1))
+		p := one(t, consts, func(a *Assembler) {
+			for i := range c.n {
+				a.Emit(OpConst, i)
+				a.Emit(OpConst, c.n)
+			}
+			a.Emit(OpMakeMap, c.n)
+			a.Emit(OpReturn)
+		})
+		fuel, err := fuelOf(t, p, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 2 CONSTs an entry, MAKE_MAP and 1 an entry, RETURN, the keys.
+		if want := int64(3*c.n+2) + c.keys; fuel != want {
+			t.Errorf("%d keys: %d fuel, want %d", c.n, fuel, want)
+		}
+	}
+}

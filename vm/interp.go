@@ -597,8 +597,8 @@ loop:
 			for i := range n {
 				keys[i] = *stack.at(sp + 2*i)
 				vals[i] = *stack.at(sp + 2*i + 1)
-				budget -= KeyFuel(keys[i])
 			}
+			budget -= MapKeysFuel(keys) // the keys compared or hashed
 			mo, merr := buildMap(m.in.Arena, keys, vals)
 			if merr != nil {
 				sp += 2 * n

@@ -61,7 +61,8 @@ func (w *walk) take(fuel int64) bool {
 // GT_STR, GE_STR, BEFORE, AFTER, Call.Compare) compares their common
 // prefix; finding a string key in a map (INDEX_MAP, IN_MAP) or in a
 // constant set (SET_MEMBER, JMP_UNLESS_MEMBER, LOCAL_FIELD_SET_MEMBER)
-// compares or hashes the key, and MAKE_MAP each of its keys.
+// compares or hashes the key, and MAKE_MAP each of its keys and, of up to
+// 8, each pair of them, which it compares (MapKeysFuel).
 const strFuelShift = 6
 
 // strFuel is the fuel of n bytes of string work.
@@ -69,8 +70,7 @@ func strFuel(n uint64) int64 { return int64(n >> strFuelShift) }
 
 // KeyFuel is the fuel of finding key k in a map (INDEX_MAP, IN_MAP) or in
 // a constant set (SET_MEMBER, JMP_UNLESS_MEMBER, LOCAL_FIELD_SET_MEMBER),
-// or of putting it in a map (MAKE_MAP, which also costs 1 per entry),
-// beyond the instruction's.
+// or of putting it in a map (MapKeysFuel), beyond the instruction's.
 func KeyFuel(k Value) int64 {
 	if k.n < strBlock || k.k != KindString { // the length first: most keys are short
 		return 0
@@ -79,26 +79,24 @@ func KeyFuel(k Value) int64 {
 }
 
 // MapKeysFuel is the fuel of the string keys of a map made of keys
-// (NewMap, Call.MapOf) finding each other, as the operators charge
-// comparing and hashing strings: a map of up to 8 keys compares each
-// pair of them (two strings of the same length at different addresses
-// cost their length, as an equality does), a larger one hashes each key
-// (KeyFuel).
+// (MAKE_MAP, NewMap, Call.MapOf), as the operators charge comparing and
+// hashing strings: each key (KeyFuel: hashed, or read once), and in a map
+// of up to 8 keys, which compares every pair of them, each pair of the
+// same length at different addresses too (their length, as an equality).
 func MapKeysFuel(keys []Value) int64 {
 	var fuel int64
-	if len(keys) > smallMap {
-		for _, k := range keys {
-			fuel += KeyFuel(k)
-		}
-		return fuel
-	}
 	for i, k := range keys {
-		if KeyFuel(k) == 0 {
+		f := KeyFuel(k)
+		if f == 0 {
 			continue // a short string or an int: free against any key
+		}
+		fuel += f
+		if len(keys) > smallMap {
+			continue
 		}
 		for _, o := range keys[:i] {
 			if o.k == KindString && o.n == k.n && o.p != k.p {
-				fuel += strFuel(k.n)
+				fuel += f
 			}
 		}
 	}
