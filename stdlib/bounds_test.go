@@ -434,3 +434,33 @@ func TestTagChargesKeyPairs(t *testing.T) {
 		}
 	}
 }
+
+// get and tag find a key as m[key] does (Call.Get): in a map of up to 8
+// keys, the key's bytes for each key of its length it is compared with.
+// They charged it once: a 4 KiB key missing from 8 of its length cost 64.
+func TestGetChargesComparisons(t *testing.T) {
+	prefix := strings.Repeat("g", 4090)
+	key := func(i int) vm.Value { return str(fmt.Sprintf("%s%06d", prefix, i)) }
+	var kvs []vm.Value
+	d := mustCall(t, keyTo, str("a"))
+	for i := range 8 {
+		kvs = append(kvs, key(i), vm.Int(int64(i)))
+		d = mustCall(t, "tag(Decision, string, string)", d, key(i), str("v"))
+	}
+	_, st, err := env{}.call(t, "get(map[K, V], K, V)", kv(t, kvs...), key(99), vm.Int(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(8 * 64); st.Fuel < want {
+		t.Errorf("get: %d fuel, want at least %d", st.Fuel, want)
+	}
+	// tag of a new key: its lookup compares it with all 8, then the map
+	// of 9 hashes each key.
+	_, st, err = env{}.call(t, "tag(Decision, string, string)", d, key(99), str("w"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64((8 + 9) * 64); st.Fuel < want {
+		t.Errorf("tag: %d fuel, want at least %d", st.Fuel, want)
+	}
+}

@@ -354,10 +354,11 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	n := tags.Len()
 	at := -1 // the position of key in tags
 	// The lookup and comparisons cost what the operators' do.
-	if err := c.Charge(vm.KeyFuel(key)); err != nil {
+	v, ok, err := c.Get(tags, key)
+	if err != nil {
 		return vm.Value{}, err
 	}
-	if v, ok := tags.Get(key); ok {
+	if ok {
 		same, err := c.Equal(v, value)
 		if err != nil {
 			return vm.Value{}, err

@@ -196,13 +196,11 @@ func mapColumn(c *vm.Call, m vm.Map, keys bool) (vm.Value, error) {
 }
 
 // mapGet charges finding the key as m[key] does (INDEX_MAP): 1 per 64
-// bytes of a string key, which the map hashes and compares.
+// bytes of a string key, which the map hashes or compares (Call.Get).
 func mapGet(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	if err := c.Charge(vm.KeyFuel(a[1])); err != nil {
-		return vm.Value{}, err
-	}
-	if v, ok := a[0].Map().Get(a[1]); ok {
-		return v, nil
+	v, ok, err := c.Get(a[0].Map(), a[1])
+	if err != nil || ok {
+		return v, err
 	}
 	return a[2], nil
 }

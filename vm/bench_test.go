@@ -222,3 +222,37 @@ func BenchmarkMakeMap(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIndexMap is m[k] and k in m, for a map of 4 short string keys
+// (scanned) and of 12 (hashed), k the third key.
+func BenchmarkIndexMap(b *testing.B) {
+	for _, n := range []int{4, 12} {
+		keys := strs("key-", n)
+		vals := ints(n)
+		mp, err := NewMap(keys, vals)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := build(b, []Value{mp}, nil, nil, nil, fn{name: "main", params: 1, asm: func(a *Assembler) {
+			a.Emit(OpConst, 0)
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpIndexMap)
+			a.Emit(OpPop)
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpConst, 0)
+			a.Emit(OpInMap)
+			a.Emit(OpReturn)
+		}})
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			m := NewMachine()
+			ctx := context.Background()
+			args := []Value{Str(keys[2].Str())}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := m.Run(ctx, p, 0, args, Limits{}, Input{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

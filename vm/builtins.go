@@ -196,6 +196,26 @@ func (c *Call) Values(n int) []Value { return c.m.in.Arena.Values(n) }
 // when it has one. It does not account the memory.
 func (c *Call) ListOf(elems []Value) Value { return c.m.in.Arena.list(elems) }
 
+// Get is Map.Get charged to the run as INDEX_MAP charges it: the bytes of
+// a string key (KeyFuel), once for each key of its length that a map of
+// up to 8 keys compares it with, once at least.
+func (c *Call) Get(m Map, k Value) (Value, bool, error) {
+	f := KeyFuel(k)
+	if m.m == nil {
+		return Value{}, false, c.Charge(f)
+	}
+	j := m.m.find(k)
+	if f > 0 {
+		if err := c.Charge(m.m.lookupFuel(k, j, f)); err != nil {
+			return Value{}, false, err
+		}
+	}
+	if j < 0 {
+		return Value{}, false, nil
+	}
+	return m.m.vals[j], true, nil
+}
+
 // AscendingOrder is Map.AscendingOrder charged to the run as Compare
 // charges its comparisons: the bytes of the string keys that checking or
 // sorting their order compares (the common prefix of each pair; int keys

@@ -235,3 +235,55 @@ func TestMakeMapChargesKeyPairs(t *testing.T) {
 		}
 	}
 }
+
+// INDEX_MAP and IN_MAP in a map of up to 8 keys compare the key with each
+// key of its length up to the one they find: each comparison costs the
+// key's bytes, as an equality does, once at least (a larger map hashes
+// the key). They charged it once: a 4 KiB key missing from 8 keys of its
+// length sharing its prefix cost 64 fuel for 32 KiB compared.
+func TestMapLookupChargesComparisons(t *testing.T) {
+	prefix := strings.Repeat("m", 4090)
+	const per = 4096 >> strFuelShift
+	key := func(i int) Value { return Str(fmt.Sprintf("%s%06d", prefix, i)) }
+	for _, c := range []struct {
+		n    int   // keys of the map
+		at   int   // the key looked up
+		fuel int64 // for the key
+	}{
+		{8, 99, 8 * per}, // absent: compared with all
+		{8, 2, 3 * per},  // found third
+		{8, 0, per},
+		{1, 99, per},
+		{12, 99, per}, // hashed
+		{12, 5, per},
+	} {
+		var keys, vals []Value
+		for i := range c.n {
+			keys, vals = append(keys, key(i)), append(vals, Int(int64(i)))
+		}
+		mp, err := NewMap(keys, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range []Opcode{OpIndexMap, OpInMap} {
+			p := one(t, []Value{mp, key(c.at)}, func(a *Assembler) { // key(c.at): its own bytes
+				if op == OpIndexMap {
+					a.Emit(OpConst, 0)
+					a.Emit(OpConst, 1)
+				} else {
+					a.Emit(OpConst, 1)
+					a.Emit(OpConst, 0)
+				}
+				a.Emit(op)
+				a.Emit(OpReturn)
+			})
+			fuel, err := fuelOf(t, p, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := 4 + c.fuel; fuel != want {
+				t.Errorf("%s of key %d in %d keys: %d fuel, want %d", op, c.at, c.n, fuel, want)
+			}
+		}
+	}
+}

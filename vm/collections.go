@@ -232,6 +232,27 @@ func (m *mapObj) findLinear(k Value) int {
 	return -1
 }
 
+// lookupFuel is the fuel of finding k, a string of KeyFuel f > 0, at j
+// (-1: absent): f for each key of k's length at another address that a
+// map of up to 8 keys, which find scans, compares k with, and f at least
+// (a larger map hashes k).
+func (m *mapObj) lookupFuel(k Value, j int, f int64) int64 {
+	if len(m.keys) > smallMap {
+		return f
+	}
+	keys := m.keys
+	if j >= 0 {
+		keys = keys[:j+1]
+	}
+	var fuel int64
+	for _, o := range keys {
+		if o.k == KindString && o.n == k.n && o.p != k.p {
+			fuel += f
+		}
+	}
+	return max(fuel, f)
+}
+
 // find returns the position of key k, or -1.
 func (m *mapObj) find(k Value) int {
 	if len(m.keys) <= smallMap {

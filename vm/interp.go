@@ -631,9 +631,12 @@ loop:
 				err = badOperands("INDEX_MAP", mv, k)
 				break loop
 			}
-			budget -= KeyFuel(k)
 			mo := (*mapObj)(mv.p)
-			if j := mo.find(k); j >= 0 {
+			j := mo.find(k)
+			if f := KeyFuel(k); f > 0 {
+				budget -= mo.lookupFuel(k, j, f)
+			}
+			if j >= 0 {
 				*stack.at(sp - 2) = mo.vals[j]
 			} else {
 				*stack.at(sp - 2) = Value{}
@@ -705,8 +708,12 @@ loop:
 				err = badOperands("IN_MAP", k, mv)
 				break loop
 			}
-			budget -= KeyFuel(k)
-			*stack.at(sp - 2) = Bool((*mapObj)(mv.p).find(k) >= 0)
+			mo := (*mapObj)(mv.p)
+			j := mo.find(k)
+			if f := KeyFuel(k); f > 0 {
+				budget -= mo.lookupFuel(k, j, f)
+			}
+			*stack.at(sp - 2) = Bool(j >= 0)
 			sp--
 			pc++
 
