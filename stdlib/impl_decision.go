@@ -177,13 +177,20 @@ func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
 
 // chargeDraw charges a draw from split: 1 per 8 targets, and ordering
 // them by name (ascending) as the operators charge comparing strings, 1
-// per 64 bytes of the names for each of the log2(n) comparisons a name
-// takes part in.
+// per 64 bytes of the names for each comparison a name takes part in:
+// log2(n) of a sort, but n/2 of the insertion sort of up to 16
+// (ascending), whose n(n-1)/2 comparisons each cost the common prefix of
+// two names, at most the mean of their lengths.
 func chargeDraw(c *vm.Call, split vm.Map) error {
-	if err := chargeElems(c, split.Len()); err != nil {
+	n := split.Len()
+	if err := chargeElems(c, n); err != nil {
 		return err
 	}
-	return c.Charge(keysFuel(split) * int64(bits.Len(uint(split.Len()))))
+	times := bits.Len(uint(n))
+	if n <= maxInsertionSort {
+		times = max(times, n/2)
+	}
+	return c.Charge(keysFuel(split) * int64(times))
 }
 
 // keysFuel is what comparing or hashing each key of m once costs, as the
@@ -228,6 +235,9 @@ func pickPoint(split vm.Map, point uint64) (vm.Value, error) {
 	return vm.Value{}, vm.Errorf(vm.CodeInternal, "weighted pick fell through")
 }
 
+// maxInsertionSort is the most keys ascending orders by an insertion sort.
+const maxInsertionSort = 16
+
 // ascending appends to buf the positions of keys in ascending key order:
 // an insertion sort in buf for the usual handful of keys, a sort beyond.
 func ascending(keys []vm.Value, buf []int) []int {
@@ -235,7 +245,7 @@ func ascending(keys []vm.Value, buf []int) []int {
 	for i := range keys {
 		idx = append(idx, i)
 	}
-	if len(keys) > 16 {
+	if len(keys) > maxInsertionSort {
 		slices.SortFunc(idx, func(i, j int) int { return vm.Compare(keys[i], keys[j]) })
 		return idx
 	}
