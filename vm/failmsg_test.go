@@ -3,6 +3,7 @@ package vm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -136,5 +137,37 @@ func TestMulMoneyFloatMessages(t *testing.T) {
 		if e := wantCode(t, err, CodeIntOverflow); e.Msg != c.msg {
 			t.Errorf("%s times %v: message %q, want %q", c.x, c.f, e.Msg, c.msg)
 		}
+	}
+}
+
+// EXPECT_FAIL writes a map's keys in ascending order, which sorts all of
+// them however little of the map the message shows: each key's bytes
+// cost their log2(n) comparisons, besides 1 per 8 comparisons. Only the
+// comparisons were charged: a map of 256 keys of 1 KiB sharing a prefix,
+// as got and want, cost 582 fuel for some 4 MB compared.
+func TestExpectFailChargesMapKeys(t *testing.T) {
+	const n = 256
+	prefix := strings.Repeat("e", 1000)
+	var keys, vals []Value
+	for i := range n {
+		keys, vals = append(keys, Str(fmt.Sprintf("%s%024d", prefix, i*97%n))), append(vals, Int(1))
+	}
+	m, err := NewMap(keys, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := build(t, []Value{Str("==")}, nil, nil, nil,
+		fn{name: "main", params: 1, asm: func(a *Assembler) {
+			a.Emit(OpNil)
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpExpectFail, 2, 0)
+			a.Emit(OpTrue)
+			a.Emit(OpReturn)
+		}})
+	_, st, _ := NewMachine().RunNamed(context.Background(), p, "main", []Value{m}, Limits{}, Input{})
+	// Twice (got and want): the keys' bytes 9 times each.
+	if want := int64(2 * n * 9 * (1024 >> strFuelShift)); st.Fuel < want {
+		t.Errorf("EXPECT_FAIL of a map of %d long keys: %d fuel, want at least %d", n, st.Fuel, want)
 	}
 }
