@@ -359,6 +359,10 @@ func traceparent(r *http.Request) string {
 
 var errTooLarge = errors.New("request body too large")
 
+// timeoutAnswerGrace is the time a 408 (unreadable) has to be written:
+// a few hundred bytes, into the connection's socket buffer.
+const timeoutAnswerGrace = time.Second
+
 // unreadable is the answer to a body that could not be read (but for
 // one too large): 408 when it was not received within the server's read
 // timeout (http.Server.ReadTimeout), the connection then closed (as RFC
@@ -369,6 +373,11 @@ func unreadable(w http.ResponseWriter, r *http.Request, err error) (int, runtime
 		return http.StatusBadRequest, runtime.RefusedUnreadable, err.Error()
 	}
 	w.Header().Set("Connection", "close")
+	// net/http's write deadline (WriteTimeout) runs from the end of the
+	// headers, the read deadline from their start: with the two equal,
+	// as the router's are, the answer written at the read deadline
+	// would miss the write deadline by a moment and never be sent.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeoutAnswerGrace))
 	msg := "request body not received within the server's read timeout"
 	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout > 0 {
 		msg += fmt.Sprintf(" (%s)", srv.ReadTimeout)

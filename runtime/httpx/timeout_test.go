@@ -24,6 +24,19 @@ import (
 // error shape (invalid_request; CP1's with its context), naming the
 // timeout, the connection closed; counted as unreadable.
 func TestBodyReadTimeout(t *testing.T) {
+	testBodyReadTimeout(t, 0)
+}
+
+// TestBodyReadTimeoutWriteTimeout: the 408 reaches the client when the
+// server's write timeout is its read timeout, as the router's are (30 s
+// each): net/http's write deadline runs from the end of the headers, a
+// moment after the read deadline's start, and the answer written at the
+// read deadline missed it (the client read EOF, no answer).
+func TestBodyReadTimeoutWriteTimeout(t *testing.T) {
+	testBodyReadTimeout(t, 200*time.Millisecond)
+}
+
+func testBodyReadTimeout(t *testing.T, writeTimeout time.Duration) {
 	m := metrics.New()
 	e, err := runtime.New(runtime.Config{State: state.NewMem(state.Options{}), Observer: m})
 	if err != nil {
@@ -34,6 +47,7 @@ func TestBodyReadTimeout(t *testing.T) {
 	}
 	srv := httptest.NewUnstartedServer(httpx.New(e, httpx.Config{Metrics: m.Handler(), Hooks: runtime.Hooks{Refused: m.Refused}}))
 	srv.Config.ReadTimeout = 200 * time.Millisecond
+	srv.Config.WriteTimeout = writeTimeout
 	srv.Start()
 	defer srv.Close()
 	for _, c := range []struct{ path, shape string }{
