@@ -91,6 +91,9 @@ type Engine struct {
 	// Keep): ActivateVersion puts them back, should a rollback have been
 	// a mistake.
 	undone  []*Snapshot
+	// activations counts the activations (Activate, Rollback) that
+	// changed the active snapshot, under mu: ActivateOver's mark.
+	activations int64
 	lastErr atomic.Pointer[loadFailure]
 
 	reqType, decType, tenantType *lang.Record
@@ -314,14 +317,34 @@ func (e *Engine) Activate(s *Snapshot) {
 	e.activate(s)
 }
 
-// ActivateOver is Activate if the active snapshot is still was (nil:
-// none), and reports whether it was: for a source whose build must not
-// override an activation made while it ran (a push landing during a
-// slow build of the policy directory is the later one).
-func (e *Engine) ActivateOver(was, s *Snapshot) bool {
+// Activation marks the engine's activations at a moment
+// (Engine.Activation), for ActivateOver.
+type Activation struct {
+	s *Snapshot
+	n int64
+}
+
+// Snapshot is the snapshot active at the mark, nil for none.
+func (a Activation) Snapshot() *Snapshot { return a.s }
+
+// Activation is the mark of the activations made until now.
+func (e *Engine) Activation() Activation {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.cur.Load() != was {
+	return Activation{s: e.cur.Load(), n: e.activations}
+}
+
+// ActivateOver is Activate if no activation came since was (Activation)
+// was marked, and reports whether none did: for a source whose build
+// must not override an activation made while it ran (a push landing
+// during a slow build of the policy directory is the later one). The
+// activations are counted, not compared by the snapshot active: one
+// activated and then rolled back from during the build leaves the same
+// snapshot active, the rollback being the later activation all the same.
+func (e *Engine) ActivateOver(was Activation, s *Snapshot) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.activations != was.n {
 		return false
 	}
 	e.activate(s)
@@ -337,6 +360,7 @@ func (e *Engine) activate(s *Snapshot) {
 	e.history = last(append(without(e.history, s.Version), s), e.cfg.Keep)
 	e.undone = without(e.undone, s.Version)
 	e.cur.Store(s)
+	e.activations++
 	e.reloads.Add(1)
 	e.lastErr.Store(nil)
 	if o := e.cfg.Observer; o != nil {
@@ -422,6 +446,7 @@ func (e *Engine) Rollback() (*Snapshot, error) {
 	e.history = e.history[:len(e.history)-1]
 	s := e.history[len(e.history)-1]
 	e.cur.Store(s)
+	e.activations++
 	e.reloads.Add(1)
 	e.lastErr.Store(nil)
 	if o := e.cfg.Observer; o != nil {

@@ -1058,26 +1058,44 @@ fn route(r: Request) -> Decision = if health.healthy("openai") { to("openai") } 
 	}
 }
 
-// TestActivateOver: ActivateOver activates only over the snapshot given
-// (nil: none active), and reports whether it did.
+// TestActivateOver: ActivateOver activates only when no activation came
+// since the mark given, and reports whether it did; an activation and a
+// rollback back to the snapshot marked are activations all the same.
 func TestActivateOver(t *testing.T) {
 	e := newEngine(t, runtime.Config{})
 	a, err := e.BuildDir(context.Background(), "../examples/policies")
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := map[string][]byte{"default.rpl": []byte("package default\n\nfn route(req: Request) -> Decision {\n  to(\"openai:gpt-4o\")\n}\n")}
-	b, err := e.BuildFiles(context.Background(), "mem", files)
-	if err != nil {
-		t.Fatal(err)
+	build := func(target string) *runtime.Snapshot {
+		files := map[string][]byte{"default.rpl": []byte("package default\n\nfn route(req: Request) -> Decision {\n  to(\"" + target + "\")\n}\n")}
+		s, err := e.BuildFiles(context.Background(), "mem", files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
-	if !e.ActivateOver(nil, a) || e.Current() != a {
-		t.Fatal("ActivateOver(nil, a) with none active did not activate a")
+	b, c := build("openai:gpt-4o"), build("anthropic:claude-3-5-sonnet")
+	none := e.Activation()
+	if !e.ActivateOver(none, a) || e.Current() != a {
+		t.Fatal("ActivateOver(none, a) with none active did not activate a")
 	}
-	if e.ActivateOver(nil, b) || e.Current() != a {
-		t.Fatal("ActivateOver(nil, b) with a active activated b")
+	if e.ActivateOver(none, b) || e.Current() != a {
+		t.Fatal("ActivateOver(none, b) with a active activated b")
 	}
-	if !e.ActivateOver(a, b) || e.Current() != b {
-		t.Fatal("ActivateOver(a, b) with a active did not activate b")
+	overA := e.Activation()
+	if overA.Snapshot() != a {
+		t.Fatalf("Activation().Snapshot() %v, want a", overA.Snapshot())
+	}
+	if !e.ActivateOver(overA, b) || e.Current() != b {
+		t.Fatal("ActivateOver(a's mark, b) with a active did not activate b")
+	}
+	overB := e.Activation()
+	e.Activate(a)
+	if _, err := e.Rollback(); err != nil || e.Current() != b {
+		t.Fatalf("rollback: %v, active %v, want b", err, e.Current())
+	}
+	if e.ActivateOver(overB, c) || e.Current() != b {
+		t.Fatal("ActivateOver(b's mark, c) activated c over an activation and a rollback back to b")
 	}
 }

@@ -296,7 +296,7 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build f
 	last := r.sources.Local
 	r.persistMu.Unlock()
 	key := localPath(path)
-	was := r.Engine.Current()
+	was := r.Engine.Activation()
 	s, err := build()
 	if err != nil {
 		r.Engine.LoadFailed(err)
@@ -306,7 +306,7 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build f
 		(*f)()
 	}
 	// A record of an earlier release may hold the path as given.
-	if !force && was != nil && last != nil && localPath(last.Path) == key && s.Version == last.Version {
+	if !force && was.Snapshot() != nil && last != nil && localPath(last.Path) == key && s.Version == last.Version {
 		// The source is good again: its failed load is over. Another
 		// source's (a refused push) stays reported.
 		r.Engine.SourceMended(path)

@@ -404,3 +404,50 @@ func TestDirBuildOverridden(t *testing.T) {
 	edit("\n# fourth\n") // a later change is activated
 	waitVersion(t, r, v1)
 }
+
+// TestDirBuildOverriddenBack: a directory build overtaken by two
+// activations that end on the snapshot active when it started (another
+// version activated, then rolled back) does not override the rollback,
+// the later activation: ActivateOver compared the active snapshot alone,
+// the same one again, and activated the directory's version over it.
+func TestDirBuildOverriddenBack(t *testing.T) {
+	dir := copyExamples(t)
+	r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
+	v1 := r.Engine.Current().Version
+	p := filepath.Join(dir, "default.rpl")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(slices.Clone(data), "\n# second\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitVersion(t, r, v1)
+	v2 := r.Engine.Current().Version
+
+	built := make(chan struct{}, 10)
+	var once atomic.Bool
+	router.AfterLocalBuild(t, func() {
+		if !once.Swap(true) {
+			if _, err := r.Engine.ActivateVersion(v1); err != nil {
+				t.Error(err)
+			}
+			if _, err := r.Engine.Rollback(); err != nil {
+				t.Error(err)
+			}
+		}
+		built <- struct{}{}
+	})
+	if err := os.WriteFile(p, append(slices.Clone(data), "\n# third\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-built:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the directory's change was not built")
+	}
+	r.HoldLoads()()
+	if got := r.Engine.Current().Version; got != v2 {
+		t.Fatalf("active %.12s after the rollback made during the build, want %.12s (rolled back to)", got, v2)
+	}
+}
