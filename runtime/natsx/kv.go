@@ -210,6 +210,10 @@ type BundleWatcher struct {
 	// (applyEarlier): seen, but after a refused revision whose look-back
 	// was left to a newer one already pushed, the floor before it.
 	floor BundleMark
+	// refused are the revisions after floor that Apply refused while a
+	// newer one was pushed already: a look-back skips them, Apply being
+	// called once per revision (it built and refused them again).
+	refused []BundleMark
 }
 
 // WatchBundles starts watching; Stop ends it.
@@ -418,18 +422,18 @@ func (w *BundleWatcher) replaced(ctx context.Context, kv jetstream.KeyValue, cre
 // (applyEarlier), and m's refusal is told again (NewestRefused).
 func (w *BundleWatcher) apply(ctx context.Context, kv jetstream.KeyValue, m BundleMark, data []byte) {
 	w.mu.Lock()
-	prev, floor := w.seen, w.floor
+	prev, floor, refused := w.seen, w.floor, w.refused
 	w.mu.Unlock()
 	if prev.covers(m) {
 		return
 	}
-	next := m // the floor after m
+	next, nextRefused := m, []BundleMark(nil) // the floor after m
 	if err := w.try(ctx, m, data, 0); err != nil {
 		at := time.Now()
-		tried, newer := w.applyEarlier(ctx, kv, floor, m)
+		tried, newer := w.applyEarlier(ctx, kv, floor, refused, m)
 		switch {
 		case newer:
-			next = floor
+			next, nextRefused = floor, append(refused[:len(refused):len(refused)], m)
 		case tried && ctx.Err() == nil && w.cfg.NewestRefused != nil:
 			w.cfg.NewestRefused(m.Revision, err, at)
 		}
@@ -438,7 +442,7 @@ func (w *BundleWatcher) apply(ctx context.Context, kv jetstream.KeyValue, m Bund
 		return // stopping: not handled, to be applied by the next run
 	}
 	w.mu.Lock()
-	w.seen, w.floor = m, next
+	w.seen, w.floor, w.refused = m, next, nextRefused
 	w.mu.Unlock()
 	if w.cfg.Handled != nil {
 		w.cfg.Handled(m)
@@ -467,14 +471,15 @@ func (w *BundleWatcher) try(ctx context.Context, m BundleMark, data []byte, newe
 
 // applyEarlier applies, after revision m was refused, the newest revision
 // before it that was not handled yet (floor: the last handled, see
-// BundleWatcher.floor) and that Apply takes, trying them newest first; it
-// stops at a revision handled already (what runs is that one, or newer)
-// and at a deletion of the key. It reports whether it handed Apply a
+// BundleWatcher.floor) and that Apply takes, trying them newest first,
+// but for those refused already (BundleWatcher.refused); it stops at a
+// revision handled already (what runs is that one, or newer) and at a
+// deletion of the key. It reports whether it handed Apply a
 // revision (activated or refused). It tries none, and reports newer, when
 // the key has a newer bundle than m already: the watch delivers that one
 // next (and, refused, looks back past m), where an earlier one activated
 // meanwhile would be a version the fleet has left.
-func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue, floor, m BundleMark) (tried, newer bool) {
+func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue, floor BundleMark, refused []BundleMark, m BundleMark) (tried, newer bool) {
 	hctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	hist, err := kv.History(hctx, m.Key)
 	cancel()
@@ -496,6 +501,9 @@ func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue,
 		em.Revision = e.Revision()
 		if floor.covers(em) || e.Operation() != jetstream.KeyValuePut {
 			return tried, false
+		}
+		if slices.ContainsFunc(refused, func(r BundleMark) bool { return r.Revision == em.Revision && r.SameBucket(em) }) {
+			continue
 		}
 		tried = true
 		if w.try(ctx, em, e.Value(), m.Revision) == nil {
