@@ -40,6 +40,15 @@ func (c *counted) hooks() rt.Hooks {
 
 func (c *counted) want(t *testing.T, what string, answered, refused []string) {
 	t.Helper()
+	// A request is counted answered after its reply is sent (the
+	// handler learns then whether the server took it), and the
+	// requester may read the reply first: wait for the count (under
+	// load, the check read none: answered [] for a decide answered).
+	waitFor(t, what+" counted", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.answered) >= len(answered)
+	})
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !slices.Equal(c.answered, answered) || !slices.Equal(c.refused, refused) {
