@@ -55,6 +55,12 @@ fn route(r: Request) -> Decision {
 		// A map literal of up to 8 keys compares every pair of them.
 		{"a map literal of 8 long keys", "package p\nfn route(r: Request) -> Decision = to(\"t\" + string(len({" +
 			longKeys(8) + "})))\n", true},
+		// A map of up to 8 keys compares a long key with each of its
+		// length (vm.LookupFuel): a constant key costs what it may.
+		{"a long key missing from a constant map of 8", "package p\nfn route(r: Request) -> Decision = to(\"t\" + string({" +
+			strings.ReplaceAll(longKeys(8), "len(r.model)", "1") + "}[\"" + strings.Repeat("k", 99) + "9\"] ?? len(r.model)))\n", true},
+		{"a long key in a map literal of 8", "package p\nfn route(r: Request) -> Decision = to(\"t\" + string(\"" +
+			strings.Repeat("k", 99) + "9\" in {" + longKeys(8) + "}))\n", true},
 		{"request list", `package p
 fn route(r: Request) -> Decision = to(r.user.groups.filter(g => g != "x")[0] ?? "a")
 `, false},

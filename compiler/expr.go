@@ -48,6 +48,7 @@ func (f *funcCompiler) expr(e lang.Expr) {
 		f.at(e.Sp.Start)
 		if _, isMap := f.typeOf(e.X).(*lang.Map); isMap {
 			f.emit(vm.OpIndexMap)
+			f.work.own += f.lookupFuel(e.X, e.Index)
 		} else {
 			f.emit(vm.OpIndexList)
 		}
@@ -394,6 +395,7 @@ func (f *funcCompiler) in(e *lang.BinaryExpr) {
 		f.emit(vm.OpInList)
 	case *lang.Map:
 		f.emit(vm.OpInMap)
+		f.work.own += f.lookupFuel(e.Y, e.X)
 	default:
 		f.emit(vm.OpInStr)
 	}
@@ -719,4 +721,23 @@ func (f *funcCompiler) pushZero(t lang.Type) {
 		return
 	}
 	f.pushConst(v)
+}
+
+// lookupFuel is what INDEX_MAP or IN_MAP charge beyond the instruction
+// for finding the key k in the map m (vm.LookupFuel), for the static cost
+// bound when k is a constant: exactly when m is one too, else the most a
+// map may take, 8 times the key's bytes (up to 8 keys of its length that
+// a small map compares it with); a key whose value is unknown costs what
+// the bound cannot know. The key is a copy of its own: the VM compares a
+// key at a map key's address for free.
+func (f *funcCompiler) lookupFuel(m, k lang.Expr) int64 {
+	kv, ok := f.c.constValue(k)
+	if !ok || vm.KeyFuel(kv) == 0 {
+		return 0
+	}
+	kv = vm.Str(strings.Clone(kv.Str()))
+	if mv, ok := f.c.constValue(m); ok && mv.Kind() == vm.KindMap {
+		return vm.LookupFuel(mv.Map(), kv)
+	}
+	return 8 * vm.KeyFuel(kv)
 }

@@ -78,6 +78,19 @@ func KeyFuel(k Value) int64 {
 	return strFuel(k.n)
 }
 
+// LookupFuel is the fuel of finding key k in m beyond the instruction's,
+// as INDEX_MAP, IN_MAP and Call.Get charge it: a string key's KeyFuel for
+// each key of its length at another address that a map of up to 8 keys
+// compares it with, up to the one it finds, and once at least. The
+// compiler counts it in the static cost bound for a constant key.
+func LookupFuel(m Map, k Value) int64 {
+	f := KeyFuel(k)
+	if f == 0 || m.m == nil {
+		return f
+	}
+	return m.m.lookupFuel(k, m.m.find(k), f)
+}
+
 // MapKeysFuel is the fuel of the string keys of a map made of keys
 // (MAKE_MAP, NewMap, Call.MapOf), as the operators charge comparing and
 // hashing strings: each key (KeyFuel: hashed, or read once), and in a map
