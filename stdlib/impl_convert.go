@@ -3,7 +3,6 @@ package stdlib
 import (
 	"cmp"
 	"math"
-	"math/bits"
 	"strconv"
 	"time"
 
@@ -120,12 +119,10 @@ func (w *formatWalk) walk(v vm.Value, shape vm.Value, depth int) error {
 	case vm.KindMap:
 		m := v.Map()
 		w.bytes += 2 + 4*int64(m.Len())
-		// Its keys are written in ascending order: sorting them costs
-		// what a draw's does, 1 per 8 of n·log2(n) comparisons and each
-		// key's bytes log2(n) times.
-		if n := m.Len(); n > 1 {
-			w.pending += vm.SortFuel(n) + keysFuel(m)*int64(bits.Len(uint(n)))
-		}
+		// Its keys are written in ascending order: sorting them costs 1
+		// per 8 of n·log2(n) comparisons and each key's bytes for the
+		// comparisons it takes part in (vm.OrderKeysFuel).
+		w.pending += vm.OrderKeysFuel(m.Len(), keysFuel(m))
 		for i, k := range m.Keys() {
 			if err := w.walk(k, sp.Part(0), depth+1); err != nil {
 				return err

@@ -69,6 +69,26 @@ func CallFuel(numLocals int) int64 { return int64(numLocals >> 5) }
 // list, which they clear: 1 per 32, as CALL's locals (CallFuel).
 func ListCapFuel(n int64) int64 { return max(n, 0) >> 5 }
 
+// OrderKeysFuel is the fuel of ordering the n keys of a map whose KeyFuel
+// sum to keys, as writing the map does (Value.String, EXPECT_FAIL's
+// message, string): SortFuel(n), and the keys' bytes for the comparisons
+// each takes part in, which an order check and a sort (pattern-defeating
+// quicksort, an insertion sort up to 12) make: of up to 12 keys n/2+1
+// times (the check's, each key in two, and the n(n-1)/2 of the insertion
+// sort, each at most the mean of two keys), at least log2(n); of more,
+// log2(n)+2 times (its levels, and the insertion sorts of its leaves of up
+// to 12).
+func OrderKeysFuel(n int, keys int64) int64 {
+	if n < 2 {
+		return 0
+	}
+	times := bits.Len(uint(n)) + 2
+	if n <= 12 {
+		times = max(bits.Len(uint(n)), n/2+1)
+	}
+	return SortFuel(n) + keys*int64(times)
+}
+
 // SortFuel is the fuel of ordering n values: 1 per 8 comparisons of a
 // sort, n·log2(n)/8.
 func SortFuel(n int) int64 { return int64(n) * int64(bits.Len(uint(n))) >> 3 }

@@ -2,7 +2,6 @@ package vm
 
 import (
 	"math"
-	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -531,12 +530,12 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int, work *i
 		m := Map{(*mapObj)(v.p)}
 		if n := m.Len(); work != nil && n > 1 {
 			// Ordering the keys: 1 per 8 comparisons, and each key's
-			// bytes for the log2(n) comparisons it takes part in.
+			// bytes for the comparisons it takes part in.
 			var keys int64
 			for _, k := range m.m.keys {
 				keys += KeyFuel(k)
 			}
-			*work += SortFuel(n) + keys*int64(bits.Len(uint(n)))
+			*work += OrderKeysFuel(n, keys)
 		}
 		m.writeSeq(b, limit, func(k, x Value) {
 			k.format(b, sp.Part(0), depth+1, limit, work)
