@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -505,5 +507,42 @@ func TestStringChargesMapSort(t *testing.T) {
 	write := int64(n * 1024 >> 4)
 	if want := write + n*11*(1024>>6); st.Fuel < want {
 		t.Errorf("string of %d long keys: %d fuel, want at least %d", n, st.Fuel, want)
+	}
+}
+
+// A draw from more than 16 targets orders them by slices.SortFunc, as
+// ascending does: each name is charged drawTimes(n) times, which covers
+// the comparisons of names of 70 bytes sharing 64 (1 fuel each, 1 a name)
+// in descending and 300 random orders of 17 to 128. At log2(n) times, 18
+// names in a random order took 93 comparisons for 90 charged, and at
+// log2(n)+2 times, 51 took 439 for 408.
+func TestDrawChargesSort(t *testing.T) {
+	prefix := strings.Repeat("d", 64)
+	rng := rand.New(rand.NewSource(1))
+	for n := maxInsertionSort + 1; n <= 128; n++ {
+		orders := [][]int{make([]int, n)}
+		for i := range n {
+			orders[0][i] = n - 1 - i
+		}
+		for range 300 {
+			orders = append(orders, rng.Perm(n))
+		}
+		for _, order := range orders {
+			keys := make([]vm.Value, n)
+			var names int64
+			for i, x := range order {
+				keys[i] = str(fmt.Sprintf("%s%06d", prefix, x))
+				names += vm.KeyFuel(keys[i])
+			}
+			idx := make([]int, n)
+			for i := range idx {
+				idx[i] = i
+			}
+			var compares int64
+			slices.SortFunc(idx, func(i, j int) int { compares++; return vm.Compare(keys[i], keys[j]) })
+			if got := names * drawTimes(n); got < compares {
+				t.Fatalf("%d names in order %v: %d comparisons of 1 fuel, charged %d", n, order, compares, got)
+			}
+		}
 	}
 }

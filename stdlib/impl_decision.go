@@ -177,20 +177,26 @@ func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
 
 // chargeDraw charges a draw from split: 1 per 8 targets, and ordering
 // them by name (ascending) as the operators charge comparing strings, 1
-// per 64 bytes of the names for each comparison a name takes part in:
-// log2(n) of a sort, but n/2 of the insertion sort of up to 16
-// (ascending), whose n(n-1)/2 comparisons each cost the common prefix of
-// two names, at most the mean of their lengths.
+// per 64 bytes of the names for each comparison a name takes part in
+// (drawTimes).
 func chargeDraw(c *vm.Call, split vm.Map) error {
 	n := split.Len()
 	if err := chargeElems(c, n); err != nil {
 		return err
 	}
-	times := bits.Len(uint(n))
+	return c.Charge(keysFuel(split) * drawTimes(n))
+}
+
+// drawTimes is how many times ordering n targets (ascending) charges each
+// name's bytes: n/2 for the insertion sort of up to 16, whose n(n-1)/2
+// comparisons each cost the common prefix of two names, at most the mean
+// of their lengths; log2(n)+3 for the sort beyond, as vm.OrderKeysFuel
+// (its levels, and the insertion sorts of its leaves of up to 12).
+func drawTimes(n int) int64 {
 	if n <= maxInsertionSort {
-		times = max(times, n/2)
+		return int64(max(bits.Len(uint(n)), n/2))
 	}
-	return c.Charge(keysFuel(split) * int64(times))
+	return int64(bits.Len(uint(n)) + 3)
 }
 
 // keysFuel is what comparing or hashing each key of m once costs, as the

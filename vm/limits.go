@@ -76,13 +76,13 @@ func ListCapFuel(n int64) int64 { return max(n, 0) >> 5 }
 // quicksort, an insertion sort up to 12) make: of up to 12 keys n/2+1
 // times (the check's, each key in two, and the n(n-1)/2 of the insertion
 // sort, each at most the mean of two keys), at least log2(n); of more,
-// log2(n)+2 times (its levels, and the insertion sorts of its leaves of up
-// to 12).
+// log2(n)+3 times (its levels, and the insertion sorts of its leaves of up
+// to 12: random orders of up to 3000 keys take up to log2(n)+2.3).
 func OrderKeysFuel(n int, keys int64) int64 {
 	if n < 2 {
 		return 0
 	}
-	times := bits.Len(uint(n)) + 2
+	times := bits.Len(uint(n)) + 3
 	if n <= 12 {
 		times = max(bits.Len(uint(n)), n/2+1)
 	}
