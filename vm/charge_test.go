@@ -287,3 +287,40 @@ func TestMapLookupChargesComparisons(t *testing.T) {
 		}
 	}
 }
+
+// EQ of two maps finds each key of one in the other: in a map of up to 8
+// keys, which find scans, that compares it with each key of its length up
+// to the one it finds, charged as INDEX_MAP charges it (lookupFuel). It
+// charged the key once: two maps of the same 8 keys of 4 KiB sharing their
+// prefix, in opposite orders, cost 8 keys' fuel for 36 comparisons.
+func TestEqualMapsChargesLookups(t *testing.T) {
+	prefix := strings.Repeat("e", 4090)
+	const per = 4096 >> strFuelShift
+	key := func(i int) Value { return Str(fmt.Sprintf("%s%06d", prefix, i)) }
+	var xk, yk, vals []Value
+	for i := range 8 {
+		xk, yk, vals = append(xk, key(i)), append(yk, key(7-i)), append(vals, Int(1))
+	}
+	x, err := NewMap(xk, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := NewMap(yk, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := one(t, []Value{x, y}, func(a *Assembler) {
+		a.Emit(OpConst, 0)
+		a.Emit(OpConst, 1)
+		a.Emit(OpEq)
+		a.Emit(OpReturn)
+	})
+	fuel, err := fuelOf(t, p, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Key i of x is the 8-i-th of y: 8+7+…+1 comparisons.
+	if want := int64(36 * per); fuel < want || fuel > want+10 {
+		t.Errorf("EQ of two maps of 8 long keys in opposite orders: %d fuel, want %d and a few", fuel, want)
+	}
+}

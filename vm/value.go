@@ -293,10 +293,16 @@ func equal(a, b Value, w *walk) bool {
 			return false
 		}
 		for i, k := range x.keys {
-			if w != nil && (!w.step() || !w.take(KeyFuel(k))) {
+			if w != nil && !w.step() {
 				return false
 			}
 			j := y.find(k)
+			// Finding k costs what INDEX_MAP charges: in y of up to 8
+			// keys, which find scans, k's bytes for each key of its
+			// length compared.
+			if f := KeyFuel(k); w != nil && f > 0 && !w.take(y.lookupFuel(k, j, f)) {
+				return false
+			}
 			if j < 0 || !equal(x.vals[i], y.vals[j], w) {
 				return false
 			}
