@@ -276,12 +276,16 @@ type checker struct {
 	// exhaustive are the matches used as values whose arms cover every
 	// value without a catch-all, and superCalled the functions super.f(...)
 	// names: what checkOverriddenMatches reads.
-	exhaustive   []exhaustiveMatch
-	noCatchAll   []exhaustiveMatch // every match without a catch-all arm whose patterns checked: recordExhaustive's
-	superCalled  map[*Object]bool
-	overrideMemo map[*Object]override      // constOverride's
-	valueMemo    map[*Object]derivedResult // derivedConst's
-	least        map[*Record]int64         // leastValues by record
+	exhaustive  []exhaustiveMatch
+	noCatchAll  []exhaustiveMatch // every match without a catch-all arm whose patterns checked: recordExhaustive's
+	superCalled map[*Object]bool
+	// afterBranches are the statements that follow an if, match or block
+	// that may return on every path: reportAfterBranches decides, once the
+	// composed policy's constants are known, which are unreachable.
+	afterBranches []afterBranch
+	overrideMemo  map[*Object]override      // constOverride's
+	valueMemo     map[*Object]derivedResult // derivedConst's
+	least         map[*Record]int64         // leastValues by record
 	// typeExpr's: inField while it resolves a record field's type, and
 	// declType, the type a type declaration writes, which resolve
 	// reports as too large itself (RPL321) where typeExpr reports a
@@ -536,6 +540,7 @@ func (c *checker) checkAll() {
 	}
 	c.checkOverriddenMatches()
 	c.recordExhaustive()
+	c.reportAfterBranches()
 	c.reportRecursion()
 }
 

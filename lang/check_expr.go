@@ -1206,8 +1206,10 @@ func (c *checker) block(b *BlockExpr, want Type, value bool) Type {
 			returned = nil // report once
 		}
 		t = c.stmt(s, want, value && last)
-		if isBasic(t, Never) || c.returns(s) {
+		if isBasic(t, Never) {
 			returned = s
+		} else if !last && mayReturn(s) {
+			c.afterBranches = append(c.afterBranches, afterBranch{b.Stmts[i+1], s, c.file})
 		}
 		if !last && !isBasic(t, Never) {
 			t = Typ[Void]
@@ -1216,12 +1218,51 @@ func (c *checker) block(b *BlockExpr, want Type, value bool) Type {
 	return t
 }
 
+// afterBranch is a statement, next, that follows the statement ret, an
+// if, match or block of file that may return on every path.
+type afterBranch struct {
+	next, ret Stmt
+	file      *FileNode
+}
+
+// mayReturn reports whether s is an expression statement that returns
+// may find returning on every path: an if, a match or a block.
+func mayReturn(s Stmt) bool {
+	es, ok := s.(*ExprStmt)
+	if !ok {
+		return false
+	}
+	switch es.X.(type) {
+	case *IfExpr, *MatchExpr, *BlockExpr:
+		return true
+	}
+	return false
+}
+
+// reportAfterBranches warns of each statement that follows one that
+// returns on every path (RPL310). It runs once every package is checked:
+// whether a match without a catch-all covers every value depends on the
+// constants of the composed policy (a child's constant can leave a
+// parent's match without an arm for some value, and the code after it
+// runs), as Program.Exhaustive, and so the compiler, count them.
+func (c *checker) reportAfterBranches() {
+	saved := c.file
+	defer func() { c.file = saved }()
+	for _, a := range c.afterBranches {
+		c.file = a.file
+		if c.returns(a.ret) {
+			c.unreachable(a.next, a.ret)
+		}
+	}
+}
+
 // returns reports whether the checked statement s returns on every path:
 // a return; a block holding a statement that does; an if whose branches,
 // else included, all do; a match whose arms all do and that has a
 // catch-all arm or arms for every value of its subject (with the
-// package's constants, as RPL324 counts them). A statement if or match
-// keeps its type void for the compiler: this is what block reads instead.
+// constants of the composed policy, as Program.Exhaustive counts them).
+// A statement if or match keeps its type void for the compiler: this is
+// what reportAfterBranches reads instead, once every package is checked.
 func (c *checker) returns(s Stmt) bool {
 	switch s := s.(type) {
 	case *ReturnStmt:
@@ -1256,7 +1297,7 @@ func (c *checker) exprReturns(e Expr) bool {
 				return a.Guard == nil && slices.ContainsFunc(a.Patterns, isWildcard)
 			})
 		}
-		return len(c.uncovered(x.Arms, st, false)) == 0
+		return len(c.uncovered(x.Arms, st, true)) == 0
 	}
 	return false
 }
