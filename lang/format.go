@@ -106,7 +106,8 @@ var (
 // for a local group, only for a hard line outside the groups inside it (a
 // comment inside a broken record argument breaks that record, not the
 // comparison holding the call; a comment ends its line wherever it is, and
-// what follows it goes on a continuation line). When alt is set and the
+// what follows it goes on a continuation line, which the lines broken
+// inside it indent from: contLines). When alt is set and the
 // group does not fit flat, it is laid out broken only if lead (its first
 // line, broken) fits flat; otherwise, and when it is flat, alt, a version
 // of body without line breaks or indentation of its own, is laid out, and
@@ -483,13 +484,15 @@ func trailDocs(cs []*Comment) doc {
 // sep is a line break before the node at pos, with the comments before it:
 // trailing ones before the break, own-line ones after it.
 func (f *formatter) sep(pos Pos, l docLine) doc {
-	sep, _ := f.sepAlt(pos, l)
+	sep, _, _ := f.sepAlt(pos, l)
 	return sep
 }
 
 // sepAlt returns sep(pos, l) and, for the alt of a local group, the same
-// comments placed as inline places them, without the line break.
-func (f *formatter) sepAlt(pos Pos, l docLine) (sep, inline doc) {
+// comments placed as inline places them, without the line break;
+// commented says whether there are any (what follows them in the alt then
+// goes on a continuation line: docContMark).
+func (f *formatter) sepAlt(pos Pos, l docLine) (sep, inline doc, commented bool) {
 	cs := f.take(pos)
 	var trail, own []*Comment
 	if len(cs) > 0 && f.trailing(cs[0]) {
@@ -503,7 +506,29 @@ func (f *formatter) sepAlt(pos Pos, l docLine) (sep, inline doc) {
 		out = append(out, commentDoc(c, false), docHardline)
 		in = append(in, commentDoc(c, false))
 	}
-	return out, in
+	return out, in, len(cs) > 0
+}
+
+// docContMark, in the parts given to contLines, ends a line after a
+// comment.
+type docContMark struct{}
+
+// contLines lays out parts, the alt of a local group, in which each
+// docContMark follows a comment: what comes after it goes on a
+// continuation line, indented by formatCont as the line after a comment
+// is, and the lines broken inside it are indented from that line, not
+// from the group's (where they came out less indented than the line they
+// continued).
+func contLines(parts []doc) docs {
+	var out docs
+	for i := len(parts) - 1; i >= 0; i-- {
+		if _, ok := parts[i].(docContMark); ok {
+			out = docs{docInd(docInd(append(docs{docHardline}, out...)...))}
+			continue
+		}
+		out = append(docs{parts[i]}, out...)
+	}
+	return out
 }
 
 // pendingBefore reports whether a comment not yet placed starts before pos.
@@ -965,10 +990,14 @@ func (f *formatter) stmt(s Stmt) doc {
 		out := docs{"expect ", f.expr(s.Cond)}
 		if s.Message != nil {
 			// The message goes on the next line when it does not fit.
-			sep, inline := f.sepAlt(s.Message.Span().Start, docSpace)
+			sep, inline, commented := f.sepAlt(s.Message.Span().Start, docSpace)
 			msg := f.expr(s.Message)
 			g := docLocalGrp(",", docInd(sep, msg))
-			g.lead, g.alt = ",", docs{", ", inline, msg}
+			alt := []doc{", ", inline}
+			if commented {
+				alt = append(alt, docContMark{})
+			}
+			g.lead, g.alt = ",", contLines(append(alt, msg))
 			out = append(out, g)
 		}
 		return out
@@ -1100,22 +1129,27 @@ func (f *formatter) binary(e *BinaryExpr) doc {
 		x = b.X
 	}
 	first := f.expr(x)
-	var rest, alt docs
+	var rest docs
+	var alt []doc // contLines's parts
 	for i := len(chain) - 1; i >= 0; i-- {
 		b := chain[i]
 		if f.pendingBefore(b.OpPos) {
 			// Comments before the operator stay before it: the line breaks
 			// before the operator instead of after it.
-			sep, inline := f.sepAlt(b.OpPos, docSpace)
+			sep, inline, _ := f.sepAlt(b.OpPos, docSpace)
 			y := f.expr(b.Y)
 			rest = append(rest, sep, b.Op+" ", y)
-			alt = append(alt, inline, " "+b.Op+" ", y)
+			alt = append(alt, inline, docContMark{}, b.Op+" ", y)
 			continue
 		}
-		sep, inline := f.sepAlt(b.Y.Span().Start, docSpace)
+		sep, inline, commented := f.sepAlt(b.Y.Span().Start, docSpace)
 		y := f.expr(b.Y)
 		rest = append(rest, " "+b.Op, sep, y)
-		alt = append(alt, " "+b.Op+" ", inline, y)
+		alt = append(alt, " "+b.Op+" ", inline)
+		if commented {
+			alt = append(alt, docContMark{})
+		}
+		alt = append(alt, y)
 	}
 	if prec != 4 && prec != 6 {
 		return docGrp(first, docInd(rest...))
@@ -1126,7 +1160,7 @@ func (f *formatter) binary(e *BinaryExpr) doc {
 	// A comment does not break it.
 	g := docLocalGrp(first, docInd(rest...))
 	g.lead = docs{first, " " + chain[len(chain)-1].Op}
-	g.alt = docs{first, alt}
+	g.alt = docs{first, contLines(alt)}
 	return g
 }
 
