@@ -90,11 +90,11 @@ type Engine struct {
 	// undone are the snapshots Rollback left, most recent last (at most
 	// Keep): ActivateVersion puts them back, should a rollback have been
 	// a mistake.
-	undone  []*Snapshot
+	undone []*Snapshot
 	// activations counts the activations (Activate, Rollback) that
 	// changed the active snapshot, under mu: ActivateOver's mark.
 	activations int64
-	lastErr atomic.Pointer[loadFailure]
+	lastErr     atomic.Pointer[loadFailure]
 
 	reqType, decType, tenantType *lang.Record
 	lay                          layout
