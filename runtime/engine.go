@@ -90,11 +90,8 @@ type Engine struct {
 	// undone are the snapshots Rollback left, most recent last (at most
 	// Keep): ActivateVersion puts them back, should a rollback have been
 	// a mistake.
-	undone []*Snapshot
-	// activations counts the activations (Activate, Rollback) that
-	// changed the active snapshot, under mu: ActivateOver's mark.
-	activations int64
-	lastErr     atomic.Pointer[loadFailure]
+	undone  []*Snapshot
+	lastErr atomic.Pointer[loadFailure]
 
 	reqType, decType, tenantType *lang.Record
 	lay                          layout
@@ -331,20 +328,21 @@ func (a Activation) Snapshot() *Snapshot { return a.s }
 func (e *Engine) Activation() Activation {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return Activation{s: e.cur.Load(), n: e.activations}
+	return Activation{s: e.cur.Load(), n: e.reloads.Load()}
 }
 
 // ActivateOver is Activate if no activation came since was (Activation)
 // was marked, and reports whether none did: for a source whose build
 // must not override an activation made while it ran (a push landing
 // during a slow build of the policy directory is the later one). The
-// activations are counted, not compared by the snapshot active: one
-// activated and then rolled back from during the build leaves the same
-// snapshot active, the rollback being the later activation all the same.
+// activations are counted (the status's reloads, each made under mu),
+// not compared by the snapshot active: one activated and then rolled
+// back from during the build leaves the same snapshot active, the
+// rollback being the later activation all the same.
 func (e *Engine) ActivateOver(was Activation, s *Snapshot) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.activations != was.n {
+	if e.reloads.Load() != was.n {
 		return false
 	}
 	e.activate(s)
@@ -360,7 +358,6 @@ func (e *Engine) activate(s *Snapshot) {
 	e.history = last(append(without(e.history, s.Version), s), e.cfg.Keep)
 	e.undone = without(e.undone, s.Version)
 	e.cur.Store(s)
-	e.activations++
 	e.reloads.Add(1)
 	e.lastErr.Store(nil)
 	if o := e.cfg.Observer; o != nil {
@@ -446,7 +443,6 @@ func (e *Engine) Rollback() (*Snapshot, error) {
 	e.history = e.history[:len(e.history)-1]
 	s := e.history[len(e.history)-1]
 	e.cur.Store(s)
-	e.activations++
 	e.reloads.Add(1)
 	e.lastErr.Store(nil)
 	if o := e.cfg.Observer; o != nil {
