@@ -178,13 +178,22 @@ func (s *jscan) optStr() (string, bool) {
 	return s.str()
 }
 
-// maxNames bounds a names table (see optName).
-const maxNames = 1024
+// maxNames bounds a names table (see optName) in entries, maxNameLen in
+// the length of each: the table outlives its request in a pooled
+// scratch, so that a name a client may make as long as its body (a
+// tenant id of 1 MB) must not be kept, or 1,024 such requests would pin a
+// GB in each scratch. maxNameLen is MaxTenantLen, the longest tenant id
+// feedback takes.
+const (
+	maxNames   = 1024
+	maxNameLen = MaxTenantLen
+)
 
 // optName is optStr for a field of few distinct values (a tenant, a
 // policy, a task type): it takes the string from names when it has been
 // seen, without allocating, and adds it while names (if not nil) has
-// room. Strings with escapes take optStr's slow path and are not kept.
+// room, if it is at most maxNameLen bytes. Strings with escapes take
+// optStr's slow path and are not kept.
 func (s *jscan) optName(names map[string]string) (string, bool) {
 	if s.null() {
 		return "", true
@@ -199,7 +208,7 @@ func (s *jscan) optName(names map[string]string) (string, bool) {
 		return v, true
 	}
 	v := string(seg)
-	if names != nil && len(names) < maxNames {
+	if names != nil && len(names) < maxNames && len(v) <= maxNameLen {
 		names[v] = v
 	}
 	return v, true

@@ -467,3 +467,36 @@ func TestParseFloatAppendNanos(t *testing.T) {
 		checkNanos(n)
 	}
 }
+
+// TestFastCP1NamesBounded: the names a pooled scratch keeps across
+// requests (tenant ids, policy ids, task types) are short ones: a
+// client's 100 KB tenant id, policy id or task type is decoded but not
+// kept, or the scratch would hold 1,024 such strings (100 MB) for as
+// long as it is pooled.
+func TestFastCP1NamesBounded(t *testing.T) {
+	sc := &cp1Scratch{names: map[string]string{}}
+	long := strings.Repeat("x", 100<<10)
+	short := strings.Repeat("y", maxNameLen)
+	for _, body := range []string{
+		`{"version":"1","request_id":"r","tenant_id":"` + long + `","task":{"type":"chat"}}`,
+		`{"version":"1","request_id":"r","tenant_id":"t","policy_id":"` + long + `","task":{"type":"chat"}}`,
+		`{"version":"1","request_id":"r","tenant_id":"t","task":{"type":"` + long + `"}}`,
+		`{"version":"1","request_id":"r","tenant_id":"` + short + `","task":{"type":"chat"}}`,
+	} {
+		sc.reset()
+		if !fastCP1([]byte(body), sc) {
+			t.Fatalf("fastCP1 refused %.80s…", body)
+		}
+		if q := &sc.q; q.TenantID != long && q.PolicyID != long && q.Task.Type != long && q.TenantID != short {
+			t.Fatalf("decoded %.40q %.40q %.40q", q.TenantID, q.PolicyID, q.Task.Type)
+		}
+	}
+	for k := range sc.names {
+		if len(k) > maxNameLen {
+			t.Errorf("names keeps a name of %d bytes", len(k))
+		}
+	}
+	if _, ok := sc.names[short]; !ok {
+		t.Errorf("names does not keep a name of %d bytes", len(short))
+	}
+}
