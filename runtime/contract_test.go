@@ -331,3 +331,37 @@ func TestAppendString(t *testing.T) {
 		}
 	}
 }
+
+// TestBOMBody: a body that is a JSON object after a UTF-8 byte order mark
+// is refused (JSON has none) saying so, by every handler, naming the
+// request; it was told "the body must be a JSON object", which it is,
+// and named no request.
+func TestBOMBody(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	ctx := context.Background()
+	const bom = "\ufeff"
+	for kind, body := range map[string]string{
+		"cp1":      bom + `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`,
+		"v2":       bom + `{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`,
+		"batch":    " " + bom + `{"requests": []}`,
+		"feedback": bom + `{"request_id": "r", "tenant_id": "t", "target": "p:m", "status": "ok"}`,
+	} {
+		var out []byte
+		var code runtime.Code
+		switch kind {
+		case "cp1":
+			out, code, _ = e.HandleCP1(ctx, []byte(body), runtime.CP1Meta{Arrival: time.Now()}, nil, nil)
+		case "v2":
+			out, code, _ = e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
+		case "batch":
+			out, code = e.HandleV2Batch(ctx, []byte(body), time.Now(), nil)
+		case "feedback":
+			out, code = e.HandleFeedback([]byte(body), nil)
+		}
+		named := kind == "batch" || strings.Contains(string(out), `"request_id":"r"`) // the request is named all the same
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), "byte order mark") || strings.Contains(string(out), "must be a JSON object") || !named {
+			t.Errorf("%s: %s %s", kind, code, out)
+		}
+	}
+}

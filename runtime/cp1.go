@@ -142,6 +142,12 @@ func decodeObject(body []byte, v any) *Error {
 	if len(b) == 0 {
 		return Errorf(CodeInvalidRequest, "empty body")
 	}
+	if bytes.HasPrefix(b, []byte("\ufeff")) {
+		// An object all the same, as some editors and .NET write it:
+		// saying it is none would send the client looking in the wrong
+		// place. JSON has no byte order mark (RFC 8259 §8.1).
+		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: a byte order mark (U+FEFF) before the JSON; send the body without it", len(body)-len(b))
+	}
 	if b[0] != '{' {
 		return Errorf(CodeInvalidRequest, "the body must be a JSON object")
 	}

@@ -12,8 +12,8 @@ import (
 // its error still names the request. Of duplicate keys the last counts,
 // as in encoding/json, and keys are read with their escapes decoded. It
 // reads as far as it can and stops at the first byte it cannot read, so
-// a malformed body yields what came before it; "" means not read, or not
-// a string.
+// a malformed body yields what came before it (a byte order mark before
+// the body is passed over); "" means not read, or not a string.
 func peekString(body []byte, path ...string) string {
 	if len(path) == 0 {
 		return ""
@@ -41,6 +41,12 @@ func peekString(body []byte, path ...string) string {
 		})
 	}
 	s.ws()
+	if bytes.HasPrefix(s.b[s.i:], []byte("\ufeff")) {
+		// A byte order mark, refused (decodeObject), but the
+		// request it carries is named all the same.
+		s.i += len("\ufeff")
+		s.ws()
+	}
 	walk(0)
 	return found
 }
