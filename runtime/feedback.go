@@ -229,12 +229,12 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 		// retry is not taken for a duplicate. A copy arriving while the
 		// first is being recorded is told to retry: acknowledged as a
 		// duplicate, it would be lost if that recording failed.
-		key = d.key(f.TenantID, f.RequestID)
+		key = d.key(f.TenantID, f.RequestID, f.Target)
 		switch d.claim(key, now) {
 		case duplicate:
 			return true, nil
 		case inFlight:
-			return false, &Error{Code: CodeOverloaded, Message: "feedback for this request id is being recorded; retry to learn whether it was",
+			return false, &Error{Code: CodeOverloaded, Message: "feedback for this request id and target is being recorded; retry to learn whether it was",
 				Details: map[string]any{"cause": "in_flight"}}
 		}
 	}

@@ -7,12 +7,13 @@ import (
 )
 
 // FeedbackDedupWindow and FeedbackDedupMax bound what HandleFeedback
-// remembers to drop duplicates: the request ids (with their tenants)
-// recorded in the last FeedbackDedupWindow, at most FeedbackDedupMax of
-// them. Feedback for a request id its tenant sent within that is
-// acknowledged as a duplicate and not recorded again (the first one
-// recorded counts), so that a client's retry, or a message NATS
-// delivered twice, is not charged twice. Beyond FeedbackDedupMax ids the
+// remembers to drop duplicates: the request ids (with their tenants and
+// targets) recorded in the last FeedbackDedupWindow, at most
+// FeedbackDedupMax of them. Feedback for a request id and target its
+// tenant sent within that is acknowledged as a duplicate and not
+// recorded again (the first one recorded counts), so that a client's
+// retry, or a message NATS delivered twice, is not charged twice; the
+// same request's attempt on a fallback target is another. Beyond FeedbackDedupMax ids the
 // oldest are forgotten first: at 1,000 feedbacks a second the window
 // holds the last 262 seconds. Each id is remembered as a 64-bit hash
 // (with a random seed): at most about 12 MB, and two different ids are
@@ -64,16 +65,21 @@ const (
 	inFlight                     // claimed, its recording not yet over
 )
 
-func (d *feedbackDedup) key(tenant, requestID string) uint64 {
+// key is the feedback's identity: its tenant, request id and target. A
+// request's attempts on its fallbacks are each reported under its id,
+// one per target, and each is recorded (its target's health and cost).
+func (d *feedbackDedup) key(tenant, requestID, target string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(d.seed)
 	var n [8]byte
-	for i := range n {
-		n[i] = byte(len(tenant) >> (8 * i))
+	for _, s := range [...]string{tenant, requestID} {
+		for i := range n {
+			n[i] = byte(len(s) >> (8 * i))
+		}
+		h.Write(n[:]) // the lengths first: no part runs into the next
+		h.WriteString(s)
 	}
-	h.Write(n[:]) // the length first: no tenant and id run into another
-	h.WriteString(tenant)
-	h.WriteString(requestID)
+	h.WriteString(target)
 	return h.Sum64()
 }
 

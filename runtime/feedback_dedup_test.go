@@ -47,12 +47,20 @@ func TestFeedbackDuplicateNotCharged(t *testing.T) {
 	if code != "" || string(out) != `{"ok":true,"recorded":1,"duplicates":2}` {
 		t.Fatalf("batch: %s %s", code, out)
 	}
+	// Per target: the request's attempt on its fallback is recorded
+	// (its health and cost), the fallback's copy again is not.
+	fb := strings.Replace(strings.Replace(f1, "openai:gpt-4o", "anthropic:claude-haiku", 1), "0.60", "0.05", 1)
+	for i, want := range []string{`{"ok":true,"recorded":1}`, `{"ok":true,"recorded":0,"duplicate":true}`} {
+		if out, code := e.HandleFeedback([]byte(fb), nil); code != "" || string(out) != want {
+			t.Fatalf("fallback feedback %d: %s %s, want %s", i+1, code, out, want)
+		}
+	}
 	// Per tenant: another tenant's f1 is another request.
 	if out, code := e.HandleFeedback([]byte(strings.Replace(f1, "acme", "other", 1)), nil); code != "" || string(out) != `{"ok":true,"recorded":1}` {
 		t.Fatalf("other tenant's f1: %s %s", code, out)
 	}
-	if got := st.MonthSpend("acme", time.Now()); got != 700_000_000 {
-		t.Errorf("month spend %d, want $0.70", got)
+	if got := st.MonthSpend("acme", time.Now()); got != 750_000_000 {
+		t.Errorf("month spend %d, want $0.75", got)
 	}
 	// An error after duplicates says what was taken.
 	out, _ = e.HandleFeedback([]byte(`{"feedback": [`+f1+`, {"request_id": "f3", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "meh"}]}`), nil)
