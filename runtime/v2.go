@@ -22,7 +22,8 @@ import (
 // Decision, "fuel", "safe_default"} or {"ok": false, "error": {code,
 // message, details?}, "request_id"?}. A batch is {"requests": [...]} and
 // answers {"ok": true, "results": [...]}, one response per request, in
-// order. Feedback is a Feedback object, answered {"ok": true}.
+// order. Feedback is a Feedback object (or {"feedback": [...]}),
+// answered {"ok": true, "recorded": N} (HandleFeedback).
 
 // MaxBatch is the largest batch accepted.
 const MaxBatch = 1000
