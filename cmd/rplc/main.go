@@ -53,7 +53,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: out, stderr: stderr}
 	root := newRootCmd(e)
 	root.SetArgs(goStyleTestFlags(args))
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		// Output lost (a full disk) is a failure, whichever command
 		// wrote it; one that checks its writes has said so already.
@@ -74,9 +74,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ex.code
 	}
 	// Anything else comes from cobra itself: an unknown command or flag,
-	// a bad flag value, mutually exclusive flags. All are usage errors.
+	// a bad flag value, mutually exclusive flags. All are usage errors;
+	// the help to point at is that of the command they were given to.
 	fmt.Fprintf(stderr, "rplc: %v\n", err)
-	fmt.Fprintf(stderr, "Run 'rplc --help' for usage.\n")
+	path := "rplc"
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", path)
 	return exitUsage
 }
 
