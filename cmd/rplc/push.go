@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -35,6 +37,25 @@ func (k *bundleKey) flags(cmd *cobra.Command) {
 
 // defaultTimeout is push's and rollback's --timeout, given or 0.
 const defaultTimeout = 10 * time.Second
+
+// Names that JetStream key-value accepts (those of nats.go's kv.go):
+// NATS would refuse the others, only once connected.
+var (
+	validBucket = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+	validKey    = regexp.MustCompile(`^[-/_=.a-zA-Z0-9]+$`)
+)
+
+// validate reports a --bucket or --key that no bucket or key can have: a
+// wrong command line, found before reading, testing or connecting.
+func (k *bundleKey) validate(cmd *cobra.Command) error {
+	if !validBucket.MatchString(k.bucket) {
+		return usageErrorf(cmd, "invalid --bucket %q: want letters, digits, - and _", k.bucket)
+	}
+	if !validKey.MatchString(k.key) || strings.HasPrefix(k.key, ".") || strings.HasSuffix(k.key, ".") || strings.Contains(k.key, "..") {
+		return usageErrorf(cmd, "invalid --key %q: want letters, digits and -/_=. (a dot not first, last or doubled)", k.key)
+	}
+	return nil
+}
 
 // connect connects to the NATS deployment; the context ends with the
 // timeout.
@@ -102,6 +123,9 @@ command line or a file that does not exist.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := k.validate(cmd); err != nil {
+				return err
+			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return readError(cmd, unwrapPath(err))

@@ -77,6 +77,9 @@ that does not exist.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := k.validate(cmd); err != nil {
+				return err
+			}
 			if _, ok := runtime.VersionName(version); version != "" && !ok {
 				return usageErrorf(cmd, "invalid --version %q: want a version (64 hex digits), or 8 of its first at least", version)
 			}
