@@ -181,22 +181,31 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		printText(e.stderr, ds, useColor(e.stderr, e.color))
 		sum.TestsRun = res.Tests
 		for _, f := range res.Failures {
-			bf := buildFailure{Policy: f.Policy, Test: f.Test.Name, File: display(f.Test.File), Line: f.Test.Line, Col: f.Test.Col, Message: f.Err.Error()}
+			// A test goes on after a failed expect: the first failure
+			// carries the others of the same run (Also), each reported,
+			// as rplc test reports them.
 			var ve *vm.Error
+			errs := []*vm.Error{nil}
 			if errors.As(f.Err, &ve) {
-				bf.Code, bf.Message = string(ve.Code), ve.Msg
-				if len(ve.Stack) > 0 && ve.Code == vm.CodeAssertionFailed {
-					// Point at the failing expect rather than the test.
-					top := ve.Stack[0]
-					bf.File, bf.Line, bf.Col = display(top.File), top.Line, top.Col
-				}
+				errs = append([]*vm.Error{ve}, ve.Also...)
 			}
-			sum.Failures = append(sum.Failures, bf)
-			if format == "text" {
-				fmt.Fprintf(e.stderr, "%s:%d:%d: test %q (%s) failed: %s\n", bf.File, bf.Line, bf.Col, bf.Test, bf.Policy, bf.Message)
-				if ve != nil && ve.Code != vm.CodeAssertionFailed {
-					for _, fr := range ve.Stack {
-						fmt.Fprintf(e.stderr, "\tat %s (%s:%d:%d)\n", fr.Func, display(fr.File), fr.Line, fr.Col)
+			for _, ve := range errs {
+				bf := buildFailure{Policy: f.Policy, Test: f.Test.Name, File: display(f.Test.File), Line: f.Test.Line, Col: f.Test.Col, Message: f.Err.Error()}
+				if ve != nil {
+					bf.Code, bf.Message = string(ve.Code), ve.Msg
+					if len(ve.Stack) > 0 && ve.Code == vm.CodeAssertionFailed {
+						// Point at the failing expect rather than the test.
+						top := ve.Stack[0]
+						bf.File, bf.Line, bf.Col = display(top.File), top.Line, top.Col
+					}
+				}
+				sum.Failures = append(sum.Failures, bf)
+				if format == "text" {
+					fmt.Fprintf(e.stderr, "%s:%d:%d: test %q (%s) failed: %s\n", bf.File, bf.Line, bf.Col, bf.Test, bf.Policy, bf.Message)
+					if ve != nil && ve.Code != vm.CodeAssertionFailed {
+						for _, fr := range ve.Stack {
+							fmt.Fprintf(e.stderr, "\tat %s (%s:%d:%d)\n", fr.Func, display(fr.File), fr.Line, fr.Col)
+						}
 					}
 				}
 			}
