@@ -72,6 +72,9 @@ or failing tests, 2 for a wrong command line.`,
 				// A slip for .rplb would replace a policy's source.
 				return usageErrorf(cmd, "build: -o %s names a policy source, which the bundle would replace (name it FILE.rplb)", out)
 			}
+			if isDir(out) {
+				return usageErrorf(cmd, "build: -o %s is a directory: name the bundle file (FILE.rplb)", out)
+			}
 			return runBuild(cmd, e, args[0], out, key, format, skipTests)
 		},
 	}
@@ -360,6 +363,13 @@ func createFile(path string, data []byte, mode os.FileMode) error {
 	return err
 }
 
+// isDir reports whether path is a directory (through a symlink): where
+// -o names the file to write, a mistake.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
 // unwrapPath drops the operation from an *os.PathError ("open x: no such
 // file" → "x: no such file").
 func unwrapPath(err error) error {
@@ -428,6 +438,10 @@ a wrong command line (including an existing KEY without --force).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageErrorf(cmd, "keygen: no output file (-o KEY)")
+			}
+			if isDir(out) {
+				// Not a key to overwrite, with --force or without.
+				return usageErrorf(cmd, "keygen: -o %s is a directory: name the private key file", out)
 			}
 			priv, pub, err := bundle.GenerateKey(nil)
 			if err != nil {
