@@ -79,6 +79,9 @@ errors, 2 for a wrong command line.`,
 			if mode != "set" && mode != "count" {
 				return usageErrorf(cmd, "invalid --covermode %q: want set or count", mode)
 			}
+			if profile != "" && isDir(profile) {
+				return usageErrorf(cmd, "--coverprofile %s is a directory: name the profile file", profile)
+			}
 			cfg := policytest.Config{Cover: cover || profile != "", Limits: vm.Limits{Fuel: fuel}}
 			if runExpr != "" {
 				re, err := regexp.Compile(runExpr)
