@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -137,6 +138,14 @@ func goStyleTestFlags(args []string) []string {
 }
 
 func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, o testOutput) error {
+	// A file named that is not a policy or a test file is a wrong
+	// command line, named as given (policytest.Policies would name it by
+	// its absolute path, and exit 1).
+	for _, a := range args {
+		if fi, err := os.Stat(a); err == nil && !fi.IsDir() && !strings.HasSuffix(a, ".rpl") {
+			return usageErrorf(cmd, "%s: not a policy or test file (.rpl)", a)
+		}
+	}
 	// The files, not args again: each directory is walked once. The
 	// policies of a tree are tested together, since they must have
 	// distinct ids (RPL216).
