@@ -29,7 +29,7 @@ func (k *bundleKey) flags(cmd *cobra.Command) {
 	if defURL == "" {
 		defURL = nats.DefaultURL
 	}
-	cmd.Flags().StringVar(&k.url, "nats-url", defURL, "NATS of the routers (default $NATS_URL, else "+nats.DefaultURL+")")
+	cmd.Flags().StringVar(&k.url, "nats-url", defURL, "NATS of the routers ($NATS_URL when set, else "+nats.DefaultURL+")")
 	cmd.Flags().StringVar(&k.bucket, "bucket", natsx.BundleBucket, "JetStream key-value bucket the routers watch")
 	cmd.Flags().StringVar(&k.key, "key", natsx.BundleKey, "key of the bundle in the bucket")
 	cmd.Flags().DurationVar(&k.timeout, "timeout", defaultTimeout, "give up after this long (0: the default)")
