@@ -1,10 +1,12 @@
 package bundle
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -490,6 +492,14 @@ func (e *DataError) Diagnostic(name string) *lang.Diagnostic {
 	var off int64
 	if path, _, ok := strings.Cut(msg, ": "); ok {
 		off, _ = jsonx.PathOffset(e.Data, path)
+	}
+	// A file that is not JSON: at the syntax error (the decoder's error
+	// has no position, and "EOF" for a file cut short), not the start.
+	var v any
+	var se *json.SyntaxError
+	if strings.HasPrefix(msg, "invalid JSON") && errors.As(json.Unmarshal(e.Data, &v), &se) {
+		msg = "invalid JSON: " + se.Error()
+		off = min(max(se.Offset-1, 0), int64(len(bytes.TrimRight(e.Data, " \t\r\n"))))
 	}
 	pos := lang.Pos(off)
 	return &lang.Diagnostic{File: lang.NewFile(name, e.Data), Span: lang.Span{Start: pos, End: pos},
