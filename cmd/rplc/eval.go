@@ -35,7 +35,8 @@ JSON path. Money is "$0.25" or a number, durations "250ms", times RFC 3339.
 --request - reads it from standard input.
 
 The state the decision reads (spend, prices, experiment winners, provider
-health and latency, the clock and the seed) comes from --state FILE.json,
+health and latency, the clock and the seed) comes from --state FILE.json
+(--state - reads it from standard input, if the request does not),
 the same state tests set with std/testing:
 
   {"now": "2025-06-01T14:00:00Z", "seed": 42,
@@ -123,7 +124,7 @@ func loadBundle(cmd *cobra.Command, path, id string) (*rpl.Program, error) {
 
 func (f *evalFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.request, "request", "", "the request as a JSON file (- for standard input)")
-	cmd.Flags().StringVar(&f.state, "state", "", "router state as a JSON file (see --help)")
+	cmd.Flags().StringVar(&f.state, "state", "", "router state as a JSON file (- for standard input; see --help)")
 	cmd.Flags().Int64Var(&f.fuel, "fuel", 0, "fuel limit (0: the default, 1000000)")
 }
 
@@ -201,13 +202,16 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	if f.request == "" {
 		return nil, usageErrorf(cmd, "%s: --request is required", cmd.Name())
 	}
+	if f.request == "-" && f.state == "-" {
+		return nil, usageErrorf(cmd, "--request - and --state -: only one of them can read standard input")
+	}
 	reqData, err := readInput(e, f.request)
 	if err != nil {
 		return nil, readError(cmd, fmt.Errorf("--request: %w", err))
 	}
 	var stateData []byte
 	if f.state != "" {
-		if stateData, err = os.ReadFile(f.state); err != nil {
+		if stateData, err = readInput(e, f.state); err != nil {
 			return nil, readError(cmd, fmt.Errorf("--state: %w", err))
 		}
 	}
