@@ -21,6 +21,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -195,6 +196,20 @@ argument, no such file).`,
 	root.SetErr(e.stderr)
 	root.SetIn(e.stdin)
 	root.CompletionOptions.DisableDefaultCmd = true
+	// cobra's help command shows rplc's help and exits 0 for a topic that
+	// names no command (root takes no arguments, so Find finds root): a
+	// wrong command line, exit 2, as the same words without help are.
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return usageErrorf(root, "help: unknown command %q", strings.Join(args, " "))
+			}
+			return cmd.Help()
+		},
+	})
 	root.AddCommand(newCheckCmd(e), newFmtCmd(e))
 	root.AddCommand(newTestCmd(e), newEvalCmd(e), newExplainCmd(e), newDisasmCmd(e), newDocCmd(e))
 	root.AddCommand(newBuildCmd(e), newKeygenCmd(e), newMigrateCmd(e))
