@@ -516,6 +516,11 @@ func CheckTreeData(root string, has func(id string) bool) (catalogue, tenants []
 		data, err := os.ReadFile(filepath.Join(root, name))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
+			// Absent, unless a symlink to nothing is there: that is
+			// an error, as it is for a router reading the tree.
+			if _, lerr := os.Lstat(filepath.Join(root, name)); lerr == nil {
+				return nil, err
+			}
 			return nil, nil
 		case err != nil:
 			return nil, err
