@@ -199,7 +199,8 @@ func ParseMoney(s string) (int64, error) {
 // At places a decoding error of encoding/json in data: a syntax error
 // (or the text ending early) is prefixed with its line and column
 // ("line 2, column 27: invalid character ',' looking for beginning of
-// object key string"); other errors are returned as they are.
+// object key string"), input without a value says so; other errors
+// are returned as they are.
 func At(data []byte, err error) error {
 	var se *json.SyntaxError
 	switch {
@@ -208,6 +209,9 @@ func At(data []byte, err error) error {
 		return fmt.Errorf("%s: %s", LineCol(data, se.Offset-1), se.Error())
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%s: unexpected end of JSON", LineCol(data, int64(len(data))))
+	case errors.Is(err, io.EOF):
+		// A json.Decoder's error for no value at all ("EOF").
+		return errors.New("no value (the input is empty)")
 	}
 	return err
 }
