@@ -72,6 +72,9 @@ there is any error or a directory holds no .rpl file, 2 for a wrong command line
 }
 
 func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
+	if err := noStdin(cmd, args); err != nil {
+		return err
+	}
 	trees, err := expandTrees(args)
 	if err != nil {
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {

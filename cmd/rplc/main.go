@@ -219,6 +219,20 @@ argument, no such file).`,
 	return root
 }
 
+// noStdin refuses the argument "-" (when no file has that name) of a
+// command that reads files only: it said "-: no such file or directory",
+// as if standard input were meant to work.
+func noStdin(cmd *cobra.Command, args []string) error {
+	for _, a := range args {
+		if a == "-" {
+			if _, err := os.Lstat(a); err != nil {
+				return usageErrorf(cmd, "-: %s reads files, not standard input", cmd.Name())
+			}
+		}
+	}
+	return nil
+}
+
 // requirePaths is a cobra.PositionalArgs that asks for at least one path.
 func requirePaths(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {

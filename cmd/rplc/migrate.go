@@ -65,6 +65,9 @@ output could not be written, 2 for a wrong command line or a missing file.`,
 }
 
 func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string) error {
+	if err := noStdin(cmd, args); err != nil {
+		return err
+	}
 	inputs := make([][]byte, len(args))
 	for i, a := range args {
 		data, err := os.ReadFile(a)

@@ -138,6 +138,9 @@ func goStyleTestFlags(args []string) []string {
 }
 
 func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, o testOutput) error {
+	if err := noStdin(cmd, args); err != nil {
+		return err
+	}
 	// A file named that is not a policy or a test file is a wrong
 	// command line, named as given (policytest.Policies would name it by
 	// its absolute path, and exit 1).
