@@ -451,7 +451,7 @@ a wrong command line (including an existing KEY without --force).`,
 				if pe := (*fs.PathError)(nil); errors.As(err, &pe) && errors.Is(err, fs.ErrExist) {
 					return usageErrorf(cmd, "%s exists (--force overwrites it)", pe.Path)
 				}
-				return &exitError{code: exitFail, err: err}
+				return &exitError{code: exitFail, err: unwrapPath(err)}
 			}
 			pk, _ := bundle.ParsePublicKey(pub)
 			fmt.Fprintf(e.stdout, "wrote %s (private) and %s.pub (public), key id %s\n", out, out, bundle.KeyID(ed25519.PublicKey(pk)))
