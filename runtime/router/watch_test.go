@@ -343,111 +343,88 @@ func TestUnchangedSourceKeepsOtherError(t *testing.T) {
 }
 
 // TestDirBuildOverridden: a change of the policy directory whose build
-// is overtaken by another activation (here a rollback, as a push landing
+// is overtaken by another activation (a rollback, as a push landing
 // during a slow build) does not override it when the build ends: the
 // later activation stays, and the directory's version counts as taken
-// (saved again unchanged, it still does not override it).
+// (saved again unchanged, it still does not override it). So too when
+// the activations made during the build end on the snapshot active when
+// it started (another version activated, then rolled back from):
+// ActivateOver compared the active snapshot alone, the same one again,
+// and activated the directory's version over the rollback.
 func TestDirBuildOverridden(t *testing.T) {
-	dir := copyExamples(t)
-	r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
-	v1 := r.Engine.Current().Version
-	p := filepath.Join(dir, "default.rpl")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var built chan struct{}
-	edit := func(suffix string) {
-		t.Helper()
-		for built != nil && len(built) > 0 { // builds of the edits before
-			<-built
-		}
-		if err := os.WriteFile(p, append(slices.Clone(data), suffix...), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	edit("\n# second\n")
-	waitVersion(t, r, v1)
-
-	built = make(chan struct{}, 10)
-	var rollback atomic.Bool
-	rollback.Store(true)
-	router.AfterLocalBuild(t, func() {
-		if rollback.Swap(false) {
-			if _, err := r.Engine.Rollback(); err != nil {
-				t.Error(err)
-			}
-		}
-		built <- struct{}{}
-	})
-	// waitBuilt waits for the watch's next build, then for its load to
-	// end (loads hold the lock HoldLoads takes).
-	waitBuilt := func() {
-		t.Helper()
-		select {
-		case <-built:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the directory's change was not built")
-		}
-		r.HoldLoads()()
-	}
-	edit("\n# third\n")
-	waitBuilt()
-	if got := r.Engine.Current().Version; got != v1 {
-		t.Fatalf("active %.12s after the rollback made during the build, want %.12s (rolled back to)", got, v1)
-	}
-	edit("\n# third\n") // saved again, unchanged
-	waitBuilt()
-	if got := r.Engine.Current().Version; got != v1 {
-		t.Fatalf("active %.12s after the directory saved unchanged, want %.12s", got, v1)
-	}
-	edit("\n# fourth\n") // a later change is activated
-	waitVersion(t, r, v1)
-}
-
-// TestDirBuildOverriddenBack: a directory build overtaken by two
-// activations that end on the snapshot active when it started (another
-// version activated, then rolled back) does not override the rollback,
-// the later activation: ActivateOver compared the active snapshot alone,
-// the same one again, and activated the directory's version over it.
-func TestDirBuildOverriddenBack(t *testing.T) {
-	dir := copyExamples(t)
-	r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
-	v1 := r.Engine.Current().Version
-	p := filepath.Join(dir, "default.rpl")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, append(slices.Clone(data), "\n# second\n"...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	waitVersion(t, r, v1)
-	v2 := r.Engine.Current().Version
-
-	built := make(chan struct{}, 10)
-	var once atomic.Bool
-	router.AfterLocalBuild(t, func() {
-		if !once.Swap(true) {
+	for _, c := range []struct {
+		name   string
+		during func(r *router.Router, v1 string) error
+		back   bool // the rollback goes back to the version active at the build's start
+	}{
+		{"rollback", func(r *router.Router, _ string) error { _, err := r.Engine.Rollback(); return err }, false},
+		{"activate and roll back", func(r *router.Router, v1 string) error {
 			if _, err := r.Engine.ActivateVersion(v1); err != nil {
-				t.Error(err)
+				return err
 			}
-			if _, err := r.Engine.Rollback(); err != nil {
-				t.Error(err)
+			_, err := r.Engine.Rollback()
+			return err
+		}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := copyExamples(t)
+			r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
+			v1 := r.Engine.Current().Version
+			p := filepath.Join(dir, "default.rpl")
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		built <- struct{}{}
-	})
-	if err := os.WriteFile(p, append(slices.Clone(data), "\n# third\n"...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-built:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the directory's change was not built")
-	}
-	r.HoldLoads()()
-	if got := r.Engine.Current().Version; got != v2 {
-		t.Fatalf("active %.12s after the rollback made during the build, want %.12s (rolled back to)", got, v2)
+			var built chan struct{}
+			edit := func(suffix string) {
+				t.Helper()
+				for built != nil && len(built) > 0 { // builds of the edits before
+					<-built
+				}
+				if err := os.WriteFile(p, append(slices.Clone(data), suffix...), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			edit("\n# second\n")
+			v2 := waitVersion(t, r, v1)
+			want := v1 // rolled back to
+			if c.back {
+				want = v2
+			}
+
+			built = make(chan struct{}, 10)
+			var once atomic.Bool
+			router.AfterLocalBuild(t, func() {
+				if !once.Swap(true) {
+					if err := c.during(r, v1); err != nil {
+						t.Error(err)
+					}
+				}
+				built <- struct{}{}
+			})
+			// waitBuilt waits for the watch's next build, then for its
+			// load to end (loads hold the lock HoldLoads takes).
+			waitBuilt := func() {
+				t.Helper()
+				select {
+				case <-built:
+				case <-time.After(10 * time.Second):
+					t.Fatal("the directory's change was not built")
+				}
+				r.HoldLoads()()
+			}
+			edit("\n# third\n")
+			waitBuilt()
+			if got := r.Engine.Current().Version; got != want {
+				t.Fatalf("active %.12s after the rollback made during the build, want %.12s (rolled back to)", got, want)
+			}
+			edit("\n# third\n") // saved again, unchanged
+			waitBuilt()
+			if got := r.Engine.Current().Version; got != want {
+				t.Fatalf("active %.12s after the directory saved unchanged, want %.12s", got, want)
+			}
+			edit("\n# fourth\n") // a later change is activated
+			waitVersion(t, r, want)
+		})
 	}
 }
