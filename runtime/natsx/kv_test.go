@@ -261,14 +261,7 @@ func TestBundleWatchRevisions(t *testing.T) {
 	}
 	defer nc.Close()
 	ctx := context.Background()
-	push := func(data []byte) uint64 {
-		t.Helper()
-		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rev
-	}
+	push := func(data []byte) uint64 { return pushBundle(t, nc, data) }
 
 	// watch starts a watcher recording the revisions it applies and the
 	// marks it reports handled.
@@ -431,15 +424,7 @@ func (r *recorder) String() string {
 func TestBundleWatchLooksBack(t *testing.T) {
 	good1, good2, bad := buildBundle(t, ""), buildBundle(t, "second"), buildBundle(t, "refused")
 	nc := kvServer(t)
-	ctx := context.Background()
-	push := func(data []byte) uint64 {
-		t.Helper()
-		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rev
-	}
+	push := func(data []byte) uint64 { return pushBundle(t, nc, data) }
 	var marks []natsx.BundleMark
 	var mu sync.Mutex
 	watch := func(seen natsx.BundleMark) (*natsx.BundleWatcher, *recorder) {
@@ -514,15 +499,7 @@ func TestBundleWatchNoLookBackPastNewer(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			nc := kvServer(t)
-			ctx := context.Background()
-			push := func(data []byte) uint64 {
-				t.Helper()
-				rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return rev
-			}
+			push := func(data []byte) uint64 { return pushBundle(t, nc, data) }
 			rev1 := push(good1)
 			away := natsx.BundleMark{Bucket: natsx.BundleBucket, Key: natsx.BundleKey, Revision: rev1}
 			w := natsx.WatchBundles(nc, natsx.WatchConfig{Seen: away, Apply: (&recorder{bad: bad}).apply})
@@ -870,4 +847,14 @@ func TestStoreBusy(t *testing.T) {
 			t.Errorf("storeBusy(%v) = %v, want %v", err, got, want)
 		}
 	}
+}
+
+// pushBundle pushes data to the bundle key and returns its revision.
+func pushBundle(t *testing.T, nc *nats.Conn, data []byte) uint64 {
+	t.Helper()
+	rev, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rev
 }
