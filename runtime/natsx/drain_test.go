@@ -71,3 +71,89 @@ func TestStopCountsQueued(t *testing.T) {
 		t.Errorf("log: %s, want the %d lost said", out, n-1)
 	}
 }
+
+// TestDrainConnectionLost: a connection lost while a drain waits leaves
+// the subscriptions delivering what they hold; Drain returns once that
+// is handled (the fire-and-forget feedback recorded), not at the first
+// moment no handler runs. It returned then: between two queued messages
+// (here, at a barrier, nats.go's own pause between two), and what was
+// still queued was lost with the connection, uncounted.
+func TestDrainConnectionLost(t *testing.T) {
+	s, nc := embedded(t, "")
+	e, st := engineState(t, nil)
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hold := func(ctx context.Context, _, _ string, _ rt.Kind) (context.Context, func(*rt.Outcome)) {
+		once.Do(func() { close(held); <-release })
+		return ctx, func(*rt.Outcome) {}
+	}
+	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, Hooks: rt.Hooks{Trace: hold}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := natsx.ConnectInProcess(s, nats.Name("test-client"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	const n = 100
+	publish := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			body := fmt.Appendf(nil, `{"request_id": "q-%d", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "ok", "latency_ms": 80}`, i)
+			if err := client.Publish(natsx.SubjectFeedback, body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := client.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(5 * time.Second); srv.InFlight() < to; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d feedbacks delivered", srv.InFlight(), to)
+			}
+		}
+	}
+	publish(0, n/2)
+	<-held // the only feedback subscription's handler holds the first
+	// Between the two halves, the subscription stops at a barrier: no
+	// handler runs while it waits there.
+	atBarrier, resume := make(chan struct{}), make(chan struct{})
+	if err := nc.Barrier(func() { close(atBarrier); <-resume }); err != nil {
+		t.Fatal(err)
+	}
+	publish(n/2, n)
+
+	drained := make(chan int, 1) // what is queued when Drain returns
+	go func() {
+		if err := srv.Drain(context.Background()); err != nil {
+			t.Error(err)
+		}
+		drained <- srv.InFlight()
+	}()
+	s.Shutdown() // the router's connection is lost
+	for deadline := time.Now().Add(5 * time.Second); nc.IsConnected(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the connection is still up after the server's shutdown")
+		}
+	}
+	close(release)
+	<-atBarrier
+	select { // Drain polls every millisecond: time to return, if it would
+	case left := <-drained:
+		close(resume)
+		t.Fatalf("Drain returned at the barrier, %d feedbacks still queued", left)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(resume)
+	if left := <-drained; left != 0 {
+		t.Fatalf("Drain returned with %d feedbacks still queued", left)
+	}
+	var recorded int64
+	for _, ts := range st.Targets() {
+		recorded += ts.Requests
+	}
+	if recorded != n {
+		t.Errorf("%d feedbacks recorded, want %d", recorded, n)
+	}
+}

@@ -535,7 +535,9 @@ func (s *Server) watchDrops() {
 }
 
 // Drain stops taking requests and waits (up to ctx) for those in flight
-// to be answered.
+// to be answered. If the connection is lost meanwhile, the requests and
+// feedback already queued are still handled (answers wait in the
+// client's reconnect buffer), and waited for.
 func (s *Server) Drain(ctx context.Context) error {
 	s.Dropped("") // the last counts, before the subscriptions close
 	s.once.Do(func() { close(s.stop) })
@@ -547,10 +549,18 @@ func (s *Server) Drain(ctx context.Context) error {
 		}
 	}
 	// A drained subscription becomes invalid once it has delivered what
-	// it held; then the handlers finish.
+	// it held (and its handler has returned). While the connection is
+	// down, nats.go's drain waits for it to come back; the subscription
+	// delivers what it holds all the same, which is what is waited for:
+	// a handler's return alone was no sign of it (the drain returned
+	// between two queued messages, and they were lost, uncounted).
 	drained := func() bool {
+		up := s.nc.IsConnected()
 		for _, sub := range s.subs {
-			if sub.IsValid() && s.nc.IsConnected() {
+			if up && sub.IsValid() {
+				return false
+			}
+			if n, _, err := sub.Pending(); !up && err == nil && n > 0 {
 				return false
 			}
 		}
