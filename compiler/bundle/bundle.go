@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -436,6 +437,12 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 			return nil, be
 		}
 		return nil, errorf("manifest", "invalid JSON: %v", err)
+	}
+	// A key given twice is read as its last (a list of policies, as
+	// both): a manifest two readers could take differently, which Write
+	// never makes.
+	if path, dup := jsonx.DuplicateKey(js, "", 0); dup {
+		return nil, errorf("manifest", "%s: %s", path, jsonx.RepeatedKey)
 	}
 	b.Manifest.Policies = policies
 	if err := checkManifest(&b.Manifest, int(v)); err != nil {

@@ -298,6 +298,11 @@ func TestManifestChecks(t *testing.T) {
 		{`"route",`, `"zroute",`, `policies[0].entries[1]: "test:an unknown arm falls back to control" is out of order`},
 		{`"route",`, `"rout",`, "bundle program ab_summarizer: entry points"},
 		{`"policies": [`, `"policies": 3, "x": [`, "invalid JSON"},
+		// A key twice, which encoding/json reads as its last (policies
+		// as both lists).
+		{`"format": 1`, `"format": 1, "format": 1`, "bundle manifest: format: key given twice"},
+		{`"id": "ab_summarizer"`, `"id": "ab_summarizer", "id": "ab_summarizer"`, "policies[0].id: key given twice"},
+		{`"policies": [`, `"policies": [], "policies": [`, "policies: key given twice"},
 	} {
 		_, err := Read(rewrite(tc.old, tc.new), ReadOptions{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -418,6 +423,7 @@ func TestCatalogueErrors(t *testing.T) {
 		{`{"providers": [{"name": "a", "latency_ms": 1, "models": [{"name": "m", "input_per_mtok": 1, "output_per_mtok": 1, "latencyms": 1}]}]}`, `providers[0].models[0].latencyms: unknown field (did you mean latency_ms?)`},
 		{`{"providers": [{"name": "a", "latency_ms": 1, "models": [{"name": "m", "input_per_mtok": 1, "output_per_mtok": 1}, {"name": "m", "input_per_mtok": 1, "output_per_mtok": 1}]}]}`, `providers[0].models[1]: a:m is already listed at providers[0].models[0]`},
 		{`{"providers": []} x`, "invalid JSON"},
+		{`{"providers": [{"name": "a", "latency_ms": 1, "models": [{"name": "m", "input_per_mtok": 1, "output_per_mtok": 1, "input_per_mtok": 2}]}]}`, `providers[0].models[0].input_per_mtok: key given twice`},
 	} {
 		_, err := ParseCatalogue([]byte(tc.in))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -103,7 +103,12 @@ func decodeList(data []byte, what, key string, fields []string, maxLen map[strin
 		return v, nil
 	}
 	// fieldsOf decodes the object elem, at, field by field.
+	// A key given twice would be read as its last: a budget or a tier
+	// written twice, the first silently ignored.
 	fieldsOf := func(elem []byte, at string) (map[string]any, error) {
+		if path, dup := jsonx.DuplicateKey(elem, at, 0); dup {
+			return nil, fmt.Errorf("%s: %s", path, jsonx.RepeatedKey)
+		}
 		fd := json.NewDecoder(bytes.NewReader(elem))
 		token(fd) // {
 		m := map[string]any{}

@@ -200,6 +200,9 @@ func TestTenantsErrors(t *testing.T) {
 		{`{"tenants": [{"id": "a", "polcy": "p"}]}`, "tenants[0].polcy: unknown field (did you mean policy?)"},
 		{`{"tenants": [{"id": "a", "parents": ["b"]}, {"id": "b", "parents": ["c"]}, {"id": "c", "parents": ["a"]}]}`, "tenant a is its own ancestor: a → b → c → a"},
 		{`{"tenants": []} x`, "invalid JSON: data after the value"},
+		// A key twice, which encoding/json reads as its last.
+		{`{"tenants": [{"id": "a"}, {"id": "b", "tier": "gold", "tier": "silver"}]}`, "tenants[1].tier: key given twice"},
+		{`{"tenants": [{"id": "a", "budget": {"monthly": "$500", "daily": "$5", "monthly": "$50"}}]}`, "tenants[0].budget.monthly: key given twice"},
 	} {
 		_, err := ParseTenants([]byte(tc.in))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
