@@ -235,6 +235,59 @@ func TestCoverage(t *testing.T) {
 	}
 }
 
+// TestProfileNested: a statement holding others (a let whose value is a
+// block, a lambda's body) ends in the profile where the first of them
+// starts. Their ranges overlapped: the let's covered the whole block.
+func TestProfileNested(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"n.rpl": `package n
+
+fn route(r: Request) -> Decision {
+  let m = {
+    let a = 1
+    a + 1
+  }
+  let xs = map([1, 2], x => { x * m })
+  to(if xs[0] > 1 { "openai:gpt-4o" } else { "openai:gpt-4o-mini" })
+}
+`,
+		"n_test.rpl": "package n\n\ntest \"t\" {\n  expect route({tenant: {id: \"a\"}, task: {type: \"chat\"}}).target == \"openai:gpt-4o\"\n}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := run(t, dir, policytest.Config{Cover: true})
+	if res[0].Failed() || res[0].Coverage == nil {
+		t.Fatalf("run: %+v", res[0])
+	}
+	var buf bytes.Buffer
+	if err := policytest.WriteProfile(&buf, policytest.ModeSet, dir, []*policytest.Coverage{res[0].Coverage}); err != nil {
+		t.Fatal(err)
+	}
+	type pos struct{ line, col int }
+	before := func(a, b pos) bool { return a.line < b.line || (a.line == b.line && a.col < b.col) }
+	var prevEnd pos
+	var prev string
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n")[1:] {
+		var s, e pos
+		if _, err := fmt.Sscanf(l[strings.LastIndex(l, ":")+1:], "%d.%d,%d.%d", &s.line, &s.col, &e.line, &e.col); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		if before(s, prevEnd) {
+			t.Errorf("%s overlaps %s", l, prev)
+		}
+		if !before(s, e) {
+			t.Errorf("%s: empty range", l)
+		}
+		prevEnd, prev = e, l
+	}
+	if !strings.Contains(buf.String(), "./n.rpl:4.3,5.5 1 1") {
+		t.Errorf("the let of a block: want 4.3,5.5 (up to the block's first statement)\n%s", buf.String())
+	}
+}
+
 func TestReadState(t *testing.T) {
 	st, now, seed, err := policytest.ReadState([]byte(`{"now": "2025-06-01T14:00:00Z", "seed": 7,
 		"spend": {"acme": {"month": "$950", "day": 40}},
