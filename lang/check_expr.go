@@ -1342,6 +1342,12 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 				c.errAt(s.Name, CodeRedeclared, "%s redeclared in this block", s.Name.Name).Related = []Related{{File: c.file.File, Span: Span{prev.Pos(), prev.Pos() + Pos(len(prev.Name))}, Message: "previous declaration"}}
 			}
 		}
+		// A value that returns on every path (let x = if c { return a }
+		// else { return b }) makes the let return: what follows is
+		// unreachable.
+		if vt, ok := c.info.Types[s.Value]; ok && isBasic(vt, Never) {
+			return Typ[Never]
+		}
 		return Typ[Void]
 	case *ReturnStmt:
 		switch {
