@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -111,7 +110,7 @@ func checkVersion(raw json.RawMessage) *Error {
 		if json.Unmarshal(raw, &s) == nil && s == "1" {
 			return nil
 		}
-		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unsupported version %s (want \"1\")", raw), Details: map[string]any{"field": "version"}}
+		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unsupported version %s (want \"1\")", echoJSON(raw)), Details: map[string]any{"field": "version"}}
 	}
 	return nil
 }
@@ -126,11 +125,12 @@ func jsonErr(err error) *Error {
 		return e
 	}
 	var te *json.UnmarshalTypeError
-	if msg, ok := jsonx.TypeError(err); ok && errors.As(err, &te) {
+	if msg, ok := typeError(err); ok && errors.As(err, &te) {
 		if te.Field == "" {
 			return &Error{Code: CodeInvalidRequest, Message: msg}
 		}
-		return &Error{Code: CodeInvalidRequest, Message: te.Field + ": " + msg, Details: map[string]any{"field": te.Field}}
+		field := echo(te.Field)
+		return &Error{Code: CodeInvalidRequest, Message: field + ": " + msg, Details: map[string]any{"field": field}}
 	}
 	return &Error{Code: CodeInvalidRequest, Message: "malformed JSON: " + err.Error()}
 }

@@ -209,7 +209,7 @@ func (e *Engine) registered(s *Snapshot, id string) (*Tenant, bool, *Error) {
 	case s == nil:
 		return nil, false, errNotReady()
 	}
-	return nil, false, Errorf(CodeUnauthorized, "tenant %q is not registered", id)
+	return nil, false, Errorf(CodeUnauthorized, "tenant %s is not registered", quoteEcho(id))
 }
 
 // errNotReady is the error of a request made before any version is
@@ -252,7 +252,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	switch {
 	case policyID != "":
 		if p = s.policies[policyID]; p == nil {
-			o.Err = Errorf(CodePolicyNotFound, "no policy %q in version %s", policyID, s.ShortVersion())
+			o.Err = Errorf(CodePolicyNotFound, "no policy %s in version %s", quoteEcho(policyID), s.ShortVersion())
 			return
 		}
 	default:
@@ -281,7 +281,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		}
 		if p == nil {
 			if p = s.policies[e.cfg.DefaultPolicy]; p == nil {
-				o.Err = Errorf(CodePolicyNotFound, "no policy for tenant %q and no %s policy in version %s", o.TenantID, e.cfg.DefaultPolicy, s.ShortVersion())
+				o.Err = Errorf(CodePolicyNotFound, "no policy for tenant %s and no %s policy in version %s", quoteEcho(o.TenantID), e.cfg.DefaultPolicy, s.ShortVersion())
 				return
 			}
 		}

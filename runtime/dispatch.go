@@ -64,7 +64,7 @@ func ContentCoding(values []string) string {
 
 // CodingMessage is the refusal of a body in content coding ce.
 func CodingMessage(ce string) string {
-	return fmt.Sprintf("Content-Encoding %q is not supported: send the JSON body uncompressed", ce)
+	return fmt.Sprintf("Content-Encoding %s is not supported: send the JSON body uncompressed", quoteEcho(ce))
 }
 
 // TooLargeMessage is the refusal of a request body of size bytes over the

@@ -31,6 +31,10 @@
 //     refused as a decision's would be (unauthorized, with
 //     Config.RequireKnownTenant, for a tenant the registry does not
 //     hold), before anything of it is recorded.
+//   - An error repeats at most MaxEcho bytes of any one value of the
+//     request (a tenant id, a field's name): a longer one is cut, marked
+//     "…" and followed by its length, so that the answer to a huge value
+//     is small.
 //   - Evaluation is deterministic: the seed is rpl.SeedOf(request id), the
 //     clock is the request's arrival.
 //   - DecideInto, with an Outcome the caller reuses, allocates only the

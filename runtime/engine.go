@@ -404,7 +404,7 @@ func VersionName(name string) (string, bool) {
 func (e *Engine) ActivateVersion(version string) (*Snapshot, error) {
 	name, ok := VersionName(version)
 	if !ok {
-		return nil, fmt.Errorf("%w is %q (give the version, or %d of its characters at least)", ErrUnknownVersion, version, MinVersionPrefix)
+		return nil, fmt.Errorf("%w is %s (give the version, or %d of its characters at least)", ErrUnknownVersion, quoteEcho(version), MinVersionPrefix)
 	}
 	e.mu.Lock()
 	var found []*Snapshot

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -80,10 +79,10 @@ func (f *Feedback) Validate(now time.Time) *Error {
 		return bad("status", "required (one of %s)", strings.Join(FeedbackStatuses, ", "))
 	}
 	if why := lang.TargetProblem(f.Target); why != "" {
-		return bad(targetField, "%q is not a target: %s", f.Target, why)
+		return bad(targetField, "%s is not a target: %s", quoteEcho(f.Target), why)
 	}
 	if !slices.Contains(FeedbackStatuses, f.Status) {
-		return bad("status", "%q is not one of %s", f.Status, strings.Join(FeedbackStatuses, ", "))
+		return bad("status", "%s is not one of %s", quoteEcho(f.Status), strings.Join(FeedbackStatuses, ", "))
 	}
 	if f.LatencyMs < 0 || math.IsNaN(f.LatencyMs) || f.LatencyMs > 24*3600*1000 {
 		return bad("latency_ms", "must be between 0 and a day")
@@ -162,11 +161,12 @@ func parseCost(raw json.RawMessage) (int64, string) {
 	tooMuch := errors.Is(err, jsonx.ErrMoneyRange)
 	switch {
 	case err != nil && !tooMuch:
-		return 0, err.Error()
+		// jsonx's words repeat s (quoted), or s trimmed.
+		return 0, echoIn(echoIn(err.Error(), s), strings.TrimSpace(s))
 	case c < 0 || tooMuch && strings.HasPrefix(strings.TrimSpace(s), "-"):
 		return 0, "must be ≥ 0"
 	case tooMuch || c > MaxFeedbackCost:
-		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", strings.TrimSpace(s), lang.FormatMoney(MaxFeedbackCost))
+		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", echo(strings.TrimSpace(s)), lang.FormatMoney(MaxFeedbackCost))
 	}
 	return c, ""
 }
@@ -317,8 +317,9 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 			}
 		}
 		slices.Sort(others)
-		return fail(&Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: not allowed beside a feedback batch (each item of feedback carries its own fields)", others[0]),
-			Details: map[string]any{"field": others[0]}}, "")
+		other := echo(others[0])
+		return fail(&Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: not allowed beside a feedback batch (each item of feedback carries its own fields)", other),
+			Details: map[string]any{"field": other}}, "")
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(batch, &items); err != nil || items == nil { // nil: null
@@ -423,11 +424,11 @@ func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
 		}
 	}
 	if found {
-		name := unknown
-		if name == "" || strings.ContainsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-			name = strconv.Quote(name)
+		name := echo(unknown)
+		if unknown == "" || strings.ContainsFunc(unknown, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+			name = quoteEcho(unknown)
 		}
-		return nil, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: unknown field%s", name, suggestField(unknown)), Details: map[string]any{"field": unknown}}
+		return nil, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: unknown field%s", name, suggestField(unknown)), Details: map[string]any{"field": echo(unknown)}}
 	}
 	f := new(Feedback)
 	var bad *Error
@@ -452,6 +453,11 @@ func fieldErrorf(field, format string, args ...any) *Error {
 // didYouMean is " (did you mean X?)" for the one of names nearest name by
 // spelling, "" when none is near.
 func didYouMean(name string, names []string) string {
+	if len(name) > MaxEcho {
+		// No field's name is near one so long; and the distance
+		// would cost time and memory in proportion to it.
+		return ""
+	}
 	if n := lang.Nearest(name, names); n != "" {
 		return " (did you mean " + n + "?)"
 	}
@@ -486,11 +492,11 @@ func suggestField(name string) string {
 // field's JSON name (never the Go type's), what it wants and why.
 func fieldErr(field string, raw []byte, err error) *Error {
 	bad := func(format string, args ...any) *Error { return fieldErrorf(field, format, args...) }
-	if msg, ok := jsonx.TypeError(err); ok {
+	if msg, ok := typeError(err); ok {
 		return bad("%s", msg)
 	}
 	if field == "time" {
-		return bad("want an RFC 3339 time (\"2026-11-26T12:00:00Z\"), have %s", raw)
+		return bad("want an RFC 3339 time (\"2026-11-26T12:00:00Z\"), have %s", echoJSON(raw))
 	}
 	return bad("%v", err)
 }
