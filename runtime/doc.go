@@ -27,7 +27,8 @@
 //     at run time the configured failure mode applies: an error
 //     (decision_failed) or the declared safe default decision; failures are
 //     counted either way.
-//   - Feedback (Observe, HandleFeedback) is validated, and its tenant
+//   - Feedback (Observe, HandleFeedback) is validated (an http_status
+//     contradicting its status, ok with 500, is refused), and its tenant
 //     refused as a decision's would be (unauthorized, with
 //     Config.RequireKnownTenant, for a tenant the registry does not
 //     hold), before anything of it is recorded.

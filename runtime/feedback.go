@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -33,7 +34,13 @@ type Feedback struct {
 	Target     string `json:"target"`
 	ProviderID string `json:"provider_id,omitempty"`
 	// Status is ok, error, timeout, canceled, http_429, http_4xx or
-	// http_5xx; HTTPStatus the provider's status code, when known.
+	// http_5xx; HTTPStatus the provider's status code, when known (0:
+	// not given), which must not contradict Status: ok takes a 2xx,
+	// http_429 429, http_4xx a 4xx (429 too, its class: the health
+	// reads it as http_429), http_5xx a 5xx; error, timeout and canceled
+	// any code (a 200 whose body was unusable is an error). Feedback
+	// saying both (ok with 500) is refused, invalid_request naming
+	// http_status and status, rather than recorded as one or the other.
 	Status     string  `json:"status"`
 	HTTPStatus int     `json:"http_status,omitempty"`
 	LatencyMs  float64 `json:"latency_ms"`
@@ -92,6 +99,15 @@ func (f *Feedback) Validate(now time.Time) *Error {
 		// breaker): a number no HTTP answer carries is a client's bug.
 		return bad("http_status", "want an HTTP status code, 100 to 599, have %d", f.HTTPStatus)
 	}
+	if lo, hi := statusCodes(f.Status); f.HTTPStatus != 0 && lo != 0 && (f.HTTPStatus < lo || f.HTTPStatus > hi) {
+		// The provider's health would read one, the ledger and a
+		// reader of the record the other.
+		takes := fmt.Sprintf("%d to %d", lo, hi)
+		if lo == hi {
+			takes = strconv.Itoa(lo)
+		}
+		return bad("http_status", "%d contradicts status %s, which takes %s (or no http_status)", f.HTTPStatus, f.Status, takes)
+	}
 	if f.TokensIn < 0 {
 		return bad("tokens_in", "must be ≥ 0, have %d", f.TokensIn)
 	}
@@ -130,6 +146,22 @@ func (f *Feedback) Validate(now time.Time) *Error {
 		return bad("time", "time out of range (%s to %s): %s", first.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano), f.Time.Format(time.RFC3339Nano))
 	}
 	return nil
+}
+
+// statusCodes is the range of HTTP status codes a feedback's status
+// takes (Feedback.Status); lo is 0 for a status that takes any.
+func statusCodes(status string) (lo, hi int) {
+	switch status {
+	case "ok":
+		return 200, 299
+	case "http_429":
+		return 429, 429
+	case "http_4xx":
+		return 400, 499
+	case "http_5xx":
+		return 500, 599
+	}
+	return 0, 0
 }
 
 // MaxFeedbackSkew is how far ahead of the router's clock a feedback's time

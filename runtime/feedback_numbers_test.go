@@ -40,7 +40,7 @@ func TestFeedbackWholeNumbers(t *testing.T) {
 		{`"http_status": 200, "tokens_in": 0e400, "latency_ms": 1.5e2`, 200, 0, 0},
 	} {
 		rec.kept = nil
-		body := `{"request_id": "r` + string(rune('a'+i)) + `", "target": "a:b", "status": "ok", ` + c.fields + `}`
+		body := `{"request_id": "r` + string(rune('a'+i)) + `", "target": "a:b", "status": "error", ` + c.fields + `}` // error takes any http_status
 		if out, code := e.HandleFeedback([]byte(body), nil); code != "" {
 			t.Errorf("%s: %s", c.fields, out)
 			continue
