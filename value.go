@@ -85,7 +85,10 @@ func pathErr(path, format string, args ...any) error {
 	return &PathError{Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
+// join is the path of name in path. A name from the request (an
+// unknown field, a map's key) appears at most jsonx.MaxEcho bytes of it.
 func join(path, name string) string {
+	name = jsonx.Echo(name)
 	if name == "" {
 		return path + `[""]` // a path of dots would lose it
 	}
@@ -115,7 +118,7 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 				return vm.Str(s), nil
 			}
 		}
-		return vm.Value{}, pathErr(path, "%q is not a %s (want one of %s)", s, t, strings.Join(t.Members, ", "))
+		return vm.Value{}, pathErr(path, "%s is not a %s (want one of %s)", jsonx.QuoteEcho(s), t, strings.Join(t.Members, ", "))
 	case *lang.List:
 		if x == nil {
 			return compiler.ZeroValue(t), nil
@@ -186,7 +189,7 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 				names[i] = f.Name
 			}
 			hint := ""
-			if n := lang.Nearest(unknown, names); n != "" {
+			if n := lang.Nearest(unknown, names); n != "" && len(unknown) <= jsonx.MaxEcho {
 				hint = fmt.Sprintf(" (did you mean %s?)", n)
 			}
 			return vm.Value{}, pathErr(join(path, unknown), "unknown field%s", hint)
@@ -247,7 +250,7 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 		if s, ok := numberString(x); ok {
 			n, ok := jsonx.ParseInt(s)
 			if !ok {
-				return vm.Value{}, pathErr(path, "want an integer, have %s", s)
+				return vm.Value{}, pathErr(path, "want an integer, have %s", jsonx.Echo(s))
 			}
 			return vm.Int(n), nil
 		}
@@ -255,7 +258,7 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 		if s, ok := numberString(x); ok {
 			f, err := strconv.ParseFloat(s, 64)
 			if err != nil {
-				return vm.Value{}, pathErr(path, "want a number, have %s", s)
+				return vm.Value{}, pathErr(path, "want a number, have %s", jsonx.Echo(s))
 			}
 			return vm.Float(f), nil
 		}
@@ -267,7 +270,7 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 		if ok {
 			n, err := jsonx.ParseMoney(s)
 			if errors.Is(err, jsonx.ErrMoneySyntax) {
-				return vm.Value{}, pathErr(path, "want money (\"$0.25\" or 0.25), have %q", s)
+				return vm.Value{}, pathErr(path, "want money (\"$0.25\" or 0.25), have %s", jsonx.QuoteEcho(s))
 			} else if err != nil {
 				return vm.Value{}, pathErr(path, "%v", err)
 			}
@@ -277,14 +280,14 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 		if s, ok := x.(string); ok {
 			d, err := lang.ParseDuration(s)
 			if err != nil {
-				return vm.Value{}, pathErr(path, "want a duration such as \"250ms\", have %q", s)
+				return vm.Value{}, pathErr(path, "want a duration such as \"250ms\", have %s", jsonx.QuoteEcho(s))
 			}
 			return vm.Duration(d), nil
 		}
 		if s, ok := numberString(x); ok {
 			ms, err := strconv.ParseFloat(s, 64)
 			if err != nil || math.IsInf(ms, 0) || math.Abs(ms) > float64(math.MaxInt64/int64(time.Millisecond)) {
-				return vm.Value{}, pathErr(path, "duration in milliseconds out of range: %s", s)
+				return vm.Value{}, pathErr(path, "duration in milliseconds out of range: %s", jsonx.Echo(s))
 			}
 			return vm.Duration(time.Duration(ms * float64(time.Millisecond))), nil
 		}
@@ -294,21 +297,21 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 		if s, ok := x.(string); ok {
 			tm, err := time.Parse(time.RFC3339Nano, s)
 			if err != nil {
-				return vm.Value{}, pathErr(path, "want an RFC 3339 time, have %q", s)
+				return vm.Value{}, pathErr(path, "want an RFC 3339 time, have %s", jsonx.QuoteEcho(s))
 			}
 			if !vm.TimeInRange(tm) {
 				first, last := vm.TimeRange()
-				return vm.Value{}, pathErr(path, "time out of range (%s to %s): %s", first.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano), s)
+				return vm.Value{}, pathErr(path, "time out of range (%s to %s): %s", first.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano), jsonx.Echo(s))
 			}
 			return vm.TimeOf(tm), nil
 		}
 		if s, ok := numberString(x); ok {
 			ms, ok := jsonx.ParseInt(s)
 			if !ok {
-				return vm.Value{}, pathErr(path, "want Unix milliseconds, have %s", s)
+				return vm.Value{}, pathErr(path, "want Unix milliseconds, have %s", jsonx.Echo(s))
 			}
 			if ms < vm.MinTimeMillis || ms > vm.MaxTimeMillis {
-				return vm.Value{}, pathErr(path, "time in Unix milliseconds out of range (%d to %d): %s", vm.MinTimeMillis, vm.MaxTimeMillis, s)
+				return vm.Value{}, pathErr(path, "time in Unix milliseconds out of range (%d to %d): %s", vm.MinTimeMillis, vm.MaxTimeMillis, jsonx.Echo(s))
 			}
 			return vm.Time(ms * int64(time.Millisecond)), nil
 		}

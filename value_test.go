@@ -69,3 +69,40 @@ func TestFromJSONRepeatedKey(t *testing.T) {
 		t.Errorf("the same key in two objects: %v", err)
 	}
 }
+
+// TestFromJSONErrorsBounded: an error repeats at most jsonx.MaxEcho bytes
+// of any one value of the input (a key, a string, a number's text), cut
+// on a rune boundary and followed by its length, where a 1 MB value made
+// a 1 MB message.
+func TestFromJSONErrorsBounded(t *testing.T) {
+	big := strings.Repeat("é", 1<<19) // 1 MiB, two bytes a rune
+	cut := strings.Repeat("é", 64) + "… (1048576 bytes)"
+	money, dur := lang.Typ[lang.Money], lang.Typ[lang.Duration]
+	rec := &lang.Record{Fields: []*lang.Field{{Name: "a", Type: lang.Typ[lang.Int]}}}
+	strMap := &lang.Map{Key: lang.Typ[lang.String], Elem: money}
+	for _, c := range []struct {
+		name string
+		typ  lang.Type
+		in   string
+		want string
+	}{
+		{"unknown field", rec, `{"` + big + `": 1}`, "request." + cut + ": unknown field"},
+		{"map key in the path", strMap, `{"` + big + `": "x"}`, "request." + cut + `: want money ("$0.25" or 0.25), have "x"`},
+		{"money", money, `"` + big + `"`, `request: want money ("$0.25" or 0.25), have "` + cut[:len(cut)-len(" (1048576 bytes)")] + `" (1048576 bytes)`},
+		{"money decimals", money, `"0.` + strings.Repeat("1", 1<<20) + `"`, "request: 0." + strings.Repeat("1", 126) + "… (1048578 bytes) has more than 9 decimals (money is counted in nano-units, $0.000000001)"},
+		{"duration", dur, `"` + big + `"`, `request: want a duration such as "250ms", have "` + strings.Repeat("é", 64) + `…" (1048576 bytes)`},
+		{"repeated key", strMap, `{"` + big + `": "1", "` + big + `": "2"}`, "request." + cut + ": key given twice"},
+	} {
+		_, err := rpl.FromJSONAt(c.typ, []byte(c.in), "request")
+		if err == nil || err.Error() != c.want {
+			got := "<nil>"
+			if err != nil {
+				got = err.Error()
+				if len(got) > 400 {
+					got = got[:400] + "…"
+				}
+			}
+			t.Errorf("%s: %s\nwant %s", c.name, got, c.want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -110,7 +111,7 @@ func checkVersion(raw json.RawMessage) *Error {
 		if json.Unmarshal(raw, &s) == nil && s == "1" {
 			return nil
 		}
-		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unsupported version %s (want \"1\")", echoJSON(raw)), Details: map[string]any{"field": "version"}}
+		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unsupported version %s (want \"1\")", jsonx.EchoJSON(raw)), Details: map[string]any{"field": "version"}}
 	}
 	return nil
 }
@@ -129,7 +130,7 @@ func jsonErr(err error) *Error {
 		if te.Field == "" {
 			return &Error{Code: CodeInvalidRequest, Message: msg}
 		}
-		field := echo(te.Field)
+		field := jsonx.Echo(te.Field)
 		return &Error{Code: CodeInvalidRequest, Message: field + ": " + msg, Details: map[string]any{"field": field}}
 	}
 	return &Error{Code: CodeInvalidRequest, Message: "malformed JSON: " + err.Error()}

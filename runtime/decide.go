@@ -8,6 +8,7 @@ import (
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -209,7 +210,7 @@ func (e *Engine) registered(s *Snapshot, id string) (*Tenant, bool, *Error) {
 	case s == nil:
 		return nil, false, errNotReady()
 	}
-	return nil, false, Errorf(CodeUnauthorized, "tenant %s is not registered", quoteEcho(id))
+	return nil, false, Errorf(CodeUnauthorized, "tenant %s is not registered", jsonx.QuoteEcho(id))
 }
 
 // errNotReady is the error of a request made before any version is
@@ -252,7 +253,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	switch {
 	case policyID != "":
 		if p = s.policies[policyID]; p == nil {
-			o.Err = Errorf(CodePolicyNotFound, "no policy %s in version %s", quoteEcho(policyID), s.ShortVersion())
+			o.Err = Errorf(CodePolicyNotFound, "no policy %s in version %s", jsonx.QuoteEcho(policyID), s.ShortVersion())
 			return
 		}
 	default:
@@ -281,7 +282,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		}
 		if p == nil {
 			if p = s.policies[e.cfg.DefaultPolicy]; p == nil {
-				o.Err = Errorf(CodePolicyNotFound, "no policy for tenant %s and no %s policy in version %s", quoteEcho(o.TenantID), e.cfg.DefaultPolicy, s.ShortVersion())
+				o.Err = Errorf(CodePolicyNotFound, "no policy for tenant %s and no %s policy in version %s", jsonx.QuoteEcho(o.TenantID), e.cfg.DefaultPolicy, s.ShortVersion())
 				return
 			}
 		}

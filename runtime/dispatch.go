@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rpl-lang/rpl/internal/jsonx"
 )
 
 // Kind is what a transport's request asks of the engine: the contract its
@@ -64,7 +66,7 @@ func ContentCoding(values []string) string {
 
 // CodingMessage is the refusal of a body in content coding ce.
 func CodingMessage(ce string) string {
-	return fmt.Sprintf("Content-Encoding %s is not supported: send the JSON body uncompressed", quoteEcho(ce))
+	return fmt.Sprintf("Content-Encoding %s is not supported: send the JSON body uncompressed", jsonx.QuoteEcho(ce))
 }
 
 // TooLargeMessage is the refusal of a request body of size bytes over the

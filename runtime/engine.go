@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -404,7 +405,7 @@ func VersionName(name string) (string, bool) {
 func (e *Engine) ActivateVersion(version string) (*Snapshot, error) {
 	name, ok := VersionName(version)
 	if !ok {
-		return nil, fmt.Errorf("%w is %s (give the version, or %d of its characters at least)", ErrUnknownVersion, quoteEcho(version), MinVersionPrefix)
+		return nil, fmt.Errorf("%w is %s (give the version, or %d of its characters at least)", ErrUnknownVersion, jsonx.QuoteEcho(version), MinVersionPrefix)
 	}
 	e.mu.Lock()
 	var found []*Snapshot

@@ -86,10 +86,10 @@ func (f *Feedback) Validate(now time.Time) *Error {
 		return bad("status", "required (one of %s)", strings.Join(FeedbackStatuses, ", "))
 	}
 	if why := lang.TargetProblem(f.Target); why != "" {
-		return bad(targetField, "%s is not a target: %s", quoteEcho(f.Target), why)
+		return bad(targetField, "%s is not a target: %s", jsonx.QuoteEcho(f.Target), why)
 	}
 	if !slices.Contains(FeedbackStatuses, f.Status) {
-		return bad("status", "%s is not one of %s", quoteEcho(f.Status), strings.Join(FeedbackStatuses, ", "))
+		return bad("status", "%s is not one of %s", jsonx.QuoteEcho(f.Status), strings.Join(FeedbackStatuses, ", "))
 	}
 	if f.LatencyMs < 0 || math.IsNaN(f.LatencyMs) || f.LatencyMs > 24*3600*1000 {
 		return bad("latency_ms", "must be between 0 and a day")
@@ -193,12 +193,11 @@ func parseCost(raw json.RawMessage) (int64, string) {
 	tooMuch := errors.Is(err, jsonx.ErrMoneyRange)
 	switch {
 	case err != nil && !tooMuch:
-		// jsonx's words repeat s (quoted), or s trimmed.
-		return 0, echoIn(echoIn(err.Error(), s), strings.TrimSpace(s))
+		return 0, err.Error() // repeating at most jsonx.MaxEcho bytes of s
 	case c < 0 || tooMuch && strings.HasPrefix(strings.TrimSpace(s), "-"):
 		return 0, "must be ≥ 0"
 	case tooMuch || c > MaxFeedbackCost:
-		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", echo(strings.TrimSpace(s)), lang.FormatMoney(MaxFeedbackCost))
+		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", jsonx.Echo(strings.TrimSpace(s)), lang.FormatMoney(MaxFeedbackCost))
 	}
 	return c, ""
 }
@@ -349,7 +348,7 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 			}
 		}
 		slices.Sort(others)
-		other := echo(others[0])
+		other := jsonx.Echo(others[0])
 		return fail(&Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: not allowed beside a feedback batch (each item of feedback carries its own fields)", other),
 			Details: map[string]any{"field": other}}, "")
 	}
@@ -456,11 +455,11 @@ func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
 		}
 	}
 	if found {
-		name := echo(unknown)
+		name := jsonx.Echo(unknown)
 		if unknown == "" || strings.ContainsFunc(unknown, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-			name = quoteEcho(unknown)
+			name = jsonx.QuoteEcho(unknown)
 		}
-		return nil, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: unknown field%s", name, suggestField(unknown)), Details: map[string]any{"field": echo(unknown)}}
+		return nil, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: unknown field%s", name, suggestField(unknown)), Details: map[string]any{"field": jsonx.Echo(unknown)}}
 	}
 	f := new(Feedback)
 	var bad *Error
@@ -528,7 +527,7 @@ func fieldErr(field string, raw []byte, err error) *Error {
 		return bad("%s", msg)
 	}
 	if field == "time" {
-		return bad("want an RFC 3339 time (\"2026-11-26T12:00:00Z\"), have %s", echoJSON(raw))
+		return bad("want an RFC 3339 time (\"2026-11-26T12:00:00Z\"), have %s", jsonx.EchoJSON(raw))
 	}
 	return bad("%v", err)
 }

@@ -64,7 +64,7 @@ func (q *v2Batch) UnmarshalJSON(b []byte) error {
 // holds twice; nil if none. (The request's own keys are FromJSONAt's.)
 func errUnknownKey(b []byte, fields []string) error {
 	if key, ok := unknownKey(b, fields); ok {
-		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unknown field %s%s", quoteEcho(key), didYouMean(key, fields)), Details: map[string]any{"field": echo(key)}}
+		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unknown field %s%s", jsonx.QuoteEcho(key), didYouMean(key, fields)), Details: map[string]any{"field": jsonx.Echo(key)}}
 	}
 	if err := errRepeatedKey(b, 1); err != nil {
 		return err
@@ -78,7 +78,7 @@ func errUnknownKey(b []byte, fields []string) error {
 // none.
 func errRepeatedKey(data []byte, depth int) *Error {
 	if p, dup := jsonx.DuplicateKey(data, "", depth); dup {
-		return fieldErrorf(echo(p), jsonx.RepeatedKey)
+		return fieldErrorf(p, jsonx.RepeatedKey)
 	}
 	return nil
 }
@@ -149,15 +149,9 @@ func (e *Engine) decodeV2(q *v2Request) (vm.Value, *Error) {
 	if len(q.Request) != 0 && string(q.Request) != "null" {
 		var err error
 		if v, err = rpl.FromJSONAt(e.reqType, q.Request, "request"); err != nil {
-			// rpl's words repeat the request's values (a field's
-			// name in the path, a value it quotes): bounded here.
-			ie := Errorf(CodeInvalidRequest, "%s", echoMessage(err.Error()))
+			ie := Errorf(CodeInvalidRequest, "%v", err) // rpl bounds the values it repeats
 			if pe := (*rpl.PathError)(nil); errors.As(err, &pe) {
-				path := echo(pe.Path)
-				if error(pe) == err {
-					ie.Message = path + ": " + echoMessage(pe.Msg)
-				}
-				ie.Details = map[string]any{"field": path}
+				ie.Details = map[string]any{"field": pe.Path}
 			}
 			return vm.Value{}, ie
 		}

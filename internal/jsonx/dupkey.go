@@ -17,7 +17,8 @@ const RepeatedKey = "key given twice"
 // a path of its own): keys joined by dots, `[""]` for the empty key,
 // list indexes in brackets ("request.tenant.id", `feedback[2].status`).
 // Keys compare as encoding/json decodes them ("a" and "\u0061" are one
-// key). depth bounds the objects looked into: 1 is the top-level
+// key); a key longer than MaxEcho appears cut, as Echo cuts it. depth
+// bounds the objects looked into: 1 is the top-level
 // object's own keys, 0 any depth.
 //
 // data is valid JSON (decode it first): for anything else the answer
@@ -140,7 +141,11 @@ func pathOf(base string, stack []dupFrame) string {
 			if len(p) > 0 {
 				p = append(p, '.')
 			}
-			p = append(p, f.key...)
+			if len(f.key) > MaxEcho {
+				p = append(p, Echo(string(f.key))...) // a client's key, bounded
+			} else {
+				p = append(p, f.key...)
+			}
 		}
 	}
 	return string(p)

@@ -141,7 +141,7 @@ var (
 type moneySyntax string
 
 func (s moneySyntax) Error() string {
-	return fmt.Sprintf("want money (0.0123 or \"$0.0123\"), have %q", string(s))
+	return fmt.Sprintf("want money (0.0123 or \"$0.0123\"), have %s", QuoteEcho(string(s)))
 }
 
 func (moneySyntax) Is(target error) bool { return target == ErrMoneySyntax }
@@ -150,7 +150,8 @@ func (moneySyntax) Is(target error) bool { return target == ErrMoneySyntax }
 // "$0.25", "-0.5") or a number's text, exponent forms included (1.5e-3, as
 // JavaScript and Python write small amounts), into nano-units, exactly.
 // Its error says why it cannot: malformed (quoting s), more than 9
-// decimals (finer than a nano-unit), or out of range.
+// decimals (finer than a nano-unit), or out of range, repeating at most
+// MaxEcho bytes of s (Echo).
 func ParseMoney(s string) (int64, error) {
 	text := strings.TrimSpace(s)
 	t, neg := strings.CutPrefix(text, "-")
@@ -177,7 +178,7 @@ func ParseMoney(s string) (int64, error) {
 		return 0, nil
 	}
 	if len(sig)-point > 9 {
-		return 0, fmt.Errorf("%s has more than 9 decimals (money is counted in nano-units, $0.000000001)", text)
+		return 0, fmt.Errorf("%s has more than 9 decimals (money is counted in nano-units, $0.000000001)", Echo(text))
 	}
 	var n uint64
 	for i := range point + 9 {
@@ -186,7 +187,7 @@ func ParseMoney(s string) (int64, error) {
 			d = uint64(sig[i] - '0')
 		}
 		if n > (math.MaxInt64-d)/10 {
-			return 0, fmt.Errorf("%s is %w (money is within ±%s)", text, ErrMoneyRange, lang.FormatMoney(math.MaxInt64))
+			return 0, fmt.Errorf("%s is %w (money is within ±%s)", Echo(text), ErrMoneyRange, lang.FormatMoney(math.MaxInt64))
 		}
 		n = n*10 + d
 	}
