@@ -8,16 +8,16 @@ import (
 )
 
 // An error about a request repeats what the client sent (an unknown
-// field's name, a tenant id, a status, a version) so that the client sees what was
-// refused; but a client may send a megabyte where a word was expected,
-// and an answer as large as the request (over NATS, larger than a
-// message may be) helps no one. So an error repeats at most MaxEcho bytes
-// of any one value: a longer value is cut there, on a UTF-8 boundary,
-// marked "…" and followed by its length in bytes:
+// field's name, a tenant id, a status, a version) so that the client
+// sees what was refused; but a client may send a megabyte where a word
+// was expected, and an answer as large as the request (over NATS, larger
+// than a message may be) helps no one. So an error repeats at most
+// MaxEcho bytes of any one value: a longer value is cut there, on a UTF-8
+// boundary, marked "…" and followed by its length in bytes:
 //
 //	tenant "acme-aaaaaaaa…" (1048576 bytes) is not registered
 //
-// A value of MaxEcho bytes or fewer is repeated whole, as before.
+// A value of MaxEcho bytes or fewer is repeated whole.
 
 // MaxEcho is the most bytes of one value of a request that an error
 // message or its details repeat.
