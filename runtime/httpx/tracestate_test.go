@@ -59,9 +59,12 @@ func members(n int) string {
 
 // TestTraceState: the W3C tracestate header of a request over HTTP is
 // the trace_state of its span as exported over OTLP, its values in one
-// list when the header is repeated; one beyond W3C's limits (32 list
-// members, 512 bytes) or malformed is dropped, the request decided all
-// the same. (The header was dropped: the spans' trace_state was empty.)
+// list when the header is repeated; one longer than W3C's 512 bytes is
+// trimmed as W3C asks (whole list members, those longer than 128
+// characters first, then from the right); one beyond its 32 list
+// members or malformed is dropped, the request decided all the same.
+// (The header was dropped: the spans' trace_state was empty; one longer
+// than 512 bytes was dropped whole.)
 func TestTraceState(t *testing.T) {
 	var col collector
 	cs := httptest.NewServer(&col)
@@ -87,7 +90,8 @@ func TestTraceState(t *testing.T) {
 		{[]string{"congo=t61rcWkgMzE", "rojo=00f067aa0ba902b7"}, "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"},
 		{[]string{members(32)}, members(32)},
 		{[]string{members(33)}, ""},
-		{[]string{long}, ""},
+		{[]string{long}, long[:256]}, // trimmed: its right member goes
+		{[]string{long[:256], long[257:] + ",a=1"}, long[:256] + ",a=1"},
 		{[]string{long[:len(long)-1]}, long[:len(long)-1]}, // 512 bytes
 		{[]string{"Not A Key=1"}, ""},
 		{[]string{"a=1,a=2"}, ""},

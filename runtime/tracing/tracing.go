@@ -149,31 +149,87 @@ type traceStateKey struct{}
 
 // MaxTraceState is the longest tracestate carried, in bytes: W3C Trace
 // Context's limit of what a vendor must propagate (its other limit, 32
-// list members, is OpenTelemetry's parse's).
+// list members, is checked by OpenTelemetry's parse, and before trimming).
 const MaxTraceState = 512
+
+// maxTraceStateMembers is W3C Trace Context's most list members in a
+// tracestate (its grammar's: one with more is invalid), and
+// bigTraceStateMember the size beyond which a member is the first
+// removed when the list is too long.
+const (
+	maxTraceStateMembers = 32
+	bigTraceStateMember  = 128
+)
 
 // WithTraceState returns ctx carrying a request's W3C tracestate header,
 // its values (a request may repeat the header, the values making one
 // list, in order), for Trace to give the span it starts as a child of
 // the request's traceparent: the span's trace state, exported as its
 // trace_state. A tracestate longer than MaxTraceState (its values and
-// the commas between them) is dropped here, an invalid one (more than 32
-// list members, a key given twice, a malformed member) by Trace, and the
+// the commas between them) is trimmed to fit, as W3C Trace Context
+// asks: whole list members are removed, those longer than 128
+// characters first, from the right, then any from the right, until the
+// rest (its members, without the optional white space around them, and
+// commas) is at most MaxTraceState bytes. An invalid one (more than 32
+// list members, before or after trimming, a key given twice, a
+// malformed member) is dropped, by Trace but for the count, and the
 // request is traced without one, never refused. Without values, or with
-// one too long, ctx is returned as it is (nothing allocated).
+// nothing left, ctx is returned as it is (nothing allocated).
 func WithTraceState(ctx context.Context, values ...string) context.Context {
 	n := len(values) - 1
 	for _, v := range values {
 		n += len(v)
 	}
-	if len(values) == 0 || n > MaxTraceState || n == 0 {
+	if len(values) == 0 || n == 0 {
 		return ctx
 	}
-	ts := values[0]
-	if len(values) > 1 {
+	var ts string
+	switch {
+	case n > MaxTraceState:
+		if ts = trimTraceState(values); ts == "" {
+			return ctx
+		}
+	case len(values) > 1:
 		ts = strings.Join(values, ",")
+	default:
+		ts = values[0]
 	}
 	return context.WithValue(ctx, traceStateKey{}, ts)
+}
+
+// trimTraceState is the tracestate values make, longer than
+// MaxTraceState, trimmed to it (WithTraceState); "" when nothing is
+// left, or when it has more than 32 list members (invalid: none is
+// removed to make it valid, as none would be from a short one).
+func trimTraceState(values []string) string {
+	var members []string
+	for _, v := range values {
+		for m := range strings.SplitSeq(v, ",") {
+			if m = strings.Trim(m, " \t"); m != "" {
+				members = append(members, m)
+			}
+		}
+	}
+	if len(members) > maxTraceStateMembers {
+		return ""
+	}
+	size := len(members) - 1
+	for _, m := range members {
+		size += len(m)
+	}
+	// The members longer than bigTraceStateMember, right to left, as
+	// long as the list is too long; then any, from the right.
+	for i := len(members) - 1; i >= 0 && size > MaxTraceState; i-- {
+		if len(members[i]) > bigTraceStateMember {
+			size -= len(members[i]) + 1
+			members = append(members[:i], members[i+1:]...)
+		}
+	}
+	for size > MaxTraceState {
+		size -= len(members[len(members)-1]) + 1
+		members = members[:len(members)-1]
+	}
+	return strings.Join(members, ",")
 }
 
 // spanName names a request's span: rpl.decide (CP1 and v2 decisions),

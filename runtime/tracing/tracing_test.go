@@ -188,3 +188,66 @@ func TestTracesEndpointAsIs(t *testing.T) {
 		}
 	}
 }
+
+// member is a tracestate list member key=vvv… of size bytes in all.
+func member(key string, size int) string {
+	return key + "=" + strings.Repeat("v", size-len(key)-1)
+}
+
+// TestTraceStateTrimmed: a tracestate longer than MaxTraceState is
+// trimmed to it as W3C Trace Context asks, whole list members removed,
+// those longer than 128 characters first (right to left), then any from
+// the right, until the rest fits; one of more than 32 list members is
+// dropped all the same, as it is when short. (The long tracestate was
+// dropped whole: the span had no trace state.)
+func TestTraceStateTrimmed(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	big1, big2 := member("big1", 200), member("big2", 129)
+	small := func(i int) string { return member(fmt.Sprintf("s%d", i), 100) }
+	many := make([]string, 33) // 33 members, 33×20+32 bytes
+	for i := range many {
+		many[i] = member(fmt.Sprintf("m%d", i), 20)
+	}
+	cases := []struct {
+		values []string
+		want   string
+	}{
+		// 513 bytes: the right one of the two long members goes.
+		{[]string{member("k", 256) + "," + member("l", 256)}, member("k", 256)},
+		// 100+200+100+129+100+100 and 5 commas, 734: both long ones go,
+		// right to left, the right one not enough (604 left, then 403).
+		{[]string{small(0) + "," + big1 + "," + small(1) + "," + big2 + "," + small(2) + "," + small(3)},
+			strings.Join([]string{small(0), small(1), small(2), small(3)}, ",")},
+		// 200+100×3+129 and 4 commas, 633: the right long one is enough (503).
+		{[]string{big1, small(0), small(1), small(2), big2}, strings.Join([]string{big1, small(0), small(1), small(2)}, ",")},
+		// None longer than 128: from the right, until 5 fit (504).
+		{[]string{small(0) + "," + small(1) + ", " + small(2), small(3) + " ,\t" + small(4) + "," + small(5)},
+			strings.Join([]string{small(0), small(1), small(2), small(3), small(4)}, ",")},
+		// Optional white space is not counted: 512 bytes without it.
+		{[]string{" " + member("a", 255) + " , " + member("b", 256) + " "}, member("a", 255) + "," + member("b", 256)},
+		// More than 32 members, trimmed or not, is invalid.
+		{[]string{strings.Join(many, ","), member("x", 30)}, ""},
+		// Only members too long: nothing is left.
+		{[]string{member("a", 513)}, ""},
+	}
+	for i, c := range cases {
+		ctx := tracing.WithTraceState(context.Background(), c.values...)
+		_, done := tr.Trace(ctx, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "http", runtime.KindV2)
+		done(nil)
+		if err := tr.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		spans := exp.GetSpans()
+		if len(spans) != 1 {
+			t.Fatalf("case %d: %d spans", i, len(spans))
+		}
+		if got := spans[0].SpanContext.TraceState().String(); got != c.want {
+			t.Errorf("case %d: tracestate %q\n trace state %q\n want %q", i, c.values, got, c.want)
+		}
+		if len(c.want) > tracing.MaxTraceState {
+			t.Errorf("case %d: want %d bytes", i, len(c.want))
+		}
+		exp.Reset()
+	}
+}
