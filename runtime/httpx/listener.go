@@ -2,24 +2,41 @@ package httpx
 
 import (
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 )
 
 // Listener is a listener that keeps at most a limit of connections open
-// at once (Limit): at the limit it stops accepting until one of them
-// closes, and connections beyond it wait in the kernel's backlog (their
-// clients see a connection made, and no answer yet; past the backlog,
-// SYNs are dropped or refused, as the system does), where each would
-// otherwise cost the process a goroutine and buffers, slow uploads and
-// idle keep-alives included, without bound. It counts the connections
-// open (Open) and the times it stopped accepting at the limit (Waits).
+// at once (Limit): at the limit, the connection it accepted waits for
+// one of them to close before it is served, and those beyond it wait in
+// the kernel's backlog (their clients see a connection made, and no
+// answer yet; past the backlog, SYNs are dropped or refused, as the
+// system does), where each would otherwise cost the process a goroutine
+// and buffers, slow uploads and idle keep-alives included, without
+// bound. With its ConnState as the http.Server's hook, it makes room for
+// a connection waiting by closing a keep-alive idle between requests,
+// the one idle longest, as the server would at its idle timeout: a pool
+// of idle keep-alives does not keep new clients out for that long. It
+// counts the connections open (Open), the times a connection waited at
+// the limit (Waits), and the idle ones it closed to make room
+// (IdleClosed).
 type Listener struct {
 	net.Listener
-	limit int
-	sem   chan struct{} // a slot per open connection; nil: no limit
-	open  atomic.Int64
-	waits atomic.Int64
+	limit      int
+	sem        chan struct{} // a slot per open connection; nil: no limit
+	open       atomic.Int64
+	waits      atomic.Int64
+	idleClosed atomic.Int64
+
+	mu sync.Mutex
+	// idle are the connections idle between requests (ConnState),
+	// those idle longest first, and some since busy again, which
+	// makeRoom passes by (taking them out).
+	idle idleList
+	// waiting: a connection waits for a slot and none was idle; the
+	// next connection to go idle is closed for it.
+	waiting bool
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close: Accept stops waiting
@@ -35,28 +52,111 @@ func Limit(l net.Listener, n int) *Listener {
 	return ll
 }
 
-// Accept waits for a slot, at the limit, then accepts a connection; it
-// returns net.ErrClosed once the listener is closed.
+// Accept accepts a connection, then, at the limit, closes the
+// connection idle longest to make room for it (with ConnState as the
+// server's hook), or waits for one to go idle or close; it returns
+// net.ErrClosed once the listener is closed.
 func (l *Listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
 	if l.sem != nil {
 		select {
 		case l.sem <- struct{}{}:
 		default:
 			l.waits.Add(1)
+			l.makeRoom()
 			select {
 			case l.sem <- struct{}{}:
 			case <-l.done:
+				c.Close()
 				return nil, net.ErrClosed
 			}
+			// A slot came from a connection that closed of itself,
+			// if none went idle meanwhile.
+			l.mu.Lock()
+			l.waiting = false
+			l.mu.Unlock()
 		}
-	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		l.release()
-		return nil, err
 	}
 	l.open.Add(1)
 	return &limitedConn{Conn: c, l: l}, nil
+}
+
+// makeRoom closes the connection idle longest, for one that waits for a
+// slot; with none idle, it has the next to go idle closed (waiting).
+func (l *Listener) makeRoom() {
+	l.mu.Lock()
+	for c := l.idle.head; c != nil; c = l.idle.head {
+		l.idle.remove(c)
+		// A connection whose next request has begun to be read is no
+		// longer idle, although the server may not have said so yet.
+		if c.state.CompareAndSwap(connIdle, connClosing) {
+			l.mu.Unlock()
+			l.closeIdle(c)
+			return
+		}
+	}
+	l.waiting = true
+	l.mu.Unlock()
+}
+
+// closeIdle closes c, an idle connection claimed (connClosing) to make
+// room for one waiting.
+func (l *Listener) closeIdle(c *limitedConn) {
+	l.idleClosed.Add(1)
+	c.Close()
+}
+
+// ConnState is the hook (http.Server.ConnState) that tells the listener
+// which of its connections are idle between requests, for Accept to
+// close one when a connection waits at the limit. A connection is idle
+// from the moment the server says so (http.StateIdle, its answer
+// written) until its next request's first bytes are read: one closed
+// then has had nothing of that request read, which the server never
+// handles; its client sees the connection close, as at the server's
+// idle timeout. A request costs the hook no allocation, and one lock
+// (at StateIdle; StateActive is an atomic). Connections of other
+// listeners or wrapped (TLS), and a listener without a limit, are
+// ignored.
+func (l *Listener) ConnState(nc net.Conn, st http.ConnState) {
+	c, ok := nc.(*limitedConn)
+	if !ok || c.l != l || l.sem == nil {
+		return
+	}
+	switch st {
+	case http.StateIdle:
+		l.mu.Lock()
+		if c.inList { // busy since it was last idle: makeRoom passed it by
+			l.idle.remove(c)
+		}
+		if l.waiting {
+			// A connection waits for a slot: this one, whose answer is
+			// written and whose next request is not read, makes room.
+			// (The slot the waiting Accept takes may be another's,
+			// closed meanwhile: this one's is then the next's.)
+			l.waiting = false
+			c.state.Store(connClosing)
+			l.mu.Unlock()
+			l.closeIdle(c)
+			return
+		}
+		c.state.Store(connIdle)
+		l.idle.pushBack(c)
+		l.mu.Unlock()
+	case http.StateActive:
+		// Read made it busy, unless the request was read before the
+		// connection went idle (pipelined); it stays in the list, for
+		// makeRoom to pass by, until it goes idle again or closes.
+		c.state.CompareAndSwap(connIdle, connBusy)
+	case http.StateClosed, http.StateHijacked:
+		l.mu.Lock()
+		if c.inList {
+			l.idle.remove(c)
+		}
+		l.mu.Unlock()
+	}
 }
 
 func (l *Listener) release() {
@@ -74,18 +174,49 @@ func (l *Listener) Close() error {
 // Open is the number of connections accepted and not yet closed.
 func (l *Listener) Open() int64 { return l.open.Load() }
 
-// Waits is the number of times the listener stopped accepting at its
-// limit until a connection closed.
+// Waits is the number of times a connection accepted at the limit
+// waited for a slot: for an idle one to be closed, or one to close.
 func (l *Listener) Waits() int64 { return l.waits.Load() }
+
+// IdleClosed is the number of idle keep-alive connections closed to make
+// room for one waiting at the limit (ConnState).
+func (l *Listener) IdleClosed() int64 { return l.idleClosed.Load() }
 
 // MaxOpen is the limit, 0 for none.
 func (l *Listener) MaxOpen() int { return l.limit }
+
+// A limitedConn's states, for ConnState and makeRoom.
+const (
+	connBusy    = iota // new, or a request being read or answered
+	connIdle           // idle between requests (http.StateIdle)
+	connClosing        // claimed, idle, to be closed to make room
+)
 
 // limitedConn gives its listener's slot back when closed, once.
 type limitedConn struct {
 	net.Conn
 	l      *Listener
 	closed atomic.Bool
+	// state is connBusy, connIdle or connClosing: Read takes an idle
+	// connection out of connIdle when its next request arrives, before
+	// the server says it is active, for makeRoom not to close it then.
+	state atomic.Int32
+
+	// In the listener's idle list, under its mu.
+	prev, next *limitedConn
+	inList     bool
+}
+
+// Read reads from the connection; the first bytes of a request that
+// arrive on an idle connection make it busy, unless it was claimed to be
+// closed, which they then do not reach the server: the connection ends
+// as if closed before they came.
+func (c *limitedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && c.state.Load() != connBusy && !c.state.CompareAndSwap(connIdle, connBusy) {
+		return 0, net.ErrClosed
+	}
+	return n, err
 }
 
 func (c *limitedConn) Close() error {
@@ -106,4 +237,31 @@ func (c *limitedConn) CloseWrite() error {
 		return cw.CloseWrite()
 	}
 	return nil
+}
+
+// idleList is a list of connections, in the order they went idle.
+type idleList struct{ head, tail *limitedConn }
+
+func (q *idleList) pushBack(c *limitedConn) {
+	c.prev, c.next, c.inList = q.tail, nil, true
+	if q.tail != nil {
+		q.tail.next = c
+	} else {
+		q.head = c
+	}
+	q.tail = c
+}
+
+func (q *idleList) remove(c *limitedConn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		q.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		q.tail = c.prev
+	}
+	c.prev, c.next, c.inList = nil, nil, false
 }
