@@ -188,7 +188,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&o.SafeDefault, "safe-default", "", `the safe default target ("provider:model", or a provider alone) for --failure-mode default`)
 	f.BoolVar(&o.KnownOnly, "require-known-tenant", false, "refuse tenants missing from tenants.json (unauthorized)")
 	f.IntVar(&o.MaxInFlight, "max-in-flight", 4096, "concurrent HTTP requests (decide, batch and feedback alike) before answering overloaded (0: the default)")
-	f.IntVar(&o.MaxConnections, "max-connections", 4096, "HTTP connections open at once (idle keep-alives included); beyond it connections wait in the kernel's backlog until one closes (0: no limit)")
+	f.IntVar(&o.MaxConnections, "max-connections", 4096, "HTTP connections open at once (idle keep-alives included); a connection beyond it has an idle keep-alive closed for it, or waits for one to go idle or close, those after it in the kernel's backlog (0: no limit)")
 	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest request body in bytes, over HTTP and NATS (0: the default, 1 MiB)")
 	f.IntVar(&o.NATSMaxPending, "nats-max-pending", 1024, "requests one NATS decide subscription queues before answering overloaded (GOMAXPROCS subscriptions per subject)")
 	f.Float64Var(&o.LogSample, "log-sample", 1, "fraction of decisions published to the decision log stream, 0 to 1, evenly spread (0.7: 7 of any 10 in a row); 0: none, as --no-decision-log")

@@ -54,8 +54,9 @@
 // instead of queueing. A server's listener wrapped by Limit keeps at most
 // a number of connections open, the others waiting in the kernel's
 // backlog; with its ConnState the http.Server's hook, it closes an idle
-// keep-alive, the one idle longest, to make room for one waiting. Refused requests (overloaded, too large,
-// unreadable, a method not taken, a path that is no endpoint) are
+// keep-alive, the one idle longest, to make room for one waiting.
+// Refused requests (overloaded, too large, unreadable, a method not
+// taken, a path that is no endpoint) are
 // reported to Config.Refused. What is not HTTP (the
 // dispatch by kind, spans, refusal answers, pooled buffers) is
 // runtime.Dispatcher's, shared with the NATS transport.

@@ -251,16 +251,19 @@ func (m *Metrics) SpansDropped(dropped func(reason string) int64, reasons ...str
 // HTTPConnections exports the HTTP listener's connections (an
 // httpx.Listener): open, those open now, as rpl_http_connections; limit,
 // the most it keeps open, as rpl_http_connections_limit; waits, the times
-// it stopped accepting at the limit until one closed, as
-// rpl_http_connection_waits_total.
-func (m *Metrics) HTTPConnections(open func() int64, limit int, waits func() int64) {
+// a connection waited at the limit for another to close, as
+// rpl_http_connection_waits_total; idleClosed, the idle keep-alives
+// closed to make room, as rpl_http_idle_closed_total.
+func (m *Metrics) HTTPConnections(open func() int64, limit int, waits, idleClosed func() int64) {
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rpl_http_connections", Help: "HTTP connections open."},
 			func() float64 { return float64(open()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rpl_http_connections_limit", Help: "The most HTTP connections open at once (--max-connections; 0: no limit); beyond it connections wait in the kernel's backlog."},
 			func() float64 { return float64(limit) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rpl_http_connection_waits_total", Help: "Times the HTTP listener stopped accepting connections at its limit (--max-connections) until one closed: clients waited in the kernel's backlog."},
-			func() float64 { return float64(waits()) }))
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rpl_http_connection_waits_total", Help: "Times a connection waited at the HTTP listener's limit (--max-connections) for another to close (an idle keep-alive closed for it, or one closing of itself); further clients waited in the kernel's backlog."},
+			func() float64 { return float64(waits()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rpl_http_idle_closed_total", Help: "Idle keep-alive HTTP connections closed to make room for a connection waiting at the limit (--max-connections), the one idle longest first."},
+			func() float64 { return float64(idleClosed()) }))
 }
 
 // counterFuncs registers the counter name, one series per value of

@@ -337,15 +337,17 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			return nil, fmt.Errorf("HTTP: %w", err)
 		}
 		ll := httpx.Limit(tl, opt.MaxConnections)
-		r.Metrics.HTTPConnections(ll.Open, ll.MaxOpen(), ll.Waits)
+		r.Metrics.HTTPConnections(ll.Open, ll.MaxOpen(), ll.Waits, ll.IdleClosed)
 		r.httpL = ll
 		if a, ok := r.httpL.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && opt.AdminToken == "" {
 			r.log.Warn("HTTP listens beyond loopback with its policy admin endpoints open: any client that reaches it can roll back, activate or reload a version; give --admin-token", "listen", r.httpL.Addr().String())
 		}
 		// A slow client holds a connection for at most the read
 		// timeouts and WriteTimeout; headers are bounded at 64 KiB (a
-		// decide's are a few hundred bytes), not Go's 1 MiB.
-		r.httpS = &http.Server{Handler: h, BaseContext: func(net.Listener) context.Context { return r.reqCtx },
+		// decide's are a few hundred bytes), not Go's 1 MiB. At the
+		// connection limit, the listener closes an idle keep-alive for
+		// a connection waiting (ConnState).
+		r.httpS = &http.Server{Handler: h, BaseContext: func(net.Listener) context.Context { return r.reqCtx }, ConnState: ll.ConnState,
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: MaxHeaderBytes}
 		r.wg.Add(1)
