@@ -23,6 +23,7 @@ import (
 
 func newEvalCmd(e *env) *cobra.Command {
 	var f evalFlags
+	var format string
 	cmd := &cobra.Command{
 		Use:   "eval POLICY|BUNDLE --request FILE.json",
 		Short: "Evaluate one request and print the decision as JSON",
@@ -54,6 +55,15 @@ request, so that r.arrival and now() agree. The seed is the state's
 POLICY is a policy source (.rpl) or a bundle built by rplc build (.rplb);
 --policy ID chooses the policy of a bundle that holds several.
 
+With --format json the output is one JSON document whatever the outcome:
+{decision, fuel, memory, calls} (as --stats) with a decision; error in
+place of decision when the evaluation fails ("p.rpl:3:7: integer overflow
+[int_overflow]", the first line of what standard error says); and
+{error, diagnostics} when the policy has errors or cannot be read, where
+diagnostics are objects as rplc check --format json prints them (file,
+line, col, end_line, end_col, severity, code, message). Standard error says
+the same as without it. A wrong command line (exit 2) prints no document.
+
 Exit status: 0 with a decision, 1 when the policy has errors or the
 evaluation fails (the error and its policy call stack go to standard
 error), 2 for a wrong command line: a missing file, or a request or state
@@ -61,21 +71,43 @@ that is not valid.`,
 		Example: `  rplc eval examples/policies/premium.rpl --request req.json
   echo '{"tenant": {"id": "acme", "tier": "gold"}}' | rplc eval premium.rpl --request -
   rplc eval budget_guard.rpl --request req.json --state state.json
-  rplc eval policies.rplb --policy premium --request req.json`,
+  rplc eval policies.rplb --policy premium --request req.json
+  rplc eval premium.rpl --request req.json --format json | jq .decision.target`,
 		Args: exactlyOnePolicy,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
+			}
 			ev, err := prepareEval(cmd, e, args[0], f, rpl.CompileOptions{NoTests: true})
 			if err != nil {
+				if format == "json" {
+					return failureJSON(e.stdout, err)
+				}
 				return err
 			}
-			res, err := ev.decide(cmd.Context(), nil)
-			if err != nil {
-				return ev.runError(err)
+			res, runErr := ev.decide(cmd.Context(), nil)
+			if format == "json" {
+				doc := map[string]any{"fuel": res.Stats.Fuel, "memory": res.Stats.Memory, "calls": res.Stats.Calls}
+				if runErr == nil {
+					doc["decision"] = rpl.ToGo(ev.prog.DecisionType(), res.Value)
+				} else {
+					doc["error"] = ev.errorText(runErr)
+				}
+				if err := writeJSONValue(e.stdout, doc, vm.Stats{}, false); err != nil {
+					return err
+				}
+			}
+			if runErr != nil {
+				return ev.runError(runErr)
+			}
+			if format == "json" {
+				return nil
 			}
 			return writeJSONValue(e.stdout, rpl.ToGo(ev.prog.DecisionType(), res.Value), res.Stats, f.stats)
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text (the decision alone, errors as text on standard error) or json (one document, errors included; see --help)")
 	cmd.Flags().StringVar(&f.policy, "policy", "", "the policy of a bundle to evaluate (its id; default: its only policy)")
 	cmd.Flags().BoolVar(&f.stats, "stats", false, "wrap the output as {decision, fuel, memory, calls}")
 	return cmd
@@ -191,7 +223,7 @@ func compilePolicy(cmd *cobra.Command, e *env, path string, opts rpl.CompileOpti
 			}
 		}
 		printText(e.stderr, ds, useColor(e.stderr, e.color))
-		return nil, nil, failed
+		return nil, nil, &exitError{code: exitFail, diags: ds, summary: names.name(abs) + ": " + plural(countOf(ds).errors, "error")}
 	case err != nil:
 		return nil, nil, &exitError{code: exitFail, err: compiler.NameFiles(err, names.name)}
 	}

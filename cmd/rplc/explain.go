@@ -37,7 +37,11 @@ records the path executes extra instructions).
 is one JSON document {decision, fuel, memory, calls, path}, where path is a
 list of steps {kind, func, file, line, col, text, value, outcome, args,
 steps}; when the evaluation fails, error (its first line on standard
-error) stands in place of decision.
+error) stands in place of decision. When the policy has errors or cannot
+be read, the document is {error, diagnostics}, where diagnostics are
+objects as rplc check --format json prints them (file, line, col,
+end_line, end_col, severity, code, message); standard error says the same
+as without --format json. A wrong command line (exit 2) prints no document.
 
 Fuel counts instructions, and the traced run executes others than the
 normal one (its probes, none merged, no call inlined). It is given 4 times
@@ -68,15 +72,18 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		return usageErrorf(cmd, "%s: explain needs the policy source (.rpl), not a bundle", path)
 	}
 	// The normal program decides and measures; the traced one records the path.
+	var traced *rpl.Program
 	ev, err := prepareEval(cmd, e, path, f, rpl.CompileOptions{NoTests: true})
+	if err == nil {
+		traced, _, err = compilePolicy(cmd, e, path, rpl.CompileOptions{NoTests: true, Trace: true})
+	}
 	if err != nil {
+		if format == "json" {
+			return failureJSON(e.stdout, err)
+		}
 		return err
 	}
 	res, runErr := ev.decide(cmd.Context(), nil)
-	traced, _, err := compilePolicy(cmd, e, path, rpl.CompileOptions{NoTests: true, Trace: true})
-	if err != nil {
-		return err
-	}
 	// Fuel counts instructions, and the traced program runs others (its
 	// probes, no merged instructions, no inlining): it is given 4 times
 	// the normal run's limit (the VM's default when none is given), and

@@ -27,6 +27,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rpl-lang/rpl/internal/cliflag"
+	"github.com/rpl-lang/rpl/lang"
 )
 
 // Exit codes.
@@ -117,6 +118,11 @@ type exitError struct {
 	code int
 	err  error
 	cmd  *cobra.Command // for usage errors: whose --help to point at
+	// diags are the diagnostics that made the command fail, printed
+	// already, and what they amount to ("p.rpl: 2 errors"), for a
+	// --format json document (failureJSON).
+	diags   lang.DiagList
+	summary string
 }
 
 func (e *exitError) Error() string {

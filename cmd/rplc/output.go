@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -220,28 +221,66 @@ func printJSON(w io.Writer, ds lang.DiagList) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, d := range ds {
-		start, end := d.Position(), d.EndPosition()
-		j := jsonDiag{
-			File: start.Filename, Line: start.Line, Col: start.Col,
-			EndLine: end.Line, EndCol: end.Col,
-			Severity: d.Severity.String(), Code: string(d.Code), Message: d.Message,
-		}
-		if d.File != nil {
-			j.File = d.File.Name
-		}
-		for _, r := range d.Related {
-			p := r.File.Position(r.Span.Start)
-			j.Related = append(j.Related, jsonRelated{File: p.Filename, Line: p.Line, Col: p.Col, Message: r.Message})
-		}
-		for _, f := range d.Fixes {
-			s, e := d.File.Position(f.Span.Start), d.File.Position(f.Span.End)
-			j.Fixes = append(j.Fixes, jsonFix{Title: f.Title, Line: s.Line, Col: s.Col, EndLine: e.Line, EndCol: e.Col, NewText: f.NewText})
-		}
-		if err := enc.Encode(j); err != nil {
+		if err := enc.Encode(jsonDiagOf(d)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// jsonDiags is ds in the JSON form that rplc check --format json prints,
+// as a list for a JSON document (never null).
+func jsonDiags(ds lang.DiagList) []jsonDiag {
+	out := make([]jsonDiag, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, jsonDiagOf(d))
+	}
+	return out
+}
+
+// jsonDiagOf is the JSON form of d.
+func jsonDiagOf(d *lang.Diagnostic) jsonDiag {
+	start, end := d.Position(), d.EndPosition()
+	j := jsonDiag{
+		File: start.Filename, Line: start.Line, Col: start.Col,
+		EndLine: end.Line, EndCol: end.Col,
+		Severity: d.Severity.String(), Code: string(d.Code), Message: d.Message,
+	}
+	if d.File != nil {
+		j.File = d.File.Name
+	}
+	for _, r := range d.Related {
+		p := r.File.Position(r.Span.Start)
+		j.Related = append(j.Related, jsonRelated{File: p.Filename, Line: p.Line, Col: p.Col, Message: r.Message})
+	}
+	for _, f := range d.Fixes {
+		s, e := d.File.Position(f.Span.Start), d.File.Position(f.Span.End)
+		j.Fixes = append(j.Fixes, jsonFix{Title: f.Title, Line: s.Line, Col: s.Col, EndLine: e.Line, EndCol: e.Col, NewText: f.NewText})
+	}
+	return j
+}
+
+// failureJSON is err, from a command run with --format json that failed
+// before it had its result to print. For a failure (exit 1) it first writes
+// the document {"error": ..., "diagnostics": [...]} to w, so that a
+// consumer of standard output finds a document whatever happened: error
+// is what standard error says in one line, diagnostics (as rplc check
+// --format json prints them) those that made the command fail. A wrong
+// command line (exit 2) writes none, as for every command.
+func failureJSON(w io.Writer, err error) error {
+	ex, ok := errors.AsType[*exitError](err)
+	if !ok || ex.code != exitFail {
+		return err
+	}
+	doc := struct {
+		Error       string     `json:"error"`
+		Diagnostics []jsonDiag `json:"diagnostics"`
+	}{Error: ex.summary, Diagnostics: jsonDiags(ex.diags)}
+	if doc.Error == "" && ex.err != nil {
+		doc.Error = ex.err.Error()
+	}
+	writeJSON(w, doc)
+	return err
 }
 
 // expandPaths turns command-line paths into absolute .rpl file paths,
