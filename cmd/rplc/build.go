@@ -50,6 +50,14 @@ that builds are reproducible. Keys for --sign are PEM (PKCS #8) files as
 written by 'rplc keygen' or 'openssl genpkey -algorithm ed25519', or raw
 32-byte seeds.
 
+The summary goes to standard output, diagnostics and failures to standard
+error. With --format json the summary is one JSON document, printed also
+when the build fails: ok, error (why it failed), file, version, size,
+signed, key_id, tests_run, tests_skipped, policies, failures (the failed
+tests), catalogue_models, tenants and diagnostics: the warnings, and the
+errors that failed the build, as rplc check --format json prints them
+(file, line, col, end_line, end_col, severity, code, message).
+
 Exit status: 0 when the bundle was written, 1 when the policies have errors
 or failing tests, 2 for a wrong command line.`,
 		Example: `  rplc build examples/policies -o policies.rplb
@@ -100,6 +108,9 @@ type buildSummary struct {
 	Failures     []buildFailure `json:"failures,omitempty"`
 	Catalogue    int            `json:"catalogue_models,omitempty"`
 	Tenants      int            `json:"tenants,omitempty"`
+	// Diagnostics are the build's warnings, and its errors when it
+	// failed on them, as rplc check --format json prints them.
+	Diagnostics []jsonDiag `json:"diagnostics"`
 }
 
 type buildPolicy struct {
@@ -162,7 +173,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		}
 		return names.name(filepath.Join(root, filepath.FromSlash(file)))
 	}
-	sum := buildSummary{TestsSkipped: skipTests}
+	sum := buildSummary{TestsSkipped: skipTests, Diagnostics: []jsonDiag{}}
 	if res != nil {
 		// Diagnostics name files relative to DIR; show them relative to
 		// the working directory, like check does.
@@ -182,6 +193,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 			ds[i] = &c
 		}
 		printText(e.stderr, ds, useColor(e.stderr, e.color))
+		sum.Diagnostics = jsonDiags(ds)
 		sum.TestsRun = res.Tests
 		for _, f := range res.Failures {
 			// A test goes on after a failed expect: the first failure
