@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 func newMigrateCmd(e *env) *cobra.Command {
 	var outDir, pkg string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "migrate FILE.json... [-o DIR]",
 		Short: "Turn CP1 JSON routing policies into RPL",
@@ -32,7 +34,9 @@ its JSON path. The mapping is documented in package lang/migrate.
 The RPL source goes to standard output, or with -o DIR to DIR/NAME.rpl,
 where NAME is the package name: the policy_id, or the file's base name, made
 an identifier (--package overrides it for a single file). A name ending in
-_test gets a _policy suffix: NAME_test.rpl would be a test file.
+_test gets a _policy suffix: NAME_test.rpl would be a test file. A
+DIR/NAME.rpl that exists already is not replaced without --force: migrate
+then names it and writes nothing.
 
 An unknown or invalid field is an error naming its JSON path, for example
   policy.json: fallbacks[1].backoff.base_ms: want a non-negative integer, have -5
@@ -41,12 +45,16 @@ one object is an error too, reported alone: the others would depend on
 which of its values was meant.
 
 Exit status: 0 when every file was migrated, 1 when a file has errors or an
-output could not be written, 2 for a wrong command line or a missing file.`,
+output could not be written, 2 for a wrong command line, a missing file or
+an existing output without --force.`,
 		Example: `  rplc migrate cp1/chat.json
   rplc migrate -o policies/ cp1/*.json
   rplc migrate --package acme_chat -o policies/ cp1/chat.json`,
 		Args: requirePaths,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if force && outDir == "" {
+				return usageErrorf(cmd, "--force replaces the files of -o DIR, and there is no -o: the policies go to standard output")
+			}
 			if pkg != "" && len(args) > 1 {
 				return usageErrorf(cmd, "--package names one policy, and %d files were given", len(args))
 			}
@@ -56,15 +64,16 @@ output could not be written, 2 for a wrong command line or a missing file.`,
 			if pkg != "" && migrate.PackageName(pkg) != pkg {
 				return usageErrorf(cmd, "--package %q is not a package name (try %s)", pkg, migrate.PackageName(pkg))
 			}
-			return runMigrate(cmd, e, args, outDir, pkg)
+			return runMigrate(cmd, e, args, outDir, pkg, force)
 		},
 	}
 	cmd.Flags().StringVarP(&outDir, "output", "o", "", "write DIR/NAME.rpl files instead of printing the source")
+	cmd.Flags().BoolVar(&force, "force", false, "with -o, replace existing DIR/NAME.rpl files (a symlink is replaced, not followed)")
 	cmd.Flags().StringVar(&pkg, "package", "", "the package name of the migrated policy (one file only)")
 	return cmd
 }
 
-func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string) error {
+func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string, force bool) error {
 	if err := noStdin(cmd, args); err != nil {
 		return err
 	}
@@ -79,13 +88,13 @@ func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string) e
 		}
 		inputs[i] = data
 	}
-	if outDir != "" {
-		if err := os.MkdirAll(outDir, 0o755); err != nil {
-			return &exitError{code: exitFail, err: unwrapPath(err)}
-		}
-	}
 	bad := false
-	printed := false               // a policy is on standard output
+	printed := false // a policy is on standard output
+	type output struct {
+		from, file string // the CP1 file, the RPL file to write
+		src        []byte
+	}
+	var outs []output
 	written := map[string]string{} // output file → its source
 	for i, a := range args {
 		// errs reports the errors of a policy that cannot be migrated.
@@ -129,13 +138,46 @@ func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string) e
 			fmt.Fprintf(e.stderr, "%s: policy %s is also migrated from %s; give one of them another policy_id\n", a, opts.Package, prev)
 			continue
 		}
-		if err := writeOutput(out, src); err != nil {
+		written[out] = a
+		outs = append(outs, output{a, out, src})
+	}
+	if len(outs) > 0 {
+		// Files there already, a policy written by hand perhaps, are not
+		// replaced without --force: nothing is written, and the command
+		// line must change (as keygen's -o).
+		if !force {
+			var exist []string
+			for _, o := range outs {
+				if _, err := os.Lstat(o.file); err == nil {
+					exist = append(exist, o.file)
+				}
+			}
+			switch len(exist) {
+			case 0:
+			case 1:
+				return usageErrorf(cmd, "%s exists (--force overwrites it); nothing was written", exist[0])
+			default:
+				return usageErrorf(cmd, "%s exist (--force overwrites them); nothing was written", strings.Join(exist, ", "))
+			}
+		}
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			return &exitError{code: exitFail, err: unwrapPath(err)}
+		}
+	}
+	for _, o := range outs {
+		var err error
+		if force {
+			err = writeOutput(o.file, o.src)
+		} else if err = createFile(o.file, o.src, 0o644); errors.Is(err, fs.ErrExist) {
+			// Made meanwhile.
+			err = fmt.Errorf("%s exists (--force overwrites it)", o.file)
+		}
+		if err != nil {
 			bad = true
 			fmt.Fprintf(e.stderr, "%v\n", unwrapPath(err))
 			continue
 		}
-		written[out] = a
-		fmt.Fprintf(e.stdout, "%s -> %s\n", a, out)
+		fmt.Fprintf(e.stdout, "%s -> %s\n", o.from, o.file)
 	}
 	if bad {
 		return failed
