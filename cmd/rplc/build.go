@@ -59,7 +59,8 @@ errors that failed the build, as rplc check --format json prints them
 (file, line, col, end_line, end_col, severity, code, message).
 
 Exit status: 0 when the bundle was written, 1 when the policies have errors
-or failing tests, 2 for a wrong command line.`,
+or failing tests, or the --sign key cannot be read or holds no private key,
+2 for a wrong command line (a DIR or key file that does not exist).`,
 		Example: `  rplc build examples/policies -o policies.rplb
   rplc build --sign release.key -o policies.rplb policies/
   rplc build --skip-tests --format json -o dev.rplb policies/`,
@@ -145,15 +146,21 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 	}
 	opts := bundle.BuildOptions{SkipTests: skipTests}
 	if keyFile != "" {
+		// A key file that does not exist is a wrong command line (2); one
+		// that cannot be read or holds no private key is a failure (1), as
+		// for push and rollback --public-key.
 		data, err := os.ReadFile(keyFile)
 		if err != nil {
-			return readError(cmd, fmt.Errorf("--sign: %w", unwrapPath(err)))
+			err = readError(cmd, fmt.Errorf("--sign: %w", unwrapPath(err)))
+		} else if opts.Key, err = bundle.ParsePrivateKey(data); err != nil {
+			err = &exitError{code: exitFail, err: fmt.Errorf("--sign %s: %v", keyFile, err)}
 		}
-		k, err := bundle.ParsePrivateKey(data)
 		if err != nil {
-			return usageErrorf(cmd, "--sign %s: %v", keyFile, err)
+			if ex, ok := errors.AsType[*exitError](err); ok && ex.code == exitFail && format == "json" {
+				writeJSON(e.stdout, buildSummary{Error: ex.err.Error(), TestsSkipped: skipTests, Diagnostics: []jsonDiag{}})
+			}
+			return err
 		}
-		opts.Key = k
 	}
 	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)

@@ -90,6 +90,10 @@ func TestExitCodes(t *testing.T) {
 		{"push, no such public key", []string{"push", req, "--public-key", missing}, false, exitUsage, "--public-key: " + missing + ": no such file or directory"},
 		{"rollback, no such public key", []string{"rollback", "--nats-url", "nats://127.0.0.1:1", "--public-key", missing}, false, exitUsage, "--public-key: " + missing + ": no such file or directory"},
 		{"build, no such key", []string{"build", dir, "-o", filepath.Join(dir, "x.rplb"), "--sign", missing}, false, exitUsage, "--sign: " + missing + ": no such file or directory"},
+		// A key file that holds no key is a file with errors, not a wrong
+		// command line: 1, for build and push alike.
+		{"build, not a private key", []string{"build", dir, "-o", filepath.Join(dir, "x.rplb"), "--sign", req}, false, exitFail, "--sign " + req + ": "},
+		{"push, not a public key", []string{"push", req, "--nats-url", "nats://127.0.0.1:1", "--public-key", req}, false, exitFail, "--public-key " + req + ": "},
 		{"push, negative timeout", []string{"push", "--timeout", "-1s", "x.rplb"}, false, exitUsage, "invalid --timeout -1s"},
 		{"push, negative fuel", []string{"push", "--fuel", "-1", "x.rplb"}, false, exitUsage, "invalid --fuel -1: want a value ≥ 0"},
 		{"push, negative memory", []string{"push", "--memory", "-1", "x.rplb"}, false, exitUsage, "invalid --memory -1: want a value ≥ 0"},

@@ -112,8 +112,8 @@ with higher ones, push may send a bundle that a router refuses. A router's
 --deadline bounds its decisions, not the tests.
 
 Exit status: 0 when the bundle was stored, 1 when it is not a valid bundle,
-its tests fail, a file cannot be read or NATS refused it, 2 for a wrong
-command line or a file that does not exist.`,
+its tests fail, a file cannot be read, --public-key holds no public key or
+NATS refused it, 2 for a wrong command line or a file that does not exist.`,
 		Example: `  rplc build examples/policies -o policies.rplb
   rplc push policies.rplb --nats-url nats://127.0.0.1:4222 --public-key release.key.pub`,
 		Args: func(cmd *cobra.Command, args []string) error {
