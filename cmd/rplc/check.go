@@ -27,7 +27,11 @@ as too deep an operand stack or too many constants).
 
 Each PATH is a .rpl file or a directory, walked recursively for *.rpl files
 (a symlink to a directory is walked through; hidden directories are
-skipped). A directory holding no .rpl file is an error, not a pass.
+skipped). A directory holding no .rpl file is an error, not a pass. A
+file named twice, or reached through a symlink as well (a directory and a
+link to it), is checked once, under the name given first; two names for
+one file within a directory walked are two files of its tree, as a router
+reads it.
 A policy x.rpl is checked together with its test file x_test.rpl; naming
 only x_test.rpl checks the pair too. Files that other policies import or
 extend are checked on their own as well; a diagnostic in a file that several

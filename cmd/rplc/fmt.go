@@ -20,7 +20,8 @@ func newFmtCmd(e *env) *cobra.Command {
 		Long: `Fmt formats policies in RPL's one canonical layout (see lang.Format).
 
 Each PATH is a .rpl file or a directory, walked recursively for *.rpl files
-(test files included); "-" formats standard input. By default the formatted
+(test files included; a file named twice or reached through a symlink as
+well is formatted once); "-" formats standard input. By default the formatted
 source of each file is printed to standard output. With -w, files whose
 layout changes are rewritten in place (a read-only one is reported, not
 rewritten). With --check, nothing is written: the
@@ -117,12 +118,13 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 		}
 		one("<stdin>", src, "")
 	}
-	seen := map[string]bool{}
+	seen := map[string]bool{} // files formatted, symlinks resolved: each once
 	for _, f := range files {
-		if seen[f] {
+		if r := realPath(f); seen[r] {
 			continue
+		} else {
+			seen[r] = true
 		}
-		seen[f] = true
 		display := names.name(f)
 		src, err := os.ReadFile(f)
 		if err != nil {

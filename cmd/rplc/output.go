@@ -307,14 +307,17 @@ type policyTree struct {
 	walked bool     // root is a directory named, walked whole
 }
 
+// named is what one command-line path names: a directory, walked, or a
+// file, with the root of its tree.
+type named struct {
+	root  string
+	dir   bool // a directory named, walked
+	files []string
+}
+
 // expandTrees is expandPaths by policy tree: each file in one tree, the
 // trees in the order of their roots.
 func expandTrees(args []string) ([]policyTree, error) {
-	type named struct {
-		root  string
-		dir   bool // a directory named, walked
-		files []string
-	}
 	var ns []named
 	for _, a := range args {
 		files, err := lang.SourceFiles([]string{a})
@@ -338,6 +341,7 @@ func expandTrees(args []string) ([]policyTree, error) {
 			ns = append(ns, named{filepath.Dir(abs), false, files})
 		}
 	}
+	ns = dedupeNamed(ns)
 	// A tree holding another comes first: its root is a prefix.
 	slices.SortStableFunc(ns, func(a, b named) int { return strings.Compare(a.root, b.root) })
 	var trees []policyTree
@@ -364,6 +368,67 @@ func expandTrees(args []string) ([]policyTree, error) {
 		trees[i].files = slices.Compact(trees[i].files)
 	}
 	return trees, nil
+}
+
+// dedupeNamed drops what command-line paths name more than once, through
+// symlinks included (as a directory and a link to it), so that each file
+// is checked and tested once: a directory named again (the same directory
+// once symlinks are resolved) is dropped, walked once under the name
+// given first; then a file named is dropped when a directory walked or a
+// file named before holds it (resolved, again). The files of one
+// directory walked are all kept, two names for one file among them: a
+// policy tree as a router reads it. Entries left with no file are
+// dropped. ns is in the order of the command line.
+func dedupeNamed(ns []named) []named {
+	keep := make([]bool, len(ns))
+	roots := map[string]bool{} // directories walked, resolved
+	held := map[string]bool{}  // files checked, resolved
+	for i, n := range ns {
+		if !n.dir {
+			continue
+		}
+		r := realPath(n.root)
+		if roots[r] {
+			continue
+		}
+		roots[r] = true
+		keep[i] = true
+		for _, f := range n.files {
+			held[realPath(f)] = true
+		}
+	}
+	for i, n := range ns {
+		if n.dir {
+			continue
+		}
+		var files []string
+		for _, f := range n.files {
+			if r := realPath(f); !held[r] {
+				held[r] = true
+				files = append(files, f)
+			}
+		}
+		ns[i].files = files
+		keep[i] = len(files) > 0
+	}
+	var out []named
+	for i, n := range ns {
+		if keep[i] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// realPath is the absolute path p with its symlinks resolved, or p when
+// they cannot be (a link to nothing, which the check reports).
+func realPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		if a, err := filepath.Abs(r); err == nil {
+			return a
+		}
+	}
+	return p
 }
 
 // treeFiles is the files of trees, sorted.

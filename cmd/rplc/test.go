@@ -30,7 +30,9 @@ func newTestCmd(e *env) *cobra.Command {
 		Long: `Test runs the test blocks of policies: those of each policy's test file
 x_test.rpl and of the policy x.rpl itself. Each PATH is a policy, a test file
 or a directory (walked recursively, through a symlink to it; a directory
-holding no .rpl file is an error, not a pass).
+holding no .rpl file is an error, not a pass). A file named twice, or
+reached through a symlink as well (a directory and a link to it), is
+tested once, under the name given first.
 
 Every failed expectation prints a line
 
