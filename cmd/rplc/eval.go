@@ -126,7 +126,7 @@ type evalFlags struct {
 func loadBundle(cmd *cobra.Command, path, id string) (*rpl.Program, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, readError(cmd, err)
+		return nil, readError(cmd, unwrapPath(err))
 	}
 	b, err := bundle.Read(data, bundle.ReadOptions{})
 	if err != nil {
@@ -379,7 +379,11 @@ func readInput(e *env, name string) ([]byte, error) {
 	if name == "-" {
 		return io.ReadAll(e.stdin)
 	}
-	return os.ReadFile(name)
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, unwrapPath(err) // "req.json: no such file", not "open req.json: …"
+	}
+	return data, nil
 }
 
 func writeJSONValue(w io.Writer, decision any, st vm.Stats, withStats bool) error {

@@ -68,7 +68,10 @@ func TestExitCodes(t *testing.T) {
 		{"explain text, output not written", []string{"explain", policy, "--request", req}, true, exitFail, "broken pipe"},
 		{"doc text, output not written", []string{"doc"}, true, exitFail, "broken pipe"},
 		{"migrate, output not written", []string{"migrate", cp1}, true, exitFail, "broken pipe"},
-		{"eval, no such request file", []string{"eval", policy, "--request", missing}, false, exitUsage, "no such file"},
+		// Files named as given, without the system call ("open x: …").
+		{"eval, no such request file", []string{"eval", policy, "--request", missing}, false, exitUsage, "rplc: --request: " + missing + ": no such file or directory\n"},
+		{"eval, no such state file", []string{"eval", policy, "--request", req, "--state", missing}, false, exitUsage, "rplc: --state: " + missing + ": no such file or directory\n"},
+		{"eval, no such bundle", []string{"eval", filepath.Join(dir, "nope.rplb"), "--request", req}, false, exitUsage, "rplc: " + filepath.Join(dir, "nope.rplb") + ": no such file or directory\n"},
 		{"check, a link to nothing", []string{"check", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
 		{"test, a link to nothing", []string{"test", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
 		{"fmt, a link to nothing", []string{"fmt", gone}, false, exitUsage, "gone.rpl: no such file or directory"},
