@@ -10,9 +10,10 @@
 // printing, colour, paths).
 //
 // Exit codes, the same in every command: 0 success; 1 the input has
-// errors, a file could not be read or written, or rplc itself failed (an
-// internal error); 2 the command line is wrong (unknown flag or command,
-// missing argument, no such path).
+// errors (a key file that holds no key among them), a file could not be
+// read or written, or rplc itself failed (an internal error); 2 the
+// command line is wrong (unknown flag or command, missing argument, no
+// such path, an output file that exists without --force).
 package main
 
 import (
@@ -165,13 +166,14 @@ func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "rplc",
 		Short: "The RPL (Router Policy Language) toolchain",
-		Long: `rplc checks and formats RPL policies: the programs that decide, for each
-request to an AI model, which provider and model serve it.
+		Long: `rplc checks, formats, tests and builds RPL policies: the programs that
+decide, for each request to an AI model, which provider and model serve it.
 
 Exit status, the same for every command: 0 on success; 1 when the input has
-errors, a file cannot be read or written, or rplc itself fails (an internal
-error); 2 for a wrong command line (unknown command or flag, missing
-argument, no such file).`,
+errors (a key file that holds no key among them), a file cannot be read or
+written, or rplc itself fails (an internal error); 2 for a wrong command
+line (unknown command or flag, missing argument, no such file, an output
+file that exists without --force).`,
 		Example: `  rplc check examples/policies
   rplc fmt -w policies/acme.rpl`,
 		SilenceUsage:  true,
