@@ -375,14 +375,15 @@ func expandTrees(args []string) ([]policyTree, error) {
 // is checked and tested once: a directory named again (the same directory
 // once symlinks are resolved) is dropped, walked once under the name
 // given first; then a file named is dropped when a directory walked or a
-// file named before holds it (resolved, again). The files of one
-// directory walked are all kept, two names for one file among them: a
+// file named before holds its policy (resolved, again: a test file
+// x_test.rpl stands for x.rpl, checked and tested with it). The files of
+// one directory walked are all kept, two names for one file among them: a
 // policy tree as a router reads it. Entries left with no file are
 // dropped. ns is in the order of the command line.
 func dedupeNamed(ns []named) []named {
 	keep := make([]bool, len(ns))
 	roots := map[string]bool{} // directories walked, resolved
-	held := map[string]bool{}  // files checked, resolved
+	held := map[string]bool{}  // policies checked (policyKey)
 	for i, n := range ns {
 		if !n.dir {
 			continue
@@ -394,7 +395,7 @@ func dedupeNamed(ns []named) []named {
 		roots[r] = true
 		keep[i] = true
 		for _, f := range n.files {
-			held[realPath(f)] = true
+			held[policyKey(f)] = true
 		}
 	}
 	for i, n := range ns {
@@ -403,8 +404,8 @@ func dedupeNamed(ns []named) []named {
 		}
 		var files []string
 		for _, f := range n.files {
-			if r := realPath(f); !held[r] {
-				held[r] = true
+			if k := policyKey(f); !held[k] {
+				held[k] = true
 				files = append(files, f)
 			}
 		}
@@ -419,6 +420,10 @@ func dedupeNamed(ns []named) []named {
 	}
 	return out
 }
+
+// policyKey is the policy that checking or testing file f checks, its
+// symlinks resolved: f itself, or x.rpl for a test file x_test.rpl.
+func policyKey(f string) string { return lang.PolicyOf(realPath(f)) }
 
 // realPath is the absolute path p with its symlinks resolved, or p when
 // they cannot be (a link to nothing, which the check reports).
