@@ -137,9 +137,14 @@ func runDoc(e *env, name, format string) error {
 	for _, en := range stdlib.Enums {
 		if name == en.Name {
 			if format == "json" {
+				// Output lost is a failure (1), as for the other entries.
 				enc := json.NewEncoder(e.stdout)
+				enc.SetEscapeHTML(false)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"enum": en.Name, "members": en.Members, "doc": en.Doc})
+				if err := enc.Encode(map[string]any{"enum": en.Name, "members": en.Members, "doc": en.Doc}); err != nil {
+					return writeError(err)
+				}
+				return nil
 			}
 			fmt.Fprintf(e.stdout, "enum %s = %s\n%s\n", en.Name, strings.Join(en.Members, ", "), wrap(en.Doc, "    ", 76))
 			return nil

@@ -60,6 +60,7 @@ func TestExitCodes(t *testing.T) {
 		{"explain, output not written", []string{"explain", policy, "--request", req, "--format", "json"}, true, exitFail, "broken pipe"},
 		{"disasm, output not written", []string{"disasm", policy}, true, exitFail, "broken pipe"},
 		{"doc, output not written", []string{"doc", "--format", "json"}, true, exitFail, "broken pipe"},
+		{"doc of an enum, output not written", []string{"doc", "Trigger", "--format", "json"}, true, exitFail, "broken pipe"},
 		{"test, output not written", []string{"test", "--format", "json", policy}, true, exitFail, "broken pipe"},
 		// Output lost is a failure whatever the command and format: a
 		// check's warnings or a test's results written to a full disk.
