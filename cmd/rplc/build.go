@@ -77,6 +77,9 @@ or failing tests, or the --sign key cannot be read or holds no private key,
 			if out == "" {
 				return usageErrorf(cmd, "build: no output file (-o FILE.rplb)")
 			}
+			if err := noStdout(cmd, "-o", out, ""); err != nil {
+				return err
+			}
 			if strings.HasSuffix(out, ".rpl") {
 				// A slip for .rplb would replace a policy's source.
 				return usageErrorf(cmd, "build: -o %s names a policy source, which the bundle would replace (name it FILE.rplb)", out)
@@ -462,6 +465,9 @@ a wrong command line (including an existing KEY without --force).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageErrorf(cmd, "keygen: no output file (-o KEY)")
+			}
+			if err := noStdout(cmd, "-o", out, ""); err != nil {
+				return err
 			}
 			if isDir(out) {
 				// Not a key to overwrite, with --force or without.

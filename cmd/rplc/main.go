@@ -241,6 +241,20 @@ func noStdin(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// noStdout refuses "-" as the file or directory that flag names: it
+// would create a file (or directory) named "-", where "-" elsewhere means
+// standard input, and standard output may have been meant.
+// hint, when not empty, says how to get standard output instead.
+func noStdout(cmd *cobra.Command, flag, value, hint string) error {
+	if value != "-" {
+		return nil
+	}
+	if hint == "" {
+		hint = "name one; ./- if a file named - is meant"
+	}
+	return usageErrorf(cmd, "%s -: %s writes files, not standard output (%s)", flag, cmd.Name(), hint)
+}
+
 // requirePaths is a cobra.PositionalArgs that asks for at least one path.
 func requirePaths(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {

@@ -52,6 +52,9 @@ an existing output without --force.`,
   rplc migrate --package acme_chat -o policies/ cp1/chat.json`,
 		Args: requirePaths,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := noStdout(cmd, "-o", outDir, "without -o it prints the policies"); err != nil {
+				return err
+			}
 			if force && outDir == "" {
 				return usageErrorf(cmd, "--force replaces the files of -o DIR, and there is no -o: the policies go to standard output")
 			}

@@ -82,6 +82,9 @@ errors, 2 for a wrong command line.`,
 			if mode != "set" && mode != "count" {
 				return usageErrorf(cmd, "invalid --covermode %q: want set or count", mode)
 			}
+			if err := noStdout(cmd, "--coverprofile", profile, ""); err != nil {
+				return err
+			}
 			if profile != "" && isDir(profile) {
 				return usageErrorf(cmd, "--coverprofile %s is a directory: name the profile file", profile)
 			}
