@@ -40,11 +40,15 @@ when standard input ends without shutdown or breaks off inside a message.`,
 			if err != nil {
 				return internalError(fmt.Errorf("standard library: %v", err))
 			}
+			if err := noStdout(cmd, "--log", logFile, "standard output carries the protocol"); err != nil {
+				return err
+			}
 			var logw io.Writer
 			if logFile != "" {
 				f, err := os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 				if err != nil {
-					return &exitError{code: exitFail, err: err}
+					// Named as given, as build -o names its file.
+					return &exitError{code: exitFail, err: fmt.Errorf("--log: %w", unwrapPath(err))}
 				}
 				defer f.Close()
 				logw = f
