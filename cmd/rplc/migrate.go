@@ -52,6 +52,9 @@ an existing output without --force.`,
   rplc migrate --package acme_chat -o policies/ cp1/chat.json`,
 		Args: requirePaths,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A file named twice (or through a symlink as well) is
+			// migrated once: it was its own duplicate policy.
+			args = uniqueFiles(args)
 			if err := noStdout(cmd, "-o", outDir, "without -o it prints the policies"); err != nil {
 				return err
 			}

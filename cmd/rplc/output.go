@@ -421,6 +421,24 @@ func dedupeNamed(ns []named) []named {
 	return out
 }
 
+// uniqueFiles is paths without those naming a file named before, by
+// resolved path (realPath), in order.
+func uniqueFiles(paths []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range paths {
+		r := realPath(p)
+		if !filepath.IsAbs(r) {
+			r = absPath(r)
+		}
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // policyKey is the policy that checking or testing file f checks, its
 // symlinks resolved: f itself, or x.rpl for a test file x_test.rpl.
 func policyKey(f string) string { return lang.PolicyOf(realPath(f)) }
