@@ -27,6 +27,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/cliflag"
 	"github.com/rpl-lang/rpl/lang"
 )
@@ -186,6 +187,11 @@ file that exists without --force).`,
 			return &exitError{code: exitUsage}
 		},
 	}
+	// --version: the toolchain as a bundle's manifest names it (its
+	// compiler field), for a CI log to say which rplc built what.
+	root.Version = bundle.CompilerVersion()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.Flags().Bool("version", false, "print the toolchain's version, as bundle manifests record it")
 	root.PersistentFlags().StringVar(&e.color, "color", "auto", "colour diagnostics: auto (when a terminal), always or never; NO_COLOR turns colour off")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		switch e.color {
