@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -44,7 +45,8 @@ enum members bare (timeout), none for an absent optional, each value cut past
 about 2 KB with "...". A test goes on after a failed expect. A test that runs out of fuel or memory, or
 fails at run time, prints the error and its policy call stack. The run ends
 with the line "N passed, N failed" (", N skipped" when any test called
-testing.skip).
+testing.skip; ", N policies with errors" when policies with errors, whose
+tests did not run, were found).
 
 Each test starts from empty router state (no spend, no prices, no experiment
 winners, every target healthy), the clock at 2025-06-02T12:00:00Z and seed 1.
@@ -61,7 +63,7 @@ Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
 With --format json the results are one JSON document; a policy with errors
 has its diagnostics both as lines (diagnostics) and as the objects rplc
 check --format json prints (diagnostic_details: range, code, related
-positions, fixes).
+positions, fixes), and policies_with_errors counts such policies.
 
 The policies with a route function of each directory PATH, walked as 'rplc
 build' and the router load it, must have distinct ids, their package names;
@@ -219,9 +221,11 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		}
 	} else {
 		if o.cover {
-			policytest.WriteSummary(e.stdout, results)
+			var b bytes.Buffer
+			policytest.WriteSummary(&b, results)
+			io.WriteString(e.stdout, strings.TrimSuffix(b.String(), policytest.SummaryLine(results)+"\n")+testSummary(results)+"\n")
 		} else {
-			fmt.Fprintln(e.stdout, policytest.SummaryLine(results))
+			fmt.Fprintln(e.stdout, testSummary(results))
 		}
 	}
 	// The profile after the results, which a profile that cannot be
@@ -248,6 +252,33 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	return nil
 }
 
+// testSummary is the closing line of a run, `N passed, N failed` (", N
+// skipped"), and ", N policies with errors" when some did not run: "0
+// passed, 0 failed" alone read as a pass, with exit 1.
+func testSummary(results []*policytest.Result) string {
+	line := policytest.SummaryLine(results)
+	switch n := policiesWithErrors(results); n {
+	case 0:
+	case 1:
+		line += ", 1 policy with errors"
+	default:
+		line += fmt.Sprintf(", %d policies with errors", n)
+	}
+	return line
+}
+
+// policiesWithErrors counts the results whose tests did not run, for
+// errors in the policy or a failure to load it.
+func policiesWithErrors(results []*policytest.Result) int {
+	n := 0
+	for _, r := range results {
+		if r.Err != nil || r.Diags.HasErrors() {
+			n++
+		}
+	}
+	return n
+}
+
 // writeProfile writes the cover profile to path whole (writeOutput).
 func writeProfile(path string, mode policytest.ProfileMode, dir string, covs []*policytest.Coverage) error {
 	var b bytes.Buffer
@@ -264,6 +295,9 @@ type (
 		Passed   int                `json:"passed"`
 		Failed   int                `json:"failed"`
 		Skipped  int                `json:"skipped"`
+		// Errors counts the policies whose tests did not run: they have
+		// errors (their diagnostics) or could not be loaded (error).
+		Errors int `json:"policies_with_errors"`
 	}
 	jsonPolicyResult struct {
 		Policy      string   `json:"policy"`
@@ -314,6 +348,7 @@ type (
 func writeTestJSON(e *env, results []*policytest.Result, names *pathNamer, cover bool) error {
 	var run jsonTestRun
 	run.Passed, run.Failed, run.Skipped = policytest.Totals(results)
+	run.Errors = policiesWithErrors(results)
 	run.Policies = []jsonPolicyResult{}
 	frame := func(f vm.Frame) jsonFrame {
 		return jsonFrame{Func: f.Func, File: names.name(f.File), Line: f.Line, Col: f.Col}
