@@ -58,6 +58,10 @@ an existing output without --force.`,
 			if err := noStdout(cmd, "-o", outDir, "without -o it prints the policies"); err != nil {
 				return err
 			}
+			if fi, err := os.Stat(outDir); outDir != "" && err == nil && !fi.IsDir() {
+				// As build -o naming a directory: the other way round.
+				return usageErrorf(cmd, "-o %s is a file: name the directory to write NAME.rpl files to", outDir)
+			}
 			if force && outDir == "" {
 				return usageErrorf(cmd, "--force replaces the files of -o DIR, and there is no -o: the policies go to standard output")
 			}
