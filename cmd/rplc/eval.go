@@ -107,7 +107,7 @@ that is not valid.`,
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text (the decision alone, errors as text on standard error) or json (one document, errors included; see --help)")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text (errors on standard error only) or json (one JSON document whatever the outcome, errors included; see --help)")
 	cmd.Flags().StringVar(&f.policy, "policy", "", "the policy of a bundle to evaluate (its id; default: its only policy)")
 	cmd.Flags().BoolVar(&f.stats, "stats", false, "wrap the output as {decision, fuel, memory, calls}")
 	return cmd
