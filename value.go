@@ -189,7 +189,7 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 				names[i] = f.Name
 			}
 			hint := ""
-			if n := lang.Nearest(unknown, names); n != "" && len(unknown) <= jsonx.MaxEcho {
+			if n := lang.Nearest(unknown, names); n != "" {
 				hint = fmt.Sprintf(" (did you mean %s?)", n)
 			}
 			return vm.Value{}, pathErr(join(path, unknown), "unknown field%s", hint)

@@ -3,6 +3,7 @@ package lang
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // suggest returns " (did you mean X?)" for the candidate closest to name,
@@ -28,16 +29,25 @@ func (c *checker) errSuggest(n Node, code Code, name string, cands []string, for
 }
 
 // Nearest returns the candidate closest to name by edit distance, if it is
-// close enough to be a plausible typo, else "".
+// close enough to be a plausible typo, else "". A candidate whose length
+// alone puts it too far is passed by without computing the distance, so
+// that a name of a megabyte (a client's unknown field) costs time in
+// proportion to its length, not to its length times the candidates'.
 func Nearest(name string, candidates []string) string {
 	best, bestD := "", 1+len(name)/3
 	sorted := append([]string(nil), candidates...)
 	sort.Strings(sorted)
+	lower := strings.ToLower(name)
+	runes := utf8.RuneCountInString(lower)
 	for _, c := range sorted {
 		if c == name || c == "" || c == "_" {
 			continue
 		}
-		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		lc := strings.ToLower(c)
+		if diff := runes - utf8.RuneCountInString(lc); diff >= bestD || -diff >= bestD {
+			continue // the distance is at least the difference in length
+		}
+		d := editDistance(lower, lc)
 		if d < bestD {
 			best, bestD = c, d
 		}

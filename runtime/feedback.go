@@ -484,11 +484,6 @@ func fieldErrorf(field, format string, args ...any) *Error {
 // didYouMean is " (did you mean X?)" for the one of names nearest name by
 // spelling, "" when none is near.
 func didYouMean(name string, names []string) string {
-	if len(name) > MaxEcho {
-		// No field's name is near one so long; and the distance
-		// would cost time and memory in proportion to it.
-		return ""
-	}
 	if n := lang.Nearest(name, names); n != "" {
 		return " (did you mean " + n + "?)"
 	}
