@@ -147,6 +147,9 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 				}
 				slots[i] = v
 			}
+			if !c.foldsTargets(lt, slots) {
+				return vm.Value{}, false // built at run time, and checked then
+			}
 			return vm.NewRecord(slots), true
 		case *lang.Map:
 			keys := make([]vm.Value, 0, len(e.Entries))

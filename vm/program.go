@@ -2,6 +2,7 @@ package vm
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -110,6 +111,10 @@ type Program struct {
 	entries  map[string]int
 	names    []string // entry names, sorted
 	version  int      // ProgramSpec.MinVersion
+	// The sizes of the records its MAKE_RECORD instructions build
+	// (MakesRecords): a bit per size below 64, and the others.
+	recordSizes    uint64
+	bigRecordSizes []int
 }
 
 // funcCode is the run-time form of a function.
@@ -211,6 +216,7 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 				return nil, err
 			}
 		}
+		p.noteRecords(p.funcs[i])
 	}
 	if len(spec.Entries) == 0 {
 		return nil, verifyErrorf("entries", "no entry points")
@@ -225,6 +231,35 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 	}
 	sort.Strings(p.names)
 	return p, nil
+}
+
+// noteRecords records the sizes of the records f's MAKE_RECORD
+// instructions build.
+func (p *Program) noteRecords(f *funcCode) {
+	for _, in := range f.ins {
+		if in.op != OpMakeRecord {
+			continue
+		}
+		if n := int(in.a); n < 64 {
+			p.recordSizes |= 1 << n
+		} else if !slices.Contains(p.bigRecordSizes, n) {
+			p.bigRecordSizes = append(p.bigRecordSizes, n)
+		}
+	}
+}
+
+// MakesRecords reports whether the program's code builds records of n
+// fields (MAKE_RECORD n), as a record literal of a type of n fields
+// compiles whose fields are not all constants; a constant record literal
+// is a constant instead. Derived from the code when the program is made
+// (or loaded), it lets a host tell programs that can only return records
+// of a type that builtins made (and checked) from those that can build
+// one of their own: the runtime checks the decisions of the latter only.
+func (p *Program) MakesRecords(n int) bool {
+	if uint(n) < 64 {
+		return p.recordSizes&(1<<n) != 0
+	}
+	return slices.Contains(p.bigRecordSizes, n)
 }
 
 func checkConst(v Value, depth int) error {

@@ -1,0 +1,177 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/textcut"
+	"github.com/rpl-lang/rpl/runtime"
+)
+
+// declitPolicy builds its decision with record literals, each target
+// from the request's metadata (a decision's, a fallback's) or constant
+// (a split's, which takes constant keys).
+const declitPolicy = `package default
+
+fn route(r: Request) -> Decision {
+  let t = r.metadata["target"] ?? "a:x"
+  let fb: Fallback = {target: r.metadata["fallback"] ?? "b:y", on: [any_error]}
+  match r.metadata["shape"] ?? "" {
+    "split" => {action: "route", split: {"a:x": 1, "x y": 1}, reason: t},
+    "splitok" => {action: "route", split: {"a:x": 1, openai: 2}, reason: t},
+    "deny" => {action: "deny", deny_reason: "no", target: t},
+    _ => {action: "route", target: t, fallbacks: [{target: "c:z", on: [timeout]}, fb], priority: 50},
+  }
+}
+`
+
+// constLitPolicy builds its decisions with constant record literals
+// only: the compiler folded them, so that the program built no Decision
+// record of its own, and the engine trusted them.
+const constLitPolicy = `package constlit
+
+const FB: Fallback = {target: ":x", on: [any_error]}
+
+fn route(r: Request) -> Decision = match r.metadata["shape"] ?? "" {
+  "const" => {action: "route", target: "openai gpt-4o", priority: 50},
+  "constfb" => {action: "route", target: "a:x", fallbacks: [FB]},
+  "constsplit" => {action: "route", split: {"a:x": 1, "": 1}},
+  _ => to("a:x"),
+}
+`
+
+// TestLiteralDecisionTargets: a decision a policy builds with a record
+// literal, naming a target the router does not take (lang.TargetProblem)
+// as its target, a fallback's or a split's, is the policy's failure
+// (invalid_decision, naming the field), as to(), fallback and weighted
+// refuse such a target; it was answered as it was. Constant literals too,
+// which the compiler does not fold then; and from a bundle, whose
+// programs say the same (vm.Program.MakesRecords).
+func TestLiteralDecisionTargets(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "default.rpl", declitPolicy)
+	writeFile(t, dir, "constlit.rpl", constLitPolicy)
+	res, err := bundle.Build(dir, bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDir := newEngine(t, runtime.Config{})
+	load(t, fromDir, dir)
+	fromBundle := newEngine(t, runtime.Config{})
+	s, err := fromBundle.LoadBundle(context.Background(), "declit.rplb", res.Data, bundle.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromBundle.Activate(s)
+	safe := newEngine(t, runtime.Config{FailureMode: runtime.FailSafeDefault, SafeDefault: "openai:gpt-4o-mini"})
+	load(t, safe, dir)
+	long := "a:" + strings.Repeat("x", 10<<10)
+	bad := map[string]string{
+		`{"target": "openai gpt-4o"}`:       `target: "openai gpt-4o" is not a target the router takes (it holds spaces or control characters)`,
+		`{"target": ":x"}`:                  `target: ":x" is not a target the router takes (want "provider:model", or a provider alone)`,
+		`{"target": "a:\u0001"}`:            `target: "a:\x01" is not a target the router takes (it holds spaces or control characters)`,
+		`{"target": "` + long + `"}`:        `target: "a:xxxx`,
+		`{"fallback": ""}`:                  `fallbacks[1].target: the decision names an empty target`,
+		`{"fallback": "b:"}`:                `fallbacks[1].target: "b:" is not a target the router takes (want "provider:model", or a provider alone)`,
+		`{"shape": "split"}`:                `split["x y"]: "x y" is not a target the router takes (it holds spaces or control characters)`,
+		`{"shape": "deny", "target": "\t"}`: `target: "\t" is not a target the router takes (it holds spaces or control characters)`,
+	}
+	constBad := map[string]string{
+		`{"shape": "const"}`:      `target: "openai gpt-4o" is not a target the router takes (it holds spaces or control characters)`,
+		`{"shape": "constfb"}`:    `fallbacks[0].target: ":x" is not a target the router takes (want "provider:model", or a provider alone)`,
+		`{"shape": "constsplit"}`: `split[""]: the decision names an empty target`,
+	}
+	ctx := context.Background()
+	cut := func(s string) string { return textcut.Cut(s, 120) }
+	fails := func(policy, md, why string) {
+		t.Helper()
+		for name, e := range map[string]*runtime.Engine{"dir": fromDir, "bundle": fromBundle} {
+			o := e.Decide(ctx, policy, request(t, e, `{"id": "r", "metadata": `+md+`}`), time.Time{})
+			if o.Err == nil || o.Err.Code != runtime.CodeDecisionFailed || o.Failure == nil ||
+				o.Failure.Code != runtime.CodeInvalidDecision || !strings.HasPrefix(o.Failure.Msg, why) || o.Denied {
+				t.Errorf("%s, %s %s: err %s, failure %v, denied %v; want %s", name, policy, cut(md), cut(fmt.Sprint(o.Err)), o.Failure != nil, o.Denied, why)
+			}
+		}
+		if o := safe.Decide(ctx, policy, request(t, safe, `{"id": "r", "metadata": `+md+`}`), time.Time{}); !o.SafeDefault || o.Failure == nil {
+			t.Errorf("safe default, %s %s: answered %v", policy, cut(md), o.SafeDefault)
+		}
+	}
+	for md, why := range bad {
+		fails("default", md, why)
+	}
+	for md, why := range constBad {
+		fails("constlit", md, why)
+	}
+	if o := fromDir.Decide(ctx, "default", request(t, fromDir, `{"id": "r", "metadata": {"target": "`+long+`"}}`), time.Time{}); o.Failure != nil && len(o.Failure.Msg) > 200 {
+		t.Errorf("a long target is written whole: %d bytes", len(o.Failure.Msg))
+	}
+	// Targets the router takes stand: a provider alone, a denial
+	// without a target, a split.
+	for _, md := range []string{`{}`, `{"target": "openai"}`, `{"shape": "splitok"}`, `{"shape": "deny", "target": ""}`} {
+		for name, e := range map[string]*runtime.Engine{"dir": fromDir, "bundle": fromBundle} {
+			for _, policy := range []string{"default", "constlit"} {
+				if o := e.Decide(ctx, policy, request(t, e, `{"id": "r", "metadata": `+md+`}`), time.Time{}); o.Err != nil || o.Failure != nil {
+					t.Errorf("%s, %s %s: %v", name, policy, md, o.Err)
+				}
+			}
+		}
+	}
+}
+
+// TestBuiltinDecisionsNotRechecked: the policies that build their
+// decisions with the builtins only (the examples), or with constant
+// literals of targets the router takes (folded, as to("x") is), build no
+// Decision record of their own, so that the engine does not check their
+// decisions again; one with a literal of a field computed at run time
+// does.
+func TestBuiltinDecisionsNotRechecked(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	n := len(e.DecisionType().Fields)
+	s := load(t, e, examples)
+	ents, err := os.ReadDir(examples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, ent := range ents {
+		id, ok := strings.CutSuffix(ent.Name(), ".rpl")
+		if !ok || strings.HasSuffix(id, "_test") {
+			continue
+		}
+		p := s.Policy(id)
+		if p == nil {
+			continue
+		}
+		checked++
+		if p.Program.VM().MakesRecords(n) {
+			t.Errorf("%s builds Decision records of its own", id)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no example policy")
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "folded.rpl", `package folded
+
+const D: Decision = {action: "route", target: "openai:gpt-4o", split: {"a:x": 1}, fallbacks: [{target: "b:y", on: [timeout]}]}
+
+fn route(r: Request) -> Decision = if r.model == "x" { D } else { {action: "route", target: "anthropic", priority: 50} }
+`)
+	writeFile(t, dir, "built.rpl", `package built
+
+fn route(r: Request) -> Decision = {action: "route", target: r.model}
+`)
+	s = load(t, e, filepath.Clean(dir))
+	if s.Policy("folded").Program.VM().MakesRecords(n) {
+		t.Error("constant literals of targets are built at run time")
+	}
+	if !s.Policy("built").Program.VM().MakesRecords(n) {
+		t.Error("a literal of a field computed at run time is not seen")
+	}
+}
