@@ -396,10 +396,14 @@ func (e *Engine) targetsProblem(d []vm.Value) string {
 	if fbs.Kind() != vm.KindList || fbs.Len() == 0 {
 		return ""
 	}
-	at := -1 // the slot of a Fallback's target
+	at := -1 // the slot of a Fallback's target (of a handful of fields)
 	if lt, ok := lang.Unwrap(e.decType.Fields[l.dec.fallbacks].Type).(*lang.List); ok {
 		if fr, ok := lang.Unwrap(lt.Elem).(*lang.Record); ok {
-			at = fr.FieldIndex("target")
+			for i, f := range fr.Fields {
+				if f.Name == "target" {
+					at = i
+				}
+			}
 		}
 	}
 	for i, fb := range fbs.List() {

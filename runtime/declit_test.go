@@ -12,6 +12,8 @@ import (
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/textcut"
 	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
+	"github.com/rpl-lang/rpl/vm"
 )
 
 // declitPolicy builds its decision with record literals, each target
@@ -173,5 +175,34 @@ fn route(r: Request) -> Decision = {action: "route", target: r.model}
 	}
 	if !s.Policy("built").Program.VM().MakesRecords(n) {
 		t.Error("a literal of a field computed at run time is not seen")
+	}
+}
+
+// BenchmarkEngineDecideLiteral is a decision that a policy builds with
+// record literals (a target and two fallbacks computed at run time): what
+// checking its targets costs, which a policy building its decisions with
+// the builtins does not pay.
+func BenchmarkEngineDecideLiteral(b *testing.B) {
+	dir := b.TempDir()
+	writeFile(b, dir, "default.rpl", `package default
+
+fn route(r: Request) -> Decision {
+  let fb: Fallback = {target: r.model + "-mini", on: [any_error]}
+  {action: "route", target: r.model, fallbacks: [{target: "anthropic:claude-sonnet", on: [timeout]}, fb], priority: 50}
+}
+`)
+	e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{})})
+	load(b, e, dir)
+	req := request(b, e, `{"id": "req-000123", "tenant": {"id": "tenant-42"}, "model": "openai:gpt-4o"}`)
+	slots := req.Record()
+	ctx := context.Background()
+	now := time.Now()
+	var o runtime.Outcome
+	b.ReportAllocs()
+	for b.Loop() {
+		e.DecideInto(ctx, &o, "", vm.NewRecord(slots), now)
+		if o.Err != nil {
+			b.Fatal(o.Err)
+		}
 	}
 }
