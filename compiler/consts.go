@@ -134,6 +134,9 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 			if len(given) == 0 {
 				return c.zero(lt), true // {}: one value for every {} of the type
 			}
+			if !c.folds(lt) {
+				return vm.Value{}, false // a Decision's: built at run time, and checked then
+			}
 			slots := make([]vm.Value, len(lt.Fields))
 			for i, fld := range lt.Fields {
 				x, ok := given[fld.Name]
@@ -146,9 +149,6 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 					return vm.Value{}, false
 				}
 				slots[i] = v
-			}
-			if !c.foldsTargets(lt, slots) {
-				return vm.Value{}, false // built at run time, and checked then
 			}
 			return vm.NewRecord(slots), true
 		case *lang.Map:

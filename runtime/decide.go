@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/jsonx"
-	"github.com/rpl-lang/rpl/internal/textcut"
-	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -334,13 +331,12 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		case act != "route" && act != "deny":
 			why = fmt.Sprintf("the decision's action is %q, not route or deny", act)
 		case p.Program.VM().MakesRecords(l.dec.n):
-			// The policy builds Decision records of its own (a literal
-			// with a field computed at run time: a constant one with
-			// a target the router does not take is not folded either),
-			// whose targets no builtin checked. A policy that only
-			// builds its decisions with the builtins, which check every
-			// target they are given, is not checked again.
-			why = e.targetsProblem(d)
+			// The policy builds Decision records of its own (record
+			// literals, which the compiler never folds), which no
+			// builtin checked: checked here by the builtins' rules. A
+			// policy that only builds its decisions with the builtins
+			// is not checked again.
+			why = stdlib.DecisionProblem(res.Value)
 		}
 		if why == "" && act == "route" && d[l.dec.target].Str() == "" && d[l.dec.split].Len() == 0 {
 			why = "the decision routes to no target"
@@ -366,68 +362,11 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 
 // CodeInvalidDecision is the vm code of a policy's failure to return a
 // decision the router can follow: an action other than route or deny, a
-// route to no target without a split, or a target, a split's target or a
-// fallback's target that is not one the router takes (lang.TargetProblem)
-// (a Decision record literal's; the builtins refuse them).
+// route to no target without a split, or what the builtins refuse to
+// build (stdlib.DecisionProblem: a target the router does not take,
+// split weights that draw nothing, a fallback that never runs), a
+// Decision record literal's.
 const CodeInvalidDecision vm.Code = "invalid_decision"
-
-// targetsProblem is why the decision d names a target the router does
-// not take (lang.TargetProblem), naming the field: its target (which may
-// be empty: a denial's, or a split's without a draw), a target of its
-// split, a fallback's target; "" when every one is a target. The
-// builtins check every target they are given: only the decisions of a
-// policy that builds its own Decision records are checked
-// (vm.Program.MakesRecords).
-func (e *Engine) targetsProblem(d []vm.Value) string {
-	l := &e.lay
-	if t := d[l.dec.target].Str(); t != "" {
-		if why := lang.TargetProblem(t); why != "" {
-			return notTarget("target", t, why)
-		}
-	}
-	if split := d[l.dec.split]; split.Kind() == vm.KindMap {
-		for _, k := range split.Map().Keys() {
-			if why := lang.TargetProblem(k.Str()); why != "" {
-				return notTarget(fmt.Sprintf("split[%s]", quoteCut(k.Str())), k.Str(), why)
-			}
-		}
-	}
-	fbs := d[l.dec.fallbacks]
-	if fbs.Kind() != vm.KindList || fbs.Len() == 0 {
-		return ""
-	}
-	at := -1 // the slot of a Fallback's target (of a handful of fields)
-	if lt, ok := lang.Unwrap(e.decType.Fields[l.dec.fallbacks].Type).(*lang.List); ok {
-		if fr, ok := lang.Unwrap(lt.Elem).(*lang.Record); ok {
-			for i, f := range fr.Fields {
-				if f.Name == "target" {
-					at = i
-				}
-			}
-		}
-	}
-	for i, fb := range fbs.List() {
-		if r := fb.Record(); at >= 0 && at < len(r) {
-			t := r[at].Str()
-			if why := lang.TargetProblem(t); why != "" {
-				return notTarget(fmt.Sprintf("fallbacks[%d].target", i), t, why)
-			}
-		}
-	}
-	return ""
-}
-
-// notTarget says that the decision's field holds target, which is no
-// target the router takes, and why.
-func notTarget(field, target, why string) string {
-	if target == "" {
-		return fmt.Sprintf("%s: the decision names an empty target", field)
-	}
-	return fmt.Sprintf("%s: %s is not a target the router takes (%s)", field, quoteCut(target), why)
-}
-
-// quoteCut is s quoted, cut to 80 bytes.
-func quoteCut(s string) string { return strconv.Quote(textcut.Cut(s, 80)) }
 
 // failed records the policy p's failure ve in o: the safe default in that
 // failure mode, else decision_failed.

@@ -35,7 +35,7 @@ fn route(r: Request) -> Decision {
 
 // constLitPolicy builds its decisions with constant record literals
 // only: the compiler folded them, so that the program built no Decision
-// record of its own, and the engine trusted them.
+// record of its own, and the engine trusted them. (It folds none now.)
 const constLitPolicy = `package constlit
 
 const FB: Fallback = {target: ":x", on: [any_error]}
@@ -44,17 +44,24 @@ fn route(r: Request) -> Decision = match r.metadata["shape"] ?? "" {
   "const" => {action: "route", target: "openai gpt-4o", priority: 50},
   "constfb" => {action: "route", target: "a:x", fallbacks: [FB]},
   "constsplit" => {action: "route", split: {"a:x": 1, "": 1}},
+  "weights" => {action: "route", split: {"a:x": 0, "b:y": 0}},
+  "negweight" => {action: "route", split: {"a:x": 2, "b:y": -1}},
+  "noon" => {action: "route", target: "a:x", fallbacks: [{target: "b:y", on: []}]},
+  "retries" => {action: "route", target: "a:x", fallbacks: [{target: "b:y", on: [timeout], retries: -1}]},
+  "backoff" => {action: "route", target: "a:x", fallbacks: [{target: "b:y", on: [timeout], backoff: -1s}]},
   _ => to("a:x"),
 }
 `
 
 // TestLiteralDecisionTargets: a decision a policy builds with a record
-// literal, naming a target the router does not take (lang.TargetProblem)
-// as its target, a fallback's or a split's, is the policy's failure
-// (invalid_decision, naming the field), as to(), fallback and weighted
-// refuse such a target; it was answered as it was. Constant literals too,
-// which the compiler does not fold then; and from a bundle, whose
-// programs say the same (vm.Program.MakesRecords).
+// literal that breaks a rule the builtins keep (stdlib.DecisionProblem:
+// a target the router does not take, as its target, a fallback's or a
+// split's; split weights that draw nothing; a fallback with no trigger,
+// negative retries or backoff) is the policy's failure (invalid_decision,
+// naming the field), as to(), fallback and weighted refuse what they are
+// given; it was answered as it was. Constant literals too, which the
+// compiler does not fold; and from a bundle, whose programs say the same
+// (vm.Program.MakesRecords).
 func TestLiteralDecisionTargets(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "default.rpl", declitPolicy)
@@ -75,19 +82,24 @@ func TestLiteralDecisionTargets(t *testing.T) {
 	load(t, safe, dir)
 	long := "a:" + strings.Repeat("x", 10<<10)
 	bad := map[string]string{
-		`{"target": "openai gpt-4o"}`:       `target: "openai gpt-4o" is not a target the router takes (it holds spaces or control characters)`,
-		`{"target": ":x"}`:                  `target: ":x" is not a target the router takes (want "provider:model", or a provider alone)`,
-		`{"target": "a:\u0001"}`:            `target: "a:\x01" is not a target the router takes (it holds spaces or control characters)`,
-		`{"target": "` + long + `"}`:        `target: "a:xxxx`,
-		`{"fallback": ""}`:                  `fallbacks[1].target: the decision names an empty target`,
-		`{"fallback": "b:"}`:                `fallbacks[1].target: "b:" is not a target the router takes (want "provider:model", or a provider alone)`,
-		`{"shape": "split"}`:                `split["x y"]: "x y" is not a target the router takes (it holds spaces or control characters)`,
-		`{"shape": "deny", "target": "\t"}`: `target: "\t" is not a target the router takes (it holds spaces or control characters)`,
+		`{"target": "openai gpt-4o"}`:       `target "openai gpt-4o": it holds spaces or control characters`,
+		`{"target": ":x"}`:                  `target ":x": want "provider:model", or a provider alone`,
+		`{"target": "a:\u0001"}`:            `target "a:\x01": it holds spaces or control characters`,
+		`{"target": "` + long + `"}`:        `target "a:xxxx`,
+		`{"fallback": ""}`:                  `fallbacks[1]: empty target`,
+		`{"fallback": "b:"}`:                `fallbacks[1]: target "b:": want "provider:model", or a provider alone`,
+		`{"shape": "split"}`:                `split: target "x y": it holds spaces or control characters`,
+		`{"shape": "deny", "target": "\t"}`: `target "\t": it holds spaces or control characters`,
 	}
 	constBad := map[string]string{
-		`{"shape": "const"}`:      `target: "openai gpt-4o" is not a target the router takes (it holds spaces or control characters)`,
-		`{"shape": "constfb"}`:    `fallbacks[0].target: ":x" is not a target the router takes (want "provider:model", or a provider alone)`,
-		`{"shape": "constsplit"}`: `split[""]: the decision names an empty target`,
+		`{"shape": "const"}`:      `target "openai gpt-4o": it holds spaces or control characters`,
+		`{"shape": "constfb"}`:    `fallbacks[0]: target ":x": want "provider:model", or a provider alone`,
+		`{"shape": "constsplit"}`: `split: empty target`,
+		`{"shape": "weights"}`:    `split: weights sum to 0`,
+		`{"shape": "negweight"}`:  `split: negative weight -1 for "b:y"`,
+		`{"shape": "noon"}`:       `fallbacks[0]: no triggers: a fallback with on: [] never runs`,
+		`{"shape": "retries"}`:    `fallbacks[0]: negative retries -1`,
+		`{"shape": "backoff"}`:    `fallbacks[0]: negative backoff -1s`,
 	}
 	ctx := context.Background()
 	cut := func(s string) string { return textcut.Cut(s, 120) }
@@ -127,11 +139,10 @@ func TestLiteralDecisionTargets(t *testing.T) {
 }
 
 // TestBuiltinDecisionsNotRechecked: the policies that build their
-// decisions with the builtins only (the examples), or with constant
-// literals of targets the router takes (folded, as to("x") is), build no
-// Decision record of their own, so that the engine does not check their
-// decisions again; one with a literal of a field computed at run time
-// does.
+// decisions with the builtins only (the examples) build no Decision
+// record of their own, so that the engine does not check their decisions
+// again; one with a record literal does, constant or not (the compiler
+// folds no Decision literal).
 func TestBuiltinDecisionsNotRechecked(t *testing.T) {
 	e := newEngine(t, runtime.Config{})
 	n := len(e.DecisionType().Fields)
@@ -170,8 +181,8 @@ fn route(r: Request) -> Decision = if r.model == "x" { D } else { {action: "rout
 fn route(r: Request) -> Decision = {action: "route", target: r.model}
 `)
 	s = load(t, e, filepath.Clean(dir))
-	if s.Policy("folded").Program.VM().MakesRecords(n) {
-		t.Error("constant literals of targets are built at run time")
+	if !s.Policy("folded").Program.VM().MakesRecords(n) {
+		t.Error("a constant Decision literal is folded, and its decisions not checked")
 	}
 	if !s.Policy("built").Program.VM().MakesRecords(n) {
 		t.Error("a literal of a field computed at run time is not seen")

@@ -209,26 +209,37 @@ func keysFuel(m vm.Map) int64 {
 	return fuel
 }
 
-// pickPoint is pickWeighted without the fuel.
-func pickPoint(split vm.Map, point uint64) (vm.Value, error) {
+// splitTotal is the total weight of split, whose keys must be non-empty
+// and weights ≥ 0 with a positive sum (of at most 2^62).
+func splitTotal(split vm.Map) (uint64, error) {
 	keys, weights := split.Keys(), split.Values()
 	var total uint64
 	for i, k := range keys {
 		w := weights[i].Int()
 		switch {
 		case k.Len() == 0:
-			return vm.Value{}, errEmptyTarget
+			return 0, errEmptyTarget
 		case w < 0:
-			return vm.Value{}, fmt.Errorf("negative weight %d for %q", w, k.Str())
+			return 0, fmt.Errorf("negative weight %d for %q", w, textcut.Cut(k.Str(), 80))
 		}
 		total += uint64(w)
 		if total > 1<<62 {
-			return vm.Value{}, errors.New("weights too large")
+			return 0, errors.New("weights too large")
 		}
 	}
 	if total == 0 {
-		return vm.Value{}, errors.New("weights sum to 0")
+		return 0, errors.New("weights sum to 0")
 	}
+	return total, nil
+}
+
+// pickPoint is pickWeighted without the fuel.
+func pickPoint(split vm.Map, point uint64) (vm.Value, error) {
+	total, err := splitTotal(split)
+	if err != nil {
+		return vm.Value{}, err
+	}
+	keys, weights := split.Keys(), split.Values()
 	r := point % total
 	var buf [16]int
 	for _, i := range ascending(keys, buf[:0]) {
@@ -263,6 +274,68 @@ func ascending(keys []vm.Value, buf []int) []int {
 	return idx
 }
 
+// fallbackProblem is why a fallback's triggers, retries or backoff are
+// not one's: no trigger, a negative count or duration.
+func fallbackProblem(on, retries, backoff vm.Value) error {
+	switch {
+	case on.Len() == 0:
+		return errors.New("no triggers: a fallback with on: [] never runs")
+	case retries.Int() < 0:
+		return fmt.Errorf("negative retries %d", retries.Int())
+	case backoff.Int() < 0:
+		return fmt.Errorf("negative backoff %s", backoff)
+	}
+	return nil
+}
+
+// DecisionProblem is why the Decision record d breaks a rule that the
+// builtins keep for what they are given (to, weighted, fallback), naming
+// the field: a target that is not one the router takes (its target when
+// not empty: a denial's, or a split's without a draw, may be; a split's;
+// a fallback's), a split's weights (negative, too large, summing to 0),
+// a fallback's triggers (none), retries or backoff (negative); "" when d
+// keeps them all, as every decision the builtins build does. A Decision
+// record literal builds one that no builtin checked: a host checks the
+// decisions of a program that builds Decision records of its own
+// (vm.Program.MakesRecords).
+func DecisionProblem(d vm.Value) string {
+	s := d.Record()
+	if len(s) != lay.decision.n {
+		return ""
+	}
+	if t := s[lay.decision.target]; t.Len() > 0 {
+		if err := checkTarget(t); err != nil {
+			return err.Error() // target "x y": …
+		}
+	}
+	if split := s[lay.decision.split]; split.Kind() == vm.KindMap && split.Len() > 0 {
+		for _, k := range split.Map().Keys() {
+			if err := checkTarget(k); err != nil {
+				return "split: " + err.Error()
+			}
+		}
+		if _, err := splitTotal(split.Map()); err != nil {
+			return "split: " + err.Error()
+		}
+	}
+	if fbs := s[lay.decision.fallbacks]; fbs.Kind() == vm.KindList {
+		for i, fb := range fbs.List() {
+			r := fb.Record()
+			if len(r) != lay.fallback.n {
+				continue
+			}
+			err := checkTarget(r[lay.fallback.target])
+			if err == nil {
+				err = fallbackProblem(r[lay.fallback.on], r[lay.fallback.retries], r[lay.fallback.backoff])
+			}
+			if err != nil {
+				return fmt.Sprintf("fallbacks[%d]: %v", i, err)
+			}
+		}
+	}
+	return ""
+}
+
 // decFallback appends Fallback{target, on, retries, backoff}.
 func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	target, on, retries, backoff := a[1], a[2], a[3], a[4]
@@ -271,18 +344,15 @@ func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	}
 	if on.IsNil() {
 		on = anyError
-	} else if on.Len() == 0 {
-		return vm.Value{}, errors.New("no triggers: a fallback with on: [] never runs")
 	}
 	if retries.IsNil() {
 		retries = vm.Int(0)
-	} else if retries.Int() < 0 {
-		return vm.Value{}, fmt.Errorf("negative retries %d", retries.Int())
 	}
 	if backoff.IsNil() {
 		backoff = vm.Duration(0)
-	} else if backoff.Int() < 0 {
-		return vm.Value{}, fmt.Errorf("negative backoff %s", backoff)
+	}
+	if err := fallbackProblem(on, retries, backoff); err != nil {
+		return vm.Value{}, err
 	}
 	s, err := refine(c, a[0])
 	if err != nil {
