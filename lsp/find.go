@@ -63,15 +63,23 @@ func (sn *snapshot) targetAt(fn *lang.FileNode, p lang.Pos) target {
 			}
 		}
 	case *lang.FieldType:
-		// A field in a declared record type: find the record through the
-		// enclosing type declaration.
+		// A field in a written record type: find its record from the type
+		// of the enclosing type declaration or parameter, down the fields
+		// that hold it.
 		for i := len(t.path) - 3; i >= 0; i-- {
-			if td, ok := t.path[i].(*lang.TypeDecl); ok {
-				if o := info.Defs[td.Name]; o != nil {
-					t.record = findRecord(o.Type, id.Name)
-				}
-				break
+			var o *lang.Object
+			switch n := t.path[i].(type) {
+			case *lang.TypeDecl:
+				o = info.Defs[n.Name]
+			case *lang.Param:
+				o = info.Defs[n.Name]
+			default:
+				continue
 			}
+			if o != nil {
+				t.record = recordAlong(o.Type, t.path[i+1:len(t.path)-2])
+			}
+			break
 		}
 	case *lang.Arg:
 		if parent.Name == id && len(t.path) >= 3 {
@@ -115,26 +123,47 @@ func paramObject(info *lang.Info, call *lang.Call, name string) *lang.Object {
 	return nil
 }
 
-// findRecord finds, within t, a record type with a field called name.
-func findRecord(t lang.Type, name string) *lang.Record {
-	switch t := t.(type) {
-	case *lang.Record:
-		if t.FieldIndex(name) >= 0 {
-			return t
+// recordAlong follows, from t, the fields that path's field types name
+// (the nodes between a declaration and the field type of the name, outer
+// first) and returns the record type that holds the last of them. The
+// record may be an element of a list, a map or an optional, as written.
+// A search by name from t took the first record with such a field, which
+// in {inner: {id: int}, id: string} made the inner id the outer one.
+func recordAlong(t lang.Type, path []lang.Node) *lang.Record {
+	for _, n := range path {
+		ft, ok := n.(*lang.FieldType)
+		if !ok {
+			continue
 		}
-		for _, f := range t.Fields {
-			if r := findRecord(f.Type, name); r != nil {
-				return r
-			}
+		r := recordIn(t)
+		if r == nil {
+			return nil
 		}
-	case *lang.List:
-		return findRecord(t.Elem, name)
-	case *lang.Map:
-		return findRecord(t.Elem, name)
-	case *lang.Optional:
-		return findRecord(t.Elem, name)
+		i := r.FieldIndex(ft.Name.Name)
+		if i < 0 {
+			return nil
+		}
+		t = r.Fields[i].Type
 	}
-	return nil
+	return recordIn(t)
+}
+
+// recordIn is the record type t is, or holds as its element.
+func recordIn(t lang.Type) *lang.Record {
+	for {
+		switch u := t.(type) {
+		case *lang.Record:
+			return u
+		case *lang.List:
+			t = u.Elem
+		case *lang.Map:
+			t = u.Elem
+		case *lang.Optional:
+			t = u.Elem
+		default:
+			return nil
+		}
+	}
 }
 
 // declFile returns the parsed file that declares obj, or nil for objects
