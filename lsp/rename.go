@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/sourcegraph/jsonrpc2"
@@ -113,8 +114,9 @@ func writable(path string) bool {
 // workspace (an import's alias in its file). It refuses (with the reason)
 // standard-library names, module names that are no alias, route, fields,
 // declarations outside the workspace or in read-only files, overrides in
-// either direction, invalid names, and names that would change what
-// another identifier refers to.
+// either direction, invalid names, names that would change what another
+// identifier refers to, and renames that a file's syntax errors may make
+// incomplete.
 func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.WorkspaceEdit, error) {
 	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
 	if fn == nil {
@@ -133,6 +135,9 @@ func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.Wo
 	}
 	refs := s.findRefs(sn, t.obj, true)
 	if err := s.checkCapture(sn, t.obj, name, refs); err != nil {
+		return nil, err
+	}
+	if err := s.checkUnparsed(sn, t.obj); err != nil {
 		return nil, err
 	}
 	edit := &protocol.WorkspaceEdit{Changes: map[protocol.DocumentUri][]protocol.TextEdit{}}
@@ -242,4 +247,90 @@ func extendsPkg(pkg, parent *lang.Package) bool {
 		}
 	}
 	return false
+}
+
+// checkUnparsed refuses a rename when a file that the search read does
+// not parse and names the target where no parsed identifier is (the code
+// that did not parse may use it): the rename would leave that use behind,
+// to fail once the file parses again. Only the declaring file matters for
+// a local or an import's name; comments and strings do not count.
+func (s *Server) checkUnparsed(sn *snapshot, o *lang.Object) error {
+	var only string
+	if fileLocal(o) {
+		if f := declFile(o); f != nil {
+			only = filepath.Clean(f.File.Name)
+		}
+	}
+	policies := []string{sn.policy}
+	if only == "" {
+		policies = append(policies, s.workspacePolicies()...)
+	}
+	done := map[string]bool{}
+	for _, policy := range policies {
+		psn := sn
+		if policy != sn.policy {
+			psn = s.snapshotFor(policy)
+		}
+		paths := make([]string, 0, len(psn.files))
+		for path := range psn.files {
+			paths = append(paths, path)
+		}
+		sort.Strings(paths)
+		for _, path := range paths {
+			if done[path] || (only != "" && path != only) || !psn.syntaxErrors(path) {
+				continue
+			}
+			done[path] = true
+			fn := psn.files[path]
+			if at := unparsedUse(fn, o.Name); at.IsValid() {
+				return refuse("%s does not parse, and %s at %s may be a use of %s that renaming would miss: fix the syntax errors first",
+					path, o.Name, fn.File.Position(at), o.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// unparsedUse returns the offset of the first identifier name in fn's text
+// (strings and comments aside) that is not an identifier of the parse, or
+// lang.NoPos.
+func unparsedUse(fn *lang.FileNode, name string) lang.Pos {
+	parsed := map[lang.Pos]bool{}
+	lang.Inspect(fn, func(n lang.Node) bool {
+		if id, ok := n.(*lang.Ident); ok {
+			parsed[id.Sp.Start] = true
+		}
+		return true
+	})
+	src := fn.File.Src
+	for i := 0; i < len(src); {
+		switch c := src[i]; {
+		case c == '#': // a comment, to the end of the line
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+		case c == '"': // a string, to its closing quote or the end of the line
+			for i++; i < len(src) && src[i] != '"' && src[i] != '\n'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+			i++
+		case '0' <= c && c <= '9': // a number, with the letters of its unit
+			for i < len(src) && (isIdentByte(src[i]) || src[i] == '.') {
+				i++
+			}
+		case isIdentByte(c):
+			start := i
+			for i < len(src) && isIdentByte(src[i]) {
+				i++
+			}
+			if string(src[start:i]) == name && !parsed[lang.Pos(start)] {
+				return lang.Pos(start)
+			}
+		default:
+			i++
+		}
+	}
+	return lang.NoPos
 }

@@ -1,0 +1,52 @@
+package lsp_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/lsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// A rename is refused when a file it searched does not parse and names
+// the target where the parse has no identifier: the code that did not
+// parse may use it, and the rename would leave that use behind (it was
+// made without it). A syntax error elsewhere does not stop a rename.
+func TestRenameRefusedWhenUnparsed(t *testing.T) {
+	for _, tc := range []struct {
+		name, p, q string
+		refused    string // the file named by the refusal, or "" when renamed
+		edits      int
+	}{
+		{"own file", "package p\n\nconst lim = 3\n\nfn g() -> int = lim + (\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(lim)\n",
+			"package q\n\nimport \"p\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(p.lim)\n", "p.rpl:5", 0},
+		{"importer", "package p\n\nconst lim = 3\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(lim)\n",
+			"package q\n\nimport \"p\"\n\nfn route(r: Request) -> Decision {\n  let x = [p.lim,\n  to(\"a:b\")\n}\n", "q.rpl:6", 0},
+		{"elsewhere", "package p\n\nconst lim = 3 # lim\n\nfn g() -> string = \"lim\" + (\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(lim)\n",
+			"package q\n\nimport \"p\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(p.lim)\n", "", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "p.rpl"), tc.p)
+			write(t, filepath.Join(dir, "q.rpl"), tc.q)
+			c := newClient(t, dir, lsp.Options{})
+			u := c.open("p.rpl")
+			var edit protocol.WorkspaceEdit
+			err := c.call("textDocument/rename", map[string]any{"textDocument": map[string]any{"uri": u}, "position": pos(2, 7), "newName": "cap"}, &edit)
+			if tc.refused != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.refused) || !strings.Contains(err.Error(), "does not parse") {
+					t.Fatalf("rename: %v, %+v; want it refused for %s", err, edit, tc.refused)
+				}
+				return
+			}
+			n := 0
+			for _, es := range edit.Changes {
+				n += len(es)
+			}
+			if err != nil || n != tc.edits {
+				t.Fatalf("rename: %v, %+v; want %d edits", err, edit, tc.edits)
+			}
+		})
+	}
+}
