@@ -66,7 +66,7 @@ func (s *Server) flush() {
 	sort.Strings(due)
 	sort.Strings(gone)
 	for _, p := range gone {
-		s.clear(s.uriOf(p))
+		s.clear(s.pubURI(p, true))
 	}
 	checked := map[string]*snapshot{}
 	for _, policy := range due {
@@ -168,9 +168,31 @@ func (s *Server) publish(sn *snapshot, dup *lang.Diagnostic) {
 	sort.Strings(paths)
 	for _, p := range paths {
 		s.notify(string(protocol.ServerTextDocumentPublishDiagnostics), protocol.PublishDiagnosticsParams{
-			URI: s.uriOf(p), Version: versions[p], Diagnostics: byFile[p],
+			URI: s.pubURI(p, len(byFile[p]) == 0 && !slices.Contains(now, p)), Version: versions[p], Diagnostics: byFile[p],
 		})
 	}
+}
+
+// pubURI is the URI to publish the diagnostics of path under: its open
+// document's, else the one they were last published under (a document
+// since closed, whose URI may be no file URI: an untitled buffer's), else
+// its file URI. It is recorded for the next time, or forgotten when the
+// diagnostics are cleared.
+func (s *Server) pubURI(path string, clearing bool) protocol.DocumentUri {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	uri, ok := s.pubURIs[path]
+	if d := s.docs[path]; d != nil {
+		uri = d.uri
+	} else if !ok {
+		uri = pathToURI(path)
+	}
+	if clearing {
+		delete(s.pubURIs, path)
+	} else {
+		s.pubURIs[path] = uri
+	}
+	return uri
 }
 
 // clear publishes an empty list for uri.

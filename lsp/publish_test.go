@@ -208,3 +208,28 @@ func TestDeletedFolderChecksImporters(t *testing.T) {
 		break
 	}
 }
+
+// Closing a document clears its diagnostics under the URI the client
+// opened it with: an untitled buffer's were cleared under a file URI made
+// from its path, which the client never knew, and stayed in its problems
+// list.
+func TestClosedUntitledClears(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "q.rpl"), "package q\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")
+	c := newClient(t, dir, lsp.Options{})
+	const u = "untitled:Untitled-1"
+	c.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{
+		"uri": u, "languageId": "rpl", "version": 1, "text": "package p\n\nfn route(r: Request) -> Decision = to(nope)\n"}})
+	if ds := c.waitDiags(u, 1); !hasMessage("nope")(ds) {
+		t.Fatalf("untitled buffer's diagnostics %+v", ds)
+	}
+	c.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": u}})
+	// The clearing is published before any later document's diagnostics.
+	c.waitDiags(c.open("q.rpl"), 1)
+	c.mu.Lock()
+	left := c.diags[u].Diagnostics
+	c.mu.Unlock()
+	if len(left) != 0 {
+		t.Errorf("diagnostics of the closed untitled buffer %+v, want none", left)
+	}
+}

@@ -56,17 +56,18 @@ type Server struct {
 	fileLoads loadsCache // what the workspace's files import, for imported
 
 	mu        sync.Mutex
-	gen       uint64               // generation of the overlay; bumped by every change
-	docs      map[string]*document // open documents by path
-	folders   []string             // workspace folders
-	snaps     map[string]*snapshot // newest snapshot per policy
-	good      map[string]*snapshot // per file: the newest snapshot in which it parsed
-	dirty     map[string]bool      // policies whose diagnostics are due
-	published map[string][]string  // per policy: the paths published last time
-	onDisk    map[string]bool      // files changed on disk since the last flush
-	edited    map[string]bool      // files changed (edited, opened, closed, on disk) since the last flush
-	loads     map[string][]string  // per edited file: what its imports and extends named at the last flush
-	refolded  map[string]bool      // workspace folders added or removed since the last flush
+	gen       uint64                          // generation of the overlay; bumped by every change
+	docs      map[string]*document            // open documents by path
+	folders   []string                        // workspace folders
+	snaps     map[string]*snapshot            // newest snapshot per policy
+	good      map[string]*snapshot            // per file: the newest snapshot in which it parsed
+	dirty     map[string]bool                 // policies whose diagnostics are due
+	published map[string][]string             // per policy: the paths published last time
+	pubURIs   map[string]protocol.DocumentUri // per path with diagnostics shown: the URI they were published under
+	onDisk    map[string]bool                 // files changed on disk since the last flush
+	edited    map[string]bool                 // files changed (edited, opened, closed, on disk) since the last flush
+	loads     map[string][]string             // per edited file: what its imports and extends named at the last flush
+	refolded  map[string]bool                 // workspace folders added or removed since the last flush
 	timer     *time.Timer
 	shutdown  bool // the client requested shutdown
 	exited    bool // the client sent exit
@@ -76,7 +77,7 @@ type Server struct {
 // New makes a server.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
-		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{},
+		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{}, pubURIs: map[string]protocol.DocumentUri{},
 		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}, refolded: map[string]bool{}}
 	w := opts.Log
 	if w == nil {
