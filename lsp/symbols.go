@@ -36,14 +36,14 @@ func fileSymbols(fn *lang.FileNode) []protocol.DocumentSymbol {
 		out = append(out, sym(fn.Package.Name.Name, protocol.SymbolKindPackage, "package", fn.Package.Sp, fn.Package.Name.Sp))
 	}
 	for _, imp := range fn.Imports {
-		name := imp.Path.Value
+		name := litName(imp.Path)
 		if imp.Alias != nil {
 			name += " as " + imp.Alias.Name
 		}
 		out = append(out, sym(name, protocol.SymbolKindModule, "import", imp.Sp, imp.Path.Sp))
 	}
 	if fn.Extends != nil {
-		out = append(out, sym(fn.Extends.Path.Value, protocol.SymbolKindModule, "extends", fn.Extends.Sp, fn.Extends.Path.Sp))
+		out = append(out, sym(litName(fn.Extends.Path), protocol.SymbolKindModule, "extends", fn.Extends.Sp, fn.Extends.Path.Sp))
 	}
 	for _, d := range fn.Decls {
 		switch d := d.(type) {
@@ -71,10 +71,24 @@ func fileSymbols(fn *lang.FileNode) []protocol.DocumentSymbol {
 			}
 			out = append(out, ds)
 		case *lang.TestDecl:
-			out = append(out, sym(d.Name.Value, protocol.SymbolKindMethod, "test", d.Sp, d.Name.Sp))
+			out = append(out, sym(litName(d.Name), protocol.SymbolKindMethod, "test", d.Sp, d.Name.Sp))
 		}
 	}
 	return out
+}
+
+// litName names a symbol after a string: its value, or the literal as
+// written when that is empty (import "", test ""), since a client refuses
+// a symbol without a name, and with it the whole outline (VS Code: "name
+// must not be falsy").
+func litName(lit *lang.BasicLit) string {
+	switch {
+	case lit.Value != "":
+		return lit.Value
+	case lit.Raw != "":
+		return lit.Raw
+	}
+	return `""`
 }
 
 type spanNode lang.Span

@@ -1,0 +1,39 @@
+package lsp_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/rpl-lang/rpl/lsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// Every symbol has a name, as clients require (VS Code refuses a nameless
+// one, and with it the whole outline): an import being typed, `import ""`
+// once the editor closed the quote, and a test named "" were symbols named
+// "".
+func TestSymbolsNeverNameless(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\nextends \"\"\n\nimport \"\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n\ntest \"\" {\n  expect true\n}\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	var syms []protocol.DocumentSymbol
+	c.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": u}}, &syms)
+	var names []string
+	for _, s := range syms {
+		names = append(names, s.Name)
+		if s.Name == "" {
+			t.Errorf("document symbol without a name: %+v", s)
+		}
+	}
+	if len(syms) != 5 {
+		t.Errorf("document symbols %q, want 5", names)
+	}
+	var ws []protocol.SymbolInformation
+	c.call("workspace/symbol", map[string]any{"query": ""}, &ws)
+	for _, s := range ws {
+		if s.Name == "" {
+			t.Errorf("workspace symbol without a name: %+v", s)
+		}
+	}
+}
