@@ -76,7 +76,8 @@ func (s *Server) executeCommand(_ *glsp.Context, p *protocol.ExecuteCommandParam
 	var err error
 	switch p.Command {
 	case CommandRunTest:
-		if arg(0) == "" || arg(1) == "" {
+		// A test may be named "": the name must be there, as a string.
+		if _, named := argAt(p.Arguments, 1).(string); arg(0) == "" || !named {
 			return nil, refuse("%s takes a document URI and a test name", p.Command)
 		}
 		res, err = s.runTest(arg(0), arg(1))
@@ -104,6 +105,14 @@ func (s *Server) executeCommand(_ *glsp.Context, p *protocol.ExecuteCommandParam
 	s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: typ, Message: res.Summary})
 	s.notify(string(protocol.ServerWindowLogMessage), protocol.LogMessageParams{Type: protocol.MessageTypeLog, Message: res.Output})
 	return res, nil
+}
+
+// argAt is args[i], or nil past the end.
+func argAt(args []any, i int) any {
+	if i < len(args) {
+		return args[i]
+	}
+	return nil
 }
 
 // unsaved reports whether an open document differs from its file, for the
