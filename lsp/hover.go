@@ -63,7 +63,7 @@ func (s *Server) describe(sn *snapshot, o *lang.Object, path []lang.Node) string
 	var head, doc string
 	switch o.Kind {
 	case lang.ObjBuiltin:
-		return describeBuiltin(o, sn.resolvedBuiltin(path))
+		return describeBuiltin(o, sn.calledBuiltin(path))
 	case lang.ObjFunc:
 		ft, _ := o.Type.(*lang.Func)
 		head = funcSig(o.Name, ft)
@@ -156,6 +156,32 @@ func (sn *snapshot) resolvedBuiltin(path []lang.Node) *lang.Builtin {
 			}
 			return nil
 		}
+	}
+	return nil
+}
+
+// calledBuiltin returns the overload that the call of the identifier
+// ending path resolved to: nil when the identifier is not what the
+// innermost call around it calls (len in xs.map(len), an error being
+// typed, showed map's overload as len's).
+func (sn *snapshot) calledBuiltin(path []lang.Node) *lang.Builtin {
+	if len(path) == 0 {
+		return nil
+	}
+	id, _ := path[len(path)-1].(*lang.Ident)
+	for i := len(path) - 1; i >= 0; i-- {
+		c, ok := path[i].(*lang.CallExpr)
+		if !ok {
+			continue
+		}
+		fun := c.Fun
+		if sel, ok := fun.(*lang.SelectorExpr); ok {
+			fun = sel.Sel
+		}
+		if id == nil || fun != lang.Expr(id) {
+			return nil
+		}
+		return sn.resolvedBuiltin(path[:i+1])
 	}
 	return nil
 }
