@@ -68,6 +68,8 @@ type Server struct {
 	edited    map[string]bool                 // files changed (edited, opened, closed, on disk) since the last flush
 	loads     map[string][]string             // per edited file: what its imports and extends named at the last flush
 	refolded  map[string]bool                 // workspace folders added or removed since the last flush
+	walks     map[string]*folderWalk          // per workspace folder: its files, as workspaceFiles found them
+	walkGen   uint64                          // bumped when a kept walk may be out of date
 	timer     *time.Timer
 	shutdown  bool // the client requested shutdown
 	exited    bool // the client sent exit
@@ -78,7 +80,7 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
 		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{}, pubURIs: map[string]protocol.DocumentUri{},
-		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}, refolded: map[string]bool{}}
+		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}, refolded: map[string]bool{}, walks: map[string]*folderWalk{}}
 	w := opts.Log
 	if w == nil {
 		w = io.Discard

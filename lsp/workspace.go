@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rpl-lang/rpl/lang"
 	protocol "github.com/tliron/glsp/protocol_3_16"
@@ -282,6 +283,12 @@ func (s *Server) workspacePolicies() []string {
 // workspaceFiles lists the .rpl files of the workspace folders (hidden
 // files and directories, and node_modules, aside, as lang.WalkPolicyTree
 // leaves hidden ones) and the open documents.
+//
+// A folder's walk is kept for treeRecheck, as the trees of policy ids
+// are, unless the client reports a change on disk under it or the folders
+// change: every check of a policy without route (a library, a file being
+// started) lists the files, and a walk of a folder of 100,000 files (a
+// repository opened at its root) took 150 ms of each.
 func (s *Server) workspaceFiles() []string {
 	s.mu.Lock()
 	folders := append([]string(nil), s.folders...)
@@ -291,23 +298,61 @@ func (s *Server) workspaceFiles() []string {
 	}
 	s.mu.Unlock()
 	for _, dir := range folders {
-		_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
+		s.mu.Lock()
+		w, gen := s.walks[dir], s.walkGen
+		s.mu.Unlock()
+		if w == nil || time.Since(w.at) >= treeRecheck {
+			w = &folderWalk{files: walkFolder(dir), at: time.Now()}
+			s.mu.Lock()
+			if s.walks == nil {
+				s.walks = map[string]*folderWalk{}
 			}
-			if e.IsDir() {
-				if n := e.Name(); p != dir && (lang.Hidden(n) || n == "node_modules") {
-					return filepath.SkipDir
-				}
-				return nil
+			if s.walkGen == gen { // no change reported during the walk
+				s.walks[dir] = w
 			}
-			if strings.HasSuffix(p, ".rpl") && !lang.Hidden(e.Name()) {
-				out = append(out, filepath.Clean(p))
-			}
-			return nil
-		})
+			s.mu.Unlock()
+		}
+		out = append(out, w.files...)
 	}
 	return out
+}
+
+// folderWalk is the .rpl files of a workspace folder, found at a time.
+type folderWalk struct {
+	files []string
+	at    time.Time
+}
+
+// walkFolder lists the .rpl files under dir for workspaceFiles.
+func walkFolder(dir string) []string {
+	var out []string
+	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if e.IsDir() {
+			if n := e.Name(); p != dir && (lang.Hidden(n) || n == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(p, ".rpl") && !lang.Hidden(e.Name()) {
+			out = append(out, filepath.Clean(p))
+		}
+		return nil
+	})
+	return out
+}
+
+// forgetWalksLocked drops the kept walks of the folders that hold path, or
+// of every folder for "".
+func (s *Server) forgetWalksLocked(path string) {
+	s.walkGen++
+	for dir := range s.walks {
+		if _, ok := under(dir, path); ok || path == "" {
+			delete(s.walks, dir)
+		}
+	}
 }
 
 // imported reports whether a file of the workspace other than path's own
@@ -408,6 +453,7 @@ func (s *Server) changeFolders(added, removed []protocol.WorkspaceFolder) {
 		}
 	}
 	s.gen++
+	s.forgetWalksLocked("")
 	if len(s.docs) > 0 {
 		for p := range s.docs {
 			s.dirty[policyOf(p)] = true
@@ -496,6 +542,7 @@ func (s *Server) changedOnDiskLocked(paths []string) {
 	for _, path := range paths {
 		s.onDisk[path] = true
 		s.fileLoads.forget(path)
+		s.forgetWalksLocked(path)
 		if s.docs[path] != nil {
 			continue // the editor's buffer wins over the disk
 		}
