@@ -19,8 +19,8 @@ import (
 // declarations, imports, builtins, enum members; the test file's
 // declarations in the test file only, as the policy does not see them),
 // the type names and the keywords; in the path of an import or extends,
-// the standard modules and the workspace's files. Items carry their
-// signature or type and their doc.
+// the standard modules and the workspace's files; in other strings and in
+// comments, nothing. Items carry their signature or type and their doc.
 func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any, error) {
 	path := uriToPath(p.TextDocument.URI)
 	cur := s.text(path)
@@ -44,6 +44,11 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 		for _, m := range s.modulePaths(path, kw == "import") {
 			c.modulePath(m.path, m.detail, typed, r)
 		}
+		return &protocol.CompletionList{Items: c.items}, nil
+	}
+	if inCommentOrString(src, pos) {
+		// Prose: "." ends a sentence there, and a list that opened on it
+		// would take the Enter that ends the line.
 		return &protocol.CompletionList{Items: c.items}, nil
 	}
 	if w > 0 && src[w-1] == '.' {
@@ -89,6 +94,24 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	}
 	c.scopeNames(sn, fn, old)
 	return &protocol.CompletionList{Items: c.items}, nil
+}
+
+// inCommentOrString reports whether the offset p is inside a comment or
+// a string literal (both end at the end of their line) other than an
+// import's path.
+func inCommentOrString(src []byte, p int) bool {
+	inString := false
+	for i := bytes.LastIndexByte(src[:p], '\n') + 1; i < p; i++ {
+		switch {
+		case inString && src[i] == '\\':
+			i++
+		case src[i] == '"':
+			inString = !inString
+		case !inString && src[i] == '#':
+			return true
+		}
+	}
+	return inString
 }
 
 // importPathRE matches a line up to a cursor inside the path of an import

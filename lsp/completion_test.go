@@ -215,3 +215,33 @@ test "t" {
 		t.Errorf("signature help in target( in the policy shows the test file's: %s", sig)
 	}
 }
+
+// Completion offers nothing in a comment or a string, where "." ends a
+// sentence: the members of r opened on "# see r." (a trigger character)
+// and the Enter ending the line took one of them.
+func TestCompletionNotInProse(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), policySrc)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{
+		{`  # see r.`, false},
+		{`  let a = "r.`, false},
+		{`  let a = "x\" r.`, false},
+		{`  let a = "#" + r.`, true},
+		{`  let a = r.tenant.tier # about r.`, false},
+		{`  let a = r.`, true},
+	} {
+		v := c.change(u, strings.Replace(policySrc, "  to(", tc.line+"\n  to(", 1))
+		c.waitDiags(u, v)
+		var list protocol.CompletionList
+		c.call("textDocument/completion", docPos(u, pos(4, len(tc.line))), &list)
+		if got := len(list.Items) > 0; got != tc.want {
+			t.Errorf("%q: %d items, want items %v", tc.line, len(list.Items), tc.want)
+		}
+	}
+}
