@@ -32,7 +32,7 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	fn := sn.fileNode(path)
 	var old lang.Pos
 	if fn != nil {
-		old = mapPos(fn.File.Src, cur.Src, lang.Pos(pos))
+		old = mapScopePos(fn.File.Src, cur.Src, lang.Pos(pos))
 	}
 	src := cur.Src
 	w := wordBefore(src, pos)
@@ -59,7 +59,7 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 				c.members(t)
 			}
 		case len(names) > 0:
-			r, ok := s.resolveChain(sn, fn, mapPos(fileSrc(fn), src, lang.Pos(start)), names)
+			r, ok := s.resolveChain(sn, fn, mapScopePos(fileSrc(fn), src, lang.Pos(start)), names)
 			if ok {
 				c.resolvedMembers(sn, r)
 			}

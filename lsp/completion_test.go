@@ -245,3 +245,37 @@ func TestCompletionNotInProse(t *testing.T) {
 		}
 	}
 }
+
+// Completion while the file is broken in one place and a line is typed in
+// another: the cursor maps to the last good check by lines. It mapped to
+// the first difference, a line above the function, where its locals are
+// not in scope: "d." offered nothing.
+func TestCompletionBrokenElsewhere(t *testing.T) {
+	dir := t.TempDir()
+	good := "package p\n\nconst a = 1\n\nfn route(r: Request) -> Decision {\n  let d = to(\"a:b\")\n  let n = 1\n  d\n}\n"
+	write(t, filepath.Join(dir, "p.rpl"), good)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	broken := strings.Replace(good, "const a = 1", "const a = (1", 1)
+	c.waitDiags(u, c.change(u, broken))
+	for _, tc := range []struct {
+		from, to string
+		at       protocol.Position
+		want     string
+	}{
+		{"  d\n", "  d.\n", pos(7, 4), "fallback"},                        // a changed line
+		{"  let n = 1\n", "  let n = 1\n  d.ta\n", pos(7, 4), "fallback"}, // an inserted line
+	} {
+		c.waitDiags(u, c.change(u, strings.Replace(broken, tc.from, tc.to, 1)))
+		var list protocol.CompletionList
+		c.call("textDocument/completion", docPos(u, tc.at), &list)
+		found := false
+		for _, it := range list.Items {
+			found = found || it.Label == tc.want
+		}
+		if !found {
+			t.Errorf("%q: completion %d items, want %s among them", tc.to, len(list.Items), tc.want)
+		}
+	}
+}

@@ -1,8 +1,11 @@
 package lsp
 
 import (
+	"bytes"
 	"slices"
+	"sort"
 
+	"github.com/rpl-lang/rpl/internal/linediff"
 	"github.com/rpl-lang/rpl/lang"
 )
 
@@ -13,9 +16,23 @@ import (
 
 // mapPos maps an offset of the current text cur to the text old that a
 // snapshot checked: offsets before the first difference stay, offsets after
-// the last difference shift by the change in length, offsets inside the
-// changed region go to its start.
-func mapPos(old, cur []byte, p lang.Pos) lang.Pos {
+// the last difference shift by the change in length. An offset between
+// them (the texts differ in more than one place: the file broken in one
+// place while a line is typed in another) maps by lines where its line
+// and the text before it on the line are old's too (mapByLines), else to
+// the first difference. Use it for what must be at the same place in old
+// (the expression ending there); mapScopePos for a place in the same
+// scope.
+func mapPos(old, cur []byte, p lang.Pos) lang.Pos { return mapPosIn(old, cur, p, false) }
+
+// mapScopePos is mapPos for a scope lookup: an offset on a line that is
+// new, or that differs from old before the offset, goes to the end of the
+// last line before it that old has too, whose scope is the cursor's. The
+// first difference may be far above, outside the function: "d." on a
+// line found no d when a line above did not parse.
+func mapScopePos(old, cur []byte, p lang.Pos) lang.Pos { return mapPosIn(old, cur, p, true) }
+
+func mapPosIn(old, cur []byte, p lang.Pos, scope bool) lang.Pos {
 	n := min(len(old), len(cur))
 	pre := 0
 	for pre < n && old[pre] == cur[pre] {
@@ -31,7 +48,70 @@ func mapPos(old, cur []byte, p lang.Pos) lang.Pos {
 	if int(p) >= len(cur)-suf {
 		return p - lang.Pos(len(cur)-len(old))
 	}
+	if q, ok := mapByLines(old, cur, int(p), scope); ok {
+		return lang.Pos(q)
+	}
 	return lang.Pos(pre)
+}
+
+// mapByLines maps the offset p of cur to old through the lines that a
+// shortest line edit script from old to cur keeps: on a kept line, to the
+// same column; on a changed line, to the same column of the changed old
+// line in its place while both lines agree up to it; else, for a scope,
+// to the end of the last kept line before it.
+func mapByLines(old, cur []byte, p int, scope bool) (int, bool) {
+	a, b := lineSpans(old), lineSpans(cur)
+	kept, ok := linediff.Common(len(a), len(b), func(i, j int) bool {
+		return bytes.Equal(old[a[i][0]:a[i][1]], cur[b[j][0]:b[j][1]])
+	}, maxFormatEdits)
+	if !ok {
+		return 0, false
+	}
+	l := sort.Search(len(b), func(j int) bool { return b[j][0] > p }) - 1
+	col := p - b[l][0]
+	i0, j0, i1 := -1, -1, len(a) // the kept lines around l
+	for _, k := range kept {
+		if k[1] == l {
+			return a[k[0]][0] + min(col, a[k[0]][1]-a[k[0]][0]), true
+		}
+		if k[1] > l {
+			i1 = k[0]
+			break
+		}
+		i0, j0 = k[0], k[1]
+	}
+	if i := i0 + (l - j0); i < i1 {
+		o, c := old[a[i][0]:a[i][1]], cur[b[l][0]:b[l][1]]
+		n := 0
+		for n < len(o) && n < len(c) && o[n] == c[n] {
+			n++
+		}
+		if col <= n {
+			return a[i][0] + col, true
+		}
+	}
+	if !scope || i0 < 0 {
+		return 0, false
+	}
+	return a[i0][1], true
+}
+
+// lineSpans splits src into lines after each "\n": the span of each
+// line's text, without its line end.
+func lineSpans(src []byte) [][2]int {
+	var out [][2]int
+	for start := 0; ; {
+		n := bytes.IndexByte(src[start:], '\n')
+		if n < 0 {
+			return append(out, [2]int{start, len(src)})
+		}
+		end := start + n
+		if end > start && src[end-1] == '\r' {
+			end--
+		}
+		out = append(out, [2]int{start, end})
+		start += n + 1
+	}
 }
 
 func isIdentByte(c byte) bool {

@@ -184,7 +184,7 @@ func (s *Server) calleeSigs(sn *snapshot, fn *lang.FileNode, src []byte, open in
 	if len(names) == 0 {
 		return nil
 	}
-	old := mapPos(fileSrc(fn), src, lang.Pos(start))
+	old := mapScopePos(fileSrc(fn), src, lang.Pos(start))
 	name := names[len(names)-1]
 
 	var sigs []sig
