@@ -121,8 +121,11 @@ func srcOf(f *lang.File, n lang.Node) string {
 	return string(f.Src[sp.Start:sp.End])
 }
 
-// workspaceSymbol finds top-level declarations by name (a case-insensitive
-// substring) in every policy of the workspace folders.
+// workspaceSymbol finds top-level declarations by name in every policy of
+// the workspace folders: the names holding the query's characters in
+// order, ignoring case (lp finds long_prompt), as clients filter the list
+// themselves (VS Code, fuzzily: a substring match left out what it would
+// have shown).
 func (s *Server) workspaceSymbol(_ *glsp.Context, p *protocol.WorkspaceSymbolParams) ([]protocol.SymbolInformation, error) {
 	q := strings.ToLower(p.Query)
 	out := []protocol.SymbolInformation{}
@@ -139,7 +142,7 @@ func (s *Server) workspaceSymbol(_ *glsp.Context, p *protocol.WorkspaceSymbolPar
 			}
 			fn, _ := lang.Parse(path, f.Src)
 			for _, ds := range fileSymbols(fn) {
-				if ds.Kind == protocol.SymbolKindModule || !strings.Contains(strings.ToLower(ds.Name), q) {
+				if ds.Kind == protocol.SymbolKindModule || !subsequence(strings.ToLower(ds.Name), q) {
 					continue
 				}
 				container := ""
@@ -152,4 +155,16 @@ func (s *Server) workspaceSymbol(_ *glsp.Context, p *protocol.WorkspaceSymbolPar
 		}
 	}
 	return out, nil
+}
+
+// subsequence reports whether q's characters occur in s in order.
+func subsequence(s, q string) bool {
+	for _, r := range q {
+		i := strings.IndexRune(s, r)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(string(r)):]
+	}
+	return true
 }

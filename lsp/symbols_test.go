@@ -2,6 +2,7 @@ package lsp_test
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/rpl-lang/rpl/lsp"
@@ -34,6 +35,26 @@ func TestSymbolsNeverNameless(t *testing.T) {
 	for _, s := range ws {
 		if s.Name == "" {
 			t.Errorf("workspace symbol without a name: %+v", s)
+		}
+	}
+}
+
+// Workspace symbols match the query's characters in order, as clients
+// filter (VS Code fuzzily): "lp" finds long_prompt, which a substring
+// match left out.
+func TestWorkspaceSymbolsFuzzy(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\nfn long_prompt(r: Request) -> bool = true\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")
+	c := newClient(t, dir, lsp.Options{})
+	for q, want := range map[string][]string{"lp": {"long_prompt"}, "LONG": {"long_prompt"}, "rte": {"route"}, "pl": nil} {
+		var ws []protocol.SymbolInformation
+		c.call("workspace/symbol", map[string]any{"query": q}, &ws)
+		var got []string
+		for _, s := range ws {
+			got = append(got, s.Name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("query %q: %v, want %v", q, got, want)
 		}
 	}
 }
