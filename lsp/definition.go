@@ -34,6 +34,9 @@ func (s *Server) definition(_ *glsp.Context, p *protocol.DefinitionParams) (any,
 					return nil, nil
 				}
 				target := resolveImport(filepath.Dir(fn.File.Name), lit.Value)
+				if s.doc(pathToURI(target)) == nil && !onDisk(target) {
+					return nil, nil // a file to create, not to open (the diagnostic says so)
+				}
 				return []protocol.Location{{URI: s.uriOf(target)}}, nil
 			}
 		}
