@@ -316,8 +316,8 @@ func unparsedUse(fn *lang.FileNode, name string) lang.Pos {
 				}
 			}
 			i++
-		case '0' <= c && c <= '9': // a number, with the letters of its unit
-			for i < len(src) && (isIdentByte(src[i]) || src[i] == '.') {
+		case '0' <= c && c <= '9': // a number, with the letters of its unit (µs too)
+			for i < len(src) && (isIdentByte(src[i]) || src[i] == '.' || src[i] >= 0x80) {
 				i++
 			}
 		case isIdentByte(c):

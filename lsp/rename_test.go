@@ -23,7 +23,7 @@ func TestRenameRefusedWhenUnparsed(t *testing.T) {
 			"package q\n\nimport \"p\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(p.lim)\n", "p.rpl:5", 0},
 		{"importer", "package p\n\nconst lim = 3\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(lim)\n",
 			"package q\n\nimport \"p\"\n\nfn route(r: Request) -> Decision {\n  let x = [p.lim,\n  to(\"a:b\")\n}\n", "q.rpl:6", 0},
-		{"elsewhere", "package p\n\nconst lim = 3 # lim\n\nfn g() -> string = \"lim\" + (\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(lim)\n",
+		{"elsewhere", "package p\n\nconst lim = 3 # lim\n\nfn g() -> string = \"lim\" + string(5µlim) + (\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(lim)\n",
 			"package q\n\nimport \"p\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(p.lim)\n", "", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
