@@ -253,7 +253,8 @@ func extendsPkg(pkg, parent *lang.Package) bool {
 // not parse and names the target where no parsed identifier is (the code
 // that did not parse may use it): the rename would leave that use behind,
 // to fail once the file parses again. Only the declaring file matters for
-// a local or an import's name; comments and strings do not count.
+// a local or an import's name, and only the policies that load the
+// declaring file for another; comments and strings do not count.
 func (s *Server) checkUnparsed(sn *snapshot, o *lang.Object) error {
 	var only string
 	if fileLocal(o) {
@@ -270,6 +271,9 @@ func (s *Server) checkUnparsed(sn *snapshot, o *lang.Object) error {
 		psn := sn
 		if policy != sn.policy {
 			psn = s.snapshotFor(policy)
+		}
+		if !loadsPackage(psn, o.Pkg) {
+			continue // its names are its own: it does not load the target's
 		}
 		paths := make([]string, 0, len(psn.files))
 		for path := range psn.files {
@@ -289,6 +293,20 @@ func (s *Server) checkUnparsed(sn *snapshot, o *lang.Object) error {
 		}
 	}
 	return nil
+}
+
+// loadsPackage reports whether sn's check loaded pkg (its policy, or a
+// module it imports or extends).
+func loadsPackage(sn *snapshot, pkg *lang.Package) bool {
+	if sn.prog == nil || pkg == nil {
+		return false
+	}
+	for _, p := range sn.prog.Packages {
+		if filepath.Clean(p.Path) == filepath.Clean(pkg.Path) {
+			return true
+		}
+	}
+	return false
 }
 
 // unparsedUse returns the offset of the first identifier name in fn's text

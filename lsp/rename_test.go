@@ -12,7 +12,8 @@ import (
 // A rename is refused when a file it searched does not parse and names
 // the target where the parse has no identifier: the code that did not
 // parse may use it, and the rename would leave that use behind (it was
-// made without it). A syntax error elsewhere does not stop a rename.
+// made without it). A syntax error elsewhere, or in a policy that does
+// not load the target's file, does not stop a rename.
 func TestRenameRefusedWhenUnparsed(t *testing.T) {
 	for _, tc := range []struct {
 		name, p, q string
@@ -25,6 +26,8 @@ func TestRenameRefusedWhenUnparsed(t *testing.T) {
 			"package q\n\nimport \"p\"\n\nfn route(r: Request) -> Decision {\n  let x = [p.lim,\n  to(\"a:b\")\n}\n", "q.rpl:6", 0},
 		{"elsewhere", "package p\n\nconst lim = 3 # lim\n\nfn g() -> string = \"lim\" + string(5µlim) + (\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(lim)\n",
 			"package q\n\nimport \"p\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(p.lim)\n", "", 3},
+		{"unrelated", "package p\n\nconst lim = 3\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(lim)\n",
+			"package q\n\nfn route(r: Request) -> Decision {\n  let lim = 2\n  let x = [lim,\n  to(\"a:b\")\n}\n", "", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
