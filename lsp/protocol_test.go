@@ -187,6 +187,12 @@ func TestMalformedMessages(t *testing.T) {
 		// after it, and the session hung (found by a review).
 		{"huge content-length", "Content-Length: 99999999999999\r\n\r\n{}", -32700, nil, `bad Content-Length "99999999999999": more than the limit of 67108864 bytes`},
 		{"empty body", "Content-Length: 0\r\n\r\n", -32700, nil, "parse error"},
+		// Bytes before the header on its line whose lower case is longer
+		// (an invalid byte, İ): the header's offset, found in the lower
+		// case, cut the line out of range, a panic that ended the server
+		// (found by FuzzStream), or in the wrong place.
+		{"invalid bytes before the header", "} \xff\xfe\xfd\xfcContent-Length: 2\r\n\r\n[]", -32600, nil, `skipped unframed input: "} \xff\xfe\xfd\xfc"`},
+		{"İ before the header", "} İİİİContent-Length: 2\r\n\r\n[]", -32600, nil, `skipped unframed input: "} İİİİ"`},
 	}
 	for i, tt := range tests {
 		c.raw(tt.raw)

@@ -212,7 +212,7 @@ func (st *stream) readFrame() ([]byte, error) {
 		started = true
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || strings.ContainsAny(name, " \t{}\"") {
-			if i := strings.Index(strings.ToLower(line), "content-length:"); i > 0 {
+			if i := strings.Index(asciiLower(line), "content-length:"); i > 0 {
 				st.log.Printf("skipped unframed input: %q", clip(line[:i], 80))
 				name, value, _ = strings.Cut(line[i:], ":")
 			} else {
@@ -252,6 +252,21 @@ func (st *stream) readFrame() ([]byte, error) {
 		return nil, err
 	}
 	return body.Bytes(), nil
+}
+
+// asciiLower is s with its ASCII letters in lower case and every other
+// byte as it is, so that its offsets are s's: strings.ToLower turns an
+// invalid byte into U+FFFD (three bytes) and İ into i̇, and an offset in
+// its result cut s out of range (a panic of the reader, which ended the
+// server) or in the wrong place.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // readLine reads a header line without its line break (\r\n, or a bare
