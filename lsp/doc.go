@@ -71,9 +71,12 @@
 //   - Broken files are answered: the parser returns a partial tree and the
 //     checker a Program, so hover, definition and symbols work on what
 //     parsed; completion and signature help read the text before the
-//     cursor and resolve it in the scopes of the last snapshot (mapped
-//     across the edit), so they work while the line being typed does not
-//     parse.
+//     cursor and resolve it in the scopes of the last snapshot in which
+//     the file parsed (mapped across the edits since, by lines where the
+//     file changed in several places), so they work while the line being
+//     typed does not parse, or another line is broken. A rename that
+//     syntax errors could leave incomplete (a file that does not parse
+//     names the target where its parse has no identifier) is refused.
 //   - Input that cannot be framed or decoded is answered with a JSON-RPC
 //     error, logged and skipped (stream.go); the session goes on. A
 //     Content-Length above maxContentLength (64 MiB) is such input: it is
