@@ -92,7 +92,7 @@ func (e *Env) Compile(path string) (*Program, error) {
 // CompileWith is Compile with options.
 func (e *Env) CompileWith(path string, opts CompileOptions) (*Program, error) {
 	cfg := e.checkConfig()
-	cfg.NeedRoute = opts.NoTests
+	cfg.NeedRoute, cfg.NoTests = opts.NoTests, opts.NoTests
 	prog, diags := lang.Check(cfg, path)
 	return e.compile(prog, diags, opts)
 }

@@ -486,6 +486,12 @@ func (c *checker) requireRoute(pkg *Package) {
 	if hasTests && !c.cfg.NeedRoute {
 		return // a test module
 	}
+	if !hasTests && c.cfg.NoTests {
+		// Its test file is left out (run without its tests): there,
+		// it may hold the tests that make the policy a test module.
+		_, err := c.readFile(TestFileName(pkg.Path))
+		hasTests = err == nil
+	}
 	f := pkg.Files[0]
 	for _, d := range c.diags {
 		if d.File == f.File && d.Code < CodeUndefined {
