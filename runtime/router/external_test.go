@@ -166,3 +166,60 @@ func TestExternalNATSOutageLogged(t *testing.T) {
 		return err == nil && strings.HasPrefix(string(m.Data), `{"ok":true`)
 	})
 }
+
+// TestExternalNATSAuthRefusedRetried: a router whose NATS deployment
+// refuses its credentials (a token rotated on the server first, an auth
+// service down) keeps trying, says why, and joins once they are taken.
+// nats.go gave up after the same refusal twice and closed the
+// connection: the router said nothing of the refusal ("watching
+// rpl_bundles/current: nats: connection closed" only) and never served
+// NATS again, however the deployment was mended. The token in the URL
+// is a secret: no log line holds it.
+func TestExternalNATSAuthRefusedRetried(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	const token = "s3cret-token"
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: addr, Token: "another-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs logBuffer
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NATSURL: "nats://" + token + "@" + addr,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		s.Shutdown()
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r.Shutdown(ctx)
+	}()
+	waitUntil(t, "the refusal logged", func() bool { return strings.Contains(logs.String(), "NATS refused the router's credentials") })
+	// Refused again and again: nats.go closed the connection after the
+	// second refusal.
+	waitUntil(t, "5 refusals", func() bool { return r.NATS().Stats().Reconnects >= 5 || r.NATS().IsClosed() })
+	s.Shutdown()
+	s, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: addr, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	nc, err := nats.Connect("nats://"+addr, nats.Token(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	waitUntil(t, "a decision over NATS once the token is taken", func() bool {
+		m, err := nc.Request(natsx.SubjectCP1, []byte(`{"version": "1", "request_id": "in", "tenant_id": "acme", "task": {"type": "chat"}}`), 200*time.Millisecond)
+		return err == nil && strings.HasPrefix(string(m.Data), `{"ok":true`)
+	})
+	waitUntil(t, "the connection logged", func() bool { return strings.Contains(logs.String(), "NATS connected") })
+	if log := logs.String(); strings.Contains(log, token) {
+		t.Errorf("the logs hold the token of the NATS URL:\n%s", log)
+	}
+}

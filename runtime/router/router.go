@@ -57,6 +57,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -515,11 +516,33 @@ const (
 // between, NATS requests go to the fleet's other routers (or get no
 // responders) while HTTP is served as before. A connection gone dead
 // without a word is found within 30 s (natsPingInterval).
+//
+// A deployment that refuses the router's credentials (a token rotated on
+// the server first, an auth service down) is tried again as an
+// unreachable one is, the refusal logged (natsRetryLogged): nats.go gave
+// up after the same refusal twice and closed the connection for good,
+// saying nothing, and the router never served NATS again. A first
+// connection made after a failure is logged; the URL logged is redacted
+// (its token or password is a secret).
 func (r *Router) connectExternal(name string) (*nats.Conn, error) {
 	var lost atomic.Int64 // unix nanoseconds, 0 while connected
-	return nats.Connect(r.opt.NATSURL, nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
-		nats.PingInterval(natsPingInterval), nats.MaxPingsOutstanding(natsMaxPingsOut),
-		nats.ErrorHandler(r.natsError),
+	var failures natsRetryLogged
+	nc, err := nats.Connect(r.opt.NATSURL, nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
+		nats.PingInterval(natsPingInterval), nats.MaxPingsOutstanding(natsMaxPingsOut), nats.IgnoreAuthErrorAbort(),
+		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
+			if sub == nil && isAuthError(err) {
+				failures.log(r.log, name, err) // a refusal while reconnecting: told once a minute
+				return
+			}
+			r.natsError(nc, sub, err)
+		}),
+		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) {
+			failures.log(r.log, name, err)
+		}),
+		nats.ConnectHandler(func(nc *nats.Conn) {
+			failures.reset()
+			r.log.Info("NATS connected", "connection", name, "server", redactURL(nc.ConnectedUrl()))
+		}),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			if nc.IsClosed() || !lost.CompareAndSwap(0, time.Now().UnixNano()) {
 				return // closed by the router, or lost already
@@ -527,12 +550,79 @@ func (r *Router) connectExternal(name string) (*nats.Conn, error) {
 			r.log.Warn("NATS connection lost: reconnecting", "connection", name, "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			args := []any{"connection", name, "server", nc.ConnectedUrlRedacted()}
+			failures.reset()
+			args := []any{"connection", name, "server", redactURL(nc.ConnectedUrl())}
 			if at := lost.Swap(0); at != 0 {
 				args = append(args, "after", time.Since(time.Unix(0, at)).Round(time.Millisecond))
 			}
 			r.log.Info("NATS connection restored", args...)
 		}))
+	if err == nil && !nc.IsConnected() && name == "rpl-router" {
+		r.log.Warn("NATS not reachable yet: connecting in the background, every 500 ms; HTTP serves meanwhile", "url", redactURL(r.opt.NATSURL))
+	}
+	return nc, err
+}
+
+// isAuthError reports whether err is the server's refusal of the
+// client's credentials.
+func isAuthError(err error) bool {
+	return errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) || errors.Is(err, nats.ErrAccountAuthExpired)
+}
+
+// natsRetryLogged logs the failures of a connection's attempts to
+// connect: the first, one unlike the one before, and the same again once
+// a minute (repeatLimit), not at every attempt (every 500 ms).
+type natsRetryLogged struct {
+	mu     sync.Mutex
+	last   string
+	lastAt time.Time
+}
+
+func (l *natsRetryLogged) log(log *slog.Logger, name string, err error) {
+	l.mu.Lock()
+	msg := err.Error()
+	tell := msg != l.last || time.Since(l.lastAt) >= time.Minute
+	if tell {
+		l.last, l.lastAt = msg, time.Now()
+	}
+	l.mu.Unlock()
+	if !tell {
+		return
+	}
+	what := "NATS connection failed: trying again every 500 ms"
+	if isAuthError(err) {
+		what = "NATS refused the router's credentials (the user, password or token of --nats-url): trying again every 500 ms"
+	}
+	log.Warn(what, "connection", name, "err", err)
+}
+
+// reset forgets the failures told: the connection is up.
+func (l *natsRetryLogged) reset() {
+	l.mu.Lock()
+	l.last, l.lastAt = "", time.Time{}
+	l.mu.Unlock()
+}
+
+// redactURL is the NATS URL u (or a comma-separated list of them) with
+// its user information's secret replaced, for the logs.
+func redactURL(u string) string {
+	parts := strings.Split(u, ",")
+	for i, p := range parts {
+		pu, err := url.Parse(strings.TrimSpace(p))
+		if err != nil {
+			parts[i] = "(unparsable URL)"
+			continue
+		}
+		if pu.User != nil {
+			if _, ok := pu.User.Password(); ok {
+				pu.User = url.UserPassword(pu.User.Username(), "xxxxx")
+			} else {
+				pu.User = url.User("xxxxx") // a token
+			}
+		}
+		parts[i] = pu.String()
+	}
+	return strings.Join(parts, ",")
 }
 
 // natsError logs the NATS client's asynchronous errors but the slow
@@ -572,7 +662,7 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 		return nil, err
 	}
 	if !nc.IsConnected() {
-		r.log.Warn("decision log: NATS is not reachable yet; decision events are queued (then dropped and counted) until it is", "url", r.opt.NATSURL)
+		r.log.Warn("decision log: NATS is not reachable yet; decision events are queued (then dropped and counted) until it is", "url", redactURL(r.opt.NATSURL))
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
