@@ -63,7 +63,7 @@ func (k *bundleKey) connect(cmd *cobra.Command) (*nats.Conn, context.Context, fu
 	timeout := cmp.Or(k.timeout, defaultTimeout)
 	nc, err := nats.Connect(k.url, nats.Name("rplc "+cmd.Name()), nats.Timeout(timeout))
 	if err != nil {
-		return nil, nil, nil, &exitError{code: exitFail, err: fmt.Errorf("NATS %s: %w", k.url, err)}
+		return nil, nil, nil, &exitError{code: exitFail, err: fmt.Errorf("NATS %s: %w", natsx.RedactURL(k.url), err)}
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	return nc, ctx, func() { cancel(); nc.Close() }, nil

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -473,5 +476,43 @@ func TestPushLimits(t *testing.T) {
 	out.Reset()
 	if code := run([]string{"rollback", "--nats-url", url}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), "revision 1") {
 		t.Errorf("rollback under the default limits: exit %d: %s%s", code, out.String(), errb.String())
+	}
+}
+
+// TestPushNoJetStream: push and rollback to a NATS deployment without
+// JetStream say that the bundle bucket needs it; they said "nats: no
+// responders available for request" only. A URL's token is a secret:
+// an error naming the URL (a server that cannot be reached) hides it.
+func TestPushNoJetStream(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+	res, err := bundle.Build("../../examples/policies", bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "p.rplb")
+	os.WriteFile(file, res.Data, 0o644)
+	for _, args := range [][]string{{"push", file}, {"rollback"}} {
+		var out, errb bytes.Buffer
+		if code := run(append(args, "--nats-url", ns.ClientURL()), nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "no JetStream") {
+			t.Errorf("%s: exit %d: %s", args[0], code, errb.String())
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there
+	var out, errb bytes.Buffer
+	if code := run([]string{"push", file, "--nats-url", "nats://s3cret-token@" + addr}, nil, &out, &errb); code != exitFail || strings.Contains(errb.String(), "s3cret") || !strings.Contains(errb.String(), addr) {
+		t.Errorf("unreachable: exit %d: %s", code, errb.String())
 	}
 }

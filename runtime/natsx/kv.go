@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -98,9 +99,44 @@ func PushBundle(ctx context.Context, nc *nats.Conn, bucket, key string, data []b
 	}
 	kv, err := BundleKV(ctx, js, bucket)
 	if err != nil {
-		return 0, err
+		return 0, noJetStream(err)
 	}
-	return kv.Put(ctx, key, data)
+	rev, err := kv.Put(ctx, key, data)
+	return rev, noJetStream(err)
+}
+
+// noJetStream adds to err, when it is a NATS deployment's answer that it
+// has no JetStream (no responders to the JetStream API's requests: a
+// nats-server without -js), that the bundle bucket needs JetStream.
+func noJetStream(err error) error {
+	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+		return fmt.Errorf("%w (the NATS deployment has no JetStream: the bundle bucket needs it, nats-server -js)", err)
+	}
+	return err
+}
+
+// RedactURL is the NATS URL u, or comma-separated list of URLs, with the
+// secret of each one's user information replaced by "xxxxx" (a token
+// alone, or a user's password), for logs and error messages; nats.go's
+// ConnectedUrlRedacted keeps a token.
+func RedactURL(u string) string {
+	parts := strings.Split(u, ",")
+	for i, p := range parts {
+		pu, err := url.Parse(strings.TrimSpace(p))
+		if err != nil {
+			parts[i] = "(a URL that does not parse)"
+			continue
+		}
+		if pu.User != nil {
+			if _, ok := pu.User.Password(); ok {
+				pu.User = url.UserPassword(pu.User.Username(), "xxxxx")
+			} else {
+				pu.User = url.User("xxxxx") // a token
+			}
+		}
+		parts[i] = pu.String()
+	}
+	return strings.Join(parts, ",")
 }
 
 // BundleMark names one revision of the bundle key. A bucket deleted and
@@ -585,7 +621,7 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 		return from, to, 0, fmt.Errorf("bundle bucket %s: %w (nothing was pushed there: rplc push puts bundles in it)", bucket, err)
 	}
 	if err != nil {
-		return from, to, 0, fmt.Errorf("bundle bucket %s: %w", bucket, err)
+		return from, to, 0, fmt.Errorf("bundle bucket %s: %w", bucket, noJetStream(err))
 	}
 	hist, err := kv.History(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {

@@ -57,7 +57,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -541,7 +540,7 @@ func (r *Router) connectExternal(name string) (*nats.Conn, error) {
 		}),
 		nats.ConnectHandler(func(nc *nats.Conn) {
 			failures.reset()
-			r.log.Info("NATS connected", "connection", name, "server", redactURL(nc.ConnectedUrl()))
+			r.log.Info("NATS connected", "connection", name, "server", natsx.RedactURL(nc.ConnectedUrl()))
 		}),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			if nc.IsClosed() || !lost.CompareAndSwap(0, time.Now().UnixNano()) {
@@ -551,14 +550,14 @@ func (r *Router) connectExternal(name string) (*nats.Conn, error) {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			failures.reset()
-			args := []any{"connection", name, "server", redactURL(nc.ConnectedUrl())}
+			args := []any{"connection", name, "server", natsx.RedactURL(nc.ConnectedUrl())}
 			if at := lost.Swap(0); at != 0 {
 				args = append(args, "after", time.Since(time.Unix(0, at)).Round(time.Millisecond))
 			}
 			r.log.Info("NATS connection restored", args...)
 		}))
 	if err == nil && !nc.IsConnected() && name == "rpl-router" {
-		r.log.Warn("NATS not reachable yet: connecting in the background, every 500 ms; HTTP serves meanwhile", "url", redactURL(r.opt.NATSURL))
+		r.log.Warn("NATS not reachable yet: connecting in the background, every 500 ms; HTTP serves meanwhile", "url", natsx.RedactURL(r.opt.NATSURL))
 	}
 	return nc, err
 }
@@ -603,28 +602,6 @@ func (l *natsRetryLogged) reset() {
 	l.mu.Unlock()
 }
 
-// redactURL is the NATS URL u (or a comma-separated list of them) with
-// its user information's secret replaced, for the logs.
-func redactURL(u string) string {
-	parts := strings.Split(u, ",")
-	for i, p := range parts {
-		pu, err := url.Parse(strings.TrimSpace(p))
-		if err != nil {
-			parts[i] = "(unparsable URL)"
-			continue
-		}
-		if pu.User != nil {
-			if _, ok := pu.User.Password(); ok {
-				pu.User = url.UserPassword(pu.User.Username(), "xxxxx")
-			} else {
-				pu.User = url.User("xxxxx") // a token
-			}
-		}
-		parts[i] = pu.String()
-	}
-	return strings.Join(parts, ",")
-}
-
 // natsError logs the NATS client's asynchronous errors but the slow
 // consumers of natsx's subscriptions (its subjects): natsx counts the
 // messages they drop (rpl_nats_dropped_total) and logs them a line a
@@ -662,7 +639,7 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 		return nil, err
 	}
 	if !nc.IsConnected() {
-		r.log.Warn("decision log: NATS is not reachable yet; decision events are queued (then dropped and counted) until it is", "url", redactURL(r.opt.NATSURL))
+		r.log.Warn("decision log: NATS is not reachable yet; decision events are queued (then dropped and counted) until it is", "url", natsx.RedactURL(r.opt.NATSURL))
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
