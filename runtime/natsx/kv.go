@@ -239,6 +239,9 @@ type BundleWatcher struct {
 	// started: a watch found the bucket (the run's goroutine only); from
 	// then on a missing bucket is not created but waited for.
 	started bool
+	// toldDeleted is the deletion of the key told last (the run's
+	// goroutine only): a watch started again delivers it again.
+	toldDeleted BundleMark
 
 	mu   sync.Mutex
 	seen BundleMark // the last revision handled
@@ -430,11 +433,28 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 				continue
 			}
 			if e.Operation() != jetstream.KeyValuePut {
+				w.deleted(BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}, e.Operation())
 				continue
 			}
 			w.apply(ctx, kv, BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}, e.Value())
 		}
 	}
+}
+
+// deleted tells OnError, once per revision, that revision m of the key
+// is a deletion (or a purge), which the watch passes over: the running
+// version stays, and a router without one (started after it) waits for a
+// push, which it said nothing of.
+func (w *BundleWatcher) deleted(m BundleMark, op jetstream.KeyValueOp) {
+	if w.cfg.OnError == nil || w.toldDeleted == m {
+		return
+	}
+	w.toldDeleted = m
+	what := "deleted"
+	if op == jetstream.KeyValuePurge {
+		what = "purged"
+	}
+	w.cfg.OnError(fmt.Errorf("bundle %s/%s %s at revision %d: no bundle to activate there (the running version, if any, stays) until one is pushed (rplc push)", m.Bucket, m.Key, what, m.Revision))
 }
 
 // replaced reports whether the bucket that kv names is gone, or is another
@@ -633,7 +653,7 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 	cur := hist[len(hist)-1]
 	from.Revision = cur.Revision()
 	if cur.Operation() != jetstream.KeyValuePut {
-		return from, to, 0, fmt.Errorf("%s/%s: the key was deleted at revision %d", bucket, key, from.Revision)
+		return from, to, 0, fmt.Errorf("%s/%s: the key was deleted at revision %d: the routers kept their version; push the bundle wanted (rplc push)", bucket, key, from.Revision)
 	}
 	env, err := rpl.NewEnv()
 	if err != nil {

@@ -858,3 +858,62 @@ func pushBundle(t *testing.T, nc *nats.Conn, data []byte) uint64 {
 	}
 	return rev
 }
+
+// TestBundleWatchKeyDeletedTold: a deletion of the bundle key is told
+// (OnError), once, however often the watch starts again, and the watch
+// goes on to the next push; a watch started after it (a new router, which
+// has no version to run) says why it has nothing to activate. Both said
+// nothing.
+func TestBundleWatchKeyDeletedTold(t *testing.T) {
+	v1 := buildBundle(t, "")
+	nc := kvServer(t)
+	ctx := context.Background()
+	pushBundle(t, nc, v1)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var told []string
+	tell := func(err error) {
+		mu.Lock()
+		told = append(told, err.Error())
+		mu.Unlock()
+	}
+	toldOf := func(s string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, m := range told {
+			if strings.Contains(m, s) {
+				n++
+			}
+		}
+		return n
+	}
+	r := &recorder{}
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, OnError: tell})
+	defer w.Stop()
+	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
+	if err := kv.Delete(ctx, natsx.BundleKey); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the deletion told", func() bool { return toldOf("deleted at revision 2") == 1 })
+
+	// A watch started after the deletion.
+	w2 := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: (&recorder{}).apply, OnError: tell})
+	defer w2.Stop()
+	waitFor(t, "the deletion told to the new watch", func() bool { return toldOf("deleted at revision 2") == 2 })
+	waitFor(t, "the new watch synced", w2.Synced)
+	if rev := pushBundle(t, nc, v1); rev != 3 {
+		t.Fatalf("pushed revision %d, want 3", rev)
+	}
+	waitFor(t, "the push after the deletion", func() bool { return w.Revision() == 3 && w2.Revision() == 3 })
+	if n := toldOf("deleted"); n != 2 {
+		t.Errorf("the deletion told %d times, want once per watcher: %q", n, told)
+	}
+}

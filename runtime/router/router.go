@@ -520,9 +520,9 @@ const (
 // the server first, an auth service down) is tried again as an
 // unreachable one is, the refusal logged (natsRetryLogged): nats.go gave
 // up after the same refusal twice and closed the connection for good,
-// saying nothing, and the router never served NATS again. A first
-// connection made after a failure is logged; the URL logged is redacted
-// (its token or password is a secret).
+// saying nothing, and the router never served NATS again. The first
+// connection is logged; the URL logged is redacted (its token or
+// password is a secret).
 func (r *Router) connectExternal(name string) (*nats.Conn, error) {
 	var lost atomic.Int64 // unix nanoseconds, 0 while connected
 	var failures natsRetryLogged
