@@ -133,7 +133,10 @@ const logHeaderRoom = 128
 // acknowledged message each second says that it still does. When that
 // message finds no stream (deleted under the running log), the publisher
 // creates it again and goes on: the events published since the last
-// acknowledgement are lost (Failed says so), those after are stored.
+// acknowledgement are lost (Failed says so), those after are stored. A
+// connection that comes back makes it look for the stream at once (a
+// server restarted on an empty store has none): the events published
+// after the reconnection are stored.
 // ReadLog reads the stream back.
 type DecisionLog struct {
 	js      jetstream.JetStream
@@ -149,6 +152,12 @@ type DecisionLog struct {
 	// missing tells the publisher that an acknowledged publish found no
 	// stream.
 	missing chan struct{}
+	// connected tells the publisher that the connection is up again:
+	// the server may be one without the stream (restarted on an empty
+	// store, a failover), which it makes again at once rather than at
+	// its next acknowledged publish, up to AckEvery later, the events
+	// published until then lost.
+	connected chan nats.Status
 
 	// wake tells the publisher that it has work: a first event to
 	// linger for, or a full message's worth. Events go through q, which
@@ -246,6 +255,7 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 		return nil, err
 	}
 	l.js = js
+	l.connected = nc.StatusChanged(nats.CONNECTED)
 	ready := false
 	if nc.IsConnected() {
 		_, err := l.createStream(ctx)
@@ -441,6 +451,7 @@ func (l *DecisionLog) drop(n int) {
 // closes before it exists).
 func (l *DecisionLog) run(ready bool) {
 	defer close(l.done)
+	defer l.nc.RemoveStatusListener(l.connected)
 	if !ready && !l.awaitStream() {
 		evs := l.take(true)
 		for _, ev := range evs {
@@ -448,6 +459,10 @@ func (l *DecisionLog) run(ready bool) {
 		}
 		l.drop(len(evs))
 		return
+	}
+	// The connections before the stream was made are the past.
+	for len(l.connected) > 0 {
+		<-l.connected
 	}
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
@@ -460,6 +475,8 @@ func (l *DecisionLog) run(ready bool) {
 			armed, expired = false, true
 		case <-l.missing:
 			l.recreateStream()
+		case <-l.connected:
+			l.recreateStream() // found, mostly: then nothing is told
 		case <-l.stop:
 			stopping = true
 		}
