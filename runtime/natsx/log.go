@@ -690,7 +690,8 @@ func (l *DecisionLog) Stats() (sent, dropped int64) { return l.sent.Load(), l.dr
 
 // ReadLog returns the events the decision log stream st holds, message by
 // message, oldest first. Messages the stream discards while it reads (its
-// limits) are skipped.
+// limits) are skipped, and so are those of other subjects than
+// LogSubject (an operator's, which a stream may store beside the log's).
 func ReadLog(ctx context.Context, st jetstream.Stream) ([][]rt.DecisionEvent, error) {
 	info, err := st.Info(ctx)
 	if err != nil {
@@ -704,6 +705,9 @@ func ReadLog(ctx context.Context, st jetstream.Stream) ([][]rt.DecisionEvent, er
 		}
 		if err != nil {
 			return msgs, err
+		}
+		if m.Subject != LogSubject {
+			continue
 		}
 		evs, err := LogEvents(m.Header, m.Data)
 		if err != nil {

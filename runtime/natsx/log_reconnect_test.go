@@ -75,3 +75,45 @@ func embeddedConn(t *testing.T, s interface{ ClientURL() string }) (string, *nat
 	t.Cleanup(nc.Close)
 	return s.ClientURL(), nc
 }
+
+// TestReadLogOtherSubjects: ReadLog reads the log's messages of a stream
+// that stores an operator's subjects beside it (which the log keeps when
+// it binds its subject back) and passes over the others. It decoded every
+// message of the stream as the log's and failed at the first other one
+// ("message 1: decision log: event 1: invalid character"), returning none
+// of the events after it.
+func TestReadLogOtherSubjects(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	js, _ := jetstream.New(nc)
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: natsx.LogStream, Subjects: []string{"operator.events", natsx.LogSubject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "operator.events", []byte("the operator's own, not JSON Lines")); err != nil {
+		t.Fatal(err)
+	}
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("r-", i)})
+	}
+	dlog.Close(ctx)
+	if _, err := js.Publish(ctx, "operator.events", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := natsx.ReadLog(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []rt.DecisionEvent
+	for _, m := range msgs {
+		evs = append(evs, m...)
+	}
+	if got := ids(evs); got != "r-0 r-1 r-2" {
+		t.Errorf("read %q, want r-0 r-1 r-2", got)
+	}
+}
