@@ -3,6 +3,8 @@ package natsx_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +117,22 @@ func TestReadLogOtherSubjects(t *testing.T) {
 	}
 	if got := ids(evs); got != "r-0 r-1 r-2" {
 		t.Errorf("read %q, want r-0 r-1 r-2", got)
+	}
+}
+
+// TestStartEmbeddedPortTaken: an embedded server whose --nats-listen
+// port is taken fails at once, saying so; it waited out its 10 s and said
+// "embedded NATS server not ready after 10s".
+func TestStartEmbeddedPortTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// A minute to be ready: the failure must come from the port, not
+	// from the wait.
+	_, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: l.Addr().String(), ReadyTimeout: time.Minute})
+	if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), l.Addr().String()) {
+		t.Fatalf("StartEmbedded on a port taken: %v", err)
 	}
 }

@@ -120,17 +120,50 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The server's fatal errors (its port taken, its JetStream store
+	// refused) end its start, which it tells its logger only: without
+	// one, the start waited out the timeout and said the server was
+	// not ready, not why.
+	fatal := &fatalLogger{err: make(chan string, 1)}
+	s.SetLogger(fatal, false, false)
 	go s.Start()
 	t := o.ReadyTimeout
 	if t == 0 {
 		t = 10 * time.Second
 	}
-	if !s.ReadyForConnections(t) {
-		s.Shutdown()
-		return nil, fmt.Errorf("embedded NATS server not ready after %v", t)
+	for deadline := time.Now().Add(t); !s.ReadyForConnections(50 * time.Millisecond); {
+		select {
+		case msg := <-fatal.err:
+			s.Shutdown()
+			if o.Listen != "" && strings.Contains(msg, "listening on port") {
+				return nil, fmt.Errorf("embedded NATS server: --nats-listen %s: %s", o.Listen, msg)
+			}
+			return nil, fmt.Errorf("embedded NATS server: %s", msg)
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.Shutdown()
+			return nil, fmt.Errorf("embedded NATS server not ready after %v", t)
+		}
 	}
 	return s, nil
 }
+
+// fatalLogger keeps the first fatal error of an embedded server, which
+// logs nothing else.
+type fatalLogger struct{ err chan string }
+
+func (l *fatalLogger) Fatalf(format string, v ...any) {
+	select {
+	case l.err <- fmt.Sprintf(format, v...):
+	default: // one told already
+	}
+}
+func (*fatalLogger) Noticef(string, ...any) {}
+func (*fatalLogger) Warnf(string, ...any)   {}
+func (*fatalLogger) Errorf(string, ...any)  {}
+func (*fatalLogger) Debugf(string, ...any)  {}
+func (*fatalLogger) Tracef(string, ...any)  {}
 
 // ConnectInProcess connects to an embedded server without a socket (a
 // net.Pipe). Its writes have no deadline (nats.FlusherTimeout(0)): a
