@@ -10,7 +10,8 @@
 // DataDir/last-good.rplb for a bundle), synced, and the other removed; a
 // crash that leaves both is resolved at start by taking the one written
 // last, and one that interrupted the directory's replacement by taking
-// its former copy, DataDir/last-good.old/.
+// its former copy, DataDir/last-good.old/. DataDir is one router's: a
+// router locks it (DataDirLock) and another given it refuses to start.
 //
 // The NATS subjects are subscribed once a policy version is active (the
 // last good version, the directory or bundle, or the first bundle the
@@ -181,6 +182,10 @@ type Router struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 
+	// unlock releases the data directory (lockDataDir), at the end of
+	// Shutdown.
+	unlock func()
+
 	persistMu sync.Mutex
 	sources   sources // under persistMu: what was taken from each source
 	unsaved   bool    // under persistMu: the last activation's version was not saved
@@ -197,6 +202,9 @@ const (
 	// LastGoodSources records what the router last took from its
 	// sources (see the package documentation).
 	LastGoodSources = "last-good.json"
+	// DataDirLock is the file a running router locks in its data
+	// directory: a second router given the same one refuses to start.
+	DataDirLock = "rpl-router.lock"
 )
 
 // MaxHeaderBytes bounds an HTTP request's headers.
@@ -222,6 +230,11 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
 		return nil, err
 	}
+	unlock, err := lockDataDir(opt.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	r.unlock = unlock
 	ok := false
 	defer func() {
 		if !ok {
@@ -816,5 +829,8 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		}
 	}
 	r.wg.Wait()
+	if r.unlock != nil {
+		r.unlock()
+	}
 	return errors.Join(errs...)
 }
