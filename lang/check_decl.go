@@ -447,12 +447,34 @@ func (c *checker) checkOverride(pkg *Package, obj *Object) {
 			c.errAt(name, CodeBadOverride, "%s overrides the %s %s of %s with a %s", obj.Name, prev.Kind, prev.Name, prev.Pkg.Name, obj.Kind)
 		case obj.Kind == ObjFunc && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !Identical(obj.Type, prev.Type):
 			c.errAt(name, CodeBadOverride, "%s overrides %s.%s with a different signature: have %s, want %s", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
+		case obj.Kind == ObjFunc && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !sameParamNames(obj.Type, prev.Type):
+			// The parent's calls name its parameters (f(b: 1, a: 10)) and
+			// pass the arguments in the parent's order, which the child's
+			// function takes by position: with other names, or the same
+			// in another order, it would read them as other parameters.
+			c.errAt(name, CodeBadOverride, "%s overrides %s.%s with other parameter names: have %s, want %s (the parent's calls may name its parameters)", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
 		case obj.Kind == ObjConst && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !Identical(obj.Type, prev.Type):
 			c.errAt(name, CodeBadOverride, "const %s overrides %s.%s with type %s, want %s", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
 		case obj.Kind == ObjType && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !Identical(obj.Type, prev.Type):
 			c.errAt(name, CodeBadOverride, "type %s overrides %s.%s with a different type: have %s, want %s (a type may be redeclared only as the same type)", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
 		}
 	})
+}
+
+// sameParamNames reports whether the function types a and b name their
+// parameters alike, in the same order.
+func sameParamNames(a, b Type) bool {
+	fa, ok1 := a.(*Func)
+	fb, ok2 := b.(*Func)
+	if !ok1 || !ok2 || len(fa.Params) != len(fb.Params) {
+		return true // not functions of one arity: Identical decides
+	}
+	for i, p := range fa.Params {
+		if p.Name != fb.Params[i].Name {
+			return false
+		}
+	}
+	return true
 }
 
 // checkEntry checks the signature of a policy's entry point.
