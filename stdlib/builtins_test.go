@@ -196,6 +196,8 @@ func TestMath(t *testing.T) {
 		{"money(float)", args(nan), vm.Nil()},
 		{"sum(list[int])", args(ints(math.MaxInt64, 1)), vm.Nil()},
 		{"sum(list[money])", args(list(vm.Money(math.MinInt64), vm.Money(-1))), vm.Nil()},
+		{"sum(list[int])", args(ints(math.MaxInt64, 1, -1, 1)), vm.Nil()},
+		{"sum(list[int])", args(ints(math.MinInt64, -1, -1, math.MaxInt64, math.MaxInt64, math.MaxInt64)), vm.Nil()},
 	} {
 		_, err := call(t, c.key, c.args...)
 		e := wantCode(t, err, vm.CodeIntOverflow)
@@ -245,6 +247,10 @@ func TestListsAndMaps(t *testing.T) {
 		{"sum(list[float])", args(list(vm.Float(0.5), vm.Float(0.25))), vm.Float(0.75)},
 		{"sum(list[money])", args(list(vm.Money(1), vm.Money(2))), vm.Money(3)},
 		{"sum(list[int])", args(ints()), vm.Int(0)},
+		// Exact whatever the order: a partial sum out of range is no error.
+		{"sum(list[int])", args(ints(math.MaxInt64, 1, -1)), vm.Int(math.MaxInt64)},
+		{"sum(list[int])", args(ints(math.MinInt64, -1, math.MaxInt64, 1)), vm.Int(-1)},
+		{"sum(list[money])", args(list(vm.Money(math.MaxInt64), vm.Money(math.MaxInt64), vm.Money(math.MinInt64), vm.Money(math.MinInt64), vm.Money(7))), vm.Money(5)},
 		{"range(int)", args(vm.Int(3)), ints(0, 1, 2)},
 		{"range(int)", args(vm.Int(-1)), ints()},
 		{"keys(map[K, V])", args(m), strs("a", "b", "c")},

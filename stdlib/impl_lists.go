@@ -100,14 +100,24 @@ func sumInts(c *vm.Call, xs []vm.Value) (int64, error) {
 	if err := chargeElems(c, len(xs)); err != nil {
 		return 0, err
 	}
-	var s int64
+	// The sum is exact whatever the order of xs: a partial sum may leave
+	// the int range as long as the total is in it ([max, 1, -1] is max).
+	// wraps counts the times the 64-bit sum wrapped around, up (+1) or
+	// down (-1); the total is s + wraps·2⁶⁴, which fits when wraps is 0.
+	var s, wraps int64
 	for _, x := range xs {
 		y := x.Int()
 		r := s + y
-		if (y > 0 && r < s) || (y < 0 && r > s) {
-			return 0, overflow(c)
+		switch {
+		case y > 0 && r < s:
+			wraps++
+		case y < 0 && r > s:
+			wraps--
 		}
 		s = r
+	}
+	if wraps != 0 {
+		return 0, overflow(c)
 	}
 	return s, nil
 }
