@@ -449,6 +449,15 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		if AssignableTo(yt, o) {
 			return o
 		}
+		if y, ok := e.Y.(*BinaryExpr); ok && y.Op != "??" && AssignableTo(c.info.Types[y.X], o.Elem) {
+			// ?? binds loosest (§6.1): x ?? 1s > d is x ?? (1s > d),
+			// whose default mismatches where (x ?? 1s) > d was meant.
+			// Say so, and leave the expression untyped rather than
+			// report its value again where it is used.
+			c.errAt(e.Y, CodeMismatch, "cannot use %s as %s in default of ?? (?? binds more loosely than %s, so this reads %s ?? (%s): write (%s ?? %s) %s %s)",
+				describeType(yt), o.Elem, y.Op, exprString(e.X), exprString(e.Y), exprString(e.X), exprString(y.X), y.Op, exprString(y.Y))
+			return Typ[Invalid]
+		}
 		c.mismatch(e.Y, yt, o.Elem, what{"default of ??", "", ""})
 		return o.Elem
 	case "in", "not in":
