@@ -91,7 +91,17 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 			return Typ[Invalid]
 		}
 		if o == nil || o.Kind != ObjBuiltin {
-			c.errSuggest(f.Sel, CodeUnknownField, f.Sel.Name, c.methodNames(xt), "%s has no field or method %s", xt, f.Sel.Name)
+			if fo := c.lookup(f.Sel.Name); fo != nil && fo.Kind == ObjFunc {
+				// Method syntax is the builtins' only (§6.10): a
+				// policy's function is called with its arguments.
+				more := ""
+				if len(e.Args) > 0 {
+					more = ", …"
+				}
+				c.errAt(f.Sel, CodeUnknownField, "%s has no field or method %s (%s is a function of the policy, which method syntax does not call: write %s(%s%s))", xt, f.Sel.Name, f.Sel.Name, f.Sel.Name, exprString(f.X), more)
+			} else {
+				c.errSuggest(f.Sel, CodeUnknownField, f.Sel.Name, c.methodNames(xt), "%s has no field or method %s", xt, f.Sel.Name)
+			}
 			c.skipArgs(e)
 			return Typ[Invalid]
 		}
