@@ -283,7 +283,12 @@ func (c *checker) callBuiltin(e *CallExpr, name string, cands []*Builtin, receiv
 		}
 	}
 	for _, b := range cands {
-		if c.fits(e, b, receiver, recvT, argTypes) {
+		if ok, floats := c.fits(e, b, receiver, recvT, argTypes); ok {
+			for _, a := range floats {
+				// An int literal where the version takes a float is
+				// that float (§4.2): max(x, 0) with x a float.
+				c.expr(a, Typ[Float])
+			}
 			t := c.applyBuiltin(e, name, b, receiver, want, true)
 			for _, at := range argTypes {
 				if IsInvalid(at) {
@@ -316,15 +321,21 @@ func (c *checker) callBuiltin(e *CallExpr, name string, cands []*Builtin, receiv
 	return Typ[Invalid]
 }
 
-// fits reports, without diagnostics, whether the typed arguments fit b.
-func (c *checker) fits(e *CallExpr, b *Builtin, receiver Expr, recvT Type, argTypes map[Expr]Type) bool {
+// fits reports, without diagnostics, whether the typed arguments fit b,
+// and which int literals among them fit it as floats: an int literal whose
+// parameter is a float, or the type variable a float bound (max(x, 0),
+// contains(xs, 1) with xs a list[float]), is that float, as it is where a
+// float is expected (§4.1, §4.2). The literals are unified last, so that
+// the other arguments bind the type variables first.
+func (c *checker) fits(e *CallExpr, b *Builtin, receiver Expr, recvT Type, argTypes map[Expr]Type) (bool, []Expr) {
 	saved := len(c.diags)
 	args, ok := c.bindArgs(e, b.Name, b.Type, receiver)
 	c.diags = c.diags[:saved]
 	if !ok {
-		return false
+		return false, nil
 	}
 	subst := map[*TypeVar]Type{}
+	var lits []int
 	for i, a := range args {
 		if a == nil {
 			continue
@@ -336,18 +347,47 @@ func (c *checker) fits(e *CallExpr, b *Builtin, receiver Expr, recvT Type, argTy
 			t = at
 		} else {
 			if _, isFn := b.Type.Params[i].Type.(*Func); !isFn {
-				return false
+				return false, nil
 			}
 			continue
 		}
 		if IsInvalid(t) {
 			continue
 		}
+		if a != receiver && isBasic(t, Int) && isIntLit(a) {
+			lits = append(lits, i)
+			continue
+		}
 		if !unify(b.Type.Params[i].Type, t, subst) {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	var floats []Expr
+	for _, i := range lits {
+		pt := b.Type.Params[i].Type
+		if unify(pt, Typ[Int], subst) {
+			continue
+		}
+		if !isBasic(Unwrap(apply(pt, subst)), Float) || !unify(pt, Typ[Float], subst) {
+			return false, nil
+		}
+		floats = append(floats, args[i])
+	}
+	return true, floats
+}
+
+// isIntLit reports whether e is an int literal, parenthesised or not (a
+// minus folded in, §2.5).
+func isIntLit(e Expr) bool {
+	for {
+		p, ok := e.(*ParenExpr)
+		if !ok {
+			break
+		}
+		e = p.X
+	}
+	l, ok := e.(*BasicLit)
+	return ok && l.Kind == LitInt
 }
 
 // applyBuiltin checks a call of builtin b. typed says the non-lambda
