@@ -233,7 +233,7 @@ func (c *checker) listLit(e *ListLit, want Type) Type {
 	}
 	if len(e.Elems) == 0 {
 		if elem == nil {
-			c.errAt(e, CodeCannotInfer, "cannot infer the element type of an empty list: give the variable a type (let xs: list[string] = [])")
+			c.errAt(e, CodeCannotInfer, "cannot infer the element type of an empty list: it needs an expected type (let xs: list[string] = [])")
 			return Typ[Invalid]
 		}
 		return &List{Elem: elem}
@@ -276,7 +276,7 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 	mt, wantMap := wt.(*Map)
 	rt, wantRec := wt.(*Record)
 	if len(e.Entries) == 0 && !wantMap && !wantRec {
-		c.errAt(e, CodeCannotInfer, "cannot infer the type of {}: give the variable a type")
+		c.errAt(e, CodeCannotInfer, "cannot infer the type of {}: it needs an expected type (let m: map[string, int] = {})")
 		return Typ[Invalid]
 	}
 	if bare && !wantMap {
@@ -561,6 +561,18 @@ func optionalOf(t Type) Type {
 // operands checks both operands, letting a literal on either side take the
 // type of the other (so 2 * 1.5 and 1.5 < 2 are float).
 func (c *checker) operands(e *BinaryExpr) (Type, Type) {
+	if lit := emptyLit(e.X); lit != "" && emptyLit(e.Y) == "" && (e.Op == "==" || e.Op == "!=") {
+		// [] == xs: the left operand is typed on its own (§4.2), and
+		// an empty literal has no type of its own; the right one takes
+		// the left's, so the literal goes there.
+		yt := c.expr(e.Y, nil)
+		what := "element type of an empty list"
+		if lit == "{}" {
+			what = "type of {}"
+		}
+		c.errAt(e.X, CodeCannotInfer, "cannot infer the %s on the left of %s: the right operand takes its type from the left one, so write %s %s %s", what, e.Op, exprString(e.Y), e.Op, lit)
+		return Typ[Invalid], yt
+	}
 	_, xlit := e.X.(*BasicLit)
 	if xlit {
 		yt := c.expr(e.Y, nil)
@@ -578,6 +590,21 @@ func (c *checker) operands(e *BinaryExpr) (Type, Type) {
 		}
 	}
 	return xt, c.expr(e.Y, hint)
+}
+
+// emptyLit is "[]" or "{}" when e is that empty literal, else "".
+func emptyLit(e Expr) string {
+	switch e := e.(type) {
+	case *ListLit:
+		if len(e.Elems) == 0 {
+			return "[]"
+		}
+	case *BraceLit:
+		if len(e.Entries) == 0 {
+			return "{}"
+		}
+	}
+	return ""
 }
 
 // arithResult is the operator table for + - * / %.
