@@ -925,7 +925,17 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 				continue // reported (an undefined name, an unknown member)
 			}
 			if !c.isConstExpr(p) {
-				c.errAt(p, CodeInvalidPattern, "match pattern must be a literal, a constant or _")
+				msg := "match pattern must be a literal, a constant or _"
+				if id, ok := p.(*Ident); ok {
+					if o := c.info.Uses[id]; o != nil && o.Kind == ObjVar {
+						if en, ok := Unwrap(st).(*Enum); ok && slices.Contains(en.Members, id.Name) {
+							msg += fmt.Sprintf(": %s is a variable here, which hides the member of %s: write %s.%s", id.Name, en.Name, en.Name, id.Name)
+						} else {
+							msg += fmt.Sprintf(": %s is a variable (to compare with it, write _ if %s == %s => …)", id.Name, exprString(e.Subject), id.Name)
+						}
+					}
+				}
+				c.errAt(p, CodeInvalidPattern, "%s", msg)
 				bad = true
 				continue
 			}
