@@ -635,7 +635,10 @@ func (c *checker) checkTest(pkg *Package, f *FileNode, d *TestDecl) {
 	c.info.Scopes[d] = scope
 	saved := c.fnCtx
 	c.fnCtx = fnCtx{pkg: pkg, file: f, scope: scope, inTest: true}
-	c.expr(d.Body, nil)
+	// A test's body has no value: its last statement is one whose value
+	// is discarded, as the compiler compiles it (an if or a match there
+	// is not used as a value, §6.12).
+	c.record(d.Body, c.block(d.Body, nil, false))
 	c.reportUnused(scope)
 	c.fnCtx = saved
 }

@@ -1434,9 +1434,53 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		case *MatchExpr:
 			return c.record(x, c.match(x, nil, false))
 		}
-		return c.expr(s.X, nil)
+		t := c.expr(s.X, nil)
+		c.discarded(s.X, t)
+		return t
 	}
 	return Typ[Invalid]
+}
+
+// discarded warns of the expression statement e, of type t, whose value
+// nothing uses (RPL325): values are never changed in place, so d.tag(…)
+// on a line of its own leaves d as it was, and a comparison there is an
+// if or an expect that was meant. A call evaluated for what else it does
+// (a function of the policy, or a builtin that reads or records state:
+// ab.arm records the assignment) is left alone, and so is a block, whose
+// statements are checked as statements.
+func (c *checker) discarded(e Expr, t Type) {
+	if IsInvalid(t) || isBasic(t, Void) || isBasic(t, Never) {
+		return
+	}
+	if _, ok := e.(*BlockExpr); ok {
+		return
+	}
+	if _, ok := e.(*CallExpr); ok {
+		// A call is left alone when it, or a call among its arguments,
+		// may do more than compute its value. An operator, a field or an
+		// index applied to a value is pointless whatever computed it.
+		effect := false
+		Inspect(e, func(n Node) bool {
+			if call, ok := n.(*CallExpr); ok && !effect {
+				if ci := c.info.Calls[call]; ci == nil || ci.Kind != CallBuiltin || ci.Builtin == nil || !ci.Builtin.Pure {
+					effect = true
+				}
+			}
+			return !effect
+		})
+		if effect {
+			return
+		}
+	}
+	d := c.errAt(e, CodeDiscarded, "the value of %s is discarded", exprString(e))
+	switch {
+	case c.u.Types["Decision"] != nil && Identical(t, c.u.Types["Decision"].Type):
+		d.Message += ": a decision builder returns a new decision and leaves its argument as it was; use its value (let d2 = …, return …)"
+	case isBasic(t, Bool):
+		d.Message += ": did you mean expect or if?"
+	default:
+		d.Message += ": use it (let x = …) or remove it"
+	}
 }
 
 // exprString renders a short source form of e for messages.

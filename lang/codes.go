@@ -64,6 +64,7 @@ const (
 	CodeMachineLimit   Code = "RPL322" // code beyond the machine's limits: operand stack, constants, locals, functions
 	CodeFuncType       Code = "RPL323" // function type written outside a builtin's signature
 	CodeUnreachableArm Code = "RPL324" // match arm or pattern that never applies (warning)
+	CodeDiscarded      Code = "RPL325" // value of an expression statement that nothing uses (warning)
 )
 
 // Cost (RPL4xx).
@@ -134,6 +135,7 @@ var Codes = []CodeInfo{
 	{CodeMachineLimit, SevError, "code beyond the machine's limits"},
 	{CodeFuncType, SevError, "function type outside a builtin's signature"},
 	{CodeUnreachableArm, SevWarning, "match arm that never applies"},
+	{CodeDiscarded, SevWarning, "value computed and discarded"},
 	{CodeUnboundedCost, SevInfo, "no static cost bound"},
 	{CodeTooMany, SevInfo, "more diagnostics than shown"},
 }
