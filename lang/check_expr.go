@@ -952,6 +952,11 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 		t := c.expr(arm.Body, want)
 		c.scope = saved
 		if !value {
+			if _, ok := arm.Body.(*CallExpr); ok {
+				// A statement's arm: its value goes nowhere, which a
+				// builder's call there (d.tag(…)) does not mean.
+				c.discarded(arm.Body, t)
+			}
 			continue
 		}
 		u := unifyBranch(result, t)
