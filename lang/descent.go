@@ -30,9 +30,10 @@ type descent struct {
 	eof     Pos // just after the chunk's last token
 	errSp   Span
 	errMsg  string
-	fnHead  *FuncDecl // the header of the fn being parsed, once complete
-	bodyPos Pos       // where that fn's body starts
-	depth   int       // nesting of expressions and types
+	fnHead  *FuncDecl  // the header of the fn being parsed, once complete
+	cHead   *ConstDecl // the name (and type) of the const being parsed, once its = is read
+	bodyPos Pos        // where that fn's body or const's value starts
+	depth   int        // nesting of expressions and types
 }
 
 // maxNesting bounds the nesting of expressions and types, so that no input
@@ -172,6 +173,16 @@ func (p *parser) descend(toks []lexer.Token, sp Span, lexBad bool) {
 		p.node.Decls = append(p.node.Decls, fn)
 		return
 	}
+	// Keep a constant's name when only its value is broken, so that its
+	// uses are not reported as undefined too (§12: one typo does not hide
+	// the rest, nor make more).
+	if d.cHead != nil && len(decls) == 0 {
+		c := d.cHead
+		c.Sp = sp
+		c.Value = &BadExpr{Sp: Span{d.bodyPos, sp.End}}
+		p.node.Decls = append(p.node.Decls, c)
+		return
+	}
 	p.node.Decls = append(p.node.Decls, &BadDecl{Sp: sp})
 }
 
@@ -234,7 +245,9 @@ func (d *descent) decl() Decl {
 			c.Type = d.typ()
 		}
 		d.expect("=")
+		d.cHead, d.bodyPos = &ConstDecl{Name: c.Name, Type: c.Type}, d.pos()
 		c.Value = d.expr()
+		d.cHead = nil
 		c.Sp = Span{start, d.end()}
 		out = c
 	case t.Value == "type":
