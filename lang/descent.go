@@ -529,7 +529,7 @@ func (d *descent) and() Expr {
 func (d *descent) cmp() Expr {
 	x := d.add()
 	if op, at, ok := d.binaryOp("==", "!=", "<=", ">=", "<", ">"); ok {
-		return d.binary(op, at, x, d.add())
+		return d.unchained(d.binary(op, at, x, d.add()))
 	}
 	if t := d.peek(); t != nil && t.Type == tokKeyword && (t.Value == "in" || t.Value == "not") {
 		at := Pos(t.Pos.Offset)
@@ -539,9 +539,28 @@ func (d *descent) cmp() Expr {
 			d.expect("in")
 			op = "not in"
 		}
-		return d.binary(op, at, x, d.add())
+		return d.unchained(d.binary(op, at, x, d.add()))
 	}
 	return x
+}
+
+// unchained returns the comparison e unless another comparison operator
+// follows it, which is a syntax error (comparisons do not associate,
+// §6.1) that says so: a < b < c, x not in xs == false.
+func (d *descent) unchained(e Expr) Expr {
+	t := d.peek()
+	if t == nil || t.Type == tokString {
+		return e
+	}
+	switch t.Value {
+	case "==", "!=", "<=", ">=", "<", ">", "in", "not":
+		if t.Value != "in" && t.Value != "not" || t.Type == tokKeyword {
+			d.errSp = Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(t.Value))}
+			d.errMsg = "unexpected " + describeToken(*t) + ": comparisons do not chain (join two with &&, a < b && b < c, or parenthesise one)"
+			panic(bailout{})
+		}
+	}
+	return e
 }
 
 func (d *descent) add() Expr {
