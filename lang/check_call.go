@@ -86,7 +86,15 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 		// field of the same name (Decision.priority) does not hide it.
 		o := c.u.Scope.Lookup(f.Sel.Name)
 		if r, ok := xt.(*Record); ok && r.FieldIndex(f.Sel.Name) >= 0 && (o == nil || o.Kind != ObjBuiltin) {
-			c.errAt(f.Sel, CodeNotCallable, "cannot call field %s of %s", f.Sel.Name, r)
+			// Builtins only: a near builtin is what was meant (d.tags(…)
+			// for d.tag(…)), never another field.
+			var builtins []string
+			for _, n := range c.methodNames(xt) {
+				if r.FieldIndex(n) < 0 {
+					builtins = append(builtins, n)
+				}
+			}
+			c.errSuggest(f.Sel, CodeNotCallable, f.Sel.Name, builtins, "cannot call field %s of %s", f.Sel.Name, r)
 			c.skipArgs(e)
 			return Typ[Invalid]
 		}
@@ -135,7 +143,7 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 		call := &Call{Kind: kind, Func: fn, Args: args, Type: ft}
 		c.info.Calls[e] = call
 		if !ok {
-			c.skipUnbound(e, args)
+			c.skipUnbound(e, args, ft)
 			return ft.Result
 		}
 		for i, a := range args {
@@ -181,19 +189,25 @@ func (c *checker) skipArgs(e *CallExpr) {
 	}
 }
 
-func (c *checker) skipUnbound(e *CallExpr, bound []Expr) {
+// skipUnbound checks the arguments of a call of ft whose arguments did
+// not bind (an unknown name, a missing argument), so that their own
+// errors and uses are still recorded: each that bound to a parameter with
+// that parameter's type expected (fallback(…, on: [], retrys: 1) is no
+// empty list without a type), the others without. (It checked only the
+// unbound ones, so a local passed to a bound one was reported unused and
+// an undefined name there was not reported.)
+func (c *checker) skipUnbound(e *CallExpr, bound []Expr, ft *Func) {
 	for _, a := range e.Args {
-		found := false
-		for _, b := range bound {
-			if b == a.Value {
-				found = true
+		if _, ok := a.Value.(*LambdaExpr); ok {
+			continue
+		}
+		var want Type
+		for i, b := range bound {
+			if b == a.Value && i < len(ft.Params) {
+				want = partialWant(ft.Params[i].Type)
 			}
 		}
-		if !found {
-			if _, ok := a.Value.(*LambdaExpr); !ok {
-				c.expr(a.Value, nil)
-			}
-		}
+		c.expr(a.Value, want)
 	}
 }
 
@@ -398,7 +412,7 @@ func (c *checker) applyBuiltin(e *CallExpr, name string, b *Builtin, receiver Ex
 	call := &Call{Kind: CallBuiltin, Builtin: b, Args: args}
 	c.info.Calls[e] = call
 	if !ok {
-		c.skipUnbound(e, args)
+		c.skipUnbound(e, args, ft)
 		if !hasTypeVars(ft.Result) {
 			return ft.Result
 		}
