@@ -182,11 +182,23 @@ func (c *checker) methodNames(t Type) []string {
 // errors and uses are still recorded.
 func (c *checker) skipArgs(e *CallExpr) {
 	for _, a := range e.Args {
-		if _, ok := a.Value.(*LambdaExpr); ok {
+		if l, ok := a.Value.(*LambdaExpr); ok {
+			c.skipLambda(l)
 			continue
 		}
 		c.expr(a.Value, nil)
 	}
+}
+
+// skipLambda checks the lambda l of a call that failed, its parameters of
+// no known type, so that its errors and the locals it uses are recorded:
+// a local read only in it was reported unused.
+func (c *checker) skipLambda(l *LambdaExpr) {
+	ft := &Func{Result: Typ[Invalid]}
+	for range l.Params {
+		ft.Params = append(ft.Params, &FuncParam{Type: Typ[Invalid]})
+	}
+	c.record(l, c.lambda(l, ft, ""))
 }
 
 // skipUnbound checks the arguments of a call of ft whose arguments did
@@ -198,7 +210,8 @@ func (c *checker) skipArgs(e *CallExpr) {
 // an undefined name there was not reported.)
 func (c *checker) skipUnbound(e *CallExpr, bound []Expr, ft *Func) {
 	for _, a := range e.Args {
-		if _, ok := a.Value.(*LambdaExpr); ok {
+		if l, ok := a.Value.(*LambdaExpr); ok {
+			c.skipLambda(l)
 			continue
 		}
 		var want Type
@@ -314,6 +327,11 @@ func (c *checker) callBuiltin(e *CallExpr, name string, cands []*Builtin, receiv
 				}
 			}
 			return t
+		}
+	}
+	for _, a := range e.Args {
+		if l, ok := a.Value.(*LambdaExpr); ok {
+			c.skipLambda(l)
 		}
 	}
 	var sigs []string
