@@ -30,7 +30,7 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 			cands = o.Overloads
 		default:
 			if o.Kind != ObjVar || !IsInvalid(o.Type) { // an invalid type was reported (RPL323: a parameter of a function type)
-				c.errAt(f, CodeNotCallable, "cannot call %s: %s is a %s", f.Name, f.Name, o.Kind)
+				c.errAt(f, CodeNotCallable, "cannot call %s: %s is a %s%s", f.Name, f.Name, o.Kind, c.continued(f, e.Lparen, "("))
 			}
 			c.skipArgs(e)
 			return Typ[Invalid]
@@ -120,7 +120,7 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 	default:
 		t := c.expr(e.Fun, nil)
 		if !IsInvalid(t) {
-			c.errAt(e.Fun, CodeNotCallable, "cannot call %s (type %s)", exprString(e.Fun), t)
+			c.errAt(e.Fun, CodeNotCallable, "cannot call %s (type %s)%s", exprString(e.Fun), t, c.continued(e.Fun, e.Lparen, "("))
 		}
 		c.skipArgs(e)
 		return Typ[Invalid]

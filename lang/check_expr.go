@@ -830,9 +830,24 @@ func (c *checker) index(e *IndexExpr) Type {
 	}
 	c.expr(e.Index, nil)
 	if !IsInvalid(xt) {
-		c.errAt(e, CodeBadOperand, "invalid operation: cannot index %s (type %s)", exprString(e.X), xt)
+		c.errAt(e, CodeBadOperand, "invalid operation: cannot index %s (type %s)%s", exprString(e.X), xt, c.continued(e.X, e.Index.Span().Start, "["))
 	}
 	return Typ[Invalid]
+}
+
+// continued is a hint for an index or a call (tok, at at) of x that fails,
+// when at is on a later line than x ends: newlines do not end statements
+// (§2.2), so a line starting with [ or ( continues the one before it,
+// which the author likely meant as a statement of its own.
+func (c *checker) continued(x Expr, at Pos, tok string) string {
+	if c.file == nil || c.file.File == nil {
+		return ""
+	}
+	f := c.file.File
+	if f.Position(at).Line <= f.Position(x.Span().End).Line {
+		return ""
+	}
+	return fmt.Sprintf(" (the %s on the next line continues %s: newlines do not end statements; end the line before with ; to start a new one)", tok, exprString(x))
 }
 
 // unifyBranch is the common type of two branches, or nil.
