@@ -450,9 +450,9 @@ func (c *checker) checkOverride(pkg *Package, obj *Object) {
 		case obj.Kind == ObjFunc && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !sameParamNames(obj.Type, prev.Type):
 			// The parent's calls name its parameters (f(b: 1, a: 10)) and
 			// pass the arguments in the parent's order, which the child's
-			// function takes by position: with other names, or the same
-			// in another order, it would read them as other parameters.
-			c.errAt(name, CodeBadOverride, "%s overrides %s.%s with other parameter names: have %s, want %s (the parent's calls may name its parameters)", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
+			// function takes by position: a name the parent gives another
+			// parameter would read another's argument.
+			c.errAt(name, CodeBadOverride, "%s overrides %s.%s with its parameters in another order: have %s, want %s (the parent's calls may name its parameters, and pass them in its order)", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
 		case obj.Kind == ObjConst && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !Identical(obj.Type, prev.Type):
 			c.errAt(name, CodeBadOverride, "const %s overrides %s.%s with type %s, want %s", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
 		case obj.Kind == ObjType && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !Identical(obj.Type, prev.Type):
@@ -461,8 +461,13 @@ func (c *checker) checkOverride(pkg *Package, obj *Object) {
 	})
 }
 
-// sameParamNames reports whether the function types a and b name their
-// parameters alike, in the same order.
+// sameParamNames reports whether the function type a, replacing b, names
+// no parameter as b names another: the parent's calls bind named
+// arguments by b's names and pass them in b's order, which a takes by
+// position, so a parameter of a that b names at another position would
+// receive another's argument (fn pick(b: int, a: int) replacing
+// pick(a: int, b: int)). A new name (route(req: Request) replacing
+// route(r: Request)) is fine: only its position can bind it.
 func sameParamNames(a, b Type) bool {
 	fa, ok1 := a.(*Func)
 	fb, ok2 := b.(*Func)
@@ -470,8 +475,10 @@ func sameParamNames(a, b Type) bool {
 		return true // not functions of one arity: Identical decides
 	}
 	for i, p := range fa.Params {
-		if p.Name != fb.Params[i].Name {
-			return false
+		for j, q := range fb.Params {
+			if j != i && p.Name == q.Name {
+				return false
+			}
 		}
 	}
 	return true
