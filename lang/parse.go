@@ -171,7 +171,7 @@ func (p *parser) parseChunk(toks []lexer.Token) {
 		tsp := Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(t.Value))}
 		switch t.Type {
 		case tokInvalid:
-			p.errorf(CodeInvalidChar, tsp, "invalid character %q", t.Value)
+			p.errorf(CodeInvalidChar, tsp, "invalid character %q%s", t.Value, lookalike(t.Value))
 			lexBad = true
 		case tokBadString:
 			p.errorf(CodeUnterminated, tsp, "string literal not terminated")
@@ -332,4 +332,34 @@ func (p *parser) checkOrder() {
 		decls = append(decls, d)
 	}
 	p.node.Decls = decls
+}
+
+// lookalike hints at the character meant by an invalid one that an editor
+// or a copy from a document often puts for it, "" for others.
+func lookalike(s string) string {
+	switch s {
+	case "\u03bc": // Greek mu
+		return " (a Greek mu: the unit is written µs, with the micro sign U+00B5, or us)"
+	case "\u201c", "\u201d", "\u201e", "\u00ab", "\u00bb":
+		return ` (a typographic quote: strings are written between straight quotes ")`
+	case "\u2018", "\u2019":
+		return ` (a typographic quote: strings are written between straight quotes ")`
+	case "\u2013", "\u2014", "\u2212":
+		return " (a dash: the minus is -)"
+	case "\u00a0", "\u2007", "\u202f", "\u200b", "\ufeff":
+		return " (an invisible space: delete it)"
+	case "\u2264":
+		return " (write <=)"
+	case "\u2265":
+		return " (write >=)"
+	case "\u2260":
+		return " (write !=)"
+	case "\u2192":
+		return " (write ->)"
+	case "\u21d2":
+		return " (write =>)"
+	case "\u00d7":
+		return " (write *)"
+	}
+	return ""
 }
