@@ -100,6 +100,8 @@ func TestStrings(t *testing.T) {
 		{"split(string, string)", args(str("a,b,,c"), str(",")), strs("a", "b", "", "c")},
 		{"split(string, string)", args(str(""), str(",")), strs("")},
 		{"split(string, string)", args(str("hé"), str("")), strs("h", "é")},
+		{"split(string, string)", args(str(""), str("")), strs()},
+		{"split(string, string)", args(str("a,"), str(",")), strs("a", "")},
 		{"join(list[string], string)", args(strs("a", "b", "c"), str(", ")), str("a, b, c")},
 		{"join(list[string], string)", args(strs(), str(", ")), str("")},
 		{"substr(string, int, int)", args(str("abcdef"), vm.Int(1), vm.Int(3)), str("bc")},
