@@ -32,7 +32,8 @@ type descent struct {
 	errMsg  string
 	fnHead  *FuncDecl  // the header of the fn being parsed, once complete
 	cHead   *ConstDecl // the name (and type) of the const being parsed, once its = is read
-	bodyPos Pos        // where that fn's body or const's value starts
+	tHead   *TypeDecl  // the name of the type declaration being parsed, once its = is read
+	bodyPos Pos        // where that fn's body, const's value or type's type starts
 	depth   int        // nesting of expressions and types
 }
 
@@ -183,6 +184,14 @@ func (p *parser) descend(toks []lexer.Token, sp Span, lexBad bool) {
 		p.node.Decls = append(p.node.Decls, c)
 		return
 	}
+	// And a type declaration's name, its type a BadType.
+	if d.tHead != nil && len(decls) == 0 {
+		td := d.tHead
+		td.Sp = sp
+		td.Type = &BadType{Sp: Span{d.bodyPos, sp.End}}
+		p.node.Decls = append(p.node.Decls, td)
+		return
+	}
 	p.node.Decls = append(p.node.Decls, &BadDecl{Sp: sp})
 }
 
@@ -254,7 +263,9 @@ func (d *descent) decl() Decl {
 		d.i++
 		td := &TypeDecl{Name: d.name()}
 		d.expect("=")
+		d.tHead, d.bodyPos = &TypeDecl{Name: td.Name}, d.pos()
 		td.Type = d.typ()
+		d.tHead = nil
 		td.Sp = Span{start, d.end()}
 		out = td
 	case t.Value == "fn":

@@ -286,12 +286,16 @@ const good4 = [1, 2, 3]
 		case *TestDecl:
 			got = append(got, "test "+d.Name.Value)
 		case *TypeDecl:
-			got = append(got, "type "+d.Name.Name)
+			s := "type " + d.Name.Name
+			if _, bad := d.Type.(*BadType); bad {
+				s += " (bad type)"
+			}
+			got = append(got, s)
 		case *BadDecl:
 			got = append(got, "bad "+strings.Fields(src[d.Sp.Start:d.Sp.End])[0])
 		}
 	}
-	want := []string{"const good1", "const bad1 (bad value)", "fn good2", "fn header_kept (bad body)", "bad type", "test good3", "bad fn", "const good4"}
+	want := []string{"const good1", "const bad1 (bad value)", "fn good2", "fn header_kept (bad body)", "type T (bad type)", "test good3", "bad fn", "const good4"}
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Errorf("declarations:\n got  %s\n want %s", strings.Join(got, "; "), strings.Join(want, "; "))
 	}
@@ -771,7 +775,7 @@ func BenchmarkParse1000Rules(b *testing.B) {
 // has. (With a syntax error in a declaration the descent may keep more: it
 // reports literal errors found before the syntax error, and keeps function
 // headers that the reference's token-level cut loses, and the names of
-// constants whose values did not parse.)
+// constants and types whose values did not parse.)
 func diffParsers(src []byte) string {
 	got, gotDiags := Parse("d.rpl", src)
 	for _, d := range gotDiags {
