@@ -552,3 +552,27 @@ func TestCaseInvalidUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestSetNowRange checks testing.set_now's bounds and that its error names
+// them to the nanosecond: in whole seconds its first time was out of range.
+func TestSetNowRange(t *testing.T) {
+	first, last := vm.TimeRange()
+	e := env{in: vm.Input{Host: &MemState{}}}
+	for _, tt := range []struct {
+		at string
+		ok bool
+	}{
+		{first.Format(time.RFC3339Nano), true},
+		{last.Format(time.RFC3339Nano), true},
+		{"1677-09-21T00:12:43Z", false},
+		{"2262-04-11T23:47:16.854775808Z", false},
+	} {
+		_, _, err := e.call(t, "testing.set_now(string)", str(tt.at))
+		if (err == nil) != tt.ok {
+			t.Errorf("set_now(%s): %v, want ok %v", tt.at, err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "times are from 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z") {
+			t.Errorf("set_now(%s): %v, want the range to the nanosecond", tt.at, err)
+		}
+	}
+}

@@ -99,7 +99,10 @@ func testSetNow(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	}
 	if !vm.TimeInRange(t) {
 		first, last := vm.TimeRange()
-		return vm.Value{}, fmt.Errorf("%s is out of range (times are from %s to %s)", a[0].Str(), first.Format(time.RFC3339), last.Format(time.RFC3339))
+		// To the nanosecond: whole seconds would name a first time that
+		// is out of range (00:12:43, before 00:12:43.145224192) and a
+		// last that is not the last.
+		return vm.Value{}, fmt.Errorf("%s is out of range (times are from %s to %s)", a[0].Str(), first.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano))
 	}
 	c.SetNow(t)
 	return vm.Nil(), nil
