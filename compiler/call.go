@@ -147,7 +147,7 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 
 	name := call.Builtin.Name
 	acc := f.newLocal()
-	var key int
+	var key, found int
 	switch name {
 	case "filter", "map":
 		// One allocation: the result is never longer than the input.
@@ -162,9 +162,13 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 		f.pushConst(vm.Int(0))
 		f.emit(vm.OpStoreLocal, acc)
 	case "min_by", "max_by":
-		key = f.newLocal()
+		// acc, the best element, none for an empty list; found, whether
+		// there is one yet (an element may itself be none).
+		key, found = f.newLocal(), f.newLocal()
 		f.emit(vm.OpNil)
 		f.emit(vm.OpStoreLocal, acc)
+		f.emit(vm.OpFalse)
+		f.emit(vm.OpStoreLocal, found)
 	}
 	top, step, end := f.label(), f.label(), f.label()
 	f.jump(vm.OpJmp, step)
@@ -214,15 +218,15 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 		f.emit(vm.OpAddInt)
 		f.emit(vm.OpStoreLocal, acc)
 	case "min_by", "max_by":
-		// key on the stack: take it when acc is none or it beats the best.
+		// key on the stack: take it when there is no best yet or it
+		// beats the best.
 		f.expr(lam.Body)
 		f.at(e.Lparen)
 		take := f.label()
 		k := f.newLocal()
 		f.emit(vm.OpStoreLocal, k)
-		f.emit(vm.OpLoadLocal, acc)
-		f.emit(vm.OpIsNil)
-		f.jump(vm.OpJmpIfTrue, take)
+		f.emit(vm.OpLoadLocal, found)
+		f.jump(vm.OpJmpIfFalse, take)
 		f.emit(vm.OpLoadLocal, k)
 		f.emit(vm.OpLoadLocal, key)
 		f.emit(better(name, call.Type.Params[1].Type.(*lang.Func).Result))
@@ -232,6 +236,8 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 		f.emit(vm.OpStoreLocal, acc)
 		f.emit(vm.OpLoadLocal, k)
 		f.emit(vm.OpStoreLocal, key)
+		f.emit(vm.OpTrue)
+		f.emit(vm.OpStoreLocal, found)
 	}
 	f.mark(step)
 	f.at(e.Lparen)
