@@ -207,7 +207,7 @@ var severities = map[lang.Severity]protocol.DiagnosticSeverity{
 }
 
 // unnecessary are the codes of code that does nothing, which editors fade.
-var unnecessary = map[lang.Code]bool{lang.CodeUnusedImport: true, lang.CodeUnusedVar: true, lang.CodeUnreachable: true, lang.CodeUnreachableArm: true}
+var unnecessary = map[lang.Code]bool{lang.CodeUnusedImport: true, lang.CodeUnusedVar: true, lang.CodeUnreachable: true, lang.CodeUnreachableArm: true, lang.CodeDiscarded: true}
 
 // toDiagnostic converts a lang diagnostic: its code, severity, UTF-16
 // range and related locations.
