@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rpl-lang/rpl/internal/textcut"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -34,6 +35,9 @@ func testSetSpend(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if !a[2].IsNil() {
 		day = a[2].Money()
 	}
+	if month < 0 || day < 0 {
+		return vm.Value{}, fmt.Errorf("negative spend for %s (a cost recorded is ≥ 0)", textcut.Cut(tenant, 80))
+	}
 	s.SetSpend(tenant, month, day)
 	return vm.Nil(), nil
 }
@@ -41,6 +45,9 @@ func testSetSpend(c *vm.Call, a []vm.Value) (vm.Value, error) {
 func testSetPrice(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	s, err := testState(c)
 	if err != nil {
+		return vm.Value{}, err
+	}
+	if err := checkTarget(a[0]); err != nil {
 		return vm.Value{}, err
 	}
 	if a[1].Money() < 0 || a[2].Money() < 0 {
@@ -64,6 +71,9 @@ func testSetHealth(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err != nil {
 		return vm.Value{}, err
 	}
+	if err := checkTarget(a[0]); err != nil {
+		return vm.Value{}, err
+	}
 	target := a[0].Str()
 	rate := s.ErrorRate(target)
 	if !a[2].IsNil() {
@@ -79,6 +89,9 @@ func testSetHealth(c *vm.Call, a []vm.Value) (vm.Value, error) {
 func testSetLatency(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	s, err := testState(c)
 	if err != nil {
+		return vm.Value{}, err
+	}
+	if err := checkTarget(a[0]); err != nil {
 		return vm.Value{}, err
 	}
 	d := a[1].Duration()
