@@ -301,6 +301,16 @@ var (
 	errReplaced    = errors.New("bucket deleted, or deleted and created again")
 )
 
+// ErrBundleDeleted is what OnError is told of a deletion (or a purge) of
+// the bundle key is (errors.Is): an operator's act, not a failure.
+var ErrBundleDeleted = errors.New("bundle key deleted")
+
+// deletedError is the message told of a deletion, ErrBundleDeleted.
+type deletedError string
+
+func (e deletedError) Error() string      { return string(e) }
+func (deletedError) Is(target error) bool { return target == ErrBundleDeleted }
+
 // repeatLimit is how often a watch failure that repeats the previous one
 // is told (a deployment without JetStream fails every Retry).
 const repeatLimit = time.Minute
@@ -454,7 +464,7 @@ func (w *BundleWatcher) deleted(m BundleMark, op jetstream.KeyValueOp) {
 	if op == jetstream.KeyValuePurge {
 		what = "purged"
 	}
-	w.cfg.OnError(fmt.Errorf("bundle %s/%s %s at revision %d: no bundle to activate there (the running version, if any, stays) until one is pushed (rplc push)", m.Bucket, m.Key, what, m.Revision))
+	w.cfg.OnError(deletedError(fmt.Sprintf("bundle %s/%s %s at revision %d: no bundle to activate there (the running version, if any, stays) until one is pushed (rplc push)", m.Bucket, m.Key, what, m.Revision)))
 }
 
 // replaced reports whether the bucket that kv names is gone, or is another

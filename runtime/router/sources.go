@@ -385,7 +385,13 @@ func (r *Router) watchBundles() {
 		NewestRefused: func(rev uint64, err error, at time.Time) {
 			r.Engine.StillRefused(revSource(rev), err, at)
 		},
-		OnError: func(err error) { r.log.Error("pushed bundle", "err", err) },
+		OnError: func(err error) {
+			if errors.Is(err, natsx.ErrBundleDeleted) {
+				r.log.Warn("pushed bundle", "err", err) // an operator's deletion
+				return
+			}
+			r.log.Error("pushed bundle", "err", err)
+		},
 	})
 }
 
