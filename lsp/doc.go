@@ -88,8 +88,9 @@
 //     lenses' commands: "run test" runs one test block of the saved files
 //     with package policytest, as `rplc test -run` does; "explain a sample
 //     decision" decides SampleRequest (or a request given as the command's
-//     argument) with the editor's text, compiled for tracing and explained
-//     with package explain, as `rplc explain` does.
+//     argument) with the editor's text, checked without the test file and
+//     compiled for tracing, and explained with package explain, as `rplc
+//     explain` does (an error in a test being written does not stop it).
 //
 // The protocol types come from github.com/tliron/glsp (protocol_3_16, with
 // the 3.17 positionEncoding added to the capabilities); JSON-RPC framing

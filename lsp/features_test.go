@@ -388,6 +388,17 @@ func TestLensCommands(t *testing.T) {
 	if err != nil || !strings.Contains(r.Summary, "anthropic:claude-sonnet") {
 		t.Errorf("explain with a request: %+v %v", r, err)
 	}
+	// A test being written, with an error, does not keep the policy from
+	// being explained, as with rplc explain; the policy's own error does.
+	c.change(u, "package premium\n\ntest \"t\" {\n  expect nope\n}\n")
+	if r, err := run(lsp.CommandExplain, uri(filepath.Join(dir, "premium.rpl"))); err != nil || !r.OK {
+		t.Errorf("explain with an error in the test file: %+v %v", r, err)
+	}
+	pu := c.open("premium.rpl")
+	c.change(pu, "package premium\n\nfn route(r: Request) -> Decision = to(nope)\n")
+	if _, err := run(lsp.CommandExplain, pu); err == nil || !strings.Contains(err.Error(), "errors") {
+		t.Errorf("explain with an error in the policy: %v", err)
+	}
 	c.change(u, "package premium\n")
 	if _, err := run(lsp.CommandRunTest, u, "passes"); err == nil || !strings.Contains(err.Error(), "save") {
 		t.Errorf("running an unsaved test: %v", err)

@@ -190,16 +190,16 @@ const SampleRequest = `{
 // included) and shows the path it took, with the same libraries as `rplc
 // explain`: compiler.Options{Trace: true}, vm.Probes and package explain.
 func (s *Server) explain(uri string, req []byte) (*CommandResult, error) {
-	path := uriToPath(uri)
-	sn := s.snapshotFor(path)
-	if sn.prog == nil || sn.diags.HasErrors() {
+	policy := policyOf(uriToPath(uri))
+	checked, diags := s.checkToRun(policy)
+	if checked == nil || diags.HasErrors() {
 		return nil, refuse("the policy has errors: fix them to explain a decision")
 	}
 	table, err := stdlib.Table()
 	if err != nil {
 		return nil, refuse("%v", err)
 	}
-	out, err := compiler.Compile(sn.prog, compiler.Options{NoTests: true, Trace: true})
+	out, err := compiler.Compile(checked, compiler.Options{NoTests: true, Trace: true})
 	if err != nil {
 		return nil, refuse("%v", err)
 	}
@@ -209,7 +209,7 @@ func (s *Server) explain(uri string, req []byte) (*CommandResult, error) {
 	}
 	route, ok := prog.Entry(compiler.EntryRoute)
 	if !ok {
-		return nil, refuse("%s has no route function", sn.policy)
+		return nil, refuse("%s has no route function", policy)
 	}
 	in, err := rpl.FromJSON(out.Request, req)
 	if err != nil {

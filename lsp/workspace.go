@@ -95,6 +95,22 @@ func (s *Server) overlayLocked() overlay {
 	return ov
 }
 
+// checkToRun checks policy as rplc explain runs it: without its test
+// file (an error in a test being written does not keep it from running),
+// route required, with the open documents' texts.
+func (s *Server) checkToRun(policy string) (*lang.Program, lang.DiagList) {
+	s.mu.Lock()
+	ov := s.overlayLocked()
+	s.mu.Unlock()
+	cfg := &lang.Config{Universe: s.u, Policy: true, NoTests: true, NeedRoute: true, ReadFile: func(p string) ([]byte, error) {
+		if d := ov[filepath.Clean(p)]; d != nil {
+			return d.file.Src, nil
+		}
+		return os.ReadFile(p)
+	}}
+	return lang.Check(cfg, policy)
+}
+
 // snapshotFor returns a snapshot of the policy covering path, checked at
 // the current generation. It checks outside the lock, so requests and
 // publishing do not wait for each other's checks. A snapshot of the
