@@ -249,11 +249,14 @@ func (c *checker) resolve(obj *Object) {
 			if d.Type != nil {
 				want = c.typeExpr(d.Type)
 			}
+			before := len(c.diags)
 			t := c.exprAs(d.Value, want, what{"const", obj.Name, ""})
 			if want != nil {
 				t = want
 			}
-			if !c.isConstExpr(d.Value) {
+			// An error in the value (an undefined name, lenght("x")) says
+			// what is wrong with it: not also that it is not constant.
+			if !c.diags[before:].HasErrors() && !c.isConstExpr(d.Value) {
 				c.errAt(d.Value, CodeNotConstant, "const %s must be a constant expression (literals, operators, lists, maps and records of constants)", obj.Name)
 			}
 			obj.Type = t
