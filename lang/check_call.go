@@ -54,6 +54,10 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 		if id, ok := f.X.(*Ident); ok {
 			if o := c.lookup(id.Name); o != nil && o.Kind == ObjModule {
 				c.use(id, o)
+				if brokenModule(o) { // its import failed, reported
+					c.skipArgs(e)
+					return Typ[Invalid]
+				}
 				if o.Module == nil {
 					m := c.u.Modules[o.StdModule].Lookup(f.Sel.Name)
 					if m == nil {

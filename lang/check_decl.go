@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -117,6 +118,13 @@ func (c *checker) fileOf(o *Object) *File {
 	return o.Pkg.Files[0].File
 }
 
+// brokenModule reports whether o is the module of an import that failed
+// (reported at the import): its name is bound, nothing is in it, and
+// what is read from it is invalid, reported no further.
+func brokenModule(o *Object) bool {
+	return o.Kind == ObjModule && o.Module == nil && o.StdModule == ""
+}
+
 // unknownStd says that path, std/ and a name, names no standard module,
 // suggesting the nearest one.
 func (c *checker) unknownStd(path string) string {
@@ -127,27 +135,29 @@ func (c *checker) unknownStd(path string) string {
 func (c *checker) collectImport(pkg *Package, fs *Scope, imp *ImportDecl) {
 	path := imp.Path.Value
 	obj := &Object{Kind: ObjModule, Decl: imp, Pkg: pkg}
+	// An import that failed (reported) still binds its name, a module
+	// with nothing in it (brokenModule), so that its uses are not
+	// reported as undefined too.
 	if mod, ok := strings.CutPrefix(path, "std/"); ok {
-		if c.u.Modules[mod] == nil {
-			c.errAt(imp.Path, CodeImportNotFound, "%s", c.unknownStd(path))
-			return
-		}
-		if mod == TestingModule && c.file != nil && !IsTestFile(c.file.File.Name) {
-			c.errAt(imp.Path, CodeTestingImport, "std/%s can only be imported by test files (*_test.rpl)", mod)
-			return
-		}
-		obj.StdModule = mod
 		obj.Name = mod
+		switch {
+		case c.u.Modules[mod] == nil:
+			c.errAt(imp.Path, CodeImportNotFound, "%s", c.unknownStd(path))
+		case mod == TestingModule && c.file != nil && !IsTestFile(c.file.File.Name):
+			c.errAt(imp.Path, CodeTestingImport, "std/%s can only be imported by test files (*_test.rpl)", mod)
+		default:
+			obj.StdModule = mod
+		}
 	} else {
-		dep := c.loaded[resolvePath(dirOf(pkg.Path), path)]
-		if dep == nil {
-			return // reported by load
+		obj.Name = strings.TrimSuffix(baseName(path), ".rpl")
+		// nil: reported by load
+		if dep := c.loaded[resolvePath(dirOf(pkg.Path), path)]; dep != nil {
+			obj.Module = dep
+			obj.Name = cmp.Or(dep.Name, obj.Name)
 		}
-		obj.Module = dep
-		obj.Name = dep.Name
-		if obj.Name == "" {
-			obj.Name = strings.TrimSuffix(baseName(path), ".rpl")
-		}
+	}
+	if brokenModule(obj) {
+		obj.used = true // not also reported unused
 	}
 	if imp.Alias != nil {
 		obj.Name = imp.Alias.Name
@@ -294,6 +304,9 @@ func (c *checker) typeExpr(t TypeExpr) Type {
 				return Typ[Invalid]
 			}
 			c.use(t.Module, mod)
+			if brokenModule(mod) {
+				return Typ[Invalid] // its import failed, reported
+			}
 			if mod.Module == nil {
 				c.errAt(t.Name, CodeUnknownType, "module %s declares no type %s", mod.Name, t.Name.Name)
 				return Typ[Invalid]

@@ -785,6 +785,9 @@ func (c *checker) enumMember(e *SelectorExpr, en *Enum) Type {
 
 // moduleMember types m.name for an imported module m (not a call).
 func (c *checker) moduleMember(e *SelectorExpr, mod *Object) Type {
+	if brokenModule(mod) {
+		return Typ[Invalid] // its import failed, reported
+	}
 	if mod.Module == nil {
 		o := c.u.Modules[mod.StdModule].Lookup(e.Sel.Name)
 		if o == nil {
