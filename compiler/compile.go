@@ -137,6 +137,7 @@ func Compile(prog *lang.Program, opts Options) (*Output, error) {
 			return nil, err
 		}
 	}
+	cutNested(out.Counters)
 	if len(c.spec.Functions) == 0 {
 		return nil, fmt.Errorf("%s: no route function and no tests: a policy needs route, and a library must be imported by a policy", prog.Main.Path)
 	}

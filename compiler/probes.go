@@ -1,6 +1,10 @@
 package compiler
 
 import (
+	"cmp"
+	"slices"
+	"strings"
+
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -153,6 +157,39 @@ func (f *funcCompiler) traceOperand(e lang.Expr) {
 		return
 	}
 	f.trace(TraceOperand, e.Span(), srcText(f.file, e))
+}
+
+// cutNested ends each statement counter that holds others (a let whose
+// value is a block, a lambda's body, an if inside a call: exprSpan cuts
+// only an if or match the statement is) where the first of them starts,
+// so that no two statement ranges overlap, as Go's cover profile format
+// wants (go tool cover -html nests overlapping ones wrong).
+func cutNested(counters []Counter) {
+	var idx []int
+	for i, k := range counters {
+		if k.Kind == CountStmt {
+			idx = append(idx, i)
+		}
+	}
+	start := func(k *Counter) (string, int, int) { return k.File, k.Line, k.Col }
+	slices.SortFunc(idx, func(a, b int) int {
+		fa, la, ca := start(&counters[a])
+		fb, lb, cb := start(&counters[b])
+		return cmp.Or(strings.Compare(fa, fb), cmp.Compare(la, lb), cmp.Compare(ca, cb))
+	})
+	for n, i := range idx {
+		k := &counters[i]
+		for _, j := range idx[n+1:] {
+			o := &counters[j]
+			if o.File != k.File || o.Line > k.EndLine || (o.Line == k.EndLine && o.Col >= k.EndCol) {
+				break // past k's end: no statement within it
+			}
+			if o.Line > k.Line || o.Col > k.Col {
+				k.EndLine, k.EndCol = o.Line, o.Col
+				break
+			}
+		}
+	}
 }
 
 // stmtSpan is the range a statement counter reports: the statement, cut

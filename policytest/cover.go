@@ -169,31 +169,14 @@ func WriteProfile(w io.Writer, mode ProfileMode, dir string, covs []*Coverage) e
 		return cmp.Or(strings.Compare(a.file, b.file), cmp.Compare(a.line, b.line), cmp.Compare(a.col, b.col),
 			cmp.Compare(a.endLine, b.endLine), cmp.Compare(a.endCol, b.endCol))
 	})
-	// A statement holding others (a let whose value is a block, a
-	// lambda, an if inside a call) ends where the first of them starts:
-	// Go's format wants blocks that do not overlap, and go tool cover
-	// -html nests overlapping ones wrong.
-	ends := make([]key, len(keys)) // the range written for keys[i]
-	for i, k := range keys {
-		ends[i] = k
-		for _, n := range keys[i+1:] {
-			if n.file != k.file || n.line > k.endLine || (n.line == k.endLine && n.col >= k.endCol) {
-				break // past k's end: no statement within it
-			}
-			if n.line > k.line || n.col > k.col {
-				ends[i].endLine, ends[i].endCol = n.line, n.col
-				break
-			}
-		}
-	}
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "mode: %s\n", mode)
-	for i, k := range keys {
+	for _, k := range keys {
 		n := counts[k]
 		if mode == ModeSet && n > 0 {
 			n = 1
 		}
-		fmt.Fprintf(bw, "%s:%d.%d,%d.%d 1 %d\n", profileName(dir, k.file), k.line, k.col, ends[i].endLine, ends[i].endCol, n)
+		fmt.Fprintf(bw, "%s:%d.%d,%d.%d 1 %d\n", profileName(dir, k.file), k.line, k.col, k.endLine, k.endCol, n)
 	}
 	return bw.Flush()
 }
