@@ -122,7 +122,7 @@ func (w *formatWalk) walk(v vm.Value, shape vm.Value, depth int) error {
 		// Its keys are written in ascending order: sorting them costs 1
 		// per 8 of n·log2(n) comparisons and each key's bytes for the
 		// comparisons it takes part in (vm.OrderKeysFuel).
-		w.pending += vm.OrderKeysFuel(m.Len(), keysFuel(m))
+		w.pending += vm.OrderKeysFuel(m.Len(), m.KeysFuel())
 		for i, k := range m.Keys() {
 			if err := w.walk(k, sp.Part(0), depth+1); err != nil {
 				return err

@@ -184,7 +184,7 @@ func chargeDraw(c *vm.Call, split vm.Map) error {
 	if err := chargeElems(c, n); err != nil {
 		return err
 	}
-	return c.Charge(keysFuel(split) * drawTimes(n))
+	return c.Charge(split.KeysFuel() * drawTimes(n))
 }
 
 // drawTimes is how many times ordering n targets (ascending) charges each
@@ -197,16 +197,6 @@ func drawTimes(n int) int64 {
 		return int64(max(bits.Len(uint(n)), n/2))
 	}
 	return int64(bits.Len(uint(n)) + 3)
-}
-
-// keysFuel is what comparing or hashing each key of m once costs, as the
-// operators charge a map's keys (vm.KeyFuel).
-func keysFuel(m vm.Map) int64 {
-	var fuel int64
-	for _, k := range m.Keys() {
-		fuel += vm.KeyFuel(k)
-	}
-	return fuel
 }
 
 // splitTotal is the total weight of split, whose keys must be non-empty

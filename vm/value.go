@@ -537,11 +537,7 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int, work *i
 		if n := m.Len(); work != nil && n > 1 {
 			// Ordering the keys: 1 per 8 comparisons, and each key's
 			// bytes for the comparisons it takes part in.
-			var keys int64
-			for _, k := range m.m.keys {
-				keys += KeyFuel(k)
-			}
-			*work += OrderKeysFuel(n, keys)
+			*work += OrderKeysFuel(n, m.KeysFuel())
 		}
 		m.writeSeq(b, limit, func(k, x Value) {
 			k.format(b, sp.Part(0), depth+1, limit, work)

@@ -78,6 +78,16 @@ func KeyFuel(k Value) int64 {
 	return strFuel(k.n)
 }
 
+// KeysFuel is the KeyFuel of each key of m, summed: what comparing or
+// hashing each of them once costs.
+func (m Map) KeysFuel() int64 {
+	var fuel int64
+	for _, k := range m.Keys() {
+		fuel += KeyFuel(k)
+	}
+	return fuel
+}
+
 // LookupFuel is the fuel of finding key k in m beyond the instruction's,
 // as INDEX_MAP, IN_MAP and Call.Get charge it: a string key's KeyFuel for
 // each key of its length at another address that a map of up to 8 keys
