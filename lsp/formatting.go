@@ -2,8 +2,8 @@ package lsp
 
 import (
 	"bytes"
-	"github.com/rpl-lang/rpl/internal/linediff"
 
+	"github.com/rpl-lang/rpl/internal/linediff"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/tliron/glsp"
 	protocol "github.com/tliron/glsp/protocol_3_16"
@@ -69,11 +69,7 @@ func formattingEdits(src []byte, bom int, out []byte) []lineEdit {
 	for ha > lo && hb > lo && a[ha-1].key == b[hb-1].key {
 		ha, hb = ha-1, hb-1
 	}
-	kept := lineScript(a[lo:ha], b[lo:hb])
-	if kept == nil {
-		kept = [][2]int{}
-	}
-	kept = append(kept, [2]int{ha - lo, hb - lo}) // a sentinel: the end
+	kept := append(lineScript(a[lo:ha], b[lo:hb]), [2]int{ha - lo, hb - lo}) // a sentinel: the end
 	var edits []lineEdit
 	i, j := 0, 0 // the next lines of a[lo:ha] and b[lo:hb]
 	for _, k := range kept {
@@ -103,20 +99,21 @@ type keyedLine struct {
 	eol   bool
 }
 
-// splitKeyed splits text[from:] into lines after each "\n". A "\r" before
-// the "\n" is part of the line end; any other "\r" is text, as in RPL.
+// splitKeyed splits text[from:] into lines after each "\n" (lineSpans). A
+// "\r" before the "\n" is part of the line end; any other "\r" is text, as
+// in RPL.
 func splitKeyed(text []byte, from int) []keyedLine {
-	var lines []keyedLine
-	for i := from; i < len(text); {
-		n := bytes.IndexByte(text[i:], '\n')
-		if n < 0 {
-			lines = append(lines, keyedLine{start: i, key: string(text[i:])})
+	spans := lineSpans(text[from:])
+	lines := make([]keyedLine, 0, len(spans))
+	for i, sp := range spans {
+		start, end := from+sp[0], from+sp[1]
+		if i == len(spans)-1 { // after the last "\n": a line without an end, if any
+			if start < len(text) {
+				lines = append(lines, keyedLine{start: start, key: string(text[start:end])})
+			}
 			break
 		}
-		body := text[i : i+n]
-		body = bytes.TrimSuffix(body, []byte("\r"))
-		lines = append(lines, keyedLine{start: i, key: string(body) + "\n", eol: true})
-		i += n + 1
+		lines = append(lines, keyedLine{start: start, key: string(text[start:end]) + "\n", eol: true})
 	}
 	return lines
 }

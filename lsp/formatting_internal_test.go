@@ -112,3 +112,33 @@ func TestFormattingEditsBound(t *testing.T) {
 		t.Errorf("edits give %q", got)
 	}
 }
+
+// TestSplitKeyed: the lines of a text after its first from bytes, each
+// keyed by its text and "\n" when it ends (a "\r" before it part of the
+// end), the last one only when it is not empty.
+func TestSplitKeyed(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		from int
+		want []keyedLine
+	}{
+		{"", 0, nil},
+		{"a", 0, []keyedLine{{0, "a", false}}},
+		{"a\n", 0, []keyedLine{{0, "a\n", true}}},
+		{"a\r\nb", 0, []keyedLine{{0, "a\n", true}, {3, "b", false}}},
+		{"a\rb\n\r", 0, []keyedLine{{0, "a\rb\n", true}, {4, "\r", false}}},
+		{"\ufeffa\n\n", 3, []keyedLine{{3, "a\n", true}, {5, "\n", true}}},
+	} {
+		got := splitKeyed([]byte(tc.text), tc.from)
+		if len(got) != len(tc.want) {
+			t.Errorf("splitKeyed(%q, %d) = %v, want %v", tc.text, tc.from, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("splitKeyed(%q, %d) = %v, want %v", tc.text, tc.from, got, tc.want)
+				break
+			}
+		}
+	}
+}
