@@ -1496,8 +1496,8 @@ func (c *checker) discarded(e Expr, t Type) {
 		}
 	}
 	d := c.errAt(e, CodeDiscarded, "the value of %s is discarded", exprString(e))
-	switch {
-	case c.u.Types["Decision"] != nil && Identical(t, c.u.Types["Decision"].Type):
+	switch dec := c.u.Types["Decision"]; {
+	case dec != nil && Identical(t, dec.Type):
 		d.Message += ": a decision builder returns a new decision and leaves its argument as it was; use its value (let d2 = …, return …)"
 	case isBasic(t, Bool):
 		d.Message += ": did you mean expect or if?"

@@ -340,9 +340,7 @@ func lookalike(s string) string {
 	switch s {
 	case "\u03bc": // Greek mu
 		return " (a Greek mu: the unit is written µs, with the micro sign U+00B5, or us)"
-	case "\u201c", "\u201d", "\u201e", "\u00ab", "\u00bb":
-		return ` (a typographic quote: strings are written between straight quotes ")`
-	case "\u2018", "\u2019":
+	case "\u201c", "\u201d", "\u201e", "\u00ab", "\u00bb", "\u2018", "\u2019":
 		return ` (a typographic quote: strings are written between straight quotes ")`
 	case "\u2013", "\u2014", "\u2212":
 		return " (a dash: the minus is -)"
