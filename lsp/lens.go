@@ -64,13 +64,9 @@ const commandTimeout = 10 * time.Second
 // or rpl.explain [uri, request?] (request: a JSON object; SampleRequest
 // when absent).
 func (s *Server) executeCommand(_ *glsp.Context, p *protocol.ExecuteCommandParams) (any, error) {
-	arg := func(i int) string {
-		if i < len(p.Arguments) {
-			if v, ok := p.Arguments[i].(string); ok {
-				return v
-			}
-		}
-		return ""
+	arg := func(i int) string { // "" when absent or not a string
+		v, _ := argAt(p.Arguments, i).(string)
+		return v
 	}
 	var res *CommandResult
 	var err error
