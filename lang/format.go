@@ -890,11 +890,12 @@ func (f *formatter) typ(t TypeExpr) doc {
 		}
 		return docs{lead, f.typ(t.Elem), f.before(t.Elem.Span().End), q}
 	case *FuncType:
-		closePos := f.skipTrivia(f.skipTrivia(t.Sp.Start+Pos(len("fn"))) + 1) // after `(`
+		// The offset of `)`: after `(`, or after the last parameter.
+		closePos := f.skipTrivia(f.skipTrivia(t.Sp.Start+Pos(len("fn"))) + 1)
 		if n := len(t.Params); n > 0 {
 			closePos = f.skipTrivia(t.Params[n-1].Span().End)
 		}
-		if n := len(t.Params); n > 0 && !f.commentsIn(t.Sp.Start, closePos+1) {
+		if len(t.Params) > 0 && !f.commentsIn(t.Sp.Start, closePos+1) {
 			// One parameter type per line when they do not fit (no
 			// trailing comma: the grammar has none).
 			var params docs
@@ -907,13 +908,11 @@ func (f *formatter) typ(t TypeExpr) doc {
 			return docs{lead, docGrp("fn(", docInd(docSoftline, params), docSoftline, ")"), f.before(closePos + 1), " -> ", f.typ(t.Result)}
 		}
 		out := docs{lead, "fn("}
-		closePos = f.skipTrivia(f.skipTrivia(t.Sp.Start+Pos(len("fn"))) + 1) // after `(`
 		for i, p := range t.Params {
 			if i > 0 {
 				out = append(out, ", ")
 			}
 			out = append(out, f.typ(p))
-			closePos = f.skipTrivia(p.Span().End)
 		}
 		// The comments before `)` stay inside the parentheses.
 		return append(out, f.inline(closePos), ")", f.before(closePos+1), " -> ", f.typ(t.Result))
