@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
 
@@ -28,9 +29,9 @@ import (
 // latency, grew without bound where the router's was refused, and the
 // two did not fail alike.
 const (
-	echoMaxPending = 1024                   // natsx.Config.MaxPending
-	echoMaxBacklog = echoMaxPending + 1<<16 // natsx.Config.MaxBacklog
-	echoMaxBytes   = 64 << 20
+	echoMaxPending = natsx.DefaultMaxPending
+	echoMaxBacklog = natsx.DefaultMaxBacklog
+	echoMaxBytes   = natsx.MaxBacklogBytes
 )
 
 // echoOverloaded is the echo's answer past echoMaxPending; the bench

@@ -256,13 +256,24 @@ var kinds = map[string]rt.Kind{
 	SubjectFeedback: rt.KindFeedback,
 }
 
+// The defaults of Config's limits: DefaultMaxPending its MaxPending,
+// DefaultMaxBacklog its MaxBacklog (MaxPending + backlogBeyondPending),
+// and MaxBacklogBytes the bound on the bytes of a decide subscription's
+// backlog.
+const (
+	DefaultMaxPending    = 1024
+	backlogBeyondPending = 1 << 16
+	DefaultMaxBacklog    = DefaultMaxPending + backlogBeyondPending
+	MaxBacklogBytes      = 64 << 20
+)
+
 // Serve subscribes the engine's subjects in the queue group.
 func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	if cfg.MaxPending <= 0 {
-		cfg.MaxPending = 1024
+		cfg.MaxPending = DefaultMaxPending
 	}
 	if cfg.MaxPendingBytes <= 0 {
 		cfg.MaxPendingBytes = 64 << 20
@@ -271,7 +282,7 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 		cfg.MaxBody = 1 << 20
 	}
 	if cfg.MaxBacklog <= 0 {
-		cfg.MaxBacklog = cfg.MaxPending + 1<<16
+		cfg.MaxBacklog = cfg.MaxPending + backlogBeyondPending
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -303,7 +314,7 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 			if subj == SubjectFeedback {
 				sub.SetPendingLimits(-1, cfg.MaxPendingBytes)
 			} else {
-				sub.SetPendingLimits(cfg.MaxBacklog, 64<<20)
+				sub.SetPendingLimits(cfg.MaxBacklog, MaxBacklogBytes)
 			}
 			s.subs, s.running = append(s.subs, sub), append(s.running, running)
 		}
