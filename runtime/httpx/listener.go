@@ -23,8 +23,7 @@ import (
 // (IdleClosed).
 type Listener struct {
 	net.Listener
-	limit      int
-	sem        chan struct{} // a slot per open connection; nil: no limit
+	sem        chan struct{} // a slot per open connection, its capacity the limit; nil: no limit
 	open       atomic.Int64
 	waits      atomic.Int64
 	idleClosed atomic.Int64
@@ -45,7 +44,7 @@ type Listener struct {
 // Limit returns l accepting at most n connections open at once; n <= 0
 // means no limit (the connections are counted all the same).
 func Limit(l net.Listener, n int) *Listener {
-	ll := &Listener{Listener: l, limit: max(n, 0), done: make(chan struct{})}
+	ll := &Listener{Listener: l, done: make(chan struct{})}
 	if n > 0 {
 		ll.sem = make(chan struct{}, n)
 	}
@@ -183,7 +182,7 @@ func (l *Listener) Waits() int64 { return l.waits.Load() }
 func (l *Listener) IdleClosed() int64 { return l.idleClosed.Load() }
 
 // MaxOpen is the limit, 0 for none.
-func (l *Listener) MaxOpen() int { return l.limit }
+func (l *Listener) MaxOpen() int { return cap(l.sem) } // a nil channel's is 0
 
 // A limitedConn's states, for ConnState and makeRoom.
 const (

@@ -351,3 +351,19 @@ func BenchmarkKeepAlive(b *testing.B) {
 		})
 	}
 }
+
+// TestLimitMaxOpen: MaxOpen is the limit given, 0 for none (a limit of 0
+// or less), as rpl_http_connections_limit exports it.
+func TestLimitMaxOpen(t *testing.T) {
+	for _, c := range []struct{ n, want int }{{3, 3}, {1, 1}, {0, 0}, {-1, 0}} {
+		tl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := httpx.Limit(tl, c.n)
+		if got := l.MaxOpen(); got != c.want {
+			t.Errorf("Limit(l, %d).MaxOpen() = %d, want %d", c.n, got, c.want)
+		}
+		l.Close()
+	}
+}
