@@ -120,11 +120,11 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 	}
 	seen := map[string]bool{} // files formatted, symlinks resolved: each once
 	for _, f := range files {
-		if r := realPath(f); seen[r] {
+		r := realPath(f)
+		if seen[r] {
 			continue
-		} else {
-			seen[r] = true
 		}
+		seen[r] = true
 		display := names.name(f)
 		src, err := os.ReadFile(f)
 		if err != nil {

@@ -427,11 +427,7 @@ func uniqueFiles(paths []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, p := range paths {
-		r := realPath(p)
-		if !filepath.IsAbs(r) {
-			r = absPath(r)
-		}
-		if !seen[r] {
+		if r := absPath(realPath(p)); !seen[r] {
 			seen[r] = true
 			out = append(out, p)
 		}
@@ -447,9 +443,7 @@ func policyKey(f string) string { return lang.PolicyOf(realPath(f)) }
 // they cannot be (a link to nothing, which the check reports).
 func realPath(p string) string {
 	if r, err := filepath.EvalSymlinks(p); err == nil {
-		if a, err := filepath.Abs(r); err == nil {
-			return a
-		}
+		return absPath(r)
 	}
 	return p
 }
