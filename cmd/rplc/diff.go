@@ -3,8 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"github.com/rpl-lang/rpl/internal/linediff"
 	"io"
+
+	"github.com/rpl-lang/rpl/internal/linediff"
 )
 
 // unifiedDiff writes the changes from a to b, two texts of file name, as
