@@ -126,7 +126,7 @@ func jsonErr(err error) *Error {
 		return e
 	}
 	var te *json.UnmarshalTypeError
-	if msg, ok := typeError(err); ok && errors.As(err, &te) {
+	if msg, ok := jsonx.TypeError(err); ok && errors.As(err, &te) {
 		if te.Field == "" {
 			return &Error{Code: CodeInvalidRequest, Message: msg}
 		}

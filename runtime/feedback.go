@@ -518,7 +518,7 @@ func suggestField(name string) string {
 // field's JSON name (never the Go type's), what it wants and why.
 func fieldErr(field string, raw []byte, err error) *Error {
 	bad := func(format string, args ...any) *Error { return fieldErrorf(field, format, args...) }
-	if msg, ok := typeError(err); ok {
+	if msg, ok := jsonx.TypeError(err); ok {
 		return bad("%s", msg)
 	}
 	if field == "time" {

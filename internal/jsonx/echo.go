@@ -3,7 +3,6 @@ package jsonx
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -73,17 +72,4 @@ func EchoJSON(raw []byte) string {
 		return QuoteEcho(s)
 	}
 	return Echo(string(raw))
-}
-
-// EchoIn bounds the value s where msg, another package's words, repeats
-// it: its first copy, quoted (%q) or as it is, becomes QuoteEcho's or
-// Echo's. msg is returned as it is when s is short or not in it.
-func EchoIn(msg, s string) string {
-	if len(s) <= MaxEcho {
-		return msg
-	}
-	if q := strconv.Quote(s); strings.Contains(msg, q) {
-		return strings.Replace(msg, q, QuoteEcho(s), 1)
-	}
-	return strings.Replace(msg, s, Echo(s), 1)
 }

@@ -230,7 +230,9 @@ func LineCol(data []byte, off int64) string {
 // TypeError says, in a JSON document's words, why a value did not decode
 // into its Go type (an encoding/json *UnmarshalTypeError): "want a string,
 // have a number", "want an object, have a list", "want a whole number,
-// have 1.5", "1e400 is out of range"; ok is false for another error.
+// have 1.5", "1e400 is out of range", the number cut as Echo cuts it (a
+// client may send one as long as its body); ok is false for another
+// error.
 // Decode with Unmarshal: json.Unmarshal refuses 1e3 for an integer, which
 // TypeError would then call out of range.
 func TypeError(err error) (msg string, ok bool) {
@@ -240,9 +242,9 @@ func TypeError(err error) (msg string, ok bool) {
 	}
 	if num, isNum := strings.CutPrefix(te.Value, "number "); isNum {
 		if _, whole := wholeNumber(num); !whole && isInteger(te.Type) {
-			return "want a whole number, have " + num, true
+			return "want a whole number, have " + Echo(num), true
 		}
-		return num + " is out of range", true
+		return Echo(num) + " is out of range", true
 	}
 	return fmt.Sprintf("want %s, have %s", KindOf(te.Type), kindOfValue(te.Value)), true
 }

@@ -330,3 +330,27 @@ func FuzzPathOffset(f *testing.F) {
 		}
 	})
 }
+
+// TestTypeErrorNumberBounded: TypeError repeats at most MaxEcho bytes of
+// a number that does not fit (cut as Echo cuts it, its length after), for
+// an integer's fraction and for a number out of range alike.
+func TestTypeErrorNumberBounded(t *testing.T) {
+	long := strings.Repeat("1", 1000)
+	for _, c := range []struct {
+		doc  string
+		into any
+		want string
+	}{
+		{long, new(int64), Echo(long) + " is out of range"},
+		{long + ".5", new(int64), "want a whole number, have " + Echo(long+".5")},
+		{"1.5", new(int64), "want a whole number, have 1.5"},
+	} {
+		msg, ok := TypeError(json.Unmarshal([]byte(c.doc), c.into))
+		if !ok || msg != c.want {
+			t.Errorf("TypeError for %.20s… = %q, %v; want %q", c.doc, msg, ok, c.want)
+		}
+		if len(msg) > MaxEcho+64 {
+			t.Errorf("TypeError for %.20s… is %d bytes long", c.doc, len(msg))
+		}
+	}
+}
