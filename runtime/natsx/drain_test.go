@@ -50,11 +50,7 @@ func TestStopCountsQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-held // the only feedback subscription's handler holds the first
-	for deadline := time.Now().Add(5 * time.Second); srv.InFlight() < n; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d feedbacks delivered", srv.InFlight(), n)
-		}
-	}
+	waitFor(t, fmt.Sprintf("%d feedbacks delivered", n), func() bool { return srv.InFlight() >= n })
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the drain runs out at once
 	if err := srv.Drain(ctx); err == nil {
@@ -108,11 +104,7 @@ func TestDrainConnectionLost(t *testing.T) {
 		if err := client.Flush(); err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(5 * time.Second); srv.InFlight() < to; time.Sleep(time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d of %d feedbacks delivered", srv.InFlight(), to)
-			}
-		}
+		waitFor(t, fmt.Sprintf("%d feedbacks delivered", to), func() bool { return srv.InFlight() >= to })
 	}
 	publish(0, n/2)
 	<-held // the only feedback subscription's handler holds the first
@@ -132,11 +124,7 @@ func TestDrainConnectionLost(t *testing.T) {
 		drained <- srv.InFlight()
 	}()
 	s.Shutdown() // the router's connection is lost
-	for deadline := time.Now().Add(5 * time.Second); nc.IsConnected(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the connection is still up after the server's shutdown")
-		}
-	}
+	waitFor(t, "the connection lost after the server's shutdown", func() bool { return !nc.IsConnected() })
 	close(release)
 	<-atBarrier
 	select { // Drain polls every millisecond: time to return, if it would
