@@ -46,7 +46,7 @@ fuzz:
 # Instructions and cache misses per CP1 and v2 exchange, counted by
 # callgrind's cache simulation (needs valgrind: apt-get install valgrind):
 # figures that do not move with the machine, for a change whose effect on
-# the clock is within its noise (README "Performance"). Only
+# the clock is within its noise (docs/performance.md). Only
 # Engine.HandleCP1 / HandleV2 are collected, in two runs of COUNTN and
 # 2×COUNTN exchanges whose difference is COUNTN exchanges; GOGC=off keeps
 # the collector's work out (allocations are -benchmem's), and

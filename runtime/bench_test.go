@@ -68,8 +68,8 @@ func BenchmarkEngineDecideCP1(b *testing.B) {
 // every 64 bytes of a buffer of the given size, which evicts the
 // exchange's data from the caches and its pages from the TLB, as a pause
 // of the thread (another guest, another task) does. It is why a paced
-// exchange's p99 is several times its back-to-back p99 (README
-// "Performance"). The exchange alone is timed, by the clock around it
+// exchange's p99 is several times its back-to-back p99
+// (docs/performance.md). The exchange alone is timed, by the clock around it
 // (cold-ns/op; ns/op includes the eviction): b.StopTimer would read the
 // memory statistics, stopping the world, and cool the caches further.
 func BenchmarkEngineDecideCP1Cold(b *testing.B) {

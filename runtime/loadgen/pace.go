@@ -12,8 +12,8 @@ const (
 	// PaceSleep sleeps in nanosleep on a thread of its own with a 1 µs
 	// timer slack (time.Sleep where that is not available). It leaves
 	// the processor to the server between sends, but it wakes as late as
-	// the machine's timers do: on the 2-core VM the README's figures come
-	// from, a 50 µs nanosleep wakes 58 µs late at the median and 200 µs at
+	// the machine's timers do: on the 2-core VM of docs/performance.md's
+	// figures, a 50 µs nanosleep wakes 58 µs late at the median and 200 µs at
 	// p99. That lateness is measured (Late) and is part of Latency.
 	PaceSleep Pace = iota
 	// PaceSpin waits on the processor until the send is due, sleeping

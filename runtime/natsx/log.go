@@ -93,7 +93,7 @@ type LogConfig struct {
 // embedded server, the server's copies of the log's messages had been
 // over a quarter of the bytes the process allocated (every decision
 // logged), and the collections they caused lay in its latency tail
-// (README, Performance: "Compressing the decision log").
+// (docs/performance.md: "Compressing the decision log").
 const LogEncodingS2 = "s2"
 
 // maxLogDecoded bounds what a log message may decode to: a reader
