@@ -175,6 +175,35 @@ func TestRunNoPolicy(t *testing.T) {
 	}
 }
 
+// The closing lines of a run: the coverage total over several policies
+// (none with NoCover, which leaves out coverage measured for a profile
+// only), then the summary line, which counts the policies whose tests did
+// not run.
+func TestWriteSummary(t *testing.T) {
+	res := []*policytest.Result{
+		{Policy: "a.rpl", Tests: []policytest.Test{{Name: "x", Status: policytest.Pass}}, Coverage: &policytest.Coverage{Stmts: 3, StmtsCovered: 2, Outcomes: 2, OutcomesCovered: 1}},
+		{Policy: "b.rpl", Tests: []policytest.Test{{Name: "y", Status: policytest.Skip}}, Coverage: &policytest.Coverage{Stmts: 1, StmtsCovered: 1}},
+		{Policy: "c.rpl", Err: fmt.Errorf("cannot load")},
+	}
+	for _, c := range []struct {
+		o    policytest.ReportOptions
+		want string
+	}{
+		{policytest.ReportOptions{}, "coverage: total: 75.0% of statements (3/4), 50.0% of branches (1/2)\n1 passed, 0 failed, 1 skipped, 1 policy with errors\n"},
+		{policytest.ReportOptions{NoCover: true}, "1 passed, 0 failed, 1 skipped, 1 policy with errors\n"},
+	} {
+		var buf bytes.Buffer
+		policytest.WriteSummary(&buf, res, c.o)
+		if buf.String() != c.want {
+			t.Errorf("NoCover %v: got %q, want %q", c.o.NoCover, buf.String(), c.want)
+		}
+	}
+	res = append(res, &policytest.Result{Policy: "d.rpl", Err: fmt.Errorf("cannot load")})
+	if got, want := policytest.SummaryLine(res), "1 passed, 0 failed, 1 skipped, 2 policies with errors"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+}
+
 func TestRunFilter(t *testing.T) {
 	res := run(t, setup(t), policytest.Config{Run: regexp.MustCompile("^(chat|spend)$")})
 	if got := policytest.SummaryLine(res); got != "2 passed, 0 failed" {

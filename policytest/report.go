@@ -15,6 +15,9 @@ import (
 type ReportOptions struct {
 	Verbose bool                     // list every test, and with coverage every outcome never taken
 	Name    func(path string) string // display name of a file; nil keeps paths
+	// NoCover leaves coverage out of the report, of results that have it
+	// too (measured for a cover profile only).
+	NoCover bool
 }
 
 func (o ReportOptions) name(p string) string {
@@ -63,7 +66,7 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 			}
 		}
 	}
-	if c := r.Coverage; c != nil && (c.Stmts > 0 || c.Outcomes > 0) {
+	if c := r.Coverage; c != nil && !o.NoCover && (c.Stmts > 0 || c.Outcomes > 0) {
 		fmt.Fprintf(w, "coverage: %s: %s\n", o.name(r.Policy), coverLine(c.StmtsCovered, c.Stmts, c.OutcomesCovered, c.Outcomes))
 		if o.Verbose {
 			for _, k := range c.Uncovered() {
@@ -85,29 +88,37 @@ func coverLine(sc, s, oc, o int) string {
 	return fmt.Sprintf("%.1f%% of statements (%d/%d), %.1f%% of branches (%d/%d)", percent(sc, s), sc, s, percent(oc, o), oc, o)
 }
 
-// WriteSummary writes the coverage total (with coverage of several
-// policies) and the closing line: `N passed, N failed` (`, N skipped`
-// when any).
-func WriteSummary(w io.Writer, results []*Result) {
+// WriteSummary writes the closing lines of a run: the coverage total
+// (with coverage of several policies, unless o.NoCover) and SummaryLine.
+func WriteSummary(w io.Writer, results []*Result, o ReportOptions) {
 	var covs []*Coverage
 	for _, r := range results {
-		if r.Coverage != nil {
+		if r.Coverage != nil && !o.NoCover {
 			covs = append(covs, r.Coverage)
 		}
 	}
 	if len(covs) > 1 {
-		s, sc, o, oc := Sum(covs)
-		fmt.Fprintf(w, "coverage: total: %s\n", coverLine(sc, s, oc, o))
+		st, sc, oc, occ := Sum(covs)
+		fmt.Fprintf(w, "coverage: total: %s\n", coverLine(sc, st, occ, oc))
 	}
 	fmt.Fprintln(w, SummaryLine(results))
 }
 
-// SummaryLine is `N passed, N failed`, with `, N skipped` when any.
+// SummaryLine is `N passed, N failed`, with `, N skipped` when any and
+// `, N policies with errors` when some policies did not run their tests
+// (PoliciesWithErrors): "0 passed, 0 failed" alone would read as a pass.
 func SummaryLine(results []*Result) string {
 	p, f, s := Totals(results)
 	line := fmt.Sprintf("%d passed, %d failed", p, f)
 	if s > 0 {
 		line += fmt.Sprintf(", %d skipped", s)
+	}
+	switch n := PoliciesWithErrors(results); n {
+	case 0:
+	case 1:
+		line += ", 1 policy with errors"
+	default:
+		line += fmt.Sprintf(", %d policies with errors", n)
 	}
 	return line
 }

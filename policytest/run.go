@@ -289,3 +289,15 @@ func Totals(results []*Result) (passed, failed, skipped int) {
 	}
 	return
 }
+
+// PoliciesWithErrors counts the results whose tests did not run, for
+// errors in the policy or a failure to load it.
+func PoliciesWithErrors(results []*Result) int {
+	n := 0
+	for _, r := range results {
+		if r.Err != nil || r.Diags.HasErrors() {
+			n++
+		}
+	}
+	return n
+}

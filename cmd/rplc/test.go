@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -186,7 +185,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	cfg.Context = cmd.Context()
 	names := newPathNamer()
 	var results []*policytest.Result
-	ro := policytest.ReportOptions{Verbose: o.verbose, Name: names.name}
+	ro := policytest.ReportOptions{Verbose: o.verbose, Name: names.name, NoCover: !o.cover}
 	var shown diagSet // a library's diagnostic once, whichever policies load it
 	for _, t := range trees {
 		for _, r := range runner.RunTree(t.root, t.policies, cfg) {
@@ -203,11 +202,6 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 				}
 				printText(e.stdout, ds, useColor(e.stdout, e.color))
 			}
-			if !o.cover {
-				r2 := *r
-				r2.Coverage = nil
-				r = &r2
-			}
 			policytest.WriteResult(e.stdout, r, ro)
 		}
 	}
@@ -220,13 +214,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 			return writeError(err)
 		}
 	} else {
-		if o.cover {
-			var b bytes.Buffer
-			policytest.WriteSummary(&b, results)
-			io.WriteString(e.stdout, strings.TrimSuffix(b.String(), policytest.SummaryLine(results)+"\n")+testSummary(results)+"\n")
-		} else {
-			fmt.Fprintln(e.stdout, testSummary(results))
-		}
+		policytest.WriteSummary(e.stdout, results, ro)
 	}
 	// The profile after the results, which a profile that cannot be
 	// written does not cut short.
@@ -250,33 +238,6 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		return failed
 	}
 	return nil
-}
-
-// testSummary is the closing line of a run, `N passed, N failed` (", N
-// skipped"), and ", N policies with errors" when some did not run: "0
-// passed, 0 failed" alone read as a pass, with exit 1.
-func testSummary(results []*policytest.Result) string {
-	line := policytest.SummaryLine(results)
-	switch n := policiesWithErrors(results); n {
-	case 0:
-	case 1:
-		line += ", 1 policy with errors"
-	default:
-		line += fmt.Sprintf(", %d policies with errors", n)
-	}
-	return line
-}
-
-// policiesWithErrors counts the results whose tests did not run, for
-// errors in the policy or a failure to load it.
-func policiesWithErrors(results []*policytest.Result) int {
-	n := 0
-	for _, r := range results {
-		if r.Err != nil || r.Diags.HasErrors() {
-			n++
-		}
-	}
-	return n
 }
 
 // writeProfile writes the cover profile to path whole (writeOutput).
@@ -348,7 +309,7 @@ type (
 func writeTestJSON(e *env, results []*policytest.Result, names *pathNamer, cover bool) error {
 	var run jsonTestRun
 	run.Passed, run.Failed, run.Skipped = policytest.Totals(results)
-	run.Errors = policiesWithErrors(results)
+	run.Errors = policytest.PoliciesWithErrors(results)
 	run.Policies = []jsonPolicyResult{}
 	frame := func(f vm.Frame) jsonFrame {
 		return jsonFrame{Func: f.Func, File: names.name(f.File), Line: f.Line, Col: f.Col}
