@@ -213,8 +213,9 @@ func policies(files []string) []string {
 
 // treeData checks the tenants.json and catalogue.json of the policy tree
 // at root, whose main packages are mains, as rplc build does
-// (bundle.CheckTreeData): a file refused is an error RPL217 at the JSON
-// value its message names, else at the file's start.
+// (bundle.CheckTreeData): a file refused is an error RPL217 at its place
+// (bundle.DataError.Diagnostic: the byte at fault of a file that is not
+// JSON, the JSON value its message names, else the file's start).
 func treeData(root string, mains []*lang.Package) (lang.DiagList, error) {
 	ids := map[string]bool{}
 	for _, pkg := range mains {

@@ -1,12 +1,10 @@
 package bundle
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -485,21 +483,15 @@ func (e *DataError) Error() string { return e.File + ": " + e.Err.Error() }
 func (e *DataError) Unwrap() error { return e.Err }
 
 // Diagnostic is e as a diagnostic of the file named name: RPL217 at the
-// JSON value the message names (its path, jsonx.PathOffset), else at the
-// file's start.
+// byte at fault of a file that is not JSON, at the JSON value the message
+// names (its path, jsonx.PathOffset), else at the file's start.
 func (e *DataError) Diagnostic(name string) *lang.Diagnostic {
 	msg := e.Err.Error()
 	var off int64
-	if path, _, ok := strings.Cut(msg, ": "); ok {
+	if se, ok := errors.AsType[*syntaxError](e.Err); ok {
+		off = min(se.Offset, int64(len(e.Data)))
+	} else if path, _, ok := strings.Cut(msg, ": "); ok {
 		off, _ = jsonx.PathOffset(e.Data, path)
-	}
-	// A file that is not JSON: at the syntax error (the decoder's error
-	// has no position, and "EOF" for a file cut short), not the start.
-	var v any
-	var se *json.SyntaxError
-	if strings.HasPrefix(msg, "invalid JSON") && errors.As(json.Unmarshal(e.Data, &v), &se) {
-		msg = "invalid JSON: " + se.Error()
-		off = min(max(se.Offset-1, 0), int64(len(bytes.TrimRight(e.Data, " \t\r\n"))))
 	}
 	pos := lang.Pos(off)
 	return &lang.Diagnostic{File: lang.NewFile(name, e.Data), Span: lang.Span{Start: pos, End: pos},

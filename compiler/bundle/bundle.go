@@ -428,7 +428,7 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	// first, not decoded whole (empty ones, 3 bytes of JSON for about
 	// 200 of PolicyEntry, made an 8 MiB bundle allocate 2 GB).
 	var policies policyList
-	if err := json.Unmarshal(js, &struct {
+	if err := decodeJSON(js, &struct {
 		*Manifest
 		Policies *policyList `json:"policies"`
 	}{&b.Manifest, &policies}); err != nil {
@@ -436,7 +436,7 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 		if errors.As(err, &be) {
 			return nil, be
 		}
-		return nil, errorf("manifest", "invalid JSON: %v", err)
+		return nil, &Error{Section: "manifest", Err: manifestJSONError(js, err)}
 	}
 	// A key given twice is read as its last (a list of policies, as
 	// both): a manifest two readers could take differently, which Write
@@ -640,6 +640,44 @@ func checkPolicy(policies []PolicyEntry) error {
 	return nil
 }
 
+// manifestJSONError words err, decodeJSON's error for the manifest js: a
+// syntax error at its line and column in js; a value of the wrong type
+// at its JSON path, the field names json gives less those of the Go
+// structs Read embeds to decode the manifest ("policies[0].id: want a
+// string, have a number"); another error as it is.
+func manifestJSONError(js []byte, err error) error {
+	if se, ok := errors.AsType[*syntaxError](err); ok {
+		return fmt.Errorf("invalid JSON: %s: %s", jsonx.LineCol(js, se.Offset), se.Msg)
+	}
+	te, ok := errors.AsType[*json.UnmarshalTypeError](err)
+	if !ok {
+		return err
+	}
+	msg, _ := jsonx.TypeError(te)
+	var path []string
+	if pe, ok := errors.AsType[*policyError](err); ok {
+		path = append(path, fmt.Sprintf("policies[%d]", pe.Index))
+	}
+	for f := range strings.SplitSeq(te.Field, ".") {
+		if f != "" && f != "Manifest" && f != "PolicyEntry" {
+			path = append(path, f)
+		}
+	}
+	if len(path) == 0 {
+		return errors.New(msg)
+	}
+	return fmt.Errorf("%s: %s", strings.Join(path, "."), msg)
+}
+
+// policyError is an error decoding the manifest's policy Index.
+type policyError struct {
+	Index int
+	Err   error
+}
+
+func (e *policyError) Error() string { return fmt.Sprintf("policies[%d]: %v", e.Index, e.Err) }
+func (e *policyError) Unwrap() error { return e.Err }
+
 // policyList is the manifest's policies as Read decodes them: one entry
 // at a time, each checked (checkPolicy) before the next is decoded, and
 // at most MaxPolicies. What a list of junk entries allocates is then
@@ -653,7 +691,7 @@ func (l *policyList) UnmarshalJSON(data []byte) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-		return errors.New("policies: want a list")
+		return fmt.Errorf("policies: want a list, have %s", jsonx.KindOfJSON(data))
 	}
 	for dec.More() {
 		if len(*l) == MaxPolicies {
@@ -667,7 +705,7 @@ func (l *policyList) UnmarshalJSON(data []byte) error {
 			Entries *sized[string] `json:"entries"`
 			Tests   *sized[string] `json:"tests"`
 		}{e, (*sized[Source])(&e.Sources), (*sized[string])(&e.Entries), (*sized[string])(&e.Tests)}); err != nil {
-			return fmt.Errorf("policies[%d]: %w", len(*l)-1, err)
+			return &policyError{Index: len(*l) - 1, Err: err}
 		}
 		if err := checkPolicy(*l); err != nil {
 			return err

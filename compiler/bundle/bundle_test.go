@@ -297,7 +297,7 @@ func TestManifestChecks(t *testing.T) {
 			`policies[0].tests: "an unknown arm falls back to control" is listed twice`},
 		{`"route",`, `"zroute",`, `policies[0].entries[1]: "test:an unknown arm falls back to control" is out of order`},
 		{`"route",`, `"rout",`, "bundle program ab_summarizer: entry points"},
-		{`"policies": [`, `"policies": 3, "x": [`, "invalid JSON"},
+		{`"policies": [`, `"policies": 3, "x": [`, "bundle manifest: policies: want a list, have a number"},
 		// A key twice, which encoding/json reads as its last (policies
 		// as both lists).
 		{`"format": 1`, `"format": 1, "format": 1`, "bundle manifest: format: key given twice"},

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/rpl-lang/rpl/internal/jsonx"
+	"io"
 	"math"
 	"slices"
 	"sort"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 )
@@ -72,16 +73,18 @@ func (c *Catalogue) Fill(s *stdlib.MemState) {
 // decoding its value (a list of 3-byte empty objects allocated 46 times
 // its size). A field's value that is a list longer than maxLen[field]
 // (when given) is refused before it is decoded, for the same reason.
+//
+// A file that is not JSON is a *syntaxError, found before any value is
+// decoded: the walk below reads valid JSON only.
 func decodeList(data []byte, what, key string, fields []string, maxLen map[string]int, each func(at string, m map[string]any) error) error {
+	return decodeValid(data, func(data []byte) error { return walkList(data, what, key, fields, maxLen, each) })
+}
+
+// walkList is decodeList's walk of data, valid JSON.
+func walkList(data []byte, what, key string, fields []string, maxLen map[string]int, each func(at string, m map[string]any) error) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	token := func(dec *json.Decoder) (any, error) {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("invalid JSON: %v", err)
-		}
-		return t, nil
-	}
+	token := func(dec *json.Decoder) (any, error) { return dec.Token() }
 	// kind names a token's value as jsonx.Kind does.
 	kind := func(t any) string {
 		switch t {
@@ -97,10 +100,8 @@ func decodeList(data []byte, what, key string, fields []string, maxLen map[strin
 		d := json.NewDecoder(bytes.NewReader(data))
 		d.UseNumber()
 		var v any
-		if err := d.Decode(&v); err != nil {
-			return nil, fmt.Errorf("invalid JSON: %v", err)
-		}
-		return v, nil
+		err := d.Decode(&v)
+		return v, err
 	}
 	// fieldsOf decodes the object elem, at, field by field.
 	// A key given twice would be read as its last: a budget or a tier
@@ -123,7 +124,7 @@ func decodeList(data []byte, what, key string, fields []string, maxLen map[strin
 			}
 			var val json.RawMessage
 			if err := fd.Decode(&val); err != nil {
-				return nil, fmt.Errorf("invalid JSON: %v", err)
+				return nil, err
 			}
 			if n, bounded := maxLen[k]; bounded && jsonListLen(val) > n {
 				return nil, fmt.Errorf("%s.%s: more than %d elements", at, k, n)
@@ -162,7 +163,7 @@ func decodeList(data []byte, what, key string, fields []string, maxLen map[strin
 		for i := 0; dec.More(); i++ {
 			var elem json.RawMessage
 			if err := dec.Decode(&elem); err != nil {
-				return fmt.Errorf("invalid JSON: %v", err)
+				return err
 			}
 			at := fmt.Sprintf("%s[%d]", key, i)
 			if k := jsonx.KindOfJSON(elem); k != jsonx.Kind(map[string]any{}) {
@@ -186,11 +187,58 @@ func decodeList(data []byte, what, key string, fields []string, maxLen map[strin
 	if !listed {
 		return fmt.Errorf("%s: want a list, have %s", key, jsonx.Kind(nil))
 	}
-	if dec.More() {
-		return fmt.Errorf("invalid JSON: data after the value")
+	return nil
+}
+
+// syntaxError is a file that is not JSON: what the decoder found wrong,
+// at Offset, the byte at fault (past the last value's end for a file cut
+// short or empty).
+type syntaxError struct {
+	Offset int64
+	Msg    string
+}
+
+func (e *syntaxError) Error() string { return "invalid JSON: " + e.Msg }
+
+// validJSON is a function as a json.Unmarshaler, to be called with a JSON
+// value the decoder has read whole and found valid.
+type validJSON func(data []byte) error
+
+func (f validJSON) UnmarshalJSON(data []byte) error { return f(data) }
+
+// decodeValid calls walk with data, one JSON value, once a decoder has
+// read it and found it valid, and nothing but space after it (decodeJSON).
+func decodeValid(data []byte, walk func(data []byte) error) error {
+	v := validJSON(walk)
+	return decodeJSON(data, &v)
+}
+
+// decodeJSON decodes data, one JSON value and nothing but space after it,
+// into v, as json.Unmarshal does; a text that is not JSON is a
+// *syntaxError at the byte at fault, which the decoder's errors place
+// (json.SyntaxError.Offset counts that byte; io.ErrUnexpectedEOF and
+// io.EOF are the text cut short and no text). The decoder reads the value
+// whole, and so finds a syntax error, before it decodes any of it.
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	err := dec.Decode(v)
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return &syntaxError{Offset: max(se.Offset-1, 0), Msg: se.Error()}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return &syntaxError{Offset: int64(len(bytes.TrimRight(data, jsonSpace))), Msg: "unexpected end of JSON input"}
+	}
+	if err != nil {
+		return err
+	}
+	if after := bytes.TrimLeft(data[dec.InputOffset():], jsonSpace); len(after) > 0 {
+		return &syntaxError{Offset: int64(len(data) - len(after)), Msg: "data after the value"}
 	}
 	return nil
 }
+
+// jsonSpace is the space JSON allows between tokens.
+const jsonSpace = " \t\r\n"
 
 // MaxModels is the most models a catalogue's provider lists.
 const MaxModels = 1 << 16

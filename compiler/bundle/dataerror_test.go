@@ -1,0 +1,121 @@
+package bundle
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// dataErrorCases are malformed tenants.json and catalogue.json files and
+// the diagnostic each is, at its place: file:line:col: message. A file
+// empty or cut short is refused at the end of its text (past its last
+// byte, with or without a newline after it); a syntax error at the byte
+// at fault; data after the value (a } or ] too, which the decoder's More
+// took for the end, and accepted) where it begins; a file that is not
+// JSON anywhere is refused as such, before its values are checked; a
+// value of the wrong type or a key twice at the value.
+var dataErrorCases = []struct{ file, in, want string }{
+	{TenantsFile, "", "tenants.json:1:1: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "\n", "tenants.json:1:1: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "  \n\n", "tenants.json:1:1: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [", "tenants.json:1:14: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [\n", "tenants.json:1:14: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"acme\", \"tier\": \"gold\", \"policy\": \"premium\"}\n", "tenants.json:2:54: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a", "tenants.json:1:23: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\", ", "tenants.json:1:25: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\"},", "tenants.json:1:26: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\"}]", "tenants.json:1:26: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"acme\", \"tier\": \"gold\",, \"policy\": \"premium\"}\n]}\n", "tenants.json:2:33: invalid JSON: invalid character ',' looking for beginning of object key string"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\" \"tier\": \"x\"}]}", "tenants.json:1:25: invalid JSON: invalid character '\"' after object key:value pair"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\"} {\"id\": \"b\"}]}", "tenants.json:1:26: invalid JSON: invalid character '{' after array element"},
+	{TenantsFile, "{\"tenants\" []}", "tenants.json:1:12: invalid JSON: invalid character '[' after object key"},
+	{TenantsFile, "{tenants: []}", "tenants.json:1:2: invalid JSON: invalid character 't' looking for beginning of object key string"},
+	{TenantsFile, "{\"tenants\": [], }", "tenants.json:1:17: invalid JSON: invalid character '}' looking for beginning of object key string"},
+	{TenantsFile, "{\"tenants\": [nul]}", "tenants.json:1:17: invalid JSON: invalid character ']' in literal null (expecting 'l')"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\", \"budget\": {\"monthly\": 1.2.3}}]}", "tenants.json:1:51: invalid JSON: invalid character '.' after object key:value pair"},
+	{TenantsFile, "{\"tenants\": []} x", "tenants.json:1:17: invalid JSON: data after the value"},
+	{TenantsFile, "{\"tenants\": []}\n}\n", "tenants.json:2:1: invalid JSON: data after the value"},
+	{TenantsFile, "{\"tenants\": []} {}", "tenants.json:1:17: invalid JSON: data after the value"},
+	{TenantsFile, "{\"tenants\": []}\n\n  []", "tenants.json:3:3: invalid JSON: data after the value"},
+	{TenantsFile, "\ufeff{\"tenants\": []}", "tenants.json:1:1: invalid JSON: invalid character '\u00ef' looking for beginning of value"},
+	{TenantsFile, "[]", "tenants.json:1:1: tenants.json: want an object, have a list"},
+	{TenantsFile, "null", "tenants.json:1:1: tenants.json: want an object, have null"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"\"},\n  x]}", "tenants.json:2:3: invalid JSON: invalid character 'x' looking for beginning of value"},
+	{TenantsFile, "3", "tenants.json:1:1: tenants.json: want an object, have a number"},
+	{TenantsFile, "{\"tenants\": 3}", "tenants.json:1:13: tenants: want a list, have a number"},
+	{TenantsFile, "{\"tenants\": [3]}", "tenants.json:1:14: tenants[0]: want an object, have a number"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": 3}\n]}", "tenants.json:2:10: tenants[0].id: want a non-empty string, have a number"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"id\": \"b\", \"tier\": \"gold\", \"tier\": \"silver\"}\n]}", "tenants.json:3:23: tenants[1].tier: key given twice"},
+	{TenantsFile, "{\"tenants\": [], \"tenants\": []}", "tenants.json:1:13: tenants: listed twice"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\", \"tier\": \"gold\"} x\n]}", "tenants.json:2:31: invalid JSON: invalid character 'x' after array element"},
+	{CatalogueFile, "", "catalogue.json:1:1: invalid JSON: unexpected end of JSON input"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\" \"x\": 1}]}", "catalogue.json:2:21: invalid JSON: invalid character '\"' after object key:value pair"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": 1, \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1.2.3, \"output_per_mtok\": 1}]}]}", "catalogue.json:3:40: invalid JSON: invalid character '.' after object key:value pair"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": 1, \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1}", "catalogue.json:3:61: invalid JSON: unexpected end of JSON input"},
+	{CatalogueFile, "{\"providers\": []} x", "catalogue.json:1:19: invalid JSON: data after the value"},
+	{CatalogueFile, "{\"providers\": []}\n]", "catalogue.json:2:1: invalid JSON: data after the value"},
+	{CatalogueFile, "{\"providers\": \"x\"}", "catalogue.json:1:15: providers: want a list, have a string"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": \"1\", \"models\": []}]}", "catalogue.json:2:36: providers[0].latency_ms: want an integer from 0 to 9223372036854 (milliseconds), have a string"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"latency_ms\": 1, \"models\": [{\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1, \"input_per_mtok\": 2}]}]}", "catalogue.json:2:77: providers[0].models[0].input_per_mtok: key given twice"},
+}
+
+func TestDataErrorDiagnostic(t *testing.T) {
+	for _, c := range dataErrorCases {
+		var err error
+		if c.file == TenantsFile {
+			_, err = ParseTenants([]byte(c.in))
+		} else {
+			_, err = ParseCatalogue([]byte(c.in))
+		}
+		if err == nil {
+			t.Errorf("%s %q: no error, want %s", c.file, c.in, c.want)
+			continue
+		}
+		de := &DataError{File: c.file, Data: []byte(c.in), Err: err}
+		got := de.Diagnostic(c.file).Error()
+		if got != c.want {
+			t.Errorf("%s %q:\n got %s\nwant %s", c.file, c.in, got, c.want)
+		}
+		// The router's error (Parse*) says what the diagnostic says.
+		if _, msg, _ := strings.Cut(strings.TrimPrefix(got, c.file+":"), ": "); msg != err.Error() {
+			t.Errorf("%s %q: error %q, diagnostic %q", c.file, c.in, err, msg)
+		}
+	}
+}
+
+// A manifest that is not JSON is refused at its line and column, one of
+// the wrong shape at the JSON path of the value at fault, in its words
+// (not encoding/json's, which named Go types and fields).
+func TestManifestJSONErrors(t *testing.T) {
+	data := buildExamples(t, nil)
+	mOff, mLen := section(t, data, secManifest)
+	js := string(data[mOff+32 : mOff+mLen])
+	replace := func(old, new string) string {
+		if !strings.Contains(js, old) {
+			t.Fatalf("manifest has no %q", old)
+		}
+		return strings.Replace(js, old, new, 1)
+	}
+	lines := strings.Count(strings.TrimRight(js, " \n"), "\n") + 1
+	for _, c := range []struct{ manifest, want string }{
+		{"", "invalid JSON: line 1, column 1: unexpected end of JSON input"},
+		// Cut short: past its last byte ("format": 1, on line 2).
+		{js[:strings.Index(js, `"compiler"`)], "invalid JSON: line 2, column 15: unexpected end of JSON input"},
+		{replace(`"format": 1`, `"format": 1,,`), "invalid JSON: line 2, column 15: invalid character ',' looking for beginning of object key string"},
+		{strings.TrimRight(js, " \n") + "\n}", fmt.Sprintf("invalid JSON: line %d, column 1: data after the value", lines+1)},
+		{strings.TrimRight(js, " \n") + " x", fmt.Sprintf("invalid JSON: line %d, column 3: data after the value", lines)},
+		{replace(`"format": 1`, `"format": "1"`), "format: want a number, have a string"},
+		{replace(`"format": 1`, `"format": 1.5`), "format: want a whole number, have 1.5"},
+		{replace(`"id": "ab_summarizer"`, `"id": 7`), "policies[0].id: want a string, have a number"},
+		{replace(`"id": "budget_guard"`, `"id": ["budget_guard"]`), "policies[1].id: want a string, have a list"},
+		{replace(`"tests": [`, `"tests": [3, `), "policies[0].tests: want a string, have a number"},
+		{replace(`"policies": [`, `"policies": {}, "x": [`), "policies: want a list, have an object"},
+		// A key twice (jsonx.DuplicateKey).
+		{replace(`"format": 1`, `"format": 1, "format": 1`), "format: key given twice"},
+	} {
+		_, err := Read(reframe(t, data, []byte(c.manifest)), ReadOptions{})
+		if want := "bundle manifest: " + c.want; err == nil || err.Error() != want {
+			t.Errorf("%.60q...: %v, want %s", c.manifest, err, want)
+		}
+	}
+}
