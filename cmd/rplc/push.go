@@ -38,20 +38,29 @@ func (k *bundleKey) flags(cmd *cobra.Command) {
 // defaultTimeout is push's and rollback's --timeout, given or 0.
 const defaultTimeout = 10 * time.Second
 
-// Names that JetStream key-value accepts (those of nats.go's kv.go):
-// NATS would refuse the others, only once connected.
+// Names that JetStream key-value accepts, as nats.go's jetstream package
+// checks them (kv.go: bucketValid, keyValid, which it does not export;
+// its calls refuse other names with jetstream.ErrInvalidBucketName and
+// ErrInvalidKey, only once connected). TestPushNamesAgree runs a table
+// of names through both.
 var (
 	validBucket = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 	validKey    = regexp.MustCompile(`^[-/_=.a-zA-Z0-9]+$`)
 )
 
+func bucketNameValid(b string) bool { return validBucket.MatchString(b) }
+
+func keyNameValid(k string) bool {
+	return validKey.MatchString(k) && !strings.HasPrefix(k, ".") && !strings.HasSuffix(k, ".") && !strings.Contains(k, "..")
+}
+
 // validate reports a --bucket or --key that no bucket or key can have: a
 // wrong command line, found before reading, testing or connecting.
 func (k *bundleKey) validate(cmd *cobra.Command) error {
-	if !validBucket.MatchString(k.bucket) {
+	if !bucketNameValid(k.bucket) {
 		return usageErrorf(cmd, "invalid --bucket %q: want letters, digits, - and _", k.bucket)
 	}
-	if !validKey.MatchString(k.key) || strings.HasPrefix(k.key, ".") || strings.HasSuffix(k.key, ".") || strings.Contains(k.key, "..") {
+	if !keyNameValid(k.key) {
 		return usageErrorf(cmd, "invalid --key %q: want letters, digits and -/_=. (a dot not first, last or doubled)", k.key)
 	}
 	return nil

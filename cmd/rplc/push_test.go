@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -514,5 +515,49 @@ func TestPushNoJetStream(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"push", file, "--nats-url", "nats://s3cret-token@" + addr}, nil, &out, &errb); code != exitFail || strings.Contains(errb.String(), "s3cret") || !strings.Contains(errb.String(), addr) {
 		t.Errorf("unreachable: exit %d: %s", code, errb.String())
+	}
+}
+
+// TestPushNamesAgree runs a table of bucket and key names through push's
+// early check (bucketNameValid, keyNameValid, copies of nats.go's private
+// ones) and through the library, pushing to an embedded server as push
+// does (natsx.PushBundle): a name the check refuses the library refuses
+// (jetstream.ErrInvalidBucketName, ErrInvalidKey), and one it takes is
+// stored. A nats.go whose names drift from the copies fails it.
+func TestPushNamesAgree(t *testing.T) {
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	data := []byte("a bundle")
+	check := func(what, name string, early bool, err error, invalid error) {
+		t.Helper()
+		switch lib := !errors.Is(err, invalid); {
+		case early != lib:
+			t.Errorf("%s %q: push's check says valid %v, nats.go %v (%v)", what, name, early, lib, err)
+		case early && err != nil:
+			t.Errorf("%s %q: valid, but not stored: %v", what, name, err)
+		}
+	}
+	for _, b := range []string{
+		natsx.BundleBucket, "a", "A-b_9", "-", "_", "", "a.b", "a b", "a*", "a>", "a/b", "a=b", "a:b", "ä", "a\n",
+	} {
+		_, err := natsx.PushBundle(ctx, nc, b, natsx.BundleKey, data)
+		check("bucket", b, bucketNameValid(b), err, jetstream.ErrInvalidBucketName)
+	}
+	for _, k := range []string{
+		natsx.BundleKey, "a", "a.b", "a/b=c_d-e", "A.9", "-", "_", "=", "/", "", ".", ".a", "a.", "a..b",
+		"a b", "a*", "a>", "a:b", "ä", "a\t", "a\x00",
+	} {
+		_, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, k, data)
+		check("key", k, keyNameValid(k), err, jetstream.ErrInvalidKey)
 	}
 }
