@@ -99,11 +99,15 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	var set diagSet
 	loaded := map[string]bool{}         // every source file read, for the summary
 	libraries := map[string]bool{}      // files another checked file imports or extends
-	mains := map[string]*lang.Package{} // by policy, for the ids
+	mains := map[string]*lang.Package{} // by policy, for the ids: its main package, slim (slimMain)
+	testModules := map[string]bool{}    // policies with tests and no route
 	var noRoute lang.DiagList           // RPL212, reported unless the file is a library
 	for _, policy := range policies(treeFiles(trees)) {
 		prog, diags := lang.Check(cfg, policy)
-		mains[policy] = prog.Main
+		if prog != nil && prog.Main != nil {
+			mains[policy] = slimMain(prog.Main)
+			testModules[policy] = !lang.HasRoute(prog.Main) && lang.HasTests(prog.Main)
+		}
 		if !diags.HasErrors() && prog.Main != nil {
 			// What only a build finds (RPL322), found as it would be.
 			more, err := compiler.Verify(prog, builtins)
@@ -152,7 +156,7 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 		set.add(lang.CheckPolicyIDs(t.root, ms)...)
 		if t.walked {
 			for _, p := range policies(t.files) {
-				if m := mains[p]; m != nil && !libraries[absPath(p)] && !lang.HasRoute(m) && lang.HasTests(m) && m.Files[0].Package != nil {
+				if m := mains[p]; m != nil && testModules[p] && !libraries[absPath(p)] && len(m.Files) > 0 && m.Files[0].Package != nil {
 					set.add(lang.TestModuleInTree(m.Files[0].File, m.Files[0].Package.Sp))
 				}
 			}
@@ -184,6 +188,24 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 		return failed
 	}
 	return nil
+}
+
+// slimMain is m, a policy's main package, reduced to what the checks of
+// its tree read once every policy is checked (lang.CheckPolicyIDs,
+// lang.HasRoute, treeData): its path, its name, its file with only the
+// package clause, and in its scope a route function when it has one, its
+// own or inherited. The package whole, its syntax trees and scopes, is
+// about 11 times its source: kept for every policy of a tree, a check held
+// the whole tree at once.
+func slimMain(m *lang.Package) *lang.Package {
+	s := &lang.Package{Path: m.Path, Name: m.Name, Scope: lang.NewScope(nil, nil)}
+	if len(m.Files) > 0 {
+		s.Files = []*lang.FileNode{{File: m.Files[0].File, Package: m.Files[0].Package}}
+	}
+	if lang.HasRoute(m) {
+		s.Scope.Insert(&lang.Object{Kind: lang.ObjFunc, Name: "route"})
+	}
+	return s
 }
 
 // absPath is p made absolute, to compare paths given in different forms.
