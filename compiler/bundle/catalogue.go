@@ -209,8 +209,12 @@ func (f validJSON) UnmarshalJSON(data []byte) error { return f(data) }
 // decodeValid calls walk with data, one JSON value, once a decoder has
 // read it and found it valid, and nothing but space after it (decodeJSON).
 func decodeValid(data []byte, walk func(data []byte) error) error {
-	v := validJSON(walk)
-	return decodeJSON(data, &v)
+	var value []byte
+	v := validJSON(func(data []byte) error { value = data; return nil })
+	if err := decodeJSON(data, &v); err != nil {
+		return err
+	}
+	return walk(value)
 }
 
 // decodeJSON decodes data, one JSON value and nothing but space after it,

@@ -39,6 +39,7 @@ var dataErrorCases = []struct{ file, in, want string }{
 	{TenantsFile, "{\"tenants\": []}\n\n  []", "tenants.json:3:3: invalid JSON: data after the value"},
 	{TenantsFile, "\ufeff{\"tenants\": []}", "tenants.json:1:1: invalid JSON: invalid character '\u00ef' looking for beginning of value"},
 	{TenantsFile, "[]", "tenants.json:1:1: tenants.json: want an object, have a list"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"\"}]} x", "tenants.json:1:27: invalid JSON: data after the value"},
 	{TenantsFile, "null", "tenants.json:1:1: tenants.json: want an object, have null"},
 	{TenantsFile, "{\"tenants\": [{\"id\": \"\"},\n  x]}", "tenants.json:2:3: invalid JSON: invalid character 'x' looking for beginning of value"},
 	{TenantsFile, "3", "tenants.json:1:1: tenants.json: want an object, have a number"},
