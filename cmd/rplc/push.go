@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
@@ -41,14 +42,18 @@ const defaultTimeout = 10 * time.Second
 // Names that JetStream key-value accepts, as nats.go's jetstream package
 // checks them (kv.go: bucketValid, keyValid, which it does not export;
 // its calls refuse other names with jetstream.ErrInvalidBucketName and
-// ErrInvalidKey, only once connected). TestPushNamesAgree runs a table
-// of names through both.
+// ErrInvalidKey, only once connected), and a bucket whose stream, KV_ and
+// its name, is no longer than the server takes (server.JSMaxNameLen).
+// TestPushNamesAgree runs a table of names through both and a server.
 var (
 	validBucket = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 	validKey    = regexp.MustCompile(`^[-/_=.a-zA-Z0-9]+$`)
 )
 
-func bucketNameValid(b string) bool { return validBucket.MatchString(b) }
+// maxBucketLen is the longest bucket name: its stream is named KV_ and it.
+const maxBucketLen = server.JSMaxNameLen - len("KV_")
+
+func bucketNameValid(b string) bool { return validBucket.MatchString(b) && len(b) <= maxBucketLen }
 
 func keyNameValid(k string) bool {
 	return validKey.MatchString(k) && !strings.HasPrefix(k, ".") && !strings.HasSuffix(k, ".") && !strings.Contains(k, "..")
@@ -58,6 +63,9 @@ func keyNameValid(k string) bool {
 // wrong command line, found before reading, testing or connecting.
 func (k *bundleKey) validate(cmd *cobra.Command) error {
 	if !bucketNameValid(k.bucket) {
+		if len(k.bucket) > maxBucketLen && validBucket.MatchString(k.bucket) {
+			return usageErrorf(cmd, "invalid --bucket: %d bytes, longer than the %d JetStream takes", len(k.bucket), maxBucketLen)
+		}
 		return usageErrorf(cmd, "invalid --bucket %q: want letters, digits, - and _", k.bucket)
 	}
 	if !keyNameValid(k.key) {

@@ -522,8 +522,9 @@ func TestPushNoJetStream(t *testing.T) {
 // early check (bucketNameValid, keyNameValid, copies of nats.go's private
 // ones) and through the library, pushing to an embedded server as push
 // does (natsx.PushBundle): a name the check refuses the library refuses
-// (jetstream.ErrInvalidBucketName, ErrInvalidKey), and one it takes is
-// stored. A nats.go whose names drift from the copies fails it.
+// (jetstream.ErrInvalidBucketName, ErrInvalidKey; a bucket name too long
+// for its stream, the server), and one it takes is stored. A nats.go
+// whose names drift from the copies fails it.
 func TestPushNamesAgree(t *testing.T) {
 	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
 	if err != nil {
@@ -538,26 +539,32 @@ func TestPushNamesAgree(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	data := []byte("a bundle")
-	check := func(what, name string, early bool, err error, invalid error) {
+	// early is push's verdict, copied whether its copy of nats.go's own
+	// check takes the name, err the push's.
+	check := func(what, name string, early, copied bool, err error, invalid error) {
 		t.Helper()
-		switch lib := !errors.Is(err, invalid); {
-		case early != lib:
-			t.Errorf("%s %q: push's check says valid %v, nats.go %v (%v)", what, name, early, lib, err)
-		case early && err != nil:
+		if lib := !errors.Is(err, invalid); copied != lib {
+			t.Errorf("%s %q: push's copy of nats.go's check says valid %v, nats.go %v (%v)", what, name, copied, lib, err)
+		}
+		if early && err != nil {
 			t.Errorf("%s %q: valid, but not stored: %v", what, name, err)
+		}
+		if !early && err == nil {
+			t.Errorf("%s %q: invalid, but stored", what, name)
 		}
 	}
 	for _, b := range []string{
 		natsx.BundleBucket, "a", "A-b_9", "-", "_", "", "a.b", "a b", "a*", "a>", "a/b", "a=b", "a:b", "ä", "a\n",
+		strings.Repeat("b", maxBucketLen), strings.Repeat("b", maxBucketLen+1),
 	} {
 		_, err := natsx.PushBundle(ctx, nc, b, natsx.BundleKey, data)
-		check("bucket", b, bucketNameValid(b), err, jetstream.ErrInvalidBucketName)
+		check("bucket", b, bucketNameValid(b), validBucket.MatchString(b), err, jetstream.ErrInvalidBucketName)
 	}
 	for _, k := range []string{
 		natsx.BundleKey, "a", "a.b", "a/b=c_d-e", "A.9", "-", "_", "=", "/", "", ".", ".a", "a.", "a..b",
 		"a b", "a*", "a>", "a:b", "ä", "a\t", "a\x00",
 	} {
 		_, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, k, data)
-		check("key", k, keyNameValid(k), err, jetstream.ErrInvalidKey)
+		check("key", k, keyNameValid(k), keyNameValid(k), err, jetstream.ErrInvalidKey)
 	}
 }
