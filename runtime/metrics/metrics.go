@@ -19,6 +19,12 @@
 //	rpl_http_connections                          HTTP connections open (only when serving HTTP)
 //	rpl_http_connections_limit                    the most HTTP connections open at once (--max-connections; 0: none)
 //	rpl_http_connection_waits_total               times the HTTP listener stopped accepting at that limit until a connection closed
+//	rpl_nats_connected{connection}                1 while the NATS connection is up, 0 while it is lost (reconnecting) or closed: rpl-router (requests, bundle watch), rpl-router-log (the decision log's); only with NATS
+//	rpl_bundle_watch_up                           1 while the watch of the bundle bucket runs, 0 while it waits for the connection or retries a failure (only when bundles are watched)
+//	rpl_decision_log_ready                        1 while the decision log's connection is up and its stream is known to exist there, 0 while events wait for it (only with the decision log)
+//
+// The last three are read when /metrics is scraped: the requests do not
+// touch them.
 //
 // The decisions' series of a policy version are dropped once it is
 // neither the active version nor the one activated before it
@@ -264,6 +270,39 @@ func (m *Metrics) HTTPConnections(open func() int64, limit int, waits, idleClose
 			func() float64 { return float64(waits()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rpl_http_idle_closed_total", Help: "Idle keep-alive HTTP connections closed to make room for a connection waiting at the limit (--max-connections), the one idle longest first."},
 			func() float64 { return float64(idleClosed()) }))
+}
+
+// NATSConnected exports whether the NATS connection named name is up,
+// which connected reads (nats.Conn.IsConnected), as
+// rpl_nats_connected{connection=name}: 1 up, 0 lost (reconnecting) or
+// closed.
+func (m *Metrics) NATSConnected(name string, connected func() bool) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rpl_nats_connected", ConstLabels: prometheus.Labels{"connection": name},
+		Help: "1 while the router's NATS connection is up, 0 while it is lost (the client reconnecting) or closed, by connection: rpl-router (the requests and the bundle watch), rpl-router-log (the decision log)."},
+		func() float64 { return bit(connected()) }))
+}
+
+// BundleWatchUp exports whether the watch of the bundle bucket runs,
+// which up reads (natsx.BundleWatcher.Up), as rpl_bundle_watch_up.
+func (m *Metrics) BundleWatchUp(up func() bool) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rpl_bundle_watch_up",
+		Help: "1 while the watch of the bundle bucket (rplc push) runs, 0 while it waits for the NATS connection or retries a failure (no JetStream, the bucket deleted): bundles pushed meanwhile are activated once it runs again."},
+		func() float64 { return bit(up()) }))
+}
+
+// DecisionLogReady exports whether the decision log can publish, which
+// ready reads (natsx.DecisionLog.StreamReady), as rpl_decision_log_ready.
+func (m *Metrics) DecisionLogReady(ready func() bool) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rpl_decision_log_ready",
+		Help: "1 while the decision log's NATS connection is up and its stream known to exist there, 0 while decision events wait in the log's queue for them (dropped, and counted in rpl_decision_log_dropped_total, once it is full)."},
+		func() float64 { return bit(ready()) }))
+}
+
+func bit(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // counterFuncs registers the counter name, one series per value of

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -252,6 +253,31 @@ func TestReloadsCounted(t *testing.T) {
 	m.Loaded(nil, errors.New("again"))
 	wantSeries(t, m, "rpl_reloads_total", "result=error 2", "result=ok 1")
 	wantSeries(t, m, "rpl_active_policy_version", "version=0123456789ab 1")
+}
+
+// TestNATSStateGauges: the NATS state gauges read their state at each
+// scrape, one series per connection, and are absent until registered.
+func TestNATSStateGauges(t *testing.T) {
+	m := New()
+	wantSeries(t, m, "rpl_nats_connected")
+	wantSeries(t, m, "rpl_bundle_watch_up")
+	wantSeries(t, m, "rpl_decision_log_ready")
+	var req, log, watch, ready atomic.Bool
+	req.Store(true)
+	m.NATSConnected("rpl-router", req.Load)
+	m.NATSConnected("rpl-router-log", log.Load)
+	m.BundleWatchUp(watch.Load)
+	m.DecisionLogReady(ready.Load)
+	wantSeries(t, m, "rpl_nats_connected", "connection=rpl-router 1", "connection=rpl-router-log 0")
+	wantSeries(t, m, "rpl_bundle_watch_up", " 0")
+	wantSeries(t, m, "rpl_decision_log_ready", " 0")
+	req.Store(false)
+	log.Store(true)
+	watch.Store(true)
+	ready.Store(true)
+	wantSeries(t, m, "rpl_nats_connected", "connection=rpl-router 0", "connection=rpl-router-log 1")
+	wantSeries(t, m, "rpl_bundle_watch_up", " 1")
+	wantSeries(t, m, "rpl_decision_log_ready", " 1")
 }
 
 func BenchmarkAnswered(b *testing.B) {

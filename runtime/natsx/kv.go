@@ -236,6 +236,7 @@ type BundleWatcher struct {
 	watches atomic.Int64  // watches started (1 + restarts)
 	failed  atomic.Int64  // watches that failed (before or after starting)
 	synced  atomic.Bool   // a watch has handed over the key's value at its start
+	up      atomic.Bool   // a watch runs over a connection that is up (Up)
 	// started: a watch found the bucket (the run's goroutine only); from
 	// then on a missing bucket is not created but waited for.
 	started bool
@@ -288,6 +289,14 @@ func (w *BundleWatcher) Revision() uint64 { return w.applied.Load() }
 // start: applied it, or passed it over as handled before (WatchConfig.Seen
 // or an earlier watch), or found no value.
 func (w *BundleWatcher) Synced() bool { return w.synced.Load() }
+
+// Up reports whether a watch runs: it started on the bucket and its
+// connection has not been lost since. It is false while the watcher
+// waits for the connection, retries a failed watch (a deployment without
+// JetStream, the bucket deleted) or restarts one (the connection back,
+// the bucket replaced), and once it is stopped: bundles pushed meanwhile
+// are delivered when it runs again.
+func (w *BundleWatcher) Up() bool { return w.up.Load() }
 
 // Watches is the number of watches started (1 plus the restarts).
 func (w *BundleWatcher) Watches() int64 { return w.watches.Load() }
@@ -411,6 +420,8 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 	}
 	defer watcher.Stop()
 	w.watches.Add(1)
+	w.up.Store(true)
+	defer w.up.Store(false)
 	if w.cfg.Started != nil {
 		w.cfg.Started(BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created})
 	}
@@ -429,6 +440,7 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 			switch st {
 			case nats.DISCONNECTED, nats.RECONNECTING:
 				lost = true
+				w.up.Store(false)
 			case nats.CONNECTED:
 				if lost {
 					return errReconnected

@@ -146,9 +146,12 @@ type DecisionLog struct {
 	failed  atomic.Int64
 	dropped atomic.Int64
 	sent    atomic.Int64
-	stop    chan struct{} // closed by Close
-	once    sync.Once
-	done    chan struct{}
+	// stream: the stream was found or created over the connection, and
+	// no acknowledged publish found it missing since (StreamReady).
+	stream atomic.Bool
+	stop   chan struct{} // closed by Close
+	once   sync.Once
+	done   chan struct{}
 	// missing tells the publisher that an acknowledged publish found no
 	// stream.
 	missing chan struct{}
@@ -245,6 +248,7 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 			cfg.Failed(err)
 		}
 		if streamMissing(err) {
+			l.stream.Store(false)
 			select {
 			case l.missing <- struct{}{}:
 			default: // the publisher has been told already
@@ -300,6 +304,7 @@ func (l *DecisionLog) createStream(ctx context.Context) (created bool, err error
 // set. A stream that exists but no longer stores LogSubject (an
 // operator changed its subjects) gets it back beside its own subjects.
 func (l *DecisionLog) ensureStream(ctx context.Context, again bool) (created bool, err error) {
+	defer func() { l.stream.Store(err == nil) }()
 	st, err := l.js.Stream(ctx, LogStream)
 	var sc jetstream.StreamConfig
 	switch {
@@ -679,6 +684,11 @@ func (l *DecisionLog) Close(ctx context.Context) {
 // that the stream refuses it: a name no stream has (a stream's name has
 // no dot).
 const barrierStream = "rpl.close"
+
+// StreamReady reports whether the log can publish: its connection is up
+// and the stream was found or created over it, and no acknowledged
+// publish has found it missing since.
+func (l *DecisionLog) StreamReady() bool { return l.stream.Load() && l.nc.IsConnected() }
 
 // Failed is the number of acknowledged publishes that failed.
 func (l *DecisionLog) Failed() int64 { return l.failed.Load() }

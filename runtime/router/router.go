@@ -282,6 +282,8 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			r.log.Warn("decision log disabled", "err", err)
 		} else {
 			r.dlog, dlog = d, d
+			r.Metrics.NATSConnected("rpl-router-log", r.dlogNC.IsConnected)
+			r.Metrics.DecisionLogReady(d.StreamReady)
 		}
 	}
 
@@ -326,6 +328,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if r.nc != nil {
 		r.hooks = hooks
 		r.Metrics.NATSDropped(r.natsDropped, natsx.Subjects...)
+		r.Metrics.NATSConnected("rpl-router", r.nc.IsConnected)
 		if e.Ready() {
 			if err := r.serveNATS(); err != nil {
 				return nil, err
@@ -337,6 +340,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	}
 	if r.nc != nil && opt.BundleBucket != "-" {
 		r.watchBundles()
+		r.Metrics.BundleWatchUp(r.kvw.Up)
 	}
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{
