@@ -18,6 +18,7 @@ import (
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/repeats"
 	rt "github.com/rpl-lang/rpl/runtime"
 )
 
@@ -201,7 +202,8 @@ type WatchConfig struct {
 	NewestRefused func(rev uint64, err error, at time.Time)
 	// OnError is told about watch and apply failures; may be nil. A
 	// watch failing again as it did before is told once a minute
-	// (repeatLimit), not at every retry.
+	// (repeats.Every), not at every retry (a deployment without
+	// JetStream fails every Retry).
 	OnError func(error)
 	// Retry is the pause before restarting a failed watch; 0 means 1s.
 	Retry time.Duration
@@ -320,10 +322,6 @@ type deletedError string
 func (e deletedError) Error() string      { return string(e) }
 func (deletedError) Is(target error) bool { return target == ErrBundleDeleted }
 
-// repeatLimit is how often a watch failure that repeats the previous one
-// is told (a deployment without JetStream fails every Retry).
-const repeatLimit = time.Minute
-
 // lookupTimeout bounds the read of the key's history when a revision is
 // refused (applyEarlier) and the look-up of the bucket (replaced): a
 // server that does not answer must not hold the watch.
@@ -333,8 +331,7 @@ func (w *BundleWatcher) run(ctx context.Context) {
 	defer close(w.done)
 	status := w.nc.StatusChanged(nats.CONNECTED, nats.DISCONNECTED, nats.RECONNECTING)
 	defer w.nc.RemoveStatusListener(status)
-	var told string // the failure told last, and when
-	var toldAt time.Time
+	var told repeats.Filter
 	for ctx.Err() == nil {
 		err := w.watch(ctx, status)
 		if ctx.Err() != nil {
@@ -349,8 +346,7 @@ func (w *BundleWatcher) run(ctx context.Context) {
 				err = fmt.Errorf("%w (the NATS deployment has no JetStream: bundles pushed with rplc push need it, nats-server -js)", err)
 			}
 			err = fmt.Errorf("watching %s/%s: %w", w.cfg.Bucket, w.cfg.Key, err)
-			if msg := err.Error(); msg != told || time.Since(toldAt) >= repeatLimit {
-				told, toldAt = msg, time.Now()
+			if told.Tell(err) {
 				w.cfg.OnError(err)
 			}
 		}

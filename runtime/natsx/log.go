@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rpl-lang/rpl/internal/repeats"
 	rt "github.com/rpl-lang/rpl/runtime"
 )
 
@@ -195,10 +196,9 @@ type DecisionLog struct {
 	// header, shared by every message (nats.go only reads it).
 	z   []byte
 	hdr nats.Header
-	// The failure told Unavailable last, and when (NewDecisionLog's,
+	// told filters the failures told Unavailable (NewDecisionLog's,
 	// then the publisher's).
-	toldErr string
-	toldAt  time.Time
+	told repeats.Filter
 }
 
 var _ rt.DecisionLog = (*DecisionLog)(nil)
@@ -281,8 +281,7 @@ func (l *DecisionLog) unavailable(err error) {
 	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
 		err = fmt.Errorf("%w (the NATS deployment has no JetStream: the decision log needs it, nats-server -js)", err)
 	}
-	if msg := err.Error(); msg != l.toldErr || time.Since(l.toldAt) >= repeatLimit {
-		l.toldErr, l.toldAt = msg, time.Now()
+	if l.told.Tell(err) {
 		l.cfg.Unavailable(err)
 	}
 }

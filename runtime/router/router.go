@@ -71,6 +71,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/internal/repeats"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/httpx"
 	"github.com/rpl-lang/rpl/runtime/metrics"
@@ -535,28 +536,28 @@ const (
 //
 // A deployment that refuses the router's credentials (a token rotated on
 // the server first, an auth service down) is tried again as an
-// unreachable one is, the refusal logged (natsRetryLogged): nats.go gave
+// unreachable one is, the refusal logged (natsRetryFailed): nats.go gave
 // up after the same refusal twice and closed the connection for good,
 // saying nothing, and the router never served NATS again. The first
 // connection is logged; the URL logged is redacted (its token or
 // password is a secret).
 func (r *Router) connectExternal(name string) (*nats.Conn, error) {
 	var lost atomic.Int64 // unix nanoseconds, 0 while connected
-	var failures natsRetryLogged
+	var failures repeats.Filter
 	nc, err := nats.Connect(r.opt.NATSURL, nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
 		nats.PingInterval(natsPingInterval), nats.MaxPingsOutstanding(natsMaxPingsOut), nats.IgnoreAuthErrorAbort(),
 		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
 			if sub == nil && isAuthError(err) {
-				failures.log(r.log, name, err) // a refusal while reconnecting: told once a minute
+				r.natsRetryFailed(&failures, name, err) // a refusal while reconnecting: told once a minute
 				return
 			}
 			r.natsError(nc, sub, err)
 		}),
 		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) {
-			failures.log(r.log, name, err)
+			r.natsRetryFailed(&failures, name, err)
 		}),
 		nats.ConnectHandler(func(nc *nats.Conn) {
-			failures.reset()
+			failures.Reset()
 			r.log.Info("NATS connected", "connection", name, "server", natsx.RedactURL(nc.ConnectedUrl()))
 		}),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
@@ -566,7 +567,7 @@ func (r *Router) connectExternal(name string) (*nats.Conn, error) {
 			r.log.Warn("NATS connection lost: reconnecting", "connection", name, "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			failures.reset()
+			failures.Reset()
 			args := []any{"connection", name, "server", natsx.RedactURL(nc.ConnectedUrl())}
 			if at := lost.Swap(0); at != 0 {
 				args = append(args, "after", time.Since(time.Unix(0, at)).Round(time.Millisecond))
@@ -585,38 +586,18 @@ func isAuthError(err error) bool {
 	return errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) || errors.Is(err, nats.ErrAccountAuthExpired)
 }
 
-// natsRetryLogged logs the failures of a connection's attempts to
-// connect: the first, one unlike the one before, and the same again once
-// a minute (repeatLimit), not at every attempt (every 500 ms).
-type natsRetryLogged struct {
-	mu     sync.Mutex
-	last   string
-	lastAt time.Time
-}
-
-func (l *natsRetryLogged) log(log *slog.Logger, name string, err error) {
-	l.mu.Lock()
-	msg := err.Error()
-	tell := msg != l.last || time.Since(l.lastAt) >= time.Minute
-	if tell {
-		l.last, l.lastAt = msg, time.Now()
-	}
-	l.mu.Unlock()
-	if !tell {
+// natsRetryFailed logs a failure of the attempts of the connection name
+// to connect (every 500 ms) that told tells (the first, one unlike the
+// one before, the same again once a minute).
+func (r *Router) natsRetryFailed(told *repeats.Filter, name string, err error) {
+	if !told.Tell(err) {
 		return
 	}
 	what := "NATS connection failed: trying again every 500 ms"
 	if isAuthError(err) {
 		what = "NATS refused the router's credentials (the user, password or token of --nats-url): trying again every 500 ms"
 	}
-	log.Warn(what, "connection", name, "err", err)
-}
-
-// reset forgets the failures told: the connection is up.
-func (l *natsRetryLogged) reset() {
-	l.mu.Lock()
-	l.last, l.lastAt = "", time.Time{}
-	l.mu.Unlock()
+	r.log.Warn(what, "connection", name, "err", err)
 }
 
 // natsError logs the NATS client's asynchronous errors but the slow
