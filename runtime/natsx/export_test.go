@@ -8,3 +8,11 @@ var Encoded = encoded
 
 // StoreBusy exposes storeBusy to the tests.
 var StoreBusy = storeBusy
+
+// Queued is the number of events in the log's queue, not yet taken by
+// its publisher.
+func (l *DecisionLog) Queued() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.q)
+}

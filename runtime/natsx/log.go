@@ -61,13 +61,14 @@ type LogConfig struct {
 	// Replicas of the stream; 0 means 1 for a stream created, and the
 	// replicas it has for one that exists.
 	Replicas int
-	// Ready is told, when the connection was not up at NewDecisionLog,
-	// that the stream now exists and the events queued meanwhile go out.
-	// May be nil.
+	// Ready is told, when the connection was not up at NewDecisionLog
+	// or the stream could not be made then, that the stream now exists
+	// and the events queued meanwhile go out. May be nil.
 	Ready func()
 	// Recreated is told that the stream had disappeared (an
 	// acknowledged publish found no stream: it was deleted, or its server
-	// lost it) and has been created again. May be nil.
+	// lost it; or the server the connection came back to had none) and
+	// has been created again. May be nil.
 	Recreated func()
 	// InForce is told the stream's limits each time the log creates or
 	// finds its stream (MaxMsgs -1: no limit). May be nil.
@@ -134,10 +135,20 @@ const logHeaderRoom = 128
 // acknowledged message each second says that it still does. When that
 // message finds no stream (deleted under the running log), the publisher
 // creates it again and goes on: the events published since the last
-// acknowledgement are lost (Failed says so), those after are stored. A
-// connection that comes back makes it look for the stream at once (a
-// server restarted on an empty store has none): the events published
-// after the reconnection are stored.
+// acknowledgement are lost (Failed says so), those after are stored.
+//
+// While the connection is down the publisher publishes nothing: the
+// events wait in the log's queue (up to Buffer, then dropped and
+// counted), not in the client's reconnect buffer, which nats.go sends
+// first thing on the reconnection, before the log could make the stream
+// on a server that lacks it (restarted on an empty store, a failover),
+// and which was lost there without a word. Once the connection is back
+// the publisher finds the stream, or makes it, and then publishes them.
+// A publish that races the connection's loss (up when the publisher
+// looked) still goes to the reconnect buffer: give the connection
+// nats.ReconnectBufSize(-1), and such a message waits with the others.
+// StreamReady says whether the log can publish.
+//
 // ReadLog reads the stream back.
 type DecisionLog struct {
 	js      jetstream.JetStream
@@ -156,12 +167,13 @@ type DecisionLog struct {
 	// missing tells the publisher that an acknowledged publish found no
 	// stream.
 	missing chan struct{}
-	// connected tells the publisher that the connection is up again:
-	// the server may be one without the stream (restarted on an empty
-	// store, a failover), which it makes again at once rather than at
-	// its next acknowledged publish, up to AckEvery later, the events
-	// published until then lost.
-	connected chan nats.Status
+	// status tells the publisher that the connection was lost or is
+	// up again: it holds the events until the server it comes back to
+	// has the stream (one restarted on an empty store, a failover, may
+	// not), which it makes again at once rather than at its next
+	// acknowledged publish, up to AckEvery later, the events published
+	// until then lost (awaitStream).
+	status chan nats.Status
 
 	// wake tells the publisher that it has work: a first event to
 	// linger for, or a full message's worth. Events go through q, which
@@ -186,12 +198,17 @@ type DecisionLog struct {
 	buf   []byte
 	n     int
 	acked time.Time
-	// unsent counts the events published while the connection was
-	// down: they wait in the client's reconnect buffer, sent when it
-	// comes back (counted sent at the next publish over it), lost if
-	// the log closes first (counted dropped).
+	// unsent counts the events of a publish that raced the
+	// connection's loss (it was up when send looked): they wait in the
+	// client's reconnect buffer, unless it has none
+	// (nats.ReconnectBufSize(-1)), sent when it comes back (counted sent
+	// at the next publish over it), lost if the log closes first
+	// (counted dropped).
 	unsent int
-	spare  []*rt.DecisionEvent
+	// stopped: the log closed while the publisher waited for the
+	// stream (awaitStream), and what it holds or takes is dropped.
+	stopped bool
+	spare   []*rt.DecisionEvent
 	// z is the message compressed (unless Uncompressed), and hdr its
 	// header, shared by every message (nats.go only reads it).
 	z   []byte
@@ -259,7 +276,7 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 		return nil, err
 	}
 	l.js = js
-	l.connected = nc.StatusChanged(nats.CONNECTED)
+	l.status = nc.StatusChanged(nats.CONNECTED, nats.DISCONNECTED, nats.RECONNECTING)
 	ready := false
 	if nc.IsConnected() {
 		_, err := l.createStream(ctx)
@@ -363,35 +380,36 @@ func streamMissing(err error) bool {
 	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
-// recreateStream creates the stream again after an acknowledged publish
-// found none; a failure waits for the next acknowledged publish to
-// fail likewise (one each AckEvery).
-func (l *DecisionLog) recreateStream() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	// Found, not created: the failure was another (no responders
-	// during a leader election, say), or another router created it.
-	if created, err := l.createStream(ctx); err == nil && created && l.cfg.Recreated != nil {
-		l.cfg.Recreated()
-	}
-}
-
-// awaitStream creates the stream once the connection is up, retrying
-// every streamRetry (telling Unavailable why it fails over a connection
-// that is up); false if the log is closed first. Nothing is
-// published before: a plain publish with no stream to store it would be
-// lost without a word.
-func (l *DecisionLog) awaitStream() bool {
-	tick := time.NewTicker(streamRetry)
-	defer tick.Stop()
+// awaitStream waits until the log can publish (StreamReady): the
+// connection up, and the stream found or created over it, retrying every
+// streamRetry and at each change of the connection (telling Unavailable
+// why it fails over a connection that is up); false if the log is closed
+// first. Nothing is published meanwhile: a plain publish with no stream
+// to store it would be lost without a word, and so would the client's
+// reconnect buffer, sent first thing when the connection comes back,
+// before the stream can be made on a server that lacks it. The events
+// logged meanwhile wait in the queue (up to Buffer, then dropped and
+// counted). first is the wait before the log's first publish (Ready is
+// told its end); after, the stream created says that it had
+// disappeared (Recreated is told).
+func (l *DecisionLog) awaitStream(first bool) bool {
+	l.stream.Store(false)
+	var retry <-chan time.Time
 	for {
+		// The changes of the connection until this look are the past.
+		for len(l.status) > 0 {
+			<-l.status
+		}
 		if l.nc.IsConnected() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_, err := l.createStream(ctx)
+			created, err := l.createStream(ctx)
 			cancel()
 			if err == nil {
-				if l.cfg.Ready != nil {
+				switch {
+				case first && l.cfg.Ready != nil:
 					l.cfg.Ready()
+				case !first && created && l.cfg.Recreated != nil:
+					l.cfg.Recreated()
 				}
 				return true
 			}
@@ -399,9 +417,16 @@ func (l *DecisionLog) awaitStream() bool {
 				l.unavailable(err)
 			}
 		}
+		if retry == nil {
+			t := time.NewTicker(streamRetry)
+			defer t.Stop()
+			retry = t.C
+		}
 		select {
-		case <-tick.C:
+		case <-retry:
+		case <-l.status:
 		case <-l.stop:
+			l.stopped = true
 			return false
 		}
 	}
@@ -455,18 +480,14 @@ func (l *DecisionLog) drop(n int) {
 // closes before it exists).
 func (l *DecisionLog) run(ready bool) {
 	defer close(l.done)
-	defer l.nc.RemoveStatusListener(l.connected)
-	if !ready && !l.awaitStream() {
+	defer l.nc.RemoveStatusListener(l.status)
+	if !ready && !l.awaitStream(true) {
 		evs := l.take(true)
 		for _, ev := range evs {
 			ev.Release()
 		}
 		l.drop(len(evs))
 		return
-	}
-	// The connections before the stream was made are the past.
-	for len(l.connected) > 0 {
-		<-l.connected
 	}
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
@@ -478,9 +499,14 @@ func (l *DecisionLog) run(ready bool) {
 		case <-linger.C:
 			armed, expired = false, true
 		case <-l.missing:
-			l.recreateStream()
-		case <-l.connected:
-			l.recreateStream() // found, mostly: then nothing is told
+			// Made again (Recreated), or found (another router made it,
+			// or the failure was another: no responders during a leader
+			// election).
+			stopping = !l.awaitStream(false)
+		case <-l.status:
+			// Lost: the events wait until it is back and its server has
+			// the stream (found, mostly: then nothing is told).
+			stopping = !l.awaitStream(false)
 		case <-l.stop:
 			stopping = true
 		}
@@ -620,19 +646,32 @@ func (l *DecisionLog) send(lines []byte, n int) {
 		l.send(lines[half:], n-n/2)
 		return
 	}
-	var err error
-	if now := time.Now(); l.cfg.AckEvery < 0 || now.Sub(l.acked) >= l.cfg.AckEvery {
-		l.acked = now
-		// The publisher keeps the message until its ack comes (to
-		// retry or report it): it gets a copy of its own.
-		_, err = l.js.PublishMsgAsync(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: bytes.Clone(data)})
-	} else {
-		// Copied into the connection's buffer.
-		err = l.nc.PublishMsg(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: data})
-	}
-	if err != nil {
-		l.drop(n)
-		return
+	for {
+		// The connection lost, or the stream found missing: the message
+		// waits for them (awaitStream), or is dropped if the log closes
+		// first.
+		if !l.StreamReady() && (l.stopped || !l.awaitStream(false)) {
+			l.drop(n)
+			return
+		}
+		var err error
+		if now := time.Now(); l.cfg.AckEvery < 0 || now.Sub(l.acked) >= l.cfg.AckEvery {
+			l.acked = now
+			// The publisher keeps the message until its ack comes (to
+			// retry or report it): it gets a copy of its own.
+			_, err = l.js.PublishMsgAsync(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: bytes.Clone(data)})
+		} else {
+			// Copied into the connection's buffer.
+			err = l.nc.PublishMsg(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: data})
+		}
+		if errors.Is(err, nats.ErrReconnectBufExceeded) {
+			continue // lost since the look, and the client holds no more: the message waits
+		}
+		if err != nil {
+			l.drop(n)
+			return
+		}
+		break
 	}
 	if !l.nc.IsConnected() {
 		l.unsent += n
@@ -646,9 +685,10 @@ func (l *DecisionLog) send(lines []byte, n int) {
 // has stored them and their acknowledgements are in, and stops. A decision may
 // still be logged while or after it runs (a transport that did not drain
 // in time): such events are dropped, and counted so. A log whose
-// connection is down does not wait; the events it queued before its
-// stream existed, and those published while the connection was down
-// (held by the client until it is back), are dropped and counted.
+// connection is down does not wait; the events it holds for the stream
+// (queued while the connection was down, or before the stream existed),
+// and those of a publish that raced the connection's loss (held by the
+// client until it is back), are dropped and counted.
 func (l *DecisionLog) Close(ctx context.Context) {
 	l.once.Do(func() { close(l.stop) })
 	select {
@@ -684,9 +724,10 @@ func (l *DecisionLog) Close(ctx context.Context) {
 // no dot).
 const barrierStream = "rpl.close"
 
-// StreamReady reports whether the log can publish: its connection is up
-// and the stream was found or created over it, and no acknowledged
-// publish has found it missing since.
+// StreamReady reports whether the log can publish: its connection is up,
+// the stream was found or created over it since the connection last
+// changed, and no acknowledged publish has found it missing since. While
+// it is not, events wait in the queue (see DecisionLog).
 func (l *DecisionLog) StreamReady() bool { return l.stream.Load() && l.nc.IsConnected() }
 
 // Failed is the number of acknowledged publishes that failed.

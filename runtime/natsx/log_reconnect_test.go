@@ -67,6 +67,89 @@ func TestDecisionLogReconnectedToNewStore(t *testing.T) {
 	}
 }
 
+// TestDecisionLogOutageHeld: events logged while the connection is down
+// wait in the log until the server it comes back to has the stream, and
+// are stored there. They went to the client's reconnect buffer, which
+// nats.go sends first thing on the reconnection, before the log could
+// make the stream on a server restarted without its JetStream data: they
+// were lost, and counted sent.
+func TestDecisionLogOutageHeld(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	s, _ := embedded(t, addr)
+	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Each event published at once; acknowledged publishes an hour
+	// apart: none tells of a missing stream.
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Batch: 1, AckEvery: time.Hour, Uncompressed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlog.Close(ctx)
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "before"})
+	_, own := embeddedConn(t, s)
+	js, _ := jetstream.New(own)
+	waitFor(t, "the first event stored", func() bool {
+		st, err := js.Stream(ctx, natsx.LogStream)
+		return err == nil && st.CachedInfo().State.Msgs == 1
+	})
+	s.Shutdown()
+	s.WaitForShutdown()
+	waitFor(t, "the connection lost", func() bool { return !nc.IsConnected() })
+	const n = 5
+	for i := range n {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("down-", i)})
+	}
+	waitFor(t, "the events held by the log, or handed to the client", func() bool {
+		b, _ := nc.Buffered()
+		return dlog.Queued() == n || b > 0
+	})
+	if dlog.StreamReady() {
+		t.Error("StreamReady with the connection down")
+	}
+	s2, _ := embedded(t, addr) // another store: no stream
+	_, own = embeddedConn(t, s2)
+	js, _ = jetstream.New(own)
+	var st jetstream.Stream
+	waitFor(t, "the stream made again after the reconnection", func() bool {
+		st, err = js.Stream(ctx, natsx.LogStream)
+		return nc.IsConnected() && err == nil
+	})
+	// Stored once the log has made the stream: wait for them, or for
+	// what the log counts dropped of them.
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		msgs, err := natsx.ReadLog(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var evs []rt.DecisionEvent
+		for _, m := range msgs {
+			evs = append(evs, m...)
+		}
+		got = ids(evs)
+		sent, dropped := dlog.Stats()
+		if len(evs)+int(dropped) >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s, the stream holds %q, %d events dropped, %d sent: the %d logged while the connection was down are lost uncounted", got, dropped, sent, n)
+		}
+	}
+	dlog.Close(ctx)
+	sent, dropped := dlog.Stats()
+	if want := "down-0 down-1 down-2 down-3 down-4"; got != want || dropped != 0 {
+		t.Errorf("stored %q after the reconnection, %d dropped (%d sent); want %q, none dropped", got, dropped, sent, want)
+	}
+	if !dlog.StreamReady() {
+		t.Error("not StreamReady after the reconnection")
+	}
+}
+
 // embeddedConn is a connection of the test's own to s.
 func embeddedConn(t *testing.T, s interface{ ClientURL() string }) (string, *nats.Conn) {
 	t.Helper()

@@ -541,10 +541,10 @@ const (
 // saying nothing, and the router never served NATS again. The first
 // connection is logged; the URL logged is redacted (its token or
 // password is a secret).
-func (r *Router) connectExternal(name string) (*nats.Conn, error) {
+func (r *Router) connectExternal(name string, opts ...nats.Option) (*nats.Conn, error) {
 	var lost atomic.Int64 // unix nanoseconds, 0 while connected
 	var failures repeats.Filter
-	nc, err := nats.Connect(r.opt.NATSURL, nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
+	base := []nats.Option{nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond),
 		nats.PingInterval(natsPingInterval), nats.MaxPingsOutstanding(natsMaxPingsOut), nats.IgnoreAuthErrorAbort(),
 		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
 			if sub == nil && isAuthError(err) {
@@ -573,7 +573,9 @@ func (r *Router) connectExternal(name string) (*nats.Conn, error) {
 				args = append(args, "after", time.Since(time.Unix(0, at)).Round(time.Millisecond))
 			}
 			r.log.Info("NATS connection restored", args...)
-		}))
+		}),
+	}
+	nc, err := nats.Connect(r.opt.NATSURL, append(base, opts...)...)
 	if err == nil && !nc.IsConnected() && name == "rpl-router" {
 		r.log.Warn("NATS not reachable yet: connecting in the background, every 500 ms; HTTP serves meanwhile", "url", natsx.RedactURL(r.opt.NATSURL))
 	}
@@ -624,14 +626,18 @@ func (r *Router) natsError(_ *nats.Conn, sub *nats.Subscription, err error) {
 // and the small replies: with every decision logged, at 30,000/s, a
 // third of the bytes the router process allocated per request (4.9 KB
 // against 3.3 KB embedded, 3.9 against 2.5 KB over TCP; 19 collections
-// against 14, and 15 against 10, in 4 s).
+// against 14, and 15 against 10, in 4 s). The connection has no
+// reconnect buffer: the log holds what it publishes while the
+// connection is down until the server it comes back to has the stream
+// (natsx.DecisionLog), where the buffer, sent first on the
+// reconnection, was lost on a server without it.
 func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, error) {
 	var nc *nats.Conn
 	var err error
 	if r.ns != nil {
-		nc, err = r.connectInProcess(nats.Name("rpl-router-log"))
+		nc, err = r.connectInProcess(nats.Name("rpl-router-log"), nats.ReconnectBufSize(-1))
 	} else {
-		nc, err = r.connectExternal("rpl-router-log")
+		nc, err = r.connectExternal("rpl-router-log", nats.ReconnectBufSize(-1))
 	}
 	if err != nil {
 		return nil, err
