@@ -91,3 +91,6 @@ func (r *Router) NATSInFlight() int {
 	}
 	return 0
 }
+
+// DecisionLogStats is the decision log's natsx.DecisionLog.Stats.
+func (r *Router) DecisionLogStats() (sent, dropped int64) { return r.dlog.Stats() }

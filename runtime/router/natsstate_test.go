@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
@@ -117,5 +120,92 @@ func TestNATSStateMetricsAbsent(t *testing.T) {
 		if strings.Contains(m, g) {
 			t.Errorf("/metrics has %s without a watch or log:\n%s", g, m)
 		}
+	}
+}
+
+// TestDecisionLogOutageKept: the decisions a router joined to a NATS
+// deployment makes (over HTTP) while the deployment is down are in the
+// decision log once it is back, though its server restarted without its
+// JetStream data: the log held them until it had made its stream there.
+// They had gone to the client's reconnect buffer, sent before the stream
+// existed, and were lost.
+func TestDecisionLogOutageKept(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Shutdown() }()
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NATSURL: "nats://" + addr, BundleBucket: "-", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r.Shutdown(ctx)
+	}()
+	waitGauges(t, r, "1", "rpl_decision_log_ready")
+	decide := func(id string) {
+		t.Helper()
+		if out := post(t, r.HTTPAddr(), "/v1/decide", `{"version": "1", "request_id": "`+id+`", "tenant_id": "acme", "task": {"type": "chat"}}`); !strings.HasPrefix(out, `{"ok":true`) {
+			t.Fatalf("%s: %s", id, out)
+		}
+	}
+	// A decision logged first, with the acknowledged publish of the
+	// second (AckEvery), which nats.go retries on a server without the
+	// stream until it has one: those during the outage, within that
+	// second, were plain publishes, lost.
+	decide("before")
+	waitUntil(t, "the first decision logged", func() bool { sent, _ := r.DecisionLogStats(); return sent == 1 })
+	s.Shutdown()
+	s.WaitForShutdown()
+	waitGauges(t, r, "0", `rpl_nats_connected{connection="rpl-router-log"}`)
+	want := []string{"down-0", "down-1", "down-2"}
+	for _, id := range want {
+		decide(id)
+	}
+	s, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: addr}) // no stream there
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect("nats://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var logged []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		logged = logged[:0]
+		if st, err := js.Stream(ctx, natsx.LogStream); err == nil {
+			msgs, err := natsx.ReadLog(ctx, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, evs := range msgs {
+				for _, ev := range evs {
+					logged = append(logged, ev.RequestID)
+				}
+			}
+		}
+		if len(logged) >= len(want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s, the log holds %q on the server restarted: the decisions made while it was down are lost", logged)
+		}
+	}
+	if got := strings.Join(logged, " "); got != strings.Join(want, " ") {
+		t.Errorf("logged %q, want %q", got, strings.Join(want, " "))
 	}
 }
