@@ -2,6 +2,7 @@ package natsx_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -205,7 +206,10 @@ func TestReadLogOtherSubjects(t *testing.T) {
 
 // TestStartEmbeddedPortTaken: an embedded server whose --nats-listen
 // port is taken fails at once, saying so; it waited out its 10 s and said
-// "embedded NATS server not ready after 10s".
+// "embedded NATS server not ready after 10s". The error wraps
+// net.Listen's (a *net.OpError of Op "listen"), which is how StartEmbedded
+// tells it from the server's other fatal errors: it matched the words of
+// the server's log line ("listening on port").
 func TestStartEmbeddedPortTaken(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -217,5 +221,9 @@ func TestStartEmbeddedPortTaken(t *testing.T) {
 	_, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: l.Addr().String(), ReadyTimeout: time.Minute})
 	if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), l.Addr().String()) {
 		t.Fatalf("StartEmbedded on a port taken: %v", err)
+	}
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "listen" || !strings.HasPrefix(err.Error(), "embedded NATS server: --nats-listen "+l.Addr().String()+": ") {
+		t.Errorf("StartEmbedded on a port taken: %v: want the --nats-listen address, wrapping net.Listen's error", err)
 	}
 }

@@ -124,7 +124,7 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 	// refused) end its start, which it tells its logger only: without
 	// one, the start waited out the timeout and said the server was
 	// not ready, not why.
-	fatal := &fatalLogger{err: make(chan string, 1)}
+	fatal := &fatalLogger{err: make(chan fatalError, 1)}
 	s.SetLogger(fatal, false, false)
 	go s.Start()
 	t := o.ReadyTimeout
@@ -133,12 +133,17 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 	}
 	for deadline := time.Now().Add(t); !s.ReadyForConnections(50 * time.Millisecond); {
 		select {
-		case msg := <-fatal.err:
+		case f := <-fatal.err:
 			s.Shutdown()
-			if o.Listen != "" && strings.Contains(msg, "listening on port") {
-				return nil, fmt.Errorf("embedded NATS server: --nats-listen %s: %s", o.Listen, msg)
+			// The listener's failure (the port taken, an address not
+			// the host's) is told with the error of net.Listen: a
+			// *net.OpError of Op "listen" (the server has no listener
+			// but the clients'), which the error returned wraps.
+			var op *net.OpError
+			if o.Listen != "" && errors.As(f.err, &op) && op.Op == "listen" {
+				return nil, fmt.Errorf("embedded NATS server: --nats-listen %s: %w", o.Listen, f.err)
 			}
-			return nil, fmt.Errorf("embedded NATS server: %s", msg)
+			return nil, fmt.Errorf("embedded NATS server: %s", f.msg)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -151,11 +156,26 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 
 // fatalLogger keeps the first fatal error of an embedded server, which
 // logs nothing else.
-type fatalLogger struct{ err chan string }
+type fatalLogger struct{ err chan fatalError }
+
+// fatalError is a fatal error of the server: its message, and the first
+// error among its arguments (nil if none), which says what failed
+// whatever the message's words.
+type fatalError struct {
+	msg string
+	err error
+}
 
 func (l *fatalLogger) Fatalf(format string, v ...any) {
+	f := fatalError{msg: fmt.Sprintf(format, v...)}
+	for _, a := range v {
+		if err, ok := a.(error); ok {
+			f.err = err
+			break
+		}
+	}
 	select {
-	case l.err <- fmt.Sprintf(format, v...):
+	case l.err <- f:
 	default: // one told already
 	}
 }
