@@ -211,3 +211,51 @@ func newComment(t lexer.Token) *Comment {
 	text := strings.TrimRight(t.Value, "\r")
 	return &Comment{Sp: Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(text))}, Text: text}
 }
+
+// TokenKind classifies a Token of Lex.
+type TokenKind uint8
+
+const (
+	TokenOther      TokenKind = iota // a keyword, number, money amount, operator, punctuation or invalid character
+	TokenIdent                       // an identifier
+	TokenComment                     // a comment, to the end of its line
+	TokenString                      // a string literal with its closing quote
+	TokenOpenString                  // a string literal whose line ends before its closing quote (RPL102)
+)
+
+// Token is a token of Lex: its kind and its span.
+type Token struct {
+	Kind TokenKind
+	Span Span
+}
+
+// Lex splits src into tokens as the parser does, white space left out, for
+// tools that read the text itself: the language server, which must tell
+// code from comments and strings in a file that does not parse, or where
+// the cursor is. Comments and string literals never span lines; the CR of
+// a CRLF line end is not part of a comment's or an open string's span.
+func Lex(src []byte) []Token {
+	toks, _ := scanTokens("", src, true)
+	out := make([]Token, 0, len(toks))
+	for _, t := range toks {
+		k := TokenOther
+		switch t.Type {
+		case tokWhitespace:
+			continue
+		case tokIdent:
+			k = TokenIdent
+		case tokComment:
+			k = TokenComment
+		case tokString:
+			k = TokenString
+		case tokBadString:
+			k = TokenOpenString
+		}
+		v := t.Value
+		if k == TokenComment || k == TokenOpenString {
+			v = strings.TrimSuffix(v, "\r")
+		}
+		out = append(out, Token{Kind: k, Span: Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(v))}})
+	}
+	return out
+}

@@ -96,24 +96,6 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	return &protocol.CompletionList{Items: c.items}, nil
 }
 
-// inCommentOrString reports whether the offset p is inside a comment or
-// a string literal (both end at the end of their line) other than an
-// import's path.
-func inCommentOrString(src []byte, p int) bool {
-	inString := false
-	for i := bytes.LastIndexByte(src[:p], '\n') + 1; i < p; i++ {
-		switch {
-		case inString && src[i] == '\\':
-			i++
-		case src[i] == '"':
-			inString = !inString
-		case !inString && src[i] == '#':
-			return true
-		}
-	}
-	return inString
-}
-
 // importPathRE matches a line up to a cursor inside the path of an import
 // or extends clause.
 var importPathRE = regexp.MustCompile(`^[ \t]*(import|extends)[ \t]+"([^"]*)$`)

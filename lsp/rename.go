@@ -310,8 +310,8 @@ func loadsPackage(sn *snapshot, pkg *lang.Package) bool {
 }
 
 // unparsedUse returns the offset of the first identifier name in fn's text
-// (strings and comments aside) that is not an identifier of the parse, or
-// lang.NoPos.
+// (strings and comments aside, as lang.Lex tells them) that is not an
+// identifier of the parse, or lang.NoPos.
 func unparsedUse(fn *lang.FileNode, name string) lang.Pos {
 	parsed := map[lang.Pos]bool{}
 	lang.Inspect(fn, func(n lang.Node) bool {
@@ -321,33 +321,9 @@ func unparsedUse(fn *lang.FileNode, name string) lang.Pos {
 		return true
 	})
 	src := fn.File.Src
-	for i := 0; i < len(src); {
-		switch c := src[i]; {
-		case c == '#': // a comment, to the end of the line
-			for i < len(src) && src[i] != '\n' {
-				i++
-			}
-		case c == '"': // a string, to its closing quote or the end of the line
-			for i++; i < len(src) && src[i] != '"' && src[i] != '\n'; i++ {
-				if src[i] == '\\' {
-					i++
-				}
-			}
-			i++
-		case '0' <= c && c <= '9': // a number, with the letters of its unit (µs too)
-			for i < len(src) && (isIdentByte(src[i]) || src[i] == '.' || src[i] >= 0x80) {
-				i++
-			}
-		case isIdentByte(c):
-			start := i
-			for i < len(src) && isIdentByte(src[i]) {
-				i++
-			}
-			if string(src[start:i]) == name && !parsed[lang.Pos(start)] {
-				return lang.Pos(start)
-			}
-		default:
-			i++
+	for _, t := range lang.Lex(src) {
+		if t.Kind == lang.TokenIdent && string(src[t.Span.Start:t.Span.End]) == name && !parsed[t.Span.Start] {
+			return t.Span.Start
 		}
 	}
 	return lang.NoPos

@@ -95,11 +95,12 @@ func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams)
 	return help, nil
 }
 
-// openCall scans src up to p (skipping strings and comments) and finds the
-// innermost unclosed '(' before p: its offset, the number of commas
-// directly inside it before p, and the name of the named argument being
-// written (`on:`), if any; direct reports that no other bracket opened
-// since (the cursor is in the argument list itself, not in a literal in it).
+// openCall reads the tokens of src before p (strings and comments aside)
+// and finds the innermost unclosed '(' before p: its offset, the number of
+// commas directly inside it before p, and the name of the named argument
+// being written (`on:`), if any; direct reports that no other bracket
+// opened since (the cursor is in the argument list itself, not in a
+// literal in it).
 func openCall(src []byte, p int) (open, commas int, named string, direct, ok bool) {
 	type frame struct {
 		c      byte
@@ -108,18 +109,16 @@ func openCall(src []byte, p int) (open, commas int, named string, direct, ok boo
 		argAt  int // start of the current argument
 	}
 	var stack []frame
-	for i := 0; i < p && i < len(src); i++ {
+	p = min(p, len(src))
+	for _, t := range lang.Lex(src) {
+		i := int(t.Span.Start)
+		if i >= p {
+			break
+		}
+		if isProse(t) {
+			continue // a comment or a string: its brackets and commas are text
+		}
 		switch c := src[i]; c {
-		case '"':
-			for i++; i < p && i < len(src) && src[i] != '"' && src[i] != '\n'; i++ {
-				if src[i] == '\\' {
-					i++
-				}
-			}
-		case '#':
-			for i < p && i < len(src) && src[i] != '\n' {
-				i++
-			}
 		case '(', '[', '{':
 			stack = append(stack, frame{c: c, at: i, argAt: i + 1})
 		case ')', ']', '}':
@@ -136,7 +135,7 @@ func openCall(src []byte, p int) (open, commas int, named string, direct, ok boo
 	for i := len(stack) - 1; i >= 0; i-- {
 		if stack[i].c == '(' {
 			f := stack[i]
-			arg := strings.TrimSpace(string(src[f.argAt:min(p, len(src))]))
+			arg := strings.TrimSpace(string(src[f.argAt:p]))
 			if j := strings.IndexByte(arg, ':'); j > 0 && isIdent(arg[:j]) {
 				named = arg[:j]
 			}
