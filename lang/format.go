@@ -52,8 +52,10 @@ const (
 // stays at the end of a line, other comments keep their own lines. A
 // comment before a `:`, `->`, `=>`, `=`, `|`, `?`, `as`, a match arm's
 // `if` or a binary operator stays before it (the token then starts a
-// continuation line). Only
-// the trailing blanks of a comment's text are removed.
+// continuation line). A comment before a `,` goes after it, at the end of
+// the element's line; one between a block's `}` and the `else` after it,
+// or between that `else` and an else-if's `if`, goes inside the block.
+// Only the trailing blanks of a comment's text are removed.
 //
 // Format refuses a tree that holds Bad nodes (from syntax errors). It
 // adds `;` or `,` where two statements or match arms would otherwise run
@@ -1311,7 +1313,8 @@ func singleExprBlock(b *BlockExpr) bool {
 }
 
 // ifChain lays out if/else if/else. Comments between a `}` and the `else`
-// after it go inside the block, so that `} else {` stays on one line.
+// after it, or the `if` after that `else`, go inside the block, so that
+// `} else {` and `} else if` stay on one line.
 func (f *formatter) ifChain(e *IfExpr, hard bool) doc {
 	// A condition broken over lines is indented twice, to set it apart
 	// from the block.
@@ -1319,10 +1322,14 @@ func (f *formatter) ifChain(e *IfExpr, hard bool) doc {
 	if e.Else == nil {
 		return append(out, f.blockMode(e.Then, hard, e.Then.Sp.End-1))
 	}
-	out = append(out, f.blockMode(e.Then, hard, f.skipTrivia(e.Then.Sp.End)), " else ")
+	end := f.skipTrivia(e.Then.Sp.End) // the else
+	if el, ok := e.Else.(*IfExpr); ok {
+		end = el.Sp.Start
+	}
+	out = append(out, f.blockMode(e.Then, hard, end), " else ")
 	switch el := e.Else.(type) {
 	case *IfExpr:
-		return append(out, f.inline(el.Sp.Start), f.ifChain(el, hard))
+		return append(out, f.ifChain(el, hard))
 	case *BlockExpr:
 		return append(out, f.blockMode(el, hard, el.Sp.End-1))
 	}
