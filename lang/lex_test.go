@@ -62,19 +62,19 @@ func TestLexTokens(t *testing.T) {
 
 // TestLexCoversInput checks that the tokens of a file cover it exactly,
 // byte for byte, so every diagnostic span can be mapped to source text.
-// Lex, for the language server, gives the parser's tokens by kind, white
+// Tokens, for the language server, gives the parser's tokens by kind, white
 // space left out, and the CR of a CRLF line end out of comments and open
 // strings.
-func TestLex(t *testing.T) {
+func TestTokens(t *testing.T) {
 	src := "\uFEFFlet a = \"x\\\"#\" # c \"\r\n\"open\\\r\nb5ms\n\"open"
 	kinds := []string{TokenOther: "other", TokenIdent: "ident", TokenComment: "comment", TokenString: "string", TokenOpenString: "open"}
 	var got []string
-	for _, tk := range Lex([]byte(src)) {
+	for tk := range Tokens([]byte(src)) {
 		got = append(got, kinds[tk.Kind]+" "+src[tk.Span.Start:tk.Span.End])
 	}
 	want := []string{`other let`, `ident a`, `other =`, `string "x\"#"`, `comment # c "`, `open "open\`, `ident b5ms`, `open "open`}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("Lex:\n got %q\nwant %q", got, want)
+		t.Errorf("Tokens:\n got %q\nwant %q", got, want)
 	}
 }
 

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"bytes"
+	"iter"
 	"strings"
 	"unicode/utf8"
 
@@ -54,135 +55,16 @@ func isDigitOrUs(c byte) bool { return isDigit(c) || c == '_' }
 // file: skipped there, as whitespace.
 var bom = []byte("\uFEFF")
 
-// scanTokens splits src into tokens exactly as rplLexer does: at each
-// position the first rule that matches, in the order Comment, Whitespace,
-// Money, Number, String, BadString, Keyword, Ident, Op, Punct, Invalid.
-// Positions count lines from 1 and columns in runes from 1, as participle
-// does. With trivia, every token is in toks; without, white space is
-// dropped and comments are returned apart.
+// scanTokens splits src into tokens exactly as rplLexer does (see
+// nextToken). Positions count lines from 1 and columns in runes from 1, as
+// participle does. With trivia, every token is in toks; without, white
+// space is dropped and comments are returned apart.
 func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.Token) {
 	toks = make([]lexer.Token, 0, len(src)/3+16)
 	pos := lexer.Position{Filename: name, Line: 1, Column: 1}
 	text := string(src) // token values are slices of one copy of the source
-	n := len(src)
-	// µ (U+00B5) is two bytes in UTF-8.
-	micro := func(i int) bool { return i+1 < n && src[i] == 0xC2 && src[i+1] == 0xB5 }
-	for i := 0; i < n; {
-		c := src[i]
-		j := i + 1
-		var typ lexer.TokenType
-		switch {
-		case i == 0 && bytes.HasPrefix(src, bom):
-			j, typ = len(bom), tokWhitespace // language.md §2.1
-		case c == '#':
-			for j < n && src[j] != '\n' {
-				j++
-			}
-			typ = tokComment
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			for j < n && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r' || src[j] == '\n') {
-				j++
-			}
-			typ = tokWhitespace
-		case c == '$' && j < n && isDigit(src[j]):
-			for j < n && isDigitOrUs(src[j]) {
-				j++
-			}
-			if j+1 < n && src[j] == '.' && isDigit(src[j+1]) {
-				j += 2
-				for j < n && isDigitOrUs(src[j]) {
-					j++
-				}
-			}
-			typ = tokMoney
-		case isDigit(c):
-			if c == '0' && j+1 < n && (src[j] == 'x' || src[j] == 'X') && isHexDigit(src[j+1]) {
-				j += 2
-				for j < n && (isHexDigit(src[j]) || src[j] == '_') {
-					j++
-				}
-			} else {
-				for j < n && isDigitOrUs(src[j]) {
-					j++
-				}
-				if j+1 < n && src[j] == '.' && isDigit(src[j+1]) {
-					j += 2
-					for j < n && isDigitOrUs(src[j]) {
-						j++
-					}
-				}
-				if j < n && (src[j] == 'e' || src[j] == 'E') {
-					k := j + 1
-					if k < n && (src[k] == '+' || src[k] == '-') {
-						k++
-					}
-					if k < n && isDigit(src[k]) {
-						for k < n && isDigit(src[k]) {
-							k++
-						}
-						j = k
-					}
-				}
-			}
-			// A unit or any other letters stick to the number, and so do
-			// more pairs of a duration, the last with a fraction (1m1.5s).
-			if j < n && (isLetter(src[j]) || micro(j)) {
-				for j < n && (isWordChar(src[j]) || micro(j)) {
-					switch {
-					case micro(j):
-						j += 2
-					case isDigit(src[j]) && j+2 < n && src[j+1] == '.' && isDigit(src[j+2]):
-						j += 2
-					default:
-						j++
-					}
-				}
-			}
-			typ = tokNumber
-		case c == '"':
-			for j < n && src[j] != '"' && src[j] != '\n' {
-				if src[j] == '\\' {
-					if j+1 >= n || src[j+1] == '\n' {
-						break
-					}
-					_, w := utf8.DecodeRune(src[j+1:])
-					j += 1 + w
-					continue
-				}
-				_, w := utf8.DecodeRune(src[j:])
-				j += w
-			}
-			if j < n && src[j] == '"' {
-				j++
-				typ = tokString
-			} else {
-				typ = tokBadString
-			}
-		case isLetter(c):
-			for j < n && isWordChar(src[j]) {
-				j++
-			}
-			typ = tokIdent
-			if IsKeyword(string(src[i:j])) {
-				typ = tokKeyword
-			}
-		default:
-			if j < n {
-				switch string(src[i : i+2]) {
-				case "=>", "->", "??", "||", "&&", "==", "!=", "<=", ">=":
-					j, typ = i+2, tokOp
-				}
-			}
-			if typ == 0 {
-				switch c {
-				case '-', '+', '*', '/', '%', '<', '>', '=', '!', '.', ',', ':', ';', '(', ')', '[', ']', '{', '}', '|', '?':
-					typ = tokPunct
-				default:
-					_, w := utf8.DecodeRune(src[i:])
-					j, typ = i+w, tokInvalid
-				}
-			}
-		}
+	for i := 0; i < len(src); {
+		j, typ := nextToken(src, i)
 		v := text[i:j]
 		switch {
 		case trivia || typ != tokWhitespace && typ != tokComment:
@@ -205,6 +87,132 @@ func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.To
 	return toks, comments
 }
 
+// micro reports whether src[i:] starts with µ (U+00B5, two bytes in UTF-8).
+func micro(src []byte, i int) bool { return i+1 < len(src) && src[i] == 0xC2 && src[i+1] == 0xB5 }
+
+// nextToken returns the end and the type of the token that starts at
+// src[i] (i < len(src)), as rplLexer finds it: the first rule that matches
+// there, in the order Comment, Whitespace, Money, Number, String,
+// BadString, Keyword, Ident, Op, Punct, Invalid.
+func nextToken(src []byte, i int) (j int, typ lexer.TokenType) {
+	n := len(src)
+	c := src[i]
+	j = i + 1
+	switch {
+	case i == 0 && bytes.HasPrefix(src, bom):
+		j, typ = len(bom), tokWhitespace // language.md §2.1
+	case c == '#':
+		for j < n && src[j] != '\n' {
+			j++
+		}
+		typ = tokComment
+	case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		for j < n && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r' || src[j] == '\n') {
+			j++
+		}
+		typ = tokWhitespace
+	case c == '$' && j < n && isDigit(src[j]):
+		for j < n && isDigitOrUs(src[j]) {
+			j++
+		}
+		if j+1 < n && src[j] == '.' && isDigit(src[j+1]) {
+			j += 2
+			for j < n && isDigitOrUs(src[j]) {
+				j++
+			}
+		}
+		typ = tokMoney
+	case isDigit(c):
+		if c == '0' && j+1 < n && (src[j] == 'x' || src[j] == 'X') && isHexDigit(src[j+1]) {
+			j += 2
+			for j < n && (isHexDigit(src[j]) || src[j] == '_') {
+				j++
+			}
+		} else {
+			for j < n && isDigitOrUs(src[j]) {
+				j++
+			}
+			if j+1 < n && src[j] == '.' && isDigit(src[j+1]) {
+				j += 2
+				for j < n && isDigitOrUs(src[j]) {
+					j++
+				}
+			}
+			if j < n && (src[j] == 'e' || src[j] == 'E') {
+				k := j + 1
+				if k < n && (src[k] == '+' || src[k] == '-') {
+					k++
+				}
+				if k < n && isDigit(src[k]) {
+					for k < n && isDigit(src[k]) {
+						k++
+					}
+					j = k
+				}
+			}
+		}
+		// A unit or any other letters stick to the number, and so do
+		// more pairs of a duration, the last with a fraction (1m1.5s).
+		if j < n && (isLetter(src[j]) || micro(src, j)) {
+			for j < n && (isWordChar(src[j]) || micro(src, j)) {
+				switch {
+				case micro(src, j):
+					j += 2
+				case isDigit(src[j]) && j+2 < n && src[j+1] == '.' && isDigit(src[j+2]):
+					j += 2
+				default:
+					j++
+				}
+			}
+		}
+		typ = tokNumber
+	case c == '"':
+		for j < n && src[j] != '"' && src[j] != '\n' {
+			if src[j] == '\\' {
+				if j+1 >= n || src[j+1] == '\n' {
+					break
+				}
+				_, w := utf8.DecodeRune(src[j+1:])
+				j += 1 + w
+				continue
+			}
+			_, w := utf8.DecodeRune(src[j:])
+			j += w
+		}
+		if j < n && src[j] == '"' {
+			j++
+			typ = tokString
+		} else {
+			typ = tokBadString
+		}
+	case isLetter(c):
+		for j < n && isWordChar(src[j]) {
+			j++
+		}
+		typ = tokIdent
+		if IsKeyword(string(src[i:j])) {
+			typ = tokKeyword
+		}
+	default:
+		if j < n {
+			switch string(src[i : i+2]) {
+			case "=>", "->", "??", "||", "&&", "==", "!=", "<=", ">=":
+				j, typ = i+2, tokOp
+			}
+		}
+		if typ == 0 {
+			switch c {
+			case '-', '+', '*', '/', '%', '<', '>', '=', '!', '.', ',', ':', ';', '(', ')', '[', ']', '{', '}', '|', '?':
+				typ = tokPunct
+			default:
+				_, w := utf8.DecodeRune(src[i:])
+				j, typ = i+w, tokInvalid
+			}
+		}
+	}
+	return j, typ
+}
+
 // newComment is the comment of token t, the CR of a CRLF line end left
 // out of its text and its span.
 func newComment(t lexer.Token) *Comment {
@@ -212,7 +220,7 @@ func newComment(t lexer.Token) *Comment {
 	return &Comment{Sp: Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(text))}, Text: text}
 }
 
-// TokenKind classifies a Token of Lex.
+// TokenKind classifies a Token of Tokens.
 type TokenKind uint8
 
 const (
@@ -223,39 +231,41 @@ const (
 	TokenOpenString                  // a string literal whose line ends before its closing quote (RPL102)
 )
 
-// Token is a token of Lex: its kind and its span.
+// Token is a token of Tokens: its kind and its span.
 type Token struct {
 	Kind TokenKind
 	Span Span
 }
 
-// Lex splits src into tokens as the parser does, white space left out, for
-// tools that read the text itself: the language server, which must tell
-// code from comments and strings in a file that does not parse, or where
-// the cursor is. Comments and string literals never span lines; the CR of
-// a CRLF line end is not part of a comment's or an open string's span.
-func Lex(src []byte) []Token {
-	toks, _ := scanTokens("", src, true)
-	out := make([]Token, 0, len(toks))
-	for _, t := range toks {
-		k := TokenOther
-		switch t.Type {
-		case tokWhitespace:
-			continue
-		case tokIdent:
-			k = TokenIdent
-		case tokComment:
-			k = TokenComment
-		case tokString:
-			k = TokenString
-		case tokBadString:
-			k = TokenOpenString
+// Tokens yields the tokens of src, in order, as the parser splits it,
+// white space left out, without allocating: for tools that read the text
+// itself, such as the language server, which must tell code from comments
+// and strings in a file that does not parse, or where the cursor is.
+// Comments and string literals never span lines; the CR of a CRLF line end
+// is not part of a comment's or an open string's span.
+func Tokens(src []byte) iter.Seq[Token] {
+	return func(yield func(Token) bool) {
+		for i := 0; i < len(src); {
+			j, typ := nextToken(src, i)
+			k := TokenOther
+			switch typ {
+			case tokIdent:
+				k = TokenIdent
+			case tokComment:
+				k = TokenComment
+			case tokString:
+				k = TokenString
+			case tokBadString:
+				k = TokenOpenString
+			}
+			end := j
+			if (k == TokenComment || k == TokenOpenString) && src[end-1] == '\r' {
+				end--
+			}
+			if typ != tokWhitespace && !yield(Token{Kind: k, Span: Span{Pos(i), Pos(end)}}) {
+				return
+			}
+			i = j
 		}
-		v := t.Value
-		if k == TokenComment || k == TokenOpenString {
-			v = strings.TrimSuffix(v, "\r")
-		}
-		out = append(out, Token{Kind: k, Span: Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(v))}})
 	}
-	return out
 }

@@ -9,7 +9,7 @@ import (
 // Comments and string literals are prose: completion offers nothing in
 // them, signature help does not count their brackets and commas, and a
 // rename does not take their words for uses. All three tell prose from
-// code with lang.Lex, the parser's own tokens, so that they agree with each
+// code with lang.Tokens, the parser's own tokens, so that they agree with each
 // other and with the language on escapes, on a '#' in a string or a quote
 // in a comment, and on a string that its line ends before its closing
 // quote.
@@ -42,7 +42,7 @@ func inCommentOrString(src []byte, p int) bool {
 	if i := bytes.IndexByte(src[p:], '\n'); i >= 0 {
 		le = p + i
 	}
-	for _, t := range lang.Lex(src[ls:le]) {
+	for t := range lang.Tokens(src[ls:le]) {
 		if int(t.Span.Start) >= p-ls {
 			break
 		}

@@ -310,7 +310,7 @@ func loadsPackage(sn *snapshot, pkg *lang.Package) bool {
 }
 
 // unparsedUse returns the offset of the first identifier name in fn's text
-// (strings and comments aside, as lang.Lex tells them) that is not an
+// (strings and comments aside, as lang.Tokens tells them) that is not an
 // identifier of the parse, or lang.NoPos.
 func unparsedUse(fn *lang.FileNode, name string) lang.Pos {
 	parsed := map[lang.Pos]bool{}
@@ -321,7 +321,7 @@ func unparsedUse(fn *lang.FileNode, name string) lang.Pos {
 		return true
 	})
 	src := fn.File.Src
-	for _, t := range lang.Lex(src) {
+	for t := range lang.Tokens(src) {
 		if t.Kind == lang.TokenIdent && string(src[t.Span.Start:t.Span.End]) == name && !parsed[t.Span.Start] {
 			return t.Span.Start
 		}

@@ -110,7 +110,7 @@ func openCall(src []byte, p int) (open, commas int, named string, direct, ok boo
 	}
 	var stack []frame
 	p = min(p, len(src))
-	for _, t := range lang.Lex(src) {
+	for t := range lang.Tokens(src) {
 		i := int(t.Span.Start)
 		if i >= p {
 			break
