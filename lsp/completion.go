@@ -75,7 +75,7 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	}
 	if atItemStart(src, w) {
 		// A key of a record literal: the fields of its record type.
-		if fn != nil && src[prevNonSpace(src, w)] != '(' {
+		if fn != nil && src[prevCode(src, w)] != '(' {
 			if r := literalRecordAt(sn, fn, old); r != nil {
 				for _, f := range r.Fields {
 					c.add(f.Name, protocol.CompletionItemKindField, typeString(f.Type), preludeFieldDoc(s.u, r.Name, f.Name))
@@ -173,24 +173,15 @@ func (c *completer) modulePath(m, detail, typed string, r protocol.Range) {
 		TextEdit: protocol.TextEdit{Range: r, NewText: m}})
 }
 
-// prevNonSpace is the offset of the last non-blank byte before p, or 0.
-func prevNonSpace(src []byte, p int) int {
-	i := p - 1
-	for i > 0 && (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r') {
-		i--
-	}
-	return max(i, 0)
-}
-
 // atItemStart reports whether the word at p starts an argument, a list
-// element or a literal entry: it follows '(', '{' or ','.
+// element or a literal entry: the code before it, comments aside, ends
+// with '(', '{' or ','.
 func atItemStart(src []byte, p int) bool {
-	if p == 0 {
-		return false
-	}
-	switch src[prevNonSpace(src, p)] {
-	case '(', '{', ',':
-		return true
+	if i := prevCode(src, p); i >= 0 {
+		switch src[i] {
+		case '(', '{', ',':
+			return true
+		}
 	}
 	return false
 }

@@ -52,3 +52,22 @@ func inCommentOrString(src []byte, p int) bool {
 	}
 	return false
 }
+
+// prevCode returns the offset of the last byte of the last token before p
+// that is not a comment, or -1. Tokens do not span lines: it lexes the
+// lines before p, from the last one back.
+func prevCode(src []byte, p int) int {
+	for end := p; ; {
+		ls := bytes.LastIndexByte(src[:end], '\n') + 1
+		last := -1
+		for t := range lang.Tokens(src[ls:end]) {
+			if t.Kind != lang.TokenComment {
+				last = ls + int(t.Span.End) - 1
+			}
+		}
+		if last >= 0 || ls == 0 {
+			return last
+		}
+		end = ls - 1
+	}
+}

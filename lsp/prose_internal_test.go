@@ -94,3 +94,35 @@ func TestInCommentOrStringCursor(t *testing.T) {
 		}
 	}
 }
+
+// Completion offers a call's named arguments, and signature help shows
+// the one being written, by the code before the cursor: comments between
+// it and the cursor do not count, whatever they hold.
+func TestCommentsBeforeTheCursor(t *testing.T) {
+	for _, tc := range []struct {
+		src       string // @ is the cursor
+		itemStart bool
+		named     string
+	}{
+		{"g(a, @", true, ""},
+		{"g(a, # note\n  @", true, ""},
+		{"g( # a (\n  # b ,\n  @", true, ""},
+		{"g(a # c,\n  @", false, ""},
+		{"g(\"a,\" @", false, ""},
+		{"g(a, on: @", false, "on"},
+		{"g(a, test: @", false, "test"},
+		{"g(a, # note: x\n  on: [@", false, "on"},
+		{"g(a, on # the triggers\n  : [timeout, @", true, "on"},
+		{"g(a, x.on: @", false, ""},
+		{"g(a, \"on\": @", false, ""},
+	} {
+		p := strings.IndexByte(tc.src, '@')
+		src := []byte(tc.src[:p] + tc.src[p+1:])
+		if got := atItemStart(src, p); got != tc.itemStart {
+			t.Errorf("%q: atItemStart = %v, want %v", tc.src, got, tc.itemStart)
+		}
+		if _, _, named, _, ok := openCall(src, p); !ok || named != tc.named {
+			t.Errorf("%q: openCall names %q (ok %v), want %q", tc.src, named, ok, tc.named)
+		}
+	}
+}

@@ -135,26 +135,34 @@ func openCall(src []byte, p int) (open, commas int, named string, direct, ok boo
 	for i := len(stack) - 1; i >= 0; i-- {
 		if stack[i].c == '(' {
 			f := stack[i]
-			arg := strings.TrimSpace(string(src[f.argAt:p]))
-			if j := strings.IndexByte(arg, ':'); j > 0 && isIdent(arg[:j]) {
-				named = arg[:j]
-			}
-			return f.at, f.commas, named, i == len(stack)-1, true
+			return f.at, f.commas, argName(src[f.argAt:p]), i == len(stack)-1, true
 		}
 	}
 	return 0, 0, "", false, false
 }
 
-func isIdent(s string) bool {
-	if s == "" || ('0' <= s[0] && s[0] <= '9') {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isIdentByte(s[i]) {
-			return false
+// argName returns the name of the named argument whose text, up to the
+// cursor, is arg: its first two tokens, comments aside, are a name (a
+// keyword too) and ':'. It returns "" for any other argument.
+func argName(arg []byte) string {
+	var name string
+	for t := range lang.Tokens(arg) {
+		text := string(arg[t.Span.Start:t.Span.End])
+		switch {
+		case t.Kind == lang.TokenComment:
+			continue
+		case name != "":
+			if text == ":" {
+				return name
+			}
+			return ""
+		case t.Kind == lang.TokenIdent || lang.IsKeyword(text):
+			name = text
+		default:
+			return ""
 		}
 	}
-	return true
+	return ""
 }
 
 // sig is a callable's signature as the call is written: drop leading
