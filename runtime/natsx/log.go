@@ -728,7 +728,17 @@ const barrierStream = "rpl.close"
 // the stream was found or created over it since the connection last
 // changed, and no acknowledged publish has found it missing since. While
 // it is not, events wait in the queue (see DecisionLog).
-func (l *DecisionLog) StreamReady() bool { return l.stream.Load() && l.nc.IsConnected() }
+//
+// A change of the connection that the publisher has not read yet (a
+// status event still in l.status) makes it false: a connection lost and
+// back while the publisher was busy is up, and the stream's flag still
+// says what the server before had, but the server it came back to may
+// have no stream. The connection is read first: a change after it is in
+// l.status by the time it is looked at (nats.go sends the event under
+// the lock that IsConnected takes).
+func (l *DecisionLog) StreamReady() bool {
+	return l.stream.Load() && l.nc.IsConnected() && len(l.status) == 0
+}
 
 // Failed is the number of acknowledged publishes that failed.
 func (l *DecisionLog) Failed() int64 { return l.failed.Load() }

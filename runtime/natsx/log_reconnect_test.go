@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,6 +149,84 @@ func TestDecisionLogOutageHeld(t *testing.T) {
 	}
 	if !dlog.StreamReady() {
 		t.Error("not StreamReady after the reconnection")
+	}
+}
+
+// TestDecisionLogReconnectedMidPass: a connection lost and back while
+// the publisher was busy with the events it had taken (a slow callback, a
+// write blocked on a dead socket) is noticed before their next publish:
+// they wait until the server it came back to has the stream. StreamReady
+// still said so, the flag of the stream found over the old connection
+// and the connection up, and the publisher sent the rest of its events
+// to a server without the stream, lost and counted sent. The publisher
+// is held in the middle of a pass by its Dropped callback, told of an
+// event too large for any message.
+func TestDecisionLogReconnectedMidPass(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	s, _ := embedded(t, addr)
+	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	held, release := make(chan struct{}), make(chan struct{})
+	var drops atomic.Int32
+	dropped := func() {
+		if drops.Add(1) <= 2 { // the two large events: the publisher waits
+			held <- struct{}{}
+			<-release
+		}
+	}
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Batch: 1, AckEvery: time.Hour, Uncompressed: true, Dropped: dropped})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlog.Close(ctx)
+	large := strings.Repeat("x", int(nc.MaxPayload())+1)
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: "before"})
+	_, own := embeddedConn(t, s)
+	js, _ := jetstream.New(own)
+	waitFor(t, "the first event stored", func() bool {
+		st, err := js.Stream(ctx, natsx.LogStream)
+		return err == nil && st.CachedInfo().State.Msgs == 1
+	})
+	// The publisher held by a first large event while the next pass's
+	// events queue: a second large one, then five.
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: large})
+	<-held
+	dlog.LogDecision(&rt.DecisionEvent{RequestID: large})
+	for i := range 5 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("after-", i)})
+	}
+	release <- struct{}{}
+	<-held // the next pass, its first event: the five are still to go
+	s.Shutdown()
+	s.WaitForShutdown()
+	waitFor(t, "the connection lost", func() bool { return !nc.IsConnected() })
+	s2, _ := embedded(t, addr) // another store: no stream
+	waitFor(t, "the connection back", nc.IsConnected)
+	if dlog.StreamReady() {
+		t.Error("StreamReady before the log looked for the stream on the server the connection came back to")
+	}
+	release <- struct{}{}
+	dlog.Close(ctx)
+	_, own = embeddedConn(t, s2)
+	js, _ = jetstream.New(own)
+	var evs []rt.DecisionEvent // none if the log made no stream there
+	if st, err := js.Stream(ctx, natsx.LogStream); err == nil {
+		msgs, err := natsx.ReadLog(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			evs = append(evs, m...)
+		}
+	}
+	sent, ndropped := dlog.Stats()
+	if got := ids(evs); got != "after-0 after-1 after-2 after-3 after-4" || sent != 6 || ndropped != 2 {
+		t.Errorf("stored %q after the reconnection, %d sent, %d dropped; want the five after-, 6 sent (before too), 2 dropped (the large)", got, sent, ndropped)
 	}
 }
 
