@@ -19,6 +19,7 @@
 //	rpl_http_connections                          HTTP connections open (only when serving HTTP)
 //	rpl_http_connections_limit                    the most HTTP connections open at once (--max-connections; 0: none)
 //	rpl_http_connection_waits_total               times the HTTP listener stopped accepting at that limit until a connection closed
+//	rpl_http_idle_closed_total                    idle keep-alive HTTP connections closed to make room for a connection waiting at that limit
 //	rpl_nats_connected{connection}                1 while the NATS connection is up, 0 while it is lost (reconnecting) or closed: rpl-router (requests, bundle watch), rpl-router-log (the decision log's); only with NATS
 //	rpl_bundle_watch_up                           1 while the watch of the bundle bucket runs, 0 while it waits for the connection or retries a failure (only when bundles are watched)
 //	rpl_decision_log_ready                        1 while the decision log's connection is up and its stream is known to exist there, 0 while events wait for it (only with the decision log)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -285,5 +286,55 @@ func BenchmarkAnswered(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m.Answered("http", runtime.KindCP1, "")
+	}
+}
+
+// TestSeriesDocumented: the package documentation lists every series a
+// router can export, and no other (docs/router.md points there for the
+// list). rpl_http_idle_closed_total was exported and not listed.
+func TestSeriesDocumented(t *testing.T) {
+	src, err := os.ReadFile("metrics.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _, _ := strings.Cut(string(src), "\npackage metrics")
+	listed := map[string]bool{}
+	for line := range strings.Lines(doc) {
+		if name, ok := strings.CutPrefix(line, "//\trpl_"); ok {
+			name, _, _ = strings.Cut(name, " ")
+			name, _, _ = strings.Cut(name, "{")
+			listed["rpl_"+name] = true
+		}
+	}
+	m := New()
+	s := &runtime.Snapshot{Version: "0123456789abcdef"}
+	m.Decided(&runtime.Outcome{Snapshot: s, Policy: &runtime.Policy{ID: "default"}, Err: runtime.Errorf(runtime.CodeDecisionFailed, "boom")})
+	m.Loaded(s, nil)
+	m.Refused("http", runtime.RefusedOverloaded)
+	m.Answered("http", runtime.KindCP1, "")
+	zero := func(string) int64 { return 0 }
+	m.NATSDropped(zero, "rpl.v2.decide")
+	m.SpansDropped(zero, "queue_full")
+	m.HTTPConnections(func() int64 { return 0 }, 1, func() int64 { return 0 }, func() int64 { return 0 })
+	m.NATSConnected("rpl-router", func() bool { return true })
+	m.BundleWatchUp(func() bool { return true })
+	m.DecisionLogReady(func() bool { return true })
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported := map[string]bool{}
+	for _, f := range fams {
+		if name := f.GetName(); strings.HasPrefix(name, "rpl_") {
+			exported[name] = true
+			if !listed[name] {
+				t.Errorf("%s is exported, not listed in the package documentation", name)
+			}
+		}
+	}
+	for name := range listed {
+		if !exported[name] {
+			t.Errorf("%s is listed in the package documentation, not exported", name)
+		}
 	}
 }
