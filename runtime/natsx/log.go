@@ -63,7 +63,9 @@ type LogConfig struct {
 	Replicas int
 	// Ready is told, when the connection was not up at NewDecisionLog
 	// or the stream could not be made then, that the stream now exists
-	// and the events queued meanwhile go out. May be nil.
+	// and the events queued meanwhile go out; and so at the end of a
+	// later wait for the stream in which Unavailable was told, unless
+	// Recreated is. May be nil.
 	Ready func()
 	// Recreated is told that the stream had disappeared (an
 	// acknowledged publish found no stream: it was deleted, or its server
@@ -78,7 +80,8 @@ type LogConfig struct {
 	// limits the server refuses, a conflicting stream): the log tries
 	// again every second, events queuing meanwhile (then dropped and
 	// counted), and tells a failure again when it changes or after a
-	// minute. Ready says when it is over. May be nil.
+	// minute (at once once the stream was found since). Ready (or
+	// Recreated) says when it is over. May be nil.
 	Unavailable func(error)
 }
 
@@ -290,17 +293,20 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 }
 
 // unavailable tells Unavailable that the stream could not be created,
-// unless it told the same failure less than a minute ago.
-func (l *DecisionLog) unavailable(err error) {
+// unless it told the same failure less than a minute ago; told says
+// whether it did.
+func (l *DecisionLog) unavailable(err error) (told bool) {
 	if l.cfg.Unavailable == nil {
-		return
+		return false
 	}
 	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
 		err = fmt.Errorf("%w (the NATS deployment has no JetStream: the decision log needs it, nats-server -js)", err)
 	}
 	if l.told.Tell(err) {
 		l.cfg.Unavailable(err)
+		return true
 	}
+	return false
 }
 
 // streamRetry is how often a log whose connection was not up tries to
@@ -391,10 +397,12 @@ func streamMissing(err error) bool {
 // logged meanwhile wait in the queue (up to Buffer, then dropped and
 // counted). first is the wait before the log's first publish (Ready is
 // told its end); after, the stream created says that it had
-// disappeared (Recreated is told).
+// disappeared (Recreated is told), and the end of a wait that told
+// Unavailable is told Ready.
 func (l *DecisionLog) awaitStream(first bool) bool {
 	l.stream.Store(false)
 	var retry <-chan time.Time
+	told := false // Unavailable was told during this wait
 	for {
 		// The changes of the connection until this look are the past.
 		for len(l.status) > 0 {
@@ -405,16 +413,19 @@ func (l *DecisionLog) awaitStream(first bool) bool {
 			created, err := l.createStream(ctx)
 			cancel()
 			if err == nil {
+				l.told.Reset() // a failure after this wait is told at once
 				switch {
-				case first && l.cfg.Ready != nil:
+				case !first && created:
+					if l.cfg.Recreated != nil {
+						l.cfg.Recreated()
+					}
+				case (first || told) && l.cfg.Ready != nil:
 					l.cfg.Ready()
-				case !first && created && l.cfg.Recreated != nil:
-					l.cfg.Recreated()
 				}
 				return true
 			}
-			if l.nc.IsConnected() {
-				l.unavailable(err)
+			if l.nc.IsConnected() && l.unavailable(err) {
+				told = true
 			}
 		}
 		if retry == nil {

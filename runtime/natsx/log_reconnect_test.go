@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -227,6 +230,77 @@ func TestDecisionLogReconnectedMidPass(t *testing.T) {
 	sent, ndropped := dlog.Stats()
 	if got := ids(evs); got != "after-0 after-1 after-2 after-3 after-4" || sent != 6 || ndropped != 2 {
 		t.Errorf("stored %q after the reconnection, %d sent, %d dropped; want the five after-, 6 sent (before too), 2 dropped (the large)", got, sent, ndropped)
+	}
+}
+
+// TestDecisionLogUnavailableThenReady: a log whose connection comes back
+// to a server without JetStream tells Unavailable why its events wait,
+// and Ready when they go out again, the connection back on a server with
+// its stream. It told the wait and not its end: Ready only ended the wait
+// before the log's first publish, Recreated one that had to make the
+// stream, and a router logged that its decision log was not available,
+// then nothing once it was.
+func TestDecisionLogUnavailableThenReady(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	host, port, _ := net.SplitHostPort(addr)
+	portN, _ := strconv.Atoi(port)
+	store := t.TempDir()
+	start := func() *server.Server {
+		t.Helper()
+		s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: store, Listen: addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Shutdown)
+		return s
+	}
+	s := start()
+	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var told []string
+	tell := func(what string) {
+		mu.Lock()
+		told = append(told, what)
+		mu.Unlock()
+	}
+	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{
+		Ready:       func() { tell("ready") },
+		Recreated:   func() { tell("recreated") },
+		Unavailable: func(error) { tell("unavailable") },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlog.Close(ctx)
+	waitFor(t, "the log ready", dlog.StreamReady)
+	s.Shutdown()
+	s.WaitForShutdown()
+	plain, err := server.NewServer(&server.Options{Host: host, Port: portN, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go plain.Start()
+	defer plain.Shutdown()
+	waitFor(t, "Unavailable told on the server without JetStream", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(told) > 0
+	})
+	plain.Shutdown()
+	plain.WaitForShutdown()
+	start() // the same store: the stream is there, found
+	waitFor(t, "the log ready again", dlog.StreamReady)
+	dlog.Close(ctx) // the publisher has told what it tells at the wait's end
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(told, " "); got != "unavailable ready" {
+		t.Errorf("told %q, want the wait and its end: \"unavailable ready\"", got)
 	}
 }
 
