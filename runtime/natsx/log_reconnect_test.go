@@ -147,8 +147,8 @@ func TestDecisionLogOutageHeld(t *testing.T) {
 	}
 	dlog.Close(ctx)
 	sent, dropped := dlog.Stats()
-	if want := "down-0 down-1 down-2 down-3 down-4"; got != want || dropped != 0 {
-		t.Errorf("stored %q after the reconnection, %d dropped (%d sent); want %q, none dropped", got, dropped, sent, want)
+	if want := "down-0 down-1 down-2 down-3 down-4"; got != want || dropped != 0 || sent != n+1 {
+		t.Errorf("stored %q after the reconnection, %d dropped, %d sent; want %q, none dropped, %d sent (before too)", got, dropped, sent, want, n+1)
 	}
 	if !dlog.StreamReady() {
 		t.Error("not StreamReady after the reconnection")
