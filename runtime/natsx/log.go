@@ -202,11 +202,10 @@ type DecisionLog struct {
 	n     int
 	acked time.Time
 	// unsent counts the events of a publish that raced the
-	// connection's loss (it was up when send looked): they wait in the
-	// client's reconnect buffer, unless it has none
-	// (nats.ReconnectBufSize(-1)), sent when it comes back (counted sent
-	// at the next publish over it), lost if the log closes first
-	// (counted dropped).
+	// connection's loss (it was up when send looked): they reached the
+	// server before the loss or were lost with it, which nats.go does
+	// not tell. They are counted sent at the next publish over the
+	// connection back, dropped if the log closes first.
 	unsent int
 	// stopped: the log closed while the publisher waited for the
 	// stream (awaitStream), and what it holds or takes is dropped.
@@ -437,8 +436,15 @@ func (l *DecisionLog) awaitStream(first bool) bool {
 		case <-retry:
 		case <-l.status:
 		case <-l.stop:
+		}
+		// A Close wins over a retry due at the same time: select would
+		// pick either, and the retry could hold the publisher for its
+		// 5 s more.
+		select {
+		case <-l.stop:
 			l.stopped = true
 			return false
+		default:
 		}
 	}
 }
@@ -698,8 +704,8 @@ func (l *DecisionLog) send(lines []byte, n int) {
 // in time): such events are dropped, and counted so. A log whose
 // connection is down does not wait; the events it holds for the stream
 // (queued while the connection was down, or before the stream existed),
-// and those of a publish that raced the connection's loss (held by the
-// client until it is back), are dropped and counted.
+// and those of a publish that raced the connection's loss (unsent), are
+// dropped and counted.
 func (l *DecisionLog) Close(ctx context.Context) {
 	l.once.Do(func() { close(l.stop) })
 	select {
