@@ -84,8 +84,11 @@ func describeOutcome(c *Coverage, k compiler.Counter) string {
 	return k.Outcome
 }
 
-func coverLine(sc, s, oc, o int) string {
-	return fmt.Sprintf("%.1f%% of statements (%d/%d), %.1f%% of branches (%d/%d)", percent(sc, s), sc, s, percent(oc, o), oc, o)
+// coverLine is the coverage of stmts statements and outcomes branch
+// outcomes, of which stmtsCovered and outcomesCovered ran.
+func coverLine(stmtsCovered, stmts, outcomesCovered, outcomes int) string {
+	return fmt.Sprintf("%.1f%% of statements (%d/%d), %.1f%% of branches (%d/%d)",
+		percent(stmtsCovered, stmts), stmtsCovered, stmts, percent(outcomesCovered, outcomes), outcomesCovered, outcomes)
 }
 
 // WriteSummary writes the closing lines of a run: the coverage total
@@ -98,8 +101,8 @@ func WriteSummary(w io.Writer, results []*Result, o ReportOptions) {
 		}
 	}
 	if len(covs) > 1 {
-		st, sc, oc, occ := Sum(covs)
-		fmt.Fprintf(w, "coverage: total: %s\n", coverLine(sc, st, occ, oc))
+		stmts, stmtsCovered, outcomes, outcomesCovered := Sum(covs)
+		fmt.Fprintf(w, "coverage: total: %s\n", coverLine(stmtsCovered, stmts, outcomesCovered, outcomes))
 	}
 	fmt.Fprintln(w, SummaryLine(results))
 }
