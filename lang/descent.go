@@ -140,7 +140,7 @@ func (d *descent) accept(s string) bool {
 
 // descend parses one chunk; on a syntax error it reports it (unless a
 // lexical error already explains it) and keeps what can be kept.
-func (p *parser) descend(toks []lexer.Token, sp Span, lexBad bool) {
+func (p *parser) descend(toks []lexer.Token, sp Span) parsed {
 	d := &descent{p: p, eof: sp.End, toks: toks} // no trivia: see lexAll
 	var decls []Decl
 	ok := func() (ok bool) {
@@ -160,39 +160,34 @@ func (p *parser) descend(toks []lexer.Token, sp Span, lexBad bool) {
 		return true
 	}()
 	if ok {
-		p.node.Decls = append(p.node.Decls, decls...)
-		return
+		return parsed{decls: decls, ok: true}
 	}
-	if !lexBad {
-		p.errorf(CodeSyntax, d.errSp, "syntax error: %s", d.errMsg)
-	}
-	// Keep a function's header when only its body is broken.
-	if d.fnHead != nil && len(decls) == 0 {
+	res := parsed{errSp: d.errSp, errMsg: d.errMsg}
+	switch {
+	case d.fnHead != nil && len(decls) == 0:
+		// Keep a function's header when only its body is broken.
 		fn := d.fnHead
 		fn.Sp = sp
 		fn.Body = &BadExpr{Sp: Span{d.bodyPos, sp.End}}
-		p.node.Decls = append(p.node.Decls, fn)
-		return
-	}
-	// Keep a constant's name when only its value is broken, so that its
-	// uses are not reported as undefined too (§12: one typo does not hide
-	// the rest, nor make more).
-	if d.cHead != nil && len(decls) == 0 {
+		res.recovered = fn
+	case d.cHead != nil && len(decls) == 0:
+		// Keep a constant's name when only its value is broken, so that
+		// its uses are not reported as undefined too (§12: one typo does
+		// not hide the rest, nor make more).
 		c := d.cHead
 		c.Sp = sp
 		c.Value = &BadExpr{Sp: Span{d.bodyPos, sp.End}}
-		p.node.Decls = append(p.node.Decls, c)
-		return
-	}
-	// And a type declaration's name, its type a BadType.
-	if d.tHead != nil && len(decls) == 0 {
+		res.recovered = c
+	case d.tHead != nil && len(decls) == 0:
+		// And a type declaration's name, its type a BadType.
 		td := d.tHead
 		td.Sp = sp
 		td.Type = &BadType{Sp: Span{d.bodyPos, sp.End}}
-		p.node.Decls = append(p.node.Decls, td)
-		return
+		res.recovered = td
+	default:
+		res.recovered = &BadDecl{Sp: sp}
 	}
-	p.node.Decls = append(p.node.Decls, &BadDecl{Sp: sp})
+	return res
 }
 
 func (d *descent) name() *Ident {

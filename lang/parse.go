@@ -148,23 +148,41 @@ func (l *sliceLexer) Next() (lexer.Token, error) {
 	return lexer.EOFToken(l.eof), nil
 }
 
-func (p *parser) parseChunk(toks []lexer.Token) {
-	// The declaration spans its significant tokens, without the trivia
-	// around it; end of input is reported just after its last token.
-	first, last := toks[0], toks[len(toks)-1]
+// parsed is the outcome of parsing the tokens of a chunk.
+type parsed struct {
+	decls     []Decl // the declarations, when ok
+	ok        bool
+	errSp     Span // else the first syntax error
+	errMsg    string
+	recovered Decl // and what is kept of the declaration it breaks
+}
+
+// significant reports whether t is neither white space nor a comment.
+func significant(t lexer.Token) bool { return t.Type != tokComment && t.Type != tokWhitespace }
+
+// chunkSpan is the span of the significant tokens of toks, without the
+// trivia around them; ok is false when there are none.
+func chunkSpan(toks []lexer.Token) (sp Span, ok bool) {
+	first, last := -1, -1
+	for j := range toks {
+		if significant(toks[j]) {
+			first = j
+			break
+		}
+	}
 	for j := len(toks) - 1; j >= 0; j-- {
-		if toks[j].Type != tokComment && toks[j].Type != tokWhitespace {
-			last = toks[j]
+		if significant(toks[j]) {
+			last = j
 			break
 		}
 	}
-	for _, t := range toks {
-		if t.Type != tokComment && t.Type != tokWhitespace {
-			first = t
-			break
-		}
+	if first < 0 {
+		return Span{}, false
 	}
-	sp := Span{Pos(first.Pos.Offset), Pos(last.Pos.Offset + len(last.Value))}
+	return Span{Pos(toks[first].Pos.Offset), Pos(toks[last].Pos.Offset + len(toks[last].Value))}, true
+}
+
+func (p *parser) parseChunk(toks []lexer.Token) {
 	// Lexical errors first: they explain the syntax error that follows.
 	lexBad := false
 	for _, t := range toks {
@@ -178,19 +196,98 @@ func (p *parser) parseChunk(toks []lexer.Token) {
 			lexBad = true
 		}
 	}
-	onlyTrivia := true
-	for _, t := range toks {
-		if t.Type != tokComment && t.Type != tokWhitespace {
-			onlyTrivia = false
-			break
+	// The declaration spans its significant tokens; end of input is
+	// reported just after its last token.
+	sp, ok := chunkSpan(toks)
+	if !ok {
+		return
+	}
+	quiet := false
+	for {
+		res := p.parseToks(toks, sp)
+		if res.ok {
+			p.node.Decls = append(p.node.Decls, res.decls...)
+			return
+		}
+		// A name that starts a line where a declaration must start (what
+		// comes before it parses) is a declaration without its keyword:
+		// the declarations before it are kept, and it is one broken
+		// declaration, up to the next keyword that starts one.
+		if k := strayLine(toks, res.errSp.Start); k >= 0 {
+			pre := parsed{ok: true}
+			if psp, ok := chunkSpan(toks[:k]); ok {
+				pre = p.parseToks(toks[:k], psp)
+			}
+			if pre.ok {
+				p.node.Decls = append(p.node.Decls, pre.decls...)
+				name := toks[k]
+				nsp := Span{Pos(name.Pos.Offset), Pos(name.Pos.Offset + len(name.Value))}
+				sp.Start = nsp.Start
+				if !looksLikeFn(toks[k:]) {
+					p.errorf(CodeSyntax, nsp, "syntax error: unexpected name %s, expected a declaration", name.Value)
+					p.node.Decls = append(p.node.Decls, &BadDecl{Sp: sp})
+					return
+				}
+				p.errorf(CodeSyntax, nsp, "syntax error: unexpected name %s, expected a declaration (did you mean fn %s(...)?)", name.Value, name.Value)
+				// Parse it as the function it looks like, so that its
+				// uses resolve; its own syntax errors, if any, are not
+				// reported (one error per broken declaration).
+				toks = append([]lexer.Token{{Type: tokKeyword, Value: "fn", Pos: name.Pos}}, toks[k:]...)
+				quiet = true
+				continue
+			}
+		}
+		if !lexBad && !quiet {
+			p.errorf(CodeSyntax, res.errSp, "syntax error: %s", res.errMsg)
+		}
+		p.node.Decls = append(p.node.Decls, res.recovered)
+		return
+	}
+}
+
+// strayLine is the index of the token of toks at offset off when it is a
+// name that starts its line, else -1.
+func strayLine(toks []lexer.Token, off Pos) int {
+	for k := range toks {
+		if toks[k].Pos.Offset != int(off) || toks[k].Type != tokIdent {
+			continue
+		}
+		for j := k - 1; j >= 0; j-- {
+			if significant(toks[j]) {
+				if toks[j].Pos.Line == toks[k].Pos.Line {
+					return -1
+				}
+				break
+			}
+		}
+		return k
+	}
+	return -1
+}
+
+// looksLikeFn reports whether toks, which start with a name, go on with
+// '(': a function declaration without its fn.
+func looksLikeFn(toks []lexer.Token) bool {
+	for _, t := range toks[1:] {
+		if significant(t) {
+			return t.Type == tokPunct && t.Value == "("
 		}
 	}
-	if onlyTrivia {
-		return
-	}
+	return false
+}
+
+// parseToks parses the tokens of a chunk (or of a part of one) with the
+// descent, or with the participle parser for the reference.
+func (p *parser) parseToks(toks []lexer.Token, sp Span) parsed {
 	if !p.reference {
-		p.descend(toks, sp, lexBad)
-		return
+		return p.descend(toks, sp)
+	}
+	last := toks[len(toks)-1]
+	for j := len(toks) - 1; j >= 0; j-- {
+		if significant(toks[j]) {
+			last = toks[j]
+			break
+		}
 	}
 	eof := last.Pos
 	eof.Offset += len(last.Value)
@@ -199,16 +296,18 @@ func (p *parser) parseChunk(toks []lexer.Token) {
 		var g *gFile
 		g, err = rplParser.ParseFromLexer(peek)
 		if err == nil {
+			res := parsed{ok: true}
 			for _, d := range g.Decls {
-				p.addDecl(d)
+				if out := p.convDecl(d); out != nil {
+					res.decls = append(res.decls, out)
+				}
 			}
-			return
+			return res
 		}
 	}
-	if !lexBad {
-		p.syntaxError(err, sp)
-	}
-	p.node.Decls = append(p.node.Decls, p.recoverDecl(toks, sp))
+	res := parsed{recovered: p.recoverDecl(toks, sp)}
+	res.errSp, res.errMsg = syntaxError(err, sp)
+	return res
 }
 
 // recoverDecl keeps what can be kept of a declaration that failed to parse:
@@ -256,7 +355,7 @@ func (p *parser) recoverDecl(toks []lexer.Token, sp Span) Decl {
 	return fn
 }
 
-func (p *parser) syntaxError(err error, chunk Span) {
+func syntaxError(err error, chunk Span) (Span, string) {
 	var perr participle.Error
 	if errors.As(err, &perr) {
 		off := Pos(perr.Position().Offset)
@@ -278,10 +377,9 @@ func (p *parser) syntaxError(err error, chunk Span) {
 				}
 			}
 		}
-		p.errorf(CodeSyntax, Span{off, end}, "syntax error: %s", msg)
-		return
+		return Span{off, end}, msg
 	}
-	p.errorf(CodeSyntax, Span{chunk.Start, chunk.Start}, "syntax error: %v", err)
+	return Span{chunk.Start, chunk.Start}, err.Error()
 }
 
 func describeToken(t lexer.Token) string {

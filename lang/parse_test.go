@@ -850,6 +850,7 @@ func TestDescentMatchesGrammar(t *testing.T) {
 		"package p\nfn f() = super.x(super)",
 		"package p\nconst a = 1 const b = 2; const c = 3 )",
 		"x = 1",
+		"g(x: int) -> int = x\npackage p\nconst a = 1\nh(y) = 2\ni(z: int) = (\nk",
 		"package p\nfn f() = f(\"(\")",
 	)
 	for _, src := range srcs {

@@ -16,7 +16,7 @@ import (
 
 func span(a, b lexer.Position) Span { return Span{Pos(a.Offset), Pos(b.Offset)} }
 
-func (p *parser) addDecl(d *gDecl) {
+func (p *parser) convDecl(d *gDecl) Decl {
 	var out Decl
 	switch {
 	case d.Package != nil:
@@ -38,10 +38,8 @@ func (p *parser) addDecl(d *gDecl) {
 		out = convFn(p, d.Fn)
 	case d.Test != nil:
 		out = &TestDecl{Sp: span(d.Test.Pos, d.Test.EndPos), Name: p.convString(d.Test.Name), Body: p.convBlock(d.Test.Body)}
-	default:
-		return
 	}
-	p.node.Decls = append(p.node.Decls, out)
+	return out
 }
 
 func convFn(p *parser, g *gFn) *FuncDecl {
