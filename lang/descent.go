@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // ---- recursive descent ----
@@ -25,7 +23,7 @@ type bailout struct{}
 
 type descent struct {
 	p       *parser
-	toks    []lexer.Token // significant tokens of the chunk
+	toks    []token // significant tokens of the chunk
 	i       int
 	eof     Pos // just after the chunk's last token
 	errSp   Span
@@ -54,7 +52,7 @@ func (d *descent) nest() {
 	}
 }
 
-func (d *descent) peek() *lexer.Token {
+func (d *descent) peek() *token {
 	if d.i < len(d.toks) {
 		return &d.toks[d.i]
 	}
@@ -62,7 +60,7 @@ func (d *descent) peek() *lexer.Token {
 }
 
 // peekN is the token n places ahead (0 = next), or nil.
-func (d *descent) peekN(n int) *lexer.Token {
+func (d *descent) peekN(n int) *token {
 	if d.i+n < len(d.toks) {
 		return &d.toks[d.i+n]
 	}
@@ -77,7 +75,7 @@ func (d *descent) is(s string) bool {
 	return t != nil && t.Value == s
 }
 
-func (d *descent) isType(n int, typ lexer.TokenType) bool {
+func (d *descent) isType(n int, typ tokenType) bool {
 	t := d.peekN(n)
 	return t != nil && t.Type == typ
 }
@@ -88,7 +86,7 @@ func (d *descent) end() Pos {
 		return d.pos()
 	}
 	t := d.toks[d.i-1]
-	return Pos(t.Pos.Offset + len(t.Value))
+	return Pos(t.Pos.Offset + Pos(len(t.Value)))
 }
 
 // pos is the offset of the next token (or the end of the chunk).
@@ -99,7 +97,7 @@ func (d *descent) pos() Pos {
 	return d.eof
 }
 
-func (d *descent) next() lexer.Token {
+func (d *descent) next() token {
 	t := d.toks[d.i]
 	d.i++
 	return t
@@ -113,7 +111,7 @@ func (d *descent) fail(expected string) {
 		d.errSp = Span{d.eof, d.eof}
 		d.errMsg = "unexpected end of declaration"
 	} else {
-		d.errSp = Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(t.Value))}
+		d.errSp = Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + Pos(len(t.Value)))}
 		d.errMsg = "unexpected " + describeToken(*t)
 	}
 	if expected != "" {
@@ -123,7 +121,7 @@ func (d *descent) fail(expected string) {
 }
 
 // expect consumes the token with text s or fails.
-func (d *descent) expect(s string) lexer.Token {
+func (d *descent) expect(s string) token {
 	if !d.is(s) || d.isType(0, tokString) {
 		d.fail(strconv.Quote(s))
 	}
@@ -140,7 +138,7 @@ func (d *descent) accept(s string) bool {
 
 // descend parses one chunk; on a syntax error it reports it (unless a
 // lexical error already explains it) and keeps what can be kept.
-func (p *parser) descend(toks []lexer.Token, sp Span) parsed {
+func (p *parser) descend(toks []token, sp Span) parsed {
 	d := &descent{p: p, eof: sp.End, toks: toks} // no trivia: see lexAll
 	var decls []Decl
 	ok := func() (ok bool) {
@@ -561,7 +559,7 @@ func (d *descent) unchained(e Expr) Expr {
 	switch t.Value {
 	case "==", "!=", "<=", ">=", "<", ">", "in", "not":
 		if t.Value != "in" && t.Value != "not" || t.Type == tokKeyword {
-			d.errSp = Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(t.Value))}
+			d.errSp = Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + Pos(len(t.Value)))}
 			d.errMsg = "unexpected " + describeToken(*t) + ": comparisons do not chain (join two with &&, a < b && b < c, or parenthesise one)"
 			panic(bailout{})
 		}

@@ -112,7 +112,7 @@ func TestFormatCorpusCommentInEveryGap(t *testing.T) {
 			toks, _ := scanTokens(name, src, true)
 			k := 0
 			for _, tok := range toks {
-				if tok.Type == tokWhitespace || tok.Type == tokComment {
+				if tokenType(tok.Type) == tokWhitespace || tokenType(tok.Type) == tokComment {
 					continue
 				}
 				k++

@@ -358,7 +358,7 @@ func TestFormatCommentInEveryGap(t *testing.T) {
 				if tok.EOF() {
 					break
 				}
-				if tok.Type != tokWhitespace && tok.Type != tokComment {
+				if tokenType(tok.Type) != tokWhitespace && tokenType(tok.Type) != tokComment {
 					ends = append(ends, tok.Pos.Offset+len(tok.Value))
 				}
 			}

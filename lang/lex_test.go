@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/alecthomas/participle/v2/lexer"
+	"unsafe"
 )
 
 // ---- tokens ----
@@ -26,7 +25,7 @@ func lexKinds(t *testing.T, src string) string {
 	}
 	var out []string
 	for _, tk := range toks {
-		if tk.Type == tokWhitespace {
+		if tokenType(tk.Type) == tokWhitespace {
 			continue
 		}
 		out = append(out, names[int(tk.Type)]+":"+tk.Value)
@@ -549,10 +548,10 @@ func TestKeywords(t *testing.T) {
 		}
 		for _, participle := range []bool{false, true} {
 			toks, _ := scanTokens("k.rpl", []byte(k+" "+k+"_1"), participle)
-			var kinds []lexer.TokenType
+			var kinds []tokenType
 			for _, tok := range toks {
-				if tok.Type == tokKeyword || tok.Type == tokIdent {
-					kinds = append(kinds, tok.Type)
+				if tokenType(tok.Type) == tokKeyword || tokenType(tok.Type) == tokIdent {
+					kinds = append(kinds, tokenType(tok.Type))
 				}
 			}
 			if len(kinds) != 2 || kinds[0] != tokKeyword || kinds[1] != tokIdent {
@@ -564,5 +563,14 @@ func TestKeywords(t *testing.T) {
 		if IsIdent(s) != want {
 			t.Errorf("IsIdent(%q) = %v, want %v", s, !want, want)
 		}
+	}
+}
+
+// TestTokenSize keeps the parser's token small: a file has one every four
+// bytes or so, and the parser holds them all at once (a lexer.Token is 64
+// bytes).
+func TestTokenSize(t *testing.T) {
+	if n := unsafe.Sizeof(token{}); n > 24 {
+		t.Errorf("a token is %d bytes, want at most 24", n)
 	}
 }

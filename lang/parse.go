@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,17 +11,17 @@ import (
 )
 
 var (
-	tokComment    = rplLexer.Symbols()["Comment"]
-	tokWhitespace = rplLexer.Symbols()["Whitespace"]
-	tokKeyword    = rplLexer.Symbols()["Keyword"]
-	tokString     = rplLexer.Symbols()["String"]
-	tokBadString  = rplLexer.Symbols()["BadString"]
-	tokInvalid    = rplLexer.Symbols()["Invalid"]
-	tokPunct      = rplLexer.Symbols()["Punct"]
-	tokIdent      = rplLexer.Symbols()["Ident"]
-	tokNumber     = rplLexer.Symbols()["Number"]
-	tokMoney      = rplLexer.Symbols()["Money"]
-	tokOp         = rplLexer.Symbols()["Op"]
+	tokComment    = tokenType(rplLexer.Symbols()["Comment"])
+	tokWhitespace = tokenType(rplLexer.Symbols()["Whitespace"])
+	tokKeyword    = tokenType(rplLexer.Symbols()["Keyword"])
+	tokString     = tokenType(rplLexer.Symbols()["String"])
+	tokBadString  = tokenType(rplLexer.Symbols()["BadString"])
+	tokInvalid    = tokenType(rplLexer.Symbols()["Invalid"])
+	tokPunct      = tokenType(rplLexer.Symbols()["Punct"])
+	tokIdent      = tokenType(rplLexer.Symbols()["Ident"])
+	tokNumber     = tokenType(rplLexer.Symbols()["Number"])
+	tokMoney      = tokenType(rplLexer.Symbols()["Money"])
+	tokOp         = tokenType(rplLexer.Symbols()["Op"])
 )
 
 // declKeywords start a top-level declaration; the parser re-synchronises on
@@ -69,7 +70,7 @@ func (p *parser) run() {
 	// recovers from unbalanced brackets). A keyword in field position
 	// (`r.task.type`, `{type: "chat"}`, a named argument `test: 1`) and
 	// `fn` starting a function type (`fn(int) -> bool`) start nothing.
-	var chunks [][]lexer.Token
+	var chunks [][]token
 	start, depth := 0, 0
 	for i, t := range toks {
 		switch t.Type {
@@ -79,7 +80,7 @@ func (p *parser) run() {
 		case tokWhitespace:
 			continue
 		case tokKeyword:
-			if declKeywords[t.Value] && startsDecl(toks, i, depth, t.Pos.Column == 1) {
+			if declKeywords[t.Value] && startsDecl(toks, i, depth, t.Pos.Offset == 0 || p.file.Src[t.Pos.Offset-1] == '\n') {
 				if i > start {
 					chunks = append(chunks, toks[start:i])
 				}
@@ -110,7 +111,7 @@ func (p *parser) run() {
 // from unbalanced brackets), unless a ':' follows (a record key). Elsewhere
 // it must be outside brackets, not after '.' (a field name), not before
 // ':' (a named argument) and, for fn, not before '(' (a function type).
-func startsDecl(toks []lexer.Token, i, depth int, col1 bool) bool {
+func startsDecl(toks []token, i, depth int, col1 bool) bool {
 	var prev, next string
 	for j := i - 1; j >= 0; j-- {
 		if t := toks[j]; t.Type != tokComment && t.Type != tokWhitespace {
@@ -135,17 +136,26 @@ func startsDecl(toks []lexer.Token, i, depth int, col1 bool) bool {
 
 // sliceLexer feeds a chunk of already-lexed tokens to participle.
 type sliceLexer struct {
-	toks []lexer.Token
+	file *File
+	toks []token
 	i    int
-	eof  lexer.Position
+	eof  Pos // the end of input
 }
 
 func (l *sliceLexer) Next() (lexer.Token, error) {
 	if l.i < len(l.toks) {
 		l.i++
-		return l.toks[l.i-1], nil
+		t := l.toks[l.i-1]
+		return lexer.Token{Type: lexer.TokenType(t.Type), Value: t.Value, Pos: l.position(t.Pos.Offset)}, nil
 	}
-	return lexer.EOFToken(l.eof), nil
+	return lexer.EOFToken(l.position(l.eof)), nil
+}
+
+// position is the lexer.Position of an offset (columns in bytes: the
+// reference parser's trees and errors use only the offsets).
+func (l *sliceLexer) position(off Pos) lexer.Position {
+	pos := l.file.Position(off)
+	return lexer.Position{Filename: l.file.Name, Offset: int(off), Line: pos.Line, Column: pos.Col}
 }
 
 // parsed is the outcome of parsing the tokens of a chunk.
@@ -158,11 +168,11 @@ type parsed struct {
 }
 
 // significant reports whether t is neither white space nor a comment.
-func significant(t lexer.Token) bool { return t.Type != tokComment && t.Type != tokWhitespace }
+func significant(t token) bool { return t.Type != tokComment && t.Type != tokWhitespace }
 
 // chunkSpan is the span of the significant tokens of toks, without the
 // trivia around them; ok is false when there are none.
-func chunkSpan(toks []lexer.Token) (sp Span, ok bool) {
+func chunkSpan(toks []token) (sp Span, ok bool) {
 	first, last := -1, -1
 	for j := range toks {
 		if significant(toks[j]) {
@@ -179,14 +189,14 @@ func chunkSpan(toks []lexer.Token) (sp Span, ok bool) {
 	if first < 0 {
 		return Span{}, false
 	}
-	return Span{Pos(toks[first].Pos.Offset), Pos(toks[last].Pos.Offset + len(toks[last].Value))}, true
+	return Span{Pos(toks[first].Pos.Offset), Pos(toks[last].Pos.Offset + Pos(len(toks[last].Value)))}, true
 }
 
-func (p *parser) parseChunk(toks []lexer.Token) {
+func (p *parser) parseChunk(toks []token) {
 	// Lexical errors first: they explain the syntax error that follows.
 	lexBad := false
 	for _, t := range toks {
-		tsp := Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(t.Value))}
+		tsp := Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + Pos(len(t.Value)))}
 		switch t.Type {
 		case tokInvalid:
 			p.errorf(CodeInvalidChar, tsp, "invalid character %q%s", t.Value, lookalike(t.Value))
@@ -213,7 +223,7 @@ func (p *parser) parseChunk(toks []lexer.Token) {
 		// comes before it parses) is a declaration without its keyword:
 		// the declarations before it are kept, and it is one broken
 		// declaration, up to the next keyword that starts one.
-		if k := strayLine(toks, res.errSp.Start); k >= 0 {
+		if k := p.strayLine(toks, res.errSp.Start); k >= 0 {
 			pre := parsed{ok: true}
 			if psp, ok := chunkSpan(toks[:k]); ok {
 				pre = p.parseToks(toks[:k], psp)
@@ -221,7 +231,7 @@ func (p *parser) parseChunk(toks []lexer.Token) {
 			if pre.ok {
 				p.node.Decls = append(p.node.Decls, pre.decls...)
 				name := toks[k]
-				nsp := Span{Pos(name.Pos.Offset), Pos(name.Pos.Offset + len(name.Value))}
+				nsp := Span{Pos(name.Pos.Offset), Pos(name.Pos.Offset + Pos(len(name.Value)))}
 				sp.Start = nsp.Start
 				if !looksLikeFn(toks[k:]) {
 					p.errorf(CodeSyntax, nsp, "syntax error: unexpected name %s, expected a declaration", name.Value)
@@ -232,7 +242,7 @@ func (p *parser) parseChunk(toks []lexer.Token) {
 				// Parse it as the function it looks like, so that its
 				// uses resolve; its own syntax errors, if any, are not
 				// reported (one error per broken declaration).
-				toks = append([]lexer.Token{{Type: tokKeyword, Value: "fn", Pos: name.Pos}}, toks[k:]...)
+				toks = append([]token{{Type: tokKeyword, Value: "fn", Pos: name.Pos}}, toks[k:]...)
 				quiet = true
 				continue
 			}
@@ -247,14 +257,16 @@ func (p *parser) parseChunk(toks []lexer.Token) {
 
 // strayLine is the index of the token of toks at offset off when it is a
 // name that starts its line, else -1.
-func strayLine(toks []lexer.Token, off Pos) int {
+func (p *parser) strayLine(toks []token, off Pos) int {
 	for k := range toks {
-		if toks[k].Pos.Offset != int(off) || toks[k].Type != tokIdent {
+		if toks[k].Pos.Offset != off || toks[k].Type != tokIdent {
 			continue
 		}
 		for j := k - 1; j >= 0; j-- {
-			if significant(toks[j]) {
-				if toks[j].Pos.Line == toks[k].Pos.Line {
+			if t := toks[j]; significant(t) {
+				// Tokens span no line end: a line end between is a new
+				// line. (A fn put before a name is at the name.)
+				if end := t.Pos.Offset + Pos(len(t.Value)); end > off || bytes.IndexByte(p.file.Src[end:off], '\n') < 0 {
 					return -1
 				}
 				break
@@ -267,7 +279,7 @@ func strayLine(toks []lexer.Token, off Pos) int {
 
 // looksLikeFn reports whether toks, which start with a name, go on with
 // '(': a function declaration without its fn.
-func looksLikeFn(toks []lexer.Token) bool {
+func looksLikeFn(toks []token) bool {
 	for _, t := range toks[1:] {
 		if significant(t) {
 			return t.Type == tokPunct && t.Value == "("
@@ -278,20 +290,11 @@ func looksLikeFn(toks []lexer.Token) bool {
 
 // parseToks parses the tokens of a chunk (or of a part of one) with the
 // descent, or with the participle parser for the reference.
-func (p *parser) parseToks(toks []lexer.Token, sp Span) parsed {
+func (p *parser) parseToks(toks []token, sp Span) parsed {
 	if !p.reference {
 		return p.descend(toks, sp)
 	}
-	last := toks[len(toks)-1]
-	for j := len(toks) - 1; j >= 0; j-- {
-		if significant(toks[j]) {
-			last = toks[j]
-			break
-		}
-	}
-	eof := last.Pos
-	eof.Offset += len(last.Value)
-	peek, err := lexer.Upgrade(&sliceLexer{toks: toks, eof: eof}, tokComment, tokWhitespace)
+	peek, err := lexer.Upgrade(&sliceLexer{file: p.file, toks: toks, eof: sp.End}, lexer.TokenType(tokComment), lexer.TokenType(tokWhitespace))
 	if err == nil {
 		var g *gFile
 		g, err = rplParser.ParseFromLexer(peek)
@@ -313,7 +316,7 @@ func (p *parser) parseToks(toks []lexer.Token, sp Span) parsed {
 // recoverDecl keeps what can be kept of a declaration that failed to parse:
 // a function's header (name, parameters, result) with a bad body, so tools
 // still see the name; otherwise a BadDecl.
-func (p *parser) recoverDecl(toks []lexer.Token, sp Span) Decl {
+func (p *parser) recoverDecl(toks []token, sp Span) Decl {
 	if toks[0].Value != "fn" {
 		return &BadDecl{Sp: sp}
 	}
@@ -340,8 +343,8 @@ func (p *parser) recoverDecl(toks []lexer.Token, sp Span) Decl {
 	if cut < 0 {
 		return &BadDecl{Sp: sp}
 	}
-	head := append(append([]lexer.Token(nil), toks[:cut]...), lexer.Token{Type: tokPunct, Value: "=", Pos: toks[cut].Pos}, lexer.Token{Type: rplLexer.Symbols()["Ident"], Value: "_", Pos: toks[cut].Pos})
-	peek, err := lexer.Upgrade(&sliceLexer{toks: head, eof: toks[cut].Pos}, tokComment, tokWhitespace)
+	head := append(append([]token(nil), toks[:cut]...), token{Type: tokPunct, Value: "=", Pos: toks[cut].Pos}, token{Type: tokIdent, Value: "_", Pos: toks[cut].Pos})
+	peek, err := lexer.Upgrade(&sliceLexer{file: p.file, toks: head, eof: toks[cut].Pos.Offset}, lexer.TokenType(tokComment), lexer.TokenType(tokWhitespace))
 	if err != nil {
 		return &BadDecl{Sp: sp}
 	}
@@ -371,7 +374,7 @@ func syntaxError(err error, chunk Span) (Span, string) {
 				end = off
 			} else {
 				end = off + Pos(len(ut.Unexpected.Value))
-				msg = fmt.Sprintf("unexpected %s", describeToken(ut.Unexpected))
+				msg = fmt.Sprintf("unexpected %s", describeToken(token{Type: tokenType(ut.Unexpected.Type), Value: ut.Unexpected.Value}))
 				if ut.Expect != "" {
 					msg += " (expected " + ut.Expect + ")"
 				}
@@ -382,7 +385,7 @@ func syntaxError(err error, chunk Span) (Span, string) {
 	return Span{chunk.Start, chunk.Start}, err.Error()
 }
 
-func describeToken(t lexer.Token) string {
+func describeToken(t token) string {
 	switch t.Type {
 	case tokString:
 		return "string " + t.Value

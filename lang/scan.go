@@ -9,17 +9,34 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// lexAll tokenises the whole file with scanTokens, a hand-written
-// equivalent of rplLexer (the regular-expression rules in grammar.go, which
-// define the tokens and are printed in spec/grammar.ebnf). The two are kept
-// equal by TestScannerMatchesLexerRules and FuzzParse; scanTokens is about
-// twenty times faster.
+// token is a token of the parser: a lexer.Token without the file name,
+// line and column, which the parser does not need (it reports offsets),
+// in 24 bytes instead of 64. A file has a token every four bytes or so,
+// and the parser holds them all at once: for a 5 MB policy, 32 MB
+// instead of 85.
+type token struct {
+	Value string
+	Pos   tokenPos
+	Type  tokenType
+}
+
+// tokenType is a lexer.TokenType, in the four bytes that it needs.
+type tokenType int32
+
+// tokenPos is where a token starts: the Offset of a lexer.Position.
+type tokenPos struct{ Offset Pos }
+
+// lexAll tokenises the whole file with scan, a hand-written equivalent of
+// rplLexer (the regular-expression rules in grammar.go, which define the
+// tokens and are printed in spec/grammar.ebnf). The two are kept equal by
+// TestScannerMatchesLexerRules and FuzzParse (through scanTokens, which
+// adds the lines and columns); scan is about twenty times faster.
 //
 // The descent gets only the significant tokens, and the comments go
 // straight to the FileNode; the reference parser gets every token, as
 // participle computes end positions from the trivia.
-func (p *parser) lexAll() []lexer.Token {
-	toks, comments := scanTokens(p.file.Name, p.file.Src, p.reference)
+func (p *parser) lexAll() []token {
+	toks, comments := scan(p.file.Src, p.reference)
 	for _, t := range comments {
 		p.node.Comments = append(p.node.Comments, newComment(t))
 	}
@@ -55,34 +72,48 @@ func isDigitOrUs(c byte) bool { return isDigit(c) || c == '_' }
 // file: skipped there, as whitespace.
 var bom = []byte("\uFEFF")
 
-// scanTokens splits src into tokens exactly as rplLexer does (see
-// nextToken). Positions count lines from 1 and columns in runes from 1, as
-// participle does. With trivia, every token is in toks; without, white
-// space is dropped and comments are returned apart.
-func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.Token) {
-	toks = make([]lexer.Token, 0, len(src)/3+16)
-	pos := lexer.Position{Filename: name, Line: 1, Column: 1}
+// scan splits src into tokens exactly as rplLexer does (see nextToken).
+// With trivia, every token is in toks; without, white space is dropped and
+// comments are returned apart. The token slice is sized for a token every
+// three bytes, which the densest policies reach (the repository's have one
+// every six bytes, the generated large policies every four).
+func scan(src []byte, trivia bool) (toks, comments []token) {
+	toks = make([]token, 0, len(src)/3+16)
 	text := string(src) // token values are slices of one copy of the source
 	for i := 0; i < len(src); {
 		j, typ := nextToken(src, i)
-		v := text[i:j]
 		switch {
 		case trivia || typ != tokWhitespace && typ != tokComment:
-			toks = append(toks, lexer.Token{Type: typ, Value: v, Pos: pos})
+			toks = append(toks, token{Type: typ, Value: text[i:j], Pos: tokenPos{Pos(i)}})
 		case typ == tokComment:
-			comments = append(comments, lexer.Token{Type: typ, Value: v, Pos: pos})
+			comments = append(comments, token{Type: typ, Value: text[i:j], Pos: tokenPos{Pos(i)}})
 		}
-		// pos.Advance(v), without its allocation-free but slower counting.
-		pos.Offset = j
+		i = j
+	}
+	return toks, comments
+}
+
+// scanTokens is scan with participle's tokens: positions count lines from
+// 1 and columns in runes from 1, as participle does.
+func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.Token) {
+	all, _ := scan(src, true)
+	pos := lexer.Position{Filename: name, Line: 1, Column: 1}
+	for _, t := range all {
+		v := t.Value
+		switch {
+		case trivia || t.Type != tokWhitespace && t.Type != tokComment:
+			toks = append(toks, lexer.Token{Type: lexer.TokenType(t.Type), Value: v, Pos: pos})
+		case t.Type == tokComment:
+			comments = append(comments, lexer.Token{Type: lexer.TokenType(t.Type), Value: v, Pos: pos})
+		}
+		// pos.Advance(v)
+		pos.Offset += len(v)
 		if nl := strings.LastIndexByte(v, '\n'); nl >= 0 {
 			pos.Line += strings.Count(v, "\n")
 			pos.Column = utf8.RuneCountInString(v[nl:])
-		} else if typ == tokIdent || typ == tokKeyword || typ == tokPunct || typ == tokOp {
-			pos.Column += len(v) // ASCII
 		} else {
 			pos.Column += utf8.RuneCountInString(v)
 		}
-		i = j
 	}
 	return toks, comments
 }
@@ -94,7 +125,7 @@ func micro(src []byte, i int) bool { return i+1 < len(src) && src[i] == 0xC2 && 
 // src[i] (i < len(src)), as rplLexer finds it: the first rule that matches
 // there, in the order Comment, Whitespace, Money, Number, String,
 // BadString, Keyword, Ident, Op, Punct, Invalid.
-func nextToken(src []byte, i int) (j int, typ lexer.TokenType) {
+func nextToken(src []byte, i int) (j int, typ tokenType) {
 	n := len(src)
 	c := src[i]
 	j = i + 1
@@ -215,9 +246,9 @@ func nextToken(src []byte, i int) (j int, typ lexer.TokenType) {
 
 // newComment is the comment of token t, the CR of a CRLF line end left
 // out of its text and its span.
-func newComment(t lexer.Token) *Comment {
+func newComment(t token) *Comment {
 	text := strings.TrimRight(t.Value, "\r")
-	return &Comment{Sp: Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + len(text))}, Text: text}
+	return &Comment{Sp: Span{t.Pos.Offset, t.Pos.Offset + Pos(len(text))}, Text: text}
 }
 
 // TokenKind classifies a Token of Tokens.
