@@ -277,15 +277,21 @@ func (p *parser) strayLine(toks []token, off Pos) int {
 	return -1
 }
 
-// looksLikeFn reports whether toks, which start with a name, go on with
-// '(': a function declaration without its fn.
+// looksLikeFn reports whether toks, which start with a name, go on as a
+// function's header: name(), or name(param: ...).
 func looksLikeFn(toks []token) bool {
+	var next []token // the three significant tokens after the name
 	for _, t := range toks[1:] {
 		if significant(t) {
-			return t.Type == tokPunct && t.Value == "("
+			if next = append(next, t); len(next) == 3 {
+				break
+			}
 		}
 	}
-	return false
+	is := func(i int, typ tokenType, v string) bool {
+		return i < len(next) && next[i].Type == typ && (v == "" || next[i].Value == v)
+	}
+	return is(0, tokPunct, "(") && (is(1, tokPunct, ")") || is(1, tokIdent, "") && is(2, tokPunct, ":"))
 }
 
 // parseToks parses the tokens of a chunk (or of a part of one) with the
