@@ -241,8 +241,17 @@ func (p *parser) parseChunk(toks []token) {
 				p.errorf(CodeSyntax, nsp, "syntax error: unexpected name %s, expected a declaration (did you mean fn %s(...)?)", name.Value, name.Value)
 				// Parse it as the function it looks like, so that its
 				// uses resolve; its own syntax errors, if any, are not
-				// reported (one error per broken declaration).
-				toks = append([]token{{Type: tokKeyword, Value: "fn", Pos: name.Pos}}, toks[k:]...)
+				// reported (one error per broken declaration). The fn
+				// takes the place of the token before, which is parsed:
+				// copying the rest of the chunk for each stray line of
+				// it would make them quadratic.
+				fn := token{Type: tokKeyword, Value: "fn", Pos: name.Pos}
+				if k > 0 {
+					toks = toks[k-1:]
+					toks[0] = fn
+				} else {
+					toks = append([]token{fn}, toks...)
+				}
 				quiet = true
 				continue
 			}

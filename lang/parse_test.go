@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -857,5 +858,37 @@ func TestDescentMatchesGrammar(t *testing.T) {
 		if d := diffParsers([]byte(src)); d != "" {
 			t.Errorf("%.80q:\n%s", src, d)
 		}
+	}
+}
+
+// TestStrayLinesLinear: each stray line of a chunk (no keyword starts a
+// line between them) is parsed once, so that what parsing such a file
+// allocates grows with the file, not with its square: twice the lines,
+// about twice the bytes.
+func TestStrayLinesLinear(t *testing.T) {
+	alloc := func(n int) uint64 {
+		var sb strings.Builder
+		sb.WriteString("package p\n\nconst a = 1\n")
+		for i := range n {
+			fmt.Fprintf(&sb, "g%d(x: int, y: int) -> int = x + y + %d\n", i, i)
+		}
+		src := []byte(sb.String())
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		f, diags := Parse("s.rpl", src)
+		runtime.ReadMemStats(&m1)
+		if len(diags) == 0 || len(f.Decls) != n+1 {
+			t.Fatalf("%d lines: %d errors, %d declarations", n, len(diags), len(f.Decls))
+		}
+		for _, d := range f.Decls[1:] {
+			if _, ok := d.(*FuncDecl); !ok {
+				t.Fatalf("%d lines: a %T", n, d)
+			}
+		}
+		return m1.TotalAlloc - m0.TotalAlloc
+	}
+	small, large := alloc(1000), alloc(2000)
+	if large > 3*small {
+		t.Errorf("parsing 2000 stray lines allocates %d bytes, 1000 lines %d: more than linear", large, small)
 	}
 }
