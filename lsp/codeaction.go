@@ -2,14 +2,20 @@ package lsp
 
 import (
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/tliron/glsp"
 	protocol "github.com/tliron/glsp/protocol_3_16"
 )
 
-// codeAction offers the quick fixes that diagnostics carry (lang.Fix, such
-// as "change lenght to length") for the diagnostics touching the range.
+// codeAction offers the quick fixes of the diagnostics touching the range:
+// those the diagnostics carry (lang.Fix, such as "change lenght to
+// length") and those derived from a message that names its edit (fixesOf).
 func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any, error) {
 	path := uriToPath(p.TextDocument.URI)
 	sn := s.snapshotFor(path)
@@ -21,17 +27,21 @@ func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any,
 	kind := protocol.CodeActionKindQuickFix
 	actions := []protocol.CodeAction{}
 	for _, d := range sn.diags {
-		if d.File == nil || filepath.Clean(d.File.Name) != path || len(d.Fixes) == 0 {
+		if d.File == nil || filepath.Clean(d.File.Name) != path {
 			continue
 		}
 		if d.Span.End < want.Start || d.Span.Start > want.End {
 			continue
 		}
+		fixes := fixesOf(d)
+		if len(fixes) == 0 {
+			continue
+		}
 		diag := s.toDiagnostic(d)
-		for _, fx := range d.Fixes {
-			preferred := len(d.Fixes) == 1
+		for _, fx := range fixes {
+			preferred := len(fixes) == 1
 			actions = append(actions, protocol.CodeAction{
-				Title:       fx.Title,
+				Title:       title(fx.Title),
 				Kind:        &kind,
 				Diagnostics: []protocol.Diagnostic{diag},
 				IsPreferred: &preferred,
@@ -44,4 +54,74 @@ func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any,
 	return actions, nil
 }
 
-var _ = lang.Fix{}
+// title is a fix's title as editors show one, in sentence case: lang's
+// "change lenght to length" is offered as "Change lenght to length".
+func title(t string) string {
+	r, n := utf8.DecodeRuneInString(t)
+	return string(unicode.ToUpper(r)) + t[n:]
+}
+
+// fixesOf returns the quick fixes of d: those it carries, else those its
+// message names exactly, which lang reports without a Fix:
+//
+//   - RPL100, a top-level line whose fn was forgotten ("unexpected name g,
+//     expected a declaration (did you mean fn g(...)?)"), spanning the
+//     name: fn is inserted before it;
+//   - RPL203, an import of an unknown standard module ("unknown standard
+//     module std/cots (did you mean std/cost?)"), spanning the path: the
+//     path is replaced;
+//   - RPL101, an invalid character that stands for a valid one ("(write
+//     <=)", "(a dash: the minus is -)", an invisible space, a Greek mu):
+//     the character is replaced or deleted.
+//
+// Each is offered only when the source at the span is what the message
+// says it is, so that a message reworded in lang makes no wrong edit.
+func fixesOf(d *lang.Diagnostic) []lang.Fix {
+	if len(d.Fixes) > 0 {
+		return d.Fixes
+	}
+	src := d.File.Src
+	if d.Span.Start < 0 || d.Span.End < d.Span.Start || int(d.Span.End) > len(src) {
+		return nil
+	}
+	at := string(src[d.Span.Start:d.Span.End])
+	switch d.Code {
+	case lang.CodeSyntax:
+		if m := strayFn.FindStringSubmatch(d.Message); m != nil && m[1] == at && m[2] == at {
+			return []lang.Fix{{Title: "insert fn", Span: lang.Span{Start: d.Span.Start, End: d.Span.Start}, NewText: "fn "}}
+		}
+	case lang.CodeImportNotFound:
+		if m := unknownStd.FindStringSubmatch(d.Message); m != nil {
+			if v, err := strconv.Unquote(at); err == nil && v == m[1] {
+				return []lang.Fix{{Title: "change " + m[1] + " to " + m[2], Span: d.Span, NewText: strconv.Quote(m[2])}}
+			}
+		}
+	case lang.CodeInvalidChar:
+		m := invalidChar.FindStringSubmatch(d.Message)
+		if m == nil {
+			break
+		}
+		if c, err := strconv.Unquote(m[1]); err != nil || c != at {
+			break
+		}
+		hint := m[2]
+		switch {
+		case strings.HasPrefix(hint, "write ") && !strings.ContainsAny(hint[len("write "):], " \t"):
+			to := hint[len("write "):]
+			return []lang.Fix{{Title: "change " + at + " to " + to, Span: d.Span, NewText: to}}
+		case hint == "a dash: the minus is -":
+			return []lang.Fix{{Title: "change " + at + " to -", Span: d.Span, NewText: "-"}}
+		case hint == "an invisible space: delete it":
+			return []lang.Fix{{Title: "delete the invisible space", Span: d.Span, NewText: ""}}
+		case at == "\u03bc" && strings.Contains(hint, "micro sign U+00B5"):
+			return []lang.Fix{{Title: "change the Greek mu to the micro sign µ", Span: d.Span, NewText: "\u00b5"}}
+		}
+	}
+	return nil
+}
+
+var (
+	strayFn     = regexp.MustCompile(`^syntax error: unexpected name (\S+), expected a declaration \(did you mean fn (\S+)\(\.\.\.\)\?\)$`)
+	unknownStd  = regexp.MustCompile(`^unknown standard module (std/\S+) \(did you mean (std/\S+)\?\)$`)
+	invalidChar = regexp.MustCompile(`^invalid character ("(?:[^"\\]|\\.)*") \((.*)\)$`)
+)

@@ -1,0 +1,341 @@
+package lsp_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/rpl-lang/rpl/lsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// quickFixCases are policies with one error that a quick fix repairs: the
+// file p.rpl (other files are there too), the error's code, the fix's
+// title and the text it leaves.
+var quickFixCases = []struct {
+	name  string
+	files map[string]string
+	code  string
+	title string
+	want  string // a line of p.rpl after the fix
+}{
+	{
+		name: "stray line without fn",
+		files: map[string]string{"p.rpl": `package p
+
+g(x: int) -> int = x * 2
+
+fn route(r: Request) -> Decision = to(if g(1) > 1 { "a:b" } else { "c:d" })
+`},
+		code: "RPL100", title: "Insert fn", want: "fn g(x: int) -> int = x * 2",
+	},
+	{
+		name: "indented stray line without fn",
+		files: map[string]string{"p.rpl": `package p
+
+const b = 1
+  g() -> int = b
+
+fn route(r: Request) -> Decision = to(if g() > 1 { "a:b" } else { "c:d" })
+`},
+		code: "RPL100", title: "Insert fn", want: "  fn g() -> int = b",
+	},
+	{
+		name: "undefined name",
+		files: map[string]string{"p.rpl": `package p
+
+fn route(r: Request) -> Decision = to(lowr("A:B"))
+`},
+		code: "RPL200", title: "Change lowr to lower", want: `fn route(r: Request) -> Decision = to(lower("A:B"))`,
+	},
+	{
+		name: "unknown field",
+		files: map[string]string{"p.rpl": `package p
+
+fn route(r: Request) -> Decision = to("a:b").tag("t", r.tenant.tierr)
+`},
+		code: "RPL202", title: "Change tierr to tier", want: `fn route(r: Request) -> Decision = to("a:b").tag("t", r.tenant.tier)`,
+	},
+	{
+		name: "unknown field in a record literal",
+		files: map[string]string{"p.rpl": `package p
+
+type Pair = {left: string, right: string}
+
+const pair: Pair = {left: "a:b", rigth: "c:d"}
+
+fn route(r: Request) -> Decision = to(pair.left).tag("r", pair.right)
+`},
+		code: "RPL202", title: "Change rigth to right", want: `const pair: Pair = {left: "a:b", right: "c:d"}`,
+	},
+	{
+		name: "unknown enum member",
+		files: map[string]string{"p.rpl": `package p
+
+fn route(r: Request) -> Decision = to("a:b").fallback("c:d", on: [Trigger.timout])
+`},
+		code: "RPL202", title: "Change timout to timeout", want: `fn route(r: Request) -> Decision = to("a:b").fallback("c:d", on: [Trigger.timeout])`,
+	},
+	{
+		name: "unknown builtin method",
+		files: map[string]string{"p.rpl": `package p
+
+fn route(r: Request) -> Decision = to("a:b").tagg("t", "x")
+`},
+		code: "RPL202", title: "Change tagg to tag", want: `fn route(r: Request) -> Decision = to("a:b").tag("t", "x")`,
+	},
+	{
+		name: "field called as a method",
+		files: map[string]string{"p.rpl": `package p
+
+fn route(r: Request) -> Decision {
+  let d = to("a:b")
+  d.tags("t", "x")
+}
+`},
+		code: "RPL303", title: "Change tags to tag", want: `  d.tag("t", "x")`,
+	},
+	{
+		name: "unknown named argument",
+		files: map[string]string{"p.rpl": `package p
+
+fn pick(model: string, fallback: string) -> Decision = to(model).fallback(fallback)
+
+fn route(r: Request) -> Decision = pick("a:b", fallbak: "c:d")
+`},
+		code: "RPL206", title: "Change fallbak to fallback", want: `fn route(r: Request) -> Decision = pick("a:b", fallback: "c:d")`,
+	},
+	{
+		name: "undefined member of a standard module",
+		files: map[string]string{"p.rpl": `package p
+
+import "std/cost"
+
+fn route(r: Request) -> Decision = if cost.month_spnd(r.tenant) > $1 { to("a:b") } else { to("c:d") }
+`},
+		code: "RPL200", title: "Change month_spnd to month_spend", want: `fn route(r: Request) -> Decision = if cost.month_spend(r.tenant) > $1 { to("a:b") } else { to("c:d") }`,
+	},
+	{
+		name: "undefined member of an imported module",
+		files: map[string]string{
+			"p.rpl": `package p
+
+import "lib/common"
+
+fn route(r: Request) -> Decision = to(common.targt)
+`,
+			"lib/common.rpl": `package common
+
+const target = "openai:gpt-4o"
+`},
+		code: "RPL200", title: "Change targt to target", want: `fn route(r: Request) -> Decision = to(common.target)`,
+	},
+	{
+		name: "unknown type",
+		files: map[string]string{"p.rpl": `package p
+
+fn kind(t: Triger) -> string = match t { Trigger.timeout => "slow", _ => "other" }
+
+fn route(r: Request) -> Decision = to("a:b").tag("k", kind(Trigger.timeout))
+`},
+		code: "RPL306", title: "Change Triger to Trigger", want: `fn kind(t: Trigger) -> string = match t { Trigger.timeout => "slow", _ => "other" }`,
+	},
+	{
+		name: "unknown standard module",
+		files: map[string]string{"p.rpl": `package p
+
+import "std/cots"
+
+fn route(r: Request) -> Decision = to("a:b")
+`},
+		code: "RPL203", title: "Change std/cots to std/cost", want: `import "std/cost"`,
+	},
+	{
+		name:  "comparison written with a lookalike",
+		files: map[string]string{"p.rpl": "package p\n\nfn route(r: Request) -> Decision = if 1 \u2264 2 { to(\"a:b\") } else { to(\"c:d\") }\n"},
+		code:  "RPL101", title: "Change \u2264 to <=", want: `fn route(r: Request) -> Decision = if 1 <= 2 { to("a:b") } else { to("c:d") }`,
+	},
+	{
+		name:  "minus written with a dash",
+		files: map[string]string{"p.rpl": "package p\n\nconst n = 3 \u2013 1\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(n)\n"},
+		code:  "RPL101", title: "Change \u2013 to -", want: `const n = 3 - 1`,
+	},
+	{
+		name:  "invisible space",
+		files: map[string]string{"p.rpl": "package p\n\nfn route(r: Request) -> Decision =\u00a0to(\"a:b\")\n"},
+		code:  "RPL101", title: "Delete the invisible space", want: `fn route(r: Request) -> Decision =to("a:b")`,
+	},
+	{
+		name:  "Greek mu for the micro sign",
+		files: map[string]string{"p.rpl": "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\").fallback(\"c:d\", backoff: 500\u03bcs)\n"},
+		code:  "RPL101", title: "Change the Greek mu to the micro sign \u00b5", want: "fn route(r: Request) -> Decision = to(\"a:b\").fallback(\"c:d\", backoff: 500\u00b5s)",
+	},
+	{
+		name: "no route, a function of a close name",
+		files: map[string]string{"p.rpl": `package p
+
+fn rout(r: Request) -> Decision = to("a:b")
+`},
+		code: "RPL212", title: "Rename rout to route", want: `fn route(r: Request) -> Decision = to("a:b")`,
+	},
+	{
+		name: "super naming no function of the parent",
+		files: map[string]string{
+			"p.rpl": `package p
+
+extends "org"
+
+fn route(r: Request) -> Decision = super.rout(r).tag("team", "p")
+`,
+			"org.rpl": `package org
+
+fn route(r: Request) -> Decision = to("a:b")
+`},
+		code: "RPL209", title: "Change rout to route", want: `fn route(r: Request) -> Decision = super.route(r).tag("team", "p")`,
+	},
+}
+
+// Each quick fix of quickFixCases is offered on its diagnostic, a quickfix
+// carrying that diagnostic, and its edit repairs the file: applied, the
+// diagnostic is gone and no error appears that was not there before.
+func TestQuickFixes(t *testing.T) {
+	for _, tc := range quickFixCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, src := range tc.files {
+				write(t, filepath.Join(dir, name), src)
+			}
+			c := newClient(t, dir, lsp.Options{})
+			u := c.open("p.rpl")
+			ds := c.waitDiags(u, 1)
+			var target *diagnostic
+			before := map[string]bool{} // the other errors
+			for i, d := range ds {
+				if fmt.Sprint(d.Code) == tc.code {
+					if target != nil {
+						t.Fatalf("two %s diagnostics: %+v", tc.code, ds)
+					}
+					target = &ds[i]
+				} else if d.Severity == 1 {
+					before[fmt.Sprint(d.Code, d.Message)] = true
+				}
+			}
+			if target == nil {
+				t.Fatalf("no %s diagnostic among %+v", tc.code, ds)
+			}
+			var got []protocol.CodeAction
+			c.call("textDocument/codeAction", map[string]any{
+				"textDocument": map[string]any{"uri": u},
+				"range":        target.Range,
+				"context":      map[string]any{"diagnostics": []any{target}},
+			}, &got)
+			var fix *protocol.CodeAction
+			var titles []string
+			for i, a := range got {
+				titles = append(titles, a.Title)
+				if a.Title == tc.title {
+					fix = &got[i]
+				}
+			}
+			if fix == nil {
+				t.Fatalf("%s: %s: no quick fix %q among %q", tc.code, target.Message, tc.title, titles)
+			}
+			if fix.Kind == nil || *fix.Kind != protocol.CodeActionKindQuickFix {
+				t.Errorf("kind %v, want quickfix", fix.Kind)
+			}
+			if len(fix.Diagnostics) != 1 || fix.Diagnostics[0].Range != target.Range || fix.Diagnostics[0].Message != target.Message {
+				t.Errorf("diagnostics %+v, want the %s one", fix.Diagnostics, tc.code)
+			}
+			if fix.Edit == nil || len(fix.Edit.Changes) != 1 || len(fix.Edit.Changes[u]) == 0 {
+				t.Fatalf("edit %+v, want edits of %s only", fix.Edit, u)
+			}
+			text := applyUTF16Edits(t, c.texts[u], fix.Edit.Changes[u])
+			if !strings.Contains(text, "\n"+tc.want+"\n") {
+				t.Errorf("after the fix:\n%s\nwant the line %q", text, tc.want)
+			}
+			for _, d := range c.waitDiags(u, c.change(u, text)) {
+				if fmt.Sprint(d.Code) == tc.code || d.Severity == 1 && !before[fmt.Sprint(d.Code, d.Message)] {
+					t.Errorf("after the fix, %v: %s\n%s", d.Code, d.Message, text)
+				}
+			}
+		})
+	}
+}
+
+// applyUTF16Edits applies non-overlapping edits, positions in UTF-16 columns,
+// to text.
+func applyUTF16Edits(t *testing.T, text string, edits []protocol.TextEdit) string {
+	t.Helper()
+	offset := func(p protocol.Position) int {
+		lines := strings.SplitAfter(text, "\n")
+		if int(p.Line) >= len(lines) {
+			t.Fatalf("position %v past the text", p)
+		}
+		off := 0
+		for _, l := range lines[:p.Line] {
+			off += len(l)
+		}
+		units := 0
+		for i, r := range lines[p.Line] {
+			if units == int(p.Character) {
+				return off + i
+			}
+			units += len(utf16.Encode([]rune{r}))
+		}
+		if units == int(p.Character) {
+			return off + len(lines[p.Line])
+		}
+		t.Fatalf("position %v past its line", p)
+		return 0
+	}
+	type span struct {
+		start, end int
+		text       string
+	}
+	var spans []span
+	for _, e := range edits {
+		spans = append(spans, span{offset(e.Range.Start), offset(e.Range.End), e.NewText})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start > spans[j].start })
+	for i, s := range spans {
+		if i > 0 && s.end > spans[i-1].start {
+			t.Fatalf("overlapping edits %+v", edits)
+		}
+		text = text[:s.start] + s.text + text[s.end:]
+	}
+	return text
+}
+
+// A quick fix is offered only where the message names the edit: in a file
+// of three errors, the stray line with a parameter list gets Insert fn,
+// the stray assignment (no fn suggested) and the typographic quote (which
+// of two straight quotes is meant depends on its pair) get none.
+func TestQuickFixOnlyWhereNamed(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\ng(x: int) -> int = x\nlimit = 3\n\nfn route(r: Request) -> Decision = to(\u201ca:b\u201d)\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	ds := c.waitDiags(u, 1)
+	offered := map[int][]string{} // titles by line
+	for _, d := range ds {
+		var got []protocol.CodeAction
+		c.call("textDocument/codeAction", map[string]any{
+			"textDocument": map[string]any{"uri": u},
+			"range":        d.Range,
+			"context":      map[string]any{"diagnostics": []any{d}},
+		}, &got)
+		for _, a := range got {
+			offered[int(d.Range.Start.Line)] = append(offered[int(d.Range.Start.Line)], a.Title)
+		}
+	}
+	if len(ds) < 3 {
+		t.Fatalf("want errors on lines 3, 4 and 6, got %+v", ds)
+	}
+	want := map[int][]string{2: {"Insert fn"}}
+	if fmt.Sprint(offered) != fmt.Sprint(want) {
+		t.Errorf("quick fixes by line %v, want %v (diagnostics %+v)", offered, want, ds)
+	}
+}
