@@ -33,7 +33,7 @@ func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any,
 		if d.Span.End < want.Start || d.Span.Start > want.End {
 			continue
 		}
-		fixes := fixesOf(d)
+		fixes := fixesOf(d, fn)
 		if len(fixes) == 0 {
 			continue
 		}
@@ -72,11 +72,15 @@ func title(t string) string {
 //     path is replaced;
 //   - RPL101, an invalid character that stands for a valid one ("(write
 //     <=)", "(a dash: the minus is -)", an invisible space, a Greek mu):
-//     the character is replaced or deleted.
+//     the character is replaced or deleted;
+//   - RPL202, a function of the policy called with method syntax
+//     ("(norm is a function of the policy, which method syntax does not
+//     call: write norm(r.model))"), spanning the name: x.f(args) is
+//     rewritten f(x, args), the call found in fn, the file's tree.
 //
 // Each is offered only when the source at the span is what the message
 // says it is, so that a message reworded in lang makes no wrong edit.
-func fixesOf(d *lang.Diagnostic) []lang.Fix {
+func fixesOf(d *lang.Diagnostic, fn *lang.FileNode) []lang.Fix {
 	if len(d.Fixes) > 0 {
 		return d.Fixes
 	}
@@ -94,6 +98,13 @@ func fixesOf(d *lang.Diagnostic) []lang.Fix {
 		if m := unknownStd.FindStringSubmatch(d.Message); m != nil {
 			if v, err := strconv.Unquote(at); err == nil && v == m[1] {
 				return []lang.Fix{{Title: "change " + m[1] + " to " + m[2], Span: d.Span, NewText: strconv.Quote(m[2])}}
+			}
+		}
+	case lang.CodeUnknownField:
+		if m := methodOfPolicy.FindStringSubmatch(d.Message); m != nil && m[1] == at && m[2] == at && fn != nil && fn.File == d.File {
+			if fx, ok := callAsFunction(fn, d.Span); ok {
+				fx.Title = "call " + m[3]
+				return []lang.Fix{fx}
 			}
 		}
 	case lang.CodeInvalidChar:
@@ -120,8 +131,46 @@ func fixesOf(d *lang.Diagnostic) []lang.Fix {
 	return nil
 }
 
+// callAsFunction rewrites the call x.f(args) whose f spans sel as
+// f(x, args), unless a comment stands between x and the parenthesis.
+func callAsFunction(fn *lang.FileNode, sel lang.Span) (lang.Fix, bool) {
+	var call *lang.CallExpr
+	var x lang.Expr
+	lang.Inspect(fn, func(n lang.Node) bool {
+		if call != nil || !n.Span().Contains(sel.Start) {
+			return false
+		}
+		if c, ok := n.(*lang.CallExpr); ok {
+			if s, ok := c.Fun.(*lang.SelectorExpr); ok && s.Sel != nil && s.Sel.Span() == sel && s.X != nil {
+				call, x = c, s.X
+				return false
+			}
+		}
+		return true
+	})
+	src := fn.File.Src
+	if call == nil || call.Lparen < sel.End || int(call.Lparen) >= len(src) || src[call.Lparen] != '(' {
+		return lang.Fix{}, false
+	}
+	name := string(src[sel.Start:sel.End])
+	recv := string(src[x.Span().Start:x.Span().End])
+	if strings.Join(strings.Fields(string(src[x.Span().End:call.Lparen])), "") != "."+name {
+		return lang.Fix{}, false
+	}
+	sep := ""
+	if len(call.Args) > 0 {
+		sep = ", "
+	}
+	// One edit, from the receiver to just inside the parenthesis.
+	return lang.Fix{
+		Span:    lang.Span{Start: x.Span().Start, End: call.Lparen + 1},
+		NewText: name + "(" + recv + sep,
+	}, true
+}
+
 var (
-	strayFn     = regexp.MustCompile(`^syntax error: unexpected name (\S+), expected a declaration \(did you mean fn (\S+)\(\.\.\.\)\?\)$`)
-	unknownStd  = regexp.MustCompile(`^unknown standard module (std/\S+) \(did you mean (std/\S+)\?\)$`)
-	invalidChar = regexp.MustCompile(`^invalid character ("(?:[^"\\]|\\.)*") \((.*)\)$`)
+	methodOfPolicy = regexp.MustCompile(`^.* has no field or method (\S+) \((\S+) is a function of the policy, which method syntax does not call: write (.*)\)$`)
+	strayFn        = regexp.MustCompile(`^syntax error: unexpected name (\S+), expected a declaration \(did you mean fn (\S+)\(\.\.\.\)\?\)$`)
+	unknownStd     = regexp.MustCompile(`^unknown standard module (std/\S+) \(did you mean (std/\S+)\?\)$`)
+	invalidChar    = regexp.MustCompile(`^invalid character ("(?:[^"\\]|\\.)*") \((.*)\)$`)
 )

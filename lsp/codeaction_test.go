@@ -174,6 +174,29 @@ fn route(r: Request) -> Decision = to("a:b")
 		code:  "RPL101", title: "Change the Greek mu to the micro sign \u00b5", want: "fn route(r: Request) -> Decision = to(\"a:b\").fallback(\"c:d\", backoff: 500\u00b5s)",
 	},
 	{
+		name: "function of the policy called as a method",
+		files: map[string]string{"p.rpl": `package p
+
+fn norm(m: string) -> string = lower(m)
+
+fn route(r: Request) -> Decision = to(r.model.norm())
+`},
+		code: "RPL202", title: "Call norm(r.model)", want: `fn route(r: Request) -> Decision = to(norm(r.model))`,
+	},
+	{
+		name: "function of the policy called as a method, with arguments",
+		files: map[string]string{"p.rpl": `package p
+
+fn pick(m: string, other: string, cheap: bool) -> string = if cheap { other } else { m }
+
+fn route(r: Request) -> Decision {
+  to(r.model
+    .pick("c:d", cheap: true))
+}
+`},
+		code: "RPL202", title: "Call pick(r.model, …)", want: `  to(pick(r.model, "c:d", cheap: true))`,
+	},
+	{
 		name: "no route, a function of a close name",
 		files: map[string]string{"p.rpl": `package p
 
@@ -309,13 +332,17 @@ func applyUTF16Edits(t *testing.T, text string, edits []protocol.TextEdit) strin
 	return text
 }
 
-// A quick fix is offered only where the message names the edit: in a file
-// of three errors, the stray line with a parameter list gets Insert fn,
-// the stray assignment (no fn suggested) and the typographic quote (which
-// of two straight quotes is meant depends on its pair) get none.
+// A quick fix is offered only where the message names the edit and the
+// edit keeps the text: in a file of four errors, the stray line with a
+// parameter list gets Insert fn; the stray assignment (no fn suggested),
+// the typographic quote (which of two straight quotes is meant depends on
+// its pair) and the method call of a function with a comment before its
+// dot (the rewrite would drop the comment) get none.
 func TestQuickFixOnlyWhereNamed(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), "package p\n\ng(x: int) -> int = x\nlimit = 3\n\nfn route(r: Request) -> Decision = to(\u201ca:b\u201d)\n")
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\ng(x: int) -> int = x\nlimit = 3\n\n"+
+		"fn route(r: Request) -> Decision = to(\u201ca:b\u201d)\n\n"+
+		"fn norm(m: string) -> string = lower(m)\n\nfn model(r: Request) -> string = r.model # lower case\n  .norm()\n")
 	c := newClient(t, dir, lsp.Options{})
 	u := c.open("p.rpl")
 	ds := c.waitDiags(u, 1)
@@ -331,8 +358,8 @@ func TestQuickFixOnlyWhereNamed(t *testing.T) {
 			offered[int(d.Range.Start.Line)] = append(offered[int(d.Range.Start.Line)], a.Title)
 		}
 	}
-	if len(ds) < 3 {
-		t.Fatalf("want errors on lines 3, 4 and 6, got %+v", ds)
+	if len(ds) < 5 {
+		t.Fatalf("want errors on lines 3, 4, 6 (two) and 11, got %+v", ds)
 	}
 	want := map[int][]string{2: {"Insert fn"}}
 	if fmt.Sprint(offered) != fmt.Sprint(want) {
