@@ -73,6 +73,9 @@ func title(t string) string {
 //   - RPL101, an invalid character that stands for a valid one ("(write
 //     <=)", "(a dash: the minus is -)", an invisible space, a Greek mu):
 //     the character is replaced or deleted;
+//   - RPL300, the default of ?? read as a comparison ("?? binds more
+//     loosely than >, … write (x ?? 1s) > d)"), spanning that comparison:
+//     the ?? and the comparison's left operand are parenthesised;
 //   - RPL202, a function of the policy called with method syntax
 //     ("(norm is a function of the policy, which method syntax does not
 //     call: write norm(r.model))"), spanning the name: x.f(args) is
@@ -104,6 +107,13 @@ func fixesOf(d *lang.Diagnostic, fn *lang.FileNode) []lang.Fix {
 		if m := methodOfPolicy.FindStringSubmatch(d.Message); m != nil && m[1] == at && m[2] == at && fn != nil && fn.File == d.File {
 			if fx, ok := callAsFunction(fn, d.Span); ok {
 				fx.Title = "call " + m[3]
+				return []lang.Fix{fx}
+			}
+		}
+	case lang.CodeMismatch:
+		if m := looseDefault.FindStringSubmatch(d.Message); m != nil && fn != nil && fn.File == d.File {
+			if fx, ok := bindDefault(fn, d.Span); ok {
+				fx.Title = "change to " + m[1]
 				return []lang.Fix{fx}
 			}
 		}
@@ -168,7 +178,30 @@ func callAsFunction(fn *lang.FileNode, sel lang.Span) (lang.Fix, bool) {
 	}, true
 }
 
+// bindDefault parenthesises x ?? a in x ?? a op b, whose a op b spans y.
+func bindDefault(fn *lang.FileNode, y lang.Span) (lang.Fix, bool) {
+	var from, to lang.Pos
+	found := false
+	lang.Inspect(fn, func(n lang.Node) bool {
+		if found || !n.Span().Contains(y.Start) {
+			return false
+		}
+		if e, ok := n.(*lang.BinaryExpr); ok && e.Op == "??" && e.X != nil && e.Y != nil && e.Y.Span() == y {
+			if b, ok := e.Y.(*lang.BinaryExpr); ok && b.Op != "??" && b.X != nil {
+				from, to, found = e.X.Span().Start, b.X.Span().End, true
+				return false
+			}
+		}
+		return true
+	})
+	if !found || from > to || int(to) > len(fn.File.Src) {
+		return lang.Fix{}, false
+	}
+	return lang.Fix{Span: lang.Span{Start: from, End: to}, NewText: "(" + string(fn.File.Src[from:to]) + ")"}, true
+}
+
 var (
+	looseDefault   = regexp.MustCompile(`^cannot use .* in default of \?\? \(\?\? binds more loosely than \S+, so this reads .*: write (.*)\)$`)
 	methodOfPolicy = regexp.MustCompile(`^.* has no field or method (\S+) \((\S+) is a function of the policy, which method syntax does not call: write (.*)\)$`)
 	strayFn        = regexp.MustCompile(`^syntax error: unexpected name (\S+), expected a declaration \(did you mean fn (\S+)\(\.\.\.\)\?\)$`)
 	unknownStd     = regexp.MustCompile(`^unknown standard module (std/\S+) \(did you mean (std/\S+)\?\)$`)

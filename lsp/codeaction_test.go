@@ -197,6 +197,16 @@ fn route(r: Request) -> Decision {
 		code: "RPL202", title: "Call pick(r.model, …)", want: `  to(pick(r.model, "c:d", cheap: true))`,
 	},
 	{
+		name: "default of ?? read as a comparison",
+		files: map[string]string{"p.rpl": `package p
+
+fn slow(r: Request) -> bool = r.constraints.max_latency ?? 1s > 500ms
+
+fn route(r: Request) -> Decision = if slow(r) { to("a:b") } else { to("c:d") }
+`},
+		code: "RPL300", title: "Change to (r.constraints.max_latency ?? 1s) > 500ms", want: `fn slow(r: Request) -> bool = (r.constraints.max_latency ?? 1s) > 500ms`,
+	},
+	{
 		name: "no route, a function of a close name",
 		files: map[string]string{"p.rpl": `package p
 
