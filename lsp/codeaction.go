@@ -3,6 +3,7 @@ package lsp
 import (
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -33,7 +34,7 @@ func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any,
 		if d.Span.End < want.Start || d.Span.Start > want.End {
 			continue
 		}
-		fixes := fixesOf(d, fn)
+		fixes := fixesOf(d, fn, sn)
 		if len(fixes) == 0 {
 			continue
 		}
@@ -76,6 +77,10 @@ func title(t string) string {
 //   - RPL300, the default of ?? read as a comparison ("?? binds more
 //     loosely than >, … write (x ?? 1s) > d)"), spanning that comparison:
 //     the ?? and the comparison's left operand are parenthesised;
+//   - RPL318, a match pattern naming a variable that hides a member of the
+//     enum matched ("timeout is a variable here, which hides the member of
+//     Trigger: write Trigger.timeout"), spanning the name: it is qualified,
+//     when the enum's name denotes the enum there;
 //   - RPL202, a function of the policy called with method syntax
 //     ("(norm is a function of the policy, which method syntax does not
 //     call: write norm(r.model))"), spanning the name: x.f(args) is
@@ -83,7 +88,7 @@ func title(t string) string {
 //
 // Each is offered only when the source at the span is what the message
 // says it is, so that a message reworded in lang makes no wrong edit.
-func fixesOf(d *lang.Diagnostic, fn *lang.FileNode) []lang.Fix {
+func fixesOf(d *lang.Diagnostic, fn *lang.FileNode, sn *snapshot) []lang.Fix {
 	if len(d.Fixes) > 0 {
 		return d.Fixes
 	}
@@ -116,6 +121,27 @@ func fixesOf(d *lang.Diagnostic, fn *lang.FileNode) []lang.Fix {
 				fx.Title = "change to " + m[1]
 				return []lang.Fix{fx}
 			}
+		}
+	case lang.CodeInvalidPattern:
+		m := hiddenMember.FindStringSubmatch(d.Message)
+		if m == nil || m[1] != at || m[2] != m[3] || m[4] != at || fn == nil || fn.File != d.File {
+			break
+		}
+		// The enum's name as the checker resolves it there (enumTypeName):
+		// a value of that name hides the type.
+		sc := sn.innermostScope(fn, d.Span.Start)
+		if sc == nil || sn.prog == nil || sn.prog.Universe == nil {
+			break
+		}
+		o := sc.LookupParent(m[2])
+		if o == nil {
+			o = sn.prog.Universe.Types[m[2]]
+		}
+		if o == nil || o.Kind != lang.ObjType {
+			break
+		}
+		if en, ok := o.Type.(*lang.Enum); ok && en.Name == m[2] && slices.Contains(en.Members, at) {
+			return []lang.Fix{{Title: "change " + at + " to " + m[2] + "." + at, Span: d.Span, NewText: m[2] + "." + at}}
 		}
 	case lang.CodeInvalidChar:
 		m := invalidChar.FindStringSubmatch(d.Message)
@@ -201,6 +227,7 @@ func bindDefault(fn *lang.FileNode, y lang.Span) (lang.Fix, bool) {
 }
 
 var (
+	hiddenMember   = regexp.MustCompile(`: (\S+) is a variable here, which hides the member of (\S+): write (\S+)\.(\S+)$`)
 	looseDefault   = regexp.MustCompile(`^cannot use .* in default of \?\? \(\?\? binds more loosely than \S+, so this reads .*: write (.*)\)$`)
 	methodOfPolicy = regexp.MustCompile(`^.* has no field or method (\S+) \((\S+) is a function of the policy, which method syntax does not call: write (.*)\)$`)
 	strayFn        = regexp.MustCompile(`^syntax error: unexpected name (\S+), expected a declaration \(did you mean fn (\S+)\(\.\.\.\)\?\)$`)

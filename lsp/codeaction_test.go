@@ -207,6 +207,19 @@ fn route(r: Request) -> Decision = if slow(r) { to("a:b") } else { to("c:d") }
 		code: "RPL300", title: "Change to (r.constraints.max_latency ?? 1s) > 500ms", want: `fn slow(r: Request) -> bool = (r.constraints.max_latency ?? 1s) > 500ms`,
 	},
 	{
+		name: "enum member hidden by a variable in a pattern",
+		files: map[string]string{"p.rpl": `package p
+
+fn kind(t: Trigger) -> string {
+  let timeout = "slow"
+  match t { timeout => timeout, _ => "other" }
+}
+
+fn route(r: Request) -> Decision = to("a:b").tag("k", kind(Trigger.timeout))
+`},
+		code: "RPL318", title: "Change timeout to Trigger.timeout", want: `  match t { Trigger.timeout => timeout, _ => "other" }`,
+	},
+	{
 		name: "no route, a function of a close name",
 		files: map[string]string{"p.rpl": `package p
 
@@ -343,16 +356,19 @@ func applyUTF16Edits(t *testing.T, text string, edits []protocol.TextEdit) strin
 }
 
 // A quick fix is offered only where the message names the edit and the
-// edit keeps the text: in a file of four errors, the stray line with a
+// edit is right: in a file of five errors, the stray line with a
 // parameter list gets Insert fn; the stray assignment (no fn suggested),
 // the typographic quote (which of two straight quotes is meant depends on
-// its pair) and the method call of a function with a comment before its
-// dot (the rewrite would drop the comment) get none.
+// its pair), the method call of a function with a comment before its dot
+// (the rewrite would drop the comment) and the pattern whose member the
+// message qualifies with Trigger where a parameter Trigger hides the type
+// get none.
 func TestQuickFixOnlyWhereNamed(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "p.rpl"), "package p\n\ng(x: int) -> int = x\nlimit = 3\n\n"+
 		"fn route(r: Request) -> Decision = to(\u201ca:b\u201d)\n\n"+
-		"fn norm(m: string) -> string = lower(m)\n\nfn model(r: Request) -> string = r.model # lower case\n  .norm()\n")
+		"fn norm(m: string) -> string = lower(m)\n\nfn model(r: Request) -> string = r.model # lower case\n  .norm()\n\n"+
+		"fn kind(t: Trigger, Trigger: string) -> string {\n  let timeout = Trigger\n  match t { timeout => timeout, _ => \"other\" }\n}\n")
 	c := newClient(t, dir, lsp.Options{})
 	u := c.open("p.rpl")
 	ds := c.waitDiags(u, 1)
@@ -368,8 +384,8 @@ func TestQuickFixOnlyWhereNamed(t *testing.T) {
 			offered[int(d.Range.Start.Line)] = append(offered[int(d.Range.Start.Line)], a.Title)
 		}
 	}
-	if len(ds) < 5 {
-		t.Fatalf("want errors on lines 3, 4, 6 (two) and 11, got %+v", ds)
+	if len(ds) < 6 {
+		t.Fatalf("want errors on lines 3, 4, 6 (two), 11 and 15, got %+v", ds)
 	}
 	want := map[int][]string{2: {"Insert fn"}}
 	if fmt.Sprint(offered) != fmt.Sprint(want) {
