@@ -86,8 +86,10 @@ func title(t string) string {
 //     call: write norm(r.model))"), spanning the name: x.f(args) is
 //     rewritten f(x, args), the call found in fn, the file's tree.
 //
-// Each is offered only when the source at the span is what the message
-// says it is, so that a message reworded in lang makes no wrong edit.
+// Each is offered only when the source at the span, or the tree around
+// it, is what the message says it is, so that a message reworded in lang
+// makes no wrong edit (it makes none: a Fix that lang attached would be
+// sturdier, see lang.Fix).
 func fixesOf(d *lang.Diagnostic, fn *lang.FileNode, sn *snapshot) []lang.Fix {
 	if len(d.Fixes) > 0 {
 		return d.Fixes
