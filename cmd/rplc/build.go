@@ -312,11 +312,7 @@ func printBuildSummary(w io.Writer, s buildSummary) {
 		fmt.Fprintf(w, "  %-*s  %-8s  %s\n", width, p.ID, plural(p.Tests, "test"), bound)
 	}
 	var parts []string
-	policies := fmt.Sprintf("%d policies", len(ps))
-	if len(ps) == 1 {
-		policies = "1 policy"
-	}
-	parts = append(parts, policies)
+	parts = append(parts, policyCount(len(ps)))
 	switch {
 	case s.TestsSkipped:
 		parts = append(parts, "tests skipped")

@@ -146,6 +146,14 @@ func countOf(ds lang.DiagList) counts {
 	return c
 }
 
+// policyCount is n policies in words: "1 policy", "2 policies".
+func policyCount(n int) string {
+	if n == 1 {
+		return "1 policy"
+	}
+	return fmt.Sprintf("%d policies", n)
+}
+
 func plural(n int, word string) string {
 	if n == 1 {
 		return fmt.Sprintf("%d %s", n, word)

@@ -164,8 +164,8 @@ NATS refused it, 2 for a wrong command line or a file that does not exist.`,
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}
-			fmt.Fprintf(e.stdout, "pushed %s to %s/%s revision %d: %d policies, %d bytes, version %s\n",
-				args[0], k.bucket, k.key, rev, len(b.Policies), len(data), b.Version())
+			fmt.Fprintf(e.stdout, "pushed %s to %s/%s revision %d: %s, %d bytes, version %s\n",
+				args[0], k.bucket, k.key, rev, policyCount(len(b.Policies)), len(data), b.Version())
 			return nil
 		},
 	}

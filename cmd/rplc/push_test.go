@@ -568,3 +568,28 @@ func TestPushNamesAgree(t *testing.T) {
 		check("key", k, keyNameValid(k), keyNameValid(k), err, jetstream.ErrInvalidKey)
 	}
 }
+
+// TestPushOnePolicy: push counts the bundle's policies as build does, in
+// words ("1 policy", not "1 policies").
+func TestPushOnePolicy(t *testing.T) {
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "chat.rpl"), []byte("package chat\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n"), 0o644)
+	res, err := bundle.Build(src, bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "chat.rplb")
+	os.WriteFile(file, res.Data, 0o644)
+	var out, errb bytes.Buffer
+	if code := run([]string{"push", file, "--nats-url", ns.ClientURL()}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), ": 1 policy, ") {
+		t.Errorf("output: %s", out.String())
+	}
+}

@@ -547,9 +547,18 @@ func atEOF(dec *json.Decoder) bool {
 	return err == io.EOF
 }
 
-// adminError is the answer of a rollback, activation or reload refused.
+// adminError is the answer of a rollback, activation or reload refused:
+// {"ok":false,"error":{"code","message"}}, "ok" first as in every other
+// answer of the router.
 func adminError(w http.ResponseWriter, status int, code string, err error) {
-	writeJSON(w, status, map[string]any{"ok": false, "error": map[string]any{"code": code, "message": err.Error()}})
+	type adminErr struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	writeJSON(w, status, struct {
+		OK    bool     `json:"ok"`
+		Error adminErr `json:"error"`
+	}{false, adminErr{code, err.Error()}})
 }
 
 // InFlight is the number of requests (decide, batch, feedback) being
@@ -557,9 +566,15 @@ func adminError(w http.ResponseWriter, status int, code string, err error) {
 func (s *Server) InFlight() int { return len(s.sem) }
 
 // activated is the answer of a rollback, activation or reload that
-// activated snap.
+// activated snap: {"ok":true,"version","source","policies"}, in that
+// order.
 func activated(w http.ResponseWriter, snap *runtime.Snapshot) {
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "version": snap.Version, "source": snap.Source, "policies": snap.PolicyIDs()})
+	writeJSON(w, http.StatusOK, struct {
+		OK       bool     `json:"ok"`
+		Version  string   `json:"version"`
+		Source   string   `json:"source"`
+		Policies []string `json:"policies"`
+	}{true, snap.Version, snap.Source, snap.PolicyIDs()})
 }
 
 // reload builds the policy source again and activates it (Config.Reload),

@@ -1,0 +1,36 @@
+package httpx_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/httpx"
+)
+
+// TestAdminAnswerOrder: the policy admin endpoints answer with "ok" first,
+// as decide and feedback do, and an activation as docs/router.md shows it:
+// {"ok":true,"version":…,"source":…,"policies":[…]}.
+func TestAdminAnswerOrder(t *testing.T) {
+	e, srv := setup(t, httpx.Config{MaxBody: 4096})
+	if code, _, body := do(t, "POST", srv.URL+"/v2/policies/rollback", ""); code != 409 || !strings.HasPrefix(body, `{"ok":false,"error":{"code":"no_previous_version","message":`) {
+		t.Errorf("rollback refused: %d %s", code, body)
+	}
+	var versions []string
+	for _, target := range []string{"a:1", "b:2"} {
+		dir := t.TempDir()
+		if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"" + target + "\")\n")}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.LoadDir(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, s.Version)
+	}
+	want := `{"ok":true,"version":"` + versions[0] + `","source":`
+	if code, _, body := do(t, "POST", srv.URL+"/v2/policies/rollback", ""); code != 200 || !strings.HasPrefix(body, want) || !strings.HasSuffix(strings.TrimSpace(body), `,"policies":["default"]}`) {
+		t.Errorf("rollback: %d %s, want %s…,\"policies\":[\"default\"]}", code, body, want)
+	}
+}
