@@ -40,7 +40,15 @@ func main() {
 }
 
 func root() *cobra.Command {
-	c := &cobra.Command{Use: "rpl-router", Short: "The RPL router", SilenceUsage: true}
+	c := &cobra.Command{
+		Use:   "rpl-router",
+		Short: "The RPL router: decides AI requests with RPL policies over HTTP and NATS",
+		Long: `rpl-router decides, for each request to an AI model, which provider and
+model serve it, with policies written in RPL and built by rplc: 'serve'
+runs the router, 'bench' measures it.`,
+		Example:      "  rpl-router serve --policies examples/policies\n  rpl-router serve --help",
+		SilenceUsage: true,
+	}
 	c.AddCommand(serveCmd(), benchCmd())
 	return c
 }
@@ -87,7 +95,32 @@ func serveCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Decide requests over NATS and HTTP",
-		Args:  cobra.NoArgs,
+		Long: `Serve decides requests over HTTP and NATS with the policies of a source:
+--policies DIR (checked, tested and reloaded as it changes), --bundle FILE
+(rplc build), and the bundles that rplc push publishes to the JetStream
+key-value bucket every router watches (--bundle-bucket). A version is
+activated only when its checks and its policies' tests pass; the last good
+one is kept in --data-dir and activated at the next start, NATS or not.
+
+HTTP (--http, 127.0.0.1:8080 by default): POST /v1/decide (CP1),
+/v2/decide, /v2/decide/batch and /v2/feedback; GET /metrics, /healthz and
+/readyz; GET /v2/policies and POST /v2/policies/rollback, /activate and
+/reload (--admin-token guards them). NATS: the subjects
+beamline.router.v1.decide, rpl.v2.decide, rpl.v2.decide.batch and
+rpl.v2.feedback, on an embedded server (in-process only unless
+--nats-listen) or on the deployment --nats-url joins; --no-nats serves
+HTTP only. SIGHUP reloads the policy source; SIGTERM or SIGINT shuts down
+(--shutdown-grace, then --drain). docs/router.md documents every edge.
+
+Exit status: 0 after a clean shutdown; 1 when the router cannot start (a
+wrong flag, flags that do not go together, a --data-dir another router
+holds, nothing it could ever activate) or when the drain ended with
+decisions still running.`,
+		Example: `  rpl-router serve --policies examples/policies
+  rpl-router serve --bundle policies.rplb --http 127.0.0.1:9090 --data-dir /var/lib/rpl
+  rpl-router serve --nats-listen 0.0.0.0:4222 --nats-token "$NATS_TOKEN" --public-key release.key.pub --http 0.0.0.0:8080 --admin-token "$ADMIN_TOKEN"
+  rpl-router serve --nats-url nats://TOKEN@nats.internal:4222 --policies /etc/rpl/current`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// The tokens' defaults are read here, not given to the
 			// flags: --help prints a flag's default.

@@ -291,3 +291,28 @@ func TestConflictingFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestServeHelp: serve --help says what serve does, its endpoints and
+// subjects, its exit status and examples, as every rplc command's does
+// (it printed the one line "Decide requests over NATS and HTTP" and the
+// flags); the root's help names its commands' purpose.
+func TestServeHelp(t *testing.T) {
+	for args, want := range map[string][]string{
+		"serve --help": {"POST /v1/decide", "/v2/decide/batch", "rpl.v2.decide", "Exit status:", "Examples:", "rpl-router serve --policies examples/policies", "docs/router.md"},
+		"--help":       {"for each request to an AI model", "Examples:", "serve", "bench"},
+	} {
+		c := root()
+		var out bytes.Buffer
+		c.SetOut(&out)
+		c.SetErr(&out)
+		c.SetArgs(strings.Fields(args))
+		if err := c.Execute(); err != nil {
+			t.Fatalf("%s: %v", args, err)
+		}
+		for _, w := range want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%s lacks %q:\n%s", args, w, out.String())
+			}
+		}
+	}
+}
