@@ -266,7 +266,7 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	}
 	req, err := p.RequestFromJSON(reqData)
 	if err != nil {
-		return nil, usageErrorf(cmd, "--request %s: %v", f.request, err)
+		return nil, usageErrorf(cmd, "--request %s: %v%s", f.request, err, requestShapeHint(reqData))
 	}
 	rt := p.RequestType()
 	ev := &evaluation{e: e, prog: p, req: req, namer: names, policy: path, lim: vm.Limits{Fuel: f.fuel}}
@@ -398,4 +398,25 @@ func writeJSONValue(w io.Writer, decision any, st vm.Stats, withStats bool) erro
 		return writeError(err)
 	}
 	return nil
+}
+
+// requestShapeHint is what to add to the error of a --request that is
+// not a Request record but a router's request body, a v2 decide body
+// ({"request": {…}}) or a CP1 DecideRequest ({"tenant_id", "task", …}),
+// which a user may well paste in: "request: unknown field" alone does not
+// say that the record inside is wanted.
+func requestShapeHint(data []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return ""
+	}
+	if _, ok := top["request"]; ok {
+		return ` (--request takes the Request record itself, what a v2 decide body holds under "request", not the body)`
+	}
+	_, tenant := top["tenant_id"]
+	_, id := top["request_id"]
+	if tenant || id {
+		return ` (--request takes a Request record, {"id": …, "tenant": {"id": …}, "task": {"type": …}}, not a CP1 DecideRequest)`
+	}
+	return ""
 }
