@@ -34,3 +34,23 @@ func TestAdminAnswerOrder(t *testing.T) {
 		t.Errorf("rollback: %d %s, want %s…,\"policies\":[\"default\"]}", code, body, want)
 	}
 }
+
+// TestReadyzOrder: /readyz answers "ready" first, then why not (it
+// answered {"last_error":…,"ready":false}), or the version.
+func TestReadyzOrder(t *testing.T) {
+	e, srv := setup(t, httpx.Config{MaxBody: 4096})
+	if code, _, body := do(t, "GET", srv.URL+"/readyz", ""); code != 503 || !strings.HasPrefix(body, `{"ready":false,"last_error":`) {
+		t.Errorf("before any version: %d %s", code, body)
+	}
+	dir := t.TempDir()
+	if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.LoadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, body := do(t, "GET", srv.URL+"/readyz", ""); code != 200 || strings.TrimSpace(body) != `{"ready":true,"version":"`+s.Version+`"}` {
+		t.Errorf("ready: %d %s", code, body)
+	}
+}

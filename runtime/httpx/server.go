@@ -408,10 +408,17 @@ func readBody(r io.Reader, max int64, buf []byte) ([]byte, error) {
 	}
 }
 
+// readiness is /readyz's answer, "ready" first: {"ready":true,"version"},
+// or {"ready":false} with shutting_down or last_error.
+type readiness struct {
+	Ready        bool    `json:"ready"`
+	Version      string  `json:"version,omitempty"`
+	ShuttingDown bool    `json:"shutting_down,omitempty"`
+	LastError    *string `json:"last_error,omitempty"`
+}
+
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	unready := func(why string, v any) {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, why: v})
-	}
+	unready := func(a readiness) { writeJSON(w, http.StatusServiceUnavailable, a) }
 	st := s.e.Status()
 	var why error
 	if s.cfg.NotReady != nil {
@@ -419,13 +426,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case s.cfg.Draining != nil && s.cfg.Draining():
-		unready("shutting_down", true)
+		unready(readiness{ShuttingDown: true})
 	case !st.Ready:
-		unready("last_error", st.LastError)
+		unready(readiness{LastError: &st.LastError})
 	case why != nil:
-		unready("last_error", why.Error())
+		msg := why.Error()
+		unready(readiness{LastError: &msg})
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"ready": true, "version": st.Version})
+		writeJSON(w, http.StatusOK, readiness{Ready: true, Version: st.Version})
 	}
 }
 
