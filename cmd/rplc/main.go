@@ -180,7 +180,19 @@ file that exists without --force).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Without a subcommand: print help, but exit 2, since nothing was done.
-		Args: cobra.NoArgs,
+		// A word that is not a command is named, with the commands it
+		// is close to (cobra.NoArgs, which root's RunE asks for, names
+		// none: "rplc chek" did not say check).
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+			}
+			return errors.New(msg)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cmd.SetOut(e.stderr)
 			_ = cmd.Help()
@@ -210,6 +222,7 @@ file that exists without --force).`,
 	root.SetErr(e.stderr)
 	root.SetIn(e.stdin)
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SuggestionsMinimumDistance = 2 // cobra's own, which SuggestionsFor does not apply
 	// cobra's help command shows rplc's help and exits 0 for a topic that
 	// names no command (root takes no arguments, so Find finds root): a
 	// wrong command line, exit 2, as the same words without help are.
