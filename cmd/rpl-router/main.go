@@ -49,6 +49,11 @@ runs the router, 'bench' measures it.`,
 		Example:      "  rpl-router serve --policies examples/policies\n  rpl-router serve --help",
 		SilenceUsage: true,
 	}
+	// A wrong flag points at the command's help, as an unknown command
+	// does (SilenceUsage keeps the whole usage out of every error).
+	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())
+	})
 	c.AddCommand(serveCmd(), benchCmd())
 	return c
 }

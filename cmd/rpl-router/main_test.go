@@ -316,3 +316,22 @@ func TestServeHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagErrorPointsAtHelp: a wrong flag names the command's --help, as
+// an unknown command does; it said "unknown flag: --bogus" alone.
+func TestFlagErrorPointsAtHelp(t *testing.T) {
+	for args, want := range map[string]string{
+		"serve --bogus":        "Run 'rpl-router serve --help' for usage.",
+		"serve --deadline ten": "Run 'rpl-router serve --help' for usage.",
+		"bench --bogus":        "Run 'rpl-router bench --help' for usage.",
+	} {
+		c := root()
+		var out bytes.Buffer
+		c.SetOut(&out)
+		c.SetErr(&out)
+		c.SetArgs(strings.Fields(args))
+		if err := c.Execute(); err == nil || !strings.Contains(out.String(), want) {
+			t.Errorf("%s: %v\n%s", args, err, out.String())
+		}
+	}
+}
