@@ -39,8 +39,16 @@ func TestAdminAnswerOrder(t *testing.T) {
 // answered {"last_error":…,"ready":false}), or the version.
 func TestReadyzOrder(t *testing.T) {
 	e, srv := setup(t, httpx.Config{MaxBody: 4096})
-	if code, _, body := do(t, "GET", srv.URL+"/readyz", ""); code != 503 || !strings.HasPrefix(body, `{"ready":false,"last_error":`) {
+	// Nothing loaded, nothing failed: why not ready (it said
+	// "last_error":"").
+	if code, _, body := do(t, "GET", srv.URL+"/readyz", ""); code != 503 || strings.TrimSpace(body) != `{"ready":false,"reason":"no policy version is active"}` {
 		t.Errorf("before any version: %d %s", code, body)
+	}
+	if _, err := e.LoadDir(context.Background(), t.TempDir()); err == nil {
+		t.Fatal("an empty directory loaded")
+	}
+	if code, _, body := do(t, "GET", srv.URL+"/readyz", ""); code != 503 || !strings.HasPrefix(body, `{"ready":false,"last_error":"`) || strings.Contains(body, `"last_error":""`) {
+		t.Errorf("after a failed load: %d %s", code, body)
 	}
 	dir := t.TempDir()
 	if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")}); err != nil {

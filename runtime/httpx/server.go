@@ -409,12 +409,15 @@ func readBody(r io.Reader, max int64, buf []byte) ([]byte, error) {
 }
 
 // readiness is /readyz's answer, "ready" first: {"ready":true,"version"},
-// or {"ready":false} with shutting_down or last_error.
+// or {"ready":false} with shutting_down, last_error, or, when no version
+// is active and none failed (a router waiting for its first push),
+// reason.
 type readiness struct {
 	Ready        bool    `json:"ready"`
 	Version      string  `json:"version,omitempty"`
 	ShuttingDown bool    `json:"shutting_down,omitempty"`
 	LastError    *string `json:"last_error,omitempty"`
+	Reason       string  `json:"reason,omitempty"`
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -427,6 +430,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case s.cfg.Draining != nil && s.cfg.Draining():
 		unready(readiness{ShuttingDown: true})
+	case !st.Ready && st.LastError == "":
+		// Nothing failed: "last_error":"" said nothing of why.
+		unready(readiness{Reason: "no policy version is active"})
 	case !st.Ready:
 		unready(readiness{LastError: &st.LastError})
 	case why != nil:
