@@ -55,6 +55,12 @@ request, so that r.arrival and now() agree. The seed is the state's
 POLICY is a policy source (.rpl) or a bundle built by rplc build (.rplb);
 --policy ID chooses the policy of a bundle that holds several.
 
+Eval decides with the policy and the request alone: the tenant registry
+(tenants.json) and the provider catalogue (catalogue.json) that a router
+reads beside the policies, from their directory or their bundle, are not
+applied. Give the request the tenant's tier, parents and budget, as the
+router completes them from the registry, and --state the prices.
+
 With --format json the output is one JSON document whatever the outcome:
 {decision, fuel, memory, calls} (as --stats) with a decision; error in
 place of decision when the evaluation fails ("p.rpl:3:7: integer overflow
