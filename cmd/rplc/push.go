@@ -116,6 +116,10 @@ JetStream key-value bucket rpl_bundles (created when missing). Every
 rpl-router on that NATS watches the key: it verifies the bundle, runs its
 policies' tests and activates it atomically; a router that refuses it keeps
 its running version and logs why. The bucket keeps the last 10 pushes.
+A router on its embedded NATS server (rpl-router serve without --nats-url)
+is reached only once --nats-listen HOST:PORT opens that server to clients:
+--nats-url is then nats://HOST:PORT (nats://TOKEN@HOST:PORT with its
+--nats-token).
 
 The bundle is read and verified (format, hashes, bytecode, tenant registry)
 and its policies' tests are run before it is sent, so that neither a
