@@ -2,6 +2,8 @@ package httpx_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -60,5 +62,38 @@ func TestReadyzOrder(t *testing.T) {
 	}
 	if code, _, body := do(t, "GET", srv.URL+"/readyz", ""); code != 200 || strings.TrimSpace(body) != `{"ready":true,"version":"`+s.Version+`"}` {
 		t.Errorf("ready: %d %s", code, body)
+	}
+}
+
+// TestAdminWrongToken: a bearer token that is not the router's is told
+// so; it was answered that a token is needed, as if none had been sent.
+func TestAdminWrongToken(t *testing.T) {
+	_, srv := setup(t, httpx.Config{MaxBody: 4096, AdminToken: "s3cret"})
+	for auth, want := range map[string]string{
+		"":              "need Authorization: Bearer TOKEN",
+		"Basic abc":     "need Authorization: Bearer TOKEN",
+		"Bearer wrong":  "is not the router's --admin-token",
+		"bearer s3cre":  "is not the router's --admin-token",
+		"Bearer s3cret": "",
+	} {
+		req, _ := http.NewRequest("GET", srv.URL+"/v2/policies", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want == "" {
+			if resp.StatusCode != 200 {
+				t.Errorf("%q: %d %s", auth, resp.StatusCode, body)
+			}
+			continue
+		}
+		if resp.StatusCode != 401 || !strings.Contains(string(body), want) || strings.Contains(string(body), "s3cret") {
+			t.Errorf("%q: %d %s, want 401 saying %q", auth, resp.StatusCode, body, want)
+		}
 	}
 }

@@ -547,7 +547,13 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(token), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rpl-router admin"`)
-			adminError(w, http.StatusUnauthorized, string(runtime.CodeUnauthorized), errors.New("the policy admin endpoints need Authorization: Bearer TOKEN, the router's --admin-token"))
+			msg := "the policy admin endpoints need Authorization: Bearer TOKEN, the router's --admin-token"
+			if strings.EqualFold(scheme, "Bearer") {
+				// A token given, not the router's: say so, not that one
+				// is needed, which the client thinks it sent.
+				msg = "the token of Authorization: Bearer is not the router's --admin-token"
+			}
+			adminError(w, http.StatusUnauthorized, string(runtime.CodeUnauthorized), errors.New(msg))
 			return
 		}
 		h(w, r)
