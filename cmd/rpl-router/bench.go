@@ -323,6 +323,11 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	if o.format != "table" && o.format != "json" {
 		return fmt.Errorf("--format %q: want table or json", o.format)
 	}
+	// Checked before the probe's second: the default is relative to the
+	// repository's root.
+	if fi, err := os.Stat(o.policies); err != nil || !fi.IsDir() {
+		return fmt.Errorf("--policies %s: not a directory (the default, examples/policies, is the repository's: run bench from its root, or give --policies DIR)", o.policies)
+	}
 	var rates []float64
 	for _, s := range strings.Split(o.rates, ",") {
 		if s = strings.TrimSpace(s); s == "" {

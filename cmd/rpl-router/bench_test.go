@@ -240,3 +240,21 @@ func TestStatusMB(t *testing.T) {
 		t.Errorf("VmSwap %v, want -1 (absent)", got)
 	}
 }
+
+// TestBenchPoliciesMissing: a --policies that is not a directory (the
+// default, run outside the repository's root) is refused at once,
+// saying what to do, before the probe spends its second.
+func TestBenchPoliciesMissing(t *testing.T) {
+	c := root()
+	var out, errb bytes.Buffer
+	c.SetOut(&out)
+	c.SetErr(&errb)
+	c.SetArgs([]string{"bench", "--policies", filepath.Join(t.TempDir(), "none"), "--tenants", "0"})
+	err := c.Execute()
+	if err == nil || !strings.Contains(err.Error(), "not a directory") || !strings.Contains(err.Error(), "--policies DIR") {
+		t.Fatalf("error %v, want --policies refused as not a directory", err)
+	}
+	if strings.Contains(errb.String(), "probing") {
+		t.Errorf("the probe ran before --policies was checked:\n%s", errb.String())
+	}
+}

@@ -316,6 +316,14 @@ var (
 // the bundle key is (errors.Is): an operator's act, not a failure.
 var ErrBundleDeleted = errors.New("bundle key deleted")
 
+// versionError is why the version a rollback names is not one to roll
+// back to: ErrNothingToRollBack, said of that version (the sentinel's
+// own words, "no earlier bundle", do not fit a version named).
+type versionError string
+
+func (e versionError) Error() string      { return string(e) }
+func (versionError) Is(target error) bool { return target == ErrNothingToRollBack }
+
 // deletedError is the message told of a deletion, ErrBundleDeleted.
 type deletedError string
 
@@ -809,9 +817,9 @@ func wantedVersion(hist []jetstream.KeyValueEntry, name, current string) (string
 	}
 	switch {
 	case strings.HasPrefix(current, name) && current != "":
-		return "", fmt.Errorf("%w: version %s is the current one", ErrNothingToRollBack, current)
+		return "", versionError(fmt.Sprintf("version %s is the current one: name an earlier one", current))
 	case len(found) == 0:
-		return "", fmt.Errorf("%w: no revision of version %s among the %d the bucket keeps (rplc push the bundle again)", ErrNothingToRollBack, name, len(hist))
+		return "", versionError(fmt.Sprintf("no revision of version %s among the %d the bucket keeps (rplc push the bundle again)", name, len(hist)))
 	case len(found) > 1:
 		return "", fmt.Errorf("version prefix %q names %d versions the bucket keeps: give more of it", name, len(found))
 	}

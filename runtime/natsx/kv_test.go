@@ -771,6 +771,12 @@ func TestRollbackToVersion(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}
+		// A version named is not "no earlier bundle", which is said of
+		// a rollback to the one before; it is ErrNothingToRollBack all
+		// the same.
+		if c.name != "too short" && (err == nil || strings.Contains(err.Error(), "no earlier bundle") || !errors.Is(err, natsx.ErrNothingToRollBack)) {
+			t.Errorf("%s: %v, want ErrNothingToRollBack in words of the version", c.name, err)
+		}
 	}
 	from, to, rev, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Version: strings.ToUpper(vers[0][:8])}) // hex in either case
 	if err != nil {
