@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/internal/jsonx"
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -59,12 +61,26 @@ func (q *v2Batch) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(q))
 }
 
+// v2BodyShape is what a v2 decide body, and a batch's item, hold.
+const v2BodyShape = `a v2 body is {"request": {"id": ..., "tenant": ..., ...}, "policy_id": ...}, the request's fields inside "request"`
+
 // errUnknownKey is the error for the first key of the object b that is
 // none of fields, with the nearest field as a suggestion, or that it
 // holds twice; nil if none. (The request's own keys are FromJSONAt's.)
 func errUnknownKey(b []byte, fields []string) error {
 	if key, ok := unknownKey(b, fields); ok {
-		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("unknown field %s%s", jsonx.QuoteEcho(key), didYouMean(key, fields)), Details: map[string]any{"field": jsonx.Echo(key)}}
+		near := lang.Nearest(key, fields)
+		msg := "unknown field " + jsonx.QuoteEcho(key)
+		switch {
+		case &fields[0] == &v2RequestFields[0] && (near == "" || strings.HasPrefix(key, near)):
+			// Not a misspelling: most often a request sent bare, or in
+			// CP1's shape (request_id, tenant_id), which "did you mean
+			// request?" would send the wrong way. Say where its fields go.
+			msg += ": " + v2BodyShape
+		case near != "":
+			msg += " (did you mean " + near + "?)"
+		}
+		return &Error{Code: CodeInvalidRequest, Message: msg, Details: map[string]any{"field": jsonx.Echo(key)}}
 	}
 	if err := errRepeatedKey(b, 1); err != nil {
 		return err
@@ -268,7 +284,7 @@ func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, 
 		return appendV2Error(buf, err, ""), err.Code, false
 	}
 	if q.Requests == nil { // absent or null; [] is an empty batch
-		err := &Error{Code: CodeInvalidRequest, Message: `requests is required: a batch is {"requests": [request, ...]}`, Details: map[string]any{"field": "requests"}}
+		err := &Error{Code: CodeInvalidRequest, Message: `requests is required: a batch is {"requests": [{"request": {...}, "policy_id": ...}, ...]}`, Details: map[string]any{"field": "requests"}}
 		return appendV2Error(buf, err, ""), err.Code, false
 	}
 	if len(q.Requests) > MaxBatch {

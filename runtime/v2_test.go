@@ -176,3 +176,32 @@ func TestV2ErrorsNameTheRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestV2BodyShapeHint: a v2 body that is a request sent bare, or in
+// CP1's shape, is told where the request's fields go, not "did you mean
+// request?" (for request_id), alone or as a batch's item; a misspelt
+// body key keeps its suggestion alone.
+func TestV2BodyShapeHint(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	ctx := context.Background()
+	const shape = `the request's fields inside \"request\"`
+	for _, c := range []struct{ body, want, not string }{
+		{`{"version": "1", "request_id": "r-1", "tenant_id": "acme", "task": {"type": "chat"}}`, `unknown field \"version\": a v2 body is`, "did you mean"},
+		{`{"request_id": "r-1", "tenant_id": "acme"}`, `unknown field \"request_id\": a v2 body is`, "did you mean"},
+		{`{"id": "r-1", "tenant": {"id": "acme"}, "task": {"type": "chat"}}`, `unknown field \"id\": a v2 body is`, "did you mean"},
+		{`{"reqest": {"id": "r-1"}}`, `unknown field \"reqest\" (did you mean request?)`, shape},
+	} {
+		out, code, _ := e.HandleV2(ctx, []byte(c.body), time.Now(), nil, nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), c.want) || strings.Contains(string(out), c.not) {
+			t.Errorf("%s: %s %s\nwant invalid_request saying %s, not %s", c.body, code, out, c.want, c.not)
+		}
+		if c.not == shape {
+			continue
+		}
+		out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [`+c.body+`]}`), time.Now(), nil)
+		if code != "" || !strings.Contains(string(out), shape) {
+			t.Errorf("batch of %s: %s %s\nwant the item told %s", c.body, code, out, shape)
+		}
+	}
+}
