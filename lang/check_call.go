@@ -110,7 +110,11 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 				if len(e.Args) > 0 {
 					more = ", …"
 				}
-				c.errAt(f.Sel, CodeUnknownField, "%s has no field or method %s (%s is a function of the policy, which method syntax does not call: write %s(%s%s))", xt, f.Sel.Name, f.Sel.Name, f.Sel.Name, exprString(f.X), more)
+				d := c.errAt(f.Sel, CodeUnknownField, "%s has no field or method %s (%s is a function of the policy, which method syntax does not call: write %s(%s%s))", xt, f.Sel.Name, f.Sel.Name, f.Sel.Name, exprString(f.X), more)
+				if fx, ok := c.callAsFunction(e, f); ok {
+					fx.Title = "call " + f.Sel.Name + "(" + exprString(f.X) + more + ")"
+					d.Fixes = append(d.Fixes, fx)
+				}
 			} else {
 				c.errSuggest(f.Sel, CodeUnknownField, f.Sel.Name, c.methodNames(xt), "%s has no field or method %s", xt, f.Sel.Name)
 			}
@@ -695,4 +699,27 @@ func (c *checker) superFunc(super *Ident, sel *Ident) *Object {
 	}
 	c.errSuggest(sel, CodeBadSuper, sel.Name, fns, "the extended policy %s has no function %s", c.pkg.Extends.Name, sel.Name)
 	return nil
+}
+
+// callAsFunction rewrites the call x.f(args), e of selector f, as
+// f(x, args): one edit, from x to just inside the parenthesis. There is
+// none when anything but the dot and f, such as a comment, stands between
+// x and the parenthesis, which the edit would drop.
+func (c *checker) callAsFunction(e *CallExpr, f *SelectorExpr) (Fix, bool) {
+	if c.file == nil || c.file.File == nil || f.X == nil || f.Sel == nil {
+		return Fix{}, false
+	}
+	src := c.file.File.Src
+	x := f.X.Span()
+	if x.Start > x.End || e.Lparen < f.Sel.Span().End || int(e.Lparen) >= len(src) || src[e.Lparen] != '(' {
+		return Fix{}, false
+	}
+	if strings.Join(strings.Fields(string(src[x.End:e.Lparen])), "") != "."+f.Sel.Name {
+		return Fix{}, false
+	}
+	sep := ""
+	if len(e.Args) > 0 {
+		sep = ", "
+	}
+	return Fix{Span: Span{x.Start, e.Lparen + 1}, NewText: f.Sel.Name + "(" + string(src[x.Start:x.End]) + sep}, true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -142,7 +143,10 @@ func (c *checker) collectImport(pkg *Package, fs *Scope, imp *ImportDecl) {
 		obj.Name = mod
 		switch {
 		case c.u.Modules[mod] == nil:
-			c.errAt(imp.Path, CodeImportNotFound, "%s", c.unknownStd(path))
+			d := c.errAt(imp.Path, CodeImportNotFound, "%s", c.unknownStd(path))
+			if best := Nearest(strings.TrimPrefix(path, "std/"), mapKeys(c.u.Modules)); best != "" {
+				d.Fixes = append(d.Fixes, Fix{Title: "change " + path + " to std/" + best, Span: imp.Path.Span(), NewText: strconv.Quote("std/" + best)})
+			}
 		case mod == TestingModule && c.file != nil && !IsTestFile(c.file.File.Name):
 			c.errAt(imp.Path, CodeTestingImport, "std/%s can only be imported by test files (*_test.rpl)", mod)
 		default:

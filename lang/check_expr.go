@@ -454,8 +454,16 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 			// whose default mismatches where (x ?? 1s) > d was meant.
 			// Say so, and leave the expression untyped rather than
 			// report its value again where it is used.
-			c.errAt(e.Y, CodeMismatch, "cannot use %s as %s in default of ?? (?? binds more loosely than %s, so this reads %s ?? (%s): write (%s ?? %s) %s %s)",
+			d := c.errAt(e.Y, CodeMismatch, "cannot use %s as %s in default of ?? (?? binds more loosely than %s, so this reads %s ?? (%s): write (%s ?? %s) %s %s)",
 				describeType(yt), o.Elem, y.Op, exprString(e.X), exprString(e.Y), exprString(e.X), exprString(y.X), y.Op, exprString(y.Y))
+			// The edit parenthesises x ?? a in the source, comments and all.
+			if from, to := e.X.Span().Start, y.X.Span().End; c.file != nil && c.file.File != nil && from <= to && int(to) <= len(c.file.File.Src) {
+				d.Fixes = append(d.Fixes, Fix{
+					Title:   fmt.Sprintf("change to (%s ?? %s) %s %s", exprString(e.X), exprString(y.X), y.Op, exprString(y.Y)),
+					Span:    Span{from, to},
+					NewText: "(" + string(c.file.File.Src[from:to]) + ")",
+				})
+			}
 			return Typ[Invalid]
 		}
 		c.mismatch(e.Y, yt, o.Elem, what{"default of ??", "", ""})
@@ -715,6 +723,25 @@ func (c *checker) selector(e *SelectorExpr) Type {
 	return r.Fields[i].Type
 }
 
+// namesEnum reports whether en's name, in the current scope, denotes an
+// enum of that name with the member (as enumTypeName resolves it: a value
+// of that name hides the type), so that en.Name.member written there is
+// that member.
+func (c *checker) namesEnum(en *Enum, member string) bool {
+	hidden := c.hidden
+	defer func() { c.hidden = hidden }()
+	o := c.lookup(en.Name)
+	if o == nil {
+		o = c.u.Types[en.Name]
+	}
+	if o == nil || o.Kind != ObjType {
+		return false
+	}
+	c.resolve(o)
+	t, ok := o.Type.(*Enum)
+	return ok && t.Name == en.Name && slices.Contains(t.Members, member)
+}
+
 // enumTypeName returns the enum type that x names, Trigger or m.Reason (a
 // type declared as an enum, possibly by an imported module), recording the
 // uses of its names; nil when x names anything else, a value first (a
@@ -944,16 +971,21 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 			}
 			if !c.isConstExpr(p) {
 				msg := "match pattern must be a literal, a constant or _"
+				var fixes []Fix
 				if id, ok := p.(*Ident); ok {
 					if o := c.info.Uses[id]; o != nil && o.Kind == ObjVar {
 						if en, ok := Unwrap(st).(*Enum); ok && slices.Contains(en.Members, id.Name) {
 							msg += fmt.Sprintf(": %s is a variable here, which hides the member of %s: write %s.%s", id.Name, en.Name, en.Name, id.Name)
+							if c.namesEnum(en, id.Name) {
+								q := en.Name + "." + id.Name
+								fixes = append(fixes, Fix{Title: "change " + id.Name + " to " + q, Span: id.Span(), NewText: q})
+							}
 						} else {
 							msg += fmt.Sprintf(": %s is a variable (to compare with it, write _ if %s == %s => …)", id.Name, exprString(e.Subject), id.Name)
 						}
 					}
 				}
-				c.errAt(p, CodeInvalidPattern, "%s", msg)
+				c.errAt(p, CodeInvalidPattern, "%s", msg).Fixes = fixes
 				bad = true
 				continue
 			}

@@ -63,6 +63,12 @@ func (p *parser) errorf(code Code, sp Span, format string, args ...any) {
 	p.diags = append(p.diags, &Diagnostic{File: p.file, Span: sp, Severity: SevError, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
+// fix attaches a suggested edit to the diagnostic reported last.
+func (p *parser) fix(f Fix) {
+	d := p.diags[len(p.diags)-1]
+	d.Fixes = append(d.Fixes, f)
+}
+
 func (p *parser) run() {
 	toks := p.lexAll()
 	// Split into chunks, one per top-level declaration: a declaration
@@ -199,7 +205,12 @@ func (p *parser) parseChunk(toks []token) {
 		tsp := Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + Pos(len(t.Value)))}
 		switch t.Type {
 		case tokInvalid:
-			p.errorf(CodeInvalidChar, tsp, "invalid character %q%s", t.Value, lookalike(t.Value))
+			hint, fix := lookalike(t.Value)
+			p.errorf(CodeInvalidChar, tsp, "invalid character %q%s", t.Value, hint)
+			if fix != nil {
+				fix.Span = tsp
+				p.fix(*fix)
+			}
 			lexBad = true
 		case tokBadString:
 			p.errorf(CodeUnterminated, tsp, "string literal not terminated")
@@ -239,6 +250,7 @@ func (p *parser) parseChunk(toks []token) {
 					return
 				}
 				p.errorf(CodeSyntax, nsp, "syntax error: unexpected name %s, expected a declaration (did you mean fn %s(...)?)", name.Value, name.Value)
+				p.fix(Fix{Title: "insert fn", Span: Span{nsp.Start, nsp.Start}, NewText: "fn "})
 				// Parse it as the function it looks like, so that its
 				// uses resolve; its own syntax errors, if any, are not
 				// reported (one error per broken declaration). The fn
@@ -451,29 +463,27 @@ func (p *parser) checkOrder() {
 }
 
 // lookalike hints at the character meant by an invalid one that an editor
-// or a copy from a document often puts for it, "" for others.
-func lookalike(s string) string {
+// or a copy from a document often puts for it, "" for others, and gives
+// the edit that puts it right (its Span left to the caller), nil where the
+// character meant is not certain (a typographic quote opens or closes).
+func lookalike(s string) (string, *Fix) {
+	change := func(to string) *Fix {
+		return &Fix{Title: "change " + s + " to " + to, NewText: to}
+	}
 	switch s {
 	case "\u03bc": // Greek mu
-		return " (a Greek mu: the unit is written µs, with the micro sign U+00B5, or us)"
+		return " (a Greek mu: the unit is written µs, with the micro sign U+00B5, or us)",
+			&Fix{Title: "change the Greek mu to the micro sign \u00b5", NewText: "\u00b5"}
 	case "\u201c", "\u201d", "\u201e", "\u00ab", "\u00bb", "\u2018", "\u2019":
-		return ` (a typographic quote: strings are written between straight quotes ")`
+		return ` (a typographic quote: strings are written between straight quotes ")`, nil
 	case "\u2013", "\u2014", "\u2212":
-		return " (a dash: the minus is -)"
+		return " (a dash: the minus is -)", change("-")
 	case "\u00a0", "\u2007", "\u202f", "\u200b", "\ufeff":
-		return " (an invisible space: delete it)"
-	case "\u2264":
-		return " (write <=)"
-	case "\u2265":
-		return " (write >=)"
-	case "\u2260":
-		return " (write !=)"
-	case "\u2192":
-		return " (write ->)"
-	case "\u21d2":
-		return " (write =>)"
-	case "\u00d7":
-		return " (write *)"
+		return " (an invisible space: delete it)", &Fix{Title: "delete the invisible space", NewText: ""}
 	}
-	return ""
+	to := map[string]string{"\u2264": "<=", "\u2265": ">=", "\u2260": "!=", "\u2192": "->", "\u21d2": "=>", "\u00d7": "*"}[s]
+	if to == "" {
+		return "", nil
+	}
+	return " (write " + to + ")", change(to)
 }

@@ -1,0 +1,153 @@
+package lang_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/lang"
+)
+
+// fixCases are policies (in.rpl) whose diagnostic of code names its edit:
+// the fixes lang attaches to it, each as "line:col-line:col replaced →
+// new: title" (columns in bytes, the end exclusive), none where the edit
+// would be wrong.
+var fixCases = []struct {
+	name, src, code string
+	want            []string
+}{
+	{
+		name: "stray line without fn",
+		src:  "package p\n\ng(x: int) -> int = x * 2\n\nfn route(r: Request) -> Decision = to(if g(1) > 1 { \"a:b\" } else { \"c:d\" })\n",
+		code: "RPL100",
+		want: []string{`3:1-3:1 "" → "fn ": insert fn`},
+	},
+	{
+		name: "indented stray line without fn",
+		src:  "package p\n\nconst b = 1\n  g() -> int = b\n\nfn route(r: Request) -> Decision = to(if g() > 1 { \"a:b\" } else { \"c:d\" })\n",
+		code: "RPL100",
+		want: []string{`4:3-4:3 "" → "fn ": insert fn`},
+	},
+	{
+		name: "stray assignment, no fn suggested",
+		src:  "package p\n\nlimit = 3\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL100",
+	},
+	{
+		name: "unknown standard module",
+		src:  "package p\n\nimport \"std/cots\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL203",
+		want: []string{`3:8-3:18 "\"std/cots\"" → "\"std/cost\"": change std/cots to std/cost`},
+	},
+	{
+		name: "comparison written with a lookalike",
+		src:  "package p\n\nfn route(r: Request) -> Decision = if 1 \u2264 2 { to(\"a:b\") } else { to(\"c:d\") }\n",
+		code: "RPL101",
+		want: []string{"3:41-3:44 \"\u2264\" → \"<=\": change \u2264 to <="},
+	},
+	{
+		name: "arrow written with a lookalike",
+		src:  "package p\n\nfn route(r: Request) -> Decision = match r.task.type { \"chat\" \u21d2 to(\"a:b\"), _ => to(\"c:d\") }\n",
+		code: "RPL101",
+		want: []string{"3:63-3:66 \"\u21d2\" → \"=>\": change \u21d2 to =>"},
+	},
+	{
+		name: "minus written with a dash",
+		src:  "package p\n\nconst n = 3 \u2013 1\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(n)\n",
+		code: "RPL101",
+		want: []string{"3:13-3:16 \"\u2013\" → \"-\": change \u2013 to -"},
+	},
+	{
+		name: "invisible space",
+		src:  "package p\n\nfn route(r: Request) -> Decision =\u00a0to(\"a:b\")\n",
+		code: "RPL101",
+		want: []string{`3:35-3:37 "\u00a0" → "": delete the invisible space`},
+	},
+	{
+		name: "Greek mu for the micro sign",
+		src:  "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\").fallback(\"c:d\", backoff: 500\u03bcs)\n",
+		code: "RPL101",
+		want: []string{"3:74-3:76 \"\u03bc\" → \"\u00b5\": change the Greek mu to the micro sign \u00b5"},
+	},
+	{
+		name: "typographic quote, which straight one is meant unsure",
+		src:  "package p\n\nfn route(r: Request) -> Decision = to(\u201ca:b\")\n",
+		code: "RPL101",
+	},
+	{
+		name: "function of the policy called as a method",
+		src:  "package p\n\nfn norm(m: string) -> string = lower(m)\n\nfn route(r: Request) -> Decision = to(r.model.norm())\n",
+		code: "RPL202",
+		want: []string{`5:39-5:52 "r.model.norm(" → "norm(r.model": call norm(r.model)`},
+	},
+	{
+		name: "function of the policy called as a method, with arguments across lines",
+		src:  "package p\n\nfn pick(m: string, other: string, cheap: bool) -> string = if cheap { other } else { m }\n\nfn route(r: Request) -> Decision {\n  to(r.model\n    .pick(\"c:d\", cheap: true))\n}\n",
+		code: "RPL202",
+		want: []string{`6:6-7:11 "r.model\n    .pick(" → "pick(r.model, ": call pick(r.model, …)`},
+	},
+	{
+		name: "function of the policy called as a method, a comment before the dot",
+		src:  "package p\n\nfn norm(m: string) -> string = lower(m)\n\nfn model(r: Request) -> string = r.model # lower case\n  .norm()\n\nfn route(r: Request) -> Decision = to(model(r))\n",
+		code: "RPL202",
+	},
+	{
+		name: "default of ?? read as a comparison",
+		src:  "package p\n\nfn slow(r: Request) -> bool = r.constraints.max_latency ?? 1s > 500ms\n\nfn route(r: Request) -> Decision = if slow(r) { to(\"a:b\") } else { to(\"c:d\") }\n",
+		code: "RPL300",
+		want: []string{`3:31-3:62 "r.constraints.max_latency ?? 1s" → "(r.constraints.max_latency ?? 1s)": change to (r.constraints.max_latency ?? 1s) > 500ms`},
+	},
+	{
+		name: "enum member hidden by a variable in a pattern",
+		src:  "package p\n\nfn kind(t: Trigger) -> string {\n  let timeout = \"slow\"\n  match t { timeout => timeout, _ => \"other\" }\n}\n\nfn route(r: Request) -> Decision = to(\"a:b\").tag(\"k\", kind(Trigger.timeout))\n",
+		code: "RPL318",
+		want: []string{`5:13-5:20 "timeout" → "Trigger.timeout": change timeout to Trigger.timeout`},
+	},
+	{
+		name: "enum member hidden by a variable, the enum's name hidden by a parameter",
+		src:  "package p\n\nfn kind(t: Trigger, Trigger: string) -> string {\n  let timeout = Trigger\n  match t { timeout => timeout, _ => \"other\" }\n}\n\nfn route(r: Request) -> Decision = to(\"a:b\").tag(\"k\", kind(Trigger.timeout, \"x\"))\n",
+		code: "RPL318",
+	},
+}
+
+// TestFixes checks the fixes lang attaches to diagnostics whose message
+// names an edit (for rplc check --format json and the editors' quick
+// fixes): their spans, new text and titles.
+func TestFixes(t *testing.T) {
+	u := universe(t)
+	for _, tc := range fixCases {
+		t.Run(tc.name, func(t *testing.T) {
+			read := func(p string) ([]byte, error) {
+				if p == "/fix/in.rpl" {
+					return []byte(tc.src), nil
+				}
+				return nil, os.ErrNotExist
+			}
+			_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/fix/in.rpl")
+			var target *lang.Diagnostic
+			for _, d := range diags {
+				if string(d.Code) == tc.code {
+					if target != nil {
+						t.Fatalf("two %s diagnostics: %v", tc.code, diags)
+					}
+					target = d
+				}
+			}
+			if target == nil {
+				t.Fatalf("no %s diagnostic among %v", tc.code, diags)
+			}
+			var got []string
+			for _, f := range target.Fixes {
+				if f.Span.Start < 0 || f.Span.End < f.Span.Start || int(f.Span.End) > len(tc.src) {
+					t.Fatalf("fix %+v: span outside the source", f)
+				}
+				s, e := target.File.Position(f.Span.Start), target.File.Position(f.Span.End)
+				got = append(got, fmt.Sprintf("%d:%d-%d:%d %q → %q: %s", s.Line, s.Col, e.Line, e.Col, tc.src[f.Span.Start:f.Span.End], f.NewText, f.Title))
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("%s: %s: fixes\n%s\nwant\n%s", tc.code, target.Message, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
