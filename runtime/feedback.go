@@ -348,9 +348,8 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 			}
 		}
 		slices.Sort(others)
-		other := jsonx.Echo(others[0])
-		return fail(&Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: not allowed beside a feedback batch (each item of feedback carries its own fields)", other),
-			Details: map[string]any{"field": other}}, "")
+		return fail(&Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: not allowed beside a feedback batch (each item of feedback carries its own fields)", keyName(others[0])),
+			Details: map[string]any{"field": keyField("", others[0])}}, "")
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(batch, &items); err != nil || items == nil { // nil: null
@@ -371,7 +370,7 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 				// The item's field, named within the batch as the
 				// message names it.
 				err.Details = maps.Clone(err.Details)
-				err.Details["field"] = fmt.Sprintf("feedback[%d].%s", i, f)
+				err.Details["field"] = joinField(fmt.Sprintf("feedback[%d]", i), f)
 			}
 			id := peekString(item, "request_id")
 			if f != nil {
@@ -455,11 +454,7 @@ func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
 		}
 	}
 	if found {
-		name := jsonx.Echo(unknown)
-		if unknown == "" || strings.ContainsFunc(unknown, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-			name = jsonx.QuoteEcho(unknown)
-		}
-		return nil, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: unknown field%s", name, suggestField(unknown)), Details: map[string]any{"field": jsonx.Echo(unknown)}}
+		return nil, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: unknown field%s", keyName(unknown), suggestField(unknown)), Details: map[string]any{"field": keyField("", unknown)}}
 	}
 	f := new(Feedback)
 	var bad *Error
@@ -474,6 +469,39 @@ func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
 		return nil, bad
 	}
 	return f, nil
+}
+
+// keyName is the key k of a body's object as a message names it: as it
+// is, cut (jsonx.Echo), but quoted (jsonx.QuoteEcho) when it is empty or
+// spelt with a space or a control character, which it would hide, and
+// ": " would end the message's path early.
+func keyName(k string) string {
+	if k == "" || strings.ContainsFunc(k, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return jsonx.QuoteEcho(k)
+	}
+	return jsonx.Echo(k)
+}
+
+// keyField is the path of the key k of the object at ("" for the body) as
+// details.field names it: keys joined by dots, a long one cut
+// (jsonx.Echo), an empty one [""] as rpl.FromJSON and jsonx.DuplicateKey
+// write it (details.field "" would name no field).
+func keyField(at, k string) string {
+	if k == "" {
+		return at + `[""]`
+	}
+	return joinField(at, jsonx.Echo(k))
+}
+
+// joinField is the path field (keyField's) within the value at.
+func joinField(at, field string) string {
+	switch {
+	case at == "":
+		return field
+	case strings.HasPrefix(field, "["):
+		return at + field
+	}
+	return at + "." + field
 }
 
 // fieldErrorf is the invalid_request "field: message" of a field.

@@ -80,7 +80,7 @@ func errUnknownKey(b []byte, fields []string) error {
 		case near != "":
 			msg += " (did you mean " + near + "?)"
 		}
-		return &Error{Code: CodeInvalidRequest, Message: msg, Details: map[string]any{"field": jsonx.Echo(key)}}
+		return &Error{Code: CodeInvalidRequest, Message: msg, Details: map[string]any{"field": keyField("", key)}}
 	}
 	if err := errRepeatedKey(b, 1); err != nil {
 		return err
