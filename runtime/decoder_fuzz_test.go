@@ -222,3 +222,81 @@ func TestEmptyKeyField(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHandleCodes: any body decided as CP1 and as v2 is answered in the
+// contract's shape, agreeing with the code returned: v2 as checkAnswer
+// checks; CP1 with ok and its error's code the code returned (internal,
+// details.reason naming it, for a code CP1 does not have), its
+// details.field named by the message, its context the body's
+// request_id when it has one; a decision with a target and a priority
+// from 0 to 100.
+func FuzzHandleCodes(f *testing.F) {
+	e := newEngine(f, runtime.Config{State: state.NewMem(state.Options{})})
+	load(f, e, examples)
+	for _, s := range []string{
+		benchCP1,
+		`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "code"}, "policy_id": "premium", "metadata": {"a": "b", "n": 1}}`,
+		`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}, "constraints": {"max_latency_ms": 800, "max_cost": 0.5}, "push_assignment": true}`,
+		`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}, "constraints": {"max_latency_ms": -1}}`,
+		`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": 5}}`,
+		`{"version": "2", "request_id": "r"}`,
+		`{"version": "1", "request_id": "", "tenant_id": "t"}`,
+		`{"version": "\u0031", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}, "policy_id": "nope"}`,
+		`{"policy_id": "ab_summarizer", "request": {"id": "r", "tenant": {"id": "t"}, "user": {"id": "u-7"}, "task": {"type": "summarize"}}}`,
+		`{"request": {"id": "r", "tenant": {"id": "t", "tier": "gold"}, "task": {"type": "chat"}, "estimate": {"input_tokens": 200000}}}`,
+		`{"request": {"id": "r", "estimate": {"input_tokens": -5}}}`,
+		`{"request": {"id": "r", "tenant": {"id": "t", "tierr": "x"}}}`,
+		`{"request": null}`, `[1, 2]`, ``, `{"version": 1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	ctx := context.Background()
+	arrival := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		out, code, _ := e.HandleV2(ctx, body, arrival, nil, nil)
+		checkAnswer(t, body, out, code)
+
+		out, code, _ = e.HandleCP1(ctx, body, runtime.CP1Meta{Arrival: arrival}, nil, nil)
+		var a struct {
+			OK       *bool `json:"ok"`
+			Decision *struct {
+				ProviderID string `json:"provider_id"`
+				Priority   int    `json:"priority"`
+			} `json:"decision"`
+			Error *struct {
+				Code    runtime.Code   `json:"code"`
+				Message string         `json:"message"`
+				Details map[string]any `json:"details"`
+			} `json:"error"`
+			Context *struct {
+				RequestID string `json:"request_id"`
+			} `json:"context"`
+		}
+		if err := json.Unmarshal(out, &a); err != nil || a.OK == nil || a.Context == nil {
+			t.Fatalf("CP1 answer %s (%v); body %q", out, err, body)
+		}
+		var ids struct {
+			RequestID string `json:"request_id"`
+		}
+		if json.Unmarshal(body, &ids) == nil && ids.RequestID != "" && a.Context.RequestID != ids.RequestID {
+			t.Fatalf("CP1 context %q, body's request_id %q: %s", a.Context.RequestID, ids.RequestID, out)
+		}
+		if code == "" {
+			if !*a.OK || a.Error != nil || a.Decision == nil || a.Decision.ProviderID == "" || a.Decision.Priority < 0 || a.Decision.Priority > 100 {
+				t.Fatalf("CP1 answer %s; body %q", out, body)
+			}
+			return
+		}
+		if *a.OK || a.Error == nil || a.Error.Message == "" || !slices.Contains(codes, code) {
+			t.Fatalf("CP1 code %q, answer %s; body %q", code, out, body)
+		}
+		if want := code; !code.CP1() && (a.Error.Code != runtime.CodeInternal || a.Error.Details["reason"] != string(want)) || code.CP1() && a.Error.Code != code {
+			t.Fatalf("CP1 code %q, answer %s; body %q", code, out, body)
+		}
+		if f, ok := a.Error.Details["field"]; ok {
+			if s, _ := f.(string); s == "" || !strings.ContainsAny(s, "\"\\") && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\ufffd' }) && !strings.Contains(a.Error.Message, s) {
+				t.Fatalf("CP1 details.field %q, which the message does not name; answer %s; body %q", s, out, body)
+			}
+		}
+	})
+}
