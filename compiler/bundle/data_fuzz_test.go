@@ -239,7 +239,7 @@ var plainPath = regexp.MustCompile(`^([A-Za-z0-9_-]+|\[[0-9]+\])(\.[A-Za-z0-9_-]
 func TestUnknownFieldPath(t *testing.T) {
 	long := strings.Repeat("k", 1000)
 	for in, want := range map[string]string{
-		`{""`:                                   `[""]: unknown field`,
+		`{""`:                                   `invalid JSON: unexpected end of JSON input`, // not JSON: said first
 		`{"": []}`:                              `[""]: unknown field`,
 		`{"providers": [{"name": "a", "": 1}]}`: `providers[0][""]: unknown field`,
 		`{"providers": [{"` + long + `": 1}]}`:  "providers[0]." + jsonx.Echo(long) + ": unknown field",
