@@ -94,7 +94,8 @@ type Config struct {
 	// Metrics serves /metrics (nil: 404).
 	Metrics http.Handler
 	// Draining, when set, tells that the process is shutting down:
-	// /readyz answers 503, shutting down.
+	// /readyz answers 503, shutting down, and every answer says
+	// Connection: close.
 	Draining func() bool
 	// NotReady, when set, tells why the process cannot take its share
 	// of the requests although a policy version is active (the router's
@@ -181,6 +182,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.Path; len(p) > 1 && path.Clean(p) != strings.TrimSuffix(p, "/") {
 		s.notFound(w, r)
 		return
+	}
+	if s.cfg.Draining != nil && s.cfg.Draining() {
+		// Shutting down: the client opens a new connection for its next
+		// request, which a load balancer sends elsewhere, and net/http
+		// closes this one after the answer. A keep-alive idle meanwhile
+		// stays open until the shutdown closes it, at the grace's end:
+		// closed at its start (http.Server.SetKeepAlivesEnabled), it
+		// could be closed under a client sending a POST on it, which
+		// fails with EOF or a reset, the client not knowing whether it
+		// was decided.
+		w.Header().Set("Connection", "close")
 	}
 	s.mux.ServeHTTP(w, r)
 }

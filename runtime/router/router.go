@@ -700,15 +700,8 @@ func (r *Router) Shutdown(ctx context.Context) error {
 	default:
 		close(r.stop)
 	}
-	if r.httpS != nil {
-		// From now on (before /readyz says so) answers say Connection:
-		// close: a client keeping its connections alive opens new ones,
-		// which a load balancer sends elsewhere, rather than staying
-		// for the grace and then sending a request on one that Shutdown
-		// closes as it goes idle (a POST failing with EOF, its client
-		// not knowing whether it was decided).
-		r.httpS.SetKeepAlivesEnabled(false)
-	}
+	// From now on answers say Connection: close (httpx.Config.Draining)
+	// and /readyz 503.
 	r.shutting.Store(true)
 	var errs []error
 	r.natsMu.Lock() // a serveNATS under way ends first; none starts after

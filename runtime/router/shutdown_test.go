@@ -402,7 +402,10 @@ func TestShutdownDrainRunsOutClosesConnections(t *testing.T) {
 // with EOF or a reset, its client not knowing whether it was decided
 // (about one per connection: 15 for 16 clients, rpl-router serve
 // --shutdown-grace 1s under load). Now a client opens a new connection,
-// which a load balancer sends elsewhere.
+// which a load balancer sends elsewhere. A keep-alive idle when the
+// shutdown starts is not closed then (under a client that may be sending
+// on it, as http.Server.SetKeepAlivesEnabled(false) closed it): its next
+// request is answered, with Connection: close.
 func TestShutdownGraceEndsKeepAlives(t *testing.T) {
 	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true,
 		ShutdownGrace: 5 * time.Second, Logger: quiet()})
@@ -411,11 +414,18 @@ func TestShutdownGraceEndsKeepAlives(t *testing.T) {
 	}
 	t.Cleanup(func() { r.Shutdown(context.Background()) })
 	addr := r.HTTPAddr()
-	pool := &http.Client{Transport: &http.Transport{}}
-	defer pool.CloseIdleConnections()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
 	decide := func(id string) *http.Response {
 		t.Helper()
-		resp, err := pool.Post("http://"+addr+"/v2/decide", "application/json", strings.NewReader(`{"request": {"id": "`+id+`"}}`))
+		body := `{"request": {"id": "` + id + `"}}`
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "POST /v2/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
@@ -439,8 +449,12 @@ func TestShutdownGraceEndsKeepAlives(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusServiceUnavailable
 	})
+	// The same connection, idle since: answered, and closed after.
 	if resp := decide("in-grace"); !resp.Close {
 		t.Error("an answer during the shutdown's grace keeps its connection alive: want Connection: close")
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("after an answer with Connection: close, read %v, want EOF", err)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
