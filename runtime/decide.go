@@ -282,7 +282,8 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		}
 		if p == nil {
 			if p = s.policies[e.cfg.DefaultPolicy]; p == nil {
-				o.Err = Errorf(CodePolicyNotFound, "no policy for tenant %s and no %s policy in version %s", jsonx.QuoteEcho(o.TenantID), e.cfg.DefaultPolicy, s.ShortVersion())
+				o.Err = Errorf(CodePolicyNotFound, "no policy for tenant %s and no %s policy in version %s (give the tenant a policy in tenants.json, name one with policy_id, or add a policy named %s)",
+					jsonx.QuoteEcho(o.TenantID), e.cfg.DefaultPolicy, s.ShortVersion(), e.cfg.DefaultPolicy)
 				return
 			}
 		}

@@ -92,7 +92,7 @@ func (f *Feedback) Validate(now time.Time) *Error {
 		return bad("status", "%s is not one of %s", jsonx.QuoteEcho(f.Status), strings.Join(FeedbackStatuses, ", "))
 	}
 	if f.LatencyMs < 0 || math.IsNaN(f.LatencyMs) || f.LatencyMs > 24*3600*1000 {
-		return bad("latency_ms", "must be between 0 and a day")
+		return bad("latency_ms", "must be between 0 and 86400000 (a day, in milliseconds), have %s", jsonx.Echo(strconv.FormatFloat(f.LatencyMs, 'g', -1, 64)))
 	}
 	if f.HTTPStatus != 0 && (f.HTTPStatus < 100 || f.HTTPStatus > 599) {
 		// Read as the provider's answer (429 is a failure to the
