@@ -39,6 +39,7 @@ func TestFeedbackRefused(t *testing.T) {
 		`{"request_id": "r", "target": "p:m", "status": "ok", "cost": "$0.5"}`: "tenant_id: required with a cost",
 		// numbers out of range, in the field's name
 		`{` + base + `, "latency_ms": 1e400}`:  "latency_ms: 1e400 is out of range",
+		`{` + base + `, "latency_ms": 9e7}`:    "latency_ms: must be between 0 and 86400000 (a day, in milliseconds), have 9e+07",
 		`{` + base + `, "tokens_in": 1e30}`:    "tokens_in: 1e30 is out of range",
 		`{` + base + `, "tokens_out": 1.5}`:    "tokens_out: want a whole number, have 1.5",
 		`{` + base + `, "http_status": "500"}`: "http_status: want a number, have a string",
