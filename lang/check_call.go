@@ -508,6 +508,9 @@ func (c *checker) applyBuiltin(e *CallExpr, name string, b *Builtin, receiver Ex
 		}
 	}
 	call.Type = apply(ft, subst).(*Func)
+	if !failed && b.ConstCheck != nil {
+		c.constCheck(name, b, args)
+	}
 	res := apply(ft.Result, subst)
 	if hasTypeVars(res) {
 		if !failed {

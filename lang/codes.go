@@ -65,6 +65,7 @@ const (
 	CodeFuncType       Code = "RPL323" // function type written outside a builtin's signature
 	CodeUnreachableArm Code = "RPL324" // match arm or pattern that never applies (warning)
 	CodeDiscarded      Code = "RPL325" // value of an expression statement that nothing uses (warning)
+	CodeAlwaysFails    Code = "RPL326" // call of a builtin with constant arguments it always refuses (warning)
 )
 
 // Cost (RPL4xx).
@@ -136,6 +137,7 @@ var Codes = []CodeInfo{
 	{CodeFuncType, SevError, "function type outside a builtin's signature"},
 	{CodeUnreachableArm, SevWarning, "match arm that never applies"},
 	{CodeDiscarded, SevWarning, "value computed and discarded"},
+	{CodeAlwaysFails, SevWarning, "call that always fails"},
 	{CodeUnboundedCost, SevInfo, "no static cost bound"},
 	{CodeTooMany, SevInfo, "more diagnostics than shown"},
 }

@@ -20,6 +20,16 @@ type BuiltinDecl struct {
 	Doc  string
 	Cost int64 // base fuel per call
 	Pure bool  // no state reads: may be folded or reordered
+	// ConstCheck, when set, tells why a call always fails when it runs,
+	// from the values of its constant arguments: args holds one value per
+	// parameter (ConstValue, or ConstList and ConstMap for a list or map
+	// literal of constants), NotConst for an argument that is not constant
+	// and for an omitted optional one. It returns the index of the
+	// argument the call fails for and what the run fails with, "" when the
+	// call may succeed. It calls the validation the builtin's
+	// implementation calls, so that the checker's warning (RPL326) and the
+	// run's builtin_error never disagree.
+	ConstCheck func(args []ConstValue) (arg int, problem string)
 }
 
 // Builtin is a declared builtin with its parsed signature. Index is its

@@ -100,10 +100,8 @@ func decDeny(c *vm.Call, a []vm.Value) (vm.Value, error) {
 // targets in ascending name order. The decision keeps the whole split
 // (for the router's view and explain) and reason "weighted".
 func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	for _, k := range a[0].Map().Keys() { // targets (ab.arm's arms, drawn alike, are names)
-		if err := checkTarget(k); err != nil {
-			return vm.Value{}, err
-		}
+	if err := checkSplitTargets(a[0].Map()); err != nil {
+		return vm.Value{}, err
 	}
 	target, err := pickWeighted(c, a[0].Map(), mix64(c.Seed()^saltWeighted))
 	if err != nil {
@@ -119,6 +117,21 @@ func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return c.Fresh(s), nil
 }
 
+// checkSplitTargets is the error of the first target of split that to
+// would refuse (checkTarget): weighted's (ab.arm's arms, drawn alike,
+// are names).
+func checkSplitTargets(split vm.Map) error {
+	for _, k := range split.Keys() {
+		if err := checkTarget(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errEmptySplit is the error of a draw from a split without entries.
+var errEmptySplit = errors.New("empty split")
+
 // SeedOf derives a seed from a string (FNV-1a, 64 bits): a run's from its
 // request id (rpl.SeedOf), and the seed a sticky session's target is
 // drawn with from its key.
@@ -132,7 +145,7 @@ func SeedOf(s string) uint64 { return fnv1a(fnvOffset, s) }
 // unchanged. It charges no fuel; its errors are weighted's.
 func PickWeighted(split vm.Map, seed uint64) (vm.Value, error) {
 	if split.Len() == 0 {
-		return vm.Value{}, errors.New("empty split")
+		return vm.Value{}, errEmptySplit
 	}
 	return pickPoint(split, mix64(seed^saltWeighted))
 }
@@ -167,7 +180,7 @@ func SessionTarget(split vm.Map, key, kept string, haveKept bool) (target vm.Val
 // positive sum, keys non-empty.
 func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
 	if split.Len() == 0 {
-		return vm.Value{}, errors.New("empty split")
+		return vm.Value{}, errEmptySplit
 	}
 	if err := chargeDraw(c, split); err != nil {
 		return vm.Value{}, err
@@ -380,8 +393,8 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	ttl := a[2]
 	if ttl.IsNil() {
 		ttl = vm.Duration(DefaultStickyTTL)
-	} else if ttl.Int() <= 0 {
-		return vm.Value{}, fmt.Errorf("sticky ttl must be positive, got %s", ttl)
+	} else if err := stickyTTLProblem(ttl); err != nil {
+		return vm.Value{}, err
 	}
 	key := a[1].Str()
 	var target vm.Value
@@ -415,12 +428,26 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return c.Fresh(s), nil
 }
 
+// stickyTTLProblem is why sticky refuses the ttl given: not positive.
+func stickyTTLProblem(ttl vm.Value) error {
+	if ttl.Int() <= 0 {
+		return fmt.Errorf("sticky ttl must be positive, got %s", ttl)
+	}
+	return nil
+}
+
+// Errors of an empty name: a tag's key, an extension's.
+var (
+	errEmptyTagKey    = errors.New("empty tag key")
+	errEmptyExtension = errors.New("empty extension name")
+)
+
 // decTag sets tags[key] = value in a new map: a new key goes last, an
 // existing one keeps its place and takes the new value.
 func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	key, value := a[1], a[2]
 	if key.Len() == 0 {
-		return vm.Value{}, errors.New("empty tag key")
+		return vm.Value{}, errEmptyTagKey
 	}
 	old := a[0].Record()
 	if len(old) != lay.decision.n {
@@ -501,7 +528,7 @@ func decPost(c *vm.Call, a []vm.Value) (vm.Value, error) {
 
 func addExtension(c *vm.Call, a []vm.Value, slot int) (vm.Value, error) {
 	if a[1].Len() == 0 {
-		return vm.Value{}, errors.New("empty extension name")
+		return vm.Value{}, errEmptyExtension
 	}
 	s, err := refine(c, a[0])
 	if err != nil {

@@ -263,19 +263,10 @@ func compileRECharged(c *vm.Call, p string, n int) (*cachedRE, error) {
 			return re, chargeRE(c, re.size, n)
 		}
 	}
-	tree, err := syntax.Parse(p, syntax.Perl)
+	cre, err := compilePattern(c, p, n)
 	if err != nil {
 		return nil, err
 	}
-	size := reSize(tree) + 2
-	if err := chargeRE(c, size, n); err != nil {
-		return nil, err
-	}
-	re, err := regexp.Compile(p)
-	if err != nil {
-		return nil, err
-	}
-	cre := &cachedRE{re: re, size: size}
 	reCache.mu.Lock()
 	defer reCache.mu.Unlock()
 	var old map[string]*cachedRE
@@ -291,6 +282,26 @@ func compileRECharged(c *vm.Call, p string, n int) (*cachedRE, error) {
 		reCache.m.Store(&next)
 	}
 	return cre, nil
+}
+
+// compilePattern parses and compiles p, charging c (when not nil) for
+// it and for matching n bytes with it before compiling, without the
+// cache: a pattern RE2 refuses is a *syntax.Error. The checker compiles
+// a constant pattern with it (RPL326), so that it fills no cache.
+func compilePattern(c *vm.Call, p string, n int) (*cachedRE, error) {
+	tree, err := syntax.Parse(p, syntax.Perl)
+	if err != nil {
+		return nil, err
+	}
+	size := reSize(tree) + 2
+	if err := chargeRE(c, size, n); err != nil {
+		return nil, err
+	}
+	re, err := regexp.Compile(p)
+	if err != nil {
+		return nil, err
+	}
+	return &cachedRE{re: re, size: size}, nil
 }
 
 // chargeRE charges c (when not nil) for compiling a program of size
@@ -337,12 +348,18 @@ func strMatches(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	}
 	re, err := compileRECharged(c, p, len(s))
 	if err != nil {
-		if _, ok := err.(*syntax.Error); ok {
-			return vm.Value{}, reError(err)
-		}
-		return vm.Value{}, err
+		return vm.Value{}, matchesError(err)
 	}
 	return vm.Bool(re.re.MatchString(s)), nil
+}
+
+// matchesError is the error matches fails with when compiling its
+// pattern fails with err: a pattern RE2 refuses is an invalid pattern.
+func matchesError(err error) error {
+	if _, ok := err.(*syntax.Error); ok {
+		return reError(err)
+	}
+	return err
 }
 
 // reError turns a regexp compile error into a message without Go's

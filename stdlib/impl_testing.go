@@ -35,11 +35,19 @@ func testSetSpend(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if !a[2].IsNil() {
 		day = a[2].Money()
 	}
-	if month < 0 || day < 0 {
-		return vm.Value{}, fmt.Errorf("negative spend for %s (a cost recorded is ≥ 0)", textcut.Cut(tenant, 80))
+	if err := spendProblem(tenant, month, day); err != nil {
+		return vm.Value{}, err
 	}
 	s.SetSpend(tenant, month, day)
 	return vm.Nil(), nil
+}
+
+// spendProblem is why set_spend refuses a month or day spend: negative.
+func spendProblem(tenant string, month, day int64) error {
+	if month < 0 || day < 0 {
+		return fmt.Errorf("negative spend for %s (a cost recorded is ≥ 0)", textcut.Cut(tenant, 80))
+	}
+	return nil
 }
 
 func testSetPrice(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -50,11 +58,19 @@ func testSetPrice(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := checkTarget(a[0]); err != nil {
 		return vm.Value{}, err
 	}
-	if a[1].Money() < 0 || a[2].Money() < 0 {
-		return vm.Value{}, fmt.Errorf("negative price for %s (a catalogue refuses one)", a[0].Str())
+	if err := priceProblem(a[0].Str(), a[1].Money(), a[2].Money()); err != nil {
+		return vm.Value{}, err
 	}
 	s.SetPrice(a[0].Str(), Price{Input: a[1].Money(), Output: a[2].Money()})
 	return vm.Nil(), nil
+}
+
+// priceProblem is why set_price refuses a price: negative.
+func priceProblem(target string, input, output int64) error {
+	if input < 0 || output < 0 {
+		return fmt.Errorf("negative price for %s (a catalogue refuses one)", target)
+	}
+	return nil
 }
 
 func testSetWinner(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -78,12 +94,20 @@ func testSetHealth(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	rate := s.ErrorRate(target)
 	if !a[2].IsNil() {
 		rate = a[2].Float()
-		if !(rate >= 0 && rate <= 1) { // NaN too
-			return vm.Value{}, fmt.Errorf("error_rate %v outside [0, 1]", rate)
+		if err := rateProblem(rate); err != nil {
+			return vm.Value{}, err
 		}
 	}
 	s.SetHealth(target, a[1].Bool(), rate)
 	return vm.Nil(), nil
+}
+
+// rateProblem is why set_health refuses an error rate: outside [0, 1].
+func rateProblem(rate float64) error {
+	if !(rate >= 0 && rate <= 1) { // NaN too
+		return fmt.Errorf("error_rate %v outside [0, 1]", rate)
+	}
+	return nil
 }
 
 func testSetLatency(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -95,30 +119,48 @@ func testSetLatency(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	d := a[1].Duration()
-	if d < 0 {
-		return vm.Value{}, fmt.Errorf("latency %v is negative (0s: none observed)", d)
+	if err := latencyProblem(d); err != nil {
+		return vm.Value{}, err
 	}
 	s.SetLatency(a[0].Str(), d)
 	return vm.Nil(), nil
+}
+
+// latencyProblem is why set_latency refuses a latency: negative.
+func latencyProblem(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("latency %v is negative (0s: none observed)", d)
+	}
+	return nil
 }
 
 func testSetNow(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if _, err := testState(c); err != nil {
 		return vm.Value{}, err
 	}
-	t, err := time.Parse(time.RFC3339Nano, a[0].Str())
+	t, err := parseNow(a[0].Str())
 	if err != nil {
-		return vm.Value{}, fmt.Errorf("want an RFC 3339 time such as \"2025-06-01T14:00:00Z\", have %q", a[0].Str())
+		return vm.Value{}, err
+	}
+	c.SetNow(t)
+	return vm.Nil(), nil
+}
+
+// parseNow reads set_now's RFC 3339 time s, which must be one a time
+// holds.
+func parseNow(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("want an RFC 3339 time such as \"2025-06-01T14:00:00Z\", have %q", s)
 	}
 	if !vm.TimeInRange(t) {
 		first, last := vm.TimeRange()
 		// To the nanosecond: whole seconds would name a first time that
 		// is out of range (00:12:43, before 00:12:43.145224192) and a
 		// last that is not the last.
-		return vm.Value{}, fmt.Errorf("%s is out of range (times are from %s to %s)", a[0].Str(), first.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano))
+		return time.Time{}, fmt.Errorf("%s is out of range (times are from %s to %s)", s, first.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano))
 	}
-	c.SetNow(t)
-	return vm.Nil(), nil
+	return t, nil
 }
 
 func testSetSeed(c *vm.Call, a []vm.Value) (vm.Value, error) {

@@ -80,13 +80,21 @@ func hashString(c *vm.Call, a []vm.Value) (vm.Value, error) {
 
 func hashBucket(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	s, n := a[0].Str(), a[1].Int()
-	if n <= 0 {
-		return vm.Value{}, fmt.Errorf("bucket count must be positive, got %d", n)
+	if err := bucketProblem(n); err != nil {
+		return vm.Value{}, err
 	}
 	if err := chargeBytes(c, len(s)); err != nil {
 		return vm.Value{}, err
 	}
 	return vm.Int(int64(fnv1a(fnvOffset, s)&mask63) % n), nil
+}
+
+// bucketProblem is why bucket refuses the count n: not positive.
+func bucketProblem(n int64) error {
+	if n <= 0 {
+		return fmt.Errorf("bucket count must be positive, got %d", n)
+	}
+	return nil
 }
 
 // hashRandom is a number in [0, 1) from the run's seed: the top 53 bits of

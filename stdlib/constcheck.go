@@ -1,0 +1,272 @@
+package stdlib
+
+import (
+	"time"
+
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// Check-time refusals (lang.BuiltinDecl.ConstCheck): why a call whose
+// arguments are constants always fails when it runs, for the checker's
+// RPL326. Each calls the validation its builtin's implementation calls,
+// on the same values, so that the warning says what the run fails with.
+// An argument that is not constant (lang.NotConst) is one the check
+// cannot judge: it is skipped, or stands for a value the run accepts.
+
+// constStr is the string constant v.
+func constStr(v lang.ConstValue) (vm.Value, bool) {
+	s, ok := v.(string)
+	return vm.Str(s), ok
+}
+
+// constInt is the int, money, duration or time constant v, in its
+// 64-bit representation.
+func constInt(v lang.ConstValue) (int64, bool) {
+	n, ok := v.(int64)
+	return n, ok
+}
+
+// constSplit is the map[string, int] constant v, as the run builds it.
+func constSplit(v lang.ConstValue) (vm.Map, bool) {
+	m, ok := v.(lang.ConstMap)
+	if !ok {
+		return vm.Map{}, false
+	}
+	keys, vals := make([]vm.Value, len(m.Keys)), make([]vm.Value, len(m.Values))
+	for i := range m.Keys {
+		k, kok := m.Keys[i].(string)
+		w, wok := m.Values[i].(int64)
+		if !kok || !wok {
+			return vm.Map{}, false
+		}
+		keys[i], vals[i] = vm.Str(k), vm.Int(w)
+	}
+	split, err := vm.NewMap(keys, vals)
+	if err != nil {
+		return vm.Map{}, false
+	}
+	return split.Map(), true
+}
+
+// targetArg is a ConstCheck of a builtin that checks the target at
+// argument i as to does (checkTarget), and nothing else.
+func targetArg(i int) func([]lang.ConstValue) (int, string) {
+	return func(args []lang.ConstValue) (int, string) {
+		if t, ok := constStr(args[i]); ok {
+			if err := checkTarget(t); err != nil {
+				return i, err.Error()
+			}
+		}
+		return -1, ""
+	}
+}
+
+// constTo: to(target).
+var constTo = targetArg(0)
+
+// constFallback: fallback(d, target, on?, retries?, backoff?): the
+// target, then the triggers, retries and backoff, in the order decFallback
+// checks them; one that is not constant stands for its default.
+func constFallback(args []lang.ConstValue) (int, string) {
+	if i, why := targetArg(1)(args); why != "" {
+		return i, why
+	}
+	for i := 2; i <= 4; i++ {
+		on, retries, backoff := anyError, vm.Int(0), vm.Duration(0)
+		switch i {
+		case 2:
+			l, ok := args[i].(lang.ConstList)
+			if !ok {
+				continue
+			}
+			on = vm.NewList(make([]vm.Value, len(l)))
+		case 3:
+			n, ok := constInt(args[i])
+			if !ok {
+				continue
+			}
+			retries = vm.Int(n)
+		case 4:
+			n, ok := constInt(args[i])
+			if !ok {
+				continue
+			}
+			backoff = vm.Duration(time.Duration(n))
+		}
+		if err := fallbackProblem(on, retries, backoff); err != nil {
+			return i, err.Error()
+		}
+	}
+	return -1, ""
+}
+
+// constWeighted: weighted(split): its targets (checkSplitTargets), then
+// the draw's (an empty split, splitTotal's weights).
+func constWeighted(args []lang.ConstValue) (int, string) {
+	split, ok := constSplit(args[0])
+	if !ok {
+		return -1, ""
+	}
+	if err := checkSplitTargets(split); err != nil {
+		return 0, err.Error()
+	}
+	return splitProblem(0, split)
+}
+
+// splitProblem is the refusal of a draw from the split at argument i (a
+// constant): pickWeighted's.
+func splitProblem(i int, split vm.Map) (int, string) {
+	if split.Len() == 0 {
+		return i, errEmptySplit.Error()
+	}
+	if _, err := splitTotal(split); err != nil {
+		return i, err.Error()
+	}
+	return -1, ""
+}
+
+// constArm: ab.arm(experiment, key, split): the draw's refusals.
+func constArm(args []lang.ConstValue) (int, string) {
+	split, ok := constSplit(args[2])
+	if !ok {
+		return -1, ""
+	}
+	return splitProblem(2, split)
+}
+
+// constSticky: sticky(d, key, ttl?): a ttl that is not positive.
+func constSticky(args []lang.ConstValue) (int, string) {
+	if n, ok := constInt(args[2]); ok {
+		if err := stickyTTLProblem(vm.Duration(time.Duration(n))); err != nil {
+			return 2, err.Error()
+		}
+	}
+	return -1, ""
+}
+
+// emptyArg is a ConstCheck of a builtin that refuses an empty string at
+// argument i with err.
+func emptyArg(i int, err error) func([]lang.ConstValue) (int, string) {
+	return func(args []lang.ConstValue) (int, string) {
+		if s, ok := constStr(args[i]); ok && s.Len() == 0 {
+			return i, err.Error()
+		}
+		return -1, ""
+	}
+}
+
+// constTag: tag(d, key, value): an empty key. constExtension: pre,
+// validate and post (d, extension): an empty name.
+var (
+	constTag       = emptyArg(1, errEmptyTagKey)
+	constExtension = emptyArg(1, errEmptyExtension)
+)
+
+// constMatches: matches(s, pattern): a pattern RE2 refuses, compiled as
+// matches compiles it (compilePattern, outside the cache).
+func constMatches(args []lang.ConstValue) (int, string) {
+	p, ok := args[1].(string)
+	if !ok {
+		return -1, ""
+	}
+	if _, err := compilePattern(nil, p, 0); err != nil {
+		return 1, matchesError(err).Error()
+	}
+	return -1, ""
+}
+
+// constBucket: bucket(key, n): a count that is not positive.
+func constBucket(args []lang.ConstValue) (int, string) {
+	if n, ok := constInt(args[1]); ok {
+		if err := bucketProblem(n); err != nil {
+			return 1, err.Error()
+		}
+	}
+	return -1, ""
+}
+
+// constSetSpend: testing.set_spend(tenant, month?, day?): a negative
+// amount.
+func constSetSpend(args []lang.ConstValue) (int, string) {
+	tenant, _ := args[0].(string) // named in the message only
+	for i := 1; i <= 2; i++ {
+		n, ok := constInt(args[i])
+		if !ok {
+			continue
+		}
+		month, day := int64(0), int64(0)
+		if i == 1 {
+			month = n
+		} else {
+			day = n
+		}
+		if err := spendProblem(tenant, month, day); err != nil {
+			if _, known := args[0].(string); !known {
+				return i, "negative spend (a cost recorded is ≥ 0)"
+			}
+			return i, err.Error()
+		}
+	}
+	return -1, ""
+}
+
+// constSetPrice: testing.set_price(target, input, output): the target,
+// then a negative price.
+func constSetPrice(args []lang.ConstValue) (int, string) {
+	if i, why := targetArg(0)(args); why != "" {
+		return i, why
+	}
+	target, known := args[0].(string)
+	for i := 1; i <= 2; i++ {
+		n, ok := constInt(args[i])
+		if !ok {
+			continue
+		}
+		if err := priceProblem(target, n, 0); err != nil {
+			if !known {
+				return i, "negative price (a catalogue refuses one)"
+			}
+			return i, err.Error()
+		}
+	}
+	return -1, ""
+}
+
+// constSetHealth: testing.set_health(target, healthy, error_rate?): the
+// target, then a rate outside [0, 1].
+func constSetHealth(args []lang.ConstValue) (int, string) {
+	if i, why := targetArg(0)(args); why != "" {
+		return i, why
+	}
+	if r, ok := args[2].(float64); ok {
+		if err := rateProblem(r); err != nil {
+			return 2, err.Error()
+		}
+	}
+	return -1, ""
+}
+
+// constSetLatency: testing.set_latency(target, latency): the target,
+// then a negative latency.
+func constSetLatency(args []lang.ConstValue) (int, string) {
+	if i, why := targetArg(0)(args); why != "" {
+		return i, why
+	}
+	if n, ok := constInt(args[1]); ok {
+		if err := latencyProblem(time.Duration(n)); err != nil {
+			return 1, err.Error()
+		}
+	}
+	return -1, ""
+}
+
+// constSetNow: testing.set_now(t): not an RFC 3339 time a time holds.
+func constSetNow(args []lang.ConstValue) (int, string) {
+	if s, ok := args[0].(string); ok {
+		if _, err := parseNow(s); err != nil {
+			return 0, err.Error()
+		}
+	}
+	return -1, ""
+}

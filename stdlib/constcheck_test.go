@@ -1,0 +1,176 @@
+package stdlib_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/compiler"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// TestConstCheckAgrees checks that the checker's RPL326 (a builtin's
+// ConstCheck) and the run agree, call by call: a call the checker warns
+// of, at the argument marked, fails when a test block runs it with the
+// error the warning names, and a call it does not warn of runs. Each call
+// is checked, compiled and run as rplc test runs it, in a test block with
+// a fresh MemState.
+func TestConstCheckAgrees(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := stdlib.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := `"openai:` + strings.Repeat("m", 249) + `"` // 256 bytes
+	tooLong := `"openai:` + strings.Repeat("m", 250) + `"`
+	// call is a statement of a test block; at, the argument the warning
+	// points at ("" for none): its first occurrence in call.
+	cases := []struct{ call, at string }{
+		{`to("openai:gpt-4o")`, ""},
+		{`to("openai")`, ""},
+		{`to("")`, `""`},
+		{`to(" openai:gpt-4o")`, `" openai:gpt-4o"`},
+		{`to("openai:gpt 4o")`, `"openai:gpt 4o"`},
+		{`to("openai:gpt-4o\n")`, `"openai:gpt-4o\n"`},
+		{`to("openai:\t")`, `"openai:\t"`},
+		{`to("p:")`, `"p:"`},
+		{`to(":m")`, `":m"`},
+		{`to(":")`, `":"`},
+		{`to("a:b:c")`, ""},
+		{`to("été:modèle")`, ""},
+		{"to(\"openai:\u00a0x\")", "\"openai:\u00a0x\""},
+		{"to(\"openai:\u2028x\")", "\"openai:\u2028x\""},
+		{`to(` + long + `)`, ""},
+		{`to(` + tooLong + `)`, tooLong},
+		{`to("openai:" + "gpt-4o")`, ""},
+		{`to("openai:" + " gpt")`, `"openai:" + " gpt"`},
+		{`to("a").fallback("b:c")`, ""},
+		{`to("a").fallback("b:")`, `"b:"`},
+		{`to("a").fallback("b", on: [])`, `[]`},
+		{`to("a").fallback("b", on: [timeout])`, ""},
+		{`to("a").fallback("b", retries: 0, backoff: 0s)`, ""},
+		{`to("a").fallback("b", retries: -1)`, `-1`},
+		{`to("a").fallback("b", backoff: -1ms)`, `-1ms`},
+		{`to("a").fallback("", on: [], retries: -1)`, `""`},
+		{`to("a").fallback("b", on: [], retries: -1)`, `[]`},
+		{`weighted({"a:b": 1, "c": 0})`, ""},
+		{`weighted({"a:b": 1, "c ": 1})`, `{`},
+		{`weighted({"a:b": 0, "c": 0})`, `{`},
+		{`weighted({"a:b": -1, "c": 2})`, `{`},
+		{`weighted({"a": 4611686018427387904})`, ""},
+		{`weighted({"a": 4611686018427387904, "b": 1})`, `{`},
+		{`weighted({})`, `{`},
+		{`ab.arm("e", "k", {"x": 1, "y": 1})`, ""},
+		{`ab.arm("e", "k", {"x": 0})`, `{`},
+		{`ab.arm("e", "k", {"x": -2, "y": 3})`, `{`},
+		{`to("a").sticky("k", ttl: 1s)`, ""},
+		{`to("a").sticky("k", ttl: 0s)`, `0s`},
+		{`to("a").sticky("k", ttl: -5m)`, `-5m`},
+		{`to("a").tag("team", "")`, ""},
+		{`to("a").tag("", "x")`, `""`},
+		{`to("a").pre("x").validate("y").post("z")`, ""},
+		{`to("a").pre("")`, `""`},
+		{`to("a").validate("")`, `""`},
+		{`to("a").post("")`, `""`},
+		{`matches("gpt-4o", "^gpt-4")`, ""},
+		{`matches("x", "(")`, `"("`},
+		{`matches("x", "[z-a]")`, `"[z-a]"`},
+		{`matches("x", "a{1001}")`, `"a{1001}"`},
+		{`matches("x", "\\8")`, `"\\8"`},
+		{`matches("x", "(?P<n>a)(?P<n>b)")`, ""}, // RE2 takes a name twice
+		{`bucket("k", 1)`, ""},
+		{`bucket("k", 0)`, `0`},
+		{`bucket("k", -3)`, `-3`},
+		{`testing.set_price("openai:gpt-4o", $1, $2)`, ""},
+		{`testing.set_price("a b", $1, $2)`, `"a b"`},
+		{`testing.set_price("a", -$1, $2)`, `-$1`},
+		{`testing.set_price("a", $1, -$0.5)`, `-$0.5`},
+		{`testing.set_health("a", false, error_rate: 0.5)`, ""},
+		{`testing.set_health(":x", false)`, `":x"`},
+		{`testing.set_health("a", true, error_rate: 1.5)`, `1.5`},
+		{`testing.set_health("a", true, error_rate: -1)`, `-1`},
+		{`testing.set_latency("a", 0s)`, ""},
+		{`testing.set_latency("", 1s)`, `""`},
+		{`testing.set_latency("a", -1s)`, `-1s`},
+		{`testing.set_spend("acme", month: $1, day: $0)`, ""},
+		{`testing.set_spend("acme", month: -$1)`, `-$1`},
+		{`testing.set_spend("acme", day: -$1)`, `-$1`},
+		{`testing.set_now("2025-06-01T14:00:00Z")`, ""},
+		{`testing.set_now("2025-06-01 14:00")`, `"2025-06-01 14:00"`},
+		{`testing.set_now("2300-01-01T00:00:00Z")`, `"2300-01-01T00:00:00Z"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.call, func(t *testing.T) {
+			stmt := tc.call
+			if !strings.HasPrefix(stmt, "testing.") {
+				stmt = "expect string(" + stmt + ") != \"\""
+			}
+			const prefix = "  "
+			files := map[string]string{
+				"/v/p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n",
+				"/v/p_test.rpl": "package p\n\nimport \"std/ab\"\nimport \"std/testing\"\n\ntest \"t\" {\n" + prefix + stmt + "\n}\n",
+			}
+			read := func(p string) ([]byte, error) {
+				if s, ok := files[p]; ok {
+					return []byte(s), nil
+				}
+				return nil, os.ErrNotExist
+			}
+			prog, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/v/p.rpl")
+			if diags.HasErrors() {
+				t.Fatalf("does not check: %v", diags.Err())
+			}
+			var warned *lang.Diagnostic
+			for _, d := range diags {
+				if d.Code == lang.CodeAlwaysFails {
+					if warned != nil {
+						t.Errorf("two warnings: %v; %v", warned, d)
+					}
+					warned = d
+				}
+			}
+			out, err := compiler.Compile(prog, compiler.Options{})
+			if err != nil {
+				t.Fatalf("does not compile: %v", err)
+			}
+			p, err := vm.NewProgram(out.Spec, tab)
+			if err != nil {
+				t.Fatalf("link: %v", err)
+			}
+			in := vm.Input{Now: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), Seed: 1, Host: &stdlib.MemState{}}
+			_, _, runErr := vm.NewMachine().RunNamed(context.Background(), p, out.Tests[0].Entry, nil, vm.Limits{}, in)
+			switch {
+			case tc.at == "" && warned != nil:
+				t.Errorf("warned of a call that may run: %v", warned)
+			case tc.at == "" && runErr != nil:
+				t.Errorf("run failed: %v", runErr)
+			case tc.at != "" && warned == nil:
+				t.Errorf("no warning; the run fails with %v", runErr)
+			case tc.at != "" && runErr == nil:
+				t.Errorf("warned (%v), but the run succeeds", warned)
+			case tc.at != "":
+				var ve *vm.Error
+				if !errors.As(runErr, &ve) || ve.Code != vm.CodeBuiltinError {
+					t.Fatalf("run error %v, want a builtin_error", runErr)
+				}
+				_, why, _ := strings.Cut(warned.Message, "always fails when it runs: ")
+				if why == "" || ve.Cause == nil || ve.Cause.Error() != why {
+					t.Errorf("warning %q, run error %q", warned.Message, ve.Cause)
+				}
+				pos := warned.Position()
+				wantCol := len(prefix) + strings.Index(stmt, tc.at) + 1
+				if pos.Line != 7 || pos.Col != wantCol {
+					t.Errorf("warning at %d:%d, want 7:%d: %v", pos.Line, pos.Col, wantCol, warned)
+				}
+			}
+		})
+	}
+}
