@@ -270,3 +270,56 @@ func constSetNow(args []lang.ConstValue) (int, string) {
 	}
 	return -1, ""
 }
+
+// floatConv is a ConstCheck of a conversion of a float to an int or
+// money (what) by conv (int, money, round, floor, ceil): a float it
+// has no value for.
+func floatConv(conv func(float64) (int64, bool), what string) func([]lang.ConstValue) (int, string) {
+	return func(args []lang.ConstValue) (int, string) {
+		if x, ok := args[0].(float64); ok {
+			if _, fits := conv(x); !fits {
+				return 0, noIntProblem(x, what)
+			}
+		}
+		return -1, ""
+	}
+}
+
+var (
+	constIntFloat = floatConv(truncInt, "int")
+	constMoney    = floatConv(moneyNanos, "money")
+	constRound    = floatConv(roundInt, "int")
+	constFloor    = floatConv(floorInt, "int")
+	constCeil     = floatConv(ceilInt, "int")
+)
+
+// constAbs: abs(x: int): the smallest int, whose absolute value is not
+// one.
+func constAbs(args []lang.ConstValue) (int, string) {
+	if x, ok := constInt(args[0]); ok {
+		if _, fits := absInt(x); !fits {
+			return 0, msgOverflow
+		}
+	}
+	return -1, ""
+}
+
+// constSum: sum of a list of ints or money: a total out of the int range.
+func constSum(args []lang.ConstValue) (int, string) {
+	l, ok := args[0].(lang.ConstList)
+	if !ok {
+		return -1, ""
+	}
+	xs := make([]vm.Value, len(l))
+	for i, v := range l {
+		n, ok := constInt(v)
+		if !ok {
+			return -1, ""
+		}
+		xs[i] = vm.Int(n)
+	}
+	if _, fits := sumExact(xs); !fits {
+		return 0, msgOverflow
+	}
+	return -1, ""
+}

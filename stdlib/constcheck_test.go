@@ -89,6 +89,25 @@ func TestConstCheckAgrees(t *testing.T) {
 		{`bucket("k", 1)`, ""},
 		{`bucket("k", 0)`, `0`},
 		{`bucket("k", -3)`, `-3`},
+		{`int(9.2e18) + int(-9.2e18) + int(0.5)`, ""},
+		{`int(1e19)`, `1e19`},
+		{`int(-1e19)`, `-1e19`},
+		{`int(-9223372036854775808.0)`, ""},
+		{`int(9223372036854775808.0)`, `9223372036854775808.0`},
+		{`money(9.2e9)`, ""},
+		{`money(9.3e9)`, `9.3e9`},
+		{`money(-1e300)`, `-1e300`},
+		{`round(9.2e18) + floor(-9.2e18) + ceil(1.5)`, ""},
+		{`round(1e300)`, `1e300`},
+		{`floor(-1e20)`, `-1e20`},
+		{`ceil(1e19)`, `1e19`},
+		{`abs(-9223372036854775807)`, ""},
+		{`abs(-9223372036854775807 - 1)`, `-9223372036854775807 - 1`},
+		{`sum([9223372036854775807, 1, -1])`, ""},
+		{`sum([9223372036854775807, 1])`, `[`},
+		{`sum([-9223372036854775807, -2])`, `[`},
+		{`sum([$9223372036, $0.85])`, ""},
+		{`sum([$9223372036, $1])`, `[`},
 		{`testing.set_price("openai:gpt-4o", $1, $2)`, ""},
 		{`testing.set_price("a b", $1, $2)`, `"a b"`},
 		{`testing.set_price("a", -$1, $2)`, `-$1`},
@@ -158,12 +177,21 @@ func TestConstCheckAgrees(t *testing.T) {
 				t.Errorf("warned (%v), but the run succeeds", warned)
 			case tc.at != "":
 				var ve *vm.Error
-				if !errors.As(runErr, &ve) || ve.Code != vm.CodeBuiltinError {
-					t.Fatalf("run error %v, want a builtin_error", runErr)
+				if !errors.As(runErr, &ve) {
+					t.Fatalf("run error %v, want a vm.Error", runErr)
 				}
 				_, why, _ := strings.Cut(warned.Message, "always fails when it runs: ")
-				if why == "" || ve.Cause == nil || ve.Cause.Error() != why {
-					t.Errorf("warning %q, run error %q", warned.Message, ve.Cause)
+				switch ve.Code {
+				case vm.CodeBuiltinError: // the builtin's error
+					if why == "" || ve.Cause == nil || ve.Cause.Error() != why {
+						t.Errorf("warning %q, run error %q", warned.Message, ve.Cause)
+					}
+				case vm.CodeIntOverflow: // "int(float): integer overflow"
+					if why == "" || !strings.HasSuffix(ve.Msg, "): "+why) {
+						t.Errorf("warning %q, run error %q", warned.Message, ve.Msg)
+					}
+				default:
+					t.Errorf("run error %v, want a builtin_error or int_overflow", runErr)
 				}
 				pos := warned.Position()
 				wantCol := len(prefix) + strings.Index(stmt, tc.at) + 1

@@ -24,17 +24,17 @@ var coreDefs = []Def{
 
 	// Conversions.
 	{Fn: convString, Decl: lang.BuiltinDecl{Name: "string", Sig: "(x: T) -> string", Doc: "x in its literal spelling: 42, 0.5, 250ms, $0.0025, true; strings unchanged; a time in RFC 3339 (UTC); lists and maps as literals ([1, 2], {\"k\": 1}, a map's keys in ascending order, which costs 1 fuel per 8 of n·log2(n) and 1 per 64 bytes of the keys for each comparison a key may take part in: n/2+1 of up to 12 keys, log2(n)+3 of more); records with their field names ({name: \"a\", weight: 2}), and enum members bare inside them ([timeout, http_5xx]; string(timeout) is \"timeout\").", Cost: 2, Pure: true}},
-	{Fn: convIntFloat, Decl: lang.BuiltinDecl{Name: "int", Sig: "(x: float) -> int", Doc: "x truncated toward zero; an error (int_overflow) when it is NaN or out of the int range.", Cost: 1, Pure: true}},
+	{Fn: convIntFloat, Decl: lang.BuiltinDecl{Name: "int", Sig: "(x: float) -> int", Doc: "x truncated toward zero; an error (int_overflow) when it is NaN or out of the int range.", Cost: 1, Pure: true, ConstCheck: constIntFloat}},
 	{Fn: convIntString, Decl: lang.BuiltinDecl{Name: "int", Sig: "(s: string) -> int?", Doc: "The decimal integer that s is, an optional sign then digits (\"42\", \"+42\", \"-007\"), or none: for anything else (spaces, _, 0x, a point) and out of the int range.", Cost: 2, Pure: true}},
 	{Fn: convFloatInt, Decl: lang.BuiltinDecl{Name: "float", Sig: "(x: int) -> float", Doc: "x as a float.", Cost: 1, Pure: true}},
 	{Fn: convFloatMoney, Decl: lang.BuiltinDecl{Name: "float", Sig: "(x: money) -> float", Doc: "The amount x in currency units, as a float (for ratios; sums stay in money).", Cost: 1, Pure: true}},
 	{Fn: convFloatString, Decl: lang.BuiltinDecl{Name: "float", Sig: "(s: string) -> float?", Doc: "The decimal number that s is, an optional sign, digits with an optional point (\".5\" and \"5.\" too) and exponent, or none: for anything else (spaces, _, inf, nan, hex) and out of the float range.", Cost: 2, Pure: true}},
-	{Fn: convMoney, Decl: lang.BuiltinDecl{Name: "money", Sig: "(x: float) -> money", Doc: "x currency units as money, rounded half to even at 9 decimals; an error (int_overflow) when x is NaN or out of money's range (about ±9.22 billion units).", Cost: 1, Pure: true}},
+	{Fn: convMoney, Decl: lang.BuiltinDecl{Name: "money", Sig: "(x: float) -> money", Doc: "x currency units as money, rounded half to even at 9 decimals; an error (int_overflow) when x is NaN or out of money's range (about ±9.22 billion units).", Cost: 1, Pure: true, ConstCheck: constMoney}},
 	{Fn: convMillis, Decl: lang.BuiltinDecl{Name: "millis", Sig: "(d: duration) -> int", Doc: "d in whole milliseconds.", Cost: 1, Pure: true}},
 	{Fn: convSeconds, Decl: lang.BuiltinDecl{Name: "seconds", Sig: "(d: duration) -> float", Doc: "d in seconds.", Cost: 1, Pure: true}},
 
 	// Math.
-	{Fn: mathAbsInt, Decl: lang.BuiltinDecl{Name: "abs", Sig: "(x: int) -> int", Doc: "The absolute value of x; an error for the smallest int, whose absolute value is not an int.", Cost: 1, Pure: true}},
+	{Fn: mathAbsInt, Decl: lang.BuiltinDecl{Name: "abs", Sig: "(x: int) -> int", Doc: "The absolute value of x; an error for the smallest int, whose absolute value is not an int.", Cost: 1, Pure: true, ConstCheck: constAbs}},
 	{Fn: mathAbsFloat, Decl: lang.BuiltinDecl{Name: "abs", Sig: "(x: float) -> float", Doc: "The absolute value of x.", Cost: 1, Pure: true}},
 	{Fn: mathMinInt, Decl: lang.BuiltinDecl{Name: "min", Sig: "(a: int, b: int) -> int", Doc: "The smaller of a and b.", Cost: 1, Pure: true}},
 	{Fn: mathMinFloat, Decl: lang.BuiltinDecl{Name: "min", Sig: "(a: float, b: float) -> float", Doc: "The smaller of a and b: NaN if either is NaN, a if they are equal.", Cost: 1, Pure: true}},
@@ -44,9 +44,9 @@ var coreDefs = []Def{
 	{Fn: mathMaxFloat, Decl: lang.BuiltinDecl{Name: "max", Sig: "(a: float, b: float) -> float", Doc: "The larger of a and b: NaN only if both are NaN, a if they are equal.", Cost: 1, Pure: true}},
 	{Fn: mathMaxInt, Decl: lang.BuiltinDecl{Name: "max", Sig: "(a: money, b: money) -> money", Doc: "The larger of a and b.", Cost: 1, Pure: true}},
 	{Fn: mathMaxInt, Decl: lang.BuiltinDecl{Name: "max", Sig: "(a: duration, b: duration) -> duration", Doc: "The larger of a and b.", Cost: 1, Pure: true}},
-	{Fn: mathRound, Decl: lang.BuiltinDecl{Name: "round", Sig: "(x: float) -> int", Doc: "x rounded half away from zero; an error (int_overflow) when it is NaN or out of the int range.", Cost: 1, Pure: true}},
-	{Fn: mathFloor, Decl: lang.BuiltinDecl{Name: "floor", Sig: "(x: float) -> int", Doc: "The greatest integer ≤ x; an error (int_overflow) when x is NaN or it is out of the int range.", Cost: 1, Pure: true}},
-	{Fn: mathCeil, Decl: lang.BuiltinDecl{Name: "ceil", Sig: "(x: float) -> int", Doc: "The least integer ≥ x; an error (int_overflow) when x is NaN or it is out of the int range.", Cost: 1, Pure: true}},
+	{Fn: mathRound, Decl: lang.BuiltinDecl{Name: "round", Sig: "(x: float) -> int", Doc: "x rounded half away from zero; an error (int_overflow) when it is NaN or out of the int range.", Cost: 1, Pure: true, ConstCheck: constRound}},
+	{Fn: mathFloor, Decl: lang.BuiltinDecl{Name: "floor", Sig: "(x: float) -> int", Doc: "The greatest integer ≤ x; an error (int_overflow) when x is NaN or it is out of the int range.", Cost: 1, Pure: true, ConstCheck: constFloor}},
+	{Fn: mathCeil, Decl: lang.BuiltinDecl{Name: "ceil", Sig: "(x: float) -> int", Doc: "The least integer ≥ x; an error (int_overflow) when x is NaN or it is out of the int range.", Cost: 1, Pure: true, ConstCheck: constCeil}},
 
 	// Lists. The higher-order ones are compiled to loops; no closures exist at run time.
 	{Decl: lang.BuiltinDecl{Name: "filter", Sig: "(xs: list[T], keep: fn(T) -> bool) -> list[T]", Doc: "The elements of xs for which keep is true, in order. It costs 1 more per 32 elements of xs, the room it makes for them.", Cost: 2, Pure: true}},                       // lowered by the compiler
@@ -60,9 +60,9 @@ var coreDefs = []Def{
 	{Fn: listReverse, Decl: lang.BuiltinDecl{Name: "reverse", Sig: "(xs: list[T]) -> list[T]", Doc: "The elements of xs in reverse order.", Cost: 2, Pure: true}},
 	{Fn: listFirst, Decl: lang.BuiltinDecl{Name: "first", Sig: "(xs: list[T]) -> T?", Doc: "The first element of xs, or none.", Cost: 1, Pure: true}},
 	{Fn: listLast, Decl: lang.BuiltinDecl{Name: "last", Sig: "(xs: list[T]) -> T?", Doc: "The last element of xs, or none.", Cost: 1, Pure: true}},
-	{Fn: listSumInt, Decl: lang.BuiltinDecl{Name: "sum", Sig: "(xs: list[int]) -> int", Doc: "The sum of xs, whatever their order: an error (int_overflow) only when it is out of the int range.", Cost: 1, Pure: true}},
+	{Fn: listSumInt, Decl: lang.BuiltinDecl{Name: "sum", Sig: "(xs: list[int]) -> int", Doc: "The sum of xs, whatever their order: an error (int_overflow) only when it is out of the int range.", Cost: 1, Pure: true, ConstCheck: constSum}},
 	{Fn: listSumFloat, Decl: lang.BuiltinDecl{Name: "sum", Sig: "(xs: list[float]) -> float", Doc: "The sum of xs.", Cost: 1, Pure: true}},
-	{Fn: listSumMoney, Decl: lang.BuiltinDecl{Name: "sum", Sig: "(xs: list[money]) -> money", Doc: "The exact sum of xs, whatever their order: an error (int_overflow) only when it is out of money's range.", Cost: 1, Pure: true}},
+	{Fn: listSumMoney, Decl: lang.BuiltinDecl{Name: "sum", Sig: "(xs: list[money]) -> money", Doc: "The exact sum of xs, whatever their order: an error (int_overflow) only when it is out of money's range.", Cost: 1, Pure: true, ConstCheck: constSum}},
 	{Fn: listRange, Decl: lang.BuiltinDecl{Name: "range", Sig: "(n: int) -> list[int]", Doc: "The list [0, 1, …, n-1].", Cost: 2, Pure: true}},
 
 	// Maps.

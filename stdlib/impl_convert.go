@@ -2,6 +2,7 @@ package stdlib
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -9,22 +10,30 @@ import (
 	"github.com/rpl-lang/rpl/vm"
 )
 
+// msgOverflow is what overflow says after the builtin's name.
+const msgOverflow = "integer overflow"
+
 // overflow is the error of an integer result that does not fit in 64 bits.
 func overflow(c *vm.Call) error {
-	return vm.Errorf(vm.CodeIntOverflow, "%s: integer overflow", c.Name())
+	return vm.Errorf(vm.CodeIntOverflow, "%s: %s", c.Name(), msgOverflow)
 }
 
 // noInt is the error of converting the float x to an int or money (what)
 // that has none: int_overflow, saying so of NaN and of an infinity,
 // which no rounding makes a number.
 func noInt(c *vm.Call, x float64, what string) error {
+	return vm.Errorf(vm.CodeIntOverflow, "%s: %s", c.Name(), noIntProblem(x, what))
+}
+
+// noIntProblem is what noInt says of x after the builtin's name.
+func noIntProblem(x float64, what string) string {
 	switch {
 	case math.IsNaN(x):
-		return vm.Errorf(vm.CodeIntOverflow, "%s: NaN has no %s value", c.Name(), what)
+		return fmt.Sprintf("NaN has no %s value", what)
 	case math.IsInf(x, 0):
-		return vm.Errorf(vm.CodeIntOverflow, "%s: %v is out of the %s range", c.Name(), x, what)
+		return fmt.Sprintf("%v is out of the %s range", x, what)
 	}
-	return overflow(c)
+	return msgOverflow
 }
 
 // convString spells x as a literal: 42, 0.5, 250ms, $0.0025, true. A string
@@ -144,12 +153,20 @@ func (w *formatWalk) flush() error {
 }
 
 func convIntFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	i, ok := floatToInt(math.Trunc(a[0].Float()))
+	i, ok := truncInt(a[0].Float())
 	if !ok {
 		return vm.Value{}, noInt(c, a[0].Float(), "int")
 	}
 	return vm.Int(i), nil
 }
+
+// The conversions of a float to an int (money's nano-units) that int,
+// money, round, floor and ceil make, reporting whether the result fits.
+func truncInt(x float64) (int64, bool)   { return floatToInt(math.Trunc(x)) }
+func moneyNanos(x float64) (int64, bool) { return floatToInt(math.RoundToEven(x * 1e9)) }
+func roundInt(x float64) (int64, bool)   { return floatToInt(math.Round(x)) }
+func floorInt(x float64) (int64, bool)   { return floatToInt(math.Floor(x)) }
+func ceilInt(x float64) (int64, bool)    { return floatToInt(math.Ceil(x)) }
 
 // floatToInt converts an integral float, reporting whether it fits.
 func floatToInt(f float64) (int64, bool) {
@@ -202,7 +219,7 @@ func convFloatString(c *vm.Call, a []vm.Value) (vm.Value, error) {
 
 // convMoney converts currency units to nano-units, rounding half to even.
 func convMoney(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	n, ok := floatToInt(math.RoundToEven(a[0].Float() * 1e9))
+	n, ok := moneyNanos(a[0].Float())
 	if !ok {
 		return vm.Value{}, noInt(c, a[0].Float(), "money")
 	}
@@ -220,14 +237,19 @@ func convSeconds(c *vm.Call, a []vm.Value) (vm.Value, error) {
 // Math.
 
 func mathAbsInt(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	x := a[0].Int()
-	if x == math.MinInt64 {
+	x, ok := absInt(a[0].Int())
+	if !ok {
 		return vm.Value{}, overflow(c)
 	}
-	if x < 0 {
-		return vm.Int(-x), nil
+	return vm.Int(x), nil
+}
+
+// absInt is |x|, and whether it is an int (not for the smallest).
+func absInt(x int64) (int64, bool) {
+	if x == math.MinInt64 {
+		return 0, false
 	}
-	return a[0], nil
+	return max(x, -x), true
 }
 
 func mathAbsFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -270,19 +292,19 @@ func mathMaxFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
 }
 
 func mathRound(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	return roundWith(c, a[0], math.Round)
+	return roundWith(c, a[0], roundInt)
 }
 
 func mathFloor(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	return roundWith(c, a[0], math.Floor)
+	return roundWith(c, a[0], floorInt)
 }
 
 func mathCeil(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	return roundWith(c, a[0], math.Ceil)
+	return roundWith(c, a[0], ceilInt)
 }
 
-func roundWith(c *vm.Call, x vm.Value, f func(float64) float64) (vm.Value, error) {
-	i, ok := floatToInt(f(x.Float()))
+func roundWith(c *vm.Call, x vm.Value, f func(float64) (int64, bool)) (vm.Value, error) {
+	i, ok := f(x.Float())
 	if !ok {
 		return vm.Value{}, noInt(c, x.Float(), "int")
 	}

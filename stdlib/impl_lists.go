@@ -100,6 +100,16 @@ func sumInts(c *vm.Call, xs []vm.Value) (int64, error) {
 	if err := chargeElems(c, len(xs)); err != nil {
 		return 0, err
 	}
+	s, ok := sumExact(xs)
+	if !ok {
+		return 0, overflow(c)
+	}
+	return s, nil
+}
+
+// sumExact is the sum of the ints (money's nano-units) xs, and whether
+// it is in the int range.
+func sumExact(xs []vm.Value) (int64, bool) {
 	// The sum is exact whatever the order of xs: a partial sum may leave
 	// the int range as long as the total is in it ([max, 1, -1] is max).
 	// wraps counts the times the 64-bit sum wrapped around, up (+1) or
@@ -116,10 +126,7 @@ func sumInts(c *vm.Call, xs []vm.Value) (int64, error) {
 		}
 		s = r
 	}
-	if wraps != 0 {
-		return 0, overflow(c)
-	}
-	return s, nil
+	return s, wraps == 0
 }
 
 func listSumInt(c *vm.Call, a []vm.Value) (vm.Value, error) {
