@@ -72,7 +72,8 @@ func (c *checker) constArg(e Expr, depth int) ConstValue {
 // constant arguments b's ConstCheck refuses: the call can only fail when
 // it runs. args are the call's, one per parameter (Call.Args). It is a
 // warning, not an error: the call may sit in code that never runs, and a
-// policy that built before still builds.
+// policy that built before still builds. An argument that names a
+// constant has the constant's declaration as its related location.
 func (c *checker) constCheck(name string, b *Builtin, args []Expr) {
 	vals := make([]ConstValue, len(args))
 	known := false
@@ -87,5 +88,33 @@ func (c *checker) constCheck(name string, b *Builtin, args []Expr) {
 	if why == "" || i < 0 || i >= len(args) || args[i] == nil {
 		return
 	}
-	c.errAt(args[i], CodeAlwaysFails, "%s(…) always fails when it runs: %s", name, why)
+	d := c.errAt(args[i], CodeAlwaysFails, "%s(…) always fails when it runs: %s", name, why)
+	if o := c.namedConst(args[i]); o != nil {
+		d.Related = c.declaredAt(o, o.Name+" declared here")
+	}
+}
+
+// namedConst is the constant that e, parenthesised or not, names (a
+// module's too), nil when e names none.
+func (c *checker) namedConst(e Expr) *Object {
+	for {
+		p, ok := e.(*ParenExpr)
+		if !ok {
+			break
+		}
+		e = p.X
+	}
+	var id *Ident
+	switch e := e.(type) {
+	case *Ident:
+		id = e
+	case *SelectorExpr:
+		id = e.Sel
+	default:
+		return nil
+	}
+	if o := c.info.Uses[id]; o != nil && o.Kind == ObjConst && o.Decl != nil {
+		return o
+	}
+	return nil
 }
