@@ -202,3 +202,46 @@ func TestConstCheckAgrees(t *testing.T) {
 		})
 	}
 }
+
+// TestConstCheckAnyValues calls every builtin's ConstCheck with
+// arguments of every kind a ConstValue holds, not constant and of the
+// wrong type among them (a call whose argument was refused still reaches
+// it): it must not panic, and it names an argument of the call.
+func TestConstCheckAnyValues(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := []lang.ConstValue{lang.NotConst, nil, int64(-1), int64(0), 1e300, -0.0, "", ":x", true,
+		lang.ConstList{}, lang.ConstList{int64(1), "a"}, lang.ConstMap{}, lang.ConstMap{Keys: []lang.ConstValue{"a", "a"}, Values: []lang.ConstValue{int64(1), int64(2)}},
+		lang.ConstMap{Keys: []lang.ConstValue{int64(1)}, Values: []lang.ConstValue{"x"}}}
+	n := 0
+	for _, b := range u.Builtins {
+		if b.ConstCheck == nil {
+			continue
+		}
+		n++
+		args := make([]lang.ConstValue, len(b.Type.Params))
+		for _, v := range vals {
+			for i := range args {
+				for j := range args {
+					args[j] = lang.NotConst
+				}
+				args[i] = v
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							t.Errorf("%s with argument %d %#v: panic %v", b.Key(), i, v, r)
+						}
+					}()
+					if at, why := b.ConstCheck(args); why != "" && (at < 0 || at >= len(args)) {
+						t.Errorf("%s with argument %d %#v: %q at argument %d of %d", b.Key(), i, v, why, at, len(args))
+					}
+				}()
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("%d builtins with a ConstCheck", n)
+	}
+}
