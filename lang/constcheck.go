@@ -11,8 +11,10 @@ type notConst struct{}
 // ConstCheck: one ConstValue per element (an enum member is its name).
 type ConstList []ConstValue
 
-// ConstMap is the value of a map literal of constants, given to a
-// ConstCheck: its keys and their values, in the literal's order.
+// ConstMap is the value of a map literal whose keys are constants, given
+// to a ConstCheck: its keys and their values, in the literal's order, a
+// value that is not constant NotConst (weighted's targets are known
+// before their weights).
 type ConstMap struct {
 	Keys, Values []ConstValue
 }
@@ -22,8 +24,9 @@ type ConstMap struct {
 const maxConstDepth = 16
 
 // constArg is the value of the argument e for a ConstCheck: a scalar
-// constant's (Info.Consts), a list or map literal's of constants, or a
-// constant's naming one; NotConst for anything else.
+// constant's (Info.Consts), a list literal's of constants, a map
+// literal's of constant keys, or a constant's naming one; NotConst for
+// anything else.
 func (c *checker) constArg(e Expr, depth int) ConstValue {
 	if e == nil || depth > maxConstDepth {
 		return NotConst
@@ -59,7 +62,7 @@ func (c *checker) constArg(e Expr, depth int) ConstValue {
 		m := ConstMap{Keys: make([]ConstValue, len(e.Entries)), Values: make([]ConstValue, len(e.Entries))}
 		for i, en := range e.Entries {
 			m.Keys[i], m.Values[i] = c.constArg(en.Key, depth+1), c.constArg(en.Value, depth+1)
-			if m.Keys[i] == NotConst || m.Values[i] == NotConst {
+			if m.Keys[i] == NotConst {
 				return NotConst
 			}
 		}

@@ -22,8 +22,9 @@ type BuiltinDecl struct {
 	Pure bool  // no state reads: may be folded or reordered
 	// ConstCheck, when set, tells why a call always fails when it runs,
 	// from the values of its constant arguments: args holds one value per
-	// parameter (ConstValue, or ConstList and ConstMap for a list or map
-	// literal of constants), NotConst for an argument that is not constant
+	// parameter (ConstValue, or ConstList and ConstMap for a list literal
+	// of constants or a map literal of constant keys), NotConst for an
+	// argument that is not constant
 	// and for an omitted optional one. It returns the index of the
 	// argument the call fails for and what the run fails with, "" when the
 	// call may succeed. It calls the validation the builtin's

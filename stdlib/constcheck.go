@@ -27,16 +27,20 @@ func constInt(v lang.ConstValue) (int64, bool) {
 	return n, ok
 }
 
-// constSplit is the map[string, int] constant v, as the run builds it.
-func constSplit(v lang.ConstValue) (vm.Map, bool) {
+// constSplit is the map[string, int] constant v, as the run builds it;
+// with anyWeight, a weight that is not constant is 1 (for its targets).
+func constSplit(v lang.ConstValue, anyWeight bool) (vm.Map, bool) {
 	m, ok := v.(lang.ConstMap)
-	if !ok {
+	if !ok || len(m.Keys) != len(m.Values) {
 		return vm.Map{}, false
 	}
 	keys, vals := make([]vm.Value, len(m.Keys)), make([]vm.Value, len(m.Values))
 	for i := range m.Keys {
 		k, kok := m.Keys[i].(string)
 		w, wok := m.Values[i].(int64)
+		if !wok && anyWeight && m.Values[i] == lang.NotConst {
+			w, wok = 1, true
+		}
 		if !kok || !wok {
 			return vm.Map{}, false
 		}
@@ -101,17 +105,19 @@ func constFallback(args []lang.ConstValue) (int, string) {
 	return -1, ""
 }
 
-// constWeighted: weighted(split): its targets (checkSplitTargets), then
-// the draw's (an empty split, splitTotal's weights).
+// constWeighted: weighted(split): its targets (checkSplitTargets), known
+// when its weights are not, then the draw's (an empty split, splitTotal's
+// weights).
 func constWeighted(args []lang.ConstValue) (int, string) {
-	split, ok := constSplit(args[0])
-	if !ok {
-		return -1, ""
+	if targets, ok := constSplit(args[0], true); ok {
+		if err := checkSplitTargets(targets); err != nil {
+			return 0, err.Error()
+		}
 	}
-	if err := checkSplitTargets(split); err != nil {
-		return 0, err.Error()
+	if split, ok := constSplit(args[0], false); ok {
+		return splitProblem(0, split)
 	}
-	return splitProblem(0, split)
+	return -1, ""
 }
 
 // splitProblem is the refusal of a draw from the split at argument i (a
@@ -128,7 +134,7 @@ func splitProblem(i int, split vm.Map) (int, string) {
 
 // constArm: ab.arm(experiment, key, split): the draw's refusals.
 func constArm(args []lang.ConstValue) (int, string) {
-	split, ok := constSplit(args[2])
+	split, ok := constSplit(args[2], false)
 	if !ok {
 		return -1, ""
 	}
