@@ -27,30 +27,32 @@ func constInt(v lang.ConstValue) (int64, bool) {
 	return n, ok
 }
 
-// constSplit is the map[string, int] constant v, as the run builds it;
-// with anyWeight, a weight that is not constant is 1 (for its targets).
-func constSplit(v lang.ConstValue, anyWeight bool) (vm.Map, bool) {
+// constSplit is the map[string, int] constant v, as the run builds it,
+// a weight that is not constant 0; all reports whether every weight is
+// constant.
+func constSplit(v lang.ConstValue) (split vm.Map, all, ok bool) {
 	m, ok := v.(lang.ConstMap)
 	if !ok || len(m.Keys) != len(m.Values) {
-		return vm.Map{}, false
+		return vm.Map{}, false, false
 	}
+	all = true
 	keys, vals := make([]vm.Value, len(m.Keys)), make([]vm.Value, len(m.Values))
 	for i := range m.Keys {
 		k, kok := m.Keys[i].(string)
 		w, wok := m.Values[i].(int64)
-		if !wok && anyWeight && m.Values[i] == lang.NotConst {
-			w, wok = 1, true
+		if !wok && m.Values[i] == lang.NotConst {
+			w, wok, all = 0, true, false
 		}
 		if !kok || !wok {
-			return vm.Map{}, false
+			return vm.Map{}, false, false
 		}
 		keys[i], vals[i] = vm.Str(k), vm.Int(w)
 	}
-	split, err := vm.NewMap(keys, vals)
+	sm, err := vm.NewMap(keys, vals)
 	if err != nil {
-		return vm.Map{}, false
+		return vm.Map{}, false, false
 	}
-	return split.Map(), true
+	return sm.Map(), all, true
 }
 
 // targetArg is a ConstCheck of a builtin that checks the target at
@@ -105,28 +107,30 @@ func constFallback(args []lang.ConstValue) (int, string) {
 	return -1, ""
 }
 
-// constWeighted: weighted(split): its targets (checkSplitTargets), known
-// when its weights are not, then the draw's (an empty split, splitTotal's
-// weights).
+// constWeighted: weighted(split): its targets (checkSplitTargets), then
+// the draw's refusals (splitProblem), known when some weights are not
+// constant.
 func constWeighted(args []lang.ConstValue) (int, string) {
-	if targets, ok := constSplit(args[0], true); ok {
-		if err := checkSplitTargets(targets); err != nil {
-			return 0, err.Error()
-		}
+	split, all, ok := constSplit(args[0])
+	if !ok {
+		return -1, ""
 	}
-	if split, ok := constSplit(args[0], false); ok {
-		return splitProblem(0, split)
+	if err := checkSplitTargets(split); err != nil {
+		return 0, err.Error()
 	}
-	return -1, ""
+	return splitProblem(0, split, all)
 }
 
 // splitProblem is the refusal of a draw from the split at argument i (a
-// constant): pickWeighted's.
-func splitProblem(i int, split vm.Map) (int, string) {
+// constant): pickWeighted's. A weight that is not constant, 0 in split
+// (all false), is one the run takes when it is not negative: a negative
+// constant weight, or constant weights beyond 2^62, fail whatever it is,
+// weights summing to 0 only when all are constant.
+func splitProblem(i int, split vm.Map, all bool) (int, string) {
 	if split.Len() == 0 {
 		return i, errEmptySplit.Error()
 	}
-	if _, err := splitTotal(split); err != nil {
+	if _, err := splitTotal(split); err != nil && (all || err != errZeroWeights) {
 		return i, err.Error()
 	}
 	return -1, ""
@@ -134,11 +138,11 @@ func splitProblem(i int, split vm.Map) (int, string) {
 
 // constArm: ab.arm(experiment, key, split): the draw's refusals.
 func constArm(args []lang.ConstValue) (int, string) {
-	split, ok := constSplit(args[2], false)
+	split, all, ok := constSplit(args[2])
 	if !ok {
 		return -1, ""
 	}
-	return splitProblem(2, split)
+	return splitProblem(2, split, all)
 }
 
 // constSticky: sticky(d, key, ttl?): a ttl that is not positive.

@@ -129,8 +129,12 @@ func checkSplitTargets(split vm.Map) error {
 	return nil
 }
 
-// errEmptySplit is the error of a draw from a split without entries.
-var errEmptySplit = errors.New("empty split")
+// errEmptySplit is the error of a draw from a split without entries,
+// errZeroWeights of one whose weights sum to 0.
+var (
+	errEmptySplit  = errors.New("empty split")
+	errZeroWeights = errors.New("weights sum to 0")
+)
 
 // SeedOf derives a seed from a string (FNV-1a, 64 bits): a run's from its
 // request id (rpl.SeedOf), and the seed a sticky session's target is
@@ -231,7 +235,7 @@ func splitTotal(split vm.Map) (uint64, error) {
 		}
 	}
 	if total == 0 {
-		return 0, errors.New("weights sum to 0")
+		return 0, errZeroWeights
 	}
 	return total, nil
 }
