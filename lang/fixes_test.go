@@ -60,9 +60,15 @@ var fixCases = []struct {
 	},
 	{
 		name: "invisible space",
-		src:  "package p\n\nfn route(r: Request) -> Decision =\u00a0to(\"a:b\")\n",
+		src:  "package p\n\nfn route(r: Request) -> Decision =\u200bto(\"a:b\")\n",
 		code: "RPL101",
-		want: []string{`3:35-3:37 "\u00a0" → "": delete the invisible space`},
+		want: []string{`3:35-3:38 "\u200b" → "": delete the invisible space`},
+	},
+	{
+		name: "no-break space between two words",
+		src:  "package p\n\nfn route(r: Request) -> Decision {\n  let\u00a0m = \"a:b\"\n  to(m)\n}\n",
+		code: "RPL101",
+		want: []string{`4:6-4:8 "\u00a0" → " ": change the no-break space to a space`},
 	},
 	{
 		name: "Greek mu for the micro sign",

@@ -478,7 +478,9 @@ func lookalike(s string) (string, *Fix) {
 		return ` (a typographic quote: strings are written between straight quotes ")`, nil
 	case "\u2013", "\u2014", "\u2212":
 		return " (a dash: the minus is -)", change("-")
-	case "\u00a0", "\u2007", "\u202f", "\u200b", "\ufeff":
+	case "\u00a0", "\u2007", "\u202f": // a space that is one, deleted it could join two words
+		return " (a no-break space: write a plain space)", &Fix{Title: "change the no-break space to a space", NewText: " "}
+	case "\u200b", "\ufeff":
 		return " (an invisible space: delete it)", &Fix{Title: "delete the invisible space", NewText: ""}
 	}
 	to := map[string]string{"\u2264": "<=", "\u2265": ">=", "\u2260": "!=", "\u2192": "->", "\u21d2": "=>", "\u00d7": "*"}[s]

@@ -165,8 +165,13 @@ fn route(r: Request) -> Decision = to("a:b")
 	},
 	{
 		name:  "invisible space",
-		files: map[string]string{"p.rpl": "package p\n\nfn route(r: Request) -> Decision =\u00a0to(\"a:b\")\n"},
+		files: map[string]string{"p.rpl": "package p\n\nfn route(r: Request) -> Decision =\u200bto(\"a:b\")\n"},
 		code:  "RPL101", title: "Delete the invisible space", want: `fn route(r: Request) -> Decision =to("a:b")`,
+	},
+	{
+		name:  "no-break space between two words",
+		files: map[string]string{"p.rpl": "package p\n\nfn route(r: Request) -> Decision {\n  let\u00a0m = \"a:b\"\n  to(m)\n}\n"},
+		code:  "RPL101", title: "Change the no-break space to a space", want: `  let m = "a:b"`,
 	},
 	{
 		name:  "Greek mu for the micro sign",
