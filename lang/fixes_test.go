@@ -77,6 +77,11 @@ var fixCases = []struct {
 		want: []string{"3:74-3:76 \"\u03bc\" → \"\u00b5\": change the Greek mu to the micro sign \u00b5"},
 	},
 	{
+		name: "Greek mu in a name, no unit",
+		src:  "package p\n\nconst \u03bc = 1\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL101",
+	},
+	{
 		name: "typographic quote, which straight one is meant unsure",
 		src:  "package p\n\nfn route(r: Request) -> Decision = to(\u201ca:b\")\n",
 		code: "RPL101",

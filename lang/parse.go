@@ -205,7 +205,7 @@ func (p *parser) parseChunk(toks []token) {
 		tsp := Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + Pos(len(t.Value)))}
 		switch t.Type {
 		case tokInvalid:
-			hint, fix := lookalike(t.Value)
+			hint, fix := lookalike(t.Value, tsp.Start > 0 && isDigit(p.file.Src[tsp.Start-1]))
 			p.errorf(CodeInvalidChar, tsp, "invalid character %q%s", t.Value, hint)
 			if fix != nil {
 				fix.Span = tsp
@@ -465,15 +465,21 @@ func (p *parser) checkOrder() {
 // lookalike hints at the character meant by an invalid one that an editor
 // or a copy from a document often puts for it, "" for others, and gives
 // the edit that puts it right (its Span left to the caller), nil where the
-// character meant is not certain (a typographic quote opens or closes).
-func lookalike(s string) (string, *Fix) {
+// character meant is not certain (a typographic quote opens or closes,
+// a Greek mu not after a number's digit is not a duration's unit, and the
+// micro sign is no letter of a name either). afterDigit tells that a
+// digit is just before the character.
+func lookalike(s string, afterDigit bool) (string, *Fix) {
 	change := func(to string) *Fix {
 		return &Fix{Title: "change " + s + " to " + to, NewText: to}
 	}
 	switch s {
 	case "\u03bc": // Greek mu
-		return " (a Greek mu: the unit is written µs, with the micro sign U+00B5, or us)",
-			&Fix{Title: "change the Greek mu to the micro sign \u00b5", NewText: "\u00b5"}
+		hint := " (a Greek mu: the unit is written µs, with the micro sign U+00B5, or us)"
+		if !afterDigit {
+			return hint, nil
+		}
+		return hint, &Fix{Title: "change the Greek mu to the micro sign \u00b5", NewText: "\u00b5"}
 	case "\u201c", "\u201d", "\u201e", "\u00ab", "\u00bb", "\u2018", "\u2019":
 		return ` (a typographic quote: strings are written between straight quotes ")`, nil
 	case "\u2013", "\u2014", "\u2212":
