@@ -421,7 +421,8 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 		} else if ext != nil {
 			switch p := ext.Path.Value; {
 			case strings.HasPrefix(p, "std/") && c.u.Modules[strings.TrimPrefix(p, "std/")] == nil:
-				c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s: %s; extends names a parent policy's file", ext.Path.Raw, c.unknownStd(p))
+				msg, _ := c.unknownStd(p)
+				c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s: %s; extends names a parent policy's file", ext.Path.Raw, msg)
 			case p == "std/"+TestingModule:
 				// Only a test file may import it (RPL214), and a test
 				// file extends nothing: "import it" would be wrong here.

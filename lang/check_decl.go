@@ -127,10 +127,19 @@ func brokenModule(o *Object) bool {
 }
 
 // unknownStd says that path, std/ and a name, names no standard module,
-// suggesting the nearest one.
-func (c *checker) unknownStd(path string) string {
-	mod := strings.TrimPrefix(path, "std/")
-	return "unknown standard module " + path + suggest(mod, mapKeys(c.u.Modules), "std/")
+// suggesting the nearest one that the file may import (std/testing in a
+// test file only), best ("" for none).
+func (c *checker) unknownStd(path string) (msg, best string) {
+	mods := mapKeys(c.u.Modules)
+	if c.file == nil || !IsTestFile(c.file.File.Name) {
+		mods = slices.DeleteFunc(mods, func(m string) bool { return m == TestingModule })
+	}
+	best = Nearest(strings.TrimPrefix(path, "std/"), mods)
+	msg = "unknown standard module " + path
+	if best != "" {
+		msg += " (did you mean std/" + best + "?)"
+	}
+	return msg, best
 }
 
 func (c *checker) collectImport(pkg *Package, fs *Scope, imp *ImportDecl) {
@@ -143,8 +152,9 @@ func (c *checker) collectImport(pkg *Package, fs *Scope, imp *ImportDecl) {
 		obj.Name = mod
 		switch {
 		case c.u.Modules[mod] == nil:
-			d := c.errAt(imp.Path, CodeImportNotFound, "%s", c.unknownStd(path))
-			if best := Nearest(strings.TrimPrefix(path, "std/"), mapKeys(c.u.Modules)); best != "" {
+			msg, best := c.unknownStd(path)
+			d := c.errAt(imp.Path, CodeImportNotFound, "%s", msg)
+			if best != "" {
 				d.Fixes = append(d.Fixes, Fix{Title: "change " + path + " to std/" + best, Span: imp.Path.Span(), NewText: strconv.Quote("std/" + best)})
 			}
 		case mod == TestingModule && c.file != nil && !IsTestFile(c.file.File.Name):

@@ -41,6 +41,11 @@ var fixCases = []struct {
 		want: []string{`3:8-3:18 "\"std/cots\"" → "\"std/cost\"": change std/cots to std/cost`},
 	},
 	{
+		name: "unknown standard module close to std/testing, outside a test file",
+		src:  "package p\n\nimport \"std/testin\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL203",
+	},
+	{
 		name: "comparison written with a lookalike",
 		src:  "package p\n\nfn route(r: Request) -> Decision = if 1 \u2264 2 { to(\"a:b\") } else { to(\"c:d\") }\n",
 		code: "RPL101",
