@@ -29,13 +29,12 @@ func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any,
 		if d.Span.End < want.Start || d.Span.Start > want.End {
 			continue
 		}
-		fixes := d.Fixes
-		if len(fixes) == 0 {
+		if len(d.Fixes) == 0 {
 			continue
 		}
 		diag := s.toDiagnostic(d)
-		for _, fx := range fixes {
-			preferred := len(fixes) == 1
+		for _, fx := range d.Fixes {
+			preferred := len(d.Fixes) == 1
 			actions = append(actions, protocol.CodeAction{
 				Title:       title(fx.Title),
 				Kind:        &kind,
@@ -53,6 +52,9 @@ func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any,
 // title is a fix's title as editors show one, in sentence case: lang's
 // "change lenght to length" is offered as "Change lenght to length".
 func title(t string) string {
+	if t == "" {
+		return t
+	}
 	r, n := utf8.DecodeRuneInString(t)
 	return string(unicode.ToUpper(r)) + t[n:]
 }

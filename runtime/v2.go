@@ -38,7 +38,7 @@ type v2Request struct {
 // UnmarshalJSON refuses a key beside policy_id and request: a misspelt
 // policy_id must not leave the request to the default policy.
 func (q *v2Request) UnmarshalJSON(b []byte) error {
-	if err := errUnknownKey(b, v2RequestFields); err != nil {
+	if err := errUnknownKey(b, v2RequestFields, true); err != nil {
 		return err
 	}
 	type plain v2Request
@@ -54,7 +54,7 @@ type v2Batch struct {
 
 // UnmarshalJSON refuses a key beside requests.
 func (q *v2Batch) UnmarshalJSON(b []byte) error {
-	if err := errUnknownKey(b, batchFields); err != nil {
+	if err := errUnknownKey(b, batchFields, false); err != nil {
 		return err
 	}
 	type plain v2Batch
@@ -67,12 +67,14 @@ const v2BodyShape = `a v2 body is {"request": {"id": ..., "tenant": ..., ...}, "
 // errUnknownKey is the error for the first key of the object b that is
 // none of fields, with the nearest field as a suggestion, or that it
 // holds twice; nil if none. (The request's own keys are FromJSONAt's.)
-func errUnknownKey(b []byte, fields []string) error {
+// For a decide body (body), a key that is no misspelling of its fields
+// is told the body's shape (v2BodyShape) instead.
+func errUnknownKey(b []byte, fields []string, body bool) error {
 	if key, ok := unknownKey(b, fields); ok {
 		near := lang.Nearest(key, fields)
 		msg := "unknown field " + jsonx.QuoteEcho(key)
 		switch {
-		case &fields[0] == &v2RequestFields[0] && (near == "" || strings.HasPrefix(key, near)):
+		case body && (near == "" || strings.HasPrefix(key, near)):
 			// Not a misspelling: most often a request sent bare, or in
 			// CP1's shape (request_id, tenant_id), which "did you mean
 			// request?" would send the wrong way. Say where its fields go.
