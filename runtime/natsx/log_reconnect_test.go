@@ -29,13 +29,7 @@ import (
 // 23,456 decisions in the second after a nats-server restarted on a new
 // store under two routers.
 func TestDecisionLogReconnectedToNewStore(t *testing.T) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	s, _ := embedded(t, addr)
-	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	addr, s, nc := reconnecting(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Acknowledged publishes an hour apart: after the first, the log
@@ -46,18 +40,11 @@ func TestDecisionLogReconnectedToNewStore(t *testing.T) {
 	}
 	defer dlog.Close(ctx)
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: "before"})
-	_, own := embeddedConn(t, s)
-	js, _ := jetstream.New(own)
-	waitFor(t, "the first event stored", func() bool {
-		st, err := js.Stream(ctx, natsx.LogStream)
-		return err == nil && st.CachedInfo().State.Msgs == 1
-	})
-	s.Shutdown()
-	s.WaitForShutdown()
-	waitFor(t, "the connection lost", func() bool { return !nc.IsConnected() })
+	waitStored(ctx, t, s)
+	lose(t, s, nc)
 	s2, _ := embedded(t, addr) // another store: no stream
-	_, own = embeddedConn(t, s2)
-	js, _ = jetstream.New(own)
+	_, own := embeddedConn(t, s2)
+	js, _ := jetstream.New(own)
 	var st jetstream.Stream
 	waitFor(t, "the stream made again after the reconnection", func() bool {
 		st, err = js.Stream(ctx, natsx.LogStream)
@@ -79,13 +66,7 @@ func TestDecisionLogReconnectedToNewStore(t *testing.T) {
 // make the stream on a server restarted without its JetStream data: they
 // were lost, and counted sent.
 func TestDecisionLogOutageHeld(t *testing.T) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	s, _ := embedded(t, addr)
-	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	addr, s, nc := reconnecting(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Each event published at once; acknowledged publishes an hour
@@ -96,15 +77,8 @@ func TestDecisionLogOutageHeld(t *testing.T) {
 	}
 	defer dlog.Close(ctx)
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: "before"})
-	_, own := embeddedConn(t, s)
-	js, _ := jetstream.New(own)
-	waitFor(t, "the first event stored", func() bool {
-		st, err := js.Stream(ctx, natsx.LogStream)
-		return err == nil && st.CachedInfo().State.Msgs == 1
-	})
-	s.Shutdown()
-	s.WaitForShutdown()
-	waitFor(t, "the connection lost", func() bool { return !nc.IsConnected() })
+	waitStored(ctx, t, s)
+	lose(t, s, nc)
 	const n = 5
 	for i := range n {
 		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("down-", i)})
@@ -117,8 +91,8 @@ func TestDecisionLogOutageHeld(t *testing.T) {
 		t.Error("StreamReady with the connection down")
 	}
 	s2, _ := embedded(t, addr) // another store: no stream
-	_, own = embeddedConn(t, s2)
-	js, _ = jetstream.New(own)
+	_, own := embeddedConn(t, s2)
+	js, _ := jetstream.New(own)
 	var st jetstream.Stream
 	waitFor(t, "the stream made again after the reconnection", func() bool {
 		st, err = js.Stream(ctx, natsx.LogStream)
@@ -165,13 +139,7 @@ func TestDecisionLogOutageHeld(t *testing.T) {
 // is held in the middle of a pass by its Dropped callback, told of an
 // event too large for any message.
 func TestDecisionLogReconnectedMidPass(t *testing.T) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	s, _ := embedded(t, addr)
-	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	addr, s, nc := reconnecting(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	held, release := make(chan struct{}), make(chan struct{})
@@ -189,12 +157,7 @@ func TestDecisionLogReconnectedMidPass(t *testing.T) {
 	defer dlog.Close(ctx)
 	large := strings.Repeat("x", int(nc.MaxPayload())+1)
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: "before"})
-	_, own := embeddedConn(t, s)
-	js, _ := jetstream.New(own)
-	waitFor(t, "the first event stored", func() bool {
-		st, err := js.Stream(ctx, natsx.LogStream)
-		return err == nil && st.CachedInfo().State.Msgs == 1
-	})
+	waitStored(ctx, t, s)
 	// The publisher held by a first large event while the next pass's
 	// events queue: a second large one, then five.
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: large})
@@ -205,9 +168,7 @@ func TestDecisionLogReconnectedMidPass(t *testing.T) {
 	}
 	release <- struct{}{}
 	<-held // the next pass, its first event: the five are still to go
-	s.Shutdown()
-	s.WaitForShutdown()
-	waitFor(t, "the connection lost", func() bool { return !nc.IsConnected() })
+	lose(t, s, nc)
 	s2, _ := embedded(t, addr) // another store: no stream
 	waitFor(t, "the connection back", nc.IsConnected)
 	if dlog.StreamReady() {
@@ -215,8 +176,8 @@ func TestDecisionLogReconnectedMidPass(t *testing.T) {
 	}
 	release <- struct{}{}
 	dlog.Close(ctx)
-	_, own = embeddedConn(t, s2)
-	js, _ = jetstream.New(own)
+	_, own := embeddedConn(t, s2)
+	js, _ := jetstream.New(own)
 	var evs []rt.DecisionEvent // none if the log made no stream there
 	if st, err := js.Stream(ctx, natsx.LogStream); err == nil {
 		msgs, err := natsx.ReadLog(ctx, st)
@@ -379,4 +340,39 @@ func TestStartEmbeddedPortTaken(t *testing.T) {
 	if !errors.As(err, &op) || op.Op != "listen" || !strings.HasPrefix(err.Error(), "embedded NATS server: --nats-listen "+l.Addr().String()+": ") {
 		t.Errorf("StartEmbedded on a port taken: %v: want the --nats-listen address, wrapping net.Listen's error", err)
 	}
+}
+
+// reconnecting starts an embedded server on a port of its own and
+// connects to it as a router joined to a deployment does, reconnecting
+// every 50 ms: a server started again on addr takes the connection back.
+func reconnecting(t *testing.T) (addr string, s *server.Server, nc *nats.Conn) {
+	t.Helper()
+	addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	s, _ = embedded(t, addr)
+	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return addr, s, nc
+}
+
+// waitStored waits until s's log stream holds one message: the first
+// event logged, stored.
+func waitStored(ctx context.Context, t *testing.T, s *server.Server) {
+	t.Helper()
+	_, own := embeddedConn(t, s)
+	js, _ := jetstream.New(own)
+	waitFor(t, "the first event stored", func() bool {
+		st, err := js.Stream(ctx, natsx.LogStream)
+		return err == nil && st.CachedInfo().State.Msgs == 1
+	})
+}
+
+// lose shuts s down and waits until nc knows.
+func lose(t *testing.T, s *server.Server, nc *nats.Conn) {
+	t.Helper()
+	s.Shutdown()
+	s.WaitForShutdown()
+	waitFor(t, "the connection lost", func() bool { return !nc.IsConnected() })
 }
