@@ -76,18 +76,7 @@ func TestExternalNATSLate(t *testing.T) {
 	ctx := context.Background()
 	var logged []string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		logged = logged[:0]
-		if st, err := js.Stream(ctx, natsx.LogStream); err == nil {
-			msgs, err := natsx.ReadLog(ctx, st)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, evs := range msgs {
-				for _, ev := range evs {
-					logged = append(logged, ev.RequestID)
-				}
-			}
-		}
+		logged = loggedIDs(ctx, t, js)
 		if strings.Contains(strings.Join(logged, " "), "up-1") || time.Now().After(deadline) {
 			break
 		}
@@ -97,6 +86,27 @@ func TestExternalNATSLate(t *testing.T) {
 	if !strings.HasPrefix(got, "down-0 down-1 up-0") || !strings.HasSuffix(got, " up-1") {
 		t.Errorf("logged %q, want down-0 down-1, up-0 (once or more) and up-1", got)
 	}
+}
+
+// loggedIDs is the request ids of the events the decision log's stream
+// holds, in order; none while there is no stream.
+func loggedIDs(ctx context.Context, t *testing.T, js jetstream.JetStream) []string {
+	t.Helper()
+	st, err := js.Stream(ctx, natsx.LogStream)
+	if err != nil {
+		return nil
+	}
+	msgs, err := natsx.ReadLog(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, evs := range msgs {
+		for _, ev := range evs {
+			ids = append(ids, ev.RequestID)
+		}
+	}
+	return ids
 }
 
 // logBuffer is a log destination safe for the router's goroutines.

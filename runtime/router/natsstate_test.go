@@ -186,18 +186,7 @@ func TestDecisionLogOutageKept(t *testing.T) {
 	ctx := context.Background()
 	var logged []string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		logged = logged[:0]
-		if st, err := js.Stream(ctx, natsx.LogStream); err == nil {
-			msgs, err := natsx.ReadLog(ctx, st)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, evs := range msgs {
-				for _, ev := range evs {
-					logged = append(logged, ev.RequestID)
-				}
-			}
-		}
+		logged = loggedIDs(ctx, t, js)
 		if len(logged) >= len(want) {
 			break
 		}
