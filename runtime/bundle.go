@@ -54,7 +54,9 @@ func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, op
 		bundle:    data,
 	}
 	for _, p := range b.Policies {
-		s.policies[p.ID] = &Policy{ID: p.ID, File: p.File, Program: progs[p.ID], Tests: len(p.Tests), CostBound: p.CostBound, Bounded: p.Bounded, version: s.Version}
+		pol := e.newPolicy(p.ID, p.File, progs[p.ID], s.Version)
+		pol.Tests, pol.CostBound, pol.Bounded = len(p.Tests), p.CostBound, p.Bounded
+		s.policies[p.ID] = pol
 		s.ids = append(s.ids, p.ID)
 	}
 	sort.Strings(s.ids)

@@ -331,12 +331,13 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		switch {
 		case act != "route" && act != "deny":
 			why = fmt.Sprintf("the decision's action is %q, not route or deny", act)
-		case p.Program.VM().MakesRecords(l.dec.n):
-			// The policy builds Decision records of its own (record
-			// literals, which the compiler never folds), which no
-			// builtin checked: checked here by the builtins' rules. A
-			// policy that only builds its decisions with the builtins
-			// is not checked again.
+		case p.builds:
+			// The policy's route can build Decision records of its own
+			// (record literals, which the compiler never folds), which
+			// no builtin checked: checked here by the builtins' rules.
+			// A policy whose route only builds its decisions with the
+			// builtins is not checked again, whatever its tests build
+			// (vm.Program.MakesRecordsFrom, known at load).
 			why = stdlib.DecisionProblem(res.Value)
 		}
 		if why == "" && act == "route" && d[l.dec.target].Str() == "" && d[l.dec.split].Len() == 0 {

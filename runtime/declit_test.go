@@ -61,7 +61,7 @@ fn route(r: Request) -> Decision = match r.metadata["shape"] ?? "" {
 // naming the field), as to(), fallback and weighted refuse what they are
 // given; it was answered as it was. Constant literals too, which the
 // compiler does not fold; and from a bundle, whose programs say the same
-// (vm.Program.MakesRecords).
+// (vm.Program.MakesRecordsFrom).
 func TestLiteralDecisionTargets(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "default.rpl", declitPolicy)
@@ -162,7 +162,7 @@ func TestBuiltinDecisionsNotRechecked(t *testing.T) {
 			continue
 		}
 		checked++
-		if p.Program.VM().MakesRecords(n) {
+		if p.Program.VM().MakesRecordsFrom("route", n) {
 			t.Errorf("%s builds Decision records of its own", id)
 		}
 	}
@@ -181,10 +181,10 @@ fn route(r: Request) -> Decision = if r.model == "x" { D } else { {action: "rout
 fn route(r: Request) -> Decision = {action: "route", target: r.model}
 `)
 	s = load(t, e, filepath.Clean(dir))
-	if !s.Policy("folded").Program.VM().MakesRecords(n) {
+	if !s.Policy("folded").Program.VM().MakesRecordsFrom("route", n) {
 		t.Error("a constant Decision literal is folded, and its decisions not checked")
 	}
-	if !s.Policy("built").Program.VM().MakesRecords(n) {
+	if !s.Policy("built").Program.VM().MakesRecordsFrom("route", n) {
 		t.Error("a literal of a field computed at run time is not seen")
 	}
 }

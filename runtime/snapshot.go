@@ -105,6 +105,16 @@ type Policy struct {
 	Bounded   bool
 
 	version string // the snapshot's
+	// builds: the policy's route can build Decision records of its own
+	// (vm.Program.MakesRecordsFrom), whose decisions the engine checks
+	// (stdlib.DecisionProblem). Known when the policy is loaded.
+	builds bool
+}
+
+// newPolicy makes the policy id of the program prog, loaded from file.
+func (e *Engine) newPolicy(id, file string, prog *rpl.Program, version string) *Policy {
+	return &Policy{ID: id, File: file, Program: prog, version: version,
+		builds: prog.VM().MakesRecordsFrom(compiler.EntryRoute, e.lay.dec.n)}
 }
 
 // Version is the version of the snapshot the policy belongs to.
@@ -292,7 +302,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			lerr.Problems = append(lerr.Problems, name+": "+err.Error())
 			continue
 		}
-		p := &Policy{ID: id, File: name, Program: prog, version: s.Version}
+		p := e.newPolicy(id, name, prog, s.Version)
 		p.CostBound, p.Bounded = prog.CostBound()
 		for _, t := range prog.Tests() {
 			p.Tests++

@@ -303,8 +303,8 @@ func fallbackProblem(on, retries, backoff vm.Value) error {
 // a fallback's triggers (none), retries or backoff (negative); "" when d
 // keeps them all, as every decision the builtins build does. A Decision
 // record literal builds one that no builtin checked: a host checks the
-// decisions of a program that builds Decision records of its own
-// (vm.Program.MakesRecords).
+// decisions of a program whose route can build Decision records of its
+// own (vm.Program.MakesRecordsFrom).
 func DecisionProblem(d vm.Value) string {
 	s := d.Record()
 	if len(s) != lay.decision.n {

@@ -112,9 +112,37 @@ type Program struct {
 	names    []string // entry names, sorted
 	version  int      // ProgramSpec.MinVersion
 	// The sizes of the records its MAKE_RECORD instructions build
-	// (MakesRecords): a bit per size below 64, and the others.
-	recordSizes    uint64
-	bigRecordSizes []int
+	// (MakesRecords).
+	records recordSizes
+}
+
+// recordSizes is a set of record sizes: a bit per size below 64, and the
+// others in a list.
+type recordSizes struct {
+	small uint64
+	big   []int
+}
+
+func (s *recordSizes) add(n int) {
+	if uint(n) < 64 {
+		s.small |= 1 << n
+	} else if !slices.Contains(s.big, n) {
+		s.big = append(s.big, n)
+	}
+}
+
+func (s *recordSizes) union(o *recordSizes) {
+	s.small |= o.small
+	for _, n := range o.big {
+		s.add(n)
+	}
+}
+
+func (s *recordSizes) has(n int) bool {
+	if uint(n) < 64 {
+		return s.small&(1<<n) != 0
+	}
+	return slices.Contains(s.big, n)
 }
 
 // funcCode is the run-time form of a function.
@@ -128,6 +156,14 @@ type funcCode struct {
 	numLocals int
 	maxStack  int
 	frameSize int // numLocals + maxStack
+
+	// calls are the functions its instructions name (CALL), sorted,
+	// each once: the edges of the call graph.
+	calls []int32
+	// makes are the sizes of the records its own MAKE_RECORD
+	// instructions build; reach those that it, and every function it may
+	// call directly or not, build (MakesRecordsFrom).
+	makes, reach recordSizes
 
 	// The verified code, decoded for the interpreter: one instr per
 	// instruction, jump targets as instruction indexes; offs[i] is the code
@@ -218,6 +254,7 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 		}
 		p.noteRecords(p.funcs[i])
 	}
+	p.noteReach()
 	if len(spec.Entries) == 0 {
 		return nil, verifyErrorf("entries", "no entry points")
 	}
@@ -234,16 +271,94 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 }
 
 // noteRecords records the sizes of the records f's MAKE_RECORD
-// instructions build.
+// instructions build, in f.makes and the program's.
 func (p *Program) noteRecords(f *funcCode) {
 	for _, in := range f.ins {
-		if in.op != OpMakeRecord {
+		if in.op == OpMakeRecord {
+			f.makes.add(int(in.a))
+			p.records.add(int(in.a))
+		}
+	}
+}
+
+// noteReach sets every function's reach: the record sizes that it and
+// the functions it may call, directly or through others, build. The
+// call graph's edges are every function operand (funcCode.calls): a
+// function runs only as an entry or as the operand of CALL, the only
+// instruction that names one (there are no function values, and
+// builtins call no policy code), so that nothing else leads from one
+// function to another. Recursion makes cycles: the strongly connected
+// components (Tarjan's algorithm, without recursion so that a long
+// chain of calls needs no deep Go stack) share their reach, and each
+// is complete before those that call it.
+func (p *Program) noteReach() {
+	n := len(p.funcs)
+	index := make([]int32, n) // visit order, from 1; 0: not visited
+	low := make([]int32, n)
+	comp := make([]int32, n) // component, from 1; 0: not yet assigned
+	var stack []int32        // visited functions of no component yet
+	type visit struct {
+		f    int32
+		next int // the next of its calls to follow
+	}
+	var path []visit
+	var order, comps int32
+	enter := func(f int32) {
+		order++
+		index[f], low[f] = order, order
+		stack = append(stack, f)
+		path = append(path, visit{f: f})
+	}
+	for root := range n {
+		if index[root] != 0 {
 			continue
 		}
-		if n := int(in.a); n < 64 {
-			p.recordSizes |= 1 << n
-		} else if !slices.Contains(p.bigRecordSizes, n) {
-			p.bigRecordSizes = append(p.bigRecordSizes, n)
+		enter(int32(root))
+		for len(path) > 0 {
+			v := &path[len(path)-1]
+			if calls := p.funcs[v.f].calls; v.next < len(calls) {
+				c := calls[v.next]
+				v.next++
+				if index[c] == 0 {
+					enter(c)
+				} else if comp[c] == 0 {
+					low[v.f] = min(low[v.f], index[c])
+				}
+				continue
+			}
+			f := v.f
+			path = path[:len(path)-1]
+			if len(path) > 0 {
+				up := path[len(path)-1].f
+				low[up] = min(low[up], low[f])
+			}
+			if low[f] != index[f] {
+				continue
+			}
+			// f is the root of a component: the functions above it on
+			// the stack. Those they call outside it are complete.
+			comps++
+			i := len(stack) - 1
+			for stack[i] != f {
+				i--
+			}
+			members := stack[i:]
+			for _, m := range members {
+				comp[m] = comps
+			}
+			var reach recordSizes
+			for _, m := range members {
+				reach.union(&p.funcs[m].makes)
+				for _, c := range p.funcs[m].calls {
+					if comp[c] != comps {
+						reach.union(&p.funcs[c].reach)
+					}
+				}
+			}
+			for _, m := range members {
+				p.funcs[m].reach = reach
+			}
+			stack = stack[:i]
 		}
 	}
 }
@@ -254,12 +369,22 @@ func (p *Program) noteRecords(f *funcCode) {
 // is a constant instead. Derived from the code when the program is made
 // (or loaded), it lets a host tell programs that can only return records
 // of a type that builtins made (and checked) from those that can build
-// one of their own: the runtime checks the decisions of the latter only.
-func (p *Program) MakesRecords(n int) bool {
-	if uint(n) < 64 {
-		return p.recordSizes&(1<<n) != 0
-	}
-	return slices.Contains(p.bigRecordSizes, n)
+// one of their own. Any function counts, those of test blocks too:
+// MakesRecordsFrom tells what one entry can build.
+func (p *Program) MakesRecords(n int) bool { return p.records.has(n) }
+
+// MakesRecordsFrom reports whether running the entry point entry can
+// build records of n fields: whether its function, or a function it may
+// call directly or through others, holds a MAKE_RECORD n (as
+// MakesRecords). Other entries, such as a policy's test blocks, and the
+// functions only they call do not count. False for an entry the program
+// does not have. Derived from the code when the program is made (or
+// loaded); the runtime asks it of route once, when it loads a policy, and
+// checks the decisions of a policy whose route can build a Decision
+// record of its own.
+func (p *Program) MakesRecordsFrom(entry string, n int) bool {
+	fi, ok := p.entries[entry]
+	return ok && p.funcs[fi].reach.has(n)
 }
 
 func checkConst(v Value, depth int) error {

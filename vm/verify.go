@@ -1,6 +1,9 @@
 package vm
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // InvalidProgramError reports a program rejected by the verifier or the
 // decoder. Where names the section, function and code offset or byte
@@ -80,6 +83,7 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 	}
 	var ins []instr
 	var offs []uint32
+	var calls []int32
 	var args [3]uint32
 	for pc := 0; pc < len(code); {
 		op := Opcode(code[pc])
@@ -121,7 +125,13 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 			case ArgLocal:
 				bad = a >= f.numLocals || (i == 0 && op.iterates() && a+1 >= f.numLocals)
 			case ArgFunc:
+				// Every operand that names a function is an edge of the
+				// call graph (funcCode.calls), whatever its opcode: the
+				// reach of an entry (MakesRecordsFrom) follows them all.
 				bad = a >= len(p.funcs)
+				if !bad {
+					calls = append(calls, int32(a))
+				}
 			case ArgBuiltin:
 				bad = a >= len(p.builtins)
 			case ArgSet:
@@ -251,6 +261,8 @@ func (p *Program) verifyFunc(fi int, spec *FunctionSpec) error {
 		return &StackTooDeepError{Func: fi, PC: max(deep, 0), Depth: maxStack, Name: f.name}
 	}
 	f.ins, f.offs = ins, offs
+	slices.Sort(calls)
+	f.calls = slices.Compact(calls)
 	f.maxStack = maxStack
 	f.frameSize = f.numLocals + maxStack
 	return nil
