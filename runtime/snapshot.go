@@ -113,8 +113,42 @@ type Policy struct {
 
 // newPolicy makes the policy id of the program prog, loaded from file.
 func (e *Engine) newPolicy(id, file string, prog *rpl.Program, version string) *Policy {
+	vp := prog.VM()
 	return &Policy{ID: id, File: file, Program: prog, version: version,
-		builds: prog.VM().MakesRecordsFrom(compiler.EntryRoute, e.lay.dec.n)}
+		builds: vp.MakesRecordsFrom(compiler.EntryRoute, e.lay.dec.n) || badDecisionConstant(vp.Constants(), e.lay.dec.n, 0)}
+}
+
+// badDecisionConstant reports whether one of consts, or a value they
+// hold, is a record of a Decision's n fields that the builtins' rules
+// refuse (stdlib.DecisionProblem). The compiler folds no Decision record
+// literal, and the builtins check the decisions they build, so such a
+// constant comes from a program made otherwise: by hand, or by a
+// compiler of before 2026-11-27 that folded record literals. Its
+// policy's decisions are then checked, as those of a policy whose route
+// builds Decision records. (A record of another type with as many fields
+// may be taken for one: its policy's decisions are checked for nothing
+// worse than ~80 ns.)
+func badDecisionConstant(consts []vm.Value, n, depth int) bool {
+	if depth > vm.MaxConstDepth {
+		return false
+	}
+	for _, c := range consts {
+		switch c.Kind() {
+		case vm.KindRecord:
+			if r := c.Record(); len(r) == n && stdlib.DecisionProblem(c) != "" || badDecisionConstant(r, n, depth+1) {
+				return true
+			}
+		case vm.KindList:
+			if badDecisionConstant(c.List(), n, depth+1) {
+				return true
+			}
+		case vm.KindMap:
+			if badDecisionConstant(c.Map().Values(), n, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Version is the version of the snapshot the policy belongs to.

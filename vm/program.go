@@ -485,6 +485,9 @@ func (p *Program) FunctionName(i int) string { return p.funcs[i].name }
 // NumParams returns the number of parameters of function i.
 func (p *Program) NumParams(i int) int { return p.funcs[i].numParams }
 
+// Constants returns p's constant pool, shared: it must not be modified.
+func (p *Program) Constants() []Value { return p.consts }
+
 // MaxStack returns the verified operand stack depth of function i.
 func (p *Program) MaxStack(i int) int { return p.funcs[i].maxStack }
 
