@@ -471,8 +471,7 @@ func (b *Bundle) TestsPass(ctx context.Context, env *rpl.Env, limits rpl.Limits)
 
 // DataError is a policy tree's catalogue.json or tenants.json refused:
 // the file's name (CatalogueFile or TenantsFile), its contents and why,
-// which begins with the JSON path at fault ("tenants[4].policy: …") when
-// there is one.
+// a *PathError when a value is at fault ("tenants[4].policy: …").
 type DataError struct {
 	File string
 	Data []byte
@@ -482,16 +481,32 @@ type DataError struct {
 func (e *DataError) Error() string { return e.File + ": " + e.Err.Error() }
 func (e *DataError) Unwrap() error { return e.Err }
 
+// PathError is a value of a JSON document (catalogue.json, tenants.json,
+// a bundle's manifest) refused at Path, its JSON path
+// ("tenants[1].policy", "policies[0].tests[2]"), for the reason Msg. Its
+// text is the two: "tenants[1].policy: tenant vip names policy …". The
+// path is given where the value is checked, not read back off the text.
+type PathError struct {
+	Path, Msg string
+}
+
+func (e *PathError) Error() string { return e.Path + ": " + e.Msg }
+
+// pathErrorf is a *PathError at path, its message formatted.
+func pathErrorf(path, format string, args ...any) error {
+	return &PathError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
 // Diagnostic is e as a diagnostic of the file named name: RPL217 at the
-// byte at fault of a file that is not JSON, at the JSON value the message
-// names (its path, jsonx.PathOffset), else at the file's start.
+// byte at fault of a file that is not JSON, at the JSON value refused
+// (a *PathError's Path, jsonx.PathOffset), else at the file's start.
 func (e *DataError) Diagnostic(name string) *lang.Diagnostic {
 	msg := e.Err.Error()
 	var off int64
 	if se, ok := errors.AsType[*syntaxError](e.Err); ok {
 		off = min(se.Offset, int64(len(e.Data)))
-	} else if path, _, ok := strings.Cut(msg, ": "); ok {
-		off, _ = jsonx.PathOffset(e.Data, path)
+	} else if pe, ok := errors.AsType[*PathError](e.Err); ok {
+		off, _ = jsonx.PathOffset(e.Data, pe.Path)
 	}
 	pos := lang.Pos(off)
 	return &lang.Diagnostic{File: lang.NewFile(name, e.Data), Span: lang.Span{Start: pos, End: pos},

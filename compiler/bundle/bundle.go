@@ -218,6 +218,12 @@ func errorf(section, format string, args ...any) error {
 	return &Error{Section: section, Err: fmt.Errorf(format, args...)}
 }
 
+// manifestErrorf is the manifest refused for its value at path, a
+// *PathError.
+func manifestErrorf(path, format string, args ...any) error {
+	return &Error{Section: "manifest", Err: pathErrorf(path, format, args...)}
+}
+
 // Errors that Read wraps in an *Error, for errors.Is.
 var (
 	// ErrHashMismatch: a section's bytes do not match the hash recorded
@@ -442,7 +448,7 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	// both): a manifest two readers could take differently, which Write
 	// never makes.
 	if path, dup := jsonx.DuplicateKey(js, "", 0); dup {
-		return nil, errorf("manifest", "%s: %s", path, jsonx.RepeatedKey)
+		return nil, manifestErrorf(path, "%s", jsonx.RepeatedKey)
 	}
 	b.Manifest.Policies = policies
 	if err := checkManifest(&b.Manifest, int(v)); err != nil {
@@ -574,14 +580,14 @@ func checkManifest(m *Manifest, version int) error {
 		return errorf("manifest", "bytecode version %d, this reader loads versions %d to %d", m.Bytecode, vm.MinFormatVersion, vm.FormatVersion)
 	}
 	if m.Catalogue != nil && !validHash(m.Catalogue.SHA256) {
-		return errorf("manifest", "catalogue.sha256: want 64 lowercase hex digits")
+		return manifestErrorf("catalogue.sha256", "want 64 lowercase hex digits")
 	}
 	if m.Tenants != nil {
 		if m.Format < 2 {
-			return errorf("manifest", "tenants: format %d has no tenants section (format 2 has)", m.Format)
+			return manifestErrorf("tenants", "format %d has no tenants section (format 2 has)", m.Format)
 		}
 		if !validHash(m.Tenants.SHA256) {
-			return errorf("manifest", "tenants.sha256: want 64 lowercase hex digits")
+			return manifestErrorf("tenants.sha256", "want 64 lowercase hex digits")
 		}
 	}
 	return nil
@@ -596,17 +602,17 @@ func checkPolicy(policies []PolicyEntry) error {
 	at := fmt.Sprintf("policies[%d]", i)
 	switch {
 	case p.ID == "":
-		return errorf("manifest", "%s.id: empty", at)
+		return manifestErrorf(at+".id", "empty")
 	case i > 0 && policies[i-1].ID >= p.ID:
-		return errorf("manifest", "%s.id: %q is out of order or repeated", at, p.ID)
+		return manifestErrorf(at+".id", "%q is out of order or repeated", p.ID)
 	case !validHash(p.Program.SHA256):
-		return errorf("manifest", "%s.program.sha256: want 64 lowercase hex digits", at)
+		return manifestErrorf(at+".program.sha256", "want 64 lowercase hex digits")
 	case p.Program.Size < 0:
-		return errorf("manifest", "%s.program.size: negative", at)
+		return manifestErrorf(at+".program.size", "negative")
 	}
 	for j, s := range p.Sources {
 		if !validHash(s.SHA256) {
-			return errorf("manifest", "%s.sources[%d].sha256: want 64 lowercase hex digits", at, j)
+			return manifestErrorf(fmt.Sprintf("%s.sources[%d].sha256", at, j), "want 64 lowercase hex digits")
 		}
 	}
 	// Entries are sorted (a program's are) and each test is one, and each
@@ -616,24 +622,27 @@ func checkPolicy(policies []PolicyEntry) error {
 	// than its length.
 	for j := 1; j < len(p.Entries); j++ {
 		if p.Entries[j-1] >= p.Entries[j] {
-			return errorf("manifest", "%s.entries[%d]: %q is out of order or repeated", at, j, p.Entries[j])
+			return manifestErrorf(fmt.Sprintf("%s.entries[%d]", at, j), "%q is out of order or repeated", p.Entries[j])
 		}
 	}
 	for j, t := range p.Tests {
 		if _, ok := slices.BinarySearch(p.Entries, compiler.TestPrefix+t); !ok {
-			return errorf("manifest", "%s.tests[%d]: %q has no entry point", at, j, t)
+			return manifestErrorf(fmt.Sprintf("%s.tests[%d]", at, j), "%q has no entry point", t)
 		}
 	}
 	tests := slices.Sorted(slices.Values(p.Tests))
 	for j := 1; j < len(tests); j++ {
 		if tests[j-1] == tests[j] {
-			return errorf("manifest", "%s.tests: %q is listed twice", at, tests[j])
+			// At its second place in the list, as written.
+			k := slices.Index(p.Tests, tests[j])
+			k += 1 + slices.Index(p.Tests[k+1:], tests[j])
+			return manifestErrorf(fmt.Sprintf("%s.tests[%d]", at, k), "%q is listed twice", tests[j])
 		}
 	}
 	for j, e := range p.Entries {
 		if t, ok := strings.CutPrefix(e, compiler.TestPrefix); ok {
 			if _, ok := slices.BinarySearch(tests, t); !ok {
-				return errorf("manifest", "%s.entries[%d]: %q is not among the policy's tests", at, j, e)
+				return manifestErrorf(fmt.Sprintf("%s.entries[%d]", at, j), "%q is not among the policy's tests", e)
 			}
 		}
 	}
@@ -654,19 +663,23 @@ func manifestJSONError(js []byte, err error) error {
 		return err
 	}
 	msg, _ := jsonx.TypeError(te)
-	var path []string
+	var path string
 	if pe, ok := errors.AsType[*policyError](err); ok {
-		path = append(path, fmt.Sprintf("policies[%d]", pe.Index))
+		path = fmt.Sprintf("policies[%d]", pe.Index)
 	}
 	for f := range strings.SplitSeq(te.Field, ".") {
-		if f != "" && f != "Manifest" && f != "PolicyEntry" {
-			path = append(path, f)
+		switch {
+		case f == "" || f == "Manifest" || f == "PolicyEntry":
+		case path == "" || strings.HasPrefix(f, "["):
+			path += f // an index (sized.UnmarshalJSON's) follows its list
+		default:
+			path += "." + f
 		}
 	}
-	if len(path) == 0 {
+	if path == "" {
 		return errors.New(msg)
 	}
-	return fmt.Errorf("%s: %s", strings.Join(path, "."), msg)
+	return &PathError{Path: path, Msg: msg}
 }
 
 // policyError is an error decoding the manifest's policy Index.
@@ -691,7 +704,7 @@ func (l *policyList) UnmarshalJSON(data []byte) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-		return fmt.Errorf("policies: want a list, have %s", jsonx.KindOfJSON(data))
+		return pathErrorf("policies", "want a list, have %s", jsonx.KindOfJSON(data))
 	}
 	for dec.More() {
 		if len(*l) == MaxPolicies {
@@ -723,7 +736,48 @@ func (l *sized[T]) UnmarshalJSON(data []byte) error {
 	if n := jsonListLen(data); n > 0 {
 		*l = make(sized[T], 0, n)
 	}
-	return json.Unmarshal(data, (*[]T)(l))
+	err := json.Unmarshal(data, (*[]T)(l))
+	// json names the list, not the element at fault ("tests", not
+	// "tests[2]"): its index, from where json stopped reading, leads the
+	// field json names in the element ("[2].sha256"), after which the
+	// decoder of the manifest puts the list's.
+	if te, ok := err.(*json.UnmarshalTypeError); ok {
+		item := fmt.Sprintf("[%d]", jsonListIndex(data, te.Offset))
+		if te.Field != "" {
+			item += "." + te.Field
+		}
+		te.Field = item
+	}
+	return err
+}
+
+// jsonListIndex is the index of the element of the JSON list data (valid
+// JSON) that holds the byte at off: the elements that end before it.
+func jsonListIndex(data []byte, off int64) int {
+	n, depth, inString := 0, 0, false
+	start := bytes.IndexByte(data, '[')
+	if start < 0 {
+		return 0
+	}
+	for i := start + 1; i < len(data) && int64(i) < off; i++ {
+		switch c := data[i]; {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+		case c == ',' && depth == 0:
+			n++
+		}
+	}
+	return n
 }
 
 // jsonListLen is the length of the JSON list data (valid JSON, as

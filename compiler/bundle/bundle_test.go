@@ -294,7 +294,7 @@ func TestManifestChecks(t *testing.T) {
 		{`"tests": [` + "\n        " + `"each arm maps to its model",`, `"tests": [`,
 			`policies[0].entries[2]: "test:each arm maps to its model" is not among the policy's tests`},
 		{`"each arm maps to its model",`, `"an unknown arm falls back to control",`,
-			`policies[0].tests: "an unknown arm falls back to control" is listed twice`},
+			`policies[0].tests[1]: "an unknown arm falls back to control" is listed twice`},
 		{`"route",`, `"zroute",`, `policies[0].entries[1]: "test:an unknown arm falls back to control" is out of order`},
 		{`"route",`, `"rout",`, "bundle program ab_summarizer: entry points"},
 		{`"policies": [`, `"policies": 3, "x": [`, "bundle manifest: policies: want a list, have a number"},

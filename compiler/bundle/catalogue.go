@@ -109,7 +109,7 @@ func walkList(data []byte, what, key string, fields []string, maxLen map[string]
 	// written twice, the first silently ignored.
 	fieldsOf := func(elem []byte, at string) (map[string]any, error) {
 		if path, dup := jsonx.DuplicateKey(elem, at, 0); dup {
-			return nil, fmt.Errorf("%s: %s", path, jsonx.RepeatedKey)
+			return nil, pathErrorf(path, "%s", jsonx.RepeatedKey)
 		}
 		fd := json.NewDecoder(bytes.NewReader(elem))
 		token(fd) // {
@@ -128,7 +128,7 @@ func walkList(data []byte, what, key string, fields []string, maxLen map[string]
 				return nil, err
 			}
 			if n, bounded := maxLen[k]; bounded && jsonListLen(val) > n {
-				return nil, fmt.Errorf("%s.%s: more than %d elements", at, k, n)
+				return nil, pathErrorf(at+"."+k, "more than %d elements", n)
 			}
 			if m[k], err = decodeAny(val); err != nil {
 				return nil, err
@@ -152,14 +152,14 @@ func walkList(data []byte, what, key string, fields []string, maxLen map[string]
 			return unknownField("", k, key)
 		}
 		if listed {
-			return fmt.Errorf("%s: listed twice", key)
+			return pathErrorf(key, "listed twice")
 		}
 		listed = true
 		if t, err = token(dec); err != nil {
 			return err
 		}
 		if t != json.Delim('[') {
-			return fmt.Errorf("%s: want a list, have %s", key, kind(t))
+			return pathErrorf(key, "want a list, have %s", kind(t))
 		}
 		for i := 0; dec.More(); i++ {
 			var elem json.RawMessage
@@ -168,7 +168,7 @@ func walkList(data []byte, what, key string, fields []string, maxLen map[string]
 			}
 			at := fmt.Sprintf("%s[%d]", key, i)
 			if k := jsonx.KindOfJSON(elem); k != jsonx.Kind(map[string]any{}) {
-				return fmt.Errorf("%s: want an object, have %s", at, k)
+				return pathErrorf(at, "want an object, have %s", k)
 			}
 			m, err := fieldsOf(elem, at)
 			if err == nil {
@@ -186,7 +186,7 @@ func walkList(data []byte, what, key string, fields []string, maxLen map[string]
 		return err
 	}
 	if !listed {
-		return fmt.Errorf("%s: want a list, have %s", key, jsonx.Kind(nil))
+		return pathErrorf(key, "want a list, have %s", jsonx.Kind(nil))
 	}
 	return nil
 }
@@ -266,7 +266,7 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 		}
 		models, ok := p["models"].([]any)
 		if !ok || len(models) == 0 {
-			return fmt.Errorf("%s.models: want a non-empty list, have %s", at, jsonx.Kind(p["models"]))
+			return pathErrorf(at+".models", "want a non-empty list, have %s", jsonx.Kind(p["models"]))
 		}
 		for j, mx := range models {
 			mat := fmt.Sprintf("%s.models[%d]", at, j)
@@ -280,7 +280,7 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 			}
 			md := Model{Provider: pname, Name: mname, Target: pname + ":" + mname, Latency: plat}
 			if prev, dup := seen[md.Target]; dup {
-				return fmt.Errorf("%s: %s is already listed at %s", mat, md.Target, prev)
+				return pathErrorf(mat, "%s is already listed at %s", md.Target, prev)
 			}
 			seen[md.Target] = mat
 			if md.Input, err = price(m["input_per_mtok"], mat+".input_per_mtok"); err != nil {
@@ -295,7 +295,7 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 				}
 			}
 			if md.Latency < 0 {
-				return fmt.Errorf("%s.latency_ms: missing (give it on the model or its provider)", mat)
+				return pathErrorf(mat+".latency_ms", "missing (give it on the model or its provider)")
 			}
 			c.Models = append(c.Models, md)
 		}
@@ -312,7 +312,7 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 func object(x any, at string, allowed ...string) (map[string]any, error) {
 	m, ok := x.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%s: want an object, have %s", at, jsonx.Kind(x))
+		return nil, pathErrorf(at, "want an object, have %s", jsonx.Kind(x))
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -338,7 +338,7 @@ func unknownField(at, k string, allowed ...string) error {
 	if n := lang.Nearest(k, allowed); n != "" {
 		hint = fmt.Sprintf(" (did you mean %s?)", n)
 	}
-	return fmt.Errorf("%s: unknown field%s", fieldPath(at, k), hint)
+	return pathErrorf(fieldPath(at, k), "unknown field%s", hint)
 }
 
 // fieldPath is the path of the field k of the object at ("" for the
@@ -365,10 +365,10 @@ func fieldPath(at, k string) string {
 func name(x any, at string, provider bool) (string, error) {
 	s, ok := x.(string)
 	if !ok || strings.TrimSpace(s) == "" {
-		return "", fmt.Errorf("%s: want a non-empty string, have %s", at, jsonx.Kind(x))
+		return "", pathErrorf(at, "want a non-empty string, have %s", jsonx.Kind(x))
 	}
 	if provider && strings.Contains(s, ":") {
-		return "", fmt.Errorf("%s: %q: a provider name cannot contain ':'", at, s)
+		return "", pathErrorf(at, "%q: a provider name cannot contain ':'", s)
 	}
 	return s, nil
 }
@@ -381,16 +381,16 @@ func price(x any, at string) (int64, error) {
 	case string:
 		s = strings.TrimSpace(v)
 	default:
-		return 0, fmt.Errorf("%s: want money (\"2.50\" or 2.5), have %s", at, jsonx.Kind(x))
+		return 0, pathErrorf(at, "want money (\"2.50\" or 2.5), have %s", jsonx.Kind(x))
 	}
 	n, err := jsonx.ParseMoney(s)
 	if errors.Is(err, jsonx.ErrMoneySyntax) {
-		return 0, fmt.Errorf("%s: want money (\"2.50\" or 2.5), have %q", at, s)
+		return 0, pathErrorf(at, "want money (\"2.50\" or 2.5), have %q", s)
 	} else if err != nil {
-		return 0, fmt.Errorf("%s: %v", at, err)
+		return 0, pathErrorf(at, "%v", err)
 	}
 	if n < 0 {
-		return 0, fmt.Errorf("%s: negative price %s", at, lang.FormatMoney(n))
+		return 0, pathErrorf(at, "negative price %s", lang.FormatMoney(n))
 	}
 	return n, nil
 }
@@ -403,11 +403,11 @@ func millis(x any, at string) (time.Duration, error) {
 	want := fmt.Sprintf("want an integer from 0 to %d (milliseconds)", maxMillis)
 	v, ok := x.(json.Number)
 	if !ok {
-		return 0, fmt.Errorf("%s: %s, have %s", at, want, jsonx.Kind(x))
+		return 0, pathErrorf(at, "%s, have %s", want, jsonx.Kind(x))
 	}
 	n, err := strconv.ParseInt(v.String(), 10, 64)
 	if err != nil || n < 0 || n > maxMillis {
-		return 0, fmt.Errorf("%s: %s, have %s", at, want, v)
+		return 0, pathErrorf(at, "%s, have %s", want, v)
 	}
 	return time.Duration(n) * time.Millisecond, nil
 }

@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"regexp"
 	"slices"
@@ -30,7 +31,8 @@ func dataSeeds(f *testing.F, docs ...string) {
 // checkDataError checks an error of ParseCatalogue or ParseTenants: it
 // says where in data the fault is, as a DataError's diagnostic (rplc
 // check, rplc build) places it: invalid JSON at its syntax error, else
-// at the JSON path its message begins with, which data must hold, or it
+// at the JSON path its message begins with, its *PathError's, which data
+// must hold, or it
 // names the document's top level (what, key) or the tenants of a cycle
 // or a chain too long.
 func checkDataError(t *testing.T, data []byte, err error, file string, top ...string) {
@@ -60,6 +62,11 @@ func checkDataError(t *testing.T, data []byte, err error, file string, top ...st
 	}
 	if slices.Contains(top, path) {
 		return
+	}
+	// The path is the error's own (a *PathError), which the diagnostic
+	// places, not read back off its message.
+	if pe, ok := errors.AsType[*PathError](err); !ok || pe.Path != path {
+		t.Fatalf("error at %s, not a *PathError at it: %#v", path, err)
 	}
 	if strings.ContainsAny(path, `"…`) || !plainPath(path) || !plainKeys(data) {
 		// A key given as [""], cut, or spelt with the path's own

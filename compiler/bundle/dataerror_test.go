@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -109,7 +110,15 @@ func TestManifestJSONErrors(t *testing.T) {
 		{replace(`"format": 1`, `"format": 1.5`), "format: want a whole number, have 1.5"},
 		{replace(`"id": "ab_summarizer"`, `"id": 7`), "policies[0].id: want a string, have a number"},
 		{replace(`"id": "budget_guard"`, `"id": ["budget_guard"]`), "policies[1].id: want a string, have a list"},
-		{replace(`"tests": [`, `"tests": [3, `), "policies[0].tests: want a string, have a number"},
+		// An element of a list at its index (sized.UnmarshalJSON), a
+		// field of one after it.
+		{replace(`"tests": [`, `"tests": [3, `), "policies[0].tests[0]: want a string, have a number"},
+		{replace(`"tests": [`, `"tests": ["a", "b,]\\\"[{", 3, `), "policies[0].tests[2]: want a string, have a number"},
+		{replace(`"tests": [`, `"tests": ["a", ["b", "c"], `), "policies[0].tests[1]: want a string, have a list"},
+		{replace(`"entries": [`, `"entries": ["a", {"b": [1, 2]}, `), "policies[0].entries[1]: want a string, have an object"},
+		{replace(`"sources": [`, `"sources": [{"path": 5}, `), "policies[0].sources[0].path: want a string, have a number"},
+		{replace(`"sources": [`, `"sources": [{"path": "a,b"}, {"path": "c"}, {"path": "d", "sha256": ["e"]}, `), "policies[0].sources[2].sha256: want a string, have a list"},
+		{replace(`"sources": [`, `"sources": [{}, 7, `), "policies[0].sources[1]: want an object, have a number"},
 		{replace(`"policies": [`, `"policies": {}, "x": [`), "policies: want a list, have an object"},
 		// A key twice (jsonx.DuplicateKey).
 		{replace(`"format": 1`, `"format": 1, "format": 1`), "format: key given twice"},
@@ -118,5 +127,43 @@ func TestManifestJSONErrors(t *testing.T) {
 		if want := "bundle manifest: " + c.want; err == nil || err.Error() != want {
 			t.Errorf("%.60q...: %v, want %s", c.manifest, err, want)
 		}
+		// A value at fault is a *PathError, its path the message's.
+		if path, _, ok := strings.Cut(c.want, ": "); ok && !strings.HasPrefix(c.want, "invalid JSON") {
+			if pe, ok := errors.AsType[*PathError](err); !ok || pe.Path != path {
+				t.Errorf("%.60q...: %#v, want a *PathError at %s", c.manifest, err, path)
+			}
+		}
+	}
+}
+
+// A value at fault is placed at its path (a *PathError's Path), whatever
+// its message says: one reworded, wrapped, or naming another path first
+// places alike.
+func TestDataErrorPlacedAtPath(t *testing.T) {
+	data := []byte("{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"id\": \"b\", \"policy\": \"nope\"}\n]}\n")
+	const at = "tenants.json:3:25: "
+	ts, err := ParseTenants(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := ts.CheckPolicies(func(string) bool { return false })
+	pe := &PathError{Path: "tenants[1].policy", Msg: "no such policy"}
+	for _, err := range []error{
+		checked,
+		pe,
+		&PathError{Path: "tenants[1].policy", Msg: "tenants[0].id: a message naming another path"},
+		fmt.Errorf("the registry is refused: %w", pe),
+		fmt.Errorf("tenants[0]: %w", pe),
+	} {
+		got := (&DataError{File: TenantsFile, Data: data, Err: err}).Diagnostic(TenantsFile).Error()
+		if want := at + err.Error(); got != want {
+			t.Errorf("%v:\n got %s\nwant %s", err, got, want)
+		}
+	}
+	// Without a path, at the file's start, even when the message
+	// begins with one.
+	err = errors.New("tenants[1].policy: not a *PathError")
+	if got, want := (&DataError{File: TenantsFile, Data: data, Err: err}).Diagnostic(TenantsFile).Error(), "tenants.json:1:1: "+err.Error(); got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }

@@ -62,7 +62,7 @@ func ParseTenants(data []byte) (*Tenants, error) {
 			return err
 		}
 		if prev, dup := seen[t.ID]; dup {
-			return fmt.Errorf("%s.id: tenant %s is already listed at %s", at, t.ID, prev)
+			return pathErrorf(at+".id", "tenant %s is already listed at %s", t.ID, prev)
 		}
 		seen[t.ID] = at
 		if t.Tier, err = str(m, "tier", at, false); err != nil {
@@ -74,21 +74,21 @@ func ParseTenants(data []byte) (*Tenants, error) {
 		if px, ok := m["parents"]; ok {
 			ps, ok := px.([]any)
 			if !ok {
-				return fmt.Errorf("%s.parents: want a list of tenant ids, have %s", at, jsonx.Kind(px))
+				return pathErrorf(at+".parents", "want a list of tenant ids, have %s", jsonx.Kind(px))
 			}
 			if len(ps) > MaxTenantDepth {
-				return fmt.Errorf("%s.parents: tenant %s lists %d parents, more than the %d ancestors a tenant may have", at, t.ID, len(ps), MaxTenantDepth)
+				return pathErrorf(at+".parents", "tenant %s lists %d parents, more than the %d ancestors a tenant may have", t.ID, len(ps), MaxTenantDepth)
 			}
 			for j, p := range ps {
 				s, ok := p.(string)
 				if !ok {
-					return fmt.Errorf("%s.parents[%d]: want a string, have %s", at, j, jsonx.Kind(p))
+					return pathErrorf(fmt.Sprintf("%s.parents[%d]", at, j), "want a string, have %s", jsonx.Kind(p))
 				}
 				if s == "" {
-					return fmt.Errorf("%s.parents[%d]: want a tenant id, have \"\"", at, j)
+					return pathErrorf(fmt.Sprintf("%s.parents[%d]", at, j), "want a tenant id, have \"\"")
 				}
 				if slices.Contains(t.Parents, s) {
-					return fmt.Errorf("%s.parents[%d]: %q is listed twice", at, j, s)
+					return pathErrorf(fmt.Sprintf("%s.parents[%d]", at, j), "%q is listed twice", s)
 				}
 				t.Parents = append(t.Parents, s)
 			}
@@ -97,7 +97,7 @@ func ParseTenants(data []byte) (*Tenants, error) {
 			bat := at + ".budget"
 			b, ok := bx.(map[string]any)
 			if !ok {
-				return fmt.Errorf("%s: want an object, have %s", bat, jsonx.Kind(bx))
+				return pathErrorf(bat, "want an object, have %s", jsonx.Kind(bx))
 			}
 			if _, err := object(b, bat, "monthly", "daily"); err != nil {
 				return err
@@ -134,10 +134,10 @@ func str(m map[string]any, k, at string, required bool) (string, error) {
 		if required {
 			what = "a non-empty string"
 		}
-		return "", fmt.Errorf("%s.%s: want %s, have %s", at, k, what, jsonx.Kind(v))
+		return "", pathErrorf(at+"."+k, "want %s, have %s", what, jsonx.Kind(v))
 	}
 	if required && s == "" {
-		return "", fmt.Errorf("%s.%s: want a non-empty string, have \"\"", at, k)
+		return "", pathErrorf(at+"."+k, "want a non-empty string, have \"\"")
 	}
 	return s, nil
 }
@@ -151,15 +151,15 @@ func budget(m map[string]any, k, at string) (string, error) {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("%s.%s: want money as a string (\"$500\" or \"500\"), have %s", at, k, jsonx.Kind(v))
+		return "", pathErrorf(at+"."+k, "want money as a string (\"$500\" or \"500\"), have %s", jsonx.Kind(v))
 	}
 	if strings.TrimSpace(s) != "" {
 		if n, err := jsonx.ParseMoney(s); errors.Is(err, jsonx.ErrMoneySyntax) {
-			return "", fmt.Errorf("%s.%s: want money (\"$500\" or \"500\"), have %q", at, k, s)
+			return "", pathErrorf(at+"."+k, "want money (\"$500\" or \"500\"), have %q", s)
 		} else if err != nil {
-			return "", fmt.Errorf("%s.%s: %v", at, k, err)
+			return "", pathErrorf(at+"."+k, "%v", err)
 		} else if n < 0 {
-			return "", fmt.Errorf("%s.%s: a budget cannot be negative, have %q", at, k, s)
+			return "", pathErrorf(at+"."+k, "a budget cannot be negative, have %q", s)
 		}
 	}
 	return s, nil
@@ -247,7 +247,7 @@ func (ts *Tenants) complete() error {
 func (ts *Tenants) CheckPolicies(has func(id string) bool) error {
 	for i, t := range ts.Tenants {
 		if t.Policy != "" && !has(t.Policy) {
-			return fmt.Errorf("tenants[%d].policy: tenant %s names policy %s, which does not exist", i, t.ID, t.Policy)
+			return pathErrorf(fmt.Sprintf("tenants[%d].policy", i), "tenant %s names policy %s, which does not exist", t.ID, t.Policy)
 		}
 	}
 	return nil
