@@ -245,9 +245,23 @@ func (p *parser) parseChunk(toks []token) {
 				nsp := Span{Pos(name.Pos.Offset), Pos(name.Pos.Offset + Pos(len(name.Value)))}
 				sp.Start = nsp.Start
 				if !looksLikeFn(toks[k:]) {
+					// It is a broken declaration up to the next stray
+					// line, which is parsed on its own.
+					end := p.strayEnd(toks, k)
+					bsp, _ := chunkSpan(toks[k:end])
 					p.errorf(CodeSyntax, nsp, "syntax error: unexpected name %s, expected a declaration", name.Value)
-					p.node.Decls = append(p.node.Decls, &BadDecl{Sp: sp})
-					return
+					p.node.Decls = append(p.node.Decls, &BadDecl{Sp: bsp})
+					if end == len(toks) {
+						return
+					}
+					// The token before the next line, parsed, becomes
+					// white space, where a fn can be put without copying
+					// the rest of the chunk.
+					sp.Start = Pos(toks[end].Pos.Offset)
+					toks = toks[end-1:]
+					toks[0] = token{Type: tokWhitespace, Pos: toks[1].Pos}
+					quiet = false
+					continue
 				}
 				p.errorf(CodeSyntax, nsp, "syntax error: unexpected name %s, expected a declaration (did you mean fn %s(...)?)", name.Value, name.Value)
 				p.fix(Fix{Title: "insert fn", Span: Span{nsp.Start, nsp.Start}, NewText: "fn "})
@@ -296,6 +310,52 @@ func (p *parser) strayLine(toks []token, off Pos) int {
 		return k
 	}
 	return -1
+}
+
+// strayEnd is the index of the token of toks that starts the next stray
+// line after the one that starts at toks[k] (len(toks) if none): a name
+// that starts its line outside brackets, after a token that can end an
+// expression (a name, a literal, a closing bracket). A name after an
+// operator, a comma or an arrow continues the line before.
+func (p *parser) strayEnd(toks []token, k int) int {
+	depth := 0
+	prev := toks[k]
+	for j := k + 1; j < len(toks); j++ {
+		t := toks[j]
+		if !significant(t) {
+			continue
+		}
+		if t.Type == tokIdent && depth == 0 && endsExpr(prev) {
+			if end := prev.Pos.Offset + Pos(len(prev.Value)); bytes.IndexByte(p.file.Src[end:t.Pos.Offset], '\n') >= 0 {
+				return j
+			}
+		}
+		if t.Type == tokPunct {
+			switch t.Value {
+			case "(", "[", "{":
+				depth++
+			case ")", "]", "}":
+				if depth > 0 {
+					depth--
+				}
+			}
+		}
+		prev = t
+	}
+	return len(toks)
+}
+
+// endsExpr reports whether an expression can end with t.
+func endsExpr(t token) bool {
+	switch t.Type {
+	case tokIdent, tokNumber, tokMoney, tokString:
+		return true
+	case tokKeyword:
+		return t.Value == "true" || t.Value == "false" || t.Value == "none"
+	case tokPunct:
+		return t.Value == ")" || t.Value == "]" || t.Value == "}"
+	}
+	return false
 }
 
 // looksLikeFn reports whether toks, which start with a name, go on as a

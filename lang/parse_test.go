@@ -864,31 +864,35 @@ func TestDescentMatchesGrammar(t *testing.T) {
 // TestStrayLinesLinear: each stray line of a chunk (no keyword starts a
 // line between them) is parsed once, so that what parsing such a file
 // allocates grows with the file, not with its square: twice the lines,
-// about twice the bytes.
+// about twice the bytes. Half of them look like functions, half do not
+// (limit = 3), and each is a declaration of its own.
 func TestStrayLinesLinear(t *testing.T) {
 	alloc := func(n int) uint64 {
 		var sb strings.Builder
 		sb.WriteString("package p\n\nconst a = 1\n")
 		for i := range n {
-			fmt.Fprintf(&sb, "g%d(x: int, y: int) -> int = x + y + %d\n", i, i)
+			fmt.Fprintf(&sb, "g%d(x: int, y: int) -> int = x + y + %d\nlimit%d = %d\n", i, i, i, i)
 		}
 		src := []byte(sb.String())
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
 		f, diags := Parse("s.rpl", src)
 		runtime.ReadMemStats(&m1)
-		if len(diags) == 0 || len(f.Decls) != n+1 {
-			t.Fatalf("%d lines: %d errors, %d declarations", n, len(diags), len(f.Decls))
+		if len(diags) == 0 || len(f.Decls) != 2*n+1 {
+			t.Fatalf("%d lines: %d errors, %d declarations", 2*n, len(diags), len(f.Decls))
 		}
-		for _, d := range f.Decls[1:] {
-			if _, ok := d.(*FuncDecl); !ok {
-				t.Fatalf("%d lines: a %T", n, d)
+		for i, d := range f.Decls[1:] {
+			if _, ok := d.(*FuncDecl); i%2 == 0 && !ok {
+				t.Fatalf("%d lines: a %T", 2*n, d)
+			}
+			if _, ok := d.(*BadDecl); i%2 == 1 && !ok {
+				t.Fatalf("%d lines: a %T", 2*n, d)
 			}
 		}
 		return m1.TotalAlloc - m0.TotalAlloc
 	}
 	small, large := alloc(1000), alloc(2000)
 	if large > 3*small {
-		t.Errorf("parsing 2000 stray lines allocates %d bytes, 1000 lines %d: more than linear", large, small)
+		t.Errorf("parsing 4000 stray lines allocates %d bytes, 2000 lines %d: more than linear", large, small)
 	}
 }
