@@ -754,30 +754,11 @@ func (l *sized[T]) UnmarshalJSON(data []byte) error {
 // jsonListIndex is the index of the element of the JSON list data (valid
 // JSON) that holds the byte at off: the elements that end before it.
 func jsonListIndex(data []byte, off int64) int {
-	n, depth, inString := 0, 0, false
 	start := bytes.IndexByte(data, '[')
 	if start < 0 {
 		return 0
 	}
-	for i := start + 1; i < len(data) && int64(i) < off; i++ {
-		switch c := data[i]; {
-		case inString:
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			depth++
-		case c == ']' || c == '}':
-			depth--
-		case c == ',' && depth == 0:
-			n++
-		}
-	}
-	return n
+	return topCommas(data, start+1, int(min(off, int64(len(data)))))
 }
 
 // jsonListLen is the length of the JSON list data (valid JSON, as
@@ -787,8 +768,15 @@ func jsonListLen(data []byte) int {
 	if len(data) < 2 || data[0] != '[' || len(bytes.TrimSpace(data[1:len(data)-1])) == 0 {
 		return 0
 	}
-	n, depth, inString := 1, 0, false
-	for i := 1; i < len(data)-1; i++ {
+	return topCommas(data, 1, len(data)-1) + 1
+}
+
+// topCommas counts the commas of data[from:to] (valid JSON from the
+// start of a list's elements) outside strings and nested values: the
+// list's elements that end before to.
+func topCommas(data []byte, from, to int) int {
+	n, depth, inString := 0, 0, false
+	for i := from; i < to; i++ {
 		switch c := data[i]; {
 		case inString:
 			if c == '\\' {
