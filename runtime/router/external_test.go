@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -23,12 +22,7 @@ import (
 // stream then and publishes every decision, those made while NATS was
 // down included.
 func TestExternalNATSLate(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close() // nothing listens there until the server starts below
+	addr := freeAddr(t) // nothing listens there until the server starts below
 	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NATSURL: "nats://" + addr, BundleBucket: "-", Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
@@ -132,12 +126,7 @@ func (b *logBuffer) String() string {
 // (it said nothing of either, found while restarting a nats-server under a
 // router), and decides over NATS again after.
 func TestExternalNATSOutageLogged(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	store := t.TempDir()
 	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: store, Listen: addr})
 	if err != nil {
@@ -186,12 +175,7 @@ func TestExternalNATSOutageLogged(t *testing.T) {
 // NATS again, however the deployment was mended. The token in the URL
 // is a secret: no log line holds it.
 func TestExternalNATSAuthRefusedRetried(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	const token = "s3cret-token"
 	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: addr, Token: "another-token"})
 	if err != nil {

@@ -3,7 +3,6 @@ package router_test
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -72,12 +71,7 @@ func waitGauges(t *testing.T, r *router.Router, value string, gauges ...string) 
 // publish: 1 each with the deployment up, 0 each once it is gone, 1 each
 // again once it is back. There was no telling from /metrics.
 func TestNATSStateMetrics(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	store := t.TempDir()
 	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: store, Listen: addr})
 	if err != nil {
@@ -130,12 +124,7 @@ func TestNATSStateMetricsAbsent(t *testing.T) {
 // They had gone to the client's reconnect buffer, sent before the stream
 // existed, and were lost.
 func TestDecisionLogOutageKept(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: addr})
 	if err != nil {
 		t.Fatal(err)

@@ -109,14 +109,18 @@ func TestServeEmbeddedHotReloadAndRestart(t *testing.T) {
 }
 
 // deadNATS is the URL of a port nothing listens on.
-func deadNATS(tb testing.TB) string {
+func deadNATS(tb testing.TB) string { return "nats://" + freeAddr(tb) }
+
+// freeAddr is a loopback address whose port nothing listens on (yet): a
+// server started there later, or a client's dead end.
+func freeAddr(tb testing.TB) string {
 	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer l.Close()
-	return "nats://" + l.Addr().String()
+	return l.Addr().String()
 }
 
 // BenchmarkRestartLastGood is the issue's "restart without NATS
