@@ -131,13 +131,6 @@ func (s *recordSizes) add(n int) {
 	}
 }
 
-func (s *recordSizes) union(o *recordSizes) {
-	s.small |= o.small
-	for _, n := range o.big {
-		s.add(n)
-	}
-}
-
 func (s *recordSizes) has(n int) bool {
 	if uint(n) < 64 {
 		return s.small&(1<<n) != 0
@@ -161,9 +154,8 @@ type funcCode struct {
 	// each once: the edges of the call graph.
 	calls []int32
 	// makes are the sizes of the records its own MAKE_RECORD
-	// instructions build; reach those that it, and every function it may
-	// call directly or not, build (MakesRecordsFrom).
-	makes, reach recordSizes
+	// instructions build (MakesRecordsFrom).
+	makes recordSizes
 
 	// The verified code, decoded for the interpreter: one instr per
 	// instruction, jump targets as instruction indexes; offs[i] is the code
@@ -254,7 +246,6 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 		}
 		p.noteRecords(p.funcs[i])
 	}
-	p.noteReach()
 	if len(spec.Entries) == 0 {
 		return nil, verifyErrorf("entries", "no entry points")
 	}
@@ -281,88 +272,6 @@ func (p *Program) noteRecords(f *funcCode) {
 	}
 }
 
-// noteReach sets every function's reach: the record sizes that it and
-// the functions it may call, directly or through others, build. The
-// call graph's edges are every function operand (funcCode.calls): a
-// function runs only as an entry or as the operand of CALL, the only
-// instruction that names one (there are no function values, and
-// builtins call no policy code), so that nothing else leads from one
-// function to another. Recursion makes cycles: the strongly connected
-// components (Tarjan's algorithm, without recursion so that a long
-// chain of calls needs no deep Go stack) share their reach, and each
-// is complete before those that call it.
-func (p *Program) noteReach() {
-	n := len(p.funcs)
-	index := make([]int32, n) // visit order, from 1; 0: not visited
-	low := make([]int32, n)
-	comp := make([]int32, n) // component, from 1; 0: not yet assigned
-	var stack []int32        // visited functions of no component yet
-	type visit struct {
-		f    int32
-		next int // the next of its calls to follow
-	}
-	var path []visit
-	var order, comps int32
-	enter := func(f int32) {
-		order++
-		index[f], low[f] = order, order
-		stack = append(stack, f)
-		path = append(path, visit{f: f})
-	}
-	for root := range n {
-		if index[root] != 0 {
-			continue
-		}
-		enter(int32(root))
-		for len(path) > 0 {
-			v := &path[len(path)-1]
-			if calls := p.funcs[v.f].calls; v.next < len(calls) {
-				c := calls[v.next]
-				v.next++
-				if index[c] == 0 {
-					enter(c)
-				} else if comp[c] == 0 {
-					low[v.f] = min(low[v.f], index[c])
-				}
-				continue
-			}
-			f := v.f
-			path = path[:len(path)-1]
-			if len(path) > 0 {
-				up := path[len(path)-1].f
-				low[up] = min(low[up], low[f])
-			}
-			if low[f] != index[f] {
-				continue
-			}
-			// f is the root of a component: the functions above it on
-			// the stack. Those they call outside it are complete.
-			comps++
-			i := len(stack) - 1
-			for stack[i] != f {
-				i--
-			}
-			members := stack[i:]
-			for _, m := range members {
-				comp[m] = comps
-			}
-			var reach recordSizes
-			for _, m := range members {
-				reach.union(&p.funcs[m].makes)
-				for _, c := range p.funcs[m].calls {
-					if comp[c] != comps {
-						reach.union(&p.funcs[c].reach)
-					}
-				}
-			}
-			for _, m := range members {
-				p.funcs[m].reach = reach
-			}
-			stack = stack[:i]
-		}
-	}
-}
-
 // MakesRecords reports whether the program's code builds records of n
 // fields (MAKE_RECORD n), as a record literal of a type of n fields
 // compiles whose fields are not all constants; a constant record literal
@@ -378,13 +287,36 @@ func (p *Program) MakesRecords(n int) bool { return p.records.has(n) }
 // call directly or through others, holds a MAKE_RECORD n (as
 // MakesRecords). Other entries, such as a policy's test blocks, and the
 // functions only they call do not count. False for an entry the program
-// does not have. Derived from the code when the program is made (or
-// loaded); the runtime asks it of route once, when it loads a policy, and
-// checks the decisions of a policy whose route can build a Decision
-// record of its own.
+// does not have. The edges followed are every function operand
+// (funcCode.calls): a function runs only as an entry or as the operand of
+// CALL, the only instruction that names one (there are no function
+// values, and builtins call no policy code). It walks the call graph at
+// each call (the functions and calls the entry reaches, once each): the
+// runtime asks it of route once, when it loads a policy, and checks the
+// decisions of a policy whose route can build a Decision record of its
+// own.
 func (p *Program) MakesRecordsFrom(entry string, n int) bool {
 	fi, ok := p.entries[entry]
-	return ok && p.funcs[fi].reach.has(n)
+	if !ok {
+		return false
+	}
+	seen := make([]bool, len(p.funcs))
+	seen[fi] = true
+	todo := []int32{int32(fi)}
+	for len(todo) > 0 {
+		f := p.funcs[todo[len(todo)-1]]
+		todo = todo[:len(todo)-1]
+		if f.makes.has(n) {
+			return true
+		}
+		for _, c := range f.calls {
+			if !seen[c] {
+				seen[c] = true
+				todo = append(todo, c)
+			}
+		}
+	}
+	return false
 }
 
 func checkConst(v Value, depth int) error {
