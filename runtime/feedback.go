@@ -511,11 +511,14 @@ func fieldErrorf(field, format string, args ...any) *Error {
 
 // didYouMean is " (did you mean X?)" for the one of names nearest name by
 // spelling, "" when none is near.
-func didYouMean(name string, names []string) string {
-	if n := lang.Nearest(name, names); n != "" {
-		return " (did you mean " + n + "?)"
+func didYouMean(name string, names []string) string { return suggestion(lang.Nearest(name, names)) }
+
+// suggestion is " (did you mean near?)", "" for no near.
+func suggestion(near string) string {
+	if near == "" {
+		return ""
 	}
-	return ""
+	return " (did you mean " + near + "?)"
 }
 
 // suggestField is " (did you mean X?)" for the known field nearest name

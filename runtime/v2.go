@@ -79,8 +79,8 @@ func errUnknownKey(b []byte, fields []string, body bool) error {
 			// CP1's shape (request_id, tenant_id), which "did you mean
 			// request?" would send the wrong way. Say where its fields go.
 			msg += ": " + v2BodyShape
-		case near != "":
-			msg += " (did you mean " + near + "?)"
+		default:
+			msg += suggestion(near)
 		}
 		return &Error{Code: CodeInvalidRequest, Message: msg, Details: map[string]any{"field": keyField("", key)}}
 	}
