@@ -246,6 +246,7 @@ func (c *compiler) foldCall(e *lang.CallExpr) (vm.Value, bool) {
 		return vm.Value{}, false
 	}
 	args := make([]vm.Value, len(call.Args))
+	var first lang.Type
 	for i, a := range call.Args {
 		if a == nil {
 			args[i] = vm.Nil() // an omitted optional parameter
@@ -256,12 +257,27 @@ func (c *compiler) foldCall(e *lang.CallExpr) (vm.Value, bool) {
 			return vm.Value{}, false
 		}
 		args[i] = v
+		if i == 0 {
+			first = c.info.Types[a]
+		}
 	}
-	if shape, ok := c.hiddenShape(call); ok {
-		args = append(args, shape)
-	}
-	v, err := vm.Fold(c.opts.Builtins, call.Builtin.Key(), args, foldLimits)
+	v, err := FoldBuiltin(c.opts.Builtins, call.Builtin, args, first)
 	return v, err == nil
+}
+
+// FoldBuiltin evaluates a call of the pure builtin b (lang.BuiltinDecl.Pure)
+// on constant arguments, as the compiler folds it: args holds one value per
+// parameter (none for an omitted optional one), first is the type of the
+// first argument (for the shape a builtin that TakesShape is given), and
+// the call is bounded by foldLimits, past which it fails with
+// fuel_exhausted or memory_exceeded. The checker's constant evaluation
+// (lang.UniverseConfig.Fold) calls it too, so check time and compile time
+// fold the same calls to the same values.
+func FoldBuiltin(tab *vm.BuiltinTable, b *lang.Builtin, args []vm.Value, first lang.Type) (vm.Value, error) {
+	if shape, ok := shapeArg(b, len(args), first); ok {
+		args = append(args[:len(args):len(args)], shape)
+	}
+	return vm.Fold(tab, b.Key(), args, foldLimits)
 }
 
 func (c *compiler) objConst(o *lang.Object) (vm.Value, bool) {

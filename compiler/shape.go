@@ -73,12 +73,20 @@ func TakesShape(b *lang.Builtin) bool {
 // hiddenShape is the argument the compiler adds to a call of a builtin
 // that TakesShape: the shape of its argument's type, when not none.
 func (c *compiler) hiddenShape(call *lang.Call) (vm.Value, bool) {
-	if !TakesShape(call.Builtin) || len(call.Args) != 1 {
+	if len(call.Args) != 1 {
+		return vm.Value{}, false
+	}
+	return shapeArg(call.Builtin, 1, c.info.Types[call.Args[0]])
+}
+
+// shapeArg is hiddenShape for a call of b with n arguments, the first of
+// type t.
+func shapeArg(b *lang.Builtin, n int, t lang.Type) (vm.Value, bool) {
+	if !TakesShape(b) || n != 1 {
 		return vm.Value{}, false
 	}
 	// A string, an enum member included, is written as it is: only what
 	// holds a record or an enum needs a shape.
-	t := c.info.Types[call.Args[0]]
 	if _, isEnum := lang.Unwrap(t).(*lang.Enum); isEnum {
 		return vm.Value{}, false
 	}

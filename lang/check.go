@@ -286,6 +286,7 @@ type checker struct {
 	overrideMemo  map[*Object]override      // constOverride's
 	valueMemo     map[*Object]derivedResult // derivedConst's
 	least         map[*Record]int64         // leastValues by record
+	folded        map[*CallExpr]ConstValue  // foldCall's
 	// typeExpr's: inField while it resolves a record field's type, and
 	// declType, the type a type declaration writes, which resolve
 	// reports as too large itself (RPL321) where typeExpr reports a

@@ -1,5 +1,7 @@
 package lang
 
+import "math"
+
 // NotConst stands, in the arguments given to a BuiltinDecl.ConstCheck, for
 // an argument whose value is not known before the run: not a constant, or
 // an optional parameter left out.
@@ -19,14 +21,20 @@ type ConstMap struct {
 	Keys, Values []ConstValue
 }
 
-// maxConstDepth bounds constArg's descent into nested literals and the
-// constants they name.
+// maxConstDepth bounds constArg's descent into nested literals, calls
+// and the constants they name.
 const maxConstDepth = 16
+
+// maxFoldBytes bounds a string that constArg builds with + from folded
+// calls: a longer one is not constant to it (each folded call is bounded
+// by the Universe's Fold itself).
+const maxFoldBytes = 1 << 20
 
 // constArg is the value of the argument e for a ConstCheck: a scalar
 // constant's (Info.Consts), a list literal's of constants, a map
-// literal's of constant keys, or a constant's naming one; NotConst for
-// anything else.
+// literal's of constant keys, a constant's naming one, a call of a pure
+// builtin on such values (Universe.Fold), and an operator over them;
+// NotConst for anything else.
 func (c *checker) constArg(e Expr, depth int) ConstValue {
 	if e == nil || depth > maxConstDepth {
 		return NotConst
@@ -37,6 +45,12 @@ func (c *checker) constArg(e Expr, depth int) ConstValue {
 	switch e := e.(type) {
 	case *ParenExpr:
 		return c.constArg(e.X, depth+1)
+	case *CallExpr:
+		return c.foldCall(e, depth)
+	case *UnaryExpr:
+		return c.foldUnary(e, depth)
+	case *BinaryExpr:
+		return c.foldOperator(e, depth)
 	case *Ident:
 		switch o := c.info.Uses[e]; {
 		case o == nil:
@@ -69,6 +83,117 @@ func (c *checker) constArg(e Expr, depth int) ConstValue {
 		return m
 	}
 	return NotConst
+}
+
+// foldCall is the value of a call of a pure builtin whose arguments are
+// constant (constArg), as the Universe's Fold computes it, NotConst for
+// any other call, one whose value is not a ConstValue (a Decision) and
+// one that fails or needs more than Fold's budget. Calls are folded once
+// (c.folded): a chain to(t).tag(k, v).tag(…) asks for its receivers again
+// at each step.
+func (c *checker) foldCall(e *CallExpr, depth int) ConstValue {
+	call := c.info.Calls[e]
+	if c.u == nil || c.u.Fold == nil || call == nil || call.Kind != CallBuiltin || !call.Builtin.Pure || !constType(c.info.Types[e], 0) {
+		return NotConst
+	}
+	if v, ok := c.folded[e]; ok {
+		return v
+	}
+	v := c.foldCall0(call, depth)
+	if c.folded == nil {
+		c.folded = map[*CallExpr]ConstValue{}
+	}
+	c.folded[e] = v
+	return v
+}
+
+func (c *checker) foldCall0(call *Call, depth int) ConstValue {
+	vals, types := make([]ConstValue, len(call.Args)), make([]Type, len(call.Args))
+	for i, a := range call.Args {
+		if a == nil {
+			continue // an omitted optional parameter: none
+		}
+		if vals[i] = c.constArg(a, depth+1); vals[i] == NotConst {
+			return NotConst
+		}
+		types[i] = c.info.Types[a]
+	}
+	v, ok := c.u.Fold(call.Builtin, vals, types)
+	if !ok {
+		return NotConst
+	}
+	return v
+}
+
+// constType reports whether values of t are ConstValues: scalars, enum
+// members, optionals, lists and maps of them; not records.
+func constType(t Type, depth int) bool {
+	if depth > maxConstDepth {
+		return false
+	}
+	switch t := t.(type) {
+	case *Basic:
+		return t.Kind != Invalid && t.Kind != Void
+	case *Enum:
+		return true
+	case *Optional:
+		return constType(t.Elem, depth+1)
+	case *List:
+		return constType(t.Elem, depth+1)
+	case *Map:
+		return constType(t.Key, depth+1) && constType(t.Elem, depth+1)
+	}
+	return false
+}
+
+// foldUnary is the value of ! or - over a constant (constArg), as the
+// checker folds them over literals (unary).
+func (c *checker) foldUnary(e *UnaryExpr, depth int) ConstValue {
+	switch x := c.constArg(e.X, depth+1).(type) {
+	case bool:
+		if e.Op == "!" {
+			return !x
+		}
+	case int64:
+		if e.Op == "-" && x != math.MinInt64 {
+			return -x
+		}
+	case float64:
+		if e.Op == "-" {
+			return -x
+		}
+	}
+	return NotConst
+}
+
+// foldOperator is the value of a binary operator over constants
+// (constArg), as the checker folds it over literals (foldBinary), and of
+// ?? over a constant optional.
+func (c *checker) foldOperator(e *BinaryExpr, depth int) ConstValue {
+	x := c.constArg(e.X, depth+1)
+	if x == NotConst {
+		return NotConst
+	}
+	if e.Op == "??" {
+		if x != nil {
+			return x
+		}
+		return c.constArg(e.Y, depth+1)
+	}
+	y := c.constArg(e.Y, depth+1)
+	if y == NotConst {
+		return NotConst
+	}
+	if a, ok := x.(string); ok && e.Op == "+" {
+		if b, ok := y.(string); ok && len(a)+len(b) > maxFoldBytes {
+			return NotConst
+		}
+	}
+	v, ok, _ := foldBinary(e.Op, c.info.Types[e.X], c.info.Types[e.Y], x, y)
+	if !ok {
+		return NotConst
+	}
+	return v
 }
 
 // constCheck warns (RPL326) of a call of b, named name as written, whose

@@ -64,6 +64,17 @@ type UniverseConfig struct {
 	Enums       []EnumDecl
 	PreludeName string // file name for diagnostics, e.g. "<prelude>"
 	Prelude     []byte // RPL source declaring the schema types (Request, Decision, …)
+	// Fold, when set, evaluates a call of a pure builtin (BuiltinDecl.Pure)
+	// whose arguments are all constant, for the checker's constant
+	// evaluation of the arguments a ConstCheck judges (to("a:" +
+	// lower(k))): args holds one value per parameter (nil for an omitted
+	// optional one), types their types (nil for an omitted one). It
+	// returns the call's value as a ConstValue (ConstList and ConstMap for
+	// lists and maps), or false when the call fails, needs more than a
+	// small fixed budget, or its value is not one (a record). It runs the
+	// builtin's implementation, so it must be bounded: the checker calls
+	// it on whatever constants a policy writes.
+	Fold func(b *Builtin, args []ConstValue, types []Type) (ConstValue, bool)
 }
 
 // Universe is the outermost scope: basic types, schema types, enums,
@@ -74,6 +85,8 @@ type Universe struct {
 	Types    map[string]*Object // type names: basic, enums and prelude types
 	Builtins []*Builtin
 	Modules  map[string]*Scope // std modules by name ("ab" for std/ab)
+	// Fold is UniverseConfig.Fold.
+	Fold func(b *Builtin, args []ConstValue, types []Type) (ConstValue, bool)
 }
 
 var optionalParamRE = regexp.MustCompile(`\b([a-z_][a-zA-Z0-9_]*)\?:`)
@@ -81,7 +94,7 @@ var optionalParamRE = regexp.MustCompile(`\b([a-z_][a-zA-Z0-9_]*)\?:`)
 // NewUniverse builds a universe; an error means a declaration is malformed
 // (a bug in the declaring library, reported with the builtin's name).
 func NewUniverse(cfg UniverseConfig) (*Universe, error) {
-	u := &Universe{Scope: NewScope(nil, nil), Types: map[string]*Object{}, Modules: map[string]*Scope{}}
+	u := &Universe{Scope: NewScope(nil, nil), Types: map[string]*Object{}, Modules: map[string]*Scope{}, Fold: cfg.Fold}
 	for k := Bool; k <= Time; k++ {
 		u.Types[Typ[k].name] = &Object{Kind: ObjType, Name: Typ[k].name, Type: Typ[k]}
 	}

@@ -3,6 +3,7 @@ package stdlib
 import (
 	"time"
 
+	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -332,4 +333,145 @@ func constSum(args []lang.ConstValue) (int, string) {
 		return 0, msgOverflow
 	}
 	return -1, ""
+}
+
+// foldConst is the universe's lang.UniverseConfig.Fold: a call of a pure
+// builtin on constants, evaluated as the compiler folds it
+// (compiler.FoldBuiltin, bounded by its fuel and memory budget), for the
+// checker to judge the arguments it reaches (to("a:" + lower(k))). A
+// call that fails, runs out of its budget or makes a record is not
+// folded.
+func foldConst(b *lang.Builtin, args []lang.ConstValue, types []lang.Type) (lang.ConstValue, bool) {
+	tab, err := Table()
+	if err != nil || !b.Pure || len(args) != len(types) {
+		return nil, false
+	}
+	vals := make([]vm.Value, len(args))
+	var first lang.Type
+	for i, a := range args {
+		v, ok := constToValue(a, types[i], 0)
+		if !ok {
+			return nil, false
+		}
+		vals[i] = v
+		if i == 0 {
+			first = types[i]
+		}
+	}
+	v, err := compiler.FoldBuiltin(tab, b, vals, first)
+	if err != nil {
+		return nil, false
+	}
+	return valueToConst(v, 0)
+}
+
+// maxFoldDepth bounds the nesting of the values foldConst converts.
+const maxFoldDepth = 16
+
+// constToValue is the constant v of type t (nil for an omitted optional
+// argument, none) as the run holds it.
+func constToValue(v lang.ConstValue, t lang.Type, depth int) (vm.Value, bool) {
+	if v == nil {
+		return vm.Nil(), true
+	}
+	if depth > maxFoldDepth || v == lang.NotConst {
+		return vm.Value{}, false
+	}
+	t = lang.Unwrap(t)
+	switch x := v.(type) {
+	case bool:
+		return vm.Bool(x), true
+	case string:
+		return vm.Str(x), true
+	case float64:
+		return vm.Float(x), true
+	case int64:
+		b, ok := t.(*lang.Basic)
+		if !ok {
+			return vm.Value{}, false
+		}
+		switch b.Kind {
+		case lang.Int:
+			return vm.Int(x), true
+		case lang.Money:
+			return vm.Money(x), true
+		case lang.Duration:
+			return vm.Duration(time.Duration(x)), true
+		case lang.Time:
+			return vm.Time(x), true
+		case lang.Float:
+			return vm.Float(float64(x)), true
+		}
+	case lang.ConstList:
+		lt, ok := t.(*lang.List)
+		if !ok {
+			return vm.Value{}, false
+		}
+		elems := make([]vm.Value, len(x))
+		for i, e := range x {
+			if elems[i], ok = constToValue(e, lt.Elem, depth+1); !ok {
+				return vm.Value{}, false
+			}
+		}
+		return vm.NewList(elems), true
+	case lang.ConstMap:
+		mt, ok := t.(*lang.Map)
+		if !ok || len(x.Keys) != len(x.Values) {
+			return vm.Value{}, false
+		}
+		keys, vals := make([]vm.Value, len(x.Keys)), make([]vm.Value, len(x.Values))
+		for i := range x.Keys {
+			var kok, vok bool
+			keys[i], kok = constToValue(x.Keys[i], mt.Key, depth+1)
+			vals[i], vok = constToValue(x.Values[i], mt.Elem, depth+1)
+			if !kok || !vok {
+				return vm.Value{}, false
+			}
+		}
+		m, err := vm.NewMap(keys, vals)
+		return m, err == nil
+	}
+	return vm.Value{}, false
+}
+
+// valueToConst is the run's value v as a constant: false for a record.
+func valueToConst(v vm.Value, depth int) (lang.ConstValue, bool) {
+	if depth > maxFoldDepth {
+		return nil, false
+	}
+	switch v.Kind() {
+	case vm.KindNil:
+		return nil, true
+	case vm.KindBool:
+		return v.Bool(), true
+	case vm.KindInt, vm.KindDuration, vm.KindMoney, vm.KindTime:
+		return v.Int(), true // one int64 behind each (vm.Value)
+	case vm.KindFloat:
+		return v.Float(), true
+	case vm.KindString:
+		return v.Str(), true
+	case vm.KindList:
+		l := make(lang.ConstList, len(v.List()))
+		for i, e := range v.List() {
+			c, ok := valueToConst(e, depth+1)
+			if !ok {
+				return nil, false
+			}
+			l[i] = c
+		}
+		return l, true
+	case vm.KindMap:
+		m := v.Map()
+		cm := lang.ConstMap{Keys: make([]lang.ConstValue, m.Len()), Values: make([]lang.ConstValue, m.Len())}
+		for i, k := range m.Keys() {
+			var kok, vok bool
+			cm.Keys[i], kok = valueToConst(k, depth+1)
+			cm.Values[i], vok = valueToConst(m.Values()[i], depth+1)
+			if !kok || !vok {
+				return nil, false
+			}
+		}
+		return cm, true
+	}
+	return nil, false
 }

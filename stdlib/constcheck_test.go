@@ -68,14 +68,14 @@ func TestConstCheckAgrees(t *testing.T) {
 		{`weighted({"a": 4611686018427387904})`, ""},
 		{`weighted({"a": 4611686018427387904, "b": 1})`, `{`},
 		{`weighted({})`, `{`},
-		{`weighted({"a:b": len("x"), "c": 1})`, ""},
-		{`weighted({"a:b": len("x"), "c d": 1})`, `{`},
-		{`weighted({"a:b": len("x"), "": 1})`, `{`},
-		{`weighted({"a:b": len("x"), "c": -1})`, `{`},
-		{`weighted({"a:b": len("x"), "c": 0})`, ""},
-		{`weighted({"a:b": len("x"), "c": 4611686018427387905})`, `{`},
-		{`ab.arm("e", "k", {"x": len("x"), "y": 0})`, ""},
-		{`ab.arm("e", "k", {"x": len("x"), "y": -2})`, `{`},
+		{`weighted({"a:b": len(string(now())), "c": 1})`, ""},
+		{`weighted({"a:b": len(string(now())), "c d": 1})`, `{`},
+		{`weighted({"a:b": len(string(now())), "": 1})`, `{`},
+		{`weighted({"a:b": len(string(now())), "c": -1})`, `{`},
+		{`weighted({"a:b": len(string(now())), "c": 0})`, ""},
+		{`weighted({"a:b": len(string(now())), "c": 4611686018427387905})`, `{`},
+		{`ab.arm("e", "k", {"x": len(string(now())), "y": 0})`, ""},
+		{`ab.arm("e", "k", {"x": len(string(now())), "y": -2})`, `{`},
 		{`ab.arm("e", "k", {"x": 1, "y": 1})`, ""},
 		{`ab.arm("e", "k", {"x": 0})`, `{`},
 		{`ab.arm("e", "k", {"x": -2, "y": 3})`, `{`},
@@ -133,6 +133,46 @@ func TestConstCheckAgrees(t *testing.T) {
 		{`testing.set_now("2025-06-01T14:00:00Z")`, ""},
 		{`testing.set_now("2025-06-01 14:00")`, `"2025-06-01 14:00"`},
 		{`testing.set_now("2300-01-01T00:00:00Z")`, `"2300-01-01T00:00:00Z"`},
+		// Through calls of pure builtins, folded as the compiler folds them.
+		{`to("a:" + lower("XY"))`, ""},
+		{`to("a:" + lower("X Y"))`, `"a:" + lower("X Y")`},
+		{`to(trim("  openai:gpt-4o  "))`, ""},
+		{`to(replace("openai:gpt", "gpt", ""))`, `replace(`},
+		{`to(first(split("p:q,r", ",")) ?? "")`, ""},
+		{`to(first(split("p:,q", ",")) ?? "")`, `first(`},
+		{`to(json_get("{\"t\": \"p:\"}", "t") ?? "x")`, `json_get(`},
+		{`to(join(reverse(["m", ":"]), ""))`, `join(`},
+		{`to(upper(string(timeout)) + ":" + string(len("abc")))`, ""},
+		{`to(string(random()))`, ""},                  // random() is not pure: not folded
+		{`to("a:" + string(len(range(200000))))`, ""}, // beyond the fold's budget: not folded
+		{`to("a").fallback(lower("B:"))`, `lower(`},
+		{`to("a").fallback("b", retries: -len("ab"))`, `-len("ab")`},
+		{`to("a").fallback("b", backoff: min(1s, -1ms))`, `min(`},
+		{`to("a").fallback("b", on: filter([timeout], (t) => t == timeout))`, ""}, // a lambda: not folded
+		{`to("a").sticky("k", ttl: max(0s, -1s))`, `max(`},
+		{`to("a").tag(substr("abc", 2, 1), "x")`, `substr(`},
+		{`to("a").pre(trim(" x "))`, ""},
+		{`to("a").post(trim("  "))`, `trim(`},
+		{`weighted({"a:b": len("ab"), "c": len("")})`, ""},
+		{`weighted({"a:b": len(""), "c": abs(0)})`, `{`},
+		{`ab.arm("e", "k", {"x": len("ab") - 3})`, `{`},
+		{`matches("x", "(" + lower("A"))`, `"(" + lower("A")`},
+		{`matches("x", "(" + lower("A") + ")")`, ""},
+		{`bucket("k", len(""))`, `len("")`},
+		{`bucket("k", hash("k") % 7 + 1)`, ""},
+		{`int(float(9223372036854775807) * 2.0)`, `float(9223372036854775807) * 2.0`},
+		{`int(seconds(1s) * 1e19)`, `seconds(1s) * 1e19`},
+		{`money(float($1) * 1e10)`, `float($1) * 1e10`},
+		{`abs(min(-9223372036854775807 - 1, 0))`, `min(`},
+		{`abs(-len("ab"))`, ""},
+		{`sum([max(9223372036854775807, 0), 1])`, `[`},
+		{`sum(range(3)) + sum(sort([3, 1]))`, ""},
+		{`testing.set_price(lower("A B"), $1, $2)`, `lower(`},
+		{`testing.set_price("a", min($1, -$1), $2)`, `min(`},
+		{`testing.set_health("a", true, error_rate: float(len("ab")))`, `float(`},
+		{`testing.set_latency("a", min(1s, -1s))`, `min(`},
+		{`testing.set_now(replace("2025-06-01T14:00:00Z", "T", " "))`, `replace(`},
+		{`testing.set_spend(lower("ACME"), month: -max($1, $2))`, `-max(`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.call, func(t *testing.T) {
@@ -164,50 +204,67 @@ func TestConstCheckAgrees(t *testing.T) {
 					warned = d
 				}
 			}
-			out, err := compiler.Compile(prog, compiler.Options{})
-			if err != nil {
-				t.Fatalf("does not compile: %v", err)
+			wantCol := 0
+			if tc.at != "" {
+				wantCol = len(prefix) + strings.Index(stmt, tc.at) + 1
 			}
-			p, err := vm.NewProgram(out.Spec, tab)
-			if err != nil {
-				t.Fatalf("link: %v", err)
-			}
-			in := vm.Input{Now: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), Seed: 1, Host: &stdlib.MemState{}}
-			_, _, runErr := vm.NewMachine().RunNamed(context.Background(), p, out.Tests[0].Entry, nil, vm.Limits{}, in)
-			switch {
-			case tc.at == "" && warned != nil:
-				t.Errorf("warned of a call that may run: %v", warned)
-			case tc.at == "" && runErr != nil:
-				t.Errorf("run failed: %v", runErr)
-			case tc.at != "" && warned == nil:
-				t.Errorf("no warning; the run fails with %v", runErr)
-			case tc.at != "" && runErr == nil:
-				t.Errorf("warned (%v), but the run succeeds", warned)
-			case tc.at != "":
-				var ve *vm.Error
-				if !errors.As(runErr, &ve) {
-					t.Fatalf("run error %v, want a vm.Error", runErr)
-				}
-				_, why, _ := strings.Cut(warned.Message, "always fails when it runs: ")
-				switch ve.Code {
-				case vm.CodeBuiltinError: // the builtin's error
-					if why == "" || ve.Cause == nil || ve.Cause.Error() != why {
-						t.Errorf("warning %q, run error %q", warned.Message, ve.Cause)
-					}
-				case vm.CodeIntOverflow: // "int(float): integer overflow"
-					if why == "" || !strings.HasSuffix(ve.Msg, "): "+why) {
-						t.Errorf("warning %q, run error %q", warned.Message, ve.Msg)
-					}
-				default:
-					t.Errorf("run error %v, want a builtin_error or int_overflow", runErr)
-				}
-				pos := warned.Position()
-				wantCol := len(prefix) + strings.Index(stmt, tc.at) + 1
-				if pos.Line != 7 || pos.Col != wantCol {
-					t.Errorf("warning at %d:%d, want 7:%d: %v", pos.Line, pos.Col, wantCol, warned)
-				}
+			// Compiled without folding, and folding pure calls as
+			// rplc builds: the compiler leaves a call that fails to
+			// the run.
+			for _, opts := range []compiler.Options{{}, {Builtins: tab}} {
+				runAgrees(t, prog, opts, tab, warned, 7, wantCol)
 			}
 		})
+	}
+}
+
+// runAgrees compiles prog with opts, runs its first test block as rplc
+// test runs it (a fresh MemState) and checks the run against warned, the
+// RPL326 warning the checker gave (nil for none): with none (wantCol 0),
+// the run succeeds; with one, at line:wantCol, the run fails with the
+// error the warning names.
+func runAgrees(t *testing.T, prog *lang.Program, opts compiler.Options, tab *vm.BuiltinTable, warned *lang.Diagnostic, line, wantCol int) {
+	t.Helper()
+	out, err := compiler.Compile(prog, opts)
+	if err != nil {
+		t.Fatalf("does not compile: %v", err)
+	}
+	p, err := vm.NewProgram(out.Spec, tab)
+	if err != nil {
+		t.Fatalf("link: %v", err)
+	}
+	in := vm.Input{Now: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), Seed: 1, Host: &stdlib.MemState{}}
+	_, _, runErr := vm.NewMachine().RunNamed(context.Background(), p, out.Tests[0].Entry, nil, vm.Limits{}, in)
+	switch {
+	case wantCol == 0 && warned != nil:
+		t.Errorf("warned of a call that may run: %v", warned)
+	case wantCol == 0 && runErr != nil:
+		t.Errorf("run failed: %v", runErr)
+	case wantCol != 0 && warned == nil:
+		t.Errorf("no warning; the run fails with %v", runErr)
+	case wantCol != 0 && runErr == nil:
+		t.Errorf("warned (%v), but the run succeeds", warned)
+	case wantCol != 0:
+		var ve *vm.Error
+		if !errors.As(runErr, &ve) {
+			t.Fatalf("run error %v, want a vm.Error", runErr)
+		}
+		_, why, _ := strings.Cut(warned.Message, "always fails when it runs: ")
+		switch ve.Code {
+		case vm.CodeBuiltinError: // the builtin's error
+			if why == "" || ve.Cause == nil || ve.Cause.Error() != why {
+				t.Errorf("warning %q, run error %q", warned.Message, ve.Cause)
+			}
+		case vm.CodeIntOverflow: // "int(float): integer overflow"
+			if why == "" || !strings.HasSuffix(ve.Msg, "): "+why) {
+				t.Errorf("warning %q, run error %q", warned.Message, ve.Msg)
+			}
+		default:
+			t.Errorf("run error %v, want a builtin_error or int_overflow", runErr)
+		}
+		if pos := warned.Position(); pos.Line != line || pos.Col != wantCol {
+			t.Errorf("warning at %d:%d, want %d:%d: %v", pos.Line, pos.Col, line, wantCol, warned)
+		}
 	}
 }
 
@@ -251,5 +308,48 @@ func TestConstCheckAnyValues(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("%d builtins with a ConstCheck", n)
+	}
+}
+
+// TestConstFoldBounded checks that the checker's folding of pure calls
+// is bounded: a call beyond the fold's fuel or memory, or a string
+// beyond what it builds with +, is not folded, so not judged, though
+// each of these calls fails when it runs.
+func TestConstFoldBounded(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := `replace(replace(replace(replace(replace("xxxxxx", "x", "xxxxxxxxxx"), "x", "xxxxxxxxxx"), "x", "xxxxxxxxxx"), "x", "xxxxxxxxxx"), "x", "xxxxxxxxxx")` // 600,000 bytes
+	for _, call := range []string{
+		`to(" " + string(len(range(1000000000))))`,
+		`to(" " + string(len(replace(` + big + `, "x", "xx"))))`,
+		`to(" " + string(len(` + big + ` + ` + big + `)))`,
+	} {
+		src := "package p\n\nfn route(r: Request) -> Decision = " + call + "\n"
+		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src)}, "/v/p.rpl")
+		if diags.HasErrors() {
+			t.Fatalf("%s does not check: %v", call, diags.Err())
+		}
+		for _, d := range diags {
+			if d.Code == lang.CodeAlwaysFails {
+				t.Errorf("%s: folded beyond the bound: %v", call, d)
+			}
+		}
+	}
+	// Within the bound, the same string is folded.
+	src := "package p\n\nfn route(r: Request) -> Decision = to(\" \" + string(len(" + big + ")))\n"
+	if _, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src)}, "/v/p.rpl"); len(diags) != 1 || diags[0].Code != lang.CodeAlwaysFails {
+		t.Errorf("a 600,000-byte string is not folded: %v", diags)
+	}
+}
+
+// readOnly is a lang.Config.ReadFile with one file, /v/p.rpl, of source src.
+func readOnly(src string) func(string) ([]byte, error) {
+	return func(p string) ([]byte, error) {
+		if p != "/v/p.rpl" {
+			return nil, os.ErrNotExist
+		}
+		return []byte(src), nil
 	}
 }

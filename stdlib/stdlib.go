@@ -79,6 +79,7 @@ func Universe() (*lang.Universe, error) {
 			Enums:       Enums,
 			PreludeName: "std/prelude.rpl",
 			Prelude:     prelude,
+			Fold:        foldConst,
 		})
 	})
 	return universe, universeErr
