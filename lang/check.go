@@ -287,6 +287,11 @@ type checker struct {
 	valueMemo     map[*Object]derivedResult // derivedConst's
 	least         map[*Record]int64         // leastValues by record
 	folded        map[*CallExpr]ConstValue  // foldCall's
+	// fnCalls are the calls of the policy's functions, constEnv the
+	// values constArg gives to parameters and lets while
+	// reportFnConstCalls follows one.
+	fnCalls  []fnCall
+	constEnv map[*Object]ConstValue
 	// typeExpr's: inField while it resolves a record field's type, and
 	// declType, the type a type declaration writes, which resolve
 	// reports as too large itself (RPL321) where typeExpr reports a
@@ -544,6 +549,7 @@ func (c *checker) checkAll() {
 	c.recordExhaustive()
 	c.reportAfterBranches()
 	c.reportRecursion()
+	c.reportFnConstCalls()
 }
 
 // isLink reports whether path is a symbolic link on disk: one to nothing

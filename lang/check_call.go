@@ -159,6 +159,9 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 				c.exprAs(a, ft.Params[i].Type, what{"argument", ft.Params[i].Name, name})
 			}
 		}
+		if kind == CallFunc {
+			c.fnCalls = append(c.fnCalls, fnCall{e: e, call: call, file: c.file})
+		}
 		if ft.Result == nil {
 			return Typ[Invalid]
 		}

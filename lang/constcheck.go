@@ -1,6 +1,9 @@
 package lang
 
-import "math"
+import (
+	"math"
+	"strings"
+)
 
 // NotConst stands, in the arguments given to a BuiltinDecl.ConstCheck, for
 // an argument whose value is not known before the run: not a constant, or
@@ -56,6 +59,10 @@ func (c *checker) constArg(e Expr, depth int) ConstValue {
 		case o == nil:
 		case o.Kind == ObjEnum:
 			return e.Name
+		case o.Kind == ObjVar:
+			if v, ok := c.constEnv[o]; ok {
+				return v // reportFnConstCalls's parameters and lets
+			}
 		case o.Kind == ObjConst:
 			if d, ok := o.Decl.(*ConstDecl); ok {
 				return c.constArg(d.Value, depth+1)
@@ -95,6 +102,9 @@ func (c *checker) foldCall(e *CallExpr, depth int) ConstValue {
 	call := c.info.Calls[e]
 	if c.u == nil || c.u.Fold == nil || call == nil || call.Kind != CallBuiltin || !call.Builtin.Pure || !constType(c.info.Types[e], 0) {
 		return NotConst
+	}
+	if len(c.constEnv) > 0 {
+		return c.foldCall0(call, depth) // its value may depend on the environment
 	}
 	if v, ok := c.folded[e]; ok {
 		return v
@@ -245,4 +255,316 @@ func (c *checker) namedConst(e Expr) *Object {
 		return o
 	}
 	return nil
+}
+
+// A value through the policy's functions: fn f(t: string) = to(t) called
+// as f(""). Once every body is checked, reportFnConstCalls follows each
+// call of a policy's function that has a constant argument into the
+// function's body, its parameters bound to the call's constants, and
+// judges the builtin calls the body always makes (not those in an if's or
+// match's branches, in a lambda, right of && || ??, or after a return
+// that may come first) as constCheck does. A call that fails only with
+// the call's constants is reported at the call, RPL326, with the builtin
+// call as a related location. It follows calls of functions in the body
+// the same way, maxFnDepth deep, and visits at most fnWalkBudget nodes
+// in a check: no more than a bounded look through the call.
+
+// maxFnDepth bounds the functions a value is followed through: f calling
+// g calling to is 2.
+const maxFnDepth = 3
+
+// fnWalkBudget bounds the expressions reportFnConstCalls visits in one
+// check, the builtin calls it judges included.
+const fnWalkBudget = 1 << 16
+
+// fnCall is a call of a policy's function, in file, recorded for
+// reportFnConstCalls.
+type fnCall struct {
+	e    *CallExpr
+	call *Call
+	file *FileNode
+}
+
+// fnWalk is the state of following one call through the bodies.
+type fnWalk struct {
+	c *checker
+	// env binds the parameters and lets of the functions walked to the
+	// values the call gives them; base to those they have whatever the
+	// call gives (NotConst, absent, for what the call's constants make).
+	// A builtin call that fails with env but not with base fails because
+	// of the call.
+	env, base map[*Object]ConstValue
+	hops      []fnHop // the calls followed, outermost first
+	depth     int
+	budget    *int
+	// what was found: the builtin call, its failing argument and why.
+	b     *Builtin
+	arg   Expr
+	param string // the builtin's parameter arg is given to
+	why   string
+}
+
+// fnHop is a call followed: the call, made in the body of in (nil for the
+// reported call), of fn.
+type fnHop struct {
+	e  *CallExpr
+	in *Object
+	fn *Object
+}
+
+// walkStep is what walking code did: went on, returned from the function
+// (what follows may not run), or stopped the walk.
+type walkStep int
+
+const (
+	walkOn walkStep = iota
+	walkReturned
+	walkStopped
+)
+
+// reportFnConstCalls reports, RPL326, the calls of the policy's functions
+// whose constant arguments reach a builtin that always refuses them.
+func (c *checker) reportFnConstCalls() {
+	budget := fnWalkBudget
+	for _, fc := range c.fnCalls {
+		if budget <= 0 {
+			return
+		}
+		w := &fnWalk{c: c, env: map[*Object]ConstValue{}, base: map[*Object]ConstValue{}, budget: &budget}
+		if !w.enter(fc.e, fc.call, nil) || w.b == nil {
+			continue
+		}
+		c.reportFnConstCall(fc, w)
+	}
+}
+
+func (c *checker) reportFnConstCall(fc fnCall, w *fnWalk) {
+	names := make([]string, len(w.hops))
+	var related []Related
+	for i, h := range w.hops {
+		names[i] = h.fn.Name
+		if h.in != nil {
+			related = append(related, Related{File: c.fileOf(h.in), Span: h.e.Span(), Message: h.fn.Name + "(…) called here, in " + h.in.Name})
+		}
+	}
+	in := w.hops[len(w.hops)-1].fn
+	name := w.b.QualifiedName()
+	related = append(related, Related{File: c.fileOf(in), Span: w.arg.Span(), Message: name + "(…)'s " + w.param + " here, in " + in.Name})
+	d := c.errorf(fc.file.File, fc.e.Span(), CodeAlwaysFails, "%s(…), reached through %s, always fails when it runs: %s", name, strings.Join(names, " and "), w.why)
+	d.Related = related
+}
+
+// enter follows the call e of a policy's function (call) made in the
+// body of in (nil for the reported call), its arguments valued with the
+// walk's environments. It reports whether the walk stopped; a stopped
+// walk that found what fails has w.b set.
+func (w *fnWalk) enter(e *CallExpr, call *Call, in *Object) bool {
+	c := w.c
+	fn := call.Func
+	if call.Kind != CallFunc || fn == nil {
+		return false
+	}
+	d, ok := fn.Decl.(*FuncDecl)
+	if !ok || d.Body == nil || c.derived(fn) != fn || w.depth >= maxFnDepth || len(d.Params) != len(call.Args) {
+		return false // the run may call another function (an override)
+	}
+	env, base := map[*Object]ConstValue{}, map[*Object]ConstValue{}
+	given := false
+	for i, a := range call.Args {
+		p := c.info.Defs[d.Params[i].Name]
+		if a == nil || p == nil {
+			continue
+		}
+		v := w.value(a, w.env)
+		if v == NotConst {
+			continue
+		}
+		env[p] = v
+		// The reported call's arguments are what it gives; a call
+		// followed from there gives what it is given.
+		if bv := w.value(a, w.base); in != nil && bv != NotConst {
+			base[p] = bv
+		} else {
+			given = true
+		}
+	}
+	if !given {
+		return false // nothing the call gives is known only from it
+	}
+	savedEnv, savedBase := w.env, w.base
+	w.env, w.base = env, base
+	w.hops = append(w.hops, fnHop{e: e, in: in, fn: fn})
+	w.depth++
+	step := w.expr(d.Body, fn)
+	w.depth--
+	w.env, w.base = savedEnv, savedBase
+	if step == walkStopped {
+		return true
+	}
+	w.hops = w.hops[:len(w.hops)-1]
+	return false
+}
+
+// value is constArg's value of e with the parameters and lets of env.
+func (w *fnWalk) value(e Expr, env map[*Object]ConstValue) ConstValue {
+	saved := w.c.constEnv
+	w.c.constEnv = env
+	v := w.c.constArg(e, 0)
+	w.c.constEnv = saved
+	return v
+}
+
+// expr walks e, in the body of fn, in the order it runs, down to what
+// always runs when e does.
+func (w *fnWalk) expr(e Expr, fn *Object) walkStep {
+	if e == nil {
+		return walkOn
+	}
+	if *w.budget--; *w.budget <= 0 {
+		return walkStopped
+	}
+	c := w.c
+	switch e := e.(type) {
+	case *ParenExpr:
+		return w.expr(e.X, fn)
+	case *UnaryExpr:
+		return w.expr(e.X, fn)
+	case *SelectorExpr:
+		return w.expr(e.X, fn)
+	case *BinaryExpr:
+		if s := w.expr(e.X, fn); s != walkOn || e.Op == "&&" || e.Op == "||" || e.Op == "??" {
+			return s
+		}
+		return w.expr(e.Y, fn)
+	case *IndexExpr:
+		if s := w.expr(e.X, fn); s != walkOn {
+			return s
+		}
+		return w.expr(e.Index, fn)
+	case *ListLit:
+		for _, x := range e.Elems {
+			if s := w.expr(x, fn); s != walkOn {
+				return s
+			}
+		}
+	case *BraceLit:
+		for _, en := range e.Entries {
+			if _, isName := en.Key.(*Ident); !isName {
+				if s := w.expr(en.Key, fn); s != walkOn {
+					return s
+				}
+			}
+			if s := w.expr(en.Value, fn); s != walkOn {
+				return s
+			}
+		}
+	case *IfExpr:
+		if s := w.expr(e.Cond, fn); s != walkOn {
+			return s
+		}
+		return branchStep(e)
+	case *MatchExpr:
+		if s := w.expr(e.Subject, fn); s != walkOn {
+			return s
+		}
+		return branchStep(e)
+	case *BlockExpr:
+		return w.block(e, fn)
+	case *CallExpr:
+		call := c.info.Calls[e]
+		if call == nil {
+			return walkOn
+		}
+		for _, a := range call.Args {
+			if _, isLambda := a.(*LambdaExpr); isLambda {
+				continue
+			}
+			if s := w.expr(a, fn); s != walkOn {
+				return s
+			}
+		}
+		switch {
+		case call.Kind == CallBuiltin && call.Builtin.ConstCheck != nil:
+			return w.judge(call)
+		case call.Kind == CallFunc:
+			if w.enter(e, call, fn) {
+				return walkStopped
+			}
+		}
+	}
+	return walkOn
+}
+
+// block walks the statements of b up to its first return.
+func (w *fnWalk) block(b *BlockExpr, fn *Object) walkStep {
+	for _, st := range b.Stmts {
+		switch st := st.(type) {
+		case *LetStmt:
+			if s := w.expr(st.Value, fn); s != walkOn {
+				return s
+			}
+			if o := w.c.info.Defs[st.Name]; o != nil {
+				if v := w.value(st.Value, w.env); v != NotConst {
+					w.env[o] = v
+				}
+				if v := w.value(st.Value, w.base); v != NotConst {
+					w.base[o] = v
+				}
+			}
+		case *ReturnStmt:
+			if s := w.expr(st.Value, fn); s != walkOn {
+				return s
+			}
+			return walkReturned
+		case *ExprStmt:
+			if s := w.expr(st.X, fn); s != walkOn {
+				return s
+			}
+		default:
+			return walkReturned // not followed: stop here
+		}
+	}
+	return walkOn
+}
+
+// branchStep is what an if or match whose branches are not walked does
+// to the walk: a return in a branch may end the function there.
+func branchStep(n Node) walkStep {
+	ret := false
+	Inspect(n, func(x Node) bool {
+		if _, ok := x.(*ReturnStmt); ok {
+			ret = true
+		}
+		return !ret
+	})
+	if ret {
+		return walkReturned
+	}
+	return walkOn
+}
+
+// judge asks the builtin's ConstCheck about call, a call the walk always
+// makes, with the arguments' values given the call followed (env) and
+// whatever it gives (base).
+func (w *fnWalk) judge(call *Call) walkStep {
+	*w.budget -= len(call.Args)
+	vals, bases := make([]ConstValue, len(call.Args)), make([]ConstValue, len(call.Args))
+	known := false
+	for i, a := range call.Args {
+		vals[i], bases[i] = w.value(a, w.env), w.value(a, w.base)
+		known = known || vals[i] != NotConst
+	}
+	if !known {
+		return walkOn
+	}
+	b := call.Builtin
+	if _, why := b.ConstCheck(bases); why != "" {
+		return walkStopped // it fails whatever the call gives: reported where that is known
+	}
+	i, why := b.ConstCheck(vals)
+	if why == "" || i < 0 || i >= len(call.Args) || call.Args[i] == nil {
+		return walkOn
+	}
+	w.b, w.arg, w.param, w.why = b, call.Args[i], b.Type.Params[i].Name, why
+	return walkStopped
 }

@@ -353,3 +353,171 @@ func readOnly(src string) func(string) ([]byte, error) {
 		return []byte(src), nil
 	}
 }
+
+// TestConstCheckThroughFunctions checks RPL326 at a call of the policy's
+// function whose constant arguments reach a builtin that refuses them
+// (fn pick(t: string) = to(t) called as pick("")) against the run, as
+// TestConstCheckAgrees does: warned at the call, the run fails with the
+// error the warning names; not warned, the run succeeds. The warning's
+// last related location is the builtin's argument in the function, inner.
+func TestConstCheckThroughFunctions(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := stdlib.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const fns = `fn pick(t: string) -> Decision = to(t)
+
+fn pick2(p: string, m: string) -> Decision {
+  let t = p + ":" + lower(m)
+  return to(t).tag("k", "v")
+}
+
+fn outer(x: string) -> Decision = pick(x)
+
+fn guarded(t: string) -> Decision {
+  if t == "" {
+    return to("a:b")
+  }
+  to(t)
+}
+
+fn backup(d: Decision, b: string) -> Decision = d.fallback(b, on: [timeout])
+
+fn both(a: string, b: string) -> Decision = to(a).fallback(b)
+
+fn tagged(k: string) -> Decision = to("a:b").tag(k, "v")
+
+fn split2(n: int) -> Decision = weighted({"a:b": n, "c:d": 0})
+
+fn retry(n: int) -> Decision = to("a").fallback("b", retries: n - 1)
+
+fn half(x: float) -> int = int(x / 2.0)
+
+fn short(t: string) -> bool = len(t) > 3 && matches(t, t)
+
+fn plain(n: int) -> int = n + 1
+`
+	// call is a statement of a test block; at, the call the warning
+	// points at ("" for none), inner the text of its related location.
+	cases := []struct{ call, at, inner string }{
+		{`pick("openai:gpt-4o")`, "", ""},
+		{`pick("")`, `pick(`, `t`},
+		{`pick(" x")`, `pick(`, `t`},
+		{`pick(lower("A B"))`, `pick(`, `t`},
+		{`pick2("openai", "GPT-4o")`, "", ""},
+		{`pick2("openai", "GPT 4")`, `pick2(`, `t`},
+		{`pick2("", "x")`, `pick2(`, `t`},
+		{`outer("a:b")`, "", ""},
+		{`outer(":x")`, `outer(`, `t`},
+		{`guarded("")`, "", ""},
+		{`backup(to("a:b"), "c:d")`, "", ""},
+		{`backup(to("a:b"), "p:")`, `backup(`, `b`},
+		{`both("a", "b")`, "", ""},
+		{`both("", "b")`, `both(`, `a`},
+		{`both("a", "")`, `both(`, `b`},
+		{`tagged("team")`, "", ""},
+		{`tagged("")`, `tagged(`, `k`},
+		{`split2(1)`, "", ""},
+		{`split2(0)`, `split2(`, `{"a:b": n, "c:d": 0}`},
+		{`split2(-1)`, `split2(`, `{"a:b": n, "c:d": 0}`},
+		{`retry(1)`, "", ""},
+		{`retry(0)`, `retry(`, `n - 1`},
+		{`half(1e300) + half(-3.0)`, `half(`, `x / 2.0`},
+		{`half(1e18)`, "", ""},
+		{`short("ab")`, "", ""}, // right of &&: may not run
+		{`plain(1)`, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.call, func(t *testing.T) {
+			stmt := "expect string(" + tc.call + ") != \"\""
+			const prefix = "  "
+			files := map[string]string{
+				"/v/p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n\n" + fns,
+				"/v/p_test.rpl": "package p\n\nimport \"std/ab\"\nimport \"std/testing\"\n\ntest \"t\" {\n" + prefix + stmt + "\n}\n",
+			}
+			read := func(p string) ([]byte, error) {
+				if s, ok := files[p]; ok {
+					return []byte(s), nil
+				}
+				return nil, os.ErrNotExist
+			}
+			prog, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/v/p.rpl")
+			if diags.HasErrors() {
+				t.Fatalf("does not check: %v", diags.Err())
+			}
+			var warned *lang.Diagnostic
+			for _, d := range diags {
+				if d.Code == lang.CodeAlwaysFails {
+					if warned != nil {
+						t.Errorf("two warnings: %v; %v", warned, d)
+					}
+					warned = d
+				}
+			}
+			wantCol := 0
+			if tc.at != "" {
+				wantCol = len(prefix) + strings.Index(stmt, tc.at) + 1
+			}
+			if warned != nil && tc.inner != "" {
+				if len(warned.Related) == 0 {
+					t.Errorf("no related location: %v", warned)
+				} else if r := warned.Related[len(warned.Related)-1]; string(r.File.Src[r.Span.Start:r.Span.End]) != tc.inner {
+					t.Errorf("related location %q (%s), want %q", r.File.Src[r.Span.Start:r.Span.End], r.Message, tc.inner)
+				}
+			}
+			for _, opts := range []compiler.Options{{}, {Builtins: tab}} {
+				runAgrees(t, prog, opts, tab, warned, 7, wantCol)
+			}
+		})
+	}
+}
+
+// TestConstCheckThroughFunctionsBounded checks that RPL326 follows a
+// value through at most 3 functions, and that a function calling itself
+// ends the look.
+func TestConstCheckThroughFunctionsBounded(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const fns = `package p
+
+fn f1(t: string) -> Decision = f2(t)
+
+fn f2(t: string) -> Decision = f3(t)
+
+fn f3(t: string) -> Decision = f4(t)
+
+fn f4(t: string) -> Decision = to(t)
+
+fn again(t: string) -> Decision = again(t + "x")
+
+fn route(r: Request) -> Decision {
+`
+	for _, tc := range []struct {
+		call string
+		warn bool
+	}{
+		{`f4("")`, true},
+		{`f2("")`, true},
+		{`f1("")`, false},
+		{`again("")`, false},
+	} {
+		src := fns + "  " + tc.call + "\n}\n"
+		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src)}, "/v/p.rpl")
+		if diags.HasErrors() {
+			t.Fatalf("%s does not check: %v", tc.call, diags.Err())
+		}
+		warned := false
+		for _, d := range diags {
+			warned = warned || d.Code == lang.CodeAlwaysFails
+		}
+		if warned != tc.warn {
+			t.Errorf("%s: warned %v, want %v: %v", tc.call, warned, tc.warn, diags)
+		}
+	}
+}
