@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -165,5 +166,46 @@ func TestDataErrorPlacedAtPath(t *testing.T) {
 	err = errors.New("tenants[1].policy: not a *PathError")
 	if got, want := (&DataError{File: TenantsFile, Data: data, Err: err}).Diagnostic(TenantsFile).Error(), "tenants.json:1:1: "+err.Error(); got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestDataErrorPlacedAtAwkwardKey: an error about a key however it is
+// spelt (a space, a quote, the path's own punctuation, empty, not ASCII,
+// long enough to be cut) is placed at its value, not at the file's
+// start: jsonx.PathOffset reads back every path fieldPath and
+// jsonx.DuplicateKey write.
+func TestDataErrorPlacedAtAwkwardKey(t *testing.T) {
+	keys := []string{
+		"a b", " ", "na me\n", "\t", `"`, `a"b`, `\`, "x.y", ".", "[0]", "a[0]", `[""]`, "[", "]", "",
+		"é", "ünï cödé", "日本語", "🙂", "<&>", "…", "a… (3 bytes)", "\x00",
+		strings.Repeat("k", 129), strings.Repeat("long key ", 40), strings.Repeat("é", 100),
+	}
+	for _, k := range keys {
+		q, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ file, doc string }{
+			{CatalogueFile, `{` + string(q) + `: "here"}`},
+			{CatalogueFile, `{"providers": [{"name": "a", ` + string(q) + `: "here"}]}`},
+			{CatalogueFile, `{"providers": [{"name": "a", ` + string(q) + `: "here", ` + string(q) + `: 2}]}`},
+			{TenantsFile, `{"tenants": [{"id": "a", "budget": {` + string(q) + `: "here"}}]}`},
+			{TenantsFile, `{"tenants": [{"id": "a", ` + string(q) + `: "here", ` + string(q) + `: 2}]}`},
+		} {
+			var err error
+			if c.file == TenantsFile {
+				_, err = ParseTenants([]byte(c.doc))
+			} else {
+				_, err = ParseCatalogue([]byte(c.doc))
+			}
+			if _, ok := errors.AsType[*PathError](err); !ok {
+				t.Errorf("%s: %v, want a *PathError", c.doc, err)
+				continue
+			}
+			d := (&DataError{File: c.file, Data: []byte(c.doc), Err: err}).Diagnostic(c.file)
+			if got, want := int(d.Span.Start), strings.Index(c.doc, `"here"`); got != want {
+				t.Errorf("%s: %v placed at offset %d, want %d (its value)", c.doc, err, got, want)
+			}
+		}
 	}
 }

@@ -390,87 +390,203 @@ func wholeInDigits(data []byte) ([]byte, map[int64]string) {
 	return append(out, data[last:]...), ends
 }
 
-// PathOffset is the offset in data of the value at path, a JSON path in
-// the words of this project's errors: keys joined by dots, list indexes
-// in brackets (`tenants[4].policy`, `providers[0].models[1].latency_ms`).
-// ok is false when data holds no such value or path is not one.
+// PathOffset is the offset in data of the value at path, a JSON path as
+// this project's errors write one: keys joined by dots, list indexes in
+// brackets (`tenants[4].policy`, `providers[0].models[1].latency_ms`), the
+// empty key as `[""]`, a key written as Echo writes it (a long one cut:
+// `abc… (300 bytes)`) or quoted as QuoteEcho quotes it (one with a space:
+// `"na me"`). ok is false when data holds no such value or path is not
+// one.
+//
+// A key may be spelt with the path's own punctuation ("x.y", "a[0]", `"`,
+// which the writers do not escape), so path is not split on its own: it
+// is matched against the keys data holds, each in every form a writer
+// gives it. A path that two ways of reading match is the value of the
+// first key (of a key given twice, its first occurrence); a cut key is
+// found whole when no key before it shares its first MaxEcho bytes and
+// its length.
 func PathOffset(data []byte, path string) (off int64, ok bool) {
-	steps, ok := pathSteps(path)
-	if !ok {
+	if path == "" {
 		return 0, false
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	for _, st := range steps {
-		tok, err := dec.Token()
-		if err != nil {
-			return 0, false
-		}
-		want := json.Delim('{')
-		if st.key == "" {
-			want = '['
-		}
-		if tok != want {
-			return 0, false
-		}
-		found := false
-		for i := 0; dec.More(); i++ {
-			if st.key != "" {
-				k, err := dec.Token()
-				if err != nil {
-					return 0, false
+	if at, _ := pathFind(data, skipSpace(data, 0), path, true); at >= 0 {
+		return int64(at), true
+	}
+	return 0, false
+}
+
+// pathFind reads the value at data[i] for the value at rest within it
+// (rest's first key has no dot before it when first): at is its offset,
+// -1 when there is none; end is the index after the value at data[i],
+// -1 when data ends first. The value at rest is the value itself when
+// rest is empty, else the value at the rest of rest in the first of the
+// object's values whose key rest begins with that holds it, or in the
+// list's element that rest indexes.
+//
+// Each value is read once for each way rest spells the chain of keys
+// that leads to it, which is once but for contrived keys, so the work
+// is bounded by the document's length.
+func pathFind(data []byte, i int, rest string, first bool) (at, end int) {
+	if rest == "" {
+		return i, valueEnd(data, i)
+	}
+	if i >= len(data) {
+		return -1, -1
+	}
+	close := byte('}')
+	switch data[i] {
+	case '{':
+		for i = skipSpace(data, i+1); i < len(data) && data[i] == '"'; {
+			keyEnd := stringEnd(data, i)
+			colon := skipSpace(data, keyEnd)
+			if colon >= len(data) || data[colon] != ':' {
+				return -1, -1
+			}
+			v := skipSpace(data, colon+1)
+			forms := keyForms(rest, string(keyOf(data[i:keyEnd])), first)
+			if len(forms) == 0 {
+				end = valueEnd(data, v)
+			}
+			for _, after := range forms {
+				if at, end = pathFind(data, v, after, false); at >= 0 {
+					return at, end
 				}
-				found = k == st.key
-			} else {
-				found = i == st.index
 			}
-			if found {
-				break
-			}
-			var skip json.RawMessage
-			if dec.Decode(&skip) != nil {
-				return 0, false
+			if i, end = nextElement(data, end, '}'); i < 0 {
+				return -1, end
 			}
 		}
-		if !found {
-			return 0, false
+	case '[':
+		close = ']'
+		n, after := pathIndex(rest)
+		i = skipSpace(data, i+1)
+		for k := 0; i < len(data) && data[i] != ']'; k++ {
+			if k != n {
+				end = valueEnd(data, i)
+			} else if at, end = pathFind(data, i, after, false); at >= 0 {
+				return at, end
+			}
+			if i, end = nextElement(data, end, ']'); i < 0 {
+				return -1, end
+			}
 		}
+	default:
+		return -1, valueEnd(data, i)
 	}
-	// The value starts after the separators that follow what was read.
-	off = dec.InputOffset()
-	for off < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n:,"), data[off]) >= 0 {
-		off++
+	// An empty object or list, or one that ends after a comma.
+	if i < len(data) && data[i] == close {
+		return -1, i + 1
 	}
-	return off, true
+	return -1, -1
 }
 
-type pathStep struct {
-	key   string // "" for a list index
-	index int
-}
-
-// pathSteps splits a PathOffset path into its keys and indexes.
-func pathSteps(path string) ([]pathStep, bool) {
-	var steps []pathStep
-	for part := range strings.SplitSeq(path, ".") {
-		key, rest, _ := strings.Cut(part, "[")
-		if key == "" && rest == "" {
-			return nil, false
+// nextElement reads what follows an element of an object or a list
+// (closed by the byte close) that ends at data[end] (-1: data ends
+// first): the index of the next element, or -1 and the index after the
+// object or list (-1 when data ends first).
+func nextElement(data []byte, end int, close byte) (next, after int) {
+	if end >= 0 {
+		i := skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			return skipSpace(data, i+1), -1
 		}
-		if key != "" {
-			steps = append(steps, pathStep{key: key})
-		}
-		for rest != "" {
-			n, after, ok := strings.Cut(rest, "]")
-			i, err := strconv.Atoi(n)
-			if !ok || err != nil || i < 0 {
-				return nil, false
-			}
-			steps = append(steps, pathStep{index: i})
-			rest = strings.TrimPrefix(after, "[")
-			if after != "" && !strings.HasPrefix(after, "[") {
-				return nil, false
-			}
+		if i < len(data) && data[i] == close {
+			return -1, i + 1
 		}
 	}
-	return steps, len(steps) > 0
+	return -1, -1
+}
+
+// pathIndex reads the index that path begins with ("[4]..."): the index
+// and the path after it; -1 when path does not begin with one.
+func pathIndex(path string) (int, string) {
+	after, ok := strings.CutPrefix(path, "[")
+	digits, after, ok2 := strings.Cut(after, "]")
+	n, err := strconv.Atoi(digits)
+	if !ok || !ok2 || err != nil || digits[0] < '0' || digits[0] > '9' || !pathNext(after) {
+		return -1, ""
+	}
+	return n, after
+}
+
+// keyForms is what remains of path after each way it may begin with key
+// (after a dot unless first): `[""]` for the empty key, else the key as
+// Echo writes it or as QuoteEcho quotes it, each followed by the path's
+// end, a dot or a bracket.
+func keyForms(path, key string, first bool) []string {
+	if key == "" {
+		if after, ok := strings.CutPrefix(path, `[""]`); ok && pathNext(after) {
+			return []string{after}
+		}
+		return nil
+	}
+	if !first {
+		var ok bool
+		if path, ok = strings.CutPrefix(path, "."); !ok {
+			return nil
+		}
+	}
+	if path == "" || path[0] != key[0] && path[0] != '"' {
+		return nil // neither form: the common case, without writing them
+	}
+	var out []string
+	for _, form := range []string{Echo(key), QuoteEcho(key)} {
+		if after, ok := strings.CutPrefix(path, form); ok && pathNext(after) {
+			out = append(out, after)
+		}
+	}
+	return out
+}
+
+// pathNext reports whether rest can follow a step of a path: nothing, a
+// key after its dot, or an index or the empty key in brackets.
+func pathNext(rest string) bool {
+	return rest == "" || rest[0] == '.' || rest[0] == '['
+}
+
+// skipSpace is the index of the first byte from data[i] that is not JSON
+// white space.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// valueEnd is the index after the JSON value that starts at data[i]; -1
+// when data ends first.
+func valueEnd(data []byte, i int) int {
+	if i >= len(data) {
+		return -1
+	}
+	switch data[i] {
+	case '"':
+		if end := stringEnd(data, i); end > i+1 && data[end-1] == '"' {
+			return end
+		}
+		return -1
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				j = stringEnd(data, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(data) && strings.IndexByte(",]} \t\r\n", data[j]) < 0 {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
 }

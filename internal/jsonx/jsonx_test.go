@@ -296,6 +296,7 @@ func TestPathOffset(t *testing.T) {
     {"id": "a", "policy": "p"},
     {"id": "b", "parents": ["a", "c"], "policy" : "premiumx"}
   ],
+  "empty": [[], {}, [ ], { }],
   "x.y": 1
 }`)
 	for path, want := range map[string]string{
@@ -303,19 +304,96 @@ func TestPathOffset(t *testing.T) {
 		"tenants[1].parents[1]": `"c"`,
 		"tenants[0]":            `{"id": "a"`,
 		"tenants":               `[`,
+		"x.y":                   `1`, // a key with a dot, written as it is
+		"empty[3]":              `{ }`,
 	} {
 		off, ok := PathOffset(data, path)
 		if !ok || !strings.HasPrefix(string(data[off:]), want) {
 			t.Errorf("PathOffset(%s) = %d, %v: at %.12q, want %q", path, off, ok, data[min(off, int64(len(data))):], want)
 		}
 	}
-	for _, path := range []string{"tenants[2]", "tenants[1].nope", "tenants.id", "tenants[0][1]", "", "a..b", "tenants[x]", "tenants[1]x", "x.y"} {
+	for _, path := range []string{"tenants[2]", "tenants[1].nope", "tenants.id", "tenants[0][1]", "", "a..b", "tenants[x]", "tenants[1]x", "tenants[+1]", "tenants[-0]", "empty[0][0]", "empty[1].a", "empty[4]", "x", `"x.y"x`} {
 		if off, ok := PathOffset(data, path); ok {
 			t.Errorf("PathOffset(%q) = %d, want none", path, off)
 		}
 	}
 	if _, ok := PathOffset([]byte(`{"a": [1,`), "a[3]"); ok {
 		t.Error("a path into truncated JSON was found")
+	}
+}
+
+// awkwardKeys are keys a path spells with its own punctuation, quotes,
+// or cuts: the keys a client or a policy author may write.
+var awkwardKeys = []string{
+	"plain", "a b", " ", "\t", "line\nbreak", `"`, `a"b`, `\`, "x.y", ".", "a.", "[0]", "a[0]", `[""]`, "[", "]",
+	"", `""`, "é", "ünïcödé key", "日本語", "🙂", "<&>", "…", "a… (3 bytes)", "\x00", "\u2028",
+	strings.Repeat("k", MaxEcho), strings.Repeat("k", MaxEcho+1), strings.Repeat("long key ", 40),
+	strings.Repeat("é", 100), strings.Repeat("k", MaxEcho-1) + "日本", strings.Repeat(".", 300),
+}
+
+// TestPathOffsetRoundTrip: every path a writer of this project's paths
+// gives a key (DuplicateKey's; Echo's form, QuoteEcho's, `[""]`, as
+// catalogue.json's and the feedback decoder's errors write one) is read
+// back to the key's value, however the key is spelt, beside a sibling
+// whose path it could be mistaken for.
+func TestPathOffsetRoundTrip(t *testing.T) {
+	for _, k := range awkwardKeys {
+		q, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Written by DuplicateKey: the path of the key given twice,
+		// placed at its first occurrence.
+		doc := `{"x": {"y": 0}, "a": [0, {"pad": 1, ` + string(q) + `: {"in": ["here"]}, ` + string(q) + `: 2}]}`
+		path, dup := DuplicateKey([]byte(doc), "", 0)
+		if !dup {
+			t.Fatalf("%q: no duplicate key in %s", k, doc)
+		}
+		checkPathOffset(t, doc, path+".in[0]", `"here"`)
+		checkPathOffset(t, doc, path, `{"in"`)
+
+		// Written as an error names a field: Echo's form or QuoteEcho's,
+		// `[""]` for the empty key, at the top or within.
+		doc = `{` + string(q) + `: {"in": ["top"]}, "x": {"y": 0}, "a": [0, {"pad": 1, ` + string(q) + `: {"in": ["here"]}}]}`
+		forms := []string{Echo(k), QuoteEcho(k)}
+		if k == "" {
+			forms = []string{`[""]`}
+		}
+		for _, form := range forms {
+			at := "a[1]." + form
+			if k == "" {
+				at = "a[1]" + form
+			}
+			checkPathOffset(t, doc, at+".in[0]", `"here"`)
+			checkPathOffset(t, doc, form+".in[0]", `"top"`)
+			checkPathOffset(t, doc, form, `{"in"`)
+		}
+	}
+}
+
+func checkPathOffset(t *testing.T, doc, path, want string) {
+	t.Helper()
+	off, ok := PathOffset([]byte(doc), path)
+	if !ok || !strings.HasPrefix(doc[off:], want) {
+		t.Errorf("PathOffset(%q) = %d, %v: at %.12q, want %q\n%s", path, off, ok, doc[min(off, int64(len(doc))):], want, doc)
+	}
+}
+
+// TestPathOffsetAmbiguous: a path that two keys match is the value of
+// the first that holds the rest of the path; so is a cut key's when
+// another shares its first MaxEcho bytes and its length.
+func TestPathOffsetAmbiguous(t *testing.T) {
+	long1, long2 := strings.Repeat("k", MaxEcho)+"1", strings.Repeat("k", MaxEcho)+"2"
+	for _, c := range []struct{ doc, path, want string }{
+		{`{"x": {"y": 1}, "x.y": 2}`, "x.y", "1"},
+		{`{"x.y": 2, "x": {"y": 1}}`, "x.y", "2"},
+		{`{"x.y": {"z": 2}, "x": {"y": 1}}`, "x.y.z", "2"}, // only one holds the rest
+		{`{"x": {"y": 1}, "x.y": {"z": 2}}`, "x.y.z", "2"},
+		{`{"x": {"y": [1]}, "x.y": [[2]]}`, "x.y[0][0]", "2"},
+		{`{"` + long1 + `": 1, "` + long2 + `": 2}`, Echo(long2), "1"},
+		{`{"` + long1 + `": 1, "` + long2 + `": {"a": 2}}`, Echo(long1) + ".a", "2"},
+	} {
+		checkPathOffset(t, c.doc, c.path, c.want)
 	}
 }
 
