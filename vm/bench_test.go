@@ -3,6 +3,7 @@ package vm
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -224,10 +225,23 @@ func BenchmarkMakeMap(b *testing.B) {
 }
 
 // BenchmarkIndexMap is m[k] and k in m, for a map of 4 short string keys
-// (scanned) and of 12 (hashed), k the third key.
+// (scanned) and of 12 (hashed), k the third key; and for maps of 8 keys
+// of 64 bytes and more (scanned, the lookup charged for the keys of k's
+// length it compares: "long"), k the third or absent.
 func BenchmarkIndexMap(b *testing.B) {
-	for _, n := range []int{4, 12} {
-		keys := strs("key-", n)
+	for _, c := range []struct {
+		name   string
+		n      int
+		prefix string
+		k      string // "": the third key
+	}{
+		{"4", 4, "key-", ""},
+		{"12", 12, "key-", ""},
+		{"8-long", 8, strings.Repeat("k", 64) + "-", ""},
+		{"8-long-absent", 8, strings.Repeat("k", 64) + "-", strings.Repeat("k", 64) + "-x"},
+	} {
+		n := c.n
+		keys := strs(c.prefix, n)
 		vals := ints(n)
 		mp, err := NewMap(keys, vals)
 		if err != nil {
@@ -243,10 +257,14 @@ func BenchmarkIndexMap(b *testing.B) {
 			a.Emit(OpInMap)
 			a.Emit(OpReturn)
 		}})
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
+		b.Run(c.name, func(b *testing.B) {
 			m := NewMachine()
 			ctx := context.Background()
-			args := []Value{Str(keys[2].Str())}
+			k := c.k
+			if k == "" {
+				k = keys[2].Str()
+			}
+			args := []Value{Str(k)}
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, _, err := m.Run(ctx, p, 0, args, Limits{}, Input{}); err != nil {

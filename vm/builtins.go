@@ -204,11 +204,15 @@ func (c *Call) Get(m Map, k Value) (Value, bool, error) {
 	if m.m == nil {
 		return Value{}, false, c.Charge(f)
 	}
-	j := m.m.find(k)
+	var j int
 	if f > 0 {
-		if err := c.Charge(m.m.lookupFuel(k, j, f)); err != nil {
+		var fuel int64
+		j, fuel = m.m.findFuel(k, f)
+		if err := c.Charge(fuel); err != nil {
 			return Value{}, false, err
 		}
+	} else {
+		j = m.m.find(k)
 	}
 	if j < 0 {
 		return Value{}, false, nil

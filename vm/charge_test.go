@@ -290,7 +290,7 @@ func TestMapLookupChargesComparisons(t *testing.T) {
 
 // EQ of two maps finds each key of one in the other: in a map of up to 8
 // keys, which find scans, that compares it with each key of its length up
-// to the one it finds, charged as INDEX_MAP charges it (lookupFuel). It
+// to the one it finds, charged as INDEX_MAP charges it (findFuel). It
 // charged the key once: two maps of the same 8 keys of 4 KiB sharing their
 // prefix, in opposite orders, cost 8 keys' fuel for 36 comparisons.
 func TestEqualMapsChargesLookups(t *testing.T) {

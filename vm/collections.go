@@ -232,25 +232,29 @@ func (m *mapObj) findLinear(k Value) int {
 	return -1
 }
 
-// lookupFuel is the fuel of finding k, a string of KeyFuel f > 0, at j
-// (-1: absent): f for each key of k's length at another address that a
-// map of up to 8 keys, which find scans, compares k with, and f at least
-// (a larger map hashes k).
-func (m *mapObj) lookupFuel(k Value, j int, f int64) int64 {
+// findFuel is find for k, a string of KeyFuel f > 0, and the fuel of
+// finding it: f for each key of k's length at another address that a map
+// of up to 8 keys, which it scans, compares k with up to the one it
+// finds, and f at least (a larger map hashes k). One scan does both, with
+// find's comparisons.
+func (m *mapObj) findFuel(k Value, f int64) (int, int64) {
 	if len(m.keys) > smallMap {
-		return f
-	}
-	keys := m.keys
-	if j >= 0 {
-		keys = keys[:j+1]
+		return m.find(k), f
 	}
 	var fuel int64
-	for _, o := range keys {
-		if o.k == KindString && o.n == k.n && o.p != k.p {
-			fuel += f
+	for i, x := range m.keys {
+		if x.k != KindString || x.n != k.n {
+			continue
+		}
+		if x.p == k.p {
+			return i, max(fuel, f)
+		}
+		fuel += f
+		if x.str() == k.str() {
+			return i, fuel
 		}
 	}
-	return max(fuel, f)
+	return -1, max(fuel, f)
 }
 
 // find returns the position of key k, or -1.

@@ -632,9 +632,13 @@ loop:
 				break loop
 			}
 			mo := (*mapObj)(mv.p)
-			j := mo.find(k)
+			var j int
 			if f := KeyFuel(k); f > 0 {
-				budget -= mo.lookupFuel(k, j, f)
+				var fuel int64
+				j, fuel = mo.findFuel(k, f)
+				budget -= fuel
+			} else {
+				j = mo.find(k)
 			}
 			if j >= 0 {
 				*stack.at(sp - 2) = mo.vals[j]
@@ -709,9 +713,13 @@ loop:
 				break loop
 			}
 			mo := (*mapObj)(mv.p)
-			j := mo.find(k)
+			var j int
 			if f := KeyFuel(k); f > 0 {
-				budget -= mo.lookupFuel(k, j, f)
+				var fuel int64
+				j, fuel = mo.findFuel(k, f)
+				budget -= fuel
+			} else {
+				j = mo.find(k)
 			}
 			*stack.at(sp - 2) = Bool(j >= 0)
 			sp--

@@ -296,12 +296,17 @@ func equal(a, b Value, w *walk) bool {
 			if w != nil && !w.step() {
 				return false
 			}
-			j := y.find(k)
 			// Finding k costs what INDEX_MAP charges: in y of up to 8
 			// keys, which find scans, k's bytes for each key of its
 			// length compared.
-			if f := KeyFuel(k); w != nil && f > 0 && !w.take(y.lookupFuel(k, j, f)) {
-				return false
+			var j int
+			if f := KeyFuel(k); w != nil && f > 0 {
+				var fuel int64
+				if j, fuel = y.findFuel(k, f); !w.take(fuel) {
+					return false
+				}
+			} else {
+				j = y.find(k)
 			}
 			if j < 0 || !equal(x.vals[i], y.vals[j], w) {
 				return false

@@ -98,7 +98,8 @@ func LookupFuel(m Map, k Value) int64 {
 	if f == 0 || m.m == nil {
 		return f
 	}
-	return m.m.lookupFuel(k, m.m.find(k), f)
+	_, fuel := m.m.findFuel(k, f)
+	return fuel
 }
 
 // MapKeysFuel is the fuel of the string keys of a map made of keys
