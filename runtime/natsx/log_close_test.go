@@ -36,10 +36,7 @@ func TestDecisionLogCloseStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: time.Hour, Uncompressed: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		dlog := openLog(ctx, t, nc, natsx.LogConfig{AckEvery: time.Hour, Uncompressed: true})
 		for i := range per {
 			dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprintf("%d-%d", r, i), Decision: json.RawMessage(`{"target":"a:b"}`)})
 			if i%500 == 499 {
@@ -113,10 +110,7 @@ func TestDecisionLogCloseDisconnected(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var dropped atomic.Int64
-	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Batch: 1, Dropped: func() { dropped.Add(1) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{Batch: 1, Dropped: func() { dropped.Add(1) }})
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: "before", Decision: json.RawMessage(`{}`)})
 	waitFor(t, "the first event sent", func() bool { sent, _ := dlog.Stats(); return sent == 1 })
 	s.Shutdown()

@@ -41,18 +41,7 @@ func smallPayloadLog(t *testing.T, maxPayload int32, cfg natsx.LogConfig) (*nats
 	if got := nc.MaxPayload(); got != int64(maxPayload) {
 		t.Fatalf("the server accepts %d bytes, want %d", got, maxPayload)
 	}
-	ctx := context.Background()
-	dlog, err := natsx.NewDecisionLog(ctx, nc, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dlog.Close(ctx) })
-	js, _ := jetstream.New(nc)
-	st, err := js.Stream(ctx, natsx.LogStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dlog, st
+	return logStreamOn(t, nc, cfg)
 }
 
 // noise is n bytes of hex of random bytes, which S2 does not shrink

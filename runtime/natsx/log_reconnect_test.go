@@ -34,10 +34,7 @@ func TestDecisionLogReconnectedToNewStore(t *testing.T) {
 	defer cancel()
 	// Acknowledged publishes an hour apart: after the first, the log
 	// learns of a missing stream only from the reconnection.
-	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: time.Hour, Uncompressed: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{AckEvery: time.Hour, Uncompressed: true})
 	defer dlog.Close(ctx)
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: "before"})
 	waitStored(ctx, t, s)
@@ -47,6 +44,7 @@ func TestDecisionLogReconnectedToNewStore(t *testing.T) {
 	js, _ := jetstream.New(own)
 	var st jetstream.Stream
 	waitFor(t, "the stream made again after the reconnection", func() bool {
+		var err error
 		st, err = js.Stream(ctx, natsx.LogStream)
 		return nc.IsConnected() && err == nil
 	})
@@ -71,10 +69,7 @@ func TestDecisionLogOutageHeld(t *testing.T) {
 	defer cancel()
 	// Each event published at once; acknowledged publishes an hour
 	// apart: none tells of a missing stream.
-	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Batch: 1, AckEvery: time.Hour, Uncompressed: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{Batch: 1, AckEvery: time.Hour, Uncompressed: true})
 	defer dlog.Close(ctx)
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: "before"})
 	waitStored(ctx, t, s)
@@ -95,6 +90,7 @@ func TestDecisionLogOutageHeld(t *testing.T) {
 	js, _ := jetstream.New(own)
 	var st jetstream.Stream
 	waitFor(t, "the stream made again after the reconnection", func() bool {
+		var err error
 		st, err = js.Stream(ctx, natsx.LogStream)
 		return nc.IsConnected() && err == nil
 	})
@@ -150,10 +146,7 @@ func TestDecisionLogReconnectedMidPass(t *testing.T) {
 			<-release
 		}
 	}
-	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Batch: 1, AckEvery: time.Hour, Uncompressed: true, Dropped: dropped})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{Batch: 1, AckEvery: time.Hour, Uncompressed: true, Dropped: dropped})
 	defer dlog.Close(ctx)
 	large := strings.Repeat("x", int(nc.MaxPayload())+1)
 	dlog.LogDecision(&rt.DecisionEvent{RequestID: "before"})
@@ -230,14 +223,11 @@ func TestDecisionLogUnavailableThenReady(t *testing.T) {
 		told = append(told, what)
 		mu.Unlock()
 	}
-	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{
 		Ready:       func() { tell("ready") },
 		Recreated:   func() { tell("recreated") },
 		Unavailable: func(error) { tell("unavailable") },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer dlog.Close(ctx)
 	waitFor(t, "the log ready", dlog.StreamReady)
 	s.Shutdown()
@@ -294,10 +284,7 @@ func TestReadLogOtherSubjects(t *testing.T) {
 	if _, err := js.Publish(ctx, "operator.events", []byte("the operator's own, not JSON Lines")); err != nil {
 		t.Fatal(err)
 	}
-	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{})
 	for i := range 3 {
 		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("r-", i)})
 	}

@@ -58,15 +58,33 @@ func storedEvents(t *testing.T, st jetstream.Stream, want int) []rt.DecisionEven
 	return evs
 }
 
-// logStream opens a decision log with cfg and the stream it publishes to.
+// openLog opens a decision log on nc with cfg (NewDecisionLog, within
+// ctx), the test failing if it cannot. Closing it is the test's: when
+// (before its server or its connection goes, or after) is part of what
+// some tests check.
+func openLog(ctx context.Context, t testing.TB, nc *nats.Conn, cfg natsx.LogConfig) *natsx.DecisionLog {
+	t.Helper()
+	dlog, err := natsx.NewDecisionLog(ctx, nc, cfg)
+	if err != nil {
+		t.Fatalf("NewDecisionLog: %v", err)
+	}
+	return dlog
+}
+
+// logStream opens a decision log with cfg on an embedded server, and the
+// stream it publishes to.
 func logStream(t testing.TB, cfg natsx.LogConfig) (*natsx.DecisionLog, jetstream.Stream) {
 	t.Helper()
 	_, nc := embedded(t, "")
+	return logStreamOn(t, nc, cfg)
+}
+
+// logStreamOn opens a decision log with cfg on nc (openLog), closed when
+// the test ends, and the stream it publishes to.
+func logStreamOn(t testing.TB, nc *nats.Conn, cfg natsx.LogConfig) (*natsx.DecisionLog, jetstream.Stream) {
+	t.Helper()
 	ctx := context.Background()
-	dlog, err := natsx.NewDecisionLog(ctx, nc, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlog := openLog(ctx, t, nc, cfg)
 	t.Cleanup(func() { dlog.Close(ctx) })
 	js, _ := jetstream.New(nc)
 	st, err := js.Stream(ctx, natsx.LogStream)
@@ -235,10 +253,7 @@ func TestDecisionLogFullBatchWakes(t *testing.T) {
 	ctx := context.Background()
 	decision := json.RawMessage(`{"provider_id":"openai:gpt-4o-mini","priority":50,"reason":"best_score"}`)
 	for i := range 100 {
-		dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Batch: 50, Linger: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
+		dlog := openLog(ctx, t, nc, natsx.LogConfig{Batch: 50, Linger: time.Hour})
 		for j := range 50 {
 			dlog.LogDecision(&rt.DecisionEvent{Time: time.Now(), RequestID: "req-" + strconv.Itoa(j), TenantID: "acme", PolicyID: "default",
 				Version: "8a4ebd4554edd9e468deeddcdff07849135ab6a4d9a8fd7d9ba109c9f2ae77fe", Result: "route", Decision: decision})
@@ -375,10 +390,7 @@ func TestLogEvents(t *testing.T) {
 func TestDecisionLogLateEvents(t *testing.T) {
 	_, nc := embedded(t, "")
 	ctx := context.Background()
-	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Buffer: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{Buffer: 16})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -404,10 +416,7 @@ func TestDecisionLogAcks(t *testing.T) {
 	defer cancel()
 	js, _ := jetstream.New(nc)
 
-	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{AckEvery: time.Hour})
 	for i := range 200 {
 		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint(i), Decision: json.RawMessage(`{}`)})
 	}
@@ -424,10 +433,7 @@ func TestDecisionLogAcks(t *testing.T) {
 	}
 
 	var told atomic.Int64
-	dlog, err = natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: -1, Failed: func(error) { told.Add(1) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlog = openLog(ctx, t, nc, natsx.LogConfig{AckEvery: -1, Failed: func(error) { told.Add(1) }})
 	defer dlog.Close(ctx)
 	if err := js.DeleteStream(ctx, natsx.LogStream); err != nil {
 		t.Fatal(err)
@@ -446,11 +452,8 @@ func TestDecisionLogRecreatesStream(t *testing.T) {
 	defer cancel()
 	js, _ := jetstream.New(nc)
 	var recreated atomic.Int64
-	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: 10 * time.Millisecond, Linger: time.Millisecond,
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{AckEvery: 10 * time.Millisecond, Linger: time.Millisecond,
 		Recreated: func() { recreated.Add(1) }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer dlog.Close(ctx)
 	if err := js.DeleteStream(ctx, natsx.LogStream); err != nil {
 		t.Fatal(err)
@@ -499,11 +502,8 @@ func TestDecisionLogRebindsSubject(t *testing.T) {
 	defer cancel()
 	js, _ := jetstream.New(nc)
 	var recreated atomic.Int64
-	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{AckEvery: 10 * time.Millisecond, Linger: time.Millisecond,
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{AckEvery: 10 * time.Millisecond, Linger: time.Millisecond,
 		Recreated: func() { recreated.Add(1) }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer dlog.Close(ctx)
 	st, err := js.Stream(ctx, natsx.LogStream)
 	if err != nil {
@@ -563,10 +563,7 @@ func TestDecisionLogKeepsLimits(t *testing.T) {
 	open := func(cfg natsx.LogConfig) (told limits) {
 		t.Helper()
 		cfg.InForce = func(age time.Duration, bytes, msgs int64) { told = limits{age, bytes, msgs} }
-		dlog, err := natsx.NewDecisionLog(ctx, nc, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dlog := openLog(ctx, t, nc, cfg)
 		dlog.Close(ctx)
 		return told
 	}
@@ -668,10 +665,7 @@ func TestDecisionLogAwaitsServer(t *testing.T) {
 	defer cancel()
 
 	// Closed while the server is still down: every event dropped.
-	early, err := natsx.NewDecisionLog(ctx, connect(), natsx.LogConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	early := openLog(ctx, t, connect(), natsx.LogConfig{})
 	for i := range 5 {
 		early.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("early-", i)})
 	}
@@ -681,10 +675,7 @@ func TestDecisionLogAwaitsServer(t *testing.T) {
 	}
 
 	var ready atomic.Bool
-	dlog, err := natsx.NewDecisionLog(ctx, connect(), natsx.LogConfig{Ready: func() { ready.Store(true) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlog := openLog(ctx, t, connect(), natsx.LogConfig{Ready: func() { ready.Store(true) }})
 	defer dlog.Close(ctx)
 	for i := range 10 {
 		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("r-", i)})
@@ -692,6 +683,7 @@ func TestDecisionLogAwaitsServer(t *testing.T) {
 	_, nc := embedded(t, addr)
 	js, _ := jetstream.New(nc)
 	var st jetstream.Stream
+	var err error
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if st, err = js.Stream(ctx, natsx.LogStream); err == nil {
 			break
@@ -736,14 +728,11 @@ func TestDecisionLogAwaitsJetStream(t *testing.T) {
 	var mu sync.Mutex
 	var told []string
 	var ready atomic.Bool
-	dlog, err := natsx.NewDecisionLog(ctx, nc, natsx.LogConfig{Ready: func() { ready.Store(true) }, Unavailable: func(err error) {
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{Ready: func() { ready.Store(true) }, Unavailable: func(err error) {
 		mu.Lock()
 		told = append(told, err.Error())
 		mu.Unlock()
 	}})
-	if err != nil {
-		t.Fatalf("NewDecisionLog without JetStream: %v", err)
-	}
 	defer dlog.Close(ctx)
 	for i := range 10 {
 		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("r-", i)})
