@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,8 +118,9 @@ func TestDrainConnectionLost(t *testing.T) {
 	publish(n/2, n)
 
 	drained := make(chan int, 1) // what is queued when Drain returns
+	ctx := newLookCounter()
 	go func() {
-		if err := srv.Drain(context.Background()); err != nil {
+		if err := srv.Drain(ctx); err != nil {
 			t.Error(err)
 		}
 		drained <- srv.InFlight()
@@ -127,11 +129,21 @@ func TestDrainConnectionLost(t *testing.T) {
 	waitFor(t, "the connection lost after the server's shutdown", func() bool { return !nc.IsConnected() })
 	close(release)
 	<-atBarrier
-	select { // Drain polls every millisecond: time to return, if it would
-	case left := <-drained:
-		close(resume)
-		t.Fatalf("Drain returned at the barrier, %d feedbacks still queued", left)
-	case <-time.After(100 * time.Millisecond):
+	// The subscription waits at the barrier: no handler runs, the second
+	// half is queued. Drain must look at that and not return: its second
+	// look since then began after the first had ended, so after the
+	// barrier was reached; if it returns instead, it does so at its first.
+	stuck := time.After(15 * time.Second) // as waitFor: not a test of speed
+	for since := ctx.looks.Load(); ctx.looks.Load() < since+2; {
+		select {
+		case left := <-drained:
+			close(resume)
+			t.Fatalf("Drain returned at the barrier, %d feedbacks still queued", left)
+		case <-ctx.looked:
+		case <-stuck:
+			close(resume)
+			t.Fatal("Drain neither returned nor looked at the subscriptions again")
+		}
 	}
 	close(resume)
 	if left := <-drained; left != 0 {
@@ -144,4 +156,27 @@ func TestDrainConnectionLost(t *testing.T) {
 	if recorded != n {
 		t.Errorf("%d feedbacks recorded, want %d", recorded, n)
 	}
+}
+
+// lookCounter is a context that counts Drain's looks at the
+// subscriptions that find them not yet drained: Drain asks its context
+// (Err) after each such look, before it looks again. looked has a value
+// after a look, for a test to wait on.
+type lookCounter struct {
+	context.Context
+	looks  atomic.Int64
+	looked chan struct{}
+}
+
+func newLookCounter() *lookCounter {
+	return &lookCounter{Context: context.Background(), looked: make(chan struct{}, 1)}
+}
+
+func (c *lookCounter) Err() error {
+	c.looks.Add(1)
+	select {
+	case c.looked <- struct{}{}:
+	default:
+	}
+	return c.Context.Err()
 }
