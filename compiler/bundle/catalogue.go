@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
@@ -338,28 +337,7 @@ func unknownField(at, k string, allowed ...string) error {
 	if n := lang.Nearest(k, allowed); n != "" {
 		hint = fmt.Sprintf(" (did you mean %s?)", n)
 	}
-	return pathErrorf(fieldPath(at, k), "unknown field%s", hint)
-}
-
-// fieldPath is the path of the field k of the object at ("" for the
-// document), as runtime errors write one: an empty key as [""] (a path
-// of dots would lose it, and the message would start with its colon),
-// one with a space or a control character quoted (as the feedback
-// decoder quotes it: ": " would end the path early), a long one cut
-// (jsonx.Echo, jsonx.QuoteEcho).
-func fieldPath(at, k string) string {
-	if k == "" {
-		return at + `[""]`
-	}
-	if strings.ContainsFunc(k, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-		k = jsonx.QuoteEcho(k)
-	} else {
-		k = jsonx.Echo(k)
-	}
-	if at == "" {
-		return k
-	}
-	return at + "." + k
+	return pathErrorf(jsonx.KeyPath(at, k), "unknown field%s", hint)
 }
 
 func name(x any, at string, provider bool) (string, error) {

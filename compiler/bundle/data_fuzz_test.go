@@ -265,3 +265,30 @@ func TestUnknownFieldPath(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyWrittenOnce: a key is written one way in a file's errors,
+// whether it is unknown or given twice (jsonx.KeyPath writes both): a
+// key with a space was quoted in the one and bare in the other.
+func TestKeyWrittenOnce(t *testing.T) {
+	for _, k := range []string{"a b", "na me\n", " ", "[0]", `[""]`, `"q"`, "", "x.y", strings.Repeat("long key ", 40), "plain"} {
+		q, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paths []string
+		for _, doc := range []string{
+			`{"providers": [{"name": "a", ` + string(q) + `: 1}]}`,
+			`{"providers": [{"name": "a", ` + string(q) + `: 1, ` + string(q) + `: 2}]}`,
+		} {
+			_, err := ParseCatalogue([]byte(doc))
+			pe, ok := errors.AsType[*PathError](err)
+			if !ok {
+				t.Fatalf("%s: %v, want a *PathError", doc, err)
+			}
+			paths = append(paths, pe.Path)
+		}
+		if want := jsonx.KeyPath("providers[0]", k); paths[0] != want || paths[1] != want {
+			t.Errorf("key %q: unknown at %s, given twice at %s; want both %s", k, paths[0], paths[1], want)
+		}
+	}
+}

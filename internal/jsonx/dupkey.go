@@ -14,10 +14,11 @@ const RepeatedKey = "key given twice"
 // which encoding/json would take silently (the last wins): a request
 // that two readers could take differently. path is where the second
 // occurrence is, in the words of this project's errors, from base ("" or
-// a path of its own): keys joined by dots, `[""]` for the empty key,
-// list indexes in brackets ("request.tenant.id", `feedback[2].status`).
-// Keys compare as encoding/json decodes them ("a" and "\u0061" are one
-// key); a key longer than MaxEcho appears cut, as Echo cuts it. depth
+// a path of its own): each key as KeyPath writes it (joined by dots,
+// `[""]` for the empty key, quoted when it would be misread, cut when
+// long), list indexes in brackets ("request.tenant.id",
+// `feedback[2].status`, `metadata."a b"`). Keys compare as encoding/json
+// decodes them ("a" and "\u0061" are one key). depth
 // bounds the objects looked into: 1 is the top-level
 // object's own keys, 0 any depth.
 //
@@ -128,25 +129,16 @@ func keyOf(quoted []byte) []byte {
 	return []byte(s)
 }
 
-// pathOf is the path of the last key of the innermost frame.
+// pathOf is the path of the last key of the innermost frame: each key's
+// step as KeyPath writes it, each list's index in brackets.
 func pathOf(base string, stack []dupFrame) string {
-	p := []byte(base)
+	p := base
 	for _, f := range stack {
-		switch {
-		case !f.object:
-			p = append(append(append(p, '['), strconv.Itoa(f.index)...), ']')
-		case len(f.key) == 0:
-			p = append(p, `[""]`...) // a path of dots would lose it
-		default:
-			if len(p) > 0 {
-				p = append(p, '.')
-			}
-			if len(f.key) > MaxEcho {
-				p = append(p, Echo(string(f.key))...) // a client's key, bounded
-			} else {
-				p = append(p, f.key...)
-			}
+		if f.object {
+			p = KeyPath(p, string(f.key))
+		} else {
+			p += "[" + strconv.Itoa(f.index) + "]"
 		}
 	}
-	return string(p)
+	return p
 }

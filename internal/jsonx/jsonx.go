@@ -17,6 +17,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/rpl-lang/rpl/lang"
 )
@@ -388,6 +389,31 @@ func wholeInDigits(data []byte) ([]byte, map[int64]string) {
 		}
 	}
 	return append(out, data[last:]...), ends
+}
+
+// KeyPath is the path of the key of the object at ("" for the
+// document) as this project's errors write it, the one writer of a key's
+// step (DuplicateKey's and the bundle files' errors use it): keys joined
+// by dots, the empty key as `[""]` (a path of dots would lose it, and a
+// message would begin with its colon), a long key cut (Echo), and a key
+// quoted (QuoteEcho) when it would be misread: one with a space or a
+// control character (": " would end the path early, a control character
+// would hide it), and one that begins as another step does, with `[` (an
+// index or the empty key: a key "[0]" under a is a."[0]", not a[0]) or
+// with `"` (a quoted key). Every form is one PathOffset reads.
+func KeyPath(at, key string) string {
+	if key == "" {
+		return at + `[""]`
+	}
+	if key[0] == '[' || key[0] == '"' || strings.ContainsFunc(key, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		key = QuoteEcho(key)
+	} else {
+		key = Echo(key)
+	}
+	if at == "" {
+		return key
+	}
+	return at + "." + key
 }
 
 // PathOffset is the offset in data of the value at path, a JSON path as

@@ -331,6 +331,33 @@ var awkwardKeys = []string{
 	strings.Repeat("é", 100), strings.Repeat("k", MaxEcho-1) + "日本", strings.Repeat(".", 300),
 }
 
+// TestKeyPath: a key's step, bare when it reads back as itself alone,
+// else in the one form that does.
+func TestKeyPath(t *testing.T) {
+	long := strings.Repeat("k", MaxEcho+1)
+	for _, c := range []struct{ at, key, want string }{
+		{"", "tier", "tier"},
+		{"tenants[0]", "tier", "tenants[0].tier"},
+		{"m", "", `m[""]`},
+		{"", "", `[""]`},
+		{"m", "a b", `m."a b"`},
+		{"m", "a: b", `m."a: b"`},
+		{"m", "line\nbreak", `m."line\nbreak"`},
+		{"m", "[0]", `m."[0]"`}, // not m[0], an index
+		{"", "[0]", `"[0]"`},
+		{"m", `[""]`, `m."[\"\"]"`}, // not m[""], the empty key
+		{"m", `"q"`, `m."\"q\""`},   // not m."q", the key q quoted
+		{"m", `a"b`, `m.a"b`},
+		{"m", "x.y", "m.x.y"},
+		{"m", "a[0]", "m.a[0]"},
+		{"m", long, "m." + Echo(long)},
+	} {
+		if got := KeyPath(c.at, c.key); got != c.want {
+			t.Errorf("KeyPath(%q, %q) = %s, want %s", c.at, c.key, got, c.want)
+		}
+	}
+}
+
 // TestPathOffsetRoundTrip: every path a writer of this project's paths
 // gives a key (DuplicateKey's; Echo's form, QuoteEcho's, `[""]`, as
 // catalogue.json's and the feedback decoder's errors write one) is read
