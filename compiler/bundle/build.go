@@ -488,6 +488,10 @@ func (e *DataError) Unwrap() error { return e.Err }
 // path is given where the value is checked, not read back off the text.
 type PathError struct {
 	Path, Msg string
+	// Repeated is set when the error is that the key at Path is given
+	// twice in its object: it is placed at the second occurrence, the
+	// one that repeats it (jsonx.RepeatOffset), not at the first.
+	Repeated bool
 }
 
 func (e *PathError) Error() string { return e.Path + ": " + e.Msg }
@@ -499,14 +503,21 @@ func pathErrorf(path, format string, args ...any) error {
 
 // Diagnostic is e as a diagnostic of the file named name: RPL217 at the
 // byte at fault of a file that is not JSON, at the JSON value refused
-// (a *PathError's Path, jsonx.PathOffset), else at the file's start.
+// (a *PathError's Path, jsonx.PathOffset; a key given twice at its
+// second occurrence, jsonx.RepeatOffset), else at the file's start.
 func (e *DataError) Diagnostic(name string) *lang.Diagnostic {
 	msg := e.Err.Error()
 	var off int64
 	if se, ok := errors.AsType[*syntaxError](e.Err); ok {
 		off = min(se.Offset, int64(len(e.Data)))
 	} else if pe, ok := errors.AsType[*PathError](e.Err); ok {
-		off, _ = jsonx.PathOffset(e.Data, pe.Path)
+		found := false
+		if pe.Repeated {
+			off, found = jsonx.RepeatOffset(e.Data, pe.Path)
+		}
+		if !found {
+			off, _ = jsonx.PathOffset(e.Data, pe.Path)
+		}
 	}
 	pos := lang.Pos(off)
 	return &lang.Diagnostic{File: lang.NewFile(name, e.Data), Span: lang.Span{Start: pos, End: pos},

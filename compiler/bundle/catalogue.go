@@ -108,7 +108,7 @@ func walkList(data []byte, what, key string, fields []string, maxLen map[string]
 	// written twice, the first silently ignored.
 	fieldsOf := func(elem []byte, at string) (map[string]any, error) {
 		if path, dup := jsonx.DuplicateKey(elem, at, 0); dup {
-			return nil, pathErrorf(path, "%s", jsonx.RepeatedKey)
+			return nil, &PathError{Path: path, Msg: jsonx.RepeatedKey, Repeated: true}
 		}
 		fd := json.NewDecoder(bytes.NewReader(elem))
 		token(fd) // {
@@ -151,7 +151,7 @@ func walkList(data []byte, what, key string, fields []string, maxLen map[string]
 			return unknownField("", k, key)
 		}
 		if listed {
-			return pathErrorf(key, "listed twice")
+			return &PathError{Path: key, Msg: "listed twice", Repeated: true}
 		}
 		listed = true
 		if t, err = token(dec); err != nil {

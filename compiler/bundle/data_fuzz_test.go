@@ -30,7 +30,7 @@ func dataSeeds(f *testing.F, docs ...string) {
 // says where in data the fault is, as a DataError's diagnostic (rplc
 // check, rplc build) places it: invalid JSON at its syntax error, else
 // at the JSON path its message begins with, its *PathError's, which data
-// must hold, or it
+// must hold (a key given twice at its second occurrence), or it
 // names the document's top level (what, key) or the tenants of a cycle
 // or a chain too long.
 func checkDataError(t *testing.T, data []byte, err error, file string, top ...string) {
@@ -70,6 +70,13 @@ func checkDataError(t *testing.T, data []byte, err error, file string, top ...st
 		t.Fatalf("error at %s, not a *PathError at it: %#v", path, err)
 	}
 	off, found := jsonx.PathOffset(data, path)
+	if pe, _ := errors.AsType[*PathError](err); pe.Repeated {
+		// A key given twice: at its second occurrence, which a
+		// document holding it twice has.
+		if off, found = jsonx.RepeatOffset(data, path); !found {
+			t.Fatalf("error at %s, a key given twice, which the document holds once: %s\n%q", path, msg, data)
+		}
+	}
 	if !found && (strings.Contains(msg, "have null") || strings.Contains(msg, ": missing")) {
 		return // a value absent, read as null: not in the document
 	}

@@ -15,7 +15,8 @@ import (
 // at fault; data after the value (a } or ] too, which the decoder's More
 // took for the end, and accepted) where it begins; a file that is not
 // JSON anywhere is refused as such, before its values are checked; a
-// value of the wrong type or a key twice at the value.
+// value of the wrong type at the value, a key twice at the value of its
+// second occurrence (the one that repeats it, to delete or rename).
 var dataErrorCases = []struct{ file, in, want string }{
 	{TenantsFile, "", "tenants.json:1:1: invalid JSON: unexpected end of JSON input"},
 	{TenantsFile, "\n", "tenants.json:1:1: invalid JSON: unexpected end of JSON input"},
@@ -48,8 +49,8 @@ var dataErrorCases = []struct{ file, in, want string }{
 	{TenantsFile, "{\"tenants\": 3}", "tenants.json:1:13: tenants: want a list, have a number"},
 	{TenantsFile, "{\"tenants\": [3]}", "tenants.json:1:14: tenants[0]: want an object, have a number"},
 	{TenantsFile, "{\"tenants\": [\n  {\"id\": 3}\n]}", "tenants.json:2:10: tenants[0].id: want a non-empty string, have a number"},
-	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"id\": \"b\", \"tier\": \"gold\", \"tier\": \"silver\"}\n]}", "tenants.json:3:23: tenants[1].tier: key given twice"},
-	{TenantsFile, "{\"tenants\": [], \"tenants\": []}", "tenants.json:1:13: tenants: listed twice"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"id\": \"b\", \"tier\": \"gold\", \"tier\": \"silver\"}\n]}", "tenants.json:3:39: tenants[1].tier: key given twice"},
+	{TenantsFile, "{\"tenants\": [], \"tenants\": []}", "tenants.json:1:28: tenants: listed twice"},
 	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\", \"tier\": \"gold\"} x\n]}", "tenants.json:2:31: invalid JSON: invalid character 'x' after array element"},
 	{CatalogueFile, "", "catalogue.json:1:1: invalid JSON: unexpected end of JSON input"},
 	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\" \"x\": 1}]}", "catalogue.json:2:21: invalid JSON: invalid character '\"' after object key:value pair"},
@@ -59,7 +60,7 @@ var dataErrorCases = []struct{ file, in, want string }{
 	{CatalogueFile, "{\"providers\": []}\n]", "catalogue.json:2:1: invalid JSON: data after the value"},
 	{CatalogueFile, "{\"providers\": \"x\"}", "catalogue.json:1:15: providers: want a list, have a string"},
 	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": \"1\", \"models\": []}]}", "catalogue.json:2:36: providers[0].latency_ms: want an integer from 0 to 9223372036854 (milliseconds), have a string"},
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"latency_ms\": 1, \"models\": [{\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1, \"input_per_mtok\": 2}]}]}", "catalogue.json:2:77: providers[0].models[0].input_per_mtok: key given twice"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"latency_ms\": 1, \"models\": [{\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1, \"input_per_mtok\": 2}]}]}", "catalogue.json:2:120: providers[0].models[0].input_per_mtok: key given twice"},
 }
 
 func TestDataErrorDiagnostic(t *testing.T) {
@@ -172,7 +173,8 @@ func TestDataErrorPlacedAtPath(t *testing.T) {
 // TestDataErrorPlacedAtAwkwardKey: an error about a key however it is
 // spelt (a space, a quote, the path's own punctuation, empty, not ASCII,
 // long enough to be cut) is placed at its value, not at the file's
-// start: jsonx.PathOffset reads back every path fieldPath and
+// start (a key given twice at its second occurrence): jsonx.PathOffset
+// and jsonx.RepeatOffset read back every path jsonx.KeyPath and
 // jsonx.DuplicateKey write.
 func TestDataErrorPlacedAtAwkwardKey(t *testing.T) {
 	keys := []string{
@@ -188,9 +190,9 @@ func TestDataErrorPlacedAtAwkwardKey(t *testing.T) {
 		for _, c := range []struct{ file, doc string }{
 			{CatalogueFile, `{` + string(q) + `: "here"}`},
 			{CatalogueFile, `{"providers": [{"name": "a", ` + string(q) + `: "here"}]}`},
-			{CatalogueFile, `{"providers": [{"name": "a", ` + string(q) + `: "here", ` + string(q) + `: 2}]}`},
+			{CatalogueFile, `{"providers": [{"name": "a", ` + string(q) + `: 2, ` + string(q) + `: "here"}]}`},
 			{TenantsFile, `{"tenants": [{"id": "a", "budget": {` + string(q) + `: "here"}}]}`},
-			{TenantsFile, `{"tenants": [{"id": "a", ` + string(q) + `: "here", ` + string(q) + `: 2}]}`},
+			{TenantsFile, `{"tenants": [{"id": "a", ` + string(q) + `: 2, ` + string(q) + `: "here"}]}`},
 		} {
 			var err error
 			if c.file == TenantsFile {

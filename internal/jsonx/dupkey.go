@@ -12,13 +12,16 @@ const RepeatedKey = "key given twice"
 
 // DuplicateKey finds the first key that an object of data holds twice,
 // which encoding/json would take silently (the last wins): a request
-// that two readers could take differently. path is where the second
-// occurrence is, in the words of this project's errors, from base ("" or
+// that two readers could take differently. path names the key (both
+// occurrences have that path), in the words of this project's errors, from base ("" or
 // a path of its own): each key as KeyPath writes it (joined by dots,
 // `[""]` for the empty key, quoted when it would be misread, cut when
 // long), list indexes in brackets ("request.tenant.id",
 // `feedback[2].status`, `metadata."a b"`). Keys compare as encoding/json
-// decodes them ("a" and "\u0061" are one key). depth
+// decodes them ("a" and "\u0061" are one key). An error about it is
+// placed at the second occurrence, the one that repeats the key and that
+// the user deletes or renames (RepeatOffset finds it; PathOffset, the
+// first). depth
 // bounds the objects looked into: 1 is the top-level
 // object's own keys, 0 any depth.
 //

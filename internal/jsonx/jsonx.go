@@ -428,14 +428,30 @@ func KeyPath(at, key string) string {
 // which the writers do not escape), so path is not split on its own: it
 // is matched against the keys data holds, each in every form a writer
 // gives it. A path that two ways of reading match is the value of the
-// first key (of a key given twice, its first occurrence); a cut key is
+// first key (of a key given twice, its first occurrence: RepeatOffset
+// finds the second); a cut key is
 // found whole when no key before it shares its first MaxEcho bytes and
 // its length.
 func PathOffset(data []byte, path string) (off int64, ok bool) {
+	return pathOffset(data, path, false)
+}
+
+// RepeatOffset is the offset in data of the value of the second
+// occurrence of the key that path ends at, in the object that holds it
+// twice (DuplicateKey's path): where an error that the key is given twice
+// is placed, since that occurrence is the one that repeats it, the one to
+// delete or rename. ok is false when no object on path's way holds the
+// key twice. path is read as PathOffset reads it.
+func RepeatOffset(data []byte, path string) (off int64, ok bool) {
+	return pathOffset(data, path, true)
+}
+
+// pathOffset is PathOffset, or RepeatOffset when repeat is set.
+func pathOffset(data []byte, path string, repeat bool) (off int64, ok bool) {
 	if path == "" {
 		return 0, false
 	}
-	if at, _ := pathFind(data, skipSpace(data, 0), path, true); at >= 0 {
+	if at, _ := pathFind(data, skipSpace(data, 0), path, true, repeat); at >= 0 {
 		return int64(at), true
 	}
 	return 0, false
@@ -447,12 +463,14 @@ func PathOffset(data []byte, path string) (off int64, ok bool) {
 // -1 when data ends first. The value at rest is the value itself when
 // rest is empty, else the value at the rest of rest in the first of the
 // object's values whose key rest begins with that holds it, or in the
-// list's element that rest indexes.
+// list's element that rest indexes. With repeat, a key that rest ends at
+// is passed over the first time an object holds it: the value is its
+// second occurrence's.
 //
 // Each value is read once for each way rest spells the chain of keys
 // that leads to it, which is once but for contrived keys, so the work
 // is bounded by the document's length.
-func pathFind(data []byte, i int, rest string, first bool) (at, end int) {
+func pathFind(data []byte, i int, rest string, first, repeat bool) (at, end int) {
 	if rest == "" {
 		return i, valueEnd(data, i)
 	}
@@ -462,6 +480,7 @@ func pathFind(data []byte, i int, rest string, first bool) (at, end int) {
 	close := byte('}')
 	switch data[i] {
 	case '{':
+		passed := false // with repeat, the key rest ends at was seen once
 		for i = skipSpace(data, i+1); i < len(data) && data[i] == '"'; {
 			keyEnd := stringEnd(data, i)
 			colon := skipSpace(data, keyEnd)
@@ -474,7 +493,11 @@ func pathFind(data []byte, i int, rest string, first bool) (at, end int) {
 				end = valueEnd(data, v)
 			}
 			for _, after := range forms {
-				if at, end = pathFind(data, v, after, false); at >= 0 {
+				if at, end = pathFind(data, v, after, false, repeat); at >= 0 {
+					if repeat && after == "" && !passed {
+						passed = true // its first occurrence
+						continue
+					}
 					return at, end
 				}
 			}
@@ -489,7 +512,7 @@ func pathFind(data []byte, i int, rest string, first bool) (at, end int) {
 		for k := 0; i < len(data) && data[i] != ']'; k++ {
 			if k != n {
 				end = valueEnd(data, i)
-			} else if at, end = pathFind(data, i, after, false); at >= 0 {
+			} else if at, end = pathFind(data, i, after, false, repeat); at >= 0 {
 				return at, end
 			}
 			if i, end = nextElement(data, end, ']'); i < 0 {

@@ -370,7 +370,8 @@ func TestPathOffsetRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Written by DuplicateKey: the path of the key given twice,
-		// placed at its first occurrence.
+		// its first occurrence for PathOffset, its second (where the
+		// error that it is given twice is placed) for RepeatOffset.
 		doc := `{"x": {"y": 0}, "a": [0, {"pad": 1, ` + string(q) + `: {"in": ["here"]}, ` + string(q) + `: 2}]}`
 		path, dup := DuplicateKey([]byte(doc), "", 0)
 		if !dup {
@@ -378,6 +379,7 @@ func TestPathOffsetRoundTrip(t *testing.T) {
 		}
 		checkPathOffset(t, doc, path+".in[0]", `"here"`)
 		checkPathOffset(t, doc, path, `{"in"`)
+		checkRepeatOffset(t, doc, path, "2")
 
 		// Written as an error names a field: Echo's form or QuoteEcho's,
 		// `[""]` for the empty key, at the top or within.
@@ -403,6 +405,40 @@ func checkPathOffset(t *testing.T, doc, path, want string) {
 	off, ok := PathOffset([]byte(doc), path)
 	if !ok || !strings.HasPrefix(doc[off:], want) {
 		t.Errorf("PathOffset(%q) = %d, %v: at %.12q, want %q\n%s", path, off, ok, doc[min(off, int64(len(doc))):], want, doc)
+	}
+}
+
+func checkRepeatOffset(t *testing.T, doc, path, want string) {
+	t.Helper()
+	off, ok := RepeatOffset([]byte(doc), path)
+	if !ok || !strings.HasPrefix(doc[off:], want) {
+		t.Errorf("RepeatOffset(%q) = %d, %v: at %.12q, want %q\n%s", path, off, ok, doc[min(off, int64(len(doc))):], want, doc)
+	}
+}
+
+// TestRepeatOffset: the value of a key given twice is its second
+// occurrence's, in the object that holds it twice; none when no object
+// on the path's way does.
+func TestRepeatOffset(t *testing.T) {
+	for _, c := range []struct{ doc, path, want string }{
+		{`{"a": 1, "a": 2}`, "a", "2"},
+		{`{"a": 1, "b": 0, "a": 2, "a": 3}`, "a", "2"},
+		{`{"x": {"a": 1, "b": 0, "a": 2}}`, "x.a", "2"},
+		{`[{"a": 1}, {"a": 1, "a": 3}]`, "[1].a", "3"},
+		{`{"x": {"a": 1}, "y": {"a": 2, "a": 3}}`, "y.a", "3"},
+		{`{"": 1, "": 2}`, `[""]`, "2"},
+		{`{"a b": 1, "a b": 2}`, `"a b"`, "2"},
+		{`{"a": 1}`, "a", ""},
+		{`{"x": {"a": 1}, "x": {"a": 2}}`, "x.a", ""}, // x twice, a once in each
+		{`{"a": 1, "b": 2}`, "c", ""},
+	} {
+		if c.want == "" {
+			if off, ok := RepeatOffset([]byte(c.doc), c.path); ok {
+				t.Errorf("RepeatOffset(%s, %q) = %d, want none", c.doc, c.path, off)
+			}
+			continue
+		}
+		checkRepeatOffset(t, c.doc, c.path, c.want)
 	}
 }
 
