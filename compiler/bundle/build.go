@@ -504,7 +504,9 @@ func pathErrorf(path, format string, args ...any) error {
 // Diagnostic is e as a diagnostic of the file named name: RPL217 at the
 // byte at fault of a file that is not JSON, at the JSON value refused
 // (a *PathError's Path, jsonx.PathOffset; a key given twice at its
-// second occurrence, jsonx.RepeatOffset), else at the file's start.
+// second occurrence, jsonx.RepeatOffset; a value absent, which the file
+// does not hold, at the object that lacks it, jsonx.NearestOffset), else
+// at the file's start.
 func (e *DataError) Diagnostic(name string) *lang.Diagnostic {
 	msg := e.Err.Error()
 	var off int64
@@ -516,7 +518,7 @@ func (e *DataError) Diagnostic(name string) *lang.Diagnostic {
 			off, found = jsonx.RepeatOffset(e.Data, pe.Path)
 		}
 		if !found {
-			off, _ = jsonx.PathOffset(e.Data, pe.Path)
+			off, _ = jsonx.NearestOffset(e.Data, pe.Path)
 		}
 	}
 	pos := lang.Pos(off)

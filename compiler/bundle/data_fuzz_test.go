@@ -30,7 +30,8 @@ func dataSeeds(f *testing.F, docs ...string) {
 // says where in data the fault is, as a DataError's diagnostic (rplc
 // check, rplc build) places it: invalid JSON at its syntax error, else
 // at the JSON path its message begins with, its *PathError's, which data
-// must hold (a key given twice at its second occurrence), or it
+// must hold (a key given twice at its second occurrence; a value absent
+// at the nearest value on its path), or it
 // names the document's top level (what, key) or the tenants of a cycle
 // or a chain too long.
 func checkDataError(t *testing.T, data []byte, err error, file string, top ...string) {
@@ -78,7 +79,13 @@ func checkDataError(t *testing.T, data []byte, err error, file string, top ...st
 		}
 	}
 	if !found && (strings.Contains(msg, "have null") || strings.Contains(msg, ": missing")) {
-		return // a value absent, read as null: not in the document
+		// A value absent, read as null: not in the document, placed
+		// at the nearest value on its path, the object that lacks it.
+		near, _ := jsonx.NearestOffset(data, path)
+		if int64(d.Span.Start) != near {
+			t.Fatalf("error at %s, absent, placed at %d, not at the nearest value on its way (%d): %s\n%q", path, d.Span.Start, near, msg, data)
+		}
+		return
 	}
 	if !found {
 		t.Fatalf("error at %s, which the document does not hold: %s\n%q", path, msg, data)

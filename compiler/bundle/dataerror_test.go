@@ -17,6 +17,8 @@ import (
 // JSON anywhere is refused as such, before its values are checked; a
 // value of the wrong type at the value, a key twice at the value of its
 // second occurrence (the one that repeats it, to delete or rename).
+// A value absent is placed at the nearest value on its path that the
+// file holds, the object that lacks it.
 var dataErrorCases = []struct{ file, in, want string }{
 	{TenantsFile, "", "tenants.json:1:1: invalid JSON: unexpected end of JSON input"},
 	{TenantsFile, "\n", "tenants.json:1:1: invalid JSON: unexpected end of JSON input"},
@@ -52,6 +54,16 @@ var dataErrorCases = []struct{ file, in, want string }{
 	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"id\": \"b\", \"tier\": \"gold\", \"tier\": \"silver\"}\n]}", "tenants.json:3:39: tenants[1].tier: key given twice"},
 	{TenantsFile, "{\"tenants\": [], \"tenants\": []}", "tenants.json:1:28: tenants: listed twice"},
 	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\", \"tier\": \"gold\"} x\n]}", "tenants.json:2:31: invalid JSON: invalid character 'x' after array element"},
+	// A value absent (read as null), which the file does not hold: at
+	// the object that lacks it; at the document when it is its key.
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"tier\": \"gold\"}\n]}", "tenants.json:3:3: tenants[1].id: want a non-empty string, have null"},
+	{TenantsFile, "\n\n  {}", "tenants.json:3:3: tenants: want a list, have null"},
+	{CatalogueFile, "{\"providers\": [\n  {\"latency_ms\": 1, \"models\": []}]}", "catalogue.json:2:3: providers[0].name: want a non-empty string, have null"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\"}]}", "catalogue.json:2:3: providers[0].models: want a non-empty list, have null"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1}]}]}", "catalogue.json:3:5: providers[0].models[0].output_per_mtok: want money (\"2.50\" or 2.5), have null"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1}]}]}", "catalogue.json:3:5: providers[0].models[0].latency_ms: missing (give it on the model or its provider)"},
+	// One given as null is there: at its null.
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": null}]}", "catalogue.json:2:12: providers[0].name: want a non-empty string, have null"},
 	{CatalogueFile, "", "catalogue.json:1:1: invalid JSON: unexpected end of JSON input"},
 	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\" \"x\": 1}]}", "catalogue.json:2:21: invalid JSON: invalid character '\"' after object key:value pair"},
 	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": 1, \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1.2.3, \"output_per_mtok\": 1}]}]}", "catalogue.json:3:40: invalid JSON: invalid character '.' after object key:value pair"},

@@ -446,18 +446,49 @@ func RepeatOffset(data []byte, path string) (off int64, ok bool) {
 	return pathOffset(data, path, true)
 }
 
+// NearestOffset is the offset in data of the value at path, read as
+// PathOffset reads it, or, when data does not hold it, of the nearest
+// value on its way that data holds: the object that lacks the key (an
+// error about a value absent, read as null, "providers[0].name: want a
+// non-empty string, have null", or a key required and missing) or the
+// list too short for the index; the document itself when not even
+// path's first step is there. exact is false when the value is such a
+// parent. Where path has more than one reading, the deepest value any
+// reading reaches is nearest.
+func NearestOffset(data []byte, path string) (off int64, exact bool) {
+	w := pathWalk{data: data, near: skipSpace(data, 0), nearRest: len(path)}
+	if path != "" {
+		if at, _ := w.find(w.near, path, true); at >= 0 {
+			return int64(at), true
+		}
+	}
+	return int64(min(w.near, len(data))), false
+}
+
 // pathOffset is PathOffset, or RepeatOffset when repeat is set.
 func pathOffset(data []byte, path string, repeat bool) (off int64, ok bool) {
 	if path == "" {
 		return 0, false
 	}
-	if at, _ := pathFind(data, skipSpace(data, 0), path, true, repeat); at >= 0 {
+	w := pathWalk{data: data, repeat: repeat}
+	if at, _ := w.find(skipSpace(data, 0), path, true); at >= 0 {
 		return int64(at), true
 	}
 	return 0, false
 }
 
-// pathFind reads the value at data[i] for the value at rest within it
+// pathWalk is a search of data for the value at a path.
+type pathWalk struct {
+	data []byte
+	// repeat asks for the second occurrence of the key the path ends
+	// at (RepeatOffset).
+	repeat bool
+	// near is the offset of the deepest value reached on the path's way,
+	// nearRest what was left of the path there (NearestOffset).
+	near, nearRest int
+}
+
+// find reads the value at data[i] for the value at rest within it
 // (rest's first key has no dot before it when first): at is its offset,
 // -1 when there is none; end is the index after the value at data[i],
 // -1 when data ends first. The value at rest is the value itself when
@@ -470,7 +501,11 @@ func pathOffset(data []byte, path string, repeat bool) (off int64, ok bool) {
 // Each value is read once for each way rest spells the chain of keys
 // that leads to it, which is once but for contrived keys, so the work
 // is bounded by the document's length.
-func pathFind(data []byte, i int, rest string, first, repeat bool) (at, end int) {
+func (w *pathWalk) find(i int, rest string, first bool) (at, end int) {
+	data := w.data
+	if i < len(data) && len(rest) < w.nearRest {
+		w.near, w.nearRest = i, len(rest) // deeper on the way than any before
+	}
 	if rest == "" {
 		return i, valueEnd(data, i)
 	}
@@ -493,8 +528,8 @@ func pathFind(data []byte, i int, rest string, first, repeat bool) (at, end int)
 				end = valueEnd(data, v)
 			}
 			for _, after := range forms {
-				if at, end = pathFind(data, v, after, false, repeat); at >= 0 {
-					if repeat && after == "" && !passed {
+				if at, end = w.find(v, after, false); at >= 0 {
+					if w.repeat && after == "" && !passed {
 						passed = true // its first occurrence
 						continue
 					}
@@ -512,7 +547,7 @@ func pathFind(data []byte, i int, rest string, first, repeat bool) (at, end int)
 		for k := 0; i < len(data) && data[i] != ']'; k++ {
 			if k != n {
 				end = valueEnd(data, i)
-			} else if at, end = pathFind(data, i, after, false, repeat); at >= 0 {
+			} else if at, end = w.find(i, after, false); at >= 0 {
 				return at, end
 			}
 			if i, end = nextElement(data, end, ']'); i < 0 {

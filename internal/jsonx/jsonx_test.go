@@ -442,6 +442,33 @@ func TestRepeatOffset(t *testing.T) {
 	}
 }
 
+// TestNearestOffset: the value at a path, or when the document does not
+// hold it, the nearest value on its way that it holds: the object that
+// lacks the key, the list too short, the document itself.
+func TestNearestOffset(t *testing.T) {
+	for _, c := range []struct {
+		doc, path, want string
+		exact           bool
+	}{
+		{`{"providers": [{"name": "a"}]}`, "providers[0].name", `"a"`, true},
+		{`{"providers": [{"models": []}]}`, "providers[0].name", `{"models"`, false},
+		{`{"providers": [{"models": [{"x": 1}]}]}`, "providers[0].models[0].latency_ms", `{"x"`, false},
+		{`{"providers": [{"models": [{"x": 1}]}]}`, "providers[0].models[3].name", `[{"x"`, false},
+		{`{"a": {"b": 1}}`, "a.b.c", "1", false},
+		{`{"a": 1}`, "providers", `{"a"`, false},
+		{"\n  {}", "providers", "{}", false},
+		{`{"a": 1}`, "", `{"a"`, false},
+		{`{"x": {"y": {}}, "x.y": 1}`, "x.y.z", "{}", false}, // the deepest, the first so deep
+		{`{"x.y": 1, "x": {"y": {}}}`, "x.y.z", "1", false},
+		{`{"m": {"a b": {}}}`, `m."a b".c`, "{}", false},
+	} {
+		off, exact := NearestOffset([]byte(c.doc), c.path)
+		if exact != c.exact || off < 0 || off > int64(len(c.doc)) || !strings.HasPrefix(c.doc[off:], c.want) {
+			t.Errorf("NearestOffset(%s, %q) = %d, %v: at %.12q, want %q, %v", c.doc, c.path, off, exact, c.doc[min(max(off, 0), int64(len(c.doc))):], c.want, c.exact)
+		}
+	}
+}
+
 // TestPathOffsetAmbiguous: a path that two keys match is the value of
 // the first that holds the rest of the path; so is a cut key's when
 // another shares its first MaxEcho bytes and its length.
@@ -461,7 +488,7 @@ func TestPathOffsetAmbiguous(t *testing.T) {
 }
 
 // FuzzPathOffset: any document and path give an offset inside the
-// document or none, never a panic.
+// document or none (PathOffset; NearestOffset always one), never a panic.
 func FuzzPathOffset(f *testing.F) {
 	f.Add([]byte(`{"tenants": [{"id": "a", "policy": "p"}]}`), "tenants[0].policy")
 	f.Add([]byte(`[1, [2, {"a": 3}]]`), "[1][1].a")
@@ -469,6 +496,9 @@ func FuzzPathOffset(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, path string) {
 		if off, ok := PathOffset(data, path); ok && (off < 0 || off > int64(len(data))) {
 			t.Fatalf("PathOffset(%q, %q) = %d, outside the document", data, path, off)
+		}
+		if off, _ := NearestOffset(data, path); off < 0 || off > int64(len(data)) {
+			t.Fatalf("NearestOffset(%q, %q) = %d, outside the document", data, path, off)
 		}
 	})
 }
