@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
@@ -471,29 +470,36 @@ func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
 	return f, nil
 }
 
-// keyName is the key k of a body's object as a message names it: as it
-// is, cut (jsonx.Echo), but quoted (jsonx.QuoteEcho) when it is empty or
-// spelt with a space or a control character, which it would hide, and
-// ": " would end the message's path early.
+// keyName is the key k of a body's object as a message names it: as
+// jsonx.KeyPath writes a key (cut, but quoted when it is spelt with a
+// space or a control character, which it would hide, and ": " would end
+// the message's path early, or begins with [ or ", as an index or a
+// quoted key does), the empty key quoted.
 func keyName(k string) string {
-	if k == "" || strings.ContainsFunc(k, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+	if k == "" {
 		return jsonx.QuoteEcho(k)
 	}
-	return jsonx.Echo(k)
+	return jsonx.KeyPath("", k)
 }
 
 // keyField is the path of the key k of the object at ("" for the body) as
 // details.field names it: keys joined by dots, a long one cut
 // (jsonx.Echo), an empty one [""] as rpl.FromJSON and jsonx.DuplicateKey
-// write it (details.field "" would name no field).
+// write it (details.field "" would name no field), and one that begins
+// with [ or " quoted as jsonx.KeyPath quotes it (a key "[0]" is "[0]",
+// in a batch feedback[2]."[0]", not feedback[2][0], an index). A key
+// with a space is as it is: details.field is no message that ": " ends.
 func keyField(at, k string) string {
-	if k == "" {
-		return at + `[""]`
+	if k == "" || k[0] == '[' || k[0] == '"' {
+		return jsonx.KeyPath(at, k)
 	}
 	return joinField(at, jsonx.Echo(k))
 }
 
-// joinField is the path field (keyField's) within the value at.
+// joinField is the path field (keyField's, or jsonx.DuplicateKey's)
+// within the value at. Such a path begins with [ only for the empty key
+// ([""]), a key that begins with [ being quoted, so it follows at
+// without a dot (feedback[0][""]); any other after one.
 func joinField(at, field string) string {
 	switch {
 	case at == "":

@@ -161,3 +161,39 @@ func TestFeedbackTimeOutOfRange(t *testing.T) {
 		t.Errorf("the earliest time: %s %s", code, out)
 	}
 }
+
+// TestFieldKeyLikeIndex: details.field names a key that begins as
+// another step of a path does ([ for an index or the empty key, " for a
+// quoted key) quoted, as jsonx.KeyPath writes it, so that within a batch
+// it cannot be read as an index of the item (feedback[0][0]); other keys,
+// and the empty key's [""], are written as they were.
+func TestFieldKeyLikeIndex(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	const base = `"request_id": "r", "tenant_id": "t", "target": "p:m", "status": "ok"`
+	for _, c := range []struct{ body, msg, field string }{
+		{`{` + base + `, "[0]": 1}`, `\"[0]\": unknown field`, `"[0]"`},
+		{`{"feedback": [{` + base + `, "[0]": 1}]}`, `feedback[0]: \"[0]\": unknown field`, `feedback[0]."[0]"`},
+		{`{"feedback": [{` + base + `, "[\"\"]": 1}]}`, `unknown field`, `feedback[0]."[\"\"]"`},
+		{`{"feedback": [{` + base + `, "\"q\"": 1}]}`, `unknown field`, `feedback[0]."\"q\""`},
+		{`{"feedback": [{` + base + `, "": 1}]}`, `feedback[0]: \"\": unknown field`, `feedback[0][""]`},
+		{`{"feedback": [{` + base + `, "a[0]": 1}]}`, `feedback[0]: a[0]: unknown field`, `feedback[0].a[0]`},
+		{`{"feedback": [{` + base + `, "x y": 1}]}`, `feedback[0]: \"x y\": unknown field`, `feedback[0].x y`},
+		{`{"feedback": [{` + base + `, "latency": 1}]}`, `feedback[0]: latency: unknown field`, `feedback[0].latency`},
+		{`{"feedback": [], "[0]": 1}`, `\"[0]\": not allowed beside a feedback batch`, `"[0]"`},
+	} {
+		out, code := e.HandleFeedback([]byte(c.body), nil)
+		var a struct {
+			Error struct {
+				Details map[string]any `json:"details"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(out, &a); err != nil || code != runtime.CodeInvalidRequest || !strings.Contains(string(out), c.msg) || a.Error.Details["field"] != c.field {
+			t.Errorf("%s:\n got %s %s\nwant a message holding %s, details.field %s", c.body, code, out, c.msg, c.field)
+		}
+	}
+	// A v2 body's key alike.
+	out, code, _ := e.HandleV2(t.Context(), []byte(`{"request": {"id": "r"}, "[0]": 1}`), time.Now(), nil, nil)
+	if want := `"details":{"field":"\"[0]\""}`; code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
+		t.Errorf("v2: %s %s, want %s", code, out, want)
+	}
+}
