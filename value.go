@@ -85,18 +85,10 @@ func pathErr(path, format string, args ...any) error {
 	return &PathError{Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
-// join is the path of name in path. A name from the request (an
-// unknown field, a map's key) appears at most jsonx.MaxEcho bytes of it.
-func join(path, name string) string {
-	name = jsonx.Echo(name)
-	if name == "" {
-		return path + `[""]` // a path of dots would lose it
-	}
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
+// join is the path of name in path, as jsonx.KeyPath writes a key's step
+// (a name from the request, an unknown field or a map's key, at most
+// jsonx.MaxEcho bytes of it, quoted when it would be misread).
+func join(path, name string) string { return jsonx.KeyPath(path, name) }
 
 func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 	switch t := t.(type) {

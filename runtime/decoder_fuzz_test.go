@@ -206,7 +206,7 @@ func TestEmptyKeyField(t *testing.T) {
 		{"v2", `{"request": {"id": "r"}, "": 1}`, `[""]`, `unknown field ""`},
 		{"feedback", `{"request_id": "r", "": 1}`, `[""]`, `"": unknown field`},
 		{"feedback", `{"feedback": [], "": 1}`, `[""]`, `"": not allowed beside a feedback batch`},
-		{"feedback", `{"feedback": [], " a": 1}`, ` a`, `" a": not allowed beside a feedback batch`},
+		{"feedback", `{"feedback": [], " a": 1}`, `" a"`, `" a": not allowed beside a feedback batch`},
 		{"feedback", `{"feedback": [{"": 1}]}`, `feedback[0][""]`, `feedback[0]: "": unknown field`},
 		{"feedback", `{"feedback": [{"tokens_in": "x"}]}`, `feedback[0].tokens_in`, `feedback[0]: tokens_in: want`},
 	} {

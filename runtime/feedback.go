@@ -483,18 +483,14 @@ func keyName(k string) string {
 }
 
 // keyField is the path of the key k of the object at ("" for the body) as
-// details.field names it: keys joined by dots, a long one cut
-// (jsonx.Echo), an empty one [""] as rpl.FromJSON and jsonx.DuplicateKey
-// write it (details.field "" would name no field), and one that begins
-// with [ or " quoted as jsonx.KeyPath quotes it (a key "[0]" is "[0]",
-// in a batch feedback[2]."[0]", not feedback[2][0], an index). A key
-// with a space is as it is: details.field is no message that ": " ends.
-func keyField(at, k string) string {
-	if k == "" || k[0] == '[' || k[0] == '"' {
-		return jsonx.KeyPath(at, k)
-	}
-	return joinField(at, jsonx.Echo(k))
-}
+// details.field names it: as jsonx.KeyPath writes it, the one writer of a
+// key's step, so that a key is named alike whether it is unknown or given
+// twice (jsonx.DuplicateKey): keys joined by dots, a long one cut, the
+// empty one [""] (details.field "" would name no field), and one quoted
+// that a space, a control character or a leading [ or " would make
+// misread (a key "[0]" is "[0]", in a batch feedback[2]."[0]", not
+// feedback[2][0], an index).
+func keyField(at, k string) string { return jsonx.KeyPath(at, k) }
 
 // joinField is the path field (keyField's, or jsonx.DuplicateKey's)
 // within the value at. Such a path begins with [ only for the empty key

@@ -177,7 +177,7 @@ func TestFieldKeyLikeIndex(t *testing.T) {
 		{`{"feedback": [{` + base + `, "\"q\"": 1}]}`, `unknown field`, `feedback[0]."\"q\""`},
 		{`{"feedback": [{` + base + `, "": 1}]}`, `feedback[0]: \"\": unknown field`, `feedback[0][""]`},
 		{`{"feedback": [{` + base + `, "a[0]": 1}]}`, `feedback[0]: a[0]: unknown field`, `feedback[0].a[0]`},
-		{`{"feedback": [{` + base + `, "x y": 1}]}`, `feedback[0]: \"x y\": unknown field`, `feedback[0].x y`},
+		{`{"feedback": [{` + base + `, "x y": 1}]}`, `feedback[0]: \"x y\": unknown field`, `feedback[0]."x y"`},
 		{`{"feedback": [{` + base + `, "latency": 1}]}`, `feedback[0]: latency: unknown field`, `feedback[0].latency`},
 		{`{"feedback": [], "[0]": 1}`, `\"[0]\": not allowed beside a feedback batch`, `"[0]"`},
 	} {
@@ -195,5 +195,43 @@ func TestFieldKeyLikeIndex(t *testing.T) {
 	out, code, _ := e.HandleV2(t.Context(), []byte(`{"request": {"id": "r"}, "[0]": 1}`), time.Now(), nil, nil)
 	if want := `"details":{"field":"\"[0]\""}`; code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
 		t.Errorf("v2: %s %s, want %s", code, out, want)
+	}
+}
+
+// TestKeyNamedAlike: a key of a body is named one way in details.field
+// whether it is unknown or given twice (the one writer, jsonx.KeyPath):
+// a v2 request's field, a feedback's.
+func TestKeyNamedAlike(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	field := func(out []byte) string {
+		var a struct {
+			Error struct {
+				Details map[string]any `json:"details"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(out, &a); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		f, _ := a.Error.Details["field"].(string)
+		return f
+	}
+	for _, k := range []string{"x y", "[0]", `"q"`, "tab\there", strings.Repeat("k ", 100)} {
+		key, _ := json.Marshal(k)
+		v2 := func(extra string) string {
+			out, _, _ := e.HandleV2(t.Context(), []byte(`{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}, `+extra+`}}`), time.Now(), nil, nil)
+			return field(out)
+		}
+		unknown, twice := v2(string(key)+`: 1`), v2(string(key)+`: 1, `+string(key)+`: 1`)
+		if unknown == "" || unknown != twice {
+			t.Errorf("v2 request key %q: unknown %q, given twice %q", k, unknown, twice)
+		}
+		fb := func(extra string) string {
+			out, _ := e.HandleFeedback([]byte(`{"request_id": "r", "tenant_id": "t", "target": "p:m", "status": "ok", `+extra+`}`), nil)
+			return field(out)
+		}
+		unknown, twice = fb(string(key)+`: 1`), fb(string(key)+`: 1, `+string(key)+`: 1`)
+		if unknown == "" || unknown != twice {
+			t.Errorf("feedback key %q: unknown %q, given twice %q", k, unknown, twice)
+		}
 	}
 }
