@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -174,6 +175,26 @@ type parsed struct {
 }
 
 // significant reports whether t is neither white space nor a comment.
+// invalidUTF8 reports each byte of the string literal or comment t that
+// is not valid UTF-8 as an invalid character (language.md §2.1): the file
+// is UTF-8 text, and a string's bytes are written as escapes (\xff), so
+// a stray byte is never read as the U+FFFD that would replace it.
+func (p *parser) invalidUTF8(t token) {
+	v := t.Value
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRuneInString(v[i:])
+		if r == utf8.RuneError && w == 1 {
+			at := Pos(t.Pos.Offset) + Pos(i)
+			hint := ""
+			if t.Type != tokComment {
+				hint = fmt.Sprintf("; write the byte as the escape \\x%02x", v[i])
+			}
+			p.errorf(CodeInvalidChar, Span{at, at + 1}, "invalid character %q (not UTF-8%s)", v[i:i+1], hint)
+		}
+		i += w
+	}
+}
+
 func significant(t token) bool { return t.Type != tokComment && t.Type != tokWhitespace }
 
 // chunkSpan is the span of the significant tokens of toks, without the

@@ -341,6 +341,8 @@ func TestParseErrorPositions(t *testing.T) {
 		{"invalid char", "const a = 1 @ 2", CodeInvalidChar, "2:13-2:14", `invalid character "@"`},
 		{"invalid multibyte char", "const a = 1 + é", CodeInvalidChar, "2:15-2:17", `invalid character "é"`},
 		{"invalid utf8", "const a = \xff", CodeInvalidChar, "2:11-2:12", "invalid character"},
+		{"invalid utf8 in a string", "const a = \"a\xffb\"", CodeInvalidChar, "2:13-2:14", `invalid character "\xff" (not UTF-8; write the byte as the escape \xff)`},
+		{"invalid utf8 in a comment", "# a \xc3(\nconst a = 1", CodeInvalidChar, "2:5-2:6", `invalid character "\xc3" (not UTF-8)`},
 		{"greek mu", "const a = 5\u03bcs", CodeInvalidChar, "2:12-2:14", `invalid character "μ" (a Greek mu: the unit is written µs, with the micro sign U+00B5, or us)`},
 		{"en dash", "const a = 1 \u2013 2", CodeInvalidChar, "2:13-2:16", "(a dash: the minus is -)"},
 		{"less or equal sign", "const a = 1 \u2264 2", CodeInvalidChar, "2:13-2:16", "(write <=)"},

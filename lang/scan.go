@@ -39,6 +39,12 @@ func (p *parser) lexAll() []token {
 	toks, comments := scan(p.file.Src, p.reference)
 	for _, t := range comments {
 		p.node.Comments = append(p.node.Comments, newComment(t))
+		p.invalidUTF8(t)
+	}
+	for _, t := range toks {
+		if t.Type == tokString || t.Type == tokBadString || t.Type == tokComment {
+			p.invalidUTF8(t)
+		}
 	}
 	return toks
 }
