@@ -262,6 +262,18 @@ func (c *checker) bindArgs(e *CallExpr, name string, ft *Func, receiver Expr) ([
 				c.errAt(a, CodeArgCount, "too many arguments in call to %s: want %s", name, sigString(ft))
 				return args, false
 			}
+			if p := ft.Params[next]; p.Optional {
+				// An optional parameter is given by name only (§6.10):
+				// fallback(t, [timeout], 2) would say nothing of what
+				// the 2 is.
+				d := c.errAt(a, CodeUnknownArg, "optional parameter %s of %s is given by name: write %s: %s", p.Name, name, p.Name, exprString(a.Value))
+				at := a.Span().Start
+				d.Fixes = append(d.Fixes, Fix{Title: "name the argument " + p.Name, Span: Span{at, at}, NewText: p.Name + ": "})
+				ok = false
+				args[next] = a.Value
+				next++
+				continue
+			}
 			args[next] = a.Value
 			next++
 			continue
