@@ -336,6 +336,11 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 			}
 			c.info.Consts[en.Key] = id.Name
 			c.record(en.Key, k)
+		} else if l, ok := en.Key.(*BasicLit); ok && strings.HasPrefix(l.Raw, "-") && l.Kind != LitInt && l.Kind != LitFloat && l.Kind != LitDuration && l.Kind != LitMoney {
+			// The grammar lets a - precede any literal key, as a
+			// pattern (§6.8: a number's sign only).
+			c.errAt(l, CodeBadOperand, "invalid operation: %s (operator - not defined on %s)", l.Raw, l.Kind)
+			k = c.record(en.Key, Typ[Invalid])
 		} else {
 			k = c.expr(en.Key, kt)
 		}

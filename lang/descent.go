@@ -766,9 +766,17 @@ func (d *descent) atBrace() bool {
 	if n.Value == "}" && n.Type == tokPunct {
 		return true
 	}
+	k := 2
+	if n.Value == "-" && n.Type == tokPunct {
+		// A negative number key: {-1: "low"}.
+		if n = d.peekN(2); n == nil || n.Type != tokNumber {
+			return false
+		}
+		k = 3
+	}
 	switch n.Type {
 	case tokIdent, tokKeyword, tokString, tokNumber:
-		c := d.peekN(2)
+		c := d.peekN(k)
 		return c != nil && c.Value == ":" && c.Type == tokPunct
 	}
 	return false
@@ -806,7 +814,7 @@ func (d *descent) primary() Expr {
 	case d.atBrace():
 		d.i++
 		b := &BraceLit{}
-		if t := d.peek(); t != nil && (t.Type == tokIdent || t.Type == tokKeyword || d.atLit()) {
+		if t := d.peek(); t != nil && (t.Type == tokIdent || t.Type == tokKeyword || d.atLit() || d.is("-") && d.isType(0, tokPunct)) {
 			b.Entries = append(b.Entries, d.entry())
 			for d.is(",") && !(d.peekN(1) != nil && d.peekN(1).Value == "}") {
 				d.i++
@@ -836,10 +844,21 @@ func (d *descent) entry() *Entry {
 	e := &Entry{}
 	if t := d.peek(); t != nil && (t.Type == tokIdent || t.Type == tokKeyword) {
 		e.Key = d.fieldName()
-	} else if d.atLit() {
-		e.Key = d.lit()
 	} else {
-		d.fail("a key")
+		// A literal, a - before it as in a pattern: {-1: "low"}.
+		neg := d.is("-") && d.isType(0, tokPunct)
+		if neg {
+			d.i++
+		}
+		if !d.atLit() {
+			d.fail("a key")
+		}
+		lit := d.lit()
+		if neg {
+			lit.Sp.Start = start
+			lit.Raw = "-" + lit.Raw
+		}
+		e.Key = lit
 	}
 	d.expect(":")
 	e.Value = d.expr()

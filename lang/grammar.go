@@ -428,14 +428,15 @@ type gList struct {
 type gBrace struct {
 	Pos     lexer.Position
 	EndPos  lexer.Position
-	Entries []*gEntry `parser:"(?= '{' ('}' | (Ident | Keyword | String | Number) ':')) '{' (@@ ((?! ',' '}') ',' @@)* ','?)? '}'"`
+	Entries []*gEntry `parser:"(?= '{' ('}' | (Ident | Keyword | String | Number | ('-' Number)) ':')) '{' (@@ ((?! ',' '}') ',' @@)* ','?)? '}'"`
 }
 
 type gEntry struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 	Name   *gFieldName `parser:"(  @@"`
-	Key    *gLit       `parser:" | @@ ) ':'"`
+	Neg    bool        `parser:" | (@'-'?"`
+	Key    *gLit       `parser:"   @@) ) ':'"`
 	Value  *gExpr      `parser:"@@"`
 }
 

@@ -330,7 +330,12 @@ func (p *parser) convPrimary(e *gPrimary) Expr {
 			if en.Name != nil {
 				entry.Key = convFieldName(en.Name)
 			} else {
-				entry.Key = p.convLit(en.Key)
+				lit := p.convLit(en.Key)
+				if en.Neg {
+					lit.Sp.Start = Pos(en.Pos.Offset)
+					lit.Raw = "-" + lit.Raw
+				}
+				entry.Key = lit
 			}
 			b.Entries = append(b.Entries, entry)
 		}
