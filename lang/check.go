@@ -268,6 +268,7 @@ type checker struct {
 	stack  []string // load stack, for cycle reports
 
 	state    map[*Object]objState
+	pending  []*Object           // the objects being resolved, outermost first: a cycle's path
 	typeVars map[string]*TypeVar // set while parsing builtin signatures
 
 	fnCtx                                 // where checking is; see fnCtx

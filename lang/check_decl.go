@@ -221,6 +221,30 @@ func (c *checker) withDecl(obj *Object, fn func()) {
 	c.fnCtx = saved
 }
 
+// cyclePath spells the cycle through obj that resolving it again closes,
+// from obj back to itself through the declarations being resolved, as
+// " (a -> b -> a)"; nothing when obj refers to itself directly. A name of
+// another module is qualified by its package's name.
+func (c *checker) cyclePath(obj *Object) string {
+	i := slices.Index(c.pending, obj)
+	if i < 0 || i == len(c.pending)-1 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" (")
+	for j, o := range append(slices.Clip(c.pending[i:]), obj) {
+		if j > 0 {
+			b.WriteString(" -> ")
+		}
+		if o.Pkg != obj.Pkg && o.Pkg != nil {
+			b.WriteString(o.Pkg.Name + ".")
+		}
+		b.WriteString(o.Name)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
 // resolve computes the type of a top-level object on first use.
 func (c *checker) resolve(obj *Object) {
 	switch c.state[obj] {
@@ -230,11 +254,11 @@ func (c *checker) resolve(obj *Object) {
 		switch obj.Kind {
 		case ObjType:
 			c.withDecl(obj, func() {
-				c.errAt(obj.Decl.(*TypeDecl).Name, CodeRecursiveType, "invalid recursive type %s", obj.Name)
+				c.errAt(obj.Decl.(*TypeDecl).Name, CodeRecursiveType, "invalid recursive type %s%s", obj.Name, c.cyclePath(obj))
 			})
 		case ObjConst:
 			c.withDecl(obj, func() {
-				c.errAt(obj.Decl.(*ConstDecl).Name, CodeNotConstant, "initialisation cycle: const %s refers to itself", obj.Name)
+				c.errAt(obj.Decl.(*ConstDecl).Name, CodeNotConstant, "initialisation cycle: const %s refers to itself%s", obj.Name, c.cyclePath(obj))
 			})
 		case ObjFunc:
 			c.withDecl(obj, func() {
@@ -250,6 +274,8 @@ func (c *checker) resolve(obj *Object) {
 		return
 	}
 	c.state[obj] = resolving
+	c.pending = append(c.pending, obj)
+	defer func() { c.pending = c.pending[:len(c.pending)-1] }()
 	c.withDecl(obj, func() {
 		switch d := obj.Decl.(type) {
 		case *TypeDecl:
