@@ -133,7 +133,8 @@ const NoRoute = "no route function: a policy needs one, and a library must be im
 // file (test files aside) under dir, walked recursively without hidden
 // files and directories, that has a route function of its own or inherited; a file
 // without one must be imported or extended by a policy (a library), or it
-// is an error. Policy ids are package names and must be unique (RPL216,
+// is an error (RPL212, a diagnostic as rplc check reports it, a test
+// module's too, and ErrCheckFailed). Policy ids are package names and must be unique (RPL216,
 // lang.CheckPolicyIDs: a diagnostic, and ErrCheckFailed). A test file
 // without its policy is an error too (RPL215, a diagnostic, and
 // ErrCheckFailed), as in rplc check and a router. The tests of
@@ -169,7 +170,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 	// Files are named relative to root (the names that programs and
 	// diagnostics carry), so a bundle does not depend on where it was
 	// built.
-	cfg := &lang.Config{Universe: env.Universe(), ReadFile: func(p string) ([]byte, error) {
+	cfg := &lang.Config{Universe: env.Universe(), Policy: true, ReadFile: func(p string) ([]byte, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(root, p)
 		}
@@ -193,21 +194,42 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			}
 		}
 	}
+	// A file without route (RPL212, as rplc check reports it) is an
+	// error unless another file imports or extends it: a library.
+	var noRoute lang.DiagList
 	for _, f := range files {
 		prog, diags := lang.Check(cfg, f)
-		addDiags(diags)
+		for _, d := range diags {
+			if d.Code == lang.CodeNoRoute {
+				noRoute = append(noRoute, d)
+			} else {
+				addDiags(lang.DiagList{d})
+			}
+		}
 		if prog != nil {
 			mains = append(mains, prog.Main)
+			for _, pkg := range prog.Packages {
+				if pkg != prog.Main {
+					used[pkg.Path] = true
+				}
+			}
 		}
 		if diags.HasErrors() || prog == nil {
 			continue
 		}
-		for _, pkg := range prog.Packages {
-			if pkg != prog.Main {
-				used[pkg.Path] = true
-			}
-		}
 		checked = append(checked, policy{path: f, prog: prog, route: lang.HasRoute(prog.Main)})
+	}
+	for _, d := range noRoute {
+		if d.File == nil || !used[d.File.Name] {
+			addDiags(lang.DiagList{d})
+		}
+	}
+	// Nor can a tree hold a test module (tests and no route), whose
+	// tests would never run there.
+	for _, p := range checked {
+		if m := p.prog.Main; !p.route && !used[p.path] && len(m.Files) > 0 && m.Files[0].Package != nil {
+			addDiags(lang.DiagList{lang.TestModuleInTree(m.Files[0].File, m.Files[0].Package.Sp)})
+		}
 	}
 	// Policy ids are unique (RPL216), as a router requires of a
 	// directory too.

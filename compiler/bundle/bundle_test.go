@@ -491,9 +491,9 @@ func TestBuildRefuses(t *testing.T) {
 		if err != nil || len(res.Bundle.Policies) != 1 || len(res.Bundle.Policies[0].Sources) != 2 {
 			t.Fatalf("%v", err)
 		}
-		_, err = Build(write(t, map[string]string{"lone.rpl": "package lone\n\nconst x = 1\n"}), BuildOptions{})
-		if err == nil || !strings.Contains(err.Error(), "lone.rpl: no route function") {
-			t.Errorf("orphan library: %v", err)
+		res, err = Build(write(t, map[string]string{"lone.rpl": "package lone\n\nconst x = 1\n", "a.rpl": "package a\n\nfn route(r: Request) -> Decision = to(\"x:y\")\n"}), BuildOptions{})
+		if !errors.Is(err, ErrCheckFailed) || len(res.Diags) != 1 || res.Diags[0].Code != lang.CodeNoRoute || !strings.HasPrefix(res.Diags[0].Error(), "lone.rpl:1:1: no route function") {
+			t.Errorf("orphan library: %v %v", err, res.Diags)
 		}
 	})
 	t.Run("bad catalogue", func(t *testing.T) {
