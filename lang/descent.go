@@ -611,7 +611,13 @@ func (d *descent) postfix() Expr {
 	switch x.(type) {
 	case *IfExpr, *MatchExpr, *BlockExpr:
 		// Compound expressions take no postfix operators: a ( or [ after
-		// one starts the next statement.
+		// one starts the next statement. A . starts nothing: say how to
+		// call the method meant (§6.7).
+		if t := d.peek(); t != nil && t.Type == tokPunct && t.Value == "." {
+			d.errSp = Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + 1)}
+			d.errMsg = `unexpected ".": an if, match or block takes no postfix (parenthesise it: (if c { a } else { b }).f())`
+			panic(bailout{})
+		}
 		return x
 	}
 	for {

@@ -369,6 +369,8 @@ func TestParseErrorPositions(t *testing.T) {
 		{"let without name", "fn f() -> int { let = 1 }", CodeSyntax, "2:21-2:22", `unexpected "="`},
 		{"expect without condition", `test "t" { expect }`, CodeSyntax, "2:19-2:20", `unexpected "}"`},
 		{"return without value", "fn f() -> int { return }", CodeSyntax, "2:24-2:25", `unexpected "}"`},
+		{"selector after if", "fn f(c: bool) -> string = if c { \"A\" } else { \"B\" }.lower()", CodeSyntax, "2:52-2:53", `unexpected ".": an if, match or block takes no postfix (parenthesise it: (if c { a } else { b }).f())`},
+		{"selector after match", "fn f(x: int) -> int = match x { _ => [1] }.len()", CodeSyntax, "2:43-2:44", `an if, match or block takes no postfix`},
 		{"chained comparison", "const a = 1 < 2 < 3", CodeSyntax, "2:17-2:18", `unexpected "<": comparisons do not chain (join two with &&, a < b && b < c, or parenthesise one)`},
 		{"chained in", `const a = "x" not in "xy" == false`, CodeSyntax, "2:27-2:29", `unexpected "==": comparisons do not chain`},
 		{"chained before in", `const a = 1 == 1 in [true]`, CodeSyntax, "2:18-2:20", `unexpected keyword in: comparisons do not chain`},
