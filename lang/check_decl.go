@@ -686,7 +686,7 @@ func (c *checker) requireValue(n Expr, t, want Type, w what) {
 		if b, ok := n.(*BlockExpr); ok && len(b.Stmts) > 0 {
 			at = b.Stmts[len(b.Stmts)-1]
 		}
-		c.errAt(at, CodeMissingValue, "%s must end with a value of type %s", w, want)
+		c.errAt(at, CodeMissingValue, "%s must end with a value of type %s%s", w, want, elseHint(n))
 		return
 	}
 	c.mismatch(n, t, want, w)

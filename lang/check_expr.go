@@ -940,7 +940,7 @@ func (c *checker) ifExpr(e *IfExpr, want Type, value bool) Type {
 	}
 	u := unifyBranch(then, els)
 	if u == nil {
-		c.errAt(e, CodeBranchTypes, "if branches have different types: %s and %s", then, els)
+		c.errAt(e, CodeBranchTypes, "if branches have different types: %s and %s%s", then, els, elseHint(e.Else))
 		return Typ[Invalid]
 	}
 	return u
@@ -1408,6 +1408,48 @@ func (c *checker) exprReturns(e Expr) bool {
 	return false
 }
 
+// voidName names e, an expression of no value, for a message: an if or a
+// block by its kind (exprString spells them …).
+func voidName(e Expr) string {
+	switch e.(type) {
+	case *IfExpr:
+		return "if without else"
+	case *BlockExpr:
+		return "the block"
+	}
+	return exprString(e)
+}
+
+// elseHint is why e, of no value, has none when it is an if without else,
+// or a block or if that ends with one (§6.12: used as a value, an if needs
+// an else); "" otherwise.
+func elseHint(e Expr) string {
+	for {
+		switch x := e.(type) {
+		case *IfExpr:
+			if x.Else == nil {
+				return ": used as a value, an if needs an else"
+			}
+			e = x.Else
+			if b, ok := x.Else.(*BlockExpr); ok {
+				e = b
+			}
+			continue
+		case *BlockExpr:
+			if len(x.Stmts) == 0 {
+				return ""
+			}
+			es, ok := x.Stmts[len(x.Stmts)-1].(*ExprStmt)
+			if !ok {
+				return ""
+			}
+			e = es.X
+			continue
+		}
+		return ""
+	}
+}
+
 // unreachable warns of the statement s, which follows the statement ret
 // that returns (RPL310), naming ret: a return, or a statement that returns
 // on every path (returns), which is not as plain to see.
@@ -1432,7 +1474,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 			t = c.expr(s.Value, nil)
 			switch {
 			case isBasic(t, Void):
-				c.errAt(s.Value, CodeMissingValue, "%s produces no value", exprString(s.Value))
+				c.errAt(s.Value, CodeMissingValue, "%s produces no value%s", voidName(s.Value), elseHint(s.Value))
 				t = Typ[Invalid]
 			case isBasic(t, NoneType):
 				c.errAt(s.Value, CodeCannotInfer, "cannot infer the type of %s from none: write let %s: T? = none", s.Name.Name, s.Name.Name)
