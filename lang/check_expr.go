@@ -437,6 +437,11 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 	case "??":
 		xt := c.expr(e.X, optionalOf(want))
 		o, ok := xt.(*Optional)
+		if l, isLit := e.X.(*BasicLit); isLit && l.Kind == LitNone {
+			// none ?? d is d, whatever d's type.
+			c.errAt(e.X, CodeNotOptional, "none ?? %s is always its default: write %s alone", exprString(e.Y), exprString(e.Y))
+			return c.expr(e.Y, want)
+		}
 		if !ok {
 			if !IsInvalid(xt) {
 				c.errAt(e.X, CodeNotOptional, "%s is never none (type %s): ?? has no effect", exprString(e.X), xt)
