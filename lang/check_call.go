@@ -352,10 +352,28 @@ func (c *checker) callBuiltin(e *CallExpr, name string, cands []*Builtin, receiv
 			return t
 		}
 	}
+	// A lambda where no version takes a function is refused as such
+	// (RPL307), not as a version missing.
+	takesFn := false
+	for _, b := range cands {
+		for _, p := range b.Type.Params {
+			if _, ok := p.Type.(*Func); ok {
+				takesFn = true
+			}
+		}
+	}
+	var lambda *LambdaExpr
 	for _, a := range e.Args {
 		if l, ok := a.Value.(*LambdaExpr); ok {
 			c.skipLambda(l)
+			if lambda == nil {
+				lambda = l
+			}
 		}
+	}
+	if lambda != nil && !takesFn {
+		c.errAt(lambda, CodeBadLambda, "no version of %s takes a function: a lambda is not allowed here", name)
+		return Typ[Invalid]
 	}
 	var sigs []string
 	for _, b := range cands {
