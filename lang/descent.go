@@ -117,7 +117,36 @@ func (d *descent) fail(expected string) {
 	if expected != "" {
 		d.errMsg += ", expected " + expected
 	}
+	if t != nil {
+		d.errMsg += d.misspelling(t, expected)
+	}
 	panic(bailout{})
+}
+
+// misspelling is a hint for the unexpected token t, expected in its
+// place, when it is how another language writes what RPL writes otherwise:
+// and, or, ===, = in a condition, :=.
+func (d *descent) misspelling(t *token, expected string) string {
+	var prev *token
+	if d.i > 0 {
+		prev = &d.toks[d.i-1]
+	}
+	switch {
+	case t.Type == tokIdent && t.Value == "and":
+		return " (write &&)"
+	case t.Type == tokIdent && t.Value == "or":
+		return " (write ||)"
+	case t.Type != tokPunct || t.Value != "=" || prev == nil:
+		return ""
+	case prev.Type == tokOp && (prev.Value == "==" || prev.Value == "!="):
+		return " (write " + prev.Value + ")"
+	case prev.Type == tokPunct && prev.Value == ":" && expected == "a type":
+		return " (a let binds with =: let x = …; a : before it gives the type, let x: int = …)"
+	case expected == `"{"` && prev.Type != tokString:
+		// An if's or a match's subject: if x = 1 { (not test "t" = …).
+		return " (to compare, write ==)"
+	}
+	return ""
 }
 
 // expect consumes the token with text s or fails.
