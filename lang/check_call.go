@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -115,6 +116,9 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 					fx.Title = "call " + f.Sel.Name + "(" + exprString(f.X) + more + ")"
 					d.Fixes = append(d.Fixes, fx)
 				}
+			} else if alias, ok := methodAliases[f.Sel.Name]; ok && slices.Contains(c.methodNames(xt), alias) {
+				d := c.errAt(f.Sel, CodeUnknownField, "%s has no field or method %s (did you mean %s?)", xt, f.Sel.Name, alias)
+				d.Fixes = append(d.Fixes, Fix{Title: "change " + f.Sel.Name + " to " + alias, Span: f.Sel.Span(), NewText: alias})
 			} else {
 				c.errSuggest(f.Sel, CodeUnknownField, f.Sel.Name, c.methodNames(xt), "%s has no field or method %s", xt, f.Sel.Name)
 			}
@@ -188,6 +192,10 @@ func (c *checker) methodNames(t Type) []string {
 	}
 	return names
 }
+
+// methodAliases are the names other languages give builtins, which no
+// spelling suggestion reaches: length for len.
+var methodAliases = map[string]string{"length": "len", "lenght": "len", "size": "len"}
 
 // skipArgs checks the arguments of a call that failed, so their own
 // errors and uses are still recorded.

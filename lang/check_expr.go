@@ -722,7 +722,24 @@ func (c *checker) selector(e *SelectorExpr) Type {
 	}
 	r, ok := xt.(*Record)
 	if !ok {
-		c.errAt(e.Sel, CodeUnknownField, "%s has no field %s (type %s is not a record)", exprString(e.X), e.Sel.Name, xt)
+		d := c.errAt(e.Sel, CodeUnknownField, "%s has no field %s (type %s is not a record)", exprString(e.X), e.Sel.Name, xt)
+		// A builtin read as a field (xs.len, s.length): say how to
+		// call it.
+		name := e.Sel.Name
+		if alias, ok := methodAliases[name]; ok {
+			name = alias
+		}
+		if slices.Contains(c.methodNames(xt), name) {
+			args := "…"
+			if o := c.u.Scope.objects[name]; o != nil {
+				for _, b := range o.Overloads {
+					if n := len(b.Type.Params); n > 0 && unify(b.Type.Params[0].Type, xt, map[*TypeVar]Type{}) && (n == 1 || b.Type.Params[1].Optional) {
+						args = ""
+					}
+				}
+			}
+			d.Message = fmt.Sprintf("%s has no field %s (type %s is not a record; the builtin %s is called: %s.%s(%s))", exprString(e.X), e.Sel.Name, xt, name, exprString(e.X), name, args)
+		}
 		return Typ[Invalid]
 	}
 	i := r.FieldIndex(e.Sel.Name)
