@@ -637,6 +637,9 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 	for i, p := range d.Params {
 		po := &Object{Kind: ObjVar, Name: p.Name.Name, Type: ft.Params[i].Type, Decl: p, Pkg: obj.Pkg, used: true}
 		c.info.Defs[p.Name] = po
+		if p.Name.Name == "_" {
+			continue // discarded, as a let's or a lambda's _ (§5.1): several may be
+		}
 		if prev := scope.Insert(po); prev != nil {
 			c.errAt(p.Name, CodeRedeclared, "duplicate parameter %s", p.Name.Name)
 		}
