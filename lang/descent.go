@@ -134,7 +134,8 @@ func (d *descent) misspelling(t *token, expected string) string {
 	switch {
 	case t.Type == tokIdent && t.Value == "and":
 		return " (write &&)"
-	case t.Type == tokIdent && t.Value == "or":
+	case t.Type == tokIdent && t.Value == "or",
+		t.Type == tokPunct && t.Value == "|" && expected == "":
 		return " (write ||)"
 	case t.Type != tokPunct || t.Value != "=" || prev == nil:
 		return ""

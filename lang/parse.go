@@ -567,6 +567,10 @@ func lookalike(s string, afterDigit bool) (string, *Fix) {
 		return " (a dash: the minus is -)", change("-")
 	case "\u00a0", "\u2007", "\u202f": // a space that is one, deleted it could join two words
 		return " (a no-break space: write a plain space)", &Fix{Title: "change the no-break space to a space", NewText: " "}
+	case "&":
+		return " (the logical and is &&)", change("&&")
+	case "^":
+		return " (RPL has no bitwise or power operator)", nil
 	case "'", "`":
 		return ` (strings are written between double quotes ")`, nil
 	case "\u200b", "\ufeff":
