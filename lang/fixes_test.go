@@ -46,6 +46,18 @@ var fixCases = []struct {
 		code: "RPL203",
 	},
 	{
+		name: "optional argument given by position",
+		src:  "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\").fallback(\"c:d\", [timeout])\n",
+		code: "RPL206",
+		want: []string{`3:62-3:62 "" → "on: ": name the argument on`},
+	},
+	{
+		name: "single ampersand",
+		src:  "package p\n\nfn route(r: Request) -> Decision = if true & false { to(\"a:b\") } else { to(\"c:d\") }\n",
+		code: "RPL101",
+		want: []string{`3:44-3:45 "&" → "&&": change & to &&`},
+	},
+	{
 		name: "comparison written with a lookalike",
 		src:  "package p\n\nfn route(r: Request) -> Decision = if 1 \u2264 2 { to(\"a:b\") } else { to(\"c:d\") }\n",
 		code: "RPL101",
