@@ -793,7 +793,12 @@ func (c *checker) mismatch(n Node, have, want Type, w what) {
 		return
 	}
 	msg := fmt.Sprintf("cannot use %s as %s", describeType(have), want)
-	if w.s != "" {
+	switch {
+	case w.s == "function":
+		// A body's value is the function's result, which is what
+		// does not fit.
+		msg += " in the result of " + w.String()
+	case w.s != "":
 		msg += " in " + w.String()
 	}
 	d := c.errAt(n, CodeMismatch, "%s", msg)
