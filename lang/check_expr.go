@@ -521,7 +521,15 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 	case "==", "!=":
 		xt, yt := c.operands(e) // none == x, 0 == x for a float x: the literal takes x's type
 		if !IsInvalid(xt) && !IsInvalid(yt) && !AssignableTo(xt, yt) && !AssignableTo(yt, xt) {
-			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (mismatched types %s and %s)", exprString(e.X), e.Op, exprString(e.Y), xt, yt)
+			why := fmt.Sprintf("mismatched types %s and %s", xt, yt)
+			// x == none of an x that is never none (§6.3: an optional
+			// compares with none).
+			if isBasic(yt, NoneType) {
+				why = fmt.Sprintf("%s is never none: its type %s is not optional", exprString(e.X), xt)
+			} else if isBasic(xt, NoneType) {
+				why = fmt.Sprintf("%s is never none: its type %s is not optional", exprString(e.Y), yt)
+			}
+			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (%s)", exprString(e.X), e.Op, exprString(e.Y), why)
 		}
 		c.fold(e, xt, yt)
 		return Typ[Bool]
