@@ -1532,6 +1532,9 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		case c.inLambda > 0:
 			c.errAt(s, CodeReturnOutside, "return inside a lambda: a lambda's body is its value")
 			c.expr(s.Value, nil)
+		case c.fn == nil && c.inTest:
+			c.errAt(s, CodeReturnOutside, "return in a test: a test has no result (state what it checks with expect)")
+			c.expr(s.Value, nil)
 		case c.fn == nil:
 			c.errAt(s, CodeReturnOutside, "return outside a function")
 			c.expr(s.Value, nil)
