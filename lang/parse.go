@@ -567,6 +567,8 @@ func lookalike(s string, afterDigit bool) (string, *Fix) {
 		return " (a dash: the minus is -)", change("-")
 	case "\u00a0", "\u2007", "\u202f": // a space that is one, deleted it could join two words
 		return " (a no-break space: write a plain space)", &Fix{Title: "change the no-break space to a space", NewText: " "}
+	case "\r":
+		return " (a carriage return without a line feed: lines end with \\n or \\r\\n)", nil
 	case "&":
 		return " (the logical and is &&)", change("&&")
 	case "^":

@@ -143,9 +143,19 @@ func nextToken(src []byte, i int) (j int, typ tokenType) {
 			j++
 		}
 		typ = tokComment
-	case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-		for j < n && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r' || src[j] == '\n') {
-			j++
+	case c == ' ' || c == '\t' || c == '\n' || c == '\r' && j < n && src[j] == '\n':
+		// A CR is white space only before a LF: line ends are \n or
+		// \r\n (language.md §2.1); a CR alone is an invalid character.
+		for j = i; j < n; {
+			switch {
+			case src[j] == ' ' || src[j] == '\t' || src[j] == '\n':
+				j++
+				continue
+			case src[j] == '\r' && j+1 < n && src[j+1] == '\n':
+				j += 2
+				continue
+			}
+			break
 		}
 		typ = tokWhitespace
 	case c == '$' && j < n && isDigit(src[j]):
