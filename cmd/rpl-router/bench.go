@@ -138,7 +138,7 @@ inproc setups call the engine alone, which has no log.`,
 	f.Float64Var(&o.logSample, "decision-log-sample", 1, "publish this fraction of decisions (0 to 1) to the decision log stream, as serve's --log-sample (0: no decision log)")
 	logCompressionFlag(f, &o.logCompr)
 	f.IntVar(&o.rounds, "rounds", 5, "split each measured period into this many rounds, the setups taking turns (so that a burst of load elsewhere on the machine hits echo and router alike)")
-	f.StringVar(&o.pace, "pace", "auto", "how the generator waits for each send: sleep (nanosleep), spin (wait busily until due: in process on a locked thread, over NATS yielding the processor between checks), or auto (spin in process, sleep over NATS)")
+	f.StringVar(&o.pace, "pace", "auto", "how the generator waits for each send: sleep (parked on a kernel timer, its processor left to the rest), spin (wait busily until due: in process on a locked thread, over NATS yielding the processor between checks), or auto (spin in process, sleep over NATS)")
 	f.DurationVar(&o.probe, "probe", time.Second, "first spin this long on one thread and report the machine's own pauses, a floor under the tails of requests in flight across them (0: skip)")
 	f.IntVar(&o.window, "window", 256, "requests in flight in max-throughput mode over NATS")
 	f.BoolVar(&o.client, "client", false, "run as the load client of a tcp setup (internal)")

@@ -3,38 +3,54 @@ package loadgen
 import (
 	"bytes"
 	"os"
-	"runtime"
 	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 	"time"
 )
 
-// prSetTimerSlack is prctl's PR_SET_TIMERSLACK.
-const prSetTimerSlack = 29
-
-// sleeper sleeps precisely: the Go runtime parks idle threads in epoll with
-// millisecond timeouts, so time.Sleep of a few hundred microseconds wakes
-// up to a millisecond late. A sleeper locks its goroutine to a thread with
-// a 1µs timer slack and sleeps in nanosleep.
-type sleeper struct{ locked bool }
+// sleeper sleeps precisely without holding a processor: the Go runtime
+// parks idle threads in epoll with a millisecond's resolution, so
+// time.Sleep wakes up to a millisecond late, and a thread asleep in
+// nanosleep keeps its processor (in a system call, until sysmon takes it
+// back), with the goroutines its sender readied waiting on it (the
+// connection's flusher: the request just "sent" would wait for the sleep
+// to end). A sleeper waits on a timerfd through the netpoller instead:
+// the goroutine parks, its processor runs what it readied, and the
+// timer's expiry (an hrtimer, no slack) makes it runnable again.
+type sleeper struct {
+	f   *os.File
+	fd  int // f's, kept: f.Fd() would put it in blocking mode
+	buf [8]byte
+}
 
 func (s *sleeper) open() {
-	runtime.LockOSThread()
-	syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerSlack, 1000, 0)
-	s.locked = true
+	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
+	if err != nil {
+		return // time.Sleep then
+	}
+	s.f, s.fd = os.NewFile(uintptr(fd), "timerfd"), fd
 }
 
 func (s *sleeper) close() {
-	if s.locked {
-		syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerSlack, 50_000, 0) // the default
-		runtime.UnlockOSThread()
-		s.locked = false
+	if s.f != nil {
+		s.f.Close()
+		s.f = nil
 	}
 }
 
 func (s *sleeper) sleep(d time.Duration) {
-	ts := syscall.NsecToTimespec(int64(d))
-	syscall.Nanosleep(&ts, nil)
+	if s.f == nil {
+		time.Sleep(d)
+		return
+	}
+	ts := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
+	if err := unix.TimerfdSettime(s.fd, 0, &ts, nil); err != nil {
+		time.Sleep(d)
+		return
+	}
+	s.f.Read(s.buf[:])
 }
 
 // CPUTicks returns the machine's CPU time stolen by the hypervisor and

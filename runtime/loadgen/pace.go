@@ -9,12 +9,14 @@ import (
 type Pace int
 
 const (
-	// PaceSleep sleeps in nanosleep on a thread of its own with a 1 µs
-	// timer slack (time.Sleep where that is not available). It leaves
-	// the processor to the server between sends, but it wakes as late as
-	// the machine's timers do: on the 2-core VM of docs/performance.md's
-	// figures, a 50 µs nanosleep wakes 58 µs late at the median and 200 µs at
-	// p99. That lateness is measured (Late) and is part of Latency.
+	// PaceSleep parks the generator on a timer of the kernel's (a timerfd
+	// read through the netpoller on Linux; time.Sleep elsewhere). It
+	// leaves the processor between sends to what the send readied (the
+	// NATS client's flusher, which writes the request) and to the server,
+	// but it wakes as late as the machine's timers do: on the 2-core VM of
+	// docs/performance.md's figures, a 50 µs nanosleep wakes 58 µs late at
+	// the median and 200 µs at p99. That lateness is measured (Late) and
+	// is part of Latency, not of Service.
 	PaceSleep Pace = iota
 	// PaceSpin waits on the processor until the send is due, sleeping
 	// only the part of a wait beyond spinBelow; sends go out within a
