@@ -146,6 +146,25 @@ func TestDecisionLogBatches(t *testing.T) {
 	}
 }
 
+// TestDecisionLogDefaultsFill: by default a message is as full as its
+// 64 KiB allow (about 90 decisions), not cut at a count of events: each
+// message is a burst of work that the decisions in flight wait behind,
+// and fewer, fuller ones cost their tail least (LogConfig).
+func TestDecisionLogDefaultsFill(t *testing.T) {
+	dlog, st := logStream(t, natsx.LogConfig{})
+	decision := json.RawMessage(`{"target":"` + strings.Repeat("x", 560) + `"}`)
+	for i := range 400 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: strconv.Itoa(i), Decision: decision})
+	}
+	msgs := storedMessages(t, st, 300) // the full messages, without Close
+	if len(msgs) == 0 {
+		t.Fatal("no message stored")
+	}
+	if len(msgs[0]) <= 64 {
+		t.Errorf("the first message holds %d events of ~700 bytes, want the ~90 that fill 64 KiB", len(msgs[0]))
+	}
+}
+
 // TestDecisionLogLinger: events that do not fill a message are published
 // once the first has waited Linger, without Close.
 func TestDecisionLogLinger(t *testing.T) {
