@@ -93,7 +93,7 @@ type constResult struct {
 func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 	t := c.info.Types[e]
 	if v, ok := c.info.Consts[e]; ok && !c.touchesOverride(e) {
-		return scalar(v, t)
+		return Scalar(v, t)
 	}
 	switch e := e.(type) {
 	case *lang.CallExpr:
@@ -295,8 +295,10 @@ func (c *compiler) objConst(o *lang.Object) (vm.Value, bool) {
 	return vm.Value{}, false
 }
 
-// scalar converts a checker constant to a vm value of type t.
-func scalar(v lang.ConstValue, t lang.Type) (vm.Value, bool) {
+// Scalar converts a checker constant of a scalar type t (a bool, a
+// string or an enum's member, a number, a money, a duration, a time; nil
+// for none) to the value the run holds.
+func Scalar(v lang.ConstValue, t lang.Type) (vm.Value, bool) {
 	if v == nil {
 		return vm.Nil(), true
 	}

@@ -379,29 +379,6 @@ func constToValue(v lang.ConstValue, t lang.Type, depth int) (vm.Value, bool) {
 	}
 	t = lang.Unwrap(t)
 	switch x := v.(type) {
-	case bool:
-		return vm.Bool(x), true
-	case string:
-		return vm.Str(x), true
-	case float64:
-		return vm.Float(x), true
-	case int64:
-		b, ok := t.(*lang.Basic)
-		if !ok {
-			return vm.Value{}, false
-		}
-		switch b.Kind {
-		case lang.Int:
-			return vm.Int(x), true
-		case lang.Money:
-			return vm.Money(x), true
-		case lang.Duration:
-			return vm.Duration(time.Duration(x)), true
-		case lang.Time:
-			return vm.Time(x), true
-		case lang.Float:
-			return vm.Float(float64(x)), true
-		}
 	case lang.ConstList:
 		lt, ok := t.(*lang.List)
 		if !ok {
@@ -431,7 +408,7 @@ func constToValue(v lang.ConstValue, t lang.Type, depth int) (vm.Value, bool) {
 		m, err := vm.NewMap(keys, vals)
 		return m, err == nil
 	}
-	return vm.Value{}, false
+	return compiler.Scalar(v, t)
 }
 
 // valueToConst is the run's value v as a constant: false for a record.

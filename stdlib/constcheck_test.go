@@ -181,29 +181,7 @@ func TestConstCheckAgrees(t *testing.T) {
 				stmt = "expect string(" + stmt + ") != \"\""
 			}
 			const prefix = "  "
-			files := map[string]string{
-				"/v/p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n",
-				"/v/p_test.rpl": "package p\n\nimport \"std/ab\"\nimport \"std/testing\"\n\ntest \"t\" {\n" + prefix + stmt + "\n}\n",
-			}
-			read := func(p string) ([]byte, error) {
-				if s, ok := files[p]; ok {
-					return []byte(s), nil
-				}
-				return nil, os.ErrNotExist
-			}
-			prog, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/v/p.rpl")
-			if diags.HasErrors() {
-				t.Fatalf("does not check: %v", diags.Err())
-			}
-			var warned *lang.Diagnostic
-			for _, d := range diags {
-				if d.Code == lang.CodeAlwaysFails {
-					if warned != nil {
-						t.Errorf("two warnings: %v; %v", warned, d)
-					}
-					warned = d
-				}
-			}
+			prog, warned := checkWarned(t, u, "", prefix+stmt)
 			wantCol := 0
 			if tc.at != "" {
 				wantCol = len(prefix) + strings.Index(stmt, tc.at) + 1
@@ -216,6 +194,42 @@ func TestConstCheckAgrees(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkWarned checks a policy of a route and the declarations decls, and
+// a test file whose one test holds stmt; it returns the program and its
+// RPL326 warning (nil for none), the test failing if there are two or the
+// files do not check.
+func checkWarned(t *testing.T, u *lang.Universe, decls, stmt string) (*lang.Program, *lang.Diagnostic) {
+	t.Helper()
+	main := "package p\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n"
+	if decls != "" {
+		main += "\n" + decls
+	}
+	files := map[string]string{
+		"/v/p.rpl":      main,
+		"/v/p_test.rpl": "package p\n\nimport \"std/ab\"\nimport \"std/testing\"\n\ntest \"t\" {\n" + stmt + "\n}\n",
+	}
+	read := func(p string) ([]byte, error) {
+		if s, ok := files[p]; ok {
+			return []byte(s), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	prog, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/v/p.rpl")
+	if diags.HasErrors() {
+		t.Fatalf("does not check: %v", diags.Err())
+	}
+	var warned *lang.Diagnostic
+	for _, d := range diags {
+		if d.Code == lang.CodeAlwaysFails {
+			if warned != nil {
+				t.Errorf("two warnings: %v; %v", warned, d)
+			}
+			warned = d
+		}
+	}
+	return prog, warned
 }
 
 // runAgrees compiles prog with opts, runs its first test block as rplc
@@ -435,29 +449,7 @@ fn plain(n: int) -> int = n + 1
 		t.Run(tc.call, func(t *testing.T) {
 			stmt := "expect string(" + tc.call + ") != \"\""
 			const prefix = "  "
-			files := map[string]string{
-				"/v/p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n\n" + fns,
-				"/v/p_test.rpl": "package p\n\nimport \"std/ab\"\nimport \"std/testing\"\n\ntest \"t\" {\n" + prefix + stmt + "\n}\n",
-			}
-			read := func(p string) ([]byte, error) {
-				if s, ok := files[p]; ok {
-					return []byte(s), nil
-				}
-				return nil, os.ErrNotExist
-			}
-			prog, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/v/p.rpl")
-			if diags.HasErrors() {
-				t.Fatalf("does not check: %v", diags.Err())
-			}
-			var warned *lang.Diagnostic
-			for _, d := range diags {
-				if d.Code == lang.CodeAlwaysFails {
-					if warned != nil {
-						t.Errorf("two warnings: %v; %v", warned, d)
-					}
-					warned = d
-				}
-			}
+			prog, warned := checkWarned(t, u, fns, prefix+stmt)
 			wantCol := 0
 			if tc.at != "" {
 				wantCol = len(prefix) + strings.Index(stmt, tc.at) + 1
