@@ -43,7 +43,15 @@ func (c *checker) constArg(e Expr, depth int) ConstValue {
 		return NotConst
 	}
 	if v, ok := c.info.Consts[e]; ok {
-		return v
+		if c.prog.Main == nil || c.prog.Main.Extends == nil || c.overrideIn(e).orig == nil {
+			return v
+		}
+		// A constant the composed policy replaces (§8.3): its value
+		// is the replacement's, in the parent's functions too.
+		if v, ok := c.derivedValue(e); ok {
+			return v
+		}
+		return NotConst
 	}
 	switch e := e.(type) {
 	case *ParenExpr:
@@ -64,7 +72,7 @@ func (c *checker) constArg(e Expr, depth int) ConstValue {
 				return v // reportFnConstCalls's parameters and lets
 			}
 		case o.Kind == ObjConst:
-			if d, ok := o.Decl.(*ConstDecl); ok {
+			if d, ok := c.derived(o).Decl.(*ConstDecl); ok {
 				return c.constArg(d.Value, depth+1)
 			}
 		}
@@ -251,8 +259,8 @@ func (c *checker) namedConst(e Expr) *Object {
 	default:
 		return nil
 	}
-	if o := c.info.Uses[id]; o != nil && o.Kind == ObjConst && o.Decl != nil {
-		return o
+	if o := c.derived(c.info.Uses[id]); o != nil && o.Kind == ObjConst && o.Decl != nil {
+		return o // the declaration whose value the composed policy uses
 	}
 	return nil
 }

@@ -513,3 +513,59 @@ fn route(r: Request) -> Decision {
 		}
 	}
 }
+
+// TestConstCheckOverridden checks that RPL326 judges a constant with the
+// value of the declaration that replaces it in a policy that extends
+// another (§8.3): the parent's calls that fail with its own M = "" run with
+// the child's M = "a:b", so the child has no warning, directly, through a
+// folded builtin or through the parent's function. The parent checked alone
+// has the three.
+func TestConstCheckOverridden(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"/v/parent.rpl": `package parent
+
+const M = ""
+
+fn pick(t: string) -> Decision = to(t)
+
+fn route(r: Request) -> Decision {
+  let a = to(M)
+  let b = to(lower(M))
+  let c = pick(M)
+  let all = [a, b, c]
+  all[0]
+}
+`,
+		"/v/child.rpl": `package child
+
+extends "./parent"
+
+const M = "a:b"
+`,
+	}
+	read := func(p string) ([]byte, error) {
+		if src, ok := files[p]; ok {
+			return []byte(src), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	for path, want := range map[string]int{"/v/child.rpl": 0, "/v/parent.rpl": 3} {
+		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, path)
+		if diags.HasErrors() {
+			t.Fatalf("%s does not check: %v", path, diags.Err())
+		}
+		n := 0
+		for _, d := range diags {
+			if d.Code == lang.CodeAlwaysFails {
+				n++
+			}
+		}
+		if n != want {
+			t.Errorf("%s: %d RPL326 warnings, want %d: %v", path, n, want, diags)
+		}
+	}
+}
