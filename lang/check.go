@@ -288,6 +288,9 @@ type checker struct {
 	valueMemo     map[*Object]derivedResult // derivedConst's
 	least         map[*Record]int64         // leastValues by record
 	folded        map[*CallExpr]ConstValue  // foldCall's
+	// constWork is the work left to a constant evaluation, constTotal
+	// the work done by the check's (maxConstWork).
+	constWork, constTotal int
 	// fnCalls are the calls of the policy's functions, constEnv the
 	// values constArg gives to parameters and lets while
 	// reportFnConstCalls follows one.

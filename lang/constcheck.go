@@ -33,13 +33,66 @@ const maxConstDepth = 16
 // by the Universe's Fold itself).
 const maxFoldBytes = 1 << 20
 
+// maxConstWork bounds the values one constant evaluation (constValue)
+// visits, and hands to Fold, and maxCheckConstWork those of all of a
+// check's: past either, a value is not constant to it. A constant's value
+// is walked again at each use, so a list of constants that name lists of
+// constants is exponential in its nesting (A5 = [A4, A4, …]).
+const (
+	maxConstWork      = 1 << 16
+	maxCheckConstWork = 1 << 24
+)
+
+// constValue is constArg's value of e, an evaluation bounded by
+// maxConstWork.
+func (c *checker) constValue(e Expr) ConstValue {
+	c.constWork = maxConstWork
+	return c.constArg(e, 0)
+}
+
+// spend takes n from the work left to the evaluation and the check,
+// reporting false when there is not that much.
+func (c *checker) spend(n int) bool {
+	if n > c.constWork || n > maxCheckConstWork-c.constTotal {
+		c.constWork = 0
+		return false
+	}
+	c.constWork -= n
+	c.constTotal += n
+	return true
+}
+
+// constSize is the number of values v holds, itself included, counted up
+// to limit+1.
+func constSize(v ConstValue, limit int) int {
+	n := 1
+	switch v := v.(type) {
+	case ConstList:
+		for _, x := range v {
+			if n > limit {
+				break
+			}
+			n += constSize(x, limit-n)
+		}
+	case ConstMap:
+		for i := range v.Keys {
+			if n > limit {
+				break
+			}
+			n += constSize(v.Keys[i], limit-n)
+			n += constSize(v.Values[i], limit-n)
+		}
+	}
+	return n
+}
+
 // constArg is the value of the argument e for a ConstCheck: a scalar
 // constant's (Info.Consts), a list literal's of constants, a map
 // literal's of constant keys, a constant's naming one, a call of a pure
 // builtin on such values (Universe.Fold), and an operator over them;
 // NotConst for anything else.
 func (c *checker) constArg(e Expr, depth int) ConstValue {
-	if e == nil || depth > maxConstDepth {
+	if e == nil || depth > maxConstDepth || !c.spend(1) {
 		return NotConst
 	}
 	if v, ok := c.info.Consts[e]; ok {
@@ -135,6 +188,11 @@ func (c *checker) foldCall0(call *Call, depth int) ConstValue {
 			return NotConst
 		}
 		types[i] = c.info.Types[a]
+		// A value folded once may be named many times in a list
+		// ([R, R, R]): Fold is given all of them.
+		if !c.spend(constSize(vals[i], c.constWork)) {
+			return NotConst
+		}
 	}
 	v, ok := c.u.Fold(call.Builtin, vals, types)
 	if !ok {
@@ -224,7 +282,7 @@ func (c *checker) constCheck(name string, b *Builtin, args []Expr) {
 	vals := make([]ConstValue, len(args))
 	known := false
 	for i, a := range args {
-		vals[i] = c.constArg(a, 0)
+		vals[i] = c.constValue(a)
 		known = known || vals[i] != NotConst
 	}
 	if !known {
@@ -417,7 +475,7 @@ func (w *fnWalk) enter(e *CallExpr, call *Call, in *Object) bool {
 func (w *fnWalk) value(e Expr, env map[*Object]ConstValue) ConstValue {
 	saved := w.c.constEnv
 	w.c.constEnv = env
-	v := w.c.constArg(e, 0)
+	v := w.c.constValue(e)
 	w.c.constEnv = saved
 	return v
 }

@@ -3,6 +3,7 @@ package stdlib_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -566,6 +567,49 @@ const M = "a:b"
 		}
 		if n != want {
 			t.Errorf("%s: %d RPL326 warnings, want %d: %v", path, n, want, diags)
+		}
+	}
+}
+
+// TestConstCheckListsBounded checks that the checker's evaluation of a
+// constant argument is bounded in the values it builds and folds: each
+// use of a constant walks its value again, so constants naming lists of
+// constants grow exponentially with their nesting (A4 holds 30^4 strings,
+// A6 would hold 30^6), and a folded list named many times is handed to
+// the fold as many times. Past the bound the argument is not constant, so
+// not judged, though each of these calls fails when it runs; within it
+// (A3, 27,000 strings) the call is judged.
+func TestConstCheckListsBounded(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var consts strings.Builder
+	consts.WriteString("const A0 = \"x\"\n")
+	for i := 1; i <= 4; i++ {
+		fmt.Fprintf(&consts, "const A%d = [%s]\n", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("A%d, ", i-1), 30), ", "))
+	}
+	rs := strings.TrimSuffix(strings.Repeat("range(20000), ", 30), ", ")
+	for _, tc := range []struct {
+		call string
+		warn bool
+	}{
+		{`to(" " + string(len(A3)))`, true},
+		{`to(" " + string(len(A4)))`, false},
+		{`to(" " + string(len(range(20000))))`, true},
+		{`to(" " + string(len([` + rs + `])))`, false},
+	} {
+		src := "package p\n\n" + consts.String() + "\nfn route(r: Request) -> Decision = " + tc.call + "\n"
+		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src)}, "/v/p.rpl")
+		if diags.HasErrors() {
+			t.Fatalf("%s does not check: %v", tc.call, diags.Err())
+		}
+		warned := false
+		for _, d := range diags {
+			warned = warned || d.Code == lang.CodeAlwaysFails
+		}
+		if warned != tc.warn {
+			t.Errorf("%.40s: warned %v, want %v", tc.call, warned, tc.warn)
 		}
 	}
 }
