@@ -291,6 +291,7 @@ type checker struct {
 	// constWork is the work left to a constant evaluation, constTotal
 	// the work done by the check's (maxConstWork).
 	constWork, constTotal int
+	walkFolds             int // the calls folded in reportFnConstCalls (maxWalkFolds)
 	// fnCalls are the calls of the policy's functions, constEnv the
 	// values constArg gives to parameters and lets while
 	// reportFnConstCalls follows one.

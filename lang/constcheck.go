@@ -43,6 +43,12 @@ const (
 	maxCheckConstWork = 1 << 24
 )
 
+// maxWalkFolds bounds the calls reportFnConstCalls folds in a check with
+// the values a call gives a function's parameters: each is as costly as
+// Fold allows (a megabyte string), and they are made again at each call
+// of the function.
+const maxWalkFolds = 256
+
 // constValue is constArg's value of e, an evaluation bounded by
 // maxConstWork.
 func (c *checker) constValue(e Expr) ConstValue {
@@ -193,6 +199,14 @@ func (c *checker) foldCall0(call *Call, depth int) ConstValue {
 		if !c.spend(constSize(vals[i], c.constWork)) {
 			return NotConst
 		}
+	}
+	if len(c.constEnv) > 0 {
+		// Not kept (foldCall): each call of a function folds its
+		// body's calls again.
+		if c.walkFolds >= maxWalkFolds {
+			return NotConst
+		}
+		c.walkFolds++
 	}
 	v, ok := c.u.Fold(call.Builtin, vals, types)
 	if !ok {

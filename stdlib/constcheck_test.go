@@ -613,3 +613,36 @@ func TestConstCheckListsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestConstCheckThroughFunctionsFoldsBounded checks that the calls a
+// check folds while following calls of the policy's functions are
+// bounded in number: they are folded again at each call (f(Y) 2,000 times
+// makes 2,000 folds of replace), each as costly as the fold allows (a
+// megabyte string). Past the bound a call is not judged: f(X) after them
+// is not, though it fails when it runs; alone, it is.
+func TestConstCheckThroughFunctionsFoldsBounded(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, calls := range []int{0, 2000} {
+		var src strings.Builder
+		src.WriteString("package p\n\nconst X = \"x\"\n\nconst Y = \"a:b\"\n\nfn f(t: string) -> Decision = to(replace(t, \"x\", \"x y\"))\n\nfn route(r: Request) -> Decision {\n")
+		src.WriteString("  let ds = [")
+		for range calls {
+			src.WriteString("f(Y), ")
+		}
+		src.WriteString("f(X)]\n  ds[0]\n}\n")
+		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src.String())}, "/v/p.rpl")
+		if diags.HasErrors() {
+			t.Fatalf("does not check: %v", diags.Err())
+		}
+		warned := false
+		for _, d := range diags {
+			warned = warned || d.Code == lang.CodeAlwaysFails
+		}
+		if warned != (calls == 0) {
+			t.Errorf("f(X) after %d calls of f(Y): warned %v", calls, warned)
+		}
+	}
+}
