@@ -512,8 +512,11 @@ func (w *fnWalk) expr(e Expr, fn *Object) walkStep {
 	case *SelectorExpr:
 		return w.expr(e.X, fn)
 	case *BinaryExpr:
-		if s := w.expr(e.X, fn); s != walkOn || e.Op == "&&" || e.Op == "||" || e.Op == "??" {
+		if s := w.expr(e.X, fn); s != walkOn {
 			return s
+		}
+		if e.Op == "&&" || e.Op == "||" || e.Op == "??" {
+			return branchStep(e.Y) // c || { return d } may end the function
 		}
 		return w.expr(e.Y, fn)
 	case *IndexExpr:
@@ -607,8 +610,9 @@ func (w *fnWalk) block(b *BlockExpr, fn *Object) walkStep {
 	return walkOn
 }
 
-// branchStep is what an if or match whose branches are not walked does
-// to the walk: a return in a branch may end the function there.
+// branchStep is what an if or match whose branches are not walked, or
+// the right operand of && || ??, does to the walk: a return in it may end
+// the function there.
 func branchStep(n Node) walkStep {
 	ret := false
 	Inspect(n, func(x Node) bool {

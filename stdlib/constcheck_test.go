@@ -415,6 +415,16 @@ fn half(x: float) -> int = int(x / 2.0)
 fn short(t: string) -> bool = len(t) > 3 && matches(t, t)
 
 fn plain(n: int) -> int = n + 1
+
+fn orelse(t: string, c: bool) -> Decision {
+  let ok = c || { return to("a:b") }
+  to(t).tag("k", string(ok))
+}
+
+fn dflt(t: string, o: string?) -> Decision {
+  let v = o ?? { return to("a:b") }
+  to(t).tag("k", v)
+}
 `
 	// call is a statement of a test block; at, the call the warning
 	// points at ("" for none), inner the text of its related location.
@@ -445,6 +455,8 @@ fn plain(n: int) -> int = n + 1
 		{`half(1e18)`, "", ""},
 		{`short("ab")`, "", ""}, // right of &&: may not run
 		{`plain(1)`, "", ""},
+		{`orelse("", false)`, "", ""}, // returns right of ||
+		{`dflt("", none)`, "", ""},    // returns right of ??
 	}
 	for _, tc := range cases {
 		t.Run(tc.call, func(t *testing.T) {
