@@ -275,7 +275,10 @@ func (c *checker) foldOperator(e *BinaryExpr, depth int) ConstValue {
 		return NotConst
 	}
 	if a, ok := x.(string); ok && e.Op == "+" {
-		if b, ok := y.(string); ok && len(a)+len(b) > maxFoldBytes {
+		// Each string built costs its bytes, 256 a unit of the
+		// evaluation's work: [s + "x", s + "x", …] of a long s holds
+		// them all.
+		if b, ok := y.(string); ok && (len(a)+len(b) > maxFoldBytes || !c.spend((len(a)+len(b))/256)) {
 			return NotConst
 		}
 	}

@@ -352,8 +352,15 @@ func TestConstFoldBounded(t *testing.T) {
 			}
 		}
 	}
+	// A list of strings built with + is bounded in its bytes, not only
+	// each string: 200 strings of 600,000 bytes are 120 MB.
+	terms := strings.TrimSuffix(strings.Repeat(`s + "x", `, 200), ", ")
+	src := "package p\n\nfn f(s: string) -> Decision = to(\" \" + string(len([" + terms + "])))\n\nfn route(r: Request) -> Decision = f(" + big + ")\n"
+	if _, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src)}, "/v/p.rpl"); len(diags) != 0 {
+		t.Errorf("200 strings of 600,000 bytes folded beyond the bound: %v", diags)
+	}
 	// Within the bound, the same string is folded.
-	src := "package p\n\nfn route(r: Request) -> Decision = to(\" \" + string(len(" + big + ")))\n"
+	src = "package p\n\nfn route(r: Request) -> Decision = to(\" \" + string(len(" + big + ")))\n"
 	if _, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src)}, "/v/p.rpl"); len(diags) != 1 || diags[0].Code != lang.CodeAlwaysFails {
 		t.Errorf("a 600,000-byte string is not folded: %v", diags)
 	}
