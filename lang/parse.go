@@ -178,10 +178,21 @@ type parsed struct {
 // invalidUTF8 reports each byte of the string literal or comment t that
 // is not valid UTF-8 as an invalid character (language.md §2.1): the file
 // is UTF-8 text, and a string's bytes are written as escapes (\xff), so
-// a stray byte is never read as the U+FFFD that would replace it.
+// a stray byte is never read as the U+FFFD that would replace it. A CR
+// that no LF follows is one too, in a comment or a string as elsewhere:
+// shown as a line end, it would show a comment's end as code.
 func (p *parser) invalidUTF8(t token) {
 	v := t.Value
 	for i := 0; i < len(v); {
+		if v[i] == '\r' {
+			at := Pos(t.Pos.Offset) + Pos(i)
+			if src := p.file.Src; int(at)+1 >= len(src) || src[at+1] != '\n' {
+				hint, _ := lookalike("\r", false)
+				p.errorf(CodeInvalidChar, Span{at, at + 1}, "invalid character %q%s", "\r", hint)
+			}
+			i++
+			continue
+		}
 		r, w := utf8.DecodeRuneInString(v[i:])
 		if r == utf8.RuneError && w == 1 {
 			at := Pos(t.Pos.Offset) + Pos(i)

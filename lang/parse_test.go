@@ -379,6 +379,8 @@ func TestParseErrorPositions(t *testing.T) {
 		{"and", "fn f(a: bool, b: bool) -> bool = a and b", CodeSyntax, "2:36-2:39", `unexpected name and (write &&)`},
 		{"or", "fn f(a: bool, b: bool) -> bool = a or b", CodeSyntax, "2:36-2:38", `unexpected name or (write ||)`},
 		{"lone carriage return", "const a = 1\r", CodeInvalidChar, "2:12-2:13", `invalid character "\r" (a carriage return without a line feed: lines end with \n or \r\n)`},
+		{"lone carriage return in a comment", "# a\rconst a = 1", CodeInvalidChar, "2:4-2:5", `invalid character "\r" (a carriage return without a line feed: lines end with \n or \r\n)`},
+		{"lone carriage return in a string", "const a = \"a\rb\"", CodeInvalidChar, "2:13-2:14", `invalid character "\r" (a carriage return without a line feed`},
 		{"single ampersand", "fn f(a: bool, b: bool) -> bool = a & b", CodeInvalidChar, "2:36-2:37", `invalid character "&" (the logical and is &&)`},
 		{"single bar", "fn f(a: bool, b: bool) -> bool = a | b", CodeSyntax, "2:36-2:37", `unexpected "|" (write ||)`},
 		{"caret", "fn f(a: int) -> int = a ^ 2", CodeInvalidChar, "2:25-2:26", `invalid character "^" (RPL has no bitwise or power operator)`},

@@ -11,9 +11,10 @@ import (
 )
 
 // A lone CR ends a line for the client (the LSP counts \n, \r\n and \r),
-// though not for RPL, where it stays inside its comment: the server's
-// positions count it, so a diagnostic after it is on the line the editor
-// shows it on, and hover finds what is there. It put them a line up.
+// though not for RPL, where it is an invalid character (RPL101) even in a
+// comment: the server's positions count it, so a diagnostic after it is
+// on the line the editor shows it on, and hover finds what is there. It
+// put them a line up.
 func TestLoneCRPositions(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "p.rpl"), "package p\n# old mac line\rsecond part\nfn route(r: Request) -> Decision = to(r.modle)\n")
@@ -21,8 +22,11 @@ func TestLoneCRPositions(t *testing.T) {
 	u := c.open("p.rpl")
 	ds := c.waitDiags(u, 1)
 	at := int(col(t, "fn route(r: Request) -> Decision = to(r.modle)", "modle"))
-	if len(ds) != 1 || ds[0].Range.Start != pos(3, at) || ds[0].Range.End != pos(3, at+5) {
-		t.Fatalf("diagnostics %+v, want one at line 3 (0-based), column %d", ds, at)
+	// The lone CR is itself invalid (RPL101, spec §2.1), placed where it
+	// is; the error after it is on the line an editor shows it on.
+	if len(ds) != 2 || ds[0].Code != "RPL101" || ds[0].Range.Start != pos(1, len("# old mac line")) ||
+		ds[1].Range.Start != pos(3, at) || ds[1].Range.End != pos(3, at+5) {
+		t.Fatalf("diagnostics %+v, want the lone CR's at line 1 (0-based), column 14, and one at line 3, column %d", ds, at)
 	}
 	var h protocol.Hover
 	c.call("textDocument/hover", docPos(u, pos(3, int(col(t, "fn route(r: Request) -> Decision = to(r.modle)", "r: Request")))), &h)
