@@ -2,8 +2,10 @@ package compiler_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rpl-lang/rpl/compiler"
@@ -12,7 +14,8 @@ import (
 	"github.com/rpl-lang/rpl/vm"
 )
 
-// FuzzCompileRun: any source that checks compiles to a program the
+// FuzzCompileRun: any source that checks compiles (or says why not: no
+// route and no tests, or a machine limit) to a program the
 // verifier accepts (a rejection is a compiler bug), survives an encode and
 // load round trip, and runs every entry point under small limits without
 // a Go panic (the VM turns one into an internal error, which fails here);
@@ -40,7 +43,14 @@ func FuzzCompileRun(f *testing.F) {
 		}
 		out, err := compiler.Compile(prog, compiler.Options{})
 		if err != nil {
-			return // nothing to run (no route and no tests)
+			// Nothing to run (no route and no tests), or code beyond the
+			// machine's limits (RPL322); any other failure of a program
+			// that checks is a compiler bug.
+			var limit *compiler.LimitError
+			if !errors.As(err, &limit) && !strings.Contains(err.Error(), "no route function and no tests") {
+				t.Fatalf("checks but does not compile: %v\n%s", err, src)
+			}
+			return
 		}
 		p, err := vm.NewProgram(out.Spec, table)
 		if err != nil {

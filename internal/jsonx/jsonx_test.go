@@ -526,3 +526,36 @@ func TestTypeErrorNumberBounded(t *testing.T) {
 		}
 	}
 }
+
+// FuzzKeyPathRoundTrip: the path KeyPath writes for any key, at the top
+// or within a list's object, beside siblings a path could be mistaken
+// for, is read back by PathOffset to the key's value (its first
+// occurrence) and by RepeatOffset to its second, as
+// TestPathOffsetRoundTrip checks for awkwardKeys.
+func FuzzKeyPathRoundTrip(f *testing.F) {
+	for _, k := range append(awkwardKeys, "a", "x", "in") {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		q, err := json.Marshal(key)
+		if err != nil {
+			t.Skip()
+		}
+		var k string // the key the document holds (not UTF-8 becomes U+FFFD)
+		if err := json.Unmarshal(q, &k); err != nil {
+			t.Fatal(err)
+		}
+		if k == "pad" {
+			t.Skip() // the sibling given first, which PathOffset finds
+		}
+		doc := `{` + string(q) + `: {"in": ["top"]}, "x": {"y": 0}, "a": [0, {"pad": 1, ` + string(q) + `: {"in": ["here"]}, ` + string(q) + `: 2}]}`
+		if !json.Valid([]byte(doc)) {
+			t.Fatalf("invalid document %s", doc)
+		}
+		checkPathOffset(t, doc, KeyPath("a[1]", k)+".in[0]", `"here"`)
+		checkPathOffset(t, doc, KeyPath("a[1]", k), `{"in"`)
+		checkRepeatOffset(t, doc, KeyPath("a[1]", k), "2")
+		checkPathOffset(t, doc, KeyPath("", k)+".in[0]", `"top"`)
+		checkPathOffset(t, doc, KeyPath("", k), `{"in"`)
+	})
+}
