@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/state"
 )
@@ -56,6 +57,14 @@ func checkAnswer(t *testing.T, body, out []byte, code runtime.Code) v2Answer {
 		s, _ := f.(string)
 		if s == "" {
 			t.Fatalf("details.field %v; answer %s; body %q", f, out, body)
+		}
+		// A key the body holds (unknown, or given twice) is named by a
+		// path that leads back to it (jsonx.KeyPath's form, which
+		// jsonx.PathOffset reads).
+		if m := a.Error.Message; strings.Contains(m, "unknown field") || strings.Contains(m, "given twice") {
+			if _, found := jsonx.PathOffset(body, s); !found {
+				t.Fatalf("details.field %q, which the body does not hold; answer %s; body %q", s, out, body)
+			}
 		}
 		// The message names the field (in a batch, the item's field
 		// after the item: "feedback[2]: tokens_in: …"), but for one
