@@ -882,19 +882,7 @@ func (d *descent) entry() *Entry {
 		e.Key = d.fieldName()
 	} else {
 		// A literal, a - before it as in a pattern: {-1: "low"}.
-		neg := d.is("-") && d.isType(0, tokPunct)
-		if neg {
-			d.i++
-		}
-		if !d.atLit() {
-			d.fail("a key")
-		}
-		lit := d.lit()
-		if neg {
-			lit.Sp.Start = start
-			lit.Raw = "-" + lit.Raw
-		}
-		e.Key = lit
+		e.Key = d.signedLit(start, "a key")
 	}
 	d.expect(":")
 	e.Value = d.expr()
@@ -958,9 +946,15 @@ func (d *descent) pattern() Expr {
 		sel := d.name()
 		return &SelectorExpr{Sp: Span{start, d.end()}, X: first, Sel: sel}
 	}
+	return d.signedLit(start, "a pattern")
+}
+
+// signedLit parses a literal, a - before it folded in (-1), which starts
+// at start; a missing literal fails as what was wanted.
+func (d *descent) signedLit(start Pos, what string) *BasicLit {
 	neg := d.accept("-")
 	if !d.atLit() {
-		d.fail("a pattern")
+		d.fail(what)
 	}
 	lit := d.lit()
 	if neg {

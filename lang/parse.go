@@ -94,14 +94,7 @@ func (p *parser) run() {
 				start, depth = i, 0
 			}
 		case tokPunct:
-			switch t.Value {
-			case "(", "[", "{":
-				depth++
-			case ")", "]", "}":
-				if depth > 0 {
-					depth--
-				}
-			}
+			depth = nesting(t, depth)
 		}
 	}
 	if start < len(toks) {
@@ -362,19 +355,25 @@ func (p *parser) strayEnd(toks []token, k int) int {
 				return j
 			}
 		}
-		if t.Type == tokPunct {
-			switch t.Value {
-			case "(", "[", "{":
-				depth++
-			case ")", "]", "}":
-				if depth > 0 {
-					depth--
-				}
-			}
-		}
+		depth = nesting(t, depth)
 		prev = t
 	}
 	return len(toks)
+}
+
+// nesting is the bracket depth after t, from depth before it: an opening
+// bracket deepens it, a closing one (an unbalanced one aside) lessens it.
+func nesting(t token, depth int) int {
+	if t.Type != tokPunct {
+		return depth
+	}
+	switch t.Value {
+	case "(", "[", "{":
+		return depth + 1
+	case ")", "]", "}":
+		return max(depth-1, 0)
+	}
+	return depth
 }
 
 // endsExpr reports whether an expression can end with t.

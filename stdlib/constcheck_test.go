@@ -367,6 +367,22 @@ func TestConstFoldBounded(t *testing.T) {
 }
 
 // readOnly is a lang.Config.ReadFile with one file, /v/p.rpl, of source src.
+// alwaysFails checks src as /v/p.rpl, the test failing if it does not
+// check, and reports whether it is warned RPL326, with its diagnostics.
+func alwaysFails(t *testing.T, u *lang.Universe, src string) (bool, lang.DiagList) {
+	t.Helper()
+	_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src)}, "/v/p.rpl")
+	if diags.HasErrors() {
+		t.Fatalf("does not check: %v\n%s", diags.Err(), src)
+	}
+	for _, d := range diags {
+		if d.Code == lang.CodeAlwaysFails {
+			return true, diags
+		}
+	}
+	return false, diags
+}
+
 func readOnly(src string) func(string) ([]byte, error) {
 	return func(p string) ([]byte, error) {
 		if p != "/v/p.rpl" {
@@ -520,14 +536,7 @@ fn route(r: Request) -> Decision {
 		{`again("")`, false},
 	} {
 		src := fns + "  " + tc.call + "\n}\n"
-		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src)}, "/v/p.rpl")
-		if diags.HasErrors() {
-			t.Fatalf("%s does not check: %v", tc.call, diags.Err())
-		}
-		warned := false
-		for _, d := range diags {
-			warned = warned || d.Code == lang.CodeAlwaysFails
-		}
+		warned, diags := alwaysFails(t, u, src)
 		if warned != tc.warn {
 			t.Errorf("%s: warned %v, want %v: %v", tc.call, warned, tc.warn, diags)
 		}
@@ -619,14 +628,7 @@ func TestConstCheckListsBounded(t *testing.T) {
 		{`to(" " + string(len([` + rs + `])))`, false},
 	} {
 		src := "package p\n\n" + consts.String() + "\nfn route(r: Request) -> Decision = " + tc.call + "\n"
-		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src)}, "/v/p.rpl")
-		if diags.HasErrors() {
-			t.Fatalf("%s does not check: %v", tc.call, diags.Err())
-		}
-		warned := false
-		for _, d := range diags {
-			warned = warned || d.Code == lang.CodeAlwaysFails
-		}
+		warned, _ := alwaysFails(t, u, src)
 		if warned != tc.warn {
 			t.Errorf("%.40s: warned %v, want %v", tc.call, warned, tc.warn)
 		}
@@ -652,14 +654,7 @@ func TestConstCheckThroughFunctionsFoldsBounded(t *testing.T) {
 			src.WriteString("f(Y), ")
 		}
 		src.WriteString("f(X)]\n  ds[0]\n}\n")
-		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src.String())}, "/v/p.rpl")
-		if diags.HasErrors() {
-			t.Fatalf("does not check: %v", diags.Err())
-		}
-		warned := false
-		for _, d := range diags {
-			warned = warned || d.Code == lang.CodeAlwaysFails
-		}
+		warned, _ := alwaysFails(t, u, src.String())
 		if warned != (calls == 0) {
 			t.Errorf("f(X) after %d calls of f(Y): warned %v", calls, warned)
 		}
