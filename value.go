@@ -85,11 +85,6 @@ func pathErr(path, format string, args ...any) error {
 	return &PathError{Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
-// join is the path of name in path, as jsonx.KeyPath writes a key's step
-// (a name from the request, an unknown field or a map's key, at most
-// jsonx.MaxEcho bytes of it, quoted when it would be misread).
-func join(path, name string) string { return jsonx.KeyPath(path, name) }
-
 func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 	switch t := t.(type) {
 	case *lang.Optional:
@@ -152,7 +147,7 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 				}
 				kv = vm.Int(n)
 			}
-			v, err := fromGo(t.Elem, m[k], join(path, k))
+			v, err := fromGo(t.Elem, m[k], jsonx.KeyPath(path, k))
 			if err != nil {
 				return vm.Value{}, err
 			}
@@ -184,7 +179,7 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 			if n := lang.Nearest(unknown, names); n != "" {
 				hint = fmt.Sprintf(" (did you mean %s?)", n)
 			}
-			return vm.Value{}, pathErr(join(path, unknown), "unknown field%s", hint)
+			return vm.Value{}, pathErr(jsonx.KeyPath(path, unknown), "unknown field%s", hint)
 		}
 		slots := make([]vm.Value, len(t.Fields))
 		for i, f := range t.Fields {
@@ -193,7 +188,7 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 				slots[i] = compiler.ZeroValue(f.Type)
 				continue
 			}
-			v, err := fromGo(f.Type, fx, join(path, f.Name))
+			v, err := fromGo(f.Type, fx, jsonx.KeyPath(path, f.Name))
 			if err != nil {
 				return vm.Value{}, err
 			}

@@ -348,7 +348,7 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 		}
 		slices.Sort(others)
 		return fail(&Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: not allowed beside a feedback batch (each item of feedback carries its own fields)", keyName(others[0])),
-			Details: map[string]any{"field": keyField("", others[0])}}, "")
+			Details: map[string]any{"field": jsonx.KeyPath("", others[0])}}, "")
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(batch, &items); err != nil || items == nil { // nil: null
@@ -453,7 +453,7 @@ func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
 		}
 	}
 	if found {
-		return nil, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: unknown field%s", keyName(unknown), suggestField(unknown)), Details: map[string]any{"field": keyField("", unknown)}}
+		return nil, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: unknown field%s", keyName(unknown), suggestField(unknown)), Details: map[string]any{"field": jsonx.KeyPath("", unknown)}}
 	}
 	f := new(Feedback)
 	var bad *Error
@@ -482,17 +482,7 @@ func keyName(k string) string {
 	return jsonx.KeyPath("", k)
 }
 
-// keyField is the path of the key k of the object at ("" for the body) as
-// details.field names it: as jsonx.KeyPath writes it, the one writer of a
-// key's step, so that a key is named alike whether it is unknown or given
-// twice (jsonx.DuplicateKey): keys joined by dots, a long one cut, the
-// empty one [""] (details.field "" would name no field), and one quoted
-// that a space, a control character or a leading [ or " would make
-// misread (a key "[0]" is "[0]", in a batch feedback[2]."[0]", not
-// feedback[2][0], an index).
-func keyField(at, k string) string { return jsonx.KeyPath(at, k) }
-
-// joinField is the path field (keyField's, or jsonx.DuplicateKey's)
+// joinField is the path field (jsonx.KeyPath's or jsonx.DuplicateKey's)
 // within the value at. Such a path begins with [ only for the empty key
 // ([""]), a key that begins with [ being quoted, so it follows at
 // without a dot (feedback[0][""]); any other after one.

@@ -82,7 +82,7 @@ func errUnknownKey(b []byte, fields []string, body bool) error {
 		default:
 			msg += suggestion(near)
 		}
-		return &Error{Code: CodeInvalidRequest, Message: msg, Details: map[string]any{"field": keyField("", key)}}
+		return &Error{Code: CodeInvalidRequest, Message: msg, Details: map[string]any{"field": jsonx.KeyPath("", key)}}
 	}
 	if err := errRepeatedKey(b, 1); err != nil {
 		return err
