@@ -5,9 +5,9 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
-	"time"
 )
 
 // sleeper sleeps precisely without holding a processor: the Go runtime
