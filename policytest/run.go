@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"time"
@@ -132,33 +133,82 @@ func (r *Runner) RunPolicy(policy string, cfg Config) *Result {
 	return r.run(policy, prog, diags, cfg)
 }
 
+// Tree is one policy tree: the directory Root and its policies, in order
+// (see Find).
+type Tree struct {
+	Root     string
+	Policies []string
+}
+
 // RunTree tests the policies of one policy tree, the directory root (see
-// Find), in order, as RunPolicy tests each; and, as rplc build and a
-// router do, it checks that the policies have distinct ids
-// (lang.CheckPolicyIDs): a policy whose id an earlier one has fails with
-// that error (RPL216), and its tests do not run.
+// Find), in order, as RunTrees tests a tree.
 func (r *Runner) RunTree(root string, policies []string, cfg Config) []*Result {
-	progs := make([]*lang.Program, len(policies))
-	diags := make([]lang.DiagList, len(policies))
-	var mains []*lang.Package
-	for i, p := range policies {
-		progs[i], diags[i] = r.check(p)
-		mains = append(mains, progs[i].Main)
+	return r.RunTrees([]Tree{{Root: root, Policies: policies}}, cfg)
+}
+
+// RunTrees tests the policies of trees, tree after tree, each in order, as
+// RunPolicy tests one; and it holds them to what rplc check and rplc
+// build hold a tree to:
+//   - the policies of a tree have distinct ids (lang.CheckPolicyIDs): a
+//     policy whose id an earlier one has fails with that error (RPL216),
+//     and its tests do not run;
+//   - a file with neither a route function nor tests is a library, which
+//     a file of the trees must import or extend: one that none does fails
+//     with the error rplc check reports (RPL212, on its package clause).
+//
+// A test module (tests and no route) is run, not refused as rplc check
+// refuses it in a tree: running its tests is what rplc test is for. Every
+// policy is checked before any test runs, to tell the libraries.
+func (r *Runner) RunTrees(trees []Tree, cfg Config) []*Result {
+	type checked struct {
+		prog  *lang.Program
+		diags lang.DiagList
 	}
-	dup := map[string]*lang.Diagnostic{} // by policy file
-	for _, d := range lang.CheckPolicyIDs(root, mains) {
-		dup[d.File.Name] = d
-	}
-	out := make([]*Result, len(policies))
-	for i, p := range policies {
-		ds := diags[i]
-		if m := progs[i].Main; m != nil && dup[m.Path] != nil {
-			ds = append(slices.Clip(ds), dup[m.Path])
-			ds.Sort()
+	cs := make([][]checked, len(trees))
+	used := map[string]bool{} // files another file imports or extends
+	for i, t := range trees {
+		for _, p := range t.Policies {
+			prog, diags := lang.Check(&lang.Config{Universe: r.universe, Policy: true}, p)
+			cs[i] = append(cs[i], checked{prog, diags})
+			for _, pkg := range prog.Packages {
+				if pkg != prog.Main {
+					used[absPath(pkg.Path)] = true
+				}
+			}
 		}
-		out[i] = r.run(p, progs[i], ds, cfg)
+	}
+	var out []*Result
+	for i, t := range trees {
+		var mains []*lang.Package
+		for _, c := range cs[i] {
+			mains = append(mains, c.prog.Main)
+		}
+		dup := map[string]*lang.Diagnostic{} // by policy file
+		for _, d := range lang.CheckPolicyIDs(t.Root, mains) {
+			dup[d.File.Name] = d
+		}
+		for j, p := range t.Policies {
+			c := cs[i][j]
+			ds := slices.DeleteFunc(slices.Clone(c.diags), func(d *lang.Diagnostic) bool {
+				return d.Code == lang.CodeNoRoute && d.File != nil && used[absPath(d.File.Name)]
+			})
+			if m := c.prog.Main; m != nil && dup[m.Path] != nil {
+				ds = append(ds, dup[m.Path])
+				ds.Sort()
+			}
+			out = append(out, r.run(p, c.prog, ds, cfg))
+			cs[i][j] = checked{} // its program can go
+		}
 	}
 	return out
+}
+
+// absPath is p made absolute, to compare paths given in different forms.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
 }
 
 // check checks policy with its test file.

@@ -70,6 +70,11 @@ a policy whose id an earlier one has is an error (RPL216) and its tests do
 not run. Files named one by one are held to it with the other files named
 in their directory.
 
+As with 'rplc check', a file that no other file tested imports or extends
+is a policy: with neither a route function nor tests, it is an error
+(RPL212), since a library must be imported by a policy. A test module
+(tests, no route) is run.
+
 Exit status: 0 when every test passes, 1 when a test fails or a policy has
 errors, 2 for a wrong command line.`,
 		Example: `  rplc test examples/policies
@@ -157,12 +162,9 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	}
 	// The files, not args again: each directory is walked once. The
 	// policies of a tree are tested together, since they must have
-	// distinct ids (RPL216).
-	type tree struct {
-		root     string
-		policies []string
-	}
-	var trees []tree
+	// distinct ids (RPL216); the trees together, since a library of one
+	// may be imported by a policy of another (RPL212).
+	var trees []policytest.Tree
 	pts, err := expandTrees(args)
 	for _, t := range pts {
 		if err != nil {
@@ -170,7 +172,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		}
 		var ps []string
 		ps, err = policytest.Policies(t.files)
-		trees = append(trees, tree{t.root, ps})
+		trees = append(trees, policytest.Tree{Root: t.root, Policies: ps})
 	}
 	if err != nil {
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
@@ -187,23 +189,21 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	var results []*policytest.Result
 	ro := policytest.ReportOptions{Verbose: o.verbose, Name: names.name, NoCover: !o.cover}
 	var shown diagSet // a library's diagnostic once, whichever policies load it
-	for _, t := range trees {
-		for _, r := range runner.RunTree(t.root, t.policies, cfg) {
-			results = append(results, r)
-			if o.json {
-				continue
-			}
-			if len(r.Diags) > 0 {
-				before := len(shown.diags)
-				shown.add(r.Diags...)
-				ds := make(lang.DiagList, 0, len(shown.diags)-before)
-				for _, d := range shown.diags[before:] {
-					ds = append(ds, names.display(d))
-				}
-				printText(e.stdout, ds, useColor(e.stdout, e.color))
-			}
-			policytest.WriteResult(e.stdout, r, ro)
+	for _, r := range runner.RunTrees(trees, cfg) {
+		results = append(results, r)
+		if o.json {
+			continue
 		}
+		if len(r.Diags) > 0 {
+			before := len(shown.diags)
+			shown.add(r.Diags...)
+			ds := make(lang.DiagList, 0, len(shown.diags)-before)
+			for _, d := range shown.diags[before:] {
+				ds = append(ds, names.display(d))
+			}
+			printText(e.stdout, ds, useColor(e.stdout, e.color))
+		}
+		policytest.WriteResult(e.stdout, r, ro)
 	}
 	failedAny := false
 	for _, r := range results {
