@@ -125,8 +125,10 @@ var (
 )
 
 // NoRoute is why Build refuses a file of the tree without a route function
-// that no other file imports or extends, a test module among them (the
-// router's loading of a directory says it in the same words).
+// that no other file imports or extends, should no diagnostic have said it
+// (such a file is an error RPL212 at its package clause: lang.Check's for
+// a file without tests, lang.TestModuleInTree for a test module, which the
+// router's loading of a directory reports alike).
 const NoRoute = "no route function: a policy needs one, and a library must be imported by a policy"
 
 // Build compiles every policy under dir into a bundle. A policy is a .rpl
