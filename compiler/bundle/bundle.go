@@ -446,9 +446,10 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	}
 	// A key given twice is read as its last (a list of policies, as
 	// both): a manifest two readers could take differently, which Write
-	// never makes.
+	// never makes. The error is the second occurrence's (Repeated), as
+	// the catalogue's and the tenant registry's are.
 	if path, dup := jsonx.DuplicateKey(js, "", 0); dup {
-		return nil, manifestErrorf(path, "%s", jsonx.RepeatedKey)
+		return nil, &Error{Section: "manifest", Err: &PathError{Path: path, Msg: jsonx.RepeatedKey, Repeated: true}}
 	}
 	b.Manifest.Policies = policies
 	if err := checkManifest(&b.Manifest, int(v)); err != nil {

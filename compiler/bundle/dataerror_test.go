@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/rpl-lang/rpl/internal/jsonx"
 )
 
 // dataErrorCases are malformed tenants.json and catalogue.json files and
@@ -146,6 +148,44 @@ func TestManifestJSONErrors(t *testing.T) {
 			if pe, ok := errors.AsType[*PathError](err); !ok || pe.Path != path {
 				t.Errorf("%.60q...: %#v, want a *PathError at %s", c.manifest, err, path)
 			}
+		}
+	}
+}
+
+// A key given twice in a manifest is refused at its second occurrence
+// (a *PathError with Repeated), as the catalogue's and the registry's
+// are: shown in a file, the manifest's error is placed at the key that
+// repeats it, the one to delete, not at the first.
+func TestManifestRepeatedKeyPlaced(t *testing.T) {
+	data := buildExamples(t, nil)
+	mOff, mLen := section(t, data, secManifest)
+	js := string(data[mOff+32 : mOff+mLen])
+	for _, c := range []struct{ old, new, path string }{
+		{`"format": 1`, `"format": 1, "format": 1`, "format"},
+		{`"id": "ab_summarizer"`, `"id": "ab_summarizer", "id": "ab_summarizer"`, "policies[0].id"},
+		{`"policies": [`, `"policies": [], "policies": [`, "policies"},
+	} {
+		at := strings.Index(js, c.old)
+		if at < 0 {
+			t.Fatalf("manifest has no %q", c.old)
+		}
+		manifest := js[:at] + c.new + js[at+len(c.old):]
+		// The second occurrence's value: after the last key of new.
+		second := at + strings.LastIndex(c.new, `": `) + len(`": `)
+		first := at + strings.Index(c.new, `": `) + len(`": `)
+		_, err := Read(reframe(t, data, []byte(manifest)), ReadOptions{})
+		pe, ok := errors.AsType[*PathError](err)
+		if !ok || pe.Path != c.path || pe.Msg != jsonx.RepeatedKey {
+			t.Errorf("%s twice: %v, want a *PathError at %s", c.path, err, c.path)
+			continue
+		}
+		if !pe.Repeated {
+			t.Errorf("%s twice: %v, not Repeated", c.path, err)
+		}
+		d := (&DataError{File: "manifest.json", Data: []byte(manifest), Err: pe}).Diagnostic("manifest.json")
+		if int(d.Span.Start) != second {
+			t.Errorf("%s twice: placed at %s (byte %d), want the second occurrence, byte %d (the first is at %d)",
+				c.path, jsonx.LineCol([]byte(manifest), int64(d.Span.Start)), d.Span.Start, second, first)
 		}
 	}
 }
