@@ -11,6 +11,9 @@
 //     build and a router load it, and holds them to distinct ids
 //     (lang.CheckPolicyIDs, RPL216): a policy whose id an earlier one of
 //     the tree has fails with that error and its tests do not run.
+//     RunTrees tests several trees so, and, as rplc check does, fails a
+//     file with neither route nor tests that no file of the trees imports
+//     or extends (RPL212: a library must be imported by a policy).
 //   - Each test runs in its own evaluation with a fresh stdlib.MemState as
 //     host (empty: no spend, no prices, no winners, every target healthy),
 //     the clock at DefaultNow and seed DefaultSeed (as `rplc build` runs them); test blocks change them through

@@ -84,7 +84,9 @@ type Result struct {
 	Policy string // the policy file
 	// Diags are the policy's check diagnostics when it has errors; no test
 	// ran then (a test file without its policy is one, RPL215, and with
-	// RunTree a policy whose id an earlier one of its tree has, RPL216).
+	// RunTree or RunTrees a policy whose id an earlier one of its tree
+	// has, RPL216, or a file with neither route nor tests that no file
+	// imports, RPL212).
 	// Err is any other reason no test ran.
 	Diags lang.DiagList
 	Err   error
