@@ -599,6 +599,22 @@ func (c *checker) operands(e *BinaryExpr) (Type, Type) {
 		c.errAt(e.X, CodeCannotInfer, "cannot infer the %s on the left of %s: the right operand takes its type from the left one, so write %s %s %s", what, e.Op, exprString(e.Y), e.Op, lit)
 		return Typ[Invalid], yt
 	}
+	if isNoneLit(e.X) && isComparison(e.Op) {
+		// none == o: the literal takes o's type. None on both sides
+		// (none == none) leaves the left one without an expected type
+		// (§4.2), as [] == [] does.
+		yt := c.expr(e.Y, nil)
+		if !isBasic(yt, NoneType) {
+			return c.expr(e.X, yt), yt
+		}
+		c.record(e.X, Typ[Invalid])
+		hint := ""
+		if e.Op == "==" || e.Op == "!=" {
+			hint = fmt.Sprintf("; write the typed operand on the left, as in x %s none", e.Op)
+		}
+		c.errAt(e.X, CodeCannotInfer, "cannot infer the type of %s on the left of %s: it takes its type from the right operand, and %s has no type of its own%s", exprString(e.X), e.Op, exprString(e.Y), hint)
+		return Typ[Invalid], yt
+	}
 	_, xlit := e.X.(*BasicLit)
 	if xlit {
 		yt := c.expr(e.Y, nil)
@@ -616,6 +632,28 @@ func (c *checker) operands(e *BinaryExpr) (Type, Type) {
 		}
 	}
 	return xt, c.expr(e.Y, hint)
+}
+
+// isNoneLit reports whether e is the literal none, parenthesised or not.
+func isNoneLit(e Expr) bool {
+	for {
+		p, ok := e.(*ParenExpr)
+		if !ok {
+			break
+		}
+		e = p.X
+	}
+	l, ok := e.(*BasicLit)
+	return ok && l.Kind == LitNone
+}
+
+// isComparison reports whether op is one of == != < <= > >=.
+func isComparison(op string) bool {
+	switch op {
+	case "==", "!=", "<", "<=", ">", ">=":
+		return true
+	}
+	return false
 }
 
 // emptyLit is "[]" or "{}" when e is that empty literal, else "".
