@@ -306,6 +306,13 @@ type checker struct {
 	// hidden is the test file's declaration the last lookup hid from the
 	// policy's code, for the undefined error to say so.
 	hidden *Object
+	// stmtIfs are the ifs without else that the value of a block or a
+	// parenthesised expression statement leads to: checked as values,
+	// they are statements. wouldBeValue are the expressions that would
+	// give the value of an if without else used as one, which is an
+	// error: their value is not reported as discarded (RPL325).
+	stmtIfs      map[*IfExpr]bool
+	wouldBeValue map[Expr]bool
 }
 
 // fnCtx is the checker's context within one declaration: the file and
@@ -328,7 +335,8 @@ type fnCtx struct {
 
 func newChecker(cfg *Config) *checker {
 	c := &checker{cfg: cfg, u: cfg.Universe, info: newInfo(0), loaded: map[string]*Package{},
-		state: map[*Object]objState{}, calls: map[*Object]map[*Object]bool{}}
+		state: map[*Object]objState{}, calls: map[*Object]map[*Object]bool{},
+		stmtIfs: map[*IfExpr]bool{}, wouldBeValue: map[Expr]bool{}}
 	c.prog = &Program{Universe: cfg.Universe, Info: c.info}
 	return c
 }

@@ -636,14 +636,7 @@ func (c *checker) operands(e *BinaryExpr) (Type, Type) {
 
 // isNoneLit reports whether e is the literal none, parenthesised or not.
 func isNoneLit(e Expr) bool {
-	for {
-		p, ok := e.(*ParenExpr)
-		if !ok {
-			break
-		}
-		e = p.X
-	}
-	l, ok := e.(*BasicLit)
+	l, ok := unparen(e).(*BasicLit)
 	return ok && l.Kind == LitNone
 }
 
@@ -987,6 +980,12 @@ func unifyBranch(a, b Type) Type {
 
 func (c *checker) ifExpr(e *IfExpr, want Type, value bool) Type {
 	c.exprAs(e.Cond, Typ[Bool], what{"if condition", "", ""})
+	if value && e.Else == nil && !c.stmtIfs[e] {
+		// Used as a value, an if without else is an error where its
+		// value is wanted (§6.12): what would give that value is not
+		// discarded for that (RPL325 would only blur the error).
+		valuePath(e.Then, func(v Expr) { c.wouldBeValue[v] = true })
+	}
 	then := c.block(e.Then, want, value && e.Else != nil)
 	if e.Else == nil {
 		return Typ[Void]
@@ -1606,12 +1605,58 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 			return c.record(x, c.ifExpr(x, nil, false))
 		case *MatchExpr:
 			return c.record(x, c.match(x, nil, false))
+		case *BlockExpr, *ParenExpr:
+			// Checked as values (as the compiler compiles them), the ifs
+			// without else that would give their value are statements
+			// whose branches' values are discarded.
+			valuePath(x, func(v Expr) {
+				if ife, ok := v.(*IfExpr); ok && ife.Else == nil {
+					c.stmtIfs[ife] = true
+				}
+			})
 		}
 		t := c.expr(s.X, nil)
 		c.discarded(s.X, t)
 		return t
 	}
 	return Typ[Invalid]
+}
+
+// valuePath calls visit for e and for each expression whose value would
+// be e's: within parentheses, a block's last statement, an if's branches,
+// a match's arms.
+func valuePath(e Expr, visit func(Expr)) {
+	visit(e)
+	switch x := e.(type) {
+	case *ParenExpr:
+		valuePath(x.X, visit)
+	case *BlockExpr:
+		if n := len(x.Stmts); n > 0 {
+			if es, ok := x.Stmts[n-1].(*ExprStmt); ok {
+				valuePath(es.X, visit)
+			}
+		}
+	case *IfExpr:
+		valuePath(x.Then, visit)
+		if x.Else != nil {
+			valuePath(x.Else, visit)
+		}
+	case *MatchExpr:
+		for _, arm := range x.Arms {
+			valuePath(arm.Body, visit)
+		}
+	}
+}
+
+// unparen is e without the parentheses around it.
+func unparen(e Expr) Expr {
+	for {
+		p, ok := e.(*ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.X
+	}
 }
 
 // discarded warns of the expression statement e, of type t, whose value
@@ -1622,7 +1667,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 // ab.arm records the assignment) is left alone, and so is a block, whose
 // statements are checked as statements.
 func (c *checker) discarded(e Expr, t Type) {
-	if IsInvalid(t) || isBasic(t, Void) || isBasic(t, Never) {
+	if IsInvalid(t) || isBasic(t, Void) || isBasic(t, Never) || c.wouldBeValue[e] {
 		return
 	}
 	if _, ok := e.(*BlockExpr); ok {
