@@ -35,6 +35,12 @@ var fixCases = []struct {
 		code: "RPL100",
 	},
 	{
+		name: "money without a digit before the point",
+		src:  "package p\n\nconst cap = $.5\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL103",
+		want: []string{`3:13-3:16 "$.5" → "$0.5": change $.5 to $0.5`},
+	},
+	{
 		name: "unknown standard module",
 		src:  "package p\n\nimport \"std/cots\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		code: "RPL203",

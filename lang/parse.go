@@ -230,6 +230,16 @@ func (p *parser) parseChunk(toks []token) {
 		tsp := Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + Pos(len(t.Value)))}
 		switch t.Type {
 		case tokInvalid:
+			if end := pointMoney(p.file.Src, tsp.Start); end > 0 {
+				// $.5: a money literal but for the digit before its
+				// point (language.md §2.6).
+				lit := string(p.file.Src[tsp.Start:end])
+				to := "$0" + lit[1:]
+				p.errorf(CodeBadLiteral, Span{tsp.Start, end}, "malformed money literal %s: a digit must come before the point (write %s)", lit, to)
+				p.fix(Fix{Title: "change " + lit + " to " + to, Span: Span{tsp.Start, end}, NewText: to})
+				lexBad = true
+				continue
+			}
 			hint, fix := lookalike(t.Value, tsp.Start > 0 && isDigit(p.file.Src[tsp.Start-1]))
 			p.errorf(CodeInvalidChar, tsp, "invalid character %q%s", t.Value, hint)
 			if fix != nil {
@@ -313,6 +323,20 @@ func (p *parser) parseChunk(toks []token) {
 		p.node.Decls = append(p.node.Decls, res.recovered)
 		return
 	}
+}
+
+// pointMoney is the end of the money literal without a digit before its
+// point ($.5) that starts at src[at], or 0 when there is none there.
+func pointMoney(src []byte, at Pos) Pos {
+	i := int(at)
+	if i+2 >= len(src) || src[i] != '$' || src[i+1] != '.' || !isDigit(src[i+2]) {
+		return 0
+	}
+	j := i + 3
+	for j < len(src) && isDigitOrUs(src[j]) {
+		j++
+	}
+	return Pos(j)
 }
 
 // strayLine is the index of the token of toks at offset off when it is a

@@ -352,6 +352,9 @@ func TestParseErrorPositions(t *testing.T) {
 		{"unknown duration unit", "const a = 5min", CodeBadLiteral, "2:11-2:15", `unknown unit "min"`},
 		{"money too precise", "const a = $1.0000000001", CodeBadLiteral, "2:11-2:24", "more than 9 decimal places"},
 		{"money overflow", "const a = $10000000000", CodeBadLiteral, "2:11-2:23", "out of range"},
+		{"money without a digit before the point", "const a = $.5", CodeBadLiteral, "2:11-2:14", "malformed money literal $.5: a digit must come before the point (write $0.5)"},
+		{"negative money without a digit before the point", "const a = -$.2_5 * 2", CodeBadLiteral, "2:12-2:17", "malformed money literal $.2_5: a digit must come before the point (write $0.2_5)"},
+		{"dollar before a point alone", "const a = $.", CodeInvalidChar, "2:11-2:12", `invalid character "$"`},
 		{"int overflow", "const a = 9223372036854775808", CodeBadLiteral, "2:11-2:30", "overflows int"},
 		{"hex without digits", "const a = 0x", CodeBadLiteral, "2:11-2:13", "malformed integer"},
 		{"double underscore", "const a = 1__000", CodeBadLiteral, "2:11-2:17", "malformed integer"},
@@ -823,6 +826,10 @@ func diffParsers(src []byte) string {
 		switch d.Code {
 		case CodeSyntax, CodeInvalidChar, CodeUnterminated: // a declaration failed
 			return ""
+		case CodeBadLiteral:
+			if pointMoney(src, d.Span.Start) > 0 { // $.5, an invalid $ to the lexer
+				return ""
+			}
 		}
 	}
 	if g, w := formatDiags(gotDiags), formatDiags(wantDiags); g != w {
