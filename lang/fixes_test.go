@@ -30,8 +30,14 @@ var fixCases = []struct {
 		want: []string{`4:3-4:3 "" → "fn ": insert fn`},
 	},
 	{
-		name: "stray assignment, no fn suggested",
-		src:  "package p\n\nlimit = 3\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		name: "stray assignment, const suggested",
+		src:  "package p\n\nlimit = 3\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(limit)\n",
+		code: "RPL100",
+		want: []string{`3:1-3:1 "" → "const ": insert const`},
+	},
+	{
+		name: "stray comparison, no keyword suggested",
+		src:  "package p\n\nlimit == 3\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		code: "RPL100",
 	},
 	{

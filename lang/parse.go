@@ -284,8 +284,20 @@ func (p *parser) parseChunk(toks []token) {
 					// line, which is parsed on its own.
 					end := p.strayEnd(toks, k)
 					bsp, _ := chunkSpan(toks[k:end])
-					p.errorf(CodeSyntax, nsp, "syntax error: unexpected name %s, expected a declaration", name.Value)
-					p.node.Decls = append(p.node.Decls, &BadDecl{Sp: bsp})
+					var decl Decl = &BadDecl{Sp: bsp}
+					if looksLikeConst(toks[k:]) {
+						p.errorf(CodeSyntax, nsp, "syntax error: unexpected name %s, expected a declaration (did you mean const %s = ...?)", name.Value, name.Value)
+						p.fix(Fix{Title: "insert const", Span: Span{nsp.Start, nsp.Start}, NewText: "const "})
+						// Declared as the constant it looks like, when it
+						// parses as one, so that its uses resolve.
+						c := append([]token{{Type: tokKeyword, Value: "const", Pos: name.Pos}}, toks[k:end]...)
+						if res := p.parseToks(c, bsp); res.ok && len(res.decls) == 1 {
+							decl = res.decls[0]
+						}
+					} else {
+						p.errorf(CodeSyntax, nsp, "syntax error: unexpected name %s, expected a declaration", name.Value)
+					}
+					p.node.Decls = append(p.node.Decls, decl)
 					if end == len(toks) {
 						return
 					}
@@ -428,6 +440,17 @@ func looksLikeFn(toks []token) bool {
 		return i < len(next) && next[i].Type == typ && (v == "" || next[i].Value == v)
 	}
 	return is(0, tokPunct, "(") && (is(1, tokPunct, ")") || is(1, tokIdent, "") && is(2, tokPunct, ":"))
+}
+
+// looksLikeConst reports whether the stray line that starts with the
+// name toks[0] goes on with =, as a constant declaration does (limit = 3).
+func looksLikeConst(toks []token) bool {
+	for _, t := range toks[1:] {
+		if significant(t) {
+			return t.Type == tokPunct && t.Value == "="
+		}
+	}
+	return false
 }
 
 // parseToks parses the tokens of a chunk (or of a part of one) with the

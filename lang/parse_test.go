@@ -889,8 +889,8 @@ func TestDescentMatchesGrammar(t *testing.T) {
 // TestStrayLinesLinear: each stray line of a chunk (no keyword starts a
 // line between them) is parsed once, so that what parsing such a file
 // allocates grows with the file, not with its square: twice the lines,
-// about twice the bytes. Half of them look like functions, half do not
-// (limit = 3), and each is a declaration of its own.
+// about twice the bytes. Half of them look like functions, half like
+// constants (limit = 3), and each is a declaration of its own.
 func TestStrayLinesLinear(t *testing.T) {
 	alloc := func(n int) uint64 {
 		var sb strings.Builder
@@ -910,7 +910,7 @@ func TestStrayLinesLinear(t *testing.T) {
 			if _, ok := d.(*FuncDecl); i%2 == 0 && !ok {
 				t.Fatalf("%d lines: a %T", 2*n, d)
 			}
-			if _, ok := d.(*BadDecl); i%2 == 1 && !ok {
+			if _, ok := d.(*ConstDecl); i%2 == 1 && !ok {
 				t.Fatalf("%d lines: a %T", 2*n, d)
 			}
 		}

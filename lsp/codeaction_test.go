@@ -361,16 +361,16 @@ func applyUTF16Edits(t *testing.T, text string, edits []protocol.TextEdit) strin
 }
 
 // A quick fix is offered only where the message names the edit and the
-// edit is right: in a file of five errors, the stray line with a
-// parameter list gets Insert fn; the stray assignment (no fn suggested),
-// the typographic quote (which of two straight quotes is meant depends on
+// edit is right: in a file of seven errors, the stray line with a
+// parameter list gets Insert fn and the stray assignment Insert const;
+// the stray call (no keyword suggested), the typographic quote (which of two straight quotes is meant depends on
 // its pair), the method call of a function with a comment before its dot
 // (the rewrite would drop the comment) and the pattern whose member the
 // message qualifies with Trigger where a parameter Trigger hides the type
 // get none.
 func TestQuickFixOnlyWhereNamed(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), "package p\n\ng(x: int) -> int = x\nlimit = 3\n\n"+
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\ng(x: int) -> int = x\nlimit = 3\nlog(1)\n\n"+
 		"fn route(r: Request) -> Decision = to(\u201ca:b\u201d)\n\n"+
 		"fn norm(m: string) -> string = lower(m)\n\nfn model(r: Request) -> string = r.model # lower case\n  .norm()\n\n"+
 		"fn kind(t: Trigger, Trigger: string) -> string {\n  let timeout = Trigger\n  match t { timeout => timeout, _ => \"other\" }\n}\n")
@@ -389,10 +389,10 @@ func TestQuickFixOnlyWhereNamed(t *testing.T) {
 			offered[int(d.Range.Start.Line)] = append(offered[int(d.Range.Start.Line)], a.Title)
 		}
 	}
-	if len(ds) < 6 {
-		t.Fatalf("want errors on lines 3, 4, 6 (two), 11 and 15, got %+v", ds)
+	if len(ds) < 7 {
+		t.Fatalf("want errors on lines 3, 4, 5, 7 (two), 12 and 16, got %+v", ds)
 	}
-	want := map[int][]string{2: {"Insert fn"}}
+	want := map[int][]string{2: {"Insert fn"}, 3: {"Insert const"}}
 	if fmt.Sprint(offered) != fmt.Sprint(want) {
 		t.Errorf("quick fixes by line %v, want %v (diagnostics %+v)", offered, want, ds)
 	}
