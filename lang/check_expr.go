@@ -437,9 +437,9 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 	case "??":
 		xt := c.expr(e.X, optionalOf(want))
 		o, ok := xt.(*Optional)
-		if l, isLit := e.X.(*BasicLit); isLit && l.Kind == LitNone {
-			// none ?? d is d, whatever d's type.
-			c.errAt(e.X, CodeNotOptional, "none ?? %s is always its default: write %s alone", exprString(e.Y), exprString(e.Y))
+		if isNoneLit(e.X) {
+			// none ?? d, (none) ?? d, is d, whatever d's type.
+			c.errAt(e.X, CodeNotOptional, "%s ?? %s is always its default: write %s alone", exprString(e.X), exprString(e.Y), exprString(e.Y))
 			return c.expr(e.Y, want)
 		}
 		if !ok {
