@@ -3,6 +3,8 @@ package lang
 import (
 	"slices"
 	"strings"
+
+	"github.com/rpl-lang/rpl/internal/textcut"
 )
 
 // call types a call: of a user function, a builtin (possibly overloaded,
@@ -274,7 +276,7 @@ func (c *checker) bindArgs(e *CallExpr, name string, ft *Func, receiver Expr) ([
 				// An optional parameter is given by name only (§6.10):
 				// fallback(t, [timeout], 2) would say nothing of what
 				// the 2 is.
-				d := c.errAt(a, CodeUnknownArg, "optional parameter %s of %s is given by name: write %s: %s", p.Name, name, p.Name, exprString(a.Value))
+				d := c.errAt(a, CodeUnknownArg, "optional parameter %s of %s is given by name: write %s: %s", p.Name, name, p.Name, c.sourceText(a.Value))
 				at := a.Span().Start
 				d.Fixes = append(d.Fixes, Fix{Title: "name the argument " + p.Name, Span: Span{at, at}, NewText: p.Name + ": "})
 				ok = false
@@ -766,4 +768,37 @@ func (c *checker) callAsFunction(e *CallExpr, f *SelectorExpr) (Fix, bool) {
 		sep = ", "
 	}
 	return Fix{Span: Span{x.Start, e.Lparen + 1}, NewText: f.Sel.Name + "(" + string(src[x.Start:x.End]) + sep}, true
+}
+
+// maxSourceText is the most bytes of an expression's source that
+// sourceText shows.
+const maxSourceText = 40
+
+// sourceText is e as written, for a message that suggests an edit around
+// it: its first line, at most maxSourceText bytes of it, a cut marked
+// with "…"; e's short form (exprString) when its source is not at hand.
+func (c *checker) sourceText(e Expr) string {
+	sp := e.Span()
+	if c.file == nil || c.file.File == nil || !sp.Start.IsValid() || sp.Start > sp.End || int(sp.End) > len(c.file.File.Src) {
+		return exprString(e)
+	}
+	s := string(c.file.File.Src[sp.Start:sp.End])
+	cut := false
+	end := 0 // of the tokens before a line end or a comment
+	for t := range Tokens([]byte(s)) {
+		if t.Kind == TokenComment || strings.IndexByte(s[end:t.Span.Start], '\n') >= 0 {
+			s, cut = s[:end], true
+			break
+		}
+		if end = int(t.Span.End); end > maxSourceText {
+			break // cut below
+		}
+	}
+	if len(s) > maxSourceText {
+		s, cut = textcut.Prefix(s, maxSourceText), true
+	}
+	if cut {
+		s += "…"
+	}
+	return s
 }
