@@ -306,13 +306,11 @@ type checker struct {
 	// hidden is the test file's declaration the last lookup hid from the
 	// policy's code, for the undefined error to say so.
 	hidden *Object
-	// stmtIfs are the ifs without else that the value of a block or a
-	// parenthesised expression statement leads to: checked as values,
-	// they are statements. wouldBeValue are the expressions that would
-	// give the value of an if without else used as one, which is an
-	// error: their value is not reported as discarded (RPL325).
-	stmtIfs      map[*IfExpr]bool
-	wouldBeValue map[Expr]bool
+	// discardedAt is the RPL325 warning of each expression reported, and
+	// unsaid the warnings that an error about the same code makes
+	// pointless, which checkAll leaves out (see noValue).
+	discardedAt map[Expr]*Diagnostic
+	unsaid      map[*Diagnostic]bool
 }
 
 // fnCtx is the checker's context within one declaration: the file and
@@ -336,7 +334,7 @@ type fnCtx struct {
 func newChecker(cfg *Config) *checker {
 	c := &checker{cfg: cfg, u: cfg.Universe, info: newInfo(0), loaded: map[string]*Package{},
 		state: map[*Object]objState{}, calls: map[*Object]map[*Object]bool{},
-		stmtIfs: map[*IfExpr]bool{}, wouldBeValue: map[Expr]bool{}}
+		discardedAt: map[Expr]*Diagnostic{}, unsaid: map[*Diagnostic]bool{}}
 	c.prog = &Program{Universe: cfg.Universe, Info: c.info}
 	return c
 }
@@ -563,6 +561,9 @@ func (c *checker) checkAll() {
 	c.reportAfterBranches()
 	c.reportRecursion()
 	c.reportFnConstCalls()
+	if len(c.unsaid) > 0 {
+		c.diags = slices.DeleteFunc(c.diags, func(d *Diagnostic) bool { return c.unsaid[d] })
+	}
 }
 
 // isLink reports whether path is a symbolic link on disk: one to nothing

@@ -653,6 +653,7 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 		t = c.expr(d.Body, nil)
 		if isBasic(t, Void) {
 			c.errAt(d.Name, CodeMissingValue, "function %s produces no value", d.Name.Name)
+			c.noValue(d.Body)
 			t = Typ[Invalid]
 		}
 		if isBasic(t, NoneType) {
@@ -690,6 +691,7 @@ func (c *checker) requireValue(n Expr, t, want Type, w what) {
 			at = b.Stmts[len(b.Stmts)-1]
 		}
 		c.errAt(at, CodeMissingValue, "%s must end with a value of type %s%s", w, want, elseHint(n))
+		c.noValue(n)
 		return
 	}
 	c.mismatch(n, t, want, w)

@@ -980,12 +980,6 @@ func unifyBranch(a, b Type) Type {
 
 func (c *checker) ifExpr(e *IfExpr, want Type, value bool) Type {
 	c.exprAs(e.Cond, Typ[Bool], what{"if condition", "", ""})
-	if value && e.Else == nil && !c.stmtIfs[e] {
-		// Used as a value, an if without else is an error where its
-		// value is wanted (§6.12): what would give that value is not
-		// discarded for that (RPL325 would only blur the error).
-		valuePath(e.Then, func(v Expr) { c.wouldBeValue[v] = true })
-	}
 	then := c.block(e.Then, want, value && e.Else != nil)
 	if e.Else == nil {
 		return Typ[Void]
@@ -1008,6 +1002,7 @@ func (c *checker) ifExpr(e *IfExpr, want Type, value bool) Type {
 	u := unifyBranch(then, els)
 	if u == nil {
 		c.errAt(e, CodeBranchTypes, "if branches have different types: %s and %s%s", then, els, elseHint(e.Else))
+		c.noValue(e)
 		return Typ[Invalid]
 	}
 	return u
@@ -1542,6 +1537,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 			switch {
 			case isBasic(t, Void):
 				c.errAt(s.Value, CodeMissingValue, "%s produces no value%s", voidName(s.Value), elseHint(s.Value))
+				c.noValue(s.Value)
 				t = Typ[Invalid]
 			case isBasic(t, NoneType):
 				c.errAt(s.Value, CodeCannotInfer, "cannot infer the type of %s from none: write let %s: T? = none", s.Name.Name, s.Name.Name)
@@ -1605,21 +1601,28 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 			return c.record(x, c.ifExpr(x, nil, false))
 		case *MatchExpr:
 			return c.record(x, c.match(x, nil, false))
-		case *BlockExpr, *ParenExpr:
-			// Checked as values (as the compiler compiles them), the ifs
-			// without else that would give their value are statements
-			// whose branches' values are discarded.
-			valuePath(x, func(v Expr) {
-				if ife, ok := v.(*IfExpr); ok && ife.Else == nil {
-					c.stmtIfs[ife] = true
-				}
-			})
 		}
 		t := c.expr(s.X, nil)
 		c.discarded(s.X, t)
 		return t
 	}
 	return Typ[Invalid]
+}
+
+// noValue is called where e, of type void, is reported as no value
+// (RPL313, RPL304): an if without else that gives e's value is the error
+// (§6.12), and the values its branch discards are not reported as well
+// (RPL325), which would blur it.
+func (c *checker) noValue(e Expr) {
+	valuePath(e, func(v Expr) {
+		if ife, ok := v.(*IfExpr); ok && ife.Else == nil {
+			valuePath(ife.Then, func(w Expr) {
+				if d := c.discardedAt[w]; d != nil {
+					c.unsaid[d] = true
+				}
+			})
+		}
+	})
 }
 
 // valuePath calls visit for e and for each expression whose value would
@@ -1667,7 +1670,7 @@ func unparen(e Expr) Expr {
 // ab.arm records the assignment) is left alone, and so is a block, whose
 // statements are checked as statements.
 func (c *checker) discarded(e Expr, t Type) {
-	if IsInvalid(t) || isBasic(t, Void) || isBasic(t, Never) || c.wouldBeValue[e] {
+	if IsInvalid(t) || isBasic(t, Void) || isBasic(t, Never) {
 		return
 	}
 	if _, ok := e.(*BlockExpr); ok {
@@ -1691,6 +1694,7 @@ func (c *checker) discarded(e Expr, t Type) {
 		}
 	}
 	d := c.errAt(e, CodeDiscarded, "the value of %s is discarded", exprString(e))
+	c.discardedAt[e] = d
 	switch dec := c.u.Types["Decision"]; {
 	case dec != nil && Identical(t, dec.Type):
 		d.Message += ": a decision builder returns a new decision and leaves its argument as it was; use its value (let d2 = …, return …)"
