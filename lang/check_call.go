@@ -605,12 +605,20 @@ func (c *checker) lambda(l *LambdaExpr, pt *Func, callee string) Type {
 	if !hasTypeVars(pt.Result) {
 		want = pt.Result
 	}
-	rt := c.expr(l.Body, want)
-	if want != nil {
+	rt := c.exprOrVoid(l.Body, want)
+	switch {
+	case want != nil:
 		c.requireValue(l.Body, rt, want, what{"lambda passed to", callee, ""})
 		if AssignableTo(rt, want) {
 			rt = want
 		}
+	case isBasic(rt, Void):
+		c.noValueUsed(l.Body)
+	}
+	if isBasic(rt, Void) {
+		// Reported: the call does not report it again as a lambda of
+		// the wrong type (RPL300), nor takes void for its result.
+		rt = Typ[Invalid]
 	}
 	c.inLambda--
 	c.scope = saved

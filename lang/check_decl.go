@@ -650,7 +650,7 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 	c.fnCtx = fnCtx{pkg: c.pkg, file: c.file, scope: scope, fn: d, fnObj: obj, fnResult: ft.Result}
 	var t Type
 	if ft.Result == nil {
-		t = c.expr(d.Body, nil)
+		t = c.exprOrVoid(d.Body, nil)
 		if isBasic(t, Void) {
 			c.errAt(d.Name, CodeMissingValue, "function %s produces no value", d.Name.Name)
 			c.noValue(d.Body)
@@ -661,7 +661,10 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 			t = Typ[Invalid]
 		}
 		switch u := unifyBranch(c.returnType, t); {
-		case isBasic(t, Never) && c.returnType == nil:
+		case isBasic(t, Never) && (c.returnType == nil || IsInvalid(c.returnType)):
+			// No return gives a type (or its value was reported): the
+			// result is unknown, not never, which would make the code
+			// after each call unreachable (RPL310).
 			t = Typ[Invalid]
 		case u == nil:
 			c.errAt(d.Name, CodeBranchTypes, "function %s returns %s but its body ends with %s: declare its result type", d.Name.Name, c.returnType, t)
@@ -670,7 +673,7 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 			t = u
 		}
 	} else {
-		t = c.expr(d.Body, ft.Result)
+		t = c.exprOrVoid(d.Body, ft.Result)
 		c.requireValue(d.Body, t, ft.Result, what{"function", d.Name.Name, ""})
 	}
 	c.reportUnused(scope)
@@ -686,8 +689,8 @@ func (c *checker) requireValue(n Expr, t, want Type, w what) {
 		return
 	}
 	if isBasic(t, Void) {
-		at := Node(n)
-		if b, ok := n.(*BlockExpr); ok && len(b.Stmts) > 0 {
+		at := Node(unparen(n))
+		if b, ok := at.(*BlockExpr); ok && len(b.Stmts) > 0 {
 			at = b.Stmts[len(b.Stmts)-1]
 		}
 		c.errAt(at, CodeMissingValue, "%s must end with a value of type %s%s", w, want, elseHint(n))

@@ -101,18 +101,45 @@ func (c *checker) record(e Expr, t Type) Type {
 // exprAs checks e where a value of type want is expected (want may be nil)
 // and reports a mismatch.
 func (c *checker) exprAs(e Expr, want Type, w what) Type {
-	t := c.expr(e, want)
-	if want != nil {
-		c.requireValue(e, t, want, w)
+	if want == nil {
+		return c.expr(e, nil)
+	}
+	t := c.exprOrVoid(e, want)
+	c.requireValue(e, t, want, w)
+	return t
+}
+
+// expr checks e, whose value is used, with an optional expected type,
+// which guides the typing of literals (empty lists, brace literals, ints
+// in float context) and lambdas. It does not report mismatches against
+// want; exprAs does. An e of no value (an if without else, a block that
+// ends with a let) is an error (RPL313, see noValueUsed), and its type is
+// then invalid: wherever a value is used, as for let v = e.
+func (c *checker) expr(e Expr, want Type) Type {
+	t := c.exprOrVoid(e, want)
+	if isBasic(t, Void) {
+		c.noValueUsed(e)
+		return c.record(e, Typ[Invalid])
 	}
 	return t
 }
 
-// expr checks e with an optional expected type, which guides the typing of
-// literals (empty lists, brace literals, ints in float context) and
-// lambdas. It does not report mismatches against want; exprAs does.
-func (c *checker) expr(e Expr, want Type) Type {
+// exprOrVoid checks e as expr does where it may have no value (type
+// void): an expression statement, the value of a block or within
+// parentheses (whose own use says whether a value is wanted), a body
+// whose missing value is reported as such (a function's, a lambda's, a
+// match arm's, or where requireValue does with the type expected).
+func (c *checker) exprOrVoid(e Expr, want Type) Type {
 	return c.record(e, c.expr0(e, want))
+}
+
+// noValueUsed reports e, of no value (type void), where its value is used
+// (RPL313): at the if without else (or the block) within the parentheses,
+// with what to do when an if without else is why.
+func (c *checker) noValueUsed(e Expr) {
+	at := unparen(e)
+	c.errAt(at, CodeMissingValue, "%s produces no value%s", voidName(at), elseHint(at))
+	c.noValue(e)
 }
 
 func (c *checker) expr0(e Expr, want Type) Type {
@@ -124,7 +151,7 @@ func (c *checker) expr0(e Expr, want Type) Type {
 	case *BasicLit:
 		return c.basicLit(e, want)
 	case *ParenExpr:
-		t := c.expr(e.X, want)
+		t := c.exprOrVoid(e.X, want)
 		if v, ok := c.info.Consts[e.X]; ok {
 			c.info.Consts[e] = v
 		}
@@ -246,7 +273,7 @@ func (c *checker) listLit(e *ListLit, want Type) Type {
 			}
 			continue
 		}
-		t := c.expr(x, elem)
+		t := c.exprOrVoid(x, elem)
 		if i > 0 || !AssignableTo(t, elem) {
 			if u := unifyBranch(elem, t); u != nil && !(want != nil && !AssignableTo(t, elem)) {
 				elem = u
@@ -1066,7 +1093,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 		if arm.Guard != nil {
 			c.exprAs(arm.Guard, Typ[Bool], what{"match guard", "", ""})
 		}
-		t := c.expr(arm.Body, want)
+		t := c.exprOrVoid(arm.Body, want)
 		c.scope = saved
 		if !value {
 			if _, ok := arm.Body.(*CallExpr); ok {
@@ -1488,6 +1515,9 @@ func voidName(e Expr) string {
 func elseHint(e Expr) string {
 	for {
 		switch x := e.(type) {
+		case *ParenExpr:
+			e = x.X
+			continue
 		case *IfExpr:
 			if x.Else == nil {
 				return ": used as a value, an if needs an else"
@@ -1535,10 +1565,6 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		} else {
 			t = c.expr(s.Value, nil)
 			switch {
-			case isBasic(t, Void):
-				c.errAt(s.Value, CodeMissingValue, "%s produces no value%s", voidName(s.Value), elseHint(s.Value))
-				c.noValue(s.Value)
-				t = Typ[Invalid]
 			case isBasic(t, NoneType):
 				c.errAt(s.Value, CodeCannotInfer, "cannot infer the type of %s from none: write let %s: T? = none", s.Name.Name, s.Name.Name)
 				t = Typ[Invalid]
@@ -1594,7 +1620,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		return Typ[Void]
 	case *ExprStmt:
 		if value {
-			return c.expr(s.X, want)
+			return c.exprOrVoid(s.X, want)
 		}
 		switch x := s.X.(type) {
 		case *IfExpr:
@@ -1602,7 +1628,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		case *MatchExpr:
 			return c.record(x, c.match(x, nil, false))
 		}
-		t := c.expr(s.X, nil)
+		t := c.exprOrVoid(s.X, nil)
 		c.discarded(s.X, t)
 		return t
 	}
