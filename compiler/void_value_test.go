@@ -21,7 +21,9 @@ import (
 // pushes nothing for the if, which the verifier refused as "a compiler
 // bug" (stack underflow), so rplc check and eval failed with an internal
 // error; operands were refused for the type void (RPL301, RPL300) beside
-// RPL325.
+// RPL325, the arm of a match whose other arms have a value for the arms'
+// types (RPL304), and a match of no arm with a value as "… produces no
+// value".
 func TestIfWithoutElseValueNeverCompiled(t *testing.T) {
 	u, err := stdlib.Universe()
 	if err != nil {
@@ -36,6 +38,8 @@ func TestIfWithoutElseValueNeverCompiled(t *testing.T) {
 		{"argument of a builtin with versions", `let v = max(if x { 5 }, 2)`, `v`},
 		{"operand", `let v = (if x { 1 }) + 1`, `v`},
 		{"match subject", `let v = match (if x { 1 }) { _ => 2 }`, `v`},
+		{"match arm", `let v = match x { true => 1, _ => if x { 2 } }`, `v`},
+		{"match arms", `let v = match x { _ => if x { 2 } }`, `v`},
 		{"lambda body", `let v = [1].map(y => if x { y })`, `len(v)`},
 		{"return", `let v = f(x)`, `v`},
 	} {

@@ -689,6 +689,10 @@ func (c *checker) requireValue(n Expr, t, want Type, w what) {
 		return
 	}
 	if isBasic(t, Void) {
+		if _, ok := unparen(n).(*MatchExpr); ok {
+			c.noValueUsed(n) // at its arms of no value
+			return
+		}
 		at := Node(unparen(n))
 		if b, ok := at.(*BlockExpr); ok && len(b.Stmts) > 0 {
 			at = b.Stmts[len(b.Stmts)-1]

@@ -138,6 +138,15 @@ func (c *checker) exprOrVoid(e Expr, want Type) Type {
 // with what to do when an if without else is why.
 func (c *checker) noValueUsed(e Expr) {
 	at := unparen(e)
+	if m, ok := at.(*MatchExpr); ok {
+		// Its arms give its value: those of none are the error.
+		for _, arm := range m.Arms {
+			if t := c.info.Types[arm.Body]; t != nil && isBasic(t, Void) {
+				c.noValueUsed(arm.Body)
+			}
+		}
+		return
+	}
 	c.errAt(at, CodeMissingValue, "%s produces no value%s", voidName(at), elseHint(at))
 	c.noValue(e)
 }
@@ -1041,6 +1050,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	catchAll := false
 	refused := false // a pattern refused: what it meant to cover is not known
 	bad := false     // a pattern reported: which arms apply is not known
+	var voidArms []Expr
 	for _, arm := range e.Arms {
 		scope := NewScope(c.scope, arm)
 		c.info.Scopes[arm] = scope
@@ -1103,12 +1113,30 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 			}
 			continue
 		}
+		if isBasic(t, Void) {
+			voidArms = append(voidArms, arm.Body)
+			continue
+		}
 		u := unifyBranch(result, t)
 		if u == nil {
 			c.errAt(arm.Body, CodeBranchTypes, "match arms have different types: %s and %s", result, t)
 			continue
 		}
 		result = u
+	}
+	if len(voidArms) > 0 {
+		if result == nil || isBasic(result, Never) || IsInvalid(result) {
+			// No arm has a value: nor has the match, which is an
+			// error where its value is used (noValueUsed), not in a
+			// block whose value is discarded.
+			result = Typ[Void]
+		} else {
+			// Where other arms have one, an arm of no value is the
+			// error (an if without else), not the arms' types.
+			for _, b := range voidArms {
+				c.noValueUsed(b)
+			}
+		}
 	}
 	if !bad && !IsInvalid(st) {
 		c.unreachableArms(e, st)
