@@ -652,7 +652,7 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 	if ft.Result == nil {
 		t = c.exprOrVoid(d.Body, nil)
 		if isBasic(t, Void) {
-			c.errAt(d.Name, CodeMissingValue, "function %s produces no value", d.Name.Name)
+			c.errAt(d.Name, CodeMissingValue, "function %s produces no value%s", d.Name.Name, elseHint(d.Body))
 			c.noValue(d.Body)
 			t = Typ[Invalid]
 		}
