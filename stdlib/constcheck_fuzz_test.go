@@ -41,8 +41,8 @@ import (
 //   - a call whose arguments are all constant, each of which runs, and
 //     whose run fails in the builtin (or in the builtin call a function
 //     always makes), with a builtin_error or the builtin's int_overflow,
-//     is warned of; but for a float argument that is infinite or NaN
-//     (nonFinite), which the check does not fold;
+//     is warned of; but for one whose arguments hold a float operation
+//     that gives an infinity or NaN, which the check does not fold;
 //   - both compilations run each block alike.
 func FuzzConstCheck(f *testing.F) {
 	u, err := stdlib.Universe()
@@ -99,8 +99,16 @@ var constFuzzSeeds = []struct {
 }
 
 // TestConstFuzzSeeds checks that each of FuzzConstCheck's seeds still
-// generates the call it is kept for.
+// generates the call it is kept for, in files that check.
 func TestConstFuzzSeeds(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := stdlib.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range constFuzzSeeds {
 		g := newConstGen(s.code, s.s1, s.s2, s.n1, s.n2, s.x)
 		g.generate()
@@ -110,6 +118,9 @@ func TestConstFuzzSeeds(t *testing.T) {
 		}
 		if !slices.Contains(got, s.want) {
 			t.Errorf("seed %v generates %q, not %q", s.code, got, s.want)
+		}
+		if !checkConstGen(t, u, tab, g) {
+			t.Errorf("seed %v: %q does not check", s.code, got)
 		}
 	}
 }
@@ -217,6 +228,8 @@ type constGen struct {
 	x      float64
 	calls  []*constCall
 	seen   map[string]bool
+	// floatOps are the float operations generated (floatOp).
+	floatOps []string
 }
 
 // maxConstGenDepth bounds the nesting of generated calls, and the
@@ -486,6 +499,15 @@ const (
 	constNaN = "float(0) * (float(1) * 1e308 * 10.0)"
 )
 
+// floatOp records e, a float operation (or the input's float, which may
+// be written as one), for checkConstGen to ask whether it is finite.
+func (g *constGen) floatOp(e constExpr) constExpr {
+	if strings.Contains(e.text, " ") && !slices.Contains(g.floatOps, e.text) {
+		g.floatOps = append(g.floatOps, e.text)
+	}
+	return e
+}
+
 // floatLit is x as a float literal: infinities and NaN as operations.
 func floatLit(x float64) string {
 	switch {
@@ -513,21 +535,21 @@ func (g *constGen) float(depth int) constExpr {
 	}
 	switch g.pick(n) {
 	case 0:
-		return lit(floatLit(g.x))
+		return g.floatOp(lit(floatLit(g.x)))
 	case 1:
 		return lit(floatLit([]float64{0.5, 1e19, -1e19, 9223372036854775808.0, -9223372036854775808.0, 9.2e18, 1e300, 9.3e9, -1, 1.5}[g.pick(10)]))
 	case 2:
 		return pure("float", g.intExpr(depth+1))
 	case 3:
-		return binary(g.float(depth+1), "*", g.float(depth+1))
+		return g.floatOp(binary(g.float(depth+1), "*", g.float(depth+1)))
 	case 4:
-		return binary(g.float(depth+1), "/", g.float(depth+1))
+		return g.floatOp(binary(g.float(depth+1), "/", g.float(depth+1)))
 	case 5:
 		return pure("seconds", g.dur(depth+1))
 	case 6:
 		return pure("float", g.money(depth+1))
 	case 7:
-		return lit([]string{constInf, constNaN}[g.pick(2)])
+		return g.floatOp(lit([]string{constInf, constNaN}[g.pick(2)]))
 	case 8:
 		return notConst("random()")
 	default:
@@ -738,11 +760,12 @@ type constBlock struct {
 
 // checkConstGen writes g's calls as a policy and its test file, checks,
 // compiles and runs them, and asserts what FuzzConstCheck says.
-func checkConstGen(t *testing.T, u *lang.Universe, tab *vm.BuiltinTable, g *constGen) {
+// It reports whether the files check.
+func checkConstGen(t *testing.T, u *lang.Universe, tab *vm.BuiltinTable, g *constGen) bool {
 	var main strings.Builder
 	main.WriteString("package p\n\n")
 	fmt.Fprintf(&main, "const S1 = %s\n\nconst N1 = %s\n\n", strconv.Quote(g.s1), intLit(g.n1))
-	fmt.Fprintf(&main, "const W = {%s: N1, \"c:d\": %s}\n\nconst L = [N1, %s]\n\nconst ON = %s\n\n", strconv.Quote(g.s2), intLit(g.n2), intLit(g.n2), []string{"[timeout]", "[]"}[g.n2&1])
+	fmt.Fprintf(&main, "const W = {%s: N1, \"c:d\": %s}\n\nconst L = [N1, %s]\n\nconst ON: list[Trigger] = %s\n\n", strconv.Quote(g.s2), intLit(g.n2), intLit(g.n2), []string{"[timeout]", "[]"}[g.n2&1])
 	main.WriteString("fn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n\n")
 	main.WriteString(constFnDecls)
 	var src strings.Builder
@@ -767,6 +790,15 @@ func checkConstGen(t *testing.T, u *lang.Universe, tab *vm.BuiltinTable, g *cons
 			add(fmt.Sprintf("c%da%d", j, i), j, i, a.text, false)
 		}
 	}
+	// Whether each float operation is finite: the check folds one as a
+	// constant's (lang's foldFloat), where a result that overflows to
+	// infinity is an error (RPL315), so that it is not constant to
+	// RPL326, and a call given an infinity or NaN (or a value made from
+	// one: string(1e308 * 10.0)) is not judged, though it may always
+	// fail.
+	for k, op := range g.floatOps {
+		fmt.Fprintf(&src, "test \"f%d\" {\n  expect (%s) - (%s) == 0.0\n}\n\n", k, op, op)
+	}
 	files := map[string]string{"/v/p.rpl": main.String(), "/v/p_test.rpl": src.String()}
 	read := func(p string) ([]byte, error) {
 		if s, ok := files[p]; ok {
@@ -776,7 +808,7 @@ func checkConstGen(t *testing.T, u *lang.Universe, tab *vm.BuiltinTable, g *cons
 	}
 	prog, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/v/p.rpl")
 	if diags.HasErrors() {
-		return // the generator made what does not check: an overflow, a key twice, …
+		return false // the generator made what does not check: an overflow, a key twice, …
 	}
 	dump := func() string { return files["/v/p_test.rpl"] }
 
@@ -788,7 +820,7 @@ func checkConstGen(t *testing.T, u *lang.Universe, tab *vm.BuiltinTable, g *cons
 		if err != nil {
 			var limit *compiler.LimitError
 			if errors.As(err, &limit) {
-				return
+				return true
 			}
 			t.Fatalf("checks but does not compile: %v\n%s", err, dump())
 		}
@@ -820,6 +852,12 @@ func checkConstGen(t *testing.T, u *lang.Universe, tab *vm.BuiltinTable, g *cons
 			t.Errorf("warned in the policy: %v\n%s", d, files["/v/p.rpl"])
 		default:
 			warned[int(d.Span.Start)] = d
+		}
+	}
+	var infinite []string
+	for k, op := range g.floatOps {
+		if runs[fmt.Sprintf("f%d", k)] != nil {
+			infinite = append(infinite, op)
 		}
 	}
 	for _, b := range blocks {
@@ -865,21 +903,11 @@ func checkConstGen(t *testing.T, u *lang.Universe, tab *vm.BuiltinTable, g *cons
 		if runErr == nil || !c.always || !failsInBuiltin(runErr) {
 			continue
 		}
-		if konst && argsRun && !nonFinite(runErr) {
+		if konst && argsRun && !slices.ContainsFunc(infinite, func(op string) bool { return strings.Contains(c.text, op) }) {
 			t.Errorf("%s: not warned, the run fails: %s\n%s", c.text, runText(runErr), dump())
 		}
 	}
-}
-
-// nonFinite reports whether the run error err is a builtin's refusal of
-// an infinity or NaN (int(float(1) * 1e308 * 10.0)). The check folds a
-// float operator as a constant's (lang's foldFloat), where a result that
-// overflows to infinity is an error (RPL315), so that an operator giving
-// one is not constant to RPL326: the call is not judged, though it always
-// fails.
-func nonFinite(err error) bool {
-	var ve *vm.Error
-	return errors.As(err, &ve) && ve.Code == vm.CodeIntOverflow && (strings.Contains(ve.Msg, "Inf is out of the") || strings.Contains(ve.Msg, "NaN has no"))
+	return true
 }
 
 // runText is a run's outcome: "ok", or its error's code and message.
