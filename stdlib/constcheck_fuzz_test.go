@@ -92,7 +92,12 @@ var constFuzzSeeds = []struct {
 	{`matches("x", "(")`, []byte{2, 0, 2, 7}, "x", "", 0, 0, 0},
 	{`pick("")`, []byte{0, 6, 0, 2, 0}, "", "", 0, 0, 0},
 	{`retry(0)`, []byte{0, 6, 5, 2, 0}, "", "", 0, 0, 0},
-	{`half(1e+300)`, []byte{1, 15, 1, 6}, "", "", 0, 0, 0},
+	{`half(1e+300)`, []byte{1, 15, 0, 1, 6}, "", "", 0, 0, 0},
+	{`deep("")`, []byte{0, 6, 11, 2, 0}, "", "", 0, 0, 0},
+	{`deeper("")`, []byte{0, 6, 12, 2, 0}, "", "", 0, 0, 0},
+	{`backup(to("a:b"), "p:")`, []byte{0, 6, 13, 0, 2, 5, 2, 3}, "", "", 0, 0, 0},
+	{`short("abcd", "(")`, []byte{10, 0, 0, 2, 7}, "abcd", "", 0, 0, 0},
+	{`int(sum([1.7e+308, 1.7e+308]))`, []byte{1, 13, 0, 11, 0, 0}, "", "", 0, 0, 1.7e308},
 	{`testing.set_now("2300-01-01T00:00:00Z")`, []byte{8, 0}, "2300-01-01T00:00:00Z", "", 0, 0, 0},
 	{`weighted(W)`, []byte{0, 1, 0}, "", "a:b", 1, -1, 0},
 	{`to("a").fallback("b", on: ON)`, []byte{0, 2, 0, 2, 12, 0, 0, 3, 0, 1, 1}, "b", "", 0, 1, 0},
@@ -128,25 +133,32 @@ func TestConstFuzzSeeds(t *testing.T) {
 
 // constFns are the policy's functions the generated calls may call: each
 // passes its parameters to a builtin with a ConstCheck; always tells
-// whether the body always makes that call (so that a failing one is
-// warned of), args the types of its parameters. All but the last are
-// Decisions.
+// whether the body always makes that call, at most 3 calls deep (so that
+// a failing one is warned of), args the types of its parameters, ret its
+// result's.
 var constFns = []struct {
 	name   string
 	args   []constType
+	ret    constType
 	always bool
 }{
-	{"pick", []constType{tStr}, true},
-	{"outer", []constType{tStr}, true},
-	{"both", []constType{tStr, tStr}, true},
-	{"tagged", []constType{tStr}, true},
-	{"split2", []constType{tInt}, true},
-	{"retry", []constType{tInt}, true},
-	{"pick2", []constType{tStr, tStr}, true},
-	{"guarded", []constType{tStr}, false},
-	{"ttl", []constType{tDur}, true},
-	{"rated", []constType{tStr, tFloat}, true},
-	{"half", []constType{tFloat}, true}, // the one of them that is not a Decision
+	{"pick", []constType{tStr}, tDecision, true},
+	{"outer", []constType{tStr}, tDecision, true},
+	{"both", []constType{tStr, tStr}, tDecision, true},
+	{"tagged", []constType{tStr}, tDecision, true},
+	{"split2", []constType{tInt}, tDecision, true},
+	{"retry", []constType{tInt}, tDecision, true},
+	{"pick2", []constType{tStr, tStr}, tDecision, true},
+	{"guarded", []constType{tStr}, tDecision, false},
+	{"ttl", []constType{tDur}, tDecision, true},
+	{"rated", []constType{tStr, tFloat}, tDecision, true},
+	{"chain", []constType{tStr, tStr}, tDecision, true},
+	{"deep", []constType{tStr}, tDecision, true},
+	{"deeper", []constType{tStr}, tDecision, false}, // 4 calls deep
+	{"backup", []constType{tDecision, tStr}, tDecision, true},
+	{"lets", []constType{tStr, tDur}, tDecision, true},
+	{"half", []constType{tFloat}, tInt, true},
+	{"short", []constType{tStr, tStr}, tBool, false},
 }
 
 // constFnDecls declares constFns in the policy (checkConstGen declares
@@ -180,6 +192,22 @@ fn ttl(d: duration) -> Decision = to("a:b").sticky("k", ttl: d)
 fn half(x: float) -> int = int(x / 2.0)
 
 fn rated(t: string, r: float) -> Decision = to(t).tag("r", string(money(r)))
+
+fn chain(t: string, k: string) -> Decision = pick(t).tag(k, "v")
+
+fn deep(t: string) -> Decision = outer(t)
+
+fn deeper(t: string) -> Decision = deep(t)
+
+fn backup(d: Decision, b: string) -> Decision = d.fallback(b, on: [timeout])
+
+fn lets(m: string, ttl: duration) -> Decision {
+  let t = "openai:" + upper(m)
+  let d = to(t)
+  d.sticky("k", ttl: ttl)
+}
+
+fn short(t: string, p: string) -> bool = len(t) > 3 && matches(t, p)
 `
 
 type constType int
@@ -191,6 +219,7 @@ const (
 	tMoney
 	tDur
 	tDecision
+	tBool
 )
 
 // constExpr is a generated expression: its text, and whether it is
@@ -270,7 +299,7 @@ func (g *constGen) generate() {
 }
 
 func (g *constGen) top() {
-	switch g.pick(10) {
+	switch g.pick(11) {
 	case 0:
 		g.decision(0)
 	case 1:
@@ -303,6 +332,8 @@ func (g *constGen) top() {
 		g.setter("set_now", g.str(1))
 	case 9:
 		g.money(0)
+	case 10:
+		g.fnOf(tBool, 0)
 	}
 }
 
@@ -390,7 +421,7 @@ func neg(x constExpr) constExpr {
 var constStrs = []string{"", " ", ":", "p:", ":m", "a:b", "openai:gpt-4o", "(", "X Y", "2025-06-01T14:00:00Z", "a{1001}", `\8`, "a", "openai:" + strings.Repeat("m", 249), "openai:" + strings.Repeat("m", 250), "\u00a0", "k"}
 
 func (g *constGen) str(depth int) constExpr {
-	n := 15
+	n := 16
 	if depth >= maxConstGenDepth {
 		n = 3
 	}
@@ -423,8 +454,10 @@ func (g *constGen) str(depth int) constExpr {
 		return binary(pure("first", pure("split", g.str(depth+1), g.str(depth+1))), "??", g.str(depth+1))
 	case 13:
 		return pure("string", g.float(depth+1))
-	default:
+	case 14:
 		return pure("string", g.dur(depth+1))
+	default:
+		return binary(pure("json_get", g.str(depth+1), g.str(depth+1)), "??", g.str(depth+1))
 	}
 }
 
@@ -440,7 +473,7 @@ func intLit(n int64) string {
 }
 
 func (g *constGen) intExpr(depth int) constExpr {
-	n := 17
+	n := 19
 	if depth >= maxConstGenDepth {
 		n = 4
 	}
@@ -486,9 +519,14 @@ func (g *constGen) intExpr(depth int) constExpr {
 		}
 		return g.call("sum", constExpr{text: "[" + strings.Join(elems, ", ") + "]", konst: konst})
 	case 15:
-		return g.fn("half", depth)
-	default:
+		return g.fnOf(tInt, depth)
+	case 16:
 		return pure("len", g.split(depth+1, false))
+	case 17:
+		// int(s: string) -> int? has no ConstCheck; int(x: float) has.
+		return binary(pure("int", g.str(depth+1)), "??", g.intExpr(depth+1))
+	default:
+		return g.call("int", pure("abs", g.float(depth+1)))
 	}
 }
 
@@ -530,7 +568,7 @@ func floatLit(x float64) string {
 }
 
 func (g *constGen) float(depth int) constExpr {
-	n := 10
+	n := 13
 	if depth >= maxConstGenDepth {
 		n = 2
 	}
@@ -553,8 +591,17 @@ func (g *constGen) float(depth int) constExpr {
 		return g.floatOp(lit([]string{constInf, constNaN}[g.pick(2)]))
 	case 8:
 		return notConst("random()")
-	default:
+	case 9:
 		return neg(g.float(depth + 1))
+	case 10:
+		return pure("abs", g.float(depth+1))
+	case 11:
+		// Folded by the check, as a call of a pure builtin: its
+		// infinity is one to the check.
+		x, y := g.float(depth+1), g.float(depth+1)
+		return constExpr{text: "sum([" + x.text + ", " + y.text + "])", konst: x.konst && y.konst}
+	default:
+		return binary(pure("float", g.str(depth+1)), "??", g.float(depth+1))
 	}
 }
 
@@ -679,19 +726,20 @@ func (g *constGen) triggers() constExpr {
 	return notConst("filter([timeout], (t) => t == timeout)")
 }
 
-// fn is a call of the function name of constFns.
-func (g *constGen) fn(name string, depth int) constExpr {
-	for _, f := range constFns {
-		if f.name != name {
-			continue
+// fnOf is a call of one of constFns whose result is of type t.
+func (g *constGen) fnOf(t constType, depth int) constExpr {
+	var fns []int
+	for i, f := range constFns {
+		if f.ret == t {
+			fns = append(fns, i)
 		}
-		args := make([]constExpr, len(f.args))
-		for i, t := range f.args {
-			args[i] = g.of(t, depth+1)
-		}
-		return g.record(name, false, true, f.always, args)
 	}
-	panic("no function " + name)
+	f := constFns[fns[g.pick(len(fns))]]
+	args := make([]constExpr, len(f.args))
+	for i, t := range f.args {
+		args[i] = g.of(t, depth+1)
+	}
+	return g.record(f.name, false, true, f.always, args)
 }
 
 func (g *constGen) of(t constType, depth int) constExpr {
@@ -745,7 +793,7 @@ func (g *constGen) decision(depth int) constExpr {
 	case 5:
 		return g.call("."+[]string{"pre", "validate", "post"}[g.pick(3)], g.decision(depth+1), g.str(depth+1))
 	default:
-		return g.fn(constFns[g.pick(len(constFns)-1)].name, depth)
+		return g.fnOf(tDecision, depth)
 	}
 }
 
