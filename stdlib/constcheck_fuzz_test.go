@@ -343,17 +343,19 @@ func (g *constGen) named(name string, e constExpr) constExpr {
 	return e
 }
 
-// call records and returns the call of the builtin name (with a
-// receiver, recv, when name starts with "."): its text and where each
-// argument starts in it.
+// call records and returns the call of the builtin name, a method call
+// whose receiver is args[0] when name starts with ".".
 func (g *constGen) call(name string, args ...constExpr) constExpr {
 	return g.record(name, false, false, true, args)
 }
 
+// setter records the call of the std/testing setter name.
 func (g *constGen) setter(name string, args ...constExpr) {
 	g.record("testing."+name, true, false, true, args)
 }
 
+// record records the call of name (a builtin, or a function of constFns
+// when fn) once: its text, and where each argument starts in it.
 func (g *constGen) record(name string, void, fn, always bool, args []constExpr) constExpr {
 	c := &constCall{void: void, fn: fn, always: always}
 	var b strings.Builder
@@ -914,14 +916,16 @@ func checkConstGen(t *testing.T, u *lang.Universe, tab *vm.BuiltinTable, g *cons
 			continue
 		}
 		c := g.calls[b.call]
+		// A call of a function is warned of at the call, a builtin at
+		// an argument; not at its receiver, or at an argument that is
+		// a call of a function, whose warnings are their own.
 		var w *lang.Diagnostic
-		if c.fn {
-			w = warned[b.at]
-		} else {
-			for _, a := range c.args {
-				if d := warned[b.at+a.off]; d != nil {
-					w = d
-				}
+		if d := warned[b.at]; c.fn && d != nil && strings.Contains(d.Message, ", reached through ") {
+			w = d
+		}
+		for _, a := range c.args {
+			if d := warned[b.at+a.off]; !c.fn && a.off > 0 && d != nil && !strings.Contains(d.Message, ", reached through ") {
+				w = d
 			}
 		}
 		runErr := runs[b.name]
