@@ -282,11 +282,36 @@ func (c *checker) foldOperator(e *BinaryExpr, depth int) ConstValue {
 			return NotConst
 		}
 	}
+	if a, ok := x.(float64); ok {
+		if b, ok := y.(float64); ok {
+			if r, ok := runFloat(e.Op, a, b); ok {
+				return r
+			}
+		}
+	}
 	v, ok, _ := foldBinary(e.Op, c.info.Types[e.X], c.info.Types[e.Y], x, y)
 	if !ok {
 		return NotConst
 	}
 	return v
+}
+
+// runFloat is float arithmetic as the machine does it: a result that
+// overflows is an infinity, 0 times one is NaN (where a constant
+// declaration's is RPL315), and only a division by zero fails. So a call
+// given such a value (int(float(1) * 1e308 * 10.0)) is judged as it runs.
+func runFloat(op string, a, b float64) (float64, bool) {
+	switch op {
+	case "+":
+		return a + b, true
+	case "-":
+		return a - b, true
+	case "*":
+		return a * b, true
+	case "/":
+		return a / b, b != 0
+	}
+	return 0, false
 }
 
 // constCheck warns (RPL326) of a call of b, named name as written, whose

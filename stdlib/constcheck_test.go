@@ -163,6 +163,11 @@ func TestConstCheckAgrees(t *testing.T) {
 		{`bucket("k", hash("k") % 7 + 1)`, ""},
 		{`int(float(9223372036854775807) * 2.0)`, `float(9223372036854775807) * 2.0`},
 		{`int(seconds(1s) * 1e19)`, `seconds(1s) * 1e19`},
+		// An overflow to infinity, or NaN, is the machine's value, not
+		// RPL315's: the call given it is judged as it runs.
+		{`int(float(1) * 1e308 * 10.0)`, `float(1) * 1e308 * 10.0`},
+		{`int(float(0) * (float(1) * 1e308 * 10.0))`, `float(0) * (float(1) * 1e308 * 10.0)`},
+		{`matches("x", string(float(1) * 1e308 * 10.0))`, `string(float(1) * 1e308 * 10.0)`},
 		{`money(float($1) * 1e10)`, `float($1) * 1e10`},
 		{`abs(min(-9223372036854775807 - 1, 0))`, `min(`},
 		{`abs(-len("ab"))`, ""},
