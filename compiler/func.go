@@ -203,27 +203,57 @@ func (f *funcCompiler) stmt(s lang.Stmt, value bool) {
 	case *lang.ExpectStmt:
 		f.expect(s)
 	case *lang.ExprStmt:
-		t := f.typeOf(s.X)
 		if value {
 			f.expr(s.X)
 			return
 		}
-		switch x := s.X.(type) {
-		case *lang.IfExpr:
-			if isVoid(t) {
-				f.ifStmt(x)
-				return
-			}
-		case *lang.MatchExpr:
-			if isVoid(t) {
-				f.match(x, false)
-				return
-			}
+		f.discard(s.X)
+	}
+}
+
+// discard lowers e, whose value is discarded (an expression statement
+// that is not its block's value, the arm of a match used as a
+// statement), as the checker checks it (lang's discardedExpr): an if or
+// a match the checker typed void as a statement, a block's statements
+// with the last one's value discarded too, within parentheses as well;
+// anything else is evaluated and its value, if any, popped.
+func (f *funcCompiler) discard(e lang.Expr) {
+	t := f.typeOf(e)
+	switch x := e.(type) {
+	case *lang.IfExpr:
+		if isVoid(t) {
+			f.ifStmt(x)
+			return
 		}
-		f.expr(s.X)
-		if !isVoid(t) && !isNever(t) {
-			f.emit(vm.OpPop)
+	case *lang.MatchExpr:
+		if isVoid(t) {
+			f.match(x, false)
+			return
 		}
+	case *lang.BlockExpr:
+		f.stmtsOf(x, false)
+		return
+	case *lang.ParenExpr:
+		switch unparen(x).(type) {
+		case *lang.IfExpr, *lang.MatchExpr, *lang.BlockExpr:
+			f.discard(x.X)
+			return
+		}
+	}
+	f.expr(e)
+	if !isVoid(t) && !isNever(t) {
+		f.emit(vm.OpPop)
+	}
+}
+
+// unparen is e without the parentheses around it.
+func unparen(e lang.Expr) lang.Expr {
+	for {
+		p, ok := e.(*lang.ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.X
 	}
 }
 

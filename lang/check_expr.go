@@ -1103,16 +1103,20 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 		if arm.Guard != nil {
 			c.exprAs(arm.Guard, Typ[Bool], what{"match guard", "", ""})
 		}
-		t := c.exprOrVoid(arm.Body, want)
-		c.scope = saved
 		if !value {
-			if _, ok := arm.Body.(*CallExpr); ok {
-				// A statement's arm: its value goes nowhere, which a
-				// builder's call there (d.tag(…)) does not mean.
-				c.discarded(arm.Body, t)
+			// A statement's arm: its value goes nowhere, which a
+			// builder's call there (d.tag(…)) does not mean, and an if,
+			// a match or a block there is a statement (discardedExpr).
+			if _, ok := arm.Body.(*CallExpr); ok || isStmtForm(arm.Body) {
+				c.discardedExpr(arm.Body)
+			} else {
+				c.exprOrVoid(arm.Body, nil)
 			}
+			c.scope = saved
 			continue
 		}
+		t := c.exprOrVoid(arm.Body, want)
+		c.scope = saved
 		if isBasic(t, Void) {
 			voidArms = append(voidArms, arm.Body)
 			continue
@@ -1650,17 +1654,44 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		if value {
 			return c.exprOrVoid(s.X, want)
 		}
-		switch x := s.X.(type) {
-		case *IfExpr:
-			return c.record(x, c.ifExpr(x, nil, false))
-		case *MatchExpr:
-			return c.record(x, c.match(x, nil, false))
-		}
-		t := c.exprOrVoid(s.X, nil)
-		c.discarded(s.X, t)
-		return t
+		return c.discardedExpr(s.X)
 	}
 	return Typ[Invalid]
+}
+
+// discardedExpr checks e, whose value is discarded (an expression
+// statement that is not the value of its block, the arm of a match used
+// as a statement), as a statement (§7.4): an if or a match there is not
+// used as a value (§6.12), nor is one within parentheses or the last
+// statement of a block there, whose value is discarded as well, and a
+// value computed there for nothing is RPL325. compiler's discard lowers
+// the same expressions as statements.
+func (c *checker) discardedExpr(e Expr) Type {
+	switch x := e.(type) {
+	case *IfExpr:
+		return c.record(x, c.ifExpr(x, nil, false))
+	case *MatchExpr:
+		return c.record(x, c.match(x, nil, false))
+	case *BlockExpr:
+		return c.record(x, c.block(x, nil, false))
+	case *ParenExpr:
+		if isStmtForm(x) {
+			return c.record(x, c.discardedExpr(x.X))
+		}
+	}
+	t := c.exprOrVoid(e, nil)
+	c.discarded(e, t)
+	return t
+}
+
+// isStmtForm reports whether e, within parentheses or not, is an if, a
+// match or a block: what discardedExpr checks as a statement.
+func isStmtForm(e Expr) bool {
+	switch unparen(e).(type) {
+	case *IfExpr, *MatchExpr, *BlockExpr:
+		return true
+	}
+	return false
 }
 
 // noValue is called where e, of type void, is reported as no value
