@@ -1761,9 +1761,9 @@ func (c *checker) discarded(e Expr, t Type) {
 	if _, ok := e.(*BlockExpr); ok {
 		return
 	}
-	if _, ok := e.(*CallExpr); ok {
+	if _, ok := unparen(e).(*CallExpr); ok {
 		// A call is left alone when it, or a call among its arguments,
-		// may do more than compute its value. An operator, a field or an
+		// may do more than compute its value, within parentheses too. An operator, a field or an
 		// index applied to a value is pointless whatever computed it.
 		effect := false
 		Inspect(e, func(n Node) bool {
