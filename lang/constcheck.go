@@ -283,7 +283,7 @@ func (c *checker) foldOperator(e *BinaryExpr, depth int) ConstValue {
 		}
 	}
 	if a, ok := x.(float64); ok {
-		if b, ok := y.(float64); ok {
+		if b, ok := y.(float64); ok && !c.constOperands(e) {
 			if r, ok := runFloat(e.Op, a, b); ok {
 				return r
 			}
@@ -294,6 +294,15 @@ func (c *checker) foldOperator(e *BinaryExpr, depth int) ConstValue {
 		return NotConst
 	}
 	return v
+}
+
+// constOperands reports whether both operands of e are constants the
+// checker folded: e, not folded, is then a constant expression it refused
+// (RPL315, 1e308 * 10.0), which never runs, so has no value to judge.
+func (c *checker) constOperands(e *BinaryExpr) bool {
+	_, x := c.info.Consts[e.X]
+	_, y := c.info.Consts[e.Y]
+	return x && y
 }
 
 // runFloat is float arithmetic as the machine does it: a result that

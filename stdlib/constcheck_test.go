@@ -665,3 +665,33 @@ func TestConstCheckThroughFunctionsFoldsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestConstCheckRefusedFloat: a float constant expression that overflows
+// is RPL315 (language.md §5.2) and never runs, so a call given it, directly
+// or through a constant, is not RPL326 as well (+Inf is out of the int
+// range), as one given float(1) * 1e308 * 10.0, which runs, is.
+func TestConstCheckRefusedFloat(t *testing.T) {
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{
+		"package p\n\nfn f() -> int = int(1e308 * 10.0)\n",
+		"package p\n\nconst big = 1e308 * 10.0\n\nfn f() -> int = int(big)\n",
+		"package p\n\nfn f() -> int = int(2.0 * (1e308 * 10.0))\n",
+	} {
+		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: readOnly(src)}, "/v/p.rpl")
+		overflow := 0
+		for _, d := range diags {
+			switch d.Code {
+			case lang.CodeAlwaysFails:
+				t.Errorf("%q: RPL326 beside RPL315: %v", src, d)
+			case lang.CodeConstOverflow:
+				overflow++
+			}
+		}
+		if overflow != 1 {
+			t.Errorf("%q: %d RPL315, want 1: %v", src, overflow, diags)
+		}
+	}
+}
