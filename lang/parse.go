@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -58,6 +59,9 @@ type parser struct {
 	// instead of the hand-written one (the recursive descent at the end of this file); tests
 	// compare the two.
 	reference bool
+	// guessed are the constants declared from stray lines (limit = 3)
+	// that dropGuessed checks against the file's declarations.
+	guessed []Decl
 }
 
 func (p *parser) errorf(code Code, sp Span, format string, args ...any) {
@@ -103,7 +107,27 @@ func (p *parser) run() {
 	for _, c := range chunks {
 		p.parseChunk(c)
 	}
+	p.dropGuessed()
 	p.checkOrder()
+}
+
+// dropGuessed leaves undeclared each constant guessed from a stray line
+// (limit = 3) whose name the file declares as well: the stray line is
+// reported (RPL100) and the name's uses resolve without it, which would
+// make the declaration written out a redeclaration (RPL201).
+func (p *parser) dropGuessed() {
+	for _, g := range p.guessed {
+		name := declName(g).Name
+		if !slices.ContainsFunc(p.node.Decls, func(d Decl) bool {
+			id := declName(d)
+			return d != g && id != nil && id.Name == name && !slices.Contains(p.guessed, d)
+		}) {
+			continue
+		}
+		if i := slices.Index(p.node.Decls, g); i >= 0 {
+			p.node.Decls[i] = &BadDecl{Sp: g.Span()}
+		}
+	}
 }
 
 // startsDecl reports whether the declaration keyword toks[i] starts a
@@ -293,6 +317,7 @@ func (p *parser) parseChunk(toks []token) {
 						c := append([]token{{Type: tokKeyword, Value: "const", Pos: name.Pos}}, toks[k:end]...)
 						if res := p.parseToks(c, bsp); res.ok && len(res.decls) == 1 {
 							decl = res.decls[0]
+							p.guessed = append(p.guessed, decl)
 						}
 					} else {
 						p.errorf(CodeSyntax, nsp, "syntax error: unexpected name %s, expected a declaration", name.Value)
