@@ -1037,7 +1037,13 @@ func (c *checker) ifExpr(e *IfExpr, want Type, value bool) Type {
 	}
 	u := unifyBranch(then, els)
 	if u == nil {
-		c.errAt(e, CodeBranchTypes, "if branches have different types: %s and %s%s", then, els, elseHint(e.Else))
+		// The hint is the branch of no value's: an if without else that
+		// ends it, whose branch's value noValue leaves unsaid.
+		hint := elseHint(e.Else)
+		if isBasic(then, Void) {
+			hint = elseHint(e.Then)
+		}
+		c.errAt(e, CodeBranchTypes, "if branches have different types: %s and %s%s", then, els, hint)
 		c.noValue(e)
 		return Typ[Invalid]
 	}
