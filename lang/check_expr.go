@@ -283,6 +283,12 @@ func (c *checker) listLit(e *ListLit, want Type) Type {
 			continue
 		}
 		t := c.exprOrVoid(x, elem)
+		if isBasic(t, Void) && (IsInvalid(elem) || isBasic(elem, Never)) {
+			// No element before has a type to want (requireValue), nor
+			// may void become the elements' type.
+			c.noValueUsed(x)
+			continue
+		}
 		if i > 0 || !AssignableTo(t, elem) {
 			if u := unifyBranch(elem, t); u != nil && !(want != nil && !AssignableTo(t, elem)) {
 				elem = u
