@@ -685,6 +685,12 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 // requireValue reports a body or branch of type t that cannot be used
 // where want is expected.
 func (c *checker) requireValue(n Expr, t, want Type, w what) {
+	if want != nil && isBasic(t, Void) && (IsInvalid(want) || isBasic(want, Never)) {
+		// No type to name (a map's values after one of an invalid
+		// type or that returns): the missing value is the error.
+		c.noValueUsed(n)
+		return
+	}
 	if want == nil || IsInvalid(t) || AssignableTo(t, want) {
 		return
 	}
