@@ -147,6 +147,15 @@ func (c *checker) noValueUsed(e Expr) {
 		}
 		return
 	}
+	if x, ok := at.(*IfExpr); ok && x.Else != nil {
+		// An if with an else has no value through a branch of none:
+		// the error is at the if without else that ends it, if one does.
+		if y := elseless(x); y != nil {
+			at = y
+		} else if y := elseless(x.Then); y != nil {
+			at = y
+		}
+	}
 	c.errAt(at, CodeMissingValue, "%s produces no value%s", voidName(at), elseHint(at))
 	c.noValue(e)
 }
@@ -1542,10 +1551,13 @@ func (c *checker) exprReturns(e Expr) bool {
 }
 
 // voidName names e, an expression of no value, for a message: an if or a
-// block by its kind (exprString spells them …).
+// block by its kind (exprString spells them …), an if without else as such.
 func voidName(e Expr) string {
-	switch e.(type) {
+	switch x := e.(type) {
 	case *IfExpr:
+		if x.Else != nil {
+			return "the if"
+		}
 		return "if without else"
 	case *BlockExpr:
 		return "the block"
@@ -1557,6 +1569,15 @@ func voidName(e Expr) string {
 // or a block or if that ends with one (§6.12: used as a value, an if needs
 // an else); "" otherwise.
 func elseHint(e Expr) string {
+	if elseless(e) != nil {
+		return ": used as a value, an if needs an else"
+	}
+	return ""
+}
+
+// elseless is the if without else that e is or that ends it (within
+// parentheses, a block's last statement, an if's else branch), or nil.
+func elseless(e Expr) *IfExpr {
 	for {
 		switch x := e.(type) {
 		case *ParenExpr:
@@ -1564,7 +1585,7 @@ func elseHint(e Expr) string {
 			continue
 		case *IfExpr:
 			if x.Else == nil {
-				return ": used as a value, an if needs an else"
+				return x
 			}
 			e = x.Else
 			if b, ok := x.Else.(*BlockExpr); ok {
@@ -1573,16 +1594,16 @@ func elseHint(e Expr) string {
 			continue
 		case *BlockExpr:
 			if len(x.Stmts) == 0 {
-				return ""
+				return nil
 			}
 			es, ok := x.Stmts[len(x.Stmts)-1].(*ExprStmt)
 			if !ok {
-				return ""
+				return nil
 			}
 			e = es.X
 			continue
 		}
-		return ""
+		return nil
 	}
 }
 
