@@ -97,6 +97,10 @@ type ConstDecl struct {
 	Name  *Ident
 	Type  TypeExpr // nil when inferred
 	Value Expr
+	// Guessed is set on a constant declared from a stray line (limit =
+	// 3) that is RPL100: the const is not the user's, what only a const
+	// must be is not reported (RPL309).
+	Guessed bool
 }
 
 func (d *ConstDecl) Span() Span { return d.Sp }

@@ -305,8 +305,10 @@ func (c *checker) resolve(obj *Object) {
 				t = want
 			}
 			// An error in the value (an undefined name, lenght("x")) says
-			// what is wrong with it: not also that it is not constant.
-			if !c.diags[before:].HasErrors() && !c.isConstExpr(d.Value) {
+			// what is wrong with it: not also that it is not constant. Nor
+			// is a constant guessed from a stray line (route = to("a:b"),
+			// RPL100) the user's: its uses have the value's type.
+			if !d.Guessed && !c.diags[before:].HasErrors() && !c.isConstExpr(d.Value) {
 				c.errAt(d.Value, CodeNotConstant, "const %s must be a constant expression (literals, operators, lists, maps and records of constants)", obj.Name)
 			}
 			obj.Type = t

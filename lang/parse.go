@@ -317,6 +317,9 @@ func (p *parser) parseChunk(toks []token) {
 						c := append([]token{{Type: tokKeyword, Value: "const", Pos: name.Pos}}, toks[k:end]...)
 						if res := p.parseToks(c, bsp); res.ok && len(res.decls) == 1 {
 							decl = res.decls[0]
+							if cd, ok := decl.(*ConstDecl); ok {
+								cd.Guessed = true
+							}
 							p.guessed = append(p.guessed, decl)
 						}
 					} else {

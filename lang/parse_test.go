@@ -100,13 +100,17 @@ func (d *dumper) node(label string, n any, depth int) {
 			fmt.Fprintf(d.w, " %s=%s", ft.Name, d.pos(fv.Interface().(Pos)))
 		case ft.Type.Kind() == reflect.String:
 			fmt.Fprintf(d.w, " %s=%q", ft.Name, fv.String())
+		case ft.Type.Kind() == reflect.Bool:
+			if fv.Bool() {
+				fmt.Fprintf(d.w, " %s", ft.Name)
+			}
 		}
 	}
 	d.w.WriteString("\n")
 	for i := 0; i < t.NumField(); i++ {
 		fv, ft := v.Field(i), t.Field(i)
 		switch {
-		case ft.Type == posType, ft.Type == spanType, ft.Type == fileType, ft.Type.Kind() == reflect.String:
+		case ft.Type == posType, ft.Type == spanType, ft.Type == fileType, ft.Type.Kind() == reflect.String, ft.Type.Kind() == reflect.Bool:
 		case ft.Type.Kind() == reflect.Slice:
 			if fv.Len() == 0 {
 				continue
