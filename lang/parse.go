@@ -60,8 +60,10 @@ type parser struct {
 	// compare the two.
 	reference bool
 	// guessed are the constants declared from stray lines (limit = 3)
-	// that dropGuessed checks against the file's declarations.
-	guessed []Decl
+	// that dropGuessed checks against the file's declarations, as it does
+	// the functions (g() -> int = 2) that start at guessedFns.
+	guessed    []Decl
+	guessedFns []Pos
 }
 
 func (p *parser) errorf(code Code, sp Span, format string, args ...any) {
@@ -111,11 +113,17 @@ func (p *parser) run() {
 	p.checkOrder()
 }
 
-// dropGuessed leaves undeclared each constant guessed from a stray line
-// (limit = 3) whose name the file declares as well: the stray line is
-// reported (RPL100) and the name's uses resolve without it, which would
-// make the declaration written out a redeclaration (RPL201).
+// dropGuessed leaves undeclared each constant or function guessed from a
+// stray line (limit = 3, g() -> int = 2) whose name the file declares as
+// well: the stray line is reported (RPL100) and the name's uses resolve
+// without it, which would make the declaration written out a
+// redeclaration (RPL201).
 func (p *parser) dropGuessed() {
+	for _, d := range p.node.Decls {
+		if f, ok := d.(*FuncDecl); ok && slices.Contains(p.guessedFns, f.Span().Start) {
+			p.guessed = append(p.guessed, f)
+		}
+	}
 	for _, g := range p.guessed {
 		name := declName(g).Name
 		if !slices.ContainsFunc(p.node.Decls, func(d Decl) bool {
@@ -347,6 +355,7 @@ func (p *parser) parseChunk(toks []token) {
 				// copying the rest of the chunk for each stray line of
 				// it would make them quadratic.
 				fn := token{Type: tokKeyword, Value: "fn", Pos: name.Pos}
+				p.guessedFns = append(p.guessedFns, nsp.Start)
 				if k > 0 {
 					toks = toks[k-1:]
 					toks[0] = fn
