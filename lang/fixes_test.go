@@ -47,6 +47,16 @@ var fixCases = []struct {
 		want: []string{`3:13-3:16 "$.5" → "$0.5": change $.5 to $0.5`},
 	},
 	{
+		name: "money without a digit before the point, too precise for $0…",
+		src:  "package p\n\nconst cap = $.1234567891\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL103",
+	},
+	{
+		name: "money without a digit before the point, with a trailing underscore",
+		src:  "package p\n\nconst cap = $.5_\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL103",
+	},
+	{
 		name: "unknown standard module",
 		src:  "package p\n\nimport \"std/cots\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		code: "RPL203",

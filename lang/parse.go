@@ -267,8 +267,16 @@ func (p *parser) parseChunk(toks []token) {
 				// point (language.md §2.6).
 				lit := string(p.file.Src[tsp.Start:end])
 				to := "$0" + lit[1:]
-				p.errorf(CodeBadLiteral, Span{tsp.Start, end}, "malformed money literal %s: a digit must come before the point (write %s)", lit, to)
-				p.fix(Fix{Title: "change " + lit + " to " + to, Span: Span{tsp.Start, end}, NewText: to})
+				switch _, err := ParseMoney(to); {
+				case digitCount(lit[2:]) > 9:
+					// $0… would be invalid too: no fix.
+					p.errorf(CodeBadLiteral, Span{tsp.Start, end}, "malformed money literal %s: a digit must come before the point, and money has at most 9 decimal places", lit)
+				case err != nil: // $.5_: no fix either
+					p.errorf(CodeBadLiteral, Span{tsp.Start, end}, "malformed money literal %s: a digit must come before the point", lit)
+				default:
+					p.errorf(CodeBadLiteral, Span{tsp.Start, end}, "malformed money literal %s: a digit must come before the point (write %s)", lit, to)
+					p.fix(Fix{Title: "change " + lit + " to " + to, Span: Span{tsp.Start, end}, NewText: to})
+				}
 				lexBad = true
 				continue
 			}
@@ -372,6 +380,17 @@ func (p *parser) parseChunk(toks []token) {
 		p.node.Decls = append(p.node.Decls, res.recovered)
 		return
 	}
+}
+
+// digitCount is the number of digits of s.
+func digitCount(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			n++
+		}
+	}
+	return n
 }
 
 // pointMoney is the end of the money literal without a digit before its

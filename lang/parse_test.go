@@ -358,6 +358,8 @@ func TestParseErrorPositions(t *testing.T) {
 		{"money overflow", "const a = $10000000000", CodeBadLiteral, "2:11-2:23", "out of range"},
 		{"money without a digit before the point", "const a = $.5", CodeBadLiteral, "2:11-2:14", "malformed money literal $.5: a digit must come before the point (write $0.5)"},
 		{"negative money without a digit before the point", "const a = -$.2_5 * 2", CodeBadLiteral, "2:12-2:17", "malformed money literal $.2_5: a digit must come before the point (write $0.2_5)"},
+		{"money without a digit before the point, too precise", "const a = $.1234567891", CodeBadLiteral, "2:11-2:23", "malformed money literal $.1234567891: a digit must come before the point, and money has at most 9 decimal places"},
+		{"money without a digit before the point, trailing underscore", "const a = $.5_", CodeBadLiteral, "2:11-2:15", "malformed money literal $.5_: a digit must come before the point"},
 		{"dollar before a point alone", "const a = $.", CodeInvalidChar, "2:11-2:12", `invalid character "$"`},
 		{"int overflow", "const a = 9223372036854775808", CodeBadLiteral, "2:11-2:30", "overflows int"},
 		{"hex without digits", "const a = 0x", CodeBadLiteral, "2:11-2:13", "malformed integer"},
