@@ -234,7 +234,7 @@ func (f *funcCompiler) discard(e lang.Expr) {
 		f.stmtsOf(x, false)
 		return
 	case *lang.ParenExpr:
-		switch unparen(x).(type) {
+		switch lang.Unparen(x).(type) {
 		case *lang.IfExpr, *lang.MatchExpr, *lang.BlockExpr:
 			f.discard(x.X)
 			return
@@ -243,17 +243,6 @@ func (f *funcCompiler) discard(e lang.Expr) {
 	f.expr(e)
 	if !isVoid(t) && !isNever(t) {
 		f.emit(vm.OpPop)
-	}
-}
-
-// unparen is e without the parentheses around it.
-func unparen(e lang.Expr) lang.Expr {
-	for {
-		p, ok := e.(*lang.ParenExpr)
-		if !ok {
-			return e
-		}
-		e = p.X
 	}
 }
 

@@ -372,6 +372,20 @@ type ParenExpr struct {
 func (x *ParenExpr) Span() Span { return x.Sp }
 func (*ParenExpr) exprNode()    {}
 
+// Unparen is e without the parentheses around it: the expression inside
+// any number of nested ParenExprs ((x) and ((x)) are x), or e itself when
+// it is not parenthesized. The checker and the compiler use it to see what
+// kind of expression stands behind the brackets.
+func Unparen(e Expr) Expr {
+	for {
+		p, ok := e.(*ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.X
+	}
+}
+
 // IfExpr is `if cond { ... } [else { ... } | else if ...]`. Without else it
 // is only a statement.
 type IfExpr struct {

@@ -697,11 +697,11 @@ func (c *checker) requireValue(n Expr, t, want Type, w what) {
 		return
 	}
 	if isBasic(t, Void) {
-		if _, ok := unparen(n).(*MatchExpr); ok {
+		if _, ok := Unparen(n).(*MatchExpr); ok {
 			c.noValueUsed(n) // at its arms of no value
 			return
 		}
-		at := Node(unparen(n))
+		at := Node(Unparen(n))
 		if b, ok := at.(*BlockExpr); ok && len(b.Stmts) > 0 {
 			at = b.Stmts[len(b.Stmts)-1]
 		}

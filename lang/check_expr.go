@@ -137,7 +137,7 @@ func (c *checker) exprOrVoid(e Expr, want Type) Type {
 // (RPL313): at the if without else (or the block) within the parentheses,
 // with what to do when an if without else is why.
 func (c *checker) noValueUsed(e Expr) {
-	at := unparen(e)
+	at := Unparen(e)
 	if m, ok := at.(*MatchExpr); ok {
 		// Its arms give its value: those of none are the error.
 		for _, arm := range m.Arms {
@@ -687,7 +687,7 @@ func (c *checker) operands(e *BinaryExpr) (Type, Type) {
 
 // isNoneLit reports whether e is the literal none, parenthesised or not.
 func isNoneLit(e Expr) bool {
-	l, ok := unparen(e).(*BasicLit)
+	l, ok := Unparen(e).(*BasicLit)
 	return ok && l.Kind == LitNone
 }
 
@@ -1720,7 +1720,7 @@ func (c *checker) discardedExpr(e Expr) Type {
 // isStmtForm reports whether e, within parentheses or not, is an if, a
 // match or a block: what discardedExpr checks as a statement.
 func isStmtForm(e Expr) bool {
-	switch unparen(e).(type) {
+	switch Unparen(e).(type) {
 	case *IfExpr, *MatchExpr, *BlockExpr:
 		return true
 	}
@@ -1769,17 +1769,6 @@ func valuePath(e Expr, visit func(Expr)) {
 	}
 }
 
-// unparen is e without the parentheses around it.
-func unparen(e Expr) Expr {
-	for {
-		p, ok := e.(*ParenExpr)
-		if !ok {
-			return e
-		}
-		e = p.X
-	}
-}
-
 // discarded warns of the expression statement e, of type t, whose value
 // nothing uses (RPL325): values are never changed in place, so d.tag(…)
 // on a line of its own leaves d as it was, and a comparison there is an
@@ -1794,7 +1783,7 @@ func (c *checker) discarded(e Expr, t Type) {
 	if _, ok := e.(*BlockExpr); ok {
 		return
 	}
-	if _, ok := unparen(e).(*CallExpr); ok {
+	if _, ok := Unparen(e).(*CallExpr); ok {
 		// A call is left alone when it, or a call among its arguments,
 		// may do more than compute its value, within parentheses too. An operator, a field or an
 		// index applied to a value is pointless whatever computed it.
