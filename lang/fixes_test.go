@@ -57,6 +57,24 @@ var fixCases = []struct {
 		code: "RPL103",
 	},
 	{
+		name: "float without a digit before the point",
+		src:  "package p\n\nconst share = .5\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL103",
+		want: []string{`3:15-3:17 ".5" → "0.5": change .5 to 0.5`},
+	},
+	{
+		name: "float without a digit after the point",
+		src:  "package p\n\nconst share = 5. * 2\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL103",
+		want: []string{`3:15-3:17 "5." → "5.0": change 5. to 5.0`},
+	},
+	{
+		name: "money without a digit after the point",
+		src:  "package p\n\nconst cap = $5.\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL103",
+		want: []string{`3:13-3:16 "$5." → "$5": change $5. to $5`},
+	},
+	{
 		name: "unknown standard module",
 		src:  "package p\n\nimport \"std/cots\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		code: "RPL203",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2"
@@ -375,11 +376,89 @@ func (p *parser) parseChunk(toks []token) {
 			}
 		}
 		if !lexBad && !quiet {
-			p.errorf(CodeSyntax, res.errSp, "syntax error: %s", res.errMsg)
+			if lsp, msg, to, ok := pointLiteral(p.file.Src, toks, res.errSp, res.errMsg); ok {
+				// .5, 5. or $5.: a literal but for a digit on one side of
+				// its point (language.md §2.5, §2.6).
+				lit := string(p.file.Src[lsp.Start:lsp.End])
+				p.errorf(CodeBadLiteral, lsp, "%s %s: %s (write %s)", msg, lit, pointRule(lit), to)
+				p.fix(Fix{Title: "change " + lit + " to " + to, Span: lsp, NewText: to})
+			} else {
+				p.errorf(CodeSyntax, res.errSp, "syntax error: %s", res.errMsg)
+			}
 		}
 		p.node.Decls = append(p.node.Decls, res.recovered)
 		return
 	}
+}
+
+// pointLiteral recognises the syntax error at errSp (errMsg being the
+// descent's message) as a number or money literal with a point but no
+// digit on one side of it: .5 where an expression was expected, or 5. and
+// $5. that the point made a field access without a field name (5.abs() and
+// $5.x are field accesses, and x.5 is not a literal). It returns the
+// literal's span, what it is ("malformed float literal"), and the literal
+// to write instead, which must be well formed; ok is false otherwise.
+func pointLiteral(src []byte, toks []token, errSp Span, errMsg string) (sp Span, what, to string, ok bool) {
+	var sig []token
+	k := -1
+	for _, t := range toks {
+		if t.Type == tokWhitespace || t.Type == tokComment {
+			continue
+		}
+		if k < 0 && Pos(t.Pos.Offset) >= errSp.Start {
+			k = len(sig)
+		}
+		sig = append(sig, t)
+	}
+	if k < 0 {
+		k = len(sig)
+	}
+	end := func(t token) Pos { return Pos(t.Pos.Offset + Pos(len(t.Value))) }
+	decimal := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if !isDigitOrUs(s[i]) {
+				return false
+			}
+		}
+		return s != "" && isDigit(s[0])
+	}
+	isPoint := func(t token) bool { return t.Type == tokPunct && t.Value == "." }
+	switch {
+	case strings.HasSuffix(errMsg, "expected an expression") && k+1 < len(sig) && isPoint(sig[k]) &&
+		Pos(sig[k].Pos.Offset) == errSp.Start && sig[k+1].Type == tokNumber && Pos(sig[k+1].Pos.Offset) == errSp.Start+1 &&
+		decimal(sig[k+1].Value):
+		// .5
+		to = "0." + sig[k+1].Value
+		if _, err := ParseFloat(to); err != nil {
+			return Span{}, "", "", false
+		}
+		return Span{errSp.Start, end(sig[k+1])}, "malformed float literal", to, true
+	case strings.HasSuffix(errMsg, "expected a name") && k >= 2 && isPoint(sig[k-1]) &&
+		end(sig[k-2]) == Pos(sig[k-1].Pos.Offset):
+		// 5. or $5.
+		lit, sp := sig[k-2].Value, Span{Pos(sig[k-2].Pos.Offset), end(sig[k-1])}
+		switch {
+		case sig[k-2].Type == tokNumber && decimal(lit):
+			to = lit + ".0"
+			if _, err := ParseFloat(to); err == nil {
+				return sp, "malformed float literal", to, true
+			}
+		case sig[k-2].Type == tokMoney && !strings.Contains(lit, "."):
+			if _, err := ParseMoney(lit); err == nil {
+				return sp, "malformed money literal", lit, true
+			}
+		}
+	}
+	return Span{}, "", "", false
+}
+
+// pointRule says which side of the point of lit, a literal that
+// pointLiteral recognised, needs a digit.
+func pointRule(lit string) string {
+	if strings.HasPrefix(lit, ".") {
+		return "a digit must come before the point"
+	}
+	return "a digit must follow the point"
 }
 
 // digitCount is the number of digits of s.
