@@ -1128,7 +1128,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 			// A statement's arm: its value goes nowhere, which a
 			// builder's call there (d.tag(…)) does not mean, and an if,
 			// a match or a block there is a statement (discardedExpr).
-			if _, ok := arm.Body.(*CallExpr); ok || isStmtForm(arm.Body) {
+			if _, ok := arm.Body.(*CallExpr); ok || IsStmtForm(arm.Body) {
 				c.discardedExpr(arm.Body)
 			} else {
 				c.exprOrVoid(arm.Body, nil)
@@ -1708,7 +1708,7 @@ func (c *checker) discardedExpr(e Expr) Type {
 	case *BlockExpr:
 		return c.record(x, c.block(x, nil, false))
 	case *ParenExpr:
-		if isStmtForm(x) {
+		if IsStmtForm(x) {
 			return c.record(x, c.discardedExpr(x.X))
 		}
 	}
@@ -1717,9 +1717,10 @@ func (c *checker) discardedExpr(e Expr) Type {
 	return t
 }
 
-// isStmtForm reports whether e, within parentheses or not, is an if, a
-// match or a block: what discardedExpr checks as a statement.
-func isStmtForm(e Expr) bool {
+// IsStmtForm reports whether e, within parentheses or not, is an if, a
+// match or a block: what the checker checks as a statement where its
+// value is discarded (discardedExpr), and the compiler lowers as one.
+func IsStmtForm(e Expr) bool {
 	switch Unparen(e).(type) {
 	case *IfExpr, *MatchExpr, *BlockExpr:
 		return true
@@ -1774,19 +1775,17 @@ func valuePath(e Expr, visit func(Expr)) {
 // on a line of its own leaves d as it was, and a comparison there is an
 // if or an expect that was meant. A call evaluated for what else it does
 // (a function of the policy, or a builtin that reads or records state:
-// ab.arm records the assignment) is left alone, and so is a block, whose
-// statements are checked as statements.
+// ab.arm records the assignment) is left alone. (A block, an if or a
+// match is never e: discardedExpr checks them as statements.)
 func (c *checker) discarded(e Expr, t Type) {
 	if IsInvalid(t) || isBasic(t, Void) || isBasic(t, Never) {
 		return
 	}
-	if _, ok := e.(*BlockExpr); ok {
-		return
-	}
 	if _, ok := Unparen(e).(*CallExpr); ok {
 		// A call is left alone when it, or a call among its arguments,
-		// may do more than compute its value, within parentheses too. An operator, a field or an
-		// index applied to a value is pointless whatever computed it.
+		// may do more than compute its value, within parentheses too.
+		// An operator, a field or an index applied to a value is
+		// pointless whatever computed it.
 		effect := false
 		Inspect(e, func(n Node) bool {
 			if call, ok := n.(*CallExpr); ok && !effect {

@@ -204,29 +204,19 @@ func divInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string) 
 // is an error in a constant (spec/language.md §5.2), as a float literal
 // that overflows is (§2.5).
 func foldFloat(op string, a, b float64) (ConstValue, bool, string) {
-	var r float64
-	switch op {
-	case "+":
-		r = a + b
-	case "-":
-		r = a - b
-	case "*":
-		r = a * b
-	case "/":
-		if b == 0 {
-			return nil, false, msgDivZero
+	if r, ok := runFloat(op, a, b); ok {
+		if math.IsInf(r, 0) {
+			return nil, false, msgOverflow
 		}
-		r = a / b
-	default:
-		if v, ok := compareOrdered(op, a, b); ok {
-			return v, true, ""
-		}
-		return nil, false, ""
+		return r, true, ""
 	}
-	if math.IsInf(r, 0) {
-		return nil, false, msgOverflow
+	if op == "/" {
+		return nil, false, msgDivZero
 	}
-	return r, true, ""
+	if v, ok := compareOrdered(op, a, b); ok {
+		return v, true, ""
+	}
+	return nil, false, ""
 }
 
 // compareOrdered folds a comparison operator over two ordered constants.

@@ -402,7 +402,7 @@ func pointLiteral(src []byte, toks []token, errSp Span, errMsg string) (sp Span,
 	var sig []token
 	k := -1
 	for _, t := range toks {
-		if t.Type == tokWhitespace || t.Type == tokComment {
+		if !significant(t) {
 			continue
 		}
 		if k < 0 && Pos(t.Pos.Offset) >= errSp.Start {
