@@ -234,8 +234,7 @@ func (f *funcCompiler) discard(e lang.Expr) {
 		f.stmtsOf(x, false)
 		return
 	case *lang.ParenExpr:
-		switch lang.Unparen(x).(type) {
-		case *lang.IfExpr, *lang.MatchExpr, *lang.BlockExpr:
+		if lang.IsStmtForm(x) {
 			f.discard(x.X)
 			return
 		}
