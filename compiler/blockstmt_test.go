@@ -1,13 +1,9 @@
 package compiler_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/rpl-lang/rpl/compiler"
-	"github.com/rpl-lang/rpl/lang"
-	"github.com/rpl-lang/rpl/stdlib"
-	"github.com/rpl-lang/rpl/vm"
 )
 
 // blockStmtPolicy has blocks whose value is discarded (language.md §7.4):
@@ -69,31 +65,12 @@ test "no arm and no branch taken" {
 `
 
 func TestBlockStatementValueDiscarded(t *testing.T) {
-	u, err := stdlib.Universe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, diags := lang.CheckSource(&lang.Config{Universe: u}, "bs.rpl", []byte(blockStmtPolicy))
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	for _, opts := range []compiler.Options{{Builtins: builtinTable(t)}, {Cover: true}, {Trace: true}} {
-		out, err := compiler.Compile(prog, opts)
+	n := runTestsEachWay(t, "bs.rpl", blockStmtPolicy, func(opts compiler.Options, test string, err error) {
 		if err != nil {
-			t.Fatal(err)
+			t.Errorf("cover %v trace %v: test %q: %v", opts.Cover, opts.Trace, test, err)
 		}
-		p, err := vm.NewProgram(out.Spec, builtinTable(t))
-		if err != nil {
-			t.Fatalf("cover %v trace %v: %v", opts.Cover, opts.Trace, err)
-		}
-		if len(out.Tests) != 2 {
-			t.Fatalf("%d tests, want 2", len(out.Tests))
-		}
-		m := vm.NewMachine()
-		for _, tc := range out.Tests {
-			if _, _, err := m.RunNamed(context.Background(), p, tc.Entry, nil, vm.Limits{}, vm.Input{}); err != nil {
-				t.Errorf("cover %v trace %v: test %q: %v", opts.Cover, opts.Trace, tc.Name, err)
-			}
-		}
+	})
+	if n != 2 {
+		t.Fatalf("%d tests, want 2", n)
 	}
 }

@@ -1,14 +1,11 @@
 package compiler_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/rpl-lang/rpl/compiler"
-	"github.com/rpl-lang/rpl/lang"
-	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -54,31 +51,11 @@ test "division_by_zero: map literal" { expect ({"b": fz(), "a": fo()}["a"] ?? 0)
 `
 
 func TestEvaluationOrder(t *testing.T) {
-	u, err := stdlib.Universe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, diags := lang.CheckSource(&lang.Config{Universe: u}, "eo.rpl", []byte(evalOrderPolicy))
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	for _, opts := range []compiler.Options{{Builtins: builtinTable(t)}, {Cover: true}, {Trace: true}} {
-		out, err := compiler.Compile(prog, opts)
-		if err != nil {
-			t.Fatal(err)
+	runTestsEachWay(t, "eo.rpl", evalOrderPolicy, func(opts compiler.Options, test string, err error) {
+		want, _, _ := strings.Cut(test, ":")
+		var ve *vm.Error
+		if !errors.As(err, &ve) || string(ve.Code) != want {
+			t.Errorf("cover %v trace %v: test %q: got %v, want %s", opts.Cover, opts.Trace, test, err, want)
 		}
-		p, err := vm.NewProgram(out.Spec, builtinTable(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := vm.NewMachine()
-		for _, tc := range out.Tests {
-			want, _, _ := strings.Cut(tc.Name, ":")
-			_, _, err := m.RunNamed(context.Background(), p, tc.Entry, nil, vm.Limits{}, vm.Input{})
-			var ve *vm.Error
-			if !errors.As(err, &ve) || string(ve.Code) != want {
-				t.Errorf("cover %v trace %v: test %q: got %v, want %s", opts.Cover, opts.Trace, tc.Name, err, want)
-			}
-		}
-	}
+	})
 }
