@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -75,15 +76,33 @@ func (k *bundleKey) validate(cmd *cobra.Command) error {
 }
 
 // connect connects to the NATS deployment; the context ends with the
-// timeout.
+// timeout. The client library's own report of an error the server sent
+// (printed to stderr by default, unformatted) is left to failed, which
+// gives it with the command's error.
 func (k *bundleKey) connect(cmd *cobra.Command) (*nats.Conn, context.Context, func(), error) {
 	timeout := cmp.Or(k.timeout, defaultTimeout)
-	nc, err := nats.Connect(k.url, nats.Name("rplc "+cmd.Name()), nats.Timeout(timeout))
+	nc, err := nats.Connect(k.url, nats.Name("rplc "+cmd.Name()), nats.Timeout(timeout),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
 	if err != nil {
 		return nil, nil, nil, &exitError{code: exitFail, err: fmt.Errorf("NATS %s: %w", natsx.RedactURL(k.url), err)}
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	return nc, ctx, func() { cancel(); nc.Close() }, nil
+}
+
+// failed is the command's error for err, an operation on nc that failed.
+// When the server closed the connection, err says only that: the error
+// the server sent before closing it says why. A subject longer than the
+// server's max_control_line (4096 bytes by default) is one such error,
+// and only the key makes a subject that long: the key's length is named.
+func (k *bundleKey) failed(nc *nats.Conn, err error) error {
+	if last := nc.LastError(); last != nil && errors.Is(err, nats.ErrConnectionClosed) {
+		err = fmt.Errorf("the NATS server closed the connection: %w", last)
+		if strings.Contains(last.Error(), "maximum control line") {
+			err = fmt.Errorf("%w (the server's max_control_line, 4096 bytes by default, bounds a subject: --key is %d bytes)", err, len(k.key))
+		}
+	}
+	return &exitError{code: exitFail, err: err}
 }
 
 // signatureOptions reads the bundles with the public key in file: a
@@ -166,7 +185,7 @@ NATS refused it, 2 for a wrong command line or a file that does not exist.`,
 			defer done()
 			rev, err := natsx.PushBundle(ctx, nc, k.bucket, k.key, data)
 			if err != nil {
-				return &exitError{code: exitFail, err: err}
+				return k.failed(nc, err)
 			}
 			fmt.Fprintf(e.stdout, "pushed %s to %s/%s revision %d: %s, %d bytes, version %s\n",
 				args[0], k.bucket, k.key, rev, policyCount(len(b.Policies)), len(data), b.Version())

@@ -518,6 +518,33 @@ func TestPushNoJetStream(t *testing.T) {
 	}
 }
 
+// TestPushKeyTooLong: a key that makes a subject longer than the server
+// takes gets the server's reason and the key's length, for push and for
+// rollback, not the bare "connection closed" that the library says once
+// the server has closed the connection.
+func TestPushKeyTooLong(t *testing.T) {
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	res, err := bundle.Build("../../examples/policies", bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "p.rplb")
+	os.WriteFile(file, res.Data, 0o644)
+	key := strings.Repeat("k", 5000)
+	for _, args := range [][]string{{"push", file}, {"rollback"}} {
+		var out, errb bytes.Buffer
+		code := run(append(args, "--nats-url", ns.ClientURL(), "--key", key), nil, &out, &errb)
+		want := "rplc: the NATS server closed the connection: nats: maximum control line exceeded (the server's max_control_line, 4096 bytes by default, bounds a subject: --key is 5000 bytes)\n"
+		if code != exitFail || errb.String() != want {
+			t.Errorf("%s: exit %d: %q, want %q", args[0], code, errb.String(), want)
+		}
+	}
+}
+
 // TestPushNamesAgree runs a table of bucket and key names through push's
 // early check (bucketNameValid, keyNameValid, copies of nats.go's private
 // ones) and through the library, pushing to an embedded server as push

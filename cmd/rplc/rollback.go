@@ -97,7 +97,7 @@ that does not exist.`,
 			// bundle's.
 			from, to, rev, err := natsx.RollbackBundle(ctx, nc, k.bucket, k.key, natsx.RollbackOptions{Read: opts, Limits: limits, Tests: cmd.Context(), Version: version})
 			if err != nil {
-				return &exitError{code: exitFail, err: err}
+				return k.failed(nc, err)
 			}
 			was := fmt.Sprintf("version %s (revision %d)", from.Version, from.Revision)
 			if from.Version == "" {
