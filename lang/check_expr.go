@@ -1125,14 +1125,11 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 			c.exprAs(arm.Guard, Typ[Bool], what{"match guard", "", ""})
 		}
 		if !value {
-			// A statement's arm: its value goes nowhere, which a
-			// builder's call there (d.tag(…)) does not mean, and an if,
-			// a match or a block there is a statement (discardedExpr).
-			if _, ok := arm.Body.(*CallExpr); ok || IsStmtForm(arm.Body) {
-				c.discardedExpr(arm.Body)
-			} else {
-				c.exprOrVoid(arm.Body, nil)
-			}
+			// A statement's arm: its value goes nowhere, as a bare
+			// statement's (discardedExpr): a value computed there for
+			// nothing (d.tag(…), n * 2) is RPL325, and an if, a match
+			// or a block there is a statement.
+			c.discardedExpr(arm.Body)
 			c.scope = saved
 			continue
 		}
