@@ -69,6 +69,12 @@ var fixCases = []struct {
 		want: []string{`3:15-3:17 "5." → "5.0": change 5. to 5.0`},
 	},
 	{
+		name: "float without a digit after the point, a name on the next line",
+		src:  "package p\n\nconst share = 5.\nlimit = 3\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL103",
+		want: []string{`3:15-3:17 "5." → "5.0": change 5. to 5.0`},
+	},
+	{
 		name: "money without a digit after the point",
 		src:  "package p\n\nconst cap = $5.\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		code: "RPL103",

@@ -394,8 +394,9 @@ func (p *parser) parseChunk(toks []token) {
 // pointLiteral recognises the syntax error at errSp (errMsg being the
 // descent's message) as a number or money literal with a point but no
 // digit on one side of it: .5 where an expression was expected, or 5. and
-// $5. that the point made a field access without a field name (5.abs() and
-// $5.x are field accesses, and x.5 is not a literal). It returns the
+// $5. that the point made a field access without a field name, or with one
+// on the next line just before the error (5.abs() and $5.x are field
+// accesses, on one line or two, and x.5 is not a literal). It returns the
 // literal's span, what it is ("malformed float literal"), and the literal
 // to write instead, which must be well formed; ok is false otherwise.
 func pointLiteral(src []byte, toks []token, errSp Span, errMsg string) (sp Span, what, to string, ok bool) {
@@ -433,17 +434,27 @@ func pointLiteral(src []byte, toks []token, errSp Span, errMsg string) (sp Span,
 			return Span{}, "", "", false
 		}
 		return Span{errSp.Start, end(sig[k+1])}, "malformed float literal", to, true
-	case strings.HasSuffix(errMsg, "expected a name") && k >= 2 && isPoint(sig[k-1]) &&
-		end(sig[k-2]) == Pos(sig[k-1].Pos.Offset):
-		// 5. or $5.
-		lit, sp := sig[k-2].Value, Span{Pos(sig[k-2].Pos.Offset), end(sig[k-1])}
+	}
+	// 5. or $5. followed by no field name, or by a name on the next line
+	// that the error follows (const a = 5. then limit = 3, read as
+	// 5.limit = 3): the point ended the line, not a field access.
+	n := -1
+	switch {
+	case strings.HasSuffix(errMsg, "expected a name") && k >= 2:
+		n = k - 2
+	case k >= 3 && (sig[k-1].Type == tokIdent || sig[k-1].Type == tokKeyword) &&
+		bytes.ContainsRune(src[end(sig[k-2]):sig[k-1].Pos.Offset], '\n'):
+		n = k - 3
+	}
+	if n >= 0 && isPoint(sig[n+1]) && end(sig[n]) == Pos(sig[n+1].Pos.Offset) {
+		lit, sp := sig[n].Value, Span{Pos(sig[n].Pos.Offset), end(sig[n+1])}
 		switch {
-		case sig[k-2].Type == tokNumber && decimal(lit):
+		case sig[n].Type == tokNumber && decimal(lit):
 			to = lit + ".0"
 			if _, err := ParseFloat(to); err == nil {
 				return sp, "malformed float literal", to, true
 			}
-		case sig[k-2].Type == tokMoney && !strings.Contains(lit, "."):
+		case sig[n].Type == tokMoney && !strings.Contains(lit, "."):
 			if _, err := ParseMoney(lit); err == nil {
 				return sp, "malformed money literal", lit, true
 			}

@@ -364,6 +364,9 @@ func TestParseErrorPositions(t *testing.T) {
 		{"float without a digit after the point", "const a = 5.", CodeBadLiteral, "2:11-2:13", "malformed float literal 5.: a digit must follow the point (write 5.0)"},
 		{"negative float without a digit after the point", "const a = -1_0. * 2", CodeBadLiteral, "2:12-2:16", "malformed float literal 1_0.: a digit must follow the point (write 1_0.0)"},
 		{"money without a digit after the point", "const a = [$5., $1]", CodeBadLiteral, "2:12-2:15", "malformed money literal $5.: a digit must follow the point (write $5)"},
+		{"float without a digit after the point, a name on the next line", "const a = 5.\nlimit = 3", CodeBadLiteral, "2:11-2:13", "malformed float literal 5.: a digit must follow the point (write 5.0)"},
+		{"money without a digit after the point, a keyword on the next line", "fn f() -> int {\n  let a = $5.\n  type = 3\n  1\n}", CodeBadLiteral, "3:11-3:14", "malformed money literal $5.: a digit must follow the point (write $5)"},
+		{"field of a name on the next line", "fn f(x: int) -> int = x.\nlimit = 3", CodeSyntax, "3:7-3:8", `unexpected "="`},
 		{"field access with a number", "fn f(x: int) -> int = x.5", CodeSyntax, "2:25-2:26", "unexpected literal 5, expected a name"},
 		{"point then a number after a space", "const a = 5 .5", CodeSyntax, "2:14-2:15", "unexpected literal 5, expected a name"},
 		{"point before a duration", "const a = .5s", CodeSyntax, "2:11-2:12", `unexpected ".", expected an expression`},
@@ -481,6 +484,7 @@ func TestParseValidForms(t *testing.T) {
 		"package p\nfn f() -> int {}",
 		"package p\nfn f(x: int) -> int = (x)",
 		"package p\nconst a = -(1) - -2",
+		"package p\nconst a = 5.\n  abs()\nconst b = [1]\n  .map(x => x * 2)\nconst c = 5.abs()",
 	} {
 		_, diags := Parse("v.rpl", []byte(src))
 		if len(diags) != 0 {
