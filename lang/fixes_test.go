@@ -63,6 +63,18 @@ var fixCases = []struct {
 		want: []string{`3:15-3:17 ".5" → "0.5": change .5 to 0.5`},
 	},
 	{
+		name: "duration without a digit before the point",
+		src:  "package p\n\nconst wait = .5s\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL103",
+		want: []string{`3:14-3:17 ".5s" → "0.5s": change .5s to 0.5s`},
+	},
+	{
+		name: "float with an exponent without a digit before the point",
+		src:  "package p\n\nconst big = .5e3\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL103",
+		want: []string{`3:13-3:17 ".5e3" → "0.5e3": change .5e3 to 0.5e3`},
+	},
+	{
 		name: "float without a digit after the point",
 		src:  "package p\n\nconst share = 5. * 2\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		code: "RPL103",

@@ -393,12 +393,13 @@ func (p *parser) parseChunk(toks []token) {
 
 // pointLiteral recognises the syntax error at errSp (errMsg being the
 // descent's message) as a number or money literal with a point but no
-// digit on one side of it: .5 where an expression was expected, or 5. and
-// $5. that the point made a field access without a field name, or with one
-// on the next line just before the error (5.abs() and $5.x are field
-// accesses, on one line or two, and x.5 is not a literal). It returns the
-// literal's span, what it is ("malformed float literal"), and the literal
-// to write instead, which must be well formed; ok is false otherwise.
+// digit on one side of it: .5, .5e3 or .5s where an expression was
+// expected, or 5. and $5. that the point made a field access without a
+// field name, or with one on the next line just before the error (5.abs()
+// and $5.x are field accesses, on one line or two, and x.5 is not a
+// literal). It returns the literal's span, what it is ("malformed float
+// literal"), and the literal to write instead, which must be well formed;
+// ok is false otherwise.
 func pointLiteral(src []byte, toks []token, errSp Span, errMsg string) (sp Span, what, to string, ok bool) {
 	var sig []token
 	k := -1
@@ -427,13 +428,14 @@ func pointLiteral(src []byte, toks []token, errSp Span, errMsg string) (sp Span,
 	switch {
 	case strings.HasSuffix(errMsg, "expected an expression") && k+1 < len(sig) && isPoint(sig[k]) &&
 		Pos(sig[k].Pos.Offset) == errSp.Start && sig[k+1].Type == tokNumber && Pos(sig[k+1].Pos.Offset) == errSp.Start+1 &&
-		decimal(sig[k+1].Value):
-		// .5
+		isDigit(sig[k+1].Value[0]):
+		// .5, .5e3 or .5s
 		to = "0." + sig[k+1].Value
-		if _, err := ParseFloat(to); err != nil {
+		kind, err := classifyNumber(to)
+		if err != nil || kind == LitInt {
 			return Span{}, "", "", false
 		}
-		return Span{errSp.Start, end(sig[k+1])}, "malformed float literal", to, true
+		return Span{errSp.Start, end(sig[k+1])}, "malformed " + kind.String() + " literal", to, true
 	}
 	// 5. or $5. followed by no field name, or by a name on the next line
 	// that the error follows (const a = 5. then limit = 3, read as
