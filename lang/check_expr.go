@@ -1471,17 +1471,11 @@ type afterBranch struct {
 }
 
 // mayReturn reports whether s is an expression statement that returns
-// may find returning on every path: an if, a match or a block.
+// may find returning on every path: an if, a match or a block, within
+// parentheses or not (IsStmtForm).
 func mayReturn(s Stmt) bool {
 	es, ok := s.(*ExprStmt)
-	if !ok {
-		return false
-	}
-	switch es.X.(type) {
-	case *IfExpr, *MatchExpr, *BlockExpr:
-		return true
-	}
-	return false
+	return ok && IsStmtForm(es.X)
 }
 
 // reportAfterBranches warns of each statement that follows one that
@@ -1502,10 +1496,11 @@ func (c *checker) reportAfterBranches() {
 }
 
 // returns reports whether the checked statement s returns on every path:
-// a return; a block holding a statement that does; an if whose branches,
-// else included, all do; a match whose arms all do and that has a
-// catch-all arm or arms for every value of its subject (with the
-// constants of the composed policy, as Program.Exhaustive counts them).
+// a return; within parentheses or not, a block holding a statement that
+// does; an if whose branches, else included, all do; a match whose arms
+// all do and that has a catch-all arm or arms for every value of its
+// subject (with the constants of the composed policy, as
+// Program.Exhaustive counts them).
 // A statement if or match keeps its type void for the compiler: this is
 // what reportAfterBranches reads instead, once every package is checked.
 func (c *checker) returns(s Stmt) bool {
@@ -1523,6 +1518,8 @@ func (c *checker) exprReturns(e Expr) bool {
 		return true
 	}
 	switch x := e.(type) {
+	case *ParenExpr:
+		return c.exprReturns(x.X)
 	case *BlockExpr:
 		return slices.ContainsFunc(x.Stmts, c.returns)
 	case *IfExpr:
