@@ -132,7 +132,7 @@ func (p *Program) Derived(o *Object) *Object {
 // Info holds what the checker learnt, keyed by AST node. The compiler, the
 // formatter and the LSP read it; nothing writes to it after Check.
 type Info struct {
-	Types  map[Expr]Type       // the type of every checked expression
+	Types  map[Expr]Type       // the type of every checked expression (void for one of no value, used as a value or not)
 	Defs   map[*Ident]*Object  // declaring identifiers
 	Uses   map[*Ident]*Object  // referring identifiers
 	Scopes map[Node]*Scope     // scopes opened by fn, test, block, lambda and match-arm nodes

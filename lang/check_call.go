@@ -512,7 +512,7 @@ func (c *checker) applyBuiltin(e *CallExpr, name string, b *Builtin, receiver Ex
 		var at Type
 		switch {
 		case a == receiver || typed:
-			at = c.info.Types[a]
+			at = c.valueType(a)
 		case hasTypeVars(pt):
 			at = c.expr(a, partialWant(pt))
 		default:

@@ -113,13 +113,25 @@ func (c *checker) exprAs(e Expr, want Type, w what) Type {
 // which guides the typing of literals (empty lists, brace literals, ints
 // in float context) and lambdas. It does not report mismatches against
 // want; exprAs does. An e of no value (an if without else, a block that
-// ends with a let) is an error (RPL313, see noValueUsed), and its type is
-// then invalid: wherever a value is used, as for let v = e.
+// ends with a let) is an error (RPL313, see noValueUsed), and the type
+// expr returns is then invalid, wherever a value is used, as for let v =
+// e; Info records void, e's type (see valueType).
 func (c *checker) expr(e Expr, want Type) Type {
 	t := c.exprOrVoid(e, want)
 	if isBasic(t, Void) {
 		c.noValueUsed(e)
-		return c.record(e, Typ[Invalid])
+		return Typ[Invalid]
+	}
+	return t
+}
+
+// valueType is the type Info records for e, checked where its value is
+// used, as expr returned it: invalid for an e of no value (void), which
+// expr reported.
+func (c *checker) valueType(e Expr) Type {
+	t := c.info.Types[e]
+	if t != nil && isBasic(t, Void) {
+		return Typ[Invalid]
 	}
 	return t
 }
@@ -1533,8 +1545,8 @@ func (c *checker) exprReturns(e Expr) bool {
 				return false
 			}
 		}
-		st, ok := c.info.Types[x.Subject]
-		if !ok || IsInvalid(st) {
+		st := c.valueType(x.Subject)
+		if st == nil || IsInvalid(st) {
 			return slices.ContainsFunc(x.Arms, func(a *MatchArm) bool {
 				return a.Guard == nil && slices.ContainsFunc(a.Patterns, isWildcard)
 			})

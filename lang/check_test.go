@@ -233,3 +233,45 @@ func TestTypeTooManyFields(t *testing.T) {
 		}
 	}
 }
+
+// TestVoidUsedAsValueRecorded: an expression of no value where a value is
+// used (RPL313) keeps its type, void, in Info.Types (the type of every
+// checked expression, which the language server's hover shows), whether
+// a type is expected there or not; what uses its value, a let or a call
+// (max's overloads), is not given a type from it, nor reported again.
+func TestVoidUsedAsValueRecorded(t *testing.T) {
+	u := universe(t)
+	src := "package p\n\nfn f(x: bool) -> string {\n  let v = if x { 1 }\n  let w: int = (if x { 2 })\n  string(if x { 3 })\n}\n\nfn g(x: bool) -> int = abs(if x { 4 })\nfn h(x: bool) -> list[int] = [if x { 5 }]\nfn k(x: bool) -> int = max(if x { 6 }, 2)\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n"
+	read := func(p string) ([]byte, error) {
+		if p == "/virtual/p.rpl" {
+			return []byte(src), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	prog, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/virtual/p.rpl")
+	var ifs []*lang.IfExpr
+	lang.Inspect(prog.Packages[0].Files[0], func(n lang.Node) bool {
+		if x, ok := n.(*lang.IfExpr); ok {
+			ifs = append(ifs, x)
+		}
+		return true
+	})
+	n := 0
+	for _, d := range diags {
+		switch d.Code {
+		case lang.CodeMissingValue:
+			n++
+		case lang.CodeUnusedVar:
+		default:
+			t.Errorf("unexpected %s", d)
+		}
+	}
+	if len(ifs) != 6 || n != len(ifs) {
+		t.Fatalf("%d ifs, %d RPL313, want 6 of each: %v", len(ifs), n, diags)
+	}
+	for _, x := range ifs {
+		if got := prog.Info.Types[x]; got != lang.Typ[lang.Void] {
+			t.Errorf("type of the if at %d: %v, want void", x.Span().Start, got)
+		}
+	}
+}
