@@ -116,9 +116,10 @@ func (p *parser) run() {
 
 // dropGuessed leaves undeclared each constant or function guessed from a
 // stray line (limit = 3, g() -> int = 2) whose name the file declares as
-// well: the stray line is reported (RPL100) and the name's uses resolve
-// without it, which would make the declaration written out a
-// redeclaration (RPL201).
+// well, or a stray line above guesses too: the stray line is reported
+// (RPL100) and the name's uses resolve without it, which would make the
+// declaration written out, or the one guessed first, a redeclaration
+// (RPL201) that the user never wrote.
 func (p *parser) dropGuessed() {
 	for _, d := range p.node.Decls {
 		if f, ok := d.(*FuncDecl); ok && slices.Contains(p.guessedFns, f.Span().Start) {
@@ -129,7 +130,10 @@ func (p *parser) dropGuessed() {
 		name := declName(g).Name
 		if !slices.ContainsFunc(p.node.Decls, func(d Decl) bool {
 			id := declName(d)
-			return d != g && id != nil && id.Name == name && !slices.Contains(p.guessed, d)
+			if d == g || id == nil || id.Name != name {
+				return false
+			}
+			return !slices.Contains(p.guessed, d) || d.Span().Start < g.Span().Start
 		}) {
 			continue
 		}
