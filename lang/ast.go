@@ -133,6 +133,9 @@ type FuncDecl struct {
 	Params []*Param
 	Result TypeExpr // nil when inferred from the body
 	Body   Expr     // *BlockExpr for the block form
+	// Guessed is set on a function declared from a stray line (g() ->
+	// int = 2) that is RPL100, as ConstDecl.Guessed on a constant.
+	Guessed bool
 }
 
 func (d *FuncDecl) Span() Span { return d.Sp }

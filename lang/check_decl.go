@@ -30,6 +30,17 @@ func (c *checker) collect(pkg *Package) {
 		file *File
 	}
 	tests := map[string]testAt{}
+	// The names that declarations written out take, in any file: a
+	// stray line of another that guesses one is not declared (as
+	// dropGuessed does in a file).
+	written := map[string]bool{}
+	for _, f := range pkg.Files {
+		for _, d := range f.Decls {
+			if id := declName(d); id != nil && !guessed(d) {
+				written[id.Name] = true
+			}
+		}
+	}
 	for _, f := range pkg.Files {
 		c.file = f
 		fs := NewScope(pkg.Scope, f)
@@ -38,6 +49,9 @@ func (c *checker) collect(pkg *Package) {
 			c.collectImport(pkg, fs, imp)
 		}
 		for _, d := range f.Decls {
+			if id := declName(d); id != nil && guessed(d) && c.guessTaken(pkg, f, fs, id.Name, written) {
+				continue
+			}
 			var obj *Object
 			var name *Ident
 			switch d := d.(type) {
@@ -88,7 +102,7 @@ func (c *checker) collect(pkg *Package) {
 		for _, n := range fs.Names() {
 			imp, ok := fs.Lookup(n).Decl.(*ImportDecl)
 			d := pkg.Scope.Lookup(n)
-			if !ok || d == nil || d.Decl == nil || pkg.declFiles[d.Decl] == f {
+			if !ok || d == nil || d.Decl == nil || pkg.declFiles[d.Decl] == f || guessed(d.Decl) {
 				continue
 			}
 			// The error goes to the test file, whose names must not clash
@@ -101,6 +115,36 @@ func (c *checker) collect(pkg *Package) {
 			c.errAt(imp, CodeRedeclared, "%s imported: the name is taken by the %s %s declared in %s", n, d.Kind, n, baseName(df.Name)).Related = []Related{{File: df, Span: dsp, Message: "declaration"}}
 		}
 	}
+}
+
+// guessed reports whether d is a constant or a function declared from a
+// stray line (RPL100): not the user's declaration.
+func guessed(d Node) bool {
+	switch d := d.(type) {
+	case *ConstDecl:
+		return d.Guessed
+	case *FuncDecl:
+		return d.Guessed
+	}
+	return false
+}
+
+// guessTaken reports whether name, guessed by a stray line of file f of
+// pkg (RPL100), is taken: by a declaration written out in any file of
+// pkg (written), one declared before it (a stray line of another file),
+// an import of f, or, in a test file, the policy it extends. The guess is
+// then not declared, rather than be reported a redeclaration (RPL201)
+// that the user never wrote, or make one of the declaration written out.
+func (c *checker) guessTaken(pkg *Package, f *FileNode, fs *Scope, name string, written map[string]bool) bool {
+	if written[name] || pkg.Scope.Lookup(name) != nil || fs.Lookup(name) != nil {
+		return true
+	}
+	if pkg.Extends != nil && IsTestFile(f.File.Name) {
+		if prev := pkg.Extends.Scope.LookupParent(name); prev != nil && prev.Pkg != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // declaredAt is where o's name is declared, as the related location of

@@ -123,6 +123,7 @@ func (p *parser) run() {
 func (p *parser) dropGuessed() {
 	for _, d := range p.node.Decls {
 		if f, ok := d.(*FuncDecl); ok && slices.Contains(p.guessedFns, f.Span().Start) {
+			f.Guessed = true
 			p.guessed = append(p.guessed, f)
 		}
 	}
