@@ -259,13 +259,20 @@ func typeEndingAt(sn *snapshot, fn *lang.FileNode, p lang.Pos) lang.Type {
 			return false
 		}
 		if e, ok := n.(lang.Expr); ok && sp.End == p {
-			if t := sn.prog.Info.Types[e]; t != nil && !lang.IsInvalid(t) {
+			// Invalid (an error) or void (no value: an if without
+			// else) has no members.
+			if t := sn.prog.Info.Types[e]; !lang.IsInvalid(t) && !isVoid(t) {
 				best = t // the innermost wins: it is visited last
 			}
 		}
 		return true
 	})
 	return best
+}
+
+func isVoid(t lang.Type) bool {
+	b, ok := t.(*lang.Basic)
+	return ok && b.Kind == lang.Void
 }
 
 // receiverFits reports whether a value of type t may be the first argument
