@@ -526,13 +526,30 @@ func unwrapPathError(err error) error {
 // resolves them.
 func (f *FileNode) Loads() []string {
 	var out []string
+	for _, l := range f.LoadClauses() {
+		out = append(out, l.File)
+	}
+	return out
+}
+
+// A LoadClause is an extends or import clause of a file that names
+// another file: its path literal and the file it resolves to.
+type LoadClause struct {
+	Path *BasicLit
+	File string
+}
+
+// LoadClauses is Loads with the path literal of each, to place an error
+// about the file it names.
+func (f *FileNode) LoadClauses() []LoadClause {
+	var out []LoadClause
 	dir := filepath.Dir(f.File.Name)
 	if f.Extends != nil {
-		out = append(out, resolvePath(dir, f.Extends.Path.Value))
+		out = append(out, LoadClause{f.Extends.Path, resolvePath(dir, f.Extends.Path.Value)})
 	}
 	for _, imp := range f.Imports {
 		if !strings.HasPrefix(imp.Path.Value, "std/") {
-			out = append(out, resolvePath(dir, imp.Path.Value))
+			out = append(out, LoadClause{imp.Path, resolvePath(dir, imp.Path.Value)})
 		}
 	}
 	return out

@@ -286,11 +286,20 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		if strings.HasSuffix(name, ".rpl") {
 			path := filepath.Join(tmp, filepath.FromSlash(name))
 			if f, _ := lang.Parse(path, files[name]); f != nil {
-				for _, l := range f.Loads() {
-					used[l] = true
+				for _, l := range f.LoadClauses() {
+					used[l.File] = true
+					if !strings.HasPrefix(l.File, s.root) {
+						lerr.Problems = append(lerr.Problems, compileErr(outsideTree(f, l)))
+					}
 				}
 			}
 		}
+	}
+	if len(lerr.Problems) > 0 {
+		// Nothing compiles until these are moved: each file importing
+		// them would report them again, as "cannot load".
+		sort.Strings(lerr.Problems)
+		return nil, lerr
 	}
 	type routeless struct{ name, refusal string }
 	var noRoute []routeless
@@ -381,6 +390,18 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 	}
 	sort.Strings(s.ids)
 	return s, nil
+}
+
+// outsideTree is the error (RPL203) of clause l of f, which names a file
+// outside the policy directory a snapshot is built from (../lib, or an
+// absolute path). The snapshot's files are the directory's alone: they
+// are what its version hashes, what a reload rereads, what the watcher
+// watches and what the last good version keeps, so a file outside would
+// be read at its first build and never again. rplc build takes such an
+// import: a bundle holds the code compiled.
+func outsideTree(f *lang.FileNode, l lang.LoadClause) *lang.Diagnostic {
+	return &lang.Diagnostic{File: f.File, Span: l.Path.Sp, Severity: lang.SevError, Code: lang.CodeImportNotFound,
+		Message: fmt.Sprintf("%s is outside the policy directory: a router serving a directory loads only the files under it (move the file under the directory, or serve a bundle built with rplc build)", l.Path.Raw)}
 }
 
 // parseTenants reads the tenant registry: {"tenants": [{id, tier,

@@ -1,0 +1,40 @@
+package runtime_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/runtime"
+)
+
+// TestBuildDirImportOutside: an import or extends that names a file
+// outside the directory is refused at its path, with why. The router had
+// said that the file was missing (a relative path, resolved in the
+// snapshot's private copy of the directory), or read it once (an
+// absolute path) and kept deciding with that copy after it changed: its
+// version, hashing the directory's files, did not change.
+func TestBuildDirImportOutside(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	root := t.TempDir()
+	writeFile(t, root, "outside/common.rpl", "package common\n\nfn cheap() -> string = \"openai:gpt-4o-mini\"\n")
+	abs := filepath.Join(root, "outside", "common")
+	for _, tc := range []struct{ src, want string }{
+		{"package chat\n\nimport \"../outside/common\"\n\nfn route(r: Request) -> Decision = to(common.cheap())\n",
+			`chat.rpl:3:8: "../outside/common" is outside the policy directory: a router serving a directory loads only the files under it`},
+		{"package chat\n\nimport \"" + abs + "\"\n\nfn route(r: Request) -> Decision = to(common.cheap())\n",
+			`chat.rpl:3:8: "` + abs + `" is outside the policy directory`},
+		{"package chat\n\nextends \"../outside/common\"\n",
+			`chat.rpl:3:9: "../outside/common" is outside the policy directory`},
+	} {
+		dir := filepath.Join(root, "tree")
+		os.RemoveAll(dir)
+		writeFile(t, dir, "chat.rpl", tc.src)
+		_, err := e.BuildDir(context.Background(), dir)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "cannot load") {
+			t.Errorf("BuildDir: %v\nwant %q", err, tc.want)
+		}
+	}
+}
