@@ -25,11 +25,16 @@
 //     scopes, resolved calls, constant values) that the compiler, the
 //     formatter and the language server read. It never mutates the AST.
 //     The Program is returned even when there are errors.
-//   - Check looks at one file and what it loads. The rule between the
-//     files of a policy tree, that its policies (HasRoute) have distinct
-//     ids, their package names, is CheckPolicyIDs (RPL216), which rplc
-//     check, rplc test and rplc build apply to the checked files and the
-//     router, on compiled programs, through PolicyIDs.
+//   - Check looks at one file and what it loads. The rules between the
+//     files of a policy tree (language.md §8.2) are Trees': which files
+//     are policies (HasRoute), libraries (imported or extended by another
+//     file), test modules (tests, no route: refused in a tree, RPL212,
+//     but run by rplc test) or refused (RPL212), and that the policies
+//     have distinct ids, their package names (RPL216, CheckPolicyIDs
+//     alone). rplc check, rplc build (bundle.Build), rplc test
+//     (policytest.RunTrees) and the router apply them to the files of a
+//     tree, the language server the rule of one file (TreeFile.Verdict),
+//     so each says the same errors at the same places.
 //   - Every Diagnostic has a stable Code (codes.go, documented with a
 //     checked example in spec/diagnostics.md), a span, and one-line
 //     Error() text `path:line:col: message`; PrintSnippet adds the caret

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
 )
 
 // HasTests reports whether pkg (a policy and its test file) declares a
@@ -87,35 +86,15 @@ func duplicateIDMessage(id, prev string) string {
 // as relative to root already), with that file's package name as related
 // information.
 func CheckPolicyIDs(root string, mains []*Package) DiagList {
-	type policy struct {
-		pkg  *Package
-		name string // relative to root, slash-separated
-	}
-	var ps []policy
-	seen := map[string]bool{}
+	var files []TreeFile
 	for _, pkg := range mains {
-		if pkg == nil || len(pkg.Files) == 0 || pkg.Files[0].Package == nil || pkg.Name == "" || !HasRoute(pkg) {
-			continue
-		}
-		name := relName(root, pkg.Path)
-		if !seen[name] {
-			seen[name] = true
-			ps = append(ps, policy{pkg, name})
+		if pkg != nil && len(pkg.Files) > 0 {
+			files = append(files, mainTreeFile(pkg))
 		}
 	}
-	sort.Slice(ps, func(i, j int) bool { return ps[i].name < ps[j].name })
-	var ids PolicyIDs
-	first := map[string]*FileNode{} // id → the package clause's file of the policy that has it
 	var out DiagList
-	for _, p := range ps {
-		f := p.pkg.Files[0]
-		if err := ids.Add(p.pkg.Name, p.name); err != nil {
-			prev := first[p.pkg.Name]
-			out = append(out, &Diagnostic{File: f.File, Span: f.Package.Name.Sp, Severity: CodeDuplicateID.Severity(), Code: CodeDuplicateID, Message: err.Error(),
-				Related: []Related{{File: prev.File, Span: prev.Package.Name.Sp, Message: "policy " + p.pkg.Name + " declared here"}}})
-			continue
-		}
-		first[p.pkg.Name] = f
+	for _, d := range checkIDs(root, files) {
+		out = append(out, d.diag)
 	}
 	return out
 }

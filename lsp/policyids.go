@@ -54,6 +54,7 @@ type facts struct {
 	route   int8           // its first declaration named route: 1 a function, -1 another, 0 none
 	extends string         // the file it extends, resolved, or ""
 	tests   bool           // it declares a test
+	syntax  bool           // it has a syntax error (lang.SyntaxErrors)
 }
 
 // factsKey identifies the text that facts were read from: an open
@@ -146,8 +147,8 @@ func (st *idState) factsOf(path string, ov overlay, recheck bool) *facts {
 }
 
 func parseFacts(path string, src []byte) *facts {
-	f, _ := lang.Parse(path, src)
-	fa := &facts{node: &lang.FileNode{File: f.File, Package: f.Package}}
+	f, diags := lang.Parse(path, src)
+	fa := &facts{node: &lang.FileNode{File: f.File, Package: f.Package}, syntax: lang.SyntaxErrors(diags, f.File)}
 	if f.Extends != nil {
 		fa.extends = f.Loads()[0] // the extended file comes first
 	}
@@ -185,16 +186,17 @@ type policy struct {
 	node  *lang.FileNode // its package clause's file
 	name  string         // its id
 	route bool           // lang.HasRoute
-	tests bool           // lang.HasTests
+	tests bool           // lang.HasTests (lang.TreeFile.Tests)
 	main  *lang.Package  // the checked one, or nil
 }
 
 // parsedPolicy reads, from facts, what lang.Check would give of the
 // policy at path: its package clause and whether it has a route function
 // (lang.HasRoute): its own, or inherited; a route its test file declares
-// is the tests' (language.md §8.4). An extended file is loaded without
-// its tests, and a cycle of extends stops where it closes. ok is false
-// when the file cannot be read.
+// is the tests' (language.md §8.4); and whether it has tests, its file
+// without syntax errors (lang.TreeFile.Tests). An extended file is loaded
+// without its tests, and a cycle of extends stops where it closes. ok is
+// false when the file cannot be read.
 func (st *idState) parsedPolicy(path string, ov overlay, recheck bool) (node *lang.FileNode, route, tests, ok bool) {
 	fa := st.factsOf(path, ov, recheck)
 	if fa == nil {
@@ -204,6 +206,7 @@ func (st *idState) parsedPolicy(path string, ov overlay, recheck bool) (node *la
 	if t := st.factsOf(lang.TestFileName(path), ov, recheck); t != nil {
 		tests = tests || t.tests
 	}
+	tests = tests && !fa.syntax // whether it is a test module is not known (lang.TreeFile.Tests)
 	r := fa.route
 	var seen []string
 	for ext := fa.extends; r != 1 && ext != "" && ext != path && !slices.Contains(seen, ext); {
@@ -337,7 +340,8 @@ func (s *Server) policyIDs(open map[string]bool, checked map[string]*snapshot, f
 				if m == nil || len(m.Files) == 0 {
 					return
 				}
-				p.main, p.node, p.name, p.route, p.tests = m, m.Files[0], m.Name, lang.HasRoute(m), lang.HasTests(m)
+				tf := lang.TreeFileOf(path, sn.prog, sn.diags)
+				p.main, p.node, p.name, p.route, p.tests = m, m.Files[0], m.Name, tf.Route, tf.Tests
 			} else {
 				node, route, tests, ok := st.parsedPolicy(path, ov, recheck)
 				if !ok {
@@ -348,10 +352,14 @@ func (s *Server) policyIDs(open map[string]bool, checked map[string]*snapshot, f
 					p.name = node.Package.Name.Name
 				}
 			}
-			if (open[path] || checked[path] != nil) && !p.route && p.tests && p.node.Package != nil && !s.imported(path, ov) {
-				// A test module in the tree, as rplc check says (RPL212):
-				// for the policies this flush publishes.
-				out[path] = lang.TestModuleInTree(p.node.File, p.node.Package.Sp)
+			if (open[path] || checked[path] != nil) && !p.route && p.tests {
+				// A test module in the tree, as rplc check says (RPL212,
+				// lang.TreeFile.Verdict): for the policies this flush
+				// publishes.
+				tf := lang.TreeFile{Path: path, Clause: p.node, Name: p.name, Tests: true}
+				if _, d := tf.Verdict(s.imported(path, ov), false); d != nil {
+					out[path] = d
+				}
 			}
 			if p.node.Package == nil || p.name == "" || !p.route {
 				return

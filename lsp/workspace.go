@@ -225,14 +225,11 @@ func (s *Server) check(policy string, gen uint64, ov overlay) *snapshot {
 		sn.versions[t] = ov[t].version
 	}
 	// A file that another one imports is a library, not a policy without
-	// route; find out only when it matters.
-	for i, d := range sn.diags {
-		if d.Code == lang.CodeNoRoute {
-			sn.noRoute = true
-			if s.imported(policy, ov) {
-				sn.diags = slices.Delete(slices.Clone(sn.diags), i, i+1)
-			}
-			break
+	// route (lang.TreeFile.Verdict); find out only when it matters.
+	if tf := lang.TreeFileOf(policy, sn.prog, sn.diags); tf.NoRoute != nil {
+		sn.noRoute = true
+		if kind, _ := tf.Verdict(s.imported(policy, ov), true); kind == lang.KindLibrary {
+			sn.diags = slices.DeleteFunc(slices.Clone(sn.diags), func(d *lang.Diagnostic) bool { return d == tf.NoRoute })
 		}
 	}
 	if sn.prog != nil {
@@ -373,10 +370,16 @@ func (s *Server) forgetWalksLocked(path string) {
 
 // imported reports whether a file of the workspace other than path's own
 // test file imports or extends path, which makes path a library: it needs
-// no route (RPL212). Only imports are parsed, with the overlay's texts,
+// no route (RPL212). A test file without its policy does not count: it is
+// not checked further (RPL215), as rplc check and build do not load its
+// imports (lang.Trees). Only imports are parsed, with the overlay's texts,
 // and only those of files changed since the last call (loadsCache).
 func (s *Server) imported(path string, ov overlay) bool {
 	files := s.workspaceFiles()
+	present := make(map[string]bool, len(files))
+	for _, p := range files {
+		present[p] = true
+	}
 	s.fileLoads.mu.Lock()
 	defer s.fileLoads.mu.Unlock()
 	old := s.fileLoads.m
@@ -393,6 +396,9 @@ func (s *Server) imported(path string, ov overlay) bool {
 			}
 		}
 		next[p] = e
+		if policy := lang.PolicyOf(p); lang.IsTestFile(p) && (policy == p || !present[policy]) {
+			continue // a test file without its policy
+		}
 		if p != path && p != lang.TestFileName(path) && slices.Contains(e.loads, path) {
 			found = true
 		}

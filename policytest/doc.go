@@ -8,12 +8,13 @@
 //   - A policy is a file x.rpl; its tests are the test blocks of x.rpl and
 //     of its test file x_test.rpl. Naming either selects the policy.
 //   - RunTree tests the policies of one policy tree, a directory as rplc
-//     build and a router load it, and holds them to distinct ids
-//     (lang.CheckPolicyIDs, RPL216): a policy whose id an earlier one of
-//     the tree has fails with that error and its tests do not run.
-//     RunTrees tests several trees so, and, as rplc check does, fails a
-//     file with neither route nor tests that no file of the trees imports
-//     or extends (RPL212: a library must be imported by a policy).
+//     build and a router load it, and holds them to the tree's rules as
+//     rplc check, rplc build and a router do (lang.Trees): distinct ids
+//     (RPL216), a policy whose id an earlier one of the tree has fails
+//     with that error and its tests do not run; and RunTrees tests several
+//     trees so, and fails a file with neither route nor tests that no
+//     file of the trees imports or extends (RPL212: a library must be
+//     imported by a policy). A test module is run, not refused.
 //   - Each test runs in its own evaluation with a fresh stdlib.MemState as
 //     host (empty: no spend, no prices, no winners, every target healthy),
 //     the clock at DefaultNow and seed DefaultSeed (as `rplc build` runs them); test blocks change them through

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"time"
@@ -150,10 +149,10 @@ func (r *Runner) RunTree(root string, policies []string, cfg Config) []*Result {
 
 // RunTrees tests the policies of trees, tree after tree, each in order, as
 // RunPolicy tests one; and it holds them to what rplc check and rplc
-// build hold a tree to:
-//   - the policies of a tree have distinct ids (lang.CheckPolicyIDs): a
-//     policy whose id an earlier one has fails with that error (RPL216),
-//     and its tests do not run;
+// build hold a tree to (lang.Trees):
+//   - the policies of a tree have distinct ids: a policy whose id an
+//     earlier one has fails with that error (RPL216), and its tests do
+//     not run;
 //   - a file with neither a route function nor tests is a library, which
 //     a file of the trees must import or extend: one that none does fails
 //     with the error rplc check reports (RPL212, on its package clause).
@@ -164,53 +163,34 @@ func (r *Runner) RunTree(root string, policies []string, cfg Config) []*Result {
 func (r *Runner) RunTrees(trees []Tree, cfg Config) []*Result {
 	type checked struct {
 		prog  *lang.Program
-		diags lang.DiagList
+		diags lang.DiagList // without its RPL212, which the verdicts say
 	}
 	cs := make([][]checked, len(trees))
-	used := map[string]bool{} // files another file imports or extends
+	var rules lang.Trees // what each file is, as rplc check and build say
+	ts := make([]*lang.Tree, len(trees))
 	for i, t := range trees {
+		ts[i] = rules.Tree(t.Root, true)
 		for _, p := range t.Policies {
 			prog, diags := lang.Check(&lang.Config{Universe: r.universe, Policy: true}, p)
+			tf, diags := rules.File(p, prog, diags)
+			ts[i].Add(tf)
 			cs[i] = append(cs[i], checked{prog, diags})
-			for _, pkg := range prog.Packages {
-				if pkg != prog.Main {
-					used[absPath(pkg.Path)] = true
-				}
-			}
 		}
 	}
 	var out []*Result
 	for i, t := range trees {
-		var mains []*lang.Package
-		for _, c := range cs[i] {
-			mains = append(mains, c.prog.Main)
-		}
-		dup := map[string]*lang.Diagnostic{} // by policy file
-		for _, d := range lang.CheckPolicyIDs(t.Root, mains) {
-			dup[d.File.Name] = d
-		}
-		for j, p := range t.Policies {
+		for j, v := range rules.Verdicts(ts[i]) {
 			c := cs[i][j]
-			ds := slices.DeleteFunc(slices.Clone(c.diags), func(d *lang.Diagnostic) bool {
-				return d.Code == lang.CodeNoRoute && d.File != nil && used[absPath(d.File.Name)]
-			})
-			if m := c.prog.Main; m != nil && dup[m.Path] != nil {
-				ds = append(ds, dup[m.Path])
+			ds := c.diags
+			if len(v.Diags) > 0 {
+				ds = append(slices.Clone(ds), v.Diags...)
 				ds.Sort()
 			}
-			out = append(out, r.run(p, c.prog, ds, cfg))
+			out = append(out, r.run(t.Policies[j], c.prog, ds, cfg))
 			cs[i][j] = checked{} // its program can go
 		}
 	}
 	return out
-}
-
-// absPath is p made absolute, to compare paths given in different forms.
-func absPath(p string) string {
-	if a, err := filepath.Abs(p); err == nil {
-		return a
-	}
-	return filepath.Clean(p)
 }
 
 // check checks policy with its test file.

@@ -220,10 +220,13 @@ func TestInput() rpl.Input {
 
 // BuildDir builds a snapshot from a directory of .rpl files (with their
 // _test.rpl files and an optional tenants.json). Each non-test file with a
-// route function is a policy whose id is its package name; files without
-// one are libraries for the others. A test file without its policy is
-// refused (RPL215), as rplc check, test and build refuse it. The
-// policies' tests run before the snapshot is returned.
+// route function is a policy whose id is its package name, unique
+// (RPL216); a file without one must be a library, imported or extended by
+// another file: a test module (tests and no route) or a file without
+// either is refused (RPL212), by the rules of lang.Trees that rplc check
+// and build apply, with their errors at their places. A test file without
+// its policy is refused (RPL215), as rplc check, test and build refuse it.
+// The policies' tests run before the snapshot is returned.
 func (e *Engine) BuildDir(ctx context.Context, dir string) (*Snapshot, error) {
 	files, err := readTree(dir)
 	if err != nil {
@@ -276,23 +279,34 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		files:    files,
 		root:     tmp + string(filepath.Separator),
 	}
-	var ids lang.PolicyIDs // in the order of the names, as rplc build gives them
 	compileErr := func(err error) string { return strings.ReplaceAll(err.Error(), tmp+string(filepath.Separator), "") }
-	// A file without route is a library when another file of the tree
+	// The tree's rules, as rplc check and build apply them (lang.Trees):
+	// a file without route is a library when another file of the tree
 	// imports or extends it, whether that file compiles or not, and
-	// refused otherwise, as rplc build refuses it.
-	used := map[string]bool{}
+	// refused otherwise; policy ids are unique (RPL216). The files loaded
+	// are read from the parses of the files that lang.Check loads: every
+	// policy file, and the test files of those present. Of a parse, only
+	// the package clause is kept: keeping every file's tree held 10,000
+	// tenants' trees through the whole build.
+	var trees lang.Trees
+	tree := trees.Tree(tmp, false)
+	clauses := map[string]*lang.FileNode{}
 	for _, name := range names {
-		if strings.HasSuffix(name, ".rpl") {
-			path := filepath.Join(tmp, filepath.FromSlash(name))
-			if f, _ := lang.Parse(path, files[name]); f != nil {
-				for _, l := range f.LoadClauses() {
-					used[l.File] = true
-					if !strings.HasPrefix(l.File, s.root) {
-						lerr.Problems = append(lerr.Problems, compileErr(outsideTree(f, l)))
-					}
-				}
+		if !strings.HasSuffix(name, ".rpl") {
+			continue
+		}
+		f, _ := lang.Parse(filepath.Join(tmp, filepath.FromSlash(name)), files[name])
+		if f == nil {
+			continue
+		}
+		for _, l := range f.LoadClauses() {
+			if !strings.HasPrefix(l.File, s.root) {
+				lerr.Problems = append(lerr.Problems, compileErr(outsideTree(f, l)))
 			}
+		}
+		if policy := lang.PolicyOf(name); !lang.IsTestFile(name) || files[policy] != nil && policy != name {
+			trees.Load(f.Loads()...)
+			clauses[name] = &lang.FileNode{File: f.File, Package: f.Package}
 		}
 	}
 	if len(lerr.Problems) > 0 {
@@ -301,8 +315,6 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		sort.Strings(lerr.Problems)
 		return nil, lerr
 	}
-	type routeless struct{ name, refusal string }
-	var noRoute []routeless
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".rpl") {
 			continue
@@ -310,6 +322,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		path := filepath.Join(tmp, filepath.FromSlash(name))
 		if lang.IsTestFile(name) {
 			// A test file is checked with its policy. One whose policy is
 			// not there, or is a test file (x_test_test.rpl), is checked
@@ -325,32 +338,26 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			}
 			continue
 		}
-		prog, err := e.env.Compile(filepath.Join(tmp, filepath.FromSlash(name)))
+		prog, err := e.env.Compile(path)
 		if err != nil {
-			if onlyNoRoute(err) {
-				noRoute = append(noRoute, routeless{name, compileErr(err)})
-				continue
+			// Checked again, for what the tree's rules read of it (the
+			// compiled programs are all a load keeps): its RPL212 is
+			// theirs to say or drop.
+			checked, diags := lang.Check(&lang.Config{Universe: e.env.Universe(), Policy: true}, path)
+			tf, rest := trees.File(path, checked, diags)
+			tree.Add(tf)
+			if _, ok := errors.AsType[lang.DiagList](err); !ok {
+				lerr.Problems = append(lerr.Problems, compileErr(err))
+			} else if rest.HasErrors() {
+				lerr.Problems = append(lerr.Problems, compileErr(rest))
 			}
-			lerr.Problems = append(lerr.Problems, compileErr(err))
 			continue
 		}
-		if _, ok := prog.VM().Entry(compiler.EntryRoute); !ok {
-			// Tests and no route: a test module, which a tree cannot
-			// hold (its tests would never run), unless it is a library;
-			// refused at its package clause, as rplc build refuses it
-			// (parsed again: keeping every file's tree for this error
-			// held 10,000 tenants' trees through the whole build).
-			refusal := name + ": " + bundle.NoRoute
-			if f, _ := lang.Parse(filepath.Join(tmp, filepath.FromSlash(name)), files[name]); f != nil && f.Package != nil {
-				refusal = compileErr(lang.TestModuleInTree(f.File, f.Package.Sp))
-			}
-			noRoute = append(noRoute, routeless{name, refusal})
-			continue
-		}
+		_, route := prog.VM().Entry(compiler.EntryRoute)
 		id := prog.Name()
-		if err := ids.Add(id, name); err != nil { // RPL216, as rplc check and build report it
-			lerr.Problems = append(lerr.Problems, name+": "+err.Error())
-			continue
+		tree.Add(lang.TreeFile{Path: path, Clause: clauses[name], Name: id, Route: route, Tests: !route})
+		if !route || s.policies[id] != nil {
+			continue // a test module or a library; an id taken: the rules say
 		}
 		p := e.newPolicy(id, name, prog, s.Version)
 		p.CostBound, p.Bounded = prog.CostBound()
@@ -362,10 +369,8 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		}
 		s.policies[id] = p
 	}
-	for _, r := range noRoute {
-		if !used[filepath.Join(tmp, filepath.FromSlash(r.name))] {
-			lerr.Problems = append(lerr.Problems, r.refusal)
-		}
+	for _, d := range trees.Diags() {
+		lerr.Problems = append(lerr.Problems, compileErr(d))
 	}
 	if data, ok := files[TenantsFile]; ok {
 		if err := e.parseTenants(s, data); err != nil {
@@ -542,23 +547,4 @@ func WriteFiles(dir string, files map[string][]byte) error {
 	}
 	os.RemoveAll(old)
 	return nil
-}
-
-// onlyNoRoute reports whether a compile failed only for want of a route
-// function (RPL212): the file may be a library, which needs none.
-func onlyNoRoute(err error) bool {
-	var diags lang.DiagList
-	if !errors.As(err, &diags) {
-		return false
-	}
-	n := 0
-	for _, d := range diags {
-		if d.Severity == lang.SevError {
-			if d.Code != lang.CodeNoRoute {
-				return false
-			}
-			n++
-		}
-	}
-	return n > 0
 }

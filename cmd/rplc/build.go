@@ -251,11 +251,6 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 			if pe, ok := errors.AsType[*fs.PathError](berr); ok {
 				// A file of the tree: named as the diagnostics name theirs.
 				msg = fmt.Sprintf("%s: %v", display(pe.Path), pe.Err)
-			} else if file, ok := strings.CutSuffix(msg, ": "+bundle.NoRoute); ok {
-				// A file without route that nothing imports: named
-				// relative to DIR by Build, as the diagnostics name
-				// theirs here.
-				msg = fmt.Sprintf("%s: %s", display(file), bundle.NoRoute)
 			}
 			msg = "build failed: " + msg
 		}

@@ -79,7 +79,7 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	if err := noStdin(cmd, args); err != nil {
 		return err
 	}
-	trees, err := expandTrees(args)
+	pts, err := expandTrees(args)
 	if err != nil {
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
 			return usageErrorf(cmd, "%v", err)
@@ -97,17 +97,11 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	cfg := &lang.Config{Universe: u, Policy: true}
 
 	var set diagSet
-	loaded := map[string]bool{}         // every source file read, for the summary
-	libraries := map[string]bool{}      // files another checked file imports or extends
-	mains := map[string]*lang.Package{} // by policy, for the ids: its main package, slim (slimMain)
-	testModules := map[string]bool{}    // policies with tests and no route
-	var noRoute lang.DiagList           // RPL212, reported unless the file is a library
-	for _, policy := range policies(treeFiles(trees)) {
+	loaded := map[string]bool{}           // every source file read, for the summary
+	var trees lang.Trees                  // what each file is: a policy, a library, a test module (lang.Trees)
+	checked := map[string]lang.TreeFile{} // by policy
+	for _, policy := range policies(treeFiles(pts)) {
 		prog, diags := lang.Check(cfg, policy)
-		if prog != nil && prog.Main != nil {
-			mains[policy] = slimMain(prog.Main)
-			testModules[policy] = !lang.HasRoute(prog.Main) && lang.HasTests(prog.Main)
-		}
 		if !diags.HasErrors() && prog.Main != nil {
 			// What only a build finds (RPL322), found as it would be.
 			more, err := compiler.Verify(prog, builtins)
@@ -116,6 +110,8 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 			}
 			diags = append(diags, more...)
 		}
+		tf, diags := trees.File(policy, prog, diags) // its RPL212 is the verdicts'
+		checked[policy] = tf
 		read := policy
 		for _, d := range diags {
 			if d.Code == lang.CodeNoPolicy {
@@ -123,50 +119,34 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 				// test file was read.
 				read = d.File.Name
 			}
-			if d.Code == lang.CodeNoRoute {
-				noRoute = append(noRoute, d)
-			} else {
-				set.add(d)
-			}
 		}
+		set.add(diags...)
 		if prog != nil {
 			for _, pkg := range prog.Packages {
 				for _, f := range pkg.Files {
 					loaded[f.File.Name] = true
 				}
-				if pkg != prog.Main {
-					libraries[absPath(pkg.Path)] = true
-				}
 			}
 		}
 		loaded[read] = true
 	}
-	for _, d := range noRoute {
-		if !libraries[absPath(d.File.Name)] {
-			set.add(d)
-		}
-	}
-	// The policies of a tree have distinct ids (RPL216), as rplc build
-	// and a router require.
-	for _, t := range trees {
-		var ms []*lang.Package
+	// A file without route is a library, a test module (refused in a
+	// directory walked) or refused (RPL212); the policies of a tree have
+	// distinct ids (RPL216): as rplc build and a router say.
+	for _, t := range pts {
+		tree := trees.Tree(t.root, !t.walked)
 		for _, p := range policies(t.files) {
-			ms = append(ms, mains[p])
+			tree.Add(checked[p])
 		}
-		set.add(lang.CheckPolicyIDs(t.root, ms)...)
 		if t.walked {
-			for _, p := range policies(t.files) {
-				if m := mains[p]; m != nil && testModules[p] && !libraries[absPath(p)] && len(m.Files) > 0 && m.Files[0].Package != nil {
-					set.add(lang.TestModuleInTree(m.Files[0].File, m.Files[0].Package.Sp))
-				}
-			}
-			d, err := treeData(t.root, ms)
+			d, err := treeData(t.root, tree.Policies())
 			if err != nil {
 				return &exitError{code: exitFail, err: err}
 			}
 			set.add(d...)
 		}
 	}
+	set.add(trees.Diags()...)
 
 	names := newPathNamer()
 	ds := make(lang.DiagList, len(set.diags))
@@ -190,32 +170,6 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	return nil
 }
 
-// slimMain is m, a policy's main package, reduced to what the checks of
-// its tree read once every policy is checked (lang.CheckPolicyIDs,
-// lang.HasRoute, treeData): its path, its name, its file with only the
-// package clause, and in its scope a route function when it has one, its
-// own or inherited. The package whole, its syntax trees and scopes, is
-// about 11 times its source: kept for every policy of a tree, a check held
-// the whole tree at once.
-func slimMain(m *lang.Package) *lang.Package {
-	s := &lang.Package{Path: m.Path, Name: m.Name, Scope: lang.NewScope(nil, nil)}
-	if len(m.Files) > 0 {
-		s.Files = []*lang.FileNode{{File: m.Files[0].File, Package: m.Files[0].Package}}
-	}
-	if lang.HasRoute(m) {
-		s.Scope.Insert(&lang.Object{Kind: lang.ObjFunc, Name: "route"})
-	}
-	return s
-}
-
-// absPath is p made absolute, to compare paths given in different forms.
-func absPath(p string) string {
-	if a, err := filepath.Abs(p); err == nil {
-		return a
-	}
-	return filepath.Clean(p)
-}
-
 // policies maps .rpl files to the policies to check, each once and in
 // order: a test file x_test.rpl stands for its policy x.rpl, which lang.Check
 // loads together with the test file.
@@ -234,17 +188,11 @@ func policies(files []string) []string {
 }
 
 // treeData checks the tenants.json and catalogue.json of the policy tree
-// at root, whose main packages are mains, as rplc build does
+// at root, whose policies have the ids ids, as rplc build does
 // (bundle.CheckTreeData): a file refused is an error RPL217 at its place
 // (bundle.DataError.Diagnostic: the byte at fault of a file that is not
 // JSON, the JSON value its message names, else the file's start).
-func treeData(root string, mains []*lang.Package) (lang.DiagList, error) {
-	ids := map[string]bool{}
-	for _, pkg := range mains {
-		if pkg != nil && lang.HasRoute(pkg) {
-			ids[pkg.Name] = true
-		}
-	}
+func treeData(root string, ids map[string]bool) (lang.DiagList, error) {
 	_, _, err := bundle.CheckTreeData(root, func(id string) bool { return ids[id] })
 	if de, ok := errors.AsType[*bundle.DataError](err); ok {
 		return lang.DiagList{de.Diagnostic(filepath.Join(root, de.File))}, nil

@@ -465,3 +465,11 @@ func treeFiles(trees []policyTree) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// absPath is p made absolute, to compare paths given in different forms.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
+}

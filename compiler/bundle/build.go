@@ -124,20 +124,14 @@ var (
 	ErrNoPolicies = errors.New("bundle has no policies (routers refuse it)")
 )
 
-// NoRoute is why Build refuses a file of the tree without a route function
-// that no other file imports or extends, should no diagnostic have said it
-// (such a file is an error RPL212 at its package clause: lang.Check's for
-// a file without tests, lang.TestModuleInTree for a test module, which the
-// router's loading of a directory reports alike).
-const NoRoute = "no route function: a policy needs one, and a library must be imported by a policy"
-
 // Build compiles every policy under dir into a bundle. A policy is a .rpl
 // file (test files aside) under dir, walked recursively without hidden
 // files and directories, that has a route function of its own or inherited; a file
 // without one must be imported or extended by a policy (a library), or it
 // is an error (RPL212, a diagnostic as rplc check reports it, a test
 // module's too, and ErrCheckFailed). Policy ids are package names and must be unique (RPL216,
-// lang.CheckPolicyIDs: a diagnostic, and ErrCheckFailed). A test file
+// a diagnostic, and ErrCheckFailed). Those are the rules of lang.Trees,
+// which rplc check and a router apply too. A test file
 // without its policy is an error too (RPL215, a diagnostic, and
 // ErrCheckFailed), as in rplc check and a router. The tests of
 // each policy run against the program as encoded in the bundle, with
@@ -179,13 +173,10 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		return os.ReadFile(p)
 	}}
 	type policy struct {
-		path  string
-		prog  *lang.Program
-		route bool
+		path string
+		prog *lang.Program
 	}
-	var checked []policy
-	var mains []*lang.Package // of every file, for the ids
-	used := map[string]bool{} // files loaded by another file
+	var checked []policy // the policies (a route function) without errors
 	seenDiag := map[string]bool{}
 	addDiags := func(diags lang.DiagList) {
 		for _, d := range diags {
@@ -196,46 +187,23 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			}
 		}
 	}
-	// A file without route (RPL212, as rplc check reports it) is an
-	// error unless another file imports or extends it: a library.
-	var noRoute lang.DiagList
+	// A file without route is a library, imported or extended by another
+	// file, or refused: a test module (tests and no route), whose tests
+	// would never run here, or a file with neither (RPL212); policy ids
+	// are unique (RPL216), as a router requires of a directory too
+	// (lang.Trees, as rplc check says).
+	var trees lang.Trees
+	tree := trees.Tree(root, false)
 	for _, f := range files {
 		prog, diags := lang.Check(cfg, f)
-		for _, d := range diags {
-			if d.Code == lang.CodeNoRoute {
-				noRoute = append(noRoute, d)
-			} else {
-				addDiags(lang.DiagList{d})
-			}
-		}
-		if prog != nil {
-			mains = append(mains, prog.Main)
-			for _, pkg := range prog.Packages {
-				if pkg != prog.Main {
-					used[pkg.Path] = true
-				}
-			}
-		}
-		if diags.HasErrors() || prog == nil {
-			continue
-		}
-		checked = append(checked, policy{path: f, prog: prog, route: lang.HasRoute(prog.Main)})
-	}
-	for _, d := range noRoute {
-		if d.File == nil || !used[d.File.Name] {
-			addDiags(lang.DiagList{d})
+		tf, diags := trees.File(f, prog, diags)
+		tree.Add(tf)
+		addDiags(diags)
+		if !diags.HasErrors() && tf.Route {
+			checked = append(checked, policy{path: f, prog: prog})
 		}
 	}
-	// Nor can a tree hold a test module (tests and no route), whose
-	// tests would never run there.
-	for _, p := range checked {
-		if m := p.prog.Main; !p.route && !used[p.path] && len(m.Files) > 0 && m.Files[0].Package != nil {
-			addDiags(lang.DiagList{lang.TestModuleInTree(m.Files[0].File, m.Files[0].Package.Sp)})
-		}
-	}
-	// Policy ids are unique (RPL216), as a router requires of a
-	// directory too.
-	addDiags(lang.CheckPolicyIDs(root, mains))
+	addDiags(trees.Diags())
 	res.Diags.Sort()
 	if res.Diags.HasErrors() {
 		return res, ErrCheckFailed
@@ -255,13 +223,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 	}
 	var all []built
 	for _, p := range checked {
-		if !p.route {
-			if used[p.path] {
-				continue // a library
-			}
-			return res, fmt.Errorf("%s: %s", rel(root, p.path), NoRoute)
-		}
-		id := p.prog.Main.Name // unique: lang.CheckPolicyIDs above
+		id := p.prog.Main.Name // unique: lang.Trees above
 		ids[id] = true
 		out, err := compiler.Compile(p.prog, compiler.Options{Builtins: env.Builtins()})
 		var vp *vm.Program

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/testpolicy"
+	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/policytest"
+	"github.com/rpl-lang/rpl/runtime"
+)
+
+// TestTreeRulesAgree runs the policy trees of testdata/trees through every
+// tool that holds a tree to its rules (lang.Trees: which files are
+// policies, libraries and test modules, and which are refused) — rplc
+// check of the directory, bundle.Build (rplc build), the router's loading
+// of the directory and policytest.RunTrees (rplc test) — and wants the
+// same errors from each, "file:line:col: message", file relative to the
+// tree; rplc test runs a test module where the others refuse it. lsp's
+// TestTreeRulesAgree holds the editor to them.
+func TestTreeRulesAgree(t *testing.T) {
+	testpolicy.EachTreeCase(t, "../../testdata/trees", func(t *testing.T, tc testpolicy.TreeCase) {
+		tree := tc.InTree()
+		for tool, want := range map[string][]string{"rplc check": tree, "bundle.Build": tree, "router": tree, "policytest.RunTrees": tc.Want} {
+			if got := treeErrors(t, tool, tc.Dir); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s:\n got %q\nwant %q", tool, got, want)
+			}
+		}
+	})
+}
+
+// treeErrors is what tool says of the policy tree dir: its errors,
+// sorted, each once, as "file:line:col: message" with file relative to dir.
+func treeErrors(t *testing.T, tool, dir string) []string {
+	t.Helper()
+	var out []string
+	add := func(ds lang.DiagList) {
+		for _, d := range ds {
+			if d.Severity == lang.SevError {
+				out = append(out, relTo(dir, d.Error()))
+			}
+		}
+	}
+	switch tool {
+	case "rplc check":
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"check", "--format", "json", dir}, nil, &stdout, &stderr)
+		for line := range strings.Lines(stdout.String()) {
+			var d jsonDiag
+			if err := json.Unmarshal([]byte(line), &d); err != nil {
+				t.Fatalf("rplc check: %v: %s", err, line)
+			}
+			if d.Severity == "error" {
+				out = append(out, relTo(dir, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Col, d.Message)))
+			}
+		}
+		if (code == exitOK) != (len(out) == 0) {
+			t.Errorf("rplc check: exit %d with errors %q (%s)", code, out, stderr.String())
+		}
+	case "bundle.Build":
+		res, err := bundle.Build(dir, bundle.BuildOptions{})
+		if res != nil {
+			add(res.Diags)
+		}
+		if (err == nil) != (len(out) == 0) || err != nil && !errors.Is(err, bundle.ErrCheckFailed) {
+			t.Errorf("bundle.Build: %v with errors %q", err, out)
+		}
+	case "router":
+		e, err := runtime.New(runtime.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.BuildDir(context.Background(), dir)
+		if le, ok := errors.AsType[*runtime.LoadError](err); ok {
+			out = le.Problems
+		} else if err != nil {
+			t.Fatalf("router: %v", err)
+		}
+	case "policytest.RunTrees":
+		ps, err := policytest.Find([]string{dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := policytest.NewRunner()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, res := range r.RunTrees([]policytest.Tree{{Root: dir, Policies: ps}}, policytest.Config{}) {
+			add(res.Diags)
+			if res.Err != nil || !res.Diags.HasErrors() && res.Failed() {
+				t.Errorf("policytest: %s: %v, tests %+v", res.Policy, res.Err, res.Tests)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out) // a library's error, said with each file that loads it too
+}
+
+// relTo is msg, "file:line:col: …", with file relative to dir.
+func relTo(dir, msg string) string {
+	file, rest, _ := strings.Cut(msg, ":")
+	if r, err := filepath.Rel(dir, file); err == nil && filepath.IsAbs(file) {
+		file = filepath.ToSlash(r)
+	}
+	return file + ":" + rest
+}
