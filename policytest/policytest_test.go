@@ -360,6 +360,10 @@ func TestReadState(t *testing.T) {
 		{`{"now": "2300-01-01T00:00:00Z"}`, `now: want an RFC 3339 time from 1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z, have "2300-01-01T00:00:00Z"`},
 		{`{"health": {"a:b": {"latency": "-5s"}}}`, `health.a:b.latency: want a duration ≥ 0`},
 		{`{"prices": {"a:b": {"input": "-$1"}}}`, `prices.a:b: a price is negative`},
+		{`{"spend": {"acme": {"month": "-$5"}}}`, `spend.acme.month: negative spend (a cost recorded is ≥ 0)`},
+		{`{"spend": {"acme": {"day": -5}}}`, `spend.acme.day: negative spend`},
+		{`{"health": {"bad target": {"healthy": false}}}`, `health: "bad target" is not a target: `},
+		{`{"prices": {"a:": {"input": "$1"}}}`, `prices: "a:" is not a target: want "provider:model"`},
 	} {
 		_, _, _, err := policytest.ReadState([]byte(c.in))
 		if err == nil || !strings.HasPrefix(err.Error(), "invalid state: "+c.want) {

@@ -91,13 +91,28 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 			return nil, time.Time{}, nil, fmt.Errorf("invalid state: now: want an RFC 3339 time from %s to %s, have %q", first.Format(time.RFC3339), last.Format(time.RFC3339), s.Now)
 		}
 	}
+	// What the setters of std/testing refuse, the state refuses: a
+	// negative amount, a target the router would not take.
+	invalid := func(format string, args ...any) (*stdlib.MemState, time.Time, *uint64, error) {
+		return nil, time.Time{}, nil, fmt.Errorf("invalid state: "+format, args...)
+	}
 	for _, t := range sortedKeys(s.Spend) {
-		st.SetSpend(t, int64(s.Spend[t].Month), int64(s.Spend[t].Day))
+		sp := s.Spend[t]
+		if sp.Month < 0 {
+			return invalid("spend.%s.month: negative spend (a cost recorded is ≥ 0)", t)
+		}
+		if sp.Day < 0 {
+			return invalid("spend.%s.day: negative spend (a cost recorded is ≥ 0)", t)
+		}
+		st.SetSpend(t, int64(sp.Month), int64(sp.Day))
 	}
 	for _, t := range sortedKeys(s.Prices) {
+		if why := lang.TargetProblem(t); why != "" {
+			return invalid("prices: %s is not a target: %s", jsonx.QuoteEcho(t), why)
+		}
 		p := stdlib.Price{Input: int64(s.Prices[t].Input), Output: int64(s.Prices[t].Output)}
 		if p.Input < 0 || p.Output < 0 {
-			return nil, time.Time{}, nil, fmt.Errorf("invalid state: prices.%s: a price is negative (a catalogue refuses one)", t)
+			return invalid("prices.%s: a price is negative (a catalogue refuses one)", t)
 		}
 		st.SetPrice(t, p)
 	}
@@ -105,6 +120,9 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		st.SetWinner(e, s.Winners[e])
 	}
 	for _, t := range sortedKeys(s.Health) {
+		if why := lang.TargetProblem(t); why != "" {
+			return invalid("health: %s is not a target: %s", jsonx.QuoteEcho(t), why)
+		}
 		h := s.Health[t]
 		healthy, rate := true, 0.0
 		if h.Healthy != nil {
@@ -113,14 +131,14 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		if h.ErrorRate != nil {
 			rate = *h.ErrorRate
 			if rate < 0 || rate > 1 {
-				return nil, time.Time{}, nil, fmt.Errorf("invalid state: health.%s.error_rate: %v outside [0, 1]", t, rate)
+				return invalid("health.%s.error_rate: %v outside [0, 1]", t, rate)
 			}
 		}
 		st.SetHealth(t, healthy, rate)
 		if h.Latency != "" {
 			d, err := lang.ParseDuration(h.Latency)
 			if err != nil || d < 0 {
-				return nil, time.Time{}, nil, fmt.Errorf("invalid state: health.%s.latency: want a duration ≥ 0 such as \"250ms\" (0s: none observed), have %q", t, h.Latency)
+				return invalid("health.%s.latency: want a duration ≥ 0 such as \"250ms\" (0s: none observed), have %q", t, h.Latency)
 			}
 			st.SetLatency(t, d)
 		}
