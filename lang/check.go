@@ -239,7 +239,7 @@ func CheckSource(cfg *Config, name string, src []byte) (*Program, DiagList) {
 	cc := *cfg
 	inner := cfg.ReadFile
 	if inner == nil {
-		inner = os.ReadFile
+		inner = ReadFile
 	}
 	cc.ReadFile = func(p string) ([]byte, error) {
 		if filepath.Clean(p) == filepath.Clean(name) {
@@ -358,7 +358,7 @@ func (c *checker) readFile(path string) ([]byte, error) {
 	if c.cfg.ReadFile != nil {
 		return c.cfg.ReadFile(path)
 	}
-	return os.ReadFile(path)
+	return ReadFile(path)
 }
 
 // load parses the policy at path and, recursively, what it imports and

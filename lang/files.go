@@ -14,6 +14,38 @@ type NotFoundError struct{ Path string }
 
 func (e *NotFoundError) Error() string { return e.Path + ": no such file or directory" }
 
+// ReadFile reads the file at path, as os.ReadFile does, refusing one that
+// is not a regular file (following symlinks): a named pipe would block
+// the reader until something writes to it (a router's load, rplc check),
+// and a device would be read without end. The error is an *fs.PathError
+// saying what the file is.
+func ReadFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if m := fi.Mode(); !m.IsRegular() && !m.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("not a regular file (%s)", irregular(m))}
+	}
+	return os.ReadFile(path)
+}
+
+// irregular names the kind of file of mode m, which is no regular file
+// and no directory.
+func irregular(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
+}
+
 // Hidden reports whether a file or directory name is hidden (starts with
 // '.'). A policy tree's hidden entries are no part of it: an editor's
 // lock file such as emacs's .#x.rpl, often a dangling symlink, is no

@@ -475,8 +475,10 @@ func readTree(dir string) (map[string][]byte, error) {
 		if !strings.HasSuffix(rel, ".rpl") && rel != TenantsFile && rel != bundle.CatalogueFile {
 			return nil
 		}
-		data, err := os.ReadFile(p)
-		if err != nil {
+		data, err := lang.ReadFile(p)
+		if pe, ok := errors.AsType[*fs.PathError](err); ok {
+			return fmt.Errorf("%s: %w", rel, pe.Err) // named as the tree's other problems are
+		} else if err != nil {
 			return err
 		}
 		out[rel] = data

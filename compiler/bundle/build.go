@@ -170,7 +170,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(root, p)
 		}
-		return os.ReadFile(p)
+		return lang.ReadFile(p)
 	}}
 	type policy struct {
 		path string
@@ -519,7 +519,7 @@ func (e *DataError) Diagnostic(name string) *lang.Diagnostic {
 // nil for a file absent; a file refused is a *DataError.
 func CheckTreeData(root string, has func(id string) bool) (catalogue, tenants []byte, err error) {
 	read := func(name string, check func([]byte) error) ([]byte, error) {
-		data, err := os.ReadFile(filepath.Join(root, name))
+		data, err := lang.ReadFile(filepath.Join(root, name))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			// Absent, unless a symlink to nothing is there: that is
