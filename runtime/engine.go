@@ -370,10 +370,10 @@ func (e *Engine) activate(s *Snapshot) {
 // is source's (the source given to LoadDir or LoadBundle): for a source
 // whose failed load is over (it holds again a version built before)
 // while a later activation stays active. Another source's failure stays.
-func (e *Engine) SourceMended(source string) {
-	if f := e.lastErr.Load(); f != nil && f.source == source {
-		e.lastErr.CompareAndSwap(f, nil)
-	}
+// It reports whether it cleared one.
+func (e *Engine) SourceMended(source string) bool {
+	f := e.lastErr.Load()
+	return f != nil && f.source == source && e.lastErr.CompareAndSwap(f, nil)
 }
 
 // ErrUnknownVersion is ActivateVersion's error for a version that no

@@ -309,10 +309,14 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build f
 	if !force && was.Snapshot() != nil && last != nil && localPath(last.Path) == key && s.Version == last.Version {
 		// The source is good again: its failed load is over. Another
 		// source's (a refused push) stays reported.
-		r.Engine.SourceMended(path)
+		mended := r.Engine.SourceMended(path)
 		if cur := r.Engine.Current(); cur != nil && cur.Version != s.Version {
 			r.log.Info("policy source unchanged: the later activation stays", "source", path, "version", s.ShortVersion(), "active", cur.ShortVersion(),
 				"reactivate", "POST /v2/policies/reload, or SIGHUP to rpl-router serve")
+		} else if mended {
+			// Back to the version active: the error an operator last
+			// read in the log is over, which the log says.
+			r.log.Info("policy source good again: its failed load is over, its version active", "source", path, "version", s.ShortVersion())
 		} else {
 			r.log.Debug("policy source unchanged", "source", path, "version", s.ShortVersion())
 		}

@@ -124,16 +124,25 @@ func waitLastError(t *testing.T, r *router.Router, what string, ok func(lastErro
 
 // TestReloadMendedClearsError: a save that breaks a policy is refused and
 // reported; saving it back as it was clears the report (the active
-// version is the source's again).
+// version is the source's again), and the log says so at the level of
+// the error it ends: the error was the last line an operator read.
 func TestReloadMendedClearsError(t *testing.T) {
 	dir := copyExamples(t)
-	r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true, Logger: quiet()})
+	var logs logBuffer
+	r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", NoNATS: true,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	p := filepath.Join(dir, "default.rpl")
 	good, _ := os.ReadFile(p)
 	os.WriteFile(p, good[:len(good)/2], 0o644)
 	waitLastError(t, r, "a half-written file", func(e string) bool { return e != "" })
 	os.WriteFile(p, good, 0o644)
 	waitLastError(t, r, "the file written whole", func(e string) bool { return e == "" })
+	// The line follows the report's clearing.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "level=INFO msg=\"policy source good again: its failed load is over, its version active\""); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log:\n%s", logs.String())
+		}
+	}
 }
 
 // TestMendedUnderRollbackClearsError: a save that breaks a policy after
