@@ -170,7 +170,7 @@ type Router struct {
 	dlogNC  *nats.Conn // the decision log's own connection
 	httpS   *http.Server
 	httpH   *httpx.Server
-	httpL   net.Listener
+	httpL   *httpx.Listener
 	// reqCtx is what requests are decided in; cancelReqs stops the runs
 	// in flight when a shutdown's drain runs out.
 	reqCtx     context.Context
@@ -242,6 +242,15 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			r.Shutdown(context.Background())
 		}
 	}()
+	// The HTTP address is taken first: one in use is the error, before
+	// a version is activated (and logged so) for nothing.
+	if opt.HTTP != "-" {
+		tl, err := net.Listen("tcp", opt.HTTP)
+		if err != nil {
+			return nil, fmt.Errorf("HTTP: %w", err)
+		}
+		r.httpL = httpx.Limit(tl, opt.MaxConnections)
+	}
 	hooks := runtime.Hooks{Refused: r.Metrics.Refused, Answered: r.Metrics.Answered}
 	if opt.OTLP != "" {
 		t, err := tracing.New(ctx, opt.OTLP, r.log)
@@ -350,13 +359,8 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			Reload: r.Reload, AdminToken: opt.AdminToken,
 		})
 		r.httpH = h
-		tl, err := net.Listen("tcp", opt.HTTP)
-		if err != nil {
-			return nil, fmt.Errorf("HTTP: %w", err)
-		}
-		ll := httpx.Limit(tl, opt.MaxConnections)
+		ll := r.httpL
 		r.Metrics.HTTPConnections(ll.Open, ll.MaxOpen(), ll.Waits, ll.IdleClosed)
-		r.httpL = ll
 		if a, ok := r.httpL.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && opt.AdminToken == "" {
 			r.log.Warn("HTTP listens beyond loopback with its policy admin endpoints open: any client that reaches it can roll back, activate or reload a version; give --admin-token", "listen", r.httpL.Addr().String())
 		}
@@ -718,6 +722,9 @@ func (r *Router) Shutdown(ctx context.Context) error {
 	// requests at once), and drain together.
 	var drain sync.WaitGroup
 	var httpErr, natsErr error
+	if r.httpS == nil && r.httpL != nil {
+		r.httpL.Close() // taken by a Start that failed after
+	}
 	if r.httpS != nil {
 		drain.Go(func() {
 			if g := r.opt.ShutdownGrace; g > 0 {
