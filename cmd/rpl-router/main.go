@@ -54,6 +54,11 @@ runs the router, 'bench' measures it.`,
 	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())
 	})
+	// --version: the build, as rplc --version and a bundle's manifest
+	// name the toolchain: the router runs what that toolchain builds.
+	c.Version = bundle.CompilerVersion()
+	c.SetVersionTemplate("{{.Version}}\n")
+	c.Flags().Bool("version", false, "print the router's version (the toolchain's, as bundle manifests record it)")
 	c.AddCommand(serveCmd(), benchCmd())
 	return c
 }
@@ -205,7 +210,11 @@ decisions still running.`,
 			// means it to: the signals get their default handling back.
 			stop()
 			o.Logger.Info("shutting down (a second signal exits at once)", "grace", o.ShutdownGrace, "then drain up to", drain)
-			return shutdown(r, o.ShutdownGrace, drain)
+			if err := shutdown(r, o.ShutdownGrace, drain); err != nil {
+				return err
+			}
+			o.Logger.Info("shut down")
+			return nil
 		},
 	}
 	f := c.Flags()

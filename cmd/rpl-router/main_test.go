@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
 
@@ -314,6 +315,18 @@ func TestServeHelp(t *testing.T) {
 				t.Errorf("%s lacks %q:\n%s", args, w, out.String())
 			}
 		}
+	}
+}
+
+// TestVersion: --version prints the build as rplc --version does (the
+// router had none).
+func TestVersion(t *testing.T) {
+	c := root()
+	var out bytes.Buffer
+	c.SetOut(&out)
+	c.SetArgs([]string{"--version"})
+	if err := c.Execute(); err != nil || out.String() != bundle.CompilerVersion()+"\n" {
+		t.Errorf("--version: %v %q, want %q", err, out.String(), bundle.CompilerVersion()+"\n")
 	}
 }
 

@@ -70,6 +70,10 @@ func TestSIGHUPReloads(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v\n%s", err, out.String())
 	}
+	// The shutdown's end is logged: the last line said it had begun.
+	if !strings.Contains(out.String(), `level=INFO msg="shut down"`) {
+		t.Errorf("no word of the shutdown's end:\n%s", out.String())
+	}
 }
 
 // startServe runs rpl-router serve with args in this process, logging to
