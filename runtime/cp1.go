@@ -23,7 +23,8 @@ import (
 // Validation order: the body must be a JSON object; then version must be
 // "1" (a missing or other version is invalid_request before anything
 // else); then the fields' types; then request_id, tenant_id and task.type
-// must be present; then constraints must be ≥ 0. Then the tenant
+// must be present, and tenant_id at most MaxTenantLen bytes (feedback's
+// limit); then constraints must be ≥ 0. Then the tenant
 // (unauthorized when the registry is strict and does not know it), the
 // policy (policy_not_found), the decision (decision_failed when the policy
 // fails or denies; the details carry deny_reason) and anything else
@@ -198,6 +199,8 @@ func (e *Engine) cp1ToRequest(body []byte, sc *cp1Scratch) (vm.Value, *Error) {
 		return vm.Value{}, missing("task")
 	case q.Task.Type == "":
 		return vm.Value{}, missing("task.type")
+	case len(q.TenantID) > MaxTenantLen:
+		return vm.Value{}, errTenantTooLong("tenant_id") // as feedback's
 	}
 	l := &e.lay
 	blank := l.blankRequest

@@ -55,6 +55,7 @@ func TestErrorEchoBounded(t *testing.T) {
 		fbReq  = `"request_id": "r", "tenant_id": "t", "target": "p:m", "status": "ok"`
 	)
 	length := " (1048576 bytes)"
+	tenant, tenantLength := strings.Repeat("x", runtime.MaxTenantLen), " (256 bytes)"
 	for _, c := range []struct {
 		name   string
 		handle func(string) ([]byte, runtime.Code)
@@ -65,14 +66,16 @@ func TestErrorEchoBounded(t *testing.T) {
 	}{
 		{"cp1 version", cp1(e), `{"version": "` + x + `"}`, runtime.CodeInvalidRequest, `unsupported version "` + cut("x") + `"` + length + ` (want "1")`, "version"},
 		{"cp1 numeric version", cp1(e), `{"version": ` + digits + `}`, runtime.CodeInvalidRequest, `unsupported version ` + cut("1") + length + ` (want "1")`, "version"},
-		{"cp1 tenant", cp1(strict), `{` + cp1Req + `, "tenant_id": "` + x + `"}`, runtime.CodeUnauthorized, `tenant "` + cut("x") + `"` + length + ` is not registered`, ""},
-		{"cp1 tenant, runes", cp1(strict), `{` + cp1Req + `, "tenant_id": "` + big("€") + `"}`, runtime.CodeUnauthorized, `tenant "` + cut("€") + `" (1048575 bytes) is not registered`, ""},
+		// A tenant id is at most runtime.MaxTenantLen bytes (longer is
+		// refused before the tenant is looked up): more than MaxEcho.
+		{"cp1 tenant", cp1(strict), `{` + cp1Req + `, "tenant_id": "` + tenant + `"}`, runtime.CodeUnauthorized, `tenant "` + cut("x") + `"` + tenantLength + ` is not registered`, ""},
+		{"cp1 tenant, runes", cp1(strict), `{` + cp1Req + `, "tenant_id": "` + strings.Repeat("€", runtime.MaxTenantLen/3) + `"}`, runtime.CodeUnauthorized, `tenant "` + cut("€") + `" (255 bytes) is not registered`, ""},
 		{"cp1 policy", cp1(e), `{` + cp1Req + `, "policy_id": "` + x + `"}`, runtime.CodePolicyNotFound, `no policy "` + cut("x") + `"` + length + ` in version`, ""},
-		{"cp1 no policy for tenant", cp1(nodef), `{` + cp1Req + `, "tenant_id": "` + x + `"}`, runtime.CodePolicyNotFound, `no policy for tenant "` + cut("x") + `"` + length + ` and no default policy`, ""},
+		{"cp1 no policy for tenant", cp1(nodef), `{` + cp1Req + `, "tenant_id": "` + tenant + `"}`, runtime.CodePolicyNotFound, `no policy for tenant "` + cut("x") + `"` + tenantLength + ` and no default policy`, ""},
 		{"cp1 number", cp1(e), `{` + cp1Req + `, "constraints": {"max_cost": ` + digits + `}}`, runtime.CodeInvalidRequest, `constraints.max_cost: ` + cut("1") + length + ` is out of range`, "constraints.max_cost"},
 		{"v2 unknown field", v2(e), `{"request": {"id": "r"}, "` + x + `": 1}`, runtime.CodeInvalidRequest, `unknown field "` + cut("x") + `"` + length, cut("x") + length},
 		{"v2 policy", v2(e), `{"request": {"id": "r"}, "policy_id": "` + x + `"}`, runtime.CodePolicyNotFound, `no policy "` + cut("x") + `"` + length, ""},
-		{"v2 tenant", v2(strict), `{"request": {"id": "r", "tenant": {"id": "` + x + `"}}}`, runtime.CodeUnauthorized, `tenant "` + cut("x") + `"` + length, ""},
+		{"v2 tenant", v2(strict), `{"request": {"id": "r", "tenant": {"id": "` + tenant + `"}}}`, runtime.CodeUnauthorized, `tenant "` + cut("x") + `"` + tenantLength, ""},
 		{"v2 request's unknown field", v2(e), `{"request": {"id": "r", "` + x + `": 1}}`, runtime.CodeInvalidRequest, `request.` + cut("x") + length + ": unknown field", "request." + cut("x") + length},
 		{"v2 request's repeated key", v2(e), `{"request": {"id": "r", "metadata": {"` + x + `": "a", "` + x + `": "b"}}}`, runtime.CodeInvalidRequest, "request.metadata." + cut("x") + length + ": key given twice", "request.metadata." + cut("x") + length},
 		{"v2 request's value", v2(e), `{"request": {"id": "r", "constraints": {"max_cost": "` + x + `"}}}`, runtime.CodeInvalidRequest, `request.constraints.max_cost: want money ("$0.25" or 0.25), have "xxx`, "request.constraints.max_cost"},

@@ -124,7 +124,7 @@ func (f *Feedback) Validate(now time.Time) *Error {
 		return bad("cost", "%s is not from $0 to %s", lang.FormatMoney(f.CostNanos), lang.FormatMoney(MaxFeedbackCost))
 	}
 	if len(f.TenantID) > MaxTenantLen {
-		return bad("tenant_id", "longer than %d bytes", MaxTenantLen)
+		return errTenantTooLong("tenant_id")
 	}
 	if f.CostNanos != 0 && f.TenantID == "" {
 		// The ledger is per tenant: a cost with no tenant would be
@@ -176,6 +176,12 @@ const MaxFeedbackCost = 1_000_000 * lang.MoneyScale
 // MaxTenantLen is the longest tenant id: the live state keeps an entry
 // per tenant it hears of (and per target: lang.MaxTargetLen).
 const MaxTenantLen = 256
+
+// errTenantTooLong is the error of a tenant id, at field, longer than
+// MaxTenantLen, in feedback and decide requests alike.
+func errTenantTooLong(field string) *Error {
+	return fieldErrorf(field, "longer than %d bytes", MaxTenantLen)
+}
 
 // parseCost reads a feedback's cost, a JSON number or string, into
 // nano-units; the string is why it is not a valid cost ("" when it is).

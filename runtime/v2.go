@@ -127,6 +127,22 @@ func (e *Engine) checkRequest(req vm.Value) *Error {
 		}
 		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s must be ≥ 0, have %s", field, v), Details: map[string]any{"field": field}}
 	}
+	if ts := s[l.req.tenant].Record(); len(ts) == l.tenant.n {
+		// Feedback refuses such a tenant id (Feedback.Validate): a
+		// tenant that could never be charged is not decided for.
+		if len(ts[l.tenant.id].Str()) > MaxTenantLen {
+			return errTenantTooLong("request.tenant.id")
+		}
+		if bs := ts[l.tenant.budget].Record(); len(bs) == l.budget.n {
+			// As tenants.json's budgets (RPL217).
+			if err := neg(bs[l.budget.monthly], "request.tenant.budget.monthly"); err != nil {
+				return err
+			}
+			if err := neg(bs[l.budget.daily], "request.tenant.budget.daily"); err != nil {
+				return err
+			}
+		}
+	}
 	if cs := s[l.req.constraints].Record(); len(cs) == l.cons.n {
 		if err := neg(cs[l.cons.maxLatency], "request.constraints.max_latency"); err != nil {
 			return err

@@ -1,0 +1,87 @@
+package runtime_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+)
+
+// TestV2NegativeBudget: a request's tenant budget below zero is
+// invalid_request naming its path, as tenants.json refuses one (RPL217)
+// and CP1 a negative max_cost, not a decision about a budget of -$5.
+// A batch's item is that item's error.
+func TestV2NegativeBudget(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	ctx := context.Background()
+	for _, c := range []struct{ budget, field string }{
+		{`{"monthly": "-$5"}`, "request.tenant.budget.monthly"},
+		{`{"daily": "-0.01"}`, "request.tenant.budget.daily"},
+		{`{"monthly": "$5", "daily": "-$1"}`, "request.tenant.budget.daily"},
+	} {
+		req := `{"request": {"id": "x", "tenant": {"id": "a", "budget": ` + c.budget + `}, "task": {"type": "chat"}}}`
+		want := `"details":{"field":"` + c.field + `"}`
+		out, code, _ := e.HandleV2(ctx, []byte(req), time.Now(), nil, nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) || !strings.Contains(string(out), c.field+" must be ≥ 0") {
+			t.Errorf("%s: %s %s, want invalid_request naming %s", req, code, out, c.field)
+		}
+		out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [`+req+`]}`), time.Now(), nil)
+		if code != "" || !strings.Contains(string(out), `"code":"invalid_request"`) || !strings.Contains(string(out), c.field) {
+			t.Errorf("batch of %s: %s %s, want the item's invalid_request naming %s", req, code, out, c.field)
+		}
+	}
+	// Zero and positive budgets are decided.
+	req := `{"request": {"id": "x", "tenant": {"id": "a", "budget": {"monthly": "$0", "daily": "$5"}}, "task": {"type": "chat"}}}`
+	if out, code, _ := e.HandleV2(ctx, []byte(req), time.Now(), nil, nil); code == runtime.CodeInvalidRequest {
+		t.Errorf("%s: %s", req, out)
+	}
+}
+
+// TestDecideTenantTooLong: a tenant id longer than feedback takes
+// (runtime.MaxTenantLen) is refused on every decide path with feedback's
+// words, so that no tenant is decided for that could never be charged;
+// one of exactly MaxTenantLen bytes is decided and its feedback taken.
+func TestDecideTenantTooLong(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	ctx := context.Background()
+	long, edge := strings.Repeat("t", runtime.MaxTenantLen+1), strings.Repeat("t", runtime.MaxTenantLen)
+	fb := func(id string) string {
+		return `{"request_id": "r", "tenant_id": "` + id + `", "target": "openai:gpt-4o", "status": "ok"}`
+	}
+	out, code := e.HandleFeedback([]byte(fb(long)), nil)
+	if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), `tenant_id: longer than 256 bytes`) {
+		t.Fatalf("feedback for a tenant of %d bytes: %s %s", len(long), code, out)
+	}
+	v2 := func(id string) string {
+		return `{"request": {"id": "r", "tenant": {"id": "` + id + `"}, "task": {"type": "chat"}}}`
+	}
+	cp1 := func(id string) string {
+		return `{"version": "1", "request_id": "r", "tenant_id": "` + id + `", "task": {"type": "chat"}}`
+	}
+	out, code, _ = e.HandleV2(ctx, []byte(v2(long)), time.Now(), nil, nil)
+	if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), `"message":"request.tenant.id: longer than 256 bytes","details":{"field":"request.tenant.id"}`) {
+		t.Errorf("v2: %s %s", code, out)
+	}
+	out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [`+v2(long)+`, `+v2(edge)+`]}`), time.Now(), nil)
+	if code != "" || !strings.Contains(string(out), `request.tenant.id: longer than 256 bytes`) || !strings.Contains(string(out), `},{"ok":true`) {
+		t.Errorf("batch: %s %s", code, out)
+	}
+	out, code, _ = e.HandleCP1(ctx, []byte(cp1(long)), runtime.CP1Meta{Arrival: time.Now()}, nil, nil)
+	if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), `"message":"tenant_id: longer than 256 bytes","details":{"field":"tenant_id"}`) {
+		t.Errorf("CP1: %s %s", code, out)
+	}
+	// MaxTenantLen bytes: decided, and charged.
+	if out, code, _ := e.HandleV2(ctx, []byte(v2(edge)), time.Now(), nil, nil); code != "" {
+		t.Errorf("v2 with %d bytes: %s %s", len(edge), code, out)
+	}
+	if out, code, _ := e.HandleCP1(ctx, []byte(cp1(edge)), runtime.CP1Meta{Arrival: time.Now()}, nil, nil); code != "" {
+		t.Errorf("CP1 with %d bytes: %s %s", len(edge), code, out)
+	}
+	if out, code := e.HandleFeedback([]byte(fb(edge)), nil); code == runtime.CodeInvalidRequest {
+		t.Errorf("feedback with %d bytes: %s %s", len(edge), code, out)
+	}
+}
