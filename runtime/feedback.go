@@ -28,8 +28,9 @@ type Feedback struct {
 	PolicyID string `json:"policy_id,omitempty"`
 	Version  string `json:"version,omitempty"`
 	// Target is the target that served (CP1 clients may send
-	// provider_id instead): "provider:model", or a provider alone as CP1
-	// names them (see lang.TargetProblem).
+	// provider_id instead; both, when they differ, are refused):
+	// "provider:model", or a provider alone as CP1 names them (see
+	// lang.TargetProblem).
 	Target     string `json:"target"`
 	ProviderID string `json:"provider_id,omitempty"`
 	// Status is ok, error, timeout, canceled, http_429, http_4xx or
@@ -73,8 +74,13 @@ func (f *Feedback) Latency() time.Duration {
 func (f *Feedback) Validate(now time.Time) *Error {
 	bad := fieldErrorf
 	targetField := "target"
-	if f.Target == "" {
+	switch {
+	case f.Target == "":
 		f.Target, targetField = f.ProviderID, "provider_id"
+	case f.ProviderID != "" && f.ProviderID != f.Target:
+		// Which served? A gateway in front could read the other (as a
+		// key given twice).
+		return bad("provider_id", "%s disagrees with target %s: give one of them (or both the same)", jsonx.QuoteEcho(f.ProviderID), jsonx.QuoteEcho(f.Target))
 	}
 	switch {
 	case f.RequestID == "":

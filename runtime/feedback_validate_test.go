@@ -72,6 +72,10 @@ func TestFeedbackRefused(t *testing.T) {
 		`{` + base + `, "cost": 1, "time": "2020-01-01T00:00:00Z"}`:                          "time: 2020-01-01T00:00:00Z is in a month whose spend the router no longer keeps",
 		`{"request_id": "r", "tenant_id": "` + long + `x", "target": "p:m", "status": "ok"}`: "tenant_id: longer than 256 bytes",
 		`{"request_id": "r", "provider_id": "ju nk", "status": "ok"}`:                        `provider_id: \"ju nk\" is not a target`,
+		// target and provider_id that disagree: which served? (A
+		// gateway could read the other.) Even one that is no target.
+		`{"request_id": "r", "target": "p:m", "provider_id": "q:m", "status": "ok"}`:   `provider_id: \"q:m\" disagrees with target \"p:m\": give one of them`,
+		`{"request_id": "r", "target": "p:m", "provider_id": "ju nk", "status": "ok"}`: `provider_id: \"ju nk\" disagrees with target \"p:m\"`,
 	} {
 		out, code := e.HandleFeedback([]byte(body), nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
@@ -118,6 +122,9 @@ func TestFeedbackRefused(t *testing.T) {
 	}
 	if out, code := e.HandleFeedback([]byte(`{"request_id": "r", "provider_id": "openai:gpt-4o", "status": "ok", "cost": 0}`), nil); code != "" {
 		t.Errorf("provider_id, no cost: %s", out)
+	}
+	if out, code := e.HandleFeedback([]byte(`{"request_id": "r2", "target": "openai:gpt-4o", "provider_id": "openai:gpt-4o", "status": "ok"}`), nil); code != "" {
+		t.Errorf("target and provider_id the same: %s", out)
 	}
 }
 
