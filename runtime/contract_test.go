@@ -156,7 +156,7 @@ func TestV2Contract(t *testing.T) {
 		if i > 0 {
 			want += ","
 		}
-		want += string(one)
+		want += asItem(one, i)
 	}
 	if code != "" || string(out) != want+"]}" {
 		t.Errorf("batch of missing requests and ids:\n%s\nwant\n%s]}", out, want)

@@ -193,7 +193,7 @@ func FuzzHandleBatch(f *testing.F) {
 				raw = []byte(`{}`)
 			}
 			one, _, _ := e.HandleV2(ctx, raw, arrival, nil, nil)
-			if string(one) != string(a.Results[i]) {
+			if asItem(one, i) != string(a.Results[i]) {
 				t.Fatalf("item %d %s:\nin the batch %s\nalone        %s", i, raw, a.Results[i], one)
 			}
 		}

@@ -245,7 +245,7 @@ func TestBatchFastSlowSame(t *testing.T) {
 	if _, ok := e.fastBatch([]byte(full)); !ok {
 		t.Errorf("slow path for a batch of MaxBatch")
 	}
-	if !bytes.Contains(must(e.HandleV2Batch(ctx, []byte(batchSeeds[5]), at, nil)), []byte(`"request is required"`)) {
+	if !bytes.Contains(must(e.HandleV2Batch(ctx, []byte(batchSeeds[5]), at, nil)), []byte(`: request is required"`)) {
 		t.Errorf("a null request is not reported")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -205,40 +206,44 @@ func (e *Engine) HandleV2(ctx context.Context, body []byte, arrival time.Time, b
 		slotBufs.Put(sb)
 	}()
 	if it, ok := e.fastV2(body, sb); ok {
-		return e.decideItem(ctx, o, it, arrival, buf)
+		return e.decideItem(ctx, o, it, -1, arrival, buf)
 	}
 	var q v2Request
 	if err := decodeObject(body, &q); err != nil {
 		return appendV2Error(buf, err, peekString(body, "request", "id")), err.Code, nil
 	}
-	return e.decideV2(ctx, o, &q, arrival, buf)
+	return e.decideV2(ctx, o, &q, -1, arrival, buf)
 }
 
-func (e *Engine) decideV2(ctx context.Context, o *Outcome, q *v2Request, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+// decideV2 decodes and decides a v2 body's request: the item'th of a
+// batch (-1 for none), which its error names (batchItemError).
+func (e *Engine) decideV2(ctx context.Context, o *Outcome, q *v2Request, item int, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
 	req, err := e.decodeV2(q)
 	if err != nil {
-		return appendV2Error(buf, err, peekString(q.Request, "id")), err.Code, nil
+		return appendV2Error(buf, batchItemError(err, item), peekString(q.Request, "id")), err.Code, nil
 	}
-	return e.decideRecord(ctx, o, q.PolicyID, req, arrival, buf)
+	return e.decideRecord(ctx, o, q.PolicyID, req, item, arrival, buf)
 }
 
-// decideItem checks and decides a request the fast path decoded.
-func (e *Engine) decideItem(ctx context.Context, o *Outcome, it v2Item, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+// decideItem checks and decides a request the fast path decoded, the
+// item'th of a batch (-1 for none).
+func (e *Engine) decideItem(ctx context.Context, o *Outcome, it v2Item, item int, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
 	if err := e.checkRequest(it.req); err != nil {
-		return appendV2Error(buf, err, e.requestID(it.req)), err.Code, nil
+		return appendV2Error(buf, batchItemError(err, item), e.requestID(it.req)), err.Code, nil
 	}
-	return e.decideRecord(ctx, o, it.policyID, it.req, arrival, buf)
+	return e.decideRecord(ctx, o, it.policyID, it.req, item, arrival, buf)
 }
 
-// decideRecord decides a decoded Request record into o (a new Outcome
-// when nil) and appends the v2 response.
-func (e *Engine) decideRecord(ctx context.Context, o *Outcome, policyID string, req vm.Value, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+// decideRecord decides a decoded Request record, the item'th of a batch
+// (-1 for none), into o (a new Outcome when nil) and appends the v2
+// response.
+func (e *Engine) decideRecord(ctx context.Context, o *Outcome, policyID string, req vm.Value, item int, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
 	if o == nil {
 		o = new(Outcome)
 	}
 	e.DecideInto(ctx, o, policyID, req, arrival)
 	if o.Err != nil {
-		return appendV2Error(buf, o.Err, o.RequestID), o.Err.Code, o
+		return appendV2Error(buf, batchItemError(o.Err, item), o.RequestID), o.Err.Code, o
 	}
 	buf = append(buf, `{"ok":true,"request_id":`...)
 	buf = AppendString(buf, o.RequestID)
@@ -284,7 +289,7 @@ func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 				buf = append(buf, ',')
 			}
 			var code Code
-			buf, code, _ = e.decideItem(ctx, &o, it, arrival, buf)
+			buf, code, _ = e.decideItem(ctx, &o, it, i, arrival, buf)
 			if code == CodeNotReady {
 				notReady++
 			}
@@ -318,16 +323,34 @@ func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, 
 		}
 		var r v2Request
 		if err := decodeItem(raw, &r); err != nil {
-			buf = appendV2Error(buf, err, peekString(raw, "request", "id"))
+			buf = appendV2Error(buf, batchItemError(err, i), peekString(raw, "request", "id"))
 			continue
 		}
 		var code Code
-		buf, code, _ = e.decideV2(ctx, &o, &r, arrival, buf)
+		buf, code, _ = e.decideV2(ctx, &o, &r, i, arrival, buf)
 		if code == CodeNotReady {
 			notReady++
 		}
 	}
 	return append(buf, "]}"...), "", len(q.Requests) > 0 && notReady == len(q.Requests)
+}
+
+// batchItemError is err, a request's, as the item'th of a batch names it
+// (err itself when item < 0), as a feedback batch's are: the message
+// begins "requests[2]: " and details.field is within the item
+// ("requests[2].request.id"). err is not changed (an Outcome keeps it).
+func batchItemError(err *Error, item int) *Error {
+	if item < 0 {
+		return err
+	}
+	at := "requests[" + strconv.Itoa(item) + "]"
+	ie := *err
+	ie.Message = at + ": " + err.Message
+	if f, ok := err.Details["field"].(string); ok {
+		ie.Details = maps.Clone(err.Details)
+		ie.Details["field"] = joinField(at, f)
+	}
+	return &ie
 }
 
 // decodeItem decodes a batch's item, raw, into q: an object with the

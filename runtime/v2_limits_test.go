@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,51 @@ func TestDecideTenantTooLong(t *testing.T) {
 	}
 	if out, code := e.HandleFeedback([]byte(fb(edge)), nil); code == runtime.CodeInvalidRequest {
 		t.Errorf("feedback with %d bytes: %s %s", len(edge), code, out)
+	}
+}
+
+// asItem is the answer one, to a decide body alone, as the i'th item of
+// a batch answers the same body: an error names the item, its message
+// beginning "requests[i]: " and its details.field within the item.
+func asItem(one []byte, i int) string {
+	s := string(one)
+	if !strings.HasPrefix(s, `{"ok":false,`) {
+		return s
+	}
+	at := "requests[" + strconv.Itoa(i) + "]"
+	s = strings.Replace(s, `"message":"`, `"message":"`+at+`: `, 1)
+	const field = `"details":{"field":"`
+	if j := strings.Index(s, field); j >= 0 {
+		j += len(field)
+		sep := "."
+		if strings.HasPrefix(s[j:], "[") {
+			sep = ""
+		}
+		s = s[:j] + at + sep + s[j:]
+	}
+	return s
+}
+
+// TestV2BatchItemErrorNamed: an item's error in a batch names the item
+// by its index, in the message and details.field, as a feedback batch's
+// do (feedback[2].status), whatever refused it (its shape, its request's
+// fields, its decision); the results stay in order.
+func TestV2BatchItemErrorNamed(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	ctx := context.Background()
+	const ok = `{"request": {"id": "a", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`
+	out, code := e.HandleV2Batch(ctx, []byte(`{"requests": [`+ok+`, 5, {"request": {"id": ""}}, {"request": {"id": "r", "tenant": {"id": "t", "budget": {"monthly": "-$5"}}}}, {"policy_id": "nope", "request": {"id": "n"}}, {"request": {"id": "b", "": 1}}, `+ok+`]}`), time.Now(), nil)
+	for _, want := range []string{
+		`{"ok":true,"results":[{"ok":true,`,
+		`},{"ok":false,"error":{"code":"invalid_request","message":"requests[1]: want a request object (with request and policy_id), have a number"}},`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"requests[2]: request.id is required","details":{"field":"requests[2].request.id"}}},`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"requests[3]: request.tenant.budget.monthly must be ≥ 0, have -$5.00","details":{"field":"requests[3].request.tenant.budget.monthly"}},"request_id":"r"},`,
+		`{"ok":false,"error":{"code":"policy_not_found","message":"requests[4]: no policy \"nope\"`,
+		`"details":{"field":"requests[5].request[\"\"]"}},"request_id":"b"},{"ok":true,`,
+	} {
+		if code != "" || !strings.Contains(string(out), want) {
+			t.Errorf("batch: %s %s\nwant %s", code, out, want)
+		}
 	}
 }

@@ -61,10 +61,10 @@ func TestV2UnknownKeyEscaped(t *testing.T) {
 	// decided.
 	out, code := e.HandleV2Batch(ctx, []byte(`{"requests": [{`+req+`, "Policy_ID": "premium"}, 5, "x", [], {`+req+`}]}`), time.Now(), nil)
 	for _, want := range []string{
-		`{"ok":false,"error":{"code":"invalid_request","message":"unknown field \"Policy_ID\" (did you mean policy_id?)","details":{"field":"Policy_ID"}},"request_id":"r"}`,
-		`{"ok":false,"error":{"code":"invalid_request","message":"want a request object (with request and policy_id), have a number"}}`,
-		`{"ok":false,"error":{"code":"invalid_request","message":"want a request object (with request and policy_id), have a string"}}`,
-		`{"ok":false,"error":{"code":"invalid_request","message":"want a request object (with request and policy_id), have a list"}}`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"requests[0]: unknown field \"Policy_ID\" (did you mean policy_id?)","details":{"field":"requests[0].Policy_ID"}},"request_id":"r"}`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"requests[1]: want a request object (with request and policy_id), have a number"}}`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"requests[2]: want a request object (with request and policy_id), have a string"}}`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"requests[3]: want a request object (with request and policy_id), have a list"}}`,
 		`{"ok":true,`,
 	} {
 		if code != "" || !strings.Contains(string(out), want) {
@@ -97,7 +97,7 @@ func TestV2RepeatedKey(t *testing.T) {
 			t.Errorf("%s: %s %s\nwant invalid_request, key given twice, %s", c.body, code, out, want)
 		}
 		out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [{`+req+`}, `+c.body+`]}`), time.Now(), nil)
-		if code != "" || !strings.HasPrefix(string(out), `{"ok":true,"results":[{"ok":true`) || !strings.Contains(string(out), `{"ok":false,"error":{"code":"invalid_request","message":"`+c.field+`: key given twice`) {
+		if code != "" || !strings.HasPrefix(string(out), `{"ok":true,"results":[{"ok":true`) || !strings.Contains(string(out), `{"ok":false,"error":{"code":"invalid_request","message":"requests[1]: `+c.field+`: key given twice`) {
 			t.Errorf("batch with %s: %s %s, want the item's invalid_request", c.body, code, out)
 		}
 	}
@@ -126,7 +126,7 @@ func TestV2TimeOutOfRange(t *testing.T) {
 			t.Errorf("%s: %s %s, want invalid_request: request.arrival: time … out of range, with the field in details", body, code, out)
 		}
 		batch, _ := e.HandleV2Batch(ctx, []byte(`{"requests": [`+body+`]}`), time.Now(), nil)
-		if want := `{"ok":true,"results":[` + string(out) + `]}`; string(batch) != want {
+		if want := `{"ok":true,"results":[` + asItem(out, 0) + `]}`; string(batch) != want {
 			t.Errorf("batch of %s: %s, want %s", body, batch, want)
 		}
 	}
