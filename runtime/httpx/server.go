@@ -70,13 +70,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/tracing"
 )
@@ -535,7 +538,12 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil || req.Version == nil || !atEOF(dec) {
-		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(`want a JSON object {"version": "…"}: a version that GET /v2/policies lists, or 8 of its first characters at least`))
+		msg := `want a JSON object {"version": "…"}: a version that GET /v2/policies lists, or 8 of its first characters at least`
+		if k, ok := unknownActivateField(body); ok {
+			// Named, as the decide and feedback bodies name theirs.
+			msg = "unknown field " + jsonx.QuoteEcho(k) + "; " + msg
+		}
+		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(msg))
 		return
 	}
 	snap, err := s.e.ActivateVersion(*req.Version)
@@ -547,6 +555,22 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	default:
 		activated(w, snap)
 	}
+}
+
+// unknownActivateField is the first key (in sorted order) other than
+// version of an activate body that is a JSON object.
+func unknownActivateField(body []byte) (string, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return "", false
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	for _, k := range keys {
+		if k != "version" {
+			return k, true
+		}
+	}
+	return "", false
 }
 
 // admin is h behind Config.AdminToken, when one is set.
