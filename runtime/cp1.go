@@ -134,7 +134,25 @@ func jsonErr(err error) *Error {
 		field := jsonx.Echo(te.Field)
 		return &Error{Code: CodeInvalidRequest, Message: field + ": " + msg, Details: map[string]any{"field": field}}
 	}
+	if tooDeep(err) {
+		return Errorf(CodeInvalidRequest, "%s", errTooDeep)
+	}
 	return &Error{Code: CodeInvalidRequest, Message: "malformed JSON: " + err.Error()}
+}
+
+// maxJSONDepth is how deeply encoding/json nests objects and lists at
+// most (its maxNestingDepth): deeper is its syntax error "exceeded max
+// depth", though the JSON may be valid.
+const maxJSONDepth = 10000
+
+// errTooDeep says what is wrong with JSON nested deeper than maxJSONDepth.
+var errTooDeep = fmt.Sprintf("too deeply nested: objects and lists nest %d levels deep at most", maxJSONDepth)
+
+// tooDeep reports whether err is encoding/json's refusal of JSON nested
+// deeper than maxJSONDepth.
+func tooDeep(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se) && strings.HasSuffix(se.Error(), "exceeded max depth")
 }
 
 // decodeObject decodes body into v, reporting malformed JSON, a body that
@@ -156,6 +174,9 @@ func decodeObject(body []byte, v any) *Error {
 	if err := json.Unmarshal(b, v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
+			if tooDeep(err) { // not malformed
+				return Errorf(CodeInvalidRequest, "%s (at byte %d)", errTooDeep, se.Offset)
+			}
 			return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %v", se.Offset, err)
 		}
 		return jsonErr(err)
