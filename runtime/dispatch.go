@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -317,4 +318,13 @@ func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string,
 func (d *Dispatcher) Refusal(x *Exchange, kind Kind, why Refusal, message string, body []byte, traceparent string) []byte {
 	x.out = appendError(x.out[:0], &Error{Code: why.Code(), Message: message}, kind, body, traceparent)
 	return x.out
+}
+
+// Count is n and noun, plural (with an s) unless n is 1: "1 request",
+// "2 requests", as a message prints a count.
+func Count[N int | int64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatInt(int64(n), 10) + " " + noun + "s"
 }

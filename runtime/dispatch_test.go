@@ -261,3 +261,12 @@ func TestDispatchBatchNotReady(t *testing.T) {
 		t.Errorf("answered %q, want %q", got, want)
 	}
 }
+
+// TestCount: a count is printed with its noun singular for 1 only.
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 requests", 1: "1 request", 2: "2 requests", 4096: "4096 requests"} {
+		if got := runtime.Count(n, "request"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -261,7 +261,7 @@ func (s *Server) serve(kind runtime.Kind) http.HandlerFunc {
 			defer func() { <-s.sem }()
 		default:
 			s.write(w, http.StatusServiceUnavailable, s.d.Refuse(x, kind, runtime.RefusedOverloaded,
-				fmt.Sprintf("router overloaded: %d requests in flight; retry later", s.cfg.MaxInFlight), body, traceparent(r)))
+				fmt.Sprintf("router overloaded: %s in flight; retry later", runtime.Count(s.cfg.MaxInFlight, "request")), body, traceparent(r)))
 			return
 		}
 		x.In = body[:0] // keep the grown buffer

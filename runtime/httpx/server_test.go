@@ -305,7 +305,8 @@ func TestOverload(t *testing.T) {
 	// Refused without a decision, but named.
 	errObj := m["error"].(map[string]any)
 	cctx, _ := m["context"].(map[string]any)
-	if errObj["code"] != "internal" || !strings.Contains(body, "overloaded") || cctx["request_id"] != "r-1" || cctx["trace_id"] != "tr-1" {
+	// One request in flight: singular.
+	if errObj["code"] != "internal" || errObj["message"] != "router overloaded: 1 request in flight; retry later" || cctx["request_id"] != "r-1" || cctx["trace_id"] != "tr-1" {
 		t.Fatalf("CP1 overload answer: %s", body)
 	}
 	code, m, _ = do(t, "POST", srv.URL+"/v2/decide", `{"request": {"id": "r-2"}}`)

@@ -394,7 +394,7 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 		defer s.d.Put(x)
 		tp := traceparent(m.Header)
 		if n, _, _ := m.Sub.Pending(); n > s.cfg.MaxPending {
-			s.refuse(m, x, kind, rt.RefusedOverloaded, fmt.Sprintf("router overloaded: %d requests queued; retry later", n), tp)
+			s.refuse(m, x, kind, rt.RefusedOverloaded, fmt.Sprintf("router overloaded: %s queued; retry later", rt.Count(n, "request")), tp)
 			return
 		}
 		if len(m.Data) > s.cfg.MaxBody {
