@@ -243,7 +243,7 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 	defer func() {
 		if r := recover(); r != nil {
 			err := Errorf(CodeInternal, "internal error: %v", r)
-			out, code = appendError(x.out[:0], err, kind, body, traceparent), err.Code
+			out, code = appendError(x.out[:0], err, kind, body, traceparent, false), err.Code
 			x.out = out
 			if done != nil {
 				done(nil)
@@ -284,7 +284,7 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 		out, code = d.e.HandleFeedback(body, out)
 	default:
 		err := Errorf(CodeInternal, "unknown request kind %v", kind)
-		out, code = appendError(out, err, kind, nil, traceparent), err.Code
+		out, code = appendError(out, err, kind, nil, traceparent, false), err.Code
 	}
 	x.out = out
 	if done != nil {
@@ -316,7 +316,9 @@ func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string,
 // a request id too long for the server's max_payload, answered without
 // it).
 func (d *Dispatcher) Refusal(x *Exchange, kind Kind, why Refusal, message string, body []byte, traceparent string) []byte {
-	x.out = appendError(x.out[:0], &Error{Code: why.Code(), Message: message}, kind, body, traceparent)
+	// A body refused as too large names its request by an id cut as a
+	// message's values are: its answer stays small.
+	x.out = appendError(x.out[:0], &Error{Code: why.Code(), Message: message}, kind, body, traceparent, why == RefusedTooLarge)
 	return x.out
 }
 

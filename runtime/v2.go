@@ -390,8 +390,15 @@ func appendV2Error(buf []byte, err *Error, requestID string) []byte {
 // in CP1's shape or v2's, naming the request as far as body can be read;
 // a CP1 answer without a trace_id in body takes the trace id of
 // traceparent (the transport's W3C header, if any), as HandleCP1's do.
-func appendError(buf []byte, err *Error, kind Kind, body []byte, traceparent string) []byte {
+// With cut, the ids are repeated as an error message repeats a value
+// (jsonx.Echo: at most MaxEcho bytes, marked and followed by their
+// length): the answer to a body refused as too large stays small
+// however large it was.
+func appendError(buf []byte, err *Error, kind Kind, body []byte, traceparent string, cut bool) []byte {
 	id, traceID := errorIDs(body, kind)
+	if cut {
+		id, traceID = jsonx.Echo(id), jsonx.Echo(traceID)
+	}
 	if kind == KindCP1 {
 		if traceID == "" {
 			traceID = TraceIDOf(traceparent)

@@ -147,3 +147,31 @@ func TestNoReplyFeedbackCountedOnce(t *testing.T) {
 	wait()
 	c.want(t, "feedback recorded without a reply subject", []string{"nats/feedback/"}, nil)
 }
+
+// TestTooLargeAnswerSmall: a body refused as too large is answered small
+// whatever its size: the request id it names (v2's request_id, CP1's
+// context) is cut as an error message cuts a value, marked and followed
+// by its length, where a 1.1 MB request got a 1.1 MB answer.
+func TestTooLargeAnswerSmall(t *testing.T) {
+	nc := plainServer(t, &server.Options{MaxPayload: 4 << 20})
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{MaxBody: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	id := strings.Repeat("x", 1_100_000)
+	cut := strings.Repeat("x", 128) + `… (1100000 bytes)`
+	for _, c := range []struct{ subject, body, want string }{
+		{natsx.SubjectDecide, `{"request": {"id": "` + id + `"}}`, `"request_id":"` + cut + `"}`},
+		{natsx.SubjectCP1, `{"version": "1", "request_id": "` + id + `", "trace_id": "` + id + `"}`, `"context":{"request_id":"` + cut + `","trace_id":"` + cut + `"}}`},
+		{natsx.SubjectFeedback, `{"request_id": "` + id + `"}`, `"request_id":"` + cut + `"}`},
+	} {
+		m, err := nc.Request(c.subject, []byte(c.body), 5*time.Second)
+		if err != nil {
+			t.Fatalf("%s: %v", c.subject, err)
+		}
+		if got := string(m.Data); len(got) > 1024 || !strings.Contains(got, "request body too large") || !strings.HasSuffix(got, c.want) {
+			t.Errorf("%s, %d bytes: %d bytes answered: %.400s\nwant it to end %s", c.subject, len(c.body), len(got), got, c.want)
+		}
+	}
+}
