@@ -755,11 +755,7 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 		if failing > 0 {
 			why += "; " + which(failing, " of another version", "fails its tests", "fail their tests") + newestFail
 		}
-		keeps := fmt.Sprintf("%d revisions", len(hist))
-		if len(hist) == 1 {
-			keeps = "1 revision"
-		}
-		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %s%s)", bucket, key, ErrNothingToRollBack, keeps, why)
+		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %s%s)", bucket, key, ErrNothingToRollBack, rt.Count(len(hist), "revision"), why)
 	}
 	// The signatures the routers may require: the current bundle's, or
 	// when it is not a bundle (the routers refused it and kept theirs),

@@ -780,7 +780,7 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		case 1:
 			errs = append(errs, errors.New("shutdown: the drain ran out with 1 request in flight, cancelled"))
 		default:
-			errs = append(errs, fmt.Errorf("shutdown: the drain ran out with %d requests in flight, cancelled", n))
+			errs = append(errs, fmt.Errorf("shutdown: the drain ran out with %s in flight, cancelled", runtime.Count(n, "request")))
 		}
 	} else {
 		errs = append(errs, httpErr, natsErr)
