@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/stdlib"
@@ -155,6 +156,22 @@ func tooDeep(err error) bool {
 	return errors.As(err, &se) && strings.HasSuffix(se.Error(), "exceeded max depth")
 }
 
+// invalidUTF8 is the offset of the first byte of b that is not valid
+// UTF-8, -1 if none.
+func invalidUTF8(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
 // decodeObject decodes body into v, reporting malformed JSON, a body that
 // is not an object and trailing data.
 func decodeObject(body []byte, v any) *Error {
@@ -170,6 +187,11 @@ func decodeObject(body []byte, v any) *Error {
 	}
 	if b[0] != '{' {
 		return Errorf(CodeInvalidRequest, "the body must be a JSON object")
+	}
+	if i := invalidUTF8(b); i >= 0 {
+		// encoding/json reads each invalid byte as U+FFFD: two tenant
+		// ids that differ in one would be one tenant, charged together.
+		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)", len(body)-len(b)+i)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		var se *json.SyntaxError

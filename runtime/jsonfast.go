@@ -474,6 +474,9 @@ func (s *jscan) optFloat(dst *float64) (*float64, bool) {
 // common case, its pointers pointing into sc; false means "use
 // encoding/json".
 func fastCP1(body []byte, sc *cp1Scratch) bool {
+	if !utf8.Valid(body) {
+		return false // refused by decodeObject, which says where
+	}
 	q := &sc.q
 	s := jscan{b: body}
 	s.ws()
@@ -614,6 +617,9 @@ type v2Item struct {
 // "use the encoding/json path", which reports every error; a missing or
 // null request is decoded (checkRequest reports it).
 func (e *Engine) fastV2(body []byte, keep *slotBuf) (v2Item, bool) {
+	if !utf8.Valid(body) {
+		return v2Item{}, false // refused by decodeObject, which says where
+	}
 	s := jscan{b: body, keep: keep}
 	s.ws()
 	var it v2Item
@@ -659,6 +665,9 @@ func (e *Engine) fastV2Item(s *jscan, it *v2Item) bool {
 // in an item, an item that is not an object or null (a null item is a
 // missing request), more than MaxBatch items.
 func (e *Engine) fastBatch(body []byte) ([]v2Item, bool) {
+	if !utf8.Valid(body) {
+		return nil, false // refused by decodeObject, which says where
+	}
 	s := jscan{b: body}
 	s.ws()
 	var items []v2Item

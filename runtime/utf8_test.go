@@ -1,0 +1,49 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
+)
+
+// TestInvalidUTF8Refused: a body that is not UTF-8 is malformed JSON,
+// refused at its first invalid byte, on every path. Read as
+// encoding/json reads it, each invalid byte was U+FFFD, so that the
+// tenants "ac\xfeme" and "ac\xffme" were one tenant, charged together.
+func TestInvalidUTF8Refused(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, body string
+		handle     func([]byte) ([]byte, runtime.Code)
+	}{
+		{"cp1", `{"version": "1", "request_id": "r", "tenant_id": "ac` + "\xfe" + `me", "task": {"type": "chat"}}`, func(b []byte) ([]byte, runtime.Code) {
+			out, code, _ := e.HandleCP1(ctx, b, runtime.CP1Meta{Arrival: time.Now()}, nil, nil)
+			return out, code
+		}},
+		{"v2", `{"request": {"id": "r", "tenant": {"id": "ac` + "\xff" + `me"}, "task": {"type": "chat"}}}`, func(b []byte) ([]byte, runtime.Code) {
+			out, code, _ := e.HandleV2(ctx, b, time.Now(), nil, nil)
+			return out, code
+		}},
+		{"batch", `{"requests": [{"request": {"id": "r", "tenant": {"id": "ac` + "\xff" + `me"}}}]}`, func(b []byte) ([]byte, runtime.Code) {
+			return e.HandleV2Batch(ctx, b, time.Now(), nil)
+		}},
+		{"feedback", `{"request_id": "r", "tenant_id": "ac` + "\xfe" + `me", "target": "openai:gpt-4o", "status": "ok"}`, func(b []byte) ([]byte, runtime.Code) {
+			return e.HandleFeedback(b, nil)
+		}},
+	} {
+		out, code := c.handle([]byte(c.body))
+		at := strings.IndexAny(c.body, "\xfe\xff")
+		want := "malformed JSON at byte " + strconv.Itoa(at) + ": invalid UTF-8"
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) || !json.Valid(out) {
+			t.Errorf("%s: %s %s, want invalid_request with %q", c.name, code, out, want)
+		}
+	}
+}
