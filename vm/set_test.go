@@ -144,3 +144,58 @@ func gen(n int, f func(int) string) []string {
 	}
 	return out
 }
+
+// BenchmarkConstSetStringShapes looks up, in turn, every member (hit) or
+// a near miss of every member (miss) of string sets of a few shapes and
+// sizes: short members (the inline hash), long members whose ends are
+// equal (the hash that reads the middle too) and ids with a common
+// prefix and suffix, as the constSet of SET_MEMBER holds them.
+func BenchmarkConstSetStringShapes(b *testing.B) {
+	shapes := []struct {
+		name string
+		n    int
+		f    func(i int) string
+	}{
+		{"tenant", 50, func(i int) string { return fmt.Sprintf("tenant-%02d", i) }},
+		{"tenant", 1000, func(i int) string { return fmt.Sprintf("tenant-%04d", i) }},
+		{"model", 50, func(i int) string { return fmt.Sprintf("model-%07d-xxxxxxxx", i) }},
+		{"model", 5000, func(i int) string { return fmt.Sprintf("model-%07d-xxxxxxxx", i) }},
+		{"provider", 200, func(i int) string { return fmt.Sprintf("provider-%d:gpt-4o-mini-%d", i%7, i) }},
+	}
+	for _, sh := range shapes {
+		members := gen(sh.n, sh.f)
+		elems := make([]Value, len(members))
+		for i, m := range members {
+			elems[i] = Str(m)
+		}
+		s, err := buildSet(SetSpec{Elems: elems})
+		if err != nil {
+			b.Fatal(err)
+		}
+		hits := make([]Value, len(members))
+		misses := make([]Value, len(members))
+		for i, m := range members {
+			hits[i] = Str(string([]byte(m))) // not the member's pointer
+			miss := []byte(m)
+			miss[len(miss)/2] ^= 0x40
+			misses[i] = Str(string(miss))
+		}
+		for _, c := range []struct {
+			kind   string
+			probes []Value
+			want   bool
+		}{{"hit", hits, true}, {"miss", misses, false}} {
+			b.Run(fmt.Sprintf("%s-%d/fast=%v/%s", sh.name, sh.n, s.fast != nil, c.kind), func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					if s.has(c.probes[i]) != c.want {
+						b.Fatal(c.probes[i])
+					}
+					if i++; i == len(c.probes) {
+						i = 0
+					}
+				}
+			})
+		}
+	}
+}

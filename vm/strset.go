@@ -90,29 +90,57 @@ func (s *strSet) has(str string) bool {
 // buildStrSet returns a set of the distinct strings of elems, or nil when
 // no seed keeps lookups short (see strSet).
 func buildStrSet(elems []string) *strSet {
-	uniq := make(map[string]struct{}, len(elems))
+	s, _ := buildStrSetProbes(elems)
+	return s
+}
+
+// buildStrSetProbes is buildStrSet, and also returns the number of slots
+// its inserts probed. An attempt (a seed and hash width) is abandoned as
+// soon as one insert finds maxStrRun occupied slots from its home, a run
+// the set would refuse anyway: each insert probes at most maxStrRun
+// slots, so building costs O(len(elems)) for any strings, however badly
+// the cheap hash spreads them (strings equal but in the bytes it does not
+// read would otherwise all probe one growing run: quadratic).
+func buildStrSetProbes(elems []string) (*strSet, int) {
+	seen := make(map[string]struct{}, len(elems))
+	uniq := make([]string, 0, len(elems)) // in the order of elems: a deterministic build
 	for _, e := range elems {
-		uniq[e] = struct{}{}
+		if _, ok := seen[e]; !ok {
+			seen[e] = struct{}{}
+			uniq = append(uniq, e)
+		}
 	}
 	size := 8
 	for size < 2*len(uniq) {
 		size *= 2
 	}
+	probes := 0
+	slots := make([]strSlot, size) // reused by each attempt
 	for _, mid := range []bool{false, true} {
+	seeds:
 		for _, seed := range strSeeds {
-			s := &strSet{slots: make([]strSlot, size), seed: seed, shift: uint8(64 - bits.TrailingZeros(uint(size))), mid: mid}
-			for e := range uniq {
-				s.insert(e)
+			clear(slots)
+			s := &strSet{slots: slots, seed: seed, shift: uint8(64 - bits.TrailingZeros(uint(size))), mid: mid}
+			for _, e := range uniq {
+				n, ok := s.insert(e)
+				probes += n
+				if !ok {
+					continue seeds
+				}
 			}
+			// Short probes may still have joined into a long run.
 			if s.longestRun() <= maxStrRun {
-				return s
+				return s, probes
 			}
 		}
 	}
-	return nil
+	return nil, probes
 }
 
-func (s *strSet) insert(str string) {
+// insert adds str, unless the maxStrRun slots from its home are all
+// occupied (str would make a run longer than maxStrRun). It returns the
+// number of slots it probed, at most maxStrRun, and whether it added str.
+func (s *strSet) insert(str string) (probes int, ok bool) {
 	// An empty string has a nil data pointer; point it at a byte so that
 	// its slot reads as occupied. Lookups of "" compare lengths only.
 	p := unsafe.Pointer(unsafe.StringData(str))
@@ -122,10 +150,14 @@ func (s *strSet) insert(str string) {
 	a, b := s.words(p, len(str))
 	mask := uint64(len(s.slots) - 1)
 	i := s.home(a, b, len(str))
-	for s.slots[i].p != nil {
+	for probes = 1; s.slots[i].p != nil; probes++ {
+		if probes == maxStrRun {
+			return probes, false
+		}
 		i = (i + 1) & mask
 	}
 	s.slots[i] = strSlot{a: a, b: b, p: p, n: len(str)}
+	return probes, true
 }
 
 var emptyByte byte
