@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -49,7 +50,48 @@ func (c *checker) notDeclared(n Node, typ bool, name string) {
 		c.errAt(n, code, "%s: %s (declared in the test file %s, which the policy does not see: move it to the policy)", what, name, baseName(c.fileOf(o).Name))
 		return
 	}
+	if !typ && c.stdModuleUnimported(n, name) {
+		return
+	}
 	c.errSuggest(n, code, name, c.visibleNames(typ), "%s: %s", what, name)
+}
+
+// stdModuleUnimported reports name, used at n as a value, as undefined
+// when it is exactly the binding of a standard module that the file may
+// import (std/testing in a test file only) and does not: the message and
+// its fix add the import, after the file's last import or else after its
+// package clause, rather than suggest a name spelled alike (cost is not
+// a misspelt post). When the file imports the module under another name,
+// that name is suggested. It reports whether it reported.
+func (c *checker) stdModuleUnimported(n Node, name string) bool {
+	if c.u.Modules[name] == nil || c.file == nil || (name == TestingModule && !IsTestFile(c.file.File.Name)) {
+		return false
+	}
+	path := "std/" + name
+	for _, imp := range c.file.Imports {
+		if imp.Path.Value == path && imp.Alias != nil && imp.Alias.Name != name {
+			alias := imp.Alias.Name
+			d := c.errAt(n, CodeUndefined, "undefined: %s (%s is imported as %s)", name, path, alias)
+			d.Fixes = append(d.Fixes, Fix{Title: "change " + name + " to " + alias, Span: n.Span(), NewText: alias})
+			return true
+		}
+	}
+	line := "import " + strconv.Quote(path)
+	var fix Fix
+	switch f := c.file; {
+	case len(f.Imports) > 0:
+		at := f.Imports[len(f.Imports)-1].Span().End
+		fix = Fix{Span: Span{at, at}, NewText: "\n" + line}
+	case f.Package != nil:
+		at := f.Package.Span().End
+		fix = Fix{Span: Span{at, at}, NewText: "\n\n" + line}
+	default:
+		fix = Fix{NewText: line + "\n\n"}
+	}
+	fix.Title = "add " + line
+	d := c.errAt(n, CodeUndefined, "undefined: %s (%s is a standard module: add %s)", name, name, line)
+	d.Fixes = append(d.Fixes, fix)
+	return true
 }
 
 func (c *checker) use(id *Ident, o *Object) {

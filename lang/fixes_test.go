@@ -195,6 +195,24 @@ var fixCases = []struct {
 		src:  "package p\n\nfn kind(t: Trigger, Trigger: string) -> string {\n  let timeout = Trigger\n  match t { timeout => timeout, _ => \"other\" }\n}\n\nfn route(r: Request) -> Decision = to(\"a:b\").tag(\"k\", kind(Trigger.timeout, \"x\"))\n",
 		code: "RPL318",
 	},
+	{
+		name: "standard module not imported, after the imports",
+		src:  "package p\n\nimport \"std/ab\"\n\nfn route(r: Request) -> Decision = if cost.remaining(r.tenant) < $5 { to(\"a:b\") } else { to(ab.winner(\"x\") ?? \"c:d\") }\n",
+		code: "RPL200",
+		want: []string{`3:16-3:16 "" → "\nimport \"std/cost\"": add import "std/cost"`},
+	},
+	{
+		name: "standard module not imported, after the package clause",
+		src:  "package p\n\nfn route(r: Request) -> Decision = if health.healthy(\"a:b\") { to(\"a:b\") } else { to(\"c:d\") }\n",
+		code: "RPL200",
+		want: []string{`1:10-1:10 "" → "\n\nimport \"std/health\"": add import "std/health"`},
+	},
+	{
+		name: "standard module imported under another name",
+		src:  "package p\n\nimport \"std/cost\" as c\n\nfn route(r: Request) -> Decision = if cost.remaining(r.tenant) < $5 { to(\"a:b\") } else { to(\"c:d\") }\n",
+		code: "RPL200",
+		want: []string{`5:39-5:43 "cost" → "c": change cost to c`},
+	},
 }
 
 // TestFixes checks the fixes lang attaches to diagnostics whose message
@@ -235,5 +253,37 @@ func TestFixes(t *testing.T) {
 				t.Errorf("%s: %s: fixes\n%s\nwant\n%s", tc.code, target.Message, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestStdModuleImportFixChecks applies the fix of a standard module used
+// without its import (RPL200): the file it gives checks without error,
+// whether the file has imports, a package clause only, or neither.
+func TestStdModuleImportFixChecks(t *testing.T) {
+	u := universe(t)
+	const body = "fn route(r: Request) -> Decision = if cost.remaining(r.tenant) < $5 { to(\"a:b\") } else { to(ab.winner(\"x\") ?? \"c:d\") }\n"
+	for _, src := range []string{
+		"package p\n\nimport \"std/ab\"\n\n" + body,
+		"package p\n\nimport \"std/ab\"\nimport \"std/health\" as h\n\nfn up() -> bool = h.healthy(\"a:b\")\n\n" + body,
+	} {
+		check := func(src string) lang.DiagList {
+			read := func(p string) ([]byte, error) {
+				if p == "/fix/in.rpl" {
+					return []byte(src), nil
+				}
+				return nil, os.ErrNotExist
+			}
+			_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/fix/in.rpl")
+			return diags
+		}
+		diags := check(src)
+		if len(diags) != 1 || len(diags[0].Fixes) != 1 || !strings.Contains(diags[0].Message, `cost is a standard module: add import "std/cost"`) {
+			t.Fatalf("%q: want one RPL200 with one fix, got %v", src, diags)
+		}
+		fx := diags[0].Fixes[0]
+		fixed := src[:fx.Span.Start] + fx.NewText + src[fx.Span.End:]
+		if d := check(fixed); len(d) != 0 {
+			t.Errorf("fixed file\n%s\nhas diagnostics %v", fixed, d)
+		}
 	}
 }
