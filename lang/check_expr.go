@@ -53,7 +53,43 @@ func (c *checker) notDeclared(n Node, typ bool, name string) {
 	if !typ && c.stdModuleUnimported(n, name) {
 		return
 	}
+	if hint, ok := otherLanguages[name]; ok && !typ {
+		d := c.errAt(n, code, "%s: %s (%s)", what, name, hint.msg)
+		if hint.to != "" {
+			d.Fixes = append(d.Fixes, Fix{Title: "change " + name + " to " + hint.to, Span: n.Span(), NewText: hint.to})
+		}
+		return
+	}
 	c.errSuggest(n, code, name, c.visibleNames(typ), "%s: %s", what, name)
+}
+
+// otherLanguages are the value names that other languages have and RPL
+// spells otherwise, undefined in RPL: the hint, and the name to write
+// instead when it is one.
+var otherLanguages = map[string]struct{ msg, to string }{
+	"null": {"RPL has no null: the absent value is none", "none"},
+	"nil":  {"RPL has no nil: the absent value is none", "none"},
+	"elif": {"RPL has no elif: write else if", ""},
+}
+
+// elifStmt reports whether the statement stmts[i] is an undefined elif
+// just after an if statement: else if written elif, which parses as
+// statements of its own (elif, its condition, its block).
+func (c *checker) elifStmt(stmts []Stmt, i int) bool {
+	es, ok := stmts[i].(*ExprStmt)
+	if !ok || i == 0 {
+		return false
+	}
+	id, ok := es.X.(*Ident)
+	if !ok || id.Name != "elif" || c.lookup(id.Name) != nil {
+		return false
+	}
+	prev, ok := stmts[i-1].(*ExprStmt)
+	if !ok {
+		return false
+	}
+	_, ok = prev.X.(*IfExpr)
+	return ok
 }
 
 // stdModuleUnimported reports name, used at n as a value, as undefined
@@ -1498,13 +1534,47 @@ func (c *checker) block(b *BlockExpr, want Type, value bool) Type {
 	defer func() { c.scope = saved }()
 	var t Type = Typ[Void]
 	var returned Stmt // the statement that returns, before code it makes unreachable
+	quiet := -1       // the last statement of an elif, whose discarded values and returns are not said
 	for i, s := range b.Stmts {
 		last := i == len(b.Stmts)-1
 		if returned != nil {
 			c.unreachable(s, returned)
 			returned = nil // report once
 		}
+		if c.elifStmt(b.Stmts, i) {
+			// The hint and its fix; the condition and the block that
+			// follow are checked, but their values, which else if
+			// would use, are not said to be discarded.
+			id := s.(*ExprStmt).X.(*Ident)
+			d := c.errAt(id, CodeUndefined, "undefined: elif (%s)", otherLanguages["elif"].msg)
+			d.Fixes = append(d.Fixes, Fix{Title: "change elif to else if", Span: id.Span(), NewText: "else if"})
+			c.record(id, Typ[Invalid])
+			quiet = i + 1
+			if i+2 < len(b.Stmts) {
+				if es, ok := b.Stmts[i+2].(*ExprStmt); ok {
+					if _, ok := es.X.(*BlockExpr); ok {
+						quiet = i + 2
+					}
+				}
+			}
+			t = Typ[Void]
+			continue
+		}
+		n := len(c.diags)
 		t = c.stmt(s, want, value && last)
+		if i <= quiet {
+			for _, d := range c.diags[n:] {
+				if d.Code == CodeDiscarded {
+					c.unsaid[d] = true
+				}
+			}
+			// Nor does a return in its block make what follows
+			// unreachable: an else if's does not.
+			if isBasic(t, Never) {
+				t = Typ[Void]
+			}
+			continue
+		}
 		if isBasic(t, Never) {
 			returned = s
 		} else if !last && mayReturn(s) {

@@ -132,6 +132,9 @@ func (d *descent) misspelling(t *token, expected string) string {
 		prev = &d.toks[d.i-1]
 	}
 	switch {
+	case t.Type == tokIdent && t.Value == "elif",
+		t.Type == tokKeyword && t.Value == "else" && d.elifBefore():
+		return " (RPL has no elif: write else if)"
 	case t.Type == tokIdent && t.Value == "and":
 		return " (write &&)"
 	case t.Type == tokIdent && t.Value == "or",
@@ -143,11 +146,28 @@ func (d *descent) misspelling(t *token, expected string) string {
 		return " (write " + prev.Value + ")"
 	case prev.Type == tokPunct && prev.Value == ":" && expected == "a type":
 		return " (a let binds with =: let x = …; a : before it gives the type, let x: int = …)"
+	case expected == `"}"` && prev.Type == tokIdent && (d.i < 2 || d.toks[d.i-2].Type != tokPunct || d.toks[d.i-2].Value != "."):
+		// A statement x = 2 in a block.
+		return " (RPL has no assignment: bind a new name with let " + prev.Value + " = …)"
 	case expected == `"{"` && prev.Type != tokString:
 		// An if's or a match's subject: if x = 1 { (not test "t" = …).
 		return " (to compare, write ==)"
 	}
 	return ""
+}
+
+// elifBefore reports whether the tokens read so far hold an elif just
+// after a }: an if's else if written elif, which parses as statements of
+// its own up to the else that follows them.
+func (d *descent) elifBefore() bool {
+	for k := d.i - 1; k > 0; k-- {
+		if t := d.toks[k]; t.Type == tokIdent && t.Value == "elif" {
+			if p := d.toks[k-1]; p.Type == tokPunct && p.Value == "}" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // expect consumes the token with text s or fails.

@@ -213,6 +213,18 @@ var fixCases = []struct {
 		code: "RPL200",
 		want: []string{`5:39-5:43 "cost" → "c": change cost to c`},
 	},
+	{
+		name: "null for none",
+		src:  "package p\n\nfn g(x: int) -> int? = if x > 0 { x } else { null }\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(g(1) ?? 0)\n",
+		code: "RPL200",
+		want: []string{`3:46-3:50 "null" → "none": change null to none`},
+	},
+	{
+		name: "elif for else if",
+		src:  "package p\n\nfn f(x: int) -> int {\n  let y = 0\n  if x > 1 { return 1 }\n  elif x > 0 { return 2 }\n  y\n}\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(f(1))\n",
+		code: "RPL200",
+		want: []string{`6:3-6:7 "elif" → "else if": change elif to else if`},
+	},
 }
 
 // TestFixes checks the fixes lang attaches to diagnostics whose message
