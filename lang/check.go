@@ -373,8 +373,12 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 			}
 			// Named relative to the root policy's directory, as every
 			// other diagnostic names its files.
+			// It starts at the file that reports it, the last loading,
+			// whose clause closes it.
+			ring := c.stack[i:]
+			last := len(ring) - 1
 			var cycle []string
-			for _, p := range append(append([]string(nil), c.stack[i:]...), path) {
+			for _, p := range append(append([]string{ring[last]}, ring[:last]...), ring[last]) {
 				if rel, err := filepath.Rel(filepath.Dir(c.stack[0]), p); err == nil {
 					p = filepath.ToSlash(rel)
 				}

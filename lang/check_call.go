@@ -736,7 +736,9 @@ func hasTypeVars(t Type) bool {
 // nothing, or its parent has no function sel, with a suggestion.
 func (c *checker) superFunc(super *Ident, sel *Ident) *Object {
 	if c.pkg == nil || c.pkg.Extends == nil {
-		c.errAt(super, CodeBadSuper, "super used in a policy that extends nothing")
+		if !c.extendsFailed() {
+			c.errAt(super, CodeBadSuper, "super used in a policy that extends nothing")
+		}
 		return nil
 	}
 	o := c.pkg.Extends.Scope.LookupParent(sel.Name)
@@ -753,6 +755,22 @@ func (c *checker) superFunc(super *Ident, sel *Ident) *Object {
 	}
 	c.errSuggest(sel, CodeBadSuper, sel.Name, fns, "the extended policy %s has no function %s", c.pkg.Extends.Name, sel.Name)
 	return nil
+}
+
+// extendsFailed reports whether the current package has an extends
+// clause whose parent did not load (reported at the clause: a file
+// missing, a cycle, a standard module or a test file named): super is
+// then not said to extend nothing as well.
+func (c *checker) extendsFailed() bool {
+	if c.pkg == nil {
+		return false
+	}
+	for _, f := range c.pkg.Files {
+		if f.Extends != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // callAsFunction rewrites the call x.f(args), e of selector f, as
