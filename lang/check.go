@@ -396,7 +396,17 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 			}
 			c.diags = append(c.diags, &Diagnostic{File: NewFile(path, nil), Span: Span{NoPos, NoPos}, Code: CodeImportNotFound, Message: fmt.Sprintf("cannot read policy: %v", unwrapPathError(err))})
 		} else {
-			c.errAt(from, CodeImportNotFound, "cannot load %s: %v", from.Raw, unwrapPathError(err))
+			// Named with the path tried when it is not the one written:
+			// "/etc/passwd" is /etc/passwd.rpl, which is what is missing.
+			tried := ""
+			if !strings.HasSuffix(from.Value, ".rpl") {
+				tried = filepath.ToSlash(from.Value + ".rpl")
+				if filepath.IsAbs(from.Value) {
+					tried = filepath.ToSlash(path)
+				}
+				tried += ": "
+			}
+			c.errAt(from, CodeImportNotFound, "cannot load %s: %s%v", from.Raw, tried, unwrapPathError(err))
 		}
 		return nil
 	}
