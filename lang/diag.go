@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/width"
 )
 
 // Severity of a diagnostic.
@@ -254,31 +256,51 @@ func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string
 	text := f.Line(start.Line)
 	gutter := fmt.Sprintf("%d", start.Line)
 	pad := strings.Repeat(" ", len(gutter))
-	// Caret width counts runes, so multi-byte text stays aligned.
+	// The caret is placed and sized in display columns: a rune is one,
+	// an East Asian wide or fullwidth one (日, ｆ) two, so that multi-byte
+	// and wide text stays aligned (file:line:col counts bytes).
 	col := min(start.Col-1, len(text))
-	lead := utf8.RuneCountInString(text[:col])
+	leadR := utf8.RuneCountInString(text[:col])
 	end := f.Position(sp.End)
-	width := 1
+	widthR := 1
 	if end.Line == start.Line && end.Col > start.Col {
 		ec := min(end.Col-1, len(text))
-		width = max(utf8.RuneCountInString(text[col:ec]), 1)
+		widthR = max(utf8.RuneCountInString(text[col:ec]), 1)
 	}
-	shown := visible(text)
-	if runes := []rune(shown); len(runes) > snippetWidth {
-		from := max(0, min(lead-snippetWidth/3, len(runes)-snippetWidth))
-		to := from + snippetWidth
-		shown = string(runes[from:to])
-		lead -= from
-		width = max(min(width, to-from-lead), 1)
+	runes := []rune(visible(text))
+	from, to := 0, len(runes)
+	prefix, suffix := "", ""
+	if len(runes) > snippetWidth {
+		from = max(0, min(leadR-snippetWidth/3, len(runes)-snippetWidth))
+		to = from + snippetWidth
 		if from > 0 {
-			shown, lead = "…"+shown, lead+1
+			prefix = "…"
 		}
 		if to < len(runes) {
-			shown += "…"
+			suffix = "…"
 		}
 	}
+	leadR = min(max(leadR, from), to)
+	lead := len([]rune(prefix)) + displayWidth(runes[from:leadR])
+	carets := max(displayWidth(runes[leadR:min(leadR+widthR, to)]), 1)
+	shown := prefix + string(runes[from:to]) + suffix
 	fmt.Fprintf(w, " %s | %s\n", gutter, shown)
-	fmt.Fprintf(w, " %s | %s%s\n", pad, strings.Repeat(" ", lead), paint(ansiRed, strings.Repeat("^", width)))
+	fmt.Fprintf(w, " %s | %s%s\n", pad, strings.Repeat(" ", lead), paint(ansiRed, strings.Repeat("^", carets)))
+}
+
+// displayWidth is how many terminal columns rs takes: two for an East
+// Asian wide or fullwidth rune, one for any other.
+func displayWidth(rs []rune) int {
+	n := 0
+	for _, r := range rs {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // visible is s as a terminal is to show it: a tab as a space, and a

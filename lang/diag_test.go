@@ -176,6 +176,14 @@ func TestSnippetLongLine(t *testing.T) {
 			" 1 | …" + strings.Repeat("é", 36) + "\" + bad + \"" + strings.Repeat("é", 73) + "…\n   | " + strings.Repeat(" ", 41) + "^^^\n"},
 		{"wide span", `x = ` + pad, pad,
 			" 1 | x = " + strings.Repeat("é", 116) + "…\n   |     " + strings.Repeat("^", 116) + "\n"},
+		// East Asian wide and fullwidth runes take two columns each: the
+		// caret is placed and sized by them (it was six columns left of
+		// s + 1 after 日本語日本語), in a window of a long line too.
+		{"wide", `let s = "日本語日本語"; let y = s + 1`, "s + 1",
+			" 1 | let s = \"日本語日本語\"; let y = s + 1\n   | " + strings.Repeat(" ", 32) + "^^^^^\n"},
+		{"wide span", `x = "ｆｕｌｌ" + 1`, "\"ｆｕｌｌ\"", " 1 | x = \"ｆｕｌｌ\" + 1\n   |     " + strings.Repeat("^", 10) + "\n"},
+		{"wide end", `x = "` + strings.Repeat("語", 300) + `" + bad`, "bad",
+			" 1 | …" + strings.Repeat("語", 113) + "\" + bad\n   | " + strings.Repeat(" ", 231) + "^^^\n"},
 		// Control characters in a string (an escape sequence, a bell)
 		// show as U+FFFD, one column each: the terminal must not act on
 		// them. So do invalid bytes, as they are counted.
