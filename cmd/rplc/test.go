@@ -232,7 +232,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	if p, f, sk := policytest.Totals(results); cfg.Run != nil && p+f+sk == 0 && !failedAny {
 		// As go test -run does: no test is not a failure, but say so
 		// (when every policy ran: one that did not has said why).
-		fmt.Fprintf(e.stderr, "rplc: warning: no tests match -run %q\n", cfg.Run.String())
+		fmt.Fprintf(e.stderr, "rplc: warning: no tests match --run %q\n", cfg.Run.String())
 	}
 	if failedAny {
 		return failed
