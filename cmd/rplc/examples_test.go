@@ -58,7 +58,9 @@ func TestUseColor(t *testing.T) {
 		{"auto", false, false}, // a buffer is not a terminal
 		{"always", false, true},
 		{"never", false, false},
-		{"always", true, false}, // NO_COLOR wins, whatever its value
+		{"always", true, true}, // NO_COLOR changes the default only (no-color.org)
+		{"never", true, false},
+		{"auto", true, false},
 	} {
 		if tc.noColor {
 			t.Setenv("NO_COLOR", "")

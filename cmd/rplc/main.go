@@ -204,7 +204,7 @@ file that exists without --force).`,
 	root.Version = bundle.CompilerVersion()
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.Flags().Bool("version", false, "print the toolchain's version, as bundle manifests record it")
-	root.PersistentFlags().StringVar(&e.color, "color", "auto", "colour diagnostics: auto (when a terminal), always or never; NO_COLOR turns colour off")
+	root.PersistentFlags().StringVar(&e.color, "color", "auto", "colour diagnostics: auto (when a terminal and NO_COLOR is not set), always or never")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		switch e.color {
 		case "auto", "always", "never":

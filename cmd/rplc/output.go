@@ -13,17 +13,18 @@ import (
 	"github.com/rpl-lang/rpl/lang"
 )
 
-// useColor reports whether output to w may carry ANSI colours. Never when
-// NO_COLOR is set (to any value, see no-color.org); otherwise mode decides:
-// "always", "never", or "auto" (the default): when w is a terminal.
+// useColor reports whether output to w may carry ANSI colours, as mode
+// says: "always", "never", or "auto" (the default): when w is a terminal
+// and NO_COLOR is not set (to any value). NO_COLOR changes the default
+// only, as no-color.org has it: an explicit --color always still colours.
 func useColor(w io.Writer, mode string) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set {
-		return false
-	}
 	switch mode {
 	case "always":
 		return true
 	case "never":
+		return false
+	}
+	if _, set := os.LookupEnv("NO_COLOR"); set {
 		return false
 	}
 	if o, ok := w.(*outWriter); ok {
