@@ -65,15 +65,16 @@ With --format json the output is one JSON document whatever the outcome:
 {decision, fuel, memory, calls} (as --stats) with a decision; error in
 place of decision when the evaluation fails ("p.rpl:3:7: integer overflow
 [int_overflow]", the first line of what standard error says); and
-{error, diagnostics} when the policy has errors or cannot be read, where
+{error, diagnostics} when the policy has errors or cannot be read, or the
+request or state is not valid, where
 diagnostics are objects as rplc check --format json prints them (file,
 line, col, end_line, end_col, severity, code, message). Standard error says
 the same as without it. A wrong command line (exit 2) prints no document.
 
-Exit status: 0 with a decision, 1 when the policy has errors or the
-evaluation fails (the error and its policy call stack go to standard
-error), 2 for a wrong command line: a missing file, or a request or state
-that is not valid.`,
+Exit status: 0 with a decision, 1 when the policy has errors, the request
+or state is not valid, or the evaluation fails (the error and its policy
+call stack go to standard error), 2 for a wrong command line (a missing
+file among them).`,
 		Example: `  rplc eval examples/policies/premium.rpl --request req.json
   echo '{"tenant": {"id": "acme", "tier": "gold"}}' | rplc eval premium.rpl --request -
   rplc eval budget_guard.rpl --request req.json --state state.json
@@ -272,7 +273,9 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	}
 	req, err := p.RequestFromJSON(reqData)
 	if err != nil {
-		return nil, usageErrorf(cmd, "--request %s: %v%s", f.request, err, requestShapeHint(reqData))
+		// A file given whose content is not valid is input with errors
+		// (exit 1), as a policy with errors is, not a wrong command line.
+		return nil, &exitError{code: exitFail, err: fmt.Errorf("--request %s: %v%s", f.request, err, requestShapeHint(reqData))}
 	}
 	rt := p.RequestType()
 	ev := &evaluation{e: e, prog: p, req: req, namer: names, policy: path, lim: vm.Limits{Fuel: f.fuel}}
@@ -281,7 +284,7 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	var seed *uint64
 	if stateData != nil {
 		if host, now, seed, err = policytest.ReadState(stateData); err != nil {
-			return nil, usageErrorf(cmd, "--state %s: %v", f.state, err)
+			return nil, &exitError{code: exitFail, err: fmt.Errorf("--state %s: %v", f.state, err)}
 		}
 	}
 	if now.IsZero() {

@@ -98,6 +98,14 @@ func TestExitCodes(t *testing.T) {
 		// command line: 1, for build and push alike.
 		{"build, not a private key", []string{"build", dir, "-o", filepath.Join(dir, "x.rplb"), "--sign", req}, false, exitFail, "--sign " + req + ": "},
 		{"push, not a public key", []string{"push", req, "--nats-url", "nats://127.0.0.1:1", "--public-key", req}, false, exitFail, "--public-key " + req + ": "},
+		// So is a request or state file that is not valid: 1, for eval
+		// and explain alike (it was 2, a wrong command line, against
+		// rplc --help).
+		{"eval, request not valid", []string{"eval", policy, "--request", cp1}, false, exitFail, "rplc: --request " + cp1 + ": "},
+		{"eval, request not JSON", []string{"eval", policy, "--request", lib}, false, exitFail, "rplc: --request " + lib + ": "},
+		{"eval, state not valid", []string{"eval", policy, "--request", req, "--state", lib}, false, exitFail, "rplc: --state " + lib + ": "},
+		{"explain, request not valid", []string{"explain", policy, "--request", cp1}, false, exitFail, "rplc: --request " + cp1 + ": "},
+		{"explain, state not valid", []string{"explain", policy, "--request", req, "--state", lib}, false, exitFail, "rplc: --state " + lib + ": "},
 		{"push, negative timeout", []string{"push", "--timeout", "-1s", "x.rplb"}, false, exitUsage, "invalid --timeout -1s"},
 		{"push, negative fuel", []string{"push", "--fuel", "-1", "x.rplb"}, false, exitUsage, "invalid --fuel -1: want a value ≥ 0"},
 		{"push, negative memory", []string{"push", "--memory", "-1", "x.rplb"}, false, exitUsage, "invalid --memory -1: want a value ≥ 0"},
@@ -117,6 +125,9 @@ func TestExitCodes(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), tc.stderr) {
 				t.Errorf("stderr %q, want it to contain %q", stderr.String(), tc.stderr)
+			}
+			if tc.want != exitUsage && strings.Contains(stderr.String(), "for usage.") {
+				t.Errorf("exit %d, not a wrong command line, points at the usage: %q", tc.want, stderr.String())
 			}
 		})
 	}

@@ -38,7 +38,8 @@ is one JSON document {decision, fuel, memory, calls, path}, where path is a
 list of steps {kind, func, file, line, col, text, value, outcome, args,
 steps}; when the evaluation fails, error (its first line on standard
 error) stands in place of decision. When the policy has errors or cannot
-be read, the document is {error, diagnostics}, where diagnostics are
+be read, or the request or state is not valid, the document is {error,
+diagnostics}, where diagnostics are
 objects as rplc check --format json prints them (file, line, col,
 end_line, end_col, severity, code, message); standard error says the same
 as without --format json. A wrong command line (exit 2) prints no document.
@@ -49,9 +50,9 @@ normal one (its probes, none merged, no call inlined). It is given 4 times
 path may go past the point where it did, and when the traced run runs out,
 the path is cut short; a note says so (path_note in JSON).
 
-Exit status: 0 with a decision, 1 when the policy has errors or the
-evaluation fails (the path up to the failure is still shown), 2 for a wrong
-command line: a missing file, or a request or state that is not valid.`,
+Exit status: 0 with a decision, 1 when the policy has errors, the request
+or state is not valid, or the evaluation fails (the path up to the failure
+is still shown), 2 for a wrong command line (a missing file among them).`,
 		Example: `  rplc explain examples/policies/budget_guard.rpl --request req.json
   rplc explain budget_guard.rpl --request req.json --state state.json --format json | jq .path`,
 		Args: exactlyOnePolicy,
