@@ -52,6 +52,30 @@ fn route(r: Request) -> Decision = to(lowr("A:B"))
 		code: "RPL200", title: "Change lowr to lower", want: `fn route(r: Request) -> Decision = to(lower("A:B"))`,
 	},
 	{
+		name: "standard module not imported",
+		files: map[string]string{"p.rpl": `package p
+
+import "std/ab"
+
+fn route(r: Request) -> Decision = if cost.remaining(r.tenant) < $5 { to("a:b") } else { to(ab.winner("x") ?? "c:d") }
+`},
+		code: "RPL200", title: `Add import "std/cost"`, want: `import "std/cost"`,
+	},
+	{
+		name: "elif",
+		files: map[string]string{"p.rpl": `package p
+
+fn f(x: int) -> int {
+  if x > 1 { return 1 }
+  elif x > 0 { return 2 }
+  3
+}
+
+fn route(r: Request) -> Decision = to("a:b").priority(f(1))
+`},
+		code: "RPL200", title: "Change elif to else if", want: "  else if x > 0 { return 2 }",
+	},
+	{
 		name: "unknown field",
 		files: map[string]string{"p.rpl": `package p
 
@@ -293,6 +317,9 @@ func TestQuickFixes(t *testing.T) {
 			}
 			if fix == nil {
 				t.Fatalf("%s: %s: no quick fix %q among %q", tc.code, target.Message, tc.title, titles)
+			}
+			if len(got) == 1 && (fix.IsPreferred == nil || !*fix.IsPreferred) {
+				t.Errorf("the one quick fix is not preferred")
 			}
 			if fix.Kind == nil || *fix.Kind != protocol.CodeActionKindQuickFix {
 				t.Errorf("kind %v, want quickfix", fix.Kind)
