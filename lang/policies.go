@@ -93,7 +93,7 @@ func CheckPolicyIDs(root string, mains []*Package) DiagList {
 		}
 	}
 	var out DiagList
-	for _, d := range checkIDs(root, files) {
+	for _, d := range new(Trees).checkIDs(root, files) {
 		out = append(out, d.diag)
 	}
 	return out
