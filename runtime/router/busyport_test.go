@@ -29,3 +29,34 @@ func TestStartHTTPAddressInUse(t *testing.T) {
 		t.Errorf("Start activated a version before failing:\n%s", logs.String())
 	}
 }
+
+// TestStartHTTPRefusedWhileLoading: while the policies load, the HTTP
+// address refuses connections, as before Start tried it early: held, it
+// accepted connections that nothing read until the load was over (a
+// load balancer's TCP probe saw the router up, its clients hung).
+func TestStartHTTPRefusedWhileLoading(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	dialed := make(chan error, 1)
+	router.AfterLocalBuild(t, func() {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		select {
+		case dialed <- err:
+		default:
+		}
+	})
+	r := startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: addr, NoNATS: true, Logger: quiet()})
+	if err := <-dialed; err == nil {
+		t.Error("the HTTP address accepted a connection while the policies loaded")
+	}
+	if r.HTTPAddr() != addr {
+		t.Errorf("HTTP on %s, want %s", r.HTTPAddr(), addr)
+	}
+}

@@ -242,14 +242,17 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			r.Shutdown(context.Background())
 		}
 	}()
-	// The HTTP address is taken first: one in use is the error, before
-	// a version is activated (and logged so) for nothing.
+	// The HTTP address is tried first: one in use is the error, before a
+	// version is activated (and logged so) for nothing. It is let go
+	// again until the router serves: held, it would accept connections
+	// that nothing reads while the policies load (a load balancer's TCP
+	// probe would see the router up, its clients hang).
 	if opt.HTTP != "-" {
 		tl, err := net.Listen("tcp", opt.HTTP)
 		if err != nil {
 			return nil, fmt.Errorf("HTTP: %w", err)
 		}
-		r.httpL = httpx.Limit(tl, opt.MaxConnections)
+		tl.Close()
 	}
 	hooks := runtime.Hooks{Refused: r.Metrics.Refused, Answered: r.Metrics.Answered}
 	if opt.OTLP != "" {
@@ -359,8 +362,13 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			Reload: r.Reload, AdminToken: opt.AdminToken,
 		})
 		r.httpH = h
-		ll := r.httpL
+		tl, err := net.Listen("tcp", opt.HTTP)
+		if err != nil {
+			return nil, fmt.Errorf("HTTP: %w", err)
+		}
+		ll := httpx.Limit(tl, opt.MaxConnections)
 		r.Metrics.HTTPConnections(ll.Open, ll.MaxOpen(), ll.Waits, ll.IdleClosed)
+		r.httpL = ll
 		if a, ok := r.httpL.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && opt.AdminToken == "" {
 			r.log.Warn("HTTP listens beyond loopback with its policy admin endpoints open: any client that reaches it can roll back, activate or reload a version; give --admin-token", "listen", r.httpL.Addr().String())
 		}
@@ -722,9 +730,6 @@ func (r *Router) Shutdown(ctx context.Context) error {
 	// requests at once), and drain together.
 	var drain sync.WaitGroup
 	var httpErr, natsErr error
-	if r.httpS == nil && r.httpL != nil {
-		r.httpL.Close() // taken by a Start that failed after
-	}
 	if r.httpS != nil {
 		drain.Go(func() {
 			if g := r.opt.ShutdownGrace; g > 0 {
