@@ -90,17 +90,24 @@ func (k *bundleKey) connect(cmd *cobra.Command) (*nats.Conn, context.Context, fu
 	return nc, ctx, func() { cancel(); nc.Close() }, nil
 }
 
-// failed is the command's error for err, an operation on nc that failed.
-// When the server closed the connection, err says only that: the error
-// the server sent before closing it says why. A subject longer than the
+// failed is the command's error for err, an operation on nc that failed,
+// with the last error the server sent (which connect's handler does not
+// print): when the server closed the connection, err says only that,
+// and a refused publish (a permissions violation) times out. A subject longer than the
 // server's max_control_line (4096 bytes by default) is one such error,
 // and only the key makes a subject that long: the key's length is named.
 func (k *bundleKey) failed(nc *nats.Conn, err error) error {
-	if last := nc.LastError(); last != nil && errors.Is(err, nats.ErrConnectionClosed) {
+	switch last := nc.LastError(); {
+	case last == nil:
+	case errors.Is(err, nats.ErrConnectionClosed):
 		err = fmt.Errorf("the NATS server closed the connection: %w", last)
 		if strings.Contains(last.Error(), "maximum control line") {
 			err = fmt.Errorf("%w (the server's max_control_line, 4096 bytes by default, bounds a subject: --key is %d bytes)", err, len(k.key))
 		}
+	case !strings.Contains(err.Error(), last.Error()):
+		// A refusal the server sent while the operation waited (a
+		// permissions violation), which then timed out.
+		err = fmt.Errorf("%w (the NATS server said: %v)", err, last)
 	}
 	return &exitError{code: exitFail, err: err}
 }

@@ -545,6 +545,35 @@ func TestPushKeyTooLong(t *testing.T) {
 	}
 }
 
+// TestPushPermissionDenied: a user the server does not let publish to
+// the bucket's subjects is told so: the server's refusal came to the
+// client library's handler (which rplc no longer lets print), and the
+// push timed out saying only "context deadline exceeded".
+func TestPushPermissionDenied(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, JetStream: true, StoreDir: t.TempDir(),
+		Users: []*server.User{{Username: "ro", Password: "pw", Permissions: &server.Permissions{Publish: &server.SubjectPermission{Deny: []string{"$KV.>"}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+	res, err := bundle.Build("../../examples/policies", bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "p.rplb")
+	os.WriteFile(file, res.Data, 0o644)
+	url := strings.Replace(ns.ClientURL(), "nats://", "nats://ro:pw@", 1)
+	var out, errb bytes.Buffer
+	code := run([]string{"push", file, "--nats-url", url, "--timeout", "2s"}, nil, &out, &errb)
+	if code != exitFail || !strings.Contains(errb.String(), "(the NATS server said: nats: permissions violation") {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
+
 // TestPushNamesAgree runs a table of bucket and key names through push's
 // early check (bucketNameValid, keyNameValid, copies of nats.go's private
 // ones) and through the library, pushing to an embedded server as push
