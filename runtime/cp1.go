@@ -172,6 +172,41 @@ func invalidUTF8(b []byte) int {
 	return -1
 }
 
+// loneSurrogate is the offset in b, valid JSON, of the first \u escape of
+// a UTF-16 surrogate that is not one of a pair (high then low), -1 if
+// none. encoding/json reads one as U+FFFD, as it reads invalid UTF-8.
+func loneSurrogate(b []byte) int {
+	hexAt := func(i int) (rune, bool) {
+		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+		return rune(n), err == nil
+	}
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 {
+			break
+		}
+		i += j
+		r, ok := hexAt(i)
+		switch {
+		case !ok:
+			i += 2 // another escape (\\ included)
+		case r >= 0xD800 && r < 0xDC00:
+			if lo, ok := hexAt(i + 6); !ok || lo < 0xDC00 || lo >= 0xE000 {
+				return i
+			}
+			i += 12
+		case r >= 0xDC00 && r < 0xE000:
+			return i
+		default:
+			i += 6
+		}
+	}
+	return -1
+}
+
 // decodeObject decodes body into v, reporting malformed JSON, a body that
 // is not an object and trailing data.
 func decodeObject(body []byte, v any) *Error {
@@ -202,6 +237,9 @@ func decodeObject(body []byte, v any) *Error {
 			return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %v", se.Offset, err)
 		}
 		return jsonErr(err)
+	}
+	if i := loneSurrogate(b); i >= 0 {
+		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %s is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)", len(body)-len(b)+i, b[i:i+6])
 	}
 	return nil
 }

@@ -47,3 +47,37 @@ func TestInvalidUTF8Refused(t *testing.T) {
 		}
 	}
 }
+
+// TestLoneSurrogateRefused: a \u escape of half a surrogate pair is
+// refused as invalid UTF-8 is: encoding/json reads "ac\ud800me" and
+// "ac\udbffme" both as "ac\uFFFDme", one tenant. A pair, and an escaped
+// backslash before a "u", are read as they are.
+func TestLoneSurrogateRefused(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	ctx := context.Background()
+	cp1 := func(tenant string) ([]byte, runtime.Code) {
+		out, code, _ := e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "r", "tenant_id": "`+tenant+`", "task": {"type": "chat"}}`), runtime.CP1Meta{Arrival: time.Now()}, nil, nil)
+		return out, code
+	}
+	v2 := func(tenant string) ([]byte, runtime.Code) {
+		out, code, _ := e.HandleV2(ctx, []byte(`{"request": {"id": "r", "tenant": {"id": "`+tenant+`"}}}`), time.Now(), nil, nil)
+		return out, code
+	}
+	feedback := func(tenant string) ([]byte, runtime.Code) {
+		return e.HandleFeedback([]byte(`{"request_id": "r", "tenant_id": "`+tenant+`", "target": "openai:gpt-4o", "status": "ok"}`), nil)
+	}
+	for name, handle := range map[string]func(string) ([]byte, runtime.Code){"cp1": cp1, "v2": v2, "feedback": feedback} {
+		for _, tenant := range []string{`ac\ud800me`, `ac\udbffme`, `ac\udc00me`, `ac\ud800\u0041`, `x\\\ud800`} {
+			out, code := handle(tenant)
+			if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), "is half of a UTF-16 surrogate pair") {
+				t.Errorf("%s %s: %s %s", name, tenant, code, out)
+			}
+		}
+		for _, tenant := range []string{`ac\ud83d\ude00me`, `ac\\ud800me`, `ac\u00e9me`} {
+			if out, code := handle(tenant); code == runtime.CodeInvalidRequest {
+				t.Errorf("%s %s: %s", name, tenant, out)
+			}
+		}
+	}
+}
