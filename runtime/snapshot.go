@@ -312,8 +312,8 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			continue
 		}
 		for _, l := range f.LoadClauses() {
-			if !strings.HasPrefix(l.File, s.root) {
-				lerr.Problems = append(lerr.Problems, compileErr(outsideTree(f, l)))
+			if d := notInTree(dir, s.root, files, f, l); d != nil {
+				lerr.Problems = append(lerr.Problems, compileErr(d))
 			}
 		}
 		if policy := lang.PolicyOf(name); !lang.IsTestFile(name) || files[policy] != nil && policy != name {
@@ -408,16 +408,57 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 	return s, nil
 }
 
-// outsideTree is the error (RPL203) of clause l of f, which names a file
-// outside the policy directory a snapshot is built from (../lib, or an
-// absolute path). The snapshot's files are the directory's alone: they
-// are what its version hashes, what a reload rereads, what the watcher
-// watches and what the last good version keeps, so a file outside would
-// be read at its first build and never again. rplc build takes such an
-// import: a bundle holds the code compiled.
-func outsideTree(f *lang.FileNode, l lang.LoadClause) *lang.Diagnostic {
-	return &lang.Diagnostic{File: f.File, Span: l.Path.Sp, Severity: lang.SevError, Code: lang.CodeImportNotFound,
-		Message: fmt.Sprintf("%s is outside the policy directory: a router serving a directory loads only the files under it (move the file under the directory, or serve a bundle built with rplc build)", l.Path.Raw)}
+// notInTree is the error (RPL203) of clause l of f, a file of the
+// snapshot's private copy of the policy directory dir (root), when the
+// file it names is not among the directory's files as read (files):
+// outside it (../lib), named by an absolute path (the disk, not the
+// copy), or inside it on disk but behind a symbolic link to a directory
+// or a hidden directory, which the router does not read. The snapshot's
+// files are the directory's, as read: they are what its version hashes,
+// what a reload rereads, what the watcher watches and what the last good
+// version keeps, so another file would be read at the first build and
+// never again, or not at all ("no such file"). nil when the file is
+// among them, or is nowhere (the compiler says it cannot be loaded).
+// rplc build takes all of these: a bundle holds the code compiled.
+func notInTree(dir, root string, files map[string][]byte, f *lang.FileNode, l lang.LoadClause) *lang.Diagnostic {
+	const serve = "a router serving a directory loads only the files under it"
+	var why string
+	switch rel, inside := strings.CutPrefix(l.File, root); {
+	case inside:
+		if _, ok := files[filepath.ToSlash(rel)]; ok {
+			return nil
+		}
+		if _, err := os.Stat(filepath.Join(dir, rel)); err != nil {
+			return nil
+		}
+		why = "is behind a symbolic link to a directory, or in a hidden one, which a router serving a directory does not read (copy the files in, or serve a bundle built with rplc build)"
+	case filepath.IsAbs(l.Path.Value) && within(dir, l.File):
+		why = "names the policy directory by an absolute path: " + serve + ", by paths relative to the importing file (write the path relative to it)"
+	default:
+		why = "is outside the policy directory: " + serve + " (move the file under the directory, or serve a bundle built with rplc build)"
+	}
+	return &lang.Diagnostic{File: f.File, Span: l.Path.Sp, Severity: lang.SevError, Code: lang.CodeImportNotFound, Message: l.Path.Raw + " " + why}
+}
+
+// within reports whether path is dir or under it, dir read as given and
+// with its symbolic links resolved.
+func within(dir, path string) bool {
+	for _, d := range []string{dir, evalOr(dir)} {
+		if a, err := filepath.Abs(d); err == nil {
+			if rel, err := filepath.Rel(a, path); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// evalOr is dir with its symbolic links resolved, or dir.
+func evalOr(dir string) string {
+	if t, err := filepath.EvalSymlinks(dir); err == nil {
+		return t
+	}
+	return dir
 }
 
 // parseTenants reads the tenant registry: {"tenants": [{id, tier,

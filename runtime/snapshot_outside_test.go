@@ -28,10 +28,22 @@ func TestBuildDirImportOutside(t *testing.T) {
 			`chat.rpl:3:8: "` + abs + `" is outside the policy directory`},
 		{"package chat\n\nextends \"../outside/common\"\n",
 			`chat.rpl:3:9: "../outside/common" is outside the policy directory`},
+		// Inside, by an absolute path: read from the disk, not the
+		// version loaded.
+		{"package chat\n\nimport \"" + filepath.Join(root, "tree", "lib", "common") + "\"\n\nfn route(r: Request) -> Decision = to(common.cheap())\n",
+			`chat.rpl:3:8: "` + filepath.Join(root, "tree", "lib", "common") + `" names the policy directory by an absolute path: a router serving a directory loads only the files under it, by paths relative to the importing file`},
+		// Inside, behind a symbolic link to a directory, which the
+		// router does not read: it said "no such file".
+		{"package chat\n\nimport \"shared/common\"\n\nfn route(r: Request) -> Decision = to(common.cheap())\n",
+			`chat.rpl:3:8: "shared/common" is behind a symbolic link to a directory, or in a hidden one, which a router serving a directory does not read`},
 	} {
 		dir := filepath.Join(root, "tree")
 		os.RemoveAll(dir)
 		writeFile(t, dir, "chat.rpl", tc.src)
+		writeFile(t, dir, "lib/common.rpl", "package common\n\nfn cheap() -> string = \"openai:gpt-4o-mini\"\n")
+		if err := os.Symlink(filepath.Join(root, "outside"), filepath.Join(dir, "shared")); err != nil {
+			t.Fatal(err)
+		}
 		_, err := e.BuildDir(context.Background(), dir)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "cannot load") {
 			t.Errorf("BuildDir: %v\nwant %q", err, tc.want)
