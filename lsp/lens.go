@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -120,7 +119,7 @@ func (s *Server) unsaved(path string) bool {
 	if d == nil {
 		return false
 	}
-	disk, err := os.ReadFile(path)
+	disk, err := lang.ReadFile(path)
 	return err != nil || !bytes.Equal(disk, d.file.Src)
 }
 

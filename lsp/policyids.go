@@ -84,7 +84,7 @@ func (k factsKey) src(path string) []byte {
 	case k.doc != nil:
 		return k.doc.file.Src
 	case !k.mod.IsZero():
-		src, _ := os.ReadFile(path)
+		src, _ := lang.ReadFile(path)
 		return src
 	}
 	return nil

@@ -106,7 +106,7 @@ func (s *Server) checkToRun(policy string) (*lang.Program, lang.DiagList) {
 		if d := ov[filepath.Clean(p)]; d != nil {
 			return d.file.Src, nil
 		}
-		return os.ReadFile(p)
+		return lang.ReadFile(p)
 	}}
 	return lang.Check(cfg, policy)
 }
@@ -215,7 +215,7 @@ func (s *Server) check(policy string, gen uint64, ov overlay) *snapshot {
 			return d.file.Src, nil
 		}
 		sn.disk[p] = textKey(p, nil) // before the read: a change during it is seen
-		return os.ReadFile(p)
+		return lang.ReadFile(p)
 	}}
 	cfg.Policy = true
 	sn.prog, sn.diags = lang.Check(cfg, policy)
@@ -269,7 +269,7 @@ func (s *Server) text(path string) *lang.File {
 	if d != nil {
 		return d.file
 	}
-	src, err := os.ReadFile(path)
+	src, err := lang.ReadFile(path)
 	if err != nil {
 		return nil
 	}
@@ -605,7 +605,7 @@ func (s *Server) importsChanged(edited map[string]bool, checked map[string]*snap
 			var src []byte
 			if d := ov[path]; d != nil {
 				src = d.file.Src
-			} else if b, err := os.ReadFile(path); err == nil {
+			} else if b, err := lang.ReadFile(path); err == nil {
 				src = b
 			} else {
 				gone = true

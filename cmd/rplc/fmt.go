@@ -126,7 +126,7 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 		}
 		seen[r] = true
 		display := names.name(f)
-		src, err := os.ReadFile(f)
+		src, err := lang.ReadFile(f)
 		if err != nil {
 			bad = true
 			fmt.Fprintf(e.stderr, "rplc: %s: %v\n", display, bareError(err))
