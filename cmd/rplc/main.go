@@ -12,8 +12,9 @@
 // Exit codes, the same in every command: 0 success; 1 the input has
 // errors (a key file that holds no key, a request or state file that is
 // not valid among them), a file could not be read or written, or rplc
-// itself failed (an internal error); 2 the command line is wrong (unknown flag or command, missing argument, no
-// such path, an output file that exists without --force).
+// itself failed (an internal error); 2 the command line is wrong
+// (unknown flag or command, missing argument, no such path, an output
+// file that exists without --force).
 package main
 
 import (
@@ -172,9 +173,10 @@ decide, for each request to an AI model, which provider and model serve it.
 
 Exit status, the same for every command: 0 on success; 1 when the input has
 errors (a key file that holds no key, a request or state file that is not
-valid among them), a file cannot be read or written, or rplc itself fails (an internal error); 2 for a wrong command
-line (unknown command or flag, missing argument, no such file, an output
-file that exists without --force).`,
+valid among them), a file cannot be read or written, or rplc itself fails
+(an internal error); 2 for a wrong command line (unknown command or flag,
+missing argument, no such file, an output file that exists without
+--force).`,
 		Example: `  rplc check examples/policies
   rplc fmt -w policies/acme.rpl`,
 		SilenceUsage:  true,

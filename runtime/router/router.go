@@ -782,8 +782,6 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		switch n {
 		case 0: // a request still being received, or a connection closing
 			errs = append(errs, errors.New("shutdown: the drain ran out with connections still open"))
-		case 1:
-			errs = append(errs, errors.New("shutdown: the drain ran out with 1 request in flight, cancelled"))
 		default:
 			errs = append(errs, fmt.Errorf("shutdown: the drain ran out with %s in flight, cancelled", runtime.Count(n, "request")))
 		}
