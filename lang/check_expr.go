@@ -1218,8 +1218,15 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 			// A statement's arm: its value goes nowhere, as a bare
 			// statement's (discardedExpr): a value computed there for
 			// nothing (d.tag(…), n * 2) is RPL325, and an if, a match
-			// or a block there is a statement.
-			c.discardedExpr(arm.Body)
+			// or a block there is a statement. A none there is how an
+			// arm that does nothing is written (_ => {} is an empty map,
+			// RPL314), not a value computed for nothing: removing it
+			// would let the arm's values fall to the next arm.
+			if l, ok := arm.Body.(*BasicLit); ok && l.Kind == LitNone {
+				c.exprOrVoid(arm.Body, nil)
+			} else {
+				c.discardedExpr(arm.Body)
+			}
 			c.scope = saved
 			continue
 		}
