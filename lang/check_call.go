@@ -760,13 +760,15 @@ func (c *checker) superFunc(super *Ident, sel *Ident) *Object {
 // extendsFailed reports whether the current package has an extends
 // clause whose parent did not load (reported at the clause: a file
 // missing, a cycle, a standard module or a test file named): super is
-// then not said to extend nothing as well.
+// then not said to extend nothing as well. Only the policy's own files
+// count: an extends in its test file is an error there (RPL203), and the
+// policy still extends nothing.
 func (c *checker) extendsFailed() bool {
 	if c.pkg == nil {
 		return false
 	}
 	for _, f := range c.pkg.Files {
-		if f.Extends != nil {
+		if f.Extends != nil && (f.File == nil || !IsTestFile(f.File.Name)) {
 			return true
 		}
 	}
