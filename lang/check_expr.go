@@ -95,8 +95,8 @@ func (c *checker) elifStmt(stmts []Stmt, i int) bool {
 // stdModuleUnimported reports name, used at n as a value, as undefined
 // when it is exactly the binding of a standard module that the file may
 // import (std/testing in a test file only) and does not: the message and
-// its fix add the import, after the file's last import or else after its
-// package clause, rather than suggest a name spelled alike (cost is not
+// its fix add the import, on a line after the file's last import or else
+// after its package clause (after a comment ending that line), rather than suggest a name spelled alike (cost is not
 // a misspelt post). When the file imports the module under another name,
 // that name is suggested. It reports whether it reported.
 func (c *checker) stdModuleUnimported(n Node, name string) bool {
@@ -116,11 +116,11 @@ func (c *checker) stdModuleUnimported(n Node, name string) bool {
 	var fix Fix
 	switch f := c.file; {
 	case len(f.Imports) > 0:
-		at := f.Imports[len(f.Imports)-1].Span().End
-		fix = Fix{Span: Span{at, at}, NewText: "\n" + line}
+		at, eol := lineEnd(f.File.Src, f.Imports[len(f.Imports)-1].Span().End)
+		fix = Fix{Span: Span{at, at}, NewText: eol + line}
 	case f.Package != nil:
-		at := f.Package.Span().End
-		fix = Fix{Span: Span{at, at}, NewText: "\n\n" + line}
+		at, eol := lineEnd(f.File.Src, f.Package.Span().End)
+		fix = Fix{Span: Span{at, at}, NewText: eol + eol + line}
 	default:
 		fix = Fix{NewText: line + "\n\n"}
 	}
@@ -128,6 +128,24 @@ func (c *checker) stdModuleUnimported(n Node, name string) bool {
 	d := c.errAt(n, CodeUndefined, "undefined: %s (%s is a standard module: add %s)", name, name, line)
 	d.Fixes = append(d.Fixes, fix)
 	return true
+}
+
+// lineEnd gives the end of the line holding offset at in src, after a
+// comment there (an import's, a package clause's: what is inserted after
+// the clause goes on a line of its own, not into the comment's text), and
+// the line break the file uses there ("\r\n" or "\n").
+func lineEnd(src []byte, at Pos) (Pos, string) {
+	i := int(at)
+	if i > len(src) {
+		i = len(src)
+	}
+	for i < len(src) && src[i] != '\n' {
+		i++
+	}
+	if i > int(at) && i < len(src) && src[i-1] == '\r' {
+		return Pos(i - 1), "\r\n"
+	}
+	return Pos(i), "\n"
 }
 
 func (c *checker) use(id *Ident, o *Object) {

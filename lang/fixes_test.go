@@ -202,6 +202,18 @@ var fixCases = []struct {
 		want: []string{`3:16-3:16 "" → "\nimport \"std/cost\"": add import "std/cost"`},
 	},
 	{
+		name: "standard module not imported, after the last import's comment",
+		src:  "package p\n\nimport \"std/ab\" # the experiments\n\nfn route(r: Request) -> Decision = if cost.remaining(r.tenant) < $5 { to(\"a:b\") } else { to(ab.winner(\"x\") ?? \"c:d\") }\n",
+		code: "RPL200",
+		want: []string{`3:34-3:34 "" → "\nimport \"std/cost\"": add import "std/cost"`},
+	},
+	{
+		name: "standard module not imported, after the package clause's comment, CRLF",
+		src:  "package p # routing\r\n\r\nfn route(r: Request) -> Decision = if health.healthy(\"a:b\") { to(\"a:b\") } else { to(\"c:d\") }\r\n",
+		code: "RPL200",
+		want: []string{`1:20-1:20 "" → "\r\n\r\nimport \"std/health\"": add import "std/health"`},
+	},
+	{
 		name: "standard module not imported, after the package clause",
 		src:  "package p\n\nfn route(r: Request) -> Decision = if health.healthy(\"a:b\") { to(\"a:b\") } else { to(\"c:d\") }\n",
 		code: "RPL200",
@@ -277,6 +289,8 @@ func TestStdModuleImportFixChecks(t *testing.T) {
 	for _, src := range []string{
 		"package p\n\nimport \"std/ab\"\n\n" + body,
 		"package p\n\nimport \"std/ab\"\nimport \"std/health\" as h\n\nfn up() -> bool = h.healthy(\"a:b\")\n\n" + body,
+		"package p\n\nimport \"std/ab\" # the experiments\n\n" + body,
+		"package p\n\nimport \"std/ab\" # the experiments\r\n\r\n" + strings.ReplaceAll(body, "\n", "\r\n"),
 	} {
 		check := func(src string) lang.DiagList {
 			read := func(p string) ([]byte, error) {
