@@ -243,10 +243,38 @@ func PrintSnippet(w io.Writer, d *Diagnostic, st Style) {
 	}
 }
 
-// snippetWidth is the most characters of a source line a snippet shows:
-// a longer line (a generated table, a minified file) is cut to a window
-// around the span's start, each cut end marked with "…".
+// snippetWidth is the most display columns of a source line a snippet
+// shows: a longer line (a generated table, a minified file) is cut to a
+// window around the span's start, each cut end marked with "…".
 const snippetWidth = 120
+
+// snippetWindow gives the runes [from, to) of line that a snippet shows:
+// all of them when they take snippetWidth display columns or fewer (a wide
+// rune takes two), or else a window of at most snippetWidth columns with
+// about a third of them before the rune at lead, and as many as fit
+// before it when the line ends within the window.
+func snippetWindow(line []rune, lead int) (from, to int) {
+	if displayWidth(line) <= snippetWidth {
+		return 0, len(line)
+	}
+	lead = min(max(lead, 0), len(line))
+	from, w := lead, 0
+	for from > 0 && w+runeWidth(line[from-1]) <= snippetWidth/3 {
+		from--
+		w += runeWidth(line[from])
+	}
+	to = from
+	w = 0
+	for to < len(line) && w+runeWidth(line[to]) <= snippetWidth {
+		w += runeWidth(line[to])
+		to++
+	}
+	for to == len(line) && from > 0 && w+runeWidth(line[from-1]) <= snippetWidth {
+		from--
+		w += runeWidth(line[from])
+	}
+	return from, to
+}
 
 func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string) {
 	if f == nil || !sp.Start.IsValid() {
@@ -268,17 +296,13 @@ func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string
 		widthR = max(utf8.RuneCountInString(text[col:ec]), 1)
 	}
 	runes := []rune(visible(text))
-	from, to := 0, len(runes)
+	from, to := snippetWindow(runes, leadR)
 	prefix, suffix := "", ""
-	if len(runes) > snippetWidth {
-		from = max(0, min(leadR-snippetWidth/3, len(runes)-snippetWidth))
-		to = from + snippetWidth
-		if from > 0 {
-			prefix = "…"
-		}
-		if to < len(runes) {
-			suffix = "…"
-		}
+	if from > 0 {
+		prefix = "…"
+	}
+	if to < len(runes) {
+		suffix = "…"
 	}
 	leadR = min(max(leadR, from), to)
 	lead := len([]rune(prefix)) + displayWidth(runes[from:leadR])
@@ -293,14 +317,18 @@ func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string
 func displayWidth(rs []rune) int {
 	n := 0
 	for _, r := range rs {
-		switch width.LookupRune(r).Kind() {
-		case width.EastAsianWide, width.EastAsianFullwidth:
-			n += 2
-		default:
-			n++
-		}
+		n += runeWidth(r)
 	}
 	return n
+}
+
+// runeWidth is how many terminal columns r takes (displayWidth).
+func runeWidth(r rune) int {
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	return 1
 }
 
 // visible is s as a terminal is to show it: a tab as a space, and a

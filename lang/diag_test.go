@@ -182,8 +182,14 @@ func TestSnippetLongLine(t *testing.T) {
 		{"wide", `let s = "日本語日本語"; let y = s + 1`, "s + 1",
 			" 1 | let s = \"日本語日本語\"; let y = s + 1\n   | " + strings.Repeat(" ", 32) + "^^^^^\n"},
 		{"wide span", `x = "ｆｕｌｌ" + 1`, "\"ｆｕｌｌ\"", " 1 | x = \"ｆｕｌｌ\" + 1\n   |     " + strings.Repeat("^", 10) + "\n"},
+		// The window is cut by columns too: at most 120 of them (it was
+		// 120 runes, 240 columns of wide ones).
 		{"wide end", `x = "` + strings.Repeat("語", 300) + `" + bad`, "bad",
-			" 1 | …" + strings.Repeat("語", 113) + "\" + bad\n   | " + strings.Repeat(" ", 231) + "^^^\n"},
+			" 1 | …" + strings.Repeat("語", 56) + "\" + bad\n   | " + strings.Repeat(" ", 117) + "^^^\n"},
+		{"wide middle", `x = "` + strings.Repeat("語", 300) + `" + bad + "` + strings.Repeat("語", 300) + `"`, "bad",
+			" 1 | …" + strings.Repeat("語", 18) + "\" + bad + \"" + strings.Repeat("語", 36) + "…\n   | " + strings.Repeat(" ", 41) + "^^^\n"},
+		{"wide start", `bad + "` + strings.Repeat("ｆ", 300) + `"`, "bad",
+			" 1 | bad + \"" + strings.Repeat("ｆ", 56) + "…\n   | ^^^\n"},
 		// Control characters in a string (an escape sequence, a bell)
 		// show as U+FFFD, one column each: the terminal must not act on
 		// them. So do invalid bytes, as they are counted.
