@@ -79,7 +79,7 @@ var coreDefs = []Def{
 	// Hashing and randomness (deterministic).
 	{Fn: hashString, Decl: lang.BuiltinDecl{Name: "hash", Sig: "(s: string) -> int", Doc: "A stable 63-bit hash of s (FNV-1a), the same on every router and release.", Cost: 2, Pure: true}},
 	{Fn: hashBucket, Decl: lang.BuiltinDecl{Name: "bucket", Sig: "(key: string, n: int) -> int", Doc: "A stable bucket of key in [0, n): hash(key) mod n, for traffic splits. n must be positive.", Cost: 2, Pure: true, ConstCheck: constBucket}},
-	{Fn: hashRandom, Decl: lang.BuiltinDecl{Name: "random", Sig: "() -> float", Doc: "A number in [0, 1) from the evaluation's seed (derived from the request id), so decisions replay. It depends on the seed only: every call in one evaluation returns the same number.", Cost: 1}},
+	{Fn: hashRandom, Decl: lang.BuiltinDecl{Name: "random", Sig: "() -> float", Doc: "A number in [0, 1) from the evaluation's seed (derived from the request id), so that a decision replayed with its request (rplc eval) draws the same. It depends on the seed only: every call in one evaluation returns the same number.", Cost: 1}},
 }
 
 // routingDefs: building decisions, and the std modules that read router state.
