@@ -485,21 +485,8 @@ func TestPushLimits(t *testing.T) {
 // responders available for request" only. A URL's token is a secret:
 // an error naming the URL (a server that cannot be reached) hides it.
 func TestPushNoJetStream(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("the NATS server did not start")
-	}
-	res, err := bundle.Build("../../examples/policies", bundle.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "p.rplb")
-	os.WriteFile(file, res.Data, 0o644)
+	ns := startServer(t, &server.Options{})
+	file := examplesBundle(t)
 	for _, args := range [][]string{{"push", file}, {"rollback"}} {
 		var out, errb bytes.Buffer
 		if code := run(append(args, "--nats-url", ns.ClientURL()), nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "no JetStream") {
@@ -528,12 +515,7 @@ func TestPushKeyTooLong(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ns.Shutdown()
-	res, err := bundle.Build("../../examples/policies", bundle.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "p.rplb")
-	os.WriteFile(file, res.Data, 0o644)
+	file := examplesBundle(t)
 	key := strings.Repeat("k", 5000)
 	for _, args := range [][]string{{"push", file}, {"rollback"}} {
 		var out, errb bytes.Buffer
@@ -550,22 +532,9 @@ func TestPushKeyTooLong(t *testing.T) {
 // client library's handler (which rplc no longer lets print), and the
 // push timed out saying only "context deadline exceeded".
 func TestPushPermissionDenied(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, JetStream: true, StoreDir: t.TempDir(),
+	ns := startServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir(),
 		Users: []*server.User{{Username: "ro", Password: "pw", Permissions: &server.Permissions{Publish: &server.SubjectPermission{Deny: []string{"$KV.>"}}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("the NATS server did not start")
-	}
-	res, err := bundle.Build("../../examples/policies", bundle.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "p.rplb")
-	os.WriteFile(file, res.Data, 0o644)
+	file := examplesBundle(t)
 	url := strings.Replace(ns.ClientURL(), "nats://", "nats://ro:pw@", 1)
 	var out, errb bytes.Buffer
 	code := run([]string{"push", file, "--nats-url", url, "--timeout", "2s"}, nil, &out, &errb)
@@ -648,4 +617,36 @@ func TestPushOnePolicy(t *testing.T) {
 	if !strings.Contains(out.String(), ": 1 policy, ") {
 		t.Errorf("output: %s", out.String())
 	}
+}
+
+// startServer starts a NATS server on a loopback port with o (host, port,
+// logging and signals set here), shut down when the test ends.
+func startServer(t *testing.T, o *server.Options) *server.Server {
+	t.Helper()
+	o.Host, o.Port, o.NoLog, o.NoSigs = "127.0.0.1", -1, true, true
+	ns, err := server.NewServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(ns.Shutdown)
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+	return ns
+}
+
+// examplesBundle builds the example policies into a bundle file of the
+// test's and returns its path.
+func examplesBundle(t *testing.T) string {
+	t.Helper()
+	res, err := bundle.Build("../../examples/policies", bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "p.rplb")
+	if err := os.WriteFile(file, res.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
