@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -130,22 +131,31 @@ func (c *checker) stdModuleUnimported(n Node, name string) bool {
 	return true
 }
 
-// lineEnd gives the end of the line holding offset at in src, after a
-// comment there (an import's, a package clause's: what is inserted after
-// the clause goes on a line of its own, not into the comment's text), and
-// the line break the file uses there ("\r\n" or "\n").
+// lineEnd gives where a line inserted after a clause ending at offset at
+// of src goes: the end of its line when only blanks and a comment follow
+// it there (what is inserted goes on a line of its own, not into the
+// comment's text), else at itself (a declaration follows on the line,
+// after a ;, which the inserted line must stay before); and the line
+// break the file uses ("\r\n" or "\n").
 func lineEnd(src []byte, at Pos) (Pos, string) {
-	i := int(at)
-	if i > len(src) {
-		i = len(src)
+	i := min(int(at), len(src))
+	eol := "\n"
+	if j := bytes.IndexByte(src, '\n'); j > 0 && src[j-1] == '\r' {
+		eol = "\r\n"
+	}
+	for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
+		i++
+	}
+	if i < len(src) && src[i] != '#' && src[i] != '\r' && src[i] != '\n' {
+		return at, eol
 	}
 	for i < len(src) && src[i] != '\n' {
 		i++
 	}
 	if i > int(at) && i < len(src) && src[i-1] == '\r' {
-		return Pos(i - 1), "\r\n"
+		i--
 	}
-	return Pos(i), "\n"
+	return Pos(i), eol
 }
 
 func (c *checker) use(id *Ident, o *Object) {

@@ -291,6 +291,10 @@ func TestStdModuleImportFixChecks(t *testing.T) {
 		"package p\n\nimport \"std/ab\"\nimport \"std/health\" as h\n\nfn up() -> bool = h.healthy(\"a:b\")\n\n" + body,
 		"package p\n\nimport \"std/ab\" # the experiments\n\n" + body,
 		"package p\n\nimport \"std/ab\" # the experiments\r\n\r\n" + strings.ReplaceAll(body, "\n", "\r\n"),
+		// A declaration after a ; on the import's line, or the package
+		// clause's: the import goes before it.
+		"package p\n\nimport \"std/ab\"; " + body,
+		"package p; import \"std/ab\"; " + body,
 	} {
 		check := func(src string) lang.DiagList {
 			read := func(p string) ([]byte, error) {
