@@ -49,8 +49,10 @@ the same state tests set with std/testing:
 Without it the state is empty, as in tests. The clock is the state's "now",
 else the request's arrival, else the current time; a request without its
 arrival arrives at the clock, as a router makes it the time it received the
-request, so that r.arrival and now() agree. The seed is the state's
-"seed", else derived from the request id, so a logged request replays.
+request, so that r.arrival and now() agree. (A router's clock is always that
+time, its decision log event's: give it as "now" to replay a request that
+came with an arrival of its own.) The seed is the state's "seed", else
+derived from the request id, as a router derives it.
 
 POLICY is a policy source (.rpl) or a bundle built by rplc build (.rplb);
 --policy ID chooses the policy of a bundle that holds several.
