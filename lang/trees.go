@@ -188,10 +188,11 @@ func (ts *Trees) Verdicts(t *Tree) []FileVerdict {
 	byPath := map[string]int{}
 	for i := range t.files {
 		f := &t.files[i]
-		if f.Clause == nil && !f.Route && ts.Parse != nil {
+		loaded := ts.loaded[absPath(f.Path)]
+		if f.Clause == nil && !f.Route && !loaded && f.Tests && ts.Parse != nil {
 			f.Clause = ts.Parse(f.Path) // a test module's error is placed there
 		}
-		kind, d := f.Verdict(ts.loaded[absPath(f.Path)], t.testModules)
+		kind, d := f.Verdict(loaded, t.testModules)
 		out[i] = FileVerdict{Path: f.Path, Kind: kind}
 		if d != nil {
 			out[i].Diags = DiagList{d}
