@@ -431,7 +431,7 @@ func notInTree(dir, root string, files map[string][]byte, f *lang.FileNode, l la
 		if _, err := os.Stat(filepath.Join(dir, rel)); err != nil {
 			return nil
 		}
-		why = "is behind a symbolic link to a directory, or in a hidden one, which a router serving a directory does not read (copy the files in, or serve a bundle built with rplc build)"
+		why = "is hidden (its name, or a directory's on its way, starts with .) or behind a symbolic link to a directory, which a router serving a directory does not read (copy the files in, or serve a bundle built with rplc build)"
 	case filepath.IsAbs(l.Path.Value) && within(dir, l.File):
 		why = "names the policy directory by an absolute path: " + serve + ", by paths relative to the importing file (write the path relative to it)"
 	default:

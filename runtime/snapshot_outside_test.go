@@ -35,7 +35,7 @@ func TestBuildDirImportOutside(t *testing.T) {
 		// Inside, behind a symbolic link to a directory, which the
 		// router does not read: it said "no such file".
 		{"package chat\n\nimport \"shared/common\"\n\nfn route(r: Request) -> Decision = to(common.cheap())\n",
-			`chat.rpl:3:8: "shared/common" is behind a symbolic link to a directory, or in a hidden one, which a router serving a directory does not read`},
+			`chat.rpl:3:8: "shared/common" is hidden (its name, or a directory's on its way, starts with .) or behind a symbolic link to a directory, which a router serving a directory does not read`},
 	} {
 		dir := filepath.Join(root, "tree")
 		os.RemoveAll(dir)

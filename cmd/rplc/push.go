@@ -104,9 +104,11 @@ func (k *bundleKey) failed(nc *nats.Conn, err error) error {
 		if strings.Contains(last.Error(), "maximum control line") {
 			err = fmt.Errorf("%w (the server's max_control_line, 4096 bytes by default, bounds a subject: --key is %d bytes)", err, len(k.key))
 		}
-	case !strings.Contains(err.Error(), last.Error()):
+	case (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)) && !strings.Contains(err.Error(), last.Error()):
 		// A refusal the server sent while the operation waited (a
-		// permissions violation), which then timed out.
+		// permissions violation), which then timed out; not to another
+		// failure, which an error of earlier (that the operation got
+		// past) did not cause.
 		err = fmt.Errorf("%w (the NATS server said: %v)", err, last)
 	}
 	return &exitError{code: exitFail, err: err}

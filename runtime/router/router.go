@@ -246,7 +246,8 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	// version is activated (and logged so) for nothing. It is let go
 	// again until the router serves: held, it would accept connections
 	// that nothing reads while the policies load (a load balancer's TCP
-	// probe would see the router up, its clients hang).
+	// probe would see the router up, its clients hang). One taken by
+	// another process meanwhile fails the start after the load.
 	if opt.HTTP != "-" {
 		tl, err := net.Listen("tcp", opt.HTTP)
 		if err != nil {
