@@ -75,7 +75,7 @@ func TestActivateVersion(t *testing.T) {
 		{"not a string", `{"version": 1}`, 400, "invalid_request", `want a JSON object`},
 		{"unknown field", `{"version": "` + versions[2] + `", "force": true}`, 400, "invalid_request", `unknown field "force"; want a JSON object`},
 		{"unknown field x", `{"version": "` + versions[2] + `", "x": 1}`, 400, "invalid_request", `unknown field "x"; want a JSON object {"version": "…"}`},
-		{"unknown fields", `{"z": 1, "version": "` + versions[2] + `", "b": 1}`, 400, "invalid_request", `unknown field "b"; want`},
+		{"unknown fields", `{"z": 1, "version": "` + versions[2] + `", "b": 1}`, 400, "invalid_request", `unknown field "z"; want`}, // the first in the body
 		{"two objects", `{"version": "` + versions[2] + `"} {}`, 400, "invalid_request", `want a JSON object`},
 		{"a stray brace", `{"version": "` + versions[2] + `"}}`, 400, "invalid_request", `want a JSON object`},
 		{"a stray bracket", `{"version": "` + versions[2] + `"}]`, 400, "invalid_request", `want a JSON object`},
@@ -92,6 +92,11 @@ func TestActivateVersion(t *testing.T) {
 		if e.Current().Version != active {
 			t.Fatalf("%s: the active version changed", c.name)
 		}
+	}
+	// VERSION is version, as encoding/json matches keys: a wrong type,
+	// not an unknown field.
+	if code, m, body := do(t, "POST", url, `{"VERSION": 5}`); code != 400 || strings.Contains(fmt.Sprint(m["error"]), "unknown field") {
+		t.Errorf("VERSION: %d %s", code, body)
 	}
 	// Two kept versions sharing 8 characters (sha256s hardly do: these
 	// are made up, and never decide).

@@ -70,11 +70,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -539,9 +537,14 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil || req.Version == nil || !atEOF(dec) {
 		msg := `want a JSON object {"version": "…"}: a version that GET /v2/policies lists, or 8 of its first characters at least`
-		if k, ok := unknownActivateField(body); ok {
-			// Named, as the decide and feedback bodies name theirs.
-			msg = "unknown field " + jsonx.QuoteEcho(k) + "; " + msg
+		// An unknown key is named, as the decide and feedback bodies
+		// name theirs: the decoder's error names the first, in the
+		// body's order (keys match version as encoding/json matches
+		// them, in any case).
+		if q, ok := strings.CutPrefix(fmt.Sprint(err), "json: unknown field "); ok {
+			if k, err := strconv.Unquote(q); err == nil {
+				msg = "unknown field " + jsonx.QuoteEcho(k) + "; " + msg
+			}
 		}
 		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(msg))
 		return
@@ -555,22 +558,6 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	default:
 		activated(w, snap)
 	}
-}
-
-// unknownActivateField is the first key (in sorted order) other than
-// version of an activate body that is a JSON object.
-func unknownActivateField(body []byte) (string, bool) {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
-		return "", false
-	}
-	keys := slices.Sorted(maps.Keys(m))
-	for _, k := range keys {
-		if k != "version" {
-			return k, true
-		}
-	}
-	return "", false
 }
 
 // admin is h behind Config.AdminToken, when one is set.
