@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -375,14 +374,8 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 			dup, err = e.observe(f, now, d)
 		}
 		if err != nil {
-			taken := recordedBefore(i, recorded, dups)
-			err.Message = fmt.Sprintf("feedback[%d]: %s (%s)", i, err.Message, taken)
-			if f, ok := err.Details["field"].(string); ok {
-				// The item's field, named within the batch as the
-				// message names it.
-				err.Details = maps.Clone(err.Details)
-				err.Details["field"] = joinField(fmt.Sprintf("feedback[%d]", i), f)
-			}
+			err = itemError(err, "feedback["+strconv.Itoa(i)+"]")
+			err.Message += " (" + recordedBefore(i, recorded, dups) + ")"
 			id := peekString(item, "request_id")
 			if f != nil {
 				id = f.RequestID

@@ -336,14 +336,19 @@ func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, 
 }
 
 // batchItemError is err, a request's, as the item'th of a batch names it
-// (err itself when item < 0), as a feedback batch's are: the message
-// begins "requests[2]: " and details.field is within the item
-// ("requests[2].request.id"). err is not changed (an Outcome keeps it).
+// (itemError at requests[2]), err itself when item < 0.
 func batchItemError(err *Error, item int) *Error {
 	if item < 0 {
 		return err
 	}
-	at := "requests[" + strconv.Itoa(item) + "]"
+	return itemError(err, "requests["+strconv.Itoa(item)+"]")
+}
+
+// itemError is err, an item's of a batch at path at ("requests[2]",
+// "feedback[2]"), as the batch names it: the message begins with at and
+// details.field is within the item ("requests[2].request.id"). err is
+// not changed (an Outcome keeps it).
+func itemError(err *Error, at string) *Error {
 	ie := *err
 	ie.Message = at + ": " + err.Message
 	if f, ok := err.Details["field"].(string); ok {
