@@ -443,7 +443,11 @@ func notInTree(dir, root string, files map[string][]byte, f *lang.FileNode, l la
 // within reports whether path is dir or under it, dir read as given and
 // with its symbolic links resolved.
 func within(dir, path string) bool {
-	for _, d := range []string{dir, evalOr(dir)} {
+	dirs := []string{dir}
+	if t, err := filepath.EvalSymlinks(dir); err == nil {
+		dirs = append(dirs, t)
+	}
+	for _, d := range dirs {
 		if a, err := filepath.Abs(d); err == nil {
 			if rel, err := filepath.Rel(a, path); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 				return true
@@ -451,14 +455,6 @@ func within(dir, path string) bool {
 		}
 	}
 	return false
-}
-
-// evalOr is dir with its symbolic links resolved, or dir.
-func evalOr(dir string) string {
-	if t, err := filepath.EvalSymlinks(dir); err == nil {
-		return t
-	}
-	return dir
 }
 
 // parseTenants reads the tenant registry: {"tenants": [{id, tier,
