@@ -248,18 +248,35 @@ func (e *Engine) Observe(f *Feedback) *Error {
 // observe is Observe, and when d is not nil drops the feedback d has
 // seen: dup reports a duplicate, acknowledged without being recorded.
 func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool, _ *Error) {
+	if err := e.checkFeedback(f, now); err != nil {
+		return false, err
+	}
+	return e.recordChecked(f, now, d)
+}
+
+// checkFeedback is what observe refuses before recording anything, the
+// client's errors: feedback that is null or invalid (Feedback.Validate,
+// which fills f's CostNanos, Target and Time) or whose tenant a decision
+// would be refused for. It records nothing.
+func (e *Engine) checkFeedback(f *Feedback, now time.Time) *Error {
 	if f == nil { // a null item of a batch
-		return false, &Error{Code: CodeInvalidRequest, Message: "feedback is null, want an object"}
+		return &Error{Code: CodeInvalidRequest, Message: "feedback is null, want an object"}
 	}
 	if err := f.Validate(now); err != nil {
-		return false, err
+		return err
 	}
 	// The tenant is refused as a decision for it would be, before
 	// anything is recorded: with Config.RequireKnownTenant, a tenant id
 	// the registry does not hold takes no place in the live state.
-	if _, _, err := e.registered(e.cur.Load(), f.TenantID); err != nil {
-		return false, err
-	}
+	_, _, err := e.registered(e.cur.Load(), f.TenantID)
+	return err
+}
+
+// recordChecked records f, which checkFeedback has taken, dropping it as
+// observe does when d has seen it. Its errors are those of recording: no
+// recorder, a copy in flight (overloaded), the recorder's refusal of f,
+// and an internal error.
+func (e *Engine) recordChecked(f *Feedback, now time.Time, d *feedbackDedup) (dup bool, _ *Error) {
 	if e.svc.feedback == nil {
 		return false, &Error{Code: CodeInternal, Message: ErrNoRecorder.Error(), Err: ErrNoRecorder}
 	}
@@ -319,8 +336,17 @@ func (e *Engine) record(f *Feedback, d *feedbackDedup, key uint64, now time.Time
 // answered overloaded (cause in_flight), to be retried. The answer is {"ok":true,"recorded":1} for one feedback
 // recorded, {"ok":true,"recorded":0,"duplicate":true} for a duplicate, and
 // {"ok":true,"recorded":R,"duplicates":D} for a batch (duplicates only when
-// there were some). In a batch the items are recorded in order: an invalid
-// one is refused, and the error says how many before it were taken.
+// there were some).
+//
+// A batch is refused whole for a client's error in any item: every item
+// is decoded and checked (as Observe checks feedback, its tenant too)
+// before any is recorded, and the first one refused is the answer's
+// error, naming the item (feedback[2]: status: required) and saying
+// that nothing of the batch was recorded. The items are then recorded
+// in order; a failure while recording one (the recorder's refusal, a
+// copy in flight, an internal error) ends the batch there: the items
+// after it are not recorded, and the error names it and says what
+// became of those before it (recorded, or duplicates).
 func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 	fail := func(err *Error, id string) ([]byte, Code) {
 		return appendV2Error(buf, err, id), err.Code
@@ -365,22 +391,34 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 	if err := json.Unmarshal(batch, &items); err != nil || items == nil { // nil: null
 		return fail(&Error{Code: CodeInvalidRequest, Message: "feedback: want a list, have " + jsonx.KindOfJSON(batch), Details: map[string]any{"field": "feedback"}}, "")
 	}
-	d, now := e.dedup, time.Now()
-	recorded, dups := 0, 0
+	// failItem is the answer to the i'th item's error, f the item as far
+	// as it was decoded; taken says what became of the batch.
+	failItem := func(err *Error, i int, f *Feedback, taken string) ([]byte, Code) {
+		err = itemError(err, "feedback["+strconv.Itoa(i)+"]")
+		err.Message += " (" + taken + ")"
+		id := peekString(items[i], "request_id")
+		if f != nil {
+			id = f.RequestID
+		}
+		return fail(err, id)
+	}
+	now := time.Now()
+	fs := make([]*Feedback, len(items))
 	for i, item := range items {
 		f, err := decodeFeedbackItem(item)
-		dup := false
 		if err == nil {
-			dup, err = e.observe(f, now, d)
+			err = e.checkFeedback(f, now)
 		}
 		if err != nil {
-			err = itemError(err, "feedback["+strconv.Itoa(i)+"]")
-			err.Message += " (" + recordedBefore(i, recorded, dups) + ")"
-			id := peekString(item, "request_id")
-			if f != nil {
-				id = f.RequestID
-			}
-			return fail(err, id)
+			return failItem(err, i, f, "nothing of the batch was recorded")
+		}
+		fs[i] = f
+	}
+	recorded, dups := 0, 0
+	for i, f := range fs {
+		dup, err := e.recordChecked(f, now, e.dedup)
+		if err != nil {
+			return failItem(err, i, f, recordedBefore(i, recorded, dups))
 		}
 		if dup {
 			dups++
@@ -412,8 +450,9 @@ var feedbackFields = map[string]func(*Feedback) any{
 	"time":        func(f *Feedback) any { return &f.Time },
 }
 
-// recordedBefore says what became of the n items before a batch's bad
-// one: recorded of them were recorded, dups were duplicates.
+// recordedBefore says what became of the n items before the one of a
+// batch whose recording failed: recorded of them were recorded, dups
+// were duplicates.
 func recordedBefore(n, recorded, dups int) string {
 	switch {
 	case n == 0:

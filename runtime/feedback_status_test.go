@@ -60,10 +60,10 @@ func TestFeedbackStatusAndHTTPStatus(t *testing.T) {
 			}
 		}
 	}
-	// In a batch: the item named, the ones before it recorded.
+	// In a batch: the item named, and the batch refused whole.
 	out, c := send(`{"feedback": [` + item("ok", 200) + `, ` + item("ok", 500) + `]}`)
-	want := `feedback[1]: http_status: 500 contradicts status ok, which takes 200 to 299 (or no http_status) (the 1 before it was recorded)","details":{"field":"feedback[1].http_status"}`
-	if c != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) || len(rec.kept) != 1 {
+	want := `feedback[1]: http_status: 500 contradicts status ok, which takes 200 to 299 (or no http_status) (nothing of the batch was recorded)","details":{"field":"feedback[1].http_status"}`
+	if c != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) || len(rec.kept) != 0 {
 		t.Errorf("batch: %s %s, recorded %d; want %s", c, out, len(rec.kept), want)
 	}
 	// Observe validates as HandleFeedback does.

@@ -65,23 +65,29 @@ func TestFeedbackUnknownTenant(t *testing.T) {
 	if o := e.Decide(ctx, "", request(t, e, `{"id": "nt"}`), time.Time{}); o.Err == nil || o.Err.Code != runtime.CodeUnauthorized {
 		t.Errorf("decide naming no tenant: %v", o.Err)
 	}
-	// In a batch, per item as other refusals, naming what was taken.
-	out, code := e.HandleFeedback([]byte(`{"feedback": [
-		{"request_id": "b1", "tenant_id": "acme", "target": "a:b", "status": "ok", "cost": 0.5},
+	// In a batch, refused as other client errors are: the item named,
+	// and nothing of the batch recorded, its registered tenant's item
+	// neither.
+	b1 := `{"request_id": "b1", "tenant_id": "acme", "target": "a:b", "status": "ok", "cost": 0.5}`
+	out, code := e.HandleFeedback([]byte(`{"feedback": [`+b1+`,
 		{"request_id": "b2", "tenant_id": "nobody", "target": "a:b", "status": "ok", "cost": 1}]}`), nil)
-	if want := `feedback[1]: tenant \"nobody\" is not registered (the 1 before it was recorded)`; code != runtime.CodeUnauthorized || !strings.Contains(string(out), want) {
+	if want := `feedback[1]: tenant \"nobody\" is not registered (nothing of the batch was recorded)`; code != runtime.CodeUnauthorized || !strings.Contains(string(out), want) {
 		t.Errorf("batch: %s %s, want %s", code, out, want)
 	}
-	// Nothing of the refused feedback was recorded: no spend, and the
-	// only target heard of is the registered tenant's.
+	// Nothing of the refused feedback was recorded: no spend, and no
+	// target heard of.
 	now := time.Now()
-	for _, junk := range []string{"zzz", "zzz1", "zzz4", "nobody", ""} {
+	for _, junk := range []string{"zzz", "zzz1", "zzz4", "nobody", "", "acme"} {
 		if got := st.MonthSpend(junk, now); got != 0 {
 			t.Errorf("%q charged %d", junk, got)
 		}
 	}
-	if got := st.Targets(); len(got) != 1 || got[0].Requests != 1 {
-		t.Errorf("targets %+v, want a:b once (acme's)", got)
+	if got := st.Targets(); len(got) != 0 {
+		t.Errorf("targets %+v, want none", got)
+	}
+	// The registered tenant's item sent again is recorded, no duplicate.
+	if out, code := e.HandleFeedback([]byte(b1), nil); code != "" || string(out) != `{"ok":true,"recorded":1}` {
+		t.Errorf("b1 again: %s %s", code, out)
 	}
 	// The ledger (2 tenant-months here) holds the registered tenants.
 	if out, code := e.HandleFeedback([]byte(`{"request_id": "g", "tenant_id": "globex", "target": "a:b", "status": "ok", "cost": 2}`), nil); code != "" {

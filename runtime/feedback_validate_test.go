@@ -26,12 +26,12 @@ func TestFeedbackRefused(t *testing.T) {
 		`{` + base + `, "tokens": 5}`:                   "tokens: unknown field (did you mean tokens_in or tokens_out?)",
 		`{` + base + `, "zzz": 1, "aaa": 2}`:            `aaa: unknown field"`,
 		`{` + base + `, "": 1}`:                         `\"\": unknown field"`,
-		`{"feedback": [{` + base + `, "latency": 80}]}`: "feedback[0]: latency: unknown field (did you mean latency_ms?) (none before it)",
+		`{"feedback": [{` + base + `, "latency": 80}]}`: "feedback[0]: latency: unknown field (did you mean latency_ms?) (nothing of the batch was recorded)",
 		`{"feedback": ["x"]}`:                           "feedback[0]: want an object, have a string",
 		// a key given twice, which encoding/json would take (the last wins)
 		`{` + base + `, "status": "error"}`:                `status: key given twice","details":{"field":"status"}`,
 		`{` + base + `, "\u0073tatus": "error"}`:           `status: key given twice","details":{"field":"status"}`,
-		`{"feedback": [{` + base + `, "tenant_id": "u"}]}`: `feedback[0]: tenant_id: key given twice (none before it)","details":{"field":"feedback[0].tenant_id"}`,
+		`{"feedback": [{` + base + `, "tenant_id": "u"}]}`: `feedback[0]: tenant_id: key given twice (nothing of the batch was recorded)","details":{"field":"feedback[0].tenant_id"}`,
 		`{"feedback": [], "feedback": [{` + base + `}]}`:   `feedback: key given twice`,
 		// fields beside a batch
 		`{"request_id": "r", "feedback": [{` + base + `}]}`: "request_id: not allowed beside a feedback batch",
@@ -46,7 +46,7 @@ func TestFeedbackRefused(t *testing.T) {
 		// counts below 0, in the field's name (details.field too)
 		`{` + base + `, "tokens_in": -1}`:                  `tokens_in: must be ≥ 0, have -1","details":{"field":"tokens_in"}`,
 		`{` + base + `, "tokens_in": 5, "tokens_out": -2}`: `tokens_out: must be ≥ 0, have -2","details":{"field":"tokens_out"}`,
-		`{"feedback": [{` + base + `, "tokens_out": -3}]}`: `feedback[0]: tokens_out: must be ≥ 0, have -3 (none before it)","details":{"field":"feedback[0].tokens_out"}`,
+		`{"feedback": [{` + base + `, "tokens_out": -3}]}`: `feedback[0]: tokens_out: must be ≥ 0, have -3 (nothing of the batch was recorded)","details":{"field":"feedback[0].tokens_out"}`,
 		`{` + base + `, "time": "yesterday"}`:              `time: want an RFC 3339 time`,
 		`{` + base + `, "cost": 0.0000000001}`:             "cost: 0.0000000001 has more than 9 decimals",
 		`{` + base + `, "cost": 1e-10}`:                    "cost: 1e-10 has more than 9 decimals",

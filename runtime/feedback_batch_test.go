@@ -1,0 +1,57 @@
+package runtime_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
+)
+
+// TestFeedbackBatchAtomic: a feedback batch with a client's error in an
+// item (invalid, null, not an object, an unknown field) is refused
+// whole: the error names the first such item and says that nothing of
+// the batch was recorded, and nothing was, the valid items before it
+// neither (no spend, no target's health, no duplicate remembered: the
+// valid items sent again are recorded). A failure while recording an
+// item (the ledger's refusal) leaves the items before it recorded, and
+// says so.
+func TestFeedbackBatchAtomic(t *testing.T) {
+	st := state.NewMem(state.Options{})
+	e := newEngine(t, runtime.Config{State: st})
+	item := func(id, rest string) string {
+		return `{"request_id": "` + id + `", "tenant_id": "t", "target": "p:m", "status": "ok", "cost": 0.25` + rest + `}`
+	}
+	const nothing = ` (nothing of the batch was recorded)`
+	for bad, want := range map[string]string{
+		`{"request_id": "b", "target": "p:m", "status": "meh"}`: `"message":"feedback[1]: status: \"meh\" is not one of ok, error, timeout, canceled, http_429, http_4xx, http_5xx` + nothing + `","details":{"field":"feedback[1].status"}},"request_id":"b"}`,
+		`null`:                      `"message":"feedback[1]: feedback is null, want an object` + nothing + `"}}`,
+		`"x"`:                       `"message":"feedback[1]: want an object, have a string` + nothing + `"}}`,
+		item("b", `, "latency": 5`): `"message":"feedback[1]: latency: unknown field (did you mean latency_ms?)` + nothing + `","details":{"field":"feedback[1].latency"}},"request_id":"b"}`,
+		// Of two, the first is named.
+		`{"request_id": "b", "target": "p:m", "status": "meh"}, null`: `"message":"feedback[1]: status: \"meh\" is not one of`,
+	} {
+		body := `{"feedback": [` + item("a", "") + `, ` + bad + `, ` + item("c", "") + `]}`
+		out, code := e.HandleFeedback([]byte(body), nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
+			t.Errorf("%s:\n got %s %s\nwant %s", body, code, out, want)
+		}
+		if spend, targets := st.MonthSpend("t", time.Now()), st.Targets(); spend != 0 || len(targets) != 0 {
+			t.Fatalf("%s: recorded (spend %d nano, targets %+v), want nothing", body, spend, targets)
+		}
+	}
+	if out, code := e.HandleFeedback([]byte(`{"feedback": [`+item("a", "")+`, `+item("c", "")+`]}`), nil); code != "" || string(out) != `{"ok":true,"recorded":2}` {
+		t.Fatalf("the valid items again: %s %s, want both recorded", code, out)
+	}
+
+	// Recording fails at the second: the first stays recorded.
+	body := `{"feedback": [` + item("d", "") + `, ` + item("e", `, "time": "2020-01-01T00:00:00Z"`) + `, ` + item("f", "") + `]}`
+	out, code := e.HandleFeedback([]byte(body), nil)
+	if want := `"message":"feedback[1]: time: 2020-01-01T00:00:00Z is in a month whose spend the router no longer keeps`; code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) || !strings.Contains(string(out), `(the 1 before it was recorded)","details":{"field":"feedback[1].time"}`) {
+		t.Errorf("%s:\n got %s %s\nwant %s… (the 1 before it was recorded)", body, code, out, want)
+	}
+	if spend, targets := st.MonthSpend("t", time.Now()), st.Targets(); spend != 750_000_000 || len(targets) != 1 || targets[0].Requests != 3 {
+		t.Errorf("spend %d nano, targets %+v; want a, c and d recorded", spend, targets)
+	}
+}
