@@ -130,9 +130,15 @@ func (e *Engine) checkRequest(req vm.Value) *Error {
 	}
 	if ts := s[l.req.tenant].Record(); len(ts) == l.tenant.n {
 		// Feedback refuses such a tenant id (Feedback.Validate): a
-		// tenant that could never be charged is not decided for.
+		// tenant that could never be charged is not decided for. Its
+		// parents are tenant ids too, held to the same length.
 		if len(ts[l.tenant.id].Str()) > MaxTenantLen {
 			return errTenantTooLong("request.tenant.id")
+		}
+		for i, p := range ts[l.tenant.parents].List() {
+			if len(p.Str()) > MaxTenantLen {
+				return errTenantTooLong("request.tenant.parents[" + strconv.Itoa(i) + "]")
+			}
 		}
 		if bs := ts[l.tenant.budget].Record(); len(bs) == l.budget.n {
 			// As tenants.json's budgets (RPL217).

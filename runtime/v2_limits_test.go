@@ -87,6 +87,37 @@ func TestDecideTenantTooLong(t *testing.T) {
 	}
 }
 
+// TestDecideTenantParentTooLong: a request's tenant parents are tenant
+// ids, held to the same length (runtime.MaxTenantLen): a longer one is
+// invalid_request naming it by its index, on the fast decoder's path and
+// encoding/json's alike, and a batch's item is that item's error; parents
+// of exactly MaxTenantLen bytes are decided.
+func TestDecideTenantParentTooLong(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	ctx := context.Background()
+	long, edge := strings.Repeat("p", runtime.MaxTenantLen+1), strings.Repeat("p", runtime.MaxTenantLen)
+	v2 := func(parentsKey string, parents ...string) string {
+		return `{"request": {"id": "r", "tenant": {"id": "t", "` + parentsKey + `": ["` + strings.Join(parents, `", "`) + `"]}, "task": {"type": "chat"}}}`
+	}
+	const want = `"message":"request.tenant.parents[1]: longer than 256 bytes","details":{"field":"request.tenant.parents[1]"}},"request_id":"r"}`
+	// "p\u0061rents" is parents, spelt so that the fast decoder gives up.
+	for _, key := range []string{"parents", `p\u0061rents`} {
+		body := v2(key, "org", long, "x")
+		out, code, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
+		if code != runtime.CodeInvalidRequest || !strings.HasSuffix(string(out), want) {
+			t.Errorf("%s: %s %s\nwant …%s", key, code, out, want)
+		}
+		out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [`+v2(key, edge)+`, `+body+`]}`), time.Now(), nil)
+		if code != "" || !strings.Contains(string(out), `},`+asItem([]byte(`{"ok":false,"error":{"code":"invalid_request",`+want), 1)+`]}`) || !strings.HasPrefix(string(out), `{"ok":true,"results":[{"ok":true,`) {
+			t.Errorf("%s, batch: %s %s", key, code, out)
+		}
+		if out, code, _ := e.HandleV2(ctx, []byte(v2(key, edge, edge)), time.Now(), nil, nil); code != "" {
+			t.Errorf("%s with parents of %d bytes: %s %s", key, len(edge), code, out)
+		}
+	}
+}
+
 // asItem is the answer one, to a decide body alone, as the i'th item of
 // a batch answers the same body: an error names the item, its message
 // beginning "requests[i]: " and its details.field within the item.
