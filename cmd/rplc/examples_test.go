@@ -50,25 +50,40 @@ func TestExamplePolicies(t *testing.T) {
 func TestUseColor(t *testing.T) {
 	var buf bytes.Buffer
 	t.Setenv("NO_COLOR", "") // restores the variable after the test
-	for _, tc := range []struct {
-		mode    string
-		noColor bool
-		want    bool
-	}{
-		{"auto", false, false}, // a buffer is not a terminal
-		{"always", false, true},
-		{"never", false, false},
-		{"always", true, true}, // NO_COLOR changes the default only (no-color.org)
-		{"never", true, false},
-		{"auto", true, false},
-	} {
-		if tc.noColor {
-			t.Setenv("NO_COLOR", "")
-		} else {
-			os.Unsetenv("NO_COLOR")
+	os.Unsetenv("NO_COLOR")
+	for mode, want := range map[string]bool{"auto": false, "always": true, "never": false} {
+		if got := useColor(&buf, mode); got != want { // a buffer is not a terminal
+			t.Errorf("useColor(buffer, %q): %v, want %v", mode, got, want)
 		}
-		if got := useColor(&buf, tc.mode); got != tc.want {
-			t.Errorf("useColor(buffer, %q) with NO_COLOR set=%v: %v, want %v", tc.mode, tc.noColor, got, tc.want)
+	}
+}
+
+// TestColorFor: only a non-empty NO_COLOR turns colour off, and only the
+// default's (no-color.org); the flag given wins.
+func TestColorFor(t *testing.T) {
+	t.Setenv("NO_COLOR", "") // restores the variable after the test
+	for _, tc := range []struct {
+		noColor  string // "unset" for unset
+		mode     string
+		terminal bool
+		want     bool
+	}{
+		{"unset", "auto", true, true},
+		{"unset", "auto", false, false},
+		{"", "auto", true, true}, // empty counts as unset
+		{"", "never", true, false},
+		{"1", "auto", true, false},
+		{"1", "always", false, true},
+		{"1", "always", true, true},
+		{"1", "never", true, false},
+	} {
+		if tc.noColor == "unset" {
+			os.Unsetenv("NO_COLOR")
+		} else {
+			t.Setenv("NO_COLOR", tc.noColor)
+		}
+		if got := colorFor(tc.mode, tc.terminal); got != tc.want {
+			t.Errorf("colorFor(%q, terminal=%v) with NO_COLOR=%q: %v, want %v", tc.mode, tc.terminal, tc.noColor, got, tc.want)
 		}
 	}
 }

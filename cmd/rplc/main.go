@@ -206,7 +206,7 @@ missing argument, no such file, an output file that exists without
 	root.Version = bundle.CompilerVersion()
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.Flags().Bool("version", false, "print the toolchain's version, as bundle manifests record it")
-	root.PersistentFlags().StringVar(&e.color, "color", "auto", "colour diagnostics: auto (when a terminal and NO_COLOR is not set), always or never")
+	root.PersistentFlags().StringVar(&e.color, "color", "auto", "colour diagnostics: auto (when a terminal and NO_COLOR is empty or unset), always or never")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		switch e.color {
 		case "auto", "always", "never":

@@ -15,27 +15,32 @@ import (
 
 // useColor reports whether output to w may carry ANSI colours, as mode
 // says: "always", "never", or "auto" (the default): when w is a terminal
-// and NO_COLOR is not set (to any value). NO_COLOR changes the default
-// only, as no-color.org has it: an explicit --color always still colours.
+// and NO_COLOR is not set to a non-empty value.
 func useColor(w io.Writer, mode string) bool {
+	if o, ok := w.(*outWriter); ok {
+		w = o.w
+	}
+	f, ok := w.(*os.File)
+	terminal := false
+	if ok {
+		fi, err := f.Stat()
+		terminal = err == nil && fi.Mode()&os.ModeCharDevice != 0
+	}
+	return colorFor(mode, terminal)
+}
+
+// colorFor reports whether output to a terminal, or not, may carry ANSI
+// colours, as mode says. NO_COLOR changes the default (auto) only, as
+// no-color.org has it: set to a non-empty value, it turns colour off; an
+// empty NO_COLOR counts as unset, and an explicit --color always colours.
+func colorFor(mode string, terminal bool) bool {
 	switch mode {
 	case "always":
 		return true
 	case "never":
 		return false
 	}
-	if _, set := os.LookupEnv("NO_COLOR"); set {
-		return false
-	}
-	if o, ok := w.(*outWriter); ok {
-		w = o.w
-	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return terminal && os.Getenv("NO_COLOR") == ""
 }
 
 // pathNamer turns the absolute paths rplc works with into the names it
