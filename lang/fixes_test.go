@@ -237,6 +237,35 @@ var fixCases = []struct {
 		code: "RPL200",
 		want: []string{`6:3-6:7 "elif" → "else if": change elif to else if`},
 	},
+	{
+		name: "compound assignment",
+		src:  "package p\n\nfn f(n: int) -> int {\n  let x = n\n  x += 1\n  x\n}\n",
+		code: "RPL100",
+		want: []string{`5:3-5:9 "x += 1" → "let x2 = x + 1": bind the value to a new name, x2`},
+	},
+	{
+		name: "compound assignment of a product",
+		src:  "package p\n\nfn f(n: int) -> int {\n  n += n * 3 # triple\n  n\n}\n",
+		code: "RPL100",
+		want: []string{`4:3-4:13 "n += n * 3" → "let n2 = n + n * 3": bind the value to a new name, n2`},
+	},
+	{
+		name: "compound assignment of a difference",
+		src:  "package p\n\nfn f(n: int) -> int {\n  n -= n - 1\n  n\n}\n",
+		code: "RPL100",
+		want: []string{`4:3-4:13 "n -= n - 1" → "let n2 = n - (n - 1)": bind the value to a new name, n2`},
+	},
+	{
+		name: "compound assignment of a sum, multiplied",
+		src:  "package p\n\nfn f(n: int) -> int {\n  n *=\n    2 + n\n  n\n}\n",
+		code: "RPL100",
+		want: []string{`4:3-5:10 "n *=\n    2 + n" → "let n2 = n * (2 + n)": bind the value to a new name, n2`},
+	},
+	{
+		name: "compound assignment in an argument",
+		src:  "package p\n\nfn f(n: int) -> int = f(n += 1)\n",
+		code: "RPL100",
+	},
 }
 
 // TestFixes checks the fixes lang attaches to diagnostics whose message

@@ -387,13 +387,75 @@ func (p *parser) parseChunk(toks []token) {
 				lit := string(p.file.Src[lsp.Start:lsp.End])
 				p.errorf(CodeBadLiteral, lsp, "%s %s: %s (write %s)", msg, lit, pointRule(lit), to)
 				p.fix(Fix{Title: "change " + lit + " to " + to, Span: lsp, NewText: to})
-			} else {
+			} else if !p.compoundAssign(toks, sp, res.errSp) {
 				p.errorf(CodeSyntax, res.errSp, "syntax error: %s", res.errMsg)
 			}
 		}
 		p.node.Decls = append(p.node.Decls, res.recovered)
 		return
 	}
+}
+
+// compoundAssign recognises the syntax error at errSp as a compound
+// assignment to a name, x += e (or -=, *=, /=, %=), and reports it at
+// its operator: RPL has no assignment, a binding is immutable and may
+// not be bound again in its block (language.md §7.2). When it is a
+// statement of a block, the fix binds its value to a new name, x2, which
+// the uses after it are to name (RPL207 says so until one does). It
+// reports whether the error is one.
+func (p *parser) compoundAssign(toks []token, sp, errSp Span) bool {
+	var sig []int // indexes in toks of the significant tokens up to the error
+	for i, t := range toks {
+		if Pos(t.Pos.Offset) > errSp.Start {
+			break
+		}
+		if significant(t) {
+			sig = append(sig, i)
+		}
+	}
+	n := len(sig)
+	if n < 3 {
+		return false
+	}
+	name, op, eq := toks[sig[n-3]], toks[sig[n-2]], toks[sig[n-1]]
+	opSp := Span{Pos(op.Pos.Offset), Pos(eq.Pos.Offset) + 1}
+	if eq.Type != tokPunct || eq.Value != "=" || Pos(eq.Pos.Offset) != errSp.Start ||
+		op.Type != tokPunct || !strings.Contains("+-*/%", op.Value) || Pos(op.Pos.Offset)+1 != errSp.Start ||
+		name.Type != tokIdent || n > 3 && toks[sig[n-4]].Value == "." && toks[sig[n-4]].Type == tokPunct {
+		return false
+	}
+	fresh := name.Value + "2"
+	p.errorf(CodeSyntax, opSp, "syntax error: unexpected %q (RPL has no assignment: bind a new name with let %s = %s %s …)", op.Value+"=", fresh, name.Value, op.Value)
+	// Parsed without its =, the statement is x + e, which gives the end
+	// of e and whether x + e means x + (e).
+	rest := slices.Delete(slices.Clone(toks), sig[n-1], sig[n-1]+1)
+	mark := len(p.diags)
+	res := p.parseToks(rest, sp)
+	p.diags = p.diags[:mark]
+	nameSp := Span{Pos(name.Pos.Offset), Pos(name.Pos.Offset + Pos(len(name.Value)))}
+	var stmt Expr
+	for _, d := range res.decls {
+		Inspect(d, func(n Node) bool {
+			if b, ok := n.(*BlockExpr); ok {
+				for _, st := range b.Stmts {
+					if es, ok := st.(*ExprStmt); ok && es.Span().Start == nameSp.Start {
+						stmt = es.X
+					}
+				}
+			}
+			return stmt == nil
+		})
+	}
+	if stmt == nil {
+		return true
+	}
+	e := strings.TrimSpace(string(p.file.Src[opSp.End:stmt.Span().End]))
+	if b, ok := stmt.(*BinaryExpr); !ok || b.Op != op.Value || b.X.Span() != nameSp {
+		e = "(" + e + ")"
+	}
+	p.fix(Fix{Title: "bind the value to a new name, " + fresh, Span: Span{nameSp.Start, stmt.Span().End},
+		NewText: fmt.Sprintf("let %s = %s %s %s", fresh, name.Value, op.Value, e)})
+	return true
 }
 
 // pointLiteral recognises the syntax error at errSp (errMsg being the

@@ -401,6 +401,15 @@ func TestParseErrorPositions(t *testing.T) {
 		{"elif", "fn f(x: int) -> int = if x > 1 { 1 } elif x > 0 { 2 } else { 3 }", CodeSyntax, "2:38-2:42", `unexpected name elif (RPL has no elif: write else if)`},
 		{"elif in a block", "fn f(x: int) -> int {\n  if x > 1 { 1 } elif x > 0 { 2 } else { 3 }\n}", CodeSyntax, "3:35-3:39", `unexpected keyword else, expected "}" (RPL has no elif: write else if)`},
 		{"assignment", "fn f() -> int {\n  let y = 1\n  y = 2\n  y\n}", CodeSyntax, "4:5-4:6", `unexpected "=", expected "}" (RPL has no assignment: bind a new name with let y = …)`},
+		{"compound assignment", "fn f(n: int) -> int {\n  let x = n\n  x += 1\n  x\n}", CodeSyntax, "4:5-4:7", `unexpected "+=" (RPL has no assignment: bind a new name with let x2 = x + …)`},
+		{"compound subtraction", "fn f(n: int) -> int {\n  n -= 1\n  n\n}", CodeSyntax, "3:5-3:7", `unexpected "-=" (RPL has no assignment: bind a new name with let n2 = n - …)`},
+		{"compound multiplication", "fn f(n: int) -> int {\n  n *= 2; n\n}", CodeSyntax, "3:5-3:7", `unexpected "*=" (RPL has no assignment: bind a new name with let n2 = n * …)`},
+		{"compound division", "fn f(n: int) -> int {\n  n /= 2\n  n\n}", CodeSyntax, "3:5-3:7", `unexpected "/=" (RPL has no assignment: bind a new name with let n2 = n / …)`},
+		{"compound remainder", "fn f(n: int) -> int {\n  n %= 2\n  n\n}", CodeSyntax, "3:5-3:7", `unexpected "%=" (RPL has no assignment: bind a new name with let n2 = n % …)`},
+		{"compound assignment in an argument", "fn f(n: int) -> int = f(n += 1)", CodeSyntax, "2:27-2:29", `unexpected "+=" (RPL has no assignment: bind a new name with let n2 = n + …)`},
+		{"compound assignment before a malformed literal", "fn f(n: int) -> int {\n  n += 1\n  n + 1__0\n}", CodeSyntax, "3:5-3:7", `unexpected "+="`}, // one error per broken declaration
+		{"compound assignment to a field", "fn f(r: Request) -> int {\n  r.x += 2\n  1\n}", CodeSyntax, "3:8-3:9", `unexpected "=", expected an expression`},
+		{"plus then =", "fn f(n: int) -> int {\n  n + = 1\n  n\n}", CodeSyntax, "3:7-3:8", `unexpected "=", expected an expression`},
 		{"assignment to a field", "fn f(r: Request) -> int {\n  r.x = 2\n  1\n}", CodeSyntax, "3:7-3:8", `unexpected "=", expected "}"`},
 		{"and", "fn f(a: bool, b: bool) -> bool = a and b", CodeSyntax, "2:36-2:39", `unexpected name and (write &&)`},
 		{"or", "fn f(a: bool, b: bool) -> bool = a or b", CodeSyntax, "2:36-2:38", `unexpected name or (write ||)`},
@@ -907,6 +916,7 @@ func TestDescentMatchesGrammar(t *testing.T) {
 		"x = 1",
 		"g(x: int) -> int = x\npackage p\nconst a = 1\nh(y) = 2\ni(z: int) = (\nk",
 		"package p\nfn f() = f(\"(\")",
+		"package p\nfn f(n: int) -> int {\n  n -= n - 1\n  n\n}\nfn g(n: int) -> int = g(n += 1)",
 	)
 	for _, src := range srcs {
 		if d := diffParsers([]byte(src)); d != "" {
