@@ -252,7 +252,8 @@ const snippetWidth = 120
 // all of them when they take snippetWidth display columns or fewer (a wide
 // rune takes two), or else a window of at most snippetWidth columns with
 // about a third of them before the rune at lead, and as many as fit
-// before it when the line ends within the window.
+// before it when the line ends within the window; a window cut on its left
+// starts at a rune that takes a column, not at a mark without its rune.
 func snippetWindow(line []rune, lead int) (from, to int) {
 	if displayWidth(line) <= snippetWidth {
 		return 0, len(line)
@@ -273,6 +274,9 @@ func snippetWindow(line []rune, lead int) (from, to int) {
 		from--
 		w += runeWidth(line[from])
 	}
+	for from > 0 && from < lead && runeWidth(line[from]) == 0 {
+		from++ // a mark cut from the rune it combines with
+	}
 	return from, to
 }
 
@@ -285,8 +289,10 @@ func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string
 	gutter := fmt.Sprintf("%d", start.Line)
 	pad := strings.Repeat(" ", len(gutter))
 	// The caret is placed and sized in display columns: a rune is one,
-	// an East Asian wide or fullwidth one (日, ｆ) two, so that multi-byte
-	// and wide text stays aligned (file:line:col counts bytes).
+	// an East Asian wide or fullwidth one (日, ｆ) two, a combining mark
+	// or an invisible format character (the accent of e\u0301, a zero
+	// width space) none, so that multi-byte, wide and combined text stays
+	// aligned (file:line:col counts bytes).
 	col := min(start.Col-1, len(text))
 	leadR := utf8.RuneCountInString(text[:col])
 	end := f.Position(sp.End)
@@ -312,8 +318,7 @@ func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string
 	fmt.Fprintf(w, " %s | %s%s\n", pad, strings.Repeat(" ", lead), paint(ansiRed, strings.Repeat("^", carets)))
 }
 
-// displayWidth is how many terminal columns rs takes: two for an East
-// Asian wide or fullwidth rune, one for any other.
+// displayWidth is how many terminal columns rs takes, runeWidth each.
 func displayWidth(rs []rune) int {
 	n := 0
 	for _, r := range rs {
@@ -322,8 +327,15 @@ func displayWidth(rs []rune) int {
 	return n
 }
 
-// runeWidth is how many terminal columns r takes (displayWidth).
+// runeWidth is how many terminal columns r takes: none for a combining
+// mark (Mn, Me: U+0301) or an invisible format character (Cf: U+200B zero
+// width space, U+200D zero width joiner), which a terminal draws on the
+// rune before it or not at all; two for an East Asian wide or fullwidth
+// rune; one for any other.
 func runeWidth(r rune) int {
+	if unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
+		return 0
+	}
 	switch width.LookupRune(r).Kind() {
 	case width.EastAsianWide, width.EastAsianFullwidth:
 		return 2

@@ -190,6 +190,16 @@ func TestSnippetLongLine(t *testing.T) {
 			" 1 | …" + strings.Repeat("語", 18) + "\" + bad + \"" + strings.Repeat("語", 36) + "…\n   | " + strings.Repeat(" ", 41) + "^^^\n"},
 		{"wide start", `bad + "` + strings.Repeat("ｆ", 300) + `"`, "bad",
 			" 1 | bad + \"" + strings.Repeat("ｆ", 56) + "…\n   | ^^^\n"},
+		// A combining mark and an invisible format character take no
+		// column: the caret is under bad after e\u0301, a zero width space
+		// and a zero width joiner (it was one column right for each), and
+		// under the whole of a span holding them; a window cut on its left
+		// does not start with an accent cut from its e.
+		{"zero width", "x = \"e\u0301\u200b\u200d\u20dd\" + bad", "bad",
+			" 1 | x = \"e\u0301\u200b\u200d\u20dd\" + bad\n   | " + strings.Repeat(" ", 10) + "^^^\n"},
+		{"zero width span", "x = \"e\u0301\" + 1", "\"e\u0301\"", " 1 | x = \"e\u0301\" + 1\n   |     ^^^\n"},
+		{"zero width end", `x = "` + strings.Repeat("e\u0301", 300) + `" + bad`, "bad",
+			" 1 | …" + strings.Repeat("e\u0301", 113) + "\" + bad\n   | " + strings.Repeat(" ", 118) + "^^^\n"},
 		// Control characters in a string (an escape sequence, a bell)
 		// show as U+FFFD, one column each: the terminal must not act on
 		// them. So do invalid bytes, as they are counted.
