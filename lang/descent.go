@@ -147,8 +147,10 @@ func (d *descent) misspelling(t *token, expected string) string {
 	case prev.Type == tokPunct && prev.Value == ":" && expected == "a type":
 		return " (a let binds with =: let x = …; a : before it gives the type, let x: int = …)"
 	case expected == `"}"` && prev.Type == tokIdent && (d.i < 2 || d.toks[d.i-2].Type != tokPunct || d.toks[d.i-2].Value != "."):
-		// A statement x = 2 in a block.
-		return " (RPL has no assignment: bind a new name with let " + prev.Value + " = …)"
+		// A statement x = 2 in a block. The hint names a new binding, as
+		// the compound assignment's does (compoundAssign): x may not be
+		// bound again in its block (language.md §7.2).
+		return " (RPL has no assignment: bind a new name with let " + prev.Value + "2 = …)"
 	case expected == `"{"` && prev.Type != tokString:
 		// An if's or a match's subject: if x = 1 { (not test "t" = …).
 		return " (to compare, write ==)"

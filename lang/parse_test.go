@@ -400,7 +400,7 @@ func TestParseErrorPositions(t *testing.T) {
 		{":=", "fn f() -> int { let x := 1; x }", CodeSyntax, "2:24-2:25", `unexpected "=", expected a type (a let binds with =: let x = …; a : before it gives the type, let x: int = …)`},
 		{"elif", "fn f(x: int) -> int = if x > 1 { 1 } elif x > 0 { 2 } else { 3 }", CodeSyntax, "2:38-2:42", `unexpected name elif (RPL has no elif: write else if)`},
 		{"elif in a block", "fn f(x: int) -> int {\n  if x > 1 { 1 } elif x > 0 { 2 } else { 3 }\n}", CodeSyntax, "3:35-3:39", `unexpected keyword else, expected "}" (RPL has no elif: write else if)`},
-		{"assignment", "fn f() -> int {\n  let y = 1\n  y = 2\n  y\n}", CodeSyntax, "4:5-4:6", `unexpected "=", expected "}" (RPL has no assignment: bind a new name with let y = …)`},
+		{"assignment", "fn f() -> int {\n  let y = 1\n  y = 2\n  y\n}", CodeSyntax, "4:5-4:6", `unexpected "=", expected "}" (RPL has no assignment: bind a new name with let y2 = …)`},
 		{"compound assignment", "fn f(n: int) -> int {\n  let x = n\n  x += 1\n  x\n}", CodeSyntax, "4:5-4:7", `unexpected "+=" (RPL has no assignment: bind a new name with let x2 = x + …)`},
 		{"compound subtraction", "fn f(n: int) -> int {\n  n -= 1\n  n\n}", CodeSyntax, "3:5-3:7", `unexpected "-=" (RPL has no assignment: bind a new name with let n2 = n - …)`},
 		{"compound multiplication", "fn f(n: int) -> int {\n  n *= 2; n\n}", CodeSyntax, "3:5-3:7", `unexpected "*=" (RPL has no assignment: bind a new name with let n2 = n * …)`},
