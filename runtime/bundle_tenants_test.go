@@ -10,6 +10,7 @@ import (
 
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
 )
 
 // TestBundleTenants: a bundle built from a directory with tenants.json
@@ -139,5 +140,41 @@ func BenchmarkLoadDeepTenants(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestRegistryTenantTooLong: a registry naming a tenant or a parent
+// longer than a decide request or feedback takes (runtime.MaxTenantLen)
+// is refused when loaded, naming the entry, the id cut as errors cut
+// what they repeat, and the limit; the running version stays. Ids of
+// exactly MaxTenantLen bytes are registered, decided for and charged.
+func TestRegistryTenantTooLong(t *testing.T) {
+	e := newEngine(t, runtime.Config{RequireKnownTenant: true, State: state.NewMem(state.Options{})})
+	edge, long := strings.Repeat("t", runtime.MaxTenantLen), strings.Repeat("t", runtime.MaxTenantLen+1)
+	parent := strings.Repeat("p", runtime.MaxTenantLen)
+	registry := func(id, parent string) string {
+		return `{"tenants": [{"id": "vip", "policy": "premium"}, {"id": "` + id + `", "parents": ["org", "` + parent + `"]}]}`
+	}
+	s := load(t, e, copyDir(t, examples, map[string]string{"tenants.json": registry(edge, parent)}))
+	req := `{"request": {"id": "r", "tenant": {"id": "` + edge + `"}, "task": {"type": "chat"}}}`
+	if out, code, _ := e.HandleV2(context.Background(), []byte(req), time.Now(), nil, nil); code != "" {
+		t.Errorf("decide for a registered tenant of %d bytes: %s %s", len(edge), code, out)
+	}
+	fb := `{"request_id": "r", "tenant_id": "` + edge + `", "target": "openai:gpt-4o", "status": "ok", "cost": "$0.01"}`
+	if out, code := e.HandleFeedback([]byte(fb), nil); code != "" {
+		t.Errorf("feedback for a registered tenant of %d bytes: %s %s", len(edge), code, out)
+	}
+	cut := `"` + long[:runtime.MaxEcho] + `…" (257 bytes)`
+	for _, c := range []struct{ name, registry, want string }{
+		{"id", registry(long, parent), "tenants.json: tenants[1].id: want a tenant id of at most 256 bytes, have " + cut},
+		{"parent", registry(edge, long), "tenants.json: tenants[1].parents[1]: want a tenant id of at most 256 bytes, have " + cut},
+	} {
+		_, err := e.LoadDir(context.Background(), copyDir(t, examples, map[string]string{"tenants.json": c.registry}))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s of %d bytes: %v, want %q", c.name, len(long), err, c.want)
+		}
+		if e.Current() != s {
+			t.Errorf("%s of %d bytes: the running version changed", c.name, len(long))
+		}
 	}
 }

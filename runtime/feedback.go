@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
@@ -179,8 +180,10 @@ const MaxFeedbackSkew = 5 * time.Minute
 const MaxFeedbackCost = 1_000_000 * lang.MoneyScale
 
 // MaxTenantLen is the longest tenant id: the live state keeps an entry
-// per tenant it hears of (and per target: lang.MaxTargetLen).
-const MaxTenantLen = 256
+// per tenant it hears of (and per target: lang.MaxTargetLen). A registry
+// (tenants.json) naming a longer one, as a tenant or a parent, is
+// refused when loaded (bundle.ParseTenants).
+const MaxTenantLen = bundle.MaxTenantLen
 
 // errTenantTooLong is the error of a tenant id, at field, longer than
 // MaxTenantLen, in feedback and decide requests alike.

@@ -45,7 +45,8 @@ type Tenant struct {
 }
 
 // ParseTenants reads and validates a tenant registry: the documented
-// shape (unknown fields are errors), non-empty unique ids, budgets that
+// shape (unknown fields are errors), non-empty unique ids, ids and
+// parents of at most MaxTenantLen bytes, budgets that
 // are money, no tenant its own ancestor and none with more than
 // MaxTenantDepth ancestors; it completes each tenant's Chain. Errors name the JSON path:
 // `tenants[1].budget.monthly: want money ("$500" or "500"), have "lots"`.
@@ -59,6 +60,9 @@ func ParseTenants(data []byte) (*Tenants, error) {
 		var t Tenant
 		var err error
 		if t.ID, err = str(m, "id", at, true); err != nil {
+			return err
+		}
+		if err := tenantLen(at+".id", t.ID); err != nil {
 			return err
 		}
 		if prev, dup := seen[t.ID]; dup {
@@ -86,6 +90,9 @@ func ParseTenants(data []byte) (*Tenants, error) {
 				}
 				if s == "" {
 					return pathErrorf(fmt.Sprintf("%s.parents[%d]", at, j), "want a tenant id, have \"\"")
+				}
+				if err := tenantLen(fmt.Sprintf("%s.parents[%d]", at, j), s); err != nil {
+					return err
 				}
 				if slices.Contains(t.Parents, s) {
 					return pathErrorf(fmt.Sprintf("%s.parents[%d]", at, j), "%q is listed twice", s)
@@ -119,6 +126,21 @@ func ParseTenants(data []byte) (*Tenants, error) {
 		return nil, err
 	}
 	return ts, nil
+}
+
+// MaxTenantLen is the longest tenant id, registered or a parent: the
+// router refuses a longer one in a decide request or feedback
+// (runtime.MaxTenantLen), so a tenant so named could never be decided
+// for nor charged.
+const MaxTenantLen = 256
+
+// tenantLen refuses id, the tenant id at path, when it is longer than
+// MaxTenantLen, repeating at most jsonx.MaxEcho bytes of it.
+func tenantLen(path, id string) error {
+	if len(id) > MaxTenantLen {
+		return pathErrorf(path, "want a tenant id of at most %d bytes, have %s", MaxTenantLen, jsonx.QuoteEcho(id))
+	}
+	return nil
 }
 
 // str reads the optional string field k of m (required and non-empty when

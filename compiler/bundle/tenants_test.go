@@ -168,6 +168,9 @@ func TestTenantsReadChecks(t *testing.T) {
 		`{"tenants": [{"id": "t", "parents": ["t"]}]}`:         "bundle tenants: tenant t is its own ancestor: t → t",
 		`{"tenants": [null]}`:                                  "bundle tenants: tenants[0]: want an object, have null",
 		`{"tenants": [{"id": "t", "budget": {"monthly": 5}}]}`: "bundle tenants: tenants[0].budget.monthly: want money as a string",
+
+		// A parent longer than a router takes.
+		`{"tenants": [{"id": "t", "parents": ["` + strings.Repeat("p", MaxTenantLen+1) + `"]}]}`: "bundle tenants: tenants[0].parents[0]: want a tenant id of at most 256 bytes",
 	} {
 		data, err := Write(b.Manifest, programs, nil, []byte(tenants), nil)
 		if err != nil {
@@ -182,6 +185,7 @@ func TestTenantsReadChecks(t *testing.T) {
 }
 
 func TestTenantsErrors(t *testing.T) {
+	long, edge := strings.Repeat("t", MaxTenantLen+1), strings.Repeat("t", MaxTenantLen)
 	for _, tc := range []struct{ in, want string }{
 		{`[]`, "tenants.json: want an object, have a list"},
 		{`{"tenant": []}`, "tenant: unknown field (did you mean tenants?)"},
@@ -190,6 +194,8 @@ func TestTenantsErrors(t *testing.T) {
 		{`{"tenants": [{"id": ""}]}`, `tenants[0].id: want a non-empty string, have ""`},
 		{`{"tenants": [{"id": "a", "parents": ["b", "b"]}]}`, `tenants[0].parents[1]: "b" is listed twice`},
 		{`{"tenants": [{"id": "a", "parents": [""]}]}`, `tenants[0].parents[0]: want a tenant id, have ""`},
+		{`{"tenants": [{"id": "` + long + `"}]}`, `tenants[0].id: want a tenant id of at most 256 bytes, have "` + long[:128] + `…" (257 bytes)`},
+		{`{"tenants": [{"id": "a", "parents": ["b", "` + long + `"]}]}`, `tenants[0].parents[1]: want a tenant id of at most 256 bytes, have "` + long[:128] + `…" (257 bytes)`},
 		{`{"tenants": [{"id": "a", "budget": {"monthly": "-5"}}]}`, `tenants[0].budget.monthly: a budget cannot be negative, have "-5"`},
 		{`{"tenants": [{"id": "a", "budget": {"daily": "-$0.01"}}]}`, `tenants[0].budget.daily: a budget cannot be negative`},
 		{`{"tenants": [{"id": "a", "tier": 3}]}`, "tenants[0].tier: want a string"},
@@ -209,9 +215,10 @@ func TestTenantsErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.in, err, tc.want)
 		}
 	}
-	// What the router accepts: unregistered parents, empty budgets.
-	ts, err := ParseTenants([]byte(`{"tenants": [{"id": "a", "parents": ["nobody"], "budget": {"monthly": "", "daily": "$1.50"}}, {"id": "b"}]}`))
-	if err != nil || len(ts.Tenants) != 2 {
+	// What the router accepts: unregistered parents, empty budgets, ids
+	// of MaxTenantLen bytes.
+	ts, err := ParseTenants([]byte(`{"tenants": [{"id": "a", "parents": ["nobody", "` + edge + `"], "budget": {"monthly": "", "daily": "$1.50"}}, {"id": "b"}, {"id": "` + edge + `"}]}`))
+	if err != nil || len(ts.Tenants) != 3 {
 		t.Fatalf("%v %+v", err, ts)
 	}
 }
