@@ -325,8 +325,8 @@ func (e *Engine) record(f *Feedback, d *feedbackDedup, key uint64, now time.Time
 }
 
 // HandleFeedback decodes, validates and records a feedback body (one
-// Feedback object, or {"feedback": [...]} and nothing else beside it) and
-// appends the response.
+// Feedback object, or {"feedback": [...]}, at most MaxBatch items, and
+// nothing else beside it) and appends the response.
 //
 // An unknown field is invalid_request naming it (with the nearest known
 // field, when one is near), as is a field given twice, a wrong type or a
@@ -393,6 +393,9 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 	var items []json.RawMessage
 	if err := json.Unmarshal(batch, &items); err != nil || items == nil { // nil: null
 		return fail(&Error{Code: CodeInvalidRequest, Message: "feedback: want a list, have " + jsonx.KindOfJSON(batch), Details: map[string]any{"field": "feedback"}}, "")
+	}
+	if len(items) > MaxBatch {
+		return fail(errBatchTooLong("feedback", len(items), "feedback items"), "")
 	}
 	// failItem is the answer to the i'th item's error, f the item as far
 	// as it was decoded; taken says what became of the batch.

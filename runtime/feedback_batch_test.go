@@ -1,6 +1,8 @@
 package runtime_test
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,5 +55,36 @@ func TestFeedbackBatchAtomic(t *testing.T) {
 	}
 	if spend, targets := st.MonthSpend("t", time.Now()), st.Targets(); spend != 750_000_000 || len(targets) != 1 || targets[0].Requests != 3 {
 		t.Errorf("spend %d nano, targets %+v; want a, c and d recorded", spend, targets)
+	}
+}
+
+// TestFeedbackBatchLimit: a feedback batch holds at most MaxBatch items,
+// as a decide batch does: one more is invalid_request naming the count
+// and the limit at field feedback, as a decide batch's is at requests,
+// and nothing of it is recorded; MaxBatch items are recorded.
+func TestFeedbackBatchLimit(t *testing.T) {
+	st := state.NewMem(state.Options{})
+	e := newEngine(t, runtime.Config{State: st})
+	batch := func(n int) string {
+		items := make([]string, n)
+		for i := range items {
+			items[i] = `{"request_id": "r` + strconv.Itoa(i) + `", "tenant_id": "t", "target": "p:m", "status": "ok", "cost": 0.25}`
+		}
+		return `{"feedback": [` + strings.Join(items, ", ") + `]}`
+	}
+	out, code := e.HandleFeedback([]byte(batch(runtime.MaxBatch+1)), nil)
+	if want := `{"ok":false,"error":{"code":"invalid_request","message":"batch of 1001 feedback items; at most 1000","details":{"field":"feedback"}}}`; code != runtime.CodeInvalidRequest || string(out) != want {
+		t.Errorf("%d items: %s %s, want %s", runtime.MaxBatch+1, code, out, want)
+	}
+	if spend, targets := st.MonthSpend("t", time.Now()), st.Targets(); spend != 0 || len(targets) != 0 {
+		t.Fatalf("%d items: recorded (spend %d nano, targets %+v), want nothing", runtime.MaxBatch+1, spend, targets)
+	}
+	decide := `{"requests": [` + strings.Repeat(`{"request": {"id": "a"}}, `, runtime.MaxBatch) + `{"request": {"id": "a"}}]}`
+	out, _ = e.HandleV2Batch(context.Background(), []byte(decide), time.Now(), nil)
+	if want := `{"ok":false,"error":{"code":"invalid_request","message":"batch of 1001 requests; at most 1000","details":{"field":"requests"}}}`; string(out) != want {
+		t.Errorf("decide batch of %d: %s, want %s", runtime.MaxBatch+1, out, want)
+	}
+	if out, code := e.HandleFeedback([]byte(batch(runtime.MaxBatch)), nil); code != "" || string(out) != `{"ok":true,"recorded":1000}` {
+		t.Errorf("%d items: %s %s", runtime.MaxBatch, code, out)
 	}
 }

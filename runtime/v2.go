@@ -28,8 +28,15 @@ import (
 // order. Feedback is a Feedback object (or {"feedback": [...]}),
 // answered {"ok": true, "recorded": N} (HandleFeedback).
 
-// MaxBatch is the largest batch accepted.
+// MaxBatch is the largest batch accepted, of decide requests and of
+// feedback alike.
 const MaxBatch = 1000
+
+// errBatchTooLong is the error of a batch of n items (named items), the
+// list at field, longer than MaxBatch.
+func errBatchTooLong(field string, n int, items string) *Error {
+	return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("batch of %d %s; at most %d", n, items, MaxBatch), Details: map[string]any{"field": field}}
+}
 
 type v2Request struct {
 	PolicyID string          `json:"policy_id"`
@@ -317,7 +324,7 @@ func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, 
 		return appendV2Error(buf, err, ""), err.Code, false
 	}
 	if len(q.Requests) > MaxBatch {
-		err := &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("batch of %d requests; at most %d", len(q.Requests), MaxBatch), Details: map[string]any{"field": "requests"}}
+		err := errBatchTooLong("requests", len(q.Requests), "requests")
 		return appendV2Error(buf, err, ""), err.Code, false
 	}
 	buf = append(buf, `{"ok":true,"results":[`...)
