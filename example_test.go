@@ -49,5 +49,5 @@ func ExampleEnv_CompileSource_errors() {
 	}
 	_, err = env.CompileSource("typo.rpl", []byte("package typo\nfn route(r: Request) -> Decision = to(r.modle)\n"))
 	fmt.Println(err)
-	// Output: typo.rpl:2:41: Request has no field modle (did you mean model?)
+	// Output: typo.rpl:2:41: error[RPL202]: Request has no field modle (did you mean model?)
 }

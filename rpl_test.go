@@ -74,7 +74,7 @@ func TestCompileErrorsAreDiagnostics(t *testing.T) {
 	if !errors.As(err, &diags) || len(diags) != 1 || diags[0].Code != lang.CodeUnknownField {
 		t.Fatalf("want one RPL202, got %v", err)
 	}
-	if got := err.Error(); !strings.Contains(got, "bad.rpl:2:48: Tenant has no field teir (did you mean tier?)") {
+	if got := err.Error(); !strings.Contains(got, "bad.rpl:2:48: error[RPL202]: Tenant has no field teir (did you mean tier?)") {
 		t.Fatalf("message: %s", got)
 	}
 }
@@ -89,7 +89,7 @@ func TestCompileErrorLeadsWithError(t *testing.T) {
 	if !errors.As(err, &diags) || len(diags) != 3 || diags[0].Severity != lang.SevWarning {
 		t.Fatalf("want a warning and two errors, got %v", err)
 	}
-	if got, want := err.Error(), "bad.rpl:5:48: Tenant has no field teir (did you mean tier?) (and 1 more error)"; got != want {
+	if got, want := err.Error(), "bad.rpl:5:48: error[RPL202]: Tenant has no field teir (did you mean tier?) (and 1 more error)"; got != want {
 		t.Fatalf("message:\n got  %s\n want %s", got, want)
 	}
 }
@@ -101,7 +101,7 @@ func TestCompileNoRoute(t *testing.T) {
 	if !errors.As(err, &diags) || len(diags) != 1 || diags[0].Code != lang.CodeNoRoute {
 		t.Fatalf("want one RPL212, got %v", err)
 	}
-	if got := err.Error(); !strings.Contains(got, "lib.rpl:1:1: no route function") || !strings.Contains(got, "(did you mean rout?)") {
+	if got := err.Error(); !strings.Contains(got, "lib.rpl:1:1: error[RPL212]: no route function") || !strings.Contains(got, "(did you mean rout?)") {
 		t.Fatalf("message: %s", got)
 	}
 	// A test module, with tests and no route, compiles.
@@ -119,7 +119,7 @@ func TestCompileNoRoute(t *testing.T) {
 	if !errors.As(err, &diags) || len(diags) != 1 || diags[0].Code != lang.CodeNoRoute {
 		t.Fatalf("NoTests: want one RPL212, got %v", err)
 	}
-	if got := err.Error(); !strings.Contains(got, "m.rpl:1:1: no route function: a policy needs fn route(r: Request) -> Decision to be run without its tests") {
+	if got := err.Error(); !strings.Contains(got, "m.rpl:1:1: error[RPL212]: no route function: a policy needs fn route(r: Request) -> Decision to be run without its tests") {
 		t.Fatalf("message: %s", got)
 	}
 }

@@ -46,8 +46,8 @@ type Fix struct {
 }
 
 // Diagnostic is one finding about a source file. Error() is a single line,
-// `path:line:col: message`; the caret snippet is printed separately by
-// PrintSnippet.
+// `path:line:col: error[RPL200]: message`, the first line of PrintSnippet,
+// which prints the caret snippet under it.
 type Diagnostic struct {
 	File     *File
 	Span     Span
@@ -71,15 +71,26 @@ func (d *Diagnostic) Position() Position { return d.File.Position(d.Span.Start) 
 func (d *Diagnostic) EndPosition() Position { return d.File.Position(d.Span.End) }
 
 func (d *Diagnostic) Error() string {
-	var b strings.Builder
-	b.WriteString(d.Position().String())
-	b.WriteString(": ")
-	if d.Severity != SevError {
-		b.WriteString(d.Severity.String())
-		b.WriteString(": ")
+	return d.header(func(_, s string) string { return s })
+}
+
+// header is the one-line form, `path:line:col: severity[code]: message`
+// (`severity: message` without a code), with paint applied to the position
+// and to the severity with its code. It is both Error() and the first line
+// of PrintSnippet.
+func (d *Diagnostic) header(paint func(ansi, s string) string) string {
+	sevColor := ansiRed
+	switch d.Severity {
+	case SevWarning:
+		sevColor = ansiYellow
+	case SevInfo:
+		sevColor = ansiBlue
 	}
-	b.WriteString(d.Message)
-	return b.String()
+	sev := d.Severity.String()
+	if d.Code != "" {
+		sev += "[" + string(d.Code) + "]"
+	}
+	return paint(ansiBold, visible(d.Position().String())) + ": " + paint(sevColor, sev) + ": " + visible(d.Message)
 }
 
 // DiagList is a list of diagnostics, as returned by the parser and checker.
@@ -213,7 +224,7 @@ const (
 	ansiReset  = "\x1b[0m"
 )
 
-// PrintSnippet writes a diagnostic in full: the one-line form with its code,
+// PrintSnippet writes a diagnostic in full: its one-line form (Error()),
 // the source line with a caret line under the span, and related locations.
 // Fixes are for editors; their text is already in the message.
 //
@@ -227,16 +238,7 @@ func PrintSnippet(w io.Writer, d *Diagnostic, st Style) {
 		}
 		return code + s + ansiReset
 	}
-	sevColor := ansiRed
-	switch d.Severity {
-	case SevWarning:
-		sevColor = ansiYellow
-	case SevInfo:
-		sevColor = ansiBlue
-	}
-	pos := d.Position()
-	fmt.Fprintf(w, "%s: %s: %s\n", paint(ansiBold, visible(pos.String())),
-		paint(sevColor, fmt.Sprintf("%s[%s]", d.Severity, d.Code)), visible(d.Message))
+	fmt.Fprintln(w, d.header(paint))
 	printCaret(w, d.File, d.Span, paint)
 	for _, r := range d.Related {
 		fmt.Fprintf(w, "  %s: %s\n", visible(r.File.Position(r.Span.Start).String()), visible(r.Message))

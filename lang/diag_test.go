@@ -18,15 +18,15 @@ func TestDiagListError(t *testing.T) {
 		name, src, want string
 	}{
 		{"one error", "package p\n\nfn route(r: Request) -> Decision = to(nope)\n",
-			"/v/p.rpl:3:39: undefined: nope"},
+			"/v/p.rpl:3:39: error[RPL200]: undefined: nope"},
 		{"warning first", "package p\n\nimport \"std/ab\"\n\nfn route(r: Request) -> Decision = to(nope)\n",
-			"/v/p.rpl:5:39: undefined: nope"},
+			"/v/p.rpl:5:39: error[RPL200]: undefined: nope"},
 		{"two errors", "package p\n\nimport \"std/ab\"\n\nfn route(r: Request) -> Decision = to(nope)\nfn f() -> int = \"x\"\n",
-			"/v/p.rpl:5:39: undefined: nope (and 1 more error)"},
+			"/v/p.rpl:5:39: error[RPL200]: undefined: nope (and 1 more error)"},
 		{"three errors", "package p\n\nimport \"std/ab\"\n\nfn route(r: Request) -> Decision = to(nope)\nfn f() -> int = \"x\"\nfn g() -> int = nada\n",
-			"/v/p.rpl:5:39: undefined: nope (and 2 more errors)"},
+			"/v/p.rpl:5:39: error[RPL200]: undefined: nope (and 2 more errors)"},
 		{"warnings only", "package p\n\nimport \"std/ab\"\nimport \"std/cost\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
-			"/v/p.rpl:3:1: warning: \"std/ab\" imported and not used (and 1 more diagnostics)"},
+			"/v/p.rpl:3:1: warning[RPL205]: \"std/ab\" imported and not used (and 1 more diagnostics)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,6 +44,47 @@ func TestDiagListError(t *testing.T) {
 	}
 	if got := (lang.DiagList{}).Error(); got != "no errors" {
 		t.Errorf("empty list: %q", got)
+	}
+}
+
+// TestOneLineForm: a diagnostic's one-line form, Error() (the router's
+// load errors and logs, rplc's one-line outputs), is the first line of its
+// snippet, code and all (it had no code: an operator read
+// `p.rpl:1:1: undefined: x` where rplc check printed error[RPL200]). With
+// colour, the position is bold and the severity with its code coloured.
+func TestOneLineForm(t *testing.T) {
+	f := lang.NewFile("p.rpl", []byte("x\n"))
+	cases := []struct {
+		sev         lang.Severity
+		code        lang.Code
+		line, color string
+	}{
+		{lang.SevError, lang.CodeUndefined, "p.rpl:1:1: error[RPL200]: m",
+			"\x1b[1mp.rpl:1:1\x1b[0m: \x1b[31;1merror[RPL200]\x1b[0m: m"},
+		{lang.SevWarning, lang.CodeUnusedVar, "p.rpl:1:1: warning[RPL207]: m",
+			"\x1b[1mp.rpl:1:1\x1b[0m: \x1b[33;1mwarning[RPL207]\x1b[0m: m"},
+		{lang.SevInfo, lang.CodeTooMany, "p.rpl:1:1: info[RPL900]: m",
+			"\x1b[1mp.rpl:1:1\x1b[0m: \x1b[34;1minfo[RPL900]\x1b[0m: m"},
+		// Without a code, no empty brackets.
+		{lang.SevError, "", "p.rpl:1:1: error: m",
+			"\x1b[1mp.rpl:1:1\x1b[0m: \x1b[31;1merror\x1b[0m: m"},
+	}
+	for _, c := range cases {
+		d := &lang.Diagnostic{File: f, Span: lang.Span{Start: 0, End: 1}, Severity: c.sev, Code: c.code, Message: "m"}
+		if got := d.Error(); got != c.line {
+			t.Errorf("Error() = %q, want %q", got, c.line)
+		}
+		for _, st := range []lang.Style{{}, {Color: true}} {
+			var b strings.Builder
+			lang.PrintSnippet(&b, d, st)
+			want := c.line
+			if st.Color {
+				want = c.color
+			}
+			if got, _, _ := strings.Cut(b.String(), "\n"); got != want {
+				t.Errorf("PrintSnippet (colour %v) first line %q, want %q", st.Color, got, want)
+			}
+		}
 	}
 }
 

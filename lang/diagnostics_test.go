@@ -178,7 +178,7 @@ func TestSpecSnippetLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, after, ok := strings.Cut(string(data), "The toolchain prints the code with the severity")
+	_, after, ok := strings.Cut(string(data), "In full, the toolchain prints that line")
 	_, block, ok2 := strings.Cut(after, "```\n")
 	block, _, ok3 := strings.Cut(block, "```\n")
 	if !ok || !ok2 || !ok3 {

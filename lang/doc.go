@@ -37,8 +37,9 @@
 //     so each says the same errors at the same places.
 //   - Every Diagnostic has a stable Code (codes.go, documented with a
 //     checked example in spec/diagnostics.md), a span, and one-line
-//     Error() text `path:line:col: message`; PrintSnippet adds the caret
-//     snippet. DiagList.Normalize sorts, de-duplicates and caps.
+//     Error() text `path:line:col: error[RPL200]: message`; PrintSnippet
+//     adds the caret snippet under it. DiagList.Normalize sorts,
+//     de-duplicates and caps.
 //   - The Universe (builtins, enums, request schema) comes from outside,
 //     as data (package stdlib provides the standard one); lang does not
 //     import the standard library.

@@ -69,7 +69,7 @@ func TestNoRoute(t *testing.T) {
 			if pos := d.Position(); pos.Filename != "/v/p.rpl" || pos.Line != 1 || pos.Col != 1 || d.Span.End != lang.Pos(len("package p")) {
 				t.Errorf("at %v span %v, want the package clause /v/p.rpl:1:1", pos, d.Span)
 			}
-			if !strings.HasPrefix(d.Error(), "/v/p.rpl:1:1: no route function: a policy needs fn route(r: Request) -> Decision") || !strings.Contains(d.Message, tc.want) {
+			if !strings.HasPrefix(d.Error(), "/v/p.rpl:1:1: error[RPL212]: no route function: a policy needs fn route(r: Request) -> Decision") || !strings.Contains(d.Message, tc.want) {
 				t.Errorf("message %q, want one containing %q", d.Error(), tc.want)
 			}
 			if tc.fix == "" {

@@ -26,19 +26,19 @@ func TestCheckPolicyIDs(t *testing.T) {
 		{
 			name:  "two directories",
 			files: map[string]string{"p.rpl": "package p\n" + route, "sub/p.rpl": "package p\n" + route},
-			want:  []string{"sub/p.rpl:1:9: policy id p is also the package of p.rpl (policy ids must be unique) [p.rpl:1:9: policy p declared here]"},
+			want:  []string{"sub/p.rpl:1:9: error[RPL216]: policy id p is also the package of p.rpl (policy ids must be unique) [p.rpl:1:9: policy p declared here]"},
 		},
 		{
 			name:  "one directory",
 			files: map[string]string{"a.rpl": "package p\n" + route, "b.rpl": "# the second\npackage p\n" + route},
-			want:  []string{"b.rpl:2:9: policy id p is also the package of a.rpl (policy ids must be unique) [a.rpl:1:9: policy p declared here]"},
+			want:  []string{"b.rpl:2:9: error[RPL216]: policy id p is also the package of a.rpl (policy ids must be unique) [a.rpl:1:9: policy p declared here]"},
 		},
 		{
 			name:  "three",
 			files: map[string]string{"a/p.rpl": "package p\n" + route, "b/p.rpl": "package p\n" + route, "p.rpl": "package p\n" + route},
 			want: []string{
-				"b/p.rpl:1:9: policy id p is also the package of a/p.rpl (policy ids must be unique) [a/p.rpl:1:9: policy p declared here]",
-				"p.rpl:1:9: policy id p is also the package of a/p.rpl (policy ids must be unique) [a/p.rpl:1:9: policy p declared here]",
+				"b/p.rpl:1:9: error[RPL216]: policy id p is also the package of a/p.rpl (policy ids must be unique) [a/p.rpl:1:9: policy p declared here]",
+				"p.rpl:1:9: error[RPL216]: policy id p is also the package of a/p.rpl (policy ids must be unique) [a/p.rpl:1:9: policy p declared here]",
 			},
 		},
 		{
@@ -65,7 +65,7 @@ func TestCheckPolicyIDs(t *testing.T) {
 				"org.rpl":      "package org\n" + route,
 				"team/org.rpl": "package org\n\nextends \"../org\"\n\nconst limit = 1\n",
 			},
-			want: []string{"team/org.rpl:1:9: policy id org is also the package of org.rpl (policy ids must be unique) [org.rpl:1:9: policy org declared here]"},
+			want: []string{"team/org.rpl:1:9: error[RPL216]: policy id org is also the package of org.rpl (policy ids must be unique) [org.rpl:1:9: policy org declared here]"},
 		},
 		{
 			name: "a parent that is a policy too",
@@ -152,7 +152,7 @@ func TestCheckPolicyIDsRelative(t *testing.T) {
 	a, _ := lang.Check(cfg, "p.rpl")
 	b, _ := lang.Check(cfg, "sub/p.rpl")
 	ds := lang.CheckPolicyIDs(root, []*lang.Package{b.Main, a.Main})
-	if len(ds) != 1 || ds[0].Error() != "sub/p.rpl:1:9: policy id p is also the package of p.rpl (policy ids must be unique)" {
+	if len(ds) != 1 || ds[0].Error() != "sub/p.rpl:1:9: error[RPL216]: policy id p is also the package of p.rpl (policy ids must be unique)" {
 		t.Errorf("got %v", ds)
 	}
 }

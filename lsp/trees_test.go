@@ -17,7 +17,8 @@ import (
 // testdata/trees, the workspace folder, and wants the errors the editor
 // publishes to be those rplc check reports of the directory (cmd/rplc's
 // TestTreeRulesAgree holds rplc check, rplc build, the router and rplc
-// test to them): "file:line:col: message", file relative to the tree.
+// test to them): "file:line:col: error[code]: message", file relative to
+// the tree.
 func TestTreeRulesAgree(t *testing.T) {
 	testpolicy.EachTreeCase(t, "../testdata/trees", func(t *testing.T, tc testpolicy.TreeCase) {
 		want := tc.InTree()
@@ -52,7 +53,8 @@ func TestTreeRulesAgree(t *testing.T) {
 }
 
 // editorErrors is the errors last published for every file, each once,
-// sorted, as "file:line:col: message" with file relative to dir.
+// sorted, as "file:line:col: error[code]: message" with file relative to
+// dir.
 func editorErrors(c *client, dir string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -61,7 +63,7 @@ func editorErrors(c *client, dir string) []string {
 		rel, _ := filepath.Rel(dir, strings.TrimPrefix(u, "file://"))
 		for _, d := range p.Diagnostics {
 			if d.Severity == 1 {
-				out = append(out, fmt.Sprintf("%s:%d:%d: %s", filepath.ToSlash(rel), d.Range.Start.Line+1, d.Range.Start.Character+1, d.Message))
+				out = append(out, fmt.Sprintf("%s:%d:%d: error[%v]: %s", filepath.ToSlash(rel), d.Range.Start.Line+1, d.Range.Start.Character+1, d.Code, d.Message))
 			}
 		}
 	}

@@ -170,7 +170,7 @@ func TestRunNoPolicy(t *testing.T) {
 	if len(r.Diags) != 1 || r.Diags[0].Code != lang.CodeNoPolicy || filepath.Base(r.Diags[0].File.Name) != "lone_test.rpl" {
 		t.Fatalf("diagnostics %v", r.Diags)
 	}
-	if got, want := r.Diags[0].Error(), filepath.Join(dir, "lone_test.rpl")+":1:1: test file without its policy lone.rpl"; !strings.HasPrefix(got, want) {
+	if got, want := r.Diags[0].Error(), filepath.Join(dir, "lone_test.rpl")+":1:1: error[RPL215]: test file without its policy lone.rpl"; !strings.HasPrefix(got, want) {
 		t.Errorf("got %q, want %q...", got, want)
 	}
 }
@@ -523,7 +523,7 @@ func TestRunTreeDuplicateID(t *testing.T) {
 	if res[0].Failed() || res[2].Failed() || !res[1].Failed() {
 		t.Errorf("failed: %v %v %v, want only %s", res[0].Failed(), res[1].Failed(), res[2].Failed(), res[1].Policy)
 	}
-	if d := res[1].Diags; len(d) != 1 || d[0].Code != lang.CodeDuplicateID || !strings.HasSuffix(d[0].Error(), "sub/p.rpl:1:9: policy id p is also the package of p.rpl (policy ids must be unique)") {
+	if d := res[1].Diags; len(d) != 1 || d[0].Code != lang.CodeDuplicateID || !strings.HasSuffix(d[0].Error(), "sub/p.rpl:1:9: error[RPL216]: policy id p is also the package of p.rpl (policy ids must be unique)") {
 		t.Errorf("diagnostics of %s: %v", res[1].Policy, d)
 	}
 	// RunPolicy tests a policy alone, whatever its tree.

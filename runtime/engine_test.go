@@ -903,7 +903,7 @@ func TestBuildDirDuplicateID(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "p.rpl", "package p\n\nfn route(r: Request) -> Decision = to(\"p:a\")\n")
 	writeFile(t, dir, "sub/p.rpl", "package p\n\nfn route(r: Request) -> Decision = to(\"p:b\")\n")
-	const want = "sub/p.rpl:1:9: policy id p is also the package of p.rpl (policy ids must be unique)"
+	const want = "sub/p.rpl:1:9: error[RPL216]: policy id p is also the package of p.rpl (policy ids must be unique)"
 	e := newEngine(t, runtime.Config{})
 	if _, err := e.BuildDir(context.Background(), dir); err == nil || err.Error() != dir+": "+want {
 		t.Errorf("BuildDir: %v\nwant %s: %s", err, dir, want)

@@ -44,10 +44,10 @@ func TestBuildDirLibraries(t *testing.T) {
 		want    string
 		notWant string
 	}{
-		{map[string]string{"tm.rpl": "package tm\n\ntest \"math\" {\n  expect 1 + 1 == 3\n}\n"}, "tm.rpl:1:1: test module in a policy tree", ""},
-		{map[string]string{"lone.rpl": "package lone\n\nconst x = 1\n"}, "lone.rpl:1:1: no route function", ""},
+		{map[string]string{"tm.rpl": "package tm\n\ntest \"math\" {\n  expect 1 + 1 == 3\n}\n"}, "tm.rpl:1:1: error[RPL212]: test module in a policy tree", ""},
+		{map[string]string{"lone.rpl": "package lone\n\nconst x = 1\n"}, "lone.rpl:1:1: error[RPL212]: no route function", ""},
 		{map[string]string{"user.rpl": "package user\n\nimport \"shared/targets\"\n\nfn route(r: Request) -> Decision = to(targets.strong + undefined_x)\n"}, "undefined: undefined_x", "targets.rpl"},
-		{map[string]string{"lib1.rpl": "package lib1\n\nimport \"lib2\"\n\nconst a = lib2.b\n", "lib2.rpl": "package lib2\n\nconst b = 1\n"}, "lib1.rpl:1:1: no route function", "lib2.rpl"},
+		{map[string]string{"lib1.rpl": "package lib1\n\nimport \"lib2\"\n\nconst a = lib2.b\n", "lib2.rpl": "package lib2\n\nconst b = 1\n"}, "lib1.rpl:1:1: error[RPL212]: no route function", "lib2.rpl"},
 	} {
 		bad := copyDir(t, dir, lib)
 		for name, src := range tc.files {

@@ -34,7 +34,7 @@ func TestBuildDirTestFileWithoutPolicy(t *testing.T) {
 			os.Remove(filepath.Join(dir, "premium_test.rpl"))
 			writeFile(t, dir, orphan, string(test))
 		}
-		want := dir + ": " + orphan + ":1:1: test file without its policy premium.rpl (tests that need no policy go in premium.rpl itself, a test module)"
+		want := dir + ": " + orphan + ":1:1: error[RPL215]: test file without its policy premium.rpl (tests that need no policy go in premium.rpl itself, a test module)"
 		if _, err := e.LoadDir(context.Background(), dir); err == nil || err.Error() != want {
 			t.Errorf("LoadDir without premium.rpl: %v\nwant %s", err, want)
 		}
@@ -59,7 +59,7 @@ func TestBuildDirTestFileOfTestFile(t *testing.T) {
 	}
 	dir := copyDir(t, examples, nil)
 	writeFile(t, dir, "premium_test_test.rpl", "package premium\n\ntest \"never run\" {\n  expect false\n}\n")
-	want := dir + ": premium_test_test.rpl:1:1: test file of premium_test.rpl, itself a test file: a test file x_test.rpl belongs to the policy x.rpl (rename this one)"
+	want := dir + ": premium_test_test.rpl:1:1: error[RPL215]: test file of premium_test.rpl, itself a test file: a test file x_test.rpl belongs to the policy x.rpl (rename this one)"
 	if _, err := e.LoadDir(context.Background(), dir); err == nil || err.Error() != want {
 		t.Errorf("LoadDir: %v\nwant %s", err, want)
 	}

@@ -23,19 +23,19 @@ func TestBuildDirImportOutside(t *testing.T) {
 	abs := filepath.Join(root, "outside", "common")
 	for _, tc := range []struct{ src, want string }{
 		{"package chat\n\nimport \"../outside/common\"\n\nfn route(r: Request) -> Decision = to(common.cheap())\n",
-			`chat.rpl:3:8: "../outside/common" is outside the policy directory: a router serving a directory loads only the files under it`},
+			`chat.rpl:3:8: error[RPL203]: "../outside/common" is outside the policy directory: a router serving a directory loads only the files under it`},
 		{"package chat\n\nimport \"" + abs + "\"\n\nfn route(r: Request) -> Decision = to(common.cheap())\n",
-			`chat.rpl:3:8: "` + abs + `" is outside the policy directory`},
+			`chat.rpl:3:8: error[RPL203]: "` + abs + `" is outside the policy directory`},
 		{"package chat\n\nextends \"../outside/common\"\n",
-			`chat.rpl:3:9: "../outside/common" is outside the policy directory`},
+			`chat.rpl:3:9: error[RPL203]: "../outside/common" is outside the policy directory`},
 		// Inside, by an absolute path: read from the disk, not the
 		// version loaded.
 		{"package chat\n\nimport \"" + filepath.Join(root, "tree", "lib", "common") + "\"\n\nfn route(r: Request) -> Decision = to(common.cheap())\n",
-			`chat.rpl:3:8: "` + filepath.Join(root, "tree", "lib", "common") + `" names the policy directory by an absolute path: a router serving a directory loads only the files under it, by paths relative to the importing file`},
+			`chat.rpl:3:8: error[RPL203]: "` + filepath.Join(root, "tree", "lib", "common") + `" names the policy directory by an absolute path: a router serving a directory loads only the files under it, by paths relative to the importing file`},
 		// Inside, behind a symbolic link to a directory, which the
 		// router does not read: it said "no such file".
 		{"package chat\n\nimport \"shared/common\"\n\nfn route(r: Request) -> Decision = to(common.cheap())\n",
-			`chat.rpl:3:8: "shared/common" is hidden (its name, or a directory's on its way, starts with .) or behind a symbolic link to a directory, which a router serving a directory does not read`},
+			`chat.rpl:3:8: error[RPL203]: "shared/common" is hidden (its name, or a directory's on its way, starts with .) or behind a symbolic link to a directory, which a router serving a directory does not read`},
 	} {
 		dir := filepath.Join(root, "tree")
 		os.RemoveAll(dir)

@@ -23,8 +23,8 @@ import (
 // policies, libraries and test modules, and which are refused) — rplc
 // check of the directory, bundle.Build (rplc build), the router's loading
 // of the directory and policytest.RunTrees (rplc test) — and wants the
-// same errors from each, "file:line:col: message", file relative to the
-// tree; rplc test runs a test module where the others refuse it. lsp's
+// same errors from each, "file:line:col: error[code]: message", file
+// relative to the tree; rplc test runs a test module where the others refuse it. lsp's
 // TestTreeRulesAgree holds the editor to them.
 func TestTreeRulesAgree(t *testing.T) {
 	testpolicy.EachTreeCase(t, "../../testdata/trees", func(t *testing.T, tc testpolicy.TreeCase) {
@@ -38,7 +38,8 @@ func TestTreeRulesAgree(t *testing.T) {
 }
 
 // treeErrors is what tool says of the policy tree dir: its errors,
-// sorted, each once, as "file:line:col: message" with file relative to dir.
+// sorted, each once, as "file:line:col: error[code]: message" with file
+// relative to dir.
 func treeErrors(t *testing.T, tool, dir string) []string {
 	t.Helper()
 	var out []string
@@ -59,7 +60,7 @@ func treeErrors(t *testing.T, tool, dir string) []string {
 				t.Fatalf("rplc check: %v: %s", err, line)
 			}
 			if d.Severity == "error" {
-				out = append(out, relTo(dir, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Col, d.Message)))
+				out = append(out, relTo(dir, fmt.Sprintf("%s:%d:%d: error[%s]: %s", d.File, d.Line, d.Col, d.Code, d.Message)))
 			}
 		}
 		if (code == exitOK) != (len(out) == 0) {

@@ -479,7 +479,7 @@ func TestBuildRefuses(t *testing.T) {
 		if !errors.Is(err, ErrCheckFailed) || res.Data != nil || len(res.Diags) != 1 {
 			t.Fatalf("%v %v", err, res.Diags)
 		}
-		if d := res.Diags[0]; d.Code != lang.CodeDuplicateID || d.Error() != "sub/b.rpl:1:9: policy id a is also the package of a.rpl (policy ids must be unique)" {
+		if d := res.Diags[0]; d.Code != lang.CodeDuplicateID || d.Error() != "sub/b.rpl:1:9: error[RPL216]: policy id a is also the package of a.rpl (policy ids must be unique)" {
 			t.Errorf("%s %v", d.Code, d)
 		}
 	})
@@ -492,7 +492,7 @@ func TestBuildRefuses(t *testing.T) {
 			t.Fatalf("%v", err)
 		}
 		res, err = Build(write(t, map[string]string{"lone.rpl": "package lone\n\nconst x = 1\n", "a.rpl": "package a\n\nfn route(r: Request) -> Decision = to(\"x:y\")\n"}), BuildOptions{})
-		if !errors.Is(err, ErrCheckFailed) || len(res.Diags) != 1 || res.Diags[0].Code != lang.CodeNoRoute || !strings.HasPrefix(res.Diags[0].Error(), "lone.rpl:1:1: no route function") {
+		if !errors.Is(err, ErrCheckFailed) || len(res.Diags) != 1 || res.Diags[0].Code != lang.CodeNoRoute || !strings.HasPrefix(res.Diags[0].Error(), "lone.rpl:1:1: error[RPL212]: no route function") {
 			t.Errorf("orphan library: %v %v", err, res.Diags)
 		}
 	})

@@ -11,70 +11,71 @@ import (
 )
 
 // dataErrorCases are malformed tenants.json and catalogue.json files and
-// the diagnostic each is, at its place: file:line:col: message. A file
-// empty or cut short is refused at the end of its text (past its last
-// byte, with or without a newline after it); a syntax error at the byte
-// at fault; data after the value (a } or ] too, which the decoder's More
-// took for the end, and accepted) where it begins; a file that is not
-// JSON anywhere is refused as such, before its values are checked; a
-// value of the wrong type at the value, a key twice at the value of its
-// second occurrence (the one that repeats it, to delete or rename).
+// the diagnostic each is, at its place: file:line:col: error[RPL217]:
+// message. A file empty or cut short is refused at the end of its text
+// (past its last byte, with or without a newline after it); a syntax
+// error at the byte at fault; data after the value (a } or ] too, which
+// the decoder's More took for the end, and accepted) where it begins; a
+// file that is not JSON anywhere is refused as such, before its values
+// are checked; a value of the wrong type at the value, a key twice at the
+// value of its second occurrence (the one that repeats it, to delete or
+// rename).
 // A value absent is placed at the nearest value on its path that the
 // file holds, the object that lacks it.
 var dataErrorCases = []struct{ file, in, want string }{
-	{TenantsFile, "", "tenants.json:1:1: invalid JSON: unexpected end of JSON input"},
-	{TenantsFile, "\n", "tenants.json:1:1: invalid JSON: unexpected end of JSON input"},
-	{TenantsFile, "  \n\n", "tenants.json:1:1: invalid JSON: unexpected end of JSON input"},
-	{TenantsFile, "{\"tenants\": [", "tenants.json:1:14: invalid JSON: unexpected end of JSON input"},
-	{TenantsFile, "{\"tenants\": [\n", "tenants.json:1:14: invalid JSON: unexpected end of JSON input"},
-	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"acme\", \"tier\": \"gold\", \"policy\": \"premium\"}\n", "tenants.json:2:54: invalid JSON: unexpected end of JSON input"},
-	{TenantsFile, "{\"tenants\": [{\"id\": \"a", "tenants.json:1:23: invalid JSON: unexpected end of JSON input"},
-	{TenantsFile, "{\"tenants\": [{\"id\": \"a\", ", "tenants.json:1:25: invalid JSON: unexpected end of JSON input"},
-	{TenantsFile, "{\"tenants\": [{\"id\": \"a\"},", "tenants.json:1:26: invalid JSON: unexpected end of JSON input"},
-	{TenantsFile, "{\"tenants\": [{\"id\": \"a\"}]", "tenants.json:1:26: invalid JSON: unexpected end of JSON input"},
-	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"acme\", \"tier\": \"gold\",, \"policy\": \"premium\"}\n]}\n", "tenants.json:2:33: invalid JSON: invalid character ',' looking for beginning of object key string"},
-	{TenantsFile, "{\"tenants\": [{\"id\": \"a\" \"tier\": \"x\"}]}", "tenants.json:1:25: invalid JSON: invalid character '\"' after object key:value pair"},
-	{TenantsFile, "{\"tenants\": [{\"id\": \"a\"} {\"id\": \"b\"}]}", "tenants.json:1:26: invalid JSON: invalid character '{' after array element"},
-	{TenantsFile, "{\"tenants\" []}", "tenants.json:1:12: invalid JSON: invalid character '[' after object key"},
-	{TenantsFile, "{tenants: []}", "tenants.json:1:2: invalid JSON: invalid character 't' looking for beginning of object key string"},
-	{TenantsFile, "{\"tenants\": [], }", "tenants.json:1:17: invalid JSON: invalid character '}' looking for beginning of object key string"},
-	{TenantsFile, "{\"tenants\": [nul]}", "tenants.json:1:17: invalid JSON: invalid character ']' in literal null (expecting 'l')"},
-	{TenantsFile, "{\"tenants\": [{\"id\": \"a\", \"budget\": {\"monthly\": 1.2.3}}]}", "tenants.json:1:51: invalid JSON: invalid character '.' after object key:value pair"},
-	{TenantsFile, "{\"tenants\": []} x", "tenants.json:1:17: invalid JSON: data after the value"},
-	{TenantsFile, "{\"tenants\": []}\n}\n", "tenants.json:2:1: invalid JSON: data after the value"},
-	{TenantsFile, "{\"tenants\": []} {}", "tenants.json:1:17: invalid JSON: data after the value"},
-	{TenantsFile, "{\"tenants\": []}\n\n  []", "tenants.json:3:3: invalid JSON: data after the value"},
-	{TenantsFile, "\ufeff{\"tenants\": []}", "tenants.json:1:1: invalid JSON: invalid character '\u00ef' looking for beginning of value"},
-	{TenantsFile, "[]", "tenants.json:1:1: tenants.json: want an object, have a list"},
-	{TenantsFile, "{\"tenants\": [{\"id\": \"\"}]} x", "tenants.json:1:27: invalid JSON: data after the value"},
-	{TenantsFile, "null", "tenants.json:1:1: tenants.json: want an object, have null"},
-	{TenantsFile, "{\"tenants\": [{\"id\": \"\"},\n  x]}", "tenants.json:2:3: invalid JSON: invalid character 'x' looking for beginning of value"},
-	{TenantsFile, "3", "tenants.json:1:1: tenants.json: want an object, have a number"},
-	{TenantsFile, "{\"tenants\": 3}", "tenants.json:1:13: tenants: want a list, have a number"},
-	{TenantsFile, "{\"tenants\": [3]}", "tenants.json:1:14: tenants[0]: want an object, have a number"},
-	{TenantsFile, "{\"tenants\": [\n  {\"id\": 3}\n]}", "tenants.json:2:10: tenants[0].id: want a non-empty string, have a number"},
-	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"id\": \"b\", \"tier\": \"gold\", \"tier\": \"silver\"}\n]}", "tenants.json:3:39: tenants[1].tier: key given twice"},
-	{TenantsFile, "{\"tenants\": [], \"tenants\": []}", "tenants.json:1:28: tenants: listed twice"},
-	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\", \"tier\": \"gold\"} x\n]}", "tenants.json:2:31: invalid JSON: invalid character 'x' after array element"},
+	{TenantsFile, "", "tenants.json:1:1: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "\n", "tenants.json:1:1: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "  \n\n", "tenants.json:1:1: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [", "tenants.json:1:14: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [\n", "tenants.json:1:14: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"acme\", \"tier\": \"gold\", \"policy\": \"premium\"}\n", "tenants.json:2:54: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a", "tenants.json:1:23: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\", ", "tenants.json:1:25: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\"},", "tenants.json:1:26: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\"}]", "tenants.json:1:26: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"acme\", \"tier\": \"gold\",, \"policy\": \"premium\"}\n]}\n", "tenants.json:2:33: error[RPL217]: invalid JSON: invalid character ',' looking for beginning of object key string"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\" \"tier\": \"x\"}]}", "tenants.json:1:25: error[RPL217]: invalid JSON: invalid character '\"' after object key:value pair"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\"} {\"id\": \"b\"}]}", "tenants.json:1:26: error[RPL217]: invalid JSON: invalid character '{' after array element"},
+	{TenantsFile, "{\"tenants\" []}", "tenants.json:1:12: error[RPL217]: invalid JSON: invalid character '[' after object key"},
+	{TenantsFile, "{tenants: []}", "tenants.json:1:2: error[RPL217]: invalid JSON: invalid character 't' looking for beginning of object key string"},
+	{TenantsFile, "{\"tenants\": [], }", "tenants.json:1:17: error[RPL217]: invalid JSON: invalid character '}' looking for beginning of object key string"},
+	{TenantsFile, "{\"tenants\": [nul]}", "tenants.json:1:17: error[RPL217]: invalid JSON: invalid character ']' in literal null (expecting 'l')"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\", \"budget\": {\"monthly\": 1.2.3}}]}", "tenants.json:1:51: error[RPL217]: invalid JSON: invalid character '.' after object key:value pair"},
+	{TenantsFile, "{\"tenants\": []} x", "tenants.json:1:17: error[RPL217]: invalid JSON: data after the value"},
+	{TenantsFile, "{\"tenants\": []}\n}\n", "tenants.json:2:1: error[RPL217]: invalid JSON: data after the value"},
+	{TenantsFile, "{\"tenants\": []} {}", "tenants.json:1:17: error[RPL217]: invalid JSON: data after the value"},
+	{TenantsFile, "{\"tenants\": []}\n\n  []", "tenants.json:3:3: error[RPL217]: invalid JSON: data after the value"},
+	{TenantsFile, "\ufeff{\"tenants\": []}", "tenants.json:1:1: error[RPL217]: invalid JSON: invalid character '\u00ef' looking for beginning of value"},
+	{TenantsFile, "[]", "tenants.json:1:1: error[RPL217]: tenants.json: want an object, have a list"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"\"}]} x", "tenants.json:1:27: error[RPL217]: invalid JSON: data after the value"},
+	{TenantsFile, "null", "tenants.json:1:1: error[RPL217]: tenants.json: want an object, have null"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"\"},\n  x]}", "tenants.json:2:3: error[RPL217]: invalid JSON: invalid character 'x' looking for beginning of value"},
+	{TenantsFile, "3", "tenants.json:1:1: error[RPL217]: tenants.json: want an object, have a number"},
+	{TenantsFile, "{\"tenants\": 3}", "tenants.json:1:13: error[RPL217]: tenants: want a list, have a number"},
+	{TenantsFile, "{\"tenants\": [3]}", "tenants.json:1:14: error[RPL217]: tenants[0]: want an object, have a number"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": 3}\n]}", "tenants.json:2:10: error[RPL217]: tenants[0].id: want a non-empty string, have a number"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"id\": \"b\", \"tier\": \"gold\", \"tier\": \"silver\"}\n]}", "tenants.json:3:39: error[RPL217]: tenants[1].tier: key given twice"},
+	{TenantsFile, "{\"tenants\": [], \"tenants\": []}", "tenants.json:1:28: error[RPL217]: tenants: listed twice"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\", \"tier\": \"gold\"} x\n]}", "tenants.json:2:31: error[RPL217]: invalid JSON: invalid character 'x' after array element"},
 	// A value absent (read as null), which the file does not hold: at
 	// the object that lacks it; at the document when it is its key.
-	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"tier\": \"gold\"}\n]}", "tenants.json:3:3: tenants[1].id: want a non-empty string, have null"},
-	{TenantsFile, "\n\n  {}", "tenants.json:3:3: tenants: want a list, have null"},
-	{CatalogueFile, "{\"providers\": [\n  {\"latency_ms\": 1, \"models\": []}]}", "catalogue.json:2:3: providers[0].name: want a non-empty string, have null"},
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\"}]}", "catalogue.json:2:3: providers[0].models: want a non-empty list, have null"},
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1}]}]}", "catalogue.json:3:5: providers[0].models[0].output_per_mtok: want money (\"2.50\" or 2.5), have null"},
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1}]}]}", "catalogue.json:3:5: providers[0].models[0].latency_ms: missing (give it on the model or its provider)"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"tier\": \"gold\"}\n]}", "tenants.json:3:3: error[RPL217]: tenants[1].id: want a non-empty string, have null"},
+	{TenantsFile, "\n\n  {}", "tenants.json:3:3: error[RPL217]: tenants: want a list, have null"},
+	{CatalogueFile, "{\"providers\": [\n  {\"latency_ms\": 1, \"models\": []}]}", "catalogue.json:2:3: error[RPL217]: providers[0].name: want a non-empty string, have null"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\"}]}", "catalogue.json:2:3: error[RPL217]: providers[0].models: want a non-empty list, have null"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1}]}]}", "catalogue.json:3:5: error[RPL217]: providers[0].models[0].output_per_mtok: want money (\"2.50\" or 2.5), have null"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1}]}]}", "catalogue.json:3:5: error[RPL217]: providers[0].models[0].latency_ms: missing (give it on the model or its provider)"},
 	// One given as null is there: at its null.
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": null}]}", "catalogue.json:2:12: providers[0].name: want a non-empty string, have null"},
-	{CatalogueFile, "", "catalogue.json:1:1: invalid JSON: unexpected end of JSON input"},
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\" \"x\": 1}]}", "catalogue.json:2:21: invalid JSON: invalid character '\"' after object key:value pair"},
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": 1, \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1.2.3, \"output_per_mtok\": 1}]}]}", "catalogue.json:3:40: invalid JSON: invalid character '.' after object key:value pair"},
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": 1, \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1}", "catalogue.json:3:61: invalid JSON: unexpected end of JSON input"},
-	{CatalogueFile, "{\"providers\": []} x", "catalogue.json:1:19: invalid JSON: data after the value"},
-	{CatalogueFile, "{\"providers\": []}\n]", "catalogue.json:2:1: invalid JSON: data after the value"},
-	{CatalogueFile, "{\"providers\": \"x\"}", "catalogue.json:1:15: providers: want a list, have a string"},
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": \"1\", \"models\": []}]}", "catalogue.json:2:36: providers[0].latency_ms: want an integer from 0 to 9223372036854 (milliseconds), have a string"},
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"latency_ms\": 1, \"models\": [{\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1, \"input_per_mtok\": 2}]}]}", "catalogue.json:2:120: providers[0].models[0].input_per_mtok: key given twice"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": null}]}", "catalogue.json:2:12: error[RPL217]: providers[0].name: want a non-empty string, have null"},
+	{CatalogueFile, "", "catalogue.json:1:1: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\" \"x\": 1}]}", "catalogue.json:2:21: error[RPL217]: invalid JSON: invalid character '\"' after object key:value pair"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": 1, \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1.2.3, \"output_per_mtok\": 1}]}]}", "catalogue.json:3:40: error[RPL217]: invalid JSON: invalid character '.' after object key:value pair"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": 1, \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1}", "catalogue.json:3:61: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+	{CatalogueFile, "{\"providers\": []} x", "catalogue.json:1:19: error[RPL217]: invalid JSON: data after the value"},
+	{CatalogueFile, "{\"providers\": []}\n]", "catalogue.json:2:1: error[RPL217]: invalid JSON: data after the value"},
+	{CatalogueFile, "{\"providers\": \"x\"}", "catalogue.json:1:15: error[RPL217]: providers: want a list, have a string"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": \"1\", \"models\": []}]}", "catalogue.json:2:36: error[RPL217]: providers[0].latency_ms: want an integer from 0 to 9223372036854 (milliseconds), have a string"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"latency_ms\": 1, \"models\": [{\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1, \"input_per_mtok\": 2}]}]}", "catalogue.json:2:120: error[RPL217]: providers[0].models[0].input_per_mtok: key given twice"},
 }
 
 func TestDataErrorDiagnostic(t *testing.T) {
@@ -95,7 +96,7 @@ func TestDataErrorDiagnostic(t *testing.T) {
 			t.Errorf("%s %q:\n got %s\nwant %s", c.file, c.in, got, c.want)
 		}
 		// The router's error (Parse*) says what the diagnostic says.
-		if _, msg, _ := strings.Cut(strings.TrimPrefix(got, c.file+":"), ": "); msg != err.Error() {
+		if _, msg, _ := strings.Cut(got, ": error[RPL217]: "); msg != err.Error() {
 			t.Errorf("%s %q: error %q, diagnostic %q", c.file, c.in, err, msg)
 		}
 	}
@@ -195,7 +196,7 @@ func TestManifestRepeatedKeyPlaced(t *testing.T) {
 // places alike.
 func TestDataErrorPlacedAtPath(t *testing.T) {
 	data := []byte("{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"id\": \"b\", \"policy\": \"nope\"}\n]}\n")
-	const at = "tenants.json:3:25: "
+	const at = "tenants.json:3:25: error[RPL217]: "
 	ts, err := ParseTenants(data)
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +218,7 @@ func TestDataErrorPlacedAtPath(t *testing.T) {
 	// Without a path, at the file's start, even when the message
 	// begins with one.
 	err = errors.New("tenants[1].policy: not a *PathError")
-	if got, want := (&DataError{File: TenantsFile, Data: data, Err: err}).Diagnostic(TenantsFile).Error(), "tenants.json:1:1: "+err.Error(); got != want {
+	if got, want := (&DataError{File: TenantsFile, Data: data, Err: err}).Diagnostic(TenantsFile).Error(), "tenants.json:1:1: error[RPL217]: "+err.Error(); got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }

@@ -42,7 +42,7 @@ func TestBuildTestFileWithoutPolicy(t *testing.T) {
 		if !errors.Is(err, ErrCheckFailed) || res.Data != nil || len(res.Diags) != 1 {
 			t.Fatalf("%s: %v %v, want ErrCheckFailed and RPL215", orphan, err, res.Diags)
 		}
-		want := orphan + ":1:1: test file without its policy premium.rpl (tests that need no policy go in premium.rpl itself, a test module)"
+		want := orphan + ":1:1: error[RPL215]: test file without its policy premium.rpl (tests that need no policy go in premium.rpl itself, a test module)"
 		if d := res.Diags[0]; d.Code != lang.CodeNoPolicy || d.Error() != want {
 			t.Errorf("%s: %s %v, want %s", orphan, d.Code, d, want)
 		}

@@ -17,7 +17,7 @@ type TreeCase struct {
 	Dir  string // where its files are
 	// Want are the errors every tool reports, WantTree those that the
 	// tools refusing a test module (all but rplc test) report besides:
-	// "file:line:col: message", file relative to Dir, sorted.
+	// "file:line:col: error[code]: message", file relative to Dir, sorted.
 	Want, WantTree []string
 }
 

@@ -21,7 +21,7 @@ func TestRefusesTestFileWithoutPolicy(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "premium.rpl")); err != nil {
 		t.Fatal(err)
 	}
-	const words = "premium_test.rpl:1:1: test file without its policy premium.rpl"
+	const words = "premium_test.rpl:1:1: error[RPL215]: test file without its policy premium.rpl"
 	waitLastError(t, r, "premium.rpl removed", func(e string) bool { return strings.Contains(e, words) })
 	v := getPolicies(t, r.HTTPAddr())
 	if !v.Status.Ready || v.Status.Version != v1 || !strings.Contains(v.Status.LastError, words) || len(v.Versions) != 1 {
