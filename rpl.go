@@ -79,6 +79,10 @@ type CompileOptions struct {
 	NoTests bool // leave the test blocks out of the program, to run it: route is then required (RPL212)
 	Cover   bool // instrument for coverage (rplc test --cover)
 	Trace   bool // instrument for explaining a run (rplc explain)
+	// Session, when set, shares the libraries that the policies compiled
+	// with it import: each is parsed and checked once (lang.Session). A
+	// tool compiling a tree gives each policy of it the same one.
+	Session *lang.Session
 }
 
 // Compile checks and compiles the policy at path (with its test file and
@@ -93,6 +97,7 @@ func (e *Env) Compile(path string) (*Program, error) {
 func (e *Env) CompileWith(path string, opts CompileOptions) (*Program, error) {
 	cfg := e.checkConfig()
 	cfg.NeedRoute, cfg.NoTests = opts.NoTests, opts.NoTests
+	cfg.Session = opts.Session
 	prog, diags := lang.Check(cfg, path)
 	return e.compile(prog, diags, opts)
 }

@@ -27,6 +27,9 @@ type Config struct {
 	// (rplc eval and explain, rpl.CompileOptions.NoTests): with Policy, it
 	// needs a route function even when it has tests (RPL212).
 	NeedRoute bool
+	// Session, when set, shares the libraries that the checks using it
+	// import: each is parsed and checked once (see Session).
+	Session *Session
 }
 
 // Package is one policy or module: its file, the sibling test file when
@@ -213,15 +216,30 @@ func testedFile(path string) string { return strings.TrimSuffix(path, "_test.rpl
 // the errors allow. A test file whose policy does not exist is reported on
 // the test file (RPL215), which is not checked further.
 func Check(cfg *Config, path string) (*Program, DiagList) {
+	prog, diags, conflict := check(cfg, path)
+	if conflict {
+		// A library shared by the session is loaded otherwise too (the
+		// policy extends it): checked as without one.
+		cc := *cfg
+		cc.Session = nil
+		prog, diags, _ = check(&cc, path)
+	}
+	return prog, diags
+}
+
+func check(cfg *Config, path string) (*Program, DiagList, bool) {
 	c := newChecker(cfg)
 	if p := PolicyOf(path); p != path {
 		path = p
 	} else if IsTestFile(path) {
 		if c.refuseTestFile(filepath.Clean(path), "test file of %s, itself a test file: a test file x_test.rpl belongs to the policy x.rpl (rename this one)", filepath.Base(testedFile(path))) {
-			return c.prog, c.diags.Normalize()
+			return c.prog, c.diags.Normalize(), false
 		}
 	}
 	main := c.load(filepath.Clean(path), nil, true)
+	if c.conflict {
+		return nil, nil, true
+	}
 	c.prog.Main = main
 	if main != nil {
 		c.checkAll()
@@ -229,7 +247,7 @@ func Check(cfg *Config, path string) (*Program, DiagList) {
 			c.requireRoute(main)
 		}
 	}
-	return c.prog, c.diags.Normalize()
+	return c.prog, c.diags.Normalize(), false
 }
 
 // CheckSource checks an in-memory policy: name is its path (for
@@ -266,6 +284,11 @@ type checker struct {
 	diags  DiagList
 	loaded map[string]*Package
 	stack  []string // load stack, for cycle reports
+	// shared are the packages of Config.Session's libraries, checked
+	// already (sharedImport); conflict says the check loads one of them
+	// otherwise too, and must be made without the session.
+	shared   map[*Package]bool
+	conflict bool
 
 	state    map[*Object]objState
 	pending  []*Object           // the objects being resolved, outermost first: a cycle's path
@@ -464,6 +487,9 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 				c.errAt(ext.Path, CodeImportNotFound, "cannot extend %s: it is a test file; extends names a parent policy's file, whose test file is not part of it", ext.Path.Raw)
 			default:
 				pkg.Extends = c.load(resolvePath(dir, p), ext.Path, false)
+				if pkg.Extends != nil && c.shared[pkg.Extends] {
+					c.conflict = true
+				}
 			}
 		}
 		for _, imp := range file.Imports {
@@ -474,7 +500,11 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 				c.errAt(imp.Path, CodeImportNotFound, "cannot import %s: it is a test file, whose declarations are its tests'; import a library, or the policy", imp.Path.Raw)
 				continue
 			}
-			if dep := c.load(resolvePath(dir, imp.Path.Value), imp.Path, false); dep != nil {
+			dep := c.sharedImport(resolvePath(dir, imp.Path.Value))
+			if dep == nil {
+				dep = c.load(resolvePath(dir, imp.Path.Value), imp.Path, false)
+			}
+			if dep != nil {
 				pkg.Imports = append(pkg.Imports, dep)
 			}
 		}
@@ -582,10 +612,14 @@ func resolvePath(dir, p string) string {
 // checkAll checks every loaded package in dependency order.
 func (c *checker) checkAll() {
 	for _, pkg := range c.prog.Packages {
-		c.collect(pkg)
+		if !c.shared[pkg] {
+			c.collect(pkg)
+		}
 	}
 	for _, pkg := range c.prog.Packages {
-		c.checkPackage(pkg)
+		if !c.shared[pkg] {
+			c.checkPackage(pkg)
+		}
 	}
 	c.checkOverriddenMatches()
 	c.recordExhaustive()

@@ -313,7 +313,8 @@ func (c *checker) resolve(obj *Object) {
 		c.state[obj] = resolved
 		return
 	}
-	if obj.Pkg == nil {
+	if obj.Pkg == nil || c.shared[obj.Pkg] {
+		// A shared library's is resolved by its own check (Session).
 		c.state[obj] = resolved
 		return
 	}

@@ -168,10 +168,11 @@ func (r *Runner) RunTrees(trees []Tree, cfg Config) []*Result {
 	cs := make([][]checked, len(trees))
 	var rules lang.Trees // what each file is, as rplc check and build say
 	ts := make([]*lang.Tree, len(trees))
+	session := lang.NewSession() // a library is checked once, not per importer
 	for i, t := range trees {
 		ts[i] = rules.Tree(t.Root, true)
 		for _, p := range t.Policies {
-			prog, diags := lang.Check(&lang.Config{Universe: r.universe, Policy: true}, p)
+			prog, diags := lang.Check(&lang.Config{Universe: r.universe, Policy: true, Session: session}, p)
 			tf, diags := rules.File(p, prog, diags)
 			ts[i].Add(tf)
 			cs[i] = append(cs[i], checked{prog, diags})

@@ -326,6 +326,9 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		sort.Strings(lerr.Problems)
 		return nil, lerr
 	}
+	// The policies share the libraries they import: each is parsed and
+	// checked once in the load, not once per importer.
+	session := lang.NewSession()
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".rpl") {
 			continue
@@ -343,18 +346,18 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			// policy.
 			policy := lang.PolicyOf(name)
 			if _, ok := files[policy]; !ok || policy == name {
-				if _, err := e.env.Compile(filepath.Join(tmp, filepath.FromSlash(policy))); err != nil {
+				if _, err := e.env.CompileWith(filepath.Join(tmp, filepath.FromSlash(policy)), rpl.CompileOptions{Session: session}); err != nil {
 					lerr.Problems = append(lerr.Problems, compileErr(err))
 				}
 			}
 			continue
 		}
-		prog, err := e.env.Compile(path)
+		prog, err := e.env.CompileWith(path, rpl.CompileOptions{Session: session})
 		if err != nil {
 			// Checked again, for what the tree's rules read of it (the
 			// compiled programs are all a load keeps): its RPL212 is
 			// theirs to say or drop.
-			checked, diags := lang.Check(&lang.Config{Universe: e.env.Universe(), Policy: true}, path)
+			checked, diags := lang.Check(&lang.Config{Universe: e.env.Universe(), Policy: true, Session: session}, path)
 			tf, rest := trees.File(path, checked, diags)
 			tree.Add(tf)
 			if _, ok := errors.AsType[lang.DiagList](err); !ok {

@@ -94,7 +94,7 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	if err != nil {
 		return internalError(fmt.Errorf("standard library: %v", err))
 	}
-	cfg := &lang.Config{Universe: u, Policy: true}
+	cfg := &lang.Config{Universe: u, Policy: true, Session: lang.NewSession()} // a library is checked once, not per importer
 
 	var set diagSet
 	loaded := map[string]bool{}           // every source file read, for the summary

@@ -166,7 +166,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 	// Files are named relative to root (the names that programs and
 	// diagnostics carry), so a bundle does not depend on where it was
 	// built.
-	cfg := &lang.Config{Universe: env.Universe(), Policy: true, ReadFile: func(p string) ([]byte, error) {
+	cfg := &lang.Config{Universe: env.Universe(), Policy: true, Session: lang.NewSession(), ReadFile: func(p string) ([]byte, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(root, p)
 		}
