@@ -38,7 +38,9 @@ func readMap(files map[string]string) func(string) ([]byte, error) {
 
 // BenchmarkCheckSharedLibrary checks 100 policies that import one
 // library of 150 functions, as rplc check does a tree: with a session,
-// the library is checked once, not once per policy.
+// the library is checked once, not once per policy (195 ms, 108 MiB and
+// 774k allocations without; 36 ms, 28 MiB and 29k with, most of it the
+// copy of the library's side tables into each policy's Info).
 func BenchmarkCheckSharedLibrary(b *testing.B) {
 	u := universe(b)
 	files := sharedLibraryTree(100)
