@@ -150,7 +150,7 @@ func (d *descent) misspelling(t *token, expected string) string {
 		// A statement x = 2 in a block. The hint names a new binding, as
 		// the compound assignment's does (compoundAssign): x may not be
 		// bound again in its block (language.md §7.2).
-		return " (RPL has no assignment: bind a new name with let " + prev.Value + "2 = …)"
+		return " (RPL has no assignment: bind a new name with let " + freshName(d.toks, prev.Value) + " = …)"
 	case expected == `"{"` && prev.Type != tokString:
 		// An if's or a match's subject: if x = 1 { (not test "t" = …).
 		return " (to compare, write ==)"

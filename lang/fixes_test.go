@@ -262,6 +262,13 @@ var fixCases = []struct {
 		want: []string{`4:3-5:10 "n *=\n    2 + n" → "let n2 = n * (2 + n)": bind the value to a new name, n2`},
 	},
 	{
+		// x2 is bound in the block already: let x2 again would be RPL201.
+		name: "compound assignment beside its new name",
+		src:  "package p\n\nfn f(n: int) -> int {\n  let x = n\n  let x2 = n\n  x += x2\n  x\n}\n",
+		code: "RPL100",
+		want: []string{`6:3-6:10 "x += x2" → "let x3 = x + x2": bind the value to a new name, x3`},
+	},
+	{
 		name: "compound assignment in an argument",
 		src:  "package p\n\nfn f(n: int) -> int = f(n += 1)\n",
 		code: "RPL100",

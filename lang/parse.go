@@ -424,7 +424,7 @@ func (p *parser) compoundAssign(toks []token, sp, errSp Span) bool {
 		name.Type != tokIdent || n > 3 && toks[sig[n-4]].Value == "." && toks[sig[n-4]].Type == tokPunct {
 		return false
 	}
-	fresh := name.Value + "2"
+	fresh := freshName(toks, name.Value)
 	p.errorf(CodeSyntax, opSp, "syntax error: unexpected %q (RPL has no assignment: bind a new name with let %s = %s %s …)", op.Value+"=", fresh, name.Value, op.Value)
 	// Parsed without its =, the statement is x + e, which gives the end
 	// of e and whether x + e means x + (e).
@@ -456,6 +456,25 @@ func (p *parser) compoundAssign(toks []token, sp, errSp Span) bool {
 	p.fix(Fix{Title: "bind the value to a new name, " + fresh, Span: Span{nameSp.Start, stmt.Span().End},
 		NewText: fmt.Sprintf("let %s = %s %s %s", fresh, name.Value, op.Value, e)})
 	return true
+}
+
+// freshName is the name that the hint of an assignment to name, x = 2 or
+// x += 1, binds instead (name may not be bound again in its block): name2,
+// or name3 and on when toks, the chunk, already names that. Bound in the
+// same block, it would be RPL201; in an outer one, or at the top level, its
+// uses after the new binding would read it.
+func freshName(toks []token, name string) string {
+	used := map[string]bool{}
+	for _, t := range toks {
+		if t.Type == tokIdent {
+			used[t.Value] = true
+		}
+	}
+	for n := 2; ; n++ {
+		if s := name + strconv.Itoa(n); !used[s] {
+			return s
+		}
+	}
 }
 
 // pointLiteral recognises the syntax error at errSp (errMsg being the

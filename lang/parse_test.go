@@ -402,6 +402,8 @@ func TestParseErrorPositions(t *testing.T) {
 		{"elif in a block", "fn f(x: int) -> int {\n  if x > 1 { 1 } elif x > 0 { 2 } else { 3 }\n}", CodeSyntax, "3:35-3:39", `unexpected keyword else, expected "}" (RPL has no elif: write else if)`},
 		{"assignment", "fn f() -> int {\n  let y = 1\n  y = 2\n  y\n}", CodeSyntax, "4:5-4:6", `unexpected "=", expected "}" (RPL has no assignment: bind a new name with let y2 = …)`},
 		{"compound assignment", "fn f(n: int) -> int {\n  let x = n\n  x += 1\n  x\n}", CodeSyntax, "4:5-4:7", `unexpected "+=" (RPL has no assignment: bind a new name with let x2 = x + …)`},
+		{"assignment beside its new name", "fn f() -> int {\n  let y = 1\n  let y2 = 2\n  y = y2\n  y\n}", CodeSyntax, "5:5-5:6", `unexpected "=", expected "}" (RPL has no assignment: bind a new name with let y3 = …)`},
+		{"compound assignment beside its new names", "fn f(x2: int) -> int {\n  let x = x2\n  if x > 0 {\n    x += 1\n  }\n  x2 + x3\n}\nconst x3 = 1", CodeSyntax, "5:7-5:9", `unexpected "+=" (RPL has no assignment: bind a new name with let x4 = x + …)`},
 		{"compound subtraction", "fn f(n: int) -> int {\n  n -= 1\n  n\n}", CodeSyntax, "3:5-3:7", `unexpected "-=" (RPL has no assignment: bind a new name with let n2 = n - …)`},
 		{"compound multiplication", "fn f(n: int) -> int {\n  n *= 2; n\n}", CodeSyntax, "3:5-3:7", `unexpected "*=" (RPL has no assignment: bind a new name with let n2 = n * …)`},
 		{"compound division", "fn f(n: int) -> int {\n  n /= 2\n  n\n}", CodeSyntax, "3:5-3:7", `unexpected "/=" (RPL has no assignment: bind a new name with let n2 = n / …)`},
