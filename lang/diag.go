@@ -333,9 +333,10 @@ func displayWidth(rs []rune) int {
 // mark (Mn, Me: U+0301) or an invisible format character (Cf: U+200B zero
 // width space, U+200D zero width joiner), which a terminal draws on the
 // rune before it or not at all; two for an East Asian wide or fullwidth
-// rune; one for any other.
+// rune; one for any other, a soft hyphen (U+00AD, Cf) among them, which
+// terminals draw as a hyphen (wcwidth's one column).
 func runeWidth(r rune) int {
-	if unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
+	if r != '\u00ad' && unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
 		return 0
 	}
 	switch width.LookupRune(r).Kind() {

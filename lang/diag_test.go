@@ -238,6 +238,10 @@ func TestSnippetLongLine(t *testing.T) {
 		// does not start with an accent cut from its e.
 		{"zero width", "x = \"e\u0301\u200b\u200d\u20dd\" + bad", "bad",
 			" 1 | x = \"e\u0301\u200b\u200d\u20dd\" + bad\n   | " + strings.Repeat(" ", 10) + "^^^\n"},
+		// A soft hyphen is a format character a terminal draws, one
+		// column (wcwidth): the caret was one column left of bad.
+		{"soft hyphen", "x = \"co\u00adop\" + bad", "bad",
+			" 1 | x = \"co\u00adop\" + bad\n   | " + strings.Repeat(" ", 14) + "^^^\n"},
 		{"zero width span", "x = \"e\u0301\" + 1", "\"e\u0301\"", " 1 | x = \"e\u0301\" + 1\n   |     ^^^\n"},
 		{"zero width end", `x = "` + strings.Repeat("e\u0301", 300) + `" + bad`, "bad",
 			" 1 | …" + strings.Repeat("e\u0301", 113) + "\" + bad\n   | " + strings.Repeat(" ", 118) + "^^^\n"},
