@@ -235,6 +235,17 @@ type FeedbackRecorder interface {
 	RecordFeedback(f *Feedback) error
 }
 
+// FeedbackChecker is implemented by a FeedbackRecorder that refuses some
+// feedback as the client's error for what it keeps rather than for the
+// feedback alone, as state.Mem refuses a cost in a month whose spend it
+// no longer keeps. CheckFeedback is the error (invalid_request) that
+// RecordFeedback would refuse f with for it, or nil, and records nothing:
+// feedback is checked so with the rest (Observe, each item of a batch
+// before any is recorded), and RecordFeedback still refuses it.
+type FeedbackChecker interface {
+	CheckFeedback(f *Feedback) *Error
+}
+
 // ErrNoRecorder is Observe's error when nothing records feedback.
 var ErrNoRecorder = errors.New("no feedback recorder configured")
 
@@ -259,8 +270,9 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 
 // checkFeedback is what observe refuses before recording anything, the
 // client's errors: feedback that is null or invalid (Feedback.Validate,
-// which fills f's CostNanos, Target and Time) or whose tenant a decision
-// would be refused for. It records nothing.
+// which fills f's CostNanos, Target and Time), whose tenant a decision
+// would be refused for, or that the recorder would refuse
+// (FeedbackChecker). It records nothing.
 func (e *Engine) checkFeedback(f *Feedback, now time.Time) *Error {
 	if f == nil { // a null item of a batch
 		return &Error{Code: CodeInvalidRequest, Message: "feedback is null, want an object"}
@@ -271,8 +283,13 @@ func (e *Engine) checkFeedback(f *Feedback, now time.Time) *Error {
 	// The tenant is refused as a decision for it would be, before
 	// anything is recorded: with Config.RequireKnownTenant, a tenant id
 	// the registry does not hold takes no place in the live state.
-	_, _, err := e.registered(e.cur.Load(), f.TenantID)
-	return err
+	if _, _, err := e.registered(e.cur.Load(), f.TenantID); err != nil {
+		return err
+	}
+	if c, ok := e.svc.feedback.(FeedbackChecker); ok {
+		return c.CheckFeedback(f)
+	}
+	return nil
 }
 
 // recordChecked records f, which checkFeedback has taken, dropping it as
@@ -346,8 +363,9 @@ func (e *Engine) record(f *Feedback, d *feedbackDedup, key uint64, now time.Time
 // before any is recorded, and the first one refused is the answer's
 // error, naming the item (feedback[2]: status: required) and saying
 // that nothing of the batch was recorded. The items are then recorded
-// in order; a failure while recording one (the recorder's refusal, a
-// copy in flight, an internal error) ends the batch there: the items
+// in order; a failure while recording one (the recorder's refusal other
+// than FeedbackChecker's, such as a full ledger; a copy in flight; an
+// internal error) ends the batch there: the items
 // after it are not recorded, and the error names it and says what
 // became of those before it (recorded, or duplicates).
 func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {

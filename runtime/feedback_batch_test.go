@@ -12,13 +12,13 @@ import (
 )
 
 // TestFeedbackBatchAtomic: a feedback batch with a client's error in an
-// item (invalid, null, not an object, an unknown field) is refused
-// whole: the error names the first such item and says that nothing of
-// the batch was recorded, and nothing was, the valid items before it
-// neither (no spend, no target's health, no duplicate remembered: the
-// valid items sent again are recorded). A failure while recording an
-// item (the ledger's refusal) leaves the items before it recorded, and
-// says so.
+// item (invalid, null, not an object, an unknown field, a cost in a month
+// the ledger no longer keeps) is refused whole: the error names the
+// first such item and says that nothing of the batch was recorded, and
+// nothing was, the valid items before it neither (no spend, no target's
+// health, no duplicate remembered: the valid items sent again are
+// recorded). A failure while recording an item (the ledger full) leaves
+// the items before it recorded, and says so.
 func TestFeedbackBatchAtomic(t *testing.T) {
 	st := state.NewMem(state.Options{})
 	e := newEngine(t, runtime.Config{State: st})
@@ -31,6 +31,9 @@ func TestFeedbackBatchAtomic(t *testing.T) {
 		`null`:                      `"message":"feedback[1]: feedback is null, want an object` + nothing + `"}}`,
 		`"x"`:                       `"message":"feedback[1]: want an object, have a string` + nothing + `"}}`,
 		item("b", `, "latency": 5`): `"message":"feedback[1]: latency: unknown field (did you mean latency_ms?)` + nothing + `","details":{"field":"feedback[1].latency"}},"request_id":"b"}`,
+		// The ledger's refusal, as the client's error (it recorded
+		// the items before it).
+		item("b", `, "time": "2020-01-01T00:00:00Z"`): `"message":"feedback[1]: time: 2020-01-01T00:00:00Z is in a month whose spend the router no longer keeps (it keeps the current UTC month, and the month before for 1h0m0s after it ends): the cost would be charged to no budget` + nothing + `","details":{"field":"feedback[1].time"}},"request_id":"b"}`,
 		// Of two, the first is named.
 		`{"request_id": "b", "target": "p:m", "status": "meh"}, null`: `"message":"feedback[1]: status: \"meh\" is not one of`,
 	} {
@@ -47,14 +50,18 @@ func TestFeedbackBatchAtomic(t *testing.T) {
 		t.Fatalf("the valid items again: %s %s, want both recorded", code, out)
 	}
 
-	// Recording fails at the second: the first stays recorded.
-	body := `{"feedback": [` + item("d", "") + `, ` + item("e", `, "time": "2020-01-01T00:00:00Z"`) + `, ` + item("f", "") + `]}`
+	// Recording fails at the second, a cost for a tenant-month more
+	// than the ledger holds: the first stays recorded.
+	st = state.NewMem(state.Options{MaxLedger: 1})
+	e = newEngine(t, runtime.Config{State: st})
+	other := strings.Replace(item("e", ""), `"t"`, `"u"`, 1)
+	body := `{"feedback": [` + item("d", "") + `, ` + other + `, ` + item("f", "") + `]}`
 	out, code := e.HandleFeedback([]byte(body), nil)
-	if want := `"message":"feedback[1]: time: 2020-01-01T00:00:00Z is in a month whose spend the router no longer keeps`; code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) || !strings.Contains(string(out), `(the 1 before it was recorded)","details":{"field":"feedback[1].time"}`) {
-		t.Errorf("%s:\n got %s %s\nwant %s… (the 1 before it was recorded)", body, code, out, want)
+	if want := `"message":"feedback[1]: the spend ledger is full (1 tenant-months): a cost for a tenant new this month is refused until the month ends (the 1 before it was recorded)"`; code != runtime.CodeOverloaded || !strings.Contains(string(out), want) {
+		t.Errorf("%s:\n got %s %s\nwant %s", body, code, out, want)
 	}
-	if spend, targets := st.MonthSpend("t", time.Now()), st.Targets(); spend != 750_000_000 || len(targets) != 1 || targets[0].Requests != 3 {
-		t.Errorf("spend %d nano, targets %+v; want a, c and d recorded", spend, targets)
+	if spend, targets := st.MonthSpend("t", time.Now()), st.Targets(); spend != 250_000_000 || len(targets) != 1 || targets[0].Requests != 1 {
+		t.Errorf("spend %d nano, targets %+v; want d recorded", spend, targets)
 	}
 }
 

@@ -62,10 +62,14 @@ func TestFeedbackDuplicateNotCharged(t *testing.T) {
 	if got := st.MonthSpend("acme", time.Now()); got != 750_000_000 {
 		t.Errorf("month spend %d, want $0.75", got)
 	}
-	// A recording that fails after duplicates (the ledger refusing a
-	// cost in a month it no longer keeps) says what was taken.
-	out, _ = e.HandleFeedback([]byte(`{"feedback": [`+f1+`, {"request_id": "f3", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "ok", "cost": 0.1, "time": "2020-01-01T00:00:00Z"}]}`), nil)
-	if !strings.Contains(string(out), "no longer keeps") || !strings.Contains(string(out), "(of the 1 before it, 0 recorded, 1 duplicate)") {
+	// A recording that fails after duplicates (the ledger, full,
+	// refusing a cost for a tenant new this month) says what was taken.
+	e = newEngine(t, runtime.Config{State: state.NewMem(state.Options{MaxLedger: 1})})
+	if out, code := e.HandleFeedback([]byte(f1), nil); code != "" {
+		t.Fatalf("f1: %s %s", code, out)
+	}
+	out, _ = e.HandleFeedback([]byte(`{"feedback": [`+f1+`, {"request_id": "f3", "tenant_id": "other", "target": "openai:gpt-4o", "status": "ok", "cost": 0.1}]}`), nil)
+	if !strings.Contains(string(out), "the spend ledger is full") || !strings.Contains(string(out), "(of the 1 before it, 0 recorded, 1 duplicate)") {
 		t.Errorf("batch error after a duplicate: %s", out)
 	}
 }

@@ -157,6 +157,7 @@ var (
 	_ stdlib.CostState         = (*Mem)(nil)
 	_ stdlib.ExperimentState   = (*Mem)(nil)
 	_ runtime.FeedbackRecorder = (*Mem)(nil)
+	_ runtime.FeedbackChecker  = (*Mem)(nil)
 )
 
 // NewMem returns an empty state.
@@ -258,11 +259,10 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 		// The periods kept are read on every charge, so that a stale
 		// key not yet pruned is no different from none.
 		firstMonth, firstDay = m.prune(m.opt.Now())
+		if err := staleMonth(f, firstMonth); err != nil {
+			return err
+		}
 		switch mk := (spendKey{f.TenantID, monthOf(f.Time)}); {
-		case mk.period < firstMonth:
-			// Acknowledged, it would be charged to no budget.
-			return &runtime.Error{Code: runtime.CodeInvalidRequest, Details: map[string]any{"field": "time"}, Message: fmt.Sprintf(
-				"time: %s is in a month whose spend the router no longer keeps (it keeps the current UTC month, and the month before for %v after it ends): the cost would be charged to no budget", f.Time.UTC().Format(time.RFC3339), spendGrace)}
 		case m.month.n >= m.opt.MaxLedger && m.month.get(mk) == nil:
 			return &runtime.Error{Code: runtime.CodeOverloaded, Err: ErrLedgerFull, Message: fmt.Sprintf(
 				"the spend ledger is full (%d tenant-months): a cost for a tenant new this month is refused until the month ends", m.opt.MaxLedger)}
@@ -273,6 +273,27 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 		m.accrue(f.TenantID, f.Time, f.CostNanos, firstDay)
 	}
 	return nil
+}
+
+// CheckFeedback implements runtime.FeedbackChecker: a cost in a month
+// whose spend the ledger no longer keeps is refused, as RecordFeedback
+// refuses it, so that a feedback batch holding one is refused whole.
+func (m *Mem) CheckFeedback(f *runtime.Feedback) *runtime.Error {
+	if f.CostNanos == 0 || f.TenantID == "" {
+		return nil
+	}
+	return staleMonth(f, monthOf(m.opt.Now().Add(-spendGrace)))
+}
+
+// staleMonth is the error of a cost f charges to a month before
+// firstMonth, the first the ledger keeps: acknowledged, it would be
+// charged to no budget. Nil for a month kept.
+func staleMonth(f *runtime.Feedback, firstMonth int64) *runtime.Error {
+	if monthOf(f.Time) >= firstMonth {
+		return nil
+	}
+	return &runtime.Error{Code: runtime.CodeInvalidRequest, Details: map[string]any{"field": "time"}, Message: fmt.Sprintf(
+		"time: %s is in a month whose spend the router no longer keeps (it keeps the current UTC month, and the month before for %v after it ends): the cost would be charged to no budget", f.Time.UTC().Format(time.RFC3339), spendGrace)}
 }
 
 // defaultMaxLedger is Options.MaxLedger's default.
