@@ -269,6 +269,14 @@ var fixCases = []struct {
 		want: []string{`6:3-6:10 "x += x2" → "let x3 = x + x2": bind the value to a new name, x3`},
 	},
 	{
+		// The second, not reported (one error per broken declaration),
+		// left the fix out: x += 1 failed to parse as x + 1.
+		name: "compound assignments, one after another",
+		src:  "package p\n\nfn f(n: int) -> int {\n  let x = n\n  x += 1\n  x *= 2\n  r.y -= 3\n  x\n}\n",
+		code: "RPL100",
+		want: []string{`5:3-5:9 "x += 1" → "let x2 = x + 1": bind the value to a new name, x2`},
+	},
+	{
 		name: "compound assignment in an argument",
 		src:  "package p\n\nfn f(n: int) -> int = f(n += 1)\n",
 		code: "RPL100",

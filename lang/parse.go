@@ -427,8 +427,25 @@ func (p *parser) compoundAssign(toks []token, sp, errSp Span) bool {
 	fresh := freshName(toks, name.Value)
 	p.errorf(CodeSyntax, opSp, "syntax error: unexpected %q (RPL has no assignment: bind a new name with let %s = %s %s …)", op.Value+"=", fresh, name.Value, op.Value)
 	// Parsed without its =, the statement is x + e, which gives the end
-	// of e and whether x + e means x + (e).
-	rest := slices.Delete(slices.Clone(toks), sig[n-1], sig[n-1]+1)
+	// of e and whether x + e means x + (e). The = of each compound
+	// assignment after it goes too, which would fail the parse (x += 1
+	// then x *= 2 in one block, not reported: one error per broken
+	// declaration).
+	rest := make([]token, 0, len(toks))
+	var before token // the significant token before t
+	for i, t := range toks {
+		if !significant(t) {
+			rest = append(rest, t)
+			continue
+		}
+		op := before
+		before = t
+		if i == sig[n-1] || i > sig[n-1] && t.Type == tokPunct && t.Value == "=" && op.Type == tokPunct &&
+			len(op.Value) == 1 && strings.Contains("+-*/%", op.Value) && op.Pos.Offset+1 == t.Pos.Offset {
+			continue
+		}
+		rest = append(rest, t)
+	}
 	mark := len(p.diags)
 	res := p.parseToks(rest, sp)
 	p.diags = p.diags[:mark]
