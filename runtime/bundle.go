@@ -62,7 +62,7 @@ func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, op
 	sort.Strings(s.ids)
 	if b.Tenants != nil {
 		if err := e.parseTenants(s, b.Tenants.Data); err != nil {
-			lerr.Problems = append(lerr.Problems, TenantsFile+": "+err.Error())
+			lerr.Problems = append(lerr.Problems, dataProblem(TenantsFile, b.Tenants.Data, err))
 		}
 		lerr.Problems = append(lerr.Problems, s.missingTenantPolicies()...)
 	}

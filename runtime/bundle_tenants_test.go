@@ -119,7 +119,7 @@ func TestDeepTenantChain(t *testing.T) {
 		t.Fatalf("%s %s: policy %q", code, out, o.PolicyID())
 	}
 	_, err := e.LoadDir(context.Background(), copyDir(t, examples, map[string]string{"tenants.json": deepTenants(1, bundle.MaxTenantDepth+1)}))
-	if want := fmt.Sprintf("tenants.json: tenant 0.t0 has more than %d ancestors", bundle.MaxTenantDepth); err == nil || !strings.Contains(err.Error(), want) {
+	if want := fmt.Sprintf("tenants.json:1:1: error[RPL217]: tenant 0.t0 has more than %d ancestors", bundle.MaxTenantDepth); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a chain one past the limit: %v, want %q", err, want)
 	}
 }
@@ -166,8 +166,8 @@ func TestRegistryTenantTooLong(t *testing.T) {
 	}
 	cut := `"` + long[:runtime.MaxEcho] + `…" (257 bytes)`
 	for _, c := range []struct{ name, registry, want string }{
-		{"id", registry(long, parent), "tenants.json: tenants[1].id: want a tenant id of at most 256 bytes, have " + cut},
-		{"parent", registry(edge, long), "tenants.json: tenants[1].parents[1]: want a tenant id of at most 256 bytes, have " + cut},
+		{"id", registry(long, parent), "tenants.json:1:57: error[RPL217]: tenants[1].id: want a tenant id of at most 256 bytes, have " + cut},
+		{"parent", registry(edge, long), "tenants.json:1:336: error[RPL217]: tenants[1].parents[1]: want a tenant id of at most 256 bytes, have " + cut},
 	} {
 		_, err := e.LoadDir(context.Background(), copyDir(t, examples, map[string]string{"tenants.json": c.registry}))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -175,6 +175,37 @@ func TestRegistryTenantTooLong(t *testing.T) {
 		}
 		if e.Current() != s {
 			t.Errorf("%s of %d bytes: the running version changed", c.name, len(long))
+		}
+	}
+}
+
+// TestBundleDataRefused: a bundle whose tenant registry or catalogue the
+// rules refuse (written without rplc build's checks) is refused by the
+// router at its place in the section, the file it was built from byte
+// for byte, as rplc check says it of that file.
+func TestBundleDataRefused(t *testing.T) {
+	res, err := bundle.Build(examples, bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var programs [][]byte
+	for _, p := range res.Bundle.Policies {
+		programs = append(programs, p.Code)
+	}
+	e := newEngine(t, runtime.Config{})
+	for _, c := range []struct {
+		catalogue, tenants []byte
+		want               string
+	}{
+		{nil, []byte(`{"tenants": [{"id": "t", "policy": "nope"}]}`), "b.rplb: bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant t names policy nope, which does not exist"},
+		{[]byte(`{"providers": [{"name": "p"}]}`), nil, "b.rplb: bundle catalogue: catalogue.json:1:16: error[RPL217]: providers[0].models: want a non-empty list, have null"},
+	} {
+		data, err := bundle.Write(res.Bundle.Manifest, programs, c.catalogue, c.tenants, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.BuildBundle(context.Background(), "b.rplb", data, bundle.ReadOptions{}); err == nil || err.Error() != c.want {
+			t.Errorf("got %v\nwant %s", err, c.want)
 		}
 	}
 }

@@ -65,7 +65,7 @@ fn route(r: Request) -> Decision {
 	}
 	writeFile(t, dir, "catalogue.json", `{"providers": [{"name": "openai", "models": [{"name": "gpt-4o-mini", "input_per_mtok": "abc"}]}]}`)
 	e := newEngine(t, runtime.Config{})
-	if _, err := e.LoadDir(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "catalogue.json: providers[0].models[0].input_per_mtok") {
+	if _, err := e.LoadDir(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "catalogue.json:1:88: error[RPL217]: providers[0].models[0].input_per_mtok: ") {
 		t.Errorf("bad catalogue: %v", err)
 	}
 }

@@ -219,8 +219,8 @@ func TestFailedLoadKeepsVersion(t *testing.T) {
 			if name == "tenant cycle" && !strings.Contains(err.Error(), "tenant a is its own ancestor: a → b → c → a") {
 				t.Errorf("cycle: %v", err)
 			}
-			// Named with its JSON path, as rplc build names it.
-			if want := "tenants.json: tenants[0].policy: tenant x names policy missing, which does not exist"; name == "bad tenants" && !strings.Contains(err.Error(), want) {
+			// At its place, as rplc check says it.
+			if want := "tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant x names policy missing, which does not exist"; name == "bad tenants" && !strings.Contains(err.Error(), want) {
 				t.Errorf("missing policy: %v, want %q", err, want)
 			}
 			st := e.Status()

@@ -388,12 +388,12 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 	}
 	if data, ok := files[TenantsFile]; ok {
 		if err := e.parseTenants(s, data); err != nil {
-			lerr.Problems = append(lerr.Problems, TenantsFile+": "+err.Error())
+			lerr.Problems = append(lerr.Problems, dataProblem(TenantsFile, data, err))
 		}
 	}
 	if data, ok := files[bundle.CatalogueFile]; ok {
 		if s.catalogue, err = bundle.ParseCatalogue(data); err != nil {
-			lerr.Problems = append(lerr.Problems, bundle.CatalogueFile+": "+err.Error())
+			lerr.Problems = append(lerr.Problems, dataProblem(bundle.CatalogueFile, data, err))
 		}
 	}
 	if len(lerr.Problems) == 0 && len(s.policies) == 0 {
@@ -509,9 +509,16 @@ func (s *Snapshot) missingTenantPolicies() []string {
 		return nil
 	}
 	if err := s.registry.CheckPolicies(func(id string) bool { return s.policies[id] != nil }); err != nil {
-		return []string{TenantsFile + ": " + err.Error()}
+		return []string{dataProblem(TenantsFile, s.registry.Data, err)}
 	}
 	return nil
+}
+
+// dataProblem is err, the policy directory's file name (TenantsFile or
+// bundle.CatalogueFile, holding data) refused, as rplc check says it: on
+// one line, error RPL217 at its place (bundle.DataError.Diagnostic).
+func dataProblem(name string, data []byte, err error) string {
+	return (&bundle.DataError{File: name, Data: data, Err: err}).Diagnostic(name).Error()
 }
 
 // readTree reads the .rpl files, tenants.json and catalogue.json of the

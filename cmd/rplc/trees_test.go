@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -71,7 +72,8 @@ func treeErrors(t *testing.T, tool, dir string) []string {
 		if res != nil {
 			add(res.Diags)
 		}
-		if (err == nil) != (len(out) == 0) || err != nil && !errors.Is(err, bundle.ErrCheckFailed) {
+		_, data := errors.AsType[*bundle.DataError](err) // a tenants.json or catalogue.json refused
+		if (err == nil) != (len(out) == 0) || err != nil && !errors.Is(err, bundle.ErrCheckFailed) && !data {
 			t.Errorf("bundle.Build: %v with errors %q", err, out)
 		}
 	case "router":
@@ -112,4 +114,29 @@ func relTo(dir, msg string) string {
 		file = filepath.ToSlash(r)
 	}
 	return file + ":" + rest
+}
+
+// TestTreeDataAgree: a tree's tenants.json or catalogue.json refused is
+// said alike by rplc check, bundle.Build (rplc build) and the router
+// loading the directory: on one line, error RPL217 at its place.
+func TestTreeDataAgree(t *testing.T) {
+	const policy = "package p\n\nfn route(r: Request) -> Decision = to(\"p:m\")\n"
+	for _, c := range []struct{ file, data, want string }{
+		{"tenants.json", "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"id\": 3}]}", "tenants.json:3:10: error[RPL217]: tenants[1].id: want a non-empty string, have a number"},
+		{"tenants.json", `{"tenants": [{"id": "a", "policy": "q"}]}`, "tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant a names policy q, which does not exist"},
+		{"tenants.json", `{"tenants": [`, "tenants.json:1:14: error[RPL217]: invalid JSON: unexpected end of JSON input"},
+		{"catalogue.json", `{"providers": [{"name": "p", "latency_ms": 1, "models": [{"name": "m", "input_per_mtok": "x", "output_per_mtok": 1}]}]}`, `catalogue.json:1:90: error[RPL217]: providers[0].models[0].input_per_mtok: want money ("2.50" or 2.5), have "x"`},
+	} {
+		dir := t.TempDir()
+		for name, src := range map[string]string{"p.rpl": policy, c.file: c.data} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tool := range []string{"rplc check", "bundle.Build", "router"} {
+			if got := treeErrors(t, tool, dir); fmt.Sprint(got) != fmt.Sprint([]string{c.want}) {
+				t.Errorf("%s of %s %q:\n got %q\nwant %q", tool, c.file, c.data, got, c.want)
+			}
+		}
+	}
 }

@@ -204,13 +204,21 @@ type Policy struct {
 
 // Error is a malformed or untrusted bundle: Section names the part at
 // fault ("header", "manifest", "program <id>", "catalogue", "tenants",
-// "signature").
+// "signature"). The catalogue or the tenant registry refused is a
+// *DataError, the file the section is byte for byte: its text is the
+// section's and the diagnostic rplc check gives that file ("bundle
+// tenants: tenants.json:1:75: error[RPL217]: tenants[1].id: …").
 type Error struct {
 	Section string
 	Err     error
 }
 
-func (e *Error) Error() string { return "bundle " + e.Section + ": " + e.Err.Error() }
+func (e *Error) Error() string {
+	if de, ok := e.Err.(*DataError); ok {
+		return "bundle " + e.Section + ": " + de.Diagnostic(de.File).Error()
+	}
+	return "bundle " + e.Section + ": " + e.Err.Error()
+}
 
 func (e *Error) Unwrap() error { return e.Err }
 
@@ -509,7 +517,7 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 		}
 		cat, err := ParseCatalogue(cb)
 		if err != nil {
-			return nil, &Error{Section: "catalogue", Err: err}
+			return nil, &Error{Section: "catalogue", Err: &DataError{File: CatalogueFile, Data: cb, Err: err}}
 		}
 		b.Catalogue = cat
 	}
@@ -531,7 +539,7 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 			})
 		}
 		if err != nil {
-			return nil, &Error{Section: "tenants", Err: err}
+			return nil, &Error{Section: "tenants", Err: &DataError{File: TenantsFile, Data: tb, Err: err}}
 		}
 		b.Tenants = ts
 	}

@@ -155,7 +155,9 @@ func TestTenantsTamper(t *testing.T) {
 }
 
 // TestTenantsReadChecks: Read applies the registry's rules itself, to a
-// bundle written without Build's checks, and says which tenant is wrong.
+// bundle written without Build's checks, and says which tenant is wrong,
+// at its place in the section, the tenants.json it was built from, as
+// rplc check says it.
 func TestTenantsReadChecks(t *testing.T) {
 	b := buildTenants(t, nil).Bundle
 	var programs [][]byte
@@ -163,14 +165,14 @@ func TestTenantsReadChecks(t *testing.T) {
 		programs = append(programs, p.Code)
 	}
 	for tenants, want := range map[string]string{
-		`{"tenants": [{"id": "t", "policy": "nope"}]}`:         "bundle tenants: tenants[0].policy: tenant t names policy nope, which does not exist",
-		`{"tenants": [{"id": "t"}, {"id": "t"}]}`:              "bundle tenants: tenants[1].id: tenant t is already listed at tenants[0]",
-		`{"tenants": [{"id": "t", "parents": ["t"]}]}`:         "bundle tenants: tenant t is its own ancestor: t → t",
-		`{"tenants": [null]}`:                                  "bundle tenants: tenants[0]: want an object, have null",
-		`{"tenants": [{"id": "t", "budget": {"monthly": 5}}]}`: "bundle tenants: tenants[0].budget.monthly: want money as a string",
+		`{"tenants": [{"id": "t", "policy": "nope"}]}`:         "bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant t names policy nope, which does not exist",
+		`{"tenants": [{"id": "t"}, {"id": "t"}]}`:              "bundle tenants: tenants.json:1:34: error[RPL217]: tenants[1].id: tenant t is already listed at tenants[0]",
+		`{"tenants": [{"id": "t", "parents": ["t"]}]}`:         "bundle tenants: tenants.json:1:1: error[RPL217]: tenant t is its own ancestor: t → t",
+		`{"tenants": [null]}`:                                  "bundle tenants: tenants.json:1:14: error[RPL217]: tenants[0]: want an object, have null",
+		`{"tenants": [{"id": "t", "budget": {"monthly": 5}}]}`: "bundle tenants: tenants.json:1:48: error[RPL217]: tenants[0].budget.monthly: want money as a string",
 
 		// A parent longer than a router takes.
-		`{"tenants": [{"id": "t", "parents": ["` + strings.Repeat("p", MaxTenantLen+1) + `"]}]}`: "bundle tenants: tenants[0].parents[0]: want a tenant id of at most 256 bytes",
+		`{"tenants": [{"id": "t", "parents": ["` + strings.Repeat("p", MaxTenantLen+1) + `"]}]}`: "bundle tenants: tenants.json:1:38: error[RPL217]: tenants[0].parents[0]: want a tenant id of at most 256 bytes",
 	} {
 		data, err := Write(b.Manifest, programs, nil, []byte(tenants), nil)
 		if err != nil {
