@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/stdlib"
@@ -156,57 +155,6 @@ func tooDeep(err error) bool {
 	return errors.As(err, &se) && strings.HasSuffix(se.Error(), "exceeded max depth")
 }
 
-// invalidUTF8 is the offset of the first byte of b that is not valid
-// UTF-8, -1 if none.
-func invalidUTF8(b []byte) int {
-	if utf8.Valid(b) {
-		return -1
-	}
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 {
-			return i
-		}
-		i += n
-	}
-	return -1
-}
-
-// loneSurrogate is the offset in b, valid JSON, of the first \u escape of
-// a UTF-16 surrogate that is not one of a pair (high then low), -1 if
-// none. encoding/json reads one as U+FFFD, as it reads invalid UTF-8.
-func loneSurrogate(b []byte) int {
-	hexAt := func(i int) (rune, bool) {
-		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
-			return 0, false
-		}
-		n, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
-		return rune(n), err == nil
-	}
-	for i := 0; i < len(b); {
-		j := bytes.IndexByte(b[i:], '\\')
-		if j < 0 {
-			break
-		}
-		i += j
-		r, ok := hexAt(i)
-		switch {
-		case !ok:
-			i += 2 // another escape (\\ included)
-		case r >= 0xD800 && r < 0xDC00:
-			if lo, ok := hexAt(i + 6); !ok || lo < 0xDC00 || lo >= 0xE000 {
-				return i
-			}
-			i += 12
-		case r >= 0xDC00 && r < 0xE000:
-			return i
-		default:
-			i += 6
-		}
-	}
-	return -1
-}
-
 // decodeObject decodes body into v, reporting malformed JSON, a body that
 // is not an object and trailing data.
 func decodeObject(body []byte, v any) *Error {
@@ -223,10 +171,10 @@ func decodeObject(body []byte, v any) *Error {
 	if b[0] != '{' {
 		return Errorf(CodeInvalidRequest, "the body must be a JSON object")
 	}
-	if i := invalidUTF8(b); i >= 0 {
-		// encoding/json reads each invalid byte as U+FFFD: two tenant
-		// ids that differ in one would be one tenant, charged together.
-		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)", len(body)-len(b)+i)
+	if i, why := jsonx.Unreadable(b); i >= 0 {
+		// encoding/json reads it as U+FFFD: two tenant ids that differ
+		// there would be one tenant, charged together.
+		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %s", len(body)-len(b)+i, why)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		var se *json.SyntaxError
@@ -237,9 +185,6 @@ func decodeObject(body []byte, v any) *Error {
 			return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %v", se.Offset, err)
 		}
 		return jsonErr(err)
-	}
-	if i := loneSurrogate(b); i >= 0 {
-		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %s is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)", len(body)-len(b)+i, b[i:i+6])
 	}
 	return nil
 }

@@ -471,10 +471,14 @@ func (s *jscan) optFloat(dst *float64) (*float64, bool) {
 }
 
 // readable reports whether body holds no text that encoding/json would
-// read as U+FFFD (invalid UTF-8, half a surrogate pair): decodeObject
-// refuses such a body, saying where, and the fast decoders leave it to
-// it. Both scans are a few ns for a body without a backslash.
-func readable(body []byte) bool { return utf8.Valid(body) && loneSurrogate(body) < 0 }
+// read as U+FFFD (jsonx.Unreadable: invalid UTF-8, half a surrogate
+// pair): decodeObject refuses such a body, saying where, and the fast
+// decoders leave it to it. Both scans are a few ns for a body without a
+// backslash.
+func readable(body []byte) bool {
+	i, _ := jsonx.Unreadable(body)
+	return i < 0
+}
 
 // fastCP1 decodes a CP1 body into sc.q as decodeObject would, for the
 // common case, its pointers pointing into sc; false means "use

@@ -118,7 +118,10 @@ func relTo(dir, msg string) string {
 
 // TestTreeDataAgree: a tree's tenants.json or catalogue.json refused is
 // said alike by rplc check, bundle.Build (rplc build) and the router
-// loading the directory: on one line, error RPL217 at its place.
+// loading the directory: on one line, error RPL217 at its place. Text
+// that encoding/json reads as U+FFFD (a byte that is not UTF-8, half a
+// surrogate pair) is refused at it: read so, "ac\xfeme" and "ac\xffme"
+// were one tenant.
 func TestTreeDataAgree(t *testing.T) {
 	const policy = "package p\n\nfn route(r: Request) -> Decision = to(\"p:m\")\n"
 	for _, c := range []struct{ file, data, want string }{
@@ -126,6 +129,10 @@ func TestTreeDataAgree(t *testing.T) {
 		{"tenants.json", `{"tenants": [{"id": "a", "policy": "q"}]}`, "tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant a names policy q, which does not exist"},
 		{"tenants.json", `{"tenants": [`, "tenants.json:1:14: error[RPL217]: invalid JSON: unexpected end of JSON input"},
 		{"catalogue.json", `{"providers": [{"name": "p", "latency_ms": 1, "models": [{"name": "m", "input_per_mtok": "x", "output_per_mtok": 1}]}]}`, `catalogue.json:1:90: error[RPL217]: providers[0].models[0].input_per_mtok: want money ("2.50" or 2.5), have "x"`},
+		{"tenants.json", "{\"tenants\": [{\"id\": \"ac\xfeme\"}, {\"id\": \"ac\xffme\"}]}", "tenants.json:1:24: error[RPL217]: invalid JSON: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)"},
+		{"tenants.json", `{"tenants": [{"id": "a", "parents": ["ac\ud800me"]}]}`, `tenants.json:1:41: error[RPL217]: invalid JSON: \ud800 is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)`},
+		{"catalogue.json", "{\"providers\": [{\"name\": \"p\xff\", \"latency_ms\": 1, \"models\": [{\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1}]}]}", "catalogue.json:1:27: error[RPL217]: invalid JSON: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)"},
+		{"catalogue.json", `{"providers": [{"name": "p", "latency_ms": 1, "models": [{"name": "m\udfff", "input_per_mtok": 1, "output_per_mtok": 1}]}]}`, `catalogue.json:1:69: error[RPL217]: invalid JSON: \udfff is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)`},
 	} {
 		dir := t.TempDir()
 		for name, src := range map[string]string{"p.rpl": policy, c.file: c.data} {

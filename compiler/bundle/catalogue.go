@@ -207,12 +207,18 @@ type validJSON func(data []byte) error
 func (f validJSON) UnmarshalJSON(data []byte) error { return f(data) }
 
 // decodeValid calls walk with data, one JSON value, once a decoder has
-// read it and found it valid, and nothing but space after it (decodeJSON).
+// read it and found it valid, and nothing but space after it (decodeJSON),
+// and no text in it that encoding/json reads as U+FFFD, which is a
+// *syntaxError at it (jsonx.Unreadable: two tenant ids or model names
+// that differ there would be one).
 func decodeValid(data []byte, walk func(data []byte) error) error {
 	var value []byte
 	v := validJSON(func(data []byte) error { value = data; return nil })
 	if err := decodeJSON(data, &v); err != nil {
 		return err
+	}
+	if i, why := jsonx.Unreadable(data); i >= 0 {
+		return &syntaxError{Offset: int64(i), Msg: why}
 	}
 	return walk(value)
 }

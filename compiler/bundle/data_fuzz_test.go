@@ -28,7 +28,8 @@ func dataSeeds(f *testing.F, docs ...string) {
 
 // checkDataError checks an error of ParseCatalogue or ParseTenants: it
 // says where in data the fault is, as a DataError's diagnostic (rplc
-// check, rplc build) places it: invalid JSON at its syntax error, else
+// check, rplc build) places it: invalid JSON at its syntax error or at
+// the text encoding/json reads as U+FFFD (jsonx.Unreadable), else
 // at the JSON path its message begins with, its *PathError's, which data
 // must hold (a key given twice at its second occurrence; a value absent
 // at the nearest value on its path), or it
@@ -47,8 +48,13 @@ func checkDataError(t *testing.T, data []byte, err error, file string, top ...st
 	}
 	if strings.HasPrefix(msg, "invalid JSON") {
 		var v any
-		if json.Unmarshal(data, &v) == nil && !strings.Contains(msg, "data after the value") && !strings.Contains(msg, "key given twice") {
-			t.Fatalf("%s, of a document encoding/json reads: %q", msg, data)
+		if json.Unmarshal(data, &v) != nil || strings.Contains(msg, "data after the value") || strings.Contains(msg, "key given twice") {
+			return
+		}
+		// Read by encoding/json, but holding text it reads as U+FFFD:
+		// at it.
+		if at, why := jsonx.Unreadable(data); at < 0 || int(d.Span.Start) != at || msg != "invalid JSON: "+why {
+			t.Fatalf("%s at %d, of a document encoding/json reads: %q", msg, d.Span.Start, data)
 		}
 		return
 	}
@@ -96,7 +102,8 @@ func checkDataError(t *testing.T, data []byte, err error, file string, top ...st
 }
 
 // FuzzParseCatalogue: ParseCatalogue refuses a document with an error
-// that places its fault (checkDataError), or returns a catalogue sorted
+// that places its fault (checkDataError), or, of a document without
+// text that encoding/json reads as U+FFFD, returns a catalogue sorted
 // by target, each target once, its parts and numbers valid, which
 // written back as catalogue.json reads the same.
 func FuzzParseCatalogue(f *testing.F) {
@@ -108,12 +115,16 @@ func FuzzParseCatalogue(f *testing.F) {
 		`{"providers": [{"name": "a", "latency_ms": 1, "models": [{"name": "m", "input_per_mtok": 1, "output_per_mtok": 1, "latencyms": 1}]}]}`,
 		// Keys a path spells with its own punctuation, or quotes.
 		`{": ": 1}`, `{"providers": [{"name": "a", "x.y": 1}]}`, `{"providers": [{"name": "a", "[0]": 1, "": 2, "na me": 3}]}`,
+		`{"providers": [{"name": "x", "models": [{"name": "y\udc00", "input_per_mtok": 1, "output_per_mtok": 2, "latency_ms": 3}]}]}`,
 	)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseCatalogue(data)
 		if err != nil {
 			checkDataError(t, data, err, CatalogueFile, "catalogue", "providers")
 			return
+		}
+		if at, _ := jsonx.Unreadable(data); at >= 0 {
+			t.Fatalf("accepted, with text encoding/json reads as U+FFFD at %d: %q", at, data)
 		}
 		type model struct {
 			Name   string `json:"name"`
@@ -158,7 +169,8 @@ func FuzzParseCatalogue(f *testing.F) {
 }
 
 // FuzzParseTenants: ParseTenants refuses a document with an error that
-// places its fault (checkDataError), or returns the registry with its
+// places its fault (checkDataError), or, of a document without text
+// that encoding/json reads as U+FFFD, returns the registry with its
 // ids unique, budgets valid and each chain complete (the parents, their
 // registered chains, no repeat, not the tenant itself, at most
 // MaxTenantDepth), which written back as tenants.json reads the same.
@@ -171,12 +183,16 @@ func FuzzParseTenants(f *testing.F) {
 		`{"tenants": [{"id": "a", "budget": {"monthly": "$500", "daily": "$5", "monthly": "$50"}}]}`,
 		`{"tenants": []}`, `{"tenants": null}`, `{}`, `{"tenants": [null]}`,
 		`{"tenants": [{"id": "a", "budget": {"x.y": "1", "a b": "2"}}]}`, `{"tenants": [{"id": "a", "\"": 1}]}`,
+		"{\"tenants\": [{\"id\": \"a\xff\"}]}", `{"tenants": [{"id": "a\ud800", "tier": "\\ud800"}]}`,
 	)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ts, err := ParseTenants(data)
 		if err != nil {
 			checkDataError(t, data, err, TenantsFile, "tenants.json", "tenants")
 			return
+		}
+		if at, _ := jsonx.Unreadable(data); at >= 0 {
+			t.Fatalf("accepted, with text encoding/json reads as U+FFFD at %d: %q", at, data)
 		}
 		if string(ts.Data) != string(data) {
 			t.Fatal("Data is not the document")
