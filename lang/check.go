@@ -243,6 +243,11 @@ func check(cfg *Config, path string) (*Program, DiagList, bool) {
 	c.prog.Main = main
 	if main != nil {
 		c.checkAll()
+		if c.limited && len(c.shared) > 0 {
+			// The shared libraries' work is not this check's: what a
+			// bound cut short may differ from the check without them.
+			return nil, nil, true
+		}
 		if cfg.Policy {
 			c.requireRoute(main)
 		}
@@ -315,6 +320,15 @@ type checker struct {
 	// the work done by the check's (maxConstWork).
 	constWork, constTotal int
 	walkFolds             int // the calls folded in reportFnConstCalls (maxWalkFolds)
+	// fnWalkUsed is the part of fnWalkBudget spent: by reportFnConstCalls,
+	// or by the checks of the session's libraries shared with this one.
+	fnWalkUsed int
+	// limited says a bound of the check's constant evaluations was met
+	// (maxConstDepth, maxConstWork, maxCheckConstWork, maxWalkFolds,
+	// fnWalkBudget): what the check found then depends on the work done
+	// before, and a check sharing a session's libraries, which has not
+	// done their work itself, is made again without the session.
+	limited bool
 	// fnCalls are the calls of the policy's functions, constEnv the
 	// values constArg gives to parameters and lets while
 	// reportFnConstCalls follows one.

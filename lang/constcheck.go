@@ -61,6 +61,7 @@ func (c *checker) constValue(e Expr) ConstValue {
 func (c *checker) spend(n int) bool {
 	if n > c.constWork || n > maxCheckConstWork-c.constTotal {
 		c.constWork = 0
+		c.limited = true
 		return false
 	}
 	c.constWork -= n
@@ -98,7 +99,11 @@ func constSize(v ConstValue, limit int) int {
 // builtin on such values (Universe.Fold), and an operator over them;
 // NotConst for anything else.
 func (c *checker) constArg(e Expr, depth int) ConstValue {
-	if e == nil || depth > maxConstDepth || !c.spend(1) {
+	if e == nil {
+		return NotConst
+	}
+	if depth > maxConstDepth || !c.spend(1) {
+		c.limited = true
 		return NotConst
 	}
 	if v, ok := c.info.Consts[e]; ok {
@@ -204,6 +209,7 @@ func (c *checker) foldCall0(call *Call, depth int) ConstValue {
 		// Not kept (foldCall): each call of a function folds its
 		// body's calls again.
 		if c.walkFolds >= maxWalkFolds {
+			c.limited = true
 			return NotConst
 		}
 		c.walkFolds++
@@ -442,9 +448,11 @@ const (
 // reportFnConstCalls reports, RPL326, the calls of the policy's functions
 // whose constant arguments reach a builtin that always refuses them.
 func (c *checker) reportFnConstCalls() {
-	budget := fnWalkBudget
+	budget := fnWalkBudget - c.fnWalkUsed
+	defer func() { c.fnWalkUsed = fnWalkBudget - budget }()
 	for _, fc := range c.fnCalls {
 		if budget <= 0 {
+			c.limited = true
 			return
 		}
 		w := &fnWalk{c: c, env: map[*Object]ConstValue{}, base: map[*Object]ConstValue{}, budget: &budget}
@@ -538,6 +546,7 @@ func (w *fnWalk) expr(e Expr, fn *Object) walkStep {
 		return walkOn
 	}
 	if *w.budget--; *w.budget <= 0 {
+		w.c.limited = true
 		return walkStopped
 	}
 	c := w.c

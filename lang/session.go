@@ -16,7 +16,11 @@ import "maps"
 // so that its diagnostics are each importer's as they always were. So is
 // one that an importer's check would load otherwise than as an import (the
 // policy extends it, or a file it loads): that check is made again
-// without the session.
+// without the session. So is one whose check meets a bound of constant
+// evaluation (maxCheckConstWork, maxWalkFolds, fnWalkBudget and the
+// like: the work a check may do, which the library's check alone does
+// for each importer as its own), or an importer's check that meets one:
+// what a bound cut short depends on the work done before it.
 //
 // The checks of a session must read the same files (the same
 // Config.ReadFile) with the same Universe, and must not run concurrently:
@@ -38,6 +42,10 @@ type sharedLib struct {
 	pkgs       []*Package
 	info       *Info
 	exhaustive map[*MatchExpr]bool
+	// The work of the library's check against the check-wide bounds of
+	// constant evaluation: each importer's check counts it as its own,
+	// as the library's is when checked with it.
+	constTotal, walkFolds, fnWalkUsed int
 }
 
 // lib is the library at path, checked alone on first use.
@@ -59,7 +67,9 @@ func (s *Session) lib(cfg *Config, path string) *sharedLib {
 	}
 	c.prog.Main = pkg
 	c.checkAll()
-	if len(c.diags) > 0 {
+	if len(c.diags) > 0 || c.limited {
+		// One that meets a bound of constant evaluation may find
+		// otherwise in an importer's check, which has done more work.
 		return l
 	}
 	for _, p := range c.prog.Packages {
@@ -72,6 +82,7 @@ func (s *Session) lib(cfg *Config, path string) *sharedLib {
 	info := &Info{}
 	copyInfo(info, c.info)
 	l.pkgs, l.info, l.exhaustive = c.prog.Packages, info, c.prog.exhaustive
+	l.constTotal, l.walkFolds, l.fnWalkUsed = c.constTotal, c.walkFolds, c.fnWalkUsed
 	return l
 }
 
@@ -117,6 +128,12 @@ func (c *checker) sharedImport(path string) *Package {
 			c.prog.Packages = append(c.prog.Packages, p)
 		}
 	}
+	// Counted again when two of its libraries share one: more than the
+	// check without the session does, which the bounds it meets then
+	// make again without it (limited).
+	c.constTotal += l.constTotal
+	c.walkFolds += l.walkFolds
+	c.fnWalkUsed += l.fnWalkUsed
 	copyInfo(c.info, l.info)
 	if len(l.exhaustive) > 0 {
 		if c.prog.exhaustive == nil {
