@@ -110,3 +110,37 @@ func TestSessionFnWalkNodes(t *testing.T) {
 	}
 	sameWithSession(t, files, sortedPaths(files))
 }
+
+// The same with the values the check's constant evaluations visit
+// (maxCheckConstWork): the library's leave the importer too few for its
+// own, which without a session find nothing.
+func TestSessionCheckConstWork(t *testing.T) {
+	nested := func(name string) string {
+		return "const " + name + "1 = [1, 1, 1, 1, 1, 1, 1]\n\nconst " + name + "2 = [" + name + "1, " + name + "1, " + name + "1, " + name + "1, " + name + "1, " + name + "1, " + name + "1]\n\n" +
+			"const " + name + "3 = [" + name + "2, " + name + "2, " + name + "2, " + name + "2, " + name + "2, " + name + "2, " + name + "2]\n\n" +
+			"const " + name + "4 = [" + name + "3, " + name + "3, " + name + "3, " + name + "3, " + name + "3, " + name + "3, " + name + "3]\n\n" +
+			"const " + name + "5 = [" + name + "4, " + name + "4, " + name + "4, " + name + "4, " + name + "4, " + name + "4, " + name + "4]\n\n"
+	}
+	var lib strings.Builder
+	lib.WriteString("package work\n\n" + nested("C") + "fn total() -> int {\n    let x = 0\n")
+	for i := range 420 {
+		fmt.Fprintf(&lib, "    let x%d = bucket(string(C5), 4)\n", i)
+	}
+	lib.WriteString("    x")
+	for i := range 420 {
+		fmt.Fprintf(&lib, " + x%d", i)
+	}
+	lib.WriteString("\n}\n")
+	var p strings.Builder
+	p.WriteString("package p\n\nimport \"lib/work\"\n\n" + nested("D") + "fn route(r: Request) -> Decision {\n    let n = work.total()\n")
+	for i := range 20 {
+		fmt.Fprintf(&p, "    let n%d = bucket(string(D5), 4)\n", i)
+	}
+	p.WriteString("    to(\"\").because(string(n")
+	for i := range 20 {
+		fmt.Fprintf(&p, " + n%d", i)
+	}
+	p.WriteString("))\n}\n")
+	files := map[string]string{"/virtual/lib/work.rpl": lib.String(), "/virtual/p.rpl": p.String()}
+	sameWithSession(t, files, sortedPaths(files))
+}
