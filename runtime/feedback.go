@@ -364,7 +364,9 @@ func (e *Engine) record(f *Feedback, d *feedbackDedup, key uint64, now time.Time
 // error, naming the item (feedback[2]: status: required) and saying
 // that nothing of the batch was recorded. The items are then recorded
 // in order; a failure while recording one (the recorder's refusal other
-// than FeedbackChecker's, such as a full ledger; a copy in flight; an
+// than FeedbackChecker's, such as a full ledger, or FeedbackChecker's
+// when what the recorder keeps changed after the check: state.Mem's month
+// before, dropped at 01:00 UTC on the first; a copy in flight; an
 // internal error) ends the batch there: the items
 // after it are not recorded, and the error names it and says what
 // became of those before it (recorded, or duplicates).
