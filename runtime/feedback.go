@@ -262,7 +262,7 @@ func (e *Engine) Observe(f *Feedback) *Error {
 // observe is Observe, and when d is not nil drops the feedback d has
 // seen: dup reports a duplicate, acknowledged without being recorded.
 func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool, _ *Error) {
-	if err := e.checkFeedback(f, now); err != nil {
+	if err := e.checkFeedback(f, now, d); err != nil {
 		return false, err
 	}
 	return e.recordChecked(f, now, d)
@@ -272,8 +272,11 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 // client's errors: feedback that is null or invalid (Feedback.Validate,
 // which fills f's CostNanos, Target and Time), whose tenant a decision
 // would be refused for, or that the recorder would refuse
-// (FeedbackChecker). It records nothing.
-func (e *Engine) checkFeedback(f *Feedback, now time.Time) *Error {
+// (FeedbackChecker), unless d (when not nil) has it recorded: a duplicate
+// is acknowledged, as recordChecked finds, though what the recorder keeps
+// has changed since (a cost of the month before, recorded before the
+// ledger stopped keeping that month). It records nothing.
+func (e *Engine) checkFeedback(f *Feedback, now time.Time, d *feedbackDedup) *Error {
 	if f == nil { // a null item of a batch
 		return &Error{Code: CodeInvalidRequest, Message: "feedback is null, want an object"}
 	}
@@ -287,7 +290,9 @@ func (e *Engine) checkFeedback(f *Feedback, now time.Time) *Error {
 		return err
 	}
 	if c, ok := e.svc.feedback.(FeedbackChecker); ok {
-		return c.CheckFeedback(f)
+		if err := c.CheckFeedback(f); err != nil && (d == nil || !d.recorded(d.key(f.TenantID, f.RequestID, f.Target), now)) {
+			return err
+		}
 	}
 	return nil
 }
@@ -433,7 +438,7 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 	for i, item := range items {
 		f, err := decodeFeedbackItem(item)
 		if err == nil {
-			err = e.checkFeedback(f, now)
+			err = e.checkFeedback(f, now, e.dedup)
 		}
 		if err != nil {
 			return failItem(err, i, f, "nothing of the batch was recorded")

@@ -119,6 +119,16 @@ func (d *feedbackDedup) claim(key uint64, now time.Time) claimResult {
 	return claimed
 }
 
+// recorded reports whether the feedback of key was recorded within the
+// window before now: claim would find it a duplicate. It claims nothing.
+func (d *feedbackDedup) recorded(key uint64, now time.Time) bool {
+	s := &d.shards[key%dedupShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.seen[key]
+	return ok && c.recorded && c.at > now.UnixNano()-int64(FeedbackDedupWindow)
+}
+
 // settle ends the claim of key made at now: kept as recorded, or
 // forgotten (its recording failed, and a retry is not a duplicate).
 func (d *feedbackDedup) settle(key uint64, now time.Time, recorded bool) {

@@ -221,3 +221,33 @@ func TestFeedbackRecorderPanicReleasesClaim(t *testing.T) {
 		t.Fatalf("retry: %s %s (recorded %d)", code, out, rec.recorded)
 	}
 }
+
+// TestFeedbackDuplicateMonthDropped: feedback recorded with a cost of the
+// month before, sent again after the ledger stopped keeping that month
+// (01:00 UTC on the first), is a duplicate, acknowledged as any other,
+// alone or in a batch: its cost was charged, and the ledger's refusal of
+// the month (the cost would be charged to no budget) is not the answer.
+func TestFeedbackDuplicateMonthDropped(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 59, 0, 0, time.UTC)
+	var mu sync.Mutex
+	st := state.NewMem(state.Options{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	e := newEngine(t, runtime.Config{State: st})
+	f1 := `{"request_id": "f1", "tenant_id": "acme", "target": "openai:gpt-4o", "status": "ok", "cost": 0.60, "time": "2026-02-28T23:59:00Z"}`
+	if out, code := e.HandleFeedback([]byte(f1), nil); code != "" || string(out) != `{"ok":true,"recorded":1}` {
+		t.Fatalf("f1 at 00:59: %s %s", code, out)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	if out, code := e.HandleFeedback([]byte(f1), nil); code != "" || string(out) != `{"ok":true,"recorded":0,"duplicate":true}` {
+		t.Errorf("f1 again at 01:01: %s %s, want a duplicate", code, out)
+	}
+	if out, code := e.HandleFeedback([]byte(`{"feedback": [`+f1+`]}`), nil); code != "" || string(out) != `{"ok":true,"recorded":0,"duplicates":1}` {
+		t.Errorf("f1 again in a batch at 01:01: %s %s, want a duplicate", code, out)
+	}
+	// Not recorded before, it is refused.
+	f2 := strings.Replace(f1, `"f1"`, `"f2"`, 1)
+	if out, code := e.HandleFeedback([]byte(f2), nil); code != runtime.CodeInvalidRequest || !strings.Contains(string(out), "no longer keeps") {
+		t.Errorf("f2 at 01:01: %s %s, want the month refused", code, out)
+	}
+}
