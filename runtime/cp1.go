@@ -171,10 +171,15 @@ func decodeObject(body []byte, v any) *Error {
 	if b[0] != '{' {
 		return Errorf(CodeInvalidRequest, "the body must be a JSON object")
 	}
-	if i, why := jsonx.Unreadable(b); i >= 0 {
-		// encoding/json reads it as U+FFFD: two tenant ids that differ
-		// there would be one tenant, charged together.
-		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %s", len(body)-len(b)+i, why)
+	// Text that encoding/json reads as U+FFFD: two tenant ids that differ
+	// there would be one tenant, charged together. A byte that is not
+	// UTF-8 is refused before anything else; half a surrogate pair (at a
+	// backslash) only in a body that is otherwise JSON of the right
+	// shape, its error then the syntax error before it, the body too
+	// deep, a value of the wrong type.
+	at, why := jsonx.Unreadable(b)
+	if at >= 0 && b[at] != '\\' {
+		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %s", len(body)-len(b)+at, why)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		var se *json.SyntaxError
@@ -185,6 +190,9 @@ func decodeObject(body []byte, v any) *Error {
 			return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %v", se.Offset, err)
 		}
 		return jsonErr(err)
+	}
+	if at >= 0 {
+		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %s", len(body)-len(b)+at, why)
 	}
 	return nil
 }

@@ -81,3 +81,29 @@ func TestLoneSurrogateRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestLoneSurrogateAfterOtherErrors: a body holding half a surrogate pair
+// and a syntax error before it, or nested too deep, is refused for that,
+// as it was before the check moved to jsonx.Unreadable: the surrogate's
+// error, at a later byte, named the wrong place, and said malformed a body
+// the docs say is too deep. Invalid UTF-8 is refused first still.
+func TestLoneSurrogateAfterOtherErrors(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	deep := `{"request": {"id": "r", "tenant": {"id": "ac\ud800me"}, "x": ` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}}`
+	for body, want := range map[string]string{
+		`{"request": {"id": "r",, "tenant": {"id": "ac\ud800me"}}}`: "malformed JSON at byte 24: invalid character ','",
+		deep: "too deeply nested",
+		`{"request": {"id": "r",, "tenant": {"id": "ac` + "\xfe" + `me"}}}`: "malformed JSON at byte 45: invalid UTF-8",
+		`{"request": {"id": "r", "tenant": {"id": "ac\ud800me"}}}`:          "malformed JSON at byte 44: \\\\ud800 is half of a UTF-16 surrogate pair",
+	} {
+		out, code, _ := e.HandleV2(context.Background(), []byte(body), time.Now(), nil, nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
+			name := body
+			if len(name) > 80 {
+				name = name[:80] + "…"
+			}
+			t.Errorf("%s: %s %s, want %q", name, code, out, want)
+		}
+	}
+}
