@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
+	"github.com/rpl-lang/rpl/lang"
 )
 
 // TenantsFile is the name of the tenant registry in a build directory (the
@@ -46,10 +47,12 @@ type Tenant struct {
 
 // ParseTenants reads and validates a tenant registry: the documented
 // shape (unknown fields are errors), non-empty unique ids, ids and
-// parents of at most MaxTenantLen bytes, budgets that
+// parents of at most MaxTenantLen bytes, policies that can be policy ids
+// (package names), budgets that
 // are money, no tenant its own ancestor and none with more than
 // MaxTenantDepth ancestors; it completes each tenant's Chain. Errors name the JSON path:
-// `tenants[1].budget.monthly: want money ("$500" or "500"), have "lots"`.
+// `tenants[1].budget.monthly: want money ("$500" or "500"), have "lots"`,
+// and repeat at most jsonx.MaxEcho bytes of any one value (jsonx.Echo).
 // Whether each tenant's policy exists is CheckPolicies'.
 func ParseTenants(data []byte) (*Tenants, error) {
 	ts := &Tenants{Data: data}
@@ -66,7 +69,7 @@ func ParseTenants(data []byte) (*Tenants, error) {
 			return err
 		}
 		if prev, dup := seen[t.ID]; dup {
-			return pathErrorf(at+".id", "tenant %s is already listed at %s", t.ID, prev)
+			return pathErrorf(at+".id", "tenant %s is already listed at %s", jsonx.Echo(t.ID), prev)
 		}
 		seen[t.ID] = at
 		if t.Tier, err = str(m, "tier", at, false); err != nil {
@@ -75,13 +78,16 @@ func ParseTenants(data []byte) (*Tenants, error) {
 		if t.Policy, err = str(m, "policy", at, false); err != nil {
 			return err
 		}
+		if t.Policy != "" && !lang.IsIdent(t.Policy) {
+			return pathErrorf(at+".policy", "want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have %s", jsonx.QuoteEcho(t.Policy))
+		}
 		if px, ok := m["parents"]; ok {
 			ps, ok := px.([]any)
 			if !ok {
 				return pathErrorf(at+".parents", "want a list of tenant ids, have %s", jsonx.Kind(px))
 			}
 			if len(ps) > MaxTenantDepth {
-				return pathErrorf(at+".parents", "tenant %s lists %d parents, more than the %d ancestors a tenant may have", t.ID, len(ps), MaxTenantDepth)
+				return pathErrorf(at+".parents", "tenant %s lists %d parents, more than the %d ancestors a tenant may have", jsonx.Echo(t.ID), len(ps), MaxTenantDepth)
 			}
 			for j, p := range ps {
 				s, ok := p.(string)
@@ -95,7 +101,7 @@ func ParseTenants(data []byte) (*Tenants, error) {
 					return err
 				}
 				if slices.Contains(t.Parents, s) {
-					return pathErrorf(fmt.Sprintf("%s.parents[%d]", at, j), "%q is listed twice", s)
+					return pathErrorf(fmt.Sprintf("%s.parents[%d]", at, j), "%s is listed twice", jsonx.QuoteEcho(s))
 				}
 				t.Parents = append(t.Parents, s)
 			}
@@ -177,11 +183,11 @@ func budget(m map[string]any, k, at string) (string, error) {
 	}
 	if strings.TrimSpace(s) != "" {
 		if n, err := jsonx.ParseMoney(s); errors.Is(err, jsonx.ErrMoneySyntax) {
-			return "", pathErrorf(at+"."+k, "want money (\"$500\" or \"500\"), have %q", s)
+			return "", pathErrorf(at+"."+k, "want money (\"$500\" or \"500\"), have %s", jsonx.QuoteEcho(s))
 		} else if err != nil {
 			return "", pathErrorf(at+"."+k, "%v", err)
 		} else if n < 0 {
-			return "", pathErrorf(at+"."+k, "a budget cannot be negative, have %q", s)
+			return "", pathErrorf(at+"."+k, "a budget cannot be negative, have %s", jsonx.QuoteEcho(s))
 		}
 	}
 	return s, nil
@@ -211,12 +217,16 @@ func (ts *Tenants) complete() error {
 	seen := map[string]int{}
 	stamp := 0
 	tooDeep := func(id string) error {
-		return fmt.Errorf("tenant %s has more than %d ancestors (its parents, theirs, and so on), the most a tenant may have", id, MaxTenantDepth)
+		return fmt.Errorf("tenant %s has more than %d ancestors (its parents, theirs, and so on), the most a tenant may have", jsonx.Echo(id), MaxTenantDepth)
 	}
 	var visit func(t *Tenant) error
 	visit = func(t *Tenant) error {
 		if i, ok := onPath[t.ID]; ok {
-			return fmt.Errorf("tenant %s is its own ancestor: %s", t.ID, strings.Join(append(path[i:], t.ID), " → "))
+			cycle := make([]string, 0, len(path)-i+1)
+			for _, id := range append(path[i:], t.ID) {
+				cycle = append(cycle, jsonx.Echo(id))
+			}
+			return fmt.Errorf("tenant %s is its own ancestor: %s", jsonx.Echo(t.ID), strings.Join(cycle, " → "))
 		}
 		if len(path) > MaxTenantDepth { // path[1:] and t are path[0]'s ancestors
 			return tooDeep(path[0])
@@ -269,7 +279,7 @@ func (ts *Tenants) complete() error {
 func (ts *Tenants) CheckPolicies(has func(id string) bool) error {
 	for i, t := range ts.Tenants {
 		if t.Policy != "" && !has(t.Policy) {
-			return pathErrorf(fmt.Sprintf("tenants[%d].policy", i), "tenant %s names policy %s, which does not exist", t.ID, t.Policy)
+			return pathErrorf(fmt.Sprintf("tenants[%d].policy", i), "tenant %s names policy %s, which does not exist", jsonx.Echo(t.ID), jsonx.Echo(t.Policy))
 		}
 	}
 	return nil

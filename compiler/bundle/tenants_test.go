@@ -292,3 +292,46 @@ func TestTenantsDepth(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantsEcho: an error about the registry repeats at most
+// jsonx.MaxEcho bytes of any one value of it, a tenant id, a parent, a
+// budget or a policy, however long: cut after 128 bytes and followed by
+// its length. A policy that cannot be a policy id, a package name, is
+// refused as such whatever the bundle holds, rather than said not to
+// exist; one that can but is not in the bundle is cut too.
+func TestTenantsEcho(t *testing.T) {
+	id := strings.Repeat("i", MaxTenantLen)
+	idCut := id[:128] + "… (256 bytes)"
+	long := strings.Repeat("x", 300)
+	longCut := long[:128] + "…\" (300 bytes)"
+	for _, tc := range []struct{ in, want string }{
+		{`{"tenants": [{"id": "` + id + `"}, {"id": "` + id + `"}]}`, "tenants[1].id: tenant " + idCut + " is already listed at tenants[0]"},
+		{`{"tenants": [{"id": "a", "parents": ["` + id + `", "` + id + `"]}]}`, `tenants[0].parents[1]: "` + id[:128] + `…" (256 bytes) is listed twice`},
+		{`{"tenants": [{"id": "a", "budget": {"monthly": "` + long + `"}}]}`, `tenants[0].budget.monthly: want money ("$500" or "500"), have "` + longCut},
+		{`{"tenants": [{"id": "a", "budget": {"daily": "-` + strings.Repeat("0", 298) + `1"}}]}`, `tenants[0].budget.daily: a budget cannot be negative, have "-` + strings.Repeat("0", 127) + `…" (300 bytes)`},
+		{`{"tenants": [{"id": "` + id + `", "parents": [` + strings.Repeat(`"p", `, MaxTenantDepth) + `"q"]}]}`, "tenants[0].parents: tenant " + idCut + " lists 65 parents"},
+		{`{"tenants": [{"id": "` + id + `", "parents": ["b"]}, {"id": "b", "parents": ["` + id + `"]}]}`, "tenant " + idCut + " is its own ancestor: " + idCut + " → b → " + idCut},
+		{registry(chain(id[:250], MaxTenantDepth+1)...), "tenant " + id[:128] + "… (251 bytes) has more than 64 ancestors"},
+		{`{"tenants": [{"id": "a", "policy": "org-acme"}]}`, `tenants[0].policy: want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have "org-acme"`},
+		{`{"tenants": [{"id": "a", "policy": "fn"}]}`, `tenants[0].policy: want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have "fn"`},
+		{`{"tenants": [{"id": "a", "policy": "1a"}]}`, `tenants[0].policy: want a policy id`},
+		{`{"tenants": [{"id": "a", "policy": "` + long + `-"}]}`, `tenants[0].policy: want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have "` + long[:128] + `…" (301 bytes)`},
+	} {
+		_, err := ParseTenants([]byte(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%.200s: %.400v\nwant %.400q", tc.in, err, tc.want)
+		} else if len(err.Error()) > 3*128+300 {
+			t.Errorf("%.200s: %d bytes of error", tc.in, len(err.Error()))
+		}
+	}
+	// A policy id is any identifier, _ included, however long: CheckPolicies
+	// says whether the bundle has it, cutting both the tenant and the policy.
+	ts, err := ParseTenants([]byte(`{"tenants": [{"id": "a", "policy": "_"}, {"id": "b", "policy": "org_acme"}, {"id": "` + id + `", "policy": "` + long + `"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = ts.CheckPolicies(func(id string) bool { return id == "_" || id == "org_acme" })
+	if want := "tenants[2].policy: tenant " + idCut + " names policy " + long[:128] + "… (300 bytes), which does not exist"; err == nil || err.Error() != want {
+		t.Errorf("%v\nwant %s", err, want)
+	}
+}
