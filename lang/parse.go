@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2"
@@ -219,7 +220,7 @@ func (p *parser) invalidUTF8(t token) {
 			at := Pos(t.Pos.Offset) + Pos(i)
 			if src := p.file.Src; int(at)+1 >= len(src) || src[at+1] != '\n' {
 				hint, _ := lookalike("\r", false)
-				p.errorf(CodeInvalidChar, Span{at, at + 1}, "invalid character %q%s", "\r", hint)
+				p.errorf(CodeInvalidChar, Span{at, at + 1}, "%s", invalidChar("\r", hint))
 			}
 			i++
 			continue
@@ -287,7 +288,7 @@ func (p *parser) parseChunk(toks []token) {
 				continue
 			}
 			hint, fix := lookalike(t.Value, tsp.Start > 0 && isDigit(p.file.Src[tsp.Start-1]))
-			p.errorf(CodeInvalidChar, tsp, "invalid character %q%s", t.Value, hint)
+			p.errorf(CodeInvalidChar, tsp, "%s", invalidChar(t.Value, hint))
 			if fix != nil {
 				fix.Span = tsp
 				p.fix(*fix)
@@ -849,6 +850,47 @@ func (p *parser) checkOrder() {
 		decls = append(decls, d)
 	}
 	p.node.Decls = decls
+}
+
+// invalidChar is the message for the invalid character s, followed by
+// hint (lookalike's). A visible stand-alone character is quoted as %q
+// quotes it (invalid character "@", "é"); any other is named by its code
+// point, which a terminal neither draws onto the quote before it (a
+// combining mark, U+0301) nor hides (U+200B, U+202E, a control), and,
+// without a hint, by what it is: invalid character U+0301 (a combining
+// mark).
+func invalidChar(s, hint string) string {
+	r, w := utf8.DecodeRuneInString(s)
+	if w != len(s) || r == utf8.RuneError {
+		return fmt.Sprintf("invalid character %q%s", s, hint)
+	}
+	var what string
+	switch {
+	case unicode.IsControl(r):
+		what = "a control character"
+	case unicode.Is(unicode.Cf, r):
+		what = "a format character"
+	case unicode.IsMark(r):
+		what = "a combining mark"
+	case unicode.Is(unicode.Zl, r):
+		what = "a line separator"
+	case unicode.Is(unicode.Zp, r):
+		what = "a paragraph separator"
+	case unicode.IsSpace(r) || unicode.Is(unicode.Zs, r):
+		what = "a space"
+	case unicode.Is(unicode.Co, r):
+		what = "a private-use character"
+	case unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
+		what = "an invisible character"
+	case !unicode.IsGraphic(r):
+		what = "an unassigned code point"
+	default:
+		return fmt.Sprintf("invalid character %q%s", s, hint)
+	}
+	if hint == "" {
+		hint = " (" + what + ")"
+	}
+	return fmt.Sprintf("invalid character U+%04X%s", r, hint)
 }
 
 // lookalike hints at the character meant by an invalid one that an editor
