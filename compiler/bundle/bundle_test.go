@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
@@ -404,6 +405,24 @@ func TestKeys(t *testing.T) {
 	}
 	if _, err := ParsePublicKey([]byte("short")); err == nil {
 		t.Error("garbage parsed as a public key")
+	}
+}
+
+// TestCatalogueEcho holds the catalogue's errors to what they repeat of a
+// value: at most jsonx.MaxEcho bytes of it, then its length, as the
+// registry's do.
+func TestCatalogueEcho(t *testing.T) {
+	long := strings.Repeat("m", 1000)
+	cut := strings.Repeat("m", jsonx.MaxEcho) + "…"
+	for _, tc := range []struct{ in, want string }{
+		{`{"providers": [{"name": "a:` + long + `", "models": []}]}`, `providers[0].name: "a:` + cut[2:] + `" (1002 bytes): a provider name cannot contain ':'`},
+		{`{"providers": [{"name": "a", "models": [{"name": "m", "input_per_mtok": "` + long + `", "output_per_mtok": 1, "latency_ms": 1}]}]}`, `input_per_mtok: want money ("2.50" or 2.5), have "` + cut + `" (1000 bytes)`},
+		{`{"providers": [{"name": "a", "latency_ms": 1, "models": [{"name": "` + long + `", "input_per_mtok": 1, "output_per_mtok": 1}, {"name": "` + long + `", "input_per_mtok": 1, "output_per_mtok": 1}]}]}`, `providers[0].models[1]: a:` + cut[2:] + ` (1002 bytes) is already listed at providers[0].models[0]`},
+	} {
+		_, err := ParseCatalogue([]byte(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%.60s…: %v, want %q", tc.in, err, tc.want)
+		}
 	}
 }
 

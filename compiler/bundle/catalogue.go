@@ -285,7 +285,7 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 			}
 			md := Model{Provider: pname, Name: mname, Target: pname + ":" + mname, Latency: plat}
 			if prev, dup := seen[md.Target]; dup {
-				return pathErrorf(mat, "%s is already listed at %s", md.Target, prev)
+				return pathErrorf(mat, "%s is already listed at %s", jsonx.Echo(md.Target), prev)
 			}
 			seen[md.Target] = mat
 			if md.Input, err = price(m["input_per_mtok"], mat+".input_per_mtok"); err != nil {
@@ -352,7 +352,7 @@ func name(x any, at string, provider bool) (string, error) {
 		return "", pathErrorf(at, "want a non-empty string, have %s", jsonx.Kind(x))
 	}
 	if provider && strings.Contains(s, ":") {
-		return "", pathErrorf(at, "%q: a provider name cannot contain ':'", s)
+		return "", pathErrorf(at, "%s: a provider name cannot contain ':'", jsonx.QuoteEcho(s))
 	}
 	return s, nil
 }
@@ -369,7 +369,7 @@ func price(x any, at string) (int64, error) {
 	}
 	n, err := jsonx.ParseMoney(s)
 	if errors.Is(err, jsonx.ErrMoneySyntax) {
-		return 0, pathErrorf(at, "want money (\"2.50\" or 2.5), have %q", s)
+		return 0, pathErrorf(at, "want money (\"2.50\" or 2.5), have %s", jsonx.QuoteEcho(s))
 	} else if err != nil {
 		return 0, pathErrorf(at, "%v", err)
 	}
