@@ -98,8 +98,32 @@ func (d *Diagnostic) header(paint func(ansi, s string) string) string {
 type DiagList []*Diagnostic
 
 // MaxDiagnostics caps how many diagnostics a file reports; a final note says
-// how many were left out.
+// how many were left out. Over the cap, a file keeps the diagnostics of the
+// lowest keepRank, the earliest of a rank first, and shows them in position
+// order.
 const MaxDiagnostics = 100
+
+// keepRank orders a file's diagnostics for the cap (MaxDiagnostics), the
+// lowest kept first (spec/diagnostics.md, RPL900): errors; a call that
+// always fails on live traffic (RPL326); the other warnings, of code that
+// does not do what it reads as (RPL310, RPL316, RPL324, RPL325) and so
+// may decide wrong; what is merely unused (RPL205, RPL207); infos.
+func keepRank(d *Diagnostic) int {
+	switch {
+	case d.Severity == SevError:
+		return 0
+	case d.Severity == SevInfo:
+		return 4
+	case d.Code == CodeAlwaysFails:
+		return 1
+	case d.Code == CodeUnusedImport, d.Code == CodeUnusedVar:
+		return 3
+	}
+	return 2
+}
+
+// keepRanks is how many ranks keepRank gives.
+const keepRanks = 5
 
 func (l DiagList) Len() int      { return len(l) }
 func (l DiagList) Swap(i, j int) { l[i], l[j] = l[j], l[i] }
@@ -128,13 +152,14 @@ func (l DiagList) Less(i, j int) bool {
 func (l DiagList) Sort() { sort.Stable(l) }
 
 // Normalize sorts, removes duplicates (same file, line and message, as
-// go/scanner does) and caps the list at MaxDiagnostics errors per file.
-// Normalizing a list again (the parser's list inside the checker's) counts
-// what an earlier pass dropped into the one RPL900 note per file.
+// go/scanner does) and caps the list at MaxDiagnostics diagnostics per
+// file, keeping those of the lowest keepRank. Normalizing a list again
+// (the parser's list inside the checker's) counts what an earlier pass
+// dropped into the one RPL900 note per file.
 func (l DiagList) Normalize() DiagList {
 	l.Sort()
 	out := l[:0]
-	perFile := map[*File]int{}
+	ranks := map[*File]*[keepRanks]int{} // a file's diagnostics by rank
 	dropped := map[*File]int{}
 	var last *Diagnostic
 	for _, d := range l {
@@ -146,13 +171,33 @@ func (l DiagList) Normalize() DiagList {
 			continue
 		}
 		last = d
-		if perFile[d.File] >= MaxDiagnostics {
+		n := ranks[d.File]
+		if n == nil {
+			n = new([keepRanks]int)
+			ranks[d.File] = n
+		}
+		n[keepRank(d)]++
+		out = append(out, d)
+	}
+	// Each count becomes how many of the rank are shown, the earliest.
+	for _, n := range ranks {
+		room := MaxDiagnostics
+		for r := range n {
+			n[r] = min(n[r], room)
+			room -= n[r]
+		}
+	}
+	shown := out[:0]
+	for _, d := range out {
+		n, r := ranks[d.File], keepRank(d)
+		if n[r] == 0 {
 			dropped[d.File]++
 			continue
 		}
-		perFile[d.File]++
-		out = append(out, d)
+		n[r]--
+		shown = append(shown, d)
 	}
+	out = shown
 	for f, n := range dropped {
 		out = append(out, &Diagnostic{File: f, Span: Span{Pos(len(f.Src)), Pos(len(f.Src))}, Severity: SevInfo, Code: CodeTooMany,
 			Message: fmt.Sprintf("%d more diagnostics not shown", n), hidden: n})

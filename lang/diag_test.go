@@ -144,6 +144,53 @@ func TestTooManyDiagnosticsCount(t *testing.T) {
 	}
 }
 
+// TestTooManyDiagnosticsRank: a file over the cap keeps its errors, then
+// its call that always fails (RPL326), its other warnings, its unused
+// bindings, its infos, the earliest of each first, shown in position
+// order: the unused bindings ahead of an RPL326 and an error filled the
+// cap with noise, and the note counted the RPL326 as not shown.
+func TestTooManyDiagnosticsRank(t *testing.T) {
+	const unused = lang.MaxDiagnostics + 20
+	var b strings.Builder
+	b.WriteString("package p\n\nfn f() -> int {\n")
+	for i := range unused {
+		fmt.Fprintf(&b, "  let u%d = %d\n", i, i)
+	}
+	b.WriteString("  2\n}\n\n")
+	b.WriteString("fn fact(n: int) -> int = if n <= 1 { 1 } else { n * fact(n - 1) }\n")
+	b.WriteString("fn g(n: int) -> int = n ?? 0\n")
+	b.WriteString("fn h() -> Decision = to(\"openai:\")\n")
+	b.WriteString("fn k() -> int = nope\n")
+	read := func(p string) ([]byte, error) {
+		if p == "/v/p.rpl" {
+			return []byte(b.String()), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	_, diags := lang.Check(&lang.Config{Universe: universe(t), ReadFile: read}, "/v/p.rpl")
+	var codes []lang.Code
+	count := map[lang.Code]int{}
+	for i, d := range diags {
+		codes = append(codes, d.Code)
+		count[d.Code]++
+		if i > 0 && d.Span.Start < diags[i-1].Span.Start {
+			t.Errorf("%s after %s: not in position order", d, diags[i-1])
+		}
+	}
+	rest := lang.MaxDiagnostics - 3 // the error, RPL326 and RPL316 shown
+	want := map[lang.Code]int{lang.CodeUndefined: 1, lang.CodeAlwaysFails: 1, lang.CodeNotOptional: 1, lang.CodeUnusedVar: rest, lang.CodeTooMany: 1}
+	if fmt.Sprint(count) != fmt.Sprint(want) {
+		t.Fatalf("codes %v, want %v", count, want)
+	}
+	if d := diags[rest-1]; d.Code != lang.CodeUnusedVar || !strings.Contains(d.Message, fmt.Sprintf("u%d ", rest-1)) {
+		t.Errorf("last unused binding shown: %s, want u%d's", d, rest-1)
+	}
+	note := diags[len(diags)-1]
+	if want := unused - rest + 1; note.Code != lang.CodeTooMany || note.Hidden() != want || note.Message != fmt.Sprintf("%d more diagnostics not shown", want) {
+		t.Errorf("last %s (hidden %d), want the note of %d more", note, note.Hidden(), want)
+	}
+}
+
 // TestTooManyDiagnosticsOrder: with several files over the cap, each
 // file's RPL900 note follows its own diagnostics, in the same order every
 // time (the notes came in the order of a map's iteration, at the end).
