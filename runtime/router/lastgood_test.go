@@ -2,8 +2,12 @@ package router_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,5 +94,83 @@ func TestLastGoodAfterCrash(t *testing.T) {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s left beside the bundle saved", filepath.Base(p))
 		}
+	}
+}
+
+// TestLastGoodRefused: a last good version that this release refuses (a
+// tenants.json an earlier one took, naming the policy "org-acme"), kept
+// as a directory or as a bundle, is a failed load at start. A router
+// with nothing else to activate is refused saying why: it said "no
+// policies: give --policies DIR or --bundle FILE" alone, as if none was
+// kept, the reason in an earlier warning only. One waiting for a push
+// starts not ready, /readyz giving the refusal as last_error: it said
+// "no policy version is active", as when nothing failed.
+func TestLastGoodRefused(t *testing.T) {
+	ctx := context.Background()
+	const tenants = `{"tenants": [{"id": "acme", "policy": "org-acme"}]}`
+	const want = `tenants.json:1:39: error[RPL217]: tenants[0].policy: want a policy id`
+	res, err := bundle.Build(copyExamples(t), bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var programs [][]byte
+	for _, p := range res.Bundle.Policies {
+		programs = append(programs, p.Code)
+	}
+	refused, err := bundle.Write(res.Bundle.Manifest, programs, nil, []byte(tenants), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kept := range []struct {
+		name  string
+		write func(data string)
+	}{
+		{"directory", func(data string) {
+			dir := filepath.Join(data, router.LastGoodDir)
+			if err := os.CopyFS(dir, os.DirFS(copyExamples(t))); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "tenants.json"), []byte(tenants), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"bundle", func(data string) {
+			if err := os.WriteFile(filepath.Join(data, router.LastGoodBundle), refused, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(kept.name, func(t *testing.T) {
+			data := t.TempDir()
+			kept.write(data)
+			opt := router.Options{DataDir: data, NoNATS: true, HTTP: "127.0.0.1:0", Logger: quiet()}
+			r, err := router.Start(ctx, opt)
+			if err == nil {
+				r.Shutdown(ctx)
+				t.Fatal("a router with nothing but a refused last good version started")
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, "no policies: the last good version kept is refused: "+data) || !strings.Contains(msg, want) || !strings.HasSuffix(msg, "; give --policies DIR or --bundle FILE") {
+				t.Errorf("start refused: %v\nwant the last good version's refusal (%s) and what to give", err, want)
+			}
+
+			opt.NoNATS, opt.NATSListen, opt.NoLog = false, "127.0.0.1:0", true
+			r, err = router.Start(ctx, opt)
+			if err != nil {
+				t.Fatalf("open to pushes: %v", err)
+			}
+			defer r.Shutdown(ctx)
+			resp, err := http.Get("http://" + r.HTTPAddr() + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var ready struct {
+				LastError string `json:"last_error"`
+			}
+			if err := json.Unmarshal(body, &ready); err != nil || resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(ready.LastError, want) {
+				t.Errorf("/readyz %d %s, want 503 with the last good version's refusal (%s)", resp.StatusCode, body, want)
+			}
+		})
 	}
 }

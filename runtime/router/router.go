@@ -5,7 +5,10 @@
 //
 // Start order: the last good version under DataDir is activated first
 // (no network needed), then the policy directory or bundle (a failure
-// keeps the last good version), then NATS and HTTP. Every activation is
+// keeps the last good version), then NATS and HTTP. A last good version
+// refused (by a later release's checks) is the status's last error, and
+// the sources are activated as on a first start; with none to activate,
+// Start fails saying why it was refused. Every activation is
 // written back under DataDir (DataDir/last-good/ for a directory,
 // DataDir/last-good.rplb for a bundle), synced, and the other removed; a
 // crash that leaves both is resolved at start by taking the one written
@@ -311,7 +314,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	r.Engine = e
 
 	// The last good version, then the configured source.
-	r.activateLastGood(ctx)
+	refused := r.activateLastGood(ctx)
 	switch {
 	case opt.Bundle != "":
 		if _, err := r.loadBundle(ctx, opt.Bundle, false); err != nil {
@@ -335,6 +338,9 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		why := "give --policies DIR or --bundle FILE"
 		if watched {
 			why += ", or let bundles be pushed to it (rplc push): --nats-listen ADDR exposes the embedded NATS server, --nats-url URL joins a NATS deployment"
+		}
+		if refused != nil {
+			why = fmt.Sprintf("the last good version kept is refused: %v; %s", refused, why)
 		}
 		return nil, errors.New("no policies: " + why)
 	}

@@ -174,14 +174,18 @@ func (r *Router) took(update func(*sources)) {
 // then activated as on a first start, rather than none. With a public
 // key, a last good directory (kept by a run from --policies) is usable
 // only by a router whose source is --policies, which takes directories
-// unsigned anyway: to one that takes bundles only, it is unsigned.
-func (r *Router) activateLastGood(ctx context.Context) {
+// unsigned anyway: to one that takes bundles only, it is unsigned. A
+// version kept and refused (one a later release's checks refuse) is a
+// failed load, the status's last error until a source's activation or
+// failure replaces it, and is returned, for Start to say why a router
+// with nothing else to activate does not start; nil when none was kept.
+func (r *Router) activateLastGood(ctx context.Context) error {
 	start := time.Now()
 	var s *runtime.Snapshot
 	var err error
 	path, isBundle := r.lastGood()
 	if path == "" {
-		return
+		return nil
 	}
 	if isBundle {
 		var data []byte
@@ -194,15 +198,16 @@ func (r *Router) activateLastGood(ctx context.Context) {
 		s, err = r.Engine.BuildDir(ctx, path)
 	}
 	if err != nil {
-		r.log.Warn("last good version not usable", "err", err)
-		return
+		r.log.Warn("last good version refused: the policy sources are activated as on a first start", "err", err)
+		r.Engine.LoadFailed(err)
+		return err
 	}
 	r.Engine.Activate(s)
 	r.log.Info("last good version activated", "version", s.ShortVersion(), "in", time.Since(start))
 	srcFile := filepath.Join(r.opt.DataDir, LastGoodSources)
 	data, err := os.ReadFile(srcFile)
 	if errors.Is(err, os.ErrNotExist) {
-		return // kept by an earlier release: the sources are activated
+		return nil // kept by an earlier release: the sources are activated
 	}
 	var src sources
 	if err == nil {
@@ -210,7 +215,7 @@ func (r *Router) activateLastGood(ctx context.Context) {
 	}
 	if err != nil {
 		r.log.Warn("last good sources unreadable: the policy sources are activated as on a first start", "err", err)
-		return
+		return nil
 	}
 	r.persistMu.Lock()
 	r.sources = src
@@ -221,6 +226,7 @@ func (r *Router) activateLastGood(ctx context.Context) {
 		// finds the bucket gone (bucketStarted).
 		r.Engine.StillRefused(bucketSource(*src.Bucket), errors.New(f.Error), f.At)
 	}
+	return nil
 }
 
 // lastGood is where the last good version is kept (persist): the bundle
