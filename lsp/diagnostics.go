@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -142,6 +143,10 @@ func (s *Server) publish(sn *snapshot, dup *lang.Diagnostic) {
 		}
 	}
 
+	for path, ds := range s.unseenImportErrors(sn, diags, own) {
+		byFile[path] = append(byFile[path], ds...)
+	}
+
 	s.mu.Lock()
 	prev := s.published[sn.policy]
 	var now []string
@@ -232,6 +237,97 @@ func (s *Server) toDiagnostic(d *lang.Diagnostic) protocol.Diagnostic {
 			Location: protocol.Location{URI: s.uriOf(filepath.Clean(r.File.Name)), Range: toRange(r.File, r.Span)},
 			Message:  r.Message,
 		})
+	}
+	return out
+}
+
+// unseenImportErrors names, on each import or extends clause of the
+// policy and its test file, the first error of the files it loads
+// (directly or through theirs) that no open document shows: a library is
+// published by its own check only while it is open, and without this the
+// policy would show no error while it does not compile (rplc check
+// reports the library's errors with it, and the policy's lenses refuse to
+// explain it). An error of an open file is left to that file.
+func (s *Server) unseenImportErrors(sn *snapshot, diags lang.DiagList, own map[string]bool) map[string][]protocol.Diagnostic {
+	first := map[string]*lang.Diagnostic{}
+	count := map[string]int{}
+	s.mu.Lock()
+	for _, d := range diags {
+		if d.File == nil || d.Severity != lang.SevError {
+			continue
+		}
+		path := filepath.Clean(d.File.Name)
+		if own[path] || s.docs[path] != nil {
+			continue
+		}
+		if first[path] == nil {
+			first[path] = d
+		}
+		count[path]++
+	}
+	s.mu.Unlock()
+	if len(first) == 0 {
+		return nil
+	}
+	out := map[string][]protocol.Diagnostic{}
+	owners := make([]string, 0, len(own))
+	for p := range own {
+		owners = append(owners, p)
+	}
+	sort.Strings(owners)
+	for _, p := range owners {
+		fn := sn.files[p]
+		if fn == nil {
+			continue
+		}
+		for _, lc := range fn.LoadClauses() {
+			// The files lc reaches, in the order they load, the first with
+			// an error named.
+			seen := map[string]bool{}
+			queue := []string{filepath.Clean(lc.File)}
+			var bad string
+			for len(queue) > 0 && bad == "" {
+				f := queue[0]
+				queue = queue[1:]
+				if seen[f] || own[f] {
+					continue
+				}
+				seen[f] = true
+				if first[f] != nil {
+					bad = f
+					break
+				}
+				if n := sn.files[f]; n != nil {
+					for _, l := range n.Loads() {
+						queue = append(queue, filepath.Clean(l))
+					}
+				}
+			}
+			if bad == "" {
+				continue
+			}
+			d := first[bad]
+			name := bad
+			if rel, err := filepath.Rel(filepath.Dir(p), bad); err == nil {
+				name = rel
+			}
+			pos := d.Position()
+			more := ""
+			if n := count[bad] - 1; n == 1 {
+				more = " (and 1 more error)"
+			} else if n > 1 {
+				more = fmt.Sprintf(" (and %d more errors)", n)
+			}
+			at := &lang.Diagnostic{
+				File:     fn.File,
+				Span:     lc.Path.Span(),
+				Severity: lang.SevError,
+				Code:     d.Code,
+				Message:  fmt.Sprintf("%s has errors: %d:%d: %s%s", name, pos.Line, pos.Col, d.Message, more),
+				Related:  []lang.Related{{File: d.File, Span: d.Span, Message: d.Message}},
+			}
+			out[p] = append(out[p], s.toDiagnostic(at))
+		}
 	}
 	return out
 }

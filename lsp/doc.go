@@ -33,7 +33,10 @@
 //     opened), for every open policy when a workspace folder is added or
 //     removed (the folders decide RPL212 and RPL216), and cleared for a
 //     policy and test file that no open document checks any more (the last
-//     of them was closed). A file is checked as a policy
+//     of them was closed). An error of an imported file that no open
+//     document shows is named on the import or extends clause that leads
+//     to it (the policy does not compile, as `rplc check` says); an open
+//     file's errors are its own. A file is checked as a policy
 //     (lang.Config.Policy), as `rplc check` does: one without route or
 //     tests is RPL212, unless a file of the workspace imports or extends it
 //     (a library: what each file imports and extends is kept between checks

@@ -233,3 +233,31 @@ func TestClosedUntitledClears(t *testing.T) {
 		t.Errorf("diagnostics of the closed untitled buffer %+v, want none", left)
 	}
 }
+
+// An error in a library that no open document shows is named on the
+// import that leads to it, directly or through another library: the
+// policy does not compile, as rplc check says, and showed no error
+// (found by trying the server on a shared library). Once the library is
+// open, its error is its own, not repeated on the import; fixed, the
+// import's error goes.
+func TestClosedLibraryErrorOnImport(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "main.rpl"), "package main\n\nimport \"mid\"\n\nfn route(r: Request) -> Decision = to(mid.target())\n")
+	write(t, filepath.Join(dir, "mid.rpl"), "package mid\n\nimport \"lib2\"\n\nfn target() -> string = lib2.helper()\n")
+	const bad = "package lib2\n\nfn helper() -> string = 1 + \"x\"\n"
+	write(t, filepath.Join(dir, "lib2.rpl"), bad)
+	c := newClient(t, dir, lsp.Options{})
+	mu := c.open("main.rpl")
+	ds := c.waitDiags(mu, 1)
+	if len(ds) != 1 || !strings.Contains(ds[0].Message, "lib2.rpl has errors: 3:25: ") || ds[0].Range.Start != pos(2, 7) ||
+		len(ds[0].RelatedInformation) != 1 || !strings.HasSuffix(ds[0].RelatedInformation[0].Location.URI, "/lib2.rpl") {
+		t.Fatalf("main.rpl importing mid, which imports lib2 with an error: %+v", ds)
+	}
+	lu := c.open("lib2.rpl")
+	if ds := c.waitDiags(lu, 1); len(ds) != 1 {
+		t.Fatalf("lib2.rpl: %+v", ds)
+	}
+	c.settle(mu, "main.rpl with lib2.rpl open", none)
+	c.change(lu, "package lib2\n\nfn helper() -> string = \"openai:gpt-4o\"\n")
+	c.settle(mu, "main.rpl with lib2.rpl fixed", none)
+}
