@@ -128,6 +128,43 @@ func (e *Engine) checkRequest(req vm.Value) *Error {
 	if s[l.req.id].Str() == "" {
 		return errRequestIDRequired()
 	}
+	return e.lay.checkValues(s, "request.")
+}
+
+// CheckRequest reports what a router refuses in a request v, a Request
+// record (req and dec are the prelude's Request and Decision), that its
+// JSON shape does not say (rpl.FromJSON): a negative budget, constraint or
+// estimate, a tenant or parent id longer than MaxTenantLen; its fields
+// named from the request, "tenant.budget.monthly must be ≥ 0, have
+// $-5.00". An empty id, which a router refuses too, is taken: rplc eval
+// decides requests without one.
+func CheckRequest(req, dec *lang.Record, v vm.Value) error {
+	i := req.FieldIndex("tenant")
+	if i < 0 {
+		return fmt.Errorf("runtime: %s has no field tenant", req.Name)
+	}
+	tenant, _ := req.Fields[i].Type.(*lang.Record)
+	if tenant == nil {
+		return fmt.Errorf("runtime: %s's tenant is no record", req.Name)
+	}
+	var l layout
+	if err := l.init(req, dec, tenant); err != nil {
+		return err
+	}
+	if v.Kind() != vm.KindRecord || len(v.Record()) != l.req.n {
+		return fmt.Errorf("runtime: the request is not a %s record", req.Name)
+	}
+	if err := l.checkValues(v.Record(), ""); err != nil {
+		return errors.New(err.Message)
+	}
+	return nil
+}
+
+// checkValues is the check of a Request record's values, s its slots, that
+// its JSON shape does not make: amounts a client may not make negative,
+// tenant and parent ids no longer than MaxTenantLen. The fields' paths in
+// its errors start with at ("request.").
+func (l *layout) checkValues(s []vm.Value, at string) *Error {
 	// Amounts a client may not make negative (CP1 refuses them too).
 	neg := func(v vm.Value, field string) *Error {
 		if v.Int() >= 0 {
@@ -140,36 +177,36 @@ func (e *Engine) checkRequest(req vm.Value) *Error {
 		// tenant that could never be charged is not decided for. Its
 		// parents are tenant ids too, held to the same length.
 		if len(ts[l.tenant.id].Str()) > MaxTenantLen {
-			return errTenantTooLong("request.tenant.id")
+			return errTenantTooLong(at + "tenant.id")
 		}
 		for i, p := range ts[l.tenant.parents].List() {
 			if len(p.Str()) > MaxTenantLen {
-				return errTenantTooLong("request.tenant.parents[" + strconv.Itoa(i) + "]")
+				return errTenantTooLong(at + "tenant.parents[" + strconv.Itoa(i) + "]")
 			}
 		}
 		if bs := ts[l.tenant.budget].Record(); len(bs) == l.budget.n {
 			// As tenants.json's budgets (RPL217).
-			if err := neg(bs[l.budget.monthly], "request.tenant.budget.monthly"); err != nil {
+			if err := neg(bs[l.budget.monthly], at+"tenant.budget.monthly"); err != nil {
 				return err
 			}
-			if err := neg(bs[l.budget.daily], "request.tenant.budget.daily"); err != nil {
+			if err := neg(bs[l.budget.daily], at+"tenant.budget.daily"); err != nil {
 				return err
 			}
 		}
 	}
 	if cs := s[l.req.constraints].Record(); len(cs) == l.cons.n {
-		if err := neg(cs[l.cons.maxLatency], "request.constraints.max_latency"); err != nil {
+		if err := neg(cs[l.cons.maxLatency], at+"constraints.max_latency"); err != nil {
 			return err
 		}
-		if err := neg(cs[l.cons.maxCost], "request.constraints.max_cost"); err != nil {
+		if err := neg(cs[l.cons.maxCost], at+"constraints.max_cost"); err != nil {
 			return err
 		}
 	}
 	if es := s[l.req.estimate].Record(); len(es) > max(l.est.input, l.est.output) {
-		if err := neg(es[l.est.input], "request.estimate.input_tokens"); err != nil {
+		if err := neg(es[l.est.input], at+"estimate.input_tokens"); err != nil {
 			return err
 		}
-		if err := neg(es[l.est.output], "request.estimate.output_tokens"); err != nil {
+		if err := neg(es[l.est.output], at+"estimate.output_tokens"); err != nil {
 			return err
 		}
 	}

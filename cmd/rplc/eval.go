@@ -16,6 +16,7 @@ import (
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
+	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 	"github.com/spf13/cobra"
@@ -33,7 +34,9 @@ JSON (every field of the Decision type, keys sorted).
 The request is a JSON object in the shape of the Request type: omitted fields
 take their zero value; unknown fields and wrong types are errors naming the
 JSON path. Money is "$0.25" or a number, durations "250ms", times RFC 3339.
---request - reads it from standard input.
+What a router refuses in a request is refused too: a negative budget,
+constraint or estimate, a tenant or parent id longer than 256 bytes (an
+absent id is taken). --request - reads it from standard input.
 
 The state the decision reads (spend, prices, experiment winners, provider
 health and latency, the clock and the seed) comes from --state FILE.json
@@ -278,6 +281,12 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 		// A file given whose content is not valid is input with errors
 		// (exit 1), as a policy with errors is, not a wrong command line.
 		return nil, &exitError{code: exitFail, err: fmt.Errorf("--request %s: %v%s", f.request, err, requestShapeHint(reqData))}
+	}
+	// What a router refuses in a request of this shape (a negative
+	// budget, an over-long tenant id) is refused here too: eval replays
+	// the router's decisions, and it never decides such a request.
+	if err := runtime.CheckRequest(p.RequestType(), p.DecisionType(), req); err != nil {
+		return nil, &exitError{code: exitFail, err: fmt.Errorf("--request %s: %v", f.request, err)}
 	}
 	rt := p.RequestType()
 	ev := &evaluation{e: e, prog: p, req: req, namer: names, policy: path, lim: vm.Limits{Fuel: f.fuel}}
