@@ -658,7 +658,16 @@ func (c *checker) requireRoute(pkg *Package) {
 	d.Fixes = []Fix{{Title: "rename " + best + " to route", Span: at, NewText: "route"}}
 }
 
+// reportUnusedImports reports the imports of f that nothing refers to.
+// Nothing is reported when f has syntax errors: the parser skips a broken
+// declaration whole, and the import's uses may be in it (removing the
+// import, as the warning says, would break the declaration once fixed).
 func (c *checker) reportUnusedImports(pkg *Package, f *FileNode) {
+	for _, d := range c.diags {
+		if d.File == f.File && d.Code < CodeUndefined {
+			return
+		}
+	}
 	fs := pkg.fileScopes[f]
 	for _, imp := range f.Imports {
 		for _, n := range fs.Names() {
