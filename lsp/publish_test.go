@@ -258,6 +258,9 @@ func TestClosedLibraryErrorOnImport(t *testing.T) {
 		t.Fatalf("lib2.rpl: %+v", ds)
 	}
 	c.settle(mu, "main.rpl with lib2.rpl open", none)
+	c.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": lu}})
+	c.settle(mu, "main.rpl with lib2.rpl closed again", hasMessage("lib2.rpl has errors"))
+	lu = c.open("lib2.rpl")
 	c.change(lu, "package lib2\n\nfn helper() -> string = \"openai:gpt-4o\"\n")
 	c.settle(mu, "main.rpl with lib2.rpl fixed", none)
 }
