@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -103,6 +104,29 @@ func TestCP1ExchangeAllocs(t *testing.T) {
 	n := testing.AllocsPerRun(200, func() { exchange(t) })
 	if n > 3 {
 		t.Errorf("a CP1 exchange allocated %v times, want ≤ 3 (its strings)", n)
+	}
+}
+
+// A v2 exchange's request checks (budgets, constraints, estimates, ids)
+// allocate nothing unless they refuse it: a request with all of them
+// takes 11 allocations (its strings, its parents' list), as at a5d92d7;
+// a67e84d made each field's path on every decision, 6 more.
+func TestV2ExchangeAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocations are not counted under the race detector")
+	}
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	body := []byte(`{"request": {"id": "req-000123", "tenant": {"id": "tenant-42", "parents": ["org-1"], "budget": {"monthly": "$100", "daily": "$5"}},
+		"task": {"type": "chat"}, "constraints": {"max_latency": "800ms", "max_cost": "$1"}, "estimate": {"input_tokens": 200, "output_tokens": 100}}}`)
+	ctx := context.Background()
+	buf := make([]byte, 0, 4096)
+	var o runtime.Outcome
+	if out, _, _ := e.HandleV2(ctx, body, time.Now(), buf[:0], &o); !bytes.Contains(out, []byte(`"ok":true`)) {
+		t.Fatalf("not decided: %s", out)
+	}
+	if n := testing.AllocsPerRun(200, func() { e.HandleV2(ctx, body, time.Now(), buf[:0], &o) }); n > 11 {
+		t.Errorf("a v2 exchange allocated %v times, want ≤ 11 (its strings and lists)", n)
 	}
 }
 

@@ -165,11 +165,14 @@ func CheckRequest(req, dec *lang.Record, v vm.Value) error {
 // tenant and parent ids no longer than MaxTenantLen. The fields' paths in
 // its errors start with at ("request.").
 func (l *layout) checkValues(s []vm.Value, at string) *Error {
-	// Amounts a client may not make negative (CP1 refuses them too).
+	// Amounts a client may not make negative (CP1 refuses them too). The
+	// field's path is made for an error only: this runs for every v2
+	// decision.
 	neg := func(v vm.Value, field string) *Error {
 		if v.Int() >= 0 {
 			return nil
 		}
+		field = at + field
 		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s must be ≥ 0, have %s", field, v), Details: map[string]any{"field": field}}
 	}
 	if ts := s[l.req.tenant].Record(); len(ts) == l.tenant.n {
@@ -186,27 +189,27 @@ func (l *layout) checkValues(s []vm.Value, at string) *Error {
 		}
 		if bs := ts[l.tenant.budget].Record(); len(bs) == l.budget.n {
 			// As tenants.json's budgets (RPL217).
-			if err := neg(bs[l.budget.monthly], at+"tenant.budget.monthly"); err != nil {
+			if err := neg(bs[l.budget.monthly], "tenant.budget.monthly"); err != nil {
 				return err
 			}
-			if err := neg(bs[l.budget.daily], at+"tenant.budget.daily"); err != nil {
+			if err := neg(bs[l.budget.daily], "tenant.budget.daily"); err != nil {
 				return err
 			}
 		}
 	}
 	if cs := s[l.req.constraints].Record(); len(cs) == l.cons.n {
-		if err := neg(cs[l.cons.maxLatency], at+"constraints.max_latency"); err != nil {
+		if err := neg(cs[l.cons.maxLatency], "constraints.max_latency"); err != nil {
 			return err
 		}
-		if err := neg(cs[l.cons.maxCost], at+"constraints.max_cost"); err != nil {
+		if err := neg(cs[l.cons.maxCost], "constraints.max_cost"); err != nil {
 			return err
 		}
 	}
 	if es := s[l.req.estimate].Record(); len(es) > max(l.est.input, l.est.output) {
-		if err := neg(es[l.est.input], at+"estimate.input_tokens"); err != nil {
+		if err := neg(es[l.est.input], "estimate.input_tokens"); err != nil {
 			return err
 		}
-		if err := neg(es[l.est.output], at+"estimate.output_tokens"); err != nil {
+		if err := neg(es[l.est.output], "estimate.output_tokens"); err != nil {
 			return err
 		}
 	}
