@@ -247,7 +247,11 @@ func (s *Server) toDiagnostic(d *lang.Diagnostic) protocol.Diagnostic {
 // published by its own check only while it is open, and without this the
 // policy would show no error while it does not compile (rplc check
 // reports the library's errors with it, and the policy's lenses refuse to
-// explain it). An error of an open file is left to that file.
+// explain it). An error of an open file is left to that file, but for a
+// cycle of imports (RPL204): a check reports it on the clause that closes
+// it, which depends on where the check starts, and the open file's own
+// check puts it on another file (two files that import each other, both
+// open, showed the cycle on neither).
 func (s *Server) unseenImportErrors(sn *snapshot, diags lang.DiagList, own map[string]bool) map[string][]protocol.Diagnostic {
 	first := map[string]*lang.Diagnostic{}
 	count := map[string]int{}
@@ -257,7 +261,7 @@ func (s *Server) unseenImportErrors(sn *snapshot, diags lang.DiagList, own map[s
 			continue
 		}
 		path := filepath.Clean(d.File.Name)
-		if own[path] || s.docs[path] != nil {
+		if own[path] || s.docs[path] != nil && d.Code != lang.CodeImportCycle {
 			continue
 		}
 		if first[path] == nil {

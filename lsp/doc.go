@@ -36,7 +36,8 @@
 //     of them was closed). An error of an imported file that no open
 //     document shows is named on the import or extends clause that leads
 //     to it (the policy does not compile, as `rplc check` says); an open
-//     file's errors are its own. A file is checked as a policy
+//     file's errors are its own, but for a cycle of imports (RPL204), which
+//     the open file's own check reports on another file. A file is checked as a policy
 //     (lang.Config.Policy), as `rplc check` does: one without route or
 //     tests is RPL212, unless a file of the workspace imports or extends it
 //     (a library: what each file imports and extends is kept between checks

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -263,4 +264,29 @@ func TestClosedLibraryErrorOnImport(t *testing.T) {
 	lu = c.open("lib2.rpl")
 	c.change(lu, "package lib2\n\nfn helper() -> string = \"openai:gpt-4o\"\n")
 	c.settle(mu, "main.rpl with lib2.rpl fixed", none)
+}
+
+// TestOpenCycleOnImport: two files that import each other, both open.
+// Each check reports the cycle on the clause that closes it, in the
+// other file, which is open: the error of an open file was left to that
+// file, whose own check put it on the first, so neither showed the cycle
+// that `rplc check` fails. Each shows it on its import clause.
+func TestOpenCycleOnImport(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "main.rpl"), "package main\n\nimport \"lib\"\n\nfn route(r: Request) -> Decision = to(lib.target())\n")
+	write(t, filepath.Join(dir, "lib.rpl"), "package lib\n\nimport \"main\"\n\nfn target() -> string = \"openai:gpt-4o\"\n")
+	c := newClient(t, dir, lsp.Options{})
+	mu := c.open("main.rpl")
+	c.settle(mu, "main.rpl alone", hasMessage("lib.rpl has errors: 3:8: cycle of imports and extends: lib.rpl -> main.rpl -> lib.rpl"))
+	lu := c.open("lib.rpl")
+	// lib.rpl's import of main is also unused (RPL205).
+	c.settle(lu, "lib.rpl with main.rpl open", func(ds []diagnostic) bool {
+		return slices.ContainsFunc(ds, func(d diagnostic) bool {
+			return strings.Contains(d.Message, "main.rpl has errors: 3:8: cycle of imports and extends: main.rpl -> lib.rpl -> main.rpl")
+		})
+	})
+	ds := c.settle(mu, "main.rpl with lib.rpl open", hasMessage("lib.rpl has errors: 3:8: cycle of imports and extends"))
+	if ds[0].Range.Start != pos(2, 7) {
+		t.Errorf("main.rpl: %+v, want the cycle on its import clause", ds)
+	}
 }
