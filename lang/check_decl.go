@@ -625,10 +625,8 @@ func (c *checker) requireRoute(pkg *Package) {
 		hasTests = err == nil
 	}
 	f := pkg.Files[0]
-	for _, d := range c.diags {
-		if d.File == f.File && d.Code < CodeUndefined {
-			return
-		}
+	if c.syntaxErrors(f) {
+		return
 	}
 	var names []string
 	decls := map[string]*FuncDecl{}
@@ -663,10 +661,8 @@ func (c *checker) requireRoute(pkg *Package) {
 // declaration whole, and the import's uses may be in it (removing the
 // import, as the warning says, would break the declaration once fixed).
 func (c *checker) reportUnusedImports(pkg *Package, f *FileNode) {
-	for _, d := range c.diags {
-		if d.File == f.File && d.Code < CodeUndefined {
-			return
-		}
+	if c.syntaxErrors(f) {
+		return
 	}
 	fs := pkg.fileScopes[f]
 	for _, imp := range f.Imports {
@@ -677,6 +673,18 @@ func (c *checker) reportUnusedImports(pkg *Package, f *FileNode) {
 			}
 		}
 	}
+}
+
+// syntaxErrors reports whether f has syntax errors (the codes below
+// RPL200), which may have swallowed declarations whole: what the checker
+// would say of their absence (RPL212, RPL205) is then left unsaid.
+func (c *checker) syntaxErrors(f *FileNode) bool {
+	for _, d := range c.diags {
+		if d.File == f.File && d.Code < CodeUndefined {
+			return true
+		}
+	}
+	return false
 }
 
 // funcBody checks the body of a user function and returns its type.
