@@ -118,7 +118,8 @@ func errRequestIDRequired() *Error {
 }
 
 // checkRequest is the check every path makes of a decoded v2 request: it
-// is present (a record) and has an id.
+// is present (a record), has an id, and its values are within what a
+// router takes (checkValues: amounts not negative, ids not too long).
 func (e *Engine) checkRequest(req vm.Value) *Error {
 	if req.Kind() != vm.KindRecord {
 		return errRequestRequired()
