@@ -41,6 +41,17 @@ var fixCases = []struct {
 		code: "RPL100",
 	},
 	{
+		name: "braced escape above U+FFFF",
+		src:  "package p\n\nconst smile = \"\\u{1F600}\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").reason(smile)\n",
+		code: "RPL104",
+		want: []string{`3:16-3:25 "\\u{1F600}" → "\\U0001F600": change \u{1F600} to \U0001F600`},
+	},
+	{
+		name: "braced escape of no code point",
+		src:  "package p\n\nconst smile = \"\\u{D800}\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").reason(smile)\n",
+		code: "RPL104",
+	},
+	{
 		name: "money without a digit before the point",
 		src:  "package p\n\nconst cap = $.5\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		code: "RPL103",

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -96,6 +97,10 @@ func (p *parser) unquote(raw string, sp Span) string {
 		if i+n > len(raw)-1 {
 			n = len(raw) - 1 - i
 		}
+		if i+2 < len(raw)-1 && (raw[i+1] == 'u' || raw[i+1] == 'U') && raw[i+2] == '{' {
+			p.braceEscape(raw[i:len(raw)-1], sp.Start+Pos(i))
+			return ""
+		}
 		if _, _, _, err := strconv.UnquoteChar(raw[i:len(raw)-1], '"'); err != nil {
 			p.errorf(CodeBadEscape, Span{sp.Start + Pos(i), sp.Start + Pos(i+n)}, "%s", escapeProblem(raw[i:i+n]))
 			return ""
@@ -104,6 +109,33 @@ func (p *parser) unquote(raw string, sp Span) string {
 	}
 	p.errorf(CodeBadEscape, sp, "invalid string literal")
 	return ""
+}
+
+// braceEscape reports a \u{...} or \U{...} escape, rest being the string
+// from its backslash to the closing quote: RPL writes a code point with
+// exactly 4 hex digits after \u or 8 after \U (language.md §2.7), no
+// braces. The span covers the escape to its }, and the fix rewrites it when
+// the braces hold a code point.
+func (p *parser) braceEscape(rest string, at Pos) {
+	const hint = `\u takes 4 hex digits, \U 8, without braces`
+	end := strings.IndexByte(rest, '}')
+	if end < 0 {
+		p.errorf(CodeBadEscape, Span{at, at + 3}, "%s is not an escape: %s", rest[:3], hint)
+		return
+	}
+	esc := rest[:end+1]
+	sp := Span{at, at + Pos(len(esc))}
+	r, err := strconv.ParseUint(esc[3:end], 16, 32)
+	if err != nil || !utf8.ValidRune(rune(r)) {
+		p.errorf(CodeBadEscape, sp, "%s is not an escape: %s", esc, hint)
+		return
+	}
+	want := fmt.Sprintf(`\U%08X`, r)
+	if r <= 0xFFFF {
+		want = fmt.Sprintf(`\u%04X`, r)
+	}
+	p.errorf(CodeBadEscape, sp, "%s is not an escape: %s (write %s)", esc, hint, want)
+	p.fix(Fix{Title: "change " + esc + " to " + want, Span: sp, NewText: want})
 }
 
 // escapeProblem says why esc, an escape sequence that strconv refuses, is
