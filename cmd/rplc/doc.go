@@ -30,8 +30,8 @@ overload with its signature, full doc, fuel cost and purity.
 With --format json the entries are a JSON array of {module, name, sig, doc,
 cost, pure, compiled}.
 
-Exit status: 0 on success, 1 when NAME names nothing, 2 for a wrong command
-line.`,
+Exit status: 0 on success, 2 for a wrong command line, a NAME that names
+nothing among it (with the nearest name, if one is close).`,
 		Example: `  rplc doc
   rplc doc lower
   rplc doc std/testing
@@ -50,7 +50,7 @@ line.`,
 			if len(args) == 1 {
 				name = args[0]
 			}
-			return runDoc(e, name, format)
+			return runDoc(e, cmd, name, format)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
@@ -81,7 +81,7 @@ func entries() []docEntry {
 	return out
 }
 
-func runDoc(e *env, name, format string) error {
+func runDoc(e *env, cmd *cobra.Command, name, format string) error {
 	all := entries()
 	if name == "" {
 		if format == "json" {
@@ -188,7 +188,7 @@ func runDoc(e *env, name, format string) error {
 		if n := lang.Nearest(name, names); n != "" {
 			hint = fmt.Sprintf(" (did you mean %s?)", n)
 		}
-		return &exitError{code: exitFail, err: fmt.Errorf("doc: no builtin, module or enum named %s%s", name, hint)}
+		return usageErrorf(cmd, "doc: no builtin, module or enum named %s%s", name, hint)
 	}
 	if format == "json" {
 		return writeDocJSON(e.stdout, sel)
