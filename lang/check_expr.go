@@ -613,7 +613,16 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		}
 		if !ok {
 			if !IsInvalid(xt) {
-				c.errAt(e.X, CodeNotOptional, "%s is never none (type %s): ?? has no effect", exprString(e.X), xt)
+				d := c.errAt(e.X, CodeNotOptional, "%s is never none (type %s): ?? has no effect", exprString(e.X), xt)
+				// x ?? d is x: the edit removes " ?? d", the space before
+				// the operator with it, unless a comment would go too.
+				from, op, to := e.X.Span().End, e.OpPos, e.Y.Span().End
+				if c.file != nil && c.file.File != nil && from <= op && op+2 <= e.Y.Span().Start && int(to) <= len(c.file.File.Src) {
+					src := c.file.File.Src
+					if strings.TrimSpace(string(src[from:op])) == "" && strings.TrimSpace(string(src[op+2:e.Y.Span().Start])) == "" {
+						d.Fixes = append(d.Fixes, Fix{Title: "remove ?? " + exprString(e.Y), Span: Span{from, to}})
+					}
+				}
 			}
 			c.exprAs(e.Y, xt, what{"default of ??", "", ""})
 			return xt

@@ -41,6 +41,23 @@ var fixCases = []struct {
 		code: "RPL100",
 	},
 	{
+		name: "?? after a value never none",
+		src:  "package p\n\nfn cap(n: int) -> int = n ?? 0\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
+		code: "RPL316",
+		want: []string{`3:26-3:31 " ?? 0" → "": remove ?? 0`},
+	},
+	{
+		name: "?? on the next line after a value never none",
+		src:  "package p\n\nfn cap(n: int) -> int = (n)\n    ?? (1 + 2)\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
+		code: "RPL316",
+		want: []string{`3:28-4:15 "\n    ?? (1 + 2)" → "": remove ?? (1 + 2)`},
+	},
+	{
+		name: "?? after a comment, kept",
+		src:  "package p\n\nfn cap(n: int) -> int = n # the cap\n    ?? 0\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
+		code: "RPL316",
+	},
+	{
 		name: "braced escape above U+FFFF",
 		src:  "package p\n\nconst smile = \"\\u{1F600}\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").reason(smile)\n",
 		code: "RPL104",
@@ -369,6 +386,42 @@ func TestStdModuleImportFixChecks(t *testing.T) {
 		fixed := src[:fx.Span.Start] + fx.NewText + src[fx.Span.End:]
 		if d := check(fixed); len(d) != 0 {
 			t.Errorf("fixed file\n%s\nhas diagnostics %v", fixed, d)
+		}
+	}
+}
+
+// TestNotOptionalFixChecks applies the fix of ?? after a value that is
+// never none (RPL316): the file it gives checks clean, the value alone.
+func TestNotOptionalFixChecks(t *testing.T) {
+	u := universe(t)
+	check := func(src string) lang.DiagList {
+		read := func(p string) ([]byte, error) {
+			if p == "/fix/in.rpl" {
+				return []byte(src), nil
+			}
+			return nil, os.ErrNotExist
+		}
+		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/fix/in.rpl")
+		return diags
+	}
+	const route = "\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n"
+	for _, body := range []string{
+		"fn cap(n: int) -> int = n ?? 0",
+		"fn cap(n: int) -> int = n??0",
+		"fn cap(n: int) -> int = (n) ?? 1 + 2",
+		"fn cap(n: int) -> int = n\n    ?? 0",
+		"fn cap(n: int) -> int = [n ?? 0, 1][0]",
+		"fn cap(n: int) -> int = n ?? 0 # the cap",
+	} {
+		src := "package p\n\n" + body + route
+		diags := check(src)
+		if len(diags) != 1 || diags[0].Code != lang.CodeNotOptional || len(diags[0].Fixes) != 1 {
+			t.Fatalf("%q: want one RPL316 with one fix, got %v", src, diags)
+		}
+		fx := diags[0].Fixes[0]
+		fixed := src[:fx.Span.Start] + fx.NewText + src[fx.Span.End:]
+		if d := check(fixed); len(d) != 0 {
+			t.Errorf("%q, fixed:\n%s\nstill: %v", src, fixed, d)
 		}
 	}
 }
