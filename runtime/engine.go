@@ -166,7 +166,7 @@ func New(cfg Config) (*Engine, error) {
 		}
 		*dst = r
 	}
-	if err := e.lay.init(e.reqType, e.decType, e.tenantType); err != nil {
+	if err := e.lay.init(e.reqType, e.decType); err != nil {
 		return nil, err
 	}
 	e.encDecision = compileEncoder(e.decType)

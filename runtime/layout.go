@@ -42,7 +42,9 @@ func field(r *lang.Record, name string, dst *int) error {
 	return nil
 }
 
-func (l *layout) init(req, dec, tenant *lang.Record) error {
+// init finds the fields of req and dec, the prelude's Request and
+// Decision, and of the records they hold.
+func (l *layout) init(req, dec *lang.Record) error {
 	type f struct {
 		r    *lang.Record
 		name string
@@ -55,9 +57,13 @@ func (l *layout) init(req, dec, tenant *lang.Record) error {
 		}
 		return nil
 	}
-	task, cons, est, budget := sub(req, "task"), sub(req, "constraints"), sub(req, "estimate"), sub(tenant, "budget")
-	if task == nil || cons == nil || est == nil || budget == nil {
-		return fmt.Errorf("runtime: Request lacks a task, constraints or estimate record, or Tenant a budget")
+	tenant, task, cons, est := sub(req, "tenant"), sub(req, "task"), sub(req, "constraints"), sub(req, "estimate")
+	if tenant == nil || task == nil || cons == nil || est == nil {
+		return fmt.Errorf("runtime: Request lacks a tenant, task, constraints or estimate record")
+	}
+	budget := sub(tenant, "budget")
+	if budget == nil {
+		return fmt.Errorf("runtime: Tenant lacks a budget record")
 	}
 	fs := []f{
 		{req, "id", &l.req.id}, {req, "tenant", &l.req.tenant}, {req, "arrival", &l.req.arrival},

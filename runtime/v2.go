@@ -140,16 +140,8 @@ func (e *Engine) checkRequest(req vm.Value) *Error {
 // $-5.00". An empty id, which a router refuses too, is taken: rplc eval
 // decides requests without one.
 func CheckRequest(req, dec *lang.Record, v vm.Value) error {
-	i := req.FieldIndex("tenant")
-	if i < 0 {
-		return fmt.Errorf("runtime: %s has no field tenant", req.Name)
-	}
-	tenant, _ := req.Fields[i].Type.(*lang.Record)
-	if tenant == nil {
-		return fmt.Errorf("runtime: %s's tenant is no record", req.Name)
-	}
 	var l layout
-	if err := l.init(req, dec, tenant); err != nil {
+	if err := l.init(req, dec); err != nil {
 		return err
 	}
 	if v.Kind() != vm.KindRecord || len(v.Record()) != l.req.n {
