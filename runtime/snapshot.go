@@ -516,9 +516,9 @@ func (s *Snapshot) missingTenantPolicies() []string {
 
 // dataProblem is err, the policy directory's file name (TenantsFile or
 // bundle.CatalogueFile, holding data) refused, as rplc check says it: on
-// one line, error RPL217 at its place (bundle.DataError.Diagnostic).
+// one line, error RPL217 at its place (bundle.DataError).
 func dataProblem(name string, data []byte, err error) string {
-	return (&bundle.DataError{File: name, Data: data, Err: err}).Diagnostic(name).Error()
+	return (&bundle.DataError{File: name, Data: data, Err: err}).Error()
 }
 
 // readTree reads the .rpl files, tenants.json and catalogue.json of the

@@ -247,6 +247,9 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 			}
 		case errors.Is(berr, bundle.ErrTestsFailed):
 			msg = fmt.Sprintf("build failed: %d of %d tests failed (--skip-tests builds anyway)", len(res.Failures), res.Tests)
+		case errors.As(berr, new(*bundle.DataError)):
+			// Shown above at its place (res.Diags), as a policy's are.
+			msg = "build failed: 1 error"
 		default:
 			if pe, ok := errors.AsType[*fs.PathError](berr); ok {
 				// A file of the tree: named as the diagnostics name theirs.

@@ -464,7 +464,9 @@ type DataError struct {
 	Err  error
 }
 
-func (e *DataError) Error() string { return e.File + ": " + e.Err.Error() }
+// Error is e as rplc check and a router say it, on one line: RPL217 at
+// its place in File (Diagnostic), "tenants.json:1:36: error[RPL217]: …".
+func (e *DataError) Error() string { return e.Diagnostic(e.File).Error() }
 func (e *DataError) Unwrap() error { return e.Err }
 
 // PathError is a value of a JSON document (catalogue.json, tenants.json,

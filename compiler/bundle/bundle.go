@@ -213,12 +213,7 @@ type Error struct {
 	Err     error
 }
 
-func (e *Error) Error() string {
-	if de, ok := e.Err.(*DataError); ok {
-		return "bundle " + e.Section + ": " + de.Diagnostic(de.File).Error()
-	}
-	return "bundle " + e.Section + ": " + e.Err.Error()
-}
+func (e *Error) Error() string { return "bundle " + e.Section + ": " + e.Err.Error() }
 
 func (e *Error) Unwrap() error { return e.Err }
 
