@@ -248,12 +248,20 @@ func (l DiagList) Error() string {
 		return l[0].Error()
 	case first < 0:
 		return fmt.Sprintf("%s (and %d more diagnostics)", l[0].Error(), len(l)-1)
-	case errs == 1:
-		return l[first].Error()
-	case errs == 2:
-		return l[first].Error() + " (and 1 more error)"
 	}
-	return fmt.Sprintf("%s (and %d more errors)", l[first].Error(), errs-1)
+	return l[first].Error() + AndMoreErrors(errs-1)
+}
+
+// AndMoreErrors is what follows an error's text when n more go unsaid:
+// nothing for none, " (and 1 more error)", " (and n more errors)".
+func AndMoreErrors(n int) string {
+	switch {
+	case n <= 0:
+		return ""
+	case n == 1:
+		return " (and 1 more error)"
+	}
+	return fmt.Sprintf(" (and %d more errors)", n)
 }
 
 // Style selects the decorations of PrintSnippet.

@@ -316,18 +316,12 @@ func (s *Server) unseenImportErrors(sn *snapshot, diags lang.DiagList, own map[s
 				name = rel
 			}
 			pos := d.Position()
-			more := ""
-			if n := count[bad] - 1; n == 1 {
-				more = " (and 1 more error)"
-			} else if n > 1 {
-				more = fmt.Sprintf(" (and %d more errors)", n)
-			}
 			at := &lang.Diagnostic{
 				File:     fn.File,
 				Span:     lc.Path.Span(),
 				Severity: lang.SevError,
 				Code:     d.Code,
-				Message:  fmt.Sprintf("%s has errors: %d:%d: %s%s", name, pos.Line, pos.Col, d.Message, more),
+				Message:  fmt.Sprintf("%s has errors: %d:%d: %s%s", name, pos.Line, pos.Col, d.Message, lang.AndMoreErrors(count[bad]-1)),
 				Related:  []lang.Related{{File: d.File, Span: d.Span, Message: d.Message}},
 			}
 			out[p] = append(out[p], s.toDiagnostic(at))
