@@ -258,6 +258,10 @@ func (e *Engine) Current() *Snapshot { return e.cur.Load() }
 // Ready reports whether a snapshot is active.
 func (e *Engine) Ready() bool { return e.cur.Load() != nil }
 
+// Decisions is the number of decide requests answered, refusals
+// included (Status's Decisions), without the rest of Status.
+func (e *Engine) Decisions() int64 { return e.decisions.Load() }
+
 // LoadDir builds a snapshot from dir and activates it. On failure the
 // active snapshot stays and the error says why.
 func (e *Engine) LoadDir(ctx context.Context, dir string) (*Snapshot, error) {

@@ -24,6 +24,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rpl-lang/rpl/internal/heapfloor"
+	"github.com/rpl-lang/rpl/internal/procs"
 	rt "github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/loadgen"
 	"github.com/rpl-lang/rpl/runtime/natsx"
@@ -66,6 +67,7 @@ type benchOpts struct {
 	memoryChild int
 	heapFloorMB int
 	natsServer  string
+	procs       string
 }
 
 func benchCmd() *cobra.Command {
@@ -102,7 +104,11 @@ reports its RSS. Everything runs on loopback and stops by itself.
 
 The routers log every decision, as rpl-router serve does (--log-sample 1);
 --decision-log-sample 0 measures them without their decision log. The
-inproc setups call the engine alone, which has no log.`,
+inproc setups call the engine alone, which has no log.` + fmt.Sprintf(`
+
+The process runs on the processors --procs gives, as serve does: auto,
+one while its routers and echoes together answer fewer than %d
+requests/s, all of them from %d/s; --procs 2 measures two throughout.`, procs.DefaultDown, procs.DefaultUp),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !o.client {
@@ -146,6 +152,7 @@ inproc setups call the engine alone, which has no log.`,
 	f.StringVar(&o.kind, "kind", "", "client mode: cp1, v2 or echo")
 	f.Float64Var(&o.rate, "rate", 0, "client mode: offered rate (0: max throughput)")
 	heapFloorFlag(f, &o.heapFloorMB)
+	procsFlag(f, &o.procs)
 	f.IntVar(&o.memoryChild, "memory-child", 0, "load this many tenant policies and print the RSS (internal)")
 	for _, n := range []string{"client", "nats-url", "kind", "rate", "memory-child"} {
 		f.MarkHidden(n)
@@ -248,21 +255,24 @@ func runClient(ctx context.Context, setup, url, kind string, rate float64, pace 
 
 // benchReport is the JSON output.
 type benchReport struct {
-	Started     time.Time         `json:"started"`
-	GOMAXPROCS  int               `json:"gomaxprocs"`
-	NumCPU      int               `json:"num_cpu"`
-	LoadBefore  string            `json:"loadavg_before"`
-	LoadAfter   string            `json:"loadavg_after"`
-	Policies    string            `json:"policies"`
-	DecisionLog float64           `json:"decision_log_sample"`
-	LogCompr    string            `json:"decision_log_compression,omitempty"` // absent without a log
-	Rounds      int               `json:"rounds"`
-	Probe       *loadgen.Pauses   `json:"probe,omitempty"`
-	Control     *controlReport    `json:"control,omitempty"`
-	Runs        []loadgen.Summary `json:"runs"`
-	Targets     []target          `json:"targets"`
-	Memory      *memoryReport     `json:"memory,omitempty"`
-	Skipped     []string          `json:"skipped,omitempty"` // setups not run, and why
+	Started    time.Time `json:"started"`
+	GOMAXPROCS int       `json:"gomaxprocs"`
+	// Procs is --procs; ProcsChanges, the times auto set GOMAXPROCS.
+	Procs        string            `json:"procs"`
+	ProcsChanges int               `json:"procs_changes"`
+	NumCPU       int               `json:"num_cpu"`
+	LoadBefore   string            `json:"loadavg_before"`
+	LoadAfter    string            `json:"loadavg_after"`
+	Policies     string            `json:"policies"`
+	DecisionLog  float64           `json:"decision_log_sample"`
+	LogCompr     string            `json:"decision_log_compression,omitempty"` // absent without a log
+	Rounds       int               `json:"rounds"`
+	Probe        *loadgen.Pauses   `json:"probe,omitempty"`
+	Control      *controlReport    `json:"control,omitempty"`
+	Runs         []loadgen.Summary `json:"runs"`
+	Targets      []target          `json:"targets"`
+	Memory       *memoryReport     `json:"memory,omitempty"`
+	Skipped      []string          `json:"skipped,omitempty"` // setups not run, and why
 }
 
 // controlReport is what inproc/control runs: loadgen.Spin(Rounds), as
@@ -316,7 +326,10 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	if _, err := logSample("--decision-log-sample", o.logSample); err != nil {
 		return err
 	}
-	var err error
+	autoProcs, err := setProcs(o.procs)
+	if err != nil {
+		return err
+	}
 	if o.logPlain, err = logUncompressed(o.logCompr); err != nil {
 		return err
 	}
@@ -361,7 +374,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 			fmt.Fprintf(stderr, format+"\n", args...)
 		}
 	}
-	rep := benchReport{Started: time.Now(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), LoadBefore: loadavg(), Policies: o.policies, DecisionLog: o.logSample, Rounds: max(o.rounds, 1)}
+	rep := benchReport{Started: time.Now(), GOMAXPROCS: runtime.GOMAXPROCS(0), Procs: o.procs, NumCPU: runtime.NumCPU(), LoadBefore: loadavg(), Policies: o.policies, DecisionLog: o.logSample, Rounds: max(o.rounds, 1)}
 	if o.logSample > 0 {
 		rep.LogCompr = o.logCompr
 	}
@@ -455,6 +468,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 
 	// (e) ext: another router, joined to a separate nats-server
 	// process, with its own echo responder.
+	engines := []*rt.Engine{e, r.Engine}
 	var extURL string
 	if wantFamily(setups, "ext") {
 		x, err := startExt(ctx, o, dataDir)
@@ -464,8 +478,19 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 		} else {
 			defer x.stop()
 			extURL = x.url
+			engines = append(engines, x.engine)
 		}
 	}
+	// The routers and echoes of every setup share this process, and its
+	// processors: the auto mode counts the requests of all.
+	ctl := startProcs(autoProcs, func() int64 {
+		n := echoServed.Load()
+		for _, e := range engines {
+			n += e.Decisions()
+		}
+		return n
+	})
+	defer ctl.Stop()
 
 	if o.rounds < 1 {
 		o.rounds = 1
@@ -555,6 +580,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 			Measured: fmt.Sprintf("%.1f MB RSS (peak %.1f MB)", m.RSSMB, m.PeakMB), Met: m.RSSMB < 200, Miss: missRatio(m.RSSMB, 200)})
 	}
 	rep.LoadAfter = loadavg()
+	rep.ProcsChanges = ctl.Changes()
 	data, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err
@@ -772,8 +798,12 @@ func printTable(w io.Writer, rep benchReport) {
 	if rep.LogCompr != "" {
 		compression = ", compression " + rep.LogCompr
 	}
-	fmt.Fprintf(w, "rpl-router bench: GOMAXPROCS %d, %d CPUs, load average %s before, %s after; decision log sample %g%s\n",
-		rep.GOMAXPROCS, rep.NumCPU, rep.LoadBefore, rep.LoadAfter, rep.DecisionLog, compression)
+	nprocs := fmt.Sprint(rep.GOMAXPROCS)
+	if rep.Procs == "auto" {
+		nprocs = fmt.Sprintf("auto (1, or %d from %d requests/s; set %d times)", rep.GOMAXPROCS, procs.DefaultUp, rep.ProcsChanges)
+	}
+	fmt.Fprintf(w, "rpl-router bench: GOMAXPROCS %s, %d CPUs, load average %s before, %s after; decision log sample %g%s\n",
+		nprocs, rep.NumCPU, rep.LoadBefore, rep.LoadAfter, rep.DecisionLog, compression)
 	if p := rep.Probe; p != nil {
 		fmt.Fprintf(w, "machine: a thread spinning for %v was paused %d times (> %v), %.2f%% of the time, longest %s; 1 instant in 100 waits %s or more for the machine alone\n",
 			p.Duration.Round(time.Millisecond), p.Count, loadgen.PauseMin, 100*p.Paused.Seconds()/p.Duration.Seconds(), fmtDur(p.Longest), fmtDur(p.Hit99))

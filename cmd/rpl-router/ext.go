@@ -12,10 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	rt "github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
@@ -36,11 +38,15 @@ const (
 
 // echoOverloaded is the echo's answer past echoMaxPending; the bench
 // counts it failed (okReply), as it counts the router's refusals.
+// echoServed counts the echo responders' requests, for --procs auto.
+var echoServed atomic.Int64
+
 var echoOverloaded = []byte(`{"ok":false,"error":{"code":"overloaded","message":"echo overloaded; retry later"}}`)
 
 // echo answers m with its own data, or echoOverloaded when m's
 // subscription has more than echoMaxPending requests queued.
 func echo(m *nats.Msg) {
+	echoServed.Add(1)
 	if n, _, _ := m.Sub.Pending(); n > echoMaxPending {
 		m.Respond(echoOverloaded)
 		return
@@ -67,8 +73,9 @@ func serveEcho(nc *nats.Conn) ([]*nats.Subscription, error) {
 // a loopback port, and a router of this process joined to it with its
 // echo responder.
 type extSetup struct {
-	url  string
-	stop func()
+	url    string
+	engine *rt.Engine
+	stop   func()
 }
 
 // startExt starts a nats-server process (o.natsServer, with JetStream,
@@ -114,7 +121,7 @@ func startExt(ctx context.Context, o benchOpts, dataDir string) (*extSetup, erro
 		stopServer()
 		return nil, err
 	}
-	return &extSetup{url: url, stop: func() {
+	return &extSetup{url: url, engine: r.Engine, stop: func() {
 		r.Shutdown(context.Background())
 		stopServer()
 	}}, nil

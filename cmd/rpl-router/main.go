@@ -18,9 +18,12 @@ import (
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/cliflag"
 	"github.com/rpl-lang/rpl/internal/heapfloor"
+	"github.com/rpl-lang/rpl/internal/procs"
 	"log/slog"
 	"os"
 	"os/signal"
+	goruntime "runtime"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -69,6 +72,37 @@ func heapFloorFlag(f *pflag.FlagSet, mb *int) {
 	f.IntVar(mb, "heap-floor", 64, "let the heap grow to this many MiB before the collector runs while the live heap is small (0: Go's default, GOGC=100; a GOGC in the environment wins)")
 }
 
+// procsFlag declares --procs, shared by serve and bench.
+func procsFlag(f *pflag.FlagSet, p *string) {
+	f.StringVar(p, "procs", "auto", fmt.Sprintf("processors to run on: auto (one while the decide rate is under %d/s, all of them from %d/s: on a VM, waking an idle processor for each request costs more than it gains; docs/performance.md), or a number (GOMAXPROCS; a GOMAXPROCS in the environment wins)", procs.DefaultDown, procs.DefaultUp))
+}
+
+// setProcs applies --procs: a number sets GOMAXPROCS (unless the
+// environment sets it); auto is applied later, by startProcs, once the
+// router has subscribed (it subscribes once per processor).
+func setProcs(v string) (auto bool, err error) {
+	if v == "auto" {
+		return true, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return false, fmt.Errorf("--procs %q: want auto or a number of processors (1 or more)", v)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		goruntime.GOMAXPROCS(n)
+	}
+	return false, nil
+}
+
+// startProcs starts the auto mode's controller (procs.Controller), which
+// reads count (the decide requests served) each tick; nil unless auto.
+func startProcs(auto bool, count func() int64) *procs.Controller {
+	if !auto {
+		return nil
+	}
+	return procs.Start(procs.Config{Count: count})
+}
+
 // logCompressionFlag declares --log-compression, shared by serve and
 // bench.
 func logCompressionFlag(f *pflag.FlagSet, c *string) {
@@ -102,6 +136,7 @@ func serveCmd() *cobra.Command {
 	var failMode, publicKey, logCompression string
 	var drain time.Duration
 	var heapFloorMB int
+	var procsMode string
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Decide requests over NATS and HTTP",
@@ -177,6 +212,10 @@ decisions still running.`,
 				}
 			}
 			o.OTLP = otlpEndpoint(o.OTLP)
+			autoProcs, err := setProcs(procsMode)
+			if err != nil {
+				return err
+			}
 			o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			defer heapfloor.Start(uint64(heapFloorMB) << 20).Stop()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -188,6 +227,7 @@ decisions still running.`,
 			if err != nil {
 				return err
 			}
+			defer startProcs(autoProcs, r.Engine.Decisions).Stop()
 			if serving != nil {
 				serving(r)
 			}
@@ -248,6 +288,7 @@ decisions still running.`,
 	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests (after --shutdown-grace)")
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", 0, "on SIGTERM, how long HTTP keeps serving with /readyz answering 503 before it stops taking connections, for a load balancer to take the router out; then --drain for in-flight requests")
 	heapFloorFlag(f, &heapFloorMB)
+	procsFlag(f, &procsMode)
 	return c
 }
 

@@ -176,7 +176,8 @@ func TestLogLimitFlags(t *testing.T) {
 }
 
 // TestFailureModeFlags: the safe default's flags are refused by their
-// names (the errors named the runtime's Config fields; found by a review).
+// names (the errors named the runtime's Config fields; found by a review);
+// so is a --procs that is not auto or a number of processors.
 func TestFailureModeFlags(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -187,6 +188,8 @@ func TestFailureModeFlags(t *testing.T) {
 		{[]string{"--failure-mode", "default"}, `--failure-mode default needs --safe-default TARGET, the target ("provider:model", or a provider alone) answered when a policy fails`},
 		{[]string{"--failure-mode", "default", "--safe-default", "gpt 4"}, `--safe-default "gpt 4": not a target: it holds spaces or control characters`},
 		{[]string{"--safe-default", "a b:c"}, `--safe-default "a b:c": not a target: it holds spaces or control characters`},
+		{[]string{"--procs", "0"}, `--procs "0": want auto or a number of processors (1 or more)`},
+		{[]string{"--procs", "two"}, `--procs "two": want auto or a number of processors (1 or more)`},
 	} {
 		cmd := root()
 		var out bytes.Buffer

@@ -1,0 +1,98 @@
+package procs
+
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestNext: one processor below Down, Max from Up on, and back to one
+// only after Hold on Max; between Down and Up it stays where it is.
+func TestNext(t *testing.T) {
+	cfg := Config{Max: 4, Up: 20_000, Down: 15_000, Hold: time.Second}
+	t0 := time.Unix(0, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	s := state{procs: 1}
+	for _, c := range []struct {
+		ms   int
+		rate float64
+		want int // 0: unchanged
+		now  int // the processors after
+	}{
+		{0, 0, 0, 1},
+		{100, 19_999, 0, 1},  // under Up
+		{200, 20_000, 4, 4},  // at Up
+		{300, 0, 0, 4},       // under Down, within Hold
+		{1100, 14_000, 0, 4}, // still within Hold (since 200)
+		{1200, 16_000, 0, 4}, // past Hold, between Down and Up
+		{1300, 14_999, 1, 1}, // past Hold, under Down
+		{1400, 17_000, 0, 1}, // between: stays on one
+		{1500, 25_000, 4, 4}, // up again
+		{2400, 1_000, 0, 4},  // Hold counts from 1500
+		{2500, 1_000, 1, 1},
+	} {
+		if got := s.next(cfg, c.rate, at(c.ms)); got != c.want || s.procs != c.now {
+			t.Fatalf("at %d ms, rate %v: next %d (now %d), want %d (now %d)", c.ms, c.rate, got, s.procs, c.want, c.now)
+		}
+	}
+}
+
+// TestController: a Controller started on a process of several
+// processors runs it on one, sets Max when the count climbs at Up or
+// faster, one again once it stops (after Hold), and Max at Stop.
+func TestController(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "") // the operator's variable would leave it alone
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(2)
+	var n atomic.Int64
+	c := Start(Config{Count: n.Load, Up: 1000, Down: 500, Tick: 10 * time.Millisecond, Hold: 50 * time.Millisecond})
+	if c == nil {
+		t.Fatal("Start: nil on 2 processors")
+	}
+	if p := runtime.GOMAXPROCS(0); p != 1 {
+		t.Fatalf("after Start: %d processors, want 1", p)
+	}
+	waitFor := func(want int, load func()) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			load()
+			if runtime.GOMAXPROCS(0) == want {
+				return
+			}
+		}
+		t.Fatalf("GOMAXPROCS %d, want %d", runtime.GOMAXPROCS(0), want)
+	}
+	waitFor(2, func() { n.Add(100) }) // 100 a millisecond at least: 100,000/s
+	waitFor(1, func() {})
+	if c.Changes() < 2 {
+		t.Errorf("Changes %d, want 2 or more", c.Changes())
+	}
+	c.Stop()
+	if p := runtime.GOMAXPROCS(0); p != 2 {
+		t.Errorf("after Stop: %d processors, want 2", p)
+	}
+}
+
+// TestStartLeavesOperatorsChoice: GOMAXPROCS in the environment, or a
+// process of one processor, and Start changes nothing.
+func TestStartLeavesOperatorsChoice(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(2)
+	t.Setenv("GOMAXPROCS", "2")
+	if c := Start(Config{Count: func() int64 { return 0 }}); c != nil {
+		c.Stop()
+		t.Error("Start with GOMAXPROCS in the environment: a Controller")
+	}
+	t.Setenv("GOMAXPROCS", "")
+	runtime.GOMAXPROCS(1)
+	if c := Start(Config{Count: func() int64 { return 0 }}); c != nil {
+		c.Stop()
+		t.Error("Start on one processor: a Controller")
+	}
+	var c *Controller
+	c.Stop() // nil: nothing to stop
+	if c.Changes() != 0 {
+		t.Error("nil Controller: changes")
+	}
+}
