@@ -526,6 +526,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 				// generator's collection where it runs in this process.
 				before := takeCounters()
 				lo.Started = func() { before = takeCounters() }
+				changes := ctl.Changes()
 				switch fam {
 				case "inproc":
 					so := lo
@@ -557,8 +558,10 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 				}
 				merged[name].Merge(res)
 				s := loadgen.Summarize(res)
-				progress("%-14s %-8s round %d/%d  achieved %8.0f/s  p50 %s  p99 %s  p999 %s  (sched p99 %s)  errors %d  steal %.1f%%  GCs %d  (load %s)", name, rateName(rate), k+1, o.rounds, s.Achieved,
-					fmtUS(s.ServiceUS.P50), fmtUS(s.ServiceUS.P99), fmtUS(s.ServiceUS.P999), fmtUS(s.LatencyUS.P99), s.Errors+s.Lost, res.StealPct, res.GCs, loadavg())
+				// procs set: the times --procs auto changed the processors
+				// during the run, its warmup included.
+				progress("%-14s %-8s round %d/%d  achieved %8.0f/s  p50 %s  p99 %s  p999 %s  (sched p99 %s)  errors %d  steal %.1f%%  GCs %d  procs set %d  (load %s)", name, rateName(rate), k+1, o.rounds, s.Achieved,
+					fmtUS(s.ServiceUS.P50), fmtUS(s.ServiceUS.P99), fmtUS(s.ServiceUS.P999), fmtUS(s.LatencyUS.P99), s.Errors+s.Lost, res.StealPct, res.GCs, ctl.Changes()-changes, loadavg())
 			}
 		}
 		for _, name := range names {
