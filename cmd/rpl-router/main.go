@@ -227,7 +227,13 @@ decisions still running.`,
 			if err != nil {
 				return err
 			}
-			defer startProcs(autoProcs, r.Engine.Decisions).Stop()
+			ctl := startProcs(autoProcs, r.Engine.Decisions)
+			defer ctl.Stop()
+			if ctl != nil {
+				o.Logger.Info("processors by load (--procs auto)", "one_below_per_s", procs.DefaultDown, "all_from_per_s", procs.DefaultUp, "all", ctl.Max())
+			} else {
+				o.Logger.Info("processors", "gomaxprocs", goruntime.GOMAXPROCS(0))
+			}
 			if serving != nil {
 				serving(r)
 			}

@@ -106,6 +106,9 @@ func (c *Controller) Stop() {
 	runtime.GOMAXPROCS(c.cfg.Max)
 }
 
+// Max is the processors c sets under load.
+func (c *Controller) Max() int { return c.cfg.Max }
+
 // Changes is the number of times c set GOMAXPROCS since Start.
 func (c *Controller) Changes() int {
 	if c == nil {

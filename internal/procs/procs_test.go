@@ -50,8 +50,8 @@ func TestController(t *testing.T) {
 	if c == nil {
 		t.Fatal("Start: nil on 2 processors")
 	}
-	if p := runtime.GOMAXPROCS(0); p != 1 {
-		t.Fatalf("after Start: %d processors, want 1", p)
+	if p := runtime.GOMAXPROCS(0); p != 1 || c.Max() != 2 {
+		t.Fatalf("after Start: %d processors, Max %d, want 1 and 2", p, c.Max())
 	}
 	waitFor := func(want int, load func()) {
 		t.Helper()
