@@ -94,3 +94,12 @@ func (r *Router) NATSInFlight() int {
 
 // DecisionLogStats is the decision log's natsx.DecisionLog.Stats.
 func (r *Router) DecisionLogStats() (sent, dropped int64) { return r.dlog.Stats() }
+
+// NATSSubscriptions is the subscriptions of the router's connection
+// once its NATS subjects are subscribed, 0 before.
+func (r *Router) NATSSubscriptions() int {
+	if r.natsS.Load() == nil {
+		return 0
+	}
+	return r.nc.NumSubscriptions()
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +222,37 @@ func TestStoredBundleNotRefused(t *testing.T) {
 		cur := r.Engine.Current()
 		return cur != nil && cur.Version == pushed.Bundle.Version()
 	})
+}
+
+// TestNATSWorkersFromStart: subscribed at the first activation, the
+// router makes as many subscriptions per subject as it had processors at
+// Start, not as many as it has then (rpl-router serve's --procs auto sets
+// one processor once the router has started: a router waiting for a
+// version subscribed each subject once; found by a review).
+func TestNATSWorkersFromStart(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(0))
+	goruntime.GOMAXPROCS(4)
+	dir := copyExamples(t)
+	p := filepath.Join(dir, "default.rpl")
+	good, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, good[:len(good)/2], 0o644)
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", BundleBucket: "-", NoLog: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r.Shutdown(ctx)
+	})
+	goruntime.GOMAXPROCS(1)
+	os.WriteFile(p, good, 0o644)
+	waitUntil(t, "the router subscribed", func() bool { return r.NATSSubscriptions() > 0 })
+	// cp1 and decide 4 each, batch and feedback 2 each.
+	if n := r.NATSSubscriptions(); n != 12 {
+		t.Errorf("%d subscriptions, want 12 (4 processors at start)", n)
+	}
 }

@@ -63,6 +63,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -166,6 +167,10 @@ type Router struct {
 	// orders its creation and Shutdown.
 	natsS  atomic.Pointer[natsx.Server]
 	natsMu sync.Mutex
+	// natsWorkers is GOMAXPROCS at Start: the subscriptions per subject
+	// when they are made, later (at the first activation) as well, after
+	// rpl-router serve's --procs auto may have set one processor.
+	natsWorkers int
 	// natsErr is the last failure to subscribe (serveNATSWhenActive).
 	natsErr atomic.Pointer[error]
 	active  chan struct{}
@@ -229,7 +234,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		// HTTP trims header values: no request could give it.
 		return nil, errors.New("the admin token has space around it, which no Authorization header can carry: give it without")
 	}
-	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{}), active: make(chan struct{}, 1)}
+	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{}), active: make(chan struct{}, 1), natsWorkers: goruntime.GOMAXPROCS(0)}
 	r.reqCtx, r.cancelReqs = context.WithCancel(context.Background())
 	if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
 		return nil, err
@@ -487,7 +492,7 @@ func (r *Router) serveNATS() error {
 	if r.natsS.Load() != nil {
 		return nil
 	}
-	srv, err := natsServe(r.nc, r.Engine, natsx.Config{Hooks: r.hooks, Logger: r.log, MaxBody: int(r.opt.MaxBody), MaxPending: r.opt.NATSMaxPending, Context: r.reqCtx})
+	srv, err := natsServe(r.nc, r.Engine, natsx.Config{Workers: r.natsWorkers, Hooks: r.hooks, Logger: r.log, MaxBody: int(r.opt.MaxBody), MaxPending: r.opt.NATSMaxPending, Context: r.reqCtx})
 	if err != nil {
 		return fmt.Errorf("NATS subscriptions: %w", err)
 	}
