@@ -257,7 +257,8 @@ func runClient(ctx context.Context, setup, url, kind string, rate float64, pace 
 type benchReport struct {
 	Started    time.Time `json:"started"`
 	GOMAXPROCS int       `json:"gomaxprocs"`
-	// Procs is --procs; ProcsChanges, the times auto set GOMAXPROCS.
+	// Procs is --procs as applied (a number where auto changed nothing);
+	// ProcsChanges, the times auto set GOMAXPROCS.
 	Procs        string            `json:"procs"`
 	ProcsChanges int               `json:"procs_changes"`
 	NumCPU       int               `json:"num_cpu"`
@@ -491,6 +492,11 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 		return n
 	})
 	defer ctl.Stop()
+	if ctl == nil {
+		// auto changes nothing where GOMAXPROCS is in the environment,
+		// or the process has one processor: the report says the number.
+		rep.Procs = strconv.Itoa(runtime.GOMAXPROCS(0))
+	}
 
 	if o.rounds < 1 {
 		o.rounds = 1
