@@ -8,10 +8,11 @@
 // interrupt to wake it. On a virtual machine that costs tens of
 // microseconds a wake-up; on the 2-core VMs the router is measured on,
 // a round trip between two threads took 90 µs, and a request through
-// the embedded NATS server at 10,000/s had a p99 of 450–845 µs on two
-// processors against 69–103 µs on one (docs/performance.md). One
-// processor caps what the process does: ~60,000 requests/s through the
-// embedded server, ~100,000/s over TCP, on that machine. A Controller
+// the router and the embedded NATS server at 10,000/s had a p99 of
+// 459–844 µs on two processors against 80–103 µs on one
+// (docs/performance.md). One processor caps what the process does:
+// ~60,000 requests/s through the embedded server on that machine, and
+// over TCP it did not always keep up with 30,000/s. A Controller
 // takes the process's requests per second each Tick and sets one
 // processor below Down, and Max at or above Up; having gone up, it
 // stays there for at least Hold.
