@@ -88,7 +88,7 @@ func setProcs(v string) (auto bool, err error) {
 	if err != nil || n < 1 {
 		return false, fmt.Errorf("--procs %q: want auto or a number of processors (1 or more)", v)
 	}
-	if os.Getenv("GOMAXPROCS") == "" {
+	if !procs.EnvSet() {
 		goruntime.GOMAXPROCS(n)
 	}
 	return false, nil

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -348,6 +349,27 @@ func TestFlagErrorPointsAtHelp(t *testing.T) {
 		c.SetArgs(strings.Fields(args))
 		if err := c.Execute(); err == nil || !strings.Contains(out.String(), want) {
 			t.Errorf("%s: %v\n%s", args, err, out.String())
+		}
+	}
+}
+
+// TestSetProcs: --procs N sets N processors, but where GOMAXPROCS in the
+// environment sets them; one the Go runtime ignores (0, not a number)
+// does not win (--procs 3 was ignored under GOMAXPROCS=0, the process
+// left on every processor; found by a review).
+func TestSetProcs(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(0))
+	for _, c := range []struct {
+		env  string
+		want int
+	}{{"", 3}, {"0", 3}, {"x", 3}, {"2", 1}} {
+		goruntime.GOMAXPROCS(1)
+		t.Setenv("GOMAXPROCS", c.env)
+		if auto, err := setProcs("3"); auto || err != nil {
+			t.Fatalf("setProcs 3: %v, %v", auto, err)
+		}
+		if p := goruntime.GOMAXPROCS(0); p != c.want {
+			t.Errorf("GOMAXPROCS=%q, --procs 3: %d processors, want %d", c.env, p, c.want)
 		}
 	}
 }

@@ -20,12 +20,13 @@
 // Setting GOMAXPROCS stops the world briefly (~20 µs on that machine);
 // the hysteresis between Down and Up, and Hold, keep the changes few.
 // A GOMAXPROCS in the environment is the operator's choice: Start then
-// changes nothing.
+// changes nothing (unless the runtime ignores it: see EnvSet).
 package procs
 
 import (
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,7 +70,7 @@ type Controller struct {
 // changes nothing, when GOMAXPROCS is set in the environment or the
 // process has one processor.
 func Start(cfg Config) *Controller {
-	if os.Getenv("GOMAXPROCS") != "" {
+	if EnvSet() {
 		return nil
 	}
 	if cfg.Max <= 0 {
@@ -95,6 +96,15 @@ func Start(cfg Config) *Controller {
 	runtime.GOMAXPROCS(1)
 	go c.run()
 	return c
+}
+
+// EnvSet reports whether GOMAXPROCS in the environment sets the
+// processors: a number from 1 on, as the Go runtime reads it (which
+// ignores any other value, and runs on every CPU).
+func EnvSet() bool {
+	v := os.Getenv("GOMAXPROCS")
+	n, err := strconv.ParseInt(v, 10, 32)
+	return err == nil && n > 0 && v[0] != '+'
 }
 
 // Stop stops c and puts Max processors back.

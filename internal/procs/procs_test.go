@@ -96,3 +96,27 @@ func TestStartLeavesOperatorsChoice(t *testing.T) {
 		t.Error("nil Controller: changes")
 	}
 }
+
+// TestEnvSet: a GOMAXPROCS the Go runtime ignores (not a number from 1
+// on) is not the operator's choice: Start runs a Controller (it left the
+// process on every processor, found by a review).
+func TestEnvSet(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "0": false, "-1": false, "x": false, " 2": false, "+2": false, "99999999999": false, "1": true, "2": true} {
+		t.Setenv("GOMAXPROCS", v)
+		if got := EnvSet(); got != want {
+			t.Errorf("GOMAXPROCS=%q: EnvSet %v, want %v", v, got, want)
+		}
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(2)
+	t.Setenv("GOMAXPROCS", "0")
+	c := Start(Config{Count: func() int64 { return 0 }})
+	if c == nil {
+		t.Fatal("Start with GOMAXPROCS=0, which the runtime ignores: nil")
+	}
+	c.Stop()
+	c.Stop() // again: nothing more
+	if p := runtime.GOMAXPROCS(0); p != 2 {
+		t.Errorf("after Stop: %d processors, want 2", p)
+	}
+}
