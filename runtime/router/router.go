@@ -134,7 +134,7 @@ type Options struct {
 	MaxConnections int
 	// NATSMaxPending is how many requests one NATS decide subscription
 	// queues before answering overloaded (natsx.Config.MaxPending; 0:
-	// 1024, for GOMAXPROCS subscriptions per subject).
+	// 1024, for GOMAXPROCS at Start subscriptions per subject).
 	NATSMaxPending int
 	LogSample      float64 // fraction of decisions logged, in [0, 1]; 0 is every one (NoLog turns the log off)
 	NoLog          bool    // no decision log
