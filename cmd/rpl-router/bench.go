@@ -470,6 +470,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	// (e) ext: another router, joined to a separate nats-server
 	// process, with its own echo responder.
 	engines := []*rt.Engine{e, r.Engine}
+	procsAtStart := runtime.GOMAXPROCS(0)
 	var extURL string
 	if wantFamily(setups, "ext") {
 		x, err := startExt(ctx, o, dataDir)
@@ -542,6 +543,10 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 						// left to the rest of the process (the collector,
 						// the embedded server's timers).
 						so.Workers = 1
+					} else {
+						// As many callers as processors at the start, not
+						// as --procs auto has set at the run's start.
+						so.Workers = procsAtStart
 					}
 					call := control
 					if kind != "control" {

@@ -117,8 +117,13 @@ func (c *Controller) Stop() {
 	runtime.GOMAXPROCS(c.cfg.Max)
 }
 
-// Max is the processors c sets under load.
-func (c *Controller) Max() int { return c.cfg.Max }
+// Max is the processors c sets under load (GOMAXPROCS for a nil c).
+func (c *Controller) Max() int {
+	if c == nil {
+		return runtime.GOMAXPROCS(0)
+	}
+	return c.cfg.Max
+}
 
 // Changes is the number of times c set GOMAXPROCS since Start.
 func (c *Controller) Changes() int {
