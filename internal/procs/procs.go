@@ -14,8 +14,11 @@
 // ~60,000 requests/s through the embedded server on that machine, and
 // over TCP it did not always keep up with 30,000/s. A Controller
 // takes the process's requests per second each Tick and sets one
-// processor below Down, and Max at or above Up; having gone up, it
-// stays there for at least Hold.
+// processor once the rate has stayed below Down for Hold, and Max as soon
+// as it is at or above Up. The rate is of the requests answered: a stall
+// of the process (a pause of the machine, a collection) makes a tick
+// read low, and a single low tick must not put a loaded process on one
+// processor.
 //
 // Setting GOMAXPROCS stops the world briefly (~20 µs on that machine);
 // the hysteresis between Down and Up, and Hold, keep the changes few.
@@ -52,7 +55,8 @@ type Config struct {
 	// DefaultDown.
 	Up, Down float64
 	// Tick is how often the rate is measured (0: 100ms); Hold, how long
-	// the process stays on Max processors once there (0: 1s).
+	// the rate must stay below Down before the process goes back to one
+	// processor (0: 1s).
 	Tick, Hold time.Duration
 }
 
@@ -158,19 +162,34 @@ func (c *Controller) run() {
 // state is a Controller's, between ticks.
 type state struct {
 	procs int
-	since time.Time // when procs was set to Max
+	last  time.Time // the tick before
+	low   time.Time // on Max: since when the rate is below Down (zero: it is not)
 }
 
-// next takes the rate measured at now and returns the processors to
-// set, or 0 to leave them.
+// next takes the rate measured over the tick that ends at now and
+// returns the processors to set, or 0 to leave them.
 func (s *state) next(cfg Config, rate float64, now time.Time) int {
+	last := s.last
+	s.last = now
 	switch {
-	case s.procs == 1 && rate >= cfg.Up:
-		s.procs, s.since = cfg.Max, now
-		return cfg.Max
-	case s.procs > 1 && rate < cfg.Down && now.Sub(s.since) >= cfg.Hold:
-		s.procs = 1
-		return 1
+	case s.procs == 1:
+		if rate >= cfg.Up {
+			s.procs, s.low = cfg.Max, time.Time{}
+			return cfg.Max
+		}
+	case rate >= cfg.Down:
+		s.low = time.Time{}
+	case s.low.IsZero():
+		s.low = last // the low rate was measured from the tick before
+		if last.IsZero() {
+			s.low = now
+		}
+		fallthrough
+	default:
+		if now.Sub(s.low) >= cfg.Hold {
+			s.procs, s.low = 1, time.Time{}
+			return 1
+		}
 	}
 	return 0
 }

@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// TestNext: one processor below Down, Max from Up on, and back to one
-// only after Hold on Max; between Down and Up it stays where it is.
+// TestNext: one processor until the rate reaches Up, then Max until
+// the rate has stayed below Down for Hold (a tick at or above Down starts
+// that over); between Down and Up it stays where it is.
 func TestNext(t *testing.T) {
 	cfg := Config{Max: 4, Up: 20_000, Down: 15_000, Hold: time.Second}
 	t0 := time.Unix(0, 0)
@@ -21,16 +22,22 @@ func TestNext(t *testing.T) {
 		now  int // the processors after
 	}{
 		{0, 0, 0, 1},
-		{100, 19_999, 0, 1},  // under Up
-		{200, 20_000, 4, 4},  // at Up
-		{300, 0, 0, 4},       // under Down, within Hold
-		{1100, 14_000, 0, 4}, // still within Hold (since 200)
-		{1200, 16_000, 0, 4}, // past Hold, between Down and Up
-		{1300, 14_999, 1, 1}, // past Hold, under Down
-		{1400, 17_000, 0, 1}, // between: stays on one
-		{1500, 25_000, 4, 4}, // up again
-		{2400, 1_000, 0, 4},  // Hold counts from 1500
-		{2500, 1_000, 1, 1},
+		{100, 19_999, 0, 1}, // under Up
+		{200, 20_000, 4, 4}, // at Up
+		{300, 0, 0, 4},      // under Down since 200
+		{1100, 14_000, 0, 4},
+		{1200, 16_000, 0, 4}, // at or above Down: starts over
+		{1300, 14_999, 0, 4}, // under Down since 1200
+		{2100, 14_999, 0, 4},
+		{2200, 1_000, 1, 1},  // under Down for Hold
+		{2300, 17_000, 0, 1}, // between: stays on one
+		{2400, 25_000, 4, 4}, // up again at once
+		{2500, 1_000, 0, 4},  // a stall's tick
+		{2600, 30_000, 0, 4}, // and the load again: starts over
+		{3400, 30_000, 0, 4},
+		{3500, 1_000, 0, 4}, // under Down since 3400
+		{4300, 1_000, 0, 4},
+		{4400, 1_000, 1, 1},
 	} {
 		if got := s.next(cfg, c.rate, at(c.ms)); got != c.want || s.procs != c.now {
 			t.Fatalf("at %d ms, rate %v: next %d (now %d), want %d (now %d)", c.ms, c.rate, got, s.procs, c.want, c.now)
