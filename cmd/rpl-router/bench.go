@@ -470,7 +470,6 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	// (e) ext: another router, joined to a separate nats-server
 	// process, with its own echo responder.
 	engines := []*rt.Engine{e, r.Engine}
-	procsAtStart := runtime.GOMAXPROCS(0)
 	var extURL string
 	if wantFamily(setups, "ext") {
 		x, err := startExt(ctx, o, dataDir)
@@ -546,7 +545,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 					} else {
 						// As many callers as processors at the start, not
 						// as --procs auto has set at the run's start.
-						so.Workers = procsAtStart
+						so.Workers = ctl.Max()
 					}
 					call := control
 					if kind != "control" {

@@ -46,13 +46,7 @@ func TestNotReadyTakesNoNATSRequests(t *testing.T) {
 		})
 		return r
 	}
-	dir := copyExamples(t)
-	p := filepath.Join(dir, "default.rpl")
-	good, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(p, good[:len(good)/2], 0o644)
+	dir, p, good := halfWritten(t)
 	broken := start(dir)
 	if broken.Engine.Ready() {
 		t.Fatal("a half-written policy was activated")
@@ -97,13 +91,7 @@ func TestNotReadyTakesNoNATSRequests(t *testing.T) {
 // a review).
 func TestNATSSubscribeRetried(t *testing.T) {
 	attempts, release := router.FailNATSServe(t)
-	dir := copyExamples(t)
-	p := filepath.Join(dir, "default.rpl")
-	good, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(p, good[:len(good)/2], 0o644)
+	dir, p, good := halfWritten(t)
 	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", BundleBucket: "-", NoLog: true, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
@@ -232,22 +220,8 @@ func TestStoredBundleNotRefused(t *testing.T) {
 func TestNATSWorkersFromStart(t *testing.T) {
 	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(0))
 	goruntime.GOMAXPROCS(4)
-	dir := copyExamples(t)
-	p := filepath.Join(dir, "default.rpl")
-	good, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(p, good[:len(good)/2], 0o644)
-	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", BundleBucket: "-", NoLog: true, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		r.Shutdown(ctx)
-	})
+	dir, p, good := halfWritten(t)
+	r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "-", BundleBucket: "-", NoLog: true, Logger: quiet()})
 	goruntime.GOMAXPROCS(1)
 	os.WriteFile(p, good, 0o644)
 	waitUntil(t, "the router subscribed", func() bool { return r.NATSSubscriptions() > 0 })
@@ -255,4 +229,21 @@ func TestNATSWorkersFromStart(t *testing.T) {
 	if n := r.NATSSubscriptions(); n != 12 {
 		t.Errorf("%d subscriptions, want 12 (4 processors at start)", n)
 	}
+}
+
+// halfWritten copies the examples with their default.rpl cut in half (a
+// save caught midway, which a load refuses): the directory, that file's
+// path, and its whole text to write back.
+func halfWritten(t *testing.T) (dir, path string, whole []byte) {
+	t.Helper()
+	dir = copyExamples(t)
+	path = filepath.Join(dir, "default.rpl")
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, whole[:len(whole)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, path, whole
 }
