@@ -103,12 +103,13 @@ func Start(cfg Config) *Controller {
 }
 
 // EnvSet reports whether GOMAXPROCS in the environment sets the
-// processors: a number from 1 on, as the Go runtime reads it (which
-// ignores any other value, and runs on every CPU).
+// processors: a number from 1 on, as the Go runtime reads it
+// (strconv.ParseInt, so "+2" is 2; it ignores any other value, and runs
+// on every CPU).
 func EnvSet() bool {
 	v := os.Getenv("GOMAXPROCS")
 	n, err := strconv.ParseInt(v, 10, 32)
-	return err == nil && n > 0 && v[0] != '+'
+	return err == nil && n > 0
 }
 
 // Stop stops c and puts Max processors back.

@@ -108,7 +108,7 @@ func TestStartLeavesOperatorsChoice(t *testing.T) {
 // on) is not the operator's choice: Start runs a Controller (it left the
 // process on every processor, found by a review).
 func TestEnvSet(t *testing.T) {
-	for v, want := range map[string]bool{"": false, "0": false, "-1": false, "x": false, " 2": false, "+2": false, "99999999999": false, "1": true, "2": true} {
+	for v, want := range map[string]bool{"": false, "0": false, "-1": false, "x": false, " 2": false, "+2": true, "99999999999": false, "1": true, "2": true} {
 		t.Setenv("GOMAXPROCS", v)
 		if got := EnvSet(); got != want {
 			t.Errorf("GOMAXPROCS=%q: EnvSet %v, want %v", v, got, want)
