@@ -119,7 +119,7 @@ func TestDeepTenantChain(t *testing.T) {
 		t.Fatalf("%s %s: policy %q", code, out, o.PolicyID())
 	}
 	_, err := e.LoadDir(context.Background(), copyDir(t, examples, map[string]string{"tenants.json": deepTenants(1, bundle.MaxTenantDepth+1)}))
-	if want := fmt.Sprintf("tenants.json:1:1: error[RPL217]: tenant 0.t0 has more than %d ancestors", bundle.MaxTenantDepth); err == nil || !strings.Contains(err.Error(), want) {
+	if want := fmt.Sprintf("tenants.json:1:1: error[RPL217]: tenant \"0.t0\" has more than %d ancestors", bundle.MaxTenantDepth); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a chain one past the limit: %v, want %q", err, want)
 	}
 }
@@ -197,8 +197,8 @@ func TestBundleDataRefused(t *testing.T) {
 		catalogue, tenants []byte
 		want               string
 	}{
-		{nil, []byte(`{"tenants": [{"id": "t", "policy": "nope"}]}`), "b.rplb: bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant t names policy nope, which does not exist"},
-		{nil, []byte(`{"tenants": [{"id": "t", "policy": "` + strings.Repeat("n", 1000) + `"}]}`), "b.rplb: bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant t names policy " + strings.Repeat("n", 128) + "… (1000 bytes), which does not exist"},
+		{nil, []byte(`{"tenants": [{"id": "t", "policy": "nope"}]}`), "b.rplb: bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant \"t\" names policy \"nope\", which does not exist"},
+		{nil, []byte(`{"tenants": [{"id": "t", "policy": "` + strings.Repeat("n", 1000) + `"}]}`), "b.rplb: bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant \"t\" names policy \"" + strings.Repeat("n", 128) + "…\" (1000 bytes), which does not exist"},
 		{nil, []byte(`{"tenants": [{"id": "t", "policy": "no pe"}]}`), `b.rplb: bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have "no pe"`},
 		{[]byte(`{"providers": [{"name": "p"}]}`), nil, "b.rplb: bundle catalogue: catalogue.json:1:16: error[RPL217]: providers[0].models: want a non-empty list, have null"},
 	} {

@@ -216,11 +216,11 @@ func TestFailedLoadKeepsVersion(t *testing.T) {
 			if e.Current() != good {
 				t.Fatal("a failed load replaced the active version")
 			}
-			if name == "tenant cycle" && !strings.Contains(err.Error(), "tenant a is its own ancestor: a → b → c → a") {
+			if name == "tenant cycle" && !strings.Contains(err.Error(), `tenant "a" is its own ancestor: "a" → "b" → "c" → "a"`) {
 				t.Errorf("cycle: %v", err)
 			}
 			// At its place, as rplc check says it.
-			if want := "tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant x names policy missing, which does not exist"; name == "bad tenants" && !strings.Contains(err.Error(), want) {
+			if want := "tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant \"x\" names policy \"missing\", which does not exist"; name == "bad tenants" && !strings.Contains(err.Error(), want) {
 				t.Errorf("missing policy: %v, want %q", err, want)
 			}
 			st := e.Status()

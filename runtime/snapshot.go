@@ -18,6 +18,7 @@ import (
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/atomicfile"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
@@ -483,15 +484,15 @@ func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
 		}
 		v, err := rpl.FromGo(e.tenantType, map[string]any{"id": t.ID, "tier": t.Tier, "parents": parents})
 		if err != nil {
-			return fmt.Errorf("tenant %s: %v", t.ID, err)
+			return fmt.Errorf("tenant %s: %v", jsonx.QuoteEcho(t.ID), err)
 		}
 		ts := v.Record()
 		var monthly, daily int64
 		if monthly, err = ParseMoney(t.Budget.Monthly); err != nil {
-			return fmt.Errorf("tenant %s: budget.monthly: %v", t.ID, err)
+			return fmt.Errorf("tenant %s: budget.monthly: %v", jsonx.QuoteEcho(t.ID), err)
 		}
 		if daily, err = ParseMoney(t.Budget.Daily); err != nil {
-			return fmt.Errorf("tenant %s: budget.daily: %v", t.ID, err)
+			return fmt.Errorf("tenant %s: budget.daily: %v", jsonx.QuoteEcho(t.ID), err)
 		}
 		b := make([]vm.Value, e.lay.budget.n)
 		b[e.lay.budget.daily], b[e.lay.budget.monthly] = vm.Money(daily), vm.Money(monthly)

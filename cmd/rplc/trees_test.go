@@ -126,12 +126,12 @@ func TestTreeDataAgree(t *testing.T) {
 	const policy = "package p\n\nfn route(r: Request) -> Decision = to(\"p:m\")\n"
 	for _, c := range []struct{ file, data, want string }{
 		{"tenants.json", "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"id\": 3}]}", "tenants.json:3:10: error[RPL217]: tenants[1].id: want a non-empty string, have a number"},
-		{"tenants.json", `{"tenants": [{"id": "a", "policy": "q"}]}`, "tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant a names policy q, which does not exist"},
+		{"tenants.json", `{"tenants": [{"id": "a", "policy": "q"}]}`, "tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant \"a\" names policy \"q\", which does not exist"},
 		{"tenants.json", `{"tenants": [`, "tenants.json:1:14: error[RPL217]: invalid JSON: unexpected end of JSON input"},
 		// A policy that cannot be a package name; one that can, but is
 		// not in the tree, each value repeated cut after 128 bytes.
 		{"tenants.json", `{"tenants": [{"id": "a", "policy": "q-r"}]}`, `tenants.json:1:36: error[RPL217]: tenants[0].policy: want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have "q-r"`},
-		{"tenants.json", `{"tenants": [{"id": "` + strings.Repeat("a", 256) + `", "policy": "` + strings.Repeat("q", 1000) + `"}]}`, "tenants.json:1:291: error[RPL217]: tenants[0].policy: tenant " + strings.Repeat("a", 128) + "… (256 bytes) names policy " + strings.Repeat("q", 128) + "… (1000 bytes), which does not exist"},
+		{"tenants.json", `{"tenants": [{"id": "` + strings.Repeat("a", 256) + `", "policy": "` + strings.Repeat("q", 1000) + `"}]}`, "tenants.json:1:291: error[RPL217]: tenants[0].policy: tenant \"" + strings.Repeat("a", 128) + "…\" (256 bytes) names policy \"" + strings.Repeat("q", 128) + "…\" (1000 bytes), which does not exist"},
 		{"catalogue.json", `{"providers": [{"name": "p", "latency_ms": 1, "models": [{"name": "m", "input_per_mtok": "x", "output_per_mtok": 1}]}]}`, `catalogue.json:1:90: error[RPL217]: providers[0].models[0].input_per_mtok: want money ("2.50" or 2.5), have "x"`},
 		{"tenants.json", "{\"tenants\": [{\"id\": \"ac\xfeme\"}, {\"id\": \"ac\xffme\"}]}", "tenants.json:1:24: error[RPL217]: invalid JSON: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)"},
 		{"tenants.json", `{"tenants": [{"id": "a", "parents": ["ac\ud800me"]}]}`, `tenants.json:1:41: error[RPL217]: invalid JSON: \ud800 is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)`},

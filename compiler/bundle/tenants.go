@@ -69,7 +69,7 @@ func ParseTenants(data []byte) (*Tenants, error) {
 			return err
 		}
 		if prev, dup := seen[t.ID]; dup {
-			return pathErrorf(at+".id", "tenant %s is already listed at %s", jsonx.Echo(t.ID), prev)
+			return pathErrorf(at+".id", "tenant %s is already listed at %s", jsonx.QuoteEcho(t.ID), prev)
 		}
 		seen[t.ID] = at
 		if t.Tier, err = str(m, "tier", at, false); err != nil {
@@ -87,7 +87,7 @@ func ParseTenants(data []byte) (*Tenants, error) {
 				return pathErrorf(at+".parents", "want a list of tenant ids, have %s", jsonx.Kind(px))
 			}
 			if len(ps) > MaxTenantDepth {
-				return pathErrorf(at+".parents", "tenant %s lists %d parents, more than the %d ancestors a tenant may have", jsonx.Echo(t.ID), len(ps), MaxTenantDepth)
+				return pathErrorf(at+".parents", "tenant %s lists %d parents, more than the %d ancestors a tenant may have", jsonx.QuoteEcho(t.ID), len(ps), MaxTenantDepth)
 			}
 			for j, p := range ps {
 				s, ok := p.(string)
@@ -217,16 +217,16 @@ func (ts *Tenants) complete() error {
 	seen := map[string]int{}
 	stamp := 0
 	tooDeep := func(id string) error {
-		return fmt.Errorf("tenant %s has more than %d ancestors (its parents, theirs, and so on), the most a tenant may have", jsonx.Echo(id), MaxTenantDepth)
+		return fmt.Errorf("tenant %s has more than %d ancestors (its parents, theirs, and so on), the most a tenant may have", jsonx.QuoteEcho(id), MaxTenantDepth)
 	}
 	var visit func(t *Tenant) error
 	visit = func(t *Tenant) error {
 		if i, ok := onPath[t.ID]; ok {
 			cycle := make([]string, 0, len(path)-i+1)
 			for _, id := range append(path[i:], t.ID) {
-				cycle = append(cycle, jsonx.Echo(id))
+				cycle = append(cycle, jsonx.QuoteEcho(id))
 			}
-			return fmt.Errorf("tenant %s is its own ancestor: %s", jsonx.Echo(t.ID), strings.Join(cycle, " → "))
+			return fmt.Errorf("tenant %s is its own ancestor: %s", jsonx.QuoteEcho(t.ID), strings.Join(cycle, " → "))
 		}
 		if len(path) > MaxTenantDepth { // path[1:] and t are path[0]'s ancestors
 			return tooDeep(path[0])
@@ -279,7 +279,7 @@ func (ts *Tenants) complete() error {
 func (ts *Tenants) CheckPolicies(has func(id string) bool) error {
 	for i, t := range ts.Tenants {
 		if t.Policy != "" && !has(t.Policy) {
-			return pathErrorf(fmt.Sprintf("tenants[%d].policy", i), "tenant %s names policy %s, which does not exist", jsonx.Echo(t.ID), jsonx.Echo(t.Policy))
+			return pathErrorf(fmt.Sprintf("tenants[%d].policy", i), "tenant %s names policy %s, which does not exist", jsonx.QuoteEcho(t.ID), jsonx.QuoteEcho(t.Policy))
 		}
 	}
 	return nil

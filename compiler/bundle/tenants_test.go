@@ -165,9 +165,9 @@ func TestTenantsReadChecks(t *testing.T) {
 		programs = append(programs, p.Code)
 	}
 	for tenants, want := range map[string]string{
-		`{"tenants": [{"id": "t", "policy": "nope"}]}`:         "bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant t names policy nope, which does not exist",
-		`{"tenants": [{"id": "t"}, {"id": "t"}]}`:              "bundle tenants: tenants.json:1:34: error[RPL217]: tenants[1].id: tenant t is already listed at tenants[0]",
-		`{"tenants": [{"id": "t", "parents": ["t"]}]}`:         "bundle tenants: tenants.json:1:1: error[RPL217]: tenant t is its own ancestor: t → t",
+		`{"tenants": [{"id": "t", "policy": "nope"}]}`:         "bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant \"t\" names policy \"nope\", which does not exist",
+		`{"tenants": [{"id": "t"}, {"id": "t"}]}`:              "bundle tenants: tenants.json:1:34: error[RPL217]: tenants[1].id: tenant \"t\" is already listed at tenants[0]",
+		`{"tenants": [{"id": "t", "parents": ["t"]}]}`:         "bundle tenants: tenants.json:1:1: error[RPL217]: tenant \"t\" is its own ancestor: \"t\" → \"t\"",
 		`{"tenants": [null]}`:                                  "bundle tenants: tenants.json:1:14: error[RPL217]: tenants[0]: want an object, have null",
 		`{"tenants": [{"id": "t", "budget": {"monthly": 5}}]}`: "bundle tenants: tenants.json:1:48: error[RPL217]: tenants[0].budget.monthly: want money as a string",
 
@@ -206,7 +206,7 @@ func TestTenantsErrors(t *testing.T) {
 		{`{"tenants": [{"id": "a", "budget": []}]}`, "tenants[0].budget: want an object"},
 		{`{"tenants": [{"id": "a", "budget": {"weekly": "1"}}]}`, "tenants[0].budget.weekly: unknown field"},
 		{`{"tenants": [{"id": "a", "polcy": "p"}]}`, "tenants[0].polcy: unknown field (did you mean policy?)"},
-		{`{"tenants": [{"id": "a", "parents": ["b"]}, {"id": "b", "parents": ["c"]}, {"id": "c", "parents": ["a"]}]}`, "tenant a is its own ancestor: a → b → c → a"},
+		{`{"tenants": [{"id": "a", "parents": ["b"]}, {"id": "b", "parents": ["c"]}, {"id": "c", "parents": ["a"]}]}`, `tenant "a" is its own ancestor: "a" → "b" → "c" → "a"`},
 		{`{"tenants": []} x`, "invalid JSON: data after the value"},
 		// A key twice, which encoding/json reads as its last.
 		{`{"tenants": [{"id": "a"}, {"id": "b", "tier": "gold", "tier": "silver"}]}`, "tenants[1].tier: key given twice"},
@@ -277,12 +277,12 @@ func TestTenantsDepth(t *testing.T) {
 	}
 	half := MaxTenantDepth / 2
 	for _, c := range []struct{ name, tenants, want string }{
-		{"one past", registry(chain("t", MaxTenantDepth+1)...), "tenant t0 " + tooDeep},
-		{"far past", registry(chain("t", 100*MaxTenantDepth)...), "tenant t0 " + tooDeep},
+		{"one past", registry(chain("t", MaxTenantDepth+1)...), `tenant "t0" ` + tooDeep},
+		{"far past", registry(chain("t", 100*MaxTenantDepth)...), `tenant "t0" ` + tooDeep},
 		// x's two parents' chains, each within the limit, make more.
-		{"two lines", registry(append(append(chain("a", half), chain("b", half)...), `{"id": "x", "parents": ["a0", "b0"]}`)...), "tenant x " + tooDeep},
-		{"listed", registry(`{"id": "x", "parents": [` + strings.Join(listed, ", ") + `]}`), fmt.Sprintf("tenants[0].parents: tenant x lists %d parents, more than the %d ancestors", MaxTenantDepth+1, MaxTenantDepth)},
-		{"cycle", registry(append(chain("t", 9)[:9], `{"id": "t9", "parents": ["t5"]}`)...), "tenant t5 is its own ancestor: t5 → t6 → t7 → t8 → t9 → t5"},
+		{"two lines", registry(append(append(chain("a", half), chain("b", half)...), `{"id": "x", "parents": ["a0", "b0"]}`)...), `tenant "x" ` + tooDeep},
+		{"listed", registry(`{"id": "x", "parents": [` + strings.Join(listed, ", ") + `]}`), fmt.Sprintf("tenants[0].parents: tenant \"x\" lists %d parents, more than the %d ancestors", MaxTenantDepth+1, MaxTenantDepth)},
+		{"cycle", registry(append(chain("t", 9)[:9], `{"id": "t9", "parents": ["t5"]}`)...), `tenant "t5" is its own ancestor: "t5" → "t6" → "t7" → "t8" → "t9" → "t5"`},
 	} {
 		if _, err := ParseTenants([]byte(c.tenants)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: ParseTenants: %v, want %q", c.name, err, c.want)
@@ -301,7 +301,7 @@ func TestTenantsDepth(t *testing.T) {
 // exist; one that can but is not in the bundle is cut too.
 func TestTenantsEcho(t *testing.T) {
 	id := strings.Repeat("i", MaxTenantLen)
-	idCut := id[:128] + "… (256 bytes)"
+	idCut := `"` + id[:128] + `…" (256 bytes)`
 	long := strings.Repeat("x", 300)
 	longCut := long[:128] + "…\" (300 bytes)"
 	for _, tc := range []struct{ in, want string }{
@@ -310,8 +310,8 @@ func TestTenantsEcho(t *testing.T) {
 		{`{"tenants": [{"id": "a", "budget": {"monthly": "` + long + `"}}]}`, `tenants[0].budget.monthly: want money ("$500" or "500"), have "` + longCut},
 		{`{"tenants": [{"id": "a", "budget": {"daily": "-` + strings.Repeat("0", 298) + `1"}}]}`, `tenants[0].budget.daily: a budget cannot be negative, have "-` + strings.Repeat("0", 127) + `…" (300 bytes)`},
 		{`{"tenants": [{"id": "` + id + `", "parents": [` + strings.Repeat(`"p", `, MaxTenantDepth) + `"q"]}]}`, "tenants[0].parents: tenant " + idCut + " lists 65 parents"},
-		{`{"tenants": [{"id": "` + id + `", "parents": ["b"]}, {"id": "b", "parents": ["` + id + `"]}]}`, "tenant " + idCut + " is its own ancestor: " + idCut + " → b → " + idCut},
-		{registry(chain(id[:250], MaxTenantDepth+1)...), "tenant " + id[:128] + "… (251 bytes) has more than 64 ancestors"},
+		{`{"tenants": [{"id": "` + id + `", "parents": ["b"]}, {"id": "b", "parents": ["` + id + `"]}]}`, "tenant " + idCut + " is its own ancestor: " + idCut + ` → "b" → ` + idCut},
+		{registry(chain(id[:250], MaxTenantDepth+1)...), `tenant "` + id[:128] + `…" (251 bytes) has more than 64 ancestors`},
 		{`{"tenants": [{"id": "a", "policy": "org-acme"}]}`, `tenants[0].policy: want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have "org-acme"`},
 		{`{"tenants": [{"id": "a", "policy": "fn"}]}`, `tenants[0].policy: want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have "fn"`},
 		{`{"tenants": [{"id": "a", "policy": "1a"}]}`, `tenants[0].policy: want a policy id`},
@@ -331,7 +331,7 @@ func TestTenantsEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = ts.CheckPolicies(func(id string) bool { return id == "_" || id == "org_acme" })
-	if want := "tenants[2].policy: tenant " + idCut + " names policy " + long[:128] + "… (300 bytes), which does not exist"; err == nil || err.Error() != want {
+	if want := "tenants[2].policy: tenant " + idCut + ` names policy "` + long[:128] + `…" (300 bytes), which does not exist`; err == nil || err.Error() != want {
 		t.Errorf("%v\nwant %s", err, want)
 	}
 }
