@@ -177,8 +177,8 @@ func decodeObject(body []byte, v any) *Error {
 	// backslash) only in a body that is otherwise JSON of the right
 	// shape, its error then the syntax error before it, the body too
 	// deep, a value of the wrong type.
-	at, why := jsonx.Unreadable(b)
-	if at >= 0 && b[at] != '\\' {
+	at, why, notJSON := jsonx.Unreadable(b)
+	if at >= 0 && notJSON {
 		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %s", len(body)-len(b)+at, why)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
@@ -192,7 +192,7 @@ func decodeObject(body []byte, v any) *Error {
 		return jsonErr(err)
 	}
 	if at >= 0 {
-		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %s", len(body)-len(b)+at, why)
+		return Errorf(CodeInvalidRequest, "invalid string at byte %d: %s", len(body)-len(b)+at, why)
 	}
 	return nil
 }

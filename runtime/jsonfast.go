@@ -476,7 +476,7 @@ func (s *jscan) optFloat(dst *float64) (*float64, bool) {
 // decoders leave it to it. Both scans are a few ns for a body without a
 // backslash.
 func readable(body []byte) bool {
-	i, _ := jsonx.Unreadable(body)
+	i, _, _ := jsonx.Unreadable(body)
 	return i < 0
 }
 

@@ -95,7 +95,7 @@ func TestLoneSurrogateAfterOtherErrors(t *testing.T) {
 		`{"request": {"id": "r",, "tenant": {"id": "ac\ud800me"}}}`: "malformed JSON at byte 24: invalid character ','",
 		deep: "too deeply nested",
 		`{"request": {"id": "r",, "tenant": {"id": "ac` + "\xfe" + `me"}}}`: "malformed JSON at byte 45: invalid UTF-8",
-		`{"request": {"id": "r", "tenant": {"id": "ac\ud800me"}}}`:          "malformed JSON at byte 44: \\\\ud800 is half of a UTF-16 surrogate pair",
+		`{"request": {"id": "r", "tenant": {"id": "ac\ud800me"}}}`:          "invalid string at byte 44: \\\\ud800 is half of a UTF-16 surrogate pair",
 	} {
 		out, code, _ := e.HandleV2(context.Background(), []byte(body), time.Now(), nil, nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {

@@ -134,9 +134,9 @@ func TestTreeDataAgree(t *testing.T) {
 		{"tenants.json", `{"tenants": [{"id": "` + strings.Repeat("a", 256) + `", "policy": "` + strings.Repeat("q", 1000) + `"}]}`, "tenants.json:1:291: error[RPL217]: tenants[0].policy: tenant \"" + strings.Repeat("a", 128) + "…\" (256 bytes) names policy \"" + strings.Repeat("q", 128) + "…\" (1000 bytes), which does not exist"},
 		{"catalogue.json", `{"providers": [{"name": "p", "latency_ms": 1, "models": [{"name": "m", "input_per_mtok": "x", "output_per_mtok": 1}]}]}`, `catalogue.json:1:90: error[RPL217]: providers[0].models[0].input_per_mtok: want money ("2.50" or 2.5), have "x"`},
 		{"tenants.json", "{\"tenants\": [{\"id\": \"ac\xfeme\"}, {\"id\": \"ac\xffme\"}]}", "tenants.json:1:24: error[RPL217]: invalid JSON: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)"},
-		{"tenants.json", `{"tenants": [{"id": "a", "parents": ["ac\ud800me"]}]}`, `tenants.json:1:41: error[RPL217]: invalid JSON: \ud800 is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)`},
+		{"tenants.json", `{"tenants": [{"id": "a", "parents": ["ac\ud800me"]}]}`, `tenants.json:1:41: error[RPL217]: invalid string: \ud800 is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)`},
 		{"catalogue.json", "{\"providers\": [{\"name\": \"p\xff\", \"latency_ms\": 1, \"models\": [{\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1}]}]}", "catalogue.json:1:27: error[RPL217]: invalid JSON: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)"},
-		{"catalogue.json", `{"providers": [{"name": "p", "latency_ms": 1, "models": [{"name": "m\udfff", "input_per_mtok": 1, "output_per_mtok": 1}]}]}`, `catalogue.json:1:69: error[RPL217]: invalid JSON: \udfff is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)`},
+		{"catalogue.json", `{"providers": [{"name": "p", "latency_ms": 1, "models": [{"name": "m\udfff", "input_per_mtok": 1, "output_per_mtok": 1}]}]}`, `catalogue.json:1:69: error[RPL217]: invalid string: \udfff is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)`},
 	} {
 		dir := t.TempDir()
 		for name, src := range map[string]string{"p.rpl": policy, c.file: c.data} {

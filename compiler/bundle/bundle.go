@@ -660,7 +660,7 @@ func checkPolicy(policies []PolicyEntry) error {
 // string, have a number"); another error as it is.
 func manifestJSONError(js []byte, err error) error {
 	if se, ok := errors.AsType[*syntaxError](err); ok {
-		return fmt.Errorf("invalid JSON: %s: %s", jsonx.LineCol(js, se.Offset), se.Msg)
+		return fmt.Errorf("%s: %s: %s", se.kind(), jsonx.LineCol(js, se.Offset), se.Msg)
 	}
 	te, ok := errors.AsType[*json.UnmarshalTypeError](err)
 	if !ok {

@@ -192,13 +192,22 @@ func walkList(data []byte, what, key string, fields []string, maxLen map[string]
 
 // syntaxError is a file that is not JSON: what the decoder found wrong,
 // at Offset, the byte at fault (past the last value's end for a file cut
-// short or empty).
+// short or empty); or, String, JSON whose string cannot be read
+// (jsonx.Unreadable).
 type syntaxError struct {
 	Offset int64
 	Msg    string
+	String bool
 }
 
-func (e *syntaxError) Error() string { return "invalid JSON: " + e.Msg }
+func (e *syntaxError) Error() string { return e.kind() + ": " + e.Msg }
+
+func (e *syntaxError) kind() string {
+	if e.String {
+		return "invalid string"
+	}
+	return "invalid JSON"
+}
 
 // validJSON is a function as a json.Unmarshaler, to be called with a JSON
 // value the decoder has read whole and found valid.
@@ -217,8 +226,8 @@ func decodeValid(data []byte, walk func(data []byte) error) error {
 	if err := decodeJSON(data, &v); err != nil {
 		return err
 	}
-	if i, why := jsonx.Unreadable(data); i >= 0 {
-		return &syntaxError{Offset: int64(i), Msg: why}
+	if i, why, notJSON := jsonx.Unreadable(data); i >= 0 {
+		return &syntaxError{Offset: int64(i), Msg: why, String: !notJSON}
 	}
 	return walk(value)
 }

@@ -46,14 +46,19 @@ func checkDataError(t *testing.T, data []byte, err error, file string, top ...st
 	if d.Code != lang.CodeTreeData || int(d.Span.Start) > len(data) || d.Span.Start < 0 {
 		t.Fatalf("%s: diagnostic %+v outside the document (%d bytes)", msg, d.Span, len(data))
 	}
-	if strings.HasPrefix(msg, "invalid JSON") {
+	if strings.HasPrefix(msg, "invalid JSON") || strings.HasPrefix(msg, "invalid string") {
 		var v any
 		if json.Unmarshal(data, &v) != nil || strings.Contains(msg, "data after the value") || strings.Contains(msg, "key given twice") {
 			return
 		}
 		// Read by encoding/json, but holding text it reads as U+FFFD:
 		// at it.
-		if at, why := jsonx.Unreadable(data); at < 0 || int(d.Span.Start) != at || msg != "invalid JSON: "+why {
+		kind := "invalid string: "
+		at, why, notJSON := jsonx.Unreadable(data)
+		if notJSON {
+			kind = "invalid JSON: "
+		}
+		if at < 0 || int(d.Span.Start) != at || msg != kind+why {
 			t.Fatalf("%s at %d, of a document encoding/json reads: %q", msg, d.Span.Start, data)
 		}
 		return
@@ -123,7 +128,7 @@ func FuzzParseCatalogue(f *testing.F) {
 			checkDataError(t, data, err, CatalogueFile, "catalogue", "providers")
 			return
 		}
-		if at, _ := jsonx.Unreadable(data); at >= 0 {
+		if at, _, _ := jsonx.Unreadable(data); at >= 0 {
 			t.Fatalf("accepted, with text encoding/json reads as U+FFFD at %d: %q", at, data)
 		}
 		type model struct {
@@ -191,7 +196,7 @@ func FuzzParseTenants(f *testing.F) {
 			checkDataError(t, data, err, TenantsFile, "tenants.json", "tenants")
 			return
 		}
-		if at, _ := jsonx.Unreadable(data); at >= 0 {
+		if at, _, _ := jsonx.Unreadable(data); at >= 0 {
 			t.Fatalf("accepted, with text encoding/json reads as U+FFFD at %d: %q", at, data)
 		}
 		if string(ts.Data) != string(data) {

@@ -80,9 +80,9 @@ var dataErrorCases = []struct{ file, in, want string }{
 	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"openai\", \"latency_ms\": \"1\", \"models\": []}]}", "catalogue.json:2:36: error[RPL217]: providers[0].latency_ms: want an integer from 0 to 9223372036854 (milliseconds), have a string"},
 	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"latency_ms\": 1, \"models\": [{\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1, \"input_per_mtok\": 2}]}]}", "catalogue.json:2:120: error[RPL217]: providers[0].models[0].input_per_mtok: key given twice"},
 	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"ac\xfeme\"},\n  {\"id\": \"ac\xffme\"}]}", "tenants.json:2:13: error[RPL217]: invalid JSON: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)"},
-	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"ac\\ud800me\"},\n  {\"id\": \"ac\\udbffme\"}]}", "tenants.json:2:13: error[RPL217]: invalid JSON: \\ud800 is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)"},
-	{TenantsFile, "{\"tenants\": [{\"id\": \"a\", \"tier\": \"\\udc00\"}]}", "tenants.json:1:35: error[RPL217]: invalid JSON: \\udc00 is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)"},
-	{CatalogueFile, "{\"providers\": [{\"name\": \"p\", \"latency_ms\": 1, \"models\": [\n  {\"name\": \"m\\ud83d\", \"input_per_mtok\": 1, \"output_per_mtok\": 1}]}]}", "catalogue.json:2:14: error[RPL217]: invalid JSON: \\ud83d is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)"},
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"ac\\ud800me\"},\n  {\"id\": \"ac\\udbffme\"}]}", "tenants.json:2:13: error[RPL217]: invalid string: \\ud800 is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)"},
+	{TenantsFile, "{\"tenants\": [{\"id\": \"a\", \"tier\": \"\\udc00\"}]}", "tenants.json:1:35: error[RPL217]: invalid string: \\udc00 is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)"},
+	{CatalogueFile, "{\"providers\": [{\"name\": \"p\", \"latency_ms\": 1, \"models\": [\n  {\"name\": \"m\\ud83d\", \"input_per_mtok\": 1, \"output_per_mtok\": 1}]}]}", "catalogue.json:2:14: error[RPL217]: invalid string: \\ud83d is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)"},
 	{CatalogueFile, "{\"providers\": [{\"name\": \"p\xc3\", \"models\": []}]}", "catalogue.json:1:27: error[RPL217]: invalid JSON: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)"},
 }
 

@@ -9,19 +9,21 @@ import (
 
 // Unreadable is the offset in data, JSON text, of the first text that
 // encoding/json reads as U+FFFD, and what it is, or -1: a byte that is
-// not UTF-8, else the \u escape of half a UTF-16 surrogate pair. Read
-// so, two ids that differ there would be one ("ac\xfeme" and
-// "ac\xffme"; "ac\ud800me" and "ac\udbffme"): a decide request,
-// feedback, tenants.json and catalogue.json holding such text are
-// refused, at it. A text without either costs a few ns a KB to scan.
-func Unreadable(data []byte) (off int, why string) {
+// not UTF-8 (notJSON: JSON text is UTF-8), else the \u escape of half a
+// UTF-16 surrogate pair (the text may be JSON, RFC 8259 §8.2 allows the
+// escape, but the string holding it is no Unicode). Read so, two ids
+// that differ there would be one ("ac\xfeme" and "ac\xffme";
+// "ac\ud800me" and "ac\udbffme"): a decide request, feedback,
+// tenants.json and catalogue.json holding such text are refused, at it.
+// A text without either costs a few ns a KB to scan.
+func Unreadable(data []byte) (off int, why string, notJSON bool) {
 	if i := invalidUTF8(data); i >= 0 {
-		return i, "invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)"
+		return i, "invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)", true
 	}
 	if i := loneSurrogate(data); i >= 0 {
-		return i, fmt.Sprintf("%s is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)", data[i:i+6])
+		return i, fmt.Sprintf("%s is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)", data[i:i+6]), false
 	}
-	return -1, ""
+	return -1, "", false
 }
 
 // invalidUTF8 is the offset of the first byte of b that is not valid

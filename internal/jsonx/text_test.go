@@ -3,9 +3,9 @@ package jsonx
 import "testing"
 
 // TestUnreadable: the first text that encoding/json reads as U+FFFD, a
-// byte that is not UTF-8 or the \u escape of half a surrogate pair, is
-// found at its offset; a pair, an escaped backslash before a "u" and
-// other escapes are read as they are.
+// byte that is not UTF-8 (not JSON) or the \u escape of half a surrogate
+// pair (JSON, its string no Unicode), is found at its offset; a pair, an
+// escaped backslash before a "u" and other escapes are read as they are.
 func TestUnreadable(t *testing.T) {
 	for in, want := range map[string]int{
 		`{"a": "ac` + "\xfe" + `me"}`: 9,
@@ -21,8 +21,9 @@ func TestUnreadable(t *testing.T) {
 		`{"a": "ac\u00e9me\n\"é"}`:    -1,
 		``:                            -1,
 	} {
-		if got, why := Unreadable([]byte(in)); got != want || (got < 0) != (why == "") {
-			t.Errorf("Unreadable(%q) = %d, %q, want %d", in, got, why, want)
+		got, why, notJSON := Unreadable([]byte(in))
+		if got != want || (got < 0) != (why == "") || notJSON != (got >= 0 && in[got] != '\\') {
+			t.Errorf("Unreadable(%q) = %d, %q, %v, want %d", in, got, why, notJSON, want)
 		}
 	}
 }
