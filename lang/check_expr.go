@@ -595,6 +595,21 @@ func (c *checker) unary(e *UnaryExpr, want Type) Type {
 	return Typ[Invalid]
 }
 
+// onlySpaceAround reports whether the source between e's operands holds
+// the operator and spaces alone, no comment: an edit removing one
+// operand and the operator loses nothing else.
+func (c *checker) onlySpaceAround(e *BinaryExpr) bool {
+	if c.file == nil || c.file.File == nil {
+		return false
+	}
+	src := c.file.File.Src
+	x, op, y := e.X.Span().End, e.OpPos, e.Y.Span().Start
+	if x > op || op+Pos(len(e.Op)) > y || int(e.Y.Span().End) > len(src) {
+		return false
+	}
+	return strings.TrimSpace(string(src[x:op])) == "" && strings.TrimSpace(string(src[op+Pos(len(e.Op)):y])) == ""
+}
+
 // binary types the binary operators; see spec/language.md, "Operators".
 func (c *checker) binary(e *BinaryExpr, want Type) Type {
 	switch e.Op {
@@ -607,8 +622,12 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		xt := c.expr(e.X, optionalOf(want))
 		o, ok := xt.(*Optional)
 		if isNoneLit(e.X) {
-			// none ?? d, (none) ?? d, is d, whatever d's type.
-			c.errAt(e.X, CodeNotOptional, "%s ?? %s is always its default: write %s alone", exprString(e.X), exprString(e.Y), exprString(e.Y))
+			// none ?? d, (none) ?? d, is d, whatever d's type: the edit
+			// removes "none ?? ", unless a comment would go too.
+			d := c.errAt(e.X, CodeNotOptional, "%s ?? %s is always its default: write %s alone", exprString(e.X), exprString(e.Y), exprString(e.Y))
+			if c.onlySpaceAround(e) {
+				d.Fixes = append(d.Fixes, Fix{Title: "remove " + exprString(e.X) + " ??", Span: Span{e.X.Span().Start, e.Y.Span().Start}})
+			}
 			return c.expr(e.Y, want)
 		}
 		if !ok {
@@ -616,12 +635,8 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 				d := c.errAt(e.X, CodeNotOptional, "%s is never none (type %s): ?? has no effect", exprString(e.X), xt)
 				// x ?? d is x: the edit removes " ?? d", the space before
 				// the operator with it, unless a comment would go too.
-				from, op, to := e.X.Span().End, e.OpPos, e.Y.Span().End
-				if c.file != nil && c.file.File != nil && from <= op && op+2 <= e.Y.Span().Start && int(to) <= len(c.file.File.Src) {
-					src := c.file.File.Src
-					if strings.TrimSpace(string(src[from:op])) == "" && strings.TrimSpace(string(src[op+2:e.Y.Span().Start])) == "" {
-						d.Fixes = append(d.Fixes, Fix{Title: "remove ?? " + exprString(e.Y), Span: Span{from, to}})
-					}
+				if c.onlySpaceAround(e) {
+					d.Fixes = append(d.Fixes, Fix{Title: "remove ?? " + exprString(e.Y), Span: Span{e.X.Span().End, e.Y.Span().End}})
 				}
 			}
 			c.exprAs(e.Y, xt, what{"default of ??", "", ""})

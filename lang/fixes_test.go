@@ -58,6 +58,23 @@ var fixCases = []struct {
 		code: "RPL316",
 	},
 	{
+		name: "none ?? d",
+		src:  "package p\n\nfn cap(n: int) -> int = none ?? n\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
+		code: "RPL316",
+		want: []string{`3:25-3:33 "none ?? " → "": remove none ??`},
+	},
+	{
+		name: "(none) ?? d on the next line",
+		src:  "package p\n\nfn cap(n: int) -> int = (none)\n    ?? n + 1\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
+		code: "RPL316",
+		want: []string{`3:25-4:8 "(none)\n    ?? " → "": remove (none) ??`},
+	},
+	{
+		name: "none ?? d after a comment, kept",
+		src:  "package p\n\nfn cap(n: int) -> int = none ?? # no cap\n    n\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
+		code: "RPL316",
+	},
+	{
 		name: "braced escape above U+FFFF",
 		src:  "package p\n\nconst smile = \"\\u{1F600}\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").reason(smile)\n",
 		code: "RPL104",
@@ -391,7 +408,8 @@ func TestStdModuleImportFixChecks(t *testing.T) {
 }
 
 // TestNotOptionalFixChecks applies the fix of ?? after a value that is
-// never none (RPL316): the file it gives checks clean, the value alone.
+// never none, or after none (RPL316): the file it gives checks clean, the
+// value alone, or the default.
 func TestNotOptionalFixChecks(t *testing.T) {
 	u := universe(t)
 	check := func(src string) lang.DiagList {
@@ -412,6 +430,10 @@ func TestNotOptionalFixChecks(t *testing.T) {
 		"fn cap(n: int) -> int = n\n    ?? 0",
 		"fn cap(n: int) -> int = [n ?? 0, 1][0]",
 		"fn cap(n: int) -> int = n ?? 0 # the cap",
+		"fn cap(n: int) -> int = none ?? n",
+		"fn cap(n: int) -> int = (none)??n * 2",
+		"fn cap(n: int) -> int = [none ?? n, 1][0]",
+		"fn cap(n: int) -> int = 1 + ((none) ?? n)",
 	} {
 		src := "package p\n\n" + body + route
 		diags := check(src)
