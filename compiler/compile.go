@@ -297,6 +297,7 @@ func (c *compiler) compileFunc(p pending) error {
 			fc.coverStmt(exprSpan(p.decl.Body))
 		}
 		fc.expr(p.decl.Body)
+		fc.traceReturn(p.decl.Body.Span())
 		fc.at(p.decl.Body.Span().End)
 		fc.emit(vm.OpReturn)
 	case p.test != nil:

@@ -198,6 +198,7 @@ func (f *funcCompiler) stmt(s lang.Stmt, value bool) {
 		f.emit(vm.OpStoreLocal, slot)
 	case *lang.ReturnStmt:
 		f.expr(s.Value)
+		f.traceReturn(s.Span())
 		f.at(s.Span().Start)
 		f.emit(vm.OpReturn)
 	case *lang.ExpectStmt:

@@ -62,7 +62,7 @@ type TraceKind uint8
 // Trace point kinds. The event's value is, by kind: none (TraceCall), the
 // argument (TraceParam), the condition (TraceIf), the left operand
 // (TraceAnd, TraceOr, TraceCoalesce), the operand (TraceOperand), the
-// match subject (TraceArm).
+// match subject (TraceArm), the value returned (TraceReturn).
 const (
 	TraceCall     TraceKind = iota + 1 // a function was entered
 	TraceParam                         // a parameter's value on entry
@@ -72,6 +72,7 @@ const (
 	TraceOr                            // the left operand of || was evaluated
 	TraceCoalesce                      // the left operand of ?? was evaluated
 	TraceOperand                       // an operand of a comparison was evaluated
+	TraceReturn                        // a function returned (its body's end, or a return)
 )
 
 // TracePoint describes trace point k (vm.TraceEvent.Point).
@@ -144,6 +145,14 @@ func (f *funcCompiler) traceEntry(d *lang.FuncDecl) {
 		f.emit(vm.OpLoadLocal, i)
 		f.trace(TraceParam, p.Name.Sp, p.Name.Name)
 		f.emit(vm.OpPop)
+	}
+}
+
+// traceReturn records the value a function returns, on top of the stack
+// before RETURN; its text is the function's name.
+func (f *funcCompiler) traceReturn(sp lang.Span) {
+	if f.tracing() {
+		f.trace(TraceReturn, sp, f.name)
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package explain turns the trace of one evaluation into the path it took
-// through a policy: the functions called (with their arguments), the
+// through a policy: the functions called (with their arguments and the
+// value each returned), the
 // branches taken (if/else, match arms, && and || short-circuits, ??
 // defaults) and the values that decided each one, with source positions.
 // It is the library behind `rplc explain`.
@@ -30,7 +31,7 @@ type Step struct {
 	Line  int    `json:"line"`
 	Col   int    `json:"col"`
 	Text  string `json:"text"`            // the condition, operand or pattern as written; the callee's name
-	Value string `json:"value,omitempty"` // the value that decided (RPL literal syntax)
+	Value string `json:"value,omitempty"` // the value that decided (RPL literal syntax); for a call, the value it returned
 	// Outcome is what the value decided: "then" or "else" for if, "taken"
 	// for a match arm, "short-circuit" or "evaluated" for the right side
 	// of && and ||, "default" or "present" for ??.
@@ -84,6 +85,14 @@ func Path(points []compiler.TracePoint, events []vm.TraceEvent) []*Step {
 				c.Args = append(c.Args, Arg{Name: pt.Text, Value: format(ev.Value)})
 			}
 			continue
+		case compiler.TraceReturn:
+			// The call at this depth returned: its value, and it is
+			// closed (deeper ones returned before it).
+			if d := ev.Depth; d >= 1 && d <= len(stack) && stack[d-1].Func == pt.Func {
+				stack[d-1].Value = format(ev.Value)
+				stack = stack[:d-1]
+			}
+			continue
 		case compiler.TraceIf:
 			s.Kind, s.Value = "if", format(ev.Value)
 			s.Outcome = "else"
@@ -118,9 +127,13 @@ func Path(points []compiler.TracePoint, events []vm.TraceEvent) []*Step {
 	return roots
 }
 
+// recordText is a record's value: its fields are not named at run time;
+// the source names them.
+const recordText = "{…}"
+
 func format(v vm.Value) string {
 	if v.Kind() == vm.KindRecord {
-		return "{…}" // fields are not named at run time; the source names them
+		return recordText
 	}
 	return textcut.Cut(v.String(), MaxValue)
 }
@@ -129,7 +142,11 @@ func format(v vm.Value) string {
 // ending with its position (named by name, which may be nil):
 //
 //	route(r = {…})  at budget_guard.rpl:25:4
+//	  unlimited(t = {…}) → false  at budget_guard.rpl:12:4
 //	  if unlimited(r.tenant) → false: else  at budget_guard.rpl:26:6
+//
+// A call's line ends with the value it returned unless that is a record,
+// which the source names better (a Decision, say).
 func WriteText(w io.Writer, steps []*Step, name func(string) string) {
 	if name == nil {
 		name = func(s string) string { return s }
@@ -146,6 +163,9 @@ func WriteText(w io.Writer, steps []*Step, name func(string) string) {
 				args[i] = a.Name + " = " + a.Value
 			}
 			line = fmt.Sprintf("%s(%s)", s.Func, strings.Join(args, ", "))
+			if s.Value != "" && s.Value != recordText {
+				line += " → " + s.Value
+			}
 		case "if":
 			line = fmt.Sprintf("if %s → %s: %s", s.Text, s.Value, s.Outcome)
 		case "match":

@@ -22,7 +22,8 @@ func newExplainCmd(e *env) *cobra.Command {
 		Long: `Explain decides one request like eval and shows why: the path through the
 policy, as an indented tree of
 
-  - the functions called, with their arguments;
+  - the functions called, with their arguments and the value each
+    returned (a record, a Decision say, shown by the steps instead);
   - each if condition, its value and the branch taken (then or else);
   - each match, the subject's value and the arm taken;
   - the left side of && and ||, and whether it short-circuited;

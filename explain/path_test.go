@@ -1,0 +1,91 @@
+package explain_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl"
+	"github.com/rpl-lang/rpl/explain"
+	"github.com/rpl-lang/rpl/vm"
+)
+
+// TestCallReturns: each call's step holds the value it returned, from
+// the body's end or an early return, and the steps after a call belong
+// to its caller: a function whose whole body is a comparison showed its
+// operand but not what it decided.
+func TestCallReturns(t *testing.T) {
+	const src = `package p
+
+fn long(n: int) -> bool = n > 8000
+
+fn tier(t: string) -> string {
+  if t == "gold" {
+    return "high"
+  }
+  "low"
+}
+
+fn route(r: Request) -> Decision {
+  let x = tier(r.tenant.tier)
+  if long(r.estimate.input_tokens) {
+    return to("a:b").because(x)
+  }
+  to("c:d").because(x)
+}
+`
+	e, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p.rpl")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.CompileWith(path, rpl.CompileOptions{NoTests: true, Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ req, want string }{
+		{`{"tenant": {"id": "a", "tier": "gold"}, "estimate": {"input_tokens": 9000}}`, `
+route(r = {…})
+  tier(t = "gold") → "high"
+    t = "gold"
+    if t == "gold" → true: then
+  long(n = 9000) → true
+    n = 9000
+  if long(r.estimate.input_tokens) → true: then
+`},
+		{`{"tenant": {"id": "a", "tier": "free"}, "estimate": {"input_tokens": 10}}`, `
+route(r = {…})
+  tier(t = "free") → "low"
+    t = "free"
+    if t == "gold" → false: else
+  long(n = 10) → false
+    n = 10
+  if long(r.estimate.input_tokens) → false: else
+`},
+	} {
+		req, err := p.RequestFromJSON([]byte(c.req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := rpl.DefaultInput(time.Unix(0, 0), "r")
+		in.Probes = &vm.Probes{}
+		if _, err := p.Decide(context.Background(), req, in); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		explain.WriteText(&b, explain.Path(p.Compiled().TracePoints, in.Probes.Trace), nil)
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+			got = append(got, line[:strings.LastIndex(line, "  at ")])
+		}
+		if g, w := strings.Join(got, "\n"), strings.TrimSpace(c.want); g != w {
+			t.Errorf("%s:\n%s\nwant\n%s", c.req, g, w)
+		}
+	}
+}
