@@ -15,7 +15,11 @@ import (
 // documents is checked, and an identifier refers to the target when the
 // object it denotes has the same declaration (file and offset), so uses in
 // policies that import or extend the declaring file are found too. Named
-// arguments count as references to their parameter.
+// arguments count as references to their parameter. In a policy that
+// extends another, a constant or function it redeclares replaces its
+// parent's everywhere, in the parent's own functions too (lang's
+// Program.Derived): the parent's uses are references to it there, but
+// super.f names the parent's own.
 func (s *Server) references(_ *glsp.Context, p *protocol.ReferenceParams) ([]protocol.Location, error) {
 	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
 	if fn == nil {
@@ -114,8 +118,13 @@ func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []
 					seen[k] = true
 					out = append(out, ref{path: path, file: f.File, id: id, decl: decl, arg: arg})
 				}
+				super := map[*lang.Ident]bool{} // the f of each super.f
 				lang.Inspect(f, func(n lang.Node) bool {
 					switch n := n.(type) {
+					case *lang.SelectorExpr:
+						if x, ok := n.X.(*lang.Ident); ok && x.Name == "super" {
+							super[n.Sel] = true
+						}
 					case *lang.Ident:
 						if n.Name != target.Name {
 							break
@@ -124,7 +133,7 @@ func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []
 							if o.Kind == target.Kind && objKey(o) == key {
 								add(n, true, false)
 							}
-						} else if o := info.Uses[n]; o != nil && o.Kind == target.Kind && objKey(o) == key {
+						} else if o := info.Uses[n]; o != nil && o.Kind == target.Kind && (objKey(o) == key || !super[n] && objKey(sn.prog.Derived(o)) == key) {
 							add(n, false, false)
 						}
 					case *lang.CallExpr:
