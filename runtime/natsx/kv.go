@@ -643,7 +643,10 @@ type RollbackOptions struct {
 // are read first, and those of the current version are passed over
 // unrun. Tests cut short by o.Tests' end are an error saying so (wrapping
 // its context.DeadlineExceeded or context.Canceled), not a refusal of the
-// revision.
+// revision. With o.Tests given, the time spent between the reads and the
+// put (reading the revisions, the tests) does not count against ctx's
+// deadline: the put has what the reads left of it (ctx cancelled still
+// stops it).
 //
 // Without a public key signatures cannot be verified: when the current
 // bundle is signed (or, when it is not a bundle, the newest signed one
@@ -676,6 +679,7 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 	if err != nil {
 		return from, to, 0, fmt.Errorf("%s/%s: %w", bucket, key, err)
 	}
+	read := time.Now() // the requests' time stops here, until the put
 	cur := hist[len(hist)-1]
 	from.Revision = cur.Revision()
 	if cur.Operation() != jetstream.KeyValuePut {
@@ -778,11 +782,35 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 		return from, to, 0, fmt.Errorf("%s/%s: revision %d (version %s) is %s, %s with key %s: %w; routers that require signatures would refuse it. %s",
 			bucket, key, to.Revision, to.Version, signed, refWhat, ref.KeyID, ErrUnverifiedRollback, how)
 	}
-	rev, err = kv.Update(ctx, key, data, from.Revision)
+	pctx, cancel := ctx, context.CancelFunc(func() {})
+	if o.Tests != nil {
+		pctx, cancel = after(ctx, time.Since(read))
+	}
+	defer cancel()
+	rev, err = kv.Update(pctx, key, data, from.Revision)
 	if err != nil {
 		return from, to, 0, fmt.Errorf("%s/%s: putting back revision %d: %w", bucket, key, to.Revision, err)
 	}
 	return from, to, rev, nil
+}
+
+// after is ctx with its deadline, if it has one, later by d: the time
+// spent on work that its deadline does not bound (a rollback's tests, which
+// --timeout does not bound, took rplc rollback's put past it, and a
+// rollback whose tests took longer than --timeout failed after they
+// passed). Cancelling ctx cancels it still; only its deadline is moved.
+func after(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok || d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	c, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(d))
+	stop := context.AfterFunc(ctx, func() {
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			cancel() // cancelled, not timed out
+		}
+	})
+	return c, func() { stop(); cancel() }
 }
 
 // versionOf is the version of a bundle file: its sha256

@@ -925,3 +925,58 @@ func TestBundleWatchKeyDeletedTold(t *testing.T) {
 		t.Errorf("the deletion told %d times, want once per watcher: %q", n, told)
 	}
 }
+
+// slowTests is a tests' context that holds the first look at it until
+// until is closed: tests that take that long.
+type slowTests struct {
+	context.Context
+	until <-chan struct{}
+	once  sync.Once
+}
+
+func (c *slowTests) wait() { c.once.Do(func() { <-c.until }) }
+
+func (c *slowTests) Done() <-chan struct{} { c.wait(); return c.Context.Done() }
+func (c *slowTests) Err() error            { c.wait(); return c.Context.Err() }
+
+// TestRollbackTestsOutlastTimeout: the requests' context (rplc rollback's
+// --timeout) bounds the requests to NATS, not the tests run under their
+// own: tests that take longer than it leave the put its time. The put ran
+// under the requests' context, its deadline passed during the tests, and
+// a rollback whose tests passed failed "context deadline exceeded" with
+// nothing put back (found by a review of rplc rollback's help, which says
+// --timeout does not bound the tests). Cancelling the requests' context
+// still stops the put.
+func TestRollbackTestsOutlastTimeout(t *testing.T) {
+	v1, v2 := buildBundle(t, ""), buildBundle(t, "second")
+	_, nc := embedded(t, "")
+	for _, data := range [][]byte{v1, v2} {
+		pushBundle(t, nc, data)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	tests := &slowTests{Context: context.Background(), until: ctx.Done()}
+	from, to, rev, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Tests: tests})
+	if err != nil || from.Revision != 2 || to.Revision != 1 || rev != 3 {
+		t.Fatalf("rollback whose tests outlast the requests' timeout: from %+v to %+v, revision %d, %v; want revision 1 put back as 3", from, to, rev, err)
+	}
+	// Cancelled (not timed out) while the tests run: nothing is put back.
+	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+	stopped := make(chan struct{})
+	tests = &slowTests{Context: context.Background(), until: stopped}
+	go func() { cancel(); close(stopped) }()
+	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Tests: tests}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("rollback cancelled during its tests: %v, want context.Canceled", err)
+	}
+	kv, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := kv.KeyValue(context.Background(), natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := b.Get(context.Background(), natsx.BundleKey); err != nil || e.Revision() != 3 {
+		t.Fatalf("after the cancelled rollback: %v, %v; want revision 3 still", e, err)
+	}
+}
