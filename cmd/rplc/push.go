@@ -32,6 +32,10 @@ func (k *bundleKey) flags(cmd *cobra.Command) {
 		defURL = nats.DefaultURL
 	}
 	cmd.Flags().StringVar(&k.url, "nats-url", defURL, "NATS of the routers ($NATS_URL when set, else "+nats.DefaultURL+")")
+	// The default shown (--help, and the usage a wrong command line
+	// prints) is $NATS_URL redacted: it printed the token or password
+	// of nats://TOKEN@HOST:PORT, which the errors never show.
+	cmd.Flags().Lookup("nats-url").DefValue = natsx.RedactURL(defURL)
 	cmd.Flags().StringVar(&k.bucket, "bucket", natsx.BundleBucket, "JetStream key-value bucket the routers watch")
 	cmd.Flags().StringVar(&k.key, "key", natsx.BundleKey, "key of the bundle in the bucket")
 	cmd.Flags().DurationVar(&k.timeout, "timeout", defaultTimeout, "give up after this long (0: the default)")

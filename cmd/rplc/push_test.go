@@ -650,3 +650,27 @@ func examplesBundle(t *testing.T) string {
 	}
 	return file
 }
+
+// TestPushURLSecretNotShown: the default of --nats-url, $NATS_URL, is
+// shown in push's and rollback's help with its token or password
+// redacted, as the errors give it; the default still connects with
+// them. The help printed $NATS_URL whole (found by a review of the
+// flags' defaults).
+func TestPushURLSecretNotShown(t *testing.T) {
+	const token = "s3cr3t-t0ken"
+	ns := startServer(t, &server.Options{Authorization: token, JetStream: true, StoreDir: t.TempDir()})
+	addr := ns.Addr().(*net.TCPAddr)
+	t.Setenv("NATS_URL", fmt.Sprintf("nats://%s@127.0.0.1:%d", token, addr.Port))
+	for _, args := range [][]string{{"push", "--help"}, {"rollback", "-h"}, {"help", "rollback"}} {
+		var out, errb bytes.Buffer
+		run(args, nil, &out, &errb)
+		all := out.String() + errb.String()
+		if strings.Contains(all, token) || !strings.Contains(all, "--nats-url") || !strings.Contains(all, fmt.Sprintf(`"nats://xxxxx@127.0.0.1:%d"`, addr.Port)) {
+			t.Errorf("rplc %s: the default of --nats-url not shown redacted:\n%s", strings.Join(args, " "), all)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"push", examplesBundle(t)}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), "revision 1") {
+		t.Fatalf("push to $NATS_URL: exit %d: %s%s", code, out.String(), errb.String())
+	}
+}
