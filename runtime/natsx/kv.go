@@ -119,11 +119,20 @@ func noJetStream(err error) error {
 // RedactURL is the NATS URL u, or comma-separated list of URLs, with the
 // secret of each one's user information replaced by "xxxxx" (a token
 // alone, or a user's password), for logs and error messages; nats.go's
-// ConnectedUrlRedacted keeps a token.
+// ConnectedUrlRedacted keeps a token. A URL without a scheme
+// (HOST:PORT, TOKEN@HOST:PORT), which nats.go takes as nats://, is read
+// as nats.go reads it and given without the scheme, as it was written:
+// it was said not to parse, a connection's failure to such a URL read
+// "NATS (a URL that does not parse): no servers available".
 func RedactURL(u string) string {
 	parts := strings.Split(u, ",")
 	for i, p := range parts {
-		pu, err := url.Parse(strings.TrimSpace(p))
+		p = strings.TrimSpace(p)
+		bare := p != "" && !strings.Contains(p, "://")
+		if bare {
+			p = "nats://" + p
+		}
+		pu, err := url.Parse(p)
 		if err != nil {
 			parts[i] = "(a URL that does not parse)"
 			continue
@@ -136,6 +145,9 @@ func RedactURL(u string) string {
 			}
 		}
 		parts[i] = pu.String()
+		if bare {
+			parts[i] = strings.TrimPrefix(parts[i], "nats://")
+		}
 	}
 	return strings.Join(parts, ",")
 }
