@@ -674,3 +674,20 @@ func TestPushURLSecretNotShown(t *testing.T) {
 		t.Fatalf("push to $NATS_URL: exit %d: %s%s", code, out.String(), errb.String())
 	}
 }
+
+// TestPushBadURLSecretNotShown: a --nats-url that does not parse (a port
+// that is no number) is an error without its token or password, which
+// the client library's error had named with the URL whole ('parse
+// "nats://TOKEN@h:port": invalid port'; found trying such a URL).
+func TestPushBadURLSecretNotShown(t *testing.T) {
+	file := examplesBundle(t)
+	for _, u := range []string{"nats://s3cr3t@127.0.0.1:port", "nats://user:s3cr3t@127.0.0.1:port", "s3cr3t@127.0.0.1:port"} {
+		for _, args := range [][]string{{"push", file}, {"rollback"}} {
+			var out, errb bytes.Buffer
+			code := run(append(args, "--nats-url", u), nil, &out, &errb)
+			if code != exitFail || strings.Contains(errb.String(), "s3cr3t") || !strings.Contains(errb.String(), "xxxxx@127.0.0.1:port") || !strings.Contains(errb.String(), "invalid port") {
+				t.Errorf("rplc %s --nats-url %s: exit %d: %s", args[0], u, code, errb.String())
+			}
+		}
+	}
+}

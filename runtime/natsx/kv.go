@@ -123,7 +123,10 @@ func noJetStream(err error) error {
 // (HOST:PORT, TOKEN@HOST:PORT), which nats.go takes as nats://, is read
 // as nats.go reads it and given without the scheme, as it was written:
 // it was said not to parse, a connection's failure to such a URL read
-// "NATS (a URL that does not parse): no servers available".
+// "NATS (a URL that does not parse): no servers available". A URL that
+// does not parse (a port that is no number) is given with all between
+// its scheme and its last @ redacted, if it has one: it is what a
+// *url.Error of the client library's names.
 func RedactURL(u string) string {
 	parts := strings.Split(u, ",")
 	for i, p := range parts {
@@ -134,7 +137,17 @@ func RedactURL(u string) string {
 		}
 		pu, err := url.Parse(p)
 		if err != nil {
-			parts[i] = "(a URL that does not parse)"
+			if at := strings.LastIndexByte(p, '@'); at >= 0 {
+				from := 0 // the user information's start
+				if k := strings.Index(p[:at], "://"); k >= 0 {
+					from = k + len("://")
+				}
+				p = p[:from] + "xxxxx" + p[at:]
+			}
+			if bare {
+				p = strings.TrimPrefix(p, "nats://")
+			}
+			parts[i] = p
 			continue
 		}
 		if pu.User != nil {

@@ -19,7 +19,9 @@ func TestRedactURL(t *testing.T) {
 		"nats://a@h1:4222, nats://u:p@h2:4222,nats://h3": "nats://xxxxx@h1:4222,nats://u:xxxxx@h2:4222,nats://h3",
 		"127.0.0.1:4222":                                 "127.0.0.1:4222",
 		"tok@h:4222, u:p@h2":                             "xxxxx@h:4222,u:xxxxx@h2",
-		"nats://tok@h:port":                              "(a URL that does not parse)",
+		"nats://tok@h:port":                              "nats://xxxxx@h:port",
+		"u:p@h:port":                                     "xxxxx@h:port",
+		"nats://h:port":                                  "nats://h:port",
 	} {
 		if got := natsx.RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
