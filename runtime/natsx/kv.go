@@ -535,7 +535,8 @@ func (w *BundleWatcher) apply(ctx context.Context, kv jetstream.KeyValue, m Bund
 		return
 	}
 	next, nextRefused := m, []BundleMark(nil) // the floor after m
-	if err := w.try(ctx, m, data, 0); err != nil {
+	err := w.try(ctx, m, data, 0)
+	if err != nil {
 		at := time.Now()
 		tried, newer := w.applyEarlier(ctx, kv, floor, refused, m)
 		switch {
@@ -545,8 +546,12 @@ func (w *BundleWatcher) apply(ctx context.Context, kv jetstream.KeyValue, m Bund
 			w.cfg.NewestRefused(m.Revision, err, at)
 		}
 	}
-	if ctx.Err() != nil {
-		return // stopping: not handled, to be applied by the next run
+	if err != nil && ctx.Err() != nil {
+		// Stopping: not handled, to be applied by the next run. An
+		// activation is handled whatever came after it: it was not
+		// told Handled when the watch was stopped as Apply returned,
+		// and the next run applied the revision again.
+		return
 	}
 	w.mu.Lock()
 	w.seen, w.floor, w.refused = m, next, nextRefused

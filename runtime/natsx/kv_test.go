@@ -980,3 +980,40 @@ func TestRollbackTestsOutlastTimeout(t *testing.T) {
 		t.Fatalf("after the cancelled rollback: %v, %v; want revision 3 still", e, err)
 	}
 }
+
+// TestBundleWatchHandledWhenStopped: a revision that Apply activated is
+// told Handled even when the watch is stopped as Apply returns (a
+// router's shutdown during the activation): Handled is what the next run
+// starts from, and it applied the revision again. Only a revision that
+// Apply did not take while the watch stopped is left to the next run.
+func TestBundleWatchHandledWhenStopped(t *testing.T) {
+	nc := kvServer(t)
+	rev := pushBundle(t, nc, buildBundle(t, ""))
+	for _, activated := range []bool{true, false} {
+		var w *natsx.BundleWatcher
+		assigned, applied := make(chan struct{}), make(chan struct{})
+		var handled []uint64
+		w = natsx.WatchBundles(nc, natsx.WatchConfig{
+			Apply: func(ctx context.Context, _ []byte, _ uint64) error {
+				<-assigned
+				defer close(applied)
+				go w.Stop()
+				<-ctx.Done() // stopped as the activation ends
+				if activated {
+					return nil
+				}
+				return ctx.Err() // the refusal is the stop's
+			},
+			Handled: func(m natsx.BundleMark) { handled = append(handled, m.Revision) },
+		})
+		close(assigned)
+		<-applied
+		w.Stop() // waits for the watch
+		switch {
+		case activated && (len(handled) != 1 || handled[0] != rev || w.Revision() != rev):
+			t.Errorf("revision %d activated as the watch stopped: handled %v, revision %d; want it handled", rev, handled, w.Revision())
+		case !activated && len(handled) != 0:
+			t.Errorf("revision %d not activated, the watch stopping: handled %v, want none", rev, handled)
+		}
+	}
+}
