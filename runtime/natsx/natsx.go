@@ -17,9 +17,11 @@
 // a decide request is not decided and is logged likewise.
 //
 // Every router subscribes in the queue group "rpl-router", so routers on
-// one NATS share the work. Each subject has Workers subscriptions; a
+// one NATS share the work. Each decide subject (CP1, v2) has Workers
+// subscriptions, the batch and feedback subjects max(1, Workers/2); a
 // subscription whose backlog exceeds MaxPending answers overloaded
-// instead of letting the backlog grow.
+// instead of letting the backlog grow (a request on any of the four:
+// fire-and-forget feedback is recorded whatever the backlog).
 //
 // Core NATS delivers at most once: a message the client library cannot
 // queue (a subscription's backlog past its limits: a slow consumer) is
