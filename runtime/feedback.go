@@ -415,6 +415,11 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 		return fail(&Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("%s: not allowed beside a feedback batch (each item of feedback carries its own fields)", keyName(others[0])),
 			Details: map[string]any{"field": jsonx.KeyPath("", others[0])}}, "")
 	}
+	if n, ok := jsonx.ListLen(batch); ok && n > MaxBatch {
+		// Counted, not decoded: a 1 MiB list of 0s is half a million
+		// items, an allocation each.
+		return fail(errBatchTooLong("feedback", n, "feedback items"), "")
+	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(batch, &items); err != nil || items == nil { // nil: null
 		return fail(&Error{Code: CodeInvalidRequest, Message: "feedback: want a list, have " + jsonx.KindOfJSON(batch), Details: map[string]any{"field": "feedback"}}, "")

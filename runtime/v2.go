@@ -58,6 +58,10 @@ func (q *v2Request) UnmarshalJSON(b []byte) error {
 // batch's.
 type v2Batch struct {
 	Requests []json.RawMessage `json:"requests"`
+	// long is the length of a requests list longer than MaxBatch, which
+	// is counted (jsonx.ListLen) and not decoded: a 1 MiB body of
+	// [0,0,…] is half a million items, an allocation each.
+	long int
 }
 
 // UnmarshalJSON refuses a key beside requests.
@@ -65,8 +69,24 @@ func (q *v2Batch) UnmarshalJSON(b []byte) error {
 	if err := errUnknownKey(b, batchFields, false); err != nil {
 		return err
 	}
+	if n := listLen(b, "requests"); n > MaxBatch {
+		q.long = n
+		return nil
+	}
 	type plain v2Batch
 	return json.Unmarshal(b, (*plain)(q))
+}
+
+// listLen is the length of the list at key of the JSON object b, counted
+// without decoding it; -1 when b holds no list there (or spells the key
+// with escapes: decoding counts it then).
+func listLen(b []byte, key string) int {
+	if off, ok := jsonx.PathOffset(b, key); ok {
+		if n, ok := jsonx.ListLen(b[off:]); ok {
+			return n
+		}
+	}
+	return -1
 }
 
 // v2BodyShape is what a v2 decide body, and a batch's item, hold.
@@ -350,6 +370,10 @@ func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code, bool) {
 	var q v2Batch
 	if err := decodeObject(body, &q); err != nil {
+		return appendV2Error(buf, err, ""), err.Code, false
+	}
+	if q.long > 0 {
+		err := errBatchTooLong("requests", q.long, "requests")
 		return appendV2Error(buf, err, ""), err.Code, false
 	}
 	if q.Requests == nil { // absent or null; [] is an empty batch

@@ -564,6 +564,34 @@ func (w *pathWalk) find(i int, rest string, first bool) (at, end int) {
 	return -1, -1
 }
 
+// ListLen is the number of elements of data, a JSON list (space around
+// it allowed), counted without decoding them: what a decoder checks a
+// list's length against before it allocates an element each. ok is
+// false when data is no list, or not valid JSON as far as the count
+// reads.
+func ListLen(data []byte) (n int, ok bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return 0, false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return 0, true
+	}
+	for i >= 0 {
+		end := valueEnd(data, i)
+		if end < 0 {
+			return 0, false
+		}
+		n++
+		var after int
+		if i, after = nextElement(data, end, ']'); i < 0 {
+			return n, after >= 0
+		}
+	}
+	return 0, false
+}
+
 // nextElement reads what follows an element of an object or a list
 // (closed by the byte close) that ends at data[end] (-1: data ends
 // first): the index of the next element, or -1 and the index after the
