@@ -57,12 +57,19 @@ type Diagnostic struct {
 	Related  []Related
 	Fixes    []Fix
 
-	hidden int // for an RPL900 note: how many diagnostics it stands for
+	// For an RPL900 note: how many diagnostics it stands for, and how
+	// many of them are errors.
+	hidden, hiddenErrors int
 }
 
 // Hidden is how many diagnostics an RPL900 note stands for (0 for any
 // other diagnostic): those of its file left out past MaxDiagnostics.
 func (d *Diagnostic) Hidden() int { return d.hidden }
+
+// HiddenErrors is how many of the diagnostics an RPL900 note stands for
+// are errors: a count of a file's errors ("and 140 more errors") adds
+// them.
+func (d *Diagnostic) HiddenErrors() int { return d.hiddenErrors }
 
 // Position is the start of the diagnostic's span.
 func (d *Diagnostic) Position() Position { return d.File.Position(d.Span.Start) }
@@ -160,11 +167,18 @@ func (l DiagList) Normalize() DiagList {
 	l.Sort()
 	out := l[:0]
 	ranks := map[*File]*[keepRanks]int{} // a file's diagnostics by rank
-	dropped := map[*File]int{}
+	dropped := map[*File]*[2]int{}       // a file's left out, and errors among them
+	drop := func(f *File, n, errs int) {
+		if dropped[f] == nil {
+			dropped[f] = new([2]int)
+		}
+		dropped[f][0] += n
+		dropped[f][1] += errs
+	}
 	var last *Diagnostic
 	for _, d := range l {
 		if d.Code == CodeTooMany {
-			dropped[d.File] += d.hidden
+			drop(d.File, d.hidden, d.hiddenErrors)
 			continue
 		}
 		if last != nil && last.File == d.File && last.Position().Line == d.Position().Line && last.Message == d.Message {
@@ -191,7 +205,11 @@ func (l DiagList) Normalize() DiagList {
 	for _, d := range out {
 		n, r := ranks[d.File], keepRank(d)
 		if n[r] == 0 {
-			dropped[d.File]++
+			errs := 0
+			if d.Severity == SevError {
+				errs = 1
+			}
+			drop(d.File, 1, errs)
 			continue
 		}
 		n[r]--
@@ -200,7 +218,7 @@ func (l DiagList) Normalize() DiagList {
 	out = shown
 	for f, n := range dropped {
 		out = append(out, &Diagnostic{File: f, Span: Span{Pos(len(f.Src)), Pos(len(f.Src))}, Severity: SevInfo, Code: CodeTooMany,
-			Message: fmt.Sprintf("%d more diagnostics not shown", n), hidden: n})
+			Message: fmt.Sprintf("%d more diagnostics not shown", n[0]), hidden: n[0], hiddenErrors: n[1]})
 	}
 	if len(dropped) > 0 {
 		out.Sort() // each note after its file's diagnostics, whatever the map's order
@@ -229,10 +247,11 @@ func (l DiagList) Err() error {
 // Error is the one-line form of the first error, with how many more errors
 // there are: a list that fails a compile leads with what failed it, although
 // sorting by position may put warnings before it. Warnings and infos are left
-// out of the count (the full list is the diagnostics themselves). A list
-// without errors gives its first diagnostic.
+// out of the count (the full list is the diagnostics themselves); the errors
+// an RPL900 note stands for are in it. A list without errors gives its first
+// diagnostic.
 func (l DiagList) Error() string {
-	first, errs := -1, 0
+	first, errs, all := -1, 0, 0 // the errors and diagnostics, those an RPL900 note stands for included
 	for i, d := range l {
 		if d.Severity == SevError {
 			if first < 0 {
@@ -240,14 +259,20 @@ func (l DiagList) Error() string {
 			}
 			errs++
 		}
+		errs += d.hiddenErrors
+		if d.Code == CodeTooMany {
+			all += d.hidden
+		} else {
+			all++
+		}
 	}
 	switch {
 	case len(l) == 0:
 		return "no errors"
-	case first < 0 && len(l) == 1:
+	case first < 0 && all == 1:
 		return l[0].Error()
 	case first < 0:
-		return fmt.Sprintf("%s (and %d more diagnostics)", l[0].Error(), len(l)-1)
+		return fmt.Sprintf("%s (and %d more diagnostics)", l[0].Error(), all-1)
 	}
 	return l[first].Error() + AndMoreErrors(errs-1)
 }

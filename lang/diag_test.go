@@ -91,7 +91,8 @@ func TestOneLineForm(t *testing.T) {
 // TestTooManyDiagnosticsCount checks the RPL900 note that ends a file with
 // more than MaxDiagnostics diagnostics: it counts every one not shown,
 // syntax errors included, although the parser's list (with its own note)
-// is normalized again inside the checker's.
+// is normalized again inside the checker's; and the list's one-line error
+// counts the errors not shown with the others.
 func TestTooManyDiagnosticsCount(t *testing.T) {
 	u := universe(t)
 	tests := []struct {
@@ -133,6 +134,11 @@ func TestTooManyDiagnosticsCount(t *testing.T) {
 			}
 			if want := min(tc.broken+tc.undef, lang.MaxDiagnostics); shown != want {
 				t.Errorf("%d diagnostics shown, want %d", shown, want)
+			}
+			// Every one an error: the list's one line counts those not
+			// shown too.
+			if want := lang.AndMoreErrors(tc.broken + tc.undef - 1); !strings.HasSuffix(diags.Error(), want) {
+				t.Errorf("list's error %q, want it to end %q", diags.Error(), want)
 			}
 			switch {
 			case tc.note == "" && len(notes) != 0:

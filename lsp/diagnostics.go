@@ -257,11 +257,15 @@ func (s *Server) unseenImportErrors(sn *snapshot, diags lang.DiagList, own map[s
 	count := map[string]int{}
 	s.mu.Lock()
 	for _, d := range diags {
-		if d.File == nil || d.Severity != lang.SevError {
+		if d.File == nil || d.Severity != lang.SevError && d.HiddenErrors() == 0 {
 			continue
 		}
 		path := filepath.Clean(d.File.Name)
 		if own[path] || s.docs[path] != nil && d.Code != lang.CodeImportCycle {
+			continue
+		}
+		if d.Severity != lang.SevError { // an RPL900 note, after its file's errors
+			count[path] += d.HiddenErrors()
 			continue
 		}
 		if first[path] == nil {

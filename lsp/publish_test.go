@@ -2,6 +2,7 @@ package lsp_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -288,5 +289,24 @@ func TestOpenCycleOnImport(t *testing.T) {
 	ds := c.settle(mu, "main.rpl with lib.rpl open", hasMessage("lib.rpl has errors: 3:8: cycle of imports and extends"))
 	if ds[0].Range.Start != pos(2, 7) {
 		t.Errorf("main.rpl: %+v, want the cycle on its import clause", ds)
+	}
+}
+
+// The error named on the import of a closed library counts every error of
+// the library, those past lang.MaxDiagnostics (the RPL900 note's) too: a
+// library of 130 errors said "and 99 more errors".
+func TestClosedLibraryErrorCount(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "main.rpl"), "package main\n\nimport \"lib\"\n\nfn route(r: Request) -> Decision = to(lib.target())\n")
+	var b strings.Builder
+	b.WriteString("package lib\n\nfn target() -> string = \"a:b\"\n")
+	for i := range 130 {
+		fmt.Fprintf(&b, "fn g%d() -> int = nope\n", i)
+	}
+	write(t, filepath.Join(dir, "lib.rpl"), b.String())
+	c := newClient(t, dir, lsp.Options{})
+	ds := c.waitDiags(c.open("main.rpl"), 1)
+	if len(ds) != 1 || !strings.Contains(ds[0].Message, "lib.rpl has errors: 4:18: ") || !strings.HasSuffix(ds[0].Message, "(and 129 more errors)") {
+		t.Fatalf("main.rpl importing lib, 130 errors: %+v", ds)
 	}
 }
