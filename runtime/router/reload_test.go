@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -115,4 +116,47 @@ func TestReloadAfterRollback(t *testing.T) {
 	if code, a := reload(t, r.HTTPAddr()); code != http.StatusConflict || a.OK || a.Error.Code != "no_source" || !strings.Contains(a.Error.Message, "--policies") {
 		t.Errorf("reload without a source: %d %+v, want 409 no_source", code, a)
 	}
+}
+
+// TestReloadCutShortNotAFailure: a reload whose context ends during the
+// build (SIGTERM while SIGHUP's reload runs: rpl-router serve reloads in
+// the signals' context) refused nothing. It was counted as a failed
+// load (reload_failures, rpl_reloads_total{result="error"}) and made
+// "context canceled" the status's last error, over the source's own.
+func TestReloadCutShortNotAFailure(t *testing.T) {
+	dir := copyExamples(t)
+	r := startRouter(t, router.Options{Policies: dir, DataDir: t.TempDir(), NoNATS: true, HTTP: "127.0.0.1:0", Logger: quiet()})
+	v1 := r.Engine.Current().Version
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s, err := r.Reload(ctx)
+	if !errors.Is(err, context.Canceled) || s != nil {
+		t.Fatalf("reload with its context ended: %v, %v; want an error wrapping context.Canceled", s, err)
+	}
+	st := r.Engine.Status()
+	if st.ReloadFailures != 0 || st.LastError != "" || st.Version != v1 {
+		t.Errorf("after a reload cut short: reload_failures %d, last_error %q, version %.12s; want 0, none, %.12s", st.ReloadFailures, st.LastError, st.Version, v1)
+	}
+	if m := scrape(t, r); strings.Contains(m, `rpl_reloads_total{result="error"}`) {
+		t.Errorf("a reload cut short counted as a failed load:\n%s", grepLines(m, "rpl_reloads_total"))
+	}
+	// A reload that runs is counted as ever.
+	os.WriteFile(filepath.Join(dir, "broken.rpl"), []byte("package broken\nfn route(r: Request) -> Decision = to(r.nope)\n"), 0o644)
+	if _, err := r.Reload(context.Background()); err == nil || errors.Is(err, context.Canceled) {
+		t.Fatalf("reload of a broken directory: %v", err)
+	}
+	if st := r.Engine.Status(); st.ReloadFailures == 0 || !strings.Contains(st.LastError, "broken.rpl") {
+		t.Errorf("a refused reload: reload_failures %d, last_error %q", st.ReloadFailures, st.LastError)
+	}
+}
+
+// grepLines is the lines of s holding sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for l := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

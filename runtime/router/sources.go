@@ -286,7 +286,9 @@ func (r *Router) loadBundle(ctx context.Context, path string, force bool) (*runt
 var afterLocalBuild atomic.Pointer[func()]
 
 // loadLocal builds the local source path (a directory or bundle file)
-// and activates it; a failed build is recorded in the engine's status.
+// and activates it; a failed build is recorded in the engine's status,
+// but for one that ctx's end cut short (a shutdown during a start or a
+// SIGHUP reload), which refused nothing.
 // Without force, it activates nothing (nil, nil) when the source holds
 // the version last taken from it while another is active (an unchanged
 // source is no new activation), nor when another activation came while
@@ -305,6 +307,13 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build f
 	was := r.Engine.Activation()
 	s, err := build()
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			// Cut short (a shutdown during a start or a SIGHUP reload):
+			// the build says nothing of the source, and is neither a
+			// failed load (reload_failures, rpl_reloads_total) nor the
+			// status's last error, which stays the source's own.
+			return nil, fmt.Errorf("%s not loaded: its build was cut short: %w", path, cerr)
+		}
 		r.Engine.LoadFailed(err)
 		return nil, err
 	}
@@ -450,7 +459,8 @@ var ErrNoLocalSource = fmt.Errorf("%w: the router has no policy directory or bun
 // activation (a rollback, a push): what POST /v2/policies/reload and
 // SIGHUP to rpl-router serve do. It returns the version activated; on
 // failure the running version stays, and the error says why (as the
-// engine's status does).
+// engine's status does). A build that ctx's end cut short is no failed
+// load: its error wraps ctx's, and the status is left as it was.
 func (r *Router) Reload(ctx context.Context) (*runtime.Snapshot, error) {
 	var s *runtime.Snapshot
 	var err error
@@ -463,6 +473,10 @@ func (r *Router) Reload(ctx context.Context) (*runtime.Snapshot, error) {
 		return nil, ErrNoLocalSource
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			r.log.Warn("reload cut short; "+r.stays(), "err", err)
+			return nil, err
+		}
 		r.log.Error("reload failed; "+r.stays(), "err", err)
 		return nil, err
 	}
