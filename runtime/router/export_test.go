@@ -53,6 +53,13 @@ func AfterLocalBuild(t testing.TB, f func()) {
 	t.Cleanup(func() { afterLocalBuild.Store(nil) })
 }
 
+// BeforeBundleApply runs f with the bundle watch's context before each
+// pushed bundle is built, until the test ends.
+func BeforeBundleApply(t testing.TB, f func(context.Context)) {
+	beforeBundleApply.Store(&f)
+	t.Cleanup(func() { beforeBundleApply.Store(nil) })
+}
+
 // LogNATS is the decision log's own connection (nil without a log).
 func (r *Router) LogNATS() *nats.Conn { return r.dlogNC }
 

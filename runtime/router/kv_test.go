@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -444,4 +445,43 @@ func TestRefusalAfterRestartGivesWay(t *testing.T) {
 	if e := lastError(r); e != "" {
 		t.Errorf("the restart after: last_error %q, want none", e)
 	}
+}
+
+// TestPushCutShortNotAFailure: a pushed bundle whose build the shutdown
+// cuts short (the bundle watch stopping) refused nothing: it is no
+// failed load (reload_failures, rpl_reloads_total{result="error"}) nor
+// the status's last error, and the next run activates it. It was counted
+// and reported as "context canceled", during the shutdown's grace too.
+func TestPushCutShortNotAFailure(t *testing.T) {
+	data := t.TempDir()
+	opt := router.Options{Policies: copyExamples(t), DataDir: data, NATSListen: "127.0.0.1:0", HTTP: "-", NoLog: true, Logger: quiet()}
+	r := startRouter(t, opt)
+	var once sync.Once
+	building := make(chan struct{})
+	router.BeforeBundleApply(t, func(ctx context.Context) {
+		once.Do(func() { close(building) })
+		<-ctx.Done()
+	})
+	pushed := buildPushed(t, "pushed", bundle.BuildOptions{})
+	pushTo(t, r, pushed.Data)
+	waitUntil(t, "the push's build", func() bool {
+		select {
+		case <-building:
+			return true
+		default:
+			return false
+		}
+	})
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Engine.Status(); st.ReloadFailures != 0 || st.LastError != "" {
+		t.Errorf("a push cut short by the shutdown: reload_failures %d, last_error %q; want 0 and none", st.ReloadFailures, st.LastError)
+	}
+	router.BeforeBundleApply(t, func(context.Context) {})
+	r = startRouter(t, opt)
+	waitUntil(t, "the push activated by the next run", func() bool {
+		s := r.Engine.Current()
+		return s != nil && s.Version == pushed.Bundle.Version()
+	})
 }

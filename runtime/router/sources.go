@@ -285,6 +285,10 @@ func (r *Router) loadBundle(ctx context.Context, path string, force bool) (*runt
 // build and its activation.
 var afterLocalBuild atomic.Pointer[func()]
 
+// beforeBundleApply, when set (by tests), runs with the bundle watch's
+// context before a pushed bundle is built.
+var beforeBundleApply atomic.Pointer[func(context.Context)]
+
 // loadLocal builds the local source path (a directory or bundle file)
 // and activates it; a failed build is recorded in the engine's status,
 // but for one that ctx's end cut short (a shutdown during a start or a
@@ -389,12 +393,24 @@ func (r *Router) watchBundles() {
 		},
 		Started: r.bucketStarted,
 		Apply: func(ctx context.Context, data []byte, rev uint64) error {
+			if f := beforeBundleApply.Load(); f != nil {
+				(*f)(ctx)
+			}
 			source := revSource(rev)
-			_, err := r.Engine.LoadBundle(ctx, source, data, r.readOptions())
+			s, err := r.Engine.BuildBundle(ctx, source, data, r.readOptions())
 			switch {
 			case err == nil:
+				r.Engine.Activate(s)
 				active = rev
-			case newest == nil: // the revision handled, tried first
+				return nil
+			case ctx.Err() != nil:
+				// Cut short by the watch stopping (a shutdown): the
+				// revision is not handled (the next run applies it), nor
+				// is its build a failed load or the status's last error.
+				return fmt.Errorf("%s not loaded: its build was cut short: %w", source, ctx.Err())
+			}
+			r.Engine.LoadFailed(err)
+			if newest == nil { // the revision handled, tried first
 				newest = &refusal{Error: err.Error(), At: time.Now()}
 			}
 			return err
