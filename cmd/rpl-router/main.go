@@ -224,6 +224,12 @@ decisions still running.`,
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
 			r, err := router.Start(ctx, o)
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				// SIGTERM or SIGINT during the start: a shutdown asked
+				// for, not a router that cannot start.
+				o.Logger.Info("shut down during the start", "err", err)
+				return nil
+			}
 			if err != nil {
 				return err
 			}

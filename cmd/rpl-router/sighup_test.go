@@ -192,3 +192,23 @@ func TestSecondSignal(t *testing.T) {
 		t.Fatalf("serve still running 10 s after a second SIGTERM (grace 60 s):\n%s", out.String())
 	}
 }
+
+// TestSignalDuringStart: SIGTERM or SIGINT while serve starts (its
+// context ended before the policies are loaded) is a shutdown asked for:
+// serve exits 0, saying so, not "Error: start cut short" with status 1,
+// which the help keeps for a router that cannot start.
+func TestSignalDuringStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out syncBuffer
+	c := root()
+	c.SetOut(&out)
+	c.SetErr(&out)
+	c.SetArgs([]string{"serve", "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
+	if err := c.ExecuteContext(ctx); err != nil {
+		t.Fatalf("serve stopped during its start: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `msg="shut down during the start"`) {
+		t.Errorf("no word of the shutdown during the start:\n%s", out.String())
+	}
+}

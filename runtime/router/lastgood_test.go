@@ -3,7 +3,9 @@ package router_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -172,5 +174,46 @@ func TestLastGoodRefused(t *testing.T) {
 				t.Errorf("/readyz %d %s, want 503 with the last good version's refusal (%s)", resp.StatusCode, body, want)
 			}
 		})
+	}
+}
+
+// TestStartCutShort: a start whose context ends while it loads the
+// policies (SIGTERM during the start of rpl-router serve) fails saying
+// so, and records nothing: the last good version, which it could not
+// build, was taken for refused ("last good version refused", a failed
+// load), the record of what was taken from the sources dropped, and the
+// router went on without it. The next start finds the kept version, a
+// rollback, as it was left.
+func TestStartCutShort(t *testing.T) {
+	data, dir := t.TempDir(), copyExamples(t)
+	opt := router.Options{Policies: dir, DataDir: data, NoNATS: true, HTTP: "127.0.0.1:0", Logger: quiet()}
+	r := startRouter(t, opt)
+	v1 := r.Engine.Current().Version
+	appendTo(t, filepath.Join(dir, "default.rpl"), "edited")
+	waitVersion(t, r, v1)
+	rollback(t, r)
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var log logBuffer
+	cut := opt
+	cut.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	if r, err := router.Start(ctx, cut); err == nil || !errors.Is(err, context.Canceled) {
+		if r != nil {
+			st := r.Engine.Status()
+			r.Shutdown(context.Background())
+			t.Errorf("status of the router started: ready %v, reload_failures %d, last_error %q", st.Ready, st.ReloadFailures, st.LastError)
+		}
+		t.Fatalf("start with its context ended: %v; want an error wrapping context.Canceled", err)
+	}
+	if strings.Contains(log.String(), "refused") {
+		t.Errorf("a start cut short logged a refusal:\n%s", log.String())
+	}
+	r = startRouter(t, opt)
+	if st := r.Engine.Status(); st.Version != v1 || st.ReloadFailures != 0 {
+		t.Errorf("the next start: version %.12s, reload_failures %d; want the rollback's %.12s, none", st.Version, st.ReloadFailures, v1)
 	}
 }

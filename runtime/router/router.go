@@ -219,7 +219,9 @@ const (
 // MaxHeaderBytes bounds an HTTP request's headers.
 const MaxHeaderBytes = 64 << 10
 
-// Start starts a router; Shutdown stops it.
+// Start starts a router; Shutdown stops it. ctx bounds the loads of the
+// policies at start: when it ends before they are over, Start fails with
+// an error wrapping ctx's.
 func Start(ctx context.Context, opt Options) (*Router, error) {
 	if opt.DataDir == "" {
 		opt.DataDir = "data"
@@ -318,8 +320,15 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	}
 	r.Engine = e
 
-	// The last good version, then the configured source.
+	// The last good version, then the configured source. A start that
+	// ctx's end cuts short (SIGTERM during it) stops there: carried on,
+	// it would take the last good version for refused, and the bundle
+	// watch, without its record of what was taken, could put the
+	// bucket's value back over a later activation and save it.
 	refused := r.activateLastGood(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("start cut short: %w", err)
+	}
 	switch {
 	case opt.Bundle != "":
 		if _, err := r.loadBundle(ctx, opt.Bundle, false); err != nil {
@@ -332,6 +341,9 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		if err := r.watchDir(); err != nil {
 			return nil, fmt.Errorf("watching %s: %w", opt.Policies, err)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("start cut short: %w", err)
 	}
 	// Without a version, a local source or a bundle bucket that others
 	// can push to (an external NATS, or the embedded one listening) or

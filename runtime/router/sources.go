@@ -179,6 +179,8 @@ func (r *Router) took(update func(*sources)) {
 // failed load, the status's last error until a source's activation or
 // failure replaces it, and is returned, for Start to say why a router
 // with nothing else to activate does not start; nil when none was kept.
+// A build that ctx's end cut short refused nothing: it is returned
+// (wrapping ctx's error) but not recorded.
 func (r *Router) activateLastGood(ctx context.Context) error {
 	start := time.Now()
 	var s *runtime.Snapshot
@@ -196,6 +198,11 @@ func (r *Router) activateLastGood(ctx context.Context) error {
 		err = fmt.Errorf("%s is a policy directory, not signed: with --public-key and no --policies, only signed bundles are activated", path)
 	} else {
 		s, err = r.Engine.BuildDir(ctx, path)
+	}
+	if err != nil && ctx.Err() != nil {
+		// Cut short (a shutdown during the start): not refused, and
+		// its record stays, for the next start.
+		return fmt.Errorf("%s not loaded: its build was cut short: %w", path, ctx.Err())
 	}
 	if err != nil {
 		r.log.Warn("last good version refused: the policy sources are activated as on a first start", "err", err)
