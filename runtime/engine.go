@@ -485,10 +485,10 @@ type Status struct {
 	Ready          bool      `json:"ready"`
 	Version        string    `json:"version,omitempty"`
 	Policies       []string  `json:"policies,omitempty"`
-	Decisions      int64     `json:"decisions"` // requests answered, refusals included
-	Failures       int64     `json:"failures"`  // policy runs that failed, and internal errors
-	Reloads        int64     `json:"reloads"`
-	ReloadFailures int64     `json:"reload_failures"`
+	Decisions      int64     `json:"decisions"`       // requests answered, refusals included
+	Failures       int64     `json:"failures"`        // policy runs that failed, and internal errors
+	Reloads        int64     `json:"reloads"`         // activations, a rollback included (Observer.Loaded with a snapshot)
+	ReloadFailures int64     `json:"reload_failures"` // loads refused: LoadDir's, LoadBundle's, and those told to LoadFailed
 	LastError      string    `json:"last_error,omitempty"`
 	LastErrorAt    time.Time `json:"last_error_at,omitzero"`
 }

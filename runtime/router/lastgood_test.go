@@ -173,6 +173,13 @@ func TestLastGoodRefused(t *testing.T) {
 			if err := json.Unmarshal(body, &ready); err != nil || resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(ready.LastError, want) {
 				t.Errorf("/readyz %d %s, want 503 with the last good version's refusal (%s)", resp.StatusCode, body, want)
 			}
+			// A version refused, counted once, as /metrics counts it.
+			if st := r.Engine.Status(); st.ReloadFailures != 1 || st.Reloads != 0 {
+				t.Errorf("reload_failures %d, reloads %d; want the refusal counted once, no activation", st.ReloadFailures, st.Reloads)
+			}
+			if m := scrape(t, r); !strings.Contains(m, `rpl_reloads_total{result="error"} 1`+"\n") {
+				t.Errorf("/metrics: %s; want one failed load", grepLines(m, "rpl_reloads_total"))
+			}
 		})
 	}
 }
