@@ -348,6 +348,9 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 		if given("bundle-bucket") && o.BundleBucket != "-" {
 			return errors.New("--no-nats and --bundle-bucket: without NATS there is no bundle bucket to watch")
 		}
+		if o.HTTP == "-" {
+			return errors.New(`--no-nats and --http -: the router would serve no request, over neither NATS nor HTTP`)
+		}
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ func TestLogSampleFlags(t *testing.T) {
 	cancel()
 	for _, v := range []string{"1.5", "-0.5", "NaN", "+Inf"} {
 		for _, args := range [][]string{
-			{"serve", "--log-sample", v, "--no-nats", "--http", "-", "--policies", "../../examples/policies", "--data-dir", t.TempDir()},
+			{"serve", "--log-sample", v, "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir()},
 			{"bench", "--decision-log-sample", v, "--setups", "inproc", "--rates", "100", "--max=false", "--duration", "10ms", "--warmup", "0s", "--tenants", "0", "--probe", "0s", "--policies", "../../examples/policies"},
 		} {
 			c := root()
@@ -62,7 +62,7 @@ func TestNegativeFlags(t *testing.T) {
 		var out bytes.Buffer
 		cmd.SetOut(&out)
 		cmd.SetErr(&out)
-		cmd.SetArgs([]string{"serve", "--" + c[0], c[1], "--no-nats", "--http", "-", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
+		cmd.SetArgs([]string{"serve", "--" + c[0], c[1], "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
 		err := cmd.ExecuteContext(ctx)
 		if want := "--" + c[0] + " " + c[1] + ": want a value ≥ 0"; err == nil || err.Error() != want {
 			t.Errorf("--%s %s: %v, want %q", c[0], c[1], err, want)
@@ -169,7 +169,7 @@ func TestLogLimitFlags(t *testing.T) {
 		var out bytes.Buffer
 		cmd.SetOut(&out)
 		cmd.SetErr(&out)
-		cmd.SetArgs([]string{"serve", "--" + c[0], c[1], "--no-nats", "--http", "-", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
+		cmd.SetArgs([]string{"serve", "--" + c[0], c[1], "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
 		if err := cmd.ExecuteContext(ctx); err == nil || !strings.HasPrefix(err.Error(), c[2]) {
 			t.Errorf("--%s %s: %v, want %q", c[0], c[1], err, c[2])
 		}
@@ -196,7 +196,7 @@ func TestFailureModeFlags(t *testing.T) {
 		var out bytes.Buffer
 		cmd.SetOut(&out)
 		cmd.SetErr(&out)
-		cmd.SetArgs(append([]string{"serve", "--no-nats", "--http", "-", "--policies", "../../examples/policies", "--data-dir", t.TempDir()}, c.args...))
+		cmd.SetArgs(append([]string{"serve", "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir()}, c.args...))
 		if err := cmd.ExecuteContext(ctx); err == nil || err.Error() != c.want {
 			t.Errorf("%v: %v, want %q", c.args, err, c.want)
 		}
@@ -253,7 +253,7 @@ func TestAdminTokenFromEnvironment(t *testing.T) {
 // start, naming both and saying why (serve took them all and ignored one:
 // --policies beside --bundle was never read nor watched, --nats-listen
 // and --nats-token beside --nats-url were never used, nor any NATS flag
-// with --no-nats).
+// with --no-nats; --no-nats with --http - served nothing).
 func TestConflictingFlags(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -269,6 +269,8 @@ func TestConflictingFlags(t *testing.T) {
 		{[]string{"--no-nats", "--nats-token", "t"}, "--no-nats and --nats-token:"},
 		{[]string{"--no-nats", "--bundle-bucket", "mine"}, "--no-nats and --bundle-bucket:"},
 		{[]string{"--no-nats", "--nats-max-pending", "10"}, "--no-nats and --nats-max-pending:"},
+		// It served nothing: no NATS subject, no HTTP listener.
+		{[]string{"--no-nats", "--http", "-"}, "--no-nats and --http -: the router would serve no request"},
 	} {
 		cmd := root()
 		var out bytes.Buffer
@@ -284,7 +286,7 @@ func TestConflictingFlags(t *testing.T) {
 	t.Setenv("RPL_NATS_TOKEN", "t")
 	for _, args := range [][]string{
 		{"--no-nats=false", "--nats-url", "nats://127.0.0.1:1", "--no-decision-log"},
-		{"--no-nats", "--bundle-bucket", "-"},
+		{"--no-nats", "--bundle-bucket", "-", "--http", "127.0.0.1:0"},
 	} {
 		cmd := root()
 		var out bytes.Buffer
