@@ -3,9 +3,11 @@
 // HTTP, the decision log, hot reload of a policy directory, the last good
 // version on disk and graceful shutdown. cmd/rpl-router only parses flags.
 //
-// Start order: the last good version under DataDir is activated first
-// (no network needed), then the policy directory or bundle (a failure
-// keeps the last good version), then NATS and HTTP. A last good version
+// Start order: NATS (the embedded server started, or the connection to
+// NATSURL tried once, then retried in the background), the last good
+// version under DataDir activated (no network needed), then the policy
+// directory or bundle (a failure keeps the last good version), then the
+// NATS subjects, the bundle watch and HTTP. A last good version
 // refused (by a later release's checks) is the status's last error, and
 // the sources are activated as on a first start; with none to activate,
 // Start fails saying why it was refused. Every activation is
