@@ -186,22 +186,23 @@ func TestUnsavedActivationTakenAgain(t *testing.T) {
 		waitUntil(t, "the bundle watch's start", r.BundleSynced)
 		return r
 	}
-	b, c := buildPushed(t, "pushed", bundle.BuildOptions{}), buildPushed(t, "later", bundle.BuildOptions{})
+	c := buildPushed(t, "later", bundle.BuildOptions{})
 	r := start()
-	rev := pushTo(t, r, b.Data)
-	waitUntil(t, "the first push", func() bool { return r.BundleRevision() == rev })
 
-	// The last good bundle cannot be written.
-	block := filepath.Join(data, router.LastGoodBundle+".tmp")
-	if err := os.Mkdir(block, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	rev = pushTo(t, r, c.Data)
-	waitUntil(t, "the second push", func() bool { return r.BundleRevision() == rev })
+	// The last good bundle cannot be written: the directory's version
+	// stays the last good one.
+	unblock := blockLastGoodBundle(t, data)
+	rev := pushTo(t, r, c.Data)
+	// Handled, not only activated: a shutdown before the watch records
+	// the revision leaves it to the next run whether saved or not.
+	waitUntil(t, "the second push handled", func() bool {
+		s := getPolicies(t, r.HTTPAddr()).Sources.Bucket
+		return s != nil && s.Revision == rev
+	})
 	if err := r.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	os.Remove(block)
+	unblock()
 	r = start()
 	if v := r.Engine.Current().Version; v != c.Bundle.Version() {
 		t.Fatalf("after the restart: version %.12s, want the push not saved, %.12s", v, c.Bundle.Version())
@@ -484,4 +485,64 @@ func TestPushCutShortNotAFailure(t *testing.T) {
 		s := r.Engine.Current()
 		return s != nil && s.Version == pushed.Bundle.Version()
 	})
+}
+
+// TestRollbackAfterUnsavedPushKept: a push activated but not saved (the
+// last good bundle could not be written) and then rolled back from, the
+// rollback saved: a restart keeps the rollback, the latest activation.
+// What was taken from the sources while unsaved stayed in memory until
+// another source's took wrote it, and a rollback takes nothing: the
+// record kept did not have the push handled, and the restart activated
+// it again over the rollback.
+func TestRollbackAfterUnsavedPushKept(t *testing.T) {
+	data := t.TempDir()
+	opt := router.Options{Policies: copyExamples(t), DataDir: data, NATSListen: "127.0.0.1:0", HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+	r := startRouter(t, opt)
+	waitUntil(t, "the bundle watch's start", r.BundleSynced)
+	v1 := r.Engine.Current().Version
+
+	// The last good bundle cannot be written.
+	unblock := blockLastGoodBundle(t, data)
+	rev := pushTo(t, r, buildPushed(t, "pushed", bundle.BuildOptions{}).Data)
+	waitUntil(t, "the push handled", func() bool {
+		s := getPolicies(t, r.HTTPAddr()).Sources.Bucket
+		return s != nil && s.Revision == rev
+	})
+	rollback(t, r)
+	if v := r.Engine.Current().Version; v != v1 {
+		t.Fatalf("rolled back to %.12s, want the directory's %.12s", v, v1)
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	unblock()
+
+	r = startRouter(t, opt)
+	waitUntil(t, "the bundle watch's start", r.BundleSynced)
+	if v := r.Engine.Current().Version; v != v1 {
+		t.Errorf("after the restart: version %.12s, want the rollback's %.12s (the push was rolled back from)", v, v1)
+	}
+}
+
+// blockLastGoodBundle makes the last good bundle of the data directory
+// data impossible to write until unblock: a directory holding a file
+// stands at its path, which the file written cannot be renamed over (nor
+// the directory removed). A directory at the path of its temporary file,
+// as before, no longer blocked it: the temporary file's name is random
+// (atomicfile.Stage), and the save went through. The last good version
+// must be another than a bundle: a directory.
+func blockLastGoodBundle(t *testing.T, data string) (unblock func()) {
+	t.Helper()
+	p := filepath.Join(data, router.LastGoodBundle)
+	if err := os.Mkdir(p, 0o755); err != nil { // a bundle kept there too
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p, "block"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

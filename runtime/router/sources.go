@@ -73,9 +73,18 @@ func (r *Router) persist(s *runtime.Snapshot) {
 			os.Remove(file)
 		}
 	}
+	was := r.unsaved
 	r.unsaved = err != nil
 	if err != nil {
 		r.log.Warn("last good version not saved: until one is, a restart activates the sources' versions again", "err", err)
+		return
+	}
+	if was {
+		// What was taken while unsaved is recorded now, with the version
+		// that came after it: kept in memory only, a restart would take
+		// again a push activated while unsaved over this later activation
+		// (a rollback from it).
+		r.saveSources()
 	}
 }
 
@@ -158,6 +167,12 @@ func (r *Router) took(update func(*sources)) {
 	if r.unsaved {
 		return
 	}
+	r.saveSources()
+}
+
+// saveSources writes what was taken from the sources (LastGoodSources),
+// under persistMu.
+func (r *Router) saveSources() {
 	file := filepath.Join(r.opt.DataDir, LastGoodSources)
 	data, err := json.MarshalIndent(r.sources, "", "  ")
 	if err == nil {
