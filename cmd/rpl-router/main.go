@@ -189,6 +189,9 @@ being received; a connection that sent nothing yet, kept up to 5 s).`,
 			if err := conflicts(cmd.Flags(), o); err != nil {
 				return err
 			}
+			if err := bucketName(o.BundleBucket); err != nil {
+				return err
+			}
 			switch failMode {
 			case "error":
 				o.FailureMode = runtime.FailClosed
@@ -351,6 +354,21 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 		}
 		if o.HTTP == "-" {
 			return errors.New(`--no-nats and --http -: the router would serve no request, over neither NATS nor HTTP`)
+		}
+	}
+	return nil
+}
+
+// bucketName refuses a --bundle-bucket that JetStream takes for no
+// key-value bucket (letters, digits, _ and - only): the router started,
+// and its bundle watch failed on it for good, logging it once a minute.
+func bucketName(b string) error {
+	if b == "-" || b == "" {
+		return nil
+	}
+	for _, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return fmt.Errorf("--bundle-bucket %q: not a JetStream key-value bucket name (letters, digits, _ and - only; \"-\" watches none)", b)
 		}
 	}
 	return nil

@@ -299,6 +299,31 @@ func TestConflictingFlags(t *testing.T) {
 	}
 }
 
+// TestBundleBucketName: a --bundle-bucket that is no JetStream bucket
+// name is refused at start, naming the flag; serve started, and its
+// bundle watch failed on it for good (nats: invalid bucket name), logged
+// once a minute.
+func TestBundleBucketName(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, b := range []string{"bad name!", "rpl.bundles", "a*", "é"} {
+		cmd := root()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"serve", "--bundle-bucket", b, "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
+		want := fmt.Sprintf("--bundle-bucket %q: not a JetStream key-value bucket name", b)
+		if err := cmd.ExecuteContext(ctx); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("--bundle-bucket %q: %v, want %q…", b, err, want)
+		}
+	}
+	for _, b := range []string{"-", "rpl_bundles", "Team-2_bundles"} {
+		if err := bucketName(b); err != nil {
+			t.Errorf("--bundle-bucket %q: %v", b, err)
+		}
+	}
+}
+
 // TestServeHelp: serve --help says what serve does, its endpoints and
 // subjects, its exit status and examples, as every rplc command's does
 // (it printed the one line "Decide requests over NATS and HTTP" and the
