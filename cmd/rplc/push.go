@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -89,13 +88,7 @@ func (k *bundleKey) connect(cmd *cobra.Command) (*nats.Conn, context.Context, fu
 	nc, err := nats.Connect(k.url, nats.Name("rplc "+cmd.Name()), nats.Timeout(timeout),
 		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
 	if err != nil {
-		// A URL that does not parse is an error that names it (a
-		// *url.Error: parse "nats://TOKEN@HOST:port": invalid port),
-		// secret and all.
-		if ue := (*url.Error)(nil); errors.As(err, &ue) {
-			ue.URL = natsx.RedactURL(ue.URL)
-		}
-		return nil, nil, nil, &exitError{code: exitFail, err: fmt.Errorf("NATS %s: %w", natsx.RedactURL(k.url), err)}
+		return nil, nil, nil, &exitError{code: exitFail, err: fmt.Errorf("NATS %s: %w", natsx.RedactURL(k.url), natsx.RedactError(err))}
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	return nc, ctx, func() { cancel(); nc.Close() }, nil

@@ -165,6 +165,17 @@ func RedactURL(u string) string {
 	return strings.Join(parts, ",")
 }
 
+// RedactError is err, a failure to connect to a URL, with the URL that a
+// *url.Error in it names redacted (RedactURL): nats.Connect's error for
+// a URL that does not parse names it whole, token or password included
+// (parse "nats://TOKEN@HOST:port": invalid port).
+func RedactError(err error) error {
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		ue.URL = RedactURL(ue.URL)
+	}
+	return err
+}
+
 // BundleMark names one revision of the bundle key. A bucket deleted and
 // created again numbers its revisions from 1 anew: Created, the creation
 // time of the bucket's stream, tells the two apart.

@@ -60,3 +60,15 @@ func TestStartHTTPRefusedWhileLoading(t *testing.T) {
 		t.Errorf("HTTP on %s, want %s", r.HTTPAddr(), addr)
 	}
 }
+
+// TestStartNATSURLSecretNotShown: a --nats-url that does not parse fails
+// Start with the client library's error, which named the URL whole, its
+// token or password with it (NATS: parse "nats://SECRET@h:port"…).
+func TestStartNATSURLSecretNotShown(t *testing.T) {
+	for _, u := range []string{"nats://s3cr3t@127.0.0.1:port", "nats://user:s3cr3t@127.0.0.1:port", "s3cr3t@127.0.0.1:port"} {
+		_, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NATSURL: u, Logger: quiet()})
+		if err == nil || !strings.HasPrefix(err.Error(), "NATS: ") || strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "invalid port") {
+			t.Errorf("Start with --nats-url %s: %v, want the parse error without the secret", u, err)
+		}
+	}
+}

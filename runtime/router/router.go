@@ -617,7 +617,7 @@ func (r *Router) connectExternal(name string, opts ...nats.Option) (*nats.Conn, 
 	if err == nil && !nc.IsConnected() && name == "rpl-router" {
 		r.log.Warn("NATS not reachable yet: connecting in the background, every 500 ms; HTTP serves meanwhile", "url", natsx.RedactURL(r.opt.NATSURL))
 	}
-	return nc, err
+	return nc, natsx.RedactError(err)
 }
 
 // isAuthError reports whether err is the server's refusal of the
