@@ -294,7 +294,7 @@ being received; a connection that sent nothing yet, kept up to 5 s).`,
 	f.IntVar(&o.MaxInFlight, "max-in-flight", 4096, "concurrent HTTP requests (decide, batch and feedback alike) before answering overloaded (0: the default)")
 	f.IntVar(&o.MaxConnections, "max-connections", 4096, "HTTP connections open at once (idle keep-alives included); a connection beyond it has an idle keep-alive closed for it, or waits for one to go idle or close, those after it in the kernel's backlog (0: no limit)")
 	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest request body in bytes, over HTTP and NATS (0: the default, 1 MiB)")
-	f.IntVar(&o.NATSMaxPending, "nats-max-pending", natsx.DefaultMaxPending, "requests one NATS decide subscription queues before answering overloaded (as many subscriptions per subject as the processors at start)")
+	f.IntVar(&o.NATSMaxPending, "nats-max-pending", natsx.DefaultMaxPending, "requests one NATS subscription queues before answering overloaded (each decide subject has as many subscriptions as the processors at start, the batch and feedback subjects half as many, one at least)")
 	f.Float64Var(&o.LogSample, "log-sample", 1, "fraction of decisions published to the decision log stream, 0 to 1, evenly spread (0.7: 7 of any 10 in a row); 0: none, as --no-decision-log")
 	f.BoolVar(&o.NoLog, "no-decision-log", false, "publish no decision log")
 	f.DurationVar(&o.LogMaxAge, "log-max-age", 0, "age beyond which the decision log stream discards events (0: 24h for a stream created; an existing stream keeps its own)")
