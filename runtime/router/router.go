@@ -191,6 +191,7 @@ type Router struct {
 	watch    *fsnotify.Watcher
 	kvw      *natsx.BundleWatcher
 	stop     chan struct{}
+	stopOnce sync.Once // Shutdown's, which may be called twice at once
 	wg       sync.WaitGroup
 
 	// unlock releases the data directory (lockDataDir), at the end of
@@ -732,11 +733,10 @@ func (r *Router) inFlight(natsS *natsx.Server) int {
 // it holds; the spans up to 5 s of their own after (a collector that
 // does not answer), a failure to export them logged, not returned.
 func (r *Router) Shutdown(ctx context.Context) error {
-	select {
-	case <-r.stop:
+	first := false
+	r.stopOnce.Do(func() { close(r.stop); first = true })
+	if !first {
 		return nil
-	default:
-		close(r.stop)
 	}
 	// From now on answers say Connection: close (httpx.Config.Draining)
 	// and /readyz 503.
