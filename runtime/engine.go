@@ -472,6 +472,16 @@ func (e *Engine) RolledBack() []*Snapshot {
 	return append([]*Snapshot(nil), e.undone...)
 }
 
+// Versions is Status, History and RolledBack read at once: no activation
+// or rollback comes between them (a status naming one version beside a
+// history whose newest is another, a version both in the history and
+// rolled back).
+func (e *Engine) Versions() (st Status, history, undone []*Snapshot) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.Status(), slices.Clone(e.history), slices.Clone(e.undone)
+}
+
 // last is the n last of ss.
 func last(ss []*Snapshot, n int) []*Snapshot { return ss[max(len(ss)-n, 0):] }
 

@@ -2,6 +2,7 @@ package httpx_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -169,5 +170,74 @@ func TestAdminToken(t *testing.T) {
 	}
 	if code, _, body := do(t, "POST", srv.URL+"/v1/decide", `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`); code != 200 {
 		t.Errorf("decide without a token: %d %s", code, body)
+	}
+}
+
+// TestPoliciesConsistent: GET /v2/policies while versions are activated
+// and rolled back shows one state: the version its status names is the
+// one marked active, the newest of the history, and in it once; none is
+// both kept and rolled back. It read the status, the history and the
+// rolled back apart, an activation free to come between.
+func TestPoliciesConsistent(t *testing.T) {
+	e, srv := setup(t, httpx.Config{MaxBody: 4096})
+	var versions []string
+	for _, target := range []string{"a:1", "b:2"} {
+		dir := t.TempDir()
+		if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"" + target + "\")\n")}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.LoadDir(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, s.Version)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if i%2 == 0 {
+				e.Rollback()
+			} else {
+				e.ActivateVersion(versions[1])
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for range 300 {
+		var got struct {
+			Status   struct{ Version string }
+			Versions []struct {
+				Version    string
+				Active     bool
+				RolledBack bool `json:"rolled_back"`
+			}
+		}
+		code, _, body := do(t, "GET", srv.URL+"/v2/policies", "")
+		if code != 200 || json.Unmarshal([]byte(body), &got) != nil {
+			t.Fatalf("GET /v2/policies: %d %s", code, body)
+		}
+		active, seen := 0, map[string]bool{}
+		for i, v := range got.Versions {
+			if v.Active {
+				active++
+				if v.Version != got.Status.Version || i != 0 {
+					t.Fatalf("%.12s marked active at %d, the status naming %.12s: %s", v.Version, i, got.Status.Version, body)
+				}
+			}
+			if seen[v.Version] {
+				t.Fatalf("%.12s listed twice: %s", v.Version, body)
+			}
+			seen[v.Version] = true
+		}
+		if active != 1 {
+			t.Fatalf("%d versions marked active: %s", active, body)
+		}
 	}
 }

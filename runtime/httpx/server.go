@@ -475,14 +475,12 @@ func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Sources != nil {
 		sources = s.cfg.Sources()
 	}
-	st := s.e.Status()
-	h := s.e.History()
+	st, h, undone := s.e.Versions()
 	hist := make([]versionInfo, 0, len(h)) // [] before any activation, not null
 	for i := len(h) - 1; i >= 0; i-- {
 		v := h[i]
 		hist = append(hist, versionInfo{Version: v.Version, Source: v.Source, Built: v.Built, Policies: v.PolicyIDs(), Active: v.Version == st.Version})
 	}
-	undone := s.e.RolledBack()
 	for i := len(undone) - 1; i >= 0; i-- {
 		v := undone[i]
 		hist = append(hist, versionInfo{Version: v.Version, Source: v.Source, Built: v.Built, Policies: v.PolicyIDs(), RolledBack: true})
