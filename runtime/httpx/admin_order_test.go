@@ -2,9 +2,12 @@ package httpx_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rpl-lang/rpl/runtime"
@@ -94,6 +97,46 @@ func TestAdminWrongToken(t *testing.T) {
 		}
 		if resp.StatusCode != 401 || !strings.Contains(string(body), want) || strings.Contains(string(body), "s3cret") {
 			t.Errorf("%q: %d %s, want 401 saying %q", auth, resp.StatusCode, body, want)
+		}
+	}
+}
+
+// TestPoliciesReadyAsReadyz: the status of GET /v2/policies says ready as
+// /readyz does: not while NATS is not subscribed or the process shuts
+// down, a version active all the same (it said ready, /readyz 503).
+func TestPoliciesReadyAsReadyz(t *testing.T) {
+	var draining atomic.Bool
+	var notReady atomic.Pointer[error]
+	e, srv := setup(t, httpx.Config{MaxBody: 4096, Draining: draining.Load, NotReady: func() error {
+		if p := notReady.Load(); p != nil {
+			return *p
+		}
+		return nil
+	}})
+	dir := t.TempDir()
+	if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	subscribing := errors.New("NATS subjects not subscribed yet")
+	for _, c := range []struct {
+		name   string
+		set    func()
+		readyz int
+		ready  bool
+	}{
+		{"ready", func() {}, 200, true},
+		{"not subscribed", func() { notReady.Store(&subscribing) }, 503, false},
+		{"shutting down", func() { notReady.Store(nil); draining.Store(true) }, 503, false},
+	} {
+		c.set()
+		code, _, body := do(t, "GET", srv.URL+"/readyz", "")
+		var got struct{ Status struct{ Ready bool } }
+		_, _, pol := do(t, "GET", srv.URL+"/v2/policies", "")
+		if err := json.Unmarshal([]byte(pol), &got); err != nil || code != c.readyz || got.Status.Ready != c.ready {
+			t.Errorf("%s: /readyz %d %s, /v2/policies %s; want %d and ready %v", c.name, code, body, pol, c.readyz, c.ready)
 		}
 	}
 }

@@ -8,7 +8,7 @@
 //	GET  /healthz                the process is up
 //	GET  /readyz                 a policy version is active and the process is not shutting down (503 otherwise)
 //	GET  /metrics                Prometheus
-//	GET  /v2/policies            the active version, its policies, the kept versions (then those rollbacks left, "rolled_back": true), the last load error, what was taken from each source (Config.Sources)
+//	GET  /v2/policies            the active version, its policies, the kept versions (then those rollbacks left, "rolled_back": true), the last load error, ready as /readyz says it, what was taken from each source (Config.Sources)
 //	POST /v2/policies/rollback   reactivate the previous version (no body, or {})
 //	POST /v2/policies/activate   {"version": "…"}: activate a kept version (runtime.Engine.ActivateVersion)
 //	POST /v2/policies/reload     build the policy source again and activate it, even unchanged (Config.Reload)
@@ -434,26 +434,34 @@ type readiness struct {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	unready := func(a readiness) { writeJSON(w, http.StatusServiceUnavailable, a) }
-	st := s.e.Status()
+	a := s.readiness(s.e.Status())
+	status := http.StatusOK
+	if !a.Ready {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, a)
+}
+
+// readiness is /readyz's answer for the engine's status st, which
+// GET /v2/policies's status says too ("ready").
+func (s *Server) readiness(st runtime.Status) readiness {
 	var why error
 	if s.cfg.NotReady != nil {
 		why = s.cfg.NotReady()
 	}
 	switch {
 	case s.cfg.Draining != nil && s.cfg.Draining():
-		unready(readiness{ShuttingDown: true})
+		return readiness{ShuttingDown: true}
 	case !st.Ready && st.LastError == "":
 		// Nothing failed: "last_error":"" said nothing of why.
-		unready(readiness{Reason: "no policy version is active"})
+		return readiness{Reason: "no policy version is active"}
 	case !st.Ready:
-		unready(readiness{LastError: &st.LastError})
+		return readiness{LastError: &st.LastError}
 	case why != nil:
 		msg := why.Error()
-		unready(readiness{LastError: &msg})
-	default:
-		writeJSON(w, http.StatusOK, readiness{Ready: true, Version: st.Version})
+		return readiness{LastError: &msg}
 	}
+	return readiness{Ready: true, Version: st.Version}
 }
 
 type versionInfo struct {
@@ -476,6 +484,9 @@ func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 		sources = s.cfg.Sources()
 	}
 	st, h, undone := s.e.Versions()
+	// Ready as /readyz says it: a version active is not enough while the
+	// router shuts down or has not subscribed its NATS subjects.
+	st.Ready = s.readiness(st).Ready
 	hist := make([]versionInfo, 0, len(h)) // [] before any activation, not null
 	for i := len(h) - 1; i >= 0; i-- {
 		v := h[i]
