@@ -140,3 +140,38 @@ func TestPoliciesReadyAsReadyz(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminCompressedBody: an admin body with a Content-Encoding is 415,
+// naming it, as a decide body's is, and activates nothing; it was 400,
+// "want a JSON object", which did not say why.
+func TestAdminCompressedBody(t *testing.T) {
+	e, srv := setup(t, httpx.Config{MaxBody: 4096})
+	var versions []string
+	for _, target := range []string{"a:1", "b:2"} {
+		dir := t.TempDir()
+		if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"" + target + "\")\n")}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.LoadDir(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, s.Version)
+	}
+	for path, body := range map[string]string{"/v2/policies/activate": `{"version": "` + versions[0] + `"}`, "/v2/policies/rollback": ""} {
+		req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Encoding", "gzip")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := `{"ok":false,"error":{"code":"invalid_request","message":"Content-Encoding \"gzip\" is not supported: send the JSON body uncompressed"}}`; resp.StatusCode != 415 || strings.TrimSpace(string(out)) != want || e.Current().Version != versions[1] {
+			t.Errorf("%s gzip: %d %s (active %.12s), want 415 %s", path, resp.StatusCode, out, e.Current().Version, want)
+		}
+	}
+}

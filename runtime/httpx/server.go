@@ -40,7 +40,8 @@
 // each request's error in its result. Bodies beyond Config.MaxBody are
 // invalid_request (413), naming their size when the request gives it
 // (Content-Length; else "more than" the limit) and the limit; a body
-// with a Content-Encoding (but identity) is 415, naming it; one not
+// with a Content-Encoding (but identity) is 415, naming it, at the admin
+// endpoints too; one not
 // received within the http.Server's ReadTimeout is 408 (invalid_request,
 // naming the timeout, the connection closed), at the admin endpoints
 // too; otherwise unreadable, 400. Another
@@ -503,7 +504,21 @@ func (s *Server) policies(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// compressed answers 415 to an admin body with a Content-Encoding (but
+// identity), as decide does: read as JSON, it was refused 400 as no JSON
+// object, which did not say why.
+func compressed(w http.ResponseWriter, r *http.Request) bool {
+	if ce := runtime.ContentCoding(r.Header.Values("Content-Encoding")); ce != "" {
+		adminError(w, http.StatusUnsupportedMediaType, "invalid_request", errors.New(runtime.CodingMessage(ce)))
+		return true
+	}
+	return false
+}
+
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
+	if compressed(w, r) {
+		return
+	}
 	// It takes no body: one naming a version would be ignored, and the
 	// previous version activated instead of the one meant.
 	body, err := readBody(r.Body, s.cfg.MaxBody, nil)
@@ -530,6 +545,9 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 // {"version": "…"} (runtime.Engine.ActivateVersion: the version, or a
 // prefix of it).
 func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
+	if compressed(w, r) {
+		return
+	}
 	body, err := readBody(r.Body, s.cfg.MaxBody, nil)
 	if err != nil {
 		status, _, msg := unreadable(w, r, err)
