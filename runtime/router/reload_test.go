@@ -160,3 +160,39 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestReloadAfterShutdownNotSaved: a reload still running when Shutdown
+// returns (an HTTP reload runs on past a drain that ran out) activates,
+// but writes nothing into the data directory, which Shutdown released
+// and another router may hold: it saved its version as the last good.
+func TestReloadAfterShutdownNotSaved(t *testing.T) {
+	dir := copyExamples(t)
+	data := t.TempDir()
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: data, NoNATS: true, HTTP: "-", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := r.Engine.Current().Version
+	built, release := make(chan struct{}), make(chan struct{})
+	router.AfterLocalBuild(t, func() { close(built); <-release })
+	os.WriteFile(filepath.Join(dir, "extra.rpl"), []byte("package extra\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n"), 0o644)
+	reloaded := make(chan error, 1)
+	go func() {
+		_, err := r.Reload(context.Background())
+		reloaded <- err
+	}()
+	<-built
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-reloaded; err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	if v := r.Engine.Current().Version; v == v1 {
+		t.Fatalf("the reload activated nothing (%.12s)", v)
+	}
+	if _, err := os.Stat(filepath.Join(data, router.LastGoodDir, "extra.rpl")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the reload after Shutdown saved its version in the data directory (extra.rpl: %v)", err)
+	}
+}

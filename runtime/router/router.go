@@ -201,6 +201,10 @@ type Router struct {
 	persistMu sync.Mutex
 	sources   sources // under persistMu: what was taken from each source
 	unsaved   bool    // under persistMu: the last activation's version was not saved
+	// released, under persistMu: Shutdown released the data directory,
+	// and nothing is written to it any more (an HTTP reload, which runs
+	// on past a drain that ran out, activating after it).
+	released bool
 	// loadMu makes the loads of the policy directory or bundle file one
 	// at a time (loadLocal).
 	loadMu sync.Mutex
@@ -849,6 +853,9 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		}
 	}
 	r.wg.Wait()
+	r.persistMu.Lock()
+	r.released = true
+	r.persistMu.Unlock()
 	if r.unlock != nil {
 		r.unlock()
 	}

@@ -60,6 +60,11 @@ func (o *observer) Loaded(s *runtime.Snapshot, err error) {
 func (r *Router) persist(s *runtime.Snapshot) {
 	r.persistMu.Lock()
 	defer r.persistMu.Unlock()
+	if r.released {
+		// Another router may hold the directory now.
+		r.log.Warn("last good version not saved: the router has shut down and released its data directory", "version", s.ShortVersion())
+		return
+	}
 	dir, file := filepath.Join(r.opt.DataDir, LastGoodDir), filepath.Join(r.opt.DataDir, LastGoodBundle)
 	var err error
 	switch {
@@ -164,7 +169,7 @@ func (r *Router) took(update func(*sources)) {
 	r.persistMu.Lock()
 	defer r.persistMu.Unlock()
 	update(&r.sources)
-	if r.unsaved {
+	if r.unsaved || r.released {
 		return
 	}
 	r.saveSources()
