@@ -222,7 +222,7 @@ func (r *Router) activateLastGood(ctx context.Context) error {
 	if err != nil && ctx.Err() != nil {
 		// Cut short (a shutdown during the start): not refused, and
 		// its record stays, for the next start.
-		return fmt.Errorf("%s not loaded: its build was cut short: %w", path, ctx.Err())
+		return cutShort(ctx, path)
 	}
 	if err != nil {
 		r.log.Warn("last good version refused: the policy sources are activated as on a first start", "err", err)
@@ -312,6 +312,14 @@ func (r *Router) loadBundle(ctx context.Context, path string, force bool) (*runt
 // build and its activation.
 var afterLocalBuild atomic.Pointer[func()]
 
+// cutShort is the error of a build of source that ctx's end cut short (a
+// shutdown during a start, a SIGHUP reload or a pushed bundle's build):
+// it refused nothing, so it is neither a failed load nor the status's
+// last error.
+func cutShort(ctx context.Context, source string) error {
+	return fmt.Errorf("%s not loaded: its build was cut short: %w", source, ctx.Err())
+}
+
 // beforeBundleApply, when set (by tests), runs with the bundle watch's
 // context before a pushed bundle is built.
 var beforeBundleApply atomic.Pointer[func(context.Context)]
@@ -338,12 +346,12 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build f
 	was := r.Engine.Activation()
 	s, err := build()
 	if err != nil {
-		if cerr := ctx.Err(); cerr != nil {
+		if ctx.Err() != nil {
 			// Cut short (a shutdown during a start or a SIGHUP reload):
 			// the build says nothing of the source, and is neither a
 			// failed load (reload_failures, rpl_reloads_total) nor the
 			// status's last error, which stays the source's own.
-			return nil, fmt.Errorf("%s not loaded: its build was cut short: %w", path, cerr)
+			return nil, cutShort(ctx, path)
 		}
 		r.Engine.LoadFailed(err)
 		return nil, err
@@ -434,7 +442,7 @@ func (r *Router) watchBundles() {
 				// Cut short by the watch stopping (a shutdown): the
 				// revision is not handled (the next run applies it), nor
 				// is its build a failed load or the status's last error.
-				return fmt.Errorf("%s not loaded: its build was cut short: %w", source, ctx.Err())
+				return cutShort(ctx, source)
 			}
 			r.Engine.LoadFailed(err)
 			if newest == nil { // the revision handled, tried first
