@@ -28,7 +28,9 @@ builtins that need no import) or an enum (Trigger); doc prints every
 overload with its signature, full doc, fuel cost and purity.
 
 With --format json the entries are a JSON array of {module, name, sig, doc,
-cost, pure, compiled}.
+cost, pure, compiled}, whatever NAME names; an enum is an entry too, with
+its members (members) and sig "enum Trigger = timeout, ...", listed
+without NAME as the text lists it.
 
 Exit status: 0 on success, 2 for a wrong command line, a NAME that names
 nothing among it (with the nearest name, if one is close).`,
@@ -39,6 +41,11 @@ nothing among it (with the nearest name, if one is close).`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageErrorf(cmd, "doc: accepts at most 1 arg (one NAME), have %d", len(args))
+			}
+			// An empty NAME ("$NAME" unset) names nothing: it listed
+			// everything, exit 0, as no NAME does.
+			if len(args) == 1 && strings.TrimSpace(args[0]) == "" {
+				return usageErrorf(cmd, "doc: an empty NAME names nothing (omit NAME to list everything)")
 			}
 			return nil
 		},
@@ -66,6 +73,15 @@ type docEntry struct {
 	Cost     int64  `json:"cost"`
 	Pure     bool   `json:"pure"`
 	Compiled bool   `json:"compiled"` // lowered to bytecode by the compiler
+	// Members are an enum's members (an enum's entry only).
+	Members []string `json:"members,omitempty"`
+}
+
+// enumEntry is the JSON entry of an enum: its members are predeclared
+// constants, costing nothing.
+func enumEntry(en lang.EnumDecl) docEntry {
+	return docEntry{Name: en.Name, Sig: "enum " + en.Name + " = " + strings.Join(en.Members, ", "),
+		Doc: en.Doc, Pure: true, Members: en.Members}
 }
 
 func entries() []docEntry {
@@ -85,6 +101,10 @@ func runDoc(e *env, cmd *cobra.Command, name, format string) error {
 	all := entries()
 	if name == "" {
 		if format == "json" {
+			// The enums too, as the text lists them.
+			for _, en := range stdlib.Enums {
+				all = append(all, enumEntry(en))
+			}
 			return writeDocJSON(e.stdout, all)
 		}
 		for _, m := range stdlib.Modules {
@@ -137,14 +157,10 @@ func runDoc(e *env, cmd *cobra.Command, name, format string) error {
 	for _, en := range stdlib.Enums {
 		if name == en.Name {
 			if format == "json" {
-				// Output lost is a failure (1), as for the other entries.
-				enc := json.NewEncoder(e.stdout)
-				enc.SetEscapeHTML(false)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"enum": en.Name, "members": en.Members, "doc": en.Doc}); err != nil {
-					return writeError(err)
-				}
-				return nil
+				// An array of one entry, as for a builtin: it was an
+				// object {enum, members, doc}, which the help did not
+				// describe and a consumer of entries could not read.
+				return writeDocJSON(e.stdout, []docEntry{enumEntry(en)})
 			}
 			fmt.Fprintf(e.stdout, "enum %s = %s\n%s\n", en.Name, strings.Join(en.Members, ", "), wrap(en.Doc, "    ", 76))
 			return nil
