@@ -13,8 +13,8 @@
 // errors (a key file that holds no key, a request or state file that is
 // not valid among them), a file could not be read or written, or rplc
 // itself failed (an internal error); 2 the command line is wrong
-// (unknown flag or command, missing argument, no such path, an output
-// file that exists without --force).
+// (unknown flag or command, missing argument, an empty path or flag
+// value, no such path, an output file that exists without --force).
 package main
 
 import (
@@ -175,8 +175,8 @@ Exit status, the same for every command: 0 on success; 1 when the input has
 errors (a key file that holds no key, a request or state file that is not
 valid among them), a file cannot be read or written, or rplc itself fails
 (an internal error); 2 for a wrong command line (unknown command or flag,
-missing argument, no such file, an output file that exists without
---force).`,
+missing argument, an empty path or flag value, no such file, an output
+file that exists without --force).`,
 		Example: `  rplc check examples/policies
   rplc fmt -w policies/acme.rpl`,
 		SilenceUsage:  true,
@@ -218,7 +218,7 @@ missing argument, no such file, an output file that exists without
 		if err := cliflag.NonNegative(cmd.Flags(), "fuel", "memory", "debounce", "timeout"); err != nil {
 			return usageErrorf(cmd, "invalid %v", err)
 		}
-		return nil
+		return noEmpty(cmd, args)
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
@@ -246,6 +246,31 @@ missing argument, no such file, an output file that exists without
 	root.AddCommand(newPushCmd(e))
 	root.AddCommand(newRollbackCmd(e))
 	return root
+}
+
+// emptyFlags are the flags whose value names a file or a thing to use:
+// given empty, as "$KEY" is when KEY is unset, they name nothing.
+var emptyFlags = []string{"sign", "public-key", "coverprofile", "output", "request", "state", "policy", "package", "log", "version"}
+
+// noEmpty refuses an empty path among args and an empty value of one of
+// emptyFlags given on the command line (exit 2). An empty path was the
+// working directory (rplc check "" checked, and fmt -w "" rewrote, every
+// policy under it); an empty flag was taken as no flag: build --sign ""
+// wrote an unsigned bundle and push --public-key "" pushed without the
+// signature check, both exit 0, --coverprofile "" wrote no profile.
+func noEmpty(cmd *cobra.Command, args []string) error {
+	for _, a := range args {
+		if a == "" && cmd.Name() != "help" { // help names commands, and says so
+			return usageErrorf(cmd, "%s: an empty path names no file", cmd.Name())
+		}
+	}
+	for _, name := range emptyFlags {
+		f := cmd.Flags().Lookup(name)
+		if f != nil && f.Changed && f.Value.Type() == "string" && f.Value.String() == "" {
+			return usageErrorf(cmd, "invalid --%s \"\": empty (give a value, or leave the flag out)", name)
+		}
+	}
+	return nil
 }
 
 // noStdin refuses the argument "-" (when no file has that name) of a
