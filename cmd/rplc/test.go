@@ -56,7 +56,8 @@ latency, the clock and the seed (see rplc doc std/testing).
 its tests or parents; a policy without tests is 0% covered); with -v also
 each branch outcome never taken.
 --coverprofile FILE writes statement coverage in Go's cover profile format
-(--covermode set or count), which go tool cover -html reads.
+(--covermode set or count), which go tool cover -html reads; a FILE named
+.rpl, a policy source, is refused.
 Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
 
 With --format json the results are one JSON document; a policy with errors
@@ -93,6 +94,11 @@ errors, 2 for a wrong command line.`,
 			}
 			if profile != "" && isDir(profile) {
 				return usageErrorf(cmd, "--coverprofile %s is a directory: name the profile file", profile)
+			}
+			if strings.HasSuffix(profile, ".rpl") {
+				// As build -o: a slip (the profile's name left out, a
+				// policy taken for it) replaced a policy's source.
+				return usageErrorf(cmd, "--coverprofile %s names a policy source, which the profile would replace (name the profile file)", profile)
 			}
 			cfg := policytest.Config{Cover: cover || profile != "", Limits: vm.Limits{Fuel: fuel}}
 			if runExpr != "" {
