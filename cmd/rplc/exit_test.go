@@ -69,6 +69,10 @@ func TestExitCodes(t *testing.T) {
 		{"explain text, output not written", []string{"explain", policy, "--request", req}, true, exitFail, "broken pipe"},
 		{"doc text, output not written", []string{"doc"}, true, exitFail, "broken pipe"},
 		{"migrate, output not written", []string{"migrate", cp1}, true, exitFail, "broken pipe"},
+		// --version and --help too: the error cobra returns for them is
+		// not a wrong command line (it was exit 2, "Run 'rplc --help'").
+		{"--version, output not written", []string{"--version"}, true, exitFail, "broken pipe"},
+		{"help, output not written", []string{"check", "--help"}, true, exitFail, "broken pipe"},
 		// Files named as given, without the system call ("open x: …").
 		{"eval, no such request file", []string{"eval", policy, "--request", missing}, false, exitUsage, "rplc: --request: " + missing + ": no such file or directory\n"},
 		{"eval, no such state file", []string{"eval", policy, "--request", req, "--state", missing}, false, exitUsage, "rplc: --state: " + missing + ": no such file or directory\n"},

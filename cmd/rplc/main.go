@@ -81,6 +81,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Anything else comes from cobra itself: an unknown command or flag,
 	// a bad flag value, mutually exclusive flags. All are usage errors;
 	// the help to point at is that of the command they were given to.
+	// Except output lost, which cobra returns from --version: a failure
+	// (1), as for any command.
+	if werr := out.failed(); werr != nil {
+		fmt.Fprintf(stderr, "rplc: %v\n", werr)
+		return exitFail
+	}
 	fmt.Fprintf(stderr, "rplc: %v\n", err)
 	path := "rplc"
 	if cmd != nil {
