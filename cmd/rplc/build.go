@@ -74,6 +74,11 @@ or failing tests, or the --sign key cannot be read or holds no private key,
 			if format != "text" && format != "json" {
 				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
 			}
+			// "-" says that build reads a directory, not standard
+			// input, as check says: it said "-: no such file or directory".
+			if err := noStdin(cmd, args); err != nil {
+				return err
+			}
 			if out == "" {
 				return usageErrorf(cmd, "build: no output file (-o FILE.rplb)")
 			}
