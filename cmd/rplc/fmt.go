@@ -57,6 +57,12 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 			if write {
 				return usageErrorf(cmd, "cannot use -w with standard input")
 			}
+			if !stdin {
+				// Standard input in its place among the files ("" is
+				// no path: noEmpty refuses it), as -d and --check list
+				// them: it came first whatever the order.
+				files = append(files, "")
+			}
 			stdin = true
 			continue
 		}
@@ -111,15 +117,16 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 		}
 	}
 
-	if stdin {
-		src, err := io.ReadAll(e.stdin)
-		if err != nil {
-			return &exitError{code: exitFail, err: err}
-		}
-		one("<stdin>", src, "")
-	}
 	seen := map[string]bool{} // files formatted, symlinks resolved: each once
 	for _, f := range files {
+		if f == "" {
+			src, err := io.ReadAll(e.stdin)
+			if err != nil {
+				return &exitError{code: exitFail, err: err}
+			}
+			one("<stdin>", src, "")
+			continue
+		}
 		r := realPath(f)
 		if seen[r] {
 			continue
