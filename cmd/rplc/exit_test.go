@@ -33,6 +33,7 @@ func TestExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	warned := write("w/w.rpl", "package w\n\nfn route(r: Request) -> Decision {\n  let x = 1\n  return to(\"openai:gpt-4o\")\n}\n") // a warning, no error
+	unformatted := write("u.rpl", "package u\n\n\n\nconst x = 1\n")
 	cp1 := write("cp1.json", `{"version": "1", "weights": {"openai": 50, "anthropic": 50}}`)
 	req := write("req.json", `{"tenant": {"id": "acme"}}`)
 	missing := filepath.Join(dir, "missing.json")
@@ -71,6 +72,10 @@ func TestExitCodes(t *testing.T) {
 		{"migrate, output not written", []string{"migrate", cp1}, true, exitFail, "broken pipe"},
 		// --version and --help too: the error cobra returns for them is
 		// not a wrong command line (it was exit 2, "Run 'rplc --help'").
+		// A command that fails on its input says its output was lost
+		// as well: the exit status was right, but nothing said so.
+		{"check with errors, output not written", []string{"check", lib}, true, exitFail, "broken pipe"},
+		{"fmt -d, output not written", []string{"fmt", "-d", unformatted}, true, exitFail, "broken pipe"},
 		{"--version, output not written", []string{"--version"}, true, exitFail, "broken pipe"},
 		{"help, output not written", []string{"check", "--help"}, true, exitFail, "broken pipe"},
 		// Files named as given, without the system call ("open x: …").

@@ -73,6 +73,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if ex.err != nil {
 			fmt.Fprintf(stderr, "rplc: %v\n", ex.err)
 		}
+		// Output lost is said too when the command failed for another
+		// reason (the errors a check printed to a full disk, fmt -d's
+		// diffs): its exit status was right, but nothing said the
+		// diagnostics were lost. Unless the command said it already.
+		if werr := out.failed(); werr != nil && (ex.err == nil || !errors.Is(ex.err, werr)) {
+			fmt.Fprintf(stderr, "rplc: %v\n", werr)
+		}
 		if ex.code == exitUsage && ex.cmd != nil {
 			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", ex.cmd.CommandPath())
 		}
