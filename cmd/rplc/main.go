@@ -263,7 +263,7 @@ file that exists without --force).`,
 
 // emptyFlags are the flags whose value names a file or a thing to use:
 // given empty, as "$KEY" is when KEY is unset, they name nothing.
-var emptyFlags = []string{"sign", "public-key", "coverprofile", "output", "request", "state", "policy", "package", "log", "version"}
+var emptyFlags = []string{"sign", "public-key", "nats-url", "coverprofile", "output", "request", "state", "policy", "package", "log", "version"}
 
 // noEmpty refuses an empty path among args and an empty value of one of
 // emptyFlags given on the command line (exit 2). An empty path was the
