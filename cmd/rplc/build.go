@@ -60,7 +60,9 @@ errors that failed the build, as rplc check --format json prints them
 
 Exit status: 0 when the bundle was written, 1 when the policies have errors
 or failing tests, or the --sign key cannot be read or holds no private key,
-2 for a wrong command line (a DIR or key file that does not exist).`,
+2 for a wrong command line (a DIR or key file that does not exist, an -o
+that names an input of the build: a policy source, the --sign key, the
+tree's tenants.json or catalogue.json).`,
 		Example: `  rplc build examples/policies -o policies.rplb
   rplc build --sign release.key -o policies.rplb policies/
   rplc build --skip-tests --format json -o dev.rplb policies/`,
@@ -91,6 +93,17 @@ or failing tests, or the --sign key cannot be read or holds no private key,
 			}
 			if isDir(out) {
 				return usageErrorf(cmd, "build: -o %s is a directory: name the bundle file (FILE.rplb)", out)
+			}
+			// Nor an input of the build: the bundle replaced the
+			// private key it was signed with, or the tenant registry
+			// or price catalogue it carries.
+			if key != "" && sameFile(out, key) {
+				return usageErrorf(cmd, "build: -o %s is the --sign key, which the bundle would replace (name it FILE.rplb)", out)
+			}
+			for _, data := range []string{"tenants.json", "catalogue.json"} {
+				if sameFile(out, filepath.Join(args[0], data)) {
+					return usageErrorf(cmd, "build: -o %s is the tree's %s, which the bundle would replace (name it FILE.rplb)", out, data)
+				}
 			}
 			return runBuild(cmd, e, args[0], out, key, format, skipTests)
 		},
@@ -391,6 +404,17 @@ func createFile(path string, data []byte, mode os.FileMode) error {
 
 // isDir reports whether path is a directory (through a symlink): where
 // -o names the file to write, a mistake.
+// sameFile reports whether a and b both exist and are one file (through
+// symlinks and hard links too).
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
+}
+
 func isDir(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()
