@@ -63,7 +63,9 @@ Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
 With --format json the results are one JSON document; a policy with errors
 has its diagnostics both as lines (diagnostics) and as the objects rplc
 check --format json prints (diagnostic_details: range, code, related
-positions, fixes), and policies_with_errors counts such policies.
+positions, fixes), and policies_with_errors counts such policies. When
+the paths cannot be read (a directory holding no .rpl file), the document
+has error, saying why, and no policies.
 
 The policies with a route function of each directory PATH, walked as 'rplc
 build' and the router load it, must have distinct ids, their package names;
@@ -184,6 +186,12 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
 			return usageErrorf(cmd, "%v", err)
 		}
+		if o.json {
+			// A document still, as eval and build write one whatever
+			// happened: there was none (a directory holding no .rpl
+			// file, a link loop), only exit 1.
+			writeJSON(e.stdout, jsonTestRun{Error: err.Error(), Policies: []jsonPolicyResult{}})
+		}
 		return &exitError{code: exitFail, err: err}
 	}
 	runner, err := policytest.NewRunner()
@@ -265,6 +273,8 @@ type (
 		// Errors counts the policies whose tests did not run: they have
 		// errors (their diagnostics) or could not be loaded (error).
 		Errors int `json:"policies_with_errors"`
+		// Error is why no test ran: the paths could not be read.
+		Error string `json:"error,omitempty"`
 	}
 	jsonPolicyResult struct {
 		Policy      string   `json:"policy"`
