@@ -56,8 +56,8 @@ latency, the clock and the seed (see rplc doc std/testing).
 its tests or parents; a policy without tests is 0% covered); with -v also
 each branch outcome never taken.
 --coverprofile FILE writes statement coverage in Go's cover profile format
-(--covermode set or count), which go tool cover -html reads; a FILE named
-.rpl, a policy source, is refused.
+(--covermode set or count, which needs --coverprofile), which go tool
+cover -html reads; a FILE named .rpl, a policy source, is refused.
 Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
 
 With --format json the results are one JSON document; a policy with errors
@@ -90,6 +90,11 @@ errors, 2 for a wrong command line.`,
 			}
 			if mode != "set" && mode != "count" {
 				return usageErrorf(cmd, "invalid --covermode %q: want set or count", mode)
+			}
+			if cmd.Flags().Changed("covermode") && profile == "" {
+				// As migrate --force without -o: it was ignored, and a
+				// profile of counts expected was not written.
+				return usageErrorf(cmd, "--covermode is the mode of the --coverprofile file, and there is no --coverprofile")
 			}
 			if err := noStdout(cmd, "--coverprofile", profile, ""); err != nil {
 				return err
