@@ -55,6 +55,14 @@ an existing output without --force.`,
 			// A file named twice (or through a symlink as well) is
 			// migrated once: it was its own duplicate policy.
 			args = uniqueFiles(args)
+			// A directory is a wrong command line, as a file is to
+			// build and a directory to eval: it failed with exit 1,
+			// "cp1: is a directory", and nothing migrated.
+			for _, a := range args {
+				if isDir(a) {
+					return usageErrorf(cmd, "%s is a directory: migrate takes CP1 policy files (FILE.json; %s/*.json for those it holds)", a, strings.TrimSuffix(a, "/"))
+				}
+			}
 			if err := noStdout(cmd, "-o", outDir, "without -o it prints the policies"); err != nil {
 				return err
 			}
