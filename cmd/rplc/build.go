@@ -91,7 +91,7 @@ tree's tenants.json or catalogue.json).`,
 				// A slip for .rplb would replace a policy's source.
 				return usageErrorf(cmd, "build: -o %s names a policy source, which the bundle would replace (name it FILE.rplb)", out)
 			}
-			if isDir(out) {
+			if namesDir(out) {
 				return usageErrorf(cmd, "build: -o %s is a directory: name the bundle file (FILE.rplb)", out)
 			}
 			// Nor an input of the build: the bundle replaced the
@@ -415,6 +415,13 @@ func sameFile(a, b string) bool {
 	return err == nil && os.SameFile(fa, fb)
 }
 
+// namesDir reports whether path names a directory: one that exists, or
+// any path ending in a separator ("out/", which a file cannot be; it was
+// tried as a file, "out/: is a directory" where there was none).
+func namesDir(path string) bool {
+	return isDir(path) || strings.HasSuffix(path, string(filepath.Separator))
+}
+
 func isDir(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()
@@ -492,7 +499,7 @@ a wrong command line (including an existing KEY without --force).`,
 			if err := noStdout(cmd, "-o", out, ""); err != nil {
 				return err
 			}
-			if isDir(out) {
+			if namesDir(out) {
 				// Not a key to overwrite, with --force or without.
 				return usageErrorf(cmd, "keygen: -o %s is a directory: name the private key file", out)
 			}

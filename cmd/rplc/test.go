@@ -99,7 +99,7 @@ errors, 2 for a wrong command line.`,
 			if err := noStdout(cmd, "--coverprofile", profile, ""); err != nil {
 				return err
 			}
-			if profile != "" && isDir(profile) {
+			if profile != "" && namesDir(profile) {
 				return usageErrorf(cmd, "--coverprofile %s is a directory: name the profile file", profile)
 			}
 			if strings.HasSuffix(profile, ".rpl") {
