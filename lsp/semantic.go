@@ -99,16 +99,36 @@ func identToken(info *lang.Info, id *lang.Ident, parent lang.Node) (semToken, bo
 		o = info.Uses[id]
 	}
 	if o == nil {
+		// A name that resolves to no object is classified by its place,
+		// as the name of a field or argument; elsewhere (an undefined
+		// name, say, in the value of an argument or field, or left of a
+		// dot) it gets no token: it is no property, parameter or module.
 		switch p := parent.(type) {
-		case *lang.SelectorExpr, *lang.Entry, *lang.FieldType:
+		case *lang.SelectorExpr:
+			if p.Sel != id {
+				return t, false
+			}
+			t.typ = tokProperty
+		case *lang.Entry:
+			if p.Key != lang.Expr(id) {
+				return t, false
+			}
+			t.typ = tokProperty
+		case *lang.FieldType:
+			if p.Name != id {
+				return t, false
+			}
 			t.typ = tokProperty
 		case *lang.Arg:
+			if p.Name != id {
+				return t, false
+			}
 			t.typ = tokParameter
 		case *lang.PackageClause:
+			if p.Name != id {
+				return t, false
+			}
 			t.typ = tokNamespace
-		case *lang.FuncDecl, *lang.TypeDecl, *lang.ConstDecl:
-			_ = p
-			return t, false
 		default:
 			return t, false
 		}
