@@ -66,7 +66,7 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 		}
 		return &protocol.CompletionList{Items: c.items}, nil
 	}
-	if w > 0 && strings.HasSuffix(strings.TrimRight(string(src[max(0, w-8):w]), " \t"), "import") {
+	if importKeywordRE.Match(src[bytes.LastIndexByte(src[:w], '\n')+1 : w]) {
 		// After import, before the quotes: the paths quoted.
 		for _, m := range s.modulePaths(path, true) {
 			c.add(strconv.Quote(m.path), protocol.CompletionItemKindModule, m.detail, "")
@@ -95,6 +95,10 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	c.scopeNames(sn, fn, old)
 	return &protocol.CompletionList{Items: c.items}, nil
 }
+
+// importKeywordRE matches a line up to a word that starts after the
+// keyword of an import clause (the keyword, not a name ending in import).
+var importKeywordRE = regexp.MustCompile(`^[ \t]*import[ \t]+$`)
 
 // importPathRE matches a line up to a cursor inside the path of an import
 // or extends clause.
