@@ -96,7 +96,8 @@ func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams)
 }
 
 // openCall reads the tokens of src before p (strings and comments aside)
-// and finds the innermost unclosed '(' before p: its offset, the number of
+// and finds the innermost unclosed '(' before p, after the last
+// declaration keyword that starts a line: its offset, the number of
 // commas directly inside it before p, and the name of the named argument
 // being written (`on:`), if any; direct reports that no other bracket
 // opened since (the cursor is in the argument list itself, not in a
@@ -117,6 +118,12 @@ func openCall(src []byte, p int) (open, commas int, named string, direct, ok boo
 		}
 		if isProse(t) {
 			continue // a comment or a string: its brackets and commas are text
+		}
+		if (i == 0 || src[i-1] == '\n') && declKeywords[string(src[i:t.Span.End])] {
+			// A declaration starting a line: no call opened before it is
+			// open around it (one left unclosed above, being typed).
+			stack = stack[:0]
+			continue
 		}
 		switch c := src[i]; c {
 		case '(', '[', '{':
@@ -140,6 +147,9 @@ func openCall(src []byte, p int) (open, commas int, named string, direct, ok boo
 	}
 	return 0, 0, "", false, false
 }
+
+// declKeywords start the top-level declarations.
+var declKeywords = map[string]bool{"package": true, "import": true, "extends": true, "const": true, "type": true, "fn": true, "test": true}
 
 // argName returns the name of the named argument whose text, up to the
 // cursor, is arg: its first two tokens, comments aside, are a name (a

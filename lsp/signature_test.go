@@ -33,3 +33,26 @@ func TestSignatureHelpResolvedOverload(t *testing.T) {
 		t.Errorf("active parameter %v, want 1", got.ActiveParameter)
 	}
 }
+
+// A call left unclosed in a declaration above (a half-typed file) is no
+// call around the cursor in the declarations after it: signature help
+// there showed to(target: string) while typing in another function. Inside the unclosed
+// call, its signature is still shown.
+func TestSignatureHelpUnclosedAbove(t *testing.T) {
+	dir := t.TempDir()
+	src := "package p\n\nfn pick() -> Decision = to(\n\nconst cap = 3\n\nfn route(r: Request) -> Decision {\n  let x = cap\n  to(\"a:b\")\n}\n"
+	write(t, filepath.Join(dir, "p.rpl"), src)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	var got *protocol.SignatureHelp
+	c.call("textDocument/signatureHelp", docPos(u, pos(7, len("  let x = cap"))), &got)
+	if got != nil && len(got.Signatures) > 0 {
+		t.Errorf("signature help in route: %s, want none", got.Signatures[0].Label)
+	}
+	var in *protocol.SignatureHelp
+	c.call("textDocument/signatureHelp", docPos(u, pos(2, len("fn pick() -> Decision = to("))), &in)
+	if in == nil || len(in.Signatures) == 0 || !strings.Contains(in.Signatures[0].Label, "to(target") {
+		t.Errorf("signature help in the unclosed call: %+v, want to's", in)
+	}
+}
