@@ -68,6 +68,8 @@ func (s *Server) declLocation(obj *lang.Object) (protocol.Location, bool) {
 	sp := lang.Span{Start: obj.Pos(), End: obj.Pos() + lang.Pos(len(obj.Name))}
 	if id := declName(obj, f); id != nil {
 		sp = id.Sp
+	} else if imp, ok := obj.Decl.(*lang.ImportDecl); ok && imp.Alias == nil {
+		sp = imp.Path.Sp // the module's name is nowhere in its import: its path
 	}
 	return protocol.Location{URI: s.uriOf(path), Range: toRange(f.File, sp)}, true
 }

@@ -30,6 +30,9 @@ func (s *Server) references(_ *glsp.Context, p *protocol.ReferenceParams) ([]pro
 	if obj == nil {
 		obj = t.paramObj // a named argument: its parameter
 	}
+	if obj == nil && t.id == nil {
+		obj = sn.importedModuleAt(t.path) // the path of an import without as
+	}
 	if obj == nil {
 		return nil, nil
 	}
@@ -121,6 +124,12 @@ func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []
 				super := map[*lang.Ident]bool{} // the f of each super.f
 				lang.Inspect(f, func(n lang.Node) bool {
 					switch n := n.(type) {
+					case *lang.ImportDecl:
+						// A module imported without as is declared by its
+						// path, where definition goes.
+						if target.Kind == lang.ObjModule && n.Alias == nil && fmt.Sprintf("%s:%d", path, n.Path.Sp.Start) == key {
+							add(&lang.Ident{Sp: n.Path.Sp, Name: target.Name}, true, false)
+						}
 					case *lang.SelectorExpr:
 						if x, ok := n.X.(*lang.Ident); ok && x.Name == "super" {
 							super[n.Sel] = true
@@ -160,4 +169,23 @@ func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []
 		return out[i].id.Sp.Start < out[j].id.Sp.Start
 	})
 	return out
+}
+
+// importedModuleAt returns the module that the import whose path ends
+// path binds, when the import has no alias and its module is used: the
+// name is written nowhere else in the clause.
+func (sn *snapshot) importedModuleAt(path []lang.Node) *lang.Object {
+	if len(path) < 2 {
+		return nil
+	}
+	imp, ok := path[len(path)-2].(*lang.ImportDecl)
+	if !ok || imp.Alias != nil || path[len(path)-1] != lang.Node(imp.Path) {
+		return nil
+	}
+	for _, o := range sn.prog.Info.Uses {
+		if o.Kind == lang.ObjModule && o.Decl == lang.Node(imp) {
+			return o
+		}
+	}
+	return nil
 }
