@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -119,9 +120,11 @@ func openCall(src []byte, p int) (open, commas int, named string, direct, ok boo
 		if isProse(t) {
 			continue // a comment or a string: its brackets and commas are text
 		}
-		if (i == 0 || src[i-1] == '\n') && declKeywords[string(src[i:t.Span.End])] {
-			// A declaration starting a line: no call opened before it is
-			// open around it (one left unclosed above, being typed).
+		if (i == 0 || src[i-1] == '\n') && declKeywords[string(src[i:t.Span.End])] &&
+			!bytes.HasPrefix(bytes.TrimLeft(src[t.Span.End:], " \t"), []byte(":")) {
+			// A declaration starting a line (not a key or named argument
+			// `type:`): no call opened before it is open around it (one
+			// left unclosed above, being typed).
 			stack = stack[:0]
 			continue
 		}

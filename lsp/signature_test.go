@@ -55,4 +55,12 @@ func TestSignatureHelpUnclosedAbove(t *testing.T) {
 	if in == nil || len(in.Signatures) == 0 || !strings.Contains(in.Signatures[0].Label, "to(target") {
 		t.Errorf("signature help in the unclosed call: %+v, want to's", in)
 	}
+	// A key named by a keyword starting a line is no declaration.
+	v := c.change(u, "package p\n\nfn kind(t: Task, n: int) -> string = t.type\n\nconst k = kind({\ntype: \"chat\"}, 2)\n")
+	c.waitDiags(u, v)
+	var key *protocol.SignatureHelp
+	c.call("textDocument/signatureHelp", docPos(u, pos(5, len("type: \"chat\"}, "))), &key)
+	if key == nil || len(key.Signatures) == 0 || !strings.Contains(key.Signatures[0].Label, "kind(t: Task") || key.Signatures[0].ActiveParameter == nil || *key.Signatures[0].ActiveParameter != 1 {
+		t.Errorf("signature help after a key type: on its own line: %+v, want kind's, n active", key)
+	}
 }
