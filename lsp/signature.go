@@ -75,11 +75,12 @@ func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams)
 		help.Signatures = append(help.Signatures, info)
 	}
 	// The overload the checker resolved the call to, when the last good
-	// check has the call.
-	if fn != nil {
-		if b := sn.resolvedBuiltin(lang.PathEnclosing(fn, mapPos(fileSrc(fn), src, lang.Pos(open+1)))); b != nil {
+	// check has the call: the one whose parenthesis is open (not a call
+	// written as its first argument, which holds the offset after it).
+	if c := callAt(fn, mapPos(fileSrc(fn), src, lang.Pos(open))); c != nil {
+		if call := sn.prog.Info.Calls[c]; call != nil && call.Builtin != nil {
 			for i, sg := range sigs {
-				if sg.b == b {
+				if sg.b == call.Builtin {
 					active = i
 				}
 			}
@@ -94,6 +95,20 @@ func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams)
 		help.ActiveParameter = ap
 	}
 	return help, nil
+}
+
+// callAt returns the call of fn whose '(' is at p, or nil.
+func callAt(fn *lang.FileNode, p lang.Pos) *lang.CallExpr {
+	if fn == nil {
+		return nil
+	}
+	var out *lang.CallExpr
+	for _, n := range lang.PathEnclosing(fn, p) {
+		if c, ok := n.(*lang.CallExpr); ok && c.Lparen == p {
+			out = c
+		}
+	}
+	return out
 }
 
 // openCall reads the tokens of src before p (strings and comments aside)

@@ -64,3 +64,25 @@ func TestSignatureHelpUnclosedAbove(t *testing.T) {
 		t.Errorf("signature help after a key type: on its own line: %+v, want kind's, n active", key)
 	}
 }
+
+// The resolved overload is that of the call whose parenthesis holds the
+// cursor, not of a call written as its first argument: in
+// max(abs(-1.5), 2.5) the active signature was max's first (int), as
+// abs's overload matched none of max's.
+func TestSignatureHelpOverloadAfterCallArgument(t *testing.T) {
+	dir := t.TempDir()
+	line := "const mx = max(abs(-1.5), 2.5)"
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\n"+line+"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	var got protocol.SignatureHelp
+	c.call("textDocument/signatureHelp", docPos(u, pos(2, int(col(t, line, "2.5")))), &got)
+	if got.ActiveSignature == nil || int(*got.ActiveSignature) >= len(got.Signatures) {
+		t.Fatalf("signature help %+v", got)
+	}
+	label := got.Signatures[*got.ActiveSignature].Label
+	if !strings.HasPrefix(label, "max(") || !strings.Contains(label, "float") || strings.Contains(label, "int") {
+		t.Errorf("active signature %q of %d, want max's float overload", label, len(got.Signatures))
+	}
+}
