@@ -674,3 +674,26 @@ test "y" { expect route({model: "y"}).target == "c:d" }
 		t.Errorf("not taken: %s, want %s", got, want)
 	}
 }
+
+// TestVerboseNamesPrintable: a test name or a skip reason holding a line
+// end or a terminal's escape is quoted in the verbose report, one line
+// each; it was printed raw, breaking the line and reaching the terminal.
+func TestVerboseNamesPrintable(t *testing.T) {
+	dir := t.TempDir()
+	src := "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n\ntest \"two\\nlines\" {\n  expect true\n}\n\ntest \"red \\x1b[31m\" {\n  expect true\n}\n\ntest \"plain name\" {\n  expect true\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "p.rpl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, dir, policytest.Config{})
+	var buf bytes.Buffer
+	policytest.WriteResult(&buf, res[0], policytest.ReportOptions{Verbose: true, Name: filepath.Base})
+	out := buf.String()
+	for _, want := range []string{`--- PASS: "two\nlines" (`, `--- PASS: "red \x1b[31m" (`, `--- PASS: plain name (`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report without %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b") || strings.Count(out, "\n") != 4 {
+		t.Errorf("report with a raw escape or a broken line:\n%q", out)
+	}
+}

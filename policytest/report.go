@@ -3,8 +3,10 @@ package policytest
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/internal/textcut"
@@ -32,6 +34,17 @@ func (o ReportOptions) pos(f vm.Frame) string {
 	return f.Pos()
 }
 
+// printable is s as a report line shows it: as it is, or quoted (Go
+// syntax) when it holds a character that is not printable, a line end
+// or a terminal's escape, which would break the line or reach the
+// terminal (a test name is any string literal: "a\nb", "\x1b[2J").
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
 // WriteResult writes one policy's test results like go test: a line per
 // failure, `file:line:col: test "name" failed: message`, followed for
 // errors other than failed expectations by the policy call stack; with
@@ -47,7 +60,7 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 	for _, t := range r.Tests {
 		indent := ""
 		if o.Verbose {
-			fmt.Fprintf(w, "--- %s: %s (%s)\n", t.Status, t.Name, duration(t.Duration))
+			fmt.Fprintf(w, "--- %s: %s (%s)\n", t.Status, printable(t.Name), duration(t.Duration))
 			indent = "    "
 		}
 		switch t.Status {
@@ -62,7 +75,7 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 			}
 		case Skip:
 			if o.Verbose {
-				fmt.Fprintf(w, "%sskipped: %s\n", indent, t.Reason)
+				fmt.Fprintf(w, "%sskipped: %s\n", indent, printable(t.Reason))
 			}
 		}
 	}
