@@ -25,18 +25,7 @@ func TestActivateVersion(t *testing.T) {
 	if code, m, body := do(t, "POST", url, `{"version": "0123456789"}`); code != 404 || m["ok"] != false || !strings.Contains(body, `"code":"version_not_found"`) {
 		t.Fatalf("before any load: %d %s", code, body)
 	}
-	var versions []string
-	for _, target := range []string{"a:1", "b:2", "c:3"} {
-		dir := t.TempDir()
-		if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"" + target + "\")\n")}); err != nil {
-			t.Fatal(err)
-		}
-		s, err := e.LoadDir(context.Background(), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		versions = append(versions, s.Version)
-	}
+	versions := loadTargets(t, e, "a:1", "b:2", "c:3")
 	history := func() (vs []string) {
 		for _, s := range e.History() {
 			vs = append(vs, s.Version)
@@ -180,18 +169,7 @@ func TestAdminToken(t *testing.T) {
 // rolled back apart, an activation free to come between.
 func TestPoliciesConsistent(t *testing.T) {
 	e, srv := setup(t, httpx.Config{MaxBody: 4096})
-	var versions []string
-	for _, target := range []string{"a:1", "b:2"} {
-		dir := t.TempDir()
-		if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"" + target + "\")\n")}); err != nil {
-			t.Fatal(err)
-		}
-		s, err := e.LoadDir(context.Background(), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		versions = append(versions, s.Version)
-	}
+	versions := loadTargets(t, e, "a:1", "b:2")
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/httpx"
 )
 
@@ -22,18 +21,7 @@ func TestAdminAnswerOrder(t *testing.T) {
 	if code, _, body := do(t, "POST", srv.URL+"/v2/policies/rollback", ""); code != 409 || !strings.HasPrefix(body, `{"ok":false,"error":{"code":"no_previous_version","message":`) {
 		t.Errorf("rollback refused: %d %s", code, body)
 	}
-	var versions []string
-	for _, target := range []string{"a:1", "b:2"} {
-		dir := t.TempDir()
-		if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"" + target + "\")\n")}); err != nil {
-			t.Fatal(err)
-		}
-		s, err := e.LoadDir(context.Background(), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		versions = append(versions, s.Version)
-	}
+	versions := loadTargets(t, e, "a:1", "b:2")
 	want := `{"ok":true,"version":"` + versions[0] + `","source":`
 	if code, _, body := do(t, "POST", srv.URL+"/v2/policies/rollback", ""); code != 200 || !strings.HasPrefix(body, want) || !strings.HasSuffix(strings.TrimSpace(body), `,"policies":["default"]}`) {
 		t.Errorf("rollback: %d %s, want %s…,\"policies\":[\"default\"]}", code, body, want)
@@ -55,15 +43,8 @@ func TestReadyzOrder(t *testing.T) {
 	if code, _, body := do(t, "GET", srv.URL+"/readyz", ""); code != 503 || !strings.HasPrefix(body, `{"ready":false,"last_error":"`) || strings.Contains(body, `"last_error":""`) {
 		t.Errorf("after a failed load: %d %s", code, body)
 	}
-	dir := t.TempDir()
-	if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := e.LoadDir(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code, _, body := do(t, "GET", srv.URL+"/readyz", ""); code != 200 || strings.TrimSpace(body) != `{"ready":true,"version":"`+s.Version+`"}` {
+	v := loadTargets(t, e, "a:b")[0]
+	if code, _, body := do(t, "GET", srv.URL+"/readyz", ""); code != 200 || strings.TrimSpace(body) != `{"ready":true,"version":"`+v+`"}` {
 		t.Errorf("ready: %d %s", code, body)
 	}
 }
@@ -113,13 +94,7 @@ func TestPoliciesReadyAsReadyz(t *testing.T) {
 		}
 		return nil
 	}})
-	dir := t.TempDir()
-	if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.LoadDir(context.Background(), dir); err != nil {
-		t.Fatal(err)
-	}
+	loadTargets(t, e, "a:b")
 	subscribing := errors.New("NATS subjects not subscribed yet")
 	for _, c := range []struct {
 		name   string
@@ -146,18 +121,7 @@ func TestPoliciesReadyAsReadyz(t *testing.T) {
 // "want a JSON object", which did not say why.
 func TestAdminCompressedBody(t *testing.T) {
 	e, srv := setup(t, httpx.Config{MaxBody: 4096})
-	var versions []string
-	for _, target := range []string{"a:1", "b:2"} {
-		dir := t.TempDir()
-		if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"" + target + "\")\n")}); err != nil {
-			t.Fatal(err)
-		}
-		s, err := e.LoadDir(context.Background(), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		versions = append(versions, s.Version)
-	}
+	versions := loadTargets(t, e, "a:1", "b:2")
 	for path, body := range map[string]string{"/v2/policies/activate": `{"version": "` + versions[0] + `"}`, "/v2/policies/rollback": ""} {
 		req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
 		if err != nil {

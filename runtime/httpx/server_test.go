@@ -45,6 +45,25 @@ func setup(t *testing.T, cfg httpx.Config) (*runtime.Engine, *httptest.Server) {
 	return e, srv
 }
 
+// loadTargets loads and activates, in turn, a default policy routing to
+// each target, and returns their versions.
+func loadTargets(t *testing.T, e *runtime.Engine, targets ...string) []string {
+	t.Helper()
+	var versions []string
+	for _, target := range targets {
+		dir := t.TempDir()
+		if err := runtime.WriteFiles(dir, map[string][]byte{"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"" + target + "\")\n")}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.LoadDir(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, s.Version)
+	}
+	return versions
+}
+
 func do(t *testing.T, method, url, body string) (int, map[string]any, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
