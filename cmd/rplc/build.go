@@ -402,8 +402,6 @@ func createFile(path string, data []byte, mode os.FileMode) error {
 	return err
 }
 
-// isDir reports whether path is a directory (through a symlink): where
-// -o names the file to write, a mistake.
 // sameFile reports whether a and b both exist and are one file (through
 // symlinks and hard links too).
 func sameFile(a, b string) bool {
@@ -422,6 +420,8 @@ func namesDir(path string) bool {
 	return isDir(path) || strings.HasSuffix(path, string(filepath.Separator))
 }
 
+// isDir reports whether path is a directory (through a symlink): where
+// -o names the file to write, a mistake.
 func isDir(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()
