@@ -404,3 +404,17 @@ func TestLensCommands(t *testing.T) {
 		t.Errorf("running an unsaved test: %v", err)
 	}
 }
+
+// A client that names its workspace by rootPath alone (older than rootUri
+// and workspace folders) has it as its folder: its policies not open are
+// found (it had no folder at all).
+func TestRootPathFolder(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "lib.rpl"), "package lib\n\nconst target = \"x\"\n")
+	c := newClientInit(t, dir, lsp.Options{}, map[string]any{"processId": nil, "rootUri": nil, "rootPath": dir, "capabilities": map[string]any{}})
+	var syms []protocol.SymbolInformation
+	c.call("workspace/symbol", map[string]any{"query": "targ"}, &syms)
+	if len(syms) != 1 || syms[0].Name != "target" || !strings.HasSuffix(syms[0].Location.URI, "/lib.rpl") {
+		t.Errorf("workspace symbols %+v, want target of lib.rpl", syms)
+	}
+}

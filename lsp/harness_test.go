@@ -34,6 +34,16 @@ type client struct {
 // as the workspace folder, and shuts it down when the test ends.
 func newClient(tb testing.TB, dir string, opts lsp.Options) *client {
 	tb.Helper()
+	root := uri(dir)
+	return newClientInit(tb, dir, opts, map[string]any{
+		"processId": nil, "rootUri": root, "capabilities": map[string]any{},
+		"workspaceFolders": []map[string]any{{"uri": root, "name": "ws"}},
+	})
+}
+
+// newClientInit is newClient with the initialize request's params.
+func newClientInit(tb testing.TB, dir string, opts lsp.Options, init map[string]any) *client {
+	tb.Helper()
 	u, err := stdlib.Universe()
 	if err != nil {
 		tb.Fatal(err)
@@ -47,12 +57,8 @@ func newClient(tb testing.TB, dir string, opts lsp.Options) *client {
 	c := &client{tb: tb, dir: dir, diags: map[string]published{},
 		arrived: make(chan struct{}, 1), version: map[string]int32{}, texts: map[string]string{}}
 	c.conn = jsonrpc2.NewConn(ctx, jsonrpc2.NewBufferedStream(b, jsonrpc2.VSCodeObjectCodec{}), jsonrpc2.HandlerWithError(c.handle))
-	root := uri(dir)
 	var res map[string]any
-	c.call("initialize", map[string]any{
-		"processId": nil, "rootUri": root, "capabilities": map[string]any{},
-		"workspaceFolders": []map[string]any{{"uri": root, "name": "ws"}},
-	}, &res)
+	c.call("initialize", init, &res)
 	c.notify("initialized", map[string]any{})
 	tb.Cleanup(func() {
 		c.call("shutdown", nil, nil)

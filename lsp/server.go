@@ -305,8 +305,13 @@ func (s *Server) initialize(_ *glsp.Context, p *protocol.InitializeParams) (any,
 		return nil, fmt.Errorf("no universe")
 	}
 	folders := p.WorkspaceFolders
-	if len(folders) == 0 && p.RootURI != nil && *p.RootURI != "" {
+	switch {
+	case len(folders) > 0:
+	case p.RootURI != nil && *p.RootURI != "":
 		folders = []protocol.WorkspaceFolder{{URI: *p.RootURI}}
+	case p.RootPath != nil && *p.RootPath != "":
+		// Clients older than rootUri (LSP 2) send the path alone.
+		folders = []protocol.WorkspaceFolder{{URI: pathToURI(*p.RootPath)}}
 	}
 	s.changeFolders(folders, nil)
 	if w := p.Capabilities.Workspace; w != nil && w.DidChangeWatchedFiles != nil && w.DidChangeWatchedFiles.DynamicRegistration != nil {
