@@ -319,8 +319,12 @@ func (p *Program) MakesRecordsFrom(entry string, n int) bool {
 	return false
 }
 
+// checkConst checks constant v, found at depth (0 at the top): a list, map
+// or record may sit at depths 0 to MaxConstDepth-1 only, as the decoder
+// (decoder.value) reads them, so that a program NewProgram accepts is one
+// Load reads back.
 func checkConst(v Value, depth int) error {
-	if depth > MaxConstDepth {
+	if depth >= MaxConstDepth && (v.k == KindList || v.k == KindRecord || v.k == KindMap) {
 		return fmt.Errorf("nested deeper than %d", MaxConstDepth)
 	}
 	switch v.k {

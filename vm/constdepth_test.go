@@ -1,0 +1,30 @@
+package vm
+
+import "testing"
+
+// nestedList is a constant of depth lists, one inside the other, the
+// innermost empty.
+func nestedList(depth int) Value {
+	v := NewList(nil)
+	for range depth - 1 {
+		v = NewList([]Value{v})
+	}
+	return v
+}
+
+// TestConstDepthAgreesWithDecoder: spec/bytecode.md §3 lets constants nest
+// at most MaxConstDepth deep, and NewProgram and Load must agree on it: a
+// program NewProgram accepts is written by MarshalBinary and read back by
+// Load, and one nested a level deeper is refused by both.
+func TestConstDepthAgreesWithDecoder(t *testing.T) {
+	ret := func(a *Assembler) { a.Emit(OpConst, 0); a.Emit(OpReturn) }
+	ok := buildSpec(t, []Value{nestedList(MaxConstDepth)}, nil, nil, fn{name: "main", asm: ret})
+	_, data := encoded(t, ok)
+	if _, err := Load(data, nil); err != nil {
+		t.Fatalf("Load of a constant nested %d deep: %v", MaxConstDepth, err)
+	}
+	deep := buildSpec(t, []Value{nestedList(MaxConstDepth + 1)}, nil, nil, fn{name: "main", asm: ret})
+	if _, err := NewProgram(deep, nil); err == nil {
+		t.Fatalf("NewProgram accepted a constant nested %d deep (max %d)", MaxConstDepth+1, MaxConstDepth)
+	}
+}
