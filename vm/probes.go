@@ -2,6 +2,7 @@ package vm
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/rpl-lang/rpl/internal/textcut"
 )
@@ -101,12 +102,27 @@ func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc
 	if text == "" {
 		text = "assertion failed"
 	}
-	if err := m.alloc(int64(len(text)) + strHeader); err != nil {
+	// What the run keeps: the message, the failure and its call stack.
+	st := m.backtrace(fn, pc)
+	size := int64(len(text)) + strHeader + failBytes + int64(len(st))*frameBytes
+	if x != nil {
+		size += expectBytes
+	}
+	if err := m.alloc(size); err != nil {
 		return 0, err
 	}
-	m.fails = append(m.fails, &Error{Code: CodeAssertionFailed, Msg: text, Stack: m.backtrace(fn, pc), Expect: x})
+	m.fails = append(m.fails, &Error{Code: CodeAssertionFailed, Msg: text, Stack: st, Expect: x})
 	return fuel, nil
 }
+
+// Memory accounting sizes of a failure EXPECT_FAIL keeps: the *Error
+// (and its place in Machine.fails), a Frame of its call stack, its
+// ExpectFailure.
+const (
+	failBytes   = int64(unsafe.Sizeof(Error{})) + 8
+	frameBytes  = int64(unsafe.Sizeof(Frame{}))
+	expectBytes = int64(unsafe.Sizeof(ExpectFailure{}))
+)
 
 // cutText is s, or its first max bytes (at a UTF-8 boundary) and "...".
 func cutText(s string, max int) string {
