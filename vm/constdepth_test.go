@@ -28,3 +28,26 @@ func TestConstDepthAgreesWithDecoder(t *testing.T) {
 		t.Fatalf("NewProgram accepted a constant nested %d deep (max %d)", MaxConstDepth+1, MaxConstDepth)
 	}
 }
+
+// TestMinVersionInRange: NewProgram refuses a ProgramSpec.MinVersion
+// newer than FormatVersion (or negative), which MarshalBinary would write
+// as a format version Load refuses; the versions a reader reads are
+// accepted and round-trip.
+func TestMinVersionInRange(t *testing.T) {
+	ret := func(a *Assembler) { a.Emit(OpNil); a.Emit(OpReturn) }
+	for v := 0; v <= FormatVersion; v++ {
+		spec := buildSpec(t, nil, nil, nil, fn{name: "main", asm: ret})
+		spec.MinVersion = v
+		_, data := encoded(t, spec)
+		if _, err := Load(data, nil); err != nil {
+			t.Errorf("MinVersion %d: Load: %v", v, err)
+		}
+	}
+	for _, v := range []int{-1, FormatVersion + 1} {
+		spec := buildSpec(t, nil, nil, nil, fn{name: "main", asm: ret})
+		spec.MinVersion = v
+		if _, err := NewProgram(spec, nil); err == nil {
+			t.Errorf("NewProgram accepted MinVersion %d (versions %d to %d)", v, MinFormatVersion, FormatVersion)
+		}
+	}
+}

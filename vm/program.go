@@ -196,6 +196,10 @@ const (
 // them afterwards.
 func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 	p := &Program{consts: spec.Constants, bnames: spec.Builtins, setSpecs: spec.Sets, version: spec.MinVersion}
+	if spec.MinVersion < 0 || spec.MinVersion > FormatVersion {
+		// MarshalBinary would write a version Load refuses.
+		return nil, verifyErrorf("program", "format version %d (this writer writes versions %d to %d)", spec.MinVersion, MinFormatVersion, FormatVersion)
+	}
 	if len(spec.Functions) == 0 {
 		return nil, verifyErrorf("program", "no functions")
 	}
