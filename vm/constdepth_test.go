@@ -1,6 +1,9 @@
 package vm
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // nestedList is a constant of depth lists, one inside the other, the
 // innermost empty.
@@ -49,5 +52,20 @@ func TestMinVersionInRange(t *testing.T) {
 		if _, err := NewProgram(spec, nil); err == nil {
 			t.Errorf("NewProgram accepted MinVersion %d (versions %d to %d)", v, MinFormatVersion, FormatVersion)
 		}
+	}
+}
+
+// TestInlineTableCheckedFirst: spec/bytecode.md §4 refuses a program
+// whose inline table is bad before its code is verified, so the error is
+// the inline table's even when a function's code is bad too (it was the
+// code's when that function came first).
+func TestInlineTableCheckedFirst(t *testing.T) {
+	ret := func(a *Assembler) { a.Emit(OpNil); a.Emit(OpReturn) }
+	spec := buildSpec(t, nil, nil, nil, fn{name: "bad", asm: ret}, fn{name: "main", asm: ret})
+	spec.Functions[0].Code = []byte{byte(OpNil)} // runs off the end
+	spec.Functions[1].Inlined = []InlineEntry{{Start: 1, End: 2, Func: "g"}, {Start: 0, End: 1, Func: "h"}}
+	_, err := NewProgram(spec, nil)
+	if err == nil || !strings.Contains(err.Error(), "inline entry 1") || !strings.Contains(err.Error(), "not sorted") {
+		t.Errorf("error %v, want the inline table's (entry 1 not sorted)", err)
 	}
 }

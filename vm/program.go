@@ -239,14 +239,18 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 			numParams: f.NumParams, numLocals: f.NumLocals,
 		}
 	}
+	// The inline tables first: spec/bytecode.md §4 refuses a bad one
+	// before the code is verified.
 	for i := range spec.Functions {
-		if err := p.verifyFunc(i, &spec.Functions[i]); err != nil {
-			return nil, err
-		}
 		if f := &spec.Functions[i]; len(f.Inlined) > 0 {
 			if err := checkInlined(f.Name, len(f.Code), f.Inlined); err != nil {
 				return nil, err
 			}
+		}
+	}
+	for i := range spec.Functions {
+		if err := p.verifyFunc(i, &spec.Functions[i]); err != nil {
+			return nil, err
 		}
 		p.noteRecords(p.funcs[i])
 	}
