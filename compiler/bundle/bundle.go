@@ -454,6 +454,11 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	if path, dup := jsonx.DuplicateKey(js, "", 0); dup {
 		return nil, &Error{Section: "manifest", Err: &PathError{Path: path, Msg: jsonx.RepeatedKey, Repeated: true}}
 	}
+	// And a field's key given twice in two spellings that encoding/json
+	// reads as one ("format" and "Format").
+	if path, dup := foldedDuplicateKey(js); dup {
+		return nil, &Error{Section: "manifest", Err: &PathError{Path: path, Msg: jsonx.RepeatedKey, Repeated: true}}
+	}
 	b.Manifest.Policies = policies
 	if err := checkManifest(&b.Manifest, int(v)); err != nil {
 		return nil, err
