@@ -40,6 +40,10 @@ func TestReadAllocation(t *testing.T) {
 		{"empty policies", `{"format":1,"bytecode":1,"policies":[` + junk("{}") + `]}`, "policies[0].id: empty"},
 		{"sources", `{"format":1,"bytecode":1,"policies":[` + policy + `, "sources": [` + junk("{}") + `]}]}`, "policies[0].sources[0].sha256"},
 		{"entries", `{"format":1,"bytecode":1,"policies":[` + policy + `, "entries": [` + junk(`""`) + `], "tests": ["x"]}]}`, `policies[0].entries[1]: "" is out of order or repeated`},
+		// Values of the wrong kind: json made an error for each.
+		{"numbers for sources", `{"format":1,"bytecode":1,"policies":[` + policy + `, "sources": [` + junk("0") + `]}]}`, "bundle manifest: policies[0].sources[0]: want an object, have a number"},
+		{"numbers for tests", `{"format":1,"bytecode":1,"policies":[` + policy + `, "tests": ["a,]\\\"]", {"b": [1, "]"]}, ` + junk("0") + `]}]}`, "bundle manifest: policies[0].tests[1]: want a string, have an object"},
+		{"numbers for entries", `{"format":1,"bytecode":1,"policies":[` + policy + `, "entries": [null, "a", ` + junk("true") + `]}]}`, "bundle manifest: policies[0].entries[2]: want a string, have a bool"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			js := []byte(c.manifest)

@@ -35,6 +35,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -742,6 +743,13 @@ func (l *policyList) UnmarshalJSON(data []byte) error {
 type sized[T any] []T
 
 func (l *sized[T]) UnmarshalJSON(data []byte) error {
+	// json makes an error for each element of the wrong kind, keeping
+	// the first: a list of many (`[0, 0, …]` for strings) allocated 60
+	// times its size. The list up to its first such element gives that
+	// error, having made one, and only its elements are made.
+	if end, ok := firstMisfit(data, reflect.TypeFor[T]().Kind() == reflect.String); ok {
+		data = append(data[:end:end], ']')
+	}
 	if n := jsonListLen(data); n > 0 {
 		*l = make(sized[T], 0, n)
 	}
@@ -758,6 +766,49 @@ func (l *sized[T]) UnmarshalJSON(data []byte) error {
 		te.Field = item
 	}
 	return err
+}
+
+// firstMisfit is the end of the first element of the JSON list data
+// (valid JSON) that is neither null nor a string (str) or an object
+// (!str), the value a sized list holds.
+func firstMisfit(data []byte, str bool) (end int, ok bool) {
+	want := byte('{')
+	if str {
+		want = '"'
+	}
+	start := bytes.IndexByte(data, '[')
+	if start < 0 {
+		return 0, false
+	}
+	depth, inString, misfit := 0, false, false
+	atElement := true
+	for i := start + 1; i < len(data); i++ {
+		c := data[i]
+		if atElement && !strings.ContainsRune(jsonSpace, rune(c)) && c != ']' {
+			atElement = false
+			misfit = c != want && c != 'n'
+		}
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+		case (c == ']' || c == '}') && depth > 0:
+			depth--
+		case (c == ',' || c == ']') && depth == 0:
+			if misfit {
+				return i, true
+			}
+			atElement = true
+		}
+	}
+	return 0, false
 }
 
 // jsonListIndex is the index of the element of the JSON list data (valid
