@@ -758,7 +758,9 @@ func (l *sized[T]) UnmarshalJSON(data []byte) error {
 	// "tests[2]"): its index, from where json stopped reading, leads the
 	// field json names in the element ("[2].sha256"), after which the
 	// decoder of the manifest puts the list's.
-	if te, ok := err.(*json.UnmarshalTypeError); ok {
+	// A value that is not a list (a string, though it holds a bracket:
+	// "x[0, 0]") is the list's error.
+	if te, ok := err.(*json.UnmarshalTypeError); ok && bytes.HasPrefix(bytes.TrimLeft(data, jsonSpace), []byte("[")) {
 		item := fmt.Sprintf("[%d]", jsonListIndex(data, te.Offset))
 		if te.Field != "" {
 			item += "." + te.Field
@@ -776,8 +778,9 @@ func firstMisfit(data []byte, str bool) (end int, ok bool) {
 	if str {
 		want = '"'
 	}
-	start := bytes.IndexByte(data, '[')
-	if start < 0 {
+	// Another value (a string holding a bracket too) is json's to refuse.
+	start := len(data) - len(bytes.TrimLeft(data, jsonSpace))
+	if start == len(data) || data[start] != '[' {
 		return 0, false
 	}
 	depth, inString, misfit := 0, false, false

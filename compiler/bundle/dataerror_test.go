@@ -145,6 +145,9 @@ func TestManifestJSONErrors(t *testing.T) {
 		{replace(`"sources": [`, `"sources": [{"path": "a,b"}, {"path": "c"}, {"path": "d", "sha256": ["e"]}, `), "policies[0].sources[2].sha256: want a string, have a list"},
 		{replace(`"sources": [`, `"sources": [{}, 7, `), "policies[0].sources[1]: want an object, have a number"},
 		{replace(`"policies": [`, `"policies": {}, "x": [`), "policies: want a list, have an object"},
+		// Not a list: the list's error, though the value holds a bracket.
+		{replace(`"tests": [`, `"tests": "x[0, 1]", "y": [`), "policies[0].tests: want a list, have a string"},
+		{replace(`"sources": [`, `"sources": {"a": "[0, 1]"}, "y": [`), "policies[0].sources: want a list, have an object"},
 		// A key twice (jsonx.DuplicateKey).
 		{replace(`"format": 1`, `"format": 1, "format": 1`), "format: key given twice"},
 	} {
