@@ -455,10 +455,11 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	if path, dup := jsonx.DuplicateKey(js, "", 0); dup {
 		return nil, &Error{Section: "manifest", Err: &PathError{Path: path, Msg: jsonx.RepeatedKey, Repeated: true}}
 	}
-	// And a field's key given twice in two spellings that encoding/json
-	// reads as one ("format" and "Format").
-	if path, dup := foldedDuplicateKey(js); dup {
-		return nil, &Error{Section: "manifest", Err: &PathError{Path: path, Msg: jsonx.RepeatedKey, Repeated: true}}
+	// And a field's key spelled otherwise, which encoding/json reads as
+	// the field ("CATALOGUE" as catalogue, and so "format" and "Format"
+	// as one key given twice).
+	if path, msg, bad := foldedKey(js); bad {
+		return nil, &Error{Section: "manifest", Err: &PathError{Path: path, Msg: msg, Repeated: msg == jsonx.RepeatedKey}}
 	}
 	b.Manifest.Policies = policies
 	if err := checkManifest(&b.Manifest, int(v)); err != nil {

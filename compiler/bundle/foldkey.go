@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 // PolicyEntry, Source, Blob), folded as encoding/json folds a key to
 // match it to a field (foldKey).
 var manifestKeys = func() map[string]int {
+	manifestNames = []string{""}
 	keys := map[string]int{}
 	for _, t := range []reflect.Type{reflect.TypeFor[Manifest](), reflect.TypeFor[PolicyEntry](), reflect.TypeFor[Source](), reflect.TypeFor[Blob]()} {
 		for f := range t.Fields() {
@@ -25,11 +27,16 @@ var manifestKeys = func() map[string]int {
 			}
 			if k := foldKey([]byte(name)); keys[k] == 0 {
 				keys[k] = len(keys) + 1
+				manifestNames = append(manifestNames, name)
 			}
 		}
 	}
 	return keys
 }()
+
+// manifestNames are the keys manifestKeys numbers, as the manifest
+// spells them.
+var manifestNames []string
 
 // foldKey is key as encoding/json compares it with a field's name, which
 // it matches whatever the case: "Format", "FORMAT" and "format" are one
@@ -53,13 +60,14 @@ func foldKey(key []byte) string {
 	return string(out)
 }
 
-// foldedDuplicateKey reports a key of a manifest field given twice in one
-// object of js (valid JSON) in two spellings that encoding/json reads as
-// one ("format" and "Format"): json keeps the last (and appends a second
-// list of policies to the first), a case-sensitive reader the field's
-// own. jsonx.DuplicateKey finds a key repeated as it is written. path
-// names the second occurrence as it is written.
-func foldedDuplicateKey(js []byte) (path string, found bool) {
+// foldedKey reports a key of a manifest field spelled otherwise in an
+// object of js (valid JSON), which encoding/json reads as the field and
+// a reader that compares keys exactly ignores ("CATALOGUE"), or given
+// twice in two spellings ("format" and "Format"): json keeps the last
+// (and appends a second list of policies to the first).
+// jsonx.DuplicateKey finds a key repeated as it is written. path names
+// the key at fault as it is written, msg what is wrong with it.
+func foldedKey(js []byte) (path, msg string, found bool) {
 	type frame struct {
 		object bool
 		index  int
@@ -105,7 +113,11 @@ func foldedDuplicateKey(js []byte) (path string, found bool) {
 				top := &stack[len(stack)-1]
 				top.key = js[i:end]
 				if k, ok := manifestKeys[foldKey(unquoteKey(top.key))]; ok && k < 64 {
-					if top.seen&(1<<k) != 0 {
+					if twice, key := top.seen&(1<<k) != 0, string(unquoteKey(top.key)); twice || key != manifestNames[k] {
+						msg := jsonx.RepeatedKey
+						if !twice {
+							msg = fmt.Sprintf("want %q: a manifest field's key is written as it is named", manifestNames[k])
+						}
 						p := ""
 						for _, f := range stack {
 							if f.object {
@@ -114,7 +126,7 @@ func foldedDuplicateKey(js []byte) (path string, found bool) {
 								p += "[" + strconv.Itoa(f.index) + "]"
 							}
 						}
-						return p, true
+						return p, msg, true
 					}
 					top.seen |= 1 << k
 				}
@@ -124,7 +136,7 @@ func foldedDuplicateKey(js []byte) (path string, found bool) {
 		}
 		i++
 	}
-	return "", false
+	return "", "", false
 }
 
 // unquoteKey is the quoted key as encoding/json decodes it.
