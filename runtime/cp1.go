@@ -197,11 +197,35 @@ func decodeObject(body []byte, v any) *Error {
 	return nil
 }
 
+// cp1Nested are the CP1 objects whose keys are fields too.
+var cp1Nested = map[string][]string{"task": cp1TaskFields, "constraints": cp1ConstrFields}
+
+// caseSensitive is body with each key that encoding/json would take for a
+// CP1 field although it is not the field's name exactly (TENANT_ID for
+// tenant_id; jsonx.FoldedKeys) made unknown, its first byte replaced by
+// '#' (no field's name starts so), and so ignored as unknown keys are,
+// its offsets unchanged: read as encoding/json reads it, a body with
+// tenant_id "acme" and TENANT_ID "evil" was decided for evil, where a
+// gateway in front that compares keys exactly saw acme. body itself when
+// none (the fast path refuses such a body, leaving it to this one).
+func caseSensitive(body []byte) []byte {
+	offs := jsonx.FoldedKeys(body, cp1Fields, cp1Nested)
+	if len(offs) == 0 {
+		return body
+	}
+	b := bytes.Clone(body)
+	for _, i := range offs {
+		b[i+1] = '#'
+	}
+	return b
+}
+
 // cp1ToRequest validates a CP1 request, decoded into sc.q, and builds
 // the Request record.
 func (e *Engine) cp1ToRequest(body []byte, sc *cp1Scratch) (vm.Value, *Error) {
 	q := &sc.q
 	if !fastCP1(body, sc) {
+		body = caseSensitive(body)
 		*q = cp1Request{}
 		if err := decodeObject(body, q); err != nil {
 			if err.Code == CodeInvalidRequest && err.Details != nil {

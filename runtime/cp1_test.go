@@ -206,3 +206,28 @@ func TestCP1ReasonWeightedOnlyForDraw(t *testing.T) {
 		}
 	}
 }
+
+// TestCP1KeysCaseSensitive: a CP1 key is its field only when spelt
+// exactly; one that differs by case (or by a character that folds, ſ
+// for s) is an unknown key, ignored as CP1 ignores them. encoding/json
+// matched it: tenant_id "acme" with TENANT_ID "evil" was decided for
+// evil, where a gateway in front that compares keys exactly saw acme.
+func TestCP1KeysCaseSensitive(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	ctx := context.Background()
+	meta := runtime.CP1Meta{Arrival: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)}
+	for body, want := range map[string]string{
+		`{"version":"1","request_id":"a","tenant_id":"acme","TENANT_ID":"evil","task":{"type":"chat"}}`: `"tenant":"acme"`,
+		`{"version":"1","request_id":"a","TENANT_ID":"evil","tenant_id":"acme","task":{"type":"chat"}}`: `"tenant":"acme"`,
+		`{"version":"1","request_id":"a","Tenant_Id":"evil","task":{"type":"chat"}}`:                    `"message":"tenant_id is required"`,
+		`{"version":"1","requeſt_id":"a","tenant_id":"acme","task":{"type":"chat"}}`:                    `"message":"request_id is required"`,
+		`{"version":"1","request_id":"a","tenant_id":"acme","task":{"TYPE":"chat"}}`:                    `"message":"task.type is required"`,
+		`{"version":"1","request_id":"a","tenant_id":"acme","TASK":{"type":"chat"}}`:                    `"message":"task is required"`,
+	} {
+		out, _, _ := e.HandleCP1(ctx, []byte(body), meta, nil, nil)
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s:\n  %s\nwant %s", body, out, want)
+		}
+	}
+}
