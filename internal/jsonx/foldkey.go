@@ -2,7 +2,8 @@ package jsonx
 
 import (
 	"slices"
-	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // FoldedKeys is where the JSON object data holds a key that encoding/json
@@ -27,9 +28,9 @@ func FoldedKeys(data []byte, names []string, nested map[string][]string) []int {
 		i = skipSpace(data, i+1)
 		for i < len(data) && data[i] == '"' {
 			end := stringEnd(data, i)
-			key := string(keyOf(data[i:end]))
-			exact := slices.Contains(names, key)
-			if !exact && slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, key) }) {
+			key := keyOf(data[i:end])
+			exact := slices.Contains(names, string(key))
+			if !exact && foldIndex(names, key) >= 0 {
 				out = append(out, i)
 			}
 			j := skipSpace(data, end)
@@ -37,8 +38,8 @@ func FoldedKeys(data []byte, names []string, nested map[string][]string) []int {
 				return
 			}
 			j = skipSpace(data, j+1)
-			if exact && nested[key] != nil {
-				walk(j, nested[key], nil)
+			if exact && nested[string(key)] != nil {
+				walk(j, nested[string(key)], nil)
 			}
 			next, _ := nextElement(data, valueEnd(data, j), '}')
 			if next < 0 {
@@ -49,4 +50,34 @@ func FoldedKeys(data []byte, names []string, nested map[string][]string) []int {
 	}
 	walk(0, names, nested)
 	return out
+}
+
+// foldKey is key as encoding/json compares it with a field's name, which
+// it matches whatever the case: "Format", "FORMAT" and "format" are one
+// key, and so are "ſources" and "sources" (encoding/json's foldName: each
+// rune upper-cased after lower-casing).
+func foldKey(key []byte) string {
+	var buf [32]byte
+	out := buf[:0]
+	for i := 0; i < len(key); {
+		if c := key[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(key[i:])
+		out = utf8.AppendRune(out, unicode.ToUpper(unicode.ToLower(r)))
+		i += n
+	}
+	return string(out)
+}
+
+// foldIndex is the index of the name in names that encoding/json matches
+// key to (foldKey), -1 if none.
+func foldIndex(names []string, key []byte) int {
+	k := foldKey(key)
+	return slices.IndexFunc(names, func(n string) bool { return foldKey([]byte(n)) == k })
 }

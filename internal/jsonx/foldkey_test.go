@@ -30,3 +30,23 @@ func TestFoldedKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldKey: a key that encoding/json matches to a field's name
+// without being spelt so, or matching a name twice in one object, is
+// found at its path, with the name; keys spelt exactly (with escapes
+// too), the same name in two objects, and unknown keys are not.
+func TestFieldKey(t *testing.T) {
+	names := []string{"format", "sources", "path"}
+	for in, want := range map[string]string{
+		`{"format": 1, "Format": 2}`:                           `Format format true`,
+		`{"sources": [{"path": 1}, {"PATH": 2}]}`:              `sources[1].PATH path false`,
+		`{"ſources": []}`:                                      `ſources sources false`,
+		`{"format": 1, "sources": [{"path": 1}, {"path": 2}]}`: `  false`,
+		`{"form\u0061t": 1, "other": {"x": 1}, "Other": 2}`:    `  false`,
+	} {
+		path, name, twice, _ := FieldKey([]byte(in), "", names)
+		if got := fmt.Sprint(path, " ", name, " ", twice); got != want {
+			t.Errorf("FieldKey(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
