@@ -773,43 +773,16 @@ func (l *sized[T]) UnmarshalJSON(data []byte) error {
 
 // firstMisfit is the end of the first element of the JSON list data
 // (valid JSON) that is neither null nor a string (str) or an object
-// (!str), the value a sized list holds.
+// (!str), the value a sized list holds. Another value (a string holding
+// a bracket too) has no elements: json's to refuse.
 func firstMisfit(data []byte, str bool) (end int, ok bool) {
 	want := byte('{')
 	if str {
 		want = '"'
 	}
-	// Another value (a string holding a bracket too) is json's to refuse.
-	start := len(data) - len(bytes.TrimLeft(data, jsonSpace))
-	if start == len(data) || data[start] != '[' {
-		return 0, false
-	}
-	depth, inString, misfit := 0, false, false
-	atElement := true
-	for i := start + 1; i < len(data); i++ {
-		c := data[i]
-		if atElement && !strings.ContainsRune(jsonSpace, rune(c)) && c != ']' {
-			atElement = false
-			misfit = c != want && c != 'n'
-		}
-		switch {
-		case inString:
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			depth++
-		case (c == ']' || c == '}') && depth > 0:
-			depth--
-		case (c == ',' || c == ']') && depth == 0:
-			if misfit {
-				return i, true
-			}
-			atElement = true
+	for start, el := range jsonx.Elements(data) {
+		if el[0] != want && el[0] != 'n' {
+			return start + len(el), true
 		}
 	}
 	return 0, false
@@ -828,11 +801,8 @@ func jsonListIndex(data []byte, off int64) int {
 // jsonListLen is the length of the JSON list data (valid JSON, as
 // UnmarshalJSON is given); 0 for another value.
 func jsonListLen(data []byte) int {
-	data = bytes.TrimSpace(data)
-	if len(data) < 2 || data[0] != '[' || len(bytes.TrimSpace(data[1:len(data)-1])) == 0 {
-		return 0
-	}
-	return topCommas(data, 1, len(data)-1) + 1
+	n, _ := jsonx.ListLen(data)
+	return n
 }
 
 // topCommas counts the commas of data[from:to] (valid JSON from the

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"reflect"
 	"strconv"
@@ -570,26 +571,39 @@ func (w *pathWalk) find(i int, rest string, first bool) (at, end int) {
 // false when data is no list, or not valid JSON as far as the count
 // reads.
 func ListLen(data []byte) (n int, ok bool) {
+	ok = elements(data, func(int, []byte) bool { n++; return true })
+	return n, ok
+}
+
+// Elements yields the start offset and text of each element of the JSON
+// list data (space around it allowed) in turn; nothing for another
+// value. It reads no further than the first text that is not JSON.
+func Elements(data []byte) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) { elements(data, yield) }
+}
+
+// elements calls yield with each element of the list data, as Elements
+// yields them, and reports whether the list closed after the last (false
+// for another value, or text that is not JSON, or a stop).
+func elements(data []byte, yield func(int, []byte) bool) (closed bool) {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '[' {
-		return 0, false
+		return false
 	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == ']' {
-		return 0, true
+	if i = skipSpace(data, i+1); i < len(data) && data[i] == ']' {
+		return true
 	}
-	for i >= 0 {
+	for {
 		end := valueEnd(data, i)
-		if end < 0 {
-			return 0, false
+		if end < 0 || !yield(i, data[i:end]) {
+			return false
 		}
-		n++
-		var after int
-		if i, after = nextElement(data, end, ']'); i < 0 {
-			return n, after >= 0
+		next, after := nextElement(data, end, ']')
+		if next < 0 {
+			return after >= 0
 		}
+		i = next
 	}
-	return 0, false
 }
 
 // nextElement reads what follows an element of an object or a list
