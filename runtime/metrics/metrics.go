@@ -14,7 +14,7 @@
 //	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable, no_reply, method, not_found
 //	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish, a closed log)
 //	rpl_decision_log_failures_total               acknowledged decision-log publishes that failed (events since the last acknowledgement may be lost)
-//	rpl_nats_dropped_total{subject}               NATS messages the router's client dropped (slow consumer), or still queued when its subscriptions closed (a shutdown's drain that ran out): requests time out, fire-and-forget feedback is lost
+//	rpl_nats_dropped_total{subject}               NATS messages the router's client dropped (slow consumer), still queued when its subscriptions closed (a shutdown's drain that ran out), or whose reply could not be sent: requests time out, fire-and-forget feedback is lost
 //	rpl_spans_dropped_total{reason}               decision spans not exported (only when tracing): queue_full, export_failed, shutdown
 //	rpl_http_connections                          HTTP connections open (only when serving HTTP)
 //	rpl_http_connections_limit                    the most HTTP connections open at once (--max-connections; 0: none)
@@ -242,7 +242,7 @@ func (m *Metrics) LogFailed() { m.logFailed.Inc() }
 // and natsx.Subjects), as rpl_nats_dropped_total{subject}.
 func (m *Metrics) NATSDropped(dropped func(subject string) int64, subjects ...string) {
 	m.counterFuncs("rpl_nats_dropped_total", "subject",
-		"NATS messages the router's client dropped, by subject: a subscription's backlog passed its limits (slow consumer), or they were still queued when the subscriptions closed (a shutdown whose drain ran out). NATS is at-most-once: a request dropped times out at its requester; feedback published without a reply subject is lost.",
+		"NATS messages the router's client dropped, by subject: a subscription's backlog passed its limits (slow consumer), or they were still queued when the subscriptions closed (a shutdown whose drain ran out), or their reply could not be sent (the connection closed while they were handled). NATS is at-most-once: a request dropped times out at its requester; feedback published without a reply subject is lost.",
 		dropped, subjects)
 }
 

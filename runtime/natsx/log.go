@@ -214,8 +214,11 @@ type DecisionLog struct {
 	// connection's loss (it was up when send looked): they reached the
 	// server before the loss or were lost with it, which nats.go does
 	// not tell. They are counted sent at the next publish over the
-	// connection back, dropped if the log closes first.
-	unsent int
+	// connection back, dropped if the log closes first. Close reads it
+	// once the publisher has stopped, under closing: two Closes at once
+	// take turns.
+	unsent  int
+	closing sync.Mutex
 	// stopped: the log closed while the publisher waited for the
 	// stream (awaitStream), and what it holds or takes is dropped.
 	stopped bool
@@ -714,7 +717,7 @@ func (l *DecisionLog) send(lines []byte, n int) {
 // connection is down does not wait; the events it holds for the stream
 // (queued while the connection was down, or before the stream existed),
 // and those of a publish that raced the connection's loss (unsent), are
-// dropped and counted.
+// dropped and counted. Close may be called more than once, and at once.
 func (l *DecisionLog) Close(ctx context.Context) {
 	l.once.Do(func() { close(l.stop) })
 	select {
@@ -722,6 +725,8 @@ func (l *DecisionLog) Close(ctx context.Context) {
 	case <-ctx.Done():
 		return
 	}
+	l.closing.Lock()
+	defer l.closing.Unlock()
 	if !l.nc.IsConnected() {
 		// Nothing to wait for: a flush would wait for a reconnection.
 		// What waits for it is lost when the connection closes.

@@ -32,7 +32,9 @@
 // queued rather than dropped; what is dropped all the same is counted by
 // subject (Dropped) and logged, a line a second at most. So are the
 // messages still queued when the subscriptions close (Stop: a drain
-// that ran out, or a connection down at Drain), lost with them.
+// that ran out, or a connection down at Drain), lost with them, and the
+// replies that could not be sent (the connection closed while their
+// requests were handled), whose requesters time out too.
 //
 // The decision log is published on rpl.log.decisions, which the stream
 // RPL_DECISIONS stores: each message holds one or more events in JSON
@@ -256,12 +258,15 @@ type Server struct {
 
 	// dropped[i] is the last count of messages subs[i] dropped that was
 	// read (a subscription closed answers no more); lost[i], the
-	// messages still queued in subs[i] when Stop closed it.
+	// messages still queued in subs[i] when Stop closed it, and those
+	// whose reply could not be sent (respond).
 	dropped, lost []atomic.Int64
 	// noReplyDecides and noReplyFeedback count the messages without a
 	// reply subject the handler could not serve: decide requests (never
 	// decided) and feedback that was not recorded (invalid, or failed).
 	noReplyDecides, noReplyFeedback quietLog
+	// unsent counts the replies not sent (respond).
+	unsent quietLog
 
 	stop chan struct{} // closed by Stop and Drain: ends watchDrops
 	once sync.Once
@@ -407,11 +412,12 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 		// malformed, which would not say why: refused as HTTP refuses
 		// it (415 there), its request unnamed (the body is not read).
 		if ce := encoded(m.Header); ce != "" {
-			m.Respond(s.d.Refuse(x, kind, rt.RefusedUnreadable, rt.CodingMessage(ce), nil, tp))
+			s.respond(m, s.d.Refuse(x, kind, rt.RefusedUnreadable, rt.CodingMessage(ce), nil, tp))
 			return
 		}
 		out, code := s.d.ServeUncounted(s.traceContext(m.Header), x, kind, m.Data, tp, arrival)
-		if err := m.Respond(out); errors.Is(err, nats.ErrMaxPayload) {
+		err := s.respond(m, out)
+		if errors.Is(err, nats.ErrMaxPayload) {
 			// A batch's answers can outgrow its requests past what the
 			// server accepts (a request id, too, which an answer
 			// repeats, invalid UTF-8 thrice as long): say so, rather
@@ -424,8 +430,29 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			s.refuse(m, x, kind, rt.RefusedTooLarge, msg, tp)
 			return
 		}
-		s.d.Count(kind, code)
+		if err == nil {
+			s.d.Count(kind, code)
+		}
 	}
+}
+
+// respond sends out as m's reply. A reply that the server would refuse
+// (nats.ErrMaxPayload) is the caller's to replace. One not sent for
+// another reason (the connection closed, or draining its publishes, or
+// its reconnect buffer full) is lost, and the requester times out: it
+// is counted dropped on m's subject, as messages the router never
+// answers are, and logged; not as answered.
+func (s *Server) respond(m *nats.Msg, out []byte) error {
+	err := m.Respond(out)
+	if err != nil && !errors.Is(err, nats.ErrMaxPayload) {
+		for i, sub := range s.subs[:len(s.lost)] {
+			if sub == m.Sub {
+				s.lost[i].Add(1)
+			}
+		}
+		s.unsent.note(s.cfg.Logger, "NATS reply not sent, lost: its requester times out", m.Subject, err.Error())
+	}
+	return err
 }
 
 // refuse answers m with a refusal (Dispatcher.Refuse), counted once. One
@@ -436,7 +463,7 @@ func (s *Server) refuse(m *nats.Msg, x *rt.Exchange, kind rt.Kind, why rt.Refusa
 	if int64(len(out)) > s.nc.MaxPayload() {
 		out = s.d.Refusal(x, kind, why, msg, nil, tp)
 	}
-	m.Respond(out)
+	s.respond(m, out)
 }
 
 // busy is the number of handlers running.
@@ -550,8 +577,9 @@ func (q *quietLog) note(log *slog.Logger, msg, subject, answer string) {
 }
 
 // Dropped is the number of messages the client dropped (a slow
-// consumer), or that were still queued when Stop closed the
-// subscriptions, on subject, or on any subject when it is "".
+// consumer), that were still queued when Stop closed the subscriptions,
+// or whose reply could not be sent (the connection closed), on subject,
+// or on any subject when it is "".
 func (s *Server) Dropped(subject string) int64 {
 	var n int64
 	for i, sub := range s.subs[:len(s.dropped)] { // none before Serve has them all
