@@ -366,7 +366,7 @@ func (e *Engine) record(f *Feedback, d *feedbackDedup, key uint64, now time.Time
 // A batch is refused whole for a client's error in any item: every item
 // is decoded and checked (as Observe checks feedback, its tenant too)
 // before any is recorded, and the first one refused is the answer's
-// error, naming the item (feedback[2]: status: required) and saying
+// error, naming the item (feedback[2]: status: required (one of …)) and saying
 // that nothing of the batch was recorded. The items are then recorded
 // in order; a failure while recording one (the recorder's refusal other
 // than FeedbackChecker's, such as a full ledger, or FeedbackChecker's
