@@ -99,10 +99,12 @@ type Manifest struct {
 	// Compiler names the toolchain that built the bundle (CompilerVersion).
 	Compiler string `json:"compiler"`
 	// Bytecode is the newest program encoding version of the bundle's
-	// programs (vm.MinFormatVersion to vm.FormatVersion); a program of a
-	// newer version than it says is refused.
+	// programs (vm.MinFormatVersion to vm.FormatVersion; the first when
+	// there are none); a program of a newer version than it says is
+	// refused, and so is a manifest that says a version newer than all.
 	Bytecode int `json:"bytecode"`
-	// Built is the build time (UTC, whole seconds).
+	// Built is the build time (UTC, whole seconds; Read refuses another
+	// offset or a fraction of a second).
 	Built time.Time `json:"built"`
 	// TestsSkipped records `rplc build --skip-tests`: the policies' tests
 	// were not run (or did not pass) when the bundle was built.
@@ -476,6 +478,7 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	if count != uint64(len(b.Manifest.Policies)) {
 		return nil, errorf("programs", "%d programs for %d policies in the manifest", count, len(b.Manifest.Policies))
 	}
+	newest := vm.MinFormatVersion
 	for i := range b.Manifest.Policies {
 		e := &b.Manifest.Policies[i]
 		sec := "program " + e.ID
@@ -492,8 +495,11 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 		if err := checkBlob(sec, code, e.Program); err != nil {
 			return nil, err
 		}
-		if v, ok := vm.ProgramVersion(code); ok && v > b.Manifest.Bytecode {
-			return nil, errorf(sec, "program format version %d, the manifest says bytecode %d", v, b.Manifest.Bytecode)
+		if v, ok := vm.ProgramVersion(code); ok {
+			if v > b.Manifest.Bytecode {
+				return nil, errorf(sec, "program format version %d, the manifest says bytecode %d", v, b.Manifest.Bytecode)
+			}
+			newest = max(newest, v)
 		}
 		prog, err := vm.Load(code, builtins)
 		if err != nil {
@@ -506,6 +512,12 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	}
 	if len(pb) != 0 {
 		return nil, errorf("programs", "%d trailing bytes after the last program", len(pb))
+	}
+	// bytecode is the newest of the programs' versions (vm.MinFormatVersion
+	// when there are none), as Write writes it: a claim of a newer one
+	// would keep the bundle from a reader that loads every program in it.
+	if newest != b.Manifest.Bytecode {
+		return nil, manifestErrorf("bytecode", "%d, the newest program format version of the bundle's programs is %d", b.Manifest.Bytecode, newest)
 	}
 
 	// 5. The catalogue.
@@ -589,6 +601,13 @@ func checkManifest(m *Manifest, version int) error {
 	}
 	if m.Bytecode < vm.MinFormatVersion || m.Bytecode > vm.FormatVersion {
 		return errorf("manifest", "bytecode version %d, this reader loads versions %d to %d", m.Bytecode, vm.MinFormatVersion, vm.FormatVersion)
+	}
+	// Built as Write writes it: UTC, whole seconds.
+	if _, off := m.Built.Zone(); off != 0 {
+		return manifestErrorf("built", "%s is not UTC (want Z, as in %s)", m.Built.Format(time.RFC3339Nano), m.Built.UTC().Format(time.RFC3339Nano))
+	}
+	if m.Built.Nanosecond() != 0 {
+		return manifestErrorf("built", "%s is not whole seconds", m.Built.Format(time.RFC3339Nano))
 	}
 	if m.Catalogue != nil && !validHash(m.Catalogue.SHA256) {
 		return manifestErrorf("catalogue.sha256", "want 64 lowercase hex digits")

@@ -288,6 +288,12 @@ func TestManifestChecks(t *testing.T) {
 		{`"bytecode": 2`, `"bytecode": 9`, "bytecode version 9"},
 		// The examples inline calls: their programs are version 2.
 		{`"bytecode": 2`, `"bytecode": 1`, "program format version 2, the manifest says bytecode 1"},
+		// bytecode is the newest of the programs' versions: a newer one
+		// claimed would keep the bundle from readers that load them all.
+		{`"bytecode": 2`, `"bytecode": 3`, "bundle manifest: bytecode: 3, the newest program format version of the bundle's programs is 2"},
+		// built is UTC, whole seconds, as Write writes it.
+		{`"built": "2025-06-01T00:00:00Z"`, `"built": "2025-06-01T02:00:00+02:00"`, "bundle manifest: built: 2025-06-01T02:00:00+02:00 is not UTC (want Z, as in 2025-06-01T00:00:00Z)"},
+		{`"built": "2025-06-01T00:00:00Z"`, `"built": "2025-06-01T00:00:00.5Z"`, "bundle manifest: built: 2025-06-01T00:00:00.5Z is not whole seconds"},
 		{`"id": "ab_summarizer"`, `"id": ""`, "policies[0].id: empty"},
 		{`"id": "budget_guard"`, `"id": "ab_summarizer"`, "out of order or repeated"},
 		{`"tests": [`, `"tests": ["nope", `, `"nope" has no entry point`},
@@ -309,6 +315,10 @@ func TestManifestChecks(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s → %s: %v, want %q", tc.old, tc.new, err, tc.want)
 		}
+	}
+	// UTC written as an offset of zero is UTC all the same.
+	if _, err := Read(rewrite(`"built": "2025-06-01T00:00:00Z"`, `"built": "2025-06-01T00:00:00+00:00"`), ReadOptions{}); err != nil {
+		t.Errorf("built +00:00: %v", err)
 	}
 }
 
