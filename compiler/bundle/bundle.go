@@ -541,6 +541,10 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	switch {
 	case b.Manifest.Tenants == nil && len(tb) > 0:
 		return nil, errorf("tenants", "%d bytes that the manifest does not list", len(tb))
+	case b.Manifest.Tenants == nil && v == FormatVersion:
+		// Write writes format 2 exactly for a bundle with a registry:
+		// this one is format 1's, which is its only encoding.
+		return nil, errorf("tenants", "none in a format %d bundle, which is one with a tenant registry (a bundle without one is format %d)", FormatVersion, MinFormatVersion)
 	case b.Manifest.Tenants != nil:
 		if err := checkBlob("tenants", tb, *b.Manifest.Tenants); err != nil {
 			return nil, err

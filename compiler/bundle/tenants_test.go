@@ -111,6 +111,9 @@ func TestTenantsTamper(t *testing.T) {
 	noTenants := []byte(strings.Replace(js, `"tenants": {`, `"x": {`, 1))
 	v1 := bytes.Clone(data)
 	v1[len(Magic)] = 1
+	// Format 2 with an empty tenants section its manifest does not
+	// list: a bundle without a registry, which is format 1's.
+	emptyTenants := appendSection(bytes.Clone(data[:tID]), secTenants, nil)
 	cases := []struct {
 		name    string
 		data    []byte
@@ -122,6 +125,7 @@ func TestTenantsTamper(t *testing.T) {
 		{"size", rewrite(`"size": `+strconv.Itoa(tLen), `"size": `+strconv.Itoa(tLen+1)), "tenants", nil, "the manifest says"},
 		{"missing", data[:tID], "header", nil, "missing section tenants"},
 		{"unlisted", reframe(t, data, noTenants), "tenants", nil, "that the manifest does not list"},
+		{"empty and unlisted", reframe(t, emptyTenants, noTenants), "tenants", nil, "none in a format 2 bundle, which is one with a tenant registry (a bundle without one is format 1)"},
 		{"format 1 header", v1, "header", nil, "section id 5, want 4 (signature)"},
 		{"format 1 manifest", rewrite(`"format": 2`, `"format": 1`), "manifest", nil, "format 1, the header says 2"},
 		{"future format", flip(data, len(Magic)), "header", nil, "unsupported format version 34 (this reader reads versions 1 to 2"},
