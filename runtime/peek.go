@@ -2,8 +2,6 @@ package runtime
 
 import (
 	"bytes"
-	"encoding/json"
-	"slices"
 )
 
 // peekString returns the string at path (a key in each nested object) of
@@ -63,37 +61,4 @@ func errorIDs(body []byte, kind Kind) (requestID, traceID string) {
 		return peekString(body, "request_id"), ""
 	}
 	return "", ""
-}
-
-// unknownKey returns the first key of the JSON object body that is none
-// of fields exactly (case included), keys read as encoding/json reads
-// them (escapes decoded); ok is false when there is
-// none or body is not an object. Only the encoding/json path calls it
-// (UnmarshalJSON, on a body already checked whole), so it reads with
-// encoding/json rather than jscan, which refuses escaped keys: a key
-// spelt with an escape ("polici\u005fid") must be found as the key it
-// decodes to, the empty key too.
-func unknownKey(body []byte, fields []string) (key string, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return "", false
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		k, isKey := t.(string)
-		if err != nil || !isKey {
-			return "", false
-		}
-		// Exactly: encoding/json would take Policy_ID for policy_id,
-		// and a second key cased otherwise would silently replace the
-		// first ({"requests": [...], "Requests": []}).
-		if !slices.Contains(fields, k) {
-			return k, true
-		}
-		var skip json.RawMessage
-		if dec.Decode(&skip) != nil {
-			return "", false
-		}
-	}
-	return "", false
 }

@@ -98,7 +98,7 @@ const v2BodyShape = `a v2 body is {"request": {"id": ..., "tenant": ..., ...}, "
 // For a decide body (body), a key that is no misspelling of its fields
 // is told the body's shape (v2BodyShape) instead.
 func errUnknownKey(b []byte, fields []string, body bool) error {
-	if key, ok := unknownKey(b, fields); ok {
+	if key, ok := jsonx.UnknownKey(b, fields); ok {
 		near := lang.Nearest(key, fields)
 		msg := "unknown field " + jsonx.QuoteEcho(key)
 		switch {

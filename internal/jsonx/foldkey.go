@@ -1,6 +1,8 @@
 package jsonx
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"unicode"
 	"unicode/utf8"
@@ -80,4 +82,35 @@ func foldKey(key []byte) string {
 func foldIndex(names []string, key []byte) int {
 	k := foldKey(key)
 	return slices.IndexFunc(names, func(n string) bool { return foldKey([]byte(n)) == k })
+}
+
+// UnknownKey is the first key of the JSON object data that is none of
+// names exactly (case included), keys read as encoding/json reads them
+// (escapes decoded: "polici\u005fid" is policy_id, and the empty key is
+// a key); ok is false when there is none or data is not an object.
+// Exactly: encoding/json would take Policy_ID for policy_id, and a
+// second key cased otherwise would silently replace the first
+// ({"requests": [...], "Requests": []}). Call it with data checked
+// whole (json.Valid, or decoded): it reads up to the first text that is
+// not JSON.
+func UnknownKey(data []byte, names []string) (key string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		k, isKey := t.(string)
+		if err != nil || !isKey {
+			return "", false
+		}
+		if !slices.Contains(names, k) {
+			return k, true
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return "", false
+		}
+	}
+	return "", false
 }

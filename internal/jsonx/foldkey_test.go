@@ -50,3 +50,22 @@ func TestFieldKey(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownKey: the first key, in the object's order, that is none of
+// the names exactly (another case is another key), read with its escapes
+// decoded; none for an object of names only, or for what is no object.
+func TestUnknownKey(t *testing.T) {
+	names := []string{"policy_id", "request"}
+	for in, want := range map[string]string{
+		`{"request": {}, "Policy_ID": "a", "x": 1}`: `Policy_ID true`,
+		`{"polic\u0079_id": "a", "": 1}`:            ` true`,
+		`{"policy_id": "a", "request": {"X": 1}}`:   ` false`,
+		`[{"x": 1}]`:      ` false`,
+		`{"requeſt": {}}`: `requeſt true`,
+	} {
+		k, ok := UnknownKey([]byte(in), names)
+		if got := fmt.Sprint(k, " ", ok); got != want {
+			t.Errorf("UnknownKey(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
