@@ -83,10 +83,27 @@ func TestActivateVersion(t *testing.T) {
 			t.Fatalf("%s: the active version changed", c.name)
 		}
 	}
-	// VERSION is version, as encoding/json matches keys: a wrong type,
-	// not an unknown field.
-	if code, m, body := do(t, "POST", url, `{"VERSION": 5}`); code != 400 || strings.Contains(fmt.Sprint(m["error"]), "unknown field") {
-		t.Errorf("VERSION: %d %s", code, body)
+	// A key is version only when spelt so: encoding/json matched
+	// VERSION (and verſion, ſ folding to s) to it, and of two the last,
+	// where a proxy comparing keys exactly reads the first. Each is
+	// refused, naming the key, the running version staying.
+	for in, want := range map[string]string{
+		`{"VERSION": 5}`: `unknown field "VERSION" (did you mean version?); want a JSON object`,
+		`{"version": "` + versions[2] + `", "Version": "` + versions[0] + `"}`: `unknown field "Version" (did you mean version?); want`,
+		`{"Version": "` + versions[0] + `", "version": "` + versions[2] + `"}`: `unknown field "Version" (did you mean version?); want`,
+		`{"verſion": "` + versions[2] + `"}`:                                   `unknown field "verſion" (did you mean version?); want`,
+		`{"version": "` + versions[2] + `", "version": "` + versions[0] + `"}`: `version: key given twice; want a JSON object`,
+		// An escape spells the key as it is named.
+		`{"versio\u006e": 5}`: `want a JSON object {"version": "…"}`,
+	} {
+		code, m, body := do(t, "POST", url, in)
+		errObj, _ := m["error"].(map[string]any)
+		if msg, _ := errObj["message"].(string); code != 400 || !strings.HasPrefix(msg, want) || e.Current().Version != active {
+			t.Errorf("%s: %d %s, want 400 %q", in, code, body, want)
+		}
+	}
+	if code, m, body := do(t, "POST", url, `{"versio\u006e": "`+versions[2]+`"}`); code != 200 || m["version"] != versions[2] {
+		t.Fatalf("version spelt with an escape: %d %s", code, body)
 	}
 	// Two kept versions sharing 8 characters (sha256s hardly do: these
 	// are made up, and never decide).

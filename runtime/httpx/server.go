@@ -79,6 +79,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/tracing"
 )
@@ -560,19 +561,28 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Version *string `json:"version"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || req.Version == nil || !atEOF(dec) {
-		msg := `want a JSON object {"version": "…"}: a version that GET /v2/policies lists, or 8 of its first characters at least`
-		// An unknown key is named, as the decide and feedback bodies
-		// name theirs: the decoder's error names the first, in the
-		// body's order (keys match version as encoding/json matches
-		// them, in any case).
-		if q, ok := strings.CutPrefix(fmt.Sprint(err), "json: unknown field "); ok {
-			if k, err := strconv.Unquote(q); err == nil {
-				msg = "unknown field " + jsonx.QuoteEcho(k) + "; " + msg
+	msg := `want a JSON object {"version": "…"}: a version that GET /v2/policies lists, or 8 of its first characters at least`
+	// An unknown key is named, the first in the body's order, as the
+	// decide and feedback bodies name theirs, and a key is version only
+	// when spelt so: encoding/json takes VERSION for version, the last
+	// of two for both, where a proxy or an audit log that compares keys
+	// exactly reads {"version": "a", "Version": "b"} as activating a.
+	if json.Valid(body) {
+		if k, ok := jsonx.UnknownKey(body, []string{"version"}); ok {
+			hint := ""
+			if lang.Nearest(k, []string{"version"}) != "" { // VERSION too
+				hint = " (did you mean version?)"
 			}
+			adminError(w, http.StatusBadRequest, "invalid_request", errors.New("unknown field "+jsonx.QuoteEcho(k)+hint+"; "+msg))
+			return
 		}
+		if _, dup := jsonx.DuplicateKey(body, "", 1); dup {
+			adminError(w, http.StatusBadRequest, "invalid_request", errors.New("version: "+jsonx.RepeatedKey+"; "+msg))
+			return
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&req); err != nil || req.Version == nil || !atEOF(dec) {
 		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(msg))
 		return
 	}
