@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl/runtime"
+	"github.com/rpl-lang/rpl/runtime/state"
 )
 
 // TestV2UnknownKeyEscaped: a key beside policy_id and request (beside
@@ -202,6 +203,44 @@ func TestV2BodyShapeHint(t *testing.T) {
 		out, code = e.HandleV2Batch(ctx, []byte(`{"requests": [`+c.body+`]}`), time.Now(), nil)
 		if code != "" || !strings.Contains(string(out), shape) {
 			t.Errorf("batch of %s: %s %s\nwant the item told %s", c.body, code, out, shape)
+		}
+	}
+}
+
+// TestFoldedKeysDeep: v2 requests and feedback match keys exactly at
+// every depth, the request's record and a batch's items too: a key that
+// encoding/json would match to a field whatever its case (ID for id, or
+// taſk for task, ſ folding to s) is an unknown field named at its path,
+// never read as the field, where a gateway that compares keys exactly
+// reads the other.
+func TestFoldedKeysDeep(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	ctx := context.Background()
+	for body, want := range map[string]string{
+		`{"request": {"id": "r", "tenant": {"id": "t", "ID": "evil"}, "task": {"type": "chat"}}}`: `"field":"request.tenant.ID"`,
+		`{"request": {"id": "r", "tenant": {"id": "t"}, "taſk": {"type": "chat"}}}`:               `"field":"request.taſk"`,
+		`{"request": {"id": "r", "Tenant": {"id": "evil"}, "tenant": {"id": "t"}}}`:               `"field":"request.Tenant"`,
+	} {
+		out, code, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), "unknown field") || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %s %s, want an unknown field at %s", body, code, out, want)
+		}
+		out, _ = e.HandleV2Batch(ctx, []byte(`{"requests": [`+body+`]}`), time.Now(), nil)
+		if !strings.Contains(string(out), "unknown field") || !strings.Contains(string(out), strings.Replace(want, `:"`, `:"requests[0].`, 1)) {
+			t.Errorf("batch of %s: %s, want an unknown field at %s", body, out, want)
+		}
+	}
+	const base = `"request_id": "r", "tenant_id": "t", "target": "p:m", "status": "ok"`
+	for body, want := range map[string]string{
+		`{` + base + `, "TENANT_ID": "evil"}`:               `TENANT_ID: unknown field`,
+		`{` + base + `, "ſtatus": "error"}`:                 `ſtatus: unknown field`,
+		`{"feedback": [{` + base + `, "Status": "error"}]}`: `feedback[0]: Status: unknown field`,
+		`{"Feedback": [{` + base + `}]}`:                    `Feedback: unknown field`,
+	} {
+		out, code := e.HandleFeedback([]byte(body), nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %s %s, want %s", body, code, out, want)
 		}
 	}
 }
