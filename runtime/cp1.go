@@ -197,8 +197,9 @@ func decodeObject(body []byte, v any) *Error {
 	return nil
 }
 
-// cp1Nested are the CP1 objects whose keys are fields too.
-var cp1Nested = map[string][]string{"task": cp1TaskFields, "constraints": cp1ConstrFields}
+// cp1Shape is a CP1 request's fields, with those of its task and
+// constraints.
+var cp1Shape = &jsonx.Fields{Names: cp1Fields, Nested: map[string]*jsonx.Fields{"task": {Names: cp1TaskFields}, "constraints": {Names: cp1ConstrFields}}}
 
 // caseSensitive is body with each key that encoding/json would take for a
 // CP1 field although it is not the field's name exactly (TENANT_ID for
@@ -209,7 +210,7 @@ var cp1Nested = map[string][]string{"task": cp1TaskFields, "constraints": cp1Con
 // gateway in front that compares keys exactly saw acme. body itself when
 // none (the fast path refuses such a body, leaving it to this one).
 func caseSensitive(body []byte) []byte {
-	offs := jsonx.FoldedKeys(body, cp1Fields, cp1Nested)
+	offs := jsonx.FoldedKeys(body, cp1Shape)
 	if len(offs) == 0 {
 		return body
 	}

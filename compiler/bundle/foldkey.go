@@ -3,28 +3,15 @@ package bundle
 import (
 	"fmt"
 	"reflect"
-	"slices"
-	"strings"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 )
 
-// manifestNames are the JSON names of the manifest's objects' fields
-// (Manifest, PolicyEntry, Source, Blob), each once.
-var manifestNames = func() []string {
-	var names []string
-	for _, t := range []reflect.Type{reflect.TypeFor[Manifest](), reflect.TypeFor[PolicyEntry](), reflect.TypeFor[Source](), reflect.TypeFor[Blob]()} {
-		for f := range t.Fields() {
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name != "" && name != "-" && !slices.Contains(names, name) {
-				names = append(names, name)
-			}
-		}
-	}
-	return names
-}()
+// manifestShape is the shape of the manifest's JSON: its fields, its
+// policies' (and theirs), and those of its blobs.
+var manifestShape = jsonx.FieldsOf(reflect.TypeFor[Manifest]())
 
-// foldedKey reports a key of a manifest field spelled otherwise in an
+// foldedKey reports a key of a manifest field spelled otherwise in its
 // object of js (valid JSON), which encoding/json reads as the field and
 // a reader that compares keys exactly ignores ("CATALOGUE"), or given
 // twice in two spellings ("format" and "Format"): json keeps the last
@@ -32,7 +19,7 @@ var manifestNames = func() []string {
 // jsonx.DuplicateKey finds a key repeated as it is written. path names
 // the key at fault as it is written, msg what is wrong with it.
 func foldedKey(js []byte) (path, msg string, found bool) {
-	path, name, twice, found := jsonx.FieldKey(js, "", manifestNames)
+	path, name, twice, found := jsonx.FieldKey(js, "", manifestShape)
 	switch {
 	case !found:
 		return "", "", false

@@ -28,25 +28,11 @@ const RepeatedKey = "key given twice"
 // data is valid JSON (decode it first): for anything else the answer
 // means nothing, but DuplicateKey neither fails nor reads past data.
 func DuplicateKey(data []byte, base string, depth int) (path string, found bool) {
-	path, _, _, found = findKey(data, base, depth, nil)
-	return path, found
+	return findKey(data, base, depth)
 }
 
-// FieldKey finds the first key of an object of data (valid JSON) that
-// encoding/json matches to one of names, the JSON names of struct
-// fields, although it is not spelt so ("CATALOGUE" for catalogue), or
-// that matches the name a key before it in its object matched (twice:
-// "format" and "Format", of which encoding/json keeps the last, and
-// appends a list to a list), as a reader that compares keys exactly
-// would not; name is the field's. Keys match as encoding/json matches
-// them (foldKey); names differ as such. path is as DuplicateKey's.
-func FieldKey(data []byte, base string, names []string) (path, name string, twice, found bool) {
-	return findKey(data, base, 0, names)
-}
-
-// findKey is DuplicateKey's walk, looking for a key given twice, or, with
-// names, FieldKey's.
-func findKey(data []byte, base string, depth int, names []string) (path, name string, twice, found bool) {
+// findKey is DuplicateKey's walk.
+func findKey(data []byte, base string, depth int) (path string, found bool) {
 	var frames [8]dupFrame // most documents nest no deeper: no allocation
 	stack := frames[:0]
 	expectKey := false
@@ -77,22 +63,8 @@ func findKey(data []byte, base string, depth int, names []string) (path, name st
 				expectKey = false
 				top := &stack[len(stack)-1]
 				top.key = keyOf(data[i:end])
-				switch {
-				case depth > 0 && len(stack) > depth:
-				case names == nil:
-					if top.seen() {
-						return pathOf(base, stack), "", false, true
-					}
-				default:
-					if k := foldIndex(names, top.key); k >= 0 {
-						twice := k < 64 && top.fields&(1<<k) != 0
-						if twice || string(top.key) != names[k] {
-							return pathOf(base, stack), names[k], twice, true
-						}
-						if k < 64 {
-							top.fields |= 1 << k
-						}
-					}
+				if (depth == 0 || len(stack) <= depth) && top.seen() {
+					return pathOf(base, stack), true
 				}
 			}
 			i = end
@@ -100,7 +72,7 @@ func findKey(data []byte, base string, depth int, names []string) (path, name st
 		}
 		i++
 	}
-	return "", "", false, false
+	return "", false
 }
 
 // dupFrame is an object or a list findKey is in.
@@ -111,7 +83,6 @@ type dupFrame struct {
 	n      int    // keys in keys
 	keys   [16][]byte
 	set    map[string]bool // the keys once there are more
-	fields uint64          // FieldKey's: the names matched, by index
 }
 
 // seen records f.key and reports whether f held it already.

@@ -1,8 +1,11 @@
 package jsonx
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"testing"
+	"time"
 )
 
 // TestFoldedKeys: the keys encoding/json would match to a name although
@@ -11,8 +14,7 @@ import (
 // match nothing are not; nor are keys of a nested object under a folded
 // key, nor of an object not named in nested.
 func TestFoldedKeys(t *testing.T) {
-	names := []string{"tenant_id", "task", "metadata"}
-	nested := map[string][]string{"task": {"type"}}
+	shape := &Fields{Names: []string{"tenant_id", "task", "metadata"}, Nested: map[string]*Fields{"task": {Names: []string{"type"}}}}
 	for in, want := range map[string]string{
 		`{"tenant_id": "a", "TENANT_ID": "b"}`:                "[19]",
 		`{"Tenant_Id": 1}`:                                    "[1]",
@@ -25,7 +27,7 @@ func TestFoldedKeys(t *testing.T) {
 		`{"tenant_id": `:                                      "[]",
 		`[{"TENANT_ID": 1}]`:                                  "[]",
 	} {
-		if got := fmt.Sprint(FoldedKeys([]byte(in), names, nested)); got != want {
+		if got := fmt.Sprint(FoldedKeys([]byte(in), shape)); got != want {
 			t.Errorf("FoldedKeys(%s) = %s, want %s", in, got, want)
 		}
 	}
@@ -34,21 +36,60 @@ func TestFoldedKeys(t *testing.T) {
 // TestFieldKey: a key that encoding/json matches to a field's name
 // without being spelt so, or matching a name twice in one object, is
 // found at its path, with the name; keys spelt exactly (with escapes
-// too), the same name in two objects, and unknown keys are not.
+// too), the same name in two objects, unknown keys, and keys outside the
+// shape's objects (under an unknown key, in a map, at a level where the
+// name is no field), which encoding/json ignores, are not.
 func TestFieldKey(t *testing.T) {
-	names := []string{"format", "sources", "path"}
+	shape := &Fields{Names: []string{"format", "sources", "meta"}, Nested: map[string]*Fields{"sources": {Names: []string{"path"}}}}
 	for in, want := range map[string]string{
 		`{"format": 1, "Format": 2}`:                           `Format format true`,
 		`{"sources": [{"path": 1}, {"PATH": 2}]}`:              `sources[1].PATH path false`,
+		`{"sources": {"path": 1, "Path": 2}}`:                  `sources.Path path true`,
 		`{"ſources": []}`:                                      `ſources sources false`,
 		`{"format": 1, "sources": [{"path": 1}, {"path": 2}]}`: `  false`,
 		`{"form\u0061t": 1, "other": {"x": 1}, "Other": 2}`:    `  false`,
+		`{"other": {"PATH": 1, "Format": 2}, "PATH": 3}`:       `  false`,
+		`{"meta": {"Format": 1, "format": 2}}`:                 `  false`,
+		`{"sources": [[{"PATH": 1}], 5, {"path": 1}]}`:         `  false`,
+		`{"SOURCES": [{"PATH": 1}]}`:                           `SOURCES sources false`,
 	} {
-		path, name, twice, _ := FieldKey([]byte(in), "", names)
+		path, name, twice, _ := FieldKey([]byte(in), "", shape)
 		if got := fmt.Sprint(path, " ", name, " ", twice); got != want {
 			t.Errorf("FieldKey(%s) = %s, want %s", in, got, want)
 		}
 	}
+}
+
+// TestFieldsOf: a struct's fields by their JSON names (the tag's, else
+// the field's), embedded structs' promoted, unexported and "-" fields
+// left out, and the fields of its struct fields, of pointers and lists
+// of them, nested; a field that decodes itself (time.Time) is none.
+func TestFieldsOf(t *testing.T) {
+	type inner struct {
+		Path string `json:"path"`
+	}
+	type Embedded struct {
+		Extra int `json:"extra"`
+	}
+	type outer struct {
+		Embedded
+		Format  int              `json:"format,omitempty"`
+		Sources []inner          `json:"sources"`
+		One     *inner           `json:"one"`
+		Meta    map[string]inner `json:"meta"`
+		At      time.Time        `json:"at"`
+		Raw     json.RawMessage  `json:"raw"`
+		Plain   string
+		Skipped string `json:"-"`
+		Dash    string `json:"-,"`
+		hidden  string
+	}
+	f := FieldsOf(reflect.TypeFor[*outer]())
+	got := fmt.Sprint(f.Names, len(f.Nested), f.Nested["sources"].Names, f.Nested["one"].Names)
+	if want := "[extra format sources one meta at raw Plain -] 2 [path] [path]"; got != want {
+		t.Errorf("FieldsOf = %s, want %s", got, want)
+	}
+	_ = outer{}.hidden
 }
 
 // TestUnknownKey: the first key, in the object's order, that is none of
