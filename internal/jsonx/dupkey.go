@@ -28,11 +28,14 @@ const RepeatedKey = "key given twice"
 // data is valid JSON (decode it first): for anything else the answer
 // means nothing, but DuplicateKey neither fails nor reads past data.
 func DuplicateKey(data []byte, base string, depth int) (path string, found bool) {
-	return findKey(data, base, depth)
+	return findKey(data, base, depth, (*dupFrame).seen)
 }
 
-// findKey is DuplicateKey's walk.
-func findKey(data []byte, base string, depth int) (path string, found bool) {
+// findKey is the walk of the keys of data (valid JSON) that DuplicateKey
+// and UnknownKey make, objects depth deep (0: all): the path of the
+// first key for which stop, given its object (its key decoded as
+// encoding/json decodes it, in key), is true.
+func findKey(data []byte, base string, depth int, stop func(*dupFrame) bool) (path string, found bool) {
 	var frames [8]dupFrame // most documents nest no deeper: no allocation
 	stack := frames[:0]
 	expectKey := false
@@ -63,7 +66,7 @@ func findKey(data []byte, base string, depth int) (path string, found bool) {
 				expectKey = false
 				top := &stack[len(stack)-1]
 				top.key = keyOf(data[i:end])
-				if (depth == 0 || len(stack) <= depth) && top.seen() {
+				if (depth == 0 || len(stack) <= depth) && stop(top) {
 					return pathOf(base, stack), true
 				}
 			}

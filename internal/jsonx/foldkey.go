@@ -1,7 +1,6 @@
 package jsonx
 
 import (
-	"bytes"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -253,27 +252,16 @@ func foldIndex(names []string, key []byte) int {
 // a key); ok is false when there is none or data is not an object.
 // Exactly: encoding/json would take Policy_ID for policy_id, and a
 // second key cased otherwise would silently replace the first
-// ({"requests": [...], "Requests": []}). Call it with data checked
-// whole (json.Valid, or decoded): it reads up to the first text that is
-// not JSON.
+// ({"requests": [...], "Requests": []}). data is valid JSON (checked
+// whole: json.Valid, or decoded), as for DuplicateKey, whose walk this
+// is.
 func UnknownKey(data []byte, names []string) (key string, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return "", false
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		k, isKey := t.(string)
-		if err != nil || !isKey {
-			return "", false
+	_, ok = findKey(data, "", 1, func(f *dupFrame) bool {
+		if slices.Contains(names, string(f.key)) {
+			return false
 		}
-		if !slices.Contains(names, k) {
-			return k, true
-		}
-		var skip json.RawMessage
-		if dec.Decode(&skip) != nil {
-			return "", false
-		}
-	}
-	return "", false
+		key = string(f.key)
+		return true
+	})
+	return key, ok
 }

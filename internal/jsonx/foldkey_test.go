@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -109,4 +111,39 @@ func TestUnknownKey(t *testing.T) {
 			t.Errorf("UnknownKey(%s) = %s, want %s", in, got, want)
 		}
 	}
+}
+
+// FuzzUnknownKey: on valid JSON, UnknownKey answers as a json.Decoder
+// reading the object's keys in turn does (what it was before it shared
+// DuplicateKey's walk), and on anything else it neither fails nor reads
+// past data.
+func FuzzUnknownKey(f *testing.F) {
+	for _, s := range []string{`{"request": {}, "Policy_ID": "a"}`, `{"polic\u0079_id": 1, "": 2}`, `[{"x": 1}]`, `{"a": [{"x": 1}, "}"], "b\"": 1}`, `{"k\xff": 1}`, `"x"`, `{`} {
+		f.Add(s)
+	}
+	names := []string{"policy_id", "request", "a"}
+	f.Fuzz(func(t *testing.T, s string) {
+		key, ok := UnknownKey([]byte(s), names)
+		if !json.Valid([]byte(s)) {
+			return
+		}
+		wantKey, wantOK := "", false
+		dec := json.NewDecoder(strings.NewReader(s))
+		if tok, err := dec.Token(); err == nil && tok == json.Delim('{') {
+			for dec.More() {
+				tok, _ := dec.Token()
+				if k := tok.(string); !slices.Contains(names, k) {
+					wantKey, wantOK = k, true
+					break
+				}
+				var skip json.RawMessage
+				if dec.Decode(&skip) != nil {
+					t.Fatal("valid JSON")
+				}
+			}
+		}
+		if key != wantKey || ok != wantOK {
+			t.Errorf("UnknownKey(%q) = %q %v, want %q %v", s, key, ok, wantKey, wantOK)
+		}
+	})
 }
