@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestFoldedKeys: the keys encoding/json would match to a name although
@@ -144,6 +145,102 @@ func FuzzUnknownKey(f *testing.F) {
 		}
 		if key != wantKey || ok != wantOK {
 			t.Errorf("UnknownKey(%q) = %q %v, want %q %v", s, key, ok, wantKey, wantOK)
+		}
+	})
+}
+
+type fuzzOuter struct {
+	A  string            `json:"a"`
+	K  int               `json:"k"`
+	S  []fuzzInner       `json:"s"`
+	P  *fuzzInner        `json:"p"`
+	M  map[string]string `json:"m"`
+	Is bool              `json:"is"`
+}
+
+type fuzzInner struct {
+	X  string `json:"x"`
+	Sk string `json:"sk"`
+}
+
+// exactly is the JSON value v (decoded into any) as a reader that
+// compares keys exactly reads it into a struct of shape f: the keys of
+// f's objects that are none of their fields exactly dropped.
+func exactly(v any, f *Fields) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, x := range v {
+			if slices.Contains(f.Names, k) {
+				if n := f.Nested[k]; n != nil {
+					x = exactly(x, n)
+				}
+				out[k] = x
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = exactly(x, f)
+		}
+		return out
+	}
+	return v
+}
+
+// FuzzFieldKey: on valid JSON without a key given twice, when FieldKey
+// finds nothing encoding/json reads a struct as a reader that compares
+// keys exactly does; and once the keys FoldedKeys finds are renamed (as
+// CP1 makes them unknown), always. On anything else neither fails.
+func FuzzFieldKey(f *testing.F) {
+	for _, s := range []string{
+		`{"a": "x", "A": "y"}`, `{"s": [{"x": "1", "X": "2"}], "p": {"SK": "z"}}`, `{"ſ": [{"ſk": "1"}], "\u212a": 1}`,
+		`{"m": {"A": "1", "a": "2"}, "İs": true, "ıs": false}`, `{"s": [[{"X": 1}]], "q": {"A": 1}}`, `{"p": null, "s": null}`, `{"k": 1`,
+	} {
+		f.Add(s)
+	}
+	shape := FieldsOf(reflect.TypeFor[fuzzOuter]())
+	f.Fuzz(func(t *testing.T, s string) {
+		data := []byte(s)
+		_, _, _, found := FieldKey(data, "", shape)
+		offs := FoldedKeys(data, shape)
+		if !json.Valid(data) {
+			return
+		}
+		if _, dup := DuplicateKey(data, "", 0); dup {
+			return
+		}
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) != nil {
+			return
+		}
+		canon, err := json.Marshal(exactly(v, shape))
+		if err != nil {
+			return
+		}
+		var want fuzzOuter
+		if json.Unmarshal(canon, &want) != nil {
+			return
+		}
+		renamed := slices.Clone(data)
+		for _, i := range offs {
+			_, n := utf8.DecodeRune(renamed[i+1:])
+			for k := range n {
+				renamed[i+1+k] = '#'
+			}
+		}
+		var got fuzzOuter
+		if err := json.Unmarshal(renamed, &got); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("renamed %s: %+v %v, want %+v", renamed, got, err, want)
+		}
+		if !found {
+			var plain fuzzOuter
+			if err := json.Unmarshal(data, &plain); err != nil || !reflect.DeepEqual(plain, want) {
+				t.Errorf("%s, no key found: %+v %v, want %+v", s, plain, err, want)
+			}
 		}
 	})
 }
