@@ -648,6 +648,9 @@ func checkPolicy(policies []PolicyEntry) error {
 		if !validHash(s.SHA256) {
 			return manifestErrorf(fmt.Sprintf("%s.sources[%d].sha256", at, j), "want 64 lowercase hex digits")
 		}
+		if j > 0 && p.Sources[j-1].Path >= s.Path {
+			return manifestErrorf(fmt.Sprintf("%s.sources[%d].path", at, j), "%q is out of order or repeated", s.Path)
+		}
 	}
 	// Entries are sorted (a program's are) and each test is one, and each
 	// test entry is a test: the tests a router runs (RunTests) are the
@@ -679,6 +682,10 @@ func checkPolicy(policies []PolicyEntry) error {
 				return manifestErrorf(fmt.Sprintf("%s.entries[%d]", at, j), "%q is not among the policy's tests", e)
 			}
 		}
+	}
+	// The sources are every file compiled into the policy, its own too.
+	if _, ok := slices.BinarySearchFunc(p.Sources, p.File, func(s Source, file string) int { return strings.Compare(s.Path, file) }); !ok {
+		return manifestErrorf(at+".file", "%q is not among the policy's sources", p.File)
 	}
 	return nil
 }

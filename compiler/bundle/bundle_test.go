@@ -291,6 +291,10 @@ func TestManifestChecks(t *testing.T) {
 		// bytecode is the newest of the programs' versions: a newer one
 		// claimed would keep the bundle from readers that load them all.
 		{`"bytecode": 2`, `"bytecode": 3`, "bundle manifest: bytecode: 3, the newest program format version of the bundle's programs is 2"},
+		// Sources sorted by path, once each, the policy's file among them.
+		{`"path": "ab_summarizer_test.rpl"`, `"path": "ab_summarizer.rpl"`, `bundle manifest: policies[0].sources[1].path: "ab_summarizer.rpl" is out of order or repeated`},
+		{`"path": "ab_summarizer.rpl"`, `"path": "zz.rpl"`, `bundle manifest: policies[0].sources[1].path: "ab_summarizer_test.rpl" is out of order or repeated`},
+		{`"file": "ab_summarizer.rpl"`, `"file": "other.rpl"`, `bundle manifest: policies[0].file: "other.rpl" is not among the policy's sources`},
 		// built is UTC, whole seconds, as Write writes it.
 		{`"built": "2025-06-01T00:00:00Z"`, `"built": "2025-06-01T02:00:00+02:00"`, "bundle manifest: built: 2025-06-01T02:00:00+02:00 is not UTC (want Z, as in 2025-06-01T00:00:00Z)"},
 		{`"built": "2025-06-01T00:00:00Z"`, `"built": "2025-06-01T00:00:00.5Z"`, "bundle manifest: built: 2025-06-01T00:00:00.5Z is not whole seconds"},
