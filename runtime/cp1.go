@@ -203,22 +203,14 @@ var cp1Shape = &jsonx.Fields{Names: cp1Fields, Nested: map[string]*jsonx.Fields{
 
 // caseSensitive is body with each key that encoding/json would take for a
 // CP1 field although it is not the field's name exactly (TENANT_ID for
-// tenant_id; jsonx.FoldedKeys) made unknown, its first byte replaced by
-// '#' (no field's name starts so), and so ignored as unknown keys are,
-// its offsets unchanged: read as encoding/json reads it, a body with
-// tenant_id "acme" and TENANT_ID "evil" was decided for evil, where a
-// gateway in front that compares keys exactly saw acme. body itself when
-// none (the fast path refuses such a body, leaving it to this one).
+// tenant_id) made unknown (jsonx.MaskFoldedKeys), and so ignored as
+// unknown keys are, its offsets unchanged: read as encoding/json reads
+// it, a body with tenant_id "acme" and TENANT_ID "evil" was decided for
+// evil, where a gateway in front that compares keys exactly saw acme.
+// body itself when none (the fast path refuses such a body, leaving it
+// to this one).
 func caseSensitive(body []byte) []byte {
-	offs := jsonx.FoldedKeys(body, cp1Shape)
-	if len(offs) == 0 {
-		return body
-	}
-	b := bytes.Clone(body)
-	for _, i := range offs {
-		b[i+1] = '#'
-	}
-	return b
+	return jsonx.MaskFoldedKeys(body, cp1Shape)
 }
 
 // cp1ToRequest validates a CP1 request, decoded into sc.q, and builds

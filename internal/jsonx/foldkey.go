@@ -1,6 +1,7 @@
 package jsonx
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -90,6 +91,28 @@ func FoldedKeys(data []byte, shape *Fields) []int {
 		return true
 	})
 	return out
+}
+
+// MaskFoldedKeys is data with each key FoldedKeys finds made unknown,
+// its first character replaced by as many '#' as it has bytes (no
+// field's name starts so), and so ignored by encoding/json as a reader
+// that compares keys exactly ignores it; data itself when there is none.
+// Offsets are unchanged, and text that was UTF-8 stays so: ſ (two bytes,
+// folding to s), K (the Kelvin sign, three, folding to k) and İ and ı
+// (folding to i) are whole characters to replace.
+func MaskFoldedKeys(data []byte, shape *Fields) []byte {
+	offs := FoldedKeys(data, shape)
+	if len(offs) == 0 {
+		return data
+	}
+	b := bytes.Clone(data)
+	for _, i := range offs {
+		_, n := utf8.DecodeRune(b[i+1:])
+		for k := range n {
+			b[i+1+k] = '#'
+		}
+	}
+	return b
 }
 
 // FieldKey finds the first key of the JSON object data (valid JSON)

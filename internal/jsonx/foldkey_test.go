@@ -225,12 +225,9 @@ func FuzzFieldKey(f *testing.F) {
 		if json.Unmarshal(canon, &want) != nil {
 			return
 		}
-		renamed := slices.Clone(data)
-		for _, i := range offs {
-			_, n := utf8.DecodeRune(renamed[i+1:])
-			for k := range n {
-				renamed[i+1+k] = '#'
-			}
+		renamed := MaskFoldedKeys(data, shape)
+		if len(renamed) != len(data) || len(offs) == 0 && &renamed[0] != &data[0] {
+			t.Fatalf("MaskFoldedKeys(%s) = %s", data, renamed)
 		}
 		var got fuzzOuter
 		if err := json.Unmarshal(renamed, &got); err != nil || !reflect.DeepEqual(got, want) {
@@ -243,4 +240,23 @@ func FuzzFieldKey(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMaskFoldedKeys: each key FoldedKeys finds is made unknown, its
+// first character replaced by as many '#' as it has bytes, so that text
+// that was UTF-8 stays so (a decoder refusing text that is not, as CP1's
+// does, would refuse a valid body), its length unchanged; data itself
+// when there is none.
+func TestMaskFoldedKeys(t *testing.T) {
+	shape := &Fields{Names: []string{"status", "kind", "id"}}
+	for in, want := range map[string]string{
+		`{"ſtatus": 1, "Kind": 2, "İd": 3, "ıd": 4}`: `{"##tatus": 1, "###ind": 2, "##d": 3, "##d": 4}`,
+		`{"STATUS": 1, "\u017ftatus": 2}`:            `{"#TATUS": 1, "#u017ftatus": 2}`,
+		`{"status": 1, "x": {"KIND": 2}}`:            `{"status": 1, "x": {"KIND": 2}}`,
+	} {
+		got := MaskFoldedKeys([]byte(in), shape)
+		if string(got) != want || !utf8.Valid(got) {
+			t.Errorf("MaskFoldedKeys(%s) = %s, want %s", in, got, want)
+		}
+	}
 }
