@@ -77,7 +77,8 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 }
 
 // ReadState decodes state JSON into a MemState, and returns the clock and
-// seed it sets (zero when absent). Unknown fields are errors.
+// seed it sets (zero when absent). Unknown fields are errors, and so is a
+// key given twice.
 func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, err error) {
 	var s State
 	if err := s.decode(data); err != nil {
@@ -142,6 +143,11 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 			}
 			st.SetLatency(t, d)
 		}
+	}
+	// A key given twice was read as its last ("now" twice replayed at
+	// the second time), where the author may have meant the other.
+	if path, dup := jsonx.DuplicateKey(data, "", 0); dup {
+		return invalid("%s: %s", path, jsonx.RepeatedKey)
 	}
 	return st, now, s.Seed, nil
 }

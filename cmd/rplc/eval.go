@@ -14,7 +14,6 @@ import (
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/compiler/bundle"
-	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
 	"github.com/rpl-lang/rpl/runtime"
@@ -297,11 +296,6 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	if stateData != nil {
 		if host, now, seed, err = policytest.ReadState(stateData); err != nil {
 			return nil, &exitError{code: exitFail, err: fmt.Errorf("--state %s: %v", f.state, err)}
-		}
-		// A key given twice is refused, as in the request: the state
-		// took the last ("now" twice replayed at the second time).
-		if path, dup := jsonx.DuplicateKey(stateData, "", 0); dup {
-			return nil, &exitError{code: exitFail, err: fmt.Errorf("--state %s: invalid state: %s: %s", f.state, path, jsonx.RepeatedKey)}
 		}
 	}
 	if now.IsZero() {
