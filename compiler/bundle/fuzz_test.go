@@ -5,12 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rpl-lang/rpl/vm"
 )
 
 // FuzzBundleRead feeds Read valid bundles (signed and not, format 1 and
 // format 2 with a tenant registry), their
 // truncations and single-byte corruptions: it must return a bundle or an
-// error, never panic, and a bundle it accepts must be self-consistent.
+// error, never panic, and a bundle it accepts must be self-consistent,
+// its manifest's claims true.
 func FuzzBundleRead(f *testing.F) {
 	key := testKey(f, 7)
 	pub := key.Public().(ed25519.PublicKey)
@@ -68,6 +71,21 @@ func FuzzBundleRead(f *testing.F) {
 		}
 		if (b.Manifest.Tenants == nil) != (b.Tenants == nil) || b.Tenants != nil && (blobOf(b.Tenants.Data) != *b.Manifest.Tenants || b.Manifest.Format != 2) {
 			t.Fatalf("tenants %+v, manifest %+v (format %d)", b.Tenants, b.Manifest.Tenants, b.Manifest.Format)
+		}
+		// The manifest's claims hold: format 2 exactly with a registry,
+		// bytecode the newest of the programs' versions, built in UTC
+		// and whole seconds.
+		if (b.Manifest.Format == FormatVersion) != (b.Tenants != nil) {
+			t.Fatalf("format %d, tenants %v", b.Manifest.Format, b.Tenants != nil)
+		}
+		newest := vm.MinFormatVersion
+		for _, p := range b.Policies {
+			if v, ok := vm.ProgramVersion(p.Code); ok {
+				newest = max(newest, v)
+			}
+		}
+		if _, off := b.Manifest.Built.Zone(); newest != b.Manifest.Bytecode || off != 0 || b.Manifest.Built.Nanosecond() != 0 {
+			t.Fatalf("bytecode %d of programs whose newest is %d, built %v", b.Manifest.Bytecode, newest, b.Manifest.Built)
 		}
 		if useKey && b.Signed && !b.Verified {
 			t.Fatal("signed bundle accepted without verification")
