@@ -274,3 +274,38 @@ func BenchmarkIndexMap(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEqualDeep is EQ, and BEFORE, of two equal lists of 16 records
+// of a string, an int and a list of 4 ints (different objects, so that
+// the deep walk compares every element pair, 3 levels down).
+func BenchmarkEqualDeep(b *testing.B) {
+	item := func(i int) Value {
+		return NewRecord([]Value{Str(fmt.Sprint("name-", i)), Int(int64(i)), NewList(ints(4))})
+	}
+	list := func() Value {
+		xs := make([]Value, 16)
+		for i := range xs {
+			xs[i] = item(i)
+		}
+		return NewList(xs)
+	}
+	for _, op := range []Opcode{OpEq, OpBefore} {
+		p := build(b, nil, nil, nil, nil, fn{name: "main", params: 2, asm: func(a *Assembler) {
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpLoadLocal, 1)
+			a.Emit(op)
+			a.Emit(OpReturn)
+		}})
+		b.Run(op.String(), func(b *testing.B) {
+			m := NewMachine()
+			ctx := context.Background()
+			args := []Value{list(), list()}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := m.Run(ctx, p, 0, args, Limits{}, Input{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

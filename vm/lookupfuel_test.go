@@ -205,7 +205,7 @@ func TestLookupFuelUnchanged(t *testing.T) {
 		const budget = 1 << 40
 		w, wi := walk{budget: budget}, walk{budget: budget}
 		eqs++
-		if !equal(x, c.m, &w) || !equal(xi, yi, &wi) {
+		if !equal(x, c.m, &w, 0) || !equal(xi, yi, &wi, 0) {
 			t.Fatalf("%s: a map and its copy differ", c.name)
 		}
 		if got, want := budget-w.budget, budget-wi.budget+lookups; got != want {

@@ -226,8 +226,9 @@ func (v Value) Len() int {
 // is not equal to itself (nor is a list holding NaN, even the same list:
 // Equal does not short-circuit identical lists, maps or records).
 //
-// Equal walks nested lists, maps and records without bound; the
-// interpreter and Call.Equal charge the walk to the run's fuel.
+// Equal walks nested lists, maps and records without bound, for values
+// of known depth (the host's, constants); the interpreter and Call.Equal
+// charge the walk to the run's fuel and stop it at MaxCompareDepth.
 func Equal(a, b Value) bool {
 	if a.k != b.k {
 		return false
@@ -235,7 +236,7 @@ func Equal(a, b Value) bool {
 	if a.k < KindList {
 		return equalScalar(a, b)
 	}
-	return equal(a, b, nil)
+	return equal(a, b, nil, 0)
 }
 
 // equalScalar is Equal of two values of the same scalar kind.
@@ -252,9 +253,10 @@ func equalScalar(a, b Value) bool {
 }
 
 // equal is Equal that counts the element pairs it compares in w (nil: no
-// count, no bound). It returns false as soon as w.step fails; the caller
-// then reports w.err, not the result.
-func equal(a, b Value, w *walk) bool {
+// count, no bound), a and b depth levels below the values compared. It
+// returns false as soon as w.step fails, or w.deep at MaxCompareDepth;
+// the caller then reports w.err, not the result.
+func equal(a, b Value, w *walk, depth int) bool {
 	if a.k != b.k {
 		return false
 	}
@@ -264,11 +266,14 @@ func equal(a, b Value, w *walk) bool {
 		if len(x) != len(y) {
 			return false
 		}
+		if depth >= MaxCompareDepth && w != nil {
+			return w.deep()
+		}
 		for i := range x {
 			if w != nil && !w.step() {
 				return false
 			}
-			if !equal(x[i], y[i], w) {
+			if !equal(x[i], y[i], w, depth+1) {
 				return false
 			}
 		}
@@ -277,12 +282,15 @@ func equal(a, b Value, w *walk) bool {
 		if a.n != b.n {
 			return false
 		}
+		if depth >= MaxCompareDepth && w != nil {
+			return w.deep()
+		}
 		x, y := a.Record(), b.Record()
 		for i := range x {
 			if w != nil && !w.step() {
 				return false
 			}
-			if !equal(x[i], y[i], w) {
+			if !equal(x[i], y[i], w, depth+1) {
 				return false
 			}
 		}
@@ -291,6 +299,9 @@ func equal(a, b Value, w *walk) bool {
 		x, y := (*mapObj)(a.p), (*mapObj)(b.p)
 		if len(x.keys) != len(y.keys) {
 			return false
+		}
+		if depth >= MaxCompareDepth && w != nil {
+			return w.deep()
 		}
 		for i, k := range x.keys {
 			if w != nil && !w.step() {
@@ -308,7 +319,7 @@ func equal(a, b Value, w *walk) bool {
 			} else {
 				j = y.find(k)
 			}
-			if j < 0 || !equal(x.vals[i], y.vals[j], w) {
+			if j < 0 || !equal(x.vals[i], y.vals[j], w, depth+1) {
 				return false
 			}
 		}
@@ -335,12 +346,13 @@ func equal(a, b Value, w *walk) bool {
 //
 // Like Equal, Compare walks nested values without bound (it returns 0 at
 // once for the same list, map or record); Call.Compare charges the walk,
-// the ordering of maps' keys included.
-func Compare(a, b Value) int { return compare(a, b, nil) }
+// the ordering of maps' keys included, and stops it at MaxCompareDepth.
+func Compare(a, b Value) int { return compare(a, b, nil, 0) }
 
 // compare is Compare that counts the element pairs it compares in w, as
-// equal. It returns 0 as soon as w.step fails.
-func compare(a, b Value, w *walk) int {
+// equal, a and b depth levels below the values compared. It returns 0 as
+// soon as w.step fails, or w.deep at MaxCompareDepth.
+func compare(a, b Value, w *walk, depth int) int {
 	if a.k != b.k {
 		return cmp3(int(a.k), int(b.k))
 	}
@@ -377,12 +389,12 @@ func compare(a, b Value, w *walk) int {
 		if a.p == b.p {
 			return 0
 		}
-		return compareSlices(a.List(), b.List(), w)
+		return compareSlices(a.List(), b.List(), w, depth)
 	case KindRecord:
 		if a.p == b.p && a.n == b.n {
 			return 0
 		}
-		return compareSlices(a.Record(), b.Record(), w)
+		return compareSlices(a.Record(), b.Record(), w, depth)
 	case KindMap:
 		if a.p == b.p {
 			return 0
@@ -390,6 +402,10 @@ func compare(a, b Value, w *walk) int {
 		x, y := (*mapObj)(a.p), (*mapObj)(b.p)
 		if c := cmp3(len(x.keys), len(y.keys)); c != 0 {
 			return c
+		}
+		if depth >= MaxCompareDepth && w != nil {
+			w.deep()
+			return 0
 		}
 		// Entry by entry in ascending key order, the order the language
 		// iterates maps in, so that maps equal by == compare equal
@@ -410,10 +426,10 @@ func compare(a, b Value, w *walk) int {
 			if oy != nil {
 				j = oy[n]
 			}
-			if c := compare(x.keys[i], y.keys[j], w); c != 0 {
+			if c := compare(x.keys[i], y.keys[j], w, depth+1); c != 0 {
 				return c
 			}
-			if c := compare(x.vals[i], y.vals[j], w); c != 0 {
+			if c := compare(x.vals[i], y.vals[j], w, depth+1); c != 0 {
 				return c
 			}
 		}
@@ -436,12 +452,16 @@ func compare(a, b Value, w *walk) int {
 // NaN, and y == y then rules out y NaN.
 func floatBefore(x, y float64) bool { return !(y <= x) && y == y }
 
-func compareSlices(x, y []Value, w *walk) int {
+func compareSlices(x, y []Value, w *walk, depth int) int {
+	if depth >= MaxCompareDepth && w != nil {
+		w.deep()
+		return 0
+	}
 	for i := 0; i < len(x) && i < len(y); i++ {
 		if w != nil && !w.step() {
 			return 0
 		}
-		if c := compare(x[i], y[i], w); c != 0 {
+		if c := compare(x[i], y[i], w, depth+1); c != 0 {
 			return c
 		}
 	}

@@ -1,6 +1,9 @@
 package vm
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Deep comparisons charge fuel for their walk: EQ, NE, EQ_CONST, NE_CONST,
 // JMP_IF_EQ_CONST, JMP_IF_NE_CONST, IN_LIST, BEFORE and AFTER of lists,
@@ -13,6 +16,18 @@ import "strings"
 // gone, so comparing two large (or widely shared) structures is bounded
 // like any other work.
 const elemsPerFuel = 8
+
+// MaxCompareDepth is how deep the deep comparisons charged to a run
+// (EQ, NE, EQ_CONST, NE_CONST, JMP_IF_EQ_CONST, JMP_IF_NE_CONST, IN_LIST,
+// BEFORE, AFTER, Call.Equal, Call.Compare) walk nested values: one that
+// reaches a list, map or record MaxCompareDepth levels below the values
+// compared stops the run with stack_overflow. The walk recurses, and Go
+// does not recover from the overflow of a goroutine's stack, which the
+// limits of a run (fuel, memory) would not prevent on their own: a value
+// of millions of levels fits in a large memory budget. Typed programs
+// never come near it: RPL has no recursive types, so a value is as deep
+// as its type, and constants nest at most MaxConstDepth deep.
+const MaxCompareDepth = 10_000
 
 // walk counts the element pairs of a deep comparison against a machine's
 // fuel. A nil *walk counts nothing (Equal, Compare).
@@ -31,6 +46,17 @@ func (w *walk) step() bool {
 		return true
 	}
 	return w.charge()
+}
+
+// deep stops the walk at MaxCompareDepth; it reports false.
+//
+//go:noinline
+func (w *walk) deep() bool {
+	if w.err == nil {
+		w.err = &Error{Code: CodeStackOverflow,
+			Msg: fmt.Sprintf("stack overflow (values nested more than %d deep compared)", MaxCompareDepth)}
+	}
+	return false
 }
 
 // charge takes the next unit of fuel for element pairs.
@@ -170,7 +196,7 @@ func compareLong(x, y string) (int, int64) {
 // left, or the error that stops the run.
 func (m *Machine) equalDeep(a, b Value, budget int64) (bool, int64, error) {
 	w := walk{m: m, budget: budget}
-	eq := equal(a, b, &w)
+	eq := equal(a, b, &w, 0)
 	if w.err != nil {
 		return false, 0, w.err
 	}
@@ -181,7 +207,7 @@ func (m *Machine) equalDeep(a, b Value, budget int64) (bool, int64, error) {
 // for the interpreter (BEFORE, AFTER), charged as equalDeep.
 func (m *Machine) compareDeep(a, b Value, budget int64) (int, int64, error) {
 	w := walk{m: m, budget: budget}
-	c := compare(a, b, &w)
+	c := compare(a, b, &w, 0)
 	if w.err != nil {
 		return 0, 0, w.err
 	}
@@ -193,7 +219,7 @@ func (m *Machine) compareDeep(a, b Value, budget int64) (int, int64, error) {
 func (m *Machine) inListDeep(x Value, elems []Value, budget int64) (bool, int64, error) {
 	w := walk{m: m, budget: budget}
 	for _, e := range elems {
-		if equal(x, e, &w) {
+		if equal(x, e, &w, 0) {
 			return true, w.budget, nil
 		}
 		if w.err != nil {
