@@ -279,7 +279,11 @@ loop:
 				if err = m.alloc(n + strHeader); err != nil {
 					break loop
 				}
-				budget -= strFuel(uint64(n))
+				if budget -= strFuel(uint64(n)); budget < 0 {
+					if budget, err = m.refuel(budget); err != nil {
+						break loop
+					}
+				}
 			}
 			*stack.at(sp - 2) = Str(x.str() + y.str())
 			sp--
@@ -577,9 +581,13 @@ loop:
 				err = m.memoryError() // more than any budget
 				break loop
 			}
-			budget -= ListCapFuel(n) // it clears them
 			if err = m.alloc(n*valueSize + listHeader); err != nil {
 				break loop
+			}
+			if budget -= ListCapFuel(n); budget < 0 { // it clears them
+				if budget, err = m.refuel(budget); err != nil {
+					break loop
+				}
 			}
 			*stack.at(sp - 1) = Value{k: KindList, p: unsafe.Pointer(m.newList(int(n)))}
 			pc++
@@ -598,7 +606,11 @@ loop:
 				keys[i] = *stack.at(sp + 2*i)
 				vals[i] = *stack.at(sp + 2*i + 1)
 			}
-			budget -= MapKeysFuel(keys) // the keys compared or hashed
+			if budget -= MapKeysFuel(keys); budget < 0 { // the keys compared or hashed
+				if budget, err = m.refuel(budget); err != nil {
+					break loop
+				}
+			}
 			mo, merr := buildMap(m.in.Arena, keys, vals)
 			if merr != nil {
 				sp += 2 * n
@@ -688,7 +700,11 @@ loop:
 				break loop
 			}
 			elems := (*listObj)(l.p).elems
-			budget -= int64(len(elems)) >> 3
+			if budget -= int64(len(elems)) >> 3; budget < 0 {
+				if budget, err = m.refuel(budget); err != nil {
+					break loop
+				}
+			}
 			found := false
 			if x.k >= KindList || x.k == KindString && strFuel(x.n) > 0 {
 				if found, budget, err = m.inListDeep(x, elems, budget); err != nil {
@@ -731,29 +747,29 @@ loop:
 				err = badOperands("IN_STR", sub, s)
 				break loop
 			}
-			budget -= strFuel(s.n)
+			if budget -= strFuel(s.n); budget < 0 {
+				if budget, err = m.refuel(budget); err != nil {
+					break loop
+				}
+			}
 			*stack.at(sp - 2) = Bool(Contains(s.str(), sub.str()))
 			sp--
 			pc++
 
 		case OpAppend:
 			m.fresh = nil
-			var fuel int64
-			if fuel, err = m.appendTo(stack.at(sp-2), *stack.at(sp - 1)); err != nil {
+			if budget, err = m.appendTo(stack.at(sp-2), *stack.at(sp - 1), budget); err != nil {
 				break loop
 			}
-			budget -= fuel
 			sp--
 			pc++
 
 		case OpAppendLocal:
 			m.fresh = nil
 			sp--
-			var fuel int64
-			if fuel, err = m.appendTo(stack.at(bp+int(in.a)), *stack.at(sp)); err != nil {
+			if budget, err = m.appendTo(stack.at(bp+int(in.a)), *stack.at(sp), budget); err != nil {
 				break loop
 			}
-			budget -= fuel
 			pc++
 
 		case OpMapKeys, OpMapValues:
@@ -832,6 +848,15 @@ loop:
 				err = m.stackError(need)
 				break loop
 			}
+			// The fuel of the locals it clears, before it does: a call
+			// that would take the run past its limit fails here.
+			if f := CallFuel(callee.numLocals); f > 0 {
+				if budget -= f; budget < 0 {
+					if budget, err = m.refuel(budget); err != nil {
+						break loop
+					}
+				}
+			}
 			if need > len(m.stack) {
 				if err = m.grow(need); err != nil {
 					break loop
@@ -841,7 +866,6 @@ loop:
 			m.hw = max(m.hw, nbp+callee.frameSize)
 			m.frames = append(m.frames, frame{fn: fn, pc: pc, bp: bp})
 			m.nc++
-			budget -= CallFuel(callee.numLocals) // it clears them
 			for i := sp; i < nbp+callee.numLocals; i++ {
 				*stack.at(i) = Value{}
 			}
@@ -1002,8 +1026,9 @@ func builtinError(b *Builtin, err error) *Error {
 // have more capacity than its room: growth past its room is charged all
 // the same, and stays in place when the capacity holds it. It returns the
 // fuel of growing the list beyond the instruction's (ListCapFuel of the
-// new room, which is cleared), 0 in place.
-func (m *Machine) appendTo(l *Value, x Value) (int64, error) {
+// new room, which is cleared), taken from budget before the list grows;
+// it returns the budget left.
+func (m *Machine) appendTo(l *Value, x Value, budget int64) (int64, error) {
 	if l.k != KindList {
 		return 0, badOperands("APPEND", *l, x)
 	}
@@ -1012,30 +1037,35 @@ func (m *Machine) appendTo(l *Value, x Value) (int64, error) {
 	owned := lo.owner == m && lo.gen == m.gen
 	if owned && n < lo.room {
 		lo.elems = append(lo.elems, x)
-		return 0, nil
+		return budget, nil
 	}
 	newCap := max(4, 2*n)
-	fuel := ListCapFuel(int64(newCap))
 	if err := m.alloc(int64(newCap) * valueSize); err != nil {
 		return 0, err
+	}
+	if budget -= ListCapFuel(int64(newCap)); budget < 0 {
+		var err error
+		if budget, err = m.refuel(budget); err != nil {
+			return 0, err
+		}
 	}
 	if owned && newCap <= cap(lo.elems) {
 		lo.elems = append(lo.elems, x)
 		lo.room = newCap
-		return fuel, nil
+		return budget, nil
 	}
 	elems := make([]Value, n+1, newCap)
 	copy(elems, lo.elems)
 	elems[n] = x
 	if owned {
 		lo.elems, lo.room = elems, newCap
-		return fuel, nil
+		return budget, nil
 	}
 	if err := m.alloc(listHeader); err != nil {
 		return 0, err
 	}
 	*l = Value{k: KindList, p: unsafe.Pointer(&listObj{elems: elems, owner: m, gen: m.gen, room: newCap})}
-	return fuel, nil
+	return budget, nil
 }
 
 // String tests of STR_TEST_CONST and JMP_UNLESS_STR_CONST.
