@@ -271,17 +271,27 @@ func (d *decoder) section(id byte, spec *ProgramSpec) {
 			spec.Functions = append(spec.Functions, f)
 		}
 	case secEntries:
+		// Sorted by name (bytewise), each name once, as MarshalBinary
+		// writes them (spec/bytecode.md §4).
 		n := d.count(2)
-		for range n {
+		prev := ""
+		for i := range n {
+			at := d.off
 			name := d.str()
 			fi := d.small("function index", MaxFunctions)
 			if d.err != nil {
 				return
 			}
-			if _, dup := spec.Entries[name]; dup {
-				d.errorf("entry %q twice", name)
+			if i > 0 && name <= prev {
+				d.off = at
+				if name == prev {
+					d.errorf("entry %q twice", name)
+				} else {
+					d.errorf("entry %q after %q: entries are sorted by name", name, prev)
+				}
 				return
 			}
+			prev = name
 			spec.Entries[name] = fi
 		}
 	}

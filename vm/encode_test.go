@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -372,5 +373,44 @@ func TestFormatVersion4(t *testing.T) {
 	spec.MinVersion = 0
 	if _, data := encoded(t, spec); data[len(Magic)] != 1 {
 		t.Errorf("without it: version %d, want 1", data[len(Magic)])
+	}
+}
+
+// The entries section lists the entry points sorted by name, each once,
+// as MarshalBinary writes them (spec/bytecode.md §4): Load refuses one
+// out of order, or a name twice, at the offset of the entry at fault.
+// Before, it took entries in any order.
+func TestLoadEntriesOrder(t *testing.T) {
+	spec := buildSpec(t, nil, nil, nil, fn{name: "main", asm: func(a *Assembler) {
+		a.Emit(OpNil)
+		a.Emit(OpReturn)
+	}})
+	spec.Entries = map[string]int{"a": 0, "b": 0}
+	_, good := encoded(t, spec)
+	if _, err := Load(good, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The section ends with the entries: str(a) 0 str(b) 0, one byte each.
+	n := len(good)
+	ia, ib := good[n-4], good[n-2]
+	if good[n-3] != 0 || good[n-1] != 0 {
+		t.Fatalf("unexpected end of the entries section % x", good[n-6:])
+	}
+	for _, c := range []struct {
+		name   string
+		first  byte
+		second byte
+		want   string
+	}{
+		{"unsorted", ib, ia, fmt.Sprintf(`entries section, byte %d: entry "a" after "b": entries are sorted by name`, n-2)},
+		{"twice", ia, ia, fmt.Sprintf(`entries section, byte %d: entry "a" twice`, n-2)},
+	} {
+		data := append([]byte(nil), good...)
+		data[n-4], data[n-2] = c.first, c.second
+		_, err := Load(data, nil)
+		var ipe *InvalidProgramError
+		if !errors.As(err, &ipe) || err.Error() != "invalid program: "+c.want {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
 	}
 }
