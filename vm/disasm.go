@@ -28,10 +28,10 @@ func Disassemble(p *Program) string {
 func WriteDisassembly(w io.Writer, p *Program) error {
 	var b strings.Builder
 	for i, c := range p.consts {
-		fmt.Fprintf(&b, "const %d = %s\n", i, short(c.String()))
+		fmt.Fprintf(&b, "const %d = %s\n", i, shortValue(c))
 	}
 	for i, s := range p.setSpecs {
-		fmt.Fprintf(&b, "set %d = %s\n", i, short(NewList(s.Elems).String()))
+		fmt.Fprintf(&b, "set %d = %s\n", i, shortValue(NewList(s.Elems)))
 	}
 	for i, name := range p.bnames {
 		fmt.Fprintf(&b, "builtin %d = %s (args %s)\n", i, name, p.builtins[i].arity())
@@ -59,7 +59,7 @@ func disasmFunc(b *strings.Builder, p *Program, f *funcCode) {
 			ops = append(ops, fmt.Sprint(a))
 			switch k {
 			case ArgConst:
-				comments = append(comments, short(p.consts[a].String()))
+				comments = append(comments, shortValue(p.consts[a]))
 			case ArgFunc:
 				comments = append(comments, p.funcs[a].name)
 			case ArgBuiltin:
@@ -82,5 +82,16 @@ func disasmFunc(b *strings.Builder, p *Program, f *funcCode) {
 }
 
 func short(s string) string {
-	return textcut.Cut(s, 60)
+	return textcut.Cut(s, shortMax)
 }
+
+const shortMax = 60
+
+// shortValue is short(v.String()), written only as far as it shows: a
+// constant's text may be far larger than its memory (the compiler folds
+// constants of up to millions of values that share their parts), and a
+// listing writes each one again at every instruction that names it. The
+// text that stringMax writes for twice the length agrees with String's
+// well past shortMax bytes (it cuts a string at a character's boundary,
+// and an element only once the limit is passed), so short cuts both alike.
+func shortValue(v Value) string { return short(v.stringMax(2*shortMax, nil)) }
