@@ -141,6 +141,10 @@ func TestVerifierRejects(t *testing.T) {
 		{"const-range", FunctionSpec{Code: code(I(OpConst, 5), I(OpReturn))}, "const operand 5 out of range"},
 		{"local-range", FunctionSpec{NumLocals: 1, Code: code(I(OpLoadLocal, 1), I(OpReturn))}, "local operand 1 out of range"},
 		{"for-iter-local", FunctionSpec{NumLocals: 1, Code: code(I(OpForIter, 0, 0), I(OpReturn))}, "local operand 0 out of range"},
+		// The loops' n names the pair of locals n and n+1 (spec/bytecode.md §2).
+		{"for-iter-local-pair", FunctionSpec{NumLocals: 2, Code: code(I(OpForIterLocal, 1, 0, 0), I(OpNil), I(OpReturn))}, "local operand 1 out of range"},
+		{"next-local-pair", FunctionSpec{NumLocals: 2, Code: code(I(OpNextLocal, 1, 0, 0), I(OpNil), I(OpReturn))}, "local operand 1 out of range"},
+		{"next-range-pair", FunctionSpec{NumLocals: 2, Code: code(I(OpNextRange, 1, 0, 0), I(OpNil), I(OpReturn))}, "local operand 1 out of range"},
 		{"jump-mid", FunctionSpec{Code: code(I(OpNil), I(OpJmp, 2), I(OpReturn))}, "not an instruction"},
 		{"jump-out", FunctionSpec{Code: code(I(OpJmp, 100))}, "not an instruction"},
 		{"merge", FunctionSpec{NumParams: 1, NumLocals: 1, Code: code(
