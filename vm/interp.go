@@ -921,7 +921,12 @@ loop:
 			pc++
 
 		case OpFail:
-			err = &Error{Code: CodeAssertionFailed, Msg: failText(*stack.at(sp - 1))}
+			text, fuel := failText(*stack.at(sp - 1), budget+m.fuel)
+			if budget -= fuel; budget < 0 {
+				m.fuel += budget // fuel is at most what there is
+				budget = 0
+			}
+			err = &Error{Code: CodeAssertionFailed, Msg: text}
 			break loop
 
 		// Test support and instrumentation, never in normal programs: the
@@ -930,10 +935,14 @@ loop:
 			n := int(in.a)
 			sp -= n + 1
 			var fuel int64
-			if fuel, err = m.expectFail(*stack.at(sp), stack.slice(sp+1, sp+1+n), *consts.at(int(in.b)), fn, pc); err != nil {
+			if fuel, err = m.expectFail(*stack.at(sp), stack.slice(sp+1, sp+1+n), *consts.at(int(in.b)), fn, pc, budget+m.fuel); err != nil {
 				break loop
 			}
-			budget -= fuel
+			if budget -= fuel; budget < 0 {
+				if budget, err = m.refuel(budget); err != nil {
+					break loop
+				}
+			}
 			pc++
 
 		case OpCover:

@@ -75,15 +75,17 @@ const MaxFailValue = 2048
 // and ends with an assertion_failed error listing every failure. The
 // message is charged to the memory limit (the failures of a loop add up),
 // and ordering the keys of the maps it writes to the fuel: expectFail
-// returns that fuel, which the interpreter charges.
-func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc int) (int64, error) {
+// returns that fuel, which the interpreter charges. It orders no more than
+// left, the run's fuel, pays for: a map past it is written "...", and the
+// fuel returned is then more than left, so that the run stops there.
+func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc int, left int64) (int64, error) {
 	var prefix string
-	var fuel int64
+	work := writeFuel{max: left}
 	switch {
 	case msg.k == KindString:
 		prefix = strings.Clone(cutText(msg.str(), 2*MaxFailValue))
 	case msg.k != KindNil:
-		prefix = msg.stringMax(MaxFailValue, &fuel)
+		prefix = msg.stringMax(MaxFailValue, &work)
 	}
 	var x *ExpectFailure
 	text := prefix
@@ -95,9 +97,9 @@ func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc
 			if op.k == KindString {
 				x.Op = strings.Clone(op.str())
 			}
-			want = x.Want.stringMax(MaxFailValue, &fuel)
+			want = x.Want.stringMax(MaxFailValue, &work)
 		}
-		text = x.Message(x.Got.stringMax(MaxFailValue, &fuel), want)
+		text = x.Message(x.Got.stringMax(MaxFailValue, &work), want)
 	}
 	if text == "" {
 		text = "assertion failed"
@@ -112,7 +114,10 @@ func (m *Machine) expectFail(msg Value, vals []Value, op Value, fn *funcCode, pc
 		return 0, err
 	}
 	m.fails = append(m.fails, &Error{Code: CodeAssertionFailed, Msg: text, Stack: st, Expect: x})
-	return fuel, nil
+	if work.out {
+		return left + 1, nil
+	}
+	return work.fuel, nil
 }
 
 // Memory accounting sizes of a failure EXPECT_FAIL keeps: the *Error
@@ -133,15 +138,22 @@ func cutText(s string, max int) string {
 }
 
 // failText is the message of FAIL with operand msg: a string as it is (the
-// run made it, within its limits), another value bounded as in expectFail.
-func failText(msg Value) string {
+// run made it, within its limits), another value bounded as in expectFail,
+// and the fuel of writing it, at most left: the maps past what left pays
+// for are written "...", and the fuel is then all of left.
+func failText(msg Value, left int64) (string, int64) {
 	switch msg.k {
 	case KindString:
-		return msg.str()
+		return msg.str(), 0
 	case KindNil:
-		return "assertion failed"
+		return "assertion failed", 0
 	}
-	return msg.stringMax(MaxFailValue, nil) // once, ending the run
+	work := writeFuel{max: left}
+	text := msg.stringMax(MaxFailValue, &work)
+	if work.out {
+		return text, left // the fuel ran out
+	}
+	return text, work.fuel
 }
 
 // failures merges the recorded expectation failures with the error that

@@ -494,10 +494,11 @@ func (v Value) String() string {
 // (as deep as MaxFormatDepth), and the work is proportional to it however
 // large or widely shared v is.
 //
-// Ordering a map's keys is the exception, work on all of them; it is
-// added to *work (when not nil) as the fuel of sorting them, for a caller
-// that charges it (EXPECT_FAIL).
-func (v Value) stringMax(max int, work *int64) string {
+// Ordering a map's keys is the exception, work on all of them; with a
+// work (not nil), it is counted as the fuel of sorting them, for a caller
+// that charges it (EXPECT_FAIL, FAIL), and a map whose ordering would
+// take more than work allows is written "..." instead.
+func (v Value) stringMax(max int, work *writeFuel) string {
 	var b strings.Builder
 	v.format(&b, Nil(), 0, max, work)
 	return b.String()
@@ -507,10 +508,19 @@ func (v Value) stringMax(max int, work *int64) string {
 // ("..." stands for what lies deeper).
 const MaxFormatDepth = 64
 
+// writeFuel is the fuel of ordering the keys of the maps stringMax writes
+// (OrderKeysFuel), up to max: a value that may be large, and widely shared
+// or cyclic, is written for a failure at most as far as the run's fuel
+// pays for the sorting.
+type writeFuel struct {
+	fuel, max int64
+	out       bool // a map was written "..." for want of fuel
+}
+
 // format writes v to b by shape (FormatShaped; none: as String), cutting
-// at limit bytes of b as stringMax does, adding to *work (when not nil)
+// at limit bytes of b as stringMax does, counting in work (when not nil)
 // the fuel of ordering the keys of the maps it writes.
-func (v Value) format(b *strings.Builder, shape Value, depth, limit int, work *int64) {
+func (v Value) format(b *strings.Builder, shape Value, depth, limit int, work *writeFuel) {
 	if depth > MaxFormatDepth || b.Len() >= limit {
 		b.WriteString("...")
 		return
@@ -561,8 +571,18 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int, work *i
 		m := Map{(*mapObj)(v.p)}
 		if n := m.Len(); work != nil && n > 1 {
 			// Ordering the keys: 1 per 8 comparisons, and each key's
-			// bytes for the comparisons it takes part in.
-			*work += OrderKeysFuel(n, m.KeysFuel())
+			// bytes for the comparisons it takes part in; past the
+			// fuel there is, no more ordering.
+			f := int64(0)
+			if !work.out {
+				f = OrderKeysFuel(n, m.KeysFuel())
+			}
+			if work.out || f > work.max-work.fuel {
+				work.out = true
+				b.WriteString("...")
+				break
+			}
+			work.fuel += f
 		}
 		m.writeSeq(b, limit, func(k, x Value) {
 			k.format(b, sp.Part(0), depth+1, limit, work)
