@@ -268,30 +268,55 @@ func (m *Machine) memoryError() *Error {
 	return &Error{Code: CodeMemoryExhausted, Msg: fmt.Sprintf("memory exhausted (limit %d bytes)", m.lim.Memory)}
 }
 
+// MaxBacktrace bounds the policy call stack of an error (Error.Stack): its
+// innermost MaxBacktrace frames. A stack holds a frame per active call
+// (at most Limits.MaxDepth) and one per call inlined at each (as many as
+// the inline table nests, which a program of a few hundred KB can make
+// 100,000 deep): without a bound, an error of such a program at the
+// default call depth would hold millions of frames, gigabytes that no
+// limit charges.
+const MaxBacktrace = 1024
+
 // backtrace returns the policy call stack, innermost first, for a failure
 // at pc in fn.
 func (m *Machine) backtrace(fn *funcCode, pc int) []Frame {
-	return m.appendCallers(appendFrames(make([]Frame, 0, len(m.frames)+1), fn, pc))
+	var chain []InlineEntry
+	st := appendFrames(make([]Frame, 0, min(len(m.frames)+1, MaxBacktrace)), fn, pc, &chain)
+	return m.appendCallers(st, &chain)
 }
 
 // appendFrames appends the frames of the instruction at pc in f, innermost
 // first: one per call inlined there (the callee at its position, each
-// caller at the call site), then f's own.
-func appendFrames(st []Frame, f *funcCode, pc int) []Frame {
+// caller at the call site), then f's own; no more than make st
+// MaxBacktrace long. chain is scratch space.
+func appendFrames(st []Frame, f *funcCode, pc int, chain *[]InlineEntry) []Frame {
+	if len(st) >= MaxBacktrace {
+		return st
+	}
 	line, col := f.pos(pc)
 	if len(f.inlined) == 0 || pc < 0 || pc >= len(f.offs) {
 		return append(st, Frame{Func: f.name, File: f.file, Line: line, Col: col})
 	}
 	off := f.offs[pc]
-	var chain []InlineEntry // the entries containing off, outermost first
+	c := (*chain)[:0] // the entries containing off, outermost first
 	for _, e := range f.inlined {
-		if e.Start <= off && off < e.End {
-			chain = append(chain, e)
+		if e.Start > off {
+			break // sorted by start
+		}
+		if off < e.End {
+			c = append(c, e)
 		}
 	}
-	for i := len(chain) - 1; i >= 0; i-- {
-		st = append(st, Frame{Func: chain[i].Func, File: f.file, Line: line, Col: col})
-		line, col = int(chain[i].Line), int(chain[i].Col)
+	*chain = c
+	for i := len(c) - 1; i >= 0; i-- {
+		if len(st) >= MaxBacktrace {
+			return st
+		}
+		st = append(st, Frame{Func: c[i].Func, File: f.file, Line: line, Col: col})
+		line, col = int(c[i].Line), int(c[i].Col)
+	}
+	if len(st) >= MaxBacktrace {
+		return st
 	}
 	return append(st, Frame{Func: f.name, File: f.file, Line: line, Col: col})
 }
@@ -318,12 +343,16 @@ func (m *Machine) panicError(fn *funcCode, r any) *Error {
 }
 
 // backtraceCallers returns the suspended frames, innermost first.
-func (m *Machine) backtraceCallers() []Frame { return m.appendCallers(nil) }
+func (m *Machine) backtraceCallers() []Frame {
+	var chain []InlineEntry
+	return m.appendCallers(nil, &chain)
+}
 
-// appendCallers appends the suspended frames to st, innermost first.
-func (m *Machine) appendCallers(st []Frame) []Frame {
-	for i := len(m.frames) - 1; i >= 0; i-- {
-		st = appendFrames(st, m.frames[i].fn, m.frames[i].pc)
+// appendCallers appends the suspended frames to st, innermost first, up to
+// MaxBacktrace frames in all (chain is scratch space for appendFrames).
+func (m *Machine) appendCallers(st []Frame, chain *[]InlineEntry) []Frame {
+	for i := len(m.frames) - 1; i >= 0 && len(st) < MaxBacktrace; i-- {
+		st = appendFrames(st, m.frames[i].fn, m.frames[i].pc, chain)
 	}
 	return st
 }
