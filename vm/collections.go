@@ -75,7 +75,7 @@ func ascendingWalk(m *mapObj, w *walk) []int {
 			if w.err != nil || !w.step() {
 				return 0
 			}
-			return compare(a, b, w, 0)
+			return compare(a, b, w)
 		}
 	}
 	return ascendingFunc(m, cmp)

@@ -128,3 +128,48 @@ func TestSpecCompareDepth(t *testing.T) {
 		t.Errorf("spec/bytecode.md does not say %q", want)
 	}
 }
+
+// The depth a walk counts comes back up after each value it compares:
+// values each MaxCompareDepth levels deep, one after the other in a list,
+// a record or a map, or as the elements IN_LIST tries, compare as they
+// would alone.
+func TestCompareDepthRestored(t *testing.T) {
+	deep := func(leaf int64) Value { return nested(KindList, MaxCompareDepth-1, Int(leaf)) }
+	pair := func(kind Kind, x, y Value) Value {
+		switch kind {
+		case KindRecord:
+			return NewRecord([]Value{x, y})
+		case KindMap:
+			m, err := NewMap([]Value{Str("a"), Str("b")}, []Value{x, y})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		return NewList([]Value{x, y})
+	}
+	for _, c := range []struct {
+		op   Opcode
+		x, y Value
+		want bool
+	}{
+		{OpInList, deep(1), NewList([]Value{deep(2), deep(3), deep(1)}), true},
+		{OpEq, pair(KindList, deep(1), deep(2)), pair(KindList, deep(1), deep(2)), true},
+		{OpEq, pair(KindRecord, deep(1), deep(2)), pair(KindRecord, deep(1), deep(2)), true},
+		{OpEq, pair(KindMap, deep(1), deep(2)), pair(KindMap, deep(1), deep(2)), true},
+		{OpBefore, pair(KindList, deep(1), deep(2)), pair(KindList, deep(1), deep(3)), true},
+		{OpBefore, pair(KindRecord, deep(1), deep(3)), pair(KindRecord, deep(1), deep(2)), false},
+		{OpBefore, pair(KindMap, deep(1), deep(2)), pair(KindMap, deep(1), deep(3)), true},
+	} {
+		p := build(t, nil, nil, nil, nil, fn{name: "main", params: 2, asm: func(a *Assembler) {
+			a.Emit(OpLoadLocal, 0)
+			a.Emit(OpLoadLocal, 1)
+			a.Emit(c.op)
+			a.Emit(OpReturn)
+		}})
+		v, _, err := NewMachine().Run(context.Background(), p, 0, []Value{c.x, c.y}, Limits{Fuel: 1 << 40}, Input{})
+		if err != nil || v != Bool(c.want) {
+			t.Errorf("%s: %v, %v; want %v", c.op, v, err, c.want)
+		}
+	}
+}

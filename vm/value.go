@@ -347,12 +347,12 @@ func equal(a, b Value, w *walk, depth int) bool {
 // Like Equal, Compare walks nested values without bound (it returns 0 at
 // once for the same list, map or record); Call.Compare charges the walk,
 // the ordering of maps' keys included, and stops it at MaxCompareDepth.
-func Compare(a, b Value) int { return compare(a, b, nil, 0) }
+func Compare(a, b Value) int { return compare(a, b, nil) }
 
 // compare is Compare that counts the element pairs it compares in w, as
-// equal, a and b depth levels below the values compared. It returns 0 as
-// soon as w.step fails, or w.deep at MaxCompareDepth.
-func compare(a, b Value, w *walk, depth int) int {
+// equal, and the levels it is down in w.depth. It returns 0 as soon as
+// w.step fails, or w.deep at MaxCompareDepth.
+func compare(a, b Value, w *walk) int {
 	if a.k != b.k {
 		return cmp3(int(a.k), int(b.k))
 	}
@@ -389,12 +389,12 @@ func compare(a, b Value, w *walk, depth int) int {
 		if a.p == b.p {
 			return 0
 		}
-		return compareSlices(a.List(), b.List(), w, depth)
+		return compareSlices(a.List(), b.List(), w)
 	case KindRecord:
 		if a.p == b.p && a.n == b.n {
 			return 0
 		}
-		return compareSlices(a.Record(), b.Record(), w, depth)
+		return compareSlices(a.Record(), b.Record(), w)
 	case KindMap:
 		if a.p == b.p {
 			return 0
@@ -402,10 +402,6 @@ func compare(a, b Value, w *walk, depth int) int {
 		x, y := (*mapObj)(a.p), (*mapObj)(b.p)
 		if c := cmp3(len(x.keys), len(y.keys)); c != 0 {
 			return c
-		}
-		if depth >= MaxCompareDepth && w != nil {
-			w.deep()
-			return 0
 		}
 		// Entry by entry in ascending key order, the order the language
 		// iterates maps in, so that maps equal by == compare equal
@@ -415,9 +411,13 @@ func compare(a, b Value, w *walk, depth int) int {
 		if w != nil && w.err != nil {
 			return 0
 		}
+		if w != nil && !w.down() {
+			return 0
+		}
+		c := 0
 		for n := range x.keys {
 			if w != nil && !w.step() {
-				return 0
+				break
 			}
 			i, j := n, n
 			if ox != nil {
@@ -426,14 +426,17 @@ func compare(a, b Value, w *walk, depth int) int {
 			if oy != nil {
 				j = oy[n]
 			}
-			if c := compare(x.keys[i], y.keys[j], w, depth+1); c != 0 {
-				return c
+			if c = compare(x.keys[i], y.keys[j], w); c != 0 {
+				break
 			}
-			if c := compare(x.vals[i], y.vals[j], w, depth+1); c != 0 {
-				return c
+			if c = compare(x.vals[i], y.vals[j], w); c != 0 {
+				break
 			}
 		}
-		return 0
+		if w != nil {
+			w.depth--
+		}
+		return c
 	}
 	x, y := int64(a.n), int64(b.n)
 	switch {
@@ -452,20 +455,27 @@ func compare(a, b Value, w *walk, depth int) int {
 // NaN, and y == y then rules out y NaN.
 func floatBefore(x, y float64) bool { return !(y <= x) && y == y }
 
-func compareSlices(x, y []Value, w *walk, depth int) int {
-	if depth >= MaxCompareDepth && w != nil {
-		w.deep()
+func compareSlices(x, y []Value, w *walk) int {
+	if w != nil && !w.down() {
 		return 0
 	}
+	c, stopped := 0, false
 	for i := 0; i < len(x) && i < len(y); i++ {
 		if w != nil && !w.step() {
-			return 0
+			stopped = true
+			break
 		}
-		if c := compare(x[i], y[i], w, depth+1); c != 0 {
-			return c
+		if c = compare(x[i], y[i], w); c != 0 {
+			break
 		}
 	}
-	return cmp3(len(x), len(y))
+	if w != nil {
+		w.depth--
+	}
+	if c == 0 && !stopped {
+		c = cmp3(len(x), len(y))
+	}
+	return c
 }
 
 func cmp3(x, y int) int {
