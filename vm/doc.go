@@ -54,9 +54,13 @@
 //   - Fuel: each instruction costs 1; builtins cost their declared Cost plus
 //     what they Charge; CONCAT, IN_LIST, IN_STR and MAKE_MAP charge extra in
 //     proportion to their size, and CALL, LIST_CAP and a growing APPEND in
-//     proportion to the slots they clear (CallFuel, ListCapFuel).
+//     proportion to the slots they clear (CallFuel, ListCapFuel), each
+//     before the work it pays for, so that a run stops at the instruction
+//     that would take it past the limit.
 //   - Memory: bytes of strings, lists, maps and records created by the run.
-//   - MaxDepth: call depth.
+//   - MaxDepth: call depth. Whatever the limits, the deep comparisons go
+//     at most MaxCompareDepth levels down, and an error's call stack keeps
+//     its innermost MaxBacktrace frames.
 //   - Deadline, and the context's deadline and cancellation, checked every
 //     CheckEvery instructions by a counter (no clock read per instruction,
 //     none at all in a shorter run).
@@ -70,7 +74,9 @@
 //
 //	fuel_exhausted      the fuel limit was reached
 //	memory_exhausted    the memory limit was reached
-//	stack_overflow      the call depth limit was reached
+//	stack_overflow      the call depth limit was reached, the value stack
+//	                    outgrew the memory limit, or a comparison went
+//	                    MaxCompareDepth levels down
 //	deadline_exceeded   Limits.Deadline or the context's deadline passed
 //	canceled            the context was canceled
 //	division_by_zero    integer, money, duration or float division by zero

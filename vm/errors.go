@@ -13,7 +13,7 @@ type Code string
 const (
 	CodeFuelExhausted    Code = "fuel_exhausted"     // Limits.Fuel used up
 	CodeMemoryExhausted  Code = "memory_exhausted"   // Limits.Memory used up
-	CodeStackOverflow    Code = "stack_overflow"     // Limits.MaxDepth calls deep
+	CodeStackOverflow    Code = "stack_overflow"     // Limits.MaxDepth calls deep, the value stack past Limits.Memory, a comparison MaxCompareDepth levels down
 	CodeDeadlineExceeded Code = "deadline_exceeded"  // the context's deadline passed
 	CodeCanceled         Code = "canceled"           // the context was canceled
 	CodeDivisionByZero   Code = "division_by_zero"   // x/0, x%0
