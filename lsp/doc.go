@@ -87,9 +87,17 @@
 //     answered with a parse error (-32700), and reading resumes at the
 //     next Content-Length header, where a body that long would have
 //     swallowed every later message.
-//   - Requests are handled one at a time in arrival order; publishing runs
-//     on its own goroutine. Nothing here runs policy code except the code
-//     lenses' commands: "run test" runs one test block of the saved files
+//   - Messages are handled one at a time in arrival order, on the
+//     connection's goroutine, so a request sees every change sent before
+//     it and none sent after; publishing runs on its own goroutine. The
+//     code lenses' commands, which run policy code for up to 10 s, take
+//     what they read of the editor's state in that order, then run on a
+//     goroutine of their own (asyncWork): hover, completion and changes
+//     are handled meanwhile. $/cancelRequest cancels a running command,
+//     answered then with RequestCancelled (-32800); a cancel of a request
+//     not running is ignored. Shutdown cancels the running commands and is
+//     answered after them; Serve returns once they have ended.
+//     Nothing here runs policy code except the code lenses' commands: "run test" runs one test block of the saved files
 //     with package policytest, as `rplc test -run` does; "explain a sample
 //     decision" decides SampleRequest (or a request given as the command's
 //     argument) with the editor's text, checked without the test file and

@@ -28,6 +28,7 @@ type client struct {
 	version map[string]int32
 	texts   map[string]string
 	shown   []protocol.ShowMessageParams // window/showMessage, in order
+	answers []jsonrpc2.ID                // the ids of the responses received, in order
 }
 
 // newClient starts a server on one end of a pipe, initializes it with dir
@@ -56,7 +57,14 @@ func newClientInit(tb testing.TB, dir string, opts lsp.Options, init map[string]
 	go func() { served <- srv.Serve(ctx, a) }()
 	c := &client{tb: tb, dir: dir, diags: map[string]published{},
 		arrived: make(chan struct{}, 1), version: map[string]int32{}, texts: map[string]string{}}
-	c.conn = jsonrpc2.NewConn(ctx, jsonrpc2.NewBufferedStream(b, jsonrpc2.VSCodeObjectCodec{}), jsonrpc2.HandlerWithError(c.handle))
+	c.conn = jsonrpc2.NewConn(ctx, jsonrpc2.NewBufferedStream(b, jsonrpc2.VSCodeObjectCodec{}), jsonrpc2.HandlerWithError(c.handle),
+		jsonrpc2.OnRecv(func(_ *jsonrpc2.Request, resp *jsonrpc2.Response) {
+			if resp != nil {
+				c.mu.Lock()
+				c.answers = append(c.answers, resp.ID)
+				c.mu.Unlock()
+			}
+		}))
 	var res map[string]any
 	c.call("initialize", init, &res)
 	c.notify("initialized", map[string]any{})

@@ -59,15 +59,22 @@ type CommandResult struct {
 // commandTimeout bounds a command's evaluation.
 const commandTimeout = 10 * time.Second
 
+// commandHook, when set (tests), runs as a command's work starts, on its
+// goroutine, with the context that cancels it.
+var commandHook func(ctx context.Context, command string)
+
 // executeCommand runs a code lens's command: rpl.runTest [uri, test name]
 // or rpl.explain [uri, request?] (request: a JSON object; SampleRequest
-// when absent).
+// when absent). It checks the arguments and takes what the command reads
+// of the editor's state here, in order with the changes; the command
+// itself runs policy code, for up to commandTimeout, on a goroutine of its
+// own (asyncWork), cancellable with $/cancelRequest.
 func (s *Server) executeCommand(_ *glsp.Context, p *protocol.ExecuteCommandParams) (any, error) {
 	arg := func(i int) string { // "" when absent or not a string
 		v, _ := argAt(p.Arguments, i).(string)
 		return v
 	}
-	var res *CommandResult
+	var run func(context.Context) (*CommandResult, error)
 	var err error
 	switch p.Command {
 	case CommandRunTest:
@@ -75,7 +82,7 @@ func (s *Server) executeCommand(_ *glsp.Context, p *protocol.ExecuteCommandParam
 		if _, named := argAt(p.Arguments, 1).(string); arg(0) == "" || !named {
 			return nil, refuse("%s takes a document URI and a test name", p.Command)
 		}
-		res, err = s.runTest(arg(0), arg(1))
+		run, err = s.runTest(arg(0), arg(1))
 	case CommandExplain:
 		if arg(0) == "" {
 			return nil, refuse("%s takes a document URI", p.Command)
@@ -86,20 +93,29 @@ func (s *Server) executeCommand(_ *glsp.Context, p *protocol.ExecuteCommandParam
 				return nil, refuse("request: %v", err)
 			}
 		}
-		res, err = s.explain(arg(0), req)
+		run = s.explain(arg(0), req)
 	default:
 		return nil, refuse("unknown command %s", p.Command)
 	}
 	if err != nil {
 		return nil, err
 	}
-	typ := protocol.MessageTypeInfo
-	if !res.OK {
-		typ = protocol.MessageTypeError
-	}
-	s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: typ, Message: res.Summary})
-	s.notify(string(protocol.ServerWindowLogMessage), protocol.LogMessageParams{Type: protocol.MessageTypeLog, Message: res.Output})
-	return res, nil
+	return &asyncWork{run: func(ctx context.Context) (any, error) {
+		if commandHook != nil {
+			commandHook(ctx, p.Command)
+		}
+		res, err := run(ctx)
+		if err != nil || ctx.Err() != nil {
+			return nil, err // a canceled command is answered as such, and shows nothing
+		}
+		typ := protocol.MessageTypeInfo
+		if !res.OK {
+			typ = protocol.MessageTypeError
+		}
+		s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: typ, Message: res.Summary})
+		s.notify(string(protocol.ServerWindowLogMessage), protocol.LogMessageParams{Type: protocol.MessageTypeLog, Message: res.Output})
+		return res, nil
+	}}, nil
 }
 
 // argAt is args[i], or nil past the end.
@@ -123,9 +139,10 @@ func (s *Server) unsaved(path string) bool {
 	return err != nil || !bytes.Equal(disk, d.file.Src)
 }
 
-// runTest runs one test block with package policytest, exactly as `rplc
-// test -run` does: on the saved files, against a fresh in-memory state.
-func (s *Server) runTest(uri, name string) (*CommandResult, error) {
+// runTest returns the run of one test block with package policytest,
+// exactly as `rplc test -run` does: on the saved files, against a fresh
+// in-memory state. It refuses at once when a file is not saved.
+func (s *Server) runTest(uri, name string) (func(context.Context) (*CommandResult, error), error) {
 	path := uriToPath(uri)
 	policy := policyOf(path)
 	for _, p := range []string{policy, lang.TestFileName(policy)} {
@@ -133,11 +150,16 @@ func (s *Server) runTest(uri, name string) (*CommandResult, error) {
 			return nil, refuse("save %s first: tests run the saved files, as rplc test does", p)
 		}
 	}
+	return func(ctx context.Context) (*CommandResult, error) { return runPolicyTest(ctx, policy, name) }, nil
+}
+
+// runPolicyTest runs test name of policy, for at most commandTimeout.
+func runPolicyTest(ctx context.Context, policy, name string) (*CommandResult, error) {
 	runner, err := policytest.NewRunner()
 	if err != nil {
 		return nil, refuse("%v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	r := runner.RunPolicy(policy, policytest.Config{Run: regexp.MustCompile("^" + regexp.QuoteMeta(name) + "$"), Context: ctx})
 	var out bytes.Buffer
@@ -181,12 +203,22 @@ const SampleRequest = `{
   "estimate": {"input_tokens": 1000, "output_tokens": 500}
 }`
 
-// explain decides req with the policy as it is in the editor (open buffers
-// included) and shows the path it took, with the same libraries as `rplc
-// explain`: compiler.Options{Trace: true}, vm.Probes and package explain.
-func (s *Server) explain(uri string, req []byte) (*CommandResult, error) {
+// explain returns the decision of req by the policy as it is in the
+// editor now (open buffers included), which shows the path it took, with
+// the same libraries as `rplc explain`: compiler.Options{Trace: true},
+// vm.Probes and package explain.
+func (s *Server) explain(uri string, req []byte) func(context.Context) (*CommandResult, error) {
 	policy := policyOf(uriToPath(uri))
-	checked, diags := s.checkToRun(policy)
+	s.mu.Lock()
+	ov := s.overlayLocked()
+	s.mu.Unlock()
+	return func(ctx context.Context) (*CommandResult, error) { return s.explainWith(ctx, policy, ov, req) }
+}
+
+// explainWith decides req with policy as ov has it, for at most
+// commandTimeout.
+func (s *Server) explainWith(ctx context.Context, policy string, ov overlay, req []byte) (*CommandResult, error) {
+	checked, diags := s.checkToRun(policy, ov)
 	if checked == nil || diags.HasErrors() {
 		return nil, refuse("the policy has errors: fix them to explain a decision")
 	}
@@ -210,7 +242,7 @@ func (s *Server) explain(uri string, req []byte) (*CommandResult, error) {
 	if err != nil {
 		return nil, refuse("request: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	probes := &vm.Probes{}
 	m := vm.Get()

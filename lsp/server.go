@@ -74,13 +74,22 @@ type Server struct {
 	shutdown  bool // the client requested shutdown
 	exited    bool // the client sent exit
 	watch     bool // the client registers file watchers dynamically
+
+	// The requests running on goroutines of their own (asyncWork), by id,
+	// each with the cancel of its context. jobsDone is set when the
+	// session ends: no request starts after it.
+	jobMu    sync.Mutex
+	jobs     map[jsonrpc2.ID]context.CancelFunc
+	jobsDone bool
+	jobWG    sync.WaitGroup
 }
 
 // New makes a server.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
 		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{}, pubURIs: map[string]protocol.DocumentUri{},
-		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}, refolded: map[string]bool{}, walks: map[string]*folderWalk{}}
+		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}, refolded: map[string]bool{}, walks: map[string]*folderWalk{},
+		jobs: map[jsonrpc2.ID]context.CancelFunc{}}
 	w := opts.Log
 	if w == nil {
 		w = io.Discard
@@ -89,11 +98,16 @@ func New(opts Options) *Server {
 	s.handler = protocol.Handler{
 		Initialize:  s.initialize,
 		Initialized: s.initialized,
-		Shutdown:    func(*glsp.Context) error { s.mu.Lock(); s.shutdown = true; s.mu.Unlock(); return nil },
-		SetTrace:    func(*glsp.Context, *protocol.SetTraceParams) error { return nil },
-		CancelRequest: func(*glsp.Context, *protocol.CancelParams) error {
-			return nil // requests are answered in order and quickly
+		Shutdown: func(*glsp.Context) error {
+			s.mu.Lock()
+			s.shutdown = true
+			s.mu.Unlock()
+			s.endJobs(false) // the running commands are answered as cancelled before shutdown is
+			return nil
 		},
+		SetTrace: func(*glsp.Context, *protocol.SetTraceParams) error { return nil },
+		// $/cancelRequest is handled by handle: glsp's CancelParams cannot
+		// decode its id.
 
 		TextDocumentDidOpen:   func(_ *glsp.Context, p *protocol.DidOpenTextDocumentParams) error { s.didOpen(p); return nil },
 		TextDocumentDidChange: func(_ *glsp.Context, p *protocol.DidChangeTextDocumentParams) error { s.didChange(p); return nil },
@@ -147,8 +161,7 @@ func (s *Server) Serve(ctx context.Context, conn io.ReadWriteCloser) error {
 	s.ctx = ctx
 	st := newStream(conn, s.log)
 	s.mu.Lock()
-	s.conn = jsonrpc2.NewConn(ctx, st, jsonrpc2.HandlerWithError(s.handle).SuppressErrClosed(),
-		jsonrpc2.SetLogger(s.log))
+	s.conn = jsonrpc2.NewConn(ctx, st, connHandler{s}, jsonrpc2.SetLogger(s.log))
 	c := s.conn
 	s.mu.Unlock()
 	var err error
@@ -158,6 +171,9 @@ func (s *Server) Serve(ctx context.Context, conn io.ReadWriteCloser) error {
 		c.Close()
 		err = ctx.Err()
 	}
+	// The connection's context, which the running commands' derive from,
+	// is canceled; no command outlives the session.
+	s.endJobs(true)
 	s.mu.Lock()
 	if s.timer != nil {
 		s.timer.Stop()
@@ -182,6 +198,147 @@ func (s *Server) Serve(ctx context.Context, conn io.ReadWriteCloser) error {
 	return err
 }
 
+// connHandler is the server's jsonrpc2.Handler.
+type connHandler struct{ s *Server }
+
+// Handle implements jsonrpc2.Handler. The connection's goroutine calls it
+// for each message in turn, so messages are handled in the order they
+// came: a request sees every change sent before it and none sent after.
+// A request whose handler returns asyncWork (a code lens's command, which
+// runs policy code for up to commandTimeout) goes on in a goroutine of its
+// own, so that the requests after it (hover, completion) are answered
+// meanwhile; $/cancelRequest or shutdown cancels it, and it is then
+// answered with RequestCancelled.
+func (h connHandler) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+	s := h.s
+	r, err := s.handle(ctx, conn, req)
+	if req.Notif {
+		if err != nil {
+			s.log.Printf("notification %s: %v", req.Method, err)
+		}
+		return
+	}
+	if w, ok := r.(*asyncWork); ok && err == nil {
+		s.start(ctx, conn, req.ID, w)
+		return
+	}
+	s.reply(conn, req.ID, r, err)
+}
+
+// reply answers request id with r, or with err when not nil.
+func (s *Server) reply(conn *jsonrpc2.Conn, id jsonrpc2.ID, r any, err error) {
+	resp := &jsonrpc2.Response{ID: id}
+	if err == nil {
+		if err = resp.SetResult(r); err != nil {
+			err = &jsonrpc2.Error{Code: jsonrpc2.CodeInternalError, Message: fmt.Sprintf("encoding the result: %v", err)}
+		}
+	}
+	if err != nil {
+		e, ok := err.(*jsonrpc2.Error)
+		if !ok {
+			e = &jsonrpc2.Error{Code: codeRequestFailed, Message: err.Error()}
+		}
+		resp.Error = e
+	}
+	if err := conn.SendResponse(context.Background(), resp); err != nil && err != jsonrpc2.ErrClosed {
+		s.log.Printf("sending the response to %s: %v", id, err)
+	}
+}
+
+// asyncWork is what a handler returns for a request that may run long: it
+// has done on the connection's goroutine what must see the documents as
+// they were when the request came (argument checks, a copy of the open
+// documents), and run does the rest on a goroutine of its own. run must
+// return soon after ctx is canceled.
+type asyncWork struct {
+	run func(ctx context.Context) (any, error)
+}
+
+// codeRequestCancelled is LSP's error code for a request canceled by the
+// client ($/cancelRequest) or by shutdown.
+const codeRequestCancelled = -32800
+
+// start runs w for request id on a goroutine of its own, registered for
+// cancellation, and answers the request when w ends: with RequestCancelled
+// if it was canceled meanwhile, with its result otherwise.
+func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID, w *asyncWork) {
+	jctx, cancel := context.WithCancel(ctx)
+	s.jobMu.Lock()
+	var refused *jsonrpc2.Error
+	switch _, dup := s.jobs[id]; {
+	case s.jobsDone:
+		refused = &jsonrpc2.Error{Code: codeRequestCancelled, Message: "request cancelled: the session is ending"}
+	case dup:
+		refused = &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: fmt.Sprintf("request id %s is that of a request still running", id)}
+	default:
+		s.jobs[id] = cancel
+		s.jobWG.Add(1)
+	}
+	s.jobMu.Unlock()
+	if refused != nil {
+		cancel()
+		s.reply(conn, id, nil, refused)
+		return
+	}
+	go func() {
+		defer s.jobWG.Done()
+		r, err := s.runWork(jctx, id, w)
+		s.jobMu.Lock()
+		delete(s.jobs, id)
+		canceled := jctx.Err() != nil // decided under jobMu: a cancel after this finds no request
+		s.jobMu.Unlock()
+		cancel()
+		if canceled {
+			r, err = nil, &jsonrpc2.Error{Code: codeRequestCancelled, Message: "request cancelled"}
+		}
+		s.reply(conn, id, r, err)
+	}()
+}
+
+// runWork runs w, turning its panic (a bug) into an internal error as
+// dispatch does.
+func (s *Server) runWork(ctx context.Context, id jsonrpc2.ID, w *asyncWork) (r any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Printf("panic in request %s: %v\n%s", id, p, debug.Stack())
+			r, err = nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInternalError, Message: fmt.Sprintf("internal error: %v", p)}
+		}
+	}()
+	return w.run(ctx)
+}
+
+// cancelRequest cancels the running request that $/cancelRequest names.
+// A request that is not running (answered already, or never sent) is no
+// error: the cancel crossed its answer.
+func (s *Server) cancelRequest(params *json.RawMessage) {
+	var p struct {
+		ID *jsonrpc2.ID `json:"id"`
+	}
+	if params == nil || json.Unmarshal(*params, &p) != nil || p.ID == nil {
+		s.log.Printf("dropped $/cancelRequest without an id")
+		return
+	}
+	s.jobMu.Lock()
+	if cancel := s.jobs[*p.ID]; cancel != nil {
+		cancel()
+	}
+	s.jobMu.Unlock()
+}
+
+// endJobs cancels the running requests and waits until they are answered.
+// final (the session's end) also keeps new ones from starting.
+func (s *Server) endJobs(final bool) {
+	s.jobMu.Lock()
+	for _, cancel := range s.jobs {
+		cancel()
+	}
+	if final {
+		s.jobsDone = true
+	}
+	s.jobMu.Unlock()
+	s.jobWG.Wait()
+}
+
 // handle dispatches one message through the protocol handler.
 func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (any, error) {
 	if req.Method == "exit" {
@@ -189,6 +346,10 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		s.exited = true
 		s.mu.Unlock()
 		conn.Close()
+		return nil, nil
+	}
+	if req.Method == string(protocol.MethodCancelRequest) {
+		s.cancelRequest(req.Params)
 		return nil, nil
 	}
 	s.mu.Lock()

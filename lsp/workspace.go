@@ -97,11 +97,8 @@ func (s *Server) overlayLocked() overlay {
 
 // checkToRun checks policy as rplc explain runs it: without its test
 // file (an error in a test being written does not keep it from running),
-// route required, with the open documents' texts.
-func (s *Server) checkToRun(policy string) (*lang.Program, lang.DiagList) {
-	s.mu.Lock()
-	ov := s.overlayLocked()
-	s.mu.Unlock()
+// route required, with the open documents' texts as ov has them.
+func (s *Server) checkToRun(policy string, ov overlay) (*lang.Program, lang.DiagList) {
 	cfg := &lang.Config{Universe: s.u, Policy: true, NoTests: true, NeedRoute: true, ReadFile: func(p string) ([]byte, error) {
 		if d := ov[filepath.Clean(p)]; d != nil {
 			return d.file.Src, nil

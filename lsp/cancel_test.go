@@ -1,0 +1,300 @@
+package lsp_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/lsp"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/sourcegraph/jsonrpc2"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+const slowPolicy = "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n\ntest \"t\" {\n  expect route({}).target == \"a:b\"\n}\n"
+
+// gate holds each command at its start (lsp.SetCommandHook) until the
+// test lets it go or it is canceled: a command as slow as the test needs,
+// without timing.
+type gate struct {
+	started chan string   // the command, as it starts
+	pass    chan struct{} // one value lets one command go on
+	ended   chan error    // why the hold ended: nil, or the context's error
+}
+
+func newGate(t *testing.T) *gate {
+	g := &gate{started: make(chan string, 8), pass: make(chan struct{}, 8), ended: make(chan error, 8)}
+	lsp.SetCommandHook(func(ctx context.Context, command string) {
+		g.started <- command
+		select {
+		case <-g.pass:
+			g.ended <- nil
+		case <-ctx.Done():
+			g.ended <- ctx.Err()
+		case <-t.Context().Done(): // the test failed: let the server end
+			g.ended <- t.Context().Err()
+		}
+	})
+	t.Cleanup(func() { lsp.SetCommandHook(nil) })
+	return g
+}
+
+// within runs f and fails the test when f has not returned within a
+// minute: a server that handles the requests after a held command only
+// once it ends never answers them.
+func within(t *testing.T, what string, f func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("%s: not done within a minute while a command runs", what)
+	}
+}
+
+// dispatch sends workspace/executeCommand with the given id without
+// waiting for its answer.
+func (c *client) dispatch(id jsonrpc2.ID, command string, args ...any) jsonrpc2.Waiter {
+	c.tb.Helper()
+	w, err := c.conn.DispatchCall(context.Background(), "workspace/executeCommand",
+		map[string]any{"command": command, "arguments": args}, jsonrpc2.PickID(id))
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	return w
+}
+
+func cancelParams(id any) map[string]any { return map[string]any{"id": id} }
+
+// wantCode checks that err is a JSON-RPC error with code.
+func wantCode(t *testing.T, what string, err error, code int64) {
+	t.Helper()
+	var je *jsonrpc2.Error
+	if !asJSONRPC(err, &je) || je.Code != code {
+		t.Fatalf("%s: %v, want error code %d", what, err, code)
+	}
+}
+
+// TestHoverWhileTestRuns: hover and completion are answered while a test
+// run is in progress, and the run is answered when it ends. Requests were
+// handled one at a time: hover waited for the whole test run.
+func TestHoverWhileTestRuns(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	g := newGate(t)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	run := c.dispatch(jsonrpc2.ID{Num: 1000}, lsp.CommandRunTest, u, "t")
+	if cmd := <-g.started; cmd != lsp.CommandRunTest {
+		t.Fatalf("started %s", cmd)
+	}
+	var hover json.RawMessage
+	within(t, "hover while the test runs", func() error {
+		return c.conn.Call(context.Background(), "textDocument/hover", docPos(u, pos(2, 4)), &hover)
+	})
+	if !strings.Contains(string(hover), `fn route(r: Request) -\u003e Decision`) {
+		t.Errorf("hover: %s", hover)
+	}
+	var items any
+	within(t, "completion while the test runs", func() error {
+		return c.conn.Call(context.Background(), "textDocument/completion", docPos(u, pos(2, 40)), &items)
+	})
+	g.pass <- struct{}{}
+	var r lsp.CommandResult
+	within(t, "the test run's answer", func() error { return run.Wait(context.Background(), &r) })
+	if !r.OK || !strings.HasPrefix(r.Summary, "PASS: t") {
+		t.Errorf("test run: %+v", r)
+	}
+}
+
+// TestCancelCommand: $/cancelRequest stops a running command (its context
+// is canceled) and answers it with RequestCancelled, for a numeric and a
+// string id; the server goes on. The cancel was ignored, and came only
+// after the command had ended.
+func TestCancelCommand(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	g := newGate(t)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	for _, tc := range []struct {
+		id   jsonrpc2.ID
+		wire any
+		cmd  string
+		args []any
+	}{
+		{jsonrpc2.ID{Num: 1001}, 1001, lsp.CommandRunTest, []any{u, "t"}},
+		{jsonrpc2.ID{Str: "explain-1", IsString: true}, "explain-1", lsp.CommandExplain, []any{u}},
+	} {
+		w := c.dispatch(tc.id, tc.cmd, tc.args...)
+		<-g.started
+		within(t, "cancel", func() error { return c.conn.Notify(context.Background(), "$/cancelRequest", cancelParams(tc.wire)) })
+		if err := <-g.ended; err != context.Canceled {
+			t.Fatalf("%s: the command's context ended with %v, want canceled", tc.cmd, err)
+		}
+		var r lsp.CommandResult
+		var err error
+		within(t, "the canceled command's answer", func() error { err = w.Wait(context.Background(), &r); return nil })
+		wantCode(t, tc.cmd+" canceled", err, -32800)
+	}
+	// The server goes on: the next command runs to its end.
+	g.pass <- struct{}{}
+	var r lsp.CommandResult
+	if err := c.call("workspace/executeCommand", map[string]any{"command": lsp.CommandRunTest, "arguments": []any{u, "t"}}, &r); err != nil || !r.OK {
+		t.Fatalf("a command after the canceled ones: %+v %v", r, err)
+	}
+	c.mu.Lock()
+	shown := len(c.shown)
+	c.mu.Unlock()
+	if shown != 1 {
+		t.Errorf("%d messages shown, want 1: a canceled command shows nothing", shown)
+	}
+}
+
+// TestCancelUnknownRequest: a cancel of a request already answered, of an
+// id never sent, or without an id, is harmless: a command running
+// meanwhile is not canceled by it and ends with its result. (The command
+// held the server: the requests after it were not handled until it ended.)
+func TestCancelUnknownRequest(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	g := newGate(t)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	g.pass <- struct{}{}
+	var r lsp.CommandResult
+	if err := c.dispatch(jsonrpc2.ID{Num: 2000}, lsp.CommandRunTest, u, "t").Wait(context.Background(), &r); err != nil || !r.OK {
+		t.Fatalf("first run: %+v %v", r, err)
+	}
+	<-g.started
+	w := c.dispatch(jsonrpc2.ID{Num: 2001}, lsp.CommandRunTest, u, "t")
+	<-g.started
+	within(t, "cancels of requests not running", func() error {
+		for _, p := range []any{cancelParams(2000), cancelParams(4242), cancelParams("2001"), map[string]any{}, nil, cancelParams(map[string]any{})} {
+			if err := c.conn.Notify(context.Background(), "$/cancelRequest", p); err != nil {
+				return err
+			}
+		}
+		var syms []any
+		return c.conn.Call(context.Background(), "textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": u}}, &syms)
+	})
+	g.pass <- struct{}{}
+	within(t, "the command's answer", func() error { return w.Wait(context.Background(), &r) })
+	if !r.OK {
+		t.Errorf("the command after the cancels: %+v", r)
+	}
+	if err := <-g.ended; err != nil {
+		t.Errorf("the command's context: %v", err)
+	}
+}
+
+// TestCommandSeesChangesBefore: a command sees the documents as the
+// changes sent before it left them, and none of those sent while it runs;
+// those after it are applied and seen by the requests after them.
+func TestCommandSeesChangesBefore(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	g := newGate(t)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	routeTo := func(target string) string { return strings.Replace(slowPolicy, "a:b", target, 1) }
+	c.change(u, routeTo("c:d"))
+	w := c.dispatch(jsonrpc2.ID{Num: 3000}, lsp.CommandExplain, u)
+	<-g.started
+	var syms []protocol.DocumentSymbol
+	within(t, "a change while the command runs", func() error {
+		c.change(u, "package p\n\nfn route(r: Request) -> Decision = to(\"e:f\")\n\nfn later() -> int = 1\n")
+		return c.conn.Call(context.Background(), "textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": u}}, &syms)
+	})
+	if len(syms) == 0 || syms[len(syms)-1].Name != "later" {
+		t.Errorf("symbols after the change: %+v, want later last", syms)
+	}
+	g.pass <- struct{}{}
+	var r lsp.CommandResult
+	within(t, "the command's answer", func() error { return w.Wait(context.Background(), &r) })
+	if !strings.Contains(r.Summary, "c:d") {
+		t.Errorf("explain: %q, want the decision of the text sent before it (c:d)", r.Summary)
+	}
+	g.pass <- struct{}{}
+	if err := c.call("workspace/executeCommand", map[string]any{"command": lsp.CommandExplain, "arguments": []any{u}}, &r); err != nil || !strings.Contains(r.Summary, "e:f") {
+		t.Errorf("explain after the change: %+v %v, want e:f", r, err)
+	}
+}
+
+// TestShutdownCancelsCommand: shutdown cancels a running command, which
+// is answered with RequestCancelled before shutdown is answered; the
+// session then ends properly. Shutdown waited for the command.
+func TestShutdownCancelsCommand(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	g := newGate(t)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	w := c.dispatch(jsonrpc2.ID{Num: 4000}, lsp.CommandRunTest, u, "t")
+	<-g.started
+	within(t, "shutdown", func() error {
+		return c.conn.Call(context.Background(), "shutdown", nil, nil, jsonrpc2.PickID(jsonrpc2.ID{Num: 4001}))
+	})
+	if err := <-g.ended; err != context.Canceled {
+		t.Errorf("the command's context ended with %v, want canceled", err)
+	}
+	wantCode(t, "the command at shutdown", w.Wait(context.Background(), nil), -32800)
+	c.mu.Lock()
+	answers := slices.Clone(c.answers)
+	c.mu.Unlock()
+	i, j := slices.Index(answers, jsonrpc2.ID{Num: 4000}), slices.Index(answers, jsonrpc2.ID{Num: 4001})
+	if i < 0 || j < i {
+		t.Errorf("answers in the order %v: the command's (4000) must come before shutdown's (4001)", answers)
+	}
+}
+
+// TestExitEndsCommand: exit (without shutdown) while a command runs
+// cancels it, and Serve returns only once it has ended: no command
+// outlives the session.
+func TestExitEndsCommand(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	g := newGate(t)
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	served := make(chan error, 1)
+	go func() { served <- lsp.New(lsp.Options{Universe: u}).Serve(context.Background(), a) }()
+	conn := jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(b, jsonrpc2.VSCodeObjectCodec{}),
+		jsonrpc2.HandlerWithError(func(context.Context, *jsonrpc2.Conn, *jsonrpc2.Request) (any, error) { return nil, nil }))
+	defer conn.Close()
+	var res any
+	if err := conn.Call(context.Background(), "initialize", map[string]any{"processId": nil, "rootUri": uri(dir), "capabilities": map[string]any{}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.DispatchCall(context.Background(), "workspace/executeCommand",
+		map[string]any{"command": lsp.CommandRunTest, "arguments": []any{uri(filepath.Join(dir, "p.rpl")), "t"}}); err != nil {
+		t.Fatal(err)
+	}
+	<-g.started
+	within(t, "exit", func() error { return conn.Notify(context.Background(), "exit", nil) })
+	var serveErr error
+	within(t, "Serve's return", func() error { serveErr = <-served; return nil })
+	if serveErr != lsp.ErrExitWithoutShutdown {
+		t.Errorf("Serve: %v, want ErrExitWithoutShutdown", serveErr)
+	}
+	select {
+	case err := <-g.ended:
+		if err != context.Canceled {
+			t.Errorf("the command's context ended with %v, want canceled", err)
+		}
+	default:
+		t.Error("Serve returned with the command still running")
+	}
+}
