@@ -6,9 +6,30 @@
 'use strict';
 
 const vscode = require('vscode');
-const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
+const { LanguageClient, TransportKind, ExecuteCommandRequest } = require('vscode-languageclient/node');
 
 let client;
+
+// The code lenses' commands run policy code (a test, a sample decision)
+// for up to 10 s. While one runs, a notification shows it with a Cancel
+// button, which cancels the request ($/cancelRequest): the server stops
+// the run and answers it as cancelled, which is not an error.
+const runningTitles = {
+  'rpl.runTest': (args) => `RPL: running test "${args[1]}"`,
+  'rpl.explain': () => 'RPL: explaining a sample decision',
+};
+
+function executeCommand(command, args, next) {
+  const title = runningTitles[command];
+  if (!title) return next(command, args);
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: title(args || []), cancellable: true },
+    (_progress, token) =>
+      client
+        .sendRequest(ExecuteCommandRequest.type, { command, arguments: args }, token)
+        .then(undefined, (err) => client.handleFailedRequest(ExecuteCommandRequest.type, token, err, undefined)),
+  );
+}
 
 function serverOptions() {
   const cfg = vscode.workspace.getConfiguration('rpl');
@@ -27,6 +48,7 @@ async function activate(context) {
     // Files changed outside the editor (a git checkout) reach the server.
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.rpl') },
     outputChannelName: 'RPL',
+    middleware: { executeCommand },
   };
   client = new LanguageClient('rpl', 'RPL language server', serverOptions(), clientOptions);
   context.subscriptions.push(
