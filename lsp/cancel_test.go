@@ -298,3 +298,28 @@ func TestExitEndsCommand(t *testing.T) {
 		t.Error("Serve returned with the command still running")
 	}
 }
+
+// TestCommandIDInUse: a request that reuses the id of a command still
+// running is refused (InvalidRequest): the cancel of that id would
+// otherwise reach only one of the two. The command goes on, and stays
+// cancellable by its id.
+func TestCommandIDInUse(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	g := newGate(t)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	id := jsonrpc2.ID{Str: "run", IsString: true}
+	c.dispatch(id, lsp.CommandRunTest, u, "t")
+	<-g.started
+	var err error
+	within(t, "the second request of the id", func() error {
+		err = c.dispatch(id, lsp.CommandRunTest, u, "t").Wait(context.Background(), nil)
+		return nil
+	})
+	wantCode(t, "the second request of the id", err, jsonrpc2.CodeInvalidRequest)
+	c.notify("$/cancelRequest", cancelParams("run"))
+	if err := <-g.ended; err != context.Canceled {
+		t.Errorf("the first command's context ended with %v, want canceled", err)
+	}
+}
