@@ -50,26 +50,43 @@ async function activate(context) {
     outputChannelName: 'RPL',
     middleware: { executeCommand },
   };
-  client = new LanguageClient('rpl', 'RPL language server', serverOptions(), clientOptions);
+  const start = async () => {
+    client = new LanguageClient('rpl', 'RPL language server', serverOptions(), clientOptions);
+    try {
+      await client.start();
+    } catch (err) {
+      vscode.window.showErrorMessage(
+        `RPL: cannot start "${serverOptions().run.command} lsp" (${err.message || err}). ` +
+          'Install rplc (go install github.com/rpl-lang/rpl/cmd/rplc@latest) or set rpl.server.path, ' +
+          'then run "RPL: Restart the language server".',
+      );
+    }
+  };
   context.subscriptions.push(
     vscode.commands.registerCommand('rpl.restartServer', async () => {
-      await client.stop();
-      client = new LanguageClient('rpl', 'RPL language server', serverOptions(), clientOptions);
-      await client.start();
+      await stopClient();
+      await start();
     }),
   );
+  await start();
+}
+
+// stopClient stops the client if it runs. One whose start failed (rplc not
+// found) is not stopped: stop throws for it, which kept the restart that
+// follows setting rpl.server.path from starting the server. One starting
+// is let finish first.
+async function stopClient() {
+  if (!client || !client.needsStop()) return;
   try {
     await client.start();
-  } catch (err) {
-    vscode.window.showErrorMessage(
-      `RPL: cannot start "${serverOptions().run.command} lsp" (${err.message || err}). ` +
-        'Install rplc (go install github.com/rpl-lang/rpl/cmd/rplc@latest) or set rpl.server.path.',
-    );
+  } catch (_) {
+    return;
   }
+  if (client.isRunning()) await client.stop();
 }
 
 function deactivate() {
-  return client ? client.stop() : undefined;
+  return stopClient();
 }
 
 module.exports = { activate, deactivate };
