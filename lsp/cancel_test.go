@@ -18,19 +18,20 @@ import (
 
 const slowPolicy = "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n\ntest \"t\" {\n  expect route({}).target == \"a:b\"\n}\n"
 
-// gate holds each command at its start (lsp.SetCommandHook) until the
-// test lets it go or it is canceled: a command as slow as the test needs,
+// gate holds the work of each request that runs on a goroutine of its own
+// (a command, references, rename) at its start (lsp.SetWorkHook) until the
+// test lets it go or it is canceled: work as slow as the test needs,
 // without timing.
 type gate struct {
-	started chan string   // the command, as it starts
+	started chan string   // the work's name (command or method), as it starts
 	pass    chan struct{} // one value lets one command go on
 	ended   chan error    // why the hold ended: nil, or the context's error
 }
 
 func newGate(t *testing.T) *gate {
 	g := &gate{started: make(chan string, 8), pass: make(chan struct{}, 8), ended: make(chan error, 8)}
-	lsp.SetCommandHook(func(ctx context.Context, command string) {
-		g.started <- command
+	lsp.SetWorkHook(func(ctx context.Context, name string) {
+		g.started <- name
 		select {
 		case <-g.pass:
 			g.ended <- nil
@@ -40,13 +41,13 @@ func newGate(t *testing.T) *gate {
 			g.ended <- t.Context().Err()
 		}
 	})
-	t.Cleanup(func() { lsp.SetCommandHook(nil) })
+	t.Cleanup(func() { lsp.SetWorkHook(nil) })
 	return g
 }
 
 // within runs f and fails the test when f has not returned within a
-// minute: a server that handles the requests after a held command only
-// once it ends never answers them.
+// minute: a server that handles the requests after held work only once
+// it ends never answers them.
 func within(t *testing.T, what string, f func() error) {
 	t.Helper()
 	done := make(chan error, 1)
@@ -57,7 +58,7 @@ func within(t *testing.T, what string, f func() error) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	case <-time.After(time.Minute):
-		t.Fatalf("%s: not done within a minute while a command runs", what)
+		t.Fatalf("%s: not done within a minute", what)
 	}
 }
 
@@ -322,4 +323,107 @@ func TestCommandIDInUse(t *testing.T) {
 	if err := <-g.ended; err != context.Canceled {
 		t.Errorf("the first command's context ended with %v, want canceled", err)
 	}
+}
+
+// startedIn waits for the next held work to start and checks its name;
+// the work of a server that does it all at once, in turn, never starts.
+func (g *gate) startedIn(t *testing.T, want string) {
+	t.Helper()
+	var got string
+	within(t, want+" to start on its own goroutine", func() error { got = <-g.started; return nil })
+	if got != want {
+		t.Fatalf("started %s, want %s", got, want)
+	}
+}
+
+// libWorkspace is a library whose constant two policies use, the library
+// open.
+func libWorkspace(t *testing.T) (*client, *gate, string) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "lib", "lib.rpl"), "package lib\n\nconst limit = 5\n")
+	for _, p := range []string{"a", "b"} {
+		write(t, filepath.Join(dir, p+".rpl"), "package "+p+"\n\nimport \"lib/lib\"\n\nfn route(r: Request) -> Decision = if lib.limit > 1 { to(\"a:b\") } else { deny(\"no\") }\n")
+	}
+	g := newGate(t)
+	c := newClient(t, dir, lsp.Options{})
+	return c, g, c.open("lib/lib.rpl")
+}
+
+func refParams(u string, p protocol.Position) map[string]any {
+	return map[string]any{"textDocument": map[string]any{"uri": u}, "position": p, "context": map[string]any{"includeDeclaration": true}}
+}
+
+// TestHoverWhileReferences: references to a library's constant, which
+// checks every policy of the workspace (a second and more in a large one
+// after a change), lets hover be answered meanwhile, and can be canceled.
+// It ran in turn, holding every request after it.
+func TestHoverWhileReferences(t *testing.T) {
+	c, g, u := libWorkspace(t)
+	w, err := c.conn.DispatchCall(context.Background(), "textDocument/references", refParams(u, pos(2, 7)), jsonrpc2.PickID(jsonrpc2.ID{Num: 6000}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.startedIn(t, "textDocument/references")
+	var hover json.RawMessage
+	within(t, "hover while references runs", func() error {
+		return c.conn.Call(context.Background(), "textDocument/hover", docPos(u, pos(2, 7)), &hover)
+	})
+	if !strings.Contains(string(hover), "limit") {
+		t.Errorf("hover: %s", hover)
+	}
+	g.pass <- struct{}{}
+	var locs []protocol.Location
+	within(t, "the references", func() error { return w.Wait(context.Background(), &locs) })
+	if len(locs) != 3 {
+		t.Errorf("references %+v, want the declaration and a use in each policy", locs)
+	}
+
+	w, err = c.conn.DispatchCall(context.Background(), "textDocument/references", refParams(u, pos(2, 7)), jsonrpc2.PickID(jsonrpc2.ID{Num: 6001}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.startedIn(t, "textDocument/references")
+	c.notify("$/cancelRequest", cancelParams(6001))
+	within(t, "the canceled references", func() error { err = w.Wait(context.Background(), &locs); return nil })
+	wantCode(t, "references canceled", err, -32800)
+}
+
+// TestRenameContentModified: a rename runs on a goroutine of its own and
+// sees the changes sent before it; one during which a document changes
+// is answered ContentModified, its edits being of the text as it was.
+func TestRenameContentModified(t *testing.T) {
+	c, g, u := libWorkspace(t)
+	rename := func(id uint64) jsonrpc2.Waiter {
+		w, err := c.conn.DispatchCall(context.Background(), "textDocument/rename",
+			map[string]any{"textDocument": map[string]any{"uri": u}, "position": pos(2, 7), "newName": "cap"}, jsonrpc2.PickID(jsonrpc2.ID{Num: id}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	// The change before the rename is seen: its new use is renamed too.
+	c.change(u, "package lib\n\nconst limit = 5\n\nconst twice = limit * 2\n")
+	w := rename(7000)
+	g.startedIn(t, "textDocument/rename")
+	g.pass <- struct{}{}
+	var edit struct {
+		Changes map[string][]protocol.TextEdit `json:"changes"`
+	}
+	within(t, "the rename", func() error { return w.Wait(context.Background(), &edit) })
+	if n := len(edit.Changes[u]); n != 2 || len(edit.Changes) != 3 {
+		t.Errorf("rename: %d edits of the library (want 2), %d files (want 3): %+v", n, len(edit.Changes), edit.Changes)
+	}
+	// A change while the rename runs.
+	w = rename(7001)
+	g.startedIn(t, "textDocument/rename")
+	var syms []any
+	within(t, "a change while the rename runs", func() error {
+		c.change(u, "package lib\n\n# the limit\nconst limit = 5\n")
+		// Answered after the change is applied.
+		return c.conn.Call(context.Background(), "textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": u}}, &syms)
+	})
+	g.pass <- struct{}{}
+	var err error
+	within(t, "the rename during a change", func() error { err = w.Wait(context.Background(), &edit); return nil })
+	wantCode(t, "rename during a change", err, -32801)
 }

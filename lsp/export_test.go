@@ -6,6 +6,8 @@ import "context"
 // none).
 func SetHandlerHook(f func(method string)) { handlerHook = f }
 
-// SetCommandHook sets the hook run as a command's work starts, with the
-// context that cancels it (nil: none).
-func SetCommandHook(f func(ctx context.Context, command string)) { commandHook = f }
+// SetWorkHook sets the hook run as the work of a request that runs on a
+// goroutine of its own starts (a command, references, rename), with the
+// context that cancels it and the command's name or the request's method
+// (nil: none).
+func SetWorkHook(f func(ctx context.Context, name string)) { workHook = f }

@@ -59,16 +59,12 @@ type CommandResult struct {
 // commandTimeout bounds a command's evaluation.
 const commandTimeout = 10 * time.Second
 
-// commandHook, when set (tests), runs as a command's work starts, on its
-// goroutine, with the context that cancels it.
-var commandHook func(ctx context.Context, command string)
-
 // executeCommand runs a code lens's command: rpl.runTest [uri, test name]
 // or rpl.explain [uri, request?] (request: a JSON object; SampleRequest
 // when absent). It checks the arguments and takes what the command reads
 // of the editor's state here, in order with the changes; the command
 // itself runs policy code, for up to commandTimeout, on a goroutine of its
-// own (asyncWork), cancellable with $/cancelRequest.
+// own (later), cancellable with $/cancelRequest.
 func (s *Server) executeCommand(_ *glsp.Context, p *protocol.ExecuteCommandParams) (any, error) {
 	arg := func(i int) string { // "" when absent or not a string
 		v, _ := argAt(p.Arguments, i).(string)
@@ -100,10 +96,7 @@ func (s *Server) executeCommand(_ *glsp.Context, p *protocol.ExecuteCommandParam
 	if err != nil {
 		return nil, err
 	}
-	return &asyncWork{run: func(ctx context.Context) (any, error) {
-		if commandHook != nil {
-			commandHook(ctx, p.Command)
-		}
+	s.later(p.Command, func(ctx context.Context) (any, error) {
 		res, err := run(ctx)
 		if err != nil || ctx.Err() != nil {
 			return nil, err // a canceled command is answered as such, and shows nothing
@@ -115,7 +108,8 @@ func (s *Server) executeCommand(_ *glsp.Context, p *protocol.ExecuteCommandParam
 		s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: typ, Message: res.Summary})
 		s.notify(string(protocol.ServerWindowLogMessage), protocol.LogMessageParams{Type: protocol.MessageTypeLog, Message: res.Output})
 		return res, nil
-	}}, nil
+	})
+	return nil, nil
 }
 
 // argAt is args[i], or nil past the end.

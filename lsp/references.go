@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -20,6 +21,11 @@ import (
 // parent's everywhere, in the parent's own functions too (lang's
 // Program.Derived): the parent's uses are references to it there, but
 // super.f names the parent's own.
+//
+// A search beyond the target's own policy checks every policy of the
+// workspace (a second and more in a large one, after a change): it runs
+// on a goroutine of its own (later), cancellable, and finds the target
+// in the policies as they are then.
 func (s *Server) references(_ *glsp.Context, p *protocol.ReferenceParams) ([]protocol.Location, error) {
 	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
 	if fn == nil {
@@ -36,12 +42,30 @@ func (s *Server) references(_ *glsp.Context, p *protocol.ReferenceParams) ([]pro
 	if obj == nil {
 		return nil, nil
 	}
-	refs := s.findRefs(sn, obj, p.Context.IncludeDeclaration)
-	out := make([]protocol.Location, 0, len(refs))
-	for _, r := range refs {
-		out = append(out, protocol.Location{URI: s.uriOf(r.path), Range: toRange(r.file, r.id.Sp)})
+	find := func(ctx context.Context) ([]protocol.Location, error) {
+		refs := s.findRefs(ctx, sn, obj, p.Context.IncludeDeclaration)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		out := make([]protocol.Location, 0, len(refs))
+		for _, r := range refs {
+			out = append(out, protocol.Location{URI: s.uriOf(r.path), Range: toRange(r.file, r.id.Sp)})
+		}
+		return out, nil
 	}
-	return out, nil
+	if s.ownPolicyOnly(sn, obj) {
+		return find(context.Background())
+	}
+	s.later(string(protocol.MethodTextDocumentReferences), func(ctx context.Context) (any, error) { return find(ctx) })
+	return nil, nil
+}
+
+// ownPolicyOnly reports whether the references to target are all in the
+// policy of from: a local's or an import's name is found in its own
+// policy only; a function's parameter is also named by the arguments of
+// calls in the policies that import or extend its file.
+func (s *Server) ownPolicyOnly(from *snapshot, target *lang.Object) bool {
+	return fileLocal(target) && paramOwner(from, target) == ""
 }
 
 // ref is one identifier that refers to (or declares) a target.
@@ -83,22 +107,19 @@ func paramOwner(sn *snapshot, o *lang.Object) string {
 
 // findRefs collects the references to target in every workspace policy,
 // sorted by file and offset, without duplicates.
-func (s *Server) findRefs(from *snapshot, target *lang.Object, withDecl bool) []ref {
+// It stops, its list partial, when ctx is canceled.
+func (s *Server) findRefs(ctx context.Context, from *snapshot, target *lang.Object, withDecl bool) []ref {
 	key := objKey(target)
 	owner := paramOwner(from, target)
-	// A local or an import's name is found in its own policy only; a
-	// function's parameter is also named by the arguments of calls in the
-	// policies that import or extend its file.
-	local := fileLocal(target) && owner == ""
 	policies := []string{from.policy}
-	if !local {
+	if !s.ownPolicyOnly(from, target) {
 		policies = append(policies, s.workspacePolicies()...)
 	}
 	seen := map[string]bool{}
 	done := map[string]bool{}
 	var out []ref
 	for _, policy := range policies {
-		if done[policy] {
+		if done[policy] || ctx.Err() != nil {
 			continue
 		}
 		done[policy] = true

@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -133,17 +134,50 @@ func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.Wo
 	if name == t.obj.Name {
 		return &protocol.WorkspaceEdit{}, nil
 	}
-	refs := s.findRefs(sn, t.obj, true)
-	if err := s.checkCapture(sn, t.obj, name, refs); err != nil {
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
+	o := t.obj
+	s.later(string(protocol.MethodTextDocumentRename), func(ctx context.Context) (any, error) {
+		edit, err := s.renameEdit(ctx, sn, o, name)
+		s.mu.Lock()
+		changed := s.gen != gen
+		s.mu.Unlock()
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case changed:
+			// Its edits would be of the policies as they were, where
+			// the client applies them to the documents as they are.
+			return nil, &jsonrpc2.Error{Code: codeContentModified, Message: "the policies changed during the rename: rename again"}
+		}
+		return edit, err
+	})
+	return nil, nil
+}
+
+// codeContentModified is LSP's error code for a request whose answer the
+// changes made meanwhile have made wrong.
+const codeContentModified = -32801
+
+// renameEdit renames o, declared in sn's policy, to name, in every policy
+// of the workspace (findRefs); it runs on a goroutine of its own (see
+// rename).
+func (s *Server) renameEdit(ctx context.Context, sn *snapshot, o *lang.Object, name string) (*protocol.WorkspaceEdit, error) {
+	refs := s.findRefs(ctx, sn, o, true)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err := s.checkCapture(sn, o, name, refs); err != nil {
 		return nil, err
 	}
-	if err := s.checkUnparsed(sn, t.obj); err != nil {
+	if err := s.checkUnparsed(sn, o); err != nil {
 		return nil, err
 	}
 	edit := &protocol.WorkspaceEdit{Changes: map[protocol.DocumentUri][]protocol.TextEdit{}}
 	for _, r := range refs {
 		if !writable(r.path) && onDisk(r.path) {
-			return nil, refuse("%s is used in %s, which is not writable", t.obj.Name, r.path)
+			return nil, refuse("%s is used in %s, which is not writable", o.Name, r.path)
 		}
 		uri := s.uriOf(r.path)
 		edit.Changes[uri] = append(edit.Changes[uri], protocol.TextEdit{Range: toRange(r.file, r.id.Sp), NewText: name})
@@ -151,11 +185,6 @@ func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.Wo
 	return edit, nil
 }
 
-// checkCapture refuses a new name that is already visible where the
-// target is declared or used (the renamed name would be shadowed or would
-// shadow), that is used inside the target's scope (a use would be
-// captured), or that a policy extending the declaring one overrides or
-// declares (it would override the renamed declaration).
 func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []ref) error {
 	if s.u.Scope.Lookup(name) != nil {
 		return refuse("%s is the name of a builtin: renaming to it would hide the builtin", name)

@@ -82,6 +82,10 @@ type Server struct {
 	jobs     map[jsonrpc2.ID]context.CancelFunc
 	jobsDone bool
 	jobWG    sync.WaitGroup
+	// deferred is the asyncWork that the handler running now (on the
+	// connection's goroutine, the only one that touches it) left for its
+	// request: see later.
+	deferred *asyncWork
 }
 
 // New makes a server.
@@ -203,22 +207,26 @@ type connHandler struct{ s *Server }
 
 // Handle implements jsonrpc2.Handler. The connection's goroutine calls it
 // for each message in turn, so messages are handled in the order they
-// came: a request sees every change sent before it and none sent after.
-// A request whose handler returns asyncWork (a code lens's command, which
-// runs policy code for up to commandTimeout) goes on in a goroutine of its
-// own, so that the requests after it (hover, completion) are answered
+// came: a request sees every change sent before it. A request whose
+// handler leaves asyncWork (later: a code lens's command, which runs
+// policy code for up to commandTimeout; references and rename, which
+// check every policy of the workspace) goes on in a goroutine of its own,
+// so that the requests after it (hover, completion) are answered
 // meanwhile; $/cancelRequest or shutdown cancels it, and it is then
 // answered with RequestCancelled.
 func (h connHandler) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
 	s := h.s
+	s.deferred = nil
 	r, err := s.handle(ctx, conn, req)
+	w := s.deferred
+	s.deferred = nil
 	if req.Notif {
 		if err != nil {
 			s.log.Printf("notification %s: %v", req.Method, err)
 		}
 		return
 	}
-	if w, ok := r.(*asyncWork); ok && err == nil {
+	if w != nil && err == nil {
 		s.start(ctx, conn, req.ID, w)
 		return
 	}
@@ -245,14 +253,27 @@ func (s *Server) reply(conn *jsonrpc2.Conn, id jsonrpc2.ID, r any, err error) {
 	}
 }
 
-// asyncWork is what a handler returns for a request that may run long: it
-// has done on the connection's goroutine what must see the documents as
-// they were when the request came (argument checks, a copy of the open
-// documents), and run does the rest on a goroutine of its own. run must
-// return soon after ctx is canceled.
+// asyncWork is the rest of a request that may run long: its handler has
+// done on the connection's goroutine what must see the documents as they
+// were when the request came (argument checks, a copy of the open
+// documents, the snapshot at the cursor), and run does the rest on a
+// goroutine of its own, its result the request's answer. run must return
+// soon after ctx is canceled. name says what it is (a command's name, or
+// the request's method).
 type asyncWork struct {
-	run func(ctx context.Context) (any, error)
+	name string
+	run  func(ctx context.Context) (any, error)
 }
+
+// later, called by a handler, makes w the rest of its request: the
+// handler's own result is dropped, and w's is the answer.
+func (s *Server) later(name string, run func(ctx context.Context) (any, error)) {
+	s.deferred = &asyncWork{name: name, run: run}
+}
+
+// workHook, when set (tests), runs as an asyncWork starts, on its
+// goroutine, with the context that cancels it.
+var workHook func(ctx context.Context, name string)
 
 // codeRequestCancelled is LSP's error code for a request canceled by the
 // client ($/cancelRequest) or by shutdown.
@@ -300,10 +321,13 @@ func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID,
 func (s *Server) runWork(ctx context.Context, id jsonrpc2.ID, w *asyncWork) (r any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Printf("panic in request %s: %v\n%s", id, p, debug.Stack())
-			r, err = nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInternalError, Message: fmt.Sprintf("internal error: %v", p)}
+			s.log.Printf("panic in %s (request %s): %v\n%s", w.name, id, p, debug.Stack())
+			r, err = nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInternalError, Message: fmt.Sprintf("internal error in %s: %v", w.name, p)}
 		}
 	}()
+	if workHook != nil {
+		workHook(ctx, w.name)
+	}
 	return w.run(ctx)
 }
 
