@@ -427,3 +427,37 @@ func TestRenameContentModified(t *testing.T) {
 	within(t, "the rename during a change", func() error { err = w.Wait(context.Background(), &edit); return nil })
 	wantCode(t, "rename during a change", err, -32801)
 }
+
+// TestWorkspaceSymbolCanceled: workspace/symbol, which reads every file of
+// the workspace for each query (sent at each key typed, the one before
+// canceled), lets hover be answered meanwhile, and a canceled query ends
+// with RequestCancelled; the next is answered. Queries ran in turn, each
+// waiting for the ones before.
+func TestWorkspaceSymbolCanceled(t *testing.T) {
+	c, g, u := libWorkspace(t)
+	query := func(id uint64, q string) jsonrpc2.Waiter {
+		w, err := c.conn.DispatchCall(context.Background(), "workspace/symbol", map[string]any{"query": q}, jsonrpc2.PickID(jsonrpc2.ID{Num: id}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	first := query(8000, "l")
+	g.startedIn(t, "workspace/symbol")
+	var hover json.RawMessage
+	within(t, "hover while workspace/symbol runs", func() error {
+		return c.conn.Call(context.Background(), "textDocument/hover", docPos(u, pos(2, 7)), &hover)
+	})
+	second := query(8001, "lim")
+	g.startedIn(t, "workspace/symbol")
+	c.notify("$/cancelRequest", cancelParams(8000))
+	var err error
+	within(t, "the canceled query", func() error { err = first.Wait(context.Background(), nil); return nil })
+	wantCode(t, "the first query", err, -32800)
+	g.pass <- struct{}{}
+	var syms []protocol.SymbolInformation
+	within(t, "the second query", func() error { return second.Wait(context.Background(), &syms) })
+	if len(syms) != 1 || syms[0].Name != "limit" {
+		t.Errorf("symbols %+v, want limit", syms)
+	}
+}

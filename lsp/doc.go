@@ -94,9 +94,10 @@
 //     then go on in a goroutine of their own (asyncWork), while hover,
 //     completion and changes are handled: the code lenses' commands, which
 //     run policy code for up to 10 s (and see no change sent after them),
-//     and references and rename beyond the target's own policy, which
-//     check every policy of the workspace (a second and more for 40
-//     policies of 200 rules, after a change). A rename during which a
+//     references and rename beyond the target's own policy, which check
+//     every policy of the workspace (a second and more for 40 policies of
+//     200 rules, after a change), and workspace/symbol, which parses every
+//     file of the workspace for each query (200 ms for those). A rename during which a
 //     document changed is answered ContentModified (-32801): its edits are
 //     of the text as it was. $/cancelRequest cancels such a request,
 //     answered then with RequestCancelled (-32800); a cancel of a request

@@ -1,7 +1,7 @@
 package lsp
 
 import (
-	"os"
+	"context"
 	"strings"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -125,36 +125,41 @@ func srcOf(f *lang.File, n lang.Node) string {
 // the workspace folders: the names holding the query's characters in
 // order, ignoring case (lp finds long_prompt), as clients filter the list
 // themselves (VS Code, fuzzily: a substring match left out what it would
-// have shown).
+// have shown). It reads and parses every file of the workspace (200 ms
+// for 40 policies of 200 rules) for each query, which a client sends at
+// each key typed, canceling the one before: it runs on a goroutine of its
+// own (later), cancellable, so that neither the requests after it nor
+// the next query wait for it.
 func (s *Server) workspaceSymbol(_ *glsp.Context, p *protocol.WorkspaceSymbolParams) ([]protocol.SymbolInformation, error) {
 	q := strings.ToLower(p.Query)
-	out := []protocol.SymbolInformation{}
-	for _, policy := range s.workspacePolicies() {
-		for _, path := range []string{policy, lang.TestFileName(policy)} {
-			f := s.text(path)
-			if f == nil {
-				if _, err := os.Stat(path); err != nil {
+	s.later(string(protocol.MethodWorkspaceSymbol), func(ctx context.Context) (any, error) {
+		out := []protocol.SymbolInformation{}
+		for _, policy := range s.workspacePolicies() {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			for _, path := range []string{policy, lang.TestFileName(policy)} {
+				f := s.text(path)
+				if f == nil {
 					continue
 				}
-			}
-			if f == nil {
-				continue
-			}
-			fn, _ := lang.Parse(path, f.Src)
-			for _, ds := range fileSymbols(fn) {
-				if ds.Kind == protocol.SymbolKindModule || !subsequence(strings.ToLower(ds.Name), q) {
-					continue
+				fn, _ := lang.Parse(path, f.Src)
+				for _, ds := range fileSymbols(fn) {
+					if ds.Kind == protocol.SymbolKindModule || !subsequence(strings.ToLower(ds.Name), q) {
+						continue
+					}
+					container := ""
+					if fn.Package != nil {
+						container = fn.Package.Name.Name
+					}
+					out = append(out, protocol.SymbolInformation{Name: ds.Name, Kind: ds.Kind,
+						Location: protocol.Location{URI: s.uriOf(path), Range: ds.SelectionRange}, ContainerName: &container})
 				}
-				container := ""
-				if fn.Package != nil {
-					container = fn.Package.Name.Name
-				}
-				out = append(out, protocol.SymbolInformation{Name: ds.Name, Kind: ds.Kind,
-					Location: protocol.Location{URI: s.uriOf(path), Range: ds.SelectionRange}, ContainerName: &container})
 			}
 		}
-	}
-	return out, nil
+		return out, nil
+	})
+	return nil, nil
 }
 
 // subsequence reports whether q's characters occur in s in order.
