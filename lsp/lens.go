@@ -133,6 +133,19 @@ func (s *Server) unsaved(path string) bool {
 	return err != nil || !bytes.Equal(disk, d.file.Src)
 }
 
+// shownName is how the user knows path: the URI of an open document that
+// is no file (an untitled buffer, which path names under its scheme), else
+// path.
+func (s *Server) shownName(path string) string {
+	s.mu.Lock()
+	d := s.docs[path]
+	s.mu.Unlock()
+	if d != nil && !strings.HasPrefix(string(d.uri), "file:") {
+		return string(d.uri)
+	}
+	return path
+}
+
 // runTest returns the run of one test block with package policytest,
 // exactly as `rplc test -run` does: on the saved files, against a fresh
 // in-memory state. It refuses at once when a file is not saved.
@@ -141,7 +154,7 @@ func (s *Server) runTest(uri, name string) (func(context.Context) (*CommandResul
 	policy := policyOf(path)
 	for _, p := range []string{policy, lang.TestFileName(policy)} {
 		if s.unsaved(p) {
-			return nil, refuse("save %s first: tests run the saved files, as rplc test does", p)
+			return nil, refuse("save %s first: tests run the saved files, as rplc test does", s.shownName(p))
 		}
 	}
 	return func(ctx context.Context) (*CommandResult, error) { return runPolicyTest(ctx, policy, name) }, nil
@@ -166,7 +179,7 @@ func runPolicyTest(ctx context.Context, policy, name string) (*CommandResult, er
 	res := &CommandResult{OK: !r.Failed(), Output: out.String()}
 	switch {
 	case r.Diags.HasErrors():
-		res.Summary = fmt.Sprintf("test %q did not run: the policy has errors", name)
+		res.Summary = fmt.Sprintf("test %q did not run: the policy has errors: %v", name, r.Diags)
 	case r.Err != nil:
 		res.Summary = fmt.Sprintf("test %q did not run: %v", name, r.Err)
 	case len(r.Tests) == 0:
@@ -213,7 +226,12 @@ func (s *Server) explain(uri string, req []byte) func(context.Context) (*Command
 // commandTimeout.
 func (s *Server) explainWith(ctx context.Context, policy string, ov overlay, req []byte) (*CommandResult, error) {
 	checked, diags := s.checkToRun(policy, ov)
-	if checked == nil || diags.HasErrors() {
+	switch {
+	case diags.HasErrors():
+		// The first error, with how many more: the policy may be no open
+		// document, whose diagnostics the editor shows (a file gone).
+		return nil, refuse("the policy has errors: fix them to explain a decision: %v", diags)
+	case checked == nil:
 		return nil, refuse("the policy has errors: fix them to explain a decision")
 	}
 	table, err := stdlib.Table()
