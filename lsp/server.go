@@ -265,8 +265,9 @@ type asyncWork struct {
 	run  func(ctx context.Context) (any, error)
 }
 
-// later, called by a handler, makes w the rest of its request: the
-// handler's own result is dropped, and w's is the answer.
+// later, called by a handler on the connection's goroutine, makes run the
+// rest of its request (an asyncWork named name): the handler's own result
+// is dropped, and run's is the answer.
 func (s *Server) later(name string, run func(ctx context.Context) (any, error)) {
 	s.deferred = &asyncWork{name: name, run: run}
 }
