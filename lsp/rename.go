@@ -139,14 +139,11 @@ func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.Wo
 	s.mu.Unlock()
 	o := t.obj
 	s.later(string(protocol.MethodTextDocumentRename), func(ctx context.Context) (any, error) {
-		edit, err := s.renameEdit(ctx, sn, o, name)
-		s.mu.Lock()
-		changed := s.gen != gen
-		s.mu.Unlock()
+		edit, err := s.renameEdit(ctx, sn, o, name, gen)
 		switch {
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
-		case changed:
+		case s.changedSince(gen):
 			// Its edits would be of the policies as they were, where
 			// the client applies them to the documents as they are.
 			return nil, &jsonrpc2.Error{Code: codeContentModified, Message: "the policies changed during the rename: rename again"}
@@ -160,13 +157,23 @@ func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.Wo
 // changes made meanwhile have made wrong.
 const codeContentModified = -32801
 
+// changedSince reports whether the documents or files changed since
+// generation gen.
+func (s *Server) changedSince(gen uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen != gen
+}
+
 // renameEdit renames o, declared in sn's policy, to name, in every policy
 // of the workspace (findRefs); it runs on a goroutine of its own (see
-// rename).
-func (s *Server) renameEdit(ctx context.Context, sn *snapshot, o *lang.Object, name string) (*protocol.WorkspaceEdit, error) {
+// rename), and stops early when canceled or when the policies changed
+// since generation gen (rename answers then).
+func (s *Server) renameEdit(ctx context.Context, sn *snapshot, o *lang.Object, name string, gen uint64) (*protocol.WorkspaceEdit, error) {
 	refs := s.findRefs(ctx, sn, o, true)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
+	if ctx.Err() != nil || s.changedSince(gen) {
+		// The checks below would check the policies anew.
+		return nil, nil
 	}
 	if err := s.checkCapture(sn, o, name, refs); err != nil {
 		return nil, err
