@@ -11,3 +11,7 @@ func SetHandlerHook(f func(method string)) { handlerHook = f }
 // context that cancels it and the command's name or the request's method
 // (nil: none).
 func SetWorkHook(f func(ctx context.Context, name string)) { workHook = f }
+
+// SetCheckHook sets the hook run as a policy is checked for a snapshot, or
+// a check under way is joined (nil: none).
+func SetCheckHook(f func(policy string, joined bool)) { checkHook = f }

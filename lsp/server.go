@@ -70,6 +70,7 @@ type Server struct {
 	refolded  map[string]bool                 // workspace folders added or removed since the last flush
 	walks     map[string]*folderWalk          // per workspace folder: its files, as workspaceFiles found them
 	walkGen   uint64                          // bumped when a kept walk may be out of date
+	checking  map[string]*pendingCheck        // per policy: its check under way (snapshotFor)
 	timer     *time.Timer
 	shutdown  bool // the client requested shutdown
 	exited    bool // the client sent exit

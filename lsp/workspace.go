@@ -128,7 +128,37 @@ func (s *Server) snapshotFor(path string) *snapshot {
 		s.changedOnDiskLocked(changed)
 	}
 	gen, ov := s.gen, s.overlayLocked()
+	if pc := s.checking[policy]; pc != nil && pc.gen == gen {
+		// The same check is under way (publishing's and a request's, or
+		// two requests'): wait for it rather than run it twice, on the
+		// CPU that both need.
+		s.mu.Unlock()
+		if checkHook != nil {
+			checkHook(policy, true)
+		}
+		<-pc.done
+		if pc.sn != nil {
+			return pc.sn
+		}
+		return s.snapshotFor(path) // it panicked: check here
+	}
+	pc := &pendingCheck{gen: gen, done: make(chan struct{})}
+	if s.checking == nil {
+		s.checking = map[string]*pendingCheck{}
+	}
+	s.checking[policy] = pc
 	s.mu.Unlock()
+	defer func() { // also when the check panics
+		s.mu.Lock()
+		if s.checking[policy] == pc {
+			delete(s.checking, policy)
+		}
+		s.mu.Unlock()
+		close(pc.done)
+	}()
+	if checkHook != nil {
+		checkHook(policy, false)
+	}
 
 	sn := s.check(policy, gen, ov)
 
@@ -143,8 +173,21 @@ func (s *Server) snapshotFor(path string) *snapshot {
 			}
 		}
 	}
+	pc.sn = sn
 	s.mu.Unlock()
 	return sn
+}
+
+// checkHook, when set (tests), runs as snapshotFor checks policy, or joins
+// the same check under way (joined).
+var checkHook func(policy string, joined bool)
+
+// pendingCheck is a check of a policy under way (snapshotFor), which the
+// callers wanting the same one wait for.
+type pendingCheck struct {
+	gen  uint64        // the generation checked
+	done chan struct{} // closed when the check has ended
+	sn   *snapshot     // its snapshot, set before done is closed; nil if it panicked
 }
 
 // diskChanged lists the files that sn read from disk (or found none at)
