@@ -24,6 +24,8 @@
 //     policy) at one generation of the overlay; any change (an edit, a file
 //     changed on disk, a folder added or removed) starts a new generation,
 //     and a request that needs an answer for the current text checks again.
+//     A check under way is never run twice: publishing and a request that
+//     want the same policy at the same generation share it (snapshotFor).
 //     A file changed on disk that the client does not report (it watches
 //     no files) is found so by the next request whose snapshot read it
 //     (its time or size differ), which starts a new generation.
