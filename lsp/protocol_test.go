@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/rpl-lang/rpl/lsp"
 	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/sourcegraph/jsonrpc2"
 )
 
 // rawClient talks to a Server over net.Pipe byte by byte, so that it can
@@ -313,4 +315,44 @@ func TestRefusedRequestNotRun(t *testing.T) {
 	if m := c.call(3, "shutdown", nil); m["error"] != nil {
 		t.Fatalf("shutdown after the refused one: %v", m)
 	}
+}
+
+// TestSecondInitialize: initialize is sent once per session; a second one
+// is refused (invalid request) and changes nothing. It was answered as
+// the first, its root added to the workspace folders.
+func TestSecondInitialize(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(other, "q.rpl"), "package q\n\nconst elsewhere = 1\n")
+	c := newClient(t, dir, lsp.Options{})
+	var res map[string]any
+	err := c.call("initialize", map[string]any{"processId": nil, "rootUri": uri(other), "capabilities": map[string]any{}}, &res)
+	if code := errorCodeOf(err); code != jsonrpc2.CodeInvalidRequest {
+		t.Errorf("second initialize: %v, want an invalid request", err)
+	}
+	var syms []any
+	if err := c.call("workspace/symbol", map[string]any{"query": "elsewhere"}, &syms); err != nil || len(syms) != 0 {
+		t.Errorf("symbols of the second initialize's root: %v %v, want none", syms, err)
+	}
+}
+
+// TestMissingParams: a request without the params its method takes is
+// refused with invalid params saying so (it said "unexpected end of JSON
+// input").
+func TestMissingParams(t *testing.T) {
+	c := newClient(t, t.TempDir(), lsp.Options{})
+	for _, m := range []string{"textDocument/hover", "workspace/executeCommand", "textDocument/references"} {
+		var r any
+		err := c.call(m, nil, &r)
+		if errorCodeOf(err) != jsonrpc2.CodeInvalidParams || !strings.Contains(err.Error(), m+" takes params, and the message has none") {
+			t.Errorf("%s without params: %v", m, err)
+		}
+	}
+}
+
+func errorCodeOf(err error) int64 {
+	var je *jsonrpc2.Error
+	if asJSONRPC(err, &je) {
+		return je.Code
+	}
+	return 0
 }

@@ -384,6 +384,11 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 	if down && !req.Notif {
 		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: "the server is shut down"}
 	}
+	if req.Method == string(protocol.MethodInitialize) && s.handler.IsInitialized() && !req.Notif {
+		// LSP: initialize is sent once. A second one would add its root to
+		// the workspace folders and answer as if the session began.
+		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: "the server is initialized already: initialize is sent once per session"}
+	}
 	if req.Method != string(protocol.MethodInitialize) && !s.handler.IsInitialized() {
 		// LSP: before initialize, requests fail with ServerNotInitialized
 		// and notifications (but exit) are dropped.
@@ -409,8 +414,12 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeMethodNotFound, Message: "method not supported: " + req.Method}
 	case !validParams:
 		msg := "invalid params"
-		if err != nil {
-			msg = err.Error()
+		switch {
+		case len(gc.Params) == 0:
+			// encoding/json's "unexpected end of JSON input" did not say.
+			msg = fmt.Sprintf("invalid params: %s takes params, and the message has none", req.Method)
+		case err != nil:
+			msg = "invalid params: " + err.Error()
 		}
 		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidParams, Message: msg}
 	case err != nil:
