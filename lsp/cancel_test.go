@@ -16,7 +16,9 @@ import (
 	protocol "github.com/tliron/glsp/protocol_3_16"
 )
 
-const slowPolicy = "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n\ntest \"t\" {\n  expect route({}).target == \"a:b\"\n}\n"
+// testedPolicy routes to a:b and has a test, t, that passes; the gate
+// below, not the policy, makes its commands as slow as a test needs.
+const testedPolicy = "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n\ntest \"t\" {\n  expect route({}).target == \"a:b\"\n}\n"
 
 // gate holds the work of each request that runs on a goroutine of its own
 // (a command, references, rename) at its start (lsp.SetWorkHook) until the
@@ -90,7 +92,7 @@ func wantCode(t *testing.T, what string, err error, code int64) {
 // handled one at a time: hover waited for the whole test run.
 func TestHoverWhileTestRuns(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
 	g := newGate(t)
 	c := newClient(t, dir, lsp.Options{})
 	u := c.open("p.rpl")
@@ -123,7 +125,7 @@ func TestHoverWhileTestRuns(t *testing.T) {
 // after the command had ended.
 func TestCancelCommand(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
 	g := newGate(t)
 	c := newClient(t, dir, lsp.Options{})
 	u := c.open("p.rpl")
@@ -167,7 +169,7 @@ func TestCancelCommand(t *testing.T) {
 // held the server: the requests after it were not handled until it ended.)
 func TestCancelUnknownRequest(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
 	g := newGate(t)
 	c := newClient(t, dir, lsp.Options{})
 	u := c.open("p.rpl")
@@ -203,11 +205,11 @@ func TestCancelUnknownRequest(t *testing.T) {
 // those after it are applied and seen by the requests after them.
 func TestCommandSeesChangesBefore(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
 	g := newGate(t)
 	c := newClient(t, dir, lsp.Options{})
 	u := c.open("p.rpl")
-	routeTo := func(target string) string { return strings.Replace(slowPolicy, "a:b", target, 1) }
+	routeTo := func(target string) string { return strings.Replace(testedPolicy, "a:b", target, 1) }
 	c.change(u, routeTo("c:d"))
 	w := c.dispatch(jsonrpc2.ID{Num: 3000}, lsp.CommandExplain, u)
 	<-g.started
@@ -236,7 +238,7 @@ func TestCommandSeesChangesBefore(t *testing.T) {
 // session then ends properly. Shutdown waited for the command.
 func TestShutdownCancelsCommand(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
 	g := newGate(t)
 	c := newClient(t, dir, lsp.Options{})
 	u := c.open("p.rpl")
@@ -263,7 +265,7 @@ func TestShutdownCancelsCommand(t *testing.T) {
 // outlives the session.
 func TestExitEndsCommand(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
 	g := newGate(t)
 	u, err := stdlib.Universe()
 	if err != nil {
@@ -306,7 +308,7 @@ func TestExitEndsCommand(t *testing.T) {
 // cancellable by its id.
 func TestCommandIDInUse(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
 	g := newGate(t)
 	c := newClient(t, dir, lsp.Options{})
 	u := c.open("p.rpl")

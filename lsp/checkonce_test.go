@@ -16,7 +16,7 @@ import (
 // (two checks, 80 to 100 ms of CPU), now 40 to 50 ms both (one check).
 func TestCheckOnce(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), slowPolicy)
+	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
 	var mu sync.Mutex
 	armed := false
 	events := make(chan string, 8)
@@ -54,7 +54,7 @@ func TestCheckOnce(t *testing.T) {
 	mu.Lock()
 	armed = true
 	mu.Unlock()
-	v := c.change(u, slowPolicy+"\n")
+	v := c.change(u, testedPolicy+"\n")
 	w, err := c.conn.DispatchCall(context.Background(), "textDocument/hover", docPos(u, pos(2, 4)))
 	if err != nil {
 		t.Fatal(err)
