@@ -70,8 +70,33 @@ func (s *Server) flush() {
 		s.clear(s.pubURI(p, true))
 	}
 	checked := map[string]*snapshot{}
+	// The policies of the files edited since the last flush are checked
+	// and published first, when others are due too: the diagnostics of the
+	// file being typed in do not wait for the checks of the open policies
+	// that import it (a library imported by 5 open policies of 1,000
+	// rules: 0.5 to 1 s). Their policy ids are then those of the tree as
+	// known so far, published again below if the whole flush finds others.
+	var first []string
 	for _, policy := range due {
-		checked[policy] = s.snapshotFor(policy)
+		if edited[policy] || edited[lang.TestFileName(policy)] {
+			first = append(first, policy)
+		}
+	}
+	var early map[string]*lang.Diagnostic // the policy ids published with first
+	if len(first) > 0 && len(first) < len(due) {
+		for _, policy := range first {
+			checked[policy] = s.snapshotFor(policy)
+		}
+		early = s.policyIDs(open, checked, folders, ov, onDisk)
+		onDisk = nil // taken into account
+		for _, policy := range first {
+			s.publish(checked[policy], early[policy])
+		}
+	}
+	for _, policy := range due {
+		if checked[policy] == nil {
+			checked[policy] = s.snapshotFor(policy)
+		}
 	}
 	// An open policy without route is a library as long as a file imports
 	// it: when an edit adds or removes the import, check it again.
@@ -97,6 +122,9 @@ func (s *Server) flush() {
 	s.ids.published = published
 	sort.Strings(again)
 	for _, policy := range due {
+		if early != nil && slices.Contains(first, policy) && dupKey(early[policy]) == dupKey(dups[policy]) {
+			continue // published already, as it is
+		}
 		s.publish(checked[policy], dups[policy])
 	}
 	for _, policy := range again {
