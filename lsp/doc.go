@@ -29,7 +29,8 @@
 //     A file changed on disk that the client does not report (it watches
 //     no files) is found so by the next request whose snapshot read it
 //     (its time or size differ), which starts a new generation.
-//     Diagnostics are published after a debounce (Options.Debounce) for the
+//     Diagnostics are published after a debounce (Options.Debounce), those
+//     of the edited files' policies first, for the
 //     policies of open documents and for open policies that load a changed
 //     file or tried to (an import that did not exist, created on disk or
 //     opened), for every open policy when a workspace folder is added or
