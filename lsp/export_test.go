@@ -14,4 +14,10 @@ func SetWorkHook(f func(ctx context.Context, name string)) { workHook = f }
 
 // SetCheckHook sets the hook run as a policy is checked for a snapshot, or
 // a check under way is joined (nil: none).
-func SetCheckHook(f func(policy string, joined bool)) { checkHook = f }
+func SetCheckHook(f func(policy string, joined bool)) {
+	if f == nil {
+		checkHook.Store(nil)
+		return
+	}
+	checkHook.Store(&f)
+}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -133,8 +134,8 @@ func (s *Server) snapshotFor(path string) *snapshot {
 		// two requests'): wait for it rather than run it twice, on the
 		// CPU that both need.
 		s.mu.Unlock()
-		if checkHook != nil {
-			checkHook(policy, true)
+		if h := checkHook.Load(); h != nil {
+			(*h)(policy, true)
 		}
 		<-pc.done
 		if pc.sn != nil {
@@ -156,8 +157,8 @@ func (s *Server) snapshotFor(path string) *snapshot {
 		s.mu.Unlock()
 		close(pc.done)
 	}()
-	if checkHook != nil {
-		checkHook(policy, false)
+	if h := checkHook.Load(); h != nil {
+		(*h)(policy, false)
 	}
 
 	sn := s.check(policy, gen, ov)
@@ -179,8 +180,9 @@ func (s *Server) snapshotFor(path string) *snapshot {
 }
 
 // checkHook, when set (tests), runs as snapshotFor checks policy, or joins
-// the same check under way (joined).
-var checkHook func(policy string, joined bool)
+// the same check under way (joined). It is atomic: publishing may still be
+// checking when Serve returns and a test resets it.
+var checkHook atomic.Pointer[func(policy string, joined bool)]
 
 // pendingCheck is a check of a policy under way (snapshotFor), which the
 // callers wanting the same one wait for.
