@@ -278,11 +278,15 @@ func (t *Tracer) Trace(ctx context.Context, traceparent, transport string, kind 
 	}
 }
 
-// Shutdown flushes and stops the exporter.
+// Shutdown flushes and stops the exporter; a span ended afterwards (a
+// request still in flight) is dropped and counted (DroppedShutdown). It
+// shuts the batcher down, not the tracer provider: the provider's
+// Shutdown takes its processors off the spans, which would then end
+// unseen, not counted.
 func (t *Tracer) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return t.tp.Shutdown(ctx)
+	return t.b.Shutdown(ctx)
 }
 
 // Flush exports the spans ended so far.

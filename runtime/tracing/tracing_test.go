@@ -251,3 +251,25 @@ func TestTraceStateTrimmed(t *testing.T) {
 		exp.Reset()
 	}
 }
+
+// TestSpansAfterShutdownCounted: a span that ends after Shutdown (a
+// request still in flight when the drain ran out) is counted dropped
+// (shutdown), whether it started before Shutdown or after. The tracer
+// provider's own Shutdown took the processor off the spans, which then
+// ended unseen and uncounted.
+func TestSpansAfterShutdownCounted(t *testing.T) {
+	tr := tracing.NewWithExporter(tracetest.NewInMemoryExporter())
+	_, before := tr.Trace(context.Background(), "", "http", runtime.KindV2)
+	if err := tr.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before(nil)
+	_, after := tr.Trace(context.Background(), "", "http", runtime.KindV2)
+	after(nil)
+	if got := tr.Dropped(tracing.DroppedShutdown); got != 2 {
+		t.Errorf("%d spans counted dropped after Shutdown, want 2", got)
+	}
+	if got := tr.Dropped(""); got != 2 {
+		t.Errorf("%d spans counted dropped in all, want 2", got)
+	}
+}
