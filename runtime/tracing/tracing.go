@@ -7,7 +7,10 @@
 // root in it: see runtime.WithTraceID). The span carries the
 // transport (rpl.transport: http, nats), the request's kind (rpl.kind:
 // cp1, v2, batch, feedback), and for a decision the policy id, the policy
-// version and the outcome. Ended spans are exported in batches, with the
+// version and the outcome. Spans are sampled by OpenTelemetry's default
+// sampler, which follows the parent: a traceparent whose sampled flag is
+// off gives a span that is not exported (nor counted dropped), and
+// OTEL_TRACES_SAMPLER picks another sampler. Ended spans are exported in batches, with the
 // limits of the SDK's BatchSpanProcessor (and its OTEL_BSP_* variables),
 // by a processor that does not wake its exporter for each span (batcher).
 package tracing

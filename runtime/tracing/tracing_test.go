@@ -273,3 +273,57 @@ func TestSpansAfterShutdownCounted(t *testing.T) {
 		t.Errorf("%d spans counted dropped in all, want 2", got)
 	}
 }
+
+// TestUnsampledParent: a request whose traceparent's sampled flag is off
+// gets a span that is not exported (OpenTelemetry's default sampler
+// follows the parent); with the flag on, or without a parent, it is.
+func TestUnsampledParent(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	for _, c := range []struct {
+		traceparent string
+		spans       int
+	}{
+		{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", 0},
+		{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", 1},
+		{"", 1},
+	} {
+		exp.Reset()
+		_, done := tr.Trace(context.Background(), c.traceparent, "http", runtime.KindV2)
+		done(nil)
+		if err := tr.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(exp.GetSpans()); n != c.spans {
+			t.Errorf("traceparent %q: %d spans exported, want %d", c.traceparent, n, c.spans)
+		}
+	}
+	if d := tr.Dropped(""); d != 0 {
+		t.Errorf("%d spans counted dropped: an unsampled one is not a drop", d)
+	}
+}
+
+// FuzzTraceState: whatever the tracestate values and traceparent, Trace
+// starts and ends a span without panicking, and the span's trace state
+// is at most MaxTraceState bytes.
+func FuzzTraceState(f *testing.F) {
+	f.Add("a=1,b=2", "c=3", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	f.Add(strings.Repeat("k=v,", 200), " x=1 ,", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
+	f.Add(member("big", 600), "a=1,a=2", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	f.Fuzz(func(t *testing.T, a, b, traceparent string) {
+		exp.Reset()
+		ctx := tracing.WithTraceState(context.Background(), a, b)
+		_, done := tr.Trace(ctx, traceparent, "http", runtime.KindV2)
+		done(nil)
+		if err := tr.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range exp.GetSpans() {
+			if n := len(s.SpanContext.TraceState().String()); n > tracing.MaxTraceState {
+				t.Fatalf("tracestate %q %q: a trace state of %d bytes", a, b, n)
+			}
+		}
+	})
+}
