@@ -18,6 +18,7 @@ package tracing
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -50,8 +51,9 @@ type Tracer struct {
 // path (http://collector:4318 exports to http://collector:4318/v1/traces;
 // a URL whose path ends in /v1/traces is used as it is). A URL with a
 // path that OTEL_EXPORTER_OTLP_TRACES_ENDPOINT holds is used as it is, as
-// OpenTelemetry reads that variable. Failed exports are logged to log
-// (nil: slog.Default).
+// OpenTelemetry reads that variable. An endpoint that is neither
+// host:port nor an http or https URL is an error. Failed exports are
+// logged to log (nil: slog.Default).
 func New(ctx context.Context, endpoint string, log *slog.Logger, opts ...sdktrace.TracerProviderOption) (*Tracer, error) {
 	eo, err := endpointOptions(endpoint)
 	if err != nil {
@@ -68,13 +70,24 @@ func New(ctx context.Context, endpoint string, log *slog.Logger, opts ...sdktrac
 }
 
 // endpointOptions are the exporter's options for endpoint (see New).
+// One that is neither host:port nor an http or https URL (a host:port
+// with a path, white space, another scheme) is an error naming it: taken,
+// every export would fail.
 func endpointOptions(endpoint string) ([]otlptracehttp.Option, error) {
-	if !strings.HasPrefix(endpoint, "http://") && !strings.HasPrefix(endpoint, "https://") {
+	if !strings.Contains(endpoint, "://") {
+		if u, err := url.Parse("http://" + endpoint); err != nil || u.Host != endpoint || u.Hostname() == "" {
+			return nil, fmt.Errorf("OTLP endpoint %q: want host:port, or an http:// or https:// URL", endpoint)
+		}
 		return []otlptracehttp.Option{otlptracehttp.WithEndpoint(endpoint), otlptracehttp.WithInsecure()}, nil
 	}
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return nil, fmt.Errorf("OTLP endpoint: %w", err)
+	u, err := url.Parse(endpoint) // the scheme in any case, lowered
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("OTLP endpoint %q: %w", endpoint, errors.Unwrap(err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("OTLP endpoint %q: the scheme is %s, want http or https (OTLP/HTTP)", endpoint, u.Scheme)
+	case u.Hostname() == "":
+		return nil, fmt.Errorf("OTLP endpoint %q: no host", endpoint)
 	}
 	// OpenTelemetry's variable for traces holds the traces URL itself,
 	// path included (an ingest's /otlp/traces); without a path, which

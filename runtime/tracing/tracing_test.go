@@ -327,3 +327,47 @@ func FuzzTraceState(f *testing.F) {
 		}
 	})
 }
+
+// TestEndpointRefused: an endpoint that is neither host:port nor an
+// http or https URL is refused by New, naming it, rather than taken and
+// every export failing (the host:port with a path became the host
+// "collector:4318/v1/traces", unparsable at each export); a URL's scheme
+// is read in any case, as URLs' are.
+func TestEndpointRefused(t *testing.T) {
+	for _, endpoint := range []string{
+		"collector:4318/v1/traces", "collector:4318/", " collector:4318", "collector:43x8",
+		"grpc://collector:4317", "http://", "http:///v1/traces", "collector:4318?x=1",
+	} {
+		tr, err := tracing.New(context.Background(), endpoint, nil)
+		if err == nil {
+			tr.Shutdown(context.Background())
+			t.Errorf("%q: no error", endpoint)
+			continue
+		}
+		if !strings.Contains(err.Error(), fmt.Sprintf("%q", endpoint)) {
+			t.Errorf("%q: the error does not name it: %v", endpoint, err)
+		}
+	}
+	paths := make(chan string, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths <- r.URL.Path
+	}))
+	defer srv.Close()
+	for _, endpoint := range []string{strings.Replace(srv.URL, "http://", "HTTP://", 1), strings.TrimPrefix(srv.URL, "http://")} {
+		tr, err := tracing.New(context.Background(), endpoint, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", endpoint, err)
+		}
+		_, done := tr.Trace(context.Background(), "", "http", runtime.KindV2)
+		done(nil)
+		err = tr.Flush(context.Background())
+		tr.Shutdown(context.Background())
+		if err != nil {
+			t.Errorf("%q: %v", endpoint, err)
+			continue
+		}
+		if got := <-paths; got != "/v1/traces" {
+			t.Errorf("%q: exported to %s", endpoint, got)
+		}
+	}
+}
