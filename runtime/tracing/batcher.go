@@ -1,6 +1,7 @@
 package tracing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -162,6 +163,14 @@ func (b *batcher) export(ctx context.Context) error {
 	b.mu.Unlock()
 	var first error
 	for spans := all; len(spans) > 0; {
+		if err := ctx.Err(); err != nil {
+			// Ended (Shutdown's deadline): the exporter is not called
+			// with it, the rest failed as it would.
+			b.failed.Add(int64(len(spans)))
+			b.logFailure(err)
+			first = cmp.Or(first, err)
+			break
+		}
 		n := min(len(spans), b.batch)
 		ectx, cancel := context.WithTimeout(ctx, b.timeout)
 		err := b.exp.ExportSpans(ectx, spans[:n])
@@ -206,9 +215,10 @@ func (b *batcher) ForceFlush(ctx context.Context) error {
 // shuts the exporter down; spans ended afterwards are dropped. When ctx
 // ends first, the goroutine being in an export (a collector that takes
 // the connection and does not answer, for up to the export timeout),
-// that export is stopped and the queued spans are dropped, all counted
-// as export_failed: the exporter is shut down all the same, and no
-// export outlives Shutdown.
+// that export is stopped (its batches not yet exported with it) and the
+// queued spans are dropped, all counted as export_failed when Shutdown
+// returns: the exporter is shut down all the same, after that export
+// returned, and no export outlives Shutdown.
 func (b *batcher) Shutdown(ctx context.Context) error {
 	var err error
 	b.once.Do(func() {
@@ -227,6 +237,9 @@ func (b *batcher) Shutdown(ctx context.Context) error {
 			b.mu.Unlock()
 			b.failed.Add(int64(n))
 			err = ctx.Err()
+			// The export stopped returns at once (an exporter honours
+			// its context, as SpanExporter asks), its spans counted.
+			<-b.done
 		}
 		b.cancel()
 		err = errors.Join(err, b.exp.Shutdown(ctx))

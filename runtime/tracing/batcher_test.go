@@ -237,3 +237,39 @@ func TestShutdownStuckExport(t *testing.T) {
 		t.Error("the exporter was not shut down")
 	}
 }
+
+// TestShutdownStuckExportOrder: a Shutdown whose context ends during an
+// export of several batches stops at the batch under way: the exporter
+// is not called again with a context already ended (the export's other
+// batches went to it one by one, after Shutdown had returned and shut it
+// down), the exporting goroutine has ended when Shutdown returns, and
+// every span is counted by then.
+func TestShutdownStuckExportOrder(t *testing.T) {
+	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4")
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "3600000")
+	exp := &stuck{entered: make(chan int, 8)}
+	b := newBatcher(exp, slog.New(slog.DiscardHandler))
+	tr := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b)).Tracer("test")
+	b.exporting.Lock() // the exporting goroutine, woken, waits here
+	end(tr, 8)
+	b.exporting.Unlock()
+	<-exp.entered // it takes the 8 spans, and hangs in the first batch's export
+	end(tr, 2)    // queued
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := b.Shutdown(ctx); err == nil {
+		t.Error("Shutdown: no error, its deadline passed with spans not exported")
+	}
+	select {
+	case <-b.done:
+	default:
+		t.Error("Shutdown returned with the exporting goroutine still running")
+	}
+	if got := b.Dropped(""); got != 10 {
+		t.Errorf("%d spans counted dropped when Shutdown returned, want 10", got)
+	}
+	<-b.done
+	if n := len(exp.entered); n != 0 {
+		t.Errorf("%d more exports after the context ended", n)
+	}
+}
