@@ -280,18 +280,34 @@ func (t *Tracer) Trace(ctx context.Context, traceparent, transport string, kind 
 	return ctx, func(o *runtime.Outcome) {
 		if o != nil {
 			span.SetAttributes(
-				attribute.String("rpl.policy.id", o.PolicyID()),
-				attribute.String("rpl.policy.version", o.Version()),
 				attribute.String("rpl.outcome", o.Result()),
 				attribute.String("rpl.request.id", o.RequestID),
 				attribute.Int64("rpl.fuel", o.Stats.Fuel),
 			)
-			if o.Err != nil {
+			if id := o.PolicyID(); id != "" { // none chosen: a request refused before
+				span.SetAttributes(attribute.String("rpl.policy.id", id), attribute.String("rpl.policy.version", o.Version()))
+			}
+			if o.Err != nil && serverError(o.Err.Code) {
 				span.SetStatus(codes.Error, o.Err.Message)
 			}
 		}
 		span.End()
 	}
+}
+
+// serverError reports whether an answer with code c is the router's
+// failure, which marks its span as an error: a policy that failed, an
+// internal error, a router overloaded or not ready. A client's error (a
+// request invalid, a tenant refused, a policy it names that does not
+// exist) leaves the span's status unset, as OpenTelemetry has servers do
+// for HTTP's 4xx, so that a client sending bad requests does not raise
+// the router's error rate in a tracing backend; rpl.outcome names it.
+func serverError(c runtime.Code) bool {
+	switch c {
+	case runtime.CodeInvalidRequest, runtime.CodeUnauthorized, runtime.CodePolicyNotFound:
+		return false
+	}
+	return true
 }
 
 // Shutdown flushes and stops the exporter; a span ended afterwards (a

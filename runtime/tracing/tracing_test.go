@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -369,5 +370,62 @@ func TestEndpointRefused(t *testing.T) {
 		if got := <-paths; got != "/v1/traces" {
 			t.Errorf("%q: exported to %s", endpoint, got)
 		}
+	}
+}
+
+// TestSpanStatus: a span is an error when the router failed (a policy
+// that failed, an internal error), not when the client did (a request
+// invalid, a policy it names that does not exist), whose status stays
+// unset, rpl.outcome naming the code; a span without a policy chosen has
+// no policy attributes. Every answer with an error was an error, and
+// every span had the policy's id and version, empty when none.
+func TestSpanStatus(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	e, err := runtime.New(runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), "../../examples/policies"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		body    string
+		outcome string
+		status  codes.Code
+		policy  bool
+	}{
+		{`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`, "route", codes.Unset, true},
+		{`{"version": "1", "request_id": "r", "tenant_id": "t", "policy_id": "nope", "task": {"type": "chat"}}`, "policy_not_found", codes.Unset, false},
+	} {
+		exp.Reset()
+		ctx, done := tr.Trace(context.Background(), "", "http", runtime.KindCP1)
+		_, _, o := e.HandleCP1(ctx, []byte(tc.body), runtime.CP1Meta{}, nil, nil)
+		done(o)
+		if err := tr.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		spans := exp.GetSpans()
+		if len(spans) != 1 {
+			t.Fatalf("%s: %d spans", tc.body, len(spans))
+		}
+		attrs := map[string]string{}
+		for _, a := range spans[0].Attributes {
+			attrs[string(a.Key)] = a.Value.Emit()
+		}
+		_, policy := attrs["rpl.policy.id"]
+		if attrs["rpl.outcome"] != tc.outcome || spans[0].Status.Code != tc.status || policy != tc.policy {
+			t.Errorf("%s: outcome %q, status %v, policy attributes %v; want %q, %v, %v", tc.body, attrs["rpl.outcome"], spans[0].Status.Code, policy, tc.outcome, tc.status, tc.policy)
+		}
+	}
+	// A policy that fails: an internal error's span is an error.
+	exp.Reset()
+	_, done := tr.Trace(context.Background(), "", "http", runtime.KindCP1)
+	done(&runtime.Outcome{Err: runtime.Errorf(runtime.CodeInternal, "boom")})
+	if err := tr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if spans := exp.GetSpans(); len(spans) != 1 || spans[0].Status.Code != codes.Error || spans[0].Status.Description != "boom" {
+		t.Errorf("internal error: %+v, want an error span", spans)
 	}
 }
