@@ -19,7 +19,8 @@ var Modules = []ModuleDoc{
 	{Path: "", Doc: "Universal builtins need no import. `filter`, `map`, `any`, `all`, `count`, " +
 		"`min_by`, `max_by` and `len` are compiled to bytecode (no closure exists at run time); the others " +
 		"are Go functions bound by their link name (`len(string)`, `cost.month_spend(Tenant)`). " +
-		"String builtins charge 1 fuel per 16 bytes they scan on top of their cost, list and map builtins " +
+		"String builtins charge 1 fuel per 16 bytes they scan on top of their cost (`contains`, `replace` and " +
+		"`split` the bytes of s and of the pattern they search for), list and map builtins " +
 		"1 per 8 elements, `matches` 1 per 16 bytes of the pattern, n to compile it and n·len(s)/4 to match " +
 		"(n is the size of the pattern's program, about its instructions: a counted repeat multiplies its " +
 		"operand) and `json_get` 1 per 4 bytes of doc; the strings that `sort`, `contains` of a list, " +
