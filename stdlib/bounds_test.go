@@ -34,6 +34,56 @@ func TestMatchesChargesProgramSize(t *testing.T) {
 	}
 }
 
+// TestMatchesChargesProgramMemory: a pattern whose program has more than
+// reCacheMaxSize instructions is charged to the run's memory, 48 bytes an
+// instruction, before it is compiled, and is not cached: a 6 KB pattern
+// compiled to 43 MB that no limit counted and the cache kept.
+func TestMatchesChargesProgramMemory(t *testing.T) {
+	p := strings.Repeat("a{1000}", 20) // 20,000 instructions (reSize 40,000): 1.9 MB
+	_, _, err := env{lim: vm.Limits{Memory: 1 << 20}}.call(t, "matches(string, string)", str("x"), str(p))
+	wantCode(t, err, vm.CodeMemoryExhausted)
+	for range 2 { // the same charge once it could have been cached
+		_, st, err := env{}.call(t, "matches(string, string)", str("x"), str(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(20_000 * reInstBytes); st.Memory < want {
+			t.Errorf("memory %d, want %d at least", st.Memory, want)
+		}
+	}
+	if m := reCache.m.Load(); m != nil && (*m)[p] != nil {
+		t.Error("a program of 20,000 instructions is cached")
+	}
+	// A small pattern costs no memory.
+	if _, st, err := (env{}).call(t, "matches(string, string)", str("x"), str("^x+$")); err != nil || st.Memory != 0 {
+		t.Errorf("matches of a small pattern: memory %d, %v", st.Memory, err)
+	}
+}
+
+// TestRegexpCacheBytes: the cache keeps at most reCacheMaxBytes of
+// patterns and programs, however many it may hold: 1024 programs of up
+// to reCacheMaxSize instructions would be 800 MB.
+func TestRegexpCacheBytes(t *testing.T) {
+	reCache.mu.Lock()
+	reCache.m.Store(nil)
+	reCache.bytes = 0
+	reCache.mu.Unlock()
+	big := strings.Repeat("a{1000}", 7) // reSize about 14,000: 670 KB
+	for i := range 60 {
+		if _, err := compileRE(big + strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sum int64
+	m := *reCache.m.Load()
+	for p, re := range m {
+		sum += reBytes(p, re.size)
+	}
+	if sum > reCacheMaxBytes || len(m) == 0 {
+		t.Errorf("cache holds %d patterns of %d bytes, cap %d", len(m), sum, reCacheMaxBytes)
+	}
+}
+
 // TestReSize: the estimate of a program's size is close to what
 // regexp/syntax compiles, counted repeats included.
 func TestReSize(t *testing.T) {

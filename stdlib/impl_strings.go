@@ -232,16 +232,31 @@ func strSubstr(c *vm.Call, a []vm.Value) (vm.Value, error) {
 
 // Regular expressions. Compiled patterns are cached process-wide in a
 // copy-on-write map (lock-free, allocation-free reads) of at most
-// reCacheMax entries; past that, patterns are compiled on every call.
+// reCacheMax entries and reCacheMaxBytes bytes (reBytes); past that,
+// patterns are compiled on every call. A program of more than
+// reCacheMaxSize instructions is never cached, and its memory is charged
+// to the run (reInstBytes per instruction) before it is compiled: a 6 KB
+// pattern (a{1000} 900 times) compiles to 900,000 instructions, 43 MB,
+// which the run's memory limit did not count and the cache kept, up to
+// 1024 of them.
 //
-// Fuel does not depend on the cache, so a replay uses the same fuel:
+// Fuel and memory do not depend on the cache, so a replay uses the same:
 // matches charges 1 per 16 bytes of pattern (parsing it), then, with n the
 // size of the pattern's program (reSize, about its instructions), n for
 // compiling it and n·len(s)/4 for matching: RE2 matching is linear in s
 // but runs every instruction of the program at each byte in the worst
 // case (a{1000}c over 128 KB took 3.6 s when only the bytes were charged).
 
-const reCacheMax = 1024
+const (
+	reCacheMax      = 1024
+	reCacheMaxBytes = 32 << 20
+	reCacheMaxSize  = 1 << 14
+	reInstBytes     = 48 // a compiled instruction, as measured
+)
+
+// reBytes is what the cache counts for a pattern p whose program has size
+// instructions: its text and its program.
+func reBytes(p string, size int64) int64 { return int64(len(p)) + size*reInstBytes }
 
 // cachedRE is a compiled pattern and its size (reSize).
 type cachedRE struct {
@@ -250,8 +265,9 @@ type cachedRE struct {
 }
 
 var reCache struct {
-	m  atomic.Pointer[map[string]*cachedRE]
-	mu sync.Mutex // serializes writers
+	m     atomic.Pointer[map[string]*cachedRE]
+	mu    sync.Mutex // serializes writers
+	bytes int64      // reBytes of the patterns in m, under mu
 }
 
 // compileRE compiles p, or finds it in the cache.
@@ -266,8 +282,8 @@ func compileRECharged(c *vm.Call, p string, n int) (*cachedRE, error) {
 		}
 	}
 	cre, err := compilePattern(c, p, n)
-	if err != nil {
-		return nil, err
+	if err != nil || cre.size > reCacheMaxSize {
+		return cre, err
 	}
 	reCache.mu.Lock()
 	defer reCache.mu.Unlock()
@@ -275,19 +291,24 @@ func compileRECharged(c *vm.Call, p string, n int) (*cachedRE, error) {
 	if m := reCache.m.Load(); m != nil {
 		old = *m
 	}
-	if len(old) < reCacheMax {
+	if _, ok := old[p]; ok {
+		return cre, nil // cached meanwhile
+	}
+	if b := reBytes(p, cre.size); len(old) < reCacheMax && reCache.bytes+b <= reCacheMaxBytes {
 		next := make(map[string]*cachedRE, len(old)+1)
 		for k, v := range old {
 			next[k] = v
 		}
 		next[strings.Clone(p)] = cre
 		reCache.m.Store(&next)
+		reCache.bytes += b
 	}
 	return cre, nil
 }
 
 // compilePattern parses and compiles p, charging c (when not nil) for
-// it and for matching n bytes with it before compiling, without the
+// it and for matching n bytes with it before compiling, and the memory
+// of a program of more than reCacheMaxSize instructions, without the
 // cache: a pattern RE2 refuses is a *syntax.Error. The checker compiles
 // a constant pattern with it (RPL326), so that it fills no cache.
 func compilePattern(c *vm.Call, p string, n int) (*cachedRE, error) {
@@ -298,6 +319,11 @@ func compilePattern(c *vm.Call, p string, n int) (*cachedRE, error) {
 	size := reSize(tree) + 2
 	if err := chargeRE(c, size, n); err != nil {
 		return nil, err
+	}
+	if c != nil && size > reCacheMaxSize {
+		if err := c.Alloc(size * reInstBytes); err != nil {
+			return nil, err
+		}
 	}
 	re, err := regexp.Compile(p)
 	if err != nil {
