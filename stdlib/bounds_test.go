@@ -84,6 +84,44 @@ func TestRegexpCacheBytes(t *testing.T) {
 	}
 }
 
+// TestBuildersChargeCopies: fallback, pre, validate and post copy the
+// decision's list they add to, and charge 1 fuel per 8 of its elements:
+// they charged nothing for it, so adding to a decision in a loop copied
+// n²/2 elements for 2 fuel a call.
+func TestBuildersChargeCopies(t *testing.T) {
+	const n = 100_000
+	fb := record(t, "Fallback", map[string]vm.Value{"target": str("b"), "on": strs("any_error")})
+	long := func(x vm.Value) vm.Value {
+		xs := make([]vm.Value, n)
+		for i := range xs {
+			xs[i] = x
+		}
+		return vm.NewList(xs)
+	}
+	for _, c := range []struct {
+		key, field string
+		args       []vm.Value
+		elem       vm.Value
+	}{
+		{keyFallback, "fallbacks", args(str("c"), vm.Nil(), vm.Nil(), vm.Nil()), fb},
+		{"pre(Decision, string)", "pre", args(str("x")), str("x")},
+		{"validate(Decision, string)", "validators", args(str("x")), str("x")},
+		{"post(Decision, string)", "post", args(str("x")), str("x")},
+	} {
+		d := record(t, "Decision", map[string]vm.Value{"target": str("a"), c.field: long(c.elem)})
+		a := append([]vm.Value{d}, c.args...)
+		_, _, err := env{lim: vm.Limits{Fuel: 1000}}.call(t, c.key, a...)
+		if err == nil {
+			t.Errorf("%s of a decision with %d %s: no error on 1000 fuel", c.key, n, c.field)
+			continue
+		}
+		wantCode(t, err, vm.CodeFuelExhausted)
+		if v, st, err := (env{}).call(t, c.key, a...); err != nil || len(dfield(t, v, c.field).List()) != n+1 || st.Fuel < n/8 {
+			t.Errorf("%s: %d fuel, %v", c.key, st.Fuel, err)
+		}
+	}
+}
+
 // TestReSize: the estimate of a program's size is close to what
 // regexp/syntax compiles, counted repeats included.
 func TestReSize(t *testing.T) {
