@@ -188,11 +188,15 @@ func TestJSONGetAsDecoding(t *testing.T) {
 
 // jsonGetDecoding is json_get as it was: decode the rest of the document
 // at each segment.
+//
+// jsonSpace is JSON's white space (bytes.TrimSpace trims U+00A0 too).
+const jsonSpace = " \t\r\n"
+
 func jsonGetDecoding(doc, path string) vm.Value {
 	raw := json.RawMessage(doc)
 	if path != "" {
 		for seg := range strings.SplitSeq(path, ".") {
-			raw = bytes.TrimSpace(raw)
+			raw = bytes.Trim(raw, jsonSpace)
 			if len(raw) == 0 {
 				return vm.Nil()
 			}
@@ -222,7 +226,7 @@ func jsonGetDecoding(doc, path string) vm.Value {
 			}
 		}
 	}
-	raw = bytes.TrimSpace(raw)
+	raw = bytes.Trim(raw, jsonSpace)
 	if len(raw) == 0 || !json.Valid(raw) {
 		return vm.Nil()
 	}
