@@ -476,6 +476,35 @@ func TestCostAndHealth(t *testing.T) {
 	if v, _, _ := e.call(t, "cost.remaining(Tenant)", tenant); v.Money() != 0 {
 		t.Errorf("remaining over budget = %s, want $0.00", v)
 	}
+	// A budget minus a spend below money's range is below $0: $0, not
+	// int_overflow; above it, int_overflow.
+	for _, c := range []struct {
+		budget, spend int64
+		want          vm.Value
+	}{
+		{-5e18, 5e18, vm.Money(0)},
+		{math.MinInt64, 1, vm.Money(0)},
+		{math.MaxInt64, math.MaxInt64, vm.Money(0)},
+		{math.MaxInt64, -1, vm.Value{}},
+	} {
+		tn := record(t, "Tenant", map[string]vm.Value{
+			"id":     str("acme"),
+			"budget": record(t, "Budget", map[string]vm.Value{"monthly": vm.Money(c.budget)}),
+		})
+		st.SetSpend("acme", c.spend, 0)
+		v, _, err := e.call(t, "cost.remaining(Tenant)", tn)
+		if c.want.Kind() == vm.KindNil {
+			if err == nil {
+				t.Errorf("remaining of %d - %d = %s, want int_overflow", c.budget, c.spend, v)
+			} else {
+				wantCode(t, err, vm.CodeIntOverflow)
+			}
+			continue
+		}
+		if err != nil || !vm.Equal(v, c.want) {
+			t.Errorf("remaining of %d - %d = %s, %v; want %s", c.budget, c.spend, v, err, c.want)
+		}
+	}
 
 	// perMillion adds the exact products and rounds once, half to even,
 	// and detects overflow.

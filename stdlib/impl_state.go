@@ -122,7 +122,12 @@ func costRemaining(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	}
 	spend := monthSpend(c, a[0])
 	left := budget - spend
-	if (spend > 0 && left > budget) || (spend < 0 && left < budget) {
+	switch {
+	case spend > 0 && left > budget:
+		// Below money's range: below $0, which the answer never is (a
+		// negative budget, a spend of billions: int_overflow before).
+		return vm.Money(0), nil
+	case spend < 0 && left < budget:
 		return vm.Value{}, overflow(c)
 	}
 	return vm.Money(max(left, 0)), nil
