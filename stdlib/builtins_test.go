@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rpl-lang/rpl/internal/textcut"
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -373,6 +375,40 @@ func TestErrors(t *testing.T) {
 		if !strings.Contains(e.Error(), c.msg) {
 			t.Errorf("%s: error %q, want %q", c.key, e.Error(), c.msg)
 		}
+	}
+}
+
+// TestErrorsCutText: an error that names a string the policy gave cuts
+// it to 80 bytes: matches named the whole of an invalid pattern (RE2
+// names it for a missing parenthesis), ab.arm a winner and its
+// experiment, set_now its time, so that 1 MB of text gave a 1 MB error.
+func TestErrorsCutText(t *testing.T) {
+	big := strings.Repeat("x", 1<<20)
+	st := &MemState{}
+	st.SetWinner(big, big+"w")
+	for _, c := range []struct {
+		key  string
+		e    env
+		args []vm.Value
+		msg  string
+	}{
+		{"matches(string, string)", env{}, args(str("x"), str("("+big)), "missing closing )"},
+		{"matches(string, string)", env{}, args(str("x"), str(big+"\\8")), "invalid escape sequence"},
+		{keyArm, env{in: vm.Input{Host: st}}, args(str(big), str("k"), kv(t, str("a"), vm.Int(1))), "is not an arm of the split"},
+		{"testing.set_now(string)", env{in: vm.Input{Host: st}}, args(str(big)), "want an RFC 3339 time"},
+		{"testing.set_now(string)", env{in: vm.Input{Host: st}}, args(str("3000-01-01T00:00:00." + strings.Repeat("1", 1000) + "Z")), "out of range"},
+	} {
+		_, _, err := c.e.call(t, c.key, c.args...)
+		if err == nil {
+			t.Errorf("%s: no error", c.key)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, c.msg) || len(msg) > 400 {
+			t.Errorf("%s: error of %d bytes %q, want %q in at most 400", c.key, len(msg), textcut.Cut(msg, 400), c.msg)
+		}
+	}
+	if _, why := constMatches([]lang.ConstValue{"x", "(" + big}); len(why) > 400 {
+		t.Errorf("RPL326 of an invalid pattern: %d bytes", len(why))
 	}
 }
 

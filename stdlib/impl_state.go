@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/rpl-lang/rpl/internal/textcut"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -155,7 +156,7 @@ func abArm(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if s, ok := c.Host().(ExperimentState); ok {
 		if w, ok := s.Winner(exp); ok {
 			if arm, ok = armNamed(split, w); !ok {
-				return vm.Value{}, fmt.Errorf("winner %q of experiment %q is not an arm of the split", w, exp)
+				return vm.Value{}, fmt.Errorf("winner %q of experiment %q is not an arm of the split", textcut.Cut(w, 80), textcut.Cut(exp, 80))
 			}
 		}
 	}

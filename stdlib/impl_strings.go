@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/rpl-lang/rpl/internal/textcut"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -384,17 +385,18 @@ func strMatches(c *vm.Call, a []vm.Value) (vm.Value, error) {
 // matchesError is the error matches fails with when compiling its
 // pattern fails with err: a pattern RE2 refuses is an invalid pattern.
 func matchesError(err error) error {
-	if _, ok := err.(*syntax.Error); ok {
-		return reError(err)
+	if e, ok := err.(*syntax.Error); ok {
+		return reError(e)
 	}
 	return err
 }
 
-// reError turns a regexp compile error into a message without Go's
-// "error parsing regexp:" prefix.
-func reError(err error) error {
-	msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
-	return errors.New("invalid pattern: " + msg)
+// reError is the message of a pattern RE2 refuses, without Go's "error
+// parsing regexp:" prefix, and the part of the pattern it names cut to
+// 80 bytes: it may be the whole pattern, and a 1 MB pattern gave a
+// 1 MB error.
+func reError(e *syntax.Error) error {
+	return errors.New("invalid pattern: " + string(e.Code) + ": `" + textcut.Cut(e.Expr, 80) + "`")
 }
 
 // jsonGet walks doc along path. It charges 1 fuel per 4 bytes of doc and

@@ -151,14 +151,14 @@ func testSetNow(c *vm.Call, a []vm.Value) (vm.Value, error) {
 func parseNow(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("want an RFC 3339 time such as \"2025-06-01T14:00:00Z\", have %q", s)
+		return time.Time{}, fmt.Errorf("want an RFC 3339 time such as \"2025-06-01T14:00:00Z\", have %q", textcut.Cut(s, 80))
 	}
 	if !vm.TimeInRange(t) {
 		first, last := vm.TimeRange()
 		// To the nanosecond: whole seconds would name a first time that
 		// is out of range (00:12:43, before 00:12:43.145224192) and a
 		// last that is not the last.
-		return time.Time{}, fmt.Errorf("%s is out of range (times are from %s to %s)", s, first.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano))
+		return time.Time{}, fmt.Errorf("%s is out of range (times are from %s to %s)", textcut.Cut(s, 80), first.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano))
 	}
 	return t, nil
 }
