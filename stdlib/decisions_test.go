@@ -326,6 +326,52 @@ type recorder struct {
 
 func (r *recorder) RecordArm(exp, arm string) { r.exp, r.arm, r.calls = exp, arm, r.calls+1 }
 
+// TestSplitErrorsOrderFree: weighted's, ab.arm's and DecisionProblem's
+// error for a split does not depend on the order its map was built in,
+// which the language never shows: they named the first bad target or
+// weight in that order ({"a": 2^62, "b": 1, "c": -1} was "weights too
+// large", and {"c": -1, "a": 2^62, "b": 1} "negative weight -1").
+func TestSplitErrorsOrderFree(t *testing.T) {
+	for _, c := range []struct {
+		keys    []string
+		weights []int64
+		msg     string
+	}{
+		{[]string{"b c", "a b", "ok"}, []int64{1, 1, 1}, `target "a b"`},
+		{[]string{"x", "a", "m"}, []int64{-1, -2, 3}, `negative weight -2 for "a"`},
+		{[]string{"a", "b", "c"}, []int64{1 << 62, 1, -1}, `negative weight -1 for "c"`},
+	} {
+		n := len(c.keys)
+		for r := range n { // each rotation of the entries
+			ks, vs := make([]vm.Value, n), make([]vm.Value, n)
+			for i := range n {
+				ks[i], vs[i] = str(c.keys[(i+r)%n]), vm.Int(c.weights[(i+r)%n])
+			}
+			split, err := vm.NewMap(ks, vs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, key := range []string{keyWeighted, keyArm} {
+				a := args(split)
+				if key == keyArm {
+					a = args(str("e"), str("k"), split)
+					if c.msg[0] == 't' {
+						continue // arms are names: not checked as targets
+					}
+				}
+				_, err := call(t, key, a...)
+				if err == nil || !strings.Contains(err.Error(), c.msg) {
+					t.Errorf("%s of %v: %v, want %s", key, split, err, c.msg)
+				}
+			}
+			d := record(t, "Decision", map[string]vm.Value{"split": split})
+			if why := DecisionProblem(d); !strings.Contains(why, c.msg) {
+				t.Errorf("DecisionProblem of split %v: %q, want %s", split, why, c.msg)
+			}
+		}
+	}
+}
+
 func TestABArm(t *testing.T) {
 	split := kv(t, str("control"), vm.Int(90), str("candidate"), vm.Int(10))
 	counts := map[string]int{}

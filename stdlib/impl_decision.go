@@ -117,16 +117,23 @@ func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return c.Fresh(s), nil
 }
 
-// checkSplitTargets is the error of the first target of split that to
-// would refuse (checkTarget): weighted's (ab.arm's arms, drawn alike,
-// are names).
+// checkSplitTargets is the error of the first target of split, in
+// ascending order, that to would refuse (checkTarget): weighted's
+// (ab.arm's arms, drawn alike, are names). Not the first in the order
+// the map was built: equal maps built in different orders named
+// different targets.
 func checkSplitTargets(split vm.Map) error {
+	var bad vm.Value
+	var first error
 	for _, k := range split.Keys() {
+		if first != nil && k.Str() > bad.Str() {
+			continue
+		}
 		if err := checkTarget(k); err != nil {
-			return err
+			bad, first = k, err
 		}
 	}
-	return nil
+	return first
 }
 
 // errEmptySplit is the error of a draw from a split without entries,
@@ -217,19 +224,29 @@ func drawTimes(n int) int64 {
 }
 
 // splitTotal is the total weight of split, whose keys must be non-empty
-// and weights ≥ 0 with a positive sum (of at most 2^62).
+// and weights ≥ 0 with a positive sum (of at most 2^62). Its error does
+// not depend on the order the map was built in: an empty key, else the
+// negative weight of the first key in ascending order, else a sum too
+// large.
 func splitTotal(split vm.Map) (uint64, error) {
 	keys, weights := split.Keys(), split.Values()
-	var total uint64
+	neg := -1
 	for i, k := range keys {
-		w := weights[i].Int()
 		switch {
 		case k.Len() == 0:
 			return 0, errEmptyTarget
-		case w < 0:
-			return 0, fmt.Errorf("negative weight %d for %q", w, textcut.Cut(k.Str(), 80))
+		case weights[i].Int() < 0 && (neg < 0 || k.Str() < keys[neg].Str()):
+			neg = i
 		}
-		total += uint64(w)
+	}
+	if neg >= 0 {
+		return 0, fmt.Errorf("negative weight %d for %q", weights[neg].Int(), textcut.Cut(keys[neg].Str(), 80))
+	}
+	var total uint64
+	for _, w := range weights {
+		// Every weight is below 2^63, and the total at most 2^62 before
+		// it is added: the sum does not wrap.
+		total += uint64(w.Int())
 		if total > 1<<62 {
 			return 0, errors.New("weights too large")
 		}
@@ -316,10 +333,8 @@ func DecisionProblem(d vm.Value) string {
 		}
 	}
 	if split := s[lay.decision.split]; split.Kind() == vm.KindMap && split.Len() > 0 {
-		for _, k := range split.Map().Keys() {
-			if err := checkTarget(k); err != nil {
-				return "split: " + err.Error()
-			}
+		if err := checkSplitTargets(split.Map()); err != nil {
+			return "split: " + err.Error()
 		}
 		if _, err := splitTotal(split.Map()); err != nil {
 			return "split: " + err.Error()
