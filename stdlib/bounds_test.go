@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"math/rand"
 	"regexp/syntax"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -118,6 +120,31 @@ func TestBuildersChargeCopies(t *testing.T) {
 		wantCode(t, err, vm.CodeFuelExhausted)
 		if v, st, err := (env{}).call(t, c.key, a...); err != nil || len(dfield(t, v, c.field).List()) != n+1 || st.Fuel < n/8 {
 			t.Errorf("%s: %d fuel, %v", c.key, st.Fuel, err)
+		}
+	}
+}
+
+// TestConstMatchesParsesOnly: the check of a constant pattern (RPL326)
+// parses it and does not compile it, which made the checker allocate
+// 248 MB here (a program of a million instructions) at every check of
+// the file; it refuses what the run refuses all the same.
+func TestConstMatchesParsesOnly(t *testing.T) {
+	p := strings.Repeat(`\pL{1000}`, 1000)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	i, why := constMatches([]lang.ConstValue{"x", p})
+	runtime.ReadMemStats(&m1)
+	if i >= 0 {
+		t.Fatal(why)
+	}
+	if d := m1.TotalAlloc - m0.TotalAlloc; d > 48<<20 { // compiled: 248 MB
+		t.Errorf("checking a pattern of a million instructions allocated %d MB", d>>20)
+	}
+	for _, bad := range []string{p + "(", `\8`, "a**", "x{1001}", strings.Repeat("(?:a{1000})", 4000)} {
+		_, _, err := (env{}).call(t, "matches(string, string)", str("x"), str(bad))
+		i, why := constMatches([]lang.ConstValue{"x", bad})
+		if err == nil || i != 1 || !strings.HasSuffix(err.Error(), why) {
+			t.Errorf("matches(\"x\", %.20q): run %v, check %d %q", bad, err, i, why)
 		}
 	}
 }

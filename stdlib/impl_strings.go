@@ -310,8 +310,8 @@ func compileRECharged(c *vm.Call, p string, n int) (*cachedRE, error) {
 // compilePattern parses and compiles p, charging c (when not nil) for
 // it and for matching n bytes with it before compiling, and the memory
 // of a program of more than reCacheMaxSize instructions, without the
-// cache: a pattern RE2 refuses is a *syntax.Error. The checker compiles
-// a constant pattern with it (RPL326), so that it fills no cache.
+// cache: a pattern RE2 refuses is a *syntax.Error, which only its parse
+// returns (the checker's RPL326 parses a constant pattern alone).
 func compilePattern(c *vm.Call, p string, n int) (*cachedRE, error) {
 	tree, err := syntax.Parse(p, syntax.Perl)
 	if err != nil {
