@@ -22,7 +22,8 @@ var Modules = []ModuleDoc{
 		"String builtins charge 1 fuel per 16 bytes they scan on top of their cost (`contains`, `replace` and " +
 		"`split` the bytes of s and of the pattern they search for), list and map builtins " +
 		"1 per 8 elements (and so do `fallback`, `pre`, `validate` and `post`, which copy a decision's " +
-		"list), `matches` 1 per 16 bytes of the pattern, n to compile it and n·len(s)/4 to match " +
+		"list), `matches` 1 per 16 bytes of the pattern and 1 per 8 runes of the table of each Unicode " +
+		"class it names (`\\pL` 187, `\\p{Greek}` 10) to parse it, n to compile it and n·len(s)/4 to match " +
 		"(n is the size of the pattern's program, about its instructions: a counted repeat multiplies its " +
 		"operand) and `json_get` 1 per 4 bytes of doc; the strings that `sort`, `contains` of a list, " +
 		"`min_by` and `max_by` compare cost 1 per 64 bytes compared, as the operators' do (language.md " +
