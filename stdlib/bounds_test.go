@@ -190,6 +190,52 @@ func TestMatchesChargesUnicodeClasses(t *testing.T) {
 	}
 }
 
+// TestMatchesChargesCaseFolding: with case folding, matches charges the
+// runes its classes' ranges fold one by one, before it parses the
+// pattern: (?i)[\x{100}-\x{1e943}] 2000 times (46 KB) ran 13.9 s on
+// 8,892 fuel.
+func TestMatchesChargesCaseFolding(t *testing.T) {
+	p := strings.Repeat(`(?i)[\x{100}-\x{1e943}]`, 20)
+	_, _, err := env{lim: vm.Limits{Fuel: 100_000}}.call(t, "matches(string, string)", str("x"), str(p))
+	wantCode(t, err, vm.CodeFuelExhausted)
+	all := int64(maxFold-minFold+1) >> 3
+	for _, c := range []struct {
+		p    string
+		want int64
+	}{
+		{`(?i)[a-z]`, 26 >> 3},
+		{`[a-z]`, 0},
+		{`(?i:x)[a-z0-9]`, 26 >> 3},
+		{`(?i)[\x41-\x5a][\101-\132]`, 52 >> 3},
+		{`(?i)[A-\x{1e943}]`, 0}, // every rune that folds: not walked
+		{`(?i)[\x{100}-\x{1e943}]`, (maxFold - 0x100 + 1) >> 3},
+		{`(?i)[\x{1f000}-\x{10ffff}]`, 0},
+		{`(?i)[^\x{100}-\x{1e943}]`, (maxFold - 0x100 + 1) >> 3},
+		{`(?i)[]a-z]`, 26 >> 3},
+		{`(?i)[[:alpha:]a-z]`, 26 >> 3},
+		{`(?i)\[a-z]`, 0},
+		{`(?i)[\d-z]`, all},
+		{`(?i)[a-\x{`, all},
+		{`(?i)[\pL-z]`, all},
+	} {
+		if got := foldFuel(c.p); got != c.want {
+			t.Errorf("foldFuel(%q) = %d, want %d", c.p, got, c.want)
+		}
+	}
+	// The same fuel for a pattern parsed and one found in the cache.
+	var fuel []int64
+	for range 2 {
+		_, st, err := env{}.call(t, "matches(string, string)", str("abc"), str(`(?i)^[\x{100}-\x{2000}]+$`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fuel = append(fuel, st.Fuel)
+	}
+	if fuel[0] != fuel[1] || fuel[0] < (0x2000-0x100)>>3 {
+		t.Errorf("matches of a folded range: fuel %v", fuel)
+	}
+}
+
 // TestReSize: the estimate of a program's size is close to what
 // regexp/syntax compiles, counted repeats included.
 func TestReSize(t *testing.T) {

@@ -24,6 +24,7 @@ func FuzzStringBuiltins(f *testing.F) {
 		{`{"a": [1, {"b": "x\u00e9"}]}`, "a.1.b"}, {`[1, 2]`, "01"}, {"  x \u00a0", " "},
 		{"-007", "+42"}, {"1e5", ".5"}, {"x" + strings.Repeat("ab", 40), strings.Repeat("ab", 40)},
 		{"gpt-4o-mini", `^gpt-4o(-mini)?$`}, {"x", "("}, {"aaa", "a{2,}"},
+		{"Éa", `(?i)[\x{c0}-\x{ff}][\101-\132\]]`}, {"x", `[\pL-z\x{`},
 	} {
 		f.Add(s[0], s[1], int64(1), int64(3))
 	}
@@ -120,6 +121,11 @@ func FuzzStringBuiltins(f *testing.F) {
 
 		// matches: RE2's answer, or its refusal as invalid pattern; a
 		// pattern past a limit may fail for want of fuel or memory only.
+		for _, x := range []string{s, p, "(?i)" + p} { // any text: no panic, no negative charge
+			if classFuel(x) < 0 || foldFuel(x) < 0 {
+				t.Errorf("classFuel, foldFuel(%q) = %d, %d", x, classFuel(x), foldFuel(x))
+			}
+		}
 		re, reErr := regexp.Compile(p)
 		v, _, err := env{}.call(t, "matches(string, string)", str(s), str(p))
 		switch {
