@@ -140,6 +140,15 @@ func TestConstMatchesParsesOnly(t *testing.T) {
 	if d := m1.TotalAlloc - m0.TotalAlloc; d > 48<<20 { // compiled: 248 MB
 		t.Errorf("checking a pattern of a million instructions allocated %d MB", d>>20)
 	}
+	// Nor does it parse a pattern whose classes cost more than a run's
+	// default fuel to parse (seconds here, without a warning to give).
+	heavy := strings.Repeat(`(?i)[\x{100}-\x{1e943}]`, 2000) + "("
+	runtime.ReadMemStats(&m0)
+	i, why = constMatches([]lang.ConstValue{"x", heavy})
+	runtime.ReadMemStats(&m1)
+	if d := m1.TotalAlloc - m0.TotalAlloc; i >= 0 || d > 1<<20 {
+		t.Errorf("checking a pattern of 2000 folded ranges: %d %q, allocated %d KB", i, why, d>>10)
+	}
 	for _, bad := range []string{p + "(", `\8`, "a**", "x{1001}", strings.Repeat("(?:a{1000})", 4000)} {
 		_, _, err := (env{}).call(t, "matches(string, string)", str("x"), str(bad))
 		i, why := constMatches([]lang.ConstValue{"x", bad})
