@@ -759,6 +759,37 @@ func TestStringChargesMapSort(t *testing.T) {
 // in descending and 300 random orders of 17 to 128. At log2(n) times, 18
 // names in a random order took 93 comparisons for 90 charged, and at
 // log2(n)+2 times, 51 took 439 for 408.
+// TestDrawChargesComparisons: a draw from a split (weighted, ab.arm,
+// sticky) orders its targets, and charges 1 per 8 of n·log2(n) for the
+// comparisons, as sort does: it charged 1 per 8 targets, and a draw from
+// 10,000 short names sorted them for 1,260 fuel.
+func TestDrawChargesComparisons(t *testing.T) {
+	const n = 10_000
+	ks, ws := make([]vm.Value, n), make([]vm.Value, n)
+	for i := range n {
+		ks[i], ws[i] = str(fmt.Sprintf("t%05d", n-1-i)), vm.Int(1)
+	}
+	split, err := vm.NewMap(ks, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int64(n*14) >> 3 // log2(10,000) < 14
+	d := mustCall(t, keyWeighted, split)
+	for _, c := range []struct {
+		key  string
+		args []vm.Value
+	}{
+		{keyWeighted, args(split)},
+		{keyArm, args(str("e"), str("k"), split)},
+		{"sticky(Decision, string, duration)", args(d, str("session"), vm.Nil())},
+	} {
+		_, st, err := env{}.call(t, c.key, c.args...)
+		if err != nil || st.Fuel < want {
+			t.Errorf("%s of %d targets: %d fuel, %v; want %d at least", c.key, n, st.Fuel, err, want)
+		}
+	}
+}
+
 func TestDrawChargesSort(t *testing.T) {
 	prefix := strings.Repeat("d", 64)
 	rng := rand.New(rand.NewSource(1))

@@ -32,8 +32,8 @@ var Modules = []ModuleDoc{
 		"§11.2), and so do the keys that `keys` and `values` compare to order them and the key and values " +
 		"`tag` compares (the keys of the tags map it builds cost what a map literal's do); a draw from a " +
 		"split (`weighted`, `ab.arm`, " +
-		"`sticky`) costs 1 per 64 bytes of the targets' names times log2 of their number (half their number, " +
-		"up to 16 targets; log2 of it plus 3, beyond), to order them; every " +
+		"`sticky`) costs, to order its n targets, 1 per 8 of n·log2(n) and 1 per 64 bytes of the targets' " +
+		"names times log2(n) (n/2, up to 16 targets; log2(n) plus 3, beyond); every " +
 		"string, list, map and record a builtin creates counts against the memory limit. The builtins that " +
 		"order values (`sort`, `min`, `max`, and `min_by` and `max_by` by their keys, of any type) use one " +
 		"order, whatever the values' positions: none before any value; numbers, durations, money and times " +
