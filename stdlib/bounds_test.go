@@ -66,10 +66,14 @@ func TestMatchesChargesProgramMemory(t *testing.T) {
 // patterns and programs, however many it may hold: 1024 programs of up
 // to reCacheMaxSize instructions would be 800 MB.
 func TestRegexpCacheBytes(t *testing.T) {
-	reCache.mu.Lock()
-	reCache.m.Store(nil)
-	reCache.bytes = 0
-	reCache.mu.Unlock()
+	empty := func() { // before and after: the cache it fills is the process's
+		reCache.mu.Lock()
+		reCache.m.Store(nil)
+		reCache.bytes = 0
+		reCache.mu.Unlock()
+	}
+	empty()
+	t.Cleanup(empty)
 	big := strings.Repeat("a{1000}", 7) // reSize about 14,000: 670 KB
 	for i := range 60 {
 		if _, err := compileRE(big + strconv.Itoa(i)); err != nil {
