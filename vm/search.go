@@ -102,9 +102,14 @@ func (f Finder) ReplaceAll(s, repl string, size int) string {
 	return b.String()
 }
 
-// Contains is strings.Contains(s, sub), in time linear in len(s).
+// Contains is strings.Contains(s, sub), in time linear in len(s): a sub
+// longer than s is not looked for (its Finder, built in time linear in
+// len(sub), would cost what the caller charged for s many times over).
 func Contains(s, sub string) bool {
-	if len(sub) <= longPattern {
+	switch {
+	case len(sub) > len(s):
+		return false
+	case len(sub) <= longPattern:
 		return strings.Contains(s, sub)
 	}
 	return NewFinder(sub).Index(s) >= 0
