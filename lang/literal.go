@@ -229,6 +229,15 @@ func parseDuration(raw string) (time.Duration, error) {
 			j++
 		}
 		unitName := s[i:j]
+		whole, frac, hasFrac := strings.Cut(num, ".")
+		if unitName == "" {
+			// A number that ends the literal without its unit (1h30), or
+			// a _ after the last unit (1s_): not an unknown unit "".
+			if !validDigits(whole) || hasFrac && !validDigits(frac) {
+				return 0, malformed
+			}
+			return 0, fmt.Errorf("duration literal %s: %s has no unit (use ns, us, ms, s, m, h or d)", raw, num)
+		}
 		unit, rank, ok := durationUnit(unitName)
 		if !ok {
 			return 0, fmt.Errorf("unknown unit %q in duration literal %s (use ns, us, ms, s, m, h or d)", unitName, raw)
@@ -237,7 +246,6 @@ func parseDuration(raw string) (time.Duration, error) {
 			return 0, fmt.Errorf("duration literal %s: units must go from largest to smallest, each once (like 1h30m)", raw)
 		}
 		lastRank = rank
-		whole, frac, hasFrac := strings.Cut(num, ".")
 		if !validDigits(whole) || hasFrac && !validDigits(frac) {
 			return 0, malformed
 		}
