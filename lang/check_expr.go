@@ -714,7 +714,7 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 	case "==", "!=":
 		xt, yt := c.operands(e) // none == x, 0 == x for a float x: the literal takes x's type
 		if !IsInvalid(xt) && !IsInvalid(yt) && !AssignableTo(xt, yt) && !AssignableTo(yt, xt) {
-			why := fmt.Sprintf("mismatched types %s and %s", xt, yt)
+			why := fmt.Sprintf("mismatched types %s and %s%s", xt, yt, unitHint(e, xt, yt))
 			// x == none of an x that is never none (§6.3: an optional
 			// compares with none).
 			if isBasic(yt, NoneType) {
@@ -732,7 +732,7 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 			return Typ[Bool]
 		}
 		if !Identical(xt, yt) {
-			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (mismatched types %s and %s)", exprString(e.X), e.Op, exprString(e.Y), xt, yt)
+			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (mismatched types %s and %s%s)", exprString(e.X), e.Op, exprString(e.Y), xt, yt, unitHint(e, xt, yt))
 		} else if !Ordered(xt) {
 			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (operator %s not defined on %s)", exprString(e.X), e.Op, exprString(e.Y), e.Op, xt)
 		}
@@ -763,6 +763,46 @@ func arithHint(e *BinaryExpr, xt, yt Type) string {
 		return fmt.Sprintf("; write the int on the right: %s * %s", exprString(e.Y), exprString(e.X))
 	case e.Op == "/" && xk == Duration && yk == Duration:
 		return fmt.Sprintf("; divide their seconds: seconds(%s) / seconds(%s)", exprString(e.X), exprString(e.Y))
+	}
+	return unitHint(e, xt, yt)
+}
+
+// unitHint says how to write an int literal operand as the money or
+// duration the other operand is (m > 0, d + 5): money is written with a
+// $, a duration with its unit (language.md §2.5, §2.6), and only a float
+// takes an int literal (§4.2); "" for other operands.
+func unitHint(e *BinaryExpr, xt, yt Type) string {
+	lit, other := Unparen(e.Y), xt
+	if !isIntLit(lit) {
+		lit, other = Unparen(e.X), yt
+	}
+	l, ok := lit.(*BasicLit)
+	if !ok || l.Kind != LitInt {
+		return ""
+	}
+	if o, isOpt := other.(*Optional); isOpt {
+		other = o.Elem
+	}
+	digits, neg := strings.CutPrefix(l.Raw, "-")
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	decimal := validDigits(digits)
+	switch kindOf(other) {
+	case Money:
+		if decimal {
+			return fmt.Sprintf("; money is written with a $: %s$%s", sign, digits)
+		}
+		return "; money is written with a $, as $5"
+	case Duration:
+		if decimal && strings.Trim(digits, "0_") == "" {
+			return "; a duration is written with its unit: 0s"
+		}
+		if decimal {
+			return fmt.Sprintf("; a duration is written with its unit: %s%ss, %s%sms, …", sign, digits, sign, digits)
+		}
+		return "; a duration is written with its unit, as 5s"
 	}
 	return ""
 }
