@@ -883,6 +883,10 @@ func (c *checker) mismatch(n Node, have, want Type, w what) {
 	d := c.errAt(n, CodeMismatch, "%s", msg)
 	if o, ok := have.(*Optional); ok && AssignableTo(o.Elem, want) {
 		d.Message += " (the value may be none: give a default with ??)"
+	} else if e, ok := n.(Expr); ok {
+		if h := writeAs(e, want); h != "" {
+			d.Message += " (" + h + ")"
+		}
 	}
 }
 

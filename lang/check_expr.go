@@ -768,20 +768,29 @@ func arithHint(e *BinaryExpr, xt, yt Type) string {
 }
 
 // unitHint says how to write an int literal operand as the money or
-// duration the other operand is (m > 0, d + 5): money is written with a
-// $, a duration with its unit (language.md §2.5, §2.6), and only a float
-// takes an int literal (§4.2); "" for other operands.
+// duration the other operand is (m > 0, d + 5); "" for other operands.
 func unitHint(e *BinaryExpr, xt, yt Type) string {
-	lit, other := Unparen(e.Y), xt
-	if !isIntLit(lit) {
-		lit, other = Unparen(e.X), yt
+	h := writeAs(e.Y, xt)
+	if h == "" {
+		h = writeAs(e.X, yt)
 	}
-	l, ok := lit.(*BasicLit)
+	if h == "" {
+		return ""
+	}
+	return "; " + h
+}
+
+// writeAs says how to write the int literal e (parenthesised or not) as
+// the money or duration t is (or t's element, an optional's): money with
+// a $, a duration with its unit (language.md §2.5, §2.6), since only a
+// float takes an int literal (§4.2); "" for another e or t.
+func writeAs(e Expr, t Type) string {
+	l, ok := Unparen(e).(*BasicLit)
 	if !ok || l.Kind != LitInt {
 		return ""
 	}
-	if o, isOpt := other.(*Optional); isOpt {
-		other = o.Elem
+	if o, isOpt := t.(*Optional); isOpt {
+		t = o.Elem
 	}
 	digits, neg := strings.CutPrefix(l.Raw, "-")
 	sign := ""
@@ -789,20 +798,20 @@ func unitHint(e *BinaryExpr, xt, yt Type) string {
 		sign = "-"
 	}
 	decimal := validDigits(digits)
-	switch kindOf(other) {
+	switch kindOf(t) {
 	case Money:
 		if decimal {
-			return fmt.Sprintf("; money is written with a $: %s$%s", sign, digits)
+			return fmt.Sprintf("money is written with a $: %s$%s", sign, digits)
 		}
-		return "; money is written with a $, as $5"
+		return "money is written with a $, as $5"
 	case Duration:
 		if decimal && strings.Trim(digits, "0_") == "" {
-			return "; a duration is written with its unit: 0s"
+			return "a duration is written with its unit: 0s"
 		}
 		if decimal {
-			return fmt.Sprintf("; a duration is written with its unit: %s%ss, %s%sms, …", sign, digits, sign, digits)
+			return fmt.Sprintf("a duration is written with its unit: %s%ss, %s%sms, …", sign, digits, sign, digits)
 		}
-		return "; a duration is written with its unit, as 5s"
+		return "a duration is written with its unit, as 5s"
 	}
 	return ""
 }
