@@ -140,7 +140,8 @@ func (p *parser) braceEscape(rest string, at Pos) {
 
 // escapeProblem says why esc, an escape sequence that strconv refuses, is
 // not one of RPL's (language.md §2.7): an octal one above \377, a \u or
-// \U one that is no code point, a short one, or an unknown one.
+// \U one that is no code point, a short one (\x, \u, \U and octal ones
+// with too few digits), or an unknown one.
 func escapeProblem(esc string) string {
 	digits := esc[min(len(esc), 1):]
 	switch {
@@ -150,6 +151,12 @@ func escapeProblem(esc string) string {
 		return fmt.Sprintf("octal escape %s needs three octal digits (\\000 to \\377)", esc)
 	case (len(esc) == 6 || len(esc) == 10) && (esc[1] == 'u' || esc[1] == 'U') && strings.Trim(esc[2:], "0123456789abcdefABCDEF") == "":
 		return fmt.Sprintf("%s is not a Unicode code point (a surrogate, or above \\U0010FFFF)", esc)
+	case len(esc) >= 2 && esc[1] == 'x':
+		return fmt.Sprintf("malformed escape sequence %s: \\x takes 2 hex digits (\\x00 to \\xff)", esc)
+	case len(esc) >= 2 && esc[1] == 'u':
+		return fmt.Sprintf("malformed escape sequence %s: \\u takes 4 hex digits (\\u00e9)", esc)
+	case len(esc) >= 2 && esc[1] == 'U':
+		return fmt.Sprintf("malformed escape sequence %s: \\U takes 8 hex digits (\\U0001F600)", esc)
 	}
 	return "unknown escape sequence " + esc
 }
