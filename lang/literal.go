@@ -167,6 +167,11 @@ func ParseInt(raw string) (int64, error) {
 	}
 	if err != nil {
 		if errors.Is(err, strconv.ErrRange) {
+			if u, uerr := strconv.ParseUint(strings.ReplaceAll(body, "_", ""), 0, 64); uerr == nil && u == 1<<63 {
+				// -9223372036854775808 is the unary minus of a literal
+				// that overflows (language.md §2.5).
+				return 0, fmt.Errorf("integer literal %s overflows int (the smallest int is written -9223372036854775807 - 1)", raw)
+			}
 			return 0, fmt.Errorf("integer literal %s overflows int", raw)
 		}
 		return 0, fmt.Errorf("malformed integer literal %s", raw)

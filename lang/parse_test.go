@@ -374,6 +374,7 @@ func TestParseErrorPositions(t *testing.T) {
 		{"unterminated string", `const a = "abc`, CodeUnterminated, "2:11-2:15", "string literal not terminated"},
 		{"unterminated string at newline", "const a = \"abc\nconst b = 1", CodeUnterminated, "2:11-2:15", "not terminated"},
 		{"unknown duration unit", "const a = 5min", CodeBadLiteral, "2:11-2:15", `unknown unit "min"`},
+		{"smallest int as a literal", "const a = -9223372036854775808", CodeBadLiteral, "2:12-2:31", "integer literal 9223372036854775808 overflows int (the smallest int is written -9223372036854775807 - 1)"},
 		{"money too precise", "const a = $1.0000000001", CodeBadLiteral, "2:11-2:24", "more than 9 decimal places"},
 		{"money overflow", "const a = $10000000000", CodeBadLiteral, "2:11-2:23", "out of range"},
 		{"money without a digit before the point", "const a = $.5", CodeBadLiteral, "2:11-2:14", "malformed money literal $.5: a digit must come before the point (write $0.5)"},
