@@ -72,8 +72,17 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 					cands = m.Overloads
 				} else {
 					m := o.Module.Scope.Lookup(f.Sel.Name)
-					if m == nil || m.Kind != ObjFunc {
+					if m == nil {
 						c.errSuggest(f.Sel, CodeUndefined, f.Sel.Name, o.Module.Scope.Names(), "undefined function: %s.%s", id.Name, f.Sel.Name)
+						c.skipArgs(e)
+						return Typ[Invalid]
+					}
+					if m.Kind != ObjFunc {
+						// A member that is no function (lib.limit(), a
+						// constant or a type) is there, as a local one is:
+						// calling it is RPL303, not RPL200.
+						c.use(f.Sel, m)
+						c.errAt(f, CodeNotCallable, "cannot call %s.%s: %s.%s is a %s%s", id.Name, f.Sel.Name, id.Name, f.Sel.Name, m.Kind, c.continued(f, e.Lparen, "("))
 						c.skipArgs(e)
 						return Typ[Invalid]
 					}
