@@ -73,7 +73,7 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 				} else {
 					m := o.Module.Scope.Lookup(f.Sel.Name)
 					if m == nil {
-						c.errSuggest(f.Sel, CodeUndefined, f.Sel.Name, o.Module.Scope.Names(), "undefined function: %s.%s", id.Name, f.Sel.Name)
+						c.errSuggest(f.Sel, CodeUndefined, f.Sel.Name, o.Module.Scope.Names(), "undefined function: %s.%s%s", id.Name, f.Sel.Name, inherited(o.Module, id.Name, f.Sel.Name))
 						c.skipArgs(e)
 						return Typ[Invalid]
 					}

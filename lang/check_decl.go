@@ -400,7 +400,11 @@ func (c *checker) typeExpr(t TypeExpr) Type {
 			}
 			o := mod.Module.Scope.Lookup(t.Name.Name)
 			if o == nil || o.Kind != ObjType {
-				c.errAt(t.Name, CodeUnknownType, "undefined type: %s.%s", t.Module.Name, t.Name.Name)
+				hint := ""
+				if o == nil {
+					hint = inherited(mod.Module, t.Module.Name, t.Name.Name)
+				}
+				c.errAt(t.Name, CodeUnknownType, "undefined type: %s.%s%s", t.Module.Name, t.Name.Name, hint)
 				return Typ[Invalid]
 			}
 			c.use(t.Name, o)

@@ -1135,7 +1135,7 @@ func (c *checker) moduleMember(e *SelectorExpr, mod *Object) Type {
 	}
 	o := mod.Module.Scope.Lookup(e.Sel.Name)
 	if o == nil {
-		c.errSuggest(e.Sel, CodeUndefined, e.Sel.Name, mod.Module.Scope.Names(), "undefined: %s.%s", mod.Name, e.Sel.Name)
+		c.errSuggest(e.Sel, CodeUndefined, e.Sel.Name, mod.Module.Scope.Names(), "undefined: %s.%s%s", mod.Name, e.Sel.Name, inherited(mod.Module, mod.Name, e.Sel.Name))
 		return Typ[Invalid]
 	}
 	c.use(e.Sel, o)
@@ -2084,4 +2084,17 @@ func writeExpr(b *strings.Builder, e Expr, depth int) {
 	default:
 		b.WriteString("…")
 	}
+}
+
+// inherited says, of a member name that the imported module mod (bound
+// to as) does not declare, which policy it extends declares it: an import
+// makes a module's own declarations its members, not what it inherits
+// (language.md §8.1); "" when none does.
+func inherited(mod *Package, as, name string) string {
+	for p := mod.Extends; p != nil; p = p.Extends {
+		if o := p.Scope.Lookup(name); o != nil && !p.testDecl(o) {
+			return fmt.Sprintf(" (%s inherits %s from %s, which it extends: an import makes a module's own declarations its members, not those it inherits)", as, name, baseName(p.Path))
+		}
+	}
+	return ""
 }
