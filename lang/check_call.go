@@ -762,7 +762,15 @@ func (c *checker) superFunc(super *Ident, sel *Ident) *Object {
 			}
 		}
 	}
-	c.errSuggest(sel, CodeBadSuper, sel.Name, fns, "the extended policy %s has no function %s", c.pkg.Extends.Name, sel.Name)
+	switch {
+	case o != nil && o.Kind == ObjBuiltin:
+		c.errAt(sel, CodeBadSuper, "the extended policy %s has no function %s: %s is a builtin, called without super: %s(…)", c.pkg.Extends.Name, sel.Name, sel.Name, sel.Name)
+	case o != nil && o.Pkg != nil:
+		// A constant or type of the parent: there, but no function.
+		c.errAt(sel, CodeBadSuper, "the extended policy %s has no function %s: %s is a %s of it, and super calls a function", c.pkg.Extends.Name, sel.Name, sel.Name, o.Kind)
+	default:
+		c.errSuggest(sel, CodeBadSuper, sel.Name, fns, "the extended policy %s has no function %s", c.pkg.Extends.Name, sel.Name)
+	}
 	return nil
 }
 
