@@ -763,11 +763,14 @@ func arithHint(e *BinaryExpr, xt, yt Type) string {
 		return fmt.Sprintf("; write the int on the right: %s * %s", exprString(e.Y), exprString(e.X))
 	case e.Op == "/" && xk == Duration && yk == Duration:
 		return fmt.Sprintf("; divide their seconds: seconds(%s) / seconds(%s)", exprString(e.X), exprString(e.Y))
+	case e.Op == "+" || e.Op == "-":
+		// m + 1 is m + $1; m % 2 or m * 1.5 would be no better with $.
+		return unitHint(e, xt, yt)
 	}
-	return unitHint(e, xt, yt)
+	return ""
 }
 
-// unitHint says how to write an int literal operand as the money or
+// unitHint says how to write an int or float literal operand as the money or
 // duration the other operand is (m > 0, d + 5); "" for other operands.
 func unitHint(e *BinaryExpr, xt, yt Type) string {
 	h := writeAs(e.Y, xt)
@@ -780,13 +783,13 @@ func unitHint(e *BinaryExpr, xt, yt Type) string {
 	return "; " + h
 }
 
-// writeAs says how to write the int literal e (parenthesised or not) as
+// writeAs says how to write the int or float literal e (parenthesised or not) as
 // the money or duration t is (or t's element, an optional's): money with
 // a $, a duration with its unit (language.md §2.5, §2.6), since only a
 // float takes an int literal (§4.2); "" for another e or t.
 func writeAs(e Expr, t Type) string {
 	l, ok := Unparen(e).(*BasicLit)
-	if !ok || l.Kind != LitInt {
+	if !ok || l.Kind != LitInt && l.Kind != LitFloat {
 		return ""
 	}
 	if o, isOpt := t.(*Optional); isOpt {
@@ -796,6 +799,20 @@ func writeAs(e Expr, t Type) string {
 	sign := ""
 	if neg {
 		sign = "-"
+	}
+	if l.Kind == LitFloat {
+		// A float with a point and no exponent (0.5): money as $0.5, a
+		// duration as 0.5s, when those are literals.
+		_, money := ParseMoney("$" + digits)
+		_, dur := ParseDuration(digits + "s")
+		_, durMs := ParseDuration(digits + "ms")
+		switch k := kindOf(t); {
+		case k == Money && money == nil:
+			return fmt.Sprintf("money is written with a $: %s$%s", sign, digits)
+		case k == Duration && dur == nil && durMs == nil:
+			return fmt.Sprintf("a duration is written with its unit: %s%ss, %s%sms, …", sign, digits, sign, digits)
+		}
+		return ""
 	}
 	decimal := validDigits(digits)
 	switch kindOf(t) {
