@@ -22,13 +22,7 @@ import (
 func TestSpanPerDecision(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tr := tracing.NewWithExporter(exp)
-	e, err := runtime.New(runtime.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.LoadDir(context.Background(), "../../examples/policies"); err != nil {
-		t.Fatal(err)
-	}
+	e := examples(t)
 	ctx, done := tr.Trace(context.Background(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "nats", runtime.KindCP1)
 	_, _, o := e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`), runtime.CP1Meta{}, nil, nil)
 	done(o)
@@ -53,6 +47,19 @@ func TestSpanPerDecision(t *testing.T) {
 	}
 }
 
+// examples is an engine with the example policies active.
+func examples(tb testing.TB) *runtime.Engine {
+	tb.Helper()
+	e, err := runtime.New(runtime.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), "../../examples/policies"); err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
 // discard is an exporter that drops what it is given.
 type discard struct{}
 
@@ -66,13 +73,7 @@ func (discard) Shutdown(context.Context) error                             { ret
 func BenchmarkSpanPaced(b *testing.B) {
 	tr := tracing.NewWithExporter(discard{})
 	defer tr.Shutdown(context.Background())
-	e, err := runtime.New(runtime.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := e.LoadDir(context.Background(), "../../examples/policies"); err != nil {
-		b.Fatal(err)
-	}
+	e := examples(b)
 	_, _, o := e.HandleCP1(context.Background(), []byte(`{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`), runtime.CP1Meta{}, nil, nil)
 	h := hdr.New(hdr.DefaultBits)
 	start := time.Now()
@@ -95,13 +96,7 @@ func BenchmarkSpanPaced(b *testing.B) {
 func TestSpanJoinsCP1TraceID(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tr := tracing.NewWithExporter(exp)
-	e, err := runtime.New(runtime.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.LoadDir(context.Background(), "../../examples/policies"); err != nil {
-		t.Fatal(err)
-	}
+	e := examples(t)
 	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "http", Hooks: runtime.Hooks{Trace: tr.Trace}})
 	const body = `{"version": "1", "request_id": "r", "trace_id": "%s", "tenant_id": "t", "task": {"type": "chat"}}`
 	for _, c := range []struct{ traceID, traceparent, want, parent string }{
@@ -382,13 +377,7 @@ func TestEndpointRefused(t *testing.T) {
 func TestSpanStatus(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tr := tracing.NewWithExporter(exp)
-	e, err := runtime.New(runtime.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.LoadDir(context.Background(), "../../examples/policies"); err != nil {
-		t.Fatal(err)
-	}
+	e := examples(t)
 	for _, tc := range []struct {
 		body    string
 		outcome string
