@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,12 +22,7 @@ import (
 func TestStopCountsQueued(t *testing.T) {
 	s, nc := embedded(t, "")
 	e, _ := engineState(t, nil)
-	held, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	hold := func(ctx context.Context, _, _ string, _ rt.Kind) (context.Context, func(*rt.Outcome)) {
-		once.Do(func() { close(held); <-release })
-		return ctx, func(*rt.Outcome) {}
-	}
+	hold, held, release := holdFirst()
 	var logs syncBuffer
 	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, Hooks: rt.Hooks{Trace: hold}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
@@ -78,12 +72,7 @@ func TestStopCountsQueued(t *testing.T) {
 func TestDrainConnectionLost(t *testing.T) {
 	s, nc := embedded(t, "")
 	e, st := engineState(t, nil)
-	held, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	hold := func(ctx context.Context, _, _ string, _ rt.Kind) (context.Context, func(*rt.Outcome)) {
-		once.Do(func() { close(held); <-release })
-		return ctx, func(*rt.Outcome) {}
-	}
+	hold, held, release := holdFirst()
 	srv, err := natsx.Serve(nc, e, natsx.Config{Workers: 1, Hooks: rt.Hooks{Trace: hold}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

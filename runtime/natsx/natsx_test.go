@@ -495,12 +495,7 @@ func TestConnectInProcessNoWriteDeadline(t *testing.T) {
 // and the requests within the bound are decided.
 func TestOverload(t *testing.T) {
 	_, nc := embedded(t, "")
-	held, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	hold := func(ctx context.Context, _, _ string, _ rt.Kind) (context.Context, func(*rt.Outcome)) {
-		once.Do(func() { close(held); <-release })
-		return ctx, func(*rt.Outcome) {}
-	}
+	hold, held, release := holdFirst()
 	var refused atomic.Int32
 	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{Workers: 1, MaxPending: 1, Hooks: rt.Hooks{Trace: hold, Refused: func(transport string, why rt.Refusal) {
 		if transport == natsx.Transport && why == rt.RefusedOverloaded {
@@ -670,4 +665,15 @@ func TestBatchNotReady(t *testing.T) {
 	if m = request(t, nc, natsx.SubjectBatch, `{"requests": [{"request": {"id": "a"}}]}`); m["ok"] != true || len(m["results"].([]any)) != 1 {
 		t.Errorf("a batch once a version is active: %v", m)
 	}
+}
+
+// holdFirst is a trace hook that holds the first request's handler: held
+// is closed once it holds it, and it goes on when release is closed.
+func holdFirst() (hook rt.TraceFunc, held, release chan struct{}) {
+	held, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	return func(ctx context.Context, _, _ string, _ rt.Kind) (context.Context, func(*rt.Outcome)) {
+		once.Do(func() { close(held); <-release })
+		return ctx, func(*rt.Outcome) {}
+	}, held, release
 }

@@ -1,10 +1,8 @@
 package natsx_test
 
 import (
-	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -21,12 +19,7 @@ import (
 func TestReplyNotSent(t *testing.T) {
 	s, nc := embedded(t, "")
 	e, _ := engineState(t, nil)
-	held, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	hold := func(ctx context.Context, _, _ string, _ rt.Kind) (context.Context, func(*rt.Outcome)) {
-		once.Do(func() { close(held); <-release })
-		return ctx, func(*rt.Outcome) {}
-	}
+	hold, held, release := holdFirst()
 	var answered atomic.Int64
 	count := func(string, rt.Kind, rt.Code) { answered.Add(1) }
 	var logs syncBuffer
