@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,28 +198,23 @@ func decodeObject(body []byte, v any) *Error {
 	return nil
 }
 
-// cp1Shape is a CP1 request's fields, with those of its task and
-// constraints.
-var cp1Shape = &jsonx.Fields{Names: cp1Fields, Nested: map[string]*jsonx.Fields{"task": {Names: cp1TaskFields}, "constraints": {Names: cp1ConstrFields}}}
-
-// caseSensitive is body with each key that encoding/json would take for a
-// CP1 field although it is not the field's name exactly (TENANT_ID for
-// tenant_id) made unknown (jsonx.MaskFoldedKeys), and so ignored as
-// unknown keys are, its offsets unchanged: read as encoding/json reads
-// it, a body with tenant_id "acme" and TENANT_ID "evil" was decided for
-// evil, where a gateway in front that compares keys exactly saw acme.
-// body itself when none (the fast path refuses such a body, leaving it
-// to this one).
-func caseSensitive(body []byte) []byte {
-	return jsonx.MaskFoldedKeys(body, cp1Shape)
-}
+// cp1Shape is the shape of the struct the slow path decodes a CP1
+// request into (its fields, with those of its task and constraints), for
+// jsonx.MaskFoldedKeys: each key that encoding/json would take for one of
+// them although it is not its name exactly (TENANT_ID for tenant_id) is
+// made unknown, and so ignored as unknown keys are, offsets unchanged.
+// Read as encoding/json reads it, a body with tenant_id "acme" and
+// TENANT_ID "evil" was decided for evil, where a gateway in front that
+// compares keys exactly saw acme. (The fast path refuses such a body,
+// leaving it to the slow one.)
+var cp1Shape = jsonx.FieldsOf(reflect.TypeFor[cp1Request]())
 
 // cp1ToRequest validates a CP1 request, decoded into sc.q, and builds
 // the Request record.
 func (e *Engine) cp1ToRequest(body []byte, sc *cp1Scratch) (vm.Value, *Error) {
 	q := &sc.q
 	if !fastCP1(body, sc) {
-		body = caseSensitive(body)
+		body = jsonx.MaskFoldedKeys(body, cp1Shape)
 		*q = cp1Request{}
 		if err := decodeObject(body, q); err != nil {
 			if err.Code == CodeInvalidRequest && err.Details != nil {
