@@ -388,6 +388,24 @@ func TestHoverWhileReferences(t *testing.T) {
 	c.notify("$/cancelRequest", cancelParams(6001))
 	within(t, "the canceled references", func() error { err = w.Wait(context.Background(), &locs); return nil })
 	wantCode(t, "references canceled", err, -32800)
+
+	// A change while the references are searched moves the target: the
+	// places found would be of the text as it was. They were answered
+	// all the same (the other policies matching nothing at the old
+	// place, the answer silently short).
+	w, err = c.conn.DispatchCall(context.Background(), "textDocument/references", refParams(u, pos(2, 7)), jsonrpc2.PickID(jsonrpc2.ID{Num: 6002}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.startedIn(t, "textDocument/references")
+	var syms []any
+	within(t, "a change while the references run", func() error {
+		c.change(u, "package lib\n\n# the limit\nconst limit = 5\n")
+		return c.conn.Call(context.Background(), "textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": u}}, &syms)
+	})
+	g.pass <- struct{}{}
+	within(t, "the references during a change", func() error { err = w.Wait(context.Background(), &locs); return nil })
+	wantCode(t, "references during a change", err, -32801)
 }
 
 // TestRenameContentModified: a rename runs on a goroutine of its own and

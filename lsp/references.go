@@ -56,7 +56,9 @@ func (s *Server) references(_ *glsp.Context, p *protocol.ReferenceParams) ([]pro
 	if s.ownPolicyOnly(sn, obj) {
 		return find(context.Background())
 	}
-	s.later(string(protocol.MethodTextDocumentReferences), func(ctx context.Context) (any, error) { return find(ctx) })
+	// The other policies are checked as they are when the search comes
+	// to them: the target's place may have moved meanwhile.
+	s.laterUnchanged(string(protocol.MethodTextDocumentReferences), "search", func(ctx context.Context, _ uint64) (any, error) { return find(ctx) })
 	return nil, nil
 }
 

@@ -134,23 +134,33 @@ func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.Wo
 	if name == t.obj.Name {
 		return &protocol.WorkspaceEdit{}, nil
 	}
+	o := t.obj
+	s.laterUnchanged(string(protocol.MethodTextDocumentRename), "rename", func(ctx context.Context, gen uint64) (any, error) {
+		return s.renameEdit(ctx, sn, o, name, gen)
+	})
+	return nil, nil
+}
+
+// laterUnchanged is later for a request whose answer holds places in the
+// policies as they were when it came (a rename's edits, the references
+// found): run is given their generation, and a request during which they
+// changed is answered ContentModified (what it does, "rename", names it
+// in the message), where the client would apply its answer to the
+// documents as they are.
+func (s *Server) laterUnchanged(method, what string, run func(ctx context.Context, gen uint64) (any, error)) {
 	s.mu.Lock()
 	gen := s.gen
 	s.mu.Unlock()
-	o := t.obj
-	s.later(string(protocol.MethodTextDocumentRename), func(ctx context.Context) (any, error) {
-		edit, err := s.renameEdit(ctx, sn, o, name, gen)
+	s.later(method, func(ctx context.Context) (any, error) {
+		r, err := run(ctx, gen)
 		switch {
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		case s.changedSince(gen):
-			// Its edits would be of the policies as they were, where
-			// the client applies them to the documents as they are.
-			return nil, &jsonrpc2.Error{Code: codeContentModified, Message: "the policies changed during the rename: rename again"}
+			return nil, &jsonrpc2.Error{Code: codeContentModified, Message: fmt.Sprintf("the policies changed during the %s: %s again", what, what)}
 		}
-		return edit, err
+		return r, err
 	})
-	return nil, nil
 }
 
 // codeContentModified is LSP's error code for a request whose answer the
@@ -172,7 +182,8 @@ func (s *Server) changedSince(gen uint64) bool {
 func (s *Server) renameEdit(ctx context.Context, sn *snapshot, o *lang.Object, name string, gen uint64) (*protocol.WorkspaceEdit, error) {
 	refs := s.findRefs(ctx, sn, o, true)
 	if ctx.Err() != nil || s.changedSince(gen) {
-		// The checks below would check the policies anew.
+		// The checks below would check the policies anew
+		// (laterUnchanged answers).
 		return nil, nil
 	}
 	if err := s.checkCapture(sn, o, name, refs); err != nil {
@@ -192,6 +203,11 @@ func (s *Server) renameEdit(ctx context.Context, sn *snapshot, o *lang.Object, n
 	return edit, nil
 }
 
+// checkCapture refuses a new name that is already visible where the
+// target is declared or used (the renamed name would be shadowed or would
+// shadow), that is used inside the target's scope (a use would be
+// captured), or that a policy extending the declaring one overrides or
+// declares (it would override the renamed declaration).
 func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []ref) error {
 	if s.u.Scope.Lookup(name) != nil {
 		return refuse("%s is the name of a builtin: renaming to it would hide the builtin", name)
