@@ -207,7 +207,7 @@ func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
 // (drawTimes).
 func chargeDraw(c *vm.Call, split vm.Map) error {
 	n := split.Len()
-	if err := c.Charge(int64(n) * int64(bits.Len(uint(n))) >> 3); err != nil {
+	if err := c.Charge(vm.SortFuel(n)); err != nil {
 		return err
 	}
 	return c.Charge(split.KeysFuel() * drawTimes(n))

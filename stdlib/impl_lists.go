@@ -3,7 +3,6 @@ package stdlib
 import (
 	"cmp"
 	"math"
-	"math/bits"
 	"slices"
 
 	"github.com/rpl-lang/rpl/vm"
@@ -30,7 +29,7 @@ func listContains(c *vm.Call, a []vm.Value) (vm.Value, error) {
 func listSort(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	xs := a[0].List()
 	n := len(xs)
-	if err := c.Charge(int64(n) * int64(bits.Len(uint(n))) >> 3); err != nil {
+	if err := c.Charge(vm.SortFuel(n)); err != nil {
 		return vm.Value{}, err
 	}
 	// c.Compare charges what comparing nested values walks; its first
@@ -184,7 +183,7 @@ func mapColumn(c *vm.Call, m vm.Map, keys bool) (vm.Value, error) {
 	if n == 0 {
 		return emptyList, nil
 	}
-	if err := c.Charge(int64(n) * int64(bits.Len(uint(n))) >> 3); err != nil {
+	if err := c.Charge(vm.SortFuel(n)); err != nil {
 		return vm.Value{}, err
 	}
 	col := m.Values()

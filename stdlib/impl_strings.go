@@ -2,7 +2,6 @@ package stdlib
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"math"
@@ -129,7 +128,7 @@ func strContains(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := chargeBytes(c, len(s)+len(sub)); err != nil {
 		return vm.Value{}, err
 	}
-	return vm.Bool(vm.NewFinder(sub).Index(s) >= 0), nil
+	return vm.Bool(vm.Contains(s, sub)), nil
 }
 
 func strReplace(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -139,7 +138,7 @@ func strReplace(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := chargeBytes(c, len(s)+len(old)); err != nil {
 		return vm.Value{}, err
 	}
-	f := vm.NewFinder(old)
+	f := vm.NewFinder(old, s)
 	n := f.Count(s)
 	if n == 0 || (old == repl) {
 		return a[0], nil
@@ -160,7 +159,7 @@ func strSplit(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	var n int
-	f := vm.NewFinder(sep)
+	f := vm.NewFinder(sep, s)
 	if sep == "" {
 		n = utf8.RuneCountInString(s)
 	} else {
@@ -282,7 +281,10 @@ func compileRE(p string) (*cachedRE, error) { return compileRECharged(nil, p, 0)
 func compileRECharged(c *vm.Call, p string, n int) (*cachedRE, error) {
 	if m := reCache.m.Load(); m != nil {
 		if re, ok := (*m)[p]; ok {
-			return re, cmp.Or(chargeClasses(c, re.classFuel), chargeRE(c, re.size, n))
+			if err := chargeClasses(c, re.classFuel); err != nil {
+				return nil, err
+			}
+			return re, chargeRE(c, re.size, n)
 		}
 	}
 	cre, err := compilePattern(c, p, n)

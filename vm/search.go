@@ -16,13 +16,16 @@ const longPattern = 64
 // bytes it reads.
 type Finder struct {
 	pat  string
-	fail []int32 // KMP failure function when len(pat) > longPattern, else nil
+	fail []int32 // KMP failure function when longPattern < len(pat) ≤ len(s), else nil
 }
 
-// NewFinder is a Finder of pat.
-func NewFinder(pat string) Finder {
+// NewFinder is a Finder of pat in s (or in parts of it): a pat longer
+// than s is not looked for (strings.Index answers at once), and its
+// table, built in time linear in pat, is not built: the callers charge
+// the bytes of s.
+func NewFinder(pat, s string) Finder {
 	f := Finder{pat: pat}
-	if len(pat) <= longPattern {
+	if len(pat) <= longPattern || len(pat) > len(s) {
 		return f
 	}
 	f.fail = make([]int32, len(pat))
@@ -102,15 +105,5 @@ func (f Finder) ReplaceAll(s, repl string, size int) string {
 	return b.String()
 }
 
-// Contains is strings.Contains(s, sub), in time linear in len(s): a sub
-// longer than s is not looked for (its Finder, built in time linear in
-// len(sub), would cost what the caller charged for s many times over).
-func Contains(s, sub string) bool {
-	switch {
-	case len(sub) > len(s):
-		return false
-	case len(sub) <= longPattern:
-		return strings.Contains(s, sub)
-	}
-	return NewFinder(sub).Index(s) >= 0
-}
+// Contains is strings.Contains(s, sub), in time linear in len(s).
+func Contains(s, sub string) bool { return NewFinder(sub, s).Index(s) >= 0 }

@@ -33,7 +33,7 @@ func TestFinder(t *testing.T) {
 				p = s[i:min(len(s), i+r.IntN(150))]
 			}
 		}
-		f := NewFinder(p)
+		f := NewFinder(p, s)
 		if got, want := f.Index(s), strings.Index(s, p); got != want {
 			t.Fatalf("Index(%q, %q) = %d, want %d", s, p, got, want)
 		}
@@ -70,7 +70,9 @@ func BenchmarkContainsAdversarial(b *testing.B) {
 
 // TestContainsLongerPattern: a pattern longer than the string is not
 // looked for: `in` charges the string searched, and the pattern's
-// Finder was built all the same (8 MB in "x": 134 ms for 4 fuel).
+// Finder was built all the same (8 MB in "x": 134 ms for 4 fuel); so
+// did contains, replace and split, which charge the pattern too (an 8 MB
+// one half the default fuel, for nothing).
 func TestContainsLongerPattern(t *testing.T) {
 	big := strings.Repeat("ab", 1<<20)
 	if Contains("x", big) || Contains(big[:100], big) {
@@ -81,5 +83,9 @@ func TestContainsLongerPattern(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(5, func() { Contains("x", big) }); n != 0 {
 		t.Errorf("%v allocations for a pattern longer than the string, want none", n)
+	}
+	// So for contains, replace and split, whose Finder is the same.
+	if n := testing.AllocsPerRun(5, func() { NewFinder(big, "x").Count("x") }); n != 0 {
+		t.Errorf("%v allocations for a Finder of a pattern longer than its string, want none", n)
 	}
 }
