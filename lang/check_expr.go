@@ -786,7 +786,10 @@ func unitHint(e *BinaryExpr, xt, yt Type) string {
 // writeAs says how to write the int or float literal e (parenthesised or not) as
 // the money or duration t is (or t's element, an optional's): money with
 // a $, a duration with its unit (language.md §2.5, §2.6), since only a
-// float takes an int literal (§4.2); "" for another e or t.
+// float takes an int literal (§4.2); "" for another e or t. It suggests
+// only the spellings that are literals (10000000000000s overflows,
+// 0.0000001ms is finer than a nanosecond), else, for an int, an example
+// (a float with an exponent, 1e3, has no spelling to suggest).
 func writeAs(e Expr, t Type) string {
 	l, ok := Unparen(e).(*BasicLit)
 	if !ok || l.Kind != LitInt && l.Kind != LitFloat {
@@ -800,35 +803,30 @@ func writeAs(e Expr, t Type) string {
 	if neg {
 		sign = "-"
 	}
-	if l.Kind == LitFloat {
-		// A float with a point and no exponent (0.5): money as $0.5, a
-		// duration as 0.5s, when those are literals.
-		_, money := ParseMoney("$" + digits)
-		_, dur := ParseDuration(digits + "s")
-		_, durMs := ParseDuration(digits + "ms")
-		switch k := kindOf(t); {
-		case k == Money && money == nil:
-			return fmt.Sprintf("money is written with a $: %s$%s", sign, digits)
-		case k == Duration && dur == nil && durMs == nil:
-			return fmt.Sprintf("a duration is written with its unit: %s%ss, %s%sms, …", sign, digits, sign, digits)
-		}
-		return ""
-	}
-	decimal := validDigits(digits)
 	switch kindOf(t) {
 	case Money:
-		if decimal {
+		if _, err := ParseMoney("$" + digits); err == nil {
 			return fmt.Sprintf("money is written with a $: %s$%s", sign, digits)
 		}
-		return "money is written with a $, as $5"
+		if l.Kind == LitInt {
+			return "money is written with a $, as $5"
+		}
 	case Duration:
-		if decimal && strings.Trim(digits, "0_") == "" {
+		if l.Kind == LitInt && validDigits(digits) && strings.Trim(digits, "0_") == "" {
 			return "a duration is written with its unit: 0s"
 		}
-		if decimal {
-			return fmt.Sprintf("a duration is written with its unit: %s%ss, %s%sms, …", sign, digits, sign, digits)
+		var ok []string
+		for _, unit := range []string{"s", "ms"} {
+			if _, err := ParseDuration(digits + unit); err == nil {
+				ok = append(ok, sign+digits+unit)
+			}
 		}
-		return "a duration is written with its unit, as 5s"
+		if len(ok) > 0 {
+			return "a duration is written with its unit: " + strings.Join(ok, ", ") + ", …"
+		}
+		if l.Kind == LitInt {
+			return "a duration is written with its unit, as 5s"
+		}
 	}
 	return ""
 }
