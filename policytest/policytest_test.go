@@ -700,3 +700,25 @@ func TestVerboseNamesPrintable(t *testing.T) {
 		t.Errorf("report with a raw escape or a broken line:\n%q", out)
 	}
 }
+
+// TestVerboseSkipReasonPrintable: a skip's reason is quoted as a test's
+// name is when it holds a line end or a terminal escape.
+func TestVerboseSkipReasonPrintable(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		"p_test.rpl": "package p\n\nimport \"std/testing\"\n\ntest \"skipped\" {\n  testing.skip(\"two\\nlines \\x1b[2J\")\n}\n",
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := run(t, dir, policytest.Config{})
+	var buf bytes.Buffer
+	policytest.WriteResult(&buf, res[0], policytest.ReportOptions{Verbose: true, Name: filepath.Base})
+	out := buf.String()
+	if !strings.Contains(out, `skipped: "two\nlines \x1b[2J"`) || strings.Contains(out, "\x1b") {
+		t.Errorf("report without the reason quoted, or with a raw escape:\n%q", out)
+	}
+}
