@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -87,7 +88,19 @@ func (s *Server) flush() {
 		for _, policy := range first {
 			checked[policy] = s.snapshotFor(policy)
 		}
-		early = s.policyIDs(open, checked, folders, ov, onDisk)
+		// The others due by their last snapshots, not checked yet: read
+		// as files instead, each would be parsed here (the facts of a
+		// 1,000-rule importer), and parsed again at the next flush, the
+		// check below replacing those facts, unused, by its snapshot.
+		known := maps.Clone(checked)
+		s.mu.Lock()
+		for _, policy := range due {
+			if known[policy] == nil && s.snaps[policy] != nil {
+				known[policy] = s.snaps[policy]
+			}
+		}
+		s.mu.Unlock()
+		early = s.policyIDs(open, known, folders, ov, onDisk)
 		onDisk = nil // taken into account
 		for _, policy := range first {
 			s.publish(checked[policy], early[policy])
