@@ -778,10 +778,10 @@ func (l *sized[T]) UnmarshalJSON(data []byte) error {
 	// the first: a list of many (`[0, 0, …]` for strings) allocated 60
 	// times its size. The list up to its first such element gives that
 	// error, having made one, and only its elements are made.
-	if end, ok := firstMisfit(data, reflect.TypeFor[T]().Kind() == reflect.String); ok {
-		data = append(data[:end:end], ']')
-	}
-	if n := jsonListLen(data); n > 0 {
+	if n, end := listScan(data, reflect.TypeFor[T]().Kind() == reflect.String); n > 0 {
+		if end > 0 {
+			data = append(data[:end:end], ']')
+		}
 		*l = make(sized[T], 0, n)
 	}
 	err := json.Unmarshal(data, (*[]T)(l))
@@ -801,63 +801,42 @@ func (l *sized[T]) UnmarshalJSON(data []byte) error {
 	return err
 }
 
-// firstMisfit is the end of the first element of the JSON list data
-// (valid JSON) that is neither null nor a string (str) or an object
-// (!str), the value a sized list holds. Another value (a string holding
-// a bracket too) has no elements: json's to refuse.
-func firstMisfit(data []byte, str bool) (end int, ok bool) {
+// listScan walks the elements of the JSON list data (valid JSON) up to
+// the first that is neither null nor a string (str) or an object (!str),
+// the value a sized list holds: n counts them (that one included), end
+// is where that one ends (0 when there is none). Another value (a string
+// holding a bracket too) has no elements: json's to refuse.
+func listScan(data []byte, str bool) (n, end int) {
 	want := byte('{')
 	if str {
 		want = '"'
 	}
 	for start, el := range jsonx.Elements(data) {
+		n++
 		if el[0] != want && el[0] != 'n' {
-			return start + len(el), true
+			return n, start + len(el)
 		}
 	}
-	return 0, false
+	return n, 0
 }
 
 // jsonListIndex is the index of the element of the JSON list data (valid
-// JSON) that holds the byte at off: the elements that end before it.
+// JSON) that holds the byte at off, or that ends there.
 func jsonListIndex(data []byte, off int64) int {
-	start := bytes.IndexByte(data, '[')
-	if start < 0 {
-		return 0
+	i := 0
+	for start, el := range jsonx.Elements(data) {
+		if int64(start+len(el)) >= off {
+			break
+		}
+		i++
 	}
-	return topCommas(data, start+1, int(min(off, int64(len(data)))))
+	return i
 }
 
 // jsonListLen is the length of the JSON list data (valid JSON, as
 // UnmarshalJSON is given); 0 for another value.
 func jsonListLen(data []byte) int {
 	n, _ := jsonx.ListLen(data)
-	return n
-}
-
-// topCommas counts the commas of data[from:to] (valid JSON from the
-// start of a list's elements) outside strings and nested values: the
-// list's elements that end before to.
-func topCommas(data []byte, from, to int) int {
-	n, depth, inString := 0, 0, false
-	for i := from; i < to; i++ {
-		switch c := data[i]; {
-		case inString:
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			depth++
-		case c == ']' || c == '}':
-			depth--
-		case c == ',' && depth == 0:
-			n++
-		}
-	}
 	return n
 }
 
