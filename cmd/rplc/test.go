@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -106,6 +107,15 @@ errors, 2 for a wrong command line.`,
 				// As build -o: a slip (the profile's name left out, a
 				// policy taken for it) replaced a policy's source.
 				return usageErrorf(cmd, "--coverprofile %s names a policy source, which the profile would replace (name the profile file)", profile)
+			}
+			// Nor a tree's data, as build -o: the profile replaced the
+			// tenant registry or price catalogue the tests had read.
+			for _, a := range args {
+				for _, data := range []string{"tenants.json", "catalogue.json"} {
+					if profile != "" && sameFile(profile, filepath.Join(a, data)) {
+						return usageErrorf(cmd, "--coverprofile %s is the tree's %s, which the profile would replace (name the profile file)", profile, data)
+					}
+				}
 			}
 			cfg := policytest.Config{Cover: cover || profile != "", Limits: vm.Limits{Fuel: fuel}}
 			if runExpr != "" {
