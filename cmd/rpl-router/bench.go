@@ -16,6 +16,7 @@ import (
 	"runtime/trace"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -276,6 +277,28 @@ type benchReport struct {
 	Skipped      []string          `json:"skipped,omitempty"` // setups not run, and why
 }
 
+// controlServed counts inproc/control's calls, for --procs auto: the
+// control runs on the processors that cp1 at its rate would have, as an
+// exchange counts its decision (Engine.Decisions).
+var controlServed atomic.Int64
+
+// controlCall is inproc/control's call: rounds of loadgen.Spin, counted.
+func controlCall(rounds int) func(int) func(int) error {
+	return func(int) func(int) error {
+		return func(int) error { controlServed.Add(1); loadgen.Spin(rounds); return nil }
+	}
+}
+
+// served is what --procs auto counts: every request that the process's
+// routers (engines), echoes and control have answered.
+func served(engines []*rt.Engine) int64 {
+	n := echoServed.Load() + controlServed.Load()
+	for _, e := range engines {
+		n += e.Decisions()
+	}
+	return n
+}
+
 // controlReport is what inproc/control runs: loadgen.Spin(Rounds), as
 // long as the median CP1 exchange back to back (ExchangeUS).
 type controlReport struct {
@@ -433,7 +456,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	if wantSetup(setups, "inproc/control") {
 		n, exchange := loadgen.Calibrate(inprocCall(e, "cp1")(0))
 		rep.Control = &controlReport{Rounds: n, ExchangeUS: float64(exchange) / 1e3}
-		control = func(int) func(int) error { return func(int) error { loadgen.Spin(n); return nil } }
+		control = controlCall(n)
 	}
 
 	// (b), (c), (d): a router as serve runs it, its embedded server
@@ -484,13 +507,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	}
 	// The routers and echoes of every setup share this process, and its
 	// processors: the auto mode counts the requests of all.
-	ctl := startProcs(autoProcs, func() int64 {
-		n := echoServed.Load()
-		for _, e := range engines {
-			n += e.Decisions()
-		}
-		return n
-	})
+	ctl := startProcs(autoProcs, func() int64 { return served(engines) })
 	defer ctl.Stop()
 	if ctl == nil {
 		// auto changes nothing where GOMAXPROCS is in the environment,

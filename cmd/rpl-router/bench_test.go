@@ -283,3 +283,20 @@ func TestBenchProcsAutoOff(t *testing.T) {
 		t.Errorf("procs %q, changes %d; want %s, 0", rep.Procs, rep.ProcsChanges, want)
 	}
 }
+
+// TestServedCountsControl: --procs auto counts inproc/control's calls
+// as it counts the routers' decisions and the echoes' replies, so that
+// the control runs on the processors cp1 runs on at the same rate (it
+// ran on one at 30,000/s, where cp1 ran on two).
+func TestServedCountsControl(t *testing.T) {
+	call := controlCall(1)(0)
+	before := served(nil)
+	for range 3 {
+		if err := call(0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := served(nil) - before; got != 3 {
+		t.Errorf("served rose by %d over 3 control calls, want 3", got)
+	}
+}
