@@ -473,3 +473,37 @@ func TestLedgerBound(t *testing.T) {
 		t.Errorf("a new month: %v, spend %d", err, m.MonthSpend("t3", now))
 	}
 }
+
+// TestSpendDayBeforeEpoch: the ledger's days before 1970 (negative Unix
+// seconds) are UTC days as the others are: December 31st, 1969 is day -1,
+// not day 0 with January 1st, 1970 (the division rounded toward zero), so
+// the spend of one was read as the other's.
+func TestSpendDayBeforeEpoch(t *testing.T) {
+	for _, c := range []struct {
+		at  time.Time
+		day int64
+	}{
+		{time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), 0},
+		{time.Date(1970, 1, 1, 23, 59, 59, 0, time.UTC), 0},
+		{time.Date(1969, 12, 31, 23, 59, 59, 999_999_999, time.UTC), -1},
+		{time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), -1},
+		{time.Date(1969, 12, 30, 23, 59, 59, 0, time.UTC), -2},
+		{time.Date(1677, 9, 21, 0, 12, 44, 0, time.UTC), -106752}, // the earliest time feedback holds
+	} {
+		if got := dayOf(c.at); got != c.day {
+			t.Errorf("dayOf(%v) = %d, want %d", c.at, got, c.day)
+		}
+	}
+	now := time.Date(1970, 1, 1, 0, 30, 0, 0, time.UTC) // in December 31st's grace
+	m := NewMem(Options{Now: func() time.Time { return now }})
+	dec31 := now.Add(-time.Hour)
+	if err := m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: "t", CostNanos: 7, Time: dec31}); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.DaySpend("t", now); got != 0 {
+		t.Errorf("DaySpend on January 1st, 1970: %d, want 0 (the cost was on December 31st)", got)
+	}
+	if got := m.DaySpend("t", dec31); got != 7 {
+		t.Errorf("DaySpend on December 31st, 1969: %d, want 7", got)
+	}
+}

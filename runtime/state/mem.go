@@ -150,7 +150,18 @@ func monthOf(at time.Time) int64 {
 	return int64(y)*100 + int64(mo)
 }
 
-func dayOf(at time.Time) int64 { return at.Unix() / 86400 }
+func dayOf(at time.Time) int64 { return floorDiv(at.Unix(), 86400) }
+
+// floorDiv is a/b rounded down (b > 0): a period's number, which Go's
+// division, rounding toward zero, would make the same for the period
+// before the epoch (or the clock's zero) and the one after it.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
+}
 
 var (
 	_ stdlib.HealthState       = (*Mem)(nil)
