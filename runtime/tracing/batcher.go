@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -34,10 +35,13 @@ import (
 // drain, which the lock makes impossible.
 //
 // Every span ended and not exported is counted, by reason (Dropped): the
-// queue was full, the tracer had shut down, or its export failed (the
-// endpoint unreachable, refusing, or slower than the export timeout). A
-// failed export is logged (at warning level) the first
-// time, then at most once every failLogEvery with the spans lost since.
+// queue was full, the tracer had shut down, its export failed (the
+// endpoint unreachable, refusing, or slower than the export timeout), or
+// the endpoint took the export but rejected it (an OTLP partial success:
+// the rejected_spans of its answer). A failed export is logged (at
+// warning level) the first time, then at most once every failLogEvery
+// with the spans lost since; so is a partial success, with the
+// endpoint's error_message.
 type batcher struct {
 	exp     sdktrace.SpanExporter
 	log     *slog.Logger
@@ -61,13 +65,19 @@ type batcher struct {
 	full   atomic.Int64 // spans dropped: the queue was full
 	late   atomic.Int64 // spans dropped: ended after Shutdown
 	failed atomic.Int64 // spans dropped: their export failed
+	reject atomic.Int64 // spans dropped: the endpoint rejected them
 
 	exporting sync.Mutex // one export at a time, as exporters expect
 	spare     []sdktrace.ReadOnlySpan
-	// Under exporting: when a failed export was last logged, and the
-	// failed count then.
-	failLogged time.Time
-	failedThen int64
+	// Under exporting: the logs of failed exports and of partial
+	// successes.
+	failLog, rejectLog logLimit
+}
+
+// logLimit is when a kind of loss was last logged, and its count then.
+type logLimit struct {
+	at   time.Time
+	then int64
 }
 
 // Why spans are dropped (Dropped's reasons).
@@ -75,12 +85,14 @@ const (
 	DroppedQueueFull    = "queue_full"    // the export queue was full (the endpoint was behind)
 	DroppedShutdown     = "shutdown"      // ended after the tracer shut down
 	DroppedExportFailed = "export_failed" // their export failed
+	DroppedRejected     = "rejected"      // the endpoint rejected them (an OTLP partial success)
 )
 
 // DropReasons are Dropped's reasons.
-var DropReasons = []string{DroppedQueueFull, DroppedExportFailed, DroppedShutdown}
+var DropReasons = []string{DroppedQueueFull, DroppedExportFailed, DroppedRejected, DroppedShutdown}
 
-// failLogEvery is the least time between two logs of failed exports.
+// failLogEvery is the least time between two logs of failed exports (or
+// of partial successes).
 const failLogEvery = time.Minute
 
 var _ sdktrace.SpanProcessor = (*batcher)(nil)
@@ -162,7 +174,8 @@ func (b *batcher) run() {
 
 // export exports the queued spans, a batch at a time, and returns the
 // first error. The spans of a failed export are dropped: counted, and
-// logged at most every failLogEvery.
+// logged at most every failLogEvery; so are those an export's partial
+// success rejected (its error, unless it rejected none: a warning).
 func (b *batcher) export(ctx context.Context) error {
 	b.exporting.Lock()
 	defer b.exporting.Unlock()
@@ -184,13 +197,18 @@ func (b *batcher) export(ctx context.Context) error {
 		ectx, cancel := context.WithTimeout(ctx, b.timeout)
 		err := b.exp.ExportSpans(ectx, spans[:n])
 		cancel()
-		if err != nil {
+		if rejected, msg, ok := partialSuccess(err); ok {
+			// Exported, but for the spans the endpoint rejected.
+			rejected = min(max(rejected, 0), int64(n))
+			b.logRejected(rejected, msg)
+			if rejected == 0 {
+				err = nil // a warning
+			}
+		} else if err != nil {
 			b.failed.Add(int64(n))
 			b.logFailure(err)
-			if first == nil {
-				first = err
-			}
 		}
+		first = cmp.Or(first, err)
 		spans = spans[n:]
 	}
 	clear(all) // the exporter keeps no span slice (SpanExporter's contract)
@@ -202,14 +220,58 @@ func (b *batcher) export(ctx context.Context) error {
 // failLogEvery ago; the line says how many spans were lost since the
 // last one. Its caller holds exporting.
 func (b *batcher) logFailure(err error) {
+	b.logLost(&b.failLog, b.failed.Load(), "decision spans not exported, dropped (rpl_spans_dropped_total{reason=\"export_failed\"}); the next failures are logged at most once a minute",
+		"err", err)
+}
+
+// logRejected counts the spans a partial success rejected, and logs it
+// with the endpoint's message, as logFailure logs a failure. Its caller
+// holds exporting.
+func (b *batcher) logRejected(rejected int64, msg string) {
+	b.logLost(&b.rejectLog, b.reject.Add(rejected), "the OTLP endpoint rejected decision spans, dropped (rpl_spans_dropped_total{reason=\"rejected\"}); the next rejections are logged at most once a minute",
+		"message", msg)
+}
+
+// logLost logs msg with the spans lost since l's last log (lost is the
+// count of all), unless l logged less than failLogEvery ago.
+func (b *batcher) logLost(l *logLimit, lost int64, msg string, args ...any) {
 	now := time.Now()
-	if !b.failLogged.IsZero() && now.Sub(b.failLogged) < failLogEvery {
+	if !l.at.IsZero() && now.Sub(l.at) < failLogEvery {
 		return
 	}
-	failed := b.failed.Load()
-	b.log.Warn("decision spans not exported, dropped (rpl_spans_dropped_total{reason=\"export_failed\"}); the next failures are logged at most once a minute",
-		"spans", failed-b.failedThen, "err", err)
-	b.failLogged, b.failedThen = now, failed
+	b.log.Warn(msg, append([]any{"spans", lost - l.then}, args...)...)
+	l.at, l.then = now, lost
+}
+
+// partialSuccess is what an error of ExportSpans says of an OTLP partial
+// success: the spans the endpoint rejected, its error_message (which
+// with none rejected is a warning), and whether err is one. The OTLP
+// exporters return it as an error, of a type of their internal package
+// (PartialSuccess, with RejectedItems and ErrorMessage), read here by
+// its name and fields wherever it is in err's tree; TestPartialSuccess
+// exports to an endpoint that answers one.
+func partialSuccess(err error) (rejected int64, msg string, ok bool) {
+	if err == nil {
+		return 0, "", false
+	}
+	v := reflect.ValueOf(err)
+	if t := v.Type(); t.Kind() == reflect.Struct && t.Name() == "PartialSuccess" {
+		n, m := v.FieldByName("RejectedItems"), v.FieldByName("ErrorMessage")
+		if n.Kind() == reflect.Int64 && m.Kind() == reflect.String {
+			return n.Int(), m.String(), true
+		}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return partialSuccess(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if rejected, msg, ok = partialSuccess(e); ok {
+				return rejected, msg, ok
+			}
+		}
+	}
+	return 0, "", false
 }
 
 // ForceFlush exports the spans queued.
@@ -266,8 +328,10 @@ func (b *batcher) Dropped(reason string) int64 {
 		return b.late.Load()
 	case DroppedExportFailed:
 		return b.failed.Load()
+	case DroppedRejected:
+		return b.reject.Load()
 	case "":
-		return b.full.Load() + b.late.Load() + b.failed.Load()
+		return b.full.Load() + b.late.Load() + b.failed.Load() + b.reject.Load()
 	}
 	return 0
 }

@@ -332,5 +332,7 @@ func (t *Tracer) Flush(ctx context.Context) error { return t.tp.ForceFlush(ctx) 
 // when it is "": DroppedQueueFull, beyond the export queue's limit
 // (OTEL_BSP_MAX_QUEUE_SIZE, 2048 by default); DroppedExportFailed, their
 // export failed (the endpoint unreachable, refusing them, or slower than
-// OTEL_BSP_EXPORT_TIMEOUT); DroppedShutdown, ended after Shutdown.
+// OTEL_BSP_EXPORT_TIMEOUT); DroppedRejected, the endpoint took the export
+// but rejected them (the rejected_spans of an OTLP partial success);
+// DroppedShutdown, ended after Shutdown.
 func (t *Tracer) Dropped(reason string) int64 { return t.b.Dropped(reason) }

@@ -3,8 +3,11 @@ package tracing_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -416,5 +419,59 @@ func TestSpanStatus(t *testing.T) {
 	}
 	if spans := exp.GetSpans(); len(spans) != 1 || spans[0].Status.Code != codes.Error || spans[0].Status.Description != "boom" {
 		t.Errorf("internal error: %+v, want an error span", spans)
+	}
+}
+
+// TestPartialSuccess: spans an OTLP endpoint rejects in a partial
+// success (rejected_spans) are counted dropped, as rejected, and its
+// error_message logged, once a minute at most as a failure is; the rest
+// of the export is not counted as lost, and a partial success that
+// rejects none (a warning) is no error. The exporter's error made every
+// span of the export count as export_failed, those taken included.
+func TestPartialSuccess(t *testing.T) {
+	answers := make(chan string, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, <-answers)
+	}))
+	defer srv.Close()
+	var logged strings.Builder
+	tr, err := tracing.New(context.Background(), srv.URL, slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Shutdown(context.Background())
+	export := func(spans int, answer string) error {
+		t.Helper()
+		for range spans {
+			_, done := tr.Trace(context.Background(), "", "http", runtime.KindV2)
+			done(nil)
+		}
+		answers <- answer
+		return tr.Flush(context.Background())
+	}
+	if err := export(3, `{"partialSuccess": {"rejectedSpans": "2", "errorMessage": "spans too old"}}`); err == nil {
+		t.Error("Flush: no error, 2 spans rejected")
+	}
+	if err := export(2, `{"partialSuccess": {"rejectedSpans": "1", "errorMessage": "again"}}`); err == nil {
+		t.Error("Flush: no error, 1 span rejected")
+	}
+	if err := export(1, `{"partialSuccess": {"errorMessage": "slow down"}}`); err != nil {
+		t.Errorf("Flush: %v, none rejected", err)
+	}
+	if err := export(1, `{}`); err != nil {
+		t.Errorf("Flush: %v", err)
+	}
+	if got, all, failed := tr.Dropped(tracing.DroppedRejected), tr.Dropped(""), tr.Dropped(tracing.DroppedExportFailed); got != 3 || all != 3 || failed != 0 {
+		t.Errorf("dropped: %d rejected, %d in all, %d export_failed; want 3, 3, 0", got, all, failed)
+	}
+	if n := strings.Count(logged.String(), "the OTLP endpoint rejected decision spans"); n != 1 {
+		t.Errorf("the rejections logged %d times, want once:\n%s", n, logged.String())
+	}
+	if !strings.Contains(logged.String(), `spans=2 message="spans too old"`) {
+		t.Errorf("the log lacks the spans rejected and the endpoint's message:\n%s", logged.String())
+	}
+	if !slices.Contains(tracing.DropReasons, tracing.DroppedRejected) {
+		t.Errorf("DropReasons %v lack %s", tracing.DropReasons, tracing.DroppedRejected)
 	}
 }
