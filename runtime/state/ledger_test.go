@@ -507,3 +507,29 @@ func TestSpendDayBeforeEpoch(t *testing.T) {
 		t.Errorf("DaySpend on December 31st, 1969: %d, want 7", got)
 	}
 }
+
+// TestSpendPruneBeforeEpoch: a clock before 1970 (days numbered below 0)
+// drops the days and months that ended, as any other: the first day kept
+// was taken to be 0 before the first prune, so none was ever dropped.
+func TestSpendPruneBeforeEpoch(t *testing.T) {
+	now := time.Date(1969, 11, 20, 12, 0, 0, 0, time.UTC)
+	m := NewMem(Options{Now: func() time.Time { return now }})
+	record := func(tenant string, at time.Time) {
+		t.Helper()
+		if err := m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: tenant, CostNanos: 5, Time: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nov20 := now
+	record("t", nov20)
+	now = nov20.Add(48 * time.Hour)
+	record("u", now) // November 20th is no longer kept: it goes
+	if got := m.DaySpend("t", nov20); got != 0 || m.day.n != 1 {
+		t.Errorf("November 20th, 1969, two days later: DaySpend %d, %d day keys; want 0 and 1 (u's, November 22nd)", got, m.day.n)
+	}
+	now = time.Date(1969, 12, 1, 2, 0, 0, 0, time.UTC) // November's grace is over
+	record("u", now)
+	if got := m.MonthSpend("t", nov20); got != 0 || m.month.n != 1 {
+		t.Errorf("November 1969, in December: MonthSpend %d, %d month keys; want 0 and 1 (u's December)", got, m.month.n)
+	}
+}

@@ -123,7 +123,8 @@ type Mem struct {
 	month   *table[spendKey, atomic.Int64]
 	day     *table[spendKey, atomic.Int64]
 	// spendCut is the first day the ledger kept when the writer last
-	// dropped older periods (see prune).
+	// dropped older periods (see prune); before that, the least int64
+	// (a day before 1970 is negative).
 	spendCut int64
 }
 
@@ -213,12 +214,13 @@ func NewMem(opt Options) *Mem {
 	hash := spendHash()
 	seed := maphash.MakeSeed()
 	m := &Mem{
-		opt:     opt,
-		nowNano: nowNano,
-		targets: map[string]*Target{},
-		health:  newTable[string, Target](func(s string) uint64 { return maphash.String(seed, s) }),
-		month:   newTable[spendKey, atomic.Int64](hash),
-		day:     newTable[spendKey, atomic.Int64](hash),
+		opt:      opt,
+		nowNano:  nowNano,
+		targets:  map[string]*Target{},
+		health:   newTable[string, Target](func(s string) uint64 { return maphash.String(seed, s) }),
+		month:    newTable[spendKey, atomic.Int64](hash),
+		day:      newTable[spendKey, atomic.Int64](hash),
+		spendCut: math.MinInt64,
 	}
 	m.prices.Store(&map[string]stdlib.Price{})
 	m.winners.Store(&map[string]string{})
