@@ -116,7 +116,7 @@ type healthView struct {
 	weight    float64 // the outcomes' weight then (≥ 1 after one)
 	at        int64   // the last outcome (Unix ns)
 	openUntil int64   // the breaker is open before this (Unix ns); 0: never opened
-	window    int64   // the newer latency window (clock / LatencyWindow)
+	window    int64   // the newer latency window (see Mem.window)
 	median    int64   // both windows' median (ns), 0: none
 	newer     int64   // the newer window's median alone, for the next window
 }
@@ -140,7 +140,7 @@ func (m *Mem) rateAt(v *healthView, now int64) float64 {
 // latencyAt is v's median at now (ns), 0 when none. A clock that went
 // back reads the latest.
 func (m *Mem) latencyAt(v *healthView, now int64) int64 {
-	switch w := now / int64(m.opt.LatencyWindow); {
+	switch w := m.window(now); {
 	case w <= v.window:
 		return v.median
 	case w == v.window+1:
@@ -148,6 +148,10 @@ func (m *Mem) latencyAt(v *healthView, now int64) int64 {
 	}
 	return 0
 }
+
+// window is the latency window of now (ns): windows are numbered from
+// the Unix epoch, those before it below 0.
+func (m *Mem) window(now int64) int64 { return floorDiv(now, int64(m.opt.LatencyWindow)) }
 
 // recordHealth records f's outcome for target name at now. The writer
 // only.
@@ -158,6 +162,7 @@ func (m *Mem) recordHealth(f *runtime.Feedback, now time.Time) {
 			m.evict(now.UnixNano())
 		}
 		t = m.health.add(f.Target)
+		t.lat.window = math.MinInt64 // none yet: the first rotates
 		m.targets[f.Target] = t
 	}
 	m.seq++
@@ -196,7 +201,7 @@ func (m *Mem) recordHealth(f *runtime.Feedback, now time.Time) {
 		}
 	}
 	lat := o == success && f.LatencyMs > 0
-	if t.lat.rotate(ns/int64(m.opt.LatencyWindow)) || lat {
+	if t.lat.rotate(m.window(ns)) || lat {
 		if lat {
 			// Below the histograms' unit it still is a latency: 0
 			// would read as none (Latency's median 0).
@@ -251,7 +256,7 @@ const latencyUnit = time.Microsecond
 // latencyWindows are a target's two rotating latency windows. The writer
 // only (and the reads under Mem's read lock).
 type latencyWindows struct {
-	window      int64 // newer's window number (clock / LatencyWindow)
+	window      int64 // newer's window number (see Mem.window)
 	newer, prev bucketCounts
 	// The medians of both windows and of newer alone, kept up to date by
 	// record in a few steps instead of a walk of the buckets.

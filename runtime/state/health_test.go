@@ -376,3 +376,30 @@ func TestKeptMedians(t *testing.T) {
 		}
 	}
 }
+
+// TestLatencyWindowsBeforeEpoch: under a clock before 1970 the latency
+// windows move on as at any other time. A new target's windows started
+// at window 0, so those before it (negative) never rotated, the first
+// latency staying the median for good; and the window of a time was
+// rounded toward zero, the two minutes either side of the epoch one
+// window.
+func TestLatencyWindowsBeforeEpoch(t *testing.T) {
+	c := &clock{time.Date(1969, 12, 31, 23, 50, 0, 0, time.UTC)}
+	m := NewMem(Options{LatencyWindow: 2 * time.Minute, Now: c.Now})
+	feed(t, m, 1, runtime.Feedback{Target: "a", Status: "ok", LatencyMs: 10})
+	c.advance(8*time.Minute + 30*time.Second) // 23:58:30: window -1
+	feed(t, m, 1, runtime.Feedback{Target: "b", Status: "ok", LatencyMs: 10})
+	c.advance(4 * time.Minute) // 00:02:30: window 1
+	for _, target := range []string{"a", "b"} {
+		if d, ok := m.Latency(target); ok {
+			t.Errorf("%s: Latency %v, a latency from windows before the last two", target, d)
+		}
+		if d, ok := m.Quantile(target, 0.5); ok {
+			t.Errorf("%s: Quantile %v, a latency from windows before the last two", target, d)
+		}
+	}
+	feed(t, m, 1, runtime.Feedback{Target: "b", Status: "ok", LatencyMs: 20})
+	if d, ok := m.Latency("b"); !ok || d < 20*time.Millisecond || d > 21*time.Millisecond {
+		t.Errorf("b: Latency %v %v after a new latency of 20ms", d, ok)
+	}
+}

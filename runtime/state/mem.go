@@ -395,7 +395,7 @@ func (m *Mem) Quantile(target string, q float64) (time.Duration, bool) {
 	if t == nil {
 		return 0, false
 	}
-	d := t.lat.quantileAt(q, m.nowNano()/int64(m.opt.LatencyWindow))
+	d := t.lat.quantileAt(q, m.window(m.nowNano()))
 	return d, d != 0
 }
 
@@ -490,7 +490,7 @@ func (m *Mem) Targets() []TargetStats {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	now := m.nowNano()
-	w := now / int64(m.opt.LatencyWindow)
+	w := m.window(now)
 	out := make([]TargetStats, 0, len(m.targets))
 	for name, t := range m.targets {
 		s := TargetStats{Target: name, Requests: t.Requests, Errors: t.Errors, ClientErrors: t.ClientErrors,
