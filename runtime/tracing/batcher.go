@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"os"
 	"reflect"
 	"strconv"
@@ -105,8 +106,8 @@ func newBatcher(exp sdktrace.SpanExporter, log *slog.Logger) *batcher {
 		log:     log,
 		batch:   envInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", sdktrace.DefaultMaxExportBatchSize),
 		max:     envInt("OTEL_BSP_MAX_QUEUE_SIZE", sdktrace.DefaultMaxQueueSize),
-		delay:   time.Duration(envInt("OTEL_BSP_SCHEDULE_DELAY", sdktrace.DefaultScheduleDelay)) * time.Millisecond,
-		timeout: time.Duration(envInt("OTEL_BSP_EXPORT_TIMEOUT", sdktrace.DefaultExportTimeout)) * time.Millisecond,
+		delay:   envMillis("OTEL_BSP_SCHEDULE_DELAY", sdktrace.DefaultScheduleDelay),
+		timeout: envMillis("OTEL_BSP_EXPORT_TIMEOUT", sdktrace.DefaultExportTimeout),
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
@@ -115,6 +116,18 @@ func newBatcher(exp sdktrace.SpanExporter, log *slog.Logger) *batcher {
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	go b.run()
 	return b
+}
+
+// envMillis is the duration in milliseconds in the environment variable
+// name (envInt), at most the longest time.Duration (292 years): one more
+// would wrap negative, a schedule delay that time.NewTicker refuses with
+// a panic, or an export timeout that fails every export.
+func envMillis(name string, def int) time.Duration {
+	n := int64(envInt(name, def))
+	if n > math.MaxInt64/int64(time.Millisecond) {
+		return math.MaxInt64
+	}
+	return time.Duration(n) * time.Millisecond
 }
 
 // envInt is the positive integer in the environment variable name, else

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -302,3 +303,25 @@ type discardSpans struct{}
 
 func (discardSpans) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (discardSpans) Shutdown(context.Context) error                             { return nil }
+
+// TestLongDurations: OTEL_BSP_SCHEDULE_DELAY and OTEL_BSP_EXPORT_TIMEOUT
+// beyond the longest time.Duration (in milliseconds, 292 years) are that
+// longest, and spans are exported as with any other: they wrapped
+// negative, the schedule delay making time.NewTicker panic in the
+// exporting goroutine (the process ended) and the timeout failing every
+// export.
+func TestLongDurations(t *testing.T) {
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "10000000000000")
+	t.Setenv("OTEL_BSP_EXPORT_TIMEOUT", "9223372036855")
+	rec := &recorder{}
+	b := newBatcher(rec, slog.Default())
+	if b.delay != math.MaxInt64 || b.timeout != math.MaxInt64 {
+		t.Errorf("schedule delay %v, export timeout %v; want %v", b.delay, b.timeout, time.Duration(math.MaxInt64))
+	}
+	tr := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b)).Tracer("test")
+	end(tr, 2)
+	if err := b.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 2, 512)
+}
