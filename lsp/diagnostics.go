@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -15,11 +16,11 @@ import (
 // scheduleLocked (re)starts the debounce timer of diagnostics.
 func (s *Server) scheduleLocked() {
 	if s.opts.Debounce <= 0 {
-		go s.flush()
+		s.goLocked(s.flush)
 		return
 	}
 	if s.timer == nil {
-		s.timer = time.AfterFunc(s.opts.Debounce, s.flush)
+		s.timer = time.AfterFunc(s.opts.Debounce, func() { s.background(s.flush) })
 		return
 	}
 	s.timer.Reset(s.opts.Debounce)
@@ -34,7 +35,7 @@ func (s *Server) flush() {
 	s.flushing.Lock()
 	defer s.flushing.Unlock()
 	s.mu.Lock()
-	if s.shutdown {
+	if s.shutdown || s.ended {
 		s.mu.Unlock()
 		return
 	}
@@ -107,6 +108,9 @@ func (s *Server) flush() {
 		}
 	}
 	for _, policy := range due {
+		if s.done() {
+			return // the session ended: nothing more is published
+		}
 		if checked[policy] == nil {
 			checked[policy] = s.snapshotFor(policy)
 		}
@@ -145,10 +149,24 @@ func (s *Server) flush() {
 	}
 }
 
+// publishHook, when set (tests), runs as a policy's diagnostics are
+// about to be published, on the flush's goroutine, with the context that
+// the session's end cancels.
+var publishHook func(ctx context.Context, policy string)
+
 // publish sends the diagnostics of a snapshot's policy and test file, with
 // the error of its policy id, dup, when not nil, and clears the files it
 // published before that now have none.
 func (s *Server) publish(sn *snapshot, dup *lang.Diagnostic) {
+	if h := publishHook; h != nil {
+		s.mu.Lock()
+		ctx := s.ctx
+		s.mu.Unlock()
+		h(ctx, sn.policy)
+	}
+	if s.done() {
+		return
+	}
 	diags := sn.diags
 	if dup != nil {
 		diags = append(slices.Clip(diags), dup)

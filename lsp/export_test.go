@@ -21,3 +21,8 @@ func SetCheckHook(f func(policy string, joined bool)) {
 	}
 	checkHook.Store(&f)
 }
+
+// SetPublishHook sets the hook run as a policy's diagnostics are about to
+// be published, with the context that the session's end cancels (nil:
+// none).
+func SetPublishHook(f func(ctx context.Context, policy string)) { publishHook = f }

@@ -87,6 +87,18 @@ type Server struct {
 	// connection's goroutine, the only one that touches it) left for its
 	// request: see later.
 	deferred *asyncWork
+
+	// The server's goroutines of its own (the diagnostics' flushes, the
+	// registration of file watchers), which Serve waits for: ended (under
+	// mu) is set when the session ends, after which none starts, and
+	// cancel cancels ctx, which they watch.
+	bg     sync.WaitGroup
+	ended  bool
+	cancel context.CancelFunc
+	// handling is held while a message is handled; handlersDone (under
+	// it) is set when the session ends, after which none is.
+	handling     sync.Mutex
+	handlersDone bool
 }
 
 // New makes a server.
@@ -161,11 +173,13 @@ var (
 // request, or the input ending between messages after a shutdown request.
 // Otherwise its error says how the session ended: ErrExitWithoutShutdown,
 // ErrClosedWithoutShutdown, the input broke off inside a message or could
-// not be read, or the context was canceled.
+// not be read, or the context was canceled. Serve returns once every
+// goroutine of the session has ended (a flush of diagnostics under way is
+// canceled): nothing is written to conn or the log after it.
 func (s *Server) Serve(ctx context.Context, conn io.ReadWriteCloser) error {
-	s.ctx = ctx
 	st := newStream(conn, s.log)
 	s.mu.Lock()
+	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.conn = jsonrpc2.NewConn(ctx, st, connHandler{s}, jsonrpc2.SetLogger(s.log))
 	c := s.conn
 	s.mu.Unlock()
@@ -176,15 +190,25 @@ func (s *Server) Serve(ctx context.Context, conn io.ReadWriteCloser) error {
 		c.Close()
 		err = ctx.Err()
 	}
+	// The handler running now, if any, ends (its answer refused by the
+	// closed connection), and none runs after it.
+	s.handling.Lock()
+	s.handlersDone = true
+	s.handling.Unlock()
 	// The connection's context, which the running commands' derive from,
 	// is canceled; no command outlives the session.
 	s.endJobs(true)
+	// Nor does a flush of diagnostics: the one under way is canceled
+	// (it publishes nothing more) and waited for, and none starts.
 	s.mu.Lock()
+	s.ended = true
 	if s.timer != nil {
 		s.timer.Stop()
 	}
 	exited, down := s.exited, s.shutdown
 	s.mu.Unlock()
+	s.cancel()
+	s.bg.Wait()
 	if err == nil {
 		rerr := st.err()
 		switch {
@@ -217,6 +241,11 @@ type connHandler struct{ s *Server }
 // answered with RequestCancelled.
 func (h connHandler) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
 	s := h.s
+	s.handling.Lock()
+	defer s.handling.Unlock()
+	if s.handlersDone {
+		return
+	}
 	s.deferred = nil
 	r, err := s.handle(ctx, conn, req)
 	w := s.deferred
@@ -467,12 +496,12 @@ func (s *Server) recovered(what string) {
 // notify sends a notification to the client.
 func (s *Server) notify(method string, params any) {
 	s.mu.Lock()
-	c := s.conn
+	c, ctx := s.conn, s.ctx
 	s.mu.Unlock()
-	if c == nil {
+	if c == nil || ctx.Err() != nil {
 		return
 	}
-	if err := c.Notify(s.ctx, method, params); err != nil && err != jsonrpc2.ErrClosed {
+	if err := c.Notify(ctx, method, params); err != nil && err != jsonrpc2.ErrClosed {
 		s.log.Printf("notify %s: %v", method, err)
 	}
 }
@@ -554,8 +583,8 @@ func (s *Server) initialized(*glsp.Context, *protocol.InitializedParams) error {
 		return nil
 	}
 	s.mu.Lock()
-	c := s.conn
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	c, ctx := s.conn, s.ctx
 	// A folder deleted or renamed is reported alone (VS Code), and only to
 	// a watcher whose pattern the folder matches: the second watcher, of
 	// deletions only, hears of it.
@@ -568,11 +597,48 @@ func (s *Server) initialized(*glsp.Context, *protocol.InitializedParams) error {
 	}}}
 	// The reply arrives on the reader goroutine, which runs this handler:
 	// send the request without waiting for it.
-	go func() {
+	s.goLocked(func() {
 		var out json.RawMessage
-		if err := c.Call(s.ctx, "client/registerCapability", params, &out); err != nil && err != jsonrpc2.ErrClosed {
+		if err := c.Call(ctx, "client/registerCapability", params, &out); err != nil && err != jsonrpc2.ErrClosed && ctx.Err() == nil {
 			s.log.Printf("register file watchers: %v", err)
 		}
-	}()
+	})
 	return nil
+}
+
+// goLocked runs f on a goroutine of its own that Serve waits for, unless
+// the session has ended. f must return soon after s.ctx is canceled. s.mu
+// is held.
+func (s *Server) goLocked(f func()) {
+	if s.ended {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		f()
+	}()
+}
+
+// background runs f, on the caller's goroutine (a timer's), as one of the
+// goroutines that Serve waits for, unless the session has ended.
+func (s *Server) background(f func()) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.bg.Add(1)
+	s.mu.Unlock()
+	defer s.bg.Done()
+	f()
+}
+
+// done reports whether the session has ended (Serve is returning): a
+// flush under way stops, publishing nothing more.
+func (s *Server) done() bool {
+	s.mu.Lock()
+	ctx := s.ctx
+	s.mu.Unlock()
+	return ctx != nil && ctx.Err() != nil
 }

@@ -1,0 +1,115 @@
+package lsp_test
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/rpl-lang/rpl/lsp"
+	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// endedConn is the server's end of a pipe, closed as rplc's standard
+// input and output are (not at all), that counts what is written to it
+// once the test has marked Serve returned.
+type endedConn struct {
+	net.Conn
+	mu       sync.Mutex
+	returned bool
+	late     int // bytes written after Serve returned
+}
+
+func (c *endedConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.returned {
+		c.late += len(p)
+	}
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+func (c *endedConn) Close() error { return nil }
+
+// TestServeWaitsForPublish: a flush of diagnostics under way when the
+// session ends is canceled, and Serve returns only once it has ended;
+// nothing is written to the connection after Serve returns. The flush,
+// on a goroutine of its own, outlived Serve (and went on checking and
+// logging after rplc lsp had closed its log).
+func TestServeWaitsForPublish(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
+	held := make(chan string, 8)
+	ended := make(chan error, 8)
+	lsp.SetPublishHook(func(ctx context.Context, policy string) {
+		held <- policy
+		select {
+		case <-ctx.Done():
+			ended <- ctx.Err()
+		case <-t.Context().Done(): // the test failed: let the flush go
+			ended <- t.Context().Err()
+		}
+	})
+	t.Cleanup(func() { lsp.SetPublishHook(nil) })
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	defer a.Close()
+	srvConn := &endedConn{Conn: a}
+	served := make(chan error, 1)
+	go func() { served <- lsp.New(lsp.Options{Universe: u}).Serve(context.Background(), srvConn) }()
+	conn := jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(b, jsonrpc2.VSCodeObjectCodec{}),
+		jsonrpc2.HandlerWithError(func(context.Context, *jsonrpc2.Conn, *jsonrpc2.Request) (any, error) { return nil, nil }))
+	defer conn.Close()
+	var res any
+	if err := conn.Call(context.Background(), "initialize", map[string]any{"processId": nil, "rootUri": uri(dir), "capabilities": map[string]any{}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Notify(context.Background(), "initialized", map[string]any{}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "p.rpl")
+	if err := conn.Notify(context.Background(), "textDocument/didOpen", map[string]any{"textDocument": map[string]any{
+		"uri": uri(path), "languageId": "rpl", "version": 1, "text": testedPolicy}}); err != nil {
+		t.Fatal(err)
+	}
+	var policy string
+	within(t, "the publish to be held", func() error { policy = <-held; return nil })
+	if policy != path {
+		t.Fatalf("held the publish of %s, want %s", policy, path)
+	}
+	within(t, "shutdown and exit", func() error {
+		if err := conn.Call(context.Background(), "shutdown", nil, nil); err != nil {
+			return err
+		}
+		return conn.Notify(context.Background(), "exit", nil)
+	})
+	var serveErr error
+	within(t, "Serve's return", func() error { serveErr = <-served; return nil })
+	srvConn.mu.Lock()
+	srvConn.returned = true
+	srvConn.mu.Unlock()
+	if serveErr != nil {
+		t.Errorf("Serve: %v", serveErr)
+	}
+	select {
+	case err := <-ended:
+		if err != context.Canceled {
+			t.Errorf("the held publish ended with %v, want canceled", err)
+		}
+	default:
+		t.Fatal("Serve returned with a publish of diagnostics still held")
+	}
+	// Whatever the server could still do is done: a write now would be
+	// counted below.
+	srvConn.mu.Lock()
+	late := srvConn.late
+	srvConn.mu.Unlock()
+	if late != 0 {
+		t.Errorf("%d bytes written after Serve returned", late)
+	}
+}
