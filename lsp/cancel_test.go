@@ -3,6 +3,7 @@ package lsp_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"path/filepath"
 	"slices"
@@ -479,5 +480,77 @@ func TestWorkspaceSymbolCanceled(t *testing.T) {
 	within(t, "the second query", func() error { return second.Wait(context.Background(), &syms) })
 	if len(syms) != 1 || syms[0].Name != "limit" {
 		t.Errorf("symbols %+v, want limit", syms)
+	}
+}
+
+// TestWorkBound: no more requests' work (commands, references, rename,
+// workspace/symbol) run at once than the bound; the one after waits,
+// while hover is answered, starts when one of those running ends, and
+// one canceled while it waits is answered RequestCancelled without
+// having run. Every request started at once ran at once, however many.
+func TestWorkBound(t *testing.T) {
+	old := lsp.SetMaxWork(2)
+	t.Cleanup(func() { lsp.SetMaxWork(old) })
+	waited := make(chan string, 8)
+	lsp.SetWaitHook(func(name string) { waited <- name })
+	t.Cleanup(func() { lsp.SetWaitHook(nil) })
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
+	g := newGate(t)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	run1 := c.dispatch(jsonrpc2.ID{Num: 9000}, lsp.CommandRunTest, u, "t")
+	g.startedIn(t, lsp.CommandRunTest)
+	run2 := c.dispatch(jsonrpc2.ID{Num: 9001}, lsp.CommandRunTest, u, "t")
+	g.startedIn(t, lsp.CommandRunTest)
+	// waits is the next request's work to wait, not to start.
+	waits := func(want string) {
+		t.Helper()
+		within(t, want+" to wait", func() error {
+			select {
+			case name := <-waited:
+				if name != want {
+					return fmt.Errorf("%s waits, want %s", name, want)
+				}
+				return nil
+			case name := <-g.started:
+				return fmt.Errorf("%s started with %d running already", name, lsp.MaxWork())
+			}
+		})
+	}
+	explain := c.dispatch(jsonrpc2.ID{Num: 9002}, lsp.CommandExplain, u)
+	waits(lsp.CommandExplain)
+	canceled := c.dispatch(jsonrpc2.ID{Num: 9003}, lsp.CommandRunTest, u, "t")
+	waits(lsp.CommandRunTest)
+	var hover json.RawMessage
+	within(t, "hover while the bound is reached", func() error {
+		return c.conn.Call(context.Background(), "textDocument/hover", docPos(u, pos(2, 4)), &hover)
+	})
+	c.notify("$/cancelRequest", cancelParams(9003))
+	var err error
+	within(t, "the canceled waiting command", func() error { err = canceled.Wait(context.Background(), nil); return nil })
+	wantCode(t, "a command canceled while it waits", err, -32800)
+	select {
+	case name := <-g.started:
+		t.Fatalf("%s started before a running one ended", name)
+	default:
+	}
+	// One ends: the explain waiting starts.
+	g.pass <- struct{}{}
+	var r lsp.CommandResult
+	within(t, "the first run", func() error { return run1.Wait(context.Background(), &r) })
+	if !r.OK {
+		t.Errorf("first run: %+v", r)
+	}
+	g.startedIn(t, lsp.CommandExplain)
+	g.pass <- struct{}{}
+	g.pass <- struct{}{}
+	within(t, "the second run", func() error { return run2.Wait(context.Background(), &r) })
+	if !r.OK {
+		t.Errorf("second run: %+v", r)
+	}
+	within(t, "the explain", func() error { return explain.Wait(context.Background(), &r) })
+	if !strings.Contains(r.Summary, "a:b") {
+		t.Errorf("explain: %+v", r)
 	}
 }

@@ -104,8 +104,11 @@
 //     document changed is answered ContentModified (-32801): its edits are
 //     of the text as it was. $/cancelRequest cancels such a request,
 //     answered then with RequestCancelled (-32800); a cancel of a request
-//     not running is ignored. Shutdown cancels them and is answered after
-//     them; Serve returns once they have ended.
+//     not running is ignored. At most maxWork of them (GOMAXPROCS, at
+//     least 4) run at once; the others wait for one to end, cancellable
+//     meanwhile. Shutdown cancels them and is answered after them; Serve
+//     returns once they, and a flush of diagnostics under way (canceled),
+//     have ended.
 //     Nothing here runs policy code except the code lenses' commands: "run test" runs one test block of the saved files
 //     with package policytest, as `rplc test -run` does; "explain a sample
 //     decision" decides SampleRequest (or a request given as the command's

@@ -26,3 +26,14 @@ func SetCheckHook(f func(policy string, joined bool)) {
 // be published, with the context that the session's end cancels (nil:
 // none).
 func SetPublishHook(f func(ctx context.Context, policy string)) { publishHook = f }
+
+// SetWaitHook sets the hook run as a request's work starts waiting for
+// one of those running to end (nil: none).
+func SetWaitHook(f func(name string)) { waitHook = f }
+
+// SetMaxWork sets how many requests' work run at once in the servers made
+// after it, and returns the bound it replaced.
+func SetMaxWork(n int) int { old := maxWork; maxWork = n; return old }
+
+// MaxWork is how many requests' work run at once.
+func MaxWork() int { return maxWork }

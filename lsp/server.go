@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -83,6 +84,10 @@ type Server struct {
 	jobs     map[jsonrpc2.ID]context.CancelFunc
 	jobsDone bool
 	jobWG    sync.WaitGroup
+	// slots bounds the asyncWork running at once: a request's work takes
+	// one before it starts (see start), and the requests beyond the bound
+	// wait for one, cancellable meanwhile.
+	slots chan struct{}
 	// deferred is the asyncWork that the handler running now (on the
 	// connection's goroutine, the only one that touches it) left for its
 	// request: see later.
@@ -101,12 +106,17 @@ type Server struct {
 	handlersDone bool
 }
 
+// maxWork is how many requests' asyncWork (lens commands, references,
+// rename, workspace/symbol) run at once, each on a core: those beyond it
+// wait for one to end. Set before New (tests).
+var maxWork = max(4, runtime.GOMAXPROCS(0))
+
 // New makes a server.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
 		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{}, pubURIs: map[string]protocol.DocumentUri{},
 		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}, refolded: map[string]bool{}, walks: map[string]*folderWalk{},
-		jobs: map[jsonrpc2.ID]context.CancelFunc{}}
+		jobs: map[jsonrpc2.ID]context.CancelFunc{}, slots: make(chan struct{}, max(1, maxWork))}
 	w := opts.Log
 	if w == nil {
 		w = io.Discard
@@ -306,13 +316,21 @@ func (s *Server) later(name string, run func(ctx context.Context) (any, error)) 
 // goroutine, with the context that cancels it.
 var workHook func(ctx context.Context, name string)
 
+// waitHook, when set (tests), runs as an asyncWork starts waiting for one
+// of those running to end (maxWork run already), on its goroutine.
+var waitHook func(name string)
+
 // codeRequestCancelled is LSP's error code for a request canceled by the
 // client ($/cancelRequest) or by shutdown.
 const codeRequestCancelled = -32800
 
 // start runs w for request id on a goroutine of its own, registered for
 // cancellation, and answers the request when w ends: with RequestCancelled
-// if it was canceled meanwhile, with its result otherwise.
+// if it was canceled meanwhile, with its result otherwise. At most
+// maxWork run at once: w waits, on its goroutine, for one of them to end
+// (a client that starts a test run at every keystroke keeps maxWork
+// cores busy, not as many as it started), and is answered
+// RequestCancelled if canceled while it waits.
 func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID, w *asyncWork) {
 	jctx, cancel := context.WithCancel(ctx)
 	s.jobMu.Lock()
@@ -334,7 +352,25 @@ func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID,
 	}
 	go func() {
 		defer s.jobWG.Done()
-		r, err := s.runWork(jctx, id, w)
+		var r any
+		var err error
+		select {
+		case s.slots <- struct{}{}:
+			r, err = s.runWork(jctx, id, w)
+			<-s.slots
+		default:
+			// As many requests as the bound run already: wait for one of
+			// them to end, or for this one to be canceled.
+			if waitHook != nil {
+				waitHook(w.name)
+			}
+			select {
+			case s.slots <- struct{}{}:
+				r, err = s.runWork(jctx, id, w)
+				<-s.slots
+			case <-jctx.Done():
+			}
+		}
 		s.jobMu.Lock()
 		delete(s.jobs, id)
 		canceled := jctx.Err() != nil // decided under jobMu: a cancel after this finds no request
