@@ -356,3 +356,43 @@ func errorCodeOf(err error) int64 {
 	}
 	return 0
 }
+
+// TestInitializedWithoutParams: initialized sent without params (JSON-RPC
+// lets them be omitted; LSP's are {}) is handled as with {}: the server
+// registers its file watchers with a client that registers them
+// dynamically, and logs no error. It was refused as invalid params, and
+// the watchers were never registered: edits made outside the editor were
+// not seen.
+func TestInitializedWithoutParams(t *testing.T) {
+	c := newRawClient(t)
+	caps := map[string]any{"workspace": map[string]any{"didChangeWatchedFiles": map[string]any{"dynamicRegistration": true}}}
+	if m := c.call(1, "initialize", map[string]any{"processId": nil, "rootUri": nil, "capabilities": caps}); m["error"] != nil {
+		t.Fatalf("initialize: %v", m)
+	}
+	c.send(map[string]any{"method": "initialized"})
+	// Messages are handled in order: once this is answered, initialized
+	// was handled.
+	c.send(map[string]any{"id": 2, "method": "workspace/symbol", "params": map[string]any{"query": "x"}})
+	within(t, "the answer and client/registerCapability", func() error {
+		answered, registered := false, false
+		for !answered || !registered {
+			m, ok := <-c.msgs
+			if !ok {
+				return fmt.Errorf("the connection closed (answered %v, registered %v)", answered, registered)
+			}
+			switch {
+			case m["method"] == "client/registerCapability":
+				registered = true
+			case m["id"] == float64(2):
+				if m["error"] != nil {
+					return fmt.Errorf("workspace/symbol: %v", m)
+				}
+				if log := c.log.String(); strings.Contains(log, "initialized") {
+					return fmt.Errorf("initialized without params: %s", log)
+				}
+				answered = true
+			}
+		}
+		return nil
+	})
+}

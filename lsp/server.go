@@ -470,6 +470,12 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 	if req.Params != nil {
 		gc.Params = *req.Params
 	}
+	if len(gc.Params) == 0 && req.Method == string(protocol.MethodInitialized) {
+		// initialized's params are {} (InitializedParams has no field),
+		// and JSON-RPC lets a message omit them: glsp refused it, and the
+		// file watchers were never registered.
+		gc.Params = json.RawMessage("{}")
+	}
 	r, validMethod, validParams, err := s.dispatch(gc)
 	switch {
 	case !validMethod:
