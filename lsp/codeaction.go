@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"path/filepath"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -13,6 +14,12 @@ import (
 // those that lang attached to them (lang.Fix, such as "change lenght to
 // length", "insert fn", "call norm(r.model)"), each with its one edit.
 func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any, error) {
+	kind := protocol.CodeActionKindQuickFix
+	if !kindRequested(kind, p.Context.Only) {
+		// The client asked for other kinds only (source.organizeImports
+		// on save): it would drop every quick fix.
+		return []protocol.CodeAction{}, nil
+	}
 	path := uriToPath(p.TextDocument.URI)
 	sn := s.snapshotFor(path)
 	fn := sn.fileNode(path)
@@ -20,7 +27,6 @@ func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any,
 		return []protocol.CodeAction{}, nil
 	}
 	want := toSpan(fn.File, p.Range)
-	kind := protocol.CodeActionKindQuickFix
 	actions := []protocol.CodeAction{}
 	for _, d := range sn.diags {
 		if d.File == nil || filepath.Clean(d.File.Name) != path {
@@ -57,4 +63,20 @@ func title(t string) string {
 	}
 	r, n := utf8.DecodeRuneInString(t)
 	return string(unicode.ToUpper(r)) + t[n:]
+}
+
+// kindRequested reports whether code actions of kind are among those a
+// client asked for in context.only: all when it names none, else those of
+// a kind named or a kind under one named (LSP's hierarchy: quickfix.x is
+// a quickfix; the empty kind contains them all, as in VS Code).
+func kindRequested(kind protocol.CodeActionKind, only []protocol.CodeActionKind) bool {
+	if len(only) == 0 {
+		return true
+	}
+	for _, o := range only {
+		if o == "" || kind == o || strings.HasPrefix(string(kind), string(o)+".") {
+			return true
+		}
+	}
+	return false
 }

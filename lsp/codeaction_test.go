@@ -424,3 +424,57 @@ func TestQuickFixOnlyWhereNamed(t *testing.T) {
 		t.Errorf("quick fixes by line %v, want %v (diagnostics %+v)", offered, want, ds)
 	}
 }
+
+// TestCodeActionOnly: a client that asks for some kinds of code action
+// (context.only) gets only those: the quick fixes when it asks for
+// quickfix, or for none, or for the empty kind (all); none when it asks
+// for source.organizeImports, refactor, or quickfix.x (a kind under
+// quickfix, which a quickfix is not). Every quick fix was offered
+// whatever the kinds asked for.
+func TestCodeActionOnly(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\nfn route(r: Request) -> Decision = to(lowr(\"A:B\"))\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	ds := c.waitDiags(u, 1)
+	if len(ds) == 0 {
+		t.Fatal("no diagnostics")
+	}
+	for _, tc := range []struct {
+		only []string // nil: not sent
+		want int
+	}{
+		{nil, 1},
+		{[]string{"quickfix"}, 1},
+		{[]string{"source.organizeImports", "quickfix"}, 1},
+		{[]string{""}, 1},
+		{[]string{"source.organizeImports"}, 0},
+		{[]string{"source"}, 0},
+		{[]string{"refactor", "source.fixAll"}, 0},
+		{[]string{"quickfix.x"}, 0},
+		{[]string{"quick"}, 0},
+	} {
+		ctx := map[string]any{"diagnostics": []any{ds[0]}}
+		if tc.only != nil {
+			ctx["only"] = tc.only
+		}
+		var got []protocol.CodeAction
+		if err := c.call("textDocument/codeAction", map[string]any{
+			"textDocument": map[string]any{"uri": u}, "range": ds[0].Range, "context": ctx,
+		}, &got); err != nil {
+			t.Fatalf("only %q: %v", tc.only, err)
+		}
+		if len(got) != tc.want {
+			var titles []string
+			for _, a := range got {
+				titles = append(titles, a.Title)
+			}
+			t.Errorf("only %q: actions %q, want %d", tc.only, titles, tc.want)
+		}
+		for _, a := range got {
+			if a.Kind == nil || *a.Kind != protocol.CodeActionKindQuickFix || a.Title != "Change lowr to lower" {
+				t.Errorf("only %q: action %q of kind %v", tc.only, a.Title, a.Kind)
+			}
+		}
+	}
+}
