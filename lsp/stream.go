@@ -35,8 +35,9 @@ type stream struct {
 	r    *bufio.Reader
 	log  *log.Logger
 
-	mu sync.Mutex // guards w: replies to bad input and the Conn's writes
-	w  *bufio.Writer
+	mu     sync.Mutex // guards w and closed: replies to bad input and the Conn's writes
+	w      *bufio.Writer
+	closed bool // by Close: nothing is written after it
 
 	errMu   sync.Mutex
 	readErr error // why reading stopped
@@ -72,6 +73,9 @@ func (st *stream) WriteObject(obj any) error {
 func (st *stream) write(data []byte) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if st.closed {
+		return errStreamClosed
+	}
 	if _, err := fmt.Fprintf(st.w, "Content-Length: %d\r\n\r\n", len(data)); err != nil {
 		return err
 	}
@@ -81,15 +85,47 @@ func (st *stream) write(data []byte) error {
 	return st.w.Flush()
 }
 
-// Close implements jsonrpc2.ObjectStream.
-func (st *stream) Close() error { return st.conn.Close() }
+// isClosed reports whether Close was called.
+func (st *stream) isClosed() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.closed
+}
+
+// logf logs, unless the stream is closed: the session has ended, and its
+// log with it.
+func (st *stream) logf(format string, args ...any) {
+	if !st.isClosed() {
+		st.log.Printf(format, args...)
+	}
+}
+
+// errStreamClosed is the error of a read or write after Close.
+var errStreamClosed = errors.New("the connection is closed")
+
+// Close implements jsonrpc2.ObjectStream. Nothing is written or logged
+// after it, and ReadObject returns errStreamClosed: a connection whose
+// Close does not end it (rplc's standard input and output) was still read
+// after the session ended, its bad messages answered and logged.
+func (st *stream) Close() error {
+	st.mu.Lock()
+	st.closed = true
+	st.mu.Unlock()
+	return st.conn.Close()
+}
 
 // ReadObject implements jsonrpc2.ObjectStream: it stores the next message
 // that v (the Conn's request-or-response) accepts, answering the ones it
 // does not.
 func (st *stream) ReadObject(v any) error {
 	for {
+		if st.isClosed() {
+			return errStreamClosed
+		}
 		body, err := st.readFrame()
+		if st.isClosed() {
+			return errStreamClosed // read after the session ended: dropped
+		}
 		var unframed *errUnframed
 		switch {
 		case errors.As(err, &unframed):
@@ -115,7 +151,7 @@ func (st *stream) ReadObject(v any) error {
 			}
 			if isResponse(body) {
 				// Responses are never answered: log and drop it.
-				st.log.Printf("dropped an invalid response: %v: %s", err, clip(string(body), 200))
+				st.logf("dropped an invalid response: %v: %s", err, clip(string(body), 200))
 				continue
 			}
 			st.reject(jsonrpc2.CodeInvalidRequest, fmt.Sprintf("invalid request: %v", err), body)
@@ -144,9 +180,9 @@ func (st *stream) reject(code int64, msg string, body []byte) {
 		withID.ID = nil
 	}
 	if body != nil {
-		st.log.Printf("%s: %s", msg, clip(string(body), 200))
+		st.logf("%s: %s", msg, clip(string(body), 200))
 	} else {
-		st.log.Print(msg)
+		st.logf("%s", msg)
 	}
 	resp := struct {
 		JSONRPC string          `json:"jsonrpc"`
@@ -158,7 +194,7 @@ func (st *stream) reject(code int64, msg string, body []byte) {
 		err = st.write(data)
 	}
 	if err != nil {
-		st.log.Printf("answering a bad message: %v", err)
+		st.logf("answering a bad message: %v", err)
 	}
 }
 
@@ -213,7 +249,7 @@ func (st *stream) readFrame() ([]byte, error) {
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || strings.ContainsAny(name, " \t{}\"") {
 			if i := strings.Index(asciiLower(line), "content-length:"); i > 0 {
-				st.log.Printf("skipped unframed input: %q", clip(line[:i], 80))
+				st.logf("skipped unframed input: %q", clip(line[:i], 80))
 				name, value, _ = strings.Cut(line[i:], ":")
 			} else {
 				if bad == "" {
