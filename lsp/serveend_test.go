@@ -2,10 +2,12 @@ package lsp_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rpl-lang/rpl/lsp"
 	"github.com/rpl-lang/rpl/stdlib"
@@ -39,6 +41,14 @@ func (c *endedConn) Close() error { return nil }
 // on a goroutine of its own, outlived Serve (and went on checking and
 // logging after rplc lsp had closed its log).
 func TestServeWaitsForPublish(t *testing.T) {
+	// Flushed at once, on a goroutine of its own, or by the debounce's
+	// timer, on the timer's.
+	for _, debounce := range []time.Duration{0, time.Nanosecond} {
+		t.Run(fmt.Sprint("debounce ", debounce), func(t *testing.T) { testServeWaitsForPublish(t, debounce) })
+	}
+}
+
+func testServeWaitsForPublish(t *testing.T, debounce time.Duration) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
 	held := make(chan string, 8)
@@ -61,7 +71,9 @@ func TestServeWaitsForPublish(t *testing.T) {
 	defer a.Close()
 	srvConn := &endedConn{Conn: a}
 	served := make(chan error, 1)
-	go func() { served <- lsp.New(lsp.Options{Universe: u}).Serve(context.Background(), srvConn) }()
+	go func() {
+		served <- lsp.New(lsp.Options{Universe: u, Debounce: debounce}).Serve(context.Background(), srvConn)
+	}()
 	conn := jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(b, jsonrpc2.VSCodeObjectCodec{}),
 		jsonrpc2.HandlerWithError(func(context.Context, *jsonrpc2.Conn, *jsonrpc2.Request) (any, error) { return nil, nil }))
 	defer conn.Close()
