@@ -152,6 +152,27 @@ func TestIncrementalEditUTF16(t *testing.T) {
 	}
 }
 
+// An incremental edit whose range ends before it starts replaces the same
+// text as the range in order (VS Code's Range swaps its ends so): its
+// text was taken twice, and the server's document, from then on, was not
+// the editor's.
+func TestIncrementalEditReversedRange(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\nconst a = 1\nconst b = 2\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.edit(u, protocol.Range{Start: pos(3, 0), End: pos(2, 0)}, "")
+	var syms []protocol.DocumentSymbol
+	c.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": u}}, &syms)
+	var names []string
+	for _, s := range syms {
+		names = append(names, s.Name)
+	}
+	if strings.Join(names, " ") != "p b" {
+		t.Errorf("symbols after deleting the line of a: %v, want [p b]", names)
+	}
+}
+
 // Hover on a comment, a blank line or between statements of a block shows
 // nothing: there is no expression there, and the type of the block (or of
 // the if around it) over its whole extent said nothing about the place.

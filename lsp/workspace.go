@@ -552,6 +552,13 @@ func (s *Server) didChange(p *protocol.DidChangeTextDocumentParams) {
 		case protocol.TextDocumentContentChangeEvent:
 			f := lang.NewFile(path, src)
 			sp := toSpan(f, *c.Range)
+			if sp.End < sp.Start {
+				// A range whose end comes before its start is the same
+				// range (as VS Code's Range takes it): taken as it came,
+				// the text between was doubled, and every position after
+				// it was off from the editor's for the rest of the session.
+				sp.Start, sp.End = sp.End, sp.Start
+			}
 			next := make([]byte, 0, len(src)-int(sp.End-sp.Start)+len(c.Text))
 			next = append(append(append(next, src[:sp.Start]...), c.Text...), src[sp.End:]...)
 			src = next
