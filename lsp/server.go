@@ -354,22 +354,9 @@ func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID,
 		defer s.jobWG.Done()
 		var r any
 		var err error
-		select {
-		case s.slots <- struct{}{}:
+		if s.acquire(jctx, w.name) {
 			r, err = s.runWork(jctx, id, w)
 			<-s.slots
-		default:
-			// As many requests as the bound run already: wait for one of
-			// them to end, or for this one to be canceled.
-			if waitHook != nil {
-				waitHook(w.name)
-			}
-			select {
-			case s.slots <- struct{}{}:
-				r, err = s.runWork(jctx, id, w)
-				<-s.slots
-			case <-jctx.Done():
-			}
 		}
 		s.jobMu.Lock()
 		delete(s.jobs, id)
@@ -381,6 +368,25 @@ func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID,
 		}
 		s.reply(conn, id, r, err)
 	}()
+}
+
+// acquire takes one of the maxWork slots: at once if one is free, else
+// once one of the requests running ends; false if ctx ends first.
+func (s *Server) acquire(ctx context.Context, name string) bool {
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	default:
+	}
+	if waitHook != nil {
+		waitHook(name)
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // runWork runs w, turning its panic (a bug) into an internal error as
