@@ -189,7 +189,10 @@ func (h *Histogram) Export() Exported {
 }
 
 // Import rebuilds a histogram from its wire form. Buckets beyond the
-// largest duration and negative ones are an error.
+// largest duration and negative ones are an error, and so are counts
+// whose total overflows and, when there are values, a minimum and a
+// maximum outside the lowest and the highest non-empty buckets (which
+// Quantile starts from and clamps to).
 func Import(x Exported) (*Histogram, error) {
 	if x.Bits != 0 && (x.Bits < 2 || x.Bits > 16) {
 		return nil, fmt.Errorf("hdr: %d bits of precision, want 2-16", x.Bits)
@@ -206,11 +209,25 @@ func Import(x Exported) (*Histogram, error) {
 	if len(idx) > 0 {
 		h.counts = make([]uint64, idx[len(idx)-1]+1)
 	}
+	lo, hi := -1, -1 // the lowest and highest non-empty buckets
 	for _, i := range idx {
-		h.counts[i] = x.Buckets[i]
-		h.n += x.Buckets[i]
+		c := x.Buckets[i]
+		if h.n+c < h.n {
+			return nil, fmt.Errorf("hdr: the counts of the buckets overflow")
+		}
+		h.counts[i] = c
+		h.n += c
+		if c > 0 {
+			hi = i
+			if lo < 0 {
+				lo = i
+			}
+		}
 	}
 	if h.n > 0 {
+		if x.Min < 0 || x.Max < x.Min || h.index(x.Min) != lo || h.index(x.Max) != hi {
+			return nil, fmt.Errorf("hdr: min %d and max %d are not in the lowest and highest non-empty buckets (%d and %d)", x.Min, x.Max, lo, hi)
+		}
 		h.min, h.max, h.sum = x.Min, x.Max, x.Sum
 	}
 	return h, nil

@@ -102,9 +102,25 @@ func TestExportImportMerge(t *testing.T) {
 			t.Fatalf("%d bits: merge: %d %v", b, g.Count(), g.Quantile(0.5))
 		}
 	}
-	for _, x := range []Exported{{Bits: 1}, {Bits: 17}, {Buckets: map[int]uint64{-1: 1}}, {Buckets: map[int]uint64{1 << 20: 1}}} {
-		if _, err := Import(x); err == nil {
-			t.Errorf("Import(%+v): no error", x)
+	// A minimum or maximum outside the buckets' values: Quantile, which
+	// starts at the minimum's bucket, indexed the counts at -5 (a panic),
+	// or skipped every value and answered the maximum.
+	for _, x := range []Exported{{Bits: 1}, {Bits: 17}, {Buckets: map[int]uint64{-1: 1}}, {Buckets: map[int]uint64{1 << 20: 1}},
+		{Buckets: map[int]uint64{3: 1}, Min: -5, Max: 3},
+		{Buckets: map[int]uint64{3: 1, 7: 1}, Min: 7, Max: 7},
+		{Buckets: map[int]uint64{3: 1, 7: 1}, Min: 3, Max: 1 << 40},
+		{Buckets: map[int]uint64{3: 1}, Min: 3, Max: 2},
+		{Buckets: map[int]uint64{3: math.MaxUint64, 4: 2}, Min: 3, Max: 4}} {
+		if h, err := Import(x); err == nil {
+			t.Errorf("Import(%+v): no error (p50 %v)", x, h.Quantile(0.5))
+		}
+	}
+	// Empty buckets and the zero histogram import as exported.
+	for _, h := range []*Histogram{New(0), func() *Histogram { h := New(0); h.Record(5); h.Record(0); return h }()} {
+		x := h.Export()
+		x.Buckets[100] = 0
+		if g, err := Import(x); err != nil || g.Count() != h.Count() || g.Quantile(0.5) != h.Quantile(0.5) {
+			t.Errorf("Import(%+v): %v", x, err)
 		}
 	}
 	defer func() {
