@@ -6,15 +6,28 @@ package textcut
 import "unicode/utf8"
 
 // Prefix is s when it is at most n bytes long, else its longest prefix
-// of at most n bytes that ends at a character's boundary.
+// of at most n bytes that ends at a character's boundary. A byte that
+// is no part of a valid UTF-8 sequence is a character of its own, as
+// utf8.DecodeRuneInString reads it: a run of stray continuation bytes
+// (binary data, Latin-1 text) is cut at n, not before its first byte.
 func Prefix(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
+	if n <= 0 {
+		return ""
 	}
-	return s[:max(n, 0)]
+	// The sequence that may hold byte n starts at most utf8.UTFMax-1
+	// bytes before it.
+	for i := n; i >= 0 && i > n-utf8.UTFMax; i-- {
+		if utf8.RuneStart(s[i]) {
+			if _, size := utf8.DecodeRuneInString(s[i:]); i+size > n {
+				return s[:i] // a character crosses the cut
+			}
+			break
+		}
+	}
+	return s[:n]
 }
 
 // Cut is s when it is at most max bytes long, else its Prefix of max-3
