@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
@@ -370,10 +371,65 @@ func isBlock(e lang.Expr) bool {
 	return ok
 }
 
+// srcText is the source of n on one line, as a failed expect's message,
+// a trace point and a branch show it, each one line of a report (rplc
+// test, rplc explain): written over several lines, its line ends and
+// the indentation after them are one space each, and its comments are
+// left out.
 func srcText(file *lang.File, n lang.Node) string {
 	sp := n.Span()
 	if int(sp.End) <= len(file.Src) && sp.Start >= 0 && sp.Start <= sp.End {
-		return string(file.Src[sp.Start:sp.End])
+		return oneLine(string(file.Src[sp.Start:sp.End]))
 	}
 	return "condition"
+}
+
+// oneLine is the source text s with each run of white space that holds a
+// line end, and each comment (# to the end of its line), one space, or
+// none after an opening bracket and before a closing one or a comma; s
+// itself when it is one line. A string literal, which is on one line,
+// is kept as written.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	var b strings.Builder
+	inStr, gap, newline := false, "", false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inStr:
+			b.WriteByte(c)
+			if c == '\\' && i+1 < len(s) {
+				i++
+				b.WriteByte(s[i])
+			} else if c == '"' || c == '\n' {
+				inStr = false
+			}
+			continue
+		case c == '#':
+			for i+1 < len(s) && s[i+1] != '\n' {
+				i++
+			}
+			newline = true
+			continue
+		case c == '\r' || c == '\n':
+			newline = true
+			continue
+		case c == ' ' || c == '\t':
+			gap += string(c)
+			continue
+		}
+		if newline {
+			gap = " "
+			if b.Len() == 0 || strings.IndexByte("([{", b.String()[b.Len()-1]) >= 0 || strings.IndexByte(")]},", c) >= 0 {
+				gap = "" // f(\n  x\n) is f(x)
+			}
+		}
+		b.WriteString(gap)
+		gap, newline = "", false
+		inStr = c == '"'
+		b.WriteByte(c)
+	}
+	return b.String()
 }
