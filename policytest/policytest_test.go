@@ -722,3 +722,35 @@ func TestVerboseSkipReasonPrintable(t *testing.T) {
 		t.Errorf("report without the reason quoted, or with a raw escape:\n%q", out)
 	}
 }
+
+// TestFailureMessagePrintable: a failure's message is quoted as a test's
+// name is when it holds a line end or a terminal escape: an expect's
+// message is any string (printed raw, it broke the report's line and
+// reached the terminal).
+func TestFailureMessagePrintable(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		"p_test.rpl": "package p\n\ntest \"t\" {\n  expect len(\"x\") == 2, \"two\\nlines \\x1b[2J\"\n  expect len(\"x\") == 3, \"plain\"\n}\n",
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := run(t, dir, policytest.Config{})
+	var buf bytes.Buffer
+	policytest.WriteResult(&buf, res[0], policytest.ReportOptions{Name: filepath.Base})
+	out := buf.String()
+	for _, want := range []string{
+		`p_test.rpl:4:3: test "t" failed: "two\nlines \x1b[2J (len(\"x\")): expected 2, got 1"` + "\n",
+		`p_test.rpl:5:3: test "t" failed: plain (len("x")): expected 3, got 1` + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report without %q:\n%q", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b") || strings.Count(out, "\n") != 2 {
+		t.Errorf("report with a raw escape or a broken line:\n%q", out)
+	}
+}

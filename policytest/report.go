@@ -37,7 +37,8 @@ func (o ReportOptions) pos(f vm.Frame) string {
 // printable is s as a report line shows it: as it is, or quoted (Go
 // syntax) when it holds a character that is not printable, a line end
 // or a terminal's escape, which would break the line or reach the
-// terminal (a test name is any string literal: "a\nb", "\x1b[2J").
+// terminal (a test name is any string literal: "a\nb", "\x1b[2J", and
+// so are a skip's reason and an expect's message).
 func printable(s string) string {
 	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return strconv.Quote(s)
@@ -66,7 +67,7 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 		switch t.Status {
 		case Fail:
 			for _, f := range t.Failures {
-				fmt.Fprintf(w, "%s%s: test %q failed: %s", indent, o.pos(f.Pos), t.Name, f.Message)
+				fmt.Fprintf(w, "%s%s: test %q failed: %s", indent, o.pos(f.Pos), t.Name, printable(f.Message))
 				if f.Code != vm.CodeAssertionFailed {
 					fmt.Fprintf(w, " [%s]", f.Code)
 				}
