@@ -754,3 +754,44 @@ func TestFailureMessagePrintable(t *testing.T) {
 		t.Errorf("report with a raw escape or a broken line:\n%q", out)
 	}
 }
+
+// TestSkipAfterFailedExpect: a test that fails an expect and then skips
+// fails by the expect alone, and keeps the skip's reason; the skip was
+// listed as a failure of its own, a builtin_error with a backtrace.
+func TestSkipAfterFailedExpect(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		"p_test.rpl": "package p\n\nimport \"std/testing\"\n\ntest \"fails then skips\" {\n  expect len(\"x\") == 2\n  testing.skip(\"later\")\n}\n\ntest \"skips\" {\n  testing.skip(\"not yet\")\n}\n",
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := run(t, dir, policytest.Config{})
+	if len(res[0].Tests) != 2 {
+		t.Fatalf("%+v", res[0])
+	}
+	failed, skipped := res[0].Tests[0], res[0].Tests[1]
+	if failed.Status != policytest.Fail || len(failed.Failures) != 1 || failed.Failures[0].Code != vm.CodeAssertionFailed || failed.Reason != "later" {
+		t.Errorf("fails then skips: %v %+v reason %q", failed.Status, failed.Failures, failed.Reason)
+	}
+	if skipped.Status != policytest.Skip || len(skipped.Failures) != 0 || skipped.Reason != "not yet" {
+		t.Errorf("skips: %v %+v reason %q", skipped.Status, skipped.Failures, skipped.Reason)
+	}
+	var buf bytes.Buffer
+	policytest.WriteResult(&buf, res[0], policytest.ReportOptions{Verbose: true, Name: filepath.Base})
+	out := buf.String()
+	for _, want := range []string{
+		`    p_test.rpl:6:3: test "fails then skips" failed: len("x"): expected 2, got 1` + "\n    then skipped: later\n",
+		"--- SKIP: skips (", "    skipped: not yet\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report without %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "builtin_error") {
+		t.Errorf("the skip reported as an error:\n%s", out)
+	}
+}

@@ -74,6 +74,9 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 				fmt.Fprintln(w)
 				WriteStack(w, indent+"    ", f.Stack, o.Name)
 			}
+			if o.Verbose && t.Reason != "" {
+				fmt.Fprintf(w, "%sthen skipped: %s\n", indent, printable(t.Reason))
+			}
 		case Skip:
 			if o.Verbose {
 				fmt.Fprintf(w, "%sskipped: %s\n", indent, printable(t.Reason))

@@ -75,7 +75,9 @@ type Test struct {
 	Duration time.Duration
 	Stats    vm.Stats
 	Failures []Failure // when Status is Fail
-	Reason   string    // when Status is Skip
+	// Reason is the skip's reason when Status is Skip, and when a test
+	// that failed expectations then skipped (testing.skip).
+	Reason string
 }
 
 // Result is the result of one policy's tests.
@@ -267,21 +269,31 @@ func runTest(ctx context.Context, p *vm.Program, t compiler.Test, lim vm.Limits,
 	if err == nil {
 		return res
 	}
-	var skip *stdlib.SkipError
-	if errors.As(err, &skip) {
-		if e, ok := err.(*vm.Error); !ok || len(e.Also) == 0 {
+	var e *vm.Error
+	if !errors.As(err, &e) {
+		var skip *stdlib.SkipError
+		if errors.As(err, &skip) {
 			res.Status, res.Reason = Skip, skip.Reason
 			return res
 		}
-	}
-	res.Status = Fail
-	var e *vm.Error
-	if !errors.As(err, &e) {
+		res.Status = Fail
 		res.Failures = []Failure{{Pos: vm.Frame{File: t.File, Line: t.Line, Col: t.Col}, Code: vm.CodeInternal, Message: err.Error()}}
 		return res
 	}
+	// The skip that ends a test is no failure, after failed expects too
+	// (the last error of the run, in Also): the test fails by them, and
+	// keeps the skip's reason.
 	for _, x := range append([]*vm.Error{e}, e.Also...) {
+		var skip *stdlib.SkipError
+		if errors.As(x.Cause, &skip) {
+			res.Reason = skip.Reason
+			continue
+		}
 		res.Failures = append(res.Failures, failureOf(x, t, ex))
+	}
+	res.Status = Skip
+	if len(res.Failures) > 0 {
+		res.Status = Fail
 	}
 	return res
 }
