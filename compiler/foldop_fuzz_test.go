@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,6 +37,13 @@ var foldOps = []struct{ op, x, y, r string }{
 	// Unary operators, of the left operand alone.
 	{"-", "int", "", "int"}, {"-", "money", "", "money"}, {"-", "duration", "", "duration"},
 	{"-", "float", "", "float"}, {"!", "bool", "", "bool"},
+	// Operators the compiler folds (foldOperator): over lists, maps and
+	// optionals.
+	{"==", "list[int]", "list[int]", "bool"}, {"!=", "list[int]", "list[int]", "bool"},
+	{"in", "int", "list[int]", "bool"}, {"not in", "int", "list[int]", "bool"},
+	{"in", "string", "map[string, int]", "bool"}, {"==", "map[string, int]", "map[string, int]", "bool"},
+	{"??", "int?", "int", "int"},
+	{"in", "float", "list[float]", "bool"},
 }
 
 // foldLiteral writes the operand of type typ that n, x or s give as a
@@ -76,6 +84,37 @@ func foldLiteral(typ string, n int64, x float64, s string) (string, vm.Value) {
 		return strconv.Quote(s), vm.Str(s)
 	case "bool":
 		return strconv.FormatBool(n&1 == 1), vm.Bool(n&1 == 1)
+	case "int?":
+		if n%3 == 0 {
+			return "none", vm.Nil()
+		}
+		return foldLiteral("int", n, x, s)
+	case "list[int]", "list[float]":
+		// One to three elements of n's bytes, a few of them equal ([]
+		// needs a type from its context).
+		var lits []string
+		var elems []vm.Value
+		for i := range 1 + int(uint64(n)%3) {
+			lit, v := foldLiteral(strings.TrimSuffix(strings.TrimPrefix(typ, "list["), "]"), (n>>(8*i))&3, x*float64(i), s)
+			lits, elems = append(lits, lit), append(elems, v)
+		}
+		return "[" + strings.Join(lits, ", ") + "]", vm.NewList(elems)
+	case "map[string, int]":
+		var lits []string
+		var keys, vals []vm.Value
+		for i := range 1 + int(uint64(n)%3) {
+			k := string(rune('a' + (n>>(8*i))&3))
+			if slices.ContainsFunc(keys, func(v vm.Value) bool { return v.Str() == k }) {
+				continue
+			}
+			lits = append(lits, fmt.Sprintf("%q: %d", k, i))
+			keys, vals = append(keys, vm.Str(k)), append(vals, vm.Int(int64(i)))
+		}
+		m, err := vm.NewMap(keys, vals)
+		if err != nil {
+			panic(err)
+		}
+		return "{" + strings.Join(lits, ", ") + "}", m
 	}
 	panic(typ)
 }
@@ -105,6 +144,11 @@ func FuzzFoldOperators(f *testing.F) {
 	f.Add(uint8(33), int64(math.MinInt64), int64(0), 0.0, 0.0, "", "")
 	f.Add(uint8(35), int64(math.MinInt64), int64(0), 0.0, 0.0, "", "")
 	f.Add(uint8(36), int64(0), int64(0), math.Copysign(0, -1), 0.0, "", "")
+	f.Add(uint8(38), int64(0x0102), int64(0x0102), 0.0, 0.0, "", "")
+	f.Add(uint8(40), int64(1), int64(0x0103), 0.0, 0.0, "", "")
+	f.Add(uint8(42), int64(0), int64(0x0203), 0.0, 0.0, "", "")
+	f.Add(uint8(44), int64(3), int64(5), 0.0, 0.0, "", "")
+	f.Add(uint8(45), int64(0), int64(3), math.Copysign(0, -1), 1.0, "", "")
 	f.Fuzz(func(t *testing.T, which uint8, n1, n2 int64, x1, x2 float64, s1, s2 string) {
 		o := foldOps[int(which)%len(foldOps)]
 		a, av := foldLiteral(o.x, n1, x1, s1)
