@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // brokenWriter fails every write, like a closed pipe.
@@ -139,5 +142,89 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("exit %d, not a wrong command line, points at the usage: %q", tc.want, stderr.String())
 			}
 		})
+	}
+}
+
+// TestOneExitPath checks how a run ends, for every kind of end, on the one
+// path (execute): a wrong command line says cobra's error and where the
+// usage is (2), a failure of a command says its error without the hint
+// (1), and output lost is said whatever else happened.
+func TestOneExitPath(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.rpl")
+	if err := os.WriteFile(bad, []byte("package bad\n\nfn route(r: Request) -> Decision = to(1)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		broken bool // standard output fails
+		want   int
+		stderr string // all of it
+	}{
+		{"unknown flag", []string{"check", "--bogus", bad}, false, exitUsage,
+			"rplc: unknown flag: --bogus\nRun 'rplc check --help' for usage.\n"},
+		{"unknown shorthand flag", []string{"fmt", "-z", bad}, false, exitUsage,
+			"rplc: unknown shorthand flag: 'z' in -z\nRun 'rplc fmt --help' for usage.\n"},
+		{"too many arguments", []string{"keygen", "-o", filepath.Join(dir, "k"), "extra"}, false, exitUsage,
+			"rplc: unknown command \"extra\" for \"rplc keygen\"\nRun 'rplc keygen --help' for usage.\n"},
+		{"no argument", []string{"eval"}, false, exitUsage,
+			"rplc: eval: want one policy, have 0 arguments\nRun 'rplc eval --help' for usage.\n"},
+		{"bad flag value", []string{"test", "--fuel", "x", bad}, false, exitUsage,
+			"rplc: invalid argument \"x\" for \"--fuel\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\nRun 'rplc test --help' for usage.\n"},
+		// A command's own error that is not an exitError is its failure,
+		// not a wrong command line.
+		{"a command's plain error", []string{"boom"}, false, exitFail, "rplc: boom\n"},
+		// cobra's error after output was lost: both said, and the command
+		// line is what is wrong. The error was dropped for the output's.
+		{"cobra's error with output lost", []string{"loud"}, true, exitUsage,
+			"rplc: loud: wrong arguments\nrplc: broken pipe\nRun 'rplc loud --help' for usage.\n"},
+		{"output lost alone", []string{"loud", "ok"}, true, exitFail, "rplc: broken pipe\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			out := &outWriter{w: &stdout}
+			if tc.broken {
+				out.w = brokenWriter{}
+			}
+			e := &env{stdin: strings.NewReader(""), stdout: out, stderr: &stderr}
+			root := newRootCmd(e)
+			root.AddCommand(&cobra.Command{Use: "boom", RunE: func(*cobra.Command, []string) error { return errors.New("boom") }})
+			root.AddCommand(&cobra.Command{Use: "loud",
+				Args: func(cmd *cobra.Command, args []string) error {
+					fmt.Fprintln(cmd.OutOrStdout(), "checking the arguments")
+					if len(args) == 0 {
+						return errors.New("loud: wrong arguments")
+					}
+					return nil
+				},
+				RunE: func(*cobra.Command, []string) error { return nil },
+			})
+			root.SetArgs(tc.args)
+			if code := execute(root, out, &stderr); code != tc.want {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.want, stderr.String())
+			}
+			if got := stderr.String(); got != tc.stderr {
+				t.Errorf("stderr:\n%s\nwant:\n%s", got, tc.stderr)
+			}
+		})
+	}
+}
+
+// TestCheckFailureExit1 checks that a policy with errors is a failure
+// (1), said by its diagnostics, with no hint to the usage.
+func TestCheckFailureExit1(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.rpl")
+	if err := os.WriteFile(bad, []byte("package bad\n\nfn route(r: Request) -> Decision = to(1)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"check", bad}, strings.NewReader(""), &stdout, &stderr); code != exitFail {
+		t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, exitFail, stdout.String(), stderr.String())
+	}
+	if all := stdout.String() + stderr.String(); !strings.Contains(all, "error[RPL") || strings.Contains(all, "for usage") {
+		t.Errorf("want a diagnostic with its code and no usage hint; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
 }

@@ -58,49 +58,81 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: out, stderr: stderr}
 	root := newRootCmd(e)
 	root.SetArgs(goStyleTestFlags(args))
+	return execute(root, out, stderr)
+}
+
+// execute runs root and says how it ended, on one path for every
+// command: what went wrong on stderr, `rplc: ` first, and the exit code.
+// A wrong command line (2) is followed by a hint to the help of the
+// command it was given to; output lost (a full disk, a closed pipe) is a
+// failure (1), said once, whatever else went wrong.
+func execute(root *cobra.Command, out *outWriter, stderr io.Writer) int {
+	failuresOfRun(root)
 	cmd, err := root.ExecuteC()
-	if err == nil {
-		// Output lost (a full disk) is a failure, whichever command
-		// wrote it; one that checks its writes has said so already.
-		if werr := out.failed(); werr != nil {
-			fmt.Fprintf(stderr, "rplc: %v\n", werr)
-			return exitFail
-		}
-		return exitOK
-	}
-	var ex *exitError
-	if errors.As(err, &ex) {
+	werr := out.failed()
+	ex := exitOf(root, cmd, err, werr)
+	code := exitOK
+	if ex != nil {
+		code = ex.code
 		if ex.err != nil {
 			fmt.Fprintf(stderr, "rplc: %v\n", ex.err)
 		}
-		// Output lost is said too when the command failed for another
-		// reason (the errors a check printed to a full disk, fmt -d's
-		// diffs): its exit status was right, but nothing said the
-		// diagnostics were lost. Unless the command said it already.
-		if werr := out.failed(); werr != nil && (ex.err == nil || !errors.Is(ex.err, werr)) {
-			fmt.Fprintf(stderr, "rplc: %v\n", werr)
-		}
-		if ex.code == exitUsage && ex.cmd != nil {
-			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", ex.cmd.CommandPath())
-		}
-		return ex.code
 	}
-	// Anything else comes from cobra itself: an unknown command or flag,
-	// a bad flag value, mutually exclusive flags. All are usage errors;
-	// the help to point at is that of the command they were given to.
-	// Except output lost, which cobra returns from --version: a failure
-	// (1), as for any command.
-	if werr := out.failed(); werr != nil {
+	// Output lost is said too when the command failed for another reason
+	// (the errors a check printed to a full disk, fmt -d's diffs): its
+	// exit status was right, but nothing said the diagnostics were lost.
+	// Unless the command said it already.
+	if werr != nil && (ex == nil || ex.err == nil || !errors.Is(ex.err, werr)) {
 		fmt.Fprintf(stderr, "rplc: %v\n", werr)
-		return exitFail
+		if code == exitOK {
+			code = exitFail
+		}
 	}
-	fmt.Fprintf(stderr, "rplc: %v\n", err)
-	path := "rplc"
-	if cmd != nil {
-		path = cmd.CommandPath()
+	if ex != nil && ex.code == exitUsage && ex.cmd != nil {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", ex.cmd.CommandPath())
 	}
-	fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", path)
-	return exitUsage
+	return code
+}
+
+// exitOf is what err, returned by root.ExecuteC with cmd, amounts to: nil
+// for success, else an *exitError. An error that is not one comes from
+// cobra itself (a command's own errors are exitErrors, failuresOfRun sees
+// to it): an unknown command or flag, a bad flag value, a wrong number of
+// arguments, all usage errors of cmd; except werr, output lost, which
+// cobra returns from --version and help: a failure.
+func exitOf(root, cmd *cobra.Command, err, werr error) *exitError {
+	if err == nil {
+		return nil
+	}
+	if ex, ok := errors.AsType[*exitError](err); ok {
+		return ex
+	}
+	if werr != nil && errors.Is(err, werr) {
+		return &exitError{code: exitFail, err: err}
+	}
+	if cmd == nil {
+		cmd = root
+	}
+	return &exitError{code: exitUsage, err: err, cmd: cmd}
+}
+
+// failuresOfRun makes an error that a command's RunE returns, and that is
+// not an *exitError, a failure (exit 1) of that command: left as it was,
+// it read as cobra's, a wrong command line (exit 2, with a hint to the
+// usage).
+func failuresOfRun(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			err := run(cmd, args)
+			if _, ok := errors.AsType[*exitError](err); err != nil && !ok {
+				return &exitError{code: exitFail, err: err}
+			}
+			return err
+		}
+	}
+	for _, sub := range c.Commands() {
+		failuresOfRun(sub)
+	}
 }
 
 // outWriter is standard output, remembering the first write that failed.
