@@ -795,3 +795,31 @@ func TestSkipAfterFailedExpect(t *testing.T) {
 		t.Errorf("the skip reported as an error:\n%s", out)
 	}
 }
+
+// TestUnnamedTestReport: a test named "" (allowed) is named where it is
+// declared in every line of the report that names a test: the verbose
+// list, a failure and a call stack. It was `--- FAIL:  (…)`, `test ""
+// failed` and `at test ""`.
+func TestUnnamedTestReport(t *testing.T) {
+	dir := t.TempDir()
+	src := "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n\nfn boom(n: int) -> int = 10 / n\n\ntest \"\" {\n  expect boom(0) == 1\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "p.rpl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, dir, policytest.Config{})
+	var buf bytes.Buffer
+	policytest.WriteResult(&buf, res[0], policytest.ReportOptions{Verbose: true, Name: filepath.Base})
+	out := buf.String()
+	for _, want := range []string{
+		"--- FAIL: (unnamed test at p.rpl:7) (",
+		"    p.rpl:5:29: (unnamed test at p.rpl:7) failed: division by zero [division_by_zero]\n",
+		"        at (unnamed test) (p.rpl:8:14)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report without %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `""`) || strings.Contains(out, ":  (") {
+		t.Errorf("report with an empty name:\n%s", out)
+	}
+}

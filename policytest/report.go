@@ -46,6 +46,15 @@ func printable(s string) string {
 	return s
 }
 
+// listName is how the verbose list names test t: its name (printable),
+// or for the empty name where it is declared (compiler.TestLabel).
+func (o ReportOptions) listName(t Test) string {
+	if t.Name == "" {
+		return compiler.TestLabel("", o.name(t.File), t.Line)
+	}
+	return printable(t.Name)
+}
+
 // WriteResult writes one policy's test results like go test: a line per
 // failure, `file:line:col: test "name" failed: message`, followed for
 // errors other than failed expectations by the policy call stack; with
@@ -61,13 +70,13 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 	for _, t := range r.Tests {
 		indent := ""
 		if o.Verbose {
-			fmt.Fprintf(w, "--- %s: %s (%s)\n", t.Status, printable(t.Name), duration(t.Duration))
+			fmt.Fprintf(w, "--- %s: %s (%s)\n", t.Status, o.listName(t), duration(t.Duration))
 			indent = "    "
 		}
 		switch t.Status {
 		case Fail:
 			for _, f := range t.Failures {
-				fmt.Fprintf(w, "%s%s: test %q failed: %s", indent, o.pos(f.Pos), t.Name, printable(f.Message))
+				fmt.Fprintf(w, "%s%s: %s failed: %s", indent, o.pos(f.Pos), compiler.TestLabel(t.Name, o.name(t.File), t.Line), printable(f.Message))
 				if f.Code != vm.CodeAssertionFailed {
 					fmt.Fprintf(w, " [%s]", f.Code)
 				}
@@ -169,7 +178,7 @@ func WriteStack(w io.Writer, indent string, stack []vm.Frame, name func(string) 
 		}
 		fn := stack[i].Func
 		if name, ok := strings.CutPrefix(fn, compiler.TestPrefix); ok {
-			fn = fmt.Sprintf("test %q", name)
+			fn = compiler.TestLabel(name, "", 0)
 		}
 		fmt.Fprintf(w, "%sat %s (%s)", indent, fn, o.pos(stack[i]))
 		if j-i > 1 {

@@ -13,9 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/atomicfile"
 	"github.com/rpl-lang/rpl/lang"
+	"github.com/rpl-lang/rpl/policytest"
 	"github.com/rpl-lang/rpl/vm"
 	"github.com/spf13/cobra"
 )
@@ -244,11 +246,12 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 				}
 				sum.Failures = append(sum.Failures, bf)
 				if format == "text" {
-					fmt.Fprintf(e.stderr, "%s:%d:%d: test %q (%s) failed: %s\n", bf.File, bf.Line, bf.Col, bf.Test, bf.Policy, bf.Message)
+					// Named as rplc test names it, the empty name too,
+					// and its stack the same (a test's frame is test
+					// "NAME", not its entry test:NAME).
+					fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s\n", bf.File, bf.Line, bf.Col, compiler.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, bf.Message)
 					if ve != nil && ve.Code != vm.CodeAssertionFailed {
-						for _, fr := range ve.Stack {
-							fmt.Fprintf(e.stderr, "\tat %s (%s:%d:%d)\n", fr.Func, display(fr.File), fr.Line, fr.Col)
-						}
+						policytest.WriteStack(e.stderr, "\t", ve.Stack, display)
 					}
 				}
 			}

@@ -93,7 +93,7 @@ type TestFailure struct {
 }
 
 func (f TestFailure) String() string {
-	return fmt.Sprintf("%s:%d:%d: test %q: %v", f.Test.File, f.Test.Line, f.Test.Col, f.Test.Name, f.Err)
+	return fmt.Sprintf("%s:%d:%d: %s: %v", f.Test.File, f.Test.Line, f.Test.Col, compiler.TestLabel(f.Test.Name, f.Test.File, f.Test.Line), f.Err)
 }
 
 // Result is what Build did.
@@ -447,7 +447,7 @@ func (b *Bundle) TestsPass(ctx context.Context, env *rpl.Env, limits rpl.Limits)
 		if i > 0 {
 			sb.WriteString("; ")
 		}
-		fmt.Fprintf(&sb, "policy %s, test %q: %v", f.Policy, f.Test.Name, f.Err)
+		fmt.Fprintf(&sb, "policy %s, %s: %v", f.Policy, compiler.TestLabel(f.Test.Name, f.Test.File, f.Test.Line), f.Err)
 	}
 	if len(fails) > shown {
 		fmt.Fprintf(&sb, "; and %d more", len(fails)-shown)

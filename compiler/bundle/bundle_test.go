@@ -496,6 +496,31 @@ func TestBuildRefuses(t *testing.T) {
 			t.Errorf("failure: %s", f)
 		}
 	})
+	// A test named "" is named where it is declared: in a build's
+	// failure at its line, in Accept's refusal (from the manifest, which
+	// has no lines) at its policy's file. Both said test "".
+	t.Run("unnamed test", func(t *testing.T) {
+		unnamed := map[string]string{
+			"a.rpl":      "package a\n\nfn route(r: Request) -> Decision = to(\"x:y\")\n",
+			"a_test.rpl": "package a\n\ntest \"\" {\n  expect route({}).target == \"z\"\n}\n",
+		}
+		dir := write(t, unnamed)
+		res, err := Build(dir, BuildOptions{})
+		if !errors.Is(err, ErrTestsFailed) || len(res.Failures) != 1 {
+			t.Fatalf("%v %v", err, res.Failures)
+		}
+		if f := res.Failures[0].String(); !strings.Contains(f, `a_test.rpl:3:1: (unnamed test at `) || !strings.Contains(f, `a_test.rpl:3): `) {
+			t.Errorf("failure: %s", f)
+		}
+		res, err = Build(dir, BuildOptions{SkipTests: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Accept(context.Background(), res.Data, ReadOptions{}, nil, rpl.Limits{})
+		if !errors.Is(err, ErrTestsFailed) || !strings.Contains(err.Error(), "policy a, (unnamed test at a.rpl): ") {
+			t.Errorf("Accept: %v", err)
+		}
+	})
 	t.Run("skip tests", func(t *testing.T) {
 		res, err := Build(write(t, failing), BuildOptions{SkipTests: true})
 		if err != nil || !res.Bundle.Manifest.TestsSkipped || res.Tests != 0 {
