@@ -192,6 +192,12 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 			return usageErrorf(cmd, "SOURCE_DATE_EPOCH=%q: want Unix seconds of a year from 0 to 9999", s)
 		}
 		opts.Built = time.Unix(n, 0)
+		// The first second of year 1 is Go's zero time: Build took it for
+		// no time given and wrote the time of the build, and a manifest
+		// reads it as an unknown build time (spec/bundle.md).
+		if opts.Built.IsZero() {
+			return usageErrorf(cmd, "SOURCE_DATE_EPOCH=%q: 0001-01-01T00:00:00Z, which a bundle manifest reads as an unknown build time", s)
+		}
 	}
 
 	res, berr := bundle.Build(dir, opts)

@@ -104,7 +104,10 @@ type Manifest struct {
 	// refused, and so is a manifest that says a version newer than all.
 	Bytecode int `json:"bytecode"`
 	// Built is the build time (UTC, whole seconds; Read refuses another
-	// offset or a fraction of a second).
+	// offset or a fraction of a second). The zero time is an unknown
+	// build time: Write writes it as 0001-01-01T00:00:00Z, and Read gives
+	// it for that and for a manifest without built, as every reader has
+	// (Build always sets it; other writers, and tests, may not).
 	Built time.Time `json:"built"`
 	// TestsSkipped records `rplc build --skip-tests`: the policies' tests
 	// were not run (or did not pass) when the bundle was built.

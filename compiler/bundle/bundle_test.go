@@ -326,6 +326,37 @@ func TestManifestChecks(t *testing.T) {
 	}
 }
 
+// TestBuiltUnknown: a manifest's built is optional, as it has been since
+// the format began: Write writes the zero time of a Manifest without one,
+// and Read reads that, null and no built alike as the zero time, the
+// unknown build time spec/bundle.md names.
+func TestBuiltUnknown(t *testing.T) {
+	data, err := Write(Manifest{}, nil, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Read(data, ReadOptions{})
+	if err != nil || !b.Manifest.Built.IsZero() {
+		t.Fatalf("Write(Manifest{}) read back: %v, built %v", err, b)
+	}
+	if !bytes.Contains(data, []byte(`"built": "0001-01-01T00:00:00Z"`)) {
+		t.Errorf("Write(Manifest{}) wrote no zero built:\n%s", data)
+	}
+	built := buildExamples(t, nil)
+	mOff, mLen := section(t, built, secManifest)
+	js := string(built[mOff+32 : mOff+mLen])
+	const have = `"built": "2025-06-01T00:00:00Z",`
+	if !strings.Contains(js, have) {
+		t.Fatalf("manifest has no %q", have)
+	}
+	for _, repl := range []string{``, `"built": null,`, `"built": "0001-01-01T00:00:00Z",`} {
+		b, err := Read(reframe(t, built, []byte(strings.Replace(js, have, repl, 1))), ReadOptions{})
+		if err != nil || !b.Manifest.Built.IsZero() {
+			t.Errorf("%q: %v, want the zero time", repl, err)
+		}
+	}
+}
+
 // reframe replaces the manifest of data by js (with its hash); the
 // manifest section comes right after the magic and the version byte.
 func reframe(t testing.TB, data, js []byte) []byte {
