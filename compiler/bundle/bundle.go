@@ -646,6 +646,14 @@ func checkPolicy(policies []PolicyEntry) error {
 		return manifestErrorf(at+".program.sha256", "want 64 lowercase hex digits")
 	case p.Program.Size < 0:
 		return manifestErrorf(at+".program.size", "negative")
+	// The bound is the compiler's, over the policy's source (its loops'
+	// lengths, its inlined calls): the program's bytecode does not give
+	// it back, so Read checks only that the two fields agree, as Build
+	// writes them: a bound of at least 0, and 0 when there is none.
+	case p.CostBound < 0:
+		return manifestErrorf(at+".cost_bound", "%d is negative (policy %q)", p.CostBound, p.ID)
+	case !p.Bounded && p.CostBound != 0:
+		return manifestErrorf(at+".cost_bound", "%d, and bounded is false: a policy without a bound has cost_bound 0 (policy %q)", p.CostBound, p.ID)
 	}
 	for j, s := range p.Sources {
 		if !validHash(s.SHA256) {

@@ -299,6 +299,9 @@ func TestManifestChecks(t *testing.T) {
 		{`"built": "2025-06-01T00:00:00Z"`, `"built": "2025-06-01T02:00:00+02:00"`, "bundle manifest: built: 2025-06-01T02:00:00+02:00 is not UTC (want Z, as in 2025-06-01T00:00:00Z)"},
 		{`"built": "2025-06-01T00:00:00Z"`, `"built": "2025-06-01T00:00:00.5Z"`, "bundle manifest: built: 2025-06-01T00:00:00.5Z is not whole seconds"},
 		{`"id": "ab_summarizer"`, `"id": ""`, "policies[0].id: empty"},
+		// cost_bound and bounded agree, as Build writes them.
+		{`"bounded": true`, `"bounded": false`, `, and bounded is false: a policy without a bound has cost_bound 0 (policy "ab_summarizer")`},
+		{`"cost_bound": `, `"cost_bound": -1, "x": `, `bundle manifest: policies[0].cost_bound: -1 is negative (policy "ab_summarizer")`},
 		{`"id": "budget_guard"`, `"id": "ab_summarizer"`, "out of order or repeated"},
 		{`"tests": [`, `"tests": ["nope", `, `"nope" has no entry point`},
 		// A test entry left out of the tests would not run on a router.
