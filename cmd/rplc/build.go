@@ -512,6 +512,13 @@ a wrong command line (including an existing KEY without --force).`,
 				// Not a key to overwrite, with --force or without.
 				return usageErrorf(cmd, "keygen: -o %s is a directory: name the private key file", out)
 			}
+			if isDir(out + ".pub") {
+				// Nor is the public key's file: with --force, the new
+				// private key replaced the old, and then the public
+				// key failed ("rename .k.pub.123 k.pub: file exists"),
+				// leaving a pair that does not match.
+				return usageErrorf(cmd, "keygen: %s.pub, the public key's file, is a directory: name another private key file, or move it", out)
+			}
 			priv, pub, err := bundle.GenerateKey(nil)
 			if err != nil {
 				return &exitError{code: exitFail, err: err}

@@ -85,9 +85,11 @@ func TestKeygenFiles(t *testing.T) {
 }
 
 // TestKeygenForcePubFails: with --force, a public key file that cannot
-// be replaced (here a directory with something in it) leaves no staged
-// file behind, and the error says that the private key is the new one,
-// so that its pair is not taken for the old public key.
+// be replaced, a directory (with something in it), is refused before
+// anything is written (exit 2): the new private key replaced the old, and
+// then the public key failed, leaving a pair that did not match, for the
+// error to say so ("is the new private key: run keygen again", which a
+// rename that fails otherwise still says).
 func TestKeygenForcePubFails(t *testing.T) {
 	dir := t.TempDir()
 	k := filepath.Join(dir, "k")
@@ -96,11 +98,11 @@ func TestKeygenForcePubFails(t *testing.T) {
 	}
 	var stderr bytes.Buffer
 	code := run([]string{"keygen", "-o", k, "--force"}, strings.NewReader(""), io.Discard, &stderr)
-	if code != exitFail || !strings.Contains(stderr.String(), "is the new private key: run keygen again") {
-		t.Errorf("keygen --force with a directory for k.pub: %d %s, want 1 saying the private key is new", code, stderr.String())
+	if code != exitUsage || !strings.Contains(stderr.String(), "k.pub, the public key's file, is a directory") {
+		t.Errorf("keygen --force with a directory for k.pub: %d %s, want 2 saying k.pub is a directory", code, stderr.String())
 	}
 	ents, _ := os.ReadDir(dir)
-	if len(ents) != 2 {
-		t.Errorf("left in the directory: %v, want k and k.pub alone", ents)
+	if len(ents) != 1 {
+		t.Errorf("left in the directory: %v, want k.pub alone", ents)
 	}
 }

@@ -160,6 +160,14 @@ func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string, f
 		outs = append(outs, output{a, out, src})
 	}
 	if len(outs) > 0 {
+		// A directory where a policy goes is not replaced, with --force
+		// or without: --force said "out/x.rpl: file exists", and without
+		// it --force was suggested.
+		for _, o := range outs {
+			if isDir(o.file) {
+				return usageErrorf(cmd, "%s is a directory, where the policy migrated from %s goes; nothing was written", o.file, o.from)
+			}
+		}
 		// Files there already, a policy written by hand perhaps, are not
 		// replaced without --force: nothing is written, and the command
 		// line must change (as keygen's -o).
