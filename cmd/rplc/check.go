@@ -79,6 +79,9 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	if err := noStdin(cmd, args); err != nil {
 		return err
 	}
+	if err := onlyRPL(cmd, args); err != nil {
+		return err
+	}
 	pts, err := expandTrees(args)
 	if err != nil {
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {

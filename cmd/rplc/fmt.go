@@ -49,6 +49,9 @@ standard error and the exit status is 1.`,
 }
 
 func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) error {
+	if err := onlyRPL(cmd, args); err != nil {
+		return err
+	}
 	names := newPathNamer()
 	var files []string
 	stdin := false

@@ -332,6 +332,23 @@ func noStdin(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// onlyRPL refuses a file named among args that is not a .rpl file: each
+// path of check, fmt and test is a .rpl file or a directory, as their help
+// says. check and fmt read any file named (a bundle, x.rplb, was reported
+// as a syntax error at RPLB and lines of its bytes, exit 1); test refused
+// it, exit 2. "-" is left to the command (fmt reads standard input).
+func onlyRPL(cmd *cobra.Command, args []string) error {
+	for _, a := range args {
+		if a == "-" || strings.HasSuffix(a, ".rpl") {
+			continue
+		}
+		if fi, err := os.Stat(a); err == nil && !fi.IsDir() {
+			return usageErrorf(cmd, "%s: not a policy or test file (.rpl)", a)
+		}
+	}
+	return nil
+}
+
 // noStdout refuses "-" as the file or directory that flag names: it
 // would create a file (or directory) named "-", where "-" elsewhere means
 // standard input, and standard output may have been meant.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -178,10 +177,8 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	// A file named that is not a policy or a test file is a wrong
 	// command line, named as given (policytest.Policies would name it by
 	// its absolute path, and exit 1).
-	for _, a := range args {
-		if fi, err := os.Stat(a); err == nil && !fi.IsDir() && !strings.HasSuffix(a, ".rpl") {
-			return usageErrorf(cmd, "%s: not a policy or test file (.rpl)", a)
-		}
+	if err := onlyRPL(cmd, args); err != nil {
+		return err
 	}
 	// The files, not args again: each directory is walked once. The
 	// policies of a tree are tested together, since they must have
