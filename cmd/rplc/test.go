@@ -38,6 +38,8 @@ Every failed expectation prints a line
 
   file:line:col: test "name" failed: message
 
+(a test named "" is named where it is declared: (unnamed test at FILE:LINE))
+
 where a comparison shows both values (d.target: expected "a", got "b") as
 literals of their types: records with field names ({target: "y", retries: 0}),
 enum members bare (timeout), none for an absent optional, each value cut past
@@ -60,7 +62,9 @@ each branch outcome never taken.
 cover -html reads; a FILE named .rpl, a policy source, is refused.
 Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
 
-With --format json the results are one JSON document; a policy with errors
+With --format json the results are one JSON document, which lists every
+test and, with --cover, every branch outcome never taken (not_taken), -v
+or not; a policy with errors
 has its diagnostics both as lines (diagnostics) and as the objects rplc
 check --format json prints (diagnostic_details: range, code, related
 positions, fixes), and policies_with_errors counts such policies. When
@@ -331,6 +335,17 @@ type (
 		BranchesCovered   int     `json:"branches_covered"`
 		StatementPercent  float64 `json:"statement_percent"`
 		BranchPercent     float64 `json:"branch_percent"`
+		// NotTaken are the branch outcomes never taken, in source order:
+		// what -v adds to the text report, which -v left out of this one.
+		NotTaken []jsonOutcome `json:"not_taken"`
+	}
+	jsonOutcome struct {
+		File    string `json:"file"`
+		Line    int    `json:"line"`
+		Col     int    `json:"col"`
+		Outcome string `json:"outcome"` // "then", "else", "arm 2", "no arm", "short", "long", "present", "default"
+		Kind    string `json:"kind"`    // of the branch: "if", "match", "&&", "||", "??"
+		Text    string `json:"text"`    // the branch's condition, subject or expression, as written
 	}
 )
 
@@ -372,7 +387,14 @@ func writeTestJSON(e *env, results []*policytest.Result, names *pathNamer, cover
 		if c := r.Coverage; c != nil && cover {
 			pr.Coverage = &jsonCoverage{Statements: c.Stmts, StatementsCovered: c.StmtsCovered,
 				Branches: c.Outcomes, BranchesCovered: c.OutcomesCovered,
-				StatementPercent: c.StmtPercent(), BranchPercent: c.BranchPercent()}
+				StatementPercent: c.StmtPercent(), BranchPercent: c.BranchPercent(), NotTaken: []jsonOutcome{}}
+			for _, k := range c.Uncovered() {
+				o := jsonOutcome{File: names.name(k.File), Line: k.Line, Col: k.Col, Outcome: k.Outcome}
+				if k.Branch >= 0 && k.Branch < len(c.Branches) {
+					o.Kind, o.Text = c.Branches[k.Branch].Kind, c.Branches[k.Branch].Text
+				}
+				pr.Coverage.NotTaken = append(pr.Coverage.NotTaken, o)
+			}
 		}
 		run.Policies = append(run.Policies, pr)
 	}
