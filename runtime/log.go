@@ -2,9 +2,13 @@ package runtime
 
 import (
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/rpl-lang/rpl/internal/jsonx"
 )
 
 // DecisionLog receives decision events (a sample of them, see
@@ -68,6 +72,53 @@ func (e *Engine) event(o *Outcome, arrival time.Time) *DecisionEvent {
 
 // MarshalJSON is AppendJSON for encoding/json.
 func (ev DecisionEvent) MarshalJSON() ([]byte, error) { return ev.AppendJSON(nil), nil }
+
+// UnmarshalJSON reads an event as encoding/json would, its keys compared
+// exactly (ExactKeys): "REQUEST_ID", which encoding/json takes for
+// request_id, or request_id given twice, is an error naming the key,
+// not an event that a reader comparing keys exactly (the contract's
+// other implementations) reads otherwise. A key no field has is
+// ignored, as encoding/json ignores it: a later release's.
+func (ev *DecisionEvent) UnmarshalJSON(data []byte) error {
+	type plain DecisionEvent
+	if err := json.Unmarshal(data, (*plain)(ev)); err != nil {
+		return err
+	}
+	return ExactKeys(data, eventShape)
+}
+
+// eventShape is the shape of a DecisionEvent's JSON (its own
+// UnmarshalJSON hides it from jsonx.FieldsOf).
+var eventShape = func() *jsonx.Fields {
+	type plain DecisionEvent
+	return jsonx.FieldsOf(reflect.TypeFor[plain]())
+}()
+
+// ExactKeys is the error for the first key of data (valid JSON, decoded
+// by encoding/json into the type whose jsonx.Fields is shape) that
+// encoding/json read otherwise than a reader comparing keys exactly
+// (jsonx.FieldKey): a field's key given twice in its object
+// (encoding/json keeps the last), or spelt in another case, or with a character that
+// folds to one of its letters (ſ for s, the Kelvin sign for k), which
+// encoding/json takes for the field. The error names the key and its
+// place ("line 1, column 3: LOCAL: want \"local\"..."); nil if none.
+// Keys outside shape's objects (a decision's own) are data, not
+// looked at.
+func ExactKeys(data []byte, shape *jsonx.Fields) error {
+	path, name, twice, found := jsonx.FieldKey(data, "", shape)
+	switch {
+	case !found:
+		return nil
+	case twice:
+		off, ok := jsonx.RepeatOffset(data, path)
+		if !ok {
+			off, _ = jsonx.NearestOffset(data, path)
+		}
+		return fmt.Errorf("%s: %s: %s", jsonx.LineCol(data, off), path, jsonx.RepeatedKey)
+	}
+	off, _ := jsonx.PathOffset(data, path)
+	return fmt.Errorf("%s: %s: want %q: keys are exact, case included", jsonx.LineCol(data, off), path, name)
+}
 
 // Release hands ev back for reuse by a later decision: the caller must
 // not touch ev, its Decision, or a copy of ev, afterwards.

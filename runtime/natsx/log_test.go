@@ -388,6 +388,16 @@ func TestLogEvents(t *testing.T) {
 		{`{"request_id":"a"}` + "\n" + `{"request_id":` + "\n", "a", "decision log: event 2: unexpected end of JSON input"},
 		{`{"request_id":"a"}` + "\n" + `{"fuel":"x"}` + "\n", "a", "decision log: event 2: json: cannot unmarshal"},
 		{`{"request_id":"a"}`, "", "decision log: event 1: no newline after it"},
+		// Keys are exact, as the router's other readers' are: a field's
+		// key spelt in another case, or given twice, which encoding/json
+		// would take (the last wins), names the key.
+		{`{"request_id":"a"}` + "\n" + `{"REQUEST_ID":"b"}` + "\n", "a", `decision log: event 2: line 1, column 15: REQUEST_ID: want "request_id": keys are exact`},
+		{`{"request_id":"a","requeſt_id":"b"}` + "\n", "", `decision log: event 1: line 1, column 33: requeſt_id: key given twice`},
+		{`{"request_id":"a","request_id":"b"}` + "\n", "", `decision log: event 1: line 1, column 32: request_id: key given twice`},
+		{`{"request_id":"a","Fuel":3}` + "\n", "", `decision log: event 1: line 1, column 26: Fuel: want "fuel"`},
+		// A decision's own keys are data, and a key no field has is
+		// ignored (a later release's).
+		{`{"request_id":"a","decision":{"Target":"x","target":"y"},"extra":1}` + "\n", "a", ""},
 	} {
 		evs, err := natsx.LogEvents(nil, []byte(c.data))
 		if ids(evs) != c.ids {

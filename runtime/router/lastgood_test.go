@@ -224,3 +224,44 @@ func TestStartCutShort(t *testing.T) {
 		t.Errorf("the next start: version %.12s, reload_failures %d; want the rollback's %.12s, none", st.Version, st.ReloadFailures, v1)
 	}
 }
+
+// TestLastGoodSourcesExactKeys: last-good.json is read with its keys
+// compared exactly, as the router's other JSON is. A key spelt in another
+// case ("LOCAL"), which encoding/json took for local, made a record the
+// router did not write pass for its own: here the directory's version,
+// which kept a rollback over it at the next start. Now the record is
+// unreadable, the log naming the key, and the sources are activated as on
+// a first start.
+func TestLastGoodSourcesExactKeys(t *testing.T) {
+	data, dir := t.TempDir(), copyExamples(t)
+	opt := router.Options{Policies: dir, DataDir: data, NoNATS: true, HTTP: "127.0.0.1:0", Logger: quiet()}
+	r := startRouter(t, opt)
+	v1 := r.Engine.Current().Version
+	appendTo(t, filepath.Join(dir, "default.rpl"), "edited")
+	v2 := waitVersion(t, r, v1)
+	rollback(t, r)
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(data, router.LastGoodSources)
+	rec, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	folded := strings.Replace(string(rec), `"local"`, `"LOCAL"`, 1)
+	if folded == string(rec) {
+		t.Fatalf("%s records no local source:\n%s", router.LastGoodSources, rec)
+	}
+	if err := os.WriteFile(file, []byte(folded), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log logBuffer
+	opt.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	r = startRouter(t, opt)
+	if v := r.Engine.Current().Version; v != v2 {
+		t.Errorf("restarted with LOCAL for local in %s: version %.12s, want the directory's %.12s (the record unreadable; the rollback's is %.12s)", router.LastGoodSources, v, v2, v1)
+	}
+	if !strings.Contains(log.String(), "last good sources unreadable") || !strings.Contains(log.String(), `LOCAL: want \"local\"`) {
+		t.Errorf("the log does not name the key at fault:\n%s", log.String())
+	}
+}

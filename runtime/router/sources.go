@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/atomicfile"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/httpx"
@@ -130,6 +132,21 @@ type sources struct {
 	BucketRefused *refusal `json:"bucket_refused,omitempty"`
 }
 
+// sourcesShape is the shape of LastGoodSources' JSON.
+var sourcesShape = jsonx.FieldsOf(reflect.TypeFor[sources]())
+
+// readSources decodes LastGoodSources' data into src, its keys compared
+// exactly (runtime.ExactKeys): a key spelt in another case ("LOCAL"), or
+// given twice, which encoding/json would take silently, makes the record
+// unreadable, with an error naming the key, rather than read otherwise
+// than the router wrote it.
+func readSources(data []byte, src *sources) error {
+	if err := json.Unmarshal(data, src); err != nil {
+		return jsonx.At(data, err)
+	}
+	return runtime.ExactKeys(data, sourcesShape)
+}
+
 // refusal is a source's version refused: why and when.
 type refusal struct {
 	Error string    `json:"error"`
@@ -238,10 +255,10 @@ func (r *Router) activateLastGood(ctx context.Context) error {
 	}
 	var src sources
 	if err == nil {
-		err = json.Unmarshal(data, &src)
+		err = readSources(data, &src)
 	}
 	if err != nil {
-		r.log.Warn("last good sources unreadable: the policy sources are activated as on a first start", "err", err)
+		r.log.Warn("last good sources unreadable: the policy sources are activated as on a first start", "file", srcFile, "err", err)
 		return nil
 	}
 	r.persistMu.Lock()
