@@ -78,6 +78,17 @@ type Observer interface {
 	Loaded(s *Snapshot, err error)
 }
 
+// Reactivator is an Observer also told of an activation of the version
+// already active (Activate, ActivateVersion, ActivateOver), which loads
+// nothing (Loaded is not told) but clears the last load error as any
+// activation does: an observer that keeps that error's record elsewhere
+// (the router, with its last good version) clears it too, and a restart
+// does not report again what the status no longer does. It is told under
+// the activations' lock, as Loaded is.
+type Reactivator interface {
+	Reactivated(s *Snapshot)
+}
+
 // Engine decides requests with the active snapshot. It is safe for
 // concurrent use.
 type Engine struct {
@@ -358,6 +369,9 @@ func (e *Engine) ActivateOver(was Activation, s *Snapshot) bool {
 func (e *Engine) activate(s *Snapshot) {
 	if cur := e.cur.Load(); cur != nil && cur.Version == s.Version {
 		e.lastErr.Store(nil)
+		if o, ok := e.cfg.Observer.(Reactivator); ok {
+			o.Reactivated(cur)
+		}
 		return
 	}
 	e.history = last(append(without(e.history, s.Version), s), e.cfg.Keep)

@@ -546,3 +546,45 @@ func blockLastGoodBundle(t *testing.T, data string) (unblock func()) {
 		}
 	}
 }
+
+// TestReactivationClearsRefusal: activating the version already active
+// (POST /v2/policies/activate naming it) is an activation: it clears the
+// last error, a push's refusal included, in the status and in what is
+// kept with the last good version alike. It cleared the status only: the
+// refusal, still kept, was reported again after a restart.
+func TestReactivationClearsRefusal(t *testing.T) {
+	ns, nc := natsServer(t)
+	ctx := context.Background()
+	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+	r := startRouter(t, opt)
+	waitUntil(t, "the bundle watch's start", r.BundleSynced)
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the refusal recorded", func() bool {
+		v := getPolicies(t, r.HTTPAddr())
+		return v.Sources.Bucket != nil && strings.Contains(v.Status.LastError, "nats:")
+	})
+	active := r.Engine.Current().Version
+	if out := post(t, r.HTTPAddr(), "/v2/policies/activate", `{"version": "`+active+`"}`); !strings.Contains(out, `"ok":true`) {
+		t.Fatalf("activate %.12s: %s", active, out)
+	}
+	if e := getPolicies(t, r.HTTPAddr()).Status.LastError; e != "" {
+		t.Errorf("after activating the version active: last_error %q, want none", e)
+	}
+	data, err := os.ReadFile(filepath.Join(opt.DataDir, router.LastGoodSources))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "bucket_refused") {
+		t.Errorf("the refusal is still kept for the next start:\n%s", data)
+	}
+	if err := r.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r = startRouter(t, opt)
+	waitUntil(t, "the bundle watch's start after the restart", r.BundleSynced)
+	if e := getPolicies(t, r.HTTPAddr()).Status.LastError; e != "" {
+		t.Errorf("after a restart: last_error %q, want none (cleared before it)", e)
+	}
+}

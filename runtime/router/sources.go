@@ -47,6 +47,18 @@ func (o *observer) Loaded(s *runtime.Snapshot, err error) {
 	// An activation clears the engine's last load error: the bucket's
 	// refusal is no longer the news, after a restart either (a bucket
 	// revision refused and handled after this activation records its own).
+	r.clearRefusal()
+}
+
+// Reactivated is told of an activation of the version already active
+// (runtime.Reactivator): it clears the engine's last load error, as any
+// activation does (Loaded), and so the bucket's refusal kept with the
+// last good version, which a restart would report again.
+func (o *observer) Reactivated(*runtime.Snapshot) { (*Router)(o).clearRefusal() }
+
+// clearRefusal drops the bucket's refusal from what was taken from the
+// sources, if it is there.
+func (r *Router) clearRefusal() {
 	r.persistMu.Lock()
 	stale := r.sources.BucketRefused != nil
 	r.persistMu.Unlock()
