@@ -160,8 +160,8 @@ HTTP only. SIGHUP reloads the policy source; SIGTERM or SIGINT shuts down
 Exit status: 0 after a clean shutdown; 1 when the router cannot start (a
 wrong flag, flags that do not go together, a --data-dir another router
 holds, nothing it could ever activate) or when the drain ended with
-decisions still running or HTTP connections still open (a request still
-being received; a connection that sent nothing yet, kept up to 5 s).`,
+decisions still running or a request still being received (a connection
+idle, or that has sent nothing yet, is closed when the drain starts).`,
 		Example: `  rpl-router serve --policies examples/policies
   rpl-router serve --bundle policies.rplb --http 127.0.0.1:9090 --data-dir /var/lib/rpl
   rpl-router serve --nats-listen 0.0.0.0:4222 --nats-token "$NATS_TOKEN" --public-key release.key.pub --http 0.0.0.0:8080 --admin-token "$ADMIN_TOKEN"

@@ -136,6 +136,71 @@ func TestShutdownGraceThenDrain(t *testing.T) {
 	}
 }
 
+// TestDrainClosesUnusedConnections: a connection that has sent nothing
+// when the drain starts (a client's pool, or a balancer's, opens them
+// ahead) is closed then, as one idle between requests is, and the
+// shutdown ends clean as soon as the requests in flight are answered.
+// Go's server waited for it until it was 5 s old: the default 10 s
+// drain waited those, and a shorter one ran out, the process exiting 1
+// ("the drain ran out with connections still open"). A request in flight
+// on another connection is answered all the same.
+func TestDrainClosesUnusedConnections(t *testing.T) {
+	const drain = 3 * time.Second // under Go's 5 s
+	r, err := router.Start(context.Background(), router.Options{Policies: "../../examples/policies", DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Shutdown(context.Background()) })
+	addr := r.HTTPAddr()
+	unused, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unused.Close()
+	body := `{"request": {"id": "in-flight", "task": {"type": "chat"}}}`
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	fmt.Fprintf(c, "POST /v2/decide HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", addr, len(body))
+	br := bufio.NewReader(c)
+	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+		t.Fatalf("before the body: %q %v", line, err)
+	}
+	if _, err := br.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, body[:10])
+
+	done := make(chan error, 1)
+	go func() { done <- shutdown(r, 0, drain) }()
+	unused.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if n, err := unused.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("the unused connection read %d bytes, want it closed", n)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("shutdown returned (%v) with a request in flight", err)
+	default:
+	}
+	io.WriteString(c, body[10:])
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("the request in flight was not answered: %v", err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(data), `"ok":true`) {
+		t.Fatalf("the request in flight: %d %s", resp.StatusCode, data)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v (want none: the unused connection closed, the request in flight answered)", err)
+	}
+}
+
 // TestOTLPEndpoint: the flag, else OpenTelemetry's traces variable, else
 // its general one.
 func TestOTLPEndpoint(t *testing.T) {

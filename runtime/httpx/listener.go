@@ -20,7 +20,11 @@ import (
 // of idle keep-alives does not keep new clients out for that long. It
 // counts the connections open (Open), the times a connection waited at
 // the limit (Waits), and the idle ones it closed to make room
-// (IdleClosed).
+// (IdleClosed). Closed (http.Server.Shutdown closes it first), it closes
+// the connections that have sent nothing yet, as the server closes those
+// idle between requests: Shutdown would otherwise wait for each until it
+// is 5 s old (a client's pool opens connections ahead), and a drain
+// shorter than that would run out on it.
 type Listener struct {
 	net.Listener
 	sem        chan struct{} // a slot per open connection, its capacity the limit; nil: no limit
@@ -36,6 +40,10 @@ type Listener struct {
 	// waiting: a connection waits for a slot and none was idle; the
 	// next connection to go idle is closed for it.
 	waiting bool
+	// fresh are the connections that have read nothing yet, which Close
+	// closes; shut is set by Close, after which Accept serves none.
+	fresh idleList
+	shut  bool
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close: Accept stops waiting
@@ -44,7 +52,7 @@ type Listener struct {
 // Limit returns l accepting at most n connections open at once; n <= 0
 // means no limit (the connections are counted all the same).
 func Limit(l net.Listener, n int) *Listener {
-	ll := &Listener{Listener: l, done: make(chan struct{})}
+	ll := &Listener{Listener: l, done: make(chan struct{}), fresh: idleList{fresh: true}}
 	if n > 0 {
 		ll.sem = make(chan struct{}, n)
 	}
@@ -80,7 +88,19 @@ func (l *Listener) Accept() (net.Conn, error) {
 		}
 	}
 	l.open.Add(1)
-	return &limitedConn{Conn: c, l: l}, nil
+	lc := &limitedConn{Conn: c, l: l}
+	lc.state.Store(connFresh)
+	l.mu.Lock()
+	if l.shut {
+		// Accepted as Close closed the listener: closed with the others
+		// that have sent nothing.
+		l.mu.Unlock()
+		lc.Close()
+		return nil, net.ErrClosed
+	}
+	l.fresh.pushBack(lc)
+	l.mu.Unlock()
+	return lc, nil
 }
 
 // makeRoom closes the connection idle longest, for one that waits for a
@@ -164,10 +184,31 @@ func (l *Listener) release() {
 	}
 }
 
-// Close closes the listener; an Accept waiting for a slot returns.
+// Close closes the listener, and the connections accepted that have
+// read nothing yet (no byte of a request has arrived on them), as
+// http.Server.Shutdown closes those idle between requests: a client that
+// opened one ahead (a pool's, a balancer's) sees it close as at the
+// server's idle timeout, and Shutdown does not wait for it (until it is
+// 5 s old, which Go's server takes for idle). Bytes arriving once it is
+// claimed to be closed do not reach the server (Read): the request is
+// not handled, nor cut. An Accept waiting for a slot returns.
 func (l *Listener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })
-	return l.Listener.Close()
+	err := l.Listener.Close()
+	l.mu.Lock()
+	l.shut = true
+	var closing []*limitedConn
+	for c := l.fresh.head; c != nil; c = l.fresh.head {
+		l.fresh.remove(c)
+		if c.state.CompareAndSwap(connFresh, connClosing) {
+			closing = append(closing, c)
+		}
+	}
+	l.mu.Unlock()
+	for _, c := range closing {
+		c.Close()
+	}
+	return err
 }
 
 // Open is the number of connections accepted and not yet closed.
@@ -186,9 +227,10 @@ func (l *Listener) MaxOpen() int { return cap(l.sem) } // a nil channel's is 0
 
 // A limitedConn's states, for ConnState and makeRoom.
 const (
-	connBusy    = iota // new, or a request being read or answered
+	connBusy    = iota // a request being read or answered
 	connIdle           // idle between requests (http.StateIdle)
-	connClosing        // claimed, idle, to be closed to make room
+	connClosing        // claimed, idle or fresh, to be closed (makeRoom, Close)
+	connFresh          // accepted, nothing read yet
 )
 
 // limitedConn gives its listener's slot back when closed, once.
@@ -201,24 +243,43 @@ type limitedConn struct {
 	// the server says it is active, for makeRoom not to close it then.
 	state atomic.Int32
 
-	// In the listener's idle list, under its mu.
+	// In the listener's idle list (inList), or its list of fresh
+	// connections (inFresh), never both, under its mu.
 	prev, next *limitedConn
 	inList     bool
+	inFresh    bool
 }
 
 // Read reads from the connection; the first bytes of a request that
-// arrive on an idle connection make it busy, unless it was claimed to be
-// closed, which they then do not reach the server: the connection ends
-// as if closed before they came.
+// arrive on an idle or fresh connection make it busy, unless it was
+// claimed to be closed, which they then do not reach the server: the
+// connection ends as if closed before they came.
 func (c *limitedConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
-	if n > 0 && c.state.Load() != connBusy && !c.state.CompareAndSwap(connIdle, connBusy) {
-		return 0, net.ErrClosed
+	if n > 0 && c.state.Load() != connBusy {
+		switch {
+		case c.state.CompareAndSwap(connIdle, connBusy):
+		case c.state.CompareAndSwap(connFresh, connBusy):
+			c.l.mu.Lock()
+			if c.inFresh {
+				c.l.fresh.remove(c)
+			}
+			c.l.mu.Unlock()
+		default:
+			return 0, net.ErrClosed
+		}
 	}
 	return n, err
 }
 
 func (c *limitedConn) Close() error {
+	if c.state.Load() == connFresh {
+		c.l.mu.Lock()
+		if c.inFresh {
+			c.l.fresh.remove(c)
+		}
+		c.l.mu.Unlock()
+	}
 	err := c.Conn.Close()
 	if c.closed.CompareAndSwap(false, true) {
 		c.l.open.Add(-1)
@@ -238,11 +299,23 @@ func (c *limitedConn) CloseWrite() error {
 	return nil
 }
 
-// idleList is a list of connections, in the order they went idle.
-type idleList struct{ head, tail *limitedConn }
+// idleList is a list of connections, in the order they went idle (or,
+// fresh, were accepted).
+type idleList struct {
+	head, tail *limitedConn
+	fresh      bool // the list of fresh connections: inFresh, not inList
+}
+
+// in is c's flag for being in q.
+func (q *idleList) in(c *limitedConn) *bool {
+	if q.fresh {
+		return &c.inFresh
+	}
+	return &c.inList
+}
 
 func (q *idleList) pushBack(c *limitedConn) {
-	c.prev, c.next, c.inList = q.tail, nil, true
+	c.prev, c.next, *q.in(c) = q.tail, nil, true
 	if q.tail != nil {
 		q.tail.next = c
 	} else {
@@ -262,5 +335,5 @@ func (q *idleList) remove(c *limitedConn) {
 	} else {
 		q.tail = c.prev
 	}
-	c.prev, c.next, c.inList = nil, nil, false
+	c.prev, c.next, *q.in(c) = nil, nil, false
 }
