@@ -186,6 +186,17 @@ func TestTooLargeNamesSizes(t *testing.T) {
 			t.Errorf("%s: %d %s\nwant 413 %s", c.what, code, body, c.want)
 		}
 	}
+	// POST /v2/policies/activate names them too: it said "request body
+	// too large" alone.
+	for what, body := range map[string]io.Reader{"with Content-Length": strings.NewReader(large), "chunked": io.MultiReader(strings.NewReader(large))} {
+		want := `{"ok":false,"error":{"code":"invalid_request","message":"request body too large: ` + n + ` bytes, at most 64"}}`
+		if what == "chunked" {
+			want = `{"ok":false,"error":{"code":"invalid_request","message":"request body too large: more than 64 bytes, at most 64"}}`
+		}
+		if code, _, got := send(t, request(t, "POST", srv.URL+"/v2/policies/activate", body)); code != 413 || strings.TrimSpace(got) != want {
+			t.Errorf("activate, %s: %d %s\nwant 413 %s", what, code, got, want)
+		}
+	}
 	_, _, exp := send(t, request(t, "GET", srv.URL+"/metrics", nil))
 	if line := `rpl_refused_total{reason="too_large",transport="http"} 3`; !strings.Contains(exp, line) {
 		t.Errorf("/metrics lacks %s", line)

@@ -549,11 +549,17 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	if compressed(w, r) {
 		return
 	}
+	// A body over MaxBody is named as a decide's is: its size when the
+	// request gives it (refused unread), the limit.
+	if r.ContentLength > s.cfg.MaxBody {
+		adminError(w, http.StatusRequestEntityTooLarge, "invalid_request", errors.New(runtime.TooLargeMessage(r.ContentLength, s.cfg.MaxBody)))
+		return
+	}
 	body, err := readBody(r.Body, s.cfg.MaxBody, nil)
 	if err != nil {
 		status, _, msg := unreadable(w, r, err)
 		if errors.Is(err, errTooLarge) {
-			status, msg = http.StatusRequestEntityTooLarge, err.Error()
+			status, msg = http.StatusRequestEntityTooLarge, runtime.TooLargeMessage(-1, s.cfg.MaxBody)
 		}
 		adminError(w, status, "invalid_request", errors.New(msg))
 		return
