@@ -814,7 +814,13 @@ func ReadLog(ctx context.Context, st jetstream.Stream) ([][]rt.DecisionEvent, er
 // the event (counted from 1) that is not a DecisionEvent, or says why
 // the payload does not decompress.
 func LogEvents(h nats.Header, data []byte) ([]rt.DecisionEvent, error) {
-	enc := h.Get("Content-Encoding")
+	// The header's name in any case, as the request subjects read it
+	// (encoded): a tool that copies the log's messages may write it in
+	// lower case, and the payload read as plain JSON Lines then failed.
+	var enc string
+	if v := header(h, "Content-Encoding"); len(v) > 0 {
+		enc = v[0]
+	}
 	switch enc {
 	case "":
 	case LogEncodingS2:

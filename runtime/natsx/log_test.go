@@ -356,6 +356,8 @@ func TestLogEventsCompressed(t *testing.T) {
 		err, end string // the error's start and end
 	}{
 		{"s2", s2h, s2.Encode(nil, lines), "a b", "", ""},
+		// The header's name in any case, as the request subjects read it.
+		{"s2, lower case", nats.Header{"content-encoding": {natsx.LogEncodingS2}}, s2.Encode(nil, lines), "a b", "", ""},
 		{"s2 empty", s2h, s2.Encode(nil, nil), "", "", ""},
 		{"s2 corrupt", s2h, s2.Encode(nil, lines)[:5], "", "decision log: S2 payload: s2: corrupt input", ""},
 		{"s2 not s2", s2h, lines, "", "decision log: S2 payload: s2: corrupt input", ""},

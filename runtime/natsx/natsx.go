@@ -507,8 +507,9 @@ func traceparent(h nats.Header) string {
 	return ""
 }
 
-// header is the values of the header name (in lower case) of a message,
-// its name in any case (see traceparent), without allocating.
+// header is the values of the header name of a message, its name in
+// any case (see traceparent), without allocating: name as it is usually
+// spelt is looked up first.
 func header(h nats.Header, name string) []string {
 	if v := h[name]; len(v) > 0 {
 		return v
