@@ -185,10 +185,18 @@ func decodeObject(body []byte, v any) *Error {
 	if err := json.Unmarshal(b, v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			if tooDeep(err) { // not malformed
-				return Errorf(CodeInvalidRequest, "%s (at byte %d)", errTooDeep, se.Offset)
+			// The byte at fault, counted from 0 in the body as the other
+			// errors count it (the space before the object included):
+			// encoding/json's offset counts that byte itself, in b; the
+			// end of the body for a body cut short.
+			pos := len(body) - len(b) + int(se.Offset) - 1
+			if se.Offset >= int64(len(b)) && strings.HasPrefix(se.Error(), "unexpected end") {
+				pos = len(body)
 			}
-			return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %v", se.Offset, err)
+			if tooDeep(err) { // not malformed
+				return Errorf(CodeInvalidRequest, "%s (at byte %d)", errTooDeep, pos)
+			}
+			return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %v", pos, err)
 		}
 		return jsonErr(err)
 	}

@@ -92,7 +92,7 @@ func TestLoneSurrogateAfterOtherErrors(t *testing.T) {
 	load(t, e, examples)
 	deep := `{"request": {"id": "r", "tenant": {"id": "ac\ud800me"}, "x": ` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}}`
 	for body, want := range map[string]string{
-		`{"request": {"id": "r",, "tenant": {"id": "ac\ud800me"}}}`: "malformed JSON at byte 24: invalid character ','",
+		`{"request": {"id": "r",, "tenant": {"id": "ac\ud800me"}}}`: "malformed JSON at byte 23: invalid character ','",
 		deep: "too deeply nested",
 		`{"request": {"id": "r",, "tenant": {"id": "ac` + "\xfe" + `me"}}}`: "malformed JSON at byte 45: invalid UTF-8",
 		`{"request": {"id": "r", "tenant": {"id": "ac\ud800me"}}}`:          "invalid string at byte 44: \\\\ud800 is half of a UTF-16 surrogate pair",
@@ -104,6 +104,45 @@ func TestLoneSurrogateAfterOtherErrors(t *testing.T) {
 				name = name[:80] + "…"
 			}
 			t.Errorf("%s: %s %s, want %q", name, code, out, want)
+		}
+	}
+}
+
+// TestMalformedAtByte: a syntax error is placed at the byte at fault,
+// counted from 0 in the body, as invalid UTF-8 and half a surrogate pair
+// are: it said the byte after (encoding/json's offset), and not counting
+// the space before the object; a body cut short is placed at its end.
+func TestMalformedAtByte(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	ctx := context.Background()
+	for _, c := range []struct {
+		body, at string // at: the text of the body from the byte at fault
+		end      bool   // at its end
+	}{
+		{`{"request": {"id": "r",, "task": {"type": "chat"}}}`, `, "task"`, false},
+		{"\n\n  " + `{"request": {"id": "r",, "task": {"type": "chat"}}}`, `, "task"`, false},
+		{`{"request": {"id": "r"}} x`, "x", false},
+		{`{"request": {"id": "r"}}}`, "}", false},
+		{`{"request": {"id": "r"`, "", true},
+		{" {\"request\": ", "", true},
+	} {
+		want := len(c.body)
+		if !c.end {
+			want = strings.LastIndex(c.body, c.at)
+		}
+		msg := "malformed JSON at byte " + strconv.Itoa(want) + ": "
+		out, code, _ := e.HandleV2(ctx, []byte(c.body), time.Now(), nil, nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), msg) {
+			t.Errorf("v2 %q: %s %s, want %q", c.body, code, out, msg)
+		}
+		out, code = e.HandleFeedback([]byte(c.body), nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), msg) {
+			t.Errorf("feedback %q: %s %s, want %q", c.body, code, out, msg)
+		}
+		out, code, _ = e.HandleCP1(ctx, []byte(c.body), runtime.CP1Meta{Arrival: time.Now()}, nil, nil)
+		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), msg) {
+			t.Errorf("cp1 %q: %s %s, want %q", c.body, code, out, msg)
 		}
 	}
 }
