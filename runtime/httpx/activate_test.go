@@ -60,7 +60,9 @@ func TestActivateVersion(t *testing.T) {
 		status     int
 		code, msg  string
 	}{
-		{"not json", `version`, 400, "invalid_request", `want a JSON object {"version": "…"}`},
+		{"not json", `version`, 400, "invalid_request", `malformed JSON at byte 0: invalid character 'v' looking for beginning of value; want a JSON object {"version": "…"}`},
+		{"cut short", `{"version": "abc"`, 400, "invalid_request", `malformed JSON at byte 17: unexpected end of JSON input; want a JSON object`},
+		{"a comma too many", ` {"version": "abc",}`, 400, "invalid_request", `malformed JSON at byte 19: invalid character '}' looking for beginning of object key string; want`},
 		{"no version", `{}`, 400, "invalid_request", `want a JSON object {"version": "…"}`},
 		{"not a string", `{"version": 1}`, 400, "invalid_request", `want a JSON object`},
 		{"unknown field", `{"version": "` + versions[2] + `", "force": true}`, 400, "invalid_request", `unknown field "force"; want a JSON object`},

@@ -587,6 +587,11 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if at, err := malformed(body); err != nil {
+		// Placed as a decide body's syntax error is.
+		adminError(w, http.StatusBadRequest, "invalid_request", fmt.Errorf("malformed JSON at byte %d: %v; %s", at, err, msg))
+		return
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&req); err != nil || req.Version == nil || !atEOF(dec) {
 		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(msg))
@@ -624,6 +629,25 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
+}
+
+// malformed is the syntax error of body, not empty, that is not JSON,
+// and the byte at fault, counted from 0 (the body's end for a body cut
+// short); nil for an empty body or JSON.
+func malformed(body []byte) (at int, err error) {
+	if len(bytes.TrimSpace(body)) == 0 || json.Valid(body) {
+		return 0, nil
+	}
+	var v any
+	var se *json.SyntaxError
+	if !errors.As(json.Unmarshal(body, &v), &se) {
+		return 0, nil
+	}
+	at = int(se.Offset) - 1 // the offset counts the byte at fault
+	if se.Offset >= int64(len(body)) && strings.HasPrefix(se.Error(), "unexpected end") {
+		at = len(body)
+	}
+	return max(at, 0), se
 }
 
 // atEOF reports whether dec has nothing but space left (More misses a
