@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -81,8 +82,16 @@ func (ev DecisionEvent) MarshalJSON() ([]byte, error) { return ev.AppendJSON(nil
 // ignored, as encoding/json ignores it: a later release's.
 func (ev *DecisionEvent) UnmarshalJSON(data []byte) error {
 	type plain DecisionEvent
-	if err := json.Unmarshal(data, (*plain)(ev)); err != nil {
-		return err
+	if err := jsonx.Unmarshal(data, (*plain)(ev)); err != nil {
+		// In the project's words, not encoding/json's, which name the
+		// Go type this method decodes into.
+		if msg, ok := jsonx.TypeError(err); ok {
+			if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+				msg = jsonx.Echo(te.Field) + ": " + msg
+			}
+			return errors.New(msg)
+		}
+		return jsonx.At(data, err)
 	}
 	return ExactKeys(data, eventShape)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/internal/repeats"
 	rt "github.com/rpl-lang/rpl/runtime"
 )
@@ -867,7 +868,7 @@ func jsonLines(data []byte) ([]rt.DecisionEvent, error) {
 		}
 		var ev rt.DecisionEvent
 		if err := json.Unmarshal(line, &ev); err != nil {
-			return evs, fmt.Errorf("decision log: event %d: %w", k, err)
+			return evs, fmt.Errorf("decision log: event %d: %w", k, jsonx.At(line, err))
 		}
 		evs = append(evs, ev)
 		data = rest
