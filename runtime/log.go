@@ -83,17 +83,24 @@ func (ev DecisionEvent) MarshalJSON() ([]byte, error) { return ev.AppendJSON(nil
 func (ev *DecisionEvent) UnmarshalJSON(data []byte) error {
 	type plain DecisionEvent
 	if err := jsonx.Unmarshal(data, (*plain)(ev)); err != nil {
-		// In the project's words, not encoding/json's, which name the
-		// Go type this method decodes into.
-		if msg, ok := jsonx.TypeError(err); ok {
-			if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
-				msg = jsonx.Echo(te.Field) + ": " + msg
-			}
-			return errors.New(msg)
-		}
-		return jsonx.At(data, err)
+		return DecodeError(data, err)
 	}
 	return ExactKeys(data, eventShape)
+}
+
+// DecodeError is err, encoding/json's (or jsonx.Unmarshal's) error
+// decoding data, in the project's words: a value of the wrong type is
+// named by its field's path and told as jsonx.TypeError tells it
+// ("fuel: want a number, have a string"), not by the Go types it was
+// decoded into; a syntax error is placed (jsonx.At).
+func DecodeError(data []byte, err error) error {
+	if msg, ok := jsonx.TypeError(err); ok {
+		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+			msg = jsonx.Echo(te.Field) + ": " + msg
+		}
+		return errors.New(msg)
+	}
+	return jsonx.At(data, err)
 }
 
 // eventShape is the shape of a DecisionEvent's JSON (its own

@@ -264,4 +264,18 @@ func TestLastGoodSourcesExactKeys(t *testing.T) {
 	if !strings.Contains(log.String(), "last good sources unreadable") || !strings.Contains(log.String(), `LOCAL: want \"local\"`) {
 		t.Errorf("the log does not name the key at fault:\n%s", log.String())
 	}
+	r.Shutdown(context.Background())
+
+	// A value of the wrong type is named by its path, in the project's
+	// words: encoding/json named the router's Go types
+	// ("Go struct field sources.bucket_active of type uint64").
+	if err := os.WriteFile(file, []byte(`{"bucket_active": "7"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log2 logBuffer
+	opt.Logger = slog.New(slog.NewTextHandler(&log2, nil))
+	startRouter(t, opt)
+	if !strings.Contains(log2.String(), "last good sources unreadable") || !strings.Contains(log2.String(), `err="bucket_active: want a number, have a string"`) {
+		t.Errorf("the log does not name the value at fault as wanted:\n%s", log2.String())
+	}
 }

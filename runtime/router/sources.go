@@ -153,8 +153,8 @@ var sourcesShape = jsonx.FieldsOf(reflect.TypeFor[sources]())
 // unreadable, with an error naming the key, rather than read otherwise
 // than the router wrote it.
 func readSources(data []byte, src *sources) error {
-	if err := json.Unmarshal(data, src); err != nil {
-		return jsonx.At(data, err)
+	if err := jsonx.Unmarshal(data, src); err != nil {
+		return runtime.DecodeError(data, err)
 	}
 	return runtime.ExactKeys(data, sourcesShape)
 }
