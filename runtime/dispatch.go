@@ -104,8 +104,9 @@ func (r Refusal) Code() Code {
 // parent, else a new root in the trace TraceIDFrom(ctx) names when it
 // names one (a CP1 body's trace_id), and returns the context to decide
 // in and the function that ends the span with the outcome (nil when there
-// was no decision: a batch, feedback, a body refused before deciding; a
-// batch answered not_ready whole, an outcome with that error).
+// was no decision: a batch, feedback recorded, a body refused before
+// deciding; a batch answered not_ready whole, and feedback refused, an
+// outcome with that error).
 type TraceFunc func(ctx context.Context, traceparent, transport string, kind Kind) (context.Context, func(*Outcome))
 
 type traceIDKey struct{}
@@ -282,6 +283,12 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 		}
 	case KindFeedback:
 		out, code = d.e.HandleFeedback(body, out)
+		if code != "" {
+			// Refused: its span ends with the code, as a decision's.
+			x.o.reuse(nil)
+			x.o.Err = &Error{Code: code}
+			o = &x.o
+		}
 	default:
 		err := Errorf(CodeInternal, "unknown request kind %v", kind)
 		out, code = appendError(out, err, kind, nil, traceparent, false), err.Code
