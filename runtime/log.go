@@ -2,8 +2,6 @@ package runtime
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"reflect"
 	"strconv"
 	"sync"
@@ -75,7 +73,7 @@ func (e *Engine) event(o *Outcome, arrival time.Time) *DecisionEvent {
 func (ev DecisionEvent) MarshalJSON() ([]byte, error) { return ev.AppendJSON(nil), nil }
 
 // UnmarshalJSON reads an event as encoding/json would, its keys compared
-// exactly (ExactKeys): "REQUEST_ID", which encoding/json takes for
+// exactly (jsonx.ExactKeys): "REQUEST_ID", which encoding/json takes for
 // request_id, or request_id given twice, is an error naming the key,
 // not an event that a reader comparing keys exactly (the contract's
 // other implementations) reads otherwise. A key no field has is
@@ -83,24 +81,9 @@ func (ev DecisionEvent) MarshalJSON() ([]byte, error) { return ev.AppendJSON(nil
 func (ev *DecisionEvent) UnmarshalJSON(data []byte) error {
 	type plain DecisionEvent
 	if err := jsonx.Unmarshal(data, (*plain)(ev)); err != nil {
-		return DecodeError(data, err)
+		return jsonx.DecodeError(data, err)
 	}
-	return ExactKeys(data, eventShape)
-}
-
-// DecodeError is err, encoding/json's (or jsonx.Unmarshal's) error
-// decoding data, in the project's words: a value of the wrong type is
-// named by its field's path and told as jsonx.TypeError tells it
-// ("fuel: want a number, have a string"), not by the Go types it was
-// decoded into; a syntax error is placed (jsonx.At).
-func DecodeError(data []byte, err error) error {
-	if msg, ok := jsonx.TypeError(err); ok {
-		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
-			msg = jsonx.Echo(te.Field) + ": " + msg
-		}
-		return errors.New(msg)
-	}
-	return jsonx.At(data, err)
+	return jsonx.ExactKeys(data, eventShape)
 }
 
 // eventShape is the shape of a DecisionEvent's JSON (its own
@@ -109,32 +92,6 @@ var eventShape = func() *jsonx.Fields {
 	type plain DecisionEvent
 	return jsonx.FieldsOf(reflect.TypeFor[plain]())
 }()
-
-// ExactKeys is the error for the first key of data (valid JSON, decoded
-// by encoding/json into the type whose jsonx.Fields is shape) that
-// encoding/json read otherwise than a reader comparing keys exactly
-// (jsonx.FieldKey): a field's key given twice in its object
-// (encoding/json keeps the last), or spelt in another case, or with a character that
-// folds to one of its letters (ſ for s, the Kelvin sign for k), which
-// encoding/json takes for the field. The error names the key and its
-// place ("line 1, column 3: LOCAL: want \"local\"..."); nil if none.
-// Keys outside shape's objects (a decision's own) are data, not
-// looked at.
-func ExactKeys(data []byte, shape *jsonx.Fields) error {
-	path, name, twice, found := jsonx.FieldKey(data, "", shape)
-	switch {
-	case !found:
-		return nil
-	case twice:
-		off, ok := jsonx.RepeatOffset(data, path)
-		if !ok {
-			off, _ = jsonx.NearestOffset(data, path)
-		}
-		return fmt.Errorf("%s: %s: %s", jsonx.LineCol(data, off), path, jsonx.RepeatedKey)
-	}
-	off, _ := jsonx.PathOffset(data, path)
-	return fmt.Errorf("%s: %s: want %q: keys are exact, case included", jsonx.LineCol(data, off), path, name)
-}
 
 // Release hands ev back for reuse by a later decision: the caller must
 // not touch ev, its Decision, or a copy of ev, afterwards.

@@ -3,6 +3,7 @@ package jsonx
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -287,4 +288,30 @@ func UnknownKey(data []byte, names []string) (key string, ok bool) {
 		return true
 	})
 	return key, ok
+}
+
+// ExactKeys is the error for the first key of data (valid JSON, decoded
+// by encoding/json into the type whose Fields is shape) that
+// encoding/json read otherwise than a reader comparing keys exactly
+// (FieldKey): a field's key given twice in its object
+// (encoding/json keeps the last), or spelt in another case, or with a character that
+// folds to one of its letters (ſ for s, the Kelvin sign for k), which
+// encoding/json takes for the field. The error names the key and its
+// place ("line 1, column 3: LOCAL: want \"local\"..."); nil if none.
+// Keys outside shape's objects (a decision's own) are data, not
+// looked at.
+func ExactKeys(data []byte, shape *Fields) error {
+	path, name, twice, found := FieldKey(data, "", shape)
+	switch {
+	case !found:
+		return nil
+	case twice:
+		off, ok := RepeatOffset(data, path)
+		if !ok {
+			off, _ = NearestOffset(data, path)
+		}
+		return fmt.Errorf("%s: %s: %s", LineCol(data, off), path, RepeatedKey)
+	}
+	off, _ := PathOffset(data, path)
+	return fmt.Errorf("%s: %s: want %q: keys are exact, case included", LineCol(data, off), path, name)
 }

@@ -716,3 +716,18 @@ func valueEnd(data []byte, i int) int {
 	}
 	return j
 }
+
+// DecodeError is err, encoding/json's (or Unmarshal's) error
+// decoding data, in the project's words: a value of the wrong type is
+// named by its field's path and told as TypeError tells it
+// ("fuel: want a number, have a string"), not by the Go types it was
+// decoded into; a syntax error is placed (At).
+func DecodeError(data []byte, err error) error {
+	if msg, ok := TypeError(err); ok {
+		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+			msg = Echo(te.Field) + ": " + msg
+		}
+		return errors.New(msg)
+	}
+	return At(data, err)
+}
