@@ -826,8 +826,9 @@ func (d *descent) atBrace() bool {
 	}
 	k := 2
 	if n.Value == "-" && n.Type == tokPunct {
-		// A negative number key: {-1: "low"}.
-		if n = d.peekN(2); n == nil || n.Type != tokNumber {
+		// A negative number key, {-1: "low"}, or a - before a string
+		// key, which the checker refuses as it does -"a" (RPL301).
+		if n = d.peekN(2); n == nil || n.Type != tokNumber && n.Type != tokString {
 			return false
 		}
 		k = 3

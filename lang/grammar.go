@@ -428,7 +428,7 @@ type gList struct {
 type gBrace struct {
 	Pos     lexer.Position
 	EndPos  lexer.Position
-	Entries []*gEntry `parser:"(?= '{' ('}' | (Ident | Keyword | String | Number | ('-' Number)) ':')) '{' (@@ ((?! ',' '}') ',' @@)* ','?)? '}'"`
+	Entries []*gEntry `parser:"(?= '{' ('}' | (Ident | Keyword | String | Number | ('-' (Number | String))) ':')) '{' (@@ ((?! ',' '}') ',' @@)* ','?)? '}'"`
 }
 
 type gEntry struct {
