@@ -796,6 +796,9 @@ func (d *descent) lit() *BasicLit {
 		lit.Kind = LitMoney
 		if _, err := ParseMoney(t.Value); err != nil {
 			d.p.errorf(CodeBadLiteral, lit.Sp, "%v", err)
+			if to, ok := MoneyWithoutExponent(t.Value); ok {
+				d.p.fix(Fix{Title: "change " + t.Value + " to " + to, Span: lit.Sp, NewText: to})
+			}
 		}
 	case tokNumber:
 		kind, err := classifyNumber(t.Value)

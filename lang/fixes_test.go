@@ -92,6 +92,12 @@ var fixCases = []struct {
 		want: []string{`3:13-3:16 "$.5" → "$0.5": change $.5 to $0.5`},
 	},
 	{
+		name: "money with an exponent",
+		src:  "package p\n\nfn f() -> money {\n  let cap = $0.1e3\n  cap\n}\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL103",
+		want: []string{`4:13-4:19 "$0.1e3" → "$100": change $0.1e3 to $100`},
+	},
+	{
 		name: "money without a digit before the point, too precise for $0…",
 		src:  "package p\n\nconst cap = $.1234567891\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		code: "RPL103",

@@ -73,7 +73,7 @@ func keywordPattern() string {
 var rplLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "Comment", Pattern: `#[^\n]*`},
 	{Name: "Whitespace", Pattern: `(?:[ \t\n]|\r\n)+`},
-	{Name: "Money", Pattern: `\$[0-9][0-9_]*(?:\.[0-9][0-9_]*)?`},
+	{Name: "Money", Pattern: `\$[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9]+)?`},
 	{Name: "Number", Pattern: `(?:0[xX][0-9a-fA-F][0-9a-fA-F_]*|[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9]+)?)(?:[a-zA-Zµ_](?:[a-zA-Zµ_]|[0-9]+(?:\.[0-9]+)*)*)?`},
 	{Name: "String", Pattern: `"(?:\\.|[^"\\\n])*"`},
 	{Name: "BadString", Pattern: `"(?:\\.|[^"\\\n])*`},

@@ -123,11 +123,16 @@ func TestParseMoney(t *testing.T) {
 		{"$1._5", 0, "malformed"},
 		{"$", 0, "malformed"},
 		{"12", 0, "malformed"},
+		{"$0.1e3", 0, "malformed money literal $0.1e3: money takes no exponent (write $100)"},
+		{"$1.5E-1", 0, "money takes no exponent (write $0.15)"},
+		{"-$2_5e+1", 0, "money takes no exponent (write -$250)"},
+		{"$1e-10", 0, "malformed money literal $1e-10: money takes no exponent"}, // $0.0000000001: too precise
+		{"$1e10", 0, "malformed money literal $1e10: money takes no exponent"},   // out of range
 	}
 	for _, tt := range tests {
 		got, err := ParseMoney(tt.raw)
 		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
+			if err == nil || !strings.Contains(err.Error(), tt.err) || strings.HasSuffix(tt.err, "exponent") && !strings.HasSuffix(err.Error(), "exponent") {
 				t.Errorf("ParseMoney(%q) = %d, %v; want error containing %q", tt.raw, got, err, tt.err)
 			}
 			continue

@@ -25,6 +25,12 @@ func ParseMoney(raw string) (int64, error) {
 		return 0, fmt.Errorf("malformed money literal %s", raw)
 	}
 	s = strings.TrimPrefix(s, "$")
+	if strings.ContainsAny(s, "eE") {
+		if to, ok := MoneyWithoutExponent(raw); ok {
+			return 0, fmt.Errorf("malformed money literal %s: money takes no exponent (write %s)", raw, to)
+		}
+		return 0, fmt.Errorf("malformed money literal %s: money takes no exponent", raw)
+	}
 	whole, frac, hasFrac := strings.Cut(s, ".")
 	if !validDigits(whole) || hasFrac && !validDigits(frac) {
 		return 0, fmt.Errorf("malformed money literal %s", raw)
@@ -49,6 +55,47 @@ func ParseMoney(raw string) (int64, error) {
 		n = -n
 	}
 	return n, nil
+}
+
+// MoneyWithoutExponent is raw, a money literal with an exponent ($0.1e3),
+// written without it ($100); ok is false when raw is no amount with an
+// exponent or the amount is no money literal (more than 9 decimals, out
+// of range).
+func MoneyWithoutExponent(raw string) (to string, ok bool) {
+	body, neg := strings.CutPrefix(raw, "-")
+	body, isMoney := strings.CutPrefix(body, "$")
+	i := strings.IndexAny(body, "eE")
+	if !isMoney || i < 0 {
+		return "", false
+	}
+	whole, frac, hasFrac := strings.Cut(body[:i], ".")
+	exp, err := strconv.Atoi(body[i+1:])
+	if !validDigits(whole) || hasFrac && !validDigits(frac) || err != nil || exp < -40 || exp > 40 {
+		return "", false
+	}
+	digits := strings.ReplaceAll(whole+frac, "_", "")
+	point := len(strings.ReplaceAll(whole, "_", "")) + exp
+	if point < 0 {
+		digits, point = strings.Repeat("0", -point)+digits, 0
+	}
+	if point > len(digits) {
+		digits += strings.Repeat("0", point-len(digits))
+	}
+	w := strings.TrimLeft(digits[:point], "0")
+	if w == "" {
+		w = "0"
+	}
+	to = "$" + w
+	if f := strings.TrimRight(digits[point:], "0"); f != "" {
+		to += "." + f
+	}
+	if neg {
+		to = "-" + to
+	}
+	if _, err := ParseMoney(to); err != nil {
+		return "", false
+	}
+	return to, true
 }
 
 // FormatMoney renders nano-units as a literal with the fewest decimals

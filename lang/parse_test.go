@@ -376,6 +376,8 @@ func TestParseErrorPositions(t *testing.T) {
 		{"unknown duration unit", "const a = 5min", CodeBadLiteral, "2:11-2:15", `unknown unit "min"`},
 		{"smallest int as a literal", "const a = -9223372036854775808", CodeBadLiteral, "2:12-2:31", "integer literal 9223372036854775808 overflows int (the smallest int is written -9223372036854775807 - 1)"},
 		{"money too precise", "const a = $1.0000000001", CodeBadLiteral, "2:11-2:24", "more than 9 decimal places"},
+		{"money with an exponent", "const a = $0.1e3", CodeBadLiteral, "2:11-2:17", "malformed money literal $0.1e3: money takes no exponent (write $100)"},
+		{"money with a signed exponent", "const a = max($1E+3, $2)", CodeBadLiteral, "2:15-2:20", "malformed money literal $1E+3: money takes no exponent (write $1000)"},
 		{"money overflow", "const a = $10000000000", CodeBadLiteral, "2:11-2:23", "out of range"},
 		{"money without a digit before the point", "const a = $.5", CodeBadLiteral, "2:11-2:14", "malformed money literal $.5: a digit must come before the point (write $0.5)"},
 		{"negative money without a digit before the point", "const a = -$.2_5 * 2", CodeBadLiteral, "2:12-2:17", "malformed money literal $.2_5: a digit must come before the point (write $0.2_5)"},

@@ -124,6 +124,25 @@ func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.To
 	return toks, comments
 }
 
+// exponentEnd is the end of the exponent ([eE][+-]?[0-9]+) at src[j:],
+// or j when none starts there.
+func exponentEnd(src []byte, j int) int {
+	n := len(src)
+	if j < n && (src[j] == 'e' || src[j] == 'E') {
+		k := j + 1
+		if k < n && (src[k] == '+' || src[k] == '-') {
+			k++
+		}
+		if k < n && isDigit(src[k]) {
+			for k < n && isDigit(src[k]) {
+				k++
+			}
+			return k
+		}
+	}
+	return j
+}
+
 // micro reports whether src[i:] starts with µ (U+00B5, two bytes in UTF-8).
 func micro(src []byte, i int) bool { return i+1 < len(src) && src[i] == 0xC2 && src[i+1] == 0xB5 }
 
@@ -168,6 +187,9 @@ func nextToken(src []byte, i int) (j int, typ tokenType) {
 				j++
 			}
 		}
+		// An exponent sticks to the amount, which it makes malformed
+		// ($1e3: money takes none, language.md §2.6).
+		j = exponentEnd(src, j)
 		typ = tokMoney
 	case isDigit(c):
 		if c == '0' && j+1 < n && (src[j] == 'x' || src[j] == 'X') && isHexDigit(src[j+1]) {
@@ -185,18 +207,7 @@ func nextToken(src []byte, i int) (j int, typ tokenType) {
 					j++
 				}
 			}
-			if j < n && (src[j] == 'e' || src[j] == 'E') {
-				k := j + 1
-				if k < n && (src[k] == '+' || src[k] == '-') {
-					k++
-				}
-				if k < n && isDigit(src[k]) {
-					for k < n && isDigit(src[k]) {
-						k++
-					}
-					j = k
-				}
-			}
+			j = exponentEnd(src, j)
 		}
 		// A unit or any other letters stick to the number, and so do
 		// more pairs of a duration, the last with a fraction (1m1.5s).
