@@ -399,11 +399,12 @@ func (c *checker) typeExpr(t TypeExpr) Type {
 				return Typ[Invalid]
 			}
 			o := mod.Module.Scope.Lookup(t.Name.Name)
-			if o == nil || o.Kind != ObjType {
-				hint := ""
-				if o == nil {
-					hint = inherited(mod.Module, t.Module.Name, t.Name.Name)
-				}
+			if o != nil && o.Kind != ObjType {
+				c.errAt(t.Name, CodeUnknownType, "%s.%s is %s, not a type", t.Module.Name, t.Name.Name, withArticle(o.Kind.String()))
+				return Typ[Invalid]
+			}
+			if o == nil {
+				hint := inherited(mod.Module, t.Module.Name, t.Name.Name)
 				c.errAt(t.Name, CodeUnknownType, "undefined type: %s.%s%s", t.Module.Name, t.Name.Name, hint)
 				return Typ[Invalid]
 			}
@@ -431,6 +432,10 @@ func (c *checker) typeExpr(t TypeExpr) Type {
 		if o := c.u.Types[name]; o != nil {
 			c.use(t.Name, o)
 			return o.Type
+		}
+		if o := c.lookup(name); o != nil {
+			c.errAt(t.Name, CodeUnknownType, "%s is %s, not a type", name, withArticle(o.Kind.String()))
+			return Typ[Invalid]
 		}
 		c.notDeclared(t.Name, true, name)
 		return Typ[Invalid]
@@ -1005,4 +1010,13 @@ func (c *checker) leastValues(t Type) int64 {
 	}
 	c.least[r] = n
 	return n
+}
+
+// withArticle is what, a noun, after "a" or "an": "a const", "an enum
+// member".
+func withArticle(what string) string {
+	if what != "" && strings.ContainsRune("aeiou", rune(what[0])) {
+		return "an " + what
+	}
+	return "a " + what
 }
