@@ -33,6 +33,12 @@ type descent struct {
 	tHead   *TypeDecl  // the name of the type declaration being parsed, once its = is read
 	bodyPos Pos        // where that fn's body, const's value or type's type starts
 	depth   int        // nesting of expressions and types
+
+	// The int literal 9223372036854775808, reported as overflowing,
+	// and its diagnostic: the unary minus that folds it in says how
+	// to write the smallest int.
+	minInt     *BasicLit
+	minIntDiag *Diagnostic
 }
 
 // maxNesting bounds the nesting of expressions and types, so that no input
@@ -651,6 +657,11 @@ func (d *descent) unary() Expr {
 	x := d.unary()
 	// Fold -literal into the literal, so -5 and -$1 are constants.
 	if lit, isLit := x.(*BasicLit); isLit && op == "-" && (lit.Kind == LitInt || lit.Kind == LitFloat || lit.Kind == LitMoney || lit.Kind == LitDuration) && !strings.HasPrefix(lit.Raw, "-") {
+		if lit == d.minInt {
+			// -9223372036854775808: the minus of a literal that
+			// overflows (language.md §2.5).
+			d.minIntDiag.Message += " (the smallest int is written -9223372036854775807 - 1)"
+		}
 		lit.Sp.Start = at
 		lit.Raw = "-" + lit.Raw
 		return lit
@@ -804,6 +815,9 @@ func (d *descent) lit() *BasicLit {
 		kind, err := classifyNumber(t.Value)
 		if err != nil {
 			d.p.errorf(CodeBadLiteral, lit.Sp, "%v", err)
+			if kind == LitInt && isMinIntMagnitude(t.Value) && !d.p.lastDropped {
+				d.minInt, d.minIntDiag = lit, d.p.diags[len(d.p.diags)-1]
+			}
 		}
 		lit.Kind = kind
 	default:

@@ -214,16 +214,23 @@ func ParseInt(raw string) (int64, error) {
 	}
 	if err != nil {
 		if errors.Is(err, strconv.ErrRange) {
-			if u, uerr := strconv.ParseUint(strings.ReplaceAll(body, "_", ""), 0, 64); uerr == nil && u == 1<<63 {
-				// -9223372036854775808 is the unary minus of a literal
-				// that overflows (language.md §2.5).
-				return 0, fmt.Errorf("integer literal %s overflows int (the smallest int is written -9223372036854775807 - 1)", raw)
-			}
 			return 0, fmt.Errorf("integer literal %s overflows int", raw)
 		}
 		return 0, fmt.Errorf("malformed integer literal %s", raw)
 	}
 	return v, nil
+}
+
+// isMinIntMagnitude reports whether raw, an int literal without a sign,
+// is 9223372036854775808 (or 0x8000000000000000): the magnitude of the
+// smallest int, which overflows as a literal.
+func isMinIntMagnitude(raw string) bool {
+	s, base := strings.ReplaceAll(raw, "_", ""), 10
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		s, base = s[2:], 16
+	}
+	u, err := strconv.ParseUint(s, base, 64)
+	return err == nil && u == 1<<63
 }
 
 // ParseFloat decodes a float literal.

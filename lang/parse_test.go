@@ -479,6 +479,30 @@ func TestParseErrorPositions(t *testing.T) {
 	}
 }
 
+// TestSmallestIntHint checks that the message of an int literal that
+// overflows says how to write the smallest int only when a unary minus
+// makes it that int's magnitude negated (language.md §2.5): without the
+// minus, or with a binary one, 9223372036854775808 is just too large.
+func TestSmallestIntHint(t *testing.T) {
+	const hint = " (the smallest int is written -9223372036854775807 - 1)"
+	tests := []struct{ src, want string }{
+		{"const a = -9223372036854775808", "integer literal 9223372036854775808 overflows int" + hint},
+		{"const a = -9_223_372_036_854_775_808", "integer literal 9_223_372_036_854_775_808 overflows int" + hint},
+		{"const a = -0x8000000000000000", "integer literal 0x8000000000000000 overflows int" + hint},
+		{"const a = -09223372036854775808", "integer literal 09223372036854775808 overflows int" + hint},
+		{"const a = 9223372036854775808", "integer literal 9223372036854775808 overflows int"},
+		{"const a = 0x8000000000000000", "integer literal 0x8000000000000000 overflows int"},
+		{"const a = 1 - 9223372036854775808", "integer literal 9223372036854775808 overflows int"},
+		{"const a = -9223372036854775809", "integer literal 9223372036854775809 overflows int"},
+	}
+	for _, tt := range tests {
+		_, diags := Parse("e.rpl", []byte("package p\n"+tt.src))
+		if len(diags) != 1 || diags[0].Message != tt.want {
+			t.Errorf("%s: got\n%s\nwant %q", tt.src, formatDiags(diags), tt.want)
+		}
+	}
+}
+
 // TestParseDeepNesting checks that pathological nesting is an error, not
 // a stack overflow.
 func TestParseDeepNesting(t *testing.T) {
