@@ -309,6 +309,13 @@ const (
 //	p.rpl:3:12: error[RPL200]: undefined: lenght (did you mean length?)
 //	   3 |   let n = lenght(xs)
 //	     |           ^^^^^^
+//
+// A span that goes past its line has carets to the end of its first line
+// and a note of the line and column of its last character:
+//
+//	p.rpl:5:18: error[RPL301]: invalid operation: 1 + "a" (…)
+//	   5 | fn f() -> bool = 1 +
+//	     |                  ^^^ …to line 6:5
 func PrintSnippet(w io.Writer, d *Diagnostic, st Style) {
 	paint := func(code, s string) string {
 		if !st.Color {
@@ -377,9 +384,22 @@ func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string
 	leadR := utf8.RuneCountInString(text[:col])
 	end := f.Position(sp.End)
 	widthR := 1
-	if end.Line == start.Line && end.Col > start.Col {
+	more := "" // where a span that goes past its first line ends
+	switch {
+	case end.Line == start.Line && end.Col > start.Col:
 		ec := min(end.Col-1, len(text))
 		widthR = max(utf8.RuneCountInString(text[col:ec]), 1)
+	case end.Line > start.Line:
+		// The carets run to the end of the first line, the note
+		// says where the span's last character is.
+		widthR = max(utf8.RuneCountInString(strings.TrimRight(text[col:], " \t")), 1)
+		last := min(sp.End, Pos(len(f.Src))) - 1
+		for last > sp.Start && (!utf8.RuneStart(f.Src[last]) || strings.IndexByte(" \t\r\n", f.Src[last]) >= 0) {
+			last-- // to the start of the last rune that is no white space
+		}
+		if lp := f.Position(last); lp.Line > start.Line {
+			more = fmt.Sprintf(" …to line %d:%d", lp.Line, lp.Col)
+		}
 	}
 	runes := []rune(visible(text))
 	from, to := snippetWindow(runes, leadR)
@@ -395,7 +415,7 @@ func printCaret(w io.Writer, f *File, sp Span, paint func(string, string) string
 	carets := max(displayWidth(runes[leadR:min(leadR+widthR, to)]), 1)
 	shown := prefix + string(runes[from:to]) + suffix
 	fmt.Fprintf(w, " %s | %s\n", gutter, shown)
-	fmt.Fprintf(w, " %s | %s%s\n", pad, strings.Repeat(" ", lead), paint(ansiRed, strings.Repeat("^", carets)))
+	fmt.Fprintf(w, " %s | %s%s%s\n", pad, strings.Repeat(" ", lead), paint(ansiRed, strings.Repeat("^", carets)), more)
 }
 
 // displayWidth is how many terminal columns rs takes, runeWidth each.

@@ -317,6 +317,37 @@ func TestSnippetLongLine(t *testing.T) {
 	}
 }
 
+// TestSnippetMultiLine: a span that goes past its first line has carets
+// to the end of that line (trailing blanks left out) and a note of the line
+// and column of its last character, white space after it left out (it had
+// one caret, as if it were one character long); a span that ends with its
+// first line's newline has no note.
+func TestSnippetMultiLine(t *testing.T) {
+	cases := []struct {
+		name, src, span, want string
+	}{
+		{"two lines", "fn f() -> bool = 1 +\n  \"a\"\n", "1 +\n  \"a\"",
+			" 1 | fn f() -> bool = 1 +\n   |                  ^^^ …to line 2:5\n"},
+		{"trailing blanks", "x = if c {  \n  1\n} else {\n  \"é\" }\n", "if c {  \n  1\n} else {\n  \"é\" }",
+			" 1 | x = if c {  \n   |     ^^^^^^ …to line 4:8\n"},
+		{"ends with its newline", "x = bad\ny\n", "bad\n",
+			" 1 | x = bad\n   |     ^^^\n"},
+		{"last line's blanks", "x = a +\n  b\n\n", "a +\n  b\n\n",
+			" 1 | x = a +\n   |     ^^^ …to line 2:3\n"},
+	}
+	for _, c := range cases {
+		f := lang.NewFile("p.rpl", []byte(c.src))
+		at := strings.Index(c.src, c.span)
+		d := &lang.Diagnostic{File: f, Span: lang.Span{Start: lang.Pos(at), End: lang.Pos(at + len(c.span))}, Severity: lang.SevError, Code: lang.CodeUndefined, Message: "m"}
+		var b strings.Builder
+		lang.PrintSnippet(&b, d, lang.Style{})
+		_, got, _ := strings.Cut(b.String(), "\n")
+		if got != c.want {
+			t.Errorf("%s:\n%s\nwant\n%s", c.name, got, c.want)
+		}
+	}
+}
+
 // TestBOMColumns: a byte order mark starting a file is skipped
 // (language.md §2.1), by columns too, as editors hide it: the first line's
 // columns, its snippet and Offset do not count its three bytes (an error
