@@ -348,6 +348,10 @@ type checker struct {
 	// pointless, which checkAll leaves out (see noValue).
 	discardedAt map[Expr]*Diagnostic
 	unsaid      map[*Diagnostic]bool
+	// uninferred is the RPL314 error of each empty literal ([], {})
+	// without an expected type: a branch of an if or a match whose
+	// other branches have a type names it in the hint (branchHint).
+	uninferred map[Expr]*Diagnostic
 }
 
 // fnCtx is the checker's context within one declaration: the file and
@@ -371,7 +375,7 @@ type fnCtx struct {
 func newChecker(cfg *Config) *checker {
 	c := &checker{cfg: cfg, u: cfg.Universe, info: newInfo(0), loaded: map[string]*Package{},
 		state: map[*Object]objState{}, calls: map[*Object]map[*Object]bool{},
-		discardedAt: map[Expr]*Diagnostic{}, unsaid: map[*Diagnostic]bool{}}
+		discardedAt: map[Expr]*Diagnostic{}, unsaid: map[*Diagnostic]bool{}, uninferred: map[Expr]*Diagnostic{}}
 	c.prog = &Program{Universe: cfg.Universe, Info: c.info}
 	return c
 }

@@ -396,7 +396,7 @@ func (c *checker) listLit(e *ListLit, want Type) Type {
 	}
 	if len(e.Elems) == 0 {
 		if elem == nil {
-			c.errAt(e, CodeCannotInfer, "cannot infer the element type of an empty list: it needs an expected type (let xs: list[string] = [])")
+			c.uninferred[e] = c.errAt(e, CodeCannotInfer, "cannot infer the element type of an empty list: it needs an expected type (%s)", emptyHint(e, nil))
 			return Typ[Invalid]
 		}
 		return &List{Elem: elem}
@@ -445,7 +445,7 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 	mt, wantMap := wt.(*Map)
 	rt, wantRec := wt.(*Record)
 	if len(e.Entries) == 0 && !wantMap && !wantRec {
-		c.errAt(e, CodeCannotInfer, "cannot infer the type of {}: it needs an expected type (let m: map[string, int] = {})")
+		c.uninferred[e] = c.errAt(e, CodeCannotInfer, "cannot infer the type of {}: it needs an expected type (%s)", emptyHint(e, nil))
 		return Typ[Invalid]
 	}
 	if bare && !wantMap {
@@ -1235,6 +1235,66 @@ func unifyBranch(a, b Type) Type {
 	return nil
 }
 
+// emptyHint is the declaration RPL314 suggests for e, an empty literal:
+// of type t, the type of the other branches where e is a branch's value,
+// when it is one e can be, else of an example type.
+func emptyHint(e Expr, t Type) string {
+	switch e.(type) {
+	case *ListLit:
+		if _, ok := Unwrap(t).(*List); !ok || hasInvalid(t) {
+			t = &List{Elem: Typ[String]}
+		}
+		return fmt.Sprintf("let xs: %s = []", t)
+	}
+	switch Unwrap(t).(type) {
+	case *Map, *Record:
+		if !hasInvalid(t) {
+			return fmt.Sprintf("let m: %s = {}", t)
+		}
+	}
+	return "let m: map[string, int] = {}"
+}
+
+// hasInvalid reports whether t is or holds the invalid type.
+func hasInvalid(t Type) bool {
+	switch t := t.(type) {
+	case *List:
+		return hasInvalid(t.Elem)
+	case *Map:
+		return hasInvalid(t.Key) || hasInvalid(t.Elem)
+	case *Optional:
+		return hasInvalid(t.Elem)
+	case *Record:
+		for _, f := range t.Fields {
+			if hasInvalid(f.Type) {
+				return true
+			}
+		}
+		return false
+	}
+	return t == nil || IsInvalid(t)
+}
+
+// branchHint names t, the type of a conditional's other branches, in
+// the RPL314 hint of branch, a branch whose value is an empty literal
+// without an expected type: the example type it named (list[string])
+// could be another branch's type or none of them.
+func (c *checker) branchHint(branch Expr, t Type) {
+	x := branch
+	if b, ok := x.(*BlockExpr); ok && len(b.Stmts) > 0 {
+		if es, ok := b.Stmts[len(b.Stmts)-1].(*ExprStmt); ok {
+			x = es.X
+		}
+	}
+	x = Unparen(x)
+	d := c.uninferred[x]
+	if d == nil || t == nil {
+		return
+	}
+	what, _, _ := strings.Cut(d.Message, " (")
+	d.Message = what + " (" + emptyHint(x, t) + ")"
+}
+
 func (c *checker) ifExpr(e *IfExpr, want Type, value bool) Type {
 	c.exprAs(e.Cond, Typ[Bool], what{"if condition", "", ""})
 	then := c.block(e.Then, want, value && e.Else != nil)
@@ -1257,6 +1317,8 @@ func (c *checker) ifExpr(e *IfExpr, want Type, value bool) Type {
 		}
 	}
 	u := unifyBranch(then, els)
+	c.branchHint(e.Then, els)
+	c.branchHint(e.Else, then)
 	if u == nil {
 		// The hint is the branch of no value's: an if without else that
 		// ends it, whose branch's value noValue leaves unsaid.
@@ -1358,6 +1420,9 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 			continue
 		}
 		result = u
+	}
+	for _, arm := range e.Arms {
+		c.branchHint(arm.Body, result)
 	}
 	if len(voidArms) > 0 {
 		if result == nil || isBasic(result, Never) || IsInvalid(result) {
