@@ -289,25 +289,21 @@ func parseDuration(raw string) (time.Duration, error) {
 		}
 		unitName := s[i:j]
 		whole, frac, hasFrac := strings.Cut(num, ".")
-		if unitName == "" {
-			// A number that ends the literal without its unit (1h30), or
-			// a _ after the last unit (1s_): not an unknown unit "".
-			if !validDigits(whole) || hasFrac && !validDigits(frac) {
-				return 0, malformed
-			}
+		// An unknown unit, then units out of order, are said before
+		// malformed digits; a number without its unit (1h30, or a _
+		// after the last unit: 1s_) after them, not as an unknown unit "".
+		unit, rank, ok := durationUnit(unitName)
+		switch {
+		case !ok && unitName != "":
+			return 0, fmt.Errorf("unknown unit %q in duration literal %s (use ns, us, ms, s, m, h or d)", unitName, raw)
+		case ok && rank <= lastRank:
+			return 0, fmt.Errorf("duration literal %s: units must go from largest to smallest, each once (like 1h30m)", raw)
+		case !validDigits(whole) || hasFrac && !validDigits(frac):
+			return 0, malformed
+		case !ok:
 			return 0, fmt.Errorf("duration literal %s: %s has no unit (use ns, us, ms, s, m, h or d)", raw, num)
 		}
-		unit, rank, ok := durationUnit(unitName)
-		if !ok {
-			return 0, fmt.Errorf("unknown unit %q in duration literal %s (use ns, us, ms, s, m, h or d)", unitName, raw)
-		}
-		if rank <= lastRank {
-			return 0, fmt.Errorf("duration literal %s: units must go from largest to smallest, each once (like 1h30m)", raw)
-		}
 		lastRank = rank
-		if !validDigits(whole) || hasFrac && !validDigits(frac) {
-			return 0, malformed
-		}
 		if hasFrac && j < len(s) {
 			return 0, fmt.Errorf("duration literal %s: only the last unit may have a fraction", raw)
 		}
