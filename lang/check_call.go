@@ -587,7 +587,11 @@ func partialWant(t Type) Type {
 // types must be known) and returns its body's type.
 func (c *checker) lambda(l *LambdaExpr, pt *Func, callee string) Type {
 	if len(l.Params) != len(pt.Params) {
-		c.errAt(l, CodeArgCount, "lambda passed to %s must take %d parameter(s), has %d", callee, len(pt.Params), len(l.Params))
+		params := "parameters"
+		if len(pt.Params) == 1 {
+			params = "parameter"
+		}
+		c.errAt(l, CodeArgCount, "lambda passed to %s must take %d %s, has %d", callee, len(pt.Params), params, len(l.Params))
 		c.record(l, Typ[Invalid])
 		return Typ[Invalid]
 	}

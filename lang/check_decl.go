@@ -222,7 +222,16 @@ func (c *checker) collectImport(pkg *Package, fs *Scope, imp *ImportDecl) {
 		c.info.Defs[imp.Alias] = obj
 	}
 	if prev := fs.Insert(obj); prev != nil {
-		c.errAt(imp, CodeRedeclared, "%s imported twice", obj.Name)
+		first, _ := prev.Decl.(*ImportDecl)
+		switch {
+		case first == nil:
+			c.errAt(imp, CodeRedeclared, "%s imported twice", obj.Name)
+		case first.Path.Value == imp.Path.Value:
+			c.errAt(imp, CodeRedeclared, "%s imported twice", obj.Name).Related = c.earlier(first, "previous import")
+		default:
+			// Two modules, one name: the second needs another.
+			c.errAt(imp, CodeRedeclared, "%s imported twice: %s and %s both bind %s (name one of them: import %s as NAME)", obj.Name, first.Path.Raw, imp.Path.Raw, obj.Name, imp.Path.Raw).Related = c.earlier(first, "previous import")
+		}
 	} else if pkg.Extends != nil {
 		// The module scope includes the parent's (§5.1): an import may
 		// not take a name declared there either.
@@ -386,7 +395,11 @@ func (c *checker) typeExpr(t TypeExpr) Type {
 	case *NamedType:
 		if t.Module != nil {
 			mod := c.lookup(t.Module.Name)
-			if mod == nil || mod.Kind != ObjModule {
+			if mod != nil && mod.Kind != ObjModule {
+				c.errAt(t.Module, CodeUndefined, "%s is %s, not a module", t.Module.Name, withArticle(mod.Kind.String()))
+				return Typ[Invalid]
+			}
+			if mod == nil {
 				c.errAt(t.Module, CodeUndefined, "undefined module: %s", t.Module.Name)
 				return Typ[Invalid]
 			}
@@ -714,7 +727,10 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 			continue // discarded, as a let's or a lambda's _ (§5.1): several may be
 		}
 		if prev := scope.Insert(po); prev != nil {
-			c.errAt(p.Name, CodeRedeclared, "duplicate parameter %s", p.Name.Name)
+			d := c.errAt(p.Name, CodeRedeclared, "duplicate parameter %s", p.Name.Name)
+			if first, ok := prev.Decl.(*Param); ok {
+				d.Related = c.earlier(first.Name, "previous declaration")
+			}
 		}
 	}
 	// A fresh context: the returns of this body only (a caller's may be

@@ -425,7 +425,7 @@ func (c *checker) listLit(e *ListLit, want Type) Type {
 		c.requireValue(x, t, elem, what{"list element", "", ""})
 	}
 	if elem == nil {
-		c.errAt(e, CodeCannotInfer, "cannot infer the element type of a list of none")
+		c.errAt(e, CodeCannotInfer, "cannot infer the element type of a list of none: it needs an expected type (let xs: list[string?] = [none])")
 		return Typ[Invalid]
 	}
 	return &List{Elem: elem}
@@ -471,7 +471,7 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 			} else {
 				ft = c.expr(en.Value, nil)
 				if isBasic(ft, NoneType) {
-					c.errAt(en.Value, CodeCannotInfer, "cannot infer the type of field %s from none", name.Name)
+					c.errAt(en.Value, CodeCannotInfer, "cannot infer the type of field %s from none: it needs an expected type (let r: {%s: string?} = {%s: none})", name.Name, name.Name, name.Name)
 					ft = Typ[Invalid]
 				}
 			}
@@ -1982,7 +1982,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		return Typ[Never]
 	case *ExpectStmt:
 		if !c.inTest {
-			c.errAt(s, CodeExpectOutside, "expect outside a test")
+			c.errAt(s, CodeExpectOutside, "expect outside a test: expect states what a test checks, in a test \"name\" { … } block of a *_test.rpl file")
 		}
 		c.exprAs(s.Cond, Typ[Bool], what{"expect", "", ""})
 		if s.Message != nil {
