@@ -366,7 +366,7 @@ func ToGo(t lang.Type, v vm.Value) any {
 			return v.Time().Format(time.RFC3339Nano)
 		}
 	}
-	return v.String()
+	return v.Literal()
 }
 
 // Format writes v, a value of type t, as an RPL literal of that type:

@@ -492,7 +492,37 @@ func cmp3(x, y int) int {
 // quoted, durations like 250ms, money like $0.0025, times as
 // time("RFC 3339"), lists [1, 2], maps {"a": 1}, records {slot0, slot1}
 // (records carry no field names at run time), none as none.
+//
+// It is meant for messages, so it is bounded: past about MaxString bytes
+// the text is cut as stringMax cuts it ("..." for the rest of a string or
+// of a collection) and followed by v's full length, in bytes for a string
+// and in elements for a list, map or record:
+//
+//	["aaaa...", ...] (1000000 elements)
+//
+// Literal is the whole text, for what needs it exactly.
 func (v Value) String() string {
+	var b strings.Builder
+	v.format(&b, Nil(), 0, MaxString, nil)
+	if b.Len() > MaxString {
+		switch v.k {
+		case KindString:
+			b.WriteString(" (" + strconv.Itoa(v.Len()) + " bytes)")
+		case KindList, KindMap, KindRecord:
+			b.WriteString(" (" + strconv.Itoa(v.Len()) + " elements)")
+		}
+	}
+	return b.String()
+}
+
+// MaxString is about the most bytes String writes of a value before it
+// cuts the rest (it then adds a few per level of nesting, and the length).
+const MaxString = MaxFailValue
+
+// Literal is String's text whole, however long: the exact form a key or
+// an encoding needs (the compiler interns its constants by it). Its length
+// and work are proportional to v's.
+func (v Value) Literal() string {
 	var b strings.Builder
 	v.format(&b, Nil(), 0, math.MaxInt, nil)
 	return b.String()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -202,5 +203,47 @@ func TestTimeInRange(t *testing.T) {
 	}
 	if tm := time.UnixMilli(MinTimeMillis - 1); TimeInRange(tm) {
 		t.Errorf("%d ms (%s) in range", MinTimeMillis-1, tm)
+	}
+}
+
+// String is for messages: a large value is cut after about MaxString
+// bytes and followed by its length; Literal is whole.
+func TestValueStringBounded(t *testing.T) {
+	big := Str(strings.Repeat("a", 1<<20))
+	elems := make([]Value, 100_000)
+	for i := range elems {
+		elems[i] = Int(int64(i))
+	}
+	keys := make([]Value, 5_000)
+	for i := range keys {
+		keys[i] = Int(int64(i))
+	}
+	mp, err := NewMap(keys, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		v     Value
+		tail  string
+		whole int // len(Literal())
+	}{
+		{big, " (1048576 bytes)", 1<<20 + 2},
+		{NewList(elems), " (100000 elements)", -1},
+		{NewList([]Value{big}), " (1 elements)", -1},
+		{mp, " (5000 elements)", -1},
+		{NewRecord(elems), " (100000 elements)", -1},
+	} {
+		s := c.v.String()
+		if len(s) > MaxString+64 || !strings.HasSuffix(s, c.tail) || !strings.Contains(s, "...") {
+			t.Errorf("%s value: String() is %d bytes, ending %q; want at most %d, cut, ending %q",
+				c.v.Kind(), len(s), s[max(len(s)-40, 0):], MaxString+64, c.tail)
+		}
+		if l := c.v.Literal(); len(l) <= MaxString+64 || strings.Contains(l, "...") || (c.whole >= 0 && len(l) != c.whole) {
+			t.Errorf("%s value: Literal() is %d bytes, want it whole", c.v.Kind(), len(l))
+		}
+	}
+	// A short value is written whole, with no length.
+	if s := NewList(elems[:3]).String(); s != "[0, 1, 2]" {
+		t.Errorf("short list: %q", s)
 	}
 }
