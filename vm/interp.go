@@ -576,11 +576,7 @@ loop:
 				err = badOperands("LIST_CAP", c)
 				break loop
 			}
-			n := max(int64(c.n), 0)
-			if n > 1<<32 {
-				err = m.memoryError() // more than any budget
-				break loop
-			}
+			n := min(max(int64(c.n), 0), MaxAlloc) // more is refused, without overflowing
 			if err = m.alloc(n*valueSize + listHeader); err != nil {
 				break loop
 			}

@@ -30,6 +30,12 @@ const (
 	DefaultMaxDepth = 200
 )
 
+// MaxAlloc is the most bytes one allocation of a run may take, whatever
+// Limits.Memory allows: under a memory limit of math.MaxInt64, a list of
+// 2^32 elements (LIST_CAP, range) fails with memory_exhausted instead of
+// the process with Go's out-of-memory fatal error.
+const MaxAlloc = 1 << 30
+
 // CheckEvery is the number of instructions between two checks of the
 // deadline and the context (deadline, cancellation).
 const CheckEvery = 1024

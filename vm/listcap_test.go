@@ -3,7 +3,11 @@ package vm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"math/bits"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -37,13 +41,17 @@ func TestListCap(t *testing.T) {
 		{Str("x"), 1 << 20, CodeInternal},
 		{Int(1 << 30), 1 << 20, CodeMemoryExhausted},
 		{Int(1 << 40), math.MaxInt64, CodeMemoryExhausted},
+		// Under limits that never trip, an allocation beyond MaxAlloc is
+		// refused before it is made; so is one whose size overflows.
+		{Int(MaxAlloc/valueSize + 1), math.MaxInt64, CodeMemoryExhausted},
+		{Int(math.MaxInt64), math.MaxInt64, CodeMemoryExhausted},
 	} {
 		p := one(t, []Value{c.n}, func(a *Assembler) {
 			a.Emit(OpConst, 0)
 			a.Emit(OpListCap)
 			a.Emit(OpReturn)
 		})
-		v, _, err := NewMachine().RunNamed(context.Background(), p, "main", nil, Limits{Memory: c.mem}, Input{})
+		v, _, err := NewMachine().RunNamed(context.Background(), p, "main", nil, Limits{Memory: c.mem, Fuel: math.MaxInt64}, Input{})
 		if c.code == "" {
 			if err != nil || v.String() != "[]" {
 				t.Errorf("LIST_CAP %s: got %s, %v; want []", c.n, v, err)
@@ -164,5 +172,22 @@ func TestListCapFuel(t *testing.T) {
 	})
 	if fuel, err := fuelOf(t, p, 1<<20); err != nil || fuel != 5+64/32 {
 		t.Errorf("APPEND within LIST_CAP 64: %d fuel, %v; want %d", fuel, err, 5+64/32)
+	}
+}
+
+// spec/bytecode.md gives MaxAlloc and the longest list LIST_CAP makes.
+func TestSpecMaxAlloc(t *testing.T) {
+	data, err := os.ReadFile("../spec/bytecode.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(data)), " ")
+	for _, want := range []string{
+		fmt.Sprintf("no single allocation of a run may take more than %d GiB (vm.MaxAlloc, 2^%d bytes)", MaxAlloc>>30, bits.Len(MaxAlloc)-1),
+		fmt.Sprintf("a `LIST_CAP` of more than %d elements", (MaxAlloc-listHeader)/valueSize),
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("spec/bytecode.md does not say %q", want)
+		}
 	}
 }

@@ -254,11 +254,15 @@ func (m *Machine) ctxError(ctx context.Context) *Error {
 	return &Error{Code: CodeCanceled, Msg: "canceled", Cause: err}
 }
 
-// alloc charges n bytes to the memory budget.
+// alloc charges n bytes to the memory budget. An allocation of more than
+// MaxAlloc bytes (or a negative size, an overflow) is refused whatever the
+// budget.
 func (m *Machine) alloc(n int64) error {
+	if uint64(n) > MaxAlloc {
+		return &Error{Code: CodeMemoryExhausted, Msg: fmt.Sprintf("memory exhausted (an allocation of more than %d bytes at once)", MaxAlloc)}
+	}
 	m.mem -= n
-	if m.mem < 0 || n < 0 {
-		m.mem = min(m.mem, 0)
+	if m.mem < 0 {
 		return m.memoryError()
 	}
 	return nil
