@@ -2,6 +2,8 @@ package stdlib
 
 import (
 	"context"
+	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,5 +97,72 @@ func BenchmarkSortNested(b *testing.B) {
 		if _, _, err := m.Run(ctx, p, 0, args, vm.Limits{Deadline: time.Now().Add(time.Hour)}, vm.Input{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkMatchesFuel runs matches on patterns of different shapes, each
+// over 16 KB of input that keeps it busy (no match), and reports the time
+// per fuel charged (ns/fuel): the charge tracks the work when that figure
+// is about the same for every shape. The patterns are compiled (and
+// cached) before the timing.
+func BenchmarkMatchesFuel(b *testing.B) {
+	// n distinct words of 6 letters, and text made of them.
+	words := func(n int) []string {
+		w := make([]string, n)
+		x := uint32(1)
+		for i := range w {
+			var sb strings.Builder
+			for range 6 {
+				x = x*1103515245 + 12345
+				sb.WriteByte(byte('a' + (x>>16)%26))
+			}
+			w[i] = sb.String()
+		}
+		return w
+	}
+	text := func(ws []string) string {
+		j := strings.Join(ws, " ") + " "
+		return strings.Repeat(j, 16<<10/len(j)+1)[:16<<10]
+	}
+	w10, w100, w1000 := words(10), words(100), words(1000)
+	alt := func(ws []string) string { return "(?:" + strings.Join(ws, "|") + ")!" }
+	for _, c := range []struct{ name, p, s string }{
+		{"repeat1000", "a{1000}c", strings.Repeat("a", 16<<10)},
+		{"repeat100", "a{100}c", strings.Repeat("a", 16<<10)},
+		{"class", `[a-z]+@[a-z]+\.com`, text(w100)},
+		{"nested", `(x+x+)+y`, strings.Repeat("x", 16<<10)},
+		{"alt10", alt(w10), text(w10)},
+		{"alt100", alt(w100), text(w100)},
+		{"alt1000", alt(w1000), text(w1000)},
+		{"altcap100", "(" + strings.Join(w100, "|") + ")!", text(w100)},
+		{"altclass100", "(?:" + strings.Join(w100, "[a-z]|") + "[a-z])!", text(w100)},
+		// Uncached (more than reCacheMaxSize instructions): compiled at
+		// each call, on a short input.
+		{"alt4000short", alt(words(4000)), "x"},
+		{"repeat20000short", strings.Repeat("a{1000}", 20), "x"},
+		{"alt100short", alt(w100), "x"},
+		{"alt1000_64B", alt(w1000), text(w1000)[:64]},
+		{"alt1000_1KB", alt(w1000), text(w1000)[:1024]},
+		{"alt100_64B", alt(w100), text(w100)[:64]},
+		{"repeat1000_64B", "a{1000}c", strings.Repeat("a", 64)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p := program(b, "matches(string, string)", 2)
+			m := vm.NewMachine()
+			ctx := context.Background()
+			args := []vm.Value{str(c.s), str(c.p)}
+			lim := vm.Limits{Fuel: math.MaxInt64, Memory: math.MaxInt64}
+			_, st, err := m.Run(ctx, p, 0, args, lim, vm.Input{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, _, err := m.Run(ctx, p, 0, args, lim, vm.Input{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(st.Fuel), "fuel/op")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(st.Fuel), "ns/fuel")
+		})
 	}
 }

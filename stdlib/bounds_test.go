@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand"
+	"regexp"
 	"regexp/syntax"
 	"runtime"
 	"slices"
@@ -30,9 +32,45 @@ func TestMatchesChargesProgramSize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Fuel < 20 || st.Fuel > 150 {
+		if st.Fuel < 20 || st.Fuel > 40*reCompileFuel {
 			t.Errorf("fuel %d", st.Fuel)
 		}
+	}
+}
+
+// TestMatchesChargesCompiling: matches charges reCompileFuel for each
+// instruction of the program it compiles, cached or not, for any shape:
+// compiling takes 0.4 to 1.7 µs an instruction (BenchmarkMatchesFuel), and
+// at 1 fuel an instruction a 4,000-word alternation, too large for the
+// cache and so compiled at each call, took 60 to 130 ms on a short string
+// for 42,286 fuel.
+func TestMatchesChargesCompiling(t *testing.T) {
+	words := make([]string, 4000)
+	for i := range words {
+		words[i] = fmt.Sprintf("w%05dq", i*7919%100000)
+	}
+	for _, p := range []string{
+		"(?:" + strings.Join(words, "|") + ")!",
+		strings.Repeat("[a-z]{1000}", 8),
+		`^gpt-4o(-mini)?$`,
+	} {
+		tree, err := syntax.Parse(p, syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := syntax.Compile(tree.Simplify())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := reCompileFuel * int64(len(prog.Inst))
+		for range 2 { // compiled, then cached when small
+			_, st, err := env{lim: vm.Limits{Fuel: math.MaxInt64, Memory: math.MaxInt64}}.call(t, "matches(string, string)", str("x"), str(p))
+			if err != nil || st.Fuel < want {
+				t.Errorf("matches(\"x\", %.20q) of %d instructions: %d fuel, %v; want %d at least", p, len(prog.Inst), st.Fuel, err, want)
+			}
+		}
+		_, _, err = env{lim: vm.Limits{Fuel: want / 2, Memory: math.MaxInt64}}.call(t, "matches(string, string)", str("x"), str(p))
+		wantCode(t, err, vm.CodeFuelExhausted)
 	}
 }
 
@@ -42,10 +80,10 @@ func TestMatchesChargesProgramSize(t *testing.T) {
 // compiled to 43 MB that no limit counted and the cache kept.
 func TestMatchesChargesProgramMemory(t *testing.T) {
 	p := strings.Repeat("a{1000}", 20) // 20,000 instructions (reSize 40,000): 1.9 MB
-	_, _, err := env{lim: vm.Limits{Memory: 1 << 20}}.call(t, "matches(string, string)", str("x"), str(p))
+	_, _, err := env{lim: vm.Limits{Memory: 1 << 20, Fuel: math.MaxInt64}}.call(t, "matches(string, string)", str("x"), str(p))
 	wantCode(t, err, vm.CodeMemoryExhausted)
 	for range 2 { // the same charge once it could have been cached
-		_, st, err := env{}.call(t, "matches(string, string)", str("x"), str(p))
+		_, st, err := env{lim: vm.Limits{Fuel: math.MaxInt64}}.call(t, "matches(string, string)", str("x"), str(p))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -822,5 +860,32 @@ func TestDrawChargesSort(t *testing.T) {
 				t.Fatalf("%d names in order %v: %d comparisons of 1 fuel, charged %d", n, order, compares, got)
 			}
 		}
+	}
+}
+
+// TestMatchesDocFigures: the doc of matches gives the figures of the
+// constants that make them (the cache's largest program, the memory and
+// fuel an instruction costs), and no other number, so that neither can
+// change without the other.
+func TestMatchesDocFigures(t *testing.T) {
+	want := map[string]bool{"1": true}
+	for _, n := range []int64{reInstBytes, 1 << reParseShift, reCompileFuel, 1 << reMatchShift} {
+		want[strconv.FormatInt(n, 10)] = true
+	}
+	want[groupDigits(reCacheMaxSize)] = true
+	found := map[string]bool{}
+	for _, n := range regexp.MustCompile(`\b(?:[0-9][0-9,]*[0-9]|[0-9])\b`).FindAllString(matchesDoc, -1) {
+		if !want[n] {
+			t.Errorf("the doc of matches says %s, which no constant gives", n)
+		}
+		found[n] = true
+	}
+	for n := range want {
+		if !found[n] {
+			t.Errorf("the doc of matches does not say %s", n)
+		}
+	}
+	if groupDigits(16384) != "16,384" || groupDigits(999) != "999" || groupDigits(1234567) != "1,234,567" {
+		t.Error("groupDigits")
 	}
 }

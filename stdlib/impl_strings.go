@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"regexp"
 	"regexp/syntax"
@@ -243,17 +244,46 @@ func strSubstr(c *vm.Call, a []vm.Value) (vm.Value, error) {
 //
 // Fuel and memory do not depend on the cache, so a replay uses the same:
 // matches charges 1 per 16 bytes of pattern (parsing it), then, with n the
-// size of the pattern's program (reSize, about its instructions), n for
-// compiling it and n·len(s)/4 for matching: RE2 matching is linear in s
-// but runs every instruction of the program at each byte in the worst
-// case (a{1000}c over 128 KB took 3.6 s when only the bytes were charged).
+// size of the pattern's program (reSize, about its instructions),
+// reCompileFuel·n for compiling it and n·len(s)/4 for matching: RE2
+// matching is linear in s but runs every instruction of the program at
+// each byte in the worst case (a{1000}c over 128 KB took 3.6 s when only
+// the bytes were charged). BenchmarkMatchesFuel measures both: matching
+// takes 8 to 60 ns a fuel whatever the pattern's shape, and compiling
+// 0.4 to 1.7 µs an instruction (regexp.Compile, any shape, from 18 to
+// 28,000 instructions), which 1 fuel an instruction charged 20 to 60
+// times under the matching's rate: a 4,000-word alternation, compiled at
+// each call (its program too large for the cache, or the cache full),
+// took 60 to 130 ms a call on a short string for 42,286 fuel.
 
 const (
 	reCacheMax      = 1024
 	reCacheMaxBytes = 32 << 20
 	reCacheMaxSize  = 1 << 14
 	reInstBytes     = 48 // a compiled instruction, as measured
+	reCompileFuel   = 32 // compiling an instruction (BenchmarkMatchesFuel)
+	reParseShift    = 4  // parsing: 1 fuel per 1<<reParseShift bytes of pattern
+	reMatchShift    = 2  // matching: 1 fuel per 1<<reMatchShift instructions a byte
 )
+
+// matchesDoc is the doc of matches, its figures those of the constants
+// that make them, so that they cannot drift apart.
+var matchesDoc = fmt.Sprintf("Whether some part of s matches the RE2 regular expression pattern (matches(\"xabcx\", \"abc\") is true: anchor it, ^abc$, to match the whole of s). "+
+	"Compiled patterns are cached, so a constant pattern compiles once, unless its program has more than %s instructions (about: a counted repeat multiplies its operand): "+
+	"such a pattern is compiled at each call, and counts %d bytes per instruction against the memory limit. "+
+	"It costs, cached or not, 1 fuel more per %d bytes of pattern (parsing it), %d per instruction of its program (compiling it), and 1 per %d instructions for each byte of s (matching). "+
+	"An invalid pattern is a run-time error.",
+	groupDigits(reCacheMaxSize), reInstBytes, 1<<reParseShift, reCompileFuel, 1<<reMatchShift)
+
+// groupDigits is n in decimal with its digits in groups of three, as the
+// docs write numbers: 16,384.
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
 
 // reBytes is what the cache counts for a pattern p whose program has size
 // instructions: its text and its program.
@@ -554,10 +584,10 @@ func chargeRE(c *vm.Call, size int64, n int) error {
 	if c == nil {
 		return nil
 	}
-	if int64(n) > math.MaxInt64/size {
+	if int64(n)+4*reCompileFuel > math.MaxInt64/size {
 		return c.Charge(math.MaxInt64)
 	}
-	return c.Charge(size + int64(n)*size>>2)
+	return c.Charge(size*reCompileFuel + int64(n)*size>>reMatchShift)
 }
 
 // reSize estimates the number of instructions of the program of re (as
@@ -587,7 +617,7 @@ func reSize(re *syntax.Regexp) int64 {
 
 func strMatches(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	s, p := a[0].Str(), a[1].Str()
-	if err := c.Charge(int64(len(p)) >> 4); err != nil {
+	if err := c.Charge(int64(len(p)) >> reParseShift); err != nil {
 		return vm.Value{}, err
 	}
 	re, err := compileRECharged(c, p, len(s))
