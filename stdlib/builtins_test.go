@@ -173,6 +173,22 @@ func TestConversions(t *testing.T) {
 		{"money(float)", args(vm.Float(0.0025)), vm.Money(2_500_000)},
 		{"money(float)", args(vm.Float(0.0000000025)), vm.Money(2)}, // half to even
 		{"money(float)", args(vm.Float(0.0000000035)), vm.Money(4)}, // half to even
+		// x as written, rounded once: the product x * 1e9 rounded first.
+		{"money(float)", args(vm.Float(-0.0000000025)), vm.Money(-2)},
+		{"money(float)", args(vm.Float(-0.0000000035)), vm.Money(-4)},
+		{"money(float)", args(vm.Float(6.47605e-05)), vm.Money(64760)},
+		{"money(float)", args(vm.Float(-6.47605e-05)), vm.Money(-64760)},
+		{"money(float)", args(vm.Float(0.0002552685)), vm.Money(255268)},
+		{"money(float)", args(vm.Float(1.0000000005)), vm.Money(1_000_000_000)},
+		{"money(float)", args(vm.Float(-1.0000000015)), vm.Money(-1_000_000_002)},
+		{"money(float)", args(vm.Float(0.0000000025000001)), vm.Money(3)}, // past the half
+		{"money(float)", args(vm.Float(-8763847.90232)), vm.Money(-8_763_847_902_320_000)},
+		{"money(float)", args(vm.Float(9007199.254740993)), vm.Money(9_007_199_254_740_993)},
+		{"money(float)", args(vm.Float(-12345678.123456789)), vm.Money(-12_345_678_123_456_790)}, // -12345678.12345679
+		{"money(float)", args(vm.Float(5e-10)), vm.Money(0)},
+		{"money(float)", args(vm.Float(-5e-11)), vm.Money(0)},
+		{"money(float)", args(vm.Float(1e-300)), vm.Money(0)},
+		{"money(float)", args(vm.Float(9.2e9)), vm.Money(9_200_000_000_000_000_000)},
 		{"money(float)", args(vm.Float(-1.5)), vm.Money(-1_500_000_000)},
 		{"millis(duration)", args(vm.Duration(1500 * time.Microsecond)), vm.Int(1)},
 		{"millis(duration)", args(vm.Duration(-1500 * time.Microsecond)), vm.Int(-1)},

@@ -29,7 +29,7 @@ var coreDefs = []Def{
 	{Fn: convFloatInt, Decl: lang.BuiltinDecl{Name: "float", Sig: "(x: int) -> float", Doc: "x as a float.", Cost: 1, Pure: true}},
 	{Fn: convFloatMoney, Decl: lang.BuiltinDecl{Name: "float", Sig: "(x: money) -> float", Doc: "The amount x in currency units, as a float (for ratios; sums stay in money).", Cost: 1, Pure: true}},
 	{Fn: convFloatString, Decl: lang.BuiltinDecl{Name: "float", Sig: "(s: string) -> float?", Doc: "The decimal number that s is, an optional sign, digits with an optional point (\".5\" and \"5.\" too) and exponent, or none: for anything else (spaces, _, inf, nan, hex) and out of the float range.", Cost: 2, Pure: true}},
-	{Fn: convMoney, Decl: lang.BuiltinDecl{Name: "money", Sig: "(x: float) -> money", Doc: "x currency units as money, rounded half to even at 9 decimals; an error (int_overflow) when x is NaN or out of money's range (about ±9.22 billion units).", Cost: 1, Pure: true, ConstCheck: constMoney}},
+	{Fn: convMoney, Decl: lang.BuiltinDecl{Name: "money", Sig: "(x: float) -> money", Doc: "x currency units as money: x as written (its shortest decimal form, which string(x) gives) rounded half to even at 9 decimals, so money(0.0000000025) is $0.000000002 and money(-6.47605e-05) is -$0.00006476; an error (int_overflow) when x is NaN or out of money's range (about ±9.22 billion units).", Cost: 1, Pure: true, ConstCheck: constMoney}},
 	{Fn: convMillis, Decl: lang.BuiltinDecl{Name: "millis", Sig: "(d: duration) -> int", Doc: "d in whole milliseconds.", Cost: 1, Pure: true}},
 	{Fn: convSeconds, Decl: lang.BuiltinDecl{Name: "seconds", Sig: "(d: duration) -> float", Doc: "d in seconds.", Cost: 1, Pure: true}},
 

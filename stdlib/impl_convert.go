@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"math"
@@ -162,11 +163,10 @@ func convIntFloat(c *vm.Call, a []vm.Value) (vm.Value, error) {
 
 // The conversions of a float to an int (money's nano-units) that int,
 // money, round, floor and ceil make, reporting whether the result fits.
-func truncInt(x float64) (int64, bool)   { return floatToInt(math.Trunc(x)) }
-func moneyNanos(x float64) (int64, bool) { return floatToInt(math.RoundToEven(x * 1e9)) }
-func roundInt(x float64) (int64, bool)   { return floatToInt(math.Round(x)) }
-func floorInt(x float64) (int64, bool)   { return floatToInt(math.Floor(x)) }
-func ceilInt(x float64) (int64, bool)    { return floatToInt(math.Ceil(x)) }
+func truncInt(x float64) (int64, bool) { return floatToInt(math.Trunc(x)) }
+func roundInt(x float64) (int64, bool) { return floatToInt(math.Round(x)) }
+func floorInt(x float64) (int64, bool) { return floatToInt(math.Floor(x)) }
+func ceilInt(x float64) (int64, bool)  { return floatToInt(math.Ceil(x)) }
 
 // floatToInt converts an integral float, reporting whether it fits.
 func floatToInt(f float64) (int64, bool) {
@@ -174,6 +174,64 @@ func floatToInt(f float64) (int64, bool) {
 		return 0, false
 	}
 	return int64(f), true
+}
+
+// moneyNanos is x currency units in nano-units: x as written, its
+// shortest decimal form (the one string(x) gives), rounded half to even at
+// 9 decimals, as a money literal of more decimals would be. It was
+// RoundToEven(x * 1e9), which rounded twice, the product first: 6.47605e-05
+// (a half, 64760.5 nanos) gave 64761, -8763847.90232 gave
+// -8763847902319999, and above 2^53 nanos (9,007,199 units) the product
+// had no nanos to round at all.
+func moneyNanos(x float64) (int64, bool) {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0, false
+	}
+	var buf [32]byte
+	b := strconv.AppendFloat(buf[:0], x, 'e', -1, 64) // -d.ddde±dd
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	e := bytes.IndexByte(b, 'e')
+	exp, _ := strconv.Atoi(string(b[e+1:]))
+	digits := append([]byte{b[0]}, b[min(2, e):e]...) // without the point
+	// x = 0.digits × 10^(exp+1); its nanos' integer part has the first
+	// exp+1+9 digits, the rest is the fraction rounded off.
+	cut := exp + 1 + 9
+	var q uint64
+	for i := 0; i < cut; i++ {
+		d := uint64(0)
+		if i < len(digits) {
+			d = uint64(digits[i] - '0')
+		}
+		if q > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		q = q*10 + d
+	}
+	if cut >= 0 && cut < len(digits) { // a fraction: half to even
+		rest, up := digits[cut:], false
+		switch {
+		case rest[0] > '5':
+			up = true
+		case rest[0] == '5':
+			up = len(bytes.TrimRight(rest[1:], "0")) > 0 || q&1 == 1
+		}
+		if up {
+			q++
+		}
+	}
+	if neg {
+		if q > 1<<63 {
+			return 0, false
+		}
+		return -int64(q), true // -(1<<63) wraps to itself
+	}
+	if q > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(q), true
 }
 
 func convIntString(c *vm.Call, a []vm.Value) (vm.Value, error) {

@@ -3,6 +3,7 @@ package vm
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"strings"
 	"unsafe"
 
@@ -971,13 +972,78 @@ loop:
 
 // mulMoneyFloat returns x*f rounded half to even and whether it fits.
 //
+// The product is exact (x times f's value, in 128 bits), rounded once: it
+// was float64(x) * f rounded, which rounded x past 2^53 nanos
+// (9,007,199 units) and the product before the half: $0.000000003 times
+// 0.8333333333333334 (2.50000000000000011 nanos) gave 2.
+//
 //go:noinline
 func mulMoneyFloat(x int64, f float64) (int64, bool) {
-	r := math.RoundToEven(float64(x) * f)
-	if !(r >= -0x1p63 && r < 0x1p63) { // also NaN
+	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false
 	}
-	return int64(r), true
+	if x == 0 || f == 0 {
+		return 0, true
+	}
+	frac, exp := math.Frexp(math.Abs(f)) // |f| = m·2^e, m of 53 bits
+	m, e := uint64(math.Ldexp(frac, 53)), exp-53
+	hi, lo := bits.Mul64(arith.Abs(x), m) // at most 2^116
+	var q uint64
+	switch {
+	case e >= 0:
+		if e >= 64 || hi != 0 || e > 0 && lo>>(64-e) != 0 {
+			return 0, false
+		}
+		q = lo << e
+	case e > -128:
+		s := uint(-e)
+		// q = P >> s, then up when the bit below is set and any lower
+		// bit or q's lowest is (half to even).
+		qhi, qlo := hi, lo
+		if s >= 64 {
+			qhi, qlo = 0, hi>>(s-64)
+		} else {
+			qhi, qlo = hi>>s, lo>>s|hi<<(64-s)
+		}
+		if qhi != 0 || qlo > 1<<63 {
+			return 0, false
+		}
+		round := bit128(hi, lo, s-1)
+		sticky := lowBits128(hi, lo, s-1)
+		q = qlo
+		if round && (sticky || q&1 == 1) {
+			q++
+		}
+	}
+	if (x < 0) != (f < 0) {
+		if q > 1<<63 {
+			return 0, false
+		}
+		return -int64(q), true
+	}
+	if q > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(q), true
+}
+
+// bit128 is bit i of the 128-bit hi:lo.
+func bit128(hi, lo uint64, i uint) bool {
+	if i >= 64 {
+		return hi>>(i-64)&1 == 1
+	}
+	return lo>>i&1 == 1
+}
+
+// lowBits128 is whether any of the i lowest bits of hi:lo is set.
+func lowBits128(hi, lo uint64, i uint) bool {
+	if i > 64 {
+		return lo != 0 || hi&(1<<(i-64)-1) != 0
+	}
+	if i == 64 {
+		return lo != 0
+	}
+	return lo&(1<<i-1) != 0
 }
 
 // mulMoneyFloatError is the error of MUL_MONEY_FLOAT of x and f whose

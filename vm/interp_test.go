@@ -71,6 +71,18 @@ func TestOpcodes(t *testing.T) {
 		{"money-div-int-round-up", []Value{Money(-11), Int(3)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpDivMoneyInt)}, Money(-4), ""},
 		{"money-div-int-zero", []Value{Money(10), Int(0)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpDivMoneyInt)}, Value{}, CodeDivisionByZero},
 		{"money-mul-float", []Value{Money(3), Float(0.5)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(2), ""},
+		{"money-mul-float-half-even-down", []Value{Money(5), Float(0.5)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(2), ""},
+		{"money-mul-float-neg", []Value{Money(-3), Float(0.5)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(-2), ""},
+		{"money-mul-float-neg-down", []Value{Money(-5), Float(0.5)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(-2), ""},
+		{"money-mul-float-neg-factor", []Value{Money(7), Float(-0.5)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(-4), ""},
+		// The exact product, rounded once: 2.50000000000000011 nanos is
+		// past the half; x past 2^53 nanos keeps its last nano.
+		{"money-mul-float-exact", []Value{Money(3), Float(0.8333333333333334)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(3), ""},
+		{"money-mul-float-big", []Value{Money(9007199254740993), Float(1)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(9007199254740993), ""},
+		{"money-mul-float-big-half", []Value{Money(-9007199254740993), Float(1.5)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(-13510798882111490), ""},
+		{"money-mul-float-tiny", []Value{Money(math.MaxInt64), Float(0x1p-200)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(0), ""},
+		{"money-mul-float-min", []Value{Money(math.MinInt64), Float(1)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(math.MinInt64), ""},
+		{"money-mul-float-overflow", []Value{Money(math.MinInt64), Float(-1)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Value{}, CodeIntOverflow},
 		{"money-mul-float-nan", []Value{Money(3), Float(math.NaN())}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Value{}, CodeIntOverflow},
 		{"money-ratio", []Value{Money(3), Money(4)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpDivMoney)}, Float(0.75), ""},
 		{"money-ratio-zero", []Value{Money(3), Money(0)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpDivMoney)}, Value{}, CodeDivisionByZero},
