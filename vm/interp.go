@@ -280,10 +280,8 @@ loop:
 				if err = m.alloc(n + strHeader); err != nil {
 					break loop
 				}
-				if budget -= strFuel(uint64(n)); budget < 0 {
-					if budget, err = m.refuel(budget); err != nil {
-						break loop
-					}
+				if budget, err = m.spend(budget, strFuel(uint64(n))); err != nil {
+					break loop
 				}
 			}
 			*stack.at(sp - 2) = Str(x.str() + y.str())
@@ -581,10 +579,8 @@ loop:
 			if err = m.alloc(n*valueSize + listHeader); err != nil {
 				break loop
 			}
-			if budget -= ListCapFuel(n); budget < 0 { // it clears them
-				if budget, err = m.refuel(budget); err != nil {
-					break loop
-				}
+			if budget, err = m.spend(budget, ListCapFuel(n)); err != nil { // it clears them
+				break loop
 			}
 			*stack.at(sp - 1) = Value{k: KindList, p: unsafe.Pointer(m.newList(int(n)))}
 			pc++
@@ -603,10 +599,8 @@ loop:
 				keys[i] = *stack.at(sp + 2*i)
 				vals[i] = *stack.at(sp + 2*i + 1)
 			}
-			if budget -= MapKeysFuel(keys); budget < 0 { // the keys compared or hashed
-				if budget, err = m.refuel(budget); err != nil {
-					break loop
-				}
+			if budget, err = m.spend(budget, MapKeysFuel(keys)); err != nil { // the keys compared or hashed
+				break loop
 			}
 			mo, merr := buildMap(m.in.Arena, keys, vals)
 			if merr != nil {
@@ -697,10 +691,8 @@ loop:
 				break loop
 			}
 			elems := (*listObj)(l.p).elems
-			if budget -= int64(len(elems)) >> 3; budget < 0 {
-				if budget, err = m.refuel(budget); err != nil {
-					break loop
-				}
+			if budget, err = m.spend(budget, int64(len(elems))>>3); err != nil {
+				break loop
 			}
 			found := false
 			if x.k >= KindList || x.k == KindString && strFuel(x.n) > 0 {
@@ -744,10 +736,8 @@ loop:
 				err = badOperands("IN_STR", sub, s)
 				break loop
 			}
-			if budget -= strFuel(s.n); budget < 0 {
-				if budget, err = m.refuel(budget); err != nil {
-					break loop
-				}
+			if budget, err = m.spend(budget, strFuel(s.n)); err != nil {
+				break loop
 			}
 			*stack.at(sp - 2) = Bool(Contains(s.str(), sub.str()))
 			sp--
@@ -848,10 +838,8 @@ loop:
 			// The fuel of the locals it clears, before it does: a call
 			// that would take the run past its limit fails here.
 			if f := CallFuel(callee.numLocals); f > 0 {
-				if budget -= f; budget < 0 {
-					if budget, err = m.refuel(budget); err != nil {
-						break loop
-					}
+				if budget, err = m.spend(budget, f); err != nil {
+					break loop
 				}
 			}
 			if need > len(m.stack) {
@@ -935,10 +923,8 @@ loop:
 			if fuel, err = m.expectFail(*stack.at(sp), stack.slice(sp+1, sp+1+n), *consts.at(int(in.b)), fn, pc, budget+m.fuel); err != nil {
 				break loop
 			}
-			if budget -= fuel; budget < 0 {
-				if budget, err = m.refuel(budget); err != nil {
-					break loop
-				}
+			if budget, err = m.spend(budget, fuel); err != nil {
+				break loop
 			}
 			pc++
 
@@ -1114,11 +1100,9 @@ func (m *Machine) appendTo(l *Value, x Value, budget int64) (int64, error) {
 	if err := m.alloc(int64(newCap) * valueSize); err != nil {
 		return 0, err
 	}
-	if budget -= ListCapFuel(int64(newCap)); budget < 0 {
-		var err error
-		if budget, err = m.refuel(budget); err != nil {
-			return 0, err
-		}
+	budget, err := m.spend(budget, ListCapFuel(int64(newCap)))
+	if err != nil {
+		return 0, err
 	}
 	if owned && newCap <= cap(lo.elems) {
 		lo.elems = append(lo.elems, x)

@@ -211,6 +211,17 @@ func (m *Machine) takeFuel() int64 {
 	return b
 }
 
+// spend takes fuel from the interpreter's chunk budget, refueling when it
+// is overdrawn: the budget left, or the error that stops the run. The
+// interpreter charges an instruction's work beyond its 1 with it, before
+// the work.
+func (m *Machine) spend(budget, fuel int64) (int64, error) {
+	if budget -= fuel; budget < 0 {
+		return m.refuel(budget)
+	}
+	return budget, nil
+}
+
 // refuel is the interpreter's slow path, run when its chunk of fuel is
 // overdrawn (budget < 0): it pays the overdraft from the reserve, checks
 // the context and hands out the next chunk.
