@@ -62,20 +62,21 @@ func (m Map) Get(k Value) (Value, bool) {
 // the keys are in that order already.
 func (m Map) AscendingOrder() []int { return ascending(m.m) }
 
-func ascending(m *mapObj) []int { return ascendingWalk(m, nil) }
+func ascending(m *mapObj) []int { return ascendingWalk(m, nil, 0) }
 
 // ascendingWalk is ascending with the key comparisons of the order check
 // and of the sort charged to w as a deep comparison's (a step each, and
 // the bytes of string keys), when w is not nil. Once w has failed, every
-// comparison returns 0 at once; the caller reports w.err.
-func ascendingWalk(m *mapObj, w *walk) []int {
+// comparison returns 0 at once; the caller reports w.err. The keys are
+// depth levels below the values compared.
+func ascendingWalk(m *mapObj, w *walk, depth int) []int {
 	cmp := Compare
 	if w != nil {
 		cmp = func(a, b Value) int {
 			if w.err != nil || !w.step() {
 				return 0
 			}
-			return compare(a, b, w)
+			return compare(a, b, w, depth)
 		}
 	}
 	return ascendingFunc(m, cmp)

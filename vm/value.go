@@ -254,8 +254,8 @@ func equalScalar(a, b Value) bool {
 
 // equal is Equal that counts the element pairs it compares in w (nil: no
 // count, no bound), a and b depth levels below the values compared. It
-// returns false as soon as w.step fails, or w.deep at MaxCompareDepth;
-// the caller then reports w.err, not the result.
+// returns false as soon as w.step fails, or w.at at MaxCompareDepth; the
+// caller then reports w.err, not the result.
 func equal(a, b Value, w *walk, depth int) bool {
 	if a.k != b.k {
 		return false
@@ -266,8 +266,8 @@ func equal(a, b Value, w *walk, depth int) bool {
 		if len(x) != len(y) {
 			return false
 		}
-		if depth >= MaxCompareDepth && w != nil {
-			return w.deep()
+		if !w.at(depth) {
+			return false
 		}
 		for i := range x {
 			if w != nil && !w.step() {
@@ -282,8 +282,8 @@ func equal(a, b Value, w *walk, depth int) bool {
 		if a.n != b.n {
 			return false
 		}
-		if depth >= MaxCompareDepth && w != nil {
-			return w.deep()
+		if !w.at(depth) {
+			return false
 		}
 		x, y := a.Record(), b.Record()
 		for i := range x {
@@ -300,8 +300,8 @@ func equal(a, b Value, w *walk, depth int) bool {
 		if len(x.keys) != len(y.keys) {
 			return false
 		}
-		if depth >= MaxCompareDepth && w != nil {
-			return w.deep()
+		if !w.at(depth) {
+			return false
 		}
 		for i, k := range x.keys {
 			if w != nil && !w.step() {
@@ -347,12 +347,12 @@ func equal(a, b Value, w *walk, depth int) bool {
 // Like Equal, Compare walks nested values without bound (it returns 0 at
 // once for the same list, map or record); Call.Compare charges the walk,
 // the ordering of maps' keys included, and stops it at MaxCompareDepth.
-func Compare(a, b Value) int { return compare(a, b, nil) }
+func Compare(a, b Value) int { return compare(a, b, nil, 0) }
 
-// compare is Compare that counts the element pairs it compares in w, as
-// equal, and the levels it is down in w.depth. It returns 0 as soon as
-// w.step fails, or w.deep at MaxCompareDepth.
-func compare(a, b Value, w *walk) int {
+// compare is Compare that counts the element pairs it compares in w, a
+// and b depth levels below the values compared, as equal. It returns 0 as
+// soon as w.step fails, or w.at at MaxCompareDepth.
+func compare(a, b Value, w *walk, depth int) int {
 	if a.k != b.k {
 		return cmp3(int(a.k), int(b.k))
 	}
@@ -389,12 +389,12 @@ func compare(a, b Value, w *walk) int {
 		if a.p == b.p {
 			return 0
 		}
-		return compareSlices(a.List(), b.List(), w)
+		return compareSlices(a.List(), b.List(), w, depth)
 	case KindRecord:
 		if a.p == b.p && a.n == b.n {
 			return 0
 		}
-		return compareSlices(a.Record(), b.Record(), w)
+		return compareSlices(a.Record(), b.Record(), w, depth)
 	case KindMap:
 		if a.p == b.p {
 			return 0
@@ -407,11 +407,8 @@ func compare(a, b Value, w *walk) int {
 		// iterates maps in, so that maps equal by == compare equal
 		// whatever the order their entries were written in.
 		// Ordering the keys is charged to w as comparing them is.
-		ox, oy := ascendingWalk(x, w), ascendingWalk(y, w)
-		if w != nil && w.err != nil {
-			return 0
-		}
-		if w != nil && !w.down() {
+		ox, oy := ascendingWalk(x, w, depth), ascendingWalk(y, w, depth)
+		if w != nil && w.err != nil || !w.at(depth) {
 			return 0
 		}
 		c := 0
@@ -426,15 +423,12 @@ func compare(a, b Value, w *walk) int {
 			if oy != nil {
 				j = oy[n]
 			}
-			if c = compare(x.keys[i], y.keys[j], w); c != 0 {
+			if c = compare(x.keys[i], y.keys[j], w, depth+1); c != 0 {
 				break
 			}
-			if c = compare(x.vals[i], y.vals[j], w); c != 0 {
+			if c = compare(x.vals[i], y.vals[j], w, depth+1); c != 0 {
 				break
 			}
-		}
-		if w != nil {
-			w.depth--
 		}
 		return c
 	}
@@ -455,8 +449,8 @@ func compare(a, b Value, w *walk) int {
 // NaN, and y == y then rules out y NaN.
 func floatBefore(x, y float64) bool { return !(y <= x) && y == y }
 
-func compareSlices(x, y []Value, w *walk) int {
-	if w != nil && !w.down() {
+func compareSlices(x, y []Value, w *walk, depth int) int {
+	if !w.at(depth) {
 		return 0
 	}
 	c, stopped := 0, false
@@ -465,12 +459,9 @@ func compareSlices(x, y []Value, w *walk) int {
 			stopped = true
 			break
 		}
-		if c = compare(x[i], y[i], w); c != 0 {
+		if c = compare(x[i], y[i], w, depth+1); c != 0 {
 			break
 		}
-	}
-	if w != nil {
-		w.depth--
 	}
 	if c == 0 && !stopped {
 		c = cmp3(len(x), len(y))

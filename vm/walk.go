@@ -36,16 +36,13 @@ type walk struct {
 	budget int64 // fuel of the current chunk, as in the interpreter
 	n      int   // element pairs left before the next unit of fuel
 	err    error // why the walk stopped; every step fails after it
-	depth  int   // levels down (compare; equal counts them itself)
 }
 
-// down goes a level down, or stops the walk at MaxCompareDepth (false).
-func (w *walk) down() bool {
-	if w.depth >= MaxCompareDepth {
-		return w.deep()
-	}
-	w.depth++
-	return true
+// at reports whether the walk may go on into a list, map or record depth
+// levels below the values compared: not at MaxCompareDepth, where it
+// stops (w.deep). A nil walk (Equal, Compare) goes on at any depth.
+func (w *walk) at(depth int) bool {
+	return depth < MaxCompareDepth || w == nil || w.deep()
 }
 
 // step counts one element pair; it reports false when the run must stop
@@ -217,7 +214,7 @@ func (m *Machine) equalDeep(a, b Value, budget int64) (bool, int64, error) {
 // for the interpreter (BEFORE, AFTER), charged as equalDeep.
 func (m *Machine) compareDeep(a, b Value, budget int64) (int, int64, error) {
 	w := walk{m: m, budget: budget}
-	c := compare(a, b, &w)
+	c := compare(a, b, &w, 0)
 	if w.err != nil {
 		return 0, 0, w.err
 	}
