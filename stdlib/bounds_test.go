@@ -344,7 +344,7 @@ func TestJSONGetAsDecoding(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := jsonGetDecoding(d, p)
-			if got.String() != want.String() {
+			if got.Literal() != want.Literal() {
 				t.Errorf("json_get(%q, %q) = %v, decoding finds %v", d, p, got, want)
 			}
 		}

@@ -70,7 +70,7 @@ func (e env) call(t testing.TB, key string, args ...vm.Value) (vm.Value, vm.Stat
 	in := e.in
 	in.Arena = new(vm.Arena)
 	av, ast, aerr := vm.NewMachine().Run(context.Background(), p, 0, args, e.lim, in)
-	if fmt.Sprint(aerr) != fmt.Sprint(err) || err == nil && av.String() != v.String() || ast != st {
+	if fmt.Sprint(aerr) != fmt.Sprint(err) || err == nil && av.Literal() != v.Literal() || ast != st {
 		t.Errorf("%s%v in an arena: %v, %+v, %v; on the heap: %v, %+v, %v", key, args, av, ast, aerr, v, st, err)
 	}
 	return v, st, err
