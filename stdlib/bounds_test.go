@@ -889,3 +889,18 @@ func TestMatchesDocFigures(t *testing.T) {
 		t.Error("groupDigits")
 	}
 }
+
+// TestRangeUnlimited: under fuel and memory limits too large to ever trip,
+// range(n) of more than vm.MaxAlloc bytes of elements fails with
+// memory_exhausted before it allocates them: it made a list of up to 2^40
+// elements (24 TB), and the process died of Go's out-of-memory error.
+func TestRangeUnlimited(t *testing.T) {
+	lim := vm.Limits{Fuel: math.MaxInt64, Memory: math.MaxInt64}
+	for _, n := range []int64{vm.MaxAlloc/24 + 1, 1<<40 - 1, math.MaxInt64} {
+		_, st, err := env{lim: lim}.call(t, "range(int)", vm.Int(n))
+		wantCode(t, err, vm.CodeMemoryExhausted)
+		if st.Memory > vm.MaxAlloc {
+			t.Errorf("range(%d): %d bytes charged", n, st.Memory)
+		}
+	}
+}
