@@ -270,7 +270,7 @@ func (c *compiler) constIndex(v vm.Value) int {
 	if i, ok := c.constSame[v]; ok {
 		return i
 	}
-	k := constKey{v.Kind(), v.String()}
+	k := constKey{v.Kind(), v.Literal()}
 	i, ok := c.consts[k]
 	if !ok {
 		c.spec.Constants = append(c.spec.Constants, v)

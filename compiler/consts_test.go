@@ -130,3 +130,21 @@ func TestConstantWithoutValue(t *testing.T) {
 		t.Fatalf("compile: %v, want %q", err, want)
 	}
 }
+
+// TestLongConstantsKeptApart: two string constants longer than what
+// vm.Value.String spells out, the same but for their last byte, are two
+// constants; interned by their String, they were one, and a policy read
+// the second where it wrote the first.
+func TestLongConstantsKeptApart(t *testing.T) {
+	long := strings.Repeat("x", 3000)
+	src := fmt.Sprintf(`package c
+const a = "%[1]sa"
+const b = "%[1]sb"
+test "apart" {
+  expect a != b
+  expect ends_with(a, "xa")
+  expect ends_with(b, "xb")
+}
+`, long)
+	runTests(t, src)
+}

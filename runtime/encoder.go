@@ -145,7 +145,7 @@ func (c *encoders) build(t lang.Type) encoder {
 			}
 		}
 	}
-	return func(buf []byte, v vm.Value) []byte { return AppendString(buf, v.String()) }
+	return func(buf []byte, v vm.Value) []byte { return AppendString(buf, v.Literal()) }
 }
 
 func appendStr(buf []byte, v vm.Value) []byte { return AppendString(buf, v.Str()) }
