@@ -15,7 +15,7 @@
 //	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish, a closed log)
 //	rpl_decision_log_failures_total               acknowledged decision-log publishes that failed (events since the last acknowledgement may be lost)
 //	rpl_nats_dropped_total{subject}               NATS messages the router's client dropped (slow consumer), still queued when its subscriptions closed (a shutdown's drain that ran out), or whose reply could not be sent: requests time out, fire-and-forget feedback is lost
-//	rpl_spans_dropped_total{reason}               decision spans not exported (only when tracing): queue_full, export_failed, shutdown
+//	rpl_spans_dropped_total{reason}               decision spans not exported (only when tracing): queue_full, export_failed, rejected, shutdown
 //	rpl_http_connections                          HTTP connections open (only when serving HTTP)
 //	rpl_http_connections_limit                    the most HTTP connections open at once (--max-connections; 0: none)
 //	rpl_http_connection_waits_total               times the HTTP listener stopped accepting at that limit until a connection closed
@@ -251,7 +251,7 @@ func (m *Metrics) NATSDropped(dropped func(subject string) int64, subjects ...st
 // tracing.DropReasons), as rpl_spans_dropped_total{reason}.
 func (m *Metrics) SpansDropped(dropped func(reason string) int64, reasons ...string) {
 	m.counterFuncs("rpl_spans_dropped_total", "reason",
-		"Decision spans not exported, by reason: queue_full (the export queue was full: the OTLP endpoint was behind), export_failed (the export failed: the endpoint unreachable, refusing, or too slow), shutdown (ended after the tracer shut down).",
+		"Decision spans not exported, by reason: queue_full (the export queue was full: the OTLP endpoint was behind), export_failed (the export failed: the endpoint unreachable, refusing, or too slow), rejected (the endpoint took the export but rejected them: an OTLP partial success), shutdown (ended after the tracer shut down).",
 		dropped, reasons)
 }
 
