@@ -333,6 +333,8 @@ func TestJSONGetAsDecoding(t *testing.T) {
 		`{"": {"": 3}, "x.y": 4, "k\u0041": 5, "\u00e9": 6, "\ud800": 7}`,
 		`[[], {}, [[1]], "s", -0.5e-3, false]`,
 		`{"a": [1, 2, 3], "b": "[1]"}`,
+		`"\\ \" \/ \b \f \n \r \t \u0041 \u00e9 \u20AC \ud83d\ude00 \ud800 \udc00 \ud800\u0041 \ud800\ud800 \ud83d\uDE00x"`,
+		"[\"\xff\xc3 \xe2\x82 \xed\xa0\x80 \u00e9\", \" \\\" x\\\\\" , \"\\t\"]",
 		`  "just a string"  `, `12`, `null`, `[1, 2`, `{"a": 1} x`, `{"a": 1,}`, ``, `   `,
 	}
 	paths := []string{"", "a", "a.b", "a.b.0", "a.b.1.c", "a.b.4", "a.b.3", "a.b.9", "s", "s.t", "o", "o.k.1",
@@ -922,4 +924,34 @@ func TestSortChargesComparisons(t *testing.T) {
 	}
 	_, _, err = env{lim: vm.Limits{Fuel: want / 2}}.call(t, "sort(list[T])", vm.NewList(xs))
 	wantCode(t, err, vm.CodeFuelExhausted)
+}
+
+// TestJSONGetAccountsFirst: json_get accounts the memory of the string it
+// returns before it makes it, and exactly: it decoded the value first
+// (here 1 MB of invalid UTF-8, which decodes to 3 MB of U+FFFD), then
+// failed the limit with the 3 MB made.
+func TestJSONGetAccountsFirst(t *testing.T) {
+	const n = 1 << 20
+	for _, c := range []struct{ doc, path string }{
+		{`"` + strings.Repeat("\xff", n) + `"`, ""},
+		{`{"a": ["` + strings.Repeat("\xff", n) + `"]}`, "a.0"},
+		{`{"a": [` + strings.Repeat("1 , ", n/4) + `1]}`, "a"},
+	} {
+		doc, path := str(c.doc), str(c.path)
+		v, st, err := env{lim: vm.Limits{Fuel: 1 << 30}}.call(t, "json_get(string, string)", doc, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(v.Len()) + strHeader; st.Memory != want {
+			t.Errorf("%.20q: memory %d, want %d", c.doc, st.Memory, want)
+		}
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		_, _, err = env{lim: vm.Limits{Fuel: 1 << 30, Memory: int64(v.Len())}}.call(t, "json_get(string, string)", doc, path)
+		runtime.ReadMemStats(&m1)
+		wantCode(t, err, vm.CodeMemoryExhausted)
+		if d := m1.TotalAlloc - m0.TotalAlloc; d > n/4 {
+			t.Errorf("%.20q: failing its memory limit allocated %d KB", c.doc, d>>10)
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package stdlib
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
 
@@ -648,7 +648,9 @@ func reError(e *syntax.Error) error {
 // 1 per 16 of path, and reads doc twice whatever the path: once to check
 // it (json.Valid) and once to find the value (jsonFind). It used to parse
 // what was left of doc at every segment: a 20 KB document with a
-// 9989-segment path ran 8.7 s on 6,269 fuel.
+// 9989-segment path ran 8.7 s on 6,269 fuel. It accounts the memory of
+// the string it returns, measured by a first pass of jsonText, before
+// making it.
 func jsonGet(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	doc, path := a[0].Str(), a[1].Str()
 	if err := c.Charge(int64(len(doc))>>2 + int64(len(path))>>4); err != nil {
@@ -667,20 +669,128 @@ func jsonGet(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	switch raw[0] {
 	case 'n':
 		return vm.Nil(), nil
-	case '"':
-		var s string
-		if json.Unmarshal([]byte(raw), &s) != nil {
-			return vm.Nil(), nil
+	case '"', '{', '[':
+		// The result's size is known before it is made: its memory is
+		// accounted first (a string of invalid UTF-8 decodes to three
+		// times its bytes).
+		var size jsonOut
+		jsonText(raw, &size)
+		if err := c.Alloc(int64(size.n) + strHeader); err != nil {
+			return vm.Value{}, err
 		}
-		return c.NewStr(s)
-	case '{', '[':
-		var b bytes.Buffer
-		if json.Compact(&b, []byte(raw)) != nil {
-			return vm.Nil(), nil
-		}
-		return c.NewStr(b.String())
+		out := jsonOut{b: make([]byte, 0, size.n), write: true}
+		jsonText(raw, &out)
+		return vm.Str(unsafe.String(unsafe.SliceData(out.b), len(out.b))), nil
 	}
 	return c.NewStr(raw) // a number, true or false: its JSON spelling
+}
+
+// jsonText is what json_get returns for raw, a valid JSON string, object
+// or array, written to w: a string decoded as json.Unmarshal decodes it
+// (an invalid surrogate or byte of UTF-8 becomes U+FFFD), an object or
+// array compacted as json.Compact compacts it (its space outside strings
+// dropped).
+func jsonText(raw string, w *jsonOut) {
+	if raw[0] != '"' { // compact: the bytes of strings, and the rest but space
+		in := false
+		for i := 0; i < len(raw); i++ {
+			switch b := raw[i]; {
+			case in && b == '\\':
+				w.byte(b)
+				w.byte(raw[i+1])
+				i++
+			case b == '"':
+				in = !in
+				w.byte(b)
+			case in || b != ' ' && b != '\t' && b != '\n' && b != '\r':
+				w.byte(b)
+			}
+		}
+		return
+	}
+	s := raw[1 : len(raw)-1]
+	for i := 0; i < len(s); {
+		switch b := s[i]; {
+		case b == '\\':
+			switch e := s[i+1]; e {
+			case 'b':
+				w.byte('\b')
+			case 'f':
+				w.byte('\f')
+			case 'n':
+				w.byte('\n')
+			case 'r':
+				w.byte('\r')
+			case 't':
+				w.byte('\t')
+			case 'u':
+				r := jsonU4(s[i+2:])
+				i += 6
+				if utf16.IsSurrogate(r) {
+					if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+						if d := utf16.DecodeRune(r, jsonU4(s[i+2:])); d != unicode.ReplacementChar {
+							w.rune(d)
+							i += 6
+							continue
+						}
+					}
+					r = unicode.ReplacementChar
+				}
+				w.rune(r)
+				continue
+			default: // '"', '\\', '/'
+				w.byte(e)
+			}
+			i += 2
+		case b < utf8.RuneSelf:
+			w.byte(b)
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			w.rune(r) // an invalid byte: U+FFFD, 3 bytes
+			i += size
+		}
+	}
+}
+
+// jsonOut is where jsonText writes: it counts the bytes, n, and appends
+// them to b when write is set.
+type jsonOut struct {
+	b     []byte
+	n     int
+	write bool
+}
+
+func (w *jsonOut) byte(b byte) {
+	w.n++
+	if w.write {
+		w.b = append(w.b, b)
+	}
+}
+
+func (w *jsonOut) rune(r rune) {
+	w.n += utf8.RuneLen(r)
+	if w.write {
+		w.b = utf8.AppendRune(w.b, r)
+	}
+}
+
+// jsonU4 is the rune of the 4 hex digits that begin s (a valid JSON
+// \u escape's).
+func jsonU4(s string) rune {
+	var r rune
+	for _, b := range []byte(s[:4]) {
+		switch {
+		case b <= '9':
+			b -= '0'
+		case b >= 'a':
+			b -= 'a' - 10
+		default:
+			b -= 'A' - 10
+		}
+		r = r<<4 | rune(b)
+	}
+	return r
 }
 
 // jsonScan reads a valid JSON document (json.Valid: so at most 10,000
