@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -202,5 +203,53 @@ func BenchmarkSortFuel(b *testing.B) {
 			b.ReportMetric(float64(st.Fuel), "fuel/op")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(st.Fuel), "ns/fuel")
 		})
+	}
+}
+
+// BenchmarkCaseFuel runs upper and lower (and, to set against them,
+// replace and contains) over 16 KB of ASCII, of accented Latin, of Greek
+// and Cyrillic, and of CJK text, and reports the time per fuel charged
+// (ns/fuel), as BenchmarkMatchesFuel does.
+func BenchmarkCaseFuel(b *testing.B) {
+	fill := func(s string) string { return strings.Repeat(s, 16<<10/len(s)+1)[:16<<10] }
+	texts := []struct{ name, s string }{
+		{"ascii", fill("The Quick Brown Fox jumps over the lazy dog. ")},
+		{"latin", fill("Ça été déjà là, Ångström Œuvre ÿ ß ")},
+		{"greekcyrillic", fill("Αλφάβητο Ωμέγα Кириллица Привет ")},
+		{"cjk", fill("漢字かなカナ한국어")},
+	}
+	for _, t := range texts {
+		// Cut at a character's start: a cut character would be kept
+		// as it is.
+		for !utf8.ValidString(t.s) {
+			t.s = t.s[:len(t.s)-1]
+		}
+		for _, c := range []struct {
+			name, key string
+			args      []vm.Value
+		}{
+			{"upper", "upper(string)", []vm.Value{str(t.s)}},
+			{"lower", "lower(string)", []vm.Value{str(t.s)}},
+			{"replace", "replace(string, string, string)", []vm.Value{str(t.s), str("o"), str("0")}},
+			{"contains", "contains(string, string)", []vm.Value{str(t.s), str("zq")}},
+		} {
+			b.Run(c.name+"/"+t.name, func(b *testing.B) {
+				p := program(b, c.key, len(c.args))
+				m := vm.NewMachine()
+				ctx := context.Background()
+				lim := vm.Limits{Fuel: math.MaxInt64, Memory: math.MaxInt64}
+				_, st, err := m.Run(ctx, p, 0, c.args, lim, vm.Input{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if _, _, err := m.Run(ctx, p, 0, c.args, lim, vm.Input{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(st.Fuel), "fuel/op")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(st.Fuel), "ns/fuel")
+			})
+		}
 	}
 }
