@@ -1034,15 +1034,13 @@ func lowBits128(hi, lo uint64, i uint) bool {
 
 // mulMoneyFloatError is the error of MUL_MONEY_FLOAT of x and f whose
 // product has no money value: int_overflow, which says so of a NaN
-// product (f NaN, or 0 times an infinity) and of an infinite one.
+// product (f NaN, or 0 times an infinity) and of one out of the money
+// range, infinite or finite, naming both operands.
 func mulMoneyFloatError(x int64, f float64) *Error {
-	switch r := float64(x) * f; {
-	case math.IsNaN(r):
+	if math.IsNaN(float64(x) * f) {
 		return &Error{Code: CodeIntOverflow, Msg: fmt.Sprintf("%s times %v is NaN, which has no money value", Money(x), f)}
-	case math.IsInf(r, 0):
-		return &Error{Code: CodeIntOverflow, Msg: fmt.Sprintf("%s times %v is out of the money range", Money(x), f)}
 	}
-	return overflow()
+	return &Error{Code: CodeIntOverflow, Msg: fmt.Sprintf("%s times %v is out of the money range", Money(x), f)}
 }
 
 func overflow() *Error { return &Error{Code: CodeIntOverflow, Msg: "integer overflow"} }
