@@ -175,7 +175,7 @@ func TestRequestFromJSONErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ in, want string }{
-		{`{"tenant": {"tier": 5}}`, "tenant.tier: want string, have a number"},
+		{`{"tenant": {"tier": 5}}`, "tenant.tier: want a string, have a number"},
 		{`{"tenant": {"teir": "gold"}}`, "tenant.teir: unknown field (did you mean tier?)"},
 		// Several unknown fields: the first in sorted order, whatever the
 		// map's iteration order (the loop below runs each case 20 times).

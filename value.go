@@ -303,7 +303,30 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 			return vm.Time(ms * int64(time.Millisecond)), nil
 		}
 	}
-	return vm.Value{}, pathErr(path, "want %s, have %s", t, jsonx.Kind(x))
+	return vm.Value{}, pathErr(path, "want %s, have %s", basicWant(t), jsonx.Kind(x))
+}
+
+// basicWant names what a value of a basic type is read from, in the
+// words of jsonx.Kind ("want a string, have a number") and of the
+// messages above for a value of the right JSON kind but malformed.
+func basicWant(t *lang.Basic) string {
+	switch t.Kind {
+	case lang.Bool:
+		return "a boolean"
+	case lang.String:
+		return "a string"
+	case lang.Int:
+		return "an integer"
+	case lang.Float:
+		return "a number"
+	case lang.Money:
+		return `money ("$0.25" or 0.25)`
+	case lang.Duration:
+		return `a duration ("250ms" or milliseconds)`
+	case lang.Time:
+		return "a time (RFC 3339 or Unix milliseconds)"
+	}
+	return t.String()
 }
 
 // ToGo converts a value of type t into plain Go values that encode to

@@ -106,3 +106,33 @@ func TestFromJSONErrorsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestFromJSONKindWords: a value of the wrong JSON kind for a basic type
+// is named in the words of jsonx.Kind, what is wanted as what is had
+// ("want a string, have a number"): it said "want string", the type's
+// name, unlike every other message of JSON input.
+func TestFromJSONKindWords(t *testing.T) {
+	for _, c := range []struct {
+		kind lang.BasicKind
+		in   string
+		want string
+	}{
+		{lang.String, `5`, "request.id: want a string, have a number"},
+		{lang.Bool, `"yes"`, "request.id: want a boolean, have a string"},
+		{lang.Int, `"5"`, "request.id: want an integer, have a string"},
+		{lang.Float, `[1.5]`, "request.id: want a number, have a list"},
+		{lang.Money, `true`, `request.id: want money ("$0.25" or 0.25), have a boolean`},
+		{lang.Duration, `{}`, `request.id: want a duration ("250ms" or milliseconds), have an object`},
+		{lang.Time, `false`, "request.id: want a time (RFC 3339 or Unix milliseconds), have a boolean"},
+	} {
+		_, err := rpl.FromJSONAt(lang.Typ[c.kind], []byte(c.in), "request.id")
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s from %s: %v, want %s", lang.Typ[c.kind], c.in, err, c.want)
+		}
+	}
+	// A list is named by its JSON kind too.
+	_, err := rpl.FromJSONAt(&lang.List{Elem: lang.Typ[lang.String]}, []byte(`{}`), "request.tags")
+	if want := "request.tags: want a list, have an object"; err == nil || err.Error() != want {
+		t.Errorf("list[string] from {}: %v, want %s", err, want)
+	}
+}
