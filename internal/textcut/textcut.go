@@ -31,10 +31,17 @@ func Prefix(s string, n int) string {
 }
 
 // Cut is s when it is at most max bytes long, else its Prefix of max-3
-// bytes and "...", at most max bytes in all.
+// bytes and "...", at most max bytes in all: below 3, max dots (none
+// when max is 0 or less).
 func Cut(s string, max int) string {
 	if len(s) <= max {
 		return s
+	}
+	if max <= 0 {
+		return ""
+	}
+	if max < 3 {
+		return "..."[:max]
 	}
 	return Prefix(s, max-3) + "..."
 }

@@ -18,9 +18,17 @@ func TestCut(t *testing.T) {
 		{"abcdef€xyz", 10, "abcdef..."},   // € is 3 bytes: byte 7 is inside it
 		{"abcdefg€xyz", 10, "abcdefg..."}, // cut just before it
 		{"€€€€", 3, "..."},
+		// Below 3 bytes, no room for any of s: as many dots as fit (it
+		// returned "...", longer than max).
+		{"abcdef", 2, ".."},
+		{"abcdef", 1, "."},
+		{"abcdef", 0, ""},
+		{"abcdef", -1, ""},
+		{"ab", 2, "ab"},
+		{"", 0, ""},
 	} {
 		got := Cut(c.s, c.max)
-		if got != c.want || len(got) > max(c.max, len(c.want)) || !utf8.ValidString(got) {
+		if got != c.want || len(got) > max(c.max, 0) || !utf8.ValidString(got) {
 			t.Errorf("Cut(%q, %d) = %q, want %q", c.s, c.max, got, c.want)
 		}
 	}
