@@ -362,6 +362,17 @@ func TestReadState(t *testing.T) {
 		{`{"prices": {"a:b": {"input": "-$1"}}}`, `prices.a:b: a price is negative`},
 		{`{"spend": {"acme": {"month": "-$5"}}}`, `spend.acme.month: negative spend (a cost recorded is ≥ 0)`},
 		{`{"spend": {"acme": {"day": -5}}}`, `spend.acme.day: negative spend`},
+		// An id holding a dot is quoted: spend.a.b.month would read as
+		// tenant a's field b.
+		{`{"spend": {"a.b": {"month": "-$5"}}}`, `spend."a.b".month: negative spend`},
+		{`{"spend": {"a.b": {"day": -5}}}`, `spend."a.b".day: negative spend`},
+		{`{"spend": {"a.b": {"mnth": "$1"}}}`, `spend."a.b".mnth: unknown field (did you mean month?)`},
+		{`{"spend": {"a.b": 5}}`, `spend."a.b": want an object, have a number`},
+		{`{"prices": {"openai:gpt-4.1": {"input": "-$1"}}}`, `prices."openai:gpt-4.1": a price is negative`},
+		{`{"prices": {"openai:gpt-4.1": {"input": true}}}`, `prices."openai:gpt-4.1".input: want money`},
+		{`{"health": {"openai:gpt-4.1": {"error_rate": 2}}}`, `health."openai:gpt-4.1".error_rate: 2 outside [0, 1]`},
+		{`{"health": {"openai:gpt-4.1": {"latency": "-5s"}}}`, `health."openai:gpt-4.1".latency: want a duration ≥ 0`},
+		{`{"winners": {"exp.v2": 1}}`, `winners."exp.v2": want a string, have a number`},
 		{`{"health": {"bad target": {"healthy": false}}}`, `health: "bad target" is not a target: `},
 		{`{"prices": {"a:": {"input": "$1"}}}`, `prices: "a:" is not a target: want "provider:model"`},
 		// A key given twice, read as its last.

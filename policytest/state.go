@@ -100,10 +100,10 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 	for _, t := range sortedKeys(s.Spend) {
 		sp := s.Spend[t]
 		if sp.Month < 0 {
-			return invalid("spend.%s.month: negative spend (a cost recorded is ≥ 0)", t)
+			return invalid("%s.month: negative spend (a cost recorded is ≥ 0)", stateKey("spend", t))
 		}
 		if sp.Day < 0 {
-			return invalid("spend.%s.day: negative spend (a cost recorded is ≥ 0)", t)
+			return invalid("%s.day: negative spend (a cost recorded is ≥ 0)", stateKey("spend", t))
 		}
 		st.SetSpend(t, int64(sp.Month), int64(sp.Day))
 	}
@@ -113,7 +113,7 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		}
 		p := stdlib.Price{Input: int64(s.Prices[t].Input), Output: int64(s.Prices[t].Output)}
 		if p.Input < 0 || p.Output < 0 {
-			return invalid("prices.%s: a price is negative (a catalogue refuses one)", t)
+			return invalid("%s: a price is negative (a catalogue refuses one)", stateKey("prices", t))
 		}
 		st.SetPrice(t, p)
 	}
@@ -132,14 +132,14 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		if h.ErrorRate != nil {
 			rate = *h.ErrorRate
 			if rate < 0 || rate > 1 {
-				return invalid("health.%s.error_rate: %v outside [0, 1]", t, rate)
+				return invalid("%s.error_rate: %v outside [0, 1]", stateKey("health", t), rate)
 			}
 		}
 		st.SetHealth(t, healthy, rate)
 		if h.Latency != "" {
 			d, err := lang.ParseDuration(h.Latency)
 			if err != nil || d < 0 {
-				return invalid("health.%s.latency: want a duration ≥ 0 such as \"250ms\" (0s: none observed), have %q", t, h.Latency)
+				return invalid("%s.latency: want a duration ≥ 0 such as \"250ms\" (0s: none observed), have %s", stateKey("health", t), jsonx.QuoteEcho(h.Latency))
 			}
 			st.SetLatency(t, d)
 		}
@@ -174,33 +174,46 @@ func (s *State) decode(data []byte) error {
 	s.Spend, s.Prices, s.Winners, s.Health = map[string]SpendState{}, map[string]PriceState{}, map[string]string{}, map[string]HealthState{}
 	for _, x := range sortedKeys(winners) {
 		var arm string
-		if err := value(winners[x], "winners."+x, &arm); err != nil {
+		if err := value(winners[x], stateKey("winners", x), &arm); err != nil {
 			return err
 		}
 		s.Winners[x] = arm
 	}
 	for _, t := range sortedKeys(spend) {
 		var v SpendState
-		if err := objectIn(spend[t], "spend."+t, map[string]any{"month": &v.Month, "day": &v.Day}); err != nil {
+		if err := objectIn(spend[t], stateKey("spend", t), map[string]any{"month": &v.Month, "day": &v.Day}); err != nil {
 			return err
 		}
 		s.Spend[t] = v
 	}
 	for _, t := range sortedKeys(prices) {
 		var v PriceState
-		if err := objectIn(prices[t], "prices."+t, map[string]any{"input": &v.Input, "output": &v.Output}); err != nil {
+		if err := objectIn(prices[t], stateKey("prices", t), map[string]any{"input": &v.Input, "output": &v.Output}); err != nil {
 			return err
 		}
 		s.Prices[t] = v
 	}
 	for _, t := range sortedKeys(health) {
 		var v HealthState
-		if err := objectIn(health[t], "health."+t, map[string]any{"healthy": &v.Healthy, "error_rate": &v.ErrorRate, "latency": &v.Latency}); err != nil {
+		if err := objectIn(health[t], stateKey("health", t), map[string]any{"healthy": &v.Healthy, "error_rate": &v.ErrorRate, "latency": &v.Latency}); err != nil {
 			return err
 		}
 		s.Health[t] = v
 	}
 	return nil
+}
+
+// stateKey is the path of the member key (a tenant, a target, an
+// experiment) of the object at at, as jsonx.KeyPath writes it, but
+// quoted (jsonx.QuoteEcho) when key holds a dot, which would read as a
+// step of the path: tenant "a.b"'s month spend is at spend."a.b".month,
+// not spend.a.b.month (tenant "a" and its field b?), and target
+// "openai:gpt-4.1"'s input price at prices."openai:gpt-4.1".input.
+func stateKey(at, key string) string {
+	if strings.Contains(key, ".") {
+		return at + "." + jsonx.QuoteEcho(key)
+	}
+	return jsonx.KeyPath(at, key)
 }
 
 // objectIn decodes raw, an object at path, as object does.
