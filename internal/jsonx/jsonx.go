@@ -1,6 +1,6 @@
 // Package jsonx holds what the packages that validate JSON input share:
 // naming what a decoded value is, for error messages such as
-// `tenant.tier: want string, have a number`, in one vocabulary (null, a
+// `tenant.tier: want a string, have a number`, in one vocabulary (null, a
 // boolean, a number, a string, a list, an object) whether the value was
 // decoded (Kind), is still JSON text (KindOfJSON) or did not decode into
 // a Go type (TypeError); and reading whole numbers written in any form
