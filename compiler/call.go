@@ -77,6 +77,9 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 	f.at(e.Lparen)
 	f.emit(op, f.c.builtinIndex(b), argc)
 	f.work.own += b.Cost
+	if b.ConstFuel != nil {
+		f.work.own += b.ConstFuel(f.c.constArgs(call.Args))
+	}
 	if isVoid(b.Type.Result) {
 		f.emit(vm.OpPop) // called for its effect (std/testing): no value
 	}

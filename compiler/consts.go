@@ -468,3 +468,20 @@ func (c *compiler) constTouchesOverride(o *lang.Object) bool {
 	c.overrideMemo[o] = v
 	return v
 }
+
+// constArgs is args as a builtin's ConstFuel takes them: the value of
+// each constant scalar, lang.NotConst for the others (a list or map, an
+// argument omitted, one a tenant may override).
+func (c *compiler) constArgs(args []lang.Expr) []lang.ConstValue {
+	vals := make([]lang.ConstValue, len(args))
+	for i, a := range args {
+		vals[i] = lang.NotConst
+		if a == nil {
+			continue
+		}
+		if v, ok := c.info.Consts[a]; ok && !c.touchesOverride(a) {
+			vals[i] = v
+		}
+	}
+	return vals
+}

@@ -103,6 +103,41 @@ fn route(r: Request) -> Decision = to(first_ok(["a", "b"]) + first_ok(r.user.gro
 	}
 }
 
+// TestCostBoundMatches: a call of matches with a constant pattern
+// charges the pattern's parsing and compiling at each call, beyond its
+// Cost: the bound counts it (ConstFuel), and so holds where s is empty
+// (matching charges by the bytes of s times the pattern's instructions,
+// beyond the bound as other charges by input size are); it counted 10
+// for a call that took over 800.
+func TestCostBoundMatches(t *testing.T) {
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pat := range []string{"^gpt-4o(-mini)?$", `\\pL+`, "(?i)claude|gemini|llama|mistral"} {
+		src := "package p\nconst pat = \"" + pat + "\"\nfn route(r: Request) -> Decision = if matches(r.model, pat) || matches(r.model, \"x\") { to(\"a:b\") } else { to(\"c:d\") }\n"
+		prog, err := env.CompileSource("p.rpl", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bound, ok := prog.CostBound()
+		if !ok {
+			t.Fatalf("%s: no bound", pat)
+		}
+		req, err := prog.RequestFromJSON([]byte(`{"id": "r1", "model": ""}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := prog.Decide(context.Background(), req, rpl.DefaultInput(time.Unix(0, 0), "r1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Stats.Fuel > bound || res.Stats.Fuel < bound/2 {
+			t.Errorf("%s: run took %d fuel, the bound is %d", pat, res.Stats.Fuel, bound)
+		}
+	}
+}
+
 // TestCostBoundWhy: a policy without a bound says why, and where when it
 // is a loop (rplc build prints it).
 func TestCostBoundWhy(t *testing.T) {

@@ -31,6 +31,12 @@ type BuiltinDecl struct {
 	// implementation calls, so that the checker's warning (RPL326) and the
 	// run's builtin_error never disagree.
 	ConstCheck func(args []ConstValue) (arg int, problem string)
+	// ConstFuel, when set, is the fuel a call takes beyond Cost that its
+	// constant arguments alone set (args as for ConstCheck), whatever
+	// the others' values: matches's parsing and compiling of a constant
+	// pattern. The static cost bound counts it with Cost (language.md
+	// §11.3); 0 where what it depends on is not constant.
+	ConstFuel func(args []ConstValue) int64
 }
 
 // Builtin is a declared builtin with its parsed signature. Index is its

@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"math"
 	"regexp/syntax"
 	"time"
 
@@ -193,6 +194,23 @@ func constMatches(args []lang.ConstValue) (int, string) {
 		return 1, matchesError(err).Error()
 	}
 	return -1, ""
+}
+
+// constMatchesFuel: matches(s, pattern) of a constant pattern charges,
+// beyond its Cost, the parsing and compiling of the pattern at each call
+// (cached or not: the charge does not depend on the cache), whatever s;
+// what matching s takes grows with s. 0 for a pattern that is not
+// constant, or that the run refuses (RPL326).
+func constMatchesFuel(args []lang.ConstValue) int64 {
+	p, ok := args[1].(string)
+	if !ok || classFuel(p)+foldFuel(p) > maxCheckParseFuel {
+		return 0
+	}
+	tree, err := syntax.Parse(p, syntax.Perl)
+	if err != nil {
+		return 0
+	}
+	return int64(len(p))>>reParseShift + classFuel(p) + foldFuel(p) + min(reSize(tree)+2, math.MaxInt64/(4*reCompileFuel))*reCompileFuel
 }
 
 // maxCheckParseFuel is the most parse fuel (classFuel, foldFuel) of a
