@@ -35,6 +35,7 @@ const (
 	CodeNoPolicy       Code = "RPL215" // test file without its policy
 	CodeDuplicateID    Code = "RPL216" // two policies of one tree with the same id
 	CodeTreeData       Code = "RPL217" // a tree's tenants.json or catalogue.json refused
+	CodeNoFiles        Code = "RPL218" // a directory named holds no .rpl file
 )
 
 // Types (RPL3xx).
@@ -111,6 +112,7 @@ var Codes = []CodeInfo{
 	{CodeNoPolicy, SevError, "test file without its policy"},
 	{CodeDuplicateID, SevError, "two policies with the same id"},
 	{CodeTreeData, SevError, "a tree's tenant registry or catalogue refused"},
+	{CodeNoFiles, SevError, "directory without .rpl files"},
 	{CodeMismatch, SevError, "value of the wrong type"},
 	{CodeBadOperand, SevError, "operator not defined on the operand types"},
 	{CodeArgCount, SevError, "wrong number of arguments"},

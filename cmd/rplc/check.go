@@ -27,7 +27,8 @@ as too deep an operand stack or too many constants).
 
 Each PATH is a .rpl file or a directory, walked recursively for *.rpl files
 (a symlink to a directory is walked through; hidden directories are
-skipped). A directory holding no .rpl file is an error, not a pass. A
+skipped). A directory holding no .rpl file is an error (RPL218), not a
+pass. A
 file named twice, or reached through a symlink as well (a directory and a
 link to it), is checked once, under the name given first; two names for
 one file within a directory walked are two files of its tree, as a router
@@ -82,7 +83,7 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	if err := onlyRPL(cmd, args); err != nil {
 		return err
 	}
-	pts, err := expandTrees(args)
+	pts, empty, err := expandTreesEmpty(args)
 	if err != nil {
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
 			return usageErrorf(cmd, "%v", err)
@@ -150,6 +151,9 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 		}
 	}
 	set.add(trees.Diags()...)
+	for _, dir := range empty {
+		set.add(noFiles(dir))
+	}
 
 	names := newPathNamer()
 	ds := make(lang.DiagList, len(set.diags))
@@ -188,6 +192,17 @@ func policies(files []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// noFiles is the error RPL218 about dir, a directory named that holds no
+// .rpl file: about the whole directory, line 0, as a file that cannot be
+// read.
+func noFiles(dir string) *lang.Diagnostic {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // shown relative to the working directory, as the others
+	}
+	return &lang.Diagnostic{File: lang.NewFile(dir, nil), Span: lang.Span{Start: lang.NoPos, End: lang.NoPos},
+		Severity: lang.SevError, Code: lang.CodeNoFiles, Message: "no .rpl files in this directory"}
 }
 
 // treeData checks the tenants.json and catalogue.json of the policy tree

@@ -332,22 +332,34 @@ type named struct {
 // expandTrees is expandPaths by policy tree: each file in one tree, the
 // trees in the order of their roots.
 func expandTrees(args []string) ([]policyTree, error) {
+	trees, empty, err := expandTreesEmpty(args)
+	if err == nil && len(empty) > 0 {
+		err = fmt.Errorf("%s: no .rpl files in this directory", empty[0])
+	}
+	return trees, err
+}
+
+// expandTreesEmpty is expandTrees, which refuses a directory holding no
+// .rpl file, with those directories returned instead, as named on the
+// command line and in its order, for rplc check to report (RPL218).
+func expandTreesEmpty(args []string) (trees []policyTree, empty []string, err error) {
 	var ns []named
 	for _, a := range args {
 		files, err := lang.SourceFiles([]string{a})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(files) == 0 { // a file is itself
-			return nil, fmt.Errorf("%s: no .rpl files in this directory", a)
+			empty = append(empty, a)
+			continue
 		}
 		abs, err := filepath.Abs(a)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fi, err := os.Stat(abs)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if fi.IsDir() {
 			ns = append(ns, named{abs, true, files})
@@ -358,7 +370,6 @@ func expandTrees(args []string) ([]policyTree, error) {
 	ns = dedupeNamed(ns)
 	// A tree holding another comes first: its root is a prefix.
 	slices.SortStableFunc(ns, func(a, b named) int { return strings.Compare(a.root, b.root) })
-	var trees []policyTree
 	for _, n := range ns {
 		// The tree of the same root, or of a directory named that holds
 		// this one (files named in a directory are no tree of its
@@ -381,7 +392,7 @@ func expandTrees(args []string) ([]policyTree, error) {
 		slices.Sort(trees[i].files)
 		trees[i].files = slices.Compact(trees[i].files)
 	}
-	return trees, nil
+	return trees, empty, nil
 }
 
 // dedupeNamed drops what command-line paths name more than once, through
