@@ -38,8 +38,9 @@ _test gets a _policy suffix: NAME_test.rpl would be a test file. A
 DIR/NAME.rpl that exists already is not replaced without --force: migrate
 then names it and writes nothing.
 
-An unknown or invalid field is an error naming its JSON path, for example
-  policy.json: fallbacks[1].backoff.base_ms: want a non-negative integer, have -5
+An unknown or invalid field is an error naming its line and column (of
+its value, or of the object that lacks it) and its JSON path, for example
+  policy.json:12:20: fallbacks[1].backoff.base_ms: want a non-negative integer, have -5
 Every error of every file is reported, however many. A key given twice in
 one object is an error too, reported alone: the others would depend on
 which of its values was meant.
@@ -124,7 +125,14 @@ func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string, f
 				return
 			}
 			for _, le := range list {
-				fmt.Fprintf(e.stderr, "%s: %v\n", a, le)
+				if le.Line == 0 {
+					le.Place(inputs[i]) // Generate's errors
+				}
+				if le.Line > 0 {
+					fmt.Fprintf(e.stderr, "%s:%d:%d: %v\n", a, le.Line, le.Col, le)
+				} else {
+					fmt.Fprintf(e.stderr, "%s: %v\n", a, le)
+				}
 			}
 		}
 		pol, err := migrate.Parse(inputs[i])

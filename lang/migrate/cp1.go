@@ -114,6 +114,82 @@ type RateLimit struct {
 type Error struct {
 	Path string // JSON path: fallbacks[1].backoff.base_ms
 	Msg  string
+	// Line and Col place the value at Path in the document, both from 1,
+	// the column in bytes (Place): the nearest value on Path's way that
+	// the document holds when it lacks that one (a field required), the
+	// second occurrence of a key given twice. 0 when not placed: Error
+	// does not say them, the file's name goes before them.
+	Line, Col int
+	repeat    bool // a duplicate key: placed at its second occurrence
+}
+
+// Place sets e.Line and e.Col to the position in data, the document e is
+// about, of the value at e.Path (jsonx.NearestOffset; jsonx.RepeatOffset
+// for a key given twice). Parse places its errors; Generate's are placed
+// by the caller, which has the document. An error about no path (a
+// document that is not JSON, whose message says where) is left as it is.
+func (e *Error) Place(data []byte) {
+	if e.Path == "" {
+		return
+	}
+	at, ok := jsonxPath(e.Path)
+	if !ok {
+		return
+	}
+	off, found := int64(0), false
+	if e.repeat {
+		off, found = jsonx.RepeatOffset(data, at)
+	}
+	if !found {
+		off, _ = jsonx.NearestOffset(data, at)
+	}
+	before := data[:min(max(off, 0), int64(len(data)))]
+	e.Line = 1 + bytes.Count(before, []byte{'\n'})
+	e.Col = len(before) - bytes.LastIndexByte(before, '\n')
+}
+
+// jsonxPath is path, as key, join and index write it, in the words of
+// jsonx.KeyPath, which jsonx.PathOffset reads: a key that key quotes in
+// brackets (weights["a.b"]) is a step of its own there, written as
+// KeyPath writes it. ok is false for a path key did not write.
+func jsonxPath(path string) (string, bool) {
+	out := ""
+	for i := 0; i < len(path); {
+		switch {
+		case path[i] == '.' && i > 0:
+			i++
+		case strings.HasPrefix(path[i:], `["`):
+			dec := json.NewDecoder(strings.NewReader(path[i+1:]))
+			var k string
+			if dec.Decode(&k) != nil {
+				return "", false
+			}
+			i += 1 + int(dec.InputOffset())
+			if i >= len(path) || path[i] != ']' {
+				return "", false
+			}
+			i++
+			out = jsonx.KeyPath(out, k)
+		case path[i] == '[':
+			end := strings.IndexByte(path[i:], ']')
+			if end < 0 {
+				return "", false
+			}
+			out += path[i : i+end+1]
+			i += end + 1
+		default:
+			end := strings.IndexAny(path[i:], ".[")
+			if end < 0 {
+				end = len(path) - i
+			}
+			if end == 0 {
+				return "", false
+			}
+			out = jsonx.KeyPath(out, path[i:i+end])
+			i += end
+		}
+	}
+	return out, true
 }
 
 func (e *Error) Error() string {
@@ -341,13 +417,21 @@ func Parse(data []byte) (*Policy, error) {
 	// about the value encoding/json kept, the last, which may not be the
 	// one meant.
 	if p.duplicates(data); len(p.errs) > 0 {
-		return nil, p.errs
+		return nil, p.placed(data)
 	}
 	pol := p.policy(x)
 	if len(p.errs) > 0 {
-		return nil, p.errs
+		return nil, p.placed(data)
 	}
 	return pol, nil
+}
+
+// placed is p's errors, each placed in data (Place).
+func (p *parser) placed(data []byte) ErrorList {
+	for _, e := range p.errs {
+		e.Place(data)
+	}
+	return p.errs
 }
 
 // duplicates reports every key given twice in one object of data, valid
@@ -374,6 +458,7 @@ func (p *parser) duplicates(data []byte) {
 				at := key(path, k)
 				if seen[k] {
 					p.errorf(at, "duplicate key: given twice in one object")
+					p.errs[len(p.errs)-1].repeat = true
 				}
 				seen[k] = true
 				if !value(at) {
