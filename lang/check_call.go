@@ -605,11 +605,7 @@ func (c *checker) lambda(l *LambdaExpr, pt *Func, callee string) Type {
 		}
 		o := &Object{Kind: ObjVar, Name: p.Name, Type: t, Decl: p, Pkg: c.pkg, used: true}
 		c.info.Defs[p] = o
-		if p.Name != "_" {
-			if prev := scope.Insert(o); prev != nil {
-				c.errAt(p, CodeRedeclared, "duplicate lambda parameter %s", p.Name)
-			}
-		}
+		c.declareParam(scope, o, p, "lambda parameter")
 	}
 	saved := c.scope
 	c.scope = scope

@@ -709,6 +709,29 @@ func (c *checker) syntaxErrors(f *FileNode) bool {
 	return false
 }
 
+// declareParam declares o, the parameter written as name, in scope, its
+// function's or lambda's. A parameter named as an earlier one is an error
+// RPL201, "duplicate WHAT NAME" (what: "parameter", "lambda parameter"),
+// that points back at the first: the Decl of its object is its *Param
+// (a function's) or its name (a lambda's). A parameter named _ is not
+// declared.
+func (c *checker) declareParam(scope *Scope, o *Object, name *Ident, what string) {
+	if name.Name == "_" {
+		return // discarded, as a let's _ (§5.1): several may be
+	}
+	prev := scope.Insert(o)
+	if prev == nil {
+		return
+	}
+	d := c.errAt(name, CodeRedeclared, "duplicate %s %s", what, name.Name)
+	switch first := prev.Decl.(type) {
+	case *Param:
+		d.Related = c.earlier(first.Name, "previous declaration")
+	case *Ident:
+		d.Related = c.earlier(first, "previous declaration")
+	}
+}
+
 // funcBody checks the body of a user function and returns its type.
 func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 	if c.bodyDone == nil {
@@ -723,15 +746,7 @@ func (c *checker) funcBody(obj *Object, d *FuncDecl) Type {
 	for i, p := range d.Params {
 		po := &Object{Kind: ObjVar, Name: p.Name.Name, Type: ft.Params[i].Type, Decl: p, Pkg: obj.Pkg, used: true}
 		c.info.Defs[p.Name] = po
-		if p.Name.Name == "_" {
-			continue // discarded, as a let's or a lambda's _ (§5.1): several may be
-		}
-		if prev := scope.Insert(po); prev != nil {
-			d := c.errAt(p.Name, CodeRedeclared, "duplicate parameter %s", p.Name.Name)
-			if first, ok := prev.Decl.(*Param); ok {
-				d.Related = c.earlier(first.Name, "previous declaration")
-			}
-		}
+		c.declareParam(scope, po, p.Name, "parameter")
 	}
 	// A fresh context: the returns of this body only (a caller's may be
 	// pending).
