@@ -72,3 +72,62 @@ func TestModuleDeclaredByPath(t *testing.T) {
 		}
 	}
 }
+
+// References on the path of each of several imports without as are those
+// of its own module, and none for a module that is not used; an import
+// with as is found by its name, not its path.
+func TestModuleRefsSeveralImports(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "shared", "limits.rpl"), "package limits\n\nconst long = 10\n")
+	write(t, filepath.Join(dir, "shared", "names.rpl"), "package names\n\nconst big = \"a:b\"\n")
+	write(t, filepath.Join(dir, "shared", "idle.rpl"), "package idle\n\nconst x = 1\n")
+	write(t, filepath.Join(dir, "shared", "aliased.rpl"), "package aliased\n\nconst y = 2\n")
+	lines := []string{
+		"package p",
+		"",
+		`import "shared/limits"`,
+		`import "shared/idle"`,
+		`import "shared/names"`,
+		`import "shared/aliased" as al`,
+		"",
+		"fn route(r: Request) -> Decision {",
+		"  if r.estimate.input_tokens > limits.long + al.y {",
+		`    return to(names.big)`,
+		"  }",
+		`  to(names.big)`,
+		"}",
+	}
+	write(t, filepath.Join(dir, "p.rpl"), strings.Join(lines, "\n")+"\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	rng := func(line int, pat string) protocol.Range {
+		i := strings.Index(lines[line], pat)
+		return protocol.Range{Start: pos(line, i), End: pos(line, i+len(pat))}
+	}
+	refs := func(at protocol.Position) []protocol.Range {
+		params := docPos(u, at)
+		params["context"] = map[string]any{"includeDeclaration": true}
+		var locs []protocol.Location
+		c.call("textDocument/references", params, &locs)
+		var out []protocol.Range
+		for _, l := range locs {
+			out = append(out, l.Range)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		at   protocol.Position
+		want []protocol.Range
+	}{
+		{"limits", pos(2, 12), []protocol.Range{rng(2, `"shared/limits"`), rng(8, "limits")}},
+		{"names", pos(4, 12), []protocol.Range{rng(4, `"shared/names"`), rng(9, "names"), {Start: pos(11, 5), End: pos(11, 10)}}},
+		{"idle, unused", pos(3, 12), nil},
+		{"aliased, at its path", pos(5, 12), nil},
+	} {
+		if got := refs(tc.at); !slices.Equal(got, tc.want) {
+			t.Errorf("references at %s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}

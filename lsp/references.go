@@ -196,7 +196,8 @@ func (s *Server) findRefs(ctx context.Context, from *snapshot, target *lang.Obje
 
 // importedModuleAt returns the module that the import whose path ends
 // path binds, when the import has no alias and its module is used: the
-// name is written nowhere else in the clause.
+// name is written nowhere else in the clause. It reads the snapshot's
+// index of such modules (importedModules).
 func (sn *snapshot) importedModuleAt(path []lang.Node) *lang.Object {
 	if len(path) < 2 {
 		return nil
@@ -205,10 +206,23 @@ func (sn *snapshot) importedModuleAt(path []lang.Node) *lang.Object {
 	if !ok || imp.Alias != nil || path[len(path)-1] != lang.Node(imp.Path) {
 		return nil
 	}
-	for _, o := range sn.prog.Info.Uses {
-		if o.Kind == lang.ObjModule && o.Decl == lang.Node(imp) {
-			return o
+	return sn.importedModules()[imp]
+}
+
+// importedModules is the module that each import of the snapshot's
+// files binds, by import, for those whose module is used: found in one
+// pass over the uses, the first time it is asked for.
+func (sn *snapshot) importedModules() map[*lang.ImportDecl]*lang.Object {
+	sn.modsOnce.Do(func() {
+		sn.mods = map[*lang.ImportDecl]*lang.Object{}
+		if sn.prog == nil {
+			return
 		}
-	}
-	return nil
+		for _, o := range sn.prog.Info.Uses {
+			if imp, ok := o.Decl.(*lang.ImportDecl); ok && o.Kind == lang.ObjModule {
+				sn.mods[imp] = o
+			}
+		}
+	})
+	return sn.mods
 }

@@ -35,6 +35,9 @@ type snapshot struct {
 	versions map[string]int32          // versions of the open documents it read
 	disk     map[string]factsKey       // the files it read from disk (or found none at), with their time and size then
 	noRoute  bool                      // the check found no route (RPL212), kept or dropped for a library
+
+	modsOnce sync.Once
+	mods     map[*lang.ImportDecl]*lang.Object // importedModules
 }
 
 // fileNode returns the parsed file at path, or nil.
