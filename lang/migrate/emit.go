@@ -24,13 +24,20 @@ type Options struct {
 	Package string
 }
 
-// Convert parses a CP1 policy and generates its RPL source.
+// Convert parses a CP1 policy and generates its RPL source. Its errors
+// are placed in data, Generate's too (Error.Place).
 func Convert(data []byte, opts Options) ([]byte, error) {
 	pol, err := Parse(data)
 	if err != nil {
 		return nil, err
 	}
-	return Generate(pol, opts)
+	src, err := Generate(pol, opts)
+	if list, ok := err.(ErrorList); ok {
+		for _, e := range list {
+			e.Place(data)
+		}
+	}
+	return src, err
 }
 
 // rplKeywords may not be package names.

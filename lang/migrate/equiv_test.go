@@ -397,10 +397,16 @@ func TestLargeBreakerPolicy(t *testing.T) {
 		t.Fatalf("%d providers: the migrated policy does not build: %v", migrate.MaxBreakerProviders, err)
 	}
 
-	_, err = migrate.Convert(policy(migrate.MaxBreakerProviders+1), migrate.Options{})
+	data := policy(migrate.MaxBreakerProviders + 1)
+	_, err = migrate.Convert(data, migrate.Options{})
 	list, ok := err.(migrate.ErrorList)
 	if !ok || len(list) != 1 || list[0].Path != "providers" || !strings.Contains(list[0].Msg, fmt.Sprintf("at most %d providers", lang.MaxComputedMapEntries)) {
 		t.Fatalf("%d providers: error %v, want one at providers naming the limit", migrate.MaxBreakerProviders+1, err)
+	}
+	// Placed at the list, as Parse's errors are (Generate's error, which
+	// Convert places in the document).
+	if col := bytes.Index(data, []byte(`[{"name"`)) + 1; list[0].Line != 1 || list[0].Col != col {
+		t.Errorf("error at %d:%d, want 1:%d", list[0].Line, list[0].Col, col)
 	}
 	// Without a circuit breaker there is no such literal, and no limit.
 	if _, err := migrate.Convert(bytes.Replace(policy(migrate.MaxBreakerProviders+1), []byte(`"circuit_breaker": {"error_rate": 0.5}, `), nil, 1), migrate.Options{}); err != nil {
