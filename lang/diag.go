@@ -218,7 +218,7 @@ func (l DiagList) Normalize() DiagList {
 	out = shown
 	for f, n := range dropped {
 		out = append(out, &Diagnostic{File: f, Span: Span{Pos(len(f.Src)), Pos(len(f.Src))}, Severity: SevInfo, Code: CodeTooMany,
-			Message: fmt.Sprintf("%d more diagnostics not shown", n[0]), hidden: n[0], hiddenErrors: n[1]})
+			Message: moreNotShown(n[0]), hidden: n[0], hiddenErrors: n[1]})
 	}
 	if len(dropped) > 0 {
 		out.Sort() // each note after its file's diagnostics, whatever the map's order
@@ -458,4 +458,12 @@ func visible(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// moreNotShown is RPL900's message for n diagnostics not shown.
+func moreNotShown(n int) string {
+	if n == 1 {
+		return "1 more diagnostic not shown"
+	}
+	return fmt.Sprintf("%d more diagnostics not shown", n)
 }

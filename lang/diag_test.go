@@ -102,6 +102,7 @@ func TestTooManyDiagnosticsCount(t *testing.T) {
 		note   string
 	}{
 		{"at the cap", lang.MaxDiagnostics, 0, ""},
+		{"one over", lang.MaxDiagnostics + 1, 0, "1 more diagnostic not shown"},
 		{"syntax errors", 120, 0, "20 more diagnostics not shown"},
 		{"more syntax errors", 150, 0, "50 more diagnostics not shown"},
 		{"syntax and checker errors", 90, 30, "20 more diagnostics not shown"},

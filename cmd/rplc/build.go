@@ -270,7 +270,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 			c := countOf(res.Diags)
 			msg = fmt.Sprintf("build failed: %s", plural(c.errors, "error"))
 			if c.hidden > 0 {
-				msg += fmt.Sprintf(" and %d more diagnostics not shown", c.hidden)
+				msg += " and " + plural(c.hidden, "more diagnostic") + " not shown"
 			}
 		case errors.Is(berr, bundle.ErrTestsFailed):
 			msg = fmt.Sprintf("build failed: %d of %d tests failed (--skip-tests builds anyway)", len(res.Failures), res.Tests)
