@@ -267,11 +267,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		msg := berr.Error()
 		switch {
 		case errors.Is(berr, bundle.ErrCheckFailed):
-			c := countOf(res.Diags)
-			msg = fmt.Sprintf("build failed: %s", plural(c.errors, "error"))
-			if c.hidden > 0 {
-				msg += " and " + plural(c.hidden, "more diagnostic") + " not shown"
-			}
+			msg = "build failed: " + countOf(res.Diags).errorsNotShown()
 		case errors.Is(berr, bundle.ErrTestsFailed):
 			msg = fmt.Sprintf("build failed: %d of %d tests failed (--skip-tests builds anyway)", len(res.Failures), res.Tests)
 		case errors.As(berr, new(*bundle.DataError)):

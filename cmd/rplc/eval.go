@@ -230,12 +230,14 @@ func compilePolicy(cmd *cobra.Command, e *env, path string, opts rpl.CompileOpti
 	case errors.As(err, &diags):
 		ds := make(lang.DiagList, 0, len(diags))
 		for _, d := range diags {
-			if d.Severity == lang.SevError {
+			// The errors, and the note of those left out past a file's
+			// 100 (RPL900), which said nothing of them otherwise.
+			if d.Severity == lang.SevError || d.Code == lang.CodeTooMany {
 				ds = append(ds, names.display(d))
 			}
 		}
 		printText(e.stderr, ds, useColor(e.stderr, e.color))
-		return nil, nil, &exitError{code: exitFail, diags: ds, summary: names.name(abs) + ": " + plural(countOf(ds).errors, "error")}
+		return nil, nil, &exitError{code: exitFail, diags: ds, summary: names.name(abs) + ": " + countOf(ds).errorsNotShown()}
 	case err != nil:
 		return nil, nil, &exitError{code: exitFail, err: compiler.NameFiles(err, names.name)}
 	}

@@ -152,6 +152,17 @@ func countOf(ds lang.DiagList) counts {
 	return c
 }
 
+// errorsNotShown is c's errors, and its diagnostics not shown (RPL900),
+// in words, for a command that failed on them: "100 errors and 51 more
+// diagnostics not shown", "3 errors".
+func (c counts) errorsNotShown() string {
+	s := plural(c.errors, "error")
+	if c.hidden > 0 {
+		s += " and " + plural(c.hidden, "more diagnostic") + " not shown"
+	}
+	return s
+}
+
 // policyCount is n policies in words: "1 policy", "2 policies".
 func policyCount(n int) string {
 	if n == 1 {

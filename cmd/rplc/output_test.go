@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,6 +57,28 @@ func TestSummaryCountsHidden(t *testing.T) {
 		if code := run(c.args, nil, &out, &errb); code != exitFail || !strings.HasSuffix("\n"+errb.String(), c.want) {
 			t.Errorf("rplc %s: exit %d, stderr ends %q; want %q", c.args[0], code, tail(errb.String(), 120), c.want)
 		}
+	}
+	// eval (and explain) keep the note with the errors, and say it: they
+	// kept only the errors ("100 errors").
+	req := filepath.Join(dir, "r.json")
+	if err := os.WriteFile(req, []byte(`{"id": "r1"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"eval", "--format", "json", filepath.Join(dir, "many.rpl"), "--request", req}, nil, &out, &errb)
+	var got struct {
+		Error       string
+		Diagnostics []struct{ Code string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	last := ""
+	if n := len(got.Diagnostics); n > 0 {
+		last = got.Diagnostics[n-1].Code
+	}
+	if code != exitFail || !strings.HasSuffix(got.Error, ": 100 errors and 51 more diagnostics not shown") || last != "RPL900" {
+		t.Errorf("rplc eval: exit %d, error %q, last diagnostic %s", code, got.Error, last)
 	}
 }
 
