@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sourcegraph/jsonrpc2"
 
@@ -35,9 +36,13 @@ type stream struct {
 	r    *bufio.Reader
 	log  *log.Logger
 
-	mu     sync.Mutex // guards w and closed: replies to bad input and the Conn's writes
-	w      *bufio.Writer
-	closed bool // by Close: nothing is written after it
+	mu sync.Mutex // guards w: replies to bad input and the Conn's writes
+	w  *bufio.Writer
+	// closed is set by Close: nothing is written, read or logged after
+	// it. Not under mu, which a write blocked on a client that does not
+	// read holds: Close, which ends that write, and the reader would wait
+	// behind it.
+	closed atomic.Bool
 
 	errMu   sync.Mutex
 	readErr error // why reading stopped
@@ -73,7 +78,7 @@ func (st *stream) WriteObject(obj any) error {
 func (st *stream) write(data []byte) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.closed {
+	if st.closed.Load() {
 		return errStreamClosed
 	}
 	if _, err := fmt.Fprintf(st.w, "Content-Length: %d\r\n\r\n", len(data)); err != nil {
@@ -86,11 +91,7 @@ func (st *stream) write(data []byte) error {
 }
 
 // isClosed reports whether Close was called.
-func (st *stream) isClosed() bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.closed
-}
+func (st *stream) isClosed() bool { return st.closed.Load() }
 
 // logf logs, unless the stream is closed: the session has ended, and its
 // log with it.
@@ -108,9 +109,7 @@ var errStreamClosed = errors.New("the connection is closed")
 // Close does not end it (rplc's standard input and output) was still read
 // after the session ended, its bad messages answered and logged.
 func (st *stream) Close() error {
-	st.mu.Lock()
-	st.closed = true
-	st.mu.Unlock()
+	st.closed.Store(true)
 	return st.conn.Close()
 }
 

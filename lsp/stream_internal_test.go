@@ -2,9 +2,12 @@ package lsp
 
 import (
 	"bytes"
+	"io"
 	"log"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
 )
@@ -36,5 +39,49 @@ func TestStreamClosed(t *testing.T) {
 	}
 	if in.Len() == 0 {
 		t.Error("the input was read after Close")
+	}
+}
+
+// stuckConn's Write blocks, as a write to a client that does not read
+// does, until Close.
+type stuckConn struct {
+	started, closed chan struct{}
+	once            sync.Once
+}
+
+func (c *stuckConn) Read([]byte) (int, error) { <-c.closed; return 0, io.EOF }
+func (c *stuckConn) Write(p []byte) (int, error) {
+	close(c.started)
+	<-c.closed
+	return 0, io.ErrClosedPipe
+}
+func (c *stuckConn) Close() error { c.once.Do(func() { close(c.closed) }); return nil }
+
+// TestCloseWhileWriteBlocked: Close, and the reader's checks, do not wait
+// for a write blocked on a client that does not read: Close ends it.
+// Close took the write's lock, and so waited for ever behind it (Serve
+// hung on a canceled context).
+func TestCloseWhileWriteBlocked(t *testing.T) {
+	c := &stuckConn{started: make(chan struct{}), closed: make(chan struct{})}
+	st := newStream(c, log.New(io.Discard, "", 0))
+	wrote := make(chan error, 1)
+	go func() { wrote <- st.write(bytes.Repeat([]byte("x"), 1<<20)) }()
+	<-c.started // the write holds the stream, blocked
+	closed := make(chan error, 1)
+	go func() { closed <- st.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second): // a deadlock, not a time measured
+		t.Fatal("Close waited behind a blocked write")
+	}
+	if err := <-wrote; err == nil {
+		t.Error("the blocked write succeeded after Close")
+	}
+	var req jsonrpc2.Request
+	if err := st.ReadObject(&req); err != errStreamClosed {
+		t.Errorf("ReadObject after Close: %v, want errStreamClosed", err)
 	}
 }
