@@ -495,14 +495,20 @@ func cmp3(x, y int) int {
 func (v Value) String() string {
 	var b strings.Builder
 	v.format(&b, Nil(), 0, MaxString, nil)
-	if b.Len() > MaxString {
-		switch v.k {
-		case KindString:
-			b.WriteString(" (" + strconv.Itoa(v.Len()) + " bytes)")
-		case KindList, KindMap, KindRecord:
-			b.WriteString(" (" + strconv.Itoa(v.Len()) + " elements)")
-		}
+	// A text cut is longer than MaxString; one that is not may be too (a
+	// string of MaxString bytes, quoted). It was cut if more room writes
+	// more: whole, a text is the same whatever the limit.
+	if b.Len() <= MaxString || b.String() == v.stringMax(2*MaxString, nil) {
+		return b.String()
 	}
+	unit := " bytes)"
+	switch n := v.Len(); {
+	case v.k != KindString && n == 1:
+		unit = " element)"
+	case v.k != KindString:
+		unit = " elements)"
+	}
+	b.WriteString(" (" + strconv.Itoa(v.Len()) + unit)
 	return b.String()
 }
 

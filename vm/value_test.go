@@ -229,7 +229,7 @@ func TestValueStringBounded(t *testing.T) {
 	}{
 		{big, " (1048576 bytes)", 1<<20 + 2},
 		{NewList(elems), " (100000 elements)", -1},
-		{NewList([]Value{big}), " (1 elements)", -1},
+		{NewList([]Value{big}), " (1 element)", -1},
 		{mp, " (5000 elements)", -1},
 		{NewRecord(elems), " (100000 elements)", -1},
 	} {
@@ -242,8 +242,19 @@ func TestValueStringBounded(t *testing.T) {
 			t.Errorf("%s value: Literal() is %d bytes, want it whole", c.v.Kind(), len(l))
 		}
 	}
-	// A short value is written whole, with no length.
+	// A short value is written whole, with no length; so is one whole
+	// but a few bytes over MaxString (its quotes, a list's brackets).
 	if s := NewList(elems[:3]).String(); s != "[0, 1, 2]" {
 		t.Errorf("short list: %q", s)
+	}
+	for _, n := range []int{MaxString - 2, MaxString - 1, MaxString} {
+		for _, v := range []Value{Str(strings.Repeat("b", n)), NewList([]Value{Str(strings.Repeat("b", n-2))})} {
+			if s, l := v.String(), v.Literal(); s != l {
+				t.Errorf("%s of %d bytes, whole: String() ends %q, want it as Literal()", v.Kind(), n, s[max(len(s)-30, 0):])
+			}
+		}
+	}
+	if s := Str(strings.Repeat("b", MaxString+1)).String(); !strings.HasSuffix(s, fmt.Sprintf(`"... (%d bytes)`, MaxString+1)) {
+		t.Errorf("string of MaxString+1 bytes: String() ends %q, want it cut", s[max(len(s)-30, 0):])
 	}
 }
