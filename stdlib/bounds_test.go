@@ -955,3 +955,31 @@ func TestJSONGetAccountsFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchesConstFuel: what the static cost bound counts for a constant
+// pattern (constMatchesFuel) is what a call with an empty s charges for
+// it, exactly: the same difference for every pattern. A pattern whose
+// classes alone cost more than the default fuel is not parsed to count
+// its compiling, but counts that much: it counted 0.
+func TestMatchesConstFuel(t *testing.T) {
+	if n := constMatchesFuel([]lang.ConstValue{lang.NotConst, strings.Repeat(`\pL`, 6000)}); n <= vm.DefaultFuel {
+		t.Errorf("a pattern of 6000 \\pL counted %d fuel, want more than the default %d", n, vm.DefaultFuel)
+	}
+	lim := env{lim: vm.Limits{Fuel: math.MaxInt64, Memory: math.MaxInt64}}
+	diff := int64(-1)
+	for _, p := range []string{"x", `^gpt-4o(-mini)?$`, `\pL+\d{3}`, "(?i)claude|gemini|llama|mistral", strings.Repeat(`\pL`, 4000)} {
+		_, st, err := lim.call(t, "matches(string, string)", str(""), str(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bound := constMatchesFuel([]lang.ConstValue{lang.NotConst, p})
+		if d := st.Fuel - bound; diff < 0 {
+			diff = d
+		} else if d != diff {
+			t.Errorf("matches(\"\", %.20q): %d fuel, counted %d: %d apart, where the others are %d", p, st.Fuel, bound, d, diff)
+		}
+	}
+	if diff < 0 || diff > 20 {
+		t.Errorf("a call beyond what is counted for its pattern: %d fuel", diff)
+	}
+}

@@ -203,14 +203,18 @@ func constMatches(args []lang.ConstValue) (int, string) {
 // constant, or that the run refuses (RPL326).
 func constMatchesFuel(args []lang.ConstValue) int64 {
 	p, ok := args[1].(string)
-	if !ok || classFuel(p)+foldFuel(p) > maxCheckParseFuel {
+	if !ok {
 		return 0
+	}
+	fixed := int64(len(p))>>reParseShift + classFuel(p) + foldFuel(p)
+	if fixed > maxCheckParseFuel {
+		return fixed // not parsed here, its compiling not counted: already past the default fuel
 	}
 	tree, err := syntax.Parse(p, syntax.Perl)
 	if err != nil {
 		return 0
 	}
-	return int64(len(p))>>reParseShift + classFuel(p) + foldFuel(p) + min(reSize(tree)+2, math.MaxInt64/(4*reCompileFuel))*reCompileFuel
+	return fixed + min(reSize(tree)+2, math.MaxInt64/(4*reCompileFuel))*reCompileFuel
 }
 
 // maxCheckParseFuel is the most parse fuel (classFuel, foldFuel) of a
