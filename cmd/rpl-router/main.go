@@ -161,7 +161,8 @@ Exit status: 0 after a clean shutdown; 1 when the router cannot start (a
 wrong flag, flags that do not go together, a --data-dir another router
 holds, nothing it could ever activate) or when the drain ended with
 decisions still running or a request still being received (a connection
-idle, or that has sent nothing yet, is closed when the drain starts).`,
+idle, or that has sent nothing yet, is closed when the drain starts, the
+latter 200 ms later).`,
 		Example: `  rpl-router serve --policies examples/policies
   rpl-router serve --bundle policies.rplb --http 127.0.0.1:9090 --data-dir /var/lib/rpl
   rpl-router serve --nats-listen 0.0.0.0:4222 --nats-token "$NATS_TOKEN" --public-key release.key.pub --http 0.0.0.0:8080 --admin-token "$ADMIN_TOKEN"

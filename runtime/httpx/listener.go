@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Listener is a listener that keeps at most a limit of connections open
@@ -184,32 +185,43 @@ func (l *Listener) release() {
 	}
 }
 
-// Close closes the listener, and the connections accepted that have
-// read nothing yet (no byte of a request has arrived on them), as
-// http.Server.Shutdown closes those idle between requests: a client that
-// opened one ahead (a pool's, a balancer's) sees it close as at the
-// server's idle timeout, and Shutdown does not wait for it (until it is
-// 5 s old, which Go's server takes for idle). Bytes arriving once it is
-// claimed to be closed do not reach the server (Read): the request is
-// not handled, nor cut. An Accept waiting for a slot returns.
+// Close closes the listener, and, freshGrace later, the connections
+// accepted that have still read nothing (no byte of a request has
+// reached the server on them), as http.Server.Shutdown closes those idle
+// between requests: a client that opened one ahead (a pool's, a
+// balancer's) sees it close as at the server's idle timeout, and
+// Shutdown does not wait for it (until it is 5 s old, which Go's server
+// takes for idle). The grace lets a request that has arrived, its
+// connection not yet read, be read and served. Bytes arriving once a
+// connection is claimed to be closed do not reach the server (Read): the
+// request is not handled, nor cut. An Accept waiting for a slot returns.
 func (l *Listener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })
 	err := l.Listener.Close()
 	l.mu.Lock()
 	l.shut = true
-	var closing []*limitedConn
+	var fresh []*limitedConn
 	for c := l.fresh.head; c != nil; c = l.fresh.head {
 		l.fresh.remove(c)
-		if c.state.CompareAndSwap(connFresh, connClosing) {
-			closing = append(closing, c)
-		}
+		fresh = append(fresh, c)
 	}
 	l.mu.Unlock()
-	for _, c := range closing {
-		c.Close()
+	if len(fresh) > 0 {
+		time.AfterFunc(freshGrace, func() {
+			for _, c := range fresh {
+				if c.state.CompareAndSwap(connFresh, connClosing) {
+					c.Close()
+				}
+			}
+		})
 	}
 	return err
 }
+
+// freshGrace is how long Close leaves a connection that has read nothing
+// before it closes it: for a request already arrived, its connection not
+// yet read by the server (its goroutine not yet run), to be read.
+const freshGrace = 200 * time.Millisecond
 
 // Open is the number of connections accepted and not yet closed.
 func (l *Listener) Open() int64 { return l.open.Load() }

@@ -367,3 +367,37 @@ func TestLimitMaxOpen(t *testing.T) {
 		l.Close()
 	}
 }
+
+// TestCloseReadsArrivedRequest: a request that has arrived on a
+// connection the server has not read yet when the listener closes (its
+// goroutine not yet run) is still read: Close leaves such a connection
+// freshGrace before it closes it. It closed it at once, and the request
+// was lost unanswered.
+func TestCloseReadsArrivedRequest(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := httpx.Limit(ln, 0)
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	req := "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len(req))
+	if _, err := io.ReadFull(sc, buf); err != nil || string(buf) != req {
+		t.Fatalf("read %q, %v; want the request", buf, err)
+	}
+}
