@@ -72,7 +72,7 @@ type batcher struct {
 	spare     []sdktrace.ReadOnlySpan
 	// Under exporting: the logs of failed exports and of partial
 	// successes.
-	failLog, rejectLog logLimit
+	failLog, rejectLog, warnLog logLimit
 }
 
 // logLimit is when a kind of loss was last logged, and its count then.
@@ -212,10 +212,11 @@ func (b *batcher) export(ctx context.Context) error {
 		cancel()
 		if rejected, msg, ok := partialSuccess(err); ok {
 			// Exported, but for the spans the endpoint rejected.
-			rejected = min(max(rejected, 0), int64(n))
-			b.logRejected(rejected, msg)
-			if rejected == 0 {
-				err = nil // a warning
+			if rejected = min(max(rejected, 0), int64(n)); rejected > 0 {
+				b.logRejected(rejected, msg)
+			} else {
+				b.logWarning(msg)
+				err = nil
 			}
 		} else if err != nil {
 			b.failed.Add(int64(n))
@@ -243,6 +244,17 @@ func (b *batcher) logFailure(err error) {
 func (b *batcher) logRejected(rejected int64, msg string) {
 	b.logLost(&b.rejectLog, b.reject.Add(rejected), "the OTLP endpoint rejected decision spans, dropped (rpl_spans_dropped_total{reason=\"rejected\"}); the next rejections are logged at most once a minute",
 		"message", msg)
+}
+
+// logWarning logs the message of a partial success that rejected no
+// span (a warning), at most every failLogEvery, apart from rejections:
+// it took their log's turn, and a rejection after it went unlogged. Its
+// caller holds exporting.
+func (b *batcher) logWarning(msg string) {
+	if now := time.Now(); b.warnLog.at.IsZero() || now.Sub(b.warnLog.at) >= failLogEvery {
+		b.log.Warn("the OTLP endpoint took the decision spans with a warning; the next warnings are logged at most once a minute", "message", msg)
+		b.warnLog.at = now
+	}
 }
 
 // logLost logs msg with the spans lost since l's last log (lost is the

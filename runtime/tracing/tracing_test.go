@@ -471,7 +471,38 @@ func TestPartialSuccess(t *testing.T) {
 	if !strings.Contains(logged.String(), `spans=2 message="spans too old"`) {
 		t.Errorf("the log lacks the spans rejected and the endpoint's message:\n%s", logged.String())
 	}
+	if !strings.Contains(logged.String(), `took the decision spans with a warning`) || !strings.Contains(logged.String(), `message="slow down"`) {
+		t.Errorf("the warning is not logged as one:\n%s", logged.String())
+	}
 	if !slices.Contains(tracing.DropReasons, tracing.DroppedRejected) {
 		t.Errorf("DropReasons %v lack %s", tracing.DropReasons, tracing.DroppedRejected)
+	}
+}
+
+// TestPartialSuccessWarningFirst: a partial success that rejects nothing
+// (a warning) is logged as one, and does not take the turn of the
+// rejections' log: a rejection after it is logged. It was logged as
+// "spans=0" rejected, and the rejection within the minute after was not.
+func TestPartialSuccessWarningFirst(t *testing.T) {
+	answers := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, <-answers)
+	}))
+	defer srv.Close()
+	var logged strings.Builder
+	tr, err := tracing.New(context.Background(), srv.URL, slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Shutdown(context.Background())
+	for _, answer := range []string{`{"partialSuccess": {"errorMessage": "slow down"}}`, `{"partialSuccess": {"rejectedSpans": "1", "errorMessage": "too old"}}`} {
+		_, done := tr.Trace(context.Background(), "", "http", runtime.KindV2)
+		done(nil)
+		answers <- answer
+		tr.Flush(context.Background())
+	}
+	if !strings.Contains(logged.String(), `spans=1 message="too old"`) || strings.Contains(logged.String(), "spans=0") {
+		t.Errorf("the rejection after a warning is not logged, or the warning logged as a rejection:\n%s", logged.String())
 	}
 }
