@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -152,17 +153,17 @@ func (s *Server) flush() {
 // publishHook, when set (tests), runs as a policy's diagnostics are
 // about to be published, on the flush's goroutine, with the context that
 // the session's end cancels.
-var publishHook func(ctx context.Context, policy string)
+var publishHook atomic.Pointer[func(ctx context.Context, policy string)]
 
 // publish sends the diagnostics of a snapshot's policy and test file, with
 // the error of its policy id, dup, when not nil, and clears the files it
 // published before that now have none.
 func (s *Server) publish(sn *snapshot, dup *lang.Diagnostic) {
-	if h := publishHook; h != nil {
+	if h := publishHook.Load(); h != nil {
 		s.mu.Lock()
 		ctx := s.ctx
 		s.mu.Unlock()
-		h(ctx, sn.policy)
+		(*h)(ctx, sn.policy)
 	}
 	if s.done() {
 		return

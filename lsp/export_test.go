@@ -25,11 +25,23 @@ func SetCheckHook(f func(policy string, joined bool)) {
 // SetPublishHook sets the hook run as a policy's diagnostics are about to
 // be published, with the context that the session's end cancels (nil:
 // none).
-func SetPublishHook(f func(ctx context.Context, policy string)) { publishHook = f }
+func SetPublishHook(f func(ctx context.Context, policy string)) {
+	if f == nil {
+		publishHook.Store(nil)
+		return
+	}
+	publishHook.Store(&f)
+}
 
 // SetWaitHook sets the hook run as a request's work starts waiting for
 // one of those running to end (nil: none).
-func SetWaitHook(f func(name string)) { waitHook = f }
+func SetWaitHook(f func(name string)) {
+	if f == nil {
+		waitHook.Store(nil)
+		return
+	}
+	waitHook.Store(&f)
+}
 
 // SetMaxWork sets how many requests' work run at once in the servers made
 // after it, and returns the bound it replaced.

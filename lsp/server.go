@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -318,7 +319,7 @@ var workHook func(ctx context.Context, name string)
 
 // waitHook, when set (tests), runs as an asyncWork starts waiting for one
 // of those running to end (maxWork run already), on its goroutine.
-var waitHook func(name string)
+var waitHook atomic.Pointer[func(name string)]
 
 // codeRequestCancelled is LSP's error code for a request canceled by the
 // client ($/cancelRequest) or by shutdown.
@@ -378,8 +379,8 @@ func (s *Server) acquire(ctx context.Context, name string) bool {
 		return true
 	default:
 	}
-	if waitHook != nil {
-		waitHook(name)
+	if h := waitHook.Load(); h != nil {
+		(*h)(name)
 	}
 	select {
 	case s.slots <- struct{}{}:
