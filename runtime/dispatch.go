@@ -282,11 +282,14 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 			o = &x.o
 		}
 	case KindFeedback:
-		out, code = d.e.HandleFeedback(body, out)
-		if code != "" {
-			// Refused: its span ends with the code, as a decision's.
+		var ferr *Error
+		var id string
+		if out, ferr, id = d.e.handleFeedback(body, out); ferr != nil {
+			// Refused: its span ends with the error and the request
+			// named, as a decision's.
+			code = ferr.Code
 			x.o.reuse(nil)
-			x.o.Err = &Error{Code: code}
+			x.o.Err, x.o.RequestID = ferr, id
 			o = &x.o
 		}
 	default:

@@ -376,8 +376,19 @@ func (e *Engine) record(f *Feedback, d *feedbackDedup, key uint64, now time.Time
 // after it are not recorded, and the error names it and says what
 // became of those before it (recorded, or duplicates).
 func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
-	fail := func(err *Error, id string) ([]byte, Code) {
-		return appendV2Error(buf, err, id), err.Code
+	out, err, _ := e.handleFeedback(body, buf)
+	if err != nil {
+		return out, err.Code
+	}
+	return out, ""
+}
+
+// handleFeedback is HandleFeedback, its error whole (nil when recorded)
+// with the request id of the feedback it names, for the span of a
+// refused feedback (Dispatcher).
+func (e *Engine) handleFeedback(body []byte, buf []byte) ([]byte, *Error, string) {
+	fail := func(err *Error, id string) ([]byte, *Error, string) {
+		return appendV2Error(buf, err, id), err, id
 	}
 	var top map[string]json.RawMessage
 	if err := decodeObject(body, &top); err != nil {
@@ -397,9 +408,9 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 			return fail(err, f.RequestID)
 		}
 		if dup {
-			return append(buf, `{"ok":true,"recorded":0,"duplicate":true}`...), ""
+			return append(buf, `{"ok":true,"recorded":0,"duplicate":true}`...), nil, ""
 		}
-		return append(buf, `{"ok":true,"recorded":1}`...), ""
+		return append(buf, `{"ok":true,"recorded":1}`...), nil, ""
 	}
 	if err := errRepeatedKey(body, 1); err != nil {
 		return fail(err, "")
@@ -429,7 +440,7 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 	}
 	// failItem is the answer to the i'th item's error, f the item as far
 	// as it was decoded; taken says what became of the batch.
-	failItem := func(err *Error, i int, f *Feedback, taken string) ([]byte, Code) {
+	failItem := func(err *Error, i int, f *Feedback, taken string) ([]byte, *Error, string) {
 		err = itemError(err, "feedback["+strconv.Itoa(i)+"]")
 		err.Message += " (" + taken + ")"
 		id := peekString(items[i], "request_id")
@@ -466,7 +477,7 @@ func (e *Engine) HandleFeedback(body []byte, buf []byte) ([]byte, Code) {
 	if dups > 0 {
 		buf = fmt.Appendf(buf, `,"duplicates":%d`, dups)
 	}
-	return append(buf, '}'), ""
+	return append(buf, '}'), nil, ""
 }
 
 // feedbackFields are the fields of a Feedback object, by JSON name.

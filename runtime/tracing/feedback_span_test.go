@@ -29,12 +29,12 @@ func TestFeedbackSpanOutcome(t *testing.T) {
 	}
 	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "http", Hooks: runtime.Hooks{Trace: tr.Trace}})
 	for _, c := range []struct {
-		body, outcome string
-		status        codes.Code
+		body, id, outcome string
+		status            codes.Code
 	}{
-		{`{"request_id": "f1", "tenant_id": "t", "target": "p:m", "status": "ok", "cost": 1}`, "", codes.Unset},
-		{`{"request_id": "f2", "tenant_id": "u", "target": "p:m", "status": "ok", "cost": 1}`, "overloaded", codes.Error},
-		{`{"request_id": "f3"}`, "invalid_request", codes.Unset},
+		{`{"request_id": "f1", "tenant_id": "t", "target": "p:m", "status": "ok", "cost": 1}`, "f1", "", codes.Unset},
+		{`{"request_id": "f2", "tenant_id": "u", "target": "p:m", "status": "ok", "cost": 1}`, "f2", "overloaded", codes.Error},
+		{`{"request_id": "f3"}`, "f3", "invalid_request", codes.Unset},
 	} {
 		exp.Reset()
 		x := d.Get()
@@ -53,6 +53,13 @@ func TestFeedbackSpanOutcome(t *testing.T) {
 		}
 		if attrs["rpl.outcome"] != c.outcome || spans[0].Status.Code != c.status {
 			t.Errorf("%s: outcome %q, status %v; want %q, %v (%v)", c.body, attrs["rpl.outcome"], spans[0].Status.Code, c.outcome, c.status, attrs)
+		}
+		// A refusal names its request, and an error status says why.
+		if c.outcome != "" && attrs["rpl.request.id"] != c.id {
+			t.Errorf("%s: rpl.request.id %q", c.body, attrs["rpl.request.id"])
+		}
+		if c.status == codes.Error && spans[0].Status.Description == "" {
+			t.Errorf("%s: an error status without its message", c.body)
 		}
 	}
 }
