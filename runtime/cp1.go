@@ -186,13 +186,8 @@ func decodeObject(body []byte, v any) *Error {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			// The byte at fault, counted from 0 in the body as the other
-			// errors count it (the space before the object included):
-			// encoding/json's offset counts that byte itself, in b; the
-			// end of the body for a body cut short.
-			pos := len(body) - len(b) + int(se.Offset) - 1
-			if se.Offset >= int64(len(b)) && strings.HasPrefix(se.Error(), "unexpected end") {
-				pos = len(body)
-			}
+			// errors count it (the space before the object included).
+			pos := len(body) - len(b) + jsonx.SyntaxOffset(b, se)
 			if tooDeep(err) { // not malformed
 				return Errorf(CodeInvalidRequest, "%s (at byte %d)", errTooDeep, pos)
 			}

@@ -731,3 +731,13 @@ func DecodeError(data []byte, err error) error {
 	}
 	return At(data, err)
 }
+
+// SyntaxOffset is the byte of data at fault in se, encoding/json's error
+// decoding data, counted from 0: se.Offset counts that byte itself; a
+// document cut short is at fault at its end.
+func SyntaxOffset(data []byte, se *json.SyntaxError) int {
+	if se.Offset >= int64(len(data)) && strings.HasPrefix(se.Error(), "unexpected end") {
+		return len(data)
+	}
+	return max(int(se.Offset)-1, 0)
+}

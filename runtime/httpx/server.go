@@ -643,11 +643,7 @@ func malformed(body []byte) (at int, err error) {
 	if !errors.As(json.Unmarshal(body, &v), &se) {
 		return 0, nil
 	}
-	at = int(se.Offset) - 1 // the offset counts the byte at fault
-	if se.Offset >= int64(len(body)) && strings.HasPrefix(se.Error(), "unexpected end") {
-		at = len(body)
-	}
-	return max(at, 0), se
+	return jsonx.SyntaxOffset(body, se), se
 }
 
 // atEOF reports whether dec has nothing but space left (More misses a
