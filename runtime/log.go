@@ -73,17 +73,14 @@ func (e *Engine) event(o *Outcome, arrival time.Time) *DecisionEvent {
 func (ev DecisionEvent) MarshalJSON() ([]byte, error) { return ev.AppendJSON(nil), nil }
 
 // UnmarshalJSON reads an event as encoding/json would, its keys compared
-// exactly (jsonx.ExactKeys): "REQUEST_ID", which encoding/json takes for
+// exactly (jsonx.UnmarshalExact): "REQUEST_ID", which encoding/json takes for
 // request_id, or request_id given twice, is an error naming the key,
 // not an event that a reader comparing keys exactly (the contract's
 // other implementations) reads otherwise. A key no field has is
 // ignored, as encoding/json ignores it: a later release's.
 func (ev *DecisionEvent) UnmarshalJSON(data []byte) error {
 	type plain DecisionEvent
-	if err := jsonx.Unmarshal(data, (*plain)(ev)); err != nil {
-		return jsonx.DecodeError(data, err)
-	}
-	return jsonx.ExactKeys(data, eventShape)
+	return jsonx.UnmarshalExact(data, (*plain)(ev), eventShape)
 }
 
 // eventShape is the shape of a DecisionEvent's JSON (its own

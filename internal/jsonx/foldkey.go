@@ -315,3 +315,14 @@ func ExactKeys(data []byte, shape *Fields) error {
 	off, _ := PathOffset(data, path)
 	return fmt.Errorf("%s: %s: want %q: keys are exact, case included", LineCol(data, off), path, name)
 }
+
+// UnmarshalExact decodes data into v as Unmarshal does, its errors in the
+// project's words (DecodeError), and its keys compared exactly
+// (ExactKeys, shape being v's Fields): a key spelt in another case, or
+// given twice, which encoding/json would take silently, is an error.
+func UnmarshalExact(data []byte, v any, shape *Fields) error {
+	if err := Unmarshal(data, v); err != nil {
+		return DecodeError(data, err)
+	}
+	return ExactKeys(data, shape)
+}

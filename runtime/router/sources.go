@@ -148,15 +148,12 @@ type sources struct {
 var sourcesShape = jsonx.FieldsOf(reflect.TypeFor[sources]())
 
 // readSources decodes LastGoodSources' data into src, its keys compared
-// exactly (jsonx.ExactKeys): a key spelt in another case ("LOCAL"), or
+// exactly (jsonx.UnmarshalExact): a key spelt in another case ("LOCAL"), or
 // given twice, which encoding/json would take silently, makes the record
 // unreadable, with an error naming the key, rather than read otherwise
 // than the router wrote it.
 func readSources(data []byte, src *sources) error {
-	if err := jsonx.Unmarshal(data, src); err != nil {
-		return jsonx.DecodeError(data, err)
-	}
-	return jsonx.ExactKeys(data, sourcesShape)
+	return jsonx.UnmarshalExact(data, src, sourcesShape)
 }
 
 // refusal is a source's version refused: why and when.
