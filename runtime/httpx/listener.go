@@ -53,7 +53,7 @@ type Listener struct {
 // Limit returns l accepting at most n connections open at once; n <= 0
 // means no limit (the connections are counted all the same).
 func Limit(l net.Listener, n int) *Listener {
-	ll := &Listener{Listener: l, done: make(chan struct{}), fresh: idleList{fresh: true}}
+	ll := &Listener{Listener: l, done: make(chan struct{})}
 	if n > 0 {
 		ll.sem = make(chan struct{}, n)
 	}
@@ -148,7 +148,7 @@ func (l *Listener) ConnState(nc net.Conn, st http.ConnState) {
 	switch st {
 	case http.StateIdle:
 		l.mu.Lock()
-		if c.inList { // busy since it was last idle: makeRoom passed it by
+		if c.list == &l.idle { // busy since it was last idle: makeRoom passed it by
 			l.idle.remove(c)
 		}
 		if l.waiting {
@@ -172,7 +172,7 @@ func (l *Listener) ConnState(nc net.Conn, st http.ConnState) {
 		c.state.CompareAndSwap(connIdle, connBusy)
 	case http.StateClosed, http.StateHijacked:
 		l.mu.Lock()
-		if c.inList {
+		if c.list == &l.idle {
 			l.idle.remove(c)
 		}
 		l.mu.Unlock()
@@ -255,11 +255,10 @@ type limitedConn struct {
 	// the server says it is active, for makeRoom not to close it then.
 	state atomic.Int32
 
-	// In the listener's idle list (inList), or its list of fresh
-	// connections (inFresh), never both, under its mu.
+	// In list, the listener's idle list or its list of fresh
+	// connections (nil: neither), under its mu.
 	prev, next *limitedConn
-	inList     bool
-	inFresh    bool
+	list       *idleList
 }
 
 // Read reads from the connection; the first bytes of a request that
@@ -273,7 +272,7 @@ func (c *limitedConn) Read(b []byte) (int, error) {
 		case c.state.CompareAndSwap(connIdle, connBusy):
 		case c.state.CompareAndSwap(connFresh, connBusy):
 			c.l.mu.Lock()
-			if c.inFresh {
+			if c.list == &c.l.fresh {
 				c.l.fresh.remove(c)
 			}
 			c.l.mu.Unlock()
@@ -287,7 +286,7 @@ func (c *limitedConn) Read(b []byte) (int, error) {
 func (c *limitedConn) Close() error {
 	if c.state.Load() == connFresh {
 		c.l.mu.Lock()
-		if c.inFresh {
+		if c.list == &c.l.fresh {
 			c.l.fresh.remove(c)
 		}
 		c.l.mu.Unlock()
@@ -313,21 +312,10 @@ func (c *limitedConn) CloseWrite() error {
 
 // idleList is a list of connections, in the order they went idle (or,
 // fresh, were accepted).
-type idleList struct {
-	head, tail *limitedConn
-	fresh      bool // the list of fresh connections: inFresh, not inList
-}
-
-// in is c's flag for being in q.
-func (q *idleList) in(c *limitedConn) *bool {
-	if q.fresh {
-		return &c.inFresh
-	}
-	return &c.inList
-}
+type idleList struct{ head, tail *limitedConn }
 
 func (q *idleList) pushBack(c *limitedConn) {
-	c.prev, c.next, *q.in(c) = q.tail, nil, true
+	c.prev, c.next, c.list = q.tail, nil, q
 	if q.tail != nil {
 		q.tail.next = c
 	} else {
@@ -347,5 +335,5 @@ func (q *idleList) remove(c *limitedConn) {
 	} else {
 		q.tail = c.prev
 	}
-	c.prev, c.next, *q.in(c) = nil, nil, false
+	c.prev, c.next, c.list = nil, nil, nil
 }
