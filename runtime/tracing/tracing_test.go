@@ -422,6 +422,24 @@ func TestSpanStatus(t *testing.T) {
 	}
 }
 
+// otlpAnswering is a tracer exporting to an OTLP endpoint that answers
+// each export with the next of answers (JSON), logging to logged.
+func otlpAnswering(t *testing.T) (*tracing.Tracer, chan<- string, *strings.Builder) {
+	answers := make(chan string, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, <-answers)
+	}))
+	t.Cleanup(srv.Close)
+	logged := new(strings.Builder)
+	tr, err := tracing.New(context.Background(), srv.URL, slog.New(slog.NewTextHandler(logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Shutdown(context.Background()) })
+	return tr, answers, logged
+}
+
 // TestPartialSuccess: spans an OTLP endpoint rejects in a partial
 // success (rejected_spans) are counted dropped, as rejected, and its
 // error_message logged, once a minute at most as a failure is; the rest
@@ -429,18 +447,7 @@ func TestSpanStatus(t *testing.T) {
 // rejects none (a warning) is no error. The exporter's error made every
 // span of the export count as export_failed, those taken included.
 func TestPartialSuccess(t *testing.T) {
-	answers := make(chan string, 4)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, <-answers)
-	}))
-	defer srv.Close()
-	var logged strings.Builder
-	tr, err := tracing.New(context.Background(), srv.URL, slog.New(slog.NewTextHandler(&logged, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Shutdown(context.Background())
+	tr, answers, logged := otlpAnswering(t)
 	export := func(spans int, answer string) error {
 		t.Helper()
 		for range spans {
@@ -484,18 +491,7 @@ func TestPartialSuccess(t *testing.T) {
 // rejections' log: a rejection after it is logged. It was logged as
 // "spans=0" rejected, and the rejection within the minute after was not.
 func TestPartialSuccessWarningFirst(t *testing.T) {
-	answers := make(chan string, 2)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, <-answers)
-	}))
-	defer srv.Close()
-	var logged strings.Builder
-	tr, err := tracing.New(context.Background(), srv.URL, slog.New(slog.NewTextHandler(&logged, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Shutdown(context.Background())
+	tr, answers, logged := otlpAnswering(t)
 	for _, answer := range []string{`{"partialSuccess": {"errorMessage": "slow down"}}`, `{"partialSuccess": {"rejectedSpans": "1", "errorMessage": "too old"}}`} {
 		_, done := tr.Trace(context.Background(), "", "http", runtime.KindV2)
 		done(nil)
