@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -807,8 +808,8 @@ func (d *descent) lit() *BasicLit {
 		lit.Kind = LitMoney
 		if _, err := ParseMoney(t.Value); err != nil {
 			d.p.errorf(CodeBadLiteral, lit.Sp, "%v", err)
-			if to, ok := MoneyWithoutExponent(t.Value); ok {
-				d.p.fix(Fix{Title: "change " + t.Value + " to " + to, Span: lit.Sp, NewText: to})
+			if ee, ok := errors.AsType[*exponentError](err); ok && ee.to != "" {
+				d.p.fix(Fix{Title: "change " + t.Value + " to " + ee.to, Span: lit.Sp, NewText: ee.to})
 			}
 		}
 	case tokNumber:

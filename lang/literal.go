@@ -26,10 +26,7 @@ func ParseMoney(raw string) (int64, error) {
 	}
 	s = strings.TrimPrefix(s, "$")
 	if strings.ContainsAny(s, "eE") {
-		if to, ok := MoneyWithoutExponent(raw); ok {
-			return 0, fmt.Errorf("malformed money literal %s: money takes no exponent (write %s)", raw, to)
-		}
-		return 0, fmt.Errorf("malformed money literal %s: money takes no exponent", raw)
+		return 0, &exponentError{raw: raw, to: moneyWithoutExponent(raw)}
 	}
 	whole, frac, hasFrac := strings.Cut(s, ".")
 	if !validDigits(whole) || hasFrac && !validDigits(frac) {
@@ -57,21 +54,20 @@ func ParseMoney(raw string) (int64, error) {
 	return n, nil
 }
 
-// MoneyWithoutExponent is raw, a money literal with an exponent ($0.1e3),
-// written without it ($100); ok is false when raw is no amount with an
-// exponent or the amount is no money literal (more than 9 decimals, out
-// of range).
-func MoneyWithoutExponent(raw string) (to string, ok bool) {
+// moneyWithoutExponent is raw, a money literal with an exponent ($0.1e3),
+// written without it ($100); "" when raw is no amount with an exponent
+// or the amount is no money literal (more than 9 decimals, out of range).
+func moneyWithoutExponent(raw string) string {
 	body, neg := strings.CutPrefix(raw, "-")
 	body, isMoney := strings.CutPrefix(body, "$")
 	i := strings.IndexAny(body, "eE")
 	if !isMoney || i < 0 {
-		return "", false
+		return ""
 	}
 	whole, frac, hasFrac := strings.Cut(body[:i], ".")
 	exp, err := strconv.Atoi(body[i+1:])
 	if !validDigits(whole) || hasFrac && !validDigits(frac) || err != nil || exp < -40 || exp > 40 {
-		return "", false
+		return ""
 	}
 	digits := strings.ReplaceAll(whole+frac, "_", "")
 	point := len(strings.ReplaceAll(whole, "_", "")) + exp
@@ -85,7 +81,7 @@ func MoneyWithoutExponent(raw string) (to string, ok bool) {
 	if w == "" {
 		w = "0"
 	}
-	to = "$" + w
+	to := "$" + w
 	if f := strings.TrimRight(digits[point:], "0"); f != "" {
 		to += "." + f
 	}
@@ -93,9 +89,9 @@ func MoneyWithoutExponent(raw string) (to string, ok bool) {
 		to = "-" + to
 	}
 	if _, err := ParseMoney(to); err != nil {
-		return "", false
+		return ""
 	}
-	return to, true
+	return to
 }
 
 // FormatMoney renders nano-units as a literal with the fewest decimals
@@ -389,4 +385,16 @@ func AppendDuration(buf []byte, d time.Duration) []byte {
 		}
 	}
 	return buf
+}
+
+// exponentError is a money literal written with an exponent ($0.1e3),
+// and to, the literal without it ($100; "" when there is none: too many
+// decimals, out of range), which the message and the fix both give.
+type exponentError struct{ raw, to string }
+
+func (e *exponentError) Error() string {
+	if e.to == "" {
+		return "malformed money literal " + e.raw + ": money takes no exponent"
+	}
+	return "malformed money literal " + e.raw + ": money takes no exponent (write " + e.to + ")"
 }
