@@ -149,24 +149,29 @@ func BenchmarkMatchesFuel(b *testing.B) {
 		{"repeat1000_64B", "a{1000}c", strings.Repeat("a", 64)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			p := program(b, "matches(string, string)", 2)
-			m := vm.NewMachine()
-			ctx := context.Background()
-			args := []vm.Value{str(c.s), str(c.p)}
-			lim := vm.Limits{Fuel: math.MaxInt64, Memory: math.MaxInt64}
-			_, st, err := m.Run(ctx, p, 0, args, lim, vm.Input{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				if _, _, err := m.Run(ctx, p, 0, args, lim, vm.Input{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(st.Fuel), "fuel/op")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(st.Fuel), "ns/fuel")
+			benchFuel(b, "matches(string, string)", str(c.s), str(c.p))
 		})
 	}
+}
+
+// benchFuel runs the builtin key over args, and reports the fuel a call
+// charges (fuel/op) and the time per fuel (ns/fuel).
+func benchFuel(b *testing.B, key string, args ...vm.Value) {
+	p := program(b, key, len(args))
+	m := vm.NewMachine()
+	ctx := context.Background()
+	lim := vm.Limits{Fuel: math.MaxInt64, Memory: math.MaxInt64}
+	_, st, err := m.Run(ctx, p, 0, args, lim, vm.Input{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, _, err := m.Run(ctx, p, 0, args, lim, vm.Input{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(st.Fuel), "fuel/op")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(st.Fuel), "ns/fuel")
 }
 
 // BenchmarkSortFuel sorts lists of 10,000 ints, of strings and of
@@ -186,22 +191,7 @@ func BenchmarkSortFuel(b *testing.B) {
 		xs   []vm.Value
 	}{{"ints", ints}, {"strings", strs}, {"lists", nested}} {
 		b.Run(c.name, func(b *testing.B) {
-			p := program(b, "sort(list[T])", 1)
-			m := vm.NewMachine()
-			ctx := context.Background()
-			args := []vm.Value{vm.NewList(c.xs)}
-			lim := vm.Limits{Fuel: math.MaxInt64, Memory: math.MaxInt64}
-			_, st, err := m.Run(ctx, p, 0, args, lim, vm.Input{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				if _, _, err := m.Run(ctx, p, 0, args, lim, vm.Input{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(st.Fuel), "fuel/op")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(st.Fuel), "ns/fuel")
+			benchFuel(b, "sort(list[T])", vm.NewList(c.xs))
 		})
 	}
 }
@@ -234,21 +224,7 @@ func BenchmarkCaseFuel(b *testing.B) {
 			{"contains", "contains(string, string)", []vm.Value{str(t.s), str("zq")}},
 		} {
 			b.Run(c.name+"/"+t.name, func(b *testing.B) {
-				p := program(b, c.key, len(c.args))
-				m := vm.NewMachine()
-				ctx := context.Background()
-				lim := vm.Limits{Fuel: math.MaxInt64, Memory: math.MaxInt64}
-				_, st, err := m.Run(ctx, p, 0, c.args, lim, vm.Input{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				for b.Loop() {
-					if _, _, err := m.Run(ctx, p, 0, c.args, lim, vm.Input{}); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(st.Fuel), "fuel/op")
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(st.Fuel), "ns/fuel")
+				benchFuel(b, c.key, c.args...)
 			})
 		}
 	}
