@@ -34,10 +34,7 @@ func TestModuleDeclaredByPath(t *testing.T) {
 	c := newClient(t, dir, lsp.Options{})
 	u := c.open("p.rpl")
 	c.waitDiags(u, 1)
-	rng := func(line int, pat string) protocol.Range {
-		i := strings.Index(lines[line], pat)
-		return protocol.Range{Start: pos(line, i), End: pos(line, i+len(pat))}
-	}
+	rng := func(line int, pat string) protocol.Range { return lineRange(lines, line, pat) }
 	path := rng(2, `"shared/limits"`)
 	use1, use2 := rng(5, "limits"), rng(6, "limits")
 
@@ -45,17 +42,6 @@ func TestModuleDeclaredByPath(t *testing.T) {
 	c.call("textDocument/definition", docPos(u, use1.Start), &defs)
 	if len(defs) != 1 || defs[0].Range != path {
 		t.Errorf("definition of limits: %+v, want the import's path %+v", defs, path)
-	}
-	refs := func(at protocol.Position, decl bool) []protocol.Range {
-		params := docPos(u, at)
-		params["context"] = map[string]any{"includeDeclaration": decl}
-		var locs []protocol.Location
-		c.call("textDocument/references", params, &locs)
-		var out []protocol.Range
-		for _, l := range locs {
-			out = append(out, l.Range)
-		}
-		return out
 	}
 	for _, tc := range []struct {
 		name string
@@ -67,7 +53,7 @@ func TestModuleDeclaredByPath(t *testing.T) {
 		{"at a use, without", use2.Start, false, []protocol.Range{use1, use2}},
 		{"at the path", pos(2, 12), true, []protocol.Range{path, use1, use2}},
 	} {
-		if got := refs(tc.at, tc.decl); !slices.Equal(got, tc.want) {
+		if got := refRanges(c, u, tc.at, tc.decl); !slices.Equal(got, tc.want) {
 			t.Errorf("references %s: %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
@@ -101,21 +87,7 @@ func TestModuleRefsSeveralImports(t *testing.T) {
 	c := newClient(t, dir, lsp.Options{})
 	u := c.open("p.rpl")
 	c.waitDiags(u, 1)
-	rng := func(line int, pat string) protocol.Range {
-		i := strings.Index(lines[line], pat)
-		return protocol.Range{Start: pos(line, i), End: pos(line, i+len(pat))}
-	}
-	refs := func(at protocol.Position) []protocol.Range {
-		params := docPos(u, at)
-		params["context"] = map[string]any{"includeDeclaration": true}
-		var locs []protocol.Location
-		c.call("textDocument/references", params, &locs)
-		var out []protocol.Range
-		for _, l := range locs {
-			out = append(out, l.Range)
-		}
-		return out
-	}
+	rng := func(line int, pat string) protocol.Range { return lineRange(lines, line, pat) }
 	for _, tc := range []struct {
 		name string
 		at   protocol.Position
@@ -126,8 +98,28 @@ func TestModuleRefsSeveralImports(t *testing.T) {
 		{"idle, unused", pos(3, 12), nil},
 		{"aliased, at its path", pos(5, 12), nil},
 	} {
-		if got := refs(tc.at); !slices.Equal(got, tc.want) {
+		if got := refRanges(c, u, tc.at, true); !slices.Equal(got, tc.want) {
 			t.Errorf("references at %s: %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// refRanges is the ranges of the references at in the document u, with
+// the declaration or not.
+func refRanges(c *client, u string, at protocol.Position, decl bool) []protocol.Range {
+	params := docPos(u, at)
+	params["context"] = map[string]any{"includeDeclaration": decl}
+	var locs []protocol.Location
+	c.call("textDocument/references", params, &locs)
+	var out []protocol.Range
+	for _, l := range locs {
+		out = append(out, l.Range)
+	}
+	return out
+}
+
+// lineRange is the range of the first pat in lines[line].
+func lineRange(lines []string, line int, pat string) protocol.Range {
+	i := strings.Index(lines[line], pat)
+	return protocol.Range{Start: pos(line, i), End: pos(line, i+len(pat))}
 }
