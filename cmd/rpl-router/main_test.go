@@ -70,31 +70,31 @@ func TestNegativeFlags(t *testing.T) {
 	}
 }
 
-// TestShutdownGraceThenDrain: a request in flight when --shutdown-grace
-// ends is still answered within --drain, and the router exits cleanly,
-// with a grace as long as the drain (serve gave Shutdown a context of
-// --drain alone, which the grace used up: the request was cut and serve
-// failed, context deadline exceeded; found by a review).
-func TestShutdownGraceThenDrain(t *testing.T) {
-	const grace, drain = time.Second, time.Second
+// startRouter starts a router on the example policies, HTTP only, with
+// the shutdown grace given, shut down at the test's end.
+func startRouter(t *testing.T, grace time.Duration) *router.Router {
 	r, err := router.Start(context.Background(), router.Options{Policies: "../../examples/policies", DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true,
 		ShutdownGrace: grace, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Shutdown(context.Background()) })
-	addr := r.HTTPAddr()
+	return r
+}
+
+// inFlight sends a v2 decide to addr and its body's first bytes: the
+// request is in flight, its handler reading the body (Expect:
+// 100-continue says when it does). rest is the body's rest, to send.
+func inFlight(t *testing.T, addr string) (c net.Conn, br *bufio.Reader, rest string) {
 	body := `{"request": {"id": "in-flight", "task": {"type": "chat"}}}`
-	// Expect: 100-continue says when the handler reads the body: from
-	// then the request is in flight.
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	fmt.Fprintf(c, "POST /v2/decide HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", addr, len(body))
-	br := bufio.NewReader(c)
+	br = bufio.NewReader(c)
 	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
 		t.Fatalf("before the body: %q %v", line, err)
 	}
@@ -102,6 +102,33 @@ func TestShutdownGraceThenDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	io.WriteString(c, body[:10])
+	return c, br, body[10:]
+}
+
+// wantDecided reads the answer of an inFlight request from br: a
+// decision (what names the request in a failure).
+func wantDecided(t *testing.T, br *bufio.Reader, what string) {
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("%s was not answered: %v", what, err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(data), `"ok":true`) {
+		t.Fatalf("%s: %d %s", what, resp.StatusCode, data)
+	}
+}
+
+// TestShutdownGraceThenDrain: a request in flight when --shutdown-grace
+// ends is still answered within --drain, and the router exits cleanly,
+// with a grace as long as the drain (serve gave Shutdown a context of
+// --drain alone, which the grace used up: the request was cut and serve
+// failed, context deadline exceeded; found by a review).
+func TestShutdownGraceThenDrain(t *testing.T) {
+	const grace, drain = time.Second, time.Second
+	r := startRouter(t, grace)
+	addr := r.HTTPAddr()
+	c, br, rest := inFlight(t, addr)
 
 	done := make(chan error, 1)
 	go func() { done <- shutdown(r, grace, drain) }()
@@ -116,16 +143,8 @@ func TestShutdownGraceThenDrain(t *testing.T) {
 			t.Fatal("connections still accepted 10 s into a 1 s grace")
 		}
 	}
-	io.WriteString(c, body[10:])
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatalf("the request in flight when the grace ended was not answered: %v", err)
-	}
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(data), `"ok":true`) {
-		t.Fatalf("the request in flight: %d %s", resp.StatusCode, data)
-	}
+	io.WriteString(c, rest)
+	wantDecided(t, br, "the request in flight when the grace ended")
 	select {
 	case err := <-done:
 		if err != nil {
@@ -146,34 +165,14 @@ func TestShutdownGraceThenDrain(t *testing.T) {
 // on another connection is answered all the same.
 func TestDrainClosesUnusedConnections(t *testing.T) {
 	const drain = 3 * time.Second // under Go's 5 s
-	r, err := router.Start(context.Background(), router.Options{Policies: "../../examples/policies", DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Shutdown(context.Background()) })
+	r := startRouter(t, 0)
 	addr := r.HTTPAddr()
 	unused, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unused.Close()
-	body := `{"request": {"id": "in-flight", "task": {"type": "chat"}}}`
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	fmt.Fprintf(c, "POST /v2/decide HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", addr, len(body))
-	br := bufio.NewReader(c)
-	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
-		t.Fatalf("before the body: %q %v", line, err)
-	}
-	if _, err := br.ReadString('\n'); err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(c, body[:10])
+	c, br, rest := inFlight(t, addr)
 
 	done := make(chan error, 1)
 	go func() { done <- shutdown(r, 0, drain) }()
@@ -186,16 +185,8 @@ func TestDrainClosesUnusedConnections(t *testing.T) {
 		t.Fatalf("shutdown returned (%v) with a request in flight", err)
 	default:
 	}
-	io.WriteString(c, body[10:])
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatalf("the request in flight was not answered: %v", err)
-	}
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(data), `"ok":true`) {
-		t.Fatalf("the request in flight: %d %s", resp.StatusCode, data)
-	}
+	io.WriteString(c, rest)
+	wantDecided(t, br, "the request in flight")
 	if err := <-done; err != nil {
 		t.Fatalf("shutdown: %v (want none: the unused connection closed, the request in flight answered)", err)
 	}
