@@ -86,6 +86,16 @@ func setup(t *testing.T) string {
 	return dir
 }
 
+// writeFiles writes each of files (name: source) into dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func run(t *testing.T, dir string, cfg policytest.Config) []*policytest.Result {
 	t.Helper()
 	r, err := policytest.NewRunner()
@@ -422,11 +432,7 @@ test "clock in range" {
 }
 `,
 	}
-	for name, src := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	res := run(t, dir, policytest.Config{})[0]
 	if res.Err != nil || res.Diags.HasErrors() {
 		t.Fatalf("%v %v", res.Err, res.Diags)
@@ -475,11 +481,7 @@ test "derived consts see the override" {
 }
 `,
 	}
-	for name, src := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	r, err := policytest.NewRunner()
 	if err != nil {
 		t.Fatal(err)
@@ -720,11 +722,7 @@ func TestVerboseSkipReasonPrintable(t *testing.T) {
 		"p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		"p_test.rpl": "package p\n\nimport \"std/testing\"\n\ntest \"skipped\" {\n  testing.skip(\"two\\nlines \\x1b[2J\")\n}\n",
 	}
-	for name, src := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	res := run(t, dir, policytest.Config{})
 	var buf bytes.Buffer
 	policytest.WriteResult(&buf, res[0], policytest.ReportOptions{Verbose: true, Name: filepath.Base})
@@ -744,11 +742,7 @@ func TestFailureMessagePrintable(t *testing.T) {
 		"p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		"p_test.rpl": "package p\n\ntest \"t\" {\n  expect len(\"x\") == 2, \"two\\nlines \\x1b[2J\"\n  expect len(\"x\") == 3, \"plain\"\n}\n",
 	}
-	for name, src := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	res := run(t, dir, policytest.Config{})
 	var buf bytes.Buffer
 	policytest.WriteResult(&buf, res[0], policytest.ReportOptions{Name: filepath.Base})
@@ -775,11 +769,7 @@ func TestSkipAfterFailedExpect(t *testing.T) {
 		"p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		"p_test.rpl": "package p\n\nimport \"std/testing\"\n\ntest \"fails then skips\" {\n  expect len(\"x\") == 2\n  testing.skip(\"later\")\n}\n\ntest \"skips\" {\n  testing.skip(\"not yet\")\n}\n",
 	}
-	for name, src := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	res := run(t, dir, policytest.Config{})
 	if len(res[0].Tests) != 2 {
 		t.Fatalf("%+v", res[0])
