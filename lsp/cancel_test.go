@@ -48,6 +48,16 @@ func newGate(t *testing.T) *gate {
 	return g
 }
 
+// gatedTested is a client of a server in a new directory (dir) holding
+// testedPolicy as p.rpl, open (u), its work held by g.
+func gatedTested(t *testing.T) (dir string, g *gate, c *client, u string) {
+	dir = t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
+	g = newGate(t)
+	c = newClient(t, dir, lsp.Options{})
+	return dir, g, c, c.open("p.rpl")
+}
+
 // within runs f and fails the test when f has not returned within a
 // minute: a server that handles the requests after held work only once
 // it ends never answers them.
@@ -92,11 +102,7 @@ func wantCode(t *testing.T, what string, err error, code int64) {
 // run is in progress, and the run is answered when it ends. Requests were
 // handled one at a time: hover waited for the whole test run.
 func TestHoverWhileTestRuns(t *testing.T) {
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
-	g := newGate(t)
-	c := newClient(t, dir, lsp.Options{})
-	u := c.open("p.rpl")
+	_, g, c, u := gatedTested(t)
 	run := c.dispatch(jsonrpc2.ID{Num: 1000}, lsp.CommandRunTest, u, "t")
 	if cmd := <-g.started; cmd != lsp.CommandRunTest {
 		t.Fatalf("started %s", cmd)
@@ -125,11 +131,7 @@ func TestHoverWhileTestRuns(t *testing.T) {
 // string id; the server goes on. The cancel was ignored, and came only
 // after the command had ended.
 func TestCancelCommand(t *testing.T) {
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
-	g := newGate(t)
-	c := newClient(t, dir, lsp.Options{})
-	u := c.open("p.rpl")
+	_, g, c, u := gatedTested(t)
 	for _, tc := range []struct {
 		id   jsonrpc2.ID
 		wire any
@@ -169,11 +171,7 @@ func TestCancelCommand(t *testing.T) {
 // meanwhile is not canceled by it and ends with its result. (The command
 // held the server: the requests after it were not handled until it ended.)
 func TestCancelUnknownRequest(t *testing.T) {
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
-	g := newGate(t)
-	c := newClient(t, dir, lsp.Options{})
-	u := c.open("p.rpl")
+	_, g, c, u := gatedTested(t)
 	g.pass <- struct{}{}
 	var r lsp.CommandResult
 	if err := c.dispatch(jsonrpc2.ID{Num: 2000}, lsp.CommandRunTest, u, "t").Wait(context.Background(), &r); err != nil || !r.OK {
@@ -205,11 +203,7 @@ func TestCancelUnknownRequest(t *testing.T) {
 // changes sent before it left them, and none of those sent while it runs;
 // those after it are applied and seen by the requests after them.
 func TestCommandSeesChangesBefore(t *testing.T) {
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
-	g := newGate(t)
-	c := newClient(t, dir, lsp.Options{})
-	u := c.open("p.rpl")
+	_, g, c, u := gatedTested(t)
 	routeTo := func(target string) string { return strings.Replace(testedPolicy, "a:b", target, 1) }
 	c.change(u, routeTo("c:d"))
 	w := c.dispatch(jsonrpc2.ID{Num: 3000}, lsp.CommandExplain, u)
@@ -238,11 +232,7 @@ func TestCommandSeesChangesBefore(t *testing.T) {
 // is answered with RequestCancelled before shutdown is answered; the
 // session then ends properly. Shutdown waited for the command.
 func TestShutdownCancelsCommand(t *testing.T) {
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
-	g := newGate(t)
-	c := newClient(t, dir, lsp.Options{})
-	u := c.open("p.rpl")
+	_, g, c, u := gatedTested(t)
 	w := c.dispatch(jsonrpc2.ID{Num: 4000}, lsp.CommandRunTest, u, "t")
 	<-g.started
 	within(t, "shutdown", func() error {
@@ -308,11 +298,7 @@ func TestExitEndsCommand(t *testing.T) {
 // otherwise reach only one of the two. The command goes on, and stays
 // cancellable by its id.
 func TestCommandIDInUse(t *testing.T) {
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
-	g := newGate(t)
-	c := newClient(t, dir, lsp.Options{})
-	u := c.open("p.rpl")
+	_, g, c, u := gatedTested(t)
 	id := jsonrpc2.ID{Str: "run", IsString: true}
 	c.dispatch(id, lsp.CommandRunTest, u, "t")
 	<-g.started
@@ -494,11 +480,7 @@ func TestWorkBound(t *testing.T) {
 	waited := make(chan string, 8)
 	lsp.SetWaitHook(func(name string) { waited <- name })
 	t.Cleanup(func() { lsp.SetWaitHook(nil) })
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "p.rpl"), testedPolicy)
-	g := newGate(t)
-	c := newClient(t, dir, lsp.Options{})
-	u := c.open("p.rpl")
+	_, g, c, u := gatedTested(t)
 	run1 := c.dispatch(jsonrpc2.ID{Num: 9000}, lsp.CommandRunTest, u, "t")
 	g.startedIn(t, lsp.CommandRunTest)
 	run2 := c.dispatch(jsonrpc2.ID{Num: 9001}, lsp.CommandRunTest, u, "t")
