@@ -87,20 +87,26 @@ fn route(r: Request) -> Decision = to(first_ok(["a", "b"]) + first_ok(r.user.gro
 				return
 			}
 			for _, model := range []string{"", "a", "openai:gpt-4o-mini-long-model-name"} {
-				req, err := prog.RequestFromJSON([]byte(`{"id": "r1", "model": "` + model + `"}`))
-				if err != nil {
-					t.Fatal(err)
-				}
-				res, err := prog.Decide(context.Background(), req, rpl.DefaultInput(time.Unix(0, 0), "r1"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if res.Stats.Fuel > bound {
-					t.Errorf("model %q: run took %d fuel, above the bound %d", model, res.Stats.Fuel, bound)
+				if fuel := decideFuel(t, prog, model); fuel > bound {
+					t.Errorf("model %q: run took %d fuel, above the bound %d", model, fuel, bound)
 				}
 			}
 		})
 	}
+}
+
+// decideFuel is the fuel prog takes to decide a request for model.
+func decideFuel(t *testing.T, prog *rpl.Program, model string) int64 {
+	t.Helper()
+	req, err := prog.RequestFromJSON([]byte(`{"id": "r1", "model": "` + model + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := prog.Decide(context.Background(), req, rpl.DefaultInput(time.Unix(0, 0), "r1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Stats.Fuel
 }
 
 // TestCostBoundMatches: a call of matches with a constant pattern
@@ -124,16 +130,8 @@ func TestCostBoundMatches(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: no bound", pat)
 		}
-		req, err := prog.RequestFromJSON([]byte(`{"id": "r1", "model": ""}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := prog.Decide(context.Background(), req, rpl.DefaultInput(time.Unix(0, 0), "r1"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Stats.Fuel > bound || res.Stats.Fuel < bound/2 {
-			t.Errorf("%s: run took %d fuel, the bound is %d", pat, res.Stats.Fuel, bound)
+		if fuel := decideFuel(t, prog, ""); fuel > bound || fuel < bound/2 {
+			t.Errorf("%s: run took %d fuel, the bound is %d", pat, fuel, bound)
 		}
 	}
 }
