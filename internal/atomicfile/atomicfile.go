@@ -45,12 +45,18 @@ func Stage(path string, data []byte, mode os.FileMode) (string, error) {
 
 // WriteSynced creates path (it must not exist) with data and mode, synced:
 // a file of a new directory that is then synced and renamed into place.
+// When it fails after creating path, it removes it: a partial file is
+// not left for the caller to find.
 func WriteSynced(path string, data []byte, mode os.FileMode) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return err
 	}
-	return write(f, data)
+	if err := write(f, data); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
 }
 
 // write writes data to f, syncs and closes it.
