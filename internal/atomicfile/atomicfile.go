@@ -6,6 +6,7 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"unicode/utf8"
 )
 
 // Write writes data to path with mode: after a crash path holds its
@@ -28,7 +29,7 @@ func Write(path string, data []byte, mode os.FileMode) error {
 // path (then SyncDir), and returns its name. It leaves nothing behind
 // when it fails.
 func Stage(path string, data []byte, mode os.FileMode) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	f, err := os.CreateTemp(filepath.Dir(path), tempPattern(filepath.Base(path)))
 	if err != nil {
 		return "", err
 	}
@@ -41,6 +42,27 @@ func Stage(path string, data []byte, mode os.FileMode) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// maxTempBase is the most bytes of the target's name a temporary name
+// keeps: with the dot before, and the dot and the random digits after
+// (at most 10), the name stays under NAME_MAX (255 bytes on the usual
+// file systems) whatever the target's length.
+const maxTempBase = 200
+
+// tempPattern is the os.CreateTemp pattern of a temporary file beside the
+// file named base: ".base.*", base cut to maxTempBase bytes at a UTF-8
+// character's start. Cut, the name still shows whose it is; the
+// random part keeps it unique.
+func tempPattern(base string) string {
+	if len(base) > maxTempBase {
+		n := maxTempBase
+		for n > 0 && !utf8.RuneStart(base[n]) {
+			n--
+		}
+		base = base[:n]
+	}
+	return "." + base + ".*"
 }
 
 // WriteSynced creates path (it must not exist) with data and mode, synced:

@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -43,5 +44,31 @@ func TestWrite(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 3 {
 		t.Errorf("left after a failed Write: %v", ents)
+	}
+}
+
+// TestWriteLongName: a target's name of up to NAME_MAX bytes is written
+// and replaced, its temporary name cut to fit (it was the whole name
+// with a dot before and ten digits after: over 255 bytes from a name of
+// 244). A name cut amid a UTF-8 character is cut before it.
+func TestWriteLongName(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{strings.Repeat("b", 250), strings.Repeat("b", 199) + strings.Repeat("é", 28)} {
+		path := filepath.Join(dir, name)
+		for _, data := range []string{"one", "two"} {
+			if err := Write(path, []byte(data), 0o644); err != nil {
+				t.Fatalf("Write to a name of %d bytes: %v", len(name), err)
+			}
+			if got, _ := os.ReadFile(path); string(got) != data {
+				t.Errorf("written %q, want %q", got, data)
+			}
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+			t.Errorf("left in the directory: %v", ents)
+		}
+		os.Remove(path)
+	}
+	if p := tempPattern(strings.Repeat("b", 199) + "é"); p != "."+strings.Repeat("b", 199)+".*" {
+		t.Errorf("pattern %q: a character cut in two", p)
 	}
 }
