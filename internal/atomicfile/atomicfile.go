@@ -31,7 +31,7 @@ func Write(path string, data []byte, mode os.FileMode) error {
 func Stage(path string, data []byte, mode os.FileMode) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), tempPattern(filepath.Base(path)))
 	if err != nil {
-		return "", err
+		return "", naming(err, path)
 	}
 	err = write(f, data)
 	if err == nil {
@@ -39,9 +39,20 @@ func Stage(path string, data []byte, mode os.FileMode) (string, error) {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return "", err
+		return "", naming(err, path)
 	}
 	return f.Name(), nil
+}
+
+// naming is err, an *os.PathError of the temporary file (or of its
+// pattern), naming path instead: the file the caller writes, where the
+// temporary one is gone ("write x: no space left on device", not
+// "write .x.3396076187: ...").
+func naming(err error, path string) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return &os.PathError{Op: pe.Op, Path: path, Err: pe.Err}
+	}
+	return err
 }
 
 // maxTempBase is the most bytes of the target's name a temporary name

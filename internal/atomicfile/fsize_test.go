@@ -12,8 +12,9 @@ import (
 
 // TestFailedWriteLeavesNothing: a write that fails (the file size limit,
 // as a full disk would) leaves no file of the writer's behind, the
-// target of Write as it was. WriteSynced left the partial file it had
-// created.
+// target of Write as it was, and its error names the file written.
+// WriteSynced left the partial file it had created; Stage's and Write's
+// errors named the temporary file.
 func TestFailedWriteLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	old := filepath.Join(dir, "old")
@@ -34,16 +35,22 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 	// EFBIG, after writing what fits.
 	data := make([]byte, 100)
 	for _, c := range []struct {
-		name  string
-		write func() error
+		name, path string
+		write      func(path string) error
 	}{
-		{"WriteSynced", func() error { return WriteSynced(filepath.Join(dir, "new"), data, 0o644) }},
-		{"Stage", func() error { _, err := Stage(filepath.Join(dir, "staged"), data, 0o644); return err }},
-		{"Write", func() error { return Write(old, data, 0o644) }},
+		{"WriteSynced", filepath.Join(dir, "new"), func(p string) error { return WriteSynced(p, data, 0o644) }},
+		{"Stage", filepath.Join(dir, "staged"), func(p string) error { _, err := Stage(p, data, 0o644); return err }},
+		{"Write", old, func(p string) error { return Write(p, data, 0o644) }},
 	} {
 		name := c.name
-		if err := c.write(); !errors.Is(err, syscall.EFBIG) {
+		err := c.write(c.path)
+		if !errors.Is(err, syscall.EFBIG) {
 			t.Errorf("%s past the file size limit: %v, want EFBIG", name, err)
+		}
+		// The error names the file written, not the temporary file
+		// (removed).
+		if pe, ok := err.(*os.PathError); !ok || pe.Path != c.path {
+			t.Errorf("%s: error %v, want an *os.PathError of %s", name, err, c.path)
 		}
 		ents, _ := os.ReadDir(dir)
 		if len(ents) != 1 || ents[0].Name() != "old" {
