@@ -24,6 +24,13 @@
 // the hysteresis between Down and Up, and Hold, keep the changes few.
 // A GOMAXPROCS in the environment is the operator's choice: Start then
 // changes nothing (unless the runtime ignores it: see EnvSet).
+//
+// Under load the process runs on the runtime's default (Config.Max 0),
+// set by runtime.SetDefaultGOMAXPROCS rather than as a number: the
+// runtime then goes on following the CPU limit (a container's cgroup
+// quota, the affinity mask), which a GOMAXPROCS(n) call turns off. On one
+// processor it is off (the controller set it); each time the load comes
+// back the default is read again.
 package procs
 
 import (
@@ -48,7 +55,8 @@ const (
 type Config struct {
 	// Count returns the requests served so far (a running total).
 	Count func() int64
-	// Max is the processors under load; 0 means GOMAXPROCS at Start.
+	// Max is the processors under load; 0 means the runtime's default
+	// (runtime.SetDefaultGOMAXPROCS), followed as the CPU limit changes.
 	Max int
 	// Up and Down are requests per second: at or above Up the process
 	// runs on Max processors, below Down on one. 0 means DefaultUp and
@@ -66,19 +74,35 @@ type Controller struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
+	// deflt: Max is the runtime's default, set by setDefault.
+	deflt bool
 
 	changes atomic.Int64
+	max     atomic.Int64 // the processors under load, as last set
 }
 
+// setDefault sets GOMAXPROCS to the runtime's default, its updates on
+// (runtime.SetDefaultGOMAXPROCS), and returns it; setProcs sets n. Tests
+// replace them.
+var (
+	setDefault = func() int {
+		runtime.SetDefaultGOMAXPROCS()
+		return runtime.GOMAXPROCS(0)
+	}
+	setProcs = func(n int) { runtime.GOMAXPROCS(n) }
+)
+
 // Start starts a Controller on one processor. It returns nil, and
-// changes nothing, when GOMAXPROCS is set in the environment or the
-// process has one processor.
+// changes nothing, when GOMAXPROCS is set in the environment; with
+// Max 0 it sets the runtime's default (and its updates), and returns nil
+// when that is one processor.
 func Start(cfg Config) *Controller {
 	if EnvSet() {
 		return nil
 	}
-	if cfg.Max <= 0 {
-		cfg.Max = runtime.GOMAXPROCS(0)
+	deflt := cfg.Max <= 0
+	if deflt {
+		cfg.Max = setDefault()
 	}
 	if cfg.Max <= 1 {
 		return nil
@@ -96,10 +120,21 @@ func Start(cfg Config) *Controller {
 	if cfg.Hold <= 0 {
 		cfg.Hold = time.Second
 	}
-	c := &Controller{cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
-	runtime.GOMAXPROCS(1)
+	c := &Controller{cfg: cfg, stop: make(chan struct{}), done: make(chan struct{}), deflt: deflt}
+	c.max.Store(int64(cfg.Max))
+	setProcs(1)
 	go c.run()
 	return c
+}
+
+// set sets n processors: Max, where it is the runtime's default, through
+// setDefault, which reads the default again.
+func (c *Controller) set(n int) {
+	if c.deflt && n == c.cfg.Max {
+		c.max.Store(int64(setDefault()))
+		return
+	}
+	setProcs(n)
 }
 
 // EnvSet reports whether GOMAXPROCS in the environment sets the
@@ -112,22 +147,24 @@ func EnvSet() bool {
 	return err == nil && n > 0
 }
 
-// Stop stops c and puts Max processors back.
+// Stop stops c and puts Max processors back (the runtime's default,
+// its updates on, where Max is that).
 func (c *Controller) Stop() {
 	if c == nil {
 		return
 	}
 	c.once.Do(func() { close(c.stop) })
 	<-c.done
-	runtime.GOMAXPROCS(c.cfg.Max)
+	c.set(c.cfg.Max)
 }
 
-// Max is the processors c sets under load (GOMAXPROCS for a nil c).
+// Max is the processors c sets under load, as last set: the runtime's
+// default changes with the CPU limit (GOMAXPROCS for a nil c).
 func (c *Controller) Max() int {
 	if c == nil {
 		return runtime.GOMAXPROCS(0)
 	}
-	return c.cfg.Max
+	return int(c.max.Load())
 }
 
 // Changes is the number of times c set GOMAXPROCS since Start.
@@ -153,7 +190,7 @@ func (c *Controller) run() {
 			rate := float64(n-last) / now.Sub(at).Seconds()
 			last, at = n, now
 			if p := s.next(c.cfg, rate, now); p != 0 {
-				runtime.GOMAXPROCS(p)
+				c.set(p)
 				c.changes.Add(1)
 			}
 		}

@@ -2,6 +2,9 @@ package procs
 
 import (
 	"runtime"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,7 +56,7 @@ func TestController(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	runtime.GOMAXPROCS(2)
 	var n atomic.Int64
-	c := Start(Config{Count: n.Load, Up: 1000, Down: 500, Tick: 10 * time.Millisecond, Hold: 50 * time.Millisecond})
+	c := Start(Config{Count: n.Load, Max: 2, Up: 1000, Down: 500, Tick: 10 * time.Millisecond, Hold: 50 * time.Millisecond})
 	if c == nil {
 		t.Fatal("Start: nil on 2 processors")
 	}
@@ -82,7 +85,7 @@ func TestController(t *testing.T) {
 }
 
 // TestStartLeavesOperatorsChoice: GOMAXPROCS in the environment, or a
-// process of one processor, and Start changes nothing.
+// Max of one processor, and Start changes nothing.
 func TestStartLeavesOperatorsChoice(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	runtime.GOMAXPROCS(2)
@@ -91,11 +94,14 @@ func TestStartLeavesOperatorsChoice(t *testing.T) {
 		c.Stop()
 		t.Error("Start with GOMAXPROCS in the environment: a Controller")
 	}
+	if p := runtime.GOMAXPROCS(0); p != 2 {
+		t.Errorf("Start with GOMAXPROCS in the environment set %d processors", p)
+	}
 	t.Setenv("GOMAXPROCS", "")
 	runtime.GOMAXPROCS(1)
-	if c := Start(Config{Count: func() int64 { return 0 }}); c != nil {
+	if c := Start(Config{Count: func() int64 { return 0 }, Max: 1}); c != nil {
 		c.Stop()
-		t.Error("Start on one processor: a Controller")
+		t.Error("Start with Max 1: a Controller")
 	}
 	var c *Controller
 	c.Stop() // nil: nothing to stop
@@ -125,5 +131,122 @@ func TestEnvSet(t *testing.T) {
 	c.Stop() // again: nothing more
 	if p := runtime.GOMAXPROCS(0); p != 2 {
 		t.Errorf("after Stop: %d processors, want 2", p)
+	}
+}
+
+// procsLog replaces setDefault and setProcs for the test: they record
+// what they are asked ("default", or the number), and the default is
+// what def holds.
+type procsLog struct {
+	mu  sync.Mutex
+	log []string
+	def atomic.Int64
+}
+
+func newProcsLog(t *testing.T, def int) *procsLog {
+	l := &procsLog{}
+	l.def.Store(int64(def))
+	oldDefault, oldProcs := setDefault, setProcs
+	t.Cleanup(func() { setDefault, setProcs = oldDefault, oldProcs })
+	setDefault = func() int { l.add("default"); return int(l.def.Load()) }
+	setProcs = func(n int) { l.add(strconv.Itoa(n)) }
+	return l
+}
+
+func (l *procsLog) add(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.log = append(l.log, s)
+}
+
+func (l *procsLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.log, " ")
+}
+
+// TestDefaultMax: with Max 0 the processors under load are the runtime's
+// default, set through SetDefaultGOMAXPROCS (which keeps the runtime
+// following the CPU limit), not a number (which turned that off): at
+// Start (to read it), each time the load comes (read again: a changed
+// limit is taken up) and at Stop. A default of one processor, and no
+// Controller; GOMAXPROCS in the environment, and neither is called.
+func TestDefaultMax(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "")
+	l := newProcsLog(t, 4)
+	var n atomic.Int64
+	c := Start(Config{Count: n.Load, Up: 1000, Down: 500, Tick: 10 * time.Millisecond, Hold: 50 * time.Millisecond})
+	if c == nil {
+		t.Fatal("Start with a default of 4: nil")
+	}
+	if got := l.String(); got != "default 1" || c.Max() != 4 {
+		t.Fatalf("after Start: %q, Max %d, want \"default 1\", 4", got, c.Max())
+	}
+	l.def.Store(3) // the CPU limit lowered while on one processor
+	waitLog := func(want string, load func()) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			load()
+			if l.String() == want {
+				return
+			}
+		}
+		t.Fatalf("set %q, want %q", l, want)
+	}
+	waitLog("default 1 default", func() { n.Add(100) })
+	if c.Max() != 3 {
+		t.Errorf("Max %d under load, want the default read again, 3", c.Max())
+	}
+	waitLog("default 1 default 1", func() {})
+	c.Stop()
+	if got, want := l.String(), "default 1 default 1 default"; got != want {
+		t.Errorf("after Stop: %q, want %q", got, want)
+	}
+
+	l = newProcsLog(t, 1)
+	if c := Start(Config{Count: n.Load}); c != nil {
+		c.Stop()
+		t.Error("Start with a default of one processor: a Controller")
+	}
+	if got := l.String(); got != "default" {
+		t.Errorf("Start with a default of one processor: %q, want \"default\"", got)
+	}
+	t.Setenv("GOMAXPROCS", "3")
+	l = newProcsLog(t, 4)
+	if c := Start(Config{Count: n.Load}); c != nil {
+		c.Stop()
+		t.Error("Start with GOMAXPROCS in the environment: a Controller")
+	}
+	if got := l.String(); got != "" {
+		t.Errorf("Start with GOMAXPROCS in the environment: %q, want nothing set", got)
+	}
+}
+
+// TestDefaultMaxRuntime: through the runtime, Max 0 is its default
+// (runtime.SetDefaultGOMAXPROCS), one processor after Start, the
+// default again after Stop; no Controller where the default is one.
+func TestDefaultMaxRuntime(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "")
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(1)
+	runtime.SetDefaultGOMAXPROCS()
+	def := runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(1)
+	c := Start(Config{Count: func() int64 { return 0 }})
+	switch {
+	case def <= 1 && c != nil:
+		c.Stop()
+		t.Fatal("Start with a default of one processor: a Controller")
+	case def <= 1:
+		return
+	case c == nil:
+		t.Fatalf("Start with a default of %d: nil", def)
+	}
+	if p := runtime.GOMAXPROCS(0); p != 1 || c.Max() != def {
+		t.Errorf("after Start: %d processors, Max %d, want 1 and %d", p, c.Max(), def)
+	}
+	c.Stop()
+	if p := runtime.GOMAXPROCS(0); p != def {
+		t.Errorf("after Stop: %d processors, want the default %d", p, def)
 	}
 }
