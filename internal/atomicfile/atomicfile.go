@@ -25,24 +25,34 @@ func Write(path string, data []byte, mode os.FileMode) error {
 }
 
 // Stage writes data to a new temporary file beside path (created 0600,
-// written and synced, then given mode), for the caller to rename over
-// path (then SyncDir), and returns its name. It leaves nothing behind
-// when it fails.
+// given mode through its descriptor, written and synced), for the
+// caller to rename over path (then SyncDir), and returns its name. It
+// leaves nothing behind when it fails.
 func Stage(path string, data []byte, mode os.FileMode) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), tempPattern(filepath.Base(path)))
 	if err != nil {
 		return "", naming(err, path)
 	}
-	err = write(f, data)
-	if err == nil {
-		err = os.Chmod(f.Name(), mode)
+	// The mode is set on the open file: set by name once it is closed, a
+	// symlink put in its place meanwhile (by whoever may write the
+	// directory) was followed, and the file it names given mode.
+	err = f.Chmod(mode)
+	if err != nil {
+		f.Close()
+	} else {
+		err = write(f, data)
 	}
 	if err != nil {
 		os.Remove(f.Name())
 		return "", naming(err, path)
 	}
+	staged(f.Name())
 	return f.Name(), nil
 }
+
+// staged is called with the name of a file Stage has written and closed:
+// a test's hook, to change the directory at that moment.
+var staged = func(string) {}
 
 // naming is err, an *os.PathError of the temporary file (or of its
 // pattern), naming path instead: the file the caller writes, where the

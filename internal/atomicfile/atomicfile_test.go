@@ -72,3 +72,30 @@ func TestWriteLongName(t *testing.T) {
 		t.Errorf("pattern %q: a character cut in two", p)
 	}
 }
+
+// TestStageModeNotThroughSymlink: the staged file's mode is set on the
+// file Stage wrote, not on whatever its name leads to once closed: a
+// symlink put in its place (by whoever may write the directory) made
+// Stage give its mode to the file the link named.
+func TestStageModeNotThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "secret")
+	if err := os.WriteFile(victim, []byte("key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer func(old func(string)) { staged = old }(staged)
+	staged = func(name string) {
+		if err := os.Remove(name); err != nil {
+			t.Error(err)
+		}
+		if err := os.Symlink(victim, name); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := Stage(filepath.Join(dir, "out.pub"), []byte("pub"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(victim); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the link's target: %v %v, want 0600 still", fi.Mode(), err)
+	}
+}
