@@ -3,6 +3,7 @@ package stdlib
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"time"
@@ -96,8 +97,8 @@ func decDeny(c *vm.Call, a []vm.Value) (vm.Value, error) {
 }
 
 // decWeighted routes to one target of the split, chosen from the run's
-// seed: point = splitmix64(seed ^ salt) mod total weight, walked over the
-// targets in ascending name order. The decision keeps the whole split
+// seed: point = splitmix64(seed ^ salt) mod total weight (unbiasedMod),
+// walked over the targets in ascending name order. The decision keeps the whole split
 // (for the router's view and explain) and reason "weighted".
 func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := checkSplitTargets(a[0].Map()); err != nil {
@@ -266,7 +267,7 @@ func pickPoint(split vm.Map, point uint64) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	keys, weights := split.Keys(), split.Values()
-	r := point % total
+	r := unbiasedMod(point, total)
 	var buf [16]int
 	for _, i := range ascending(keys, buf[:0]) {
 		w := uint64(weights[i].Int())
@@ -276,6 +277,23 @@ func pickPoint(split vm.Map, point uint64) (vm.Value, error) {
 		r -= w
 	}
 	return vm.Value{}, vm.Errorf(vm.CodeInternal, "weighted pick fell through")
+}
+
+// unbiasedMod is point mod total, each of the total values as likely as
+// the others for a uniform point: a point among the last 2^64 mod total
+// (which would make the values below that one more likely: a split
+// {a: 2^60, b: 2^61} drew a 3/8 of the time, not 1/3) is mixed again (mix64, a
+// bijection), deterministically, until it is below them, and taken mod
+// total after at most 64 mixes (each misses with a chance below 1/4).
+// For the weights policies write (a total of 100) a point is one of the
+// last 16 of 2^64: every draw is point mod total, as it always was.
+func unbiasedMod(point, total uint64) uint64 {
+	if rest := (math.MaxUint64%total + 1) % total; rest != 0 {
+		for i := 0; i < 64 && point > math.MaxUint64-rest; i++ {
+			point = mix64(point + saltWeighted)
+		}
+	}
+	return point % total
 }
 
 // maxInsertionSort is the most keys ascending orders by an insertion sort.
