@@ -651,3 +651,70 @@ func TestStickyExtendConcurrent(t *testing.T) {
 		t.Error("the session outlived the longest ttl asked for")
 	}
 }
+
+// A session keeps its target across reloads of its policy while the new
+// version's split still gives that target weight, whatever the other
+// weights became; a version that gives it weight 0 moves the session,
+// whose new target is then kept as well, by this version and the next.
+func TestStickyAcrossReloads(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	version := func(a, b, c int) {
+		t.Helper()
+		load(t, e, copyDir(t, examples, map[string]string{"sticky_t.rpl": fmt.Sprintf(`package sticky_t
+
+fn route(r: Request) -> Decision =
+  weighted({"a:m": %d, "b:m": %d, "c:m": %d}).sticky(r.session.id, ttl: 1h)
+`, a, b, c)}))
+	}
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	n := 0
+	decide := func(sess string) (string, bool) {
+		t.Helper()
+		n++
+		req := request(t, e, fmt.Sprintf(`{"id": "r%d", "tenant": {"id": "t1"}, "session": {"id": %q}, "task": {"type": "chat"}}`, n, sess))
+		o := e.Decide(context.Background(), "sticky_t", req, now.Add(time.Duration(n)*time.Second))
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		return e.View(o.Decision).Target(), o.Sticky
+	}
+	const sessions = 60
+	sess := func(i int) string { return fmt.Sprint("s", i) }
+	version(1, 1, 1)
+	kept := map[string]string{}
+	for i := range sessions {
+		kept[sess(i)], _ = decide(sess(i))
+	}
+	// Other weights, every target still in the split: nobody moves.
+	version(1, 50, 1)
+	for i := range sessions {
+		if got, sticky := decide(sess(i)); got != kept[sess(i)] || !sticky {
+			t.Fatalf("after a reload that changed the weights: session %s went to %s (sticky %v), want %s kept", sess(i), got, sticky, kept[sess(i)])
+		}
+	}
+	// a:m leaves the split: its sessions move, the others stay.
+	version(0, 1, 1)
+	moved := 0
+	for i := range sessions {
+		got, sticky := decide(sess(i))
+		switch was := kept[sess(i)]; {
+		case was == "a:m" && (got == "a:m" || sticky):
+			t.Fatalf("session %s still on a:m (%s, sticky %v) after a:m got weight 0", sess(i), got, sticky)
+		case was == "a:m":
+			kept[sess(i)] = got
+			moved++
+		case got != was || !sticky:
+			t.Fatalf("session %s went to %s (sticky %v), want %s kept", sess(i), got, sticky, was)
+		}
+	}
+	if moved == 0 {
+		t.Fatal("no session was on a:m: the test shows nothing")
+	}
+	// a:m back: the moved sessions keep their new target.
+	version(1, 1, 1)
+	for i := range sessions {
+		if got, sticky := decide(sess(i)); got != kept[sess(i)] || !sticky {
+			t.Fatalf("session %s went to %s (sticky %v), want %s kept", sess(i), got, sticky, kept[sess(i)])
+		}
+	}
+}
