@@ -3,12 +3,12 @@ package runtime
 import (
 	"crypto/sha256"
 	"hash/maphash"
-	"io"
 	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
@@ -73,11 +73,12 @@ const stickyShards = 64
 const stickySample = 8
 
 // A StickyStore's entries are bounded in bytes as well as in number:
-// a tenant id, policy id or session key longer than maxStickyName is kept
-// as its SHA-256 digest (keyOf), and a target longer than
-// maxStickyTarget is not kept at all (its session is picked again from
-// its key's seed, as one evicted is). A request of a megabyte's session
-// key kept a megabyte per session, up to DefaultStickyCapacity of them.
+// a session whose tenant id, policy id or session key is longer than
+// maxStickyName is kept under a SHA-256 digest of the three (keyOf), and
+// a target longer than maxStickyTarget is not kept at all (its session
+// is picked again from its key's seed, as one evicted is). A request of
+// a megabyte's session key kept a megabyte per session, up to
+// DefaultStickyCapacity of them.
 const (
 	maxStickyName   = 64
 	maxStickyTarget = 256
@@ -104,7 +105,13 @@ type stickyShard struct {
 	_  [64]byte // keeps shards' locks on separate cache lines
 }
 
-type stickyKey struct{ tenant, policy, key string }
+// stickyKey is a session's key in a StickyStore: its names, or, when one
+// is longer than maxStickyName, sum alone (the names empty). A key of
+// names has a zero sum, which no digest is.
+type stickyKey struct {
+	tenant, policy, key string
+	sum                 [sha256.Size]byte
+}
 
 type stickyEntry struct {
 	target string
@@ -125,22 +132,25 @@ func NewStickyStore(capacity int) *StickyStore {
 	return s
 }
 
-// keyOf is the key of a session's entry: its names as they are, each
-// longer than maxStickyName (or starting with a NUL) replaced by a NUL
-// and its SHA-256 digest.
+// keyOf is the key of a session's entry: its names as they are, or,
+// when one is longer than maxStickyName, the SHA-256 digest of the three
+// names' digests (each name's own, so that no name runs into the next).
+// It does not allocate: a sticky decision reads its session's entry
+// twice, and a session key of a conversation's ids is often longer than
+// maxStickyName (a digest of them written to a hash.Hash and read as a
+// string allocated 4 times a read).
 func keyOf(tenant, policy, key string) stickyKey {
-	return stickyKey{shortName(tenant), shortName(policy), shortName(key)}
-}
-
-func shortName(s string) string {
-	// A name starting with NUL is digested too, whatever its length: no
-	// name kept as it is then looks like a digest.
-	if len(s) <= maxStickyName && !strings.HasPrefix(s, "\x00") {
-		return s
+	if len(tenant) <= maxStickyName && len(policy) <= maxStickyName && len(key) <= maxStickyName {
+		return stickyKey{tenant: tenant, policy: policy, key: key}
 	}
-	h := sha256.New()
-	io.WriteString(h, s) // not a copy of s, which may be a megabyte
-	return "\x00" + string(h.Sum(nil))
+	var sums [3 * sha256.Size]byte
+	for i, name := range [...]string{tenant, policy, key} {
+		// The name's bytes, not a copy of them, which may be a megabyte:
+		// Sum256 only reads them.
+		d := sha256.Sum256(unsafe.Slice(unsafe.StringData(name), len(name)))
+		copy(sums[i*sha256.Size:], d[:])
+	}
+	return stickyKey{sum: sha256.Sum256(sums[:])}
 }
 
 func (s *StickyStore) shard(k *stickyKey) *stickyShard {
@@ -193,7 +203,8 @@ func (s *StickyStore) Stick(tenant, policy, key, target string, now time.Time, t
 	}
 	en := &stickyEntry{target: strings.Clone(target)}
 	en.exp.Store(exp)
-	sh.m[stickyKey{strings.Clone(k.tenant), strings.Clone(k.policy), strings.Clone(k.key)}] = en
+	k.tenant, k.policy, k.key = strings.Clone(k.tenant), strings.Clone(k.policy), strings.Clone(k.key)
+	sh.m[k] = en
 }
 
 // expiry is now+ttl in Unix nanoseconds, the largest int64 (in 2262) for

@@ -718,3 +718,41 @@ fn route(r: Request) -> Decision =
 		}
 	}
 }
+
+// A hit allocates nothing, whatever the length of the session's names: a
+// session key longer than the store keeps as it is (a conversation's
+// ids) is found by its digest, computed without allocating (it was 4
+// allocations a read, two reads a sticky decision). Sessions that differ
+// in any one long name are different sessions.
+func TestStickyLongKeyHitDoesNotAllocate(t *testing.T) {
+	s := runtime.NewStickyStore(0)
+	now := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
+	long := strings.Repeat("conversation-0123456789/", 8)
+	for _, names := range [][3]string{
+		{"acme", "p", "short-session"},
+		{"acme", "p", long},
+		{"acme", long, "short-session"},
+		{long, "p", long + "x"},
+	} {
+		s.Stick(names[0], names[1], names[2], "a:m", now, time.Minute)
+		var got string
+		var ok bool
+		if n := testing.AllocsPerRun(100, func() { got, ok = s.StickyTarget(names[0], names[1], names[2], now, time.Minute) }); n != 0 {
+			t.Errorf("a hit of %.20q… allocates %v times", names, n)
+		}
+		if !ok || got != "a:m" {
+			t.Errorf("%.20q…: %q %v, want its target", names, got, ok)
+		}
+	}
+	for _, names := range [][3]string{
+		{"acme", "p", long + "y"},
+		{"acme", "q", long},
+		{"acme", long + "y", "short-session"},
+		{"acme", "p", long + "x"},
+		{long, "p", long},
+	} {
+		if got, ok := s.StickyTarget(names[0], names[1], names[2], now, 0); ok {
+			t.Errorf("%.20q… found %q, another session's", names, got)
+		}
+	}
+}
