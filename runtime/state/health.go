@@ -35,7 +35,12 @@ package state
 // are reported meanwhile (requests sent before it opened), then is
 // half-open: Healthy says yes, the next outcome closes it (a success:
 // the count starts again from it) or opens it again for another
-// Cooldown (a failure).
+// Cooldown (a failure). An outcome after a Lull closes a half-open
+// breaker before it counts, as it starts the count again: a target
+// whose breaker opened an hour ago and that nothing asked since is
+// judged on its outcomes from now, as one whose breaker never opened,
+// where its first failure, one of a busy hour's first requests, opened
+// the breaker again on the strength of an outage an hour old.
 //
 // Latency. The median and quantiles of the successful requests that gave
 // a latency (latency_ms absent or 0 is not a latency: runtime.Feedback
@@ -181,6 +186,9 @@ func (m *Mem) recordHealth(f *runtime.Feedback, now time.Time) {
 		}
 		if t.samples > 0 && ns-t.at > int64(m.opt.Lull) {
 			t.samples, t.share, t.shareW = 0, 0, 0 // a lull: the breaker's count starts again
+			if t.tripped && ns >= t.openUntil {
+				t.tripped = false // and a half-open breaker closes (see the health doc)
+			}
 		}
 		w := t.weight*m.decay(ns-t.at)*(1-m.opt.Alpha) + 1
 		t.rate += (x - t.rate) / w

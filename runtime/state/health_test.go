@@ -403,3 +403,39 @@ func TestLatencyWindowsBeforeEpoch(t *testing.T) {
 		t.Errorf("b: Latency %v %v after a new latency of 20ms", d, ok)
 	}
 }
+
+// A half-open breaker that a Lull passed over is closed when the target's
+// outcomes come again: its next failure counts as one of the first after
+// a lull, not as the failure of a half-open probe, which opened it again
+// on the strength of an outage an hour old. Without a lull, a half-open
+// breaker's failure still opens it at once (TestBreakerHalfOpen).
+func TestBreakerHalfOpenAfterLull(t *testing.T) {
+	c := newClock()
+	m := NewMem(Options{Now: c.Now})
+	feed(t, m, 20, runtime.Feedback{Target: "p:m", Status: "http_5xx"})
+	if m.Healthy("p:m") {
+		t.Fatal("closed after 20 failures")
+	}
+	c.advance(time.Hour)
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "http_429"})
+	if !m.Healthy("p:m") {
+		t.Fatal("one failure after an hour without outcomes opened the breaker again")
+	}
+	feed(t, m, 18, runtime.Feedback{Target: "p:m", Status: "http_5xx"})
+	if !m.Healthy("p:m") {
+		t.Fatal("19 failures since the lull (MinSamples 20): open")
+	}
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "http_5xx"})
+	if m.Healthy("p:m") {
+		t.Fatal("20 failures since the lull: still closed")
+	}
+	// A Cooldown longer than the Lull: a lull while it is open does not
+	// close it.
+	m = NewMem(Options{Now: c.Now, Cooldown: time.Hour, Lull: time.Minute})
+	feed(t, m, 20, runtime.Feedback{Target: "p:m", Status: "http_5xx"})
+	c.advance(10 * time.Minute)
+	feed(t, m, 1, runtime.Feedback{Target: "p:m", Status: "ok", LatencyMs: 10})
+	if m.Healthy("p:m") {
+		t.Fatal("a success after a lull, within the Cooldown, closed the breaker")
+	}
+}
