@@ -577,8 +577,9 @@ func TestStickyStoreBytesBounded(t *testing.T) {
 	if _, ok := s.StickyTarget(long, "p", "000"+long[:len(long)-1], now, time.Minute); ok {
 		t.Error("a different long key found a session")
 	}
-	// A short name that starts with a NUL, as a digest does, is digested
-	// too: it cannot be taken for a long name's digest.
+	// A short name that looks like a digest (a NUL and 32 bytes, as one
+	// was kept) is a name like another: it cannot be taken for a long
+	// name's digest, which is kept apart from the names.
 	lookalike := "\x00" + strings.Repeat("d", 32)
 	s.Stick("t", "p", lookalike, "b:m", now, time.Minute)
 	if got, ok := s.StickyTarget("t", "p", lookalike, now, time.Minute); !ok || got != "b:m" {
