@@ -98,8 +98,9 @@ func decDeny(c *vm.Call, a []vm.Value) (vm.Value, error) {
 
 // decWeighted routes to one target of the split, chosen from the run's
 // seed: point = splitmix64(seed ^ salt) mod total weight (unbiasedMod),
-// walked over the targets in ascending name order. The decision keeps the whole split
-// (for the router's view and explain) and reason "weighted".
+// walked over the targets in ascending name order. The decision keeps
+// the whole split (for the router's view and explain) and reason
+// "weighted".
 func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := checkSplitTargets(a[0].Map()); err != nil {
 		return vm.Value{}, err
@@ -280,13 +281,13 @@ func pickPoint(split vm.Map, point uint64) (vm.Value, error) {
 }
 
 // unbiasedMod is point mod total, each of the total values as likely as
-// the others for a uniform point: a point among the last 2^64 mod total
-// (which would make the values below that one more likely: a split
-// {a: 2^60, b: 2^61} drew a 3/8 of the time, not 1/3) is mixed again (mix64, a
-// bijection), deterministically, until it is below them, and taken mod
-// total after at most 64 mixes (each misses with a chance below 1/4).
-// For the weights policies write (a total of 100) a point is one of the
-// last 16 of 2^64: every draw is point mod total, as it always was.
+// the others for a uniform point. The last 2^64 mod total points (rest)
+// would give the values below rest one point more than the others (a
+// split {a: 2^60, b: 2^61} drew a 3/8 of the time, not 1/3): such a point
+// is mixed again (mix64, a bijection), deterministically, until it is
+// not one of them, and taken mod total as it is after 64 mixes (each
+// misses with a chance below 1/4). For the totals policies write (100:
+// rest is 16) no draw changes but one in 2^60.
 func unbiasedMod(point, total uint64) uint64 {
 	if rest := (math.MaxUint64%total + 1) % total; rest != 0 {
 		for i := 0; i < 64 && point > math.MaxUint64-rest; i++ {
