@@ -73,12 +73,11 @@ const stickyShards = 64
 const stickySample = 8
 
 // A StickyStore's entries are bounded in bytes as well as in number:
-// a session whose tenant id, policy id or session key is longer than
-// maxStickyName is kept under a SHA-256 digest of the three (keyOf), and
-// a target longer than maxStickyTarget is not kept at all (its session
-// is picked again from its key's seed, as one evicted is). A request of
-// a megabyte's session key kept a megabyte per session, up to
-// DefaultStickyCapacity of them.
+// a tenant id, policy id or session key longer than maxStickyName is kept
+// as its SHA-256 digest (keyOf), and a target longer than
+// maxStickyTarget is not kept at all (its session is picked again from
+// its key's seed, as one evicted is). A request of a megabyte's session
+// key kept a megabyte per session, up to DefaultStickyCapacity of them.
 const (
 	maxStickyName   = 64
 	maxStickyTarget = 256
@@ -105,13 +104,7 @@ type stickyShard struct {
 	_  [64]byte // keeps shards' locks on separate cache lines
 }
 
-// stickyKey is a session's key in a StickyStore: its names, or, when one
-// is longer than maxStickyName, sum alone (the names empty). A key of
-// names has a zero sum, which no digest is.
-type stickyKey struct {
-	tenant, policy, key string
-	sum                 [sha256.Size]byte
-}
+type stickyKey struct{ tenant, policy, key string }
 
 type stickyEntry struct {
 	target string
@@ -132,25 +125,34 @@ func NewStickyStore(capacity int) *StickyStore {
 	return s
 }
 
-// keyOf is the key of a session's entry: its names as they are, or,
-// when one is longer than maxStickyName, the SHA-256 digest of the three
-// names' digests (each name's own, so that no name runs into the next).
-// It does not allocate: a sticky decision reads its session's entry
-// twice, and a session key of a conversation's ids is often longer than
-// maxStickyName (a digest of them written to a hash.Hash and read as a
-// string allocated 4 times a read).
-func keyOf(tenant, policy, key string) stickyKey {
-	if len(tenant) <= maxStickyName && len(policy) <= maxStickyName && len(key) <= maxStickyName {
-		return stickyKey{tenant: tenant, policy: policy, key: key}
+// keyOf is the key of a session's entry: its names as they are, each
+// longer than maxStickyName (or starting with a NUL) replaced by a NUL
+// and its SHA-256 digest, written in buf: the key's strings may point
+// into buf (and into the names), and are cloned before the store keeps
+// them (Stick). It does not allocate, buf on the caller's stack: a
+// sticky decision reads its session's entry twice, and a session key
+// of a conversation's ids is often longer than maxStickyName (a digest
+// written to a hash.Hash and read as a new string allocated 4 times a
+// read).
+func keyOf(tenant, policy, key string, buf *nameDigests) stickyKey {
+	return stickyKey{shortName(tenant, &buf[0]), shortName(policy, &buf[1]), shortName(key, &buf[2])}
+}
+
+// nameDigests is room for the digests of a session's three names.
+type nameDigests [3][1 + sha256.Size]byte
+
+func shortName(s string, buf *[1 + sha256.Size]byte) string {
+	// A name starting with NUL is digested too, whatever its length: no
+	// name kept as it is then looks like a digest.
+	if len(s) <= maxStickyName && !strings.HasPrefix(s, "\x00") {
+		return s
 	}
-	var sums [3 * sha256.Size]byte
-	for i, name := range [...]string{tenant, policy, key} {
-		// The name's bytes, not a copy of them, which may be a megabyte:
-		// Sum256 only reads them.
-		d := sha256.Sum256(unsafe.Slice(unsafe.StringData(name), len(name)))
-		copy(sums[i*sha256.Size:], d[:])
-	}
-	return stickyKey{sum: sha256.Sum256(sums[:])}
+	// The name's bytes, not a copy of them, which may be a megabyte:
+	// Sum256 only reads them.
+	d := sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s)))
+	buf[0] = 0
+	copy(buf[1:], d[:])
+	return unsafe.String(&buf[0], len(buf))
 }
 
 func (s *StickyStore) shard(k *stickyKey) *stickyShard {
@@ -159,7 +161,8 @@ func (s *StickyStore) shard(k *stickyKey) *stickyShard {
 
 // StickyTarget implements StickyState.
 func (s *StickyStore) StickyTarget(tenant, policy, key string, now time.Time, ttl time.Duration) (string, bool) {
-	k := keyOf(tenant, policy, key)
+	var buf nameDigests
+	k := keyOf(tenant, policy, key, &buf)
 	sh := s.shard(&k)
 	t := now.UnixNano()
 	sh.mu.RLock()
@@ -186,7 +189,8 @@ func (s *StickyStore) Stick(tenant, policy, key, target string, now time.Time, t
 	if len(target) > maxStickyTarget {
 		return
 	}
-	k := keyOf(tenant, policy, key)
+	var buf nameDigests
+	k := keyOf(tenant, policy, key, &buf)
 	sh := s.shard(&k)
 	exp := expiry(now.UnixNano(), ttl)
 	sh.mu.Lock()
@@ -203,8 +207,7 @@ func (s *StickyStore) Stick(tenant, policy, key, target string, now time.Time, t
 	}
 	en := &stickyEntry{target: strings.Clone(target)}
 	en.exp.Store(exp)
-	k.tenant, k.policy, k.key = strings.Clone(k.tenant), strings.Clone(k.policy), strings.Clone(k.key)
-	sh.m[k] = en
+	sh.m[stickyKey{strings.Clone(k.tenant), strings.Clone(k.policy), strings.Clone(k.key)}] = en
 }
 
 // expiry is now+ttl in Unix nanoseconds, the largest int64 (in 2262) for

@@ -577,9 +577,8 @@ func TestStickyStoreBytesBounded(t *testing.T) {
 	if _, ok := s.StickyTarget(long, "p", "000"+long[:len(long)-1], now, time.Minute); ok {
 		t.Error("a different long key found a session")
 	}
-	// A short name that looks like a digest (a NUL and 32 bytes, as one
-	// was kept) is a name like another: it cannot be taken for a long
-	// name's digest, which is kept apart from the names.
+	// A short name that starts with a NUL, as a digest does, is digested
+	// too: it cannot be taken for a long name's digest.
 	lookalike := "\x00" + strings.Repeat("d", 32)
 	s.Stick("t", "p", lookalike, "b:m", now, time.Minute)
 	if got, ok := s.StickyTarget("t", "p", lookalike, now, time.Minute); !ok || got != "b:m" {
@@ -743,6 +742,23 @@ func TestStickyLongKeyHitDoesNotAllocate(t *testing.T) {
 		}
 		if !ok || got != "a:m" {
 			t.Errorf("%.20q…: %q %v, want its target", names, got, ok)
+		}
+	}
+	// The digests are written on the reader's stack: a read at any depth
+	// (the stack grows, and moves, during some of them) finds the
+	// session.
+	var deep func(n int) bool
+	deep = func(n int) bool {
+		var pad [64]byte
+		if n > 0 {
+			return deep(n-1) && pad[n%64] == 0
+		}
+		got, ok := s.StickyTarget(long, "p", long+"x", now, 0)
+		return ok && got == "a:m"
+	}
+	for n := range 400 {
+		if !deep(n) {
+			t.Fatalf("a read %d calls deep did not find the session", n)
 		}
 	}
 	for _, names := range [][3]string{
