@@ -233,8 +233,8 @@ func TestMath(t *testing.T) {
 			t.Errorf("%s: message %q does not name the builtin", c.key, e.Msg)
 		}
 	}
-	// NaN and the infinities are no overflow: the message says what the
-	// float was (they all said "integer overflow").
+	// The message says what the float was and which range it is out of
+	// (they all said "integer overflow").
 	inf, minf := vm.Float(math.Inf(1)), vm.Float(math.Inf(-1))
 	for _, c := range []struct {
 		key string
@@ -250,8 +250,13 @@ func TestMath(t *testing.T) {
 		{"round(float)", minf, "-Inf is out of the int range"},
 		{"money(float)", inf, "+Inf is out of the money range"},
 		{"money(float)", minf, "-Inf is out of the money range"},
-		{"int(float)", vm.Float(-1e19), "integer overflow"},
-		{"money(float)", vm.Float(1e300), "integer overflow"},
+		{"int(float)", vm.Float(-1e19), "-1e+19 is out of the int range"},
+		{"int(float)", vm.Float(1e300), "1e+300 is out of the int range"},
+		{"round(float)", vm.Float(9.3e18), "9.3e+18 is out of the int range"},
+		{"floor(float)", vm.Float(-1e20), "-1e+20 is out of the int range"},
+		{"ceil(float)", vm.Float(9.223372036854776e18), "9.223372036854776e+18 is out of the int range"},
+		{"money(float)", vm.Float(1e300), "1e+300 is out of the money range"},
+		{"money(float)", vm.Float(-9.3e9), "-9.3e+09 is out of the money range"},
 	} {
 		_, err := call(t, c.key, c.x)
 		if e := wantCode(t, err, vm.CodeIntOverflow); e.Msg != c.key+": "+c.msg {

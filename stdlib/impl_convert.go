@@ -20,21 +20,20 @@ func overflow(c *vm.Call) error {
 }
 
 // noInt is the error of converting the float x to an int or money (what)
-// that has none: int_overflow, saying so of NaN and of an infinity,
-// which no rounding makes a number.
+// that has none: int_overflow, saying what x is: NaN, which no rounding
+// makes a number, or a float out of the range.
 func noInt(c *vm.Call, x float64, what string) error {
 	return vm.Errorf(vm.CodeIntOverflow, "%s: %s", c.Name(), noIntProblem(x, what))
 }
 
-// noIntProblem is what noInt says of x after the builtin's name.
+// noIntProblem is what noInt says of x after the builtin's name: that a
+// NaN has no value, that x (an infinity or a finite float) is out of the
+// range. A finite x said only "integer overflow", which named neither.
 func noIntProblem(x float64, what string) string {
-	switch {
-	case math.IsNaN(x):
+	if math.IsNaN(x) {
 		return fmt.Sprintf("NaN has no %s value", what)
-	case math.IsInf(x, 0):
-		return fmt.Sprintf("%v is out of the %s range", x, what)
 	}
-	return msgOverflow
+	return fmt.Sprintf("%v is out of the %s range", x, what)
 }
 
 // convString spells x as a literal: 42, 0.5, 250ms, $0.0025, true. A string
