@@ -1,0 +1,128 @@
+package money
+
+import (
+	"math"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestNanos(t *testing.T) {
+	for _, c := range []struct {
+		digits string
+		point  int
+		neg    bool
+		round  bool
+		want   int64
+		p      Problem
+	}{
+		{"", 0, false, false, 0, OK},
+		{"1250", 2, false, false, 12_500_000_000, OK}, // 12.50
+		{"00025", 1, true, false, -2_500_000, OK},     // -0.0025
+		{"25", -2, false, false, 2_500_000, OK},       // 0.0025 as 0.25e-2
+		{"1", -8, false, false, 1, OK},                // 1e-9
+		{"1", -9, false, false, 0, Finer},             // 1e-10
+		{"1", -9, false, true, 0, OK},                 // rounded off
+		{"10000000000", -8, false, false, 1, OK},      // trailing zeros are no finer digit
+		{"25", -8, false, true, 2, OK},                // 2.5 nanos: to even
+		{"35", -8, false, true, 4, OK},                // 3.5 nanos: to even
+		{"35", -8, true, true, -4, OK},                // -3.5 nanos
+		{"250001", -8, false, true, 3, OK},            // past the half
+		{"5", -9, false, true, 0, OK},                 // 0.5 nano
+		{"9223372036854775807", 10, false, false, math.MaxInt64, OK},
+		{"9223372036854775807", 10, true, false, -math.MaxInt64, OK},
+		{"9223372036854775808", 10, true, false, 0, Range},  // MinInt64 is none
+		{"92233720368547758075", 10, false, true, 0, Range}, // rounds up past it
+		{"92233720368547758065", 10, false, true, math.MaxInt64 - 1, OK},
+		{"1", 400, false, false, 0, Range},
+		{"999999999999990000000001", 14, false, false, 0, Finer}, // both: Finer, as jsonx says
+		{"000000000000000000000000001", 27, false, false, 1_000_000_000, OK},
+	} {
+		got, p := Nanos(c.digits, c.point, c.neg, c.round)
+		if got != c.want || p != c.p {
+			t.Errorf("Nanos(%q, %d, %v, %v) = %d, %d; want %d, %d", c.digits, c.point, c.neg, c.round, got, p, c.want, c.p)
+		}
+		if gotB, pB := Nanos([]byte(c.digits), c.point, c.neg, c.round); gotB != got || pB != p {
+			t.Errorf("Nanos of bytes %q = %d, %d; of the string %d, %d", c.digits, gotB, pB, got, p)
+		}
+	}
+}
+
+func TestNanosAllocs(t *testing.T) {
+	b := []byte("92233720368547758065")
+	if n := testing.AllocsPerRun(100, func() { Nanos(b, 10, true, true) }); n != 0 {
+		t.Errorf("Nanos allocates %v times", n)
+	}
+}
+
+// decimal is the syntax FuzzNanos reads: a sign, digits with a point
+// among them, an exponent of at most 3 digits (which math/big.Rat reads).
+var decimal = regexp.MustCompile(`^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]{1,3}))?$`)
+
+// FuzzNanos checks Nanos against exact rational arithmetic (math/big.Rat)
+// on decimal text: the amount in nanos, rounded half to even or refused
+// as finer than a nano-unit, and refused beyond ±math.MaxInt64.
+func FuzzNanos(f *testing.F) {
+	for _, s := range []string{"12.50", "-0.0025", "1e-9", "1e-10", "0.0000000025", "0.0000000035", "-6.47605e-05",
+		"9223372036.854775807", "-9223372036.854775808", "9223372036.8547758075", "1e400", "00.000", "1.5e+3"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	limit := new(big.Rat).SetInt64(math.MaxInt64)
+	scale := big.NewRat(Scale, 1)
+	f.Fuzz(func(t *testing.T, s string, round bool) {
+		m := decimal.FindStringSubmatch(s)
+		if m == nil {
+			return
+		}
+		exp, _ := strconv.Atoi(m[4])
+		digits, point := m[2]+m[3], len(m[2])+exp
+		got, p := Nanos(digits, point, m[1] == "-", round)
+
+		want, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("big.Rat cannot read %q", s)
+		}
+		want.Mul(want, scale)
+		if !want.IsInt() {
+			if !round {
+				if p != Finer {
+					t.Fatalf("Nanos(%q) = %d, %d; want Finer", s, got, p)
+				}
+				return
+			}
+			want.SetInt(halfEven(want))
+		}
+		if new(big.Rat).Abs(want).Cmp(limit) > 0 {
+			if p != Range {
+				t.Fatalf("Nanos(%q, round %v) = %d, %d; want Range", s, round, got, p)
+			}
+			return
+		}
+		if p != OK || want.Num().Int64() != got {
+			t.Fatalf("Nanos(%q, round %v) = %d, %d; want %s", s, round, got, p, want.Num())
+		}
+		if strings.Trim(digits, "0") == "" && got != 0 {
+			t.Fatalf("Nanos(%q) = %d, want 0", s, got)
+		}
+	})
+}
+
+// halfEven is r rounded to the nearest integer, ties to even.
+func halfEven(r *big.Rat) *big.Int {
+	num, den := r.Num(), r.Denom()
+	q, m := new(big.Int).QuoRem(num, den, new(big.Int)) // toward zero
+	twice := new(big.Int).Abs(m)
+	twice.Lsh(twice, 1)
+	switch c := twice.Cmp(den); {
+	case c > 0, c == 0 && q.Bit(0) == 1:
+		if num.Sign() < 0 {
+			q.Sub(q, big.NewInt(1))
+		} else {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	return q
+}
