@@ -8,12 +8,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rpl-lang/rpl/internal/money"
 )
 
 // MoneyScale is the number of money units per currency unit: money is an
 // exact int64 count of nano-units (1e-9), so $0.000000001 is the smallest
 // amount and sums never drift.
-const MoneyScale = 1_000_000_000
+const MoneyScale = money.Scale
 
 // ParseMoney decodes a money literal such as `$12.50` or `-$0.0025` into
 // nano-units.
@@ -36,20 +38,9 @@ func ParseMoney(raw string) (int64, error) {
 	if len(frac) > 9 {
 		return 0, fmt.Errorf("money literal %s has more than 9 decimal places", raw)
 	}
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w > math.MaxInt64/MoneyScale {
+	n, p := money.Nanos(whole+frac, len(whole), neg, false)
+	if p != money.OK { // Range: with 9 decimals at most, no digit is finer
 		return 0, fmt.Errorf("money literal %s out of range", raw)
-	}
-	var f int64
-	if frac != "" {
-		f, _ = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
-	}
-	if w*MoneyScale > math.MaxInt64-f {
-		return 0, fmt.Errorf("money literal %s out of range", raw)
-	}
-	n := w*MoneyScale + f
-	if neg {
-		n = -n
 	}
 	return n, nil
 }

@@ -24,6 +24,30 @@ func benchBuiltin(b *testing.B, key string, args ...vm.Value) {
 	}
 }
 
+// BenchmarkMoneyFloat: money(float) reads the float's shortest decimal
+// form, on the stack.
+func BenchmarkMoneyFloat(b *testing.B) {
+	benchBuiltin(b, "money(float)", vm.Float(-6.47605e-05))
+}
+
+// TestMoneyFloatNoAlloc: money(float) is on the decision path and
+// allocates nothing (its digits were copied to the heap, 8 bytes a call).
+func TestMoneyFloatNoAlloc(t *testing.T) {
+	p := program(t, "money(float)", 1)
+	m := vm.NewMachine()
+	ctx := context.Background()
+	for _, x := range []float64{-6.47605e-05, 1, 9.2e9, 0.0000000035, -12345678.123456789} {
+		args := []vm.Value{vm.Float(x)}
+		if n := testing.AllocsPerRun(50, func() {
+			if _, _, err := m.Run(ctx, p, 0, args, vm.Limits{}, vm.Input{}); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("money(%v) allocates %v times a call", x, n)
+		}
+	}
+}
+
 func BenchmarkStartsWith(b *testing.B) {
 	benchBuiltin(b, "starts_with(string, string)", str("openai:gpt-4o-mini"), str("openai:"))
 }

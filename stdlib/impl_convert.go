@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rpl-lang/rpl/internal/money"
 	"github.com/rpl-lang/rpl/vm"
 )
 
@@ -177,9 +178,9 @@ func floatToInt(f float64) (int64, bool) {
 
 // moneyNanos is x currency units in nano-units: x as written, its
 // shortest decimal form (the one string(x) gives), rounded half to even at
-// 9 decimals, as a money literal of more decimals would be. It was
-// RoundToEven(x * 1e9), which rounded twice, the product first: 6.47605e-05
-// (a half, 64760.5 nanos) gave 64761, -8763847.90232 gave
+// 9 decimals, as a money literal of more decimals would be (money.Nanos).
+// It was RoundToEven(x * 1e9), which rounded twice, the product first:
+// 6.47605e-05 (a half, 64760.5 nanos) gave 64761, -8763847.90232 gave
 // -8763847902319999, and above 2^53 nanos (9,007,199 units) the product
 // had no nanos to round at all.
 func moneyNanos(x float64) (int64, bool) {
@@ -193,44 +194,20 @@ func moneyNanos(x float64) (int64, bool) {
 		b = b[1:]
 	}
 	e := bytes.IndexByte(b, 'e')
-	exp, _ := strconv.Atoi(string(b[e+1:]))
-	digits := append([]byte{b[0]}, b[min(2, e):e]...) // without the point
-	// x = 0.digits × 10^(exp+1); its nanos' integer part has the first
-	// exp+1+9 digits, the rest is the fraction rounded off.
-	cut := exp + 1 + 9
-	var q uint64
-	for i := 0; i < cut; i++ {
-		d := uint64(0)
-		if i < len(digits) {
-			d = uint64(digits[i] - '0')
-		}
-		if q > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		q = q*10 + d
+	exp := 0
+	for _, c := range b[e+2:] {
+		exp = exp*10 + int(c-'0')
 	}
-	if cut >= 0 && cut < len(digits) { // a fraction: half to even
-		rest, up := digits[cut:], false
-		switch {
-		case rest[0] > '5':
-			up = true
-		case rest[0] == '5':
-			up = len(bytes.TrimRight(rest[1:], "0")) > 0 || q&1 == 1
-		}
-		if up {
-			q++
-		}
+	if b[e+1] == '-' {
+		exp = -exp
 	}
-	if neg {
-		if q > 1<<63 {
-			return 0, false
-		}
-		return -int64(q), true // -(1<<63) wraps to itself
+	digits := b[:e] // d, or d.ddd with the point overwritten by the first d
+	if e > 1 {
+		b[1] = b[0]
+		digits = b[1:e]
 	}
-	if q > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(q), true
+	n, p := money.Nanos(digits, exp+1, neg, true)
+	return n, p == money.OK
 }
 
 func convIntString(c *vm.Call, a []vm.Value) (vm.Value, error) {

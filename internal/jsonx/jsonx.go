@@ -20,6 +20,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/rpl-lang/rpl/internal/money"
 	"github.com/rpl-lang/rpl/lang"
 )
 
@@ -172,31 +173,14 @@ func ParseMoney(s string) (int64, error) {
 	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
 		return 0, moneySyntax(s)
 	}
-	// Significant digits, and the place of the point among them.
-	sig := strings.TrimLeft(digits, "0")
-	point := len(whole) - (len(digits) - len(sig)) + exp
-	sig = strings.TrimRight(sig, "0")
-	if sig == "" {
-		return 0, nil
-	}
-	if len(sig)-point > 9 {
+	switch n, p := money.Nanos(digits, len(whole)+exp, neg, false); p {
+	case money.Finer:
 		return 0, fmt.Errorf("%s has more than 9 decimals (money is counted in nano-units, $0.000000001)", Echo(text))
+	case money.Range:
+		return 0, fmt.Errorf("%s is %w (money is within ±%s)", Echo(text), ErrMoneyRange, lang.FormatMoney(math.MaxInt64))
+	default:
+		return n, nil
 	}
-	var n uint64
-	for i := range point + 9 {
-		d := uint64(0)
-		if i < len(sig) {
-			d = uint64(sig[i] - '0')
-		}
-		if n > (math.MaxInt64-d)/10 {
-			return 0, fmt.Errorf("%s is %w (money is within ±%s)", Echo(text), ErrMoneyRange, lang.FormatMoney(math.MaxInt64))
-		}
-		n = n*10 + d
-	}
-	if neg {
-		return -int64(n), nil
-	}
-	return int64(n), nil
 }
 
 // At places a decoding error of encoding/json in data: a syntax error
