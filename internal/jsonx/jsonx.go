@@ -165,8 +165,11 @@ func ParseMoney(s string) (int64, error) {
 		if len(t[i+1:])-len(digits) > 1 || digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
 			return 0, moneySyntax(s)
 		}
-		e, _ := strconv.Atoi(t[i+1:])             // out of int's range: ±MaxInt
-		mant, exp = t[:i], max(min(e, 100), -100) // far enough either way
+		// Out of int's range, e is ±MaxInt. Beyond ±(len(t)+100) (±100
+		// was not: 0.[150 zeros]1e200 is 1e49, out of range, not finer
+		// than a nano), every digit is out of range or finer either way.
+		e, _ := strconv.Atoi(t[i+1:])
+		mant, exp = t[:i], max(min(e, len(t)+100), -len(t)-100)
 	}
 	whole, frac, _ := strings.Cut(mant, ".")
 	digits := whole + frac

@@ -33,6 +33,9 @@ func TestParseMoney(t *testing.T) {
 		"1e-999999999999999999": "has more than 9 decimals",
 		"9223372036.854775808":  "9223372036.854775808 is out of range (money is within ±$9223372036.854775807)",
 		"-1e400":                "-1e400 is out of range (money is within ±$9223372036.854775807)",
+		// 1e49 and 1e-51, whatever the zeros around the digit.
+		"0." + strings.Repeat("0", 150) + "1e200": "is out of range",
+		strings.Repeat("0", 150) + "1e-200":       "has more than 9 decimals",
 	} {
 		_, err := ParseMoney(in)
 		if err == nil || !strings.Contains(err.Error(), want) {
