@@ -30,6 +30,22 @@ const (
 // math.MaxInt64 is Range, so -math.MaxInt64 is the smallest amount; when
 // both apply, the amount is Finer. Nanos does not allocate.
 func Nanos[T string | []byte](digits T, point int, neg, round bool) (int64, Problem) {
+	q, p := Magnitude(digits, point, round)
+	switch {
+	case p != OK:
+		return 0, p
+	case q > math.MaxInt64:
+		return 0, Range
+	case neg:
+		return -int64(q), OK
+	}
+	return int64(q), OK
+}
+
+// Magnitude is Nanos of the amount without its sign, up to 2^63 (the
+// magnitude of math.MinInt64, for a caller whose range holds it); beyond
+// is Range.
+func Magnitude[T string | []byte](digits T, point int, round bool) (uint64, Problem) {
 	// The nanos' integer part is the first point+9 digits (zeros past
 	// the end), the rest is the fraction of a nano-unit.
 	cut := point + 9
@@ -40,27 +56,25 @@ func Nanos[T string | []byte](digits T, point int, neg, round bool) (int64, Prob
 			}
 		}
 	}
+	const limit = 1 << 63
 	var q uint64
 	for i := 0; i < cut; i++ {
 		d := uint64(0)
 		if i < len(digits) {
 			d = uint64(digits[i] - '0')
 		}
-		if q > (math.MaxInt64-d)/10 {
+		if q > (limit-d)/10 {
 			return 0, Range
 		}
 		q = q*10 + d
 	}
 	if round && cut >= 0 && cut < len(digits) && roundsUp(digits[cut], digits[cut+1:], q) {
-		if q == math.MaxInt64 {
+		if q == limit {
 			return 0, Range
 		}
 		q++
 	}
-	if neg {
-		return -int64(q), OK
-	}
-	return int64(q), OK
+	return q, OK
 }
 
 // roundsUp is whether q and the fraction first·rest of a unit round up to

@@ -50,6 +50,27 @@ func TestNanos(t *testing.T) {
 	}
 }
 
+func TestMagnitude(t *testing.T) {
+	for _, c := range []struct {
+		digits string
+		point  int
+		round  bool
+		want   uint64
+		p      Problem
+	}{
+		{"9223372036854775808", 10, false, 1 << 63, OK}, // math.MinInt64's
+		{"9223372036854775809", 10, false, 0, Range},
+		{"92233720368547758075", 10, true, 1 << 63, OK}, // rounds up to it
+		{"92233720368547758085", 10, true, 1 << 63, OK}, // and down, to even
+		{"92233720368547758086", 10, true, 0, Range},    // and up past it
+		{"1", 400, false, 0, Range},
+	} {
+		if got, p := Magnitude(c.digits, c.point, c.round); got != c.want || p != c.p {
+			t.Errorf("Magnitude(%q, %d, %v) = %d, %d; want %d, %d", c.digits, c.point, c.round, got, p, c.want, c.p)
+		}
+	}
+}
+
 func TestNanosAllocs(t *testing.T) {
 	b := []byte("92233720368547758065")
 	if n := testing.AllocsPerRun(100, func() { Nanos(b, 10, true, true) }); n != 0 {
