@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strconv"
 	"strings"
 	"unsafe"
 
 	"github.com/rpl-lang/rpl/internal/arith"
+	"github.com/rpl-lang/rpl/internal/money"
 )
 
 // slot returns slot i of record r (r.k == KindRecord, i < r.n checked by
@@ -956,12 +958,15 @@ loop:
 	return result, nil
 }
 
-// mulMoneyFloat returns x*f rounded half to even and whether it fits.
-//
-// The product is exact (x times f's value, in 128 bits), rounded once: it
-// was float64(x) * f rounded, which rounded x past 2^53 nanos
-// (9,007,199 units) and the product before the half: $0.000000003 times
-// 0.8333333333333334 (2.50000000000000011 nanos) gave 2.
+// mulMoneyFloat returns x*f rounded half to even and whether it fits:
+// the nanos x times f as written, its shortest decimal form (the one
+// string(f) gives, which money(f) reads too), exactly, rounded once at the
+// nano (money.Magnitude). So $1 * f is money(f): $1 * 0.0000000035 is
+// $0.000000004. It was the product with f's binary value, which rounded
+// it the other way where f is a decimal half of a nano: 0.0000000035 is
+// 3.4999999999999999e-9, and $1 times it gave $0.000000003. Before, it was
+// float64(x) * f rounded, which rounded x past 2^53 nanos (9,007,199
+// units) and the product before the half.
 //
 //go:noinline
 func mulMoneyFloat(x int64, f float64) (int64, bool) {
@@ -971,41 +976,39 @@ func mulMoneyFloat(x int64, f float64) (int64, bool) {
 	if x == 0 || f == 0 {
 		return 0, true
 	}
-	frac, exp := math.Frexp(math.Abs(f)) // |f| = m·2^e, m of 53 bits
-	m, e := uint64(math.Ldexp(frac, 53)), exp-53
-	hi, lo := bits.Mul64(arith.Abs(x), m) // at most 2^116
-	var q uint64
-	switch {
-	case e >= 0:
-		if e >= 64 || hi != 0 || e > 0 && lo>>(64-e) != 0 {
-			return 0, false
+	var fb [32]byte
+	b := strconv.AppendFloat(fb[:0], math.Abs(f), 'e', -1, 64) // d.ddde±dd
+	e := 0
+	var d uint64 // f's digits, at most 17
+	nd := 0
+	for ; b[e] != 'e'; e++ {
+		if b[e] != '.' {
+			d = d*10 + uint64(b[e]-'0')
+			nd++
 		}
-		q = lo << e
-	case e > -128:
-		s := uint(-e)
-		// q = P >> s, then up when the bit below is set and any lower
-		// bit or q's lowest is (half to even).
-		qhi, qlo := hi, lo
-		if s >= 64 {
-			qhi, qlo = 0, hi>>(s-64)
-		} else {
-			qhi, qlo = hi>>s, lo>>s|hi<<(64-s)
-		}
-		if qhi != 0 || qlo > 1<<63 {
-			return 0, false
-		}
-		round := bit128(hi, lo, s-1)
-		sticky := lowBits128(hi, lo, s-1)
-		q = qlo
-		if round && (sticky || q&1 == 1) {
-			q++
-		}
+	}
+	exp := 0
+	for _, c := range b[e+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if b[e+1] == '-' {
+		exp = -exp
+	}
+	// x·f in nanos is P·10^(exp-nd+1), P = |x|·d below 2^63·10^17 < 2^120;
+	// as an amount of units, P's digits with the point nd+8-exp from
+	// their end.
+	hi, lo := bits.Mul64(arith.Abs(x), d)
+	var pb [40]byte
+	p := appendUint128(pb[:0], hi, lo)
+	q, prob := money.Magnitude(p, len(p)+exp-nd-8, true)
+	if prob != money.OK {
+		return 0, false
 	}
 	if (x < 0) != (f < 0) {
 		if q > 1<<63 {
 			return 0, false
 		}
-		return -int64(q), true
+		return -int64(q), true // -(1<<63) wraps to itself
 	}
 	if q > math.MaxInt64 {
 		return 0, false
@@ -1013,23 +1016,20 @@ func mulMoneyFloat(x int64, f float64) (int64, bool) {
 	return int64(q), true
 }
 
-// bit128 is bit i of the 128-bit hi:lo.
-func bit128(hi, lo uint64, i uint) bool {
-	if i >= 64 {
-		return hi>>(i-64)&1 == 1
+// appendUint128 appends the decimal digits of hi:lo, which is below
+// 10^19·2^64 (hi below 10^19).
+func appendUint128(b []byte, hi, lo uint64) []byte {
+	if hi == 0 {
+		return strconv.AppendUint(b, lo, 10)
 	}
-	return lo>>i&1 == 1
-}
-
-// lowBits128 is whether any of the i lowest bits of hi:lo is set.
-func lowBits128(hi, lo uint64, i uint) bool {
-	if i > 64 {
-		return lo != 0 || hi&(1<<(i-64)-1) != 0
+	q, r := bits.Div64(hi, lo, 1e19)
+	b = strconv.AppendUint(b, q, 10)
+	var d [19]byte
+	for i := len(d) - 1; i >= 0; i-- {
+		d[i] = byte('0' + r%10)
+		r /= 10
 	}
-	if i == 64 {
-		return lo != 0
-	}
-	return lo&(1<<i-1) != 0
+	return append(b, d[:]...)
 }
 
 // mulMoneyFloatError is the error of MUL_MONEY_FLOAT of x and f whose

@@ -81,6 +81,14 @@ func TestOpcodes(t *testing.T) {
 		{"money-mul-float-big", []Value{Money(9007199254740993), Float(1)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(9007199254740993), ""},
 		{"money-mul-float-big-half", []Value{Money(-9007199254740993), Float(1.5)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(-13510798882111490), ""},
 		{"money-mul-float-tiny", []Value{Money(math.MaxInt64), Float(0x1p-200)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(0), ""},
+		// f as written (its shortest decimal form, as money(f) reads it),
+		// not its binary value: 0.0000000035 is 3.4999999999999999e-9, and
+		// $1 times it gave $0.000000003, where money(0.0000000035) is
+		// $0.000000004.
+		{"money-mul-float-decimal-half-up", []Value{Money(1e9), Float(0.0000000035)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(4), ""},
+		{"money-mul-float-decimal-half-down", []Value{Money(1e9), Float(0.0000000025)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(2), ""},
+		{"money-mul-float-decimal-half-neg", []Value{Money(-2e9), Float(3.23802500e-05)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(-64760), ""},
+		{"money-mul-float-decimal-exp", []Value{Money(7), Float(1e18)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(7e18), ""},
 		{"money-mul-float-min", []Value{Money(math.MinInt64), Float(1)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Money(math.MinInt64), ""},
 		{"money-mul-float-overflow", []Value{Money(math.MinInt64), Float(-1)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Value{}, CodeIntOverflow},
 		{"money-mul-float-nan", []Value{Money(3), Float(math.NaN())}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Value{}, CodeIntOverflow},
