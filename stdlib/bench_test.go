@@ -48,6 +48,28 @@ func TestMoneyFloatNoAlloc(t *testing.T) {
 	}
 }
 
+// TestFloatOfMoneyNoAlloc: float(money) reads a big amount's digits on
+// the stack.
+func TestFloatOfMoneyNoAlloc(t *testing.T) {
+	p := program(t, "float(money)", 1)
+	m := vm.NewMachine()
+	ctx := context.Background()
+	for _, n := range []int64{math.MinInt64, 8_456_222_330_671_130_000, 1 << 53, 1} {
+		args := []vm.Value{vm.Money(n)}
+		if allocs := testing.AllocsPerRun(50, func() {
+			if _, _, err := m.Run(ctx, p, 0, args, vm.Limits{}, vm.Input{}); err != nil {
+				t.Fatal(err)
+			}
+		}); allocs != 0 {
+			t.Errorf("float(%s) allocates %v times a call", vm.Money(n), allocs)
+		}
+	}
+}
+
+func BenchmarkFloatOfMoney(b *testing.B) {
+	benchBuiltin(b, "float(money)", vm.Money(8_456_222_330_671_130_000))
+}
+
 func BenchmarkStartsWith(b *testing.B) {
 	benchBuiltin(b, "starts_with(string, string)", str("openai:gpt-4o-mini"), str("openai:"))
 }

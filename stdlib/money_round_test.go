@@ -92,3 +92,33 @@ func asWritten(t *testing.T, x float64) *big.Rat {
 	}
 	return r
 }
+
+// TestFloatOfMoney: float(m) is the float nearest m, so money(float(m))
+// is m for an amount of at most 15 significant digits. It was
+// float64(nanos) / 1e9, which rounds the nanos first past 2^53:
+// float($8456222330.67113) was 8456222330.671129.
+func TestFloatOfMoney(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 4))
+	check := func(n int64) {
+		got := mustCall(t, "float(money)", vm.Money(n)).Float()
+		if want, _ := big.NewRat(n, 1e9).Float64(); got != want {
+			t.Fatalf("float(%s) = %v, want %v", vm.Money(n), got, want)
+		}
+	}
+	for _, n := range []int64{0, 1, -1, 1 << 53, 1<<53 + 1, -(1<<53 + 1), 8_456_222_330_671_130_000, 83_898_226_043_779_400, math.MaxInt64, math.MinInt64} {
+		check(n)
+	}
+	for range 20000 {
+		check(int64(r.Uint64()))
+		// 15 significant digits, the last of them at most at the ninth
+		// decimal, beyond 2^53 nanos.
+		n := (r.Int64N(8.2e14) + 1e14) * int64(math.Pow10(r.IntN(5))) // below 9.22e18
+		if r.IntN(2) == 0 {
+			n = -n
+		}
+		check(n)
+		if back := mustCall(t, "money(float)", mustCall(t, "float(money)", vm.Money(n))); back.Money() != n {
+			t.Fatalf("money(float(%s)) = %s", vm.Money(n), back)
+		}
+	}
+}
