@@ -265,6 +265,25 @@ func TestMath(t *testing.T) {
 	}
 }
 
+// TestOutOfRangeMessages: a result out of the 64-bit range says which
+// result and which range (they said only "integer overflow").
+func TestOutOfRangeMessages(t *testing.T) {
+	for _, c := range []struct {
+		key  string
+		args []vm.Value
+		msg  string
+	}{
+		{"abs(int)", args(vm.Int(math.MinInt64)), "the absolute value of -9223372036854775808 is out of the int range"},
+		{"sum(list[int])", args(ints(math.MaxInt64, 1)), "the sum is out of the int range"},
+		{"sum(list[money])", args(list(vm.Money(math.MinInt64), vm.Money(-1))), "the sum is out of the money range"},
+	} {
+		_, err := call(t, c.key, c.args...)
+		if e := wantCode(t, err, vm.CodeIntOverflow); e.Msg != c.key+": "+c.msg {
+			t.Errorf("%s%v: message %q, want %q", c.key, c.args, e.Msg, c.key+": "+c.msg)
+		}
+	}
+}
+
 func TestListsAndMaps(t *testing.T) {
 	m := kv(t, str("b"), vm.Int(2), str("a"), vm.Int(1), str("c"), vm.Int(3))
 	runCases(t, []tcase{
@@ -324,7 +343,9 @@ func TestTime(t *testing.T) {
 		t.Errorf("since = %v, %v", v, err)
 	}
 	_, _, err = e.call(t, "since(time)", vm.Time(math.MinInt64))
-	wantCode(t, err, vm.CodeIntOverflow)
+	if e := wantCode(t, err, vm.CodeIntOverflow); e.Msg != `since(time): now() - time("1677-09-21T00:12:43.145224192Z") is out of the duration range` {
+		t.Errorf("since of the earliest time: %q", e.Msg)
+	}
 	if v := mustCall(t, "now()"); v.Int() != 0 {
 		t.Errorf("now() without Input.Now = %s, want the epoch", v)
 	}

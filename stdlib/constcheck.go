@@ -343,14 +343,18 @@ var (
 func constAbs(args []lang.ConstValue) (int, string) {
 	if x, ok := constInt(args[0]); ok {
 		if _, fits := absInt(x); !fits {
-			return 0, msgOverflow
+			return 0, absProblem
 		}
 	}
 	return -1, ""
 }
 
-// constSum: sum of a list of ints or money: a total out of the int range.
-func constSum(args []lang.ConstValue) (int, string) {
+// constSumInt and constSumMoney: sum of a list of ints or money: a total
+// out of the range.
+func constSumInt(args []lang.ConstValue) (int, string)   { return constSum(args, "int") }
+func constSumMoney(args []lang.ConstValue) (int, string) { return constSum(args, "money") }
+
+func constSum(args []lang.ConstValue, what string) (int, string) {
 	l, ok := args[0].(lang.ConstList)
 	if !ok {
 		return -1, ""
@@ -364,7 +368,7 @@ func constSum(args []lang.ConstValue) (int, string) {
 		xs[i] = vm.Int(n)
 	}
 	if _, fits := sumExact(xs); !fits {
-		return 0, msgOverflow
+		return 0, outOfRangeProblem("the sum", what)
 	}
 	return -1, ""
 }

@@ -275,7 +275,7 @@ func runAgrees(t *testing.T, prog *lang.Program, opts compiler.Options, tab *vm.
 			if why == "" || ve.Cause == nil || ve.Cause.Error() != why {
 				t.Errorf("warning %q, run error %q", warned.Message, ve.Cause)
 			}
-		case vm.CodeIntOverflow: // "int(float): integer overflow"
+		case vm.CodeIntOverflow: // "int(float): 1e+300 is out of the int range"
 			if why == "" || !strings.HasSuffix(ve.Msg, "): "+why) {
 				t.Errorf("warning %q, run error %q", warned.Message, ve.Msg)
 			}

@@ -518,6 +518,16 @@ func TestCostAndHealth(t *testing.T) {
 			t.Errorf("%s%v = %s, %v; want %s", c.key, c.args, got, err, c.want)
 		}
 	}
+	// An estimate out of money's range says which tokens cost it.
+	big := record(t, "Request", map[string]vm.Value{
+		"tenant":   tenant,
+		"estimate": record(t, "Estimate", map[string]vm.Value{"input_tokens": vm.Int(math.MaxInt64), "output_tokens": vm.Int(-3)}),
+	})
+	if _, _, err := e.call(t, "cost.estimate(string, Request)", str("openai:gpt-4o"), big); err == nil {
+		t.Errorf("estimate of MaxInt64 tokens: no error")
+	} else if e := wantCode(t, err, vm.CodeIntOverflow); e.Msg != "cost.estimate(string, Request): the cost of 9223372036854775807 input and 0 output tokens is out of the money range" {
+		t.Errorf("estimate of MaxInt64 tokens: %q", e.Msg)
+	}
 	st.SetSpend("acme", 150e9, 0)
 	if v, _, _ := e.call(t, "cost.remaining(Tenant)", tenant); v.Money() != 0 {
 		t.Errorf("remaining over budget = %s, want $0.00", v)
@@ -542,8 +552,8 @@ func TestCostAndHealth(t *testing.T) {
 		if c.want.Kind() == vm.KindNil {
 			if err == nil {
 				t.Errorf("remaining of %d - %d = %s, want int_overflow", c.budget, c.spend, v)
-			} else {
-				wantCode(t, err, vm.CodeIntOverflow)
+			} else if e := wantCode(t, err, vm.CodeIntOverflow); e.Msg != "cost.remaining(Tenant): the budget $9223372036.854775807 minus the spend -$0.000000001 is out of the money range" {
+				t.Errorf("remaining of %d - %d: %q", c.budget, c.spend, e.Msg)
 			}
 			continue
 		}

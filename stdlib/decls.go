@@ -60,9 +60,9 @@ var coreDefs = []Def{
 	{Fn: listReverse, Decl: lang.BuiltinDecl{Name: "reverse", Sig: "(xs: list[T]) -> list[T]", Doc: "The elements of xs in reverse order.", Cost: 2, Pure: true}},
 	{Fn: listFirst, Decl: lang.BuiltinDecl{Name: "first", Sig: "(xs: list[T]) -> T?", Doc: "The first element of xs, or none.", Cost: 1, Pure: true}},
 	{Fn: listLast, Decl: lang.BuiltinDecl{Name: "last", Sig: "(xs: list[T]) -> T?", Doc: "The last element of xs, or none.", Cost: 1, Pure: true}},
-	{Fn: listSumInt, Decl: lang.BuiltinDecl{Name: "sum", Sig: "(xs: list[int]) -> int", Doc: "The sum of xs, whatever their order: an error (int_overflow) only when it is out of the int range.", Cost: 1, Pure: true, ConstCheck: constSum}},
+	{Fn: listSumInt, Decl: lang.BuiltinDecl{Name: "sum", Sig: "(xs: list[int]) -> int", Doc: "The sum of xs, whatever their order: an error (int_overflow) only when it is out of the int range.", Cost: 1, Pure: true, ConstCheck: constSumInt}},
 	{Fn: listSumFloat, Decl: lang.BuiltinDecl{Name: "sum", Sig: "(xs: list[float]) -> float", Doc: "The sum of xs.", Cost: 1, Pure: true}},
-	{Fn: listSumMoney, Decl: lang.BuiltinDecl{Name: "sum", Sig: "(xs: list[money]) -> money", Doc: "The exact sum of xs, whatever their order: an error (int_overflow) only when it is out of money's range.", Cost: 1, Pure: true, ConstCheck: constSum}},
+	{Fn: listSumMoney, Decl: lang.BuiltinDecl{Name: "sum", Sig: "(xs: list[money]) -> money", Doc: "The exact sum of xs, whatever their order: an error (int_overflow) only when it is out of money's range.", Cost: 1, Pure: true, ConstCheck: constSumMoney}},
 	{Fn: listRange, Decl: lang.BuiltinDecl{Name: "range", Sig: "(n: int) -> list[int]", Doc: "The list [0, 1, …, n-1].", Cost: 2, Pure: true}},
 
 	// Maps.

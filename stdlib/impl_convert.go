@@ -12,13 +12,21 @@ import (
 	"github.com/rpl-lang/rpl/vm"
 )
 
-// msgOverflow is what overflow says after the builtin's name.
-const msgOverflow = "integer overflow"
-
-// overflow is the error of an integer result that does not fit in 64 bits.
-func overflow(c *vm.Call) error {
-	return vm.Errorf(vm.CodeIntOverflow, "%s: %s", c.Name(), msgOverflow)
+// outOfRange is the error of a result that does not fit in 64 bits:
+// int_overflow, saying which result is out of the range of which type
+// (int, money, duration), what outOfRangeProblem says, after the
+// builtin's name. They said only "integer overflow".
+func outOfRange(c *vm.Call, result, what string) error {
+	return vm.Errorf(vm.CodeIntOverflow, "%s: %s", c.Name(), outOfRangeProblem(result, what))
 }
+
+// outOfRangeProblem is what outOfRange says after the builtin's name.
+func outOfRangeProblem(result, what string) string {
+	return result + " is out of the " + what + " range"
+}
+
+// absProblem is what abs says of the smallest int.
+const absProblem = "the absolute value of -9223372036854775808 is out of the int range"
 
 // noInt is the error of converting the float x to an int or money (what)
 // that has none: int_overflow, saying what x is: NaN, which no rounding
@@ -287,7 +295,7 @@ func convSeconds(c *vm.Call, a []vm.Value) (vm.Value, error) {
 func mathAbsInt(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	x, ok := absInt(a[0].Int())
 	if !ok {
-		return vm.Value{}, overflow(c)
+		return vm.Value{}, vm.Errorf(vm.CodeIntOverflow, "%s: %s", c.Name(), absProblem)
 	}
 	return vm.Int(x), nil
 }

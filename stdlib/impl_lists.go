@@ -104,13 +104,15 @@ func listLast(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return xs[len(xs)-1], nil
 }
 
-func sumInts(c *vm.Call, xs []vm.Value) (int64, error) {
+// sumInts is the sum of xs, ints or money (what): an error when it is out
+// of what's range.
+func sumInts(c *vm.Call, xs []vm.Value, what string) (int64, error) {
 	if err := chargeElems(c, len(xs)); err != nil {
 		return 0, err
 	}
 	s, ok := sumExact(xs)
 	if !ok {
-		return 0, overflow(c)
+		return 0, outOfRange(c, "the sum", what)
 	}
 	return s, nil
 }
@@ -138,12 +140,12 @@ func sumExact(xs []vm.Value) (int64, bool) {
 }
 
 func listSumInt(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	s, err := sumInts(c, a[0].List())
+	s, err := sumInts(c, a[0].List(), "int")
 	return vm.Int(s), err
 }
 
 func listSumMoney(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	s, err := sumInts(c, a[0].List())
+	s, err := sumInts(c, a[0].List(), "money")
 	return vm.Money(s), err
 }
 

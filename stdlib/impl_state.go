@@ -79,7 +79,7 @@ func costEstimate(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	}
 	sum, ok := p.Cost(in, out)
 	if !ok {
-		return vm.Value{}, overflow(c)
+		return vm.Value{}, outOfRange(c, fmt.Sprintf("the cost of %d input and %d output tokens", max(in, 0), max(out, 0)), "money")
 	}
 	return vm.Money(sum), nil
 }
@@ -129,7 +129,7 @@ func costRemaining(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		// negative budget, a spend of billions: int_overflow before).
 		return vm.Money(0), nil
 	case spend < 0 && left < budget:
-		return vm.Value{}, overflow(c)
+		return vm.Value{}, outOfRange(c, fmt.Sprintf("the budget %s minus the spend %s", vm.Money(budget), vm.Money(spend)), "money")
 	}
 	return vm.Money(max(left, 0)), nil
 }

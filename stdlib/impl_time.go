@@ -32,7 +32,7 @@ func timeSince(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	now, t := nowNanos(c), a[0].Int()
 	d := now - t
 	if (t > 0 && d > now) || (t < 0 && d < now) {
-		return vm.Value{}, overflow(c)
+		return vm.Value{}, outOfRange(c, "now() - "+a[0].String(), "duration")
 	}
 	return vm.Duration(time.Duration(d)), nil
 }
