@@ -1,9 +1,10 @@
 // Package money is the conversion of a decimal amount in currency units to
 // RPL's money, an int64 count of nano-units (10^-9 units), shared by the
-// money literal (lang), the amounts a request's JSON carries (jsonx) and
-// the money(float) builtin (stdlib), so that one amount is one count of
-// nanos wherever it is written. Each caller reads its own syntax and words
-// its own errors; Nanos says only which problem an amount has.
+// money literal (lang), the amounts a request's JSON carries (jsonx), the
+// money(float) builtin (stdlib) and a money times a float (the machine's
+// MUL_MONEY_FLOAT, vm), so that one amount is one count of nanos, rounded
+// one way, wherever it is written. Each caller reads its own syntax and
+// words its own errors; Nanos says only which problem an amount has.
 package money
 
 import "math"
@@ -17,7 +18,7 @@ type Problem uint8
 const (
 	OK    Problem = iota
 	Finer         // a digit finer than a nano-unit, which only rounding drops
-	Range         // beyond ±math.MaxInt64 nanos (about ±9.22 billion units)
+	Range         // beyond the int64 nanos (about ±9.22 billion units)
 )
 
 // Nanos is the amount whose decimal digits are digits (ASCII '0' to '9',
