@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
+	"github.com/rpl-lang/rpl/internal/money"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -281,7 +282,8 @@ func (e *Engine) cp1ToRequest(body []byte, sc *cp1Scratch) (vm.Value, *Error) {
 			if x < 0 || math.IsNaN(x) || x > maxCost {
 				return vm.Value{}, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("constraints.max_cost must be from 0 to %.0f, have %v", maxCost, x), Details: map[string]any{"field": "constraints.max_cost"}}
 			}
-			cs[l.cons.maxCost] = vm.Money(int64(math.Round(x * 1e9)))
+			n, _ := money.OfFloat(x) // in range: x is at most maxCost
+			cs[l.cons.maxCost] = vm.Money(n)
 		}
 		slots[l.req.constraints] = vm.NewRecord(cs)
 	}

@@ -231,3 +231,51 @@ func TestCP1KeysCaseSensitive(t *testing.T) {
 		}
 	}
 }
+
+// echoMaxCost answers with the request's constraints.max_cost in its
+// reason.
+const echoMaxCost = `package echo_cost
+
+fn route(r: Request) -> Decision {
+  to("a:m").because(string(r.constraints.max_cost ?? $0))
+}
+`
+
+// TestCP1MaxCostAsWritten: a CP1 max_cost, a JSON number, is the number
+// as written, rounded half to even at the ninth decimal (money.OfFloat,
+// as money() reads a float), and the money a v2 request of the same
+// number gives the policy (v2 refuses a tenth decimal). It was
+// math.Round(x * 1e9), which rounded the product first and halves away
+// from zero: 6.47605e-05, 64760.5 nanos, was 64761 nanos.
+func TestCP1MaxCostAsWritten(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, copyDir(t, examples, map[string]string{"echo_cost.rpl": echoMaxCost}))
+	ctx := context.Background()
+	for _, c := range []struct {
+		number, want string
+		rounded      bool // more than 9 decimals: refused by v2
+	}{
+		{`6.47605e-05`, "$0.00006476", true},
+		{`0.0000000025`, "$0.000000002", true},
+		{`0.0000000035`, "$0.000000004", true},
+		{`0.25`, "$0.25", false},
+		{`8456222330.67113`, "$8456222330.67113", false},
+		{`1e-9`, "$0.000000001", false},
+	} {
+		body := `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}, "policy_id": "echo_cost", "constraints": {"max_cost": ` + c.number + `}}`
+		out, _, _ := e.HandleCP1(ctx, []byte(body), runtime.CP1Meta{}, nil, nil)
+		d, _ := decodeJSON(t, out)["decision"].(map[string]any)
+		md, _ := d["metadata"].(map[string]any)
+		if md["reason"] != c.want {
+			t.Errorf("CP1 max_cost %s: reason %v, want %q: %s", c.number, md["reason"], c.want, out)
+		}
+		if c.rounded {
+			continue
+		}
+		body = `{"policy_id": "echo_cost", "request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}, "constraints": {"max_cost": ` + c.number + `}}}`
+		out, _, _ = e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
+		if d, _ := decodeJSON(t, out)["decision"].(map[string]any); d["reason"] != c.want {
+			t.Errorf("v2 max_cost %s: reason %v, want %q: %s", c.number, d["reason"], c.want, out)
+		}
+	}
+}

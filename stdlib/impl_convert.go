@@ -1,7 +1,6 @@
 package stdlib
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"math"
@@ -186,35 +185,13 @@ func floatToInt(f float64) (int64, bool) {
 
 // moneyNanos is x currency units in nano-units: x as written, its
 // shortest decimal form (the one string(x) gives), rounded half to even at
-// 9 decimals, as a money literal of more decimals would be (money.Nanos).
+// 9 decimals, as a money literal of more decimals would be (money.OfFloat).
 // It was RoundToEven(x * 1e9), which rounded twice, the product first:
 // 6.47605e-05 (a half, 64760.5 nanos) gave 64761, -8763847.90232 gave
 // -8763847902319999, and above 2^53 nanos (9,007,199 units) the product
 // had no nanos to round at all.
 func moneyNanos(x float64) (int64, bool) {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return 0, false
-	}
-	var buf [32]byte
-	b := strconv.AppendFloat(buf[:0], x, 'e', -1, 64) // -d.ddde±dd
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	e := bytes.IndexByte(b, 'e')
-	exp := 0
-	for _, c := range b[e+2:] {
-		exp = exp*10 + int(c-'0')
-	}
-	if b[e+1] == '-' {
-		exp = -exp
-	}
-	digits := b[:e] // d, or d.ddd with the point overwritten by the first d
-	if e > 1 {
-		b[1] = b[0]
-		digits = b[1:e]
-	}
-	n, p := money.Nanos(digits, exp+1, neg, true)
+	n, p := money.OfFloat(x)
 	return n, p == money.OK
 }
 

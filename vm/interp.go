@@ -977,30 +977,18 @@ func mulMoneyFloat(x int64, f float64) (int64, bool) {
 		return 0, true
 	}
 	var fb [32]byte
-	b := strconv.AppendFloat(fb[:0], math.Abs(f), 'e', -1, 64) // d.ddde±dd
-	e := 0
+	digits, point, _ := money.Shortest(fb[:0], f)
 	var d uint64 // f's digits, at most 17
-	nd := 0
-	for ; b[e] != 'e'; e++ {
-		if b[e] != '.' {
-			d = d*10 + uint64(b[e]-'0')
-			nd++
-		}
+	for _, c := range digits {
+		d = d*10 + uint64(c-'0')
 	}
-	exp := 0
-	for _, c := range b[e+2:] {
-		exp = exp*10 + int(c-'0')
-	}
-	if b[e+1] == '-' {
-		exp = -exp
-	}
-	// x·f in nanos is P·10^(exp-nd+1), P = |x|·d below 2^63·10^17 < 2^120;
-	// as an amount of units, P's digits with the point nd+8-exp from
-	// their end.
+	// x·f in nanos is P·10^(point-nd), P = |x|·d below 2^63·10^17 <
+	// 2^120; as an amount of units, P's digits with the point nd+9-point
+	// from their end.
 	hi, lo := bits.Mul64(arith.Abs(x), d)
 	var pb [40]byte
 	p := appendUint128(pb[:0], hi, lo)
-	q, prob := money.Magnitude(p, len(p)+exp-nd-8, true)
+	q, prob := money.Magnitude(p, len(p)+point-len(digits)-9, true)
 	if prob != money.OK {
 		return 0, false
 	}

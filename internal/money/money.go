@@ -7,7 +7,11 @@
 // words its own errors; Nanos says only which problem an amount has.
 package money
 
-import "math"
+import (
+	"bytes"
+	"math"
+	"strconv"
+)
 
 // Scale is the number of nano-units in a currency unit.
 const Scale = 1_000_000_000
@@ -93,4 +97,43 @@ func roundsUp[T string | []byte](first byte, rest T, q uint64) bool {
 		}
 	}
 	return q&1 == 1
+}
+
+// Shortest is the decimal a float is written as: the shortest digits
+// that read back as |f| (strconv's 'e' form, d.ddde±dd, without its point,
+// appended to buf), the place of the point after the first point of them
+// (as Nanos takes it), and f's sign. f is finite.
+func Shortest(buf []byte, f float64) (digits []byte, point int, neg bool) {
+	b := strconv.AppendFloat(buf, f, 'e', -1, 64)[len(buf):]
+	if neg = b[0] == '-'; neg {
+		b = b[1:]
+	}
+	e := bytes.IndexByte(b, 'e')
+	exp := 0
+	for _, c := range b[e+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if b[e+1] == '-' {
+		exp = -exp
+	}
+	digits = b[:e] // d, or d.ddd: the point overwritten by the first d
+	if e > 1 {
+		b[1] = b[0]
+		digits = b[1:e]
+	}
+	return digits, exp + 1, neg
+}
+
+// OfFloat is f currency units in nano-units, f read as written (its
+// shortest decimal, Shortest) and rounded half to even at 9 decimals, as
+// a money literal of more decimals would be: so money(0.0000000035) is
+// 4 nanos, where RoundToEven(f * 1e9) rounds the product first. A NaN or
+// an infinity is Range. It does not allocate.
+func OfFloat(f float64) (int64, Problem) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, Range
+	}
+	var buf [32]byte
+	digits, point, neg := Shortest(buf[:0], f)
+	return Nanos(digits, point, neg, true)
 }

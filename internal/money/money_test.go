@@ -147,3 +147,47 @@ func halfEven(r *big.Rat) *big.Int {
 	}
 	return q
 }
+
+// TestOfFloat: a float is read as its shortest decimal (the text
+// strconv.FormatFloat writes, which big.Rat reads exactly), rounded half
+// to even at the ninth decimal; a NaN, an infinity and an amount past
+// the int64 nanos are Range. It does not allocate.
+func TestOfFloat(t *testing.T) {
+	scale := big.NewRat(Scale, 1)
+	limit := big.NewInt(math.MaxInt64)
+	check := func(f float64) {
+		t.Helper()
+		got, p := OfFloat(f)
+		want, _ := new(big.Rat).SetString(strconv.FormatFloat(f, 'e', -1, 64))
+		w := halfEven(want.Mul(want, scale))
+		if new(big.Int).Abs(w).Cmp(limit) > 0 {
+			if p != Range {
+				t.Fatalf("OfFloat(%v) = %d, %d; want Range", f, got, p)
+			}
+			return
+		}
+		if p != OK || w.Int64() != got {
+			t.Fatalf("OfFloat(%v) = %d, %d; want %s", f, got, p, w)
+		}
+	}
+	for _, f := range []float64{0, math.Copysign(0, -1), 6.47605e-05, -6.47605e-05, 0.0000000025, 0.0000000035, 1e-10,
+		8456222330.67113, 9223372036.854775, -9223372036.854775, 9.3e9, 1e300, 5e-324, math.MaxFloat64} {
+		check(f)
+	}
+	for i := range uint64(200000) {
+		f := math.Float64frombits(i * 0x9e3779b97f4a7c15)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		check(f)
+		check(float64(int64(i*0x9e3779b97f4a7c15)>>20) / 1e9) // amounts of a few thousand units
+	}
+	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if _, p := OfFloat(f); p != Range {
+			t.Errorf("OfFloat(%v): %d, want Range", f, p)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { OfFloat(-6.47605e-05) }); n != 0 {
+		t.Errorf("OfFloat allocates %v times", n)
+	}
+}
