@@ -69,7 +69,9 @@ has its diagnostics both as lines (diagnostics) and as the objects rplc
 check --format json prints (diagnostic_details: range, code, related
 positions, fixes), and policies_with_errors counts such policies. When
 the paths cannot be read (a directory holding no .rpl file), the document
-has error, saying why, and no policies.
+has error, saying why, and no policies; each directory holding no .rpl
+file is also in its diagnostics and diagnostic_details, as the error
+RPL218 that rplc check reports.
 
 The policies with a route function of each directory PATH, walked as 'rplc
 build' and the router load it, must have distinct ids, their package names;
@@ -189,7 +191,10 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	// distinct ids (RPL216); the trees together, since a library of one
 	// may be imported by a policy of another (RPL212).
 	var trees []policytest.Tree
-	pts, err := expandTrees(args)
+	pts, empty, err := expandTreesEmpty(args)
+	if err == nil && len(empty) > 0 {
+		err = fmt.Errorf("%s: no .rpl files in this directory", empty[0])
+	}
 	for _, t := range pts {
 		if err != nil {
 			break
@@ -205,8 +210,17 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		if o.json {
 			// A document still, as eval and build write one whatever
 			// happened: there was none (a directory holding no .rpl
-			// file, a link loop), only exit 1.
-			writeJSON(e.stdout, jsonTestRun{Error: err.Error(), Policies: []jsonPolicyResult{}})
+			// file, a link loop), only exit 1. A directory holding no
+			// .rpl file is also the diagnostic RPL218 that rplc check
+			// reports, with its code, in both forms a policy's are.
+			run := jsonTestRun{Error: err.Error(), Policies: []jsonPolicyResult{}}
+			names := newPathNamer()
+			for _, dir := range empty {
+				d := names.display(noFiles(dir))
+				run.Diagnostics = append(run.Diagnostics, d.Error())
+				run.DiagnosticDetails = append(run.DiagnosticDetails, jsonDiagOf(d))
+			}
+			writeJSON(e.stdout, run)
 		}
 		return &exitError{code: exitFail, err: err}
 	}
@@ -291,6 +305,11 @@ type (
 		Errors int `json:"policies_with_errors"`
 		// Error is why no test ran: the paths could not be read.
 		Error string `json:"error,omitempty"`
+		// Diagnostics and DiagnosticDetails are, beside Error, those
+		// about the paths (RPL218: a directory holding no .rpl file),
+		// as a policy's are.
+		Diagnostics       []string   `json:"diagnostics,omitempty"`
+		DiagnosticDetails []jsonDiag `json:"diagnostic_details,omitempty"`
 	}
 	jsonPolicyResult struct {
 		Policy      string   `json:"policy"`
