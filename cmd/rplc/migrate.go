@@ -41,6 +41,9 @@ then names it and writes nothing.
 An unknown or invalid field is an error naming its line and column (of
 its value, or of the object that lacks it) and its JSON path, for example
   policy.json:12:20: fallbacks[1].backoff.base_ms: want a non-negative integer, have -5
+A file that is not JSON is one error at the byte at fault
+(policy.json:3:7: invalid JSON: invalid character ...), and each warning
+is placed as an error is (policy.json:2:17: warning: policy_id: ...).
 Every error of every file is reported, however many. A key given twice in
 one object is an error too, reported alone: the others would depend on
 which of its values was meant.
@@ -148,7 +151,12 @@ func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string, f
 			continue
 		}
 		for _, w := range migrate.Warnings(pol, opts) {
-			fmt.Fprintf(e.stderr, "%s: warning: %v\n", a, w)
+			// Placed as its errors are, at the value its path names.
+			if w.Place(inputs[i]); w.Line > 0 {
+				fmt.Fprintf(e.stderr, "%s:%d:%d: warning: %v\n", a, w.Line, w.Col, w)
+			} else {
+				fmt.Fprintf(e.stderr, "%s: warning: %v\n", a, w)
+			}
 		}
 		if outDir == "" {
 			if printed {

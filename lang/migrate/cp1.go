@@ -117,7 +117,8 @@ type Error struct {
 	// Line and Col place the value at Path in the document, both from 1,
 	// the column in bytes (Place): the nearest value on Path's way that
 	// the document holds when it lacks that one (a field required), the
-	// second occurrence of a key given twice. 0 when not placed: Error
+	// second occurrence of a key given twice; for JSON that does not
+	// parse, the byte at fault. 0 when not placed (an empty file): Error
 	// does not say them, the file's name goes before them.
 	Line, Col int
 	repeat    bool // a duplicate key: placed at its second occurrence
@@ -127,25 +128,36 @@ type Error struct {
 // about, of the value at e.Path (jsonx.NearestOffset; jsonx.RepeatOffset
 // for a key given twice). Parse places its errors; Generate's are placed
 // by the caller, which has the document. An error about no path (a
-// document that is not JSON, whose message says where) is left as it is.
+// document that is not JSON, which Parse placed) is left as it is.
 func (e *Error) Place(data []byte) {
-	if e.Path == "" {
-		return
+	if e.Path != "" {
+		e.Line, e.Col = placePath(data, e.Path, e.repeat)
 	}
-	at, ok := jsonxPath(e.Path)
+}
+
+// placePath is the line and column in data of the value at path, as
+// Error.Place places it: 0, 0 for a path that key, join and index did not
+// write.
+func placePath(data []byte, path string, repeat bool) (line, col int) {
+	at, ok := jsonxPath(path)
 	if !ok {
-		return
+		return 0, 0
 	}
 	off, found := int64(0), false
-	if e.repeat {
+	if repeat {
 		off, found = jsonx.RepeatOffset(data, at)
 	}
 	if !found {
 		off, _ = jsonx.NearestOffset(data, at)
 	}
+	return lineCol(data, off)
+}
+
+// lineCol is the line and column of the byte at index off of data
+// (len(data): its end), both from 1, the column in bytes.
+func lineCol(data []byte, off int64) (line, col int) {
 	before := data[:min(max(off, 0), int64(len(data)))]
-	e.Line = 1 + bytes.Count(before, []byte{'\n'})
-	e.Col = len(before) - bytes.LastIndexByte(before, '\n')
+	return 1 + bytes.Count(before, []byte{'\n'}), len(before) - bytes.LastIndexByte(before, '\n')
 }
 
 // jsonxPath is path, as key, join and index write it, in the words of
@@ -386,31 +398,41 @@ const maxMillis = math.MaxInt64 / int64(time.Millisecond)
 // Parse reads and validates a CP1 policy. Every invalid or unknown field
 // is reported, as an ErrorList whose entries name the JSON path; a key
 // given twice in one object is an error too, reported before (and
-// instead of) the others. JSON that does not parse is one error, placed
-// at its line and column.
+// instead of) the others. JSON that does not parse is one error, with no
+// path, placed at the byte at fault (an empty file is not placed).
 func Parse(data []byte) (*Policy, error) {
-	invalid := func(format string, args ...any) error {
-		return ErrorList{{Msg: "invalid JSON: " + fmt.Sprintf(format, args...)}}
+	// invalid is the error of data that is not JSON, placed at the byte
+	// at index off, or not placed for off < 0.
+	invalid := func(off int64, format string, args ...any) error {
+		e := &Error{Msg: "invalid JSON: " + fmt.Sprintf(format, args...)}
+		if off >= 0 {
+			e.Line, e.Col = lineCol(data, off)
+		}
+		return ErrorList{e}
 	}
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
-		return nil, invalid("the file starts with a UTF-8 byte order mark (BOM); save it without one")
+		return nil, invalid(0, "the file starts with a UTF-8 byte order mark (BOM); save it without one")
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, invalid("the file is empty")
+		return nil, invalid(-1, "the file is empty")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var x any
 	if err := dec.Decode(&x); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			return nil, invalid(int64(jsonx.SyntaxOffset(data, se)), "%v", se)
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, invalid(int64(len(data)), "unexpected end of JSON")
 		}
-		return nil, invalid("%v", jsonx.At(data, err))
+		return nil, invalid(-1, "%v", err)
 	}
 	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
 		rest := data[off:]
 		off += int64(len(rest) - len(bytes.TrimLeft(rest, " \t\r\n")))
-		return nil, invalid("%s: data after the policy", jsonx.LineCol(data, off))
+		return nil, invalid(off, "data after the policy")
 	}
 	p := &parser{}
 	// A key given twice is reported alone: the other errors would be

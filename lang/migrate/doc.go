@@ -11,7 +11,9 @@
 // the CP1 policy did; a header comment names the source file, lists where
 // the RPL policy differs and the CP1 settings that are not carried over,
 // which neither the policy nor the router enforces. Warnings lists the
-// same, each naming its JSON path.
+// same, each naming its JSON path and placed as an error is
+// (Warning.Place). JSON that does not parse is one Error, with no path,
+// placed at the byte at fault.
 //
 // # CP1 policies
 //

@@ -397,9 +397,20 @@ func stickySource(s *Sticky) string {
 type Warning struct {
 	Path string
 	Msg  string
+	// Line and Col place the value at Path in the document, as an
+	// Error's (Place): 0 until placed, and String does not say them.
+	Line, Col int
 }
 
 func (w Warning) String() string { return w.Path + ": " + w.Msg }
+
+// Place sets w.Line and w.Col to the position in data, the document w is
+// about, of the value at w.Path, or of the nearest one on its way that
+// the document holds (the object that lacks a setting), as Error.Place
+// places an error.
+func (w *Warning) Place(data []byte) {
+	w.Line, w.Col = placePath(data, w.Path, false)
+}
 
 // Warnings lists the differences and the settings not carried over that
 // Generate's header comment lists, in its order, for the package name
@@ -415,10 +426,10 @@ func Warnings(pol *Policy, opts Options) []Warning {
 // over.
 func warnings(pol *Policy, pkg string) (diffs, dropped []Warning) {
 	diff := func(path, format string, args ...any) {
-		diffs = append(diffs, Warning{path, fmt.Sprintf(format, args...)})
+		diffs = append(diffs, Warning{Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	drop := func(path, format string, args ...any) {
-		dropped = append(dropped, Warning{path, fmt.Sprintf(format, args...)})
+		dropped = append(dropped, Warning{Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	if pol.ID != "" && pol.ID != pkg {
 		diff("policy_id", "the policy is now %s: CP1 clients must send policy_id %q, not %q (which gets policy_not_found).", pkg, pkg, pol.ID)

@@ -9,8 +9,9 @@ import (
 // TestErrorsPlaced: each error of Parse has the line and column of the
 // value its path names (a key written in brackets, weights["a.b"],
 // included), of the object that lacks a field required, of the second
-// occurrence of a key given twice; an error that is not about a path
-// (JSON that does not parse) has none.
+// occurrence of a key given twice; JSON that does not parse, an error
+// about no path, has the byte at fault (its end for a file cut short),
+// and an empty file none.
 func TestErrorsPlaced(t *testing.T) {
 	for _, c := range []struct {
 		name, in string
@@ -25,7 +26,13 @@ func TestErrorsPlaced(t *testing.T) {
 		{"duplicate", "{\"version\": \"1\",\n \"weights\": {\"a\": 1,\n  \"a\": 2}}",
 			[]string{`3:8: weights.a: duplicate key: given twice in one object`}},
 		{"not JSON", "{\"version\": \"1\",\n ]",
-			[]string{`0:0: invalid JSON: line 2, column 2: invalid character ']' looking for beginning of object key string`}},
+			[]string{`2:2: invalid JSON: invalid character ']' looking for beginning of object key string`}},
+		{"cut short", "{\"version\": \"1\",\n  \"weights\": {",
+			[]string{`2:15: invalid JSON: unexpected end of JSON`}},
+		{"data after", "{\"version\": \"1\", \"weights\": {\"a\": 1}}\n\n  x",
+			[]string{`3:3: invalid JSON: data after the policy`}},
+		{"BOM", "\ufeff{}", []string{`1:1: invalid JSON: the file starts with a UTF-8 byte order mark (BOM); save it without one`}},
+		{"empty", "\n \n", []string{`0:0: invalid JSON: the file is empty`}},
 	} {
 		_, err := Parse([]byte(c.in))
 		var list ErrorList
@@ -39,5 +46,25 @@ func TestErrorsPlaced(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("%s:\n got  %q\n want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// TestWarningsPlaced: each warning is placed as an error is, at the value
+// its path names, or at the nearest one on its way that the document
+// holds (the sticky object that lacks session_key).
+func TestWarningsPlaced(t *testing.T) {
+	in := "{\"version\": \"1\",\n \"policy_id\": \"chat-v2\",\n \"weights\": {\"a\": 1},\n \"sticky\": {},\n \"rate_limit\":\n   {\"requests_per_second\": 5}}"
+	pol, err := Parse([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range Warnings(pol, Options{}) {
+		w.Place([]byte(in))
+		got = append(got, fmt.Sprintf("%d:%d: %s", w.Line, w.Col, w.Path))
+	}
+	want := []string{"2:15: policy_id", "4:12: sticky.session_key", "6:4: rate_limit"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("warnings\n got  %q\n want %q", got, want)
 	}
 }
