@@ -56,7 +56,9 @@ The summary goes to standard output, diagnostics and failures to standard
 error. With --format json the summary is one JSON document, printed also
 when the build fails: ok, error (why it failed), file, version, size,
 signed, key_id, tests_run, tests_skipped, policies, failures (the failed
-tests), catalogue_models, tenants and diagnostics: the warnings, and the
+tests: policy, test, where the test is declared, test_file, test_line and
+test_col, and where it failed, file, line, col, with code and message),
+catalogue_models, tenants and diagnostics: the warnings, and the
 errors that failed the build, as rplc check --format json prints them
 (file, line, col, end_line, end_col, severity, code, message).
 
@@ -147,13 +149,20 @@ type buildPolicy struct {
 }
 
 type buildFailure struct {
-	Policy  string `json:"policy"`
-	Test    string `json:"test"`
-	File    string `json:"file"`
-	Line    int    `json:"line"`
-	Col     int    `json:"col"`
-	Code    string `json:"code,omitempty"`
-	Message string `json:"message"`
+	Policy string `json:"policy"`
+	Test   string `json:"test"`
+	// TestFile, TestLine and TestCol are where the test is declared,
+	// which finds it whatever its name ("" too), as rplc test
+	// --format json places its tests; File, Line and Col are where it
+	// failed.
+	TestFile string `json:"test_file"`
+	TestLine int    `json:"test_line"`
+	TestCol  int    `json:"test_col"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Col      int    `json:"col"`
+	Code     string `json:"code,omitempty"`
+	Message  string `json:"message"`
 }
 
 func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skipTests bool) error {
@@ -241,7 +250,9 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 				errs = append([]*vm.Error{ve}, ve.Also...)
 			}
 			for _, ve := range errs {
-				bf := buildFailure{Policy: f.Policy, Test: f.Test.Name, File: display(f.Test.File), Line: f.Test.Line, Col: f.Test.Col, Message: f.Err.Error()}
+				tf := display(f.Test.File)
+				bf := buildFailure{Policy: f.Policy, Test: f.Test.Name, TestFile: tf, TestLine: f.Test.Line, TestCol: f.Test.Col,
+					File: tf, Line: f.Test.Line, Col: f.Test.Col, Message: f.Err.Error()}
 				if ve != nil {
 					bf.Code, bf.Message = string(ve.Code), ve.Msg
 					if len(ve.Stack) > 0 && ve.Code == vm.CodeAssertionFailed {
