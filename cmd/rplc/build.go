@@ -57,7 +57,9 @@ error. With --format json the summary is one JSON document, printed also
 when the build fails: ok, error (why it failed), file, version, size,
 signed, key_id, tests_run, tests_skipped, policies, failures (the failed
 tests: policy, test, where the test is declared, test_file, test_line and
-test_col, and where it failed, file, line, col, with code and message),
+test_col, and where it failed, file, line, col, with code, message and
+the stack of an error that is not a failed expect, as rplc test
+--format json gives them),
 catalogue_models, tenants and diagnostics: the warnings, and the
 errors that failed the build, as rplc check --format json prints them
 (file, line, col, end_line, end_col, severity, code, message).
@@ -163,6 +165,9 @@ type buildFailure struct {
 	Col      int    `json:"col"`
 	Code     string `json:"code,omitempty"`
 	Message  string `json:"message"`
+	// Stack is the policy call stack of an error that is not a failed
+	// expect, innermost first, as in rplc test --format json.
+	Stack []jsonFrame `json:"stack,omitempty"`
 }
 
 func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skipTests bool) error {
@@ -255,20 +260,31 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 					File: tf, Line: f.Test.Line, Col: f.Test.Col, Message: f.Err.Error()}
 				if ve != nil {
 					bf.Code, bf.Message = string(ve.Code), ve.Msg
-					if len(ve.Stack) > 0 && ve.Code == vm.CodeAssertionFailed {
-						// Point at the failing expect rather than the test.
+					if len(ve.Stack) > 0 {
+						// Point at the failing expect, or where the error
+						// happened, rather than the test, as rplc test does.
 						top := ve.Stack[0]
 						bf.File, bf.Line, bf.Col = display(top.File), top.Line, top.Col
+					}
+					if ve.Code != vm.CodeAssertionFailed {
+						// And its policy call stack, as rplc test's.
+						for _, fr := range ve.Stack {
+							bf.Stack = append(bf.Stack, jsonFrame{Func: fr.Func, File: display(fr.File), Line: fr.Line, Col: fr.Col})
+						}
 					}
 				}
 				sum.Failures = append(sum.Failures, bf)
 				if format == "text" {
 					// Named as rplc test names it, the empty name too,
-					// and its stack the same (a test's frame is test
-					// "NAME", not its entry test:NAME).
-					fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s\n", bf.File, bf.Line, bf.Col, compiler.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, bf.Message)
+					// with the code of an error that is not a failed
+					// expect, and its stack the same (a test's frame is
+					// test "NAME", not its entry test:NAME).
+					fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s", bf.File, bf.Line, bf.Col, compiler.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, bf.Message)
 					if ve != nil && ve.Code != vm.CodeAssertionFailed {
+						fmt.Fprintf(e.stderr, " [%s]\n", ve.Code)
 						policytest.WriteStack(e.stderr, "\t", ve.Stack, display)
+					} else {
+						fmt.Fprintln(e.stderr)
 					}
 				}
 			}
