@@ -30,7 +30,8 @@ func newTestCmd(e *env) *cobra.Command {
 		Long: `Test runs the test blocks of policies: those of each policy's test file
 x_test.rpl and of the policy x.rpl itself. Each PATH is a policy, a test file
 or a directory (walked recursively, through a symlink to it; a directory
-holding no .rpl file is an error, not a pass). A file named twice, or
+holding no .rpl file is an error, not a pass: RPL218, as rplc check
+reports it, and no test runs). A file named twice, or
 reached through a symlink as well (a directory and a link to it), is
 tested once, under the name given first.
 
@@ -207,21 +208,27 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
 			return usageErrorf(cmd, "%v", err)
 		}
-		if o.json {
-			// A document still, as eval and build write one whatever
-			// happened: there was none (a directory holding no .rpl
-			// file, a link loop), only exit 1. A directory holding no
-			// .rpl file is also the diagnostic RPL218 that rplc check
-			// reports, with its code, in both forms a policy's are.
-			run := jsonTestRun{Error: err.Error(), Policies: []jsonPolicyResult{}}
-			names := newPathNamer()
-			for _, dir := range empty {
-				d := names.display(noFiles(dir))
-				run.Diagnostics = append(run.Diagnostics, d.Error())
-				run.DiagnosticDetails = append(run.DiagnosticDetails, jsonDiagOf(d))
-			}
-			writeJSON(e.stdout, run)
+		// A directory holding no .rpl file is also the diagnostic
+		// RPL218 that rplc check reports, with its code, as a policy's
+		// are: printed, or in both forms in the document.
+		names := newPathNamer()
+		var ds lang.DiagList
+		for _, dir := range empty {
+			ds = append(ds, names.display(noFiles(dir)))
 		}
+		if !o.json {
+			printText(e.stdout, ds, useColor(e.stdout, e.color))
+			return &exitError{code: exitFail, err: err}
+		}
+		// A document still, as eval and build write one whatever
+		// happened: there was none (a directory holding no .rpl file, a
+		// link loop), only exit 1.
+		run := jsonTestRun{Error: err.Error(), Policies: []jsonPolicyResult{}}
+		for _, d := range ds {
+			run.Diagnostics = append(run.Diagnostics, d.Error())
+			run.DiagnosticDetails = append(run.DiagnosticDetails, jsonDiagOf(d))
+		}
+		writeJSON(e.stdout, run)
 		return &exitError{code: exitFail, err: err}
 	}
 	runner, err := policytest.NewRunner()
