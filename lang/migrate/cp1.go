@@ -399,7 +399,9 @@ const maxMillis = math.MaxInt64 / int64(time.Millisecond)
 // is reported, as an ErrorList whose entries name the JSON path; a key
 // given twice in one object is an error too, reported before (and
 // instead of) the others. JSON that does not parse is one error, with no
-// path, placed at the byte at fault (an empty file is not placed).
+// path, placed at the byte at fault (an empty file is not placed); so is
+// text that encoding/json reads as U+FFFD (jsonx.Unreadable): a byte that
+// is not UTF-8, or the escape of half a UTF-16 surrogate pair.
 func Parse(data []byte) (*Policy, error) {
 	// invalid is the error of data that is not JSON, placed at the byte
 	// at index off, or not placed for off < 0.
@@ -433,6 +435,18 @@ func Parse(data []byte) (*Policy, error) {
 		rest := data[off:]
 		off += int64(len(rest) - len(bytes.TrimLeft(rest, " \t\r\n")))
 		return nil, invalid(off, "data after the policy")
+	}
+	// Text that encoding/json reads as U+FFFD, which a provider name or
+	// policy_id would carry into the policy changed (two names that
+	// differ there would be one): refused at it, as the router refuses
+	// it in a request, tenants.json and catalogue.json.
+	if off, why, notJSON := jsonx.Unreadable(data); off >= 0 {
+		e := &Error{Msg: "invalid string: " + why}
+		if notJSON {
+			e.Msg = "invalid JSON: " + why
+		}
+		e.Line, e.Col = lineCol(data, int64(off))
+		return nil, ErrorList{e}
 	}
 	p := &parser{}
 	// A key given twice is reported alone: the other errors would be

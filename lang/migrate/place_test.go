@@ -33,6 +33,12 @@ func TestErrorsPlaced(t *testing.T) {
 			[]string{`3:3: invalid JSON: data after the policy`}},
 		{"BOM", "\ufeff{}", []string{`1:1: invalid JSON: the file starts with a UTF-8 byte order mark (BOM); save it without one`}},
 		{"empty", "\n \n", []string{`0:0: invalid JSON: the file is empty`}},
+		// Text read as U+FFFD: a provider named "open\ufffdai" was
+		// migrated so, silently.
+		{"not UTF-8", "{\"version\": \"1\",\n \"weights\": {\"open\xffai:x\": 1}}",
+			[]string{`2:19: invalid JSON: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)`}},
+		{"half a pair", "{\"version\": \"1\",\n \"policy_id\": \"a\\ud800\", \"weights\": {\"a:x\": 1}}",
+			[]string{`2:17: invalid string: \ud800 is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)`}},
 	} {
 		_, err := Parse([]byte(c.in))
 		var list ErrorList
