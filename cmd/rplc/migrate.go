@@ -170,7 +170,16 @@ func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string, f
 		out := filepath.Join(outDir, opts.Package+".rpl")
 		if prev, dup := written[out]; dup {
 			bad = true
-			fmt.Fprintf(e.stderr, "%s: policy %s is also migrated from %s; give one of them another policy_id\n", a, opts.Package, prev)
+			msg := fmt.Sprintf("policy %s is also migrated from %s; give one of them another policy_id", opts.Package, prev)
+			if pkg == "" && pol.ID != "" {
+				// The name is its policy_id's: placed there, as an
+				// error about a field is.
+				le := &migrate.Error{Path: "policy_id", Msg: msg}
+				le.Place(inputs[i])
+				fmt.Fprintf(e.stderr, "%s:%d:%d: %v\n", a, le.Line, le.Col, le)
+			} else {
+				fmt.Fprintf(e.stderr, "%s: %s\n", a, msg)
+			}
 			continue
 		}
 		written[out] = a
