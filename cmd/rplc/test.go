@@ -65,7 +65,7 @@ Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
 
 With --format json the results are one JSON document, which lists every
 test and, with --cover, every branch outcome never taken (not_taken), -v
-or not; a policy with errors
+or not, and the total coverage (coverage, over one policy too); a policy with errors
 has its diagnostics both as lines (diagnostics) and as the objects rplc
 check --format json prints (diagnostic_details: range, code, related
 positions, fixes), and policies_with_errors counts such policies. When
@@ -317,6 +317,17 @@ type (
 		// as a policy's are.
 		Diagnostics       []string   `json:"diagnostics,omitempty"`
 		DiagnosticDetails []jsonDiag `json:"diagnostic_details,omitempty"`
+		// Coverage is, with --cover, the total over the policies, as
+		// the text's "coverage: total:" line gives it.
+		Coverage *jsonCoverageTotal `json:"coverage,omitempty"`
+	}
+	jsonCoverageTotal struct {
+		Statements        int     `json:"statements"`
+		StatementsCovered int     `json:"statements_covered"`
+		Branches          int     `json:"branches"`
+		BranchesCovered   int     `json:"branches_covered"`
+		StatementPercent  float64 `json:"statement_percent"`
+		BranchPercent     float64 `json:"branch_percent"`
 	}
 	jsonPolicyResult struct {
 		Policy      string   `json:"policy"`
@@ -423,6 +434,19 @@ func writeTestJSON(e *env, results []*policytest.Result, names *pathNamer, cover
 			}
 		}
 		run.Policies = append(run.Policies, pr)
+	}
+	if cover {
+		var covs []*policytest.Coverage
+		for _, r := range results {
+			if r.Coverage != nil {
+				covs = append(covs, r.Coverage)
+			}
+		}
+		t := &jsonCoverageTotal{}
+		t.Statements, t.StatementsCovered, t.Branches, t.BranchesCovered = policytest.Sum(covs)
+		whole := policytest.Coverage{Stmts: t.Statements, StmtsCovered: t.StatementsCovered, Outcomes: t.Branches, OutcomesCovered: t.BranchesCovered}
+		t.StatementPercent, t.BranchPercent = whole.StmtPercent(), whole.BranchPercent()
+		run.Coverage = t
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
