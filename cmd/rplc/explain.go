@@ -37,7 +37,9 @@ records the path executes extra instructions).
 --request and --state are as for rplc eval. With --format json the output
 is one JSON document {decision, fuel, memory, calls, path}, where path is a
 list of steps {kind, func, file, line, col, text, value, outcome, args,
-steps}; when the evaluation fails, error (its first line on standard
+steps}, with cost_bound, the static bound of the fuel (when the policy
+has one), and steps_not_shown, the steps past those recorded (when
+any), as the text says them; when the evaluation fails, error (its first line on standard
 error) stands in place of decision. When the policy has errors or cannot
 be read, or the request or state is not valid, the document is {error,
 diagnostics}, where diagnostics are
@@ -115,6 +117,14 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		doc := map[string]any{"path": steps, "fuel": res.Stats.Fuel, "memory": res.Stats.Memory, "calls": res.Stats.Calls}
 		if pathNote != "" {
 			doc["path_note"] = pathNote
+		}
+		// What the text says besides: the steps left out, the static
+		// bound of the fuel.
+		if probes.Dropped > 0 {
+			doc["steps_not_shown"] = probes.Dropped
+		}
+		if bound, ok := ev.prog.CostBound(); ok {
+			doc["cost_bound"] = bound
 		}
 		if runErr == nil {
 			doc["decision"] = rpl.ToGo(ev.prog.DecisionType(), res.Value)
