@@ -69,7 +69,9 @@ router completes them from the registry, and --state the prices.
 With --format json the output is one JSON document whatever the outcome:
 {decision, fuel, memory, calls} (as --stats) with a decision; error in
 place of decision when the evaluation fails ("p.rpl:3:7: integer overflow
-[int_overflow]", the first line of what standard error says); and
+[int_overflow]", the first line of what standard error says), with stack,
+the policy call stack standard error lists under it ({func, file, line,
+col}, innermost first); and
 {error, diagnostics} when the policy has errors or cannot be read, or the
 request or state is not valid, where
 diagnostics are objects as rplc check --format json prints them (file,
@@ -104,6 +106,9 @@ file among them).`,
 					doc["decision"] = rpl.ToGo(ev.prog.DecisionType(), res.Value)
 				} else {
 					doc["error"] = ev.errorText(runErr)
+					if st := ev.errorStack(runErr); len(st) > 0 {
+						doc["stack"] = st
+					}
 				}
 				if err := writeJSONValue(e.stdout, doc, vm.Stats{}, false); err != nil {
 					return err
@@ -386,6 +391,21 @@ func (ev *evaluation) errorText(err error) string {
 		return fmt.Sprintf("%s: %s [%s]", ev.namer.framePos(e.Stack), e.Msg, e.Code)
 	}
 	return err.Error()
+}
+
+// errorStack is the policy call stack of a failed evaluation, innermost
+// first, as standard error lists it under errorText, in the frames of
+// rplc test --format json; nil for an error without one.
+func (ev *evaluation) errorStack(err error) []jsonFrame {
+	e, ok := err.(*vm.Error)
+	if !ok {
+		return nil
+	}
+	var out []jsonFrame
+	for _, f := range e.Stack {
+		out = append(out, jsonFrame{Func: f.Func, File: ev.namer.name(f.File), Line: f.Line, Col: f.Col})
+	}
+	return out
 }
 
 func (n *pathNamer) framePos(st []vm.Frame) string {
