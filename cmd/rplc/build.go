@@ -39,7 +39,8 @@ the format.
 
 A policy is a .rpl file under DIR (test files aside) with a route function,
 its own or inherited; its id is its package name. Files without route must
-be libraries, imported or extended by a policy.
+be libraries, imported or extended by a policy. A DIR holding no .rpl file
+is the error RPL218, as for rplc check.
 
 Build refuses to write a bundle when a policy has errors or one of the
 policies' tests fails; the tests run against the compiled program, with an
@@ -214,6 +215,20 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		}
 	}
 
+	if files, err := lang.SourceFiles([]string{dir}); err == nil && len(files) == 0 {
+		// A directory holding no .rpl file is the error RPL218, as
+		// rplc check and test report it, not "no policies" without a
+		// code, as for a tree of libraries.
+		ds := lang.DiagList{newPathNamer().display(noFiles(dir))}
+		printText(e.stderr, ds, useColor(e.stderr, e.color))
+		msg := "build failed: " + countOf(ds).errorsNotShown()
+		if format == "json" {
+			writeJSON(e.stdout, buildSummary{Error: msg, TestsSkipped: skipTests, Diagnostics: jsonDiags(ds)})
+		} else {
+			fmt.Fprintln(e.stderr, msg)
+		}
+		return failed
+	}
 	res, berr := bundle.Build(dir, opts)
 	root, _ := filepath.Abs(dir)
 	names := newPathNamer()
