@@ -71,12 +71,12 @@ With --format json the output is one JSON document whatever the outcome:
 place of decision when the evaluation fails ("p.rpl:3:7: integer overflow
 [int_overflow]", the first line of what standard error says), with stack,
 the policy call stack standard error lists under it ({func, file, line,
-col}, innermost first); and
-{error, diagnostics} when the policy has errors or cannot be read, or the
-request or state is not valid, where
+col}, innermost first); and {error, diagnostics} when the policy has
+errors or cannot be read, or the request or state is not valid, where
 diagnostics are objects as rplc check --format json prints them (file,
-line, col, end_line, end_col, severity, code, message). Standard error says
-the same as without it. A wrong command line (exit 2) prints no document.
+line, col, end_line, end_col, severity, code, message). Standard error
+says the same as without it. A wrong command line (exit 2) prints no
+document.
 
 Exit status: 0 with a decision, 1 when the policy has errors, the request
 or state is not valid, or the evaluation fails (the error and its policy

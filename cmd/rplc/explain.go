@@ -35,17 +35,18 @@ calls the evaluation used (those of a normal run: the traced run that
 records the path executes extra instructions).
 
 --request and --state are as for rplc eval. With --format json the output
-is one JSON document {decision, fuel, memory, calls, path}, where path is a
-list of steps {kind, func, file, line, col, text, value, outcome, args,
-steps}, with cost_bound, the static bound of the fuel (when the policy
-has one), and steps_not_shown, the steps past those recorded (when
-any), as the text says them; when the evaluation fails, error (its first line on standard
-error) stands in place of decision, with stack, as for rplc eval. When the policy has errors or cannot
-be read, or the request or state is not valid, the document is {error,
-diagnostics}, where diagnostics are
+is one JSON document {decision, fuel, memory, calls, path}, where path is
+a list of steps {kind, func, file, line, col, text, value, outcome, args,
+steps}, with cost_bound, the static bound of the fuel (when the policy has
+one), and steps_not_shown, the steps past those recorded (when any), as
+the text says them; when the evaluation fails, error (its first line on
+standard error) stands in place of decision, with stack, as for rplc eval.
+When the policy has errors or cannot be read, or the request or state is
+not valid, the document is {error, diagnostics}, where diagnostics are
 objects as rplc check --format json prints them (file, line, col,
 end_line, end_col, severity, code, message); standard error says the same
-as without --format json. A wrong command line (exit 2) prints no document.
+as without --format json. A wrong command line (exit 2) prints no
+document.
 
 Fuel counts instructions, and the traced run executes others than the
 normal one (its probes, none merged, no call inlined). It is given 4 times

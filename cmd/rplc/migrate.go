@@ -41,9 +41,9 @@ then names it and writes nothing.
 An unknown or invalid field is an error naming its line and column (of
 its value, or of the object that lacks it) and its JSON path, for example
   policy.json:12:20: fallbacks[1].backoff.base_ms: want a non-negative integer, have -5
-A file that is not JSON, or holds text read as U+FFFD (a byte that is
-not UTF-8, half a UTF-16 surrogate pair), is one error at the byte at
-fault (policy.json:3:7: invalid JSON: invalid character ...), and each warning
+A file that is not JSON, or holds text read as U+FFFD (a byte that is not
+UTF-8, half a UTF-16 surrogate pair), is one error at the byte at fault
+(policy.json:3:7: invalid JSON: invalid character ...), and each warning
 is placed as an error is (policy.json:2:17: warning: policy_id: ...).
 Every error of every file is reported, however many. A key given twice in
 one object is an error too, reported alone: the others would depend on

@@ -28,12 +28,12 @@ func newTestCmd(e *env) *cobra.Command {
 		Use:   "test PATH...",
 		Short: "Run the test blocks of policies, with coverage",
 		Long: `Test runs the test blocks of policies: those of each policy's test file
-x_test.rpl and of the policy x.rpl itself. Each PATH is a policy, a test file
-or a directory (walked recursively, through a symlink to it; a directory
-holding no .rpl file is an error, not a pass: RPL218, as rplc check
-reports it, and no test runs). A file named twice, or
-reached through a symlink as well (a directory and a link to it), is
-tested once, under the name given first.
+x_test.rpl and of the policy x.rpl itself. Each PATH is a policy, a test
+file or a directory (walked recursively, through a symlink to it; a
+directory holding no .rpl file is an error, not a pass: RPL218, as rplc
+check reports it, and no test runs). A file named twice, or reached
+through a symlink as well (a directory and a link to it), is tested once,
+under the name given first.
 
 Every failed expectation prints a line
 
@@ -65,13 +65,13 @@ Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
 
 With --format json the results are one JSON document, which lists every
 test and, with --cover, every branch outcome never taken (not_taken), -v
-or not, and the total coverage (coverage, over one policy too); a policy with errors
-has its diagnostics both as lines (diagnostics) and as the objects rplc
-check --format json prints (diagnostic_details: range, code, related
-positions, fixes), and policies_with_errors counts such policies. When
-the paths cannot be read (a directory holding no .rpl file), the document
-has error, saying why, and no policies; each directory holding no .rpl
-file is also in its diagnostics and diagnostic_details, as the error
+or not, and the total coverage (coverage, over one policy too); a policy
+with errors has its diagnostics both as lines (diagnostics) and as the
+objects rplc check --format json prints (diagnostic_details: range, code,
+related positions, fixes), and policies_with_errors counts such policies.
+When the paths cannot be read (a directory holding no .rpl file), the
+document has error, saying why, and no policies; each directory holding no
+.rpl file is also in its diagnostics and diagnostic_details, as the error
 RPL218 that rplc check reports.
 
 The policies with a route function of each directory PATH, walked as 'rplc
