@@ -31,7 +31,9 @@ formatted is shown as a unified diff from its text to its formatted text,
 and the exit status is 1 if there are any.
 
 A file with syntax errors is not formatted: its diagnostics are printed to
-standard error and the exit status is 1.`,
+standard error and the exit status is 1. So is a directory holding no .rpl
+file, the error RPL218 as rplc check reports it; the other paths are
+formatted all the same.`,
 		Example: `  rplc fmt acme.rpl
   rplc fmt -w examples/policies
   rplc fmt --check .
@@ -54,6 +56,7 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 	}
 	names := newPathNamer()
 	var files []string
+	var noRPL lang.DiagList // directories named that hold no .rpl file
 	stdin := false
 	for _, a := range args {
 		if a == "-" {
@@ -69,18 +72,24 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 			stdin = true
 			continue
 		}
-		fs, err := expandPaths([]string{a})
+		ts, empty, err := expandTreesEmpty([]string{a})
 		if err != nil {
 			if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
 				return usageErrorf(cmd, "%v", err)
 			}
 			return &exitError{code: exitFail, err: err}
 		}
-		files = append(files, fs...)
+		files = append(files, treeFiles(ts)...)
+		for _, dir := range empty {
+			// The error RPL218, as rplc check reports it; the other
+			// paths are formatted all the same.
+			noRPL = append(noRPL, names.display(noFiles(dir)))
+		}
 	}
 
-	bad := false // syntax errors, unreadable or unwritable files, unformatted files under --check
+	bad := len(noRPL) > 0 // syntax errors, unreadable or unwritable files, unformatted files under --check, directories without .rpl files
 	color := useColor(e.stderr, e.color)
+	printText(e.stderr, noRPL, color)
 	one := func(display string, src []byte, path string) {
 		out, err := lang.FormatSource(display, src)
 		if err != nil {
