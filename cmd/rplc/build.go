@@ -348,7 +348,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		sum.Tenants = len(b.Tenants.Tenants)
 	}
 	for _, p := range b.Policies {
-		sum.Policies = append(sum.Policies, buildPolicy{ID: p.ID, File: p.File, Tests: len(p.Tests), CostBound: p.CostBound, Bounded: p.Bounded, Unbounded: res.Unbounded[p.ID]})
+		sum.Policies = append(sum.Policies, buildPolicy{ID: p.ID, File: display(p.File), Tests: len(p.Tests), CostBound: p.CostBound, Bounded: p.Bounded, Unbounded: res.Unbounded[p.ID]})
 	}
 	if format == "json" {
 		writeJSON(e.stdout, sum)
