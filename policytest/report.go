@@ -46,6 +46,11 @@ func printable(s string) string {
 	return s
 }
 
+// Printable is s as a report line shows it (printable): for another
+// report of failed tests, a build's, to show an expect's message as
+// rplc test does.
+func Printable(s string) string { return printable(s) }
+
 // listName is how the verbose list names test t: its name (printable),
 // or for the empty name where it is declared (compiler.TestLabel).
 func (o ReportOptions) listName(t Test) string {

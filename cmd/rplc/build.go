@@ -294,7 +294,9 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 					// with the code of an error that is not a failed
 					// expect, and its stack the same (a test's frame is
 					// test "NAME", not its entry test:NAME).
-					fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s", bf.File, bf.Line, bf.Col, compiler.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, bf.Message)
+					// Its message as rplc test shows it too: quoted when
+					// it holds a line end or a terminal's escape.
+					fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s", bf.File, bf.Line, bf.Col, compiler.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, policytest.Printable(bf.Message))
 					if ve != nil && ve.Code != vm.CodeAssertionFailed {
 						fmt.Fprintf(e.stderr, " [%s]\n", ve.Code)
 						policytest.WriteStack(e.stderr, "\t", ve.Stack, display)
