@@ -14,6 +14,7 @@ import (
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
 	"github.com/rpl-lang/rpl/runtime"
@@ -36,7 +37,8 @@ take their zero value; unknown fields and wrong types are errors naming the
 JSON path. Money is "$0.25" or a number, durations "250ms", times RFC 3339.
 What a router refuses in a request is refused too: a negative budget,
 constraint or estimate, a tenant or parent id longer than 256 bytes (an
-absent id is taken). --request - reads it from standard input.
+absent id is taken), text read as U+FFFD (a byte that is not UTF-8, half
+a UTF-16 surrogate pair). --request - reads it from standard input.
 
 The state the decision reads (spend, prices, experiment winners, provider
 health and latency, the clock and the seed) comes from --state FILE.json
@@ -288,6 +290,16 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 		// A file given whose content is not valid is input with errors
 		// (exit 1), as a policy with errors is, not a wrong command line.
 		return nil, &exitError{code: exitFail, err: fmt.Errorf("--request %s: %v%s", f.request, err, requestShapeHint(reqData))}
+	}
+	// Text that encoding/json reads as U+FFFD (a byte that is not UTF-8,
+	// half a UTF-16 surrogate pair), which a router refuses at it, is
+	// refused too: two tenant ids that differ there would be one.
+	if off, why, notJSON := jsonx.Unreadable(reqData); off >= 0 {
+		kind := "invalid string"
+		if notJSON {
+			kind = "invalid JSON"
+		}
+		return nil, &exitError{code: exitFail, err: fmt.Errorf("--request %s: %s: %s: %s", f.request, kind, jsonx.LineCol(reqData, int64(off)), why)}
 	}
 	// What a router refuses in a request of this shape (a negative
 	// budget, an over-long tenant id) is refused here too: eval replays
