@@ -289,20 +289,19 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 					}
 				}
 				sum.Failures = append(sum.Failures, bf)
-				if format == "text" {
-					// Named as rplc test names it, the empty name too,
-					// with the code of an error that is not a failed
-					// expect, and its stack the same (a test's frame is
-					// test "NAME", not its entry test:NAME).
-					// Its message as rplc test shows it too: quoted when
-					// it holds a line end or a terminal's escape.
-					fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s", bf.File, bf.Line, bf.Col, compiler.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, policytest.Printable(bf.Message))
-					if ve != nil && ve.Code != vm.CodeAssertionFailed {
-						fmt.Fprintf(e.stderr, " [%s]\n", ve.Code)
-						policytest.WriteStack(e.stderr, "\t", ve.Stack, display)
-					} else {
-						fmt.Fprintln(e.stderr)
-					}
+				// On standard error whatever the summary's format, as
+				// the diagnostics are (the help says so). Named as rplc
+				// test names it, the empty name too, with the code of an
+				// error that is not a failed expect, and its stack the
+				// same (a test's frame is test "NAME", not its entry
+				// test:NAME); its message as rplc test shows it too,
+				// quoted when it holds a line end or a terminal's escape.
+				fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s", bf.File, bf.Line, bf.Col, compiler.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, policytest.Printable(bf.Message))
+				if ve != nil && ve.Code != vm.CodeAssertionFailed {
+					fmt.Fprintf(e.stderr, " [%s]\n", ve.Code)
+					policytest.WriteStack(e.stderr, "\t", ve.Stack, display)
+				} else {
+					fmt.Fprintln(e.stderr)
 				}
 			}
 		}
