@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/rpl-lang/rpl/internal/atomicfile"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/spf13/cobra"
 )
@@ -163,10 +164,9 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 // permission.
 var errReadOnly = errors.New("file is read-only (no write permission): not rewritten")
 
-// writeFileAtomic replaces path with data, keeping its permissions: the
-// data goes to a temporary file in the same directory, renamed over path,
-// so a crash never leaves a half-written policy. A read-only file is
-// refused (errReadOnly).
+// writeFileAtomic replaces path with data, keeping its permissions, so
+// that a crash never leaves a half-written policy (atomicfile.Write). A
+// read-only file is refused (errReadOnly).
 func writeFileAtomic(path string, data []byte) error {
 	// Through a symbolic link, the file it names is formatted: renaming
 	// over the link would replace it with a copy and leave the file as it
@@ -183,21 +183,5 @@ func writeFileAtomic(path string, data []byte) error {
 	if fi.Mode().Perm()&0o222 == 0 {
 		return errReadOnly
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".rplc-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, data, fi.Mode().Perm())
 }
