@@ -437,6 +437,7 @@ var (
 	_ stdlib.HealthState     = (*host)(nil)
 	_ stdlib.ArmRecorder     = (*host)(nil)
 	_ stdlib.SessionState    = (*host)(nil)
+	_ stdlib.SessionScope    = (*host)(nil)
 )
 
 // KeptTarget implements stdlib.SessionState: the target kept for the
@@ -448,6 +449,11 @@ func (h *host) KeptTarget(key string) (string, bool) {
 	h.look = keptLookup{done: true, key: key, target: t, ok: ok}
 	return t, ok
 }
+
+// SessionScope implements stdlib.SessionScope: std's sticky draws a
+// session's target with the seed of the run's tenant, policy and key, as
+// stick does.
+func (h *host) SessionScope() (tenant, policy string) { return h.tenant, h.policy }
 
 func (e *Engine) newHost() *host { return &host{services: e.svc} }
 

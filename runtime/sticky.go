@@ -20,11 +20,14 @@ import (
 // key) in a StickyState, and a later decision of the same session whose
 // split still gives that target a positive weight gets it (Outcome.Sticky,
 // reason "sticky"). Without an entry (none yet, expired, or its target
-// left the split) the target is the split's draw with the session key's
-// seed (stdlib.PickWeighted(split, stdlib.SeedOf(key))) instead of the
-// request's, and is kept: so routers that do not share the store, and a
-// router after a restart, pick the same target for a session while the
-// weights are unchanged, and the store keeps it when they change.
+// left the split) the target is the split's draw with the session's seed
+// (stdlib.SessionSeed(tenant, policy, key)) instead of the request's, and
+// is kept: so routers that do not share the store, and a router after a
+// restart or a reload, pick the same target for a session while the
+// weights are unchanged, and the store keeps it when they change. The
+// seed hashes the tenant and policy with the key, so one key's draws in
+// two policies or two tenants are independent (two experiments keyed by
+// the same user id are not confounded).
 //
 // std's sticky sets that target itself, in the policy: the kept one,
 // read through the run's host (stdlib.SessionState, host.KeptTarget),
@@ -59,8 +62,8 @@ type StickyState interface {
 // DefaultStickyCapacity is the number of sessions an engine's own
 // StickyStore keeps. Beyond it, keeping a session evicts another (an
 // expired one when the sample finds one, else the one closest to expiry
-// of the sample): that session's next request is picked again from its
-// key's seed, which gives it the same target while the weights are
+// of the sample): that session's next request is picked again with its
+// seed, which gives it the same target while the weights are
 // unchanged.
 const DefaultStickyCapacity = 1 << 18
 
@@ -75,8 +78,8 @@ const stickySample = 8
 // A StickyStore's entries are bounded in bytes as well as in number:
 // a tenant id, policy id or session key longer than maxStickyName is kept
 // as its SHA-256 digest (keyOf), and a target longer than
-// maxStickyTarget is not kept at all (its session is picked again from
-// its key's seed, as one evicted is). A request of a megabyte's session
+// maxStickyTarget is not kept at all (its session is picked again with
+// its seed, as one evicted is). A request of a megabyte's session
 // key kept a megabyte per session, up to DefaultStickyCapacity of them.
 const (
 	maxStickyName   = 64
@@ -312,7 +315,7 @@ func (e *Engine) stick(o *Outcome, now time.Time, look *keptLookup) {
 	} else {
 		kept, ok = st.StickyTarget(tenant, policy, key, now, ttl)
 	}
-	target, isKept, err := stdlib.SessionTarget(split, key, kept, ok)
+	target, isKept, err := stdlib.SessionTarget(split, stdlib.SessionSeed(tenant, policy, key), kept, ok)
 	if err != nil {
 		target = d[l.dec.target] // the policy's own pick stands
 	}

@@ -132,12 +132,29 @@ func TestStickySameKeySameTarget(t *testing.T) {
 func TestStickyTTL(t *testing.T) {
 	e := stickyEngine(t)
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	kept, _, _ := decideSticky(t, e, "r0", map[string]string{"session": "s1"}, t0)
-	skew := "a:m"
-	if kept == skew {
-		skew = "b:m"
+	// A session whose draw from the skewed weights (1000 of 1020, most
+	// sessions') is the skewed target, not its first pick: found on
+	// another engine, past the ttl of its first pick there.
+	find := stickyEngine(t)
+	var sess, kept, skew string
+	for i := 0; sess == ""; i++ {
+		if i == 100 {
+			t.Fatal("100 sessions drew no skewed target from the skewed weights")
+		}
+		s := fmt.Sprint("s", i)
+		k, _, _ := decideSticky(t, find, "f", map[string]string{"session": s}, t0)
+		sk := "a:m"
+		if k == sk {
+			sk = "b:m"
+		}
+		if got, _, _ := decideSticky(t, find, "g", map[string]string{"session": s, "skew": sk}, t0.Add(2*time.Minute)); got == sk {
+			sess, kept, skew = s, k, sk
+		}
 	}
-	meta := map[string]string{"session": "s1", "skew": skew}
+	if got, _, _ := decideSticky(t, e, "r0", map[string]string{"session": sess}, t0); got != kept {
+		t.Fatalf("first pick %s, want %s as on the other engine", got, kept)
+	}
+	meta := map[string]string{"session": sess, "skew": skew}
 	at := t0.Add(59 * time.Second)
 	if got, reason, o := decideSticky(t, e, "r1", meta, at); got != kept || !o.Sticky || reason != "sticky" {
 		t.Fatalf("within the ttl, after a weight change: %s (%q), want %s kept", got, reason, kept)
