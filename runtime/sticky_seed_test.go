@@ -53,9 +53,10 @@ func sessionTarget(t *testing.T, e *runtime.Engine, policy, tenant, key string, 
 	return e.View(o.Decision).Target()
 }
 
-// stickyKeys is the number of sessions the agreement tests draw; a fair
-// coin agrees with another in 40–60% of them but for a chance below
-// 10^-18.
+// stickyKeys is the number of sessions the agreement tests draw; two
+// independent fair draws agree in 40–60% of them but for a chance below
+// 10^-17 (Hoeffding: 2·e^-40). The keys are fixed, so the test's answer
+// is too.
 const stickyKeys = 2000
 
 // The same session key draws independently in two policies: users in the
