@@ -249,5 +249,5 @@ func DefaultInput(now time.Time, id string) Input {
 // SeedOf derives an evaluation seed from a request id (FNV-1a, 64 bits),
 // so replaying a logged request reproduces its weighted choices. It is
 // stdlib.SeedOf; a sticky session's target is drawn with
-// stdlib.SessionSeed of its tenant, policy and key instead.
+// stdlib.SessionSeed of its policy and key instead.
 func SeedOf(id string) uint64 { return stdlib.SeedOf(id) }

@@ -16,7 +16,8 @@
 //     file of the trees imports or extends (RPL212: a library must be
 //     imported by a policy). A test module is run, not refused.
 //   - Each test runs in its own evaluation with a fresh stdlib.MemState as
-//     host (empty: no spend, no prices, no winners, every target healthy),
+//     host (empty: no spend, no prices, no winners, every target healthy;
+//     naming the policy, so that sticky draws as a router does),
 //     the clock at DefaultNow and seed DefaultSeed (as `rplc build` runs them); test blocks change them through
 //     std/testing. Tests are independent and deterministic.
 //   - A failed expect does not stop its test: every failed expectation of

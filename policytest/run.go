@@ -246,7 +246,7 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 		if cfg.Run != nil && !cfg.Run.MatchString(t.Name) {
 			continue
 		}
-		res.Tests = append(res.Tests, runTest(ctx, p, t, cfg.Limits, probes, ex))
+		res.Tests = append(res.Tests, runTest(ctx, p, prog.Main.Name, t, cfg.Limits, probes, ex))
 	}
 	if cfg.Cover {
 		res.Coverage = newCoverage(policy, prog.Main, out, probes.Counts)
@@ -254,12 +254,12 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 	return res
 }
 
-// runTest runs test t. A failed comparison shows its values with the
+// runTest runs test t of policy (its id). A failed comparison shows its values with the
 // static types of its operands (ex); they are written before the machine
 // goes back to the pool.
-func runTest(ctx context.Context, p *vm.Program, t compiler.Test, lim vm.Limits, probes *vm.Probes, ex *expects) Test {
+func runTest(ctx context.Context, p *vm.Program, policy string, t compiler.Test, lim vm.Limits, probes *vm.Probes, ex *expects) Test {
 	res := Test{Name: t.Name, File: t.File, Line: t.Line, Col: t.Col}
-	in := vm.Input{Now: DefaultNow, Seed: DefaultSeed, Host: &stdlib.MemState{}, Probes: probes}
+	in := vm.Input{Now: DefaultNow, Seed: DefaultSeed, Host: &stdlib.MemState{Policy: policy}, Probes: probes}
 	m := vm.Get()
 	defer vm.Put(m)
 	start := time.Now()

@@ -450,10 +450,10 @@ func (h *host) KeptTarget(key string) (string, bool) {
 	return t, ok
 }
 
-// SessionScope implements stdlib.SessionScope: std's sticky draws a
-// session's target with the seed of the run's tenant, policy and key, as
-// stick does.
-func (h *host) SessionScope() (tenant, policy string) { return h.tenant, h.policy }
+// SessionPolicy implements stdlib.SessionScope: std's sticky draws a
+// session's target with the seed of the run's policy and key, as stick
+// does.
+func (h *host) SessionPolicy() string { return h.policy }
 
 func (e *Engine) newHost() *host { return &host{services: e.svc} }
 

@@ -212,13 +212,6 @@ func (e *LoadError) Error() string {
 	return fmt.Sprintf("%s: %d problems:\n\t%s", e.Source, len(e.Problems), strings.Join(e.Problems, "\n\t"))
 }
 
-// TestInput is the input policy tests run with before activation: a fixed
-// clock and seed and a fresh, empty state (every provider healthy, nothing
-// spent, no experiment winner), as `rplc test` does.
-func TestInput() rpl.Input {
-	return rpl.Input{Now: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), Seed: 1, Host: &stdlib.MemState{}}
-}
-
 // BuildDir builds a snapshot from a directory of .rpl files (with their
 // _test.rpl files and an optional tenants.json). Each non-test file with a
 // route function is a policy whose id is its package name, unique
@@ -378,7 +371,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		p.CostBound, p.Bounded = prog.CostBound()
 		for _, t := range prog.Tests() {
 			p.Tests++
-			if _, err := prog.RunTest(ctx, t.Name, TestInput(), e.cfg.Limits); err != nil {
+			if _, err := prog.RunTest(ctx, t.Name, bundle.TestInput(id), e.cfg.Limits); err != nil {
 				lerr.Problems = append(lerr.Problems, testFailed(t, err, s.root)...)
 			}
 		}

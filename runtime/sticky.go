@@ -21,13 +21,13 @@ import (
 // split still gives that target a positive weight gets it (Outcome.Sticky,
 // reason "sticky"). Without an entry (none yet, expired, or its target
 // left the split) the target is the split's draw with the session's seed
-// (stdlib.SessionSeed(tenant, policy, key)) instead of the request's, and
+// (stdlib.SessionSeed(policy, key)) instead of the request's, and
 // is kept: so routers that do not share the store, and a router after a
 // restart or a reload, pick the same target for a session while the
 // weights are unchanged, and the store keeps it when they change. The
-// seed hashes the tenant and policy with the key, so one key's draws in
-// two policies or two tenants are independent (two experiments keyed by
-// the same user id are not confounded).
+// seed hashes the policy with the key, so one key's draws in two
+// policies are independent (two experiments keyed by the same user id
+// are not confounded).
 //
 // std's sticky sets that target itself, in the policy: the kept one,
 // read through the run's host (stdlib.SessionState, host.KeptTarget),
@@ -315,7 +315,7 @@ func (e *Engine) stick(o *Outcome, now time.Time, look *keptLookup) {
 	} else {
 		kept, ok = st.StickyTarget(tenant, policy, key, now, ttl)
 	}
-	target, isKept, err := stdlib.SessionTarget(split, stdlib.SessionSeed(tenant, policy, key), kept, ok)
+	target, isKept, err := stdlib.SessionTarget(split, stdlib.SessionSeed(policy, key), kept, ok)
 	if err != nil {
 		target = d[l.dec.target] // the policy's own pick stands
 	}

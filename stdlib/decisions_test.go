@@ -585,14 +585,8 @@ func TestCostAndHealth(t *testing.T) {
 	}
 }
 
-// scopeHost is a run's host deciding for tenant's policy
-// (SessionScope).
-type scopeHost struct{ tenant, policy string }
-
-func (h scopeHost) SessionScope() (string, string) { return h.tenant, h.policy }
-
 // TestStickyDraw: sticky draws a target drawn from d's split again with
-// the session's seed, of the host's tenant and policy and the key (the
+// the session's seed, of the host's policy and the key (the
 // target a router gives a key it keeps nothing for), so that the policy
 // after .sticky() sees the session's target; a target not drawn from the
 // split, and an empty key, are left as they are.
@@ -602,18 +596,18 @@ func TestStickyDraw(t *testing.T) {
 	targets := map[string]bool{}
 	for i := range 200 {
 		key := fmt.Sprint("sess-", i)
-		want, err := PickWeighted(split.Map(), SessionSeed("", "", key))
+		want, err := PickWeighted(split.Map(), SessionSeed("", key))
 		if err != nil {
 			t.Fatal(err)
 		}
-		scoped, err := PickWeighted(split.Map(), SessionSeed("acme", "chat", key))
+		scoped, err := PickWeighted(split.Map(), SessionSeed("chat", key))
 		if err != nil {
 			t.Fatal(err)
 		}
 		targets[want.Str()] = true
 		for seed := range uint64(5) {
-			// A host that decides for a tenant's policy: its session's seed.
-			e := env{in: vm.Input{Seed: seed, Host: scopeHost{"acme", "chat"}}}
+			// A host that decides for a policy: its session's seed.
+			e := env{in: vm.Input{Seed: seed, Host: &MemState{Policy: "chat"}}}
 			w, _, err := e.call(t, keyWeighted, split)
 			if err != nil {
 				t.Fatal(err)
@@ -623,7 +617,7 @@ func TestStickyDraw(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantField(t, s, "target", scoped)
-			// Without one (tests), tenant and policy are "".
+			// Without one, the policy is "".
 			e = env{in: vm.Input{Seed: seed}}
 			w, _, err = e.call(t, keyWeighted, split)
 			if err != nil {
@@ -651,8 +645,8 @@ func TestStickyDraw(t *testing.T) {
 	if SeedOf("sess-1") != fnv1a(fnvOffset, "sess-1") {
 		t.Error("SeedOf is not FNV-1a of the key")
 	}
-	if SessionSeed("acme", "chat", "sess-1") != fnv1a(fnvOffset, "acme\x00chat\x00sess-1") {
-		t.Error("SessionSeed is not FNV-1a of tenant, NUL, policy, NUL, key")
+	if SessionSeed("chat", "sess-1") != fnv1a(fnvOffset, "chat\x00sess-1") {
+		t.Error("SessionSeed is not FNV-1a of policy, NUL, key")
 	}
 
 	// A target the policy set beside the split (not one of its targets, or

@@ -147,39 +147,39 @@ var (
 
 // SeedOf derives a seed from a string (FNV-1a, 64 bits): a run's from its
 // request id (rpl.SeedOf). A sticky session's target is drawn with
-// SessionSeed instead, which hashes the tenant and policy with the key.
+// SessionSeed instead, which hashes the policy with the key.
 func SeedOf(s string) uint64 { return fnv1a(fnvOffset, s) }
 
 // SessionSeed is the seed a sticky session's target is drawn with:
-// FNV-1a (64 bits) over its tenant, a NUL, its policy, a NUL and its key,
-// the triple a router keeps the session's target by (as ab.arm hashes
-// its experiment with the key). So every router, and a router after a
-// reload of the same policy, draws the same target for the session while
-// the weights are unchanged, and the draws of one key in two policies or
-// two tenants are independent: a user in a split's first half in one
-// policy is in either half of another policy's split alike (they all were
-// in the first half of every split of the same shape, drawn with the
-// key's seed alone, and two experiments so run were confounded).
-func SessionSeed(tenant, policy, key string) uint64 {
-	h := fnv1a(fnvOffset, tenant)
-	h = fnv1a(h, "\x00")
-	h = fnv1a(h, policy)
+// FNV-1a (64 bits) over its policy's id, a NUL and its key (as ab.arm
+// hashes its experiment with the key). So every router, a router after a
+// reload of the same policy, rplc eval and a policy's tests draw the same
+// target for the session while the weights are unchanged, and the draws
+// of one key in two policies are independent: a user in a split's first
+// half in one policy is in either half of another policy's split alike
+// (they all were in the first half of every split of the same shape,
+// drawn with the key's seed alone, and two experiments so run were
+// confounded). The tenant is left out, which a test does not know: the
+// same key in two tenants of one policy draws the same target, the
+// tenants' users being different people.
+func SessionSeed(policy, key string) uint64 {
+	h := fnv1a(fnvOffset, policy)
 	h = fnv1a(h, "\x00")
 	return fnv1a(h, key)
 }
 
-// SessionScope is implemented by a run's host that decides for a tenant's
-// policy (the router's, rplc eval's): sticky draws a session's target
-// with SessionSeed(tenant, policy, key). Without one (tests), tenant and
-// policy are "".
+// SessionScope is implemented by a run's host that decides for a policy
+// (the router's, rplc eval's, a policy test's): sticky draws a session's
+// target with SessionSeed(SessionPolicy(), key). Without one, the policy
+// is "".
 type SessionScope interface {
-	SessionScope() (tenant, policy string)
+	SessionPolicy() string
 }
 
 // PickWeighted is the target weighted(split) picks in a run whose seed
 // is seed: sticky (and the engine, for a session it keeps nothing for)
 // picks a sticky session's target with the session's seed
-// (SessionSeed(tenant, policy, key)) rather than the request's, so that
+// (SessionSeed(policy, key)) rather than the request's, so that
 // every request of the session, on any router, draws the same target
 // while the weights are unchanged. It charges no fuel; its errors are
 // weighted's.
@@ -192,9 +192,9 @@ func PickWeighted(split vm.Map, seed uint64) (vm.Value, error) {
 
 // Drawn reports whether target is a draw from split: one of its keys with
 // a positive weight. Only such a target is a weighted pick that sticky
-// draws again with the session's seed (SessionSeed) and that a sticky session
-// keeps; a policy may set a target of its own with the split kept for
-// show, and that target stands.
+// draws again with the session's seed (SessionSeed) and that a sticky
+// session keeps; a policy may set a target of its own with the split
+// kept for show, and that target stands.
 func Drawn(split vm.Map, target vm.Value) bool {
 	w, ok := split.Get(target)
 	return ok && w.Int() > 0
@@ -204,7 +204,7 @@ func Drawn(split vm.Map, target vm.Value) bool {
 // target is a draw from split (Drawn): kept, the target the session keeps
 // (haveKept), while split still gives it weight; else the split's draw
 // with the session's seed (PickWeighted(split, seed), seed
-// SessionSeed(tenant, policy, key)), the same on every router. isKept
+// SessionSeed(policy, key)), the same on every router. isKept
 // tells which. err is PickWeighted's: the decision's own target then
 // stands. sticky, the router and rplc eval all take a session's target
 // from here.
@@ -454,11 +454,11 @@ func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
 // d's target was drawn from d's split (Drawn), sets the session's target:
 // the one the run's host keeps for the key (SessionState) while the split
 // gives it weight, else a draw from the split with the session's seed
-// (SessionSeed of the host's tenant and policy, SessionScope, and the
-// key), the target a router gives a session it keeps nothing for yet. The rest of the policy, which reads d.target,
-// so builds the decision the router answers. The draw charges weighted's
-// fuel (chargeDraw) and 1 per 16 bytes of the key it
-// hashes; a split weighted could not draw from (a Decision record built
+// (SessionSeed of the host's policy, SessionScope, and the key), the
+// target a router gives a session it keeps nothing for yet. The rest of
+// the policy, which reads d.target, so builds the decision the router
+// answers. The draw charges weighted's fuel (chargeDraw) and 1 per 16
+// bytes of the key it hashes; a split weighted could not draw from (a Decision record built
 // by hand) leaves the target as it was, as the router does.
 func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	ttl := a[2]
@@ -483,11 +483,11 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 			if ss, ok := c.Host().(SessionState); ok {
 				kept, haveKept = ss.KeptTarget(key)
 			}
-			tenant, policy := "", ""
+			policy := ""
 			if sc, ok := c.Host().(SessionScope); ok {
-				tenant, policy = sc.SessionScope()
+				policy = sc.SessionPolicy()
 			}
-			t, _, err := SessionTarget(split, SessionSeed(tenant, policy, key), kept, haveKept)
+			t, _, err := SessionTarget(split, SessionSeed(policy, key), kept, haveKept)
 			target, redraw = t, err == nil
 		}
 	}

@@ -201,36 +201,14 @@ type evaluation struct {
 
 // armHost is an evaluation's state, recording the experiment assignment
 // of the run (ab.arm), which decide writes into the decision as the
-// router does (stdlib.ArmRecorder), and the run's tenant and policy,
-// with which sticky draws a session's target as the router does
-// (stdlib.SessionScope).
+// router does (stdlib.ArmRecorder). Its MemState names the policy, with
+// which sticky draws a session's target as the router does.
 type armHost struct {
 	*stdlib.MemState
-	exp, arm       string
-	tenant, policy string
+	exp, arm string
 }
 
 func (h *armHost) RecordArm(exp, arm string) { h.exp, h.arm = exp, arm }
-
-func (h *armHost) SessionScope() (tenant, policy string) { return h.tenant, h.policy }
-
-// requestTenant is the tenant id of request req of type rt (r.tenant.id),
-// the tenant a router decides the request for; "" without one.
-func requestTenant(rt *lang.Record, req vm.Value) string {
-	i := rt.FieldIndex("tenant")
-	if i < 0 {
-		return ""
-	}
-	tt, ok := rt.Fields[i].Type.(*lang.Record)
-	if !ok {
-		return ""
-	}
-	ts, j := req.Record()[i].Record(), tt.FieldIndex("id")
-	if j < 0 || j >= len(ts) {
-		return ""
-	}
-	return ts[j].Str()
-}
 
 // compilePolicy checks and compiles one policy file with rpl.Env, as
 // embedders and the router do; check errors are printed and reported as
@@ -352,7 +330,8 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	if i := rt.FieldIndex("arrival"); i >= 0 && req.Record()[i].Int() == 0 {
 		req.Record()[i] = vm.TimeOf(now)
 	}
-	ev.host = &armHost{MemState: host, tenant: requestTenant(rt, req), policy: p.Name()}
+	host.Policy = p.Name()
+	ev.host = &armHost{MemState: host}
 	ev.in = vm.Input{Now: now, Host: ev.host}
 	if seed != nil {
 		ev.in.Seed = *seed
@@ -380,10 +359,10 @@ func (ev *evaluation) decide(ctx context.Context, probes *vm.Probes) (rpl.Result
 // asRouted is decision d as the router answers it when its sticky key has
 // no target kept yet (a first request, as every evaluation here is): the
 // experiment and arm of the run's last ab.arm, and a target drawn from
-// the split with the session's seed (stdlib.SessionSeed of the request's
-// tenant, the policy and the sticky key) rather than the request's, so
-// that routers agree (runtime's Engine.stick). std.sticky made that draw in the
-// policy already, and then the target is unchanged; the draw here is for
+// the split with the session's seed (stdlib.SessionSeed of the policy
+// and the sticky key) rather than the request's, so that routers agree
+// (runtime's Engine.stick). std.sticky made that draw in the policy
+// already, and then the target is unchanged; the draw here is for
 // a decision whose sticky_key the policy set without sticky (a Decision
 // record literal), as the router's is.
 func (ev *evaluation) asRouted(d vm.Value) vm.Value {
@@ -401,7 +380,7 @@ func (ev *evaluation) asRouted(d vm.Value) vm.Value {
 	// A denial is not sticky, as the router does not stick it.
 	if k := out[key].Str(); k != "" && out[action].Str() != "deny" && out[split].Kind() == vm.KindMap {
 		if stdlib.Drawn(out[split].Map(), out[target]) {
-			if t, _, err := stdlib.SessionTarget(out[split].Map(), stdlib.SessionSeed(ev.host.tenant, ev.host.policy, k), "", false); err == nil {
+			if t, _, err := stdlib.SessionTarget(out[split].Map(), stdlib.SessionSeed(ev.host.Policy, k), "", false); err == nil {
 				out[target] = t
 			}
 		}

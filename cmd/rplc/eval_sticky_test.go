@@ -16,9 +16,9 @@ import (
 
 // TestEvalStickyAgreesWithRouter: rplc eval answers a sticky session's
 // first request with the target a router draws for it, from the
-// session's tenant, policy and key, with std's sticky (st) and with a
-// Decision record literal (lit). Eval drawing with the key alone (or
-// without the tenant) answered other targets than the router.
+// session's policy and key, with std's sticky (st) and with a Decision
+// record literal (lit), in any tenant. Eval drawing with the key alone
+// (or without the policy) answered other targets than the router.
 func TestEvalStickyAgreesWithRouter(t *testing.T) {
 	dir := t.TempDir()
 	policies := map[string]string{

@@ -64,12 +64,14 @@ func CompilerVersion() string {
 	return out + " " + runtime.Version()
 }
 
-// TestInput is the input tests run with, at build time and when a router
-// re-runs them: a fixed clock and seed and a fresh, empty stdlib.MemState,
-// so every provider is healthy, nothing has been spent and no experiment
-// has a winner.
-func TestInput() rpl.Input {
-	return rpl.Input{Now: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), Seed: 1, Host: &stdlib.MemState{}}
+// TestInput is the input the tests of policy (its id) run with, at build
+// time and when a router runs them before activation, as rplc test runs
+// them: a fixed clock and seed and a fresh, empty stdlib.MemState, so
+// every provider is healthy, nothing has been spent and no experiment has
+// a winner; it names the policy, with which sticky draws a session's
+// target as a router deciding with it does.
+func TestInput(policy string) rpl.Input {
+	return rpl.Input{Now: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), Seed: 1, Host: &stdlib.MemState{Policy: policy}}
 }
 
 // BuildOptions configure Build.
@@ -269,7 +271,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			}
 			for _, t := range out.Tests {
 				res.Tests++
-				if _, err := lp.RunTest(context.Background(), t.Name, TestInput(), rpl.Limits{}); err != nil {
+				if _, err := lp.RunTest(context.Background(), t.Name, TestInput(id), rpl.Limits{}); err != nil {
 					res.Failures = append(res.Failures, TestFailure{Policy: id, Test: t, Err: err})
 				}
 			}
@@ -379,7 +381,7 @@ func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env, limits rpl.Limits) 
 	var out []TestFailure
 	for _, p := range b.Policies {
 		for _, t := range p.Tests {
-			if _, err := progs[p.ID].RunTest(ctx, t, TestInput(), limits); err != nil {
+			if _, err := progs[p.ID].RunTest(ctx, t, TestInput(p.ID), limits); err != nil {
 				out = append(out, TestFailure{Policy: p.ID, Test: compiler.Test{Name: t, Entry: compiler.TestPrefix + t, File: p.File}, Err: err})
 			}
 		}
