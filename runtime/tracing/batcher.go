@@ -58,8 +58,8 @@ type batcher struct {
 	wake chan struct{}
 	stop chan struct{}
 	done chan struct{}
-	// ctx is the exporting goroutine's exports' context: Shutdown
-	// cancels it when its own deadline passes during one.
+	// ctx ends every export, the exporting goroutine's and a Flush's:
+	// Shutdown cancels it when its own deadline passes.
 	ctx    context.Context
 	cancel context.CancelFunc
 	once   sync.Once
@@ -68,7 +68,10 @@ type batcher struct {
 	failed atomic.Int64 // spans dropped: their export failed
 	reject atomic.Int64 // spans dropped: the endpoint rejected them
 
-	exporting sync.Mutex // one export at a time, as exporters expect
+	// exporting is held by the export under way: one at a time, as
+	// exporters expect. A channel, not a mutex, so that an export
+	// waiting for it gives up when its context ends (lockExport).
+	exporting chan struct{}
 	spare     []sdktrace.ReadOnlySpan
 	// Under exporting: the logs of failed exports and of partial
 	// successes.
@@ -111,6 +114,8 @@ func newBatcher(exp sdktrace.SpanExporter, log *slog.Logger) *batcher {
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
+
+		exporting: make(chan struct{}, 1),
 	}
 	b.batch = min(b.batch, b.max) // as the SDK's
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -189,9 +194,19 @@ func (b *batcher) run() {
 // first error. The spans of a failed export are dropped: counted, and
 // logged at most every failLogEvery; so are those an export's partial
 // success rejected (its error, unless it rejected none: a warning).
+//
+// It ends with ctx, or when Shutdown's deadline passes (b.ctx), whether
+// it is under way or waiting for another export: a Flush to a collector
+// that does not answer does not hold Shutdown past its deadline. Waiting,
+// it returns ctx's error, the spans left queued.
 func (b *batcher) export(ctx context.Context) error {
-	b.exporting.Lock()
-	defer b.exporting.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	defer context.AfterFunc(b.ctx, cancel)()
+	defer cancel()
+	if err := b.lockExport(ctx); err != nil {
+		return err
+	}
+	defer b.unlockExport()
 	b.mu.Lock()
 	all := b.q
 	b.q = b.spare[:0]
@@ -229,6 +244,24 @@ func (b *batcher) export(ctx context.Context) error {
 	b.spare = all[:0]
 	return first
 }
+
+// lockExport takes exporting, or returns ctx's error when ctx ends
+// first.
+func (b *batcher) lockExport(ctx context.Context) error {
+	select {
+	case b.exporting <- struct{}{}:
+		return nil
+	default: // taken: wait
+	}
+	select {
+	case b.exporting <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *batcher) unlockExport() { <-b.exporting }
 
 // logFailure logs a failed export, unless one was logged less than
 // failLogEvery ago; the line says how many spans were lost since the
@@ -299,7 +332,8 @@ func partialSuccess(err error) (rejected int64, msg string, ok bool) {
 	return 0, "", false
 }
 
-// ForceFlush exports the spans queued.
+// ForceFlush exports the spans queued; it ends with ctx, or when
+// Shutdown's deadline passes (export).
 func (b *batcher) ForceFlush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -309,12 +343,12 @@ func (b *batcher) ForceFlush(ctx context.Context) error {
 
 // Shutdown stops the exporting goroutine, exports the spans queued and
 // shuts the exporter down; spans ended afterwards are dropped. When ctx
-// ends first, the goroutine being in an export (a collector that takes
-// the connection and does not answer, for up to the export timeout),
-// that export is stopped (its batches not yet exported with it) and the
-// queued spans are dropped, all counted as export_failed when Shutdown
-// returns: the exporter is shut down all the same, after that export
-// returned, and no export outlives Shutdown.
+// ends first, an export being under way (the goroutine's, or a Flush's,
+// to a collector that takes the connection and does not answer, for up
+// to the export timeout), that export is stopped (its batches not yet
+// exported with it) and the queued spans are dropped, all counted as
+// export_failed when Shutdown returns: the exporter is shut down all the
+// same, after that export returned, and no export outlives Shutdown.
 func (b *batcher) Shutdown(ctx context.Context) error {
 	var err error
 	b.once.Do(func() {
@@ -322,20 +356,26 @@ func (b *batcher) Shutdown(ctx context.Context) error {
 		b.closed = true
 		b.mu.Unlock()
 		close(b.stop)
+		var late bool // ctx ended with spans not exported
 		select {
 		case <-b.done:
 			err = b.export(ctx)
+			late = err != nil && ctx.Err() != nil
 		case <-ctx.Done():
-			b.cancel()
+			err, late = ctx.Err(), true
+		}
+		if late {
+			b.cancel() // every export: the goroutine's, a Flush's
 			b.mu.Lock()
 			n := len(b.q)
 			b.q = nil
 			b.mu.Unlock()
 			b.failed.Add(int64(n))
-			err = ctx.Err()
-			// The export stopped returns at once (an exporter honours
-			// its context, as SpanExporter asks), its spans counted.
+			// The exports stopped return at once (an exporter honours
+			// its context, as SpanExporter asks), their spans counted.
 			<-b.done
+			b.exporting <- struct{}{}
+			b.unlockExport()
 		}
 		b.cancel()
 		err = errors.Join(err, b.exp.Shutdown(ctx))

@@ -252,9 +252,9 @@ func TestShutdownStuckExportOrder(t *testing.T) {
 	exp := &stuck{entered: make(chan int, 8)}
 	b := newBatcher(exp, slog.New(slog.DiscardHandler))
 	tr := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b)).Tracer("test")
-	b.exporting.Lock() // the exporting goroutine, woken, waits here
+	b.exporting <- struct{}{} // the exporting goroutine, woken, waits here
 	end(tr, 8)
-	b.exporting.Unlock()
+	b.unlockExport()
 	<-exp.entered // it takes the 8 spans, and hangs in the first batch's export
 	end(tr, 2)    // queued
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -273,6 +273,52 @@ func TestShutdownStuckExportOrder(t *testing.T) {
 	<-b.done
 	if n := len(exp.entered); n != 0 {
 		t.Errorf("%d more exports after the context ended", n)
+	}
+}
+
+// TestShutdownStuckFlush: a Shutdown whose context ends while a Flush's
+// export hangs (a collector that takes the connection and never
+// answers, the Flush's own context without a deadline) returns at that
+// deadline: it stops the Flush's export, and counts dropped the spans of
+// that export and those queued. It waited for the Flush's export to end,
+// up to OTEL_BSP_EXPORT_TIMEOUT for each of its batches.
+func TestShutdownStuckFlush(t *testing.T) {
+	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4")
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "3600000")
+	t.Setenv("OTEL_BSP_EXPORT_TIMEOUT", "3600000") // a hung export ends with its caller's context only
+	exp := &stuck{entered: make(chan int, 8)}
+	b := newBatcher(exp, slog.New(slog.DiscardHandler))
+	tr := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b)).Tracer("test")
+	end(tr, 3) // fewer than a batch: the exporting goroutine is not woken
+	flushed := make(chan error, 1)
+	go func() { flushed <- b.ForceFlush(context.Background()) }()
+	<-exp.entered // the Flush hangs in its export
+	end(tr, 2)    // queued
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- b.Shutdown(ctx) }()
+	select {
+	case err := <-shut:
+		if err == nil {
+			t.Error("Shutdown: no error, its deadline passed with spans not exported")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Shutdown did not return at its deadline: a Flush's export held it")
+	}
+	if got := b.Dropped(DroppedExportFailed); got != 5 {
+		t.Errorf("%d spans counted dropped when Shutdown returned, want 5 (3 in the export stopped, 2 queued)", got)
+	}
+	if err := <-flushed; err == nil {
+		t.Error("ForceFlush: no error, its export was stopped")
+	}
+	if n := len(exp.entered); n != 0 {
+		t.Errorf("%d more exports after Shutdown's context ended", n)
+	}
+	exp.mu.Lock()
+	defer exp.mu.Unlock()
+	if !exp.shut {
+		t.Error("the exporter was not shut down")
 	}
 }
 
