@@ -3,6 +3,7 @@ package lsp_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"sync"
@@ -124,4 +125,97 @@ func testServeWaitsForPublish(t *testing.T, debounce time.Duration) {
 	if late != 0 {
 		t.Errorf("%d bytes written after Serve returned", late)
 	}
+}
+
+// stallConn is rplc's standard input and output (its Close ends neither)
+// to a client that stops reading once stall is closed: a write then
+// blocks, on an io.Pipe whose reader never reads, and closes stalled.
+type stallConn struct {
+	io.Reader
+	out            io.Writer
+	never          *io.PipeWriter
+	stall, stalled chan struct{}
+	once           sync.Once
+}
+
+func (c *stallConn) Write(p []byte) (int, error) {
+	select {
+	case <-c.stall:
+		c.once.Do(func() { close(c.stalled) })
+		return c.never.Write(p)
+	default:
+		return c.out.Write(p)
+	}
+}
+
+func (c *stallConn) Close() error { return nil }
+
+// pipeEnds is the client's end of the two pipes: it reads the server's
+// output and writes its input, and Close ends both.
+type pipeEnds struct {
+	*io.PipeReader
+	*io.PipeWriter
+}
+
+func (p pipeEnds) Close() error {
+	p.PipeReader.Close()
+	return p.PipeWriter.Close()
+}
+
+// TestServeEndsWriteBlocked: when the input ends, or Serve's context is
+// canceled, while a publish of diagnostics is blocked writing to a client
+// that no longer reads, over a connection whose Close does not end the
+// write (rplc's standard output, a pipe the client does not empty), Serve
+// returns: the write is abandoned. Serve waited for the flush, and the
+// flush for the write, for ever.
+func TestServeEndsWriteBlocked(t *testing.T) {
+	for _, how := range []string{"input ends", "context canceled"} {
+		t.Run(how, func(t *testing.T) { testServeEndsWriteBlocked(t, how) })
+	}
+}
+
+func testServeEndsWriteBlocked(t *testing.T, how string) {
+	dir := t.TempDir()
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	neverR, neverW := io.Pipe()
+	t.Cleanup(func() { neverR.Close() }) // the abandoned write ends with the test
+	srvConn := &stallConn{Reader: inR, out: outW, never: neverW, stall: make(chan struct{}), stalled: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- lsp.New(lsp.Options{Universe: u}).Serve(ctx, srvConn) }()
+	conn := jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(pipeEnds{outR, inW}, jsonrpc2.VSCodeObjectCodec{}),
+		jsonrpc2.HandlerWithError(func(context.Context, *jsonrpc2.Conn, *jsonrpc2.Request) (any, error) { return nil, nil }))
+	defer conn.Close()
+	var res any
+	if err := conn.Call(context.Background(), "initialize", map[string]any{"processId": nil, "rootUri": uri(dir), "capabilities": map[string]any{}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Notify(context.Background(), "initialized", map[string]any{}); err != nil {
+		t.Fatal(err)
+	}
+	close(srvConn.stall) // the client reads no more
+	if err := conn.Notify(context.Background(), "textDocument/didOpen", map[string]any{"textDocument": map[string]any{
+		"uri": uri(filepath.Join(dir, "p.rpl")), "languageId": "rpl", "version": 1, "text": "package p\n\nfn f( -> Int = 1\n"}}); err != nil {
+		t.Fatal(err)
+	}
+	within(t, "the publish to block", func() error { <-srvConn.stalled; return nil })
+	want := lsp.ErrClosedWithoutShutdown
+	if how == "input ends" {
+		inW.Close()
+	} else {
+		cancel()
+		want = context.Canceled
+	}
+	within(t, "Serve's return", func() error {
+		if err := <-served; err != want {
+			return fmt.Errorf("Serve: %v, want %v", err, want)
+		}
+		return nil
+	})
 }

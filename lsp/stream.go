@@ -32,24 +32,28 @@ import (
 // Every such message is logged. ReadObject returns an error only when the
 // input ends or cannot be read.
 type stream struct {
-	conn io.Closer
+	conn io.ReadWriteCloser
 	r    *bufio.Reader
 	log  *log.Logger
 
-	mu sync.Mutex // guards w: replies to bad input and the Conn's writes
-	w  *bufio.Writer
+	mu sync.Mutex // one write at a time: replies to bad input and the Conn's writes
 	// closed is set by Close: nothing is written, read or logged after
 	// it. Not under mu, which a write blocked on a client that does not
 	// read holds: Close, which ends that write, and the reader would wait
 	// behind it.
 	closed atomic.Bool
+	// closing is closed by Close: a write blocked on a client that does
+	// not read returns then, whether the connection's Close ends its
+	// Write or not (see write).
+	closing   chan struct{}
+	closeOnce sync.Once
 
 	errMu   sync.Mutex
 	readErr error // why reading stopped
 }
 
 func newStream(conn io.ReadWriteCloser, l *log.Logger) *stream {
-	return &stream{conn: conn, r: bufio.NewReader(conn), w: bufio.NewWriter(conn), log: l}
+	return &stream{conn: conn, r: bufio.NewReader(conn), log: l, closing: make(chan struct{})}
 }
 
 // maxHeaderLine bounds a header line, so that input without line breaks
@@ -75,19 +79,34 @@ func (st *stream) WriteObject(obj any) error {
 	return st.write(data)
 }
 
+// write writes data framed, in one Write of the connection, made on a
+// goroutine of its own: when the client does not read (its end of a pipe
+// full), Close ends the write, which returns errStreamClosed, even over a
+// connection whose Close does not end a Write under way (rplc's standard
+// output). The Write then goes on alone until the connection takes it or
+// fails; nothing is written after it. Every write waited for it, and Serve
+// for ever, its flush of diagnostics or its answer blocked when the input
+// ended or its context was canceled.
 func (st *stream) write(data []byte) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.closed.Load() {
 		return errStreamClosed
 	}
-	if _, err := fmt.Fprintf(st.w, "Content-Length: %d\r\n\r\n", len(data)); err != nil {
+	frame := make([]byte, 0, len(data)+40)
+	frame = strconv.AppendInt(append(frame, "Content-Length: "...), int64(len(data)), 10)
+	frame = append(append(frame, "\r\n\r\n"...), data...)
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := st.conn.Write(frame)
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
 		return err
+	case <-st.closing:
+		return errStreamClosed
 	}
-	if _, err := st.w.Write(data); err != nil {
-		return err
-	}
-	return st.w.Flush()
 }
 
 // isClosed reports whether Close was called.
@@ -105,11 +124,13 @@ func (st *stream) logf(format string, args ...any) {
 var errStreamClosed = errors.New("the connection is closed")
 
 // Close implements jsonrpc2.ObjectStream. Nothing is written or logged
-// after it, and ReadObject returns errStreamClosed: a connection whose
+// after it (a write blocked then returns: see write), and ReadObject
+// returns errStreamClosed: a connection whose
 // Close does not end it (rplc's standard input and output) was still read
 // after the session ended, its bad messages answered and logged.
 func (st *stream) Close() error {
 	st.closed.Store(true)
+	st.closeOnce.Do(func() { close(st.closing) })
 	return st.conn.Close()
 }
 
