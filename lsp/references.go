@@ -43,7 +43,7 @@ func (s *Server) references(_ *glsp.Context, p *protocol.ReferenceParams) ([]pro
 		return nil, nil
 	}
 	find := func(ctx context.Context) ([]protocol.Location, error) {
-		refs := s.findRefs(ctx, sn, obj, p.Context.IncludeDeclaration)
+		refs := s.findRefs(ctx, checkedSnaps{}, sn, obj, p.Context.IncludeDeclaration)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -108,9 +108,9 @@ func paramOwner(sn *snapshot, o *lang.Object) string {
 }
 
 // findRefs collects the references to target in every workspace policy,
-// sorted by file and offset, without duplicates.
-// It stops, its list partial, when ctx is canceled.
-func (s *Server) findRefs(ctx context.Context, from *snapshot, target *lang.Object, withDecl bool) []ref {
+// sorted by file and offset, without duplicates, checking them into
+// checked. It stops, its list partial, when ctx is canceled.
+func (s *Server) findRefs(ctx context.Context, checked checkedSnaps, from *snapshot, target *lang.Object, withDecl bool) []ref {
 	key := objKey(target)
 	owner := paramOwner(from, target)
 	policies := []string{from.policy}
@@ -127,7 +127,7 @@ func (s *Server) findRefs(ctx context.Context, from *snapshot, target *lang.Obje
 		done[policy] = true
 		sn := from
 		if policy != from.policy {
-			sn = s.snapshotFor(policy)
+			sn = s.snapshotIn(checked, policy)
 		}
 		if sn.prog == nil {
 			continue

@@ -180,16 +180,17 @@ func (s *Server) changedSince(gen uint64) bool {
 // rename), and stops early when canceled or when the policies changed
 // since generation gen (rename answers then).
 func (s *Server) renameEdit(ctx context.Context, sn *snapshot, o *lang.Object, name string, gen uint64) (*protocol.WorkspaceEdit, error) {
-	refs := s.findRefs(ctx, sn, o, true)
+	checked := checkedSnaps{} // the policies' snapshots, for the checks below
+	refs := s.findRefs(ctx, checked, sn, o, true)
 	if ctx.Err() != nil || s.changedSince(gen) {
 		// The checks below would check the policies anew
 		// (laterUnchanged answers).
 		return nil, nil
 	}
-	if err := s.checkCapture(sn, o, name, refs); err != nil {
+	if err := s.checkCapture(checked, sn, o, name, refs); err != nil {
 		return nil, err
 	}
-	if err := s.checkUnparsed(sn, o); err != nil {
+	if err := s.checkUnparsed(checked, sn, o); err != nil {
 		return nil, err
 	}
 	edit := &protocol.WorkspaceEdit{Changes: map[protocol.DocumentUri][]protocol.TextEdit{}}
@@ -208,7 +209,7 @@ func (s *Server) renameEdit(ctx context.Context, sn *snapshot, o *lang.Object, n
 // shadow), that is used inside the target's scope (a use would be
 // captured), or that a policy extending the declaring one overrides or
 // declares (it would override the renamed declaration).
-func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []ref) error {
+func (s *Server) checkCapture(checked checkedSnaps, sn *snapshot, o *lang.Object, name string, refs []ref) error {
 	if s.u.Scope.Lookup(name) != nil {
 		return refuse("%s is the name of a builtin: renaming to it would hide the builtin", name)
 	}
@@ -220,7 +221,7 @@ func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []
 		}
 		fsn := sn
 		if policyOf(r.path) != sn.policy {
-			fsn = s.snapshotFor(r.path)
+			fsn = s.snapshotIn(checked, r.path)
 		}
 		fnode := fsn.fileNode(r.path)
 		if fnode == nil {
@@ -271,7 +272,7 @@ func (s *Server) checkCapture(sn *snapshot, o *lang.Object, name string, refs []
 	// parent's own functions too (language.md §8.3).
 	if !fileLocal(o) {
 		for _, policy := range s.workspacePolicies() {
-			psn := s.snapshotFor(policy)
+			psn := s.snapshotIn(checked, policy)
 			if psn.prog == nil {
 				continue
 			}
@@ -307,7 +308,7 @@ func extendsPkg(pkg, parent *lang.Package) bool {
 // to fail once the file parses again. Only the declaring file matters for
 // a local or an import's name, and only the policies that load the
 // declaring file for another; comments and strings do not count.
-func (s *Server) checkUnparsed(sn *snapshot, o *lang.Object) error {
+func (s *Server) checkUnparsed(checked checkedSnaps, sn *snapshot, o *lang.Object) error {
 	var only string
 	if fileLocal(o) {
 		if f := declFile(o); f != nil {
@@ -322,7 +323,7 @@ func (s *Server) checkUnparsed(sn *snapshot, o *lang.Object) error {
 	for _, policy := range policies {
 		psn := sn
 		if policy != sn.policy {
-			psn = s.snapshotFor(policy)
+			psn = s.snapshotIn(checked, policy)
 		}
 		if !loadsPackage(psn, o.Pkg) {
 			continue // its names are its own: it does not load the target's

@@ -3,6 +3,7 @@ package lsp_test
 import (
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rpl-lang/rpl/lsp"
@@ -51,5 +52,44 @@ func TestRenameRefusedWhenUnparsed(t *testing.T) {
 				t.Fatalf("rename: %v, %+v; want %d edits", err, edit, tc.edits)
 			}
 		})
+	}
+}
+
+// TestRenameChecksOnce: a rename checks each policy of the workspace
+// that is not open once, though the server keeps the snapshots of the
+// open policies only: the search of references, the checks of capture
+// (at each reference) and of files that do not parse share them.
+func TestRenameChecksOnce(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\nconst lim = 3\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(lim)\n")
+	q := filepath.Join(dir, "q.rpl")
+	write(t, q, "package q\n\nimport \"p\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(p.lim + p.lim)\n")
+	var mu sync.Mutex
+	checks := 0
+	lsp.SetCheckHook(func(policy string, joined bool) {
+		if policy == q && !joined {
+			mu.Lock()
+			checks++
+			mu.Unlock()
+		}
+	})
+	t.Cleanup(func() { lsp.SetCheckHook(nil) })
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	mu.Lock()
+	checks = 0
+	mu.Unlock()
+	var edit protocol.WorkspaceEdit
+	if err := c.call("textDocument/rename", map[string]any{"textDocument": map[string]any{"uri": u}, "position": pos(2, 7), "newName": "cap"}, &edit); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(edit.Changes[uri(q)]); n != 2 {
+		t.Errorf("%d edits in q.rpl, want 2: %+v", n, edit)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if checks != 1 {
+		t.Errorf("q.rpl checked %d times by a rename, want once", checks)
 	}
 }

@@ -61,8 +61,8 @@ type Server struct {
 	gen       uint64                          // generation of the overlay; bumped by every change
 	docs      map[string]*document            // open documents by path
 	folders   []string                        // workspace folders
-	snaps     map[string]*snapshot            // newest snapshot per policy
-	good      map[string]*snapshot            // per file: the newest snapshot in which it parsed
+	snaps     map[string]*snapshot            // newest snapshot per open policy (openLocked)
+	good      map[string]*snapshot            // per open file: the newest snapshot in which it parsed
 	dirty     map[string]bool                 // policies whose diagnostics are due
 	published map[string][]string             // per policy: the paths published last time
 	pubURIs   map[string]protocol.DocumentUri // per path with diagnostics shown: the URI they were published under

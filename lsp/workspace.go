@@ -167,11 +167,14 @@ func (s *Server) snapshotFor(path string) *snapshot {
 	sn := s.check(policy, gen, ov)
 
 	s.mu.Lock()
-	if old := s.snaps[policy]; old == nil || old.gen <= gen {
+	// Kept for the open documents only: a policy checked for a request on
+	// a file never opened (references, rename, any URI a client names) or
+	// closed meanwhile is checked again when asked again.
+	if old := s.snaps[policy]; s.openLocked(policy) && (old == nil || old.gen <= gen) {
 		s.snaps[policy] = sn
 	}
 	for path := range sn.files {
-		if !sn.syntaxErrors(path) {
+		if s.docs[path] != nil && !sn.syntaxErrors(path) {
 			if old := s.good[path]; old == nil || old.gen <= gen {
 				s.good[path] = sn
 			}
@@ -180,6 +183,30 @@ func (s *Server) snapshotFor(path string) *snapshot {
 	pc.sn = sn
 	s.mu.Unlock()
 	return sn
+}
+
+// checkedSnaps are the snapshots a request took, by policy: a search of
+// the workspace (references, rename) checks each policy once, though the
+// server keeps the snapshots of the open policies only, and drops them
+// when it ends.
+type checkedSnaps map[string]*snapshot
+
+// snapshotIn is the snapshot of path's policy in checked, else
+// snapshotFor's, put there.
+func (s *Server) snapshotIn(checked checkedSnaps, path string) *snapshot {
+	policy := policyOf(path)
+	if sn := checked[policy]; sn != nil {
+		return sn
+	}
+	sn := s.snapshotFor(path)
+	checked[policy] = sn
+	return sn
+}
+
+// openLocked reports whether policy, or its test file, is open: the
+// snapshots of its checks are kept (snaps), else dropped. s.mu is held.
+func (s *Server) openLocked(policy string) bool {
+	return s.docs[policy] != nil || s.docs[lang.TestFileName(policy)] != nil
 }
 
 // checkHook, when set (tests), runs as snapshotFor checks policy, or joins
@@ -575,6 +602,12 @@ func (s *Server) didClose(p *protocol.DidCloseTextDocumentParams) {
 	path := uriToPath(p.TextDocument.URI)
 	s.mu.Lock()
 	delete(s.docs, path)
+	// Nothing asks for its snapshots any more: they are not kept for the
+	// session, one for every document ever opened.
+	delete(s.good, path)
+	if policy := policyOf(path); !s.openLocked(policy) {
+		delete(s.snaps, policy)
+	}
 	// The next flush publishes the file again when an open document still
 	// checks it (its test file, its policy), and else clears it.
 	s.changedLocked(path)
