@@ -358,18 +358,29 @@ func errorCodeOf(err error) int64 {
 }
 
 // TestInitializedWithoutParams: initialized sent without params (JSON-RPC
-// lets them be omitted; LSP's are {}) is handled as with {}: the server
+// lets them be omitted; LSP's are {}), or with them by position, none
+// ([], which JSON-RPC allows as well), is handled as with {}: the server
 // registers its file watchers with a client that registers them
 // dynamically, and logs no error. It was refused as invalid params, and
 // the watchers were never registered: edits made outside the editor were
 // not seen.
 func TestInitializedWithoutParams(t *testing.T) {
+	for name, params := range map[string]any{"omitted": nil, "empty array": []any{}} {
+		t.Run(name, func(t *testing.T) { testInitializedWithoutParams(t, params) })
+	}
+}
+
+func testInitializedWithoutParams(t *testing.T, params any) {
 	c := newRawClient(t)
 	caps := map[string]any{"workspace": map[string]any{"didChangeWatchedFiles": map[string]any{"dynamicRegistration": true}}}
 	if m := c.call(1, "initialize", map[string]any{"processId": nil, "rootUri": nil, "capabilities": caps}); m["error"] != nil {
 		t.Fatalf("initialize: %v", m)
 	}
-	c.send(map[string]any{"method": "initialized"})
+	msg := map[string]any{"method": "initialized"}
+	if params != nil {
+		msg["params"] = params
+	}
+	c.send(msg)
 	// Messages are handled in order: once this is answered, initialized
 	// was handled.
 	c.send(map[string]any{"id": 2, "method": "workspace/symbol", "params": map[string]any{"query": "x"}})

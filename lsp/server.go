@@ -479,10 +479,11 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 	if req.Params != nil {
 		gc.Params = *req.Params
 	}
-	if len(gc.Params) == 0 && req.Method == string(protocol.MethodInitialized) {
+	if req.Method == string(protocol.MethodInitialized) && (len(gc.Params) == 0 || emptyArray(gc.Params)) {
 		// initialized's params are {} (InitializedParams has no field),
-		// and JSON-RPC lets a message omit them: glsp refused it, and the
-		// file watchers were never registered.
+		// and JSON-RPC lets a message omit them, or give them by
+		// position (none: []): glsp refused both, and the file watchers
+		// were never registered.
 		gc.Params = json.RawMessage("{}")
 	}
 	r, validMethod, validParams, err := s.dispatch(gc)
@@ -509,6 +510,13 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		return nil, &jsonrpc2.Error{Code: codeRequestFailed, Message: err.Error()}
 	}
 	return r, nil
+}
+
+// emptyArray reports whether params are an empty array: none, by
+// position.
+func emptyArray(params json.RawMessage) bool {
+	var a []json.RawMessage
+	return json.Unmarshal(params, &a) == nil && a != nil && len(a) == 0
 }
 
 // codeServerNotInitialized is LSP's error code for a request that came
