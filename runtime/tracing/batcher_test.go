@@ -322,6 +322,49 @@ func TestShutdownStuckFlush(t *testing.T) {
 	}
 }
 
+// TestFlushDeadlineStuckExport: a Flush whose context ends while the
+// exporting goroutine's export hangs (a collector that never answers)
+// returns then, with its context's error, the spans it would have
+// exported left queued. It waited for that export, up to
+// OTEL_BSP_EXPORT_TIMEOUT, past its own deadline.
+func TestFlushDeadlineStuckExport(t *testing.T) {
+	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4")
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "3600000")
+	t.Setenv("OTEL_BSP_EXPORT_TIMEOUT", "3600000") // a hung export ends with its caller's context only
+	exp := &stuck{entered: make(chan int, 8)}
+	b := newBatcher(exp, slog.New(slog.DiscardHandler))
+	defer func() { // stops the export that hangs
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		b.Shutdown(ctx)
+	}()
+	tr := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b)).Tracer("test")
+	end(tr, 4)
+	<-exp.entered // the exporting goroutine hangs in this export
+	end(tr, 2)    // queued
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	flushed := make(chan error, 1)
+	go func() { flushed <- b.ForceFlush(ctx) }()
+	select {
+	case err := <-flushed:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("ForceFlush: %v, want its deadline exceeded", err)
+		}
+	case <-time.After(10 * time.Second): // a hang, not a time measured
+		t.Fatal("ForceFlush did not return at its deadline: the exporting goroutine's export held it")
+	}
+	b.mu.Lock()
+	queued := len(b.q)
+	b.mu.Unlock()
+	if queued != 2 {
+		t.Errorf("%d spans queued after the Flush gave up, want 2", queued)
+	}
+	if d := b.Dropped(""); d != 0 {
+		t.Errorf("%d spans dropped by a Flush that gave up, want none", d)
+	}
+}
+
 // BenchmarkOnEnd: spans handed to the batcher by a goroutine on every P
 // at once, as a busy router's requests end theirs, the exporter
 // discarding them; dropped/op is the share dropped. The queue is large
