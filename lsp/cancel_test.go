@@ -536,3 +536,43 @@ func TestWorkBound(t *testing.T) {
 		t.Errorf("explain: %+v", r)
 	}
 }
+
+// TestWorkWaitingBound: beyond the requests' work running (maxWork) and
+// waiting (maxWaiting), a request whose work would wait too is refused
+// at once, RequestFailed, saying so: a client sending requests faster
+// than they end (without cancelling them) made a goroutine, and an entry
+// of the running requests, for each, without bound.
+func TestWorkWaitingBound(t *testing.T) {
+	old := lsp.SetMaxWork(1)
+	t.Cleanup(func() { lsp.SetMaxWork(old) })
+	oldWaiting := lsp.SetMaxWaiting(1)
+	t.Cleanup(func() { lsp.SetMaxWaiting(oldWaiting) })
+	waited := make(chan string, 8)
+	lsp.SetWaitHook(func(name string) { waited <- name })
+	t.Cleanup(func() { lsp.SetWaitHook(nil) })
+	_, g, c, u := gatedTested(t)
+	run := c.dispatch(jsonrpc2.ID{Num: 9000}, lsp.CommandRunTest, u, "t")
+	g.startedIn(t, lsp.CommandRunTest)
+	waiting := c.dispatch(jsonrpc2.ID{Num: 9001}, lsp.CommandExplain, u)
+	within(t, "the second to wait", func() error { <-waited; return nil })
+	refused := c.dispatch(jsonrpc2.ID{Num: 9002}, lsp.CommandRunTest, u, "t")
+	answered := make(chan error, 1)
+	go func() { answered <- refused.Wait(context.Background(), nil) }()
+	within(t, "the third's answer", func() error {
+		select {
+		case err := <-answered:
+			wantCode(t, "a request beyond the bound", err, -32803)
+			if err == nil || !strings.Contains(err.Error(), "1 running and 1 waiting") {
+				t.Errorf("refused with %v, want the bound named", err)
+			}
+		case name := <-waited:
+			return fmt.Errorf("%s waits beyond the bound", name)
+		}
+		return nil
+	})
+	g.pass <- struct{}{}
+	g.pass <- struct{}{}
+	var r lsp.CommandResult
+	within(t, "the run", func() error { return run.Wait(context.Background(), &r) })
+	within(t, "the explain", func() error { return waiting.Wait(context.Background(), &r) })
+}

@@ -49,3 +49,7 @@ func SetMaxWork(n int) int { old := maxWork; maxWork = n; return old }
 
 // MaxWork is how many requests' work run at once.
 func MaxWork() int { return maxWork }
+
+// SetMaxWaiting sets how many requests' work may wait for one of those
+// running to end, and returns the bound it replaced.
+func SetMaxWaiting(n int) int { old := maxWaiting; maxWaiting = n; return old }

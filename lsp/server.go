@@ -89,6 +89,9 @@ type Server struct {
 	// one before it starts (see start), and the requests beyond the bound
 	// wait for one, cancellable meanwhile.
 	slots chan struct{}
+	// maxJobs bounds jobs: the requests' work running and waiting (see
+	// start).
+	maxJobs int
 	// deferred is the asyncWork that the handler running now (on the
 	// connection's goroutine, the only one that touches it) left for its
 	// request: see later.
@@ -112,12 +115,18 @@ type Server struct {
 // wait for one to end. Set before New (tests).
 var maxWork = max(4, runtime.GOMAXPROCS(0))
 
+// maxWaiting is how many requests' asyncWork wait, beyond the maxWork
+// running, before a request whose work would wait too is refused (a
+// client that sends them faster than they end, cancelling none). Set
+// before New (tests).
+var maxWaiting = 256
+
 // New makes a server.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
 		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{}, pubURIs: map[string]protocol.DocumentUri{},
 		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}, refolded: map[string]bool{}, walks: map[string]*folderWalk{},
-		jobs: map[jsonrpc2.ID]context.CancelFunc{}, slots: make(chan struct{}, max(1, maxWork))}
+		jobs: map[jsonrpc2.ID]context.CancelFunc{}, slots: make(chan struct{}, max(1, maxWork)), maxJobs: max(1, maxWork) + maxWaiting}
 	w := opts.Log
 	if w == nil {
 		w = io.Discard
@@ -333,7 +342,8 @@ const codeRequestCancelled = -32800
 // maxWork run at once: w waits, on its goroutine, for one of them to end
 // (a client that starts a test run at every keystroke keeps maxWork
 // cores busy, not as many as it started), and is answered
-// RequestCancelled if canceled while it waits.
+// RequestCancelled if canceled while it waits. Beyond maxWaiting waiting,
+// the request is refused at once (RequestFailed).
 func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID, w *asyncWork) {
 	jctx, cancel := context.WithCancel(ctx)
 	s.jobMu.Lock()
@@ -343,6 +353,8 @@ func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID,
 		refused = &jsonrpc2.Error{Code: codeRequestCancelled, Message: "request cancelled: the session is ending"}
 	case dup:
 		refused = &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: fmt.Sprintf("request id %s is that of a request still running", id)}
+	case len(s.jobs) >= s.maxJobs:
+		refused = &jsonrpc2.Error{Code: codeRequestFailed, Message: fmt.Sprintf("the server is busy: %d running and %d waiting; cancel some, or try again once they end", cap(s.slots), s.maxJobs-cap(s.slots))}
 	default:
 		s.jobs[id] = cancel
 		s.jobWG.Add(1)
