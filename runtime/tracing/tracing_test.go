@@ -502,3 +502,51 @@ func TestPartialSuccessWarningFirst(t *testing.T) {
 		t.Errorf("the rejection after a warning is not logged, or the warning logged as a rejection:\n%s", logged.String())
 	}
 }
+
+// TestShutdownEndpointSilent: over OTLP/HTTP, a Flush whose export waits
+// on an endpoint that takes the request and never answers does not hold
+// the tracer's Shutdown past its context's deadline: both return, the
+// span counted export_failed. Shutdown waited for the Flush's export, up
+// to OTEL_BSP_EXPORT_TIMEOUT.
+func TestShutdownEndpointSilent(t *testing.T) {
+	t.Setenv("OTEL_BSP_EXPORT_TIMEOUT", "3600000") // the Flush's export ends with Shutdown only
+	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "3600000")
+	entered := make(chan struct{}, 4)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		select { // silent until the client gives up, or the test ends
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	tr, err := tracing.New(context.Background(), srv.URL, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, done := tr.Trace(context.Background(), "", "http", runtime.KindV2)
+	done(nil)
+	flushed := make(chan error, 1)
+	go func() { flushed <- tr.Flush(context.Background()) }()
+	<-entered // the Flush's export waits for the answer
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- tr.Shutdown(ctx) }()
+	select {
+	case err := <-shut:
+		if err == nil {
+			t.Error("Shutdown: no error, its deadline passed with a span not exported")
+		}
+	case <-time.After(10 * time.Second): // a hang, not a time measured
+		t.Fatal("Shutdown did not return at its deadline: the Flush's export held it")
+	}
+	if got := tr.Dropped(tracing.DroppedExportFailed); got != 1 {
+		t.Errorf("%d spans counted export_failed, want 1", got)
+	}
+	if err := <-flushed; err == nil {
+		t.Error("Flush: no error, its export was stopped")
+	}
+}
