@@ -96,11 +96,13 @@ func onDisk(path string) bool {
 	return err == nil
 }
 
-// writable reports whether path may be edited: it has a write permission
-// bit (so even root respects a file marked read-only) and opens for writing.
+// writable reports whether path may be edited: a regular file (a named
+// pipe's open for writing would wait for a reader), with a write
+// permission bit (so even root respects a file marked read-only), that
+// opens for writing.
 func writable(path string) bool {
 	st, err := os.Stat(path)
-	if err != nil || st.Mode().Perm()&0o222 == 0 {
+	if err != nil || !st.Mode().IsRegular() || st.Mode().Perm()&0o222 == 0 {
 		return false
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
