@@ -26,6 +26,10 @@
 //     and a request that needs an answer for the current text checks again.
 //     A check under way is never run twice: publishing and a request that
 //     want the same policy at the same generation share it (snapshotFor).
+//     The newest snapshot is kept for the open documents' policies only,
+//     dropped when the last of a policy's documents closes; a search of
+//     the workspace (references, rename) keeps those of the others while
+//     it runs.
 //     A file changed on disk that the client does not report (it watches
 //     no files) is found so by the next request whose snapshot read it
 //     (its time or size differ), which starts a new generation.
