@@ -1105,3 +1105,18 @@ func TestActivateOver(t *testing.T) {
 		t.Fatal("ActivateOver(b's mark, c) activated c over an activation and a rollback back to b")
 	}
 }
+
+// TestLoadSkippedTest: a policy whose test calls testing.skip is
+// activated, as rplc test passes it and rplc build builds it; the router
+// refused it, the skip read as the test's failure.
+func TestLoadSkippedTest(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	dir := copyDir(t, examples, map[string]string{"skips.rpl": "package skips\n\nfn route(r: Request) -> Decision = to(\"a:m\")\n",
+		"skips_test.rpl": "package skips\n\nimport \"std/testing\"\n\ntest \"not yet\" {\n  testing.skip(\"later\")\n}\n"})
+	if _, err := e.LoadDir(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.Current(); s == nil || s.Policy("skips") == nil {
+		t.Fatal("policy skips not active")
+	}
+}

@@ -371,7 +371,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		p.CostBound, p.Bounded = prog.CostBound()
 		for _, t := range prog.Tests() {
 			p.Tests++
-			if _, err := prog.RunTest(ctx, t.Name, bundle.TestInput(id), e.cfg.Limits); err != nil {
+			if _, err := bundle.RunTest(ctx, prog, id, t.Name, e.cfg.Limits); err != nil {
 				lerr.Problems = append(lerr.Problems, testFailed(t, err, s.root)...)
 			}
 		}

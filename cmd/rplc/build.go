@@ -56,7 +56,9 @@ written by 'rplc keygen' or 'openssl genpkey -algorithm ed25519', or raw
 The summary goes to standard output, diagnostics and failures to standard
 error. With --format json the summary is one JSON document, printed also
 when the build fails: ok, error (why it failed), file, version, size,
-signed, key_id, tests_run, tests_skipped, policies, failures (the failed
+signed, key_id, tests_run, skipped (of those run, the tests that called
+testing.skip: not failed, as in rplc test), tests_skipped (--skip-tests),
+policies, failures (the failed
 tests: policy, test, where the test is declared, test_file, test_line and
 test_col, and where it failed, file, line, col, with code, message and
 the stack of an error that is not a failed expect, as rplc test
@@ -132,6 +134,7 @@ type buildSummary struct {
 	Signed       bool           `json:"signed"`
 	KeyID        string         `json:"key_id,omitempty"`
 	TestsRun     int            `json:"tests_run"`
+	Skipped      int            `json:"skipped"` // of TestsRun, those that called testing.skip
 	TestsSkipped bool           `json:"tests_skipped"`
 	Policies     []buildPolicy  `json:"policies,omitempty"`
 	Failures     []buildFailure `json:"failures,omitempty"`
@@ -259,7 +262,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		}
 		printText(e.stderr, ds, useColor(e.stderr, e.color))
 		sum.Diagnostics = jsonDiags(ds)
-		sum.TestsRun = res.Tests
+		sum.TestsRun, sum.Skipped = res.Tests, res.Skipped
 		for _, f := range res.Failures {
 			// A test goes on after a failed expect: the first failure
 			// carries the others of the same run (Also), each reported,
@@ -381,7 +384,10 @@ func printBuildSummary(w io.Writer, s buildSummary) {
 	case s.TestsSkipped:
 		parts = append(parts, "tests skipped")
 	default:
-		parts = append(parts, plural(s.TestsRun, "test")+" passed")
+		parts = append(parts, plural(s.TestsRun-s.Skipped, "test")+" passed")
+		if s.Skipped > 0 {
+			parts = append(parts, fmt.Sprintf("%d skipped", s.Skipped))
+		}
 	}
 	if s.Catalogue > 0 {
 		parts = append(parts, fmt.Sprintf("catalogue of %s", plural(s.Catalogue, "model")))

@@ -64,14 +64,22 @@ func CompilerVersion() string {
 	return out + " " + runtime.Version()
 }
 
-// TestInput is the input the tests of policy (its id) run with, at build
-// time and when a router runs them before activation, as rplc test runs
-// them: a fixed clock and seed and a fresh, empty stdlib.MemState, so
-// every provider is healthy, nothing has been spent and no experiment has
-// a winner; it names the policy, with which sticky draws a session's
-// target as a router deciding with it does.
-func TestInput(policy string) rpl.Input {
-	return rpl.Input{Now: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), Seed: 1, Host: &stdlib.MemState{Policy: policy}}
+// RunTest runs test name of prog, a policy's program (policy its id), as
+// its tests run at build time and when a router runs them before
+// activation, and as rplc test runs them: with a fixed clock and seed and
+// a fresh, empty stdlib.MemState, so every provider is healthy, nothing
+// has been spent and no experiment has a winner, naming the policy, with
+// which sticky draws a session's target as a router deciding with it
+// does. It returns the test's failure, nil for a test that passed or
+// that skipped (testing.skip: skipped, which rplc test counts skipped,
+// not failed).
+func RunTest(ctx context.Context, prog *rpl.Program, policy, name string, limits rpl.Limits) (skipped bool, err error) {
+	in := rpl.Input{Now: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), Seed: 1, Host: &stdlib.MemState{Policy: policy}}
+	_, err = prog.RunTest(ctx, name, in, limits)
+	if _, skipped = errors.AsType[*stdlib.SkipError](err); skipped {
+		return true, nil
+	}
+	return false, err
 }
 
 // BuildOptions configure Build.
@@ -107,9 +115,11 @@ type Result struct {
 	// Diags are every diagnostic of every policy (warnings included),
 	// each once.
 	Diags lang.DiagList
-	// Tests is the number of tests run; Failures are those that failed.
+	// Tests is the number of tests run; Failures are those that failed,
+	// Skipped the number that skipped (testing.skip).
 	Tests    int
 	Failures []TestFailure
+	Skipped  int
 	// Unbounded says, by policy id, why a policy has no static cost
 	// bound (compiler.Output.Unbounded, with the place relative to the
 	// directory): what rplc build reports beside the manifest's bounds.
@@ -137,7 +147,7 @@ var (
 // without its policy is an error too (RPL215, a diagnostic, and
 // ErrCheckFailed), as in rplc check and a router. The tests of
 // each policy run against the program as encoded in the bundle, with
-// TestInput, unless SkipTests is set. dir/catalogue.json and
+// RunTest, unless SkipTests is set. dir/catalogue.json and
 // dir/tenants.json, when present, are validated and included (the
 // tenants' policies must be in the bundle). dir may be a symlink to the
 // directory.
@@ -271,8 +281,11 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			}
 			for _, t := range out.Tests {
 				res.Tests++
-				if _, err := lp.RunTest(context.Background(), t.Name, TestInput(id), rpl.Limits{}); err != nil {
+				skipped, err := RunTest(context.Background(), lp, id, t.Name, rpl.Limits{})
+				if err != nil {
 					res.Failures = append(res.Failures, TestFailure{Policy: id, Test: t, Err: err})
+				} else if skipped {
+					res.Skipped++
 				}
 			}
 		}
@@ -368,7 +381,7 @@ func (b *Bundle) Programs(env *rpl.Env) (map[string]*rpl.Program, error) {
 	return out, nil
 }
 
-// RunTests runs every test of every policy of b with TestInput and
+// RunTests runs every test of every policy of b (RunTest) and
 // returns the failures, as the router does before activating a bundle.
 // Each test runs under limits (zero fields: the VM's defaults): a router
 // passes those it decides with, so that a bundle whose tests exhaust its
@@ -381,7 +394,7 @@ func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env, limits rpl.Limits) 
 	var out []TestFailure
 	for _, p := range b.Policies {
 		for _, t := range p.Tests {
-			if _, err := progs[p.ID].RunTest(ctx, t, TestInput(p.ID), limits); err != nil {
+			if _, err := RunTest(ctx, progs[p.ID], p.ID, t, limits); err != nil {
 				out = append(out, TestFailure{Policy: p.ID, Test: compiler.Test{Name: t, Entry: compiler.TestPrefix + t, File: p.File}, Err: err})
 			}
 		}
