@@ -46,13 +46,13 @@ func Stage(path string, data []byte, mode os.FileMode) (string, error) {
 		os.Remove(f.Name())
 		return "", naming(err, path)
 	}
-	staged(f.Name())
 	return f.Name(), nil
 }
 
-// staged is called with the name of a file Stage has written and closed:
-// a test's hook, to change the directory at that moment.
-var staged = func(string) {}
+// closed is called with the name of a file write has written and closed:
+// a test's hook, to change the directory at that moment, after which
+// nothing may reach the file by its name.
+var closed = func(string) {}
 
 // naming is err, an *os.PathError of the temporary file (or of its
 // pattern), naming path instead: the file the caller writes, where the
@@ -110,6 +110,9 @@ func write(f *os.File, data []byte) error {
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		closed(f.Name())
 	}
 	return err
 }

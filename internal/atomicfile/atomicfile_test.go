@@ -83,8 +83,8 @@ func TestStageModeNotThroughSymlink(t *testing.T) {
 	if err := os.WriteFile(victim, []byte("key"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	defer func(old func(string)) { staged = old }(staged)
-	staged = func(name string) {
+	defer func(old func(string)) { closed = old }(closed)
+	closed = func(name string) {
 		if err := os.Remove(name); err != nil {
 			t.Error(err)
 		}
