@@ -371,13 +371,15 @@ func (b *batcher) Shutdown(ctx context.Context) error {
 			b.q = nil
 			b.mu.Unlock()
 			b.failed.Add(int64(n))
-			// The exports stopped return at once (an exporter honours
-			// its context, as SpanExporter asks), their spans counted.
 			<-b.done
-			b.exporting <- struct{}{}
-			b.unlockExport()
 		}
+		// Every export still under way ends (a Flush's, begun after
+		// Shutdown's own: it finds nothing queued), and returns at once
+		// (an exporter honours its context, as SpanExporter asks), its
+		// spans counted, before the exporter is shut down.
 		b.cancel()
+		b.exporting <- struct{}{}
+		b.unlockExport()
 		err = errors.Join(err, b.exp.Shutdown(ctx))
 	})
 	return err
