@@ -512,7 +512,7 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 			return nil, errorf(sec, "entry points %q, the manifest lists %q", got, e.Entries)
 		}
 		if e.Bounded {
-			if least := leastFuel(prog); e.CostBound < least {
+			if least := prog.LeastSteps(compiler.EntryRoute); e.CostBound < least {
 				return nil, manifestErrorf(fmt.Sprintf("policies[%d].cost_bound", i), "%d, below the %d instructions of the shortest way through route's code (policy %q)", e.CostBound, least, e.ID)
 			}
 		}
@@ -656,7 +656,7 @@ func checkPolicy(policies []PolicyEntry) error {
 	// it back, so Read checks here only that the two fields agree, as
 	// Build writes them: a bound of at least 0, and 0 when there is none;
 	// and, with the program, that it is not below what any run takes
-	// (leastFuel).
+	// (vm.Program.LeastSteps).
 	case p.CostBound < 0:
 		return manifestErrorf(at+".cost_bound", "%d is negative (policy %q)", p.CostBound, p.ID)
 	case !p.Bounded && p.CostBound != 0:
@@ -869,58 +869,4 @@ func validHash(s string) bool {
 		}
 	}
 	return true
-}
-
-// leastFuel is a floor of the fuel a run of prog's route takes to its
-// end: the fewest instructions on a way through route's code from its
-// start to a RETURN or FAIL, jumps taken or not whatever their
-// conditions (a loop's body skipped), each instruction costing 1 and
-// nothing more counted (calls, builtins). Every instruction of that way
-// is in the compiler's bound (it counts each once, a loop's body times
-// its length), so a bound below it is not the compiler's. 0 without
-// route.
-func leastFuel(prog *vm.Program) int64 {
-	spec := prog.Spec()
-	fi, ok := spec.Entries[compiler.EntryRoute]
-	if !ok || fi < 0 || fi >= len(spec.Functions) {
-		return 0
-	}
-	code := spec.Functions[fi].Code
-	// Breadth first from offset 0: dist is 1 + the instructions before
-	// the one at an offset, on the shortest way there (0: not reached).
-	dist := make([]int32, len(code))
-	queue := []int{0}
-	if len(code) > 0 {
-		dist[0] = 1
-	}
-	for len(queue) > 0 {
-		pc := queue[0]
-		queue = queue[1:]
-		info := vm.Opcode(code[pc]).Info()
-		if info == nil || pc+info.Size() > len(code) {
-			return 0 // not verified code: no floor claimed
-		}
-		if !info.FallsThrough() && !info.Branches() {
-			return int64(dist[pc]) // RETURN or FAIL: the nearest end
-		}
-		next := func(to int) {
-			if to >= 0 && to < len(code) && dist[to] == 0 {
-				dist[to] = dist[pc] + 1
-				queue = append(queue, to)
-			}
-		}
-		off := pc + 1
-		for _, k := range info.Operands {
-			if k == vm.ArgJump {
-				next(int(binary.LittleEndian.Uint32(code[off:])))
-				off += 4
-			} else {
-				off += 2
-			}
-		}
-		if info.FallsThrough() {
-			next(pc + info.Size())
-		}
-	}
-	return 0
 }
