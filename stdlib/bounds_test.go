@@ -834,6 +834,51 @@ func TestDrawChargesComparisons(t *testing.T) {
 	}
 }
 
+// TestDrawChargesHash: weighted and sticky hash the split's target names
+// for their draw (drawSeeded), and charge each name once more than
+// ordering them does (chargeOrder, ab.arm's charge): names of 192 bytes
+// cost 3 fuel more each than names of 6.
+func TestDrawChargesHash(t *testing.T) {
+	const n = 12
+	split := func(prefix string) vm.Value {
+		ks, ws := make([]vm.Value, n), make([]vm.Value, n)
+		for i := range n {
+			ks[i], ws[i] = str(fmt.Sprintf("%sp%02d:m", prefix, i)), vm.Int(1)
+		}
+		m, err := vm.NewMap(ks, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	short, long := split(""), split(strings.Repeat("x", 187))
+	names := long.Map().KeysFuel()
+	if names != 3*n || short.Map().KeysFuel() != 0 {
+		t.Fatalf("names cost %d and %d", names, short.Map().KeysFuel())
+	}
+	fuel := func(key string, a ...vm.Value) int64 {
+		_, st, err := env{}.call(t, key, a...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Fuel
+	}
+	for _, c := range []struct {
+		name        string
+		short, long int64
+		want        int64
+	}{
+		{"weighted", fuel(keyWeighted, short), fuel(keyWeighted, long), names * (drawTimes(n) + 1)},
+		{"sticky", fuel("sticky(Decision, string, duration)", mustCall(t, keyWeighted, short), str("s"), vm.Nil()),
+			fuel("sticky(Decision, string, duration)", mustCall(t, keyWeighted, long), str("s"), vm.Nil()), names * (drawTimes(n) + 1)},
+		{"ab.arm", fuel(keyArm, str("e"), str("k"), short), fuel(keyArm, str("e"), str("k"), long), names * drawTimes(n)},
+	} {
+		if got := c.long - c.short; got != c.want {
+			t.Errorf("%s: long names cost %d fuel more than short ones, want %d", c.name, got, c.want)
+		}
+	}
+}
+
 func TestDrawChargesSort(t *testing.T) {
 	prefix := strings.Repeat("d", 64)
 	rng := rand.New(rand.NewSource(1))

@@ -246,6 +246,82 @@ func TestDecisionChainRetention(t *testing.T) {
 	runtime.KeepAlive(keep)
 }
 
+// TestWeightedSplitsIndependent: in one run (one seed), weighted draws
+// from two 50/50 splits of other targets independently, agreeing on the
+// half for about half of the seeds, and so do a session's draws
+// (PickWeighted with its seed); the same split, drawn again in the run
+// (its entries in another order), draws the same target. Every draw of a
+// run took one point, and the two splits agreed for every seed.
+func TestWeightedSplitsIndependent(t *testing.T) {
+	model := kv(t, str("a:m"), vm.Int(50), str("b:m"), vm.Int(50))
+	same := kv(t, str("b:m"), vm.Int(50), str("a:m"), vm.Int(50))
+	region := kv(t, str("eu:m"), vm.Int(50), str("us:m"), vm.Int(50))
+	const n = 2000
+	agree, sessions := 0, 0
+	for seed := range uint64(n) {
+		e := env{in: vm.Input{Seed: seed}}
+		m := dfield(t, mustCallIn(t, e, keyWeighted, model), "target").Str()
+		r := dfield(t, mustCallIn(t, e, keyWeighted, region), "target").Str()
+		if again := dfield(t, mustCallIn(t, e, keyWeighted, same), "target").Str(); again != m {
+			t.Fatalf("seed %d: the split drew %s, and again %s", seed, m, again)
+		}
+		if (m == "a:m") == (r == "eu:m") {
+			agree++
+		}
+		key := SessionSeed("p", fmt.Sprint("user-", seed))
+		sm, err1 := PickWeighted(model.Map(), key)
+		sr, err2 := PickWeighted(region.Map(), key)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if (sm.Str() == "a:m") == (sr.Str() == "eu:m") {
+			sessions++
+		}
+	}
+	for what, got := range map[string]int{"seeds": agree, "sessions": sessions} {
+		if got < n*40/100 || got > n*60/100 {
+			t.Errorf("%d of %d %s drew the same half of two splits, want 40–60%%", got, n, what)
+		}
+	}
+}
+
+// TestWeightedRampMovesFew: the weights are not part of weighted's draw,
+// so moving 10 of 100 from a target to the next in name order moves
+// only the seeds between the two, from the first to the second (about
+// 10%), and a third target's seeds stay; hashing the weights would draw
+// every seed anew.
+func TestWeightedRampMovesFew(t *testing.T) {
+	before := kv(t, str("a:m"), vm.Int(50), str("b:m"), vm.Int(30), str("c:m"), vm.Int(20))
+	after := kv(t, str("a:m"), vm.Int(40), str("b:m"), vm.Int(40), str("c:m"), vm.Int(20))
+	const n = 2000
+	moved := 0
+	for seed := range uint64(n) {
+		e := env{in: vm.Input{Seed: seed}}
+		was := dfield(t, mustCallIn(t, e, keyWeighted, before), "target").Str()
+		is := dfield(t, mustCallIn(t, e, keyWeighted, after), "target").Str()
+		if was == is {
+			continue
+		}
+		if was != "a:m" || is != "b:m" {
+			t.Fatalf("seed %d: %s before the ramp, %s after", seed, was, is)
+		}
+		moved++
+	}
+	if moved < n*7/100 || moved > n*13/100 {
+		t.Errorf("the ramp moved %d of %d seeds, want about 10%%", moved, n)
+	}
+}
+
+// mustCallIn is e.call, failing the test on an error.
+func mustCallIn(t *testing.T, e env, key string, args ...vm.Value) vm.Value {
+	t.Helper()
+	v, _, err := e.call(t, key, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 func TestWeighted(t *testing.T) {
 	split := kv(t, str("openai:gpt-4o-mini"), vm.Int(70), str("anthropic:claude-haiku"), vm.Int(30), str("off"), vm.Int(0))
 	counts := map[string]int{}
@@ -271,7 +347,7 @@ func TestWeighted(t *testing.T) {
 	checkShares(t, counts, n, map[string]float64{"openai:gpt-4o-mini": 0.7, "anthropic:claude-haiku": 0.3})
 
 	// The order of the map literal does not matter.
-	rev := kv(t, str("anthropic:claude-haiku"), vm.Int(30), str("openai:gpt-4o-mini"), vm.Int(70))
+	rev := kv(t, str("off"), vm.Int(0), str("anthropic:claude-haiku"), vm.Int(30), str("openai:gpt-4o-mini"), vm.Int(70))
 	for seed := range uint64(100) {
 		e := env{in: vm.Input{Seed: seed}}
 		a, _, _ := e.call(t, keyWeighted, split)

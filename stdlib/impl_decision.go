@@ -97,15 +97,20 @@ func decDeny(c *vm.Call, a []vm.Value) (vm.Value, error) {
 }
 
 // decWeighted routes to one target of the split, chosen from the run's
-// seed: point = splitmix64(seed ^ salt) mod total weight (unbiasedMod),
-// walked over the targets in ascending name order. The decision keeps
-// the whole split (for the router's view and explain) and reason
-// "weighted".
+// seed and the split's targets (drawSeeded). The decision keeps the whole
+// split (for the router's view and explain) and reason "weighted".
 func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := checkSplitTargets(a[0].Map()); err != nil {
 		return vm.Value{}, err
 	}
-	target, err := pickWeighted(c, a[0].Map(), mix64(c.Seed()^saltWeighted))
+	split := a[0].Map()
+	if split.Len() == 0 {
+		return vm.Value{}, errEmptySplit
+	}
+	if err := chargeDraw(c, split); err != nil {
+		return vm.Value{}, err
+	}
+	target, err := drawSeeded(split, c.Seed())
 	if err != nil {
 		return vm.Value{}, err
 	}
@@ -181,13 +186,14 @@ type SessionScope interface {
 // picks a sticky session's target with the session's seed
 // (SessionSeed(policy, key)) rather than the request's, so that
 // every request of the session, on any router, draws the same target
-// while the weights are unchanged. It charges no fuel; its errors are
-// weighted's.
+// while the weights are unchanged. Its draw is weighted's (drawSeeded):
+// a session's draws from two splits of other targets are independent.
+// It charges no fuel; its errors are weighted's.
 func PickWeighted(split vm.Map, seed uint64) (vm.Value, error) {
 	if split.Len() == 0 {
 		return vm.Value{}, errEmptySplit
 	}
-	return pickPoint(split, mix64(seed^saltWeighted))
+	return drawSeeded(split, seed)
 }
 
 // Drawn reports whether target is a draw from split: one of its keys with
@@ -216,31 +222,41 @@ func SessionTarget(split vm.Map, seed uint64, kept string, haveKept bool) (targe
 	return target, false, err
 }
 
-// pickWeighted returns the key of split whose cumulative weight range, in
-// ascending key order, holds point mod total. Weights must be ≥ 0 with a
-// positive sum, keys non-empty.
+// pickWeighted is ab.arm's draw: the key of split whose cumulative
+// weight range, in ascending key order, holds point mod total. Weights
+// must be ≥ 0 with a positive sum, keys non-empty.
 func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
 	if split.Len() == 0 {
 		return vm.Value{}, errEmptySplit
 	}
-	if err := chargeDraw(c, split); err != nil {
+	if err := chargeOrder(c, split); err != nil {
 		return vm.Value{}, err
 	}
 	return pickPoint(split, point)
 }
 
-// chargeDraw charges a draw from split: ordering its n targets by name
-// (ascending), 1 per 8 of n·log2(n) as sort charges its comparisons (it
+// chargeOrder charges ordering split's n targets by name (ascending), as
+// a draw does: 1 per 8 of n·log2(n) as sort charges its comparisons (it
 // charged 1 per 8 targets, and a draw from 10,000 sorted them for 1,260
 // fuel), and the operators' charge for comparing strings, 1 per 64
 // bytes of the names for each comparison a name takes part in
-// (drawTimes).
-func chargeDraw(c *vm.Call, split vm.Map) error {
+// (drawTimes). ab.arm's draw costs that.
+func chargeOrder(c *vm.Call, split vm.Map) error {
 	n := split.Len()
 	if err := c.Charge(vm.SortFuel(n)); err != nil {
 		return err
 	}
 	return c.Charge(split.KeysFuel() * drawTimes(n))
+}
+
+// chargeDraw charges a draw with a seed (drawSeeded: weighted's,
+// sticky's): ordering the split's targets (chargeOrder), and hashing
+// their names, once each (vm.Map.KeysFuel).
+func chargeDraw(c *vm.Call, split vm.Map) error {
+	if err := chargeOrder(c, split); err != nil {
+		return err
+	}
+	return c.Charge(split.KeysFuel())
 }
 
 // drawTimes is how many times ordering n targets (ascending) charges each
@@ -253,6 +269,32 @@ func drawTimes(n int) int64 {
 		return int64(max(bits.Len(uint(n)), n/2))
 	}
 	return int64(bits.Len(uint(n)) + 3)
+}
+
+// drawSeeded is the target of split drawn with seed, weighted's draw and
+// a sticky session's (PickWeighted): point = splitmix64(seed ^ salt ^ h)
+// (drawPoint), h the FNV-1a hash of the split's targets in ascending
+// order, each followed by a NUL. Every draw of a run had the point
+// splitmix64(seed ^ salt): two experiments of one policy, 50/50 splits
+// between other targets, put every request in the same half of both.
+// Now the draws of splits of other targets are independent, and those
+// of one split, or of splits of the same targets, draw the same target
+// in a run (a policy reading weighted(s).target and a decision built
+// with split s agree). The weights are not hashed: a split whose
+// weights change keeps each seed's point, so moving weight from one
+// target to the next in ascending order moves only the seeds between
+// the old and the new boundary (at a constant total), where hashing the
+// weights drew every seed anew; and splits of one set of targets are
+// one choice, which a request makes alike wherever the policy draws it.
+// Targets of weight 0 are hashed too: giving one weight moves only the
+// seeds it takes.
+func drawSeeded(split vm.Map, seed uint64) (vm.Value, error) {
+	return drawPoint(split, seed^saltWeighted, true)
+}
+
+// pickPoint is pickWeighted without the fuel.
+func pickPoint(split vm.Map, point uint64) (vm.Value, error) {
+	return drawPoint(split, point, false)
 }
 
 // splitTotal is the total weight of split, whose keys must be non-empty
@@ -289,16 +331,27 @@ func splitTotal(split vm.Map) (uint64, error) {
 	return total, nil
 }
 
-// pickPoint is pickWeighted without the fuel.
-func pickPoint(split vm.Map, point uint64) (vm.Value, error) {
+// drawPoint is the key of split whose cumulative weight range, in
+// ascending key order, holds point mod total; with hashTargets, point is
+// splitmix64(point ^ h) first, h drawSeeded's hash of the targets.
+func drawPoint(split vm.Map, point uint64, hashTargets bool) (vm.Value, error) {
 	total, err := splitTotal(split)
 	if err != nil {
 		return vm.Value{}, err
 	}
 	keys, weights := split.Keys(), split.Values()
-	r := unbiasedMod(point, total)
 	var buf [16]int
-	for _, i := range ascending(keys, buf[:0]) {
+	order := ascending(keys, buf[:0])
+	if hashTargets {
+		h := uint64(fnvOffset)
+		for _, i := range order {
+			h = fnv1a(h, keys[i].Str())
+			h *= fnvPrime // the NUL after the name: h ^= 0, then the product
+		}
+		point = mix64(point ^ h)
+	}
+	r := unbiasedMod(point, total)
+	for _, i := range order {
 		w := uint64(weights[i].Int())
 		if r < w {
 			return keys[i], nil
