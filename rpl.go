@@ -206,7 +206,7 @@ func (p *Program) DecideWithLimits(ctx context.Context, req vm.Value, in Input, 
 	}
 	m := vm.Get()
 	args := [1]vm.Value{req}
-	v, st, err := m.Run(ctx, p.vm, p.route, args[:], lim, in)
+	v, st, err := m.Run(ctx, p.vm, p.route, args[:], lim, p.named(in))
 	vm.Put(m)
 	return Result{Value: v, Stats: st}, err
 }
@@ -228,7 +228,7 @@ func (e *Evaluator) Decide(ctx context.Context, req vm.Value, in Input) (Result,
 		return Result{}, fmt.Errorf("rpl: policy %s has no route function", e.p.name)
 	}
 	args := [1]vm.Value{req}
-	v, st, err := e.m.Run(ctx, e.p.vm, e.p.route, args[:], e.p.env.limits, in)
+	v, st, err := e.m.Run(ctx, e.p.vm, e.p.route, args[:], e.p.env.limits, e.p.named(in))
 	return Result{Value: v, Stats: st}, err
 }
 
@@ -237,8 +237,18 @@ func (e *Evaluator) Decide(ctx context.Context, req vm.Value, in Input) (Result,
 func (p *Program) RunTest(ctx context.Context, name string, in Input, lim Limits) (vm.Stats, error) {
 	m := vm.Get()
 	defer vm.Put(m)
-	_, st, err := m.RunNamed(ctx, p.vm, compiler.TestPrefix+name, nil, lim, in)
+	_, st, err := m.RunNamed(ctx, p.vm, compiler.TestPrefix+name, nil, lim, p.named(in))
 	return st, err
+}
+
+// named is in naming p's policy (Input.Policy), unless it names one:
+// so a sticky session's draw is a router's for the policy, whoever runs
+// it.
+func (p *Program) named(in Input) Input {
+	if in.Policy == "" {
+		in.Policy = p.name
+	}
+	return in
 }
 
 // DefaultInput is an input at time now with a seed derived from id.

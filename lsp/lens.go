@@ -259,7 +259,7 @@ func (s *Server) explainWith(ctx context.Context, policy string, ov overlay, req
 	probes := &vm.Probes{}
 	m := vm.Get()
 	v, st, runErr := m.Run(ctx, prog, route, []vm.Value{in}, vm.Limits{}, vm.Input{
-		Now: policytest.DefaultNow, Seed: policytest.DefaultSeed, Host: &stdlib.MemState{Policy: checked.Main.Name}, Probes: probes})
+		Now: policytest.DefaultNow, Seed: policytest.DefaultSeed, Host: &stdlib.MemState{}, Policy: checked.Main.Name, Probes: probes})
 	vm.Put(m)
 
 	var b strings.Builder

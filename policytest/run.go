@@ -259,7 +259,7 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 // goes back to the pool.
 func runTest(ctx context.Context, p *vm.Program, policy string, t compiler.Test, lim vm.Limits, probes *vm.Probes, ex *expects) Test {
 	res := Test{Name: t.Name, File: t.File, Line: t.Line, Col: t.Col}
-	in := vm.Input{Now: DefaultNow, Seed: DefaultSeed, Host: &stdlib.MemState{Policy: policy}, Probes: probes}
+	in := vm.Input{Now: DefaultNow, Seed: DefaultSeed, Host: &stdlib.MemState{}, Policy: policy, Probes: probes}
 	m := vm.Get()
 	defer vm.Put(m)
 	start := time.Now()

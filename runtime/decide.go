@@ -300,7 +300,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	hst.tenant, hst.policy, hst.now = o.TenantID, p.ID, arrival
 	lim := e.cfg.Limits
 	lim.Deadline = start.Add(e.cfg.Deadline) // checked by the VM, no timer
-	res, err := p.Program.DecideWithLimits(ctx, req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst, Arena: o.arena}, lim)
+	res, err := p.Program.DecideWithLimits(ctx, req, rpl.Input{Now: arrival, Seed: rpl.SeedOf(o.RequestID), Host: hst, Policy: p.ID, Arena: o.arena}, lim)
 	exp, arm, look := hst.exp, hst.arm, hst.look
 	hst.look = keptLookup{} // a pooled host is put back without it
 	e.hosts.Put(h)
@@ -437,7 +437,6 @@ var (
 	_ stdlib.HealthState     = (*host)(nil)
 	_ stdlib.ArmRecorder     = (*host)(nil)
 	_ stdlib.SessionState    = (*host)(nil)
-	_ stdlib.SessionScope    = (*host)(nil)
 )
 
 // KeptTarget implements stdlib.SessionState: the target kept for the
@@ -449,11 +448,6 @@ func (h *host) KeptTarget(key string) (string, bool) {
 	h.look = keptLookup{done: true, key: key, target: t, ok: ok}
 	return t, ok
 }
-
-// SessionPolicy implements stdlib.SessionScope: std's sticky draws a
-// session's target with the seed of the run's policy and key, as stick
-// does.
-func (h *host) SessionPolicy() string { return h.policy }
 
 func (e *Engine) newHost() *host { return &host{services: e.svc} }
 

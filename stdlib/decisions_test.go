@@ -683,7 +683,7 @@ func TestStickyDraw(t *testing.T) {
 		targets[want.Str()] = true
 		for seed := range uint64(5) {
 			// A host that decides for a policy: its session's seed.
-			e := env{in: vm.Input{Seed: seed, Host: &MemState{Policy: "chat"}}}
+			e := env{in: vm.Input{Seed: seed, Policy: "chat"}}
 			w, _, err := e.call(t, keyWeighted, split)
 			if err != nil {
 				t.Fatal(err)

@@ -173,14 +173,6 @@ func SessionSeed(policy, key string) uint64 {
 	return fnv1a(h, key)
 }
 
-// SessionScope is implemented by a run's host that decides for a policy
-// (the router's, rplc eval's, a policy test's): sticky draws a session's
-// target with SessionSeed(SessionPolicy(), key). Without one, the policy
-// is "".
-type SessionScope interface {
-	SessionPolicy() string
-}
-
 // PickWeighted is the target weighted(split) picks in a run whose seed
 // is seed: sticky (and the engine, for a session it keeps nothing for)
 // picks a sticky session's target with the session's seed
@@ -507,7 +499,7 @@ func decFallback(c *vm.Call, a []vm.Value) (vm.Value, error) {
 // d's target was drawn from d's split (Drawn), sets the session's target:
 // the one the run's host keeps for the key (SessionState) while the split
 // gives it weight, else a draw from the split with the session's seed
-// (SessionSeed of the host's policy, SessionScope, and the key), the
+// (SessionSeed of the run's policy, vm.Input.Policy, and the key), the
 // target a router gives a session it keeps nothing for yet. The rest of
 // the policy, which reads d.target, so builds the decision the router
 // answers. The draw charges weighted's fuel (chargeDraw) and 1 per 16
@@ -536,10 +528,7 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 			if ss, ok := c.Host().(SessionState); ok {
 				kept, haveKept = ss.KeptTarget(key)
 			}
-			policy := ""
-			if sc, ok := c.Host().(SessionScope); ok {
-				policy = sc.SessionPolicy()
-			}
+			policy := c.Policy()
 			t, _, err := SessionTarget(split, SessionSeed(policy, key), kept, haveKept)
 			target, redraw = t, err == nil
 		}

@@ -78,18 +78,13 @@ type HealthState interface {
 // the host does not know better.
 const DefaultLatency = 1 * time.Second
 
-// MemState is an in-memory CostState, ExperimentState, HealthState and
-// SessionScope for tests and `rplc test`: fill it with the Set methods,
-// then pass it as vm.Input.Host. The zero value is empty and ready; it is
-// safe for concurrent use (read-mostly: readers share a lock). Spend does
-// not depend on the evaluation time: MonthSpend and DaySpend answer what
-// was set, whatever the month or day.
+// MemState is an in-memory CostState, ExperimentState and HealthState for
+// tests and `rplc test`: fill it with the Set methods, then pass it as
+// vm.Input.Host. The zero value is empty and ready; it is safe for
+// concurrent use (read-mostly: readers share a lock). Spend does not
+// depend on the evaluation time: MonthSpend and DaySpend answer what was
+// set, whatever the month or day.
 type MemState struct {
-	// Policy is the id of the policy run (SessionScope), "" for none:
-	// sticky draws a session's target with it as a router deciding with
-	// that policy does.
-	Policy string
-
 	mu      sync.RWMutex
 	month   map[string]int64
 	day     map[string]int64
@@ -109,11 +104,7 @@ var (
 	_ CostState       = (*MemState)(nil)
 	_ ExperimentState = (*MemState)(nil)
 	_ HealthState     = (*MemState)(nil)
-	_ SessionScope    = (*MemState)(nil)
 )
-
-// SessionPolicy implements SessionScope.
-func (s *MemState) SessionPolicy() string { return s.Policy }
 
 // SetSpend sets the tenant's month and day spend, in nano-units.
 func (s *MemState) SetSpend(tenant string, month, day int64) {

@@ -154,6 +154,9 @@ func (c *Call) Now() time.Time { return c.m.in.Now }
 // Seed returns the run's random seed (Input.Seed).
 func (c *Call) Seed() uint64 { return c.m.in.Seed }
 
+// Policy is the id of the policy run (Input.Policy).
+func (c *Call) Policy() string { return c.m.in.Policy }
+
 // SetNow changes the run's evaluation time for the rest of the run. Only
 // test builtins (std/testing) use it: a policy's clock is its input.
 func (c *Call) SetNow(t time.Time) { c.m.in.Now = t }

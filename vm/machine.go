@@ -18,6 +18,9 @@ type Input struct {
 	Now  time.Time // the evaluation time (arrival of the request)
 	Seed uint64    // the random seed (derived from the request id)
 	Host any       // host state for builtins (state services, extensions)
+	// Policy is the id of the policy run, which the draws keyed by the
+	// policy take (a sticky session's); rpl.Program's runs set it.
+	Policy string
 	// Probes receives the coverage counts and trace events of a program
 	// compiled with instrumentation; nil for normal runs.
 	Probes *Probes

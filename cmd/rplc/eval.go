@@ -201,8 +201,7 @@ type evaluation struct {
 
 // armHost is an evaluation's state, recording the experiment assignment
 // of the run (ab.arm), which decide writes into the decision as the
-// router does (stdlib.ArmRecorder). Its MemState names the policy, with
-// which sticky draws a session's target as the router does.
+// router does (stdlib.ArmRecorder).
 type armHost struct {
 	*stdlib.MemState
 	exp, arm string
@@ -330,9 +329,8 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	if i := rt.FieldIndex("arrival"); i >= 0 && req.Record()[i].Int() == 0 {
 		req.Record()[i] = vm.TimeOf(now)
 	}
-	host.Policy = p.Name()
 	ev.host = &armHost{MemState: host}
-	ev.in = vm.Input{Now: now, Host: ev.host}
+	ev.in = vm.Input{Now: now, Host: ev.host, Policy: p.Name()}
 	if seed != nil {
 		ev.in.Seed = *seed
 	} else if i := rt.FieldIndex("id"); i >= 0 {
@@ -380,7 +378,7 @@ func (ev *evaluation) asRouted(d vm.Value) vm.Value {
 	// A denial is not sticky, as the router does not stick it.
 	if k := out[key].Str(); k != "" && out[action].Str() != "deny" && out[split].Kind() == vm.KindMap {
 		if stdlib.Drawn(out[split].Map(), out[target]) {
-			if t, _, err := stdlib.SessionTarget(out[split].Map(), stdlib.SessionSeed(ev.host.Policy, k), "", false); err == nil {
+			if t, _, err := stdlib.SessionTarget(out[split].Map(), stdlib.SessionSeed(ev.in.Policy, k), "", false); err == nil {
 				out[target] = t
 			}
 		}
