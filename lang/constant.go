@@ -181,7 +181,7 @@ func foldInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string)
 
 // divInt folds a / b and a % b for b != 0: int and duration by int
 // truncate toward zero, money by int rounds half to even, money by money
-// gives the float ratio.
+// gives the float ratio (arith.Ratio, as the machine's DIV_MONEY).
 func divInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string) {
 	switch {
 	case op == "%":
@@ -190,7 +190,7 @@ func divInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string) 
 		}
 		return a % b, true, ""
 	case xk == Money && yk == Money:
-		return float64(a) / float64(b), true, ""
+		return arith.Ratio(a, b), true, ""
 	case a == math.MinInt64 && b == -1:
 		return nil, false, msgOverflow
 	case xk == Money:

@@ -233,7 +233,7 @@ loop:
 				err = divZero()
 				break loop
 			}
-			*stack.at(sp - 2) = Float(float64(x) / float64(y))
+			*stack.at(sp - 2) = Float(arith.Ratio(x, y))
 			sp--
 			pc++
 

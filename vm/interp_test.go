@@ -93,6 +93,10 @@ func TestOpcodes(t *testing.T) {
 		{"money-mul-float-overflow", []Value{Money(math.MinInt64), Float(-1)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Value{}, CodeIntOverflow},
 		{"money-mul-float-nan", []Value{Money(3), Float(math.NaN())}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulMoneyFloat)}, Value{}, CodeIntOverflow},
 		{"money-ratio", []Value{Money(3), Money(4)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpDivMoney)}, Float(0.75), ""},
+		// Beyond 2^53 nanos, float64(x) / float64(y) rounded x first and
+		// was one float off the exact ratio 3002399751580331.
+		{"money-ratio-beyond-2^53", []Value{Money(9007199254740993), Money(3)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpDivMoney)}, Float(3002399751580331), ""},
+		{"dur-ratio-beyond-2^53", []Value{Duration(-9007199254740993), Duration(3)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpDivDur)}, Float(-3002399751580331), ""},
 		{"money-ratio-zero", []Value{Money(3), Money(0)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpDivMoney)}, Value{}, CodeDivisionByZero},
 		{"dur", []Value{Duration(time.Second), Duration(250 * time.Millisecond)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpAddDur), I(OpConst, 1), I(OpSubDur), I(OpNegDur)}, Duration(-time.Second), ""},
 		{"dur-mul-div", []Value{Duration(time.Second), Int(3)}, nil, []Instr{I(OpConst, 0), I(OpConst, 1), I(OpMulDurInt), I(OpConst, 1), I(OpDivDurInt)}, Duration(time.Second), ""},

@@ -6,6 +6,7 @@ package arith
 
 import (
 	"math"
+	"math/big"
 	"math/bits"
 )
 
@@ -47,6 +48,31 @@ func DivRoundHalfEven(x, y int64) (int64, bool) {
 		}
 	}
 	return q, true
+}
+
+// Ratio returns x/y as the float64 nearest the exact quotient (ties to
+// even), as a money divided by a money and a duration by a duration are.
+// float64(x) / float64(y) rounds twice when an operand is beyond 2^53
+// (the operand, then the quotient), which can land one float off: it is
+// used only where both operands are exact floats, and the exact quotient
+// is rounded by math/big otherwise. The caller rules out y == 0.
+func Ratio(x, y int64) float64 {
+	if (uint64(x)+1<<53)|(uint64(y)+1<<53) < 1<<54 { // x and y in [-2^53, 2^53)
+		return float64(x) / float64(y) // exact operands, one rounding
+	}
+	return ratioBig(x, y)
+}
+
+// ratioBig is Ratio's exact path, out of line so that Ratio allocates
+// nothing and is inlined.
+//
+//go:noinline
+func ratioBig(x, y int64) float64 {
+	if x == 0 {
+		return float64(x) / float64(y) // a zero with IEEE's sign, as big.Rat has none
+	}
+	f, _ := new(big.Rat).SetFrac(big.NewInt(x), big.NewInt(y)).Float64()
+	return f
 }
 
 // Abs returns |x| as a uint64 (|MinInt64| is 1<<63).

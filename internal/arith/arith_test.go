@@ -38,3 +38,39 @@ func TestAgainstBig(t *testing.T) {
 		}
 	}
 }
+
+// Ratio is the float nearest the exact quotient, beyond 2^53 too, where
+// float64(x) / float64(y) rounds twice (it is one float off for some of
+// the pairs below); a zero quotient has IEEE's sign, as before.
+func TestRatio(t *testing.T) {
+	vals := []int64{1, -1, 2, 3, -3, 7, 10, 1e9, 1 << 53, 1<<53 - 1, -(1 << 53), 1<<53 + 1, -(1<<53 + 1), 1<<53 + 3,
+		1<<62 + 1<<9 + 1, 3<<61 - 1, math.MaxInt64, math.MinInt64, math.MaxInt64 - 1, math.MinInt64 + 1,
+		9223372036854775001, 4611686018427388039, 2305843009213693967, 1<<60 + 12345, 999999999999999999}
+	twice := 0
+	for _, x := range append(vals, 0) {
+		for _, y := range vals {
+			want, _ := new(big.Rat).SetFrac(big.NewInt(x), big.NewInt(y)).Float64()
+			if x == 0 {
+				want = math.Copysign(0, float64(y)) // +0 over y > 0, -0 over y < 0
+			}
+			if float64(x)/float64(y) != want {
+				twice++
+			}
+			if got := Ratio(x, y); got != want || math.Signbit(got) != math.Signbit(want) {
+				t.Errorf("Ratio(%d, %d) = %v, want %v", x, y, got, want)
+			}
+		}
+	}
+	if twice == 0 {
+		t.Error("no pair where float64(x) / float64(y) is off: the test checks nothing beyond it")
+	}
+}
+
+// Ratio of operands in [-2^53, 2^53) allocates nothing.
+func TestRatioNoAlloc(t *testing.T) {
+	for _, c := range [][2]int64{{1<<53 - 1, -3}, {-(1 << 53), 1<<53 - 1}, {0, math.MinInt64}} {
+		if n := testing.AllocsPerRun(100, func() { _ = Ratio(c[0], c[1]) }); n != 0 {
+			t.Errorf("Ratio(%d, %d) allocates %v times", c[0], c[1], n)
+		}
+	}
+}
