@@ -813,7 +813,7 @@ func TestUnnamedTestReport(t *testing.T) {
 	out := buf.String()
 	for _, want := range []string{
 		"--- FAIL: (unnamed test at p.rpl:7) (",
-		"    p.rpl:5:29: (unnamed test at p.rpl:7) failed: division by zero [division_by_zero]\n",
+		"    p.rpl:5:29: (unnamed test at p.rpl:7) failed: division by zero: 10 / 0 [division_by_zero]\n",
 		"        at (unnamed test) (p.rpl:8:14)\n",
 	} {
 		if !strings.Contains(out, want) {

@@ -174,3 +174,45 @@ func TestExpectFailChargesMapKeys(t *testing.T) {
 		t.Errorf("EXPECT_FAIL of a map of %d long keys: %d fuel, want at least %d", n, st.Fuel, want)
 	}
 }
+
+// An arithmetic overflow or division by zero names the operation, its
+// operands and the range its result is out of; they said only "integer
+// overflow" and "division by zero". The codes are as before.
+func TestArithMessages(t *testing.T) {
+	for _, c := range []struct {
+		x, y Value
+		op   Opcode
+		code Code
+		msg  string
+	}{
+		{Int(math.MaxInt64), Int(1), OpAddInt, CodeIntOverflow, "9223372036854775807 + 1 is out of the int range"},
+		{Int(math.MinInt64), Int(1), OpSubInt, CodeIntOverflow, "-9223372036854775808 - 1 is out of the int range"},
+		{Int(math.MaxInt64), Int(-1), OpSubInt, CodeIntOverflow, "9223372036854775807 - (-1) is out of the int range"},
+		{Int(math.MinInt64), Int(-1), OpDivInt, CodeIntOverflow, "-9223372036854775808 / (-1) is out of the int range"},
+		{Int(math.MinInt64), Value{}, OpNegInt, CodeIntOverflow, "-(-9223372036854775808) is out of the int range"},
+		{Money(math.MaxInt64), Int(2), OpMulMoneyInt, CodeIntOverflow, "$9223372036.854775807 * 2 is out of the money range"},
+		{Money(math.MinInt64), Int(-1), OpDivMoneyInt, CodeIntOverflow, "-$9223372036.854775808 / (-1) is out of the money range"},
+		{Money(math.MaxInt64), Money(1), OpAddMoney, CodeIntOverflow, "$9223372036.854775807 + $0.000000001 is out of the money range"},
+		{Duration(math.MaxInt64), Int(2), OpMulDurInt, CodeIntOverflow, "2562047h47m16s854ms775us807ns * 2 is out of the duration range"},
+		{Duration(math.MinInt64), Value{}, OpNegDur, CodeIntOverflow, "-(-2562047h47m16s854ms775us808ns) is out of the duration range"},
+		{Time(math.MaxInt64), Duration(1), OpAddTimeDur, CodeIntOverflow, `time("2262-04-11T23:47:16.854775807Z") + 1ns is out of the time range`},
+		{Time(math.MaxInt64), Time(-1), OpSubTime, CodeIntOverflow, `time("2262-04-11T23:47:16.854775807Z") - time("1969-12-31T23:59:59.999999999Z") is out of the duration range`},
+		{Int(5), Int(0), OpDivInt, CodeDivisionByZero, "division by zero: 5 / 0"},
+		{Int(-5), Int(0), OpModInt, CodeDivisionByZero, "division by zero: -5 % 0"},
+		{Money(15e8), Int(0), OpDivMoneyInt, CodeDivisionByZero, "division by zero: $1.50 / 0"},
+		{Money(15e8), Money(0), OpDivMoney, CodeDivisionByZero, "division by zero: $1.50 / $0.00"},
+		{Duration(1e9), Int(0), OpDivDurInt, CodeDivisionByZero, "division by zero: 1s / 0"},
+		{Duration(1e9), Duration(0), OpDivDur, CodeDivisionByZero, "division by zero: 1s / 0s"},
+		{Float(1), Float(math.Copysign(0, -1)), OpDivFloat, CodeDivisionByZero, "division by zero: 1.0 / (-0.0)"},
+	} {
+		consts := []Value{c.x, c.y}
+		code := []Instr{I(OpConst, 0), I(OpConst, 1), I(c.op)}
+		if c.y.Kind() == KindNil {
+			consts, code = consts[:1], []Instr{I(OpConst, 0), I(c.op)}
+		}
+		_, err := run(t, straight(t, consts, nil, code...), "main")
+		if e := wantCode(t, err, c.code); e.Msg != c.msg {
+			t.Errorf("%s of %s, %s: message %q, want %q", c.op, c.x, c.y, e.Msg, c.msg)
+		}
+	}
+}

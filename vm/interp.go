@@ -136,7 +136,7 @@ loop:
 			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			s := x + y
 			if (x^s)&(y^s) < 0 {
-				err = overflow()
+				err = overflow(in.op, *stack.at(sp - 2), *stack.at(sp - 1))
 				break loop
 			}
 			*stack.at(sp - 2) = Value{k: resultKind[in.op], n: uint64(s)}
@@ -147,7 +147,7 @@ loop:
 			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			d := x - y
 			if (x^y)&(x^d) < 0 {
-				err = overflow()
+				err = overflow(in.op, *stack.at(sp - 2), *stack.at(sp - 1))
 				break loop
 			}
 			*stack.at(sp - 2) = Value{k: resultKind[in.op], n: uint64(d)}
@@ -158,7 +158,7 @@ loop:
 			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			prod, ok := arith.Mul(x, y)
 			if !ok {
-				err = overflow()
+				err = overflow(in.op, *stack.at(sp - 2), *stack.at(sp - 1))
 				break loop
 			}
 			*stack.at(sp - 2) = Value{k: resultKind[in.op], n: uint64(prod)}
@@ -168,11 +168,11 @@ loop:
 		case OpDivInt, OpDivDurInt:
 			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			if y == 0 {
-				err = divZero()
+				err = divZero(in.op, *stack.at(sp - 2), *stack.at(sp - 1))
 				break loop
 			}
 			if y == -1 && x == math.MinInt64 {
-				err = overflow()
+				err = overflow(in.op, *stack.at(sp - 2), *stack.at(sp - 1))
 				break loop
 			}
 			*stack.at(sp - 2) = Value{k: resultKind[in.op], n: uint64(x / y)}
@@ -182,7 +182,7 @@ loop:
 		case OpModInt:
 			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			if y == 0 {
-				err = divZero()
+				err = divZero(in.op, *stack.at(sp - 2), *stack.at(sp - 1))
 				break loop
 			}
 			var r int64
@@ -196,7 +196,7 @@ loop:
 		case OpNegInt, OpNegMoney, OpNegDur:
 			x := int64(stack.at(sp - 1).n)
 			if x == math.MinInt64 {
-				err = overflow()
+				err = overflow(in.op, *stack.at(sp - 1), Value{})
 				break loop
 			}
 			*stack.at(sp - 1) = Value{k: resultKind[in.op], n: uint64(-x)}
@@ -205,12 +205,12 @@ loop:
 		case OpDivMoneyInt:
 			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			if y == 0 {
-				err = divZero()
+				err = divZero(in.op, *stack.at(sp - 2), *stack.at(sp - 1))
 				break loop
 			}
 			q, ok := arith.DivRoundHalfEven(x, y)
 			if !ok {
-				err = overflow()
+				err = overflow(in.op, *stack.at(sp - 2), *stack.at(sp - 1))
 				break loop
 			}
 			*stack.at(sp - 2) = Value{k: KindMoney, n: uint64(q)}
@@ -230,7 +230,7 @@ loop:
 		case OpDivMoney, OpDivDur:
 			x, y := int64(stack.at(sp-2).n), int64(stack.at(sp-1).n)
 			if y == 0 {
-				err = divZero()
+				err = divZero(in.op, *stack.at(sp - 2), *stack.at(sp - 1))
 				break loop
 			}
 			*stack.at(sp - 2) = Float(arith.Ratio(x, y))
@@ -256,7 +256,7 @@ loop:
 		case OpDivFloat:
 			y := math.Float64frombits(stack.at(sp - 1).n)
 			if y == 0 {
-				err = divZero()
+				err = divZero(in.op, *stack.at(sp - 2), *stack.at(sp - 1))
 				break loop
 			}
 			*stack.at(sp - 2) = Float(math.Float64frombits(stack.at(sp-2).n) / y)
@@ -1031,9 +1031,51 @@ func mulMoneyFloatError(x int64, f float64) *Error {
 	return &Error{Code: CodeIntOverflow, Msg: fmt.Sprintf("%s times %v is out of the money range", Money(x), f)}
 }
 
-func overflow() *Error { return &Error{Code: CodeIntOverflow, Msg: "integer overflow"} }
+// overflow is the int_overflow error of op on x and y (x alone for a
+// negation), naming the operation and the range its result is out of:
+// "9223372036854775807 + 1 is out of the int range", "-(-$9223372036.854775808)
+// is out of the money range". It is made only once the operation fails.
+//
+//go:noinline
+func overflow(op Opcode, x, y Value) *Error {
+	return &Error{Code: CodeIntOverflow, Msg: operation(op, x, y) + " is out of the " + resultKind[op].String() + " range"}
+}
 
-func divZero() *Error { return &Error{Code: CodeDivisionByZero, Msg: "division by zero"} }
+// divZero is the division_by_zero error of op on x and y: "division by
+// zero: 5 / 0", "division by zero: $1.50 / $0.00".
+//
+//go:noinline
+func divZero(op Opcode, x, y Value) *Error {
+	return &Error{Code: CodeDivisionByZero, Msg: "division by zero: " + operation(op, x, y)}
+}
+
+// operation writes the arithmetic op on x and y as the source would:
+// "x + y", a negative right operand in parentheses ("1 - (-2)"), and a
+// negation as "-(x)".
+func operation(op Opcode, x, y Value) string {
+	var sym string
+	switch op {
+	case OpNegInt, OpNegMoney, OpNegDur, OpNegFloat:
+		return "-(" + x.String() + ")"
+	case OpAddInt, OpAddMoney, OpAddDur, OpAddTimeDur, OpAddFloat:
+		sym = " + "
+	case OpSubInt, OpSubMoney, OpSubDur, OpSubTimeDur, OpSubTime, OpSubFloat:
+		sym = " - "
+	case OpMulInt, OpMulMoneyInt, OpMulDurInt, OpMulMoneyFloat, OpMulFloat:
+		sym = " * "
+	case OpModInt:
+		sym = " % "
+	default: // the divisions
+		sym = " / "
+	}
+	ys := y.String()
+	switch {
+	case y.k == KindFloat && math.Signbit(y.Float()),
+		(y.k == KindInt || y.k == KindMoney || y.k == KindDuration) && int64(y.n) < 0:
+		ys = "(" + ys + ")"
+	}
+	return x.String() + sym + ys
+}
 
 func badField(r Value, i int) *Error {
 	if r.k != KindRecord {
