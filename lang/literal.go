@@ -94,35 +94,13 @@ func FormatMoney(n int64) string {
 
 // AppendMoney appends FormatMoney(n) to b, without allocating: the
 // runtime's JSON encoders write money this way on the request path.
-func AppendMoney(b []byte, n int64) []byte {
-	u := uint64(n)
-	if n < 0 {
-		b = append(b, '-')
-		u = -u // also right for math.MinInt64
-	}
-	b = append(b, '$')
-	b = strconv.AppendUint(b, u/MoneyScale, 10)
-	return AppendDecimals(b, u%MoneyScale, 2)
-}
+func AppendMoney(b []byte, n int64) []byte { return money.Append(b, n) }
 
 // AppendDecimals appends frac billionths (below 10^9) as a decimal
 // fraction: '.' and its nine digits without trailing zeros, keeping at
 // least min of them; nothing when frac is 0 and min is 0.
 func AppendDecimals(b []byte, frac uint64, min int) []byte {
-	if frac == 0 && min == 0 {
-		return b
-	}
-	var d [10]byte
-	d[0] = '.'
-	for i := 9; i > 0; i-- {
-		d[i] = byte('0' + frac%10)
-		frac /= 10
-	}
-	n := len(d)
-	for n > 1+min && d[n-1] == '0' {
-		n--
-	}
-	return append(b, d[:n]...)
+	return money.AppendDecimals(b, frac, min)
 }
 
 // DurationUnits are the units of duration literals, largest first: the

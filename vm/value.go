@@ -7,6 +7,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/rpl-lang/rpl/internal/money"
 	"github.com/rpl-lang/rpl/internal/textcut"
 )
 
@@ -697,22 +698,9 @@ func formatDuration(d int64) string {
 }
 
 // formatMoney prints nanos as $units.fraction with at least two decimals and
-// no trailing zeros beyond them: $1.00, $0.0025, -$3.50.
+// no trailing zeros beyond them: $1.00, $0.0025, -$3.50 (money.Append, as
+// a money literal is written).
 func formatMoney(nanos int64) string {
-	var b []byte
-	u := uint64(nanos)
-	if nanos < 0 {
-		b = append(b, '-')
-		u = -u
-	}
-	b = append(b, '$')
-	b = strconv.AppendUint(b, u/1e9, 10)
-	frac := strconv.FormatUint(1e9+u%1e9, 10)[1:] // 9 digits
-	frac = strings.TrimRight(frac, "0")
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	b = append(b, '.')
-	b = append(b, frac...)
-	return string(b)
+	var b [24]byte // "-$9223372036.854775808" at most
+	return string(money.Append(b[:0], nanos))
 }

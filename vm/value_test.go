@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rpl-lang/rpl/internal/money"
 )
 
 func TestValueString(t *testing.T) {
@@ -256,5 +258,20 @@ func TestValueStringBounded(t *testing.T) {
 	}
 	if s := Str(strings.Repeat("b", MaxString+1)).String(); !strings.HasSuffix(s, fmt.Sprintf(`"... (%d bytes)`, MaxString+1)) {
 		t.Errorf("string of MaxString+1 bytes: String() ends %q, want it cut", s[max(len(s)-30, 0):])
+	}
+}
+
+// A money's text is the money literal's (money.Append, which
+// lang.FormatMoney writes too), made with one allocation, the string's: the
+// machine had its own copy, which allocated two to five times.
+func TestFormatMoneyOneAlloc(t *testing.T) {
+	for _, n := range []int64{0, 1, -1, 2_500_000, -3_500_000_000, 123_456_789_012, math.MaxInt64, math.MinInt64} {
+		var b [24]byte
+		if got, want := formatMoney(n), string(money.Append(b[:0], n)); got != want {
+			t.Errorf("formatMoney(%d) = %s, want %s", n, got, want)
+		}
+		if a := testing.AllocsPerRun(100, func() { _ = formatMoney(n) }); a > 1 {
+			t.Errorf("formatMoney(%d): %v allocations, want at most 1", n, a)
+		}
 	}
 }

@@ -5,6 +5,7 @@
 // MUL_MONEY_FLOAT, vm), so that one amount is one count of nanos, rounded
 // one way, wherever it is written. Each caller reads its own syntax and
 // words its own errors; Nanos says only which problem an amount has.
+// Append is the other way, the one spelling of a money as a literal.
 package money
 
 import (
@@ -136,4 +137,40 @@ func OfFloat(f float64) (int64, Problem) {
 	var buf [32]byte
 	digits, point, neg := Shortest(buf[:0], f)
 	return Nanos(digits, point, neg, true)
+}
+
+// Append appends the literal of n nano-units to b, with the fewest
+// decimals that keep it exact and at least two: $12.50, $0.0025, -$3.00,
+// -$9223372036.854775808. It allocates only to grow b: the one spelling
+// of a money that the checker (lang.FormatMoney), the machine's values
+// (vm) and the runtime's JSON encoders write.
+func Append(b []byte, n int64) []byte {
+	u := uint64(n)
+	if n < 0 {
+		b = append(b, '-')
+		u = -u // also right for math.MinInt64
+	}
+	b = append(b, '$')
+	b = strconv.AppendUint(b, u/Scale, 10)
+	return AppendDecimals(b, u%Scale, 2)
+}
+
+// AppendDecimals appends frac billionths (below 10^9) as a decimal
+// fraction: '.' and its nine digits without trailing zeros, keeping at
+// least min of them; nothing when frac is 0 and min is 0.
+func AppendDecimals(b []byte, frac uint64, min int) []byte {
+	if frac == 0 && min == 0 {
+		return b
+	}
+	var d [10]byte
+	d[0] = '.'
+	for i := 9; i > 0; i-- {
+		d[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	n := len(d)
+	for n > 1+min && d[n-1] == '0' {
+		n--
+	}
+	return append(b, d[:n]...)
 }

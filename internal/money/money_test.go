@@ -1,8 +1,10 @@
 package money
 
 import (
+	"fmt"
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
@@ -189,5 +191,39 @@ func TestOfFloat(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { OfFloat(-6.47605e-05) }); n != 0 {
 		t.Errorf("OfFloat allocates %v times", n)
+	}
+}
+
+// Append writes the fewest decimals that keep the amount, at least two,
+// as the fmt spelling would, allocating nothing within b's capacity.
+func TestAppend(t *testing.T) {
+	ref := func(n int64) string {
+		sign, u := "", uint64(n)
+		if n < 0 {
+			sign, u = "-", -u
+		}
+		fs := strings.TrimRight(fmt.Sprintf("%09d", u%Scale), "0")
+		for len(fs) < 2 {
+			fs += "0"
+		}
+		return fmt.Sprintf("%s$%d.%s", sign, u/Scale, fs)
+	}
+	ns := []int64{0, 1, -1, 10, 2_500_000, 12_500_000_000, -3 * Scale, 123_456_789_012, math.MaxInt64, math.MinInt64}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		n := rng.Int64() >> rng.IntN(63)
+		if rng.IntN(2) == 0 {
+			n = -n
+		}
+		ns = append(ns, n)
+	}
+	var buf [24]byte
+	for _, n := range ns {
+		if got, want := string(Append(buf[:0], n)), ref(n); got != want {
+			t.Fatalf("Append(%d) = %s, want %s", n, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { Append(buf[:0], math.MinInt64) }); n != 0 {
+		t.Errorf("Append allocates %v times", n)
 	}
 }
