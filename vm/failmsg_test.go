@@ -115,20 +115,23 @@ func TestStringMax(t *testing.T) {
 }
 
 // MUL_MONEY_FLOAT whose product is NaN or out of the money range says so,
-// with the operands: it said "integer overflow" of $3 times NaN, and of
-// $3 times 1e10.
+// with the operands, as the other operations do ("$3.00 * 1e+10"; it was
+// "$3.00 times 1e+10", and the float as %v wrote it: 2 for 2.0): it said
+// "integer overflow" of $3 times NaN, and of $3 times 1e10.
 func TestMulMoneyFloatMessages(t *testing.T) {
 	for _, c := range []struct {
 		x   Value
 		f   float64
 		msg string
 	}{
-		{Money(3e9), math.NaN(), "$3.00 times NaN is NaN, which has no money value"},
-		{Money(0), math.Inf(1), "$0.00 times +Inf is NaN, which has no money value"},
-		{Money(-3e9), math.Inf(1), "-$3.00 times +Inf is out of the money range"},
-		{Money(3e9), 1e10, "$3.00 times 1e+10 is out of the money range"},
-		{Money(-3e9), 1e10, "-$3.00 times 1e+10 is out of the money range"},
-		{Money(math.MaxInt64), 1.0000001, "$9223372036.854775807 times 1.0000001 is out of the money range"},
+		{Money(3e9), math.NaN(), "$3.00 * NaN is NaN, which has no money value"},
+		{Money(0), math.Inf(1), "$0.00 * +Inf is NaN, which has no money value"},
+		{Money(-3e9), math.Inf(1), "-$3.00 * +Inf is out of the money range"},
+		{Money(3e9), 1e10, "$3.00 * 1e+10 is out of the money range"},
+		{Money(-3e9), 1e10, "-$3.00 * 1e+10 is out of the money range"},
+		{Money(math.MaxInt64), 1.0000001, "$9223372036.854775807 * 1.0000001 is out of the money range"},
+		{Money(-3e9), -1e10, "-$3.00 * (-1e+10) is out of the money range"},
+		{Money(5e18), 2, "$5000000000.00 * 2.0 is out of the money range"},
 	} {
 		p := one(t, []Value{c.x, Float(c.f)}, func(a *Assembler) {
 			a.Emit(OpConst, 0)

@@ -1023,12 +1023,14 @@ func appendUint128(b []byte, hi, lo uint64) []byte {
 // mulMoneyFloatError is the error of MUL_MONEY_FLOAT of x and f whose
 // product has no money value: int_overflow, which says so of a NaN
 // product (f NaN, or 0 times an infinity) and of one out of the money
-// range, infinite or finite, naming both operands.
+// range, infinite or finite, naming both operands as the other
+// operations do ("$3.00 * 1e+10 is out of the money range").
 func mulMoneyFloatError(x int64, f float64) *Error {
+	op := operation(OpMulMoneyFloat, Money(x), Float(f))
 	if math.IsNaN(float64(x) * f) {
-		return &Error{Code: CodeIntOverflow, Msg: fmt.Sprintf("%s times %v is NaN, which has no money value", Money(x), f)}
+		return &Error{Code: CodeIntOverflow, Msg: op + " is NaN, which has no money value"}
 	}
-	return &Error{Code: CodeIntOverflow, Msg: fmt.Sprintf("%s times %v is out of the money range", Money(x), f)}
+	return overflow(OpMulMoneyFloat, Money(x), Float(f))
 }
 
 // overflow is the int_overflow error of op on x and y (x alone for a
