@@ -140,6 +140,7 @@ func FuzzFoldOperators(f *testing.F) {
 	f.Add(uint8(10), int64(0), int64(0), 1e308, 10.0, "", "")
 	f.Add(uint8(11), int64(0), int64(0), 1.0, 0.0, "", "")
 	f.Add(uint8(16), int64(7), int64(0), 0.0, 0.0, "", "")
+	f.Add(uint8(16), int64(9007199254740993), int64(3), 0.0, 0.0, "", "") // a ratio beyond 2^53: rounded once, folded or run
 	f.Add(uint8(27), int64(0), int64(0), 0.0, 0.0, "ab", "xaby")
 	f.Add(uint8(33), int64(math.MinInt64), int64(0), 0.0, 0.0, "", "")
 	f.Add(uint8(35), int64(math.MinInt64), int64(0), 0.0, 0.0, "", "")
