@@ -577,7 +577,7 @@ func (c *checker) unary(e *UnaryExpr, want Type) Type {
 				switch v := c.info.Consts[e.X].(type) {
 				case int64:
 					if v == math.MinInt64 {
-						c.errAt(e, CodeConstOverflow, "%s in constant expression %s", msgOverflow, exprString(e))
+						c.errAt(e, CodeConstOverflow, "constant expression %s is %s", exprString(e), outOfRange(b.Kind))
 						return t
 					}
 					c.info.Consts[e] = -v
@@ -979,8 +979,13 @@ func (c *checker) fold(e *BinaryExpr, xt, yt Type) {
 		return
 	}
 	v, ok, msg := foldBinary(e.Op, xt, yt, x, y)
-	if msg != "" {
+	switch msg {
+	case "":
+	case msgDivZero:
 		c.errAt(e, CodeConstOverflow, "%s in constant expression %s", msg, exprString(e))
+		return
+	default: // out of a range, as the machine says it
+		c.errAt(e, CodeConstOverflow, "constant expression %s is %s", exprString(e), msg)
 		return
 	}
 	if ok {

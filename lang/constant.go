@@ -88,8 +88,8 @@ func constLit(lit *BasicLit, t Type) (ConstValue, bool) {
 
 // foldBinary folds op over two constant scalars of operand types xt and
 // yt, computing what the run time computes (spec/language.md §6.2). ok is
-// false when the operation is not folded; errMsg is set for overflow or
-// division by zero (RPL315).
+// false when the operation is not folded; errMsg is set for overflow
+// ("out of the int range") or division by zero (RPL315).
 func foldBinary(op string, xt, yt Type, x, y ConstValue) (v ConstValue, ok bool, errMsg string) {
 	switch a := x.(type) {
 	case int64:
@@ -143,10 +143,23 @@ func kindOf(t Type) BasicKind {
 	return Invalid
 }
 
-const (
-	msgOverflow = "constant overflow"
-	msgDivZero  = "division by zero"
-)
+// msgDivZero is foldBinary's error of a division by zero; its others say
+// which range the result is out of (outOfRange).
+const msgDivZero = "division by zero"
+
+// outOfRange is the error of a result of kind k out of its range, as the
+// machine's says it of the same operation ("... is out of the int
+// range").
+func outOfRange(k BasicKind) string { return "out of the " + Typ[k].String() + " range" }
+
+// resultKind is the kind of op's result over operands of kinds xk and
+// yk: the left operand's, but a duration for a time minus a time.
+func resultKind(xk, yk BasicKind) BasicKind {
+	if xk == Time && yk == Time {
+		return Duration
+	}
+	return xk
+}
 
 // foldInt folds op over the 64-bit integers behind int, money (nano-units),
 // duration (nanoseconds) and time operands of kinds xk and yk.
@@ -156,17 +169,17 @@ func foldInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string)
 		if r := a + b; (a^r)&(b^r) >= 0 {
 			return r, true, ""
 		}
-		return nil, false, msgOverflow
+		return nil, false, outOfRange(resultKind(xk, yk))
 	case "-":
 		if r := a - b; (a^b)&(a^r) >= 0 {
 			return r, true, ""
 		}
-		return nil, false, msgOverflow
+		return nil, false, outOfRange(resultKind(xk, yk))
 	case "*":
 		if r, ok := arith.Mul(a, b); ok {
 			return r, true, ""
 		}
-		return nil, false, msgOverflow
+		return nil, false, outOfRange(resultKind(xk, yk))
 	case "/", "%":
 		if b == 0 {
 			return nil, false, msgDivZero
@@ -192,7 +205,7 @@ func divInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string) 
 	case xk == Money && yk == Money:
 		return arith.Ratio(a, b), true, ""
 	case a == math.MinInt64 && b == -1:
-		return nil, false, msgOverflow
+		return nil, false, outOfRange(xk)
 	case xk == Money:
 		q, _ := arith.DivRoundHalfEven(a, b) // MinInt64 / -1 is ruled out above
 		return q, true, ""
@@ -206,7 +219,7 @@ func divInt(op string, xk, yk BasicKind, a, b int64) (ConstValue, bool, string) 
 func foldFloat(op string, a, b float64) (ConstValue, bool, string) {
 	if r, ok := runFloat(op, a, b); ok {
 		if math.IsInf(r, 0) {
-			return nil, false, msgOverflow
+			return nil, false, outOfRange(Float)
 		}
 		return r, true, ""
 	}
