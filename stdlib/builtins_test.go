@@ -193,6 +193,10 @@ func TestConversions(t *testing.T) {
 		{"millis(duration)", args(vm.Duration(1500 * time.Microsecond)), vm.Int(1)},
 		{"millis(duration)", args(vm.Duration(-1500 * time.Microsecond)), vm.Int(-1)},
 		{"seconds(duration)", args(vm.Duration(1500 * time.Millisecond)), vm.Float(1.5)},
+		// The float nearest: Duration.Seconds rounded the fraction, then the sum.
+		{"seconds(duration)", args(vm.Duration(1682635046)), vm.Float(1.682635046)},
+		{"seconds(duration)", args(vm.Duration(-1682635046)), vm.Float(-1.682635046)},
+		{"seconds(duration)", args(vm.Duration(math.MaxInt64)), vm.Float(9223372036.854775807)},
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rpl-lang/rpl/internal/arith"
 	"github.com/rpl-lang/rpl/internal/money"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -263,8 +264,12 @@ func convMillis(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return vm.Int(a[0].Duration().Milliseconds()), nil
 }
 
+// convSeconds is the float nearest d/1e9. It was time.Duration.Seconds,
+// float64(d/1e9) + float64(d%1e9)/1e9, which rounds the fraction and then
+// the sum: seconds(1682635046ns) gave 1.6826350460000001 (string() wrote
+// it so), where the nearest float is 1.682635046.
 func convSeconds(c *vm.Call, a []vm.Value) (vm.Value, error) {
-	return vm.Float(a[0].Duration().Seconds()), nil
+	return vm.Float(arith.Ratio(int64(a[0].Duration()), 1e9)), nil
 }
 
 // Math.
