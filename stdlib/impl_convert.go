@@ -216,19 +216,12 @@ func convFloatMoney(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return vm.Float(moneyFloat(a[0].Money())), nil
 }
 
-// moneyFloat is the float nearest n nano-units in currency units. It was
+// moneyFloat is the float nearest n nano-units in currency units
+// (arith.Ratio, as seconds(d) and a money over a money are). It was
 // float64(n) / 1e9, which rounds n first past 2^53 nanos (9,007,199
 // units): $8456222330.67113 gave 8456222330.671129, which money() reads
 // back as $8456222330.671129.
-func moneyFloat(n int64) float64 {
-	if n >= -1<<53 && n <= 1<<53 {
-		return float64(n) / 1e9 // both exact: one rounding
-	}
-	var buf [24]byte // "-9223372036854775808e-9"
-	b := append(strconv.AppendInt(buf[:0], n, 10), "e-9"...)
-	f, _ := strconv.ParseFloat(string(b), 64) // correctly rounded; in range
-	return f
-}
+func moneyFloat(n int64) float64 { return arith.Ratio(n, money.Scale) }
 
 // convFloatString parses a decimal number: digits, sign, point, exponent.
 // Go's other spellings (inf, nan, hex floats, underscores) are none.

@@ -6,7 +6,6 @@ package arith
 
 import (
 	"math"
-	"math/big"
 	"math/bits"
 )
 
@@ -54,24 +53,42 @@ func DivRoundHalfEven(x, y int64) (int64, bool) {
 // even), as a money divided by a money and a duration by a duration are.
 // float64(x) / float64(y) rounds twice when an operand is beyond 2^53
 // (the operand, then the quotient), which can land one float off: it is
-// used only where both operands are exact floats, and the exact quotient
-// is rounded by math/big otherwise. The caller rules out y == 0.
+// used only where both operands are exact floats; otherwise the quotient
+// is computed to 64 bits with a sticky bit for the remainder and rounded
+// once, without allocating. The caller rules out y == 0.
 func Ratio(x, y int64) float64 {
 	if (uint64(x)+1<<53)|(uint64(y)+1<<53) < 1<<54 { // x and y in [-2^53, 2^53)
 		return float64(x) / float64(y) // exact operands, one rounding
 	}
-	return ratioBig(x, y)
+	return ratioWide(x, y)
 }
 
-// ratioBig is Ratio's exact path, out of line so that Ratio allocates
-// nothing and is inlined.
-//
-//go:noinline
-func ratioBig(x, y int64) float64 {
+// ratioWide is Ratio beyond 2^53. |x| shifted left by s is divided by
+// |y| to a quotient q in [2^62, 2^64), of at least 63 bits; a non-zero
+// remainder sets q's last bit, 10 places below the float's, so that the
+// one rounding (uint64 to float64, to nearest, ties to even) sees an
+// inexact quotient as no tie; then the float is scaled back by 2^-s,
+// exactly.
+func ratioWide(x, y int64) float64 {
 	if x == 0 {
-		return float64(x) / float64(y) // a zero with IEEE's sign, as big.Rat has none
+		return float64(x) / float64(y) // a zero with IEEE's sign
 	}
-	f, _ := new(big.Rat).SetFrac(big.NewInt(x), big.NewInt(y)).Float64()
+	ax, ay := Abs(x), Abs(y)
+	s := 63 - bits.Len64(ax) + bits.Len64(ay) // ax<<s < 2^(63+len(ay)): hi < ay
+	var hi, lo uint64
+	if s >= 64 {
+		hi = ax << (s - 64)
+	} else {
+		hi, lo = ax>>(64-s), ax<<s // ax>>64 is 0 in Go
+	}
+	q, r := bits.Div64(hi, lo, ay)
+	if r != 0 {
+		q |= 1
+	}
+	f := math.Ldexp(float64(q), -s)
+	if (x < 0) != (y < 0) {
+		f = -f
+	}
 	return f
 }
 

@@ -66,11 +66,30 @@ func TestRatio(t *testing.T) {
 	}
 }
 
-// Ratio of operands in [-2^53, 2^53) allocates nothing.
+// Ratio allocates nothing, beyond 2^53 too.
 func TestRatioNoAlloc(t *testing.T) {
-	for _, c := range [][2]int64{{1<<53 - 1, -3}, {-(1 << 53), 1<<53 - 1}, {0, math.MinInt64}} {
+	for _, c := range [][2]int64{{1<<53 - 1, -3}, {-(1 << 53), 1<<53 - 1}, {0, math.MinInt64}, {math.MinInt64, 3}, {9007199254740993, -1e9}} {
 		if n := testing.AllocsPerRun(100, func() { _ = Ratio(c[0], c[1]) }); n != 0 {
 			t.Errorf("Ratio(%d, %d) allocates %v times", c[0], c[1], n)
 		}
 	}
+}
+
+// FuzzRatio checks Ratio against big.Rat's nearest float.
+func FuzzRatio(f *testing.F) {
+	for _, c := range [][2]int64{{9007199254740993, 3}, {math.MinInt64, -1}, {math.MaxInt64, 1e9}, {1, math.MinInt64}, {-1682635046, 1e9}, {1<<53 + 1, 1<<53 - 1}} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, x, y int64) {
+		if y == 0 {
+			return
+		}
+		want, _ := new(big.Rat).SetFrac(big.NewInt(x), big.NewInt(y)).Float64()
+		if x == 0 {
+			want = math.Copysign(0, float64(y))
+		}
+		if got := Ratio(x, y); got != want || math.Signbit(got) != math.Signbit(want) {
+			t.Fatalf("Ratio(%d, %d) = %v, want %v", x, y, got, want)
+		}
+	})
 }
