@@ -1,7 +1,9 @@
 // Package arith is the overflow-checked integer arithmetic of RPL's int
 // and money values, shared by the checker's constant folding (lang) and
 // the machine (vm), so that a constant folds to what the machine computes.
-// Each function reports whether its result fits in an int64; none panics.
+// Each integer function reports whether its result fits in an int64; none
+// panics. Ratio is the float of a ratio of two int64s, rounded once: a
+// money over a money, and stdlib's float(money) and seconds(d).
 package arith
 
 import (
