@@ -52,7 +52,10 @@
 //     the files changed since the last; an edit of a library in a folder of
 //     1,000 policies costs about 5 ms of CPU; the folders' files are
 //     listed by a walk kept for 2 s, or until the client reports a change
-//     on disk under the folder); a change to a file's import
+//     on disk under the folder; the walk skips hidden directories, .git
+//     among them, and node_modules, and visits at most 100,000 entries of
+//     a folder, the editor told once when a folder has more, and it ends
+//     when the session does or the folder is removed); a change to a file's import
 //     or extends clauses checks again the open policies without route that
 //     it names or named.
 //   - Policy ids (RPL216, policyids.go) hold across a policy tree, which

@@ -53,3 +53,7 @@ func MaxWork() int { return maxWork }
 // SetMaxWaiting sets how many requests' work may wait for one of those
 // running to end, and returns the bound it replaced.
 func SetMaxWaiting(n int) int { old := maxWaiting; maxWaiting = n; return old }
+
+// SetMaxWalkEntries sets how many entries a walk of a workspace folder
+// visits, and returns the bound it replaced.
+func SetMaxWalkEntries(n int) int { old := maxWalkEntries; maxWalkEntries = n; return old }

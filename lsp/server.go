@@ -57,26 +57,27 @@ type Server struct {
 
 	fileLoads loadsCache // what the workspace's files import, for imported
 
-	mu        sync.Mutex
-	gen       uint64                          // generation of the overlay; bumped by every change
-	docs      map[string]*document            // open documents by path
-	folders   []string                        // workspace folders
-	snaps     map[string]*snapshot            // newest snapshot per open policy (openLocked)
-	good      map[string]*snapshot            // per open file: the newest snapshot in which it parsed
-	dirty     map[string]bool                 // policies whose diagnostics are due
-	published map[string][]string             // per policy: the paths published last time
-	pubURIs   map[string]protocol.DocumentUri // per path with diagnostics shown: the URI they were published under
-	onDisk    map[string]bool                 // files changed on disk since the last flush
-	edited    map[string]bool                 // files changed (edited, opened, closed, on disk) since the last flush
-	loads     map[string][]string             // per edited file: what its imports and extends named at the last flush
-	refolded  map[string]bool                 // workspace folders added or removed since the last flush
-	walks     map[string]*folderWalk          // per workspace folder: its files, as workspaceFiles found them
-	walkGen   uint64                          // bumped when a kept walk may be out of date
-	checking  map[string]*pendingCheck        // per policy: its check under way (snapshotFor)
-	timer     *time.Timer
-	shutdown  bool // the client requested shutdown
-	exited    bool // the client sent exit
-	watch     bool // the client registers file watchers dynamically
+	mu           sync.Mutex
+	gen          uint64                          // generation of the overlay; bumped by every change
+	docs         map[string]*document            // open documents by path
+	folders      []string                        // workspace folders
+	snaps        map[string]*snapshot            // newest snapshot per open policy (openLocked)
+	good         map[string]*snapshot            // per open file: the newest snapshot in which it parsed
+	dirty        map[string]bool                 // policies whose diagnostics are due
+	published    map[string][]string             // per policy: the paths published last time
+	pubURIs      map[string]protocol.DocumentUri // per path with diagnostics shown: the URI they were published under
+	onDisk       map[string]bool                 // files changed on disk since the last flush
+	edited       map[string]bool                 // files changed (edited, opened, closed, on disk) since the last flush
+	loads        map[string][]string             // per edited file: what its imports and extends named at the last flush
+	refolded     map[string]bool                 // workspace folders added or removed since the last flush
+	walks        map[string]*folderWalk          // per workspace folder: its files, as workspaceFiles found them
+	walkGen      uint64                          // bumped when a kept walk may be out of date
+	walkTooLarge map[string]bool                 // workspace folders whose walk stopped at maxWalkEntries, told to the client
+	checking     map[string]*pendingCheck        // per policy: its check under way (snapshotFor)
+	timer        *time.Timer
+	shutdown     bool // the client requested shutdown
+	exited       bool // the client sent exit
+	watch        bool // the client registers file watchers dynamically
 
 	// The requests running on goroutines of their own (asyncWork), by id,
 	// each with the cancel of its context. jobsDone is set when the

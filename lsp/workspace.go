@@ -1,6 +1,8 @@
 package lsp
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
@@ -374,6 +376,12 @@ func (s *Server) workspacePolicies() []string {
 // change: every check of a policy without route (a library, a file being
 // started) lists the files, and a walk of a folder of 100,000 files (a
 // repository opened at its root) took 150 ms of each.
+//
+// A walk is bounded (walkFolder): a folder with more than maxWalkEntries
+// entries gives the .rpl files among its first ones, and the editor is
+// told once, until the folder is small enough again. A walk that the
+// session's end or the folder's removal ended gives nothing, and is not
+// kept.
 func (s *Server) workspaceFiles() []string {
 	s.mu.Lock()
 	folders := append([]string(nil), s.folders...)
@@ -387,7 +395,11 @@ func (s *Server) workspaceFiles() []string {
 		w, gen := s.walks[dir], s.walkGen
 		s.mu.Unlock()
 		if w == nil || time.Since(w.at) >= treeRecheck {
-			w = &folderWalk{files: walkFolder(dir), at: time.Now()}
+			files, end := s.walkFolder(dir)
+			if end == walkEnded {
+				continue
+			}
+			w = &folderWalk{files: files, at: time.Now()}
 			s.mu.Lock()
 			if s.walks == nil {
 				s.walks = map[string]*folderWalk{}
@@ -395,7 +407,25 @@ func (s *Server) workspaceFiles() []string {
 			if s.walkGen == gen { // no change reported during the walk
 				s.walks[dir] = w
 			}
+			if s.walkTooLarge == nil {
+				s.walkTooLarge = map[string]bool{}
+			}
+			warn := end == walkLimit && !s.walkTooLarge[dir]
+			if end == walkLimit {
+				s.walkTooLarge[dir] = true
+			} else {
+				delete(s.walkTooLarge, dir)
+			}
 			s.mu.Unlock()
+			if warn {
+				// Said once, until the folder is small enough again: the
+				// editor shows it, where a log line would go unseen.
+				msg := fmt.Sprintf("%s has more than %d entries: the language server looks for .rpl files among the first %d only (which files import a library, module paths to complete); open the folder that holds the policies", dir, maxWalkEntries, maxWalkEntries)
+				if s.log != nil {
+					s.log.Print(msg)
+				}
+				s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: protocol.MessageTypeWarning, Message: msg})
+			}
 		}
 		out = append(out, w.files...)
 	}
@@ -408,15 +438,58 @@ type folderWalk struct {
 	at    time.Time
 }
 
-// walkFolder lists the .rpl files under dir for workspaceFiles.
-func walkFolder(dir string) []string {
+// maxWalkEntries bounds the walk of one workspace folder (walkFolder):
+// the entries visited, files and directories of any kind. A client whose
+// root is / or a home directory walked the whole file system, at every
+// treeRecheck, the checks that list the workspace's files waiting on it.
+// Set before a walk (tests).
+var maxWalkEntries = 100_000
+
+// walkCheckEvery is how many entries walkFolder visits between two looks
+// at whether the session has ended or the folder was removed.
+const walkCheckEvery = 256
+
+// walkHook, when set (tests), runs as walkFolder looks whether to end,
+// with the number of entries visited.
+var walkHook func(dir string, visited int)
+
+// How a walk of a folder ended (walkFolder).
+const (
+	walkDone  = iota // every entry was visited
+	walkLimit        // maxWalkEntries were
+	walkEnded        // the session ended, or the folder was removed
+)
+
+var errWalkStop = errors.New("walk stopped")
+
+// walkFolder lists the .rpl files under dir for workspaceFiles. It skips
+// hidden directories (.git, and hidden files) as lang.WalkPolicyTree and
+// rplc do, and node_modules; every other directory may hold policies
+// (rplc check walks vendor and build directories too), and is walked.
+// It stops after maxWalkEntries entries (walkLimit), and when the
+// session ends or dir is no longer a workspace folder (walkEnded).
+func (s *Server) walkFolder(dir string) ([]string, int) {
 	var out []string
+	n, end := 0, walkDone
 	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if n%walkCheckEvery == 0 {
+			if walkHook != nil {
+				walkHook(dir, n)
+			}
+			if s.walkOver(dir) {
+				end = walkEnded
+				return errWalkStop
+			}
+		}
+		if n++; n > maxWalkEntries {
+			end = walkLimit
+			return errWalkStop
+		}
 		if err != nil {
 			return nil
 		}
 		if e.IsDir() {
-			if n := e.Name(); p != dir && (lang.Hidden(n) || n == "node_modules") {
+			if name := e.Name(); p != dir && (lang.Hidden(name) || name == "node_modules") {
 				return filepath.SkipDir
 			}
 			return nil
@@ -426,7 +499,15 @@ func walkFolder(dir string) []string {
 		}
 		return nil
 	})
-	return out
+	return out, end
+}
+
+// walkOver reports whether a walk of dir should end: the session has
+// ended, or dir is no longer a workspace folder.
+func (s *Server) walkOver(dir string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return (s.ctx != nil && s.ctx.Err() != nil) || !slices.Contains(s.folders, dir)
 }
 
 // forgetWalksLocked drops the kept walks of the folders that hold path, or

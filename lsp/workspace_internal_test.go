@@ -1,7 +1,9 @@
 package lsp
 
 import (
+	"context"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"slices"
@@ -196,5 +198,73 @@ func TestWorkspaceFilesKeptWalk(t *testing.T) {
 	s.walks[dir].at = time.Now().Add(-treeRecheck)
 	if got := files(); !slices.Equal(got, []string{p}) {
 		t.Errorf("files after treeRecheck %v", got)
+	}
+}
+
+// writeRPLTree writes n .rpl files under dir, in subdirectories.
+func writeRPLTree(t *testing.T, dir string, n int) {
+	t.Helper()
+	for i := range n {
+		p := filepath.Join(dir, fmt.Sprintf("d%02d", i%10), fmt.Sprintf("f%04d.rpl", i))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("package p\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A walk of a workspace folder stops at maxWalkEntries: the .rpl files
+// among the first entries are listed, the limit is logged once, and a
+// folder small enough again is walked to its end.
+func TestWalkFolderBounded(t *testing.T) {
+	dir := t.TempDir()
+	writeRPLTree(t, dir, 300)
+	defer func(n int) { maxWalkEntries = n }(maxWalkEntries)
+	maxWalkEntries = 100
+	var logged strings.Builder
+	s := &Server{docs: map[string]*document{}, folders: []string{dir}, log: log.New(&logged, "", 0)}
+	if got := s.workspaceFiles(); len(got) == 0 || len(got) > 100 {
+		t.Fatalf("walk bounded at 100 entries listed %d files", len(got))
+	}
+	s.forgetWalksLocked("")
+	s.workspaceFiles()
+	if n := strings.Count(logged.String(), "has more than 100 entries"); n != 1 {
+		t.Fatalf("logged %q: want the limit said once", logged.String())
+	}
+	maxWalkEntries = 1000
+	s.forgetWalksLocked("")
+	if got := s.workspaceFiles(); len(got) != 300 {
+		t.Fatalf("walk of 300 files under the limit listed %d", len(got))
+	}
+	if s.walkTooLarge[dir] {
+		t.Fatal("a folder small enough again is still marked too large")
+	}
+}
+
+// A walk of a workspace folder ends when the session ends or the folder
+// is removed meanwhile: it lists nothing, and is not kept.
+func TestWalkFolderEnds(t *testing.T) {
+	dir := t.TempDir()
+	writeRPLTree(t, dir, 2000)
+	for _, how := range []string{"folder removed", "session ended"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		s := &Server{docs: map[string]*document{}, folders: []string{dir}, ctx: ctx, dirty: map[string]bool{}, refolded: map[string]bool{}}
+		last := 0
+		walkHook = func(_ string, visited int) {
+			last = visited
+			if visited == walkCheckEvery {
+				if how == "session ended" {
+					cancel()
+				} else {
+					s.changeFolders(nil, []protocol.WorkspaceFolder{{URI: pathToURI(dir)}})
+				}
+			}
+		}
+		got := s.workspaceFiles()
+		walkHook = nil
+		cancel()
+		if len(got) != 0 || last != walkCheckEvery || s.walks[dir] != nil {
+			t.Errorf("%s: listed %d files, walked on to %d entries, kept %v; want none, %d, none", how, len(got), last, s.walks[dir] != nil, walkCheckEvery)
+		}
 	}
 }

@@ -1,0 +1,42 @@
+package lsp_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rpl-lang/rpl/lsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// A workspace folder with more entries than a walk visits (a client whose
+// root is / or a home directory) is walked up to the limit, not to its
+// end, and the editor is told once, naming the limit.
+func TestWalkFolderLimit(t *testing.T) {
+	defer lsp.SetMaxWalkEntries(lsp.SetMaxWalkEntries(50))
+	dir := t.TempDir()
+	for i := range 200 {
+		write(t, filepath.Join(dir, "gen", fmt.Sprintf("f%03d.txt", i)), "")
+	}
+	write(t, filepath.Join(dir, "lib.rpl"), "package lib\n") // no route: the check lists the workspace's files
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("lib.rpl")
+	c.waitDiags(u, 1)
+	shown := func() []protocol.ShowMessageParams {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return append([]protocol.ShowMessageParams(nil), c.shown...)
+	}
+	got := shown()
+	if len(got) != 1 || got[0].Type != protocol.MessageTypeWarning || !strings.Contains(got[0].Message, dir+" has more than 50 entries") {
+		t.Fatalf("shown %+v, want one warning naming the limit of 50", got)
+	}
+	// Walked again (a change on disk under it): not told again.
+	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": uri(filepath.Join(dir, "gen", "f000.txt")), "type": 2}}})
+	v := c.change(u, "package lib\n\n")
+	c.waitDiags(u, v)
+	if got := shown(); len(got) != 1 {
+		t.Fatalf("after a second walk, shown %+v, want the one warning", got)
+	}
+}
