@@ -379,3 +379,29 @@ func TestEditedPublishedFirst(t *testing.T) {
 		t.Errorf("code actions of an importer after the edit: %v", err)
 	}
 }
+
+// A file outside every folder that imports an open file without route
+// makes it a library while it is open only: once it is closed it is no
+// file of the workspace, and the library is RPL212 again. It named the
+// same on disk, and nothing checked the library again.
+func TestClosedOutsideImporterRepublishes(t *testing.T) {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	write(t, filepath.Join(b, "lib.rpl"), "package lib\n\nfn helper() -> string = \"h\"\n")
+	main := filepath.Join(a, "main.rpl")
+	write(t, main, "package main\n\nimport \"../b/lib\"\n\nfn route(r: Request) -> Decision = to(lib.helper())\n")
+	c := newClient(t, b, lsp.Options{})
+	lu := c.open("lib.rpl")
+	if ds := c.waitDiags(lu, 1); !hasCode("RPL212")(ds) {
+		t.Fatalf("lib.rpl, imported by no file of folder b: %+v, want RPL212", ds)
+	}
+	src, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{
+		"uri": uri(main), "languageId": "rpl", "version": 1, "text": string(src)}})
+	c.settle(lu, "lib.rpl while a/main.rpl, which imports it, is open", none)
+	c.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": uri(main)}})
+	c.settle(lu, "lib.rpl after a/main.rpl was closed", hasCode("RPL212"))
+}

@@ -68,7 +68,7 @@ type Server struct {
 	pubURIs      map[string]protocol.DocumentUri // per path with diagnostics shown: the URI they were published under
 	onDisk       map[string]bool                 // files changed on disk since the last flush
 	edited       map[string]bool                 // files changed (edited, opened, closed, on disk) since the last flush
-	loads        map[string][]string             // per edited file: what its imports and extends named at the last flush
+	loads        map[string][]string             // per edited file of the workspace (open, or in a folder): what its imports and extends named at the last flush
 	refolded     map[string]bool                 // workspace folders added or removed since the last flush
 	walks        map[string]*folderWalk          // per workspace folder: its files, as workspaceFiles found them
 	walkGen      uint64                          // bumped when a kept walk may be out of date

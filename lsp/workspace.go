@@ -586,6 +586,11 @@ type loadsEntry struct {
 func (s *Server) inWorkspace(path string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.inWorkspaceLocked(path)
+}
+
+// inWorkspaceLocked is inWorkspace with s.mu held.
+func (s *Server) inWorkspaceLocked(path string) bool {
 	if s.docs[path] != nil {
 		return true
 	}
@@ -629,6 +634,14 @@ func (s *Server) changeFolders(added, removed []protocol.WorkspaceFolder) {
 	}
 	s.gen++
 	s.forgetWalksLocked("")
+	// The files of a folder removed that are not open are no longer of
+	// the workspace: what they named is not kept (importsChanged). The
+	// open policies are checked again, which asks again who imports them.
+	for p := range s.loads {
+		if !s.inWorkspaceLocked(p) {
+			delete(s.loads, p)
+		}
+	}
 	if len(s.docs) > 0 {
 		for p := range s.docs {
 			s.dirty[policyOf(p)] = true
@@ -783,6 +796,13 @@ func (s *Server) importsChanged(edited map[string]bool, checked map[string]*snap
 		}
 		s.mu.Lock()
 		old, known := s.loads[path]
+		if !gone && !s.inWorkspaceLocked(path) {
+			// Closed, outside every folder: no longer a file of the
+			// workspace (imported), it names nothing now, and is not
+			// kept, lest every file a client ever opened or reported
+			// changed be kept for the session.
+			gone, now = true, nil
+		}
 		if gone {
 			delete(s.loads, path)
 		} else {

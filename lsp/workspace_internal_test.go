@@ -268,3 +268,34 @@ func TestWalkFolderEnds(t *testing.T) {
 		}
 	}
 }
+
+// What an edited file's imports name is kept for the files of the
+// workspace only: a file closed outside every folder, or under a folder
+// removed, is dropped (every file a client ever opened or reported
+// changed was kept for the session).
+func TestLoadsKeptForWorkspace(t *testing.T) {
+	ws, out := t.TempDir(), t.TempDir()
+	in, away, open := filepath.Join(ws, "a.rpl"), filepath.Join(out, "b.rpl"), filepath.Join(out, "c.rpl")
+	for _, p := range []string{in, away, open} {
+		if err := os.WriteFile(p, []byte("package p\nimport \"lib\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &Server{docs: map[string]*document{}, folders: []string{ws}, loads: map[string][]string{},
+		snaps: map[string]*snapshot{}, dirty: map[string]bool{}, refolded: map[string]bool{},
+		ended: true} // no flush: changeFolders schedules one
+	s.docs[open] = &document{path: open, file: lang.NewFile(open, []byte("package p\n"))}
+	s.importsChanged(map[string]bool{in: true, away: true, open: true}, nil, s.overlayLocked())
+	for p, want := range map[string]bool{in: true, away: false, open: true} {
+		if _, got := s.loads[p]; got != want {
+			t.Errorf("after a flush, kept %s: %v, want %v", p, got, want)
+		}
+	}
+	s.changeFolders(nil, []protocol.WorkspaceFolder{{URI: pathToURI(ws)}})
+	if _, ok := s.loads[in]; ok {
+		t.Errorf("kept %s after its folder was removed", in)
+	}
+	if _, ok := s.loads[open]; !ok {
+		t.Errorf("dropped the open %s after a folder was removed", open)
+	}
+}
