@@ -46,13 +46,22 @@ func toRange(f *lang.File, sp lang.Span) protocol.Range {
 // the end of the line (before its \r\n, \n or \r); a column inside a
 // surrogate pair gives the start of its character.
 func toOffset(f *lang.File, pos protocol.Position) lang.Pos {
-	start, ok := lineStart(f, int(pos.Line))
-	if !ok {
-		return lang.Pos(len(f.Src))
+	return lang.Pos(offsetIn(f.Src, f.EditorLines(), f.BOMLen(), pos))
+}
+
+// offsetIn is toOffset on a text src whose LSP lines start at starts
+// (lang.File.EditorLines), after a byte order mark of bom bytes.
+func offsetIn(src []byte, starts []int32, bom int, pos protocol.Position) int {
+	line := int(pos.Line)
+	if line >= len(starts) {
+		return len(src)
 	}
-	i := start
-	for units := 0; i < len(f.Src) && f.Src[i] != '\n' && f.Src[i] != '\r'; {
-		r, size := utf8.DecodeRune(f.Src[i:])
+	i := int(starts[line])
+	if line == 0 {
+		i = bom
+	}
+	for units := 0; i < len(src) && src[i] != '\n' && src[i] != '\r'; {
+		r, size := utf8.DecodeRune(src[i:])
 		w := 1
 		if r >= 0x10000 {
 			w = 2
@@ -63,7 +72,7 @@ func toOffset(f *lang.File, pos protocol.Position) lang.Pos {
 		units += w
 		i += size
 	}
-	return lang.Pos(i)
+	return i
 }
 
 // lineOf is the 0-based LSP line of offset p and the offset its columns

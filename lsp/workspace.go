@@ -669,24 +669,24 @@ func (s *Server) didChange(p *protocol.DidChangeTextDocumentParams) {
 		return
 	}
 	src := d.file.Src
+	var ed *editBuffer // the incremental changes' text, made at the first
 	for _, c := range p.ContentChanges {
 		switch c := c.(type) {
 		case protocol.TextDocumentContentChangeEventWhole:
-			src = []byte(c.Text)
-		case protocol.TextDocumentContentChangeEvent:
-			f := lang.NewFile(path, src)
-			sp := toSpan(f, *c.Range)
-			if sp.End < sp.Start {
-				// A range whose end comes before its start is the same
-				// range (as VS Code's Range takes it): taken as it came,
-				// the text between was doubled, and every position after
-				// it was off from the editor's for the rest of the session.
-				sp.Start, sp.End = sp.End, sp.Start
+			if ed == nil {
+				src = []byte(c.Text)
+			} else {
+				ed.replaceAll(c.Text)
 			}
-			next := make([]byte, 0, len(src)-int(sp.End-sp.Start)+len(c.Text))
-			next = append(append(append(next, src[:sp.Start]...), c.Text...), src[sp.End:]...)
-			src = next
+		case protocol.TextDocumentContentChangeEvent:
+			if ed == nil {
+				ed = newEditBuffer(src, lang.NewFile(path, src).EditorLines())
+			}
+			ed.replace(*c.Range, c.Text)
 		}
+	}
+	if ed != nil {
+		src = ed.src
 	}
 	s.docs[path] = &document{uri: d.uri, path: path, version: int32(p.TextDocument.Version), file: lang.NewFile(path, src)}
 	s.changedLocked(path)
