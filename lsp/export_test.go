@@ -57,3 +57,7 @@ func SetMaxWaiting(n int) int { old := maxWaiting; maxWaiting = n; return old }
 // SetMaxWalkEntries sets how many entries a walk of a workspace folder
 // visits, and returns the bound it replaced.
 func SetMaxWalkEntries(n int) int { old := maxWalkEntries; maxWalkEntries = n; return old }
+
+// SetMaxDocument sets the most bytes an open document's text may hold,
+// and returns the bound it replaced.
+func SetMaxDocument(n int) int { old := maxDocument; maxDocument = n; return old }

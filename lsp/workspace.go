@@ -660,12 +660,17 @@ func (s *Server) didOpen(p *protocol.DidOpenTextDocumentParams) {
 	s.mu.Unlock()
 }
 
+// maxDocument bounds an open document's text (64 MiB, the most a didOpen
+// can bring): edits that make one larger are not followed. Each didChange
+// could add up to a message's size, without end. Set before New (tests).
+var maxDocument = maxContentLength
+
 func (s *Server) didChange(p *protocol.DidChangeTextDocumentParams) {
 	path := uriToPath(p.TextDocument.URI)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	d := s.docs[path]
 	if d == nil {
+		s.mu.Unlock()
 		return
 	}
 	src := d.file.Src
@@ -688,13 +693,35 @@ func (s *Server) didChange(p *protocol.DidChangeTextDocumentParams) {
 	if ed != nil {
 		src = ed.src
 	}
+	if len(src) > maxDocument {
+		// Closed here, as didClose would, once the editor is told (before
+		// its diagnostics are cleared); the file is read from disk until
+		// it is opened again. Only this goroutine changes the documents.
+		s.mu.Unlock()
+		msg := fmt.Sprintf("%s: the text is %d bytes after the edit, more than the language server's limit of %d: it no longer follows the document's edits; close it and open it again once it is smaller", d.uri, len(src), maxDocument)
+		if s.log != nil {
+			s.log.Print(msg)
+		}
+		s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: protocol.MessageTypeError, Message: msg})
+		s.mu.Lock()
+		s.closeLocked(path)
+		s.mu.Unlock()
+		return
+	}
 	s.docs[path] = &document{uri: d.uri, path: path, version: int32(p.TextDocument.Version), file: lang.NewFile(path, src)}
 	s.changedLocked(path)
+	s.mu.Unlock()
 }
 
 func (s *Server) didClose(p *protocol.DidCloseTextDocumentParams) {
 	path := uriToPath(p.TextDocument.URI)
 	s.mu.Lock()
+	s.closeLocked(path)
+	s.mu.Unlock()
+}
+
+// closeLocked forgets the open document at path. s.mu is held.
+func (s *Server) closeLocked(path string) {
 	delete(s.docs, path)
 	// Nothing asks for its snapshots any more: they are not kept for the
 	// session, one for every document ever opened.
@@ -705,7 +732,6 @@ func (s *Server) didClose(p *protocol.DidCloseTextDocumentParams) {
 	// The next flush publishes the file again when an open document still
 	// checks it (its test file, its policy), and else clears it.
 	s.changedLocked(path)
-	s.mu.Unlock()
 }
 
 func (s *Server) didChangeWatchedFiles(p *protocol.DidChangeWatchedFilesParams) {
