@@ -630,6 +630,7 @@ func (s *Server) changeFolders(added, removed []protocol.WorkspaceFolder) {
 		if i := slices.Index(s.folders, p); i >= 0 {
 			s.folders = slices.Delete(s.folders, i, i+1)
 			s.refolded[p] = true
+			delete(s.walkTooLarge, p) // told again should it be added again
 		}
 	}
 	s.gen++

@@ -222,7 +222,8 @@ func TestWalkFolderBounded(t *testing.T) {
 	defer func(n int) { maxWalkEntries = n }(maxWalkEntries)
 	maxWalkEntries = 100
 	var logged strings.Builder
-	s := &Server{docs: map[string]*document{}, folders: []string{dir}, log: log.New(&logged, "", 0)}
+	s := &Server{docs: map[string]*document{}, folders: []string{dir}, log: log.New(&logged, "", 0),
+		dirty: map[string]bool{}, refolded: map[string]bool{}}
 	if got := s.workspaceFiles(); len(got) == 0 || len(got) > 100 {
 		t.Fatalf("walk bounded at 100 entries listed %d files", len(got))
 	}
@@ -230,6 +231,17 @@ func TestWalkFolderBounded(t *testing.T) {
 	s.workspaceFiles()
 	if n := strings.Count(logged.String(), "has more than 100 entries"); n != 1 {
 		t.Fatalf("logged %q: want the limit said once", logged.String())
+	}
+	// Removed, the folder is forgotten: added again, it is said again.
+	folder := []protocol.WorkspaceFolder{{URI: pathToURI(dir)}}
+	s.changeFolders(nil, folder)
+	if len(s.walkTooLarge) != 0 {
+		t.Fatalf("a folder removed is still marked too large: %v", s.walkTooLarge)
+	}
+	s.changeFolders(folder, nil)
+	s.workspaceFiles()
+	if n := strings.Count(logged.String(), "has more than 100 entries"); n != 2 {
+		t.Fatalf("logged %q: want the limit said again for the folder added again", logged.String())
 	}
 	maxWalkEntries = 1000
 	s.forgetWalksLocked("")
