@@ -612,6 +612,19 @@ func under(dir, path string) (string, bool) {
 	return rel, true
 }
 
+// underAny reports whether path lies under one of dirs (not is one), as
+// under says.
+func underAny(dirs map[string]bool, path string) bool {
+	for d := filepath.Dir(path); ; d = filepath.Dir(d) {
+		if dirs[d] {
+			return true
+		}
+		if filepath.Dir(d) == d {
+			return false
+		}
+	}
+}
+
 // changeFolders adds and removes workspace folders. The folders decide
 // which files are libraries (RPL212) and which trees hold policy ids
 // (RPL216): the open documents' policies are checked again, and the trees
@@ -754,13 +767,19 @@ func (s *Server) changedOnDiskLocked(paths []string) {
 	for _, p := range paths {
 		seen[p] = true
 	}
-	for _, dir := range paths {
-		if strings.HasSuffix(dir, ".rpl") {
-			continue
+	// Each file read is looked for among the folders by its parent
+	// directories: each folder reported was compared with each file read,
+	// 5 s for 10,000 files deleted (a checkout) and 20 open policies.
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		if !strings.HasSuffix(p, ".rpl") {
+			dirs[p] = true
 		}
+	}
+	if len(dirs) > 0 {
 		for _, sn := range s.snaps {
 			for p := range sn.asked {
-				if rel, ok := under(dir, p); ok && rel != "." && !seen[p] {
+				if !seen[p] && underAny(dirs, p) {
 					seen[p] = true
 					paths = append(paths, p)
 				}
