@@ -92,3 +92,19 @@ func TestDidChangeManyEditsLinear(t *testing.T) {
 		t.Errorf("1,000 changes to a %d-byte document allocated %d bytes, more than 16 times the document", size, alloc)
 	}
 }
+
+// FuzzEditBuffer checks editBuffer against a new lang.File per change for
+// any text and change.
+func FuzzEditBuffer(f *testing.F) {
+	f.Add("a\r\nb\rc\n", uint8(1), uint8(0), uint8(0), uint8(1), "\n")
+	f.Add("\xEF\xBB\xBFx\r", uint8(0), uint8(1), uint8(1), uint8(0), "\r\n😀")
+	f.Fuzz(func(t *testing.T, src string, l1, c1, l2, c2 uint8, text string) {
+		r := protocol.Range{Start: protocol.Position{Line: uint32(l1), Character: uint32(c1)}, End: protocol.Position{Line: uint32(l2), Character: uint32(c2)}}
+		ed := newEditBuffer([]byte(src), lang.NewFile("p.rpl", []byte(src)).EditorLines())
+		ed.replace(r, text)
+		want := applyNaive([]byte(src), r, text)
+		if string(ed.src) != string(want) || !slices.Equal(ed.lines, lang.NewFile("p.rpl", want).EditorLines()) {
+			t.Fatalf("text %q lines %v, want %q lines %v", ed.src, ed.lines, want, lang.NewFile("p.rpl", want).EditorLines())
+		}
+	})
+}
