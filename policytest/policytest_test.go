@@ -539,6 +539,13 @@ func TestRunTreeDuplicateID(t *testing.T) {
 	if res[0].Failed() || res[2].Failed() || !res[1].Failed() {
 		t.Errorf("failed: %v %v %v, want only %s", res[0].Failed(), res[1].Failed(), res[2].Failed(), res[1].Policy)
 	}
+	// Each is a policy of the tree, by its id (what its tenants.json may
+	// name), the one refused too, as lang.Tree.Policies has it.
+	for i, want := range []string{"p", "p", "q"} {
+		if res[i].ID != want {
+			t.Errorf("%s: ID %q, want %q", res[i].Policy, res[i].ID, want)
+		}
+	}
 	if d := res[1].Diags; len(d) != 1 || d[0].Code != lang.CodeDuplicateID || !strings.HasSuffix(d[0].Error(), "sub/p.rpl:1:9: error[RPL216]: policy id p is also the package of p.rpl (policy ids must be unique)") {
 		t.Errorf("diagnostics of %s: %v", res[1].Policy, d)
 	}

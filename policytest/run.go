@@ -83,6 +83,12 @@ type Test struct {
 // Result is the result of one policy's tests.
 type Result struct {
 	Policy string // the policy file
+	// ID is the policy's id, its package name, when RunTree or RunTrees
+	// found it a policy of its tree (a route function, its own or
+	// inherited: one a bundle carries); empty for a library, a test
+	// module or a file refused. The ids of a tree's results are the ids
+	// its tenants.json may name, as rplc check and rplc build take them.
+	ID string
 	// Diags are the policy's check diagnostics when it has errors; no test
 	// ran then (a test file without its policy is one, RPL215, and with
 	// RunTree or RunTrees a policy whose id an earlier one of its tree
@@ -166,6 +172,7 @@ func (r *Runner) RunTrees(trees []Tree, cfg Config) []*Result {
 	type checked struct {
 		prog  *lang.Program
 		diags lang.DiagList // without its RPL212, which the verdicts say
+		file  lang.TreeFile
 	}
 	cs := make([][]checked, len(trees))
 	var rules lang.Trees // what each file is, as rplc check and build say
@@ -177,11 +184,12 @@ func (r *Runner) RunTrees(trees []Tree, cfg Config) []*Result {
 			prog, diags := lang.Check(&lang.Config{Universe: r.universe, Policy: true, Session: session}, p)
 			tf, diags := rules.File(p, prog, diags)
 			ts[i].Add(tf)
-			cs[i] = append(cs[i], checked{prog, diags})
+			cs[i] = append(cs[i], checked{prog, diags, tf})
 		}
 	}
 	var out []*Result
 	for i, t := range trees {
+		ids := ts[i].Policies()
 		for j, v := range rules.Verdicts(ts[i]) {
 			c := cs[i][j]
 			ds := c.diags
@@ -189,7 +197,11 @@ func (r *Runner) RunTrees(trees []Tree, cfg Config) []*Result {
 				ds = append(slices.Clone(ds), v.Diags...)
 				ds.Sort()
 			}
-			out = append(out, r.run(t.Policies[j], c.prog, ds, cfg))
+			res := r.run(t.Policies[j], c.prog, ds, cfg)
+			if v.Kind == lang.KindPolicy && ids[c.file.Name] {
+				res.ID = c.file.Name
+			}
+			out = append(out, res)
 			cs[i][j] = checked{} // its program can go
 		}
 	}

@@ -78,15 +78,22 @@ The policies with a route function of each directory PATH, walked as 'rplc
 build' and the router load it, must have distinct ids, their package names;
 a policy whose id an earlier one has is an error (RPL216) and its tests do
 not run. Files named one by one are held to it with the other files named
-in their directory.
+in their directory. Such a directory's tenant registry (tenants.json) and
+price catalogue (catalogue.json), when present, are checked as 'rplc
+check' and 'rplc build' check them, each tenant's policy among the tree's
+(RPL217): an error there is printed before the results, counted after the
+summary line ("1 error in the trees' tenants.json or catalogue.json"), in
+the JSON document's diagnostics and diagnostic_details, and exits 1; the
+tests still run.
 
 As with 'rplc check', a file that no other file tested imports or extends
 is a policy: with neither a route function nor tests, it is an error
 (RPL212), since a library must be imported by a policy. A test module
 (tests, no route) is run.
 
-Exit status: 0 when every test passes, 1 when a test fails or a policy has
-errors, 2 for a wrong command line.`,
+Exit status: 0 when every test passes, 1 when a test fails, a policy has
+errors or a tree's tenants.json or catalogue.json is refused, 2 for a
+wrong command line.`,
 		Example: `  rplc test examples/policies
   rplc test -v --run 'budget' examples/policies/budget_guard.rpl
   rplc test --cover --coverprofile cover.out examples/policies && go tool cover -html cover.out`,
@@ -240,7 +247,36 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	var results []*policytest.Result
 	ro := policytest.ReportOptions{Verbose: o.verbose, Name: names.name, NoCover: !o.cover}
 	var shown diagSet // a library's diagnostic once, whichever policies load it
-	for _, r := range runner.RunTrees(trees, cfg) {
+	all := runner.RunTrees(trees, cfg)
+	// The tenants.json and catalogue.json of each directory walked, as
+	// rplc check and rplc build check them (RPL217): each tenant's policy
+	// among the tree's, whose results come tree after tree.
+	var data lang.DiagList
+	rest := all
+	for i, t := range pts {
+		rs := rest[:len(trees[i].Policies)]
+		rest = rest[len(rs):]
+		if !t.walked {
+			continue
+		}
+		ids := map[string]bool{}
+		for _, r := range rs {
+			if r.ID != "" {
+				ids[r.ID] = true
+			}
+		}
+		d, err := treeData(t.root, ids)
+		if err != nil {
+			return &exitError{code: exitFail, err: err}
+		}
+		for _, d := range d {
+			data = append(data, names.display(d))
+		}
+	}
+	if !o.json {
+		printText(e.stdout, data, useColor(e.stdout, e.color))
+	}
+	for _, r := range all {
 		results = append(results, r)
 		if o.json {
 			continue
@@ -256,16 +292,21 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		}
 		policytest.WriteResult(e.stdout, r, ro)
 	}
-	failedAny := false
+	failedAny := data.HasErrors()
 	for _, r := range results {
 		failedAny = failedAny || r.Failed()
 	}
 	if o.json {
-		if err := writeTestJSON(e, results, names, o.cover); err != nil {
+		if err := writeTestJSON(e, results, data, names, o.cover); err != nil {
 			return writeError(err)
 		}
 	} else {
 		policytest.WriteSummary(e.stdout, results, ro)
+		if n := len(data); n > 0 {
+			// After "N passed, N failed", which alone would read as a
+			// pass: the exit status is 1.
+			fmt.Fprintf(e.stdout, "%s in the trees' tenants.json or catalogue.json\n", plural(n, "error"))
+		}
 	}
 	// The profile after the results, which a profile that cannot be
 	// written does not cut short.
@@ -314,7 +355,8 @@ type (
 		Error string `json:"error,omitempty"`
 		// Diagnostics and DiagnosticDetails are, beside Error, those
 		// about the paths (RPL218: a directory holding no .rpl file),
-		// as a policy's are.
+		// as a policy's are; and those of a tree's tenants.json or
+		// catalogue.json (RPL217), as rplc check reports them.
 		Diagnostics       []string   `json:"diagnostics,omitempty"`
 		DiagnosticDetails []jsonDiag `json:"diagnostic_details,omitempty"`
 		// Coverage is, with --cover, the total over the policies, as
@@ -386,8 +428,12 @@ type (
 	}
 )
 
-func writeTestJSON(e *env, results []*policytest.Result, names *pathNamer, cover bool) error {
+func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, names *pathNamer, cover bool) error {
 	var run jsonTestRun
+	for _, d := range data {
+		run.Diagnostics = append(run.Diagnostics, d.Error())
+		run.DiagnosticDetails = append(run.DiagnosticDetails, jsonDiagOf(d))
+	}
 	run.Passed, run.Failed, run.Skipped = policytest.Totals(results)
 	run.Errors = policytest.PoliciesWithErrors(results)
 	run.Policies = []jsonPolicyResult{}
