@@ -80,6 +80,11 @@ line, col, end_line, end_col, severity, code, message). Standard error
 says the same as without it. A wrong command line (exit 2) prints no
 document.
 
+A request or state that is not valid JSON (text that is not UTF-8
+included) is refused at the byte at fault, as FILE:LINE:COL: message ("req.json:2:13: invalid JSON: ...",
+"<stdin>" for standard input); another error names the flag and the file
+("--request req.json: tenant.tier: ...").
+
 Exit status: 0 with a decision, 1 when the policy has errors, the request
 or state is not valid, or the evaluation fails (the error and its policy
 call stack go to standard error), 2 for a wrong command line (a missing
@@ -289,7 +294,7 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	if err != nil {
 		// A file given whose content is not valid is input with errors
 		// (exit 1), as a policy with errors is, not a wrong command line.
-		return nil, &exitError{code: exitFail, err: fmt.Errorf("--request %s: %v%s", f.request, err, requestShapeHint(reqData))}
+		return nil, &exitError{code: exitFail, err: fmt.Errorf("%v%s", inputError("--request", f.request, err), requestShapeHint(reqData))}
 	}
 	// Text that encoding/json reads as U+FFFD (a byte that is not UTF-8,
 	// half a UTF-16 surrogate pair), which a router refuses at it, is
@@ -299,7 +304,7 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 		if notJSON {
 			kind = "invalid JSON"
 		}
-		return nil, &exitError{code: exitFail, err: fmt.Errorf("--request %s: %s: %s: %s", f.request, kind, jsonx.LineCol(reqData, int64(off)), why)}
+		return nil, &exitError{code: exitFail, err: inputError("--request", f.request, fmt.Errorf("%s: %w", kind, jsonx.PosAt(reqData, int64(off), why)))}
 	}
 	// What a router refuses in a request of this shape (a negative
 	// budget, an over-long tenant id) is refused here too: eval replays
@@ -314,7 +319,7 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	var seed *uint64
 	if stateData != nil {
 		if host, now, seed, err = policytest.ReadState(stateData); err != nil {
-			return nil, &exitError{code: exitFail, err: fmt.Errorf("--state %s: %v", f.state, err)}
+			return nil, &exitError{code: exitFail, err: inputError("--state", f.state, err)}
 		}
 	}
 	if now.IsZero() {
@@ -428,6 +433,24 @@ func (n *pathNamer) framePos(st []vm.Frame) string {
 	f := st[0]
 	f.File = n.name(f.File)
 	return f.Pos()
+}
+
+// inputError is err about the JSON input given to flag (--request,
+// --state) as name ("-": standard input). An error at a byte of the input
+// (a syntax error, a key given twice, text that is not UTF-8) is placed
+// as rplc places every error in a file, FILE:LINE:COL: message
+// ("req.json:1:26: invalid JSON: invalid character ..."), not in words
+// ("line 1, column 26"); another is said after the flag and name.
+func inputError(flag, name string, err error) error {
+	pe, ok := errors.AsType[*jsonx.PosError](err)
+	if !ok {
+		return fmt.Errorf("%s %s: %w", flag, name, err)
+	}
+	if name == "-" {
+		name = "<stdin>"
+	}
+	msg := strings.Replace(err.Error(), pe.Error(), pe.Msg, 1)
+	return fmt.Errorf("%s:%d:%d: %s", name, pe.Line, pe.Col, msg)
 }
 
 func readInput(e *env, name string) ([]byte, error) {

@@ -114,10 +114,10 @@ func TestExitCodes(t *testing.T) {
 		// and explain alike (it was 2, a wrong command line, against
 		// rplc --help).
 		{"eval, request not valid", []string{"eval", policy, "--request", cp1}, false, exitFail, "rplc: --request " + cp1 + ": "},
-		{"eval, request not JSON", []string{"eval", policy, "--request", lib}, false, exitFail, "rplc: --request " + lib + ": "},
-		{"eval, state not valid", []string{"eval", policy, "--request", req, "--state", lib}, false, exitFail, "rplc: --state " + lib + ": "},
+		{"eval, request not JSON", []string{"eval", policy, "--request", lib}, false, exitFail, "rplc: " + lib + ":1:1: invalid JSON: "},
+		{"eval, state not valid", []string{"eval", policy, "--request", req, "--state", lib}, false, exitFail, "rplc: " + lib + ":1:1: invalid state: "},
 		{"explain, request not valid", []string{"explain", policy, "--request", cp1}, false, exitFail, "rplc: --request " + cp1 + ": "},
-		{"explain, state not valid", []string{"explain", policy, "--request", req, "--state", lib}, false, exitFail, "rplc: --state " + lib + ": "},
+		{"explain, state not valid", []string{"explain", policy, "--request", req, "--state", lib}, false, exitFail, "rplc: " + lib + ":1:1: invalid state: "},
 		{"push, negative timeout", []string{"push", "--timeout", "-1s", "x.rplb"}, false, exitUsage, "invalid --timeout -1s"},
 		{"push, negative fuel", []string{"push", "--fuel", "-1", "x.rplb"}, false, exitUsage, "invalid --fuel -1: want a value ≥ 0"},
 		{"push, negative memory", []string{"push", "--memory", "-1", "x.rplb"}, false, exitUsage, "invalid --memory -1: want a value ≥ 0"},

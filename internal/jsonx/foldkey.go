@@ -310,10 +310,10 @@ func ExactKeys(data []byte, shape *Fields) error {
 		if !ok {
 			off, _ = NearestOffset(data, path)
 		}
-		return fmt.Errorf("%s: %s: %s", LineCol(data, off), path, RepeatedKey)
+		return PosAt(data, off, fmt.Sprintf("%s: %s", path, RepeatedKey))
 	}
 	off, _ := PathOffset(data, path)
-	return fmt.Errorf("%s: %s: want %q: keys are exact, case included", LineCol(data, off), path, name)
+	return PosAt(data, off, fmt.Sprintf("%s: want %q: keys are exact, case included", path, name))
 }
 
 // UnmarshalExact decodes data into v as Unmarshal does, its errors in the

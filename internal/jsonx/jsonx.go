@@ -196,9 +196,9 @@ func At(data []byte, err error) error {
 	switch {
 	case errors.As(err, &se):
 		// The offset counts the byte at fault: the position is that byte's.
-		return fmt.Errorf("%s: %s", LineCol(data, se.Offset-1), se.Error())
+		return PosAt(data, se.Offset-1, se.Error())
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%s: unexpected end of JSON", LineCol(data, int64(len(data))))
+		return PosAt(data, int64(len(data)), "unexpected end of JSON")
 	case errors.Is(err, io.EOF):
 		// A json.Decoder's error for no value at all ("EOF").
 		return errors.New("no value (the input is empty)")
@@ -206,14 +206,40 @@ func At(data []byte, err error) error {
 	return err
 }
 
+// PosError is an error at a byte of a JSON document, which its Error
+// places in words ("line 2, column 27: invalid character ','", as
+// LineCol names it); a tool that names the document, as rplc does,
+// prints it as FILE:LINE:COL: Msg instead (Line, Col). At and ExactKeys
+// return one.
+type PosError struct {
+	Line, Col int // from 1, the column in bytes
+	Msg       string
+}
+
+func (e *PosError) Error() string {
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Col, e.Msg)
+}
+
+// PosAt is the error msg at the byte at index off of data (len(data): its
+// end), placed as LineCol places it.
+func PosAt(data []byte, off int64, msg string) *PosError {
+	line, col := lineCol(data, off)
+	return &PosError{Line: line, Col: col, Msg: msg}
+}
+
 // LineCol names the position of the byte at index off of data
 // (len(data): its end) in an error's words: its line and its column, both
 // from 1, the column in bytes.
 func LineCol(data []byte, off int64) string {
-	before := data[:min(max(off, 0), int64(len(data)))]
-	line := 1 + bytes.Count(before, []byte{'\n'})
-	col := len(before) - bytes.LastIndexByte(before, '\n')
+	line, col := lineCol(data, off)
 	return fmt.Sprintf("line %d, column %d", line, col)
+}
+
+func lineCol(data []byte, off int64) (line, col int) {
+	before := data[:min(max(off, 0), int64(len(data)))]
+	line = 1 + bytes.Count(before, []byte{'\n'})
+	col = len(before) - bytes.LastIndexByte(before, '\n')
+	return line, col
 }
 
 // TypeError says, in a JSON document's words, why a value did not decode

@@ -3,6 +3,7 @@ package jsonx
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/big"
@@ -138,8 +139,13 @@ func TestAt(t *testing.T) {
 		if c.text == "" {
 			err = io.ErrUnexpectedEOF
 		}
-		if got := At([]byte(c.text), err); got == nil || got.Error() != c.want {
+		got := At([]byte(c.text), err)
+		if got == nil || got.Error() != c.want {
 			t.Errorf("%q: %v, want %s", c.text, got, c.want)
+		}
+		// Its place, for a tool to print as FILE:LINE:COL.
+		if pe, ok := errors.AsType[*PosError](fmt.Errorf("wrapped: %w", got)); !ok || fmt.Sprintf("line %d, column %d: %s", pe.Line, pe.Col, pe.Msg) != c.want {
+			t.Errorf("%q: PosError %+v", c.text, pe)
 		}
 	}
 	other := errors.New("json: unknown field \"x\"")
