@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // TestLabel is how a message names a test: `test "NAME"`, quoted as Go
@@ -21,4 +22,15 @@ func TestLabel(name, file string, line int) string {
 		return fmt.Sprintf("(unnamed test at %s)", file)
 	}
 	return fmt.Sprintf("(unnamed test at %s:%d)", file, line)
+}
+
+// FrameLabel is how a policy call stack names the function of a frame
+// (vm.Frame.Func), in text and JSON alike: a test's entry TestPrefix+NAME
+// as TestLabel names the test (`test "NAME"`, `(unnamed test)`), not
+// `test:NAME`; any other function by its name.
+func FrameLabel(fn string) string {
+	if name, ok := strings.CutPrefix(fn, TestPrefix); ok {
+		return TestLabel(name, "", 0)
+	}
+	return fn
 }

@@ -287,7 +287,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 					if ve.Code != vm.CodeAssertionFailed {
 						// And its policy call stack, as rplc test's.
 						for _, fr := range ve.Stack {
-							bf.Stack = append(bf.Stack, jsonFrame{Func: fr.Func, File: display(fr.File), Line: fr.Line, Col: fr.Col})
+							bf.Stack = append(bf.Stack, jsonFrameOf(fr, display))
 						}
 					}
 				}

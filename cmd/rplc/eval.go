@@ -421,7 +421,7 @@ func (ev *evaluation) errorStack(err error) []jsonFrame {
 	}
 	var out []jsonFrame
 	for _, f := range e.Stack {
-		out = append(out, jsonFrame{Func: f.Func, File: ev.namer.name(f.File), Line: f.Line, Col: f.Col})
+		out = append(out, jsonFrameOf(f, ev.namer.name))
 	}
 	return out
 }

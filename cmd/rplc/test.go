@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
 	"github.com/rpl-lang/rpl/vm"
@@ -428,6 +429,14 @@ type (
 	}
 )
 
+// jsonFrameOf is a frame of a policy call stack in the JSON of rplc test,
+// build, eval and explain: its function named as the text's stack names
+// it (compiler.FrameLabel: `test "NAME"`, not the entry `test:NAME`), its
+// file by name.
+func jsonFrameOf(f vm.Frame, name func(string) string) jsonFrame {
+	return jsonFrame{Func: compiler.FrameLabel(f.Func), File: name(f.File), Line: f.Line, Col: f.Col}
+}
+
 func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, names *pathNamer, cover bool) error {
 	var run jsonTestRun
 	for _, d := range data {
@@ -437,9 +446,6 @@ func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, nam
 	run.Passed, run.Failed, run.Skipped = policytest.Totals(results)
 	run.Errors = policytest.PoliciesWithErrors(results)
 	run.Policies = []jsonPolicyResult{}
-	frame := func(f vm.Frame) jsonFrame {
-		return jsonFrame{Func: f.Func, File: names.name(f.File), Line: f.Line, Col: f.Col}
-	}
 	for _, r := range results {
 		pr := jsonPolicyResult{Policy: names.name(r.Policy), Tests: []jsonTest{}}
 		if r.Err != nil {
@@ -461,7 +467,7 @@ func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, nam
 			for _, f := range t.Failures {
 				jf := jsonFailure{File: names.name(f.Pos.File), Line: f.Pos.Line, Col: f.Pos.Col, Code: string(f.Code), Message: f.Message}
 				for _, fr := range f.Stack {
-					jf.Stack = append(jf.Stack, frame(fr))
+					jf.Stack = append(jf.Stack, jsonFrameOf(fr, names.name))
 				}
 				jt.Failures = append(jt.Failures, jf)
 			}
