@@ -167,10 +167,12 @@ func SeedOf(s string) uint64 { return fnv1a(fnvOffset, s) }
 // confounded). The tenant is left out, which a test does not know: the
 // same key in two tenants of one policy draws the same target, the
 // tenants' users being different people.
-func SessionSeed(policy, key string) uint64 {
-	h := fnv1a(fnvOffset, policy)
-	h = fnv1a(h, "\x00")
-	return fnv1a(h, key)
+func SessionSeed(policy, key string) uint64 { return pairSeed(policy, key) }
+
+// pairSeed is FNV-1a (64 bits) over name, a NUL and key: the seed of a
+// key's draws within a name (a policy's sessions, an experiment's arms).
+func pairSeed(name, key string) uint64 {
+	return fnv1a(fnv1a(fnv1a(fnvOffset, name), "\x00"), key)
 }
 
 // PickWeighted is the target weighted(split) picks in a run whose seed

@@ -146,10 +146,7 @@ func abArm(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := chargeBytes(c, len(exp)+len(key)); err != nil {
 		return vm.Value{}, err
 	}
-	h := fnv1a(fnvOffset, exp)
-	h = fnv1a(h, "\x00")
-	h = fnv1a(h, key)
-	arm, err := pickWeighted(c, split, mix64(h))
+	arm, err := pickWeighted(c, split, mix64(pairSeed(exp, key)))
 	if err != nil {
 		return vm.Value{}, err
 	}
