@@ -90,9 +90,6 @@ type Server struct {
 	// one before it starts (see start), and the requests beyond the bound
 	// wait for one, cancellable meanwhile.
 	slots chan struct{}
-	// maxJobs bounds jobs: the requests' work running and waiting (see
-	// start).
-	maxJobs int
 	// deferred is the asyncWork that the handler running now (on the
 	// connection's goroutine, the only one that touches it) left for its
 	// request: see later.
@@ -127,7 +124,7 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
 		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{}, pubURIs: map[string]protocol.DocumentUri{},
 		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}, refolded: map[string]bool{}, walks: map[string]*folderWalk{},
-		jobs: map[jsonrpc2.ID]context.CancelFunc{}, slots: make(chan struct{}, max(1, maxWork)), maxJobs: max(1, maxWork) + maxWaiting}
+		jobs: map[jsonrpc2.ID]context.CancelFunc{}, slots: make(chan struct{}, max(1, maxWork))}
 	w := opts.Log
 	if w == nil {
 		w = io.Discard
@@ -354,8 +351,8 @@ func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID,
 		refused = &jsonrpc2.Error{Code: codeRequestCancelled, Message: "request cancelled: the session is ending"}
 	case dup:
 		refused = &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: fmt.Sprintf("request id %s is that of a request still running", id)}
-	case len(s.jobs) >= s.maxJobs:
-		refused = &jsonrpc2.Error{Code: codeRequestFailed, Message: fmt.Sprintf("the server is busy: %d running and %d waiting; cancel some, or try again once they end", cap(s.slots), s.maxJobs-cap(s.slots))}
+	case len(s.jobs) >= cap(s.slots)+maxWaiting:
+		refused = &jsonrpc2.Error{Code: codeRequestFailed, Message: fmt.Sprintf("the server is busy: %d running and %d waiting; cancel some, or try again once they end", cap(s.slots), maxWaiting)}
 	default:
 		s.jobs[id] = cancel
 		s.jobWG.Add(1)

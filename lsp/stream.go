@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/sourcegraph/jsonrpc2"
 
@@ -37,14 +36,11 @@ type stream struct {
 	log  *log.Logger
 
 	mu sync.Mutex // one write at a time: replies to bad input and the Conn's writes
-	// closed is set by Close: nothing is written, read or logged after
-	// it. Not under mu, which a write blocked on a client that does not
-	// read holds: Close, which ends that write, and the reader would wait
-	// behind it.
-	closed atomic.Bool
-	// closing is closed by Close: a write blocked on a client that does
-	// not read returns then, whether the connection's Close ends its
-	// Write or not (see write).
+	// closing is closed by Close: nothing is written, read or logged
+	// after it, and a write blocked on a client that does not read
+	// returns then, whether the connection's Close ends its Write or not
+	// (see write). Not under mu, which that write holds: Close, which
+	// ends it, and the reader would wait behind it.
 	closing   chan struct{}
 	closeOnce sync.Once
 
@@ -90,7 +86,7 @@ func (st *stream) WriteObject(obj any) error {
 func (st *stream) write(data []byte) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.closed.Load() {
+	if st.isClosed() {
 		return errStreamClosed
 	}
 	frame := make([]byte, 0, len(data)+40)
@@ -110,7 +106,14 @@ func (st *stream) write(data []byte) error {
 }
 
 // isClosed reports whether Close was called.
-func (st *stream) isClosed() bool { return st.closed.Load() }
+func (st *stream) isClosed() bool {
+	select {
+	case <-st.closing:
+		return true
+	default:
+		return false
+	}
+}
 
 // logf logs, unless the stream is closed: the session has ended, and its
 // log with it.
@@ -129,7 +132,6 @@ var errStreamClosed = errors.New("the connection is closed")
 // Close does not end it (rplc's standard input and output) was still read
 // after the session ended, its bad messages answered and logged.
 func (st *stream) Close() error {
-	st.closed.Store(true)
 	st.closeOnce.Do(func() { close(st.closing) })
 	return st.conn.Close()
 }
