@@ -27,10 +27,15 @@ when unambiguous), a module (std/cost, cost, or "universal" for the
 builtins that need no import) or an enum (Trigger); doc prints every
 overload with its signature, full doc, fuel cost and purity.
 
-With --format json the entries are a JSON array of {module, name, sig, doc,
-cost, pure, compiled}, whatever NAME names; an enum is an entry too, with
-its members (members) and sig "enum Trigger = timeout, ...", listed
-without NAME as the text lists it.
+With --format json the entries are a JSON array of {kind, module, name,
+sig, doc, cost, pure, compiled}, whatever NAME names; kind is "builtin",
+"enum" or "module". An enum is an entry too, with its members (members)
+and sig "enum Trigger = timeout, ...", listed without NAME as the text
+lists it. So is a module, named by its import path ("universal" for the
+builtins that need no import), its sig the import ("import \"std/cost\""),
+its doc the overview the text prints: first for a module NAME, and
+without NAME before its builtins, module after module, as the text lists
+them.
 
 Exit status: 0 on success, 2 for a wrong command line, a NAME that names
 nothing among it (with the nearest name, if one is close).`,
@@ -64,8 +69,11 @@ nothing among it (with the nearest name, if one is close).`,
 	return cmd
 }
 
-// docEntry is a builtin in the JSON form.
+// docEntry is a builtin, an enum or a module in the JSON form.
 type docEntry struct {
+	// Kind is "builtin", "enum" or "module": a module's entry carries
+	// its overview (doc), which the text prints above its builtins.
+	Kind     string `json:"kind"`
 	Module   string `json:"module"` // "" for universal builtins, else the import path
 	Name     string `json:"name"`   // qualified: cost.month_spend
 	Sig      string `json:"sig"`
@@ -80,14 +88,14 @@ type docEntry struct {
 // enumEntry is the JSON entry of an enum: its members are predeclared
 // constants, costing nothing.
 func enumEntry(en lang.EnumDecl) docEntry {
-	return docEntry{Name: en.Name, Sig: "enum " + en.Name + " = " + strings.Join(en.Members, ", "),
+	return docEntry{Kind: "enum", Name: en.Name, Sig: "enum " + en.Name + " = " + strings.Join(en.Members, ", "),
 		Doc: en.Doc, Pure: true, Members: en.Members}
 }
 
 func entries() []docEntry {
 	var out []docEntry
 	for _, d := range stdlib.Defs() {
-		en := docEntry{Name: d.Decl.Name, Sig: d.Decl.Sig, Doc: d.Decl.Doc, Cost: d.Decl.Cost, Pure: d.Decl.Pure, Compiled: d.Fn == nil}
+		en := docEntry{Kind: "builtin", Name: d.Decl.Name, Sig: d.Decl.Sig, Doc: d.Decl.Doc, Cost: d.Decl.Cost, Pure: d.Decl.Pure, Compiled: d.Fn == nil}
 		if d.Decl.Module != "" {
 			en.Module = "std/" + d.Decl.Module
 			en.Name = d.Decl.Module + "." + d.Decl.Name
@@ -97,11 +105,46 @@ func entries() []docEntry {
 	return out
 }
 
+// moduleEntry is the JSON entry of a module: its overview, named by its
+// import path ("universal" for the builtins that need no import, as NAME
+// names them), its sig the import that brings it in.
+func moduleEntry(m stdlib.ModuleDoc) docEntry {
+	en := docEntry{Kind: "module", Module: m.Path, Name: m.Path, Sig: fmt.Sprintf("import %q", m.Path), Doc: m.Doc}
+	if m.Path == "" {
+		en.Name, en.Sig = "universal", ""
+	}
+	return en
+}
+
+// byModule is all, each module's entry followed by its builtins, module
+// after module in documentation order, as the text lists them.
+func byModule(all []docEntry) []docEntry {
+	var out []docEntry
+	done := map[string]bool{}
+	for _, m := range stdlib.Modules {
+		out = append(out, moduleEntry(m))
+		for _, en := range all {
+			if en.Module == m.Path {
+				out = append(out, en)
+			}
+		}
+		done[m.Path] = true
+	}
+	for _, en := range all {
+		if !done[en.Module] {
+			out = append(out, en)
+		}
+	}
+	return out
+}
+
 func runDoc(e *env, cmd *cobra.Command, name, format string) error {
 	all := entries()
 	if name == "" {
 		if format == "json" {
-			// The enums too, as the text lists them.
+			// The modules' overviews and the enums too, as the text
+			// lists them.
+			all = byModule(all)
 			for _, en := range stdlib.Enums {
 				all = append(all, enumEntry(en))
 			}
@@ -133,7 +176,7 @@ func runDoc(e *env, cmd *cobra.Command, name, format string) error {
 	// A module?
 	for _, m := range stdlib.Modules {
 		if name == m.Path || (m.Name != "" && name == m.Name) || (m.Path == "" && name == "universal") {
-			var sel []docEntry
+			sel := []docEntry{moduleEntry(m)} // its overview, as the text's heading
 			for _, en := range all {
 				if en.Module == m.Path {
 					sel = append(sel, en)
@@ -149,7 +192,7 @@ func runDoc(e *env, cmd *cobra.Command, name, format string) error {
 				title = fmt.Sprintf("import %q", m.Path)
 			}
 			fmt.Fprintf(e.stdout, "%s\n\n%s\n\n", title, wrap(m.Doc, "", 76))
-			writeEntries(e.stdout, sel)
+			writeEntries(e.stdout, sel[1:])
 			return nil
 		}
 	}
