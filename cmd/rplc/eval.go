@@ -81,9 +81,12 @@ says the same as without it. A wrong command line (exit 2) prints no
 document.
 
 A request or state that is not valid JSON (text that is not UTF-8
-included) is refused at the byte at fault, as FILE:LINE:COL: message ("req.json:2:13: invalid JSON: ...",
-"<stdin>" for standard input); another error names the flag and the file
-("--request req.json: tenant.tier: ...").
+included) is refused at the byte at fault, as FILE:LINE:COL: message
+("req.json:2:13: invalid JSON: ...", "<stdin>" for standard input); so is
+a request's value or key that does not fit the Request record, at it
+("req.json:1:32: tenant.tier: want a string, have a number"). Another
+error names the flag and the file ("--request req.json:
+tenant.budget.monthly must be ≥ 0, have -$5.00").
 
 Exit status: 0 with a decision, 1 when the policy has errors, the request
 or state is not valid, or the evaluation fails (the error and its policy
@@ -294,6 +297,19 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	if err != nil {
 		// A file given whose content is not valid is input with errors
 		// (exit 1), as a policy with errors is, not a wrong command line.
+		if pe, ok := errors.AsType[*rpl.PathError](err); ok && pe.Path != "value" {
+			// A value or key refused is placed at it, as a syntax
+			// error is: a key given twice at its second occurrence,
+			// a key missing at the object that lacks it.
+			off, found := int64(0), false
+			if pe.Msg == jsonx.RepeatedKey {
+				off, found = jsonx.RepeatOffset(reqData, pe.Path)
+			}
+			if !found {
+				off, _ = jsonx.NearestOffset(reqData, pe.Path)
+			}
+			err = jsonx.PosAt(reqData, off, pe.Error())
+		}
 		return nil, &exitError{code: exitFail, err: fmt.Errorf("%v%s", inputError("--request", f.request, err), requestShapeHint(reqData))}
 	}
 	// Text that encoding/json reads as U+FFFD (a byte that is not UTF-8,

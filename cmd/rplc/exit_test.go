@@ -113,10 +113,10 @@ func TestExitCodes(t *testing.T) {
 		// So is a request or state file that is not valid: 1, for eval
 		// and explain alike (it was 2, a wrong command line, against
 		// rplc --help).
-		{"eval, request not valid", []string{"eval", policy, "--request", cp1}, false, exitFail, "rplc: --request " + cp1 + ": "},
+		{"eval, request not valid", []string{"eval", policy, "--request", cp1}, false, exitFail, "rplc: " + cp1 + ":1:13: "},
 		{"eval, request not JSON", []string{"eval", policy, "--request", lib}, false, exitFail, "rplc: " + lib + ":1:1: invalid JSON: "},
 		{"eval, state not valid", []string{"eval", policy, "--request", req, "--state", lib}, false, exitFail, "rplc: " + lib + ":1:1: invalid state: "},
-		{"explain, request not valid", []string{"explain", policy, "--request", cp1}, false, exitFail, "rplc: --request " + cp1 + ": "},
+		{"explain, request not valid", []string{"explain", policy, "--request", cp1}, false, exitFail, "rplc: " + cp1 + ":1:13: "},
 		{"explain, state not valid", []string{"explain", policy, "--request", req, "--state", lib}, false, exitFail, "rplc: " + lib + ":1:1: invalid state: "},
 		{"push, negative timeout", []string{"push", "--timeout", "-1s", "x.rplb"}, false, exitUsage, "invalid --timeout -1s"},
 		{"push, negative fuel", []string{"push", "--fuel", "-1", "x.rplb"}, false, exitUsage, "invalid --fuel -1: want a value ≥ 0"},
