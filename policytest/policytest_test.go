@@ -385,9 +385,9 @@ func TestReadState(t *testing.T) {
 		{`{"winners": {"exp.v2": 1}}`, `winners."exp.v2": want a string, have a number`},
 		{`{"health": {"bad target": {"healthy": false}}}`, `health: "bad target" is not a target: `},
 		{`{"prices": {"a:": {"input": "$1"}}}`, `prices: "a:" is not a target: want "provider:model"`},
-		// A key given twice, read as its last.
-		{`{"now": "2025-06-01T14:00:00Z", "now": "2025-06-02T14:00:00Z"}`, `now: key given twice`},
-		{`{"spend": {"acme": {"day": "$1", "day": "$2"}}}`, `spend.acme.day: key given twice`},
+		// A key given twice, read as its last: at its second occurrence.
+		{`{"now": "2025-06-01T14:00:00Z", "now": "2025-06-02T14:00:00Z"}`, `line 1, column 40: now: key given twice`},
+		{`{"spend": {"acme": {"day": "$1", "day": "$2"}}}`, `line 1, column 41: spend.acme.day: key given twice`},
 	} {
 		_, _, _, err := policytest.ReadState([]byte(c.in))
 		if err == nil || !strings.HasPrefix(err.Error(), "invalid state: "+c.want) {

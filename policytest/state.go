@@ -147,7 +147,12 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 	// A key given twice was read as its last ("now" twice replayed at
 	// the second time), where the author may have meant the other.
 	if path, dup := jsonx.DuplicateKey(data, "", 0); dup {
-		return invalid("%s: %s", path, jsonx.RepeatedKey)
+		// At its second occurrence, as a syntax error is placed.
+		msg := path + ": " + jsonx.RepeatedKey
+		if off, ok := jsonx.RepeatOffset(data, path); ok {
+			return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", jsonx.PosAt(data, off, msg))
+		}
+		return invalid("%s", msg)
 	}
 	return st, now, s.Seed, nil
 }
