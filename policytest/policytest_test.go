@@ -328,6 +328,7 @@ fn route(r: Request) -> Decision {
 }
 
 func TestReadState(t *testing.T) {
+	placed := regexp.MustCompile(`^(invalid state: )line \d+, column \d+: `)
 	st, now, seed, err := policytest.ReadState([]byte(`{"now": "2025-06-01T14:00:00Z", "seed": 7,
 		"spend": {"acme": {"month": "$950", "day": 40}},
 		"prices": {"openai:gpt-4o": {"input": "$2.50", "output": "$10"}},
@@ -385,13 +386,33 @@ func TestReadState(t *testing.T) {
 		{`{"winners": {"exp.v2": 1}}`, `winners."exp.v2": want a string, have a number`},
 		{`{"health": {"bad target": {"healthy": false}}}`, `health: "bad target" is not a target: `},
 		{`{"prices": {"a:": {"input": "$1"}}}`, `prices: "a:" is not a target: want "provider:model"`},
-		// A key given twice, read as its last: at its second occurrence.
-		{`{"now": "2025-06-01T14:00:00Z", "now": "2025-06-02T14:00:00Z"}`, `line 1, column 40: now: key given twice`},
-		{`{"spend": {"acme": {"day": "$1", "day": "$2"}}}`, `line 1, column 41: spend.acme.day: key given twice`},
+		// A key given twice, read as its last.
+		{`{"now": "2025-06-01T14:00:00Z", "now": "2025-06-02T14:00:00Z"}`, `now: key given twice`},
+		{`{"spend": {"acme": {"day": "$1", "day": "$2"}}}`, `spend.acme.day: key given twice`},
 	} {
 		_, _, _, err := policytest.ReadState([]byte(c.in))
-		if err == nil || !strings.HasPrefix(err.Error(), "invalid state: "+c.want) {
+		// Its place, when it has one, is checked below (a syntax
+		// error's here).
+		got := ""
+		if err != nil {
+			got = err.Error()
+			if !strings.HasPrefix(c.want, "line ") {
+				got = placed.ReplaceAllString(got, "$1")
+			}
+		}
+		if !strings.HasPrefix(got, "invalid state: "+c.want) {
 			t.Errorf("%s: %v, want invalid state: %s…", c.in, err, c.want)
+		}
+	}
+	// An error about a value, or a key given twice, is placed (for rplc,
+	// FILE:LINE:COL): at the value, at the key's second occurrence.
+	for _, c := range []struct{ in, want string }{
+		{`{"spend": {"acme": {"mnth": "$1"}}}`, `invalid state: line 1, column 29: spend.acme.mnth: unknown field (did you mean month?)`},
+		{"{\n  \"seed\": \"x\"}", `invalid state: line 2, column 11: seed: want a number, have a string`},
+		{`{"now": "2025-06-01T14:00:00Z", "now": "2025-06-02T14:00:00Z"}`, `invalid state: line 1, column 40: now: key given twice`},
+	} {
+		if _, _, _, err := policytest.ReadState([]byte(c.in)); err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v, want %s", c.in, err, c.want)
 		}
 	}
 	// A document that is no object says what it is, in JSON's words, not

@@ -82,6 +82,11 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, err error) {
 	var s State
 	if err := s.decode(data); err != nil {
+		if ve, ok := errors.AsType[*valueError](err); ok {
+			// At the value, as a syntax error is placed.
+			off, _ := jsonx.NearestOffset(data, ve.path)
+			err = jsonx.PosAt(data, off, ve.Error())
+		}
 		return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", err)
 	}
 	st = &stdlib.MemState{}
@@ -241,7 +246,7 @@ func object(m map[string]json.RawMessage, prefix string, fields map[string]any) 
 			if n := lang.Nearest(k, sortedKeys(fields)); n != "" {
 				hint = " (did you mean " + n + "?)"
 			}
-			return fmt.Errorf("%s%s: unknown field%s", prefix, k, hint)
+			return &valueError{path: prefix + k, msg: "unknown field" + hint}
 		}
 		if err := value(m[k], prefix+k, p); err != nil {
 			return err
@@ -257,10 +262,16 @@ func value(raw json.RawMessage, path string, p any) error {
 		return nil
 	}
 	if msg, ok := jsonx.TypeError(err); ok {
-		return fmt.Errorf("%s: %s", path, msg)
+		return &valueError{path: path, msg: msg}
 	}
-	return fmt.Errorf("%s: %v", path, err)
+	return &valueError{path: path, msg: err.Error()}
 }
+
+// valueError is an error of decode about the value at path (a key
+// unknown: at its value), which ReadState places in the document.
+type valueError struct{ path, msg string }
+
+func (e *valueError) Error() string { return e.path + ": " + e.msg }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

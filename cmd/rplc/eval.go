@@ -83,8 +83,9 @@ document.
 A request or state that is not valid JSON (text that is not UTF-8
 included) is refused at the byte at fault, as FILE:LINE:COL: message
 ("req.json:2:13: invalid JSON: ...", "<stdin>" for standard input); so is
-a request's value or key that does not fit the Request record, at it
-("req.json:1:32: tenant.tier: want a string, have a number"). Another
+a value or key that does not fit the Request record or the state's
+fields, at it ("req.json:1:32: tenant.tier: want a string, have a
+number"), and a key given twice, at its second occurrence. Another
 error names the flag and the file ("--request req.json:
 tenant.budget.monthly must be ≥ 0, have -$5.00").
 
