@@ -223,7 +223,7 @@ func (e *PosError) Error() string {
 // PosAt is the error msg at the byte at index off of data (len(data): its
 // end), placed as LineCol places it.
 func PosAt(data []byte, off int64, msg string) *PosError {
-	line, col := lineCol(data, off)
+	line, col := Position(data, off)
 	return &PosError{Line: line, Col: col, Msg: msg}
 }
 
@@ -231,11 +231,13 @@ func PosAt(data []byte, off int64, msg string) *PosError {
 // (len(data): its end) in an error's words: its line and its column, both
 // from 1, the column in bytes.
 func LineCol(data []byte, off int64) string {
-	line, col := lineCol(data, off)
+	line, col := Position(data, off)
 	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
-func lineCol(data []byte, off int64) (line, col int) {
+// Position is the line and column of the byte at index off of data
+// (len(data): its end), both from 1, the column in bytes.
+func Position(data []byte, off int64) (line, col int) {
 	before := data[:min(max(off, 0), int64(len(data)))]
 	line = 1 + bytes.Count(before, []byte{'\n'})
 	col = len(before) - bytes.LastIndexByte(before, '\n')

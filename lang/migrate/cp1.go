@@ -150,14 +150,7 @@ func placePath(data []byte, path string, repeat bool) (line, col int) {
 	if !found {
 		off, _ = jsonx.NearestOffset(data, at)
 	}
-	return lineCol(data, off)
-}
-
-// lineCol is the line and column of the byte at index off of data
-// (len(data): its end), both from 1, the column in bytes.
-func lineCol(data []byte, off int64) (line, col int) {
-	before := data[:min(max(off, 0), int64(len(data)))]
-	return 1 + bytes.Count(before, []byte{'\n'}), len(before) - bytes.LastIndexByte(before, '\n')
+	return jsonx.Position(data, off)
 }
 
 // jsonxPath is path, as key, join and index write it, in the words of
@@ -408,7 +401,7 @@ func Parse(data []byte) (*Policy, error) {
 	invalid := func(off int64, format string, args ...any) error {
 		e := &Error{Msg: "invalid JSON: " + fmt.Sprintf(format, args...)}
 		if off >= 0 {
-			e.Line, e.Col = lineCol(data, off)
+			e.Line, e.Col = jsonx.Position(data, off)
 		}
 		return ErrorList{e}
 	}
@@ -445,7 +438,7 @@ func Parse(data []byte) (*Policy, error) {
 		if notJSON {
 			e.Msg = "invalid JSON: " + why
 		}
-		e.Line, e.Col = lineCol(data, int64(off))
+		e.Line, e.Col = jsonx.Position(data, int64(off))
 		return nil, ErrorList{e}
 	}
 	p := &parser{}
