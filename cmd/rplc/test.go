@@ -70,10 +70,10 @@ or not, and the total coverage (coverage, over one policy too); a policy
 with errors has its diagnostics both as lines (diagnostics) and as the
 objects rplc check --format json prints (diagnostic_details: range, code,
 related positions, fixes), and policies_with_errors counts such policies.
-When the paths cannot be read (a directory holding no .rpl file), the
-document has error, saying why, and no policies; each directory holding no
-.rpl file is also in its diagnostics and diagnostic_details, as the error
-RPL218 that rplc check reports.
+When the paths cannot be read, the document has error, saying why, and no
+policies; each directory holding no .rpl file is in its diagnostics and
+diagnostic_details, as the error RPL218 that rplc check reports, and error
+counts them ("1 error: no test ran").
 
 The policies with a route function of each directory PATH, walked as 'rplc
 build' and the router load it, must have distinct ids, their package names;
@@ -202,7 +202,9 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	var trees []policytest.Tree
 	pts, empty, err := expandTreesEmpty(args)
 	if err == nil && len(empty) > 0 {
-		err = fmt.Errorf("%s: no .rpl files in this directory", empty[0])
+		// Said by the diagnostics (RPL218), printed below: the error
+		// only counts them, as check's summary does.
+		err = fmt.Errorf("%s: no test ran", plural(len(empty), "error"))
 	}
 	for _, t := range pts {
 		if err != nil {
