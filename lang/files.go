@@ -138,3 +138,15 @@ func SourceFiles(paths []string) ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
+
+// NoFiles is the error RPL218 about dir, a directory named that holds no
+// .rpl file: about the whole directory, line 0, as a file that cannot be
+// read, dir made absolute (shown relative to the working directory, as
+// the other files are).
+func NoFiles(dir string) *Diagnostic {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return &Diagnostic{File: NewFile(dir, nil), Span: Span{Start: NoPos, End: NoPos},
+		Severity: SevError, Code: CodeNoFiles, Message: "no .rpl files in this directory"}
+}

@@ -218,20 +218,6 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		}
 	}
 
-	if files, err := lang.SourceFiles([]string{dir}); err == nil && len(files) == 0 {
-		// A directory holding no .rpl file is the error RPL218, as
-		// rplc check and test report it, not "no policies" without a
-		// code, as for a tree of libraries.
-		ds := lang.DiagList{newPathNamer().display(noFiles(dir))}
-		printText(e.stderr, ds, useColor(e.stderr, e.color))
-		msg := "build failed: " + countOf(ds).errorsNotShown()
-		if format == "json" {
-			writeJSON(e.stdout, buildSummary{Error: msg, TestsSkipped: skipTests, Diagnostics: jsonDiags(ds)})
-		} else {
-			fmt.Fprintln(e.stderr, msg)
-		}
-		return failed
-	}
 	res, berr := bundle.Build(dir, opts)
 	root, _ := filepath.Abs(dir)
 	names := newPathNamer()

@@ -152,7 +152,7 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	}
 	set.add(trees.Diags()...)
 	for _, dir := range empty {
-		set.add(noFiles(dir))
+		set.add(lang.NoFiles(dir))
 	}
 
 	names := newPathNamer()
@@ -192,17 +192,6 @@ func policies(files []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// noFiles is the error RPL218 about dir, a directory named that holds no
-// .rpl file: about the whole directory, line 0, as a file that cannot be
-// read.
-func noFiles(dir string) *lang.Diagnostic {
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs // shown relative to the working directory, as the others
-	}
-	return &lang.Diagnostic{File: lang.NewFile(dir, nil), Span: lang.Span{Start: lang.NoPos, End: lang.NoPos},
-		Severity: lang.SevError, Code: lang.CodeNoFiles, Message: "no .rpl files in this directory"}
 }
 
 // treeData checks the tenants.json and catalogue.json of the policy tree

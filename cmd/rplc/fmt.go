@@ -84,7 +84,7 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 		for _, dir := range empty {
 			// The error RPL218, as rplc check reports it; the other
 			// paths are formatted all the same.
-			noRPL = append(noRPL, names.display(noFiles(dir)))
+			noRPL = append(noRPL, names.display(lang.NoFiles(dir)))
 		}
 	}
 

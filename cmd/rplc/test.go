@@ -224,7 +224,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		names := newPathNamer()
 		var ds lang.DiagList
 		for _, dir := range empty {
-			ds = append(ds, names.display(noFiles(dir)))
+			ds = append(ds, names.display(lang.NoFiles(dir)))
 		}
 		if !o.json {
 			printText(e.stdout, ds, useColor(e.stdout, e.color))

@@ -175,6 +175,12 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{}
+	if len(files) == 0 {
+		// The error RPL218, as rplc check and test report it, not "no
+		// policies" without a code, as for a tree of libraries.
+		res.Diags = lang.DiagList{lang.NoFiles(dir)}
+		return res, ErrCheckFailed
+	}
 	// Files are named relative to root (the names that programs and
 	// diagnostics carry), so a bundle does not depend on where it was
 	// built.

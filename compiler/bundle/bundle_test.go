@@ -616,8 +616,10 @@ func TestBuildRefuses(t *testing.T) {
 		}
 	})
 	t.Run("empty", func(t *testing.T) {
-		if _, err := Build(t.TempDir(), BuildOptions{}); err == nil || !strings.Contains(err.Error(), "no policies") {
-			t.Errorf("%v", err)
+		// A directory holding no .rpl file: the error RPL218.
+		res, err := Build(t.TempDir(), BuildOptions{})
+		if !errors.Is(err, ErrCheckFailed) || res == nil || len(res.Diags) != 1 || res.Diags[0].Code != lang.CodeNoFiles {
+			t.Errorf("%v, %v", err, res)
 		}
 	})
 }
