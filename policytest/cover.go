@@ -115,15 +115,19 @@ func newCoverage(policy string, main *lang.Package, out *compiler.Output, counts
 	return c
 }
 
-// Sum is the coverage of several policies together.
-func Sum(covs []*Coverage) (stmts, stmtsCovered, outcomes, outcomesCovered int) {
-	for _, c := range covs {
-		stmts += c.Stmts
-		stmtsCovered += c.StmtsCovered
-		outcomes += c.Outcomes
-		outcomesCovered += c.OutcomesCovered
+// Total is the coverage of the policies of results together (its counts,
+// for StmtPercent and BranchPercent), and how many had a coverage.
+func Total(results []*Result) (total Coverage, n int) {
+	for _, r := range results {
+		if c := r.Coverage; c != nil {
+			total.Stmts += c.Stmts
+			total.StmtsCovered += c.StmtsCovered
+			total.Outcomes += c.Outcomes
+			total.OutcomesCovered += c.OutcomesCovered
+			n++
+		}
 	}
-	return
+	return total, n
 }
 
 // ProfileMode is the mode of a cover profile: "set" (covered or not) or

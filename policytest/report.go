@@ -125,15 +125,8 @@ func coverLine(stmtsCovered, stmts, outcomesCovered, outcomes int) string {
 // WriteSummary writes the closing lines of a run: the coverage total
 // (with coverage of several policies, unless o.NoCover) and SummaryLine.
 func WriteSummary(w io.Writer, results []*Result, o ReportOptions) {
-	var covs []*Coverage
-	for _, r := range results {
-		if r.Coverage != nil && !o.NoCover {
-			covs = append(covs, r.Coverage)
-		}
-	}
-	if len(covs) > 1 {
-		stmts, stmtsCovered, outcomes, outcomesCovered := Sum(covs)
-		fmt.Fprintf(w, "coverage: total: %s\n", coverLine(stmtsCovered, stmts, outcomesCovered, outcomes))
+	if t, n := Total(results); n > 1 && !o.NoCover {
+		fmt.Fprintf(w, "coverage: total: %s\n", coverLine(t.StmtsCovered, t.Stmts, t.OutcomesCovered, t.Outcomes))
 	}
 	fmt.Fprintln(w, SummaryLine(results))
 }

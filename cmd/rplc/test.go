@@ -364,9 +364,10 @@ type (
 		DiagnosticDetails []jsonDiag `json:"diagnostic_details,omitempty"`
 		// Coverage is, with --cover, the total over the policies, as
 		// the text's "coverage: total:" line gives it.
-		Coverage *jsonCoverageTotal `json:"coverage,omitempty"`
+		Coverage *jsonCoverageCounts `json:"coverage,omitempty"`
 	}
-	jsonCoverageTotal struct {
+	// jsonCoverageCounts are a coverage's counts and percentages.
+	jsonCoverageCounts struct {
 		Statements        int     `json:"statements"`
 		StatementsCovered int     `json:"statements_covered"`
 		Branches          int     `json:"branches"`
@@ -411,12 +412,7 @@ type (
 		Col  int    `json:"col"`
 	}
 	jsonCoverage struct {
-		Statements        int     `json:"statements"`
-		StatementsCovered int     `json:"statements_covered"`
-		Branches          int     `json:"branches"`
-		BranchesCovered   int     `json:"branches_covered"`
-		StatementPercent  float64 `json:"statement_percent"`
-		BranchPercent     float64 `json:"branch_percent"`
+		jsonCoverageCounts
 		// NotTaken are the branch outcomes never taken, in source order:
 		// what -v adds to the text report, which -v left out of this one.
 		NotTaken []jsonOutcome `json:"not_taken"`
@@ -476,9 +472,7 @@ func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, nam
 			pr.Tests = append(pr.Tests, jt)
 		}
 		if c := r.Coverage; c != nil && cover {
-			pr.Coverage = &jsonCoverage{Statements: c.Stmts, StatementsCovered: c.StmtsCovered,
-				Branches: c.Outcomes, BranchesCovered: c.OutcomesCovered,
-				StatementPercent: c.StmtPercent(), BranchPercent: c.BranchPercent(), NotTaken: []jsonOutcome{}}
+			pr.Coverage = &jsonCoverage{jsonCoverageCounts: coverageCounts(c), NotTaken: []jsonOutcome{}}
 			for _, k := range c.Uncovered() {
 				o := jsonOutcome{File: names.name(k.File), Line: k.Line, Col: k.Col, Outcome: k.Outcome}
 				if k.Branch >= 0 && k.Branch < len(c.Branches) {
@@ -490,20 +484,18 @@ func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, nam
 		run.Policies = append(run.Policies, pr)
 	}
 	if cover {
-		var covs []*policytest.Coverage
-		for _, r := range results {
-			if r.Coverage != nil {
-				covs = append(covs, r.Coverage)
-			}
-		}
-		t := &jsonCoverageTotal{}
-		t.Statements, t.StatementsCovered, t.Branches, t.BranchesCovered = policytest.Sum(covs)
-		whole := policytest.Coverage{Stmts: t.Statements, StmtsCovered: t.StatementsCovered, Outcomes: t.Branches, OutcomesCovered: t.BranchesCovered}
-		t.StatementPercent, t.BranchPercent = whole.StmtPercent(), whole.BranchPercent()
-		run.Coverage = t
+		total, _ := policytest.Total(results)
+		counts := coverageCounts(&total)
+		run.Coverage = &counts
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(run)
+}
+
+// coverageCounts is c's counts and percentages, as the JSON gives them.
+func coverageCounts(c *policytest.Coverage) jsonCoverageCounts {
+	return jsonCoverageCounts{Statements: c.Stmts, StatementsCovered: c.StmtsCovered, Branches: c.Outcomes, BranchesCovered: c.OutcomesCovered,
+		StatementPercent: c.StmtPercent(), BranchPercent: c.BranchPercent()}
 }
