@@ -316,12 +316,8 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	// Text that encoding/json reads as U+FFFD (a byte that is not UTF-8,
 	// half a UTF-16 surrogate pair), which a router refuses at it, is
 	// refused too: two tenant ids that differ there would be one.
-	if off, why, notJSON := jsonx.Unreadable(reqData); off >= 0 {
-		kind := "invalid string"
-		if notJSON {
-			kind = "invalid JSON"
-		}
-		return nil, &exitError{code: exitFail, err: inputError("--request", f.request, fmt.Errorf("%s: %w", kind, jsonx.PosAt(reqData, int64(off), why)))}
+	if off, msg := jsonx.UnreadableText(reqData); off >= 0 {
+		return nil, &exitError{code: exitFail, err: inputError("--request", f.request, jsonx.PosAt(reqData, int64(off), msg))}
 	}
 	// What a router refuses in a request of this shape (a negative
 	// budget, an over-long tenant id) is refused here too: eval replays

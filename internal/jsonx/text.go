@@ -26,6 +26,21 @@ func Unreadable(data []byte) (off int, why string, notJSON bool) {
 	return -1, "", false
 }
 
+// UnreadableText is Unreadable's offset with its message as an error at
+// that offset words it, one wording for every document a tool reads:
+// "invalid JSON: why" for a byte that is not UTF-8, "invalid string:
+// why" for half a surrogate pair; -1 and "" when data holds neither.
+func UnreadableText(data []byte) (off int, msg string) {
+	off, why, notJSON := Unreadable(data)
+	switch {
+	case off < 0:
+		return -1, ""
+	case notJSON:
+		return off, "invalid JSON: " + why
+	}
+	return off, "invalid string: " + why
+}
+
 // invalidUTF8 is the offset of the first byte of b that is not valid
 // UTF-8, -1 if none.
 func invalidUTF8(b []byte) int {

@@ -27,3 +27,22 @@ func TestUnreadable(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableText: the message of Unreadable's text names what it is,
+// "invalid JSON" for a byte that is not UTF-8, "invalid string" for half
+// a surrogate pair, then why, at Unreadable's offset.
+func TestUnreadableText(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		off  int
+		want string
+	}{
+		{`{"a": "ac` + "\xfe" + `me"}`, 9, "invalid JSON: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)"},
+		{`{"a": "ac\udc00me"}`, 9, `invalid string: \udc00 is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)`},
+		{`{"a": "ac\ud83d\ude00me"}`, -1, ""},
+	} {
+		if off, msg := UnreadableText([]byte(c.in)); off != c.off || msg != c.want {
+			t.Errorf("UnreadableText(%q) = %d, %q, want %d, %q", c.in, off, msg, c.off, c.want)
+		}
+	}
+}

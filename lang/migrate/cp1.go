@@ -433,11 +433,8 @@ func Parse(data []byte) (*Policy, error) {
 	// policy_id would carry into the policy changed (two names that
 	// differ there would be one): refused at it, as the router refuses
 	// it in a request, tenants.json and catalogue.json.
-	if off, why, notJSON := jsonx.Unreadable(data); off >= 0 {
-		e := &Error{Msg: "invalid string: " + why}
-		if notJSON {
-			e.Msg = "invalid JSON: " + why
-		}
+	if off, msg := jsonx.UnreadableText(data); off >= 0 {
+		e := &Error{Msg: msg}
 		e.Line, e.Col = jsonx.Position(data, int64(off))
 		return nil, ErrorList{e}
 	}
