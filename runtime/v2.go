@@ -157,8 +157,10 @@ func (e *Engine) checkRequest(req vm.Value) *Error {
 // JSON shape does not say (rpl.FromJSON): a negative budget, constraint or
 // estimate, a tenant or parent id longer than MaxTenantLen; its fields
 // named from the request, "tenant.budget.monthly must be ≥ 0, have
-// $-5.00". An empty id, which a router refuses too, is taken: rplc eval
-// decides requests without one.
+// $-5.00". Such an error is a *Error of CodeInvalidRequest whose
+// Details["field"] is the path of the value refused in the request's JSON
+// ("tenant.budget.monthly"), where a tool places it. An empty id, which a
+// router refuses too, is taken: rplc eval decides requests without one.
 func CheckRequest(req, dec *lang.Record, v vm.Value) error {
 	var l layout
 	if err := l.init(req, dec); err != nil {
@@ -168,7 +170,7 @@ func CheckRequest(req, dec *lang.Record, v vm.Value) error {
 		return fmt.Errorf("runtime: the request is not a %s record", req.Name)
 	}
 	if err := l.checkValues(v.Record(), ""); err != nil {
-		return errors.New(err.Message)
+		return err
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,5 +162,27 @@ func TestV2BatchItemErrorNamed(t *testing.T) {
 		if code != "" || !strings.Contains(string(out), want) {
 			t.Errorf("batch: %s %s\nwant %s", code, out, want)
 		}
+	}
+}
+
+// TestCheckRequestField: CheckRequest's error is the router's
+// invalid_request for the value, its message and its field's path named
+// from the request (no "request." before it), which rplc eval places in
+// the request's file.
+func TestCheckRequestField(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	for _, c := range []struct{ req, field, msg string }{
+		{`{"tenant": {"id": "a", "budget": {"monthly": "-$5"}}}`, "tenant.budget.monthly", "tenant.budget.monthly must be ≥ 0, have -$5.00"},
+		{`{"estimate": {"output_tokens": -3}}`, "estimate.output_tokens", "estimate.output_tokens must be ≥ 0, have -3"},
+		{`{"tenant": {"id": "a", "parents": ["p", "` + strings.Repeat("x", runtime.MaxTenantLen+1) + `"]}}`, "tenant.parents[1]", "tenant.parents[1]: longer than 256 bytes"},
+	} {
+		err := runtime.CheckRequest(e.RequestType(), e.DecisionType(), request(t, e, c.req))
+		re, ok := errors.AsType[*runtime.Error](err)
+		if !ok || re.Code != runtime.CodeInvalidRequest || re.Message != c.msg || re.Details["field"] != c.field {
+			t.Errorf("%s: %#v, want invalid_request %q at %s", c.req, err, c.msg, c.field)
+		}
+	}
+	if err := runtime.CheckRequest(e.RequestType(), e.DecisionType(), request(t, e, `{"tenant": {"id": "a", "budget": {"monthly": "$5"}}}`)); err != nil {
+		t.Errorf("a budget of $5: %v", err)
 	}
 }

@@ -322,8 +322,16 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	// What a router refuses in a request of this shape (a negative
 	// budget, an over-long tenant id) is refused here too: eval replays
 	// the router's decisions, and it never decides such a request.
+	// It is placed at the value refused, as a value of the wrong type is.
 	if err := runtime.CheckRequest(p.RequestType(), p.DecisionType(), req); err != nil {
-		return nil, &exitError{code: exitFail, err: fmt.Errorf("--request %s: %v", f.request, err)}
+		if re, ok := errors.AsType[*runtime.Error](err); ok {
+			err = errors.New(re.Message)
+			if field, _ := re.Details["field"].(string); field != "" {
+				off, _ := jsonx.NearestOffset(reqData, field)
+				err = jsonx.PosAt(reqData, off, re.Message)
+			}
+		}
+		return nil, &exitError{code: exitFail, err: inputError("--request", f.request, err)}
 	}
 	rt := p.RequestType()
 	ev := &evaluation{e: e, prog: p, req: req, namer: names, policy: path, lim: vm.Limits{Fuel: f.fuel}}
