@@ -410,6 +410,17 @@ func TestReadState(t *testing.T) {
 		{`{"spend": {"acme": {"mnth": "$1"}}}`, `invalid state: line 1, column 29: spend.acme.mnth: unknown field (did you mean month?)`},
 		{"{\n  \"seed\": \"x\"}", `invalid state: line 2, column 11: seed: want a number, have a string`},
 		{`{"now": "2025-06-01T14:00:00Z", "now": "2025-06-02T14:00:00Z"}`, `invalid state: line 1, column 40: now: key given twice`},
+		// So is a value decoded and then refused: a bad time, a
+		// negative amount, a rate outside [0, 1]; a key that is no
+		// target at its value.
+		{"{\n  \"now\": \"yesterday\"}", `invalid state: line 2, column 10: now: want an RFC 3339 time from 1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z, have "yesterday"`},
+		{"{\"spend\": {\"acme\": {\"month\": \"$1\",\n  \"day\": -5}}}", `invalid state: line 2, column 10: spend.acme.day: negative spend (a cost recorded is ≥ 0)`},
+		{`{"spend": {"a.b": {"month": "-$5"}}}`, `invalid state: line 1, column 29: spend."a.b".month: negative spend (a cost recorded is ≥ 0)`},
+		{`{"prices": {"a:b": {"input": "-$1"}}}`, `invalid state: line 1, column 20: prices.a:b: a price is negative (a catalogue refuses one)`},
+		{`{"prices": {"a:": {"input": "$1"}}}`, `invalid state: line 1, column 19: prices: "a:" is not a target: want "provider:model", or a provider alone`},
+		{`{"health": {"a:b": {"healthy": true}, "bad target": {}}}`, `invalid state: line 1, column 53: health: "bad target" is not a target: it holds spaces or control characters`},
+		{`{"health": {"a:b": {"error_rate": 2}}}`, `invalid state: line 1, column 35: health.a:b.error_rate: 2 outside [0, 1]`},
+		{`{"health": {"a:b": {"latency": "-5s"}}}`, `invalid state: line 1, column 32: health.a:b.latency: want a duration ≥ 0 such as "250ms" (0s: none observed), have "-5s"`},
 	} {
 		if _, _, _, err := policytest.ReadState([]byte(c.in)); err == nil || err.Error() != c.want {
 			t.Errorf("%s: %v, want %s", c.in, err, c.want)

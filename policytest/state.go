@@ -78,7 +78,9 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 
 // ReadState decodes state JSON into a MemState, and returns the clock and
 // seed it sets (zero when absent). Unknown fields are errors, and so is a
-// key given twice.
+// key given twice. An error about a value (its type, or what it holds: a
+// negative spend, a key that is no target) is a *jsonx.PosError at it,
+// wrapped in "invalid state: ", as a syntax error is.
 func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, err error) {
 	var s State
 	if err := s.decode(data); err != nil {
@@ -89,36 +91,49 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		}
 		return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", err)
 	}
+	// placed is the error msg about the value at path, placed at that
+	// value as a decoding error is.
+	placed := func(path, msg string) (*stdlib.MemState, time.Time, *uint64, error) {
+		off, _ := jsonx.NearestOffset(data, path)
+		return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", jsonx.PosAt(data, off, msg))
+	}
+	// invalid is the error "path: why" about the value at path.
+	invalid := func(path, format string, args ...any) (*stdlib.MemState, time.Time, *uint64, error) {
+		return placed(path, path+": "+fmt.Sprintf(format, args...))
+	}
+	// invalidKey is the error of a key of the object at that is not a
+	// target, named in at's words ("prices: \"a:\" is not a target:
+	// why"), at the key's value.
+	invalidKey := func(at, key, why string) (*stdlib.MemState, time.Time, *uint64, error) {
+		return placed(stateKey(at, key), at+": "+jsonx.QuoteEcho(key)+" is not a target: "+why)
+	}
 	st = &stdlib.MemState{}
 	if s.Now != "" {
 		now, err = time.Parse(time.RFC3339Nano, s.Now)
 		if err != nil || !vm.TimeInRange(now) {
 			first, last := vm.TimeRange()
-			return nil, time.Time{}, nil, fmt.Errorf("invalid state: now: want an RFC 3339 time from %s to %s, have %q", first.Format(time.RFC3339), last.Format(time.RFC3339), s.Now)
+			return invalid("now", "want an RFC 3339 time from %s to %s, have %q", first.Format(time.RFC3339), last.Format(time.RFC3339), s.Now)
 		}
 	}
 	// What the setters of std/testing refuse, the state refuses: a
 	// negative amount, a target the router would not take.
-	invalid := func(format string, args ...any) (*stdlib.MemState, time.Time, *uint64, error) {
-		return nil, time.Time{}, nil, fmt.Errorf("invalid state: "+format, args...)
-	}
 	for _, t := range sortedKeys(s.Spend) {
 		sp := s.Spend[t]
 		if sp.Month < 0 {
-			return invalid("%s.month: negative spend (a cost recorded is ≥ 0)", stateKey("spend", t))
+			return invalid(stateKey("spend", t)+".month", "negative spend (a cost recorded is ≥ 0)")
 		}
 		if sp.Day < 0 {
-			return invalid("%s.day: negative spend (a cost recorded is ≥ 0)", stateKey("spend", t))
+			return invalid(stateKey("spend", t)+".day", "negative spend (a cost recorded is ≥ 0)")
 		}
 		st.SetSpend(t, int64(sp.Month), int64(sp.Day))
 	}
 	for _, t := range sortedKeys(s.Prices) {
 		if why := lang.TargetProblem(t); why != "" {
-			return invalid("prices: %s is not a target: %s", jsonx.QuoteEcho(t), why)
+			return invalidKey("prices", t, why)
 		}
 		p := stdlib.Price{Input: int64(s.Prices[t].Input), Output: int64(s.Prices[t].Output)}
 		if p.Input < 0 || p.Output < 0 {
-			return invalid("%s: a price is negative (a catalogue refuses one)", stateKey("prices", t))
+			return invalid(stateKey("prices", t), "a price is negative (a catalogue refuses one)")
 		}
 		st.SetPrice(t, p)
 	}
@@ -127,7 +142,7 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 	}
 	for _, t := range sortedKeys(s.Health) {
 		if why := lang.TargetProblem(t); why != "" {
-			return invalid("health: %s is not a target: %s", jsonx.QuoteEcho(t), why)
+			return invalidKey("health", t, why)
 		}
 		h := s.Health[t]
 		healthy, rate := true, 0.0
@@ -137,14 +152,14 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		if h.ErrorRate != nil {
 			rate = *h.ErrorRate
 			if rate < 0 || rate > 1 {
-				return invalid("%s.error_rate: %v outside [0, 1]", stateKey("health", t), rate)
+				return invalid(stateKey("health", t)+".error_rate", "%v outside [0, 1]", rate)
 			}
 		}
 		st.SetHealth(t, healthy, rate)
 		if h.Latency != "" {
 			d, err := lang.ParseDuration(h.Latency)
 			if err != nil || d < 0 {
-				return invalid("%s.latency: want a duration ≥ 0 such as \"250ms\" (0s: none observed), have %s", stateKey("health", t), jsonx.QuoteEcho(h.Latency))
+				return invalid(stateKey("health", t)+".latency", "want a duration ≥ 0 such as \"250ms\" (0s: none observed), have %s", jsonx.QuoteEcho(h.Latency))
 			}
 			st.SetLatency(t, d)
 		}
@@ -157,7 +172,7 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		if off, ok := jsonx.RepeatOffset(data, path); ok {
 			return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", jsonx.PosAt(data, off, msg))
 		}
-		return invalid("%s", msg)
+		return nil, time.Time{}, nil, fmt.Errorf("invalid state: %s", msg)
 	}
 	return st, now, s.Seed, nil
 }
