@@ -421,6 +421,11 @@ func TestReadState(t *testing.T) {
 		{`{"health": {"a:b": {"healthy": true}, "bad target": {}}}`, `invalid state: line 1, column 53: health: "bad target" is not a target: it holds spaces or control characters`},
 		{`{"health": {"a:b": {"error_rate": 2}}}`, `invalid state: line 1, column 35: health.a:b.error_rate: 2 outside [0, 1]`},
 		{`{"health": {"a:b": {"latency": "-5s"}}}`, `invalid state: line 1, column 32: health.a:b.latency: want a duration ≥ 0 such as "250ms" (0s: none observed), have "-5s"`},
+		// A key given twice whose value (the last, as read) is refused
+		// is that key given twice, at its second occurrence: the error
+		// about the value was placed at the first.
+		{`{"spend": {"acme": {"day": 1, "day": -5}}}`, `invalid state: line 1, column 38: spend.acme.day: key given twice`},
+		{`{"seed": 1, "seed": "x"}`, `invalid state: line 1, column 21: seed: key given twice`},
 	} {
 		if _, _, _, err := policytest.ReadState([]byte(c.in)); err == nil || err.Error() != c.want {
 			t.Errorf("%s: %v, want %s", c.in, err, c.want)

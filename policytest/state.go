@@ -83,8 +83,25 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 // wrapped in "invalid state: ", as a syntax error is.
 func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, err error) {
 	var s State
-	if err := s.decode(data); err != nil {
-		if ve, ok := errors.AsType[*valueError](err); ok {
+	err = s.decode(data)
+	ve, isValue := errors.AsType[*valueError](err)
+	// A key given twice was read as its last ("now" twice replayed at
+	// the second time), where the author may have meant the other. It is
+	// reported before any error about the value read (data is JSON then),
+	// which would be placed at the key's first occurrence, not at that
+	// value.
+	if err == nil || isValue {
+		if path, dup := jsonx.DuplicateKey(data, "", 0); dup {
+			// At its second occurrence, as a syntax error is placed.
+			msg := path + ": " + jsonx.RepeatedKey
+			if off, ok := jsonx.RepeatOffset(data, path); ok {
+				return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", jsonx.PosAt(data, off, msg))
+			}
+			return nil, time.Time{}, nil, fmt.Errorf("invalid state: %s", msg)
+		}
+	}
+	if err != nil {
+		if isValue {
 			// At the value, as a syntax error is placed.
 			off, _ := jsonx.NearestOffset(data, ve.path)
 			err = jsonx.PosAt(data, off, ve.Error())
@@ -163,16 +180,6 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 			}
 			st.SetLatency(t, d)
 		}
-	}
-	// A key given twice was read as its last ("now" twice replayed at
-	// the second time), where the author may have meant the other.
-	if path, dup := jsonx.DuplicateKey(data, "", 0); dup {
-		// At its second occurrence, as a syntax error is placed.
-		msg := path + ": " + jsonx.RepeatedKey
-		if off, ok := jsonx.RepeatOffset(data, path); ok {
-			return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", jsonx.PosAt(data, off, msg))
-		}
-		return nil, time.Time{}, nil, fmt.Errorf("invalid state: %s", msg)
 	}
 	return st, now, s.Seed, nil
 }
