@@ -93,26 +93,20 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 	if err == nil || isValue {
 		if path, dup := jsonx.DuplicateKey(data, "", 0); dup {
 			// At its second occurrence, as a syntax error is placed.
-			msg := path + ": " + jsonx.RepeatedKey
-			if off, ok := jsonx.RepeatOffset(data, path); ok {
-				return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", jsonx.PosAt(data, off, msg))
-			}
-			return nil, time.Time{}, nil, fmt.Errorf("invalid state: %s", msg)
+			return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", jsonx.PosOf(data, path, true, path+": "+jsonx.RepeatedKey))
 		}
 	}
 	if err != nil {
 		if isValue {
 			// At the value, as a syntax error is placed.
-			off, _ := jsonx.NearestOffset(data, ve.path)
-			err = jsonx.PosAt(data, off, ve.Error())
+			err = jsonx.PosOf(data, ve.path, false, ve.Error())
 		}
 		return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", err)
 	}
 	// placed is the error msg about the value at path, placed at that
 	// value as a decoding error is.
 	placed := func(path, msg string) (*stdlib.MemState, time.Time, *uint64, error) {
-		off, _ := jsonx.NearestOffset(data, path)
-		return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", jsonx.PosAt(data, off, msg))
+		return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", jsonx.PosOf(data, path, false, msg))
 	}
 	// invalid is the error "path: why" about the value at path.
 	invalid := func(path, format string, args ...any) (*stdlib.MemState, time.Time, *uint64, error) {

@@ -85,9 +85,10 @@ included) is refused at the byte at fault, as FILE:LINE:COL: message
 ("req.json:2:13: invalid JSON: ...", "<stdin>" for standard input); so is
 a value or key that does not fit the Request record or the state's
 fields, at it ("req.json:1:32: tenant.tier: want a string, have a
-number"), and a key given twice, at its second occurrence. Another
-error names the flag and the file ("--request req.json:
-tenant.budget.monthly must be ≥ 0, have -$5.00").
+number"), a key given twice, at its second occurrence, and a value a
+router refuses ("req.json:1:35: tenant.budget.monthly must be ≥ 0, have
+-$5.00"). Another error names the flag and the file ("--request
+req.json: value: want an object, have a list").
 
 Exit status: 0 with a decision, 1 when the policy has errors, the request
 or state is not valid, or the evaluation fails (the error and its policy
@@ -302,14 +303,7 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 			// A value or key refused is placed at it, as a syntax
 			// error is: a key given twice at its second occurrence,
 			// a key missing at the object that lacks it.
-			off, found := int64(0), false
-			if pe.Msg == jsonx.RepeatedKey {
-				off, found = jsonx.RepeatOffset(reqData, pe.Path)
-			}
-			if !found {
-				off, _ = jsonx.NearestOffset(reqData, pe.Path)
-			}
-			err = jsonx.PosAt(reqData, off, pe.Error())
+			err = jsonx.PosOf(reqData, pe.Path, pe.Msg == jsonx.RepeatedKey, pe.Error())
 		}
 		return nil, &exitError{code: exitFail, err: fmt.Errorf("%v%s", inputError("--request", f.request, err), requestShapeHint(reqData))}
 	}
@@ -327,8 +321,7 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 		if re, ok := errors.AsType[*runtime.Error](err); ok {
 			err = errors.New(re.Message)
 			if field, _ := re.Details["field"].(string); field != "" {
-				off, _ := jsonx.NearestOffset(reqData, field)
-				err = jsonx.PosAt(reqData, off, re.Message)
+				err = jsonx.PosOf(reqData, field, false, re.Message)
 			}
 		}
 		return nil, &exitError{code: exitFail, err: inputError("--request", f.request, err)}

@@ -522,13 +522,7 @@ func (e *DataError) Diagnostic(name string) *lang.Diagnostic {
 	if se, ok := errors.AsType[*syntaxError](e.Err); ok {
 		off = min(se.Offset, int64(len(e.Data)))
 	} else if pe, ok := errors.AsType[*PathError](e.Err); ok {
-		found := false
-		if pe.Repeated {
-			off, found = jsonx.RepeatOffset(e.Data, pe.Path)
-		}
-		if !found {
-			off, _ = jsonx.NearestOffset(e.Data, pe.Path)
-		}
+		off = jsonx.ValueOffset(e.Data, pe.Path, pe.Repeated)
 	}
 	pos := lang.Pos(off)
 	return &lang.Diagnostic{File: lang.NewFile(name, e.Data), Span: lang.Span{Start: pos, End: pos},

@@ -306,11 +306,7 @@ func ExactKeys(data []byte, shape *Fields) error {
 	case !found:
 		return nil
 	case twice:
-		off, ok := RepeatOffset(data, path)
-		if !ok {
-			off, _ = NearestOffset(data, path)
-		}
-		return PosAt(data, off, fmt.Sprintf("%s: %s", path, RepeatedKey))
+		return PosOf(data, path, true, fmt.Sprintf("%s: %s", path, RepeatedKey))
 	}
 	off, _ := PathOffset(data, path)
 	return PosAt(data, off, fmt.Sprintf("%s: want %q: keys are exact, case included", path, name))

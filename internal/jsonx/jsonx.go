@@ -481,6 +481,26 @@ func NearestOffset(data []byte, path string) (off int64, exact bool) {
 	return int64(min(w.near, len(data))), false
 }
 
+// ValueOffset is where an error about the value path names in data is
+// placed: that value, or the nearest on its way (NearestOffset); for a
+// key given twice (repeated), its second occurrence (RepeatOffset), where
+// data has one.
+func ValueOffset(data []byte, path string, repeated bool) int64 {
+	if repeated {
+		if off, ok := RepeatOffset(data, path); ok {
+			return off
+		}
+	}
+	off, _ := NearestOffset(data, path)
+	return off
+}
+
+// PosOf is the error msg about the value path names in data, placed at it
+// (ValueOffset).
+func PosOf(data []byte, path string, repeated bool, msg string) *PosError {
+	return PosAt(data, ValueOffset(data, path, repeated), msg)
+}
+
 // pathOffset is PathOffset, or RepeatOffset when repeat is set.
 func pathOffset(data []byte, path string, repeat bool) (off int64, ok bool) {
 	if path == "" {

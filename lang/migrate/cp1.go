@@ -143,14 +143,7 @@ func placePath(data []byte, path string, repeat bool) (line, col int) {
 	if !ok {
 		return 0, 0
 	}
-	off, found := int64(0), false
-	if repeat {
-		off, found = jsonx.RepeatOffset(data, at)
-	}
-	if !found {
-		off, _ = jsonx.NearestOffset(data, at)
-	}
-	return jsonx.Position(data, off)
+	return jsonx.Position(data, jsonx.ValueOffset(data, at, repeat))
 }
 
 // jsonxPath is path, as key, join and index write it, in the words of
