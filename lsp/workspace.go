@@ -407,14 +407,19 @@ func (s *Server) workspaceFiles() []string {
 			if s.walkGen == gen { // no change reported during the walk
 				s.walks[dir] = w
 			}
-			if s.walkTooLarge == nil {
-				s.walkTooLarge = map[string]bool{}
-			}
-			warn := end == walkLimit && !s.walkTooLarge[dir]
-			if end == walkLimit {
-				s.walkTooLarge[dir] = true
-			} else {
-				delete(s.walkTooLarge, dir)
+			warn := false
+			// A folder removed since the walk's last look is not marked
+			// (removeFolder cleared its mark), nor told.
+			if slices.Contains(s.folders, dir) {
+				if s.walkTooLarge == nil {
+					s.walkTooLarge = map[string]bool{}
+				}
+				warn = end == walkLimit && !s.walkTooLarge[dir]
+				if end == walkLimit {
+					s.walkTooLarge[dir] = true
+				} else {
+					delete(s.walkTooLarge, dir)
+				}
 			}
 			s.mu.Unlock()
 			if warn {
@@ -688,18 +693,22 @@ func (s *Server) didChange(p *protocol.DidChangeTextDocumentParams) {
 		return
 	}
 	src := d.file.Src
-	var ed *editBuffer // the incremental changes' text, made at the first
+	lines := d.file.EditorLines() // src's, until a whole text replaces it
+	var ed *editBuffer            // the incremental changes' text, made at the first
 	for _, c := range p.ContentChanges {
 		switch c := c.(type) {
 		case protocol.TextDocumentContentChangeEventWhole:
 			if ed == nil {
-				src = []byte(c.Text)
+				src, lines = []byte(c.Text), nil
 			} else {
 				ed.replaceAll(c.Text)
 			}
 		case protocol.TextDocumentContentChangeEvent:
 			if ed == nil {
-				ed = newEditBuffer(src, lang.NewFile(path, src).EditorLines())
+				if lines == nil {
+					lines = lang.NewFile(path, src).EditorLines()
+				}
+				ed = newEditBuffer(src, lines)
 			}
 			ed.replace(*c.Range, c.Text)
 		}
