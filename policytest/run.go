@@ -156,7 +156,9 @@ func (r *Runner) RunTree(root string, policies []string, cfg Config) []*Result {
 }
 
 // RunTrees tests the policies of trees, tree after tree, each in order, as
-// RunPolicy tests one; and it holds them to what rplc check and rplc
+// RunPolicy tests one, and returns one Result per policy in that order
+// (so a caller finds a tree's results by counting its policies); and it
+// holds them to what rplc check and rplc
 // build hold a tree to (lang.Trees):
 //   - the policies of a tree have distinct ids: a policy whose id an
 //     earlier one has fails with that error (RPL216), and its tests do
