@@ -23,11 +23,11 @@ var Modules = []ModuleDoc{
 		"`split` the bytes of s and of the pattern they search for; `upper` and `lower` 1 more per byte of s " +
 		"that is not ASCII past the ASCII start of s they leave as it is, whose case they look up in " +
 		"Unicode's tables), list and map builtins " +
-		"1 per 8 elements (and so do `fallback`, `pre`, `validate` and `post`, which copy a decision's " +
-		"list), `matches` 1 per 16 bytes of the pattern and 1 per 8 runes of the table of each Unicode " +
+		"1 per 8 elements (`sort` 1 per 2 of n·log2(n), to compare and move them; and so do `fallback`, `pre`, `validate` and `post`, which copy a decision's " +
+		"list), `matches` " + fmt.Sprintf("1 per %d bytes of the pattern", 1<<reParseShift) + " and 1 per 8 runes of the table of each Unicode " +
 		"class it names (`\\pL` 187, `\\p{Greek}` 10) and, when it folds case (`(?i)`), per 8 runes of " +
-		"U+0041–U+1E943 in each range of its classes that does not hold them all, to parse it, n to compile it " +
-		"and n·len(s)/4 to match " +
+		"U+0041–U+1E943 in each range of its classes that does not hold them all, to parse it, " +
+		fmt.Sprintf("%d·n to compile it and n·len(s)/%d to match ", reCompileFuel, 1<<reMatchShift) +
 		"(n is the size of the pattern's program, about its instructions: a counted repeat multiplies its " +
 		"operand) and `json_get` 1 per 4 bytes of doc; the strings that `sort`, `contains` of a list, " +
 		"`min_by` and `max_by` compare cost 1 per 64 bytes compared, as the operators' do (language.md " +
