@@ -315,7 +315,7 @@ func (e *Engine) stick(o *Outcome, now time.Time, look *keptLookup) {
 	} else {
 		kept, ok = st.StickyTarget(tenant, policy, key, now, ttl)
 	}
-	target, isKept, err := stdlib.SessionTarget(split, stdlib.SessionSeed(policy, key), kept, ok)
+	target, isKept, err := stdlib.SessionTarget(split, policy, key, kept, ok)
 	if err != nil {
 		target = d[l.dec.target] // the policy's own pick stands
 	}

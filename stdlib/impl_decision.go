@@ -203,16 +203,16 @@ func Drawn(split vm.Map, target vm.Value) bool {
 // SessionTarget is the target of a sticky session whose decision's
 // target is a draw from split (Drawn): kept, the target the session keeps
 // (haveKept), while split still gives it weight; else the split's draw
-// with the session's seed (PickWeighted(split, seed), seed
-// SessionSeed(policy, key)), the same on every router. isKept
-// tells which. err is PickWeighted's: the decision's own target then
-// stands. sticky, the router and rplc eval all take a session's target
-// from here.
-func SessionTarget(split vm.Map, seed uint64, kept string, haveKept bool) (target vm.Value, isKept bool, err error) {
+// with the session's seed (PickWeighted(split, SessionSeed(policy,
+// key))), the same on every router: hashed only then, not for a kept
+// target, the key being of any length. isKept tells which. err is
+// PickWeighted's: the decision's own target then stands. sticky, the
+// router and rplc eval all take a session's target from here.
+func SessionTarget(split vm.Map, policy, key, kept string, haveKept bool) (target vm.Value, isKept bool, err error) {
 	if haveKept && Drawn(split, vm.Str(kept)) {
 		return vm.Str(kept), true, nil
 	}
-	target, err = PickWeighted(split, seed)
+	target, err = PickWeighted(split, SessionSeed(policy, key))
 	return target, false, err
 }
 
@@ -531,7 +531,7 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 				kept, haveKept = ss.KeptTarget(key)
 			}
 			policy := c.Policy()
-			t, _, err := SessionTarget(split, SessionSeed(policy, key), kept, haveKept)
+			t, _, err := SessionTarget(split, policy, key, kept, haveKept)
 			target, redraw = t, err == nil
 		}
 	}

@@ -397,7 +397,7 @@ func (ev *evaluation) asRouted(d vm.Value) vm.Value {
 	// A denial is not sticky, as the router does not stick it.
 	if k := out[key].Str(); k != "" && out[action].Str() != "deny" && out[split].Kind() == vm.KindMap {
 		if stdlib.Drawn(out[split].Map(), out[target]) {
-			if t, _, err := stdlib.SessionTarget(out[split].Map(), stdlib.SessionSeed(ev.in.Policy, k), "", false); err == nil {
+			if t, _, err := stdlib.SessionTarget(out[split].Map(), ev.in.Policy, k, "", false); err == nil {
 				out[target] = t
 			}
 		}
