@@ -6,7 +6,8 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
-	"unicode/utf8"
+
+	"github.com/rpl-lang/rpl/internal/textcut"
 )
 
 // Write writes data to path with mode: after a crash path holds its
@@ -72,18 +73,11 @@ func naming(err error, path string) error {
 const maxTempBase = 200
 
 // tempPattern is the os.CreateTemp pattern of a temporary file beside the
-// file named base: ".base.*", base cut to maxTempBase bytes at a UTF-8
-// character's start. Cut, the name still shows whose it is; the
-// random part keeps it unique.
+// file named base: ".base.*", base cut to maxTempBase bytes at a
+// character's boundary (textcut.Prefix). Cut, the name still shows whose
+// it is; the random part keeps it unique.
 func tempPattern(base string) string {
-	if len(base) > maxTempBase {
-		n := maxTempBase
-		for n > 0 && !utf8.RuneStart(base[n]) {
-			n--
-		}
-		base = base[:n]
-	}
-	return "." + base + ".*"
+	return "." + textcut.Prefix(base, maxTempBase) + ".*"
 }
 
 // WriteSynced creates path (it must not exist) with data and mode, synced:

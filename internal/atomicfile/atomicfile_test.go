@@ -71,6 +71,11 @@ func TestWriteLongName(t *testing.T) {
 	if p := tempPattern(strings.Repeat("b", 199) + "é"); p != "."+strings.Repeat("b", 199)+".*" {
 		t.Errorf("pattern %q: a character cut in two", p)
 	}
+	// Stray continuation bytes (no UTF-8: binary, Latin-1) are characters of their
+	// own: cut at the limit, not back to nothing.
+	if p := tempPattern(strings.Repeat("\x80", 250)); p != "."+strings.Repeat("\x80", maxTempBase)+".*" {
+		t.Errorf("pattern of a name of stray continuation bytes: %q", p)
+	}
 }
 
 // TestStageModeNotThroughSymlink: the staged file's mode is set on the
