@@ -195,8 +195,9 @@ func At(data []byte, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		// The offset counts the byte at fault: the position is that byte's.
-		return PosAt(data, se.Offset-1, se.Error())
+		// The byte at fault, or the end of a document cut short
+		// (SyntaxOffset).
+		return PosAt(data, int64(SyntaxOffset(data, se)), se.Error())
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return PosAt(data, int64(len(data)), "unexpected end of JSON")
 	case errors.Is(err, io.EOF):

@@ -148,6 +148,14 @@ func TestAt(t *testing.T) {
 			t.Errorf("%q: PosError %+v", c.text, pe)
 		}
 	}
+	// json.Unmarshal's error for a document cut short is a SyntaxError,
+	// placed at the end, as a Decoder's io.ErrUnexpectedEOF is (it was
+	// placed at the last byte, a column before).
+	cut := []byte(`{"a":`)
+	var x any
+	if got, want := At(cut, json.Unmarshal(cut, &x)), "line 1, column 6: unexpected end of JSON input"; got == nil || got.Error() != want {
+		t.Errorf("cut short: %v, want %s", got, want)
+	}
 	other := errors.New("json: unknown field \"x\"")
 	if got := At([]byte(`{"x": 1}`), other); got != other {
 		t.Errorf("other error: %v", got)

@@ -364,7 +364,7 @@ func TestLogEventsCompressed(t *testing.T) {
 		{"s2 too large", s2h, huge, "", "decision log: S2 payload decodes to 1073741824 bytes, more than 67108864", ""},
 		{"header lost", nil, s2.Encode(nil, lines), "", "decision log: event 1: line 1, column 1: invalid character", hint},
 		{"header lost, no newline", nil, s2.Encode(nil, []byte(`{"request_id":"a"}`)), "", "decision log: event 1: no newline after it", hint},
-		{"plain, bad", nil, []byte(`{"request_id":"a"}` + "\n" + `{"request_id":` + "\n"), "a", "decision log: event 2: line 1, column 14: unexpected end of JSON input", ""},
+		{"plain, bad", nil, []byte(`{"request_id":"a"}` + "\n" + `{"request_id":` + "\n"), "a", "decision log: event 2: line 1, column 15: unexpected end of JSON input", ""},
 		{"gzip", nats.Header{"Content-Encoding": {"gzip"}}, lines, "", `decision log: Content-Encoding "gzip": want "s2" or none`, ""},
 	} {
 		evs, err := natsx.LogEvents(c.h, c.data)
@@ -387,7 +387,7 @@ func TestLogEvents(t *testing.T) {
 		{"", "", ""},
 		{`{"request_id":"a"}` + "\n", "a", ""},
 		{`{"request_id":"a"}` + "\n" + `{"request_id":"b","fuel":3}` + "\n", "a b", ""},
-		{`{"request_id":"a"}` + "\n" + `{"request_id":` + "\n", "a", "decision log: event 2: line 1, column 14: unexpected end of JSON input"},
+		{`{"request_id":"a"}` + "\n" + `{"request_id":` + "\n", "a", "decision log: event 2: line 1, column 15: unexpected end of JSON input"},
 		{`{"request_id":"a"}` + "\n" + `{"fuel":"x"}` + "\n", "a", "decision log: event 2: fuel: want a number, have a string"},
 		{`5` + "\n", "", "decision log: event 1: want an object, have a number"},
 		{`{"request_id":"a","decision":}` + "\n", "", "decision log: event 1: line 1, column 30: invalid character '}'"},
