@@ -104,13 +104,10 @@ func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	split := a[0].Map()
-	if split.Len() == 0 {
-		return vm.Value{}, errEmptySplit
-	}
 	if err := chargeDraw(c, split); err != nil {
 		return vm.Value{}, err
 	}
-	target, err := drawSeeded(split, c.Seed())
+	target, err := PickWeighted(split, c.Seed())
 	if err != nil {
 		return vm.Value{}, err
 	}

@@ -1057,13 +1057,13 @@ func divZero(op Opcode, x, y Value) *Error {
 func operation(op Opcode, x, y Value) string {
 	var sym string
 	switch op {
-	case OpNegInt, OpNegMoney, OpNegDur, OpNegFloat:
+	case OpNegInt, OpNegMoney, OpNegDur:
 		return "-(" + x.String() + ")"
-	case OpAddInt, OpAddMoney, OpAddDur, OpAddTimeDur, OpAddFloat:
+	case OpAddInt, OpAddMoney, OpAddDur, OpAddTimeDur:
 		sym = " + "
-	case OpSubInt, OpSubMoney, OpSubDur, OpSubTimeDur, OpSubTime, OpSubFloat:
+	case OpSubInt, OpSubMoney, OpSubDur, OpSubTimeDur, OpSubTime:
 		sym = " - "
-	case OpMulInt, OpMulMoneyInt, OpMulDurInt, OpMulMoneyFloat, OpMulFloat:
+	case OpMulInt, OpMulMoneyInt, OpMulDurInt, OpMulMoneyFloat:
 		sym = " * "
 	case OpModInt:
 		sym = " % "
