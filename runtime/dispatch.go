@@ -199,14 +199,26 @@ func (d *Dispatcher) Get() *Exchange { return d.pool.Get().(*Exchange) }
 // keeps no snapshot alive) and oversized buffers are dropped.
 func (d *Dispatcher) Put(x *Exchange) {
 	x.o.reuse(nil)
-	if cap(x.In) > keepBuffer {
-		x.In = make([]byte, 0, 4096)
-	}
-	if cap(x.out) > keepBuffer {
-		x.out = make([]byte, 0, 4096)
-	}
-	x.In = x.In[:0]
+	x.In, x.out = kept(x.In), kept(x.out)
 	d.pool.Put(x)
+}
+
+// kept is b emptied for an idle Exchange to keep: a new buffer of 4 KiB
+// in place of one over keepBuffer.
+func kept(b []byte) []byte {
+	if cap(b) > keepBuffer {
+		return make([]byte, 0, 4096)
+	}
+	return b[:0]
+}
+
+// failed is x's outcome of a request answered with err without a
+// decision (a batch none of whose requests could be, feedback
+// refused), naming requestID: what its span ends with.
+func (x *Exchange) failed(err *Error, requestID string) *Outcome {
+	x.o.reuse(nil)
+	x.o.Err, x.o.RequestID = err, requestID
+	return &x.o
 }
 
 // Serve hands body to the engine as kind asks, inside a span when the
@@ -276,10 +288,7 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 			// as a decide is, over every transport, its span ending with
 			// that outcome.
 			err := errNotReady()
-			out, code = appendV2Error(out[:0], err, ""), err.Code
-			x.o.reuse(nil)
-			x.o.Err = err
-			o = &x.o
+			out, code, o = appendV2Error(out[:0], err, ""), err.Code, x.failed(err, "")
 		}
 	case KindFeedback:
 		var ferr *Error
@@ -287,10 +296,7 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 		if out, ferr, id = d.e.handleFeedback(body, out); ferr != nil {
 			// Refused: its span ends with the error and the request
 			// named, as a decision's.
-			code = ferr.Code
-			x.o.reuse(nil)
-			x.o.Err, x.o.RequestID = ferr, id
-			o = &x.o
+			code, o = ferr.Code, x.failed(ferr, id)
 		}
 	default:
 		err := Errorf(CodeInternal, "unknown request kind %v", kind)
