@@ -139,8 +139,8 @@ func TestV2Contract(t *testing.T) {
 		`{"request": {"id": "r", "constraints": {"max_cost": -1}}}`:       "request.constraints.max_cost must be ≥ 0",
 		`{"request": {"id": "r", "estimate": {"input_tokens": -5}}}`:      "request.estimate.input_tokens must be ≥ 0, have -5",
 		`{"request": {"id": "r", "estimate": {"output_tokens": -1}}}`:     "request.estimate.output_tokens must be ≥ 0",
-		`{"request": {"id": "r"}, "bogus": 1}`:                            `unknown field \"bogus\"`,
-		`{"request": {"id": "r"}, "policyid": "premium"}`:                 `unknown field \"policyid\" (did you mean policy_id?)`,
+		`{"request": {"id": "r"}, "bogus": 1}`:                            `bogus: unknown field`,
+		`{"request": {"id": "r"}, "policyid": "premium"}`:                 `policyid: unknown field (did you mean policy_id?)`,
 	} {
 		out, code, _ := e.HandleV2(ctx, []byte(body), time.Now(), nil, nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {

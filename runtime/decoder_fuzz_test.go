@@ -211,8 +211,8 @@ func TestEmptyKeyField(t *testing.T) {
 	for _, c := range []struct {
 		kind, body, field, message string
 	}{
-		{"batch", `{"": []}`, `[""]`, `unknown field ""`},
-		{"v2", `{"request": {"id": "r"}, "": 1}`, `[""]`, `unknown field ""`},
+		{"batch", `{"": []}`, `[""]`, `"": unknown field`},
+		{"v2", `{"request": {"id": "r"}, "": 1}`, `[""]`, `"": unknown field`},
 		{"feedback", `{"request_id": "r", "": 1}`, `[""]`, `"": unknown field`},
 		{"feedback", `{"feedback": [], "": 1}`, `[""]`, `"": not allowed beside a feedback batch`},
 		{"feedback", `{"feedback": [], " a": 1}`, `" a"`, `" a": not allowed beside a feedback batch`},

@@ -100,13 +100,15 @@ const v2BodyShape = `a v2 body is {"request": {"id": ..., "tenant": ..., ...}, "
 func errUnknownKey(b []byte, fields []string, body bool) error {
 	if key, ok := jsonx.UnknownKey(b, fields); ok {
 		near := lang.Nearest(key, fields)
-		msg := "unknown field " + jsonx.QuoteEcho(key)
+		// Worded as feedback's and the request's own unknown fields are
+		// (request.tenant.tierr: unknown field).
+		msg := keyName(key) + ": unknown field"
 		switch {
 		case body && (near == "" || strings.HasPrefix(key, near)):
 			// Not a misspelling: most often a request sent bare, or in
 			// CP1's shape (request_id, tenant_id), which "did you mean
 			// request?" would send the wrong way. Say where its fields go.
-			msg += ": " + v2BodyShape
+			msg += " (" + v2BodyShape + ")"
 		default:
 			msg += suggestion(near)
 		}

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -21,14 +22,14 @@ func TestV2UnknownKeyEscaped(t *testing.T) {
 	ctx := context.Background()
 	const req = `"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}}`
 	for _, c := range []struct{ escaped, plain, want string }{
-		{`{` + req + `, "polici\u005fid": "premium"}`, `{` + req + `, "polici_id": "premium"}`, `unknown field \"polici_id\" (did you mean policy_id?)`},
-		{`{` + req + `, "x\u0078": 1, "polici_id": "premium"}`, `{` + req + `, "xx": 1, "polici_id": "premium"}`, `unknown field \"xx\"`},
-		{`{"policy_id": "premium", ` + req + `, "\u00e9": 1}`, `{"policy_id": "premium", ` + req + `, "é": 1}`, `unknown field \"é\"`},
+		{`{` + req + `, "polici\u005fid": "premium"}`, `{` + req + `, "polici_id": "premium"}`, `polici_id: unknown field (did you mean policy_id?)`},
+		{`{` + req + `, "x\u0078": 1, "polici_id": "premium"}`, `{` + req + `, "xx": 1, "polici_id": "premium"}`, `xx: unknown field`},
+		{`{"policy_id": "premium", ` + req + `, "\u00e9": 1}`, `{"policy_id": "premium", ` + req + `, "é": 1}`, `é: unknown field`},
 		// An escaped key before the request's id, or in it: the error
 		// names the request all the same.
-		{`{"\u0070olicy_id": "premium", ` + req + `, "\u00e9": 1}`, `{"policy_id": "premium", ` + req + `, "é": 1}`, `unknown field \"é\"`},
-		{`{"policy_id": "premium", "request": {"\u0069d": "r", "tenant": {"id": "t"}}, "x": 1}`, `{"policy_id": "premium", "request": {"id": "r", "tenant": {"id": "t"}}, "x": 1}`, `unknown field \"x\"`},
-		{`{` + req + `, "": "premium"}`, `{` + req + `, "": "premium"}`, `unknown field \"\"`},
+		{`{"\u0070olicy_id": "premium", ` + req + `, "\u00e9": 1}`, `{"policy_id": "premium", ` + req + `, "é": 1}`, `é: unknown field`},
+		{`{"policy_id": "premium", "request": {"\u0069d": "r", "tenant": {"id": "t"}}, "x": 1}`, `{"policy_id": "premium", "request": {"id": "r", "tenant": {"id": "t"}}, "x": 1}`, `x: unknown field`},
+		{`{` + req + `, "": "premium"}`, `{` + req + `, "": "premium"}`, `\"\": unknown field`},
 	} {
 		out, code, _ := e.HandleV2(ctx, []byte(c.escaped), time.Now(), nil, nil)
 		plain, _, _ := e.HandleV2(ctx, []byte(c.plain), time.Now(), nil, nil)
@@ -46,12 +47,12 @@ func TestV2UnknownKeyEscaped(t *testing.T) {
 	}
 	// Beside a batch's requests.
 	for _, c := range []struct{ body, want string }{
-		{`{"requests": [{` + req + `}], "polic\u0079_id": "premium"}`, `unknown field \"policy_id\"`},
-		{`{"requests": [{` + req + `}], "requ\u0065sts2": []}`, `unknown field \"requests2\" (did you mean requests?)`},
-		{`{"": [], "requests": [{` + req + `}]}`, `unknown field \"\"`},
+		{`{"requests": [{` + req + `}], "polic\u0079_id": "premium"}`, `policy_id: unknown field`},
+		{`{"requests": [{` + req + `}], "requ\u0065sts2": []}`, `requests2: unknown field (did you mean requests?)`},
+		{`{"": [], "requests": [{` + req + `}]}`, `\"\": unknown field`},
 		// Keys match exactly: encoding/json would take Requests for
 		// requests, the second replacing the first.
-		{`{"requests": [{` + req + `}], "Requests": []}`, `unknown field \"Requests\" (did you mean requests?)`},
+		{`{"requests": [{` + req + `}], "Requests": []}`, `Requests: unknown field (did you mean requests?)`},
 	} {
 		out, code := e.HandleV2Batch(ctx, []byte(c.body), time.Now(), nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), c.want) {
@@ -62,7 +63,7 @@ func TestV2UnknownKeyEscaped(t *testing.T) {
 	// decided.
 	out, code := e.HandleV2Batch(ctx, []byte(`{"requests": [{`+req+`, "Policy_ID": "premium"}, 5, "x", [], {`+req+`}]}`), time.Now(), nil)
 	for _, want := range []string{
-		`{"ok":false,"error":{"code":"invalid_request","message":"requests[0]: unknown field \"Policy_ID\" (did you mean policy_id?)","details":{"field":"requests[0].Policy_ID"}},"request_id":"r"}`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"requests[0]: Policy_ID: unknown field (did you mean policy_id?)","details":{"field":"requests[0].Policy_ID"}},"request_id":"r"}`,
 		`{"ok":false,"error":{"code":"invalid_request","message":"requests[1]: want a request object (with request and policy_id), have a number"}}`,
 		`{"ok":false,"error":{"code":"invalid_request","message":"requests[2]: want a request object (with request and policy_id), have a string"}}`,
 		`{"ok":false,"error":{"code":"invalid_request","message":"requests[3]: want a request object (with request and policy_id), have a list"}}`,
@@ -188,10 +189,10 @@ func TestV2BodyShapeHint(t *testing.T) {
 	ctx := context.Background()
 	const shape = `the request's fields inside \"request\"`
 	for _, c := range []struct{ body, want, not string }{
-		{`{"version": "1", "request_id": "r-1", "tenant_id": "acme", "task": {"type": "chat"}}`, `unknown field \"version\": a v2 body is`, "did you mean"},
-		{`{"request_id": "r-1", "tenant_id": "acme"}`, `unknown field \"request_id\": a v2 body is`, "did you mean"},
-		{`{"id": "r-1", "tenant": {"id": "acme"}, "task": {"type": "chat"}}`, `unknown field \"id\": a v2 body is`, "did you mean"},
-		{`{"reqest": {"id": "r-1"}}`, `unknown field \"reqest\" (did you mean request?)`, shape},
+		{`{"version": "1", "request_id": "r-1", "tenant_id": "acme", "task": {"type": "chat"}}`, `version: unknown field (a v2 body is`, "did you mean"},
+		{`{"request_id": "r-1", "tenant_id": "acme"}`, `request_id: unknown field (a v2 body is`, "did you mean"},
+		{`{"id": "r-1", "tenant": {"id": "acme"}, "task": {"type": "chat"}}`, `id: unknown field (a v2 body is`, "did you mean"},
+		{`{"reqest": {"id": "r-1"}}`, `reqest: unknown field (did you mean request?)`, shape},
 	} {
 		out, code, _ := e.HandleV2(ctx, []byte(c.body), time.Now(), nil, nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), c.want) || strings.Contains(string(out), c.not) {
@@ -241,6 +242,44 @@ func TestFoldedKeysDeep(t *testing.T) {
 		out, code := e.HandleFeedback([]byte(body), nil)
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
 			t.Errorf("%s: %s %s, want %s", body, code, out, want)
+		}
+	}
+}
+
+// TestUnknownFieldWordedAlike: an unknown key at the top of a v2 body, of
+// a batch, and of feedback is named as feedback and a request's own
+// fields name one, its path first ("bogus: unknown field"), where v2 and
+// a batch said `unknown field "bogus"`: one bad key, two wordings.
+func TestUnknownFieldWordedAlike(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	ctx := context.Background()
+	message := func(out []byte) string {
+		var m struct {
+			Error struct{ Message string }
+		}
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		return m.Error.Message
+	}
+	for _, key := range []string{"bogus", "", "a b", "x.y"} {
+		k, _ := json.Marshal(key)
+		fb, _ := e.HandleFeedback([]byte(`{"request_id": "r", `+string(k)+`: 1}`), nil)
+		name, ok := strings.CutSuffix(message(fb), ": unknown field")
+		if !ok {
+			t.Fatalf("feedback with key %s: %s", k, fb)
+		}
+		v2, _, _ := e.HandleV2(ctx, []byte(`{"request": {"id": "r"}, `+string(k)+`: 1}`), time.Now(), nil, nil)
+		batch, _ := e.HandleV2Batch(ctx, []byte(`{"requests": [], `+string(k)+`: 1}`), time.Now(), nil)
+		nested, _, _ := e.HandleV2(ctx, []byte(`{"request": {"id": "r", `+string(k)+`: 1}}`), time.Now(), nil, nil)
+		for what, out := range map[string][]byte{"v2": v2, "batch": batch} {
+			if msg := message(out); !strings.HasPrefix(msg, name+": unknown field") {
+				t.Errorf("%s with key %s: %q, want it worded as feedback's %q", what, k, msg, message(fb))
+			}
+		}
+		if msg := message(nested); !strings.HasSuffix(msg, ": unknown field") {
+			t.Errorf("v2 request with key %s: %q, want it worded as feedback's %q", k, msg, message(fb))
 		}
 	}
 }
