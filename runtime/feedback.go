@@ -208,7 +208,8 @@ func parseCost(raw json.RawMessage) (int64, string) {
 	case err != nil && !tooMuch:
 		return 0, err.Error() // repeating at most jsonx.MaxEcho bytes of s
 	case c < 0 || tooMuch && strings.HasPrefix(strings.TrimSpace(s), "-"):
-		return 0, "must be ≥ 0"
+		// Repeating the cost, as tokens_in's and tokens_out's do.
+		return 0, "must be ≥ 0, have " + jsonx.Echo(strings.TrimSpace(s))
 	case tooMuch || c > MaxFeedbackCost:
 		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", jsonx.Echo(strings.TrimSpace(s)), lang.FormatMoney(MaxFeedbackCost))
 	}

@@ -53,8 +53,9 @@ func TestFeedbackRefused(t *testing.T) {
 		`{` + base + `, "cost": "$0.0000000001"}`:          "cost: $0.0000000001 has more than 9 decimals",
 		`{` + base + `, "cost": "lots"}`:                   `cost: want money (0.0123 or \"$0.0123\"), have \"lots\"`,
 		`{` + base + `, "cost": true}`:                     `cost: want money (0.0123 or \"$0.0123\"), have a boolean`,
-		`{` + base + `, "cost": -0.5}`:                     "cost: must be ≥ 0",
-		`{` + base + `, "cost": -1e300}`:                   "cost: must be ≥ 0",
+		`{` + base + `, "cost": -0.5}`:                     "cost: must be ≥ 0, have -0.5",
+		`{` + base + `, "cost": -1e300}`:                   "cost: must be ≥ 0, have -1e300",
+		`{` + base + `, "cost": " -$0.5 "}`:                "cost: must be ≥ 0, have -$0.5",
 		// a cost beyond any request's: the ledger's totals are int64
 		`{` + base + `, "cost": 9223372036}`:        "cost: 9223372036 is more than the most one request may cost, $1000000.00",
 		`{` + base + `, "cost": 1000000.000000001}`: "cost: 1000000.000000001 is more than the most one request may cost",
