@@ -551,6 +551,8 @@ func WriteFiles(dir string, files map[string][]byte) error {
 	if len(files) == 0 {
 		return errors.New("no files")
 	}
+	// Cleaned: the parent of "d/" is not d, and dir.old not inside it.
+	dir = filepath.Clean(dir)
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
