@@ -237,7 +237,8 @@ func (e *Engine) BuildDir(ctx context.Context, dir string) (*Snapshot, error) {
 
 // BuildFiles builds a snapshot from files (relative path → content) as if
 // they were the directory dir; dir is used for diagnostics and relative
-// imports only when the files are on disk there.
+// imports only when the files are on disk there. A path that is no file
+// inside the directory ("../x.rpl", "/x.rpl") is refused.
 func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]byte) (*Snapshot, error) {
 	lerr := &LoadError{Source: dir}
 	// Write to a private directory so that imports resolve among exactly
@@ -252,6 +253,14 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	for _, name := range names {
+		if why := fileNameProblem(name); why != "" {
+			lerr.Problems = append(lerr.Problems, why)
+		}
+	}
+	if len(lerr.Problems) > 0 {
+		return nil, lerr
+	}
 	h := sha256.New()
 	for _, name := range names {
 		p := filepath.Join(tmp, filepath.FromSlash(name))
@@ -542,14 +551,31 @@ func readTree(dir string) (map[string][]byte, error) {
 	return out, nil
 }
 
+// fileNameProblem says why name, a key of the files BuildFiles and
+// WriteFiles take, is no file of a tree (a slash-separated path inside
+// it: fs.ValidPath, without "." or ".." elements), "" when it is one.
+// Joined to the directory, "../x.rpl" was written beside it.
+func fileNameProblem(name string) string {
+	if name == "." || !fs.ValidPath(name) {
+		return fmt.Sprintf("%s is not a file of the policy directory (want a slash-separated path inside it, without . or ..)", jsonx.QuoteEcho(name))
+	}
+	return ""
+}
+
 // WriteFiles writes a snapshot's files into dir, replacing what was there
 // atomically (a sibling directory renamed into place), and durably: the
 // files and directories are synced before the renames, the parent after.
 // A crash between the renames leaves dir missing and the former copy as
-// dir.old (LastGoodDir's reader falls back to it).
+// dir.old (LastGoodDir's reader falls back to it). A path that is no
+// file inside dir ("../x.rpl") is refused, nothing written.
 func WriteFiles(dir string, files map[string][]byte) error {
 	if len(files) == 0 {
 		return errors.New("no files")
+	}
+	for name := range files {
+		if why := fileNameProblem(name); why != "" {
+			return errors.New(why)
+		}
 	}
 	// Cleaned: the parent of "d/" is not d, and dir.old not inside it.
 	dir = filepath.Clean(dir)

@@ -1,8 +1,11 @@
 package runtime_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rpl-lang/rpl/runtime"
@@ -29,5 +32,38 @@ func TestWriteFilesTrailingSlash(t *testing.T) {
 		if _, err := os.Stat(dir + ".old"); !os.IsNotExist(err) {
 			t.Fatalf("write %d: %s.old left: %v", i, dir, err)
 		}
+	}
+}
+
+// TestFilesOutsideRefused: a file name that is no path inside the
+// directory is refused, by BuildFiles and WriteFiles, and nothing is
+// written outside it. Joined to the directory, "../x.rpl" was written
+// beside it (BuildFiles' private copy, WriteFiles' temporary one).
+func TestFilesOutsideRefused(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	policy, err := os.ReadFile(filepath.Join(examples, "default.rpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "last-good")
+	for _, name := range []string{"../escaped.rpl", "sub/../../escaped.rpl", "/escaped.rpl", "./default.rpl", "", "."} {
+		files := map[string][]byte{"default.rpl": policy, name: []byte("package escaped\n")}
+		_, err := e.BuildFiles(context.Background(), "policies", files)
+		var le *runtime.LoadError
+		if !errors.As(err, &le) || len(le.Problems) != 1 || !strings.Contains(le.Problems[0], "is not a file of the policy directory") {
+			t.Errorf("BuildFiles with %q: %v, want it refused", name, err)
+		}
+		if err := runtime.WriteFiles(dir, files); err == nil || !strings.Contains(err.Error(), "is not a file of the policy directory") {
+			t.Errorf("WriteFiles with %q: %v, want it refused", name, err)
+		}
+		entries, _ := os.ReadDir(parent)
+		if len(entries) != 0 {
+			t.Fatalf("WriteFiles with %q: %s holds %v, want nothing", name, parent, entries)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(os.TempDir(), "escaped.rpl")); err == nil {
+		os.Remove(filepath.Join(os.TempDir(), "escaped.rpl"))
+		t.Errorf("BuildFiles wrote %s", filepath.Join(os.TempDir(), "escaped.rpl"))
 	}
 }
