@@ -279,7 +279,7 @@ func (e *Engine) observe(f *Feedback, now time.Time, d *feedbackDedup) (dup bool
 // ledger stopped keeping that month). It records nothing.
 func (e *Engine) checkFeedback(f *Feedback, now time.Time, d *feedbackDedup) *Error {
 	if f == nil { // a null item of a batch
-		return &Error{Code: CodeInvalidRequest, Message: "feedback is null, want an object"}
+		return &Error{Code: CodeInvalidRequest, Message: "feedback is null, want an object", Details: itemField()}
 	}
 	if err := f.Validate(now); err != nil {
 		return err
@@ -524,7 +524,11 @@ func decodeFeedbackItem(raw json.RawMessage) (*Feedback, *Error) {
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, jsonErr(err) // "want an object, have a string"
+		e := jsonErr(err) // "want an object, have a string"
+		if e.Details == nil {
+			e.Details = itemField()
+		}
+		return nil, e
 	}
 	f, err := decodeFeedback(fields)
 	if err == nil {
@@ -582,11 +586,18 @@ func joinField(at, field string) string {
 	switch {
 	case at == "":
 		return field
+	case field == "": // the value at itself: an item of the wrong type
+		return at
 	case strings.HasPrefix(field, "["):
 		return at + field
 	}
 	return at + "." + field
 }
+
+// itemField is the details of an error of a batch's item itself (not
+// an object): its field, "" here, is the item's path once itemError
+// has named it (feedback[2]), where a tool places the error.
+func itemField() map[string]any { return map[string]any{"field": ""} }
 
 // fieldErrorf is the invalid_request "field: message" of a field.
 func fieldErrorf(field, format string, args ...any) *Error {

@@ -29,8 +29,8 @@ func TestFeedbackBatchAtomic(t *testing.T) {
 	const nothing = ` (nothing of the batch was recorded)`
 	for bad, want := range map[string]string{
 		`{"request_id": "b", "target": "p:m", "status": "meh"}`: `"message":"feedback[1]: status: \"meh\" is not one of ok, error, timeout, canceled, http_429, http_4xx, http_5xx` + nothing + `","details":{"field":"feedback[1].status"}},"request_id":"b"}`,
-		`null`:                      `"message":"feedback[1]: feedback is null, want an object` + nothing + `"}}`,
-		`"x"`:                       `"message":"feedback[1]: want an object, have a string` + nothing + `"}}`,
+		`null`:                      `"message":"feedback[1]: feedback is null, want an object` + nothing + `","details":{"field":"feedback[1]"}}}`,
+		`"x"`:                       `"message":"feedback[1]: want an object, have a string` + nothing + `","details":{"field":"feedback[1]"}}}`,
 		item("b", `, "latency": 5`): `"message":"feedback[1]: latency: unknown field (did you mean latency_ms?)` + nothing + `","details":{"field":"feedback[1].latency"}},"request_id":"b"}`,
 		// The ledger's refusal, as the client's error (it recorded
 		// the items before it).

@@ -437,7 +437,7 @@ func itemError(err *Error, at string) *Error {
 // empty one).
 func decodeItem(raw json.RawMessage, q *v2Request) *Error {
 	if b := bytes.TrimLeft(raw, " \t\r\n"); len(b) == 0 || b[0] != '{' && b[0] != 'n' {
-		return Errorf(CodeInvalidRequest, "want a request object (with request and policy_id), have %s", jsonx.KindOfJSON(raw))
+		return &Error{Code: CodeInvalidRequest, Message: "want a request object (with request and policy_id), have " + jsonx.KindOfJSON(raw), Details: itemField()}
 	}
 	if err := json.Unmarshal(raw, q); err != nil {
 		return jsonErr(err)

@@ -153,7 +153,7 @@ func TestV2BatchItemErrorNamed(t *testing.T) {
 	out, code := e.HandleV2Batch(ctx, []byte(`{"requests": [`+ok+`, 5, {"request": {"id": ""}}, {"request": {"id": "r", "tenant": {"id": "t", "budget": {"monthly": "-$5"}}}}, {"policy_id": "nope", "request": {"id": "n"}}, {"request": {"id": "b", "": 1}}, `+ok+`]}`), time.Now(), nil)
 	for _, want := range []string{
 		`{"ok":true,"results":[{"ok":true,`,
-		`},{"ok":false,"error":{"code":"invalid_request","message":"requests[1]: want a request object (with request and policy_id), have a number"}},`,
+		`},{"ok":false,"error":{"code":"invalid_request","message":"requests[1]: want a request object (with request and policy_id), have a number","details":{"field":"requests[1]"}}},`,
 		`{"ok":false,"error":{"code":"invalid_request","message":"requests[2]: request.id is required","details":{"field":"requests[2].request.id"}}},`,
 		`{"ok":false,"error":{"code":"invalid_request","message":"requests[3]: request.tenant.budget.monthly must be ≥ 0, have -$5.00","details":{"field":"requests[3].request.tenant.budget.monthly"}},"request_id":"r"},`,
 		`{"ok":false,"error":{"code":"policy_not_found","message":"requests[4]: no policy \"nope\"`,

@@ -64,9 +64,9 @@ func TestV2UnknownKeyEscaped(t *testing.T) {
 	out, code := e.HandleV2Batch(ctx, []byte(`{"requests": [{`+req+`, "Policy_ID": "premium"}, 5, "x", [], {`+req+`}]}`), time.Now(), nil)
 	for _, want := range []string{
 		`{"ok":false,"error":{"code":"invalid_request","message":"requests[0]: Policy_ID: unknown field (did you mean policy_id?)","details":{"field":"requests[0].Policy_ID"}},"request_id":"r"}`,
-		`{"ok":false,"error":{"code":"invalid_request","message":"requests[1]: want a request object (with request and policy_id), have a number"}}`,
-		`{"ok":false,"error":{"code":"invalid_request","message":"requests[2]: want a request object (with request and policy_id), have a string"}}`,
-		`{"ok":false,"error":{"code":"invalid_request","message":"requests[3]: want a request object (with request and policy_id), have a list"}}`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"requests[1]: want a request object (with request and policy_id), have a number","details":{"field":"requests[1]"}}}`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"requests[2]: want a request object (with request and policy_id), have a string","details":{"field":"requests[2]"}}}`,
+		`{"ok":false,"error":{"code":"invalid_request","message":"requests[3]: want a request object (with request and policy_id), have a list","details":{"field":"requests[3]"}}}`,
 		`{"ok":true,`,
 	} {
 		if code != "" || !strings.Contains(string(out), want) {
@@ -280,6 +280,46 @@ func TestUnknownFieldWordedAlike(t *testing.T) {
 		}
 		if msg := message(nested); !strings.HasSuffix(msg, ": unknown field") {
 			t.Errorf("v2 request with key %s: %q, want it worded as feedback's %q", k, msg, message(fb))
+		}
+	}
+}
+
+// TestBatchItemTypeField: an item of a batch that is no object (a
+// number, a string, a list, a boolean; a null feedback item) is refused
+// with details.field its path, requests[1] or feedback[1], as every
+// other value refused is named where a tool places it; it had no
+// details.
+func TestBatchItemTypeField(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	load(t, e, examples)
+	field := func(t *testing.T, out []byte, i int) string {
+		var m struct {
+			Results []struct {
+				Error struct{ Details map[string]any }
+			}
+			Error struct{ Details map[string]any }
+		}
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		if m.Results != nil {
+			f, _ := m.Results[i].Error.Details["field"].(string)
+			return f
+		}
+		f, _ := m.Error.Details["field"].(string)
+		return f
+	}
+	ok := `{"request_id": "a", "target": "p:m", "status": "ok"}`
+	for _, item := range []string{`1`, `"x"`, `[]`, `true`, `null`} {
+		if item != `null` { // a null request is an empty one: request is required
+			out, _ := e.HandleV2Batch(context.Background(), []byte(`{"requests": [{"request": {"id": "a"}}, `+item+`]}`), time.Now(), nil)
+			if got := field(t, out, 1); got != "requests[1]" {
+				t.Errorf("batch item %s: field %q, want requests[1]: %s", item, got, out)
+			}
+		}
+		out, _ := e.HandleFeedback([]byte(`{"feedback": [`+ok+`, `+item+`]}`), nil)
+		if got := field(t, out, 1); got != "feedback[1]" {
+			t.Errorf("feedback item %s: field %q, want feedback[1]: %s", item, got, out)
 		}
 	}
 }
