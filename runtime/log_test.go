@@ -2,7 +2,9 @@ package runtime_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +114,51 @@ func BenchmarkDecisionEventJSON(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = ev.AppendJSON(buf[:0])
+	}
+}
+
+// TestDecisionEventFields: the event of a decision names the request,
+// its tenant, the deciding policy and version, the decision answered, the
+// fuel it used and the engine's time for it (the Outcome's), at the
+// request's arrival in UTC: over CP1, v2 and a batch alike.
+func TestDecisionEventFields(t *testing.T) {
+	var got []*runtime.DecisionEvent
+	e := newEngine(t, runtime.Config{DecisionLog: logFunc(func(ev *runtime.DecisionEvent) { got = append(got, ev) })})
+	s := load(t, e, examples)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 28, 12, 0, 0, 5, time.FixedZone("x", 3600))
+	var elapsed []time.Duration
+	o := new(runtime.Outcome)
+	e.HandleCP1(ctx, []byte(`{"version": "1", "request_id": "c1", "tenant_id": "acme", "task": {"type": "chat"}}`), runtime.CP1Meta{Arrival: at}, nil, o)
+	elapsed = append(elapsed, o.Elapsed)
+	answer, _, o := e.HandleV2(ctx, []byte(`{"request": {"id": "v1", "tenant": {"id": "acme"}, "task": {"type": "chat"}}}`), at, nil, o)
+	elapsed = append(elapsed, o.Elapsed)
+	e.HandleV2Batch(ctx, []byte(`{"requests": [{"request": {"id": "b1", "tenant": {"id": "acme"}, "task": {"type": "chat"}}}]}`), at, nil)
+	var v2 struct{ Decision json.RawMessage }
+	if err := json.Unmarshal(answer, &v2); err != nil {
+		t.Fatalf("%s: %v", answer, err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d events, want 3", len(got))
+	}
+	for i, id := range []string{"c1", "v1", "b1"} {
+		ev := got[i]
+		var d struct{ Target string }
+		if err := json.Unmarshal(ev.Decision, &d); err != nil {
+			t.Fatalf("%s: decision %s: %v", id, ev.Decision, err)
+		}
+		if ev.RequestID != id || ev.TenantID != "acme" || ev.PolicyID != "default" || ev.Version != s.Version || ev.Result != "route" ||
+			d.Target == "" || ev.Fuel <= 0 || ev.LatencyNs <= 0 || !ev.Time.Equal(at) || ev.Failure != "" {
+			t.Errorf("%s: event %s", id, ev.AppendJSON(nil))
+		}
+		if i < len(elapsed) && ev.LatencyNs != elapsed[i].Nanoseconds() {
+			t.Errorf("%s: latency_ns %d, want the outcome's %d", id, ev.LatencyNs, elapsed[i].Nanoseconds())
+		}
+		if line := string(ev.AppendJSON(nil)); !strings.HasPrefix(line, `{"time":"2026-11-28T11:00:00.000000005Z",`) {
+			t.Errorf("%s: %s, want the arrival in UTC", id, line)
+		}
+	}
+	if !bytes.Equal(got[1].Decision, v2.Decision) {
+		t.Errorf("v2 event's decision %s, answered %s", got[1].Decision, v2.Decision)
 	}
 }
