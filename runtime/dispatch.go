@@ -213,7 +213,7 @@ func kept(b []byte) []byte {
 }
 
 // failed is x's outcome of a request answered with err without a
-// decision (a batch none of whose requests could be, feedback
+// decision (a batch none of whose requests could be decided, feedback
 // refused), naming requestID: what its span ends with.
 func (x *Exchange) failed(err *Error, requestID string) *Outcome {
 	x.o.reuse(nil)
