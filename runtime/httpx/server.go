@@ -573,7 +573,8 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	// when spelt so: encoding/json takes VERSION for version, the last
 	// of two for both, where a proxy or an audit log that compares keys
 	// exactly reads {"version": "a", "Version": "b"} as activating a.
-	if json.Valid(body) {
+	valid := json.Valid(body)
+	if valid {
 		if k, ok := jsonx.UnknownKey(body, []string{"version"}); ok {
 			hint := ""
 			if lang.Nearest(k, []string{"version"}) != "" { // VERSION too
@@ -587,7 +588,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if at, err := malformed(body); err != nil {
+	if at, err := malformed(body, valid); err != nil {
 		// Placed as a decide body's syntax error is.
 		adminError(w, http.StatusBadRequest, "invalid_request", fmt.Errorf("malformed JSON at byte %d: %v; %s", at, err, msg))
 		return
@@ -631,11 +632,12 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	})
 }
 
-// malformed is the syntax error of body, not empty, that is not JSON,
-// and the byte at fault, counted from 0 (the body's end for a body cut
-// short); nil for an empty body or JSON.
-func malformed(body []byte) (at int, err error) {
-	if len(bytes.TrimSpace(body)) == 0 || json.Valid(body) {
+// malformed is the syntax error of body, not empty, that is not JSON
+// (valid is json.Valid(body), which its caller read already), and the
+// byte at fault, counted from 0 (the body's end for a body cut short);
+// nil for an empty body or JSON.
+func malformed(body []byte, valid bool) (at int, err error) {
+	if valid || len(bytes.TrimSpace(body)) == 0 {
 		return 0, nil
 	}
 	var v any
