@@ -177,7 +177,6 @@ latter 200 ms later).`,
 			if err != nil {
 				return err
 			}
-			o.NoLog = o.NoLog || noLog
 			if err := nonNegative(cmd); err != nil {
 				return err
 			}
@@ -190,6 +189,7 @@ latter 200 ms later).`,
 			if err := conflicts(cmd.Flags(), o); err != nil {
 				return err
 			}
+			o.NoLog = o.NoLog || noLog // after conflicts, which tells the two flags apart
 			if err := bucketName(o.BundleBucket); err != nil {
 				return err
 			}
@@ -206,6 +206,12 @@ latter 200 ms later).`,
 			}
 			if why := lang.TargetProblem(o.SafeDefault); o.SafeDefault != "" && why != "" {
 				return fmt.Errorf("--safe-default %q: not a target: %s", o.SafeDefault, why)
+			}
+			if o.SafeDefault != "" && o.FailureMode != runtime.FailSafeDefault {
+				// Taken and never answered: a policy that fails is
+				// answered with an error, which the operator who named a
+				// safe default did not expect.
+				return fmt.Errorf("--safe-default %s without --failure-mode default: a policy that fails is answered with an error (--failure-mode %s), never the safe default; give --failure-mode default", o.SafeDefault, failMode)
 			}
 			if publicKey != "" {
 				data, err := os.ReadFile(publicKey)
@@ -355,6 +361,27 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 		}
 		if o.HTTP == "-" {
 			return errors.New(`--no-nats and --http -: the router would serve no request, over neither NATS nor HTTP`)
+		}
+	}
+	if o.NoLog { // --no-decision-log
+
+		for _, name := range []string{"log-sample", "log-max-age", "log-max-bytes", "log-compression"} {
+			if given(name) && !(name == "log-sample" && o.LogSample == 0) { // --log-sample 0 says the same
+				return fmt.Errorf("--no-decision-log and --%s: with no decision log there is nothing to sample, no stream to limit and no message to compress", name)
+			}
+		}
+	} else if given("log-sample") && o.LogSample == 0 {
+		for _, name := range []string{"log-max-age", "log-max-bytes", "log-compression"} {
+			if given(name) {
+				return fmt.Errorf("--log-sample 0 and --%s: --log-sample 0 publishes no decision log (as --no-decision-log), so there is no stream to limit and no message to compress", name)
+			}
+		}
+	}
+	if o.HTTP == "-" {
+		for _, name := range []string{"admin-token", "max-in-flight", "max-connections", "shutdown-grace"} {
+			if given(name) {
+				return fmt.Errorf("--http - and --%s: --%s is HTTP's, and with --http - the router serves no HTTP", name, name)
+			}
 		}
 	}
 	return nil

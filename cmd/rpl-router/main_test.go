@@ -245,6 +245,9 @@ func TestFailureModeFlags(t *testing.T) {
 		{[]string{"--failure-mode", "default"}, `--failure-mode default needs --safe-default TARGET, the target ("provider:model", or a provider alone) answered when a policy fails`},
 		{[]string{"--failure-mode", "default", "--safe-default", "gpt 4"}, `--safe-default "gpt 4": not a target: it holds spaces or control characters`},
 		{[]string{"--safe-default", "a b:c"}, `--safe-default "a b:c": not a target: it holds spaces or control characters`},
+		// Taken and never used: failures were answered with an error.
+		{[]string{"--safe-default", "openai:gpt-4o"}, `--safe-default openai:gpt-4o without --failure-mode default: a policy that fails is answered with an error (--failure-mode error), never the safe default; give --failure-mode default`},
+		{[]string{"--failure-mode", "error", "--safe-default", "openai"}, `--safe-default openai without --failure-mode default: a policy that fails is answered with an error (--failure-mode error), never the safe default; give --failure-mode default`},
 		{[]string{"--procs", "0"}, `--procs "0": want auto or a number of processors (1 or more)`},
 		{[]string{"--procs", "two"}, `--procs "two": want auto or a number of processors (1 or more)`},
 	} {
@@ -309,7 +312,8 @@ func TestAdminTokenFromEnvironment(t *testing.T) {
 // start, naming both and saying why (serve took them all and ignored one:
 // --policies beside --bundle was never read nor watched, --nats-listen
 // and --nats-token beside --nats-url were never used, nor any NATS flag
-// with --no-nats; --no-nats with --http - served nothing).
+// with --no-nats, the decision log's flags beside no decision log, nor
+// HTTP's beside --http -; --no-nats with --http - served nothing).
 func TestConflictingFlags(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -327,6 +331,17 @@ func TestConflictingFlags(t *testing.T) {
 		{[]string{"--no-nats", "--nats-max-pending", "10"}, "--no-nats and --nats-max-pending:"},
 		// It served nothing: no NATS subject, no HTTP listener.
 		{[]string{"--no-nats", "--http", "-"}, "--no-nats and --http -: the router would serve no request"},
+		// The log's flags beside no log, HTTP's beside no HTTP.
+		{[]string{"--no-decision-log", "--log-sample", "0.5"}, "--no-decision-log and --log-sample:"},
+		{[]string{"--no-decision-log", "--log-max-age", "1h"}, "--no-decision-log and --log-max-age:"},
+		{[]string{"--no-decision-log", "--log-max-bytes", "2000000"}, "--no-decision-log and --log-max-bytes:"},
+		{[]string{"--no-decision-log", "--log-compression", "none"}, "--no-decision-log and --log-compression:"},
+		{[]string{"--log-sample", "0", "--log-max-age", "1h"}, "--log-sample 0 and --log-max-age:"},
+		{[]string{"--log-sample", "0", "--log-compression", "none"}, "--log-sample 0 and --log-compression:"},
+		{[]string{"--admin-token", "t"}, "--http - and --admin-token:"},
+		{[]string{"--max-in-flight", "10"}, "--http - and --max-in-flight:"},
+		{[]string{"--max-connections", "10"}, "--http - and --max-connections:"},
+		{[]string{"--shutdown-grace", "5s"}, "--http - and --shutdown-grace:"},
 	} {
 		cmd := root()
 		var out bytes.Buffer
@@ -343,6 +358,9 @@ func TestConflictingFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--no-nats=false", "--nats-url", "nats://127.0.0.1:1", "--no-decision-log"},
 		{"--no-nats", "--bundle-bucket", "-", "--http", "127.0.0.1:0"},
+		{"--no-decision-log", "--log-sample", "0"},
+		{"--log-sample", "0.5", "--log-max-age", "1h", "--log-compression", "none"},
+		{"--http", "127.0.0.1:0", "--admin-token", "t", "--max-in-flight", "10", "--max-connections", "10", "--shutdown-grace", "1s"},
 	} {
 		cmd := root()
 		var out bytes.Buffer
