@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/httpx"
 )
 
@@ -120,9 +121,13 @@ func TestPoliciesReadyAsReadyz(t *testing.T) {
 // naming it, as a decide body's is, and activates nothing; it was 400,
 // "want a JSON object", which did not say why.
 func TestAdminCompressedBody(t *testing.T) {
-	e, srv := setup(t, httpx.Config{MaxBody: 4096})
+	var reloads atomic.Int64
+	e, srv := setup(t, httpx.Config{MaxBody: 4096, Reload: func(context.Context) (*runtime.Snapshot, error) {
+		reloads.Add(1)
+		return nil, errors.New("reloaded")
+	}})
 	versions := loadTargets(t, e, "a:1", "b:2")
-	for path, body := range map[string]string{"/v2/policies/activate": `{"version": "` + versions[0] + `"}`, "/v2/policies/rollback": ""} {
+	for path, body := range map[string]string{"/v2/policies/activate": `{"version": "` + versions[0] + `"}`, "/v2/policies/rollback": "", "/v2/policies/reload": ""} {
 		req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
@@ -136,6 +141,34 @@ func TestAdminCompressedBody(t *testing.T) {
 		resp.Body.Close()
 		if want := `{"ok":false,"error":{"code":"invalid_request","message":"Content-Encoding \"gzip\" is not supported: send the JSON body uncompressed"}}`; resp.StatusCode != 415 || strings.TrimSpace(string(out)) != want || e.Current().Version != versions[1] {
 			t.Errorf("%s gzip: %d %s (active %.12s), want 415 %s", path, resp.StatusCode, out, e.Current().Version, want)
+		}
+	}
+	if n := reloads.Load(); n != 0 {
+		t.Errorf("a compressed reload reloaded (%d)", n)
+	}
+}
+
+// TestReloadNamesNothing: a reload takes no body, as a rollback: one
+// naming anything (a version, a directory) is refused 400, nothing
+// reloaded, where it was ignored and the policy source activated
+// instead of what it named; none, { } or null reload.
+func TestReloadNamesNothing(t *testing.T) {
+	var reloads atomic.Int64
+	e, srv := setup(t, httpx.Config{MaxBody: 4096, Reload: func(context.Context) (*runtime.Snapshot, error) {
+		reloads.Add(1)
+		return nil, errors.New("the source is broken")
+	}})
+	loadTargets(t, e, "a:1", "b:2")
+	for _, body := range []string{`{"version": "abc"}`, `{"dir": "/etc/rpl/other"}`, `[1]`, `not json`} {
+		code, m, out := do(t, "POST", srv.URL+"/v2/policies/reload", body)
+		errObj, _ := m["error"].(map[string]any)
+		if msg, _ := errObj["message"].(string); code != 400 || errObj["code"] != "invalid_request" || !strings.HasPrefix(msg, "reload takes no body: ") || reloads.Load() != 0 {
+			t.Errorf("%s: %d %s (%d reloads), want 400 reload takes no body", body, code, out, reloads.Load())
+		}
+	}
+	for i, body := range []string{"", " { } ", "null"} {
+		if code, _, out := do(t, "POST", srv.URL+"/v2/policies/reload", body); code != 422 || reloads.Load() != int64(i+1) {
+			t.Errorf("%q: %d %s (%d reloads), want 422 after a reload", body, code, out, reloads.Load())
 		}
 	}
 }

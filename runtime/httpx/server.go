@@ -19,7 +19,8 @@
 // invalid_request (a body naming anything) and 409 no_previous_version;
 // activate 400 invalid_request (a body other than
 // {"version": string}), 404 version_not_found and 409 ambiguous_version;
-// reload 409 no_source (Config.Reload nil or ErrNoSource) and 422
+// reload 400 invalid_request (a body naming anything, as rollback's),
+// 409 no_source (Config.Reload nil or ErrNoSource) and 422
 // reload_failed. The running version stays when they fail. With
 // Config.AdminToken set, /v2/policies and the endpoints under it answer
 // 401 unauthorized (WWW-Authenticate: Bearer) to a request without
@@ -516,22 +517,32 @@ func compressed(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
+// bodyNamesNothing answers an admin request that takes no body (a
+// rollback, a reload) whose body is compressed (415), or names anything
+// (400, msg): what it names would be ignored, and another version
+// activated than the one meant. No body, or one naming nothing ({ },
+// null), is taken: it reports whether the request may go on.
+func (s *Server) bodyNamesNothing(w http.ResponseWriter, r *http.Request, msg string) bool {
 	if compressed(w, r) {
-		return
+		return false
 	}
-	// It takes no body: one naming a version would be ignored, and the
-	// previous version activated instead of the one meant.
 	body, err := readBody(r.Body, s.cfg.MaxBody, nil)
 	if err != nil {
 		if status, _, msg := unreadable(w, r, err); status == http.StatusRequestTimeout {
 			adminError(w, status, "invalid_request", errors.New(msg))
-			return
+			return false
 		}
 	}
 	var named map[string]json.RawMessage
 	if b := bytes.TrimSpace(body); err != nil || (len(b) > 0 && (json.Unmarshal(b, &named) != nil || len(named) > 0)) {
-		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(`rollback takes no body: it activates the previous version (to activate a given one, POST /v2/policies/activate {"version": "…"})`))
+		adminError(w, http.StatusBadRequest, "invalid_request", errors.New(msg))
+		return false
+	}
+	return true
+}
+
+func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
+	if !s.bodyNamesNothing(w, r, `rollback takes no body: it activates the previous version (to activate a given one, POST /v2/policies/activate {"version": "…"})`) {
 		return
 	}
 	snap, err := s.e.Rollback()
@@ -688,6 +699,11 @@ func activated(w http.ResponseWriter, snap *runtime.Snapshot) {
 // reload builds the policy source again and activates it (Config.Reload),
 // to completion once asked for even if the client goes.
 func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
+	// As a rollback, it takes no body: one naming a version or a
+	// directory was ignored, and the policy source activated instead.
+	if !s.bodyNamesNothing(w, r, `reload takes no body: it builds the policy source again and activates it (to activate a kept version, POST /v2/policies/activate {"version": "…"})`) {
+		return
+	}
 	if s.cfg.Reload == nil {
 		adminError(w, http.StatusConflict, "no_source", ErrNoSource)
 		return
