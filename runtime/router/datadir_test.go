@@ -2,6 +2,8 @@ package router_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,4 +45,24 @@ func TestDataDirOneRouter(t *testing.T) {
 		t.Fatalf("the data directory of a router stopped: %v", err)
 	}
 	stop(again)
+}
+
+// TestDataDirNotADirectory: a data directory that cannot be made (a file
+// in its path) is an error naming it as the data directory, before
+// anything starts; it said only "mkdir data: not a directory".
+func TestDataDirNotADirectory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{file, filepath.Join(file, "sub")} {
+		r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: dir, HTTP: "127.0.0.1:0", Logger: quiet()})
+		if err == nil {
+			r.Shutdown(context.Background())
+			t.Fatalf("%s: started", dir)
+		}
+		if want := "data directory " + dir + ": "; !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "not a directory") {
+			t.Errorf("%s: %v, want %q…", dir, err, want)
+		}
+	}
 }

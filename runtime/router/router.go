@@ -246,7 +246,9 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{}), active: make(chan struct{}, 1), natsWorkers: goruntime.GOMAXPROCS(0)}
 	r.reqCtx, r.cancelReqs = context.WithCancel(context.Background())
 	if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
-		return nil, err
+		// Named as the lock's failure is: "mkdir data: not a
+		// directory" did not say which setting was wrong.
+		return nil, fmt.Errorf("data directory %s: %w", opt.DataDir, err)
 	}
 	unlock, err := lockDataDir(opt.DataDir)
 	if err != nil {
