@@ -110,3 +110,6 @@ func (r *Router) NATSSubscriptions() int {
 	}
 	return r.nc.NumSubscriptions()
 }
+
+// NATSURLProblem is natsURLProblem.
+var NATSURLProblem = natsURLProblem

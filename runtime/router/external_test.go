@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -215,5 +217,35 @@ func TestExternalNATSAuthRefusedRetried(t *testing.T) {
 	waitUntil(t, "the connection logged", func() bool { return strings.Contains(logs.String(), "NATS connected") })
 	if log := logs.String(); strings.Contains(log, token) {
 		t.Errorf("the logs hold the token of the NATS URL:\n%s", log)
+	}
+}
+
+// TestNATSURLScheme: a --nats-url whose scheme nats.go does not connect
+// with (an http:// URL: a NATS server's monitoring port) is refused
+// before anything starts, naming it (its token redacted) and the schemes
+// taken; the router started and tried it for ever, saying only "no
+// servers available for connection".
+func TestNATSURLScheme(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	for url, want := range map[string]string{
+		"http://s3cret@127.0.0.1:8222":               "NATS: --nats-url http://xxxxx@127.0.0.1:8222: the scheme is http, want nats://, tls://, ws:// or wss://",
+		"nats://127.0.0.1:4222, HTTPS://127.0.0.1:1": "NATS: --nats-url https://127.0.0.1:1: the scheme is https, want nats://",
+	} {
+		r, err := router.Start(context.Background(), router.Options{NATSURL: url, Policies: examples, DataDir: data, HTTP: "127.0.0.1:0", Logger: quiet()})
+		if err == nil {
+			r.Shutdown(context.Background())
+			t.Fatalf("%s: started", url)
+		}
+		if !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: %v, want %q…", url, err, want)
+		}
+		if _, err := os.Stat(data); err == nil {
+			t.Errorf("%s: the data directory was made", url)
+		}
+	}
+	for _, url := range []string{"nats://127.0.0.1:4222", "NATS://127.0.0.1:4222", "tls://a:1,wss://b:2", "127.0.0.1:4222", "ws://a:1, nats://b:2", "u:p@127.0.0.1:4222"} {
+		if err := router.NATSURLProblem(url); err != nil {
+			t.Errorf("%s: %v", url, err)
+		}
 	}
 }

@@ -243,6 +243,9 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		// HTTP trims header values: no request could give it.
 		return nil, errors.New("the admin token has space around it, which no Authorization header can carry: give it without")
 	}
+	if err := natsURLProblem(opt.NATSURL); err != nil {
+		return nil, fmt.Errorf("NATS: %w", err)
+	}
 	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{}), active: make(chan struct{}, 1), natsWorkers: goruntime.GOMAXPROCS(0)}
 	r.reqCtx, r.cancelReqs = context.WithCancel(context.Background())
 	if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
@@ -553,6 +556,27 @@ func (r *Router) connectInProcess(opts ...nats.Option) (*nats.Conn, error) {
 		opts = append(opts, nats.Token(r.opt.NATSToken))
 	}
 	return natsx.ConnectInProcess(r.ns, append(opts, nats.ErrorHandler(r.natsError))...)
+}
+
+// natsURLProblem is what is wrong with the URLs of --nats-url
+// (comma-separated), nil when nothing: a scheme nats.go does not connect
+// with (nats, tls, ws, wss; none is nats). It took any other for nats://
+// and tried for ever, saying only "no servers available for connection",
+// to the HTTP server of an http:// URL (a NATS server's monitoring
+// port, given for its clients').
+func natsURLProblem(urls string) error {
+	for _, u := range strings.Split(urls, ",") {
+		scheme, _, ok := strings.Cut(strings.TrimSpace(u), "://")
+		if !ok {
+			continue
+		}
+		switch scheme = strings.ToLower(scheme); scheme {
+		case "nats", "tls", "ws", "wss":
+			continue
+		}
+		return fmt.Errorf("--nats-url %s: the scheme is %s, want nats://, tls://, ws:// or wss:// (a NATS server's clients' port; http:// is its monitoring)", natsx.RedactURL(strings.TrimSpace(u)), scheme)
+	}
+	return nil
 }
 
 // natsPingInterval and natsMaxPingsOut are how a connection to an
