@@ -20,6 +20,7 @@ import (
 	"github.com/rpl-lang/rpl/internal/heapfloor"
 	"github.com/rpl-lang/rpl/internal/procs"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	goruntime "runtime"
@@ -377,6 +378,11 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 			}
 		}
 	}
+	if o.NATSListen != "" && o.HTTP != "-" && sameListen(o.NATSListen, o.HTTP) {
+		// The embedded server took the port, and HTTP failed on it once
+		// the policies were loaded, saying the address was in use.
+		return fmt.Errorf("--http %s and --nats-listen %s: one address for both; give each its own port", o.HTTP, o.NATSListen)
+	}
 	if o.HTTP == "-" {
 		for _, name := range []string{"admin-token", "max-in-flight", "max-connections", "shutdown-grace"} {
 			if given(name) {
@@ -385,6 +391,19 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 		}
 	}
 	return nil
+}
+
+// sameListen reports whether listening on a and on b (host:port) would
+// take one port: the same port, not 0 (any free one), on the same host,
+// or on every address (no host, 0.0.0.0, ::) for either.
+func sameListen(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || pa != pb || pa == "0" {
+		return false
+	}
+	any := func(h string) bool { ip := net.ParseIP(h); return h == "" || ip != nil && ip.IsUnspecified() }
+	return ha == hb || any(ha) || any(hb)
 }
 
 // bucketName refuses a --bundle-bucket that JetStream takes for no

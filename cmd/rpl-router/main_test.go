@@ -342,6 +342,10 @@ func TestConflictingFlags(t *testing.T) {
 		{[]string{"--max-in-flight", "10"}, "--http - and --max-in-flight:"},
 		{[]string{"--max-connections", "10"}, "--http - and --max-connections:"},
 		{[]string{"--shutdown-grace", "5s"}, "--http - and --shutdown-grace:"},
+		// The embedded server took the port, and HTTP failed on it late.
+		{[]string{"--http", "127.0.0.1:18080", "--nats-listen", "127.0.0.1:18080"}, "--http 127.0.0.1:18080 and --nats-listen 127.0.0.1:18080: one address for both"},
+		{[]string{"--http", "127.0.0.1:18080", "--nats-listen", ":18080"}, "--http 127.0.0.1:18080 and --nats-listen :18080: one address"},
+		{[]string{"--http", "[::]:18080", "--nats-listen", "127.0.0.1:18080"}, "--http [::]:18080 and --nats-listen 127.0.0.1:18080: one address"},
 	} {
 		cmd := root()
 		var out bytes.Buffer
@@ -359,6 +363,7 @@ func TestConflictingFlags(t *testing.T) {
 		{"--no-nats=false", "--nats-url", "nats://127.0.0.1:1", "--no-decision-log"},
 		{"--no-nats", "--bundle-bucket", "-", "--http", "127.0.0.1:0"},
 		{"--no-decision-log", "--log-sample", "0"},
+		{"--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0"},
 		{"--log-sample", "0.5", "--log-max-age", "1h", "--log-compression", "none"},
 		{"--http", "127.0.0.1:0", "--admin-token", "t", "--max-in-flight", "10", "--max-connections", "10", "--shutdown-grace", "1s"},
 	} {
@@ -369,6 +374,29 @@ func TestConflictingFlags(t *testing.T) {
 		cmd.SetArgs(append([]string{"serve", "--http", "-", "--policies", "../../examples/policies", "--data-dir", t.TempDir()}, args...))
 		if err := cmd.ExecuteContext(ctx); err != nil {
 			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
+
+// TestSameListen: the addresses --http and --nats-listen cannot share:
+// one port on one host, or on every address for either; port 0 is any
+// free one, two of which differ.
+func TestSameListen(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"127.0.0.1:8080", "127.0.0.1:8080", true},
+		{":8080", "127.0.0.1:8080", true},
+		{"0.0.0.0:8080", "10.0.0.1:8080", true},
+		{"[::1]:4222", "[::]:4222", true},
+		{"127.0.0.1:8080", "127.0.0.2:8080", false},
+		{"127.0.0.1:8080", "127.0.0.1:4222", false},
+		{"127.0.0.1:0", "127.0.0.1:0", false},
+		{"nonsense", "127.0.0.1:8080", false}, // refused by its listen, naming it
+	} {
+		if got := sameListen(c.a, c.b); got != c.same {
+			t.Errorf("sameListen(%s, %s) = %v, want %v", c.a, c.b, got, c.same)
 		}
 	}
 }
