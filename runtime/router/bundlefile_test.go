@@ -38,6 +38,11 @@ func TestBundleFileUnreadableReported(t *testing.T) {
 	if st.Ready || !strings.Contains(st.LastError, p) || st.LastErrorAt.IsZero() || st.ReloadFailures != 1 {
 		t.Fatalf("missing at start: %+v", st)
 	}
+	// The file named once, as a directory's is ("p: open p: no such
+	// file or directory" named it twice).
+	if want := p + ": no such file or directory"; st.LastError != want {
+		t.Errorf("missing at start: last error %q, want %q", st.LastError, want)
+	}
 
 	v1 := writeBundle(t, dir, p)
 	if s, err := r.Reload(context.Background()); err != nil || s.Version != v1 {
@@ -52,8 +57,15 @@ func TestBundleFileUnreadableReported(t *testing.T) {
 		t.Fatal("reload of a missing file: no error")
 	}
 	st = r.Engine.Status()
-	if st.Version != v1 || !strings.Contains(st.LastError, p) || st.LastErrorAt.Before(before) || st.ReloadFailures != 2 {
+	if st.Version != v1 || st.LastError != p+": no such file or directory" || st.LastErrorAt.Before(before) || st.ReloadFailures != 2 {
 		t.Errorf("missing at a reload: %+v", st)
+	}
+	// A directory where the file should be.
+	if err := os.Mkdir(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reload(context.Background()); err == nil || err.Error() != p+": is a directory" {
+		t.Errorf("reload of a directory: %v, want %q", err, p+": is a directory")
 	}
 }
 

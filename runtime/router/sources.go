@@ -328,6 +328,12 @@ func (r *Router) loadBundle(ctx context.Context, path string, force bool) (*runt
 	return r.loadLocal(ctx, path, force, func() (*runtime.Snapshot, error) {
 		data, err := os.ReadFile(path)
 		if err != nil {
+			// The source names the file: its error's path again said
+			// "p: open p: no such file or directory".
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
 			return nil, &runtime.LoadError{Source: path, Problems: []string{err.Error()}}
 		}
 		return r.Engine.BuildBundle(ctx, path, data, r.readOptions())
