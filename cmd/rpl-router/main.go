@@ -223,6 +223,9 @@ latter 200 ms later).`,
 					return fmt.Errorf("--public-key %s: %w", publicKey, err)
 				}
 			}
+			if err := otlpProtocol(o.OTLP); err != nil {
+				return err
+			}
 			o.OTLP = otlpEndpoint(o.OTLP)
 			autoProcs, err := setProcs(procsMode)
 			if err != nil {
@@ -439,6 +442,29 @@ func logLimits(maxAge time.Duration, maxBytes int64) error {
 		return fmt.Errorf("--log-max-bytes %d: want at least %d, 1 MiB (or 0 for the default): a stream smaller than a message of the log, up to 64 KiB, discards every event", maxBytes, minLogMaxBytes)
 	}
 	return nil
+}
+
+// otlpProtocol refuses the OTLP endpoint of the environment (flag
+// empty) when OpenTelemetry's protocol variable for traces (else its
+// general one) names another protocol than OTLP/HTTP's protobuf, the
+// one the router exports with: a deployment that sets grpc points the
+// endpoint at its collector's gRPC port (4317), where every export
+// failed, the spans dropped, the router saying only that the exports
+// failed. The flag names an OTLP/HTTP endpoint whatever the variables.
+func otlpProtocol(flag string) error {
+	if flag != "" || otlpEndpoint("") == "" {
+		return nil
+	}
+	name := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+	p := os.Getenv(name)
+	if p == "" {
+		name = "OTEL_EXPORTER_OTLP_PROTOCOL"
+		p = os.Getenv(name)
+	}
+	if p == "" || p == "http/protobuf" {
+		return nil
+	}
+	return fmt.Errorf("%s=%s: the router exports spans over OTLP/HTTP only (http/protobuf), and its endpoint, %s, is for %s; give --otlp-endpoint the collector's OTLP/HTTP address (port 4318 by default), or set %s=http/protobuf", name, p, otlpEndpoint(""), p, name)
 }
 
 // otlpEndpoint is the OTLP endpoint of the flag, else of the environment:

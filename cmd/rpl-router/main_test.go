@@ -209,6 +209,48 @@ func TestOTLPEndpoint(t *testing.T) {
 	}
 }
 
+// TestOTLPProtocol: the endpoint of OpenTelemetry's variables is refused
+// at start when their protocol is not OTLP/HTTP's (grpc: its endpoint is
+// a gRPC port, where every export failed), naming the variable; the
+// flag's is taken whatever they say, and so is the endpoint when the
+// protocol is http/protobuf or unset.
+func TestOTLPProtocol(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "")
+	want := "OTEL_EXPORTER_OTLP_PROTOCOL=grpc: the router exports spans over OTLP/HTTP only (http/protobuf), and its endpoint, http://collector:4317, is for grpc; give --otlp-endpoint the collector's OTLP/HTTP address (port 4318 by default), or set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"
+	if err := otlpProtocol(""); err == nil || err.Error() != want {
+		t.Errorf("grpc: %v, want %q", err, want)
+	}
+	// Refused before anything starts.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cmd := root()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs([]string{"serve", "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
+	if err := cmd.ExecuteContext(ctx); err == nil || err.Error() != want {
+		t.Errorf("serve: %v, want %q", err, want)
+	}
+	if err := otlpProtocol("collector:4318"); err != nil {
+		t.Errorf("the flag: %v", err)
+	}
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf") // the traces' variable first
+	if err := otlpProtocol(""); err != nil {
+		t.Errorf("traces http/protobuf: %v", err)
+	}
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json")
+	if err := otlpProtocol(""); err == nil || !strings.HasPrefix(err.Error(), "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json: ") {
+		t.Errorf("traces http/json: %v", err)
+	}
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "") // no tracing: nothing to refuse
+	if err := otlpProtocol(""); err != nil {
+		t.Errorf("no endpoint: %v", err)
+	}
+}
+
 // TestLogLimitFlags: decision log limits that would leave the router
 // without a log are refused at start, naming the flag (they started a
 // router whose log was disabled, or discarded every event; found by a
