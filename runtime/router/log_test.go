@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,39 @@ func TestDecisionLogAfterDrainRanOut(t *testing.T) {
 	}
 	if got != n {
 		t.Errorf("%d of the %d decisions made before the shutdown logged", got, n)
+	}
+}
+
+// TestDecisionLogLostAtShutdownLogged: the decision events a shutdown
+// cannot have the stream store (the log's NATS down since they were
+// made) are logged with their count: they were counted only, in a
+// metric no one reads once the process has exited.
+func TestDecisionLogLostAtShutdownLogged(t *testing.T) {
+	ns, _ := natsServer(t)
+	var logs logBuffer
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NATSURL: ns.ClientURL(), BundleBucket: "-", LogSample: 1,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	post(t, r.HTTPAddr(), "/v1/decide", `{"version": "1", "request_id": "stored", "tenant_id": "acme", "task": {"type": "chat"}}`)
+	waitUntil(t, "an event published", func() bool { sent, _ := r.DecisionLogStats(); return sent == 1 })
+	ns.Shutdown()
+	waitUntil(t, "the log's connection lost", func() bool { return !r.LogNATS().IsConnected() })
+	const n = 7
+	for i := range n {
+		if out := post(t, r.HTTPAddr(), "/v1/decide", fmt.Sprintf(`{"version": "1", "request_id": "lost-%d", "tenant_id": "acme", "task": {"type": "chat"}}`, i)); !strings.HasPrefix(out, `{"ok":true`) {
+			t.Fatalf("decide %d: %s", i, out)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r.Shutdown(ctx)
+	if _, dropped := r.DecisionLogStats(); dropped != n {
+		t.Errorf("%d events dropped, want %d", dropped, n)
+	}
+	if log := logs.String(); !strings.Contains(log, "decision events not stored in the stream at shutdown") || !strings.Contains(log, fmt.Sprintf("events=%d ", n)) {
+		t.Errorf("the loss is not logged with its count:\n%s", log)
 	}
 }

@@ -845,11 +845,13 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		errs = append(errs, httpErr, natsErr)
 	}
 	r.cancelReqs()
+	var logDropped int64 // the decision log's drops before it closes
 	if r.dlog != nil {
 		// The log is the decisions' record: closed with a context that
 		// ran out (a drain that ran out), it stopped waiting at once and
 		// the events it held were lost. It waits until ctx's deadline,
 		// and a second at least.
+		_, logDropped = r.dlog.Stats()
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		if d, ok := ctx.Deadline(); ok && time.Until(d) > time.Second {
 			cancel()
@@ -860,6 +862,19 @@ func (r *Router) Shutdown(ctx context.Context) error {
 	}
 	if r.dlogNC != nil {
 		r.dlogNC.Close()
+	}
+	if r.dlog != nil {
+		// The events the log could not have the stream store (its
+		// connection down, the stream missing, its wait run out) are
+		// counted, in a metric that no one reads once the process has
+		// exited: they are logged. With its connection closed, the
+		// log's publisher ends at once, counting what it held.
+		wait, cancel := context.WithTimeout(context.Background(), time.Second)
+		r.dlog.Close(wait)
+		cancel()
+		if _, n := r.dlog.Stats(); n > logDropped {
+			r.log.Warn("decision log: decision events not stored in the stream at shutdown, lost (rpl_decision_log_dropped_total)", "events", n-logDropped, "stream", natsx.LogStream)
+		}
 	}
 	if r.nc != nil {
 		r.nc.Close()
