@@ -21,6 +21,10 @@ import (
 	rt "github.com/rpl-lang/rpl/runtime"
 )
 
+// DefaultLogMaxBytes is the MaxBytes of a decision log stream created
+// without one given (LogConfig).
+const DefaultLogMaxBytes = 1 << 30
+
 // LogConfig configures the decision log stream.
 type LogConfig struct {
 	// MaxAge, MaxBytes and MaxMsgs limit the stream (oldest discarded);
@@ -31,6 +35,10 @@ type LogConfig struct {
 	MaxAge   time.Duration
 	MaxBytes int64
 	MaxMsgs  int64
+	// CreateMaxBytes, when MaxBytes is 0, is the MaxBytes of a stream
+	// created in place of 1 GiB (a server that cannot store that much);
+	// a stream that exists keeps its own.
+	CreateMaxBytes int64
 	// Buffer is the number of events queued before drops; 0 means 8192.
 	Buffer int
 	// Batch is the most events one message holds, 0 meaning 1024; Linger
@@ -249,7 +257,10 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 		cfg.MaxAge = 24 * time.Hour
 	}
 	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = 1 << 30
+		cfg.MaxBytes = DefaultLogMaxBytes
+		if cfg.CreateMaxBytes > 0 {
+			cfg.MaxBytes = cfg.CreateMaxBytes
+		}
 	}
 	if cfg.MaxMsgs <= 0 {
 		cfg.MaxMsgs = -1

@@ -90,6 +90,9 @@ type EmbeddedOptions struct {
 	Token string
 	// ReadyTimeout bounds the start; 0 means 10s.
 	ReadyTimeout time.Duration
+	// MaxStore is what JetStream may store, in bytes; 0 means its
+	// default, 75% of the disk free under DataDir at the start.
+	MaxStore int64
 }
 
 // StartEmbedded starts a NATS server with JetStream in this process.
@@ -103,6 +106,7 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 		DisableJetStreamBanner: true,
 		MaxPayload:             8 << 20,
 		Authorization:          o.Token,
+		JetStreamMaxStore:      o.MaxStore,
 	}
 	if o.Listen == "" {
 		opts.DontListen = true

@@ -113,3 +113,10 @@ func (r *Router) NATSSubscriptions() int {
 
 // NATSURLProblem is natsURLProblem.
 var NATSURLProblem = natsURLProblem
+
+// EmbeddedMaxStore makes the embedded servers started during the test
+// store at most n bytes in JetStream.
+func EmbeddedMaxStore(t testing.TB, n int64) {
+	embeddedMaxStore = n
+	t.Cleanup(func() { embeddedMaxStore = 0 })
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
@@ -205,5 +206,51 @@ func TestDecisionLogLostAtShutdownLogged(t *testing.T) {
 	}
 	if log := logs.String(); !strings.Contains(log, "decision events not stored in the stream at shutdown") || !strings.Contains(log, fmt.Sprintf("events=%d ", n)) {
 		t.Errorf("the loss is not logged with its count:\n%s", log)
+	}
+}
+
+// TestDecisionLogFitsSmallStore: on a data directory whose disk cannot
+// hold the decision log stream's default 1 GiB (JetStream stores 75% of
+// the disk free: a small volume), the embedded router creates the stream
+// smaller, half of what it can store, says so, and logs its decisions;
+// the stream was never created, every event dropped, after one warning.
+// A --log-max-bytes beyond what fits is refused at start, naming it.
+func TestDecisionLogFitsSmallStore(t *testing.T) {
+	router.EmbeddedMaxStore(t, 64<<20)
+	var logs logBuffer
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", LogSample: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	if !strings.Contains(logs.String(), "the stream is created smaller") || !strings.Contains(logs.String(), fmt.Sprintf("max_bytes=%d ", 32<<20)) {
+		t.Errorf("not said:\n%s", logs.String())
+	}
+	js, _ := jetstream.New(r.NATS())
+	st, err := js.Stream(context.Background(), natsx.LogStream)
+	if err != nil {
+		t.Fatalf("the stream: %v\n%s", err, logs.String())
+	}
+	if got := st.CachedInfo().Config.MaxBytes; got != 32<<20 {
+		t.Errorf("max bytes %d, want %d", got, 32<<20)
+	}
+	if m, err := r.NATS().Request(natsx.SubjectCP1, []byte(`{"version": "1", "request_id": "small", "tenant_id": "acme", "task": {"type": "chat"}}`), 5*time.Second); err != nil || !strings.HasPrefix(string(m.Data), `{"ok":true`) {
+		t.Fatalf("decide: %v", err)
+	}
+	waitUntil(t, "the event stored", func() bool {
+		info, err := st.Info(context.Background())
+		return err == nil && info.State.Msgs > 0
+	})
+	// The bundle bucket has the rest: a push is activated.
+	waitUntil(t, "the bundle watch", r.BundleSynced)
+	pushed := buildPushed(t, "small", bundle.BuildOptions{})
+	if _, err := natsx.PushBundle(context.Background(), r.NATS(), natsx.BundleBucket, natsx.BundleKey, pushed.Data); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	waitUntil(t, "the push activated", func() bool { return r.Engine.Current().Version == pushed.Bundle.Version() })
+
+	_, err = router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", LogMaxBytes: 128 << 20, Logger: quiet()})
+	if want := "--log-max-bytes 134217728: more than the embedded NATS server can store for the decision log, 67108864 bytes"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("a --log-max-bytes too large: %v, want %q…", err, want)
 	}
 }

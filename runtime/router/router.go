@@ -75,6 +75,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/internal/repeats"
@@ -208,6 +209,9 @@ type Router struct {
 	// loadMu makes the loads of the policy directory or bundle file one
 	// at a time (loadLocal).
 	loadMu sync.Mutex
+	// logCreateMax is the size of the decision log's stream, when the
+	// router creates it, in place of the default (logFits).
+	logCreateMax int64
 }
 
 // LastGoodDir and LastGoodBundle are where the last good version is kept
@@ -295,7 +299,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			r.nc, err = r.connectExternal("rpl-router")
 		} else {
 			start := time.Now()
-			r.ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: opt.DataDir, Listen: opt.NATSListen, Token: opt.NATSToken})
+			r.ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: opt.DataDir, Listen: opt.NATSListen, Token: opt.NATSToken, MaxStore: embeddedMaxStore})
 			if err == nil && opt.NATSListen != "" && opt.NATSToken == "" {
 				r.log.Warn("the embedded NATS server listens without authentication: any client that reaches it can push bundles and read the decision log; give --nats-token (and --public-key)", "listen", opt.NATSListen)
 			}
@@ -314,6 +318,9 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	}
 	var dlog runtime.DecisionLog
 	if r.nc != nil && !opt.NoLog {
+		if err := r.logFits(ctx); err != nil {
+			return nil, err
+		}
 		if d, err := r.startDecisionLog(ctx); err != nil {
 			r.log.Warn("decision log disabled", "err", err)
 		} else {
@@ -716,7 +723,7 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, Uncompressed: r.opt.LogUncompressed, Dropped: r.Metrics.LogDropped, Failed: func(err error) {
+	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, CreateMaxBytes: r.logCreateMax, Uncompressed: r.opt.LogUncompressed, Dropped: r.Metrics.LogDropped, Failed: func(err error) {
 		r.Metrics.LogFailed()
 		r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
 	}, Ready: func() {
@@ -735,6 +742,55 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	r.dlogNC = nc
 	return d, nil
 }
+
+// embeddedMaxStore is the embedded server's JetStream storage limit (0:
+// its default, 75% of the disk free); the tests make it small.
+var embeddedMaxStore int64
+
+// logFits checks, with the embedded server, that the decision log's
+// stream, when it is to be created, fits in what its JetStream can
+// still reserve: 75% of the disk free under the data directory at the
+// start, less what its other streams reserve. A stream that does not
+// is never created, every decision event dropped: the default 1 GiB on
+// a disk of less than 1.4 GB free (a small volume) is made to fit,
+// taking half of what is left (the bundle bucket has the rest), and
+// said so; a --log-max-bytes given is refused, naming what fits.
+func (r *Router) logFits(ctx context.Context) error {
+	if r.ns == nil || !r.ns.JetStreamEnabled() {
+		return nil
+	}
+	_, reserved, err := r.ns.JetStreamReservedResources()
+	if err != nil {
+		return nil
+	}
+	room := r.ns.JetStreamConfig().MaxStore - reserved
+	want := cmp.Or(r.opt.LogMaxBytes, natsx.DefaultLogMaxBytes)
+	if want <= room {
+		return nil
+	}
+	if js, err := jetstream.New(r.nc); err == nil {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err = js.Stream(sctx, natsx.LogStream)
+		cancel()
+		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil // it exists (it keeps its own limit), or the look-up failed: the log says why
+		}
+	}
+	where := filepath.Join(r.opt.DataDir, "jetstream")
+	if r.opt.LogMaxBytes > 0 {
+		return fmt.Errorf("--log-max-bytes %d: more than the embedded NATS server can store for the decision log, %d bytes (75%% of the disk free under %s at the start, less what its other streams reserve): the stream would never be created", r.opt.LogMaxBytes, max(room, 0), where)
+	}
+	if half := room / 2; half >= minLogStream {
+		r.logCreateMax = half
+		r.log.Warn("decision log: the embedded NATS server cannot store the stream's default 1 GiB (it stores 75% of the disk free under the data directory at the start): the stream is created smaller, half of what it can still store (--log-max-bytes sets it)", "max_bytes", half, "store", where)
+	}
+	return nil
+}
+
+// minLogStream is the least stream logFits makes to fit: one smaller
+// than a message of the log (up to 64 KiB of events) would discard
+// every one.
+const minLogStream = 1 << 20
 
 // NATSServer is the embedded server (nil when joining an external one).
 func (r *Router) NATSServer() *server.Server { return r.ns }
