@@ -151,6 +151,11 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 			if o.Listen != "" && errors.As(f.err, &op) && op.Op == "listen" {
 				return nil, fmt.Errorf("embedded NATS server: --nats-listen %s: %w", o.Listen, f.err)
 			}
+			if strings.Contains(f.msg, "JetStream") {
+				// Its store refused ("storage directory is not a
+				// directory"), which the message does not name.
+				return nil, fmt.Errorf("embedded NATS server: %s (JetStream's store: %s)", f.msg, opts.StoreDir)
+			}
 			return nil, fmt.Errorf("embedded NATS server: %s", f.msg)
 		default:
 		}

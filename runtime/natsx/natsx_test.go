@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -261,6 +262,25 @@ func TestEmbedded(t *testing.T) {
 	_, nc := embedded(t, "")
 	t.Logf("embedded server with JetStream started and connected in %v", time.Since(start))
 	exercise(t, nc, nc)
+}
+
+// TestEmbeddedStoreRefused: a JetStream store the embedded server
+// cannot use (a file where its directory goes) is an error naming it;
+// the server's message, "storage directory is not a directory", did not.
+func TestEmbeddedStoreRefused(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "jetstream")
+	if err := os.WriteFile(store, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: dir})
+	if err == nil {
+		s.Shutdown()
+		t.Fatal("started")
+	}
+	if !strings.Contains(err.Error(), "not a directory") || !strings.HasSuffix(err.Error(), "(JetStream's store: "+store+")") {
+		t.Errorf("%v: does not name the store, %s", err, store)
+	}
 }
 
 func TestEmbeddedListen(t *testing.T) {
