@@ -253,4 +253,30 @@ func TestDecisionLogFitsSmallStore(t *testing.T) {
 	if want := "--log-max-bytes 134217728: more than the embedded NATS server can store for the decision log, 67108864 bytes"; err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("a --log-max-bytes too large: %v, want %q…", err, want)
 	}
+
+	// A stream that exists grows by what it does not reserve already:
+	// to 48 MiB from 32, of 64, but not to 128.
+	data := t.TempDir()
+	r, err = router.Start(context.Background(), router.Options{Policies: examples, DataDir: data, HTTP: "-", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Shutdown(context.Background())
+	r, err = router.Start(context.Background(), router.Options{Policies: examples, DataDir: data, HTTP: "-", LogMaxBytes: 128 << 20, Logger: quiet()})
+	if err == nil {
+		r.Shutdown(context.Background())
+	}
+	if want := "--log-max-bytes 134217728: more than the embedded NATS server can store for the decision log, 67108864 bytes"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("a stream that exists, grown too large: %v, want %q…", err, want)
+	}
+	r, err = router.Start(context.Background(), router.Options{Policies: examples, DataDir: data, HTTP: "-", LogMaxBytes: 48 << 20, Logger: quiet()})
+	if err != nil {
+		t.Fatalf("a stream that exists, grown within: %v", err)
+	}
+	defer r.Shutdown(context.Background())
+	js, _ = jetstream.New(r.NATS())
+	waitUntil(t, "the stream grown", func() bool {
+		st, err := js.Stream(context.Background(), natsx.LogStream)
+		return err == nil && st.CachedInfo().Config.MaxBytes == 48<<20
+	})
 }

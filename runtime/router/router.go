@@ -770,9 +770,17 @@ func (r *Router) logFits(ctx context.Context) error {
 	}
 	if js, err := jetstream.New(r.nc); err == nil {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err = js.Stream(sctx, natsx.LogStream)
+		st, err := js.Stream(sctx, natsx.LogStream)
 		cancel()
-		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		switch {
+		case err == nil && r.opt.LogMaxBytes > 0:
+			// It exists, and is to grow by what it does not reserve
+			// already.
+			room += max(st.CachedInfo().Config.MaxBytes, 0)
+			if want <= room {
+				return nil
+			}
+		case !errors.Is(err, jetstream.ErrStreamNotFound):
 			return nil // it exists (it keeps its own limit), or the look-up failed: the log says why
 		}
 	}
