@@ -367,8 +367,7 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 			return errors.New(`--no-nats and --http -: the router would serve no request, over neither NATS nor HTTP`)
 		}
 	}
-	if o.NoLog { // --no-decision-log
-
+	if o.NoLog { // --no-decision-log (--log-sample 0 is applied after)
 		for _, name := range []string{"log-sample", "log-max-age", "log-max-bytes", "log-compression"} {
 			if given(name) && !(name == "log-sample" && o.LogSample == 0) { // --log-sample 0 says the same
 				return fmt.Errorf("--no-decision-log and --%s: with no decision log there is nothing to sample, no stream to limit and no message to compress", name)
@@ -405,8 +404,8 @@ func sameListen(a, b string) bool {
 	if errA != nil || errB != nil || pa != pb || pa == "0" {
 		return false
 	}
-	any := func(h string) bool { ip := net.ParseIP(h); return h == "" || ip != nil && ip.IsUnspecified() }
-	return ha == hb || any(ha) || any(hb)
+	every := func(h string) bool { ip := net.ParseIP(h); return h == "" || ip != nil && ip.IsUnspecified() }
+	return ha == hb || every(ha) || every(hb)
 }
 
 // bucketName refuses a --bundle-bucket that JetStream takes for no
