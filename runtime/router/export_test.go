@@ -53,6 +53,13 @@ func AfterLocalBuild(t testing.TB, f func()) {
 	t.Cleanup(func() { afterLocalBuild.Store(nil) })
 }
 
+// BeforeLocalBuild runs f before each build of the local source, until
+// the test ends.
+func BeforeLocalBuild(t testing.TB, f func()) {
+	beforeLocalBuild.Store(&f)
+	t.Cleanup(func() { beforeLocalBuild.Store(nil) })
+}
+
 // BeforeBundleApply runs f with the bundle watch's context before each
 // pushed bundle is built, until the test ends.
 func BeforeBundleApply(t testing.TB, f func(context.Context)) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -458,5 +459,44 @@ func TestShutdownGraceEndsKeepAlives(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestShutdownCutsWatchedBuild: a build of the policy directory that its
+// watch began (a change saved) ends with the shutdown, which returns at
+// its context's end: Shutdown waited for the build, and a build whose
+// policies' tests run long (a large --fuel) held it for as long as they
+// ran. The build cut short refused nothing: no failed load is reported,
+// and the version stays.
+func TestShutdownCutsWatchedBuild(t *testing.T) {
+	dir := slowPolicy(t)
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true, Logger: quiet(),
+		Deadline: time.Minute, Limits: rpl.Limits{Fuel: 1 << 50}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := r.Engine.Current().Version
+	building := make(chan struct{})
+	var once sync.Once
+	router.BeforeLocalBuild(t, func() { once.Do(func() { close(building) }) })
+	// A test of fib(60): far longer than any test waits.
+	if err := os.WriteFile(filepath.Join(dir, "default_test.rpl"), []byte("package default\n\ntest \"slow\" {\n  expect fib(60) > 0\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	<-building
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- r.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second): // a hang, not a time measured
+		t.Fatal("Shutdown did not return: it waits for the watch's build")
+	}
+	if st := r.Engine.Status(); st.Version != v || st.LastError != "" || st.ReloadFailures != 0 {
+		t.Errorf("after the build cut short: %+v", st)
 	}
 }

@@ -341,8 +341,8 @@ func (r *Router) loadBundle(ctx context.Context, path string, force bool) (*runt
 }
 
 // afterLocalBuild, when set (by tests), runs between a local source's
-// build and its activation.
-var afterLocalBuild atomic.Pointer[func()]
+// build and its activation; beforeLocalBuild, before the build.
+var afterLocalBuild, beforeLocalBuild atomic.Pointer[func()]
 
 // cutShort is the error of a build of source that ctx's end cut short (a
 // shutdown during a start, a SIGHUP reload or a pushed bundle's build):
@@ -376,6 +376,9 @@ func (r *Router) loadLocal(ctx context.Context, path string, force bool, build f
 	r.persistMu.Unlock()
 	key := localPath(path)
 	was := r.Engine.Activation()
+	if f := beforeLocalBuild.Load(); f != nil {
+		(*f)()
+	}
 	s, err := build()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -624,6 +627,19 @@ func (r *Router) watchDir() error {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
+		// The builds end with the router (Shutdown waits for this
+		// goroutine): a build whose policies' tests ran long (a large
+		// --fuel) held Shutdown past its context, for as long as they
+		// ran.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-r.stop:
+			case <-ctx.Done():
+			}
+			cancel()
+		}()
 		var timer *time.Timer
 		fire := make(chan struct{}, 1)
 		for {
@@ -660,7 +676,9 @@ func (r *Router) watchDir() error {
 					timer.Reset(100 * time.Millisecond)
 				}
 			case <-fire:
-				if _, err := r.loadDir(context.Background(), false); err != nil {
+				if _, err := r.loadDir(ctx, false); err != nil && ctx.Err() != nil {
+					r.log.Info("reload cut short by the shutdown; "+r.stays(), "err", err)
+				} else if err != nil {
 					r.log.Error("reload failed; "+r.stays(), "err", err)
 				}
 			case err, ok := <-w.Errors:
