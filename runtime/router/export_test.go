@@ -40,9 +40,9 @@ func (r *Router) NATSError(sub *nats.Subscription, err error) { r.natsError(r.nc
 // HoldLoads holds the lock of the local source's loads (loadLocal) until
 // release is called: a reload asked for meanwhile waits.
 func (r *Router) HoldLoads() (release func()) {
-	r.loadMu.Lock()
+	r.loads <- struct{}{}
 	var once sync.Once
-	return func() { once.Do(r.loadMu.Unlock) }
+	return func() { once.Do(func() { <-r.loads }) }
 }
 
 // AfterLocalBuild runs f between each build of the local source (the
@@ -51,6 +51,13 @@ func (r *Router) HoldLoads() (release func()) {
 func AfterLocalBuild(t testing.TB, f func()) {
 	afterLocalBuild.Store(&f)
 	t.Cleanup(func() { afterLocalBuild.Store(nil) })
+}
+
+// WaitingLoad runs f when a load of the local source waits for another,
+// until the test ends.
+func WaitingLoad(t testing.TB, f func()) {
+	waitingLoad.Store(&f)
+	t.Cleanup(func() { waitingLoad.Store(nil) })
 }
 
 // BeforeLocalBuild runs f before each build of the local source, until

@@ -206,9 +206,11 @@ type Router struct {
 	// and nothing is written to it any more (an HTTP reload, which runs
 	// on past a drain that ran out, activating after it).
 	released bool
-	// loadMu makes the loads of the policy directory or bundle file one
-	// at a time (loadLocal).
-	loadMu sync.Mutex
+	// loads makes the loads of the policy directory or bundle file one
+	// at a time (loadLocal): a slot, held while one runs, which a load
+	// waits for until its context ends (the watch's, the SIGHUP
+	// reload's, at a shutdown).
+	loads chan struct{}
 	// logCreateMax is the size of the decision log's stream, when the
 	// router creates it, in place of the default (logFits).
 	logCreateMax int64
@@ -250,7 +252,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if err := natsURLProblem(opt.NATSURL); err != nil {
 		return nil, fmt.Errorf("NATS: %w", err)
 	}
-	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{}), active: make(chan struct{}, 1), natsWorkers: goruntime.GOMAXPROCS(0)}
+	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{}), active: make(chan struct{}, 1), loads: make(chan struct{}, 1), natsWorkers: goruntime.GOMAXPROCS(0)}
 	r.reqCtx, r.cancelReqs = context.WithCancel(context.Background())
 	if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
 		// Named as the lock's failure is: "mkdir data: not a

@@ -500,3 +500,40 @@ func TestShutdownCutsWatchedBuild(t *testing.T) {
 		t.Errorf("after the build cut short: %+v", st)
 	}
 }
+
+// TestShutdownWhileLoadWaits: a load of the policy directory that its
+// watch began, waiting for another load to end (an HTTP reload, which
+// runs to its end, past a shutdown), gives up when the shutdown starts,
+// which returns at its context's end: Shutdown waited for the watch,
+// and so for the other load, however long it ran.
+func TestShutdownWhileLoadWaits(t *testing.T) {
+	dir := copyExamples(t)
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := r.HoldLoads() // a reload under way
+	defer release()
+	waiting := make(chan struct{})
+	var once sync.Once
+	router.WaitingLoad(t, func() { once.Do(func() { close(waiting) }) })
+	if err := os.WriteFile(filepath.Join(dir, "extra.rpl"), []byte("package extra\n\nfn route(r: Request) -> Decision = to(\"a:m\")\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	<-waiting
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- r.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second): // a hang, not a time measured
+		t.Fatal("Shutdown did not return: the watch's load waits for the other")
+	}
+	if st := r.Engine.Status(); st.LastError != "" || st.ReloadFailures != 0 {
+		t.Errorf("after the load cut short: %+v", st)
+	}
+}

@@ -321,7 +321,7 @@ func (r *Router) loadDir(ctx context.Context, force bool) (*runtime.Snapshot, er
 }
 
 // loadBundle is loadDir for the bundle file path. The file is read
-// within the load (under loadMu), so that of two reloads the one that
+// within the load (holding loads), so that of two reloads the one that
 // runs last activates the file as it is then; a file that cannot be read
 // is a failed load, reported in the status as one that does not verify.
 func (r *Router) loadBundle(ctx context.Context, path string, force bool) (*runtime.Snapshot, error) {
@@ -343,6 +343,10 @@ func (r *Router) loadBundle(ctx context.Context, path string, force bool) (*runt
 // afterLocalBuild, when set (by tests), runs between a local source's
 // build and its activation; beforeLocalBuild, before the build.
 var afterLocalBuild, beforeLocalBuild atomic.Pointer[func()]
+
+// waitingLoad, when set (by tests), runs when a load of the local source
+// waits for another.
+var waitingLoad atomic.Pointer[func()]
 
 // cutShort is the error of a build of source that ctx's end cut short (a
 // shutdown during a start, a SIGHUP reload or a pushed bundle's build):
@@ -366,11 +370,25 @@ var beforeBundleApply atomic.Pointer[func(context.Context)]
 // it built (a push, a rollback: the later one stays; the version counts
 // as taken, so the source saved unchanged does not override it either).
 // With force (Reload) it activates the source's version in any case.
-// Loads are one at a time (loadMu): a reload asked for (Reload) and one
+// Loads are one at a time (loads): a reload asked for (Reload) and one
 // the watch makes do not cross.
 func (r *Router) loadLocal(ctx context.Context, path string, force bool, build func() (*runtime.Snapshot, error)) (*runtime.Snapshot, error) {
-	r.loadMu.Lock()
-	defer r.loadMu.Unlock()
+	select {
+	case r.loads <- struct{}{}:
+	default:
+		// Another load runs (an HTTP reload, which runs to its end): a
+		// load that waits for it gives up when its context ends, the
+		// watch's at a shutdown, which waited for it.
+		if f := waitingLoad.Load(); f != nil {
+			(*f)()
+		}
+		select {
+		case r.loads <- struct{}{}:
+		case <-ctx.Done():
+			return nil, cutShort(ctx, path)
+		}
+	}
+	defer func() { <-r.loads }()
 	r.persistMu.Lock()
 	last := r.sources.Local
 	r.persistMu.Unlock()
