@@ -40,3 +40,19 @@ func TestWalkFolderLimit(t *testing.T) {
 		t.Fatalf("after a second walk, shown %+v, want the one warning", got)
 	}
 }
+
+// A library imported only by a policy under node_modules is a library,
+// as `rplc check DIR` says (lang.WalkPolicyTree walks every directory but
+// hidden ones): the server skipped node_modules, and showed RPL212 on a
+// file that `rplc check` passes.
+func TestWalkFolderNodeModules(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "lib.rpl"), "package lib\n\nfn helper() -> string = \"h\"\n")
+	write(t, filepath.Join(dir, "node_modules", "p", "main.rpl"),
+		"package main\n\nimport \"../../lib\"\n\nfn route(r: Request) -> Decision = to(lib.helper())\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("lib.rpl")
+	if ds := c.waitDiags(u, 1); len(ds) != 0 {
+		t.Fatalf("lib.rpl, imported by node_modules/p/main.rpl: %+v, want none", ds)
+	}
+}

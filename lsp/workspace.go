@@ -368,8 +368,8 @@ func (s *Server) workspacePolicies() []string {
 }
 
 // workspaceFiles lists the .rpl files of the workspace folders (hidden
-// files and directories, and node_modules, aside, as lang.WalkPolicyTree
-// leaves hidden ones) and the open documents.
+// files and directories aside, as lang.WalkPolicyTree leaves them) and
+// the open documents.
 //
 // A folder's walk is kept for treeRecheck, as the trees of policy ids
 // are, unless the client reports a change on disk under it or the folders
@@ -469,8 +469,10 @@ var errWalkStop = errors.New("walk stopped")
 
 // walkFolder lists the .rpl files under dir for workspaceFiles. It skips
 // hidden directories (.git, and hidden files) as lang.WalkPolicyTree and
-// rplc do, and node_modules; every other directory may hold policies
-// (rplc check walks vendor and build directories too), and is walked.
+// rplc do, and only those: every other directory may hold policies (rplc
+// check walks node_modules, vendor and build directories too), and is
+// walked. Skipping node_modules as well made a library imported only from
+// there RPL212 in the editor, which `rplc check DIR` passed.
 // It stops after maxWalkEntries entries (walkLimit), and when the
 // session ends or dir is no longer a workspace folder (walkEnded).
 func (s *Server) walkFolder(dir string) ([]string, int) {
@@ -494,7 +496,7 @@ func (s *Server) walkFolder(dir string) ([]string, int) {
 			return nil
 		}
 		if e.IsDir() {
-			if name := e.Name(); p != dir && (lang.Hidden(name) || name == "node_modules") {
+			if name := e.Name(); p != dir && lang.Hidden(name) {
 				return filepath.SkipDir
 			}
 			return nil
