@@ -21,7 +21,14 @@ func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any,
 		return []protocol.CodeAction{}, nil
 	}
 	path := uriToPath(p.TextDocument.URI)
-	sn := s.snapshotFor(path)
+	return answer(s, string(protocol.MethodTextDocumentCodeAction), s.pin(path), func(sn *snapshot) (any, error) {
+		return s.quickFixes(sn, path, p)
+	})
+}
+
+// quickFixes is codeAction's answer from sn.
+func (s *Server) quickFixes(sn *snapshot, path string, p *protocol.CodeActionParams) (any, error) {
+	kind := protocol.CodeActionKindQuickFix
 	fn := sn.fileNode(path)
 	if fn == nil {
 		return []protocol.CodeAction{}, nil

@@ -16,7 +16,11 @@ import (
 // path names; a named argument goes to its parameter. Builtins and the
 // prelude's types have no file to jump to.
 func (s *Server) definition(_ *glsp.Context, p *protocol.DefinitionParams) (any, error) {
-	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
+	return answerAt(s, string(protocol.MethodTextDocumentDefinition), p.TextDocument.URI, p.Position, s.definitionAt)
+}
+
+// definitionAt is definition's answer at pos of fn, checked in sn.
+func (s *Server) definitionAt(sn *snapshot, fn *lang.FileNode, pos lang.Pos) (any, error) {
 	if fn == nil {
 		return nil, nil
 	}

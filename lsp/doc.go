@@ -114,7 +114,14 @@
 //     references and rename beyond the target's own policy, which check
 //     every policy of the workspace (a second and more for 40 policies of
 //     200 rules, after a change), and workspace/symbol, which parses every
-//     file of the workspace for each query (200 ms for those). A rename during which a
+//     file of the workspace for each query (200 ms for those). Hover,
+//     definition, semantic tokens, code actions and prepareRename take the
+//     snapshot of the text before them, or, when it is still to check, the
+//     generation and the open documents' texts to check (pin), and then
+//     check and answer on a goroutine of their own, under a bound of
+//     their own (maxWork, as for the others): a check of a large policy
+//     after an edit held every message after them, $/cancelRequest and
+//     the next edits among them. A rename during which a
 //     document changed is answered ContentModified (-32801): its edits are
 //     of the text as it was. $/cancelRequest cancels such a request,
 //     answered then with RequestCancelled (-32800); a cancel of a request

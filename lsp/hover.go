@@ -16,7 +16,11 @@ import (
 // schema's included) and named arguments; for anything else, the type of
 // the innermost expression.
 func (s *Server) hover(_ *glsp.Context, p *protocol.HoverParams) (*protocol.Hover, error) {
-	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
+	return answerAt(s, string(protocol.MethodTextDocumentHover), p.TextDocument.URI, p.Position, s.hoverAt)
+}
+
+// hoverAt is hover's answer at pos of fn, checked in sn.
+func (s *Server) hoverAt(sn *snapshot, fn *lang.FileNode, pos lang.Pos) (*protocol.Hover, error) {
 	if fn == nil {
 		return nil, nil
 	}

@@ -24,16 +24,17 @@ func refuse(format string, args ...any) error {
 // prepareRename says whether the name under the cursor can be renamed, and
 // why not when it cannot.
 func (s *Server) prepareRename(_ *glsp.Context, p *protocol.PrepareRenameParams) (any, error) {
-	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
-	if fn == nil {
-		return nil, nil
-	}
-	t := sn.targetAt(fn, pos)
-	if err := s.renameable(sn, t); err != nil {
-		return nil, err
-	}
-	r := toRange(fn.File, t.id.Sp)
-	return protocol.RangeWithPlaceholder{Range: r, Placeholder: t.id.Name}, nil
+	return answerAt(s, string(protocol.MethodTextDocumentPrepareRename), p.TextDocument.URI, p.Position, func(sn *snapshot, fn *lang.FileNode, pos lang.Pos) (any, error) {
+		if fn == nil {
+			return nil, nil
+		}
+		t := sn.targetAt(fn, pos)
+		if err := s.renameable(sn, t); err != nil {
+			return nil, err
+		}
+		r := toRange(fn.File, t.id.Sp)
+		return protocol.RangeWithPlaceholder{Range: r, Placeholder: t.id.Name}, nil
+	})
 }
 
 // renameable refuses, with the reason, names whose renaming is unsafe.

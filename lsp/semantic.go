@@ -47,13 +47,14 @@ type semToken struct {
 // comments.
 func (s *Server) semanticTokens(_ *glsp.Context, p *protocol.SemanticTokensParams) (*protocol.SemanticTokens, error) {
 	path := uriToPath(p.TextDocument.URI)
-	sn := s.snapshotFor(path)
-	fn := sn.fileNode(path)
-	if fn == nil {
-		return &protocol.SemanticTokens{Data: []uint32{}}, nil
-	}
-	toks := collectTokens(sn.prog.Info, fn)
-	return &protocol.SemanticTokens{Data: encodeTokens(fn.File, toks)}, nil
+	return answer(s, string(protocol.MethodTextDocumentSemanticTokensFull), s.pin(path), func(sn *snapshot) (*protocol.SemanticTokens, error) {
+		fn := sn.fileNode(path)
+		if fn == nil {
+			return &protocol.SemanticTokens{Data: []uint32{}}, nil
+		}
+		toks := collectTokens(sn.prog.Info, fn)
+		return &protocol.SemanticTokens{Data: encodeTokens(fn.File, toks)}, nil
+	})
 }
 
 func collectTokens(info *lang.Info, fn *lang.FileNode) []semToken {

@@ -84,12 +84,16 @@ type Server struct {
 	// session ends: no request starts after it.
 	jobMu    sync.Mutex
 	jobs     map[jsonrpc2.ID]context.CancelFunc
+	queued   map[chan struct{}]int // per bound (slots, checkSlots): its requests in jobs, running or waiting
 	jobsDone bool
 	jobWG    sync.WaitGroup
 	// slots bounds the asyncWork running at once: a request's work takes
 	// one before it starts (see start), and the requests beyond the bound
 	// wait for one, cancellable meanwhile.
 	slots chan struct{}
+	// checkSlots bounds, as slots does, the checks that requests left to
+	// goroutines of their own (answer): a hover waits for no test run.
+	checkSlots chan struct{}
 	// deferred is the asyncWork that the handler running now (on the
 	// connection's goroutine, the only one that touches it) left for its
 	// request: see later.
@@ -124,7 +128,7 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
 		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{}, pubURIs: map[string]protocol.DocumentUri{},
 		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}, refolded: map[string]bool{}, walks: map[string]*folderWalk{},
-		jobs: map[jsonrpc2.ID]context.CancelFunc{}, slots: make(chan struct{}, max(1, maxWork))}
+		jobs: map[jsonrpc2.ID]context.CancelFunc{}, queued: map[chan struct{}]int{}, slots: make(chan struct{}, max(1, maxWork)), checkSlots: make(chan struct{}, max(1, maxWork))}
 	w := opts.Log
 	if w == nil {
 		w = io.Discard
@@ -311,15 +315,24 @@ func (s *Server) reply(conn *jsonrpc2.Conn, id jsonrpc2.ID, r any, err error) {
 // soon after ctx is canceled. name says what it is (a command's name, or
 // the request's method).
 type asyncWork struct {
-	name string
-	run  func(ctx context.Context) (any, error)
+	name  string
+	run   func(ctx context.Context) (any, error)
+	slots chan struct{} // the bound it runs under: s.slots, or s.checkSlots for a check (laterCheck)
 }
 
 // later, called by a handler on the connection's goroutine, makes run the
 // rest of its request (an asyncWork named name): the handler's own result
 // is dropped, and run's is the answer.
 func (s *Server) later(name string, run func(ctx context.Context) (any, error)) {
-	s.deferred = &asyncWork{name: name, run: run}
+	s.deferred = &asyncWork{name: name, run: run, slots: s.slots}
+}
+
+// laterCheck is later for a request whose answer waits for a check of a
+// snapshot only (answer): it runs under a bound of its own, so that the
+// long requests (a test run of up to 10 s) holding every slot of
+// later's do not hold it.
+func (s *Server) laterCheck(name string, run func(ctx context.Context) (any, error)) {
+	s.deferred = &asyncWork{name: name, run: run, slots: s.checkSlots}
 }
 
 // workHook, when set (tests), runs as an asyncWork starts, on its
@@ -351,10 +364,11 @@ func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID,
 		refused = &jsonrpc2.Error{Code: codeRequestCancelled, Message: "request cancelled: the session is ending"}
 	case dup:
 		refused = &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: fmt.Sprintf("request id %s is that of a request still running", id)}
-	case len(s.jobs) >= cap(s.slots)+maxWaiting:
-		refused = &jsonrpc2.Error{Code: codeRequestFailed, Message: fmt.Sprintf("the server is busy: %d running and %d waiting; cancel some, or try again once they end", cap(s.slots), maxWaiting)}
+	case s.queued[w.slots] >= cap(w.slots)+maxWaiting:
+		refused = &jsonrpc2.Error{Code: codeRequestFailed, Message: fmt.Sprintf("the server is busy: %d running and %d waiting; cancel some, or try again once they end", cap(w.slots), maxWaiting)}
 	default:
 		s.jobs[id] = cancel
+		s.queued[w.slots]++
 		s.jobWG.Add(1)
 	}
 	s.jobMu.Unlock()
@@ -367,12 +381,13 @@ func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID,
 		defer s.jobWG.Done()
 		var r any
 		var err error
-		if s.acquire(jctx, w.name) {
+		if s.acquire(jctx, w) {
 			r, err = s.runWork(jctx, id, w)
-			<-s.slots
+			<-w.slots
 		}
 		s.jobMu.Lock()
 		delete(s.jobs, id)
+		s.queued[w.slots]--
 		canceled := jctx.Err() != nil // decided under jobMu: a cancel after this finds no request
 		s.jobMu.Unlock()
 		cancel()
@@ -385,17 +400,17 @@ func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID,
 
 // acquire takes one of the maxWork slots: at once if one is free, else
 // once one of the requests running ends; false if ctx ends first.
-func (s *Server) acquire(ctx context.Context, name string) bool {
+func (s *Server) acquire(ctx context.Context, w *asyncWork) bool {
 	select {
-	case s.slots <- struct{}{}:
+	case w.slots <- struct{}{}:
 		return true
 	default:
 	}
 	if h := waitHook.Load(); h != nil {
-		(*h)(name)
+		(*h)(w.name)
 	}
 	select {
-	case s.slots <- struct{}{}:
+	case w.slots <- struct{}{}:
 		return true
 	case <-ctx.Done():
 		return false

@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -122,22 +123,59 @@ func (s *Server) checkToRun(policy string, ov overlay) (*lang.Program, lang.Diag
 // the watched ones, reports none): the change starts a new generation, as
 // one the client reports does.
 func (s *Server) snapshotFor(path string) *snapshot {
+	return s.checked(s.pin(path))
+}
+
+// pinned is the state of the editor that a request needs for a snapshot of
+// path's policy, taken on the connection's goroutine when the request came
+// (pin): the snapshot itself when one of the current generation is kept,
+// else the generation and the open documents' texts to check, which
+// checked does, on any goroutine. A request whose answer needs a check
+// (answer) so sees the edits sent before it and none sent after it, and
+// does not hold the reading of the messages after it ($/cancelRequest,
+// didChange) while the check runs.
+type pinned struct {
+	path string
+	sn   *snapshot // the current snapshot, or nil: check gen with ov
+	gen  uint64
+	ov   overlay
+}
+
+// pin takes what a snapshot of path's policy at the current generation
+// needs (see pinned). A kept snapshot of the current generation that read
+// a file since changed on disk starts a new generation, as in snapshotFor.
+func (s *Server) pin(path string) pinned {
 	policy := policyOf(path)
 	s.mu.Lock()
 	if sn := s.snaps[policy]; sn != nil && sn.gen == s.gen {
 		s.mu.Unlock()
 		changed := sn.diskChanged()
 		if len(changed) == 0 {
-			return sn
+			return pinned{path: path, sn: sn}
 		}
 		s.mu.Lock()
 		s.changedOnDiskLocked(changed)
 	}
-	gen, ov := s.gen, s.overlayLocked()
+	pn := pinned{path: path, gen: s.gen, ov: s.overlayLocked()}
+	s.mu.Unlock()
+	return pn
+}
+
+// checked returns the snapshot that pn pinned, checking it if need be: a
+// check of the same generation under way (publishing's, or another
+// request's) is waited for rather than run twice, on the CPU that both
+// need, and one that ended meanwhile is taken.
+func (s *Server) checked(pn pinned) *snapshot {
+	if pn.sn != nil {
+		return pn.sn
+	}
+	policy, gen := policyOf(pn.path), pn.gen
+	s.mu.Lock()
+	if sn := s.snaps[policy]; sn != nil && sn.gen == gen {
+		s.mu.Unlock()
+		return sn
+	}
 	if pc := s.checking[policy]; pc != nil && pc.gen == gen {
-		// The same check is under way (publishing's and a request's, or
-		// two requests'): wait for it rather than run it twice, on the
-		// CPU that both need.
 		s.mu.Unlock()
 		if h := checkHook.Load(); h != nil {
 			(*h)(policy, true)
@@ -146,13 +184,17 @@ func (s *Server) snapshotFor(path string) *snapshot {
 		if pc.sn != nil {
 			return pc.sn
 		}
-		return s.snapshotFor(path) // it panicked: check here
+		return s.checked(pn) // it panicked: check here
 	}
 	pc := &pendingCheck{gen: gen, done: make(chan struct{})}
 	if s.checking == nil {
 		s.checking = map[string]*pendingCheck{}
 	}
-	s.checking[policy] = pc
+	if old := s.checking[policy]; old == nil || old.gen < gen {
+		// A request pinned before an edit, checked after it, does not
+		// hide the check of the newer generation from those that want it.
+		s.checking[policy] = pc
+	}
 	s.mu.Unlock()
 	defer func() { // also when the check panics
 		s.mu.Lock()
@@ -166,7 +208,7 @@ func (s *Server) snapshotFor(path string) *snapshot {
 		(*h)(policy, false)
 	}
 
-	sn := s.check(policy, gen, ov)
+	sn := s.check(policy, gen, pn.ov)
 
 	s.mu.Lock()
 	// Kept for the open documents only: a policy checked for a request on
@@ -185,6 +227,20 @@ func (s *Server) snapshotFor(path string) *snapshot {
 	pc.sn = sn
 	s.mu.Unlock()
 	return sn
+}
+
+// answer answers a request on the connection's goroutine when pn holds its
+// snapshot already, and otherwise leaves the check and the answer to a
+// goroutine of their own (laterCheck, named method), so that a slow check
+// (a policy of thousands of rules, after an edit) holds no message sent
+// after the request. f computes the answer from the snapshot.
+func answer[T any](s *Server, method string, pn pinned, f func(sn *snapshot) (T, error)) (T, error) {
+	if pn.sn != nil {
+		return f(pn.sn)
+	}
+	s.laterCheck(method, func(context.Context) (any, error) { return f(s.checked(pn)) })
+	var zero T
+	return zero, nil
 }
 
 // checkedSnaps are the snapshots a request took, by policy: a search of
@@ -327,12 +383,25 @@ func (s *Server) doc(uri protocol.DocumentUri) *document {
 // parsed file and the offset. fn is nil when the file did not load.
 func (s *Server) at(uri protocol.DocumentUri, pos protocol.Position) (sn *snapshot, fn *lang.FileNode, p lang.Pos) {
 	path := uriToPath(uri)
-	sn = s.snapshotFor(path)
-	fn = sn.fileNode(path)
+	return resolveAt(s.snapshotFor(path), path, pos)
+}
+
+// resolveAt is at's answer from sn.
+func resolveAt(sn *snapshot, path string, pos protocol.Position) (*snapshot, *lang.FileNode, lang.Pos) {
+	fn := sn.fileNode(path)
 	if fn == nil {
 		return sn, nil, lang.NoPos
 	}
 	return sn, fn, toOffset(fn.File, pos)
+}
+
+// answerAt is answer for a request at a position of a document: f gets
+// what at returns, from the snapshot pinned when the request came.
+func answerAt[T any](s *Server, method string, uri protocol.DocumentUri, pos protocol.Position, f func(sn *snapshot, fn *lang.FileNode, p lang.Pos) (T, error)) (T, error) {
+	path := uriToPath(uri)
+	return answer(s, method, s.pin(path), func(sn *snapshot) (T, error) {
+		return f(resolveAt(sn, path, pos))
+	})
 }
 
 // text returns the current text of path: the open buffer or the file.

@@ -1,0 +1,100 @@
+package lsp_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rpl-lang/rpl/lsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// TestCheckOffReader: a request whose answer needs a check (hover,
+// semantic tokens, definition, code actions, prepareRename) checks on a
+// goroutine of its own: the messages after it (a didChange, a formatting
+// request) are handled while the check runs, and the answer is that of
+// the text the request came after, not of the change sent after it. The
+// check ran on the connection's goroutine, and held every later message
+// (a $/cancelRequest, the edits being typed) until it ended.
+func TestCheckOffReader(t *testing.T) {
+	const before = "package p\n\nconst limit = 5\n\nfn route(r: Request) -> Decision = if limit > 3 { to(\"a:b\") } else { deny(\"no\") }\n"
+	const after = "package p\n\nconst other   = 7\n\nfn route(r: Request) -> Decision = if other > 3 { to(\"a:b\") } else { deny(\"no\") }\n"
+	for _, tc := range []struct {
+		method string
+		params func(u string) any
+		want   func(raw json.RawMessage) bool // the answer is of before
+	}{
+		{"textDocument/hover", func(u string) any { return docPos(u, pos(2, 7)) },
+			func(raw json.RawMessage) bool { return strings.Contains(string(raw), "const limit") }},
+		{"textDocument/definition", func(u string) any { return docPos(u, pos(4, 40)) },
+			func(raw json.RawMessage) bool {
+				var locs []protocol.Location
+				return json.Unmarshal(raw, &locs) == nil && len(locs) == 1 && locs[0].Range.Start == pos(2, 6)
+			}},
+		{"textDocument/prepareRename", func(u string) any { return docPos(u, pos(2, 7)) },
+			func(raw json.RawMessage) bool { return strings.Contains(string(raw), `"placeholder":"limit"`) }},
+		{"textDocument/semanticTokens/full", func(u string) any { return map[string]any{"textDocument": map[string]any{"uri": u}} },
+			func(raw json.RawMessage) bool {
+				var toks protocol.SemanticTokens
+				// The first token, the package's name p, then limit at
+				// line 2 (delta 2), column 6, 5 long.
+				return json.Unmarshal(raw, &toks) == nil && len(toks.Data) >= 10 && toks.Data[5] == 2 && toks.Data[6] == 6 && toks.Data[7] == 5
+			}},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "p.rpl"), before)
+			var mu sync.Mutex
+			armed := false
+			held := make(chan struct{}, 1)
+			release := make(chan struct{})
+			lsp.SetCheckHook(func(policy string, joined bool) {
+				mu.Lock()
+				a := armed && !joined
+				if a {
+					armed = false
+				}
+				mu.Unlock()
+				if a {
+					held <- struct{}{}
+					select {
+					case <-release:
+					case <-t.Context().Done():
+					}
+				}
+			})
+			t.Cleanup(func() { lsp.SetCheckHook(nil) })
+			// No diagnostics until the test is over: the request's check
+			// is the only one.
+			c := newClient(t, dir, lsp.Options{Debounce: time.Hour})
+			u := c.open("p.rpl")
+			mu.Lock()
+			armed = true
+			mu.Unlock()
+			w, err := c.conn.DispatchCall(context.Background(), tc.method, tc.params(u))
+			if err != nil {
+				t.Fatal(err)
+			}
+			within(t, "the request's check to start", func() error { <-held; return nil })
+			var edits []protocol.TextEdit
+			within(t, "a change and formatting while the check runs", func() error {
+				c.change(u, after)
+				return c.conn.Call(context.Background(), "textDocument/formatting",
+					map[string]any{"textDocument": map[string]any{"uri": u}, "options": map[string]any{"tabSize": 2, "insertSpaces": true}}, &edits)
+			})
+			if len(edits) != 1 || edits[0].NewText != "const other = 7\n" {
+				t.Errorf("formatting the changed text: %+v, want const other = 7", edits)
+			}
+			close(release)
+			var raw json.RawMessage
+			within(t, "the answer", func() error { return w.Wait(context.Background(), &raw) })
+			if !tc.want(raw) {
+				t.Errorf("%s: %s, want the answer for the text before the change", tc.method, raw)
+			}
+		})
+	}
+}
