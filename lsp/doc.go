@@ -91,6 +91,13 @@
 //     typed does not parse, or another line is broken. A rename that
 //     syntax errors could leave incomplete (a file that does not parse
 //     names the target where its parse has no identifier) is refused.
+//   - The input is read ahead of the handlers (up to 64 MiB of messages),
+//     so that its end is seen while an answer is blocked on a client that
+//     reads no more: a write blocked once the input has ended is abandoned
+//     after writeGrace (10 s), and the session ends, as it does when the
+//     input ends between messages; a write that the client takes is
+//     written whole. The connection's goroutine, blocked writing, never
+//     saw the end, and Serve waited for its context.
 //   - Input that cannot be framed or decoded is answered with a JSON-RPC
 //     error, logged and skipped (stream.go); the session goes on. A
 //     Content-Length above maxContentLength (64 MiB) is such input: it is

@@ -1,6 +1,9 @@
 package lsp
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // SetHandlerHook sets the hook run before each message's handler (nil:
 // none).
@@ -61,3 +64,7 @@ func SetMaxWalkEntries(n int) int { old := maxWalkEntries; maxWalkEntries = n; r
 // SetMaxDocument sets the most bytes an open document's text may hold,
 // and returns the bound it replaced.
 func SetMaxDocument(n int) int { old := maxDocument; maxDocument = n; return old }
+
+// SetWriteGrace sets how long a write blocked after the input ended goes
+// on before it is abandoned, and returns the old value.
+func SetWriteGrace(d time.Duration) time.Duration { old := writeGrace; writeGrace = d; return old }

@@ -219,3 +219,46 @@ func testServeEndsWriteBlocked(t *testing.T, how string) {
 		return nil
 	})
 }
+
+// TestServeEndsReplyBlocked: when the input ends while the connection's
+// goroutine is blocked answering a request (a client that reads no more:
+// the answer's write, or the publish before it, waits), Serve returns once
+// the write has been left for writeGrace, as when the input ends between
+// messages. The connection's goroutine, blocked, never read the input's
+// end, and Serve waited for its context for ever.
+func TestServeEndsReplyBlocked(t *testing.T) {
+	defer lsp.SetWriteGrace(lsp.SetWriteGrace(time.Millisecond))
+	dir := t.TempDir()
+	u, err := stdlib.Universe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	neverR, neverW := io.Pipe()
+	t.Cleanup(func() { neverR.Close() }) // the abandoned write ends with the test
+	srvConn := &stallConn{Reader: inR, out: outW, never: neverW, stall: make(chan struct{}), stalled: make(chan struct{})}
+	served := make(chan error, 1)
+	go func() { served <- lsp.New(lsp.Options{Universe: u}).Serve(context.Background(), srvConn) }()
+	conn := jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(pipeEnds{outR, inW}, jsonrpc2.VSCodeObjectCodec{}),
+		jsonrpc2.HandlerWithError(func(context.Context, *jsonrpc2.Conn, *jsonrpc2.Request) (any, error) { return nil, nil }))
+	defer conn.Close()
+	var res any
+	if err := conn.Call(context.Background(), "initialize", map[string]any{"processId": nil, "rootUri": uri(dir), "capabilities": map[string]any{}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	close(srvConn.stall) // the client reads no more
+	// Answered on the connection's goroutine, from the file's text alone.
+	if _, err := conn.DispatchCall(context.Background(), "textDocument/documentSymbol",
+		map[string]any{"textDocument": map[string]any{"uri": uri(filepath.Join(dir, "p.rpl"))}}); err != nil {
+		t.Fatal(err)
+	}
+	within(t, "the answer to block", func() error { <-srvConn.stalled; return nil })
+	inW.Close()
+	within(t, "Serve's return", func() error {
+		if err := <-served; err != lsp.ErrClosedWithoutShutdown {
+			return fmt.Errorf("Serve: %v, want %v", err, lsp.ErrClosedWithoutShutdown)
+		}
+		return nil
+	})
+}

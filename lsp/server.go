@@ -197,7 +197,9 @@ var (
 // ErrClosedWithoutShutdown, the input broke off inside a message or could
 // not be read, or the context was canceled. Serve returns once every
 // goroutine of the session has ended (a flush of diagnostics under way is
-// canceled, a write blocked on a client that does not read abandoned):
+// canceled, a write blocked on a client that does not read abandoned,
+// at once when the context is canceled, after writeGrace when the input
+// ends):
 // nothing is written to conn or the log after it, but for the rest of
 // such a write, should the client read it.
 func (s *Server) Serve(ctx context.Context, conn io.ReadWriteCloser) error {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
 
@@ -30,6 +31,11 @@ import (
 // to the next header block.
 // Every such message is logged. ReadObject returns an error only when the
 // input ends or cannot be read.
+//
+// The input is read ahead (readAhead), up to maxAhead bytes of messages
+// not yet handled, so that its end is seen while a handler is blocked
+// writing to a client that does not read: a write blocked then is
+// abandoned after writeGrace (see write).
 type stream struct {
 	conn io.ReadWriteCloser
 	r    *bufio.Reader
@@ -46,11 +52,40 @@ type stream struct {
 
 	errMu   sync.Mutex
 	readErr error // why reading stopped
+
+	// The frames read ahead (readAhead) and not yet taken by ReadObject,
+	// under aheadMu; aheadWake is signaled when one is added or taken, and
+	// when the stream closes. inputEnded is closed when the input has
+	// ended (or failed): the last frame queued carries its error.
+	aheadOnce  sync.Once
+	aheadMu    sync.Mutex
+	aheadWake  *sync.Cond
+	ahead      []frame
+	aheadBytes int
+	inputEnded chan struct{}
+	abandoned  bool // under aheadMu: a write was abandoned after the input ended (write)
+}
+
+// frame is one header block and body read, or why none could be.
+type frame struct {
+	body []byte
+	err  error
 }
 
 func newStream(conn io.ReadWriteCloser, l *log.Logger) *stream {
-	return &stream{conn: conn, r: bufio.NewReader(conn), log: l, closing: make(chan struct{})}
+	st := &stream{conn: conn, r: bufio.NewReader(conn), log: l, closing: make(chan struct{}), inputEnded: make(chan struct{})}
+	st.aheadWake = sync.NewCond(&st.aheadMu)
+	return st
 }
+
+// maxAhead bounds the bytes of the frames read ahead and not yet handled:
+// beyond it, reading waits for the handlers.
+const maxAhead = maxContentLength
+
+// writeGrace is how long a write blocked on a client that does not read
+// goes on once the input has ended, before it is abandoned and the
+// stream closed. Set before a write (tests).
+var writeGrace = 10 * time.Second
 
 // maxHeaderLine bounds a header line, so that input without line breaks
 // cannot grow the buffer without end.
@@ -83,6 +118,12 @@ func (st *stream) WriteObject(obj any) error {
 // fails; nothing is written after it. Every write waited for it, and Serve
 // for ever, its flush of diagnostics or its answer blocked when the input
 // ended or its context was canceled.
+//
+// A write blocked when the input ends, or blocking after, is abandoned
+// after writeGrace, and the stream closed (errWriteAbandoned): the client
+// that closed its end and takes nothing for so long has gone. The input's
+// end was not seen while a handler was blocked answering (the reader
+// waited for it), and Serve waited for the context or for ever.
 func (st *stream) write(data []byte) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -102,8 +143,28 @@ func (st *stream) write(data []byte) error {
 		return err
 	case <-st.closing:
 		return errStreamClosed
+	case <-st.inputEnded:
+	}
+	grace := time.NewTimer(writeGrace)
+	defer grace.Stop()
+	select {
+	case err := <-wrote:
+		return err
+	case <-st.closing:
+		return errStreamClosed
+	case <-grace.C:
+		st.logf("abandoned a write of %d bytes: the input has ended, and the client took nothing for %v", len(frame), writeGrace)
+		st.aheadMu.Lock()
+		st.abandoned = true
+		st.aheadMu.Unlock()
+		st.shut()
+		return errWriteAbandoned
 	}
 }
+
+// errWriteAbandoned is the error of a write abandoned after the input
+// ended (see write).
+var errWriteAbandoned = errors.New("the client reads nothing, and its input has ended: the write is abandoned")
 
 // isClosed reports whether Close was called.
 func (st *stream) isClosed() bool {
@@ -132,8 +193,83 @@ var errStreamClosed = errors.New("the connection is closed")
 // Close does not end it (rplc's standard input and output) was still read
 // after the session ended, its bad messages answered and logged.
 func (st *stream) Close() error {
-	st.closeOnce.Do(func() { close(st.closing) })
+	st.shut()
 	return st.conn.Close()
+}
+
+// shut marks the stream closed: nothing is written, read or logged after
+// it.
+func (st *stream) shut() {
+	st.closeOnce.Do(func() {
+		close(st.closing)
+		st.aheadMu.Lock()
+		st.aheadWake.Broadcast()
+		st.aheadMu.Unlock()
+	})
+}
+
+// readAhead reads frames into st.ahead, on a goroutine of its own that
+// the first ReadObject starts, until the input ends or fails, or the
+// stream is closed; it waits while maxAhead bytes wait for ReadObject.
+func (st *stream) readAhead() {
+	for {
+		body, err := st.readFrame()
+		var unframed *errUnframed
+		end := err != nil && !errors.As(err, &unframed)
+		if end {
+			st.errMu.Lock()
+			st.readErr = err
+			st.errMu.Unlock()
+		}
+		st.aheadMu.Lock()
+		for st.aheadBytes >= maxAhead && !st.isClosed() {
+			st.aheadWake.Wait()
+		}
+		st.ahead = append(st.ahead, frame{body, err})
+		st.aheadBytes += len(body)
+		st.aheadWake.Broadcast()
+		st.aheadMu.Unlock()
+		if end {
+			close(st.inputEnded)
+			return
+		}
+		if st.isClosed() {
+			return
+		}
+	}
+}
+
+// next returns the next frame read ahead, waiting for it; false once the
+// stream is closed.
+func (st *stream) next() (frame, bool) {
+	st.aheadOnce.Do(func() { go st.readAhead() })
+	st.aheadMu.Lock()
+	defer st.aheadMu.Unlock()
+	for len(st.ahead) == 0 && !st.isClosed() {
+		st.aheadWake.Wait()
+	}
+	if st.isClosed() {
+		return frame{}, false
+	}
+	f := st.ahead[0]
+	st.ahead[0] = frame{}
+	st.ahead = st.ahead[1:]
+	st.aheadBytes -= len(f.body)
+	st.aheadWake.Broadcast()
+	return f, true
+}
+
+// closedErr is ReadObject's error once the stream is closed: the input's
+// end when a write was abandoned after it (the session ended with the
+// input, as it does when the input ends), else errStreamClosed.
+func (st *stream) closedErr() error {
+	st.aheadMu.Lock()
+	abandoned := st.abandoned
+	st.aheadMu.Unlock()
+	if err := st.err(); abandoned && err != nil {
+		return err
+	}
+	return errStreamClosed
 }
 
 // ReadObject implements jsonrpc2.ObjectStream: it stores the next message
@@ -142,21 +278,19 @@ func (st *stream) Close() error {
 func (st *stream) ReadObject(v any) error {
 	for {
 		if st.isClosed() {
-			return errStreamClosed
+			return st.closedErr()
 		}
-		body, err := st.readFrame()
-		if st.isClosed() {
-			return errStreamClosed // read after the session ended: dropped
+		f, ok := st.next()
+		if !ok {
+			return st.closedErr() // read after the session ended: dropped
 		}
+		body, err := f.body, f.err
 		var unframed *errUnframed
 		switch {
 		case errors.As(err, &unframed):
 			st.reject(jsonrpc2.CodeParseError, "parse error: "+unframed.reason, nil)
 			continue
 		case err != nil:
-			st.errMu.Lock()
-			st.readErr = err
-			st.errMu.Unlock()
 			return err
 		}
 		// A message refused below may have filled part of v (the request
@@ -184,7 +318,8 @@ func (st *stream) ReadObject(v any) error {
 }
 
 // err is why reading stopped: io.EOF when the input ended between
-// messages, nil while it goes on.
+// messages, nil while it goes on. It is set when readAhead reaches the
+// end, which ReadObject returns once it has returned the messages before.
 func (st *stream) err() error {
 	st.errMu.Lock()
 	defer st.errMu.Unlock()
