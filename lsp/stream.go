@@ -79,8 +79,15 @@ func newStream(conn io.ReadWriteCloser, l *log.Logger) *stream {
 }
 
 // maxAhead bounds the bytes of the frames read ahead and not yet handled:
-// beyond it, reading waits for the handlers.
-const maxAhead = maxContentLength
+// beyond it, reading waits for the handlers. Set before a stream is read
+// (tests).
+var maxAhead = maxContentLength
+
+// frameCost is what a frame read ahead counts against maxAhead: its body,
+// and a share for the frame itself, so that header blocks without a body
+// (input that cannot be framed, each answered with an error) are bounded
+// too while the answers wait for a client that does not read.
+func frameCost(body []byte) int { return len(body) + 256 }
 
 // writeGrace is how long a write blocked on a client that does not read
 // goes on once the input has ended, before it is abandoned and the
@@ -226,7 +233,7 @@ func (st *stream) readAhead() {
 			st.aheadWake.Wait()
 		}
 		st.ahead = append(st.ahead, frame{body, err})
-		st.aheadBytes += len(body)
+		st.aheadBytes += frameCost(body)
 		st.aheadWake.Broadcast()
 		st.aheadMu.Unlock()
 		if end {
@@ -254,7 +261,7 @@ func (st *stream) next() (frame, bool) {
 	f := st.ahead[0]
 	st.ahead[0] = frame{}
 	st.ahead = st.ahead[1:]
-	st.aheadBytes -= len(f.body)
+	st.aheadBytes -= frameCost(f.body)
 	st.aheadWake.Broadcast()
 	return f, true
 }

@@ -85,3 +85,63 @@ func TestCloseWhileWriteBlocked(t *testing.T) {
 		t.Errorf("ReadObject after Close: %v, want errStreamClosed", err)
 	}
 }
+
+// garbage is endless input of header blocks that cannot be framed, each
+// answered with a parse error; n counts the bytes read.
+type garbage struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (g *garbage) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = "x\n\n"[i%3]
+	}
+	n := len(p) / 3 * 3
+	g.mu.Lock()
+	g.n += n
+	g.mu.Unlock()
+	return n, nil
+}
+
+func (g *garbage) read() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.n
+}
+
+// blockedOut's Write blocks until the test ends: a client that does not
+// read.
+type blockedOut struct{ done <-chan struct{} }
+
+func (b blockedOut) Write([]byte) (int, error) { <-b.done; return 0, io.ErrClosedPipe }
+
+// TestReadAheadBoundedUnframed: while the answers to input that cannot be
+// framed wait for a client that does not read, the header blocks read
+// ahead are bounded (maxAhead), bodiless as they are: they counted
+// nothing, and endless garbage was read into memory without end.
+func TestReadAheadBoundedUnframed(t *testing.T) {
+	defer func(old int) { maxAhead = old }(maxAhead)
+	maxAhead = 100 << 8 // a hundred bodiless frames
+	g := &garbage{}
+	done := make(chan struct{})
+	defer close(done)
+	st := newStream(pipeConn{g, blockedOut{done}}, log.New(io.Discard, "", 0))
+	go func() {
+		var req jsonrpc2.Request
+		st.ReadObject(&req) // answers the first block, and blocks writing
+	}()
+	for {
+		st.aheadMu.Lock()
+		full := st.aheadBytes >= maxAhead
+		st.aheadMu.Unlock()
+		if full {
+			break
+		}
+		if n := g.read(); n > 1<<20 {
+			t.Fatalf("read %d bytes ahead of the handlers, the bound never reached", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	st.Close()
+}
