@@ -128,7 +128,8 @@
 //     check and answer on a goroutine of their own, under a bound of
 //     their own (maxWork, as for the others): a check of a large policy
 //     after an edit held every message after them, $/cancelRequest and
-//     the next edits among them. A rename during which a
+//     the next edits among them. References and rename pin theirs alike,
+//     and then check on their goroutine, with the search. A rename during which a
 //     document changed is answered ContentModified (-32801): its edits are
 //     of the text as it was. $/cancelRequest cancels such a request,
 //     answered then with RequestCancelled (-32800); a cancel of a request

@@ -14,10 +14,12 @@ import (
 )
 
 // TestCheckOffReader: a request whose answer needs a check (hover,
-// semantic tokens, definition, code actions, prepareRename) checks on a
-// goroutine of its own: the messages after it (a didChange, a formatting
-// request) are handled while the check runs, and the answer is that of
-// the text the request came after, not of the change sent after it. The
+// semantic tokens, definition, code actions, prepareRename, references,
+// rename) checks on a goroutine of its own: the messages after it (a
+// didChange, a formatting request) are handled while the check runs, and
+// the answer is that of the text the request came after, not of the
+// change sent after it (or ContentModified, for the answers that the
+// client applies to the text, or shows as places in it). The
 // check ran on the connection's goroutine, and held every later message
 // (a $/cancelRequest, the edits being typed) until it ended.
 func TestCheckOffReader(t *testing.T) {
@@ -27,23 +29,30 @@ func TestCheckOffReader(t *testing.T) {
 		method string
 		params func(u string) any
 		want   func(raw json.RawMessage) bool // the answer is of before
+		code   int64                          // else the error it is answered with
 	}{
 		{"textDocument/hover", func(u string) any { return docPos(u, pos(2, 7)) },
-			func(raw json.RawMessage) bool { return strings.Contains(string(raw), "const limit") }},
+			func(raw json.RawMessage) bool { return strings.Contains(string(raw), "const limit") }, 0},
 		{"textDocument/definition", func(u string) any { return docPos(u, pos(4, 40)) },
 			func(raw json.RawMessage) bool {
 				var locs []protocol.Location
 				return json.Unmarshal(raw, &locs) == nil && len(locs) == 1 && locs[0].Range.Start == pos(2, 6)
-			}},
+			}, 0},
 		{"textDocument/prepareRename", func(u string) any { return docPos(u, pos(2, 7)) },
-			func(raw json.RawMessage) bool { return strings.Contains(string(raw), `"placeholder":"limit"`) }},
+			func(raw json.RawMessage) bool { return strings.Contains(string(raw), `"placeholder":"limit"`) }, 0},
 		{"textDocument/semanticTokens/full", func(u string) any { return map[string]any{"textDocument": map[string]any{"uri": u}} },
 			func(raw json.RawMessage) bool {
 				var toks protocol.SemanticTokens
 				// The first token, the package's name p, then limit at
 				// line 2 (delta 2), column 6, 5 long.
 				return json.Unmarshal(raw, &toks) == nil && len(toks.Data) >= 10 && toks.Data[5] == 2 && toks.Data[6] == 6 && toks.Data[7] == 5
-			}},
+			}, 0},
+		// Their places are of the text before: the change makes them
+		// wrong, which their answer says.
+		{"textDocument/references", func(u string) any { return refParams(u, pos(2, 7)) }, nil, -32801},
+		{"textDocument/rename", func(u string) any {
+			return map[string]any{"textDocument": map[string]any{"uri": u}, "position": pos(2, 7), "newName": "cap"}
+		}, nil, -32801},
 	} {
 		t.Run(tc.method, func(t *testing.T) {
 			dir := t.TempDir()
@@ -91,7 +100,15 @@ func TestCheckOffReader(t *testing.T) {
 			}
 			close(release)
 			var raw json.RawMessage
-			within(t, "the answer", func() error { return w.Wait(context.Background(), &raw) })
+			var err2 error
+			within(t, "the answer", func() error { err2 = w.Wait(context.Background(), &raw); return nil })
+			if tc.code != 0 {
+				wantCode(t, tc.method, err2, tc.code)
+				return
+			}
+			if err2 != nil {
+				t.Fatalf("%s: %v", tc.method, err2)
+			}
 			if !tc.want(raw) {
 				t.Errorf("%s: %s, want the answer for the text before the change", tc.method, raw)
 			}

@@ -26,8 +26,29 @@ import (
 // workspace (a second and more in a large one, after a change): it runs
 // on a goroutine of its own (later), cancellable, and finds the target
 // in the policies as they are then.
+//
+// When the target's policy is still to check, the check, and the search,
+// run on a goroutine of their own (pin), answered ContentModified if the
+// policies changed meanwhile.
 func (s *Server) references(_ *glsp.Context, p *protocol.ReferenceParams) ([]protocol.Location, error) {
-	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
+	const method = string(protocol.MethodTextDocumentReferences)
+	path := uriToPath(p.TextDocument.URI)
+	pn := s.pin(path)
+	if pn.sn == nil {
+		s.laterUnchangedSince(method, "search", pn.gen, func(ctx context.Context, _ uint64) (any, error) {
+			sn, fn, pos := resolveAt(s.checked(pn), path, p.Position)
+			return s.referencesAt(ctx, sn, fn, pos, p, true)
+		})
+		return nil, nil
+	}
+	sn, fn, pos := resolveAt(pn.sn, path, p.Position)
+	return s.referencesAt(context.Background(), sn, fn, pos, p, false)
+}
+
+// referencesAt is references' answer at pos of fn, checked in sn: at once
+// (inWork: on the request's goroutine, with its ctx) or, when the search
+// goes beyond the target's own policy, later.
+func (s *Server) referencesAt(ctx context.Context, sn *snapshot, fn *lang.FileNode, pos lang.Pos, p *protocol.ReferenceParams, inWork bool) ([]protocol.Location, error) {
 	if fn == nil {
 		return nil, nil
 	}
@@ -53,8 +74,8 @@ func (s *Server) references(_ *glsp.Context, p *protocol.ReferenceParams) ([]pro
 		}
 		return out, nil
 	}
-	if s.ownPolicyOnly(sn, obj) {
-		return find(context.Background())
+	if inWork || s.ownPolicyOnly(sn, obj) {
+		return find(ctx)
 	}
 	// The other policies are checked as they are when the search comes
 	// to them: the target's place may have moved meanwhile.

@@ -121,27 +121,59 @@ func writable(path string) bool {
 // either direction, invalid names, names that would change what another
 // identifier refers to, and renames that a file's syntax errors may make
 // incomplete.
+//
+// When the target's policy is still to check, the check runs on the
+// rename's goroutine too (pin).
 func (s *Server) rename(_ *glsp.Context, p *protocol.RenameParams) (*protocol.WorkspaceEdit, error) {
-	sn, fn, pos := s.at(p.TextDocument.URI, p.Position)
-	if fn == nil {
+	const method = string(protocol.MethodTextDocumentRename)
+	path := uriToPath(p.TextDocument.URI)
+	pn := s.pin(path)
+	if pn.sn == nil {
+		s.laterUnchangedSince(method, "rename", pn.gen, func(ctx context.Context, gen uint64) (any, error) {
+			sn, fn, pos := resolveAt(s.checked(pn), path, p.Position)
+			return s.renameAt(ctx, sn, fn, pos, p, gen)
+		})
 		return nil, nil
+	}
+	sn, fn, pos := resolveAt(pn.sn, path, p.Position)
+	o, edit, err := s.renameTarget(sn, fn, pos, p.NewName)
+	if o == nil {
+		return edit, err
+	}
+	s.laterUnchanged(method, "rename", func(ctx context.Context, gen uint64) (any, error) {
+		return s.renameEdit(ctx, sn, o, p.NewName, gen)
+	})
+	return nil, nil
+}
+
+// renameAt is rename's answer at pos of fn, checked in sn, on the
+// request's goroutine: its edits as of generation gen.
+func (s *Server) renameAt(ctx context.Context, sn *snapshot, fn *lang.FileNode, pos lang.Pos, p *protocol.RenameParams, gen uint64) (*protocol.WorkspaceEdit, error) {
+	o, edit, err := s.renameTarget(sn, fn, pos, p.NewName)
+	if o == nil {
+		return edit, err
+	}
+	return s.renameEdit(ctx, sn, o, p.NewName, gen)
+}
+
+// renameTarget is what a rename to name at pos of fn, checked in sn,
+// renames; when nil, the answer is edit or err (nothing to rename, no
+// change, or a refusal).
+func (s *Server) renameTarget(sn *snapshot, fn *lang.FileNode, pos lang.Pos, name string) (*lang.Object, *protocol.WorkspaceEdit, error) {
+	if fn == nil {
+		return nil, nil, nil
 	}
 	t := sn.targetAt(fn, pos)
 	if err := s.renameable(sn, t); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	name := p.NewName
 	if !lang.IsIdent(name) || name == "_" {
-		return nil, refuse("%q is not a valid name", name)
+		return nil, nil, refuse("%q is not a valid name", name)
 	}
 	if name == t.obj.Name {
-		return &protocol.WorkspaceEdit{}, nil
+		return nil, &protocol.WorkspaceEdit{}, nil
 	}
-	o := t.obj
-	s.laterUnchanged(string(protocol.MethodTextDocumentRename), "rename", func(ctx context.Context, gen uint64) (any, error) {
-		return s.renameEdit(ctx, sn, o, name, gen)
-	})
-	return nil, nil
+	return t.obj, nil, nil
 }
 
 // laterUnchanged is later for a request whose answer holds places in the
@@ -154,6 +186,12 @@ func (s *Server) laterUnchanged(method, what string, run func(ctx context.Contex
 	s.mu.Lock()
 	gen := s.gen
 	s.mu.Unlock()
+	s.laterUnchangedSince(method, what, gen, run)
+}
+
+// laterUnchangedSince is laterUnchanged for the policies as they were at
+// generation gen (a request's, pinned).
+func (s *Server) laterUnchangedSince(method, what string, gen uint64, run func(ctx context.Context, gen uint64) (any, error)) {
 	s.later(method, func(ctx context.Context) (any, error) {
 		r, err := run(ctx, gen)
 		switch {
