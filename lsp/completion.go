@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"bytes"
+	"context"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -27,30 +28,54 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	if cur == nil {
 		return nil, nil
 	}
+	const method = string(protocol.MethodTextDocumentCompletion)
 	pos := int(toOffset(cur, p.Position))
-	sn := s.goodSnapshot(path)
-	fn := sn.fileNode(path)
-	var old lang.Pos
-	if fn != nil {
-		old = mapScopePos(fn.File.Src, cur.Src, lang.Pos(pos))
-	}
 	src := cur.Src
 	w := wordBefore(src, pos)
 	c := &completer{s: s, seen: map[string]bool{}, items: []protocol.CompletionItem{}} // items: a required array, [] when empty
 	if kw, start, end, ok := importPathAt(src, pos); ok {
-		// The path of an import or extends: the modules it may name.
+		// The path of an import or extends: the modules it may name,
+		// listed on a goroutine of its own (the workspace's walk, up to
+		// 100,000 entries, held the messages after it).
 		typed := string(src[start:pos])
 		r := toRange(cur, lang.Span{Start: lang.Pos(start), End: lang.Pos(end)})
-		for _, m := range s.modulePaths(path, kw == "import") {
-			c.modulePath(m.path, m.detail, typed, r)
-		}
-		return &protocol.CompletionList{Items: c.items}, nil
+		s.laterCheck(method, func(context.Context) (any, error) {
+			for _, m := range s.modulePaths(path, kw == "import") {
+				c.modulePath(m.path, m.detail, typed, r)
+			}
+			return &protocol.CompletionList{Items: c.items}, nil
+		})
+		return nil, nil
 	}
 	if inCommentOrString(src, pos) {
 		// Prose: "." ends a sentence there, and a list that opened on it
 		// would take the Enter that ends the line.
 		return &protocol.CompletionList{Items: c.items}, nil
 	}
+	if importKeywordRE.Match(src[bytes.LastIndexByte(src[:w], '\n')+1 : w]) {
+		// After import, before the quotes: the paths quoted.
+		s.laterCheck(method, func(context.Context) (any, error) {
+			for _, m := range s.modulePaths(path, true) {
+				c.add(strconv.Quote(m.path), protocol.CompletionItemKindModule, m.detail, "")
+			}
+			return &protocol.CompletionList{Items: c.items}, nil
+		})
+		return nil, nil
+	}
+	return answerGood(s, method, path, func(sn *snapshot) (any, error) { return s.completeIn(sn, path, cur, pos, w, c) })
+}
+
+// completeIn is completion's answer at pos of cur (w the start of the
+// word there) from the scopes of sn, a snapshot in which the file parsed
+// if any: members after a dot, record keys and named arguments, names in
+// scope.
+func (s *Server) completeIn(sn *snapshot, path string, cur *lang.File, pos, w int, c *completer) (any, error) {
+	fn := sn.fileNode(path)
+	var old lang.Pos
+	if fn != nil {
+		old = mapScopePos(fn.File.Src, cur.Src, lang.Pos(pos))
+	}
+	src := cur.Src
 	if w > 0 && src[w-1] == '.' {
 		names, start, complex := chainBefore(src, w-1)
 		switch {
@@ -63,13 +88,6 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 			if ok {
 				c.resolvedMembers(sn, r)
 			}
-		}
-		return &protocol.CompletionList{Items: c.items}, nil
-	}
-	if importKeywordRE.Match(src[bytes.LastIndexByte(src[:w], '\n')+1 : w]) {
-		// After import, before the quotes: the paths quoted.
-		for _, m := range s.modulePaths(path, true) {
-			c.add(strconv.Quote(m.path), protocol.CompletionItemKindModule, m.detail, "")
 		}
 		return &protocol.CompletionList{Items: c.items}, nil
 	}

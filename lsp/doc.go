@@ -129,7 +129,11 @@
 //     their own (maxWork, as for the others): a check of a large policy
 //     after an edit held every message after them, $/cancelRequest and
 //     the next edits among them. References and rename pin theirs alike,
-//     and then check on their goroutine, with the search. A rename during which a
+//     and then check on their goroutine, with the search. Completion and
+//     signature help answer at once from the last snapshot kept, and from
+//     a check on a goroutine of their own when none is (a file just
+//     opened); the completion of an import's path lists the workspace's
+//     files (its walk) on one too. A rename during which a
 //     document changed is answered ContentModified (-32801): its edits are
 //     of the text as it was. $/cancelRequest cancels such a request,
 //     answered then with RequestCancelled (-32800); a cancel of a request

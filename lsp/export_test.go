@@ -68,3 +68,11 @@ func SetMaxDocument(n int) int { old := maxDocument; maxDocument = n; return old
 // SetWriteGrace sets how long a write blocked after the input ended goes
 // on before it is abandoned, and returns the old value.
 func SetWriteGrace(d time.Duration) time.Duration { old := writeGrace; writeGrace = d; return old }
+
+// SetWalkHook sets the hook run as a walk of a workspace folder looks
+// whether to end, and returns the old one.
+func SetWalkHook(f func(dir string, visited int)) func(dir string, visited int) {
+	old := walkHook
+	walkHook = f
+	return old
+}

@@ -15,7 +15,7 @@ import (
 
 // TestCheckOffReader: a request whose answer needs a check (hover,
 // semantic tokens, definition, code actions, prepareRename, references,
-// rename) checks on a goroutine of its own: the messages after it (a
+// rename; completion and signature help when no check is kept) checks on a goroutine of its own: the messages after it (a
 // didChange, a formatting request) are handled while the check runs, and
 // the answer is that of the text the request came after, not of the
 // change sent after it (or ContentModified, for the answers that the
@@ -47,6 +47,13 @@ func TestCheckOffReader(t *testing.T) {
 				// line 2 (delta 2), column 6, 5 long.
 				return json.Unmarshal(raw, &toks) == nil && len(toks.Data) >= 10 && toks.Data[5] == 2 && toks.Data[6] == 6 && toks.Data[7] == 5
 			}, 0},
+		// The scopes of the check of the text before.
+		{"textDocument/completion", func(u string) any { return docPos(u, pos(4, 40)) },
+			func(raw json.RawMessage) bool { return strings.Contains(string(raw), `"label":"limit"`) }, 0},
+		{"textDocument/signatureHelp", func(u string) any {
+			return docPos(u, pos(4, strings.Index(before, "to(")-strings.Index(before, "fn route")+3))
+		},
+			func(raw json.RawMessage) bool { return strings.Contains(string(raw), `"label":"to(`) }, 0},
 		// Their places are of the text before: the change makes them
 		// wrong, which their answer says.
 		{"textDocument/references", func(u string) any { return refParams(u, pos(2, 7)) }, nil, -32801},
@@ -113,5 +120,47 @@ func TestCheckOffReader(t *testing.T) {
 				t.Errorf("%s: %s, want the answer for the text before the change", tc.method, raw)
 			}
 		})
+	}
+}
+
+// TestCompletionWalkOffReader: the completion of an import's path lists
+// the workspace's files on a goroutine of its own: the messages after it
+// are handled while the workspace's walk (up to 100,000 entries) runs.
+// It ran on the connection's goroutine.
+func TestCompletionWalkOffReader(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\nimport \"\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")
+	write(t, filepath.Join(dir, "lib", "shared.rpl"), "package shared\n\nconst x = 1\n")
+	var once sync.Once
+	held := make(chan struct{})
+	release := make(chan struct{})
+	old := lsp.SetWalkHook(func(string, int) {
+		once.Do(func() {
+			close(held)
+			select {
+			case <-release:
+			case <-t.Context().Done():
+			}
+		})
+	})
+	t.Cleanup(func() { lsp.SetWalkHook(old) }) // after the server's end, which newClient's cleanup waits for
+	c := newClient(t, dir, lsp.Options{Debounce: time.Hour})
+	u := c.open("p.rpl")
+	w, err := c.conn.DispatchCall(context.Background(), "textDocument/completion", docPos(u, pos(2, 8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, "the walk to start", func() error { <-held; return nil })
+	within(t, "a change and formatting while the walk runs", func() error {
+		c.change(u, "package p\n\nimport   \"\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")
+		var edits []protocol.TextEdit
+		return c.conn.Call(context.Background(), "textDocument/formatting",
+			map[string]any{"textDocument": map[string]any{"uri": u}, "options": map[string]any{"tabSize": 2, "insertSpaces": true}}, &edits)
+	})
+	close(release)
+	var raw json.RawMessage
+	within(t, "the completion", func() error { return w.Wait(context.Background(), &raw) })
+	if !strings.Contains(string(raw), `"label":"lib/shared"`) {
+		t.Errorf("completion of the import's path: %s, want lib/shared", raw)
 	}
 }

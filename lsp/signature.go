@@ -27,7 +27,15 @@ func (s *Server) signatureHelp(_ *glsp.Context, p *protocol.SignatureHelpParams)
 	if !ok {
 		return nil, nil
 	}
-	sn := s.goodSnapshot(path)
+	return answerGood(s, string(protocol.MethodTextDocumentSignatureHelp), path, func(sn *snapshot) (*protocol.SignatureHelp, error) {
+		return s.signatureIn(sn, path, src, pos, open, commas, named)
+	})
+}
+
+// signatureIn is signatureHelp's answer from the scopes of sn, for the
+// call opened at open in src (the text at the request), the cursor at pos
+// after commas commas, in the argument named named.
+func (s *Server) signatureIn(sn *snapshot, path string, src []byte, pos, open, commas int, named string) (*protocol.SignatureHelp, error) {
 	fn := sn.fileNode(path)
 	sigs := s.calleeSigs(sn, fn, src, open)
 	if len(sigs) == 0 {

@@ -307,7 +307,12 @@ func (sn *snapshot) syntaxErrors(path string) bool {
 // the newest snapshot in which path parsed, whose scopes still describe the
 // code around the line being typed.
 func (s *Server) goodSnapshot(path string) *snapshot {
-	sn := s.lastSnapshot(path)
+	return s.goodOf(s.lastSnapshot(path), path)
+}
+
+// goodOf is sn, unless path has syntax errors there: then the newest
+// snapshot in which path parsed, if any.
+func (s *Server) goodOf(sn *snapshot, path string) *snapshot {
 	if !sn.syntaxErrors(path) {
 		return sn
 	}
@@ -318,6 +323,21 @@ func (s *Server) goodSnapshot(path string) *snapshot {
 		return g
 	}
 	return sn
+}
+
+// answerGood is answer for the requests that read the scopes of
+// goodSnapshot (completion, signature help): at once when a snapshot of
+// path's policy is kept, fresh or not, else once the policy is checked,
+// on a goroutine of its own (the first request after a file is opened,
+// before its diagnostics' check).
+func answerGood[T any](s *Server, method, path string, f func(sn *snapshot) (T, error)) (T, error) {
+	s.mu.Lock()
+	sn := s.snaps[policyOf(path)]
+	s.mu.Unlock()
+	if sn != nil {
+		return f(s.goodOf(sn, path))
+	}
+	return answer(s, method, s.pin(path), func(sn *snapshot) (T, error) { return f(s.goodOf(sn, path)) })
 }
 
 // lastSnapshot returns the newest snapshot of path's policy, fresh or not,
