@@ -64,6 +64,7 @@ type stream struct {
 	aheadBytes int
 	inputEnded chan struct{}
 	abandoned  bool // under aheadMu: a write was abandoned after the input ended (write)
+	maxAhead   int  // maxAhead when the stream was made
 }
 
 // frame is one header block and body read, or why none could be.
@@ -73,13 +74,13 @@ type frame struct {
 }
 
 func newStream(conn io.ReadWriteCloser, l *log.Logger) *stream {
-	st := &stream{conn: conn, r: bufio.NewReader(conn), log: l, closing: make(chan struct{}), inputEnded: make(chan struct{})}
+	st := &stream{conn: conn, r: bufio.NewReader(conn), log: l, closing: make(chan struct{}), inputEnded: make(chan struct{}), maxAhead: maxAhead}
 	st.aheadWake = sync.NewCond(&st.aheadMu)
 	return st
 }
 
 // maxAhead bounds the bytes of the frames read ahead and not yet handled:
-// beyond it, reading waits for the handlers. Set before a stream is read
+// beyond it, reading waits for the handlers. Set before a stream is made
 // (tests).
 var maxAhead = maxContentLength
 
@@ -229,7 +230,7 @@ func (st *stream) readAhead() {
 			st.errMu.Unlock()
 		}
 		st.aheadMu.Lock()
-		for st.aheadBytes >= maxAhead && !st.isClosed() {
+		for st.aheadBytes >= st.maxAhead && !st.isClosed() {
 			st.aheadWake.Wait()
 		}
 		st.ahead = append(st.ahead, frame{body, err})

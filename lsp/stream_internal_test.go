@@ -133,7 +133,7 @@ func TestReadAheadBoundedUnframed(t *testing.T) {
 	}()
 	for {
 		st.aheadMu.Lock()
-		full := st.aheadBytes >= maxAhead
+		full := st.aheadBytes >= st.maxAhead
 		st.aheadMu.Unlock()
 		if full {
 			break
