@@ -31,10 +31,13 @@ type gate struct {
 	ended   chan error    // why the hold ended: nil, or the context's error
 }
 
-// checkAnswers are the requests whose work, when they need a check, is
-// that check and an answer read off it: the gate lets them go.
+// checkAnswers are the requests whose work, when they go on a goroutine
+// of their own, is a check, a parse or a walk and an answer read off it:
+// the gate lets them go.
 var checkAnswers = map[string]bool{"textDocument/hover": true, "textDocument/semanticTokens/full": true,
-	"textDocument/definition": true, "textDocument/codeAction": true, "textDocument/prepareRename": true}
+	"textDocument/definition": true, "textDocument/codeAction": true, "textDocument/prepareRename": true,
+	"textDocument/completion": true, "textDocument/signatureHelp": true,
+	"textDocument/documentSymbol": true, "textDocument/codeLens": true, "textDocument/formatting": true}
 
 func newGate(t *testing.T) *gate {
 	g := &gate{started: make(chan string, 8), pass: make(chan struct{}, 8), ended: make(chan error, 8)}

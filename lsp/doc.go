@@ -133,7 +133,11 @@
 //     signature help answer at once from the last snapshot kept, and from
 //     a check on a goroutine of their own when none is (a file just
 //     opened); the completion of an import's path lists the workspace's
-//     files (its walk) on one too. A rename during which a
+//     files (its walk) on one too. Document symbols, code lenses and
+//     formatting take the text when they come and parse it on one (a
+//     parse of 8 MB took 3 s, its formatting 12 s); formatting is
+//     answered ContentModified if the document changed meanwhile, its
+//     edits being of the text before. A rename during which a
 //     document changed is answered ContentModified (-32801): its edits are
 //     of the text as it was. $/cancelRequest cancels such a request,
 //     answered then with RequestCancelled (-32800); a cancel of a request

@@ -2,9 +2,11 @@ package lsp
 
 import (
 	"bytes"
+	"context"
 
 	"github.com/rpl-lang/rpl/internal/linediff"
 	"github.com/rpl-lang/rpl/lang"
+	"github.com/sourcegraph/jsonrpc2"
 	"github.com/tliron/glsp"
 	protocol "github.com/tliron/glsp/protocol_3_16"
 )
@@ -25,15 +27,38 @@ func (s *Server) formatting(_ *glsp.Context, p *protocol.DocumentFormattingParam
 	if cur == nil {
 		return nil, nil
 	}
+	d := s.openDoc(path)
+	s.laterCheck(string(protocol.MethodTextDocumentFormatting), func(context.Context) (any, error) {
+		edits := formatEdits(path, cur)
+		if s.openDoc(path) != d { // each change makes a new document
+			// The edits are of the text before: the editor would apply
+			// them to the text since.
+			return nil, &jsonrpc2.Error{Code: codeContentModified, Message: "the document changed during the formatting: format again"}
+		}
+		return edits, nil
+	})
+	return nil, nil
+}
+
+// openDoc is the open document at path, or nil.
+func (s *Server) openDoc(path string) *document {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.docs[path]
+}
+
+// formatEdits are formatting's edits of cur, the text of the file at
+// path.
+func formatEdits(path string, cur *lang.File) []protocol.TextEdit {
 	out, err := lang.FormatSource(path, cur.Src)
 	if err != nil || bytes.Equal(out, cur.Src) {
-		return []protocol.TextEdit{}, nil
+		return []protocol.TextEdit{}
 	}
 	edits := []protocol.TextEdit{}
 	for _, e := range formattingEdits(cur.Src, cur.BOMLen(), out) {
 		edits = append(edits, protocol.TextEdit{Range: toRange(cur, e.span), NewText: e.text})
 	}
-	return edits, nil
+	return edits
 }
 
 // lineEdit replaces the bytes of span with text.

@@ -24,27 +24,29 @@ import (
 // sample decision" above route.
 func (s *Server) codeLens(_ *glsp.Context, p *protocol.CodeLensParams) ([]protocol.CodeLens, error) {
 	path := uriToPath(p.TextDocument.URI)
-	cur := s.text(path)
-	if cur == nil {
-		return nil, nil
-	}
-	fn, _ := lang.Parse(path, cur.Src)
+	return parsed(s, string(protocol.MethodTextDocumentCodeLens), path, func(fn *lang.FileNode) ([]protocol.CodeLens, error) {
+		return lenses(fn, p.TextDocument.URI), nil
+	})
+}
+
+// lenses are codeLens's answer for fn, the file at uri.
+func lenses(fn *lang.FileNode, uri protocol.DocumentUri) []protocol.CodeLens {
 	lenses := []protocol.CodeLens{}
 	for _, d := range fn.Decls {
 		switch d := d.(type) {
 		case *lang.TestDecl:
 			lenses = append(lenses, protocol.CodeLens{Range: toRange(fn.File, d.Name.Sp), Command: &protocol.Command{
-				Title: "▶ run test", Command: CommandRunTest, Arguments: []any{p.TextDocument.URI, d.Name.Value},
+				Title: "▶ run test", Command: CommandRunTest, Arguments: []any{uri, d.Name.Value},
 			}})
 		case *lang.FuncDecl:
 			if d.Name.Name == compiler.EntryRoute {
 				lenses = append(lenses, protocol.CodeLens{Range: toRange(fn.File, d.Name.Sp), Command: &protocol.Command{
-					Title: "explain a sample decision", Command: CommandExplain, Arguments: []any{p.TextDocument.URI},
+					Title: "explain a sample decision", Command: CommandExplain, Arguments: []any{uri},
 				}})
 			}
 		}
 	}
-	return lenses, nil
+	return lenses
 }
 
 // CommandResult is what the lens commands return (and also show: a

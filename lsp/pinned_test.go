@@ -164,3 +164,74 @@ func TestCompletionWalkOffReader(t *testing.T) {
 		t.Errorf("completion of the import's path: %s, want lib/shared", raw)
 	}
 }
+
+// TestParseOffReader: the requests that need the parse of a file only
+// (document symbols, code lenses, formatting) parse on a goroutine of
+// their own, the text taken when they came: the messages after them are
+// handled meanwhile. A parse of some megabytes takes seconds (formatting
+// four times that), and held every message after it. Formatting, whose
+// edits the editor applies to the text, is answered ContentModified when
+// the document changed meanwhile.
+func TestParseOffReader(t *testing.T) {
+	const before = "package p\n\nconst limit = 5\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n"
+	const after = "package p\n\n\n\nconst other = 7\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n"
+	for _, tc := range []struct {
+		method string
+		want   func(raw json.RawMessage) bool
+		code   int64
+	}{
+		{"textDocument/documentSymbol", func(raw json.RawMessage) bool {
+			return strings.Contains(string(raw), `"name":"limit"`) && !strings.Contains(string(raw), `"name":"other"`)
+		}, 0},
+		{"textDocument/codeLens", func(raw json.RawMessage) bool {
+			var lenses []protocol.CodeLens
+			return json.Unmarshal(raw, &lenses) == nil && len(lenses) == 1 && lenses[0].Range.Start.Line == 4
+		}, 0},
+		{"textDocument/formatting", nil, -32801},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "p.rpl"), before)
+			started := make(chan struct{}, 1)
+			release := make(chan struct{})
+			lsp.SetWorkHook(func(ctx context.Context, name string) {
+				if name != tc.method {
+					return
+				}
+				started <- struct{}{}
+				select {
+				case <-release:
+				case <-t.Context().Done():
+				}
+			})
+			t.Cleanup(func() { lsp.SetWorkHook(nil) })
+			c := newClient(t, dir, lsp.Options{})
+			u := c.open("p.rpl")
+			w, err := c.conn.DispatchCall(context.Background(), tc.method,
+				map[string]any{"textDocument": map[string]any{"uri": u}, "options": map[string]any{"tabSize": 2, "insertSpaces": true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			within(t, "the request's work to start on its own goroutine", func() error { <-started; return nil })
+			within(t, "a change and hover while the work is held", func() error {
+				c.change(u, after)
+				var hover json.RawMessage
+				return c.conn.Call(context.Background(), "textDocument/hover", docPos(u, pos(4, 7)), &hover)
+			})
+			close(release)
+			var raw json.RawMessage
+			var werr error
+			within(t, "the answer", func() error { werr = w.Wait(context.Background(), &raw); return nil })
+			if tc.code != 0 {
+				wantCode(t, tc.method, werr, tc.code)
+				return
+			}
+			if werr != nil {
+				t.Fatalf("%s: %v", tc.method, werr)
+			}
+			if !tc.want(raw) {
+				t.Errorf("%s: %s, want the answer for the text before the change", tc.method, raw)
+			}
+		})
+	}
+}

@@ -14,12 +14,9 @@ import (
 // needs only the parse, so a broken file still has an outline.
 func (s *Server) documentSymbol(_ *glsp.Context, p *protocol.DocumentSymbolParams) (any, error) {
 	path := uriToPath(p.TextDocument.URI)
-	cur := s.text(path)
-	if cur == nil {
-		return nil, nil
-	}
-	fn, _ := lang.Parse(path, cur.Src)
-	return fileSymbols(fn), nil
+	return parsed(s, string(protocol.MethodTextDocumentDocumentSymbol), path, func(fn *lang.FileNode) (any, error) {
+		return fileSymbols(fn), nil
+	})
 }
 
 func fileSymbols(fn *lang.FileNode) []protocol.DocumentSymbol {

@@ -325,6 +325,25 @@ func (s *Server) goodOf(sn *snapshot, path string) *snapshot {
 	return sn
 }
 
+// parsed answers a request that needs the parse of path's current text
+// only (document symbols, code lenses): the text is taken when the request
+// comes, and parsed, and f run, on a goroutine of its own (laterCheck),
+// as a check is for hover: a parse of a large file (a second for some
+// megabytes) held the messages after it. No text (no open document, no
+// file) is answered with T's zero value.
+func parsed[T any](s *Server, method, path string, f func(fn *lang.FileNode) (T, error)) (T, error) {
+	var zero T
+	cur := s.text(path)
+	if cur == nil {
+		return zero, nil
+	}
+	s.laterCheck(method, func(context.Context) (any, error) {
+		fn, _ := lang.Parse(path, cur.Src)
+		return f(fn)
+	})
+	return zero, nil
+}
+
 // answerGood is answer for the requests that read the scopes of
 // goodSnapshot (completion, signature help): at once when a snapshot of
 // path's policy is kept, fresh or not, else once the policy is checked,
