@@ -114,7 +114,9 @@ type Server struct {
 
 // maxWork is how many requests' asyncWork (lens commands, references,
 // rename, workspace/symbol) run at once, each on a core: those beyond it
-// wait for one to end. Set before New (tests).
+// wait for one to end. The checks, parses and walks that other requests
+// left to goroutines of their own (laterCheck) have a bound of the same
+// size of their own. Set before New (tests).
 var maxWork = max(4, runtime.GOMAXPROCS(0))
 
 // maxWaiting is how many requests' asyncWork wait, beyond the maxWork
