@@ -56,3 +56,23 @@ func TestWalkFolderNodeModules(t *testing.T) {
 		t.Fatalf("lib.rpl, imported by node_modules/p/main.rpl: %+v, want none", ds)
 	}
 }
+
+// A node_modules directory of more entries than a walk visits does not
+// keep the walk from the policies beside it, which come after it by
+// name: node_modules is walked last. The walk stopped inside it, and a
+// library imported by a policy beside it was RPL212.
+func TestWalkFolderNodeModulesLast(t *testing.T) {
+	defer lsp.SetMaxWalkEntries(lsp.SetMaxWalkEntries(50))
+	dir := t.TempDir()
+	for i := range 200 {
+		write(t, filepath.Join(dir, "node_modules", "x", fmt.Sprintf("f%03d.js", i)), "")
+	}
+	write(t, filepath.Join(dir, "policies", "lib.rpl"), "package lib\n\nfn helper() -> string = \"h\"\n")
+	write(t, filepath.Join(dir, "policies", "main.rpl"),
+		"package main\n\nimport \"lib\"\n\nfn route(r: Request) -> Decision = to(lib.helper())\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("policies/lib.rpl")
+	if ds := c.waitDiags(u, 1); len(ds) != 0 {
+		t.Fatalf("lib.rpl, imported by policies/main.rpl: %+v, want none", ds)
+	}
+}

@@ -582,38 +582,56 @@ var errWalkStop = errors.New("walk stopped")
 // walked. Skipping node_modules as well made a library imported only from
 // there RPL212 in the editor, which `rplc check DIR` passed.
 // It stops after maxWalkEntries entries (walkLimit), and when the
-// session ends or dir is no longer a workspace folder (walkEnded).
+// session ends or dir is no longer a workspace folder (walkEnded). The
+// node_modules directories are walked last, so that one of more entries
+// than the limit (a JavaScript project's, of 100,000 files and more)
+// does not keep the walk from the policies beside it, which come after
+// it in the order of names.
 func (s *Server) walkFolder(dir string) ([]string, int) {
 	var out []string
 	n, end := 0, walkDone
-	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if n%walkCheckEvery == 0 {
-			if walkHook != nil {
-				walkHook(dir, n)
+	var later []string // node_modules directories, walked last
+	visit := func(root string) {
+		_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+			if n%walkCheckEvery == 0 {
+				if walkHook != nil {
+					walkHook(dir, n)
+				}
+				if s.walkOver(dir) {
+					end = walkEnded
+					return errWalkStop
+				}
 			}
-			if s.walkOver(dir) {
-				end = walkEnded
+			if n++; n > maxWalkEntries {
+				end = walkLimit
 				return errWalkStop
 			}
-		}
-		if n++; n > maxWalkEntries {
-			end = walkLimit
-			return errWalkStop
-		}
-		if err != nil {
-			return nil
-		}
-		if e.IsDir() {
-			if name := e.Name(); p != dir && lang.Hidden(name) {
-				return filepath.SkipDir
+			if err != nil {
+				return nil
+			}
+			if e.IsDir() && p != root {
+				switch name := e.Name(); {
+				case lang.Hidden(name):
+					return filepath.SkipDir
+				case name == "node_modules":
+					later = append(later, p)
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !e.IsDir() && strings.HasSuffix(p, ".rpl") && !lang.Hidden(e.Name()) {
+				out = append(out, filepath.Clean(p))
 			}
 			return nil
-		}
-		if strings.HasSuffix(p, ".rpl") && !lang.Hidden(e.Name()) {
-			out = append(out, filepath.Clean(p))
-		}
-		return nil
-	})
+		})
+	}
+	visit(dir)
+	for len(later) > 0 && end == walkDone {
+		root := later[0]
+		later = later[1:]
+		n-- // root was counted when it was skipped
+		visit(root)
+	}
 	return out, end
 }
 
