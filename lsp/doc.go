@@ -97,7 +97,10 @@
 //     after writeGrace (10 s), and the session ends, as it does when the
 //     input ends between messages; a write that the client takes is
 //     written whole. The connection's goroutine, blocked writing, never
-//     saw the end, and Serve waited for its context.
+//     saw the end, and Serve waited for its context. The answers still
+//     being worked out on goroutines of their own when the input ends
+//     without shutdown are not sent: the session has ended (shutdown is
+//     answered after them).
 //   - Input that cannot be framed or decoded is answered with a JSON-RPC
 //     error, logged and skipped (stream.go); the session goes on. A
 //     Content-Length above maxContentLength (64 MiB) is such input: it is
