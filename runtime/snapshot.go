@@ -553,10 +553,11 @@ func readTree(dir string) (map[string][]byte, error) {
 
 // fileNameProblem says why name, a key of the files BuildFiles and
 // WriteFiles take, is no file of a tree (a slash-separated path inside
-// it: fs.ValidPath, without "." or ".." elements), "" when it is one.
-// Joined to the directory, "../x.rpl" was written beside it.
+// it: filepath.Localize, fs.ValidPath with the system's own rules, such
+// as Windows' backslashes; without "." or ".." elements), "" when it is
+// one. Joined to the directory, "../x.rpl" was written beside it.
 func fileNameProblem(name string) string {
-	if name == "." || !fs.ValidPath(name) {
+	if _, err := filepath.Localize(name); name == "." || err != nil {
 		return fmt.Sprintf("%s is not a file of the policy directory (want a slash-separated path inside it, without . or ..)", jsonx.QuoteEcho(name))
 	}
 	return ""

@@ -15,22 +15,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rpl-lang/rpl/compiler/bundle"
-	"github.com/rpl-lang/rpl/internal/cliflag"
-	"github.com/rpl-lang/rpl/internal/heapfloor"
-	"github.com/rpl-lang/rpl/internal/procs"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	goruntime "runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/cliflag"
+	"github.com/rpl-lang/rpl/internal/heapfloor"
+	"github.com/rpl-lang/rpl/internal/procs"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/natsx"
@@ -423,13 +424,9 @@ func bucketName(b string) error {
 	return nil
 }
 
-// The least limits of the decision log stream: a NATS server refuses a
-// max age under 100ms, and a stream smaller than a message of the log
-// (up to 64 KiB of events) would discard every one.
-const (
-	minLogMaxAge   = 100 * time.Millisecond
-	minLogMaxBytes = 1 << 20
-)
+// minLogMaxAge is the least max age of the decision log stream, which a
+// NATS server refuses under 100ms (its least size: natsx.MinLogMaxBytes).
+const minLogMaxAge = 100 * time.Millisecond
 
 // logLimits refuses decision log limits that would leave the router
 // without a log (0: the default).
@@ -437,16 +434,17 @@ func logLimits(maxAge time.Duration, maxBytes int64) error {
 	if maxAge > 0 && maxAge < minLogMaxAge {
 		return fmt.Errorf("--log-max-age %s: want at least %s (or 0 for the default)", maxAge, minLogMaxAge)
 	}
-	if maxBytes > 0 && maxBytes < minLogMaxBytes {
-		return fmt.Errorf("--log-max-bytes %d: want at least %d, 1 MiB (or 0 for the default): a stream smaller than a message of the log, up to 64 KiB, discards every event", maxBytes, minLogMaxBytes)
+	if maxBytes > 0 && maxBytes < natsx.MinLogMaxBytes {
+		return fmt.Errorf("--log-max-bytes %d: want at least %d, 1 MiB (or 0 for the default): a stream smaller than a message of the log, up to 64 KiB, discards every event", maxBytes, natsx.MinLogMaxBytes)
 	}
 	return nil
 }
 
 // otlpProtocol refuses the OTLP endpoint of the environment (flag
 // empty) when OpenTelemetry's protocol variable for traces (else its
-// general one) names another protocol than OTLP/HTTP's protobuf, the
-// one the router exports with: a deployment that sets grpc points the
+// general one) names grpc, not OTLP/HTTP (http/protobuf, which the
+// router exports with, or http/json, whose endpoint takes it too): a
+// deployment that sets grpc points the
 // endpoint at its collector's gRPC port (4317), where every export
 // failed, the spans dropped, the router saying only that the exports
 // failed. The flag names an OTLP/HTTP endpoint whatever the variables.
@@ -460,7 +458,7 @@ func otlpProtocol(flag string) error {
 		name = "OTEL_EXPORTER_OTLP_PROTOCOL"
 		p = os.Getenv(name)
 	}
-	if p == "" || p == "http/protobuf" {
+	if !strings.EqualFold(strings.TrimSpace(p), "grpc") {
 		return nil
 	}
 	return fmt.Errorf("%s=%s: the router exports spans over OTLP/HTTP only (http/protobuf), and its endpoint, %s, is for %s; give --otlp-endpoint the collector's OTLP/HTTP address (port 4318 by default), or set %s=http/protobuf", name, p, otlpEndpoint(""), p, name)

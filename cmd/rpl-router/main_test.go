@@ -210,10 +210,11 @@ func TestOTLPEndpoint(t *testing.T) {
 }
 
 // TestOTLPProtocol: the endpoint of OpenTelemetry's variables is refused
-// at start when their protocol is not OTLP/HTTP's (grpc: its endpoint is
-// a gRPC port, where every export failed), naming the variable; the
-// flag's is taken whatever they say, and so is the endpoint when the
-// protocol is http/protobuf or unset.
+// at start when their protocol is grpc (its endpoint is a gRPC port,
+// where every export failed), naming the variable; the flag's is taken
+// whatever they say, and so is the endpoint when the protocol is
+// OTLP/HTTP's (http/protobuf, or http/json, whose endpoint takes the
+// router's protobuf too) or unset.
 func TestOTLPProtocol(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")
 	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
@@ -241,9 +242,13 @@ func TestOTLPProtocol(t *testing.T) {
 	if err := otlpProtocol(""); err != nil {
 		t.Errorf("traces http/protobuf: %v", err)
 	}
-	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json")
-	if err := otlpProtocol(""); err == nil || !strings.HasPrefix(err.Error(), "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json: ") {
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json") // OTLP/HTTP's port and path
+	if err := otlpProtocol(""); err != nil {
 		t.Errorf("traces http/json: %v", err)
+	}
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "gRPC")
+	if err := otlpProtocol(""); err == nil || !strings.HasPrefix(err.Error(), "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=gRPC: ") {
+		t.Errorf("traces gRPC: %v", err)
 	}
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "") // no tracing: nothing to refuse
 	if err := otlpProtocol(""); err != nil {

@@ -25,6 +25,11 @@ import (
 // without one given (LogConfig).
 const DefaultLogMaxBytes = 1 << 30
 
+// MinLogMaxBytes is the least MaxBytes a decision log stream is given: one
+// smaller than a message of the log (up to 64 KiB of events) would
+// discard every one.
+const MinLogMaxBytes = 1 << 20
+
 // LogConfig configures the decision log stream.
 type LogConfig struct {
 	// MaxAge, MaxBytes and MaxMsgs limit the stream (oldest discarded);

@@ -280,3 +280,23 @@ func TestDecisionLogFitsSmallStore(t *testing.T) {
 		return err == nil && st.CachedInfo().Config.MaxBytes == 48<<20
 	})
 }
+
+// TestDecisionLogTooLittleStore: on a disk whose JetStream can store too
+// little for any decision log stream, the router says so, naming what it
+// can store, and decides all the same; it said nothing, the stream's
+// creation retried for ever.
+func TestDecisionLogTooLittleStore(t *testing.T) {
+	router.EmbeddedMaxStore(t, 1<<20)
+	var logs logBuffer
+	r, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", LogSample: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	if log := logs.String(); !strings.Contains(log, "can store too little for the stream") || !strings.Contains(log, "can_store=") {
+		t.Errorf("not said:\n%s", log)
+	}
+	if m, err := r.NATS().Request(natsx.SubjectCP1, []byte(`{"version": "1", "request_id": "tiny", "tenant_id": "acme", "task": {"type": "chat"}}`), 5*time.Second); err != nil || !strings.HasPrefix(string(m.Data), `{"ok":true`) {
+		t.Fatalf("decide: %v", err)
+	}
+}

@@ -756,7 +756,9 @@ var embeddedMaxStore int64
 // is never created, every decision event dropped: the default 1 GiB on
 // a disk of less than 1.4 GB free (a small volume) is made to fit,
 // taking half of what is left (the bundle bucket has the rest), and
-// said so; a --log-max-bytes given is refused, naming what fits.
+// said so, as a disk too full for a stream of 1 MiB is (the log then
+// drops every event); a --log-max-bytes given is refused, naming what
+// fits.
 func (r *Router) logFits(ctx context.Context) error {
 	if r.ns == nil || !r.ns.JetStreamEnabled() {
 		return nil
@@ -790,17 +792,14 @@ func (r *Router) logFits(ctx context.Context) error {
 	if r.opt.LogMaxBytes > 0 {
 		return fmt.Errorf("--log-max-bytes %d: more than the embedded NATS server can store for the decision log, %d bytes (75%% of the disk free under %s at the start, less what its other streams reserve): the stream would never be created", r.opt.LogMaxBytes, max(room, 0), where)
 	}
-	if half := room / 2; half >= minLogStream {
+	if half := room / 2; half >= natsx.MinLogMaxBytes {
 		r.logCreateMax = half
 		r.log.Warn("decision log: the embedded NATS server cannot store the stream's default 1 GiB (it stores 75% of the disk free under the data directory at the start): the stream is created smaller, half of what it can still store (--log-max-bytes sets it)", "max_bytes", half, "store", where)
+	} else {
+		r.log.Warn("decision log: the embedded NATS server can store too little for the stream (it stores 75% of the disk free under the data directory at the start, less what its other streams reserve): it is not created, and decision events are dropped; free space on that disk", "can_store", max(room, 0), "store", where)
 	}
 	return nil
 }
-
-// minLogStream is the least stream logFits makes to fit: one smaller
-// than a message of the log (up to 64 KiB of events) would discard
-// every one.
-const minLogStream = 1 << 20
 
 // NATSServer is the embedded server (nil when joining an external one).
 func (r *Router) NATSServer() *server.Server { return r.ns }
@@ -826,7 +825,8 @@ func (r *Router) inFlight(natsS *natsx.Server) int {
 // before the connections close; NATS messages still queued then are
 // lost, counted and logged (natsx.Server.Stop). The decision log has until ctx's
 // deadline and a second at least to have its stream store the events
-// it holds; the spans up to 5 s of their own after (a collector that
+// it holds, and once its connection is closed up to a second more to
+// count (and log) those it could not; the spans up to 5 s of their own after (a collector that
 // does not answer), a failure to export them logged, not returned.
 func (r *Router) Shutdown(ctx context.Context) error {
 	first := false

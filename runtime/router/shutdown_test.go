@@ -483,7 +483,11 @@ func TestShutdownCutsWatchedBuild(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "default_test.rpl"), []byte("package default\n\ntest \"slow\" {\n  expect fib(60) > 0\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	<-building
+	select {
+	case <-building:
+	case <-time.After(10 * time.Second): // a hang, not a time measured
+		t.Fatal("the watch did not build the changed directory")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	done := make(chan error, 1)
@@ -520,7 +524,11 @@ func TestShutdownWhileLoadWaits(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "extra.rpl"), []byte("package extra\n\nfn route(r: Request) -> Decision = to(\"a:m\")\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	<-waiting
+	select {
+	case <-waiting:
+	case <-time.After(10 * time.Second): // a hang, not a time measured
+		t.Fatal("the watch's load did not wait for the other")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	done := make(chan error, 1)
