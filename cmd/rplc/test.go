@@ -84,8 +84,8 @@ price catalogue (catalogue.json), when present, are checked as 'rplc
 check' and 'rplc build' check them, each tenant's policy among the tree's
 (RPL217): an error there is printed before the results, counted after the
 summary line ("1 error in the trees' tenants.json or catalogue.json"), in
-the JSON document's diagnostics and diagnostic_details, and exits 1; the
-tests still run.
+the JSON document's diagnostics and diagnostic_details, counted by its
+registry_errors, and exits 1; the tests still run.
 
 As with 'rplc check', a file that no other file tested imports or extends
 is a policy: with neither a route function nor tests, it is an error
@@ -354,6 +354,11 @@ type (
 		// Errors counts the policies whose tests did not run: they have
 		// errors (their diagnostics) or could not be loaded (error).
 		Errors int `json:"policies_with_errors"`
+		// RegistryErrors counts the errors of the trees' tenants.json
+		// and catalogue.json (RPL217, in Diagnostics), as the text's
+		// "N errors in the trees' tenants.json or catalogue.json" does:
+		// they fail the run though every test passed.
+		RegistryErrors int `json:"registry_errors"`
 		// Error is why no test ran: the paths could not be read.
 		Error string `json:"error,omitempty"`
 		// Diagnostics and DiagnosticDetails are, beside Error, those
@@ -443,6 +448,7 @@ func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, nam
 	}
 	run.Passed, run.Failed, run.Skipped = policytest.Totals(results)
 	run.Errors = policytest.PoliciesWithErrors(results)
+	run.RegistryErrors = len(data)
 	run.Policies = []jsonPolicyResult{}
 	for _, r := range results {
 		pr := jsonPolicyResult{Policy: names.name(r.Policy), Tests: []jsonTest{}}
