@@ -14,8 +14,9 @@ import (
 // EntryRoute is the name of a policy's entry point.
 const EntryRoute = "route"
 
-// TestPrefix prefixes the entry names of compiled test blocks.
-const TestPrefix = "test:"
+// TestPrefix prefixes the entry names of compiled test blocks
+// (vm.TestPrefix, which vm.FrameLabel reads).
+const TestPrefix = vm.TestPrefix
 
 // Output is a compiled program in plain data.
 type Output struct {

@@ -174,7 +174,7 @@ func WriteStack(w io.Writer, indent string, stack []vm.Frame, name func(string) 
 		for j < len(stack) && stack[j] == stack[i] {
 			j++
 		}
-		fmt.Fprintf(w, "%sat %s (%s)", indent, compiler.FrameLabel(stack[i].Func), o.pos(stack[i]))
+		fmt.Fprintf(w, "%sat %s (%s)", indent, vm.FrameLabel(stack[i].Func), o.pos(stack[i]))
 		if j-i > 1 {
 			fmt.Fprintf(w, " × %d", j-i)
 		}

@@ -51,3 +51,20 @@ func TestBacktraceBound(t *testing.T) {
 		}
 	}
 }
+
+// Backtrace names a test's frame as every command's stack does
+// (FrameLabel): `test "NAME"`, `(unnamed test)`, not the entry `test:NAME`.
+func TestBacktraceTestFrame(t *testing.T) {
+	e := &Error{Code: CodeFuelExhausted, Msg: "fuel exhausted", Stack: []Frame{
+		{Func: "f", File: "p.rpl", Line: 2, Col: 3},
+		{Func: TestPrefix + `a "b"`, File: "p.rpl", Line: 5, Col: 1},
+		{Func: TestPrefix, File: "p.rpl", Line: 9, Col: 1},
+	}}
+	want := e.Error() + " [fuel_exhausted]\n" +
+		"  at f (p.rpl:2:3)\n" +
+		"  at test \"a \\\"b\\\"\" (p.rpl:5:1)\n" +
+		"  at (unnamed test) (p.rpl:9:1)\n"
+	if got := e.Backtrace(); got != want {
+		t.Fatalf("Backtrace:\n%s\nwant:\n%s", got, want)
+	}
+}

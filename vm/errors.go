@@ -2,6 +2,7 @@ package vm
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -132,9 +133,28 @@ func (e *Error) Backtrace() string {
 	b.WriteString(string(e.Code))
 	b.WriteString("]\n")
 	for _, f := range e.Stack {
-		fmt.Fprintf(&b, "  at %s (%s)\n", f.Func, f.Pos())
+		fmt.Fprintf(&b, "  at %s (%s)\n", FrameLabel(f.Func), f.Pos())
 	}
 	return b.String()
+}
+
+// TestPrefix prefixes the entry names of compiled test blocks: a test's
+// frame has Func TestPrefix+NAME.
+const TestPrefix = "test:"
+
+// FrameLabel is how a policy call stack names the function of a frame
+// (Frame.Func), in text and JSON alike: a test's entry TestPrefix+NAME as
+// `test "NAME"`, quoted as Go quotes it, or `(unnamed test)` for the empty
+// name, not `test:NAME`; any other function by its name.
+func FrameLabel(fn string) string {
+	name, ok := strings.CutPrefix(fn, TestPrefix)
+	switch {
+	case !ok:
+		return fn
+	case name == "":
+		return "(unnamed test)"
+	}
+	return "test " + strconv.Quote(name)
 }
 
 // Errorf returns an *Error with the given code, for builtins that want to

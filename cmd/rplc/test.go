@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
 	"github.com/rpl-lang/rpl/vm"
@@ -434,10 +433,10 @@ type (
 
 // jsonFrameOf is a frame of a policy call stack in the JSON of rplc test,
 // build, eval and explain: its function named as the text's stack names
-// it (compiler.FrameLabel: `test "NAME"`, not the entry `test:NAME`), its
+// it (vm.FrameLabel: `test "NAME"`, not the entry `test:NAME`), its
 // file by name.
 func jsonFrameOf(f vm.Frame, name func(string) string) jsonFrame {
-	return jsonFrame{Func: compiler.FrameLabel(f.Func), File: name(f.File), Line: f.Line, Col: f.Col}
+	return jsonFrame{Func: vm.FrameLabel(f.Func), File: name(f.File), Line: f.Line, Col: f.Col}
 }
 
 func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, names *pathNamer, cover bool) error {
