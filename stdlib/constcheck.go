@@ -187,7 +187,7 @@ var (
 // the default limits fails before it parses it.
 func constMatches(args []lang.ConstValue) (int, string) {
 	p, ok := args[1].(string)
-	if !ok || classFuel(p)+foldFuel(p) > maxCheckParseFuel {
+	if !ok || reClassFuel(p) > maxCheckParseFuel {
 		return -1, ""
 	}
 	if _, err := syntax.Parse(p, syntax.Perl); err != nil {
@@ -198,7 +198,8 @@ func constMatches(args []lang.ConstValue) (int, string) {
 
 // constMatchesFuel: matches(s, pattern) of a constant pattern charges,
 // beyond its Cost, the parsing and compiling of the pattern at each call
-// (cached or not: the charge does not depend on the cache), whatever s;
+// (cached or not: the charge does not depend on the cache), whatever s:
+// what the run charges (reTextFuel, reClassFuel, reFuel) for an empty s;
 // what matching s takes grows with s. 0 for a pattern that is not
 // constant, or that the run refuses (RPL326).
 func constMatchesFuel(args []lang.ConstValue) int64 {
@@ -206,7 +207,7 @@ func constMatchesFuel(args []lang.ConstValue) int64 {
 	if !ok {
 		return 0
 	}
-	fixed := int64(len(p))>>reParseShift + classFuel(p) + foldFuel(p)
+	fixed := reTextFuel(p) + reClassFuel(p)
 	if fixed > maxCheckParseFuel {
 		return fixed // not parsed here, its compiling not counted: already past the default fuel
 	}
@@ -214,7 +215,7 @@ func constMatchesFuel(args []lang.ConstValue) int64 {
 	if err != nil {
 		return 0
 	}
-	return fixed + min(reSize(tree)+2, math.MaxInt64/(4*reCompileFuel))*reCompileFuel
+	return min(reFuel(reProgSize(tree), 0), math.MaxInt64-fixed) + fixed
 }
 
 // maxCheckParseFuel is the most parse fuel (classFuel, foldFuel) of a

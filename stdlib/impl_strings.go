@@ -363,7 +363,7 @@ func compileRECharged(c *vm.Call, p string, n int) (*cachedRE, error) {
 // cache: a pattern RE2 refuses is a *syntax.Error, which only its parse
 // returns (the checker's RPL326 parses a constant pattern alone).
 func compilePattern(c *vm.Call, p string, n int) (*cachedRE, error) {
-	cf := classFuel(p) + foldFuel(p)
+	cf := reClassFuel(p)
 	if err := chargeClasses(c, cf); err != nil {
 		return nil, err
 	}
@@ -371,7 +371,7 @@ func compilePattern(c *vm.Call, p string, n int) (*cachedRE, error) {
 	if err != nil {
 		return nil, err
 	}
-	size := reSize(tree) + 2
+	size := reProgSize(tree)
 	if err := chargeRE(c, size, n); err != nil {
 		return nil, err
 	}
@@ -594,15 +594,38 @@ func tableRunes(lo, hi, stride int64) int64 {
 }
 
 // chargeRE charges c (when not nil) for compiling a program of size
-// instructions and matching n bytes with it.
+// instructions and matching n bytes with it (reFuel).
 func chargeRE(c *vm.Call, size int64, n int) error {
 	if c == nil {
 		return nil
 	}
+	return c.Charge(reFuel(size, n))
+}
+
+// The fuel of matches beyond its Cost, in the order the run charges it,
+// which constMatchesFuel sums for a constant pattern: reTextFuel(p), before
+// anything; reClassFuel(p), before parsing p (kept with a cached pattern);
+// reFuel(size, len(s)), size its program's reProgSize, before compiling.
+
+// reTextFuel is the fuel of reading the pattern p: 1 per 1<<reParseShift
+// bytes.
+func reTextFuel(p string) int64 { return int64(len(p)) >> reParseShift }
+
+// reClassFuel is the fuel of parsing the pattern p's Unicode classes
+// (classFuel) and its case-folded ranges (foldFuel).
+func reClassFuel(p string) int64 { return classFuel(p) + foldFuel(p) }
+
+// reProgSize is the size of the program of the parsed pattern tree: its
+// instructions (reSize) and the 2 of the program's start and match.
+func reProgSize(tree *syntax.Regexp) int64 { return reSize(tree) + 2 }
+
+// reFuel is the fuel of compiling a program of size instructions and
+// matching n bytes with it, math.MaxInt64 when that overflows.
+func reFuel(size int64, n int) int64 {
 	if int64(n)+4*reCompileFuel > math.MaxInt64/size {
-		return c.Charge(math.MaxInt64)
+		return math.MaxInt64
 	}
-	return c.Charge(size*reCompileFuel + int64(n)*size>>reMatchShift)
+	return size*reCompileFuel + int64(n)*size>>reMatchShift
 }
 
 // reSize estimates the number of instructions of the program of re (as
@@ -632,7 +655,7 @@ func reSize(re *syntax.Regexp) int64 {
 
 func strMatches(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	s, p := a[0].Str(), a[1].Str()
-	if err := c.Charge(int64(len(p)) >> reParseShift); err != nil {
+	if err := c.Charge(reTextFuel(p)); err != nil {
 		return vm.Value{}, err
 	}
 	re, err := compileRECharged(c, p, len(s))
