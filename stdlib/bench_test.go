@@ -1,7 +1,9 @@
 package stdlib
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -273,5 +275,42 @@ func BenchmarkCaseFuel(b *testing.B) {
 				benchFuel(b, c.key, c.args...)
 			})
 		}
+	}
+}
+
+// BenchmarkJSONText is what json_get makes of a string or an object it
+// returns: jsonText's two passes (the size, then the text), against
+// json.Unmarshal and json.Compact, which it does not use (jsonText).
+func BenchmarkJSONText(b *testing.B) {
+	for _, c := range []struct{ name, raw string }{
+		{"string", `"openai:gpt-4o-mini \u00e9t\u00e9 \ud83d\ude00 with a tab\t and more text to read"`},
+		{"object", `{ "target": "openai:gpt-4o-mini", "weights": [ 1, 2, 3 ], "meta": { "a": "b c" } }`},
+	} {
+		b.Run(c.name+"/jsonText", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var size jsonOut
+				jsonText(c.raw, &size)
+				out := jsonOut{b: make([]byte, 0, size.n), write: true}
+				jsonText(c.raw, &out)
+			}
+		})
+		b.Run(c.name+"/encoding_json", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if c.raw[0] == '"' {
+					var s string
+					if err := json.Unmarshal([]byte(c.raw), &s); err != nil {
+						b.Fatal(err)
+					}
+					continue
+				}
+				var buf bytes.Buffer
+				if err := json.Compact(&buf, []byte(c.raw)); err != nil {
+					b.Fatal(err)
+				}
+				_ = buf.String()
+			}
+		})
 	}
 }
