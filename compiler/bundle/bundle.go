@@ -340,6 +340,10 @@ type ReadOptions struct {
 	Builtins *vm.BuiltinTable
 }
 
+// manifestShape is the shape of the manifest's JSON: its fields, its
+// policies' (and theirs), and those of its blobs (jsonx.InexactKey).
+var manifestShape = jsonx.FieldsOf(reflect.TypeFor[Manifest]())
+
 // Read decodes and verifies a bundle.
 func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	if opts.RequireSignature && opts.PublicKey == nil {
@@ -463,8 +467,8 @@ func Read(data []byte, opts ReadOptions) (*Bundle, error) {
 	// And a field's key spelled otherwise, which encoding/json reads as
 	// the field ("CATALOGUE" as catalogue, and so "format" and "Format"
 	// as one key given twice).
-	if path, msg, bad := foldedKey(js); bad {
-		return nil, &Error{Section: "manifest", Err: &PathError{Path: path, Msg: msg, Repeated: msg == jsonx.RepeatedKey}}
+	if path, msg, twice, bad := jsonx.InexactKey(js, manifestShape); bad {
+		return nil, &Error{Section: "manifest", Err: &PathError{Path: path, Msg: msg, Repeated: twice}}
 	}
 	b.Manifest.Policies = policies
 	if err := checkManifest(&b.Manifest, int(v)); err != nil {

@@ -17,13 +17,13 @@ func TestManifestKeyFolded(t *testing.T) {
 	js := string(data[mOff+32 : mOff+mLen])
 	for _, tc := range []struct{ old, new, want string }{
 		{`"format": 1`, `"format": 1, "Format": 1`, "bundle manifest: Format: key given twice"},
-		{`"format": 1`, `"FORMAT": 1, "format": 1`, `bundle manifest: FORMAT: want "format": a manifest field's key is written as it is named`},
+		{`"format": 1`, `"FORMAT": 1, "format": 1`, `bundle manifest: FORMAT: want "format": keys are exact, case included`},
 		// Alone, read as the field by encoding/json, ignored by a reader
 		// that compares keys exactly (which refuses the catalogue section
 		// then, its manifest listing none).
-		{`"catalogue": {`, `"CATALOGUE": {`, `bundle manifest: CATALOGUE: want "catalogue": a manifest field's key is written as it is named`},
+		{`"catalogue": {`, `"CATALOGUE": {`, `bundle manifest: CATALOGUE: want "catalogue": keys are exact, case included`},
 		{`"sha256": "`, `"sha\u0032\u0035\u0036": "`, ""},
-		{`"path": "`, `"Path": "`, `bundle manifest: policies[0].sources[0].Path: want "path": a manifest field's key is written as it is named`},
+		{`"path": "`, `"Path": "`, `bundle manifest: policies[0].sources[0].Path: want "path": keys are exact, case included`},
 		{`"id": "ab_summarizer"`, `"id": "ab_summarizer", "ID": "ab_summarizer"`, "bundle manifest: policies[0].ID: key given twice"},
 		{`"policies": [`, `"policies": [], "Policies": [`, "bundle manifest: Policies: key given twice"},
 		{`"sources": [`, `"sources": [], "\u017fources": [`, "bundle manifest: policies[0].ſources: key given twice"},

@@ -301,15 +301,32 @@ func UnknownKey(data []byte, names []string) (key string, ok bool) {
 // Keys outside shape's objects (a decision's own) are data, not
 // looked at.
 func ExactKeys(data []byte, shape *Fields) error {
-	path, name, twice, found := FieldKey(data, "", shape)
+	path, msg, twice, found := InexactKey(data, shape)
 	switch {
 	case !found:
 		return nil
 	case twice:
-		return PosOf(data, path, true, fmt.Sprintf("%s: %s", path, RepeatedKey))
+		return PosOf(data, path, true, path+": "+msg)
 	}
 	off, _ := PathOffset(data, path)
-	return PosAt(data, off, fmt.Sprintf("%s: want %q: keys are exact, case included", path, name))
+	return PosAt(data, off, path+": "+msg)
+}
+
+// InexactKey is the first key of data that encoding/json reads otherwise
+// than a reader comparing keys exactly (FieldKey, from the top): path
+// names it as written, msg says what is wrong with it (RepeatedKey when
+// twice, `want "name": keys are exact, case included` for a key spelt
+// otherwise). ExactKeys places it in data; a bundle's manifest, inside a
+// binary file, names its path alone.
+func InexactKey(data []byte, shape *Fields) (path, msg string, twice, found bool) {
+	path, name, twice, found := FieldKey(data, "", shape)
+	switch {
+	case !found:
+		return "", "", false, false
+	case twice:
+		return path, RepeatedKey, true, true
+	}
+	return path, fmt.Sprintf("want %q: keys are exact, case included", name), false, true
 }
 
 // UnmarshalExact decodes data into v as Unmarshal does, its errors in the
