@@ -48,7 +48,7 @@ func FromJSONAt(t lang.Type, data []byte, path string) (vm.Value, error) {
 	dec.UseNumber()
 	var x any
 	if err := dec.Decode(&x); err != nil {
-		return vm.Value{}, fmt.Errorf("%s: %w", invalid, jsonx.At(data, err))
+		return vm.Value{}, jsonx.Within(invalid, jsonx.At(data, err))
 	}
 	if dec.More() {
 		return vm.Value{}, fmt.Errorf("%s: data after the value", invalid)

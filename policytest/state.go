@@ -80,7 +80,7 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 // seed it sets (zero when absent). Unknown fields are errors, and so is a
 // key given twice. An error about a value (its type, or what it holds: a
 // negative spend, a key that is no target) is a *jsonx.PosError at it,
-// wrapped in "invalid state: ", as a syntax error is.
+// about "invalid state" (jsonx.Within), as a syntax error is.
 func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, err error) {
 	var s State
 	err = s.decode(data)
@@ -93,7 +93,7 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 	if err == nil || isValue {
 		if path, dup := jsonx.DuplicateKey(data, "", 0); dup {
 			// At its second occurrence, as a syntax error is placed.
-			return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", jsonx.PosOf(data, path, true, path+": "+jsonx.RepeatedKey))
+			return nil, time.Time{}, nil, jsonx.Within("invalid state", jsonx.PosOf(data, path, true, path+": "+jsonx.RepeatedKey))
 		}
 	}
 	if err != nil {
@@ -101,12 +101,12 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 			// At the value, as a syntax error is placed.
 			err = jsonx.PosOf(data, ve.path, false, ve.Error())
 		}
-		return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", err)
+		return nil, time.Time{}, nil, jsonx.Within("invalid state", err)
 	}
 	// placed is the error msg about the value at path, placed at that
 	// value as a decoding error is.
 	placed := func(path, msg string) (*stdlib.MemState, time.Time, *uint64, error) {
-		return nil, time.Time{}, nil, fmt.Errorf("invalid state: %w", jsonx.PosOf(data, path, false, msg))
+		return nil, time.Time{}, nil, jsonx.Within("invalid state", jsonx.PosOf(data, path, false, msg))
 	}
 	// invalid is the error "path: why" about the value at path.
 	invalid := func(path, format string, args ...any) (*stdlib.MemState, time.Time, *uint64, error) {

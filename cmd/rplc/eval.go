@@ -456,15 +456,14 @@ func (n *pathNamer) framePos(st []vm.Frame) string {
 // ("req.json:1:26: invalid JSON: invalid character ..."), not in words
 // ("line 1, column 26"); another is said after the flag and name.
 func inputError(flag, name string, err error) error {
-	pe, ok := errors.AsType[*jsonx.PosError](err)
+	pe, ok := err.(*jsonx.PosError)
 	if !ok {
 		return fmt.Errorf("%s %s: %w", flag, name, err)
 	}
 	if name == "-" {
 		name = "<stdin>"
 	}
-	msg := strings.Replace(err.Error(), pe.Error(), pe.Msg, 1)
-	return fmt.Errorf("%s:%d:%d: %s", name, pe.Line, pe.Col, msg)
+	return fmt.Errorf("%s:%d:%d: %s", name, pe.Line, pe.Col, pe.Text())
 }
 
 func readInput(e *env, name string) ([]byte, error) {

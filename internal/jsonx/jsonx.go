@@ -209,16 +209,48 @@ func At(data []byte, err error) error {
 
 // PosError is an error at a byte of a JSON document, which its Error
 // places in words ("line 2, column 27: invalid character ','", as
-// LineCol names it); a tool that names the document, as rplc does,
-// prints it as FILE:LINE:COL: Msg instead (Line, Col). At and ExactKeys
-// return one.
+// LineCol names it), after what it is about, when said (About: "invalid
+// state: line 2, column 27: …"); a tool that names the document, as rplc
+// does, prints it as FILE:LINE:COL: Text() instead (Line, Col). At and
+// ExactKeys return one.
 type PosError struct {
 	Line, Col int // from 1, the column in bytes
 	Msg       string
+	// About, when set, is what the error is about ("invalid state",
+	// "request: invalid JSON"), said before the place (Within).
+	About string
 }
 
 func (e *PosError) Error() string {
+	if e.About != "" {
+		return fmt.Sprintf("%s: line %d, column %d: %s", e.About, e.Line, e.Col, e.Msg)
+	}
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Col, e.Msg)
+}
+
+// Text is the error without its place: "About: Msg", or Msg.
+func (e *PosError) Text() string {
+	if e.About != "" {
+		return e.About + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+// Within is err said to be about about ("invalid state"): a *PosError
+// with About set (its Error "about: line 2, column 27: msg", and about
+// kept apart for a tool that places it otherwise, Text), any other
+// error as "about: err".
+func Within(about string, err error) error {
+	pe, ok := err.(*PosError)
+	if !ok {
+		return fmt.Errorf("%s: %w", about, err)
+	}
+	out := *pe
+	if out.About != "" {
+		about += ": " + out.About
+	}
+	out.About = about
+	return &out
 }
 
 // PosAt is the error msg at the byte at index off of data (len(data): its

@@ -162,6 +162,31 @@ func TestAt(t *testing.T) {
 	}
 }
 
+// TestWithin: an error at a place said to be about something keeps the
+// thing and the place apart, for a tool that prints the place first
+// (rplc: "s.json:1:9: invalid state: msg"), and reads as a wrapped error
+// otherwise; an error at no place is wrapped.
+func TestWithin(t *testing.T) {
+	err := Within("invalid state", Within("spend", PosAt([]byte(`{"a": 1,, }`), 8, "msg")))
+	pe, ok := err.(*PosError)
+	if !ok {
+		t.Fatalf("%T %v, want a *PosError", err, err)
+	}
+	if got, want := pe.Error(), "invalid state: spend: line 1, column 9: msg"; got != want {
+		t.Errorf("Error: %q, want %q", got, want)
+	}
+	if got, want := pe.Text(), "invalid state: spend: msg"; got != want || pe.Line != 1 || pe.Col != 9 {
+		t.Errorf("Text: %q at %d:%d, want %q at 1:9", got, pe.Line, pe.Col, want)
+	}
+	if got, want := (&PosError{Line: 2, Col: 3, Msg: "msg"}).Text(), "msg"; got != want {
+		t.Errorf("Text without About: %q, want %q", got, want)
+	}
+	other := errors.New("want an object")
+	if err := Within("invalid state", other); err.Error() != "invalid state: want an object" || !errors.Is(err, other) {
+		t.Errorf("another error: %v", err)
+	}
+}
+
 // TestTypeError: why a value did not decode, in JSON words.
 func TestTypeError(t *testing.T) {
 	var dst struct {
