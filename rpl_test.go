@@ -191,7 +191,7 @@ func TestRequestFromJSONErrors(t *testing.T) {
 		{`{"constraints": {"max_latency": "5 minutes"}}`, "constraints.max_latency: want a duration"},
 		{`[1]`, "value: want an object, have a list"},
 		{`{"id": "x"} {}`, "invalid JSON"},
-		{`{"id": `, "invalid JSON: line 1, column 8: unexpected end of JSON"},
+		{`{"id": `, "invalid JSON: line 1, column 8: unexpected end of JSON input"},
 		{"{\n  \"task\": {\"type\": \"code\",, }\n}", "invalid JSON: line 2, column 27: invalid character ','"},
 	} {
 		for range 20 {

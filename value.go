@@ -50,8 +50,12 @@ func FromJSONAt(t lang.Type, data []byte, path string) (vm.Value, error) {
 	if err := dec.Decode(&x); err != nil {
 		return vm.Value{}, jsonx.Within(invalid, jsonx.At(data, err))
 	}
-	if dec.More() {
-		return vm.Value{}, fmt.Errorf("%s: data after the value", invalid)
+	if off := dec.InputOffset(); dec.More() {
+		// At its first byte, as rplc check places it in tenants.json.
+		for off < int64(len(data)) && strings.IndexByte(" \t\r\n", data[off]) >= 0 {
+			off++
+		}
+		return vm.Value{}, jsonx.Within(invalid, jsonx.PosAt(data, off, "data after the value"))
 	}
 	if p, dup := jsonx.DuplicateKey(data, path, 0); dup {
 		return vm.Value{}, pathErr(p, jsonx.RepeatedKey) // encoding/json kept the last

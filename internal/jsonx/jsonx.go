@@ -199,7 +199,9 @@ func At(data []byte, err error) error {
 		// (SyntaxOffset).
 		return PosAt(data, int64(SyntaxOffset(data, se)), se.Error())
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return PosAt(data, int64(len(data)), "unexpected end of JSON")
+		// In json.Unmarshal's words for it, which the documents read
+		// with Unmarshal (a state, a catalogue) say.
+		return PosAt(data, int64(len(data)), "unexpected end of JSON input")
 	case errors.Is(err, io.EOF):
 		// A json.Decoder's error for no value at all ("EOF").
 		return errors.New("no value (the input is empty)")

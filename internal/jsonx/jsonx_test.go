@@ -131,8 +131,8 @@ func TestAt(t *testing.T) {
 		{`{"a": 1,, }`, "line 1, column 9: invalid character ',' looking for beginning of object key string"},
 		{"{\n  \"task\": {\"type\": \"code\",, }\n}", "line 2, column 27: invalid character ',' looking for beginning of object key string"},
 		{"{\"a\":\n  tru }", "line 2, column 6: invalid character ' ' in literal true (expecting 'e')"},
-		{"{\"a\": [1,\n", "line 2, column 1: unexpected end of JSON"},
-		{"", "line 1, column 1: unexpected end of JSON"},
+		{"{\"a\": [1,\n", "line 2, column 1: unexpected end of JSON input"},
+		{"", "line 1, column 1: unexpected end of JSON input"},
 	} {
 		var x any
 		err := json.NewDecoder(strings.NewReader(c.text)).Decode(&x)
