@@ -718,8 +718,8 @@ func checkPolicy(policies []PolicyEntry) error {
 // structs Read embeds to decode the manifest ("policies[0].id: want a
 // string, have a number"); another error as it is.
 func manifestJSONError(js []byte, err error) error {
-	if se, ok := errors.AsType[*syntaxError](err); ok {
-		return fmt.Errorf("%s: %s: %s", se.kind(), jsonx.LineCol(js, se.Offset), se.Msg)
+	if se, ok := errors.AsType[*syntaxError](err); ok && !se.Unreadable { // decodeJSON's, not decodeValid's
+		return fmt.Errorf("invalid JSON: %s: %s", jsonx.LineCol(js, se.Offset), se.Msg)
 	}
 	te, ok := errors.AsType[*json.UnmarshalTypeError](err)
 	if !ok {

@@ -192,21 +192,20 @@ func walkList(data []byte, what, key string, fields []string, maxLen map[string]
 
 // syntaxError is a file that is not JSON: what the decoder found wrong,
 // at Offset, the byte at fault (past the last value's end for a file cut
-// short or empty); or, String, JSON whose string cannot be read
-// (jsonx.Unreadable).
+// short or empty); or, Unreadable, text that cannot be read, Msg worded
+// whole as jsonx.UnreadableText words it for every tool ("invalid JSON:
+// invalid UTF-8 …", "invalid string: \ud800 is half …").
 type syntaxError struct {
-	Offset int64
-	Msg    string
-	String bool
+	Offset     int64
+	Msg        string
+	Unreadable bool
 }
 
-func (e *syntaxError) Error() string { return e.kind() + ": " + e.Msg }
-
-func (e *syntaxError) kind() string {
-	if e.String {
-		return "invalid string"
+func (e *syntaxError) Error() string {
+	if e.Unreadable {
+		return e.Msg
 	}
-	return "invalid JSON"
+	return "invalid JSON: " + e.Msg
 }
 
 // validJSON is a function as a json.Unmarshaler, to be called with a JSON
@@ -218,7 +217,7 @@ func (f validJSON) UnmarshalJSON(data []byte) error { return f(data) }
 // decodeValid calls walk with data, one JSON value, once a decoder has
 // read it and found it valid, and nothing but space after it (decodeJSON),
 // and no text in it that encoding/json reads as U+FFFD, which is a
-// *syntaxError at it (jsonx.Unreadable: two tenant ids or model names
+// *syntaxError at it (jsonx.UnreadableText: two tenant ids or model names
 // that differ there would be one).
 func decodeValid(data []byte, walk func(data []byte) error) error {
 	var value []byte
@@ -226,8 +225,8 @@ func decodeValid(data []byte, walk func(data []byte) error) error {
 	if err := decodeJSON(data, &v); err != nil {
 		return err
 	}
-	if i, why, notJSON := jsonx.Unreadable(data); i >= 0 {
-		return &syntaxError{Offset: int64(i), Msg: why, String: !notJSON}
+	if off, msg := jsonx.UnreadableText(data); off >= 0 {
+		return &syntaxError{Offset: int64(off), Msg: msg, Unreadable: true}
 	}
 	return walk(value)
 }
