@@ -71,9 +71,9 @@ router completes them from the registry, and --state the prices.
 With --format json the output is one JSON document whatever the outcome:
 {decision, fuel, memory, calls} (as --stats) with a decision; error in
 place of decision when the evaluation fails ("p.rpl:3:7: integer overflow
-[int_overflow]", the first line of what standard error says), with stack,
-the policy call stack standard error lists under it ({func, file, line,
-col}, innermost first); and {error, diagnostics} when the policy has
+[int_overflow]", the first line of what standard error says), with code
+(int_overflow) and stack, the policy call stack standard error lists
+under it ({func, file, line, col}, innermost first); and {error, diagnostics} when the policy has
 errors or cannot be read, or the request or state is not valid, where
 diagnostics are objects as rplc check --format json prints them (file,
 line, col, end_line, end_col, severity, code, message). Standard error
@@ -117,10 +117,7 @@ file among them).`,
 				if runErr == nil {
 					doc["decision"] = rpl.ToGo(ev.prog.DecisionType(), res.Value)
 				} else {
-					doc["error"] = ev.errorText(runErr)
-					if st := ev.errorStack(runErr); len(st) > 0 {
-						doc["stack"] = st
-					}
+					ev.failedRun(doc, runErr)
 				}
 				if err := writeJSONValue(e.stdout, doc, vm.Stats{}, false); err != nil {
 					return err
@@ -423,6 +420,20 @@ func (ev *evaluation) errorText(err error) string {
 		return fmt.Sprintf("%s: %s [%s]", ev.namer.framePos(e.Stack), e.Msg, e.Code)
 	}
 	return err.Error()
+}
+
+// failedRun puts a failed evaluation in the JSON document of eval or
+// explain: error (errorText, the first line standard error gives), code
+// (a run-time error's, which the text gives in brackets, as rplc test's
+// failures have it) and stack (errorStack).
+func (ev *evaluation) failedRun(doc map[string]any, err error) {
+	doc["error"] = ev.errorText(err)
+	if e, ok := err.(*vm.Error); ok {
+		doc["code"] = string(e.Code)
+	}
+	if st := ev.errorStack(err); len(st) > 0 {
+		doc["stack"] = st
+	}
 }
 
 // errorStack is the policy call stack of a failed evaluation, innermost

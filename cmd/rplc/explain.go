@@ -40,7 +40,8 @@ a list of steps {kind, func, file, line, col, text, value, outcome, args,
 steps}, with cost_bound, the static bound of the fuel (when the policy has
 one), and steps_not_shown, the steps past those recorded (when any), as
 the text says them; when the evaluation fails, error (its first line on
-standard error) stands in place of decision, with stack, as for rplc eval.
+standard error) stands in place of decision, with code and stack, as for
+rplc eval.
 When the policy has errors or cannot be read, or the request or state is
 not valid, the document is {error, diagnostics}, where diagnostics are
 objects as rplc check --format json prints them (file, line, col,
@@ -130,10 +131,7 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		if runErr == nil {
 			doc["decision"] = rpl.ToGo(ev.prog.DecisionType(), res.Value)
 		} else {
-			doc["error"] = ev.errorText(runErr)
-			if st := ev.errorStack(runErr); len(st) > 0 {
-				doc["stack"] = st
-			}
+			ev.failedRun(doc, runErr)
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
