@@ -38,7 +38,7 @@ records the path executes extra instructions).
 is one JSON document {decision, fuel, memory, calls, path}, where path is
 a list of steps {kind, func, file, line, col, text, value, outcome, args,
 steps}, with cost_bound, the static bound of the fuel (when the policy has
-one), and steps_not_shown, the steps past those recorded (when any), as
+one; else unbounded, why not, as rplc build says it), and steps_not_shown, the steps past those recorded (when any), as
 the text says them; when the evaluation fails, error (its first line on
 standard error) stands in place of decision, with code and stack, as for
 rplc eval.
@@ -127,6 +127,8 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		}
 		if bound, ok := ev.prog.CostBound(); ok {
 			doc["cost_bound"] = bound
+		} else if why := ev.unbounded(); why != "" {
+			doc["unbounded"] = why
 		}
 		if runErr == nil {
 			doc["decision"] = rpl.ToGo(ev.prog.DecisionType(), res.Value)
@@ -156,6 +158,8 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		fuel := fmt.Sprintf("fuel: %d", res.Stats.Fuel)
 		if bound, ok := ev.prog.CostBound(); ok {
 			fuel += fmt.Sprintf(" (static bound %d)", bound)
+		} else if why := ev.unbounded(); why != "" {
+			fuel += " (no static bound: " + why + ")"
 		}
 		fmt.Fprintf(e.stdout, "%s, memory: %d bytes, calls: %d\n", fuel, res.Stats.Memory, res.Stats.Calls)
 	}
@@ -163,6 +167,22 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		return ev.runError(runErr)
 	}
 	return nil
+}
+
+// unbounded is why the policy has no static cost bound, as rplc build
+// says it ("a loop over a list of unknown length at p.rpl:4:17", the
+// place named as the path's are); "" when it has one, or when a bundle,
+// which records no reason, does not say.
+func (ev *evaluation) unbounded() string {
+	out := ev.prog.Compiled()
+	if out == nil || out.Bounded {
+		return ""
+	}
+	why := out.Unbounded
+	if at := out.UnboundedAt; why != "" && at.IsValid() {
+		why += fmt.Sprintf(" at %s:%d:%d", ev.namer.name(at.Filename), at.Line, at.Col)
+	}
+	return why
 }
 
 // tracedFuel is the fuel limit of the traced run: 4 times the normal
