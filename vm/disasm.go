@@ -18,14 +18,22 @@ import (
 // columns: code offset, source line:col, opcode, operands, and a comment
 // naming constants, functions and builtins. The format is stable, for
 // golden tests.
-func Disassemble(p *Program) string {
+func Disassemble(p *Program) string { return DisassembleNamed(p, nil) }
+
+// DisassembleNamed is Disassemble with each function's file named by name
+// (as compiled when nil): rplc names them relative to its working
+// directory, as its other output does, and nothing else of the listing
+// (a constant that holds a path is shown as it is).
+func DisassembleNamed(p *Program, name func(file string) string) string {
 	var b strings.Builder
-	WriteDisassembly(&b, p)
+	writeDisassembly(&b, p, name)
 	return b.String()
 }
 
 // WriteDisassembly writes the listing of Disassemble to w.
-func WriteDisassembly(w io.Writer, p *Program) error {
+func WriteDisassembly(w io.Writer, p *Program) error { return writeDisassembly(w, p, nil) }
+
+func writeDisassembly(w io.Writer, p *Program, name func(string) string) error {
 	var b strings.Builder
 	for i, c := range p.consts {
 		fmt.Fprintf(&b, "const %d = %s\n", i, shortValue(c))
@@ -40,8 +48,12 @@ func WriteDisassembly(w io.Writer, p *Program) error {
 		fmt.Fprintf(&b, "entry %s = %d\n", name, p.entries[name])
 	}
 	for fi, f := range p.funcs {
+		file := f.file
+		if name != nil {
+			file = name(file)
+		}
 		fmt.Fprintf(&b, "\nfn %d %s (params %d, locals %d, stack %d) %s\n",
-			fi, f.name, f.numParams, f.numLocals, f.maxStack, f.file)
+			fi, f.name, f.numParams, f.numLocals, f.maxStack, file)
 		disasmFunc(&b, p, f)
 	}
 	_, err := io.WriteString(w, b.String())

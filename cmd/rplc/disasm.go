@@ -2,8 +2,6 @@ package main
 
 import (
 	"io"
-	"path/filepath"
-	"strings"
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/vm"
@@ -34,11 +32,10 @@ command line.`,
 			if err != nil {
 				return err
 			}
-			// Functions name their files by absolute path: show them as elsewhere.
-			text := vm.Disassemble(p.VM())
-			if names.cwd != "" {
-				text = strings.ReplaceAll(text, ") "+names.cwd+string(filepath.Separator), ") ")
-			}
+			// Functions name their files by absolute path: show them as
+			// elsewhere (and only them: a constant holding a path is
+			// shown as it is).
+			text := vm.DisassembleNamed(p.VM(), names.name)
 			if _, err := io.WriteString(e.stdout, text); err != nil {
 				return writeError(err)
 			}
