@@ -603,7 +603,7 @@ func TestBuildRefuses(t *testing.T) {
 			`{"tenants": [{"id": "t", "policy": "b"}]}`:                                   "tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant \"t\" names policy \"b\", which does not exist",
 			`{"tenants": [{"id": "t", "budget": {"daily": "x"}}]}`:                        `tenants.json:1:46: error[RPL217]: tenants[0].budget.daily: want money ("$500" or "500"), have "x"`,
 			`{"tenants": [{"id": "t", "budget": {"daily": "$0.0000000001"}}]}`:            `tenants.json:1:46: error[RPL217]: tenants[0].budget.daily: $0.0000000001 has more than 9 decimals`,
-			`{"tenants": [{"id": "t", "parents": ["u"]}, {"id": "u", "parents": ["t"]}]}`: "tenants.json:1:1: error[RPL217]: tenant \"t\" is its own ancestor: \"t\" → \"u\" → \"t\"",
+			`{"tenants": [{"id": "t", "parents": ["u"]}, {"id": "u", "parents": ["t"]}]}`: "tenants.json:1:69: error[RPL217]: tenants[1].parents[0]: tenant \"t\" is its own ancestor: \"t\" → \"u\" → \"t\"",
 			`{"tenants": [`: "tenants.json:1:14: error[RPL217]: invalid JSON",
 		} {
 			_, err := Build(write(t, map[string]string{

@@ -200,14 +200,18 @@ const MaxTenantDepth = 64
 
 // complete completes each tenant's parent chain (Tenant.Chain), refusing
 // a tenant that is its own ancestor through registered parents, as the
-// router does (`tenant a is its own ancestor: a → b → a`), and one with
-// more than MaxTenantDepth ancestors. Each tenant is visited once, after
-// its registered parents; path is the visit in progress, the tenants
-// waiting for the chain of the last, at their index in onPath.
+// router does (`tenant a is its own ancestor: a → b → a`), at the parent
+// that closes the cycle (tenants[1].parents[0], b's "a"), and one with
+// more than MaxTenantDepth ancestors, at its parents. Each tenant is
+// visited once, after its registered parents; path is the visit in
+// progress, the tenants waiting for the chain of the last, at their index
+// in onPath.
 func (ts *Tenants) complete() error {
 	byID := make(map[string]*Tenant, len(ts.Tenants))
+	index := make(map[string]int, len(ts.Tenants)) // a tenant's place in the list
 	for i := range ts.Tenants {
 		byID[ts.Tenants[i].ID] = &ts.Tenants[i]
+		index[ts.Tenants[i].ID] = i
 	}
 	done := make(map[string]bool, len(byID))
 	onPath := map[string]int{}
@@ -217,7 +221,7 @@ func (ts *Tenants) complete() error {
 	seen := map[string]int{}
 	stamp := 0
 	tooDeep := func(id string) error {
-		return fmt.Errorf("tenant %s has more than %d ancestors (its parents, theirs, and so on), the most a tenant may have", jsonx.QuoteEcho(id), MaxTenantDepth)
+		return pathErrorf(fmt.Sprintf("tenants[%d].parents", index[id]), "tenant %s has more than %d ancestors (its parents, theirs, and so on), the most a tenant may have", jsonx.QuoteEcho(id), MaxTenantDepth)
 	}
 	var visit func(t *Tenant) error
 	visit = func(t *Tenant) error {
@@ -226,7 +230,11 @@ func (ts *Tenants) complete() error {
 			for _, id := range append(path[i:], t.ID) {
 				cycle = append(cycle, jsonx.QuoteEcho(id))
 			}
-			return fmt.Errorf("tenant %s is its own ancestor: %s", jsonx.QuoteEcho(t.ID), strings.Join(cycle, " → "))
+			// At the parent that closes the cycle: t, listed by the
+			// last tenant of the path.
+			k := index[path[len(path)-1]]
+			at := fmt.Sprintf("tenants[%d].parents[%d]", k, slices.Index(ts.Tenants[k].Parents, t.ID))
+			return pathErrorf(at, "tenant %s is its own ancestor: %s", jsonx.QuoteEcho(t.ID), strings.Join(cycle, " → "))
 		}
 		if len(path) > MaxTenantDepth { // path[1:] and t are path[0]'s ancestors
 			return tooDeep(path[0])

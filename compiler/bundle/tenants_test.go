@@ -171,7 +171,7 @@ func TestTenantsReadChecks(t *testing.T) {
 	for tenants, want := range map[string]string{
 		`{"tenants": [{"id": "t", "policy": "nope"}]}`:         "bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant \"t\" names policy \"nope\", which does not exist",
 		`{"tenants": [{"id": "t"}, {"id": "t"}]}`:              "bundle tenants: tenants.json:1:34: error[RPL217]: tenants[1].id: tenant \"t\" is already listed at tenants[0]",
-		`{"tenants": [{"id": "t", "parents": ["t"]}]}`:         "bundle tenants: tenants.json:1:1: error[RPL217]: tenant \"t\" is its own ancestor: \"t\" → \"t\"",
+		`{"tenants": [{"id": "t", "parents": ["t"]}]}`:         "bundle tenants: tenants.json:1:38: error[RPL217]: tenants[0].parents[0]: tenant \"t\" is its own ancestor: \"t\" → \"t\"",
 		`{"tenants": [null]}`:                                  "bundle tenants: tenants.json:1:14: error[RPL217]: tenants[0]: want an object, have null",
 		`{"tenants": [{"id": "t", "budget": {"monthly": 5}}]}`: "bundle tenants: tenants.json:1:48: error[RPL217]: tenants[0].budget.monthly: want money as a string",
 
