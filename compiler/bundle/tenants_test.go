@@ -281,12 +281,12 @@ func TestTenantsDepth(t *testing.T) {
 	}
 	half := MaxTenantDepth / 2
 	for _, c := range []struct{ name, tenants, want string }{
-		{"one past", registry(chain("t", MaxTenantDepth+1)...), `tenant "t0" ` + tooDeep},
+		{"one past", registry(chain("t", MaxTenantDepth+1)...), `tenants[0].parents: tenant "t0" ` + tooDeep},
 		{"far past", registry(chain("t", 100*MaxTenantDepth)...), `tenant "t0" ` + tooDeep},
 		// x's two parents' chains, each within the limit, make more.
 		{"two lines", registry(append(append(chain("a", half), chain("b", half)...), `{"id": "x", "parents": ["a0", "b0"]}`)...), `tenant "x" ` + tooDeep},
 		{"listed", registry(`{"id": "x", "parents": [` + strings.Join(listed, ", ") + `]}`), fmt.Sprintf("tenants[0].parents: tenant \"x\" lists %d parents, more than the %d ancestors", MaxTenantDepth+1, MaxTenantDepth)},
-		{"cycle", registry(append(chain("t", 9)[:9], `{"id": "t9", "parents": ["t5"]}`)...), `tenant "t5" is its own ancestor: "t5" → "t6" → "t7" → "t8" → "t9" → "t5"`},
+		{"cycle", registry(append(chain("t", 9)[:9], `{"id": "t9", "parents": ["t5"]}`)...), `tenants[9].parents[0]: tenant "t5" is its own ancestor: "t5" → "t6" → "t7" → "t8" → "t9" → "t5"`},
 	} {
 		if _, err := ParseTenants([]byte(c.tenants)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: ParseTenants: %v, want %q", c.name, err, c.want)
