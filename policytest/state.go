@@ -1,6 +1,7 @@
 package policytest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -182,6 +183,9 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 // path of the value at fault ("spend.acme.month: want money…", "spend.acme.week:
 // unknown field (did you mean day?)"), a syntax error its line and column.
 func (s *State) decode(data []byte) error {
+	if len(bytes.Trim(data, " \t\r\n")) == 0 {
+		return jsonx.ErrNoValue // as a request says it, unplaced
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		if _, syntax := err.(*json.SyntaxError); syntax {

@@ -186,6 +186,11 @@ func ParseMoney(s string) (int64, error) {
 	}
 }
 
+// ErrNoValue is the error of a document that holds no value, nothing or
+// only space (At), which json.Unmarshal calls "unexpected end of JSON
+// input" at its start.
+var ErrNoValue = errors.New("no value (the input is empty)")
+
 // At places a decoding error of encoding/json in data: a syntax error
 // (or the text ending early) is prefixed with its line and column
 // ("line 2, column 27: invalid character ',' looking for beginning of
@@ -204,7 +209,7 @@ func At(data []byte, err error) error {
 		return PosAt(data, int64(len(data)), "unexpected end of JSON input")
 	case errors.Is(err, io.EOF):
 		// A json.Decoder's error for no value at all ("EOF").
-		return errors.New("no value (the input is empty)")
+		return ErrNoValue
 	}
 	return err
 }
