@@ -190,7 +190,11 @@ func TestRequestFromJSONErrors(t *testing.T) {
 		{`{"constraints": {"max_cost": "$1e10"}}`, "constraints.max_cost: $1e10 is out of range (money is within ±$9223372036.854775807)"},
 		{`{"constraints": {"max_latency": "5 minutes"}}`, "constraints.max_latency: want a duration"},
 		{`[1]`, "value: want an object, have a list"},
-		{`{"id": "x"} {}`, "invalid JSON"},
+		{`{"id": "x"} {}`, "invalid JSON: line 1, column 13: data after the value"},
+		// A } or ] after the value too, which Decoder.More does not
+		// count: it was taken.
+		{`{"id": "x"}}`, "invalid JSON: line 1, column 12: data after the value"},
+		{"{\"id\": \"x\"}\n  ]", "invalid JSON: line 2, column 3: data after the value"},
 		{`{"id": `, "invalid JSON: line 1, column 8: unexpected end of JSON input"},
 		{"{\n  \"task\": {\"type\": \"code\",, }\n}", "invalid JSON: line 2, column 27: invalid character ','"},
 	} {

@@ -50,12 +50,11 @@ func FromJSONAt(t lang.Type, data []byte, path string) (vm.Value, error) {
 	if err := dec.Decode(&x); err != nil {
 		return vm.Value{}, jsonx.Within(invalid, jsonx.At(data, err))
 	}
-	if off := dec.InputOffset(); dec.More() {
-		// At its first byte, as rplc check places it in tenants.json.
-		for off < int64(len(data)) && strings.IndexByte(" \t\r\n", data[off]) >= 0 {
-			off++
-		}
-		return vm.Value{}, jsonx.Within(invalid, jsonx.PosAt(data, off, "data after the value"))
+	// Anything but space after the value, a } or ] too (which the
+	// decoder's More does not count), at its first byte, as rplc check
+	// places it in tenants.json.
+	if rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+		return vm.Value{}, jsonx.Within(invalid, jsonx.PosAt(data, int64(len(data)-len(rest)), "data after the value"))
 	}
 	if p, dup := jsonx.DuplicateKey(data, path, 0); dup {
 		return vm.Value{}, pathErr(p, jsonx.RepeatedKey) // encoding/json kept the last
