@@ -50,11 +50,10 @@ func FromJSONAt(t lang.Type, data []byte, path string) (vm.Value, error) {
 	if err := dec.Decode(&x); err != nil {
 		return vm.Value{}, jsonx.Within(invalid, jsonx.At(data, err))
 	}
-	// Anything but space after the value, a } or ] too (which the
-	// decoder's More does not count), at its first byte, as rplc check
-	// places it in tenants.json.
-	if rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
-		return vm.Value{}, jsonx.Within(invalid, jsonx.PosAt(data, int64(len(data)-len(rest)), "data after the value"))
+	// Anything but space after the value, at its first byte, as rplc
+	// check places it in tenants.json.
+	if pe := jsonx.DataAfter(data, dec.InputOffset()); pe != nil {
+		return vm.Value{}, jsonx.Within(invalid, pe)
 	}
 	if p, dup := jsonx.DuplicateKey(data, path, 0); dup {
 		return vm.Value{}, pathErr(p, jsonx.RepeatedKey) // encoding/json kept the last

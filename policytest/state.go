@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -186,9 +187,19 @@ func (s *State) decode(data []byte) error {
 	if len(bytes.Trim(data, " \t\r\n")) == 0 {
 		return jsonx.ErrNoValue // as a request says it, unplaced
 	}
+	// One value, then space alone (jsonx.DataAfter: the words of a
+	// request's, where json.Unmarshal said "invalid character 'x' after
+	// top-level value").
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		if _, syntax := err.(*json.SyntaxError); syntax {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	err := dec.Decode(&top)
+	if err == nil {
+		if pe := jsonx.DataAfter(data, dec.InputOffset()); pe != nil {
+			return pe
+		}
+	}
+	if err != nil {
+		if _, syntax := err.(*json.SyntaxError); syntax || errors.Is(err, io.ErrUnexpectedEOF) {
 			return jsonx.At(data, err)
 		}
 		if msg, ok := jsonx.TypeError(err); ok {

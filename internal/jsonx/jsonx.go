@@ -186,6 +186,17 @@ func ParseMoney(s string) (int64, error) {
 	}
 }
 
+// DataAfter is the error of data whose one value ends at end (a
+// json.Decoder's InputOffset) and that holds more than space after it (a
+// } or ] too, which Decoder.More does not count): "data after the value"
+// at its first byte; nil when it holds none.
+func DataAfter(data []byte, end int64) *PosError {
+	if i := skipSpace(data, int(end)); i < len(data) {
+		return PosAt(data, int64(i), "data after the value")
+	}
+	return nil
+}
+
 // ErrNoValue is the error of a document that holds no value, nothing or
 // only space (At), which json.Unmarshal calls "unexpected end of JSON
 // input" at its start.
