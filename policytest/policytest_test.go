@@ -811,11 +811,11 @@ func TestSkipAfterFailedExpect(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
 		"p.rpl":      "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
-		"p_test.rpl": "package p\n\nimport \"std/testing\"\n\ntest \"fails then skips\" {\n  expect len(\"x\") == 2\n  testing.skip(\"later\")\n}\n\ntest \"skips\" {\n  testing.skip(\"not yet\")\n}\n",
+		"p_test.rpl": "package p\n\nimport \"std/testing\"\n\ntest \"fails then skips\" {\n  expect len(\"x\") == 2\n  testing.skip(\"later\")\n}\n\ntest \"skips\" {\n  testing.skip(\"not yet\")\n}\n\ntest \"no reason\" {\n  testing.skip(\"\")\n}\n",
 	}
 	writeFiles(t, dir, files)
 	res := run(t, dir, policytest.Config{})
-	if len(res[0].Tests) != 2 {
+	if len(res[0].Tests) != 3 {
 		t.Fatalf("%+v", res[0])
 	}
 	failed, skipped := res[0].Tests[0], res[0].Tests[1]
@@ -838,6 +838,11 @@ func TestSkipAfterFailedExpect(t *testing.T) {
 	}
 	if strings.Contains(out, "builtin_error") {
 		t.Errorf("the skip reported as an error:\n%s", out)
+	}
+	// A skip without a reason is its SKIP line alone: it was followed by
+	// "skipped: " and nothing.
+	if !strings.Contains(out, "--- SKIP: no reason (") || strings.Contains(out, "skipped: \n") {
+		t.Errorf("a skip without a reason:\n%q", out)
 	}
 }
 

@@ -92,7 +92,9 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 				fmt.Fprintf(w, "%sthen skipped: %s\n", indent, printable(t.Reason))
 			}
 		case Skip:
-			if o.Verbose {
+			// Without a reason, the SKIP line alone, as the JSON has no
+			// reason then: "skipped: " said nothing, with a space after.
+			if o.Verbose && t.Reason != "" {
 				fmt.Fprintf(w, "%sskipped: %s\n", indent, printable(t.Reason))
 			}
 		}
