@@ -168,19 +168,7 @@ func short(s string) string {
 
 // WriteStack writes a policy call stack, innermost first, one frame a
 // line (`at f (file:line:col)`); a run of identical frames (recursion) is
-// written once with its count.
+// written once with its count: vm.WriteStack, as vm.Error's Backtrace.
 func WriteStack(w io.Writer, indent string, stack []vm.Frame, name func(string) string) {
-	o := ReportOptions{Name: name}
-	for i := 0; i < len(stack); {
-		j := i + 1
-		for j < len(stack) && stack[j] == stack[i] {
-			j++
-		}
-		fmt.Fprintf(w, "%sat %s (%s)", indent, vm.FrameLabel(stack[i].Func), o.pos(stack[i]))
-		if j-i > 1 {
-			fmt.Fprintf(w, " × %d", j-i)
-		}
-		fmt.Fprintln(w)
-		i = j
-	}
+	vm.WriteStack(w, indent, stack, name)
 }

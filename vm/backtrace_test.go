@@ -68,3 +68,17 @@ func TestBacktraceTestFrame(t *testing.T) {
 		t.Fatalf("Backtrace:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// Backtrace writes a recursion's run of identical frames once, with its
+// count, as every command's stack does (WriteStack): a stack overflow
+// listed each of its 200 frames.
+func TestBacktraceRecursion(t *testing.T) {
+	f := Frame{Func: "f", File: "p.rpl", Line: 3, Col: 5}
+	e := &Error{Code: CodeStackOverflow, Msg: "stack overflow", Stack: []Frame{f, f, f, {Func: TestPrefix + "t", File: "p.rpl", Line: 8, Col: 1}}}
+	want := e.Error() + " [stack_overflow]\n" +
+		"  at f (p.rpl:3:5) × 3\n" +
+		"  at test \"t\" (p.rpl:8:1)\n"
+	if got := e.Backtrace(); got != want {
+		t.Fatalf("Backtrace:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -120,11 +121,11 @@ func (x *ExpectFailure) Message(got, want string) string {
 // Unwrap returns the builtin error that caused e, if any.
 func (e *Error) Unwrap() error { return e.Cause }
 
-// Backtrace returns the error and the policy call stack, one frame a line,
-// innermost first:
+// Backtrace returns the error and the policy call stack as WriteStack
+// writes it, innermost first:
 //
 //	policy.rpl:12:5: fuel exhausted (limit 10000) [fuel_exhausted]
-//	  at loop (policy.rpl:12:5)
+//	  at loop (policy.rpl:12:5) × 3
 //	  at route (policy.rpl:3:10)
 func (e *Error) Backtrace() string {
 	var b strings.Builder
@@ -132,10 +133,33 @@ func (e *Error) Backtrace() string {
 	b.WriteString(" [")
 	b.WriteString(string(e.Code))
 	b.WriteString("]\n")
-	for _, f := range e.Stack {
-		fmt.Fprintf(&b, "  at %s (%s)\n", FrameLabel(f.Func), f.Pos())
-	}
+	WriteStack(&b, "  ", e.Stack, nil)
 	return b.String()
+}
+
+// WriteStack writes a policy call stack, innermost first, one frame a
+// line after indent: `at f (file:line:col)`, the function named as
+// FrameLabel names it and the file as name does (as it is when nil or
+// unknown, "?"); a
+// run of identical frames (recursion) is written once with its count,
+// `× 199`.
+func WriteStack(w io.Writer, indent string, stack []Frame, name func(file string) string) {
+	for i := 0; i < len(stack); {
+		j := i + 1
+		for j < len(stack) && stack[j] == stack[i] {
+			j++
+		}
+		f := stack[i]
+		if name != nil && f.File != "" {
+			f.File = name(f.File)
+		}
+		fmt.Fprintf(w, "%sat %s (%s)", indent, FrameLabel(f.Func), f.Pos())
+		if j-i > 1 {
+			fmt.Fprintf(w, " × %d", j-i)
+		}
+		fmt.Fprintln(w)
+		i = j
+	}
 }
 
 // TestPrefix prefixes the entry names of compiled test blocks: a test's
