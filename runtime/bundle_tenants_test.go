@@ -119,7 +119,7 @@ func TestDeepTenantChain(t *testing.T) {
 		t.Fatalf("%s %s: policy %q", code, out, o.PolicyID())
 	}
 	_, err := e.LoadDir(context.Background(), copyDir(t, examples, map[string]string{"tenants.json": deepTenants(1, bundle.MaxTenantDepth+1)}))
-	if want := fmt.Sprintf("tenants.json:1:1: error[RPL217]: tenant \"0.t0\" has more than %d ancestors", bundle.MaxTenantDepth); err == nil || !strings.Contains(err.Error(), want) {
+	if want := fmt.Sprintf("tenants.json:1:40: error[RPL217]: tenants[0].parents: tenant \"0.t0\" has more than %d ancestors", bundle.MaxTenantDepth); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a chain one past the limit: %v, want %q", err, want)
 	}
 }
