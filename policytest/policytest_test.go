@@ -426,6 +426,10 @@ func TestReadState(t *testing.T) {
 		// about the value was placed at the first.
 		{`{"spend": {"acme": {"day": 1, "day": -5}}}`, `invalid state: line 1, column 38: spend.acme.day: key given twice`},
 		{`{"seed": 1, "seed": "x"}`, `invalid state: line 1, column 21: seed: key given twice`},
+		// Text read as U+FFFD, at it, as in a request: two experiments
+		// that differ there were read as one.
+		{`{"winners": {"a\ud800": "b"}}`, `invalid state: line 1, column 16: invalid string: \ud800 is half of a UTF-16 surrogate pair (two ids that differ there would be read as one)`},
+		{"{\"spend\": {\"ac\xfeme\": {\"month\": \"$1\"}}}", `invalid state: line 1, column 15: invalid JSON: invalid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)`},
 	} {
 		if _, _, _, err := policytest.ReadState([]byte(c.in)); err == nil || err.Error() != c.want {
 			t.Errorf("%s: %v, want %s", c.in, err, c.want)

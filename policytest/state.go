@@ -105,6 +105,13 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		}
 		return nil, time.Time{}, nil, jsonx.Within("invalid state", err)
 	}
+	// Text that encoding/json reads as U+FFFD (a byte that is not UTF-8,
+	// half a UTF-16 surrogate pair), at it, as rplc eval refuses it in a
+	// request and a router in tenants.json: two winners' experiments or
+	// tenants that differ there would be read as one.
+	if off, msg := jsonx.UnreadableText(data); off >= 0 {
+		return nil, time.Time{}, nil, jsonx.Within("invalid state", jsonx.PosAt(data, int64(off), msg))
+	}
 	// placed is the error msg about the value at path, placed at that
 	// value as a decoding error is.
 	placed := func(path, msg string) (*stdlib.MemState, time.Time, *uint64, error) {
