@@ -200,7 +200,7 @@ func TestBundleDataRefused(t *testing.T) {
 		{nil, []byte(`{"tenants": [{"id": "t", "policy": "nope"}]}`), "b.rplb: bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant \"t\" names policy \"nope\", which does not exist"},
 		{nil, []byte(`{"tenants": [{"id": "t", "policy": "` + strings.Repeat("n", 1000) + `"}]}`), "b.rplb: bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: tenant \"t\" names policy \"" + strings.Repeat("n", 128) + "…\" (1000 bytes), which does not exist"},
 		{nil, []byte(`{"tenants": [{"id": "t", "policy": "no pe"}]}`), `b.rplb: bundle tenants: tenants.json:1:36: error[RPL217]: tenants[0].policy: want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have "no pe"`},
-		{[]byte(`{"providers": [{"name": "p"}]}`), nil, "b.rplb: bundle catalogue: catalogue.json:1:16: error[RPL217]: providers[0].models: want a non-empty list, have null"},
+		{[]byte(`{"providers": [{"name": "p"}]}`), nil, "b.rplb: bundle catalogue: catalogue.json:1:16: error[RPL217]: providers[0].models: missing (want a non-empty list)"},
 	} {
 		data, err := bundle.Write(res.Bundle.Manifest, programs, c.catalogue, c.tenants, nil)
 		if err != nil {

@@ -61,8 +61,8 @@ func TestReadAllocation(t *testing.T) {
 		programs = append(programs, p.Code)
 	}
 	for _, c := range []struct{ name, catalogue, tenants, want string }{
-		{"empty tenants", "", `{"tenants": [` + junk("{}") + `]}`, "tenants[0].id: want a non-empty string"},
-		{"empty providers", `{"providers": [` + junk("{}") + `]}`, "", "providers[0].name: want a non-empty string"},
+		{"empty tenants", "", `{"tenants": [` + junk("{}") + `]}`, "tenants[0].id: missing (want a non-empty string)"},
+		{"empty providers", `{"providers": [` + junk("{}") + `]}`, "", "providers[0].name: missing (want a non-empty string)"},
 		{"unknown field", "", `{"tenants": [{"id": "a", "x": [` + junk("{}") + `]}]}`, "tenants[0].x: unknown field"},
 		{"junk models", `{"providers": [{"name": "p", "models": [` + junk("{}") + `]}]}`, "", "providers[0].models: more than 65536 elements"},
 		{"junk parents", "", `{"tenants": [{"id": "a", "parents": [` + junk(`""`) + `]}]}`, "tenants[0].parents: more than 1024 elements"},

@@ -185,7 +185,7 @@ func walkList(data []byte, what, key string, fields []string, maxLen map[string]
 		return err
 	}
 	if !listed {
-		return pathErrorf(key, "want a list, have %s", jsonx.Kind(nil))
+		return pathErrorf(key, "missing (want a list)")
 	}
 	return nil
 }
@@ -267,6 +267,9 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 	c := &Catalogue{}
 	seen := map[string]string{}
 	err := decodeList(data, "catalogue", "providers", []string{"name", "latency_ms", "models"}, map[string]int{"models": MaxModels}, func(at string, p map[string]any) error {
+		if err := required(p, "name", at, "a non-empty string"); err != nil {
+			return err
+		}
 		pname, err := name(p["name"], at+".name", true)
 		if err != nil {
 			return err
@@ -276,6 +279,9 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 			if plat, err = millis(v, at+".latency_ms"); err != nil {
 				return err
 			}
+		}
+		if err := required(p, "models", at, "a non-empty list"); err != nil {
+			return err
 		}
 		models, ok := p["models"].([]any)
 		if !ok || len(models) == 0 {
@@ -287,6 +293,9 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 			if err != nil {
 				return err
 			}
+			if err := required(m, "name", mat, "a non-empty string"); err != nil {
+				return err
+			}
 			mname, err := name(m["name"], mat+".name", false)
 			if err != nil {
 				return err
@@ -296,11 +305,16 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 				return pathErrorf(mat, "%s is already listed at %s", jsonx.Echo(md.Target), prev)
 			}
 			seen[md.Target] = mat
-			if md.Input, err = price(m["input_per_mtok"], mat+".input_per_mtok"); err != nil {
-				return err
-			}
-			if md.Output, err = price(m["output_per_mtok"], mat+".output_per_mtok"); err != nil {
-				return err
+			for _, f := range []struct {
+				key string
+				to  *int64
+			}{{"input_per_mtok", &md.Input}, {"output_per_mtok", &md.Output}} {
+				if err := required(m, f.key, mat, moneyWant); err != nil {
+					return err
+				}
+				if *f.to, err = price(m[f.key], mat+"."+f.key); err != nil {
+					return err
+				}
 			}
 			if v, ok := m["latency_ms"]; ok {
 				if md.Latency, err = millis(v, mat+".latency_ms"); err != nil {
@@ -320,6 +334,19 @@ func ParseCatalogue(data []byte) (*Catalogue, error) {
 	sort.Slice(c.Models, func(i, j int) bool { return c.Models[i].Target < c.Models[j].Target })
 	return c, nil
 }
+
+// required is the error of the field k of the object at at, m, when m
+// lacks it: "at.k: missing (want want)", placed at the object (a value
+// given as null is there, and refused as null); nil when m has it.
+func required(m map[string]any, k, at, want string) error {
+	if _, ok := m[k]; ok {
+		return nil
+	}
+	return pathErrorf(at+"."+k, "missing (want %s)", want)
+}
+
+// moneyWant is what a price must be.
+const moneyWant = `money, "2.50" or 2.5`
 
 // object checks that x is a JSON object with only the allowed fields.
 func object(x any, at string, allowed ...string) (map[string]any, error) {

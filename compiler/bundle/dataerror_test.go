@@ -60,13 +60,15 @@ var dataErrorCases = []struct{ file, in, want string }{
 	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"id\": \"b\", \"tier\": \"gold\", \"tier\": \"silver\"}\n]}", "tenants.json:3:39: error[RPL217]: tenants[1].tier: key given twice"},
 	{TenantsFile, "{\"tenants\": [], \"tenants\": []}", "tenants.json:1:28: error[RPL217]: tenants: listed twice"},
 	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\", \"tier\": \"gold\"} x\n]}", "tenants.json:2:31: error[RPL217]: invalid JSON: invalid character 'x' after array element"},
-	// A value absent (read as null), which the file does not hold: at
-	// the object that lacks it; at the document when it is its key.
-	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"tier\": \"gold\"}\n]}", "tenants.json:3:3: error[RPL217]: tenants[1].id: want a non-empty string, have null"},
-	{TenantsFile, "\n\n  {}", "tenants.json:3:3: error[RPL217]: tenants: want a list, have null"},
-	{CatalogueFile, "{\"providers\": [\n  {\"latency_ms\": 1, \"models\": []}]}", "catalogue.json:2:3: error[RPL217]: providers[0].name: want a non-empty string, have null"},
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\"}]}", "catalogue.json:2:3: error[RPL217]: providers[0].models: want a non-empty list, have null"},
-	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1}]}]}", "catalogue.json:3:5: error[RPL217]: providers[0].models[0].output_per_mtok: want money (\"2.50\" or 2.5), have null"},
+	// A value absent, which the file does not hold, is missing, not
+	// null (it said "have null"): at the object that lacks it; at the
+	// document when it is its key.
+	{TenantsFile, "{\"tenants\": [\n  {\"id\": \"a\"},\n  {\"tier\": \"gold\"}\n]}", "tenants.json:3:3: error[RPL217]: tenants[1].id: missing (want a non-empty string)"},
+	{TenantsFile, "\n\n  {}", "tenants.json:3:3: error[RPL217]: tenants: missing (want a list)"},
+	{CatalogueFile, "{\"providers\": [\n  {\"latency_ms\": 1, \"models\": []}]}", "catalogue.json:2:3: error[RPL217]: providers[0].name: missing (want a non-empty string)"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\"}]}", "catalogue.json:2:3: error[RPL217]: providers[0].models: missing (want a non-empty list)"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1}]}]}", "catalogue.json:3:5: error[RPL217]: providers[0].models[0].output_per_mtok: missing (want money, \"2.50\" or 2.5)"},
+	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"models\": [\n    {\"input_per_mtok\": 1}]}]}", "catalogue.json:3:5: error[RPL217]: providers[0].models[0].name: missing (want a non-empty string)"},
 	{CatalogueFile, "{\"providers\": [\n  {\"name\": \"a\", \"models\": [\n    {\"name\": \"m\", \"input_per_mtok\": 1, \"output_per_mtok\": 1}]}]}", "catalogue.json:3:5: error[RPL217]: providers[0].models[0].latency_ms: missing (give it on the model or its provider)"},
 	// One given as null is there: at its null.
 	{CatalogueFile, "{\"providers\": [\n  {\"name\": null}]}", "catalogue.json:2:12: error[RPL217]: providers[0].name: want a non-empty string, have null"},

@@ -153,8 +153,11 @@ func tenantLen(path, id string) error {
 // required is set).
 func str(m map[string]any, k, at string, required bool) (string, error) {
 	v, ok := m[k]
-	if !ok && !required {
+	switch {
+	case !ok && !required:
 		return "", nil
+	case !ok:
+		return "", pathErrorf(at+"."+k, "missing (want a non-empty string)")
 	}
 	s, ok := v.(string)
 	if !ok {

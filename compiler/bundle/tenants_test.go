@@ -196,7 +196,7 @@ func TestTenantsErrors(t *testing.T) {
 		{`[]`, "tenants.json: want an object, have a list"},
 		{`{"tenant": []}`, "tenant: unknown field (did you mean tenants?)"},
 		{`{"tenants": {}}`, "tenants: want a list, have an object"},
-		{`{"tenants": [{"tier": "gold"}]}`, "tenants[0].id: want a non-empty string"},
+		{`{"tenants": [{"tier": "gold"}]}`, "tenants[0].id: missing (want a non-empty string)"},
 		{`{"tenants": [{"id": ""}]}`, `tenants[0].id: want a non-empty string, have ""`},
 		{`{"tenants": [{"id": "a", "parents": ["b", "b"]}]}`, `tenants[0].parents[1]: "b" is listed twice`},
 		{`{"tenants": [{"id": "a", "parents": [""]}]}`, `tenants[0].parents[0]: want a tenant id, have ""`},
