@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"time"
 
@@ -133,7 +134,11 @@ wrong command line.`,
 			cfg := policytest.Config{Cover: cover || profile != "", Limits: vm.Limits{Fuel: fuel}}
 			if runExpr != "" {
 				re, err := regexp.Compile(runExpr)
-				if err != nil {
+				if se, ok := errors.AsType[*syntax.Error](err); ok {
+					// As matches words a pattern RE2 refuses, without
+					// Go's "error parsing regexp:".
+					return usageErrorf(cmd, "invalid --run: %s: `%s`", se.Code, se.Expr)
+				} else if err != nil {
 					return usageErrorf(cmd, "invalid --run: %v", err)
 				}
 				cfg.Run = re
