@@ -98,6 +98,7 @@ func TestSummary(t *testing.T) {
 		{counts{}, 16, "ok 16 files"},
 		{counts{errors: 2, warnings: 1}, 3, "2 errors, 1 warning in 3 files"},
 		{counts{warnings: 2, infos: 1}, 1, "2 warnings, 1 info in 1 file"},
+		{counts{errors: 1}, 0, "1 error"}, // of an empty directory: it said "in 0 files"
 	} {
 		if got := summary(tc.c, tc.files); got != tc.want {
 			t.Errorf("summary(%+v, %d) = %q, want %q", tc.c, tc.files, got, tc.want)

@@ -199,6 +199,11 @@ func summary(c counts, files int) string {
 	if c.hidden > 0 {
 		parts = append(parts, fmt.Sprintf("%d more not shown", c.hidden))
 	}
+	if files == 0 {
+		// Of paths alone (a directory holding no .rpl file, RPL218):
+		// "in 0 files" said where there were none.
+		return strings.Join(parts, ", ")
+	}
 	return strings.Join(parts, ", ") + " in " + plural(files, "file")
 }
 
