@@ -3,6 +3,7 @@ package bundle
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/rpl-lang/rpl"
@@ -25,10 +26,14 @@ func TestAcceptLimits(t *testing.T) {
 	if err := b.TestsPass(context.Background(), env, rpl.Limits{}); err != nil {
 		t.Fatalf("TestsPass: %v", err)
 	}
-	for _, lim := range []rpl.Limits{{Fuel: 5}, {Memory: 1}} {
+	for lim, code := range map[rpl.Limits]string{{Fuel: 5}: "fuel_exhausted", {Memory: 1}: "stack_overflow"} {
 		_, err := Accept(context.Background(), data, ReadOptions{}, nil, lim)
 		if !errors.Is(err, ErrTestsFailed) {
 			t.Errorf("%+v: %v, want %v", lim, err, ErrTestsFailed)
+		}
+		// With its code, as rplc test and build say it: it was left out.
+		if err == nil || !strings.Contains(err.Error(), " ["+code+"]") {
+			t.Errorf("%+v: %v, without [%s]", lim, err, code)
 		}
 	}
 }

@@ -103,7 +103,17 @@ type TestFailure struct {
 }
 
 func (f TestFailure) String() string {
-	return fmt.Sprintf("%s:%d:%d: %s: %v", f.Test.File, f.Test.Line, f.Test.Col, compiler.TestLabel(f.Test.Name, f.Test.File, f.Test.Line), f.Err)
+	return fmt.Sprintf("%s:%d:%d: %s: %s", f.Test.File, f.Test.Line, f.Test.Col, compiler.TestLabel(f.Test.Name, f.Test.File, f.Test.Line), f.why())
+}
+
+// why is the failure's error with its code when it is not a failed
+// expect ("fuel exhausted (limit 5) [fuel_exhausted]"), as rplc test
+// and rplc build say it.
+func (f TestFailure) why() string {
+	if e, ok := errors.AsType[*vm.Error](f.Err); ok && e.Code != vm.CodeAssertionFailed {
+		return f.Err.Error() + " [" + string(e.Code) + "]"
+	}
+	return f.Err.Error()
 }
 
 // Result is what Build did.
@@ -468,7 +478,7 @@ func (b *Bundle) TestsPass(ctx context.Context, env *rpl.Env, limits rpl.Limits)
 		if i > 0 {
 			sb.WriteString("; ")
 		}
-		fmt.Fprintf(&sb, "policy %s, %s: %v", f.Policy, compiler.TestLabel(f.Test.Name, f.Test.File, f.Test.Line), f.Err)
+		fmt.Fprintf(&sb, "policy %s, %s: %s", f.Policy, compiler.TestLabel(f.Test.Name, f.Test.File, f.Test.Line), f.why())
 	}
 	if len(fails) > shown {
 		fmt.Fprintf(&sb, "; and %d more", len(fails)-shown)
