@@ -587,3 +587,60 @@ func TestWorkWaitingBound(t *testing.T) {
 	within(t, "the run", func() error { return run.Wait(context.Background(), &r) })
 	within(t, "the explain", func() error { return waiting.Wait(context.Background(), &r) })
 }
+
+// TestShutdownAnswersChecks: a request whose answer is a check or a parse
+// on a goroutine of its own (document symbols here), running when
+// shutdown comes, is answered with its answer before shutdown is, while a
+// command running then is cancelled. Shutdown cancelled every such
+// request: a document symbols sent just before it was answered
+// RequestCancelled.
+func TestShutdownAnswersChecks(t *testing.T) {
+	_, g, c, u := gatedTested(t)
+	cmd := c.dispatch(jsonrpc2.ID{Num: 4100}, lsp.CommandRunTest, u, "t")
+	<-g.started
+	// The parse is held until shutdown has cancelled what it cancels, or
+	// until its own context is cancelled.
+	cancelled := make(chan struct{})
+	lsp.SetEndJobsHook(func(final bool) {
+		if !final {
+			close(cancelled)
+		}
+	})
+	defer lsp.SetEndJobsHook(nil)
+	held := make(chan error, 1)
+	lsp.SetWorkHook(func(ctx context.Context, name string) {
+		if name != "textDocument/documentSymbol" {
+			return
+		}
+		select {
+		case <-cancelled:
+			held <- ctx.Err()
+		case <-ctx.Done():
+			held <- ctx.Err()
+		case <-t.Context().Done():
+		}
+	})
+	defer lsp.SetWorkHook(nil)
+	syms, err := c.conn.DispatchCall(context.Background(), "textDocument/documentSymbol",
+		map[string]any{"textDocument": map[string]any{"uri": u}}, jsonrpc2.PickID(jsonrpc2.ID{Num: 4101}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, "shutdown", func() error {
+		return c.conn.Call(context.Background(), "shutdown", nil, nil, jsonrpc2.PickID(jsonrpc2.ID{Num: 4102}))
+	})
+	if err := <-held; err != nil {
+		t.Errorf("the parse's context at shutdown: %v, want not cancelled", err)
+	}
+	var got []protocol.DocumentSymbol
+	if err := syms.Wait(context.Background(), &got); err != nil || len(got) == 0 {
+		t.Errorf("document symbols at shutdown: %v %+v, want the symbols", err, got)
+	}
+	wantCode(t, "the command at shutdown", cmd.Wait(context.Background(), nil), -32800)
+	c.mu.Lock()
+	answers := slices.Clone(c.answers)
+	c.mu.Unlock()
+	if i, j := slices.Index(answers, jsonrpc2.ID{Num: 4101}), slices.Index(answers, jsonrpc2.ID{Num: 4102}); i < 0 || j < i {
+		t.Errorf("answers in the order %v: the symbols' (4101) must come before shutdown's (4102)", answers)
+	}
+}

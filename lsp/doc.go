@@ -99,8 +99,10 @@
 //     written whole. The connection's goroutine, blocked writing, never
 //     saw the end, and Serve waited for its context. The answers still
 //     being worked out on goroutines of their own when the input ends
-//     without shutdown are not sent: the session has ended (shutdown is
-//     answered after them).
+//     without shutdown are not sent: the session has ended. Shutdown is
+//     answered after them: the checks and parses (hover, symbols,
+//     formatting) with their answers, the long requests (commands,
+//     references, rename, workspace/symbol) cancelled.
 //   - Input that cannot be framed or decoded is answered with a JSON-RPC
 //     error, logged and skipped (stream.go); the session goes on. A
 //     Content-Length above maxContentLength (64 MiB) is such input: it is

@@ -76,3 +76,8 @@ func SetWalkHook(f func(dir string, visited int)) func(dir string, visited int) 
 	walkHook = f
 	return old
 }
+
+// SetEndJobsHook sets the hook run as the server, at shutdown (final
+// false) or at the session's end, has canceled the running requests it
+// cancels, before it waits for them (nil: none).
+func SetEndJobsHook(f func(final bool)) { endJobsHook = f }

@@ -80,10 +80,10 @@ type Server struct {
 	watch        bool // the client registers file watchers dynamically
 
 	// The requests running on goroutines of their own (asyncWork), by id,
-	// each with the cancel of its context. jobsDone is set when the
-	// session ends: no request starts after it.
+	// each with the cancel of its context and its bound. jobsDone is set
+	// when the session ends: no request starts after it.
 	jobMu    sync.Mutex
-	jobs     map[jsonrpc2.ID]context.CancelFunc
+	jobs     map[jsonrpc2.ID]job
 	queued   map[chan struct{}]int // per bound (slots, checkSlots): its requests in jobs, running or waiting
 	jobsDone bool
 	jobWG    sync.WaitGroup
@@ -130,7 +130,7 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
 		snaps: map[string]*snapshot{}, good: map[string]*snapshot{}, dirty: map[string]bool{}, published: map[string][]string{}, pubURIs: map[string]protocol.DocumentUri{},
 		onDisk: map[string]bool{}, edited: map[string]bool{}, loads: map[string][]string{}, refolded: map[string]bool{}, walks: map[string]*folderWalk{},
-		jobs: map[jsonrpc2.ID]context.CancelFunc{}, queued: map[chan struct{}]int{}, slots: make(chan struct{}, max(1, maxWork)), checkSlots: make(chan struct{}, max(1, maxWork))}
+		jobs: map[jsonrpc2.ID]job{}, queued: map[chan struct{}]int{}, slots: make(chan struct{}, max(1, maxWork)), checkSlots: make(chan struct{}, max(1, maxWork))}
 	w := opts.Log
 	if w == nil {
 		w = io.Discard
@@ -143,7 +143,7 @@ func New(opts Options) *Server {
 			s.mu.Lock()
 			s.shutdown = true
 			s.mu.Unlock()
-			s.endJobs(false) // the running commands are answered as cancelled before shutdown is
+			s.endJobs(false) // the running commands are answered as cancelled, the checks with their answer, before shutdown is
 			return nil
 		},
 		SetTrace: func(*glsp.Context, *protocol.SetTraceParams) error { return nil },
@@ -265,8 +265,8 @@ type connHandler struct{ s *Server }
 // policy code for up to commandTimeout; references and rename, which
 // check every policy of the workspace) goes on in a goroutine of its own,
 // so that the requests after it (hover, completion) are answered
-// meanwhile; $/cancelRequest or shutdown cancels it, and it is then
-// answered with RequestCancelled.
+// meanwhile; $/cancelRequest or shutdown cancels it (shutdown, the long
+// ones only: see endJobs), and it is then answered with RequestCancelled.
 func (h connHandler) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
 	s := h.s
 	s.handling.Lock()
@@ -371,7 +371,7 @@ func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID,
 	case s.queued[w.slots] >= cap(w.slots)+maxWaiting:
 		refused = &jsonrpc2.Error{Code: codeRequestFailed, Message: fmt.Sprintf("the server is busy: %d running and %d waiting; cancel some, or try again once they end", cap(w.slots), maxWaiting)}
 	default:
-		s.jobs[id] = cancel
+		s.jobs[id] = job{cancel, w.slots}
 		s.queued[w.slots]++
 		s.jobWG.Add(1)
 	}
@@ -448,23 +448,44 @@ func (s *Server) cancelRequest(params *json.RawMessage) {
 		return
 	}
 	s.jobMu.Lock()
-	if cancel := s.jobs[*p.ID]; cancel != nil {
-		cancel()
+	if j, ok := s.jobs[*p.ID]; ok {
+		j.cancel()
 	}
 	s.jobMu.Unlock()
 }
 
-// endJobs cancels the running requests and waits until they are answered.
-// final (the session's end) also keeps new ones from starting.
+// job is a request running on a goroutine of its own (start): the cancel
+// of its context, and the bound it runs under (asyncWork.slots).
+type job struct {
+	cancel context.CancelFunc
+	slots  chan struct{}
+}
+
+// endJobsHook, when set (tests), runs in endJobs once the requests to
+// cancel are canceled, before it waits for them.
+var endJobsHook func(final bool)
+
+// endJobs waits until the running requests are answered. final (the
+// session's end) cancels them all, and keeps new ones from starting;
+// otherwise (shutdown) it cancels the long ones (asyncWork under s.slots:
+// a command, references, rename, workspace/symbol), and the checks and
+// parses (under s.checkSlots: hover, symbols, formatting), short and
+// bounded, are answered: a hover sent just before shutdown was answered
+// RequestCancelled.
 func (s *Server) endJobs(final bool) {
 	s.jobMu.Lock()
-	for _, cancel := range s.jobs {
-		cancel()
+	for _, j := range s.jobs {
+		if final || j.slots == s.slots {
+			j.cancel()
+		}
 	}
 	if final {
 		s.jobsDone = true
 	}
 	s.jobMu.Unlock()
+	if endJobsHook != nil {
+		endJobsHook(final)
+	}
 	s.jobWG.Wait()
 }
 
