@@ -57,14 +57,15 @@ type stream struct {
 	// under aheadMu; aheadWake is signaled when one is added or taken, and
 	// when the stream closes. inputEnded is closed when the input has
 	// ended (or failed): the last frame queued carries its error.
-	aheadOnce  sync.Once
-	aheadMu    sync.Mutex
-	aheadWake  *sync.Cond
-	ahead      []frame
-	aheadBytes int
-	inputEnded chan struct{}
-	abandoned  bool // under aheadMu: a write was abandoned after the input ended (write)
-	maxAhead   int  // maxAhead when the stream was made
+	aheadOnce    sync.Once
+	aheadMu      sync.Mutex
+	aheadWake    *sync.Cond
+	ahead        []frame
+	aheadBytes   int
+	aheadWaiting bool // readAhead waits for room (waitAhead)
+	inputEnded   chan struct{}
+	abandoned    bool // under aheadMu: a write was abandoned after the input ended (write)
+	maxAhead     int  // maxAhead when the stream was made
 }
 
 // frame is one header block and body read, or why none could be.
@@ -88,7 +89,7 @@ var maxAhead = maxContentLength
 // and a share for the frame itself, so that header blocks without a body
 // (input that cannot be framed, each answered with an error) are bounded
 // too while the answers wait for a client that does not read.
-func frameCost(body []byte) int { return len(body) + 256 }
+func frameCost(bodyLen int) int { return bodyLen + 256 }
 
 // writeGrace is how long a write blocked on a client that does not read
 // goes on once the input has ended, before it is abandoned and the
@@ -218,10 +219,16 @@ func (st *stream) shut() {
 
 // readAhead reads frames into st.ahead, on a goroutine of its own that
 // the first ReadObject starts, until the input ends or fails, or the
-// stream is closed; it waits while maxAhead bytes wait for ReadObject.
+// stream is closed. Before it reads a body (its length known from the
+// header) or queues a frame without one, it waits until the frame fits
+// within maxAhead with those waiting for ReadObject, or none waits: what
+// is read ahead is at most max(maxAhead, one frame), and the reader's
+// buffer. It read a whole body before it waited, and then queued it
+// whatever its size: up to three times maxAhead. The input's end is
+// queued without waiting, so that a write blocked meanwhile sees it.
 func (st *stream) readAhead() {
 	for {
-		body, err := st.readFrame()
+		length, err := st.readHeader()
 		var unframed *errUnframed
 		end := err != nil && !errors.As(err, &unframed)
 		if end {
@@ -229,12 +236,24 @@ func (st *stream) readAhead() {
 			st.readErr = err
 			st.errMu.Unlock()
 		}
-		st.aheadMu.Lock()
-		for st.aheadBytes >= st.maxAhead && !st.isClosed() {
-			st.aheadWake.Wait()
+		var body []byte
+		if !end {
+			if !st.waitAhead(frameCost(int(max(length, 0)))) {
+				return
+			}
+			if err == nil {
+				body, err = st.readBody(length)
+				if err != nil {
+					end = true
+					st.errMu.Lock()
+					st.readErr = err
+					st.errMu.Unlock()
+				}
+			}
 		}
+		st.aheadMu.Lock()
 		st.ahead = append(st.ahead, frame{body, err})
-		st.aheadBytes += frameCost(body)
+		st.aheadBytes += frameCost(len(body))
 		st.aheadWake.Broadcast()
 		st.aheadMu.Unlock()
 		if end {
@@ -245,6 +264,20 @@ func (st *stream) readAhead() {
 			return
 		}
 	}
+}
+
+// waitAhead waits until a frame that counts cost fits within maxAhead
+// with the frames waiting for ReadObject, or none waits; false if the
+// stream is closed first.
+func (st *stream) waitAhead(cost int) bool {
+	st.aheadMu.Lock()
+	defer st.aheadMu.Unlock()
+	for len(st.ahead) > 0 && st.aheadBytes+cost > st.maxAhead && !st.isClosed() {
+		st.aheadWaiting = true
+		st.aheadWake.Wait()
+	}
+	st.aheadWaiting = false
+	return !st.isClosed()
 }
 
 // next returns the next frame read ahead, waiting for it; false once the
@@ -262,7 +295,7 @@ func (st *stream) next() (frame, bool) {
 	f := st.ahead[0]
 	st.ahead[0] = frame{}
 	st.ahead = st.ahead[1:]
-	st.aheadBytes -= frameCost(f.body)
+	st.aheadBytes -= frameCost(len(f.body))
 	st.aheadWake.Broadcast()
 	return f, true
 }
@@ -385,14 +418,15 @@ func clip(s string, max int) string {
 	return textcut.Prefix(s, max) + "..."
 }
 
-// readFrame reads one header block and the body it announces. Blank lines
+// readHeader reads one header block, and returns the length of the body
+// it announces (read by readBody). Blank lines
 // before a header block are skipped. A line that is not a header but
 // contains "Content-Length:" (the rest of an unframed body, then the next
 // header) is taken from there. It returns io.EOF if the input ends before
 // a header block, io.ErrUnexpectedEOF if it ends inside a message, and
 // *errUnframed if the header block has no usable Content-Length (none, not
 // a number, or more than maxContentLength).
-func (st *stream) readFrame() ([]byte, error) {
+func (st *stream) readHeader() (int64, error) {
 	length := int64(-1)
 	var bad string
 	started := false
@@ -400,9 +434,9 @@ func (st *stream) readFrame() ([]byte, error) {
 		line, err := st.readLine()
 		if err != nil {
 			if err == io.EOF && started {
-				return nil, io.ErrUnexpectedEOF
+				return 0, io.ErrUnexpectedEOF
 			}
-			return nil, err
+			return 0, err
 		}
 		if line == "" {
 			if !started {
@@ -443,8 +477,14 @@ func (st *stream) readFrame() ([]byte, error) {
 		} else if !strings.HasPrefix(bad, "bad Content-Length") {
 			bad = "no Content-Length header (" + bad + ")"
 		}
-		return nil, &errUnframed{reason: bad}
+		return 0, &errUnframed{reason: bad}
 	}
+	return length, nil
+}
+
+// readBody reads a body of length bytes, io.ErrUnexpectedEOF if the input
+// ends before.
+func (st *stream) readBody(length int64) ([]byte, error) {
 	var body bytes.Buffer
 	if _, err := io.CopyN(&body, st.r, length); err != nil {
 		if err == io.EOF {

@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log"
 	"strings"
@@ -116,10 +117,35 @@ type blockedOut struct{ done <-chan struct{} }
 
 func (b blockedOut) Write([]byte) (int, error) { <-b.done; return 0, io.ErrClosedPipe }
 
+// waitReaderWaits returns once st's read-ahead waits for room, failing
+// the test if it reads a megabyte (read, the bytes read) without waiting:
+// a bound never reached.
+func waitReaderWaits(t *testing.T, st *stream, read func() int) {
+	t.Helper()
+	for {
+		st.aheadMu.Lock()
+		waiting := st.aheadWaiting
+		st.aheadMu.Unlock()
+		if waiting {
+			return
+		}
+		if n := read(); n > 1<<20 {
+			t.Fatalf("read %d bytes ahead of the handlers, and never waited", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// readBuffer is the size of the stream's bufio.Reader: what it may have
+// read beyond the frames queued.
+const readBuffer = 4096
+
 // TestReadAheadBoundedUnframed: while the answers to input that cannot be
 // framed wait for a client that does not read, the header blocks read
 // ahead are bounded (maxAhead), bodiless as they are: they counted
-// nothing, and endless garbage was read into memory without end.
+// nothing, and endless garbage was read into memory without end. Once
+// the read-ahead waits, what it read is the frames queued and one
+// buffer.
 func TestReadAheadBoundedUnframed(t *testing.T) {
 	defer func(old int) { maxAhead = old }(maxAhead)
 	maxAhead = 100 << 8 // a hundred bodiless frames
@@ -127,21 +153,77 @@ func TestReadAheadBoundedUnframed(t *testing.T) {
 	done := make(chan struct{})
 	defer close(done)
 	st := newStream(pipeConn{g, blockedOut{done}}, log.New(io.Discard, "", 0))
+	defer st.Close()
 	go func() {
 		var req jsonrpc2.Request
 		st.ReadObject(&req) // answers the first block, and blocks writing
 	}()
-	for {
-		st.aheadMu.Lock()
-		full := st.aheadBytes >= st.maxAhead
-		st.aheadMu.Unlock()
-		if full {
-			break
-		}
-		if n := g.read(); n > 1<<20 {
-			t.Fatalf("read %d bytes ahead of the handlers, the bound never reached", n)
-		}
-		time.Sleep(time.Millisecond)
+	waitReaderWaits(t, st, g.read)
+	st.aheadMu.Lock()
+	queued, bytes := len(st.ahead), st.aheadBytes
+	st.aheadMu.Unlock()
+	// Each block is "x\n\n": the one answered, those queued, the one
+	// waiting for room.
+	if n, most := g.read(), (queued+2)*3+readBuffer; bytes > maxAhead || n > most {
+		t.Errorf("read %d bytes ahead (%d frames counting %d), want at most %d and %d counted", n, queued, bytes, most, maxAhead)
 	}
-	st.Close()
+}
+
+// framed is endless input of messages, each a body of size bytes; n
+// counts the bytes read.
+type framed struct {
+	mu  sync.Mutex
+	msg []byte
+	off int
+	n   int
+}
+
+func newFramed(size int) *framed {
+	body := bytes.Repeat([]byte(" "), size)
+	return &framed{msg: append([]byte(fmt.Sprintf("Content-Length: %d\r\n\r\n", size)), body...)}
+}
+
+func (f *framed) Read(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], f.msg[f.off:])
+		n += c
+		f.off = (f.off + c) % len(f.msg)
+	}
+	f.n += n
+	return n, nil
+}
+
+func (f *framed) read() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
+}
+
+// TestReadAheadBoundedBodies: the messages read ahead and not yet handled
+// hold at most maxAhead bytes, or one message when it is larger, and the
+// read-ahead waits for room before it reads a body. It read a whole body
+// before it waited, and queued it then whatever its size: some three
+// times maxAhead held.
+func TestReadAheadBoundedBodies(t *testing.T) {
+	defer func(old int) { maxAhead = old }(maxAhead)
+	maxAhead = 100 << 10
+	const size = 64 << 10
+	f := newFramed(size)
+	st := newStream(pipeConn{f, io.Discard}, log.New(io.Discard, "", 0))
+	defer st.Close()
+	st.aheadOnce.Do(func() { go st.readAhead() }) // no handler takes them
+	waitReaderWaits(t, st, f.read)
+	st.aheadMu.Lock()
+	queued, counted := len(st.ahead), st.aheadBytes
+	st.aheadMu.Unlock()
+	if most := max(maxAhead, frameCost(size)); counted > most {
+		t.Errorf("%d messages of %d bytes read ahead, counting %d: want at most %d", queued, size, counted, most)
+	}
+	// The messages queued, and the header of the one waiting for room.
+	if n, most := f.read(), queued*len(f.msg)+(len(f.msg)-size)+readBuffer; n > most {
+		t.Errorf("read %d bytes with %d messages queued, want at most %d", n, queued, most)
+	}
 }
