@@ -64,8 +64,7 @@ type stream struct {
 	aheadBytes   int
 	aheadWaiting bool // readAhead waits for room (waitAhead)
 	inputEnded   chan struct{}
-	abandoned    bool // under aheadMu: a write was abandoned after the input ended (write)
-	maxAhead     int  // maxAhead when the stream was made
+	maxAhead     int // maxAhead when the stream was made
 }
 
 // frame is one header block and body read, or why none could be.
@@ -163,9 +162,6 @@ func (st *stream) write(data []byte) error {
 		return errStreamClosed
 	case <-grace.C:
 		st.logf("abandoned a write of %d bytes: the input has ended, and the client took nothing for %v", len(frame), writeGrace)
-		st.aheadMu.Lock()
-		st.abandoned = true
-		st.aheadMu.Unlock()
 		st.shut()
 		return errWriteAbandoned
 	}
@@ -301,13 +297,12 @@ func (st *stream) next() (frame, bool) {
 }
 
 // closedErr is ReadObject's error once the stream is closed: the input's
-// end when a write was abandoned after it (the session ended with the
-// input, as it does when the input ends), else errStreamClosed.
+// end when it has ended (a write abandoned after it closes the stream, and
+// the session ends with the input, as it does when the input ends), else
+// errStreamClosed. A stream closed otherwise is closed by its Conn, which
+// takes no error after its Close.
 func (st *stream) closedErr() error {
-	st.aheadMu.Lock()
-	abandoned := st.abandoned
-	st.aheadMu.Unlock()
-	if err := st.err(); abandoned && err != nil {
+	if err := st.err(); err != nil {
 		return err
 	}
 	return errStreamClosed
