@@ -93,9 +93,10 @@
 //     names the target where its parse has no identifier) is refused.
 //   - The input is read ahead of the handlers (up to 64 MiB of messages),
 //     so that its end is seen while an answer is blocked on a client that
-//     reads no more: a write blocked once the input has ended is abandoned
-//     after writeGrace (10 s), and the session ends, as it does when the
-//     input ends between messages; a write that the client takes is
+//     reads no more: a write of which the client, its input ended, takes
+//     nothing (no chunk of 16 KiB) for writeGrace (10 s) is abandoned,
+//     and the session ends, as it does when the input ends between
+//     messages; a write that the client takes, however slowly, is
 //     written whole. The connection's goroutine, blocked writing, never
 //     saw the end, and Serve waited for its context. The answers still
 //     being worked out on goroutines of their own when the input ends

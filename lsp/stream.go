@@ -90,9 +90,9 @@ var maxAhead = maxContentLength
 // too while the answers wait for a client that does not read.
 func frameCost(bodyLen int) int { return bodyLen + 256 }
 
-// writeGrace is how long a write blocked on a client that does not read
-// goes on once the input has ended, before it is abandoned and the
-// stream closed. Set before a write (tests).
+// writeGrace is how long a write goes on, once the input has ended,
+// with the client taking none of it, before it is abandoned and the
+// stream closed (see write). Set before a write (tests).
 var writeGrace = 10 * time.Second
 
 // maxHeaderLine bounds a header line, so that input without line breaks
@@ -118,20 +118,25 @@ func (st *stream) WriteObject(obj any) error {
 	return st.write(data)
 }
 
-// write writes data framed, in one Write of the connection, made on a
-// goroutine of its own: when the client does not read (its end of a pipe
-// full), Close ends the write, which returns errStreamClosed, even over a
-// connection whose Close does not end a Write under way (rplc's standard
-// output). The Write then goes on alone until the connection takes it or
-// fails; nothing is written after it. Every write waited for it, and Serve
-// for ever, its flush of diagnostics or its answer blocked when the input
-// ended or its context was canceled.
+// write writes data framed, in Writes of the connection of writeChunk
+// bytes at most, made on a goroutine of their own: when the client does
+// not read (its end of a pipe full), Close ends the write, which returns
+// errStreamClosed, even over a connection whose Close does not end a Write
+// under way (rplc's standard output). The Writes then go on alone until
+// the connection takes them or fails; nothing is written after them.
+// Every write waited for them, and Serve for ever, its flush of
+// diagnostics or its answer blocked when the input ended or its context
+// was canceled.
 //
-// A write blocked when the input ends, or blocking after, is abandoned
-// after writeGrace, and the stream closed (errWriteAbandoned): the client
-// that closed its end and takes nothing for so long has gone. The input's
-// end was not seen while a handler was blocked answering (the reader
-// waited for it), and Serve waited for the context or for ever.
+// A write that, once the input has ended, has the client take nothing
+// (no Write of a chunk ends) for writeGrace is abandoned, and the stream
+// closed (errWriteAbandoned): the client that closed its end and takes
+// nothing for so long has gone. A client that still reads, slowly (rplc
+// lsp < script | less), is waited for: the grace counts from the last
+// chunk it took, where it counted from the input's end, and a large
+// answer read slowly was cut off. The input's end was not seen while a
+// handler was blocked answering (the reader waited for it), and Serve
+// waited for the context or for ever.
 func (st *stream) write(data []byte) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -142,8 +147,18 @@ func (st *stream) write(data []byte) error {
 	frame = strconv.AppendInt(append(frame, "Content-Length: "...), int64(len(data)), 10)
 	frame = append(append(frame, "\r\n\r\n"...), data...)
 	wrote := make(chan error, 1)
+	took := make(chan struct{}, 1) // a chunk was written
 	go func() {
-		_, err := st.conn.Write(frame)
+		var err error
+		for off := 0; off < len(frame) && err == nil; {
+			var n int
+			n, err = st.conn.Write(frame[off:min(off+writeChunk, len(frame))])
+			off += n
+			select {
+			case took <- struct{}{}:
+			default:
+			}
+		}
 		wrote <- err
 	}()
 	select {
@@ -153,18 +168,34 @@ func (st *stream) write(data []byte) error {
 		return errStreamClosed
 	case <-st.inputEnded:
 	}
-	grace := time.NewTimer(writeGrace)
-	defer grace.Stop()
-	select {
-	case err := <-wrote:
-		return err
-	case <-st.closing:
-		return errStreamClosed
-	case <-grace.C:
-		st.logf("abandoned a write of %d bytes: the input has ended, and the client took nothing for %v", len(frame), writeGrace)
-		st.shut()
-		return errWriteAbandoned
+	grace, renew, stop := graceTimer(writeGrace)
+	defer stop()
+	for {
+		select {
+		case err := <-wrote:
+			return err
+		case <-st.closing:
+			return errStreamClosed
+		case <-took:
+			renew()
+		case <-grace:
+			st.logf("abandoned a write of %d bytes: the input has ended, and the client took nothing for %v", len(frame), writeGrace)
+			st.shut()
+			return errWriteAbandoned
+		}
 	}
+}
+
+// writeChunk is the most bytes of one Write of the connection: a client
+// that takes a chunk within writeGrace is still reading (see write).
+const writeChunk = 16 << 10
+
+// graceTimer starts the timer of a write's grace (see write): its
+// channel, renew, which starts it again from now, and stop. Set (tests)
+// to a timer of their own.
+var graceTimer = func(d time.Duration) (c <-chan time.Time, renew, stop func()) {
+	t := time.NewTimer(d)
+	return t.C, func() { t.Reset(d) }, func() { t.Stop() }
 }
 
 // errWriteAbandoned is the error of a write abandoned after the input

@@ -227,3 +227,73 @@ func TestReadAheadBoundedBodies(t *testing.T) {
 		t.Errorf("read %d bytes with %d messages queued, want at most %d", n, queued, most)
 	}
 }
+
+// slowReader is a client whose input has ended and which takes each
+// Write of the stream when the test lets it (take).
+type slowReader struct {
+	take   chan struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (c *slowReader) Read([]byte) (int, error) { return 0, io.EOF }
+func (c *slowReader) Write(p []byte) (int, error) {
+	select {
+	case <-c.take:
+		return len(p), nil
+	case <-c.closed:
+		return 0, io.ErrClosedPipe
+	}
+}
+func (c *slowReader) Close() error { c.once.Do(func() { close(c.closed) }); return nil }
+
+// TestWriteGraceRenewed: once the input has ended, the grace of a write
+// counts from the last chunk the client took: a client that closed its
+// input and still reads a large answer, slowly, gets it whole, and one
+// that then takes nothing for the grace has its write abandoned. The
+// grace counted from the input's end, whatever the client read, and cut
+// off a slow reader (rplc lsp < script | less) with a log saying it took
+// nothing. The timer is the test's: no time is measured.
+func TestWriteGraceRenewed(t *testing.T) {
+	fire := make(chan time.Time)
+	renewed := make(chan struct{}, 16)
+	defer func(old func(time.Duration) (<-chan time.Time, func(), func())) { graceTimer = old }(graceTimer)
+	graceTimer = func(time.Duration) (<-chan time.Time, func(), func()) {
+		return fire, func() { renewed <- struct{}{} }, func() {}
+	}
+	c := &slowReader{take: make(chan struct{}), closed: make(chan struct{})}
+	st := newStream(c, log.New(io.Discard, "", 0))
+	defer st.Close()
+	var req jsonrpc2.Request
+	if err := st.ReadObject(&req); err != io.EOF {
+		t.Fatalf("ReadObject: %v, want io.EOF", err)
+	}
+	wrote := make(chan error, 1)
+	go func() { wrote <- st.write(bytes.Repeat([]byte("x"), 3*writeChunk)) }()
+	deadline := time.After(time.Minute) // a deadlock, not a time measured
+	take := func() {
+		select {
+		case c.take <- struct{}{}:
+		case <-deadline:
+			t.Fatal("the write is in one chunk")
+		}
+	}
+	for range 3 {
+		take()
+		select {
+		case <-renewed:
+		case <-deadline:
+			t.Fatal("the client took a chunk, and the grace was not renewed")
+		}
+	}
+	take() // the last bytes
+	if err := <-wrote; err != nil {
+		t.Fatalf("the write read slowly: %v, want it whole", err)
+	}
+	// A client that takes nothing for the grace.
+	go func() { wrote <- st.write([]byte("{}")) }()
+	fire <- time.Now()
+	if err := <-wrote; err != errWriteAbandoned {
+		t.Errorf("the write the client took nothing of: %v, want errWriteAbandoned", err)
+	}
+}
