@@ -248,7 +248,9 @@ func TestServeEndsReplyBlocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(srvConn.stall) // the client reads no more
-	// Answered on the connection's goroutine, from the file's text alone.
+	// Answered null at once on the connection's goroutine: p.rpl is
+	// neither open nor written, so there is no text to parse on a
+	// goroutine of its own, and the connection's goroutine blocks writing.
 	if _, err := conn.DispatchCall(context.Background(), "textDocument/documentSymbol",
 		map[string]any{"textDocument": map[string]any{"uri": uri(filepath.Join(dir, "p.rpl"))}}); err != nil {
 		t.Fatal(err)
