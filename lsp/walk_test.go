@@ -60,7 +60,9 @@ func TestWalkFolderNodeModules(t *testing.T) {
 // A node_modules directory of more entries than a walk visits does not
 // keep the walk from the policies beside it, which come after it by
 // name: node_modules is walked last. The walk stopped inside it, and a
-// library imported by a policy beside it was RPL212.
+// library imported by a policy beside it was RPL212. The editor is told
+// that node_modules was walked in part, not to open the folder that
+// holds the policies, which were all found.
 func TestWalkFolderNodeModulesLast(t *testing.T) {
 	defer lsp.SetMaxWalkEntries(lsp.SetMaxWalkEntries(50))
 	dir := t.TempDir()
@@ -74,5 +76,13 @@ func TestWalkFolderNodeModulesLast(t *testing.T) {
 	u := c.open("policies/lib.rpl")
 	if ds := c.waitDiags(u, 1); len(ds) != 0 {
 		t.Fatalf("lib.rpl, imported by policies/main.rpl: %+v, want none", ds)
+	}
+	c.mu.Lock()
+	shown := append([]protocol.ShowMessageParams(nil), c.shown...)
+	c.mu.Unlock()
+	nm := filepath.Join(dir, "node_modules")
+	if len(shown) != 1 || !strings.Contains(shown[0].Message, "in "+nm) || !strings.Contains(shown[0].Message, "every .rpl file outside") ||
+		strings.Contains(shown[0].Message, "open the folder") {
+		t.Errorf("shown %+v, want one warning naming %s, saying the files outside it were found", shown, nm)
 	}
 }

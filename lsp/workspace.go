@@ -503,7 +503,7 @@ func (s *Server) workspaceFiles() []string {
 		w, gen := s.walks[dir], s.walkGen
 		s.mu.Unlock()
 		if w == nil || time.Since(w.at) >= treeRecheck {
-			files, end := s.walkFolder(dir)
+			files, end, in := s.walkFolder(dir)
 			if end == walkEnded {
 				continue
 			}
@@ -534,6 +534,11 @@ func (s *Server) workspaceFiles() []string {
 				// Said once, until the folder is small enough again: the
 				// editor shows it, where a log line would go unseen.
 				msg := fmt.Sprintf("%s has more than %d entries: the language server looks for .rpl files among the first %d only (which files import a library, module paths to complete); open the folder that holds the policies", dir, maxWalkEntries, maxWalkEntries)
+				if in != "" {
+					// Every entry outside node_modules was visited: the
+					// policies were found, and the hint would mislead.
+					msg = fmt.Sprintf("%s has more than %d entries, counting those of %s: the language server found every .rpl file outside its node_modules directories, and only those among the first entries in %s (which files import a library, module paths to complete)", dir, maxWalkEntries, in, in)
+				}
 				if s.log != nil {
 					s.log.Print(msg)
 				}
@@ -586,10 +591,12 @@ var errWalkStop = errors.New("walk stopped")
 // node_modules directories are walked last, so that one of more entries
 // than the limit (a JavaScript project's, of 100,000 files and more)
 // does not keep the walk from the policies beside it, which come after
-// it in the order of names.
-func (s *Server) walkFolder(dir string) ([]string, int) {
+// it in the order of names; in is the node_modules directory in which
+// the walk reached the limit, if it did in one.
+func (s *Server) walkFolder(dir string) (files []string, end int, in string) {
 	var out []string
-	n, end := 0, walkDone
+	n := 0
+	end = walkDone
 	var later []string // node_modules directories, walked last
 	visit := func(root string) {
 		_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
@@ -631,8 +638,11 @@ func (s *Server) walkFolder(dir string) ([]string, int) {
 		later = later[1:]
 		n-- // root was counted when it was skipped
 		visit(root)
+		if end == walkLimit {
+			in = root
+		}
 	}
-	return out, end
+	return out, end, in
 }
 
 // walkOver reports whether a walk of dir should end: the session has
