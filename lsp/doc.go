@@ -134,7 +134,10 @@
 //     check and answer on a goroutine of their own, under a bound of
 //     their own (maxWork, as for the others): a check of a large policy
 //     after an edit held every message after them, $/cancelRequest and
-//     the next edits among them. References and rename pin theirs alike,
+//     the next edits among them; semantic tokens and code actions whose
+//     document changed before their check started (waiting for a slot)
+//     are answered ContentModified, unchecked. References and rename pin
+//     theirs alike,
 //     and then check on their goroutine, with the search. Completion and
 //     signature help answer at once from the last snapshot kept, and from
 //     a check on a goroutine of their own when none is (a file just

@@ -3,6 +3,7 @@ package lsp_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl/lsp"
+	"github.com/sourcegraph/jsonrpc2"
 	protocol "github.com/tliron/glsp/protocol_3_16"
 )
 
@@ -233,5 +235,85 @@ func TestParseOffReader(t *testing.T) {
 				t.Errorf("%s: %s, want the answer for the text before the change", tc.method, raw)
 			}
 		})
+	}
+}
+
+// TestStaleAnswersNotChecked: semantic tokens and code actions that wait
+// for a check slot while their document changes are answered
+// ContentModified without a check (the client asks again for the new
+// text). Each was checked in turn, a check of the whole policy per
+// keystroke of a fast typist whose client cancels none.
+func TestStaleAnswersNotChecked(t *testing.T) {
+	const before = "package p\n\nconst limit = 5\n\nfn route(r: Request) -> Decision = if limit > 3 { to(\"a:b\") } else { deny(\"no\") }\n"
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), before)
+	defer lsp.SetMaxWork(lsp.SetMaxWork(1)) // one check at a time
+	var mu sync.Mutex
+	checks := 0
+	held := make(chan struct{}, 1)
+	release := make(chan struct{})
+	lsp.SetCheckHook(func(policy string, joined bool) {
+		if joined {
+			return
+		}
+		mu.Lock()
+		checks++
+		first := checks == 1
+		mu.Unlock()
+		if first {
+			held <- struct{}{}
+			select {
+			case <-release:
+			case <-t.Context().Done():
+			}
+		}
+	})
+	t.Cleanup(func() { lsp.SetCheckHook(nil) })
+	waiting := make(chan string, 4)
+	lsp.SetWaitHook(func(name string) { waiting <- name })
+	t.Cleanup(func() { lsp.SetWaitHook(nil) })
+	c := newClient(t, dir, lsp.Options{Debounce: time.Hour}) // no check but the requests'
+	u := c.open("p.rpl")
+	hover, err := c.conn.DispatchCall(context.Background(), "textDocument/hover", docPos(u, pos(2, 7)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, "the hover's check to start", func() error { <-held; return nil })
+	var stale []jsonrpc2.Waiter
+	for _, m := range []struct {
+		method string
+		params any
+	}{
+		{"textDocument/semanticTokens/full", map[string]any{"textDocument": map[string]any{"uri": u}}},
+		{"textDocument/codeAction", map[string]any{"textDocument": map[string]any{"uri": u}, "range": protocol.Range{Start: pos(2, 0), End: pos(2, 5)}, "context": map[string]any{"diagnostics": []any{}}}},
+	} {
+		w, err := c.conn.DispatchCall(context.Background(), m.method, m.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		within(t, m.method+" to wait", func() error {
+			if got := <-waiting; got != m.method {
+				return fmt.Errorf("%s waits, want %s", got, m.method)
+			}
+			return nil
+		})
+		stale = append(stale, w)
+	}
+	c.change(u, strings.Replace(before, "5", "6", 1))
+	// Answered in turn, after the change: it has been handled.
+	if err := c.conn.Call(context.Background(), "rpl/none", nil, nil); err == nil {
+		t.Fatal("rpl/none answered")
+	}
+	close(release)
+	within(t, "the hover", func() error { return hover.Wait(context.Background(), nil) })
+	for i, w := range stale {
+		var err error
+		within(t, "the waiting answers", func() error { err = w.Wait(context.Background(), nil); return nil })
+		wantCode(t, fmt.Sprint("waiting request ", i), err, -32801)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if checks != 1 {
+		t.Errorf("%d checks, want the hover's only", checks)
 	}
 }

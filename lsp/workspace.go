@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rpl-lang/rpl/lang"
+	"github.com/sourcegraph/jsonrpc2"
 	protocol "github.com/tliron/glsp/protocol_3_16"
 )
 
@@ -239,6 +240,27 @@ func answer[T any](s *Server, method string, pn pinned, f func(sn *snapshot) (T,
 		return f(pn.sn)
 	}
 	s.laterCheck(method, func(context.Context) (any, error) { return f(s.checked(pn)) })
+	var zero T
+	return zero, nil
+}
+
+// answerFresh is answer for a request whose answer is of no use once its
+// document has changed (semantic tokens, code actions: the client asks
+// again for the new text): one whose document changed before its check
+// started (it waited for one of checkSlots) is answered ContentModified,
+// unchecked. A client that cancels none of them, and a fast typist, queued
+// one check of a whole policy per keystroke.
+func answerFresh[T any](s *Server, method string, pn pinned, f func(sn *snapshot) (T, error)) (T, error) {
+	if pn.sn != nil {
+		return f(pn.sn)
+	}
+	d := s.openDoc(pn.path) // each change makes a new document
+	s.laterCheck(method, func(context.Context) (any, error) {
+		if s.openDoc(pn.path) != d {
+			return nil, &jsonrpc2.Error{Code: codeContentModified, Message: "the document changed before the answer was worked out: ask again"}
+		}
+		return f(s.checked(pn))
+	})
 	var zero T
 	return zero, nil
 }
