@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -315,5 +316,69 @@ func TestStaleAnswersNotChecked(t *testing.T) {
 	defer mu.Unlock()
 	if checks != 1 {
 		t.Errorf("%d checks, want the hover's only", checks)
+	}
+}
+
+// TestCheckWaitingBounded: the checks waiting for a slot are bounded at
+// four per slot, each keeping its generation's open documents: the next
+// is refused at once (RequestFailed). Up to maxWaiting (256) waited, a
+// copy of a large document each, for a fast typist whose client cancels
+// none.
+func TestCheckWaitingBounded(t *testing.T) {
+	const text = "package p\n\nconst limit = 5\n\nfn route(r: Request) -> Decision = if limit > 3 { to(\"a:b\") } else { deny(\"no\") }\n"
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), text)
+	defer lsp.SetMaxWork(lsp.SetMaxWork(1))
+	var once sync.Once
+	held := make(chan struct{})
+	release := make(chan struct{})
+	lsp.SetCheckHook(func(string, bool) {
+		once.Do(func() {
+			close(held)
+			select {
+			case <-release:
+			case <-t.Context().Done():
+			}
+		})
+	})
+	t.Cleanup(func() { lsp.SetCheckHook(nil) })
+	c := newClient(t, dir, lsp.Options{Debounce: time.Hour})
+	u := c.open("p.rpl")
+	hover, err := c.conn.DispatchCall(context.Background(), "textDocument/hover", docPos(u, pos(2, 7)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, "the hover's check to start", func() error { <-held; return nil })
+	var waiting []jsonrpc2.Waiter
+	for i := range 5 {
+		w, err := c.conn.DispatchCall(context.Background(), "textDocument/hover", docPos(u, pos(2, 7)), jsonrpc2.PickID(jsonrpc2.ID{Num: uint64(7000 + i)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		waiting = append(waiting, w)
+	}
+	// Answered in turn: the refusal, sent as the fifth came, is in.
+	if err := c.conn.Call(context.Background(), "rpl/none", nil, nil); err == nil {
+		t.Fatal("rpl/none answered")
+	}
+	c.mu.Lock()
+	answers := slices.Clone(c.answers)
+	c.mu.Unlock()
+	for i := range 5 {
+		if got, want := slices.Contains(answers, jsonrpc2.ID{Num: uint64(7000 + i)}), i == 4; got != want {
+			t.Errorf("hover %d answered while the check runs: %v, want %v", i, got, want)
+		}
+	}
+	close(release)
+	within(t, "the hovers", func() error { return hover.Wait(context.Background(), nil) })
+	for i, w := range waiting {
+		var err error
+		within(t, "the waiting hovers", func() error { err = w.Wait(context.Background(), nil); return nil })
+		if i < 4 && err != nil {
+			t.Errorf("hover %d: %v", i, err)
+		}
+		if i == 4 {
+			wantCode(t, "the fifth waiting hover", err, -32803)
+		}
 	}
 }

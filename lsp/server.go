@@ -125,6 +125,21 @@ var maxWork = max(4, runtime.GOMAXPROCS(0))
 // before New (tests).
 var maxWaiting = 256
 
+// checkWaiting is how many checks, parses and walks (laterCheck) wait
+// beyond the maxWork running, per one running: each keeps the open
+// documents' texts of its generation (pin), and a fast typist whose
+// client cancels none queued maxWaiting of them, a copy of a large
+// document each.
+const checkWaiting = 4
+
+// waitBound is how many requests' asyncWork may wait for one of slots.
+func (s *Server) waitBound(slots chan struct{}) int {
+	if slots == s.checkSlots {
+		return min(maxWaiting, checkWaiting*cap(slots))
+	}
+	return maxWaiting
+}
+
 // New makes a server.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, u: opts.Universe, docs: map[string]*document{},
@@ -357,7 +372,7 @@ const codeRequestCancelled = -32800
 // maxWork run at once: w waits, on its goroutine, for one of them to end
 // (a client that starts a test run at every keystroke keeps maxWork
 // cores busy, not as many as it started), and is answered
-// RequestCancelled if canceled while it waits. Beyond maxWaiting waiting,
+// RequestCancelled if canceled while it waits. Beyond waitBound waiting,
 // the request is refused at once (RequestFailed).
 func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID, w *asyncWork) {
 	jctx, cancel := context.WithCancel(ctx)
@@ -368,8 +383,8 @@ func (s *Server) start(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID,
 		refused = &jsonrpc2.Error{Code: codeRequestCancelled, Message: "request cancelled: the session is ending"}
 	case dup:
 		refused = &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: fmt.Sprintf("request id %s is that of a request still running", id)}
-	case s.queued[w.slots] >= cap(w.slots)+maxWaiting:
-		refused = &jsonrpc2.Error{Code: codeRequestFailed, Message: fmt.Sprintf("the server is busy: %d running and %d waiting; cancel some, or try again once they end", cap(w.slots), maxWaiting)}
+	case s.queued[w.slots] >= cap(w.slots)+s.waitBound(w.slots):
+		refused = &jsonrpc2.Error{Code: codeRequestFailed, Message: fmt.Sprintf("the server is busy: %d running and %d waiting; cancel some, or try again once they end", cap(w.slots), s.waitBound(w.slots))}
 	default:
 		s.jobs[id] = job{cancel, w.slots}
 		s.queued[w.slots]++
