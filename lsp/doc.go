@@ -53,7 +53,9 @@
 //     1,000 policies costs about 5 ms of CPU; the folders' files are
 //     listed by a walk kept for 2 s, or until the client reports a change
 //     on disk under the folder; the walk skips hidden directories, .git
-//     among them, as `rplc check DIR` does, walks node_modules last, and visits at most 100,000 entries of
+//     among them, as `rplc check DIR` does, walks node_modules last (that
+//     part kept for a minute, or until the client reports a change under
+//     a node_modules directory), and visits at most 100,000 entries of
 //     a folder, the editor told once when a folder has more, and it ends
 //     when the session does or the folder is removed); a change to a file's import
 //     or extends clauses checks again the open policies without route that

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rpl-lang/rpl/lsp"
@@ -84,5 +85,61 @@ func TestWalkFolderNodeModulesLast(t *testing.T) {
 	if len(shown) != 1 || !strings.Contains(shown[0].Message, "in "+nm) || !strings.Contains(shown[0].Message, "every .rpl file outside") ||
 		strings.Contains(shown[0].Message, "open the folder") {
 		t.Errorf("shown %+v, want one warning naming %s, saying the files outside it were found", shown, nm)
+	}
+}
+
+// The walk of a folder's node_modules directories is kept across the
+// walks of the rest of the folder (a change on disk beside them), and
+// made again after a change under one: a JavaScript project's
+// node_modules, of up to 100,000 entries, was walked whole each time.
+// The policies it holds are still found.
+func TestWalkFolderNodeModulesKept(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 600 {
+		write(t, filepath.Join(dir, "node_modules", "x", fmt.Sprintf("f%03d.js", i)), "")
+	}
+	write(t, filepath.Join(dir, "lib.rpl"), "package lib\n\nfn helper() -> string = \"h\"\n")
+	write(t, filepath.Join(dir, "node_modules", "p", "main.rpl"),
+		"package main\n\nimport \"../../lib\"\n\nfn route(r: Request) -> Decision = to(lib.helper())\n")
+	var mu sync.Mutex
+	most := 0 // the most entries a walk visited, as walkHook saw
+	old := lsp.SetWalkHook(func(_ string, visited int) {
+		mu.Lock()
+		most = max(most, visited)
+		mu.Unlock()
+	})
+	t.Cleanup(func() { lsp.SetWalkHook(old) })
+	walked := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := most
+		most = 0
+		return n
+	}
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("lib.rpl")
+	if ds := c.waitDiags(u, 1); len(ds) != 0 {
+		t.Fatalf("lib.rpl, imported by node_modules/p/main.rpl: %+v, want none", ds)
+	}
+	if n := walked(); n < 512 {
+		t.Fatalf("the first walk visited %d entries, want node_modules's 600", n)
+	}
+	changed := func(rel string, text string) {
+		t.Helper()
+		c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": uri(filepath.Join(dir, rel)), "type": 1}}})
+		v := c.change(u, text)
+		if ds := c.waitDiags(u, v); len(ds) != 0 {
+			t.Fatalf("lib.rpl after a change of %s: %+v, want none", rel, ds)
+		}
+	}
+	write(t, filepath.Join(dir, "other.rpl"), "package other\n")
+	changed("other.rpl", "package lib\n\nfn helper() -> string = \"i\"\n")
+	if n := walked(); n >= 256 {
+		t.Errorf("the walk after a change beside node_modules visited %d entries, want node_modules's kept", n)
+	}
+	write(t, filepath.Join(dir, "node_modules", "x", "new.js"), "")
+	changed("node_modules/x/new.js", "package lib\n\nfn helper() -> string = \"j\"\n")
+	if n := walked(); n < 512 {
+		t.Errorf("the walk after a change in node_modules visited %d entries, want node_modules's 601", n)
 	}
 }

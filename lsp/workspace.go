@@ -505,7 +505,8 @@ func (s *Server) workspacePolicies() []string {
 // are, unless the client reports a change on disk under it or the folders
 // change: every check of a policy without route (a library, a file being
 // started) lists the files, and a walk of a folder of 100,000 files (a
-// repository opened at its root) took 150 ms of each.
+// repository opened at its root) took 150 ms of each. The walk of its
+// node_modules directories is kept longer (depsWalk).
 //
 // A walk is bounded (walkFolder): a folder with more than maxWalkEntries
 // entries gives the .rpl files among its first ones, and the editor is
@@ -525,11 +526,15 @@ func (s *Server) workspaceFiles() []string {
 		w, gen := s.walks[dir], s.walkGen
 		s.mu.Unlock()
 		if w == nil || time.Since(w.at) >= treeRecheck {
-			files, end, in := s.walkFolder(dir)
+			var deps *depsWalk
+			if w != nil {
+				deps = w.deps
+			}
+			files, deps, end, in := s.walkFolder(dir, deps)
 			if end == walkEnded {
 				continue
 			}
-			w = &folderWalk{files: files, at: time.Now()}
+			w = &folderWalk{files: files, at: time.Now(), deps: deps}
 			s.mu.Lock()
 			if s.walks == nil {
 				s.walks = map[string]*folderWalk{}
@@ -568,15 +573,39 @@ func (s *Server) workspaceFiles() []string {
 			}
 		}
 		out = append(out, w.files...)
+		if w.deps != nil {
+			out = append(out, w.deps.files...)
+		}
 	}
 	return out
 }
 
-// folderWalk is the .rpl files of a workspace folder, found at a time.
+// folderWalk is the .rpl files of a workspace folder, found at a time:
+// those outside its node_modules directories, and deps, those in them.
 type folderWalk struct {
 	files []string
 	at    time.Time
+	deps  *depsWalk
 }
+
+// depsWalk is the walk of a folder's node_modules directories (roots),
+// walked last (walkFolder): files, found at a time, and how the walk
+// ended (in: the directory it reached the limit in). It is kept for
+// depsRecheck, across the walks of the rest of the folder, unless the
+// client reports a change under a node_modules directory of the folder:
+// a JavaScript project's, of up to maxWalkEntries entries, was walked
+// whole at every treeRecheck.
+type depsWalk struct {
+	roots []string
+	files []string
+	at    time.Time
+	end   int
+	in    string
+}
+
+// depsRecheck is how long the walk of a folder's node_modules directories
+// is kept without a report of a change under them.
+const depsRecheck = time.Minute
 
 // maxWalkEntries bounds the walk of one workspace folder (walkFolder):
 // the entries visited, files and directories of any kind. A client whose
@@ -614,8 +643,11 @@ var errWalkStop = errors.New("walk stopped")
 // than the limit (a JavaScript project's, of 100,000 files and more)
 // does not keep the walk from the policies beside it, which come after
 // it in the order of names; in is the node_modules directory in which
-// the walk reached the limit, if it did in one.
-func (s *Server) walkFolder(dir string) (files []string, end int, in string) {
+// the walk reached the limit, if it did in one. The node_modules
+// directories' walk, deps, is that of the last walk (kept, nil for none)
+// when it is younger than depsRecheck and of the same directories, and is
+// made again otherwise.
+func (s *Server) walkFolder(dir string, kept *depsWalk) (files []string, deps *depsWalk, end int, in string) {
 	var out []string
 	n := 0
 	end = walkDone
@@ -655,16 +687,31 @@ func (s *Server) walkFolder(dir string) (files []string, end int, in string) {
 		})
 	}
 	visit(dir)
-	for len(later) > 0 && end == walkDone {
+	if end != walkDone {
+		return out, nil, end, ""
+	}
+	if kept != nil && slices.Equal(kept.roots, later) && time.Since(kept.at) < depsRecheck {
+		return out, kept, kept.end, kept.in
+	}
+	main := len(out)
+	deps = &depsWalk{roots: slices.Clone(later), at: time.Now()}
+	for len(later) > 0 { // the node_modules found in them are added
 		root := later[0]
 		later = later[1:]
 		n-- // root was counted when it was skipped
 		visit(root)
-		if end == walkLimit {
-			in = root
+		if end != walkDone {
+			if end == walkLimit {
+				in = root
+			}
+			break
 		}
 	}
-	return out, end, in
+	deps.files, deps.end, deps.in = out[main:], end, in
+	if end == walkEnded {
+		deps = nil
+	}
+	return out[:main], deps, end, in
 }
 
 // walkOver reports whether a walk of dir should end: the session has
@@ -676,11 +723,20 @@ func (s *Server) walkOver(dir string) bool {
 }
 
 // forgetWalksLocked drops the kept walks of the folders that hold path, or
-// of every folder for "".
+// of every folder for "". The walk of a folder's node_modules directories
+// is kept, but for a path under one of them.
 func (s *Server) forgetWalksLocked(path string) {
 	s.walkGen++
-	for dir := range s.walks {
-		if _, ok := under(dir, path); ok || path == "" {
+	for dir, w := range s.walks {
+		rel, ok := under(dir, path)
+		switch {
+		case path == "" || !ok:
+			if path == "" {
+				delete(s.walks, dir)
+			}
+		case w.deps != nil && !slices.Contains(strings.Split(filepath.ToSlash(rel), "/"), "node_modules"):
+			s.walks[dir] = &folderWalk{deps: w.deps} // walked again, node_modules aside
+		default:
 			delete(s.walks, dir)
 		}
 	}
