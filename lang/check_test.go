@@ -275,3 +275,52 @@ func TestVoidUsedAsValueRecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestLongChains: a chain (a + b + c, x.f().g(), x[0][0], else if) is
+// parsed by a loop, not by recursion, but its tree is as deep as it is
+// long, and the checker and the compiler recurse along it. One too long
+// for them is one syntax error, placed where it passes the limit; one just
+// short of it is checked.
+func TestLongChains(t *testing.T) {
+	u := universe(t)
+	check := func(decls string) []string {
+		src := "package deep\n" + decls + "\nfn route(r: Request) -> Decision = deny(\"x\")\n"
+		read := func(p string) ([]byte, error) {
+			if p == "/virtual/deep.rpl" {
+				return []byte(src), nil
+			}
+			return nil, os.ErrNotExist
+		}
+		_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read}, "/virtual/deep.rpl")
+		var got []string
+		for _, d := range diags {
+			got = append(got, strings.TrimPrefix(d.Error(), "/virtual/"))
+		}
+		return got
+	}
+	const msg = "error[RPL100]: syntax error: expression nesting deeper than 10000 levels: each operator, call, field or else if of a chain is one (split the chain with let)"
+	for _, c := range []struct {
+		name, decls string
+		want        []string
+	}{
+		{"sum", "const a = 1" + strings.Repeat(" + 1", 200_000), []string{"deep.rpl:2:760009: " + msg}},
+		{"or", "fn f(b: bool) -> bool = b" + strings.Repeat(" || b", 200_000), []string{"deep.rpl:2:950022: " + msg}},
+		{"coalesce", "fn f(x: int?) -> int = x" + strings.Repeat(" ?? x", 200_000) + " ?? 0", []string{"deep.rpl:2:950026: " + msg}},
+		{"calls", "fn f(x: list[int]) -> list[int] = x" + strings.Repeat(".reverse()", 100_000), []string{"deep.rpl:2:950034: " + msg}},
+		{"index", "fn f(x: list[int]) -> int = x" + strings.Repeat("[0]", 200_000), []string{"deep.rpl:2:570029: " + msg}},
+		{"else if", "fn f(x: int) -> int = " + strings.Repeat("if x > 1 { 1 } else ", 200_000) + "{ 2 }", []string{"deep.rpl:2:199974: " + msg}},
+		// The rest of the file is still checked, and the function keeps its
+		// header: its uses are no error.
+		{"rest checked", "fn f(x: int) -> int = x" + strings.Repeat(" + x", 200_000) + "\nfn g() -> int = f(1)\nconst d: int = \"s\"",
+			[]string{"deep.rpl:2:760021: " + msg, "deep.rpl:4:16: error[RPL300]: cannot use value of type string as int in const d"}},
+		// Four chains of 3,000, each the first operand of the next.
+		{"nested chains", "const a = " + strings.Repeat("(", 4) + "1" + strings.Repeat(strings.Repeat(" + 1", 3_000)+")", 4), []string{"deep.rpl:2:8029: " + msg}},
+		{"long but not too long", "const a = 1" + strings.Repeat(" + 1", 9_000) + "\nfn f(b: bool) -> bool = b" + strings.Repeat(" || b", 9_000), nil},
+		// Chains of 6,000 operators and 6,000 fields, not one in another.
+		{"wide, not deep", "fn f(x: {a: int}) -> int = x.a" + strings.Repeat(" + x.a", 6_000), nil},
+	} {
+		if got := check(c.decls); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}

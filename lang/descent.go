@@ -34,6 +34,8 @@ type descent struct {
 	tHead   *TypeDecl  // the name of the type declaration being parsed, once its = is read
 	bodyPos Pos        // where that fn's body, const's value or type's type starts
 	depth   int        // nesting of expressions and types
+	chained int        // nodes folded onto a chain in the current nesting level (see checkHeight)
+	inner   int        // bound on the height of the levels nested in the current one, so far
 
 	// The int literal 9223372036854775808, reported as overflowing,
 	// and its diagnostic: the unary minus that folds it in says how
@@ -46,7 +48,11 @@ type descent struct {
 // can exhaust the stack.
 const maxNesting = 500
 
-func (d *descent) nest() {
+// level is what nest saves of the level it enters (see checkHeight).
+type level struct{ chained, inner int }
+
+// nest enters a level of nesting; its caller defers unnest(nest()).
+func (d *descent) nest() level {
 	d.depth++
 	if d.depth > maxNesting {
 		t := d.peek()
@@ -56,6 +62,78 @@ func (d *descent) nest() {
 		}
 		d.errMsg = fmt.Sprintf("nesting deeper than %d levels", maxNesting)
 		panic(bailout{})
+	}
+	saved := level{d.chained, d.inner}
+	d.chained, d.inner = 0, 0
+	return saved
+}
+
+// unnest leaves the level that nest entered, adding the bound on its
+// height to the level it returns to.
+func (d *descent) unnest(saved level) {
+	d.depth--
+	h := d.height()
+	d.chained, d.inner = saved.chained, max(saved.inner, h)
+}
+
+// height bounds the height of the tree parsed at the current level of
+// nesting: its chains' nodes, at most levelNodes others, and the highest of
+// the levels nested in it.
+func (d *descent) height() int { return d.chained + levelNodes + d.inner }
+
+// maxHeight bounds the height of a declaration's tree. The nesting that
+// the descent recurses for is bounded by maxNesting, but a chain (a + b +
+// c, x.f().g(), a[0][1], else if) is parsed by a loop into a tree whose
+// height grows with its length, and the checker and the compiler recurse
+// along it: 200,000 operators exhausted their stack.
+const maxHeight = 10_000
+
+// levelNodes bounds the nodes on a path down a tree that one level of
+// nesting adds besides its chains' (an if, its block and a statement; a
+// match, an arm and a qualified pattern's selector and names).
+const levelNodes = 8
+
+// checkHeight makes a tree rooted at root deeper than maxHeight the
+// chunk's syntax error, placed at the first node (in source order) below
+// that height: a binary operator, a field's name, a call's parenthesis, an
+// index's closing bracket, an else's if. The descent keeps a bound on the
+// height (nest, unnest), and walks the tree only when the bound exceeds
+// maxHeight, so a declaration without long chains is not walked.
+func (d *descent) checkHeight(root Node) {
+	if d.height() <= maxHeight {
+		return
+	}
+	type item struct {
+		n      Node
+		height int
+	}
+	stack := []item{{root, 1}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if it.height > maxHeight {
+			sp := it.n.Span()
+			sp.End = sp.Start + 1
+			switch n := it.n.(type) {
+			case *BinaryExpr:
+				sp = Span{n.OpPos, n.OpPos + Pos(len(n.Op))}
+			case *SelectorExpr:
+				sp = n.Sel.Sp
+			case *CallExpr:
+				sp = Span{n.Lparen, n.Lparen + 1}
+			case *IndexExpr:
+				sp = Span{n.Sp.End - 1, n.Sp.End}
+			case *IfExpr:
+				sp.End = sp.Start + Pos(len("if"))
+			}
+			d.errSp = sp
+			d.errMsg = fmt.Sprintf("expression nesting deeper than %d levels: each operator, call, field or else if of a chain is one (split the chain with let)", maxHeight)
+			panic(bailout{})
+		}
+		cs := children(it.n)
+		for i := len(cs) - 1; i >= 0; i-- {
+			stack = append(stack, item{cs[i], it.height + 1})
+		}
 	}
 }
 
@@ -280,6 +358,7 @@ func (d *descent) str() *BasicLit {
 
 func (d *descent) decl() Decl {
 	start := d.pos()
+	d.chained, d.inner = 0, 0
 	var out Decl
 	switch t := d.peek(); {
 	case t.Type != tokKeyword:
@@ -308,6 +387,7 @@ func (d *descent) decl() Decl {
 		d.expect("=")
 		d.cHead, d.bodyPos = &ConstDecl{Name: c.Name, Type: c.Type}, d.pos()
 		c.Value = d.expr()
+		d.checkHeight(c.Value)
 		d.cHead = nil
 		c.Sp = Span{start, d.end()}
 		out = c
@@ -326,6 +406,7 @@ func (d *descent) decl() Decl {
 		d.i++
 		td := &TestDecl{Name: d.str()}
 		td.Body = d.block()
+		d.checkHeight(td.Body)
 		td.Sp = Span{start, d.end()}
 		out = td
 	default:
@@ -362,6 +443,7 @@ func (d *descent) fn() *FuncDecl {
 	default:
 		d.fail(`"=" or a block`)
 	}
+	d.checkHeight(fn.Body)
 	d.fnHead = nil
 	fn.Sp = Span{start, d.end()}
 	return fn
@@ -379,8 +461,7 @@ func (d *descent) param() *Param {
 // ---- types ----
 
 func (d *descent) typ() TypeExpr {
-	d.nest()
-	defer func() { d.depth-- }()
+	defer d.unnest(d.nest())
 	start := d.pos()
 	out := d.baseType()
 	if d.accept("?") {
@@ -551,8 +632,7 @@ func (d *descent) binaryOp(ops ...string) (string, Pos, bool) {
 }
 
 func (d *descent) expr() Expr {
-	d.nest()
-	defer func() { d.depth-- }()
+	defer d.unnest(d.nest())
 	x := d.or()
 	for {
 		op, at, ok := d.binaryOp("??")
@@ -564,6 +644,7 @@ func (d *descent) expr() Expr {
 }
 
 func (d *descent) binary(op string, at Pos, x, y Expr) Expr {
+	d.chained++
 	return &BinaryExpr{Sp: Span{x.Span().Start, y.Span().End}, Op: op, OpPos: at, X: x, Y: y}
 }
 
@@ -653,8 +734,7 @@ func (d *descent) unary() Expr {
 	if !ok {
 		return d.postfix()
 	}
-	d.nest()
-	defer func() { d.depth-- }()
+	defer d.unnest(d.nest())
 	x := d.unary()
 	// Fold -literal into the literal, so -5 and -$1 are constants.
 	if lit, isLit := x.(*BasicLit); isLit && op == "-" && (lit.Kind == LitInt || lit.Kind == LitFloat || lit.Kind == LitMoney || lit.Kind == LitDuration) && !strings.HasPrefix(lit.Raw, "-") {
@@ -684,7 +764,7 @@ func (d *descent) postfix() Expr {
 		}
 		return x
 	}
-	for {
+	for ; ; d.chained++ {
 		switch {
 		case d.accept("."):
 			x = &SelectorExpr{X: x, Sel: d.fieldName(), Sp: Span{x.Span().Start, d.end()}}
@@ -938,6 +1018,7 @@ func (d *descent) ifExpr() *IfExpr {
 	x.Then = d.block()
 	if d.accept("else") {
 		if d.is("if") && d.isType(0, tokKeyword) {
+			d.chained++
 			x.Else = d.ifExpr()
 		} else {
 			x.Else = d.block()
