@@ -282,6 +282,11 @@ const (
 )
 
 type checker struct {
+	// braceKey is the key of a map literal's entry being checked: a
+	// string there that spells an enum member is to be written as the
+	// bare member (language.md §4.2), never qualified (memberSpelling).
+	braceKey Expr
+
 	cfg    *Config
 	u      *Universe
 	prog   *Program

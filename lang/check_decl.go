@@ -927,6 +927,7 @@ func (c *checker) mismatch(n Node, have, want Type, w what) {
 		if h := writeAs(e, want); h != "" {
 			d.Message += " (" + h + ")"
 		}
+		c.memberHint(d, e, want)
 	}
 }
 

@@ -530,7 +530,9 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 				c.errAt(en.Key, CodeMismatch, "invalid map key type %s (want string, int or an enum)", kt)
 			}
 		} else {
+			c.braceKey = en.Key
 			c.requireValue(en.Key, k, kt, what{"map key", "", ""})
+			c.braceKey = nil
 		}
 		if vt == nil {
 			vt = c.expr(en.Value, nil)
@@ -722,7 +724,17 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 			} else if isBasic(xt, NoneType) {
 				why = fmt.Sprintf("%s is never none: its type %s is not optional", exprString(e.Y), yt)
 			}
-			c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (%s)", exprString(e.X), e.Op, exprString(e.Y), why)
+			lit, m := e.Y, c.memberSpelling(e.Y, xt)
+			if m == "" {
+				lit, m = e.X, c.memberSpelling(e.X, yt)
+			}
+			if m != "" {
+				why += "; an enum member is written without quotes: " + m
+			}
+			d := c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (%s)", exprString(e.X), e.Op, exprString(e.Y), why)
+			if m != "" {
+				d.Fixes = append(d.Fixes, memberFix(lit, m))
+			}
 		}
 		c.fold(e, xt, yt)
 		return Typ[Bool]
@@ -829,6 +841,61 @@ func writeAs(e Expr, t Type) string {
 		}
 	}
 	return ""
+}
+
+// memberSpelling is how to write the string literal e (parenthesised or
+// not) as the member of the enum t (or t's element, an optional's) it
+// spells: the bare name where that denotes the member (and always as a
+// map literal's key), else the name qualified by the enum's where that
+// denotes the enum; "" when e is no
+// string literal, t no enum, or the string no member of it. An enum value
+// is no string (language.md §3.3), so "timeout" where a Trigger is
+// expected is the member meant, quoted.
+func (c *checker) memberSpelling(e Expr, t Type) string {
+	l, ok := Unparen(e).(*BasicLit)
+	if !ok || l.Kind != LitString {
+		return ""
+	}
+	if o, isOpt := t.(*Optional); isOpt {
+		t = o.Elem
+	}
+	en, ok := Unwrap(t).(*Enum)
+	if !ok {
+		return ""
+	}
+	name := l.Value
+	if !slices.Contains(en.Members, name) {
+		return ""
+	}
+	if e == c.braceKey {
+		return name
+	}
+	hidden := c.hidden
+	defer func() { c.hidden = hidden }()
+	if o := c.lookup(name); o != nil && o.Kind == ObjEnum && Identical(o.Type, en) {
+		return name
+	}
+	if c.namesEnum(en, name) {
+		return en.Name + "." + name
+	}
+	return ""
+}
+
+// memberHint adds to d, reported for the string literal e used where
+// the enum t is expected, how to write the member it spells, and the
+// fix that writes it.
+func (c *checker) memberHint(d *Diagnostic, e Expr, t Type) {
+	m := c.memberSpelling(e, t)
+	if m == "" {
+		return
+	}
+	d.Message += fmt.Sprintf(" (an enum member is written without quotes: %s)", m)
+	d.Fixes = append(d.Fixes, memberFix(e, m))
+}
+
+// memberFix replaces the string literal e by the member m it spells.
+func memberFix(e Expr, m string) Fix {
+	return Fix{Title: "change " + exprString(e) + " to " + m, Span: e.Span(), NewText: m}
 }
 
 func optionalOf(t Type) Type {
@@ -1388,7 +1455,8 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 				continue
 			}
 			if !IsInvalid(st) && !IsInvalid(pt) && !AssignableTo(pt, st) && !AssignableTo(st, pt) {
-				c.errAt(p, CodeInvalidPattern, "pattern of type %s cannot match %s of type %s", pt, exprString(e.Subject), st)
+				d := c.errAt(p, CodeInvalidPattern, "pattern of type %s cannot match %s of type %s", pt, exprString(e.Subject), st)
+				c.memberHint(d, p, st)
 				bad = true
 			}
 		}

@@ -328,6 +328,29 @@ var fixCases = []struct {
 		want: []string{`5:3-5:9 "x += 1" → "let x2 = x + 1": bind the value to a new name, x2`},
 	},
 	{
+		name: "quoted enum member in a list",
+		src:  "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\").fallback(\"c:d\", on: [\"timeout\"])\n",
+		code: "RPL300",
+		want: []string{`3:67-3:76 "\"timeout\"" → "timeout": change "timeout" to timeout`},
+	},
+	{
+		name: "quoted enum member compared, its bare name shadowed",
+		src:  "package p\n\nfn f(t: Trigger, http_5xx: int) -> bool = (\"http_5xx\") != t\n",
+		code: "RPL301",
+		want: []string{`3:43-3:55 "(\"http_5xx\")" → "Trigger.http_5xx": change ("http_5xx") to Trigger.http_5xx`},
+	},
+	{
+		name: "quoted enum member as a pattern",
+		src:  "package p\n\nfn f(t: Trigger) -> int = match t { \"any_error\" => 1, _ => 2 }\n",
+		code: "RPL318",
+		want: []string{`3:37-3:48 "\"any_error\"" → "any_error": change "any_error" to any_error`},
+	},
+	{
+		name: "string that is no enum member",
+		src:  "package p\n\nfn f(t: Trigger) -> int = match t { \"slow\" => 1, _ => 2 }\n",
+		code: "RPL318",
+	},
+	{
 		name: "compound assignment in an argument",
 		src:  "package p\n\nfn f(n: int) -> int = f(n += 1)\n",
 		code: "RPL100",
