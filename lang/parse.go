@@ -170,7 +170,10 @@ func (p *parser) dropGuessed() {
 // declaration. At the start of a line in column 1 it does (this recovers
 // from unbalanced brackets), unless a ':' follows (a record key). Elsewhere
 // it must be outside brackets, not after '.' (a field name), not before
-// ':' (a named argument) and, for fn, not before '(' (a function type).
+// ':' (a named argument), for fn, not before '(' (a function type), and
+// not after a token that no declaration ends with and that a name or an
+// operand must follow (const type = 1, package test, x > 1 && test): the
+// keyword is then a misused name, and its declaration's one error.
 func startsDecl(toks []token, i, depth int, col1 bool) bool {
 	var prev, next string
 	for j := i - 1; j >= 0; j-- {
@@ -191,7 +194,18 @@ func startsDecl(toks []token, i, depth int, col1 bool) bool {
 	if col1 {
 		return true
 	}
-	return depth == 0 && prev != "." && !(toks[i].Value == "fn" && next == "(")
+	return depth == 0 && prev != "." && !needsOperand[prev] && !(toks[i].Value == "fn" && next == "(")
+}
+
+// needsOperand holds the keywords and operators that a name, a string, an
+// expression or a type must follow: no declaration ends with one.
+var needsOperand = map[string]bool{
+	"package": true, "import": true, "as": true, "extends": true, "const": true,
+	"type": true, "fn": true, "test": true, "let": true, "return": true,
+	"expect": true, "if": true, "match": true, "in": true, "not": true,
+	"=": true, "->": true, "=>": true, "??": true, "||": true, "&&": true,
+	"==": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true,
+	"+": true, "-": true, "*": true, "/": true, "%": true, "!": true,
 }
 
 // sliceLexer feeds a chunk of already-lexed tokens to participle.

@@ -391,6 +391,16 @@ func TestParseErrorPositions(t *testing.T) {
 		{"money without a digit after the point, a keyword on the next line", "fn f() -> int {\n  let a = $5.\n  type = 3\n  1\n}", CodeBadLiteral, "3:11-3:14", "malformed money literal $5.: a digit must follow the point (write $5)"},
 		{"field of a name on the next line", "fn f(x: int) -> int = x.\nlimit = 3", CodeSyntax, "3:7-3:8", `unexpected "="`},
 		{"field access with a number", "fn f(x: int) -> int = x.5", CodeSyntax, "2:25-2:26", "unexpected literal 5, expected a name"},
+		// A keyword where a name or an operand must be is its
+		// declaration's one error, at the keyword: it starts no
+		// declaration of its own (which was a second error).
+		{"keyword as a const's name", `const type = "chat"`, CodeSyntax, "2:7-2:11", "unexpected keyword type, expected a name"},
+		{"keyword as a function's name", "fn test() -> int = 1", CodeSyntax, "2:4-2:8", "unexpected keyword test, expected a name"},
+		{"keyword as a type's name", "type test = int", CodeSyntax, "2:6-2:10", "unexpected keyword test, expected a name"},
+		{"keyword as an import's alias", `import "std/ab" as test`, CodeSyntax, "2:20-2:24", "unexpected keyword test, expected a name"},
+		{"keyword as a parameter", "fn f(type: int) -> int = type", CodeSyntax, "2:6-2:10", "unexpected keyword type"},
+		{"keyword as an operand", "fn f(x: int) -> bool = x > 1 && test", CodeSyntax, "2:33-2:37", "unexpected keyword test, expected an expression"},
+		{"declaration as a value", `const a = fn g() -> int = 1`, CodeSyntax, "2:11-2:13", "unexpected keyword fn, expected an expression"},
 		{"point then a number after a space", "const a = 5 .5", CodeSyntax, "2:14-2:15", "unexpected literal 5, expected a name"},
 		{"duration without a digit before the point", "const a = .5s", CodeBadLiteral, "2:11-2:14", "malformed duration literal .5s: a digit must come before the point (write 0.5s)"},
 		{"float with an exponent without a digit before the point", "const a = 1 + .5e3", CodeBadLiteral, "2:15-2:19", "malformed float literal .5e3: a digit must come before the point (write 0.5e3)"},
