@@ -46,6 +46,12 @@ func Parse(filename string, src []byte) (*FileNode, DiagList) {
 func parseFile(filename string, src []byte, reference bool) (*FileNode, DiagList) {
 	f := NewFile(filename, src)
 	p := &parser{file: f, node: &FileNode{File: f}, reference: reference}
+	if how := utf16Start(src); how != "" {
+		// Read as UTF-8, every character is an error (a NUL beside each
+		// ASCII one): one says what the file is.
+		p.errorf(CodeInvalidChar, Span{0, 2}, "invalid character %q: the file is UTF-16 (%s): RPL source is UTF-8, save it as UTF-8", src[:2], how)
+		return p.node, p.diags
+	}
 	p.run()
 	if len(p.diags) == 0 {
 		return p.node, nil
@@ -55,6 +61,20 @@ func parseFile(filename string, src []byte, reference bool) (*FileNode, DiagList
 		p.diags = append(p.diags, &Diagnostic{File: f, Span: Span{end, end}, Severity: SevInfo, Code: CodeTooMany, hidden: p.dropped, hiddenErrors: p.dropped})
 	}
 	return p.node, p.diags.Normalize()
+}
+
+// utf16Start says how src shows that it is UTF-16 text: it starts with
+// UTF-16's byte order mark (FF FE or FE FF), or with two ASCII characters
+// each beside a NUL (p\x00a\x00, \x00p\x00a); "" when it does not.
+func utf16Start(src []byte) string {
+	if len(src) >= 2 && (src[0] == 0xff && src[1] == 0xfe || src[0] == 0xfe && src[1] == 0xff) {
+		return "it starts with UTF-16's byte order mark"
+	}
+	ascii := func(c byte) bool { return c != 0 && c < utf8.RuneSelf }
+	if len(src) >= 4 && (ascii(src[0]) && src[1] == 0 && ascii(src[2]) && src[3] == 0 || src[0] == 0 && ascii(src[1]) && src[2] == 0 && ascii(src[3])) {
+		return "a NUL byte beside each ASCII character"
+	}
+	return ""
 }
 
 type parser struct {
@@ -897,6 +917,9 @@ func (p *parser) checkOrder() {
 func invalidChar(s, hint string) string {
 	r, w := utf8.DecodeRuneInString(s)
 	if w != len(s) || r == utf8.RuneError {
+		if hint == "" && !utf8.ValidString(s) {
+			hint = " (not UTF-8)" // as in a string or a comment
+		}
 		return fmt.Sprintf("invalid character %q%s", s, hint)
 	}
 	var what string

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"golang.org/x/tools/txtar"
 )
@@ -367,6 +368,7 @@ func TestParseErrorPositions(t *testing.T) {
 		{"invalid utf8", "const a = \xff", CodeInvalidChar, "2:11-2:12", "invalid character"},
 		{"invalid utf8 in a string", "const a = \"a\xffb\"", CodeInvalidChar, "2:13-2:14", `invalid character "\xff" (not UTF-8; write the byte as the escape \xff)`},
 		{"invalid utf8 in a comment", "# a \xc3(\nconst a = 1", CodeInvalidChar, "2:5-2:6", `invalid character "\xc3" (not UTF-8)`},
+		{"invalid utf8 in code", "const a = 1 \xff 2", CodeInvalidChar, "2:13-2:14", `invalid character "\xff" (not UTF-8)`},
 		{"greek mu", "const a = 5\u03bcs", CodeInvalidChar, "2:12-2:14", `invalid character "μ" (a Greek mu: the unit is written µs, with the micro sign U+00B5, or us)`},
 		{"en dash", "const a = 1 \u2013 2", CodeInvalidChar, "2:13-2:16", "(a dash: the minus is -)"},
 		{"less or equal sign", "const a = 1 \u2264 2", CodeInvalidChar, "2:13-2:16", "(write <=)"},
@@ -486,6 +488,51 @@ func TestParseErrorPositions(t *testing.T) {
 				t.Errorf("got %s %s %q, want %s %s containing %q", d.Code, at, d.Message, tt.code, tt.at, tt.sub)
 			}
 		})
+	}
+}
+
+// TestUTF16File: a file saved as UTF-16 is one error at its start that
+// says so, not an error for each NUL byte, CR and byte order mark that
+// reading it as UTF-8 finds.
+func TestUTF16File(t *testing.T) {
+	const text = "package p\r\n\r\nfn route(r: Request) -> Decision = to(\"a:b\") # \u00e9\r\n"
+	le := func(bom bool) []byte {
+		var b []byte
+		if bom {
+			b = []byte{0xff, 0xfe}
+		}
+		for _, u := range utf16.Encode([]rune(text)) {
+			b = append(b, byte(u), byte(u>>8))
+		}
+		return b
+	}
+	be := func(bom bool) []byte {
+		var b []byte
+		if bom {
+			b = []byte{0xfe, 0xff}
+		}
+		for _, u := range utf16.Encode([]rune(text)) {
+			b = append(b, byte(u>>8), byte(u))
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name, want string
+		src        []byte
+	}{
+		{"little-endian with its mark", `invalid character "\xff\xfe": the file is UTF-16 (it starts with UTF-16's byte order mark): RPL source is UTF-8, save it as UTF-8`, le(true)},
+		{"big-endian with its mark", `invalid character "\xfe\xff": the file is UTF-16 (it starts with UTF-16's byte order mark): RPL source is UTF-8, save it as UTF-8`, be(true)},
+		{"little-endian", `invalid character "p\x00": the file is UTF-16 (a NUL byte beside each ASCII character): RPL source is UTF-8, save it as UTF-8`, le(false)},
+		{"big-endian", `invalid character "\x00p": the file is UTF-16 (a NUL byte beside each ASCII character): RPL source is UTF-8, save it as UTF-8`, be(false)},
+	} {
+		_, diags := Parse("u.rpl", c.src)
+		if len(diags) != 1 || diags[0].Code != CodeInvalidChar || diags[0].Span != (Span{0, 2}) || diags[0].Message != c.want {
+			t.Errorf("%s: got\n%s\nwant one RPL101 at 0-2: %s", c.name, formatDiags(diags), c.want)
+		}
+	}
+	// A UTF-8 file is read as one, its first character aside.
+	if _, diags := Parse("u.rpl", []byte(text)); len(diags) != 0 {
+		t.Errorf("UTF-8: %s", formatDiags(diags))
 	}
 }
 
