@@ -1522,7 +1522,12 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 	}
 	if !catchAll && !refused && !IsInvalid(st) {
 		if missing := c.uncovered(e.Arms, st, false); len(missing) > 0 {
-			c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)%s", c.missingArms(e, missing))
+			// With a pattern reported (timout, "timeout"), the member
+			// said missing may be the one it meant: only a subject whose
+			// values no arms can list still needs its catch-all.
+			if !bad || slices.Contains(missing, "every value") {
+				c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)%s", c.missingArms(e, missing))
+			}
 		} else {
 			c.exhaustive = append(c.exhaustive, exhaustiveMatch{e, st, c.file, c.fnObj})
 		}
