@@ -141,6 +141,11 @@ func classifyNumber(raw string) (LitKind, error) {
 		(s[i] == '+' || s[i] == '-') && i > 0 && (s[i-1] == 'e' || s[i-1] == 'E')) {
 		i++
 	}
+	if i < len(s) && (s[i:] == "e" || s[i:] == "E") && i > 0 && isDigit(s[i-1]) && !strings.ContainsAny(s[:i], "eE") {
+		// 1e, 2.5E: a float whose exponent lost its digits, not a
+		// duration of the unit e, which there is none of.
+		return LitFloat, fmt.Errorf("malformed float literal %s: the exponent has no digits (like %s3 or %s-3)", raw, raw, raw)
+	}
 	if i < len(s) {
 		if _, err := ParseDuration(raw); err != nil {
 			return LitDuration, err

@@ -376,6 +376,8 @@ func TestParseErrorPositions(t *testing.T) {
 		{"unterminated string", `const a = "abc`, CodeUnterminated, "2:11-2:15", "string literal not terminated"},
 		{"unterminated string at newline", "const a = \"abc\nconst b = 1", CodeUnterminated, "2:11-2:15", "not terminated"},
 		{"unknown duration unit", "const a = 5min", CodeBadLiteral, "2:11-2:15", `unknown unit "min"`},
+		{"float without its exponent's digits", "const a = 1e", CodeBadLiteral, "2:11-2:13", `malformed float literal 1e: the exponent has no digits (like 1e3 or 1e-3)`},
+		{"fraction without its exponent's digits", "const a = 2.5E", CodeBadLiteral, "2:11-2:15", `malformed float literal 2.5E: the exponent has no digits (like 2.5E3 or 2.5E-3)`},
 		{"smallest int as a literal", "const a = -9223372036854775808", CodeBadLiteral, "2:12-2:31", "integer literal 9223372036854775808 overflows int (the smallest int is written -9223372036854775807 - 1)"},
 		{"money too precise", "const a = $1.0000000001", CodeBadLiteral, "2:11-2:24", "more than 9 decimal places"},
 		{"money with an exponent", "const a = $0.1e3", CodeBadLiteral, "2:11-2:17", "malformed money literal $0.1e3: money takes no exponent (write $100)"},
