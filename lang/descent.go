@@ -428,6 +428,8 @@ func (d *descent) fn() *FuncDecl {
 			fn.Params = append(fn.Params, d.param())
 		}
 		d.accept(",")
+	} else if !d.is(")") {
+		d.fail(`a parameter name or ")"`) // fn f(type: int), fn f( -> int
 	}
 	d.expect(")")
 	if d.accept("->") {

@@ -402,7 +402,7 @@ func TestParseErrorPositions(t *testing.T) {
 		{"keyword as a function's name", "fn test() -> int = 1", CodeSyntax, "2:4-2:8", "unexpected keyword test, expected a name"},
 		{"keyword as a type's name", "type test = int", CodeSyntax, "2:6-2:10", "unexpected keyword test, expected a name"},
 		{"keyword as an import's alias", `import "std/ab" as test`, CodeSyntax, "2:20-2:24", "unexpected keyword test, expected a name"},
-		{"keyword as a parameter", "fn f(type: int) -> int = type", CodeSyntax, "2:6-2:10", "unexpected keyword type"},
+		{"keyword as a parameter", "fn f(type: int) -> int = type", CodeSyntax, "2:6-2:10", `unexpected keyword type, expected a parameter name or ")"`},
 		{"keyword as an operand", "fn f(x: int) -> bool = x > 1 && test", CodeSyntax, "2:33-2:37", "unexpected keyword test, expected an expression"},
 		{"declaration as a value", `const a = fn g() -> int = 1`, CodeSyntax, "2:11-2:13", "unexpected keyword fn, expected an expression"},
 		{"point then a number after a space", "const a = 5 .5", CodeSyntax, "2:14-2:15", "unexpected literal 5, expected a name"},
