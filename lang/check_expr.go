@@ -697,7 +697,14 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		switch y := yt.(type) {
 		case *List:
 			if !AssignableTo(xt, y.Elem) && !AssignableTo(y.Elem, xt) {
-				c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (%s is not an element type of %s)", exprString(e.X), e.Op, exprString(e.Y), xt, yt)
+				list, fix := c.memberList(e.Y, xt)
+				if list != "" {
+					list = "; an enum member is written without quotes: " + list
+				}
+				d := c.errAt(e, CodeBadOperand, "invalid operation: %s %s %s (%s is not an element type of %s%s)", exprString(e.X), e.Op, exprString(e.Y), xt, yt, list)
+				if fix != nil {
+					d.Fixes = append(d.Fixes, *fix)
+				}
 			}
 			return Typ[Bool]
 		case *Map:
@@ -891,6 +898,33 @@ func (c *checker) memberHint(d *Diagnostic, e Expr, t Type) {
 	}
 	d.Message += fmt.Sprintf(" (an enum member is written without quotes: %s)", m)
 	d.Fixes = append(d.Fixes, memberFix(e, m))
+}
+
+// memberList is how to write the list literal e of strings, each
+// spelling a member of the enum t, as the list of those members (t in
+// ["timeout", "http_5xx"]), and the fix that writes it, none when a
+// comment inside the literal would be lost; "" and nil for another e.
+func (c *checker) memberList(e Expr, t Type) (string, *Fix) {
+	l, ok := Unparen(e).(*ListLit)
+	if !ok || len(l.Elems) == 0 {
+		return "", nil
+	}
+	names := make([]string, len(l.Elems))
+	for i, el := range l.Elems {
+		if names[i] = c.memberSpelling(el, t); names[i] == "" {
+			return "", nil
+		}
+	}
+	list := "[" + strings.Join(names, ", ") + "]"
+	if c.file == nil {
+		return list, nil
+	}
+	for _, cm := range c.file.Comments {
+		if cm.Sp.Start >= l.Sp.Start && cm.Sp.Start < l.Sp.End {
+			return list, nil
+		}
+	}
+	return list, &Fix{Title: "change the list to " + list, Span: l.Sp, NewText: list}
 }
 
 // memberFix replaces the string literal e by the member m it spells.

@@ -346,6 +346,17 @@ var fixCases = []struct {
 		want: []string{`3:37-3:48 "\"any_error\"" → "any_error": change "any_error" to any_error`},
 	},
 	{
+		name: "quoted enum members in a list",
+		src:  "package p\n\nfn f(t: Trigger) -> bool = t in [\"timeout\", \"http_5xx\"]\n",
+		code: "RPL301",
+		want: []string{`3:33-3:56 "[\"timeout\", \"http_5xx\"]" → "[timeout, http_5xx]": change the list to [timeout, http_5xx]`},
+	},
+	{
+		name: "quoted enum members in a list with a comment",
+		src:  "package p\n\nfn f(t: Trigger) -> bool = t in [\"timeout\", # slow\n  \"http_5xx\"]\n",
+		code: "RPL301",
+	},
+	{
 		name: "string that is no enum member",
 		src:  "package p\n\nfn f(t: Trigger) -> int = match t { \"slow\" => 1, _ => 2 }\n",
 		code: "RPL318",
