@@ -47,6 +47,20 @@ type Output struct {
 	TracePoints []TracePoint
 }
 
+// UnboundedWhy says why route has no static cost bound, with the place
+// when there is one, its file as name gives it ("a loop over a list of
+// unknown length at p.rpl:4:17"); "" when it has one.
+func (o *Output) UnboundedWhy(name func(string) string) string {
+	if o.Bounded {
+		return ""
+	}
+	why := o.Unbounded
+	if at := o.UnboundedAt; at.IsValid() {
+		why += fmt.Sprintf(" at %s:%d:%d", name(at.Filename), at.Line, at.Col)
+	}
+	return why
+}
+
 // Test is a compiled test block.
 type Test struct {
 	Name  string // as written

@@ -86,7 +86,7 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 					fmt.Fprintf(w, " [%s]", f.Code)
 				}
 				fmt.Fprintln(w)
-				WriteStack(w, indent+"    ", f.Stack, o.Name)
+				vm.WriteStack(w, indent+"    ", f.Stack, o.Name)
 			}
 			if o.Verbose && t.Reason != "" {
 				fmt.Fprintf(w, "%sthen skipped: %s\n", indent, printable(t.Reason))
@@ -164,11 +164,4 @@ func duration(d time.Duration) string {
 
 func short(s string) string {
 	return textcut.Cut(strings.Join(strings.Fields(s), " "), 60)
-}
-
-// WriteStack writes a policy call stack, innermost first, one frame a
-// line (`at f (file:line:col)`); a run of identical frames (recursion) is
-// written once with its count: vm.WriteStack, as vm.Error's Backtrace.
-func WriteStack(w io.Writer, indent string, stack []vm.Frame, name func(string) string) {
-	vm.WriteStack(w, indent, stack, name)
 }

@@ -288,7 +288,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 				fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s", bf.File, bf.Line, bf.Col, compiler.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, policytest.Printable(bf.Message))
 				if ve != nil && ve.Code != vm.CodeAssertionFailed {
 					fmt.Fprintf(e.stderr, " [%s]\n", ve.Code)
-					policytest.WriteStack(e.stderr, "    ", ve.Stack, display) // as rplc test and eval indent it
+					vm.WriteStack(e.stderr, "    ", ve.Stack, display) // as rplc test and eval indent it
 				} else {
 					fmt.Fprintln(e.stderr)
 				}

@@ -406,7 +406,7 @@ func (ev *evaluation) asRouted(d vm.Value) vm.Value {
 func (ev *evaluation) runError(err error) error {
 	if e, ok := err.(*vm.Error); ok {
 		fmt.Fprintln(ev.e.stderr, ev.errorText(e))
-		policytest.WriteStack(ev.e.stderr, "    ", e.Stack, ev.namer.name)
+		vm.WriteStack(ev.e.stderr, "    ", e.Stack, ev.namer.name)
 		return failed
 	}
 	return &exitError{code: exitFail, err: err}

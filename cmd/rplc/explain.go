@@ -174,15 +174,10 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 // place named as the path's are); "" when it has one, or when a bundle,
 // which records no reason, does not say.
 func (ev *evaluation) unbounded() string {
-	out := ev.prog.Compiled()
-	if out == nil || out.Bounded {
-		return ""
+	if out := ev.prog.Compiled(); out != nil && out.Unbounded != "" {
+		return out.UnboundedWhy(ev.namer.name)
 	}
-	why := out.Unbounded
-	if at := out.UnboundedAt; why != "" && at.IsValid() {
-		why += fmt.Sprintf(" at %s:%d:%d", ev.namer.name(at.Filename), at.Line, at.Col)
-	}
-	return why
+	return ""
 }
 
 // tracedFuel is the fuel limit of the traced run: 4 times the normal

@@ -11,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
+	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
-	"github.com/spf13/cobra"
 )
 
 func newTestCmd(e *env) *cobra.Command {
@@ -137,7 +139,7 @@ wrong command line.`,
 				if se, ok := errors.AsType[*syntax.Error](err); ok {
 					// As matches words a pattern RE2 refuses, without
 					// Go's "error parsing regexp:".
-					return usageErrorf(cmd, "invalid --run: %s: `%s`", se.Code, se.Expr)
+					return usageErrorf(cmd, "invalid --run: %s", stdlib.PatternError(se))
 				} else if err != nil {
 					return usageErrorf(cmd, "invalid --run: %v", err)
 				}

@@ -270,14 +270,10 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		}
 		e := PolicyEntry{ID: id, File: rel(root, p.path), Entries: vp.Entries(), CostBound: out.CostBound, Bounded: out.Bounded, Tests: []string{}}
 		if !out.Bounded {
-			why := out.Unbounded
-			if at := out.UnboundedAt; at.IsValid() {
-				why += fmt.Sprintf(" at %s:%d:%d", rel(root, at.Filename), at.Line, at.Col)
-			}
 			if res.Unbounded == nil {
 				res.Unbounded = map[string]string{}
 			}
-			res.Unbounded[id] = why
+			res.Unbounded[id] = out.UnboundedWhy(func(f string) string { return rel(root, f) })
 		}
 		for _, t := range out.Tests {
 			e.Tests = append(e.Tests, t.Name)

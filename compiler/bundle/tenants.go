@@ -150,24 +150,24 @@ func tenantLen(path, id string) error {
 }
 
 // str reads the optional string field k of m (required and non-empty when
-// required is set).
-func str(m map[string]any, k, at string, required bool) (string, error) {
+// must is set).
+func str(m map[string]any, k, at string, must bool) (string, error) {
 	v, ok := m[k]
 	switch {
-	case !ok && !required:
+	case !ok && !must:
 		return "", nil
 	case !ok:
-		return "", pathErrorf(at+"."+k, "missing (want a non-empty string)")
+		return "", required(m, k, at, "a non-empty string")
 	}
 	s, ok := v.(string)
 	if !ok {
 		what := "a string"
-		if required {
+		if must {
 			what = "a non-empty string"
 		}
 		return "", pathErrorf(at+"."+k, "want %s, have %s", what, jsonx.Kind(v))
 	}
-	if required && s == "" {
+	if must && s == "" {
 		return "", pathErrorf(at+"."+k, "want a non-empty string, have \"\"")
 	}
 	return s, nil
