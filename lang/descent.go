@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -896,6 +897,15 @@ func (d *descent) lit() *BasicLit {
 		}
 	case tokNumber:
 		kind, err := classifyNumber(t.Value)
+		if _, ok := errors.AsType[*exponentDigitsError](err); ok && d.exponentSign(lit.Sp.End) {
+			// 1e+ or 2.5E-: the sign is the literal's, whose exponent
+			// has no digits, not an operator without its operand.
+			s := d.next()
+			lit.Sp.End++
+			lit.Raw += s.Value
+			lit.Value = lit.Raw
+			err = noExponentDigits(lit.Raw, t.Value)
+		}
 		if err != nil {
 			d.p.errorf(CodeBadLiteral, lit.Sp, "%v", err)
 			if kind == LitInt && isMinIntMagnitude(t.Value) && !d.p.lastDropped {
@@ -910,6 +920,20 @@ func (d *descent) lit() *BasicLit {
 		}
 	}
 	return lit
+}
+
+// exponentSign reports whether the next token is the sign of the number
+// literal ending at end, whose exponent lost its digits (1e, 2.5E): a +
+// or - just after it that no operand follows on its line (1e-x stays 1e
+// minus x).
+func (d *descent) exponentSign(end Pos) bool {
+	s := d.peek()
+	if s == nil || s.Type != tokPunct || s.Value != "+" && s.Value != "-" || Pos(s.Pos.Offset) != end {
+		return false
+	}
+	d.i++
+	defer func() { d.i-- }()
+	return !d.canStartExpr() || bytes.ContainsRune(d.p.file.Src[end+1:d.pos()], '\n')
 }
 
 // atBrace is the lookahead of Brace: `{` then `}` or a key and `:`.

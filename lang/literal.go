@@ -144,7 +144,7 @@ func classifyNumber(raw string) (LitKind, error) {
 	if i < len(s) && (s[i:] == "e" || s[i:] == "E") && i > 0 && isDigit(s[i-1]) && !strings.ContainsAny(s[:i], "eE") {
 		// 1e, 2.5E: a float whose exponent lost its digits, not a
 		// duration of the unit e, which there is none of.
-		return LitFloat, fmt.Errorf("malformed float literal %s: the exponent has no digits (like %s3 or %s-3)", raw, raw, raw)
+		return LitFloat, noExponentDigits(raw, raw)
 	}
 	if i < len(s) {
 		if _, err := ParseDuration(raw); err != nil {
@@ -162,6 +162,16 @@ func classifyNumber(raw string) (LitKind, error) {
 		return LitInt, err
 	}
 	return LitInt, nil
+}
+
+// noExponentDigits is the error of lit, a float literal whose exponent
+// has no digits: mant is lit up to its e, before the sign of 1e+.
+func noExponentDigits(lit, mant string) error { return &exponentDigitsError{lit, mant} }
+
+type exponentDigitsError struct{ lit, mant string }
+
+func (e *exponentDigitsError) Error() string {
+	return "malformed float literal " + e.lit + ": the exponent has no digits (like " + e.mant + "3 or " + e.mant + "-3)"
 }
 
 // ParseInt decodes an int literal (decimal or 0x hex, with _ separators
