@@ -413,7 +413,7 @@ func Parse(data []byte) (*Policy, error) {
 		case errors.As(err, &se):
 			return nil, invalid(int64(jsonx.SyntaxOffset(data, se)), "%v", se)
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, invalid(int64(len(data)), "unexpected end of JSON")
+			return nil, invalid(int64(len(data)), "unexpected end of JSON input")
 		}
 		return nil, invalid(-1, "%v", err)
 	}

@@ -118,7 +118,7 @@ func TestErrors(t *testing.T) {
 		// TestErrorsPlaced), and a BOM named.
 		{"syntax", "{\"version\": \"1\",\n  \"weights\": {\"a\": 1,}}",
 			"invalid JSON: invalid character '}' looking for beginning of object key string"},
-		{"truncated", "{\"version\": \"1\",\n", "invalid JSON: unexpected end of JSON"},
+		{"truncated", "{\"version\": \"1\",\n", "invalid JSON: unexpected end of JSON input"},
 		{"empty", " \n", "invalid JSON: the file is empty"},
 		{"bom", "\ufeff{" + ok + "}", "invalid JSON: the file starts with a UTF-8 byte order mark (BOM); save it without one"},
 		{"after", "{" + ok + "}\n ]", "invalid JSON: data after the policy"},

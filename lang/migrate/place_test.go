@@ -28,7 +28,7 @@ func TestErrorsPlaced(t *testing.T) {
 		{"not JSON", "{\"version\": \"1\",\n ]",
 			[]string{`2:2: invalid JSON: invalid character ']' looking for beginning of object key string`}},
 		{"cut short", "{\"version\": \"1\",\n  \"weights\": {",
-			[]string{`2:15: invalid JSON: unexpected end of JSON`}},
+			[]string{`2:15: invalid JSON: unexpected end of JSON input`}},
 		{"data after", "{\"version\": \"1\", \"weights\": {\"a\": 1}}\n\n  x",
 			[]string{`3:3: invalid JSON: data after the policy`}},
 		{"BOM", "\ufeff{}", []string{`1:1: invalid JSON: the file starts with a UTF-8 byte order mark (BOM); save it without one`}},
