@@ -293,6 +293,23 @@ func (p *parser) invalidUTF8(t token) {
 	}
 }
 
+// closingQuote reports whether the unterminated string at sp, on the
+// line after the one that ends at end (an unterminated string's), is the
+// quote that closes that string on the next line, as the writer of a
+// string on two lines meant it: only white space comes before it on its
+// line, or only white space and closing brackets after it ("abc then
+// def"), at the end of a call).
+func closingQuote(src []byte, end Pos, sp Span) bool {
+	line := int(end) + 1 // past the \n
+	if line > int(sp.Start) || bytes.ContainsRune(src[line:sp.Start], '\n') {
+		return false
+	}
+	if len(bytes.TrimLeft(src[line:sp.Start], " \t")) == 0 {
+		return true
+	}
+	return len(bytes.Trim(src[sp.Start+1:sp.End], " \t\r)]};,")) == 0
+}
+
 func significant(t token) bool { return t.Type != tokComment && t.Type != tokWhitespace }
 
 // chunkSpan is the span of the significant tokens of toks, without the
@@ -320,6 +337,7 @@ func chunkSpan(toks []token) (sp Span, ok bool) {
 func (p *parser) parseChunk(toks []token) {
 	// Lexical errors first: they explain the syntax error that follows.
 	lexBad := false
+	badEnd := Pos(-1) // the end of the string just reported not terminated
 	for _, t := range toks {
 		tsp := Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + Pos(len(t.Value)))}
 		switch t.Type {
@@ -350,8 +368,15 @@ func (p *parser) parseChunk(toks []token) {
 			}
 			lexBad = true
 		case tokBadString:
-			p.errorf(CodeUnterminated, tsp, "string literal not terminated")
 			lexBad = true
+			if badEnd >= 0 && closingQuote(p.file.Src, badEnd, tsp) {
+				// "abc then " on the next line: the string's closing
+				// quote, reported with it, not a string of its own.
+				badEnd = -1
+				continue
+			}
+			p.errorf(CodeUnterminated, tsp, "string literal not terminated")
+			badEnd = tsp.End
 		}
 	}
 	// The declaration spans its significant tokens; end of input is

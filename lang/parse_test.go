@@ -375,6 +375,11 @@ func TestParseErrorPositions(t *testing.T) {
 		{"backtick", "const a = `x`", CodeInvalidChar, "2:11-2:12", "invalid character"},
 		{"unterminated string", `const a = "abc`, CodeUnterminated, "2:11-2:15", "string literal not terminated"},
 		{"unterminated string at newline", "const a = \"abc\nconst b = 1", CodeUnterminated, "2:11-2:15", "not terminated"},
+		// A string closed on the next line is one error: the quote there
+		// closes it, and opens no string of its own.
+		{"string closed at the start of the next line", "const a = \"abc\n\"", CodeUnterminated, "2:11-2:15", "string literal not terminated"},
+		{"string closed on the next line in a block", "fn f() -> string {\n  let s = \"abc\n  \"\n  s\n}", CodeUnterminated, "3:11-3:15", "string literal not terminated"},
+		{"string closed at the end of the next line", "const a = f(\"abc\ndef\")", CodeUnterminated, "2:13-2:17", "string literal not terminated"},
 		{"unknown duration unit", "const a = 5min", CodeBadLiteral, "2:11-2:15", `unknown unit "min"`},
 		{"float without its exponent's digits", "const a = 1e", CodeBadLiteral, "2:11-2:13", `malformed float literal 1e: the exponent has no digits (like 1e3 or 1e-3)`},
 		{"fraction without its exponent's digits", "const a = 2.5E", CodeBadLiteral, "2:11-2:15", `malformed float literal 2.5E: the exponent has no digits (like 2.5E3 or 2.5E-3)`},
@@ -494,6 +499,22 @@ func TestParseErrorPositions(t *testing.T) {
 				t.Errorf("got %s %s %q, want %s %s containing %q", d.Code, at, d.Message, tt.code, tt.at, tt.sub)
 			}
 		})
+	}
+}
+
+// TestUnterminatedStringsOnTwoLines: a quote on the line after an
+// unterminated string, code before and after it, opens a string of its
+// own, which is reported too.
+func TestUnterminatedStringsOnTwoLines(t *testing.T) {
+	_, diags := Parse("e.rpl", []byte("package p\nfn f() -> string {\n  let a = \"x\n  let b = \"y\n  a\n}\n"))
+	var at []string
+	for _, d := range diags {
+		if d.Code == CodeUnterminated {
+			at = append(at, d.Position().String())
+		}
+	}
+	if len(diags) != 2 || strings.Join(at, " ") != "e.rpl:3:11 e.rpl:4:11" {
+		t.Errorf("want RPL102 at 3:11 and 4:11 only, got:\n%s", formatDiags(diags))
 	}
 }
 
