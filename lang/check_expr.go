@@ -1146,7 +1146,7 @@ func (c *checker) selector(e *SelectorExpr) Type {
 	}
 	i := r.FieldIndex(e.Sel.Name)
 	if i < 0 {
-		c.errSuggest(e.Sel, CodeUnknownField, e.Sel.Name, fieldNames(r), "%s has no field %s", r, e.Sel.Name)
+		c.errBest(e.Sel, CodeUnknownField, e.Sel.Name, nearestField(e.Sel.Name, fieldNames(r)), "%s has no field %s", r, e.Sel.Name)
 		return Typ[Invalid]
 	}
 	return r.Fields[i].Type

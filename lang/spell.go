@@ -19,7 +19,12 @@ func suggest(name string, candidates []string, prefix string) string {
 // mean" suggestion when a candidate is close to name; the suggestion also
 // becomes a Fix that replaces n, for editors' quick fixes.
 func (c *checker) errSuggest(n Node, code Code, name string, cands []string, format string, args ...any) *Diagnostic {
-	best := Nearest(name, cands)
+	return c.errBest(n, code, name, Nearest(name, cands), format, args...)
+}
+
+// errBest is errSuggest with the suggestion, best, already chosen ("" for
+// none).
+func (c *checker) errBest(n Node, code Code, name, best string, format string, args ...any) *Diagnostic {
 	d := c.errAt(n, code, format, args...)
 	if best != "" {
 		d.Message += " (did you mean " + best + "?)"
@@ -51,6 +56,27 @@ func Nearest(name string, candidates []string) string {
 		if d < bestD {
 			best, bestD = c, d
 		}
+	}
+	return best
+}
+
+// nearestField is Nearest for a field name, or else the one candidate
+// that name, of two characters or more, begins: a name half typed
+// (r.task.ty, type being two edits away, which is too far for a name of
+// two). A prefix of two candidates or more suggests neither.
+func nearestField(name string, candidates []string) string {
+	if best := Nearest(name, candidates); best != "" || utf8.RuneCountInString(name) < 2 {
+		return best
+	}
+	lower, best := strings.ToLower(name), ""
+	for _, c := range candidates {
+		if c == name || c == best || !strings.HasPrefix(strings.ToLower(c), lower) {
+			continue
+		}
+		if best != "" {
+			return ""
+		}
+		best = c
 	}
 	return best
 }

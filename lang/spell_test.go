@@ -24,6 +24,30 @@ func nearestRef(name string, candidates []string) string {
 	return best
 }
 
+// TestNearestField: a field name that is no typo of a field but begins
+// exactly one, two characters or more, suggests it; a typo's suggestion
+// comes first, and a prefix of two fields or a single letter suggests none.
+func TestNearestField(t *testing.T) {
+	fields := []string{"type", "sticky_key", "sticky_ttl", "tags", "target", "input_tokens"}
+	for _, c := range []struct{ name, want string }{
+		{"ty", "type"},
+		{"TY", "type"},
+		{"inp", "input_tokens"},
+		{"tpye", "type"}, // a typo, as Nearest finds it
+		{"tag", "tags"},  // one edit: Nearest's answer
+		{"st", ""},       // sticky_key or sticky_ttl
+		{"sticky_", ""},  // the same
+		{"ta", ""},       // tags or target
+		{"t", ""},        // one letter
+		{"xy", ""},       // begins none
+		{"types_x", ""},  // longer than any
+	} {
+		if got := nearestField(c.name, fields); got != c.want {
+			t.Errorf("nearestField(%q) = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
 // TestNearestShortcut: passing by the candidates whose length alone puts
 // them too far changes no answer (random names of a small alphabet, some
 // non-ASCII, near and far in length).
