@@ -136,7 +136,7 @@ func (p *parser) run() {
 		case tokWhitespace:
 			continue
 		case tokKeyword:
-			if declKeywords[t.Value] && startsDecl(toks, i, depth, t.Pos.Offset == 0 || p.file.Src[t.Pos.Offset-1] == '\n') {
+			if declKeywords[t.Value] && startsDecl(p.file.Src, toks, i, depth) {
 				if i > start {
 					chunks = append(chunks, toks[start:i])
 				}
@@ -191,14 +191,19 @@ func (p *parser) dropGuessed() {
 // from unbalanced brackets), unless a ':' follows (a record key). Elsewhere
 // it must be outside brackets, not after '.' (a field name), not before
 // ':' (a named argument), for fn, not before '(' (a function type), and
-// not after a token that no declaration ends with and that a name or an
-// operand must follow (const type = 1, package test, x > 1 && test): the
-// keyword is then a misused name, and its declaration's one error.
-func startsDecl(toks []token, i, depth int, col1 bool) bool {
+// not after a token on its line that no declaration ends with and that a
+// name or an operand must follow (const type = 1, package test, x > 1 &&
+// test): the keyword is then a misused name, and its declaration's one
+// error. At the start of an indented line it starts a declaration (const
+// a = then const b = 2 on the next line: one error, b declared).
+func startsDecl(src []byte, toks []token, i, depth int) bool {
 	var prev, next string
+	at := toks[i].Pos.Offset
+	col1 := at == 0 || src[at-1] == '\n'
+	lineStart := true // a line break between prev and the keyword
 	for j := i - 1; j >= 0; j-- {
 		if t := toks[j]; t.Type != tokComment && t.Type != tokWhitespace {
-			prev = t.Value
+			prev, lineStart = t.Value, bytes.IndexByte(src[t.Pos.Offset:at], '\n') >= 0
 			break
 		}
 	}
@@ -214,7 +219,7 @@ func startsDecl(toks []token, i, depth int, col1 bool) bool {
 	if col1 {
 		return true
 	}
-	return depth == 0 && prev != "." && !needsOperand[prev] && !(toks[i].Value == "fn" && next == "(")
+	return depth == 0 && prev != "." && (lineStart || !needsOperand[prev]) && !(toks[i].Value == "fn" && next == "(")
 }
 
 // needsOperand holds the keywords and operators that a name, a string, an

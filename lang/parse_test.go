@@ -1107,3 +1107,29 @@ func TestStrayLinesLinear(t *testing.T) {
 		t.Errorf("parsing 4000 stray lines allocates %d bytes, 2000 lines %d: more than linear", large, small)
 	}
 }
+
+// TestIndentedDeclarationAfterUnfinishedLine: a declaration keyword at
+// the start of an indented line starts a declaration, even after a token
+// that an operand must follow on the line before: "const a =" left
+// unfinished is its one error, and b is declared (a use of it found),
+// where the keyword was taken for a misused name, a second error.
+func TestIndentedDeclarationAfterUnfinishedLine(t *testing.T) {
+	for _, src := range []string{
+		"package p\n\nconst a =\n  const b = 2\n",
+		"package p\n\nconst a = 1 +\n  const b = 2\n",
+	} {
+		f, diags := Parse("p.rpl", []byte(src))
+		if len(diags) != 1 {
+			t.Errorf("%q: %d errors, want 1: %v", src, len(diags), diags)
+		}
+		found := false
+		for _, d := range f.Decls {
+			if c, ok := d.(*ConstDecl); ok && c.Name != nil && c.Name.Name == "b" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%q: const b not declared", src)
+		}
+	}
+}
