@@ -1062,7 +1062,8 @@ func TestDescentMatchesGrammar(t *testing.T) {
 		"g(x: int) -> int = x\npackage p\nconst a = 1\nh(y) = 2\ni(z: int) = (\nk",
 		"package p\nfn f() = f(\"(\")",
 		"package p\nfn f(n: int) -> int {\n  n -= n - 1\n  n\n}\nfn g(n: int) -> int = g(n += 1)",
-		"package p\nconst a = [2.5E-, 1]\nfn f() -> int {\n  let a = 1e+\n  a\n}\nfn g(x: int) -> float = 1e-x",
+		"package p\nconst a = [2.5E-, 1]\nfn f() -> int {\n  let a = 1e+\n  a\n}",
+		"package p\nfn g(x: int) -> float = 1e-x", // no sign taken in: compared whole
 		"package p\nconst a = f(\"abc\ndef\")\nconst b = \"abc\n\"",
 	)
 	for _, src := range srcs {

@@ -81,3 +81,6 @@ func SetWalkHook(f func(dir string, visited int)) func(dir string, visited int) 
 // false) or at the session's end, has canceled the running requests it
 // cancels, before it waits for them (nil: none).
 func SetEndJobsHook(f func(final bool)) { endJobsHook = f }
+
+// CheckWaiting is how many checks may wait per work slot.
+const CheckWaiting = checkWaiting

@@ -320,7 +320,7 @@ func TestStaleAnswersNotChecked(t *testing.T) {
 }
 
 // TestCheckWaitingBounded: the checks waiting for a slot are bounded at
-// four per slot, each keeping its generation's open documents: the next
+// checkWaiting per slot, each keeping its generation's open documents: the next
 // is refused at once (RequestFailed). Up to maxWaiting (256) waited, a
 // copy of a large document each, for a fast typist whose client cancels
 // none.
@@ -349,23 +349,24 @@ func TestCheckWaitingBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	within(t, "the hover's check to start", func() error { <-held; return nil })
+	n := lsp.CheckWaiting // the waiting bound of one slot
 	var waiting []jsonrpc2.Waiter
-	for i := range 5 {
+	for i := range n + 1 {
 		w, err := c.conn.DispatchCall(context.Background(), "textDocument/hover", docPos(u, pos(2, 7)), jsonrpc2.PickID(jsonrpc2.ID{Num: uint64(7000 + i)}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		waiting = append(waiting, w)
 	}
-	// Answered in turn: the refusal, sent as the fifth came, is in.
+	// Answered in turn: the refusal, sent as the last came, is in.
 	if err := c.conn.Call(context.Background(), "rpl/none", nil, nil); err == nil {
 		t.Fatal("rpl/none answered")
 	}
 	c.mu.Lock()
 	answers := slices.Clone(c.answers)
 	c.mu.Unlock()
-	for i := range 5 {
-		if got, want := slices.Contains(answers, jsonrpc2.ID{Num: uint64(7000 + i)}), i == 4; got != want {
+	for i := range n + 1 {
+		if got, want := slices.Contains(answers, jsonrpc2.ID{Num: uint64(7000 + i)}), i == n; got != want {
 			t.Errorf("hover %d answered while the check runs: %v, want %v", i, got, want)
 		}
 	}
@@ -374,11 +375,11 @@ func TestCheckWaitingBounded(t *testing.T) {
 	for i, w := range waiting {
 		var err error
 		within(t, "the waiting hovers", func() error { err = w.Wait(context.Background(), nil); return nil })
-		if i < 4 && err != nil {
+		if i < n && err != nil {
 			t.Errorf("hover %d: %v", i, err)
 		}
-		if i == 4 {
-			wantCode(t, "the fifth waiting hover", err, -32803)
+		if i == n {
+			wantCode(t, "the waiting hover past the bound", err, -32803)
 		}
 	}
 }

@@ -129,8 +129,12 @@ var maxWaiting = 256
 // beyond the maxWork running, per one running: each keeps the open
 // documents' texts of its generation (pin), and a fast typist whose
 // client cancels none queued maxWaiting of them, a copy of a large
-// document each.
-const checkWaiting = 4
+// document each. Semantic tokens and code actions, sent at every edit,
+// are answered without a check once their document has changed
+// (answerFresh); the bound leaves room for an editor's other requests
+// of a few edits (hover, symbols, lenses, formatting), since one
+// refused is an error an editor may show.
+const checkWaiting = 16
 
 // waitBound is how many requests' asyncWork may wait for one of slots.
 func (s *Server) waitBound(slots chan struct{}) int {

@@ -553,12 +553,15 @@ func readTree(dir string) (map[string][]byte, error) {
 
 // fileNameProblem says why name, a key of the files BuildFiles and
 // WriteFiles take, is no file of a tree (a slash-separated path inside
-// it: filepath.Localize, fs.ValidPath with the system's own rules, such
-// as Windows' backslashes; without "." or ".." elements), "" when it is
+// it: fs.ValidPath, without "." or ".." elements, and one the system
+// can name, filepath.Localize: not Windows' con.rpl, say), "" when it is
 // one. Joined to the directory, "../x.rpl" was written beside it.
 func fileNameProblem(name string) string {
-	if _, err := filepath.Localize(name); name == "." || err != nil {
+	if name == "." || !fs.ValidPath(name) {
 		return fmt.Sprintf("%s is not a file of the policy directory (want a slash-separated path inside it, without . or ..)", jsonx.QuoteEcho(name))
+	}
+	if _, err := filepath.Localize(name); err != nil {
+		return fmt.Sprintf("%s is not a file of the policy directory: it names no file on this system (%v)", jsonx.QuoteEcho(name), err)
 	}
 	return ""
 }

@@ -756,8 +756,8 @@ var embeddedMaxStore int64
 // is never created, every decision event dropped: the default 1 GiB on
 // a disk of less than 1.4 GB free (a small volume) is made to fit,
 // taking half of what is left (the bundle bucket has the rest), and
-// said so, as a disk too full for a stream of 1 MiB is (the log then
-// drops every event); a --log-max-bytes given is refused, naming what
+// said so, as a disk too full for a stream of 1 MiB beside the bucket's
+// half is (the log then drops every event); a --log-max-bytes given is refused, naming what
 // fits.
 func (r *Router) logFits(ctx context.Context) error {
 	if r.ns == nil || !r.ns.JetStreamEnabled() {
@@ -792,6 +792,7 @@ func (r *Router) logFits(ctx context.Context) error {
 	if r.opt.LogMaxBytes > 0 {
 		return fmt.Errorf("--log-max-bytes %d: more than the embedded NATS server can store for the decision log, %d bytes (75%% of the disk free under %s at the start, less what its other streams reserve): the stream would never be created", r.opt.LogMaxBytes, max(room, 0), where)
 	}
+	// Half, not all: the bundle bucket has the rest.
 	if half := room / 2; half >= natsx.MinLogMaxBytes {
 		r.logCreateMax = half
 		r.log.Warn("decision log: the embedded NATS server cannot store the stream's default 1 GiB (it stores 75% of the disk free under the data directory at the start): the stream is created smaller, half of what it can still store (--log-max-bytes sets it)", "max_bytes", half, "store", where)
