@@ -258,25 +258,20 @@ func (st *stream) readAhead() {
 		length, err := st.readHeader()
 		var unframed *errUnframed
 		end := err != nil && !errors.As(err, &unframed)
-		if end {
-			st.errMu.Lock()
-			st.readErr = err
-			st.errMu.Unlock()
-		}
 		var body []byte
 		if !end {
-			if !st.waitAhead(frameCost(int(max(length, 0)))) {
+			if !st.waitAhead(frameCost(int(length))) {
 				return
 			}
 			if err == nil {
 				body, err = st.readBody(length)
-				if err != nil {
-					end = true
-					st.errMu.Lock()
-					st.readErr = err
-					st.errMu.Unlock()
-				}
+				end = err != nil
 			}
+		}
+		if end {
+			st.errMu.Lock()
+			st.readErr = err
+			st.errMu.Unlock()
 		}
 		st.aheadMu.Lock()
 		st.ahead = append(st.ahead, frame{body, err})
