@@ -59,7 +59,7 @@ func TestSnapshotsOfOpenDocuments(t *testing.T) {
 			s.snapshotFor(path)
 		}
 		change(path, 5, broken) // the last parsed snapshot kept aside
-		s.goodSnapshot(path)
+		s.goodOf(s.lastSnapshot(path), path)
 		if i%4 == 0 {
 			want = append(want, path)
 			continue
@@ -68,7 +68,8 @@ func TestSnapshotsOfOpenDocuments(t *testing.T) {
 	}
 	for i := range 5 { // requests on files never opened
 		s.snapshotFor(filepath.Join(dir, fmt.Sprintf("never%d.rpl", i)))
-		s.goodSnapshot(filepath.Join(dir, fmt.Sprintf("never%d.rpl", i)))
+		p := filepath.Join(dir, fmt.Sprintf("never%d.rpl", i))
+		s.goodOf(s.lastSnapshot(p), p)
 	}
 	wantPolicies := make([]string, len(want))
 	for i, p := range want {

@@ -154,8 +154,8 @@
 //     answered then with RequestCancelled (-32800); a cancel of a request
 //     not running is ignored. At most maxWork of them (GOMAXPROCS, at
 //     least 4) run at once; the others wait for one to end, cancellable
-//     meanwhile, up to 256 of them (of the checks, parses and walks, four
-//     per slot, each keeping its generation's open documents): a request
+//     meanwhile, up to 256 of them (of the checks, parses and walks,
+//     checkWaiting per slot, each keeping its generation's open documents): a request
 //     beyond is refused at once (RequestFailed, -32803), saying the server
 //     is busy. Shutdown cancels the long ones (the checks, parses and
 //     walks are answered) and is answered after them; Serve

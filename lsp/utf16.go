@@ -87,19 +87,6 @@ func lineOf(f *lang.File, p lang.Pos) (line, start int) {
 	return line, int(starts[line])
 }
 
-// lineStart is the offset at which the columns of the 0-based LSP line
-// start, if f has that line.
-func lineStart(f *lang.File, line int) (int, bool) {
-	starts := f.EditorLines()
-	if line >= len(starts) {
-		return 0, false
-	}
-	if line == 0 {
-		return f.BOMLen(), true
-	}
-	return int(starts[line]), true
-}
-
 // toSpan converts an LSP range into a span of f.
 func toSpan(f *lang.File, r protocol.Range) lang.Span {
 	return lang.Span{Start: toOffset(f, r.Start), End: toOffset(f, r.End)}

@@ -325,15 +325,9 @@ func (sn *snapshot) syntaxErrors(path string) bool {
 	return false
 }
 
-// goodSnapshot is lastSnapshot, unless path has syntax errors there: then
-// the newest snapshot in which path parsed, whose scopes still describe the
-// code around the line being typed.
-func (s *Server) goodSnapshot(path string) *snapshot {
-	return s.goodOf(s.lastSnapshot(path), path)
-}
-
 // goodOf is sn, unless path has syntax errors there: then the newest
-// snapshot in which path parsed, if any.
+// snapshot in which path parsed, if any, whose scopes still describe the
+// code around the line being typed.
 func (s *Server) goodOf(sn *snapshot, path string) *snapshot {
 	if !sn.syntaxErrors(path) {
 		return sn
@@ -440,14 +434,8 @@ func (s *Server) doc(uri protocol.DocumentUri) *document {
 	return s.docs[uriToPath(uri)]
 }
 
-// at resolves a request's document and position: the current snapshot, the
-// parsed file and the offset. fn is nil when the file did not load.
-func (s *Server) at(uri protocol.DocumentUri, pos protocol.Position) (sn *snapshot, fn *lang.FileNode, p lang.Pos) {
-	path := uriToPath(uri)
-	return resolveAt(s.snapshotFor(path), path, pos)
-}
-
-// resolveAt is at's answer from sn.
+// resolveAt resolves a request's position in path from sn: the parsed
+// file and the offset. fn is nil when the file did not load.
 func resolveAt(sn *snapshot, path string, pos protocol.Position) (*snapshot, *lang.FileNode, lang.Pos) {
 	fn := sn.fileNode(path)
 	if fn == nil {
@@ -457,7 +445,7 @@ func resolveAt(sn *snapshot, path string, pos protocol.Position) (*snapshot, *la
 }
 
 // answerAt is answer for a request at a position of a document: f gets
-// what at returns, from the snapshot pinned when the request came.
+// what resolveAt returns, from the snapshot pinned when the request came.
 func answerAt[T any](s *Server, method string, uri protocol.DocumentUri, pos protocol.Position, f func(sn *snapshot, fn *lang.FileNode, p lang.Pos) (T, error)) (T, error) {
 	path := uriToPath(uri)
 	return answer(s, method, s.pin(path), func(sn *snapshot) (T, error) {
