@@ -16,11 +16,11 @@ import (
 
 // DefaultNow is the clock of every test until it calls testing.set_now:
 // a fixed instant, so tests are repeatable.
-var DefaultNow = time.Date(2025, time.June, 2, 12, 0, 0, 0, time.UTC)
+var DefaultNow = stdlib.TestNow
 
 // DefaultSeed is the random seed of every test until it calls
 // testing.set_seed.
-const DefaultSeed = 1
+const DefaultSeed = stdlib.TestSeed
 
 // Config tunes a run.
 type Config struct {
@@ -273,7 +273,8 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 // goes back to the pool.
 func runTest(ctx context.Context, p *vm.Program, policy string, t compiler.Test, lim vm.Limits, probes *vm.Probes, ex *expects) Test {
 	res := Test{Name: t.Name, File: t.File, Line: t.Line, Col: t.Col}
-	in := vm.Input{Now: DefaultNow, Seed: DefaultSeed, Host: &stdlib.MemState{}, Policy: policy, Probes: probes}
+	in := stdlib.TestInput(policy)
+	in.Now, in.Probes = DefaultNow, probes
 	m := vm.Get()
 	defer vm.Put(m)
 	start := time.Now()

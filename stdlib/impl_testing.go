@@ -171,6 +171,22 @@ func testSetSeed(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	return vm.Nil(), nil
 }
 
+// TestNow and TestSeed are the clock and seed every policy test starts
+// with (until testing.set_now, testing.set_seed): fixed, so tests are
+// repeatable.
+var TestNow = time.Date(2025, time.June, 2, 12, 0, 0, 0, time.UTC)
+
+const TestSeed = 1
+
+// TestInput is the input a test of policy runs with, wherever it runs
+// (rplc test, a bundle's build, a router's activation): TestNow, TestSeed,
+// a fresh, empty MemState (every provider healthy, nothing spent, no
+// experiment winner), and the policy named, with which sticky draws a
+// session's target as a router deciding with it does.
+func TestInput(policy string) vm.Input {
+	return vm.Input{Now: TestNow, Seed: TestSeed, Host: &MemState{}, Policy: policy}
+}
+
 // SkipError is what testing.skip returns: the test runner reports the
 // test as skipped (find it with errors.As on the run's error).
 type SkipError struct{ Reason string }

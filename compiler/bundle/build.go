@@ -74,8 +74,7 @@ func CompilerVersion() string {
 // that skipped (testing.skip: skipped, which rplc test counts skipped,
 // not failed).
 func RunTest(ctx context.Context, prog *rpl.Program, policy, name string, limits rpl.Limits) (skipped bool, err error) {
-	in := rpl.Input{Now: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), Seed: 1, Host: &stdlib.MemState{}, Policy: policy}
-	_, err = prog.RunTest(ctx, name, in, limits)
+	_, err = prog.RunTest(ctx, name, stdlib.TestInput(policy), limits)
 	if _, skipped = errors.AsType[*stdlib.SkipError](err); skipped {
 		return true, nil
 	}
