@@ -220,35 +220,31 @@ func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
 	if split.Len() == 0 {
 		return vm.Value{}, errEmptySplit
 	}
-	if err := chargeOrder(c, split); err != nil {
+	if err := chargeOrder(c, split, 0); err != nil {
 		return vm.Value{}, err
 	}
 	return pickPoint(split, point)
 }
 
 // chargeOrder charges ordering split's n targets by name (ascending), as
-// a draw does: 1 per 8 of n·log2(n) as sort charges its comparisons (it
-// charged 1 per 8 targets, and a draw from 10,000 sorted them for 1,260
-// fuel), and the operators' charge for comparing strings, 1 per 64
-// bytes of the names for each comparison a name takes part in
-// (drawTimes). ab.arm's draw costs that.
-func chargeOrder(c *vm.Call, split vm.Map) error {
+// a draw does: 1 per 8 of n·log2(n) (vm.SortFuel, as keys and values
+// charge ordering; it charged 1 per 8 targets, and a draw from 10,000
+// sorted them for 1,260 fuel), and the operators' charge for comparing
+// strings, 1 per 64 bytes of the names for each comparison a name takes
+// part in (drawTimes), plus reads more of each name. ab.arm's draw costs
+// that with none more; a draw with a seed (drawSeeded: weighted's,
+// sticky's) hashes the names too, once each: reads 1 (chargeDraw).
+func chargeOrder(c *vm.Call, split vm.Map, reads int64) error {
 	n := split.Len()
 	if err := c.Charge(vm.SortFuel(n)); err != nil {
 		return err
 	}
-	return c.Charge(split.KeysFuel() * drawTimes(n))
+	return c.Charge(split.KeysFuel() * (drawTimes(n) + reads))
 }
 
-// chargeDraw charges a draw with a seed (drawSeeded: weighted's,
-// sticky's): ordering the split's targets (chargeOrder), and hashing
-// their names, once each (vm.Map.KeysFuel).
-func chargeDraw(c *vm.Call, split vm.Map) error {
-	if err := chargeOrder(c, split); err != nil {
-		return err
-	}
-	return c.Charge(split.KeysFuel())
-}
+// chargeDraw charges a draw with a seed: ordering the split's targets and
+// hashing their names (chargeOrder).
+func chargeDraw(c *vm.Call, split vm.Map) error { return chargeOrder(c, split, 1) }
 
 // drawTimes is how many times ordering n targets (ascending) charges each
 // name's bytes: n/2 for the insertion sort of up to 16, whose n(n-1)/2
