@@ -1559,7 +1559,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 			// With a pattern reported (timout, "timeout"), the member
 			// said missing may be the one it meant: only a subject whose
 			// values no arms can list still needs its catch-all.
-			if !bad || slices.Contains(missing, "every value") {
+			if !bad || slices.Contains(missing, everyValue) {
 				c.errAt(e, CodeNonExhaustive, "match used as a value must have a catch-all arm (_ => …)%s", c.missingArms(e, missing))
 			}
 		} else {
@@ -1576,7 +1576,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 // no arm matches, for RPL305's message: nothing for a subject whose values
 // arms cannot list.
 func (c *checker) missingArms(e *MatchExpr, missing []string) string {
-	if slices.Contains(missing, "every value") {
+	if slices.Contains(missing, everyValue) {
 		return ""
 	}
 	no := "no arm"
@@ -1630,6 +1630,10 @@ func (c *checker) patternKey(p Expr, derived bool) (patKey, bool) {
 	return patKey{}, false
 }
 
+// everyValue is what uncovered lists when the patterns cover no value of
+// a type whose values are past naming.
+const everyValue = "every value"
+
 // uncovered lists the values of the subject type st that no unguarded arm
 // of arms matches (patternKey): true or false, an enum's members, none;
 // nothing after an unguarded catch-all arm. Only bools, enums and their
@@ -1672,7 +1676,7 @@ func (c *checker) uncovered(arms []*MatchArm, st Type, derived bool) []string {
 			}
 		}
 	} else {
-		out = append(out, "every value")
+		out = append(out, everyValue)
 	}
 	return out
 }

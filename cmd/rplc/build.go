@@ -272,9 +272,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 					}
 					if ve.Code != vm.CodeAssertionFailed {
 						// And its policy call stack, as rplc test's.
-						for _, fr := range ve.Stack {
-							bf.Stack = append(bf.Stack, jsonFrameOf(fr, display))
-						}
+						bf.Stack = jsonStack(ve.Stack, display)
 					}
 				}
 				sum.Failures = append(sum.Failures, bf)

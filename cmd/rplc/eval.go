@@ -440,15 +440,10 @@ func (ev *evaluation) failedRun(doc map[string]any, err error) {
 // first, as standard error lists it under errorText, in the frames of
 // rplc test --format json; nil for an error without one.
 func (ev *evaluation) errorStack(err error) []jsonFrame {
-	e, ok := err.(*vm.Error)
-	if !ok {
-		return nil
+	if e, ok := err.(*vm.Error); ok {
+		return jsonStack(e.Stack, ev.namer.name)
 	}
-	var out []jsonFrame
-	for _, f := range e.Stack {
-		out = append(out, jsonFrameOf(f, ev.namer.name))
-	}
-	return out
+	return nil
 }
 
 func (n *pathNamer) framePos(st []vm.Frame) string {

@@ -446,6 +446,16 @@ func jsonFrameOf(f vm.Frame, name func(string) string) jsonFrame {
 	return jsonFrame{Func: vm.FrameLabel(f.Func), File: name(f.File), Line: f.Line, Col: f.Col}
 }
 
+// jsonStack is a policy call stack in that JSON, innermost first (nil
+// for none).
+func jsonStack(st []vm.Frame, name func(string) string) []jsonFrame {
+	var out []jsonFrame
+	for _, f := range st {
+		out = append(out, jsonFrameOf(f, name))
+	}
+	return out
+}
+
 func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, names *pathNamer, cover bool) error {
 	var run jsonTestRun
 	for _, d := range data {
@@ -476,9 +486,7 @@ func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, nam
 				Fuel: t.Stats.Fuel, Reason: t.Reason}
 			for _, f := range t.Failures {
 				jf := jsonFailure{File: names.name(f.Pos.File), Line: f.Pos.Line, Col: f.Pos.Col, Code: string(f.Code), Message: f.Message}
-				for _, fr := range f.Stack {
-					jf.Stack = append(jf.Stack, jsonFrameOf(fr, names.name))
-				}
+				jf.Stack = jsonStack(f.Stack, names.name)
 				jt.Failures = append(jt.Failures, jf)
 			}
 			pr.Tests = append(pr.Tests, jt)
