@@ -200,9 +200,12 @@ func (b *batcher) run() {
 // that does not answer does not hold Shutdown past its deadline. Waiting,
 // it returns ctx's error, the spans left queued.
 func (b *batcher) export(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer context.AfterFunc(b.ctx, cancel)()
-	defer cancel()
+	if ctx != b.ctx { // a Flush's, Shutdown's: b.ctx ends it too
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer context.AfterFunc(b.ctx, cancel)()
+		defer cancel()
+	}
 	if err := b.lockExport(ctx); err != nil {
 		return err
 	}
