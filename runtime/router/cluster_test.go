@@ -1,0 +1,181 @@
+package router_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+	"github.com/rpl-lang/rpl/runtime/router"
+)
+
+// natsCluster starts n NATS servers with JetStream, routed to each other
+// as one cluster on loopback, and waits until JetStream has a leader.
+// They are shut down when the test ends.
+func natsCluster(t *testing.T, n int) []*server.Server {
+	t.Helper()
+	routes := make([]string, n)
+	for i := range routes {
+		routes[i] = "nats://" + freeAddr(t)
+	}
+	servers := make([]*server.Server, n)
+	for i := range servers {
+		host, port, _ := strings.Cut(strings.TrimPrefix(routes[i], "nats://"), ":")
+		cport, _ := strconv.Atoi(port)
+		opts := &server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1),
+			Host:       "127.0.0.1",
+			Port:       -1,
+			JetStream:  true,
+			StoreDir:   filepath.Join(t.TempDir(), "js"),
+			Cluster:    server.ClusterOpts{Name: "rpl-test", Host: host, Port: cport},
+			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
+			NoSigs:     true,
+			NoLog:      true,
+		}
+		s, err := server.NewServer(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go s.Start()
+		t.Cleanup(s.Shutdown)
+		servers[i] = s
+	}
+	for _, s := range servers {
+		if !s.ReadyForConnections(10 * time.Second) {
+			t.Fatalf("%s not ready", s.Name())
+		}
+	}
+	nc, err := nats.Connect(servers[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "a JetStream meta leader", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := js.AccountInfo(ctx)
+		return err == nil
+	})
+	return servers
+}
+
+// natsRequests is what the router at addr's metrics count of the
+// requests it answered over NATS.
+func natsRequests(t *testing.T, addr string) int {
+	t.Helper()
+	total := 0
+	re := regexp.MustCompile(`(?m)^rpl_requests_total\{[^}]*transport="nats"[^}]*\} (\d+)$`)
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, m := range re.FindAllStringSubmatch(string(body), -1) {
+		n, _ := strconv.Atoi(m[1])
+		total += n
+	}
+	return total
+}
+
+// TestRoutersOnNATSCluster: two routers joined to a cluster of three NATS
+// servers (--nats-url), each through another server, form one queue
+// group: decisions asked through the third server are shared between
+// them, a bundle pushed through it becomes both routers' version, and
+// both log their decisions on the one stream. When the server one router
+// is connected to goes down, it reconnects to another and decisions go on.
+func TestRoutersOnNATSCluster(t *testing.T) {
+	ns := natsCluster(t, 3)
+	start := func(url string) *router.Router {
+		return startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NATSURL: url, Logger: quiet()})
+	}
+	a := start(ns[0].ClientURL())
+	b := start(ns[1].ClientURL() + "," + ns[2].ClientURL())
+	for _, r := range []*router.Router{a, b} {
+		waitUntil(t, "NATS subscriptions", func() bool { return r.NATSSubscriptions() > 0 })
+	}
+
+	nc, err := nats.Connect(ns[2].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	decide := func(id string) string {
+		t.Helper()
+		m, err := nc.Request(natsx.SubjectDecide, []byte(`{"request": {"id": "`+id+`", "tenant": {"id": "acme"}, "task": {"type": "chat"}}}`), 5*time.Second)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if !strings.HasPrefix(string(m.Data), `{"ok":true`) {
+			t.Fatalf("%s: %s", id, m.Data)
+		}
+		return string(m.Data)
+	}
+	const n = 200
+	for i := range n {
+		decide(fmt.Sprintf("shared-%d", i))
+	}
+	na, nb := natsRequests(t, a.HTTPAddr()), natsRequests(t, b.HTTPAddr())
+	if na+nb != n || na == 0 || nb == 0 {
+		t.Fatalf("requests answered by the routers: %d and %d, want %d shared by both", na, nb, n)
+	}
+
+	res := buildPushed(t, "clustered", bundle.BuildOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, res.Data); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*router.Router{a, b} {
+		waitUntil(t, "the pushed version", func() bool { return r.Engine.Current().Version == res.Bundle.Version() })
+	}
+	if out := decide("pushed"); !strings.Contains(out, res.Bundle.Version()) {
+		t.Fatalf("after the push: %s", out)
+	}
+
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "both routers' decisions in the log", func() bool {
+		logged := strings.Join(loggedIDs(ctx, t, js), " ")
+		return strings.Count(logged, "shared-") == n
+	})
+
+	// Take down the server b is connected to; b reconnects to another.
+	down := b.NATS().ConnectedServerName()
+	for _, s := range ns {
+		if s.Name() == down {
+			s.Shutdown()
+		}
+	}
+	if down == ns[2].Name() { // the test's own client was on it
+		if nc, err = nats.Connect(ns[0].ClientURL()); err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+	}
+	waitUntil(t, "b reconnected", func() bool { return b.NATS().IsConnected() && b.NATS().ConnectedServerName() != down })
+	before := natsRequests(t, b.HTTPAddr())
+	waitUntil(t, "b answering again", func() bool {
+		decide("after")
+		return natsRequests(t, b.HTTPAddr()) > before
+	})
+}
