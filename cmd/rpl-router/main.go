@@ -185,6 +185,9 @@ latter 200 ms later).`,
 			if err := logLimits(o.LogMaxAge, o.LogMaxBytes); err != nil {
 				return err
 			}
+			if err := natsx.ReplicasProblem("--replicas", o.Replicas); err != nil {
+				return err
+			}
 			if o.LogUncompressed, err = logUncompressed(logCompression); err != nil {
 				return err
 			}
@@ -311,6 +314,7 @@ latter 200 ms later).`,
 	f.BoolVar(&o.NoLog, "no-decision-log", false, "publish no decision log")
 	f.DurationVar(&o.LogMaxAge, "log-max-age", 0, "age beyond which the decision log stream discards events (0: 24h for a stream created; an existing stream keeps its own)")
 	f.Int64Var(&o.LogMaxBytes, "log-max-bytes", 0, "size in bytes beyond which the decision log stream discards its oldest events (0: 1 GiB for a stream created; an existing stream keeps its own)")
+	f.IntVar(&o.Replicas, "replicas", 0, "copies of the decision log stream and the bundle bucket on a JetStream cluster joined with --nats-url, 1 to 5: the stream is changed to them, a bucket is created with them (one that exists keeps its own; rplc push --replicas) (0: 1 for those created)")
 	logCompressionFlag(f, &logCompression)
 	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT)")
 	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests (after --shutdown-grace)")
@@ -355,8 +359,11 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 			return errors.New("--nats-url and --nats-token: --nats-token is required of the embedded server's clients, and with --nats-url none is embedded; give a deployment's token in the URL (nats://TOKEN@host:port)")
 		}
 	}
+	if given("replicas") && o.NATSURL == "" && !o.NoNATS {
+		return errors.New("--replicas without --nats-url: the embedded NATS server is one server, which keeps one copy of each stream; --replicas is for a JetStream cluster that --nats-url joins")
+	}
 	if o.NoNATS {
-		for _, name := range []string{"nats-url", "nats-listen", "nats-token", "nats-max-pending", "log-sample", "log-max-age", "log-max-bytes", "log-compression"} {
+		for _, name := range []string{"nats-url", "replicas", "nats-listen", "nats-token", "nats-max-pending", "log-sample", "log-max-age", "log-max-bytes", "log-compression"} {
 			if given(name) {
 				return fmt.Errorf("--no-nats and --%s: without NATS there is no NATS server to join or expose, no NATS subject served and no decision log stream", name)
 			}

@@ -267,6 +267,8 @@ func TestLogLimitFlags(t *testing.T) {
 		{"log-max-age", "1ms", "--log-max-age 1ms: want at least 100ms (or 0 for the default)"},
 		{"log-max-bytes", "1", "--log-max-bytes 1: want at least 1048576, 1 MiB (or 0 for the default)"},
 		{"log-compression", "gzip", `--log-compression "gzip": want s2 or none`},
+		{"replicas", "6", "--replicas 6: want 1 to 5 copies (JetStream keeps at most 5), or 0 for the default"},
+		{"replicas", "-1", "--replicas -1: want 1 to 5 copies"},
 	} {
 		cmd := root()
 		var out bytes.Buffer
@@ -376,6 +378,9 @@ func TestConflictingFlags(t *testing.T) {
 		{[]string{"--no-nats", "--nats-token", "t"}, "--no-nats and --nats-token:"},
 		{[]string{"--no-nats", "--bundle-bucket", "mine"}, "--no-nats and --bundle-bucket:"},
 		{[]string{"--no-nats", "--nats-max-pending", "10"}, "--no-nats and --nats-max-pending:"},
+		{[]string{"--no-nats", "--replicas", "3"}, "--no-nats and --replicas:"},
+		// The embedded server keeps one copy.
+		{[]string{"--replicas", "3"}, "--replicas without --nats-url: the embedded NATS server is one server"},
 		// It served nothing: no NATS subject, no HTTP listener.
 		{[]string{"--no-nats", "--http", "-"}, "--no-nats and --http -: the router would serve no request"},
 		// The log's flags beside no log, HTTP's beside no HTTP.
@@ -408,6 +413,7 @@ func TestConflictingFlags(t *testing.T) {
 	t.Setenv("RPL_NATS_TOKEN", "t")
 	for _, args := range [][]string{
 		{"--no-nats=false", "--nats-url", "nats://127.0.0.1:1", "--no-decision-log"},
+		{"--nats-url", "nats://127.0.0.1:1", "--replicas", "3", "--no-decision-log"},
 		{"--no-nats", "--bundle-bucket", "-", "--http", "127.0.0.1:0"},
 		{"--no-decision-log", "--log-sample", "0"},
 		{"--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0"},

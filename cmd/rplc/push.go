@@ -139,6 +139,7 @@ func signatureOptions(cmd *cobra.Command, file string) (bundle.ReadOptions, erro
 func newPushCmd(e *env) *cobra.Command {
 	var k bundleKey
 	var publicKey string
+	var replicas int
 	var limits rpl.Limits
 	cmd := &cobra.Command{
 		Use:   "push BUNDLE --nats-url URL",
@@ -148,6 +149,8 @@ JetStream key-value bucket rpl_bundles (created when missing). Every
 rpl-router on that NATS watches the key: it verifies the bundle, runs its
 policies' tests and activates it atomically; a router that refuses it keeps
 its running version and logs why. The bucket keeps the last 10 pushes.
+Push creates the bucket when it does not exist, with --replicas copies on
+a JetStream cluster (1 by default; a bucket that exists keeps its own).
 A router on its embedded NATS server (rpl-router serve without --nats-url)
 is reached only once --nats-listen HOST:PORT opens that server to clients:
 --nats-url is then nats://HOST:PORT (nats://TOKEN@HOST:PORT with its
@@ -179,6 +182,9 @@ NATS refused it, 2 for a wrong command line or a file that does not exist.`,
 			if err := k.validate(cmd); err != nil {
 				return err
 			}
+			if err := natsx.ReplicasProblem("--replicas", replicas); err != nil {
+				return usageErrorf(cmd, "push: %v", err)
+			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return readError(cmd, unwrapPath(err))
@@ -196,7 +202,7 @@ NATS refused it, 2 for a wrong command line or a file that does not exist.`,
 				return err
 			}
 			defer done()
-			rev, err := natsx.PushBundle(ctx, nc, k.bucket, k.key, data)
+			rev, err := natsx.PushBundle(ctx, nc, k.bucket, k.key, replicas, data)
 			if err != nil {
 				return k.failed(nc, err)
 			}
@@ -207,6 +213,7 @@ NATS refused it, 2 for a wrong command line or a file that does not exist.`,
 	}
 	k.flags(cmd)
 	cmd.Flags().StringVar(&publicKey, "public-key", "", "the ed25519 public key the routers require (PEM, as written by rplc keygen): push only a bundle signed with it")
+	cmd.Flags().IntVar(&replicas, "replicas", 0, "copies of the bucket on a JetStream cluster when push creates it, 1 to 5 (0: 1; a bucket that exists keeps its own)")
 	testLimitFlags(cmd, &limits)
 	return cmd
 }

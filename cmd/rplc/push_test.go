@@ -71,6 +71,19 @@ func TestPush(t *testing.T) {
 	if code := run([]string{"push"}, nil, &out, &errb); code != exitUsage {
 		t.Fatalf("no argument: exit %d", code)
 	}
+	errb.Reset()
+	if code := run([]string{"push", file, "--nats-url", ns.ClientURL(), "--replicas", "6"}, nil, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "push: --replicas 6: want 1 to 5 copies") {
+		t.Fatalf("--replicas 6: exit %d: %s", code, errb.String())
+	}
+	// A bucket that exists keeps its copies; one to create with three on a
+	// lone server cannot be, and push says why.
+	errb.Reset()
+	if code := run([]string{"push", file, "--nats-url", ns.ClientURL(), "--replicas", "3"}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("--replicas 3, the bucket there: exit %d: %s", code, errb.String())
+	}
+	if code := run([]string{"push", file, "--nats-url", ns.ClientURL(), "--replicas", "3", "--bucket", "other"}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "bundle bucket other: nats: API error: code=500 err_code=10074 description=replicas > 1 not supported in non-clustered mode (3 copies asked of a server that is no JetStream cluster's)") {
+		t.Fatalf("--replicas 3, a bucket to create: exit %d: %s", code, errb.String())
+	}
 	// --timeout 0 is the default, as for every limit and time, not a
 	// deadline already past.
 	errb.Reset()
@@ -393,12 +406,12 @@ func TestPushTestsFail(t *testing.T) {
 	}
 	defer nc.Close()
 	data, _ := os.ReadFile(failing)
-	if _, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, data); err != nil {
+	if _, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, 0, data); err != nil {
 		t.Fatal(err)
 	}
 	other, otherVersion := build("other.rplb", `to("openai:gpt-4o").because("other")`)
 	data, _ = os.ReadFile(other)
-	if _, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, data); err != nil {
+	if _, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, 0, data); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()
@@ -582,14 +595,14 @@ func TestPushNamesAgree(t *testing.T) {
 		natsx.BundleBucket, "a", "A-b_9", "-", "_", "", "a.b", "a b", "a*", "a>", "a/b", "a=b", "a:b", "ä", "a\n",
 		strings.Repeat("b", maxBucketLen), strings.Repeat("b", maxBucketLen+1),
 	} {
-		_, err := natsx.PushBundle(ctx, nc, b, natsx.BundleKey, data)
+		_, err := natsx.PushBundle(ctx, nc, b, natsx.BundleKey, 0, data)
 		check("bucket", b, bucketNameValid(b), validBucket.MatchString(b), err, jetstream.ErrInvalidBucketName)
 	}
 	for _, k := range []string{
 		natsx.BundleKey, "a", "a.b", "a/b=c_d-e", "A.9", "-", "_", "=", "/", "", ".", ".a", "a.", "a..b",
 		"a b", "a*", "a>", "a:b", "ä", "a\t", "a\x00",
 	} {
-		_, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, k, data)
+		_, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, k, 0, data)
 		check("key", k, keyNameValid(k), keyNameValid(k), err, jetstream.ErrInvalidKey)
 	}
 }

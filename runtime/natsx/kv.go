@@ -30,12 +30,13 @@ const (
 	BundleKey    = "current"
 )
 
-// BundleKV returns the bundle bucket, creating it when missing. A bucket
-// just deleted may leave its stream's store behind for a moment, and the
+// BundleKV returns the bundle bucket, creating it when missing, with
+// replicas copies on a JetStream cluster (0 means 1; a bucket that exists
+// keeps its own, see BucketReplicas). A bucket just deleted may leave its stream's store behind for a moment, and the
 // server then refuses to create it again (storeBusy): the creation is
 // tried again, for about 2.5 s at most (within ctx), before that is an
 // error.
-func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.KeyValue, error) {
+func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (jetstream.KeyValue, error) {
 	kv, err := js.KeyValue(ctx, bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		for wait := 10 * time.Millisecond; ; wait *= 2 {
@@ -43,6 +44,7 @@ func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetst
 				Bucket:      bucket,
 				Description: "RPL policy bundles (rplc push); routers activate the latest",
 				History:     10,
+				Replicas:    max(replicas, 1),
 			})
 			if errors.Is(err, jetstream.ErrBucketExists) {
 				kv, err = js.KeyValue(ctx, bucket)
@@ -58,17 +60,36 @@ func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetst
 		}
 	}
 	if err != nil {
+		if apiError(err, 10074) {
+			return nil, fmt.Errorf("bundle bucket %s: %w (%d copies asked of a server that is no JetStream cluster's)", bucket, err, replicas)
+		}
 		return nil, fmt.Errorf("bundle bucket %s: %w", bucket, err)
 	}
 	return kv, nil
 }
 
+// MaxReplicas is the most copies JetStream keeps of a stream, a
+// key-value bucket's included.
+const MaxReplicas = 5
+
+// ReplicasProblem refuses the value n of flag (copies of a stream) when
+// JetStream would refuse it, 0 (the default) aside.
+func ReplicasProblem(flag string, n int) error {
+	if n < 0 || n > MaxReplicas {
+		return fmt.Errorf("%s %d: want 1 to %d copies (JetStream keeps at most %d), or 0 for the default", flag, n, MaxReplicas, MaxReplicas)
+	}
+	return nil
+}
+
 // storeBusy reports whether err is the server's refusal to create a
 // stream's store (JetStream's error 10049), as it answers while the store
 // of a stream of that name just deleted is still being removed.
-func storeBusy(err error) bool {
+func storeBusy(err error) bool { return apiError(err, 10049) }
+
+// apiError reports whether err is JetStream's error code.
+func apiError(err error, code jetstream.ErrorCode) bool {
 	var je jetstream.JetStreamError
-	return errors.As(err, &je) && je.APIError() != nil && je.APIError().ErrorCode == 10049
+	return errors.As(err, &je) && je.APIError() != nil && je.APIError().ErrorCode == code
 }
 
 // BundleStored reports whether key of bucket holds a value: a bundle a
@@ -88,9 +109,10 @@ func BundleStored(ctx context.Context, nc *nats.Conn, bucket, key string) bool {
 }
 
 // PushBundle puts data, an encoded bundle, under key of bucket (created
-// when missing) and returns the new revision. A bundle larger than the
+// when missing, with replicas copies: see BundleKV) and returns the new
+// revision. A bundle larger than the
 // server takes in a message is an error that gives both sizes.
-func PushBundle(ctx context.Context, nc *nats.Conn, bucket, key string, data []byte) (uint64, error) {
+func PushBundle(ctx context.Context, nc *nats.Conn, bucket, key string, replicas int, data []byte) (uint64, error) {
 	if max := nc.MaxPayload(); max > 0 && int64(len(data)) > max {
 		return 0, fmt.Errorf("the bundle, %d bytes, is larger than the NATS server takes in a message (max_payload %d bytes): raise max_payload in the server's configuration (at most 64 MB; the embedded server of rpl-router takes 8 MiB)", len(data), max)
 	}
@@ -98,7 +120,7 @@ func PushBundle(ctx context.Context, nc *nats.Conn, bucket, key string, data []b
 	if err != nil {
 		return 0, err
 	}
-	kv, err := BundleKV(ctx, js, bucket)
+	kv, err := BundleKV(ctx, js, bucket, replicas)
 	if err != nil {
 		return 0, noJetStream(err)
 	}
@@ -204,6 +226,9 @@ type WatchConfig struct {
 	// Bucket and Key name the value watched; "" means BundleBucket and
 	// BundleKey.
 	Bucket, Key string
+	// Replicas are the copies of the bucket when the watch creates it
+	// (see BundleKV).
+	Replicas int
 	// Apply builds and activates a bundle (the engine swaps snapshots
 	// atomically); an error keeps the running version. Apply is called
 	// from one goroutine, once per revision: each put is a push, so a
@@ -247,7 +272,12 @@ type WatchConfig struct {
 	// one it started on: a bucket deleted and created again numbers its
 	// revisions from 1 anew, which the watch of the old one, waiting for
 	// the revisions after the old one's last, would never deliver. The
-	// watch then restarts on the new bucket. 0 means 5s.
+	// watch then restarts on the new bucket. It also checks that the
+	// watch is not behind the key: a watch's consumer lost with a
+	// cluster's server delivers nothing until the client library finds
+	// it gone and makes another, ~20 s later; a watch behind the same
+	// revision at two resyncs in a row is restarted (within two Resyncs
+	// of a push). 0 means 5s.
 	Resync time.Duration
 }
 
@@ -346,6 +376,7 @@ func (w *BundleWatcher) Failures() int64 { return w.failed.Load() }
 var (
 	errReconnected = errors.New("connection re-established")
 	errReplaced    = errors.New("bucket deleted, or deleted and created again")
+	errStalled     = errors.New("watch behind the key at two resyncs in a row")
 )
 
 // ErrBundleDeleted is what OnError is told of a deletion (or a purge) of
@@ -381,7 +412,7 @@ func (w *BundleWatcher) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		again := errors.Is(err, errReconnected) || errors.Is(err, errReplaced)
+		again := errors.Is(err, errReconnected) || errors.Is(err, errReplaced) || errors.Is(err, errStalled)
 		if err != nil && !again {
 			w.failed.Add(1)
 		}
@@ -437,7 +468,7 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 			err = fmt.Errorf("bundle bucket %s: %w (deleted: waiting for it to be created again, as rplc push does)", w.cfg.Bucket, err)
 		}
 	} else {
-		kv, err = BundleKV(sctx, js, w.cfg.Bucket)
+		kv, err = BundleKV(sctx, js, w.cfg.Bucket, w.cfg.Replicas)
 	}
 	var st jetstream.KeyValueStatus
 	if err == nil {
@@ -468,6 +499,7 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 	resync := time.NewTicker(w.cfg.Resync)
 	defer resync.Stop()
 	lost := false
+	var delivered, behind uint64 // the last revision delivered; the key's newer one at the last resync
 	for {
 		select {
 		case <-ctx.Done():
@@ -475,6 +507,13 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 		case <-resync.C:
 			if w.replaced(ctx, kv, created) {
 				return errReplaced
+			}
+			if rev := w.latest(ctx, kv); rev <= delivered {
+				behind = 0
+			} else if rev == behind {
+				return errStalled
+			} else {
+				behind = rev
 			}
 		case st := <-status:
 			switch st {
@@ -494,6 +533,7 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 				w.synced.Store(true)
 				continue
 			}
+			delivered = e.Revision()
 			if e.Operation() != jetstream.KeyValuePut {
 				w.deleted(BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}, e.Operation())
 				continue
@@ -517,6 +557,18 @@ func (w *BundleWatcher) deleted(m BundleMark, op jetstream.KeyValueOp) {
 		what = "purged"
 	}
 	w.cfg.OnError(deletedError(fmt.Sprintf("bundle %s/%s %s at revision %d: no bundle to activate there (the running version, if any, stays) until one is pushed (rplc push)", m.Bucket, m.Key, what, m.Revision)))
+}
+
+// latest is the key's latest revision that kv holds a value of, 0 when
+// it holds none or cannot be asked.
+func (w *BundleWatcher) latest(ctx context.Context, kv jetstream.KeyValue) uint64 {
+	sctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	e, err := kv.Get(sctx, w.cfg.Key)
+	if err != nil {
+		return 0
+	}
+	return e.Revision()
 }
 
 // replaced reports whether the bucket that kv names is gone, or is another

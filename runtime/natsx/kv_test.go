@@ -141,7 +141,7 @@ func TestBundleWatch(t *testing.T) {
 		defer pc.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		rev, err := natsx.PushBundle(ctx, pc, natsx.BundleBucket, natsx.BundleKey, data)
+		rev, err := natsx.PushBundle(ctx, pc, natsx.BundleBucket, natsx.BundleKey, 0, data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +227,7 @@ func TestRollbackNothing(t *testing.T) {
 	}
 	v1 := buildBundle(t, "")
 	for range 2 {
-		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, v1); err != nil {
+		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -545,7 +545,7 @@ func TestBundleWatchBucketReplaced(t *testing.T) {
 	nc := kvServer(t)
 	ctx := context.Background()
 	for range 3 {
-		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, v1); err != nil {
+		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -568,7 +568,7 @@ func TestBundleWatchBucketReplaced(t *testing.T) {
 	}
 	// Created again by a push (the watch waits for it: see
 	// TestBundleWatchBucketDeletedWaits).
-	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, v2)
+	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v2)
 	if err != nil || rev != 1 {
 		t.Fatalf("push to the new bucket: revision %d, %v", rev, err)
 	}
@@ -594,7 +594,7 @@ func TestBundleWatchBucketReplaced(t *testing.T) {
 // payload exceeded").
 func TestPushBundleTooLarge(t *testing.T) {
 	nc := plainServer(t, &server.Options{MaxPayload: 1024})
-	_, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, make([]byte, 2000))
+	_, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, 0, make([]byte, 2000))
 	if err == nil || !strings.Contains(err.Error(), "the bundle, 2000 bytes, is larger than the NATS server takes in a message (max_payload 1024 bytes)") {
 		t.Errorf("err = %v", err)
 	}
@@ -612,7 +612,7 @@ func TestBundleWatchNewestRefusedTold(t *testing.T) {
 	nc := kvServer(t)
 	ctx := context.Background()
 	for _, data := range [][]byte{good, bad, bad} {
-		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data); err != nil {
+		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -669,7 +669,7 @@ func TestBundleWatchBucketDeletedWaits(t *testing.T) {
 	nc := kvServer(t)
 	ctx := context.Background()
 	for range 3 {
-		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, v1); err != nil {
+		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -725,7 +725,7 @@ func TestRollbackTestsBoundApart(t *testing.T) {
 	_, nc := embedded(t, "")
 	ctx := context.Background()
 	for _, data := range [][]byte{v1, v2, v2} {
-		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data); err != nil {
+		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -752,7 +752,7 @@ func TestRollbackToVersion(t *testing.T) {
 	var revs []uint64
 	for _, extra := range []string{"one", "two", "three"} {
 		data := buildBundle(t, extra)
-		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data)
+		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -794,7 +794,7 @@ func TestRollbackToVersion(t *testing.T) {
 	// bytes, is the current one too (it was "no revision of version …:
 	// push the bundle again").
 	junk := []byte("not a bundle")
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, junk); err != nil {
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, junk); err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(junk)
@@ -813,7 +813,7 @@ func TestRollbackNothingCounts(t *testing.T) {
 	// a second's turn would differ (their build time), and the first
 	// would then be a version to roll back to.
 	b := buildBundle(t, "")
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, b); err != nil {
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, b); err != nil {
 		t.Fatal(err)
 	}
 	js, err := jetstream.New(nc)
@@ -827,7 +827,7 @@ func TestRollbackNothingCounts(t *testing.T) {
 	if _, err := kv.Put(ctx, natsx.BundleKey, []byte("not a bundle")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, b); err != nil {
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, b); err != nil {
 		t.Fatal(err)
 	}
 	_, _, _, err = natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{})
@@ -858,7 +858,7 @@ func TestStoreBusy(t *testing.T) {
 // pushBundle pushes data to the bundle key and returns its revision.
 func pushBundle(t *testing.T, nc *nats.Conn, data []byte) uint64 {
 	t.Helper()
-	rev, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, data)
+	rev, err := natsx.PushBundle(context.Background(), nc, natsx.BundleBucket, natsx.BundleKey, 0, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1015,5 +1015,50 @@ func TestBundleWatchHandledWhenStopped(t *testing.T) {
 		case !activated && len(handled) != 0:
 			t.Errorf("revision %d not activated, the watch stopping: handled %v, want none", rev, handled)
 		}
+	}
+}
+
+// TestBundleWatchStalledRestarts: a watch whose consumer is gone (lost
+// with a cluster's server; deleted here) delivers nothing until the
+// client library finds it out, ~20 s later: the watch sees at its
+// resyncs that the key has a revision it did not deliver, and restarts,
+// so that the push is applied.
+func TestBundleWatchStalledRestarts(t *testing.T) {
+	v1, v2 := buildBundle(t, ""), buildBundle(t, "second")
+	nc := kvServer(t)
+	ctx := context.Background()
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, Resync: 20 * time.Millisecond})
+	defer w.Stop()
+	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, "KV_"+natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := st.ConsumerNames(ctx)
+	n := 0
+	for name := range names.Name() {
+		if err := st.DeleteConsumer(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if names.Err() != nil || n != 1 {
+		t.Fatalf("the watch's consumers: %d, %v", n, names.Err())
+	}
+	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the push after the consumer was lost", func() bool { return w.Revision() == rev })
+	if w.Watches() < 2 {
+		t.Errorf("%d watches, want the watch restarted", w.Watches())
 	}
 }

@@ -96,15 +96,18 @@ func natsRequests(t *testing.T, addr string) int {
 }
 
 // TestRoutersOnNATSCluster: two routers joined to a cluster of three NATS
-// servers (--nats-url), each through another server, form one queue
-// group: decisions asked through the third server are shared between
-// them, a bundle pushed through it becomes both routers' version, and
-// both log their decisions on the one stream. When the server one router
-// is connected to goes down, it reconnects to another and decisions go on.
+// servers (--nats-url), each through another server, with --replicas 3,
+// form one queue group: decisions asked through the third server are
+// shared between them, a bundle pushed through it becomes both routers'
+// version, and both log their decisions on the one stream; the stream and
+// the bundle bucket they created have three copies. When the server one
+// router is connected to goes down, it reconnects to another and
+// decisions go on, and a bundle pushed then reaches both routers, wherever
+// the bucket's leader was.
 func TestRoutersOnNATSCluster(t *testing.T) {
 	ns := natsCluster(t, 3)
 	start := func(url string) *router.Router {
-		return startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NATSURL: url, Logger: quiet()})
+		return startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NATSURL: url, Replicas: 3, Logger: quiet()})
 	}
 	a := start(ns[0].ClientURL())
 	b := start(ns[1].ClientURL() + "," + ns[2].ClientURL())
@@ -140,7 +143,7 @@ func TestRoutersOnNATSCluster(t *testing.T) {
 	res := buildPushed(t, "clustered", bundle.BuildOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, res.Data); err != nil {
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, res.Data); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []*router.Router{a, b} {
@@ -158,6 +161,15 @@ func TestRoutersOnNATSCluster(t *testing.T) {
 		logged := strings.Join(loggedIDs(ctx, t, js), " ")
 		return strings.Count(logged, "shared-") == n
 	})
+	for _, name := range []string{natsx.LogStream, "KV_" + natsx.BundleBucket} {
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.CachedInfo().Config.Replicas; got != 3 {
+			t.Errorf("%s: %d replicas, want 3", name, got)
+		}
+	}
 
 	// Take down the server b is connected to; b reconnects to another.
 	down := b.NATS().ConnectedServerName()
@@ -178,4 +190,24 @@ func TestRoutersOnNATSCluster(t *testing.T) {
 		decide("after")
 		return natsRequests(t, b.HTTPAddr()) > before
 	})
+
+	again := buildPushed(t, "clustered2", bundle.BuildOptions{})
+	waitUntil(t, "a push with a server down", func() bool {
+		pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err := natsx.PushBundle(pctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, again.Data)
+		return err == nil // a leader is being elected meanwhile
+	})
+	// The bucket's watches whose consumers were on the server taken
+	// down are restarted within two resyncs (natsx.WatchConfig.Resync,
+	// 5 s), not the ~20 s the client library takes to find it out.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		va, vb := a.Engine.Current().Version, b.Engine.Current().Version
+		if va == again.Bundle.Version() && vb == again.Bundle.Version() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("versions %s and %s, want %s pushed with a server down", va, vb, again.Bundle.Version())
+		}
+	}
 }

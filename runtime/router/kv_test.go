@@ -72,7 +72,7 @@ func pushTo(t *testing.T, r *router.Router, data []byte) uint64 {
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data)
+	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestNewestRefusalReported(t *testing.T) {
 	var refused uint64
 	var err error
 	for _, data := range [][]byte{good.Data, failingBundle(t)} {
-		if refused, err = natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, data); err != nil {
+		if refused, err = natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -310,7 +310,7 @@ func TestRefusalReportedAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the bundle watch's start", r.BundleSynced)
-	refused, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t))
+	refused, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func TestRefusalOfDeletedBucketEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the bundle watch's start", r.BundleSynced)
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t)); err != nil {
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the refusal recorded", func() bool {
@@ -370,7 +370,7 @@ func TestRefusalOfDeletedBucketEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(10 * time.Millisecond) // a stream's creation time is its identity here
-	if _, err := natsx.BundleKV(ctx, js, natsx.BundleBucket); err != nil {
+	if _, err := natsx.BundleKV(ctx, js, natsx.BundleBucket, 0); err != nil {
 		t.Fatal(err)
 	}
 	r, err = router.Start(ctx, opt)
@@ -413,7 +413,7 @@ func TestRefusalAfterRestartGivesWay(t *testing.T) {
 	}
 	lastError := func(r *router.Router) string { return getPolicies(t, r.HTTPAddr()).Status.LastError }
 	r := start()
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t)); err != nil {
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
 		t.Fatal(err)
 	}
 	// Handled, not only refused: a restart before the revision is
@@ -558,7 +558,7 @@ func TestReactivationClearsRefusal(t *testing.T) {
 	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
 	r := startRouter(t, opt)
 	waitUntil(t, "the bundle watch's start", r.BundleSynced)
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t)); err != nil {
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the refusal recorded", func() bool {

@@ -244,7 +244,7 @@ func TestDecisionLogFitsSmallStore(t *testing.T) {
 	// The bundle bucket has the rest: a push is activated.
 	waitUntil(t, "the bundle watch", r.BundleSynced)
 	pushed := buildPushed(t, "small", bundle.BuildOptions{})
-	if _, err := natsx.PushBundle(context.Background(), r.NATS(), natsx.BundleBucket, natsx.BundleKey, pushed.Data); err != nil {
+	if _, err := natsx.PushBundle(context.Background(), r.NATS(), natsx.BundleBucket, natsx.BundleKey, 0, pushed.Data); err != nil {
 		t.Fatalf("push: %v", err)
 	}
 	waitUntil(t, "the push activated", func() bool { return r.Engine.Current().Version == pushed.Bundle.Version() })

@@ -40,7 +40,7 @@ func TestPushedBundle(t *testing.T) {
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, res.Data)
+	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, res.Data)
 	if err != nil {
 		t.Fatal(err)
 	}

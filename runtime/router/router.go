@@ -146,6 +146,11 @@ type Options struct {
 	// its own (an operator's) but for those given (not 0).
 	LogMaxAge   time.Duration
 	LogMaxBytes int64
+	// Replicas are the copies, on a JetStream cluster (NATSURL), of the
+	// decision log's stream (one that exists is changed to them) and of
+	// the bundle bucket when the router creates it (one that exists
+	// keeps its own); 0 means 1 for those created.
+	Replicas int
 	// LogUncompressed publishes the decision log's messages as JSON
 	// Lines as they are (natsx.LogConfig.Uncompressed).
 	LogUncompressed bool
@@ -725,7 +730,7 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, CreateMaxBytes: r.logCreateMax, Uncompressed: r.opt.LogUncompressed, Dropped: r.Metrics.LogDropped, Failed: func(err error) {
+	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, Replicas: r.opt.Replicas, CreateMaxBytes: r.logCreateMax, Uncompressed: r.opt.LogUncompressed, Dropped: r.Metrics.LogDropped, Failed: func(err error) {
 		r.Metrics.LogFailed()
 		r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
 	}, Ready: func() {

@@ -464,8 +464,9 @@ func (r *Router) watchBundles() {
 		return bucketSource(natsx.BundleMark{Bucket: bucket, Key: natsx.BundleKey, Revision: rev})
 	}
 	r.kvw = natsx.WatchBundles(r.nc, natsx.WatchConfig{
-		Bucket: bucket,
-		Seen:   seen,
+		Bucket:   bucket,
+		Replicas: r.opt.Replicas,
+		Seen:     seen,
 		Handled: func(m natsx.BundleMark) {
 			r.took(func(src *sources) {
 				switch {
