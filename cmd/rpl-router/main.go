@@ -296,6 +296,7 @@ latter 200 ms later).`,
 	f.StringVar(&o.NATSURL, "nats-url", "", "join this NATS deployment instead of embedding a server")
 	f.StringVar(&o.NATSListen, "nats-listen", "", "expose the embedded NATS server on host:port (give it --nats-token)")
 	f.StringVar(&o.NATSToken, "nats-token", "", "require this token from the embedded NATS server's clients (nats://TOKEN@host:port; default $RPL_NATS_TOKEN)")
+	o.NATSCredentials.AddFlags(f)
 	f.BoolVar(&o.NoNATS, "no-nats", false, "serve HTTP only")
 	f.StringVar(&o.BundleBucket, "bundle-bucket", "rpl_bundles", `JetStream key-value bucket watched for bundles pushed with rplc push ("-" for none)`)
 	f.StringVar(&o.HTTP, "http", "127.0.0.1:8080", `HTTP listen address ("-" for none)`)
@@ -359,11 +360,18 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 			return errors.New("--nats-url and --nats-token: --nats-token is required of the embedded server's clients, and with --nats-url none is embedded; give a deployment's token in the URL (nats://TOKEN@host:port)")
 		}
 	}
+	if o.NATSURL == "" && !o.NoNATS {
+		for _, name := range natsx.CredentialFlags {
+			if given(name[2:]) {
+				return fmt.Errorf("%s without --nats-url: credentials and TLS files are presented to a NATS deployment that --nats-url joins; the embedded server's clients give --nats-token", name)
+			}
+		}
+	}
 	if given("replicas") && o.NATSURL == "" && !o.NoNATS {
 		return errors.New("--replicas without --nats-url: the embedded NATS server is one server, which keeps one copy of each stream; --replicas is for a JetStream cluster that --nats-url joins")
 	}
 	if o.NoNATS {
-		for _, name := range []string{"nats-url", "replicas", "nats-listen", "nats-token", "nats-max-pending", "log-sample", "log-max-age", "log-max-bytes", "log-compression"} {
+		for _, name := range []string{"nats-url", "nats-creds", "nats-tls-ca", "nats-tls-cert", "nats-tls-key", "replicas", "nats-listen", "nats-token", "nats-max-pending", "log-sample", "log-max-age", "log-max-bytes", "log-compression"} {
 			if given(name) {
 				return fmt.Errorf("--no-nats and --%s: without NATS there is no NATS server to join or expose, no NATS subject served and no decision log stream", name)
 			}

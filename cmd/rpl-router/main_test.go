@@ -381,6 +381,12 @@ func TestConflictingFlags(t *testing.T) {
 		{[]string{"--no-nats", "--replicas", "3"}, "--no-nats and --replicas:"},
 		// The embedded server keeps one copy.
 		{[]string{"--replicas", "3"}, "--replicas without --nats-url: the embedded NATS server is one server"},
+		{[]string{"--nats-creds", "u.creds"}, "--nats-creds without --nats-url: credentials and TLS files are presented to a NATS deployment"},
+		{[]string{"--nats-tls-ca", "ca.pem"}, "--nats-tls-ca without --nats-url:"},
+		{[]string{"--no-nats", "--nats-tls-cert", "c.pem"}, "--no-nats and --nats-tls-cert:"},
+		// Read and checked at the start.
+		{[]string{"--nats-url", "nats://127.0.0.1:1", "--nats-creds", "missing.creds"}, "NATS: --nats-creds missing.creds: no such file or directory"},
+		{[]string{"--nats-url", "nats://127.0.0.1:1", "--nats-tls-cert", "c.pem"}, "NATS: --nats-tls-cert and --nats-tls-key: give both"},
 		// It served nothing: no NATS subject, no HTTP listener.
 		{[]string{"--no-nats", "--http", "-"}, "--no-nats and --http -: the router would serve no request"},
 		// The log's flags beside no log, HTTP's beside no HTTP.

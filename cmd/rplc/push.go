@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"regexp"
 	"strings"
@@ -24,6 +25,8 @@ import (
 type bundleKey struct {
 	url, bucket, key string
 	timeout          time.Duration
+	creds            natsx.Credentials
+	auth             []nats.Option // creds' (validate)
 }
 
 func (k *bundleKey) flags(cmd *cobra.Command) {
@@ -39,6 +42,7 @@ func (k *bundleKey) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&k.bucket, "bucket", natsx.BundleBucket, "JetStream key-value bucket the routers watch")
 	cmd.Flags().StringVar(&k.key, "key", natsx.BundleKey, "key of the bundle in the bucket")
 	cmd.Flags().DurationVar(&k.timeout, "timeout", defaultTimeout, "give up after this long (0: the default)")
+	k.creds.AddFlags(cmd.Flags())
 }
 
 // defaultTimeout is push's and rollback's --timeout, given or 0.
@@ -64,8 +68,9 @@ func keyNameValid(k string) bool {
 	return validKey.MatchString(k) && !strings.HasPrefix(k, ".") && !strings.HasSuffix(k, ".") && !strings.Contains(k, "..")
 }
 
-// validate reports a --bucket or --key that no bucket or key can have: a
-// wrong command line, found before reading, testing or connecting.
+// validate reports a --bucket or --key that no bucket or key can have (a
+// wrong command line), and credentials or TLS files missing or not what
+// their flags want, found before reading, testing or connecting.
 func (k *bundleKey) validate(cmd *cobra.Command) error {
 	if !bucketNameValid(k.bucket) {
 		if len(k.bucket) > maxBucketLen && validBucket.MatchString(k.bucket) {
@@ -76,6 +81,13 @@ func (k *bundleKey) validate(cmd *cobra.Command) error {
 	if !keyNameValid(k.key) {
 		return usageErrorf(cmd, "invalid --key %q: want letters, digits and -/_=. (a dot not first, last or doubled)", k.key)
 	}
+	var err error
+	if k.auth, err = k.creds.Options(); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return usageErrorf(cmd, "%v", err)
+		}
+		return &exitError{code: exitFail, err: err}
+	}
 	return nil
 }
 
@@ -85,8 +97,8 @@ func (k *bundleKey) validate(cmd *cobra.Command) error {
 // gives it with the command's error.
 func (k *bundleKey) connect(cmd *cobra.Command) (*nats.Conn, context.Context, func(), error) {
 	timeout := cmp.Or(k.timeout, defaultTimeout)
-	nc, err := nats.Connect(k.url, nats.Name("rplc "+cmd.Name()), nats.Timeout(timeout),
-		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	nc, err := nats.Connect(k.url, append(k.auth, nats.Name("rplc "+cmd.Name()), nats.Timeout(timeout),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))...)
 	if err != nil {
 		return nil, nil, nil, &exitError{code: exitFail, err: fmt.Errorf("NATS %s: %w", natsx.RedactURL(k.url), natsx.RedactError(err))}
 	}
@@ -154,7 +166,8 @@ a JetStream cluster (1 by default; a bucket that exists keeps its own).
 A router on its embedded NATS server (rpl-router serve without --nats-url)
 is reached only once --nats-listen HOST:PORT opens that server to clients:
 --nats-url is then nats://HOST:PORT (nats://TOKEN@HOST:PORT with its
---nats-token).
+--nats-token). A deployment that requires more is given its files:
+--nats-creds, --nats-tls-ca, --nats-tls-cert and --nats-tls-key.
 
 The bundle is read and verified (format, hashes, bytecode, tenant registry)
 and its policies' tests are run before it is sent, so that neither a

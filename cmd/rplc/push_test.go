@@ -18,6 +18,7 @@ import (
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/natstest"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
@@ -702,5 +703,45 @@ func TestPushBadURLSecretNotShown(t *testing.T) {
 				t.Errorf("rplc %s --nats-url %s: exit %d: %s", args[0], u, code, errb.String())
 			}
 		}
+	}
+}
+
+// TestPushSecure: push and rollback reach a deployment that requires TLS
+// with a client certificate from its CA and a user's credentials,
+// through --nats-creds and the TLS flags; without the credentials the
+// server refuses them; a credentials file that does not exist is a wrong
+// command line, said before the bundle is read or tested.
+func TestPushSecure(t *testing.T) {
+	s := natstest.StartSecure(t)
+	dir := t.TempDir()
+	var files []string
+	for _, id := range []string{"one", "two"} {
+		src := t.TempDir()
+		os.WriteFile(filepath.Join(src, id+".rpl"), []byte("package "+id+"\n\nfn route(r: Request) -> Decision = to(\"mistral:large\")\n"), 0o644)
+		res, err := bundle.Build(src, bundle.BuildOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, filepath.Join(dir, id+".rplb"))
+		os.WriteFile(files[len(files)-1], res.Data, 0o644)
+	}
+	secure := []string{"--nats-url", s.URL, "--nats-creds", s.Creds, "--nats-tls-ca", s.CA, "--nats-tls-cert", s.Cert, "--nats-tls-key", s.Key}
+	var out, errb bytes.Buffer
+	for i, f := range files {
+		if code := run(append([]string{"push", f}, secure...), nil, &out, &errb); code != exitOK {
+			t.Fatalf("push %d: exit %d: %s", i, code, errb.String())
+		}
+	}
+	if code := run(append([]string{"rollback"}, secure...), nil, &out, &errb); code != exitOK {
+		t.Fatalf("rollback: exit %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"push", files[0], "--nats-url", s.URL, "--nats-tls-ca", s.CA, "--nats-tls-cert", s.Cert, "--nats-tls-key", s.Key, "--timeout", "2s"}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "Authorization Violation") {
+		t.Errorf("without --nats-creds: exit %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	missing := filepath.Join(dir, "missing.creds")
+	if code := run([]string{"push", filepath.Join(dir, "no.rplb"), "--nats-url", s.URL, "--nats-creds", missing}, nil, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "--nats-creds "+missing+": no such file or directory") {
+		t.Errorf("a missing credentials file: exit %d: %s", code, errb.String())
 	}
 }

@@ -103,6 +103,9 @@ type Options struct {
 	NATSListen string // expose the embedded server on host:port
 	NATSToken  string // require this token from the embedded server's clients
 	NoNATS     bool   // HTTP only
+	// NATSCredentials are the files presented to the deployment NATSURL
+	// joins (a user's credentials, TLS); checked at Start.
+	NATSCredentials natsx.Credentials
 	// BundleBucket is the JetStream key-value bucket whose key
 	// natsx.BundleKey the router watches for bundles (rplc push); ""
 	// means natsx.BundleBucket, "-" no watch. Each new revision of the key
@@ -179,6 +182,7 @@ type Router struct {
 	// when they are made, later (at the first activation) as well, after
 	// rpl-router serve's --procs auto may have set one processor.
 	natsWorkers int
+	natsAuth    []nats.Option // opt.NATSCredentials' (connectExternal)
 	// natsErr is the last failure to subscribe (serveNATSWhenActive).
 	natsErr atomic.Pointer[error]
 	active  chan struct{}
@@ -257,7 +261,14 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if err := natsURLProblem(opt.NATSURL); err != nil {
 		return nil, fmt.Errorf("NATS: %w", err)
 	}
-	r := &Router{opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{}), active: make(chan struct{}, 1), loads: make(chan struct{}, 1), natsWorkers: goruntime.GOMAXPROCS(0)}
+	if opt.NATSCredentials.Given() && opt.NATSURL == "" {
+		return nil, errors.New("NATS credentials (a credentials file, TLS files) are presented to a deployment that NATSURL joins, and there is none")
+	}
+	natsAuth, err := opt.NATSCredentials.Options()
+	if err != nil {
+		return nil, fmt.Errorf("NATS: %w", err)
+	}
+	r := &Router{natsAuth: natsAuth, opt: opt, log: opt.Logger, State: state.NewMem(state.Options{}), Metrics: metrics.New(), stop: make(chan struct{}), active: make(chan struct{}, 1), loads: make(chan struct{}, 1), natsWorkers: goruntime.GOMAXPROCS(0)}
 	r.reqCtx, r.cancelReqs = context.WithCancel(context.Background())
 	if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
 		// Named as the lock's failure is: "mkdir data: not a
@@ -658,6 +669,7 @@ func (r *Router) connectExternal(name string, opts ...nats.Option) (*nats.Conn, 
 			r.log.Info("NATS connection restored", args...)
 		}),
 	}
+	base = append(base, r.natsAuth...)
 	nc, err := nats.Connect(r.opt.NATSURL, append(base, opts...)...)
 	if err == nil && !nc.IsConnected() && name == "rpl-router" {
 		r.log.Warn("NATS not reachable yet: connecting in the background, every 500 ms; HTTP serves meanwhile", "url", natsx.RedactURL(r.opt.NATSURL))
