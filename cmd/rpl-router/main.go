@@ -300,6 +300,8 @@ latter 200 ms later).`,
 	f.BoolVar(&o.NoNATS, "no-nats", false, "serve HTTP only")
 	f.StringVar(&o.BundleBucket, "bundle-bucket", "rpl_bundles", `JetStream key-value bucket watched for bundles pushed with rplc push ("-" for none)`)
 	f.StringVar(&o.HTTP, "http", "127.0.0.1:8080", `HTTP listen address ("-" for none)`)
+	f.StringVar(&o.HTTPTLSCert, "http-tls-cert", "", "serve HTTPS with this certificate (PEM, the chain after it; with --http-tls-key), taking a renewed one from the file within a second of the next connection")
+	f.StringVar(&o.HTTPTLSKey, "http-tls-key", "", "the key (PEM) of --http-tls-cert")
 	f.StringVar(&o.AdminToken, "admin-token", "", "require this token of the HTTP policy admin endpoints, /v2/policies and under it (Authorization: Bearer TOKEN; default $RPL_ADMIN_TOKEN)")
 	f.Int64Var(&o.Limits.Fuel, "fuel", 0, "fuel per decision (0: the VM default)")
 	f.Int64Var(&o.Limits.Memory, "memory", 0, "memory per decision in bytes (0: the VM default)")
@@ -367,6 +369,9 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 			}
 		}
 	}
+	if (o.HTTPTLSCert == "") != (o.HTTPTLSKey == "") {
+		return errors.New("--http-tls-cert and --http-tls-key: give both, the certificate and its key, or neither")
+	}
 	if given("replicas") && o.NATSURL == "" && !o.NoNATS {
 		return errors.New("--replicas without --nats-url: the embedded NATS server is one server, which keeps one copy of each stream; --replicas is for a JetStream cluster that --nats-url joins")
 	}
@@ -402,7 +407,7 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 		return fmt.Errorf("--http %s and --nats-listen %s: one address for both; give each its own port", o.HTTP, o.NATSListen)
 	}
 	if o.HTTP == "-" {
-		for _, name := range []string{"admin-token", "max-in-flight", "max-connections", "shutdown-grace"} {
+		for _, name := range []string{"admin-token", "max-in-flight", "max-connections", "shutdown-grace", "http-tls-cert", "http-tls-key"} {
 			if given(name) {
 				return fmt.Errorf("--http - and --%s: --%s is HTTP's, and with --http - the router serves no HTTP", name, name)
 			}

@@ -400,6 +400,8 @@ func TestConflictingFlags(t *testing.T) {
 		{[]string{"--max-in-flight", "10"}, "--http - and --max-in-flight:"},
 		{[]string{"--max-connections", "10"}, "--http - and --max-connections:"},
 		{[]string{"--shutdown-grace", "5s"}, "--http - and --shutdown-grace:"},
+		{[]string{"--http-tls-cert", "c.pem", "--http-tls-key", "k.pem"}, "--http - and --http-tls-cert:"},
+		{[]string{"--http", "127.0.0.1:0", "--http-tls-cert", "c.pem"}, "--http-tls-cert and --http-tls-key: give both"},
 		// The embedded server took the port, and HTTP failed on it late.
 		{[]string{"--http", "127.0.0.1:18080", "--nats-listen", "127.0.0.1:18080"}, "--http 127.0.0.1:18080 and --nats-listen 127.0.0.1:18080: one address for both"},
 		{[]string{"--http", "127.0.0.1:18080", "--nats-listen", ":18080"}, "--http 127.0.0.1:18080 and --nats-listen :18080: one address"},

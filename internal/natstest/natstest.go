@@ -7,15 +7,7 @@
 package natstest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,6 +16,8 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
+
+	"github.com/rpl-lang/rpl/internal/testcert"
 )
 
 // Secure is a server that requires TLS with a client certificate and a
@@ -43,20 +37,10 @@ type Secure struct {
 func StartSecure(t testing.TB) *Secure {
 	t.Helper()
 	dir := t.TempDir()
-	s := &Secure{CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "client.pem"), Key: filepath.Join(dir, "client-key.pem"), Creds: filepath.Join(dir, "user.creds")}
+	s := &Secure{Creds: filepath.Join(dir, "user.creds")}
 
-	caKey, caCert, caDER := certificate(t, "rpl test CA", nil, nil, true)
-	write(t, s.CA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}))
-	srvKey, _, srvDER := certificate(t, "127.0.0.1", caCert, caKey, false)
-	cliKey, _, cliDER := certificate(t, "rpl test client", caCert, caKey, false)
-	write(t, s.Cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cliDER}))
-	keyDER, err := x509.MarshalECPrivateKey(cliKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, s.Key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
-	pool := x509.NewCertPool()
-	pool.AddCert(caCert)
+	certs := testcert.Make(t, dir, "")
+	s.CA, s.Cert, s.Key = certs.CA, certs.ClientCert, certs.ClientKey
 
 	operator := nkey(t, nkeys.CreateOperator)
 	opPub, _ := operator.PublicKey()
@@ -89,7 +73,9 @@ func StartSecure(t testing.TB) *Secure {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, s.Creds, creds)
+	if err := os.WriteFile(s.Creds, creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	srv, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
@@ -97,8 +83,8 @@ func StartSecure(t testing.TB) *Secure {
 		TrustedOperators: []*jwt.OperatorClaims{oc}, AccountResolver: resolver, SystemAccount: sysPub,
 		TLS: true, TLSVerify: true, TLSTimeout: 5,
 		TLSConfig: &tls.Config{
-			Certificates: []tls.Certificate{{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}},
-			ClientCAs:    pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12,
+			Certificates: []tls.Certificate{certs.Server(t)},
+			ClientCAs:    certs.Pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12,
 		},
 	})
 	if err != nil {
@@ -113,41 +99,6 @@ func StartSecure(t testing.TB) *Secure {
 	return s
 }
 
-// certificate makes a key and a certificate for name, signed by parent
-// (self-signed when nil); an IP address name is the certificate's IP.
-func certificate(t testing.TB, name string, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, ca bool) (*ecdsa.PrivateKey, *x509.Certificate, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	if ip := net.ParseIP(name); ip != nil {
-		tmpl.IPAddresses = []net.IP{ip}
-	}
-	if ca {
-		tmpl.IsCA, tmpl.BasicConstraintsValid, tmpl.KeyUsage = true, true, x509.KeyUsageCertSign
-	}
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, cert, der
-}
-
 func nkey(t testing.TB, create func() (nkeys.KeyPair, error)) nkeys.KeyPair {
 	t.Helper()
 	kp, err := create()
@@ -155,11 +106,4 @@ func nkey(t testing.TB, create func() (nkeys.KeyPair, error)) nkeys.KeyPair {
 		t.Fatal(err)
 	}
 	return kp
-}
-
-func write(t testing.TB, file string, data []byte) {
-	t.Helper()
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }

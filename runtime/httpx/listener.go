@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -141,6 +142,9 @@ func (l *Listener) closeIdle(c *limitedConn) {
 // listeners or wrapped (TLS), and a listener without a limit, are
 // ignored.
 func (l *Listener) ConnState(nc net.Conn, st http.ConnState) {
+	if tc, ok := nc.(*tls.Conn); ok { // HTTPS: the server's TLS listener wraps l's
+		nc = tc.NetConn()
+	}
 	c, ok := nc.(*limitedConn)
 	if !ok || c.l != l || l.sem == nil {
 		return

@@ -106,6 +106,9 @@ type Options struct {
 	// NATSCredentials are the files presented to the deployment NATSURL
 	// joins (a user's credentials, TLS); checked at Start.
 	NATSCredentials natsx.Credentials
+	// HTTPTLSCert and HTTPTLSKey, PEM files, make the HTTP listener
+	// serve HTTPS, following their renewal (httpx.Certificate).
+	HTTPTLSCert, HTTPTLSKey string
 	// BundleBucket is the JetStream key-value bucket whose key
 	// natsx.BundleKey the router watches for bundles (rplc push); ""
 	// means natsx.BundleBucket, "-" no watch. Each new revision of the key
@@ -292,12 +295,21 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	// that nothing reads while the policies load (a load balancer's TCP
 	// probe would see the router up, its clients hang). One taken by
 	// another process meanwhile fails the start after the load.
+	var cert *httpx.Certificate // HTTPS's, loaded before the policies as the address is tried
 	if opt.HTTP != "-" {
 		tl, err := net.Listen("tcp", opt.HTTP)
 		if err != nil {
 			return nil, fmt.Errorf("HTTP: %w", err)
 		}
 		tl.Close()
+		if (opt.HTTPTLSCert == "") != (opt.HTTPTLSKey == "") {
+			return nil, errors.New("HTTPS: give both the certificate and its key, or neither")
+		}
+		if opt.HTTPTLSCert != "" {
+			if cert, err = httpx.LoadCertificate(opt.HTTPTLSCert, opt.HTTPTLSKey, r.log); err != nil {
+				return nil, err
+			}
+		}
 	}
 	hooks := runtime.Hooks{Refused: r.Metrics.Refused, Answered: r.Metrics.Answered}
 	if opt.OTLP != "" {
@@ -440,15 +452,21 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		// a connection waiting (ConnState).
 		r.httpS = &http.Server{Handler: h, BaseContext: func(net.Listener) context.Context { return r.reqCtx }, ConnState: ll.ConnState,
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: MaxHeaderBytes}
+			WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: MaxHeaderBytes,
+			ErrorLog: slog.NewLogLogger(r.log.Handler(), slog.LevelWarn)} // a client's failed TLS handshake, among others
+		serve := func() error { return r.httpS.Serve(r.httpL) }
+		if cert != nil {
+			r.httpS.TLSConfig = cert.TLSConfig()
+			serve = func() error { return r.httpS.ServeTLS(r.httpL, "", "") }
+		}
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			if err := r.httpS.Serve(r.httpL); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				r.log.Error("HTTP server", "err", err)
 			}
 		}()
-		r.log.Info("HTTP listening", "addr", r.httpL.Addr().String())
+		r.log.Info("HTTP listening", "addr", r.httpL.Addr().String(), "tls", cert != nil)
 	}
 	ok = true
 	return r, nil
