@@ -10,7 +10,9 @@
 // NATS subjects, the bundle watch and HTTP. A last good version
 // refused (by a later release's checks) is the status's last error, and
 // the sources are activated as on a first start; with none to activate,
-// Start fails saying why it was refused. Every activation is
+// Start fails saying why it was refused. With none active either, a
+// local source of the wrong kind (Policies a file, Bundle a directory)
+// fails Start, naming the flag: the router would wait for it for ever. Every activation is
 // written back under DataDir (DataDir/last-good/ for a directory,
 // DataDir/last-good.rplb for a bundle), synced, and the other removed; a
 // crash that leaves both is resolved at start by taking the one written
@@ -241,6 +243,33 @@ const (
 	DataDirLock = "rpl-router.lock"
 )
 
+// wrongKind says that the local source is there but of the wrong kind:
+// --policies a file, --bundle a directory; nil when it is of its kind or
+// not there (a directory made later is watched for, a bundle file
+// written later is read at a reload). Start refuses such a source when
+// nothing else is active: the router would wait for it for ever (the
+// policy directory's watch sees a file's changes as none of its
+// policies', and --bundle is read at a reload only). With a version
+// active (the last good one) the router serves it, the source's failed
+// load its last error, as for any source that does not load.
+func wrongKind(opt Options) error {
+	switch {
+	case opt.Bundle != "":
+		if fi, err := os.Stat(opt.Bundle); err == nil && fi.IsDir() {
+			return fmt.Errorf("--bundle %s: is a directory, and --bundle wants a bundle file (rplc build); give a policy directory as --policies", opt.Bundle)
+		}
+	case opt.Policies != "":
+		if fi, err := os.Stat(opt.Policies); err == nil && !fi.IsDir() {
+			hint := "give the directory that holds it"
+			if strings.HasSuffix(opt.Policies, ".rplb") {
+				hint = "give a bundle file as --bundle"
+			}
+			return fmt.Errorf("--policies %s: is not a directory, and --policies wants a directory of .rpl policies; %s", opt.Policies, hint)
+		}
+	}
+	return nil
+}
+
 // MaxHeaderBytes bounds an HTTP request's headers.
 const MaxHeaderBytes = 64 << 10
 
@@ -383,9 +412,15 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		if _, err := r.loadBundle(ctx, opt.Bundle, false); err != nil {
 			r.log.Error("bundle not loaded", "bundle", opt.Bundle, "err", err)
 		}
+		if err := wrongKind(opt); err != nil && !e.Ready() {
+			return nil, err
+		}
 	case opt.Policies != "":
 		if _, err := r.loadDir(ctx, false); err != nil {
 			r.log.Error("policies not loaded", "dir", opt.Policies, "err", err)
+		}
+		if err := wrongKind(opt); err != nil && !e.Ready() {
+			return nil, err
 		}
 		if err := r.watchDir(); err != nil {
 			return nil, fmt.Errorf("watching %s: %w", opt.Policies, err)
