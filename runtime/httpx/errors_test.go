@@ -216,8 +216,9 @@ func TestPoliciesBeforeActivation(t *testing.T) {
 
 // TestMethodAndPathErrors: another method than an endpoint's is 405 with
 // Allow in the house error shape (JSON), for every endpoint, and so is
-// an unknown path under /v1/ and /v2/ (404); they were Go's text/plain
-// answers but for the decide endpoints. Both are counted as refusals.
+// an unknown path, under /v1/ and /v2/ or not (404); they were Go's
+// text/plain answers but for the decide endpoints. Both are counted as
+// refusals.
 func TestMethodAndPathErrors(t *testing.T) {
 	_, srv := serveWith(t, state.NewMem(state.Options{}), httpx.Config{})
 	for _, c := range []struct {
@@ -235,6 +236,12 @@ func TestMethodAndPathErrors(t *testing.T) {
 		{"GET", "/v2/nope", 404, "", `{"ok":false,"error":{"code":"invalid_request","message":"no endpoint /v2/nope"}}`},
 		{"POST", "/v2/policies/", 404, "", `{"ok":false,"error":{"code":"invalid_request","message":"no endpoint /v2/policies/"}}`},
 		{"POST", "/v1/decision", 404, "", `{"ok":false,"error":{"code":"invalid_request","message":"no endpoint /v1/decision"},"context":{"request_id":""}}`},
+		// Outside /v1/ and /v2/ too: Go's text/plain 404 was the one
+		// answer that was not JSON.
+		{"GET", "/", 404, "", `{"ok":false,"error":{"code":"invalid_request","message":"no endpoint /"}}`},
+		{"POST", "/decide", 404, "", `{"ok":false,"error":{"code":"invalid_request","message":"no endpoint /decide"}}`},
+		{"GET", "/metrics/", 404, "", `{"ok":false,"error":{"code":"invalid_request","message":"no endpoint /metrics/"}}`},
+		{"GET", "/v3/decide", 404, "", `{"ok":false,"error":{"code":"invalid_request","message":"no endpoint /v3/decide"}}`},
 	} {
 		code, h, body := send(t, request(t, c.method, srv.URL+c.path, nil))
 		if code != c.status || h.Get("Allow") != c.allow || h.Get("Content-Type") != "application/json" || body != c.want {
@@ -247,7 +254,7 @@ func TestMethodAndPathErrors(t *testing.T) {
 	}
 	_, _, exp := send(t, request(t, "GET", srv.URL+"/metrics", nil))
 	// Both counted as refusals: the 404s were not (found by a review).
-	for _, line := range []string{`rpl_refused_total{reason="method",transport="http"} 7`, `rpl_refused_total{reason="not_found",transport="http"} 3`} {
+	for _, line := range []string{`rpl_refused_total{reason="method",transport="http"} 7`, `rpl_refused_total{reason="not_found",transport="http"} 7`} {
 		if !strings.Contains(exp, line) {
 			t.Errorf("/metrics lacks %s", line)
 		}

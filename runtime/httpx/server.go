@@ -46,9 +46,9 @@
 // received within the http.Server's ReadTimeout is 408 (invalid_request,
 // naming the timeout, the connection closed), at the admin endpoints
 // too; otherwise unreadable, 400. Another
-// method than an endpoint's is 405 with Allow, and an unknown path under
-// /v1/ or /v2/, or one that is not clean (//v1/decide, /v1/../v1/decide),
-// 404, both invalid_request in the house error shape
+// method than an endpoint's is 405 with Allow, and an unknown path
+// (under /v1/ or /v2/ or not), or one that is not clean (//v1/decide,
+// /v1/../v1/decide), 404, both invalid_request in the house error shape
 // ({"ok":false,"error":{"code","message"}}; CP1's, with its context,
 // under /v1/, the path cleaned). At most Config.MaxInFlight decide and feedback
 // requests run at once; beyond that the server answers overloaded at once,
@@ -170,9 +170,11 @@ func New(e *runtime.Engine, cfg Config) *Server {
 	if cfg.Metrics != nil {
 		handle("GET", "/metrics", cfg.Metrics)
 	}
-	// Under /v1 and /v2, and those two paths themselves (which the mux
-	// would redirect to /v1/ and /v2/, no JSON), no endpoint is JSON 404.
-	for _, p := range []string{"/v1/", "/v2/", "/v1", "/v2"} {
+	// No endpoint is a JSON 404, under /v1 and /v2 in their shapes, and
+	// those two paths themselves (which the mux would redirect to /v1/
+	// and /v2/, no JSON), and anywhere else ("/": Go's text/plain 404
+	// was the one answer of the router that was not JSON).
+	for _, p := range []string{"/v1/", "/v2/", "/v1", "/v2", "/"} {
 		s.mux.HandleFunc(p, s.notFound)
 	}
 	return s
@@ -314,8 +316,8 @@ func (s *Server) notAllowed(method string) http.HandlerFunc {
 	}
 }
 
-// notFound answers a path under /v1/ or /v2/ that is no endpoint: 404
-// in the house shape, counted as a refusal, as a method not taken is.
+// notFound answers a path that is no endpoint: 404 in the house shape
+// (CP1's under /v1/), counted as a refusal, as a method not taken is.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Refused != nil {
 		s.cfg.Refused(Transport, runtime.RefusedNotFound)
