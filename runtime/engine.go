@@ -459,7 +459,10 @@ func (e *Engine) Rollback() (*Snapshot, error) {
 	}
 	left := e.history[len(e.history)-1]
 	e.undone = last(append(without(e.undone, left.Version), left), e.cfg.Keep)
-	e.history = e.history[:len(e.history)-1]
+	// Its slot cleared: left in the array past the history's end, it
+	// kept the snapshot (its compiled bundle) in memory after RolledBack
+	// let it go, until an activation wrote over it.
+	e.history = slices.Delete(e.history, len(e.history)-1, len(e.history))
 	s := e.history[len(e.history)-1]
 	e.cur.Store(s)
 	e.reloads.Add(1)
@@ -496,8 +499,16 @@ func (e *Engine) Versions() (st Status, history, undone []*Snapshot) {
 	return e.Status(), slices.Clone(e.history), slices.Clone(e.undone)
 }
 
-// last is the n last of ss.
-func last(ss []*Snapshot, n int) []*Snapshot { return ss[max(len(ss)-n, 0):] }
+// last is the n last of ss, moved to the start of its array and the
+// slots after them cleared: resliced (ss[len(ss)-n:]), the array kept
+// the snapshots dropped before them, each a compiled version, in memory
+// until an append outgrew it.
+func last(ss []*Snapshot, n int) []*Snapshot {
+	if k := len(ss) - n; k > 0 {
+		return slices.Delete(ss, 0, k)
+	}
+	return ss
+}
 
 // without is ss without the snapshot of version, if it holds it.
 func without(ss []*Snapshot, version string) []*Snapshot {

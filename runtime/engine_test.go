@@ -292,6 +292,60 @@ func TestRollback(t *testing.T) {
 	}
 }
 
+// TestRollbackReleasesSnapshots: the arrays of the history and of the
+// versions rolled back from hold only the snapshots these keep, past
+// their ends too. A rollback left the version it rolled back from in the
+// history's array past its end, and trimming to Config.Keep resliced, so
+// that a version dropped from both stayed referenced, its whole compiled
+// bundle in memory, until an activation wrote over its slot.
+func TestRollbackReleasesSnapshots(t *testing.T) {
+	e := newEngine(t, runtime.Config{Keep: 3})
+	var pool []*runtime.Snapshot
+	for i := range 6 {
+		dir := t.TempDir()
+		writeFile(t, dir, "default.rpl", fmt.Sprintf("package default\n\nfn route(r: Request) -> Decision = to(\"p:m%d\")\n", i))
+		s, err := e.BuildDir(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool = append(pool, s)
+	}
+	check := func(step string) {
+		t.Helper()
+		history, undone := e.Kept()
+		kept := slices.Concat(e.History(), e.RolledBack())
+		for _, arr := range [][]*runtime.Snapshot{history, undone} {
+			for i, s := range arr {
+				if s != nil && !slices.Contains(kept, s) {
+					t.Fatalf("after %s: slot %d of %d holds %.12s, which neither the history nor the rolled back keep", step, i, len(arr), s.Version)
+				}
+			}
+		}
+	}
+	// Activations, rollbacks down to the oldest kept and versions put
+	// back, in an order that drops versions from both lists: two
+	// rollbacks leave 2 past the history's end, an activation writes
+	// over one slot only, and two rollbacks more drop 2 from the rolled
+	// back.
+	for i, op := range []int{0, 1, 2, -1, -1, 3, -1, 4, -1, 5, -1, -2, 0, 1, -1, -1, -2, 2, 3, 4, 5, -1, -1, -1, 0, -1} {
+		switch {
+		case op >= 0:
+			e.Activate(pool[op])
+		case op == -1:
+			if _, err := e.Rollback(); err != nil && !errors.Is(err, runtime.ErrNoPrevious) {
+				t.Fatal(err)
+			}
+		default: // the version last rolled back from, put back
+			if rb := e.RolledBack(); len(rb) > 0 {
+				if _, err := e.ActivateVersion(rb[len(rb)-1].Version); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		check(fmt.Sprintf("step %d (%d)", i, op))
+	}
+}
+
 // TestRollbackClearsLoadError: a rollback is an activation, so the load
 // failure before it is no longer the last since one (Status).
 func TestRollbackClearsLoadError(t *testing.T) {
