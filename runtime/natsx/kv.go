@@ -261,6 +261,12 @@ type WatchConfig struct {
 	// the key's value, the push that the status must keep reporting. It
 	// is called from Apply's goroutine, after Apply, before Handled.
 	NewestRefused func(rev uint64, err error, at time.Time)
+	// Deleted, when set, is told each deletion (or purge) of the key the
+	// watch delivers, its mark: the revisions before it are no longer
+	// the key's value, nor will they be applied. A watch started again
+	// delivers the key's latest deletion again. It is called from
+	// Apply's goroutine.
+	Deleted func(BundleMark)
 	// OnError is told about watch and apply failures; may be nil. A
 	// watch failing again as it did before is told once a minute
 	// (repeats.Every), not at every retry (a deployment without
@@ -535,7 +541,11 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 			}
 			delivered = e.Revision()
 			if e.Operation() != jetstream.KeyValuePut {
-				w.deleted(BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}, e.Operation())
+				m := BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}
+				if w.cfg.Deleted != nil {
+					w.cfg.Deleted(m)
+				}
+				w.deleted(m, e.Operation())
 				continue
 			}
 			w.apply(ctx, kv, BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}, e.Value())

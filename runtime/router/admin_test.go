@@ -44,6 +44,9 @@ type policiesView struct {
 		Bucket *struct {
 			Revision uint64 `json:"revision"`
 		} `json:"bucket"`
+		BucketRefused *struct {
+			Error string `json:"error"`
+		} `json:"bucket_refused"`
 	} `json:"sources"`
 }
 

@@ -391,6 +391,69 @@ func TestRefusalOfDeletedBucketEnds(t *testing.T) {
 	}
 }
 
+// TestRefusalOfDeletedBundleEnds: a refused push deleted (or purged)
+// from the bucket is no longer the key's value: its refusal is over, in
+// the status's last_error, in /v2/policies' bucket_refused and in what is
+// kept for a restart. Both stayed until the next activation, a restart
+// included.
+func TestRefusalOfDeletedBundleEnds(t *testing.T) {
+	for _, purge := range []bool{false, true} {
+		t.Run(map[bool]string{false: "deleted", true: "purged"}[purge], func(t *testing.T) {
+			ns, nc := natsServer(t)
+			ctx := context.Background()
+			opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+			r := startRouter(t, opt)
+			waitUntil(t, "the bundle watch's start", r.BundleSynced)
+			if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t)); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, "the refusal recorded", func() bool {
+				v := getPolicies(t, r.HTTPAddr())
+				return v.Sources.BucketRefused != nil && strings.Contains(v.Status.LastError, "nats:")
+			})
+			js, err := jetstream.New(nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kv, err := js.KeyValue(ctx, natsx.BundleBucket)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if purge {
+				err = kv.Purge(ctx, natsx.BundleKey)
+			} else {
+				err = kv.Delete(ctx, natsx.BundleKey)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v policiesView
+			waitUntil(t, "the refusal over", func() bool {
+				v = getPolicies(t, r.HTTPAddr())
+				return v.Sources.BucketRefused == nil && v.Status.LastError == ""
+			})
+			if !v.Status.Ready {
+				t.Errorf("after the deletion: %+v, want the directory's version still active", v.Status)
+			}
+			data, err := os.ReadFile(filepath.Join(opt.DataDir, router.LastGoodSources))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(data), "bucket_refused") {
+				t.Errorf("the refusal is still kept for the next start:\n%s", data)
+			}
+			if err := r.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r = startRouter(t, opt)
+			waitUntil(t, "the bundle watch's start after the restart", r.BundleSynced)
+			if e := getPolicies(t, r.HTTPAddr()).Status.LastError; e != "" {
+				t.Errorf("after a restart: last_error %q, want none", e)
+			}
+		})
+	}
+}
+
 // TestRefusalAfterRestartGivesWay: the refusal kept across a restart is
 // the news only until something newer: a local source broken while the
 // router was down is the error reported at start, and an activation

@@ -52,8 +52,9 @@
 // SIGHUP to rpl-router serve) always activates it: the operator's way
 // back to the directory's version after a rollback, a restart included.
 // A refused revision stays the status's last error, across restarts,
-// until an activation, a local source's failure, or the bucket deleted
-// and created again (its revisions are then another bucket's).
+// until an activation, a local source's failure, the key deleted or
+// purged after it (it is no longer the key's value), or the bucket
+// deleted and created again (its revisions are then another bucket's).
 package router
 
 import (

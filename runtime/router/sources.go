@@ -481,6 +481,7 @@ func (r *Router) watchBundles() {
 			active, newest = 0, nil
 		},
 		Started: r.bucketStarted,
+		Deleted: r.bundleDeleted,
 		Apply: func(ctx context.Context, data []byte, rev uint64) error {
 			if f := beforeBundleApply.Load(); f != nil {
 				(*f)(ctx)
@@ -537,6 +538,23 @@ func (r *Router) bucketStarted(b natsx.BundleMark) {
 		return
 	}
 	r.log.Info("the bundle bucket was created again: the refusal of the old one's revision is over", "bucket", b.Bucket, "refused", bucketSource(*src.Bucket))
+	r.Engine.SourceMended(bucketSource(*src.Bucket))
+	r.took(func(src *sources) { src.BucketRefused = nil })
+}
+
+// bundleDeleted is told each deletion (or purge) of the bundle key the
+// watch delivers. A refusal recorded for a revision before it is over:
+// that revision is no longer the key's value, nor will it be tried. It
+// stayed in the status's last error and bucket_refused until the next
+// activation, a restart included.
+func (r *Router) bundleDeleted(m natsx.BundleMark) {
+	r.persistMu.Lock()
+	src := r.sources
+	r.persistMu.Unlock()
+	if src.BucketRefused == nil || src.Bucket == nil || !src.Bucket.SameBucket(m) || src.Bucket.Revision > m.Revision {
+		return
+	}
+	r.log.Info("the refused bundle was deleted from the bucket: its refusal is over", "refused", bucketSource(*src.Bucket), "deleted_at", m.Revision)
 	r.Engine.SourceMended(bucketSource(*src.Bucket))
 	r.took(func(src *sources) { src.BucketRefused = nil })
 }
