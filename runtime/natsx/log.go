@@ -408,6 +408,22 @@ func (l *DecisionLog) ensureStream(ctx context.Context, again bool) (created boo
 	return created, nil
 }
 
+// StorageShort reports whether err is JetStream's refusal for want of
+// storage: the server's (insufficient resources, error 10023: its
+// max_file_store reserved already) or the account's (insufficient storage
+// resources available, 10047: its storage limit reached).
+func StorageShort(err error) bool {
+	var je jetstream.JetStreamError
+	if !errors.As(err, &je) || je.APIError() == nil {
+		return false
+	}
+	switch je.APIError().ErrorCode {
+	case 10023, 10047:
+		return true
+	}
+	return false
+}
+
 // streamMissing reports whether a failed acknowledged publish says that
 // no stream stores the log's subject.
 func streamMissing(err error) bool {

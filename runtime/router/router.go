@@ -229,6 +229,9 @@ type Router struct {
 	// logCreateMax is the size of the decision log's stream, when the
 	// router creates it, in place of the default (logFits).
 	logCreateMax int64
+	// storageHinted: the hint of a NATS deployment short of JetStream
+	// storage for the decision log was logged (storageHint).
+	storageHinted atomic.Bool
 }
 
 // LastGoodDir and LastGoodBundle are where the last good version is kept
@@ -799,10 +802,12 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, Replicas: r.opt.Replicas, CreateMaxBytes: r.logCreateMax, Uncompressed: r.opt.LogUncompressed, Dropped: r.Metrics.LogDropped, Failed: func(err error) {
 		r.Metrics.LogFailed()
 		r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
+		r.storageHint(err)
 	}, Ready: func() {
 		r.log.Info("decision log: NATS is reachable, the stream is ready", "stream", natsx.LogStream)
 	}, Unavailable: func(err error) {
 		r.log.Warn("decision log: the stream is not available; decision events are queued (then dropped and counted) until it is, tried again every second", "stream", natsx.LogStream, "err", err)
+		r.storageHint(err)
 	}, Recreated: func() {
 		r.log.Warn("decision log: the stream had disappeared and was created again; the events since the last acknowledgement are lost", "stream", natsx.LogStream)
 	}, InForce: func(maxAge time.Duration, maxBytes, maxMsgs int64) {
@@ -814,6 +819,20 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	}
 	r.dlogNC = nc
 	return d, nil
+}
+
+// storageHint logs, once, what to change when the NATS deployment the
+// router joined (NATSURL) refuses the decision log for want of JetStream
+// storage (natsx.StorageShort): the refusal, tried again every second
+// and logged once a minute, said only "insufficient storage resources
+// available". The embedded server's store is checked at the start
+// (logFits), which says what fits.
+func (r *Router) storageHint(err error) {
+	if r.opt.NATSURL == "" || !natsx.StorageShort(err) || !r.storageHinted.CompareAndSwap(false, true) {
+		return
+	}
+	r.log.Warn("decision log: the NATS deployment has no room for the stream in its JetStream storage: give the stream less (--log-max-bytes; 1 GiB unless given), or the deployment more (max_file_store in the jetstream block of its servers' configuration, or the account's max_file limit), or free some of it; until then decision events are dropped and counted",
+		"stream", natsx.LogStream, "max_bytes", cmp.Or(r.opt.LogMaxBytes, natsx.DefaultLogMaxBytes))
 }
 
 // embeddedMaxStore is the embedded server's JetStream storage limit (0:
