@@ -59,11 +59,24 @@ package state
 // bounded (a target's windows take a few KB) and a new target costs
 // O(log n) amortized (a sort of the targets every n/4 new ones), however
 // many distinct names feedback carries. Targets whose breaker is open
-// are forgotten last, after every other: the target a breaker keeps
+// are forgotten after every other but those decisions read (below): the
+// target a breaker keeps
 // traffic from gets no feedback, and would otherwise be the least
 // recently used, read healthy again as soon as feedback for new names
 // (made up, or many models') filled the table. Only while open (its
 // Cooldown): names made up and tripped on purpose are not kept for good.
+//
+// Targets that decisions read in the last Lull (5 minutes: health.healthy,
+// health.latency, health.error_rate and CP1's expected latency ask the
+// table, through Healthy, Latency and ErrorRate) are forgotten after all
+// others, open breakers included: a target's health matters only to the
+// decisions that read it, and feedback naming many targets (made up, or
+// of models no policy routes to) no longer pushes out those decisions
+// use, however many it names and however long ago their last feedback.
+// A read marks its target with the time, about to the second (an
+// atomic's load, and a store once a second at most). Feedback alone does
+// not mark: feedback can name anything (a router without a catalogue
+// takes any well-formed target: runtime.Engine's feedback checks).
 //
 // Reads take no lock and do not allocate: a target's figures are an
 // immutable view (healthView, 64 bytes) that the writer allocates anew
@@ -223,8 +236,9 @@ func (m *Mem) recordHealth(f *runtime.Feedback, now time.Time) {
 }
 
 // evict forgets the least recently used quarter of the targets at now
-// (ns), those whose breaker is open last (see the health doc). The
-// writer only.
+// (ns), those whose breaker is open after the others, and those that
+// decisions read lately last of all (see the health doc). The writer
+// only.
 func (m *Mem) evict(now int64) {
 	seen := m.seen[:0]
 	for _, t := range m.targets {
@@ -244,12 +258,17 @@ func (m *Mem) evict(now int64) {
 // evictOrder is t's rank for evict at now, the lowest forgotten first:
 // its last feedback, after every other target's while its breaker is
 // open (its Cooldown: so that made-up names tripped on purpose are not
-// kept for good).
+// kept for good), and after those again when a decision read it in the
+// last Lull (Target.read).
 func (m *Mem) evictOrder(t *Target, now int64) uint64 {
+	rank := t.seen
 	if t.tripped && now < t.openUntil {
-		return m.seq + t.seen
+		rank += m.seq
 	}
-	return t.seen
+	if r := t.read.Load(); r != 0 && readMark(now)-r <= int64(m.opt.Lull>>30) {
+		rank += 2 * m.seq
+	}
+	return rank
 }
 
 // latencyBits is the precision of the targets' latency histograms: 3.1%

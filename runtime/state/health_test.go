@@ -282,6 +282,43 @@ func TestEvictionKeepsOpenBreakers(t *testing.T) {
 	}
 }
 
+// Feedback naming new targets, enough to fill the table many times over,
+// does not forget the targets decisions read (Healthy, Latency,
+// ErrorRate), however long ago their last feedback: they were the least
+// recently used, forgotten first, their latency and error rate lost to
+// names made up (feedback takes any well-formed target without a
+// catalogue). Targets no decision reads any more are forgotten as
+// before, and the table stays bounded.
+func TestEvictionKeepsTargetsRead(t *testing.T) {
+	c := newClock()
+	m := NewMem(Options{MaxTargets: 64, Now: c.Now})
+	feed(t, m, 1, runtime.Feedback{Target: "once-read", Status: "ok", LatencyMs: 10})
+	m.Latency("once-read")
+	c.advance(6 * time.Minute) // read more than a Lull before the flood
+	feed(t, m, 20, runtime.Feedback{Target: "slow", Status: "ok", LatencyMs: 700})
+	feed(t, m, 20, runtime.Feedback{Target: "failing", Status: "timeout"})
+	for i := range 1000 {
+		c.advance(100 * time.Millisecond)
+		feed(t, m, 1, runtime.Feedback{Target: "x:junk-" + strconv.Itoa(i), Status: "ok", LatencyMs: 1})
+		if n := len(m.targets); n > 64 {
+			t.Fatalf("%d targets tracked, want at most 64", n)
+		}
+		if i%200 == 0 { // decisions, seldom beside the flood
+			m.Latency("slow")
+			m.ErrorRate("failing")
+		}
+	}
+	if d, ok := m.Latency("slow"); !ok || d < 600*time.Millisecond {
+		t.Errorf("after 1000 new targets: latency %v %v, want slow's 700ms", d, ok)
+	}
+	if f := m.targets["failing"]; f == nil || f.Errors != 20 {
+		t.Errorf("after 1000 new targets: %+v, want failing's 20 errors kept", f)
+	}
+	if _, ok := m.targets["once-read"]; ok {
+		t.Error("a target last read 6 minutes before 1000 new targets is still tracked")
+	}
+}
+
 // Only the target's failures count against it: the client canceling, or
 // its request refused (4xx other than 429), say nothing about the target.
 func TestClientErrorsAreNotTheTargets(t *testing.T) {

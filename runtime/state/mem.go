@@ -251,16 +251,36 @@ type Target struct {
 	newer     int64
 
 	view atomic.Pointer[healthView] // nil before the first feedback
+	// read is when a decision last read the target's health (Healthy,
+	// Latency, ErrorRate), in readMark's unit, 0 before: set by the
+	// lock-free reads, only when it changes (about once a second at
+	// most).
+	read atomic.Int64
 }
 
 // target is the target's view for a lock-free read, nil when no
 // feedback named it.
-func (m *Mem) target(name string) *healthView {
+// The target is marked as read at now (ns: markRead).
+func (m *Mem) target(name string, now int64) *healthView {
 	if t := m.health.get(name); t != nil {
+		markRead(t, now)
 		return t.health()
 	}
 	return nil
 }
+
+// markRead marks t as read by a decision at now (ns), so that evict
+// forgets it after the targets no decision reads (see health.go): an
+// atomic's load, and a store the first time in a readMark unit.
+func markRead(t *Target, now int64) {
+	if r := readMark(now); t.read.Load() != r {
+		t.read.Store(r)
+	}
+}
+
+// readMark is now (ns) in the unit of Target.read: 2^30 ns, about a
+// second, counted from 1 (0 is never).
+func readMark(now int64) int64 { return max(now>>30, 0) + 1 }
 
 // RecordFeedback implements runtime.FeedbackRecorder.
 func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
@@ -368,8 +388,9 @@ func (m *Mem) prune(now time.Time) (firstMonth, firstDay int64) {
 // Healthy implements stdlib.HealthState: the breaker is closed, or its
 // cooldown is over (half-open: see health.go).
 func (m *Mem) Healthy(target string) bool {
-	v := m.target(target)
-	return v == nil || v.openUntil == 0 || m.nowNano() >= v.openUntil
+	now := m.nowNano()
+	v := m.target(target, now)
+	return v == nil || v.openUntil == 0 || now >= v.openUntil
 }
 
 // Latency implements stdlib.HealthState: the median latency of the
@@ -378,11 +399,12 @@ func (m *Mem) Healthy(target string) bool {
 // reads the medians RecordFeedback keeps instead of walking the
 // histogram.
 func (m *Mem) Latency(target string) (time.Duration, bool) {
-	v := m.target(target)
+	now := m.nowNano()
+	v := m.target(target, now)
 	if v == nil {
 		return 0, false
 	}
-	d := time.Duration(m.latencyAt(v, m.nowNano()))
+	d := time.Duration(m.latencyAt(v, now))
 	return d, d != 0
 }
 
@@ -401,9 +423,16 @@ func (m *Mem) Quantile(target string, q float64) (time.Duration, bool) {
 
 // ErrorRate implements stdlib.HealthState: the recent error rate, decayed
 // to now (see health.go).
+//
+// A target whose rate is 0 is not marked as read (markRead): forgotten,
+// it reads 0 all the same, and the read needs no clock.
 func (m *Mem) ErrorRate(target string) float64 {
-	if v := m.target(target); v != nil && v.rate != 0 {
-		return m.rateAt(v, m.nowNano())
+	if t := m.health.get(target); t != nil {
+		if v := t.health(); v != nil && v.rate != 0 {
+			now := m.nowNano()
+			markRead(t, now)
+			return m.rateAt(v, now)
+		}
 	}
 	return 0
 }
