@@ -454,6 +454,42 @@ func TestRefusalOfDeletedBundleEnds(t *testing.T) {
 	}
 }
 
+// TestRefusalOfBundleDeletedWhileDownEnds: a refused push deleted from
+// the bucket while the router was down is no longer reported after its
+// restart, which reported it (kept with the last good version) until the
+// next activation.
+func TestRefusalOfBundleDeletedWhileDownEnds(t *testing.T) {
+	ns, nc := natsServer(t)
+	ctx := context.Background()
+	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+	r := startRouter(t, opt)
+	waitUntil(t, "the bundle watch's start", r.BundleSynced)
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the refusal recorded", func() bool { return getPolicies(t, r.HTTPAddr()).Sources.BucketRefused != nil })
+	if err := r.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Delete(ctx, natsx.BundleKey); err != nil {
+		t.Fatal(err)
+	}
+	r = startRouter(t, opt)
+	// The deletion is the key's value the watch hands over at its start.
+	waitUntil(t, "the bundle watch's start after the restart", r.BundleSynced)
+	if v := getPolicies(t, r.HTTPAddr()); v.Status.LastError != "" || v.Sources.BucketRefused != nil {
+		t.Errorf("after a restart, the refused push deleted: last_error %q, bucket_refused %+v; want neither", v.Status.LastError, v.Sources.BucketRefused)
+	}
+}
+
 // TestRefusalAfterRestartGivesWay: the refusal kept across a restart is
 // the news only until something newer: a local source broken while the
 // router was down is the error reported at start, and an activation
