@@ -229,9 +229,10 @@ type Router struct {
 	// logCreateMax is the size of the decision log's stream, when the
 	// router creates it, in place of the default (logFits).
 	logCreateMax int64
-	// storageHinted: the hint of a NATS deployment short of JetStream
-	// storage for the decision log was logged (storageHint).
-	storageHinted atomic.Bool
+	// logStorageHinted, bucketStorageHinted: the hint of a NATS
+	// deployment short of JetStream storage for the decision log, for the
+	// bundle bucket, was logged (storageHint).
+	logStorageHinted, bucketStorageHinted atomic.Bool
 }
 
 // LastGoodDir and LastGoodBundle are where the last good version is kept
@@ -822,17 +823,27 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 }
 
 // storageHint logs, once, what to change when the NATS deployment the
-// router joined (NATSURL) refuses the decision log for want of JetStream
-// storage (natsx.StorageShort): the refusal, tried again every second
-// and logged once a minute, said only "insufficient storage resources
-// available". The embedded server's store is checked at the start
-// (logFits), which says what fits.
+// router joined (NATSURL) refuses the decision log's stream for want of
+// JetStream storage (natsx.StorageShort): the refusal, tried again every
+// second and logged once a minute, said only "insufficient storage
+// resources available". The embedded server's store is checked at the
+// start (logFits), which says what fits.
 func (r *Router) storageHint(err error) {
-	if r.opt.NATSURL == "" || !natsx.StorageShort(err) || !r.storageHinted.CompareAndSwap(false, true) {
+	if r.opt.NATSURL == "" || !natsx.StorageShort(err) || !r.logStorageHinted.CompareAndSwap(false, true) {
 		return
 	}
 	r.log.Warn("decision log: the NATS deployment has no room for the stream in its JetStream storage: give the stream less (--log-max-bytes; 1 GiB unless given), or the deployment more (max_file_store in the jetstream block of its servers' configuration, or the account's max_file limit), or free some of it; until then decision events are dropped and counted",
 		"stream", natsx.LogStream, "max_bytes", cmp.Or(r.opt.LogMaxBytes, natsx.DefaultLogMaxBytes))
+}
+
+// bucketStorageHint is storageHint for the bundle bucket, which the
+// bundle watch creates when it is missing.
+func (r *Router) bucketStorageHint(err error) {
+	if r.opt.NATSURL == "" || !natsx.StorageShort(err) || !r.bucketStorageHinted.CompareAndSwap(false, true) {
+		return
+	}
+	r.log.Warn("bundle bucket: the NATS deployment has no room for the bucket in its JetStream storage: give the deployment more (max_file_store in the jetstream block of its servers' configuration, or the account's max_file limit), or free some of it (a stream reserves its max_bytes: the decision log's, --log-max-bytes); until then no pushed bundle is activated",
+		"bucket", r.bundleBucket())
 }
 
 // embeddedMaxStore is the embedded server's JetStream storage limit (0:

@@ -516,6 +516,7 @@ func (r *Router) watchBundles() {
 				return
 			}
 			r.log.Error("pushed bundle", "err", err)
+			r.bucketStorageHint(err)
 		},
 	})
 }
