@@ -404,7 +404,7 @@ func TestRefusalOfDeletedBundleEnds(t *testing.T) {
 			opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
 			r := startRouter(t, opt)
 			waitUntil(t, "the bundle watch's start", r.BundleSynced)
-			if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t)); err != nil {
+			if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
 				t.Fatal(err)
 			}
 			waitUntil(t, "the refusal recorded", func() bool {
@@ -464,7 +464,7 @@ func TestRefusalOfBundleDeletedWhileDownEnds(t *testing.T) {
 	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
 	r := startRouter(t, opt)
 	waitUntil(t, "the bundle watch's start", r.BundleSynced)
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, failingBundle(t)); err != nil {
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the refusal recorded", func() bool { return getPolicies(t, r.HTTPAddr()).Sources.BucketRefused != nil })
