@@ -449,6 +449,25 @@ func TestPositionRoundTrip(t *testing.T) {
 	}
 }
 
+// TestEditorLineStarts: EditorLineStarts over the whole text, and
+// BOMLenOf, give a File's EditorLines and BOMLen (the language server's
+// editor buffer keeps its lines with them), and over a part of it the
+// starts within.
+func TestEditorLineStarts(t *testing.T) {
+	for _, src := range []string{"", "a", "\uFEFF", "\uFEFFa\r\nb", "a\rb\r\nc\n\r", "\r\r\n\n\r", "é\r😀\n\r\n"} {
+		f := NewFile("p.rpl", []byte(src))
+		if got, want := EditorLineStarts(f.Src, 0, len(src)+1), f.EditorLines()[1:]; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%q: EditorLineStarts %v, want %v", src, got, want)
+		}
+		if BOMLenOf(f.Src) != f.BOMLen() {
+			t.Errorf("%q: BOMLenOf %d, BOMLen %d", src, BOMLenOf(f.Src), f.BOMLen())
+		}
+	}
+	if got := EditorLineStarts([]byte("a\nb\rc\r\nd"), 2, 6); fmt.Sprint(got) != "[4]" {
+		t.Errorf("EditorLineStarts from 2 to 6: %v, want [4]", got)
+	}
+}
+
 func TestPositionEdges(t *testing.T) {
 	f := NewFile("e.rpl", []byte("ab\ncd"))
 	if p := f.Position(NoPos); p.IsValid() || p.String() != "e.rpl" {

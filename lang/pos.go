@@ -38,22 +38,49 @@ type File struct {
 // without one: editors hide it, and columns do not count it.
 func (f *File) BOMLen() int { return f.bom }
 
+// BOMLenOf is the length of the byte order mark that starts src, 0
+// without one: the BOMLen of a File of src.
+func BOMLenOf(src []byte) int {
+	if bytes.HasPrefix(src, bom) {
+		return len(bom)
+	}
+	return 0
+}
+
+// loneCR reports whether src[i] is a carriage return that no line feed
+// follows: it ends a line for editors (EditorLines), not for RPL.
+func loneCR(src []byte, i int) bool {
+	return src[i] == '\r' && (i+1 == len(src) || src[i+1] != '\n')
+}
+
+// EditorLineStarts lists the offsets p of src with lo < p < hi at which a
+// line starts as EditorLines counts them: after a \n, or after a \r that
+// no \n follows. With lo 0 and hi len(src)+1, they are a File's
+// EditorLines but the first (0); an editor's buffer rescans with it the
+// lines an edit touches.
+func EditorLineStarts(src []byte, lo, hi int) []int32 {
+	var out []int32
+	for i := lo; i < hi-1 && i < len(src); i++ {
+		if src[i] == '\n' || loneCR(src, i) {
+			out = append(out, int32(i+1))
+		}
+	}
+	return out
+}
+
 // NewFile records src under name and builds its line table, and the
 // editors' one when a lone CR makes them differ (EditorLines).
 func NewFile(name string, src []byte) *File {
-	f := &File{Name: name, Src: src, lines: make([]int32, 1, len(src)/32+1)}
-	if bytes.HasPrefix(src, bom) {
-		f.bom = len(bom)
-	}
+	f := &File{Name: name, Src: src, lines: make([]int32, 1, len(src)/32+1), bom: BOMLenOf(src)}
 	for i, b := range src {
-		loneCR := b == '\r' && (i+1 == len(src) || src[i+1] != '\n')
-		if loneCR && f.editorLines == nil {
+		cr := b == '\r' && loneCR(src, i)
+		if cr && f.editorLines == nil {
 			f.editorLines = slices.Clone(f.lines) // the lines so far are the same
 		}
 		if b == '\n' {
 			f.lines = append(f.lines, int32(i+1))
 		}
-		if f.editorLines != nil && (b == '\n' || loneCR) {
+		if f.editorLines != nil && (b == '\n' || cr) {
 			f.editorLines = append(f.editorLines, int32(i+1))
 		}
 	}

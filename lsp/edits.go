@@ -1,10 +1,10 @@
 package lsp
 
 import (
-	"bytes"
 	"slices"
 	"sort"
 
+	"github.com/rpl-lang/rpl/lang"
 	protocol "github.com/tliron/glsp/protocol_3_16"
 )
 
@@ -24,26 +24,22 @@ func newEditBuffer(src []byte, lines []int32) *editBuffer {
 	return &editBuffer{src: slices.Clone(src), lines: slices.Clone(lines)}
 }
 
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
-
-// bom is the length of the text's byte order mark, if any.
-func (e *editBuffer) bom() int {
-	if bytes.HasPrefix(e.src, utf8BOM) {
-		return len(utf8BOM)
-	}
-	return 0
-}
-
 // replaceAll makes text the whole text.
 func (e *editBuffer) replaceAll(text string) {
 	e.src = []byte(text)
-	e.lines = append(e.lines[:1], lineStartsIn(e.src, 0, len(e.src)+1)...)
+	e.lines = append(e.lines[:1], lang.EditorLineStarts(e.src, 0, len(e.src)+1)...)
+}
+
+// offset is the offset of the LSP position pos in the text, as toOffset
+// finds it in a lang.File of the text.
+func (e *editBuffer) offset(pos protocol.Position) int {
+	return offsetIn(e.src, e.lines, lang.BOMLenOf(e.src), pos)
 }
 
 // replace replaces the range r with text. A range whose end comes before
 // its start is the same range (as VS Code's Range takes it).
 func (e *editBuffer) replace(r protocol.Range, text string) {
-	a, b := offsetIn(e.src, e.lines, e.bom(), r.Start), offsetIn(e.src, e.lines, e.bom(), r.End)
+	a, b := e.offset(r.Start), e.offset(r.End)
 	if b < a {
 		a, b = b, a
 	}
@@ -58,21 +54,9 @@ func (e *editBuffer) replace(r protocol.Range, text string) {
 	if i1 < len(e.lines) {
 		hi = int(e.lines[i1]) + delta
 	}
-	mid := lineStartsIn(e.src, int(e.lines[i0]), hi)
+	mid := lang.EditorLineStarts(e.src, int(e.lines[i0]), hi)
 	e.lines = slices.Replace(e.lines, i0+1, i1, mid...)
 	for i := i0 + 1 + len(mid); i < len(e.lines); i++ {
 		e.lines[i] += int32(delta)
 	}
-}
-
-// lineStartsIn lists the LSP line starts p of src with lo < p < hi: after
-// a \n, or a \r that no \n follows.
-func lineStartsIn(src []byte, lo, hi int) []int32 {
-	var out []int32
-	for i := lo; i < hi-1 && i < len(src); i++ {
-		if c := src[i]; c == '\n' || c == '\r' && (i+1 == len(src) || src[i+1] != '\n') {
-			out = append(out, int32(i+1))
-		}
-	}
-	return out
 }

@@ -63,6 +63,34 @@ func TestEditBufferAgrees(t *testing.T) {
 	}
 }
 
+// The editor buffer's positions are lang's: an offset an editBuffer finds
+// for an LSP position (its lines and byte order mark its own) is the one
+// toOffset finds in a lang.File of the same text, on a text with a byte
+// order mark, \r\n, lone \r and characters of two and four bytes, the
+// mark there from the start or brought by an edit.
+func TestEditBufferPositionsAgree(t *testing.T) {
+	const text = "\uFEFFpolicy p\r\nlet é = \"😀\"\rrule r {\n\r\n\rz ü\r"
+	fromStart := &editBuffer{lines: []int32{0}}
+	fromStart.replaceAll(text)
+	brought := &editBuffer{lines: []int32{0}}
+	brought.replaceAll(text[3:])
+	brought.replace(protocol.Range{}, text[:3])
+	f := lang.NewFile("p.rpl", []byte(text))
+	for name, ed := range map[string]*editBuffer{"whole": fromStart, "edited": brought} {
+		if string(ed.src) != text || !slices.Equal(ed.lines, f.EditorLines()) {
+			t.Fatalf("%s: text %q lines %v, want %q lines %v", name, ed.src, ed.lines, text, f.EditorLines())
+		}
+		for line := range uint32(len(ed.lines) + 2) {
+			for char := range uint32(24) {
+				pos := protocol.Position{Line: line, Character: char}
+				if got, want := ed.offset(pos), int(toOffset(f, pos)); got != want {
+					t.Errorf("%s: %d:%d is offset %d in the editor's buffer, %d in lang's file", name, line, char, got, want)
+				}
+			}
+		}
+	}
+}
+
 // A didChange of many changes to a large document costs about the
 // document's size, not the document's size for each change: a replace-all
 // of 2,000 changes in a 1 MiB document took 12 s, every message after it
