@@ -34,18 +34,10 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	w := wordBefore(src, pos)
 	c := &completer{s: s, seen: map[string]bool{}, items: []protocol.CompletionItem{}} // items: a required array, [] when empty
 	if kw, start, end, ok := importPathAt(src, pos); ok {
-		// The path of an import or extends: the modules it may name,
-		// listed on a goroutine of its own (the workspace's walk, up to
-		// 100,000 entries, held the messages after it).
+		// The path of an import or extends: the modules it may name.
 		typed := string(src[start:pos])
 		r := toRange(cur, lang.Span{Start: lang.Pos(start), End: lang.Pos(end)})
-		s.laterCheck(method, func(context.Context) (any, error) {
-			for _, m := range s.modulePaths(path, kw == "import") {
-				c.modulePath(m.path, m.detail, typed, r)
-			}
-			return &protocol.CompletionList{Items: c.items}, nil
-		})
-		return nil, nil
+		return s.completeModules(method, path, kw == "import", c, func(m, detail string) { c.modulePath(m, detail, typed, r) })
 	}
 	if inCommentOrString(src, pos) {
 		// Prose: "." ends a sentence there, and a list that opened on it
@@ -54,13 +46,9 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 	}
 	if importKeywordRE.Match(src[bytes.LastIndexByte(src[:w], '\n')+1 : w]) {
 		// After import, before the quotes: the paths quoted.
-		s.laterCheck(method, func(context.Context) (any, error) {
-			for _, m := range s.modulePaths(path, true) {
-				c.add(strconv.Quote(m.path), protocol.CompletionItemKindModule, m.detail, "")
-			}
-			return &protocol.CompletionList{Items: c.items}, nil
+		return s.completeModules(method, path, true, c, func(m, detail string) {
+			c.add(strconv.Quote(m), protocol.CompletionItemKindModule, detail, "")
 		})
-		return nil, nil
 	}
 	return answerGood(s, method, path, func(sn *snapshot) (any, error) { return s.completeIn(sn, path, cur, pos, w, c) })
 }
@@ -168,8 +156,21 @@ func (s *Server) workspaceModules(path string) []string {
 	return out
 }
 
-// modulePath offers the module path m when it extends what is typed,
-// replacing the string's content (r).
+// completeModules answers a completion with the paths an import (with
+// std, the standard modules too) or an extends of the file at path may
+// name, each offered by add, listed on a goroutine of its own (laterCheck,
+// named method): the workspace's walk, up to 100,000 entries, held the
+// messages after it.
+func (s *Server) completeModules(method, path string, std bool, c *completer, add func(m, detail string)) (any, error) {
+	s.laterCheck(method, func(context.Context) (any, error) {
+		for _, m := range s.modulePaths(path, std) {
+			add(m.path, m.detail)
+		}
+		return &protocol.CompletionList{Items: c.items}, nil
+	})
+	return nil, nil
+}
+
 // modulePaths are the paths an import (with std, the standard modules)
 // or an extends of the file at path may name, each with its kind.
 func (s *Server) modulePaths(path string, std bool) []struct{ path, detail string } {
@@ -185,6 +186,8 @@ func (s *Server) modulePaths(path string, std bool) []struct{ path, detail strin
 	return out
 }
 
+// modulePath offers the module path m when it extends what is typed,
+// replacing the string's content (r).
 func (c *completer) modulePath(m, detail, typed string, r protocol.Range) {
 	if !strings.HasPrefix(m, typed) || c.seen[m] {
 		return
