@@ -21,7 +21,7 @@ func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any,
 		return []protocol.CodeAction{}, nil
 	}
 	path := uriToPath(p.TextDocument.URI)
-	return answerFresh(s, string(protocol.MethodTextDocumentCodeAction), s.pin(path), func(sn *snapshot) (any, error) {
+	return answer(s, string(protocol.MethodTextDocumentCodeAction), s.pin(path), true, func(sn *snapshot) (any, error) {
 		return s.quickFixes(sn, path, p)
 	})
 }

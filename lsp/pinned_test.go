@@ -243,7 +243,8 @@ func TestParseOffReader(t *testing.T) {
 // for a check slot while their document changes are answered
 // ContentModified without a check (the client asks again for the new
 // text). Each was checked in turn, a check of the whole policy per
-// keystroke of a fast typist whose client cancels none.
+// keystroke of a fast typist whose client cancels none. A hover that
+// waits likewise is answered, for the text it came after.
 func TestStaleAnswersNotChecked(t *testing.T) {
 	const before = "package p\n\nconst limit = 5\n\nfn route(r: Request) -> Decision = if limit > 3 { to(\"a:b\") } else { deny(\"no\") }\n"
 	dir := t.TempDir()
@@ -300,6 +301,18 @@ func TestStaleAnswersNotChecked(t *testing.T) {
 		})
 		stale = append(stale, w)
 	}
+	// A hover waits too: its answer, of the text it came after, is still
+	// of use, and given.
+	hover2, err := c.conn.DispatchCall(context.Background(), "textDocument/hover", docPos(u, pos(2, 7)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, "the second hover to wait", func() error {
+		if got := <-waiting; got != "textDocument/hover" {
+			return fmt.Errorf("%s waits, want textDocument/hover", got)
+		}
+		return nil
+	})
 	c.change(u, strings.Replace(before, "5", "6", 1))
 	// Answered in turn, after the change: it has been handled.
 	if err := c.conn.Call(context.Background(), "rpl/none", nil, nil); err == nil {
@@ -311,6 +324,11 @@ func TestStaleAnswersNotChecked(t *testing.T) {
 		var err error
 		within(t, "the waiting answers", func() error { err = w.Wait(context.Background(), nil); return nil })
 		wantCode(t, fmt.Sprint("waiting request ", i), err, -32801)
+	}
+	var raw json.RawMessage
+	within(t, "the second hover", func() error { err = hover2.Wait(context.Background(), &raw); return nil })
+	if err != nil || !strings.Contains(string(raw), "const limit: int = 5") {
+		t.Errorf("the hover that waited while its document changed: %s, %v; want the answer for the text before the change", raw, err)
 	}
 	mu.Lock()
 	defer mu.Unlock()

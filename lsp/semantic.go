@@ -47,7 +47,7 @@ type semToken struct {
 // comments.
 func (s *Server) semanticTokens(_ *glsp.Context, p *protocol.SemanticTokensParams) (*protocol.SemanticTokens, error) {
 	path := uriToPath(p.TextDocument.URI)
-	return answerFresh(s, string(protocol.MethodTextDocumentSemanticTokensFull), s.pin(path), func(sn *snapshot) (*protocol.SemanticTokens, error) {
+	return answer(s, string(protocol.MethodTextDocumentSemanticTokensFull), s.pin(path), true, func(sn *snapshot) (*protocol.SemanticTokens, error) {
 		fn := sn.fileNode(path)
 		if fn == nil {
 			return &protocol.SemanticTokens{Data: []uint32{}}, nil

@@ -131,7 +131,7 @@ var maxWaiting = 256
 // client cancels none queued maxWaiting of them, a copy of a large
 // document each. Semantic tokens and code actions, sent at every edit,
 // are answered without a check once their document has changed
-// (answerFresh); the bound leaves room for an editor's other requests
+// (answer, fresh); the bound leaves room for an editor's other requests
 // of a few edits (hover, symbols, lenses, formatting), since one
 // refused is an error an editor may show.
 const checkWaiting = 16

@@ -235,28 +235,23 @@ func (s *Server) checked(pn pinned) *snapshot {
 // goroutine of their own (laterCheck, named method), so that a slow check
 // (a policy of thousands of rules, after an edit) holds no message sent
 // after the request. f computes the answer from the snapshot.
-func answer[T any](s *Server, method string, pn pinned, f func(sn *snapshot) (T, error)) (T, error) {
+//
+// With fresh, for a request whose answer is of no use once its document
+// has changed (semantic tokens, code actions: the client asks again for
+// the new text), one whose document changed before its check started (it
+// waited for one of checkSlots) is answered ContentModified, unchecked. A
+// client that cancels none of them, and a fast typist, queued one check
+// of a whole policy per keystroke.
+func answer[T any](s *Server, method string, pn pinned, fresh bool, f func(sn *snapshot) (T, error)) (T, error) {
 	if pn.sn != nil {
 		return f(pn.sn)
 	}
-	s.laterCheck(method, func(context.Context) (any, error) { return f(s.checked(pn)) })
-	var zero T
-	return zero, nil
-}
-
-// answerFresh is answer for a request whose answer is of no use once its
-// document has changed (semantic tokens, code actions: the client asks
-// again for the new text): one whose document changed before its check
-// started (it waited for one of checkSlots) is answered ContentModified,
-// unchecked. A client that cancels none of them, and a fast typist, queued
-// one check of a whole policy per keystroke.
-func answerFresh[T any](s *Server, method string, pn pinned, f func(sn *snapshot) (T, error)) (T, error) {
-	if pn.sn != nil {
-		return f(pn.sn)
+	var d *document
+	if fresh {
+		d = s.openDoc(pn.path) // each change makes a new document
 	}
-	d := s.openDoc(pn.path) // each change makes a new document
 	s.laterCheck(method, func(context.Context) (any, error) {
-		if s.openDoc(pn.path) != d {
+		if fresh && s.openDoc(pn.path) != d {
 			return nil, &jsonrpc2.Error{Code: codeContentModified, Message: "the document changed before the answer was worked out: ask again"}
 		}
 		return f(s.checked(pn))
@@ -372,7 +367,7 @@ func answerGood[T any](s *Server, method, path string, f func(sn *snapshot) (T, 
 	if sn != nil {
 		return f(s.goodOf(sn, path))
 	}
-	return answer(s, method, s.pin(path), func(sn *snapshot) (T, error) { return f(s.goodOf(sn, path)) })
+	return answer(s, method, s.pin(path), false, func(sn *snapshot) (T, error) { return f(s.goodOf(sn, path)) })
 }
 
 // lastSnapshot returns the newest snapshot of path's policy, fresh or not,
@@ -448,7 +443,7 @@ func resolveAt(sn *snapshot, path string, pos protocol.Position) (*snapshot, *la
 // what resolveAt returns, from the snapshot pinned when the request came.
 func answerAt[T any](s *Server, method string, uri protocol.DocumentUri, pos protocol.Position, f func(sn *snapshot, fn *lang.FileNode, p lang.Pos) (T, error)) (T, error) {
 	path := uriToPath(uri)
-	return answer(s, method, s.pin(path), func(sn *snapshot) (T, error) {
+	return answer(s, method, s.pin(path), false, func(sn *snapshot) (T, error) {
 		return f(resolveAt(sn, path, pos))
 	})
 }
