@@ -287,13 +287,26 @@ func TestWriteGraceRenewed(t *testing.T) {
 		}
 	}
 	take() // the last bytes
-	if err := <-wrote; err != nil {
+	written := func(what string) error {
+		select {
+		case err := <-wrote:
+			return err
+		case <-deadline:
+			t.Fatalf("%s never returned", what)
+			return nil
+		}
+	}
+	if err := written("the write read slowly"); err != nil {
 		t.Fatalf("the write read slowly: %v, want it whole", err)
 	}
 	// A client that takes nothing for the grace.
 	go func() { wrote <- st.write([]byte("{}")) }()
-	fire <- time.Now()
-	if err := <-wrote; err != errWriteAbandoned {
+	select {
+	case fire <- time.Now():
+	case <-deadline:
+		t.Fatal("the write the client took nothing of waits for no grace")
+	}
+	if err := written("the write the client took nothing of"); err != errWriteAbandoned {
 		t.Errorf("the write the client took nothing of: %v, want errWriteAbandoned", err)
 	}
 }
