@@ -57,14 +57,13 @@ type stream struct {
 	// under aheadMu; aheadWake is signaled when one is added or taken, and
 	// when the stream closes. inputEnded is closed when the input has
 	// ended (or failed): the last frame queued carries its error.
-	aheadOnce    sync.Once
-	aheadMu      sync.Mutex
-	aheadWake    *sync.Cond
-	ahead        []frame
-	aheadBytes   int
-	aheadWaiting bool // readAhead waits for room (waitAhead)
-	inputEnded   chan struct{}
-	maxAhead     int // maxAhead when the stream was made
+	aheadOnce  sync.Once
+	aheadMu    sync.Mutex
+	aheadWake  *sync.Cond
+	ahead      []frame
+	aheadBytes int
+	inputEnded chan struct{}
+	maxAhead   int // maxAhead when the stream was made
 }
 
 // frame is one header block and body read, or why none could be.
@@ -295,10 +294,8 @@ func (st *stream) waitAhead(cost int) bool {
 	st.aheadMu.Lock()
 	defer st.aheadMu.Unlock()
 	for len(st.ahead) > 0 && st.aheadBytes+cost > st.maxAhead && !st.isClosed() {
-		st.aheadWaiting = true
 		st.aheadWake.Wait()
 	}
-	st.aheadWaiting = false
 	return !st.isClosed()
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
@@ -88,27 +89,14 @@ func TestCloseWhileWriteBlocked(t *testing.T) {
 }
 
 // garbage is endless input of header blocks that cannot be framed, each
-// answered with a parse error; n counts the bytes read.
-type garbage struct {
-	mu sync.Mutex
-	n  int
-}
+// answered with a parse error.
+type garbage struct{}
 
-func (g *garbage) Read(p []byte) (int, error) {
+func (garbage) Read(p []byte) (int, error) {
 	for i := range p {
 		p[i] = "x\n\n"[i%3]
 	}
-	n := len(p) / 3 * 3
-	g.mu.Lock()
-	g.n += n
-	g.mu.Unlock()
-	return n, nil
-}
-
-func (g *garbage) read() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.n
+	return len(p) / 3 * 3, nil
 }
 
 // blockedOut's Write blocks until the test ends: a client that does not
@@ -117,22 +105,44 @@ type blockedOut struct{ done <-chan struct{} }
 
 func (b blockedOut) Write([]byte) (int, error) { <-b.done; return 0, io.ErrClosedPipe }
 
-// waitReaderWaits returns once st's read-ahead waits for room, failing
-// the test if it reads a megabyte (read, the bytes read) without waiting:
-// a bound never reached.
-func waitReaderWaits(t *testing.T, st *stream, read func() int) {
+// counted reads r and counts the bytes read; past a megabyte, a bound
+// never reached, it blocks until stop is closed and then ends the input.
+type counted struct {
+	r    io.Reader
+	stop chan struct{}
+	mu   sync.Mutex
+	n    int
+}
+
+const countedMost = 1 << 20
+
+func (c *counted) Read(p []byte) (int, error) {
+	if c.read() >= countedMost {
+		<-c.stop
+		return 0, io.EOF
+	}
+	n, err := c.r.Read(p)
+	c.mu.Lock()
+	c.n += n
+	c.mu.Unlock()
+	return n, err
+}
+
+func (c *counted) read() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// waitReaderWaits returns once every goroutine of the test's bubble
+// (synctest), the stream's read-ahead among them, is blocked, failing the
+// test if the read-ahead read a megabyte from in: it never waited for
+// room.
+func waitReaderWaits(t *testing.T, in *counted) {
 	t.Helper()
-	for {
-		st.aheadMu.Lock()
-		waiting := st.aheadWaiting
-		st.aheadMu.Unlock()
-		if waiting {
-			return
-		}
-		if n := read(); n > 1<<20 {
-			t.Fatalf("read %d bytes ahead of the handlers, and never waited", n)
-		}
-		time.Sleep(time.Millisecond)
+	synctest.Wait()
+	if n := in.read(); n >= countedMost {
+		t.Fatalf("read %d bytes ahead of the handlers, and never waited", n)
 	}
 }
 
@@ -149,33 +159,33 @@ const readBuffer = 4096
 func TestReadAheadBoundedUnframed(t *testing.T) {
 	defer func(old int) { maxAhead = old }(maxAhead)
 	maxAhead = 100 << 8 // a hundred bodiless frames
-	g := &garbage{}
-	done := make(chan struct{})
-	defer close(done)
-	st := newStream(pipeConn{g, blockedOut{done}}, log.New(io.Discard, "", 0))
-	defer st.Close()
-	go func() {
-		var req jsonrpc2.Request
-		st.ReadObject(&req) // answers the first block, and blocks writing
-	}()
-	waitReaderWaits(t, st, g.read)
-	st.aheadMu.Lock()
-	queued, bytes := len(st.ahead), st.aheadBytes
-	st.aheadMu.Unlock()
-	// Each block is "x\n\n": the one answered, those queued, the one
-	// waiting for room.
-	if n, most := g.read(), (queued+2)*3+readBuffer; bytes > maxAhead || n > most {
-		t.Errorf("read %d bytes ahead (%d frames counting %d), want at most %d and %d counted", n, queued, bytes, most, maxAhead)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		in := &counted{r: garbage{}, stop: make(chan struct{})}
+		defer close(in.stop)
+		done := make(chan struct{})
+		defer close(done)
+		st := newStream(pipeConn{in, blockedOut{done}}, log.New(io.Discard, "", 0))
+		defer st.Close()
+		go func() {
+			var req jsonrpc2.Request
+			st.ReadObject(&req) // answers the first block, and blocks writing
+		}()
+		waitReaderWaits(t, in)
+		st.aheadMu.Lock()
+		queued, bytes := len(st.ahead), st.aheadBytes
+		st.aheadMu.Unlock()
+		// Each block is "x\n\n": the one answered, those queued, the one
+		// waiting for room.
+		if n, most := in.read(), (queued+2)*3+readBuffer; bytes > maxAhead || n > most {
+			t.Errorf("read %d bytes ahead (%d frames counting %d), want at most %d and %d counted", n, queued, bytes, most, maxAhead)
+		}
+	})
 }
 
-// framed is endless input of messages, each a body of size bytes; n
-// counts the bytes read.
+// framed is endless input of messages, each a body of size bytes.
 type framed struct {
-	mu  sync.Mutex
 	msg []byte
 	off int
-	n   int
 }
 
 func newFramed(size int) *framed {
@@ -184,22 +194,13 @@ func newFramed(size int) *framed {
 }
 
 func (f *framed) Read(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	n := 0
 	for n < len(p) {
 		c := copy(p[n:], f.msg[f.off:])
 		n += c
 		f.off = (f.off + c) % len(f.msg)
 	}
-	f.n += n
 	return n, nil
-}
-
-func (f *framed) read() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.n
 }
 
 // TestReadAheadBoundedBodies: the messages read ahead and not yet handled
@@ -211,21 +212,25 @@ func TestReadAheadBoundedBodies(t *testing.T) {
 	defer func(old int) { maxAhead = old }(maxAhead)
 	maxAhead = 100 << 10
 	const size = 64 << 10
-	f := newFramed(size)
-	st := newStream(pipeConn{f, io.Discard}, log.New(io.Discard, "", 0))
-	defer st.Close()
-	st.aheadOnce.Do(func() { go st.readAhead() }) // no handler takes them
-	waitReaderWaits(t, st, f.read)
-	st.aheadMu.Lock()
-	queued, counted := len(st.ahead), st.aheadBytes
-	st.aheadMu.Unlock()
-	if most := max(maxAhead, frameCost(size)); counted > most {
-		t.Errorf("%d messages of %d bytes read ahead, counting %d: want at most %d", queued, size, counted, most)
-	}
-	// The messages queued, and the header of the one waiting for room.
-	if n, most := f.read(), queued*len(f.msg)+(len(f.msg)-size)+readBuffer; n > most {
-		t.Errorf("read %d bytes with %d messages queued, want at most %d", n, queued, most)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		f := newFramed(size)
+		in := &counted{r: f, stop: make(chan struct{})}
+		defer close(in.stop)
+		st := newStream(pipeConn{in, io.Discard}, log.New(io.Discard, "", 0))
+		defer st.Close()
+		st.aheadOnce.Do(func() { go st.readAhead() }) // no handler takes them
+		waitReaderWaits(t, in)
+		st.aheadMu.Lock()
+		queued, counted := len(st.ahead), st.aheadBytes
+		st.aheadMu.Unlock()
+		if most := max(maxAhead, frameCost(size)); counted > most {
+			t.Errorf("%d messages of %d bytes read ahead, counting %d: want at most %d", queued, size, counted, most)
+		}
+		// The messages queued, and the header of the one waiting for room.
+		if n, most := in.read(), queued*len(f.msg)+(len(f.msg)-size)+readBuffer; n > most {
+			t.Errorf("read %d bytes with %d messages queued, want at most %d", n, queued, most)
+		}
+	})
 }
 
 // slowReader is a client whose input has ended and which takes each
