@@ -226,12 +226,7 @@ func (s *Server) publish(sn *snapshot, dup *lang.Diagnostic) {
 			byFile[p] = []protocol.Diagnostic{}
 		}
 	}
-	paths := make([]string, 0, len(byFile))
-	for p := range byFile {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range sortedKeys(byFile) {
 		s.notify(string(protocol.ServerTextDocumentPublishDiagnostics), protocol.PublishDiagnosticsParams{
 			URI: s.pubURI(p, len(byFile[p]) == 0 && !slices.Contains(now, p)), Version: versions[p], Diagnostics: byFile[p],
 		})
@@ -338,12 +333,7 @@ func (s *Server) unseenImportErrors(sn *snapshot, diags lang.DiagList, own map[s
 		return nil
 	}
 	out := map[string][]protocol.Diagnostic{}
-	owners := make([]string, 0, len(own))
-	for p := range own {
-		owners = append(owners, p)
-	}
-	sort.Strings(owners)
-	for _, p := range owners {
+	for _, p := range sortedKeys(own) {
 		fn := sn.files[p]
 		if fn == nil {
 			continue

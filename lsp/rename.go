@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/sourcegraph/jsonrpc2"
@@ -369,12 +368,7 @@ func (s *Server) checkUnparsed(checked checkedSnaps, sn *snapshot, o *lang.Objec
 		if !loadsPackage(psn, o.Pkg) {
 			continue // its names are its own: it does not load the target's
 		}
-		paths := make([]string, 0, len(psn.files))
-		for path := range psn.files {
-			paths = append(paths, path)
-		}
-		sort.Strings(paths)
-		for _, path := range paths {
+		for _, path := range sortedKeys(psn.files) {
 			if done[path] || (only != "" && path != only) || !psn.syntaxErrors(path) {
 				continue
 			}
