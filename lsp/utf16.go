@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"sort"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/lang"
@@ -62,10 +63,7 @@ func offsetIn(src []byte, starts []int32, bom int, pos protocol.Position) int {
 	}
 	for units := 0; i < len(src) && src[i] != '\n' && src[i] != '\r'; {
 		r, size := utf8.DecodeRune(src[i:])
-		w := 1
-		if r >= 0x10000 {
-			w = 2
-		}
+		w := utf16.RuneLen(r)
 		if units+w > int(pos.Character) {
 			break
 		}
@@ -98,11 +96,7 @@ func utf16Len(b []byte) int {
 	n := 0
 	for len(b) > 0 {
 		r, size := utf8.DecodeRune(b)
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
+		n += utf16.RuneLen(r) // an invalid byte is utf8.RuneError, one unit
 		b = b[size:]
 	}
 	return n
