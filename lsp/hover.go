@@ -266,14 +266,20 @@ func funcSig(name string, ft *lang.Func) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(p.Name)
-		if p.Optional {
-			b.WriteByte('?')
-		}
-		b.WriteString(": " + typeString(p.Type))
+		b.WriteString(paramSig(p))
 	}
 	b.WriteString(") -> " + typeString(ft.Result))
 	return b.String()
+}
+
+// paramSig renders a parameter as declared: `name: T`, `name?: T` when
+// it may be omitted.
+func paramSig(p *lang.FuncParam) string {
+	opt := ""
+	if p.Optional {
+		opt = "?"
+	}
+	return p.Name + opt + ": " + typeString(p.Type)
 }
 
 // builtinSig renders a builtin as declared: `fn cost.month_spend(t: Tenant) -> money`.

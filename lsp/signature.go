@@ -54,11 +54,7 @@ func (s *Server) signatureIn(sn *snapshot, path string, src []byte, pos, open, c
 				b.WriteString(", ")
 			}
 			from := utf16Len([]byte(b.String()))
-			b.WriteString(fp.Name)
-			if fp.Optional {
-				b.WriteByte('?')
-			}
-			b.WriteString(": " + typeString(fp.Type))
+			b.WriteString(paramSig(fp))
 			to := utf16Len([]byte(b.String()))
 			info.Parameters = append(info.Parameters, protocol.ParameterInformation{Label: []uint32{uint32(from), uint32(to)}})
 			if (named != "" && fp.Name == named) || (named == "" && j == commas) {
