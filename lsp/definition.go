@@ -38,7 +38,7 @@ func (s *Server) definitionAt(sn *snapshot, fn *lang.FileNode, pos lang.Pos) (an
 					return nil, nil
 				}
 				target := resolveImport(filepath.Dir(fn.File.Name), lit.Value)
-				if s.doc(pathToURI(target)) == nil && !onDisk(target) {
+				if s.openDoc(target) == nil && !onDisk(target) {
 					return nil, nil // a file to create, not to open (the diagnostic says so)
 				}
 				return []protocol.Location{{URI: s.uriOf(target)}}, nil
@@ -64,7 +64,7 @@ func (s *Server) declLocation(obj *lang.Object) (protocol.Location, bool) {
 		return protocol.Location{}, false
 	}
 	path := filepath.Clean(f.File.Name)
-	if s.doc(pathToURI(path)) == nil {
+	if s.openDoc(path) == nil {
 		if _, err := os.Stat(path); err != nil {
 			return protocol.Location{}, false // the prelude, or a file since deleted
 		}

@@ -175,7 +175,7 @@ func (s *Server) publish(sn *snapshot, dup *lang.Diagnostic) {
 	}
 	byFile := map[string][]protocol.Diagnostic{}
 	targets := []string{sn.policy}
-	if t := lang.TestFileName(sn.policy); sn.files[t] != nil || s.doc(pathToURI(t)) != nil {
+	if t := lang.TestFileName(sn.policy); sn.files[t] != nil || s.openDoc(t) != nil {
 		targets = append(targets, t)
 	}
 	own := map[string]bool{}

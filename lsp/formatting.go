@@ -40,13 +40,6 @@ func (s *Server) formatting(_ *glsp.Context, p *protocol.DocumentFormattingParam
 	return nil, nil
 }
 
-// openDoc is the open document at path, or nil.
-func (s *Server) openDoc(path string) *document {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.docs[path]
-}
-
 // formatEdits are formatting's edits of cur, the text of the file at
 // path.
 func formatEdits(path string, cur *lang.File) []protocol.TextEdit {

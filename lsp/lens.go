@@ -125,9 +125,7 @@ func argAt(args []any, i int) any {
 // unsaved reports whether an open document differs from its file, for the
 // commands that run saved files.
 func (s *Server) unsaved(path string) bool {
-	s.mu.Lock()
-	d := s.docs[path]
-	s.mu.Unlock()
+	d := s.openDoc(path)
 	if d == nil {
 		return false
 	}
@@ -139,10 +137,7 @@ func (s *Server) unsaved(path string) bool {
 // is no file (an untitled buffer, which path names under its scheme), else
 // path.
 func (s *Server) shownName(path string) string {
-	s.mu.Lock()
-	d := s.docs[path]
-	s.mu.Unlock()
-	if d != nil && !strings.HasPrefix(string(d.uri), "file:") {
+	if d := s.openDoc(path); d != nil && !strings.HasPrefix(string(d.uri), "file:") {
 		return string(d.uri)
 	}
 	return path

@@ -422,11 +422,11 @@ func (s *Server) check(policy string, gen uint64, ov overlay) *snapshot {
 	return sn
 }
 
-// doc returns the open document at uri, or nil.
-func (s *Server) doc(uri protocol.DocumentUri) *document {
+// openDoc is the open document at path, or nil.
+func (s *Server) openDoc(path string) *document {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.docs[uriToPath(uri)]
+	return s.docs[path]
 }
 
 // resolveAt resolves a request's position in path from sn: the parsed
@@ -450,10 +450,7 @@ func answerAt[T any](s *Server, method string, uri protocol.DocumentUri, pos pro
 
 // text returns the current text of path: the open buffer or the file.
 func (s *Server) text(path string) *lang.File {
-	s.mu.Lock()
-	d := s.docs[path]
-	s.mu.Unlock()
-	if d != nil {
+	if d := s.openDoc(path); d != nil {
 		return d.file
 	}
 	src, err := lang.ReadFile(path)
@@ -472,7 +469,7 @@ func (s *Server) workspacePolicies() []string {
 	}
 	out := make([]string, 0, len(seen))
 	for p := range seen {
-		if _, err := os.Stat(p); err == nil || s.doc(pathToURI(p)) != nil {
+		if _, err := os.Stat(p); err == nil || s.openDoc(p) != nil {
 			out = append(out, p)
 		}
 	}
