@@ -355,29 +355,29 @@ func parsed[T any](s *Server, method, path string, f func(fn *lang.FileNode) (T,
 	return zero, nil
 }
 
-// answerGood is answer for the requests that read the scopes of
-// goodSnapshot (completion, signature help): at once when a snapshot of
-// path's policy is kept, fresh or not, else once the policy is checked,
-// on a goroutine of its own (the first request after a file is opened,
-// before its diagnostics' check).
+// answerGood is answer for the requests that read the scopes of goodOf
+// (completion, signature help): at once when a snapshot of path's policy
+// is kept, fresh or not, else once the policy is checked, on a goroutine
+// of its own (the first request after a file is opened, before its
+// diagnostics' check).
 func answerGood[T any](s *Server, method, path string, f func(sn *snapshot) (T, error)) (T, error) {
-	s.mu.Lock()
-	sn := s.snaps[policyOf(path)]
-	s.mu.Unlock()
-	if sn != nil {
+	if sn := s.kept(path); sn != nil {
 		return f(s.goodOf(sn, path))
 	}
 	return answer(s, method, s.pin(path), false, func(sn *snapshot) (T, error) { return f(s.goodOf(sn, path)) })
 }
 
-// lastSnapshot returns the newest snapshot of path's policy, fresh or not,
-// and checks only when there is none. Completion and signature help use it
-// with mapPos, so typing never waits for a check.
-func (s *Server) lastSnapshot(path string) *snapshot {
+// kept is the snapshot kept of path's policy, fresh or not, or nil.
+func (s *Server) kept(path string) *snapshot {
 	s.mu.Lock()
-	sn := s.snaps[policyOf(path)]
-	s.mu.Unlock()
-	if sn != nil {
+	defer s.mu.Unlock()
+	return s.snaps[policyOf(path)]
+}
+
+// lastSnapshot returns the newest snapshot of path's policy, fresh or not,
+// and checks only when there is none.
+func (s *Server) lastSnapshot(path string) *snapshot {
+	if sn := s.kept(path); sn != nil {
 		return sn
 	}
 	return s.snapshotFor(path)
