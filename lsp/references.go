@@ -146,10 +146,7 @@ func (s *Server) findRefs(ctx context.Context, checked checkedSnaps, from *snaps
 			continue
 		}
 		done[policy] = true
-		sn := from
-		if policy != from.policy {
-			sn = s.snapshotIn(checked, policy)
-		}
+		sn := s.snapshotFrom(checked, from, policy)
 		if sn.prog == nil {
 			continue
 		}

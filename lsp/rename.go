@@ -259,10 +259,7 @@ func (s *Server) checkCapture(checked checkedSnaps, sn *snapshot, o *lang.Object
 		if r.arg {
 			continue
 		}
-		fsn := sn
-		if policyOf(r.path) != sn.policy {
-			fsn = s.snapshotIn(checked, r.path)
-		}
+		fsn := s.snapshotFrom(checked, sn, r.path)
 		fnode := fsn.fileNode(r.path)
 		if fnode == nil {
 			continue
@@ -361,10 +358,7 @@ func (s *Server) checkUnparsed(checked checkedSnaps, sn *snapshot, o *lang.Objec
 	}
 	done := map[string]bool{}
 	for _, policy := range policies {
-		psn := sn
-		if policy != sn.policy {
-			psn = s.snapshotIn(checked, policy)
-		}
+		psn := s.snapshotFrom(checked, sn, policy)
 		if !loadsPackage(psn, o.Pkg) {
 			continue // its names are its own: it does not load the target's
 		}

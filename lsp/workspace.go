@@ -278,6 +278,15 @@ func (s *Server) snapshotIn(checked checkedSnaps, path string) *snapshot {
 	return sn
 }
 
+// snapshotFrom is the snapshot in which a search from the snapshot from
+// reads path's policy: from, for its own policy, else snapshotIn's.
+func (s *Server) snapshotFrom(checked checkedSnaps, from *snapshot, path string) *snapshot {
+	if policyOf(path) == from.policy {
+		return from
+	}
+	return s.snapshotIn(checked, path)
+}
+
 // openLocked reports whether policy, or its test file, is open: the
 // snapshots of its checks are kept (snaps), else dropped. s.mu is held.
 func (s *Server) openLocked(policy string) bool {
