@@ -1,7 +1,6 @@
 package lsp
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -38,7 +37,7 @@ func (s *Server) definitionAt(sn *snapshot, fn *lang.FileNode, pos lang.Pos) (an
 					return nil, nil
 				}
 				target := resolveImport(filepath.Dir(fn.File.Name), lit.Value)
-				if s.openDoc(target) == nil && !onDisk(target) {
+				if !s.present(target) {
 					return nil, nil // a file to create, not to open (the diagnostic says so)
 				}
 				return []protocol.Location{{URI: s.uriOf(target)}}, nil
@@ -46,11 +45,7 @@ func (s *Server) definitionAt(sn *snapshot, fn *lang.FileNode, pos lang.Pos) (an
 		}
 		return nil, nil
 	}
-	obj := t.obj
-	if obj == nil {
-		obj = t.paramObj // a named argument: its parameter
-	}
-	if loc, ok := s.declLocation(obj); ok {
+	if loc, ok := s.declLocation(t.declared()); ok {
 		return []protocol.Location{loc}, nil
 	}
 	return nil, nil
@@ -64,10 +59,8 @@ func (s *Server) declLocation(obj *lang.Object) (protocol.Location, bool) {
 		return protocol.Location{}, false
 	}
 	path := filepath.Clean(f.File.Name)
-	if s.openDoc(path) == nil {
-		if _, err := os.Stat(path); err != nil {
-			return protocol.Location{}, false // the prelude, or a file since deleted
-		}
+	if !s.present(path) {
+		return protocol.Location{}, false // the prelude, or a file since deleted
 	}
 	sp := lang.Span{Start: obj.Pos(), End: obj.Pos() + lang.Pos(len(obj.Name))}
 	if id := declName(obj, f); id != nil {

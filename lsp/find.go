@@ -27,6 +27,15 @@ type target struct {
 	paramObj *lang.Object
 }
 
+// declared is the object the position names: obj, or for a named
+// argument its parameter (paramObj).
+func (t target) declared() *lang.Object {
+	if t.obj != nil {
+		return t.obj
+	}
+	return t.paramObj
+}
+
 // targetAt finds what the offset p of fn names.
 func (sn *snapshot) targetAt(fn *lang.FileNode, p lang.Pos) target {
 	t := target{file: fn, path: lang.PathEnclosing(fn, p), param: -1}

@@ -53,10 +53,7 @@ func (s *Server) referencesAt(ctx context.Context, sn *snapshot, fn *lang.FileNo
 		return nil, nil
 	}
 	t := sn.targetAt(fn, pos)
-	obj := t.obj
-	if obj == nil {
-		obj = t.paramObj // a named argument: its parameter
-	}
+	obj := t.declared()
 	if obj == nil && t.id == nil {
 		obj = sn.importedModuleAt(t.path) // the path of an import without as
 	}

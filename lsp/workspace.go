@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -438,6 +437,11 @@ func (s *Server) openDoc(path string) *document {
 	return s.docs[path]
 }
 
+// present reports whether path is an open document or a file on disk.
+func (s *Server) present(path string) bool {
+	return s.openDoc(path) != nil || onDisk(path)
+}
+
 // resolveAt resolves a request's position in path from sn: the parsed
 // file and the offset. fn is nil when the file did not load.
 func resolveAt(sn *snapshot, path string, pos protocol.Position) (*snapshot, *lang.FileNode, lang.Pos) {
@@ -478,7 +482,7 @@ func (s *Server) workspacePolicies() []string {
 	}
 	out := make([]string, 0, len(seen))
 	for p := range seen {
-		if _, err := os.Stat(p); err == nil || s.openDoc(p) != nil {
+		if s.present(p) {
 			out = append(out, p)
 		}
 	}
