@@ -42,7 +42,7 @@ func (s *Server) flush() {
 	}
 	var due, gone []string
 	for policy := range s.dirty {
-		if s.docs[policy] != nil || s.docs[lang.TestFileName(policy)] != nil {
+		if s.openLocked(policy) {
 			due = append(due, policy)
 			continue
 		}

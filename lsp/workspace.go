@@ -1095,7 +1095,7 @@ func (s *Server) importsChanged(edited map[string]bool, checked map[string]*snap
 		}
 	}
 	for p := range affected {
-		if s.docs[p] == nil && s.docs[lang.TestFileName(p)] == nil {
+		if !s.openLocked(p) {
 			continue
 		}
 		if sn := s.snaps[p]; sn != nil && !sn.noRoute {
