@@ -311,8 +311,7 @@ func (s *Server) policyIDs(open map[string]bool, checked map[string]*snapshot, f
 				// Said once, until the folder is small enough again: the
 				// editor shows it, where a log line would go unseen.
 				msg := fmt.Sprintf("%s has more than %d entries: policy ids (RPL216) are not checked in it (rplc check %s checks them)", root, maxTreeEntries, root)
-				s.log.Print(msg)
-				s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: protocol.MessageTypeWarning, Message: msg})
+				s.tell(protocol.MessageTypeWarning, msg)
 			}
 			if st.tooLarge == nil {
 				st.tooLarge = map[string]bool{}

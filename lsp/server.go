@@ -634,6 +634,15 @@ func (s *Server) notify(method string, params any) {
 	}
 }
 
+// tell logs msg and shows it in the editor (window/showMessage, of type
+// typ), where a log line alone would go unseen.
+func (s *Server) tell(typ protocol.MessageType, msg string) {
+	if s.log != nil {
+		s.log.Print(msg)
+	}
+	s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: typ, Message: msg})
+}
+
 // Commands the server executes (workspace/executeCommand), used by the code
 // lenses.
 const (

@@ -559,10 +559,7 @@ func (s *Server) workspaceFiles() []string {
 					// policies were found, and the hint would mislead.
 					msg = fmt.Sprintf("%s has more than %d entries, counting those of %s: the language server found every .rpl file outside its node_modules directories, and only those among the first entries in %s (which files import a library, module paths to complete)", dir, maxWalkEntries, in, in)
 				}
-				if s.log != nil {
-					s.log.Print(msg)
-				}
-				s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: protocol.MessageTypeWarning, Message: msg})
+				s.tell(protocol.MessageTypeWarning, msg)
 			}
 		}
 		out = append(out, w.files...)
@@ -931,10 +928,7 @@ func (s *Server) didChange(p *protocol.DidChangeTextDocumentParams) {
 		// it is opened again. Only this goroutine changes the documents.
 		s.mu.Unlock()
 		msg := fmt.Sprintf("%s: the text is %d bytes after the edit, more than the language server's limit of %d: it no longer follows the document's edits; close it and open it again once it is smaller", d.uri, len(src), maxDocument)
-		if s.log != nil {
-			s.log.Print(msg)
-		}
-		s.notify(string(protocol.ServerWindowShowMessage), protocol.ShowMessageParams{Type: protocol.MessageTypeError, Message: msg})
+		s.tell(protocol.MessageTypeError, msg)
 		s.mu.Lock()
 		s.closeLocked(path)
 		s.mu.Unlock()
