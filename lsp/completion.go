@@ -354,19 +354,15 @@ func (c *completer) object(sn *snapshot, o *lang.Object) {
 		return
 	case lang.ObjFunc:
 		ft, _ := o.Type.(*lang.Func)
-		doc := ""
-		if f := declFile(o); f != nil {
-			doc = docComment(f, o.Decl.Span().Start)
-		}
-		c.add(o.Name, objKinds[o.Kind], funcSig(o.Name, ft), doc)
+		c.add(o.Name, objKinds[o.Kind], funcSig(o.Name, ft), objDoc(o))
 		return
 	case lang.ObjModule:
 		c.add(o.Name, objKinds[o.Kind], "module", "")
 		return
 	}
 	doc := ""
-	if f := declFile(o); f != nil && o.Kind != lang.ObjVar {
-		doc = docComment(f, o.Decl.Span().Start)
+	if o.Kind != lang.ObjVar {
+		doc = objDoc(o)
 	}
 	c.add(o.Name, objKinds[o.Kind], typeString(o.Type), doc)
 }

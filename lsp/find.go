@@ -235,6 +235,15 @@ func declName(obj *lang.Object, f *lang.FileNode) *lang.Ident {
 	return nil
 }
 
+// objDoc is the doc comment of o's declaration (docComment), "" for an
+// object declared in no source file (builtins, enum members).
+func objDoc(o *lang.Object) string {
+	if f := declFile(o); f != nil {
+		return docComment(f, o.Decl.Span().Start)
+	}
+	return ""
+}
+
 // docComment returns the comment block that ends on the line before the
 // node starting at start (the declaration's doc), without the '#'s.
 func docComment(f *lang.FileNode, start lang.Pos) string {

@@ -234,11 +234,7 @@ func (s *Server) calleeSigs(sn *snapshot, fn *lang.FileNode, src []byte, open in
 	}
 	addFunc := func(o *lang.Object) {
 		ft, _ := o.Type.(*lang.Func)
-		doc := ""
-		if f := declFile(o); f != nil {
-			doc = docComment(f, o.Decl.Span().Start)
-		}
-		sigs = append(sigs, sig{o.Name, ft, 0, doc, nil})
+		sigs = append(sigs, sig{o.Name, ft, 0, objDoc(o), nil})
 	}
 	if complex || len(names) > 1 {
 		var recv resolved

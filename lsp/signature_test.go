@@ -64,3 +64,43 @@ func TestSignatureHelpUnclosedAbove(t *testing.T) {
 		t.Errorf("signature help after a key type: on its own line: %+v, want kind's, n active", key)
 	}
 }
+
+// A function's doc comment comes with it in completion and in signature
+// help, a constant's in completion; a local's (a let) has none.
+func TestDocsOfDeclarations(t *testing.T) {
+	dir := t.TempDir()
+	src := "package p\n\n# Picks the target.\nfn pick(n: int) -> Decision = to(\"a:b\")\n\n# The cap.\nconst cap = 3\n\nfn route(r: Request) -> Decision {\n  # Not a doc.\n  let x = cap\n  pick(x)\n}\n"
+	write(t, filepath.Join(dir, "p.rpl"), src)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	type doc struct {
+		Value string `json:"value"`
+	}
+	var list struct {
+		Items []struct {
+			Label         string `json:"label"`
+			Documentation *doc   `json:"documentation"`
+		} `json:"items"`
+	}
+	c.call("textDocument/completion", docPos(u, pos(11, 2)), &list)
+	docs := map[string]string{}
+	for _, it := range list.Items {
+		if it.Documentation != nil {
+			docs[it.Label] = it.Documentation.Value
+		}
+	}
+	if docs["pick"] != "Picks the target." || docs["cap"] != "The cap." || docs["x"] != "" {
+		t.Errorf("completion's docs: pick %q, cap %q, x %q; want Picks the target., The cap. and none", docs["pick"], docs["cap"], docs["x"])
+	}
+	var help struct {
+		Signatures []struct {
+			Label         string `json:"label"`
+			Documentation *doc   `json:"documentation"`
+		} `json:"signatures"`
+	}
+	c.call("textDocument/signatureHelp", docPos(u, pos(11, len("  pick("))), &help)
+	if len(help.Signatures) != 1 || help.Signatures[0].Documentation == nil || help.Signatures[0].Documentation.Value != "Picks the target." {
+		t.Errorf("signature help of pick: %+v, want its doc", help.Signatures)
+	}
+}
