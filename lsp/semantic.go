@@ -152,7 +152,7 @@ func identToken(info *lang.Info, id *lang.Ident, parent lang.Node) (semToken, bo
 	case lang.ObjBuiltin:
 		t.typ = tokFunction
 		if sel, ok := parent.(*lang.SelectorExpr); ok && sel.Sel == id {
-			if _, isMod := sel.X.(*lang.Ident); !isMod || info.Uses[sel.X.(*lang.Ident)] == nil || info.Uses[sel.X.(*lang.Ident)].Kind != lang.ObjModule {
+			if x, ok := sel.X.(*lang.Ident); !ok || info.Uses[x] == nil || info.Uses[x].Kind != lang.ObjModule {
 				t.typ = tokMethod
 			}
 		}
