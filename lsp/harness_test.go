@@ -3,6 +3,7 @@ package lsp_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -162,42 +163,43 @@ func (c *client) edit(u string, r protocol.Range, text string) int32 {
 	return c.version[u]
 }
 
-// waitFor waits until the latest diagnostics of u satisfy ok.
-func (c *client) waitFor(u string, ok func([]diagnostic) bool) []diagnostic {
+// await waits until the latest publication of u satisfies ok, failing
+// the test with fail's words on the last one when timeout fires (nil:
+// never) or the test ends first.
+func (c *client) await(u string, timeout <-chan time.Time, ok func(published) bool, fail func(last published) string) published {
 	c.tb.Helper()
 	for {
 		c.mu.Lock()
 		p, have := c.diags[u]
 		c.mu.Unlock()
-		if have && ok(p.Diagnostics) {
-			return p.Diagnostics
-		}
-		select {
-		case <-c.arrived:
-		case <-c.tb.Context().Done():
-			c.tb.Fatalf("diagnostics of %s never as wanted; last %+v", u, p.Diagnostics)
-		}
-	}
-}
-
-// waitDiags waits for the diagnostics of u at version (publication is
-// asynchronous), until the test's context ends.
-func (c *client) waitDiags(u string, version int32) []diagnostic {
-	c.tb.Helper()
-	timeout := time.After(time.Minute)
-	for {
-		c.mu.Lock()
-		p, ok := c.diags[u]
-		c.mu.Unlock()
-		if ok && p.Version != nil && int32(*p.Version) == version {
-			return p.Diagnostics
+		if have && ok(p) {
+			return p
 		}
 		select {
 		case <-c.arrived:
 		case <-timeout:
-			c.tb.Fatalf("no diagnostics for %s at version %d within a minute (last published: %+v)", u, version, p)
+			c.tb.Fatal(fail(p))
+		case <-c.tb.Context().Done():
+			c.tb.Fatal(fail(p))
 		}
 	}
+}
+
+// waitFor waits until the latest diagnostics of u satisfy ok.
+func (c *client) waitFor(u string, ok func([]diagnostic) bool) []diagnostic {
+	c.tb.Helper()
+	return c.await(u, nil, func(p published) bool { return ok(p.Diagnostics) }, func(p published) string {
+		return fmt.Sprintf("diagnostics of %s never as wanted; last %+v", u, p.Diagnostics)
+	}).Diagnostics
+}
+
+// waitDiags waits for the diagnostics of u at version (publication is
+// asynchronous), for a minute at most.
+func (c *client) waitDiags(u string, version int32) []diagnostic {
+	c.tb.Helper()
+	return c.await(u, time.After(time.Minute), func(p published) bool { return p.Version != nil && int32(*p.Version) == version }, func(p published) string {
+		return fmt.Sprintf("no diagnostics for %s at version %d within a minute (last published: %+v)", u, version, p)
+	}).Diagnostics
 }
 
 // published and diagnostic decode publishDiagnostics (glsp's

@@ -22,20 +22,9 @@ func idPolicy(pkg string) string {
 // test after ten seconds (waitFor waits as long as the test runs).
 func (c *client) settle(u string, what string, ok func([]diagnostic) bool) []diagnostic {
 	c.tb.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		c.mu.Lock()
-		p, have := c.diags[u]
-		c.mu.Unlock()
-		if have && ok(p.Diagnostics) {
-			return p.Diagnostics
-		}
-		select {
-		case <-c.arrived:
-		case <-timeout:
-			c.tb.Fatalf("%s: diagnostics of %s are %+v", what, u, p.Diagnostics)
-		}
-	}
+	return c.await(u, time.After(10*time.Second), func(p published) bool { return ok(p.Diagnostics) }, func(p published) string {
+		return fmt.Sprintf("%s: diagnostics of %s are %+v", what, u, p.Diagnostics)
+	}).Diagnostics
 }
 
 func none(ds []diagnostic) bool { return len(ds) == 0 }
