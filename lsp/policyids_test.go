@@ -19,7 +19,7 @@ func idPolicy(pkg string) string {
 }
 
 // settle waits until the latest diagnostics of u satisfy ok, failing the
-// test after ten seconds (waitFor waits as long as the test runs).
+// test after ten seconds (waitFor waits a minute).
 func (c *client) settle(u string, what string, ok func([]diagnostic) bool) []diagnostic {
 	c.tb.Helper()
 	return c.await(u, time.After(10*time.Second), func(p published) bool { return ok(p.Diagnostics) }, func(p published) string {
