@@ -298,21 +298,18 @@ func (p *parser) invalidUTF8(t token) {
 	}
 }
 
-// closingQuote reports whether the unterminated string at sp, on the
-// line after the one that ends at end (an unterminated string's), is the
-// quote that closes that string on the next line, as the writer of a
-// string on two lines meant it: only white space comes before it on its
-// line, or only white space and closing brackets after it ("abc then
-// def"), at the end of a call).
-func closingQuote(src []byte, end Pos, sp Span) bool {
-	line := int(end) + 1 // past the \n
-	if line > int(sp.Start) || bytes.ContainsRune(src[line:sp.Start], '\n') {
-		return false
-	}
+// closingQuote reports whether the unterminated string at sp, on a line
+// after an unterminated string's (no other string between them), is the
+// quote that closes that string there, as the writer of a string on
+// several lines meant it: only white space comes before it on its line,
+// or only white space and closing brackets after it ("abc then def"), at
+// the end of a call).
+func closingQuote(src []byte, sp Span) bool {
+	line := bytes.LastIndexByte(src[:sp.Start], '\n') + 1
 	if len(bytes.TrimLeft(src[line:sp.Start], " \t")) == 0 {
 		return true
 	}
-	return len(bytes.Trim(src[sp.Start+1:sp.End], " \t\r)]};,")) == 0
+	return len(bytes.Trim(src[sp.Start+1:sp.End], " \t)]};,")) == 0
 }
 
 func significant(t token) bool { return t.Type != tokComment && t.Type != tokWhitespace }
@@ -342,10 +339,14 @@ func chunkSpan(toks []token) (sp Span, ok bool) {
 func (p *parser) parseChunk(toks []token) {
 	// Lexical errors first: they explain the syntax error that follows.
 	lexBad := false
-	badEnd := Pos(-1) // the end of the string just reported not terminated
+	// The string last reported not terminated, while no other string
+	// follows it.
+	var open *Diagnostic
 	for _, t := range toks {
 		tsp := Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + Pos(len(t.Value)))}
 		switch t.Type {
+		case tokString:
+			open = nil
 		case tokInvalid:
 			if end := pointMoney(p.file.Src, tsp.Start); end > 0 {
 				// $.5: a money literal but for the digit before its
@@ -374,14 +375,21 @@ func (p *parser) parseChunk(toks []token) {
 			lexBad = true
 		case tokBadString:
 			lexBad = true
-			if badEnd >= 0 && closingQuote(p.file.Src, badEnd, tsp) {
-				// "abc then " on the next line: the string's closing
+			// The CR of a CRLF line end is not the string's.
+			tsp.End -= Pos(len(t.Value) - len(strings.TrimSuffix(t.Value, "\r")))
+			if open != nil && closingQuote(p.file.Src, tsp) {
+				// "abc then " on a later line: the string's closing
 				// quote, reported with it, not a string of its own.
-				badEnd = -1
+				line := p.file.Position(tsp.Start).Line
+				open.Message = fmt.Sprintf("string literal not terminated: a string ends on its line (write a line break as \\n); the quote on line %d is taken as its end", line)
+				open = nil
 				continue
 			}
+			open = nil
 			p.errorf(CodeUnterminated, tsp, "string literal not terminated")
-			badEnd = tsp.End
+			if !p.lastDropped {
+				open = p.diags[len(p.diags)-1]
+			}
 		}
 	}
 	// The declaration spans its significant tokens; end of input is

@@ -380,6 +380,13 @@ func TestParseErrorPositions(t *testing.T) {
 		{"string closed at the start of the next line", "const a = \"abc\n\"", CodeUnterminated, "2:11-2:15", "string literal not terminated"},
 		{"string closed on the next line in a block", "fn f() -> string {\n  let s = \"abc\n  \"\n  s\n}", CodeUnterminated, "3:11-3:15", "string literal not terminated"},
 		{"string closed at the end of the next line", "const a = f(\"abc\ndef\")", CodeUnterminated, "2:13-2:17", "string literal not terminated"},
+		// Or on a later line, blank lines or text between: the message
+		// says where its end was taken to be.
+		{"string closed after a blank line", "const a = \"abc\n\n\"", CodeUnterminated, "2:11-2:15", `string literal not terminated: a string ends on its line (write a line break as \n); the quote on line 4 is taken as its end`},
+		{"string closed two lines on in a block", "fn f() -> string {\n  let s = \"abc\n  def\n\n  ghi\"\n  s\n}", CodeUnterminated, "3:11-3:15", "the quote on line 6 is taken as its end"},
+		// The CR of a CRLF line end is not part of the string's span.
+		{"unterminated string before a CRLF", "const a = \"abc\r\nconst b = 1\r\n", CodeUnterminated, "2:11-2:15", "string literal not terminated"},
+		{"string closed on the next CRLF line", "const a = \"abc\r\n\r\n  \"\r\n", CodeUnterminated, "2:11-2:15", "the quote on line 4 is taken as its end"},
 		{"unknown duration unit", "const a = 5min", CodeBadLiteral, "2:11-2:15", `unknown unit "min"`},
 		{"float without its exponent's digits", "const a = 1e", CodeBadLiteral, "2:11-2:13", `malformed float literal 1e: the exponent has no digits (like 1e3 or 1e-3)`},
 		{"fraction without its exponent's digits", "const a = 2.5E", CodeBadLiteral, "2:11-2:15", `malformed float literal 2.5E: the exponent has no digits (like 2.5E3 or 2.5E-3)`},
