@@ -2153,9 +2153,20 @@ func IsStmtForm(e Expr) bool {
 // noValue is called where e, of type void, is reported as no value
 // (RPL313, RPL304): an if without else that gives e's value is the error
 // (§6.12), and the values its branch discards are not reported as well
-// (RPL325), which would blur it.
+// (RPL325), which would blur it; nor is the let that ends a block of no
+// value unused (RPL207).
 func (c *checker) noValue(e Expr) {
 	valuePath(e, func(v Expr) {
+		if b, ok := v.(*BlockExpr); ok && len(b.Stmts) > 0 {
+			// A block that ends with a let: the value missing after it
+			// is the error, not its name unused (RPL207), which that
+			// value would most often have used.
+			if l, ok := b.Stmts[len(b.Stmts)-1].(*LetStmt); ok && l.Name != nil {
+				if o := c.info.Defs[l.Name]; o != nil {
+					o.used = true
+				}
+			}
+		}
 		if ife, ok := v.(*IfExpr); ok && ife.Else == nil {
 			valuePath(ife.Then, func(w Expr) {
 				if d := c.discardedAt[w]; d != nil {
