@@ -357,6 +357,10 @@ type checker struct {
 	// without an expected type: a branch of an if or a match whose
 	// other branches have a type names it in the hint (branchHint).
 	uninferred map[Expr]*Diagnostic
+	// neverNone is the RPL316 warning of each x ?? d whose x is never
+	// none: a ?? after it, (x ?? d) ?? e, is not reported again, the
+	// warning's fix removing its default too.
+	neverNone map[*BinaryExpr]*Diagnostic
 }
 
 // fnCtx is the checker's context within one declaration: the file and
@@ -380,7 +384,8 @@ type fnCtx struct {
 func newChecker(cfg *Config) *checker {
 	c := &checker{cfg: cfg, u: cfg.Universe, info: newInfo(0), loaded: map[string]*Package{},
 		state: map[*Object]objState{}, calls: map[*Object]map[*Object]bool{},
-		discardedAt: map[Expr]*Diagnostic{}, unsaid: map[*Diagnostic]bool{}, uninferred: map[Expr]*Diagnostic{}}
+		discardedAt: map[Expr]*Diagnostic{}, unsaid: map[*Diagnostic]bool{}, uninferred: map[Expr]*Diagnostic{},
+		neverNone: map[*BinaryExpr]*Diagnostic{}}
 	c.prog = &Program{Universe: cfg.Universe, Info: c.info}
 	return c
 }

@@ -633,8 +633,19 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 			return c.expr(e.Y, want)
 		}
 		if !ok {
-			if !IsInvalid(xt) {
+			if inner, ok := Unparen(e.X).(*BinaryExpr); ok && c.neverNone[inner] != nil {
+				// x ?? d ?? e, x never none: the one mistake is reported
+				// at the first ??, whose fix removes this default too
+				// (not the parentheses of (x ?? d) ?? e).
+				d := c.neverNone[inner]
+				c.neverNone[e] = d
+				if n := len(d.Fixes); n > 0 && e.X == inner && c.onlySpaceAround(e) && d.Fixes[n-1].Span.End == inner.Y.Span().End {
+					d.Fixes[n-1].Title += " ?? " + exprString(e.Y)
+					d.Fixes[n-1].Span.End = e.Y.Span().End
+				}
+			} else if !IsInvalid(xt) {
 				d := c.errAt(e.X, CodeNotOptional, "%s is never none (type %s): ?? has no effect", exprString(e.X), xt)
+				c.neverNone[e] = d
 				// x ?? d is x: the edit removes " ?? d", the space before
 				// the operator with it, unless a comment would go too.
 				if c.onlySpaceAround(e) {

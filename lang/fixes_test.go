@@ -47,6 +47,18 @@ var fixCases = []struct {
 		want: []string{`3:26-3:31 " ?? 0" → "": remove ?? 0`},
 	},
 	{
+		name: "a chain of ?? after a value never none",
+		src:  "package p\n\nfn cap(n: int) -> int = n ?? 0 ?? 1 ?? 2\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
+		code: "RPL316",
+		want: []string{`3:26-3:41 " ?? 0 ?? 1 ?? 2" → "": remove ?? 0 ?? 1 ?? 2`},
+	},
+	{
+		name: "a chain of ?? after a value never none, parenthesised",
+		src:  "package p\n\nfn cap(n: int) -> int = (n ?? 0) ?? 1\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
+		code: "RPL316",
+		want: []string{`3:27-3:32 " ?? 0" → "": remove ?? 0`},
+	},
+	{
 		name: "?? on the next line after a value never none",
 		src:  "package p\n\nfn cap(n: int) -> int = (n)\n    ?? (1 + 2)\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
 		code: "RPL316",
@@ -470,6 +482,7 @@ func TestNotOptionalFixChecks(t *testing.T) {
 		"fn cap(n: int) -> int = n\n    ?? 0",
 		"fn cap(n: int) -> int = [n ?? 0, 1][0]",
 		"fn cap(n: int) -> int = n ?? 0 # the cap",
+		"fn cap(n: int) -> int = n ?? 0 ?? 1 ?? 2",
 		"fn cap(n: int) -> int = none ?? n",
 		"fn cap(n: int) -> int = (none)??n * 2",
 		"fn cap(n: int) -> int = [none ?? n, 1][0]",
