@@ -121,22 +121,34 @@ func (p *parser) fix(f Fix) {
 
 func (p *parser) run() {
 	toks := p.lexAll()
-	// Split into chunks, one per top-level declaration: a declaration
-	// keyword at bracket depth 0, or at the start of a line (which
-	// recovers from unbalanced brackets). A keyword in field position
-	// (`r.task.type`, `{type: "chat"}`, a named argument `test: 1`) and
-	// `fn` starting a function type (`fn(int) -> bool`) start nothing.
+	if p.reference {
+		// Its tokens hold the comments (lexAll takes out the descent's).
+		for _, t := range toks {
+			if t.Type == tokComment {
+				p.node.Comments = append(p.node.Comments, newComment(t))
+			}
+		}
+	}
+	for _, c := range chunksOf(p.file.Src, toks) {
+		p.parseChunk(c)
+	}
+	p.dropGuessed()
+	p.checkOrder()
+}
+
+// chunksOf splits the tokens of src into chunks, one per top-level
+// declaration: a declaration keyword at bracket depth 0, or at the start
+// of a line (which recovers from unbalanced brackets), starts one. A
+// keyword in field position (`r.task.type`, `{type: "chat"}`, a named
+// argument `test: 1`) and `fn` starting a function type (`fn(int) ->
+// bool`) start nothing. Each chunk is parsed on its own.
+func chunksOf(src []byte, toks []token) [][]token {
 	var chunks [][]token
 	start, depth := 0, 0
 	for i, t := range toks {
 		switch t.Type {
-		case tokComment:
-			p.node.Comments = append(p.node.Comments, newComment(t))
-			continue
-		case tokWhitespace:
-			continue
 		case tokKeyword:
-			if declKeywords[t.Value] && startsDecl(p.file.Src, toks, i, depth) {
+			if declKeywords[t.Value] && startsDecl(src, toks, i, depth) {
 				if i > start {
 					chunks = append(chunks, toks[start:i])
 				}
@@ -149,11 +161,7 @@ func (p *parser) run() {
 	if start < len(toks) {
 		chunks = append(chunks, toks[start:])
 	}
-	for _, c := range chunks {
-		p.parseChunk(c)
-	}
-	p.dropGuessed()
-	p.checkOrder()
+	return chunks
 }
 
 // dropGuessed leaves undeclared each constant or function guessed from a
