@@ -850,9 +850,10 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	}
-	// A declaration with an exponent literal that the parsers read
-	// otherwise (1e+, left out of the comparison) among others.
+	// Declarations with literals that the parsers read otherwise (1e+,
+	// 5., left out of the comparison) among others.
 	f.Add([]byte("package p\nconst a = 1e+\nconst b = [1, 2]\nfn f(x: float) -> float = x + 1e-3\nconst c = 2.5E-\nlimit = 3\nfn g() -> int = ("))
+	f.Add([]byte("package p\nconst a = 5.\nconst b = [1, 2]\nfn f(x: float) -> float = x + .5e3\nconst c = $5.\nlimit = 3\nfn g() -> int = ("))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		done := make(chan struct{})
 		var node *FileNode
@@ -988,7 +989,9 @@ func BenchmarkParse1000Rules(b *testing.B) {
 // A float literal whose exponent has a sign but no digits, 1e+ where no
 // operand follows the sign on its line, is one malformed literal to the
 // descent and 1e then an operator to the reference (which has no
-// lookahead across a line end): the declaration that holds one is left
+// lookahead across a line end), and a literal without a digit on one side
+// of its point (5., $5., .5) a malformed literal to the descent and a
+// syntax error to the reference: the declaration that holds one is left
 // out of the comparison, the rest of the file compared.
 func diffParsers(src []byte) string {
 	got, gotDiags := Parse("d.rpl", src)
@@ -1006,10 +1009,12 @@ func diffParsers(src []byte) string {
 func compareParses(src []byte, got *FileNode, gotDiags DiagList, want *FileNode, wantDiags DiagList) string {
 	var skip []Span // the declarations left out
 	for _, d := range gotDiags {
-		if d.Code == CodeBadLiteral && (strings.Contains(d.Message, "a digit must follow the point") || strings.Contains(d.Message, "a digit must come before the point (write 0")) {
-			return "" // 5., $5. or .5: a syntax error to the reference
-		}
-		if d.Code == CodeBadLiteral && strings.Contains(d.Message, "the exponent has no digits") && strings.ContainsAny(string(src[d.Span.End-1]), "+-") {
+		switch {
+		case d.Code != CodeBadLiteral:
+		case strings.Contains(d.Message, "a digit must follow the point"), strings.Contains(d.Message, "a digit must come before the point (write 0"):
+			// 5., $5. or .5: a syntax error to the reference
+			skip = append(skip, declAround(src, d.Span.Start))
+		case strings.Contains(d.Message, "the exponent has no digits") && strings.ContainsAny(string(src[d.Span.End-1]), "+-"):
 			skip = append(skip, declAround(src, d.Span.Start))
 		}
 	}
@@ -1129,43 +1134,46 @@ func TestDescentMatchesGrammar(t *testing.T) {
 }
 
 // TestCompareParsesExemptsOneDecl: a float literal whose exponent has a
-// sign but no digits (1e+), which the two parsers read otherwise, leaves
-// its declaration out of the comparison, and only it: a difference in the
-// trees or the syntax errors of another declaration of the file is
-// still found (the whole file was left out).
+// sign but no digits (1e+), or a literal without a digit on one side of
+// its point (5., .5), which the two parsers read otherwise, leaves its
+// declaration out of the comparison, and only it: a difference in the
+// trees or the syntax errors of another declaration of the file is still
+// found (the whole file was left out).
 func TestCompareParsesExemptsOneDecl(t *testing.T) {
-	src := []byte("package p\n\nconst a = 1e+\n\nconst b = 2\n\nconst c = f(1e-)\n")
-	parse := func() (*FileNode, DiagList, *FileNode, DiagList) {
-		got, gotDiags := Parse("d.rpl", src)
-		want, wantDiags := parseFile("d.rpl", src, true)
-		return got, gotDiags, want, wantDiags
-	}
-	got, gotDiags, want, wantDiags := parse()
-	if len(got.Decls) != 3 {
-		t.Fatalf("%d declarations, want 3", len(got.Decls))
-	}
-	if d := compareParses(src, got, gotDiags, want, wantDiags); d != "" {
-		t.Fatalf("the parses differ outside the exponent literals: %s", d)
-	}
-	// Another value for b in the reference's tree.
-	want.Decls[1].(*ConstDecl).Value.(*BasicLit).Raw = "3"
-	if d := compareParses(src, got, gotDiags, want, wantDiags); !strings.HasPrefix(d, "trees differ") {
-		t.Errorf("b's value changed: got %q, want trees differ", d)
-	}
-	// A syntax error in b to the reference.
-	got, gotDiags, want, _ = parse()
-	b := got.Decls[1].Span()
-	wantDiags = append(slices.Clone(wantDiags), &Diagnostic{File: want.File, Span: b, Severity: SevError, Code: CodeSyntax, Message: "syntax error"})
-	if d := compareParses(src, got, gotDiags, want, wantDiags.Normalize()); !strings.HasPrefix(d, "syntax errors at") {
-		t.Errorf("a syntax error in b: got %q, want syntax errors differ", d)
-	}
-	// Within a's and c's declarations the parsers differ, and that is
-	// not reported.
-	if sp := declAround(src, got.Decls[0].Span().Start); string(src[sp.Start:sp.End]) != "const a = 1e+\n\n" {
-		t.Errorf("a's declaration is %q", src[sp.Start:sp.End])
-	}
-	if sp := declAround(src, got.Decls[2].Span().End-1); string(src[sp.Start:sp.End-1]) != "const c = f(1e-)\n" {
-		t.Errorf("c's declaration is %q", src[sp.Start:sp.End-1])
+	for _, lits := range [][2]string{{"1e+", "f(1e-)"}, {"5.", "[$5., .5]"}} {
+		a, c := "const a = "+lits[0]+"\n\n", "const c = "+lits[1]+"\n"
+		src := []byte("package p\n\n" + a + "const b = 2\n\n" + c)
+		parse := func() (*FileNode, DiagList, *FileNode, DiagList) {
+			got, gotDiags := Parse("d.rpl", src)
+			want, wantDiags := parseFile("d.rpl", src, true)
+			return got, gotDiags, want, wantDiags
+		}
+		got, gotDiags, want, wantDiags := parse()
+		if len(got.Decls) != 3 {
+			t.Fatalf("%q: %d declarations, want 3", src, len(got.Decls))
+		}
+		if d := compareParses(src, got, gotDiags, want, wantDiags); d != "" {
+			t.Fatalf("%q: the parses differ outside the literals: %s", src, d)
+		}
+		// Another value for b in the reference's tree.
+		want.Decls[1].(*ConstDecl).Value.(*BasicLit).Raw = "3"
+		if d := compareParses(src, got, gotDiags, want, wantDiags); !strings.HasPrefix(d, "trees differ") {
+			t.Errorf("%q, b's value changed: got %q, want trees differ", src, d)
+		}
+		// A syntax error in b to the reference.
+		got, gotDiags, want, _ = parse()
+		wantDiags = append(slices.Clone(wantDiags), &Diagnostic{File: want.File, Span: got.Decls[1].Span(), Severity: SevError, Code: CodeSyntax, Message: "syntax error"})
+		if d := compareParses(src, got, gotDiags, want, wantDiags.Normalize()); !strings.HasPrefix(d, "syntax errors at") {
+			t.Errorf("%q, a syntax error in b: got %q, want syntax errors differ", src, d)
+		}
+		// Within a's and c's declarations the parsers differ, and that is
+		// not reported.
+		if sp := declAround(src, got.Decls[0].Span().Start); string(src[sp.Start:sp.End]) != a {
+			t.Errorf("a's declaration is %q, want %q", src[sp.Start:sp.End], a)
+		}
+		if sp := declAround(src, got.Decls[2].Span().End-1); string(src[sp.Start:sp.End-1]) != c {
+			t.Errorf("c's declaration is %q, want %q", src[sp.Start:sp.End-1], c)
+		}
 	}
 }
 
