@@ -34,30 +34,26 @@ func (o ReportOptions) pos(f vm.Frame) string {
 	return f.Pos()
 }
 
-// printable is s as a report line shows it: as it is, or quoted (Go
+// Printable is s as a report line shows it: as it is, or quoted (Go
 // syntax) when it holds a character that is not printable, a line end
 // or a terminal's escape, which would break the line or reach the
 // terminal (a test name is any string literal: "a\nb", "\x1b[2J", and
-// so are a skip's reason and an expect's message).
-func printable(s string) string {
+// so are a skip's reason and an expect's message). A build's report of
+// failed tests shows an expect's message with it, as rplc test does.
+func Printable(s string) string {
 	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return strconv.Quote(s)
 	}
 	return s
 }
 
-// Printable is s as a report line shows it (printable): for another
-// report of failed tests, a build's, to show an expect's message as
-// rplc test does.
-func Printable(s string) string { return printable(s) }
-
-// listName is how the verbose list names test t: its name (printable),
+// listName is how the verbose list names test t: its name (Printable),
 // or for the empty name where it is declared (compiler.TestLabel).
 func (o ReportOptions) listName(t Test) string {
 	if t.Name == "" {
 		return compiler.TestLabel("", o.name(t.File), t.Line)
 	}
-	return printable(t.Name)
+	return Printable(t.Name)
 }
 
 // WriteResult writes one policy's test results like go test: a line per
@@ -81,7 +77,7 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 		switch t.Status {
 		case Fail:
 			for _, f := range t.Failures {
-				fmt.Fprintf(w, "%s%s: %s failed: %s", indent, o.pos(f.Pos), compiler.TestLabel(t.Name, o.name(t.File), t.Line), printable(f.Message))
+				fmt.Fprintf(w, "%s%s: %s failed: %s", indent, o.pos(f.Pos), compiler.TestLabel(t.Name, o.name(t.File), t.Line), Printable(f.Message))
 				if f.Code != vm.CodeAssertionFailed {
 					fmt.Fprintf(w, " [%s]", f.Code)
 				}
@@ -89,13 +85,13 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 				vm.WriteStack(w, indent+"    ", f.Stack, o.Name)
 			}
 			if o.Verbose && t.Reason != "" {
-				fmt.Fprintf(w, "%sthen skipped: %s\n", indent, printable(t.Reason))
+				fmt.Fprintf(w, "%sthen skipped: %s\n", indent, Printable(t.Reason))
 			}
 		case Skip:
 			// Without a reason, the SKIP line alone, as the JSON has no
 			// reason then: "skipped: " said nothing, with a space after.
 			if o.Verbose && t.Reason != "" {
-				fmt.Fprintf(w, "%sskipped: %s\n", indent, printable(t.Reason))
+				fmt.Fprintf(w, "%sskipped: %s\n", indent, Printable(t.Reason))
 			}
 		}
 	}
