@@ -48,10 +48,10 @@ func Printable(s string) string {
 }
 
 // listName is how the verbose list names test t: its name (Printable),
-// or for the empty name where it is declared (compiler.TestLabel).
+// or for the empty name where it is declared (vm.TestLabel).
 func (o ReportOptions) listName(t Test) string {
 	if t.Name == "" {
-		return compiler.TestLabel("", o.name(t.File), t.Line)
+		return vm.TestLabel("", o.name(t.File), t.Line)
 	}
 	return Printable(t.Name)
 }
@@ -77,7 +77,7 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 		switch t.Status {
 		case Fail:
 			for _, f := range t.Failures {
-				fmt.Fprintf(w, "%s%s: %s failed: %s", indent, o.pos(f.Pos), compiler.TestLabel(t.Name, o.name(t.File), t.Line), Printable(f.Message))
+				fmt.Fprintf(w, "%s%s: %s failed: %s", indent, o.pos(f.Pos), vm.TestLabel(t.Name, o.name(t.File), t.Line), Printable(f.Message))
 				if f.Code != vm.CodeAssertionFailed {
 					fmt.Fprintf(w, " [%s]", f.Code)
 				}

@@ -168,17 +168,31 @@ const TestPrefix = "test:"
 
 // FrameLabel is how a policy call stack names the function of a frame
 // (Frame.Func), in text and JSON alike: a test's entry TestPrefix+NAME as
-// `test "NAME"`, quoted as Go quotes it, or `(unnamed test)` for the empty
-// name, not `test:NAME`; any other function by its name.
+// TestLabel names the test, `test "NAME"` or `(unnamed test)`, not
+// `test:NAME`; any other function by its name.
 func FrameLabel(fn string) string {
-	name, ok := strings.CutPrefix(fn, TestPrefix)
-	switch {
-	case !ok:
-		return fn
-	case name == "":
-		return "(unnamed test)"
+	if name, ok := strings.CutPrefix(fn, TestPrefix); ok {
+		return TestLabel(name, "", 0)
 	}
-	return "test " + strconv.Quote(name)
+	return fn
+}
+
+// TestLabel is how a message names a test: `test "NAME"`, quoted as Go
+// quotes it, or, for the empty name (which the language allows, and which
+// `test ""` or a bare `--- PASS: ` shows badly), `(unnamed test at
+// FILE:LINE)`; at FILE alone when line is 0 (a bundle's manifest has no
+// lines), and `(unnamed test)` when file is empty too, as a call stack
+// names a test's frame (FrameLabel).
+func TestLabel(name, file string, line int) string {
+	switch {
+	case name != "":
+		return "test " + strconv.Quote(name)
+	case file == "":
+		return "(unnamed test)"
+	case line <= 0:
+		return fmt.Sprintf("(unnamed test at %s)", file)
+	}
+	return fmt.Sprintf("(unnamed test at %s:%d)", file, line)
 }
 
 // Errorf returns an *Error with the given code, for builtins that want to

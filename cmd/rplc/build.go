@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/atomicfile"
 	"github.com/rpl-lang/rpl/lang"
@@ -283,7 +282,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 				// same (a test's frame is test "NAME", not its entry
 				// test:NAME); its message as rplc test shows it too,
 				// quoted when it holds a line end or a terminal's escape.
-				fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s", bf.File, bf.Line, bf.Col, compiler.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, policytest.Printable(bf.Message))
+				fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s", bf.File, bf.Line, bf.Col, vm.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, policytest.Printable(bf.Message))
 				if ve != nil && ve.Code != vm.CodeAssertionFailed {
 					fmt.Fprintf(e.stderr, " [%s]\n", ve.Code)
 					vm.WriteStack(e.stderr, "    ", ve.Stack, display) // as rplc test and eval indent it

@@ -102,7 +102,7 @@ type TestFailure struct {
 }
 
 func (f TestFailure) String() string {
-	return fmt.Sprintf("%s:%d:%d: %s: %s", f.Test.File, f.Test.Line, f.Test.Col, compiler.TestLabel(f.Test.Name, f.Test.File, f.Test.Line), f.why())
+	return fmt.Sprintf("%s:%d:%d: %s: %s", f.Test.File, f.Test.Line, f.Test.Col, vm.TestLabel(f.Test.Name, f.Test.File, f.Test.Line), f.why())
 }
 
 // why is the failure's error with its code when it is not a failed
@@ -473,7 +473,7 @@ func (b *Bundle) TestsPass(ctx context.Context, env *rpl.Env, limits rpl.Limits)
 		if i > 0 {
 			sb.WriteString("; ")
 		}
-		fmt.Fprintf(&sb, "policy %s, %s: %s", f.Policy, compiler.TestLabel(f.Test.Name, f.Test.File, f.Test.Line), f.why())
+		fmt.Fprintf(&sb, "policy %s, %s: %s", f.Policy, vm.TestLabel(f.Test.Name, f.Test.File, f.Test.Line), f.why())
 	}
 	if len(fails) > shown {
 		fmt.Fprintf(&sb, "; and %d more", len(fails)-shown)
