@@ -77,11 +77,7 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 		switch t.Status {
 		case Fail:
 			for _, f := range t.Failures {
-				fmt.Fprintf(w, "%s%s: %s failed: %s", indent, o.pos(f.Pos), vm.TestLabel(t.Name, o.name(t.File), t.Line), Printable(f.Message))
-				if f.Code != vm.CodeAssertionFailed {
-					fmt.Fprintf(w, " [%s]", f.Code)
-				}
-				fmt.Fprintln(w)
+				fmt.Fprintf(w, "%s%s: %s failed: %s%s\n", indent, o.pos(f.Pos), vm.TestLabel(t.Name, o.name(t.File), t.Line), Printable(f.Message), vm.CodeSuffix(f.Code))
 				vm.WriteStack(w, indent+"    ", f.Stack, o.Name)
 			}
 			if o.Verbose && t.Reason != "" {

@@ -195,6 +195,18 @@ func TestLabel(name, file string, line int) string {
 	return fmt.Sprintf("(unnamed test at %s:%d)", file, line)
 }
 
+// CodeSuffix is what follows the message of a failed test's error in a
+// report of failed tests (rplc test's, rplc build's, a build's
+// TestFailure): " [fuel_exhausted]", its code, and nothing for a failed
+// expect (CodeAssertionFailed), whose message says what failed. A report
+// writes the policy call stack under the errors that have one.
+func CodeSuffix(c Code) string {
+	if c == CodeAssertionFailed {
+		return ""
+	}
+	return " [" + string(c) + "]"
+}
+
 // Errorf returns an *Error with the given code, for builtins that want to
 // fail with a specific code (the machine adds the call stack).
 func Errorf(code Code, format string, args ...any) *Error {

@@ -19,3 +19,12 @@ func TestTestLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestCodeSuffix(t *testing.T) {
+	if got := CodeSuffix(CodeAssertionFailed); got != "" {
+		t.Errorf("CodeSuffix(%s) = %q, want none", CodeAssertionFailed, got)
+	}
+	if got, want := CodeSuffix(CodeFuelExhausted), " [fuel_exhausted]"; got != want {
+		t.Errorf("CodeSuffix(%s) = %q, want %q", CodeFuelExhausted, got, want)
+	}
+}

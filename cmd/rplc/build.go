@@ -261,7 +261,9 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 				tf := display(f.Test.File)
 				bf := buildFailure{Policy: f.Policy, Test: f.Test.Name, TestFile: tf, TestLine: f.Test.Line, TestCol: f.Test.Col,
 					File: tf, Line: f.Test.Line, Col: f.Test.Col, Message: f.Err.Error()}
+				suffix := "" // the code of an error that is not a failed expect
 				if ve != nil {
+					suffix = vm.CodeSuffix(ve.Code)
 					bf.Code, bf.Message = string(ve.Code), ve.Msg
 					if len(ve.Stack) > 0 {
 						// Point at the failing expect, or where the error
@@ -269,7 +271,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 						top := ve.Stack[0]
 						bf.File, bf.Line, bf.Col = display(top.File), top.Line, top.Col
 					}
-					if ve.Code != vm.CodeAssertionFailed {
+					if suffix != "" {
 						// And its policy call stack, as rplc test's.
 						bf.Stack = jsonStack(ve.Stack, display)
 					}
@@ -282,12 +284,9 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 				// same (a test's frame is test "NAME", not its entry
 				// test:NAME); its message as rplc test shows it too,
 				// quoted when it holds a line end or a terminal's escape.
-				fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s", bf.File, bf.Line, bf.Col, vm.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, policytest.Printable(bf.Message))
-				if ve != nil && ve.Code != vm.CodeAssertionFailed {
-					fmt.Fprintf(e.stderr, " [%s]\n", ve.Code)
+				fmt.Fprintf(e.stderr, "%s:%d:%d: %s (%s) failed: %s%s\n", bf.File, bf.Line, bf.Col, vm.TestLabel(f.Test.Name, display(f.Test.File), f.Test.Line), bf.Policy, policytest.Printable(bf.Message), suffix)
+				if suffix != "" {
 					vm.WriteStack(e.stderr, "    ", ve.Stack, display) // as rplc test and eval indent it
-				} else {
-					fmt.Fprintln(e.stderr)
 				}
 			}
 		}

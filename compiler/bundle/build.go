@@ -106,11 +106,11 @@ func (f TestFailure) String() string {
 }
 
 // why is the failure's error with its code when it is not a failed
-// expect ("fuel exhausted (limit 5) [fuel_exhausted]"), as rplc test
-// and rplc build say it.
+// expect ("fuel exhausted (limit 5) [fuel_exhausted]", vm.CodeSuffix), as
+// rplc test and rplc build say it.
 func (f TestFailure) why() string {
-	if e, ok := errors.AsType[*vm.Error](f.Err); ok && e.Code != vm.CodeAssertionFailed {
-		return f.Err.Error() + " [" + string(e.Code) + "]"
+	if e, ok := errors.AsType[*vm.Error](f.Err); ok {
+		return f.Err.Error() + vm.CodeSuffix(e.Code)
 	}
 	return f.Err.Error()
 }
