@@ -1026,11 +1026,10 @@ func appendUint128(b []byte, hi, lo uint64) []byte {
 // range, infinite or finite, naming both operands as the other
 // operations do ("$3.00 * 1e+10 is out of the money range").
 func mulMoneyFloatError(x int64, f float64) *Error {
-	op := operation(OpMulMoneyFloat, Money(x), Float(f))
-	if math.IsNaN(float64(x) * f) {
-		return &Error{Code: CodeIntOverflow, Msg: op + " is NaN, which has no money value"}
+	if !math.IsNaN(float64(x) * f) {
+		return overflow(OpMulMoneyFloat, Money(x), Float(f))
 	}
-	return overflow(OpMulMoneyFloat, Money(x), Float(f))
+	return &Error{Code: CodeIntOverflow, Msg: operation(OpMulMoneyFloat, Money(x), Float(f)) + " is NaN, which has no money value"}
 }
 
 // overflow is the int_overflow error of op on x and y (x alone for a
