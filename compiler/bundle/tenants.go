@@ -210,13 +210,18 @@ const MaxTenantDepth = 64
 // progress, the tenants waiting for the chain of the last, at their index
 // in onPath.
 func (ts *Tenants) complete() error {
-	byID := make(map[string]*Tenant, len(ts.Tenants))
 	index := make(map[string]int, len(ts.Tenants)) // a tenant's place in the list
-	for i := range ts.Tenants {
-		byID[ts.Tenants[i].ID] = &ts.Tenants[i]
-		index[ts.Tenants[i].ID] = i
+	for i, t := range ts.Tenants {
+		index[t.ID] = i
 	}
-	done := make(map[string]bool, len(byID))
+	// byID is the tenant registered as id, nil for a parent not registered.
+	byID := func(id string) *Tenant {
+		if i, ok := index[id]; ok {
+			return &ts.Tenants[i]
+		}
+		return nil
+	}
+	done := make(map[string]bool, len(index))
 	onPath := map[string]int{}
 	var path []string
 	// seen marks the ancestors already in the chain being built, by the
@@ -245,7 +250,7 @@ func (ts *Tenants) complete() error {
 		onPath[t.ID] = len(path)
 		path = append(path, t.ID)
 		for _, p := range t.Parents {
-			if q := byID[p]; q != nil && !done[p] {
+			if q := byID(p); q != nil && !done[p] {
 				if err := visit(q); err != nil {
 					return err
 				}
@@ -263,7 +268,7 @@ func (ts *Tenants) complete() error {
 		}
 		for _, p := range t.Parents {
 			add(p)
-			if q := byID[p]; q != nil {
+			if q := byID(p); q != nil {
 				for _, a := range q.Chain {
 					add(a)
 				}
