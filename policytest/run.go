@@ -152,13 +152,12 @@ type Tree struct {
 // RunTree tests the policies of one policy tree, the directory root (see
 // Find), in order, as RunTrees tests a tree.
 func (r *Runner) RunTree(root string, policies []string, cfg Config) []*Result {
-	return r.RunTrees([]Tree{{Root: root, Policies: policies}}, cfg)
+	return r.RunTrees([]Tree{{Root: root, Policies: policies}}, cfg)[0]
 }
 
 // RunTrees tests the policies of trees, tree after tree, each in order, as
-// RunPolicy tests one, and returns one Result per policy in that order
-// (so a caller finds a tree's results by counting its policies); and it
-// holds them to what rplc check and rplc
+// RunPolicy tests one, and returns the results of each tree, one Result
+// per policy in that order; and it holds them to what rplc check and rplc
 // build hold a tree to (lang.Trees):
 //   - the policies of a tree have distinct ids: a policy whose id an
 //     earlier one has fails with that error (RPL216), and its tests do
@@ -170,7 +169,7 @@ func (r *Runner) RunTree(root string, policies []string, cfg Config) []*Result {
 // A test module (tests and no route) is run, not refused as rplc check
 // refuses it in a tree: running its tests is what rplc test is for. Every
 // policy is checked before any test runs, to tell the libraries.
-func (r *Runner) RunTrees(trees []Tree, cfg Config) []*Result {
+func (r *Runner) RunTrees(trees []Tree, cfg Config) [][]*Result {
 	type checked struct {
 		prog  *lang.Program
 		diags lang.DiagList // without its RPL212, which the verdicts say
@@ -189,7 +188,7 @@ func (r *Runner) RunTrees(trees []Tree, cfg Config) []*Result {
 			cs[i] = append(cs[i], checked{prog, diags, tf})
 		}
 	}
-	var out []*Result
+	out := make([][]*Result, len(trees))
 	for i, t := range trees {
 		ids := ts[i].Policies()
 		for j, v := range rules.Verdicts(ts[i]) {
@@ -203,7 +202,7 @@ func (r *Runner) RunTrees(trees []Tree, cfg Config) []*Result {
 			if v.Kind == lang.KindPolicy && ids[c.file.Name] {
 				res.ID = c.file.Name
 			}
-			out = append(out, res)
+			out[i] = append(out[i], res)
 			cs[i][j] = checked{} // its program can go
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"time"
 
@@ -253,23 +254,19 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	}
 	cfg.Context = cmd.Context()
 	names := newPathNamer()
-	var results []*policytest.Result
 	ro := policytest.ReportOptions{Verbose: o.verbose, Name: names.name, NoCover: !o.cover}
 	var shown diagSet // a library's diagnostic once, whichever policies load it
-	all := runner.RunTrees(trees, cfg)
+	byTree := runner.RunTrees(trees, cfg)
 	// The tenants.json and catalogue.json of each directory walked, as
 	// rplc check and rplc build check them (RPL217): each tenant's policy
-	// among the tree's, whose results come tree after tree.
+	// among the tree's.
 	var data lang.DiagList
-	rest := all
 	for i, t := range pts {
-		rs := rest[:len(trees[i].Policies)]
-		rest = rest[len(rs):]
 		if !t.walked {
 			continue
 		}
 		ids := map[string]bool{}
-		for _, r := range rs {
+		for _, r := range byTree[i] {
 			if r.ID != "" {
 				ids[r.ID] = true
 			}
@@ -285,8 +282,8 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	if !o.json {
 		printText(e.stdout, data, useColor(e.stdout, e.color))
 	}
-	for _, r := range all {
-		results = append(results, r)
+	results := slices.Concat(byTree...)
+	for _, r := range results {
 		if o.json {
 			continue
 		}

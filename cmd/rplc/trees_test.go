@@ -96,7 +96,7 @@ func treeErrors(t *testing.T, tool, dir string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, res := range r.RunTrees([]policytest.Tree{{Root: dir, Policies: ps}}, policytest.Config{}) {
+		for _, res := range r.RunTrees([]policytest.Tree{{Root: dir, Policies: ps}}, policytest.Config{})[0] {
 			add(res.Diags)
 			if res.Err != nil || !res.Diags.HasErrors() && res.Failed() {
 				t.Errorf("policytest: %s: %v, tests %+v", res.Policy, res.Err, res.Tests)
