@@ -87,8 +87,9 @@ a value or key that does not fit the Request record or the state's
 fields, at it ("req.json:1:32: tenant.tier: want a string, have a
 number"), a key given twice, at its second occurrence, and a value a
 router refuses ("req.json:1:35: tenant.budget.monthly must be ≥ 0, have
--$5.00"). Another error names the flag and the file ("--request
-req.json: value: want an object, have a list").
+-$5.00"). Another error names the flag and the file ("--request:
+req.json: value: want an object, have a list"), as one that cannot be
+read does ("--request: req.json: no such file or directory").
 
 Exit status: 0 with a decision, 1 when the policy has errors, the request
 or state is not valid, or the evaluation fails (the error and its policy
@@ -267,12 +268,12 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	}
 	reqData, err := readInput(e, f.request)
 	if err != nil {
-		return nil, readError(cmd, fmt.Errorf("--request: %w", err))
+		return nil, readError(cmd, inputError("--request", f.request, err))
 	}
 	var stateData []byte
 	if f.state != "" {
 		if stateData, err = readInput(e, f.state); err != nil {
-			return nil, readError(cmd, fmt.Errorf("--state: %w", err))
+			return nil, readError(cmd, inputError("--state", f.state, err))
 		}
 	}
 	var (
@@ -456,31 +457,35 @@ func (n *pathNamer) framePos(st []vm.Frame) string {
 }
 
 // inputError is err about the JSON input given to flag (--request,
-// --state) as name ("-": standard input). An error at a byte of the input
-// (a syntax error, a key given twice, text that is not UTF-8) is placed
-// as rplc places every error in a file, FILE:LINE:COL: message
-// ("req.json:1:26: invalid JSON: invalid character ..."), not in words
-// ("line 1, column 26"); another is said after the flag and name.
+// --state) as name ("-": standard input, named <stdin>). An error at a
+// byte of the input (a syntax error, a key given twice, text that is not
+// UTF-8) is placed as rplc places every error in a file, FILE:LINE:COL:
+// message ("req.json:1:26: invalid JSON: invalid character ..."), not in
+// words ("line 1, column 26"); another, the input's read error among
+// them, is said after the flag and name, as rplc says a file of another
+// flag's ("--request: req.json: no such file or directory", "--request:
+// req.json: value: want an object, have a list").
 func inputError(flag, name string, err error) error {
-	pe, ok := err.(*jsonx.PosError)
-	if !ok {
-		return fmt.Errorf("%s %s: %w", flag, name, err)
-	}
 	if name == "-" {
 		name = "<stdin>"
 	}
-	return fmt.Errorf("%s:%d:%d: %s", name, pe.Line, pe.Col, pe.Text())
+	if pe, ok := err.(*jsonx.PosError); ok {
+		return fmt.Errorf("%s:%d:%d: %s", name, pe.Line, pe.Col, pe.Text())
+	}
+	return fmt.Errorf("%s: %s: %w", flag, name, err)
 }
 
+// readInput reads the input named name ("-": standard input); its error
+// does not name it ("no such file or directory"), as inputError does.
 func readInput(e *env, name string) ([]byte, error) {
 	if name == "-" {
 		return io.ReadAll(e.stdin)
 	}
 	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, unwrapPath(err) // "req.json: no such file", not "open req.json: …"
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
+		return nil, pe.Err // "no such file", not "open req.json: no such file"
 	}
-	return data, nil
+	return data, err
 }
 
 func writeJSONValue(w io.Writer, decision any, st vm.Stats, withStats bool) error {
