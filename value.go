@@ -1,7 +1,6 @@
 package rpl
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,16 +43,11 @@ func FromJSONAt(t lang.Type, data []byte, path string) (vm.Value, error) {
 	if path != "" {
 		invalid = path + ": " + invalid
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
+	// Anything but space after the value is refused at its first byte,
+	// as rplc check places it in tenants.json.
 	var x any
-	if err := dec.Decode(&x); err != nil {
+	if err := jsonx.DecodeOne(data, &x); err != nil {
 		return vm.Value{}, jsonx.Within(invalid, jsonx.At(data, err))
-	}
-	// Anything but space after the value, at its first byte, as rplc
-	// check places it in tenants.json.
-	if pe := jsonx.DataAfter(data, dec.InputOffset()); pe != nil {
-		return vm.Value{}, jsonx.Within(invalid, pe)
 	}
 	if p, dup := jsonx.DuplicateKey(data, path, 0); dup {
 		return vm.Value{}, pathErr(p, jsonx.RepeatedKey) // encoding/json kept the last

@@ -1,7 +1,6 @@
 package policytest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -191,23 +190,16 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 // path of the value at fault ("spend.acme.month: want money…", "spend.acme.week:
 // unknown field (did you mean day?)"), a syntax error its line and column.
 func (s *State) decode(data []byte) error {
-	if len(bytes.Trim(data, " \t\r\n")) == 0 {
-		return jsonx.ErrNoValue // as a request says it, unplaced
-	}
-	// One value, then space alone (jsonx.DataAfter: the words of a
-	// request's, where json.Unmarshal said "invalid character 'x' after
-	// top-level value").
+	// One value, then space alone, in the words of a request's: no value
+	// (unplaced) for none, data after the value at it, where
+	// json.Unmarshal said "invalid character 'x' after top-level value".
 	var top map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	err := dec.Decode(&top)
-	if err == nil {
-		if pe := jsonx.DataAfter(data, dec.InputOffset()); pe != nil {
-			return pe
-		}
-	}
-	if err != nil {
-		if _, syntax := err.(*json.SyntaxError); syntax || errors.Is(err, io.ErrUnexpectedEOF) {
+	if err := jsonx.DecodeOne(data, &top); err != nil {
+		if _, syntax := err.(*json.SyntaxError); syntax || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return jsonx.At(data, err)
+		}
+		if pe, ok := err.(*jsonx.PosError); ok {
+			return pe
 		}
 		if msg, ok := jsonx.TypeError(err); ok {
 			return errors.New(msg)

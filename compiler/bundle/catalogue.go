@@ -232,27 +232,23 @@ func decodeValid(data []byte, walk func(data []byte) error) error {
 }
 
 // decodeJSON decodes data, one JSON value and nothing but space after it,
-// into v, as json.Unmarshal does; a text that is not JSON is a
-// *syntaxError at the byte at fault, which the decoder's errors place
+// into v (jsonx.DecodeOne); a text that is not JSON is a *syntaxError at
+// the byte at fault, which the decoder's errors place
 // (json.SyntaxError.Offset counts that byte; io.ErrUnexpectedEOF and
-// io.EOF are the text cut short and no text). The decoder reads the value
-// whole, and so finds a syntax error, before it decodes any of it.
+// io.EOF are the text cut short and no text; data after the value is
+// placed at its first byte).
 func decodeJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	err := dec.Decode(v)
+	err := jsonx.DecodeOne(data, v)
 	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
 		return &syntaxError{Offset: max(se.Offset-1, 0), Msg: se.Error()}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return &syntaxError{Offset: int64(len(bytes.TrimRight(data, jsonSpace))), Msg: "unexpected end of JSON input"}
 	}
-	if err != nil {
-		return err
+	if pe, ok := err.(*jsonx.PosError); ok {
+		return &syntaxError{Offset: pe.Offset, Msg: pe.Msg}
 	}
-	if after := bytes.TrimLeft(data[dec.InputOffset():], jsonSpace); len(after) > 0 {
-		return &syntaxError{Offset: int64(len(data) - len(after)), Msg: "data after the value"}
-	}
-	return nil
+	return err
 }
 
 // jsonSpace is the space JSON allows between tokens.

@@ -186,6 +186,25 @@ func ParseMoney(s string) (int64, error) {
 	}
 }
 
+// DecodeOne decodes data, one JSON value and nothing but space after it,
+// into v, as json.Unmarshal does, numbers decoded into an interface kept
+// as written (json.Number). The decoder reads the value whole, and so
+// finds a syntax error, before it decodes any of it. Its error is the
+// decoder's (a *json.SyntaxError; io.ErrUnexpectedEOF for a value cut
+// short, io.EOF for none, which At places and names; a type error), or
+// for data after the value DataAfter's.
+func DecodeOne(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if pe := DataAfter(data, dec.InputOffset()); pe != nil {
+		return pe
+	}
+	return nil
+}
+
 // DataAfter is the error of data whose one value ends at end (a
 // json.Decoder's InputOffset) and that holds more than space after it (a
 // } or ] too, which Decoder.More does not count): "data after the value"
@@ -232,7 +251,8 @@ func At(data []byte, err error) error {
 // does, prints it as FILE:LINE:COL: Text() instead (Line, Col). At and
 // ExactKeys return one.
 type PosError struct {
-	Line, Col int // from 1, the column in bytes
+	Line, Col int   // from 1, the column in bytes
+	Offset    int64 // the byte at fault, from 0 (the length of the document: its end)
 	Msg       string
 	// About, when set, is what the error is about ("invalid state",
 	// "request: invalid JSON"), said before the place (Within).
@@ -275,7 +295,7 @@ func Within(about string, err error) error {
 // end), placed as LineCol places it.
 func PosAt(data []byte, off int64, msg string) *PosError {
 	line, col := Position(data, off)
-	return &PosError{Line: line, Col: col, Msg: msg}
+	return &PosError{Line: line, Col: col, Offset: off, Msg: msg}
 }
 
 // LineCol names the position of the byte at index off of data

@@ -162,6 +162,44 @@ func TestAt(t *testing.T) {
 	}
 }
 
+// TestDecodeOne: one value and space alone, numbers as written; data
+// after the value is refused at its first byte, whose offset a tool that
+// places errors itself reads; the decoder's errors are left for At.
+func TestDecodeOne(t *testing.T) {
+	var x any
+	if err := DecodeOne([]byte(" {\"n\": 1.50}\n\t"), &x); err != nil {
+		t.Fatal(err)
+	}
+	if n := x.(map[string]any)["n"]; n != json.Number("1.50") {
+		t.Errorf("n = %#v, want json.Number(\"1.50\")", n)
+	}
+	for _, c := range []struct {
+		text string
+		off  int64
+		want string
+	}{
+		{`{} x`, 3, "line 1, column 4: data after the value"},
+		{"[1]\n\n  ]", 7, "line 3, column 3: data after the value"},
+		{`1 2`, 2, "line 1, column 3: data after the value"},
+	} {
+		err := DecodeOne([]byte(c.text), &x)
+		pe, ok := err.(*PosError)
+		if !ok || pe.Error() != c.want || pe.Offset != c.off {
+			t.Errorf("%q: %#v, want %s at offset %d", c.text, err, c.want, c.off)
+		}
+	}
+	if err := DecodeOne([]byte(" \n"), &x); err != io.EOF {
+		t.Errorf("space alone: %v, want io.EOF", err)
+	}
+	if err := DecodeOne([]byte(`{"a": [1,`), &x); err != io.ErrUnexpectedEOF {
+		t.Errorf("cut short: %v, want io.ErrUnexpectedEOF", err)
+	}
+	var m map[string]int
+	if _, ok := TypeError(DecodeOne([]byte(`{"a": "b"} x`), &m)); !ok {
+		t.Errorf("a type error is the decoder's, before the data after it")
+	}
+}
+
 // TestWithin: an error at a place said to be about something keeps the
 // thing and the place apart, for a tool that prints the place first
 // (rplc: "s.json:1:9: invalid state: msg"), and reads as a wrapped error
