@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -127,11 +126,7 @@ func fromGo(t lang.Type, x any, path string) (vm.Value, error) {
 		if !ok {
 			return vm.Value{}, pathErr(path, "want an object, have %s", jsonx.Kind(x))
 		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := jsonx.SortedKeys(m)
 		ks := make([]vm.Value, len(keys))
 		vs := make([]vm.Value, len(keys))
 		for i, k := range keys {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -136,7 +135,7 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 	}
 	// What the setters of std/testing refuse, the state refuses: a
 	// negative amount, a target the router would not take.
-	for _, t := range sortedKeys(s.Spend) {
+	for _, t := range jsonx.SortedKeys(s.Spend) {
 		sp := s.Spend[t]
 		if sp.Month < 0 {
 			return invalid(stateKey("spend", t)+".month", "negative spend (a cost recorded is ≥ 0)")
@@ -146,7 +145,7 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		}
 		st.SetSpend(t, int64(sp.Month), int64(sp.Day))
 	}
-	for _, t := range sortedKeys(s.Prices) {
+	for _, t := range jsonx.SortedKeys(s.Prices) {
 		if why := lang.TargetProblem(t); why != "" {
 			return invalidKey("prices", t, why)
 		}
@@ -156,10 +155,10 @@ func ReadState(data []byte) (st *stdlib.MemState, now time.Time, seed *uint64, e
 		}
 		st.SetPrice(t, p)
 	}
-	for _, e := range sortedKeys(s.Winners) {
+	for _, e := range jsonx.SortedKeys(s.Winners) {
 		st.SetWinner(e, s.Winners[e])
 	}
-	for _, t := range sortedKeys(s.Health) {
+	for _, t := range jsonx.SortedKeys(s.Health) {
 		if why := lang.TargetProblem(t); why != "" {
 			return invalidKey("health", t, why)
 		}
@@ -212,28 +211,28 @@ func (s *State) decode(data []byte) error {
 		return err
 	}
 	s.Spend, s.Prices, s.Winners, s.Health = map[string]SpendState{}, map[string]PriceState{}, map[string]string{}, map[string]HealthState{}
-	for _, x := range sortedKeys(winners) {
+	for _, x := range jsonx.SortedKeys(winners) {
 		var arm string
 		if err := value(winners[x], stateKey("winners", x), &arm); err != nil {
 			return err
 		}
 		s.Winners[x] = arm
 	}
-	for _, t := range sortedKeys(spend) {
+	for _, t := range jsonx.SortedKeys(spend) {
 		var v SpendState
 		if err := objectIn(spend[t], stateKey("spend", t), map[string]any{"month": &v.Month, "day": &v.Day}); err != nil {
 			return err
 		}
 		s.Spend[t] = v
 	}
-	for _, t := range sortedKeys(prices) {
+	for _, t := range jsonx.SortedKeys(prices) {
 		var v PriceState
 		if err := objectIn(prices[t], stateKey("prices", t), map[string]any{"input": &v.Input, "output": &v.Output}); err != nil {
 			return err
 		}
 		s.Prices[t] = v
 	}
-	for _, t := range sortedKeys(health) {
+	for _, t := range jsonx.SortedKeys(health) {
 		var v HealthState
 		if err := objectIn(health[t], stateKey("health", t), map[string]any{"healthy": &v.Healthy, "error_rate": &v.ErrorRate, "latency": &v.Latency}); err != nil {
 			return err
@@ -269,11 +268,11 @@ func objectIn(raw json.RawMessage, path string, fields map[string]any) error {
 // pointer; a member fields does not name is an error, with the nearest
 // name that it does. Errors name the member's path: prefix, then its key.
 func object(m map[string]json.RawMessage, prefix string, fields map[string]any) error {
-	for _, k := range sortedKeys(m) {
+	for _, k := range jsonx.SortedKeys(m) {
 		p, ok := fields[k]
 		if !ok {
 			hint := ""
-			if n := lang.Nearest(k, sortedKeys(fields)); n != "" {
+			if n := lang.Nearest(k, jsonx.SortedKeys(fields)); n != "" {
 				hint = " (did you mean " + n + "?)"
 			}
 			return &valueError{path: prefix + k, msg: "unknown field" + hint}
@@ -302,12 +301,3 @@ func value(raw json.RawMessage, path string, p any) error {
 type valueError struct{ path, msg string }
 
 func (e *valueError) Error() string { return e.path + ": " + e.msg }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

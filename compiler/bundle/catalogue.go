@@ -97,10 +97,8 @@ func walkList(data []byte, what, key string, fields []string, maxLen map[string]
 	}
 	// decodeAny decodes the JSON value data, numbers as written.
 	decodeAny := func(data []byte) (any, error) {
-		d := json.NewDecoder(bytes.NewReader(data))
-		d.UseNumber()
 		var v any
-		err := d.Decode(&v)
+		err := jsonx.DecodeOne(data, &v)
 		return v, err
 	}
 	// fieldsOf decodes the object elem, at, field by field.
@@ -350,12 +348,7 @@ func object(x any, at string, allowed ...string) (map[string]any, error) {
 	if !ok {
 		return nil, pathErrorf(at, "want an object, have %s", jsonx.Kind(x))
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range jsonx.SortedKeys(m) {
 		known := false
 		for _, a := range allowed {
 			known = known || a == k

@@ -16,6 +16,7 @@ import (
 	"iter"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -203,6 +204,18 @@ func DecodeOne(data []byte, v any) error {
 		return pe
 	}
 	return nil
+}
+
+// SortedKeys is the keys of a decoded JSON object in order: what a
+// validator walks so that a document with several faults is refused at
+// the same one every time.
+func SortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // DataAfter is the error of data whose one value ends at end (a
