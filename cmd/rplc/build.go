@@ -81,9 +81,6 @@ tree's tenants.json or catalogue.json).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
-			}
 			// "-" says that build reads a directory, not standard
 			// input, as check says: it said "-: no such file or directory".
 			if err := noStdin(cmd, args); err != nil {

@@ -66,9 +66,6 @@ there is any error or a directory holds no .rpl file, 2 for a wrong command line
   rplc check --format json policies/ | jq -r .code`,
 		Args: requirePaths,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
-			}
 			return runCheck(cmd, e, args, format)
 		},
 	}
@@ -85,10 +82,7 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	}
 	pts, empty, err := expandTreesEmpty(args)
 	if err != nil {
-		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
-			return usageErrorf(cmd, "%v", err)
-		}
-		return &exitError{code: exitFail, err: err}
+		return pathsError(cmd, err)
 	}
 	u, err := stdlib.Universe()
 	if err != nil {

@@ -55,9 +55,6 @@ nothing among it (with the nearest name, if one is close).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
-			}
 			name := ""
 			if len(args) == 1 {
 				name = args[0]

@@ -102,9 +102,6 @@ file among them).`,
   rplc eval premium.rpl --request req.json --format json | jq .decision.target`,
 		Args: exactlyOnePolicy,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
-			}
 			ev, err := prepareEval(cmd, e, args[0], f, rpl.CompileOptions{NoTests: true})
 			if err != nil {
 				if format == "json" {

@@ -62,9 +62,6 @@ is still shown), 2 for a wrong command line (a missing file among them).`,
   rplc explain budget_guard.rpl --request req.json --state state.json --format json | jq .path`,
 		Args: exactlyOnePolicy,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
-			}
 			return runExplain(cmd, e, args[0], f, format)
 		},
 	}

@@ -75,10 +75,7 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 		}
 		ts, empty, err := expandTreesEmpty([]string{a})
 		if err != nil {
-			if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
-				return usageErrorf(cmd, "%v", err)
-			}
-			return &exitError{code: exitFail, err: err}
+			return pathsError(cmd, err)
 		}
 		files = append(files, treeFiles(ts)...)
 		for _, dir := range empty {

@@ -200,6 +200,17 @@ func readError(cmd *cobra.Command, err error) error {
 	return &exitError{code: exitFail, err: err}
 }
 
+// pathsError reports the error of expanding the paths given
+// (expandTrees): one that does not exist (a *lang.NotFoundError) is a
+// wrong command line (exit 2), any other failure exit 1, as readError
+// reports a file's.
+func pathsError(cmd *cobra.Command, err error) error {
+	if _, ok := errors.AsType[*lang.NotFoundError](err); ok {
+		return usageErrorf(cmd, "%v", err)
+	}
+	return &exitError{code: exitFail, err: err}
+}
+
 // writeError reports output that could not be written (exit 1).
 func writeError(err error) error { return &exitError{code: exitFail, err: err} }
 
@@ -263,7 +274,16 @@ file that exists without --force).`,
 		if err := cliflag.NonNegative(cmd.Flags(), "fuel", "memory", "debounce", "timeout"); err != nil {
 			return usageErrorf(cmd, "invalid %v", err)
 		}
-		return noEmpty(cmd, args)
+		if err := noEmpty(cmd, args); err != nil {
+			return err
+		}
+		// Every command's --format takes text or json.
+		if f := cmd.Flags().Lookup("format"); f != nil {
+			if v := f.Value.String(); v != "text" && v != "json" {
+				return usageErrorf(cmd, "invalid --format %q: want text or json", v)
+			}
+		}
+		return nil
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)

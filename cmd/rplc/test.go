@@ -103,9 +103,6 @@ wrong command line.`,
   rplc test --cover --coverprofile cover.out examples/policies && go tool cover -html cover.out`,
 		Args: requirePaths,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return usageErrorf(cmd, "invalid --format %q: want text or json", format)
-			}
 			if mode != "set" && mode != "count" {
 				return usageErrorf(cmd, "invalid --covermode %q: want set or count", mode)
 			}
