@@ -94,6 +94,15 @@ type BuildOptions struct {
 	Built time.Time
 }
 
+// envOr is env, or for nil a new rpl.NewEnv(), the environment Build and
+// Accept compile and run policies with.
+func envOr(env *rpl.Env) (*rpl.Env, error) {
+	if env != nil {
+		return env, nil
+	}
+	return rpl.NewEnv()
+}
+
 // TestFailure is a test that failed during a build.
 type TestFailure struct {
 	Policy string
@@ -161,12 +170,9 @@ var (
 // tenants' policies must be in the bundle). dir may be a symlink to the
 // directory.
 func Build(dir string, opts BuildOptions) (*Result, error) {
-	env := opts.Env
-	if env == nil {
-		var err error
-		if env, err = rpl.NewEnv(); err != nil {
-			return nil, err
-		}
+	env, err := envOr(opts.Env)
+	if err != nil {
+		return nil, err
 	}
 	root, err := filepath.Abs(dir)
 	if err != nil {
@@ -433,11 +439,9 @@ func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env, limits rpl.Limits) 
 // record of its environment. A failing test is an error wrapping ErrTestsFailed
 // that names the first failures.
 func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env, limits rpl.Limits) (*Bundle, error) {
-	if env == nil {
-		var err error
-		if env, err = rpl.NewEnv(); err != nil {
-			return nil, err
-		}
+	env, err := envOr(env)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Builtins == nil {
 		opts.Builtins = env.Builtins()
