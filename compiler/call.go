@@ -16,10 +16,7 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 	}
 	switch call.Kind {
 	case lang.CallFunc, lang.CallSuper:
-		target := call.Func
-		if call.Kind == lang.CallFunc {
-			target = f.c.resolveFunc(target)
-		}
+		target := f.c.callee(call)
 		if f.inline(e, target, call.Args, f.expr) {
 			return
 		}

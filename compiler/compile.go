@@ -244,6 +244,17 @@ func (c *compiler) newFunc(name, file string, params int) int {
 // main policy (lang.Program.Derived).
 func (c *compiler) resolveFunc(o *lang.Object) *lang.Object { return c.prog.Derived(o) }
 
+// callee is the function a call of a user function (lang.CallFunc or
+// lang.CallSuper) runs: for a call by name the version that runs in the
+// main policy (resolveFunc), for super the parent's function it names,
+// as it is.
+func (c *compiler) callee(call *lang.Call) *lang.Object {
+	if call.Kind == lang.CallFunc {
+		return c.resolveFunc(call.Func)
+	}
+	return call.Func
+}
+
 // funcIndex returns the vm function index of a user function, queueing it
 // for compilation on first use.
 func (c *compiler) funcIndex(o *lang.Object) int {

@@ -61,11 +61,7 @@ func (c *compiler) lenBound0(e lang.Expr) (int64, bool) {
 		}
 		switch call.Kind {
 		case lang.CallFunc, lang.CallSuper:
-			target := call.Func
-			if call.Kind == lang.CallFunc {
-				target = c.resolveFunc(target)
-			}
-			if d, ok := target.Decl.(*lang.FuncDecl); ok {
+			if d, ok := c.callee(call).Decl.(*lang.FuncDecl); ok {
 				return c.maxLen(append(results(d.Body), returns(d.Body)...)...)
 			}
 		case lang.CallBuiltin:
@@ -143,11 +139,7 @@ func (c *compiler) paramArgs() map[*lang.Object][]lang.Expr {
 		if inTest[ce] || (call.Kind != lang.CallFunc && call.Kind != lang.CallSuper) {
 			continue
 		}
-		target := call.Func
-		if call.Kind == lang.CallFunc {
-			target = c.resolveFunc(target)
-		}
-		d, ok := target.Decl.(*lang.FuncDecl)
+		d, ok := c.callee(call).Decl.(*lang.FuncDecl)
 		if !ok {
 			continue
 		}
