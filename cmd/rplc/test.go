@@ -238,10 +238,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		// happened: there was none (a directory holding no .rpl file, a
 		// link loop), only exit 1.
 		run := jsonTestRun{Error: err.Error(), Policies: []jsonPolicyResult{}}
-		for _, d := range ds {
-			run.Diagnostics = append(run.Diagnostics, d.Error())
-			run.DiagnosticDetails = append(run.DiagnosticDetails, jsonDiagOf(d))
-		}
+		run.addDiags(ds)
 		writeJSON(e.stdout, run)
 		return &exitError{code: exitFail, err: err}
 	}
@@ -450,12 +447,17 @@ func jsonStack(st []vm.Frame, name func(string) string) []jsonFrame {
 	return out
 }
 
+// addDiags adds ds to the run's diagnostics, in both their forms.
+func (r *jsonTestRun) addDiags(ds lang.DiagList) {
+	for _, d := range ds {
+		r.Diagnostics = append(r.Diagnostics, d.Error())
+		r.DiagnosticDetails = append(r.DiagnosticDetails, jsonDiagOf(d))
+	}
+}
+
 func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, names *pathNamer, cover bool) error {
 	var run jsonTestRun
-	for _, d := range data {
-		run.Diagnostics = append(run.Diagnostics, d.Error())
-		run.DiagnosticDetails = append(run.DiagnosticDetails, jsonDiagOf(d))
-	}
+	run.addDiags(data)
 	run.Passed, run.Failed, run.Skipped = policytest.Totals(results)
 	run.Errors = policytest.PoliciesWithErrors(results)
 	run.RegistryErrors = len(data)
