@@ -384,9 +384,9 @@ type (
 		// DiagnosticDetails are the diagnostics as rplc check --format
 		// json writes them, with their code, range, related positions
 		// and fixes.
-		DiagnosticDetails []json.RawMessage `json:"diagnostic_details,omitempty"`
-		Tests             []jsonTest        `json:"tests"`
-		Coverage          *jsonCoverage     `json:"coverage,omitempty"`
+		DiagnosticDetails []jsonDiag    `json:"diagnostic_details,omitempty"`
+		Tests             []jsonTest    `json:"tests"`
+		Coverage          *jsonCoverage `json:"coverage,omitempty"`
 	}
 	jsonTest struct {
 		Name       string        `json:"name"`
@@ -470,11 +470,7 @@ func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, nam
 		for _, d := range r.Diags {
 			d = names.display(d)
 			pr.Diagnostics = append(pr.Diagnostics, d.Error())
-			var b bytes.Buffer
-			if err := printJSON(&b, lang.DiagList{d}); err != nil {
-				return err
-			}
-			pr.DiagnosticDetails = append(pr.DiagnosticDetails, json.RawMessage(bytes.TrimSpace(b.Bytes())))
+			pr.DiagnosticDetails = append(pr.DiagnosticDetails, jsonDiagOf(d))
 		}
 		for _, t := range r.Tests {
 			jt := jsonTest{Name: t.Name, File: names.name(t.File), Line: t.Line, Col: t.Col,
