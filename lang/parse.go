@@ -320,6 +320,19 @@ func closingQuote(src []byte, sp Span) bool {
 	return len(bytes.Trim(src[sp.Start+1:sp.End], " \t)]};,")) == 0
 }
 
+// statementStart reports whether the keyword t begins a declaration or a
+// statement, first on its line: where the text of a string left open on
+// an earlier line is taken to have ended.
+func statementStart(src []byte, t token) bool {
+	switch t.Value {
+	case "let", "return", "expect", "if", "match", "fn", "const", "type", "test", "import":
+	default:
+		return false
+	}
+	line := bytes.LastIndexByte(src[:t.Pos.Offset], '\n') + 1
+	return len(bytes.TrimLeft(src[line:t.Pos.Offset], " \t")) == 0
+}
+
 func significant(t token) bool { return t.Type != tokComment && t.Type != tokWhitespace }
 
 // chunkSpan is the span of the significant tokens of toks, without the
@@ -355,6 +368,12 @@ func (p *parser) parseChunk(toks []token) {
 		switch t.Type {
 		case tokString:
 			open = nil
+		case tokKeyword:
+			if statementStart(p.file.Src, t) {
+				// Code again, not the string's text: a quote after it
+				// is a string of its own.
+				open = nil
+			}
 		case tokInvalid:
 			if end := pointMoney(p.file.Src, tsp.Start); end > 0 {
 				// $.5: a money literal but for the digit before its

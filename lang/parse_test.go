@@ -1238,3 +1238,19 @@ func TestIndentedDeclarationAfterUnfinishedLine(t *testing.T) {
 		}
 	}
 }
+
+// TestUnterminatedStringsApart: a string left open, then a statement on
+// a line of its own, then another quote: the quote opens a string of its
+// own, unterminated too, and both are reported (the second was taken for
+// the first's end, hidden until the first was mended).
+func TestUnterminatedStringsApart(t *testing.T) {
+	_, diags := Parse("e.rpl", []byte("package p\nfn f(x: int) -> string {\n  let a = \"abc\n  let b = x + 1\n  let c = \"\n  c\n}"))
+	var got []string
+	for _, d := range diags {
+		got = append(got, fmt.Sprintf("%s %d:%d %s", d.Code, d.Position().Line, d.Position().Col, d.Message))
+	}
+	want := []string{"RPL102 3:11 string literal not terminated", "RPL102 5:11 string literal not terminated"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
