@@ -138,9 +138,9 @@ func (l *Listener) closeIdle(c *limitedConn) {
 // then has had nothing of that request read, which the server never
 // handles; its client sees the connection close, as at the server's
 // idle timeout. A request costs the hook no allocation, and one lock
-// (at StateIdle; StateActive is an atomic). Connections of other
-// listeners or wrapped (TLS), and a listener without a limit, are
-// ignored.
+// (at StateIdle; StateActive is an atomic). A TLS connection is its
+// wrapped one's; connections of other listeners, and a listener without
+// a limit, are ignored.
 func (l *Listener) ConnState(nc net.Conn, st http.ConnState) {
 	if tc, ok := nc.(*tls.Conn); ok { // HTTPS: the server's TLS listener wraps l's
 		nc = tc.NetConn()

@@ -1,11 +1,14 @@
 package httpx
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,11 +26,11 @@ type Certificate struct {
 	certFile, keyFile string
 	log               *slog.Logger
 	cert              atomic.Pointer[tls.Certificate]
+	due               atomic.Int64 // unix nanoseconds of the next check
 
-	mu      sync.Mutex
-	checked time.Time // the last check
-	stamp   [2]fileStamp
-	failed  string // the last load error logged
+	mu     sync.Mutex // held by the one handshake that checks
+	stamp  [2]fileStamp
+	failed string // the last load error logged
 }
 
 // CertCheck is how often, at most, Certificate looks at its files.
@@ -44,19 +47,23 @@ func LoadCertificate(certFile, keyFile string, log *slog.Logger) (*Certificate, 
 	if err := c.load(); err != nil {
 		return nil, err
 	}
-	c.checked = time.Now()
+	c.due.Store(time.Now().Add(CertCheck).UnixNano())
 	return c, nil
 }
 
-// TLSConfig is a server configuration serving c.
+// TLSConfig is a server configuration serving c, over HTTP/1.1 only: the
+// connection limit (Listener) counts connections idle between requests,
+// which HTTP/2's multiplexed ones never are.
 func (c *Certificate) TLSConfig() *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: c.get}
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: c.get, NextProtos: []string{"http/1.1"}}
 }
 
+// get is the handshake's certificate. The one handshake that finds a
+// check due looks at the files; the others, meanwhile, take the
+// certificate in use without waiting for the disk.
 func (c *Certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	c.mu.Lock()
-	if time.Since(c.checked) >= CertCheck {
-		c.checked = time.Now()
+	if now := time.Now(); now.UnixNano() >= c.due.Load() && c.mu.TryLock() {
+		c.due.Store(now.Add(CertCheck).UnixNano())
 		if st, err := c.stamps(); err == nil && st != c.stamp {
 			if err := c.load(); err != nil && err.Error() != c.failed {
 				c.failed = err.Error()
@@ -66,8 +73,8 @@ func (c *Certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 				c.log.Info("HTTPS: certificate renewed", "cert", c.certFile)
 			}
 		}
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
 	return c.cert.Load(), nil
 }
 
@@ -79,7 +86,7 @@ func (c *Certificate) load() error {
 	}
 	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
 	if err != nil {
-		return fmt.Errorf("HTTPS certificate %s and key %s: %w", c.certFile, c.keyFile, err)
+		return fmt.Errorf("HTTPS: --http-tls-cert %s and --http-tls-key %s: %w", c.certFile, c.keyFile, err)
 	}
 	c.cert.Store(&cert)
 	c.stamp = st
@@ -94,9 +101,26 @@ func (c *Certificate) stamps() (st [2]fileStamp, err error) {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return st, fmt.Errorf("HTTPS %s: %w", f, err)
+			return st, fmt.Errorf("HTTPS: %s %s: %w", [2]string{"--http-tls-cert", "--http-tls-key"}[i], f, err)
 		}
 		st[i] = fileStamp{fi.Size(), fi.ModTime()}
 	}
 	return st, nil
+}
+
+// ErrorLog is an http.Server's ErrorLog writing to l: at warn, but a
+// client's failed TLS handshake at debug (a load balancer's TCP probe
+// connects and closes without one, every few seconds).
+func ErrorLog(l *slog.Logger) *log.Logger { return log.New(serverLog{l}, "", 0) }
+
+type serverLog struct{ l *slog.Logger }
+
+func (w serverLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	level := slog.LevelWarn
+	if strings.HasPrefix(msg, "http: TLS handshake error") {
+		level = slog.LevelDebug
+	}
+	w.l.Log(context.Background(), level, msg)
+	return len(p), nil
 }

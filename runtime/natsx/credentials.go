@@ -49,8 +49,9 @@ func (c Credentials) Given() bool { return c != Credentials{} }
 // Options reads and checks the files, so that a file missing, unreadable
 // or not what it should be is said at the start, naming its flag (the
 // client library reads them at each connection and says only that it
-// failed), and returns the client options that present them. A TLS file
-// makes the connection TLS, whatever the URL's scheme.
+// failed), and returns the client options that present them, read again
+// at each connection (a renewed file is taken at the next one). A TLS
+// file makes the connection TLS, whatever the URL's scheme.
 func (c Credentials) Options() ([]nats.Option, error) {
 	var opts []nats.Option
 	if c.Creds != "" {
@@ -76,16 +77,18 @@ func (c Credentials) Options() ([]nats.Option, error) {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, fmt.Errorf("%s and %s: give both, the client certificate and its key, or neither", CredentialFlags[2], CredentialFlags[3])
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	// The client library reads the files at each connection (a renewed
+	// CA or certificate is taken at the next reconnection); they are
+	// checked here to be said by their flags.
 	if c.TLSCA != "" {
 		data, err := read(CredentialFlags[1], c.TLSCA)
 		if err != nil {
 			return nil, err
 		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(data) {
+		if !x509.NewCertPool().AppendCertsFromPEM(data) {
 			return nil, fmt.Errorf("%s %s: no PEM certificate in it", CredentialFlags[1], c.TLSCA)
 		}
+		opts = append(opts, nats.RootCAs(c.TLSCA))
 	}
 	if c.TLSCert != "" {
 		for i, f := range []string{c.TLSCert, c.TLSKey} {
@@ -93,13 +96,12 @@ func (c Credentials) Options() ([]nats.Option, error) {
 				return nil, err
 			}
 		}
-		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
-		if err != nil {
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
 			return nil, fmt.Errorf("%s %s and %s %s: %w", CredentialFlags[2], c.TLSCert, CredentialFlags[3], c.TLSKey, err)
 		}
-		cfg.Certificates = []tls.Certificate{cert}
+		opts = append(opts, nats.ClientCert(c.TLSCert, c.TLSKey))
 	}
-	return append(opts, nats.Secure(cfg)), nil
+	return opts, nil
 }
 
 // read reads the file of flag, an error naming both.

@@ -32,7 +32,8 @@ const (
 
 // BundleKV returns the bundle bucket, creating it when missing, with
 // replicas copies on a JetStream cluster (0 means 1; a bucket that exists
-// keeps its own, see BucketReplicas). A bucket just deleted may leave its stream's store behind for a moment, and the
+// keeps its own: a watch says so, ErrFewerReplicas). A bucket just
+// deleted may leave its stream's store behind for a moment, and the
 // server then refuses to create it again (storeBusy): the creation is
 // tried again, for about 2.5 s at most (within ctx), before that is an
 // error.
@@ -88,8 +89,8 @@ func storeBusy(err error) bool { return apiError(err, 10049) }
 
 // apiError reports whether err is JetStream's error code.
 func apiError(err error, code jetstream.ErrorCode) bool {
-	var je jetstream.JetStreamError
-	return errors.As(err, &je) && je.APIError() != nil && je.APIError().ErrorCode == code
+	c, _ := apiErrorOf(err)
+	return c == code
 }
 
 // BundleStored reports whether key of bucket holds a value: a bundle a
@@ -317,6 +318,8 @@ type BundleWatcher struct {
 	// toldDeleted is the deletion of the key told last (the run's
 	// goroutine only): a watch started again delivers it again.
 	toldDeleted BundleMark
+	// toldReplicas: ErrFewerReplicas was told.
+	toldReplicas bool
 
 	mu   sync.Mutex
 	seen BundleMark // the last revision handled
@@ -384,6 +387,10 @@ var (
 	errReplaced    = errors.New("bucket deleted, or deleted and created again")
 	errStalled     = errors.New("watch behind the key at two resyncs in a row")
 )
+
+// ErrFewerReplicas is what OnError is told (errors.Is), once, of a bucket
+// that has fewer copies than WatchConfig.Replicas asks.
+var ErrFewerReplicas = errors.New("fewer copies of the bundle bucket than asked")
 
 // ErrBundleDeleted is what OnError is told of a deletion (or a purge) of
 // the bundle key is (errors.Is): an operator's act, not a failure.
@@ -488,6 +495,10 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 	var created time.Time
 	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
 		created = bs.StreamInfo().Created
+		if have := bs.StreamInfo().Config.Replicas; have < w.cfg.Replicas && !w.toldReplicas && w.cfg.OnError != nil {
+			w.toldReplicas = true
+			w.cfg.OnError(fmt.Errorf("%w: bundle bucket %s has %d, %d asked; an existing bucket keeps its own (nats stream edit KV_%s --replicas %d changes it)", ErrFewerReplicas, w.cfg.Bucket, have, w.cfg.Replicas, w.cfg.Bucket, w.cfg.Replicas))
+		}
 	}
 	wctx, wcancel := context.WithCancel(ctx)
 	defer wcancel()
@@ -511,10 +522,13 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 		case <-ctx.Done():
 			return nil
 		case <-resync.C:
-			if w.replaced(ctx, kv, created) {
+			gone, last := w.replaced(ctx, kv, created)
+			if gone {
 				return errReplaced
 			}
-			if rev := w.latest(ctx, kv); rev <= delivered {
+			if last <= delivered { // the bucket has nothing after it, of any key
+				behind = 0
+			} else if rev := w.latest(ctx, kv); rev <= delivered {
 				behind = 0
 			} else if rev == behind {
 				return errStalled
@@ -539,7 +553,9 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 				w.synced.Store(true)
 				continue
 			}
-			delivered = e.Revision()
+			// Progress: a tick that waited while Apply ran (a bundle's
+			// tests) is no sign of a stall.
+			delivered, behind = e.Revision(), 0
 			if e.Operation() != jetstream.KeyValuePut {
 				m := BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}
 				if w.cfg.Deleted != nil {
@@ -582,17 +598,21 @@ func (w *BundleWatcher) latest(ctx context.Context, kv jetstream.KeyValue) uint6
 }
 
 // replaced reports whether the bucket that kv names is gone, or is another
-// than the one created at created. A failure to ask (a timeout) is not
-// taken for a yes.
-func (w *BundleWatcher) replaced(ctx context.Context, kv jetstream.KeyValue, created time.Time) bool {
+// than the one created at created, and its last revision (of any key; 0
+// when it cannot be told). A failure to ask (a timeout) is not taken for
+// a yes.
+func (w *BundleWatcher) replaced(ctx context.Context, kv jetstream.KeyValue, created time.Time) (gone bool, last uint64) {
 	sctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
 	st, err := kv.Status(sctx)
 	if err != nil {
-		return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound)
+		return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound), 0
 	}
 	bs, ok := st.(*jetstream.KeyValueBucketStatus)
-	return ok && !bs.StreamInfo().Created.Equal(created)
+	if !ok {
+		return false, 0
+	}
+	return !bs.StreamInfo().Created.Equal(created), bs.StreamInfo().State.LastSeq
 }
 
 // apply hands revision m of the key to Apply unless it was handled

@@ -1062,3 +1062,60 @@ func TestBundleWatchStalledRestarts(t *testing.T) {
 		t.Errorf("%d watches, want the watch restarted", w.Watches())
 	}
 }
+
+// TestBundleWatchSlowApplyNotStalled: pushes that queue while Apply runs
+// long (a bundle's tests) are delivered one after the other; the resyncs
+// that waited meanwhile take no healthy watch for stalled (each delivery
+// is progress), so the watch is not restarted.
+func TestBundleWatchSlowApplyNotStalled(t *testing.T) {
+	bundles := [][]byte{buildBundle(t, ""), buildBundle(t, "second"), buildBundle(t, "third"), buildBundle(t, "fourth")}
+	nc := kvServer(t)
+	ctx := context.Background()
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, bundles[0]); err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	slow := func(ctx context.Context, data []byte, rev uint64) error {
+		time.Sleep(70 * time.Millisecond) // more than three resyncs
+		return r.apply(ctx, data, rev)
+	}
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: slow, Resync: 20 * time.Millisecond})
+	defer w.Stop()
+	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
+	var last uint64
+	for _, b := range bundles[1:] {
+		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = rev
+	}
+	waitFor(t, "the last push", func() bool { return w.Revision() == last })
+	if n := w.Watches(); n != 1 {
+		t.Errorf("%d watches, want 1: a healthy watch was restarted (%s)", n, r)
+	}
+}
+
+// TestBundleWatchFewerReplicas: a watch asked for more copies than the
+// bucket it finds has says so, once.
+func TestBundleWatchFewerReplicas(t *testing.T) {
+	nc := kvServer(t)
+	ctx := context.Background()
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, buildBundle(t, "")); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var told []error
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: (&recorder{}).apply, Replicas: 3, OnError: func(err error) {
+		mu.Lock()
+		told = append(told, err)
+		mu.Unlock()
+	}})
+	defer w.Stop()
+	waitFor(t, "the push", func() bool { return w.Revision() == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(told) != 1 || !errors.Is(told[0], natsx.ErrFewerReplicas) || !strings.Contains(told[0].Error(), "bundle bucket rpl_bundles has 1, 3 asked; an existing bucket keeps its own (nats stream edit KV_rpl_bundles --replicas 3 changes it)") {
+		t.Errorf("told %v", told)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -410,18 +411,32 @@ func (l *DecisionLog) ensureStream(ctx context.Context, again bool) (created boo
 
 // StorageShort reports whether err is JetStream's refusal for want of
 // storage: the server's (insufficient resources, error 10023: its
-// max_file_store reserved already) or the account's (insufficient storage
-// resources available, 10047: its storage limit reached).
+// max_file_store reserved already), the account's (insufficient storage
+// resources available, 10047: its storage limit reached) or, on a
+// cluster, the placement's (no suitable peers for placement, insufficient
+// storage, 10005).
 func StorageShort(err error) bool {
+	code, desc := apiErrorOf(err)
+	return code == 10023 || code == 10047 || code == 10005 && strings.Contains(desc, "insufficient storage")
+}
+
+// PeersShort reports whether err is a JetStream cluster's refusal to
+// place a stream's copies for want of servers (no suitable peers for
+// placement, 10005, storage aside): fewer JetStream servers are up than
+// the copies asked (--replicas).
+func PeersShort(err error) bool {
+	code, desc := apiErrorOf(err)
+	return code == 10005 && !strings.Contains(desc, "insufficient storage")
+}
+
+// apiErrorOf is err's JetStream error code and description, 0 and "" for
+// another error.
+func apiErrorOf(err error) (jetstream.ErrorCode, string) {
 	var je jetstream.JetStreamError
 	if !errors.As(err, &je) || je.APIError() == nil {
-		return false
+		return 0, ""
 	}
-	switch je.APIError().ErrorCode {
-	case 10023, 10047:
-		return true
-	}
-	return false
+	return je.APIError().ErrorCode, je.APIError().Description
 }
 
 // streamMissing reports whether a failed acknowledged publish says that

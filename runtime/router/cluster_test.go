@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -21,10 +22,11 @@ import (
 	"github.com/rpl-lang/rpl/runtime/router"
 )
 
-// natsCluster starts n NATS servers with JetStream, routed to each other
-// as one cluster on loopback, and waits until JetStream has a leader.
-// They are shut down when the test ends.
-func natsCluster(t *testing.T, n int) []*server.Server {
+// natsCluster starts n NATS servers with JetStream (each storing up to
+// maxStore bytes; 0: the default), routed to each other as one cluster on
+// loopback, and waits until JetStream has a leader. They are shut down
+// when the test ends.
+func natsCluster(t *testing.T, n int, maxStore int64) []*server.Server {
 	t.Helper()
 	routes := make([]string, n)
 	for i := range routes {
@@ -35,15 +37,16 @@ func natsCluster(t *testing.T, n int) []*server.Server {
 		host, port, _ := strings.Cut(strings.TrimPrefix(routes[i], "nats://"), ":")
 		cport, _ := strconv.Atoi(port)
 		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       -1,
-			JetStream:  true,
-			StoreDir:   filepath.Join(t.TempDir(), "js"),
-			Cluster:    server.ClusterOpts{Name: "rpl-test", Host: host, Port: cport},
-			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
-			NoSigs:     true,
-			NoLog:      true,
+			ServerName:        fmt.Sprintf("n%d", i+1),
+			Host:              "127.0.0.1",
+			Port:              -1,
+			JetStream:         true,
+			StoreDir:          filepath.Join(t.TempDir(), "js"),
+			JetStreamMaxStore: maxStore,
+			Cluster:           server.ClusterOpts{Name: "rpl-test", Host: host, Port: cport},
+			Routes:            server.RoutesFromStr(strings.Join(routes, ",")),
+			NoSigs:            true,
+			NoLog:             true,
 		}
 		s, err := server.NewServer(opts)
 		if err != nil {
@@ -105,7 +108,7 @@ func natsRequests(t *testing.T, addr string) int {
 // decisions go on, and a bundle pushed then reaches both routers, wherever
 // the bucket's leader was.
 func TestRoutersOnNATSCluster(t *testing.T) {
-	ns := natsCluster(t, 3)
+	ns := natsCluster(t, 3, 0)
 	start := func(url string) *router.Router {
 		return startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NATSURL: url, Replicas: 3, Logger: quiet()})
 	}
@@ -198,9 +201,10 @@ func TestRoutersOnNATSCluster(t *testing.T) {
 		_, err := natsx.PushBundle(pctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, again.Data)
 		return err == nil // a leader is being elected meanwhile
 	})
-	// The bucket's watches whose consumers were on the server taken
-	// down are restarted within two resyncs (natsx.WatchConfig.Resync,
-	// 5 s), not the ~20 s the client library takes to find it out.
+	// A watch whose consumer was on the server taken down is restarted
+	// within two resyncs (5 s each; TestBundleWatchStalledRestarts shows
+	// the restart); the bound here is the client library's own recovery
+	// (~20 s) and more, so that this checks that the push arrives.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		va, vb := a.Engine.Current().Version, b.Engine.Current().Version
 		if va == again.Bundle.Version() && vb == again.Bundle.Version() {
@@ -209,5 +213,32 @@ func TestRoutersOnNATSCluster(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("versions %s and %s, want %s pushed with a server down", va, vb, again.Bundle.Version())
 		}
+	}
+}
+
+// TestClusterShortHinted: a cluster that cannot place the decision log's
+// stream says so in its own words (no suitable peers for placement),
+// and the router says once what to change: fewer servers up than the
+// copies asked (--replicas 5 on three), or too little storage.
+func TestClusterShortHinted(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		replicas int
+		maxStore int64
+		hint     string
+	}{
+		{"copies", 5, 0, "decision log: the NATS cluster has fewer JetStream servers up with room than the stream's copies (--replicas)"},
+		{"storage", 1, 1 << 20, "decision log: the NATS deployment has no room for the stream in its JetStream storage"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ns := natsCluster(t, 3, c.maxStore)
+			var logs logBuffer
+			startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NATSURL: ns[0].ClientURL(), BundleBucket: "-", Replicas: c.replicas,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			waitUntil(t, "the hint", func() bool { return strings.Contains(logs.String(), c.hint) })
+			if n := strings.Count(logs.String(), c.hint); n != 1 || !strings.Contains(logs.String(), "no suitable peers for placement") {
+				t.Errorf("hinted %d times, want once, after the cluster's refusal:\n%s", n, logs.String())
+			}
+		})
 	}
 }

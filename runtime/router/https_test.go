@@ -18,14 +18,14 @@ import (
 
 // httpsClient is a client trusting pool, with connections of its own.
 func httpsClient(pool *x509.CertPool) *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
 }
 
 // TestHTTPS: with a certificate and key, the router serves HTTPS (a
 // plain HTTP request is refused); a certificate renewed in place is
 // served from the next connection on, without a restart; and the
 // connection limit still closes an idle keep-alive for a connection
-// waiting (the TLS connections wrap the limited ones).
+// waiting (the TLS connections wrap the limited ones; HTTP/1.1 only).
 func TestHTTPS(t *testing.T) {
 	dir := t.TempDir()
 	certs := testcert.Make(t, dir, "")
@@ -47,17 +47,21 @@ func TestHTTPS(t *testing.T) {
 		return resp
 	}
 	first := httpsClient(certs.Pool)
-	served := decide(first).TLS.PeerCertificates[0].Raw
+	resp := decide(first)
+	served := resp.TLS.PeerCertificates[0].Raw
+	if resp.Proto != "HTTP/1.1" { // the connection limit counts HTTP/1.1's idle connections
+		t.Errorf("%s, want HTTP/1.1 for a client that would take HTTP/2", resp.Proto)
+	}
 
 	// Another client, while first's connection is idle, kept alive: at
 	// the limit of one, that one is closed for it.
 	decide(httpsClient(certs.Pool))
 
-	resp, err := http.Post("http://"+r.HTTPAddr()+"/v1/decide", "application/json", strings.NewReader(body))
+	plain, err := http.Post("http://"+r.HTTPAddr()+"/v1/decide", "application/json", strings.NewReader(body))
 	if err == nil {
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest {
-			t.Errorf("plain HTTP: %s", resp.Status)
+		plain.Body.Close()
+		if plain.StatusCode != http.StatusBadRequest {
+			t.Errorf("plain HTTP: %s", plain.Status)
 		}
 	}
 
@@ -91,9 +95,9 @@ func TestHTTPSFilesChecked(t *testing.T) {
 	for _, c := range []struct {
 		cert, key, want string
 	}{
-		{certs.ServerCert, "", "HTTPS: give both the certificate and its key, or neither"},
-		{certs.ServerCert, certs.ClientKey, "HTTPS certificate " + certs.ServerCert + " and key " + certs.ClientKey + ": tls: private key does not match public key"},
-		{certs.ServerKey + ".none", certs.ServerKey, "HTTPS " + certs.ServerKey + ".none: no such file or directory"},
+		{certs.ServerCert, "", "HTTPS: give both --http-tls-cert and --http-tls-key, or neither"},
+		{certs.ServerCert, certs.ClientKey, "HTTPS: --http-tls-cert " + certs.ServerCert + " and --http-tls-key " + certs.ClientKey + ": tls: private key does not match public key"},
+		{certs.ServerKey + ".none", certs.ServerKey, "HTTPS: --http-tls-cert " + certs.ServerKey + ".none: no such file or directory"},
 	} {
 		_, err := router.Start(context.Background(), router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true,
 			HTTPTLSCert: c.cert, HTTPTLSKey: c.key, Logger: quiet()})

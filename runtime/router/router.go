@@ -61,6 +61,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -337,7 +338,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		}
 		tl.Close()
 		if (opt.HTTPTLSCert == "") != (opt.HTTPTLSKey == "") {
-			return nil, errors.New("HTTPS: give both the certificate and its key, or neither")
+			return nil, errors.New("HTTPS: give both --http-tls-cert and --http-tls-key, or neither")
 		}
 		if opt.HTTPTLSCert != "" {
 			if cert, err = httpx.LoadCertificate(opt.HTTPTLSCert, opt.HTTPTLSKey, r.log); err != nil {
@@ -493,10 +494,11 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		r.httpS = &http.Server{Handler: h, BaseContext: func(net.Listener) context.Context { return r.reqCtx }, ConnState: ll.ConnState,
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: MaxHeaderBytes,
-			ErrorLog: slog.NewLogLogger(r.log.Handler(), slog.LevelWarn)} // a client's failed TLS handshake, among others
+			ErrorLog: httpx.ErrorLog(r.log)}
 		serve := func() error { return r.httpS.Serve(r.httpL) }
 		if cert != nil {
 			r.httpS.TLSConfig = cert.TLSConfig()
+			r.httpS.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){} // no HTTP/2: see TLSConfig
 			serve = func() error { return r.httpS.ServeTLS(r.httpL, "", "") }
 		}
 		r.wg.Add(1)
@@ -829,16 +831,24 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 // resources available". The embedded server's store is checked at the
 // start (logFits), which says what fits.
 func (r *Router) storageHint(err error) {
+	if r.opt.NATSURL != "" && natsx.PeersShort(err) && r.logStorageHinted.CompareAndSwap(false, true) {
+		r.log.Warn("decision log: the NATS cluster has fewer JetStream servers up with room than the stream's copies (--replicas); until it has, decision events are dropped and counted", "stream", natsx.LogStream, "replicas", max(r.opt.Replicas, 1))
+		return
+	}
 	if r.opt.NATSURL == "" || !natsx.StorageShort(err) || !r.logStorageHinted.CompareAndSwap(false, true) {
 		return
 	}
-	r.log.Warn("decision log: the NATS deployment has no room for the stream in its JetStream storage: give the stream less (--log-max-bytes; 1 GiB unless given), or the deployment more (max_file_store in the jetstream block of its servers' configuration, or the account's max_file limit), or free some of it; until then decision events are dropped and counted",
+	r.log.Warn("decision log: the NATS deployment has no room for the stream in its JetStream storage: give the stream less (--log-max-bytes, 1 GiB unless given, stored once per copy, --replicas), or the deployment more (max_file_store in the jetstream block of its servers' configuration, or the account's max_file limit), or free some of it; until then decision events are dropped and counted",
 		"stream", natsx.LogStream, "max_bytes", cmp.Or(r.opt.LogMaxBytes, natsx.DefaultLogMaxBytes))
 }
 
 // bucketStorageHint is storageHint for the bundle bucket, which the
 // bundle watch creates when it is missing.
 func (r *Router) bucketStorageHint(err error) {
+	if r.opt.NATSURL != "" && natsx.PeersShort(err) && r.bucketStorageHinted.CompareAndSwap(false, true) {
+		r.log.Warn("bundle bucket: the NATS cluster has fewer JetStream servers up with room than the bucket's copies (--replicas, when the router creates it); until it has, no pushed bundle is activated", "bucket", r.bundleBucket(), "replicas", max(r.opt.Replicas, 1))
+		return
+	}
 	if r.opt.NATSURL == "" || !natsx.StorageShort(err) || !r.bucketStorageHinted.CompareAndSwap(false, true) {
 		return
 	}

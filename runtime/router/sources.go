@@ -511,8 +511,8 @@ func (r *Router) watchBundles() {
 			r.Engine.StillRefused(revSource(rev), err, at)
 		},
 		OnError: func(err error) {
-			if errors.Is(err, natsx.ErrBundleDeleted) {
-				r.log.Warn("pushed bundle", "err", err) // an operator's deletion
+			if errors.Is(err, natsx.ErrBundleDeleted) || errors.Is(err, natsx.ErrFewerReplicas) {
+				r.log.Warn("pushed bundle", "err", err) // an operator's deletion; a bucket made before --replicas
 				return
 			}
 			r.log.Error("pushed bundle", "err", err)

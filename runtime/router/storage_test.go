@@ -30,7 +30,7 @@ func TestExternalStorageShortHinted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Shutdown(context.Background())
-	const hint = "decision log: the NATS deployment has no room for the stream in its JetStream storage: give the stream less (--log-max-bytes; 1 GiB unless given), or the deployment more (max_file_store in the jetstream block of its servers' configuration, or the account's max_file limit)"
+	const hint = "decision log: the NATS deployment has no room for the stream in its JetStream storage: give the stream less (--log-max-bytes, 1 GiB unless given, stored once per copy, --replicas), or the deployment more (max_file_store in the jetstream block of its servers' configuration, or the account's max_file limit)"
 	waitUntil(t, "the hint", func() bool { return strings.Contains(logs.String(), hint) })
 	log := logs.String()
 	if n := strings.Count(log, hint); n != 1 || !strings.Contains(log, "insufficient storage resources available") || !strings.Contains(log, "max_bytes=1073741824") {

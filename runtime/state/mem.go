@@ -259,14 +259,16 @@ type Target struct {
 }
 
 // target is the target's view for a lock-free read, nil when no
-// feedback named it.
-// The target is marked as read at now (ns: markRead).
-func (m *Mem) target(name string, now int64) *healthView {
-	if t := m.health.get(name); t != nil {
-		markRead(t, now)
-		return t.health()
+// feedback named it, and the time, now (ns), at which it is marked read
+// (markRead).
+func (m *Mem) target(name string) (v *healthView, now int64) {
+	t := m.health.get(name)
+	if t == nil {
+		return nil, 0 // no clock read for a target without feedback
 	}
-	return nil
+	now = m.nowNano()
+	markRead(t, now)
+	return t.health(), now
 }
 
 // markRead marks t as read by a decision at now (ns), so that evict
@@ -388,8 +390,7 @@ func (m *Mem) prune(now time.Time) (firstMonth, firstDay int64) {
 // Healthy implements stdlib.HealthState: the breaker is closed, or its
 // cooldown is over (half-open: see health.go).
 func (m *Mem) Healthy(target string) bool {
-	now := m.nowNano()
-	v := m.target(target, now)
+	v, now := m.target(target)
 	return v == nil || v.openUntil == 0 || now >= v.openUntil
 }
 
@@ -399,8 +400,7 @@ func (m *Mem) Healthy(target string) bool {
 // reads the medians RecordFeedback keeps instead of walking the
 // histogram.
 func (m *Mem) Latency(target string) (time.Duration, bool) {
-	now := m.nowNano()
-	v := m.target(target, now)
+	v, now := m.target(target)
 	if v == nil {
 		return 0, false
 	}
