@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rpl-lang/rpl/internal/durtext"
 	"github.com/rpl-lang/rpl/internal/money"
 )
 
@@ -103,13 +104,10 @@ func AppendDecimals(b []byte, frac uint64, min int) []byte {
 	return money.AppendDecimals(b, frac, min)
 }
 
-// DurationUnits are the units of duration literals, largest first: the
-// one table that parsing, formatting and the runtime's JSON codecs read.
-// "µs" is also accepted for "us".
-var DurationUnits = [...]struct {
-	Name string
-	D    time.Duration
-}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}, {"ms", time.Millisecond}, {"us", time.Microsecond}, {"ns", time.Nanosecond}}
+// DurationUnits are the units of duration literals, largest first
+// (durtext.Units: the one table that parsing, formatting and the
+// runtime's JSON codecs read). "µs" is also accepted for "us".
+var DurationUnits = durtext.Units
 
 // durationUnit returns the length of the unit name and its rank in
 // DurationUnits (0 for the largest); ok is false for no unit.
@@ -350,26 +348,8 @@ func validDigits(s string) bool {
 // FormatDuration renders a duration as a literal (`1h30m`, `250ms`).
 func FormatDuration(d time.Duration) string { return string(AppendDuration(nil, d)) }
 
-// AppendDuration appends FormatDuration(d), without fmt (the runtime's
-// encoders write a duration into every decision with a fallback).
-func AppendDuration(buf []byte, d time.Duration) []byte {
-	if d == 0 {
-		return append(buf, "0s"...)
-	}
-	u := uint64(d)
-	if d < 0 {
-		buf = append(buf, '-')
-		u = -u // math.MinInt64 too: its magnitude fits in a uint64
-	}
-	for _, unit := range DurationUnits {
-		if n := uint64(unit.D); u >= n {
-			buf = strconv.AppendUint(buf, u/n, 10)
-			buf = append(buf, unit.Name...)
-			u %= n
-		}
-	}
-	return buf
-}
+// AppendDuration appends FormatDuration(d) (durtext.Append).
+func AppendDuration(buf []byte, d time.Duration) []byte { return durtext.Append(buf, d) }
 
 // exponentError is a money literal written with an exponent ($0.1e3),
 // and to, the literal without it ($100; "" when there is none: too many

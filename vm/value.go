@@ -7,6 +7,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/rpl-lang/rpl/internal/durtext"
 	"github.com/rpl-lang/rpl/internal/money"
 	"github.com/rpl-lang/rpl/internal/textcut"
 )
@@ -671,31 +672,10 @@ func formatFloat(f float64) string {
 	return s
 }
 
-// formatDuration prints d as a sum of units, largest first: 1h30m, 250ms,
-// 1s500ms, 0s, -2m.
-func formatDuration(d int64) string {
-	if d == 0 {
-		return "0s"
-	}
-	var b []byte
-	u := uint64(d)
-	if d < 0 {
-		b = append(b, '-')
-		u = -u
-	}
-	units := [...]struct {
-		name string
-		ns   uint64
-	}{{"h", 3600e9}, {"m", 60e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1}}
-	for _, un := range units {
-		if q := u / un.ns; q > 0 {
-			b = strconv.AppendUint(b, q, 10)
-			b = append(b, un.name...)
-			u -= q * un.ns
-		}
-	}
-	return string(b)
-}
+// formatDuration prints d as a duration literal: 2d, 1h30m, 250ms,
+// 1s500ms, 0s, -2m (durtext, as lang and the runtime's encoders write
+// one).
+func formatDuration(d int64) string { return string(durtext.Append(nil, time.Duration(d))) }
 
 // formatMoney prints nanos as $units.fraction with at least two decimals and
 // no trailing zeros beyond them: $1.00, $0.0025, -$3.50 (money.Append, as

@@ -30,6 +30,10 @@ func TestValueString(t *testing.T) {
 		{Duration(1500 * time.Millisecond), "1s500ms"},
 		{Duration(0), "0s"},
 		{Duration(-2 * time.Minute), "-2m"},
+		// Days, as a literal is written and the runtime's JSON writes
+		// one: string(d) wrote hours at most (25h).
+		{Duration(25 * time.Hour), "1d1h"},
+		{Duration(math.MinInt64), "-106751d23h47m16s854ms775us808ns"},
 		{Money(2_500_000), "$0.0025"},
 		{Money(1e9), "$1.00"},
 		{Money(-3_500_000_000), "-$3.50"},
