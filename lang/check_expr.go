@@ -2000,10 +2000,16 @@ func voidName(e Expr) string {
 
 // elseHint is why e, of no value, has none when it is an if without else,
 // or a block or if that ends with one (§6.12: used as a value, an if needs
-// an else); "" otherwise.
+// an else), or a block that ends with a let; "" otherwise.
 func elseHint(e Expr) string {
 	if elseless(e) != nil {
 		return ": used as a value, an if needs an else"
+	}
+	if b, ok := Unparen(e).(*BlockExpr); ok && len(b.Stmts) > 0 {
+		if l, ok := b.Stmts[len(b.Stmts)-1].(*LetStmt); ok && l.Name != nil {
+			// Its RPL207 is left out (noValue): say what is missing.
+			return fmt.Sprintf(": it ends with let %s, which gives no value; write the value after it", l.Name.Name)
+		}
 	}
 	return ""
 }
