@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -288,11 +287,7 @@ func (e *Engine) cp1ToRequest(body []byte, sc *cp1Scratch) (vm.Value, *Error) {
 		slots[l.req.constraints] = vm.NewRecord(cs)
 	}
 	if len(q.Metadata) > 0 {
-		keys := make([]string, 0, len(q.Metadata))
-		for k := range q.Metadata {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
+		keys := jsonx.SortedKeys(q.Metadata)
 		ks := make([]vm.Value, len(keys))
 		vs := make([]vm.Value, len(keys))
 		for i, k := range keys {

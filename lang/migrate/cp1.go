@@ -417,10 +417,8 @@ func Parse(data []byte) (*Policy, error) {
 		}
 		return nil, invalid(-1, "%v", err)
 	}
-	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
-		rest := data[off:]
-		off += int64(len(rest) - len(bytes.TrimLeft(rest, " \t\r\n")))
-		return nil, invalid(off, "data after the policy")
+	if pe := jsonx.DataAfter(data, dec.InputOffset()); pe != nil {
+		return nil, invalid(pe.Offset, "data after the policy")
 	}
 	// Text that encoding/json reads as U+FFFD, which a provider name or
 	// policy_id would carry into the policy changed (two names that
