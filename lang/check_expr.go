@@ -635,13 +635,15 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		if !ok {
 			if inner, ok := Unparen(e.X).(*BinaryExpr); ok && c.neverNone[inner] != nil {
 				// x ?? d ?? e, x never none: the one mistake is reported
-				// at the first ??, whose fix removes this default too
-				// (not the parentheses of (x ?? d) ?? e).
+				// at the first ??, whose fix removes this default too,
+				// keeping the parentheses of (x ?? d) ?? e ((x)).
 				d := c.neverNone[inner]
 				c.neverNone[e] = d
-				if n := len(d.Fixes); n > 0 && e.X == inner && c.onlySpaceAround(e) && d.Fixes[n-1].Span.End == inner.Y.Span().End {
-					d.Fixes[n-1].Title += " ?? " + exprString(e.Y)
-					d.Fixes[n-1].Span.End = e.Y.Span().End
+				if n := len(d.Fixes); n > 0 && c.onlySpaceAround(e) && d.Fixes[n-1].Span.End == inner.Y.Span().End {
+					f := &d.Fixes[n-1]
+					f.Title += " ?? " + exprString(e.Y)
+					f.NewText += string(c.file.File.Src[inner.Y.Span().End:e.X.Span().End]) // the closing parentheses
+					f.Span.End = e.Y.Span().End
 				}
 			} else if !IsInvalid(xt) {
 				d := c.errAt(e.X, CodeNotOptional, "%s is never none (type %s): ?? has no effect", exprString(e.X), xt)

@@ -56,7 +56,7 @@ var fixCases = []struct {
 		name: "a chain of ?? after a value never none, parenthesised",
 		src:  "package p\n\nfn cap(n: int) -> int = (n ?? 0) ?? 1\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
 		code: "RPL316",
-		want: []string{`3:27-3:32 " ?? 0" → "": remove ?? 0`},
+		want: []string{`3:27-3:38 " ?? 0) ?? 1" → ")": remove ?? 0 ?? 1`},
 	},
 	{
 		name: "?? on the next line after a value never none",
@@ -483,6 +483,8 @@ func TestNotOptionalFixChecks(t *testing.T) {
 		"fn cap(n: int) -> int = [n ?? 0, 1][0]",
 		"fn cap(n: int) -> int = n ?? 0 # the cap",
 		"fn cap(n: int) -> int = n ?? 0 ?? 1 ?? 2",
+		"fn cap(n: int) -> int = (n ?? 0) ?? 1",
+		"fn cap(n: int) -> int = ((n ?? 0) ?? 1) ?? 2",
 		"fn cap(n: int) -> int = none ?? n",
 		"fn cap(n: int) -> int = (none)??n * 2",
 		"fn cap(n: int) -> int = [none ?? n, 1][0]",
