@@ -20,7 +20,7 @@ import (
 // operator mode, and TLS: the CA that signed the servers' certificates
 // (the system's roots when empty) and a client certificate and its key,
 // for a deployment that verifies its clients'. Each field is named in
-// errors by its flag (Flags).
+// errors by its flag (CredentialFlags).
 type Credentials struct {
 	Creds, TLSCA, TLSCert, TLSKey string
 }
