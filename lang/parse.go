@@ -320,18 +320,10 @@ func closingQuote(src []byte, sp Span) bool {
 	return len(bytes.Trim(src[sp.Start+1:sp.End], " \t)]};,")) == 0
 }
 
-// statementStart reports whether the keyword t begins a declaration or a
-// statement, first on its line: where the text of a string left open on
-// an earlier line is taken to have ended.
-func statementStart(src []byte, t token) bool {
-	switch t.Value {
-	case "let", "return", "expect", "if", "match", "fn", "const", "type", "test", "import":
-	default:
-		return false
-	}
-	line := bytes.LastIndexByte(src[:t.Pos.Offset], '\n') + 1
-	return len(bytes.TrimLeft(src[line:t.Pos.Offset], " \t")) == 0
-}
+// statementKeyword are the keywords that begin a declaration or a
+// statement: first on its line, one ends the text of a string left open
+// on an earlier line (parseChunk).
+var statementKeyword = map[string]bool{"let": true, "return": true, "expect": true, "if": true, "match": true, "fn": true, "const": true, "type": true, "test": true, "import": true}
 
 func significant(t token) bool { return t.Type != tokComment && t.Type != tokWhitespace }
 
@@ -363,13 +355,17 @@ func (p *parser) parseChunk(toks []token) {
 	// The string last reported not terminated, while no other string
 	// follows it.
 	var open *Diagnostic
+	prevEnd := Pos(-1) // the end of the token before (white space is none)
 	for _, t := range toks {
 		tsp := Span{Pos(t.Pos.Offset), Pos(t.Pos.Offset + Pos(len(t.Value)))}
+		// First on its line: a line break since the token before.
+		first := prevEnd >= 0 && prevEnd <= tsp.Start && bytes.IndexByte(p.file.Src[prevEnd:tsp.Start], '\n') >= 0
+		prevEnd = tsp.End
 		switch t.Type {
 		case tokString:
 			open = nil
 		case tokKeyword:
-			if statementStart(p.file.Src, t) {
+			if first && statementKeyword[t.Value] {
 				// Code again, not the string's text: a quote after it
 				// is a string of its own.
 				open = nil
