@@ -382,13 +382,7 @@ func TestRefusalOfDeletedBucketEnds(t *testing.T) {
 	if e := getPolicies(t, r.HTTPAddr()).Status.LastError; e != "" {
 		t.Errorf("after the restart on a bucket created again: last_error %q, want none", e)
 	}
-	data, err := os.ReadFile(filepath.Join(opt.DataDir, router.LastGoodSources))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(data), "bucket_refused") {
-		t.Errorf("the refusal is still kept for the next start:\n%s", data)
-	}
+	refusalNotKept(t, opt.DataDir)
 }
 
 // TestRefusalOfDeletedBundleEnds: a refused push deleted (or purged)
@@ -435,21 +429,8 @@ func TestRefusalOfDeletedBundleEnds(t *testing.T) {
 			if !v.Status.Ready {
 				t.Errorf("after the deletion: %+v, want the directory's version still active", v.Status)
 			}
-			data, err := os.ReadFile(filepath.Join(opt.DataDir, router.LastGoodSources))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.Contains(string(data), "bucket_refused") {
-				t.Errorf("the refusal is still kept for the next start:\n%s", data)
-			}
-			if err := r.Shutdown(ctx); err != nil {
-				t.Fatal(err)
-			}
-			r = startRouter(t, opt)
-			waitUntil(t, "the bundle watch's start after the restart", r.BundleSynced)
-			if e := getPolicies(t, r.HTTPAddr()).Status.LastError; e != "" {
-				t.Errorf("after a restart: last_error %q, want none", e)
-			}
+			refusalNotKept(t, opt.DataDir)
+			noErrorAfterRestart(ctx, t, r, opt)
 		})
 	}
 }
@@ -671,19 +652,34 @@ func TestReactivationClearsRefusal(t *testing.T) {
 	if e := getPolicies(t, r.HTTPAddr()).Status.LastError; e != "" {
 		t.Errorf("after activating the version active: last_error %q, want none", e)
 	}
-	data, err := os.ReadFile(filepath.Join(opt.DataDir, router.LastGoodSources))
+	refusalNotKept(t, opt.DataDir)
+	noErrorAfterRestart(ctx, t, r, opt)
+}
+
+// refusalNotKept fails t when the sources kept under dataDir for the
+// next start still hold a bucket's refusal.
+func refusalNotKept(t *testing.T, dataDir string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dataDir, router.LastGoodSources))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(data), "bucket_refused") {
 		t.Errorf("the refusal is still kept for the next start:\n%s", data)
 	}
+}
+
+// noErrorAfterRestart shuts r down, starts a router with opt again and
+// fails t when, once its bundle watch has started, it reports a last
+// error.
+func noErrorAfterRestart(ctx context.Context, t *testing.T, r *router.Router, opt router.Options) {
+	t.Helper()
 	if err := r.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	r = startRouter(t, opt)
 	waitUntil(t, "the bundle watch's start after the restart", r.BundleSynced)
 	if e := getPolicies(t, r.HTTPAddr()).Status.LastError; e != "" {
-		t.Errorf("after a restart: last_error %q, want none (cleared before it)", e)
+		t.Errorf("after a restart: last_error %q, want none", e)
 	}
 }
