@@ -405,6 +405,10 @@ func (p *parser) parseChunk(toks []token) {
 				// quote, reported with it, not a string of its own.
 				line := p.file.Position(tsp.Start).Line
 				open.Message = fmt.Sprintf("string literal not terminated: a string ends on its line (write a line break as \\n); the quote on line %d is taken as its end", line)
+				// The quote is a related location: an editor jumps to it,
+				// and numbers its line as it numbers lines (a lone CR
+				// ends one for it, not for the message).
+				open.Related = []Related{{File: p.file, Span: Span{tsp.Start, tsp.Start + 1}, Message: "the quote taken as the string's end"}}
 				open = nil
 				continue
 			}

@@ -526,6 +526,35 @@ func TestUnterminatedStringsOnTwoLines(t *testing.T) {
 	}
 }
 
+// TestUnterminatedStringClosingQuoteRelated: the quote on a later line
+// taken as an open string's end is a related location of the error, so an
+// editor goes to it; the message named its line only.
+func TestUnterminatedStringClosingQuoteRelated(t *testing.T) {
+	for _, src := range []string{
+		"package p\nconst a = \"abc\n\n  def\"\n",
+		"package p\r\nconst a = \"abc\r\n\r\n  def\"\r\n",
+		"package p\nfn f() -> string {\n  let s = \"abc\n  \"\n  s\n}\n",
+	} {
+		n, diags := Parse("e.rpl", []byte(src))
+		f := n.File
+		quote := Pos(strings.LastIndexByte(src, '"'))
+		if len(diags) != 1 || diags[0].Code != CodeUnterminated {
+			t.Fatalf("%q: want one RPL102, got:\n%s", src, formatDiags(diags))
+		}
+		d := diags[0]
+		if len(d.Related) != 1 || d.Related[0].File != f || d.Related[0].Span != (Span{quote, quote + 1}) || d.Related[0].Message != "the quote taken as the string's end" {
+			t.Errorf("%q: related %+v, want the quote at %s", src, d.Related, f.Position(quote))
+		}
+		if want := fmt.Sprintf("the quote on line %d is taken as its end", f.Position(quote).Line); !strings.Contains(d.Message, want) {
+			t.Errorf("%q: message %q, want it to say %q", src, d.Message, want)
+		}
+	}
+	// A string left open with no quote after it has nothing related.
+	if _, diags := Parse("e.rpl", []byte("package p\nconst a = \"abc\nconst b = 1\n")); len(diags) != 1 || len(diags[0].Related) != 0 {
+		t.Errorf("want one RPL102 with no related location, got:\n%s", formatDiags(diags))
+	}
+}
+
 // TestUTF16File: a file saved as UTF-16 is one error at its start that
 // says so, not an error for each NUL byte, CR and byte order mark that
 // reading it as UTF-8 finds.

@@ -35,6 +35,25 @@ func TestLoneCRPositions(t *testing.T) {
 	}
 }
 
+// The quote taken as the end of a string left open on an earlier line
+// is a related location of its RPL102, at the line the editor shows it
+// on: after a lone CR, a line below the one the message names, which
+// counts lines as RPL does.
+func TestUnterminatedStringQuoteRelated(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n# old mac line\rsecond part\nconst a = \"abc\n\n  \"\n")
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	ds := c.waitDiags(u, 1)
+	if len(ds) != 2 || ds[1].Code != "RPL102" || ds[1].Range.Start != pos(3, 10) || !strings.Contains(ds[1].Message, "the quote on line 5") {
+		t.Fatalf("diagnostics %+v, want the lone CR's RPL101 and an RPL102 at line 3 (0-based), column 10", ds)
+	}
+	r := ds[1].RelatedInformation
+	if len(r) != 1 || r[0].Location.URI != u || r[0].Location.Range != (protocol.Range{Start: pos(5, 2), End: pos(5, 3)}) {
+		t.Errorf("related %+v, want the quote at line 5 (0-based), column 2", r)
+	}
+}
+
 // In a CRLF file a comment's token ends before the CR: it was one unit
 // longer than the comment.
 func TestCRLFCommentTokens(t *testing.T) {
