@@ -612,6 +612,86 @@ func (c *checker) onlySpaceAround(e *BinaryExpr) bool {
 	return strings.TrimSpace(string(src[x:op])) == "" && strings.TrimSpace(string(src[op+Pos(len(e.Op)):y])) == ""
 }
 
+// withoutDefaults is the text that replaces from..e.Y's end to remove
+// the ?? and defaults of e's chain of RPL316 d (x ?? a ?? b, (x ?? a) ??
+// b, from being the end of x): the closing parentheses between them, and
+// the comments, each kept on a line of its own end (the text after them
+// put on the next line, indented as it was, unless the line ends there).
+// ok is false when the source between holds anything else.
+func (c *checker) withoutDefaults(d *Diagnostic, e *BinaryExpr, from Pos) (text string, ok bool) {
+	if c.file == nil || c.file.File == nil {
+		return "", false
+	}
+	src := c.file.File.Src
+	to := e.Y.Span().End
+	if from > to || int(to) > len(src) {
+		return "", false
+	}
+	// The spans dropped, the outermost ?? first: each operator and
+	// default.
+	var drop []Span
+	for b := e; ; {
+		drop = append(drop, b.Y.Span(), Span{b.OpPos, b.OpPos + Pos(len(b.Op))})
+		inner, ok := Unparen(b.X).(*BinaryExpr)
+		if !ok || c.neverNone[inner] != d {
+			break
+		}
+		b = inner
+	}
+	var out strings.Builder
+	brk := "" // the line end and indentation owed after a comment
+	for i := from; i < to; {
+		if n := len(drop); n > 0 && i >= drop[n-1].Start {
+			if i != drop[n-1].Start {
+				return "", false
+			}
+			i = drop[n-1].End
+			drop = drop[:n-1]
+			continue
+		}
+		switch src[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		case ')':
+			out.WriteString(brk)
+			brk = ""
+			out.WriteByte(')')
+			i++
+		case '#':
+			if brk == "" {
+				brk = " "
+			}
+			out.WriteString(brk)
+			end := i + Pos(bytes.IndexByte(src[i:], '\n'))
+			if end < i || end >= to {
+				return "", false
+			}
+			text := bytes.TrimSuffix(src[i:end], []byte("\r"))
+			out.Write(text)
+			next := end + 1
+			for next < to && (src[next] == ' ' || src[next] == '\t') {
+				next++
+			}
+			brk = string(src[i+Pos(len(text)) : next])
+			i = end
+		default:
+			return "", false
+		}
+	}
+	if len(drop) != 0 {
+		return "", false
+	}
+	if rest := src[to:]; brk != "" {
+		if eol := bytes.IndexByte(rest, '\n'); eol >= 0 {
+			rest = rest[:eol]
+		}
+		if len(bytes.TrimSpace(rest)) != 0 {
+			out.WriteString(brk)
+		}
+	}
+	return out.String(), true
+}
+
 // binary types the binary operators; see spec/language.md, "Operators".
 func (c *checker) binary(e *BinaryExpr, want Type) Type {
 	switch e.Op {
@@ -639,19 +719,24 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 				// keeping the parentheses of (x ?? d) ?? e ((x)).
 				d := c.neverNone[inner]
 				c.neverNone[e] = d
-				if n := len(d.Fixes); n > 0 && c.onlySpaceAround(e) && d.Fixes[n-1].Span.End == inner.Y.Span().End {
+				if n := len(d.Fixes); n > 0 && d.Fixes[n-1].Span.End == inner.Y.Span().End {
 					f := &d.Fixes[n-1]
-					f.Title += " ?? " + exprString(e.Y)
-					f.NewText += string(c.file.File.Src[inner.Y.Span().End:e.X.Span().End]) // the closing parentheses
-					f.Span.End = e.Y.Span().End
+					if text, ok := c.withoutDefaults(d, e, f.Span.Start); ok {
+						f.Title += " ?? " + exprString(e.Y)
+						f.NewText = text
+						f.Span.End = e.Y.Span().End
+					} else {
+						// A fix leaving this ?? would leave the warning.
+						d.Fixes = d.Fixes[:n-1]
+					}
 				}
 			} else if !IsInvalid(xt) {
 				d := c.errAt(e.X, CodeNotOptional, "%s is never none (type %s): ?? has no effect", exprString(e.X), xt)
 				c.neverNone[e] = d
 				// x ?? d is x: the edit removes " ?? d", the space before
-				// the operator with it, unless a comment would go too.
-				if c.onlySpaceAround(e) {
-					d.Fixes = append(d.Fixes, Fix{Title: "remove ?? " + exprString(e.Y), Span: Span{e.X.Span().End, e.Y.Span().End}})
+				// the operator with it, keeping a comment around it.
+				if text, ok := c.withoutDefaults(d, e, e.X.Span().End); ok {
+					d.Fixes = append(d.Fixes, Fix{Title: "remove ?? " + exprString(e.Y), Span: Span{e.X.Span().End, e.Y.Span().End}, NewText: text})
 				}
 			}
 			c.exprAs(e.Y, xt, what{"default of ??", "", ""})

@@ -3,6 +3,7 @@ package lang_test
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -68,6 +69,13 @@ var fixCases = []struct {
 		name: "?? after a comment, kept",
 		src:  "package p\n\nfn cap(n: int) -> int = n # the cap\n    ?? 0\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
 		code: "RPL316",
+		want: []string{`3:26-4:9 " # the cap\n    ?? 0" → " # the cap": remove ?? 0`},
+	},
+	{
+		name: "a chain of ?? with a comment between, kept",
+		src:  "package p\n\nfn cap(n: int) -> int = [n ?? 0 # the cap\n    ?? 1, 2][0]\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
+		code: "RPL316",
+		want: []string{`3:27-4:9 " ?? 0 # the cap\n    ?? 1" → " # the cap\n    ": remove ?? 0 ?? 1`},
 	},
 	{
 		name: "none ?? d",
@@ -485,6 +493,17 @@ func TestNotOptionalFixChecks(t *testing.T) {
 		"fn cap(n: int) -> int = n ?? 0 ?? 1 ?? 2",
 		"fn cap(n: int) -> int = (n ?? 0) ?? 1",
 		"fn cap(n: int) -> int = ((n ?? 0) ?? 1) ?? 2",
+		// Comments between are kept, on a line of their own end.
+		"fn cap(n: int) -> int = n # the cap\n    ?? 0",
+		"fn cap(n: int) -> int = n ?? 0 # c\n    ?? 1",
+		"fn cap(n: int) -> int = n ?? 0 # c\r\n    ?? 1",
+		"fn cap(n: int) -> int = n ?? # c\n    0 ?? 1",
+		"fn cap(n: int) -> int = n ?? 0 ??\n    # c\n    1",
+		"fn cap(n: int) -> int = n ?? 0\n    # c\n    ?? 1",
+		"fn cap(n: int) -> int = (n ?? 0 # c\n    ) ?? 1",
+		"fn cap(n: int) -> int = [n ?? 0 # c\n    ?? 1, 2][0]",
+		"fn cap(n: int) -> int = [(n ?? 0) # c\n    ?? 1, 2][0]",
+		"fn cap(n: int) -> int = n # a\n    ?? 0 # b\n    ?? 1 ?? 2 # d",
 		"fn cap(n: int) -> int = none ?? n",
 		"fn cap(n: int) -> int = (none)??n * 2",
 		"fn cap(n: int) -> int = [none ?? n, 1][0]",
@@ -499,6 +518,11 @@ func TestNotOptionalFixChecks(t *testing.T) {
 		fixed := src[:fx.Span.Start] + fx.NewText + src[fx.Span.End:]
 		if d := check(fixed); len(d) != 0 {
 			t.Errorf("%q, fixed:\n%s\nstill: %v", src, fixed, d)
+		}
+		for _, c := range regexp.MustCompile(`#[^\r\n]*`).FindAllString(body, -1) {
+			if strings.Count(fixed, c) != strings.Count(src, c) {
+				t.Errorf("%q, fixed:\n%s\nlost the comment %q", src, fixed, c)
+			}
 		}
 	}
 }
