@@ -61,7 +61,7 @@ func (s *Server) referencesAt(ctx context.Context, sn *snapshot, fn *lang.FileNo
 		return nil, nil
 	}
 	find := func(ctx context.Context) ([]protocol.Location, error) {
-		refs := s.findRefs(ctx, checkedSnaps{}, sn, obj, p.Context.IncludeDeclaration)
+		refs := s.findRefs(ctx, checkedFrom(sn), sn, obj, p.Context.IncludeDeclaration)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -127,7 +127,8 @@ func paramOwner(sn *snapshot, o *lang.Object) string {
 
 // findRefs collects the references to target in every workspace policy,
 // sorted by file and offset, without duplicates, checking them into
-// checked. It stops, its list partial, when ctx is canceled.
+// checked, which holds from for from's policy (checkedFrom). It stops,
+// its list partial, when ctx is canceled.
 func (s *Server) findRefs(ctx context.Context, checked checkedSnaps, from *snapshot, target *lang.Object, withDecl bool) []ref {
 	key := objKey(target)
 	owner := paramOwner(from, target)
@@ -143,7 +144,7 @@ func (s *Server) findRefs(ctx context.Context, checked checkedSnaps, from *snaps
 			continue
 		}
 		done[policy] = true
-		sn := s.snapshotFrom(checked, from, policy)
+		sn := s.snapshotIn(checked, policy)
 		if sn.prog == nil {
 			continue
 		}

@@ -220,7 +220,7 @@ func (s *Server) changedSince(gen uint64) bool {
 // rename), and stops early when canceled or when the policies changed
 // since generation gen (rename answers then).
 func (s *Server) renameEdit(ctx context.Context, sn *snapshot, o *lang.Object, name string, gen uint64) (*protocol.WorkspaceEdit, error) {
-	checked := checkedSnaps{} // the policies' snapshots, for the checks below
+	checked := checkedFrom(sn) // the policies' snapshots, for the checks below
 	refs := s.findRefs(ctx, checked, sn, o, true)
 	if ctx.Err() != nil || s.changedSince(gen) {
 		// The checks below would check the policies anew
@@ -259,7 +259,7 @@ func (s *Server) checkCapture(checked checkedSnaps, sn *snapshot, o *lang.Object
 		if r.arg {
 			continue
 		}
-		fsn := s.snapshotFrom(checked, sn, r.path)
+		fsn := s.snapshotIn(checked, r.path)
 		fnode := fsn.fileNode(r.path)
 		if fnode == nil {
 			continue
@@ -358,7 +358,7 @@ func (s *Server) checkUnparsed(checked checkedSnaps, sn *snapshot, o *lang.Objec
 	}
 	done := map[string]bool{}
 	for _, policy := range policies {
-		psn := s.snapshotFrom(checked, sn, policy)
+		psn := s.snapshotIn(checked, policy)
 		if !loadsPackage(psn, o.Pkg) {
 			continue // its names are its own: it does not load the target's
 		}

@@ -265,6 +265,10 @@ func answer[T any](s *Server, method string, pn pinned, fresh bool, f func(sn *s
 // when it ends.
 type checkedSnaps map[string]*snapshot
 
+// checkedFrom is the checkedSnaps of a search from the snapshot from: it
+// reads from's policy in from.
+func checkedFrom(from *snapshot) checkedSnaps { return checkedSnaps{from.policy: from} }
+
 // snapshotIn is the snapshot of path's policy in checked, else
 // snapshotFor's, put there.
 func (s *Server) snapshotIn(checked checkedSnaps, path string) *snapshot {
@@ -275,15 +279,6 @@ func (s *Server) snapshotIn(checked checkedSnaps, path string) *snapshot {
 	sn := s.snapshotFor(path)
 	checked[policy] = sn
 	return sn
-}
-
-// snapshotFrom is the snapshot in which a search from the snapshot from
-// reads path's policy: from, for its own policy, else snapshotIn's.
-func (s *Server) snapshotFrom(checked checkedSnaps, from *snapshot, path string) *snapshot {
-	if policyOf(path) == from.policy {
-		return from
-	}
-	return s.snapshotIn(checked, path)
 }
 
 // openLocked reports whether policy, or its test file, is open: the
