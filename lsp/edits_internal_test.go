@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/lang"
 	protocol "github.com/tliron/glsp/protocol_3_16"
@@ -63,11 +64,15 @@ func TestEditBufferAgrees(t *testing.T) {
 	}
 }
 
-// The editor buffer's positions are lang's: an offset an editBuffer finds
-// for an LSP position (its lines and byte order mark its own) is the one
-// toOffset finds in a lang.File of the same text, on a text with a byte
-// order mark, \r\n, lone \r and characters of two and four bytes, the
-// mark there from the start or brought by an edit.
+// The editor buffer's positions are lang's, and the LSP's: on a text with
+// a byte order mark, \r\n, lone \r and characters of two and four bytes,
+// the mark there from the start or brought by an edit, the offset an
+// editBuffer finds for each LSP position (its lines and byte order mark
+// its own) is the one counted here, by lines that \n, \r\n and \r end and
+// columns in UTF-16 units after the mark, and lang's File puts each
+// offset at that position (toPosition); a column past its line is the
+// line's end, one inside a surrogate pair its character's start, a line
+// past the last the end of the text.
 func TestEditBufferPositionsAgree(t *testing.T) {
 	const text = "\uFEFFpolicy p\r\nlet é = \"😀\"\rrule r {\n\r\n\rz ü\r"
 	fromStart := &editBuffer{lines: []int32{0}}
@@ -76,16 +81,62 @@ func TestEditBufferPositionsAgree(t *testing.T) {
 	brought.replaceAll(text[3:])
 	brought.replace(protocol.Range{}, text[:3])
 	f := lang.NewFile("p.rpl", []byte(text))
+	// Each character's offset and position, counted afresh.
+	type at struct {
+		off  int
+		pos  protocol.Position
+		pair bool // of two UTF-16 units
+		eol  bool // a line's end
+	}
+	var want []at
+	line, char := uint32(0), uint32(0)
+	for i := len("\uFEFF"); i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		a := at{off: i, pos: protocol.Position{Line: line, Character: char}, pair: r > 0xFFFF, eol: r == '\r' || r == '\n'}
+		want = append(want, a)
+		switch {
+		case strings.HasPrefix(text[i:], "\r\n"):
+			size = 2
+			fallthrough
+		case a.eol:
+			line, char = line+1, 0
+		case a.pair:
+			char += 2
+		default:
+			char++
+		}
+		i += size
+	}
+	want = append(want, at{off: len(text), pos: protocol.Position{Line: line, Character: char}, eol: true})
+	if line != 6 || len(want) != 37 {
+		t.Fatalf("counted %d lines, %d characters: the text is not the one meant", line+1, len(want))
+	}
+	for _, a := range want {
+		if got := toPosition(f, lang.Pos(a.off)); got != a.pos {
+			t.Errorf("offset %d is at %d:%d in lang's file, want %d:%d", a.off, got.Line, got.Character, a.pos.Line, a.pos.Character)
+		}
+	}
 	for name, ed := range map[string]*editBuffer{"whole": fromStart, "edited": brought} {
 		if string(ed.src) != text || !slices.Equal(ed.lines, f.EditorLines()) {
 			t.Fatalf("%s: text %q lines %v, want %q lines %v", name, ed.src, ed.lines, text, f.EditorLines())
 		}
-		for line := range uint32(len(ed.lines) + 2) {
-			for char := range uint32(24) {
-				pos := protocol.Position{Line: line, Character: char}
-				if got, want := ed.offset(pos), int(toOffset(f, pos)); got != want {
-					t.Errorf("%s: %d:%d is offset %d in the editor's buffer, %d in lang's file", name, line, char, got, want)
-				}
+		check := func(pos protocol.Position, off int) {
+			t.Helper()
+			if got := ed.offset(pos); got != off {
+				t.Errorf("%s: %d:%d is offset %d in the editor's buffer, want %d", name, pos.Line, pos.Character, got, off)
+			}
+		}
+		for i, a := range want {
+			check(a.pos, a.off)
+			if a.pair {
+				check(protocol.Position{Line: a.pos.Line, Character: a.pos.Character + 1}, a.off)
+			}
+			if a.eol {
+				check(protocol.Position{Line: a.pos.Line, Character: a.pos.Character + 5}, a.off)
+			}
+			if i == len(want)-1 {
+				check(protocol.Position{Line: a.pos.Line + 1, Character: 0}, a.off)
+				check(protocol.Position{Line: a.pos.Line + 3, Character: 7}, a.off)
 			}
 		}
 	}
