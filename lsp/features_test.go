@@ -373,6 +373,19 @@ func TestRequestsAfterShutdownFail(t *testing.T) {
 	}
 }
 
+// A sample decision is decided with a test's input: its clock
+// (2025-06-02T12:00:00Z), seed and state, so it is the same each time.
+func TestExplainRunsAsATest(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), "package p\n\nfn route(r: Request) -> Decision = to(\"a:b\").because(string(now()))\n")
+	c := newClient(t, dir, lsp.Options{})
+	var r lsp.CommandResult
+	err := c.call("workspace/executeCommand", map[string]any{"command": lsp.CommandExplain, "arguments": []any{uri(filepath.Join(dir, "p.rpl"))}}, &r)
+	if err != nil || !r.OK || r.Summary != "sample decision: route a:b, because 2025-06-02T12:00:00Z" {
+		t.Errorf("explain: %+v %v, want the decision at the clock of a test", r, err)
+	}
+}
+
 // The code lenses' commands run a test with package policytest and explain
 // a sample decision with package explain.
 func TestLensCommands(t *testing.T) {

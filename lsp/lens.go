@@ -253,10 +253,13 @@ func (s *Server) explainWith(ctx context.Context, policy string, ov overlay, req
 	}
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
+	// The input of a test of the policy: its clock and seed fixed, its
+	// state fresh, so a sample decision is the same each time.
+	run := stdlib.TestInput(checked.Main.Name)
 	probes := &vm.Probes{}
+	run.Probes = probes
 	m := vm.Get()
-	v, st, runErr := m.Run(ctx, prog, route, []vm.Value{in}, vm.Limits{}, vm.Input{
-		Now: policytest.DefaultNow, Seed: policytest.DefaultSeed, Host: &stdlib.MemState{}, Policy: checked.Main.Name, Probes: probes})
+	v, st, runErr := m.Run(ctx, prog, route, []vm.Value{in}, vm.Limits{}, run)
 	vm.Put(m)
 
 	var b strings.Builder
