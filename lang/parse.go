@@ -121,14 +121,6 @@ func (p *parser) fix(f Fix) {
 
 func (p *parser) run() {
 	toks := p.lexAll()
-	if p.reference {
-		// Its tokens hold the comments (lexAll takes out the descent's).
-		for _, t := range toks {
-			if t.Type == tokComment {
-				p.node.Comments = append(p.node.Comments, newComment(t))
-			}
-		}
-	}
 	for _, c := range chunksOf(p.file.Src, toks) {
 		p.parseChunk(c)
 	}

@@ -32,9 +32,9 @@ type tokenPos struct{ Offset Pos }
 // TestScannerMatchesLexerRules and FuzzParse (through scanTokens, which
 // adds the lines and columns); scan is about twenty times faster.
 //
-// The descent gets only the significant tokens, and the comments go
-// straight to the FileNode; the reference parser gets every token, as
-// participle computes end positions from the trivia.
+// The comments go straight to the FileNode; the descent gets only the
+// significant tokens, the reference parser every token, as participle
+// computes end positions from the trivia.
 func (p *parser) lexAll() []token {
 	toks, comments := scan(p.file.Src, p.reference)
 	for _, t := range comments {
@@ -42,7 +42,7 @@ func (p *parser) lexAll() []token {
 		p.invalidUTF8(t)
 	}
 	for _, t := range toks {
-		if t.Type == tokString || t.Type == tokBadString || t.Type == tokComment {
+		if t.Type == tokString || t.Type == tokBadString {
 			p.invalidUTF8(t)
 		}
 	}
@@ -79,8 +79,9 @@ func isDigitOrUs(c byte) bool { return isDigit(c) || c == '_' }
 var bom = []byte("\uFEFF")
 
 // scan splits src into tokens exactly as rplLexer does (see nextToken).
-// With trivia, every token is in toks; without, white space is dropped and
-// comments are returned apart. The token slice is sized for a token every
+// The comments are returned apart; with trivia, every token is in toks
+// too, the comments among them; without, white space and comments are
+// left out of toks. The token slice is sized for a token every
 // three bytes, which the densest policies reach (the repository's have one
 // every six bytes, the generated large policies every four).
 func scan(src []byte, trivia bool) (toks, comments []token) {
@@ -88,11 +89,12 @@ func scan(src []byte, trivia bool) (toks, comments []token) {
 	text := string(src) // token values are slices of one copy of the source
 	for i := 0; i < len(src); {
 		j, typ := nextToken(src, i)
-		switch {
-		case trivia || typ != tokWhitespace && typ != tokComment:
-			toks = append(toks, token{Type: typ, Value: text[i:j], Pos: tokenPos{Pos(i)}})
-		case typ == tokComment:
-			comments = append(comments, token{Type: typ, Value: text[i:j], Pos: tokenPos{Pos(i)}})
+		t := token{Type: typ, Value: text[i:j], Pos: tokenPos{Pos(i)}}
+		if typ == tokComment {
+			comments = append(comments, t)
+		}
+		if trivia || typ != tokWhitespace && typ != tokComment {
+			toks = append(toks, t)
 		}
 		i = j
 	}
@@ -106,11 +108,12 @@ func scanTokens(name string, src []byte, trivia bool) (toks, comments []lexer.To
 	pos := lexer.Position{Filename: name, Line: 1, Column: 1}
 	for _, t := range all {
 		v := t.Value
-		switch {
-		case trivia || t.Type != tokWhitespace && t.Type != tokComment:
-			toks = append(toks, lexer.Token{Type: lexer.TokenType(t.Type), Value: v, Pos: pos})
-		case t.Type == tokComment:
-			comments = append(comments, lexer.Token{Type: lexer.TokenType(t.Type), Value: v, Pos: pos})
+		lt := lexer.Token{Type: lexer.TokenType(t.Type), Value: v, Pos: pos}
+		if t.Type == tokComment {
+			comments = append(comments, lt)
+		}
+		if trivia || t.Type != tokWhitespace && t.Type != tokComment {
+			toks = append(toks, lt)
 		}
 		// pos.Advance(v)
 		pos.Offset += len(v)
