@@ -9,12 +9,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
@@ -292,45 +294,39 @@ func TestRollback(t *testing.T) {
 	}
 }
 
-// TestRollbackReleasesSnapshots: the arrays of the history and of the
-// versions rolled back from hold only the snapshots these keep, past
-// their ends too. A rollback left the version it rolled back from in the
-// history's array past its end, and trimming to Config.Keep resliced, so
-// that a version dropped from both stayed referenced, its whole compiled
-// bundle in memory, until an activation wrote over its slot.
+// TestRollbackReleasesSnapshots: a snapshot that neither the history nor
+// the versions rolled back from keep is garbage, whatever dropped it: an
+// activation beyond Config.Keep, a rollback beyond it, a version built
+// again and activated in place of its kept twin or over itself. Each step ends with a
+// collection, after which every snapshot still in memory must be a kept
+// one (weak pointers see what the engine's arrays hold past their ends and
+// before their fronts alike). A rollback left the version it rolled back
+// from in the history's array past its end, and trimming to Config.Keep
+// resliced, so that the array kept a version dropped from both before its
+// front, its whole compiled bundle in memory, until an append outgrew it.
 func TestRollbackReleasesSnapshots(t *testing.T) {
 	e := newEngine(t, runtime.Config{Keep: 3})
-	var pool []*runtime.Snapshot
-	for i := range 6 {
-		dir := t.TempDir()
-		writeFile(t, dir, "default.rpl", fmt.Sprintf("package default\n\nfn route(r: Request) -> Decision = to(\"p:m%d\")\n", i))
-		s, err := e.BuildDir(context.Background(), dir)
+	var made []weak.Pointer[runtime.Snapshot]
+	// build builds version i afresh (the same version as the last build
+	// of i, another snapshot), keeping no reference to it but a weak one.
+	build := func(i int) *runtime.Snapshot {
+		s, err := e.BuildFiles(context.Background(), "p", map[string][]byte{
+			"default.rpl": fmt.Appendf(nil, "package default\n\nfn route(r: Request) -> Decision = to(\"p:m%d\")\n", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		pool = append(pool, s)
-	}
-	check := func(step string) {
-		t.Helper()
-		history, undone := e.Kept()
-		kept := slices.Concat(e.History(), e.RolledBack())
-		for _, arr := range [][]*runtime.Snapshot{history, undone} {
-			for i, s := range arr {
-				if s != nil && !slices.Contains(kept, s) {
-					t.Fatalf("after %s: slot %d of %d holds %.12s, which neither the history nor the rolled back keep", step, i, len(arr), s.Version)
-				}
-			}
-		}
+		made = append(made, weak.Make(s))
+		return s
 	}
 	// Activations, rollbacks down to the oldest kept and versions put
 	// back, in an order that drops versions from both lists: two
 	// rollbacks leave 2 past the history's end, an activation writes
 	// over one slot only, and two rollbacks more drop 2 from the rolled
 	// back.
-	for i, op := range []int{0, 1, 2, -1, -1, 3, -1, 4, -1, 5, -1, -2, 0, 1, -1, -1, -2, 2, 3, 4, 5, -1, -1, -1, 0, -1} {
+	for i, op := range []int{0, 1, 2, -1, -1, 3, -1, 4, -1, 5, -1, -2, 0, 1, -1, -1, -2, 2, 3, 4, 5, -1, -1, -1, 0, -1, 1, 2, 3, 1, 4, 5, 0, 0} {
 		switch {
 		case op >= 0:
-			e.Activate(pool[op])
+			e.Activate(build(op))
 		case op == -1:
 			if _, err := e.Rollback(); err != nil && !errors.Is(err, runtime.ErrNoPrevious) {
 				t.Fatal(err)
@@ -342,7 +338,13 @@ func TestRollbackReleasesSnapshots(t *testing.T) {
 				}
 			}
 		}
-		check(fmt.Sprintf("step %d (%d)", i, op))
+		goruntime.GC()
+		kept := slices.Concat(e.History(), e.RolledBack())
+		for _, w := range made {
+			if s := w.Value(); s != nil && !slices.Contains(kept, s) {
+				t.Fatalf("after step %d (%d): %.12s is still in memory, and neither the history nor the rolled back keep it", i, op, s.Version)
+			}
+		}
 	}
 }
 
