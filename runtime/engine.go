@@ -84,7 +84,8 @@ type Observer interface {
 // activation does: an observer that keeps that error's record elsewhere
 // (the router, with its last good version) clears it too, and a restart
 // does not report again what the status no longer does. It is told under
-// the activations' lock, as Loaded is.
+// the activations' lock, as Loaded is, with the snapshot given to the
+// activation (not the one active: another of the same version).
 type Reactivator interface {
 	Reactivated(s *Snapshot)
 }
@@ -370,7 +371,7 @@ func (e *Engine) activate(s *Snapshot) {
 	if cur := e.cur.Load(); cur != nil && cur.Version == s.Version {
 		e.lastErr.Store(nil)
 		if o, ok := e.cfg.Observer.(Reactivator); ok {
-			o.Reactivated(cur)
+			o.Reactivated(s)
 		}
 		return
 	}

@@ -74,6 +74,14 @@ func BeforeBundleApply(t testing.TB, f func(context.Context)) {
 	t.Cleanup(func() { beforeBundleApply.Store(nil) })
 }
 
+// AfterBundleRefused runs f on the bundle watch's goroutine after each
+// pushed bundle refused, before its revision is recorded as handled,
+// until the test ends.
+func AfterBundleRefused(t testing.TB, f func()) {
+	afterBundleRefused.Store(&f)
+	t.Cleanup(func() { afterBundleRefused.Store(nil) })
+}
+
 // LogNATS is the decision log's own connection (nil without a log).
 func (r *Router) LogNATS() *nats.Conn { return r.dlogNC }
 

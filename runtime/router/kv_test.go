@@ -297,6 +297,43 @@ func TestNewestRefusalReported(t *testing.T) {
 	}
 }
 
+// TestNewestRefusalReportedOverSameVersion: as TestNewestRefusalReported,
+// when the revision activated in place of the refused one holds the
+// version already active (the router's bundle file is that bundle): the
+// watch's own activation, though it changes nothing, does not end the
+// refusal, which stays reported and kept for the next start.
+func TestNewestRefusalReportedOverSameVersion(t *testing.T) {
+	ns, nc := natsServer(t)
+	good := buildPushed(t, "pushed", bundle.BuildOptions{})
+	ctx := context.Background()
+	var refused uint64
+	var err error
+	for _, data := range [][]byte{good.Data, failingBundle(t)} {
+		if refused, err = natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "good.rplb")
+	if err := os.WriteFile(file, good.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opt := router.Options{Bundle: file, DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+	r := startRouter(t, opt)
+	var v policiesView
+	waitUntil(t, "the refused revision handled", func() bool {
+		v = getPolicies(t, r.HTTPAddr())
+		return v.Sources.Bucket != nil && v.Sources.Bucket.Revision == refused
+	})
+	source := fmt.Sprintf("nats:%s/%s@%d", natsx.BundleBucket, natsx.BundleKey, refused)
+	if v.Status.Version != good.Bundle.Version() || !strings.Contains(v.Status.LastError, source) || v.Sources.BucketRefused == nil {
+		t.Errorf("version %.12s (want %.12s), last_error %q, bucket_refused %+v; want the refusal of %s reported", v.Status.Version, good.Bundle.Version(), v.Status.LastError, v.Sources.BucketRefused, source)
+	}
+	data, err := os.ReadFile(filepath.Join(opt.DataDir, router.LastGoodSources))
+	if err != nil || !strings.Contains(string(data), "bucket_refused") {
+		t.Errorf("the refusal is not kept for the next start (%v):\n%s", err, data)
+	}
+}
+
 // TestRefusalReportedAfterRestart: the bucket's value, refused, is not
 // tried again after a restart, and its refusal is reported again (it was
 // reported until the restart only, and /v2/policies then showed no error
@@ -651,6 +688,43 @@ func TestReactivationClearsRefusal(t *testing.T) {
 	}
 	if e := getPolicies(t, r.HTTPAddr()).Status.LastError; e != "" {
 		t.Errorf("after activating the version active: last_error %q, want none", e)
+	}
+	refusalNotKept(t, opt.DataDir)
+	noErrorAfterRestart(ctx, t, r, opt)
+}
+
+// TestActivationAfterRefusalClearsIt: a local activation that comes after
+// a push was refused, before the watch records the revision as handled,
+// is the later: the refusal is over, in the status, in what GET
+// /v2/policies reports and in what is kept for the next start alike. The
+// activation found no refusal recorded yet to clear, and the watch then
+// recorded it: kept, it was reported again after a restart.
+func TestActivationAfterRefusalClearsIt(t *testing.T) {
+	ns, nc := natsServer(t)
+	ctx := context.Background()
+	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+	r := startRouter(t, opt)
+	waitUntil(t, "the bundle watch's start", r.BundleSynced)
+	var reloaded string
+	router.AfterBundleRefused(t, func() {
+		os.WriteFile(filepath.Join(opt.Policies, "later.rpl"), []byte("package later\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n"), 0o644)
+		s, err := r.Reload(ctx)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		reloaded = s.Version
+	})
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the refused revision handled", func() bool { return getPolicies(t, r.HTTPAddr()).Sources.Bucket != nil })
+	v := getPolicies(t, r.HTTPAddr())
+	if reloaded == "" || v.Status.Version != reloaded {
+		t.Fatalf("active %.12s, want the local version activated after the refusal (%.12s)", v.Status.Version, reloaded)
+	}
+	if v.Status.LastError != "" || v.Sources.BucketRefused != nil {
+		t.Errorf("after an activation that came after the refusal: last_error %q, bucket_refused %+v; want neither", v.Status.LastError, v.Sources.BucketRefused)
 	}
 	refusalNotKept(t, opt.DataDir)
 	noErrorAfterRestart(ctx, t, r, opt)

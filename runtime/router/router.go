@@ -222,6 +222,17 @@ type Router struct {
 	// and nothing is written to it any more (an HTTP reload, which runs
 	// on past a drain that ran out, activating after it).
 	released bool
+	// A push's refusal and the activations that end it, ordered under
+	// persistMu: foreign counts the activations that are not the bundle
+	// watch's own (watchActivating is the snapshot it is activating, nil
+	// when none), which end a refusal that came before them, recorded
+	// yet or not; watchRefused is the source of the last refusal the
+	// watch put in the engine's status (LoadFailed, StillRefused), which
+	// such an activation clears again should it have been put there
+	// after the activation cleared the status and before it came here.
+	foreign         uint64
+	watchActivating *runtime.Snapshot
+	watchRefused    string
 	// loads makes the loads of the policy directory or bundle file one
 	// at a time (loadLocal): a slot, held while one runs, which a load
 	// waits for until its context ends (the watch's, the SIGHUP

@@ -47,23 +47,39 @@ func (o *observer) Loaded(s *runtime.Snapshot, err error) {
 	// An activation clears the engine's last load error: the bucket's
 	// refusal is no longer the news, after a restart either (a bucket
 	// revision refused and handled after this activation records its own).
-	r.clearRefusal()
+	r.clearRefusal(s)
 }
 
 // Reactivated is told of an activation of the version already active
 // (runtime.Reactivator): it clears the engine's last load error, as any
 // activation does (Loaded), and so the bucket's refusal kept with the
 // last good version, which a restart would report again.
-func (o *observer) Reactivated(*runtime.Snapshot) { (*Router)(o).clearRefusal() }
+func (o *observer) Reactivated(s *runtime.Snapshot) { (*Router)(o).clearRefusal(s) }
 
-// clearRefusal drops the bucket's refusal from what was taken from the
-// sources, if it is there.
-func (r *Router) clearRefusal() {
+// clearRefusal, told of the activation of s, drops the bucket's refusal
+// from what was taken from the sources. An activation not the bundle
+// watch's own also ends the refusal of the revision the watch is
+// handling, which the watch would otherwise record after it (Handled:
+// the activation found nothing to clear yet, and a restart reported the
+// refusal again). The watch's own activation of an earlier revision,
+// after the newest was refused, does not: that refusal stays the news
+// (natsx.WatchConfig.NewestRefused).
+func (r *Router) clearRefusal(s *runtime.Snapshot) {
 	r.persistMu.Lock()
-	stale := r.sources.BucketRefused != nil
-	r.persistMu.Unlock()
-	if stale {
-		r.took(func(src *sources) { src.BucketRefused = nil })
+	defer r.persistMu.Unlock()
+	if s != r.watchActivating {
+		r.foreign++
+		if r.watchRefused != "" {
+			// Put in the status after this activation cleared it, but
+			// before it came here: the refusal came first.
+			r.Engine.SourceMended(r.watchRefused)
+		}
+	}
+	if r.sources.BucketRefused != nil {
+		r.sources.BucketRefused = nil
+		if !r.unsaved && !r.released {
+			r.saveSources()
+		}
 	}
 }
 
@@ -360,6 +376,11 @@ func cutShort(ctx context.Context, source string) error {
 // context before a pushed bundle is built.
 var beforeBundleApply atomic.Pointer[func(context.Context)]
 
+// afterBundleRefused, when set (by tests), runs on the bundle watch's
+// goroutine after a pushed bundle was refused, before its revision is
+// recorded as handled.
+var afterBundleRefused atomic.Pointer[func()]
+
 // loadLocal builds the local source path (a directory or bundle file)
 // and activates it; a failed build is recorded in the engine's status,
 // but for one that ctx's end cut short (a shutdown during a start or a
@@ -460,6 +481,9 @@ func (r *Router) watchBundles() {
 	// after the revisions it led to were applied).
 	var active uint64
 	var newest *refusal // the refusal of the revision being handled, if so
+	// The activations not the watch's own (Router.foreign) counted when
+	// newest was refused: another since ends the refusal.
+	var newestAt uint64
 	revSource := func(rev uint64) string {
 		return bucketSource(natsx.BundleMark{Bucket: bucket, Key: natsx.BundleKey, Revision: rev})
 	}
@@ -476,7 +500,11 @@ func (r *Router) watchBundles() {
 					src.BucketActive = 0 // none of this bucket
 				}
 				src.Bucket = &m
+				if newest != nil && r.foreign != newestAt {
+					newest = nil // an activation came after it
+				}
 				src.BucketRefused = newest
+				r.watchRefused = ""
 			})
 			active, newest = 0, nil
 		},
@@ -490,7 +518,13 @@ func (r *Router) watchBundles() {
 			s, err := r.Engine.BuildBundle(ctx, source, data, r.readOptions())
 			switch {
 			case err == nil:
+				r.persistMu.Lock()
+				r.watchActivating = s
+				r.persistMu.Unlock()
 				r.Engine.Activate(s)
+				r.persistMu.Lock()
+				r.watchActivating = nil
+				r.persistMu.Unlock()
 				active = rev
 				return nil
 			case ctx.Err() != nil:
@@ -499,16 +533,31 @@ func (r *Router) watchBundles() {
 				// is its build a failed load or the status's last error.
 				return cutShort(ctx, source)
 			}
+			// Recorded in the status and counted at once, under
+			// persistMu: an activation is before both or after both
+			// (clearRefusal).
+			r.persistMu.Lock()
 			r.Engine.LoadFailed(err)
+			r.watchRefused = source
 			if newest == nil { // the revision handled, tried first
-				newest = &refusal{Error: err.Error(), At: time.Now()}
+				newest, newestAt = &refusal{Error: err.Error(), At: time.Now()}, r.foreign
+			}
+			r.persistMu.Unlock()
+			if f := afterBundleRefused.Load(); f != nil {
+				(*f)()
 			}
 			return err
 		},
 		// An earlier revision activated after the newest was refused
-		// cleared the refusal from the status: it is reported again.
+		// cleared the refusal from the status: it is reported again,
+		// unless an activation not the watch's came since.
 		NewestRefused: func(rev uint64, err error, at time.Time) {
-			r.Engine.StillRefused(revSource(rev), err, at)
+			r.persistMu.Lock()
+			defer r.persistMu.Unlock()
+			if newest != nil && r.foreign == newestAt {
+				r.Engine.StillRefused(revSource(rev), err, at)
+				r.watchRefused = revSource(rev)
+			}
 		},
 		OnError: func(err error) {
 			if errors.Is(err, natsx.ErrBundleDeleted) || errors.Is(err, natsx.ErrFewerReplicas) {
