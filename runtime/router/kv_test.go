@@ -730,6 +730,52 @@ func TestActivationAfterRefusalClearsIt(t *testing.T) {
 	noErrorAfterRestart(ctx, t, r, opt)
 }
 
+// TestActivationDuringLookBackEndsRefusal: as
+// TestActivationAfterRefusalClearsIt, when the watch, the newest revision
+// refused, then activates the one before in its place: its own
+// activation does not end the refusal, the local activation between the
+// two does, and the refusal is neither reported again in the status
+// (NewestRefused) nor kept for the next start.
+func TestActivationDuringLookBackEndsRefusal(t *testing.T) {
+	ns, nc := natsServer(t)
+	good := buildPushed(t, "pushed", bundle.BuildOptions{})
+	ctx := context.Background()
+	var refused uint64
+	var err error
+	for _, data := range [][]byte{good.Data, failingBundle(t)} {
+		if refused, err = natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+	started := make(chan *router.Router, 1)
+	var once sync.Once
+	router.AfterBundleRefused(t, func() {
+		once.Do(func() {
+			r := <-started // Start does not wait for the watch
+			os.WriteFile(filepath.Join(opt.Policies, "later.rpl"), []byte("package later\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n"), 0o644)
+			if _, err := r.Reload(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	})
+	r := startRouter(t, opt)
+	started <- r
+	var v policiesView
+	waitUntil(t, "the refused revision handled", func() bool {
+		v = getPolicies(t, r.HTTPAddr())
+		return v.Sources.Bucket != nil && v.Sources.Bucket.Revision == refused
+	})
+	if v.Status.Version != good.Bundle.Version() {
+		t.Fatalf("version %.12s, want the earlier revision's %.12s, activated after the local one", v.Status.Version, good.Bundle.Version())
+	}
+	if v.Status.LastError != "" || v.Sources.BucketRefused != nil {
+		t.Errorf("after a local activation that came after the refusal: last_error %q, bucket_refused %+v; want neither", v.Status.LastError, v.Sources.BucketRefused)
+	}
+	refusalNotKept(t, opt.DataDir)
+	noErrorAfterRestart(ctx, t, r, opt)
+}
+
 // refusalNotKept fails t when the sources kept under dataDir for the
 // next start still hold a bucket's refusal.
 func refusalNotKept(t *testing.T, dataDir string) {
