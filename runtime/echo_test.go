@@ -93,8 +93,6 @@ func TestErrorEchoBounded(t *testing.T) {
 		{"feedback integer", feedback(e), `{` + fbReq + `, "tokens_in": ` + digits + `}`, runtime.CodeInvalidRequest, `tokens_in: ` + cut("1") + length + ` is out of range`, "tokens_in"},
 		{"feedback cost", feedback(e), `{` + fbReq + `, "cost": ` + digits + `}`, runtime.CodeInvalidRequest, `cost: ` + cut("1") + length + ` is more than the most one request may cost`, "cost"},
 		{"feedback cost, string", feedback(e), `{` + fbReq + `, "cost": "` + x + `"}`, runtime.CodeInvalidRequest, `cost: want money (0.0123 or "$0.0123"), have "` + cut("x") + `"` + length, "cost"},
-		{"feedback cost, decimals, spaced", feedback(e), `{` + fbReq + `, "cost": " 0.` + digits + ` "}`, runtime.CodeInvalidRequest, `cost: 0.` + strings.Repeat("1", runtime.MaxEcho-2) + "… (1048578 bytes) has more than 9 decimals", "cost"},
-		{"feedback cost, decimals", feedback(e), `{` + fbReq + `, "cost": "0.` + digits + `"}`, runtime.CodeInvalidRequest, `cost: 0.` + strings.Repeat("1", runtime.MaxEcho-2) + "… (1048578 bytes) has more than 9 decimals", "cost"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, code := c.handle(c.body)

@@ -192,7 +192,9 @@ func errTenantTooLong(field string) *Error {
 }
 
 // parseCost reads a feedback's cost, a JSON number or string, into
-// nano-units; the string is why it is not a valid cost ("" when it is).
+// nano-units, digits past the ninth decimal rounded (jsonx.RoundMoney:
+// a cost is often computed in floating point); the string is why it is
+// not a valid cost ("" when it is).
 func parseCost(raw json.RawMessage) (int64, string) {
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
@@ -202,7 +204,11 @@ func parseCost(raw json.RawMessage) (int64, string) {
 		}
 		s = n.String()
 	}
-	c, err := ParseMoney(s)
+	var c int64
+	var err error
+	if strings.TrimSpace(s) != "" {
+		c, err = jsonx.RoundMoney(s)
+	}
 	tooMuch := errors.Is(err, jsonx.ErrMoneyRange)
 	switch {
 	case err != nil && !tooMuch:

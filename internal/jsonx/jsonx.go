@@ -156,7 +156,15 @@ func (moneySyntax) Is(target error) bool { return target == ErrMoneySyntax }
 // Its error says why it cannot: malformed (quoting s), more than 9
 // decimals (finer than a nano-unit), or out of range, repeating at most
 // MaxEcho bytes of s (Echo).
-func ParseMoney(s string) (int64, error) {
+func ParseMoney(s string) (int64, error) { return parseMoney(s, false) }
+
+// RoundMoney is ParseMoney with the digits past the ninth decimal rounded
+// half to even, as money(x) rounds, rather than refused: for an amount
+// computed in floating point (a provider's cost, 0.0024679999999999997),
+// whose last digits are the arithmetic's, not the amount's.
+func RoundMoney(s string) (int64, error) { return parseMoney(s, true) }
+
+func parseMoney(s string, round bool) (int64, error) {
 	text := strings.TrimSpace(s)
 	t, neg := strings.CutPrefix(text, "-")
 	t = strings.TrimPrefix(t, "$")
@@ -177,7 +185,7 @@ func ParseMoney(s string) (int64, error) {
 	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
 		return 0, moneySyntax(s)
 	}
-	switch n, p := money.Nanos(digits, len(whole)+exp, neg, false); p {
+	switch n, p := money.Nanos(digits, len(whole)+exp, neg, round); p {
 	case money.Finer:
 		return 0, fmt.Errorf("%s has more than 9 decimals (money is counted in nano-units, $0.000000001)", Echo(text))
 	case money.Range:
