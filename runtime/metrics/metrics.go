@@ -23,6 +23,7 @@
 //	rpl_nats_connected{connection}                1 while the NATS connection is up, 0 while it is lost (reconnecting) or closed: rpl-router (requests, bundle watch), rpl-router-log (the decision log's); only with NATS
 //	rpl_bundle_watch_up                           1 while the watch of the bundle bucket runs, 0 while it waits for the connection or retries a failure (only when bundles are watched)
 //	rpl_decision_log_ready                        1 while the decision log's connection is up and its stream is known to exist there, 0 while events wait for it (only with the decision log)
+//	rpl_bundle_watch_restarts_total{reason}       restarts of the bundle watch that are no failure: stalled (its consumer behind the key at two resyncs), reconnected (the NATS connection back), replaced (the bucket deleted or created again)
 //
 // The last three are read when /metrics is scraped: the requests do not
 // touch them.
@@ -289,6 +290,16 @@ func (m *Metrics) BundleWatchUp(up func() bool) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rpl_bundle_watch_up",
 		Help: "1 while the watch of the bundle bucket (rplc push) runs, 0 while it waits for the NATS connection or retries a failure (no JetStream, the bucket deleted): bundles pushed meanwhile are activated once it runs again."},
 		func() float64 { return bit(up()) }))
+}
+
+// BundleWatchRestarts exports the restarts of the watch of the bundle
+// bucket, which restarts reads for each of reasons
+// (natsx.BundleWatcher.Restarts and natsx.RestartReasons), as
+// rpl_bundle_watch_restarts_total{reason}.
+func (m *Metrics) BundleWatchRestarts(restarts func(reason string) int64, reasons ...string) {
+	m.counterFuncs("rpl_bundle_watch_restarts_total", "reason",
+		"Restarts of the watch of the bundle bucket (rplc push) that are no failure, by reason: stalled (it was behind the bundle key at two resyncs in a row, its JetStream consumer lost, as with a cluster's server), reconnected (the NATS connection came back after a loss), replaced (the bucket was deleted, or deleted and created again). Each restart delivers the key's latest bundle.",
+		restarts, reasons)
 }
 
 // DecisionLogReady exports whether the decision log can publish, which

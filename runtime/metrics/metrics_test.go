@@ -281,6 +281,17 @@ func TestNATSStateGauges(t *testing.T) {
 	wantSeries(t, m, "rpl_decision_log_ready", " 1")
 }
 
+// TestBundleWatchRestarts: the bundle watch's restarts are counted by
+// reason, each series read at each scrape.
+func TestBundleWatchRestarts(t *testing.T) {
+	m := New()
+	counts := map[string]int64{"stalled": 2}
+	m.BundleWatchRestarts(func(reason string) int64 { return counts[reason] }, "stalled", "reconnected", "replaced")
+	wantSeries(t, m, "rpl_bundle_watch_restarts_total", "reason=reconnected 0", "reason=replaced 0", "reason=stalled 2")
+	counts["replaced"] = 1
+	wantSeries(t, m, "rpl_bundle_watch_restarts_total", "reason=reconnected 0", "reason=replaced 1", "reason=stalled 2")
+}
+
 func BenchmarkAnswered(b *testing.B) {
 	m := New()
 	b.ReportAllocs()
@@ -318,6 +329,7 @@ func TestSeriesDocumented(t *testing.T) {
 	m.HTTPConnections(func() int64 { return 0 }, 1, func() int64 { return 0 }, func() int64 { return 0 })
 	m.NATSConnected("rpl-router", func() bool { return true })
 	m.BundleWatchUp(func() bool { return true })
+	m.BundleWatchRestarts(zero, "stalled")
 	m.DecisionLogReady(func() bool { return true })
 	fams, err := m.Registry().Gather()
 	if err != nil {

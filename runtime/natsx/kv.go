@@ -275,6 +275,12 @@ type WatchConfig struct {
 	OnError func(error)
 	// Retry is the pause before restarting a failed watch; 0 means 1s.
 	Retry time.Duration
+	// Restarted, when set, is told each restart of a watch that did not
+	// fail (Restart.Reason), before the watch starts again: its consumer
+	// behind the key at two resyncs, the connection back after a loss,
+	// the bucket deleted or replaced. It is called from Apply's
+	// goroutine.
+	Restarted func(Restart)
 	// Resync is how often a watch checks that the bucket is still the
 	// one it started on: a bucket deleted and created again numbers its
 	// revisions from 1 anew, which the watch of the old one, waiting for
@@ -309,9 +315,11 @@ type BundleWatcher struct {
 	done    chan struct{}
 	applied atomic.Uint64 // revision of the last value applied successfully
 	watches atomic.Int64  // watches started (1 + restarts)
-	failed  atomic.Int64  // watches that failed (before or after starting)
-	synced  atomic.Bool   // a watch has handed over the key's value at its start
-	up      atomic.Bool   // a watch runs over a connection that is up (Up)
+	// restarts counts the restarts by reason, in RestartReasons' order.
+	restarts [len(restartReasons)]atomic.Int64
+	failed   atomic.Int64 // watches that failed (before or after starting)
+	synced   atomic.Bool  // a watch has handed over the key's value at its start
+	up       atomic.Bool  // a watch runs over a connection that is up (Up)
 	// started: a watch found the bucket (the run's goroutine only); from
 	// then on a missing bucket is not created but waited for.
 	started bool
@@ -378,6 +386,19 @@ func (w *BundleWatcher) Up() bool { return w.up.Load() }
 // Watches is the number of watches started (1 plus the restarts).
 func (w *BundleWatcher) Watches() int64 { return w.watches.Load() }
 
+// Restarts is the number of watches restarted for reason (one of
+// RestartReasons), or for any when it is "": restarts that are no
+// failure (Failures counts those).
+func (w *BundleWatcher) Restarts(reason string) int64 {
+	var n int64
+	for i, r := range RestartReasons {
+		if reason == "" || reason == r {
+			n += w.restarts[i].Load()
+		}
+	}
+	return n
+}
+
 // Failures is the number of watches that failed, each retried after
 // WatchConfig.Retry.
 func (w *BundleWatcher) Failures() int64 { return w.failed.Load() }
@@ -387,6 +408,53 @@ var (
 	errReplaced    = errors.New("bucket deleted, or deleted and created again")
 	errStalled     = errors.New("watch behind the key at two resyncs in a row")
 )
+
+// The reasons a watch restarts without failing (Restart.Reason,
+// BundleWatcher.Restarts): RestartStalled, its consumer behind the key
+// at two resyncs in a row (lost with a cluster's server);
+// RestartReconnected, the connection back after a loss; RestartReplaced,
+// the bucket deleted, or deleted and created again.
+const (
+	RestartStalled     = "stalled"
+	RestartReconnected = "reconnected"
+	RestartReplaced    = "replaced"
+)
+
+// RestartReasons are the reasons a watch restarts, each a counter of
+// BundleWatcher.Restarts.
+var RestartReasons = restartReasons[:]
+
+var restartReasons = [...]string{RestartStalled, RestartReconnected, RestartReplaced}
+
+// Restart is a restart of the bundle watch (WatchConfig.Restarted).
+type Restart struct {
+	Reason      string // one of RestartReasons
+	Bucket, Key string
+	// Delivered and Latest, for a stall: the last revision of the key
+	// the watch delivered (0: none), and the key's newer one, the same at
+	// two resyncs.
+	Delivered, Latest uint64
+}
+
+// stalledError is the stall of a watch: the revisions of its Restart.
+type stalledError struct{ delivered, latest uint64 }
+
+func (stalledError) Error() string        { return errStalled.Error() }
+func (stalledError) Is(target error) bool { return target == errStalled }
+
+// restartReason is the reason (RestartReasons) of err, a watch's end
+// that is no failure, and "" for another.
+func restartReason(err error) string {
+	switch {
+	case errors.Is(err, errStalled):
+		return RestartStalled
+	case errors.Is(err, errReconnected):
+		return RestartReconnected
+	case errors.Is(err, errReplaced):
+		return RestartReplaced
+	}
+	return ""
+}
 
 // ErrFewerReplicas is what OnError is told (errors.Is), once, of a bucket
 // that has fewer copies than WatchConfig.Replicas asks.
@@ -425,7 +493,18 @@ func (w *BundleWatcher) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		again := errors.Is(err, errReconnected) || errors.Is(err, errReplaced) || errors.Is(err, errStalled)
+		reason := restartReason(err)
+		again := reason != ""
+		if again {
+			w.restarts[slices.Index(RestartReasons, reason)].Add(1)
+			if w.cfg.Restarted != nil {
+				rs := Restart{Reason: reason, Bucket: w.cfg.Bucket, Key: w.cfg.Key}
+				if st := (stalledError{}); errors.As(err, &st) {
+					rs.Delivered, rs.Latest = st.delivered, st.latest
+				}
+				w.cfg.Restarted(rs)
+			}
+		}
 		if err != nil && !again {
 			w.failed.Add(1)
 		}
@@ -531,7 +610,7 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 			} else if rev := w.latest(ctx, kv); rev <= delivered {
 				behind = 0
 			} else if rev == behind {
-				return errStalled
+				return stalledError{delivered: delivered, latest: rev}
 			} else {
 				behind = rev
 			}

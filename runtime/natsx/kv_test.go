@@ -1031,7 +1031,13 @@ func TestBundleWatchStalledRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &recorder{}
-	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, Resync: 20 * time.Millisecond})
+	var mu sync.Mutex
+	var restarts []natsx.Restart
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, Resync: 20 * time.Millisecond, Restarted: func(rs natsx.Restart) {
+		mu.Lock()
+		restarts = append(restarts, rs)
+		mu.Unlock()
+	}})
 	defer w.Stop()
 	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
 	js, err := jetstream.New(nc)
@@ -1060,6 +1066,16 @@ func TestBundleWatchStalledRestarts(t *testing.T) {
 	waitFor(t, "the push after the consumer was lost", func() bool { return w.Revision() == rev })
 	if w.Watches() < 2 {
 		t.Errorf("%d watches, want the watch restarted", w.Watches())
+	}
+	// The restart is told and counted as a stall, with the revisions.
+	mu.Lock()
+	defer mu.Unlock()
+	want := natsx.Restart{Reason: natsx.RestartStalled, Bucket: natsx.BundleBucket, Key: natsx.BundleKey, Delivered: 1, Latest: rev}
+	if len(restarts) != 1 || restarts[0] != want {
+		t.Errorf("restarts told: %+v, want %+v", restarts, want)
+	}
+	if n, all := w.Restarts(natsx.RestartStalled), w.Restarts(""); n != 1 || all != 1 {
+		t.Errorf("restarts counted: %d stalled, %d in all; want 1", n, all)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -141,4 +142,12 @@ var NATSURLProblem = natsURLProblem
 func EmbeddedMaxStore(t testing.TB, n int64) {
 	embeddedMaxStore = n
 	t.Cleanup(func() { embeddedMaxStore = 0 })
+}
+
+// SetBundleResync sets the bundle watch's resync (natsx.WatchConfig.Resync)
+// of the routers started until the test ends.
+func SetBundleResync(t testing.TB, d time.Duration) {
+	old := bundleResync
+	bundleResync = d
+	t.Cleanup(func() { bundleResync = old })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,10 @@ func TestNATSStateMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitGauges(t, r, "1", natsState...)
+	// The watch restarted on the connection back, and that is counted.
+	if m := scrape(t, r); !regexp.MustCompile(`(?m)^rpl_bundle_watch_restarts_total\{reason="reconnected"\} [1-9]`).MatchString(m) {
+		t.Errorf("the bundle watch's restart on the connection back not counted:\n%s", regexp.MustCompile(`(?m)^rpl_bundle_watch_restarts_total.*$`).FindAllString(m, -1))
+	}
 }
 
 // TestNATSStateMetricsAbsent: the bundle watch's and the decision log's

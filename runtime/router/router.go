@@ -479,6 +479,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if r.nc != nil && opt.BundleBucket != "-" {
 		r.watchBundles()
 		r.Metrics.BundleWatchUp(r.kvw.Up)
+		r.Metrics.BundleWatchRestarts(r.kvw.Restarts, natsx.RestartReasons...)
 	}
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{

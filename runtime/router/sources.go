@@ -508,8 +508,10 @@ func (r *Router) watchBundles() {
 			})
 			active, newest = 0, nil
 		},
-		Started: r.bucketStarted,
-		Deleted: r.bundleDeleted,
+		Started:   r.bucketStarted,
+		Deleted:   r.bundleDeleted,
+		Restarted: r.bundleWatchRestarted,
+		Resync:    bundleResync,
 		Apply: func(ctx context.Context, data []byte, rev uint64) error {
 			if f := beforeBundleApply.Load(); f != nil {
 				(*f)(ctx)
@@ -568,6 +570,26 @@ func (r *Router) watchBundles() {
 			r.bucketStorageHint(err)
 		},
 	})
+}
+
+// bundleResync is the bundle watch's natsx.WatchConfig.Resync (0: its
+// default); the tests make it short.
+var bundleResync time.Duration
+
+// bundleWatchRestarted logs a restart of the bundle watch (each counted
+// by reason, rpl_bundle_watch_restarts_total): for a stall, a warning,
+// the push it had not delivered activated late (a watch that stalls
+// again and again is a deployment losing consumers); for the bucket
+// deleted or replaced, a line. A restart for the connection back is told
+// by the connection's own lines.
+func (r *Router) bundleWatchRestarted(rs natsx.Restart) {
+	switch rs.Reason {
+	case natsx.RestartStalled:
+		r.log.Warn("bundle watch restarted: it was behind the key at two resyncs in a row (its JetStream consumer lost); the key's latest revision is delivered now",
+			"bucket", rs.Bucket, "key", rs.Key, "delivered", rs.Delivered, "latest", rs.Latest)
+	case natsx.RestartReplaced:
+		r.log.Info("bundle watch restarted: the bucket was deleted, or deleted and created again", "bucket", rs.Bucket, "key", rs.Key)
+	}
 }
 
 // bucketSource is the source that an activation or refusal of revision m
