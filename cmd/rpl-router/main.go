@@ -296,6 +296,9 @@ latter 200 ms later).`,
 	f.StringVar(&o.NATSURL, "nats-url", "", "join this NATS deployment instead of embedding a server")
 	f.StringVar(&o.NATSListen, "nats-listen", "", "expose the embedded NATS server on host:port (give it --nats-token)")
 	f.StringVar(&o.NATSToken, "nats-token", "", "require this token from the embedded NATS server's clients (nats://TOKEN@host:port; default $RPL_NATS_TOKEN)")
+	f.StringVar(&o.NATSListenTLSCert, "nats-listen-tls-cert", "", "make --nats-listen TLS only, with this certificate (PEM, the chain after it; with --nats-listen-tls-key): clients connect with tls:// and the CA that signed it (rplc push --nats-tls-ca)")
+	f.StringVar(&o.NATSListenTLSKey, "nats-listen-tls-key", "", "the key (PEM) of --nats-listen-tls-cert")
+	f.StringVar(&o.NATSListenTLSCA, "nats-listen-tls-ca", "", "require of --nats-listen's clients a certificate signed by one of these CAs (PEM; with --nats-listen-tls-cert)")
 	o.NATSCredentials.AddFlags(f)
 	f.BoolVar(&o.NoNATS, "no-nats", false, "serve HTTP only")
 	f.StringVar(&o.BundleBucket, "bundle-bucket", "rpl_bundles", `JetStream key-value bucket watched for bundles pushed with rplc push ("-" for none)`)
@@ -361,6 +364,18 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 		if given("nats-token") {
 			return errors.New("--nats-url and --nats-token: --nats-token is required of the embedded server's clients, and with --nats-url none is embedded; give a deployment's token in the URL (nats://TOKEN@host:port)")
 		}
+		for _, name := range listenTLSFlags {
+			if given(name) {
+				return fmt.Errorf("--nats-url and --%s: --%s is the embedded NATS server's listener's, and with --nats-url none is embedded; a deployment's TLS files are --nats-tls-ca, --nats-tls-cert and --nats-tls-key", name, name)
+			}
+		}
+	}
+	if o.NATSURL == "" && !o.NoNATS && o.NATSListen == "" {
+		for _, name := range listenTLSFlags {
+			if given(name) {
+				return fmt.Errorf("--%s without --nats-listen: the embedded NATS server listens for no client over the network, in-process only", name)
+			}
+		}
 	}
 	if o.NATSURL == "" && !o.NoNATS {
 		for _, name := range natsx.CredentialFlags {
@@ -376,7 +391,7 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 		return errors.New("--replicas without --nats-url: the embedded NATS server is one server, which keeps one copy of each stream; --replicas is for a JetStream cluster that --nats-url joins")
 	}
 	if o.NoNATS {
-		for _, name := range []string{"nats-url", "nats-creds", "nats-tls-ca", "nats-tls-cert", "nats-tls-key", "replicas", "nats-listen", "nats-token", "nats-max-pending", "log-sample", "log-max-age", "log-max-bytes", "log-compression"} {
+		for _, name := range []string{"nats-url", "nats-creds", "nats-tls-ca", "nats-tls-cert", "nats-tls-key", "replicas", "nats-listen", "nats-listen-tls-cert", "nats-listen-tls-key", "nats-listen-tls-ca", "nats-token", "nats-max-pending", "log-sample", "log-max-age", "log-max-bytes", "log-compression"} {
 			if given(name) {
 				return fmt.Errorf("--no-nats and --%s: without NATS there is no NATS server to join or expose, no NATS subject served and no decision log stream", name)
 			}
@@ -401,6 +416,12 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 			}
 		}
 	}
+	if (o.NATSListenTLSCert == "") != (o.NATSListenTLSKey == "") {
+		return errors.New("--nats-listen-tls-cert and --nats-listen-tls-key: give both, the certificate and its key, or neither")
+	}
+	if o.NATSListenTLSCA != "" && o.NATSListenTLSCert == "" {
+		return errors.New("--nats-listen-tls-ca without --nats-listen-tls-cert and --nats-listen-tls-key: client certificates are verified over TLS, which needs the server's certificate and key")
+	}
 	if o.NATSListen != "" && o.HTTP != "-" && sameListen(o.NATSListen, o.HTTP) {
 		// The embedded server took the port, and HTTP failed on it once
 		// the policies were loaded, saying the address was in use.
@@ -415,6 +436,9 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 	}
 	return nil
 }
+
+// listenTLSFlags are the TLS flags of the embedded server's listener.
+var listenTLSFlags = []string{"nats-listen-tls-cert", "nats-listen-tls-key", "nats-listen-tls-ca"}
 
 // sameListen reports whether listening on a and on b (host:port) would
 // take one port: the same port, not 0 (any free one), on the same host,

@@ -19,6 +19,7 @@ import (
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/natstest"
+	"github.com/rpl-lang/rpl/internal/testcert"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 )
@@ -743,5 +744,35 @@ func TestPushSecure(t *testing.T) {
 	missing := filepath.Join(dir, "missing.creds")
 	if code := run([]string{"push", filepath.Join(dir, "no.rplb"), "--nats-url", s.URL, "--nats-creds", missing}, nil, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "--nats-creds "+missing+": no such file or directory") {
 		t.Errorf("a missing credentials file: exit %d: %s", code, errb.String())
+	}
+}
+
+// TestPushToEmbeddedTLS: rplc push reaches the embedded server of
+// rpl-router serve whose listener serves TLS (--nats-listen-tls-cert and
+// --nats-listen-tls-key), given the CA that signed its certificate
+// (--nats-tls-ca) and its token; without the CA the server's certificate
+// is not trusted, and push fails saying so.
+func TestPushToEmbeddedTLS(t *testing.T) {
+	dir := t.TempDir()
+	certs := testcert.Make(t, dir, "")
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: t.TempDir(), Listen: "127.0.0.1:0", Token: "s3cret", TLSCert: certs.ServerCert, TLSKey: certs.ServerKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	res, err := bundle.Build("../../examples/policies", bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "p.rplb")
+	os.WriteFile(file, res.Data, 0o644)
+	url := strings.Replace(ns.ClientURL(), "tls://", "tls://s3cret@", 1)
+	var out, errb bytes.Buffer
+	if code := run([]string{"push", file, "--nats-url", url, "--nats-tls-ca", certs.CA}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), "revision 1") {
+		t.Fatalf("push with the CA: exit %d: %s%s", code, out.String(), errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"push", file, "--nats-url", url, "--timeout", "2s"}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "certificate signed by unknown authority") {
+		t.Errorf("push without the CA: exit %d: %s", code, errb.String())
 	}
 }

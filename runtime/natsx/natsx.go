@@ -45,10 +45,13 @@ package natsx
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -88,6 +91,15 @@ type EmbeddedOptions struct {
 	// nats://TOKEN@host:port), in process too; without it a listener
 	// serves any client that reaches it, JetStream included.
 	Token string
+	// TLSCert and TLSKey, PEM files (the certificate, its chain after
+	// it, and its key), make the listener TLS only: a client that does
+	// not start TLS is refused, so the token does not cross the network
+	// in clear. Both or neither; read at the start. The in-process
+	// connections need none.
+	TLSCert, TLSKey string
+	// TLSCA, a PEM file of certificates, makes the listener require a
+	// client certificate that one of them signed (with TLSCert).
+	TLSCA string
 	// ReadyTimeout bounds the start; 0 means 10s.
 	ReadyTimeout time.Duration
 	// MaxStore is what JetStream may store, in bytes; 0 means its
@@ -123,6 +135,13 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 			p = server.RANDOM_PORT
 		}
 		opts.Host, opts.Port = host, p
+		if opts.TLSConfig, err = listenTLS(o); err != nil {
+			return nil, err
+		}
+		opts.TLS, opts.TLSVerify = opts.TLSConfig != nil, o.TLSCA != ""
+	}
+	if o.Listen == "" && (o.TLSCert != "" || o.TLSKey != "" || o.TLSCA != "") {
+		return nil, errors.New("--nats-listen-tls-cert, --nats-listen-tls-key and --nats-listen-tls-ca are the listener's, and the embedded NATS server has none: give --nats-listen")
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -165,6 +184,47 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// listenTLS is the TLS configuration of the embedded server's listener
+// (EmbeddedOptions.TLSCert, TLSKey and TLSCA), nil without a
+// certificate. A file missing or not what its flag wants is an error
+// naming the flag and the file.
+func listenTLS(o EmbeddedOptions) (*tls.Config, error) {
+	if o.TLSCert == "" && o.TLSKey == "" {
+		if o.TLSCA != "" {
+			return nil, fmt.Errorf("--nats-listen-tls-ca %s without --nats-listen-tls-cert and --nats-listen-tls-key: the client certificates are verified over TLS, which needs the server's certificate and key", o.TLSCA)
+		}
+		return nil, nil
+	}
+	if o.TLSCert == "" || o.TLSKey == "" {
+		return nil, errors.New("--nats-listen-tls-cert and --nats-listen-tls-key: give both, the certificate and its key, or neither")
+	}
+	certPEM, err := os.ReadFile(o.TLSCert)
+	if err != nil {
+		return nil, fmt.Errorf("--nats-listen-tls-cert: %w", err)
+	}
+	keyPEM, err := os.ReadFile(o.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("--nats-listen-tls-key: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("--nats-listen-tls-cert %s, --nats-listen-tls-key %s: %w", o.TLSCert, o.TLSKey, err)
+	}
+	c := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if o.TLSCA != "" {
+		caPEM, err := os.ReadFile(o.TLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("--nats-listen-tls-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(caPEM) {
+			return nil, fmt.Errorf("--nats-listen-tls-ca %s: no PEM certificate in it", o.TLSCA)
+		}
+		c.ClientCAs, c.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return c, nil
 }
 
 // fatalLogger keeps the first fatal error of an embedded server, which

@@ -107,6 +107,11 @@ type Options struct {
 	NATSListen string // expose the embedded server on host:port
 	NATSToken  string // require this token from the embedded server's clients
 	NoNATS     bool   // HTTP only
+	// NATSListenTLSCert and NATSListenTLSKey, PEM files, make the
+	// embedded server's listener (NATSListen) TLS only; NATSListenTLSCA
+	// makes it require client certificates that it signed
+	// (natsx.EmbeddedOptions). Read at Start.
+	NATSListenTLSCert, NATSListenTLSKey, NATSListenTLSCA string
 	// NATSCredentials are the files presented to the deployment NATSURL
 	// joins (a user's credentials, TLS); checked at Start.
 	NATSCredentials natsx.Credentials
@@ -375,16 +380,20 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			r.nc, err = r.connectExternal("rpl-router")
 		} else {
 			start := time.Now()
-			r.ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: opt.DataDir, Listen: opt.NATSListen, Token: opt.NATSToken, MaxStore: embeddedMaxStore})
-			if err == nil && opt.NATSListen != "" && opt.NATSToken == "" {
+			r.ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: opt.DataDir, Listen: opt.NATSListen, Token: opt.NATSToken, MaxStore: embeddedMaxStore,
+				TLSCert: opt.NATSListenTLSCert, TLSKey: opt.NATSListenTLSKey, TLSCA: opt.NATSListenTLSCA})
+			if err == nil && opt.NATSListen != "" && opt.NATSToken == "" && opt.NATSListenTLSCA == "" {
 				r.log.Warn("the embedded NATS server listens without authentication: any client that reaches it can push bundles and read the decision log; give --nats-token (and --public-key)", "listen", opt.NATSListen)
+			}
+			if err == nil && opt.NATSListen != "" && opt.NATSToken != "" && opt.NATSListenTLSCert == "" && !loopback(opt.NATSListen) {
+				r.log.Warn("the embedded NATS server listens beyond loopback without TLS: its clients send the token in clear; give --nats-listen-tls-cert and --nats-listen-tls-key", "listen", opt.NATSListen)
 			}
 			if err == nil {
 				listen := "in-process only"
 				if opt.NATSListen != "" {
 					listen = r.ns.ClientURL()
 				}
-				r.log.Info("embedded NATS server started", "jetstream", filepath.Join(opt.DataDir, "jetstream"), "listen", listen, "in", time.Since(start))
+				r.log.Info("embedded NATS server started", "jetstream", filepath.Join(opt.DataDir, "jetstream"), "listen", listen, "tls", opt.NATSListenTLSCert != "", "client_certificates", opt.NATSListenTLSCA != "", "in", time.Since(start))
 				r.nc, err = r.connectInProcess()
 			}
 		}
@@ -653,6 +662,20 @@ func (r *Router) connectInProcess(opts ...nats.Option) (*nats.Conn, error) {
 		opts = append(opts, nats.Token(r.opt.NATSToken))
 	}
 	return natsx.ConnectInProcess(r.ns, append(opts, nats.ErrorHandler(r.natsError))...)
+}
+
+// loopback reports whether listening on addr (host:port) takes loopback
+// only: its host is localhost or a loopback address, not every address.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // natsURLProblem is what is wrong with the URLs of --nats-url
