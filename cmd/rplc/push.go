@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/rpl-lang/rpl"
@@ -162,7 +163,9 @@ rpl-router on that NATS watches the key: it verifies the bundle, runs its
 policies' tests and activates it atomically; a router that refuses it keeps
 its running version and logs why. The bucket keeps the last 10 pushes.
 Push creates the bucket when it does not exist, with --replicas copies on
-a JetStream cluster (1 by default; a bucket that exists keeps its own).
+a JetStream cluster (1 by default); a bucket that exists with fewer has
+them raised to --replicas (a failure to raise them is a warning, with the
+command that does, and the bundle is pushed), never lowered.
 A router on its embedded NATS server (rpl-router serve without --nats-url)
 is reached only once --nats-listen HOST:PORT opens that server to clients:
 --nats-url is then nats://HOST:PORT (nats://TOKEN@HOST:PORT with its
@@ -215,6 +218,9 @@ NATS refused it, 2 for a wrong command line or a file that does not exist.`,
 				return err
 			}
 			defer done()
+			if replicas > 0 {
+				raiseReplicas(ctx, nc, e, k.bucket, replicas)
+			}
 			rev, err := natsx.PushBundle(ctx, nc, k.bucket, k.key, replicas, data)
 			if err != nil {
 				return k.failed(nc, err)
@@ -226,9 +232,34 @@ NATS refused it, 2 for a wrong command line or a file that does not exist.`,
 	}
 	k.flags(cmd)
 	cmd.Flags().StringVar(&publicKey, "public-key", "", "the ed25519 public key the routers require (PEM, as written by rplc keygen): push only a bundle signed with it")
-	cmd.Flags().IntVar(&replicas, "replicas", 0, "copies of the bucket on a JetStream cluster when push creates it, 1 to 5 (0: 1; a bucket that exists keeps its own)")
+	cmd.Flags().IntVar(&replicas, "replicas", 0, "copies of the bucket on a JetStream cluster, 1 to 5: a bucket created gets them, one with fewer has them raised, never lowered (0: 1 for a bucket created)")
 	testLimitFlags(cmd, &limits)
 	return cmd
+}
+
+// raiseReplicas raises the copies of bucket, when it exists with fewer,
+// to replicas (--replicas), saying so on stderr; it never lowers them,
+// and says that too. A failure to raise them (a lone server, too few
+// servers up) is said, with the command that raises them, and the push
+// goes on: the routers want the bundle whatever its copies. A failure to
+// look the bucket up (NATS unreachable, no JetStream) is left to the
+// push, which meets it and says what it is.
+func raiseReplicas(ctx context.Context, nc *nats.Conn, e *env, bucket string, replicas int) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return
+	}
+	had, err := natsx.RaiseReplicas(ctx, js, bucket, replicas)
+	switch {
+	case err != nil && had > 0: // not raised, or not in place yet
+		fmt.Fprintf(e.stderr, "rplc push: warning: %v\n", err)
+	case err != nil: // the look-up's: the push meets it, and says what it is
+	case had == 0: // created by the push, with them
+	case had < replicas:
+		fmt.Fprintf(e.stderr, "rplc push: bundle bucket %s: copies raised from %d to %d\n", bucket, had, replicas)
+	case had > replicas:
+		fmt.Fprintf(e.stderr, "rplc push: bundle bucket %s keeps its %d copies (--replicas %d: push never lowers them; nats stream edit KV_%s --replicas %d does)\n", bucket, had, replicas, bucket, replicas)
+	}
 }
 
 // testLimitFlags are rpl-router serve's --fuel and --memory, under which

@@ -77,10 +77,11 @@ func TestPush(t *testing.T) {
 	if code := run([]string{"push", file, "--nats-url", ns.ClientURL(), "--replicas", "6"}, nil, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "push: --replicas 6: want 1 to 5 copies") {
 		t.Fatalf("--replicas 6: exit %d: %s", code, errb.String())
 	}
-	// A bucket that exists keeps its copies; one to create with three on a
-	// lone server cannot be, and push says why.
+	// A bucket that exists cannot have its copies raised on a lone server:
+	// push says so, with the command, and pushes; one to create with three
+	// cannot be, and push says why.
 	errb.Reset()
-	if code := run([]string{"push", file, "--nats-url", ns.ClientURL(), "--replicas", "3"}, nil, &out, &errb); code != exitOK {
+	if code := run([]string{"push", file, "--nats-url", ns.ClientURL(), "--replicas", "3"}, nil, &out, &errb); code != exitOK || !strings.Contains(errb.String(), "rplc push: warning: fewer copies of the bundle bucket than asked: bundle bucket rpl_bundles has 1, 3 asked, and raising them failed: ") || !strings.Contains(errb.String(), "(nats stream edit KV_rpl_bundles --replicas 3 raises them)") {
 		t.Fatalf("--replicas 3, the bucket there: exit %d: %s", code, errb.String())
 	}
 	if code := run([]string{"push", file, "--nats-url", ns.ClientURL(), "--replicas", "3", "--bucket", "other"}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "bundle bucket other: nats: API error: code=500 err_code=10074 description=replicas > 1 not supported in non-clustered mode (3 copies asked of a server that is no JetStream cluster's)") {
@@ -774,5 +775,62 @@ func TestPushToEmbeddedTLS(t *testing.T) {
 	errb.Reset()
 	if code := run([]string{"push", file, "--nats-url", url, "--timeout", "2s"}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "certificate signed by unknown authority") {
 		t.Errorf("push without the CA: exit %d: %s", code, errb.String())
+	}
+}
+
+// TestPushRaisesReplicas: on a JetStream cluster, push --replicas N
+// raises the copies of a bucket that exists with fewer (it said nothing,
+// and the bucket kept one copy), says so, and never lowers them; copies
+// that cannot be placed (more than the servers) are a warning with the
+// command, and the bundle is pushed all the same.
+func TestPushRaisesReplicas(t *testing.T) {
+	ns := natstest.Cluster(t, 3, 0)
+	res, err := bundle.Build("../../examples/policies", bundle.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "p.rplb")
+	os.WriteFile(file, res.Data, 0o644)
+	url := ns[0].ClientURL()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicas := func() int {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		st, err := js.Stream(ctx, "KV_"+natsx.BundleBucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.CachedInfo().Config.Replicas
+	}
+	for _, c := range []struct {
+		args   []string
+		stderr string
+		want   int
+	}{
+		{nil, "", 1},
+		{[]string{"--replicas", "3"}, "rplc push: bundle bucket rpl_bundles: copies raised from 1 to 3\n", 3},
+		{[]string{"--replicas", "1"}, "rplc push: bundle bucket rpl_bundles keeps its 3 copies (--replicas 1: push never lowers them; nats stream edit KV_rpl_bundles --replicas 1 does)\n", 3},
+		{[]string{"--replicas", "3"}, "", 3},
+		{[]string{"--replicas", "5"}, "rplc push: warning: fewer copies of the bundle bucket than asked: bundle bucket rpl_bundles has 3, 5 asked, and raising them failed: ", 3},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(append([]string{"push", file, "--nats-url", url}, c.args...), nil, &out, &errb); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errb.String())
+		}
+		if c.stderr == "" && errb.Len() > 0 || !strings.HasPrefix(errb.String(), c.stderr) {
+			t.Errorf("%v: stderr %q, want %q", c.args, errb.String(), c.stderr)
+		}
+		if got := replicas(); got != c.want {
+			t.Errorf("%v: %d copies, want %d", c.args, got, c.want)
+		}
 	}
 }

@@ -32,7 +32,7 @@ const (
 
 // BundleKV returns the bundle bucket, creating it when missing, with
 // replicas copies on a JetStream cluster (0 means 1; a bucket that exists
-// keeps its own: a watch says so, ErrFewerReplicas). A bucket just
+// keeps its own: RaiseReplicas raises them). A bucket just
 // deleted may leave its stream's store behind for a moment, and the
 // server then refuses to create it again (storeBusy): the creation is
 // tried again, for about 2.5 s at most (within ctx), before that is an
@@ -67,6 +67,46 @@ func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string, replic
 		return nil, fmt.Errorf("bundle bucket %s: %w", bucket, err)
 	}
 	return kv, nil
+}
+
+// RaiseReplicas raises the copies of bucket, a key-value bucket that
+// exists (its stream, KV_ and its name), to replicas when it has fewer,
+// as JetStream does for a stream on a cluster, and returns the copies it
+// had (0 when there is no such bucket: BundleKV creates it with
+// replicas). It never lowers them: a bucket with more keeps them. A
+// failure to raise them (a lone server, or fewer servers up than
+// replicas) is an error wrapping ErrFewerReplicas that gives the
+// command to raise them by hand.
+func RaiseReplicas(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (had int, err error) {
+	st, err := js.Stream(ctx, "KV_"+bucket)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("bundle bucket %s: %w", bucket, err)
+	}
+	sc := st.CachedInfo().Config
+	had = max(sc.Replicas, 1)
+	if replicas <= had {
+		return had, nil
+	}
+	sc.Replicas = replicas
+	if _, err := js.UpdateStream(ctx, sc); err != nil {
+		return had, fmt.Errorf("%w: bundle bucket %s has %d, %d asked, and raising them failed: %w (nats stream edit KV_%s --replicas %d raises them)", ErrFewerReplicas, bucket, had, replicas, err, bucket, replicas)
+	}
+	// The stream takes its new copies in a moment, with a leader of
+	// them: a put meanwhile went unanswered until its timeout.
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		if info, err := st.Info(ctx); err == nil && info.Cluster != nil && info.Cluster.Leader != "" && len(info.Cluster.Replicas) == replicas-1 &&
+			!slices.ContainsFunc(info.Cluster.Replicas, func(p *jetstream.PeerInfo) bool { return !p.Current }) {
+			return had, nil
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return had, fmt.Errorf("bundle bucket %s: its copies raised from %d to %d, not all in place yet: %w", bucket, had, replicas, ctx.Err())
+		}
+	}
 }
 
 // MaxReplicas is the most copies JetStream keeps of a stream, a
@@ -228,8 +268,13 @@ type WatchConfig struct {
 	// BundleKey.
 	Bucket, Key string
 	// Replicas are the copies of the bucket when the watch creates it
-	// (see BundleKV).
+	// (see BundleKV); a bucket with fewer has them raised to Replicas at
+	// the watch's first start (RaiseReplicas), never lowered.
 	Replicas int
+	// ReplicasRaised, when set, is told that the watch raised the
+	// bucket's copies from had to Replicas. A failure to raise them is
+	// told to OnError, once (ErrFewerReplicas).
+	ReplicasRaised func(had, replicas int)
 	// Apply builds and activates a bundle (the engine swaps snapshots
 	// atomically); an error keeps the running version. Apply is called
 	// from one goroutine, once per revision: each put is a push, so a
@@ -326,7 +371,8 @@ type BundleWatcher struct {
 	// toldDeleted is the deletion of the key told last (the run's
 	// goroutine only): a watch started again delivers it again.
 	toldDeleted BundleMark
-	// toldReplicas: ErrFewerReplicas was told.
+	// toldReplicas: the bucket's copies were raised, or ErrFewerReplicas
+	// told.
 	toldReplicas bool
 
 	mu   sync.Mutex
@@ -457,7 +503,8 @@ func restartReason(err error) string {
 }
 
 // ErrFewerReplicas is what OnError is told (errors.Is), once, of a bucket
-// that has fewer copies than WatchConfig.Replicas asks.
+// that has fewer copies than WatchConfig.Replicas asks and whose copies
+// could not be raised (RaiseReplicas's error).
 var ErrFewerReplicas = errors.New("fewer copies of the bundle bucket than asked")
 
 // ErrBundleDeleted is what OnError is told of a deletion (or a purge) of
@@ -574,9 +621,17 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 	var created time.Time
 	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
 		created = bs.StreamInfo().Created
-		if have := bs.StreamInfo().Config.Replicas; have < w.cfg.Replicas && !w.toldReplicas && w.cfg.OnError != nil {
+		if have := bs.StreamInfo().Config.Replicas; have < w.cfg.Replicas && !w.toldReplicas {
 			w.toldReplicas = true
-			w.cfg.OnError(fmt.Errorf("%w: bundle bucket %s has %d, %d asked; an existing bucket keeps its own (nats stream edit KV_%s --replicas %d changes it)", ErrFewerReplicas, w.cfg.Bucket, have, w.cfg.Replicas, w.cfg.Bucket, w.cfg.Replicas))
+			rctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+			had, err := RaiseReplicas(rctx, js, w.cfg.Bucket, w.cfg.Replicas)
+			cancel()
+			switch {
+			case err != nil && w.cfg.OnError != nil:
+				w.cfg.OnError(err)
+			case err == nil && had < w.cfg.Replicas && w.cfg.ReplicasRaised != nil:
+				w.cfg.ReplicasRaised(had, w.cfg.Replicas)
+			}
 		}
 	}
 	wctx, wcancel := context.WithCancel(ctx)

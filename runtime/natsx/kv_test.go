@@ -1113,7 +1113,8 @@ func TestBundleWatchSlowApplyNotStalled(t *testing.T) {
 }
 
 // TestBundleWatchFewerReplicas: a watch asked for more copies than the
-// bucket it finds has says so, once.
+// bucket it finds has tries to raise them, and when it cannot (a lone
+// server) says so, once, with the command that raises them.
 func TestBundleWatchFewerReplicas(t *testing.T) {
 	nc := kvServer(t)
 	ctx := context.Background()
@@ -1131,7 +1132,7 @@ func TestBundleWatchFewerReplicas(t *testing.T) {
 	waitFor(t, "the push", func() bool { return w.Revision() == 1 })
 	mu.Lock()
 	defer mu.Unlock()
-	if len(told) != 1 || !errors.Is(told[0], natsx.ErrFewerReplicas) || !strings.Contains(told[0].Error(), "bundle bucket rpl_bundles has 1, 3 asked; an existing bucket keeps its own (nats stream edit KV_rpl_bundles --replicas 3 changes it)") {
+	if len(told) != 1 || !errors.Is(told[0], natsx.ErrFewerReplicas) || !strings.Contains(told[0].Error(), "bundle bucket rpl_bundles has 1, 3 asked, and raising them failed: nats: API error: code=500 err_code=10074 description=replicas > 1 not supported in non-clustered mode (nats stream edit KV_rpl_bundles --replicas 3 raises them)") {
 		t.Errorf("told %v", told)
 	}
 }

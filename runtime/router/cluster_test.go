@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,65 +17,15 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rpl-lang/rpl/compiler/bundle"
+	"github.com/rpl-lang/rpl/internal/natstest"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
 
-// natsCluster starts n NATS servers with JetStream (each storing up to
-// maxStore bytes; 0: the default), routed to each other as one cluster on
-// loopback, and waits until JetStream has a leader. They are shut down
-// when the test ends.
+// natsCluster starts n NATS servers with JetStream as one cluster
+// (natstest.Cluster).
 func natsCluster(t *testing.T, n int, maxStore int64) []*server.Server {
-	t.Helper()
-	routes := make([]string, n)
-	for i := range routes {
-		routes[i] = "nats://" + freeAddr(t)
-	}
-	servers := make([]*server.Server, n)
-	for i := range servers {
-		host, port, _ := strings.Cut(strings.TrimPrefix(routes[i], "nats://"), ":")
-		cport, _ := strconv.Atoi(port)
-		opts := &server.Options{
-			ServerName:        fmt.Sprintf("n%d", i+1),
-			Host:              "127.0.0.1",
-			Port:              -1,
-			JetStream:         true,
-			StoreDir:          filepath.Join(t.TempDir(), "js"),
-			JetStreamMaxStore: maxStore,
-			Cluster:           server.ClusterOpts{Name: "rpl-test", Host: host, Port: cport},
-			Routes:            server.RoutesFromStr(strings.Join(routes, ",")),
-			NoSigs:            true,
-			NoLog:             true,
-		}
-		s, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go s.Start()
-		t.Cleanup(s.Shutdown)
-		servers[i] = s
-	}
-	for _, s := range servers {
-		if !s.ReadyForConnections(10 * time.Second) {
-			t.Fatalf("%s not ready", s.Name())
-		}
-	}
-	nc, err := nats.Connect(servers[0].ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "a JetStream meta leader", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err := js.AccountInfo(ctx)
-		return err == nil
-	})
-	return servers
+	return natstest.Cluster(t, n, maxStore)
 }
 
 // natsRequests is what the router at addr's metrics count of the
@@ -241,4 +190,52 @@ func TestClusterShortHinted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBucketReplicasRaised: a router given --replicas 3 on a cluster
+// whose bundle bucket has one copy (made before, by a push without
+// --replicas) raises them to three, says so, and activates the bundles
+// pushed; it warned and left the bucket on one copy, lost with its server.
+func TestBucketReplicasRaised(t *testing.T) {
+	ns := natsCluster(t, 3, 0)
+	nc, err := nats.Connect(ns[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first := buildPushed(t, "onecopy", bundle.BuildOptions{})
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, first.Data); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicas := func() int {
+		st, err := js.Stream(ctx, "KV_"+natsx.BundleBucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.CachedInfo().Config.Replicas
+	}
+	if n := replicas(); n != 1 {
+		t.Fatalf("the bucket pushed to: %d copies, want 1", n)
+	}
+	var logs logBuffer
+	r := startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NATSURL: ns[1].ClientURL(), Replicas: 3, NoLog: true,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	waitUntil(t, "the bucket's bundle", func() bool { return r.Engine.Current().Version == first.Bundle.Version() })
+	if n := replicas(); n != 3 {
+		t.Errorf("the bucket: %d copies, want them raised to 3", n)
+	}
+	if want := `msg="bundle bucket: copies raised to --replicas" bucket=rpl_bundles from=1 to=3`; !strings.Contains(logs.String(), want) || strings.Contains(logs.String(), "fewer copies") {
+		t.Errorf("logged:\n%s\nwant %s", logs.String(), want)
+	}
+	second := buildPushed(t, "threecopies", bundle.BuildOptions{})
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, second.Data); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the push after", func() bool { return r.Engine.Current().Version == second.Bundle.Version() })
 }

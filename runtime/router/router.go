@@ -163,8 +163,9 @@ type Options struct {
 	LogMaxBytes int64
 	// Replicas are the copies, on a JetStream cluster (NATSURL), of the
 	// decision log's stream (one that exists is changed to them) and of
-	// the bundle bucket when the router creates it (one that exists
-	// keeps its own); 0 means 1 for those created.
+	// the bundle bucket (created with them; one that exists with fewer
+	// has them raised, never lowered: natsx.RaiseReplicas); 0 means 1
+	// for those created.
 	Replicas int
 	// LogUncompressed publishes the decision log's messages as JSON
 	// Lines as they are (natsx.LogConfig.Uncompressed).

@@ -511,7 +511,10 @@ func (r *Router) watchBundles() {
 		Started:   r.bucketStarted,
 		Deleted:   r.bundleDeleted,
 		Restarted: r.bundleWatchRestarted,
-		Resync:    bundleResync,
+		ReplicasRaised: func(had, replicas int) {
+			r.log.Info("bundle bucket: copies raised to --replicas", "bucket", bucket, "from", had, "to", replicas)
+		},
+		Resync: bundleResync,
 		Apply: func(ctx context.Context, data []byte, rev uint64) error {
 			if f := beforeBundleApply.Load(); f != nil {
 				(*f)(ctx)
@@ -563,7 +566,7 @@ func (r *Router) watchBundles() {
 		},
 		OnError: func(err error) {
 			if errors.Is(err, natsx.ErrBundleDeleted) || errors.Is(err, natsx.ErrFewerReplicas) {
-				r.log.Warn("pushed bundle", "err", err) // an operator's deletion; a bucket made before --replicas
+				r.log.Warn("pushed bundle", "err", err) // an operator's deletion; a bucket whose copies could not be raised to --replicas
 				return
 			}
 			r.log.Error("pushed bundle", "err", err)

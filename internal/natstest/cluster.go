@@ -1,0 +1,88 @@
+package natstest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Cluster starts n NATS servers with JetStream (each storing up to
+// maxStore bytes; 0: the default), routed to each other as one cluster on
+// loopback, and waits until JetStream has a leader. They are shut down
+// when the test ends.
+func Cluster(t testing.TB, n int, maxStore int64) []*server.Server {
+	t.Helper()
+	routes := make([]string, n)
+	for i := range routes {
+		routes[i] = "nats://" + freeAddr(t)
+	}
+	servers := make([]*server.Server, n)
+	for i := range servers {
+		host, port, _ := net.SplitHostPort(strings.TrimPrefix(routes[i], "nats://"))
+		cport, _ := strconv.Atoi(port)
+		s, err := server.NewServer(&server.Options{
+			ServerName:        fmt.Sprintf("n%d", i+1),
+			Host:              "127.0.0.1",
+			Port:              -1,
+			JetStream:         true,
+			StoreDir:          filepath.Join(t.TempDir(), "js"),
+			JetStreamMaxStore: maxStore,
+			Cluster:           server.ClusterOpts{Name: "rpl-test", Host: host, Port: cport},
+			Routes:            server.RoutesFromStr(strings.Join(routes, ",")),
+			NoSigs:            true,
+			NoLog:             true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go s.Start()
+		t.Cleanup(s.Shutdown)
+		servers[i] = s
+	}
+	for _, s := range servers {
+		if !s.ReadyForConnections(10 * time.Second) {
+			t.Fatalf("%s not ready", s.Name())
+		}
+	}
+	nc, err := nats.Connect(servers[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := js.AccountInfo(ctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for a JetStream meta leader: %v", err)
+		}
+	}
+	return servers
+}
+
+// freeAddr is a loopback address with a port free a moment ago.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
