@@ -169,7 +169,9 @@ command that does, and the bundle is pushed), never lowered.
 A router on its embedded NATS server (rpl-router serve without --nats-url)
 is reached only once --nats-listen HOST:PORT opens that server to clients:
 --nats-url is then nats://HOST:PORT (nats://TOKEN@HOST:PORT with its
---nats-token). A deployment that requires more is given its files:
+--nats-token; tls://TOKEN@HOST:PORT and --nats-tls-ca, the CA that signed
+its certificate, when it serves TLS, --nats-listen-tls-cert). A deployment
+that requires more is given its files:
 --nats-creds, --nats-tls-ca, --nats-tls-cert and --nats-tls-key.
 
 The bundle is read and verified (format, hashes, bytecode, tenant registry)
