@@ -390,7 +390,7 @@ func TestConflictingFlags(t *testing.T) {
 		{[]string{"--no-nats", "--nats-listen-tls-key", "k.pem"}, "--no-nats and --nats-listen-tls-key:"},
 		{[]string{"--nats-listen", "127.0.0.1:0", "--nats-listen-tls-cert", "c.pem"}, "--nats-listen-tls-cert and --nats-listen-tls-key: give both"},
 		{[]string{"--nats-listen", "127.0.0.1:0", "--nats-listen-tls-ca", "ca.pem"}, "--nats-listen-tls-ca without --nats-listen-tls-cert and --nats-listen-tls-key"},
-		{[]string{"--nats-listen", "127.0.0.1:0", "--nats-listen-tls-cert", "missing.pem", "--nats-listen-tls-key", "k.pem"}, "NATS: --nats-listen-tls-cert: open missing.pem: no such file or directory"},
+		{[]string{"--nats-listen", "127.0.0.1:0", "--nats-listen-tls-cert", "missing.pem", "--nats-listen-tls-key", "k.pem"}, "NATS: --nats-listen-tls-cert missing.pem: no such file or directory"},
 		// Read and checked at the start.
 		{[]string{"--nats-url", "nats://127.0.0.1:1", "--nats-creds", "missing.creds"}, "NATS: --nats-creds missing.creds: no such file or directory"},
 		{[]string{"--nats-url", "nats://127.0.0.1:1", "--nats-tls-cert", "c.pem"}, "NATS: --nats-tls-cert and --nats-tls-key: give both"},

@@ -63,6 +63,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/rpl-lang/rpl/internal/certfile"
 	rt "github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/tracing"
 )
@@ -94,12 +95,18 @@ type EmbeddedOptions struct {
 	// TLSCert and TLSKey, PEM files (the certificate, its chain after
 	// it, and its key), make the listener TLS only: a client that does
 	// not start TLS is refused, so the token does not cross the network
-	// in clear. Both or neither; read at the start. The in-process
-	// connections need none.
+	// in clear. Both or neither; loaded at the start, and followed: a
+	// pair renewed in place is served from the next connection on, as
+	// HTTPS's (certfile.Certificate). The in-process connections need
+	// none.
 	TLSCert, TLSKey string
 	// TLSCA, a PEM file of certificates, makes the listener require a
-	// client certificate that one of them signed (with TLSCert).
+	// client certificate that one of them signed (with TLSCert); read at
+	// the start.
 	TLSCA string
+	// Log has the renewals of TLSCert and TLSKey, and a renewed pair
+	// that does not load; nil logs nothing.
+	Log *slog.Logger
 	// ReadyTimeout bounds the start; 0 means 10s.
 	ReadyTimeout time.Duration
 	// MaxStore is what JetStream may store, in bytes; 0 means its
@@ -200,19 +207,14 @@ func listenTLS(o EmbeddedOptions) (*tls.Config, error) {
 	if o.TLSCert == "" || o.TLSKey == "" {
 		return nil, errors.New("--nats-listen-tls-cert and --nats-listen-tls-key: give both, the certificate and its key, or neither")
 	}
-	certPEM, err := os.ReadFile(o.TLSCert)
+	// The server hands its configuration to tls.Server for each
+	// client's handshake, whose GetCertificate is then the pair's as
+	// the files are now.
+	cert, err := certfile.Load(o.TLSCert, o.TLSKey, certfile.Names{CertFlag: "--nats-listen-tls-cert", KeyFlag: "--nats-listen-tls-key", Listener: "embedded NATS listener"}, o.Log)
 	if err != nil {
-		return nil, fmt.Errorf("--nats-listen-tls-cert: %w", err)
+		return nil, err
 	}
-	keyPEM, err := os.ReadFile(o.TLSKey)
-	if err != nil {
-		return nil, fmt.Errorf("--nats-listen-tls-key: %w", err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("--nats-listen-tls-cert %s, --nats-listen-tls-key %s: %w", o.TLSCert, o.TLSKey, err)
-	}
-	c := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	c := &tls.Config{GetCertificate: cert.Get, MinVersion: tls.VersionTLS12}
 	if o.TLSCA != "" {
 		caPEM, err := os.ReadFile(o.TLSCA)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,8 +105,65 @@ func msgData(m *nats.Msg) string {
 	return string(m.Data)
 }
 
-// TestNATSListenTLSFiles: the listener's TLS files are read at the start;
-// one missing or not what its flag wants fails it, naming the flag and
+// TestNATSListenTLSRenewed: the listener's certificate renewed in place
+// (its two files replaced under the running router) is served to the
+// next client that connects, without a restart, and the renewal is
+// logged; a client connected before keeps its connection. The listener
+// read its certificate once at the start and served the old one until
+// a restart, as HTTPS did not.
+func TestNATSListenTLSRenewed(t *testing.T) {
+	dir := t.TempDir()
+	certs := testcert.Make(t, dir, "")
+	var logs logBuffer
+	r := startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NATSListen: "127.0.0.1:0", NATSToken: "s3cret",
+		NATSListenTLSCert: certs.ServerCert, NATSListenTLSKey: certs.ServerKey, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	waitUntil(t, "NATS subscriptions", func() bool { return r.NATSSubscriptions() > 0 })
+	url := r.NATSServer().ClientURL()
+	served := func(pool *x509.CertPool) (*x509.Certificate, *nats.Conn) {
+		t.Helper()
+		nc, err := nats.Connect(url, nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.Token("s3cret"), nats.MaxReconnects(0))
+		if err != nil {
+			t.Fatalf("a client with the CA: %v", err)
+		}
+		st, err := nc.TLSConnectionState()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.PeerCertificates[0], nc
+	}
+	old, before := served(certs.Pool)
+	defer before.Close()
+
+	renewed := testcert.Make(t, dir, "renewed-")
+	for _, f := range [][2]string{{renewed.ServerCert, certs.ServerCert}, {renewed.ServerKey, certs.ServerKey}} {
+		if err := os.WriteFile(f[1], must(os.ReadFile(f[0])), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := renewed.Server(t).Leaf
+	both := certs.Pool.Clone()
+	both.AppendCertsFromPEM(must(os.ReadFile(renewed.CA)))
+	waitUntil(t, "the renewed certificate", func() bool {
+		c, nc := served(both)
+		defer nc.Close()
+		if c.SerialNumber.Cmp(old.SerialNumber) == 0 {
+			return false
+		}
+		if c.SerialNumber.Cmp(want.SerialNumber) != 0 || !c.NotAfter.Equal(want.NotAfter) {
+			t.Fatalf("served serial %v, not after %v; want the renewed one's, %v, %v", c.SerialNumber, c.NotAfter, want.SerialNumber, want.NotAfter)
+		}
+		return true
+	})
+	if !strings.Contains(logs.String(), "embedded NATS listener: certificate renewed") {
+		t.Errorf("the renewal not logged:\n%s", logs.String())
+	}
+	if err := before.Flush(); err != nil || !before.IsConnected() {
+		t.Errorf("the client connected before the renewal: %v, connected %v", err, before.IsConnected())
+	}
+}
+
+// TestNATSListenTLSFiles: the listener's TLS files are loaded at the
+// start; one missing or not what its flag wants fails it, naming the flag and
 // the file.
 func TestNATSListenTLSFiles(t *testing.T) {
 	dir := t.TempDir()
@@ -118,9 +176,9 @@ func TestNATSListenTLSFiles(t *testing.T) {
 		cert, key, ca string
 		want          string
 	}{
-		{"cert missing", missing, certs.ServerKey, "", "--nats-listen-tls-cert: open " + missing + ": no such file"},
-		{"key missing", certs.ServerCert, missing, "", "--nats-listen-tls-key: open " + missing + ": no such file"},
-		{"key of another", certs.ServerCert, certs.ClientKey, "", "--nats-listen-tls-cert " + certs.ServerCert + ", --nats-listen-tls-key " + certs.ClientKey + ": tls: private key does not match public key"},
+		{"cert missing", missing, certs.ServerKey, "", "--nats-listen-tls-cert " + missing + ": no such file"},
+		{"key missing", certs.ServerCert, missing, "", "--nats-listen-tls-key " + missing + ": no such file"},
+		{"key of another", certs.ServerCert, certs.ClientKey, "", "--nats-listen-tls-cert " + certs.ServerCert + " and --nats-listen-tls-key " + certs.ClientKey + ": tls: private key does not match public key"},
 		{"ca missing", certs.ServerCert, certs.ServerKey, missing, "--nats-listen-tls-ca: open " + missing + ": no such file"},
 		{"ca not PEM", certs.ServerCert, certs.ServerKey, notPEM, "--nats-listen-tls-ca " + notPEM + ": no PEM certificate in it"},
 		{"key alone", "", certs.ServerKey, "", "give both"},

@@ -382,7 +382,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		} else {
 			start := time.Now()
 			r.ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: opt.DataDir, Listen: opt.NATSListen, Token: opt.NATSToken, MaxStore: embeddedMaxStore,
-				TLSCert: opt.NATSListenTLSCert, TLSKey: opt.NATSListenTLSKey, TLSCA: opt.NATSListenTLSCA})
+				TLSCert: opt.NATSListenTLSCert, TLSKey: opt.NATSListenTLSKey, TLSCA: opt.NATSListenTLSCA, Log: r.log})
 			if err == nil && opt.NATSListen != "" && opt.NATSToken == "" && opt.NATSListenTLSCA == "" {
 				r.log.Warn("the embedded NATS server listens without authentication: any client that reaches it can push bundles and read the decision log; give --nats-token (and --public-key)", "listen", opt.NATSListen)
 			}
