@@ -296,7 +296,7 @@ latter 200 ms later).`,
 	f.StringVar(&o.NATSURL, "nats-url", "", "join this NATS deployment instead of embedding a server")
 	f.StringVar(&o.NATSListen, "nats-listen", "", "expose the embedded NATS server on host:port (give it --nats-token)")
 	f.StringVar(&o.NATSToken, "nats-token", "", "require this token from the embedded NATS server's clients (nats://TOKEN@host:port; default $RPL_NATS_TOKEN)")
-	f.StringVar(&o.NATSListenTLSCert, "nats-listen-tls-cert", "", "make --nats-listen TLS only, with this certificate (PEM, the chain after it; with --nats-listen-tls-key): clients connect with tls:// and the CA that signed it (rplc push --nats-tls-ca)")
+	f.StringVar(&o.NATSListenTLSCert, "nats-listen-tls-cert", "", "make --nats-listen TLS only, with this certificate (PEM, the chain after it; with --nats-listen-tls-key): clients connect with tls:// and the CA that signed it (rplc push --nats-tls-ca); a renewed one is taken from the file within a second of the next connection")
 	f.StringVar(&o.NATSListenTLSKey, "nats-listen-tls-key", "", "the key (PEM) of --nats-listen-tls-cert")
 	f.StringVar(&o.NATSListenTLSCA, "nats-listen-tls-ca", "", "require of --nats-listen's clients a certificate signed by one of these CAs (PEM; with --nats-listen-tls-cert)")
 	o.NATSCredentials.AddFlags(f)
