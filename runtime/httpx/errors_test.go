@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/httpx"
 	"github.com/rpl-lang/rpl/runtime/metrics"
@@ -258,6 +259,36 @@ func TestMethodAndPathErrors(t *testing.T) {
 		if !strings.Contains(exp, line) {
 			t.Errorf("/metrics lacks %s", line)
 		}
+	}
+}
+
+// TestNotFoundNamesPathAsSent: a path that is no endpoint is named as the
+// client sent it, escaped, and cut as any echo is: /v1%2Fdecide was
+// answered "no endpoint /v1/decide", naming an endpoint; a path of
+// kilobytes was repeated whole, and a decoded quote or newline in it
+// read as the message's own.
+func TestNotFoundNamesPathAsSent(t *testing.T) {
+	_, srv := serveWith(t, state.NewMem(state.Options{}), httpx.Config{})
+	long := "/" + strings.Repeat("a", 3000)
+	for _, c := range []struct{ path, want string }{
+		{"/v1%2Fdecide", `{"ok":false,"error":{"code":"invalid_request","message":"no endpoint /v1%2Fdecide"},"context":{"request_id":""}}`},
+		{"/v2/a%22b%0A", `{"ok":false,"error":{"code":"invalid_request","message":"no endpoint /v2/a%22b%0A"}}`},
+		{long, `{"ok":false,"error":{"code":"invalid_request","message":"no endpoint ` + long[:jsonx.MaxEcho] + `… (3001 bytes)"}}`},
+	} {
+		code, _, body := send(t, request(t, "POST", srv.URL+c.path, strings.NewReader("{}")))
+		if code != http.StatusNotFound || body != c.want {
+			t.Errorf("POST %.40s: %d %s\nwant 404 %s", c.path, code, body, c.want)
+		}
+	}
+	// A method of kilobytes is cut too.
+	method := strings.Repeat("X", 3000)
+	code, _, body := send(t, request(t, method, srv.URL+"/v2/decide", nil))
+	if want := "method " + method[:jsonx.MaxEcho] + "… (3000 bytes): /v2/decide takes POST"; code != http.StatusMethodNotAllowed || !strings.Contains(body, want) {
+		t.Errorf("%.40s…: %d %.300s, want 405 %s", method, code, body, want)
+	}
+	code, _, body = send(t, request(t, method, srv.URL+"/healthz", nil))
+	if want := "method " + method[:jsonx.MaxEcho] + "… (3000 bytes): /healthz takes GET"; code != http.StatusMethodNotAllowed || !strings.Contains(body, want) {
+		t.Errorf("%.40s…: %d %.300s, want 405 %s", method, code, body, want)
 	}
 }
 

@@ -312,17 +312,19 @@ func (s *Server) notAllowed(method string) http.HandlerFunc {
 			s.cfg.Refused(Transport, runtime.RefusedMethod)
 		}
 		w.Header().Set("Allow", allow)
-		s.writeError(w, r, http.StatusMethodNotAllowed, runtime.CodeInvalidRequest, fmt.Sprintf("method %s: %s takes %s", r.Method, r.URL.Path, method))
+		s.writeError(w, r, http.StatusMethodNotAllowed, runtime.CodeInvalidRequest, fmt.Sprintf("method %s: %s takes %s", jsonx.Echo(r.Method), r.URL.Path, method))
 	}
 }
 
 // notFound answers a path that is no endpoint: 404 in the house shape
 // (CP1's under /v1/), counted as a refusal, as a method not taken is.
+// The path is named as sent, escaped (/v1%2Fdecide is no endpoint, its
+// decoded path /v1/decide is one), and cut as any echo is.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Refused != nil {
 		s.cfg.Refused(Transport, runtime.RefusedNotFound)
 	}
-	s.writeError(w, r, http.StatusNotFound, runtime.CodeInvalidRequest, fmt.Sprintf("no endpoint %s", r.URL.Path))
+	s.writeError(w, r, http.StatusNotFound, runtime.CodeInvalidRequest, "no endpoint "+jsonx.Echo(r.URL.EscapedPath()))
 }
 
 // wrongMethod answers a method other than POST in the endpoint's shape
@@ -333,7 +335,7 @@ func (s *Server) wrongMethod(kind runtime.Kind) http.HandlerFunc {
 		defer s.d.Put(x)
 		w.Header().Set("Allow", "POST")
 		s.write(w, http.StatusMethodNotAllowed, s.d.Refuse(x, kind, runtime.RefusedMethod,
-			fmt.Sprintf("method %s: %s takes POST", r.Method, r.URL.Path), nil, traceparent(r)))
+			fmt.Sprintf("method %s: %s takes POST", jsonx.Echo(r.Method), r.URL.Path), nil, traceparent(r)))
 	}
 }
 
