@@ -142,7 +142,7 @@ func TestAdminToken(t *testing.T) {
 		{"POST", "/v2/policies/activate", `{"version": "` + active + `"}`},
 		{"POST", "/v2/policies/reload", ""},
 	}
-	for _, auth := range []string{"", "Bearer wrong", "s3cret", "Basic s3cret", "Bearer s3cre", "Bearer s3cret2", "Bearer  s3cret"} {
+	for _, auth := range []string{"", "Bearer wrong", "s3cret", "Basic s3cret", "Bearer s3cre", "Bearer s3cret2", "Bearer s3cret x", "Bearer\ts3cret"} {
 		for _, a := range admin {
 			req, _ := http.NewRequest(a.method, srv.URL+a.path, strings.NewReader(a.body))
 			if auth != "" {
@@ -161,7 +161,9 @@ func TestAdminToken(t *testing.T) {
 	}
 	for i, a := range admin {
 		req, _ := http.NewRequest(a.method, srv.URL+a.path, strings.NewReader(a.body))
-		req.Header.Set("Authorization", []string{"Bearer s3cret", "bearer s3cret"}[i%2]) // the scheme's case does not matter
+		// The scheme's case does not matter, nor the number of spaces
+		// after it (RFC 6750: "Bearer" 1*SP b64token).
+		req.Header.Set("Authorization", []string{"Bearer s3cret", "bearer s3cret", "Bearer  s3cret"}[i%3])
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -52,14 +52,20 @@ func TestReadyzOrder(t *testing.T) {
 
 // TestAdminWrongToken: a bearer token that is not the router's is told
 // so; it was answered that a token is needed, as if none had been sent.
+// The scheme and the token may be apart by more than a space (RFC 6750's
+// 1*SP): the router's token so sent was answered 401, not the router's;
+// and "Bearer" alone is told it has no token, not that its token is not
+// the router's.
 func TestAdminWrongToken(t *testing.T) {
 	_, srv := setup(t, httpx.Config{MaxBody: 4096, AdminToken: "s3cret"})
 	for auth, want := range map[string]string{
-		"":              "need Authorization: Bearer TOKEN",
-		"Basic abc":     "need Authorization: Bearer TOKEN",
-		"Bearer wrong":  "is not the router's --admin-token",
-		"bearer s3cre":  "is not the router's --admin-token",
-		"Bearer s3cret": "",
+		"":               "need Authorization: Bearer TOKEN",
+		"Basic abc":      "need Authorization: Bearer TOKEN",
+		"Bearer wrong":   "is not the router's --admin-token",
+		"bearer s3cre":   "is not the router's --admin-token",
+		"Bearer":         "Authorization: Bearer gives no token",
+		"Bearer s3cret":  "",
+		"Bearer  s3cret": "",
 	} {
 		req, _ := http.NewRequest("GET", srv.URL+"/v2/policies", nil)
 		if auth != "" {

@@ -631,11 +631,16 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	}
 	want := []byte(s.cfg.AdminToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The scheme, then one space or more (RFC 6750: 1*SP).
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		token = strings.TrimLeft(token, " ")
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(token), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rpl-router admin"`)
 			msg := "the policy admin endpoints need Authorization: Bearer TOKEN, the router's --admin-token"
-			if strings.EqualFold(scheme, "Bearer") {
+			switch {
+			case strings.EqualFold(scheme, "Bearer") && token == "":
+				msg = "Authorization: Bearer gives no token; " + msg
+			case strings.EqualFold(scheme, "Bearer"):
 				// A token given, not the router's: say so, not that one
 				// is needed, which the client thinks it sent.
 				msg = "the token of Authorization: Bearer is not the router's --admin-token"
