@@ -1,14 +1,18 @@
 package httpx_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/httpx"
@@ -176,5 +180,44 @@ func TestReloadNamesNothing(t *testing.T) {
 		if code, _, out := do(t, "POST", srv.URL+"/v2/policies/reload", body); code != 422 || reloads.Load() != int64(i+1) {
 			t.Errorf("%q: %d %s (%d reloads), want 422 after a reload", body, code, out, reloads.Load())
 		}
+	}
+}
+
+// TestAdminUnreadableBody: a rollback or reload whose body cannot be read
+// (a malformed chunk) is answered 400 naming the error, as activate
+// answers it, and nothing is done; it was answered that the endpoint
+// takes no body. One over the limit still names something: no body
+// taken.
+func TestAdminUnreadableBody(t *testing.T) {
+	var reloads atomic.Int64
+	e, srv := setup(t, httpx.Config{MaxBody: 64, Reload: func(context.Context) (*runtime.Snapshot, error) {
+		reloads.Add(1)
+		return nil, errors.New("the source is broken")
+	}})
+	loadTargets(t, e, "a:1", "b:2")
+	version := e.Current().Version
+	for _, path := range []string{"/v2/policies/rollback", "/v2/policies/reload", "/v2/policies/activate"} {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n", path)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		c.Close()
+		if want := `{"ok":false,"error":{"code":"invalid_request","message":"invalid byte in chunk length"}}` + "\n"; resp.StatusCode != 400 || string(out) != want {
+			t.Errorf("%s, a malformed chunk: %d %s, want 400 %s", path, resp.StatusCode, out, want)
+		}
+	}
+	if reloads.Load() != 0 || e.Current().Version != version {
+		t.Errorf("done all the same: %d reloads, version %s (was %s)", reloads.Load(), e.Current().Version, version)
+	}
+	code, m, out := do(t, "POST", srv.URL+"/v2/policies/rollback", strings.Repeat(" ", 100))
+	if errObj, _ := m["error"].(map[string]any); code != 400 || !strings.HasPrefix(errObj["message"].(string), "rollback takes no body: ") {
+		t.Errorf("a body over the limit: %d %s, want 400 rollback takes no body", code, out)
 	}
 }

@@ -530,12 +530,15 @@ func (s *Server) bodyNamesNothing(w http.ResponseWriter, r *http.Request, msg st
 	if compressed(w, r) {
 		return false
 	}
+	// A body not received in time (408), or unreadable (a malformed
+	// chunk: 400), is named so, as activate names it: it was told that
+	// the endpoint takes no body, which the client may not have meant
+	// to send. One too large names something.
 	body, err := readBody(r.Body, s.cfg.MaxBody, nil)
-	if err != nil {
-		if status, _, msg := unreadable(w, r, err); status == http.StatusRequestTimeout {
-			adminError(w, status, "invalid_request", errors.New(msg))
-			return false
-		}
+	if err != nil && !errors.Is(err, errTooLarge) {
+		status, _, msg := unreadable(w, r, err)
+		adminError(w, status, "invalid_request", errors.New(msg))
+		return false
 	}
 	var named map[string]json.RawMessage
 	if b := bytes.TrimSpace(body); err != nil || (len(b) > 0 && (json.Unmarshal(b, &named) != nil || len(named) > 0)) {
