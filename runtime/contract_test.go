@@ -3,10 +3,12 @@ package runtime_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/runtime"
@@ -362,6 +364,55 @@ func TestBOMBody(t *testing.T) {
 		named := kind == "batch" || strings.Contains(string(out), `"request_id":"r"`) // the request is named all the same
 		if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), "byte order mark") || strings.Contains(string(out), "must be a JSON object") || !named {
 			t.Errorf("%s: %s %s", kind, code, out)
+		}
+	}
+}
+
+// TestUTF16Body: a body in UTF-16 after its byte order mark (little or
+// big end first) is refused saying so, by every handler; it was told
+// "the body must be a JSON object".
+func TestUTF16Body(t *testing.T) {
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, examples)
+	ctx := context.Background()
+	encode := func(s string, bigEnd bool) []byte {
+		out := []byte{0xff, 0xfe}
+		if bigEnd {
+			out = []byte{0xfe, 0xff}
+		}
+		for _, u := range utf16.Encode([]rune(s)) {
+			if bigEnd {
+				out = append(out, byte(u>>8), byte(u))
+			} else {
+				out = append(out, byte(u), byte(u>>8))
+			}
+		}
+		return out
+	}
+	for _, bigEnd := range []bool{false, true} {
+		for kind, body := range map[string]string{
+			"cp1":      `{"version": "1", "request_id": "r", "tenant_id": "t", "task": {"type": "chat"}}`,
+			"v2":       `{"request": {"id": "r", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`,
+			"batch":    `{"requests": []}`,
+			"feedback": `{"request_id": "r", "tenant_id": "t", "target": "p:m", "status": "ok"}`,
+		} {
+			b := encode(body, bigEnd)
+			var out []byte
+			var code runtime.Code
+			switch kind {
+			case "cp1":
+				out, code, _ = e.HandleCP1(ctx, b, runtime.CP1Meta{Arrival: time.Now()}, nil, nil)
+			case "v2":
+				out, code, _ = e.HandleV2(ctx, b, time.Now(), nil, nil)
+			case "batch":
+				out, code = e.HandleV2Batch(ctx, b, time.Now(), nil)
+			case "feedback":
+				out, code = e.HandleFeedback(b, nil)
+			}
+			want := fmt.Sprintf("malformed JSON at byte 0: a UTF-16 byte order mark (%X); send the body as UTF-8", b[:2])
+			if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), want) {
+				t.Errorf("%s, big end first %v: %s %s", kind, bigEnd, code, out)
+			}
 		}
 	}
 }

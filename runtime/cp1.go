@@ -170,6 +170,11 @@ func decodeObject(body []byte, v any) *Error {
 		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: a byte order mark (U+FEFF) before the JSON; send the body without it", len(body)-len(b))
 	}
 	if b[0] != '{' {
+		if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
+			// UTF-16, as Windows tools write text: an object as
+			// meant, if not as sent.
+			return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: a UTF-16 byte order mark (%X); send the body as UTF-8", len(body)-len(b), b[:2])
+		}
 		return Errorf(CodeInvalidRequest, "the body must be a JSON object")
 	}
 	// Text that encoding/json reads as U+FFFD: two tenant ids that differ
