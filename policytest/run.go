@@ -273,7 +273,7 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 func runTest(ctx context.Context, p *vm.Program, policy string, t compiler.Test, lim vm.Limits, probes *vm.Probes, ex *expects) Test {
 	res := Test{Name: t.Name, File: t.File, Line: t.Line, Col: t.Col}
 	in := stdlib.TestInput(policy)
-	in.Now, in.Probes = DefaultNow, probes
+	in.Probes = probes
 	m := vm.Get()
 	defer vm.Put(m)
 	start := time.Now()
