@@ -231,14 +231,24 @@ func runDoc(e *env, cmd *cobra.Command, name, format string) error {
 		}
 	}
 	if len(sel) == 0 {
-		var names []string
+		// Every name doc takes: the builtins, qualified and not, the
+		// modules by path and by name, "universal" and the enums (only
+		// the qualified builtins and the module paths were offered:
+		// doc Triger, month_spnd or testng suggested nothing).
+		names := []string{"universal"}
 		for _, en := range all {
 			names = append(names, en.Name)
+			if i := strings.LastIndexByte(en.Name, '.'); i >= 0 {
+				names = append(names, en.Name[i+1:])
+			}
 		}
 		for _, m := range stdlib.Modules {
 			if m.Path != "" {
-				names = append(names, m.Path)
+				names = append(names, m.Path, m.Name)
 			}
+		}
+		for _, en := range stdlib.Enums {
+			names = append(names, en.Name)
 		}
 		hint := ""
 		if n := lang.Nearest(name, names); n != "" {
