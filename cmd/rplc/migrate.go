@@ -45,7 +45,8 @@ A file that is not JSON, or holds text read as U+FFFD (a byte that is not
 UTF-8, half a UTF-16 surrogate pair), is one error at the byte at fault
 (policy.json:3:7: invalid JSON: invalid character ...), and each warning
 is placed as an error is (policy.json:2:17: warning: policy_id: ...).
-Every error of every file is reported, however many. A key given twice in
+Every error of every file is reported, however many, in the order of
+their places in the file. A key given twice in
 one object is an error too, reported alone: the others would depend on
 which of its values was meant.
 

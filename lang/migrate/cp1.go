@@ -443,11 +443,21 @@ func Parse(data []byte) (*Policy, error) {
 	return pol, nil
 }
 
-// placed is p's errors, each placed in data (Place).
+// placed is p's errors, each placed in data (Place), in the order of
+// their places in the file, as a checker lists them (they came in the
+// order of the checks: an unknown field at the end of the file before
+// an invalid value at its start); an error not placed comes last.
 func (p *parser) placed(data []byte) ErrorList {
 	for _, e := range p.errs {
 		e.Place(data)
 	}
+	sort.SliceStable(p.errs, func(i, j int) bool {
+		a, b := p.errs[i], p.errs[j]
+		if (a.Line == 0) != (b.Line == 0) {
+			return b.Line == 0
+		}
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
 	return p.errs
 }
 

@@ -6,7 +6,7 @@
 // (`fallbacks[1].backoff.base_ms: want a non-negative integer, have -5`;
 // a key that is empty or not a plain name is bracketed: `weights["a.b"]`,
 // `providers[0][""]`), and placed by its Line and Col (Error.Place), all
-// of them reported. Generate writes an RPL policy
+// of them reported in the order of their places. Generate writes an RPL policy
 // in canonical layout (lang.Format) that checks, compiles and decides as
 // the CP1 policy did; a header comment names the source file, lists where
 // the RPL policy differs and the CP1 settings that are not carried over,

@@ -11,14 +11,16 @@ import (
 // included), of the object that lacks a field required, of the second
 // occurrence of a key given twice; JSON that does not parse, an error
 // about no path, has the byte at fault (its end for a file cut short),
-// and an empty file none.
+// and an empty file none. The errors are in the order of their places
+// (the unknown field, checked first, came before the invalid value
+// above it).
 func TestErrorsPlaced(t *testing.T) {
 	for _, c := range []struct {
 		name, in string
 		want     []string
 	}{
 		{"fields", "{\n  \"version\": \"1\",\n  \"weights\": {\"a.b\": 1, \"c\":\n    -1},\n  \"stiky\": {}\n}",
-			[]string{`5:12: stiky: unknown field (did you mean sticky?)`, `4:5: weights.c: want an integer from 0 to 100, have -1`}},
+			[]string{`4:5: weights.c: want an integer from 0 to 100, have -1`, `5:12: stiky: unknown field (did you mean sticky?)`}},
 		{"bracketed key", "{\"version\": \"1\",\n \"weights\": {\"a b\": 101}}",
 			[]string{`2:21: weights["a b"]: "a b" is not a target the router takes: it holds spaces or control characters`, `2:21: weights["a b"]: want an integer from 0 to 100, have 101`}},
 		{"missing", "{\"version\": \"1\",\n \"providers\": [\n  {\"weight\": 1}]}",
