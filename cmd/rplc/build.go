@@ -68,8 +68,8 @@ errors that failed the build, as rplc check --format json prints them
 
 Exit status: 0 when the bundle was written, 1 when the policies have errors
 or failing tests, or the --sign key cannot be read or holds no private key,
-2 for a wrong command line (a DIR or key file that does not exist, an -o
-that names an input of the build: a policy source, the --sign key, the
+2 for a wrong command line (a DIR or key file that does not exist, a
+--sign key that is a directory, an -o that names an input of the build: a policy source, the --sign key, the
 tree's tenants.json or catalogue.json).`,
 		Example: `  rplc build examples/policies -o policies.rplb
   rplc build --sign release.key -o policies.rplb policies/
@@ -98,6 +98,11 @@ tree's tenants.json or catalogue.json).`,
 			}
 			if namesDir(out) {
 				return usageErrorf(cmd, "build: -o %s is a directory: name the bundle file (FILE.rplb)", out)
+			}
+			// A directory for the key is one too (it was read:
+			// "--sign: x: is a directory", exit 1).
+			if key != "" && isDir(key) {
+				return usageErrorf(cmd, "build: --sign %s is a directory: name the private key file", key)
 			}
 			// Nor an input of the build: the bundle replaced the
 			// private key it was signed with, or the tenant registry

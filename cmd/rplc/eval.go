@@ -94,7 +94,7 @@ read does ("--request: req.json: no such file or directory").
 Exit status: 0 with a decision, 1 when the policy has errors, the request
 or state is not valid, or the evaluation fails (the error and its policy
 call stack go to standard error), 2 for a wrong command line (a missing
-file among them).`,
+file, or a directory given as POLICY, --request or --state, among them).`,
 		Example: `  rplc eval examples/policies/premium.rpl --request req.json
   echo '{"tenant": {"id": "acme", "tier": "gold"}}' | rplc eval premium.rpl --request -
   rplc eval budget_guard.rpl --request req.json --state state.json
@@ -148,6 +148,11 @@ type evalFlags struct {
 // loadBundle reads a bundle (rplc build) and returns the program of the
 // policy id, or of its only policy.
 func loadBundle(cmd *cobra.Command, path, id string) (*rpl.Program, error) {
+	if isDir(path) {
+		// A wrong command line, as POLICY a directory is (it was read:
+		// "x.rplb: is a directory", exit 1).
+		return nil, usageErrorf(cmd, "%s is a directory: name a bundle file (.rplb)", path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, readError(cmd, unwrapPath(err))
@@ -224,8 +229,12 @@ func compilePolicy(cmd *cobra.Command, e *env, path string, opts rpl.CompileOpti
 	if !strings.HasSuffix(path, ".rpl") {
 		return nil, nil, usageErrorf(cmd, "%s: not a policy (.rpl)", path)
 	}
-	if _, err := os.Stat(path); err != nil {
+	if fi, err := os.Stat(path); err != nil {
 		return nil, nil, readError(cmd, unwrapPath(err)) // 2 when missing
+	} else if fi.IsDir() {
+		// As a directory not named .rpl is (it failed as a policy
+		// that cannot be read, RPL203, exit 1).
+		return nil, nil, usageErrorf(cmd, "%s is a directory: name a policy file (.rpl)", path)
 	}
 	env, err := rpl.NewEnv()
 	if err != nil {
@@ -262,6 +271,14 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	}
 	if f.request == "-" && f.state == "-" {
 		return nil, usageErrorf(cmd, "--request - and --state -: only one of them can read standard input")
+	}
+	// A directory where the file goes is a wrong command line (exit 2),
+	// as POLICY a directory is: it was read, "--request: x: is a
+	// directory", exit 1, as a file that cannot be read.
+	for _, in := range []struct{ flag, path, what string }{{"--request", f.request, "request"}, {"--state", f.state, "state"}} {
+		if in.path != "-" && isDir(in.path) {
+			return nil, usageErrorf(cmd, "%s %s is a directory: name the %s file (FILE.json)", in.flag, in.path, in.what)
+		}
 	}
 	reqData, err := readInput(e, f.request)
 	if err != nil {

@@ -51,6 +51,10 @@ func TestExitCodes(t *testing.T) {
 	if err := os.Symlink("loop.rpl", loop); err != nil {
 		t.Fatal(err)
 	}
+	loopJSON := filepath.Join(dir, "loop.json") // a request or state that cannot be read (1)
+	if err := os.Symlink("loop.json", loopJSON); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name   string
@@ -91,8 +95,12 @@ func TestExitCodes(t *testing.T) {
 		{"check, a link loop", []string{"check", loop}, false, exitFail, "rplc: " + loop + ": too many levels of symbolic links"},
 		{"eval, a link loop", []string{"eval", loop, "--request", req}, false, exitFail, "rplc: " + loop + ": too many levels of symbolic links"},
 		{"disasm, a link loop", []string{"disasm", loop}, false, exitFail, "rplc: " + loop + ": too many levels of symbolic links"},
-		{"eval, request not readable", []string{"eval", policy, "--request", dir}, false, exitFail, "is a directory"},
-		{"eval, state not readable", []string{"eval", policy, "--request", req, "--state", dir}, false, exitFail, "is a directory"},
+		{"eval, request not readable", []string{"eval", policy, "--request", loopJSON}, false, exitFail, "too many levels of symbolic links"},
+		{"eval, state not readable", []string{"eval", policy, "--request", req, "--state", loopJSON}, false, exitFail, "too many levels of symbolic links"},
+		// A directory where the file goes is a wrong command line, as
+		// POLICY a directory is.
+		{"eval, request a directory", []string{"eval", policy, "--request", dir}, false, exitUsage, "--request " + dir + " is a directory"},
+		{"eval, state a directory", []string{"eval", policy, "--request", req, "--state", dir}, false, exitUsage, "--state " + dir + " is a directory"},
 		{"eval, a library", []string{"eval", lib, "--request", req}, false, exitFail, "error[RPL212]"},
 		{"disasm, a library", []string{"disasm", lib}, false, exitFail, "error[RPL212]"},
 		{"eval, no such policy", []string{"eval", filepath.Join(dir, "nope.rpl"), "--request", req}, false, exitUsage, "no such file"},

@@ -57,7 +57,8 @@ the path is cut short; a note says so (path_note in JSON).
 
 Exit status: 0 with a decision, 1 when the policy has errors, the request
 or state is not valid, or the evaluation fails (the path up to the failure
-is still shown), 2 for a wrong command line (a missing file among them).`,
+is still shown), 2 for a wrong command line (a missing file, or a
+directory given as POLICY, --request or --state, among them).`,
 		Example: `  rplc explain examples/policies/budget_guard.rpl --request req.json
   rplc explain budget_guard.rpl --request req.json --state state.json --format json | jq .path`,
 		Args: exactlyOnePolicy,
