@@ -43,6 +43,12 @@ when standard input ends without shutdown or breaks off inside a message.`,
 			if err := noStdout(cmd, "--log", logFile, "standard output carries the protocol"); err != nil {
 				return err
 			}
+			if logFile != "" && namesDir(logFile) {
+				// A wrong command line, as test --coverprofile a
+				// directory is (it failed to open, "--log: x: is a
+				// directory", exit 1).
+				return usageErrorf(cmd, "--log %s is a directory: name the log file", logFile)
+			}
 			var logw io.Writer
 			if logFile != "" {
 				f, err := os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
