@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -195,7 +196,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		if err != nil {
 			err = readError(cmd, fmt.Errorf("--sign: %w", unwrapPath(err)))
 		} else if opts.Key, err = bundle.ParsePrivateKey(data); err != nil {
-			err = &exitError{code: exitFail, err: fmt.Errorf("--sign %s: %v", keyFile, err)}
+			err = &exitError{code: exitFail, err: fmt.Errorf("--sign %s: %v%s", keyFile, err, publicKeyHint(keyFile, data))}
 		}
 		if err != nil {
 			if ex, ok := errors.AsType[*exitError](err); ok && ex.code == exitFail && format == "json" {
@@ -438,6 +439,22 @@ func createFile(path string, data []byte, mode os.FileMode) error {
 		os.Remove(path)
 	}
 	return err
+}
+
+// publicKeyHint is what to add to the error of a --sign key file that
+// holds a public key, KEY.pub given for KEY (a slip the PEM types alone
+// did not say how to mend): the private key to give, the file beside it
+// when there is one.
+func publicKeyHint(keyFile string, data []byte) string {
+	if blk, _ := pem.Decode(data); blk == nil || blk.Type != "PUBLIC KEY" {
+		return ""
+	}
+	if priv, ok := strings.CutSuffix(keyFile, ".pub"); ok && priv != "" {
+		if fi, err := os.Stat(priv); err == nil && fi.Mode().IsRegular() {
+			return fmt.Sprintf(": a public key; sign with its private key, %s", priv)
+		}
+	}
+	return ": a public key; sign with the private key (rplc keygen -o KEY writes KEY and KEY.pub)"
 }
 
 // sameFile reports whether a and b both exist and are one file (through
