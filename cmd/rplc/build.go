@@ -51,7 +51,7 @@ The bundle's version is the sha256 of the file: the router names it in every
 decision. The build time comes from SOURCE_DATE_EPOCH when it is set, so
 that builds are reproducible. Keys for --sign are PEM (PKCS #8) files as
 written by 'rplc keygen' or 'openssl genpkey -algorithm ed25519', or raw
-32-byte seeds.
+32-byte seeds (the 32 bytes, or 64 hex digits).
 
 The summary goes to standard output, diagnostics and failures to standard
 error. With --format json the summary is one JSON document, printed also
