@@ -38,7 +38,8 @@ without NAME before its builtins, module after module, as the text lists
 them.
 
 Exit status: 0 on success, 2 for a wrong command line, a NAME that names
-nothing among it (with the nearest name, if one is close).`,
+nothing among it (with the nearest name, if one is close) or, unqualified,
+a builtin of two modules (naming both) among it.`,
 		Example: `  rplc doc
   rplc doc lower
   rplc doc std/testing
@@ -59,7 +60,7 @@ nothing among it (with the nearest name, if one is close).`,
 			if len(args) == 1 {
 				name = args[0]
 			}
-			return runDoc(e, cmd, name, format)
+			return runDoc(e, cmd, name, format, entries())
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
@@ -135,8 +136,9 @@ func byModule(all []docEntry) []docEntry {
 	return out
 }
 
-func runDoc(e *env, cmd *cobra.Command, name, format string) error {
-	all := entries()
+// runDoc prints the reference of name (all of it for ""), among the
+// builtins all (entries()).
+func runDoc(e *env, cmd *cobra.Command, name, format string, all []docEntry) error {
 	if name == "" {
 		if format == "json" {
 			// The modules' overviews and the enums too, as the text
@@ -227,7 +229,9 @@ func runDoc(e *env, cmd *cobra.Command, name, format string) error {
 				names = append(names, en.Name)
 			}
 			sort.Strings(names)
-			return &exitError{code: exitFail, err: fmt.Errorf("doc: %s is ambiguous: %s", name, strings.Join(dedup(names), ", "))}
+			// A NAME to change, as one naming nothing: a wrong command
+			// line (exit 2, as the help says), not a failure (1).
+			return usageErrorf(cmd, "doc: %s is ambiguous: name one of %s", name, strings.Join(dedup(names), ", "))
 		}
 	}
 	if len(sel) == 0 {
