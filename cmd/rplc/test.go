@@ -65,7 +65,8 @@ each branch outcome never taken.
 --coverprofile FILE writes statement coverage in Go's cover profile format
 (--covermode set or count, which needs --coverprofile), which go tool
 cover -html reads; a FILE named .rpl, a policy source, is refused.
-Single-dash spellings (-run, -cover, -coverprofile, -covermode) work too.
+Single-dash spellings (-run, -cover, -coverprofile, -covermode, -fuel,
+-format) work too.
 
 With --format json the results are one JSON document, which lists every
 test and, with --cover, every branch outcome never taken (not_taken), -v
