@@ -58,6 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: out, stderr: stderr}
 	root := newRootCmd(e)
 	root.SetArgs(goStyleTestFlags(args))
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return longFlagHint(cmd, err, args) })
 	return execute(root, out, stderr)
 }
 
@@ -381,6 +382,34 @@ func noStdout(cmd *cobra.Command, flag, value, hint string) error {
 		hint = "name one; ./- if a file named - is meant"
 	}
 	return usageErrorf(cmd, "%s -: %s writes files, not standard output (%s)", flag, cmd.Name(), hint)
+}
+
+// longFlagHint adds to the error of a long flag written with one dash,
+// Go's spelling (-request x), the flag it meant: cobra read it as
+// shorthand flags and said only "unknown shorthand flag: 'r' in
+// -request" (or "in -rite" for -write, its -w taken). The word is found
+// among args, the command line, as the one ending with what the error
+// quotes. rplc test takes go test's spellings itself (goStyleTestFlags).
+func longFlagHint(cmd *cobra.Command, err error, args []string) error {
+	msg := err.Error()
+	i := strings.LastIndex(msg, " in -")
+	if !strings.HasPrefix(msg, "unknown shorthand flag: ") || i < 0 {
+		return err
+	}
+	tail := msg[i+len(" in -"):]
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") || strings.HasPrefix(a, "--") || !strings.HasSuffix(a, tail) {
+			continue
+		}
+		name, _, _ := strings.Cut(a[1:], "=")
+		if len(name) >= 2 && (cmd.Flags().Lookup(name) != nil || cmd.InheritedFlags().Lookup(name) != nil) {
+			return fmt.Errorf("%w (a long flag takes two dashes: --%s)", err, name)
+		}
+	}
+	return err
 }
 
 // requirePaths is a cobra.PositionalArgs that asks for at least one path.
