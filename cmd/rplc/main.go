@@ -27,6 +27,7 @@ import (
 	"sync"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/internal/cliflag"
@@ -392,6 +393,19 @@ func noStdout(cmd *cobra.Command, flag, value, hint string) error {
 // quotes. rplc test takes go test's spellings itself (goStyleTestFlags).
 func longFlagHint(cmd *cobra.Command, err error, args []string) error {
 	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		// A long flag misspelt: the nearest of the command's, as an
+		// unknown command gets the nearest command.
+		var names []string
+		add := func(f *pflag.Flag) { names = append(names, f.Name) }
+		cmd.Flags().VisitAll(add)
+		cmd.InheritedFlags().VisitAll(add)
+		name, _, _ = strings.Cut(name, "=")
+		if n := lang.Nearest(name, names); n != "" {
+			return fmt.Errorf("%w (did you mean --%s?)", err, n)
+		}
+		return err
+	}
 	i := strings.LastIndex(msg, " in -")
 	if !strings.HasPrefix(msg, "unknown shorthand flag: ") || i < 0 {
 		return err
