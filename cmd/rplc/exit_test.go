@@ -179,7 +179,7 @@ func TestOneExitPath(t *testing.T) {
 		{"no argument", []string{"eval"}, false, exitUsage,
 			"rplc: eval: want one policy, have 0 arguments\nRun 'rplc eval --help' for usage.\n"},
 		{"bad flag value", []string{"test", "--fuel", "x", bad}, false, exitUsage,
-			"rplc: invalid argument \"x\" for \"--fuel\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\nRun 'rplc test --help' for usage.\n"},
+			"rplc: invalid --fuel \"x\": want a whole number\nRun 'rplc test --help' for usage.\n"},
 		// A command's own error that is not an exitError is its failure,
 		// not a wrong command line.
 		{"a command's plain error", []string{"boom"}, false, exitFail, "rplc: boom\n"},

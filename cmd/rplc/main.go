@@ -22,7 +22,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -59,7 +61,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: out, stderr: stderr}
 	root := newRootCmd(e)
 	root.SetArgs(goStyleTestFlags(args))
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return longFlagHint(cmd, err, args) })
 	return execute(root, out, stderr)
 }
 
@@ -287,6 +288,7 @@ file that exists without --force).`,
 		}
 		return nil
 	}
+	root.SetFlagErrorFunc(flagError)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetIn(e.stdin)
@@ -385,42 +387,67 @@ func noStdout(cmd *cobra.Command, flag, value, hint string) error {
 	return usageErrorf(cmd, "%s -: %s writes files, not standard output (%s)", flag, cmd.Name(), hint)
 }
 
-// longFlagHint adds to the error of a long flag written with one dash,
-// Go's spelling (-request x), the flag it meant: cobra read it as
-// shorthand flags and said only "unknown shorthand flag: 'r' in
-// -request" (or "in -rite" for -write, its -w taken). The word is found
-// among args, the command line, as the one ending with what the error
-// quotes. rplc test takes go test's spellings itself (goStyleTestFlags).
-func longFlagHint(cmd *cobra.Command, err error, args []string) error {
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
-		// A long flag misspelt: the nearest of the command's, as an
-		// unknown command gets the nearest command.
+// flagError is what a flag that cobra cannot parse is said as, to say
+// what was meant:
+//
+//   - a long flag misspelt (--reqest) gets the nearest of the command's
+//     flags, as an unknown command gets the nearest command;
+//   - a long flag written with one dash, Go's spelling (-request), was
+//     read as shorthand flags, "unknown shorthand flag: 'r' in -request"
+//     ("in -rite" for -write, its -w taken): it gets the flag whose name
+//     is the shorthands taken and the rest (rplc test takes go test's
+//     spellings itself, goStyleTestFlags);
+//   - a value that does not parse said Go's words ("strconv.ParseInt:
+//     parsing \"x\": invalid syntax", "time: missing unit in duration"):
+//     it says what the flag takes, as rplc's own checks of values do
+//     ("invalid --fuel -1: want a value ≥ 0").
+func flagError(cmd *cobra.Command, err error) error {
+	var ne *pflag.NotExistError
+	var ie *pflag.InvalidValueError
+	var flags []*pflag.Flag // the command's, its own and inherited
+	add := func(f *pflag.Flag) { flags = append(flags, f) }
+	cmd.Flags().VisitAll(add)
+	cmd.InheritedFlags().VisitAll(add)
+	switch {
+	case errors.As(err, &ne) && ne.GetSpecifiedShortnames() == "":
 		var names []string
-		add := func(f *pflag.Flag) { names = append(names, f.Name) }
-		cmd.Flags().VisitAll(add)
-		cmd.InheritedFlags().VisitAll(add)
-		name, _, _ = strings.Cut(name, "=")
-		if n := lang.Nearest(name, names); n != "" {
+		for _, f := range flags {
+			names = append(names, f.Name)
+		}
+		if n := lang.Nearest(ne.GetSpecifiedName(), names); n != "" {
 			return fmt.Errorf("%w (did you mean --%s?)", err, n)
 		}
-		return err
-	}
-	i := strings.LastIndex(msg, " in -")
-	if !strings.HasPrefix(msg, "unknown shorthand flag: ") || i < 0 {
-		return err
-	}
-	tail := msg[i+len(" in -"):]
-	for _, a := range args {
-		if a == "--" {
-			break
+	case errors.As(err, &ne):
+		// The rest of the word from the letter refused (its value
+		// after = aside), after the shorthands taken before it.
+		rest, _, _ := strings.Cut(ne.GetSpecifiedShortnames(), "=")
+		shorthand := func(r rune) bool {
+			for _, f := range flags {
+				if f.Shorthand == string(r) {
+					return true
+				}
+			}
+			return false
 		}
-		if !strings.HasPrefix(a, "-") || strings.HasPrefix(a, "--") || !strings.HasSuffix(a, tail) {
-			continue
+		for _, f := range flags {
+			taken, ok := strings.CutSuffix(f.Name, rest)
+			if !ok || len(f.Name) < 2 || strings.ContainsFunc(taken, func(r rune) bool { return !shorthand(r) }) {
+				continue
+			}
+			return fmt.Errorf("%w (a long flag takes two dashes: --%s)", err, f.Name)
 		}
-		name, _, _ := strings.Cut(a[1:], "=")
-		if len(name) >= 2 && (cmd.Flags().Lookup(name) != nil || cmd.InheritedFlags().Lookup(name) != nil) {
-			return fmt.Errorf("%w (a long flag takes two dashes: --%s)", err, name)
+	case errors.As(err, &ie):
+		f, v := ie.GetFlag(), ie.GetValue()
+		switch f.Value.Type() {
+		case "int", "int64":
+			if errors.Is(err, strconv.ErrRange) {
+				return fmt.Errorf("invalid --%s %q: out of range (at most %d)", f.Name, v, math.MaxInt64)
+			}
+			return fmt.Errorf("invalid --%s %q: want a whole number", f.Name, v)
+		case "duration":
+			return fmt.Errorf("invalid --%s %q: want a duration such as 250ms or 2s (a number with its unit)", f.Name, v)
+		case "bool":
+			return fmt.Errorf("invalid --%s %q: want true or false", f.Name, v)
 		}
 	}
 	return err
