@@ -18,7 +18,7 @@
 //   - Each test runs in its own evaluation with a fresh stdlib.MemState as
 //     host (empty: no spend, no prices, no winners, every target healthy;
 //     naming the policy, so that sticky draws as a router does),
-//     the clock at DefaultNow and seed DefaultSeed (as `rplc build` runs them); test blocks change them through
+//     the clock at stdlib.TestNow (a fixed instant, so tests are repeatable) and seed DefaultSeed (as `rplc build` runs them); test blocks change them through
 //     std/testing. Tests are independent and deterministic.
 //   - A failed expect does not stop its test: every failed expectation of
 //     a run is reported, each with its position. A run that hits a limit

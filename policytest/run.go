@@ -14,10 +14,6 @@ import (
 	"github.com/rpl-lang/rpl/vm"
 )
 
-// DefaultNow is the clock of every test until it calls testing.set_now:
-// a fixed instant, so tests are repeatable.
-var DefaultNow = stdlib.TestNow
-
 // DefaultSeed is the random seed of every test until it calls
 // testing.set_seed.
 const DefaultSeed = stdlib.TestSeed
