@@ -416,11 +416,8 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 			}
 		}
 	}
-	if (o.NATSListenTLSCert == "") != (o.NATSListenTLSKey == "") {
-		return errors.New("--nats-listen-tls-cert and --nats-listen-tls-key: give both, the certificate and its key, or neither")
-	}
-	if o.NATSListenTLSCA != "" && o.NATSListenTLSCert == "" {
-		return errors.New("--nats-listen-tls-ca without --nats-listen-tls-cert and --nats-listen-tls-key: client certificates are verified over TLS, which needs the server's certificate and key")
+	if err := natsx.ListenTLSProblem(o.NATSListenTLSCert, o.NATSListenTLSKey, o.NATSListenTLSCA); err != nil {
+		return err
 	}
 	if o.NATSListen != "" && o.HTTP != "-" && sameListen(o.NATSListen, o.HTTP) {
 		// The embedded server took the port, and HTTP failed on it once

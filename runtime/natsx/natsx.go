@@ -51,7 +51,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -193,19 +192,27 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 	return s, nil
 }
 
+// ListenTLSProblem is what is wrong with the files of the embedded
+// server's listener's TLS (--nats-listen-tls-cert, -key and -ca), nil
+// when nothing: a certificate without its key or a key without its
+// certificate, or a CA without them.
+func ListenTLSProblem(cert, key, ca string) error {
+	if (cert == "") != (key == "") {
+		return errors.New("--nats-listen-tls-cert and --nats-listen-tls-key: give both, the certificate and its key, or neither")
+	}
+	if ca != "" && cert == "" {
+		return errors.New("--nats-listen-tls-ca without --nats-listen-tls-cert and --nats-listen-tls-key: client certificates are verified over TLS, which needs the server's certificate and key")
+	}
+	return nil
+}
+
 // listenTLS is the TLS configuration of the embedded server's listener
 // (EmbeddedOptions.TLSCert, TLSKey and TLSCA), nil without a
 // certificate. A file missing or not what its flag wants is an error
 // naming the flag and the file.
 func listenTLS(o EmbeddedOptions) (*tls.Config, error) {
-	if o.TLSCert == "" && o.TLSKey == "" {
-		if o.TLSCA != "" {
-			return nil, fmt.Errorf("--nats-listen-tls-ca %s without --nats-listen-tls-cert and --nats-listen-tls-key: the client certificates are verified over TLS, which needs the server's certificate and key", o.TLSCA)
-		}
-		return nil, nil
-	}
-	if o.TLSCert == "" || o.TLSKey == "" {
-		return nil, errors.New("--nats-listen-tls-cert and --nats-listen-tls-key: give both, the certificate and its key, or neither")
+	if err := ListenTLSProblem(o.TLSCert, o.TLSKey, o.TLSCA); err != nil || o.TLSCert == "" {
+		return nil, err
 	}
 	// The server hands its configuration to tls.Server for each
 	// client's handshake, whose GetCertificate is then the pair's as
@@ -216,9 +223,9 @@ func listenTLS(o EmbeddedOptions) (*tls.Config, error) {
 	}
 	c := &tls.Config{GetCertificate: cert.Get, MinVersion: tls.VersionTLS12}
 	if o.TLSCA != "" {
-		caPEM, err := os.ReadFile(o.TLSCA)
+		caPEM, err := read("--nats-listen-tls-ca", o.TLSCA)
 		if err != nil {
-			return nil, fmt.Errorf("--nats-listen-tls-ca: %w", err)
+			return nil, err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(caPEM) {

@@ -179,7 +179,7 @@ func TestNATSListenTLSFiles(t *testing.T) {
 		{"cert missing", missing, certs.ServerKey, "", "--nats-listen-tls-cert " + missing + ": no such file"},
 		{"key missing", certs.ServerCert, missing, "", "--nats-listen-tls-key " + missing + ": no such file"},
 		{"key of another", certs.ServerCert, certs.ClientKey, "", "--nats-listen-tls-cert " + certs.ServerCert + " and --nats-listen-tls-key " + certs.ClientKey + ": tls: private key does not match public key"},
-		{"ca missing", certs.ServerCert, certs.ServerKey, missing, "--nats-listen-tls-ca: open " + missing + ": no such file"},
+		{"ca missing", certs.ServerCert, certs.ServerKey, missing, "--nats-listen-tls-ca " + missing + ": no such file"},
 		{"ca not PEM", certs.ServerCert, certs.ServerKey, notPEM, "--nats-listen-tls-ca " + notPEM + ": no PEM certificate in it"},
 		{"key alone", "", certs.ServerKey, "", "give both"},
 	} {
