@@ -251,6 +251,13 @@ func raiseReplicas(ctx context.Context, nc *nats.Conn, e *env, bucket string, re
 	if err != nil {
 		return
 	}
+	// Half the time left at most: the push keeps the rest, whether the
+	// copies are in place by then or not.
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Until(deadline)/2)
+		defer cancel()
+	}
 	had, err := natsx.RaiseReplicas(ctx, js, bucket, replicas)
 	switch {
 	case err != nil && had > 0: // not raised, or not in place yet

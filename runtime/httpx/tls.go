@@ -12,14 +12,11 @@ import (
 
 // Certificate serves HTTPS with the certificate and key of two PEM files
 // and follows their renewal (certfile.Certificate): a handshake checks,
-// at most once per CertCheck, whether either file changed, and takes the
+// at most once per certfile.Check, whether either file changed, and takes the
 // new pair if it loads; a pair that does not load is logged and the one
 // in use stays. So a certificate renewed in place (by cert-manager,
 // certbot) is served without a restart.
 type Certificate struct{ c *certfile.Certificate }
-
-// CertCheck is how often, at most, Certificate looks at its files.
-const CertCheck = certfile.Check
 
 // LoadCertificate loads the pair; its error names the files.
 func LoadCertificate(certFile, keyFile string, log *slog.Logger) (*Certificate, error) {

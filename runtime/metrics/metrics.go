@@ -25,7 +25,7 @@
 //	rpl_decision_log_ready                        1 while the decision log's connection is up and its stream is known to exist there, 0 while events wait for it (only with the decision log)
 //	rpl_bundle_watch_restarts_total{reason}       restarts of the bundle watch that are no failure: stalled (its consumer behind the key at two resyncs), reconnected (the NATS connection back), replaced (the bucket deleted or created again)
 //
-// The last three are read when /metrics is scraped: the requests do not
+// The last four are read when /metrics is scraped: the requests do not
 // touch them.
 //
 // The decisions' series of a policy version are dropped once it is

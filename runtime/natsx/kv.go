@@ -76,7 +76,8 @@ func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string, replic
 // replicas). It never lowers them: a bucket with more keeps them. A
 // failure to raise them (a lone server, or fewer servers up than
 // replicas) is an error wrapping ErrFewerReplicas that gives the
-// command to raise them by hand.
+// command to raise them by hand; so is ctx's end before the new copies
+// are in place.
 func RaiseReplicas(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (had int, err error) {
 	st, err := js.Stream(ctx, "KV_"+bucket)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -104,7 +105,7 @@ func RaiseReplicas(ctx context.Context, js jetstream.JetStream, bucket string, r
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return had, fmt.Errorf("bundle bucket %s: its copies raised from %d to %d, not all in place yet: %w", bucket, had, replicas, ctx.Err())
+			return had, fmt.Errorf("%w: bundle bucket %s: its copies raised from %d to %d, not all in place yet: %w", ErrFewerReplicas, bucket, had, replicas, ctx.Err())
 		}
 	}
 }
@@ -437,7 +438,7 @@ func (w *BundleWatcher) Watches() int64 { return w.watches.Load() }
 // failure (Failures counts those).
 func (w *BundleWatcher) Restarts(reason string) int64 {
 	var n int64
-	for i, r := range RestartReasons {
+	for i, r := range restartReasons {
 		if reason == "" || reason == r {
 			n += w.restarts[i].Load()
 		}
@@ -468,7 +469,7 @@ const (
 
 // RestartReasons are the reasons a watch restarts, each a counter of
 // BundleWatcher.Restarts.
-var RestartReasons = restartReasons[:]
+func RestartReasons() []string { return slices.Clone(restartReasons[:]) }
 
 var restartReasons = [...]string{RestartStalled, RestartReconnected, RestartReplaced}
 
@@ -488,18 +489,15 @@ type stalledError struct{ delivered, latest uint64 }
 func (stalledError) Error() string        { return errStalled.Error() }
 func (stalledError) Is(target error) bool { return target == errStalled }
 
-// restartReason is the reason (RestartReasons) of err, a watch's end
-// that is no failure, and "" for another.
-func restartReason(err error) string {
-	switch {
-	case errors.Is(err, errStalled):
-		return RestartStalled
-	case errors.Is(err, errReconnected):
-		return RestartReconnected
-	case errors.Is(err, errReplaced):
-		return RestartReplaced
+// restartReason is the index in restartReasons of the reason of err, a
+// watch's end that is no failure, and -1 for another.
+func restartReason(err error) int {
+	for i, is := range [...]error{errStalled, errReconnected, errReplaced} { // restartReasons' order
+		if errors.Is(err, is) {
+			return i
+		}
 	}
-	return ""
+	return -1
 }
 
 // ErrFewerReplicas is what OnError is told (errors.Is), once, of a bucket
@@ -541,11 +539,11 @@ func (w *BundleWatcher) run(ctx context.Context) {
 			return
 		}
 		reason := restartReason(err)
-		again := reason != ""
+		again := reason >= 0
 		if again {
-			w.restarts[slices.Index(RestartReasons, reason)].Add(1)
+			w.restarts[reason].Add(1)
 			if w.cfg.Restarted != nil {
-				rs := Restart{Reason: reason, Bucket: w.cfg.Bucket, Key: w.cfg.Key}
+				rs := Restart{Reason: restartReasons[reason], Bucket: w.cfg.Bucket, Key: w.cfg.Key}
 				if st := (stalledError{}); errors.As(err, &st) {
 					rs.Delivered, rs.Latest = st.delivered, st.latest
 				}

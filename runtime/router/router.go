@@ -386,7 +386,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			if err == nil && opt.NATSListen != "" && opt.NATSToken == "" && opt.NATSListenTLSCA == "" {
 				r.log.Warn("the embedded NATS server listens without authentication: any client that reaches it can push bundles and read the decision log; give --nats-token (and --public-key)", "listen", opt.NATSListen)
 			}
-			if err == nil && opt.NATSListen != "" && opt.NATSToken != "" && opt.NATSListenTLSCert == "" && !loopback(opt.NATSListen) {
+			if err == nil && opt.NATSListen != "" && opt.NATSToken != "" && opt.NATSListenTLSCert == "" && !listensLoopback(r.ns.Addr()) {
 				r.log.Warn("the embedded NATS server listens beyond loopback without TLS: its clients send the token in clear; give --nats-listen-tls-cert and --nats-listen-tls-key", "listen", opt.NATSListen)
 			}
 			if err == nil {
@@ -489,7 +489,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if r.nc != nil && opt.BundleBucket != "-" {
 		r.watchBundles()
 		r.Metrics.BundleWatchUp(r.kvw.Up)
-		r.Metrics.BundleWatchRestarts(r.kvw.Restarts, natsx.RestartReasons...)
+		r.Metrics.BundleWatchRestarts(r.kvw.Restarts, natsx.RestartReasons()...)
 	}
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{
@@ -505,7 +505,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		ll := httpx.Limit(tl, opt.MaxConnections)
 		r.Metrics.HTTPConnections(ll.Open, ll.MaxOpen(), ll.Waits, ll.IdleClosed)
 		r.httpL = ll
-		if a, ok := r.httpL.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && opt.AdminToken == "" {
+		if !listensLoopback(r.httpL.Addr()) && opt.AdminToken == "" {
 			r.log.Warn("HTTP listens beyond loopback with its policy admin endpoints open: any client that reaches it can roll back, activate or reload a version; give --admin-token", "listen", r.httpL.Addr().String())
 		}
 		// A slow client holds a connection for at most the read
@@ -665,18 +665,11 @@ func (r *Router) connectInProcess(opts ...nats.Option) (*nats.Conn, error) {
 	return natsx.ConnectInProcess(r.ns, append(opts, nats.ErrorHandler(r.natsError))...)
 }
 
-// loopback reports whether listening on addr (host:port) takes loopback
-// only: its host is localhost or a loopback address, not every address.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+// listensLoopback reports whether a listener bound to addr takes
+// loopback only, not every address.
+func listensLoopback(addr net.Addr) bool {
+	a, ok := addr.(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
 }
 
 // natsURLProblem is what is wrong with the URLs of --nats-url
