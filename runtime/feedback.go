@@ -204,20 +204,24 @@ func parseCost(raw json.RawMessage) (int64, string) {
 		}
 		s = n.String()
 	}
-	var c int64
-	var err error
-	if strings.TrimSpace(s) != "" {
-		c, err = jsonx.RoundMoney(s)
+	text := strings.TrimSpace(s)
+	if text == "" {
+		return 0, ""
 	}
+	c, err := jsonx.RoundMoney(text)
 	tooMuch := errors.Is(err, jsonx.ErrMoneyRange)
+	// Below 0 as written, though rounded to $0 (-1e-10) or beyond the
+	// range (-1e300).
+	mantissa, _, _ := strings.Cut(strings.ToLower(text), "e")
+	negative := strings.HasPrefix(text, "-") && strings.ContainsAny(mantissa, "123456789")
 	switch {
 	case err != nil && !tooMuch:
 		return 0, err.Error() // repeating at most jsonx.MaxEcho bytes of s
-	case c < 0 || tooMuch && strings.HasPrefix(strings.TrimSpace(s), "-"):
+	case negative:
 		// Repeating the cost, as tokens_in's and tokens_out's do.
-		return 0, "must be ≥ 0, have " + jsonx.Echo(strings.TrimSpace(s))
+		return 0, "must be ≥ 0, have " + jsonx.Echo(text)
 	case tooMuch || c > MaxFeedbackCost:
-		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", jsonx.Echo(strings.TrimSpace(s)), lang.FormatMoney(MaxFeedbackCost))
+		return 0, fmt.Sprintf("%s is more than the most one request may cost, %s", jsonx.Echo(text), lang.FormatMoney(MaxFeedbackCost))
 	}
 	return c, ""
 }

@@ -53,6 +53,8 @@ func TestFeedbackRefused(t *testing.T) {
 		`{` + base + `, "cost": -0.5}`:                     "cost: must be ≥ 0, have -0.5",
 		`{` + base + `, "cost": -1e300}`:                   "cost: must be ≥ 0, have -1e300",
 		`{` + base + `, "cost": " -$0.5 "}`:                "cost: must be ≥ 0, have -$0.5",
+		`{` + base + `, "cost": -1e-10}`:                   "cost: must be ≥ 0, have -1e-10",
+		`{` + base + `, "cost": "-0.0000000004"}`:          "cost: must be ≥ 0, have -0.0000000004",
 		// a cost beyond any request's: the ledger's totals are int64
 		`{` + base + `, "cost": 9223372036}`:        "cost: 9223372036 is more than the most one request may cost, $1000000.00",
 		`{` + base + `, "cost": 1000000.000000001}`: "cost: 1000000.000000001 is more than the most one request may cost",
@@ -110,6 +112,8 @@ func TestFeedbackRefused(t *testing.T) {
 		{`1e-10`, 0},
 		{`"$0.0000000005"`, 0},
 		{`"0.0000000015"`, 2},
+		{`-0.0`, 0},
+		{`"-0e5"`, 0},
 		{`999999.9999999999`, 1_000_000_000_000_000},
 	} {
 		tenant := "ok" + string(rune('a'+i))
