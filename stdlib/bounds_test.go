@@ -1028,3 +1028,31 @@ func TestMatchesConstFuel(t *testing.T) {
 		t.Errorf("a call beyond what is counted for its pattern: %d fuel", diff)
 	}
 }
+
+// TestReplaceChargesOccurrences: replace charges 1 fuel per occurrence
+// it replaces besides the bytes, as split charges 1 per element: each
+// is a search and a copy, and 64 KB of "abab…" without its 32,768 "ab"
+// was charged 4,104 fuel, what finding no "zz" in it costs (about 400 ns
+// a fuel).
+func TestReplaceChargesOccurrences(t *testing.T) {
+	const n = 1 << 15
+	s := str(strings.Repeat("ab", n))
+	_, none, err := env{}.call(t, "replace(string, string, string)", s, str("zz"), str(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ old, repl, want string }{
+		{"ab", "", ""},
+		{"a", "x", strings.Repeat("xb", n)},
+	} {
+		v, st, err := env{}.call(t, "replace(string, string, string)", s, str(c.old), str(c.repl))
+		if err != nil || v.Str() != c.want {
+			t.Fatalf("replace(s, %q, %q): %v", c.old, c.repl, err)
+		}
+		if st.Fuel < none.Fuel+n {
+			t.Errorf("replace(s, %q, %q) of %d occurrences: %d fuel, want at least %d (%d with none)", c.old, c.repl, n, st.Fuel, none.Fuel+n, none.Fuel)
+		}
+		_, _, err = env{lim: vm.Limits{Fuel: n}}.call(t, "replace(string, string, string)", s, str(c.old), str(c.repl))
+		wantCode(t, err, vm.CodeFuelExhausted)
+	}
+}

@@ -340,7 +340,9 @@ func TestConstFoldBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	big := `replace(replace(replace(replace(replace("xxxxxx", "x", "xxxxxxxxxx"), "x", "xxxxxxxxxx"), "x", "xxxxxxxxxx"), "x", "xxxxxxxxxx"), "x", "xxxxxxxxxx")` // 600,000 bytes
+	// 600,000 bytes, each call within the fold's fuel (replace costs 1
+	// per occurrence: 60,000 of them are beyond it).
+	big := `replace(replace("xxxxxx", "x", "` + strings.Repeat("x", 100) + `"), "x", "` + strings.Repeat("x", 1000) + `")`
 	for _, call := range []string{
 		`to(" " + string(len(range(1000000000))))`,
 		`to(" " + string(len(replace(` + big + `, "x", "xx"))))`,

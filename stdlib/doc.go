@@ -20,7 +20,8 @@ var Modules = []ModuleDoc{
 		"`min_by`, `max_by` and `len` are compiled to bytecode (no closure exists at run time); the others " +
 		"are Go functions bound by their link name (`len(string)`, `cost.month_spend(Tenant)`). " +
 		"String builtins charge 1 fuel per 16 bytes they scan on top of their cost (`contains`, `replace` and " +
-		"`split` the bytes of s and of the pattern they search for; `upper` and `lower` 1 more per byte of s " +
+		"`split` the bytes of s and of the pattern they search for, and `replace` 1 more per occurrence it " +
+		"replaces and `split` 1 per element it makes; `upper` and `lower` 1 more per byte of s " +
 		"that is not ASCII past the ASCII start of s they leave as it is, whose case they look up in " +
 		"Unicode's tables), list and map builtins " +
 		"1 per 8 elements (`sort` 1 per 2 of n·log2(n), to compare and move them; and so do `fallback`, `pre`, `validate` and `post`, which copy a decision's " +
