@@ -2,6 +2,7 @@ package stdlib
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -331,6 +332,8 @@ func TestJSONGetAsDecoding(t *testing.T) {
 		` { "a" : 1 , "a" : { "b" : 2 } } `,
 		`{"a": {"b": 2}, "a": 1}`,
 		`{"": {"": 3}, "x.y": 4, "k\u0041": 5, "\u00e9": 6, "\ud800": 7}`,
+		`{"\u0062c": 1, "b\u0064": 2, "\u00e9\u00e9": 3, "\/": 4, "\u00e9": 5, "k\u0041": 6, "\u0062c": 7}`,
+		"{\"\xff\": 1, \"\xef\xbf\xbd\": 2, \"b\\u0063\xff\": 3}",
 		`[[], {}, [[1]], "s", -0.5e-3, false]`,
 		`{"a": [1, 2, 3], "b": "[1]"}`,
 		`"\\ \" \/ \b \f \n \r \t \u0041 \u00e9 \u20AC \ud83d\ude00 \ud800 \udc00 \ud800\u0041 \ud800\ud800 \ud83d\uDE00x"`,
@@ -338,7 +341,8 @@ func TestJSONGetAsDecoding(t *testing.T) {
 		`  "just a string"  `, `12`, `null`, `[1, 2`, `{"a": 1} x`, `{"a": 1,}`, ``, `   `,
 	}
 	paths := []string{"", "a", "a.b", "a.b.0", "a.b.1.c", "a.b.4", "a.b.3", "a.b.9", "s", "s.t", "o", "o.k.1",
-		".", "..", "x.y", "x", "kA", "é", "\ufffd", "0", "1", "2", "2.0", "2.0.0", "3", "4", "5", "6", "-1", "+1", "01", "a.", ".a", "b", "b.0"}
+		".", "..", "x.y", "x", "kA", "é", "\ufffd", "0", "1", "2", "2.0", "2.0.0", "3", "4", "5", "6", "-1", "+1", "01", "a.", ".a", "b", "b.0",
+		"bc", "bd", "éé", "/", "bc\ufffd", "\xff"}
 	for _, d := range docs {
 		for _, p := range paths {
 			got, err := call(t, "json_get(string, string)", str(d), str(p))
@@ -1054,5 +1058,31 @@ func TestReplaceChargesOccurrences(t *testing.T) {
 		}
 		_, _, err = env{lim: vm.Limits{Fuel: n}}.call(t, "replace(string, string, string)", s, str(c.old), str(c.repl))
 		wantCode(t, err, vm.CodeFuelExhausted)
+	}
+}
+
+// TestJSONGetKeysWithoutAllocating: json_get compares the keys of an
+// object on its path with the path's segment without decoding them one
+// by one into a string: each escaped key was decoded by json.Unmarshal,
+// about 0.5 µs and 2 allocations a key (6,000 keys "\u0061" took 4 ms on
+// 16,515 fuel). Keys of the segment's length are decoded into one
+// buffer.
+func TestJSONGetKeysWithoutAllocating(t *testing.T) {
+	for _, key := range []string{`\u0061`, `\/`, `\u00e9`} {
+		doc := str("{" + strings.Repeat(`"`+key+`":1,`, 1000) + `"b":2}`)
+		p := program(t, "json_get(string, string)", 2)
+		m := vm.NewMachine()
+		args := []vm.Value{doc, str("b")}
+		var v vm.Value
+		var err error
+		allocs := testing.AllocsPerRun(10, func() {
+			v, _, err = m.Run(context.Background(), p, 0, args, vm.Limits{}, vm.Input{})
+		})
+		if err != nil || v.Str() != "2" {
+			t.Fatalf("json_get of %q keys: %v, %v", key, v, err)
+		}
+		if allocs > 10 {
+			t.Errorf("json_get past 1,000 keys %q: %.0f allocations, want at most 10", key, allocs)
+		}
 	}
 }

@@ -849,8 +849,9 @@ func jsonU4(s string) rune {
 // jsonScan reads a valid JSON document (json.Valid: so at most 10,000
 // levels deep) in one pass.
 type jsonScan struct {
-	d string
-	i int
+	d   string
+	i   int
+	key jsonOut // a decoded key (keyIs)
 }
 
 func (s *jsonScan) space() {
@@ -890,7 +891,7 @@ func (s *jsonScan) value(path string, find, seg bool) (start, end int, ok bool) 
 		for {
 			k0 := s.i
 			s.skipString()
-			match := find && seg && jsonKey(s.d[k0:s.i]) == key
+			match := find && seg && s.keyIs(s.d[k0:s.i], key)
 			s.space()
 			s.i++ // ':'
 			s.space()
@@ -961,8 +962,12 @@ func (s *jsonScan) skipString() {
 	s.i++
 }
 
-// jsonKey decodes the quoted key q as json.Unmarshal does.
-func jsonKey(q string) string {
+// keyIs reports whether the quoted key q decodes (as json.Unmarshal
+// decodes it: jsonText) to key. A key with escapes or bytes that are not
+// ASCII is measured first, and decoded into the scan's buffer only when
+// its length is key's. It was decoded by json.Unmarshal, about 0.5 µs a
+// key: an object of 6,000 keys "\u0061" took 4 ms on 16,515 fuel.
+func (s *jsonScan) keyIs(q, key string) bool {
 	plain := true
 	for i := 1; i < len(q)-1; i++ {
 		if b := q[i]; b == '\\' || b >= utf8.RuneSelf {
@@ -971,11 +976,14 @@ func jsonKey(q string) string {
 		}
 	}
 	if plain {
-		return q[1 : len(q)-1]
+		return q[1:len(q)-1] == key
 	}
-	var k string
-	if json.Unmarshal([]byte(q), &k) != nil {
-		return ""
+	var size jsonOut
+	jsonText(q, &size)
+	if size.n != len(key) {
+		return false
 	}
-	return k
+	s.key = jsonOut{b: s.key.b[:0], write: true}
+	jsonText(q, &s.key)
+	return string(s.key.b) == key
 }
