@@ -79,8 +79,9 @@ func convString(c *vm.Call, a []vm.Value) (vm.Value, error) {
 }
 
 // formatWalk bounds the length of v.StringShaped(shape) and charges 1
-// fuel per value and per 16 bytes, as it goes, so a huge shared structure
-// runs out of fuel rather than being walked.
+// fuel per value and per 16 bytes of strings and field names, and of the
+// 48 bytes of a number, money, duration or time, as it goes, so a huge
+// shared structure runs out of fuel rather than being walked.
 type formatWalk struct {
 	c       *vm.Call
 	bytes   int64
@@ -151,6 +152,13 @@ func (w *formatWalk) walk(v vm.Value, shape vm.Value, depth int) error {
 		}
 	default:
 		w.bytes += 48 // the longest scalar: a time("…") or a duration
+		if k := v.Kind(); k != vm.KindNil && k != vm.KindBool {
+			// A number, money, duration or time: the 48 bytes' fuel
+			// besides the value's 1. Writing one takes 2 to 5 times a
+			// none's work, and at 1 fuel 10,000 of them took 120 to 280
+			// ns a fuel (floats, times, durations: 2.7 ms on 10,006).
+			w.pending += 48 >> 4
+		}
 	}
 	return nil
 }
