@@ -811,3 +811,46 @@ func TestTargetsChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestStateLookupChargesName: the builtins that look a name up in the
+// host's state (a target, an experiment, a tenant's id) charge it as
+// finding a key in a map does (vm.KeyFuel), with a host or without, so
+// that a run costs the same on the router, in a test and in rplc eval.
+// They charged only their cost: cost.price and ab.winner of a 1 MiB name
+// took about 21 µs a call on 3 fuel, the state hashing all of it.
+func TestStateLookupChargesName(t *testing.T) {
+	name := str(strings.Repeat("n", 1<<20))
+	tenant := record(t, "Tenant", map[string]vm.Value{"id": name})
+	req := record(t, "Request", map[string]vm.Value{"tenant": tenant})
+	st := &MemState{}
+	st.SetPrice("openai:gpt-4o", Price{Input: 1, Output: 1})
+	st.SetHealth("down:model", false, 0.5)
+	st.SetWinner("e", "a")
+	for _, c := range []struct {
+		key  string
+		args []vm.Value
+	}{
+		{"cost.month_spend(Tenant)", args(tenant)},
+		{"cost.day_spend(Tenant)", args(tenant)},
+		{"cost.remaining(Tenant)", args(tenant)},
+		{"cost.price(string)", args(name)},
+		{"cost.estimate(string, Request)", args(name, req)},
+		{"ab.winner(string)", args(name)},
+		{"health.healthy(string)", args(name)},
+		{"health.latency(string)", args(name)},
+		{"health.error_rate(string)", args(name)},
+	} {
+		for _, host := range []any{nil, st} {
+			in := vm.Input{Host: host}
+			_, stats, err := env{in: in}.call(t, c.key, c.args...)
+			if err != nil {
+				t.Fatalf("%s, host %T: %v", c.key, host, err)
+			}
+			if want := vm.KeyFuel(name); stats.Fuel < want {
+				t.Errorf("%s of a 1 MiB name, host %T: %d fuel, want at least %d", c.key, host, stats.Fuel, want)
+			}
+			_, _, err = env{in: in, lim: vm.Limits{Fuel: 1000}}.call(t, c.key, c.args...)
+			wantCode(t, err, vm.CodeFuelExhausted)
+		}
+	}
+}

@@ -51,13 +51,15 @@ var Modules = []ModuleDoc{
 		"builders return a new decision and never change their argument; a fresh decision has action " +
 		"\"route\", priority 50, empty strings, lists and maps and a sticky_ttl of 0s."},
 	{Path: "std/cost", Name: "cost", Doc: "Spend and prices from the router's cost ledger and price catalogue. " +
-		"Without a ledger (a router or test that provides none) every spend is $0 and every price unknown."},
+		"Without a ledger (a router or test that provides none) every spend is $0 and every price unknown. " +
+		"The tenant's id or the target looked up costs 1 fuel per 64 bytes, as a map's key does, with a ledger or without."},
 	{Path: "std/ab", Name: "ab", Doc: "Experiments. Assignment is a stable hash, so it needs no state and is " +
 		"the same on every router; the router would provide promoted winners from an experiment service, which it " +
 		"does not have yet: on the router ab.winner is none and ab.arm follows the split (rplc test and rplc eval " +
-		"take winners from testing.set_winner and --state)."},
+		"take winners from testing.set_winner and --state). ab.winner's experiment costs 1 fuel per 64 bytes, as a map's key does."},
 	{Path: "std/health", Name: "health", Doc: "Provider health from feedback: circuit breakers, latency and " +
-		"error statistics. Without a health service every target is healthy, with latency 1s and error rate 0."},
+		"error statistics. Without a health service every target is healthy, with latency 1s and error rate 0. " +
+		"The target looked up costs 1 fuel per 64 bytes, as a map's key does, with a health service or without."},
 	{Path: "std/testing", Name: "testing", Doc: "The state a test runs against. Only test files (`*_test.rpl`) may import it. " +
 		"Each test starts with empty state (no spend, no prices, no winners, every target healthy), the clock at " +
 		"2025-06-02T12:00:00Z (a Monday) and seed 1; these builtins change them for the rest of the test, so that policies " +
