@@ -2,7 +2,12 @@ package vm
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -80,5 +85,134 @@ func TestBacktraceRecursion(t *testing.T) {
 		"  at test \"t\" (p.rpl:8:1)\n"
 	if got := e.Backtrace(); got != want {
 		t.Fatalf("Backtrace:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// scanFrames is appendFrames as it was, the reference of
+// TestInlineChains: the entries of f's inline table whose range holds
+// the instruction's offset, found by a scan of the table up to it.
+func scanFrames(f *funcCode, pc int) []Frame {
+	line, col := f.pos(pc)
+	var st []Frame
+	if len(f.inlined) > 0 && pc >= 0 && pc < len(f.offs) {
+		off := f.offs[pc]
+		var c []InlineEntry
+		for _, e := range f.inlined {
+			if e.Start > off {
+				break
+			}
+			if off < e.End {
+				c = append(c, e)
+			}
+		}
+		for i := len(c) - 1; i >= 0; i-- {
+			st = append(st, Frame{Func: c[i].Func, File: f.file, Line: line, Col: col})
+			line, col = int(c[i].Line), int(c[i].Col)
+		}
+	}
+	return append(st, Frame{Func: f.name, File: f.file, Line: line, Col: col})
+}
+
+// TestInlineChains: the frames of an instruction inside inlined calls
+// (appendFrames, through inner and parent) are those a scan of the inline
+// table finds, for random nested tables over code of instructions of 1 to
+// 5 bytes, whose entries may start or end within an instruction, nest
+// with the same range, or hold no instruction's start.
+func TestInlineChains(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 300 {
+		var ins []Instr
+		for range 1 + rng.IntN(40) {
+			switch rng.IntN(3) {
+			case 0:
+				ins = append(ins, I(OpNop))
+			case 1:
+				ins = append(ins, I(OpNil), I(OpPop))
+			default:
+				ins = append(ins, I(OpJmp, 0)) // 5 bytes; patched below
+			}
+		}
+		ins = append(ins, I(OpNil), I(OpReturn))
+		code := MustAsm(ins...)
+		// Jumps to the next instruction: every JMP is 5 bytes.
+		for pc := 0; pc < len(code); {
+			size := Opcode(code[pc]).Info().Size()
+			if Opcode(code[pc]) == OpJmp {
+				binary.LittleEndian.PutUint32(code[pc+1:], uint32(pc+size))
+			}
+			pc += size
+		}
+		// A random nested table: ranges split and nested recursively.
+		var inl []InlineEntry
+		var nest func(lo, hi uint32, depth int)
+		nest = func(lo, hi uint32, depth int) {
+			for lo < hi && depth < 6 && rng.IntN(3) > 0 {
+				start := lo + uint32(rng.IntN(int(hi-lo)))
+				end := start + 1 + uint32(rng.IntN(int(hi-start)))
+				inl = append(inl, InlineEntry{Start: start, End: end, Func: fmt.Sprint("g", len(inl)), Line: uint32(len(inl) + 2), Col: uint32(depth + 1)})
+				if rng.IntN(4) == 0 { // the same range again, nested
+					inl = append(inl, InlineEntry{Start: start, End: end, Func: fmt.Sprint("g", len(inl)), Line: uint32(len(inl) + 2), Col: 9})
+				}
+				nest(start, end, depth+1)
+				lo = end
+			}
+		}
+		nest(0, uint32(len(code)), 0)
+		var lines []LineEntry
+		for pc := range len(code) {
+			if rng.IntN(3) == 0 {
+				lines = append(lines, LineEntry{PC: uint32(pc), Line: uint32(100 + pc), Col: 1})
+			}
+		}
+		p, err := NewProgram(&ProgramSpec{
+			Functions:  []FunctionSpec{{Name: "f", File: "f.rpl", Code: code, Lines: lines, Inlined: inl}},
+			Entries:    map[string]int{"f": 0},
+			MinVersion: 2,
+		}, nil)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		f := p.funcs[0]
+		for pc := -1; pc <= len(f.offs); pc++ {
+			got, want := appendFrames(nil, f, pc), scanFrames(f, pc)
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d, instruction %d of %v, table %v:\n got %v\nwant %v", round, pc, f.offs, inl, got, want)
+			}
+		}
+	}
+}
+
+// TestBacktraceWork: the stack of an error costs the work of its frames,
+// not of the function's inline table: a run failing within 100,000
+// nested inlined calls built the chain of the calls holding the failing
+// instruction by a scan of the table, 8 MB of scratch space for a stack
+// of 1,024 frames, at each active call (a recursion 200 deep through a
+// function of 1,000,000 inline entries, failing past them, took 200 ms
+// for 600 fuel).
+func TestBacktraceWork(t *testing.T) {
+	const nest = 100_000
+	f := FunctionSpec{Name: "f", File: "deep.rpl", NumParams: 1, NumLocals: 1, Code: MustAsm(I(OpLoadLocal, 0), I(OpFail))}
+	for i := range nest {
+		f.Inlined = append(f.Inlined, InlineEntry{Start: 0, End: uint32(len(f.Code)), Func: "in", Line: uint32(i + 2), Col: 1})
+	}
+	p, err := NewProgram(&ProgramSpec{Functions: []FunctionSpec{f}, Entries: map[string]int{"f": 0}, MinVersion: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMachine()
+	run := func() {
+		_, _, err := m.Run(context.Background(), p, 0, []Value{Str("no")}, Limits{}, Input{})
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeAssertionFailed || len(e.Stack) != MaxBacktrace {
+			t.Fatalf("%v, want assertion_failed with %d frames", err, MaxBacktrace)
+		}
+	}
+	run()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	run()
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("a failure within %d nested inlined calls allocated %d bytes, want at most %d", nest, n, 1<<20)
 	}
 }

@@ -93,6 +93,46 @@ func checkInlined(name string, codeLen int, inl []InlineEntry) error {
 	return nil
 }
 
+// inlineChains sets f.inner and f.parent from f's inline table, which
+// checkInlined has found sorted by start and nested, and its verified
+// instructions: one sweep of both, with the stack of the entries open at
+// each instruction.
+func (f *funcCode) inlineChains() {
+	inl := f.inlined
+	if len(inl) == 0 {
+		return
+	}
+	f.inner, f.parent = make([]int32, len(f.offs)), make([]int32, len(inl))
+	var open []int32 // the entries holding the offset reached, innermost last
+	top := func() int32 {
+		if len(open) == 0 {
+			return -1
+		}
+		return open[len(open)-1]
+	}
+	// closeTo drops the open entries that end at or before off.
+	closeTo := func(off uint32) {
+		for len(open) > 0 && inl[open[len(open)-1]].End <= off {
+			open = open[:len(open)-1]
+		}
+	}
+	k := 0
+	for i, off := range f.offs {
+		for ; k < len(inl) && inl[k].Start <= off; k++ {
+			closeTo(inl[k].Start)
+			f.parent[k] = top()
+			open = append(open, int32(k))
+		}
+		closeTo(off)
+		f.inner[i] = top()
+	}
+	for ; k < len(inl); k++ { // starting within the last instruction: holding none
+		closeTo(inl[k].Start)
+		f.parent[k] = top()
+		open = append(open, int32(k))
+	}
+}
+
 // SetSpec is a constant set: every element a string or every element an
 // int. Duplicates are allowed.
 type SetSpec struct {
@@ -162,6 +202,12 @@ type funcCode struct {
 	// offset of instruction i (for positions).
 	ins  []instr
 	offs []uint32
+
+	// inner[i] is the innermost entry of inlined whose range holds
+	// instruction i, -1 for none, and parent[e] the entry whose range
+	// holds entry e's, -1 for none (inlineChains); nil without inlined
+	// calls.
+	inner, parent []int32
 }
 
 // instr is a decoded instruction. Operands other than a jump target fill
@@ -253,6 +299,7 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 			return nil, err
 		}
 		p.noteRecords(p.funcs[i])
+		p.funcs[i].inlineChains()
 	}
 	if len(spec.Entries) == 0 {
 		return nil, verifyErrorf("entries", "no entry points")
