@@ -35,7 +35,7 @@ var Modules = []ModuleDoc{
 		"§11.2), and so do the keys that `keys` and `values` compare to order them and the key and values " +
 		"`tag` compares (the keys of the tags map it builds cost what a map literal's do); a draw from a " +
 		"split (`weighted`, `ab.arm`, " +
-		"`sticky`) costs, to order its n targets, 1 per 8 of n·log2(n) and 1 per 64 bytes of the targets' " +
+		"`sticky`) costs, to order its n targets, 1 per 8 of n·log2(n) (per 2 past 16 targets) and 1 per 64 bytes of the targets' " +
 		"names times log2(n) (n/2, up to 16 targets; log2(n) plus 3, beyond), and `weighted`'s and " +
 		"`sticky`'s 1 per 64 bytes of the names once more, to hash them; every " +
 		"string, list, map and record a builtin creates counts against the memory limit. The builtins that " +

@@ -138,9 +138,9 @@ func (w *formatWalk) walk(v vm.Value, shape vm.Value, depth int) error {
 	case vm.KindMap:
 		m := v.Map()
 		w.bytes += 2 + 4*int64(m.Len())
-		// Its keys are written in ascending order: sorting them costs 1
-		// per 8 of n·log2(n) comparisons and each key's bytes for the
-		// comparisons it takes part in (vm.OrderKeysFuel).
+		// Its keys are written in ascending order: sorting them costs
+		// vm.SortFuel(n) and each key's bytes for the comparisons it
+		// takes part in (vm.OrderKeysFuel).
 		w.pending += vm.OrderKeysFuel(m.Len(), m.KeysFuel())
 		for i, k := range m.Keys() {
 			if err := w.walk(k, sp.Part(0), depth+1); err != nil {

@@ -227,9 +227,9 @@ func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
 }
 
 // chargeOrder charges ordering split's n targets by name (ascending), as
-// a draw does: 1 per 8 of n·log2(n) (vm.SortFuel, as keys and values
-// charge ordering; it charged 1 per 8 targets, and a draw from 10,000
-// sorted them for 1,260 fuel), and the operators' charge for comparing
+// a draw does: vm.SortFuel(n), 1 per 8 of n·log2(n) up to 16 targets and
+// 1 per 2 beyond, as keys and values charge ordering (it charged 1 per 8
+// targets, and a draw from 10,000 sorted them for 1,260 fuel), and the operators' charge for comparing
 // strings, 1 per 64 bytes of the names for each comparison a name takes
 // part in (drawTimes), plus reads more of each name. ab.arm's draw costs
 // that with none more; a draw with a seed (drawSeeded: weighted's,

@@ -10,7 +10,7 @@ import (
 )
 
 // List and map builtins charge 1 fuel per 8 elements they visit (sort:
-// n·log2 n / 2, stableSortFuel; keys and values: n·log2 n / 8) and account the lists they create. Lists are immutable, so
+// n·log2 n / 2, stableSortFuel; keys and values: vm.SortFuel) and account the lists they create. Lists are immutable, so
 // a result equal to the input (sort of a sorted list, reverse of one
 // element, keys of a map already in order) is the input's own storage.
 

@@ -95,6 +95,17 @@ func OrderKeysFuel(n int, keys int64) int64 {
 	return SortFuel(n) + keys*int64(times)
 }
 
-// SortFuel is the fuel of ordering n values: 1 per 8 comparisons of a
-// sort, n·log2(n)/8.
-func SortFuel(n int) int64 { return int64(n) * int64(bits.Len(uint(n))) >> 3 }
+// SortFuel is the fuel of ordering n values: of up to 16 (an order check
+// and an insertion sort, the usual handful of a split's targets or a map's
+// keys), 1 per 8 of n·log2(n) comparisons; of more, 1 per 2, as sort's
+// (stdlib's stableSortFuel). At 1 per 8, ordering 10,000 keys or targets
+// (a pattern-defeating quicksort of their positions, comparing the keys
+// through a function) took 170 to 270 ns a fuel: keys, values, a draw of
+// weighted or ab.arm, writing a map.
+func SortFuel(n int) int64 {
+	f := int64(n) * int64(bits.Len(uint(n)))
+	if n <= 16 {
+		return f >> 3
+	}
+	return f >> 1
+}
