@@ -60,7 +60,7 @@ func TestFuelExactAtInstruction(t *testing.T) {
 		{"CONCAT", nil, []Value{Str(long)}, []fuelInstr{
 			{OpLoadLocal, []int{0}, 1}, {OpLoadLocal, []int{0}, 1}, {OpConcat, nil, 1 + 1000}, {OpReturn, nil, 1}}},
 		{"IN_STR", []Value{Str("x")}, []Value{Str(long + long)}, []fuelInstr{
-			{OpConst, []int{0}, 1}, {OpLoadLocal, []int{0}, 1}, {OpInStr, nil, 1 + 1000}, {OpReturn, nil, 1}}},
+			{OpConst, []int{0}, 1}, {OpLoadLocal, []int{0}, 1}, {OpInStr, nil, 1 + 4000}, {OpReturn, nil, 1}}},
 		{"IN_LIST", []Value{Int(-1)}, []Value{NewList(ints(8000))}, []fuelInstr{
 			{OpConst, []int{0}, 1}, {OpLoadLocal, []int{0}, 1}, {OpInList, nil, 1 + 1000}, {OpReturn, nil, 1}}},
 		// Two keys of 500 fuel each, compared with each other (500).

@@ -87,7 +87,7 @@ func (w *walk) take(fuel int64) bool {
 }
 
 // Comparing strings costs fuel for the bytes it compares, at the rate of
-// CONCAT and IN_STR, 1 per 64 bytes (whole blocks of 64: the short strings
+// CONCAT, 1 per 64 bytes (whole blocks of 64: the short strings
 // of the usual policy compare free): an equality (EQ and the instructions
 // above, IN_LIST per element, Call.Equal) compares two strings of the
 // same length, unless they share their bytes; an ordering (LT_STR, LE_STR,
