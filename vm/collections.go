@@ -73,7 +73,7 @@ func ascendingWalk(m *mapObj, w *walk, depth int) []int {
 	cmp := Compare
 	if w != nil {
 		cmp = func(a, b Value) int {
-			if w.err != nil || !w.step() {
+			if w.err != nil || !w.take(1) { // 1 fuel a comparison (walk.go)
 				return 0
 			}
 			return compare(a, b, w, depth)

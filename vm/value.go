@@ -306,7 +306,7 @@ func equal(a, b Value, w *walk, depth int) bool {
 			return false
 		}
 		for i, k := range x.keys {
-			if w != nil && !w.step() {
+			if w != nil && !w.take(1) { // an entry: 1 fuel (walk.go)
 				return false
 			}
 			// Finding k costs what INDEX_MAP charges: in y of up to 8

@@ -15,6 +15,13 @@ import (
 // every CheckEvery units, and stops with fuel_exhausted when the budget is
 // gone, so comparing two large (or widely shared) structures is bounded
 // like any other work.
+//
+// A map's entries cost more, 1 fuel each: an equality finds each key of
+// one map in the other (hashing it, past smallMap keys), and an ordering
+// (BEFORE, AFTER, Call.Compare) orders each map's keys first, 1 fuel a
+// comparison of keys (a sort through a function, as SortFuel charges
+// past 16 values). At 1 per 8, == of two maps of 10,000 keys took 240 ns
+// a fuel, and BEFORE 330.
 const elemsPerFuel = 8
 
 // MaxCompareDepth is how deep the deep comparisons charged to a run
