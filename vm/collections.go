@@ -196,6 +196,13 @@ func dedupMap(keys, vals []Value) *mapObj {
 // index builds the hash index. A repeated key keeps its first position,
 // which dedupMap avoids by construction.
 func (m *mapObj) index() {
+	// Sized for the keys at once (of the first key's kind: a typed
+	// program's are all of one), not grown insert by insert.
+	if len(m.keys) > 0 && m.keys[0].k == KindString {
+		m.strIdx = make(map[string]int32, len(m.keys))
+	} else {
+		m.intIdx = make(map[int64]int32, len(m.keys))
+	}
 	for i, k := range m.keys {
 		m.indexKey(k, int32(i))
 	}

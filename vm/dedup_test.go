@@ -160,3 +160,27 @@ func TestMapRepeatedKeys(t *testing.T) {
 		t.Errorf("%v", v)
 	}
 }
+
+// A map of more than 8 keys indexes them in a Go map sized for all of
+// them at once: grown insert by insert, building the index of 1,000 keys
+// allocated 23 times (and rehashed as often), for MAKE_MAP, a constant
+// loaded and a builder's map (tag's, of every tag a decision has).
+func TestMapIndexSized(t *testing.T) {
+	for _, kind := range []string{"string", "int"} {
+		ks, vs := make([]Value, 1000), make([]Value, 1000)
+		for i := range ks {
+			ks[i], vs[i] = Int(int64(i)), Int(1)
+			if kind == "string" {
+				ks[i] = Str("k" + strconv.Itoa(i))
+			}
+		}
+		allocs := testing.AllocsPerRun(10, func() {
+			if _, err := NewMap(ks, vs); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs > 10 {
+			t.Errorf("a map of 1,000 %s keys: %.0f allocations, want at most 10", kind, allocs)
+		}
+	}
+}
