@@ -1130,3 +1130,35 @@ func TestStringChargesScalars(t *testing.T) {
 		}
 	}
 }
+
+// TestTagChargesEntries: tag builds a new tags map of the old one's
+// entries and its own, charged as MAKE_MAP charges a map literal: 1 fuel
+// per entry besides the keys' bytes. It charged 1 per 8: a tag on a
+// decision of 10,000 tags (copying them, hashing their keys into an
+// index) took 1.4 ms on 1,257 fuel.
+func TestTagChargesEntries(t *testing.T) {
+	const n = 10_000
+	var ks, vs []vm.Value
+	for i := range n {
+		ks, vs = append(ks, str(fmt.Sprintf("t%d", i))), append(vs, str("v"))
+	}
+	tags, err := vm.NewMap(ks, vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slots := append([]vm.Value(nil), mustCall(t, keyTo, str("x:y")).Record()...)
+	slots[lay.decision.tags] = tags
+	d := vm.NewRecord(slots)
+	for _, key := range []string{"new", "t5000"} {
+		v, st, err := env{}.call(t, "tag(Decision, string, string)", d, str(key), str("w"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := field(t, "Decision", v, "tags").Map(); got.Len() < n {
+			t.Fatalf("tag %q: %d tags", key, got.Len())
+		}
+		if st.Fuel < n {
+			t.Errorf("tag %q on %d tags: %d fuel, want at least %d", key, n, st.Fuel, n)
+		}
+	}
+}

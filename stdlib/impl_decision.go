@@ -609,10 +609,11 @@ func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	} else {
 		keys[n], vals[n] = key, value
 	}
-	// Building the new map compares each pair of its keys (up to 8) or
-	// hashes them: 1 per 8 entries, and the bytes of the keys as MAKE_MAP
-	// charges them.
-	if err := c.Charge(int64(m)>>3 + vm.MapKeysFuel(keys)); err != nil {
+	// Building the new map copies its entries and compares each pair of
+	// its keys (up to 8) or hashes them into an index: 1 per entry, and the
+	// bytes of the keys, as MAKE_MAP charges them. It charged 1 per 8
+	// entries: a tag on 10,000 tags took 1.4 ms on 1,257 fuel.
+	if err := c.Charge(int64(m) + vm.MapKeysFuel(keys)); err != nil {
 		return vm.Value{}, err
 	}
 	if err := c.Alloc(mapBytes(n + 1)); err != nil {
