@@ -880,7 +880,7 @@ func TestDrawChargesHash(t *testing.T) {
 	}{
 		{"weighted", fuel(keyWeighted, short), fuel(keyWeighted, long), names * (drawTimes(n) + 1)},
 		{"sticky", fuel("sticky(Decision, string, duration)", mustCall(t, keyWeighted, short), str("s"), vm.Nil()),
-			fuel("sticky(Decision, string, duration)", mustCall(t, keyWeighted, long), str("s"), vm.Nil()), names * (drawTimes(n) + 1)},
+			fuel("sticky(Decision, string, duration)", mustCall(t, keyWeighted, long), str("s"), vm.Nil()), names*(drawTimes(n)+1) + names/n}, // and finding its target in the split
 		{"ab.arm", fuel(keyArm, str("e"), str("k"), short), fuel(keyArm, str("e"), str("k"), long), names * drawTimes(n)},
 	} {
 		if got := c.long - c.short; got != c.want {
