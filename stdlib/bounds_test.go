@@ -1162,3 +1162,31 @@ func TestTagChargesEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchTableAccounted: contains, replace and split of a pattern of
+// more than 64 bytes account the table of its search (vm.FinderBytes, 4
+// bytes a byte of the pattern) to the run's memory before they search:
+// it was made outside the memory limit, 32 MB for an 8 MB pattern.
+func TestSearchTableAccounted(t *testing.T) {
+	const n = 1 << 19
+	s, pat := str(strings.Repeat("ab", n)), str(strings.Repeat("ab", n/2)+"x")
+	table := vm.FinderBytes(pat.Str(), s.Str())
+	if table != 4*int64(pat.Len()) {
+		t.Fatalf("FinderBytes = %d, want %d", table, 4*pat.Len())
+	}
+	for _, c := range []struct {
+		key  string
+		args []vm.Value
+	}{
+		{"contains(string, string)", args(s, pat)},
+		{"replace(string, string, string)", args(s, pat, str(""))},
+		{"split(string, string)", args(s, pat)},
+	} {
+		_, st, err := env{}.call(t, c.key, c.args...)
+		if err != nil || st.Memory < table {
+			t.Errorf("%s: memory %d, %v; want %d at least", c.key, st.Memory, err, table)
+		}
+		_, _, err = env{lim: vm.Limits{Memory: 1 << 20}}.call(t, c.key, c.args...)
+		wantCode(t, err, vm.CodeMemoryExhausted)
+	}
+}

@@ -144,6 +144,9 @@ func strContains(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := chargeBytes(c, len(s)+len(sub)); err != nil {
 		return vm.Value{}, err
 	}
+	if err := c.Alloc(vm.FinderBytes(sub, s)); err != nil { // the search's table
+		return vm.Value{}, err
+	}
 	return vm.Bool(vm.Contains(s, sub)), nil
 }
 
@@ -152,6 +155,9 @@ func strReplace(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	// old is read too: a Finder of a long pattern reads all of it first
 	// (replace("x", a 8 MB old, "") ran 150 ms on 8 fuel).
 	if err := chargeBytes(c, len(s)+len(old)); err != nil {
+		return vm.Value{}, err
+	}
+	if err := c.Alloc(vm.FinderBytes(old, s)); err != nil { // the search's table
 		return vm.Value{}, err
 	}
 	f := vm.NewFinder(old, s)
@@ -182,6 +188,9 @@ func strSplit(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	var n int
+	if err := c.Alloc(vm.FinderBytes(sep, s)); err != nil { // the search's table
+		return vm.Value{}, err
+	}
 	f := vm.NewFinder(sep, s)
 	if sep == "" {
 		n = utf8.RuneCountInString(s)

@@ -494,6 +494,13 @@ loop:
 
 		case OpStrTestConst, OpJmpUnlessStrConst:
 			sp--
+			if in.a == StrContains {
+				if n := FinderBytes(consts.at(int(in.b)).Str(), stack.at(sp).Str()); n > 0 {
+					if err = m.alloc(n); err != nil {
+						break loop
+					}
+				}
+			}
 			var ok bool
 			var fuel int64
 			if ok, fuel, err = strTest(in.op, int(in.a), *stack.at(sp), *consts.at(int(in.b))); err != nil {
@@ -740,6 +747,11 @@ loop:
 			}
 			if budget, err = m.spend(budget, InStrFuel(s.n, sub.n)); err != nil {
 				break loop
+			}
+			if n := FinderBytes(sub.str(), s.str()); n > 0 {
+				if err = m.alloc(n); err != nil {
+					break loop
+				}
 			}
 			*stack.at(sp - 2) = Bool(Contains(s.str(), sub.str()))
 			sp--

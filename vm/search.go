@@ -42,6 +42,19 @@ func NewFinder(pat, s string) Finder {
 	return f
 }
 
+// FinderBytes is the memory NewFinder(pat, s) allocates: the table of a
+// pattern of more than longPattern bytes it looks for, 4 bytes a byte of
+// pat; 0 when it makes none. The run accounts it before the search (the
+// interpreter's alloc, a builtin's Call.Alloc): a search for an 8 MB
+// pattern made a table of 32 MB that no memory limit counted, and one
+// for a pattern of 1 GiB one of 4 GiB, past MaxAlloc.
+func FinderBytes(pat, s string) int64 {
+	if len(pat) <= longPattern || len(pat) > len(s) {
+		return 0
+	}
+	return 4 * int64(len(pat))
+}
+
 // Index is strings.Index(s, pat).
 func (f Finder) Index(s string) int {
 	if f.fail == nil {

@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"context"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -87,5 +88,41 @@ func TestContainsLongerPattern(t *testing.T) {
 	// So for contains, replace and split, whose Finder is the same.
 	if n := testing.AllocsPerRun(5, func() { NewFinder(big, "x").Count("x") }); n != 0 {
 		t.Errorf("%v allocations for a Finder of a pattern longer than its string, want none", n)
+	}
+}
+
+// A search for a pattern of more than 64 bytes builds a table of 4 bytes
+// a byte of the pattern (Finder): IN_STR and STR_TEST_CONST's contains
+// account it to the run's memory before the search. It was made outside
+// the memory limit: 32 MB for an 8 MB pattern, and 4 GiB, past MaxAlloc,
+// for one of 1 GiB.
+func TestSearchTableAccounted(t *testing.T) {
+	const n = 1 << 19
+	s, pat := strings.Repeat("ab", n), strings.Repeat("ab", n/2)+"x"
+	for _, c := range []struct {
+		name string
+		p    *Program
+	}{
+		{"IN_STR", one(t, []Value{Str(pat), Str(s)}, func(a *Assembler) {
+			a.Emit(OpConst, 0)
+			a.Emit(OpConst, 1)
+			a.Emit(OpInStr)
+			a.Emit(OpReturn)
+		})},
+		{"STR_TEST_CONST", one(t, []Value{Str(s), Str(pat)}, func(a *Assembler) {
+			a.Emit(OpConst, 0)
+			a.Emit(OpStrTestConst, StrContains, 1)
+			a.Emit(OpReturn)
+		})},
+	} {
+		v, st, err := NewMachine().RunNamed(context.Background(), c.p, "main", nil, Limits{Fuel: 1 << 30, Memory: 1 << 30}, Input{})
+		if err != nil || v.Bool() {
+			t.Fatalf("%s: %v, %v", c.name, v, err)
+		}
+		if want := FinderBytes(pat, s); want != 4*int64(len(pat)) || st.Memory < want {
+			t.Errorf("%s: memory %d, want at least %d", c.name, st.Memory, want)
+		}
+		_, _, err = NewMachine().RunNamed(context.Background(), c.p, "main", nil, Limits{Fuel: 1 << 30, Memory: 1 << 20}, Input{})
+		wantCode(t, err, CodeMemoryExhausted)
 	}
 }
