@@ -306,10 +306,10 @@ func (m *Machine) backtrace(fn *funcCode, pc int) []Frame {
 // first: one per call inlined there (the callee at its position, each
 // caller at the call site), then f's own; no more than make st
 // MaxBacktrace long. The calls inlined there are the chain of f.inner and
-// f.parent (inlineChains), so a frame costs its own frames' work: it
-// scanned f's inline table up to pc, and a recursion 200 deep through a
-// function of 1,000,000 inline entries that failed past them took 200 ms
-// for 600 fuel.
+// f.parent (inlineChains), so that a stack costs the work of the frames it
+// holds. Each frame scanned f's inline table up to pc: a recursion 200
+// deep through a function of 1,000,000 inline entries that failed past
+// them took 200 ms for 600 fuel.
 func appendFrames(st []Frame, f *funcCode, pc int) []Frame {
 	if len(st) >= MaxBacktrace {
 		return st
