@@ -61,6 +61,9 @@ fn route(r: Request) -> Decision {
 			strings.ReplaceAll(longKeys(8), "len(r.model)", "1") + "}[\"" + strings.Repeat("k", 99) + "9\"] ?? len(r.model)))\n", true},
 		{"a long key in a map literal of 8", "package p\nfn route(r: Request) -> Decision = to(\"t\" + string(\"" +
 			strings.Repeat("k", 99) + "9\" in {" + longKeys(8) + "}))\n", true},
+		// IN_STR charges the pattern's bytes: a constant one's count.
+		{"a long constant in request data", "package p\nfn route(r: Request) -> Decision = if \"" +
+			strings.Repeat("k", 400) + "\" in r.model { to(\"a\") } else { to(\"b\") }\n", true},
 		{"request list", `package p
 fn route(r: Request) -> Decision = to(r.user.groups.filter(g => g != "x")[0] ?? "a")
 `, false},

@@ -398,6 +398,9 @@ func (f *funcCompiler) in(e *lang.BinaryExpr) {
 		f.work.own += f.lookupFuel(e.Y, e.X)
 	default:
 		f.emit(vm.OpInStr)
+		if k, ok := f.c.constValue(e.X); ok && k.Kind() == vm.KindString {
+			f.work.own += vm.InStrFuel(0, uint64(k.Len()))
+		}
 	}
 }
 
