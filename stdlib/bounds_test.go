@@ -1190,3 +1190,50 @@ func TestSearchTableAccounted(t *testing.T) {
 		wantCode(t, err, vm.CodeMemoryExhausted)
 	}
 }
+
+// TestSearchTableOfConstant: the table of a search for a pattern that is
+// one of the program's constants (contains, replace and split called
+// with a constant, as instrumented programs do) is the program's, built
+// once and charged to no run: each call charged it, 2 MB here under a
+// limit of 1 MB, so a loop over contains(x, LONG_CONSTANT) ran out of
+// memory.
+func TestSearchTableOfConstant(t *testing.T) {
+	tab, err := Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1 << 19
+	s, pat := str(strings.Repeat("ab", n)), str(strings.Repeat("ab", n/2)+"x")
+	for _, key := range []string{"contains(string, string)", "replace(string, string, string)", "split(string, string)"} {
+		var a vm.Assembler
+		a.Emit(vm.OpLoadLocal, 0)
+		a.Emit(vm.OpConst, 0)
+		argc := 2
+		if strings.HasPrefix(key, "replace") {
+			a.Emit(vm.OpConst, 1)
+			argc++
+		}
+		a.Emit(vm.OpCallBuiltin, 0, argc)
+		a.Emit(vm.OpReturn)
+		code, err := a.Code()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := vm.NewProgram(&vm.ProgramSpec{
+			Constants: []vm.Value{pat, str("")},
+			Functions: []vm.FunctionSpec{{Name: "main", File: "test.rpl", NumParams: 1, NumLocals: 1, Code: code,
+				Lines: []vm.LineEntry{{PC: 0, Line: 1, Col: 1}}}},
+			Builtins: []string{key},
+			Entries:  map[string]int{"main": 0},
+		}, tab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			_, st, err := vm.NewMachine().Run(context.Background(), p, 0, []vm.Value{s}, vm.Limits{Memory: 1 << 20}, vm.Input{})
+			if err != nil || st.Memory > int64(pat.Len()) {
+				t.Errorf("%s: memory %d, %v; want no table charged", key, st.Memory, err)
+			}
+		}
+	}
+}

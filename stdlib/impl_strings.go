@@ -144,10 +144,11 @@ func strContains(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := chargeBytes(c, len(s)+len(sub)); err != nil {
 		return vm.Value{}, err
 	}
-	if err := c.Alloc(vm.FinderBytes(sub, s)); err != nil { // the search's table
+	f, err := c.Finder(sub, s)
+	if err != nil {
 		return vm.Value{}, err
 	}
-	return vm.Bool(vm.Contains(s, sub)), nil
+	return vm.Bool(f.Index(s) >= 0), nil
 }
 
 func strReplace(c *vm.Call, a []vm.Value) (vm.Value, error) {
@@ -157,10 +158,10 @@ func strReplace(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := chargeBytes(c, len(s)+len(old)); err != nil {
 		return vm.Value{}, err
 	}
-	if err := c.Alloc(vm.FinderBytes(old, s)); err != nil { // the search's table
+	f, err := c.Finder(old, s)
+	if err != nil {
 		return vm.Value{}, err
 	}
-	f := vm.NewFinder(old, s)
 	n := f.Count(s)
 	if n == 0 || (old == repl) {
 		return a[0], nil
@@ -188,10 +189,10 @@ func strSplit(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return vm.Value{}, err
 	}
 	var n int
-	if err := c.Alloc(vm.FinderBytes(sep, s)); err != nil { // the search's table
+	f, err := c.Finder(sep, s)
+	if err != nil {
 		return vm.Value{}, err
 	}
-	f := vm.NewFinder(sep, s)
 	if sep == "" {
 		n = utf8.RuneCountInString(s)
 	} else {

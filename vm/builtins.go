@@ -148,6 +148,12 @@ func (c *Call) Charge(fuel int64) error {
 // budget is used up.
 func (c *Call) Alloc(bytes int64) error { return c.m.alloc(bytes) }
 
+// Finder is NewFinder(pat, s) for a builtin's search: the table of a
+// pattern of more than 64 bytes is accounted to the run's memory
+// (FinderBytes) before it is built, unless pat is one of the program's
+// constants, whose table is built once for all runs.
+func (c *Call) Finder(pat, s string) (Finder, error) { return c.m.finder(pat, s) }
+
 // Now returns the evaluation time of the run (Input.Now).
 func (c *Call) Now() time.Time { return c.m.in.Now }
 

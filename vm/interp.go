@@ -494,16 +494,9 @@ loop:
 
 		case OpStrTestConst, OpJmpUnlessStrConst:
 			sp--
-			if in.a == StrContains {
-				if n := FinderBytes(consts.at(int(in.b)).Str(), stack.at(sp).Str()); n > 0 {
-					if err = m.alloc(n); err != nil {
-						break loop
-					}
-				}
-			}
 			var ok bool
 			var fuel int64
-			if ok, fuel, err = strTest(in.op, int(in.a), *stack.at(sp), *consts.at(int(in.b))); err != nil {
+			if ok, fuel, err = m.strTest(in.op, int(in.a), *stack.at(sp), *consts.at(int(in.b))); err != nil {
 				break loop
 			}
 			budget -= fuel
@@ -748,12 +741,11 @@ loop:
 			if budget, err = m.spend(budget, InStrFuel(s.n, sub.n)); err != nil {
 				break loop
 			}
-			if n := FinderBytes(sub.str(), s.str()); n > 0 {
-				if err = m.alloc(n); err != nil {
-					break loop
-				}
+			var f Finder
+			if f, err = m.finder(sub.str(), s.str()); err != nil {
+				break loop
 			}
-			*stack.at(sp - 2) = Bool(Contains(s.str(), sub.str()))
+			*stack.at(sp - 2) = Bool(f.Index(s.str()) >= 0)
 			sp--
 			pc++
 
@@ -1173,7 +1165,7 @@ const (
 
 // strTest applies the string test op to s and the constant k, and
 // returns the fuel it costs beyond its instruction (StrTestFuel).
-func strTest(code Opcode, op int, s, k Value) (bool, int64, error) {
+func (m *Machine) strTest(code Opcode, op int, s, k Value) (bool, int64, error) {
 	if s.k != KindString || k.k != KindString {
 		return false, 0, badOperands(code.String(), s, k)
 	}
@@ -1184,7 +1176,11 @@ func strTest(code Opcode, op int, s, k Value) (bool, int64, error) {
 	case StrEndsWith:
 		ok = strings.HasSuffix(s.str(), k.str())
 	case StrContains:
-		ok = Contains(s.str(), k.str())
+		f, err := m.finder(k.str(), s.str()) // k is a constant: its table is the program's
+		if err != nil {
+			return false, 0, err
+		}
+		ok = f.Index(s.str()) >= 0
 	default:
 		return false, 0, &Error{Code: CodeInternal, Msg: fmt.Sprintf("%s: no string test %d", code, op)}
 	}

@@ -39,6 +39,7 @@ type Machine struct {
 	gen    uint64 // run generation, for in-place APPEND
 
 	// per run
+	prog *Program
 	ctx  context.Context
 	done <-chan struct{}
 	in   Input
@@ -161,11 +162,13 @@ func (m *Machine) Run(ctx context.Context, p *Program, entry int, args []Value, 
 		}
 	}
 
+	m.prog = p
 	result, err = m.execSafe(p, fn)
 	st = Stats{Fuel: m.lim.Fuel - m.fuel, Memory: m.lim.Memory - m.mem, Calls: m.nc}
 	m.recycle(result, err == nil)
 	m.frames = m.frames[:0]
 	m.ctx = nil
+	m.prog = nil
 	if len(m.fails) > 0 {
 		result, err = Value{}, m.failures(err)
 	}

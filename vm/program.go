@@ -154,6 +154,8 @@ type Program struct {
 	// The sizes of the records its MAKE_RECORD instructions build
 	// (MakesRecords).
 	records recordSizes
+	// The tables of searches for its long string constants (finder).
+	patterns patternTables
 }
 
 // recordSizes is a set of record sizes: a bit per size below 64, and the
@@ -313,6 +315,7 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 		p.names = append(p.names, name)
 	}
 	sort.Strings(p.names)
+	p.patterns = newPatternTables(p.consts)
 	return p, nil
 }
 

@@ -1,6 +1,10 @@
 package vm
 
-import "strings"
+import (
+	"strings"
+	"sync/atomic"
+	"unsafe"
+)
 
 // Substring search (the in operator, contains, replace, split) takes
 // time linear in the bytes it scans, as its fuel is: strings.Index is used for patterns of
@@ -28,26 +32,101 @@ func NewFinder(pat, s string) Finder {
 	if len(pat) <= longPattern || len(pat) > len(s) {
 		return f
 	}
-	f.fail = make([]int32, len(pat))
+	f.fail = failTable(pat)
+	return f
+}
+
+// failTable is the Knuth–Morris–Pratt failure function of pat.
+func failTable(pat string) []int32 {
+	fail := make([]int32, len(pat))
 	k := int32(0)
 	for i := 1; i < len(pat); i++ {
 		for k > 0 && pat[i] != pat[k] {
-			k = f.fail[k-1]
+			k = fail[k-1]
 		}
 		if pat[i] == pat[k] {
 			k++
 		}
-		f.fail[i] = k
+		fail[i] = k
+	}
+	return fail
+}
+
+// strKey names a string by its bytes' address and length: two strings of
+// one key hold the same bytes.
+type strKey struct {
+	p *byte
+	n int
+}
+
+// patternTables holds, for each string constant of a program of more
+// than longPattern bytes, the table of a search for it, built the first
+// time a run needs it and then shared by every run of the program, on
+// any goroutine: the map is made with the program and only read, and a
+// table, once stored, never changes.
+type patternTables map[strKey]*atomic.Pointer[[]int32]
+
+func newPatternTables(consts []Value) patternTables {
+	var t patternTables
+	for _, c := range consts {
+		if c.k == KindString && c.n > longPattern {
+			if t == nil {
+				t = make(patternTables)
+			}
+			t[strKey{(*byte)(c.p), int(c.n)}] = new(atomic.Pointer[[]int32])
+		}
+	}
+	return t
+}
+
+// table returns the table of a search for pat if pat is one of the
+// program's constants (the same bytes, not a copy of them), building it
+// the first time; nil if it is not.
+func (t patternTables) table(pat string) []int32 {
+	slot := t[strKey{unsafe.StringData(pat), len(pat)}]
+	if slot == nil {
+		return nil
+	}
+	if f := slot.Load(); f != nil {
+		return *f
+	}
+	f := failTable(pat)
+	if !slot.CompareAndSwap(nil, &f) {
+		return *slot.Load() // another run's, the same
 	}
 	return f
 }
 
+// finder is NewFinder(pat, s) for a search of the run. The table of a
+// pattern that is one of the program's constants (contains(s, "…") and
+// "…" in s) is the program's, built once and charged to no run, as the
+// constant itself is not; that of any other pattern of more than
+// longPattern bytes is built for this search, and accounted to the run's
+// memory first (FinderBytes). Charging a constant's at each search made a
+// loop over contains(x, LONG_CONSTANT) run out of memory.
+func (m *Machine) finder(pat, s string) (Finder, error) {
+	n := FinderBytes(pat, s)
+	if n == 0 {
+		return Finder{pat: pat}, nil
+	}
+	if m.prog != nil {
+		if fail := m.prog.patterns.table(pat); fail != nil {
+			return Finder{pat: pat, fail: fail}, nil
+		}
+	}
+	if err := m.alloc(n); err != nil {
+		return Finder{}, err
+	}
+	return NewFinder(pat, s), nil
+}
+
 // FinderBytes is the memory NewFinder(pat, s) allocates: the table of a
 // pattern of more than longPattern bytes it looks for, 4 bytes a byte of
-// pat; 0 when it makes none. The run accounts it before the search (the
-// interpreter's alloc, a builtin's Call.Alloc): a search for an 8 MB
-// pattern made a table of 32 MB that no memory limit counted, and one
-// for a pattern of 1 GiB one of 4 GiB, past MaxAlloc.
+// pat; 0 when it makes none. The run accounts it before the search
+// (Call.Finder, and the interpreter's) unless pat is one of the program's
+// constants: a search for an 8 MB pattern made a table of 32 MB that no
+// memory limit counted, and one for a pattern of 1 GiB one of 4 GiB, past
+// MaxAlloc.
 func FinderBytes(pat, s string) int64 {
 	if len(pat) <= longPattern || len(pat) > len(s) {
 		return 0

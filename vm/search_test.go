@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -92,11 +93,39 @@ func TestContainsLongerPattern(t *testing.T) {
 }
 
 // A search for a pattern of more than 64 bytes builds a table of 4 bytes
-// a byte of the pattern (Finder): IN_STR and STR_TEST_CONST's contains
-// account it to the run's memory before the search. It was made outside
-// the memory limit: 32 MB for an 8 MB pattern, and 4 GiB, past MaxAlloc,
-// for one of 1 GiB.
+// a byte of the pattern (Finder): IN_STR accounts it to the run's memory
+// before the search when the pattern is not one of the program's
+// constants (here a parameter, the same bytes as a constant's). It was
+// made outside the memory limit: 32 MB for an 8 MB pattern, and 4 GiB,
+// past MaxAlloc, for one of 1 GiB.
 func TestSearchTableAccounted(t *testing.T) {
+	const n = 1 << 19
+	s, pat := strings.Repeat("ab", n), strings.Repeat("ab", n/2)+"x"
+	p := build(t, []Value{Str(s), Str(pat)}, nil, nil, nil, fn{name: "main", params: 1, asm: func(a *Assembler) {
+		a.Emit(OpLoadLocal, 0)
+		a.Emit(OpConst, 0)
+		a.Emit(OpInStr)
+		a.Emit(OpReturn)
+	}})
+	arg := []Value{Str(strings.Clone(pat))}
+	v, st, err := NewMachine().RunNamed(context.Background(), p, "main", arg, Limits{Fuel: 1 << 30, Memory: 1 << 30}, Input{})
+	if err != nil || v.Bool() {
+		t.Fatalf("%v, %v", v, err)
+	}
+	if want := FinderBytes(pat, s); want != 4*int64(len(pat)) || st.Memory < want {
+		t.Errorf("memory %d, want at least %d", st.Memory, want)
+	}
+	_, _, err = NewMachine().RunNamed(context.Background(), p, "main", arg, Limits{Fuel: 1 << 30, Memory: 1 << 20}, Input{})
+	wantCode(t, err, CodeMemoryExhausted)
+}
+
+// The table of a search for a pattern that is one of the program's
+// constants (IN_STR of a constant, STR_TEST_CONST and
+// JMP_UNLESS_STR_CONST testing contains) is the program's, built once and
+// shared by its runs, and no run is charged for it: each search charged
+// it, so a loop over contains(x, LONG_CONSTANT) ran out of memory, 2 MB a
+// search here under a limit of 1 MB.
+func TestConstantPatternTableShared(t *testing.T) {
 	const n = 1 << 19
 	s, pat := strings.Repeat("ab", n), strings.Repeat("ab", n/2)+"x"
 	for _, c := range []struct {
@@ -114,15 +143,31 @@ func TestSearchTableAccounted(t *testing.T) {
 			a.Emit(OpStrTestConst, StrContains, 1)
 			a.Emit(OpReturn)
 		})},
+		{"JMP_UNLESS_STR_CONST", one(t, []Value{Str(s), Str(pat)}, func(a *Assembler) {
+			a.Emit(OpConst, 0)
+			a.Emit(OpJmpUnlessStrConst, StrContains, 1, a.JumpTo("no"))
+			a.Emit(OpTrue)
+			a.Emit(OpReturn)
+			a.Label("no")
+			a.Emit(OpFalse)
+			a.Emit(OpReturn)
+		})},
 	} {
-		v, st, err := NewMachine().RunNamed(context.Background(), c.p, "main", nil, Limits{Fuel: 1 << 30, Memory: 1 << 30}, Input{})
-		if err != nil || v.Bool() {
-			t.Fatalf("%s: %v, %v", c.name, v, err)
+		var wg sync.WaitGroup
+		for range 4 { // runs on several goroutines share the table
+			wg.Go(func() {
+				for range 3 {
+					v, st, err := NewMachine().RunNamed(context.Background(), c.p, "main", nil, Limits{Fuel: 1 << 30, Memory: 1 << 20}, Input{})
+					if err != nil || v.Bool() || st.Memory != 0 {
+						t.Errorf("%s: %v, memory %d, %v; want false, 0", c.name, v, st.Memory, err)
+					}
+				}
+			})
 		}
-		if want := FinderBytes(pat, s); want != 4*int64(len(pat)) || st.Memory < want {
-			t.Errorf("%s: memory %d, want at least %d", c.name, st.Memory, want)
+		wg.Wait()
+		t1, t2 := c.p.patterns.table(pat), c.p.patterns.table(pat)
+		if len(t1) != len(pat) || &t1[0] != &t2[0] {
+			t.Errorf("%s: the constant's table is not kept", c.name)
 		}
-		_, _, err = NewMachine().RunNamed(context.Background(), c.p, "main", nil, Limits{Fuel: 1 << 30, Memory: 1 << 20}, Input{})
-		wantCode(t, err, CodeMemoryExhausted)
 	}
 }
