@@ -339,7 +339,8 @@ func Position(data []byte, off int64) (line, col int) {
 // TypeError says, in a JSON document's words, why a value did not decode
 // into its Go type (an encoding/json *UnmarshalTypeError): "want a string,
 // have a number", "want an object, have a list", "want a whole number,
-// have 1.5", "1e400 is out of range", the number cut as Echo cuts it (a
+// have 1.5", "1e400 is out of range" (an unsigned integer's "-1 is out
+// of range (0 to 18446744073709551615)"), the number cut as Echo cuts it (a
 // client may send one as long as its body); ok is false for another
 // error.
 // Decode with Unmarshal: json.Unmarshal refuses 1e3 for an integer, which
@@ -353,9 +354,25 @@ func TypeError(err error) (msg string, ok bool) {
 		if _, whole := wholeNumber(num); !whole && isInteger(te.Type) {
 			return "want a whole number, have " + Echo(num), true
 		}
-		return Echo(num) + " is out of range", true
+		return Echo(num) + " is out of range" + unsignedRange(te.Type), true
 	}
 	return fmt.Sprintf("want %s, have %s", KindOf(te.Type), kindOfValue(te.Value)), true
+}
+
+// unsignedRange is " (0 to max)" for an unsigned integer type t (or one
+// t points to), "" for another: the range an unsigned number is refused
+// out of, where "-1 is out of range" did not say that a number must be
+// ≥ 0 (a state file's seed). A signed integer's and a float's range is
+// that of any number, and their message stays as it was.
+func unsignedRange(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return fmt.Sprintf(" (0 to %d)", ^uint64(0)>>(64-t.Bits()))
+	}
+	return ""
 }
 
 // isInteger reports whether t (or what it points to) is an integer type.

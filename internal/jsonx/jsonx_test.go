@@ -232,11 +232,14 @@ func TestTypeError(t *testing.T) {
 		U uint64  `json:"u"`
 		F float64 `json:"f"`
 		S string  `json:"s"`
+		P *uint8  `json:"p"`
 	}
 	for in, want := range map[string]string{
 		`{"n": 1.5}`:   "want a whole number, have 1.5",
 		`{"n": 1e30}`:  "1e30 is out of range",
-		`{"u": -1}`:    "-1 is out of range",
+		`{"u": -1}`:    "-1 is out of range (0 to 18446744073709551615)",
+		`{"u": 1e20}`:  "1e20 is out of range (0 to 18446744073709551615)",
+		`{"p": -1}`:    "-1 is out of range (0 to 255)",
 		`{"f": 1e400}`: "1e400 is out of range",
 		`{"s": 5}`:     "want a string, have a number",
 		`{"n": "x"}`:   "want a number, have a string",
@@ -296,9 +299,9 @@ func TestUnmarshal(t *testing.T) {
 		`{"n": 1.5e0}`:                           "want a whole number, have 1.5e0",
 		`{"n": 1e400}`:                           "1e400 is out of range",
 		`{"n": 1e19}`:                            "1e19 is out of range", // spelt in digits, out of int's range: quoted as written
-		`{"u": -1e0}`:                            "-1e0 is out of range",
-		`{"u8": 2.56e2}`:                         "2.56e2 is out of range",
-		`{"u": 1.8446744073709551616e19}`:        "1.8446744073709551616e19 is out of range",
+		`{"u": -1e0}`:                            "-1e0 is out of range (0 to 18446744073709551615)",
+		`{"u8": 2.56e2}`:                         "2.56e2 is out of range (0 to 255)",
+		`{"u": 1.8446744073709551616e19}`:        "1.8446744073709551616e19 is out of range (0 to 18446744073709551615)",
 		`{"n": 1e-999999999999999999999}`:        "want a whole number, have 1e-999999999999999999999",
 		`{"n": 1e999999999999999999999}`:         "1e999999999999999999999 is out of range",
 		`{"n": 1e3, "s": 5}`:                     "want a string, have a number", // the error after the number read
