@@ -49,6 +49,10 @@ type Arg struct {
 // MaxValue bounds the length of a value's text.
 const MaxValue = 80
 
+// MaxIndent is the deepest nesting WriteText indents, two spaces a level;
+// a deeper step is written at it with its depth (WriteText).
+const MaxIndent = 16
+
 // Path builds the call tree of a traced run: one root step per call at
 // depth 1 (normally the entry function).
 func Path(points []compiler.TracePoint, events []vm.TraceEvent) []*Step {
@@ -146,14 +150,20 @@ func format(v vm.Value) string {
 //	  if unlimited(r.tenant) → false: else  at budget_guard.rpl:26:6
 //
 // A call's line ends with the value it returned unless that is a record,
-// which the source names better (a Decision, say).
+// which the source names better (a Decision, say). A step nested deeper
+// than MaxIndent calls is indented as one at MaxIndent, and its depth
+// written before it, "[200] ": a recursion 200 deep indented its last
+// lines by 400 spaces.
 func WriteText(w io.Writer, steps []*Step, name func(string) string) {
 	if name == nil {
 		name = func(s string) string { return s }
 	}
 	var walk func(s *Step, depth int)
 	walk = func(s *Step, depth int) {
-		ind := strings.Repeat("  ", depth)
+		ind := strings.Repeat("  ", min(depth, MaxIndent))
+		if depth > MaxIndent {
+			ind += fmt.Sprintf("[%d] ", depth)
+		}
 		pos := fmt.Sprintf("%s:%d:%d", name(s.File), s.Line, s.Col)
 		var line string
 		switch s.Kind {

@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -22,6 +23,35 @@ func TestValueCutAtCharacter(t *testing.T) {
 		v := steps[0].Value
 		if !utf8.ValidString(v) || !strings.HasSuffix(v, "...") || len(v) > MaxValue {
 			t.Errorf("value %q (%d bytes): want valid UTF-8 of at most %d bytes ending in ...", v, len(v), MaxValue)
+		}
+	}
+}
+
+// TestIndentBounded: WriteText indents at most MaxIndent levels; a step
+// deeper is written at that indentation with its depth before it. A
+// recursion 200 deep indented its innermost lines by 400 spaces.
+func TestIndentBounded(t *testing.T) {
+	const deep = 200
+	root := &Step{Kind: "call", Func: "f", File: "p.rpl", Line: 3, Col: 1}
+	for s, d := root, 1; d <= deep; d++ {
+		c := &Step{Kind: "call", Func: "f", File: "p.rpl", Line: 3, Col: 1}
+		s.Steps = append(s.Steps, c)
+		s = c
+	}
+	var b strings.Builder
+	WriteText(&b, []*Step{root}, nil)
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != deep+1 {
+		t.Fatalf("%d lines, want %d", len(lines), deep+1)
+	}
+	for d, line := range lines {
+		want := strings.Repeat("  ", min(d, MaxIndent))
+		if d > MaxIndent {
+			want += fmt.Sprintf("[%d] ", d)
+		}
+		want += "f()  at p.rpl:3:1"
+		if line != want {
+			t.Fatalf("depth %d: %q, want %q", d, line, want)
 		}
 	}
 }
