@@ -88,6 +88,22 @@ func TestBacktraceRecursion(t *testing.T) {
 	}
 }
 
+// StackRuns is the stack as WriteStack writes it: each run of identical
+// frames once with its count, the frames of none lost or merged across
+// another.
+func TestStackRuns(t *testing.T) {
+	f := Frame{Func: "f", File: "p.rpl", Line: 3, Col: 5}
+	g := Frame{Func: "g", File: "p.rpl", Line: 4, Col: 1}
+	if r := StackRuns(nil); r != nil {
+		t.Errorf("StackRuns(nil) = %v, want nil", r)
+	}
+	got := StackRuns([]Frame{f, f, f, g, f, f})
+	want := []FrameRun{{f, 3}, {g, 1}, {f, 2}}
+	if !slices.Equal(got, want) {
+		t.Errorf("StackRuns = %v, want %v", got, want)
+	}
+}
+
 // scanFrames is appendFrames as it was, the reference of
 // TestInlineChains: the entries of f's inline table whose range holds
 // the instruction's offset, found by a scan of the table up to it.

@@ -144,22 +144,40 @@ func (e *Error) Backtrace() string {
 // run of identical frames (recursion) is written once with its count,
 // `× 199`.
 func WriteStack(w io.Writer, indent string, stack []Frame, name func(file string) string) {
+	for _, r := range StackRuns(stack) {
+		f := r.Frame
+		if name != nil && f.File != "" {
+			f.File = name(f.File)
+		}
+		fmt.Fprintf(w, "%sat %s (%s)", indent, FrameLabel(f.Func), f.Pos())
+		if r.Count > 1 {
+			fmt.Fprintf(w, " × %d", r.Count)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// FrameRun is a run of identical frames of a policy call stack: a frame
+// and how many times it is repeated in a row (a recursion's), 1 or more.
+type FrameRun struct {
+	Frame
+	Count int
+}
+
+// StackRuns is stack as WriteStack writes it, innermost first: each run
+// of identical frames once, with its count, so that a listing of a stack
+// in any form (JSON too) can collapse a recursion as the text does.
+func StackRuns(stack []Frame) []FrameRun {
+	var runs []FrameRun
 	for i := 0; i < len(stack); {
 		j := i + 1
 		for j < len(stack) && stack[j] == stack[i] {
 			j++
 		}
-		f := stack[i]
-		if name != nil && f.File != "" {
-			f.File = name(f.File)
-		}
-		fmt.Fprintf(w, "%sat %s (%s)", indent, FrameLabel(f.Func), f.Pos())
-		if j-i > 1 {
-			fmt.Fprintf(w, " × %d", j-i)
-		}
-		fmt.Fprintln(w)
+		runs = append(runs, FrameRun{stack[i], j - i})
 		i = j
 	}
+	return runs
 }
 
 // TestPrefix prefixes the entry names of compiled test blocks: a test's
