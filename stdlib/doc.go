@@ -40,7 +40,7 @@ var Modules = []ModuleDoc{
 		"`sticky`'s 1 per 64 bytes of the names once more, to hash them; every " +
 		"string, list, map and record a builtin creates counts against the memory limit, and so does the table of a " +
 		"search (`contains`, `replace`, `split`) for a pattern of more than 64 bytes, 4 bytes a byte of it, unless the pattern is " +
-		"a constant of the program, whose table is built once for all its runs. The builtins that " +
+		"a constant of the program or a string in one, whose table is built once for all its runs. The builtins that " +
 		"order values (`sort`, `min`, `max`, and `min_by` and `max_by` by their keys, of any type) use one " +
 		"order, whatever the values' positions: none before any value; numbers, durations, money and times " +
 		"numerically; strings and enum members bytewise; false before true; lists element by element, a " +

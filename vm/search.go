@@ -59,8 +59,9 @@ type strKey struct {
 	n int
 }
 
-// patternTables holds, for each string constant of a program of more
-// than longPattern bytes, the table of a search for it, built the first
+// patternTables holds, for each string of more than longPattern bytes
+// in a program's constants (an element of a constant list, map or record
+// too), the table of a search for it, built the first
 // time a run needs it and then shared by every run of the program, on
 // any goroutine: the map is made with the program and only read, and a
 // table, once stored, never changes.
@@ -68,13 +69,36 @@ type patternTables map[strKey]*atomic.Pointer[[]int32]
 
 func newPatternTables(consts []Value) patternTables {
 	var t patternTables
-	for _, c := range consts {
-		if c.k == KindString && c.n > longPattern {
-			if t == nil {
-				t = make(patternTables)
+	var add func(v Value)
+	add = func(v Value) { // the strings of a constant, at any depth (checkConst bounds it)
+		switch v.k {
+		case KindString:
+			if v.n > longPattern {
+				if t == nil {
+					t = make(patternTables)
+				}
+				t[strKey{(*byte)(v.p), int(v.n)}] = new(atomic.Pointer[[]int32])
 			}
-			t[strKey{(*byte)(c.p), int(c.n)}] = new(atomic.Pointer[[]int32])
+		case KindList:
+			for _, e := range v.List() {
+				add(e)
+			}
+		case KindRecord:
+			for _, e := range v.Record() {
+				add(e)
+			}
+		case KindMap:
+			m := v.Map()
+			for _, k := range m.Keys() {
+				add(k)
+			}
+			for _, e := range m.Values() {
+				add(e)
+			}
 		}
+	}
+	for _, c := range consts {
+		add(c)
 	}
 	return t
 }

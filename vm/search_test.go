@@ -120,8 +120,8 @@ func TestSearchTableAccounted(t *testing.T) {
 }
 
 // The table of a search for a pattern that is one of the program's
-// constants (IN_STR of a constant, STR_TEST_CONST and
-// JMP_UNLESS_STR_CONST testing contains) is the program's, built once and
+// constants (IN_STR of a constant or an element of one, STR_TEST_CONST
+// and JMP_UNLESS_STR_CONST testing contains) is the program's, built once and
 // shared by its runs, and no run is charged for it: each search charged
 // it, so a loop over contains(x, LONG_CONSTANT) ran out of memory, 2 MB a
 // search here under a limit of 1 MB.
@@ -141,6 +141,14 @@ func TestConstantPatternTableShared(t *testing.T) {
 		{"STR_TEST_CONST", one(t, []Value{Str(s), Str(pat)}, func(a *Assembler) {
 			a.Emit(OpConst, 0)
 			a.Emit(OpStrTestConst, StrContains, 1)
+			a.Emit(OpReturn)
+		})},
+		{"IN_STR of a constant list's element", one(t, []Value{NewList([]Value{Str("x"), Str(pat)}), Int(1), Str(s)}, func(a *Assembler) {
+			a.Emit(OpConst, 0)
+			a.Emit(OpConst, 1)
+			a.Emit(OpIndexList)
+			a.Emit(OpConst, 2)
+			a.Emit(OpInStr)
 			a.Emit(OpReturn)
 		})},
 		{"JMP_UNLESS_STR_CONST", one(t, []Value{Str(s), Str(pat)}, func(a *Assembler) {
