@@ -65,7 +65,7 @@ func (m Map) AscendingOrder() []int { return ascending(m.m) }
 func ascending(m *mapObj) []int { return ascendingWalk(m, nil, 0) }
 
 // ascendingWalk is ascending with the key comparisons of the order check
-// and of the sort charged to w as a deep comparison's (a step each, and
+// and of the sort charged to w as a deep comparison's (1 fuel each, and
 // the bytes of string keys), when w is not nil. Once w has failed, every
 // comparison returns 0 at once; the caller reports w.err. The keys are
 // depth levels below the values compared.

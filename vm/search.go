@@ -29,10 +29,9 @@ type Finder struct {
 // the bytes of s.
 func NewFinder(pat, s string) Finder {
 	f := Finder{pat: pat}
-	if len(pat) <= longPattern || len(pat) > len(s) {
-		return f
+	if FinderBytes(pat, s) != 0 {
+		f.fail = failTable(pat)
 	}
-	f.fail = failTable(pat)
 	return f
 }
 

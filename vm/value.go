@@ -609,9 +609,9 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int, work *w
 	case KindMap:
 		m := Map{(*mapObj)(v.p)}
 		if n := m.Len(); work != nil && n > 1 {
-			// Ordering the keys: 1 per 8 comparisons, and each key's
-			// bytes for the comparisons it takes part in; past the
-			// fuel there is, no more ordering.
+			// Ordering the keys: SortFuel, and each key's bytes for
+			// the comparisons it takes part in; past the fuel there
+			// is, no more ordering.
 			f := int64(0)
 			if !work.out {
 				f = OrderKeysFuel(n, m.KeysFuel())
