@@ -844,6 +844,29 @@ func TestDrawChargesComparisons(t *testing.T) {
 	}
 }
 
+// TestKeysInOrderChargeTheCheck: keys and values of a map whose keys
+// are in order check that order and sort nothing: past 16 keys they are
+// charged the check (1 per 8 keys), not a sort. Charged SortFuel, 10,000
+// keys in order cost 70,006 fuel at 4.5 ns of CPU a fuel; in no order,
+// ordering them takes 110 ns a fuel.
+func TestKeysInOrderChargeTheCheck(t *testing.T) {
+	const n = 10_000
+	ks, vs := make([]vm.Value, n), make([]vm.Value, n)
+	for i := range n {
+		ks[i], vs[i] = str(fmt.Sprintf("t%05d", i)), vm.Int(1)
+	}
+	inOrder, err := vm.NewMap(ks, vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"keys(map[K, V])", "values(map[K, V])"} {
+		_, st, err := env{}.call(t, key, inOrder)
+		if err != nil || st.Fuel < n>>3 || st.Fuel >= n {
+			t.Errorf("%s of %d keys in order: %d fuel, %v; want %d to %d", key, n, st.Fuel, err, n>>3, n)
+		}
+	}
+}
+
 // TestDrawChargesHash: weighted and sticky hash the split's target names
 // for their draw (drawSeeded), and charge each name once more than
 // ordering them does (chargeOrder, ab.arm's charge): names of 192 bytes

@@ -66,7 +66,7 @@ var coreDefs = []Def{
 	{Fn: listRange, Decl: lang.BuiltinDecl{Name: "range", Sig: "(n: int) -> list[int]", Doc: "The list [0, 1, …, n-1].", Cost: 2, Pure: true}},
 
 	// Maps.
-	{Fn: mapKeys, Decl: lang.BuiltinDecl{Name: "keys", Sig: "(m: map[K, V]) -> list[K]", Doc: "The keys of m in ascending order. Ordering them costs 1 fuel per 8 of n·log2(n) (n the entries; per 2 past 16) and the bytes of the keys compared, as sort's.", Cost: 3, Pure: true}},
+	{Fn: mapKeys, Decl: lang.BuiltinDecl{Name: "keys", Sig: "(m: map[K, V]) -> list[K]", Doc: "The keys of m in ascending order. Ordering them costs 1 fuel per 8 of n·log2(n) (n the entries; per 2 past 16, but 1 per 8 entries when they are in order already: only checked) and the bytes of the keys compared, as sort's.", Cost: 3, Pure: true}},
 	{Fn: mapValues, Decl: lang.BuiltinDecl{Name: "values", Sig: "(m: map[K, V]) -> list[V]", Doc: "The values of m in ascending key order, charged as keys.", Cost: 3, Pure: true}},
 	{Fn: mapGet, Decl: lang.BuiltinDecl{Name: "get", Sig: "(m: map[K, V], key: K, default: V) -> V", Doc: "m[key], or default when key is absent; a string key costs what it does in m[key] on top of the cost (1 fuel per 64 bytes, for each key of its length a map of up to 8 keys compares it with, once at least).", Cost: 1, Pure: true}},
 

@@ -194,15 +194,13 @@ func mapColumn(c *vm.Call, m vm.Map, keys bool) (vm.Value, error) {
 	if n == 0 {
 		return emptyList, nil
 	}
-	if err := c.Charge(vm.SortFuel(n)); err != nil {
-		return vm.Value{}, err
-	}
 	col := m.Values()
 	if keys {
 		col = m.Keys()
 	}
-	// The order check or sort charges the bytes of the keys it compares,
-	// as sort does.
+	// The order check, and a sort when the keys are not in order, charge
+	// their comparisons and the bytes of the keys they compare, as sort
+	// does.
 	idx, err := c.AscendingOrder(m)
 	if err != nil {
 		return vm.Value{}, err

@@ -3,6 +3,7 @@ package vm
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -229,22 +230,39 @@ func (c *Call) Get(m Map, k Value) (Value, bool, error) {
 	return m.m.vals[j], true, nil
 }
 
-// AscendingOrder is Map.AscendingOrder charged to the run as Compare
-// charges its comparisons: the bytes of the string keys that checking or
-// sorting their order compares (the common prefix of each pair; int keys
-// compare free). The builtin charges the number of comparisons itself
-// (SortFuel). Once a charge fails, the other comparisons return at once
-// and the error is returned.
+// AscendingOrder is Map.AscendingOrder charged to the run: its
+// comparisons, SortFuel of the keys, and the bytes of the string keys
+// that checking or sorting their order compares, as Compare charges them
+// (the common prefix of each pair; int keys compare free). Past 16 keys,
+// keys already in order are charged their check only, 1 per 8: charged
+// as sorted, 10,000 keys in order took 4.5 ns of CPU a fuel, in no order
+// 110. Once a charge fails, the other comparisons return at once and the
+// error is returned.
 func (c *Call) AscendingOrder(m Map) ([]int, error) {
+	n := m.Len()
+	first := SortFuel(n)
+	if n > 16 {
+		first = int64(n >> 3) // the check; the sort's when it is needed
+	}
+	if err := c.Charge(first); err != nil {
+		return nil, err
+	}
 	var err error
-	idx := ascendingFunc(m.m, func(a, b Value) int {
+	cmp := func(a, b Value) int {
 		if err != nil {
 			return 0
 		}
 		var r int
 		r, err = c.Compare(a, b)
 		return r
-	})
+	}
+	if m.m == nil || slices.IsSortedFunc(m.m.keys, cmp) || err != nil {
+		return nil, err
+	}
+	if err := c.Charge(SortFuel(n) - first); err != nil {
+		return nil, err
+	}
+	idx := sortedPositions(m.m, cmp)
 	return idx, err
 }
 

@@ -90,6 +90,11 @@ func ascendingFunc(m *mapObj, cmp func(a, b Value) int) []int {
 	if slices.IsSortedFunc(m.keys, cmp) {
 		return nil
 	}
+	return sortedPositions(m, cmp)
+}
+
+// sortedPositions is the positions of m's keys in ascending order by cmp.
+func sortedPositions(m *mapObj, cmp func(a, b Value) int) []int {
 	idx := make([]int, len(m.keys))
 	for i := range idx {
 		idx[i] = i
