@@ -82,6 +82,12 @@ func (k *bundleKey) validate(cmd *cobra.Command) error {
 	if !keyNameValid(k.key) {
 		return usageErrorf(cmd, "invalid --key %q: want letters, digits and -/_=. (a dot not first, last or doubled)", k.key)
 	}
+	c := k.creds
+	for i, f := range []string{c.Creds, c.TLSCA, c.TLSCert, c.TLSKey} {
+		if err := notDir(cmd, natsx.CredentialFlags[i], f, credentialWhat[i]); err != nil {
+			return err
+		}
+	}
 	var err error
 	if k.auth, err = k.creds.Options(); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -131,12 +137,29 @@ func (k *bundleKey) failed(nc *nats.Conn, err error) error {
 	return &exitError{code: exitFail, err: err}
 }
 
+// credentialWhat is what each of natsx.CredentialFlags names, as a
+// directory given for it is told to name instead.
+var credentialWhat = [4]string{"credentials file", "CA certificate file", "client certificate file", "client key file"}
+
+// notDir refuses a directory given as file, the value of flag, that names
+// what (exit 2), as eval's --request and build's --sign do: it was read,
+// "--public-key: d: is a directory", exit 1 as a file that cannot be read.
+func notDir(cmd *cobra.Command, flag, file, what string) error {
+	if file != "" && isDir(file) {
+		return usageErrorf(cmd, "%s %s is a directory: name the %s", flag, file, what)
+	}
+	return nil
+}
+
 // signatureOptions reads the bundles with the public key in file: a
 // signature made with it is required ("" for none).
 func signatureOptions(cmd *cobra.Command, file string) (bundle.ReadOptions, error) {
 	var opts bundle.ReadOptions
 	if file == "" {
 		return opts, nil
+	}
+	if err := notDir(cmd, "--public-key", file, "public key file"); err != nil {
+		return opts, err
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -187,7 +210,9 @@ with higher ones, push may send a bundle that a router refuses. A router's
 
 Exit status: 0 when the bundle was stored, 1 when it is not a valid bundle,
 its tests fail, a file cannot be read, --public-key holds no public key or
-NATS refused it, 2 for a wrong command line or a file that does not exist.`,
+NATS refused it, 2 for a wrong command line, a file that does not exist or
+a directory given for a file (BUNDLE, --public-key, --nats-creds,
+--nats-tls-ca, --nats-tls-cert, --nats-tls-key).`,
 		Example: `  rplc build examples/policies -o policies.rplb
   rplc push policies.rplb --nats-url nats://127.0.0.1:4222 --public-key release.key.pub`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -202,6 +227,11 @@ NATS refused it, 2 for a wrong command line or a file that does not exist.`,
 			}
 			if err := natsx.ReplicasProblem("--replicas", replicas); err != nil {
 				return usageErrorf(cmd, "push: %v", err)
+			}
+			if isDir(args[0]) {
+				// As eval's POLICY a bundle directory is (it was read:
+				// "x: is a directory", exit 1).
+				return usageErrorf(cmd, "%s is a directory: name a bundle file (.rplb)", args[0])
 			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {

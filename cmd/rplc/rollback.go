@@ -64,8 +64,9 @@ it keeps with POST /v2/policies/activate.
 
 Exit status: 0 when the earlier bundle was put back, 1 when there is none
 (or, without --public-key, it is not signed like the current one), the key
-cannot be read or NATS refused, 2 for a wrong command line or a key file
-that does not exist.`,
+cannot be read or NATS refused, 2 for a wrong command line, a key or
+credentials file that does not exist or a directory given for one
+(--public-key, --nats-creds, --nats-tls-ca, --nats-tls-cert, --nats-tls-key).`,
 		Example: `  rplc rollback --nats-url nats://127.0.0.1:4222
   rplc rollback --nats-url nats://127.0.0.1:4222 --public-key release.key.pub
   rplc rollback --nats-url nats://127.0.0.1:4222 --version 8a4ebd45
