@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rpl-lang/rpl/compiler/bundle"
@@ -70,7 +71,8 @@ errors that failed the build, as rplc check --format json prints them
 Exit status: 0 when the bundle was written, 1 when the policies have errors
 or failing tests, or the --sign key cannot be read or holds no private key,
 2 for a wrong command line (a DIR or key file that does not exist, a
---sign key that is a directory, an -o that names an input of the build: a policy source, the --sign key, the
+--sign key that is a directory, an -o in a directory that does not exist
+or is not one, an -o that names an input of the build: a policy source, the --sign key, the
 tree's tenants.json or catalogue.json).`,
 		Example: `  rplc build examples/policies -o policies.rplb
   rplc build --sign release.key -o policies.rplb policies/
@@ -99,6 +101,9 @@ tree's tenants.json or catalogue.json).`,
 			}
 			if namesDir(out) {
 				return usageErrorf(cmd, "build: -o %s is a directory: name the bundle file (FILE.rplb)", out)
+			}
+			if err := outDirError(cmd, "build: ", "-o", out); err != nil {
+				return err
 			}
 			// A directory for the key is one too (it was read:
 			// "--sign: x: is a directory", exit 1).
@@ -475,6 +480,23 @@ func namesDir(path string) bool {
 	return isDir(path) || strings.HasSuffix(path, string(filepath.Separator))
 }
 
+// outDirError refuses, before any work, a file to write (out, the value
+// of flag) in a directory that does not exist or is not one (exit 2): the
+// command did its work (build compiled and ran every test) and then
+// failed to write, "nodir/x.rplb: no such file or directory", exit 1.
+// prefix is the command's, as its other errors about flag have it.
+func outDirError(cmd *cobra.Command, prefix, flag, out string) error {
+	dir := filepath.Dir(out)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usageErrorf(cmd, "%s%s %s: directory %s does not exist", prefix, flag, out, dir)
+	case errors.Is(err, syscall.ENOTDIR) || err == nil && !fi.IsDir():
+		return usageErrorf(cmd, "%s%s %s: %s is not a directory", prefix, flag, out, dir)
+	}
+	return nil // or left to the write, which says why
+}
+
 // isDir reports whether path is a directory (through a symlink): where
 // -o names the file to write, a mistake.
 func isDir(path string) bool {
@@ -543,7 +565,8 @@ and its public key to KEY.pub (PEM, PKIX): the formats of
 signed bundles are configured with the public key.
 
 Exit status: 0 when the keys were written, 1 when they could not be, 2 for
-a wrong command line (including an existing KEY without --force).`,
+a wrong command line (including an existing KEY without --force, and a KEY
+in a directory that does not exist or is not one).`,
 		Example: `  rplc keygen -o release.key
   rplc build --sign release.key -o policies.rplb policies/`,
 		Args: cobra.NoArgs,
@@ -557,6 +580,9 @@ a wrong command line (including an existing KEY without --force).`,
 			if namesDir(out) {
 				// Not a key to overwrite, with --force or without.
 				return usageErrorf(cmd, "keygen: -o %s is a directory: name the private key file", out)
+			}
+			if err := outDirError(cmd, "keygen: ", "-o", out); err != nil {
+				return err
 			}
 			if isDir(out + ".pub") {
 				// Nor is the public key's file: with --force, the new

@@ -129,7 +129,7 @@ func TestExitCodes(t *testing.T) {
 		{"push, negative timeout", []string{"push", "--timeout", "-1s", "x.rplb"}, false, exitUsage, "invalid --timeout -1s"},
 		{"push, negative fuel", []string{"push", "--fuel", "-1", "x.rplb"}, false, exitUsage, "invalid --fuel -1: want a value ≥ 0"},
 		{"push, negative memory", []string{"push", "--memory", "-1", "x.rplb"}, false, exitUsage, "invalid --memory -1: want a value ≥ 0"},
-		{"lsp, log in a missing directory", []string{"lsp", "--log", filepath.Join(dir, "nodir", "log")}, false, exitFail, "rplc: --log: " + filepath.Join(dir, "nodir", "log") + ": no such file or directory\n"},
+		{"lsp, log in a missing directory", []string{"lsp", "--log", filepath.Join(dir, "nodir", "log")}, false, exitUsage, "rplc: --log " + filepath.Join(dir, "nodir", "log") + ": directory " + filepath.Join(dir, "nodir") + " does not exist\n"},
 		{"lsp, log to -", []string{"lsp", "--log", "-"}, false, exitUsage, "rplc: --log -: lsp writes files, not standard output (standard output carries the protocol)"},
 		{"lsp, negative debounce", []string{"lsp", "--debounce", "-1ms"}, false, exitUsage, "invalid --debounce -1ms"},
 	}

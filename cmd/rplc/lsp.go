@@ -31,7 +31,9 @@ included (they are answered with a JSON-RPC error and skipped).
 
 The exit status is 0 when the client sent shutdown before exit (or before
 closing standard input), 1 otherwise: after exit without shutdown, or
-when standard input ends without shutdown or breaks off inside a message.`,
+when standard input ends without shutdown or breaks off inside a message;
+2 for a wrong command line (a --log that is a directory, or in a directory
+that does not exist or is not one).`,
 		Example: `  rplc lsp
   rplc lsp --log /tmp/rplc-lsp.log`,
 		Args: cobra.NoArgs,
@@ -48,6 +50,14 @@ when standard input ends without shutdown or breaks off inside a message.`,
 				// directory is (it failed to open, "--log: x: is a
 				// directory", exit 1).
 				return usageErrorf(cmd, "--log %s is a directory: name the log file", logFile)
+			}
+			if logFile != "" {
+				// As build -o and test --coverprofile: it failed to
+				// open, "--log: nodir/l.log: no such file or
+				// directory", exit 1.
+				if err := outDirError(cmd, "", "--log", logFile); err != nil {
+					return err
+				}
 			}
 			var logw io.Writer
 			if logFile != "" {

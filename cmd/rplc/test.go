@@ -98,7 +98,8 @@ is a policy: with neither a route function nor tests, it is an error
 
 Exit status: 0 when every test passes, 1 when a test fails, a policy has
 errors or a tree's tenants.json or catalogue.json is refused, 2 for a
-wrong command line.`,
+wrong command line (a --coverprofile in a directory that does not exist
+among them).`,
 		Example: `  rplc test examples/policies
   rplc test -v --run 'budget' examples/policies/budget_guard.rpl
   rplc test --cover --coverprofile cover.out examples/policies && go tool cover -html cover.out`,
@@ -117,6 +118,11 @@ wrong command line.`,
 			}
 			if profile != "" && namesDir(profile) {
 				return usageErrorf(cmd, "--coverprofile %s is a directory: name the profile file", profile)
+			}
+			if profile != "" {
+				if err := outDirError(cmd, "", "--coverprofile", profile); err != nil {
+					return err
+				}
 			}
 			if strings.HasSuffix(profile, ".rpl") {
 				// As build -o: a slip (the profile's name left out, a
