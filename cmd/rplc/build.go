@@ -185,7 +185,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 	fi, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return usageErrorf(cmd, "%s: no such file or directory", dir)
+			return usageErrorf(cmd, "%s: no such file or directory%s", dir, walkHint(dir))
 		}
 		return &exitError{code: exitFail, err: err}
 	}

@@ -208,10 +208,28 @@ func readError(cmd *cobra.Command, err error) error {
 // wrong command line (exit 2), any other failure exit 1, as readError
 // reports a file's.
 func pathsError(cmd *cobra.Command, err error) error {
-	if _, ok := errors.AsType[*lang.NotFoundError](err); ok {
-		return usageErrorf(cmd, "%v", err)
+	if nf, ok := errors.AsType[*lang.NotFoundError](err); ok {
+		return usageErrorf(cmd, "%v%s", err, walkHint(nf.Path))
 	}
 	return &exitError{code: exitFail, err: err}
+}
+
+// walkHint is what to add to the error of a path that does not exist
+// when it is Go's pattern for a directory and those under it (./...,
+// policies/...), the directory existing: rplc walks the directory
+// itself, and said only "./...: no such file or directory".
+func walkHint(path string) string {
+	dir, ok := strings.CutSuffix(path, "...")
+	if !ok {
+		return ""
+	}
+	if dir == "" {
+		dir = "."
+	}
+	if !isDir(dir) {
+		return ""
+	}
+	return fmt.Sprintf(" (a directory is walked recursively: name %s)", dir)
 }
 
 // writeError reports output that could not be written (exit 1).

@@ -227,7 +227,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	}
 	if err != nil {
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {
-			return usageErrorf(cmd, "%v", err)
+			return usageErrorf(cmd, "%v%s", err, walkHint(nf.Path))
 		}
 		// A directory holding no .rpl file is also the diagnostic
 		// RPL218 that rplc check reports, with its code, as a policy's
