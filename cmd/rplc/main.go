@@ -415,6 +415,8 @@ func noStdout(cmd *cobra.Command, flag, value, hint string) error {
 //     ("in -rite" for -write, its -w taken): it gets the flag whose name
 //     is the shorthands taken and the rest (rplc test takes go test's
 //     spellings itself, goStyleTestFlags);
+//   - go test's -json (or --json), where the command has --format,
+//     gets --format json;
 //   - a value that does not parse said Go's words ("strconv.ParseInt:
 //     parsing \"x\": invalid syntax", "time: missing unit in duration"):
 //     it says what the flag takes, as rplc's own checks of values do
@@ -427,6 +429,11 @@ func flagError(cmd *cobra.Command, err error) error {
 	cmd.Flags().VisitAll(add)
 	cmd.InheritedFlags().VisitAll(add)
 	switch {
+	case errors.As(err, &ne) && cmd.Flags().Lookup("format") != nil &&
+		(ne.GetSpecifiedName() == "json" || strings.Split(ne.GetSpecifiedShortnames(), "=")[0] == "json"):
+		// go test's -json (or --json), for a command whose JSON is
+		// --format json: no flag is near the word.
+		return fmt.Errorf("%w (JSON output is --format json)", err)
 	case errors.As(err, &ne) && ne.GetSpecifiedShortnames() == "":
 		var names []string
 		for _, f := range flags {
