@@ -228,6 +228,11 @@ a directory given for a file (BUNDLE, --public-key, --nats-creds,
 			if err := natsx.ReplicasProblem("--replicas", replicas); err != nil {
 				return usageErrorf(cmd, "push: %v", err)
 			}
+			// "-" says that push reads a file, not standard input, as
+			// build says: it said "-: no such file or directory".
+			if err := noStdin(cmd, args); err != nil {
+				return err
+			}
 			if isDir(args[0]) {
 				// As eval's POLICY a bundle directory is (it was read:
 				// "x: is a directory", exit 1).
