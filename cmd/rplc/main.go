@@ -466,7 +466,7 @@ func flagError(cmd *cobra.Command, err error) error {
 		switch f.Value.Type() {
 		case "int", "int64":
 			if errors.Is(err, strconv.ErrRange) {
-				return fmt.Errorf("invalid --%s %q: out of range (at most %d)", f.Name, v, math.MaxInt64)
+				return fmt.Errorf("invalid --%s %q: out of range (%d to %d)", f.Name, v, math.MinInt64, math.MaxInt64)
 			}
 			return fmt.Errorf("invalid --%s %q: want a whole number", f.Name, v)
 		case "duration":
