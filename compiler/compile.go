@@ -45,6 +45,10 @@ type Output struct {
 	Counters    []Counter
 	Branches    []Branch
 	TracePoints []TracePoint
+
+	// foldFuel is the fuel the compilation's folded calls were charged
+	// (foldBudgeted), at most foldFuel.
+	foldFuel int64
 }
 
 // UnboundedWhy says why route has no static cost bound, with the place
