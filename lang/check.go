@@ -325,14 +325,16 @@ type checker struct {
 	// the work done by the check's (maxConstWork).
 	constWork, constTotal int
 	walkFolds             int // the calls folded in reportFnConstCalls (maxWalkFolds)
+	foldWork              int // the work of the calls handed to Fold (maxCheckFoldWork)
 	// fnWalkUsed is the part of fnWalkBudget spent: by reportFnConstCalls,
 	// or by the checks of the session's libraries shared with this one.
 	fnWalkUsed int
 	// limited says a bound of the check's constant evaluations was met
 	// (maxConstDepth, maxConstWork, maxCheckConstWork, maxWalkFolds,
-	// fnWalkBudget): what the check found then depends on the work done
-	// before, and a check sharing a session's libraries, which has not
-	// done their work itself, is made again without the session.
+	// maxCheckFoldWork, fnWalkBudget): what the check found then depends
+	// on the work done before, and a check sharing a session's
+	// libraries, which has not done their work itself, is made again
+	// without the session.
 	limited bool
 	// fnCalls are the calls of the policy's functions, constEnv the
 	// values constArg gives to parameters and lets while
