@@ -60,23 +60,34 @@ type strKey struct {
 
 // patternTables holds, for each string of more than longPattern bytes
 // in a program's constants (an element of a constant list, map or record
-// too), the table of a search for it, built the first
-// time a run needs it and then shared by every run of the program, on
-// any goroutine: the map is made with the program and only read, and a
-// table, once stored, never changes.
+// too), the table of a search for it, built the first time a run needs
+// it and then shared by every run of the program, on any goroutine: the
+// map is made with the program and only read, and a table, once stored,
+// never changes. The strings taken, in the constants' order, hold
+// maxSharedPatterns bytes in all at most, their tables 4 times that: a
+// search for another (a 60 MB constant in a bundle, whose table of 240
+// MB would be kept for the program's life, charged to no run) builds its
+// table and charges it to the run at each search, as for any pattern.
 type patternTables map[strKey]*atomic.Pointer[[]int32]
+
+// maxSharedPatterns bounds the bytes of the constants a program keeps
+// search tables for.
+const maxSharedPatterns = 4 << 20
 
 func newPatternTables(consts []Value) patternTables {
 	var t patternTables
+	kept := 0
 	var add func(v Value)
 	add = func(v Value) { // the strings of a constant, at any depth (checkConst bounds it)
 		switch v.k {
 		case KindString:
-			if v.n > longPattern {
+			key := strKey{(*byte)(v.p), int(v.n)}
+			if v.n > longPattern && kept+key.n <= maxSharedPatterns && t[key] == nil {
 				if t == nil {
 					t = make(patternTables)
 				}
-				t[strKey{(*byte)(v.p), int(v.n)}] = new(atomic.Pointer[[]int32])
+				t[key] = new(atomic.Pointer[[]int32])
+				kept += key.n
 			}
 		case KindList:
 			for _, e := range v.List() {
@@ -103,8 +114,8 @@ func newPatternTables(consts []Value) patternTables {
 }
 
 // table returns the table of a search for pat if pat is one of the
-// program's constants (the same bytes, not a copy of them), building it
-// the first time; nil if it is not.
+// program's constants it keeps a table for (the same bytes, not a copy
+// of them), building it the first time; nil if it is not.
 func (t patternTables) table(pat string) []int32 {
 	slot := t[strKey{unsafe.StringData(pat), len(pat)}]
 	if slot == nil {

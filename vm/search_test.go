@@ -179,3 +179,33 @@ func TestConstantPatternTableShared(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedPatternsBounded: a program keeps the tables of constant
+// patterns of maxSharedPatterns bytes in all at most; a constant past
+// that is searched as any pattern is, its table charged to the run at
+// each search (the constants taken in order: the first kept, the
+// second, past the bound, charged at each run). Kept for any length, a 60 MB constant made a table of
+// 240 MB that no run was charged.
+func TestSharedPatternsBounded(t *testing.T) {
+	s := strings.Repeat("ab", maxSharedPatterns)
+	kept, over := strings.Repeat("ab", maxSharedPatterns/4)+"x", strings.Repeat("ba", maxSharedPatterns/4)+"xy"
+	p := one(t, []Value{Str(kept), Str(over), Str(s)}, func(a *Assembler) {
+		a.Emit(OpConst, 0)
+		a.Emit(OpConst, 2)
+		a.Emit(OpInStr)
+		a.Emit(OpPop)
+		a.Emit(OpConst, 1)
+		a.Emit(OpConst, 2)
+		a.Emit(OpInStr)
+		a.Emit(OpReturn)
+	})
+	if p.patterns.table(kept) == nil || p.patterns.table(over) != nil {
+		t.Fatalf("tables kept: %v for %d bytes, %v for %d more", p.patterns.table(kept) != nil, len(kept), p.patterns.table(over) != nil, len(over))
+	}
+	for range 2 {
+		_, st, err := NewMachine().RunNamed(context.Background(), p, "main", nil, Limits{Fuel: 1 << 30, Memory: 1 << 26}, Input{})
+		if err != nil || st.Memory < FinderBytes(over, s) || st.Memory >= FinderBytes(over, s)+FinderBytes(kept, s) {
+			t.Errorf("memory %d, %v; want the table of the pattern past the bound, %d", st.Memory, err, FinderBytes(over, s))
+		}
+	}
+}
