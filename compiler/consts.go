@@ -271,43 +271,30 @@ func (c *compiler) foldCall(e *lang.CallExpr) (vm.Value, bool) {
 // is charged its fuel (no language rule needs a call folded: a const's
 // value holds none). Without it, each call being bounded by foldLimits
 // alone, 2,000 calls len(sort(L)) of a 10,000-element constant L took
-// 20 s of folding, where this allows 30 such calls (each 70,000 fuel,
-// charged the 137,440 of every rung), or 65,536 of the usual ones
-// (to("openai:gpt-4o"), within the first rung).
+// 20 s of folding, where this allows 59 such calls (70,000 fuel each), or
+// hundreds of thousands of the usual ones (to("openai:gpt-4o")).
 const foldFuel = 1 << 22
-
-// foldRungs are the fuel limits a call is folded with in turn, the next
-// tried only when the call runs out of the one before, the last
-// foldLimits.Fuel: as vm.Fold does not say what a call spent, a call is
-// charged the limits it was given (at most 8 times what it spent, past
-// the first rung), and the calls that ran out cost at most a seventh of
-// the one that did not.
-var foldRungs = [...]int64{64, 512, 4_096, 32_768, foldLimits.Fuel}
 
 // errFoldBudget is foldBudgeted's error past foldFuel.
 var errFoldBudget = errors.New("fold: the compilation's fuel for folding is spent")
 
 // foldBudgeted is FoldBuiltin charged to the compilation's foldFuel
-// (c.out.foldFuel counts what was charged): it fails with errFoldBudget,
-// the call left to run time, when the fuel left is less than the next
-// rung needs. A call that folds within foldRungs' last rung gives what
-// FoldBuiltin gives.
+// (c.out.foldFuel counts what the calls spent), each call given what is
+// left of it at most: a call that runs out of that, short of foldLimits,
+// fails with errFoldBudget, left to run time. A call that folds within
+// foldLimits while the budget lasts gives what FoldBuiltin gives.
 func (c *compiler) foldBudgeted(b *lang.Builtin, args []vm.Value, first lang.Type) (vm.Value, error) {
-	for i, fuel := range foldRungs {
-		if c.out.foldFuel+fuel > foldFuel {
-			return vm.Value{}, errFoldBudget
-		}
-		c.out.foldFuel += fuel
-		lim := foldLimits
-		lim.Fuel = fuel
-		v, err := foldBuiltin(c.opts.Builtins, b, args, first, lim)
-		var ve *vm.Error
-		if i < len(foldRungs)-1 && errors.As(err, &ve) && ve.Code == vm.CodeFuelExhausted {
-			continue
-		}
-		return v, err
+	lim := foldLimits
+	lim.Fuel = min(lim.Fuel, foldFuel-c.out.foldFuel)
+	if lim.Fuel <= 0 {
+		return vm.Value{}, errFoldBudget
 	}
-	panic("unreachable: the last rung returns")
+	v, spent, err := foldBuiltin(c.opts.Builtins, b, args, first, lim)
+	c.out.foldFuel += spent
+	if ve, ok := errors.AsType[*vm.Error](err); ok && ve.Code == vm.CodeFuelExhausted && lim.Fuel < foldLimits.Fuel {
+		return vm.Value{}, errFoldBudget
+	}
+	return v, err
 }
 
 // FoldBuiltin evaluates a call of the pure builtin b (lang.BuiltinDecl.Pure)
@@ -320,14 +307,16 @@ func (c *compiler) foldBudgeted(b *lang.Builtin, args []vm.Value, first lang.Typ
 // fold the same calls to the same values (the compiler those that
 // foldFuel leaves it).
 func FoldBuiltin(tab *vm.BuiltinTable, b *lang.Builtin, args []vm.Value, first lang.Type) (vm.Value, error) {
-	return foldBuiltin(tab, b, args, first, foldLimits)
+	v, _, err := foldBuiltin(tab, b, args, first, foldLimits)
+	return v, err
 }
 
-func foldBuiltin(tab *vm.BuiltinTable, b *lang.Builtin, args []vm.Value, first lang.Type, lim vm.Limits) (vm.Value, error) {
+// foldBuiltin is FoldBuiltin under lim, saying the fuel the call spent.
+func foldBuiltin(tab *vm.BuiltinTable, b *lang.Builtin, args []vm.Value, first lang.Type, lim vm.Limits) (vm.Value, int64, error) {
 	if shape, ok := shapeArg(b, len(args), first); ok {
 		args = append(args[:len(args):len(args)], shape)
 	}
-	return vm.Fold(tab, b.Key(), args, lim)
+	return vm.FoldSpent(tab, b.Key(), args, lim)
 }
 
 func (c *compiler) objConst(o *lang.Object) (vm.Value, bool) {

@@ -6,3 +6,6 @@ func FoldFuelOf(o *Output) int64 { return o.foldFuel }
 
 // FoldFuel is the fuel a compilation may charge the calls it folds.
 const FoldFuel = foldFuel
+
+// FoldLimit is the fuel of one folded call at most.
+var FoldLimit = foldLimits.Fuel

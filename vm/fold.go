@@ -11,13 +11,20 @@ import (
 // sees no clock, seed or host, so only pure builtins may be folded. Values
 // it creates belong to no run: a later APPEND copies them before writing.
 // A Go panic in the builtin is returned as an internal error.
-func Fold(t *BuiltinTable, name string, args []Value, lim Limits) (v Value, err error) {
+func Fold(t *BuiltinTable, name string, args []Value, lim Limits) (Value, error) {
+	v, _, err := FoldSpent(t, name, args, lim)
+	return v, err
+}
+
+// FoldSpent is Fold, which also says the fuel the call spent: all of
+// lim's when it ran out.
+func FoldSpent(t *BuiltinTable, name string, args []Value, lim Limits) (v Value, spent int64, err error) {
 	b := t.lookup(name)
 	if b == nil {
-		return Value{}, fmt.Errorf("fold: no builtin %q", name)
+		return Value{}, 0, fmt.Errorf("fold: no builtin %q", name)
 	}
 	if len(args) < b.MinArgs || (b.MaxArgs >= 0 && len(args) > b.MaxArgs) {
-		return Value{}, fmt.Errorf("fold: %s takes %s arguments, got %d", name, b.arity(), len(args))
+		return Value{}, 0, fmt.Errorf("fold: %s takes %s arguments, got %d", name, b.arity(), len(args))
 	}
 	lim = lim.withDefaults()
 	m := &Machine{lim: lim, fuel: lim.Fuel, mem: lim.Memory, ctx: context.Background()}
@@ -26,9 +33,11 @@ func Fold(t *BuiltinTable, name string, args []Value, lim Limits) (v Value, err 
 		if r := recover(); r != nil {
 			v, err = Value{}, &Error{Code: CodeInternal, Msg: fmt.Sprintf("builtin %s panicked: %v", name, r)}
 		}
+		spent = lim.Fuel - max(m.fuel, 0)
 	}()
 	if err := m.call.Charge(b.Cost); err != nil {
-		return Value{}, err
+		return Value{}, 0, err
 	}
-	return b.Fn(&m.call, args)
+	v, err = b.Fn(&m.call, args)
+	return v, 0, err
 }
