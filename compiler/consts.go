@@ -284,14 +284,13 @@ var errFoldBudget = errors.New("fold: the compilation's fuel for folding is spen
 // fails with errFoldBudget, left to run time. A call that folds within
 // foldLimits while the budget lasts gives what FoldBuiltin gives.
 func (c *compiler) foldBudgeted(b *lang.Builtin, args []vm.Value, first lang.Type) (vm.Value, error) {
-	lim := foldLimits
-	lim.Fuel = min(lim.Fuel, foldFuel-c.out.foldFuel)
-	if lim.Fuel <= 0 {
+	left := foldFuel - c.out.foldFuel
+	if left <= 0 {
 		return vm.Value{}, errFoldBudget
 	}
-	v, spent, err := foldBuiltin(c.opts.Builtins, b, args, first, lim)
+	v, spent, err := FoldBuiltinFuel(c.opts.Builtins, b, args, first, left)
 	c.out.foldFuel += spent
-	if ve, ok := errors.AsType[*vm.Error](err); ok && ve.Code == vm.CodeFuelExhausted && lim.Fuel < foldLimits.Fuel {
+	if ve, ok := errors.AsType[*vm.Error](err); ok && ve.Code == vm.CodeFuelExhausted && left < foldLimits.Fuel {
 		return vm.Value{}, errFoldBudget
 	}
 	return v, err
@@ -309,6 +308,15 @@ func (c *compiler) foldBudgeted(b *lang.Builtin, args []vm.Value, first lang.Typ
 func FoldBuiltin(tab *vm.BuiltinTable, b *lang.Builtin, args []vm.Value, first lang.Type) (vm.Value, error) {
 	v, _, err := foldBuiltin(tab, b, args, first, foldLimits)
 	return v, err
+}
+
+// FoldBuiltinFuel is FoldBuiltin given fuel at most (less than
+// foldLimits' when fuel is), saying the fuel the call spent: all it was
+// given when it ran out.
+func FoldBuiltinFuel(tab *vm.BuiltinTable, b *lang.Builtin, args []vm.Value, first lang.Type, fuel int64) (vm.Value, int64, error) {
+	lim := foldLimits
+	lim.Fuel = min(lim.Fuel, fuel)
+	return foldBuiltin(tab, b, args, first, lim)
 }
 
 // foldBuiltin is FoldBuiltin under lim, saying the fuel the call spent.

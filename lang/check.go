@@ -324,8 +324,8 @@ type checker struct {
 	// constWork is the work left to a constant evaluation, constTotal
 	// the work done by the check's (maxConstWork).
 	constWork, constTotal int
-	walkFolds             int // the calls folded in reportFnConstCalls (maxWalkFolds)
-	foldWork              int // the work of the calls handed to Fold (maxCheckFoldWork)
+	walkFolds             int   // the calls folded in reportFnConstCalls (maxWalkFolds)
+	foldFuel              int64 // the fuel of the calls handed to Fold (maxCheckFoldFuel)
 	// fnWalkUsed is the part of fnWalkBudget spent: by reportFnConstCalls,
 	// or by the checks of the session's libraries shared with this one.
 	fnWalkUsed int

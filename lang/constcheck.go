@@ -49,45 +49,14 @@ const (
 // of the function.
 const maxWalkFolds = 256
 
-// maxCheckFoldWork bounds the work of the calls a check hands to the
+// maxCheckFoldFuel bounds the fuel of the calls a check hands to the
 // Universe's Fold, each bounded by Fold itself (100,000 fuel) but not in
 // all: 2,000 calls to("openai:" + string(len(sort(L)))) of a
-// 10,000-element constant L took 14 s to check. A call costs
-// foldCallWork and its arguments' foldWeight, what the builtin's fuel
-// mostly grows with (sort's by n·log2(n) of their n values): past the
-// check's maxCheckFoldWork a call is not constant to it, as one past
-// Fold's budget is not.
-const (
-	maxCheckFoldWork = 1 << 20
-	foldCallWork     = 16
-)
-
-// foldWeight is what v costs a Fold it is given (maxCheckFoldWork): 1
-// per value it holds, itself included, and 1 per 64 bytes of its
-// strings, counted up to limit+1.
-func foldWeight(v ConstValue, limit int) int {
-	n := 1
-	switch v := v.(type) {
-	case string:
-		n += len(v) / 64
-	case ConstList:
-		for _, x := range v {
-			if n > limit {
-				break
-			}
-			n += foldWeight(x, limit-n)
-		}
-	case ConstMap:
-		for i := range v.Keys {
-			if n > limit {
-				break
-			}
-			n += foldWeight(v.Keys[i], limit-n)
-			n += foldWeight(v.Values[i], limit-n)
-		}
-	}
-	return n
-}
+// 10,000-element constant L took 14 s to check. A call is given what is
+// left at most, and charged what it spent: past it, a call is not
+// constant to the check, as one past Fold's own budget is not. It is
+// the compiler's budget for the calls it folds.
+const maxCheckFoldFuel = 1 << 22
 
 // constValue is constArg's value of e, an evaluation bounded by
 // maxConstWork.
@@ -254,19 +223,17 @@ func (c *checker) foldCall0(call *Call, depth int) ConstValue {
 		}
 		c.walkFolds++
 	}
-	work := foldCallWork
-	for _, v := range vals {
-		if v != nil {
-			work += foldWeight(v, maxCheckFoldWork)
-		}
-	}
-	if work > maxCheckFoldWork-c.foldWork {
+	left := maxCheckFoldFuel - c.foldFuel
+	if left <= 0 {
 		c.limited = true
 		return NotConst
 	}
-	c.foldWork += work
-	v, ok := c.u.Fold(call.Builtin, vals, types)
+	v, spent, ok := c.u.Fold(call.Builtin, vals, types, left)
+	c.foldFuel += spent
 	if !ok {
+		if spent >= left {
+			c.limited = true // maybe the check's budget, not the call's
+		}
 		return NotConst
 	}
 	return v

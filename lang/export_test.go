@@ -1,4 +1,4 @@
 package lang
 
-// MaxCheckFoldWork is the work a check may hand to the Universe's Fold.
-const MaxCheckFoldWork = maxCheckFoldWork
+// MaxCheckFoldFuel is the fuel a check may hand to the Universe's Fold.
+const MaxCheckFoldFuel = maxCheckFoldFuel

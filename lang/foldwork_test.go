@@ -8,37 +8,27 @@ import (
 	"github.com/rpl-lang/rpl/lang"
 )
 
-// TestCheckFoldWorkBounded: the calls a check hands to the Universe's
-// Fold share one budget (maxCheckFoldWork), weighed by the values they
-// are given, past which a call is not constant to the check. 2,000 calls
-// to("openai:m" + string(len(sort(L)))) of a 1,000-element L were all
-// folded, 2 million values sorted, and of a 10,000-element L 1,600 of
-// them, 14 s of checking.
-func TestCheckFoldWorkBounded(t *testing.T) {
+// TestCheckFoldFuelBounded: the calls a check hands to the Universe's
+// Fold share one budget of fuel (maxCheckFoldFuel), each given what is
+// left at most and charged what it spent, past which a call is not
+// constant to the check. 2,000 calls to("openai:m" + string(len(sort(L))))
+// of a 1,000-element L were all folded, 2 million values sorted, and of
+// a 10,000-element L 1,600 of them, 14 s of checking.
+func TestCheckFoldFuelBounded(t *testing.T) {
 	u := *universe(t) // the shared one, its Fold counted in a copy
-	given, folds := 0, 0
-	var weigh func(v lang.ConstValue) int
-	weigh = func(v lang.ConstValue) int {
-		n := 1
-		switch v := v.(type) {
-		case lang.ConstList:
-			for _, x := range v {
-				n += weigh(x)
-			}
-		case lang.ConstMap:
-			for i := range v.Keys {
-				n += weigh(v.Keys[i]) + weigh(v.Values[i])
-			}
-		}
-		return n
-	}
+	var spent int64
+	sorts := 0
 	fold := u.Fold
-	u.Fold = func(b *lang.Builtin, args []lang.ConstValue, types []lang.Type) (lang.ConstValue, bool) {
-		folds++
-		for _, a := range args {
-			given += weigh(a)
+	u.Fold = func(b *lang.Builtin, args []lang.ConstValue, types []lang.Type, fuel int64) (lang.ConstValue, int64, bool) {
+		v, n, ok := fold(b, args, types, fuel)
+		if ok && b.Name == "sort" {
+			sorts++
 		}
-		return fold(b, args, types)
+		if n > fuel {
+			t.Errorf("a call given %d fuel spent %d", fuel, n)
+		}
+		spent += n
+		return v, n, ok
 	}
 	elems := make([]string, 1000)
 	for i := range elems {
@@ -54,10 +44,10 @@ func TestCheckFoldWorkBounded(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if folds == 0 {
-		t.Fatal("no call folded")
+	if sorts == 0 {
+		t.Fatal("no sort folded")
 	}
-	if given > lang.MaxCheckFoldWork {
-		t.Errorf("%d calls folded, given %d values, more than the %d a check may give", folds, given, lang.MaxCheckFoldWork)
+	if spent > lang.MaxCheckFoldFuel || sorts == 2000 {
+		t.Errorf("%d of 2,000 sorts folded, spending %d fuel; a check may spend %d", sorts, spent, lang.MaxCheckFoldFuel)
 	}
 }

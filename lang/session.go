@@ -45,7 +45,8 @@ type sharedLib struct {
 	// The work of the library's check against the check-wide bounds of
 	// constant evaluation: each importer's check counts it as its own,
 	// as the library's is when checked with it.
-	constTotal, walkFolds, foldWork, fnWalkUsed int
+	constTotal, walkFolds, fnWalkUsed int
+	foldFuel                          int64
 }
 
 // lib is the library at path, checked alone on first use.
@@ -82,7 +83,7 @@ func (s *Session) lib(cfg *Config, path string) *sharedLib {
 	info := &Info{}
 	copyInfo(info, c.info)
 	l.pkgs, l.info, l.exhaustive = c.prog.Packages, info, c.prog.exhaustive
-	l.constTotal, l.walkFolds, l.foldWork, l.fnWalkUsed = c.constTotal, c.walkFolds, c.foldWork, c.fnWalkUsed
+	l.constTotal, l.walkFolds, l.foldFuel, l.fnWalkUsed = c.constTotal, c.walkFolds, c.foldFuel, c.fnWalkUsed
 	return l
 }
 
@@ -133,7 +134,7 @@ func (c *checker) sharedImport(path string) *Package {
 	// make again without it (limited).
 	c.constTotal += l.constTotal
 	c.walkFolds += l.walkFolds
-	c.foldWork += l.foldWork
+	c.foldFuel += l.foldFuel
 	c.fnWalkUsed += l.fnWalkUsed
 	copyInfo(c.info, l.info)
 	if len(l.exhaustive) > 0 {

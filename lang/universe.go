@@ -74,13 +74,14 @@ type UniverseConfig struct {
 	// whose arguments are all constant, for the checker's constant
 	// evaluation of the arguments a ConstCheck judges (to("a:" +
 	// lower(k))): args holds one value per parameter (nil for an omitted
-	// optional one), types their types (nil for an omitted one). It
-	// returns the call's value as a ConstValue (ConstList and ConstMap for
-	// lists and maps), or false when the call fails, needs more than a
-	// small fixed budget, or its value is not one (a record). It runs the
-	// builtin's implementation, so it must be bounded: the checker calls
-	// it on whatever constants a policy writes.
-	Fold func(b *Builtin, args []ConstValue, types []Type) (ConstValue, bool)
+	// optional one), types their types (nil for an omitted one), the
+	// call given fuel at most. It returns the call's value as a
+	// ConstValue (ConstList and ConstMap for lists and maps), or false
+	// when the call fails, needs more than fuel or a small fixed budget,
+	// or its value is not one (a record), and the fuel the call spent.
+	// It runs the builtin's implementation, so it must be bounded: the
+	// checker calls it on whatever constants a policy writes.
+	Fold FoldFunc
 }
 
 // Universe is the outermost scope: basic types, schema types, enums,
@@ -92,8 +93,11 @@ type Universe struct {
 	Builtins []*Builtin
 	Modules  map[string]*Scope // std modules by name ("ab" for std/ab)
 	// Fold is UniverseConfig.Fold.
-	Fold func(b *Builtin, args []ConstValue, types []Type) (ConstValue, bool)
+	Fold FoldFunc
 }
+
+// FoldFunc is UniverseConfig.Fold.
+type FoldFunc func(b *Builtin, args []ConstValue, types []Type, fuel int64) (v ConstValue, spent int64, ok bool)
 
 var optionalParamRE = regexp.MustCompile(`\b([a-z_][a-zA-Z0-9_]*)\?:`)
 

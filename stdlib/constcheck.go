@@ -378,30 +378,31 @@ func constSum(args []lang.ConstValue, what string) (int, string) {
 // builtin on constants, evaluated as the compiler folds it
 // (compiler.FoldBuiltin, bounded by its fuel and memory budget), for the
 // checker to judge the arguments it reaches (to("a:" + lower(k))). A
-// call that fails, runs out of its budget or makes a record is not
-// folded.
-func foldConst(b *lang.Builtin, args []lang.ConstValue, types []lang.Type) (lang.ConstValue, bool) {
+// call that fails, runs out of its budget or of fuel, or makes a record
+// is not folded.
+func foldConst(b *lang.Builtin, args []lang.ConstValue, types []lang.Type, fuel int64) (lang.ConstValue, int64, bool) {
 	tab, err := Table()
 	if err != nil || !b.Pure || len(args) != len(types) {
-		return nil, false
+		return nil, 0, false
 	}
 	vals := make([]vm.Value, len(args))
 	var first lang.Type
 	for i, a := range args {
 		v, ok := constToValue(a, types[i], 0)
 		if !ok {
-			return nil, false
+			return nil, 0, false
 		}
 		vals[i] = v
 		if i == 0 {
 			first = types[i]
 		}
 	}
-	v, err := compiler.FoldBuiltin(tab, b, vals, first)
+	v, spent, err := compiler.FoldBuiltinFuel(tab, b, vals, first, fuel)
 	if err != nil {
-		return nil, false
+		return nil, spent, false
 	}
-	return valueToConst(v, 0)
+	c, ok := valueToConst(v, 0)
+	return c, spent, ok
 }
 
 // maxFoldDepth bounds the nesting of the values foldConst converts.
