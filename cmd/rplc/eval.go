@@ -73,7 +73,8 @@ With --format json the output is one JSON document whatever the outcome:
 place of decision when the evaluation fails ("p.rpl:3:7: integer overflow
 [int_overflow]", the first line of what standard error says), with code
 (int_overflow) and stack, the policy call stack standard error lists
-under it ({func, file, line, col}, innermost first); and {error, diagnostics} when the policy has
+under it ({func, file, line, col}, innermost first, with count when a
+frame repeats: a recursion); and {error, diagnostics} when the policy has
 errors or cannot be read, or the request or state is not valid, where
 diagnostics are objects as rplc check --format json prints them (file,
 line, col, end_line, end_col, severity, code, message). Standard error

@@ -419,6 +419,9 @@ type (
 		File string `json:"file"`
 		Line int    `json:"line"`
 		Col  int    `json:"col"`
+		// Count is how many times the frame repeats, as the text's
+		// "× N" says, when more than once: a recursion is one frame.
+		Count int `json:"count,omitempty"`
 	}
 	jsonCoverage struct {
 		jsonCoverageCounts
@@ -436,20 +439,20 @@ type (
 	}
 )
 
-// jsonFrameOf is a frame of a policy call stack in the JSON of rplc test,
-// build, eval and explain: its function named as the text's stack names
-// it (vm.FrameLabel: `test "NAME"`, not the entry `test:NAME`), its
-// file by name.
-func jsonFrameOf(f vm.Frame, name func(string) string) jsonFrame {
-	return jsonFrame{Func: vm.FrameLabel(f.Func), File: name(f.File), Line: f.Line, Col: f.Col}
-}
-
-// jsonStack is a policy call stack in that JSON, innermost first (nil
-// for none).
+// jsonStack is a policy call stack in the JSON of rplc test, build, eval
+// and explain, innermost first (nil for none): each frame's function
+// named as the text's stack names it (vm.FrameLabel: `test "NAME"`, not
+// the entry `test:NAME`), its file by name, and a run of one frame (a
+// recursion) once with its count, as the text collapses it
+// (vm.StackRuns); a stack overflow listed 200 frames.
 func jsonStack(st []vm.Frame, name func(string) string) []jsonFrame {
 	var out []jsonFrame
-	for _, f := range st {
-		out = append(out, jsonFrameOf(f, name))
+	for _, r := range vm.StackRuns(st) {
+		f := jsonFrame{Func: vm.FrameLabel(r.Func), File: name(r.File), Line: r.Line, Col: r.Col}
+		if r.Count > 1 {
+			f.Count = r.Count
+		}
+		out = append(out, f)
 	}
 	return out
 }
