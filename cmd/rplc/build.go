@@ -99,16 +99,11 @@ tree's tenants.json or catalogue.json).`,
 				// A slip for .rplb would replace a policy's source.
 				return usageErrorf(cmd, "build: -o %s names a policy source, which the bundle would replace (name it FILE.rplb)", out)
 			}
-			if namesDir(out) {
-				return usageErrorf(cmd, "build: -o %s is a directory: name the bundle file (FILE.rplb)", out)
-			}
-			if err := outDirError(cmd, "build: ", "-o", out); err != nil {
+			if err := outFileError(cmd, "build: ", "-o", out, "bundle file (FILE.rplb)"); err != nil {
 				return err
 			}
-			// A directory for the key is one too (it was read:
-			// "--sign: x: is a directory", exit 1).
-			if key != "" && isDir(key) {
-				return usageErrorf(cmd, "build: --sign %s is a directory: name the private key file", key)
+			if err := notDir(cmd, "build: --sign", key, "private key file"); err != nil {
+				return err
 			}
 			// Nor an input of the build: the bundle replaced the
 			// private key it was signed with, or the tenant registry
@@ -480,12 +475,16 @@ func namesDir(path string) bool {
 	return isDir(path) || strings.HasSuffix(path, string(filepath.Separator))
 }
 
-// outDirError refuses, before any work, a file to write (out, the value
-// of flag) in a directory that does not exist or is not one (exit 2): the
-// command did its work (build compiled and ran every test) and then
-// failed to write, "nodir/x.rplb: no such file or directory", exit 1.
-// prefix is the command's, as its other errors about flag have it.
-func outDirError(cmd *cobra.Command, prefix, flag, out string) error {
+// outFileError refuses, before any work (exit 2), a file to write (out,
+// the value of flag, naming what) that is a directory, or in a directory
+// that does not exist or is not one: the command did its work (build
+// compiled and ran every test) and then failed to write, "nodir/x.rplb:
+// no such file or directory", exit 1. prefix is the command's, as its
+// other errors about flag have it.
+func outFileError(cmd *cobra.Command, prefix, flag, out, what string) error {
+	if namesDir(out) {
+		return usageErrorf(cmd, "%s%s %s is a directory: name the %s", prefix, flag, out, what)
+	}
 	dir := filepath.Dir(out)
 	fi, err := os.Stat(dir)
 	switch {
@@ -502,6 +501,17 @@ func outDirError(cmd *cobra.Command, prefix, flag, out string) error {
 func isDir(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()
+}
+
+// notDir refuses a directory given as file, the value of flag, to read,
+// naming what to give (exit 2): it was read, "--sign: d: is a directory",
+// exit 1 as a file that cannot be read. flag is prefixed with the
+// command's name where its other errors have it.
+func notDir(cmd *cobra.Command, flag, file, what string) error {
+	if file != "" && isDir(file) {
+		return usageErrorf(cmd, "%s %s is a directory: name the %s", flag, file, what)
+	}
+	return nil
 }
 
 // unwrapPath drops the operation from an *os.PathError ("open x: no such
@@ -577,11 +587,9 @@ in a directory that does not exist or is not one).`,
 			if err := noStdout(cmd, "-o", out, ""); err != nil {
 				return err
 			}
-			if namesDir(out) {
-				// Not a key to overwrite, with --force or without.
-				return usageErrorf(cmd, "keygen: -o %s is a directory: name the private key file", out)
-			}
-			if err := outDirError(cmd, "keygen: ", "-o", out); err != nil {
+			// A directory is not a key to overwrite, with --force or
+			// without.
+			if err := outFileError(cmd, "keygen: ", "-o", out, "private key file"); err != nil {
 				return err
 			}
 			if isDir(out + ".pub") {

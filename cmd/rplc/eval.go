@@ -146,17 +146,26 @@ type evalFlags struct {
 	stats          bool
 }
 
-// loadBundle reads a bundle (rplc build) and returns the program of the
-// policy id, or of its only policy.
-func loadBundle(cmd *cobra.Command, path, id string) (*rpl.Program, error) {
+// readBundleFile reads the bundle file path: a directory is a wrong
+// command line, as POLICY a directory is (it was read: "x.rplb: is a
+// directory", exit 1), and so is a file that does not exist.
+func readBundleFile(cmd *cobra.Command, path string) ([]byte, error) {
 	if isDir(path) {
-		// A wrong command line, as POLICY a directory is (it was read:
-		// "x.rplb: is a directory", exit 1).
 		return nil, usageErrorf(cmd, "%s is a directory: name a bundle file (.rplb)", path)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, readError(cmd, unwrapPath(err))
+	}
+	return data, nil
+}
+
+// loadBundle reads a bundle (rplc build) and returns the program of the
+// policy id, or of its only policy.
+func loadBundle(cmd *cobra.Command, path, id string) (*rpl.Program, error) {
+	data, err := readBundleFile(cmd, path)
+	if err != nil {
+		return nil, err
 	}
 	b, err := bundle.Read(data, bundle.ReadOptions{})
 	if err != nil {
@@ -277,8 +286,10 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	// as POLICY a directory is: it was read, "--request: x: is a
 	// directory", exit 1, as a file that cannot be read.
 	for _, in := range []struct{ flag, path, what string }{{"--request", f.request, "request"}, {"--state", f.state, "state"}} {
-		if in.path != "-" && isDir(in.path) {
-			return nil, usageErrorf(cmd, "%s %s is a directory: name the %s file (FILE.json)", in.flag, in.path, in.what)
+		if in.path != "-" {
+			if err := notDir(cmd, in.flag, in.path, in.what+" file (FILE.json)"); err != nil {
+				return nil, err
+			}
 		}
 	}
 	reqData, err := readInput(e, f.request)

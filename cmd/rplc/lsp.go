@@ -45,17 +45,11 @@ that does not exist or is not one).`,
 			if err := noStdout(cmd, "--log", logFile, "standard output carries the protocol"); err != nil {
 				return err
 			}
-			if logFile != "" && namesDir(logFile) {
-				// A wrong command line, as test --coverprofile a
-				// directory is (it failed to open, "--log: x: is a
-				// directory", exit 1).
-				return usageErrorf(cmd, "--log %s is a directory: name the log file", logFile)
-			}
 			if logFile != "" {
 				// As build -o and test --coverprofile: it failed to
-				// open, "--log: nodir/l.log: no such file or
-				// directory", exit 1.
-				if err := outDirError(cmd, "", "--log", logFile); err != nil {
+				// open, "--log: x: is a directory" or "--log:
+				// nodir/l.log: no such file or directory", exit 1.
+				if err := outFileError(cmd, "", "--log", logFile, "log file"); err != nil {
 					return err
 				}
 			}

@@ -141,16 +141,6 @@ func (k *bundleKey) failed(nc *nats.Conn, err error) error {
 // directory given for it is told to name instead.
 var credentialWhat = [4]string{"credentials file", "CA certificate file", "client certificate file", "client key file"}
 
-// notDir refuses a directory given as file, the value of flag, that names
-// what (exit 2), as eval's --request and build's --sign do: it was read,
-// "--public-key: d: is a directory", exit 1 as a file that cannot be read.
-func notDir(cmd *cobra.Command, flag, file, what string) error {
-	if file != "" && isDir(file) {
-		return usageErrorf(cmd, "%s %s is a directory: name the %s", flag, file, what)
-	}
-	return nil
-}
-
 // signatureOptions reads the bundles with the public key in file: a
 // signature made with it is required ("" for none).
 func signatureOptions(cmd *cobra.Command, file string) (bundle.ReadOptions, error) {
@@ -233,14 +223,9 @@ a directory given for a file (BUNDLE, --public-key, --nats-creds,
 			if err := noStdin(cmd, args); err != nil {
 				return err
 			}
-			if isDir(args[0]) {
-				// As eval's POLICY a bundle directory is (it was read:
-				// "x: is a directory", exit 1).
-				return usageErrorf(cmd, "%s is a directory: name a bundle file (.rplb)", args[0])
-			}
-			data, err := os.ReadFile(args[0])
+			data, err := readBundleFile(cmd, args[0])
 			if err != nil {
-				return readError(cmd, unwrapPath(err))
+				return err
 			}
 			opts, err := signatureOptions(cmd, publicKey)
 			if err != nil {

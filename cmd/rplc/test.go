@@ -116,11 +116,8 @@ among them).`,
 			if err := noStdout(cmd, "--coverprofile", profile, ""); err != nil {
 				return err
 			}
-			if profile != "" && namesDir(profile) {
-				return usageErrorf(cmd, "--coverprofile %s is a directory: name the profile file", profile)
-			}
 			if profile != "" {
-				if err := outDirError(cmd, "", "--coverprofile", profile); err != nil {
+				if err := outFileError(cmd, "", "--coverprofile", profile, "profile file"); err != nil {
 					return err
 				}
 			}
