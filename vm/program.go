@@ -257,8 +257,9 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 	if len(spec.Constants) > MaxConstants {
 		return nil, verifyErrorf("constants", "%d constants (max %d)", len(spec.Constants), MaxConstants)
 	}
+	var patterns patternCollector
 	for i, c := range spec.Constants {
-		if err := checkConst(c, 0); err != nil {
+		if err := checkConst(c, 0, patterns.add); err != nil {
 			return nil, verifyErrorf(fmt.Sprintf("constant %d", i), "%v", err)
 		}
 	}
@@ -315,7 +316,7 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 		p.names = append(p.names, name)
 	}
 	sort.Strings(p.names)
-	p.patterns = newPatternTables(p.consts)
+	p.patterns = patterns.t
 	return p, nil
 }
 
@@ -380,8 +381,8 @@ func (p *Program) MakesRecordsFrom(entry string, n int) bool {
 // checkConst checks constant v, found at depth (0 at the top): a list, map
 // or record may sit at depths 0 to MaxConstDepth-1 only, as the decoder
 // (decoder.value) reads them, so that a program NewProgram accepts is one
-// Load reads back.
-func checkConst(v Value, depth int) error {
+// Load reads back. Each string in it, at any depth, is told to str.
+func checkConst(v Value, depth int, str func(Value)) error {
 	if depth >= MaxConstDepth && (v.k == KindList || v.k == KindRecord || v.k == KindMap) {
 		return fmt.Errorf("nested deeper than %d", MaxConstDepth)
 	}
@@ -391,13 +392,13 @@ func checkConst(v Value, depth int) error {
 			return fmt.Errorf("malformed list")
 		}
 		for _, e := range v.List() {
-			if err := checkConst(e, depth+1); err != nil {
+			if err := checkConst(e, depth+1, str); err != nil {
 				return err
 			}
 		}
 	case KindRecord:
 		for _, e := range v.Record() {
-			if err := checkConst(e, depth+1); err != nil {
+			if err := checkConst(e, depth+1, str); err != nil {
 				return err
 			}
 		}
@@ -407,13 +408,15 @@ func checkConst(v Value, depth int) error {
 		}
 		m := v.Map()
 		for i, k := range m.Keys() {
-			if err := checkConst(k, depth+1); err != nil {
+			if err := checkConst(k, depth+1, str); err != nil {
 				return err
 			}
-			if err := checkConst(m.Values()[i], depth+1); err != nil {
+			if err := checkConst(m.Values()[i], depth+1, str); err != nil {
 				return err
 			}
 		}
+	case KindString:
+		str(v)
 	default:
 		if v.k >= numKinds {
 			return fmt.Errorf("unknown kind %d", v.k)

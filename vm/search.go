@@ -74,43 +74,22 @@ type patternTables map[strKey]*atomic.Pointer[[]int32]
 // search tables for.
 const maxSharedPatterns = 4 << 20
 
-func newPatternTables(consts []Value) patternTables {
-	var t patternTables
-	kept := 0
-	var add func(v Value)
-	add = func(v Value) { // the strings of a constant, at any depth (checkConst bounds it)
-		switch v.k {
-		case KindString:
-			key := strKey{(*byte)(v.p), int(v.n)}
-			if v.n > longPattern && kept+key.n <= maxSharedPatterns && t[key] == nil {
-				if t == nil {
-					t = make(patternTables)
-				}
-				t[key] = new(atomic.Pointer[[]int32])
-				kept += key.n
-			}
-		case KindList:
-			for _, e := range v.List() {
-				add(e)
-			}
-		case KindRecord:
-			for _, e := range v.Record() {
-				add(e)
-			}
-		case KindMap:
-			m := v.Map()
-			for _, k := range m.Keys() {
-				add(k)
-			}
-			for _, e := range m.Values() {
-				add(e)
-			}
+// patternCollector makes a program's patternTables of its constants'
+// strings, told to add in the constants' order (checkConst).
+type patternCollector struct {
+	t    patternTables
+	kept int
+}
+
+func (c *patternCollector) add(v Value) {
+	key := strKey{(*byte)(v.p), int(v.n)}
+	if v.n > longPattern && c.kept+key.n <= maxSharedPatterns && c.t[key] == nil {
+		if c.t == nil {
+			c.t = make(patternTables)
 		}
+		c.t[key] = new(atomic.Pointer[[]int32])
+		c.kept += key.n
 	}
-	for _, c := range consts {
-		add(c)
-	}
-	return t
 }
 
 // table returns the table of a search for pat if pat is one of the
