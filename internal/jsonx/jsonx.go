@@ -362,12 +362,11 @@ func TypeError(err error) (msg string, ok bool) {
 // unsignedRange is " (0 to max)" for an unsigned integer type t (or one
 // t points to), "" for another: the range an unsigned number is refused
 // out of, where "-1 is out of range" did not say that a number must be
-// ≥ 0 (a state file's seed). A signed integer's and a float's range is
-// that of any number, and their message stays as it was.
+// ≥ 0 (a state file's seed). A signed integer's message stays as it
+// was: its fields (a count of tokens) have bounds of their own, which
+// the int64 range would hide.
 func unsignedRange(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
+	t = elem(t)
 	switch t.Kind() {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return fmt.Sprintf(" (0 to %d)", ^uint64(0)>>(64-t.Bits()))
@@ -375,12 +374,17 @@ func unsignedRange(t reflect.Type) string {
 	return ""
 }
 
-// isInteger reports whether t (or what it points to) is an integer type.
-func isInteger(t reflect.Type) bool {
+// elem is t, or the type t points to, through pointers.
+func elem(t reflect.Type) reflect.Type {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch t.Kind() {
+	return t
+}
+
+// isInteger reports whether t (or what it points to) is an integer type.
+func isInteger(t reflect.Type) bool {
+	switch elem(t).Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return true
