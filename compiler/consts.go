@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -262,8 +261,7 @@ func (c *compiler) foldCall(e *lang.CallExpr) (vm.Value, bool) {
 			first = c.info.Types[a]
 		}
 	}
-	v, err := c.foldBudgeted(call.Builtin, args, first)
-	return v, err == nil
+	return c.foldBudgeted(call.Builtin, args, first)
 }
 
 // foldFuel bounds the fuel of all the calls one compilation folds: past
@@ -272,59 +270,43 @@ func (c *compiler) foldCall(e *lang.CallExpr) (vm.Value, bool) {
 // value holds none). Without it, each call being bounded by foldLimits
 // alone, 2,000 calls len(sort(L)) of a 10,000-element constant L took
 // 20 s of folding, where this allows 59 such calls (70,000 fuel each), or
-// hundreds of thousands of the usual ones (to("openai:gpt-4o")).
-const foldFuel = 1 << 22
-
-// errFoldBudget is foldBudgeted's error past foldFuel.
-var errFoldBudget = errors.New("fold: the compilation's fuel for folding is spent")
+// hundreds of thousands of the usual ones (to("openai:gpt-4o")). It is
+// the checker's budget too (lang.FoldFuel).
+const foldFuel = lang.FoldFuel
 
 // foldBudgeted is FoldBuiltin charged to the compilation's foldFuel
 // (c.out.foldFuel counts what the calls spent), each call given what is
-// left of it at most: a call that runs out of that, short of foldLimits,
-// fails with errFoldBudget, left to run time. A call that folds within
-// foldLimits while the budget lasts gives what FoldBuiltin gives.
-func (c *compiler) foldBudgeted(b *lang.Builtin, args []vm.Value, first lang.Type) (vm.Value, error) {
-	left := foldFuel - c.out.foldFuel
-	if left <= 0 {
-		return vm.Value{}, errFoldBudget
-	}
-	v, spent, err := FoldBuiltinFuel(c.opts.Builtins, b, args, first, left)
+// left of it at most; ok is false for a call not folded, left to run
+// time. A call that folds within foldLimits while the budget lasts gives
+// what the checker's folding gives.
+func (c *compiler) foldBudgeted(b *lang.Builtin, args []vm.Value, first lang.Type) (vm.Value, bool) {
+	v, spent, err := FoldBuiltin(c.opts.Builtins, b, args, first, foldFuel-c.out.foldFuel)
 	c.out.foldFuel += spent
-	if ve, ok := errors.AsType[*vm.Error](err); ok && ve.Code == vm.CodeFuelExhausted && left < foldLimits.Fuel {
-		return vm.Value{}, errFoldBudget
-	}
-	return v, err
+	return v, err == nil
 }
+
+// errNoFuel is FoldBuiltin's error for a call given no fuel.
+var errNoFuel = &vm.Error{Code: vm.CodeFuelExhausted, Msg: "fold: no fuel left for folding"}
 
 // FoldBuiltin evaluates a call of the pure builtin b (lang.BuiltinDecl.Pure)
 // on constant arguments, as the compiler folds it: args holds one value per
 // parameter (none for an omitted optional one), first is the type of the
 // first argument (for the shape a builtin that TakesShape is given), and
-// the call is bounded by foldLimits, past which it fails with
-// fuel_exhausted or memory_exceeded. The checker's constant evaluation
-// (lang.UniverseConfig.Fold) calls it too, so check time and compile time
-// fold the same calls to the same values (the compiler those that
-// foldFuel leaves it).
-func FoldBuiltin(tab *vm.BuiltinTable, b *lang.Builtin, args []vm.Value, first lang.Type) (vm.Value, error) {
-	v, _, err := foldBuiltin(tab, b, args, first, foldLimits)
-	return v, err
-}
-
-// FoldBuiltinFuel is FoldBuiltin given fuel at most (less than
-// foldLimits' when fuel is), saying the fuel the call spent: all it was
-// given when it ran out.
-func FoldBuiltinFuel(tab *vm.BuiltinTable, b *lang.Builtin, args []vm.Value, first lang.Type, fuel int64) (vm.Value, int64, error) {
+// the call is bounded by foldLimits and by fuel, past which it fails with
+// fuel_exhausted or memory_exceeded; spent is the fuel it spent, all it
+// was given when it ran out. The checker's constant evaluation
+// (lang.UniverseConfig.Fold, stdlib's) calls it too, so check time and
+// compile time fold the same calls to the same values.
+func FoldBuiltin(tab *vm.BuiltinTable, b *lang.Builtin, args []vm.Value, first lang.Type, fuel int64) (v vm.Value, spent int64, err error) {
+	if fuel <= 0 {
+		return vm.Value{}, 0, errNoFuel
+	}
 	lim := foldLimits
 	lim.Fuel = min(lim.Fuel, fuel)
-	return foldBuiltin(tab, b, args, first, lim)
-}
-
-// foldBuiltin is FoldBuiltin under lim, saying the fuel the call spent.
-func foldBuiltin(tab *vm.BuiltinTable, b *lang.Builtin, args []vm.Value, first lang.Type, lim vm.Limits) (vm.Value, int64, error) {
 	if shape, ok := shapeArg(b, len(args), first); ok {
 		args = append(args[:len(args):len(args)], shape)
 	}
-	return vm.FoldSpent(tab, b.Key(), args, lim)
+	return vm.Fold(tab, b.Key(), args, lim)
 }
 
 func (c *compiler) objConst(o *lang.Object) (vm.Value, bool) {

@@ -325,13 +325,13 @@ type checker struct {
 	// the work done by the check's (maxConstWork).
 	constWork, constTotal int
 	walkFolds             int   // the calls folded in reportFnConstCalls (maxWalkFolds)
-	foldFuel              int64 // the fuel of the calls handed to Fold (maxCheckFoldFuel)
+	foldFuel              int64 // the fuel of the calls handed to Fold (FoldFuel)
 	// fnWalkUsed is the part of fnWalkBudget spent: by reportFnConstCalls,
 	// or by the checks of the session's libraries shared with this one.
 	fnWalkUsed int
 	// limited says a bound of the check's constant evaluations was met
 	// (maxConstDepth, maxConstWork, maxCheckConstWork, maxWalkFolds,
-	// maxCheckFoldWork, fnWalkBudget): what the check found then depends
+	// FoldFuel, fnWalkBudget): what the check found then depends
 	// on the work done before, and a check sharing a session's
 	// libraries, which has not done their work itself, is made again
 	// without the session.

@@ -49,14 +49,14 @@ const (
 // of the function.
 const maxWalkFolds = 256
 
-// maxCheckFoldFuel bounds the fuel of the calls a check hands to the
+// FoldFuel bounds the fuel of the calls a check hands to the
 // Universe's Fold, each bounded by Fold itself (100,000 fuel) but not in
 // all: 2,000 calls to("openai:" + string(len(sort(L)))) of a
 // 10,000-element constant L took 14 s to check. A call is given what is
 // left at most, and charged what it spent: past it, a call is not
 // constant to the check, as one past Fold's own budget is not. It is
-// the compiler's budget for the calls it folds.
-const maxCheckFoldFuel = 1 << 22
+// the compiler's budget for the calls it folds too.
+const FoldFuel = 1 << 22
 
 // constValue is constArg's value of e, an evaluation bounded by
 // maxConstWork.
@@ -223,7 +223,7 @@ func (c *checker) foldCall0(call *Call, depth int) ConstValue {
 		}
 		c.walkFolds++
 	}
-	left := maxCheckFoldFuel - c.foldFuel
+	left := FoldFuel - c.foldFuel
 	if left <= 0 {
 		c.limited = true
 		return NotConst

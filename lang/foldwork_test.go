@@ -9,7 +9,7 @@ import (
 )
 
 // TestCheckFoldFuelBounded: the calls a check hands to the Universe's
-// Fold share one budget of fuel (maxCheckFoldFuel), each given what is
+// Fold share one budget of fuel (FoldFuel), each given what is
 // left at most and charged what it spent, past which a call is not
 // constant to the check. 2,000 calls to("openai:m" + string(len(sort(L))))
 // of a 1,000-element L were all folded, 2 million values sorted, and of
@@ -47,7 +47,7 @@ func TestCheckFoldFuelBounded(t *testing.T) {
 	if sorts == 0 {
 		t.Fatal("no sort folded")
 	}
-	if spent > lang.MaxCheckFoldFuel || sorts == 2000 {
-		t.Errorf("%d of 2,000 sorts folded, spending %d fuel; a check may spend %d", sorts, spent, lang.MaxCheckFoldFuel)
+	if spent > lang.FoldFuel || sorts == 2000 {
+		t.Errorf("%d of 2,000 sorts folded, spending %d fuel; a check may spend %d", sorts, spent, lang.FoldFuel)
 	}
 }

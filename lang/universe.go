@@ -78,7 +78,9 @@ type UniverseConfig struct {
 	// call given fuel at most. It returns the call's value as a
 	// ConstValue (ConstList and ConstMap for lists and maps), or false
 	// when the call fails, needs more than fuel or a small fixed budget,
-	// or its value is not one (a record), and the fuel the call spent.
+	// or its value is not one (a record), and the fuel the call spent:
+	// at most fuel, all of it when the call ran out (the check's budget
+	// is then taken to be spent).
 	// It runs the builtin's implementation, so it must be bounded: the
 	// checker calls it on whatever constants a policy writes.
 	Fold FoldFunc

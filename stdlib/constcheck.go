@@ -376,7 +376,7 @@ func constSum(args []lang.ConstValue, what string) (int, string) {
 
 // foldConst is the universe's lang.UniverseConfig.Fold: a call of a pure
 // builtin on constants, evaluated as the compiler folds it
-// (compiler.FoldBuiltin, bounded by its fuel and memory budget), for the
+// (compiler.FoldBuiltin, bounded by its fuel and memory budget and by fuel), for the
 // checker to judge the arguments it reaches (to("a:" + lower(k))). A
 // call that fails, runs out of its budget or of fuel, or makes a record
 // is not folded.
@@ -397,7 +397,7 @@ func foldConst(b *lang.Builtin, args []lang.ConstValue, types []lang.Type, fuel 
 			first = types[i]
 		}
 	}
-	v, spent, err := compiler.FoldBuiltinFuel(tab, b, vals, first, fuel)
+	v, spent, err := compiler.FoldBuiltin(tab, b, vals, first, fuel)
 	if err != nil {
 		return nil, spent, false
 	}

@@ -10,15 +10,9 @@ import (
 // becomes a constant decision). The call is bounded by lim like a run; it
 // sees no clock, seed or host, so only pure builtins may be folded. Values
 // it creates belong to no run: a later APPEND copies them before writing.
-// A Go panic in the builtin is returned as an internal error.
-func Fold(t *BuiltinTable, name string, args []Value, lim Limits) (Value, error) {
-	v, _, err := FoldSpent(t, name, args, lim)
-	return v, err
-}
-
-// FoldSpent is Fold, which also says the fuel the call spent: all of
-// lim's when it ran out.
-func FoldSpent(t *BuiltinTable, name string, args []Value, lim Limits) (v Value, spent int64, err error) {
+// A Go panic in the builtin is returned as an internal error. spent is
+// the fuel the call spent: all of lim's when it ran out, never more.
+func Fold(t *BuiltinTable, name string, args []Value, lim Limits) (v Value, spent int64, err error) {
 	b := t.lookup(name)
 	if b == nil {
 		return Value{}, 0, fmt.Errorf("fold: no builtin %q", name)

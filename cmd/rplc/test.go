@@ -74,6 +74,8 @@ or not, and the total coverage (coverage, over one policy too); a policy
 with errors has its diagnostics both as lines (diagnostics) and as the
 objects rplc check --format json prints (diagnostic_details: range, code,
 related positions, fixes), and policies_with_errors counts such policies.
+A test failed at run time has the error's stack: {func, file, line, col},
+innermost first, with count when a frame repeats (a recursion).
 When the paths cannot be read, the document has error, saying why, and no
 policies; each directory holding no .rpl file is in its diagnostics and
 diagnostic_details, as the error RPL218 that rplc check reports, and error
