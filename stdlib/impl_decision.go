@@ -192,10 +192,11 @@ func PickWeighted(split vm.Map, seed uint64) (vm.Value, error) {
 // draws again with the session's seed (SessionSeed) and that a sticky
 // session keeps; a policy may set a target of its own with the split
 // kept for show, and that target stands.
-func Drawn(split vm.Map, target vm.Value) bool {
-	w, ok := split.Get(target)
-	return ok && w.Int() > 0
-}
+func Drawn(split vm.Map, target vm.Value) bool { return drawnWeight(split.Get(target)) }
+
+// drawnWeight is Drawn of the target's weight w in the split, ok when it
+// has one.
+func drawnWeight(w vm.Value, ok bool) bool { return ok && w.Int() > 0 }
 
 // SessionTarget is the target of a sticky session whose decision's
 // target is a draw from split (Drawn): kept, the target the session keeps
@@ -515,11 +516,11 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		// Drawn, charged as m[key] is (Call.Get): the target of a Decision
 		// built by hand may be of any length, and a split of more than 8
 		// targets hashes it (a 1 MiB target took 27 µs on 7 fuel).
-		w, drawn, err := c.Get(split, d[lay.decision.target])
+		w, ok, err := c.Get(split, d[lay.decision.target])
 		if err != nil {
 			return vm.Value{}, err
 		}
-		if drawn && w.Int() > 0 {
+		if drawnWeight(w, ok) {
 			if err := chargeBytes(c, len(key)); err != nil {
 				return vm.Value{}, err
 			}
