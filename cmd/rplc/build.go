@@ -59,8 +59,8 @@ error. With --format json the summary is one JSON document, printed also
 when the build fails: ok, error (why it failed), file, version, size,
 signed, key_id, tests_run, skipped (of those run, the tests that called
 testing.skip: not failed, as in rplc test), tests_skipped (--skip-tests),
-policies, failures (the failed
-tests: policy, test, where the test is declared, test_file, test_line and
+policies and failures (each a list, [] when none: the policies
+built, the failed tests: policy, test, where the test is declared, test_file, test_line and
 test_col, and where it failed, file, line, col, with code, message and
 the stack of an error that is not a failed expect, as rplc test
 --format json gives them),
@@ -128,20 +128,23 @@ tree's tenants.json or catalogue.json).`,
 
 // buildSummary is the --format json output of build.
 type buildSummary struct {
-	OK           bool           `json:"ok"`
-	Error        string         `json:"error,omitempty"`
-	File         string         `json:"file,omitempty"`
-	Version      string         `json:"version,omitempty"`
-	Size         int            `json:"size,omitempty"`
-	Signed       bool           `json:"signed"`
-	KeyID        string         `json:"key_id,omitempty"`
-	TestsRun     int            `json:"tests_run"`
-	Skipped      int            `json:"skipped"` // of TestsRun, those that called testing.skip
-	TestsSkipped bool           `json:"tests_skipped"`
-	Policies     []buildPolicy  `json:"policies,omitempty"`
-	Failures     []buildFailure `json:"failures,omitempty"`
-	Catalogue    int            `json:"catalogue_models,omitempty"`
-	Tenants      int            `json:"tenants,omitempty"`
+	OK           bool   `json:"ok"`
+	Error        string `json:"error,omitempty"`
+	File         string `json:"file,omitempty"`
+	Version      string `json:"version,omitempty"`
+	Size         int    `json:"size,omitempty"`
+	Signed       bool   `json:"signed"`
+	KeyID        string `json:"key_id,omitempty"`
+	TestsRun     int    `json:"tests_run"`
+	Skipped      int    `json:"skipped"` // of TestsRun, those that called testing.skip
+	TestsSkipped bool   `json:"tests_skipped"`
+	// Policies and Failures are always there, [] when none (a failed
+	// build's policies, a good build's failures), so that a CI script
+	// reads both without asking whether they are.
+	Policies  []buildPolicy  `json:"policies"`
+	Failures  []buildFailure `json:"failures"`
+	Catalogue int            `json:"catalogue_models,omitempty"`
+	Tenants   int            `json:"tenants,omitempty"`
 	// Diagnostics are the build's warnings, and its errors when it
 	// failed on them, as rplc check --format json prints them.
 	Diagnostics []jsonDiag `json:"diagnostics"`
@@ -200,7 +203,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		}
 		if err != nil {
 			if ex, ok := errors.AsType[*exitError](err); ok && ex.code == exitFail && format == "json" {
-				writeJSON(e.stdout, buildSummary{Error: ex.err.Error(), TestsSkipped: skipTests, Diagnostics: []jsonDiag{}})
+				writeJSON(e.stdout, buildSummary{Error: ex.err.Error(), TestsSkipped: skipTests, Policies: []buildPolicy{}, Failures: []buildFailure{}, Diagnostics: []jsonDiag{}})
 			}
 			return err
 		}
@@ -229,7 +232,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 		}
 		return names.name(filepath.Join(root, filepath.FromSlash(file)))
 	}
-	sum := buildSummary{TestsSkipped: skipTests, Diagnostics: []jsonDiag{}}
+	sum := buildSummary{TestsSkipped: skipTests, Policies: []buildPolicy{}, Failures: []buildFailure{}, Diagnostics: []jsonDiag{}}
 	if res != nil {
 		// Diagnostics name files relative to DIR; show them relative to
 		// the working directory, like check does.
