@@ -792,15 +792,8 @@ func TestPushRaisesReplicas(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "p.rplb")
 	os.WriteFile(file, res.Data, 0o644)
 	url := ns[0].ClientURL()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.JetStream(t, url)
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	replicas := func() int {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -38,6 +38,44 @@ func natsServer(t *testing.T) (*server.Server, *nats.Conn) {
 	return ns, nc
 }
 
+// watchingRouter starts an embedded NATS server and a router on a copy
+// of the examples that watches its bundle bucket, and waits for the
+// watch's start. It returns a connection to the server, the router's
+// options and the router (shut down at the test's end).
+func watchingRouter(t *testing.T) (*nats.Conn, router.Options, *router.Router) {
+	t.Helper()
+	ns, nc := natsServer(t)
+	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
+	r := startRouter(t, opt)
+	waitUntil(t, "the bundle watch's start", r.BundleSynced)
+	return nc, opt, r
+}
+
+// pushRefused pushes a bundle whose tests fail, which the routers refuse,
+// and returns its revision.
+func pushRefused(ctx context.Context, t *testing.T, nc *nats.Conn) uint64 {
+	t.Helper()
+	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rev
+}
+
+// bundleKV is the bundle bucket on nc's server.
+func bundleKV(ctx context.Context, t *testing.T, nc *nats.Conn) jetstream.KeyValue {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
+}
+
 // waitUntil polls cond, for up to 10 s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -347,10 +385,7 @@ func TestRefusalReportedAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the bundle watch's start", r.BundleSynced)
-	refused, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	refused := pushRefused(ctx, t, nc)
 	source := fmt.Sprintf("nats:%s/%s@%d", natsx.BundleBucket, natsx.BundleKey, refused)
 	reported := func(r *router.Router) bool {
 		v := getPolicies(t, r.HTTPAddr())
@@ -388,9 +423,7 @@ func TestRefusalOfDeletedBucketEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the bundle watch's start", r.BundleSynced)
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
-		t.Fatal(err)
-	}
+	pushRefused(ctx, t, nc)
 	waitUntil(t, "the refusal recorded", func() bool {
 		v := getPolicies(t, r.HTTPAddr())
 		return v.Sources.Bucket != nil && strings.Contains(v.Status.LastError, "nats:")
@@ -430,26 +463,15 @@ func TestRefusalOfDeletedBucketEnds(t *testing.T) {
 func TestRefusalOfDeletedBundleEnds(t *testing.T) {
 	for _, purge := range []bool{false, true} {
 		t.Run(map[bool]string{false: "deleted", true: "purged"}[purge], func(t *testing.T) {
-			ns, nc := natsServer(t)
 			ctx := context.Background()
-			opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
-			r := startRouter(t, opt)
-			waitUntil(t, "the bundle watch's start", r.BundleSynced)
-			if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
-				t.Fatal(err)
-			}
+			nc, opt, r := watchingRouter(t)
+			pushRefused(ctx, t, nc)
 			waitUntil(t, "the refusal recorded", func() bool {
 				v := getPolicies(t, r.HTTPAddr())
 				return v.Sources.BucketRefused != nil && strings.Contains(v.Status.LastError, "nats:")
 			})
-			js, err := jetstream.New(nc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			kv, err := js.KeyValue(ctx, natsx.BundleBucket)
-			if err != nil {
-				t.Fatal(err)
-			}
+			kv := bundleKV(ctx, t, nc)
+			var err error
 			if purge {
 				err = kv.Purge(ctx, natsx.BundleKey)
 			} else {
@@ -477,26 +499,14 @@ func TestRefusalOfDeletedBundleEnds(t *testing.T) {
 // restart, which reported it (kept with the last good version) until the
 // next activation.
 func TestRefusalOfBundleDeletedWhileDownEnds(t *testing.T) {
-	ns, nc := natsServer(t)
 	ctx := context.Background()
-	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
-	r := startRouter(t, opt)
-	waitUntil(t, "the bundle watch's start", r.BundleSynced)
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
-		t.Fatal(err)
-	}
+	nc, opt, r := watchingRouter(t)
+	pushRefused(ctx, t, nc)
 	waitUntil(t, "the refusal recorded", func() bool { return getPolicies(t, r.HTTPAddr()).Sources.BucketRefused != nil })
 	if err := r.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, natsx.BundleBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := bundleKV(ctx, t, nc)
 	if err := kv.Delete(ctx, natsx.BundleKey); err != nil {
 		t.Fatal(err)
 	}
@@ -530,9 +540,7 @@ func TestRefusalAfterRestartGivesWay(t *testing.T) {
 	}
 	lastError := func(r *router.Router) string { return getPolicies(t, r.HTTPAddr()).Status.LastError }
 	r := start()
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
-		t.Fatal(err)
-	}
+	pushRefused(ctx, t, nc)
 	// Handled, not only refused: a restart before the revision is
 	// recorded as handled tries it again, and its refusal is then the
 	// news (1 run in 40 failed so).
@@ -670,14 +678,9 @@ func blockLastGoodBundle(t *testing.T, data string) (unblock func()) {
 // kept with the last good version alike. It cleared the status only: the
 // refusal, still kept, was reported again after a restart.
 func TestReactivationClearsRefusal(t *testing.T) {
-	ns, nc := natsServer(t)
 	ctx := context.Background()
-	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
-	r := startRouter(t, opt)
-	waitUntil(t, "the bundle watch's start", r.BundleSynced)
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
-		t.Fatal(err)
-	}
+	nc, opt, r := watchingRouter(t)
+	pushRefused(ctx, t, nc)
 	waitUntil(t, "the refusal recorded", func() bool {
 		v := getPolicies(t, r.HTTPAddr())
 		return v.Sources.Bucket != nil && strings.Contains(v.Status.LastError, "nats:")
@@ -700,11 +703,8 @@ func TestReactivationClearsRefusal(t *testing.T) {
 // activation found no refusal recorded yet to clear, and the watch then
 // recorded it: kept, it was reported again after a restart.
 func TestActivationAfterRefusalClearsIt(t *testing.T) {
-	ns, nc := natsServer(t)
 	ctx := context.Background()
-	opt := router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSURL: ns.ClientURL(), HTTP: "127.0.0.1:0", NoLog: true, Logger: quiet()}
-	r := startRouter(t, opt)
-	waitUntil(t, "the bundle watch's start", r.BundleSynced)
+	nc, opt, r := watchingRouter(t)
 	var reloaded string
 	router.AfterBundleRefused(t, func() {
 		os.WriteFile(filepath.Join(opt.Policies, "later.rpl"), []byte("package later\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n"), 0o644)
@@ -715,9 +715,7 @@ func TestActivationAfterRefusalClearsIt(t *testing.T) {
 		}
 		reloaded = s.Version
 	})
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, failingBundle(t)); err != nil {
-		t.Fatal(err)
-	}
+	pushRefused(ctx, t, nc)
 	waitUntil(t, "the refused revision handled", func() bool { return getPolicies(t, r.HTTPAddr()).Sources.Bucket != nil })
 	v := getPolicies(t, r.HTTPAddr())
 	if reloaded == "" || v.Status.Version != reloaded {

@@ -9,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/rpl-lang/rpl/internal/natstest"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
@@ -168,15 +166,8 @@ func TestDecisionLogOutageKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect("nats://" + addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.JetStream(t, "nats://"+addr)
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	var logged []string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rpl-lang/rpl/internal/natstest"
 	"github.com/rpl-lang/rpl/runtime/natsx"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
@@ -47,15 +47,8 @@ func TestExternalStorageShortHintedBucket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Shutdown()
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.JetStream(t, s.ClientURL())
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "ALL", Subjects: []string{"all"}, MaxBytes: 1 << 20}); err != nil {
 		t.Fatal(err)
 	}
