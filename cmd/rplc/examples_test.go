@@ -56,6 +56,18 @@ func TestUseColor(t *testing.T) {
 			t.Errorf("useColor(buffer, %q): %v, want %v", mode, got, want)
 		}
 	}
+	// A character device that is no terminal: auto coloured it.
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if useColor(null, "auto") {
+		t.Errorf("useColor(%s, auto) = true, want false: not a terminal", os.DevNull)
+	}
+	if useColor(&outWriter{w: null}, "auto") {
+		t.Errorf("useColor(outWriter on %s, auto) = true, want false: not a terminal", os.DevNull)
+	}
 }
 
 // TestColorFor: only a non-empty NO_COLOR turns colour off, and only the

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/term"
+
 	"github.com/rpl-lang/rpl/lang"
 )
 
@@ -20,13 +22,10 @@ func useColor(w io.Writer, mode string) bool {
 	if o, ok := w.(*outWriter); ok {
 		w = o.w
 	}
+	// A terminal, not any character device: /dev/null is one too, and
+	// `rplc check x.rpl >/dev/null` wrote escapes there.
 	f, ok := w.(*os.File)
-	terminal := false
-	if ok {
-		fi, err := f.Stat()
-		terminal = err == nil && fi.Mode()&os.ModeCharDevice != 0
-	}
-	return colorFor(mode, terminal)
+	return colorFor(mode, ok && term.IsTerminal(int(f.Fd())))
 }
 
 // colorFor reports whether output to a terminal, or not, may carry ANSI
