@@ -110,10 +110,18 @@ func describeOutcome(c *Coverage, k compiler.Counter) string {
 }
 
 // coverLine is the coverage of stmts statements and outcomes branch
-// outcomes, of which stmtsCovered and outcomesCovered ran.
+// outcomes, of which stmtsCovered and outcomesCovered ran: "no branches"
+// for none (as go test says "[no statements]"), where "100.0% of
+// branches (0/0)" claimed a coverage there was nothing to measure.
 func coverLine(stmtsCovered, stmts, outcomesCovered, outcomes int) string {
-	return fmt.Sprintf("%.1f%% of statements (%d/%d), %.1f%% of branches (%d/%d)",
-		percent(stmtsCovered, stmts), stmtsCovered, stmts, percent(outcomesCovered, outcomes), outcomesCovered, outcomes)
+	s, b := "no statements", "no branches"
+	if stmts > 0 {
+		s = fmt.Sprintf("%.1f%% of statements (%d/%d)", percent(stmtsCovered, stmts), stmtsCovered, stmts)
+	}
+	if outcomes > 0 {
+		b = fmt.Sprintf("%.1f%% of branches (%d/%d)", percent(outcomesCovered, outcomes), outcomesCovered, outcomes)
+	}
+	return s + ", " + b
 }
 
 // WriteSummary writes the closing lines of a run: the coverage total

@@ -61,7 +61,9 @@ latency, the clock and the seed (see rplc doc std/testing).
 
 --cover prints statement and branch coverage per policy (its own files, not
 its tests or parents; a policy without tests is 0% covered); with -v also
-each branch outcome never taken.
+each branch outcome never taken. A policy with no branch says "no
+branches" (and "no statements" for none), not 100%, as go test says
+"[no statements]"; its JSON branch_percent (statement_percent) is null.
 --coverprofile FILE writes statement coverage in Go's cover profile format
 (--covermode set or count, which needs --coverprofile), which go tool
 cover -html reads; a FILE named .rpl, a policy source, is refused.
@@ -376,12 +378,15 @@ type (
 	}
 	// jsonCoverageCounts are a coverage's counts and percentages.
 	jsonCoverageCounts struct {
-		Statements        int     `json:"statements"`
-		StatementsCovered int     `json:"statements_covered"`
-		Branches          int     `json:"branches"`
-		BranchesCovered   int     `json:"branches_covered"`
-		StatementPercent  float64 `json:"statement_percent"`
-		BranchPercent     float64 `json:"branch_percent"`
+		Statements        int `json:"statements"`
+		StatementsCovered int `json:"statements_covered"`
+		Branches          int `json:"branches"`
+		BranchesCovered   int `json:"branches_covered"`
+		// StatementPercent and BranchPercent are null when there is
+		// nothing to cover (no statements, no branches), as the text
+		// says "no branches": not 100.
+		StatementPercent *float64 `json:"statement_percent"`
+		BranchPercent    *float64 `json:"branch_percent"`
 	}
 	jsonPolicyResult struct {
 		Policy      string   `json:"policy"`
@@ -517,6 +522,12 @@ func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, nam
 
 // coverageCounts is c's counts and percentages, as the JSON gives them.
 func coverageCounts(c *policytest.Coverage) jsonCoverageCounts {
-	return jsonCoverageCounts{Statements: c.Stmts, StatementsCovered: c.StmtsCovered, Branches: c.Outcomes, BranchesCovered: c.OutcomesCovered,
-		StatementPercent: c.StmtPercent(), BranchPercent: c.BranchPercent()}
+	j := jsonCoverageCounts{Statements: c.Stmts, StatementsCovered: c.StmtsCovered, Branches: c.Outcomes, BranchesCovered: c.OutcomesCovered}
+	if c.Stmts > 0 {
+		j.StatementPercent = new(c.StmtPercent())
+	}
+	if c.Outcomes > 0 {
+		j.BranchPercent = new(c.BranchPercent())
+	}
+	return j
 }
