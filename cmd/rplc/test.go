@@ -25,7 +25,7 @@ func newTestCmd(e *env) *cobra.Command {
 		verbose               bool
 		runExpr, format, mode string
 		cover                 bool
-		profile               string
+		profile, junit        string
 		fuel                  int64
 	)
 	cmd := &cobra.Command{
@@ -68,7 +68,21 @@ branches" (and "no statements" for none), not 100%, as go test says
 (--covermode set or count, which needs --coverprofile), which go tool
 cover -html reads; a FILE named .rpl, a policy source, is refused.
 Single-dash spellings (-run, -cover, -coverprofile, -covermode, -fuel,
--format) work too.
+-format) work too, and -junit.
+
+--junit FILE writes a JUnit XML report to FILE as well, for CI (GitLab's
+junit report, Jenkins, GitHub's test reporters), whatever the tests did;
+the output (text or JSON) is the same. It has a testsuite per policy,
+named by its file as the text's -v names it, and a testcase per test
+(classname the policy's id, file, line, time in seconds): a failed
+expect is a failure, every failed line its text; an error at run time
+(fuel, memory, a runtime error) is an error with its stack; a skip is
+skipped. A policy with errors, whose tests did not run, is a testsuite
+of one testcase "(policy with errors)" in error with its diagnostics,
+and so is a tree's tenants.json or catalogue.json refused, a directory
+holding no .rpl file, each by its name. A character XML 1.0 cannot hold
+(a control character in a test's name or a compared string) is written
+\uXXXX. FILE is refused as --coverprofile's is.
 
 With --format json the results are one JSON document, which lists every
 test and, with --cover, every branch outcome never taken (not_taken), -v
@@ -102,11 +116,12 @@ is a policy: with neither a route function nor tests, it is an error
 
 Exit status: 0 when every test passes, 1 when a test fails, a policy has
 errors or a tree's tenants.json or catalogue.json is refused, 2 for a
-wrong command line (a --coverprofile in a directory that does not exist
-among them).`,
+wrong command line (a --coverprofile or --junit in a directory that does
+not exist among them).`,
 		Example: `  rplc test examples/policies
   rplc test -v --run 'budget' examples/policies/budget_guard.rpl
-  rplc test --cover --coverprofile cover.out examples/policies && go tool cover -html cover.out`,
+  rplc test --cover --coverprofile cover.out examples/policies && go tool cover -html cover.out
+  rplc test --junit report.xml examples/policies`,
 		Args: requirePaths,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if mode != "set" && mode != "count" {
@@ -117,27 +132,15 @@ among them).`,
 				// profile of counts expected was not written.
 				return usageErrorf(cmd, "--covermode is the mode of the --coverprofile file, and there is no --coverprofile")
 			}
-			if err := noStdout(cmd, "--coverprofile", profile, ""); err != nil {
+			if err := reportFileError(cmd, "--coverprofile", profile, "profile", args); err != nil {
 				return err
 			}
-			if profile != "" {
-				if err := outFileError(cmd, "", "--coverprofile", profile, "profile file"); err != nil {
-					return err
-				}
+			if err := reportFileError(cmd, "--junit", junit, "report", args); err != nil {
+				return err
 			}
-			if strings.HasSuffix(profile, ".rpl") {
-				// As build -o: a slip (the profile's name left out, a
-				// policy taken for it) replaced a policy's source.
-				return usageErrorf(cmd, "--coverprofile %s names a policy source, which the profile would replace (name the profile file)", profile)
-			}
-			// Nor a tree's data, as build -o: the profile replaced the
-			// tenant registry or price catalogue the tests had read.
-			for _, a := range args {
-				for _, data := range []string{"tenants.json", "catalogue.json"} {
-					if profile != "" && sameFile(profile, filepath.Join(a, data)) {
-						return usageErrorf(cmd, "--coverprofile %s is the tree's %s, which the profile would replace (name the profile file)", profile, data)
-					}
-				}
+			if profile != "" && junit != "" && (absPath(profile) == absPath(junit) || sameFile(profile, junit)) {
+				// The one written last replaced the other.
+				return usageErrorf(cmd, "--junit %s is the --coverprofile file too: name two files", junit)
 			}
 			cfg := policytest.Config{Cover: cover || profile != "", Limits: vm.Limits{Fuel: fuel}}
 			if runExpr != "" {
@@ -151,7 +154,7 @@ among them).`,
 				}
 				cfg.Run = re
 			}
-			return runTests(cmd, e, args, cfg, testOutput{verbose: verbose, json: format == "json", cover: cover, profile: profile, mode: mode})
+			return runTests(cmd, e, args, cfg, testOutput{verbose: verbose, json: format == "json", cover: cover, profile: profile, mode: mode, junit: junit})
 		},
 	}
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every test with its result and time")
@@ -159,6 +162,7 @@ among them).`,
 	cmd.Flags().BoolVar(&cover, "cover", false, "print statement and branch coverage per policy")
 	cmd.Flags().StringVar(&profile, "coverprofile", "", "write a Go cover profile to this file (implies coverage)")
 	cmd.Flags().StringVar(&mode, "covermode", "set", "cover profile mode: set or count")
+	cmd.Flags().StringVar(&junit, "junit", "", "also write a JUnit XML report to this file, for CI")
 	cmd.Flags().Int64Var(&fuel, "fuel", 0, "fuel limit of each test (0: the default, 1000000)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
@@ -167,6 +171,37 @@ among them).`,
 type testOutput struct {
 	verbose, json, cover bool
 	profile, mode        string
+	junit                string // the JUnit XML report's file, or ""
+}
+
+// reportFileError refuses, before any test runs (exit 2), a file the run
+// writes, the value of flag (--coverprofile, --junit: a what, "profile",
+// "report"): standard output, a directory or a file in a directory that
+// does not exist (outFileError), a policy source (.rpl), which build -o
+// refuses too, as a slip (the file's name left out, a policy taken for
+// it) replaced the source; or the tenant registry or price catalogue of
+// a tree tested (args), which the tests had read.
+func reportFileError(cmd *cobra.Command, flag, file, what string, args []string) error {
+	if file == "" {
+		return nil
+	}
+	if err := noStdout(cmd, flag, file, ""); err != nil {
+		return err
+	}
+	if err := outFileError(cmd, "", flag, file, what+" file"); err != nil {
+		return err
+	}
+	if strings.HasSuffix(file, ".rpl") {
+		return usageErrorf(cmd, "%s %s names a policy source, which the %s would replace (name the %s file)", flag, file, what, what)
+	}
+	for _, a := range args {
+		for _, data := range []string{"tenants.json", "catalogue.json"} {
+			if sameFile(file, filepath.Join(a, data)) {
+				return usageErrorf(cmd, "%s %s is the tree's %s, which the %s would replace (name the %s file)", flag, file, data, what, what)
+			}
+		}
+	}
+	return nil
 }
 
 // goStyleTestFlags lets `rplc test` take go test's single-dash spellings,
@@ -188,7 +223,7 @@ func goStyleTestFlags(args []string) []string {
 		if a == "--" {
 			break
 		}
-		for _, f := range []string{"run", "cover", "coverprofile", "covermode", "fuel", "format"} {
+		for _, f := range []string{"run", "cover", "coverprofile", "covermode", "fuel", "format", "junit"} {
 			if a == "-"+f || strings.HasPrefix(a, "-"+f+"=") {
 				out[i] = "-" + a
 			}
@@ -240,14 +275,24 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		}
 		if !o.json {
 			printText(e.stdout, ds, useColor(e.stdout, e.color))
-			return &exitError{code: exitFail, err: err}
+		} else {
+			// A document still, as eval and build write one whatever
+			// happened: there was none (a directory holding no .rpl
+			// file, a link loop), only exit 1.
+			run := jsonTestRun{Error: err.Error(), Policies: []jsonPolicyResult{}}
+			run.addDiags(ds)
+			writeJSON(e.stdout, run)
 		}
-		// A document still, as eval and build write one whatever
-		// happened: there was none (a directory holding no .rpl file, a
-		// link loop), only exit 1.
-		run := jsonTestRun{Error: err.Error(), Policies: []jsonPolicyResult{}}
-		run.addDiags(ds)
-		writeJSON(e.stdout, run)
+		if o.junit != "" {
+			// Red in CI, as the run is: no test ran.
+			rep := junitReport(nil, nil, ds, names, time.Now())
+			if len(ds) == 0 {
+				rep.add(junitErrorSuite("rplc test", []string{err.Error()}), time.Now())
+			}
+			if werr := writeJUnit(o.junit, rep); werr != nil {
+				return writeError(werr)
+			}
+		}
 		return &exitError{code: exitFail, err: err}
 	}
 	runner, err := policytest.NewRunner()
@@ -258,6 +303,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 	names := newPathNamer()
 	ro := policytest.ReportOptions{Verbose: o.verbose, Name: names.name, NoCover: !o.cover}
 	var shown diagSet // a library's diagnostic once, whichever policies load it
+	start := time.Now()
 	byTree := runner.RunTrees(trees, cfg)
 	// The tenants.json and catalogue.json of each directory walked, as
 	// rplc check and rplc build check them (RPL217): each tenant's policy
@@ -316,8 +362,14 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 			fmt.Fprintf(e.stdout, "%s in the trees' tenants.json or catalogue.json\n", plural(n, "error"))
 		}
 	}
-	// The profile after the results, which a profile that cannot be
-	// written does not cut short.
+	// The report and the profile after the results, which a file that
+	// cannot be written does not cut short; the report whatever the
+	// tests did, as CI reads it when they failed.
+	if o.junit != "" {
+		if err := writeJUnit(o.junit, junitReport(results, data, nil, names, start)); err != nil {
+			return writeError(err)
+		}
+	}
 	if o.profile != "" {
 		var covs []*policytest.Coverage
 		for _, r := range results {
