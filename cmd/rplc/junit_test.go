@@ -7,7 +7,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 )
 
 // readJUnit parses the JUnit report at path with encoding/xml, which
@@ -162,4 +165,35 @@ func TestXMLText(t *testing.T) {
 			t.Errorf("xmlText(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzJUnitText: whatever a test's name or message holds, the report
+// parses, and reads back as xmlText wrote it; a string XML can hold
+// (valid UTF-8, no character outside XML's Char) is kept as it is.
+func FuzzJUnitText(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\x00b", "\x1b[2J", "\xff", "\uFFFE", "]]>", "<&\"'>", "\r\n\t"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		run := &junitSuites{}
+		run.add(junitSuite{Name: s, Tests: 1, Failures: 1, Cases: []junitCase{{
+			Name: s, Classname: s, Time: junitSeconds(0), Failure: junitProblemOf([]string{s, s}, ""),
+		}}}, time.Time{})
+		data, err := run.marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back junitSuites
+		if err := xml.Unmarshal(data, &back); err != nil {
+			t.Fatalf("%q: the report does not parse: %v\n%s", s, err, data)
+		}
+		want := xmlText(s)
+		c := back.Suites[0].Cases[0]
+		if c.Name != want || c.Classname != want || c.Failure.Message != want {
+			t.Errorf("%q read back as %q, %q, %q, want %q", s, c.Name, c.Classname, c.Failure.Message, want)
+		}
+		if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return xmlText(string(r)) != string(r) }) && want != s {
+			t.Errorf("xmlText(%q) = %q, changed a string XML holds", s, want)
+		}
+	})
 }
