@@ -79,8 +79,8 @@ expect is a failure, every failed line its text; an error at run time
 (fuel, memory, a runtime error) is an error with its stack; a skip is
 skipped. A policy with errors, whose tests did not run, is a testsuite
 of one testcase "(policy with errors)" in error with its diagnostics,
-and so is a tree's tenants.json or catalogue.json refused, a directory
-holding no .rpl file, each by its name. A character XML 1.0 cannot hold
+and so is a tree's tenants.json or catalogue.json refused and a
+directory holding no .rpl file, each named by its path. A character XML 1.0 cannot hold
 (a control character in a test's name or a compared string) is written
 \uXXXX. FILE is refused as --coverprofile's is.
 
