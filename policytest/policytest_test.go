@@ -214,6 +214,24 @@ func TestWriteSummary(t *testing.T) {
 	}
 }
 
+// A coverage with no branch (or no statement) says so: it was "100.0% of
+// branches (0/0)", a coverage where there was nothing to measure.
+func TestWriteResultNoBranches(t *testing.T) {
+	for _, c := range []struct {
+		cov  policytest.Coverage
+		want string
+	}{
+		{policytest.Coverage{Stmts: 2, StmtsCovered: 1}, "coverage: p.rpl: 50.0% of statements (1/2), no branches\n"},
+		{policytest.Coverage{Outcomes: 2, OutcomesCovered: 2}, "coverage: p.rpl: no statements, 100.0% of branches (2/2)\n"},
+	} {
+		var buf bytes.Buffer
+		policytest.WriteResult(&buf, &policytest.Result{Policy: "p.rpl", Coverage: &c.cov}, policytest.ReportOptions{})
+		if buf.String() != c.want {
+			t.Errorf("got %q, want %q", buf.String(), c.want)
+		}
+	}
+}
+
 func TestRunFilter(t *testing.T) {
 	res := run(t, setup(t), policytest.Config{Run: regexp.MustCompile("^(chat|spend)$")})
 	if got := policytest.SummaryLine(res); got != "2 passed, 0 failed" {
