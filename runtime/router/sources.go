@@ -242,7 +242,12 @@ func (r *Router) saveSources() {
 // failure replaces it, and is returned, for Start to say why a router
 // with nothing else to activate does not start; nil when none was kept.
 // A build that ctx's end cut short refused nothing: it is returned
-// (wrapping ctx's error) but not recorded.
+// (wrapping ctx's error) but not recorded. A version kept from a local
+// source (--policies, --bundle) other than the one this router names is
+// not activated, nor its record taken up: the operator pointed the router
+// elsewhere, and the directory named is loaded as on a first start (a
+// broken one leaves the router not ready, rather than serving the former
+// directory's policies as if they were its own).
 func (r *Router) activateLastGood(ctx context.Context) error {
 	start := time.Now()
 	var s *runtime.Snapshot
@@ -271,16 +276,21 @@ func (r *Router) activateLastGood(ctx context.Context) error {
 		r.Engine.LoadFailed(err)
 		return err
 	}
-	r.Engine.Activate(s)
-	r.log.Info("last good version activated", "version", s.ShortVersion(), "in", time.Since(start))
 	srcFile := filepath.Join(r.opt.DataDir, LastGoodSources)
 	data, err := os.ReadFile(srcFile)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // kept by an earlier release: the sources are activated
-	}
 	var src sources
 	if err == nil {
 		err = readSources(data, &src)
+	}
+	if l, local := src.Local, r.localSource(); err == nil && l != nil && l.Version == s.Version && local != "" && localPath(l.Path) != localPath(local) {
+		r.log.Warn("last good version not activated: it was taken from another policy source than this router's; the source named is loaded as on a first start",
+			"version", s.ShortVersion(), "kept_from", l.Path, "source", local)
+		return nil
+	}
+	r.Engine.Activate(s)
+	r.log.Info("last good version activated", "version", s.ShortVersion(), "in", time.Since(start))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // kept by an earlier release: the sources are activated
 	}
 	if err != nil {
 		r.log.Warn("last good sources unreadable: the policy sources are activated as on a first start", "file", srcFile, "err", err)
@@ -296,6 +306,15 @@ func (r *Router) activateLastGood(ctx context.Context) error {
 		r.Engine.StillRefused(bucketSource(*src.Bucket), errors.New(f.Error), f.At)
 	}
 	return nil
+}
+
+// localSource is the local source the router names: --bundle, else
+// --policies ("" when neither), as Start and Reload take them.
+func (r *Router) localSource() string {
+	if r.opt.Bundle != "" {
+		return r.opt.Bundle
+	}
+	return r.opt.Policies
 }
 
 // lastGood is where the last good version is kept (persist): the bundle

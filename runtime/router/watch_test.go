@@ -211,6 +211,34 @@ func TestRestartSameDirSpelledOtherwise(t *testing.T) {
 	}
 }
 
+// TestRestartOtherDirNotServingFormer: a router restarted with another
+// policy directory (the same data directory) does not serve the former
+// directory's version kept there: with the new directory broken it is not
+// ready, and once the directory is mended it serves it. The kept version
+// was served before, ready, as if the directory named were its source.
+func TestRestartOtherDirNotServingFormer(t *testing.T) {
+	data := t.TempDir()
+	r, err := router.Start(context.Background(), router.Options{Policies: copyExamples(t), DataDir: data, HTTP: "-", NoNATS: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	former := r.Engine.Current().Version
+	r.Shutdown(context.Background())
+
+	other := t.TempDir()
+	p := filepath.Join(other, "default.rpl")
+	os.WriteFile(p, []byte("package default\n\nfn route(r: Request) -> Decision = to(\"p:other\"\n"), 0o644)
+	r = startRouter(t, router.Options{Policies: other, DataDir: data, HTTP: "-", NoNATS: true, Logger: quiet()})
+	if s := r.Engine.Current(); s != nil {
+		t.Fatalf("restarted with a broken --policies %s: serving %.12s from %s (the former directory's %.12s)", other, s.Version, s.Source, former)
+	}
+	os.WriteFile(p, []byte("package default\n\nfn route(r: Request) -> Decision = to(\"p:other\")\n"), 0o644)
+	waitVersion(t, r, "")
+	if s := r.Engine.Current(); s.Source != other {
+		t.Errorf("active source %s, want %s", s.Source, other)
+	}
+}
+
 // copyExamplesTo copies the example policies into dir, made if need be.
 func copyExamplesTo(t *testing.T, dir string) {
 	t.Helper()
