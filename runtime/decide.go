@@ -243,6 +243,13 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	if known {
 		slots[l.req.tenant] = reg.value
 		parents = nil
+	} else if len(parents) > 0 {
+		// An unregistered tenant's parents, completed along the
+		// registry for the policy as for the selection below.
+		if ps, changed := e.completeParents(s, parents); changed {
+			slots[l.req.tenant].Record()[l.tenant.parents] = ps
+			parents = ps.List()
+		}
 	}
 	if slots[l.req.arrival].Int() == 0 {
 		slots[l.req.arrival] = vm.TimeOf(arrival)
@@ -265,20 +272,11 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 				}
 			}
 		}
-		// An unregistered tenant's own parents, each completed along
-		// the registry (its ancestors after it), as a registered
+		// An unregistered tenant's own parents, completed above (each
+		// followed by its registered ancestors), as a registered
 		// tenant's are.
 		for i := 0; p == nil && i < len(parents); i++ {
-			par := parents[i].Str()
-			if p = e.tenantPolicy(s, par); p == nil {
-				if pr, ok := s.tenants[par]; ok {
-					for _, anc := range pr.Parents {
-						if p = e.tenantPolicy(s, anc); p != nil {
-							break
-						}
-					}
-				}
-			}
+			p = e.tenantPolicy(s, parents[i].Str())
 		}
 		if p == nil {
 			if p = s.policies[e.cfg.DefaultPolicy]; p == nil {
