@@ -53,6 +53,12 @@ type Feedback struct {
 	Cost json.RawMessage `json:"cost,omitempty"`
 	// Time is when the request finished; zero means when received.
 	Time time.Time `json:"time,omitzero"`
+	// Attempt numbers the request's attempts on Target, from 1 (the
+	// first; 2 its first retry, as a fallback's retries make) to
+	// MaxFeedbackAttempt; 0 means 1, and Validate sets it so. It is part
+	// of the feedback's identity (see FeedbackDedupWindow): each attempt
+	// is recorded once.
+	Attempt int `json:"attempt,omitempty"`
 
 	// CostNanos is Cost in nano-units, set by Validate.
 	CostNanos int64 `json:"-"`
@@ -113,6 +119,12 @@ func (f *Feedback) Validate(now time.Time) *Error {
 		}
 		return bad("http_status", "%d contradicts status %s, which takes %s (or no http_status)", f.HTTPStatus, f.Status, takes)
 	}
+	if f.Attempt == 0 {
+		f.Attempt = 1
+	}
+	if f.Attempt < 1 || f.Attempt > MaxFeedbackAttempt {
+		return errAttempt(f.Attempt)
+	}
 	if f.TokensIn < 0 {
 		return bad("tokens_in", "must be ≥ 0, have %d", f.TokensIn)
 	}
@@ -167,6 +179,16 @@ func statusCodes(status string) (lo, hi int) {
 		return 500, 599
 	}
 	return 0, 0
+}
+
+// MaxFeedbackAttempt is the highest attempt number feedback may carry
+// (Feedback.Attempt): far more retries of one target than a gateway
+// makes for one request.
+const MaxFeedbackAttempt = 1000
+
+// errAttempt is the error of an attempt number out of range.
+func errAttempt(n int) *Error {
+	return fieldErrorf("attempt", "want 1 to %d (1 the first attempt on the target, 2 its first retry), have %d", MaxFeedbackAttempt, n)
 }
 
 // MaxFeedbackSkew is how far ahead of the router's clock a feedback's time
@@ -301,7 +323,7 @@ func (e *Engine) checkFeedback(f *Feedback, now time.Time, d *feedbackDedup) *Er
 		return err
 	}
 	if c, ok := e.svc.feedback.(FeedbackChecker); ok {
-		if err := c.CheckFeedback(f); err != nil && (d == nil || !d.recorded(d.key(f.TenantID, f.RequestID, f.Target), now)) {
+		if err := c.CheckFeedback(f); err != nil && (d == nil || !d.recorded(d.key(f.TenantID, f.RequestID, f.Target, f.Attempt), now)) {
 			return err
 		}
 	}
@@ -323,12 +345,12 @@ func (e *Engine) recordChecked(f *Feedback, now time.Time, d *feedbackDedup) (du
 		// retry is not taken for a duplicate. A copy arriving while the
 		// first is being recorded is told to retry: acknowledged as a
 		// duplicate, it would be lost if that recording failed.
-		key = d.key(f.TenantID, f.RequestID, f.Target)
+		key = d.key(f.TenantID, f.RequestID, f.Target, f.Attempt)
 		switch d.claim(key, now) {
 		case duplicate:
 			return true, nil
 		case inFlight:
-			return false, &Error{Code: CodeOverloaded, Message: "feedback for this request id and target is being recorded; retry to learn whether it was",
+			return false, &Error{Code: CodeOverloaded, Message: "feedback for this request id, target and attempt is being recorded; retry to learn whether it was",
 				Details: map[string]any{"cause": "in_flight"}}
 		}
 	}
@@ -366,8 +388,8 @@ func (e *Engine) record(f *Feedback, d *feedbackDedup, key uint64, now time.Time
 // number out of range;
 // an integer field takes a whole number however JSON writes it (1e3 is
 // 1000, 1.5e0 is not whole: jsonx.Unmarshal).
-// Feedback whose request id the tenant already sent in the last
-// FeedbackDedupWindow (see there) is a duplicate: acknowledged, not
+// Feedback whose request id, target and attempt the tenant already sent
+// in the last FeedbackDedupWindow (see there) is a duplicate: acknowledged, not
 // recorded again; while the first is still being recorded, a copy is
 // answered overloaded (cause in_flight), to be retried. The answer is {"ok":true,"recorded":1} for one feedback
 // recorded, {"ok":true,"recorded":0,"duplicate":true} for a duplicate, and
@@ -506,6 +528,7 @@ var feedbackFields = map[string]func(*Feedback) any{
 	"tokens_out":  func(f *Feedback) any { return &f.TokensOut },
 	"cost":        func(f *Feedback) any { return &f.Cost },
 	"time":        func(f *Feedback) any { return &f.Time },
+	"attempt":     func(f *Feedback) any { return &f.Attempt },
 }
 
 // recordedBefore says what became of the n items before the one of a
@@ -572,6 +595,10 @@ func decodeFeedback(fields map[string]json.RawMessage) (*Feedback, *Error) {
 	}
 	if bad != nil {
 		return nil, bad
+	}
+	if raw, ok := fields["attempt"]; ok && f.Attempt == 0 && string(raw) != "null" {
+		// Given as 0, which Validate takes for no attempt given.
+		return nil, errAttempt(0)
 	}
 	return f, nil
 }

@@ -13,7 +13,8 @@ import (
 // tenant sent within that is acknowledged as a duplicate and not
 // recorded again (the first one recorded counts), so that a client's
 // retry, or a message NATS delivered twice, is not charged twice; the
-// same request's attempt on a fallback target is another. Beyond FeedbackDedupMax ids the
+// same request's attempt on a fallback target, or on the same target
+// again under another attempt number (Feedback.Attempt), is another. Beyond FeedbackDedupMax ids the
 // oldest are forgotten first: at 1,000 feedbacks a second the window
 // holds the last 262 seconds. Each id is remembered as a 64-bit hash
 // (with a random seed): at most about 12 MB, and two different ids are
@@ -65,20 +66,26 @@ const (
 	inFlight                     // claimed, its recording not yet over
 )
 
-// key is the feedback's identity: its tenant, request id and target. A
-// request's attempts on its fallbacks are each reported under its id,
-// one per target, and each is recorded (its target's health and cost).
-func (d *feedbackDedup) key(tenant, requestID, target string) uint64 {
+// key is the feedback's identity: its tenant, request id, target and
+// attempt (Feedback.Attempt, validated). A request's attempts, on its
+// fallbacks and on one target again (a fallback's retries), are each
+// reported under its id, one per target and attempt, and each is
+// recorded (its target's health and cost).
+func (d *feedbackDedup) key(tenant, requestID, target string, attempt int) uint64 {
 	var h maphash.Hash
 	h.SetSeed(d.seed)
 	var n [8]byte
-	for _, s := range [...]string{tenant, requestID} {
+	put := func(x int) {
 		for i := range n {
-			n[i] = byte(len(s) >> (8 * i))
+			n[i] = byte(x >> (8 * i))
 		}
-		h.Write(n[:]) // the lengths first: no part runs into the next
+		h.Write(n[:])
+	}
+	for _, s := range [...]string{tenant, requestID} {
+		put(len(s)) // the lengths first: no part runs into the next
 		h.WriteString(s)
 	}
+	put(attempt)
 	h.WriteString(target)
 	return h.Sum64()
 }

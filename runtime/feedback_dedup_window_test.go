@@ -12,7 +12,7 @@ import (
 func TestFeedbackDedupBounds(t *testing.T) {
 	d := &feedbackDedup{seed: maphash.MakeSeed()}
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	k := d.key("t", "f1", "p:m")
+	k := d.key("t", "f1", "p:m", 1)
 	if d.claim(k, t0) != claimed || d.claim(k, t0.Add(time.Second)) != inFlight {
 		t.Fatal("a copy while the first is being recorded was not told so")
 	}
@@ -23,11 +23,14 @@ func TestFeedbackDedupBounds(t *testing.T) {
 	if d.claim(k, t0.Add(FeedbackDedupWindow)) != claimed {
 		t.Fatal("an id older than the window is still remembered")
 	}
-	if d.key("t", "f1", "p:m") == d.key("tf", "1", "p:m") || d.key("t", "f1", "p:m") == d.key("u", "f1", "p:m") {
+	if d.key("t", "f1", "p:m", 1) == d.key("tf", "1", "p:m", 1) || d.key("t", "f1", "p:m", 1) == d.key("u", "f1", "p:m", 1) {
 		t.Fatal("keys of different tenant and id pairs collide")
 	}
-	if d.key("t", "f1", "p:m") == d.key("t", "f1p", ":m") || d.key("t", "f1", "p:m") == d.key("t", "f1", "q:m") {
+	if d.key("t", "f1", "p:m", 1) == d.key("t", "f1p", ":m", 1) || d.key("t", "f1", "p:m", 1) == d.key("t", "f1", "q:m", 1) {
 		t.Fatal("keys of different id and target pairs collide")
+	}
+	if d.key("t", "f1", "p:m", 1) == d.key("t", "f1", "p:m", 2) {
+		t.Fatal("keys of different attempts collide")
 	}
 
 	// Claims older than the window leave memory as new ones come. A
@@ -64,7 +67,7 @@ func TestFeedbackDedupBounds(t *testing.T) {
 		t.Error("the newest id was forgotten")
 	}
 	// A released claim is forgotten, and its ring entry leaves the map alone.
-	k2 := d.key("t", "f2", "p:m")
+	k2 := d.key("t", "f2", "p:m", 1)
 	d.claim(k2, at)
 	d.settle(k2, at, false)
 	if d.claim(k2, at.Add(1)) != claimed {
