@@ -54,10 +54,22 @@ func FromJSONAt(t lang.Type, data []byte, path string) (vm.Value, error) {
 	return fromGo(t, x, path)
 }
 
+// TimeNumberMin is the least magnitude of a time that FromJSON and FromGo
+// take as a number (Unix milliseconds), 0 apart: 1e11 ms is
+// 1973-03-03T09:46:40Z, and a smaller number is rather Unix seconds (1e11
+// s is in the year 5138), which read as milliseconds would be a day of
+// 1970; it is refused, saying so.
+const TimeNumberMin = 100_000_000_000
+
 // FromGo converts a value decoded by encoding/json (with UseNumber or
-// not) into a value of type t. Durations are literals ("250ms") or
-// milliseconds; money is a literal ("$0.25", "0.25") or a decimal number;
-// times are RFC 3339 strings or Unix milliseconds. nil (JSON's null) is
+// not) into a value of type t. Durations are literals ("250ms") or a
+// whole number of milliseconds (2000 is 2s; 1.5 is refused, as it might
+// mean seconds); money is a literal ("$0.25", "0.25") or a decimal number;
+// times are RFC 3339 strings or Unix milliseconds, 0 or at least
+// TimeNumberMin in magnitude (1764358000, Unix seconds, is refused rather
+// than read as 1970-01-21). The epoch (0, "1970-01-01T00:00:00Z") is the
+// zero time, which a router and rplc eval take as no arrival given.
+// nil (JSON's null) is
 // none for an optional type and the zero value of any other type (spec
 // §3: an enum's first member), as an omitted record field is.
 func FromGo(t lang.Type, x any) (vm.Value, error) {
@@ -267,6 +279,10 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 			if err != nil || math.IsInf(ms, 0) || math.Abs(ms) > float64(math.MaxInt64/int64(time.Millisecond)) {
 				return vm.Value{}, pathErr(path, "duration in milliseconds out of range: %s", jsonx.Echo(s))
 			}
+			if ms != math.Trunc(ms) {
+				// 1.5 might be meant as seconds: a string says its unit.
+				return vm.Value{}, pathErr(path, "want a duration such as \"250ms\", or a whole number of milliseconds, have %s (a string says its unit: \"1.5ms\", \"1.5s\")", jsonx.Echo(s))
+			}
 			return vm.Duration(time.Duration(ms * float64(time.Millisecond))), nil
 		}
 	case lang.Time:
@@ -291,6 +307,10 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 			if ms < vm.MinTimeMillis || ms > vm.MaxTimeMillis {
 				return vm.Value{}, pathErr(path, "time in Unix milliseconds out of range (%d to %d): %s", vm.MinTimeMillis, vm.MaxTimeMillis, jsonx.Echo(s))
 			}
+			if ms != 0 && ms > -TimeNumberMin && ms < TimeNumberMin {
+				return vm.Value{}, pathErr(path, "want Unix milliseconds, have %s, which looks like Unix seconds (as milliseconds it is %s): give %d, or an RFC 3339 time",
+					jsonx.Echo(s), time.UnixMilli(ms).UTC().Format(time.RFC3339Nano), ms*1000)
+			}
 			return vm.Time(ms * int64(time.Millisecond)), nil
 		}
 	}
@@ -313,7 +333,7 @@ func basicWant(t *lang.Basic) string {
 	case lang.Money:
 		return `money ("$0.25" or 0.25)`
 	case lang.Duration:
-		return `a duration ("250ms" or milliseconds)`
+		return `a duration ("250ms" or whole milliseconds)`
 	case lang.Time:
 		return "a time (RFC 3339 or Unix milliseconds)"
 	}

@@ -122,7 +122,7 @@ func TestFromJSONKindWords(t *testing.T) {
 		{lang.Int, `"5"`, "request.id: want an integer, have a string"},
 		{lang.Float, `[1.5]`, "request.id: want a number, have a list"},
 		{lang.Money, `true`, `request.id: want money ("$0.25" or 0.25), have a boolean`},
-		{lang.Duration, `{}`, `request.id: want a duration ("250ms" or milliseconds), have an object`},
+		{lang.Duration, `{}`, `request.id: want a duration ("250ms" or whole milliseconds), have an object`},
 		{lang.Time, `false`, "request.id: want a time (RFC 3339 or Unix milliseconds), have a boolean"},
 	} {
 		_, err := rpl.FromJSONAt(lang.Typ[c.kind], []byte(c.in), "request.id")

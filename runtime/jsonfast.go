@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
@@ -895,8 +896,8 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 		if isNum {
 			tok, ok := s.num()
 			ms, err := parseFloat(tok)
-			if !ok || err != nil || math.IsInf(ms, 0) || math.Abs(ms) > float64(math.MaxInt64/int64(time.Millisecond)) {
-				return vm.Value{}, false
+			if !ok || err != nil || math.IsInf(ms, 0) || math.Abs(ms) > float64(math.MaxInt64/int64(time.Millisecond)) || ms != math.Trunc(ms) {
+				return vm.Value{}, false // refused by rpl.FromJSON (a fraction of a millisecond too)
 			}
 			return vm.Duration(time.Duration(ms * float64(time.Millisecond))), true
 		}
@@ -911,7 +912,9 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 		if isNum {
 			tok, ok := s.num()
 			ms, err := strconv.ParseInt(string(tok), 10, 64)
-			return vm.Time(ms * int64(time.Millisecond)), ok && err == nil && ms >= vm.MinTimeMillis && ms <= vm.MaxTimeMillis
+			// Unix seconds' numbers are rpl.FromJSON's to refuse.
+			plausible := ms == 0 || ms <= -rpl.TimeNumberMin || ms >= rpl.TimeNumberMin
+			return vm.Time(ms * int64(time.Millisecond)), ok && err == nil && ms >= vm.MinTimeMillis && ms <= vm.MaxTimeMillis && plausible
 		}
 	}
 	return vm.Value{}, false

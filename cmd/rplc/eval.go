@@ -34,7 +34,10 @@ JSON (every field of the Decision type, keys sorted).
 
 The request is a JSON object in the shape of the Request type: omitted fields
 take their zero value; unknown fields and wrong types are errors naming the
-JSON path. Money is "$0.25" or a number, durations "250ms", times RFC 3339.
+JSON path. Money is "$0.25" or a number; durations "250ms" or whole
+milliseconds (2000 is 2s, 1.5 an error); times RFC 3339 or Unix milliseconds
+(1764358000000; a number in Unix seconds' range, 1764358000, is an error).
+An arrival of the epoch (0, "1970-01-01T00:00:00Z") is taken as none.
 What a router refuses in a request is refused too: a negative budget,
 constraint or estimate, a tenant or parent id longer than 256 bytes (an
 absent id is taken), text read as U+FFFD (a byte that is not UTF-8, half
