@@ -140,7 +140,8 @@ func (o *Outcome) Result() string {
 // Decide decides the request req, a Request record (see Codec), with
 // policy policyID when not "" (else by tenant, else the default policy),
 // as arrived at arrival. Decide takes ownership of req: it fills the
-// tenant from the registry and the arrival time in place.
+// tenant from the registry (an unregistered tenant's parents completed
+// along it) and the arrival time in place.
 func (e *Engine) Decide(ctx context.Context, policyID string, req vm.Value, arrival time.Time) Outcome {
 	var o Outcome
 	e.decideInto(ctx, &o, policyID, req, arrival, false)
