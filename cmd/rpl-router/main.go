@@ -298,7 +298,7 @@ latter 200 ms later).`,
 	f.StringVar(&o.NATSToken, "nats-token", "", "require this token from the embedded NATS server's clients (nats://TOKEN@host:port; default $RPL_NATS_TOKEN)")
 	f.StringVar(&o.NATSListenTLSCert, "nats-listen-tls-cert", "", "make --nats-listen TLS only, with this certificate (PEM, the chain after it; with --nats-listen-tls-key): clients connect with tls:// and the CA that signed it (rplc push --nats-tls-ca); a renewed one is taken from the file within a second of the next connection")
 	f.StringVar(&o.NATSListenTLSKey, "nats-listen-tls-key", "", "the key (PEM) of --nats-listen-tls-cert")
-	f.StringVar(&o.NATSListenTLSCA, "nats-listen-tls-ca", "", "require of --nats-listen's clients a certificate signed by one of these CAs (PEM; with --nats-listen-tls-cert)")
+	f.StringVar(&o.NATSListenTLSCA, "nats-listen-tls-ca", "", "require of --nats-listen's clients a certificate signed by one of these CAs (PEM; with --nats-listen-tls-cert); a CA added to the file is trusted within a second of the next connection")
 	o.NATSCredentials.AddFlags(f)
 	f.BoolVar(&o.NoNATS, "no-nats", false, "serve HTTP only")
 	f.StringVar(&o.BundleBucket, "bundle-bucket", "rpl_bundles", `JetStream key-value bucket watched for bundles pushed with rplc push ("-" for none)`)

@@ -2,15 +2,18 @@
 // files and follows their renewal: the router's HTTPS listener
 // (--http-tls-cert) and its embedded NATS server's listener
 // (--nats-listen-tls-cert) both take a certificate renewed in place
-// without a restart.
+// without a restart. It follows a file of CA certificates the same way
+// (Pool: --nats-listen-tls-ca, the CAs of the clients' certificates).
 package certfile
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,15 +34,16 @@ type Certificate struct {
 	due               atomic.Int64 // unix nanoseconds of the next check
 
 	mu     sync.Mutex // held by the one handshake that checks
-	stamp  [2]fileStamp
+	stamp  []fileStamp
 	failed string // the last load error logged
 }
 
 // Names say whose the files are, in errors and logs: Prefix begins an
-// error ("HTTPS: "), CertFlag and KeyFlag name the files' flags, and
-// Listener names the listener in the log lines of a renewal.
+// error ("HTTPS: "), CertFlag and KeyFlag name the files' flags (CAFlag
+// a Pool's), and Listener names the listener in the log lines of a
+// renewal.
 type Names struct {
-	Prefix, CertFlag, KeyFlag, Listener string
+	Prefix, CertFlag, KeyFlag, CAFlag, Listener string
 }
 
 // Check is how often, at most, Certificate looks at its files.
@@ -70,7 +74,7 @@ func Load(certFile, keyFile string, names Names, log *slog.Logger) (*Certificate
 func (c *Certificate) Get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if now := time.Now(); now.UnixNano() >= c.due.Load() && c.mu.TryLock() {
 		c.due.Store(now.Add(Check).UnixNano())
-		if st, err := c.stamps(); err == nil && st != c.stamp {
+		if st, err := c.stamps(); err == nil && !slices.Equal(st, c.stamp) {
 			if err := c.load(); err != nil && err.Error() != c.failed {
 				c.failed = err.Error()
 				c.log.Error(c.names.Listener+": the renewed certificate does not load; the one in use stays", "err", err)
@@ -99,17 +103,116 @@ func (c *Certificate) load() error {
 	return nil
 }
 
-func (c *Certificate) stamps() (st [2]fileStamp, err error) {
-	for i, f := range []string{c.certFile, c.keyFile} {
+func (c *Certificate) stamps() ([]fileStamp, error) {
+	return stamps(c.names.Prefix, []string{c.certFile, c.keyFile}, []string{c.names.CertFlag, c.names.KeyFlag})
+}
+
+// stamps are the size and modification time of each file; an error
+// names the file and its flag.
+func stamps(prefix string, files, flags []string) ([]fileStamp, error) {
+	st := make([]fileStamp, len(files))
+	for i, f := range files {
 		fi, err := os.Stat(f)
 		if err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return st, fmt.Errorf("%s%s %s: %w", c.names.Prefix, [2]string{c.names.CertFlag, c.names.KeyFlag}[i], f, err)
+			return nil, fmt.Errorf("%s%s %s: %w", prefix, flags[i], f, err)
 		}
 		st[i] = fileStamp{fi.Size(), fi.ModTime()}
 	}
 	return st, nil
+}
+
+// Pool is a PEM file of CA certificates, the CAs that a listener
+// requiring client certificates trusts, followed as Certificate follows
+// its pair: a handshake checks, at most once per Check, whether the file
+// changed (its size or modification time), and takes its certificates
+// when it holds any; a file that holds none (being written, or not PEM)
+// is logged, once, and the pool in use stays, to be tried again at the
+// next check. So a CA added to the file (before the client certificates
+// it signs are handed out) is trusted from the next connection on,
+// without a restart; connections made before keep theirs.
+type Pool struct {
+	file  string
+	names Names
+	log   *slog.Logger
+	base  *tls.Config
+	cfg   atomic.Pointer[tls.Config] // base with the file's pool
+	due   atomic.Int64               // unix nanoseconds of the next check
+
+	mu     sync.Mutex // held by the one handshake that checks
+	stamp  []fileStamp
+	failed string // the last load error logged
+}
+
+// LoadPool loads the CA file; its error names the flag (Names.CAFlag)
+// and the file. The configuration of each handshake (Config) is base's
+// with the file's certificates as ClientCAs: base is not to change
+// after. A nil log logs nothing.
+func LoadPool(file string, base *tls.Config, names Names, log *slog.Logger) (*Pool, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Pool{file: file, names: names, log: log, base: base}
+	if err := p.load(); err != nil {
+		return nil, err
+	}
+	p.due.Store(time.Now().Add(Check).UnixNano())
+	return p, nil
+}
+
+// Pool is the pool in use.
+func (p *Pool) Pool() *x509.CertPool { return p.cfg.Load().ClientCAs }
+
+// Config is the handshake's configuration (tls.Config.GetConfigForClient):
+// the base's, with the pool of the file as it is now. The one handshake
+// that finds a check due looks at the file; the others, meanwhile, take
+// the pool in use without waiting for the disk.
+func (p *Pool) Config(*tls.ClientHelloInfo) (*tls.Config, error) {
+	if now := time.Now(); now.UnixNano() >= p.due.Load() && p.mu.TryLock() {
+		p.due.Store(now.Add(Check).UnixNano())
+		if st, err := p.stamps(); err == nil && !slices.Equal(st, p.stamp) {
+			if err := p.load(); err != nil && err.Error() != p.failed {
+				p.failed = err.Error()
+				p.log.Error(p.names.Listener+": the changed CA file does not load; the CAs in use stay", "err", err)
+			} else if err == nil {
+				p.failed = ""
+				p.log.Info(p.names.Listener+": CA file reloaded", "ca", p.file)
+			}
+		}
+		p.mu.Unlock()
+	}
+	return p.cfg.Load(), nil
+}
+
+// load loads the file and records its stamp.
+func (p *Pool) load() error {
+	st, err := p.stamps()
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(p.file)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("%s%s %s: %w", p.names.Prefix, p.names.CAFlag, p.file, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return fmt.Errorf("%s%s %s: no PEM certificate in it", p.names.Prefix, p.names.CAFlag, p.file)
+	}
+	cfg := p.base.Clone()
+	cfg.GetConfigForClient = nil // asked of the listener's configuration only
+	cfg.ClientCAs = pool
+	p.cfg.Store(cfg)
+	p.stamp = st
+	return nil
+}
+
+func (p *Pool) stamps() ([]fileStamp, error) {
+	return stamps(p.names.Prefix, []string{p.file}, []string{p.names.CAFlag})
 }

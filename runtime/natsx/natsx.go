@@ -46,7 +46,6 @@ package natsx
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -100,11 +99,12 @@ type EmbeddedOptions struct {
 	// none.
 	TLSCert, TLSKey string
 	// TLSCA, a PEM file of certificates, makes the listener require a
-	// client certificate that one of them signed (with TLSCert); read at
-	// the start.
+	// client certificate that one of them signed (with TLSCert); loaded
+	// at the start, and followed as the pair is (certfile.Pool): a CA
+	// added to the file is trusted from the next connection on.
 	TLSCA string
 	// Log has the renewals of TLSCert and TLSKey, and a renewed pair
-	// that does not load; nil logs nothing.
+	// that does not load; so for TLSCA. nil logs nothing.
 	Log *slog.Logger
 	// ReadyTimeout bounds the start; 0 means 10s.
 	ReadyTimeout time.Duration
@@ -223,15 +223,17 @@ func listenTLS(o EmbeddedOptions) (*tls.Config, error) {
 	}
 	c := &tls.Config{GetCertificate: cert.Get, MinVersion: tls.VersionTLS12}
 	if o.TLSCA != "" {
-		caPEM, err := read("--nats-listen-tls-ca", o.TLSCA)
+		// The CAs too are followed (certfile.Pool): each handshake's
+		// configuration, GetConfigForClient's, has the file's as it is
+		// now. The listener's own keeps them as they were at the start,
+		// and its ClientAuth, which the server reads to tell clients
+		// that it verifies theirs.
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+		pool, err := certfile.LoadPool(o.TLSCA, c.Clone(), certfile.Names{CAFlag: "--nats-listen-tls-ca", Listener: "embedded NATS listener"}, o.Log)
 		if err != nil {
 			return nil, err
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(caPEM) {
-			return nil, fmt.Errorf("--nats-listen-tls-ca %s: no PEM certificate in it", o.TLSCA)
-		}
-		c.ClientCAs, c.ClientAuth = pool, tls.RequireAndVerifyClientCert
+		c.ClientCAs, c.GetConfigForClient = pool.Pool(), pool.Config
 	}
 	return c, nil
 }

@@ -162,6 +162,63 @@ func TestNATSListenTLSRenewed(t *testing.T) {
 	}
 }
 
+// TestNATSListenTLSCARotated: a CA added to the file of the clients' CAs
+// (--nats-listen-tls-ca) under the running router is trusted from the
+// next connection on, without a restart, and the reload is logged: a
+// client whose certificate the new CA signed, refused before, connects;
+// one of the old CA, connected before, keeps its connection. The file
+// was read once at the start, and a CA rotation needed a restart.
+func TestNATSListenTLSCARotated(t *testing.T) {
+	dir := t.TempDir()
+	certs := testcert.Make(t, dir, "")
+	var logs logBuffer
+	r := startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NATSListen: "127.0.0.1:0", NATSToken: "s3cret",
+		NATSListenTLSCert: certs.ServerCert, NATSListenTLSKey: certs.ServerKey, NATSListenTLSCA: certs.CA, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	waitUntil(t, "NATS subscriptions", func() bool { return r.NATSSubscriptions() > 0 })
+	url := r.NATSServer().ClientURL()
+	connect := func(f testcert.Files) (*nats.Conn, error) {
+		c, err := tls.LoadX509KeyPair(f.ClientCert, f.ClientKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nats.Connect(url, nats.Secure(&tls.Config{RootCAs: certs.Pool, Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}),
+			nats.Token("s3cret"), nats.MaxReconnects(0))
+	}
+	before, err := connect(certs)
+	if err != nil {
+		t.Fatalf("a client of the CA: %v", err)
+	}
+	defer before.Close()
+	rotated := testcert.Make(t, dir, "rotated-")
+	if nc, err := connect(rotated); err == nil {
+		nc.Close()
+		t.Fatal("a client of a CA not in the file connected")
+	}
+
+	if err := os.WriteFile(certs.CA, append(must(os.ReadFile(certs.CA)), must(os.ReadFile(rotated.CA))...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the new CA's client connected", func() bool {
+		nc, err := connect(rotated)
+		if err != nil {
+			return false
+		}
+		defer nc.Close()
+		return nc.Flush() == nil
+	})
+	if !strings.Contains(logs.String(), "embedded NATS listener: CA file reloaded") {
+		t.Errorf("the reload not logged:\n%s", logs.String())
+	}
+	if err := before.Flush(); err != nil || !before.IsConnected() {
+		t.Errorf("the client connected before the reload: %v, connected %v", err, before.IsConnected())
+	}
+	if nc, err := connect(certs); err != nil {
+		t.Errorf("a client of the old CA, after the reload: %v", err)
+	} else {
+		nc.Close()
+	}
+}
+
 // TestNATSListenTLSFiles: the listener's TLS files are loaded at the
 // start; one missing or not what its flag wants fails it, naming the flag and
 // the file.
