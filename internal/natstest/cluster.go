@@ -27,26 +27,7 @@ func Cluster(t testing.TB, n int, maxStore int64) []*server.Server {
 	}
 	servers := make([]*server.Server, n)
 	for i := range servers {
-		host, port, _ := net.SplitHostPort(strings.TrimPrefix(routes[i], "nats://"))
-		cport, _ := strconv.Atoi(port)
-		s, err := server.NewServer(&server.Options{
-			ServerName:        fmt.Sprintf("n%d", i+1),
-			Host:              "127.0.0.1",
-			Port:              -1,
-			JetStream:         true,
-			StoreDir:          filepath.Join(t.TempDir(), "js"),
-			JetStreamMaxStore: maxStore,
-			Cluster:           server.ClusterOpts{Name: "rpl-test", Host: host, Port: cport},
-			Routes:            server.RoutesFromStr(strings.Join(routes, ",")),
-			NoSigs:            true,
-			NoLog:             true,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go s.Start()
-		t.Cleanup(s.Shutdown)
-		servers[i] = s
+		servers[i] = clusterServer(t, fmt.Sprintf("n%d", i+1), routes[i], routes, maxStore)
 	}
 	for _, s := range servers {
 		if !s.ReadyForConnections(10 * time.Second) {
@@ -67,6 +48,59 @@ func Cluster(t testing.TB, n int, maxStore int64) []*server.Server {
 		}
 	}
 	return servers
+}
+
+// clusterServer starts a server of a Cluster named name, its cluster
+// listener on route (nats://host:port), routed to routes; it is shut
+// down when the test ends.
+func clusterServer(t testing.TB, name, route string, routes []string, maxStore int64) *server.Server {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(strings.TrimPrefix(route, "nats://"))
+	cport, _ := strconv.Atoi(port)
+	s, err := server.NewServer(&server.Options{
+		ServerName:        name,
+		Host:              "127.0.0.1",
+		Port:              -1,
+		JetStream:         true,
+		StoreDir:          filepath.Join(t.TempDir(), "js"),
+		JetStreamMaxStore: maxStore,
+		Cluster:           server.ClusterOpts{Name: "rpl-test", Host: host, Port: cport},
+		Routes:            server.RoutesFromStr(strings.Join(routes, ",")),
+		NoSigs:            true,
+		NoLog:             true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	t.Cleanup(s.Shutdown)
+	return s
+}
+
+// Join starts one more server with JetStream, routed to the servers of
+// a Cluster, and waits until the cluster's JetStream counts it among its
+// servers (the cluster grown by one, as an operator adds a server).
+func Join(t testing.TB, cluster []*server.Server) *server.Server {
+	t.Helper()
+	var routes []string
+	for _, s := range cluster {
+		routes = append(routes, fmt.Sprintf("nats://%s", s.ClusterAddr()))
+	}
+	own := "nats://" + freeAddr(t)
+	s := clusterServer(t, fmt.Sprintf("n%d", len(cluster)+1), own, append(routes, own), 0)
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatalf("%s not ready", s.Name())
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		for _, c := range cluster {
+			if len(c.JetStreamClusterPeers()) == len(cluster)+1 { // the leader's count
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not among the cluster's JetStream servers", s.Name())
+		}
+	}
 }
 
 // freeAddr is a loopback address with a port free a moment ago.

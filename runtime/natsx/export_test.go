@@ -16,3 +16,7 @@ func (l *DecisionLog) Queued() int {
 	defer l.mu.Unlock()
 	return len(l.q)
 }
+
+// RaiseTries is the number of times w tried to raise the bucket's
+// copies.
+func RaiseTries(w *BundleWatcher) int64 { return w.raiseTries.Load() }

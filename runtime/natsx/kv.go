@@ -98,8 +98,7 @@ func RaiseReplicas(ctx context.Context, js jetstream.JetStream, bucket string, r
 	// The stream takes its new copies in a moment, with a leader of
 	// them: a put meanwhile went unanswered until its timeout.
 	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
-		if info, err := st.Info(ctx); err == nil && info.Cluster != nil && info.Cluster.Leader != "" && len(info.Cluster.Replicas) == replicas-1 &&
-			!slices.ContainsFunc(info.Cluster.Replicas, func(p *jetstream.PeerInfo) bool { return !p.Current }) {
+		if inPlace(ctx, st, replicas) {
 			return had, nil
 		}
 		select {
@@ -108,6 +107,14 @@ func RaiseReplicas(ctx context.Context, js jetstream.JetStream, bucket string, r
 			return had, fmt.Errorf("%w: bundle bucket %s: its copies raised from %d to %d, not all in place yet: %w", ErrFewerReplicas, bucket, had, replicas, ctx.Err())
 		}
 	}
+}
+
+// inPlace reports whether stream st has its replicas copies, a leader
+// and the others current.
+func inPlace(ctx context.Context, st jetstream.Stream, replicas int) bool {
+	info, err := st.Info(ctx)
+	return err == nil && info.Cluster != nil && info.Cluster.Leader != "" && len(info.Cluster.Replicas) == replicas-1 &&
+		!slices.ContainsFunc(info.Cluster.Replicas, func(p *jetstream.PeerInfo) bool { return !p.Current })
 }
 
 // MaxReplicas is the most copies JetStream keeps of a stream, a
@@ -270,11 +277,18 @@ type WatchConfig struct {
 	Bucket, Key string
 	// Replicas are the copies of the bucket when the watch creates it
 	// (see BundleKV); a bucket with fewer has them raised to Replicas at
-	// the watch's first start (RaiseReplicas), never lowered.
+	// the watch's first start (RaiseReplicas), never lowered. When that
+	// fails (the cluster has fewer JetStream servers than Replicas, or
+	// the new copies are not in place within 5 s, a server being down)
+	// it is tried again at each start of a watch and, while a watch
+	// runs, after Resync, the pause doubling up to 12 Resyncs (a minute
+	// by default), until the copies are in place
+	// (BundleWatcher.Replicas).
 	Replicas int
 	// ReplicasRaised, when set, is told that the watch raised the
 	// bucket's copies from had to Replicas. A failure to raise them is
-	// told to OnError, once (ErrFewerReplicas).
+	// told to OnError once, not at each retry (ErrFewerReplicas). It is
+	// called from Apply's goroutine.
 	ReplicasRaised func(had, replicas int)
 	// Apply builds and activates a bundle (the engine swaps snapshots
 	// atomically); an error keeps the running version. Apply is called
@@ -372,9 +386,17 @@ type BundleWatcher struct {
 	// toldDeleted is the deletion of the key told last (the run's
 	// goroutine only): a watch started again delivers it again.
 	toldDeleted BundleMark
-	// toldReplicas: the bucket's copies were raised, or ErrFewerReplicas
-	// told.
-	toldReplicas bool
+	// raise is where the raise of the bucket's copies to Replicas is
+	// (the run's goroutine only): not tried yet, failing (tried again
+	// after raiseWait), or over (raised, or none to raise); short is
+	// the copies the bucket had, and toldRaise whether ErrFewerReplicas
+	// was told.
+	raise      raiseState
+	short      int
+	raiseWait  time.Duration
+	toldRaise  bool
+	replicas   atomic.Int64 // the bucket's copies, as a watch last found or raised them
+	raiseTries atomic.Int64 // tries to raise them
 
 	mu   sync.Mutex
 	seen BundleMark // the last revision handled
@@ -429,6 +451,11 @@ func (w *BundleWatcher) Synced() bool { return w.synced.Load() }
 // the bucket replaced), and once it is stopped: bundles pushed meanwhile
 // are delivered when it runs again.
 func (w *BundleWatcher) Up() bool { return w.up.Load() }
+
+// Replicas is the bucket's copies, as a watch last found them or raised
+// them to WatchConfig.Replicas; 0 before a watch found the bucket. Fewer
+// than WatchConfig.Replicas: the raise failed, and is tried again.
+func (w *BundleWatcher) Replicas() int { return int(w.replicas.Load()) }
 
 // Watches is the number of watches started (1 plus the restarts).
 func (w *BundleWatcher) Watches() int64 { return w.watches.Load() }
@@ -502,7 +529,8 @@ func restartReason(err error) int {
 
 // ErrFewerReplicas is what OnError is told (errors.Is), once, of a bucket
 // that has fewer copies than WatchConfig.Replicas asks and whose copies
-// could not be raised (RaiseReplicas's error).
+// could not be raised (RaiseReplicas's error); the raise is tried again
+// until it succeeds, which WatchConfig.ReplicasRaised is told.
 var ErrFewerReplicas = errors.New("fewer copies of the bundle bucket than asked")
 
 // ErrBundleDeleted is what OnError is told of a deletion (or a purge) of
@@ -619,18 +647,26 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 	var created time.Time
 	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
 		created = bs.StreamInfo().Created
-		if have := bs.StreamInfo().Config.Replicas; have < w.cfg.Replicas && !w.toldReplicas {
-			w.toldReplicas = true
-			rctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-			had, err := RaiseReplicas(rctx, js, w.cfg.Bucket, w.cfg.Replicas)
-			cancel()
-			switch {
-			case err != nil && w.cfg.OnError != nil:
-				w.cfg.OnError(err)
-			case err == nil && had < w.cfg.Replicas && w.cfg.ReplicasRaised != nil:
-				w.cfg.ReplicasRaised(had, w.cfg.Replicas)
+		have := max(bs.StreamInfo().Config.Replicas, 1)
+		if w.raise == raiseUntried {
+			w.raise, w.short, w.raiseWait = raiseOver, have, w.cfg.Resync
+			w.replicas.Store(int64(have))
+			if have < w.cfg.Replicas {
+				w.raise = raiseFailing
 			}
 		}
+		if w.raise == raiseFailing {
+			w.raiseReplicas(ctx, js) // Replicas stays the copies in place before
+		} else {
+			w.replicas.Store(int64(have))
+		}
+	}
+	// While the raise fails, it is tried again after raiseWait.
+	var raiseRetry <-chan time.Time
+	if w.raise == raiseFailing {
+		t := time.NewTimer(w.raiseWait)
+		defer t.Stop()
+		raiseRetry = t.C
 	}
 	wctx, wcancel := context.WithCancel(ctx)
 	defer wcancel()
@@ -653,6 +689,12 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-raiseRetry:
+			raiseRetry = nil
+			w.raiseWait = min(2*w.raiseWait, raiseRetryMax*w.cfg.Resync)
+			if !w.raiseReplicas(ctx, js) {
+				raiseRetry = time.After(w.raiseWait)
+			}
 		case <-resync.C:
 			gone, last := w.replaced(ctx, kv, created)
 			if gone {
@@ -699,6 +741,56 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 			w.apply(ctx, kv, BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}, e.Value())
 		}
 	}
+}
+
+// raiseState is where the raise of the bucket's copies is.
+type raiseState uint8
+
+const (
+	raiseUntried raiseState = iota // no watch found the bucket yet
+	raiseFailing                   // the bucket has fewer copies than asked, and raising them failed
+	raiseOver                      // raised, or none to raise
+)
+
+// raiseRetryMax bounds the pause between two tries of a raise that
+// fails, in Resyncs (a minute by default).
+const raiseRetryMax = 12
+
+// raiseReplicas tries to raise the bucket's copies to Replicas, and
+// reports whether they are: the first failure is told to OnError, the
+// others not (one told per failing spell); the raise is then told to
+// ReplicasRaised.
+func (w *BundleWatcher) raiseReplicas(ctx context.Context, js jetstream.JetStream) bool {
+	w.raiseTries.Add(1)
+	rctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	had, err := RaiseReplicas(rctx, js, w.cfg.Bucket, w.cfg.Replicas)
+	if err == nil && had >= w.cfg.Replicas {
+		// Raised by an earlier try, whose copies were not all in place
+		// when it gave up waiting for them (or by another): in place
+		// now?
+		if st, serr := js.Stream(rctx, "KV_"+w.cfg.Bucket); serr == nil && !inPlace(rctx, st, w.cfg.Replicas) {
+			err = fmt.Errorf("%w: bundle bucket %s: its copies raised to %d, not all in place yet", ErrFewerReplicas, w.cfg.Bucket, w.cfg.Replicas)
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return false // stopping
+	case err != nil:
+		if !w.toldRaise && w.cfg.OnError != nil {
+			w.cfg.OnError(err)
+		}
+		w.toldRaise = true
+		return false
+	case had == 0:
+		return false // the bucket gone meanwhile: the watch finds out (replaced)
+	}
+	w.raise, w.toldRaise = raiseOver, false
+	w.replicas.Store(int64(max(had, w.cfg.Replicas)))
+	if w.short < w.cfg.Replicas && w.cfg.ReplicasRaised != nil {
+		w.cfg.ReplicasRaised(w.short, w.cfg.Replicas)
+	}
+	return true
 }
 
 // deleted tells OnError, once per revision, that revision m of the key

@@ -1114,7 +1114,8 @@ func TestBundleWatchSlowApplyNotStalled(t *testing.T) {
 
 // TestBundleWatchFewerReplicas: a watch asked for more copies than the
 // bucket it finds has tries to raise them, and when it cannot (a lone
-// server) says so, once, with the command that raises them.
+// server) says so, once however many times it tries again, with the
+// command that raises them; Replicas is the bucket's copies.
 func TestBundleWatchFewerReplicas(t *testing.T) {
 	nc := kvServer(t)
 	ctx := context.Background()
@@ -1123,13 +1124,18 @@ func TestBundleWatchFewerReplicas(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var told []error
-	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: (&recorder{}).apply, Replicas: 3, OnError: func(err error) {
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: (&recorder{}).apply, Replicas: 3, Resync: 5 * time.Millisecond, OnError: func(err error) {
 		mu.Lock()
 		told = append(told, err)
 		mu.Unlock()
 	}})
-	defer w.Stop()
 	waitFor(t, "the push", func() bool { return w.Revision() == 1 })
+	if n := w.Replicas(); n != 1 {
+		t.Errorf("Replicas %d, want the bucket's 1", n)
+	}
+	// The tries after the first, 10, 20, 40 and 60 ms after each other.
+	waitFor(t, "tries again", func() bool { return natsx.RaiseTries(w) >= 6 })
+	w.Stop()
 	mu.Lock()
 	defer mu.Unlock()
 	if len(told) != 1 || !errors.Is(told[0], natsx.ErrFewerReplicas) || !strings.Contains(told[0].Error(), "bundle bucket rpl_bundles has 1, 3 asked, and raising them failed: nats: API error: code=500 err_code=10074 description=replicas > 1 not supported in non-clustered mode (nats stream edit KV_rpl_bundles --replicas 3 raises them)") {

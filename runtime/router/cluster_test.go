@@ -239,3 +239,72 @@ func TestBucketReplicasRaised(t *testing.T) {
 	}
 	waitUntil(t, "the push after", func() bool { return r.Engine.Current().Version == second.Bundle.Version() })
 }
+
+// TestBucketReplicasRaisedLater: a router given --replicas 3 while the
+// cluster has two servers (the third not up yet) cannot raise the
+// bucket's copies; it warns once and tries again, and once the third has
+// joined the bucket has three copies, which it logs, without a restart
+// of the router. It tried once per start, and the bucket kept
+// one copy until the router's next start.
+func TestBucketReplicasRaisedLater(t *testing.T) {
+	router.SetBundleResync(t, 50*time.Millisecond)
+	ns := natsCluster(t, 2, 0)
+	nc, js := natstest.JetStream(t, ns[0].ClientURL())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	first := buildPushed(t, "onecopy", bundle.BuildOptions{})
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, first.Data); err != nil {
+		t.Fatal(err)
+	}
+	replicas := func() (config, current int) {
+		st, err := js.Stream(ctx, "KV_"+natsx.BundleBucket)
+		if err != nil {
+			return 0, 0 // a leader being elected
+		}
+		info := st.CachedInfo()
+		if info.Cluster != nil && info.Cluster.Leader != "" {
+			current = 1
+			for _, p := range info.Cluster.Replicas {
+				if p.Current {
+					current++
+				}
+			}
+		}
+		return info.Config.Replicas, current
+	}
+	if n, _ := replicas(); n != 1 {
+		t.Fatalf("the bucket pushed to: %d copies, want 1", n)
+	}
+
+	var logs logBuffer
+	r := startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NATSURL: ns[1].ClientURL(), Replicas: 3, NoLog: true,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	waitUntil(t, "the bucket's bundle", func() bool { return r.Engine.Current().Version == first.Bundle.Version() })
+	const warned = "bundle bucket: its copies could not be raised to --replicas; tried again until they are"
+	waitUntil(t, "the warning", func() bool { return strings.Contains(logs.String(), warned) })
+	if n, _ := replicas(); n != 1 {
+		t.Fatalf("two servers up: %d copies, want the bucket's 1:\n%s", n, logs.String())
+	}
+
+	natstest.Join(t, ns)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if n, cur := replicas(); n == 3 && cur == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			n, cur := replicas()
+			t.Fatalf("the third server joined: %d copies asked, %d current; want 3 raised by the router:\n%s", n, cur, logs.String())
+		}
+	}
+	waitUntil(t, "the raise logged", func() bool {
+		return strings.Contains(logs.String(), `msg="bundle bucket: copies raised to --replicas" bucket=rpl_bundles from=1 to=3`)
+	})
+	if n := strings.Count(logs.String(), warned); n != 1 {
+		t.Errorf("warned %d times, want once however many tries:\n%s", n, logs.String())
+	}
+	second := buildPushed(t, "threecopies", bundle.BuildOptions{})
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, second.Data); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the push after", func() bool { return r.Engine.Current().Version == second.Bundle.Version() })
+}

@@ -584,8 +584,12 @@ func (r *Router) watchBundles() {
 			}
 		},
 		OnError: func(err error) {
-			if errors.Is(err, natsx.ErrBundleDeleted) || errors.Is(err, natsx.ErrFewerReplicas) {
-				r.log.Warn("pushed bundle", "err", err) // an operator's deletion; a bucket whose copies could not be raised to --replicas
+			if errors.Is(err, natsx.ErrFewerReplicas) { // told once; the raise is tried again until it succeeds (ReplicasRaised)
+				r.log.Warn("bundle bucket: its copies could not be raised to --replicas; tried again until they are", "bucket", bucket, "replicas", r.opt.Replicas, "err", err)
+				return
+			}
+			if errors.Is(err, natsx.ErrBundleDeleted) {
+				r.log.Warn("pushed bundle", "err", err) // an operator's deletion
 				return
 			}
 			r.log.Error("pushed bundle", "err", err)
