@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func clusterServer(t testing.TB, name, route string, routes []string, maxStore i
 	t.Helper()
 	host, port, _ := net.SplitHostPort(strings.TrimPrefix(route, "nats://"))
 	cport, _ := strconv.Atoi(port)
-	s, err := server.NewServer(&server.Options{
+	return startServer(t, &server.Options{
 		ServerName:        name,
 		Host:              "127.0.0.1",
 		Port:              -1,
@@ -69,12 +70,46 @@ func clusterServer(t testing.TB, name, route string, routes []string, maxStore i
 		NoSigs:            true,
 		NoLog:             true,
 	})
+}
+
+// clusterOpts are the options of the servers of Cluster and Join, for
+// Restart.
+var clusterOpts sync.Map // *server.Server: *server.Options
+
+// startServer starts a server with opts (a copy: a server changes its
+// own), shut down when the test ends.
+func startServer(t testing.TB, opts *server.Options) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(opts.Clone())
 	if err != nil {
 		t.Fatal(err)
 	}
+	clusterOpts.Store(s, opts)
 	go s.Start()
-	t.Cleanup(s.Shutdown)
+	t.Cleanup(func() {
+		s.Shutdown()
+		clusterOpts.Delete(s)
+	})
 	return s
+}
+
+// Restart shuts s, a server of Cluster or Join, down (if the test did
+// not) and starts it again with its name, store and cluster address: it
+// rejoins the cluster as the same JetStream peer, on another client
+// port. It returns the server started.
+func Restart(t testing.TB, s *server.Server) *server.Server {
+	t.Helper()
+	opts, ok := clusterOpts.Load(s)
+	if !ok {
+		t.Fatalf("%s: not a server of natstest.Cluster", s.Name())
+	}
+	s.Shutdown()
+	s.WaitForShutdown()
+	ns := startServer(t, opts.(*server.Options))
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatalf("%s not ready", ns.Name())
+	}
+	return ns
 }
 
 // Join starts one more server with JetStream, routed to the servers of

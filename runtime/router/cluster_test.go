@@ -308,3 +308,76 @@ func TestBucketReplicasRaisedLater(t *testing.T) {
 	}
 	waitUntil(t, "the push after", func() bool { return r.Engine.Current().Version == second.Bundle.Version() })
 }
+
+// TestBucketReplicasInPlaceLater: a router given --replicas 3 while one
+// of the cluster's three servers is down (a rolling restart), still one
+// of its peers, has the raise accepted but not in place (the server's
+// copy waits for it): it warns once, and logs the raise when the server
+// is back and the three copies are current, not before. It warned and
+// never said the copies came.
+func TestBucketReplicasInPlaceLater(t *testing.T) {
+	router.SetBundleResync(t, 50*time.Millisecond)
+	ns := natsCluster(t, 3, 0)
+	nc, js := natstest.JetStream(t, ns[0].ClientURL())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	first := buildPushed(t, "onecopy", bundle.BuildOptions{})
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, first.Data); err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, "KV_"+natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server down holds neither the bucket's copy nor the router's
+	// connection.
+	holder := st.CachedInfo().Cluster.Leader
+	var down, via *server.Server
+	for _, s := range ns {
+		if s.Name() == holder {
+			via = s
+		} else if down == nil {
+			down = s
+		}
+	}
+	down.Shutdown()
+	down.WaitForShutdown()
+
+	var logs logBuffer
+	r := startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NATSURL: via.ClientURL(), Replicas: 3, NoLog: true,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	waitUntil(t, "the bucket's bundle", func() bool { return r.Engine.Current().Version == first.Bundle.Version() })
+	const warned = "bundle bucket: its copies could not be raised to --replicas; tried again until they are"
+	const raised = `msg="bundle bucket: copies raised to --replicas" bucket=rpl_bundles from=1 to=3`
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logs.String(), warned); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not warned:\n%s", logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), raised) {
+		t.Fatalf("the raise logged with a server down:\n%s", logs.String())
+	}
+
+	natstest.Restart(t, down)
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logs.String(), raised); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server back: the raise not logged:\n%s", logs.String())
+		}
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := 0
+	for _, p := range info.Cluster.Replicas {
+		if p.Current {
+			current++
+		}
+	}
+	if info.Config.Replicas != 3 || current != 2 {
+		t.Errorf("the raise logged: %d copies, %d of the others current; want 3, 2", info.Config.Replicas, current)
+	}
+	if n := strings.Count(logs.String(), warned); n != 1 {
+		t.Errorf("warned %d times, want once however many tries:\n%s", n, logs.String())
+	}
+}
