@@ -1,9 +1,13 @@
 // Package explain turns the trace of one evaluation into the path it took
-// through a policy: the functions called (with their arguments and the
-// value each returned), the
-// branches taken (if/else, match arms, && and || short-circuits, ??
-// defaults) and the values that decided each one, with source positions.
-// It is the library behind `rplc explain`.
+// through a policy: the calls of the policy's own functions (with their
+// arguments and the value each returned), the branches taken (if/else,
+// match arms, && and || short-circuits, ?? defaults), the values that
+// decided each one and the operands of comparisons, with source
+// positions. It is the library behind `rplc explain`.
+//
+// The trace has no event for a call of a builtin (cost.remaining(t)) or
+// of a lambda (filter's): such a call is no step, and its value shows
+// only as a comparison's operand or a condition.
 //
 // The program must be compiled with compiler.Options{Trace: true}; the run
 // gets a vm.Probes to record its TRACE events. Path then pairs each event

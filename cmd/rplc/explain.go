@@ -22,17 +22,21 @@ func newExplainCmd(e *env) *cobra.Command {
 		Long: `Explain decides one request like eval and shows why: the path through the
 policy, as an indented tree of
 
-  - the functions called, with their arguments and the value each
-    returned (a record, a Decision say, shown by the steps instead);
+  - the calls of the policy's own functions (a lambda's calls of them
+    too), with their arguments and the value each returned (a record, a
+    Decision say, shown by the steps instead);
   - each if condition, its value and the branch taken (then or else);
   - each match, the subject's value and the arm taken;
   - the left side of && and ||, and whether it short-circuited;
   - the left side of ??, and whether the default was used;
   - the values of the operands of comparisons;
 
-each with its source position, then the decision and the fuel, memory and
-calls the evaluation used (those of a normal run: the traced run that
-records the path executes extra instructions).
+each with its source position. A call of a builtin (cost.remaining(t))
+or of a lambda (filter's) is no step: its value shows only where it is an
+operand of a comparison or a condition, not where let binds it. Then the
+decision and the fuel, memory and calls the evaluation used (those of a
+normal run: the traced run that records the path executes extra
+instructions).
 
 --request and --state are as for rplc eval. With --format json the output
 is one JSON document {decision, fuel, memory, calls, path}, where path is
