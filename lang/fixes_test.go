@@ -106,6 +106,30 @@ var fixCases = []struct {
 		code: "RPL104",
 	},
 	{
+		name: "regular expression's escape",
+		src:  "package p\n\nfn route(r: Request) -> Decision = if matches(r.model, \"^gpt-\\d+\") { to(\"a:b\") } else { to(\"c:d\") }\n",
+		code: "RPL104",
+		want: []string{`3:62-3:64 "\\d" → "\\\\d": change \d to \\d`},
+	},
+	{
+		name: "every unknown escape of the string, the valid ones kept",
+		src:  "package p\n\nconst v = \"^v\\d+\\t\\.\\d$\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").reason(v)\n",
+		code: "RPL104",
+		want: []string{`3:14-3:23 "\\d+\\t\\.\\d" → "\\\\d+\\t\\\\.\\\\d": double the backslash of the 3 unknown escapes (\d, \., \d)`},
+	},
+	{
+		name: "unknown escapes up to a malformed one",
+		src:  "package p\n\nconst v = \"\\w\\s\\x4\\d\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").reason(v)\n",
+		code: "RPL104",
+		want: []string{`3:12-3:16 "\\w\\s" → "\\\\w\\\\s": double the backslash of the 2 unknown escapes (\w, \s)`},
+	},
+	{
+		name: "unknown escape of a letter of two bytes",
+		src:  "package p\n\nconst v = \"\\é\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").reason(v)\n",
+		code: "RPL104",
+		want: []string{`3:12-3:15 "\\é" → "\\\\é": change \é to \\é`},
+	},
+	{
 		name: "money without a digit before the point",
 		src:  "package p\n\nconst cap = $.5\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		code: "RPL103",

@@ -102,6 +102,10 @@ func (p *parser) unquote(raw string, sp Span) string {
 			return ""
 		}
 		if _, _, _, err := strconv.UnquoteChar(raw[i:len(raw)-1], '"'); err != nil {
+			if n == 2 && !strings.ContainsRune(`xuU01234567`, rune(raw[i+1])) {
+				p.strayBackslash(raw, i, sp.Start)
+				return ""
+			}
 			p.errorf(CodeBadEscape, Span{sp.Start + Pos(i), sp.Start + Pos(i+n)}, "%s", escapeProblem(raw[i:i+n]))
 			return ""
 		}
@@ -109,6 +113,67 @@ func (p *parser) unquote(raw string, sp Span) string {
 	}
 	p.errorf(CodeBadEscape, sp, "invalid string literal")
 	return ""
+}
+
+// strayBackslash reports the unknown escape at raw[i] (a backslash and a
+// character that starts none, \d), raw being a string literal with its
+// quotes that starts at pos: the escape covers the whole character after
+// the backslash, however many bytes it takes. A string has no raw form
+// (language.md §2.7), so a backslash is written \\, as a regular
+// expression's \d is ("^\\d+"): the message says so, and the fix doubles
+// the backslash of that escape and of each such one after it in the
+// string, up to an escape that is wrong otherwise (\x4), if any.
+func (p *parser) strayBackslash(raw string, i int, pos Pos) {
+	escLen := func(j int) int {
+		_, size := utf8.DecodeRuneInString(raw[j+1 : len(raw)-1])
+		return 1 + size
+	}
+	esc := raw[i : i+escLen(i)]
+	msg := fmt.Sprintf(`unknown escape sequence %s (a backslash is written \\ in a string: write \%s`, esc, esc)
+	if c := raw[i+1]; c < utf8.RuneSelf && (strings.IndexByte("dDwWsSpPAzQE", c) >= 0 || !isAlnum(c)) {
+		msg += fmt.Sprintf(" for a regular expression's %s", esc)
+	}
+	p.errorf(CodeBadEscape, Span{pos + Pos(i), pos + Pos(i+len(esc))}, "%s)", msg)
+	// The stray backslashes from raw[i] on: each escape after it is
+	// read as strconv does, up to one it refuses that is no stray one.
+	var stray []string
+	var fixed strings.Builder
+	end, from := i, i
+	for j := i; j < len(raw)-1; {
+		if raw[j] != '\\' {
+			j++
+			continue
+		}
+		rest := raw[j : len(raw)-1]
+		if _, _, tail, err := strconv.UnquoteChar(rest, '"'); err == nil {
+			j += len(rest) - len(tail)
+			continue
+		}
+		if j+1 >= len(raw)-1 || strings.ContainsRune(`xuU01234567`, rune(raw[j+1])) {
+			break
+		}
+		n := escLen(j)
+		stray = append(stray, raw[j:j+n])
+		fixed.WriteString(raw[from:j])
+		fixed.WriteString(`\`)
+		fixed.WriteString(raw[j : j+n])
+		from, end = j+n, j+n
+		j += n
+	}
+	title := "change " + esc + ` to \` + esc
+	if len(stray) > 1 {
+		shown := stray[:min(len(stray), 3)]
+		more := ""
+		if len(stray) > 3 {
+			more = ", …"
+		}
+		title = fmt.Sprintf("double the backslash of the %d unknown escapes (%s%s)", len(stray), strings.Join(shown, ", "), more)
+	}
+	p.fix(Fix{Title: title, Span: Span{pos + Pos(i), pos + Pos(end)}, NewText: fixed.String()})
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // braceEscape reports a \u{...} or \U{...} escape, rest being the string
