@@ -313,6 +313,10 @@ type checker struct {
 	exhaustive  []exhaustiveMatch
 	noCatchAll  []exhaustiveMatch // every match without a catch-all arm whose patterns checked: recordExhaustive's
 	superCalled map[*Object]bool
+	// hiddenImports are the imports a local of their name hid where an
+	// error was reported (noteHiddenImport), each with the first such
+	// local: the import's unused warning names it.
+	hiddenImports map[*Object]*Object
 	// afterBranches are the statements that follow an if, match or block
 	// that may return on every path: reportAfterBranches decides, once the
 	// composed policy's constants are known, which are unreachable.

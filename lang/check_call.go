@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -131,7 +132,8 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 				d := c.errAt(f.Sel, CodeUnknownField, "%s has no field or method %s (did you mean %s?)", xt, f.Sel.Name, alias)
 				d.Fixes = append(d.Fixes, Fix{Title: "change " + f.Sel.Name + " to " + alias, Span: f.Sel.Span(), NewText: alias})
 			} else {
-				c.errSuggest(f.Sel, CodeUnknownField, f.Sel.Name, c.methodNames(xt), "%s has no field or method %s", xt, f.Sel.Name)
+				d := c.errSuggest(f.Sel, CodeUnknownField, f.Sel.Name, c.methodNames(xt), "%s has no field or method %s", xt, f.Sel.Name)
+				c.noteHiddenImport(d, f.X, f.Sel.Name)
 			}
 			c.skipArgs(e)
 			return Typ[Invalid]
@@ -846,4 +848,65 @@ func (c *checker) sourceText(e Expr) string {
 		s += "…"
 	}
 	return s
+}
+
+// noteHiddenImport adds to d, an error about x.sel, that x is a local
+// (a let, a parameter, a lambda's parameter) that hides an import of its
+// name whose module has a member sel, when it is: let cost = 5 then
+// cost.remaining(t) reads the local, an int, where the import "std/cost"
+// was meant. The message says so and where the local is declared (a
+// related location too), and the import, then unused, says which local
+// hides it (reportUnusedImports).
+func (c *checker) noteHiddenImport(d *Diagnostic, x Expr, sel string) {
+	id, ok := x.(*Ident)
+	if !ok || c.scope == nil {
+		return
+	}
+	o := c.scope.LookupParent(id.Name)
+	if o == nil || o.Kind != ObjVar {
+		return
+	}
+	s := c.scope
+	for s != nil && s.Lookup(id.Name) != o {
+		s = s.Parent
+	}
+	if s == nil {
+		return
+	}
+	m := s.Parent.LookupParent(id.Name)
+	if m == nil || m.Kind != ObjModule {
+		return
+	}
+	imp, ok := m.Decl.(*ImportDecl)
+	if !ok {
+		return
+	}
+	switch {
+	case m.Module != nil && m.Module.Scope.Lookup(sel) != nil:
+	case m.Module == nil && m.StdModule != "" && c.u.Modules[m.StdModule].Lookup(sel) != nil:
+	default:
+		return // no member of the module either
+	}
+	what := localKind(o)
+	at := c.file.File.Position(o.Pos())
+	d.Message += fmt.Sprintf(" (%s here is the %s declared on line %d, which hides the import %s: rename the %s)", id.Name, what, at.Line, imp.Path.Raw, what)
+	d.Related = append(d.Related, Related{File: c.file.File, Span: Span{o.Pos(), o.Pos() + Pos(len(o.Name))}, Message: fmt.Sprintf("the %s %s, which hides the import %s", what, id.Name, imp.Path.Raw)})
+	if c.hiddenImports == nil {
+		c.hiddenImports = map[*Object]*Object{}
+	}
+	if _, ok := c.hiddenImports[m]; !ok {
+		c.hiddenImports[m] = o
+	}
+}
+
+// localKind names what declares o, an ObjVar: a "local" (let), a
+// "parameter" or a "lambda's parameter".
+func localKind(o *Object) string {
+	switch o.Decl.(type) {
+	case *Param:
+		return "parameter"
+	case *Ident:
+		return "lambda's parameter"
+	}
+	return "local"
 }

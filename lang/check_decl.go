@@ -691,7 +691,11 @@ func (c *checker) reportUnusedImports(pkg *Package, f *FileNode) {
 		for _, n := range fs.Names() {
 			o := fs.Lookup(n)
 			if o.Decl == imp && !o.used {
-				c.errorf(f.File, imp.Sp, CodeUnusedImport, "%s imported and not used", imp.Path.Raw)
+				d := c.errorf(f.File, imp.Sp, CodeUnusedImport, "%s imported and not used", imp.Path.Raw)
+				if l := c.hiddenImports[o]; l != nil {
+					at := f.File.Position(l.Pos())
+					d.Message += fmt.Sprintf(" (the %s %s declared on line %d hides it where it is read)", localKind(l), l.Name, at.Line)
+				}
 			}
 		}
 	}

@@ -1240,11 +1240,13 @@ func (c *checker) selector(e *SelectorExpr) Type {
 			}
 			d.Message = fmt.Sprintf("%s has no field %s (type %s is not a record; the builtin %s is called: %s.%s(%s))", exprString(e.X), e.Sel.Name, xt, name, exprString(e.X), name, args)
 		}
+		c.noteHiddenImport(d, e.X, e.Sel.Name)
 		return Typ[Invalid]
 	}
 	i := r.FieldIndex(e.Sel.Name)
 	if i < 0 {
-		c.errBest(e.Sel, CodeUnknownField, e.Sel.Name, nearestField(e.Sel.Name, fieldNames(r)), "%s has no field %s", r, e.Sel.Name)
+		d := c.errBest(e.Sel, CodeUnknownField, e.Sel.Name, nearestField(e.Sel.Name, fieldNames(r)), "%s has no field %s", r, e.Sel.Name)
+		c.noteHiddenImport(d, e.X, e.Sel.Name)
 		return Typ[Invalid]
 	}
 	return r.Fields[i].Type
