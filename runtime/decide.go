@@ -247,7 +247,7 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	} else if len(parents) > 0 {
 		// An unregistered tenant's parents, completed along the
 		// registry for the policy as for the selection below.
-		if ps, changed := e.completeParents(s, parents); changed {
+		if ps, changed := completeParents(s, parents); changed {
 			slots[l.req.tenant].Record()[l.tenant.parents] = ps
 			parents = ps.List()
 		}

@@ -97,9 +97,8 @@ type Engine struct {
 	cfg Config
 
 	cur     atomic.Pointer[Snapshot]
-	chains  atomic.Pointer[tenantChains] // of cur, once a decision needed them (selfChain)
-	mu      sync.Mutex                   // serializes activations
-	dedup   *feedbackDedup               // the feedback ids seen lately (HandleFeedback)
+	mu      sync.Mutex     // serializes activations
+	dedup   *feedbackDedup // the feedback ids seen lately (HandleFeedback)
 	history []*Snapshot
 	// undone are the snapshots Rollback left, most recent last (at most
 	// Keep): ActivateVersion puts them back, should a rollback have been

@@ -168,6 +168,11 @@ type Tenant struct {
 	} `json:"budget"`
 
 	value vm.Value // the Tenant record
+	// chain is the list of its ID then its Parents, when it has parents:
+	// the completed parents of an unregistered tenant's request that
+	// names it as its one parent (completeParents), made once here so
+	// that such a request allocates nothing.
+	chain vm.Value
 }
 
 // ShortVersion is the first 12 hex digits of Version.
@@ -500,6 +505,9 @@ func (e *Engine) parseTenants(s *Snapshot, data []byte) error {
 		b[e.lay.budget.daily], b[e.lay.budget.monthly] = vm.Money(daily), vm.Money(monthly)
 		ts[e.lay.tenant.budget] = vm.NewRecord(b)
 		t.value = v
+		if len(t.Parents) > 0 {
+			t.chain = chainOf(t.ID, t.Parents)
+		}
 		s.tenants[t.ID] = t
 	}
 	return nil

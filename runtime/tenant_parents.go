@@ -2,42 +2,11 @@ package runtime
 
 import "github.com/rpl-lang/rpl/vm"
 
-// tenantChains holds, for one snapshot, each registered tenant that has
-// ancestors as a list value of its id followed by them (Tenant.Parents,
-// nearest first): the completed parents of a request that names that
-// tenant as its one parent, so that such a request allocates nothing.
-// It is built once, for the active snapshot, by the first decision that
-// needs it, and not changed after (Engine.chains).
-type tenantChains struct {
-	s    *Snapshot
-	self map[string]vm.Value
-}
-
-// selfChain is id's list value of itself then its ancestors, t being
-// id's registry entry in s, with ancestors.
-func (e *Engine) selfChain(s *Snapshot, id string, t *Tenant) vm.Value {
-	if c := e.chains.Load(); c != nil && c.s == s {
-		return c.self[id]
-	}
-	if e.cur.Load() != s {
-		// A snapshot no longer (or not yet) active: not worth keeping.
-		return chainOf(id, t)
-	}
-	c := &tenantChains{s: s, self: make(map[string]vm.Value)}
-	for tid, tt := range s.tenants {
-		if len(tt.Parents) > 0 {
-			c.self[tid] = chainOf(tid, tt)
-		}
-	}
-	e.chains.Store(c)
-	return c.self[id]
-}
-
-// chainOf is the list value of id followed by t.Parents.
-func chainOf(id string, t *Tenant) vm.Value {
-	l := make([]vm.Value, 1, 1+len(t.Parents))
+// chainOf is the list value of id followed by parents.
+func chainOf(id string, parents []string) vm.Value {
+	l := make([]vm.Value, 1, 1+len(parents))
 	l[0] = vm.Str(id)
-	for _, p := range t.Parents {
+	for _, p := range parents {
 		l = append(l, vm.Str(p))
 	}
 	return vm.NewList(l)
@@ -48,14 +17,13 @@ func chainOf(id string, t *Tenant) vm.Value {
 // to see them and the selection walks them: each named parent followed
 // by its registered ancestors (Tenant.Parents), without repeats, nearest
 // first; and whether that differs from ps. A single named parent, the
-// common case, allocates nothing (selfChain); several allocate when the
+// common case, allocates nothing (Tenant.chain); several allocate when the
 // registry adds to them or they repeat one (rare: a client names its
 // tenant's nearest parent, or its whole chain already).
-func (e *Engine) completeParents(s *Snapshot, ps []vm.Value) (vm.Value, bool) {
+func completeParents(s *Snapshot, ps []vm.Value) (vm.Value, bool) {
 	if len(ps) == 1 {
-		id := ps[0].Str()
-		if t, ok := s.tenants[id]; ok && len(t.Parents) > 0 {
-			return e.selfChain(s, id, t), true
+		if t, ok := s.tenants[ps[0].Str()]; ok && len(t.Parents) > 0 {
+			return t.chain, true
 		}
 		return vm.Value{}, false
 	}
