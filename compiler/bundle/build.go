@@ -81,6 +81,16 @@ func RunTest(ctx context.Context, prog *rpl.Program, policy, name string, limits
 	return false, err
 }
 
+// TestLimits are the limits every test of a policy tree runs under
+// (RunTest), wherever it runs: at build time (Build), when a router loads
+// a directory or a bundle before activating it, and as rplc test runs it
+// without --fuel. Zero fields are the VM's defaults (vm.DefaultFuel, its
+// memory and depth), not a router's limits per decision (rpl-router
+// serve --fuel, --memory, --deadline): those bound decisions, so that a
+// version rplc build accepted is not refused by a router deciding under
+// tighter ones, nor a test of many decisions held to the budget of one.
+var TestLimits = rpl.Limits{}
+
 // BuildOptions configure Build.
 type BuildOptions struct {
 	// Env compiles and runs the policies; nil means rpl.NewEnv().
@@ -165,7 +175,11 @@ var (
 // without its policy is an error too (RPL215, a diagnostic, and
 // ErrCheckFailed), as in rplc check and a router. The tests of
 // each policy run against the program as encoded in the bundle, with
-// RunTest, unless SkipTests is set. dir/catalogue.json and
+// RunTest under TestLimits, unless SkipTests is set; so do those of each
+// library (its _test.rpl file), against the library compiled alone,
+// as rplc test runs them, named by its package name (TestFailure.Policy)
+// and counted in Result.Tests: a failing one refuses the build as a
+// policy's does (ErrTestsFailed). dir/catalogue.json and
 // dir/tenants.json, when present, are validated and included (the
 // tenants' policies must be in the bundle). dir may be a symlink to the
 // directory.
@@ -208,8 +222,9 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 	type policy struct {
 		path string
 		prog *lang.Program
+		lib  bool // a library with tests (no route): its tests run, it ships in its importers
 	}
-	var checked []policy // the policies (a route function) without errors
+	var checked []policy // the policies (a route function) and libraries with tests, without errors
 	seenDiag := map[string]bool{}
 	addDiags := func(diags lang.DiagList) {
 		for _, d := range diags {
@@ -232,8 +247,11 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 		tf, diags := trees.File(f, prog, diags)
 		tree.Add(tf)
 		addDiags(diags)
-		if !diags.HasErrors() && tf.Route {
-			checked = append(checked, policy{path: f, prog: prog})
+		if !diags.HasErrors() && (tf.Route || tf.Tests) {
+			// Without route and with tests: a library imported by
+			// another file (its tests run, as rplc test runs them), or a
+			// test module, refused below (RPL212).
+			checked = append(checked, policy{path: f, prog: prog, lib: !tf.Route})
 		}
 	}
 	addDiags(trees.Diags())
@@ -256,8 +274,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 	}
 	var all []built
 	for _, p := range checked {
-		id := p.prog.Main.Name // unique: lang.Trees above
-		ids[id] = true
+		id := p.prog.Main.Name // a policy's unique: lang.Trees above
 		out, err := compiler.Compile(p.prog, compiler.Options{Builtins: env.Builtins()})
 		var vp *vm.Program
 		if err == nil {
@@ -269,6 +286,17 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			}
 			return res, fmt.Errorf("%s: %v", rel(root, p.path), err)
 		}
+		if p.lib {
+			// A library's tests run against it compiled alone, as rplc
+			// test compiles and runs them (policytest), named by its
+			// package: a failing one refuses the build as a policy's
+			// does. Its code ships in the policies importing it.
+			if !opts.SkipTests {
+				res.runTests(env.Wrap(id, vp), id, out.Tests)
+			}
+			continue
+		}
+		ids[id] = true
 		code, err := vp.MarshalBinary()
 		if err != nil {
 			return res, fmt.Errorf("%s: encoding: %v", rel(root, p.path), err)
@@ -296,15 +324,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			if err != nil {
 				return res, fmt.Errorf("%s: encoded program does not load (a compiler bug): %v", rel(root, p.path), err)
 			}
-			for _, t := range out.Tests {
-				res.Tests++
-				skipped, err := RunTest(context.Background(), lp, id, t.Name, rpl.Limits{})
-				if err != nil {
-					res.Failures = append(res.Failures, TestFailure{Policy: id, Test: t, Err: err})
-				} else if skipped {
-					res.Skipped++
-				}
-			}
+			res.runTests(lp, id, out.Tests)
 		}
 		all = append(all, built{e, code})
 	}
@@ -343,6 +363,20 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 	}
 	res.Data, res.Bundle = data, b
 	return res, nil
+}
+
+// runTests runs tests of prog, the program of policy or library id, under
+// TestLimits, counting them in res and recording their failures.
+func (res *Result) runTests(prog *rpl.Program, id string, tests []compiler.Test) {
+	for _, t := range tests {
+		res.Tests++
+		skipped, err := RunTest(context.Background(), prog, id, t.Name, TestLimits)
+		if err != nil {
+			res.Failures = append(res.Failures, TestFailure{Policy: id, Test: t, Err: err})
+		} else if skipped {
+			res.Skipped++
+		}
+	}
 }
 
 // policyFiles lists the files to check of the policy tree root
@@ -401,8 +435,7 @@ func (b *Bundle) Programs(env *rpl.Env) (map[string]*rpl.Program, error) {
 // RunTests runs every test of every policy of b (RunTest) and
 // returns the failures, as the router does before activating a bundle.
 // Each test runs under limits (zero fields: the VM's defaults): a router
-// passes those it decides with, so that a bundle whose tests exhaust its
-// fuel or memory is refused as the same sources in a directory are.
+// passes TestLimits, as Build runs them, whatever limits it decides with.
 func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env, limits rpl.Limits) ([]TestFailure, error) {
 	progs, err := b.Programs(env)
 	if err != nil {
@@ -431,11 +464,11 @@ func (b *Bundle) RunTests(ctx context.Context, env *rpl.Env, limits rpl.Limits) 
 //   - every policy's tests, with RunTests under limits (zero fields: the
 //     VM's defaults), in env (nil: rpl.NewEnv()).
 //
-// A router runs the tests under the limits it decides with (rpl-router
-// serve --fuel, --memory; its --deadline bounds decisions, not tests):
-// given those, Accept refuses a bundle whose tests exhaust them, as the
-// router would; given lower ones than the routers', it refuses more. That
-// is not all a router checks: it makes each registered tenant a Tenant
+// A router runs the tests under TestLimits, as rplc build does, whatever
+// limits it decides with (rpl-router serve --fuel, --memory, --deadline
+// bound decisions, not tests): given TestLimits, Accept refuses a bundle
+// whose tests fail as a router would; given lower limits, it refuses
+// more. That is not all a router checks: it makes each registered tenant a Tenant
 // record of its environment. A failing test is an error wrapping ErrTestsFailed
 // that names the first failures.
 func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env, limits rpl.Limits) (*Bundle, error) {
@@ -460,7 +493,7 @@ func Accept(ctx context.Context, data []byte, opts ReadOptions, env *rpl.Env, li
 }
 
 // TestsPass runs every test of every policy of b in env under limits
-// (zero fields: the VM's defaults; see Accept for the routers' limits),
+// (zero fields: the VM's defaults; routers pass TestLimits, see Accept),
 // and is Accept's error when one fails.
 func (b *Bundle) TestsPass(ctx context.Context, env *rpl.Env, limits rpl.Limits) error {
 	fails, err := b.RunTests(ctx, env, limits)
