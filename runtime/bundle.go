@@ -10,7 +10,8 @@ import (
 
 // BuildBundle builds a snapshot from an encoded .rplb bundle: Read
 // verifies its format, hashes, signature (per opts) and bytecode; then
-// every policy's tests run, under the engine's limits as a directory's do,
+// every policy's tests run, under bundle.TestLimits as a directory's and
+// rplc build's do (not the engine's limits, which bound decisions),
 // before the snapshot is returned. The version is
 // the bundle hash. The bundle's tenant registry (tenants.json, carried as
 // is) is read as BuildFiles reads a directory's, so that a bundle and its
@@ -30,7 +31,7 @@ func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, op
 		lerr.Problems = append(lerr.Problems, err.Error())
 		return nil, lerr
 	}
-	fails, err := b.RunTests(ctx, e.env, e.cfg.Limits)
+	fails, err := b.RunTests(ctx, e.env, bundle.TestLimits)
 	if err != nil {
 		lerr.Problems = append(lerr.Problems, err.Error())
 		return nil, lerr

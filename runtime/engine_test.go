@@ -870,27 +870,6 @@ func TestLoadSymlinkedDir(t *testing.T) {
 	}
 }
 
-// TestBundleTestsUnderLimits: a bundle's tests run under the engine's
-// limits, as a directory's do: a test that exhausts the router's fuel
-// refuses the bundle built from the same sources as it refuses the
-// directory, rather than activating a version every decision then fails.
-func TestBundleTestsUnderLimits(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, dir, "default.rpl", "package default\n\nfn spin(n: int) -> int = if n == 0 { 0 } else { spin(n - 1) + 1 }\n\nfn route(r: Request) -> Decision = to(\"p:\" + string(spin(50)))\n")
-	writeFile(t, dir, "default_test.rpl", "package default\n\ntest \"spins\" {\n  expect route({}).target == \"p:50\"\n}\n")
-	res, err := bundle.Build(dir, bundle.BuildOptions{}) // the VM's default fuel: the test passes
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEngine(t, runtime.Config{Limits: rpl.Limits{Fuel: 100}})
-	if _, err := e.BuildDir(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "fuel exhausted") {
-		t.Fatalf("directory: %v, want its test out of fuel", err)
-	}
-	if _, err := e.BuildBundle(context.Background(), "spin.rplb", res.Data, bundle.ReadOptions{}); err == nil || !strings.Contains(err.Error(), "fuel exhausted") {
-		t.Fatalf("bundle: %v, want its test out of fuel", err)
-	}
-}
-
 // TestTestFailureNamed: a failed test refusing a directory or a bundle
 // is named as rplc test names it: the expect's file and position,
 // relative to the policy directory, never the private directory the

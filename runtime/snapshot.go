@@ -225,7 +225,12 @@ func (e *LoadError) Error() string {
 // either is refused (RPL212), by the rules of lang.Trees that rplc check
 // and build apply, with their errors at their places. A test file without
 // its policy is refused (RPL215), as rplc check, test and build refuse it.
-// The policies' tests run before the snapshot is returned.
+// The tests of the policies and of the libraries run before the snapshot
+// is returned, as rplc build runs them (bundle.TestLimits, whatever the
+// engine's limits per decision). The problems are said as rplc build
+// says them: each diagnostic once, sorted by file and position, then the
+// tests' failures; a tenant of tenants.json naming a policy that no file
+// declares is an error (RPL217), not one naming a policy with errors.
 func (e *Engine) BuildDir(ctx context.Context, dir string) (*Snapshot, error) {
 	files, err := readTree(dir)
 	if err != nil {
@@ -288,6 +293,57 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		root:     tmp + string(filepath.Separator),
 	}
 	compileErr := func(err error) string { return strings.ReplaceAll(err.Error(), tmp+string(filepath.Separator), "") }
+	// The problems that are diagnostics are said as rplc build says
+	// them: each once (a library's error is in the check of every file
+	// importing it), every error (not a policy's first and how many
+	// more), named relative to the directory and sorted by file and
+	// position (line 9 before line 30). The other problems (a failed
+	// test, an error without a place) follow, in the order found: the
+	// files' order, and a policy's tests' order.
+	var (
+		diags    lang.DiagList
+		seenDiag = map[string]bool{}
+		renamed  = map[*lang.File]*lang.File{} // a file of tmp, named relative to it
+		others   []string
+	)
+	addDiags := func(ds ...*lang.Diagnostic) {
+		for _, d := range ds {
+			if d.Severity != lang.SevError && d.Code != lang.CodeTooMany {
+				continue // a warning refuses nothing (rplc build says it, and builds)
+			}
+			k := d.Error()
+			if seenDiag[k] {
+				continue
+			}
+			seenDiag[k] = true
+			if d.File != nil && strings.HasPrefix(d.File.Name, s.root) {
+				f := renamed[d.File]
+				if f == nil {
+					f = lang.NewFile(filepath.ToSlash(strings.TrimPrefix(d.File.Name, s.root)), d.File.Src)
+					renamed[d.File] = f
+				}
+				c := *d
+				c.File = f
+				d = &c
+			}
+			diags = append(diags, d)
+		}
+	}
+	addErr := func(err error) {
+		if ds, ok := errors.AsType[lang.DiagList](err); ok {
+			addDiags(ds...)
+		} else {
+			others = append(others, compileErr(err))
+		}
+	}
+	problems := func() []string {
+		diags.Sort()
+		out := make([]string, 0, len(diags)+len(others))
+		for _, d := range diags {
+			out = append(out, d.Error())
+		}
+		return append(out, others...)
+	}
 	// The tree's rules, as rplc check and build apply them (lang.Trees):
 	// a file without route is a library when another file of the tree
 	// imports or extends it, whether that file compiles or not, and
@@ -321,22 +377,39 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		}
 		for _, l := range f.LoadClauses() {
 			if d := notInTree(dir, s.root, files, f, l); d != nil {
-				lerr.Problems = append(lerr.Problems, compileErr(d))
+				addDiags(d)
 			}
 		}
 		if policy := lang.PolicyOf(name); !lang.IsTestFile(name) || files[policy] != nil && policy != name {
 			trees.Load(f.Loads()...)
 		}
 	}
-	if len(lerr.Problems) > 0 {
+	if len(diags) > 0 {
 		// Nothing compiles until these are moved: each file importing
 		// them would report them again, as "cannot load".
-		sort.Strings(lerr.Problems)
+		lerr.Problems = problems()
 		return nil, lerr
 	}
 	// The policies share the libraries they import: each is parsed and
 	// checked once in the load, not once per importer.
 	session := lang.NewSession()
+	// runTests runs the tests of prog, the program of the policy or
+	// library id, as rplc build runs them (bundle.TestLimits, not the
+	// limits of a decision), a failure said as rplc test says it.
+	runTests := func(prog *rpl.Program, id string) {
+		for _, t := range prog.Tests() {
+			if _, err := bundle.RunTest(ctx, prog, id, t.Name, bundle.TestLimits); err != nil {
+				others = append(others, testFailed(t, err, s.root)...)
+			}
+		}
+	}
+	// The libraries with tests (a file without route but with tests:
+	// a library or a test module, which the rules tell).
+	type testedFile struct {
+		path, id string
+		prog     *rpl.Program
+	}
+	var withTests []testedFile
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".rpl") {
 			continue
@@ -355,7 +428,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			policy := lang.PolicyOf(name)
 			if _, ok := files[policy]; !ok || policy == name {
 				if _, err := e.env.CompileWith(filepath.Join(tmp, filepath.FromSlash(policy)), rpl.CompileOptions{Session: session}); err != nil {
-					lerr.Problems = append(lerr.Problems, compileErr(err))
+					addErr(err)
 				}
 			}
 			continue
@@ -369,47 +442,66 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			tf, rest := trees.File(path, checked, diags)
 			tree.Add(tf)
 			if _, ok := errors.AsType[lang.DiagList](err); !ok {
-				lerr.Problems = append(lerr.Problems, compileErr(err))
-			} else if rest.HasErrors() {
-				lerr.Problems = append(lerr.Problems, compileErr(rest))
+				addErr(err)
+			} else {
+				addDiags(rest...)
 			}
 			continue
 		}
 		_, route := prog.VM().Entry(compiler.EntryRoute)
 		id := prog.Name()
 		tree.Add(lang.TreeFile{Path: path, Name: id, Route: route, Tests: !route})
-		if !route || s.policies[id] != nil {
-			continue // a test module or a library; an id taken: the rules say
+		if !route {
+			if len(prog.Tests()) > 0 {
+				// A library's tests run once the rules say it is one
+				// (not a test module, which they refuse).
+				withTests = append(withTests, testedFile{path, id, prog})
+			}
+			continue
+		}
+		if s.policies[id] != nil {
+			continue // an id taken: the rules say
 		}
 		p := e.newPolicy(id, name, prog, s.Version)
 		p.CostBound, p.Bounded = prog.CostBound()
-		for _, t := range prog.Tests() {
-			p.Tests++
-			if _, err := bundle.RunTest(ctx, prog, id, t.Name, e.cfg.Limits); err != nil {
-				lerr.Problems = append(lerr.Problems, testFailed(t, err, s.root)...)
-			}
-		}
+		p.Tests = len(prog.Tests())
+		runTests(prog, id)
 		s.policies[id] = p
 	}
-	for _, d := range trees.Diags() {
-		lerr.Problems = append(lerr.Problems, compileErr(d))
+	verdicts := trees.Verdicts(tree)
+	for _, f := range withTests {
+		for _, v := range verdicts {
+			if v.Path == f.path && v.Kind == lang.KindLibrary {
+				runTests(f.prog, f.id)
+			}
+		}
 	}
+	withTests = nil
+	addDiags(trees.Diags()...)
 	if data, ok := files[TenantsFile]; ok {
 		if err := e.parseTenants(s, data); err != nil {
-			lerr.Problems = append(lerr.Problems, dataProblem(TenantsFile, data, err))
+			addDiags(dataDiagnostic(TenantsFile, data, err))
 		}
 	}
 	if data, ok := files[bundle.CatalogueFile]; ok {
 		if s.catalogue, err = bundle.ParseCatalogue(data); err != nil {
-			lerr.Problems = append(lerr.Problems, dataProblem(bundle.CatalogueFile, data, err))
+			addDiags(dataDiagnostic(bundle.CatalogueFile, data, err))
 		}
 	}
-	if len(lerr.Problems) == 0 && len(s.policies) == 0 {
-		lerr.Problems = append(lerr.Problems, "no policies (a policy is a .rpl file with a route function)")
+	if len(diags) == 0 && len(others) == 0 && len(s.policies) == 0 {
+		others = append(others, "no policies (a policy is a .rpl file with a route function)")
 	}
-	lerr.Problems = append(lerr.Problems, s.missingTenantPolicies()...)
-	if len(lerr.Problems) > 0 {
-		sort.Strings(lerr.Problems)
+	if s.registry != nil {
+		// A tenant may name a policy of the tree that has errors (they
+		// are said): only one that no file of the tree declares is
+		// missing, as rplc check says (the tree's policies, lang.Trees).
+		ids := tree.Policies()
+		if err := s.registry.CheckPolicies(func(id string) bool { return ids[id] }); err != nil {
+			addDiags(dataDiagnostic(TenantsFile, s.registry.Data, err))
+		}
+	}
+	if len(diags) > 0 || len(others) > 0 {
+		lerr.Problems = problems()
 		return nil, lerr
 	}
 	for id := range s.policies {
@@ -523,6 +615,13 @@ func (s *Snapshot) missingTenantPolicies() []string {
 		return []string{dataProblem(TenantsFile, s.registry.Data, err)}
 	}
 	return nil
+}
+
+// dataDiagnostic is err, the policy directory's file name (TenantsFile
+// or bundle.CatalogueFile, holding data) refused, as a diagnostic: error
+// RPL217 at its place (bundle.DataError).
+func dataDiagnostic(name string, data []byte, err error) *lang.Diagnostic {
+	return (&bundle.DataError{File: name, Data: data, Err: err}).Diagnostic(name)
 }
 
 // dataProblem is err, the policy directory's file name (TenantsFile or

@@ -192,11 +192,11 @@ and its policies' tests are run before it is sent, so that neither a
 corrupt file nor a bundle whose tests fail (built with --skip-tests)
 reaches the routers, which would refuse it; with --public-key, its
 signature is verified too, so that a bundle the routers requiring that key
-would refuse is not pushed. The tests run under --fuel and --memory (0, the
-default: the VM's default limits), as a router started with the same flags
-(rpl-router serve --fuel, --memory) runs them. Give the routers' values:
-with higher ones, push may send a bundle that a router refuses. A router's
---deadline bounds its decisions, not the tests.
+would refuse is not pushed. The tests run as a router runs them and rplc
+build does, under the VM's default limits, whatever the routers' --fuel,
+--memory and --deadline (which bound decisions, not tests); --fuel and
+--memory (0, the default: those limits) run them under lower ones, and
+refuse more than a router does.
 
 Exit status: 0 when the bundle was stored, 1 when it is not a valid bundle,
 its tests fail, a file cannot be read, --public-key holds no public key or
@@ -291,10 +291,11 @@ func raiseReplicas(ctx context.Context, nc *nats.Conn, e *env, bucket string, re
 	}
 }
 
-// testLimitFlags are rpl-router serve's --fuel and --memory, under which
-// the routers run a bundle's tests, for the commands that run them before
-// the routers do (push, rollback).
+// testLimitFlags are the limits of each test, for the commands that run a
+// bundle's tests before the routers do (push, rollback): 0, the default,
+// runs them as the routers and rplc build do (bundle.TestLimits); lower
+// ones refuse more.
 func testLimitFlags(cmd *cobra.Command, limits *rpl.Limits) {
-	cmd.Flags().Int64Var(&limits.Fuel, "fuel", 0, "fuel per decision (0: the VM default): the tests run under it, as a router started with it runs them")
-	cmd.Flags().Int64Var(&limits.Memory, "memory", 0, "memory per decision in bytes (0: the VM default): the tests run under it, as a router started with it runs them")
+	cmd.Flags().Int64Var(&limits.Fuel, "fuel", 0, "fuel of each test (0: the VM default, under which routers and rplc build run them; a lower one refuses more)")
+	cmd.Flags().Int64Var(&limits.Memory, "memory", 0, "memory of each test in bytes (0: the VM default, under which routers and rplc build run them; a lower one refuses more)")
 }

@@ -29,11 +29,11 @@ puts back the latest valid one and says so.
 
 What rollback checks, as rplc push does: the bundle's format, hashes and
 bytecode, its tenant registry (tenants.json), its signature with
---public-key, and its policies' tests, run under --fuel and --memory (0,
-the default: the VM's default limits), as a router started with the same
-flags (rpl-router serve --fuel, --memory) runs them. Give the routers'
-values: with higher ones, rollback may put back a bundle that a router
-refuses. The revisions
+--public-key, and its policies' tests, run as a router runs them and rplc
+build does, under the VM's default limits, whatever the routers' --fuel
+and --memory (which bound decisions); --fuel and --memory (0, the
+default: those limits) run them under lower ones, passing over more than
+a router refuses. The revisions
 are read first: the tests run only for a revision to put back, newest
 first until one passes (those of the current version are passed over
 untested), and --timeout bounds the requests to NATS, not the tests.

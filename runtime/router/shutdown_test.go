@@ -465,13 +465,12 @@ func TestShutdownGraceEndsKeepAlives(t *testing.T) {
 // TestShutdownCutsWatchedBuild: a build of the policy directory that its
 // watch began (a change saved) ends with the shutdown, which returns at
 // its context's end: Shutdown waited for the build, and a build whose
-// policies' tests run long (a large --fuel) held it for as long as they
+// policies' tests run long (many of them) held it for as long as they
 // ran. The build cut short refused nothing: no failed load is reported,
 // and the version stays.
 func TestShutdownCutsWatchedBuild(t *testing.T) {
 	dir := slowPolicy(t)
-	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true, Logger: quiet(),
-		Deadline: time.Minute, Limits: rpl.Limits{Fuel: 1 << 50}})
+	r, err := router.Start(context.Background(), router.Options{Policies: dir, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NoNATS: true, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,8 +478,13 @@ func TestShutdownCutsWatchedBuild(t *testing.T) {
 	building := make(chan struct{})
 	var once sync.Once
 	router.BeforeLocalBuild(t, func() { once.Do(func() { close(building) }) })
-	// A test of fib(60): far longer than any test waits.
-	if err := os.WriteFile(filepath.Join(dir, "default_test.rpl"), []byte("package default\n\ntest \"slow\" {\n  expect fib(60) > 0\n}\n"), 0o644); err != nil {
+	// 3,000 tests of fib(21), each within the tests' fuel (about
+	// 350,000), all of them far longer than any test waits.
+	tests := []byte("package default\n")
+	for i := range 3000 {
+		tests = fmt.Appendf(tests, "\ntest \"slow %d\" {\n  expect fib(21) > 0\n}\n", i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "default_test.rpl"), tests, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	select {
