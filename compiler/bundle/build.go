@@ -95,8 +95,8 @@ var TestLimits = rpl.Limits{}
 type BuildOptions struct {
 	// Env compiles and runs the policies; nil means rpl.NewEnv().
 	Env *rpl.Env
-	// SkipTests builds without running the policies' tests, and says so
-	// in the manifest.
+	// SkipTests builds without running the tests (the policies' and the
+	// libraries'), and says so in the manifest.
 	SkipTests bool
 	// Key signs the bundle when set.
 	Key ed25519.PrivateKey
@@ -143,7 +143,8 @@ type Result struct {
 	// Diags are every diagnostic of every policy (warnings included),
 	// each once.
 	Diags lang.DiagList
-	// Tests is the number of tests run; Failures are those that failed,
+	// Tests is the number of tests run, the libraries' included (a
+	// manifest lists the policies' only); Failures are those that failed,
 	// Skipped the number that skipped (testing.skip).
 	Tests    int
 	Failures []TestFailure
