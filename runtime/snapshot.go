@@ -403,11 +403,13 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			}
 		}
 	}
-	// The libraries with tests (a file without route but with tests:
-	// a library or a test module, which the rules tell).
+	// The files whose tests run, in the files' order as rplc build runs
+	// them: the policies, and the files without route but with tests,
+	// once the rules say each is a library (a test module is refused).
 	type testedFile struct {
 		path, id string
 		prog     *rpl.Program
+		lib      bool
 	}
 	var withTests []testedFile
 	for _, name := range names {
@@ -453,9 +455,7 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		tree.Add(lang.TreeFile{Path: path, Name: id, Route: route, Tests: !route})
 		if !route {
 			if len(prog.Tests()) > 0 {
-				// A library's tests run once the rules say it is one
-				// (not a test module, which they refuse).
-				withTests = append(withTests, testedFile{path, id, prog})
+				withTests = append(withTests, testedFile{path, id, prog, true})
 			}
 			continue
 		}
@@ -465,15 +465,18 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		p := e.newPolicy(id, name, prog, s.Version)
 		p.CostBound, p.Bounded = prog.CostBound()
 		p.Tests = len(prog.Tests())
-		runTests(prog, id)
+		if p.Tests > 0 {
+			withTests = append(withTests, testedFile{path, id, prog, false})
+		}
 		s.policies[id] = p
 	}
-	verdicts := trees.Verdicts(tree)
+	kinds := map[string]lang.FileKind{}
+	for _, v := range trees.Verdicts(tree) {
+		kinds[v.Path] = v.Kind
+	}
 	for _, f := range withTests {
-		for _, v := range verdicts {
-			if v.Path == f.path && v.Kind == lang.KindLibrary {
-				runTests(f.prog, f.id)
-			}
+		if !f.lib || kinds[f.path] == lang.KindLibrary {
+			runTests(f.prog, f.id)
 		}
 	}
 	withTests = nil

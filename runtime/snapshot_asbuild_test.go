@@ -79,6 +79,32 @@ func TestBuildDirLibraryTests(t *testing.T) {
 	if _, err := bundle.Build(bad, bundle.BuildOptions{}); !errors.Is(err, bundle.ErrTestsFailed) {
 		t.Errorf("bundle.Build: %v, want ErrTestsFailed as the router", err)
 	}
+	// The failures in the order rplc build runs the tests: the files',
+	// policies and libraries alike (the library's came last).
+	order := tree("anthropic:claude")
+	order["a.rpl"] = "package a\n\nfn route(r: Request) -> Decision = to(\"p:a\")\n"
+	order["a_test.rpl"] = "package a\n\ntest \"a\" {\n  expect route({}).target == \"p:b\"\n}\n"
+	order["z.rpl"] = "package z\n\nfn route(r: Request) -> Decision = to(\"p:z\")\n"
+	order["z_test.rpl"] = "package z\n\ntest \"z\" {\n  expect route({}).target == \"p:y\"\n}\n"
+	dir := writeTree(t, order)
+	res, err := bundle.Build(dir, bundle.BuildOptions{})
+	if !errors.Is(err, bundle.ErrTestsFailed) {
+		t.Fatalf("bundle.Build: %v, want ErrTestsFailed", err)
+	}
+	var built []string
+	for _, f := range res.Failures {
+		built = append(built, f.Test.Name)
+	}
+	var loaded []string
+	for _, p := range loadProblems(t, e, dir) {
+		_, name, _ := strings.Cut(p, "test \"")
+		name, _, _ = strings.Cut(name, "\"")
+		loaded = append(loaded, name)
+	}
+	if want := []string{"a", "strong", "z"}; !slices.Equal(built, want) || !slices.Equal(loaded, want) {
+		t.Errorf("failed tests: rplc build %q, router %q, want %q", built, loaded, want)
+	}
+
 	s, err := e.BuildDir(context.Background(), writeTree(t, tree("openai:gpt-4o")))
 	if err != nil {
 		t.Fatalf("a library's passing test: %v", err)
