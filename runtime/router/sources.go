@@ -26,6 +26,7 @@ import (
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/httpx"
 	"github.com/rpl-lang/rpl/runtime/natsx"
+	"github.com/rpl-lang/rpl/vm"
 )
 
 // observer feeds the metrics and persists each activated version.
@@ -39,6 +40,7 @@ func (o *observer) Loaded(s *runtime.Snapshot, err error) {
 		return
 	}
 	o.log.Info("policy version active", "version", s.ShortVersion(), "source", s.Source, "policies", len(s.PolicyIDs()), "tenants", s.Tenants())
+	(*Router)(o).warnOverFuel(s)
 	if o.opt.KnownOnly && s.Tenants() == 0 {
 		o.log.Warn("--require-known-tenant, and the active version registers no tenant (no tenants.json): every request is refused as unauthorized", "version", s.ShortVersion())
 	}
@@ -48,6 +50,32 @@ func (o *observer) Loaded(s *runtime.Snapshot, err error) {
 	// refusal is no longer the news, after a restart either (a bucket
 	// revision refused and handled after this activation records its own).
 	r.clearRefusal(s)
+}
+
+// warnOverFuel warns, once per activation of s, of its policies whose
+// static cost bound (a decision's most fuel, when the compiler could
+// bound it) is over the fuel each decision is given (--fuel): a
+// decision that takes such a path fails (fuel exhausted). The version's
+// tests, run under the test limits as rplc build runs them, do not see
+// it. Up to 5 such policies are named, and how many there are.
+func (r *Router) warnOverFuel(s *runtime.Snapshot) {
+	fuel := r.opt.Limits.Fuel
+	if fuel <= 0 {
+		fuel = vm.DefaultFuel
+	}
+	var over []string
+	n := 0
+	for _, id := range s.PolicyIDs() {
+		if p := s.Policy(id); p.Bounded && p.CostBound > fuel {
+			if n++; len(over) < 5 {
+				over = append(over, fmt.Sprintf("%s (%d)", id, p.CostBound))
+			}
+		}
+	}
+	if n > 0 {
+		r.log.Warn("policies whose decisions may need more fuel than --fuel gives; a decision that does fails", "version", s.ShortVersion(), "fuel", fuel,
+			"policies", n, "bounds", strings.Join(over, ", "))
+	}
 }
 
 // Reactivated is told of an activation of the version already active
