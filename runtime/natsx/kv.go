@@ -963,7 +963,8 @@ type RollbackOptions struct {
 	// Read reads the bundles; with a PublicKey, only bundles signed with
 	// it are put back (the key the routers require).
 	Read bundle.ReadOptions
-	// Limits are those the policies' tests run under: give the routers'.
+	// Limits are those the policies' tests run under (the routers' and
+	// rplc build's: bundle.TestLimits; lower ones are stricter).
 	Limits rpl.Limits
 	// Tests bounds the policies' tests (nil: the ctx of the requests).
 	Tests context.Context
