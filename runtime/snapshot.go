@@ -393,16 +393,6 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 	// The policies share the libraries they import: each is parsed and
 	// checked once in the load, not once per importer.
 	session := lang.NewSession()
-	// runTests runs the tests of prog, the program of the policy or
-	// library id, as rplc build runs them (bundle.TestLimits, not the
-	// limits of a decision), a failure said as rplc test says it.
-	runTests := func(prog *rpl.Program, id string) {
-		for _, t := range prog.Tests() {
-			if _, err := bundle.RunTest(ctx, prog, id, t.Name, bundle.TestLimits); err != nil {
-				others = append(others, testFailed(t, err, s.root)...)
-			}
-		}
-	}
 	// The files whose tests run, in the files' order as rplc build runs
 	// them: the policies, and the files without route but with tests,
 	// once the rules say each is a library (a test module is refused).
@@ -474,12 +464,18 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 	for _, v := range trees.Verdicts(tree) {
 		kinds[v.Path] = v.Kind
 	}
+	// Each file's tests run as rplc build runs them (bundle.TestLimits,
+	// not the limits of a decision), a failure said as rplc test says it.
 	for _, f := range withTests {
-		if !f.lib || kinds[f.path] == lang.KindLibrary {
-			runTests(f.prog, f.id)
+		if f.lib && kinds[f.path] != lang.KindLibrary {
+			continue
+		}
+		for _, t := range f.prog.Tests() {
+			if _, err := bundle.RunTest(ctx, f.prog, f.id, t.Name, bundle.TestLimits); err != nil {
+				others = append(others, testFailed(t, err, s.root)...)
+			}
 		}
 	}
-	withTests = nil
 	addDiags(trees.Diags()...)
 	if data, ok := files[TenantsFile]; ok {
 		if err := e.parseTenants(s, data); err != nil {
