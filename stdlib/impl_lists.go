@@ -41,12 +41,16 @@ func listSort(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := c.Charge(stableSortFuel(n)); err != nil {
 		return vm.Value{}, err
 	}
-	// c.Compare charges what comparing nested values walks; its first
-	// error ends the sort's work (the other comparisons then return at
-	// once) and is the builtin's.
+	// c.Compare charges what comparing nested values walks, and c.Pace
+	// checks the deadline every CheckEvery comparisons (charged above);
+	// their first error ends the sort's work (the other comparisons then
+	// return at once) and is the builtin's.
 	var err error
 	compare := func(x, y vm.Value) int {
 		if err != nil {
+			return 0
+		}
+		if err = c.Pace(); err != nil {
 			return 0
 		}
 		var r int

@@ -105,7 +105,8 @@ func (t *BuiltinTable) Names() []string {
 type Call struct {
 	m        *Machine
 	b        *Builtin
-	reusable bool // see Reusable
+	reusable bool   // see Reusable
+	steps    uint64 // Pace's count
 }
 
 // Fresh returns a record of slots, which the builtin has just made, and
@@ -135,13 +136,34 @@ func (c *Call) Name() string { return c.b.Name }
 
 // Charge consumes fuel; it fails with fuel_exhausted when the run's budget
 // is used up. Builtins charge work proportional to their input size.
+// As the interpreter does every CheckEvery instructions, Charge checks the
+// deadline and the context each time the fuel left crosses a multiple of
+// CheckEvery, and fails with deadline_exceeded or canceled when they say
+// so: a builtin that charges as it works stops within CheckEvery fuel of
+// the deadline. A builtin that charges its work first and then does it
+// in steps calls Pace at each step.
 func (c *Call) Charge(fuel int64) error {
-	m := c.m
-	if fuel <= m.fuel { // small enough to inline: the common case
-		m.fuel -= max(fuel, 0)
+	// Small enough to inline: the common case, a charge of at most the
+	// fuel left above a multiple of CheckEvery (not negative), which is
+	// paid and crosses none.
+	if uint64(fuel) <= uint64(c.m.fuel&(CheckEvery-1)) {
+		c.m.fuel -= fuel
 		return nil
 	}
-	return m.overdraw()
+	return c.m.chargeSlow(fuel)
+}
+
+// Pace is for a builtin that charged its work up front and then does it in
+// steps (a sort's comparisons), each worth at most 1 fuel: it counts the
+// steps and checks the deadline and the context every CheckEvery of them,
+// as Charge does every CheckEvery fuel, so that the builtin stops at the
+// deadline instead of doing all that it paid for. It charges nothing.
+func (c *Call) Pace() error {
+	c.steps++
+	if c.steps&(CheckEvery-1) != 0 {
+		return nil
+	}
+	return c.m.interrupted()
 }
 
 // Alloc accounts bytes of memory the builtin is about to create (strings,
@@ -236,8 +258,9 @@ func (c *Call) Get(m Map, k Value) (Value, bool, error) {
 // (the common prefix of each pair; int keys compare free). Past 16 keys,
 // keys already in order are charged their check only, 1 per 8: charged
 // as sorted, 10,000 keys in order took 4.5 ns of CPU a fuel, in no order
-// 110. Once a charge fails, the other comparisons return at once and the
-// error is returned.
+// 110. Every CheckEvery comparisons, it checks the deadline and the
+// context (Pace). Once a charge or a check fails, the other comparisons
+// return at once and the error is returned.
 func (c *Call) AscendingOrder(m Map) ([]int, error) {
 	n := m.Len()
 	first := SortFuel(n)
@@ -250,6 +273,9 @@ func (c *Call) AscendingOrder(m Map) ([]int, error) {
 	var err error
 	cmp := func(a, b Value) int {
 		if err != nil {
+			return 0
+		}
+		if err = c.Pace(); err != nil { // the comparisons are charged above
 			return 0
 		}
 		var r int

@@ -62,8 +62,11 @@
 //     at most MaxCompareDepth levels down, and an error's call stack keeps
 //     its innermost MaxBacktrace frames.
 //   - Deadline, and the context's deadline and cancellation, checked every
-//     CheckEvery instructions by a counter (no clock read per instruction,
-//     none at all in a shorter run).
+//     CheckEvery fuel of work by a counter (no clock read per instruction,
+//     none at all in a shorter run): by the interpreter, by Call.Charge
+//     when a builtin's charge crosses a multiple of CheckEvery of the fuel
+//     left, and by Call.Pace in the steps of work a builtin charged first
+//     (a sort's comparisons).
 //
 // # Errors
 //

@@ -17,9 +17,9 @@ type Limits struct {
 	// MaxDepth is the maximum call depth (the entry function is depth 1).
 	MaxDepth int
 	// Deadline, when not zero, stops the run with deadline_exceeded once
-	// the clock passes it. It is checked with the context, every
-	// CheckEvery instructions, so it costs no timer and a short run never
-	// reads the clock.
+	// the clock passes it (time.Now, or Machine.SetClock's). It is checked
+	// with the context every CheckEvery fuel of work (CheckEvery), so it
+	// costs no timer and a short run never reads the clock.
 	Deadline time.Time
 }
 
@@ -36,9 +36,15 @@ const (
 // the process with Go's out-of-memory fatal error.
 const MaxAlloc = 1 << 30
 
-// CheckEvery is the number of instructions between two checks of the
-// deadline and the context (deadline, cancellation).
+// CheckEvery is the fuel of work between two checks of the deadline and
+// the context (deadline, cancellation): the interpreter checks them every
+// CheckEvery fuel it spends, Call.Charge each time the fuel left crosses a
+// multiple of CheckEvery, and Call.Pace every CheckEvery steps of work
+// that a builtin charged up front. It is a power of 2 (Charge and Pace
+// mask with CheckEvery-1).
 const CheckEvery = 1024
+
+const _ uint = -(CheckEvery & (CheckEvery - 1)) // CheckEvery is a power of 2
 
 // maxStackSlots bounds the value stack of a machine (locals and operands of
 // all frames), whatever MaxDepth says.

@@ -247,3 +247,129 @@ func TestLimitsLoopCallingBuiltin(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitsInsideBuiltin: a builtin's work is stopped by the deadline and
+// the context within CheckEvery fuel of it, as the interpreter's is, with
+// the same error at the call. A builtin that charges as it works is
+// stopped by Charge (which checked neither, so a builtin that worked long,
+// a sort, ran past the deadline for all the fuel it had); one that charged
+// its work first and then does it in steps, by Pace. The clock is the
+// machine's (SetClock): the deadline passes after a number of its reads.
+// The context is canceled by the builtin, at its first step.
+func TestLimitsInsideBuiltin(t *testing.T) {
+	const steps = 1 << 16 // what each builtin would work
+	var (
+		done   int                // steps the last call worked
+		cancel context.CancelFunc // called at the first step when not nil
+	)
+	step := func() {
+		if done == 0 && cancel != nil {
+			cancel()
+		}
+	}
+	bt, err := NewBuiltinTable(
+		Builtin{Name: "charging", MinArgs: 0, MaxArgs: 0, Pure: true, Cost: 1,
+			Fn: func(c *Call, _ []Value) (Value, error) {
+				for done = 0; done < steps; done++ {
+					step()
+					if err := c.Charge(1); err != nil {
+						return Value{}, err
+					}
+				}
+				return Nil(), nil
+			}},
+		Builtin{Name: "paced", MinArgs: 0, MaxArgs: 0, Pure: true, Cost: 1,
+			Fn: func(c *Call, _ []Value) (Value, error) {
+				if err := c.Charge(steps); err != nil {
+					return Value{}, err
+				}
+				for done = 0; done < steps; done++ {
+					step()
+					if err := c.Pace(); err != nil {
+						return Value{}, err
+					}
+				}
+				return Nil(), nil
+			}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(i int) fn {
+		return fn{name: "main", lines: []LineEntry{{PC: 0, Line: 3, Col: 5}}, asm: func(a *Assembler) {
+			a.Emit(OpCallBuiltin, i, 0)
+			a.Emit(OpReturn)
+		}}
+	}
+	spin := fn{name: "main", lines: []LineEntry{{PC: 0, Line: 3, Col: 5}}, asm: func(a *Assembler) {
+		a.Label("top")
+		a.Emit(OpJmp, a.JumpTo("top"))
+	}}
+	deadline := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	// clock passes the deadline after its first `before` reads.
+	clock := func(before int, reads *int) func() time.Time {
+		return func() time.Time {
+			*reads++
+			if *reads <= before {
+				return deadline.Add(-time.Second)
+			}
+			return deadline.Add(time.Second)
+		}
+	}
+	lim := Limits{Fuel: 1 << 30, Deadline: deadline}
+	// The interpreter's error, for comparison: a loop at the deadline.
+	var reads int
+	m := NewMachine()
+	m.SetClock(clock(0, &reads))
+	_, _, loopErr := m.Run(context.Background(), build(t, nil, nil, nil, nil, spin), 0, nil, lim, Input{})
+	want := wantCode(t, loopErr, CodeDeadlineExceeded)
+	for _, c := range []struct {
+		name     string
+		builtin  int
+		canceled bool
+		before   int // clock reads before the deadline
+	}{
+		// charging's 1,024th charge crosses a multiple of CheckEvery.
+		{"charging", 0, false, 0},
+		{"charging-later", 0, false, 3},
+		{"charging-canceled", 0, true, 1 << 30},
+		// paced's charge is the first check, then every CheckEvery steps.
+		{"paced", 1, false, 1},
+		{"paced-later", 1, false, 4},
+		{"paced-canceled", 1, true, 1 << 30},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := build(t, nil, nil, bt, []string{"charging", "paced"}, call(c.builtin))
+			ctx := context.Background()
+			cancel = nil
+			if c.canceled {
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+			}
+			var reads int
+			m := NewMachine()
+			m.SetClock(clock(c.before, &reads))
+			_, _, err := m.Run(ctx, p, 0, nil, lim, Input{})
+			limit := CheckEvery
+			if c.canceled {
+				wantCode(t, err, CodeCanceled)
+			} else {
+				e := wantCode(t, err, CodeDeadlineExceeded)
+				if e.Msg != want.Msg {
+					t.Errorf("message %q, want the interpreter's %q", e.Msg, want.Msg)
+				}
+				if reads != c.before+1 {
+					t.Errorf("the clock was read %d times, want %d", reads, c.before+1)
+				}
+				limit = (c.before + 1) * CheckEvery
+			}
+			if e := err.(*Error); len(e.Stack) != 1 || e.Stack[0] != want.Stack[0] {
+				t.Errorf("stack %v, want the call's %v", e.Stack, want.Stack)
+			}
+			// Stopped within CheckEvery of the check after the deadline.
+			if done > limit {
+				t.Errorf("stopped after %d steps of %d, want at most %d", done, steps, limit)
+			}
+		})
+	}
+}

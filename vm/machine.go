@@ -51,10 +51,11 @@ type Machine struct {
 
 	fails []*Error // failed expectations (EXPECT_FAIL) of this run
 
-	impure bool           // the run called a builtin that is not Pure
-	fresh  unsafe.Pointer // the record the last builtin made (Call.Fresh)
-	made   []*listObj     // lists of LIST_CAP this run (see recycle.go)
-	spare  []*listObj     // lists of earlier runs, free for reuse
+	impure bool             // the run called a builtin that is not Pure
+	fresh  unsafe.Pointer   // the record the last builtin made (Call.Fresh)
+	clock  func() time.Time // SetClock's; time.Now when nil
+	made   []*listObj       // lists of LIST_CAP this run (see recycle.go)
+	spare  []*listObj       // lists of earlier runs, free for reuse
 }
 
 // frame is a suspended caller.
@@ -237,26 +238,56 @@ func (m *Machine) refuel(budget int64) (int64, error) {
 		m.fuel = 0
 		return 0, m.fuelError()
 	}
-	if m.done != nil {
-		select {
-		case <-m.done:
-			return 0, m.ctxError(m.ctx)
-		default:
-		}
-	}
-	if !m.lim.Deadline.IsZero() && time.Now().After(m.lim.Deadline) {
-		return 0, &Error{Code: CodeDeadlineExceeded, Msg: "deadline exceeded"}
+	if err := m.interrupted(); err != nil {
+		return 0, err
 	}
 	return m.takeFuel(), nil
 }
 
-// overdraw empties the fuel reserve and fails (out of line, so that
-// Call.Charge inlines).
+// interrupted is the check made every CheckEvery fuel of work: the error
+// that stops the run when its context is done or its deadline has passed,
+// else nil.
+func (m *Machine) interrupted() error {
+	if m.done != nil {
+		select {
+		case <-m.done:
+			return m.ctxError(m.ctx)
+		default:
+		}
+	}
+	if !m.lim.Deadline.IsZero() {
+		now := time.Now
+		if m.clock != nil {
+			now = m.clock
+		}
+		if now().After(m.lim.Deadline) {
+			return &Error{Code: CodeDeadlineExceeded, Msg: "deadline exceeded"}
+		}
+	}
+	return nil
+}
+
+// SetClock sets the clock that Limits.Deadline is read on, for the runs
+// that follow; nil is time.Now, the default. A host whose time is not the
+// wall clock's (a simulation, a test) gives its own.
+func (m *Machine) SetClock(now func() time.Time) { m.clock = now }
+
+// chargeSlow is Call.Charge's slow path (out of line, so that Charge
+// inlines): a charge of more fuel than is left empties the reserve and
+// fails; one that crosses a multiple of CheckEvery is paid and checks the
+// deadline and the context; a negative one is nothing.
 //
 //go:noinline
-func (m *Machine) overdraw() *Error {
-	m.fuel = 0
-	return m.fuelError()
+func (m *Machine) chargeSlow(fuel int64) error {
+	switch {
+	case fuel > m.fuel:
+		m.fuel = 0
+		return m.fuelError()
+	case fuel < 0:
+		return nil
+	}
+	m.fuel -= fuel
+	return m.interrupted()
 }
 
 func (m *Machine) fuelError() *Error {
