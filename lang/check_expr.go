@@ -597,36 +597,10 @@ func (c *checker) unary(e *UnaryExpr, want Type) Type {
 	return Typ[Invalid]
 }
 
-// onlySpaceAround reports whether the source between e's operands holds
-// the operator and spaces alone, no comment: an edit removing one
-// operand and the operator loses nothing else.
-func (c *checker) onlySpaceAround(e *BinaryExpr) bool {
-	if c.file == nil || c.file.File == nil {
-		return false
-	}
-	src := c.file.File.Src
-	x, op, y := e.X.Span().End, e.OpPos, e.Y.Span().Start
-	if x > op || op+Pos(len(e.Op)) > y || int(e.Y.Span().End) > len(src) {
-		return false
-	}
-	return strings.TrimSpace(string(src[x:op])) == "" && strings.TrimSpace(string(src[op+Pos(len(e.Op)):y])) == ""
-}
-
 // withoutDefaults is the text that replaces from..e.Y's end to remove
 // the ?? and defaults of e's chain of RPL316 d (x ?? a ?? b, (x ?? a) ??
-// b, from being the end of x): the closing parentheses between them, and
-// the comments, each kept on a line of its own end (the text after them
-// put on the next line, indented as it was, unless the line ends there).
-// ok is false when the source between holds anything else.
+// b, from being the end of x), as keepComments gives it.
 func (c *checker) withoutDefaults(d *Diagnostic, e *BinaryExpr, from Pos) (text string, ok bool) {
-	if c.file == nil || c.file.File == nil {
-		return "", false
-	}
-	src := c.file.File.Src
-	to := e.Y.Span().End
-	if from > to || int(to) > len(src) {
-		return "", false
-	}
 	// The spans dropped, the outermost ?? first: each operator and
 	// default.
 	var drop []Span
@@ -637,6 +611,51 @@ func (c *checker) withoutDefaults(d *Diagnostic, e *BinaryExpr, from Pos) (text 
 			break
 		}
 		b = inner
+	}
+	return c.keepComments(drop, from, e.Y.Span().End)
+}
+
+// withoutNone is the text that replaces e's none operand and its ??
+// (none ?? d, (none) ?? d: from the start of e to that of d), as
+// keepComments gives it: a comment inside the parentheses of none, or
+// around the operator, is kept.
+func (c *checker) withoutNone(e *BinaryExpr) (text string, ok bool) {
+	// The spans dropped, the last first: the operator, the closing
+	// parentheses around none, none, the opening ones.
+	drop := []Span{{e.OpPos, e.OpPos + Pos(len(e.Op))}}
+	var opening []Span
+	x := e.X
+	for p, ok := x.(*ParenExpr); ok; p, ok = x.(*ParenExpr) {
+		sp := p.Span()
+		drop = append(drop, Span{sp.End - 1, sp.End})
+		opening = append(opening, Span{sp.Start, sp.Start + 1})
+		x = p.X
+	}
+	drop = append(drop, x.Span())
+	slices.Reverse(opening)
+	drop = append(drop, opening...)
+	from := e.X.Span().Start
+	text, ok = c.keepComments(drop, from, e.Y.Span().Start)
+	// A comment first goes where none was, after the space before it.
+	if ok && strings.HasPrefix(text, " ") && from > 0 && (c.file.File.Src[from-1] == ' ' || c.file.File.Src[from-1] == '\t') {
+		text = text[1:]
+	}
+	return text, ok
+}
+
+// keepComments is the text that replaces from..to to remove the spans
+// drop (in descending order: the last first): what it keeps of the
+// source between them are closing parentheses and comments, each kept on
+// a line of its own end (the text after them put on the next line,
+// indented as it was, unless the line ends there). ok is false when the
+// source between holds anything else.
+func (c *checker) keepComments(drop []Span, from, to Pos) (text string, ok bool) {
+	if c.file == nil || c.file.File == nil {
+		return "", false
+	}
+	src := c.file.File.Src
+	if from > to || int(to) > len(src) {
+		return "", false
 	}
 	var out strings.Builder
 	brk := "" // the line end and indentation owed after a comment
@@ -705,10 +724,10 @@ func (c *checker) binary(e *BinaryExpr, want Type) Type {
 		o, ok := xt.(*Optional)
 		if isNoneLit(e.X) {
 			// none ?? d, (none) ?? d, is d, whatever d's type: the edit
-			// removes "none ?? ", unless a comment would go too.
+			// removes "none ?? ", keeping a comment around it.
 			d := c.errAt(e.X, CodeNotOptional, "%s ?? %s is always its default: write %s alone", exprString(e.X), exprString(e.Y), exprString(e.Y))
-			if c.onlySpaceAround(e) {
-				d.Fixes = append(d.Fixes, Fix{Title: "remove " + exprString(e.X) + " ??", Span: Span{e.X.Span().Start, e.Y.Span().Start}})
+			if text, ok := c.withoutNone(e); ok {
+				d.Fixes = append(d.Fixes, Fix{Title: "remove " + exprString(e.X) + " ??", Span: Span{e.X.Span().Start, e.Y.Span().Start}, NewText: text})
 			}
 			return c.expr(e.Y, want)
 		}

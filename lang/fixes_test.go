@@ -93,6 +93,13 @@ var fixCases = []struct {
 		name: "none ?? d after a comment, kept",
 		src:  "package p\n\nfn cap(n: int) -> int = none ?? # no cap\n    n\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
 		code: "RPL316",
+		want: []string{`3:25-4:5 "none ?? # no cap\n    " → "# no cap\n    ": remove none ??`},
+	},
+	{
+		name: "(none) ?? d with a comment in the parentheses, kept",
+		src:  "package p\n\nfn cap(n: int) -> int = [( # c\n    none) ?? n, 1][0]\n\nfn route(r: Request) -> Decision = to(\"a:b\").priority(cap(1))\n",
+		code: "RPL316",
+		want: []string{`3:26-4:14 "( # c\n    none) ?? " → " # c\n    ": remove (none) ??`},
 	},
 	{
 		name: "braced escape above U+FFFF",
@@ -532,6 +539,13 @@ func TestNotOptionalFixChecks(t *testing.T) {
 		"fn cap(n: int) -> int = (none)??n * 2",
 		"fn cap(n: int) -> int = [none ?? n, 1][0]",
 		"fn cap(n: int) -> int = 1 + ((none) ?? n)",
+		"fn cap(n: int) -> int = none ?? # no cap\n    n",
+		"fn cap(n: int) -> int = none # no cap\n    ?? n",
+		"fn cap(n: int) -> int = none # a\n    ?? # b\n    n + 1",
+		"fn cap(n: int) -> int = (none # c\n    ) ?? n",
+		"fn cap(n: int) -> int = ( # c\n    none) ?? n",
+		"fn cap(n: int) -> int = [((none) # c\n    ) ?? n, 1][0]",
+		"fn cap(n: int) -> int = none ?? # c\r\n    n",
 	} {
 		src := "package p\n\n" + body + route
 		diags := check(src)
