@@ -373,3 +373,14 @@ func TestLimitsInsideBuiltin(t *testing.T) {
 		})
 	}
 }
+
+// TestPutForgetsClock: a machine put back in the pool reads time.Now
+// again, whatever clock it was given (SetClock).
+func TestPutForgetsClock(t *testing.T) {
+	m := NewMachine()
+	m.SetClock(func() time.Time { return time.Time{} })
+	Put(m)
+	if m.clock != nil {
+		t.Error("Put kept the machine's clock")
+	}
+}

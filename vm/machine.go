@@ -89,6 +89,7 @@ func Put(m *Machine) {
 		m.frames = make([]frame, 0, 16)
 	}
 	m.Reset()
+	m.clock = nil // the pool's machines read time.Now
 	pool.Put(m)
 }
 
@@ -268,8 +269,9 @@ func (m *Machine) interrupted() error {
 }
 
 // SetClock sets the clock that Limits.Deadline is read on, for the runs
-// that follow; nil is time.Now, the default. A host whose time is not the
-// wall clock's (a simulation, a test) gives its own.
+// that follow (until Put, which sets it back); nil is time.Now, the
+// default. A host whose time is not the wall clock's (a simulation, a
+// test) gives its own.
 func (m *Machine) SetClock(now func() time.Time) { m.clock = now }
 
 // chargeSlow is Call.Charge's slow path (out of line, so that Charge
