@@ -2,56 +2,80 @@ package stdlib
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/rpl-lang/rpl/vm"
 )
 
-// TestSortStopsAtDeadline: sort, keys and values charge their comparisons
-// first, then sort: they check the deadline every vm.CheckEvery
-// comparisons (Call.Pace), as the interpreter does every CheckEvery fuel,
-// where they sorted to the end (a sort of a list of ints, whose
-// comparisons charge nothing more, ran 35 ms past the deadline). The
-// machine's clock passes the deadline after the reads of the checks of
-// the charges (sort's one; keys' two, of its order check and its sort):
-// the next check, in the sort, stops it.
+// TestSortStopsAtDeadline: sort, keys and values, and the draws of
+// weighted, sticky and ab.arm, which order a split's targets, charge
+// their comparisons first, then sort: they check the deadline every
+// vm.CheckEvery comparisons (Call.Pace), as the interpreter does every
+// CheckEvery fuel, where they sorted to the end (a sort of a list of
+// ints, whose comparisons charge nothing more, ran 35 ms past the
+// deadline). A call run with a clock that never reaches the deadline
+// reads it at each check, most of them the sort's; run again with a clock
+// that passes the deadline halfway through those reads, the next check
+// stops it.
 func TestSortStopsAtDeadline(t *testing.T) {
 	const n = 1 << 14
 	xs := make([]vm.Value, n)
 	ks, vs := make([]vm.Value, n), make([]vm.Value, n)
+	targets := make([]vm.Value, 2*n)
 	for i := range xs {
 		xs[i] = vm.Int(int64(n - i))
 		ks[i], vs[i] = vm.Int(int64(n-i)), vm.Int(int64(i))
+		targets[2*i], targets[2*i+1] = vm.Str(fmt.Sprintf("p:m%05d", n-i)), vm.Int(1)
 	}
 	m, err := vm.NewMap(ks, vs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	split := kv(t, targets...)
+	decision := mustCall(t, "weighted(map[string, int])", split)
 	deadline := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
-		key     string
-		arg     vm.Value
-		charges int
+		key  string
+		args []vm.Value
 	}{
-		{"sort(list[T])", vm.NewList(xs), 1},
-		{"keys(map[K, V])", m, 2},
-		{"values(map[K, V])", m, 2},
+		{"sort(list[T])", []vm.Value{vm.NewList(xs)}},
+		{"keys(map[K, V])", []vm.Value{m}},
+		{"values(map[K, V])", []vm.Value{m}},
+		{"weighted(map[string, int])", []vm.Value{split}},
+		{"sticky(Decision, string, duration)", []vm.Value{decision, str("session"), vm.Nil()}},
+		{keyArm, []vm.Value{str("e"), str("k"), split}},
 	} {
 		t.Run(c.key, func(t *testing.T) {
-			var reads int
-			mach := vm.NewMachine()
-			mach.SetClock(func() time.Time {
-				if reads++; reads <= c.charges {
-					return deadline.Add(-time.Second)
-				}
-				return deadline.Add(time.Second)
-			})
-			_, _, err := mach.Run(context.Background(), program(t, c.key, 1), 0, []vm.Value{c.arg},
-				vm.Limits{Fuel: 1 << 30, Deadline: deadline}, vm.Input{})
+			// run calls the builtin with a clock that passes the deadline
+			// after its first `before` reads, and returns its reads.
+			run := func(before int) (int, error) {
+				var reads int
+				mach := vm.NewMachine()
+				mach.SetClock(func() time.Time {
+					if reads++; reads <= before {
+						return deadline.Add(-time.Second)
+					}
+					return deadline.Add(time.Second)
+				})
+				_, _, err := mach.Run(context.Background(), program(t, c.key, len(c.args)), 0, c.args,
+					vm.Limits{Fuel: 1 << 30, Deadline: deadline}, vm.Input{})
+				return reads, err
+			}
+			// The charges check the deadline a few times; the sort, every
+			// CheckEvery of its 200,000 comparisons or so.
+			all, err := run(1 << 30)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if all < 16 {
+				t.Fatalf("the clock was read %d times: the sort does not check the deadline", all)
+			}
+			reads, err := run(all / 2)
 			e := wantCode(t, err, vm.CodeDeadlineExceeded)
-			if e.Msg != "deadline exceeded" || reads != c.charges+1 {
-				t.Errorf("%v after %d clock reads, want deadline exceeded after %d", e, reads, c.charges+1)
+			if e.Msg != "deadline exceeded" || reads != all/2+1 {
+				t.Errorf("%v after %d clock reads, want deadline exceeded after %d", e, reads, all/2+1)
 			}
 		})
 	}

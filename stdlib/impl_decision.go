@@ -107,7 +107,7 @@ func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := chargeDraw(c, split); err != nil {
 		return vm.Value{}, err
 	}
-	target, err := PickWeighted(split, c.Seed())
+	target, err := drawWeighted(c, split, c.Seed())
 	if err != nil {
 		return vm.Value{}, err
 	}
@@ -180,11 +180,15 @@ func pairSeed(name, key string) uint64 {
 // while the weights are unchanged. Its draw is weighted's (drawSeeded):
 // a session's draws from two splits of other targets are independent.
 // It charges no fuel; its errors are weighted's.
-func PickWeighted(split vm.Map, seed uint64) (vm.Value, error) {
+func PickWeighted(split vm.Map, seed uint64) (vm.Value, error) { return drawWeighted(nil, split, seed) }
+
+// drawWeighted is PickWeighted in the run of c, which checks the deadline
+// while it orders the targets (ascending), when c is not nil.
+func drawWeighted(c *vm.Call, split vm.Map, seed uint64) (vm.Value, error) {
 	if split.Len() == 0 {
 		return vm.Value{}, errEmptySplit
 	}
-	return drawSeeded(split, seed)
+	return drawSeeded(c, split, seed)
 }
 
 // Drawn reports whether target is a draw from split: one of its keys with
@@ -207,10 +211,15 @@ func drawnWeight(w vm.Value, ok bool) bool { return ok && w.Int() > 0 }
 // PickWeighted's: the decision's own target then stands. sticky, the
 // router and rplc eval all take a session's target from here.
 func SessionTarget(split vm.Map, policy, key, kept string, haveKept bool) (target vm.Value, isKept bool, err error) {
+	return sessionTarget(nil, split, policy, key, kept, haveKept)
+}
+
+// sessionTarget is SessionTarget in the run of c, as drawWeighted.
+func sessionTarget(c *vm.Call, split vm.Map, policy, key, kept string, haveKept bool) (target vm.Value, isKept bool, err error) {
 	if haveKept && Drawn(split, vm.Str(kept)) {
 		return vm.Str(kept), true, nil
 	}
-	target, err = PickWeighted(split, SessionSeed(policy, key))
+	target, err = drawWeighted(c, split, SessionSeed(policy, key))
 	return target, false, err
 }
 
@@ -224,7 +233,7 @@ func pickWeighted(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
 	if err := chargeOrder(c, split, 0); err != nil {
 		return vm.Value{}, err
 	}
-	return pickPoint(split, point)
+	return pickPoint(c, split, point)
 }
 
 // chargeOrder charges ordering split's n targets by name (ascending), as
@@ -276,13 +285,13 @@ func drawTimes(n int) int64 {
 // one choice, which a request makes alike wherever the policy draws it.
 // Targets of weight 0 are hashed too: giving one weight moves only the
 // seeds it takes.
-func drawSeeded(split vm.Map, seed uint64) (vm.Value, error) {
-	return drawPoint(split, seed^saltWeighted, true)
+func drawSeeded(c *vm.Call, split vm.Map, seed uint64) (vm.Value, error) {
+	return drawPoint(c, split, seed^saltWeighted, true)
 }
 
 // pickPoint is pickWeighted without the fuel.
-func pickPoint(split vm.Map, point uint64) (vm.Value, error) {
-	return drawPoint(split, point, false)
+func pickPoint(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
+	return drawPoint(c, split, point, false)
 }
 
 // splitTotal is the total weight of split, whose keys must be non-empty
@@ -321,15 +330,20 @@ func splitTotal(split vm.Map) (uint64, error) {
 
 // drawPoint is the key of split whose cumulative weight range, in
 // ascending key order, holds point mod total; with hashTargets, point is
-// splitmix64(point ^ h) first, h drawSeeded's hash of the targets.
-func drawPoint(split vm.Map, point uint64, hashTargets bool) (vm.Value, error) {
+// splitmix64(point ^ h) first, h drawSeeded's hash of the targets. The
+// run of c, when c is not nil, checks its deadline while the targets are
+// ordered (ascending), whose comparisons are charged before (chargeOrder).
+func drawPoint(c *vm.Call, split vm.Map, point uint64, hashTargets bool) (vm.Value, error) {
 	total, err := splitTotal(split)
 	if err != nil {
 		return vm.Value{}, err
 	}
 	keys, weights := split.Keys(), split.Values()
 	var buf [16]int
-	order := ascending(keys, buf[:0])
+	order, err := ascending(c, keys, buf[:0])
+	if err != nil {
+		return vm.Value{}, err
+	}
 	if hashTargets {
 		h := uint64(fnvOffset)
 		for _, i := range order {
@@ -369,23 +383,43 @@ func unbiasedMod(point, total uint64) uint64 {
 // maxInsertionSort is the most keys ascending orders by an insertion sort.
 const maxInsertionSort = 16
 
+// interrupted reports whether err stops the run at its deadline or on its
+// context (Call.Pace's), not a split that cannot be drawn from.
+func interrupted(err error) bool {
+	var e *vm.Error
+	return errors.As(err, &e) && (e.Code == vm.CodeDeadlineExceeded || e.Code == vm.CodeCanceled)
+}
+
 // ascending appends to buf the positions of keys in ascending key order:
-// an insertion sort in buf for the usual handful of keys, a sort beyond.
-func ascending(keys []vm.Value, buf []int) []int {
+// an insertion sort in buf for the usual handful of keys, a sort beyond,
+// whose comparisons check the deadline of c's run (Call.Pace) when c is
+// not nil: its error, once it has one, is ascending's.
+func ascending(c *vm.Call, keys []vm.Value, buf []int) ([]int, error) {
 	idx := buf[:0]
 	for i := range keys {
 		idx = append(idx, i)
 	}
 	if len(keys) > maxInsertionSort {
-		slices.SortFunc(idx, func(i, j int) int { return vm.Compare(keys[i], keys[j]) })
-		return idx
+		var err error
+		slices.SortFunc(idx, func(i, j int) int {
+			if err != nil {
+				return 0
+			}
+			if c != nil {
+				if err = c.Pace(); err != nil {
+					return 0
+				}
+			}
+			return vm.Compare(keys[i], keys[j])
+		})
+		return idx, err
 	}
 	for i := 1; i < len(idx); i++ {
 		for j := i; j > 0 && vm.Compare(keys[idx[j]], keys[idx[j-1]]) < 0; j-- {
 			idx[j], idx[j-1] = idx[j-1], idx[j]
 		}
 	}
-	return idx
+	return idx, nil
 }
 
 // fallbackProblem is why a fallback's triggers, retries or backoff are
@@ -532,7 +566,10 @@ func decSticky(c *vm.Call, a []vm.Value) (vm.Value, error) {
 				kept, haveKept = ss.KeptTarget(key)
 			}
 			policy := c.Policy()
-			t, _, err := SessionTarget(split, policy, key, kept, haveKept)
+			t, _, err := sessionTarget(c, split, policy, key, kept, haveKept)
+			if interrupted(err) {
+				return vm.Value{}, err // the run stops: not a split's error
+			}
 			target, redraw = t, err == nil
 		}
 	}
