@@ -80,3 +80,14 @@ func TestSortStopsAtDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestInterruptedAllocatesNothing: sticky asks interrupted of every
+// draw's error, nil most of the time, on the router's decision path,
+// which must not allocate for it (errors.As would, its target escaping).
+func TestInterruptedAllocatesNothing(t *testing.T) {
+	for _, err := range []error{nil, errEmptySplit, vm.Errorf(vm.CodeDeadlineExceeded, "deadline exceeded")} {
+		if n := testing.AllocsPerRun(100, func() { interrupted(err) }); n != 0 {
+			t.Errorf("interrupted(%v): %v allocations", err, n)
+		}
+	}
+}

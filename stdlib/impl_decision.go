@@ -386,8 +386,8 @@ const maxInsertionSort = 16
 // interrupted reports whether err stops the run at its deadline or on its
 // context (Call.Pace's), not a split that cannot be drawn from.
 func interrupted(err error) bool {
-	var e *vm.Error
-	return errors.As(err, &e) && (e.Code == vm.CodeDeadlineExceeded || e.Code == vm.CodeCanceled)
+	e, ok := err.(*vm.Error) // Pace's, not wrapped (errors.As would allocate)
+	return ok && (e.Code == vm.CodeDeadlineExceeded || e.Code == vm.CodeCanceled)
 }
 
 // ascending appends to buf the positions of keys in ascending key order:
