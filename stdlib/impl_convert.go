@@ -73,7 +73,11 @@ func convString(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		if err := c.Alloc(w.bytes + strHeader); err != nil {
 			return vm.Value{}, err
 		}
-		return vm.Str(x.StringShaped(shape)), nil
+		text, err := c.StringShaped(x, shape)
+		if err != nil {
+			return vm.Value{}, err
+		}
+		return vm.Str(text), nil
 	}
 	return c.NewStr(x.String())
 }

@@ -137,3 +137,14 @@ func (v Value) StringShaped(shape Value) string {
 	v.format(&b, shape, 0, math.MaxInt, nil)
 	return b.String()
 }
+
+// StringShaped is v.StringShaped(shape) written in the run of c, which
+// checks its deadline and context at each value written and each
+// comparison of the keys of a map ordered (Pace): work charged before
+// (string's), which stops with the run's deadline_exceeded or canceled.
+func (c *Call) StringShaped(v, shape Value) (string, error) {
+	var b strings.Builder
+	work := writeFuel{max: math.MaxInt64, call: c}
+	v.format(&b, shape, 0, math.MaxInt, &work)
+	return b.String(), work.err
+}

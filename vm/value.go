@@ -554,12 +554,28 @@ const MaxFormatDepth = 64
 type writeFuel struct {
 	fuel, max int64
 	out       bool // a map was written "..." for want of fuel
+	// call, when not nil, is the run whose deadline the writing checks
+	// (Call.Pace) at each value it writes and each comparison of keys it
+	// orders; err is the first error, after which it writes nothing more.
+	call *Call
+	err  error
+}
+
+// pace is call's Pace for w, false once w has an error.
+func (w *writeFuel) pace() bool {
+	if w.err == nil {
+		w.err = w.call.Pace()
+	}
+	return w.err == nil
 }
 
 // format writes v to b by shape (FormatShaped; none: as String), cutting
 // at limit bytes of b as stringMax does, counting in work (when not nil)
 // the fuel of ordering the keys of the maps it writes.
 func (v Value) format(b *strings.Builder, shape Value, depth, limit int, work *writeFuel) {
+	if work != nil && work.call != nil && !work.pace() {
+		return
+	}
 	if depth > MaxFormatDepth || b.Len() >= limit {
 		b.WriteString("...")
 		return
@@ -623,7 +639,7 @@ func (v Value) format(b *strings.Builder, shape Value, depth, limit int, work *w
 			}
 			work.fuel += f
 		}
-		m.writeSeq(b, limit, func(k, x Value) {
+		m.writeSeq(b, limit, work, func(k, x Value) {
 			k.format(b, sp.Part(0), depth+1, limit, work)
 			b.WriteString(": ")
 			x.format(b, sp.Part(1), depth+1, limit, work)
@@ -652,9 +668,20 @@ func writeSeq(b *strings.Builder, open, close byte, n, limit int, elem func(i in
 }
 
 // writeSeq writes m's entries as writeSeq does, between braces, in
-// ascending key order, as the language iterates a map.
-func (m Map) writeSeq(b *strings.Builder, limit int, entry func(k, v Value)) {
-	order := ascending(m.m)
+// ascending key order, as the language iterates a map; with a work of a
+// call, each comparison of the order paces the writing.
+func (m Map) writeSeq(b *strings.Builder, limit int, work *writeFuel, entry func(k, v Value)) {
+	var order []int
+	if work != nil && work.call != nil {
+		order = ascendingFunc(m.m, func(a, b Value) int {
+			if !work.pace() {
+				return 0
+			}
+			return Compare(a, b)
+		})
+	} else {
+		order = ascending(m.m)
+	}
 	writeSeq(b, '{', '}', len(m.m.keys), limit, func(n int) {
 		i := n
 		if order != nil {
