@@ -154,8 +154,8 @@ func (c *Call) Charge(fuel int64) error {
 }
 
 // Pace is for a builtin that charged its work up front and then does it in
-// steps (a sort's comparisons), each worth at most 1 fuel: it counts the
-// steps and checks the deadline and the context every CheckEvery of them,
+// small steps (a sort's comparisons, the values string writes): it counts
+// the steps and checks the deadline and the context every CheckEvery of them,
 // as Charge does every CheckEvery fuel, so that the builtin stops at the
 // deadline instead of doing all that it paid for. It charges nothing.
 func (c *Call) Pace() error {
