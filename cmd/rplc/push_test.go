@@ -132,7 +132,8 @@ func TestRollback(t *testing.T) {
 	if code := run([]string{"push", files[0], "--nats-url", url}, nil, &out, &errb); code != exitOK {
 		t.Fatalf("push: exit %d: %s", code, errb.String())
 	}
-	if code := run([]string{"rollback", "--nats-url", url}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "no earlier bundle") {
+	if code := run([]string{"rollback", "--nats-url", url}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "no earlier bundle") ||
+		!strings.Contains(errb.String(), "to go back to what the routers ran before the first push, push it") {
 		t.Fatalf("rollback of the only bundle: exit %d: %s", code, errb.String())
 	}
 	if code := run([]string{"push", files[1], "--nats-url", url}, nil, &out, &errb); code != exitOK {

@@ -1107,6 +1107,11 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 		if failing > 0 {
 			why += "; " + which(failing, " of another version", "fails its tests", "fail their tests") + newestFail
 		}
+		if len(hist) == 1 && wanted == "" {
+			// The first push: what the routers ran before it (their
+			// --policies) is no revision of the bucket.
+			why += "; to go back to what the routers ran before the first push, push it (rplc build, then rplc push), or POST /v2/policies/rollback to each router"
+		}
 		return from, to, 0, fmt.Errorf("%s/%s: %w (the bucket keeps %s%s)", bucket, key, ErrNothingToRollBack, rt.Count(len(hist), "revision"), why)
 	}
 	// The signatures the routers may require: the current bundle's, or
