@@ -45,8 +45,14 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 			return
 		case "len":
 			f.expr(call.Args[0])
+			if f.tracing() {
+				f.traceArg(call.Args[0])
+			}
 			f.at(e.Lparen)
 			f.emit(vm.OpLen)
+			if f.tracing() {
+				f.traceBuiltin(e, b, 1)
+			}
 			return
 		}
 	}
@@ -54,6 +60,8 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 	// temporary the callee may refine in place (vm.Call.Reusable), except
 	// in instrumented programs, whose probes may keep it.
 	op := vm.OpCallBuiltin
+	traced := f.tracedBuiltin(e)
+	nargs := 0
 	staged := f.stageWritten(call.Args, e.Lparen)
 	for i, a := range call.Args {
 		if a == nil {
@@ -61,6 +69,10 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 			continue
 		}
 		f.exprStaged(a, staged, i)
+		if traced {
+			f.traceArg(a)
+			nargs++
+		}
 		if i == 0 && f.afterBuiltin && !f.cover() && !f.tracing() {
 			op = vm.OpCallBuiltinTemp
 		}
@@ -76,6 +88,9 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 	f.work.own += b.Cost
 	if b.ConstFuel != nil {
 		f.work.own += b.ConstFuel(f.c.constArgs(call.Args))
+	}
+	if traced {
+		f.traceBuiltin(e, b, nargs)
 	}
 	if isVoid(b.Type.Result) {
 		f.emit(vm.OpPop) // called for its effect (std/testing): no value
@@ -137,8 +152,10 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	if n := f.rangeLimit(call.Args[0]); n != nil {
 		next = vm.OpNextRange
 		f.expr(n)
+		f.traceLoop(e, call, 0)
 	} else {
 		f.expr(call.Args[0])
+		f.traceLoop(e, call, 1)
 	}
 	f.at(e.Lparen)
 	f.emit(vm.OpStoreLocal, list)
@@ -175,69 +192,106 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	outer := f.work
 	f.work = work{}
 	f.mark(top)
-	if !isBlock(lam.Body) {
-		f.coverStmt(exprSpan(lam.Body))
+	// A traced program records the first TraceLambdaCalls calls of the
+	// lambda; the others run its body compiled without probes, so that a
+	// long list does not fill the trace with steps not shown.
+	capped := f.tracing() && !f.cover()
+	var quiet string
+	if capped {
+		quiet = f.label()
+		f.emit(vm.OpLoadLocal, idx)
+		f.pushConst(vm.Int(TraceLambdaCalls))
+		f.emit(compareOp(">", lang.Int))
+		f.jump(vm.OpJmpIfTrue, quiet)
 	}
-	// A predicate is compiled as jumps (jumpIf) unless the program is
-	// instrumented, where every condition is a value with its probes.
-	pred := func(when bool, target string) {
-		if f.cover() || f.tracing() {
-			f.expr(lam.Body)
-			f.at(e.Lparen)
-			op := vm.OpJmpIfFalse
-			if when {
-				op = vm.OpJmpIfTrue
-			}
-			f.jump(op, target)
-			return
+	if f.tracing() {
+		f.emit(vm.OpLoadLocal, x)
+		f.trace(TraceLambda, lam.Params[0].Span(), lam.Params[0].Name)
+		f.emit(vm.OpPop)
+	}
+	// iteration emits the lambda's call and what is done with its value.
+	iteration := func() {
+		if !isBlock(lam.Body) {
+			f.coverStmt(exprSpan(lam.Body))
 		}
-		f.jumpIf(lam.Body, when, target)
-		f.at(e.Lparen)
+		// lamValue records the lambda's value, on top of the stack.
+		lamValue := func() {
+			if f.tracing() {
+				f.trace(TraceLambdaReturn, lam.Span(), srcText(f.file, lam))
+			}
+		}
+		// A predicate is compiled as jumps (jumpIf) unless the program is
+		// instrumented, where every condition is a value with its probes.
+		pred := func(when bool, target string) {
+			if f.cover() || f.tracing() {
+				f.expr(lam.Body)
+				lamValue()
+				f.at(e.Lparen)
+				op := vm.OpJmpIfFalse
+				if when {
+					op = vm.OpJmpIfTrue
+				}
+				f.jump(op, target)
+				return
+			}
+			f.jumpIf(lam.Body, when, target)
+			f.at(e.Lparen)
+		}
+		switch name {
+		case "any":
+			pred(false, step)
+			f.emit(vm.OpTrue)
+			f.jump(vm.OpJmp, end)
+		case "all":
+			pred(true, step)
+			f.emit(vm.OpFalse)
+			f.jump(vm.OpJmp, end)
+		case "filter":
+			pred(false, step)
+			f.emit(vm.OpLoadLocal, x)
+			f.emit(vm.OpAppendLocal, acc)
+		case "map":
+			f.expr(lam.Body)
+			lamValue()
+			f.at(e.Lparen)
+			f.emit(vm.OpAppendLocal, acc)
+		case "count":
+			pred(false, step)
+			f.emit(vm.OpLoadLocal, acc)
+			f.pushConst(vm.Int(1))
+			f.emit(vm.OpAddInt)
+			f.emit(vm.OpStoreLocal, acc)
+		case "min_by", "max_by":
+			// key on the stack: take it when there is no best yet or it
+			// beats the best.
+			f.expr(lam.Body)
+			lamValue()
+			f.at(e.Lparen)
+			take := f.label()
+			k := f.newLocal()
+			f.emit(vm.OpStoreLocal, k)
+			f.emit(vm.OpLoadLocal, found)
+			f.jump(vm.OpJmpIfFalse, take)
+			f.emit(vm.OpLoadLocal, k)
+			f.emit(vm.OpLoadLocal, key)
+			f.emit(better(name, call.Type.Params[1].Type.(*lang.Func).Result))
+			f.jump(vm.OpJmpIfFalse, step)
+			f.mark(take)
+			f.emit(vm.OpLoadLocal, x)
+			f.emit(vm.OpStoreLocal, acc)
+			f.emit(vm.OpLoadLocal, k)
+			f.emit(vm.OpStoreLocal, key)
+			f.emit(vm.OpTrue)
+			f.emit(vm.OpStoreLocal, found)
+		}
 	}
-	switch name {
-	case "any":
-		pred(false, step)
-		f.emit(vm.OpTrue)
-		f.jump(vm.OpJmp, end)
-	case "all":
-		pred(true, step)
-		f.emit(vm.OpFalse)
-		f.jump(vm.OpJmp, end)
-	case "filter":
-		pred(false, step)
-		f.emit(vm.OpLoadLocal, x)
-		f.emit(vm.OpAppendLocal, acc)
-	case "map":
-		f.expr(lam.Body)
-		f.at(e.Lparen)
-		f.emit(vm.OpAppendLocal, acc)
-	case "count":
-		pred(false, step)
-		f.emit(vm.OpLoadLocal, acc)
-		f.pushConst(vm.Int(1))
-		f.emit(vm.OpAddInt)
-		f.emit(vm.OpStoreLocal, acc)
-	case "min_by", "max_by":
-		// key on the stack: take it when there is no best yet or it
-		// beats the best.
-		f.expr(lam.Body)
-		f.at(e.Lparen)
-		take := f.label()
-		k := f.newLocal()
-		f.emit(vm.OpStoreLocal, k)
-		f.emit(vm.OpLoadLocal, found)
-		f.jump(vm.OpJmpIfFalse, take)
-		f.emit(vm.OpLoadLocal, k)
-		f.emit(vm.OpLoadLocal, key)
-		f.emit(better(name, call.Type.Params[1].Type.(*lang.Func).Result))
-		f.jump(vm.OpJmpIfFalse, step)
-		f.mark(take)
-		f.emit(vm.OpLoadLocal, x)
-		f.emit(vm.OpStoreLocal, acc)
-		f.emit(vm.OpLoadLocal, k)
-		f.emit(vm.OpStoreLocal, key)
-		f.emit(vm.OpTrue)
-		f.emit(vm.OpStoreLocal, found)
+	iteration()
+	if capped {
+		f.jump(vm.OpJmp, step)
+		f.mark(quiet)
+		f.quiet++
+		iteration()
+		f.quiet--
 	}
 	f.mark(step)
 	f.at(e.Lparen)
@@ -254,6 +308,23 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 		f.emit(vm.OpLoadLocal, acc)
 	}
 	f.mark(end)
+	if f.tracing() {
+		f.emit(vm.OpLoadLocal, idx) // the lambda's calls
+		f.trace(TraceLoopCalls, e.Span(), call.Builtin.QualifiedName())
+		f.emit(vm.OpPop)
+		f.trace(TraceLoopEnd, e.Span(), call.Builtin.QualifiedName())
+	}
+}
+
+// traceLoop records the start of higher-order builtin call e: its list,
+// on top of the stack (list 1), or none (0: a range(n), whose n is).
+func (f *funcCompiler) traceLoop(e *lang.CallExpr, call *lang.Call, list int) {
+	if !f.tracing() {
+		return
+	}
+	f.trace(TraceLoop, e.Span(), call.Builtin.QualifiedName())
+	pt := &f.c.out.TracePoints[len(f.c.out.TracePoints)-1]
+	pt.Args, pt.List = list, f.argText(call.Args[0])
 }
 
 // rangeLimit returns n when e is a call range(n) of the builtin, so that a

@@ -31,6 +31,9 @@ type funcCompiler struct {
 	// label follows it, so the value on top of the stack is that call's
 	// result on every path (CALL_BUILTIN_TEMP).
 	afterBuiltin bool
+	// quiet > 0 while compiling code of a traced program that records no
+	// trace events (a lambda's calls past TraceLambdaCalls).
+	quiet int
 
 	work work // what the code emitted so far costs, loops counted (compile.go)
 

@@ -60,20 +60,42 @@ type Branch struct {
 type TraceKind uint8
 
 // Trace point kinds. The event's value is, by kind: none (TraceCall), the
-// argument (TraceParam), the condition (TraceIf), the left operand
-// (TraceAnd, TraceOr, TraceCoalesce), the operand (TraceOperand), the
-// match subject (TraceArm), the value returned (TraceReturn).
+// argument (TraceParam, TraceArg, TraceLambda), the condition (TraceIf),
+// the left operand (TraceAnd, TraceOr, TraceCoalesce), the operand
+// (TraceOperand), the match subject (TraceArm), the value returned
+// (TraceReturn, TraceBuiltin, TraceLambdaReturn, TraceLoopEnd), the list
+// (TraceLoop), the number of calls (TraceLoopCalls).
+//
+// The events of a builtin call nest: its arguments' TraceArg (each after
+// the events of the calls within it), then its TraceBuiltin. Those of a
+// higher-order builtin (filter, map, any, all, count, min_by, max_by):
+// its TraceLoop, each of the first TraceLambdaCalls calls of its lambda
+// (TraceLambda, the body's events, TraceLambdaReturn), then its
+// TraceLoopCalls and TraceLoopEnd.
 const (
-	TraceCall     TraceKind = iota + 1 // a function was entered
-	TraceParam                         // a parameter's value on entry
-	TraceIf                            // an if condition was evaluated
-	TraceArm                           // a match arm was taken
-	TraceAnd                           // the left operand of && was evaluated
-	TraceOr                            // the left operand of || was evaluated
-	TraceCoalesce                      // the left operand of ?? was evaluated
-	TraceOperand                       // an operand of a comparison was evaluated
-	TraceReturn                        // a function returned (its body's end, or a return)
+	TraceCall         TraceKind = iota + 1 // a function was entered
+	TraceParam                             // a parameter's value on entry
+	TraceIf                                // an if condition was evaluated
+	TraceArm                               // a match arm was taken
+	TraceAnd                               // the left operand of && was evaluated
+	TraceOr                                // the left operand of || was evaluated
+	TraceCoalesce                          // the left operand of ?? was evaluated
+	TraceOperand                           // an operand of a comparison was evaluated
+	TraceReturn                            // a function returned (its body's end, or a return)
+	TraceArg                               // an argument of a builtin call was evaluated
+	TraceBuiltin                           // a builtin returned; TracePoint.Args says how many TraceArg events before it are its
+	TraceLoop                              // a higher-order builtin started; its list (TracePoint.Args 1), or none (0: over range(n))
+	TraceLambda                            // its lambda was called: the lambda's argument
+	TraceLambdaReturn                      // the lambda returned: its value
+	TraceLoopCalls                         // the number of calls of its lambda, all told
+	TraceLoopEnd                           // the higher-order builtin returned: its value
 )
+
+// TraceLambdaCalls is how many calls of its lambda a higher-order builtin
+// records each time it is called; the others run the body compiled
+// without probes (which still records the calls of the policy's functions
+// that are not inlined), so that a long list does not fill the trace.
+const TraceLambdaCalls = 10
 
 // TracePoint describes trace point k (vm.TraceEvent.Point).
 type TracePoint struct {
@@ -81,6 +103,13 @@ type TracePoint struct {
 	Func string
 	Span
 	Text string // the expression, condition or pattern, as written; the parameter's name
+	// (TraceParam, TraceLambda); the builtin's name (TraceBuiltin, TraceLoop,
+	// TraceLoopEnd); the lambda (TraceLambdaReturn); "" for an argument
+	// written as a literal (TraceArg), whose value says it.
+	// Args is the number of arguments traced before a TraceBuiltin, 1 or 0
+	// for a TraceLoop whose list is traced or not (range(n)).
+	Args int
+	List string // a TraceLoop's list, as written ("" for a literal)
 }
 
 func (f *funcCompiler) span(sp lang.Span) Span {
@@ -89,7 +118,7 @@ func (f *funcCompiler) span(sp lang.Span) Span {
 }
 
 func (f *funcCompiler) cover() bool   { return f.c.opts.Cover }
-func (f *funcCompiler) tracing() bool { return f.c.opts.Trace }
+func (f *funcCompiler) tracing() bool { return f.c.opts.Trace && f.quiet == 0 }
 
 // coverStmt emits a statement counter for the range sp.
 func (f *funcCompiler) coverStmt(sp lang.Span) {
@@ -165,7 +194,45 @@ func (f *funcCompiler) traceOperand(e lang.Expr) {
 	if _, ok := f.c.constValue(e); ok {
 		return
 	}
+	if f.tracedBuiltin(e) {
+		return // the call's step says its value
+	}
 	f.trace(TraceOperand, e.Span(), srcText(f.file, e))
+}
+
+// tracedBuiltin reports whether e is a call of a builtin that the traced
+// program records as a step (with its arguments and result): every one
+// but those called for their effect.
+func (f *funcCompiler) tracedBuiltin(e lang.Expr) bool {
+	ce, ok := e.(*lang.CallExpr)
+	if !ok || !f.tracing() {
+		return false
+	}
+	call := f.c.info.Calls[ce]
+	return call != nil && call.Kind == lang.CallBuiltin && !isVoid(call.Builtin.Type.Result)
+}
+
+// traceArg records the value of argument a of a builtin call, on top of
+// the stack.
+func (f *funcCompiler) traceArg(a lang.Expr) {
+	f.trace(TraceArg, a.Span(), f.argText(a))
+}
+
+// argText is argument a as written, or "" for a literal, whose value says
+// it.
+func (f *funcCompiler) argText(a lang.Expr) string {
+	switch a.(type) {
+	case *lang.BasicLit, *lang.ListLit, *lang.BraceLit:
+		return ""
+	}
+	return srcText(f.file, a)
+}
+
+// traceBuiltin records the value a builtin call e returned, on top of the
+// stack, and that the last n TraceArg events were its arguments.
+func (f *funcCompiler) traceBuiltin(e *lang.CallExpr, b *lang.Builtin, n int) {
+	f.trace(TraceBuiltin, e.Span(), b.QualifiedName())
+	f.c.out.TracePoints[len(f.c.out.TracePoints)-1].Args = n
 }
 
 // cutNested ends each statement counter that holds others (a let whose

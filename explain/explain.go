@@ -1,13 +1,12 @@
 // Package explain turns the trace of one evaluation into the path it took
 // through a policy: the calls of the policy's own functions (with their
-// arguments and the value each returned), the branches taken (if/else,
-// match arms, && and || short-circuits, ?? defaults), the values that
-// decided each one and the operands of comparisons, with source
+// arguments and the value each returned), the calls of builtins (with
+// their arguments and result), under a call of a higher-order builtin
+// (filter, map…) the first MaxLambdaCalls calls of its lambda (each with
+// its argument, value and steps) and how many more, the branches taken
+// (if/else, match arms, && and || short-circuits, ?? defaults), the values
+// that decided each one and the operands of comparisons, with source
 // positions. It is the library behind `rplc explain`.
-//
-// The trace has no event for a call of a builtin (cost.remaining(t)) or
-// of a lambda (filter's): such a call is no step, and its value shows
-// only as a comparison's operand or a condition.
 //
 // The program must be compiled with compiler.Options{Trace: true}; the run
 // gets a vm.Probes to record its TRACE events. Path then pairs each event
@@ -19,6 +18,7 @@ package explain
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/rpl-lang/rpl/compiler"
@@ -29,22 +29,29 @@ import (
 // Step is one thing that happened: a call (with nested steps) or a branch
 // decision or an observed operand.
 type Step struct {
-	Kind  string `json:"kind"` // call, if, match, &&, ||, ??, value
-	Func  string `json:"func"` // the function it happened in; for a call, the callee
+	Kind  string `json:"kind"` // call, builtin, lambda, if, match, &&, ||, ??, value
+	Func  string `json:"func"` // the function it happened in; for a call or builtin, the callee
 	File  string `json:"file"`
 	Line  int    `json:"line"`
 	Col   int    `json:"col"`
-	Text  string `json:"text"`            // the condition, operand or pattern as written; the callee's name
+	Text  string `json:"text"`            // the condition, operand, pattern or lambda as written; the callee's name
 	Value string `json:"value,omitempty"` // the value that decided (RPL literal syntax); for a call, the value it returned
 	// Outcome is what the value decided: "then" or "else" for if, "taken"
 	// for a match arm, "short-circuit" or "evaluated" for the right side
 	// of && and ||, "default" or "present" for ??.
 	Outcome string  `json:"outcome,omitempty"`
 	Args    []Arg   `json:"args,omitempty"`  // a call's arguments
-	Steps   []*Step `json:"steps,omitempty"` // a call's steps
+	Steps   []*Step `json:"steps,omitempty"` // a call's steps; a higher-order builtin's, its lambda's calls
+	// More counts the calls of a higher-order builtin's lambda past the
+	// MaxLambdaCalls in Steps.
+	More  int  `json:"more,omitempty"`
+	calls int  // the lambda's calls recorded
+	loop  bool // a higher-order builtin's: only its lambda's calls are its steps
 }
 
-// Arg is a call argument.
+// Arg is a call argument: for a function or lambda, its parameter's name;
+// for a builtin, the argument as written ("" for a literal, which its value
+// says; no value for the n of range(n) a loop counts to).
 type Arg struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
@@ -57,22 +64,44 @@ const MaxValue = 80
 // a deeper step is written at it with its depth (WriteText).
 const MaxIndent = 16
 
+// MaxLambdaCalls is how many calls of its lambda a higher-order builtin's
+// step (filter, map, any…) holds, the first; Step.More counts the others.
+// The traced program records no more (compiler.TraceLambdaCalls).
+const MaxLambdaCalls = compiler.TraceLambdaCalls
+
+// open is a step that later ones nest under: a call of the policy's own
+// function (until it returns), a higher-order builtin's call or one of its
+// lambda's (until its value); depth is the VM's call depth of its events.
+type open struct {
+	s     *Step
+	depth int
+}
+
 // Path builds the call tree of a traced run: one root step per call at
 // depth 1 (normally the entry function).
 func Path(points []compiler.TracePoint, events []vm.TraceEvent) []*Step {
 	var roots []*Step
-	var stack []*Step // stack[d-1] is the open call at depth d
-	// add attaches s under the open call at depth keep (at top level for
-	// 0), closing deeper calls, which have returned.
-	add := func(keep int, s *Step) {
-		if keep < len(stack) {
-			stack = stack[:max(keep, 0)]
-		}
+	var stack []open
+	var args []Arg // the arguments of the builtin calls under way, innermost last
+	top := func() *Step {
 		if len(stack) == 0 {
-			roots = append(roots, s)
+			return nil
+		}
+		return stack[len(stack)-1].s
+	}
+	// closeTo closes the calls deeper than depth, which have returned.
+	closeTo := func(depth int) {
+		for len(stack) > 0 && stack[len(stack)-1].depth > depth {
+			stack = stack[:len(stack)-1]
+		}
+	}
+	attach := func(s *Step) {
+		if p := top(); p != nil {
+			if !p.loop || s.Kind == "lambda" {
+				p.Steps = append(p.Steps, s)
+			} // else a step of a call of the lambda not recorded: not shown
 		} else {
-			parent := stack[len(stack)-1]
-			parent.Steps = append(parent.Steps, s)
+			roots = append(roots, s)
 		}
 	}
 	for _, ev := range events {
@@ -84,21 +113,88 @@ func Path(points []compiler.TracePoint, events []vm.TraceEvent) []*Step {
 		switch pt.Kind {
 		case compiler.TraceCall:
 			s.Kind = "call"
-			add(ev.Depth-1, s)
-			stack = append(stack, s)
+			closeTo(ev.Depth - 1)
+			attach(s)
+			stack = append(stack, open{s, ev.Depth})
 			continue
 		case compiler.TraceParam:
-			if len(stack) > 0 && ev.Depth == len(stack) {
-				c := stack[len(stack)-1]
+			if c := top(); c != nil && c.Kind == "call" && stack[len(stack)-1].depth == ev.Depth {
 				c.Args = append(c.Args, Arg{Name: pt.Text, Value: format(ev.Value)})
 			}
 			continue
 		case compiler.TraceReturn:
 			// The call at this depth returned: its value, and it is
-			// closed (deeper ones returned before it).
-			if d := ev.Depth; d >= 1 && d <= len(stack) && stack[d-1].Func == pt.Func {
-				stack[d-1].Value = format(ev.Value)
-				stack = stack[:d-1]
+			// closed (deeper ones, and the builtins' it holds, before it).
+			for i := len(stack) - 1; i >= 0 && stack[i].depth >= ev.Depth; i-- {
+				if c := stack[i]; c.depth == ev.Depth && c.s.Kind == "call" {
+					if c.s.Func == pt.Func {
+						c.s.Value = format(ev.Value)
+						stack = stack[:i]
+					}
+					break
+				}
+			}
+			continue
+		case compiler.TraceArg:
+			closeTo(ev.Depth)
+			args = append(args, Arg{Name: pt.Text, Value: format(ev.Value)})
+			continue
+		case compiler.TraceBuiltin:
+			s.Kind, s.Func, s.Value = "builtin", pt.Text, format(ev.Value)
+			if n := pt.Args; n > 0 && n <= len(args) {
+				s.Args = slices.Clone(args[len(args)-n:])
+				args = args[:len(args)-n]
+			}
+		case compiler.TraceLoop:
+			s.Kind, s.Func = "builtin", pt.Text
+			a := Arg{Name: pt.List}
+			if pt.Args == 1 {
+				a.Value = format(ev.Value)
+			}
+			s.Args, s.loop = []Arg{a}, true
+			closeTo(ev.Depth)
+			attach(s)
+			stack = append(stack, open{s, ev.Depth})
+			continue
+		case compiler.TraceLambda:
+			closeTo(ev.Depth)
+			s.Kind = "lambda"
+			s.Args = []Arg{{Name: pt.Text, Value: format(ev.Value)}}
+			if p := top(); p != nil && p.loop {
+				if p.calls++; p.calls <= MaxLambdaCalls {
+					p.Steps = append(p.Steps, s)
+				} // else open, so that its steps go with it, but not shown
+			} else {
+				attach(s)
+			}
+			stack = append(stack, open{s, ev.Depth})
+			continue
+		case compiler.TraceLambdaReturn:
+			closeTo(ev.Depth)
+			if c := top(); c != nil && c.Kind == "lambda" {
+				c.Text, c.Value = pt.Text, format(ev.Value)
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case compiler.TraceLoopCalls:
+			closeTo(ev.Depth)
+			for i := len(stack) - 1; i >= 0 && stack[i].depth == ev.Depth; i-- {
+				if c := stack[i].s; c.loop {
+					if ev.Value.Kind() == vm.KindInt {
+						c.More = max(int(ev.Value.Int())-min(c.calls, MaxLambdaCalls), 0)
+					}
+					break
+				}
+			}
+			continue
+		case compiler.TraceLoopEnd:
+			closeTo(ev.Depth)
+			for i := len(stack) - 1; i >= 0 && stack[i].depth == ev.Depth; i-- {
+				if c := stack[i].s; c.loop {
+					c.Value = format(ev.Value)
+					stack = stack[:i]
+					break
+				}
 			}
 			continue
 		case compiler.TraceIf:
@@ -130,7 +226,8 @@ func Path(points []compiler.TracePoint, events []vm.TraceEvent) []*Step {
 		default:
 			continue
 		}
-		add(ev.Depth, s)
+		closeTo(ev.Depth)
+		attach(s)
 	}
 	return roots
 }
@@ -171,12 +268,23 @@ func WriteText(w io.Writer, steps []*Step, name func(string) string) {
 		pos := fmt.Sprintf("%s:%d:%d", name(s.File), s.Line, s.Col)
 		var line string
 		switch s.Kind {
-		case "call":
+		case "call", "builtin", "lambda":
 			args := make([]string, len(s.Args))
 			for i, a := range s.Args {
-				args[i] = a.Name + " = " + a.Value
+				switch {
+				case a.Name == "":
+					args[i] = a.Value
+				case a.Value == "":
+					args[i] = a.Name
+				default:
+					args[i] = a.Name + " = " + a.Value
+				}
 			}
-			line = fmt.Sprintf("%s(%s)", s.Func, strings.Join(args, ", "))
+			fn := s.Func
+			if s.Kind == "lambda" {
+				fn = "lambda"
+			}
+			line = fmt.Sprintf("%s(%s)", fn, strings.Join(args, ", "))
 			if s.Value != "" && s.Value != recordText {
 				line += " → " + s.Value
 			}
@@ -192,6 +300,13 @@ func WriteText(w io.Writer, steps []*Step, name func(string) string) {
 		fmt.Fprintf(w, "%s%s  at %s\n", ind, line, pos)
 		for _, c := range s.Steps {
 			walk(c, depth+1)
+		}
+		if s.More > 0 {
+			more := "calls"
+			if s.More == 1 {
+				more = "call"
+			}
+			fmt.Fprintf(w, "%s  … %d more %s of the lambda not shown\n", ind, s.More, more)
 		}
 	}
 	for _, s := range steps {

@@ -58,6 +58,7 @@ route(r = {…})
   long(n = 9000) → true
     n = 9000
   if long(r.estimate.input_tokens) → true: then
+  because(to("a:b") = {…}, x = "high")
 `},
 		{`{"tenant": {"id": "a", "tier": "free"}, "estimate": {"input_tokens": 10}}`, `
 route(r = {…})
@@ -67,6 +68,7 @@ route(r = {…})
   long(n = 10) → false
     n = 10
   if long(r.estimate.input_tokens) → false: else
+  because(to("c:d") = {…}, x = "low")
 `},
 	} {
 		req, err := p.RequestFromJSON([]byte(c.req))

@@ -25,25 +25,33 @@ policy, as an indented tree of
   - the calls of the policy's own functions (a lambda's calls of them
     too), with their arguments and the value each returned (a record, a
     Decision say, shown by the steps instead);
+  - the calls of builtins (cost.remaining(r.tenant), len(xs)), where they
+    happen, though let binds the value: each argument as written with its
+    value, and the result; a call the compiler computes from constants
+    beforehand is none;
+  - under a call of filter, map, any, all, count, min_by or max_by, the
+    first 10 calls of the lambda, each with its argument, its value and
+    the steps it took, and how many more there were;
   - each if condition, its value and the branch taken (then or else);
   - each match, the subject's value and the arm taken;
   - the left side of && and ||, and whether it short-circuited;
   - the left side of ??, and whether the default was used;
-  - the values of the operands of comparisons;
+  - the values of the operands of comparisons (but for a builtin's call,
+    whose step says it);
 
-each with its source position. A call of a builtin (cost.remaining(t))
-or of a lambda (filter's) is no step: its value shows only where it is an
-operand of a comparison or a condition, not where let binds it. Then the
-decision and the fuel, memory and calls the evaluation used (those of a
-normal run: the traced run that records the path executes extra
-instructions).
+each with its source position. Then the decision and the fuel, memory
+and calls the evaluation used (those of a normal run: the traced run that
+records the path executes extra instructions).
 
 --request and --state are as for rplc eval. With --format json the output
 is one JSON document {decision, fuel, memory, calls, path}, where path is
 a list of steps {kind, func, file, line, col, text, value, outcome, args,
-steps}, with cost_bound, the static bound of the fuel (when the policy has
-one; else unbounded, why not, as rplc build says it), and steps_not_shown, the steps past those recorded (when any), as
-the text says them; when the evaluation fails, error (its first line on
+steps, more} (kind call, builtin, lambda, if, match, &&, ||, ?? or value;
+a builtin's args are named as written, "" for a literal; more counts the
+lambda's calls not in steps), with cost_bound, the static bound of the
+fuel (when the policy has one; else unbounded, why not, as rplc build
+says it), and steps_not_shown, the steps past those recorded (when any),
+as the text says them; when the evaluation fails, error (its first line on
 standard error) stands in place of decision, with code and stack, as for
 rplc eval.
 When the policy has errors or cannot be read, or the request or state is
