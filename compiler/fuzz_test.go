@@ -35,6 +35,18 @@ func FuzzCompileRun(f *testing.F) {
 			}
 		}
 	}
+	// Lambdas called more than compiler.TraceLambdaCalls times, nested,
+	// stopping early, whose later calls a traced program runs quietly.
+	f.Add([]byte(`package z
+fn big(x: int) -> bool = x > 5
+fn route(r: Request) -> Decision {
+  let xs = range(30).filter(i => big(i) && any(range(i), j => j == 12))
+  let n = xs.count(x => x % 3 == 0)
+  let m = range(25).map(i => i * 2).max_by(i => -i)
+  let a = all(xs, x => x < 29)
+  to("a:" + string(len(xs) + n + (m ?? 0)) + string(a))
+}
+`))
 	noFiles := func(string) ([]byte, error) { return nil, os.ErrNotExist }
 	f.Fuzz(func(t *testing.T, src []byte) {
 		prog, diags := lang.CheckSource(&lang.Config{Universe: u, ReadFile: noFiles}, "fuzz.rpl", src)
@@ -75,6 +87,16 @@ func FuzzCompileRun(f *testing.F) {
 		if err != nil {
 			t.Fatalf("verifier rejected instrumented program: %v\n%s", err, src)
 		}
+		// And with trace probes, whose lambdas past the first
+		// TraceLambdaCalls calls run a body compiled without them.
+		trOut, err := compiler.Compile(prog, compiler.Options{Trace: true})
+		if err != nil {
+			t.Fatalf("compiles plain but not traced: %v\n%s", err, src)
+		}
+		tr, err := vm.NewProgram(trOut.Spec, table)
+		if err != nil {
+			t.Fatalf("verifier rejected traced program: %v\n%s", err, src)
+		}
 		m, refM := vm.NewMachine(), vm.NewMachine()
 		lim := vm.Limits{Fuel: 20_000, Memory: 1 << 20, MaxDepth: 50}
 		for _, name := range p.Entries() {
@@ -105,6 +127,11 @@ func FuzzCompileRun(f *testing.F) {
 			rv, _, err := refM.Run(context.Background(), ref, j, args, lim, vm.Input{Probes: &vm.Probes{Counts: make([]uint64, len(refOut.Counters))}})
 			if err == nil && rv.Literal() != got {
 				t.Fatalf("%s: %s, instrumented %s\n%s", name, got, rv, src)
+			}
+			j, _ = tr.Entry(name)
+			tv, _, err := refM.Run(context.Background(), tr, j, args, lim, vm.Input{Probes: &vm.Probes{}})
+			if err == nil && tv.Literal() != got {
+				t.Fatalf("%s: %s, traced %s\n%s", name, got, tv, src)
 			}
 		}
 	})
