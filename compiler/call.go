@@ -21,6 +21,9 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 			return
 		}
 		idx := f.c.funcIndex(target)
+		if f.quiet > 0 {
+			idx = f.c.quietIndex(target) // a call of a lambda's not recorded
+		}
 		staged := f.stageWritten(call.Args, e.Lparen)
 		for i, a := range call.Args {
 			f.exprStaged(a, staged, i)

@@ -174,6 +174,7 @@ type pending struct {
 	test  *lang.TestDecl
 	file  *lang.FileNode
 	index int
+	quiet bool // the copy without trace probes (quietIndex)
 }
 
 type constKey struct {
@@ -186,12 +187,15 @@ type compiler struct {
 	info    *lang.Info
 	spec    *vm.ProgramSpec
 	funcIdx map[*lang.Object]int
-	queue   []pending
-	consts  map[constKey]int
-	sets    map[vm.Value]int // constSet, by the constant list
-	bidx    map[*lang.Builtin]int
-	noBound map[int]noBound // functions without a bound of their own, and why
-	static  map[int]work    // per function: what one call costs, callees apart
+	// quietIdx: the copies of user functions compiled without trace
+	// probes, which the calls of a lambda past TraceLambdaCalls call.
+	quietIdx map[*lang.Object]int
+	queue    []pending
+	consts   map[constKey]int
+	sets     map[vm.Value]int // constSet, by the constant list
+	bidx     map[*lang.Builtin]int
+	noBound  map[int]noBound // functions without a bound of their own, and why
+	static   map[int]work    // per function: what one call costs, callees apart
 
 	constMemo    map[lang.Expr]constResult
 	constSame    map[vm.Value]int             // constIndex by the value itself
@@ -273,6 +277,25 @@ func (c *compiler) funcIndex(o *lang.Object) int {
 	return i
 }
 
+// quietIndex returns the index of a copy of user function o compiled
+// without trace probes (as when not tracing), queued on first use: a
+// traced program's lambda calls it past its first TraceLambdaCalls calls,
+// so that they record nothing.
+func (c *compiler) quietIndex(o *lang.Object) int {
+	if i, ok := c.quietIdx[o]; ok {
+		return i
+	}
+	d := o.Decl.(*lang.FuncDecl)
+	file := declFile(o)
+	i := c.newFunc(c.funcName(o), file.File.Name, len(d.Params))
+	if c.quietIdx == nil {
+		c.quietIdx = map[*lang.Object]int{}
+	}
+	c.quietIdx[o] = i
+	c.queue = append(c.queue, pending{obj: o, decl: d, file: file, index: i, quiet: true})
+	return i
+}
+
 // funcName is the name of a user function in the program: qualified by
 // its package's name when imported.
 func (c *compiler) funcName(o *lang.Object) string {
@@ -316,6 +339,9 @@ func (c *compiler) constIndex(v vm.Value) int {
 
 func (c *compiler) compileFunc(p pending) error {
 	fc := &funcCompiler{c: c, file: p.file.File, locals: map[*lang.Object]int{}, name: c.spec.Functions[p.index].Name, self: p.obj}
+	if p.quiet {
+		fc.quiet = 1
+	}
 	switch {
 	case p.decl != nil:
 		for i, prm := range p.decl.Params {

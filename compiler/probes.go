@@ -93,8 +93,9 @@ const (
 
 // TraceLambdaCalls is how many calls of its lambda a higher-order builtin
 // records each time it is called; the others run the body compiled
-// without probes (which still records the calls of the policy's functions
-// that are not inlined), so that a long list does not fill the trace.
+// without probes, which calls copies of the policy's functions compiled
+// without them (compiler.quietIndex), so that a long list does not fill
+// the trace.
 const TraceLambdaCalls = 10
 
 // TracePoint describes trace point k (vm.TraceEvent.Point).

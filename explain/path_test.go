@@ -91,3 +91,55 @@ route(r = {…})
 		}
 	}
 }
+
+// TestLambdaCallsQuiet: a lambda's calls past the first
+// compiler.TraceLambdaCalls record nothing, not even the calls of the
+// policy's functions they make (a recursive one, which is never
+// inlined): a long list no longer filled the trace, and the steps after
+// the loop were lost.
+func TestLambdaCallsQuiet(t *testing.T) {
+	const src = `package p
+
+fn down(n: int) -> bool = if n <= 0 { true } else { down(n - 1) }
+
+fn route(r: Request) -> Decision {
+  let ok = range(1000).filter(i => down(i % 3))
+  if len(ok) > 2 {
+    return to("a:b")
+  }
+  to("c:d")
+}
+`
+	e, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p.rpl")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.CompileWith(path, rpl.CompileOptions{NoTests: true, Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := p.RequestFromJSON([]byte(`{"tenant": {"id": "a"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := rpl.DefaultInput(time.Unix(0, 0), "r")
+	in.Probes = &vm.Probes{}
+	if _, err := p.Decide(context.Background(), req, in); err != nil {
+		t.Fatal(err)
+	}
+	// 10 calls of the lambda, each down's 1 to 3 calls of 5 events.
+	if n := len(in.Probes.Trace); n > 300 {
+		t.Errorf("%d trace events, want at most 300", n)
+	}
+	var b strings.Builder
+	explain.WriteText(&b, explain.Path(p.Compiled().TracePoints, in.Probes.Trace), nil)
+	for _, want := range []string{"… 990 more calls of the lambda not shown", "if len(ok) > 2 → true: then"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in\n%s", want, b.String())
+		}
+	}
+}
