@@ -210,6 +210,7 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	if f.tracing() {
 		f.emit(vm.OpLoadLocal, x)
 		f.trace(TraceLambda, lam.Params[0].Span(), lam.Params[0].Name)
+		f.c.out.TracePoints[len(f.c.out.TracePoints)-1].List = srcText(f.file, lam)
 		f.emit(vm.OpPop)
 	}
 	// iteration emits the lambda's call and what is done with its value.

@@ -110,7 +110,7 @@ type TracePoint struct {
 	// Args is the number of arguments traced before a TraceBuiltin, 1 or 0
 	// for a TraceLoop whose list is traced or not (range(n)).
 	Args int
-	List string // a TraceLoop's list, as written ("" for a literal)
+	List string // a TraceLoop's list ("" for a literal), a TraceLambda's lambda, as written
 }
 
 func (f *funcCompiler) span(sp lang.Span) Span {

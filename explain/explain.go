@@ -158,7 +158,7 @@ func Path(points []compiler.TracePoint, events []vm.TraceEvent) []*Step {
 			continue
 		case compiler.TraceLambda:
 			closeTo(ev.Depth)
-			s.Kind = "lambda"
+			s.Kind, s.Text = "lambda", pt.List
 			s.Args = []Arg{{Name: pt.Text, Value: format(ev.Value)}}
 			if p := top(); p != nil && p.loop {
 				if p.calls++; p.calls <= MaxLambdaCalls {
@@ -172,7 +172,7 @@ func Path(points []compiler.TracePoint, events []vm.TraceEvent) []*Step {
 		case compiler.TraceLambdaReturn:
 			closeTo(ev.Depth)
 			if c := top(); c != nil && c.Kind == "lambda" {
-				c.Text, c.Value = pt.Text, format(ev.Value)
+				c.Value = format(ev.Value)
 				stack = stack[:len(stack)-1]
 			}
 			continue
