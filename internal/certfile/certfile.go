@@ -29,13 +29,55 @@ import (
 type Certificate struct {
 	certFile, keyFile string
 	names             Names
-	log               *slog.Logger
 	cert              atomic.Pointer[tls.Certificate]
-	due               atomic.Int64 // unix nanoseconds of the next check
+	follow
+}
+
+// follow is what Certificate and Pool share: files looked at, at most
+// once per Check, by the one handshake that finds a check due (the
+// others, meanwhile, take what is in use without waiting for the disk),
+// and loaded again when one changed (its size or modification time).
+type follow struct {
+	log           *slog.Logger
+	due           atomic.Int64 // unix nanoseconds of the next check
+	stamps        func() ([]fileStamp, error)
+	load          func() error // loads the files, and records their stamps
+	failure, done string       // the log's messages: a change that does not load, one that does
+	doneArg       []any        // done's attributes
 
 	mu     sync.Mutex // held by the one handshake that checks
 	stamp  []fileStamp
 	failed string // the last load error logged
+}
+
+// start loads the files and arms the first check.
+func (f *follow) start() error {
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	if err := f.load(); err != nil {
+		return err
+	}
+	f.due.Store(time.Now().Add(Check).UnixNano())
+	return nil
+}
+
+// check looks at the files when a check is due (see follow); a change
+// that does not load is logged once, and what is in use stays.
+func (f *follow) check() {
+	if now := time.Now(); now.UnixNano() >= f.due.Load() && f.mu.TryLock() {
+		f.due.Store(now.Add(Check).UnixNano())
+		if st, err := f.stamps(); err == nil && !slices.Equal(st, f.stamp) {
+			if err := f.load(); err != nil && err.Error() != f.failed {
+				f.failed = err.Error()
+				f.log.Error(f.failure, "err", err)
+			} else if err == nil {
+				f.failed = ""
+				f.log.Info(f.done, f.doneArg...)
+			}
+		}
+		f.mu.Unlock()
+	}
 }
 
 // Names say whose the files are, in errors and logs: Prefix begins an
@@ -57,14 +99,13 @@ type fileStamp struct {
 // Load loads the pair; its error names the flags and files. A nil log
 // logs nothing.
 func Load(certFile, keyFile string, names Names, log *slog.Logger) (*Certificate, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	c := &Certificate{certFile: certFile, keyFile: keyFile, names: names, log: log}
-	if err := c.load(); err != nil {
+	c := &Certificate{certFile: certFile, keyFile: keyFile, names: names}
+	c.follow = follow{log: log, stamps: c.stamps, load: c.load,
+		failure: names.Listener + ": the renewed certificate does not load; the one in use stays",
+		done:    names.Listener + ": certificate renewed", doneArg: []any{"cert", certFile}}
+	if err := c.start(); err != nil {
 		return nil, err
 	}
-	c.due.Store(time.Now().Add(Check).UnixNano())
 	return c, nil
 }
 
@@ -72,19 +113,7 @@ func Load(certFile, keyFile string, names Names, log *slog.Logger) (*Certificate
 // one handshake that finds a check due looks at the files; the others,
 // meanwhile, take the certificate in use without waiting for the disk.
 func (c *Certificate) Get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	if now := time.Now(); now.UnixNano() >= c.due.Load() && c.mu.TryLock() {
-		c.due.Store(now.Add(Check).UnixNano())
-		if st, err := c.stamps(); err == nil && !slices.Equal(st, c.stamp) {
-			if err := c.load(); err != nil && err.Error() != c.failed {
-				c.failed = err.Error()
-				c.log.Error(c.names.Listener+": the renewed certificate does not load; the one in use stays", "err", err)
-			} else if err == nil {
-				c.failed = ""
-				c.log.Info(c.names.Listener+": certificate renewed", "cert", c.certFile)
-			}
-		}
-		c.mu.Unlock()
-	}
+	c.check()
 	return c.cert.Load(), nil
 }
 
@@ -137,14 +166,9 @@ func stamps(prefix string, files, flags []string) ([]fileStamp, error) {
 type Pool struct {
 	file  string
 	names Names
-	log   *slog.Logger
 	base  *tls.Config
 	cfg   atomic.Pointer[tls.Config] // base with the file's pool
-	due   atomic.Int64               // unix nanoseconds of the next check
-
-	mu     sync.Mutex // held by the one handshake that checks
-	stamp  []fileStamp
-	failed string // the last load error logged
+	follow
 }
 
 // LoadPool loads the CA file; its error names the flag (Names.CAFlag)
@@ -152,14 +176,13 @@ type Pool struct {
 // with the file's certificates as ClientCAs: base is not to change
 // after. A nil log logs nothing.
 func LoadPool(file string, base *tls.Config, names Names, log *slog.Logger) (*Pool, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	p := &Pool{file: file, names: names, log: log, base: base}
-	if err := p.load(); err != nil {
+	p := &Pool{file: file, names: names, base: base}
+	p.follow = follow{log: log, stamps: p.stamps, load: p.load,
+		failure: names.Listener + ": the changed CA file does not load; the CAs in use stay",
+		done:    names.Listener + ": CA file reloaded", doneArg: []any{"ca", file}}
+	if err := p.start(); err != nil {
 		return nil, err
 	}
-	p.due.Store(time.Now().Add(Check).UnixNano())
 	return p, nil
 }
 
@@ -171,19 +194,7 @@ func (p *Pool) Pool() *x509.CertPool { return p.cfg.Load().ClientCAs }
 // that finds a check due looks at the file; the others, meanwhile, take
 // the pool in use without waiting for the disk.
 func (p *Pool) Config(*tls.ClientHelloInfo) (*tls.Config, error) {
-	if now := time.Now(); now.UnixNano() >= p.due.Load() && p.mu.TryLock() {
-		p.due.Store(now.Add(Check).UnixNano())
-		if st, err := p.stamps(); err == nil && !slices.Equal(st, p.stamp) {
-			if err := p.load(); err != nil && err.Error() != p.failed {
-				p.failed = err.Error()
-				p.log.Error(p.names.Listener+": the changed CA file does not load; the CAs in use stay", "err", err)
-			} else if err == nil {
-				p.failed = ""
-				p.log.Info(p.names.Listener+": CA file reloaded", "ca", p.file)
-			}
-		}
-		p.mu.Unlock()
-	}
+	p.check()
 	return p.cfg.Load(), nil
 }
 
