@@ -163,11 +163,17 @@ func (e *Engine) DecideInto(ctx context.Context, o *Outcome, policyID string, re
 // decideInto is DecideInto; arena says whether o keeps an arena for its
 // decisions (Decide's one-off Outcome does not).
 func (e *Engine) decideInto(ctx context.Context, o *Outcome, policyID string, req vm.Value, arrival time.Time, arena bool) {
+	e.decideOn(ctx, o, e.cur.Load(), policyID, req, arrival, arena)
+}
+
+// decideOn is decideInto with the snapshot s, the one active when the
+// request began (nil: none was): a batch decides each of its items on
+// the snapshot active when it began (HandleV2Batch).
+func (e *Engine) decideOn(ctx context.Context, o *Outcome, s *Snapshot, policyID string, req vm.Value, arrival time.Time, arena bool) {
 	start := time.Now()
 	if arrival.IsZero() {
 		arrival = start
 	}
-	s := e.cur.Load()
 	o.reuse(s)
 	if arena && o.arena == nil {
 		o.arena = new(vm.Arena)

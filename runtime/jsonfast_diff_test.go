@@ -218,7 +218,7 @@ func TestFastV2Generated(t *testing.T) {
 		if err := decodeObject(body, &q); err != nil {
 			want, wantCode = appendV2Error(nil, err, peekString(body, "request", "id")), err.Code
 		} else {
-			want, wantCode, _ = e.decideV2(ctx, nil, &q, -1, at, nil)
+			want, wantCode, _ = e.decideV2(ctx, nil, e.Current(), &q, -1, at, nil)
 		}
 		if gotCode != wantCode || !bytes.Equal(got, want) {
 			t.Fatalf("body %s\nfast %s %s\nslow %s %s", body, gotCode, got, wantCode, want)
@@ -258,7 +258,7 @@ func TestFastBatchGenerated(t *testing.T) {
 		}
 		fastN++
 		got, gotCode := e.HandleV2Batch(ctx, body, at, nil)
-		want, wantCode, _ := e.slowBatch(ctx, body, at, nil)
+		want, wantCode, _ := e.slowBatch(ctx, e.Current(), body, at, nil)
 		if gotCode != wantCode || !bytes.Equal(got, want) {
 			t.Fatalf("body %s\nfast %s %s\nslow %s %s", body, gotCode, got, wantCode, want)
 		}

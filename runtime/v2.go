@@ -276,42 +276,43 @@ func (e *Engine) HandleV2(ctx context.Context, body []byte, arrival time.Time, b
 		slotBufs.Put(sb)
 	}()
 	if it, ok := e.fastV2(body, sb); ok {
-		return e.decideItem(ctx, o, it, -1, arrival, buf)
+		return e.decideItem(ctx, o, e.cur.Load(), it, -1, arrival, buf)
 	}
 	var q v2Request
 	if err := decodeObject(body, &q); err != nil {
 		return appendV2Error(buf, err, peekString(body, "request", "id")), err.Code, nil
 	}
-	return e.decideV2(ctx, o, &q, -1, arrival, buf)
+	return e.decideV2(ctx, o, e.cur.Load(), &q, -1, arrival, buf)
 }
 
-// decideV2 decodes and decides a v2 body's request: the item'th of a
-// batch (-1 for none), which its error names (batchItemError).
-func (e *Engine) decideV2(ctx context.Context, o *Outcome, q *v2Request, item int, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+// decideV2 decodes and decides a v2 body's request on the snapshot s: the
+// item'th of a batch (-1 for none), which its error names
+// (batchItemError).
+func (e *Engine) decideV2(ctx context.Context, o *Outcome, s *Snapshot, q *v2Request, item int, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
 	req, err := e.decodeV2(q)
 	if err != nil {
 		return appendV2Error(buf, batchItemError(err, item), peekString(q.Request, "id")), err.Code, nil
 	}
-	return e.decideRecord(ctx, o, q.PolicyID, req, item, arrival, buf)
+	return e.decideRecord(ctx, o, s, q.PolicyID, req, item, arrival, buf)
 }
 
-// decideItem checks and decides a request the fast path decoded, the
-// item'th of a batch (-1 for none).
-func (e *Engine) decideItem(ctx context.Context, o *Outcome, it v2Item, item int, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+// decideItem checks and decides a request the fast path decoded on the
+// snapshot s, the item'th of a batch (-1 for none).
+func (e *Engine) decideItem(ctx context.Context, o *Outcome, s *Snapshot, it v2Item, item int, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
 	if err := e.checkRequest(it.req); err != nil {
 		return appendV2Error(buf, batchItemError(err, item), e.requestID(it.req)), err.Code, nil
 	}
-	return e.decideRecord(ctx, o, it.policyID, it.req, item, arrival, buf)
+	return e.decideRecord(ctx, o, s, it.policyID, it.req, item, arrival, buf)
 }
 
-// decideRecord decides a decoded Request record, the item'th of a batch
-// (-1 for none), into o (a new Outcome when nil) and appends the v2
-// response.
-func (e *Engine) decideRecord(ctx context.Context, o *Outcome, policyID string, req vm.Value, item int, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
+// decideRecord decides a decoded Request record on the snapshot s, the
+// item'th of a batch (-1 for none), into o (a new Outcome when nil) and
+// appends the v2 response.
+func (e *Engine) decideRecord(ctx context.Context, o *Outcome, s *Snapshot, policyID string, req vm.Value, item int, arrival time.Time, buf []byte) ([]byte, Code, *Outcome) {
 	if o == nil {
 		o = new(Outcome)
 	}
-	e.DecideInto(ctx, o, policyID, req, arrival)
+	e.decideOn(ctx, o, s, policyID, req, arrival, true)
 	if o.Err != nil {
 		return appendV2Error(buf, batchItemError(o.Err, item), o.RequestID), o.Err.Code, o
 	}
@@ -340,7 +341,10 @@ func (e *Engine) decideRecord(ctx context.Context, o *Outcome, policyID string, 
 // ({"requests": [...]}, at most MaxBatch), answering
 // {"ok":true,"results":[...]}, a result per item in order: an item that
 // is not a valid request is that item's error, and the others are
-// decided. A body that is not such an object is the batch's error.
+// decided. A batch is one request: every item is decided on the
+// snapshot active when it began, as a decision finishes on the version
+// it began with, and its answer never mixes two versions. A body that
+// is not such an object is the batch's error.
 func (e *Engine) HandleV2Batch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code) {
 	buf, code, _ := e.handleV2Batch(ctx, body, arrival, buf)
 	return buf, code
@@ -350,6 +354,7 @@ func (e *Engine) HandleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 // decided for want of an active version (at least one request, each
 // answered not_ready): the Dispatcher then answers as a decide does.
 func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code, bool) {
+	s := e.cur.Load() // every item's: the batch is one request
 	if items, ok := e.fastBatch(body); ok {
 		var o Outcome
 		notReady := 0
@@ -359,19 +364,20 @@ func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 				buf = append(buf, ',')
 			}
 			var code Code
-			buf, code, _ = e.decideItem(ctx, &o, it, i, arrival, buf)
+			buf, code, _ = e.decideItem(ctx, &o, s, it, i, arrival, buf)
 			if code == CodeNotReady {
 				notReady++
 			}
 		}
 		return append(buf, "]}"...), "", len(items) > 0 && notReady == len(items)
 	}
-	return e.slowBatch(ctx, body, arrival, buf)
+	return e.slowBatch(ctx, s, body, arrival, buf)
 }
 
 // slowBatch is HandleV2Batch with encoding/json, for the bodies the fast
-// decoder gives up on; it produces every error.
-func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code, bool) {
+// decoder gives up on; it produces every error. s is the snapshot
+// active when the batch began.
+func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arrival time.Time, buf []byte) ([]byte, Code, bool) {
 	var q v2Batch
 	if err := decodeObject(body, &q); err != nil {
 		return appendV2Error(buf, err, ""), err.Code, false
@@ -401,7 +407,7 @@ func (e *Engine) slowBatch(ctx context.Context, body []byte, arrival time.Time, 
 			continue
 		}
 		var code Code
-		buf, code, _ = e.decideV2(ctx, &o, &r, i, arrival, buf)
+		buf, code, _ = e.decideV2(ctx, &o, s, &r, i, arrival, buf)
 		if code == CodeNotReady {
 			notReady++
 		}
