@@ -156,8 +156,9 @@ func tooDeep(err error) bool {
 	return errors.As(err, &se) && strings.HasSuffix(se.Error(), "exceeded max depth")
 }
 
-// decodeObject decodes body into v, reporting malformed JSON, a body that
-// is not an object and trailing data.
+// decodeObject decodes body into v, reporting malformed JSON (at the
+// byte at fault), well-formed JSON that is not an object (naming its
+// kind) and trailing data.
 func decodeObject(body []byte, v any) *Error {
 	b := bytes.TrimLeft(body, " \t\r\n")
 	if len(b) == 0 {
@@ -175,7 +176,15 @@ func decodeObject(body []byte, v any) *Error {
 			// meant, if not as sent.
 			return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: a UTF-16 byte order mark (%X); send the body as UTF-8", len(body)-len(b), b[:2])
 		}
-		return Errorf(CodeInvalidRequest, "the body must be a JSON object")
+		// Malformed JSON is placed at the byte at fault, as in an
+		// object; JSON that is well formed is named by its kind.
+		var raw json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil {
+			if e := syntaxErr(body, b, err); e != nil {
+				return e
+			}
+		}
+		return Errorf(CodeInvalidRequest, "the body must be a JSON object, have %s", jsonx.KindOfJSON(b))
 	}
 	// Text that encoding/json reads as U+FFFD: two tenant ids that differ
 	// there would be one tenant, charged together. A byte that is not
@@ -188,15 +197,8 @@ func decodeObject(body []byte, v any) *Error {
 		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %s", len(body)-len(b)+at, why)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			// The byte at fault, counted from 0 in the body as the other
-			// errors count it (the space before the object included).
-			pos := len(body) - len(b) + jsonx.SyntaxOffset(b, se)
-			if tooDeep(err) { // not malformed
-				return Errorf(CodeInvalidRequest, "%s (at byte %d)", errTooDeep, pos)
-			}
-			return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %v", pos, err)
+		if e := syntaxErr(body, b, err); e != nil {
+			return e
 		}
 		return jsonErr(err)
 	}
@@ -204,6 +206,23 @@ func decodeObject(body []byte, v any) *Error {
 		return Errorf(CodeInvalidRequest, "invalid string at byte %d: %s", len(body)-len(b)+at, why)
 	}
 	return nil
+}
+
+// syntaxErr is err, encoding/json's decoding of b (body less its
+// leading white space), as a request's error when it is a syntax error:
+// malformed JSON placed at the byte at fault, counted from 0 in the body
+// as the other errors count it (the space before the value included),
+// or JSON nested too deeply (not malformed); nil for another error.
+func syntaxErr(body, b []byte, err error) *Error {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	pos := len(body) - len(b) + jsonx.SyntaxOffset(b, se)
+	if tooDeep(err) {
+		return Errorf(CodeInvalidRequest, "%s (at byte %d)", errTooDeep, pos)
+	}
+	return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: %v", pos, err)
 }
 
 // cp1Shape is the shape of the struct the slow path decodes a CP1
