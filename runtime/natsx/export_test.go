@@ -1,5 +1,7 @@
 package natsx
 
+import "time"
+
 // Traceparent exposes traceparent to the tests.
 var Traceparent = traceparent
 
@@ -20,3 +22,7 @@ func (l *DecisionLog) Queued() int {
 // RaiseTries is the number of times w tried to raise the bucket's
 // copies.
 func RaiseTries(w *BundleWatcher) int64 { return w.raiseTries.Load() }
+
+// SetOverflowClock makes now the clock by which l tells Overflowed once
+// every repeats.Every.
+func SetOverflowClock(l *DecisionLog, now func() time.Time) { l.fullTold.SetClock(now) }

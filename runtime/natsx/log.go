@@ -22,6 +22,24 @@ import (
 	rt "github.com/rpl-lang/rpl/runtime"
 )
 
+// DefaultLogBuffer is the number of events a decision log queues
+// (LogConfig.Buffer) unless told otherwise.
+const DefaultLogBuffer = 8192
+
+// MaxLogBuffer is the most events a decision log may queue: each holds
+// its decision's JSON (the example policies' events take ~600 bytes), and
+// a queue this full holds some 600 MiB.
+const MaxLogBuffer = 1 << 20
+
+// CheckLogBuffer says why n is no LogConfig.Buffer: a negative number, or
+// more than MaxLogBuffer; nil for one (0 being DefaultLogBuffer).
+func CheckLogBuffer(n int) error {
+	if n < 0 || n > MaxLogBuffer {
+		return fmt.Errorf("decision log buffer of %d events: want 1 to %d (or 0 for %d)", n, MaxLogBuffer, DefaultLogBuffer)
+	}
+	return nil
+}
+
 // DefaultLogMaxBytes is the MaxBytes of a decision log stream created
 // without one given (LogConfig).
 const DefaultLogMaxBytes = 1 << 30
@@ -45,7 +63,12 @@ type LogConfig struct {
 	// created in place of 1 GiB (a server that cannot store that much);
 	// a stream that exists keeps its own.
 	CreateMaxBytes int64
-	// Buffer is the number of events queued before drops; 0 means 8192.
+	// Buffer is the number of events queued before drops; 0 means
+	// DefaultLogBuffer, and it is at most MaxLogBuffer (CheckLogBuffer).
+	// The queue holds the events that the publisher has not taken yet:
+	// those of a burst faster than it publishes (batches: 32 batches of
+	// 1,000 at once are 32,000 events), and every event while the
+	// connection is down or the stream missing.
 	Buffer int
 	// Batch is the most events one message holds, 0 meaning 1024; Linger
 	// is the longest an event waits, once the publisher has it, for
@@ -73,6 +96,12 @@ type LogConfig struct {
 	Uncompressed bool
 	// Dropped is called for each dropped event; may be nil.
 	Dropped func()
+	// Overflowed is told that events were dropped because the queue was
+	// full (Buffer): at the first such drop, and then at most once every
+	// repeats.Every while they go on, with the number dropped so since it
+	// was last told (since the log began, the first time). Dropped
+	// counts each. May be nil.
+	Overflowed func(dropped int64)
 	// AckEvery: messages go out as plain NATS publishes, which the stream
 	// stores like any other, except one in each AckEvery, published with
 	// an acknowledgement so that a stream that stopped storing is noticed
@@ -245,6 +274,11 @@ type DecisionLog struct {
 	// told filters the failures told Unavailable (NewDecisionLog's,
 	// then the publisher's).
 	told repeats.Filter
+	// fullTold filters the drops for a full queue told Overflowed; overflow
+	// counts them, and overflowTold is overflow when last told.
+	fullTold     repeats.Filter
+	overflow     atomic.Int64
+	overflowTold atomic.Int64
 }
 
 var _ rt.DecisionLog = (*DecisionLog)(nil)
@@ -256,8 +290,12 @@ var _ rt.DecisionLog = (*DecisionLog)(nil)
 // told why), it returns at once: the publisher creates the stream once
 // it can, retrying every streamRetry, and events queue meanwhile (up to
 // Buffer, then they are dropped and counted); Ready says when the stream
-// exists. Only a failure to start the JetStream context is returned.
+// exists. Only a Buffer that CheckLogBuffer refuses and a failure to start
+// the JetStream context are returned.
 func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*DecisionLog, error) {
+	if err := CheckLogBuffer(cfg.Buffer); err != nil {
+		return nil, err
+	}
 	given := LogConfig{MaxAge: max(cfg.MaxAge, 0), MaxBytes: max(cfg.MaxBytes, 0), MaxMsgs: max(cfg.MaxMsgs, 0), Replicas: max(cfg.Replicas, 0)}
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = 24 * time.Hour
@@ -271,8 +309,8 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	if cfg.MaxMsgs <= 0 {
 		cfg.MaxMsgs = -1
 	}
-	if cfg.Buffer <= 0 {
-		cfg.Buffer = 8192
+	if cfg.Buffer == 0 {
+		cfg.Buffer = DefaultLogBuffer
 	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = 1024
@@ -515,9 +553,13 @@ func (l *DecisionLog) awaitStream(first bool) bool {
 func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
 	l.mu.Lock()
 	if l.closed || len(l.q) >= l.cfg.Buffer {
+		full := !l.closed
 		l.mu.Unlock()
 		ev.Release()
 		l.drop(1)
+		if full {
+			l.overflowed()
+		}
 		return
 	}
 	l.q = append(l.q, ev)
@@ -540,6 +582,23 @@ func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
 // worth that woke no one.
 func lineSize(ev *rt.DecisionEvent) int {
 	return len(ev.Decision) + len(ev.RequestID) + len(ev.TenantID) + len(ev.PolicyID) + len(ev.Version) + len(ev.Result) + len(ev.Failure) + 150
+}
+
+// errQueueFull is the failure that Overflowed tells, filtered by
+// l.fullTold: the same every time, it is told once every repeats.Every.
+var errQueueFull = errors.New("decision log queue full")
+
+// overflowed counts an event dropped for a full queue, and tells
+// Overflowed the drops since it last told it, unless it did less than
+// repeats.Every ago: a burst drops thousands of events, which must not
+// make as many log lines.
+func (l *DecisionLog) overflowed() {
+	n := l.overflow.Add(1)
+	if l.cfg.Overflowed != nil && l.fullTold.Tell(errQueueFull) {
+		// Tell lets one caller at a time through: the count since the
+		// last told is this one's alone.
+		l.cfg.Overflowed(n - l.overflowTold.Swap(n))
+	}
 }
 
 func (l *DecisionLog) drop(n int) {
