@@ -22,8 +22,13 @@ func TestBodyNotAnObject(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct{ body, want string }{
 		{`garbage`, `malformed JSON at byte 0: invalid character 'g' looking for beginning of value`},
-		// encoding/json's words for a literal cut short, as in an object.
-		{`nul`, `malformed JSON at byte 2: invalid character ' ' in literal null (expecting 'l')`},
+		// A literal or number cut short is at the body's end, in an
+		// object too: encoding/json said "invalid character ' '", a
+		// space the body does not have, at the byte before it.
+		{`nul`, `malformed JSON at byte 3: unexpected end of JSON input`},
+		{`{"a": tru`, `malformed JSON at byte 9: unexpected end of JSON input`},
+		{` 1.`, `malformed JSON at byte 3: unexpected end of JSON input`},
+		{`nul `, `malformed JSON at byte 3: invalid character ' ' in literal null (expecting 'l')`},
 		{`1x`, `malformed JSON at byte 1: invalid character 'x' after top-level value`},
 		{"\n [1,", `malformed JSON at byte 5: unexpected end of JSON input`},
 		{`[1]`, `the body must be a JSON object, have a list`},

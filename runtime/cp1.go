@@ -218,6 +218,12 @@ func syntaxErr(body, b []byte, err error) *Error {
 	if !errors.As(err, &se) {
 		return nil
 	}
+	if se.Offset == int64(len(b)) && b[len(b)-1] != ' ' && strings.HasPrefix(se.Error(), "invalid character ' '") {
+		// A literal or number cut short by the body's end (nul, {"a":
+		// tru, 1.): encoding/json reads the end as a space, which the
+		// body does not have, at the byte before it.
+		return Errorf(CodeInvalidRequest, "malformed JSON at byte %d: unexpected end of JSON input", len(body))
+	}
 	pos := len(body) - len(b) + jsonx.SyntaxOffset(b, se)
 	if tooDeep(err) {
 		return Errorf(CodeInvalidRequest, "%s (at byte %d)", errTooDeep, pos)
