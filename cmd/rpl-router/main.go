@@ -185,6 +185,9 @@ latter 200 ms later).`,
 			if err := logLimits(o.LogMaxAge, o.LogMaxBytes); err != nil {
 				return err
 			}
+			if err := natsx.CheckLogBuffer(o.LogBuffer); err != nil {
+				return fmt.Errorf("--log-buffer %d: want 1 to %d events (or 0 for %d)", o.LogBuffer, natsx.MaxLogBuffer, natsx.DefaultLogBuffer)
+			}
 			if err := natsx.ReplicasProblem("--replicas", o.Replicas); err != nil {
 				return err
 			}
@@ -321,6 +324,7 @@ latter 200 ms later).`,
 	f.DurationVar(&o.LogMaxAge, "log-max-age", 0, "age beyond which the decision log stream discards events (0: 24h for a stream created; an existing stream keeps its own)")
 	f.Int64Var(&o.LogMaxBytes, "log-max-bytes", 0, "size in bytes beyond which the decision log stream discards its oldest events (0: 1 GiB for a stream created; an existing stream keeps its own)")
 	f.IntVar(&o.Replicas, "replicas", 0, "copies of the decision log stream and the bundle bucket on a JetStream cluster joined with --nats-url, 1 to 5: the stream is changed to them, a bucket is created with them or, with fewer, raised to them (never lowered; a raise the cluster refuses is tried again until it succeeds) (0: 1 for those created)")
+	f.IntVar(&o.LogBuffer, "log-buffer", natsx.DefaultLogBuffer, "decision events queued for the log's publisher before they are dropped (and counted, with a warning once a minute): a burst of batches, 32 of 1,000 at once, is 32,000 events; 1 to 1048576")
 	logCompressionFlag(f, &logCompression)
 	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT)")
 	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests (after --shutdown-grace)")
@@ -391,7 +395,7 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 		return errors.New("--replicas without --nats-url: the embedded NATS server is one server, which keeps one copy of each stream; --replicas is for a JetStream cluster that --nats-url joins")
 	}
 	if o.NoNATS {
-		for _, name := range []string{"nats-url", "nats-creds", "nats-tls-ca", "nats-tls-cert", "nats-tls-key", "replicas", "nats-listen", "nats-listen-tls-cert", "nats-listen-tls-key", "nats-listen-tls-ca", "nats-token", "nats-max-pending", "log-sample", "log-max-age", "log-max-bytes", "log-compression"} {
+		for _, name := range []string{"nats-url", "nats-creds", "nats-tls-ca", "nats-tls-cert", "nats-tls-key", "replicas", "nats-listen", "nats-listen-tls-cert", "nats-listen-tls-key", "nats-listen-tls-ca", "nats-token", "nats-max-pending", "log-sample", "log-max-age", "log-max-bytes", "log-buffer", "log-compression"} {
 			if given(name) {
 				return fmt.Errorf("--no-nats and --%s: without NATS there is no NATS server to join or expose, no NATS subject served and no decision log stream", name)
 			}
@@ -404,13 +408,13 @@ func conflicts(f *pflag.FlagSet, o router.Options) error {
 		}
 	}
 	if o.NoLog { // --no-decision-log (--log-sample 0 is applied after)
-		for _, name := range []string{"log-sample", "log-max-age", "log-max-bytes", "log-compression"} {
+		for _, name := range []string{"log-sample", "log-max-age", "log-max-bytes", "log-buffer", "log-compression"} {
 			if given(name) && !(name == "log-sample" && o.LogSample == 0) { // --log-sample 0 says the same
 				return fmt.Errorf("--no-decision-log and --%s: with no decision log there is nothing to sample, no stream to limit and no message to compress", name)
 			}
 		}
 	} else if given("log-sample") && o.LogSample == 0 {
-		for _, name := range []string{"log-max-age", "log-max-bytes", "log-compression"} {
+		for _, name := range []string{"log-max-age", "log-max-bytes", "log-buffer", "log-compression"} {
 			if given(name) {
 				return fmt.Errorf("--log-sample 0 and --%s: --log-sample 0 publishes no decision log (as --no-decision-log), so there is no stream to limit and no message to compress", name)
 			}

@@ -267,6 +267,8 @@ func TestLogLimitFlags(t *testing.T) {
 		{"log-max-age", "1ms", "--log-max-age 1ms: want at least 100ms (or 0 for the default)"},
 		{"log-max-bytes", "1", "--log-max-bytes 1: want at least 1048576, 1 MiB (or 0 for the default)"},
 		{"log-compression", "gzip", `--log-compression "gzip": want s2 or none`},
+		{"log-buffer", "-1", "--log-buffer -1: want 1 to 1048576 events (or 0 for 8192)"},
+		{"log-buffer", "1048577", "--log-buffer 1048577: want 1 to 1048576 events (or 0 for 8192)"},
 		{"replicas", "6", "--replicas 6: want 1 to 5 copies (JetStream keeps at most 5), or 0 for the default"},
 		{"replicas", "-1", "--replicas -1: want 1 to 5 copies"},
 	} {

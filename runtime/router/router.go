@@ -170,7 +170,11 @@ type Options struct {
 	// LogUncompressed publishes the decision log's messages as JSON
 	// Lines as they are (natsx.LogConfig.Uncompressed).
 	LogUncompressed bool
-	OTLP            string // OTLP/HTTP endpoint for spans; "" for none
+	// LogBuffer is the number of decision events the log queues for its
+	// publisher before it drops them (natsx.LogConfig.Buffer): 0 means
+	// natsx.DefaultLogBuffer, at most natsx.MaxLogBuffer.
+	LogBuffer int
+	OTLP      string // OTLP/HTTP endpoint for spans; "" for none
 
 	Logger *slog.Logger
 }
@@ -831,7 +835,9 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	}
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, Replicas: r.opt.Replicas, CreateMaxBytes: r.logCreateMax, Uncompressed: r.opt.LogUncompressed, Dropped: r.Metrics.LogDropped, Failed: func(err error) {
+	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, Replicas: r.opt.Replicas, CreateMaxBytes: r.logCreateMax, Uncompressed: r.opt.LogUncompressed, Buffer: r.opt.LogBuffer, Dropped: r.Metrics.LogDropped, Overflowed: func(n int64) {
+		r.log.Warn("decision log: the queue is full; decision events are dropped (and counted in rpl_decision_log_dropped_total) until the log catches up: give it a larger --log-buffer, or fewer events (--log-sample)", "dropped", n, "buffer", cmp.Or(r.opt.LogBuffer, natsx.DefaultLogBuffer), "again_within", repeats.Every)
+	}, Failed: func(err error) {
 		r.Metrics.LogFailed()
 		r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
 		r.storageHint(err)
