@@ -1,9 +1,12 @@
 package httpx
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,11 +25,14 @@ import (
 // of idle keep-alives does not keep new clients out for that long. It
 // counts the connections open (Open), the times a connection waited at
 // the limit (Waits), and the idle ones it closed to make room
-// (IdleClosed). Closed (http.Server.Shutdown closes it first), it closes
-// the connections that have sent nothing yet, as the server closes those
-// idle between requests: Shutdown would otherwise wait for each until it
-// is 5 s old (a client's pool opens connections ahead), and a drain
-// shorter than that would run out on it.
+// (IdleClosed). Drain stops
+// it accepting and waits for its connections to close, for
+// http.Server.Shutdown to find none (it drops a request it reads once
+// it has begun). Closed (http.Server.Shutdown closes it first), it
+// closes the connections that have sent nothing yet, as the server
+// closes those idle between requests: Shutdown would otherwise wait for
+// each until it is 5 s old (a client's pool opens connections ahead),
+// and a drain shorter than that would run out on it.
 type Listener struct {
 	net.Listener
 	sem        chan struct{} // a slot per open connection, its capacity the limit; nil: no limit
@@ -49,12 +55,26 @@ type Listener struct {
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close: Accept stops waiting
+
+	// Drain: draining is set once drainAt is; accept (the server's
+	// accepting goroutine alone) then accepts what has arrived, up to
+	// acceptMax, then (last, from lastAt) makes a last pass, and closes
+	// the listener: stopped is closed, at stopAt (under mu).
+	draining   atomic.Bool
+	drainAt    time.Time
+	last       bool
+	lastAt     time.Time
+	beforeStop func() // the tests': called before the last pass
+	stopOnce   sync.Once
+	stopErr    error
+	stopped    chan struct{}
+	stopAt     time.Time
 }
 
 // Limit returns l accepting at most n connections open at once; n <= 0
 // means no limit (the connections are counted all the same).
 func Limit(l net.Listener, n int) *Listener {
-	ll := &Listener{Listener: l, done: make(chan struct{})}
+	ll := &Listener{Listener: l, done: make(chan struct{}), stopped: make(chan struct{})}
 	if n > 0 {
 		ll.sem = make(chan struct{}, n)
 	}
@@ -63,10 +83,10 @@ func Limit(l net.Listener, n int) *Listener {
 
 // Accept accepts a connection, then, at the limit, closes the
 // connection idle longest to make room for it (with ConnState as the
-// server's hook), or waits for one to go idle or close; it returns
-// net.ErrClosed once the listener is closed.
+// server's hook), or waits for one to go idle or close; it returns net.ErrClosed once the listener is closed,
+// or once Drain has stopped it accepting.
 func (l *Listener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
+	c, err := l.accept()
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +110,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 		}
 	}
 	l.open.Add(1)
-	lc := &limitedConn{Conn: c, l: l}
+	lc := &limitedConn{Conn: c, l: l, since: time.Now()}
 	lc.state.Store(connFresh)
 	l.mu.Lock()
 	if l.shut {
@@ -103,6 +123,146 @@ func (l *Listener) Accept() (net.Conn, error) {
 	l.fresh.pushBack(lc)
 	l.mu.Unlock()
 	return lc, nil
+}
+
+// accept accepts a connection; once Drain has begun, it accepts those
+// that have arrived (the kernel's backlog), until none has for
+// acceptTail (a wait for a slot at the limit aside) or for acceptMax
+// since the drain began, then makes a last pass, as long at most, and
+// closes the listener (net.ErrClosed).
+func (l *Listener) accept() (net.Conn, error) {
+	for {
+		if l.draining.Load() {
+			if !l.last && time.Since(l.drainAt) >= acceptMax {
+				l.lastPass()
+			}
+			// From now: a wait for a slot does not count.
+			end := l.drainAt.Add(acceptMax)
+			if l.last {
+				end = l.lastAt.Add(acceptMax)
+			}
+			if d := time.Now().Add(acceptTail); d.Before(end) {
+				end = d
+			}
+			l.setDeadline(end)
+		}
+		c, err := l.Listener.Accept()
+		if err == nil || !l.draining.Load() {
+			return c, err
+		}
+		if c != nil {
+			c.Close()
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) && !l.last {
+			l.lastPass()
+			continue
+		}
+		l.stop()
+		return nil, net.ErrClosed
+	}
+}
+
+// lastPass begins accept's last pass.
+func (l *Listener) lastPass() {
+	l.last = true
+	if l.beforeStop != nil {
+		l.beforeStop()
+	}
+	l.lastAt = time.Now()
+}
+
+// setDeadline sets the wrapped listener's deadline for Accept; one that
+// cannot have one is closed (Drain then accepts nothing more).
+func (l *Listener) setDeadline(t time.Time) {
+	if d, ok := l.Listener.(interface{ SetDeadline(time.Time) error }); !ok || d.SetDeadline(t) != nil {
+		l.stop()
+	}
+}
+
+// stop closes the wrapped listener, once.
+func (l *Listener) stop() error {
+	l.stopOnce.Do(func() {
+		l.stopErr = l.Listener.Close()
+		l.mu.Lock()
+		l.stopAt = time.Now()
+		l.mu.Unlock()
+		close(l.stopped)
+	})
+	return l.stopErr
+}
+
+// How long accept, draining, waits for a connection more (acceptTail),
+// and how long it accepts those that keep arriving (acceptMax): a
+// connection made once it closes the listener is refused, one made as
+// it closes (in the backlog, not yet accepted) reset.
+const (
+	acceptTail = 10 * time.Millisecond
+	acceptMax  = 100 * time.Millisecond
+)
+
+// Drain stops the listener accepting (once it has accepted the
+// connections already made, as accept says; the server's Serve then
+// returns net.ErrClosed) and waits for every connection to close: those
+// answering or receiving a request close once answered (the server's
+// answers must say Connection: close), those idle between requests or
+// that have sent nothing yet are closed freshGrace after the listener
+// stopped accepting (or, accepted later, freshGrace after), so that a
+// request already sent on one is read and served, not dropped. It
+// returns ctx's error if ctx ends first, the connections left open.
+// Then http.Server.Shutdown has none to wait for: Go's server, once it
+// is shutting down, drops a request it reads without an answer.
+func (l *Listener) Drain(ctx context.Context) error {
+	l.drainAt = time.Now()
+	l.draining.Store(true)
+	l.setDeadline(time.Now().Add(acceptTail)) // wakes an Accept waiting
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.stopped:
+			l.reclaim(time.Now())
+			if l.open.Load() == 0 {
+				return nil
+			}
+		default:
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// reclaim closes, once the listener has stopped accepting (Drain), the
+// connections idle between requests and those that have sent nothing,
+// once freshGrace has passed since it stopped and since they were
+// accepted.
+func (l *Listener) reclaim(now time.Time) {
+	var claimed []*limitedConn
+	l.mu.Lock()
+	if now.Sub(l.stopAt) >= freshGrace {
+		for c := l.idle.head; c != nil; {
+			next := c.next
+			if c.state.CompareAndSwap(connIdle, connClosing) {
+				l.idle.remove(c)
+				claimed = append(claimed, c)
+			}
+			c = next
+		}
+		for c := l.fresh.head; c != nil && now.Sub(c.since) >= freshGrace; {
+			next := c.next
+			if c.state.CompareAndSwap(connFresh, connClosing) {
+				l.fresh.remove(c)
+				claimed = append(claimed, c)
+			}
+			c = next
+		}
+	}
+	l.mu.Unlock()
+	for _, c := range claimed {
+		c.Close()
+	}
 }
 
 // makeRoom closes the connection idle longest, for one that waits for a
@@ -132,21 +292,20 @@ func (l *Listener) closeIdle(c *limitedConn) {
 
 // ConnState is the hook (http.Server.ConnState) that tells the listener
 // which of its connections are idle between requests, for Accept to
-// close one when a connection waits at the limit. A connection is idle
+// close one when a connection waits at the limit, and Drain those left. A connection is idle
 // from the moment the server says so (http.StateIdle, its answer
 // written) until its next request's first bytes are read: one closed
 // then has had nothing of that request read, which the server never
 // handles; its client sees the connection close, as at the server's
 // idle timeout. A request costs the hook no allocation, and one lock
 // (at StateIdle; StateActive is an atomic). A TLS connection is its
-// wrapped one's; connections of other listeners, and a listener without
-// a limit, are ignored.
+// wrapped one's; connections of other listeners are ignored.
 func (l *Listener) ConnState(nc net.Conn, st http.ConnState) {
 	if tc, ok := nc.(*tls.Conn); ok { // HTTPS: the server's TLS listener wraps l's
 		nc = tc.NetConn()
 	}
 	c, ok := nc.(*limitedConn)
-	if !ok || c.l != l || l.sem == nil {
+	if !ok || c.l != l {
 		return
 	}
 	switch st {
@@ -201,7 +360,7 @@ func (l *Listener) release() {
 // request is not handled, nor cut. An Accept waiting for a slot returns.
 func (l *Listener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })
-	err := l.Listener.Close()
+	err := l.stop()
 	l.mu.Lock()
 	l.shut = true
 	var fresh []*limitedConn
@@ -258,6 +417,7 @@ type limitedConn struct {
 	// connection out of connIdle when its next request arrives, before
 	// the server says it is active, for makeRoom not to close it then.
 	state atomic.Int32
+	since time.Time // accepted
 
 	// In list, the listener's idle list or its list of fresh
 	// connections (nil: neither), under its mu.

@@ -530,7 +530,9 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			// Shutdown's drain stops the listener accepting: Serve
+			// returns net.ErrClosed.
+			if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) && !(errors.Is(err, net.ErrClosed) && r.shutting.Load()) {
 				r.log.Error("HTTP server", "err", err)
 			}
 		}()
@@ -1010,7 +1012,15 @@ func (r *Router) Shutdown(ctx context.Context) error {
 					t.Stop()
 				}
 			}
-			httpErr = r.httpS.Shutdown(ctx)
+			// The listener stops accepting (once it has accepted the
+			// connections made) and the server serves those it has
+			// until they close: Go's server, once shutting down, drops
+			// a request it reads without an answer, which a connection
+			// opened before the drain, or accepted as it began, may
+			// still carry. Then Shutdown has none to wait for.
+			if httpErr = r.httpL.Drain(ctx); httpErr == nil {
+				httpErr = r.httpS.Shutdown(ctx)
+			}
 		})
 	}
 	if natsS != nil {
@@ -1036,7 +1046,9 @@ func (r *Router) Shutdown(ctx context.Context) error {
 			// requester's timeout tells of.
 			natsS.Stop()
 		}
+		var conns int64
 		if r.httpS != nil {
+			conns = r.httpL.Open()
 			// The connections left are closed: a request still being
 			// received kept its connection, and its handler, past the
 			// router, up to the read timeout. Those just answered close
@@ -1050,7 +1062,8 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		}
 		switch n {
 		case 0: // a request still being received, or a connection closing
-			errs = append(errs, errors.New("shutdown: the drain ran out with connections still open"))
+			r.log.Warn("shutdown: the drain ran out with HTTP connections still open, closed (a request on one still being received is cut off)", "connections", conns)
+			errs = append(errs, fmt.Errorf("shutdown: the drain ran out with connections still open (%d)", conns))
 		default:
 			errs = append(errs, fmt.Errorf("shutdown: the drain ran out with %s in flight, cancelled", runtime.Count(n, "request")))
 		}
