@@ -22,10 +22,13 @@ import (
 // bound. With its ConnState as the http.Server's hook, it makes room for
 // a connection waiting by closing a keep-alive idle between requests,
 // the one idle longest, as the server would at its idle timeout: a pool
-// of idle keep-alives does not keep new clients out for that long. It
-// counts the connections open (Open), the times a connection waited at
-// the limit (Waits), and the idle ones it closed to make room
-// (IdleClosed). Drain stops
+// of idle keep-alives does not keep new clients out for that long. With
+// none idle, it closes the connection that has sent nothing for longest,
+// once it has for freshGrace: connections opened and left silent (a
+// slowloris, a pool's opened ahead) do not keep new clients out for the
+// server's header timeout either. It counts the connections open
+// (Open), the times a connection waited at the limit (Waits), and the
+// idle or silent ones it closed to make room (IdleClosed). Drain stops
 // it accepting and waits for its connections to close, for
 // http.Server.Shutdown to find none (it drops a request it reads once
 // it has begun). Closed (http.Server.Shutdown closes it first), it
@@ -83,7 +86,8 @@ func Limit(l net.Listener, n int) *Listener {
 
 // Accept accepts a connection, then, at the limit, closes the
 // connection idle longest to make room for it (with ConnState as the
-// server's hook), or waits for one to go idle or close; it returns net.ErrClosed once the listener is closed,
+// server's hook), or the one silent longest, or waits for one to go
+// idle or close; it returns net.ErrClosed once the listener is closed,
 // or once Drain has stopped it accepting.
 func (l *Listener) Accept() (net.Conn, error) {
 	c, err := l.accept()
@@ -95,10 +99,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 		case l.sem <- struct{}{}:
 		default:
 			l.waits.Add(1)
-			l.makeRoom()
-			select {
-			case l.sem <- struct{}{}:
-			case <-l.done:
+			if !l.waitSlot() {
 				c.Close()
 				return nil, net.ErrClosed
 			}
@@ -265,9 +266,40 @@ func (l *Listener) reclaim(now time.Time) {
 	}
 }
 
+// waitSlot waits for a slot, making room (makeRoom) as it can: again
+// when the connection silent longest is freshGrace old. It reports
+// false if the listener closed first.
+func (l *Listener) waitSlot() bool {
+	for {
+		var retry <-chan time.Time
+		var t *time.Timer
+		if wait := l.makeRoom(); wait > 0 {
+			t = time.NewTimer(wait)
+			retry = t.C
+		}
+		select {
+		case l.sem <- struct{}{}:
+			if t != nil {
+				t.Stop()
+			}
+			return true
+		case <-retry:
+		case <-l.done:
+			if t != nil {
+				t.Stop()
+			}
+			return false
+		}
+	}
+}
+
 // makeRoom closes the connection idle longest, for one that waits for a
-// slot; with none idle, it has the next to go idle closed (waiting).
-func (l *Listener) makeRoom() {
+// slot; with none idle, the connection that has sent nothing for
+// longest, if for freshGrace at least (sooner, a request may have
+// arrived on it, not yet read), and otherwise has the next to go idle
+// closed (waiting). It returns how long until that silent connection is
+// freshGrace old (0: none).
+func (l *Listener) makeRoom() time.Duration {
 	l.mu.Lock()
 	for c := l.idle.head; c != nil; c = l.idle.head {
 		l.idle.remove(c)
@@ -276,15 +308,32 @@ func (l *Listener) makeRoom() {
 		if c.state.CompareAndSwap(connIdle, connClosing) {
 			l.mu.Unlock()
 			l.closeIdle(c)
-			return
+			return 0
+		}
+	}
+	var wait time.Duration
+	for c := l.fresh.head; c != nil; c = c.next {
+		if c.state.Load() != connFresh {
+			continue // being read: Read takes it out of the list
+		}
+		if age := time.Since(c.since); age < freshGrace {
+			wait = freshGrace - age
+			break
+		}
+		if c.state.CompareAndSwap(connFresh, connClosing) {
+			l.fresh.remove(c)
+			l.mu.Unlock()
+			l.closeIdle(c)
+			return 0
 		}
 	}
 	l.waiting = true
 	l.mu.Unlock()
+	return wait
 }
 
-// closeIdle closes c, an idle connection claimed (connClosing) to make
-// room for one waiting.
+// closeIdle closes c, an idle or silent connection claimed
+// (connClosing) to make room for one waiting.
 func (l *Listener) closeIdle(c *limitedConn) {
 	l.idleClosed.Add(1)
 	c.Close()
@@ -393,8 +442,9 @@ func (l *Listener) Open() int64 { return l.open.Load() }
 // waited for a slot: for an idle one to be closed, or one to close.
 func (l *Listener) Waits() int64 { return l.waits.Load() }
 
-// IdleClosed is the number of idle keep-alive connections closed to make
-// room for one waiting at the limit (ConnState).
+// IdleClosed is the number of connections closed to make room for one
+// waiting at the limit: idle keep-alives (ConnState), and connections
+// that had sent nothing for freshGrace.
 func (l *Listener) IdleClosed() int64 { return l.idleClosed.Load() }
 
 // MaxOpen is the limit, 0 for none.

@@ -401,3 +401,30 @@ func TestCloseReadsArrivedRequest(t *testing.T) {
 		t.Fatalf("read %q, %v; want the request", buf, err)
 	}
 }
+
+// TestSilentClosedForWaiting: at the limit, with the connections open
+// silent (accepted, nothing sent: a slowloris, a pool's opened ahead), a
+// connection waiting is served, the one silent longest closed to make
+// room for it (counted, IdleClosed), the other kept and served after.
+// It waited for the server's header timeout (none here: for ever).
+func TestSilentClosedForWaiting(t *testing.T) {
+	l, _ := limitedServer(t, 2, healthy)
+	c1, r1 := dialTo(t, l)
+	waitFor(t, "the first connection accepted", func() bool { return l.Open() == 1 })
+	c2, r2 := dialTo(t, l)
+	waitFor(t, "the second connection accepted", func() bool { return l.Open() == 2 })
+	c3, r3 := dialTo(t, l)
+	if status, err := get(c3, r3, time.Minute); err != nil || status != 200 {
+		t.Fatalf("a connection beyond the limit, the others silent: %d %v", status, err)
+	}
+	c1.SetReadDeadline(time.Now().Add(time.Minute))
+	if _, err := r1.ReadByte(); err != io.EOF {
+		t.Errorf("the connection silent longest: read %v, want it closed (EOF)", err)
+	}
+	if status, err := get(c2, r2, time.Minute); err != nil || status != 200 {
+		t.Errorf("the other silent connection: %d %v", status, err)
+	}
+	if n := l.IdleClosed(); n != 1 {
+		t.Errorf("IdleClosed %d, want 1", n)
+	}
+}
