@@ -63,15 +63,17 @@ type Listener struct {
 	// accepting goroutine alone) then accepts what has arrived, up to
 	// acceptMax, then (last, from lastAt) makes a last pass, and closes
 	// the listener: stopped is closed, at stopAt (under mu).
-	draining   atomic.Bool
-	drainAt    time.Time
-	last       bool
-	lastAt     time.Time
-	beforeStop func() // the tests': called before the last pass
-	stopOnce   sync.Once
-	stopErr    error
-	stopped    chan struct{}
-	stopAt     time.Time
+	draining    atomic.Bool
+	drainAt     time.Time
+	last        bool
+	shrinkTried bool // shrinkBacklog was called: if it succeeded, last too
+	hooked      bool // beforeStop was called
+	lastAt      time.Time
+	beforeStop  func() // the tests': called before the last pass
+	stopOnce    sync.Once
+	stopErr     error
+	stopped     chan struct{}
+	stopAt      time.Time
 }
 
 // Limit returns l accepting at most n connections open at once; n <= 0
@@ -130,10 +132,20 @@ func (l *Listener) Accept() (net.Conn, error) {
 // that have arrived (the kernel's backlog), until none has for
 // acceptTail (a wait for a slot at the limit aside) or for acceptMax
 // since the drain began, then makes a last pass, as long at most, and
-// closes the listener (net.ErrClosed).
+// closes the listener (net.ErrClosed). Where the kernel can be made to
+// keep no more connections made in the backlog (shrinkBacklog: Unix),
+// the last pass begins at once: it accepts what the backlog holds, and
+// a connection that entered it as it emptied.
 func (l *Listener) accept() (net.Conn, error) {
 	for {
 		if l.draining.Load() {
+			if !l.last && !l.shrinkTried {
+				l.shrinkTried = true
+				l.callHook()
+				if shrinkBacklog(l.Listener) {
+					l.lastPass()
+				}
+			}
 			if !l.last && time.Since(l.drainAt) >= acceptMax {
 				l.lastPass()
 			}
@@ -166,10 +178,16 @@ func (l *Listener) accept() (net.Conn, error) {
 // lastPass begins accept's last pass.
 func (l *Listener) lastPass() {
 	l.last = true
-	if l.beforeStop != nil {
+	l.callHook()
+	l.lastAt = time.Now()
+}
+
+// callHook calls the tests' beforeStop, once, before the backlog shrinks.
+func (l *Listener) callHook() {
+	if l.beforeStop != nil && !l.hooked {
+		l.hooked = true
 		l.beforeStop()
 	}
-	l.lastAt = time.Now()
 }
 
 // setDeadline sets the wrapped listener's deadline for Accept; one that
@@ -195,7 +213,9 @@ func (l *Listener) stop() error {
 // How long accept, draining, waits for a connection more (acceptTail),
 // and how long it accepts those that keep arriving (acceptMax): a
 // connection made once it closes the listener is refused, one made as
-// it closes (in the backlog, not yet accepted) reset.
+// it closes (in the backlog, not yet accepted) reset: with the backlog
+// shrunk (shrinkBacklog), one at most, the others' handshakes not
+// completed, retried by their clients, and refused.
 const (
 	acceptTail = 10 * time.Millisecond
 	acceptMax  = 100 * time.Millisecond
