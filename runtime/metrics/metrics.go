@@ -270,7 +270,7 @@ func (m *Metrics) HTTPConnections(open func() int64, limit int, waits, idleClose
 			func() float64 { return float64(limit) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rpl_http_connection_waits_total", Help: "Times a connection waited at the HTTP listener's limit (--max-connections) for another to close (an idle keep-alive closed for it, or one closing of itself); further clients waited in the kernel's backlog."},
 			func() float64 { return float64(waits()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rpl_http_idle_closed_total", Help: "Idle keep-alive HTTP connections closed to make room for a connection waiting at the limit (--max-connections), the one idle longest first."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rpl_http_idle_closed_total", Help: "HTTP connections closed to make room for a connection waiting at the limit (--max-connections): idle keep-alives, the one idle longest first, else one that has sent nothing for 200 ms, the oldest first."},
 			func() float64 { return float64(idleClosed()) }))
 }
 
