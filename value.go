@@ -61,6 +61,13 @@ func FromJSONAt(t lang.Type, data []byte, path string) (vm.Value, error) {
 // 1970; it is refused, saying so.
 const TimeNumberMin = 100_000_000_000
 
+// TimeNumberTaken reports whether ms, a time given as a number, is taken
+// as Unix milliseconds: 0, or at least TimeNumberMin in magnitude (the
+// rule FromJSON applies, and the router's fast decoder with it).
+func TimeNumberTaken(ms int64) bool {
+	return ms == 0 || ms <= -TimeNumberMin || ms >= TimeNumberMin
+}
+
 // FromGo converts a value decoded by encoding/json (with UseNumber or
 // not) into a value of type t. Durations are literals ("250ms") or a
 // whole number of milliseconds (2000 is 2s; 1.5 is refused, as it might
@@ -307,7 +314,7 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 			if ms < vm.MinTimeMillis || ms > vm.MaxTimeMillis {
 				return vm.Value{}, pathErr(path, "time in Unix milliseconds out of range (%d to %d): %s", vm.MinTimeMillis, vm.MaxTimeMillis, jsonx.Echo(s))
 			}
-			if ms != 0 && ms > -TimeNumberMin && ms < TimeNumberMin {
+			if !TimeNumberTaken(ms) {
 				return vm.Value{}, pathErr(path, "want Unix milliseconds, have %s, which looks like Unix seconds (as milliseconds it is %s): give %d, or an RFC 3339 time",
 					jsonx.Echo(s), time.UnixMilli(ms).UTC().Format(time.RFC3339Nano), ms*1000)
 			}

@@ -913,8 +913,7 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 			tok, ok := s.num()
 			ms, err := strconv.ParseInt(string(tok), 10, 64)
 			// Unix seconds' numbers are rpl.FromJSON's to refuse.
-			plausible := ms == 0 || ms <= -rpl.TimeNumberMin || ms >= rpl.TimeNumberMin
-			return vm.Time(ms * int64(time.Millisecond)), ok && err == nil && ms >= vm.MinTimeMillis && ms <= vm.MaxTimeMillis && plausible
+			return vm.Time(ms * int64(time.Millisecond)), ok && err == nil && ms >= vm.MinTimeMillis && ms <= vm.MaxTimeMillis && rpl.TimeNumberTaken(ms)
 		}
 	}
 	return vm.Value{}, false
