@@ -769,7 +769,7 @@ func (w *BundleWatcher) raiseReplicas(ctx context.Context, js jetstream.JetStrea
 		// Raised by an earlier try, whose copies were not all in place
 		// when it gave up waiting for them (or by another): in place
 		// now?
-		if st, serr := js.Stream(rctx, "KV_"+w.cfg.Bucket); serr == nil && !inPlace(rctx, st, w.cfg.Replicas) {
+		if st, serr := js.Stream(rctx, "KV_"+w.cfg.Bucket); serr == nil && !inPlace(rctx, st, had) {
 			err = fmt.Errorf("%w: bundle bucket %s: its copies raised to %d, not all in place yet", ErrFewerReplicas, w.cfg.Bucket, w.cfg.Replicas)
 		}
 	}
