@@ -139,10 +139,13 @@ func (l *Listener) Accept() (net.Conn, error) {
 func (l *Listener) accept() (net.Conn, error) {
 	for {
 		if l.draining.Load() {
-			if !l.last && !l.shrinkTried {
+			// Whether the last pass began or not: a drain that found
+			// nothing to accept for acceptTail (an idle listener) began
+			// it without shrinking the backlog.
+			if !l.shrinkTried {
 				l.shrinkTried = true
 				l.callHook()
-				if shrinkBacklog(l.Listener) {
+				if shrinkBacklog(l.Listener) && !l.last {
 					l.lastPass()
 				}
 			}
