@@ -19,7 +19,10 @@ type Limits struct {
 	// Deadline, when not zero, stops the run with deadline_exceeded once
 	// the clock passes it (time.Now, or Machine.SetClock's). It is checked
 	// with the context every CheckEvery fuel of work (CheckEvery), so it
-	// costs no timer and a short run never reads the clock.
+	// costs no timer. A run of fewer than CheckEvery instructions reads
+	// the clock only when its builtins' charges take the fuel reserve
+	// across a multiple of CheckEvery (Call.Charge): with the default
+	// fuel, after 576 fuel of builtins' charges, once.
 	Deadline time.Time
 }
 
