@@ -430,8 +430,8 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			// Checked again, for what the tree's rules read of it (the
 			// compiled programs are all a load keeps): its RPL212 is
 			// theirs to say or drop.
-			checked, diags := lang.Check(&lang.Config{Universe: e.env.Universe(), Policy: true, Session: session}, path)
-			tf, rest := trees.File(path, checked, diags)
+			checked, cdiags := lang.Check(&lang.Config{Universe: e.env.Universe(), Policy: true, Session: session}, path)
+			tf, rest := trees.File(path, checked, cdiags)
 			tree.Add(tf)
 			if _, ok := errors.AsType[lang.DiagList](err); !ok {
 				addErr(err)
@@ -460,8 +460,12 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 		}
 		s.policies[id] = p
 	}
+	// The tree's verdicts, once: which files are libraries, and the
+	// rules' diagnostics (the load's one tree: trees.Diags would judge
+	// it again).
+	verdicts := trees.Verdicts(tree)
 	kinds := map[string]lang.FileKind{}
-	for _, v := range trees.Verdicts(tree) {
+	for _, v := range verdicts {
 		kinds[v.Path] = v.Kind
 	}
 	// Each file's tests run as rplc build runs them (bundle.TestLimits,
@@ -476,7 +480,9 @@ func (e *Engine) BuildFiles(ctx context.Context, dir string, files map[string][]
 			}
 		}
 	}
-	addDiags(trees.Diags()...)
+	for _, v := range verdicts {
+		addDiags(v.Diags...)
+	}
 	if data, ok := files[TenantsFile]; ok {
 		if err := e.parseTenants(s, data); err != nil {
 			addDiags(dataDiagnostic(TenantsFile, data, err))
