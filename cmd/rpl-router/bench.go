@@ -58,6 +58,7 @@ type benchOpts struct {
 	rounds    int
 	pace      string
 	probe     time.Duration
+	probeN    int
 
 	// client mode (the separate process of the tcp setups)
 	client  bool
@@ -98,8 +99,8 @@ stall to every request it delays), then at maximum throughput, for:
 echo is a bare NATS responder answering on the router's connection with
 as many subscriptions as the router, and their limits (past 1,024
 requests queued on one, it answers overloaded): the transport's floor. First a
-thread spins for --probe and reports the machine's own pauses, a floor
-under the tails of requests in flight across them. Then, unless
+thread (--probe-threads) spins for --probe and reports the machine's own
+pauses, a floor under the tails of requests in flight across them. Then, unless
 --tenants 0, a separate process loads that many tenant policies and
 reports its RSS. Everything runs on loopback and stops by itself.
 
@@ -146,7 +147,8 @@ requests/s, all of them from %d/s; --procs 2 measures two throughout.`, procs.De
 	logCompressionFlag(f, &o.logCompr)
 	f.IntVar(&o.rounds, "rounds", 5, "split each measured period into this many rounds, the setups taking turns (so that a burst of load elsewhere on the machine hits echo and router alike)")
 	f.StringVar(&o.pace, "pace", "auto", "how the generator waits for each send: sleep (parked on a kernel timer, its processor left to the rest), spin (wait busily until due: in process on a locked thread, over NATS yielding the processor between checks), or auto (spin in process, sleep over NATS)")
-	f.DurationVar(&o.probe, "probe", time.Second, "first spin this long on one thread and report the machine's own pauses, a floor under the tails of requests in flight across them (0: skip)")
+	f.DurationVar(&o.probe, "probe", time.Second, "first spin this long on --probe-threads threads and report the machine's own pauses, a floor under the tails of requests in flight across them (0: skip)")
+	f.IntVar(&o.probeN, "probe-threads", 1, "spin on this many threads at once for --probe (the number of CPUs loads the machine fully, as the highest rates do)")
 	f.IntVar(&o.window, "window", 256, "requests in flight in max-throughput mode over NATS")
 	f.BoolVar(&o.client, "client", false, "run as the load client of a tcp setup (internal)")
 	f.StringVar(&o.natsURL, "nats-url", "", "client mode: the router's NATS (loopback only)")
@@ -357,6 +359,9 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 	if o.logPlain, err = logUncompressed(o.logCompr); err != nil {
 		return err
 	}
+	if o.probeN < 1 || o.probeN > 256 {
+		return fmt.Errorf("--probe-threads %d: want 1 to 256", o.probeN)
+	}
 	if o.format != "table" && o.format != "json" {
 		return fmt.Errorf("--format %q: want table or json", o.format)
 	}
@@ -439,7 +444,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOpts) error 
 
 	if o.probe > 0 {
 		progress("probing the machine's pauses for %v…", o.probe)
-		p := loadgen.Probe(o.probe)
+		p := loadgen.Probe(o.probe, o.probeN)
 		rep.Probe = &p
 	}
 
@@ -841,8 +846,12 @@ func printTable(w io.Writer, rep benchReport) {
 	fmt.Fprintf(w, "rpl-router bench: GOMAXPROCS %s, %d CPUs, load average %s before, %s after; decision log sample %g%s\n",
 		nprocs, rep.NumCPU, rep.LoadBefore, rep.LoadAfter, rep.DecisionLog, compression)
 	if p := rep.Probe; p != nil {
-		fmt.Fprintf(w, "machine: a thread spinning for %v was paused %d times (> %v), %.2f%% of the time, longest %s; 1 instant in 100 waits %s or more for the machine alone\n",
-			p.Duration.Round(time.Millisecond), p.Count, loadgen.PauseMin, 100*p.Paused.Seconds()/p.Duration.Seconds(), fmtDur(p.Longest), fmtDur(p.Hit99))
+		who := "a thread"
+		if p.Threads > 1 {
+			who = fmt.Sprintf("%d threads", p.Threads)
+		}
+		fmt.Fprintf(w, "machine: %s spinning for %v paused %d times (> %v), %.2f%% of the time, longest %s, %d of %v or more; 1 instant in 100 waits %s or more for the machine alone\n",
+			who, p.Duration.Round(time.Millisecond), p.Count, loadgen.PauseMin, 100*p.Paused.Seconds()/(float64(p.Threads)*p.Duration.Seconds()), fmtDur(p.Longest), p.Stalls, loadgen.StallMin, fmtDur(p.Hit99))
 	}
 	if c := rep.Control; c != nil {
 		fmt.Fprintf(w, "control: %d rounds of arithmetic on a register, as long as the median CP1 exchange back to back (%s), paced as inproc\n", c.Rounds, fmtUS(c.ExchangeUS))

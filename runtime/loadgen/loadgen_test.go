@@ -128,9 +128,12 @@ func TestHitQuantile(t *testing.T) {
 }
 
 func TestProbe(t *testing.T) {
-	p := Probe(50 * time.Millisecond)
-	if p.Duration < 50*time.Millisecond || p.Paused > p.Duration || p.Longest > p.Paused || (p.Count == 0) != (p.Paused == 0) || p.Hit99 > p.Longest {
-		t.Fatalf("%+v", p)
+	for _, threads := range []int{1, 2} {
+		p := Probe(50*time.Millisecond, threads)
+		if p.Threads != threads || p.Duration < 50*time.Millisecond || p.Paused > time.Duration(threads)*p.Duration || p.Longest > p.Paused ||
+			(p.Count == 0) != (p.Paused == 0) || p.Hit99 > p.Longest || p.Stalls > p.Count || (p.Stalls > 0) != (p.Longest >= StallMin) {
+			t.Fatalf("%d threads: %+v", threads, p)
+		}
 	}
 }
 

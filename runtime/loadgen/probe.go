@@ -3,6 +3,7 @@ package loadgen
 import (
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -15,43 +16,76 @@ import (
 // wakes several threads).
 type Pauses struct {
 	Duration time.Duration `json:"duration_ns"` // the probe's length
-	Count    int           `json:"count"`       // pauses longer than PauseMin
+	Threads  int           `json:"threads"`     // the threads that spun, each for Duration
+	Count    int           `json:"count"`       // pauses longer than PauseMin, of all threads
 	Paused   time.Duration `json:"paused_ns"`   // their total
 	Longest  time.Duration `json:"longest_ns"`
+	// Stalls are the pauses of StallMin or more: on the VMs measured so
+	// far, a processor taken away for ~100 ms when all were busy.
+	Stalls int `json:"stalls"`
 	// Hit99 is the p99 of the delay that a pause adds to an instant
-	// drawn uniformly in the probe (0 for the instants outside pauses):
-	// how long a 1-in-100 unlucky request waits for the machine alone.
+	// drawn uniformly in the probe, on any of its threads (0 for the
+	// instants outside pauses): how long a 1-in-100 unlucky request
+	// waits for the machine alone.
 	Hit99 time.Duration `json:"hit_p99_ns"`
 }
 
-// PauseMin is the shortest gap Probe counts as a pause.
-const PauseMin = 10 * time.Microsecond
+// PauseMin is the shortest gap Probe counts as a pause, and StallMin the
+// shortest it counts as a stall.
+const (
+	PauseMin = 10 * time.Microsecond
+	StallMin = 50 * time.Millisecond
+)
 
-// Probe spins on a locked thread for d and reports its pauses. It keeps a
-// CPU busy meanwhile: run it before a measurement, not during one.
-func Probe(d time.Duration) Pauses {
+// Probe spins on threads locked threads at once for d and reports their
+// pauses. It keeps that many CPUs busy meanwhile: run it before a
+// measurement, not during one. One thread sees the machine as a request
+// does while the others are idle; as many as there are processors see
+// it fully loaded, as the bench's highest rates load it.
+func Probe(d time.Duration, threads int) Pauses {
+	threads = max(threads, 1)
+	each := make([][]time.Duration, threads)
+	spans := make([]time.Duration, threads)
+	var wg sync.WaitGroup
+	for i := range threads {
+		wg.Go(func() { each[i], spans[i] = spin(d) })
+	}
+	wg.Wait()
+	p := Pauses{Duration: slices.Min(spans), Threads: threads}
+	gaps := slices.Concat(each...)
+	for _, g := range gaps {
+		p.Count++
+		p.Paused += g
+		p.Longest = max(p.Longest, g)
+		if g >= StallMin {
+			p.Stalls++
+		}
+	}
+	var total time.Duration
+	for _, s := range spans {
+		total += s
+	}
+	p.Hit99 = hitQuantile(gaps, total, 0.99)
+	return p
+}
+
+// spin reads the clock on a locked thread for d, and returns the gaps
+// longer than PauseMin between two reads and how long it spun.
+func spin(d time.Duration) (gaps []time.Duration, spun time.Duration) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	var gaps []time.Duration
-	p := Pauses{}
 	start := time.Now()
 	last := start
 	for {
 		now := time.Now()
 		if g := now.Sub(last); g > PauseMin {
-			p.Count++
-			p.Paused += g
-			p.Longest = max(p.Longest, g)
 			gaps = append(gaps, g)
 		}
 		last = now
-		if now.Sub(start) >= d {
-			p.Duration = now.Sub(start)
-			break
+		if spun = now.Sub(start); spun >= d {
+			return gaps, spun
 		}
 	}
-	p.Hit99 = hitQuantile(gaps, p.Duration, 0.99)
-	return p
 }
 
 // hitQuantile returns the delay exceeded by a fraction 1-q of the
