@@ -42,14 +42,6 @@ func (f *Filter) Tell(err error) bool {
 	return true
 }
 
-// SetClock makes now the filter's clock (tests that pass Every without
-// waiting); nil is time.Now. Call it before the filter is used.
-func (f *Filter) SetClock(now func() time.Time) {
-	f.mu.Lock()
-	f.now = now
-	f.mu.Unlock()
-}
-
 // Reset forgets the failure reported last: the loop succeeded, and its
 // next failure, even the same one, is reported.
 func (f *Filter) Reset() {

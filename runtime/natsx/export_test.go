@@ -24,5 +24,6 @@ func (l *DecisionLog) Queued() int {
 func RaiseTries(w *BundleWatcher) int64 { return w.raiseTries.Load() }
 
 // SetOverflowClock makes now the clock by which l tells Overflowed once
-// every repeats.Every.
-func SetOverflowClock(l *DecisionLog, now func() time.Time) { l.fullTold.SetClock(now) }
+// every repeats.Every (nil: the events' times). Call it before events
+// are dropped.
+func SetOverflowClock(l *DecisionLog, now func() time.Time) { l.overflowClock = now }

@@ -98,9 +98,9 @@ type LogConfig struct {
 	Dropped func()
 	// Overflowed is told that events were dropped because the queue was
 	// full (Buffer): at the first such drop, and then at most once every
-	// repeats.Every while they go on, with the number dropped so since it
-	// was last told (since the log began, the first time). Dropped
-	// counts each. May be nil.
+	// repeats.Every while they go on (by the dropped events' times), with
+	// the number dropped so since it was last told (since the log began,
+	// the first time). Dropped counts each. May be nil.
 	Overflowed func(dropped int64)
 	// AckEvery: messages go out as plain NATS publishes, which the stream
 	// stores like any other, except one in each AckEvery, published with
@@ -274,11 +274,14 @@ type DecisionLog struct {
 	// told filters the failures told Unavailable (NewDecisionLog's,
 	// then the publisher's).
 	told repeats.Filter
-	// fullTold filters the drops for a full queue told Overflowed; overflow
-	// counts them, and overflowTold is overflow when last told.
-	fullTold     repeats.Filter
-	overflow     atomic.Int64
-	overflowTold atomic.Int64
+	// overflow counts the drops for a full queue, and overflowTold is
+	// overflow when Overflowed was last told; overflowNext is the time
+	// (Unix ns) before which it is not told again, and overflowClock, if
+	// not nil, the clock of overflowed (tests; nil: the event's time).
+	overflow      atomic.Int64
+	overflowTold  atomic.Int64
+	overflowNext  atomic.Int64
+	overflowClock func() time.Time
 }
 
 var _ rt.DecisionLog = (*DecisionLog)(nil)
@@ -553,12 +556,12 @@ func (l *DecisionLog) awaitStream(first bool) bool {
 func (l *DecisionLog) LogDecision(ev *rt.DecisionEvent) {
 	l.mu.Lock()
 	if l.closed || len(l.q) >= l.cfg.Buffer {
-		full := !l.closed
+		full, at := !l.closed, ev.Time
 		l.mu.Unlock()
 		ev.Release()
 		l.drop(1)
 		if full {
-			l.overflowed()
+			l.overflowed(at)
 		}
 		return
 	}
@@ -584,21 +587,34 @@ func lineSize(ev *rt.DecisionEvent) int {
 	return len(ev.Decision) + len(ev.RequestID) + len(ev.TenantID) + len(ev.PolicyID) + len(ev.Version) + len(ev.Result) + len(ev.Failure) + 150
 }
 
-// errQueueFull is the failure that Overflowed tells, filtered by
-// l.fullTold: the same every time, it is told once every repeats.Every.
-var errQueueFull = errors.New("decision log queue full")
-
 // overflowed counts an event dropped for a full queue, and tells
 // Overflowed the drops since it last told it, unless it did less than
 // repeats.Every ago: a burst drops thousands of events, which must not
-// make as many log lines.
-func (l *DecisionLog) overflowed() {
+// make as many log lines. It runs for each event dropped, on the request
+// path of a router overloaded: its common case is an atomic add, an
+// atomic load and a comparison, with at, the event's time (its request's
+// arrival, read already), for the clock. It took a repeats.Filter's
+// mutex and read the clock for each, as many requests as were dropping
+// taking turns at the lock. A clock stepped back more than
+// repeats.Every before the last told tells at once, not once the clock
+// has made up the step.
+func (l *DecisionLog) overflowed(at time.Time) {
 	n := l.overflow.Add(1)
-	if l.cfg.Overflowed != nil && l.fullTold.Tell(errQueueFull) {
-		// Tell lets one caller at a time through: the count since the
-		// last told is this one's alone.
-		l.cfg.Overflowed(n - l.overflowTold.Swap(n))
+	if l.cfg.Overflowed == nil {
+		return
 	}
+	if l.overflowClock != nil {
+		at = l.overflowClock()
+	} else if at.IsZero() {
+		at = time.Now()
+	}
+	t, next := at.UnixNano(), l.overflowNext.Load()
+	if (t < next && t >= next-2*int64(repeats.Every)) || !l.overflowNext.CompareAndSwap(next, t+int64(repeats.Every)) {
+		return
+	}
+	// The swap lets one caller through for each next: the count since
+	// the last told is this one's alone.
+	l.cfg.Overflowed(n - l.overflowTold.Swap(n))
 }
 
 func (l *DecisionLog) drop(n int) {
