@@ -27,3 +27,11 @@ func RaiseTries(w *BundleWatcher) int64 { return w.raiseTries.Load() }
 // every repeats.Every (nil: the events' times). Call it before events
 // are dropped.
 func SetOverflowClock(l *DecisionLog, now func() time.Time) { l.overflowClock = now }
+
+// HoldRaise makes each try of a watch's raise of the bucket's copies
+// wait, before it asks the server, until release is closed; until the
+// test ends.
+func HoldRaise(t interface{ Cleanup(func()) }, release <-chan struct{}) {
+	raiseTried = func() { <-release }
+	t.Cleanup(func() { raiseTried = nil })
+}

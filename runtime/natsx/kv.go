@@ -79,6 +79,14 @@ func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string, replic
 // command to raise them by hand; so is ctx's end before the new copies
 // are in place.
 func RaiseReplicas(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (had int, err error) {
+	return raiseCopies(ctx, js, bucket, replicas, false)
+}
+
+// raiseCopies is RaiseReplicas; settled also checks a bucket that has
+// replicas copies or more already (raised by an earlier try that gave up
+// waiting for them, or by another) for them in place, an error wrapping
+// ErrFewerReplicas when they are not, on the stream's one look-up.
+func raiseCopies(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, settled bool) (had int, err error) {
 	st, err := js.Stream(ctx, "KV_"+bucket)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return 0, nil
@@ -86,9 +94,13 @@ func RaiseReplicas(ctx context.Context, js jetstream.JetStream, bucket string, r
 	if err != nil {
 		return 0, fmt.Errorf("bundle bucket %s: %w", bucket, err)
 	}
-	sc := st.CachedInfo().Config
+	info := st.CachedInfo()
+	sc := info.Config
 	had = max(sc.Replicas, 1)
 	if replicas <= had {
+		if settled && !infoInPlace(info, had) {
+			return had, fmt.Errorf("%w: bundle bucket %s: its copies raised to %d, not all in place yet", ErrFewerReplicas, bucket, had)
+		}
 		return had, nil
 	}
 	sc.Replicas = replicas
@@ -113,7 +125,13 @@ func RaiseReplicas(ctx context.Context, js jetstream.JetStream, bucket string, r
 // and the others current.
 func inPlace(ctx context.Context, st jetstream.Stream, replicas int) bool {
 	info, err := st.Info(ctx)
-	return err == nil && info.Cluster != nil && info.Cluster.Leader != "" && len(info.Cluster.Replicas) == replicas-1 &&
+	return err == nil && infoInPlace(info, replicas)
+}
+
+// infoInPlace reports whether the stream of info has its replicas
+// copies, a leader and the others current.
+func infoInPlace(info *jetstream.StreamInfo, replicas int) bool {
+	return info.Cluster != nil && info.Cluster.Leader != "" && len(info.Cluster.Replicas) == replicas-1 &&
 		!slices.ContainsFunc(info.Cluster.Replicas, func(p *jetstream.PeerInfo) bool { return !p.Current })
 }
 
@@ -277,13 +295,14 @@ type WatchConfig struct {
 	Bucket, Key string
 	// Replicas are the copies of the bucket when the watch creates it
 	// (see BundleKV); a bucket with fewer has them raised to Replicas at
-	// the watch's first start (RaiseReplicas), never lowered. When that
-	// fails (the cluster has fewer JetStream servers than Replicas, or
-	// the new copies are not in place within 5 s, a server being down)
-	// it is tried again at each start of a watch and, while a watch
-	// runs, after Resync, the pause doubling up to 12 Resyncs (a minute
-	// by default), until the copies are in place
-	// (BundleWatcher.Replicas).
+	// the watch's first start (RaiseReplicas; the raise runs apart from
+	// the watch, which applies the bundles pushed while it waits for the
+	// new copies), never lowered. When that fails (the cluster has
+	// fewer JetStream servers than Replicas, or the new copies are not
+	// in place within 5 s, a server being down) it is tried again at
+	// each start of a watch and, while a watch runs, Resync after a try,
+	// the pause doubling up to 12 Resyncs (a minute by default), until
+	// the copies are in place (BundleWatcher.Replicas).
 	Replicas int
 	// ReplicasRaised, when set, is told that the watch raised the
 	// bucket's copies from had to Replicas. A failure to raise them is
@@ -390,11 +409,18 @@ type BundleWatcher struct {
 	// (the run's goroutine only): not tried yet, failing (tried again
 	// after raiseWait), or over (raised, or none to raise); short is
 	// the copies the bucket had, and toldRaise whether ErrFewerReplicas
-	// was told.
+	// was told. A try runs on a goroutine of its own, which can wait
+	// lookupTimeout for the new copies, while the watch applies the
+	// bundles pushed meanwhile (it held them up to 5 s); raising says
+	// one runs, and raised takes its result to the watch, and tries
+	// the tries' goroutines, which run waits for.
 	raise      raiseState
 	short      int
 	raiseWait  time.Duration
 	toldRaise  bool
+	raising    bool
+	raised     chan raiseResult
+	tries      sync.WaitGroup
 	replicas   atomic.Int64 // the bucket's copies, as a watch last found or raised them
 	raiseTries atomic.Int64 // tries to raise them
 
@@ -425,7 +451,7 @@ func WatchBundles(nc *nats.Conn, cfg WatchConfig) *BundleWatcher {
 		cfg.Resync = 5 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &BundleWatcher{nc: nc, cfg: cfg, cancel: cancel, done: make(chan struct{}), seen: cfg.Seen, floor: cfg.Seen}
+	w := &BundleWatcher{nc: nc, cfg: cfg, cancel: cancel, done: make(chan struct{}), raised: make(chan raiseResult, 1), seen: cfg.Seen, floor: cfg.Seen}
 	go w.run(ctx)
 	return w
 }
@@ -558,6 +584,7 @@ const lookupTimeout = 5 * time.Second
 
 func (w *BundleWatcher) run(ctx context.Context) {
 	defer close(w.done)
+	defer w.tries.Wait() // ctx ended: a try of the raise returns at once
 	status := w.nc.StatusChanged(nats.CONNECTED, nats.DISCONNECTED, nats.RECONNECTING)
 	defer w.nc.RemoveStatusListener(status)
 	var told repeats.Filter
@@ -656,18 +683,13 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 			}
 		}
 		if w.raise == raiseFailing {
-			w.raiseReplicas(ctx, js) // Replicas stays the copies in place before
+			w.tryRaise(ctx, js) // Replicas stays the copies in place before
 		} else {
 			w.replicas.Store(int64(have))
 		}
 	}
-	// While the raise fails, it is tried again after raiseWait.
+	// While the raise fails, it is tried again raiseWait after a try.
 	var raiseRetry <-chan time.Time
-	if w.raise == raiseFailing {
-		t := time.NewTimer(w.raiseWait)
-		defer t.Stop()
-		raiseRetry = t.C
-	}
 	wctx, wcancel := context.WithCancel(ctx)
 	defer wcancel()
 	watcher, err := kv.Watch(wctx, w.cfg.Key)
@@ -691,9 +713,12 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 			return nil
 		case <-raiseRetry:
 			raiseRetry = nil
-			w.raiseWait = min(2*w.raiseWait, raiseRetryMax*w.cfg.Resync)
-			if !w.raiseReplicas(ctx, js) {
+			w.tryRaise(ctx, js)
+		case r := <-w.raised:
+			w.raising = false
+			if !w.raiseDone(ctx, r) && ctx.Err() == nil {
 				raiseRetry = time.After(w.raiseWait)
+				w.raiseWait = min(2*w.raiseWait, raiseRetryMax*w.cfg.Resync)
 			}
 		case <-resync.C:
 			gone, last := w.replaced(ctx, kv, created)
@@ -756,37 +781,57 @@ const (
 // fails, in Resyncs (a minute by default).
 const raiseRetryMax = 12
 
-// raiseReplicas tries to raise the bucket's copies to Replicas, and
-// reports whether they are: the first failure is told to OnError, the
-// others not (one told per failing spell); the raise is then told to
-// ReplicasRaised.
-func (w *BundleWatcher) raiseReplicas(ctx context.Context, js jetstream.JetStream) bool {
-	w.raiseTries.Add(1)
-	rctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	defer cancel()
-	had, err := RaiseReplicas(rctx, js, w.cfg.Bucket, w.cfg.Replicas)
-	if err == nil && had >= w.cfg.Replicas {
-		// Raised by an earlier try, whose copies were not all in place
-		// when it gave up waiting for them (or by another): in place
-		// now?
-		if st, serr := js.Stream(rctx, "KV_"+w.cfg.Bucket); serr == nil && !inPlace(rctx, st, had) {
-			err = fmt.Errorf("%w: bundle bucket %s: its copies raised to %d, not all in place yet", ErrFewerReplicas, w.cfg.Bucket, w.cfg.Replicas)
-		}
+// raiseResult is the result of a try of the raise: the copies the
+// bucket had (0: no bucket), and the failure.
+type raiseResult struct {
+	had int
+	err error
+}
+
+// raiseTried, when set, is called by each try of the raise before it
+// asks the server (tests).
+var raiseTried func()
+
+// tryRaise starts a try to raise the bucket's copies to Replicas, unless
+// one runs: its result comes on w.raised.
+func (w *BundleWatcher) tryRaise(ctx context.Context, js jetstream.JetStream) {
+	if w.raising {
+		return
 	}
+	w.raising = true
+	w.raiseTries.Add(1)
+	w.tries.Add(1)
+	go func() {
+		defer w.tries.Done()
+		if raiseTried != nil {
+			raiseTried()
+		}
+		rctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+		defer cancel()
+		had, err := raiseCopies(rctx, js, w.cfg.Bucket, w.cfg.Replicas, true)
+		w.raised <- raiseResult{had, err}
+	}()
+}
+
+// raiseDone takes the result r of a try of the raise, and reports
+// whether the copies are raised: the first failure is told to OnError,
+// the others not (one told per failing spell); the raise is then told to
+// ReplicasRaised.
+func (w *BundleWatcher) raiseDone(ctx context.Context, r raiseResult) bool {
 	switch {
 	case ctx.Err() != nil:
 		return false // stopping
-	case err != nil:
+	case r.err != nil:
 		if !w.toldRaise && w.cfg.OnError != nil {
-			w.cfg.OnError(err)
+			w.cfg.OnError(r.err)
 		}
 		w.toldRaise = true
 		return false
-	case had == 0:
+	case r.had == 0:
 		return false // the bucket gone meanwhile: the watch finds out (replaced)
 	}
 	w.raise, w.toldRaise = raiseOver, false
-	w.replicas.Store(int64(max(had, w.cfg.Replicas)))
+	w.replicas.Store(int64(max(r.had, w.cfg.Replicas)))
 	if w.short < w.cfg.Replicas && w.cfg.ReplicasRaised != nil {
 		w.cfg.ReplicasRaised(w.short, w.cfg.Replicas)
 	}

@@ -1142,3 +1142,57 @@ func TestBundleWatchFewerReplicas(t *testing.T) {
 		t.Errorf("told %v", told)
 	}
 }
+
+// TestBundleWatchRaiseApart: a raise of the bucket's copies that waits
+// (here held before it asks the server; on a cluster, for new copies
+// not in place, up to 5 s) does not hold up the watch: the bucket's
+// bundle and one pushed meanwhile are applied, and no other try starts
+// while it runs. Its failure is told once it ends. The raise ran on the
+// watch's goroutine, which applied nothing until it ended.
+func TestBundleWatchRaiseApart(t *testing.T) {
+	nc := kvServer(t)
+	ctx := context.Background()
+	push := func(b []byte) uint64 {
+		t.Helper()
+		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+	push(buildBundle(t, ""))
+	release := make(chan struct{})
+	natsx.HoldRaise(t, release)
+	var mu sync.Mutex
+	var told []error
+	rec := &recorder{}
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: rec.apply, Replicas: 3, Resync: 5 * time.Millisecond, OnError: func(err error) {
+		mu.Lock()
+		told = append(told, err)
+		mu.Unlock()
+	}})
+	defer w.Stop()
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free() // before Stop, which waits for the raise
+	waitFor(t, "the bucket's bundle, the raise held", func() bool { return w.Revision() == 1 })
+	rev := push(buildBundle(t, "pushed"))
+	waitFor(t, "the push, the raise held", func() bool { return w.Revision() == rev })
+	if n := natsx.RaiseTries(w); n != 1 {
+		t.Errorf("%d tries of the raise while the first was held, want 1", n)
+	}
+	mu.Lock()
+	if len(told) != 0 {
+		t.Errorf("told %v before the raise ended", told)
+	}
+	mu.Unlock()
+	free()
+	waitFor(t, "the raise's failure told", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(told) == 1 && errors.Is(told[0], natsx.ErrFewerReplicas)
+	})
+	if n := w.Replicas(); n != 1 {
+		t.Errorf("Replicas %d, want the bucket's 1", n)
+	}
+}
