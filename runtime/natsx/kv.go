@@ -402,8 +402,10 @@ type BundleWatcher struct {
 	// started: a watch found the bucket (the run's goroutine only); from
 	// then on a missing bucket is not created but waited for.
 	started bool
-	// toldDeleted is the deletion of the key told last (the run's
-	// goroutine only): a watch started again delivers it again.
+	// toldDeleted is the key's last deletion the watch delivered, while
+	// no put came after it (the run's goroutine only; the zero mark
+	// otherwise): a watch started again delivers it again, and the
+	// deletions after it are of a key deleted already, told once.
 	toldDeleted BundleMark
 	// raise is where the raise of the bucket's copies to Replicas is
 	// (the run's goroutine only): not tried yet, failing (tried again
@@ -763,6 +765,7 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 				w.deleted(m, e.Operation())
 				continue
 			}
+			w.toldDeleted = BundleMark{} // the key has a value again
 			w.apply(ctx, kv, BundleMark{Bucket: w.cfg.Bucket, Key: w.cfg.Key, Created: created, Revision: e.Revision()}, e.Value())
 		}
 	}
@@ -838,15 +841,20 @@ func (w *BundleWatcher) raiseDone(ctx context.Context, r raiseResult) bool {
 	return true
 }
 
-// deleted tells OnError, once per revision, that revision m of the key
-// is a deletion (or a purge), which the watch passes over: the running
-// version stays, and a router without one (started after it) waits for a
-// push, which it said nothing of.
+// deleted tells OnError that revision m of the key is a deletion (or a
+// purge), which the watch passes over: the running version stays, and a
+// router without one (started after it) waits for a push, which it said
+// nothing of. It is told once while the key has no value: not again when
+// a watch started again delivers it anew, nor for a deletion or a purge
+// of the key deleted already (nats kv del, then nats kv purge to drop
+// its history), which told the same twice, until a put
+// (w.toldDeleted).
 func (w *BundleWatcher) deleted(m BundleMark, op jetstream.KeyValueOp) {
-	if w.cfg.OnError == nil || w.toldDeleted == m {
+	told := w.toldDeleted
+	w.toldDeleted = m
+	if w.cfg.OnError == nil || told.SameBucket(m) {
 		return
 	}
-	w.toldDeleted = m
 	what := "deleted"
 	if op == jetstream.KeyValuePurge {
 		what = "purged"

@@ -866,10 +866,11 @@ func pushBundle(t *testing.T, nc *nats.Conn, data []byte) uint64 {
 }
 
 // TestBundleWatchKeyDeletedTold: a deletion of the bundle key is told
-// (OnError), once, however often the watch starts again, and the watch
-// goes on to the next push; a watch started after it (a new router, which
-// has no version to run) says why it has nothing to activate. Both said
-// nothing.
+// (OnError), once, however often the watch starts again, and not again
+// for a purge or a deletion of the key deleted already (told each), and
+// the watch goes on to the next push; a watch started after it (a new
+// router, which has no version to run) says why it has nothing to
+// activate. Both said nothing.
 func TestBundleWatchKeyDeletedTold(t *testing.T) {
 	v1 := buildBundle(t, "")
 	nc := kvServer(t)
@@ -904,25 +905,41 @@ func TestBundleWatchKeyDeletedTold(t *testing.T) {
 		return n
 	}
 	r := &recorder{}
-	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, OnError: tell})
+	var deletedAt atomic.Uint64
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, OnError: tell, Deleted: func(m natsx.BundleMark) { deletedAt.Store(m.Revision) }})
 	defer w.Stop()
 	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
 	if err := kv.Delete(ctx, natsx.BundleKey); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the deletion told", func() bool { return toldOf("deleted at revision 2") == 1 })
+	// Purged, and deleted again, the key deleted already: told nothing
+	// more (told "purged at revision 3" and "deleted at revision 4"),
+	// the Deleted of each seen first.
+	if err := kv.Purge(ctx, natsx.BundleKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Delete(ctx, natsx.BundleKey); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the purge and the deletion delivered", func() bool { return deletedAt.Load() == 4 })
 
 	// A watch started after the deletion.
 	w2 := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: (&recorder{}).apply, OnError: tell})
 	defer w2.Stop()
-	waitFor(t, "the deletion told to the new watch", func() bool { return toldOf("deleted at revision 2") == 2 })
+	waitFor(t, "the deletion told to the new watch", func() bool { return toldOf("deleted at revision 4") == 1 })
 	waitFor(t, "the new watch synced", w2.Synced)
-	if rev := pushBundle(t, nc, v1); rev != 3 {
-		t.Fatalf("pushed revision %d, want 3", rev)
+	if rev := pushBundle(t, nc, v1); rev != 5 {
+		t.Fatalf("pushed revision %d, want 5", rev)
 	}
-	waitFor(t, "the push after the deletion", func() bool { return w.Revision() == 3 && w2.Revision() == 3 })
-	if n := toldOf("deleted"); n != 2 {
-		t.Errorf("the deletion told %d times, want once per watcher: %q", n, told)
+	waitFor(t, "the push after the deletion", func() bool { return w.Revision() == 5 && w2.Revision() == 5 })
+	// A put, then a deletion: the key deleted anew, told.
+	if err := kv.Delete(ctx, natsx.BundleKey); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the deletion after the push told", func() bool { return toldOf("deleted at revision 6") == 2 })
+	if n := toldOf(""); n != 4 {
+		t.Errorf("told %d deletions, want each deletion after a put once per watcher: %q", n, told)
 	}
 }
 
