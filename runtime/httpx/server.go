@@ -367,13 +367,15 @@ func header(w http.ResponseWriter, status int) {
 	w.WriteHeader(status)
 }
 
-// traceparent is the request's W3C traceparent header, as
-// r.Header.Get("traceparent") reads it (the server canonicalizes the
-// names it receives), without Get's copy of the name canonicalized,
-// allocated for each request: a name not in net/http's table of common
-// ones.
+// traceparent is the request's W3C traceparent header (the server
+// canonicalizes the names it receives), without Header.Get's copy of the
+// name canonicalized, allocated for each request: a name not in
+// net/http's table of common ones. A request that gives it more than
+// once has none: W3C Trace Context takes several traceparent headers for
+// an invalid one, and the request starts a new trace (the first was
+// taken).
 func traceparent(r *http.Request) string {
-	if v := r.Header["Traceparent"]; len(v) > 0 {
+	if v := r.Header["Traceparent"]; len(v) == 1 {
 		return v[0]
 	}
 	return ""

@@ -40,3 +40,32 @@ func TestTraceparentHeader(t *testing.T) {
 		t.Error("a traceparent read where none was sent")
 	}
 }
+
+// TestTraceparentTwice: a request that gives traceparent more than once,
+// under one name or two, has none (it starts a new trace): W3C Trace
+// Context takes several traceparent headers for an invalid one. The first
+// was taken.
+func TestTraceparentTwice(t *testing.T) {
+	const tp1, tp2 = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b8-01"
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- httpx.Traceparent(r)
+	}))
+	defer srv.Close()
+	for _, h := range []http.Header{
+		{"Traceparent": {tp1, tp2}},
+		{"Traceparent": {tp1, tp1}},
+		{"traceparent": {tp1}, "TRACEPARENT": {tp2}},
+	} {
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		req.Header = h // sent as given
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if v := <-got; v != "" {
+			t.Errorf("%v: read %q, want none", h, v)
+		}
+	}
+}

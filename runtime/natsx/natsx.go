@@ -577,19 +577,31 @@ func (s *Server) tooLarge(n int) string { return rt.TooLargeMessage(int64(n), in
 // traceparent is the W3C traceparent header of a message, its name in
 // any case: header names are case-insensitive (HTTP's; W3C Trace Context
 // writes it in lower case, but an HTTP client or proxy may send
-// Traceparent), and nats.Header.Get matches the name exactly. The lower
-// case is looked up first; the others take a walk of the headers, which
-// allocates nothing.
+// Traceparent), and nats.Header.Get matches the name exactly. A message
+// that gives it more than once, under one name or several, has none: W3C
+// Trace Context takes several traceparent headers for an invalid one,
+// and the request starts a new trace (the first was taken). The headers
+// are walked, which allocates nothing.
 func traceparent(h nats.Header) string {
-	if v := header(h, "traceparent"); len(v) > 0 {
-		return v[0]
+	tp, n := "", 0
+	for k, v := range h {
+		if len(k) == len("traceparent") && strings.EqualFold(k, "traceparent") {
+			n += len(v)
+			if len(v) > 0 {
+				tp = v[0]
+			}
+		}
 	}
-	return ""
+	if n != 1 {
+		return ""
+	}
+	return tp
 }
 
 // header is the values of the header name of a message, its name in
 // any case (see traceparent), without allocating: name as it is usually
-// spelt is looked up first.
+// spelt is looked up first, and the values of the first key found are
+// taken.
 func header(h nats.Header, name string) []string {
 	if v := h[name]; len(v) > 0 {
 		return v

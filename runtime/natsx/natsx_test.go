@@ -697,3 +697,89 @@ func holdFirst() (hook rt.TraceFunc, held, release chan struct{}) {
 		return ctx, func(*rt.Outcome) {}
 	}, held, release
 }
+
+// TestTraceparentTwice: a message that gives traceparent more than once,
+// under one name or two, starts a new trace, its span with no parent,
+// and a CP1 answer names no trace from it: W3C Trace Context takes
+// several traceparent headers for an invalid one. The first was taken.
+func TestTraceparentTwice(t *testing.T) {
+	_, nc := embedded(t, "")
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{Workers: 1, Hooks: rt.Hooks{Trace: tr.Trace}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	const tp1, tp2 = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b8-01"
+	for _, h := range []nats.Header{
+		{"traceparent": {tp1, tp2}},
+		{"traceparent": {tp1, tp1}},
+		{"traceparent": {tp1}, "Traceparent": {tp2}},
+	} {
+		if got := natsx.Traceparent(h); got != "" {
+			t.Errorf("%v: traceparent %q, want none", h, got)
+		}
+		exp.Reset()
+		msg := nats.NewMsg(natsx.SubjectCP1)
+		msg.Data = []byte(`{"version": "1", "request_id": "r", "tenant_id": "t"}`) // refused: no task
+		msg.Header = h
+		reply, err := nc.RequestMsg(msg, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(reply.Data), "bf92f3577b34da6a3ce929d0e0e4736") {
+			t.Errorf("%v: the answer names the header's trace: %s", h, reply.Data)
+		}
+		if err := tr.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		spans := exp.GetSpans()
+		if len(spans) != 1 {
+			t.Fatalf("%v: %d spans, want 1", h, len(spans))
+		}
+		if sp := spans[0]; sp.Parent.IsValid() || strings.HasSuffix(sp.SpanContext.TraceID().String(), "bf92f3577b34da6a3ce929d0e0e4736") {
+			t.Errorf("%v: span of trace %s, parent %v; want a new trace", h, sp.SpanContext.TraceID(), sp.Parent.SpanID())
+		}
+	}
+	if got := natsx.Traceparent(nats.Header{"X-Other": {"1"}, "Traceparent": {tp1}}); got != tp1 {
+		t.Errorf("given once: traceparent %q, want %q", got, tp1)
+	}
+}
+
+// TestCP1TraceIDBesideHeader: a CP1 request with a trace_id in its body
+// and a valid traceparent keeps them apart, as docs/router.md says: its
+// span is in the header's trace, its answer's context.trace_id the
+// body's.
+func TestCP1TraceIDBesideHeader(t *testing.T) {
+	_, nc := embedded(t, "")
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{Workers: 1, Hooks: rt.Hooks{Trace: tr.Trace}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	const body, header = "5bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4736"
+	msg := nats.NewMsg(natsx.SubjectCP1)
+	msg.Data = []byte(`{"version": "1", "request_id": "r", "trace_id": "` + body + `", "tenant_id": "t", "task": {"type": "chat"}}`)
+	msg.Header = nats.Header{"traceparent": {"00-" + header + "-00f067aa0ba902b7-01"}}
+	reply, err := nc.RequestMsg(msg, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		Context struct {
+			TraceID string `json:"trace_id"`
+		} `json:"context"`
+	}
+	if err := json.Unmarshal(reply.Data, &answer); err != nil || answer.Context.TraceID != body {
+		t.Errorf("answer's context.trace_id %q (%v), want the body's %s: %s", answer.Context.TraceID, err, body, reply.Data)
+	}
+	if err := tr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if spans := exp.GetSpans(); len(spans) != 1 || spans[0].SpanContext.TraceID().String() != header {
+		t.Errorf("spans %v, want one in the header's trace %s", spans, header)
+	}
+}
