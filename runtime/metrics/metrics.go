@@ -24,8 +24,9 @@
 //	rpl_bundle_watch_up                           1 while the watch of the bundle bucket runs, 0 while it waits for the connection or retries a failure (only when bundles are watched)
 //	rpl_decision_log_ready                        1 while the decision log's connection is up and its stream is known to exist there, 0 while events wait for it (only with the decision log)
 //	rpl_bundle_watch_restarts_total{reason}       restarts of the bundle watch that are no failure: stalled (its consumer behind the key at two resyncs), reconnected (the NATS connection back), replaced (the bucket deleted or created again)
+//	rpl_bundle_bucket_replicas                    the bundle bucket's copies, as the watch last found or raised them: 0 before it found the bucket, fewer than --replicas while their raise fails (tried again) (only when bundles are watched)
 //
-// The last four are read when /metrics is scraped: the requests do not
+// The last five are read when /metrics is scraped: the requests do not
 // touch them.
 //
 // The decisions' series of a policy version are dropped once it is
@@ -300,6 +301,15 @@ func (m *Metrics) BundleWatchRestarts(restarts func(reason string) int64, reason
 	m.counterFuncs("rpl_bundle_watch_restarts_total", "reason",
 		"Restarts of the watch of the bundle bucket (rplc push) that are no failure, by reason: stalled (it was behind the bundle key at two resyncs in a row, its JetStream consumer lost, as with a cluster's server), reconnected (the NATS connection came back after a loss), replaced (the bucket was deleted, or deleted and created again). Each restart delivers the key's latest bundle.",
 		restarts, reasons)
+}
+
+// BundleBucketReplicas exports the bundle bucket's copies, which
+// replicas reads (natsx.BundleWatcher.Replicas), as
+// rpl_bundle_bucket_replicas.
+func (m *Metrics) BundleBucketReplicas(replicas func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rpl_bundle_bucket_replicas",
+		Help: "The copies of the bundle bucket (rplc push) on its JetStream cluster, as the bundle watch last found them or raised them to --replicas: 0 before the watch found the bucket; fewer than --replicas while their raise fails (too few servers up), tried again until they are in place."},
+		func() float64 { return float64(replicas()) }))
 }
 
 // DecisionLogReady exports whether the decision log can publish, which

@@ -292,6 +292,18 @@ func TestBundleWatchRestarts(t *testing.T) {
 	wantSeries(t, m, "rpl_bundle_watch_restarts_total", "reason=reconnected 0", "reason=replaced 1", "reason=stalled 2")
 }
 
+// TestBundleBucketReplicas: the bundle bucket's copies are read at
+// each scrape, absent until registered.
+func TestBundleBucketReplicas(t *testing.T) {
+	m := New()
+	wantSeries(t, m, "rpl_bundle_bucket_replicas")
+	var n atomic.Int64
+	m.BundleBucketReplicas(func() int { return int(n.Load()) })
+	wantSeries(t, m, "rpl_bundle_bucket_replicas", " 0")
+	n.Store(3)
+	wantSeries(t, m, "rpl_bundle_bucket_replicas", " 3")
+}
+
 func BenchmarkAnswered(b *testing.B) {
 	m := New()
 	b.ReportAllocs()
@@ -330,6 +342,7 @@ func TestSeriesDocumented(t *testing.T) {
 	m.NATSConnected("rpl-router", func() bool { return true })
 	m.BundleWatchUp(func() bool { return true })
 	m.BundleWatchRestarts(zero, "stalled")
+	m.BundleBucketReplicas(func() int { return 1 })
 	m.DecisionLogReady(func() bool { return true })
 	fams, err := m.Registry().Gather()
 	if err != nil {

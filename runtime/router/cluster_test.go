@@ -286,7 +286,7 @@ func TestBucketReplicasRaisedLater(t *testing.T) {
 	}
 
 	var logs logBuffer
-	r := startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "-", NATSURL: ns[1].ClientURL(), Replicas: 3, NoLog: true,
+	r := startRouter(t, router.Options{Policies: examples, DataDir: t.TempDir(), HTTP: "127.0.0.1:0", NATSURL: ns[1].ClientURL(), Replicas: 3, NoLog: true,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	waitUntil(t, "the bucket's bundle", func() bool { return r.Engine.Current().Version == first.Bundle.Version() })
 	const warned = "bundle bucket: its copies could not be raised to --replicas; tried again until they are"
@@ -294,6 +294,7 @@ func TestBucketReplicasRaisedLater(t *testing.T) {
 	if n, _ := replicas(); n != 1 {
 		t.Fatalf("two servers up: %d copies, want the bucket's 1:\n%s", n, logs.String())
 	}
+	waitGauges(t, r, "1", "rpl_bundle_bucket_replicas") // fewer than --replicas: the raise fails
 
 	natstest.Join(t, ns)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -311,6 +312,7 @@ func TestBucketReplicasRaisedLater(t *testing.T) {
 	if n := strings.Count(logs.String(), warned); n != 1 {
 		t.Errorf("warned %d times, want once however many tries:\n%s", n, logs.String())
 	}
+	waitGauges(t, r, "3", "rpl_bundle_bucket_replicas")
 	second := buildPushed(t, "threecopies", bundle.BuildOptions{})
 	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, second.Data); err != nil {
 		t.Fatal(err)

@@ -87,6 +87,7 @@ func TestNATSStateMetrics(t *testing.T) {
 		r.Shutdown(ctx)
 	}()
 	waitGauges(t, r, "1", natsState...)
+	waitGauges(t, r, "1", "rpl_bundle_bucket_replicas") // a lone server's bucket
 	s.Shutdown()
 	s.WaitForShutdown()
 	waitGauges(t, r, "0", natsState...)
@@ -113,7 +114,7 @@ func TestNATSStateMetricsAbsent(t *testing.T) {
 	defer r.Shutdown(context.Background())
 	waitGauges(t, r, "1", `rpl_nats_connected{connection="rpl-router"}`)
 	m := scrape(t, r)
-	for _, g := range []string{"rpl_bundle_watch_up", "rpl_decision_log_ready", `connection="rpl-router-log"`} {
+	for _, g := range []string{"rpl_bundle_watch_up", "rpl_bundle_bucket_replicas", "rpl_decision_log_ready", `connection="rpl-router-log"`} {
 		if strings.Contains(m, g) {
 			t.Errorf("/metrics has %s without a watch or log:\n%s", g, m)
 		}

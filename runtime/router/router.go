@@ -494,6 +494,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		r.watchBundles()
 		r.Metrics.BundleWatchUp(r.kvw.Up)
 		r.Metrics.BundleWatchRestarts(r.kvw.Restarts, natsx.RestartReasons()...)
+		r.Metrics.BundleBucketReplicas(r.kvw.Replicas)
 	}
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{
