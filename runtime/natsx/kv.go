@@ -413,9 +413,9 @@ type BundleWatcher struct {
 	// the copies the bucket had, and toldRaise whether ErrFewerReplicas
 	// was told. A try runs on a goroutine of its own, which can wait
 	// lookupTimeout for the new copies, while the watch applies the
-	// bundles pushed meanwhile (it held them up to 5 s); raising says
-	// one runs, and raised takes its result to the watch, and tries
-	// the tries' goroutines, which run waits for.
+	// bundles pushed meanwhile (it held them up to 5 s): raising says
+	// one runs, raised takes its result to the watch, and run waits for
+	// the tries' goroutines (tries) before it ends.
 	raise      raiseState
 	short      int
 	raiseWait  time.Duration
