@@ -861,6 +861,13 @@ func TestSkipAfterFailedExpect(t *testing.T) {
 	if strings.Contains(out, "builtin_error") {
 		t.Errorf("the skip reported as an error:\n%s", out)
 	}
+	// Not verbose, the failure keeps the skip's reason beside it (it was
+	// dropped), and a skip alone says nothing.
+	buf.Reset()
+	policytest.WriteResult(&buf, res[0], policytest.ReportOptions{Name: filepath.Base})
+	if out := buf.String(); out != `p_test.rpl:6:3: test "fails then skips" failed: len("x"): expected 2, got 1`+"\nthen skipped: later\n" {
+		t.Errorf("report, not verbose:\n%q", out)
+	}
 	// A skip without a reason is its SKIP line alone: it was followed by
 	// "skipped: " and nothing.
 	if !strings.Contains(out, "--- SKIP: no reason (") || strings.Contains(out, "skipped: \n") {

@@ -80,7 +80,9 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 				fmt.Fprintf(w, "%s%s: %s failed: %s%s\n", indent, o.pos(f.Pos), vm.TestLabel(t.Name, o.name(t.File), t.Line), Printable(f.Message), vm.CodeSuffix(f.Code))
 				vm.WriteStack(w, indent+"    ", f.Stack, o.Name)
 			}
-			if o.Verbose && t.Reason != "" {
+			// Beside its failures, which are printed verbose or not, as
+			// testing.skip's doc says: it was printed verbose only.
+			if t.Reason != "" {
 				fmt.Fprintf(w, "%sthen skipped: %s\n", indent, Printable(t.Reason))
 			}
 		case Skip:
