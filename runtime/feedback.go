@@ -44,12 +44,18 @@ type Feedback struct {
 	Status     string  `json:"status"`
 	HTTPStatus int     `json:"http_status,omitempty"`
 	LatencyMs  float64 `json:"latency_ms"`
-	TokensIn   int64   `json:"tokens_in"`
-	TokensOut  int64   `json:"tokens_out"`
+	// TokensIn and TokensOut are the request's tokens. Feedback giving
+	// no Cost (absent or null) but tokens and a TenantID is charged
+	// its tokens at the target's price, when the active version's
+	// catalogue (or the live state) prices it (Engine.priceTokens);
+	// a target with no price is charged nothing.
+	TokensIn  int64 `json:"tokens_in"`
+	TokensOut int64 `json:"tokens_out"`
 	// Cost is money: a number (0.0123, 1.23e-2) or a literal
 	// ("$0.0123"), at most 9 decimals (nano-units) and at most
 	// MaxFeedbackCost; a cost other than 0 needs TenantID, whose budget
-	// it is charged to.
+	// it is charged to. A cost given, 0 too, is charged as given,
+	// whatever the tokens.
 	Cost json.RawMessage `json:"cost,omitempty"`
 	// Time is when the request finished; zero means when received.
 	Time time.Time `json:"time,omitzero"`
@@ -60,7 +66,8 @@ type Feedback struct {
 	// is recorded once.
 	Attempt int `json:"attempt,omitempty"`
 
-	// CostNanos is Cost in nano-units, set by Validate.
+	// CostNanos is Cost in nano-units, set by Validate, or the cost of
+	// the tokens (see TokensIn), set when the engine checks feedback.
 	CostNanos int64 `json:"-"`
 }
 
@@ -319,7 +326,11 @@ func (e *Engine) checkFeedback(f *Feedback, now time.Time, d *feedbackDedup) *Er
 	// The tenant is refused as a decision for it would be, before
 	// anything is recorded: with Config.RequireKnownTenant, a tenant id
 	// the registry does not hold takes no place in the live state.
-	if _, _, err := e.registered(e.cur.Load(), f.TenantID); err != nil {
+	s := e.cur.Load()
+	if _, _, err := e.registered(s, f.TenantID); err != nil {
+		return err
+	}
+	if err := e.priceTokens(s, f); err != nil {
 		return err
 	}
 	if c, ok := e.svc.feedback.(FeedbackChecker); ok {
@@ -327,6 +338,41 @@ func (e *Engine) checkFeedback(f *Feedback, now time.Time, d *feedbackDedup) *Er
 			return err
 		}
 	}
+	return nil
+}
+
+// priceTokens sets the cost of feedback f that gives none (no cost, or
+// null) but tokens and a tenant to charge: its tokens at its target's
+// price (services.price: a price set in the live state, else the
+// catalogue of s, the active snapshot, when not nil), as cost.estimate
+// computes it, exact and rounded once, half to even (stdlib.Price.Cost).
+// A cost given wins, 0 too (the gateway knows the bill); a target
+// without a price, or feedback without a tenant, is charged nothing. A
+// cost beyond MaxFeedbackCost, as a given one, is refused, naming the
+// tokens.
+func (e *Engine) priceTokens(s *Snapshot, f *Feedback) *Error {
+	if f.CostNanos != 0 || (len(f.Cost) > 0 && string(f.Cost) != "null") ||
+		f.TokensIn == 0 && f.TokensOut == 0 || f.TenantID == "" {
+		return nil
+	}
+	var cat *bundle.Catalogue
+	if s != nil {
+		cat = s.catalogue
+	}
+	p, ok := e.svc.price(cat, f.Target)
+	if !ok {
+		return nil
+	}
+	c, ok := p.Cost(f.TokensIn, f.TokensOut)
+	if !ok || c > MaxFeedbackCost {
+		field := "tokens_in"
+		if f.TokensOut > f.TokensIn {
+			field = "tokens_out"
+		}
+		return fieldErrorf(field, "%d input and %d output tokens at %s's price (%s and %s a million) cost more than the most one request may cost, %s",
+			f.TokensIn, f.TokensOut, jsonx.QuoteEcho(f.Target), lang.FormatMoney(p.Input), lang.FormatMoney(p.Output), lang.FormatMoney(MaxFeedbackCost))
+	}
+	f.CostNanos = c
 	return nil
 }
 
