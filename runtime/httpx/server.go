@@ -167,6 +167,8 @@ func New(e *runtime.Engine, cfg Config) *Server {
 	handle("POST", "/v2/policies/rollback", s.admin(s.rollback))
 	handle("POST", "/v2/policies/activate", s.admin(s.activate))
 	handle("POST", "/v2/policies/reload", s.admin(s.reload))
+	handle("GET", "/v2/targets", s.admin(s.targets)) // live.go
+	handle("GET", "/v2/spend", s.admin(s.spend))
 	if cfg.Metrics != nil {
 		handle("GET", "/metrics", cfg.Metrics)
 	}

@@ -502,19 +502,38 @@ func copyMap[K comparable, V any](m map[K]V, extra int) map[K]V {
 	return c
 }
 
-// TargetStats is a snapshot of one target's statistics.
+// TargetStats is a snapshot of one target's statistics, what the
+// router's decisions read of it (Healthy, ErrorRate, Latency) and the
+// counts behind them (see health.go).
 type TargetStats struct {
 	Target       string  `json:"target"`
 	Requests     int64   `json:"requests"`
 	Errors       int64   `json:"errors"`
 	ClientErrors int64   `json:"client_errors"`
 	ErrorRate    float64 `json:"error_rate"`
-	Healthy      bool    `json:"healthy"`
-	P50Ms        float64 `json:"p50_ms"`
-	P99Ms        float64 `json:"p99_ms"`
+	// Healthy is what health.healthy answers: the breaker is not open.
+	Healthy bool `json:"healthy"`
+	// Breaker is closed, open (until OpenUntil) or half_open (its
+	// cooldown over: the next outcome closes or opens it).
+	Breaker   string    `json:"breaker"`
+	OpenUntil time.Time `json:"open_until,omitzero"`
+	// P50Ms and P99Ms are the latency's median and 99th percentile, in
+	// milliseconds, over the successes of the last latency windows; 0:
+	// none.
+	P50Ms float64 `json:"p50_ms"`
+	P99Ms float64 `json:"p99_ms"`
 }
 
-// Targets lists every target's statistics, sorted by target.
+// Breaker states (TargetStats.Breaker).
+const (
+	BreakerClosed   = "closed"
+	BreakerOpen     = "open"
+	BreakerHalfOpen = "half_open"
+)
+
+// Targets lists every target's statistics, sorted by target. It takes
+// the lock as a reader, and does not mark the targets read (a decision's
+// reads do: see health.go), so that a look at them keeps none.
 func (m *Mem) Targets() []TargetStats {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -525,7 +544,14 @@ func (m *Mem) Targets() []TargetStats {
 		s := TargetStats{Target: name, Requests: t.Requests, Errors: t.Errors, ClientErrors: t.ClientErrors,
 			Healthy: t.openUntil == 0 || now >= t.openUntil,
 			P50Ms:   float64(t.lat.quantileAt(0.5, w)) / 1e6,
-			P99Ms:   float64(t.lat.quantileAt(0.99, w)) / 1e6}
+			P99Ms:   float64(t.lat.quantileAt(0.99, w)) / 1e6,
+			Breaker: BreakerClosed}
+		switch {
+		case t.tripped && now < t.openUntil:
+			s.Breaker, s.OpenUntil = BreakerOpen, time.Unix(0, t.openUntil).UTC()
+		case t.tripped:
+			s.Breaker = BreakerHalfOpen
+		}
 		if v := t.health(); v != nil {
 			s.ErrorRate = m.rateAt(v, now)
 		}
