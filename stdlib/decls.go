@@ -70,8 +70,8 @@ var coreDefs = []Def{
 	{Fn: mapValues, Decl: lang.BuiltinDecl{Name: "values", Sig: "(m: map[K, V]) -> list[V]", Doc: "The values of m in ascending key order, charged as keys.", Cost: 3, Pure: true}},
 	{Fn: mapGet, Decl: lang.BuiltinDecl{Name: "get", Sig: "(m: map[K, V], key: K, default: V) -> V", Doc: "m[key], or default when key is absent; a string key costs what it does in m[key] on top of the cost (1 fuel per 64 bytes, for each key of its length a map of up to 8 keys compares it with, once at least).", Cost: 1, Pure: true}},
 
-	// Time: now() is the request's arrival time, so a decision replays identically.
-	{Fn: timeNow, Decl: lang.BuiltinDecl{Name: "now", Sig: "() -> time", Doc: "The evaluation's clock: the request's arrival time. Never the wall clock.", Cost: 1}},
+	// Time: now() is the evaluation's clock, fixed for the run, so a decision replays identically.
+	{Fn: timeNow, Decl: lang.BuiltinDecl{Name: "now", Sig: "() -> time", Doc: "The evaluation's clock, fixed for the whole run (never read from the wall clock during it). On the router it is the time the router received the request, whatever r.arrival the client sent: r.arrival is the client's when given, else that same time, so the two agree for a request without one. rplc eval reads the --state file's \"now\", else the request's arrival, else the current time; a test starts at 2025-06-02T12:00:00Z, whatever its requests' arrival, until testing.set_now changes it. To replay a router's decision, give rplc eval its decision log event's time as the --state file's \"now\".", Cost: 1}},
 	{Fn: timeHour, Decl: lang.BuiltinDecl{Name: "hour", Sig: "(t: time) -> int", Doc: "The hour of t in UTC, 0–23.", Cost: 1, Pure: true}},
 	{Fn: timeWeekday, Decl: lang.BuiltinDecl{Name: "weekday", Sig: "(t: time) -> int", Doc: "The day of the week of t in UTC, 0 (Sunday) – 6.", Cost: 1, Pure: true}},
 	{Fn: timeSince, Decl: lang.BuiltinDecl{Name: "since", Sig: "(t: time) -> duration", Doc: "now() - t.", Cost: 1}},
