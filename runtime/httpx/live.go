@@ -148,7 +148,7 @@ func (s *Server) spend(w http.ResponseWriter, r *http.Request) {
 	}
 	tenant, given := q["tenant"]
 	switch {
-	case !given:
+	case !given || tenant == "":
 		adminError(w, http.StatusBadRequest, string(runtime.CodeInvalidRequest), errors.New("query: tenant is required (GET /v2/spend?tenant=ID)"))
 		return
 	case len(tenant) > runtime.MaxTenantLen:

@@ -105,6 +105,7 @@ func TestLiveStateEndpoints(t *testing.T) {
 
 	for path, want := range map[string]string{
 		"/v2/spend":                   "query: tenant is required",
+		"/v2/spend?tenant=":           "query: tenant is required",
 		"/v2/spend?tenant=a&tenant=b": "query: tenant given 2 times",
 		"/v2/spend?tenant=" + strings.Repeat("x", 257): "query: tenant: longer than 256 bytes",
 		"/v2/targets?limit=5":                          `query: unknown parameter "limit" (/v2/targets takes after)`,
