@@ -112,7 +112,8 @@ func TestLiveStateEndpoints(t *testing.T) {
 		"/v2/targets?after=%zz":                        "query: invalid URL escape",
 	} {
 		code, v := getJSON(t, addr, path, token)
-		msg, _ := v["error"].(map[string]any)["message"].(string)
+		e, _ := v["error"].(map[string]any)
+		msg, _ := e["message"].(string)
 		if code != 400 || !strings.HasPrefix(msg, want) {
 			t.Errorf("GET %.40s: %d %q, want 400 %q", path, code, msg, want)
 		}
