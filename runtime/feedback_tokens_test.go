@@ -61,6 +61,8 @@ fn route(r: Request) -> Decision {
 		{"cost null", "g", `"target": "openai:gpt-4o", "tokens_in": 1000000, "cost": null`, "$2.50"},
 		// Not in the catalogue: recorded, charged nothing.
 		{"unpriced", "h", `"target": "anthropic:claude", "tokens_in": 1000000, "tokens_out": 500000`, "$0.00"},
+		// A provider alone, as CP1 names targets: no model, no price.
+		{"provider alone", "k", `"provider_id": "openai", "tokens_in": 1000000`, "$0.00"},
 	} {
 		send(`{"request_id": "` + c.name + `", "tenant_id": "` + c.tenant + `", "status": "ok", ` + c.body + `}`)
 		if got := spend(c.tenant); got != c.want {
@@ -97,6 +99,13 @@ fn route(r: Request) -> Decision {
 	if got := spend("j"); got != "$0.00" {
 		t.Errorf("refused feedback charged %s", got)
 	}
+	// Tokens charged to a month the ledger no longer keeps: refused as
+	// such a cost is (it would reach no budget); unpriced, taken.
+	out, code = e.HandleFeedback([]byte(`{"request_id": "old", "tenant_id": "j", "target": "openai:gpt-4o", "status": "ok", "tokens_in": 1000, "time": "2020-01-01T00:00:00Z"}`), nil)
+	if code != runtime.CodeInvalidRequest || !strings.Contains(string(out), "no longer keeps") {
+		t.Errorf("tokens in a month no longer kept: %s %s", code, out)
+	}
+	send(`{"request_id": "old2", "tenant_id": "j", "target": "anthropic:claude", "status": "ok", "tokens_in": 1000, "time": "2020-01-01T00:00:00Z"}`)
 }
 
 // BenchmarkHandleFeedbackTokens is BenchmarkHandleFeedback's feedback
