@@ -152,7 +152,7 @@ one is kept in --data-dir and activated at the next start, NATS or not.
 HTTP (--http, 127.0.0.1:8080 by default): POST /v1/decide (CP1),
 /v2/decide, /v2/decide/batch and /v2/feedback; GET /metrics, /healthz and
 /readyz; GET /v2/policies and POST /v2/policies/rollback, /activate and
-/reload (--admin-token guards them). NATS: the subjects
+/reload, GET /v2/targets and /v2/spend (--admin-token guards them). NATS: the subjects
 beamline.router.v1.decide, rpl.v2.decide, rpl.v2.decide.batch and
 rpl.v2.feedback, on an embedded server (in-process only unless
 --nats-listen) or on the deployment --nats-url joins; --no-nats serves
@@ -308,7 +308,7 @@ latter 200 ms later).`,
 	f.StringVar(&o.HTTP, "http", "127.0.0.1:8080", `HTTP listen address ("-" for none)`)
 	f.StringVar(&o.HTTPTLSCert, "http-tls-cert", "", "serve HTTPS with this certificate (PEM, the chain after it; with --http-tls-key), taking a renewed one from the file within a second of the next connection")
 	f.StringVar(&o.HTTPTLSKey, "http-tls-key", "", "the key (PEM) of --http-tls-cert")
-	f.StringVar(&o.AdminToken, "admin-token", "", "require this token of the HTTP policy admin endpoints, /v2/policies and under it (Authorization: Bearer TOKEN; default $RPL_ADMIN_TOKEN)")
+	f.StringVar(&o.AdminToken, "admin-token", "", "require this token of the HTTP admin endpoints, /v2/policies and under it, /v2/targets and /v2/spend (Authorization: Bearer TOKEN; default $RPL_ADMIN_TOKEN)")
 	f.Int64Var(&o.Limits.Fuel, "fuel", 0, "fuel per decision (0: the VM default)")
 	f.Int64Var(&o.Limits.Memory, "memory", 0, "memory per decision in bytes (0: the VM default)")
 	f.DurationVar(&o.Deadline, "deadline", 50*time.Millisecond, "wall-time limit per decision")

@@ -1,5 +1,5 @@
 // Package httpx is the router's HTTP transport: the decide, feedback,
-// health, metrics and policy admin endpoints over a runtime.Engine.
+// health, metrics, admin and live-state endpoints over a runtime.Engine.
 //
 //	POST /v1/decide              CP1 DecideRequest → DecideResponse
 //	POST /v2/decide              v2 decide (see runtime.HandleV2)
@@ -12,6 +12,8 @@
 //	POST /v2/policies/rollback   reactivate the previous version (no body, or {})
 //	POST /v2/policies/activate   {"version": "…"}: activate a kept version (runtime.Engine.ActivateVersion)
 //	POST /v2/policies/reload     build the policy source again and activate it, even unchanged (Config.Reload)
+//	GET  /v2/targets             the provider health the engine decides with (live.go)
+//	GET  /v2/spend?tenant=ID     a tenant's spend today and this month, and its budget (live.go)
 //
 // Rollback, activate and reload answer 200
 // {"ok":true,"version":…,"source":…,"policies":[…]}, the version
@@ -22,8 +24,8 @@
 // reload 400 invalid_request (a body naming anything, as rollback's),
 // 409 no_source (Config.Reload nil or ErrNoSource) and 422
 // reload_failed. The running version stays when they fail. With
-// Config.AdminToken set, /v2/policies and the endpoints under it answer
-// 401 unauthorized (WWW-Authenticate: Bearer) to a request without
+// Config.AdminToken set, /v2/policies and the endpoints under it,
+// /v2/targets and /v2/spend answer 401 unauthorized (WWW-Authenticate: Bearer) to a request without
 // "Authorization: Bearer TOKEN".
 //
 // /readyz answers 200 {"ready":true,"version":…}; 503 (Retry-After: 1)
@@ -112,8 +114,9 @@ type Config struct {
 	// wrapping ErrNoSource says there is no source to reload (409);
 	// any other, why the source was refused (422).
 	Reload func(ctx context.Context) (*runtime.Snapshot, error)
-	// AdminToken, when set, is required of the policy admin endpoints
-	// (/v2/policies and under it), as "Authorization: Bearer TOKEN":
+	// AdminToken, when set, is required of the admin endpoints
+	// (/v2/policies and under it, /v2/targets, /v2/spend), as
+	// "Authorization: Bearer TOKEN":
 	// another request is answered 401 unauthorized. The decide,
 	// feedback, health and metrics endpoints stay open.
 	AdminToken string
@@ -643,7 +646,7 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		token = strings.TrimLeft(token, " ")
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(token), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rpl-router admin"`)
-			msg := "the policy admin endpoints need Authorization: Bearer TOKEN, the router's --admin-token"
+			msg := "the admin endpoints need Authorization: Bearer TOKEN, the router's --admin-token"
 			switch {
 			case strings.EqualFold(scheme, "Bearer") && token == "":
 				msg = "Authorization: Bearer gives no token; " + msg

@@ -261,7 +261,7 @@ func TestAdminTokenWired(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if warned := strings.Contains(logs.String(), "policy admin endpoints open"); warned != c.warn {
+		if warned := strings.Contains(logs.String(), "admin endpoints open"); warned != c.warn {
 			t.Errorf("%s, token %q: warned %v, want %v: %s", c.http, c.token, warned, c.warn, logs.String())
 		}
 		_, port, _ := net.SplitHostPort(r.HTTPAddr())

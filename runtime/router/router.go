@@ -126,8 +126,8 @@ type Options struct {
 	// rollback) wins (see the package documentation).
 	BundleBucket string
 	HTTP         string // default 127.0.0.1:8080; "-" for none
-	// AdminToken, when set, is required of the HTTP policy admin
-	// endpoints (httpx.Config.AdminToken).
+	// AdminToken, when set, is required of the HTTP admin endpoints
+	// (httpx.Config.AdminToken).
 	AdminToken string
 	// ShutdownGrace is how long Shutdown keeps HTTP serving, /readyz
 	// answering 503 (shutting down), before it stops taking connections:
@@ -511,7 +511,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		r.Metrics.HTTPConnections(ll.Open, ll.MaxOpen(), ll.Waits, ll.IdleClosed)
 		r.httpL = ll
 		if !listensLoopback(r.httpL.Addr()) && opt.AdminToken == "" {
-			r.log.Warn("HTTP listens beyond loopback with its policy admin endpoints open: any client that reaches it can roll back, activate or reload a version; give --admin-token", "listen", r.httpL.Addr().String())
+			r.log.Warn("HTTP listens beyond loopback with its admin endpoints open: any client that reaches it can roll back, activate or reload a version, and read provider health and tenant spend; give --admin-token", "listen", r.httpL.Addr().String())
 		}
 		// A slow client holds a connection for at most the read
 		// timeouts and WriteTimeout; headers are bounded at 64 KiB (a
