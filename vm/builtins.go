@@ -106,7 +106,7 @@ type Call struct {
 	m        *Machine
 	b        *Builtin
 	reusable bool   // see Reusable
-	steps    uint64 // Pace's count
+	steps    uint64 // Pace's count, of this builtin call
 }
 
 // Fresh returns a record of slots, which the builtin has just made, and
@@ -155,9 +155,10 @@ func (c *Call) Charge(fuel int64) error {
 
 // Pace is for a builtin that charged its work up front and then does it in
 // small steps (a sort's comparisons, the values string writes): it counts
-// the steps and checks the deadline and the context every CheckEvery of them,
-// as Charge does every CheckEvery fuel, so that the builtin stops at the
-// deadline instead of doing all that it paid for. It charges nothing.
+// the steps of this call, from zero whatever ran before it, and checks the
+// deadline and the context every CheckEvery of them, as Charge does every
+// CheckEvery fuel, so that the builtin stops at the deadline instead of
+// doing all that it paid for. It charges nothing.
 func (c *Call) Pace() error {
 	c.steps++
 	if c.steps&(CheckEvery-1) != 0 {

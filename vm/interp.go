@@ -887,7 +887,7 @@ loop:
 			left := budget
 			m.fuel += budget
 			budget = 0
-			m.call.b = b
+			m.call.b, m.call.steps = b, 0 // Pace counts the steps of this call
 			// The first argument may be refined in place when it is the
 			// record the builtin just before made (and nothing else holds).
 			m.call.reusable = in.op == OpCallBuiltinTemp && argc > 0 && m.fresh != nil &&

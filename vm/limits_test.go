@@ -2,6 +2,7 @@ package vm
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -382,5 +383,77 @@ func TestPutForgetsClock(t *testing.T) {
 	Put(m)
 	if m.clock != nil {
 		t.Error("Put kept the machine's clock")
+	}
+}
+
+// TestPaceCountsPerCall: Pace checks the deadline at the CheckEvery-th step
+// of each builtin call, whatever ran before on the machine: the steps of an
+// earlier call, of the same run or of an earlier one, do not move the
+// check. The count was the machine's and carried over, so a call's check
+// came CheckEvery steps after some step of an earlier call.
+func TestPaceCountsPerCall(t *testing.T) {
+	var (
+		step  int   // the step the paced call is at
+		reads []int // the steps at which the clock was read
+	)
+	bt, err := NewBuiltinTable(Builtin{Name: "pace", MinArgs: 1, MaxArgs: 1, Pure: true,
+		Fn: func(c *Call, a []Value) (Value, error) {
+			for step = 1; step <= int(a[0].Int()); step++ {
+				if err := c.Pace(); err != nil {
+					return Value{}, err
+				}
+			}
+			return Nil(), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// main() = pace(n) for each constant n
+	pace := func(ns ...int64) *Program {
+		consts := make([]Value, len(ns))
+		for i, n := range ns {
+			consts[i] = Int(n)
+		}
+		return build(t, consts, nil, bt, []string{"pace"}, fn{name: "main", asm: func(a *Assembler) {
+			for i := range ns {
+				a.Emit(OpConst, i)
+				a.Emit(OpCallBuiltin, 0, 1)
+				a.Emit(OpPop)
+			}
+			a.Emit(OpConst, 0)
+			a.Emit(OpReturn)
+		}})
+	}
+	m := NewMachine()
+	m.SetClock(func() time.Time {
+		reads = append(reads, step)
+		return time.Time{}
+	})
+	lim := Limits{Deadline: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	run := func(p *Program) {
+		t.Helper()
+		reads = nil
+		if _, _, err := m.Run(context.Background(), p, 0, nil, lim, Input{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []int{CheckEvery, 2 * CheckEvery}
+	run(pace(2 * CheckEvery))
+	if !slices.Equal(reads, want) {
+		t.Fatalf("first call: clock read at steps %v, want %v", reads, want)
+	}
+	// An earlier call of the same run.
+	run(pace(100, 2*CheckEvery))
+	if !slices.Equal(reads, want) {
+		t.Errorf("after a call of 100 steps: clock read at steps %v, want %v", reads, want)
+	}
+	// An earlier run of the machine.
+	run(pace(CheckEvery - 1))
+	if len(reads) != 0 {
+		t.Errorf("a call of %d steps read the clock at steps %v", CheckEvery-1, reads)
+	}
+	run(pace(2 * CheckEvery))
+	if !slices.Equal(reads, want) {
+		t.Errorf("after a run of %d steps: clock read at steps %v, want %v", CheckEvery-1, reads, want)
 	}
 }
