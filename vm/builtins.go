@@ -294,8 +294,12 @@ func (c *Call) AscendingOrder(m Map) ([]int, error) {
 }
 
 // MapOf is NewMap, the map made in the run's arena when it has one. It
-// does not account the memory.
-func (c *Call) MapOf(keys, vals []Value) (Value, error) { return makeMap(c.m.in.Arena, keys, vals) }
+// does not account the memory, nor charge the keys (MapKeysFuel), which
+// the builtin charges first; the build of a large map checks the deadline
+// and the context every CheckEvery keys, as Pace does.
+func (c *Call) MapOf(keys, vals []Value) (Value, error) {
+	return makeMap(c.m.in.Arena, keys, vals, c.m)
+}
 
 // NewStr returns a string value and accounts its memory.
 func (c *Call) NewStr(s string) (Value, error) {

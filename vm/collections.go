@@ -126,14 +126,14 @@ var errMapKey = errors.New("map keys must be strings or ints")
 // A repeated key keeps its first position and takes its last value. The
 // slices are not retained when there are repeated keys; otherwise they are
 // (the caller must not modify them afterwards).
-func NewMap(keys, vals []Value) (Value, error) { return makeMap(nil, keys, vals) }
+func NewMap(keys, vals []Value) (Value, error) { return makeMap(nil, keys, vals, nil) }
 
-// makeMap is NewMap in a.
-func makeMap(a *Arena, keys, vals []Value) (Value, error) {
+// makeMap is NewMap in a, paced by run (buildMap).
+func makeMap(a *Arena, keys, vals []Value, run *Machine) (Value, error) {
 	if len(keys) != len(vals) {
 		return Value{}, errors.New("NewMap: len(keys) != len(vals)")
 	}
-	m, err := buildMap(a, keys, vals)
+	m, err := buildMap(a, keys, vals, run)
 	if err != nil {
 		return Value{}, err
 	}
@@ -141,7 +141,12 @@ func makeMap(a *Arena, keys, vals []Value) (Value, error) {
 }
 
 // buildMap builds a map body in a, taking ownership of keys and vals.
-func buildMap(a *Arena, keys, vals []Value) (*mapObj, error) {
+// When run is not nil, the build of a large map is paced: it checks the
+// run's deadline and context after every CheckEvery keys it puts in the
+// index (run.interrupted), as Call.Pace does, since MAKE_MAP and
+// Call.MapOf charge the keys before the build (1 fuel each, at ~100 times
+// the time of an instruction's fuel); it then fails with their error.
+func buildMap(a *Arena, keys, vals []Value, run *Machine) (*mapObj, error) {
 	for _, k := range keys {
 		if k.k != KindString && k.k != KindInt {
 			return nil, errMapKey
@@ -154,24 +159,47 @@ func buildMap(a *Arena, keys, vals []Value) (*mapObj, error) {
 		for i := 1; i < len(keys); i++ {
 			for j := 0; j < i; j++ {
 				if Equal(keys[i], keys[j]) {
-					return dedupMap(keys, vals), nil
+					return dedupMap(keys, vals, nil)
 				}
 			}
 		}
 		return m, nil
 	}
-	m.index()
+	if err := m.index(run); err != nil {
+		return nil, err
+	}
 	if len(m.strIdx)+len(m.intIdx) != len(keys) {
-		return dedupMap(keys, vals), nil
+		return dedupMap(keys, vals, run)
 	}
 	return m, nil
+}
+
+// badKey is the first of keys that cannot be a map key (buildMap's
+// errMapKey).
+func badKey(keys []Value) Value {
+	for _, k := range keys {
+		if k.k != KindString && k.k != KindInt {
+			return k
+		}
+	}
+	return Value{}
+}
+
+// paceKeys is the check of a map build paced by run (buildMap) after the
+// key at i: every CheckEvery keys.
+func paceKeys(run *Machine, i int) error {
+	if run == nil || i&(CheckEvery-1) != CheckEvery-1 {
+		return nil
+	}
+	return run.interrupted()
 }
 
 // dedupMap builds the map of keys and vals, which repeat a key: a repeated
 // key keeps its first position and takes its last value. It is linear: a
 // large map finds its keys by hash as it is built (findLinear on a large
-// map made loading a constant with one repeated key quadratic).
-func dedupMap(keys, vals []Value) *mapObj {
+// map made loading a constant with one repeated key quadratic). It is
+// paced by run as buildMap is.
+func dedupMap(keys, vals []Value, run *Machine) (*mapObj, error) {
 	m := &mapObj{keys: make([]Value, 0, len(keys)), vals: make([]Value, 0, len(keys))}
 	if len(keys) <= smallMap {
 		for i, k := range keys {
@@ -182,9 +210,12 @@ func dedupMap(keys, vals []Value) *mapObj {
 			m.keys = append(m.keys, k)
 			m.vals = append(m.vals, vals[i])
 		}
-		return m
+		return m, nil
 	}
 	for i, k := range keys {
+		if err := paceKeys(run, i); err != nil {
+			return nil, err
+		}
 		if j, dup := m.indexKey(k, int32(len(m.keys))); dup {
 			m.vals[j] = vals[i]
 			continue
@@ -195,12 +226,12 @@ func dedupMap(keys, vals []Value) *mapObj {
 	if len(m.keys) <= smallMap { // find scans a small map: no index
 		m.strIdx, m.intIdx = nil, nil
 	}
-	return m
+	return m, nil
 }
 
 // index builds the hash index. A repeated key keeps its first position,
 // which dedupMap avoids by construction.
-func (m *mapObj) index() {
+func (m *mapObj) index(run *Machine) error {
 	// Sized for the keys at once (of the first key's kind: a typed
 	// program's are all of one), not grown insert by insert.
 	if len(m.keys) > 0 && m.keys[0].k == KindString {
@@ -209,8 +240,12 @@ func (m *mapObj) index() {
 		m.intIdx = make(map[int64]int32, len(m.keys))
 	}
 	for i, k := range m.keys {
+		if err := paceKeys(run, i); err != nil {
+			return err
+		}
 		m.indexKey(k, int32(i))
 	}
+	return nil
 }
 
 // indexKey puts key k at position i in the hash index, unless the index

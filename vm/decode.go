@@ -385,7 +385,7 @@ func (d *decoder) value(depth int) Value {
 		for i := range n {
 			keys[i], vals[i] = elems[2*i], elems[2*i+1]
 		}
-		m, err := buildMap(nil, keys, vals)
+		m, err := buildMap(nil, keys, vals, nil)
 		if err != nil {
 			d.errorf("%v", err)
 			return Value{}

@@ -65,8 +65,10 @@
 //     CheckEvery fuel of work by a counter (no clock read per instruction,
 //     none at all in a shorter run): by the interpreter, by Call.Charge
 //     when a builtin's charge crosses a multiple of CheckEvery of the fuel
-//     left, and by Call.Pace in the steps of work a builtin charged first
-//     (a sort's comparisons).
+//     left, by Call.Pace in the steps of work a builtin charged first
+//     (a sort's comparisons), counted from zero at each call, and by
+//     MAKE_MAP (and Call.MapOf) every CheckEvery keys of the map it
+//     builds after its charge.
 //
 // # Errors
 //

@@ -604,10 +604,14 @@ loop:
 			if budget, err = m.spend(budget, MapKeysFuel(keys)); err != nil { // the keys compared or hashed
 				break loop
 			}
-			mo, merr := buildMap(m.in.Arena, keys, vals)
+			mo, merr := buildMap(m.in.Arena, keys, vals, m)
 			if merr != nil {
 				sp += 2 * n
-				err = &Error{Code: CodeInternal, Msg: "MAKE_MAP: " + merr.Error()}
+				if e, ok := merr.(*Error); ok { // the deadline's or the context's
+					err = e
+				} else { // errMapKey
+					err = badOperands("MAKE_MAP", badKey(keys))
+				}
 				break loop
 			}
 			*stack.at(sp) = Value{k: KindMap, p: unsafe.Pointer(mo)}

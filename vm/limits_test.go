@@ -3,6 +3,7 @@ package vm
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -455,5 +456,90 @@ func TestPaceCountsPerCall(t *testing.T) {
 	run(pace(2 * CheckEvery))
 	if !slices.Equal(reads, want) {
 		t.Errorf("after a run of %d steps: clock read at steps %v, want %v", CheckEvery-1, reads, want)
+	}
+}
+
+// TestMakeMapPaced: MAKE_MAP charges its keys (1 fuel each) before it
+// builds the map, which takes about 100 times the time of an instruction's
+// fuel per key; the build checks the deadline and the context after every
+// CheckEvery keys it indexes, so a run reads the clock at least once per
+// CheckEvery fuel it spends, the keys' included. The build checked
+// neither: a map of 32,768 keys ran 2 to 10 ms past the check at its
+// charge. With a repeated key, the build indexes the keys twice (the
+// second time to drop the repeats) and checks in both passes.
+func TestMakeMapPaced(t *testing.T) {
+	const n = 4 * CheckEvery
+	deadline := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name    string
+		key     func(i int) Value
+		entries int
+		index   int // times the keys are indexed
+	}{
+		{"distinct", func(i int) Value { return Int(int64(i)) }, n, 1},
+		{"repeated", func(i int) Value { return Str("k" + strconv.Itoa(i%(n-1))) }, n - 1, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			consts := make([]Value, n)
+			for i := range consts {
+				consts[i] = c.key(i)
+			}
+			p := one(t, consts, func(a *Assembler) {
+				for i := range n {
+					a.Emit(OpConst, i)
+					a.Emit(OpConst, i)
+				}
+				a.Emit(OpMakeMap, n)
+				a.Emit(OpReturn)
+			})
+			var reads int
+			m := NewMachine()
+			m.SetClock(func() time.Time {
+				reads++
+				return deadline.Add(-time.Second)
+			})
+			lim := Limits{Deadline: deadline}
+			v, st, err := m.Run(context.Background(), p, 0, nil, lim, Input{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Map().Len() != c.entries {
+				t.Fatalf("%d entries", v.Map().Len())
+			}
+			// 2n instructions and n keys charged; the build's checks.
+			if want := int(st.Fuel/CheckEvery) + (c.index-1)*n/CheckEvery; reads < want {
+				t.Errorf("%d fuel spent, the clock read %d times, want %d at least", st.Fuel, reads, want)
+			}
+			// A deadline that passes at the last read stops the run.
+			total := reads
+			reads = 0
+			m.SetClock(func() time.Time {
+				if reads++; reads < total {
+					return deadline.Add(-time.Second)
+				}
+				return deadline.Add(time.Second)
+			})
+			_, _, err = m.Run(context.Background(), p, 0, nil, lim, Input{})
+			wantCode(t, err, CodeDeadlineExceeded)
+		})
+	}
+}
+
+// TestMakeMapIllTyped: a MAKE_MAP key that is neither a string nor an int,
+// which only ill-typed code (not the compiler's) makes, fails as
+// ill-typed code does elsewhere, naming the key's kind.
+func TestMakeMapIllTyped(t *testing.T) {
+	p := one(t, []Value{Str("a"), Float(1.5)}, func(a *Assembler) {
+		a.Emit(OpConst, 0)
+		a.Emit(OpConst, 0)
+		a.Emit(OpConst, 1)
+		a.Emit(OpConst, 0)
+		a.Emit(OpMakeMap, 2)
+		a.Emit(OpReturn)
+	})
+	_, _, err := NewMachine().Run(context.Background(), p, 0, nil, Limits{}, Input{})
+	e := wantCode(t, err, CodeInternal)
+	if want := "ill-typed code: MAKE_MAP on float"; e.Msg != want {
+		t.Errorf("message %q, want %q", e.Msg, want)
 	}
 }
