@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rpl-lang/rpl/internal/textcut"
@@ -565,6 +566,9 @@ func (c *checker) applyBuiltin(e *CallExpr, name string, b *Builtin, receiver Ex
 	if !failed && b.ConstCheck != nil {
 		c.constCheck(name, b, args)
 	}
+	if !failed && b.Regexp != "" {
+		c.regexpBackspace(b, ft, args)
+	}
 	res := apply(ft.Result, subst)
 	if hasTypeVars(res) {
 		if !failed {
@@ -909,4 +913,74 @@ func localKind(o *Object) string {
 		return "lambda's parameter"
 	}
 	return "local"
+}
+
+// regexpBackspace warns (RPL327) of a string literal given for b's
+// regular expression parameter (Builtin.Regexp) that writes \b: in a
+// string, \b is a backspace (language.md §2.7), which a regular
+// expression matches as itself, where its word boundary, written \\b in
+// a string, was surely meant (matches(m, "\bgpt\b") never matches a
+// model name). The warning covers the first \b, and the fix doubles the
+// backslash of every \b of the literal. A constant named for the
+// argument is followed to its declaration when that is a literal of
+// this file.
+func (c *checker) regexpBackspace(b *Builtin, ft *Func, args []Expr) {
+	i := slices.IndexFunc(ft.Params, func(p *FuncParam) bool { return p.Name == b.Regexp })
+	if i < 0 || i >= len(args) || args[i] == nil || c.file == nil {
+		return
+	}
+	arg := withoutParens(args[i])
+	if o := c.namedConst(arg); o != nil {
+		d, ok := o.Decl.(*ConstDecl)
+		if !ok || d.Value == nil || !slices.ContainsFunc(c.file.Decls, func(x Decl) bool { return x == Decl(d) }) {
+			return // not this file's literal: the fix could not edit it
+		}
+		arg = withoutParens(d.Value)
+	}
+	lit, ok := arg.(*BasicLit)
+	if !ok || lit.Kind != LitString {
+		return
+	}
+	raw := lit.Raw
+	var at []int // the offsets in raw of its \b escapes
+	for j := 1; j < len(raw)-1; {
+		if raw[j] != '\\' {
+			j++
+			continue
+		}
+		if raw[j+1] == 'b' {
+			at = append(at, j)
+		}
+		_, _, tail, err := strconv.UnquoteChar(raw[j:len(raw)-1], '"')
+		if err != nil {
+			return // RPL104's
+		}
+		j = len(raw) - 1 - len(tail)
+	}
+	if len(at) == 0 {
+		return
+	}
+	start := lit.Sp.Start
+	d := c.errorf(c.file.File, Span{start + Pos(at[0]), start + Pos(at[0]+2)}, CodeRegexpBackspace,
+		`\b in a string is a backspace, which a regular expression matches as itself: write \\b for its word boundary`)
+	var fixed strings.Builder
+	from := at[0]
+	for _, j := range at {
+		fixed.WriteString(raw[from:j])
+		fixed.WriteString(`\\b`)
+		from = j + 2
+	}
+	title := `change \b to \\b`
+	if len(at) > 1 {
+		title = fmt.Sprintf(`change the %d \b to \\b`, len(at))
+	}
+	d.Fixes = []Fix{{Title: title, Span: Span{start + Pos(at[0]), start + Pos(from)}, NewText: fixed.String()}}
+}
+
+// withoutParens is e without the parentheses around it.
+func withoutParens(e Expr) Expr {
+	for p, ok := e.(*ParenExpr); ok; p, ok = e.(*ParenExpr) {
+		e = p.X
+	}
+	return e
 }

@@ -40,33 +40,34 @@ const (
 
 // Types (RPL3xx).
 const (
-	CodeMismatch       Code = "RPL300" // value of the wrong type
-	CodeBadOperand     Code = "RPL301" // operator not defined on the operand types
-	CodeArgCount       Code = "RPL302" // wrong number of arguments
-	CodeNotCallable    Code = "RPL303" // call of a non-function
-	CodeBranchTypes    Code = "RPL304" // if/match branches of different types
-	CodeNonExhaustive  Code = "RPL305" // match used as a value without a catch-all arm
-	CodeUnknownType    Code = "RPL306" // undefined type name
-	CodeBadLambda      Code = "RPL307" // lambda outside an argument that takes a function
-	CodeDuplicateKey   Code = "RPL308" // field or key repeated in a literal
-	CodeNotConstant    Code = "RPL309" // const initialiser is not a constant expression
-	CodeUnreachable    Code = "RPL310" // statement after return (warning)
-	CodeExpectOutside  Code = "RPL311" // expect outside a test
-	CodeReturnOutside  Code = "RPL312" // return outside a function
-	CodeMissingValue   Code = "RPL313" // block that must produce a value does not
-	CodeCannotInfer    Code = "RPL314" // type cannot be inferred (empty literal without context)
-	CodeConstOverflow  Code = "RPL315" // constant arithmetic overflows or divides by zero
-	CodeNotOptional    Code = "RPL316" // ?? applied to a value that is never none (warning)
-	CodeBadEntry       Code = "RPL317" // route has the wrong signature
-	CodeInvalidPattern Code = "RPL318" // match pattern of the wrong type or not constant
-	CodeRecursiveType  Code = "RPL319" // type declaration that refers to itself
-	CodeLiteralSize    Code = "RPL320" // map literal computed at run time with too many entries
-	CodeTypeTooLarge   Code = "RPL321" // type whose every value holds too many values
-	CodeMachineLimit   Code = "RPL322" // code beyond the machine's limits: operand stack, constants, locals, functions
-	CodeFuncType       Code = "RPL323" // function type written outside a builtin's signature
-	CodeUnreachableArm Code = "RPL324" // match arm or pattern that never applies (warning)
-	CodeDiscarded      Code = "RPL325" // value of an expression statement that nothing uses (warning)
-	CodeAlwaysFails    Code = "RPL326" // call of a builtin with constant arguments it always refuses (warning)
+	CodeMismatch        Code = "RPL300" // value of the wrong type
+	CodeBadOperand      Code = "RPL301" // operator not defined on the operand types
+	CodeArgCount        Code = "RPL302" // wrong number of arguments
+	CodeNotCallable     Code = "RPL303" // call of a non-function
+	CodeBranchTypes     Code = "RPL304" // if/match branches of different types
+	CodeNonExhaustive   Code = "RPL305" // match used as a value without a catch-all arm
+	CodeUnknownType     Code = "RPL306" // undefined type name
+	CodeBadLambda       Code = "RPL307" // lambda outside an argument that takes a function
+	CodeDuplicateKey    Code = "RPL308" // field or key repeated in a literal
+	CodeNotConstant     Code = "RPL309" // const initialiser is not a constant expression
+	CodeUnreachable     Code = "RPL310" // statement after return (warning)
+	CodeExpectOutside   Code = "RPL311" // expect outside a test
+	CodeReturnOutside   Code = "RPL312" // return outside a function
+	CodeMissingValue    Code = "RPL313" // block that must produce a value does not
+	CodeCannotInfer     Code = "RPL314" // type cannot be inferred (empty literal without context)
+	CodeConstOverflow   Code = "RPL315" // constant arithmetic overflows or divides by zero
+	CodeNotOptional     Code = "RPL316" // ?? applied to a value that is never none (warning)
+	CodeBadEntry        Code = "RPL317" // route has the wrong signature
+	CodeInvalidPattern  Code = "RPL318" // match pattern of the wrong type or not constant
+	CodeRecursiveType   Code = "RPL319" // type declaration that refers to itself
+	CodeLiteralSize     Code = "RPL320" // map literal computed at run time with too many entries
+	CodeTypeTooLarge    Code = "RPL321" // type whose every value holds too many values
+	CodeMachineLimit    Code = "RPL322" // code beyond the machine's limits: operand stack, constants, locals, functions
+	CodeFuncType        Code = "RPL323" // function type written outside a builtin's signature
+	CodeUnreachableArm  Code = "RPL324" // match arm or pattern that never applies (warning)
+	CodeDiscarded       Code = "RPL325" // value of an expression statement that nothing uses (warning)
+	CodeAlwaysFails     Code = "RPL326" // call of a builtin with constant arguments it always refuses (warning)
+	CodeRegexpBackspace Code = "RPL327" // \b, a backspace, in a string literal given as a regular expression (warning)
 )
 
 // Cost (RPL4xx).
@@ -140,6 +141,7 @@ var Codes = []CodeInfo{
 	{CodeUnreachableArm, SevWarning, "match arm that never applies"},
 	{CodeDiscarded, SevWarning, "value computed and discarded"},
 	{CodeAlwaysFails, SevWarning, "call that always fails"},
+	{CodeRegexpBackspace, SevWarning, "backspace in a regular expression"},
 	{CodeUnboundedCost, SevInfo, "no static cost bound"},
 	{CodeTooMany, SevInfo, "more diagnostics than shown"},
 }

@@ -113,8 +113,8 @@ const MaxDiagnostics = 100
 // keepRank orders a file's diagnostics for the cap (MaxDiagnostics), the
 // lowest kept first (spec/diagnostics.md, RPL900): errors; a call that
 // always fails on live traffic (RPL326); the other warnings, of code that
-// does not do what it reads as (RPL310, RPL316, RPL324, RPL325) and so
-// may decide wrong; what is merely unused (RPL205, RPL207); infos.
+// does not do what it reads as (RPL310, RPL316, RPL324, RPL325, RPL327)
+// and so may decide wrong; what is merely unused (RPL205, RPL207); infos.
 func keepRank(d *Diagnostic) int {
 	switch {
 	case d.Severity == SevError:

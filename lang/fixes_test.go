@@ -119,6 +119,18 @@ var fixCases = []struct {
 		want: []string{`3:62-3:64 "\\d" → "\\\\d": change \d to \\d`},
 	},
 	{
+		name: "backspace in a regular expression",
+		src:  "package p\n\nfn route(r: Request) -> Decision = if matches(r.model, \"\\bgpt\") { to(\"a:b\") } else { to(\"c:d\") }\n",
+		code: "RPL327",
+		want: []string{`3:57-3:59 "\\b" → "\\\\b": change \b to \\b`},
+	},
+	{
+		name: "every backspace of a regular expression, the other escapes kept",
+		src:  "package p\n\nconst re = \"\\bgpt\\t\\\\d\\b\"\n\nfn route(r: Request) -> Decision = if matches(r.model, (re)) { to(\"a:b\") } else { to(\"c:d\") }\n",
+		code: "RPL327",
+		want: []string{`3:13-3:25 "\\bgpt\\t\\\\d\\b" → "\\\\bgpt\\t\\\\d\\\\b": change the 2 \b to \\b`},
+	},
+	{
 		name: "every unknown escape of the string, the valid ones kept",
 		src:  "package p\n\nconst v = \"^v\\d+\\t\\.\\d$\"\n\nfn route(r: Request) -> Decision = to(\"a:b\").reason(v)\n",
 		code: "RPL104",

@@ -37,6 +37,11 @@ type BuiltinDecl struct {
 	// pattern. The static cost bound counts it with Cost (language.md
 	// §11.3); 0 where what it depends on is not constant.
 	ConstFuel func(args []ConstValue) int64
+	// Regexp names the parameter that is an RE2 regular expression
+	// (matches's pattern), "" for none: a string literal given for it
+	// that writes \b, a backspace in a string, where the expression's
+	// word boundary \\b was surely meant, is warned of (RPL327).
+	Regexp string
 }
 
 // Builtin is a declared builtin with its parsed signature. Index is its
