@@ -198,14 +198,20 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	// A traced program records the first TraceLambdaCalls calls of the
 	// lambda; the others run its body compiled without probes, so that a
 	// long list does not fill the trace with steps not shown.
+	// The static cost bound counts each copy for the calls that run it,
+	// not both for every call: the traced one min(n, TraceLambdaCalls)
+	// times, the quiet one for the others, and the check between them
+	// every time.
 	capped := f.tracing() && !f.cover()
 	var quiet string
+	var check work // capped: the body's work up to the cap's check
 	if capped {
 		quiet = f.label()
 		f.emit(vm.OpLoadLocal, idx)
 		f.pushConst(vm.Int(TraceLambdaCalls))
 		f.emit(compareOp(">", lang.Int))
 		f.jump(vm.OpJmpIfTrue, quiet)
+		check, f.work = f.work, work{}
 	}
 	if f.tracing() {
 		f.emit(vm.OpLoadLocal, x)
@@ -292,10 +298,15 @@ func (f *funcCompiler) loop(e *lang.CallExpr, call *lang.Call) {
 	iteration()
 	if capped {
 		f.jump(vm.OpJmp, step)
+		traced := f.work
+		f.work = work{}
 		f.mark(quiet)
 		f.quiet++
 		iteration()
 		f.quiet--
+		outer.add(traced, min(n, TraceLambdaCalls))
+		outer.add(f.work, max(n-TraceLambdaCalls, 0))
+		f.work = check
 	}
 	f.mark(step)
 	f.at(e.Lparen)

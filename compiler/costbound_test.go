@@ -3,6 +3,8 @@ package compiler_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
+	"github.com/rpl-lang/rpl/vm"
 )
 
 // TestCostBoundLoops pins spec/language.md §11.3 for the loops of the
@@ -247,4 +250,49 @@ func longKeys(n int) string {
 		fmt.Fprintf(&b, "%q: len(r.model), ", strings.Repeat("k", 99)+string(rune('0'+i)))
 	}
 	return b.String()
+}
+
+// TestCostBoundTracedLoop: a traced program (rplc explain) runs the first
+// TraceLambdaCalls calls of a loop's lambda traced, and the others with
+// its body compiled without probes; the bound counts each copy for the
+// calls that run it. It counted both for every element, a traced body
+// too many for each element past the tenth and a quiet one for each of
+// the first ten. Here the lambda's body is straight code, so the bound is
+// the traced run's fuel, exactly, whatever the list's length.
+func TestCostBoundTracedLoop(t *testing.T) {
+	env, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{3, 10, 11, 30, 100} {
+		src := fmt.Sprintf(`package p
+fn twice(t: int) -> int = t * 2
+fn route(r: Request) -> Decision = to("x:y").priority(len(range(%d).map(t => twice(t) + len(r.model))))
+`, n)
+		path := filepath.Join(t.TempDir(), "p.rpl")
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		prog, err := env.CompileWith(path, rpl.CompileOptions{NoTests: true, Trace: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bound, ok := prog.CostBound()
+		if !ok {
+			t.Fatalf("%d elements: no bound", n)
+		}
+		req, err := prog.RequestFromJSON([]byte(`{"id": "r1", "model": "m"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := rpl.DefaultInput(time.Unix(0, 0), "r1")
+		in.Probes = &vm.Probes{}
+		res, err := prog.Decide(context.Background(), req, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Stats.Fuel != bound {
+			t.Errorf("%d elements: the traced run took %d fuel, bound %d", n, res.Stats.Fuel, bound)
+		}
+	}
 }
