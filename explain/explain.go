@@ -163,7 +163,9 @@ func Path(points []compiler.TracePoint, events []vm.TraceEvent) []*Step {
 			if p := top(); p != nil && p.loop {
 				if p.calls++; p.calls <= MaxLambdaCalls {
 					p.Steps = append(p.Steps, s)
-				} // else open, so that its steps go with it, but not shown
+				} // else open, so that its steps go with it, but not shown: a
+				// trace with more calls than a traced program records
+				// (TestLambdaCallsCapped)
 			} else {
 				attach(s)
 			}

@@ -55,3 +55,49 @@ func TestIndentBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestLambdaCallsCapped: a loop's step holds the first MaxLambdaCalls
+// calls of its lambda, and counts the others (More) with their steps left
+// out, however many the trace records. A program the compiler traces
+// records no more (compiler.TraceLambdaCalls, the later calls run without
+// probes), so the cap is Path's guard for a trace that holds more; here,
+// 12 calls, each with a comparison in it.
+func TestLambdaCallsCapped(t *testing.T) {
+	const calls = MaxLambdaCalls + 2
+	points := []compiler.TracePoint{
+		{Kind: compiler.TraceLoop, Func: "route", Text: "map", Args: 1, List: "xs"},
+		{Kind: compiler.TraceLambda, Func: "route", Text: "t", List: "t => t > 1"},
+		{Kind: compiler.TraceOperand, Func: "route", Text: "t"},
+		{Kind: compiler.TraceLambdaReturn, Func: "route", Text: "t => t > 1"},
+		{Kind: compiler.TraceLoopCalls, Func: "route", Text: "map"},
+		{Kind: compiler.TraceLoopEnd, Func: "route", Text: "map"},
+	}
+	events := []vm.TraceEvent{{Point: 0, Value: vm.Nil(), Depth: 1}}
+	for i := range calls {
+		events = append(events,
+			vm.TraceEvent{Point: 1, Value: vm.Int(int64(i)), Depth: 1},
+			vm.TraceEvent{Point: 2, Value: vm.Int(int64(i)), Depth: 1},
+			vm.TraceEvent{Point: 3, Value: vm.Bool(i > 1), Depth: 1})
+	}
+	events = append(events,
+		vm.TraceEvent{Point: 4, Value: vm.Int(calls), Depth: 1},
+		vm.TraceEvent{Point: 5, Value: vm.Nil(), Depth: 1})
+	steps := Path(points, events)
+	if len(steps) != 1 {
+		t.Fatalf("%d root steps, want the loop's", len(steps))
+	}
+	loop := steps[0]
+	if len(loop.Steps) != MaxLambdaCalls || loop.More != calls-MaxLambdaCalls {
+		t.Fatalf("%d calls shown, %d more; want %d and %d", len(loop.Steps), loop.More, MaxLambdaCalls, calls-MaxLambdaCalls)
+	}
+	for i, s := range loop.Steps {
+		if s.Kind != "lambda" || len(s.Steps) != 1 || s.Args[0].Value != fmt.Sprint(i) {
+			t.Errorf("call %d: %+v, want the lambda's call of %d with its comparison", i, s, i)
+		}
+	}
+	var b strings.Builder
+	WriteText(&b, steps, nil)
+	if want := "… 2 more calls of the lambda not shown"; !strings.Contains(b.String(), want) {
+		t.Errorf("no %q in\n%s", want, b.String())
+	}
+}
