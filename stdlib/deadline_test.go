@@ -3,6 +3,7 @@ package stdlib
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +94,94 @@ func TestInterruptedAllocatesNothing(t *testing.T) {
 	for _, err := range []error{nil, errEmptySplit, vm.Errorf(vm.CodeDeadlineExceeded, "deadline exceeded")} {
 		if n := testing.AllocsPerRun(100, func() { interrupted(err) }); n != 0 {
 			t.Errorf("interrupted(%v): %v allocations", err, n)
+		}
+	}
+}
+
+// TestSearchStopsAtDeadline: contains, replace and split charge the bytes
+// they search first, then search a block of searchBlock bytes at a time,
+// counting their work (Call.PaceBy: 1 per 16 bytes read, as charged, and
+// 1 per occurrence), so that they check the deadline as the interpreter
+// does every CheckEvery fuel; an empty separator or old, one character at
+// a time (Call.Pace). They searched the whole string at once: contains of
+// 15 MB and a 101-byte pattern ran 40 ms past its one check. A call reads
+// the clock once per 2·CheckEvery fuel it takes at least (it read it once,
+// at its charge); run again with a clock that passes the deadline before
+// its last read, that check stops it.
+func TestSearchStopsAtDeadline(t *testing.T) {
+	const n = 1 << 20
+	a, ab := strings.Repeat("a", n), strings.Repeat("ab", n/2)
+	long := strings.Repeat("a", 100) + "b"
+	deadline := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name, key string
+		args      []vm.Value
+	}{
+		{"contains, long pattern", "contains(string, string)", []vm.Value{str(a), str(long)}},
+		{"contains, short pattern", "contains(string, string)", []vm.Value{str(a), str("ab")}},
+		{"replace, dense", "replace(string, string, string)", []vm.Value{str(ab), str("ab"), str("")}},
+		{"replace, last byte", "replace(string, string, string)", []vm.Value{str(a + "b"), str("b"), str("c")}},
+		{"replace, long old", "replace(string, string, string)", []vm.Value{str(a + long), str(long), str("c")}},
+		{"replace, empty old", "replace(string, string, string)", []vm.Value{str(a[:n/16]), str(""), str("-")}},
+		{"split, dense", "split(string, string)", []vm.Value{str(ab[:n/4]), str("b")}},
+		{"split, long separator", "split(string, string)", []vm.Value{str(a + long + "x"), str(long)}},
+		{"split, empty separator", "split(string, string)", []vm.Value{str(a[:n/16]), str("")}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run := func(before int) (int, vm.Stats, error) {
+				var reads int
+				mach := vm.NewMachine()
+				mach.SetClock(func() time.Time {
+					if reads++; reads <= before {
+						return deadline.Add(-time.Second)
+					}
+					return deadline.Add(time.Second)
+				})
+				_, st, err := mach.Run(context.Background(), program(t, c.key, len(c.args)), 0, c.args,
+					vm.Limits{Fuel: 1 << 30, Memory: 1 << 30, Deadline: deadline}, vm.Input{})
+				return reads, st, err
+			}
+			all, st, err := run(1 << 30)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := int(st.Fuel / (2 * vm.CheckEvery)); all < want {
+				t.Fatalf("the clock was read %d times for %d fuel, want %d at least: the search does not check the deadline", all, st.Fuel, want)
+			}
+			reads, _, err := run(all - 1)
+			e := wantCode(t, err, vm.CodeDeadlineExceeded)
+			if e.Msg != "deadline exceeded" || reads != all {
+				t.Errorf("%v after %d clock reads, want deadline exceeded after %d", e, reads, all)
+			}
+		})
+	}
+}
+
+// TestSearchAcrossBlocks: contains, replace and split find an occurrence
+// that lies across the boundary of two blocks of their search
+// (searchBlock), of a short pattern and of a long one, as the strings
+// functions do.
+func TestSearchAcrossBlocks(t *testing.T) {
+	long := strings.Repeat("xy", 40) + "z"
+	for _, pat := range []string{"ab", long} {
+		for _, at := range []int{searchBlock - len(pat) - 1, searchBlock - len(pat), searchBlock - 1, searchBlock, 2*searchBlock - 3, 3 * searchBlock} {
+			s := strings.Repeat("x", at) + pat + strings.Repeat("y", searchBlock+7) + pat
+			if got := mustCall(t, "contains(string, string)", str(s[:at+len(pat)]), str(pat)); !got.Bool() {
+				t.Errorf("%d-byte pattern at %d: not found", len(pat), at)
+			}
+			if got := mustCall(t, "replace(string, string, string)", str(s), str(pat), str("_")).Str(); got != strings.ReplaceAll(s, pat, "_") {
+				t.Errorf("%d-byte pattern at %d: replace gave %d bytes, want %d", len(pat), at, len(got), len(strings.ReplaceAll(s, pat, "_")))
+			}
+			got := mustCall(t, "split(string, string)", str(s), str(pat)).List()
+			want := strings.Split(s, pat)
+			if len(got) != len(want) {
+				t.Fatalf("%d-byte pattern at %d: split gave %d parts, want %d", len(pat), at, len(got), len(want))
+			}
+			for i := range want {
+				if got[i].Str() != want[i] {
+					t.Errorf("%d-byte pattern at %d: part %d differs", len(pat), at, i)
+				}
+			}
 		}
 	}
 }

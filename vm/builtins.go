@@ -167,6 +167,18 @@ func (c *Call) Pace() error {
 	return c.m.interrupted()
 }
 
+// PaceBy is Pace for n ≥ 0 steps at once, for a builtin that works
+// through its input a block at a time (a search of a long string, a step
+// per 16 bytes read as its charge counts them): it checks the deadline
+// and the context when the count crosses a multiple of CheckEvery.
+func (c *Call) PaceBy(n int64) error {
+	c.steps += uint64(n)
+	if c.steps&(CheckEvery-1) >= uint64(n) { // no multiple of CheckEvery reached (inlined)
+		return nil
+	}
+	return c.m.interrupted()
+}
+
 // Alloc accounts bytes of memory the builtin is about to create (strings,
 // lists, maps it returns); it fails with memory_exhausted when the run's
 // budget is used up.
