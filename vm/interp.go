@@ -749,7 +749,11 @@ loop:
 			if f, err = m.finder(sub.str(), s.str()); err != nil {
 				break loop
 			}
-			*stack.at(sp - 2) = Bool(f.Index(s.str()) >= 0)
+			var i int
+			if i, err = m.index(f, s.str()); err != nil {
+				break loop
+			}
+			*stack.at(sp - 2) = Bool(i >= 0)
 			sp--
 			pc++
 
@@ -1184,7 +1188,11 @@ func (m *Machine) strTest(code Opcode, op int, s, k Value) (bool, int64, error) 
 		if err != nil {
 			return false, 0, err
 		}
-		ok = f.Index(s.str()) >= 0
+		i, err := m.index(f, s.str())
+		if err != nil {
+			return false, 0, err
+		}
+		ok = i >= 0
 	default:
 		return false, 0, &Error{Code: CodeInternal, Msg: fmt.Sprintf("%s: no string test %d", code, op)}
 	}

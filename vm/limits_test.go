@@ -543,3 +543,67 @@ func TestMakeMapIllTyped(t *testing.T) {
 		t.Errorf("message %q, want %q", e.Msg, want)
 	}
 }
+
+// TestSearchPaced: the interpreter's searches (IN_STR, STR_TEST_CONST's
+// contains) charge the whole search first, then read the string a block
+// of searchBlock bytes (CheckEvery fuel) at a time, checking the deadline
+// between two, so a run reads the clock at least once per 2·CheckEvery
+// fuel it spends. They searched the whole string at once, after one
+// check: a 15 MB string for a 101-byte pattern took 40 ms. An occurrence
+// across two blocks is found.
+func TestSearchPaced(t *testing.T) {
+	long := strings.Repeat("a", 100) + "b"
+	inStr := build(t, nil, nil, nil, nil, fn{name: "main", params: 2, asm: func(a *Assembler) {
+		a.Emit(OpLoadLocal, 0)
+		a.Emit(OpLoadLocal, 1)
+		a.Emit(OpInStr)
+		a.Emit(OpReturn)
+	}})
+	strTest := func(pat string) *Program {
+		return build(t, []Value{Str(pat)}, nil, nil, nil, fn{name: "main", params: 2, asm: func(a *Assembler) {
+			a.Emit(OpLoadLocal, 1)
+			a.Emit(OpStrTestConst, StrContains, 0)
+			a.Emit(OpReturn)
+		}})
+	}
+	deadline := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := strings.Repeat("a", 1<<20)
+	for _, c := range []struct {
+		name string
+		p    *Program
+		pat  string
+	}{
+		{"IN_STR, long pattern", inStr, long},
+		{"IN_STR, short pattern", inStr, "ab"},
+		{"STR_TEST_CONST, long pattern", strTest(long), long},
+		{"STR_TEST_CONST, short pattern", strTest("ab"), "ab"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var reads int
+			m := NewMachine()
+			m.SetClock(func() time.Time {
+				reads++
+				return deadline.Add(-time.Second)
+			})
+			args := []Value{Str(c.pat), Str(s)}
+			v, st, err := m.Run(context.Background(), c.p, 0, args, Limits{Deadline: deadline}, Input{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Bool() {
+				t.Fatal("found")
+			}
+			if want := int(st.Fuel / (2 * CheckEvery)); reads < want {
+				t.Errorf("%d fuel spent, the clock read %d times, want %d at least", st.Fuel, reads, want)
+			}
+			// Across blocks: the pattern's last byte in the next block, or
+			// its first.
+			for _, at := range []int{searchBlock - len(c.pat) + 1, searchBlock - 1, 2*searchBlock - 1} {
+				args[1] = Str(s[:at] + c.pat + s[:searchBlock])
+				if v, _, err := m.Run(context.Background(), c.p, 0, args, Limits{}, Input{}); err != nil || !v.Bool() {
+					t.Errorf("pattern at %d: %v, %v", at, v, err)
+				}
+			}
+		})
+	}
+}
