@@ -103,8 +103,10 @@ func TestInterruptedAllocatesNothing(t *testing.T) {
 // counting their work (Call.PaceBy: 1 per 16 bytes read, as charged, and
 // 1 per occurrence), so that they check the deadline as the interpreter
 // does every CheckEvery fuel; an empty separator or old, one character at
-// a time (Call.Pace). They searched the whole string at once: contains of
-// 15 MB and a 101-byte pattern ran 40 ms past its one check. A call reads
+// a time (Call.Pace); lower and upper count the bytes of each character
+// they look up in the case tables. They searched the whole string at
+// once: contains of 15 MB and a 101-byte pattern ran 40 ms past its one
+// check, lower of 917 KB of Greek 12.6 ms. A call reads
 // the clock once per 2·CheckEvery fuel it takes at least (it read it once,
 // at its charge); run again with a clock that passes the deadline before
 // its last read, that check stops it.
@@ -126,6 +128,10 @@ func TestSearchStopsAtDeadline(t *testing.T) {
 		{"split, dense", "split(string, string)", []vm.Value{str(ab[:n/4]), str("b")}},
 		{"split, long separator", "split(string, string)", []vm.Value{str(a + long + "x"), str(long)}},
 		{"split, empty separator", "split(string, string)", []vm.Value{str(a[:n/16]), str("")}},
+		// lower and upper look a character that is not ASCII up in the
+		// case tables, charged 1 per byte first.
+		{"lower, Greek", "lower(string)", []vm.Value{str(strings.Repeat("Σ", n/16))}},
+		{"upper, Greek", "upper(string)", []vm.Value{str(strings.Repeat("σ", n/16))}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			run := func(before int) (int, vm.Stats, error) {
@@ -146,7 +152,7 @@ func TestSearchStopsAtDeadline(t *testing.T) {
 				t.Fatal(err)
 			}
 			if want := int(st.Fuel / (2 * vm.CheckEvery)); all < want {
-				t.Fatalf("the clock was read %d times for %d fuel, want %d at least: the search does not check the deadline", all, st.Fuel, want)
+				t.Fatalf("the clock was read %d times for %d fuel, want %d at least: the work does not check the deadline", all, st.Fuel, want)
 			}
 			reads, _, err := run(all - 1)
 			e := wantCode(t, err, vm.CodeDeadlineExceeded)
