@@ -70,11 +70,10 @@
 //     counted from zero at each call, and by MAKE_MAP (and Call.MapOf)
 //     every CheckEvery keys of the map it builds after its charge. A
 //     builtin that does its work in one call of a Go library after its
-//     charge (matches, json_get), or in a loop that does not pace (lower,
-//     upper), is not checked inside it: under the default fuel such a
-//     call took up to 12 ms (matches over 655 KB, 983,246 fuel) and 26
-//     ms (json_get of 3.9 MB, 983,054 fuel), that long past the deadline
-//     at worst.
+//     charge (matches, json_get) is not checked inside it: under the
+//     default fuel such a call took up to 12 ms (matches over 655 KB,
+//     983,246 fuel) and 26 ms (json_get of 3.9 MB, 983,054 fuel), that
+//     long past the deadline at worst.
 //
 // # Errors
 //
