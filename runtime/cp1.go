@@ -377,7 +377,11 @@ func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf [
 	}
 	d := e.View(o.Decision)
 	if o.Denied {
-		err := &Error{Code: CodeDecisionFailed, Message: "request denied by policy " + o.PolicyID() + ": " + d.DenyReason(),
+		// The message repeats the deny reason cut to MaxEcho bytes, as
+		// an error repeats any one value: details.deny_reason and
+		// details.reason (the policy's because) hold them whole, the
+		// decision's fields as a v2 answer holds them.
+		err := &Error{Code: CodeDecisionFailed, Message: "request denied by policy " + o.PolicyID() + ": " + jsonx.Echo(d.DenyReason()),
 			Details: map[string]any{"deny_reason": d.DenyReason(), "reason": d.Reason(), "policy_id": o.PolicyID(), "policy_version": o.Version()}}
 		return appendCP1Error(buf, err, cctx), err.Code, o
 	}

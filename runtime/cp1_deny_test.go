@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/rpl-lang/rpl/runtime"
@@ -34,5 +35,25 @@ func TestCP1DenyAndFailure(t *testing.T) {
 		if wantResult := map[string]string{"guard": "deny", "broken": "decision_failed"}[policy]; o == nil || o.Result() != wantResult {
 			t.Errorf("%s: outcome %v, want %s", policy, o, wantResult)
 		}
+	}
+}
+
+// TestCP1DenyLongReason: a deny's message repeats its reason cut to
+// MaxEcho bytes, as an error repeats any one value, where it repeated it
+// whole (a 500 KB reason, of a request's metadata, made the answer
+// 1.5 MB); details.deny_reason and details.reason hold them whole.
+func TestCP1DenyLongReason(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "echo.rpl", "package echo\n\nfn route(r: Request) -> Decision = deny(r.metadata[\"x\"] ?? \"none\").because(\"b\")\n")
+	e := newEngine(t, runtime.Config{})
+	s := load(t, e, dir)
+	x := strings.Repeat("q", 500000)
+	body := `{"version": "1", "request_id": "r-1", "tenant_id": "t", "policy_id": "echo", "task": {"type": "chat"}, "metadata": {"x": "` + x + `"}}`
+	out, code, _ := e.HandleCP1(context.Background(), []byte(body), runtime.CP1Meta{}, nil, nil)
+	want := `{"ok":false,"error":{"code":"decision_failed","message":"request denied by policy echo: ` + x[:runtime.MaxEcho] + `… (500000 bytes)",` +
+		`"details":{"deny_reason":"` + x + `","policy_id":"echo","policy_version":"` + s.Version + `","reason":"b"}},` +
+		`"context":{"request_id":"r-1"}}`
+	if code != runtime.CodeDecisionFailed || string(out) != want {
+		t.Errorf("%s, %d bytes; want %d bytes", code, len(out), len(want))
 	}
 }
