@@ -67,6 +67,11 @@ type Config struct {
 	// is exact and even, not random: with 0.7, seven of every ten
 	// consecutive decisions (see sampler).
 	LogSample float64
+	// MaxAnswer bounds a batch's answer in bytes (HandleV2Batch): the
+	// request whose answer would take it past the limit, and those
+	// after it, are answered invalid_request, not answered; 0 means
+	// DefaultMaxAnswer. New refuses a negative one.
+	MaxAnswer int
 }
 
 // Observer is told about every decision and every load; implementations
@@ -136,6 +141,12 @@ func New(cfg Config) (*Engine, error) {
 			return nil, err
 		}
 		cfg.Env = env
+	}
+	if cfg.MaxAnswer < 0 {
+		return nil, fmt.Errorf("runtime: MaxAnswer %d is negative", cfg.MaxAnswer)
+	}
+	if cfg.MaxAnswer == 0 {
+		cfg.MaxAnswer = DefaultMaxAnswer
 	}
 	if cfg.Deadline <= 0 {
 		cfg.Deadline = 50 * time.Millisecond

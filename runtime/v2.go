@@ -32,6 +32,15 @@ import (
 // feedback alike.
 const MaxBatch = 1000
 
+// DefaultMaxAnswer is a batch answer's limit in bytes when
+// Config.MaxAnswer is 0: 8 MiB, the largest message the NATS server that
+// rpl-router embeds accepts (its max_payload), so that a batch answered
+// over HTTP could be answered over that NATS too. A decision of a policy
+// may take up to its memory limit (16 MiB by default): without a limit,
+// a batch of 100 small requests whose decisions each held a 4 MiB tag
+// was answered 411 MB.
+const DefaultMaxAnswer = 8 << 20
+
 // errBatchTooLong is the error of a batch of n items (named items), the
 // list at field, longer than MaxBatch.
 func errBatchTooLong(field string, n int, items string) *Error {
@@ -359,14 +368,23 @@ func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 		var o Outcome
 		notReady := 0
 		buf = append(buf, `{"ok":true,"results":[`...)
+		start, full := len(buf), false
 		for i, it := range items {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
+			if full {
+				buf = e.appendAnswerFull(buf, i, e.requestID(it.req))
+				continue
+			}
+			mark := len(buf)
 			var code Code
 			buf, code, _ = e.decideItem(ctx, &o, s, it, i, arrival, buf)
 			if code == CodeNotReady {
 				notReady++
+			}
+			if len(buf)-start > e.cfg.MaxAnswer {
+				buf, full = e.appendAnswerFull(buf[:mark], i, e.requestID(it.req)), true
 			}
 		}
 		return append(buf, "]}"...), "", len(items) > 0 && notReady == len(items)
@@ -397,22 +415,43 @@ func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arriva
 	buf = append(buf, `{"ok":true,"results":[`...)
 	var o Outcome
 	notReady := 0
+	start, full := len(buf), false
 	for i, raw := range q.Requests {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
+		if full {
+			buf = e.appendAnswerFull(buf, i, peekString(raw, "request", "id"))
+			continue
+		}
+		mark := len(buf)
 		var r v2Request
 		if err := decodeItem(raw, &r); err != nil {
 			buf = appendV2Error(buf, batchItemError(err, i), peekString(raw, "request", "id"))
-			continue
+		} else {
+			var code Code
+			buf, code, _ = e.decideV2(ctx, &o, s, &r, i, arrival, buf)
+			if code == CodeNotReady {
+				notReady++
+			}
 		}
-		var code Code
-		buf, code, _ = e.decideV2(ctx, &o, s, &r, i, arrival, buf)
-		if code == CodeNotReady {
-			notReady++
+		if len(buf)-start > e.cfg.MaxAnswer {
+			buf, full = e.appendAnswerFull(buf[:mark], i, peekString(raw, "request", "id")), true
 		}
 	}
 	return append(buf, "]}"...), "", len(q.Requests) > 0 && notReady == len(q.Requests)
+}
+
+// appendAnswerFull appends the answer of the item'th request of a batch
+// whose answer, with this request's, would be longer than
+// Config.MaxAnswer: invalid_request, saying so; the requests after it
+// are answered so without being decided, so that the batch's answer
+// stays within the limit and still answers every request, in order.
+func (e *Engine) appendAnswerFull(buf []byte, item int, requestID string) []byte {
+	err := &Error{Code: CodeInvalidRequest,
+		Message: fmt.Sprintf("not answered: the batch's answer would be longer than its limit, %d bytes (--max-answer); this request and those after it are not answered: send them in another batch", e.cfg.MaxAnswer),
+		Details: map[string]any{"field": "", "max_answer": e.cfg.MaxAnswer}}
+	return appendV2Error(buf, batchItemError(err, item), requestID)
 }
 
 // batchItemError is err, a request's, as the item'th of a batch names it

@@ -144,6 +144,7 @@ type Options struct {
 
 	MaxInFlight int   // HTTP decisions at once before answering overloaded
 	MaxBody     int64 // largest request body, over HTTP and NATS
+	MaxAnswer   int   // a batch answer's limit (runtime.Config.MaxAnswer)
 	// MaxConnections is the most HTTP connections open at once (idle
 	// keep-alives and requests still being received included); beyond
 	// it the listener stops accepting, and connections wait in the
@@ -423,6 +424,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	e, err := runtime.New(runtime.Config{
 		Limits: opt.Limits, Deadline: opt.Deadline, FailureMode: opt.FailureMode, SafeDefault: opt.SafeDefault,
 		RequireKnownTenant: opt.KnownOnly, State: r.State, Observer: activation{(*observer)(r)}, DecisionLog: dlog, LogSample: opt.LogSample,
+		MaxAnswer: opt.MaxAnswer,
 	})
 	if err != nil {
 		return nil, err

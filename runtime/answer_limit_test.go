@@ -1,0 +1,154 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// bigTagEngine is an engine whose policy big tags each decision with a
+// string of 2^n bytes, n the request's metadata["n"].
+func bigTagEngine(t *testing.T, cfg Config) *Engine {
+	t.Helper()
+	dir := t.TempDir()
+	src := `package big
+fn dbl(s: string, n: int) -> string = if n == 0 { s } else { dbl(s + s, n - 1) }
+fn route(r: Request) -> Decision {
+  let n = int(r.metadata["n"] ?? "0") ?? 0
+  to("a:b").tag("k", dbl("x", n))
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "big.rpl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func bigTagBatch(items int, n string) []byte {
+	var b strings.Builder
+	b.WriteString(`{"requests": [`)
+	for i := range items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"policy_id": "big", "request": {"id": "r%d", "tenant": {"id": "t"}, "metadata": {"n": %q}}}`, i, n)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+type batchAnswer struct {
+	OK      bool `json:"ok"`
+	Results []struct {
+		OK        bool   `json:"ok"`
+		RequestID string `json:"request_id"`
+		Error     *struct {
+			Code    string         `json:"code"`
+			Message string         `json:"message"`
+			Details map[string]any `json:"details"`
+		} `json:"error"`
+	} `json:"results"`
+}
+
+// TestBatchAnswerLimit: a batch's answer is bounded by MaxAnswer
+// (DefaultMaxAnswer, 8 MiB): the request whose answer would take it
+// past the limit, and every request after it, is answered
+// invalid_request saying so, in order, where the answer had no bound (a
+// 10 KB batch of 100 requests whose decisions each held a 4 MiB tag was
+// answered 411 MB). Both decoders of a batch, the fast one and
+// encoding/json's.
+func TestBatchAnswerLimit(t *testing.T) {
+	e := bigTagEngine(t, Config{Deadline: time.Minute}) // a 4 MiB string on a busy machine
+	if e.cfg.MaxAnswer != DefaultMaxAnswer {
+		t.Fatalf("MaxAnswer %d, want %d", e.cfg.MaxAnswer, DefaultMaxAnswer)
+	}
+	ctx := context.Background()
+	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
+	body := bigTagBatch(100, "22") // 4 MiB tags: the second passes 8 MiB
+	if _, ok := e.fastBatch(body); !ok {
+		t.Fatal("the fast decoder gave up on the batch")
+	}
+	fast, code := e.HandleV2Batch(ctx, body, at, nil)
+	slow, slowCode, _ := e.slowBatch(ctx, e.Current(), body, at, nil)
+	for path, out := range map[string][]byte{"fast": fast, "slow": slow} {
+		if code != "" || slowCode != "" {
+			t.Fatalf("codes %q %q", code, slowCode)
+		}
+		if len(out) > DefaultMaxAnswer+100*400 {
+			t.Fatalf("%s: answer of %d bytes", path, len(out))
+		}
+		var a batchAnswer
+		if err := json.Unmarshal(out, &a); err != nil || !a.OK || len(a.Results) != 100 {
+			t.Fatalf("%s: %v ok %v, %d results", path, err, a.OK, len(a.Results))
+		}
+		if r := a.Results[0]; !r.OK || r.RequestID != "r0" {
+			t.Fatalf("%s: first result %+v", path, r)
+		}
+		for i, r := range a.Results[1:] {
+			i++
+			want := fmt.Sprintf("requests[%d]: not answered: the batch's answer would be longer than its limit, %d bytes", i, DefaultMaxAnswer)
+			if r.OK || r.RequestID != fmt.Sprintf("r%d", i) || r.Error == nil || r.Error.Code != "invalid_request" || !strings.HasPrefix(r.Error.Message, want) ||
+				r.Error.Details["field"] != fmt.Sprintf("requests[%d]", i) || r.Error.Details["max_answer"] != float64(DefaultMaxAnswer) {
+				t.Fatalf("%s: result %d: %+v %+v, want %s", path, i, r, r.Error, want)
+			}
+		}
+	}
+	if string(fast) != string(slow) {
+		t.Error("the decoders answer differently")
+	}
+}
+
+// TestBatchAnswerLimitSmall: with a MaxAnswer of 10,000 bytes, requests
+// are answered while the answer stays within it; a batch within it is
+// answered as before, every request decided.
+func TestBatchAnswerLimitSmall(t *testing.T) {
+	e := bigTagEngine(t, Config{MaxAnswer: 10000, Deadline: time.Minute})
+	ctx := context.Background()
+	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		items  int
+		n      string
+		answer int // results answered ok
+	}{
+		{10, "4", 10}, // small tags: all within
+		{10, "11", 4}, // 2 KiB tags: four fit in 10,000 bytes
+		{10, "14", 0}, // a 16 KiB tag: none fits
+		{0, "0", 0},   // an empty batch
+	} {
+		body := bigTagBatch(c.items, c.n)
+		fast, _ := e.HandleV2Batch(ctx, body, at, nil)
+		slow, _, _ := e.slowBatch(ctx, e.Current(), body, at, nil)
+		for path, out := range map[string][]byte{"fast": fast, "slow": slow} {
+			var a batchAnswer
+			if err := json.Unmarshal(out, &a); err != nil || !a.OK || len(a.Results) != c.items {
+				t.Fatalf("%d×%s %s: %v %s", c.items, c.n, path, err, out)
+			}
+			for i, r := range a.Results {
+				if r.OK != (i < c.answer) {
+					t.Fatalf("%d×%s %s: result %d ok %v, want the first %d", c.items, c.n, path, i, r.OK, c.answer)
+				}
+			}
+			if c.answer < c.items && len(out) > 10000+c.items*400 {
+				t.Errorf("%d×%s %s: %d bytes", c.items, c.n, path, len(out))
+			}
+		}
+		if string(fast) != string(slow) {
+			t.Errorf("%d×%s: the decoders answer differently", c.items, c.n)
+		}
+	}
+	if _, err := New(Config{MaxAnswer: -1}); err == nil {
+		t.Error("a negative MaxAnswer was taken")
+	}
+}
