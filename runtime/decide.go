@@ -328,12 +328,20 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		return
 	}
 	o.Decision = res.Value
-	if d := res.Value.Record(); len(d) == l.dec.n {
-		// A decision the router could not follow (a record literal's)
-		// is the policy's failure, not an answer.
-		act := d[l.dec.action].Str()
-		why := ""
+	{
+		// A decision the router could not follow (a record literal's,
+		// or anything an unsigned bundle's bytecode, verified but not
+		// typed, returns: an int, a record of another type, a Decision
+		// whose priority is a string) is the policy's failure, not an
+		// answer.
+		d := res.Value.Record()
+		act := ""
+		why := e.decisionShapeProblem(res.Value)
+		if why == "" {
+			act = d[l.dec.action].Str()
+		}
 		switch {
+		case why != "":
 		case act != "route" && act != "deny":
 			why = fmt.Sprintf("the decision's action is %q, not route or deny", act)
 		case p.builds:
@@ -367,8 +375,27 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	}
 }
 
+// decisionShapeProblem is why v, what route returned, is not a Decision
+// of the right kinds in every part, "" when it is one: route returned an
+// int, not a Decision; decision.priority is a string, not an int.
+// Nothing is allocated for a decision that fits.
+func (e *Engine) decisionShapeProblem(v vm.Value) string {
+	s := e.decShape
+	if v.Kind() != vm.KindRecord {
+		return "route returned " + kindPhrase(v) + ", not a Decision"
+	}
+	if n := len(v.Record()); n != len(s.fields) {
+		return fmt.Sprintf("route returned a record of %d fields, not a Decision (%d fields)", n, len(s.fields))
+	}
+	if why := s.problem(v, 0); why != "" {
+		return "decision" + why
+	}
+	return ""
+}
+
 // CodeInvalidDecision is the vm code of a policy's failure to return a
-// decision the router can follow: an action other than route or deny, a
+// decision the router can follow: anything but a Decision whose every
+// part is of its type (decisionShapeProblem), an action other than route or deny, a
 // route to no target without a split, or what the builtins refuse to
 // build (stdlib.DecisionProblem: a target the router does not take,
 // split weights that draw nothing, a fallback that never runs), a

@@ -1,8 +1,12 @@
 package runtime
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -149,3 +153,134 @@ func (c *encoders) build(t lang.Type) encoder {
 }
 
 func appendStr(buf []byte, v vm.Value) []byte { return AppendString(buf, v.Str()) }
+
+// A shape is what a value of one type must be at run time: its kind, and
+// its parts'. A policy's code is typed by the checker, but a bundle's
+// bytecode is only verified (its instructions, not its types): an
+// unsigned bundle may return anything from route. The engine checks the
+// decision route returns against the Decision type's shape
+// (compileShape), which allocates nothing for a value that fits it.
+type shape struct {
+	kind     vm.Kind
+	optional bool   // none fits too
+	name     string // the type, for messages: "string", "Fallback"
+	members  []string
+	elem     *shape // a list's element, a map's value
+	key      *shape // a map's key
+	fields   []*shape
+	names    []string // the fields' names
+}
+
+// compileShape returns the shape of values of type t.
+func compileShape(t lang.Type) *shape {
+	return shapes{}.of(t)
+}
+
+type shapes map[lang.Type]*shape
+
+func (c shapes) of(t lang.Type) *shape {
+	if s, ok := c[t]; ok {
+		return s
+	}
+	s := &shape{name: t.String()}
+	c[t] = s // a recursive type's parts point back at it
+	switch t := t.(type) {
+	case *lang.Optional:
+		*s = *c.of(t.Elem)
+		s.optional = true
+	case *lang.Enum:
+		s.kind, s.members = vm.KindString, t.Members
+	case *lang.List:
+		s.kind, s.elem = vm.KindList, c.of(t.Elem)
+	case *lang.Map:
+		s.kind, s.key, s.elem = vm.KindMap, c.of(t.Key), c.of(t.Elem)
+	case *lang.Record:
+		s.kind = vm.KindRecord
+		for _, f := range t.Fields {
+			s.fields = append(s.fields, c.of(f.Type))
+			s.names = append(s.names, f.Name)
+		}
+	case *lang.Basic:
+		if int(t.Kind) < len(basicKinds) {
+			s.kind = basicKinds[t.Kind]
+		}
+	default:
+		s.kind = vm.KindNil // no value of it is checked
+	}
+	return s
+}
+
+var basicKinds = [...]vm.Kind{lang.Bool: vm.KindBool, lang.Int: vm.KindInt, lang.Float: vm.KindFloat,
+	lang.String: vm.KindString, lang.Money: vm.KindMoney, lang.Duration: vm.KindDuration, lang.Time: vm.KindTime}
+
+// problem is why v does not fit the shape s, "" when it does: where (a
+// path to append to the value's name: ".retries", "[2]", "" for v
+// itself) and what is wrong, as in `[2].retries is a string, not an
+// int`. depth bounds the walk as the VM bounds values' nesting.
+func (s *shape) problem(v vm.Value, depth int) string {
+	if v.IsNil() && s.optional {
+		return ""
+	}
+	if v.Kind() != s.kind {
+		return " is " + kindPhrase(v) + ", not " + article(s.name)
+	}
+	if depth > vm.MaxFormatDepth {
+		return ""
+	}
+	switch s.kind {
+	case vm.KindString:
+		if s.members != nil && !slices.Contains(s.members, v.Str()) {
+			return fmt.Sprintf(" is %s, not one of %s", jsonx.QuoteEcho(v.Str()), s.name)
+		}
+	case vm.KindList:
+		for i, e := range v.List() {
+			if why := s.elem.problem(e, depth+1); why != "" {
+				return "[" + strconv.Itoa(i) + "]" + why
+			}
+		}
+	case vm.KindMap:
+		m := v.Map()
+		vals := m.Values()
+		for i, k := range m.Keys() {
+			if why := s.key.problem(k, depth+1); why != "" {
+				return " has a key that" + why[len(" "):]
+			}
+			if why := s.elem.problem(vals[i], depth+1); why != "" {
+				return "[" + keyPhrase(k) + "]" + why
+			}
+		}
+	case vm.KindRecord:
+		r := v.Record()
+		if len(r) != len(s.fields) {
+			return fmt.Sprintf(" is a record of %d fields, not %s (%d fields)", len(r), article(s.name), len(s.fields))
+		}
+		for i, f := range s.fields {
+			if why := f.problem(r[i], depth+1); why != "" {
+				return "." + s.names[i] + why
+			}
+		}
+	}
+	return ""
+}
+
+// kindPhrase names v's kind with its article: "an int", "none".
+func kindPhrase(v vm.Value) string {
+	if v.IsNil() {
+		return "none"
+	}
+	return article(v.Kind().String())
+}
+
+func article(name string) string {
+	if name != "" && strings.ContainsRune("aeiouAEIOU", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
+}
+
+func keyPhrase(k vm.Value) string {
+	if k.Kind() == vm.KindString {
+		return jsonx.QuoteEcho(k.Str())
+	}
+	return strconv.FormatInt(k.Int(), 10)
+}

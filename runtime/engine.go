@@ -115,6 +115,7 @@ type Engine struct {
 	lay                          layout
 	// The encoders of a Decision, and of its tags and fallbacks (CP1).
 	encDecision, encTags, encFallbacks encoder
+	decShape                           *shape // what route must return
 	fast                               typedDecoder
 	safeDefault                        vm.Value
 	svc                                services // asserted from cfg.State
@@ -193,6 +194,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.encDecision = compileEncoder(e.decType)
+	e.decShape = compileShape(e.decType)
 	e.encTags = compileEncoder(e.decType.Fields[e.lay.dec.tags].Type)
 	e.encFallbacks = compileEncoder(e.decType.Fields[e.lay.dec.fallbacks].Type)
 	if cfg.FailureMode == FailSafeDefault {
