@@ -437,12 +437,17 @@ func fallbackProblem(on, retries, backoff vm.Value) error {
 }
 
 // DecisionProblem is why the Decision record d breaks a rule that the
-// builtins keep for what they are given (to, weighted, fallback), naming
-// the field: a target that is not one the router takes (its target when
-// not empty: a denial's, or a split's without a draw, may be; a split's;
-// a fallback's), a split's weights (negative, too large, summing to 0),
-// a fallback's triggers (none), retries or backoff (negative); "" when d
-// keeps them all, as every decision the builtins build does. A Decision
+// builtins keep for what they are given (to, weighted, fallback,
+// priority, sticky, tag, pre, validate, post), naming the field: a
+// target that is not one the router takes (its target when not empty: a
+// denial's, or a split's without a draw, may be; a split's; a
+// fallback's), a split's weights (negative, too large, summing to 0), a
+// fallback's triggers (none), retries or backoff (negative), a priority
+// out of 0–100 (which priority clamps), a sticky key with a negative ttl
+// (0s is sticky's without one), an empty tag key or extension name; "" when d keeps
+// them all, as every decision the builtins build does. It reads each
+// slot as the builtins do, whatever its kind: the runtime checks the
+// kinds first. A Decision
 // record literal builds one that no builtin checked: a host checks the
 // decisions of a program whose route can build Decision records of its
 // own (vm.Program.MakesRecordsFrom).
@@ -476,6 +481,31 @@ func DecisionProblem(d vm.Value) string {
 			}
 			if err != nil {
 				return fmt.Sprintf("fallbacks[%d]: %v", i, err)
+			}
+		}
+	}
+	if p := s[lay.decision.priority].Int(); clampPriority(p) != p {
+		return fmt.Sprintf("priority %d: not in 0–100 (.priority(p) clamps it)", p)
+	}
+	// A ttl of 0s, a literal's without one, is sticky's without one: the
+	// router keeps the session DefaultStickyTTL.
+	if ttl := s[lay.decision.stickyTTL]; s[lay.decision.stickyKey].Len() > 0 && ttl.Int() != 0 {
+		if err := stickyTTLProblem(ttl); err != nil {
+			return "sticky_ttl: " + err.Error()
+		}
+	}
+	for i, k := range s[lay.decision.tags].Map().Keys() {
+		if err := tagKeyProblem(k); err != nil {
+			return fmt.Sprintf("tags: key %d: %v", i, err)
+		}
+	}
+	for _, ext := range [...]struct {
+		name string
+		slot int
+	}{{"pre", lay.decision.pre}, {"validators", lay.decision.validators}, {"post", lay.decision.post}} {
+		for i, x := range s[ext.slot].List() {
+			if err := extensionProblem(x); err != nil {
+				return fmt.Sprintf("%s[%d]: %v", ext.name, i, err)
 			}
 		}
 	}
@@ -599,12 +629,29 @@ var (
 	errEmptyExtension = errors.New("empty extension name")
 )
 
+// tagKeyProblem is why tag refuses the key given: empty.
+func tagKeyProblem(key vm.Value) error {
+	if key.Len() == 0 {
+		return errEmptyTagKey
+	}
+	return nil
+}
+
+// extensionProblem is why pre, validate and post refuse the extension
+// name given: empty.
+func extensionProblem(ext vm.Value) error {
+	if ext.Len() == 0 {
+		return errEmptyExtension
+	}
+	return nil
+}
+
 // decTag sets tags[key] = value in a new map: a new key goes last, an
 // existing one keeps its place and takes the new value.
 func decTag(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	key, value := a[1], a[2]
-	if key.Len() == 0 {
-		return vm.Value{}, errEmptyTagKey
+	if err := tagKeyProblem(key); err != nil {
+		return vm.Value{}, err
 	}
 	old := a[0].Record()
 	if len(old) != lay.decision.n {
@@ -685,8 +732,8 @@ func decPost(c *vm.Call, a []vm.Value) (vm.Value, error) {
 }
 
 func addExtension(c *vm.Call, a []vm.Value, slot int) (vm.Value, error) {
-	if a[1].Len() == 0 {
-		return vm.Value{}, errEmptyExtension
+	if err := extensionProblem(a[1]); err != nil {
+		return vm.Value{}, err
 	}
 	s, err := refine(c, a[0])
 	if err != nil {
@@ -722,9 +769,12 @@ func decPriority(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err != nil {
 		return vm.Value{}, err
 	}
-	s[lay.decision.priority] = vm.Int(min(max(a[1].Int(), 0), 100))
+	s[lay.decision.priority] = vm.Int(clampPriority(a[1].Int()))
 	return c.Fresh(s), nil
 }
+
+// clampPriority is the priority p as priority sets it: clamped to 0–100.
+func clampPriority(p int64) int64 { return min(max(p, 0), 100) }
 
 func decBecause(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	s, err := refine(c, a[0])
