@@ -169,6 +169,9 @@ type shape struct {
 	key      *shape // a map's key
 	fields   []*shape
 	names    []string // the fields' names
+	// leaf: a value of the kind fits, whatever it holds (no members,
+	// elements or fields to check).
+	leaf bool
 }
 
 // compileShape returns the shape of values of type t.
@@ -207,6 +210,7 @@ func (c shapes) of(t lang.Type) *shape {
 	default:
 		s.kind = vm.KindNil // no value of it is checked
 	}
+	s.leaf = s.members == nil && s.kind != vm.KindList && s.kind != vm.KindMap && s.kind != vm.KindRecord
 	return s
 }
 
@@ -234,6 +238,9 @@ func (s *shape) problem(v vm.Value, depth int) string {
 		}
 	case vm.KindList:
 		for i, e := range v.List() {
+			if s.elem.fits(e) {
+				continue
+			}
 			if why := s.elem.problem(e, depth+1); why != "" {
 				return "[" + strconv.Itoa(i) + "]" + why
 			}
@@ -242,6 +249,9 @@ func (s *shape) problem(v vm.Value, depth int) string {
 		m := v.Map()
 		vals := m.Values()
 		for i, k := range m.Keys() {
+			if s.key.fits(k) && s.elem.fits(vals[i]) {
+				continue
+			}
 			if why := s.key.problem(k, depth+1); why != "" {
 				return " has a key that" + why[len(" "):]
 			}
@@ -255,12 +265,22 @@ func (s *shape) problem(v vm.Value, depth int) string {
 			return fmt.Sprintf(" is a record of %d fields, not %s (%d fields)", len(r), article(s.name), len(s.fields))
 		}
 		for i, f := range s.fields {
+			if f.fits(r[i]) {
+				continue
+			}
 			if why := f.problem(r[i], depth+1); why != "" {
 				return "." + s.names[i] + why
 			}
 		}
 	}
 	return ""
+}
+
+// fits reports whether v fits s plainly: of its kind, with nothing in it
+// to check (a leaf's kind, an empty list or map). The common case,
+// checked without a call.
+func (s *shape) fits(v vm.Value) bool {
+	return v.Kind() == s.kind && (s.leaf || (s.kind == vm.KindList || s.kind == vm.KindMap) && v.Len() == 0)
 }
 
 // kindPhrase names v's kind with its article: "an int", "none".

@@ -91,6 +91,7 @@ func TestHostileDecision(t *testing.T) {
 		{"pre int", with(6, vm.NewList([]vm.Value{vm.Str("a"), vm.Int(1)})), "decision.pre[1] is an int, not a string"},
 		{"fallback int", with(4, vm.NewList([]vm.Value{vm.Int(1)})), "decision.fallbacks[0] is an int, not a Fallback"},
 		{"fallback short", with(4, vm.NewList([]vm.Value{vm.NewRecord([]vm.Value{vm.Int(1), vm.Str("x")})})), "decision.fallbacks[0] is a record of 2 fields, not a Fallback (4 fields)"},
+		{"trigger empty", with(4, vm.NewList([]vm.Value{vm.NewRecord([]vm.Value{vm.Duration(0), vm.NewList([]vm.Value{vm.Str("")}), vm.Int(0), vm.Str("a:b")})})), `decision.fallbacks[0].on[0] is "", not one of Trigger`},
 		{"trigger", with(4, vm.NewList([]vm.Value{vm.NewRecord([]vm.Value{vm.Duration(0), vm.NewList([]vm.Value{vm.Str("zzz")}), vm.Int(0), vm.Str("a:b")})})), `decision.fallbacks[0].on[0] is "zzz", not one of Trigger`},
 	} {
 		e := newEngine(t, runtime.Config{})
