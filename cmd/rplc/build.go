@@ -54,6 +54,8 @@ that builds are reproducible. Keys for --sign are PEM (PKCS #8) files as
 written by 'rplc keygen' or 'openssl genpkey -algorithm ed25519', or raw
 32-byte seeds (the 32 bytes, or 64 hex digits).
 
+` + outputHelp + `
+
 The summary goes to standard output, diagnostics and failures to standard
 error. With --format json the summary is one JSON document, printed also
 when the build fails: ok, error (why it failed), file, version, size,
@@ -95,7 +97,7 @@ tree's tenants.json or catalogue.json).`,
 			if err := noStdout(cmd, "-o", out, ""); err != nil {
 				return err
 			}
-			if strings.HasSuffix(out, ".rpl") {
+			if namesPolicy(out) {
 				// A slip for .rplb would replace a policy's source.
 				return usageErrorf(cmd, "build: -o %s names a policy source, which the bundle would replace (name it FILE.rplb)", out)
 			}
@@ -400,15 +402,72 @@ func writeJSON(w io.Writer, v any) {
 	_ = enc.Encode(v)
 }
 
-// writeOutput writes data to a new or existing file (mode 0644) through a
-// temporary file beside path that is renamed over it (atomicfile.Write),
-// so a watcher never sees half a bundle. An error names path, not the
-// temporary file.
+// writeOutput writes data to path, the file named by build -o, migrate
+// -o, test --junit or --coverprofile, as the help texts say (outputHelp):
+//
+//   - a regular file, or nothing yet, is replaced whole (mode 0644)
+//     through a temporary file beside it renamed over it
+//     (atomicfile.Write), so that a watcher never sees half a bundle;
+//   - through a symlink, the file it names is replaced so, and the link
+//     kept (as rplc fmt -w does); a dangling one gets its file created;
+//   - a device (/dev/null, /dev/stdout), a FIFO or a socket, through
+//     symlinks too, is opened and written in place, as a shell's > does:
+//     renamed over, it was replaced by a regular file (as root, the
+//     system's /dev/null itself), or refused "permission denied" (no
+//     temporary file can be made in /dev).
+//
+// An error names path, not the temporary file.
 func writeOutput(path string, data []byte) error {
-	if err := atomicfile.Write(path, data, 0o644); err != nil {
+	if err := writeOut(path, data); err != nil {
 		return fmt.Errorf("%s: %w", path, bareError(err))
 	}
 	return nil
+}
+
+// outputHelp is what the help texts of build, migrate and test say of the
+// files they write (writeOutput).
+const outputHelp = `A file written is replaced whole (a temporary file renamed over it),
+through a symlink the file it names; a device, FIFO or socket (/dev/null,
+/dev/stdout) is written in place.`
+
+func writeOut(path string, data []byte) error {
+	fi, err := os.Stat(path)
+	if err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return writeInPlace(path, data, 0)
+	}
+	li, lerr := os.Lstat(path)
+	if lerr != nil || li.Mode()&fs.ModeSymlink == 0 {
+		return atomicfile.Write(path, data, 0o644)
+	}
+	if err != nil {
+		// Dangling: its file is created, as a shell's > creates it.
+		return writeInPlace(path, data, os.O_CREATE|os.O_TRUNC)
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil && sameFile(path, real) {
+		return atomicfile.Write(real, data, 0o644)
+	}
+	// A link the system follows to a file its text does not name
+	// (/proc/self/fd/1, standard output, to a file deleted since): the
+	// file is written in place.
+	return writeInPlace(path, data, os.O_TRUNC)
+}
+
+// writeInPlace opens the existing path for writing (with flag's
+// O_CREATE, O_TRUNC) and writes data to it, synced when it is a regular
+// file.
+func writeInPlace(path string, data []byte, flag int) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|flag, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if fi, serr := f.Stat(); err == nil && serr == nil && fi.Mode().IsRegular() {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // bareError drops the operation and the path from an *os.PathError or
@@ -497,6 +556,16 @@ func outFileError(cmd *cobra.Command, prefix, flag, out, what string) error {
 		return usageErrorf(cmd, "%s%s %s: %s is not a directory", prefix, flag, out, dir)
 	}
 	return nil // or left to the write, which says why
+}
+
+// namesPolicy reports whether the file to write, out, is a policy source
+// (.rpl), by its name or through a symlink, which writeOutput follows.
+func namesPolicy(out string) bool {
+	if strings.HasSuffix(out, ".rpl") {
+		return true
+	}
+	real, err := filepath.EvalSymlinks(out)
+	return err == nil && strings.HasSuffix(real, ".rpl")
 }
 
 // isDir reports whether path is a directory (through a symlink): where

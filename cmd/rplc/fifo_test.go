@@ -4,8 +4,11 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,6 +39,126 @@ func TestNamedPipeInTree(t *testing.T) {
 			}
 		case <-time.After(time.Minute):
 			t.Fatalf("%s: still reading the pipe after a minute", args[0])
+		}
+	}
+}
+
+// readFIFO opens the FIFO path for reading and returns what writers write
+// to it until done is called: a writer of the test's own holds it open
+// meanwhile, so that reading waits for the command's writes and ends,
+// empty, when the command never opened it.
+func readFIFO(t *testing.T, path string) (done func() []byte) {
+	t.Helper()
+	r, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(r)
+		r.Close()
+		got <- b
+	}()
+	return func() []byte {
+		w.Close()
+		return <-got
+	}
+}
+
+// TestOutputToSpecialFile: build -o, test --junit and --coverprofile
+// write a FIFO (named, or through a symlink) in place, as a shell's >
+// does, and leave it a FIFO (and the link a link); renamed over, it was
+// replaced by a regular file and its reader got nothing. A symlink to a
+// regular file is followed, the link kept; a dangling one gets its file.
+// As root, a character device made here (a null device) is written and
+// stays one, where the system's /dev/null was replaced.
+func TestOutputToSpecialFile(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "0")
+	dir := t.TempDir()
+	policies := filepath.Join(dir, "policies")
+	os.Mkdir(policies, 0o755)
+	for _, f := range []string{"default.rpl", "default_test.rpl"} {
+		src, err := os.ReadFile(filepath.Join(examplesDir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(policies, f), src, 0o644)
+	}
+	cmds := map[string]func(out string) []string{
+		"build -o":            func(out string) []string { return []string{"build", "-o", out, policies} },
+		"test --junit":        func(out string) []string { return []string{"test", "--junit", out, policies} },
+		"test --coverprofile": func(out string) []string { return []string{"test", "--coverprofile", out, policies} },
+	}
+	runOK := func(args []string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(args, nil, &out, &errb); code != exitOK {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out.String(), errb.String())
+		}
+	}
+	for name, args := range cmds {
+		// What the command writes to a regular file.
+		plain := filepath.Join(dir, "plain")
+		runOK(args(plain))
+		want, err := os.ReadFile(plain)
+		if err != nil || len(want) == 0 {
+			t.Fatalf("%s: regular file: %q, %v", name, want, err)
+		}
+		os.Remove(plain)
+
+		fifo := filepath.Join(dir, "fifo")
+		link := filepath.Join(dir, "link")
+		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Symlink("fifo", link)
+		for _, target := range []string{fifo, link} {
+			done := readFIFO(t, fifo)
+			runOK(args(target))
+			if got := done(); !bytes.Equal(got, want) {
+				t.Errorf("%s %s: the FIFO's reader got %d bytes, want the %d written to a file", name, filepath.Base(target), len(got), len(want))
+			}
+			if fi, err := os.Lstat(fifo); err != nil || fi.Mode().Type() != fs.ModeNamedPipe {
+				t.Errorf("%s %s: the FIFO is now %v (%v)", name, filepath.Base(target), fi.Mode().Type(), err)
+			}
+			if fi, err := os.Lstat(link); err != nil || fi.Mode().Type() != fs.ModeSymlink {
+				t.Errorf("%s %s: the link to the FIFO is now %v (%v)", name, filepath.Base(target), fi.Mode().Type(), err)
+			}
+		}
+
+		// A symlink to a regular file: the file it names is replaced, the
+		// link kept; a dangling one: its file is created.
+		file, flink, dangling := filepath.Join(dir, "file"), filepath.Join(dir, "flink"), filepath.Join(dir, "dangling")
+		os.WriteFile(file, []byte("old"), 0o644)
+		os.Symlink("file", flink)
+		os.Symlink("made", dangling)
+		for _, target := range []string{flink, dangling} {
+			runOK(args(target))
+			if fi, err := os.Lstat(target); err != nil || fi.Mode().Type() != fs.ModeSymlink {
+				t.Errorf("%s %s: the link is now %v (%v)", name, filepath.Base(target), fi.Mode().Type(), err)
+			}
+			if got, err := os.ReadFile(target); !bytes.Equal(got, want) {
+				t.Errorf("%s %s: the file linked holds %q (%v)", name, filepath.Base(target), got, err)
+			}
+		}
+
+		if os.Geteuid() == 0 && runtime.GOOS == "linux" {
+			null := filepath.Join(dir, "null")
+			if err := syscall.Mknod(null, syscall.S_IFCHR|0o666, 1<<8|3 /* Linux: major 1, minor 3 */); err != nil {
+				t.Fatal(err)
+			}
+			runOK(args(null))
+			if fi, err := os.Lstat(null); err != nil || fi.Mode().Type() != fs.ModeDevice|fs.ModeCharDevice {
+				t.Errorf("%s: the null device is now %v (%v)", name, fi.Mode().Type(), err)
+			}
+			os.Remove(null)
+		}
+		for _, f := range []string{fifo, link, file, flink, dangling, filepath.Join(dir, "made")} {
+			os.Remove(f)
 		}
 	}
 }

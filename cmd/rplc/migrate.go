@@ -38,6 +38,8 @@ _test gets a _policy suffix: NAME_test.rpl would be a test file. A
 DIR/NAME.rpl that exists already is not replaced without --force: migrate
 then names it and writes nothing.
 
+` + outputHelp + `
+
 An unknown or invalid field is an error naming its line and column (of
 its value, or of the object that lacks it) and its JSON path, for example
   policy.json:12:20: fallbacks[1].backoff.base_ms: want a non-negative integer, have -5
@@ -92,7 +94,7 @@ an existing output without --force.`,
 		},
 	}
 	cmd.Flags().StringVarP(&outDir, "output", "o", "", "write DIR/NAME.rpl files instead of printing the source")
-	cmd.Flags().BoolVar(&force, "force", false, "with -o, replace existing DIR/NAME.rpl files (a symlink is replaced, not followed)")
+	cmd.Flags().BoolVar(&force, "force", false, "with -o, replace existing DIR/NAME.rpl files (through a symlink, the file it names)")
 	cmd.Flags().StringVar(&pkg, "package", "", "the package name of the migrated policy (one file only)")
 	return cmd
 }

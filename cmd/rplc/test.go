@@ -84,6 +84,8 @@ directory holding no .rpl file, each named by its path. A character XML 1.0 cann
 (a control character in a test's name or a compared string) is written
 \uXXXX. FILE is refused as --coverprofile's is.
 
+` + outputHelp + `
+
 With --format json the results are one JSON document, which lists every
 test and, with --cover, every branch outcome never taken (not_taken), -v
 or not, and the total coverage (coverage, over one policy too); a policy
@@ -191,7 +193,7 @@ func reportFileError(cmd *cobra.Command, flag, file, what string, args []string)
 	if err := outFileError(cmd, "", flag, file, what+" file"); err != nil {
 		return err
 	}
-	if strings.HasSuffix(file, ".rpl") {
+	if namesPolicy(file) {
 		return usageErrorf(cmd, "%s %s names a policy source, which the %s would replace (name the %s file)", flag, file, what, what)
 	}
 	for _, a := range args {
