@@ -109,6 +109,15 @@ func (e *Env) CompileSource(name string, src []byte) (*Program, error) {
 	return e.compile(prog, diags, CompileOptions{})
 }
 
+// CompileChecked compiles prog, a policy checked already (by lang.Check
+// with e.Universe(), as an editor checks the policy it shows), as
+// CompileWith compiles one (opts.Session aside): with e's builtins, so
+// that their calls on constants are computed in advance, as in every
+// other program e compiles.
+func (e *Env) CompileChecked(prog *lang.Program, opts CompileOptions) (*Program, error) {
+	return e.compile(prog, nil, opts)
+}
+
 func (e *Env) checkConfig() *lang.Config {
 	return &lang.Config{Universe: e.universe, Policy: true}
 }

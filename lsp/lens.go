@@ -209,8 +209,9 @@ const SampleRequest = `{
 
 // explain returns the decision of req by the policy as it is in the
 // editor now (open buffers included), which shows the path it took, with
-// the same libraries as `rplc explain`: compiler.Options{Trace: true},
-// vm.Probes and package explain.
+// the same libraries as `rplc explain`: rpl.Env's compile with Trace
+// (its builtins computing their calls on constants), vm.Probes and
+// package explain.
 func (s *Server) explain(uri string, req []byte) func(context.Context) (*CommandResult, error) {
 	policy := policyOf(uriToPath(uri))
 	s.mu.Lock()
@@ -231,18 +232,18 @@ func (s *Server) explainWith(ctx context.Context, policy string, ov overlay, req
 	case checked == nil:
 		return nil, refuse("the policy has errors: fix them to explain a decision")
 	}
-	table, err := stdlib.Table()
+	// Compiled as rplc explain compiles it (rpl.Env.CompileWith): without
+	// the builtins, their calls on constants were steps of the path, and
+	// the fuel counted them.
+	env, err := rpl.NewEnv()
 	if err != nil {
 		return nil, refuse("%v", err)
 	}
-	out, err := compiler.Compile(checked, compiler.Options{NoTests: true, Trace: true})
+	p, err := env.CompileChecked(checked, rpl.CompileOptions{NoTests: true, Trace: true})
 	if err != nil {
 		return nil, refuse("%v", err)
 	}
-	prog, err := out.Program(table)
-	if err != nil {
-		return nil, refuse("%v", err)
-	}
+	out, prog := p.Compiled(), p.VM()
 	route, ok := prog.Entry(compiler.EntryRoute)
 	if !ok {
 		return nil, refuse("%s has no route function", policy)

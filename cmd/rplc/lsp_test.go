@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rpl-lang/rpl/lsp"
 	"github.com/sourcegraph/jsonrpc2"
 )
 
@@ -165,3 +166,78 @@ type pipe struct {
 }
 
 func (p pipe) Close() error { return p.WriteCloser.Close() }
+
+// TestLSPExplainAsCLI: the editor's "explain a sample decision" shows the
+// path rplc explain prints for its sample request, with a builtin's call
+// on constants computed in advance (no step) in both. The lens compiled
+// without the builtins, and the path had to(...) and fallback(...) steps
+// of its own.
+func TestLSPExplainAsCLI(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "chat.rpl")
+	os.WriteFile(policy, []byte(`package chat
+
+import "std/cost"
+
+fn route(r: Request) -> Decision {
+  if cost.remaining(r.tenant) < $5 {
+    return to("openai:gpt-4o-mini").because("budget nearly spent")
+  }
+  match r.task.type {
+    "code" => to("anthropic:claude-sonnet")
+    _ => to("openai:gpt-4o").fallback("openai:gpt-4o-mini", on: [timeout, http_5xx])
+  }
+}
+`), 0o644)
+	req := filepath.Join(dir, "req.json")
+	os.WriteFile(req, []byte(lsp.SampleRequest), 0o644)
+
+	// The CLI's path: the lines between "path:" and "decision:".
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"explain", policy, "--request", req}, nil, &stdout, &stderr); code != exitOK {
+		t.Fatalf("rplc explain: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	section := func(out string) string {
+		_, after, _ := strings.Cut(out, "path:\n")
+		path, _, _ := strings.Cut(after, "decision:\n")
+		var b strings.Builder
+		for line := range strings.Lines(path) {
+			b.WriteString(strings.TrimSpace(line) + "\n")
+		}
+		return b.String()
+	}
+	cli := section(stdout.String())
+	if cli == "" || strings.Contains(cli, "fallback(") {
+		t.Fatalf("rplc explain's path:\n%s", stdout.String())
+	}
+
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		var lspErr bytes.Buffer
+		code := run([]string{"lsp"}, inR, outW, &lspErr)
+		outW.Close()
+		done <- code
+	}()
+	conn := jsonrpc2.NewConn(t.Context(), jsonrpc2.NewBufferedStream(pipe{outR, inW}, jsonrpc2.VSCodeObjectCodec{}),
+		jsonrpc2.HandlerWithError(func(context.Context, *jsonrpc2.Conn, *jsonrpc2.Request) (any, error) { return nil, nil }))
+	var ignored any
+	if err := conn.Call(t.Context(), "initialize", map[string]any{"processId": nil, "rootUri": "file://" + filepath.ToSlash(dir), "capabilities": map[string]any{}}, &ignored); err != nil {
+		t.Fatal(err)
+	}
+	conn.Notify(t.Context(), "initialized", map[string]any{})
+	var res lsp.CommandResult
+	if err := conn.Call(t.Context(), "workspace/executeCommand", map[string]any{"command": lsp.CommandExplain, "arguments": []any{"file://" + filepath.ToSlash(policy)}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if lens := section(res.Output); lens != cli {
+		t.Errorf("the lens's path:\n%s\nrplc explain's:\n%s", lens, cli)
+	}
+	conn.Call(t.Context(), "shutdown", nil, &ignored)
+	conn.Notify(t.Context(), "exit", nil)
+	conn.Close()
+	if code := <-done; code != exitOK {
+		t.Errorf("rplc lsp: exit %d", code)
+	}
+}
