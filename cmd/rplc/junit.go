@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -86,6 +87,9 @@ func junitReport(results []*policytest.Result, data, paths lang.DiagList, names 
 		if class == "" {
 			class = strings.TrimSuffix(name, ".rpl")
 		}
+		if f := presentFile(r); f != "" {
+			name = names.name(f)
+		}
 		s := junitSuite{Name: name}
 		if r.Err != nil || r.Diags.HasErrors() {
 			var lines []string
@@ -155,6 +159,23 @@ func (run *junitSuites) add(s junitSuite, start time.Time) {
 	run.seconds += s.seconds
 	run.Time = junitSeconds(run.seconds)
 	run.Suites = append(run.Suites, s)
+}
+
+// presentFile is the file that r's suite is named by instead of its
+// policy, when the policy file does not exist: the file of its first
+// error (a test file without its policy, RPL215, is named by the test
+// file, where the error is; CI links a testcase to its file). Empty
+// otherwise.
+func presentFile(r *policytest.Result) string {
+	if _, err := os.Stat(r.Policy); err == nil {
+		return ""
+	}
+	for _, d := range r.Diags {
+		if d.Severity == lang.SevError && d.File != nil {
+			return d.File.Name
+		}
+	}
+	return ""
 }
 
 // junitDiagSuites is a suite for each file of ds that has errors, of one

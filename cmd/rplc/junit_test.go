@@ -197,3 +197,25 @@ func FuzzJUnitText(f *testing.F) {
 		}
 	})
 }
+
+// TestJUnitTestFileWithoutPolicy: a test file without its policy (RPL215)
+// is a suite named by the test file, which exists and holds the error; it
+// was named by the policy file missing, where CI linked its testcase.
+func TestJUnitTestFileWithoutPolicy(t *testing.T) {
+	dir := t.TempDir()
+	ghost := filepath.Join(dir, "ghost_test.rpl")
+	os.WriteFile(ghost, []byte("package ghost\n\ntest \"t\" {\n  expect 1 == 1\n}\n"), 0o644)
+	out := filepath.Join(dir, "report.xml")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"test", "--junit", out, dir}, nil, &stdout, &stderr); code != exitFail {
+		t.Fatalf("rplc test --junit: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	report := readJUnit(t, out)
+	if len(report.Suites) != 1 || len(report.Suites[0].Cases) != 1 {
+		t.Fatalf("want one suite of one testcase: %+v", report)
+	}
+	s, c := report.Suites[0], report.Suites[0].Cases[0]
+	if s.Name != ghost || c.File != ghost || c.Error == nil || !strings.Contains(c.Error.Message, "RPL215") {
+		t.Errorf("suite %q, testcase file %q, error %+v: want %s and its RPL215", s.Name, c.File, c.Error, ghost)
+	}
+}

@@ -73,7 +73,8 @@ Single-dash spellings (-run, -cover, -coverprofile, -covermode, -fuel,
 --junit FILE writes a JUnit XML report to FILE as well, for CI (GitLab's
 junit report, Jenkins, GitHub's test reporters), whatever the tests did;
 the output (text or JSON) is the same. It has a testsuite per policy,
-named by its file as the text's -v names it, and a testcase per test
+named by its file as the text's -v names it (a test file without its
+policy, RPL215, by the test file), and a testcase per test
 (classname the policy's id, file, line, time in seconds): a failed
 expect is a failure, every failed line its text; an error at run time
 (fuel, memory, a runtime error) is an error with its stack; a skip is
