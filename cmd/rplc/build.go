@@ -227,7 +227,7 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 
 	res, berr := bundle.Build(dir, opts)
 	root, _ := filepath.Abs(dir)
-	names := newPathNamer()
+	names := newPathNamer(dir)
 	display := func(file string) string {
 		if file == "" || filepath.IsAbs(file) {
 			return names.name(file)

@@ -59,6 +59,8 @@ the fields file, line, col, end_line, end_col, severity, code and message
 count bytes; a diagnostic about a whole file (one that cannot be read) has
 line and column 0.
 
+` + pathsHelp + `
+
 Exit status: 0 when there is no error (warnings and info are allowed), 1 when
 there is any error or a directory holds no .rpl file, 2 for a wrong command line or a path that does not exist.`,
 		Example: `  rplc check examples/policies
@@ -149,7 +151,7 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 		set.add(lang.NoFiles(dir))
 	}
 
-	names := newPathNamer()
+	names := newPathNamer(args...)
 	ds := make(lang.DiagList, len(set.diags))
 	for i, d := range set.diags {
 		ds[i] = names.display(d)

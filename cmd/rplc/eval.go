@@ -257,7 +257,7 @@ func compilePolicy(cmd *cobra.Command, e *env, path string, opts rpl.CompileOpti
 	if err != nil {
 		return nil, nil, usageErrorf(cmd, "%v", err)
 	}
-	names := newPathNamer()
+	names := newPathNamer(path)
 	p, err := env.CompileWith(abs, opts)
 	var diags lang.DiagList
 	switch {
@@ -307,7 +307,7 @@ func prepareEval(cmd *cobra.Command, e *env, path string, f evalFlags, opts rpl.
 	}
 	var (
 		p     *rpl.Program
-		names = newPathNamer()
+		names = newPathNamer(path)
 	)
 	if strings.HasSuffix(path, ".rplb") {
 		p, err = loadBundle(cmd, path, f.policy)

@@ -55,7 +55,7 @@ func runFmt(cmd *cobra.Command, e *env, args []string, write, check, diff bool) 
 	if err := onlyRPL(cmd, args); err != nil {
 		return err
 	}
-	names := newPathNamer()
+	names := newPathNamer(args...)
 	var files []string
 	var noRPL lang.DiagList // directories named that hold no .rpl file
 	stdin := false

@@ -43,15 +43,49 @@ func colorFor(mode string, terminal bool) bool {
 }
 
 // pathNamer turns the absolute paths rplc works with into the names it
-// prints: relative to the working directory when that is shorter.
+// prints, text and JSON alike, as the paths were given on the command
+// line (pathsHelp): a file under a path given absolute is named
+// absolute, one under a path given relative relative to the working
+// directory (../ included), one under none absolute when some path was
+// given absolute. With no path given, a name is relative to the working
+// directory when that is shorter. A file's name in JSON output depended
+// on the working directory, and an absolute path given could come out
+// ../x/p.rpl, which a CI tool cannot place.
 type pathNamer struct {
-	cwd   string
-	files map[string]*lang.File // display copies of source files, by display name
+	cwd    string
+	given  []givenPath
+	anyAbs bool                  // some path was given absolute
+	files  map[string]*lang.File // display copies of source files, by display name
 }
 
-func newPathNamer() *pathNamer {
+// givenPath is a path of the command line, made absolute, and whether it
+// was given absolute.
+type givenPath struct {
+	abs      string
+	absolute bool
+}
+
+// pathsHelp is what the help texts say of the files' names they print.
+const pathsHelp = `Files are named as the paths were given: absolute under a PATH given
+absolute, else relative to the working directory.`
+
+// newPathNamer returns the namer of the command whose paths (files or
+// directories, "-" for standard input aside) were given.
+func newPathNamer(given ...string) *pathNamer {
 	cwd, _ := os.Getwd()
-	return &pathNamer{cwd: cwd, files: map[string]*lang.File{}}
+	n := &pathNamer{cwd: cwd, files: map[string]*lang.File{}}
+	for _, g := range given {
+		if g == "" || g == "-" {
+			continue
+		}
+		abs, err := filepath.Abs(g)
+		if err != nil {
+			continue
+		}
+		n.given = append(n.given, givenPath{abs, filepath.IsAbs(g)})
+		n.anyAbs = n.anyAbs || filepath.IsAbs(g)
+	}
+	return n
 }
 
 // name returns the display name of an absolute path.
@@ -60,10 +94,36 @@ func (n *pathNamer) name(abs string) string {
 		return abs
 	}
 	rel, err := filepath.Rel(n.cwd, abs)
-	if err != nil || len(rel) >= len(abs) {
+	if err != nil {
+		return abs
+	}
+	if len(n.given) == 0 {
+		if len(rel) >= len(abs) {
+			return abs
+		}
+		return rel
+	}
+	absolute, longest := n.anyAbs, -1
+	for _, g := range n.given {
+		if within(g.abs, abs) && len(g.abs) > longest {
+			absolute, longest = g.absolute, len(g.abs)
+		}
+	}
+	if absolute {
 		return abs
 	}
 	return rel
+}
+
+// within reports whether the absolute path p is root or under it.
+func within(root, p string) bool {
+	if p == root {
+		return true
+	}
+	if !strings.HasSuffix(root, string(filepath.Separator)) {
+		root += string(filepath.Separator)
+	}
+	return strings.HasPrefix(p, root)
 }
 
 // file returns f renamed for display (sharing its bytes).

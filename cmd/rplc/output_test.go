@@ -83,3 +83,32 @@ func TestSummaryCountsHidden(t *testing.T) {
 }
 
 func tail(s string, n int) string { return s[max(0, len(s)-n):] }
+
+// TestJSONFileAsGiven: a diagnostic's file in --format json is named as
+// its path was given, whatever the working directory: absolute when given
+// absolute (it came out relative to the working directory when that was
+// shorter, and ../x when run from elsewhere), relative as given
+// otherwise, ../ included.
+func TestJSONFileAsGiven(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "sub", "p.rpl")
+	os.MkdirAll(filepath.Dir(policy), 0o755)
+	os.MkdirAll(filepath.Join(dir, "other"), 0o755)
+	os.WriteFile(policy, []byte("package p\n\nfn route(r: Request) -> Decision = to(nope)\n"), 0o644)
+	for _, tt := range []struct{ cwd, arg, want string }{
+		{dir, policy, policy},
+		{dir, filepath.Join(dir, "sub"), policy},
+		{filepath.Join(dir, "other"), policy, policy},
+		{dir, filepath.Join("sub", "p.rpl"), filepath.Join("sub", "p.rpl")},
+		{dir, "sub", filepath.Join("sub", "p.rpl")},
+		{filepath.Join(dir, "other"), filepath.Join("..", "sub"), filepath.Join("..", "sub", "p.rpl")},
+	} {
+		t.Chdir(tt.cwd)
+		var stdout, stderr bytes.Buffer
+		run([]string{"check", "--format", "json", tt.arg}, nil, &stdout, &stderr)
+		var d struct{ File string }
+		if err := json.Unmarshal(stdout.Bytes(), &d); err != nil || d.File != tt.want {
+			t.Errorf("in %s, check %s: file %q (%v), want %q", tt.cwd, tt.arg, d.File, err, tt.want)
+		}
+	}
+}

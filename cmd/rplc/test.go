@@ -271,7 +271,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		// A directory holding no .rpl file is also the diagnostic
 		// RPL218 that rplc check reports, with its code, as a policy's
 		// are: printed, or in both forms in the document.
-		names := newPathNamer()
+		names := newPathNamer(args...)
 		var ds lang.DiagList
 		for _, dir := range empty {
 			ds = append(ds, names.display(lang.NoFiles(dir)))
@@ -303,7 +303,7 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		return internalError(err)
 	}
 	cfg.Context = cmd.Context()
-	names := newPathNamer()
+	names := newPathNamer(args...)
 	ro := policytest.ReportOptions{Verbose: o.verbose, Name: names.name, NoCover: !o.cover}
 	var shown diagSet // a library's diagnostic once, whichever policies load it
 	start := time.Now()
