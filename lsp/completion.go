@@ -65,16 +65,17 @@ func (s *Server) completeIn(sn *snapshot, path string, cur *lang.File, pos, w in
 	}
 	src := cur.Src
 	if w > 0 && src[w-1] == '.' {
-		names, start, complex := chainBefore(src, w-1)
-		switch {
-		case complex && fn != nil:
-			if t := typeEndingAt(sn, fn, mapPos(fn.File.Src, src, lang.Pos(w-1))); t != nil {
-				c.members(t)
-			}
-		case len(names) > 0:
-			r, ok := s.resolveChain(sn, fn, mapScopePos(fileSrc(fn), src, lang.Pos(start)), names)
-			if ok {
-				c.resolvedMembers(sn, r)
+		s.dotMembers(sn, fn, src, w-1, c)
+		if len(c.items) == 0 && sn.syntaxErrors(path) {
+			// No parse of the file, this one or an earlier (a file
+			// opened broken, or typed from scratch), has the call
+			// before the dot or the local it names: the text without
+			// the dot often parses (to("a:b") ⏎ }), and its check
+			// has them.
+			if sn2 := s.checkWithout(sn.policy, path, cur, w-1); !sn2.syntaxErrors(path) {
+				if fn2 := sn2.fileNode(path); fn2 != nil {
+					s.dotMembers(sn2, fn2, fn2.File.Src, w-1, c)
+				}
 			}
 		}
 		return &protocol.CompletionList{Items: c.items}, nil
@@ -100,6 +101,41 @@ func (s *Server) completeIn(sn *snapshot, path string, cur *lang.File, pos, w in
 	}
 	c.scopeNames(sn, fn, old)
 	return &protocol.CompletionList{Items: c.items}, nil
+}
+
+// dotMembers adds to c the members of what ends before the dot at offset
+// dot of src (the text being completed, which fn, sn's parse of the file,
+// may predate): a call's or other expression's type, or a chain of names
+// resolved.
+func (s *Server) dotMembers(sn *snapshot, fn *lang.FileNode, src []byte, dot int, c *completer) {
+	names, start, complex := chainBefore(src, dot)
+	switch {
+	case complex && fn != nil:
+		if t := typeEndingAt(sn, fn, mapPos(fn.File.Src, src, lang.Pos(dot))); t != nil {
+			c.members(t)
+		}
+	case len(names) > 0:
+		r, ok := s.resolveChain(sn, fn, mapScopePos(fileSrc(fn), src, lang.Pos(start)), names)
+		if ok {
+			c.resolvedMembers(sn, r)
+		}
+	}
+}
+
+// checkWithout checks policy with the open documents as they are but
+// path's text cur without the byte at offset at (a dot being completed).
+func (s *Server) checkWithout(policy, path string, cur *lang.File, at int) *snapshot {
+	src := make([]byte, 0, len(cur.Src)-1)
+	src = append(append(src, cur.Src[:at]...), cur.Src[at+1:]...)
+	s.mu.Lock()
+	ov := s.overlayLocked()
+	s.mu.Unlock()
+	d := &document{path: path, file: lang.NewFile(path, src)}
+	if old := ov[path]; old != nil {
+		d.uri, d.version = old.uri, old.version
+	}
+	ov[path] = d
+	return s.check(policy, 0, ov)
 }
 
 // importKeywordRE matches a line up to a word that starts after the

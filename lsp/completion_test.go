@@ -279,3 +279,37 @@ func TestCompletionBrokenElsewhere(t *testing.T) {
 		}
 	}
 }
+
+// TestCompletionDotNeverParsed: after a trailing dot in a file that has
+// never parsed (opened broken, or typed from scratch), a call's result
+// and a let-bound local get their members, as a parameter's did: with no
+// earlier good parse, the broken one had neither the call's type nor
+// the local, and completion offered nothing.
+func TestCompletionDotNeverParsed(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{"  to(\"a:b\").", "fallback"},
+		{"  return to(\"a:b\").", "fallback"},
+		{"  let t = r.tenant\n  t.", "tier"},
+		{"  let d = to(\"a:b\")\n  d.", "because"},
+		{"  r.", "tenant"},
+		{"  r.tenant.", "tier"},
+	} {
+		dir := t.TempDir()
+		src := "package p\n\nfn route(r: Request) -> Decision {\n" + tc.body + "\n}\n"
+		write(t, filepath.Join(dir, "p.rpl"), src)
+		c := newClient(t, dir, lsp.Options{})
+		u := c.open("p.rpl")
+		c.waitDiags(u, 1)
+		lines := strings.Split(src, "\n")
+		line := 3 + strings.Count(tc.body, "\n")
+		var list protocol.CompletionList
+		c.call("textDocument/completion", docPos(u, pos(line, len(lines[line]))), &list)
+		found := false
+		for _, it := range list.Items {
+			found = found || it.Label == tc.want
+		}
+		if !found {
+			t.Errorf("%q: completion %d items, want %s among them", tc.body, len(list.Items), tc.want)
+		}
+	}
+}
