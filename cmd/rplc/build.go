@@ -558,6 +558,19 @@ func outFileError(cmd *cobra.Command, prefix, flag, out, what string) error {
 	return nil // or left to the write, which says why
 }
 
+// nodeKind names the kind of node of mode m, a device, FIFO or socket.
+func nodeKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	}
+	return "a device"
+}
+
 // namesPolicy reports whether the file to write, out, is a policy source
 // (.rpl), by its name or through a symlink, which writeOutput follows.
 func namesPolicy(out string) bool {
@@ -647,8 +660,9 @@ and its public key to KEY.pub (PEM, PKIX): the formats of
 signed bundles are configured with the public key.
 
 Exit status: 0 when the keys were written, 1 when they could not be, 2 for
-a wrong command line (including an existing KEY without --force, and a KEY
-in a directory that does not exist or is not one).`,
+a wrong command line (including an existing KEY without --force, a KEY
+or KEY.pub that is a device, FIFO or socket, and a KEY in a directory that
+does not exist or is not one).`,
 		Example: `  rplc keygen -o release.key
   rplc build --sign release.key -o policies.rplb policies/`,
 		Args: cobra.NoArgs,
@@ -670,6 +684,14 @@ in a directory that does not exist or is not one).`,
 				// key failed ("rename .k.pub.123 k.pub: file exists"),
 				// leaving a pair that does not match.
 				return usageErrorf(cmd, "keygen: %s.pub, the public key's file, is a directory: name another private key file, or move it", out)
+			}
+			// Nor a device, FIFO or socket: keys are renamed into place,
+			// and --force replaced the node (as root, /dev/null itself)
+			// with a key. A symlink is replaced, not followed.
+			for _, f := range []string{out, out + ".pub"} {
+				if fi, err := os.Lstat(f); err == nil && fi.Mode()&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice) != 0 {
+					return usageErrorf(cmd, "keygen: %s is %s, not a key file: name a file", f, nodeKind(fi.Mode()))
+				}
 			}
 			priv, pub, err := bundle.GenerateKey(nil)
 			if err != nil {

@@ -162,3 +162,27 @@ func TestOutputToSpecialFile(t *testing.T) {
 		}
 	}
 }
+
+// TestKeygenRefusesFIFO: keygen --force refuses a KEY or KEY.pub that is
+// a FIFO (or device, or socket), which it replaced with a key, as it did
+// a device (as root, /dev/null).
+func TestKeygenRefusesFIFO(t *testing.T) {
+	for _, fifo := range []string{"k", "k.pub"} {
+		dir := t.TempDir()
+		k, p := filepath.Join(dir, "k"), filepath.Join(dir, fifo)
+		if err := syscall.Mkfifo(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		code := run([]string{"keygen", "-o", k, "--force"}, nil, io.Discard, &stderr)
+		if code != exitUsage || !strings.Contains(stderr.String(), p+" is a named pipe, not a key file") {
+			t.Errorf("keygen --force with a FIFO for %s: %d %s, want 2 saying it is a named pipe", fifo, code, stderr.String())
+		}
+		if fi, err := os.Lstat(p); err != nil || fi.Mode().Type() != fs.ModeNamedPipe {
+			t.Errorf("%s is now %v (%v)", fifo, fi.Mode().Type(), err)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+			t.Errorf("left in the directory: %v, want the FIFO alone", ents)
+		}
+	}
+}
