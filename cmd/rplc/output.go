@@ -67,7 +67,8 @@ type givenPath struct {
 
 // pathsHelp is what the help texts say of the files' names they print.
 const pathsHelp = `Files are named as the paths were given: absolute under a PATH given
-absolute, else relative to the working directory.`
+absolute (and a file under no PATH, imported from elsewhere, when any
+PATH was), else relative to the working directory.`
 
 // newPathNamer returns the namer of the command whose paths (files or
 // directories, "-" for standard input aside) were given.
