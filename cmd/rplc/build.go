@@ -414,7 +414,9 @@ func writeJSON(w io.Writer, v any) {
 //     symlinks too, is opened and written in place, as a shell's > does:
 //     renamed over, it was replaced by a regular file (as root, the
 //     system's /dev/null itself), or refused "permission denied" (no
-//     temporary file can be made in /dev).
+//     temporary file can be made in /dev);
+//   - the regular file that is rplc's standard output or error (through
+//     /dev/stdout) is written through it.
 //
 // An error names path, not the temporary file.
 func writeOutput(path string, data []byte) error {
@@ -428,12 +430,26 @@ func writeOutput(path string, data []byte) error {
 // files they write (writeOutput).
 const outputHelp = `A file written is replaced whole (a temporary file renamed over it),
 through a symlink the file it names; a device, FIFO or socket (/dev/null,
-/dev/stdout) is written in place.`
+/dev/stdout) is written in place, and the file standard output is
+redirected to (/dev/stdout again) gets the data after what rplc printed.`
 
 func writeOut(path string, data []byte) error {
 	fi, err := os.Stat(path)
 	if err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
 		return writeInPlace(path, data, 0)
+	}
+	if err == nil {
+		// The file rplc's standard output or error is (/dev/stdout when
+		// redirected to a file, or that file named): the data goes
+		// through it, after what rplc printed there. Renamed over, the
+		// file had the data alone, and what rplc printed after it went
+		// to the file unlinked.
+		for _, f := range []*os.File{os.Stdout, os.Stderr} {
+			if sfi, serr := f.Stat(); serr == nil && os.SameFile(fi, sfi) {
+				_, err := f.Write(data)
+				return err
+			}
+		}
 	}
 	li, lerr := os.Lstat(path)
 	if lerr != nil || li.Mode()&fs.ModeSymlink == 0 {

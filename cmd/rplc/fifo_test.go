@@ -186,3 +186,30 @@ func TestKeygenRefusesFIFO(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputToStdoutFile: a --junit that is the regular file standard
+// output goes to (/dev/stdout when redirected to a file) gets the report
+// after what rplc printed there; renamed over, the file held the report
+// alone, and the summary went to the file unlinked.
+func TestOutputToStdoutFile(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.txt")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdout
+	os.Stdout = f
+	var errb bytes.Buffer
+	code := run([]string{"test", "--junit", out, filepath.Join(examplesDir, "default.rpl")}, nil, f, &errb)
+	os.Stdout = saved
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	got, _ := os.ReadFile(out)
+	summary, report, ok := strings.Cut(string(got), "<?xml")
+	if !ok || !summaryLine.MatchString(summary) || !strings.HasSuffix(report, "</testsuites>\n") {
+		t.Errorf("standard output's file holds %q, want the summary, then the report", got)
+	}
+}
