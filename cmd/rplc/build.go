@@ -415,8 +415,8 @@ func writeJSON(w io.Writer, v any) {
 //     renamed over, it was replaced by a regular file (as root, the
 //     system's /dev/null itself), or refused "permission denied" (no
 //     temporary file can be made in /dev);
-//   - the regular file that is rplc's standard output or error (through
-//     /dev/stdout) is written through it.
+//   - the file that is rplc's standard output or error (/dev/stdout, or
+//     the file it is redirected to) is written through it.
 //
 // An error names path, not the temporary file.
 func writeOutput(path string, data []byte) error {
@@ -435,21 +435,22 @@ redirected to (/dev/stdout again) gets the data after what rplc printed.`
 
 func writeOut(path string, data []byte) error {
 	fi, err := os.Stat(path)
-	if err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
-		return writeInPlace(path, data, 0)
-	}
-	if err == nil {
-		// The file rplc's standard output or error is (/dev/stdout when
-		// redirected to a file, or that file named): the data goes
-		// through it, after what rplc printed there. Renamed over, the
+	if err == nil && !fi.IsDir() {
+		// The file rplc's standard output or error is (/dev/stdout, or
+		// the file it is redirected to, named): the data goes through
+		// it, after what rplc printed there. Renamed over, a regular
 		// file had the data alone, and what rplc printed after it went
-		// to the file unlinked.
+		// to the file unlinked; and a pipe made by another user could
+		// not be opened again by name (/proc/self/fd/1).
 		for _, f := range []*os.File{os.Stdout, os.Stderr} {
 			if sfi, serr := f.Stat(); serr == nil && os.SameFile(fi, sfi) {
 				_, err := f.Write(data)
 				return err
 			}
 		}
+	}
+	if err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return writeInPlace(path, data, 0)
 	}
 	li, lerr := os.Lstat(path)
 	if lerr != nil || li.Mode()&fs.ModeSymlink == 0 {
