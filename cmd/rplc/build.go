@@ -575,6 +575,13 @@ func outFileError(cmd *cobra.Command, prefix, flag, out, what string) error {
 	return nil // or left to the write, which says why
 }
 
+// charDevice reports whether path is a character device (through
+// symlinks): /dev/null, a terminal.
+func charDevice(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode()&fs.ModeCharDevice != 0
+}
+
 // nodeKind names the kind of node of mode m, a device, FIFO or socket.
 func nodeKind(m fs.FileMode) string {
 	switch {

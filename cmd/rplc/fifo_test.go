@@ -213,3 +213,35 @@ func TestOutputToStdoutFile(t *testing.T) {
 		t.Errorf("standard output's file holds %q, want the summary, then the report", got)
 	}
 }
+
+// TestJUnitAndProfileToOneNode: --junit and --coverprofile may name one
+// character device (/dev/null), which takes both; they were refused as one
+// file, which the second write replaced. A FIFO is still refused: its
+// reader ends at the first write's close.
+func TestJUnitAndProfileToOneNode(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"test", "--junit", fifo, "--coverprofile", fifo, examplesDir}, nil, &out, &errb); code != exitUsage ||
+		!strings.Contains(errb.String(), "is the --coverprofile file too") {
+		t.Errorf("one FIFO for both: exit %d %s, want 2", code, errb.String())
+	}
+	if os.Geteuid() != 0 || runtime.GOOS != "linux" {
+		return // a device node needs root
+	}
+	null := filepath.Join(dir, "null")
+	if err := syscall.Mknod(null, syscall.S_IFCHR|0o666, 1<<8|3 /* Linux: major 1, minor 3 */); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"test", "--junit", null, "--coverprofile", null, examplesDir}, nil, &out, &errb); code != exitOK {
+		t.Errorf("one null device for both: exit %d %s, want 0", code, errb.String())
+	}
+	if fi, err := os.Lstat(null); err != nil || fi.Mode().Type() != fs.ModeDevice|fs.ModeCharDevice {
+		t.Errorf("the null device is now %v (%v)", fi.Mode().Type(), err)
+	}
+}

@@ -120,7 +120,8 @@ is a policy: with neither a route function nor tests, it is an error
 Exit status: 0 when every test passes, 1 when a test fails, a policy has
 errors or a tree's tenants.json or catalogue.json is refused, 2 for a
 wrong command line (a --coverprofile or --junit in a directory that does
-not exist among them).`,
+not exist among them, and the two naming one file, a character device
+such as /dev/null aside).`,
 		Example: `  rplc test examples/policies
   rplc test -v --run 'budget' examples/policies/budget_guard.rpl
   rplc test --cover --coverprofile cover.out examples/policies && go tool cover -html cover.out
@@ -141,8 +142,10 @@ not exist among them).`,
 			if err := reportFileError(cmd, "--junit", junit, "report", args); err != nil {
 				return err
 			}
-			if profile != "" && junit != "" && (absPath(profile) == absPath(junit) || sameFile(profile, junit)) {
-				// The one written last replaced the other.
+			if profile != "" && junit != "" && (absPath(profile) == absPath(junit) || sameFile(profile, junit)) && !charDevice(junit) {
+				// The one written last replaced the other. A character
+				// device (/dev/null, a terminal's /dev/stdout) takes
+				// both, one after the other.
 				return usageErrorf(cmd, "--junit %s is the --coverprofile file too: name two files", junit)
 			}
 			cfg := policytest.Config{Cover: cover || profile != "", Limits: vm.Limits{Fuel: fuel}}
