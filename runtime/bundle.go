@@ -57,6 +57,7 @@ func (e *Engine) BuildBundle(ctx context.Context, source string, data []byte, op
 	for _, p := range b.Policies {
 		pol := e.newPolicy(p.ID, p.File, progs[p.ID], s.Version)
 		pol.Tests, pol.CostBound, pol.Bounded = len(p.Tests), p.CostBound, p.Bounded
+		pol.untyped = !b.Verified
 		s.policies[p.ID] = pol
 		s.ids = append(s.ids, p.ID)
 	}

@@ -335,8 +335,10 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		// whose priority is a string) is the policy's failure, not an
 		// answer.
 		d := res.Value.Record()
-		act := ""
-		why := e.decisionShapeProblem(res.Value)
+		act, why := "", ""
+		if p.untyped || len(d) != l.dec.n {
+			why = e.decisionShapeProblem(res.Value)
+		}
 		if why == "" {
 			act = d[l.dec.action].Str()
 		}
@@ -394,8 +396,9 @@ func (e *Engine) decisionShapeProblem(v vm.Value) string {
 }
 
 // CodeInvalidDecision is the vm code of a policy's failure to return a
-// decision the router can follow: anything but a Decision whose every
-// part is of its type (decisionShapeProblem), an action other than route or deny, a
+// decision the router can follow: anything but a record of a Decision's
+// fields, or, for an untyped policy (an unsigned bundle's), anything but
+// a Decision whose every part is of its type (decisionShapeProblem), an action other than route or deny, a
 // route to no target without a split, or what the builtins refuse to
 // build (stdlib.DecisionProblem: a target the router does not take,
 // split weights that draw nothing, a fallback that never runs), a

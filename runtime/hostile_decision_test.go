@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,12 @@ import (
 // bundle's bytecode may do, the loader verifying its instructions but
 // not its types.
 func hostileBundle(t *testing.T, v vm.Value) []byte {
+	t.Helper()
+	return signedHostileBundle(t, v, nil)
+}
+
+// signedHostileBundle is hostileBundle signed with key (nil: unsigned).
+func signedHostileBundle(t *testing.T, v vm.Value, key ed25519.PrivateKey) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, dir, "default.rpl", "package default\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n")
@@ -50,7 +57,7 @@ func hostileBundle(t *testing.T, v vm.Value) []byte {
 	}
 	m := b.Manifest
 	m.Policies[0].CostBound, m.Policies[0].Bounded = 0, false
-	out, err := bundle.Write(m, [][]byte{code}, nil, nil, nil)
+	out, err := bundle.Write(m, [][]byte{code}, nil, nil, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,5 +129,38 @@ func TestHostileDecision(t *testing.T) {
 	e.Activate(s)
 	if o := e.Decide(context.Background(), "", request(t, e, `{"id": "r"}`), time.Time{}); o.Err != nil || e.View(o.Decision).Target() != "openai:gpt-4o" {
 		t.Errorf("good: %v %v", o.Err, o.Decision)
+	}
+}
+
+// TestSignedHostileDecision: a bundle signed with the configured key is
+// typed by a compiler the router trusts, so its decisions are checked
+// for their length alone (not in every part, as an unsigned bundle's
+// are): what is not a record of a Decision's fields is still refused,
+// not read out of bounds or answered as a route; unsigned, or loaded
+// without the key, the same bundle's Decision of wrong kinds is refused.
+func TestSignedHostileDecision(t *testing.T) {
+	pub, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		v    vm.Value
+		why  string
+	}{
+		{"int", vm.Int(42), "route returned an int, not a Decision"},
+		{"none", vm.Value{}, "route returned none, not a Decision"},
+		{"record1", vm.NewRecord([]vm.Value{vm.Str("route")}), "route returned a record of 1 fields, not a Decision (15 fields)"},
+	} {
+		e := newEngine(t, runtime.Config{})
+		s, err := e.LoadBundle(context.Background(), "signed.rplb", signedHostileBundle(t, c.v, key), bundle.ReadOptions{PublicKey: pub, RequireSignature: true})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		e.Activate(s)
+		o := e.Decide(context.Background(), "", request(t, e, `{"id": "r"}`), time.Time{})
+		if o.Err == nil || o.Failure == nil || o.Failure.Code != runtime.CodeInvalidDecision || o.Failure.Msg != c.why {
+			t.Errorf("%s: err %v, failure %v; want %s", c.name, o.Err, o.Failure, c.why)
+		}
 	}
 }

@@ -110,6 +110,16 @@ type Policy struct {
 	// (vm.Program.MakesRecordsFrom), whose decisions the engine checks
 	// (stdlib.DecisionProblem). Known when the policy is loaded.
 	builds bool
+	// untyped: the policy's bytecode came from a bundle whose signature
+	// was not verified (BuildBundle), typed by no compiler the router
+	// trusts, so that route may return anything the verifier lets
+	// through (an int, a Decision whose priority is a string): each of
+	// its decisions is checked against the Decision type's shape in
+	// every part (decisionShapeProblem, ~40 ns for a decision with a
+	// tag). A policy compiled by this process, or from a bundle signed
+	// with the configured key, is typed: its decisions are checked for
+	// their length alone.
+	untyped bool
 }
 
 // newPolicy makes the policy id of the program prog, loaded from file.
