@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,9 +22,12 @@ import (
 // its resyncs, as it did, and now says so: a warning naming the bucket,
 // the key and the revisions, and rpl_bundle_watch_restarts_total
 // {reason="stalled"}. The restart was seen only in the watcher's count
-// of watches, which nothing exported.
+// of watches, which nothing exported. On a loaded machine a delivery
+// slower than two resyncs is a stall too, restarted and said alike: the
+// test wants the lost consumer's restart among those said, each one
+// counted.
 func TestBundleWatchStallLoggedAndCounted(t *testing.T) {
-	router.SetBundleResync(t, 20*time.Millisecond)
+	router.SetBundleResync(t, 100*time.Millisecond)
 	ns, nc := natsServer(t)
 	ctx := context.Background()
 	logs := &logBuffer{}
@@ -62,17 +66,17 @@ func TestBundleWatchStallLoggedAndCounted(t *testing.T) {
 	for _, m := range restarts.FindAllStringSubmatch(scrape(t, r), -1) {
 		got[m[1]] = m[2]
 	}
-	if got["stalled"] != "1" || got["reconnected"] != "0" || got["replaced"] != "0" {
-		t.Errorf("rpl_bundle_watch_restarts_total: %v, want stalled 1, the others 0", got)
-	}
 	var lines []string
 	for line := range strings.Lines(logs.String()) {
 		if strings.Contains(line, "bundle watch restarted") {
 			lines = append(lines, line)
 		}
 	}
+	if got["stalled"] != strconv.Itoa(len(lines)) || got["reconnected"] != "0" || got["replaced"] != "0" {
+		t.Errorf("rpl_bundle_watch_restarts_total: %v, want stalled %d (the restarts logged), the others 0", got, len(lines))
+	}
 	want := regexp.MustCompile(`level=WARN msg="bundle watch restarted: it was behind the key at two resyncs in a row \(its JetStream consumer lost\); the key's latest revision is delivered now" bucket=rpl_bundles key=current delivered=` + strconv.FormatUint(first, 10) + ` latest=` + strconv.FormatUint(second, 10) + `\n`)
-	if len(lines) != 1 || !want.MatchString(lines[0]) {
-		t.Errorf("the restart logged:\n%s\nwant one line matching %s", strings.Join(lines, ""), want)
+	if !slices.ContainsFunc(lines, want.MatchString) {
+		t.Errorf("the restart logged:\n%s\nwant a line matching %s", strings.Join(lines, ""), want)
 	}
 }
