@@ -25,14 +25,14 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if m := fi.Mode(); !m.IsRegular() && !m.IsDir() {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("not a regular file (%s)", irregular(m))}
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("not a regular file (%s)", ModeKind(m))}
 	}
 	return os.ReadFile(path)
 }
 
-// irregular names the kind of file of mode m, which is no regular file
-// and no directory.
-func irregular(m fs.FileMode) string {
+// ModeKind names the kind of file of mode m, which is no regular file
+// and no directory: "a named pipe", "a socket", "a character device".
+func ModeKind(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeNamedPipe != 0:
 		return "a named pipe"

@@ -582,19 +582,6 @@ func charDevice(path string) bool {
 	return err == nil && fi.Mode()&fs.ModeCharDevice != 0
 }
 
-// nodeKind names the kind of node of mode m, a device, FIFO or socket.
-func nodeKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	}
-	return "a device"
-}
-
 // namesPolicy reports whether the file to write, out, is a policy source
 // (.rpl), by its name or through a symlink, which writeOutput follows.
 func namesPolicy(out string) bool {
@@ -714,7 +701,7 @@ does not exist or is not one).`,
 			// with a key. A symlink is replaced, not followed.
 			for _, f := range []string{out, out + ".pub"} {
 				if fi, err := os.Lstat(f); err == nil && fi.Mode()&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice) != 0 {
-					return usageErrorf(cmd, "keygen: %s is %s, not a key file: name a file", f, nodeKind(fi.Mode()))
+					return usageErrorf(cmd, "keygen: %s is %s, not a key file: name a file", f, lang.ModeKind(fi.Mode()))
 				}
 			}
 			priv, pub, err := bundle.GenerateKey(nil)
