@@ -132,6 +132,11 @@ func TestSearchStopsAtDeadline(t *testing.T) {
 		// case tables, charged 1 per byte first.
 		{"lower, Greek", "lower(string)", []vm.Value{str(strings.Repeat("Σ", n/16))}},
 		{"upper, Greek", "upper(string)", []vm.Value{str(strings.Repeat("σ", n/16))}},
+		// and go through ASCII a block at a time: the bytes that stay,
+		// and those that change.
+		{"lower, ASCII unchanged", "lower(string)", []vm.Value{str(a + "A")}},
+		{"lower, ASCII", "lower(string)", []vm.Value{str(strings.Repeat("A", n))}},
+		{"upper, ASCII", "upper(string)", []vm.Value{str(a)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			run := func(before int) (int, vm.Stats, error) {
@@ -169,9 +174,12 @@ func TestSearchStopsAtDeadline(t *testing.T) {
 // functions do.
 func TestSearchAcrossBlocks(t *testing.T) {
 	long := strings.Repeat("xy", 40) + "z"
-	for _, pat := range []string{"ab", long} {
-		for _, at := range []int{searchBlock - len(pat) - 1, searchBlock - len(pat), searchBlock - 1, searchBlock, 2*searchBlock - 3, 3 * searchBlock} {
-			s := strings.Repeat("x", at) + pat + strings.Repeat("y", searchBlock+7) + pat
+	// longer than half a block, so that a block is 2*len(pat) bytes
+	longer := strings.Repeat("xy", searchBlock/2+1) + "z"
+	for _, pat := range []string{"ab", long, longer} {
+		w := max(searchBlock, 2*len(pat)) // a block's width
+		for _, at := range []int{w - len(pat) - 1, w - len(pat), w - 1, w, 2*w - 3, 3 * w} {
+			s := strings.Repeat("x", at) + pat + strings.Repeat("y", w+7) + pat
 			if got := mustCall(t, "contains(string, string)", str(s[:at+len(pat)]), str(pat)); !got.Bool() {
 				t.Errorf("%d-byte pattern at %d: not found", len(pat), at)
 			}
