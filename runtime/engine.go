@@ -68,8 +68,9 @@ type Config struct {
 	// consecutive decisions (see sampler).
 	LogSample float64
 	// MaxAnswer bounds a batch's answer in bytes (HandleV2Batch): the
-	// request whose answer would take it past the limit, and those
-	// after it, are answered invalid_request, not answered; 0 means
+	// request whose answer would take it past the limit is answered
+	// invalid_request (decided, not answered), and those after it are
+	// not decided, answered invalid_request (answerCut); 0 means
 	// DefaultMaxAnswer. New refuses a negative one.
 	MaxAnswer int
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -367,14 +368,15 @@ func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 	if items, ok := e.fastBatch(body); ok {
 		var o Outcome
 		notReady := 0
+		cut := e.newAnswerCut(len(items), func(i int) string { return e.requestID(items[i].req) })
+		start := len(buf)
 		buf = append(buf, `{"ok":true,"results":[`...)
-		start, full := len(buf), false
 		for i, it := range items {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			if full {
-				buf = e.appendAnswerFull(buf, i, e.requestID(it.req))
+			if cut.at >= 0 {
+				buf = cut.appendNotDecided(buf, i, e.requestID(it.req))
 				continue
 			}
 			mark := len(buf)
@@ -383,8 +385,8 @@ func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 			if code == CodeNotReady {
 				notReady++
 			}
-			if len(buf)-start > e.cfg.MaxAnswer {
-				buf, full = e.appendAnswerFull(buf[:mark], i, e.requestID(it.req)), true
+			if cut.over(len(buf)-start, i) {
+				buf = cut.appendCut(buf[:mark], i, len(buf)-mark, e.requestID(it.req))
 			}
 		}
 		return append(buf, "]}"...), "", len(items) > 0 && notReady == len(items)
@@ -412,16 +414,17 @@ func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arriva
 		err := errBatchTooLong("requests", len(q.Requests), "requests")
 		return appendV2Error(buf, err, ""), err.Code, false
 	}
-	buf = append(buf, `{"ok":true,"results":[`...)
+	cut := e.newAnswerCut(len(q.Requests), func(i int) string { return peekString(q.Requests[i], "request", "id") })
 	var o Outcome
 	notReady := 0
-	start, full := len(buf), false
+	start := len(buf)
+	buf = append(buf, `{"ok":true,"results":[`...)
 	for i, raw := range q.Requests {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		if full {
-			buf = e.appendAnswerFull(buf, i, peekString(raw, "request", "id"))
+		if cut.at >= 0 {
+			buf = cut.appendNotDecided(buf, i, peekString(raw, "request", "id"))
 			continue
 		}
 		mark := len(buf)
@@ -435,23 +438,66 @@ func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arriva
 				notReady++
 			}
 		}
-		if len(buf)-start > e.cfg.MaxAnswer {
-			buf, full = e.appendAnswerFull(buf[:mark], i, peekString(raw, "request", "id")), true
+		if cut.over(len(buf)-start, i) {
+			buf = cut.appendCut(buf[:mark], i, len(buf)-mark, peekString(raw, "request", "id"))
 		}
 	}
 	return append(buf, "]}"...), "", len(q.Requests) > 0 && notReady == len(q.Requests)
 }
 
-// appendAnswerFull appends the answer of the item'th request of a batch
-// whose answer, with this request's, would be longer than
-// Config.MaxAnswer: invalid_request, saying so; the requests after it
-// are answered so without being decided, so that the batch's answer
-// stays within the limit and still answers every request, in order.
-func (e *Engine) appendAnswerFull(buf []byte, item int, requestID string) []byte {
+// answerCut keeps a batch's answer within Config.MaxAnswer, every request
+// answered in order. The request whose answer would take the batch's
+// past the limit, with room kept for the short answers of those after it,
+// is answered invalid_request instead, saying that it was decided (its
+// decision logged, its session kept) but not answered; those after it
+// are not decided, and answered invalid_request saying so. Each short
+// answer is at most entry bytes besides its request id, so that the room
+// kept (left) is known before any request is decided.
+type answerCut struct {
+	max   int   // Config.MaxAnswer
+	at    int   // the request cut, -1 until one is
+	left  []int // left[i]: the room kept for the short answers of requests i… (and their commas)
+	entry int
+}
+
+// newAnswerCut is the cut of a batch of n requests whose ids id gives.
+func (e *Engine) newAnswerCut(n int, id func(int) string) *answerCut {
+	c := &answerCut{max: e.cfg.MaxAnswer, at: -1, left: make([]int, n+1)}
+	// The longest short answer: the cut's, of the last request, with an
+	// answer of the most bytes a length can say.
+	c.entry = len(c.appendCut(nil, max(n-1, 0), math.MaxInt, "")) + len(`,"request_id":`) + 1
+	c.at = -1 // appendCut's, measured
+	var scratch []byte
+	for i := n - 1; i >= 0; i-- {
+		scratch = AppendString(scratch[:0], id(i))
+		c.left[i] = c.left[i+1] + c.entry + len(scratch)
+	}
+	return c
+}
+
+// over reports whether the batch's answer, size bytes so far with
+// request i's, leaves too little room for the short answers of the
+// requests after it and the answer's end.
+func (c *answerCut) over(size, i int) bool {
+	return size+c.left[i+1]+len("]}") > c.max
+}
+
+// appendCut appends request i's short answer in place of its answer of n
+// bytes, and cuts the batch there.
+func (c *answerCut) appendCut(buf []byte, i, n int, requestID string) []byte {
+	c.at = i
 	err := &Error{Code: CodeInvalidRequest,
-		Message: fmt.Sprintf("not answered: the batch's answer would be longer than its limit, %d bytes (--max-answer); this request and those after it are not answered: send them in another batch", e.cfg.MaxAnswer),
-		Details: map[string]any{"field": "", "max_answer": e.cfg.MaxAnswer}}
-	return appendV2Error(buf, batchItemError(err, item), requestID)
+		Message: fmt.Sprintf("decided but not answered: its answer, %d bytes, would take the batch's answer past its limit, %d bytes (--max-answer); its decision is logged as made, and the requests after it are not decided: send them in another batch", n, c.max),
+		Details: map[string]any{"field": "", "max_answer": c.max}}
+	return appendV2Error(buf, batchItemError(err, i), requestID)
+}
+
+// appendNotDecided appends the short answer of request i, after the cut.
+func (c *answerCut) appendNotDecided(buf []byte, i int, requestID string) []byte {
+	err := &Error{Code: CodeInvalidRequest,
+		Message: fmt.Sprintf("not decided: the batch's answer reached its limit, %d bytes (--max-answer), at requests[%d]: send this request in another batch", c.max, c.at),
+		Details: map[string]any{"field": "", "max_answer": c.max}}
+	return appendV2Error(buf, batchItemError(err, i), requestID)
 }
 
 // batchItemError is err, a request's, as the item'th of a batch names it

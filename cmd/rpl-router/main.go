@@ -318,7 +318,7 @@ latter 200 ms later).`,
 	f.IntVar(&o.MaxInFlight, "max-in-flight", 4096, "concurrent HTTP requests (decide, batch and feedback alike) before answering overloaded (0: the default)")
 	f.IntVar(&o.MaxConnections, "max-connections", 4096, "HTTP connections open at once (idle keep-alives included); a connection beyond it has an idle keep-alive closed for it, or waits for one to go idle or close, those after it in the kernel's backlog (0: no limit)")
 	f.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest request body in bytes, over HTTP and NATS (0: the default, 1 MiB)")
-	f.IntVar(&o.MaxAnswer, "max-answer", runtime.DefaultMaxAnswer, "longest answer of a decide batch in bytes: the request whose answer would pass it, and those after it, are answered invalid_request, not answered (0: the default, 8 MiB, what the embedded NATS server takes in a message)")
+	f.IntVar(&o.MaxAnswer, "max-answer", runtime.DefaultMaxAnswer, "longest answer of a decide batch in bytes: the request whose answer would pass it is answered invalid_request (decided, not answered), and those after it are not decided, answered invalid_request (0: the default, 8 MiB, what the embedded NATS server takes in a message)")
 	f.IntVar(&o.NATSMaxPending, "nats-max-pending", natsx.DefaultMaxPending, "requests one NATS subscription queues before answering overloaded (each decide subject has as many subscriptions as the processors at start, the batch and feedback subjects half as many, one at least)")
 	f.Float64Var(&o.LogSample, "log-sample", 1, "fraction of decisions published to the decision log stream, 0 to 1, evenly spread (0.7: 7 of any 10 in a row); 0: none, as --no-decision-log")
 	f.BoolVar(&o.NoLog, "no-decision-log", false, "publish no decision log")
