@@ -581,8 +581,15 @@ func (s *Server) tooLarge(n int) string { return rt.TooLargeMessage(int64(n), in
 // that gives it more than once, under one name or several, has none: W3C
 // Trace Context takes several traceparent headers for an invalid one,
 // and the request starts a new trace (the first was taken). The headers
-// are walked, which allocates nothing.
+// are walked, which allocates nothing, unless traceparent, as W3C spells
+// it, is the only one (a map look-up, the usual message with a trace).
 func traceparent(h nats.Header) string {
+	if v, ok := h["traceparent"]; ok && len(h) == 1 {
+		if len(v) != 1 {
+			return ""
+		}
+		return v[0]
+	}
 	tp, n := "", 0
 	for k, v := range h {
 		if len(k) == len("traceparent") && strings.EqualFold(k, "traceparent") {
