@@ -138,7 +138,7 @@ func (f *Feedback) Validate(now time.Time) *Error {
 	if f.TokensOut < 0 {
 		return bad("tokens_out", "must be ≥ 0, have %d", f.TokensOut)
 	}
-	if len(f.Cost) > 0 && string(f.Cost) != "null" {
+	if f.costGiven() {
 		c, why := parseCost(f.Cost)
 		if why != "" {
 			return bad("cost", "%s", why)
@@ -341,6 +341,9 @@ func (e *Engine) checkFeedback(f *Feedback, now time.Time, d *feedbackDedup) *Er
 	return nil
 }
 
+// costGiven reports whether f gives a cost: present and not null.
+func (f *Feedback) costGiven() bool { return len(f.Cost) > 0 && string(f.Cost) != "null" }
+
 // priceTokens sets the cost of feedback f that gives none (no cost, or
 // null) but tokens and a tenant to charge: its tokens at its target's
 // price (services.price: a price set in the live state, else the
@@ -351,7 +354,7 @@ func (e *Engine) checkFeedback(f *Feedback, now time.Time, d *feedbackDedup) *Er
 // cost beyond MaxFeedbackCost, as a given one, is refused, naming the
 // tokens.
 func (e *Engine) priceTokens(s *Snapshot, f *Feedback) *Error {
-	if f.CostNanos != 0 || (len(f.Cost) > 0 && string(f.Cost) != "null") ||
+	if f.CostNanos != 0 || f.costGiven() ||
 		f.TokensIn == 0 && f.TokensOut == 0 || f.TenantID == "" {
 		return nil
 	}
