@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rpl-lang/rpl"
@@ -382,14 +383,12 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 // int, not a Decision; decision.priority is a string, not an int.
 // Nothing is allocated for a decision that fits.
 func (e *Engine) decisionShapeProblem(v vm.Value) string {
-	s := e.decShape
-	if v.Kind() != vm.KindRecord {
-		return "route returned " + kindPhrase(v) + ", not a Decision"
+	why := e.decShape.problem(v, 0)
+	if rest, ok := strings.CutPrefix(why, " is "); ok {
+		// not a Decision at all: an int, a record of 1 field
+		return "route returned " + rest
 	}
-	if n := len(v.Record()); n != len(s.fields) {
-		return fmt.Sprintf("route returned a record of %d fields, not a Decision (%d fields)", n, len(s.fields))
-	}
-	if why := s.problem(v, 0); why != "" {
+	if why != "" {
 		return "decision" + why
 	}
 	return ""

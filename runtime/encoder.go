@@ -172,6 +172,9 @@ type shape struct {
 	// leaf: a value of the kind fits, whatever it holds (no members,
 	// elements or fields to check).
 	leaf bool
+	// any: a type whose values are not checked (one the shapes do not
+	// know), every value fitting it.
+	any bool
 }
 
 // compileShape returns the shape of values of type t.
@@ -206,9 +209,11 @@ func (c shapes) of(t lang.Type) *shape {
 	case *lang.Basic:
 		if int(t.Kind) < len(basicKinds) {
 			s.kind = basicKinds[t.Kind]
+		} else {
+			s.any = true
 		}
 	default:
-		s.kind = vm.KindNil // no value of it is checked
+		s.any = true
 	}
 	s.leaf = s.members == nil && s.kind != vm.KindList && s.kind != vm.KindMap && s.kind != vm.KindRecord
 	return s
@@ -222,7 +227,7 @@ var basicKinds = [...]vm.Kind{lang.Bool: vm.KindBool, lang.Int: vm.KindInt, lang
 // itself) and what is wrong, as in `[2].retries is a string, not an
 // int`. depth bounds the walk as the VM bounds values' nesting.
 func (s *shape) problem(v vm.Value, depth int) string {
-	if v.IsNil() && s.optional {
+	if s.any || v.IsNil() && s.optional {
 		return ""
 	}
 	if v.Kind() != s.kind {
@@ -280,7 +285,7 @@ func (s *shape) problem(v vm.Value, depth int) string {
 // to check (a leaf's kind, an empty list or map). The common case,
 // checked without a call.
 func (s *shape) fits(v vm.Value) bool {
-	return v.Kind() == s.kind && (s.leaf || (s.kind == vm.KindList || s.kind == vm.KindMap) && v.Len() == 0)
+	return s.any || v.Kind() == s.kind && (s.leaf || (s.kind == vm.KindList || s.kind == vm.KindMap) && v.Len() == 0)
 }
 
 // kindPhrase names v's kind with its article: "an int", "none".
