@@ -410,8 +410,8 @@ func writeJSON(w io.Writer, v any) {
 //     (atomicfile.Write), so that a watcher never sees half a bundle;
 //   - through a symlink, the file it names is replaced so, and the link
 //     kept (as rplc fmt -w does); a dangling one gets its file created;
-//   - a device (/dev/null, /dev/stdout), a FIFO or a socket, through
-//     symlinks too, is opened and written in place, as a shell's > does:
+//   - a device (/dev/null, /dev/stdout) or a FIFO, through symlinks
+//     too, is opened and written in place, as a shell's > does:
 //     renamed over, it was replaced by a regular file (as root, the
 //     system's /dev/null itself), or refused "permission denied" (no
 //     temporary file can be made in /dev);
@@ -429,9 +429,10 @@ func writeOutput(path string, data []byte) error {
 // outputHelp is what the help texts of build, migrate and test say of the
 // files they write (writeOutput).
 const outputHelp = `A file written is replaced whole (a temporary file renamed over it),
-through a symlink the file it names; a device, FIFO or socket (/dev/null,
+through a symlink the file it names; a device or FIFO (/dev/null,
 /dev/stdout) is written in place, and the file standard output is
-redirected to (/dev/stdout again) gets the data after what rplc printed.`
+redirected to (/dev/stdout again) gets the data after what rplc printed;
+a socket is refused.`
 
 func writeOut(path string, data []byte) error {
 	fi, err := os.Stat(path)
@@ -450,7 +451,9 @@ func writeOut(path string, data []byte) error {
 		}
 	}
 	if err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
-		return writeInPlace(path, data, 0)
+		// O_TRUNC, which a device or FIFO ignores, for a path made a
+		// regular file since it was looked at.
+		return writeInPlace(path, data, os.O_TRUNC)
 	}
 	li, lerr := os.Lstat(path)
 	if lerr != nil || li.Mode()&fs.ModeSymlink == 0 {
@@ -563,6 +566,11 @@ func namesDir(path string) bool {
 func outFileError(cmd *cobra.Command, prefix, flag, out, what string) error {
 	if namesDir(out) {
 		return usageErrorf(cmd, "%s%s %s is a directory: name the %s", prefix, flag, out, what)
+	}
+	if fi, err := os.Stat(out); err == nil && fi.Mode()&fs.ModeSocket != 0 {
+		// No socket can be opened as a file (ENXIO), which the write
+		// said only once the work was done.
+		return usageErrorf(cmd, "%s%s %s is a socket: name the %s", prefix, flag, out, what)
 	}
 	dir := filepath.Dir(out)
 	fi, err := os.Stat(dir)

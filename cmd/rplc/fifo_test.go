@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -252,5 +253,31 @@ func TestJUnitAndProfileToOneNode(t *testing.T) {
 	}
 	if fi, err := os.Lstat(null); err != nil || fi.Mode().Type() != fs.ModeDevice|fs.ModeCharDevice {
 		t.Errorf("the null device is now %v (%v)", fi.Mode().Type(), err)
+	}
+}
+
+// TestOutputToSocketRefused: an output that is a socket, which no open
+// can write, is refused with exit 2 before any work; it was taken, the
+// tests run, and then failed "no such device or address" with exit 1.
+func TestOutputToSocketRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "p.rpl"), []byte("package p\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "s")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, args := range [][]string{{"test", "--junit", sock, dir}, {"test", "--coverprofile", sock, dir}, {"build", "-o", sock, dir}} {
+		var stdout, stderr bytes.Buffer
+		code := run(args, nil, &stdout, &stderr)
+		if code != exitUsage || !strings.Contains(stderr.String(), sock+" is a socket") || stdout.Len() > 0 {
+			t.Errorf("%v: %d, stdout %q, stderr %q; want 2 saying it is a socket, before any work", args, code, stdout.String(), stderr.String())
+		}
+		if fi, err := os.Lstat(sock); err != nil || fi.Mode().Type() != fs.ModeSocket {
+			t.Errorf("%v: the socket is now %v (%v)", args, fi.Mode().Type(), err)
+		}
 	}
 }
