@@ -43,6 +43,10 @@ type descent struct {
 	// to write the smallest int.
 	minInt     *BasicLit
 	minIntDiag *Diagnostic
+
+	// stmtHead is the start of the expression statement being parsed,
+	// or -1 (see headsStmt).
+	stmtHead Pos
 }
 
 // maxNesting bounds the nesting of expressions and types, so that no input
@@ -277,7 +281,7 @@ func (d *descent) accept(s string) bool {
 // descend parses one chunk; on a syntax error it reports it (unless a
 // lexical error already explains it) and keeps what can be kept.
 func (p *parser) descend(toks []token, sp Span) parsed {
-	d := &descent{p: p, eof: sp.End, toks: toks} // no trivia: see lexAll
+	d := &descent{p: p, eof: sp.End, toks: toks, stmtHead: -1} // no trivia: see lexAll
 	var decls []Decl
 	ok := func() (ok bool) {
 		defer func() {
@@ -589,10 +593,24 @@ func (d *descent) stmt() Stmt {
 		e.Sp = Span{start, d.end()}
 		out = e
 	default:
+		saved := d.stmtHead
+		d.stmtHead = start
 		out = &ExprStmt{X: d.expr()}
+		d.stmtHead = saved
 	}
 	d.accept(";")
 	return out
+}
+
+// headsStmt says whether x is the if, match or block that starts the
+// expression statement being parsed: a "-" right after it starts the next
+// statement (§6.7), as ( and [ do after any compound.
+func (d *descent) headsStmt(x Expr) bool {
+	switch x.(type) {
+	case *IfExpr, *MatchExpr, *BlockExpr:
+		return x.Span().Start == d.stmtHead
+	}
+	return false
 }
 
 // ---- expressions ----
@@ -713,6 +731,9 @@ func (d *descent) unchained(e Expr) Expr {
 func (d *descent) add() Expr {
 	x := d.mul()
 	for {
+		if d.is("-") && d.headsStmt(x) {
+			return x
+		}
 		op, at, ok := d.binaryOp("+", "-")
 		if !ok {
 			return x

@@ -937,7 +937,7 @@ func (f *formatter) blockMode(b *BlockExpr, hard bool, end Pos) doc {
 	items := make([]seqItem, len(b.Stmts))
 	for i, s := range b.Stmts {
 		items[i] = seqItem{start: s.Span().Start, build: func() doc { return f.stmt(s) }}
-		if i+1 < len(b.Stmts) && stmtContinues(b.Stmts[i+1]) {
+		if i+1 < len(b.Stmts) && !endsAtCompound(s) && stmtContinues(b.Stmts[i+1]) {
 			items[i].after = ";"
 		}
 	}
@@ -946,6 +946,19 @@ func (f *formatter) blockMode(b *BlockExpr, hard bool, end Pos) doc {
 		return "{}"
 	}
 	return docs{"{", docInd(body...), docLine{hard: hard}, "}"}
+}
+
+// endsAtCompound reports whether s is an expression statement that is an
+// if, a match or a block, after which a (, [ or - starts the next
+// statement without a ; (§6.7).
+func endsAtCompound(s Stmt) bool {
+	if s, ok := s.(*ExprStmt); ok {
+		switch s.X.(type) {
+		case *IfExpr, *MatchExpr, *BlockExpr:
+			return true
+		}
+	}
+	return false
 }
 
 // stmtContinues reports whether s starts with a token that would continue

@@ -231,12 +231,39 @@ type gBlock struct {
 }
 
 type gStmt struct {
+	Pos      lexer.Position
+	EndPos   lexer.Position
+	Let      *gLet          `parser:"(  @@"`
+	Return   *gReturn       `parser:" | @@"`
+	Expect   *gExpect       `parser:" | @@"`
+	Compound *gCompoundStmt `parser:" | @@"`
+	Expr     *gExpr         `parser:" | @@ ) ';'?"`
+}
+
+// gCompoundStmt is an expression statement that starts with an if, a
+// match or a block (not a brace literal, whose lookahead Brace repeats
+// negated). Operators may follow the compound, but not a "-" right after
+// it: that "-" starts the next statement, as a ( or [ does (§6.7), so
+// `if c { return 1 }` followed by `-1` is two statements.
+type gCompoundStmt struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Let    *gLet    `parser:"(  @@"`
-	Return *gReturn `parser:" | @@"`
-	Expect *gExpect `parser:" | @@"`
-	Expr   *gExpr   `parser:" | @@ ) ';'?"`
+	Head   *gCompound     `parser:"(?! '{' ('}' | (Ident | Keyword | String | Number | ('-' (Number | String))) ':')) @@"`
+	Rest   *gCompoundRest `parser:"@@?"`
+}
+
+// gCompoundRest is what follows the compound that starts a statement:
+// the tails of each level of the expression, lowest first, the first of
+// them not a "-".
+type gCompoundRest struct {
+	Pos      lexer.Position
+	EndPos   lexer.Position
+	Mul      []*gMulTail      `parser:"(?! '-') @@*"`
+	Add      []*gAddTail      `parser:"@@*"`
+	Cmp      *gCmpTail        `parser:"@@?"`
+	And      []*gAndTail      `parser:"@@*"`
+	Or       []*gOrTail       `parser:"@@*"`
+	Coalesce []*gCoalesceTail `parser:"@@*"`
 }
 
 type gLet struct {

@@ -289,8 +289,44 @@ func (p *parser) convStmt(s *gStmt) Stmt {
 			st.Message = p.convExpr(s.Expect.Message)
 		}
 		return st
+	case s.Compound != nil:
+		return &ExprStmt{X: p.convCompoundStmt(s.Compound)}
 	}
 	return &ExprStmt{X: p.convExpr(s.Expr)}
+}
+
+// convCompoundStmt builds the expression of a statement that starts with
+// a compound: the compound, then each level's tails in order of
+// precedence, as convExpr's levels would.
+func (p *parser) convCompoundStmt(s *gCompoundStmt) Expr {
+	x := p.convCompound(s.Head)
+	r := s.Rest
+	if r == nil {
+		return x
+	}
+	for _, t := range r.Mul {
+		x = binary(t.Op, t.Pos, x, p.convUnary(t.X))
+	}
+	for _, t := range r.Add {
+		x = binary(t.Op, t.Pos, x, p.convMul(t.X))
+	}
+	if r.Cmp != nil {
+		op := r.Cmp.Op
+		if op == "notin" {
+			op = "not in"
+		}
+		x = binary(op, r.Cmp.Pos, x, p.convAdd(r.Cmp.Right))
+	}
+	for _, t := range r.And {
+		x = binary(t.Op, t.Pos, x, p.convCmp(t.X))
+	}
+	for _, t := range r.Or {
+		x = binary(t.Op, t.Pos, x, p.convAnd(t.X))
+	}
+	for _, t := range r.Coalesce {
+		x = binary(t.Op, t.Pos, x, p.convOr(t.X))
+	}
+	return x
 }
 
 func binary(op string, opPos lexer.Position, x, y Expr) Expr {
