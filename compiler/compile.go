@@ -198,6 +198,7 @@ type compiler struct {
 	static   map[int]work    // per function: what one call costs, callees apart
 
 	constMemo    map[lang.Expr]constResult
+	clockLits    map[*lang.BraceLit]bool      // arrivesAtClock
 	constSame    map[vm.Value]int             // constIndex by the value itself
 	zeroMemo     map[*lang.Record]vm.Value    // zero's records
 	sizes        map[vm.Value]constSize       // measure, by composite value

@@ -123,6 +123,9 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 		}
 		return vm.NewList(elems), true
 	case *lang.BraceLit:
+		if c.arrivesAtClock(e) {
+			return vm.Value{}, false // its arrival is now(), at run time
+		}
 		given := map[string]lang.Expr{}
 		for _, en := range e.Entries {
 			if id, ok := en.Key.(*lang.Ident); ok {

@@ -173,9 +173,14 @@ func (f *funcCompiler) braceLit(e *lang.BraceLit) {
 		}
 		staged := f.stageWritten(vals, e.Sp.Start) // fields are evaluated as written
 		for i, fld := range t.Fields {
-			if vals[i] != nil {
+			switch now := f.arrivalNow(e, fld.Name); {
+			case vals[i] != nil:
 				f.exprStaged(vals[i], staged, i)
-			} else {
+			case now != nil:
+				f.at(e.Sp.Start)
+				f.emit(vm.OpCallBuiltin, f.c.builtinIndex(now), 0)
+				f.work.own += now.Cost
+			default:
 				f.pushZero(fld.Type)
 			}
 		}
@@ -204,6 +209,54 @@ func (f *funcCompiler) braceLit(e *lang.BraceLit) {
 	default:
 		f.emit(vm.OpNil)
 	}
+}
+
+// arrivalNow is the builtin now when the field name of the record t is
+// the arrival that the Request brace literal e leaves out in a test
+// (arrivesAtClock); nil otherwise.
+func (f *funcCompiler) arrivalNow(e *lang.BraceLit, name string) *lang.Builtin {
+	if name != "arrival" || !f.c.arrivesAtClock(e) {
+		return nil
+	}
+	for _, b := range f.c.prog.Universe.Builtins {
+		if b.Module == "" && b.Name == "now" {
+			return b
+		}
+	}
+	return nil
+}
+
+// arrivesAtClock reports whether e is a Request brace literal that leaves
+// out its arrival written in a test block or in a function of a test file
+// (*_test.rpl). Such a request arrives at the test's clock, now(), as a
+// router makes an absent arrival the time it received the request, so
+// that r.arrival and now() agree in tests too (spec/stdlib.md, std/testing).
+func (c *compiler) arrivesAtClock(e *lang.BraceLit) bool {
+	if c.clockLits == nil {
+		c.clockLits = map[*lang.BraceLit]bool{}
+		for _, f := range c.prog.Main.Files {
+			testFile := lang.IsTestFile(f.File.Name)
+			for _, d := range f.Decls {
+				if _, ok := d.(*lang.TestDecl); !ok && !testFile {
+					continue
+				}
+				lang.Inspect(d, func(n lang.Node) bool {
+					b, ok := n.(*lang.BraceLit)
+					if !ok || c.info.Lits[b] != c.out.Request || c.out.Request == nil {
+						return true
+					}
+					for _, en := range b.Entries {
+						if id, ok := en.Key.(*lang.Ident); ok && id.Name == "arrival" {
+							return true
+						}
+					}
+					c.clockLits[b] = true
+					return true
+				})
+			}
+		}
+	}
+	return c.clockLits[e]
 }
 
 func (f *funcCompiler) binary(e *lang.BinaryExpr) {

@@ -19,7 +19,9 @@
 //     host (empty: no spend, no prices, no winners, every target healthy;
 //     naming the policy, so that sticky draws as a router does),
 //     the clock at stdlib.TestNow (a fixed instant, so tests are repeatable) and seed DefaultSeed (as `rplc build` runs them); test blocks change them through
-//     std/testing. Tests are independent and deterministic.
+//     std/testing. A Request a test writes without its arrival arrives at
+//     that clock (route({}) sees r.arrival and now() agree).
+//     Tests are independent and deterministic.
 //   - A failed expect does not stop its test: every failed expectation of
 //     a run is reported, each with its position. A run that hits a limit
 //     (fuel, memory, depth, deadline) or a run-time error fails with that

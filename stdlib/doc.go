@@ -65,7 +65,9 @@ var Modules = []ModuleDoc{
 	{Path: "std/testing", Name: "testing", Doc: "The state a test runs against. Only test files (`*_test.rpl`) may import it. " +
 		"Each test starts with empty state (no spend, no prices, no winners, every target healthy), the clock at " +
 		"2025-06-02T12:00:00Z (a Monday) and seed 1; these builtins change them for the rest of the test, so that policies " +
-		"reading budgets, experiments, health or time are testable. `rplc eval --state FILE` takes the same state as JSON."},
+		"reading budgets, experiments, health or time are testable. A `Request` brace literal that leaves out `arrival`, in a test block or a " +
+		"function of a test file, arrives at the test's clock, now() when it is built (as a router gives a request without an arrival the " +
+		"time it received it), so `route({})` sees r.arrival and now() agree. `rplc eval --state FILE` takes the same state as JSON."},
 }
 
 // Markdown renders the reference of the standard library (spec/stdlib.md):
