@@ -26,8 +26,10 @@ type Output struct {
 	// CostBound is a static upper bound of the fuel one run of route
 	// needs, when one exists (no recursion, no loop over a list of
 	// unknown length), builtins at their declared cost (language.md
-	// §11.3: what size-dependent builtins and deep comparisons charge
-	// beyond it is not counted); Bounded says whether it does.
+	// §11.3: what size-dependent builtins, the decision builders tag,
+	// fallback and weighted, and deep comparisons charge beyond it is
+	// not counted, so a run may pass it even on a small request);
+	// Bounded says whether it does.
 	CostBound int64
 	Bounded   bool
 	// Unbounded says why there is no bound, when Bounded is false ("a
