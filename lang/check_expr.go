@@ -526,7 +526,7 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 		}
 		if kt == nil {
 			kt = k
-			if !validKey(kt) {
+			if !validKey(kt) && !IsInvalid(kt) { // an invalid key is reported already
 				c.errAt(en.Key, CodeMismatch, "invalid map key type %s (want string, int or an enum)", kt)
 			}
 		} else {

@@ -971,15 +971,18 @@ func (d *descent) atBrace() bool {
 	}
 	k := 2
 	if n.Value == "-" && n.Type == tokPunct {
-		// A negative number key, {-1: "low"}, or a - before a string
-		// key, which the checker refuses as it does -"a" (RPL301).
-		if n = d.peekN(2); n == nil || n.Type != tokNumber && n.Type != tokString {
+		// A negative number or money key, {-1: "low"}, or a - before
+		// another literal key, which the checker refuses as it does -"a"
+		// or -true (RPL301): the - of Entry's "-"? Lit.
+		n = d.peekN(2)
+		if n == nil || n.Type != tokNumber && n.Type != tokMoney && n.Type != tokString &&
+			!(n.Type == tokKeyword && (n.Value == "true" || n.Value == "false" || n.Value == "none")) {
 			return false
 		}
 		k = 3
 	}
 	switch n.Type {
-	case tokIdent, tokKeyword, tokString, tokNumber:
+	case tokIdent, tokKeyword, tokString, tokNumber, tokMoney:
 		c := d.peekN(k)
 		return c != nil && c.Value == ":" && c.Type == tokPunct
 	}
