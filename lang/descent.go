@@ -50,7 +50,10 @@ type descent struct {
 }
 
 // maxNesting bounds the nesting of expressions and types, so that no input
-// can exhaust the stack.
+// can exhaust the stack: brackets, blocks, unary operators and types
+// within the outermost expression or type, which is no level of its own
+// (nest counts it as depth 1), so 500 nested parentheses parse and 501
+// do not.
 const maxNesting = 500
 
 // level is what nest saves of the level it enters (see checkHeight).
@@ -59,7 +62,7 @@ type level struct{ chained, inner int }
 // nest enters a level of nesting; its caller defers unnest(nest()).
 func (d *descent) nest() level {
 	d.depth++
-	if d.depth > maxNesting {
+	if d.depth > maxNesting+1 {
 		t := d.peek()
 		d.errSp = Span{d.pos(), d.pos()}
 		if t != nil {

@@ -647,6 +647,27 @@ func TestParseDeepNesting(t *testing.T) {
 	if _, diags := Parse("ok.rpl", []byte(src)); len(diags) != 0 {
 		t.Errorf("100 parentheses:\n%s", formatDiags(diags))
 	}
+	// 500 levels parse, 501 do not (diagnostics.md: "nested deeper than
+	// 500 levels"), of each kind, in an expression of a statement too.
+	for _, form := range []struct{ name, open, mid, close, pre string }{
+		{"parentheses", "(", "1", ")", "const a = "},
+		{"lists", "[", "1", "]", "const a = "},
+		{"unary minus", "-", "x", "", "const a = "},
+		{"list types", "list[", "int", "]", "type T = "},
+		{"blocks", "{", "1", "}", "fn f() -> int {\n  "},
+	} {
+		for _, n := range []int{500, 501} {
+			src := "package p\n" + form.pre + strings.Repeat(form.open, n) + form.mid + strings.Repeat(form.close, n)
+			if strings.HasPrefix(form.pre, "fn") {
+				src += "\n}"
+			}
+			_, diags := Parse("deep.rpl", []byte(src))
+			failed := len(diags) == 1 && strings.Contains(diags[0].Message, "nesting deeper than 500 levels")
+			if n == 500 && len(diags) != 0 || n == 501 && !failed {
+				t.Errorf("%d %s: got\n%s", n, form.name, formatDiags(diags))
+			}
+		}
+	}
 }
 
 // TestParseValidForms checks that a few forms parse without diagnostics
