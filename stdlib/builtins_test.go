@@ -130,6 +130,14 @@ func TestJSONGet(t *testing.T) {
 		{"json_get(string, string)", args(doc, str("a.b.-1")), vm.Nil()},
 		{"json_get(string, string)", args(str(`{"a": `), str("a")), vm.Nil()},
 		{"json_get(string, string)", args(str(`[1, 2]`), str("")), str("[1,2]")},
+		// Not JSON as the router reads a request: half a surrogate pair
+		// or a byte that is not UTF-8, wherever it is in doc.
+		{"json_get(string, string)", args(str(`{"a":"\ud800"}`), str("a")), vm.Nil()},
+		{"json_get(string, string)", args(str(`{"a":"\udc00x"}`), str("a")), vm.Nil()},
+		{"json_get(string, string)", args(str(`{"a":1,"b":"\ud800"}`), str("a")), vm.Nil()},
+		{"json_get(string, string)", args(str("{\"a\":\"\xff\"}"), str("a")), vm.Nil()},
+		{"json_get(string, string)", args(str(`{"a":"\ud83d\ude00"}`), str("a")), str("\U0001F600")},
+		{"json_get(string, string)", args(str(`{"a":"\\ud800"}`), str("a")), str(`\ud800`)},
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/internal/textcut"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -842,7 +843,12 @@ func jsonGet(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err := c.Charge(int64(len(doc))>>2 + int64(len(path))>>4); err != nil {
 		return vm.Value{}, err
 	}
-	if !json.Valid(unsafe.Slice(unsafe.StringData(doc), len(doc))) {
+	// A document the router would refuse as a request, for text that
+	// encoding/json reads as U+FFFD (a byte that is not UTF-8, half a
+	// surrogate pair: jsonx.Unreadable), is not JSON here either.
+	if b := unsafe.Slice(unsafe.StringData(doc), len(doc)); !json.Valid(b) {
+		return vm.Nil(), nil
+	} else if i, _, _ := jsonx.Unreadable(b); i >= 0 {
 		return vm.Nil(), nil
 	}
 	sc := jsonScan{d: doc}
@@ -873,7 +879,8 @@ func jsonGet(c *vm.Call, a []vm.Value) (vm.Value, error) {
 
 // jsonText is what json_get returns for raw, a valid JSON string, object
 // or array, written to w: a string decoded as json.Unmarshal decodes it
-// (an invalid surrogate or byte of UTF-8 becomes U+FFFD), an object or
+// (an invalid surrogate or byte of UTF-8 becomes U+FFFD, though json_get
+// answers none for a document that holds one), an object or
 // array compacted as json.Compact compacts it (its space outside strings
 // dropped). Not json.Unmarshal or json.Compact themselves: a first pass
 // gives the result's size, which json_get accounts before making it, and
