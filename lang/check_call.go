@@ -214,12 +214,22 @@ var methodAliases = map[string]string{"length": "len", "lenght": "len", "size": 
 // skipArgs checks the arguments of a call that failed, so their own
 // errors and uses are still recorded.
 func (c *checker) skipArgs(e *CallExpr) {
+	from := len(c.diags)
 	for _, a := range e.Args {
 		if l, ok := a.Value.(*LambdaExpr); ok {
 			c.skipLambda(l)
 			continue
 		}
 		c.expr(a.Value, nil)
+	}
+	// The arguments had no expected type for want of a callee, not of
+	// a type written: an empty literal among them ({}, []) is not also
+	// RPL314 beside the call's error (cost.month_spend({}) without
+	// import "std/cost" is RPL200 alone).
+	for _, d := range c.diags[min(from, len(c.diags)):] {
+		if d.Code == CodeCannotInfer {
+			c.unsaid[d] = true
+		}
 	}
 }
 
