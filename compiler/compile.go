@@ -201,6 +201,7 @@ type compiler struct {
 
 	constMemo    map[lang.Expr]constResult
 	clockLits    map[*lang.BraceLit]bool      // arrivesAtClock
+	clockNow     **lang.Builtin               // clockMoves, once known
 	constSame    map[vm.Value]int             // constIndex by the value itself
 	zeroMemo     map[*lang.Record]vm.Value    // zero's records
 	sizes        map[vm.Value]constSize       // measure, by composite value

@@ -123,7 +123,8 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 		}
 		return vm.NewList(elems), true
 	case *lang.BraceLit:
-		if c.arrivesAtClock(e) {
+		clock := c.arrivesAtClock(e)
+		if clock && c.clockMoves() != nil {
 			return vm.Value{}, false // its arrival is now(), at run time
 		}
 		given := map[string]lang.Expr{}
@@ -134,7 +135,7 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 		}
 		switch lt := c.info.Lits[e].(type) {
 		case *lang.Record:
-			if len(given) == 0 {
+			if len(given) == 0 && !clock {
 				return c.zero(lt), true // {}: one value for every {} of the type
 			}
 			if !c.folds(lt) {
@@ -145,6 +146,9 @@ func (c *compiler) constValue0(e lang.Expr) (vm.Value, bool) {
 				x, ok := given[fld.Name]
 				if !ok {
 					slots[i] = c.zero(fld.Type)
+					if clock && fld.Name == "arrival" {
+						slots[i] = vm.TimeOf(TestClock)
+					}
 					continue
 				}
 				v, ok := c.constValue(x)

@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/vm"
@@ -173,13 +174,17 @@ func (f *funcCompiler) braceLit(e *lang.BraceLit) {
 		}
 		staged := f.stageWritten(vals, e.Sp.Start) // fields are evaluated as written
 		for i, fld := range t.Fields {
-			switch now := f.arrivalNow(e, fld.Name); {
+			switch {
 			case vals[i] != nil:
 				f.exprStaged(vals[i], staged, i)
-			case now != nil:
-				f.at(e.Sp.Start)
-				f.emit(vm.OpCallBuiltin, f.c.builtinIndex(now), 0)
-				f.work.own += now.Cost
+			case fld.Name == "arrival" && f.c.arrivesAtClock(e):
+				if now := f.c.clockMoves(); now != nil {
+					f.at(e.Sp.Start)
+					f.emit(vm.OpCallBuiltin, f.c.builtinIndex(now), 0)
+					f.work.own += now.Cost
+				} else {
+					f.pushConst(vm.TimeOf(TestClock))
+				}
 			default:
 				f.pushZero(fld.Type)
 			}
@@ -211,26 +216,39 @@ func (f *funcCompiler) braceLit(e *lang.BraceLit) {
 	}
 }
 
-// arrivalNow is the builtin now when the field name of the record t is
-// the arrival that the Request brace literal e leaves out in a test
-// (arrivesAtClock); nil otherwise.
-func (f *funcCompiler) arrivalNow(e *lang.BraceLit, name string) *lang.Builtin {
-	if name != "arrival" || !f.c.arrivesAtClock(e) {
-		return nil
-	}
-	for _, b := range f.c.prog.Universe.Builtins {
-		if b.Module == "" && b.Name == "now" {
-			return b
+// TestClock is the clock every test starts with (stdlib.TestNow, which
+// is it): until testing.set_now, now() in a test.
+var TestClock = time.Date(2025, time.June, 2, 12, 0, 0, 0, time.UTC)
+
+// clockMoves is the builtin now when a test of the program may move the
+// clock (it calls testing.set_now), nil otherwise. A Request a test
+// writes without its arrival (arrivesAtClock) is then built at run time,
+// its arrival the now() of that moment; otherwise it arrives at
+// TestClock, which now() is throughout every test, and stays a constant
+// as any other literal, costing what {} cost.
+func (c *compiler) clockMoves() *lang.Builtin {
+	if c.clockNow == nil {
+		c.clockNow = new(*lang.Builtin)
+		for _, call := range c.info.Calls {
+			if call.Kind == lang.CallBuiltin && call.Builtin != nil && call.Builtin.Module == "testing" && call.Builtin.Name == "set_now" {
+				for _, b := range c.prog.Universe.Builtins {
+					if b.Module == "" && b.Name == "now" {
+						*c.clockNow = b
+					}
+				}
+				break
+			}
 		}
 	}
-	return nil
+	return *c.clockNow
 }
 
 // arrivesAtClock reports whether e is a Request brace literal that leaves
 // out its arrival written in a test block or in a function of a test file
 // (*_test.rpl). Such a request arrives at the test's clock, now(), as a
 // router makes an absent arrival the time it received the request, so
-// that r.arrival and now() agree in tests too (spec/stdlib.md, std/testing).
+// that r.arrival and now() agree in tests too (spec/stdlib.md,
+// std/testing; clockMoves says how).
 func (c *compiler) arrivesAtClock(e *lang.BraceLit) bool {
 	if c.clockLits == nil {
 		c.clockLits = map[*lang.BraceLit]bool{}

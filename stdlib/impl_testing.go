@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/internal/textcut"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -174,7 +175,7 @@ func testSetSeed(c *vm.Call, a []vm.Value) (vm.Value, error) {
 // TestNow and TestSeed are the clock and seed every policy test starts
 // with (until testing.set_now, testing.set_seed): fixed, so tests are
 // repeatable.
-var TestNow = time.Date(2025, time.June, 2, 12, 0, 0, 0, time.UTC)
+var TestNow = compiler.TestClock
 
 const TestSeed = 1
 
