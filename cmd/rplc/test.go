@@ -55,7 +55,9 @@ testing.skip; ", N policies with errors" when policies with errors, whose
 tests did not run, were found).
 
 Each test starts from empty router state (no spend, no prices, no experiment
-winners, every target healthy), the clock at 2025-06-02T12:00:00Z and seed 1.
+winners, every target healthy), the clock at 2025-06-02T12:00:00Z and seed 1;
+a Request a test writes without its arrival arrives at the clock, as a
+router's does, so that r.arrival and now() agree.
 Test files import "std/testing" to set spend, prices, winners, health,
 latency, the clock and the seed (see rplc doc std/testing).
 
