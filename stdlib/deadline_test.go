@@ -99,7 +99,7 @@ func TestInterruptedAllocatesNothing(t *testing.T) {
 }
 
 // TestSearchStopsAtDeadline: contains, replace and split charge the bytes
-// they search first, then search a block of searchBlock bytes at a time,
+// they search first, then search a block of vm.SearchBlock bytes at a time,
 // counting their work (Call.PaceBy: 1 per 16 bytes read, as charged, and
 // 1 per occurrence), so that they check the deadline as the interpreter
 // does every CheckEvery fuel; an empty separator or old, one character at
@@ -170,14 +170,14 @@ func TestSearchStopsAtDeadline(t *testing.T) {
 
 // TestSearchAcrossBlocks: contains, replace and split find an occurrence
 // that lies across the boundary of two blocks of their search
-// (searchBlock), of a short pattern and of a long one, as the strings
+// (vm.SearchBlock), of a short pattern and of a long one, as the strings
 // functions do.
 func TestSearchAcrossBlocks(t *testing.T) {
 	long := strings.Repeat("xy", 40) + "z"
 	// longer than half a block, so that a block is 2*len(pat) bytes
-	longer := strings.Repeat("xy", searchBlock/2+1) + "z"
+	longer := strings.Repeat("xy", vm.SearchBlock/2+1) + "z"
 	for _, pat := range []string{"ab", long, longer} {
-		w := max(searchBlock, 2*len(pat)) // a block's width
+		w := max(vm.SearchBlock, 2*len(pat)) // a block's width
 		for _, at := range []int{w - len(pat) - 1, w - len(pat), w - 1, w, 2*w - 3, 3 * w} {
 			s := strings.Repeat("x", at) + pat + strings.Repeat("y", w+7) + pat
 			if got := mustCall(t, "contains(string, string)", str(s[:at+len(pat)]), str(pat)); !got.Bool() {

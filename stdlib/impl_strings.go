@@ -33,15 +33,15 @@ func lenMap(c *vm.Call, a []vm.Value) (vm.Value, error)  { return vm.Int(int64(a
 func strLower(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapCase(c, a[0], false) }
 
 // paceASCII counts, when i, the bytes of a string a builtin has gone
-// through, reaches a multiple of searchBlock, the fuel those bytes were
+// through, reaches a multiple of vm.SearchBlock, the fuel those bytes were
 // charged (1 per 16) as steps of work (Call.PaceBy), so that a long
 // string of ASCII checks the deadline as its fuel would: lower of 15 MB
 // of "A" ran 103 ms after its one check.
 func paceASCII(c *vm.Call, i int) error {
-	if i&(searchBlock-1) != 0 {
+	if i&(vm.SearchBlock-1) != 0 {
 		return nil
 	}
-	return c.PaceBy(searchBlock >> 4)
+	return c.PaceBy(vm.SearchBlock >> 4)
 }
 func strUpper(c *vm.Call, a []vm.Value) (vm.Value, error) { return mapCase(c, a[0], true) }
 
@@ -179,46 +179,21 @@ func strContains(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	if err != nil {
 		return vm.Value{}, err
 	}
-	i, err := pacedIndex(c, f, sub, s)
+	i, err := pacedIndex(c, f, s)
 	return vm.Bool(i >= 0), err
 }
 
-// searchBlock is the most bytes of s a search of contains, replace or
-// split reads between two counts of its work (pacedIndex): 16 KB, the
-// bytes of CheckEvery fuel, about 45 µs at the slowest search's rate (a
-// pattern of more than 64 bytes, 2.7 ns a byte). They charged the bytes first and then searched the
-// whole string at once, without a check of the deadline: contains of 15
-// MB and a 101-byte pattern ran 40 ms on 983,052 fuel, replace of 1.7 MB
-// of "abab…" 19 ms, split of 1.3 MB into characters 16 ms.
-const searchBlock = vm.CheckEvery << 4
-
 // pacedIndex is f.Index(s), f being c's Finder of pat, read a block of s
-// at a time: it counts the work (Call.PaceBy: a step per 16 bytes read,
-// as they are charged, and one per search, as an occurrence is), so that
-// a long search checks the deadline and the context as the interpreter
-// does every CheckEvery fuel. A block overlaps the next by len(pat)-1
-// bytes, so that an occurrence across their boundary is found, and is at
-// least twice as long as pat, so that the overlaps read at most half as
-// much again.
-func pacedIndex(c *vm.Call, f vm.Finder, pat, s string) (int, error) {
-	w := max(searchBlock, 2*len(pat))
-	for from := 0; ; from += w {
-		end := min(from+w+len(pat)-1, len(s))
-		i := f.Index(s[from:end])
-		read := end - from
-		if i >= 0 {
-			read = i + len(pat)
-		}
-		if err := c.PaceBy(1 + int64(read)>>4); err != nil {
-			return -1, err
-		}
-		if i >= 0 {
-			return from + i, nil
-		}
-		if end == len(s) {
-			return -1, nil
-		}
-	}
+// at a time (Finder.IndexBlocks): it counts the work (Call.PaceBy: a step
+// per 16 bytes read, as they are charged, and one per search, as an
+// occurrence is), so that a long search, or many short ones, check the
+// deadline and the context as the interpreter does every CheckEvery fuel.
+// They charged the bytes first and then searched the whole string at
+// once, without a check of the deadline: contains of 15 MB and a 101-byte
+// pattern ran 40 ms on 983,052 fuel, replace of 1.7 MB of "abab…" 19 ms,
+// split of 1.3 MB into characters 16 ms.
+func pacedIndex(c *vm.Call, f vm.Finder, s string) (int, error) {
+	return f.IndexBlocks(s, func(read int) error { return c.PaceBy(1 + int64(read)>>4) })
 }
 
 // pacedCount is f.Count(s) (strings.Count), f being c's Finder of a
@@ -226,7 +201,7 @@ func pacedIndex(c *vm.Call, f vm.Finder, pat, s string) (int, error) {
 func pacedCount(c *vm.Call, f vm.Finder, pat, s string) (int, error) {
 	n := 0
 	for {
-		i, err := pacedIndex(c, f, pat, s)
+		i, err := pacedIndex(c, f, s)
 		if i < 0 || err != nil {
 			return n, err
 		}
@@ -287,7 +262,7 @@ func strReplace(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return vm.Str(b.String()), nil
 	}
 	for {
-		i, err := pacedIndex(c, f, old, s)
+		i, err := pacedIndex(c, f, s)
 		if err != nil {
 			return vm.Value{}, err
 		}
@@ -338,7 +313,7 @@ func strSplit(c *vm.Call, a []vm.Value) (vm.Value, error) {
 		return c.ListOf(out), nil
 	}
 	for {
-		i, err := pacedIndex(c, f, sep, s)
+		i, err := pacedIndex(c, f, s)
 		if err != nil {
 			return vm.Value{}, err
 		}

@@ -546,7 +546,7 @@ func TestMakeMapIllTyped(t *testing.T) {
 
 // TestSearchPaced: the interpreter's searches (IN_STR, STR_TEST_CONST's
 // contains) charge the whole search first, then read the string a block
-// of searchBlock bytes (CheckEvery fuel) at a time, checking the deadline
+// of SearchBlock bytes (CheckEvery fuel) at a time, checking the deadline
 // between two, so a run reads the clock at least once per 2·CheckEvery
 // fuel it spends. They searched the whole string at once, after one
 // check: a 15 MB string for a 101-byte pattern took 40 ms. An occurrence
@@ -598,8 +598,8 @@ func TestSearchPaced(t *testing.T) {
 			}
 			// Across blocks: the pattern's last byte in the next block, or
 			// its first.
-			for _, at := range []int{searchBlock - len(c.pat) + 1, searchBlock - 1, 2*searchBlock - 1} {
-				args[1] = Str(s[:at] + c.pat + s[:searchBlock])
+			for _, at := range []int{SearchBlock - len(c.pat) + 1, SearchBlock - 1, 2*SearchBlock - 1} {
+				args[1] = Str(s[:at] + c.pat + s[:SearchBlock])
 				if v, _, err := m.Run(context.Background(), c.p, 0, args, Limits{}, Input{}); err != nil || !v.Bool() {
 					t.Errorf("pattern at %d: %v, %v", at, v, err)
 				}

@@ -210,38 +210,52 @@ func (f Finder) ReplaceAll(s, repl string, size int) string {
 	return b.String()
 }
 
-// searchBlock is the bytes of CheckEvery fuel of a search (1 per 16), which
-// the interpreter's searches read between two checks of the deadline and
-// the context (Machine.index).
-const searchBlock = CheckEvery << 4
+// SearchBlock is the bytes of CheckEvery fuel of a search (1 per 16), which
+// a search of a long string reads between two checks of the deadline and
+// the context (Finder.IndexBlocks).
+const SearchBlock = CheckEvery << 4
 
-// index is f.Index(s) for the interpreter's searches (IN_STR, and
-// STR_TEST_CONST's and JMP_UNLESS_STR_CONST's contains), which charge the
-// whole search at once: a string longer than searchBlock is searched a
-// block at a time, and the deadline and the context are checked between
-// two, as every CheckEvery fuel of other work. A block overlaps the next
-// by len(pat)-1 bytes, so that an occurrence across their boundary is
-// found, and is at least twice as long as the pattern, so that the
-// overlaps read at most half as much again. It searched the whole string
-// at once: a 15 MB string for a 101-byte pattern took 40 ms, after one
-// check.
-func (m *Machine) index(f Finder, s string) (int, error) {
-	if len(s) <= searchBlock {
-		return f.Index(s), nil
-	}
-	w := max(searchBlock, 2*len(f.pat))
+// IndexBlocks is f.Index(s), s read a block at a time, pace told after
+// each block the bytes it read (up to the end of the occurrence found, in
+// the last): pace checks the deadline and the context (a builtin's
+// Call.PaceBy, the interpreter's check), and its error ends the search. A
+// block overlaps the next by len(pat)-1 bytes, so that an occurrence
+// across their boundary is found, and is at least SearchBlock and twice
+// as long as the pattern, so that the overlaps read at most half as much
+// again.
+func (f Finder) IndexBlocks(s string, pace func(read int) error) (int, error) {
+	w := max(SearchBlock, 2*len(f.pat))
 	for from := 0; ; from += w {
 		end := min(from+w+len(f.pat)-1, len(s))
-		if i := f.Index(s[from:end]); i >= 0 {
+		i := f.Index(s[from:end])
+		read := end - from
+		if i >= 0 {
+			read = i + len(f.pat)
+		}
+		if err := pace(read); err != nil {
+			return -1, err
+		}
+		if i >= 0 {
 			return from + i, nil
 		}
 		if end == len(s) {
 			return -1, nil
 		}
-		if err := m.interrupted(); err != nil {
-			return -1, err
-		}
 	}
+}
+
+// index is f.Index(s) for the interpreter's searches (IN_STR, and
+// STR_TEST_CONST's and JMP_UNLESS_STR_CONST's contains), which charge the
+// whole search at once: a string longer than SearchBlock is searched a
+// block at a time (IndexBlocks), the deadline and the context checked
+// after each, as every CheckEvery fuel of other work. It searched the
+// whole string at once: a 15 MB string for a 101-byte pattern took 40
+// ms, after one check.
+func (m *Machine) index(f Finder, s string) (int, error) {
+	if len(s) <= SearchBlock {
+		return f.Index(s), nil
+	}
+	return f.IndexBlocks(s, func(int) error { return m.interrupted() })
 }
 
 // Contains is strings.Contains(s, sub), in time linear in len(s).
