@@ -435,21 +435,17 @@ redirected to (/dev/stdout again) gets the data after what rplc printed;
 a socket is refused.`
 
 func writeOut(path string, data []byte) error {
-	fi, err := os.Stat(path)
-	if err == nil && !fi.IsDir() {
-		// The file rplc's standard output or error is (/dev/stdout, or
-		// the file it is redirected to, named): the data goes through
-		// it, after what rplc printed there. Renamed over, a regular
-		// file had the data alone, and what rplc printed after it went
-		// to the file unlinked; and a pipe made by another user could
-		// not be opened again by name (/proc/self/fd/1).
-		for _, f := range []*os.File{os.Stdout, os.Stderr} {
-			if sfi, serr := f.Stat(); serr == nil && os.SameFile(fi, sfi) {
-				_, err := f.Write(data)
-				return err
-			}
-		}
+	// The file rplc's standard output or error is (/dev/stdout, or the
+	// file it is redirected to, named): the data goes through it, after
+	// what rplc printed there. Renamed over, a regular file had the data
+	// alone, and what rplc printed after it went to the file unlinked;
+	// and a pipe made by another user could not be opened again by name
+	// (/proc/self/fd/1).
+	if f := stdStream(path); f != nil {
+		_, err := f.Write(data)
+		return err
 	}
+	fi, err := os.Stat(path)
 	if err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
 		// O_TRUNC, which a device or FIFO ignores, for a path made a
 		// regular file since it was looked at.
@@ -470,6 +466,22 @@ func writeOut(path string, data []byte) error {
 	// (/proc/self/fd/1, standard output, to a file deleted since): the
 	// file is written in place.
 	return writeInPlace(path, data, os.O_TRUNC)
+}
+
+// stdStream is rplc's standard output or error when path names the file
+// it is (/dev/stdout, /proc/self/fd/2, or the file it is redirected to),
+// else nil.
+func stdStream(path string) *os.File {
+	fi, err := os.Stat(path)
+	if err != nil || fi.IsDir() {
+		return nil
+	}
+	for _, f := range []*os.File{os.Stdout, os.Stderr} {
+		if sfi, serr := f.Stat(); serr == nil && os.SameFile(fi, sfi) {
+			return f
+		}
+	}
+	return nil
 }
 
 // writeInPlace opens the existing path for writing (with flag's

@@ -281,3 +281,28 @@ func TestOutputToSocketRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestJUnitAndProfileToStdout: --junit and --coverprofile may both name
+// the file standard output is (/dev/stdout redirected to a file), which
+// takes both, after the summary, as a character device does; they were
+// refused as one file the one written last would replace.
+func TestJUnitAndProfileToStdout(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out.txt")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdout
+	os.Stdout = f
+	var errb bytes.Buffer
+	code := run([]string{"test", "--junit", out, "--coverprofile", out, filepath.Join(examplesDir, "default.rpl")}, nil, f, &errb)
+	os.Stdout = saved
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	got, _ := os.ReadFile(out)
+	if s := string(got); !strings.Contains(s, "mode: ") || !strings.Contains(s, "</testsuites>\n") {
+		t.Errorf("standard output's file holds %q, want the summary, the profile and the report", got)
+	}
+}

@@ -123,7 +123,7 @@ Exit status: 0 when every test passes, 1 when a test fails, a policy has
 errors or a tree's tenants.json or catalogue.json is refused, 2 for a
 wrong command line (a --coverprofile or --junit in a directory that does
 not exist among them, and the two naming one file, a character device
-such as /dev/null aside).`,
+such as /dev/null and rplc's standard output, /dev/stdout, aside).`,
 		Example: `  rplc test examples/policies
   rplc test -v --run 'budget' examples/policies/budget_guard.rpl
   rplc test --cover --coverprofile cover.out examples/policies && go tool cover -html cover.out
@@ -144,10 +144,11 @@ such as /dev/null aside).`,
 			if err := reportFileError(cmd, "--junit", junit, "report", args); err != nil {
 				return err
 			}
-			if profile != "" && junit != "" && (absPath(profile) == absPath(junit) || sameFile(profile, junit)) && !charDevice(junit) {
+			if profile != "" && junit != "" && (absPath(profile) == absPath(junit) || sameFile(profile, junit)) && !charDevice(junit) && stdStream(junit) == nil {
 				// The one written last replaced the other. A character
-				// device (/dev/null, a terminal's /dev/stdout) takes
-				// both, one after the other.
+				// device (/dev/null, a terminal's /dev/stdout) and
+				// rplc's standard output or error (writeOutput writes
+				// through it) take both, one after the other.
 				return usageErrorf(cmd, "--junit %s is the --coverprofile file too: name two files", junit)
 			}
 			cfg := policytest.Config{Cover: cover || profile != "", Limits: vm.Limits{Fuel: fuel}}
