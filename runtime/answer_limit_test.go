@@ -158,3 +158,48 @@ func TestBatchAnswerLimitSmall(t *testing.T) {
 		t.Error("a negative MaxAnswer was taken")
 	}
 }
+
+// TestBatchAnswerLimitTooSmall: a batch whose short answers alone would
+// not fit within MaxAnswer (1,000 requests, a limit of 2,000 bytes) is
+// refused whole, none of its requests decided, within the limit: it was
+// answered 277,788 bytes, every request cut. And a request refused
+// before it was decided (no id), whose answer crosses the limit, is said
+// not answered, not "decided but not answered": it was said decided and
+// logged, which it was not.
+func TestBatchAnswerLimitTooSmall(t *testing.T) {
+	e := bigTagEngine(t, Config{MaxAnswer: 2000, Deadline: time.Minute})
+	ctx := context.Background()
+	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
+	body := bigTagBatch(1000, "0")
+	fast, code := e.HandleV2Batch(ctx, body, at, nil)
+	slow, slowCode, _ := e.slowBatch(ctx, e.Current(), body, at, nil)
+	for path, out := range map[string][]byte{"fast": fast, "slow": slow} {
+		if len(out) > 2000 || !strings.Contains(string(out), `batch of 1000 requests: its answer could not be held within its limit, 2000 bytes`) {
+			t.Errorf("%s: %d bytes: %.300s", path, len(out), out)
+		}
+	}
+	if code != CodeInvalidRequest || slowCode != CodeInvalidRequest || e.Status().Decisions != 0 {
+		t.Errorf("codes %q %q, %d decided; want invalid_request, none decided", code, slowCode, e.Status().Decisions)
+	}
+	// A request refused (a field unknown, named at length in its error),
+	// whose error's answer crosses the limit: the least limit taken for
+	// the batch, room for the short answers alone.
+	e = bigTagEngine(t, Config{Deadline: time.Minute})
+	body = []byte(`{"requests": [{"request": {"id": "r0", "` + strings.Repeat("x", 300) + `": 1}}, {"request": {"id": "r1"}}]}`)
+	ids := []string{"r0", "r1"}
+	e.cfg.MaxAnswer = len(`{"ok":true,"results":[]}`) + e.newAnswerCut(2, func(i int) string { return ids[i] }).left[0]
+	fast, _ = e.HandleV2Batch(ctx, body, at, nil)
+	slow, _, _ = e.slowBatch(ctx, e.Current(), body, at, nil)
+	for path, out := range map[string][]byte{"fast": fast, "slow": slow} {
+		var a batchAnswer
+		if err := json.Unmarshal(out, &a); err != nil || len(a.Results) != 2 || len(out) > e.cfg.MaxAnswer {
+			t.Fatalf("%s: %v %d bytes (limit %d) %s", path, err, len(out), e.cfg.MaxAnswer, out)
+		}
+		if r := a.Results[0]; r.Error == nil || !strings.HasPrefix(r.Error.Message, "requests[0]: not answered: its answer") {
+			t.Errorf("%s: the refused request: %+v", path, r.Error)
+		}
+	}
+	if e.Status().Decisions != 0 {
+		t.Errorf("%d decided, want none", e.Status().Decisions)
+	}
+}

@@ -369,6 +369,9 @@ func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 		var o Outcome
 		notReady := 0
 		cut := e.newAnswerCut(len(items), func(i int) string { return e.requestID(items[i].req) })
+		if err := cut.tooSmall(); err != nil {
+			return appendV2Error(buf, err, ""), err.Code, false
+		}
 		start := len(buf)
 		buf = append(buf, `{"ok":true,"results":[`...)
 		for i, it := range items {
@@ -381,12 +384,13 @@ func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 			}
 			mark := len(buf)
 			var code Code
-			buf, code, _ = e.decideItem(ctx, &o, s, it, i, arrival, buf)
+			var out *Outcome
+			buf, code, out = e.decideItem(ctx, &o, s, it, i, arrival, buf)
 			if code == CodeNotReady {
 				notReady++
 			}
 			if cut.over(len(buf)-start, i) {
-				buf = cut.appendCut(buf[:mark], i, len(buf)-mark, e.requestID(it.req))
+				buf = cut.appendCut(buf[:mark], i, len(buf)-mark, e.requestID(it.req), out != nil)
 			}
 		}
 		return append(buf, "]}"...), "", len(items) > 0 && notReady == len(items)
@@ -415,6 +419,9 @@ func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arriva
 		return appendV2Error(buf, err, ""), err.Code, false
 	}
 	cut := e.newAnswerCut(len(q.Requests), func(i int) string { return peekString(q.Requests[i], "request", "id") })
+	if err := cut.tooSmall(); err != nil {
+		return appendV2Error(buf, err, ""), err.Code, false
+	}
 	var o Outcome
 	notReady := 0
 	start := len(buf)
@@ -429,17 +436,18 @@ func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arriva
 		}
 		mark := len(buf)
 		var r v2Request
+		var out *Outcome
 		if err := decodeItem(raw, &r); err != nil {
 			buf = appendV2Error(buf, batchItemError(err, i), peekString(raw, "request", "id"))
 		} else {
 			var code Code
-			buf, code, _ = e.decideV2(ctx, &o, s, &r, i, arrival, buf)
+			buf, code, out = e.decideV2(ctx, &o, s, &r, i, arrival, buf)
 			if code == CodeNotReady {
 				notReady++
 			}
 		}
 		if cut.over(len(buf)-start, i) {
-			buf = cut.appendCut(buf[:mark], i, len(buf)-mark, peekString(raw, "request", "id"))
+			buf = cut.appendCut(buf[:mark], i, len(buf)-mark, peekString(raw, "request", "id"), out != nil)
 		}
 	}
 	return append(buf, "]}"...), "", len(q.Requests) > 0 && notReady == len(q.Requests)
@@ -449,10 +457,12 @@ func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arriva
 // answered in order. The request whose answer would take the batch's
 // past the limit, with room kept for the short answers of those after it,
 // is answered invalid_request instead, saying that it was decided (its
-// decision logged, its session kept) but not answered; those after it
-// are not decided, and answered invalid_request saying so. Each short
-// answer is at most entry bytes besides its request id, so that the room
-// kept (left) is known before any request is decided.
+// decision logged, its session kept) but not answered, or, refused
+// before it was decided, that it was not answered; those after it are
+// not decided, and answered invalid_request saying so. Each short answer
+// is at most entry bytes besides its request id, so that the room kept
+// (left) is known before any request is decided: a batch whose short
+// answers alone would not fit is refused whole (tooSmall).
 type answerCut struct {
 	max   int   // Config.MaxAnswer
 	at    int   // the request cut, -1 until one is
@@ -465,7 +475,7 @@ func (e *Engine) newAnswerCut(n int, id func(int) string) *answerCut {
 	c := &answerCut{max: e.cfg.MaxAnswer, at: -1, left: make([]int, n+1)}
 	// The longest short answer: the cut's, of the last request, with an
 	// answer of the most bytes a length can say.
-	c.entry = len(c.appendCut(nil, max(n-1, 0), math.MaxInt, "")) + len(`,"request_id":`) + 1
+	c.entry = len(c.appendCut(nil, max(n-1, 0), math.MaxInt, "", true)) + len(`,"request_id":`) + 1
 	c.at = -1 // appendCut's, measured
 	var scratch []byte
 	for i := n - 1; i >= 0; i-- {
@@ -473,6 +483,19 @@ func (e *Engine) newAnswerCut(n int, id func(int) string) *answerCut {
 		c.left[i] = c.left[i+1] + c.entry + len(scratch)
 	}
 	return c
+}
+
+// tooSmall is the error of a batch whose short answers alone would take
+// its answer past the limit (many requests, long ids, a small
+// --max-answer), nil when they fit: such a batch is refused whole, none
+// of its requests decided.
+func (c *answerCut) tooSmall() *Error {
+	if need := len(`{"ok":true,"results":[]}`) + c.left[0]; need > c.max {
+		return &Error{Code: CodeInvalidRequest,
+			Message: fmt.Sprintf("batch of %d requests: its answer could not be held within its limit, %d bytes (--max-answer), even were every request answered with a short error (%d bytes, with their ids); none was decided: send fewer requests in a batch", len(c.left)-1, c.max, need),
+			Details: map[string]any{"field": "requests", "max_answer": c.max}}
+	}
+	return nil
 }
 
 // over reports whether the batch's answer, size bytes so far with
@@ -483,11 +506,16 @@ func (c *answerCut) over(size, i int) bool {
 }
 
 // appendCut appends request i's short answer in place of its answer of n
-// bytes, and cuts the batch there.
-func (c *answerCut) appendCut(buf []byte, i, n int, requestID string) []byte {
+// bytes, and cuts the batch there; decided says whether i was decided
+// (an answer of an error refusing it is not).
+func (c *answerCut) appendCut(buf []byte, i, n int, requestID string, decided bool) []byte {
 	c.at = i
+	what, made := "decided but not answered", "its decision is logged as made, and "
+	if !decided {
+		what, made = "not answered", ""
+	}
 	err := &Error{Code: CodeInvalidRequest,
-		Message: fmt.Sprintf("decided but not answered: its answer, %d bytes, would take the batch's answer past its limit, %d bytes (--max-answer); its decision is logged as made, and the requests after it are not decided: send them in another batch", n, c.max),
+		Message: fmt.Sprintf("%s: its answer, %d bytes, would take the batch's answer past its limit, %d bytes (--max-answer); %sthe requests after it are not decided: send them in another batch", what, n, c.max, made),
 		Details: map[string]any{"field": "", "max_answer": c.max}}
 	return appendV2Error(buf, batchItemError(err, i), requestID)
 }
