@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/lang"
@@ -73,6 +74,11 @@ func query(w http.ResponseWriter, r *http.Request, known ...string) (map[string]
 			return nil, false
 		case len(q[k]) > 1:
 			adminError(w, http.StatusBadRequest, string(runtime.CodeInvalidRequest), fmt.Errorf("query: %s given %d times", k, len(q[k])))
+			return nil, false
+		case !utf8.ValidString(q[k][0]):
+			// As a request's strings: %ff looked up the bytes, and the
+			// answer named "\ufffd", another tenant.
+			adminError(w, http.StatusBadRequest, string(runtime.CodeInvalidRequest), fmt.Errorf("query: %s is not UTF-8", k))
 			return nil, false
 		}
 		out[k] = q[k][0]

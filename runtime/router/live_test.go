@@ -110,6 +110,8 @@ func TestLiveStateEndpoints(t *testing.T) {
 		"/v2/spend?tenant=" + strings.Repeat("x", 257): "query: tenant: longer than 256 bytes",
 		"/v2/targets?limit=5":                          `query: unknown parameter "limit" (/v2/targets takes after)`,
 		"/v2/targets?after=%zz":                        "query: invalid URL escape",
+		"/v2/spend?tenant=%ff":                         "query: tenant is not UTF-8",
+		"/v2/targets?after=a%c3":                       "query: after is not UTF-8",
 	} {
 		code, v := getJSON(t, addr, path, token)
 		e, _ := v["error"].(map[string]any)
