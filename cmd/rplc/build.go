@@ -182,6 +182,14 @@ type buildFailure struct {
 }
 
 func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skipTests bool) error {
+	if out != "" && stdStream(out) == os.Stdout {
+		// -o /dev/stdout (redirected, piped): the bundle is standard
+		// output's, and the summary goes to standard error; after the
+		// bundle, it made a file no router takes.
+		se := *e
+		se.stdout = e.stderr
+		e = &se
+	}
 	fi, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -431,8 +439,8 @@ func writeOutput(path string, data []byte) error {
 const outputHelp = `A file written is replaced whole (a temporary file renamed over it),
 through a symlink the file it names; a device or FIFO (/dev/null,
 /dev/stdout) is written in place, and the file standard output is
-redirected to (/dev/stdout again) gets the data after what rplc printed;
-a socket is refused.`
+redirected to (/dev/stdout again) gets the data after what rplc printed
+(build's summary then goes to standard error); a socket is refused.`
 
 func writeOut(path string, data []byte) error {
 	// The file rplc's standard output or error is (/dev/stdout, or the

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"io"
 	"io/fs"
 	"net"
@@ -304,5 +305,33 @@ func TestJUnitAndProfileToStdout(t *testing.T) {
 	got, _ := os.ReadFile(out)
 	if s := string(got); !strings.Contains(s, "mode: ") || !strings.Contains(s, "</testsuites>\n") {
 		t.Errorf("standard output's file holds %q, want the summary, the profile and the report", got)
+	}
+}
+
+// TestBuildToStdout: build -o naming standard output (/dev/stdout
+// redirected to a file) writes the bundle alone there, the summary going
+// to standard error: after the bundle, the summary made a file that no
+// router reads as a bundle.
+func TestBuildToStdout(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "b.rplb")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdout
+	os.Stdout = f
+	var errb bytes.Buffer
+	code := run([]string{"build", "-o", out, examplesDir}, nil, f, &errb)
+	os.Stdout = saved
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	data, _ := os.ReadFile(out)
+	if _, err := bundle.Read(data, bundle.ReadOptions{}); err != nil {
+		t.Errorf("standard output's file is no bundle: %v", err)
+	}
+	if !strings.Contains(errb.String(), "version ") {
+		t.Errorf("the summary is not on standard error: %q", errb.String())
 	}
 }
