@@ -592,7 +592,7 @@ func outFileError(cmd *cobra.Command, prefix, flag, out, what string) error {
 		// said only once the work was done.
 		return usageErrorf(cmd, "%s%s %s is a socket: name the %s", prefix, flag, out, what)
 	}
-	dir := filepath.Dir(out)
+	dir := filepath.Dir(written(out))
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -613,11 +613,32 @@ func charDevice(path string) bool {
 // namesPolicy reports whether the file to write, out, is a policy source
 // (.rpl), by its name or through a symlink, which writeOutput follows.
 func namesPolicy(out string) bool {
-	if strings.HasSuffix(out, ".rpl") {
+	if strings.HasSuffix(out, ".rpl") || strings.HasSuffix(written(out), ".rpl") {
 		return true
 	}
 	real, err := filepath.EvalSymlinks(out)
 	return err == nil && strings.HasSuffix(real, ".rpl")
+}
+
+// written is the file a write to out creates: out, or, out being a
+// dangling symlink, the file it names (writeOutput creates it), for the
+// checks made before the work to look at what the write will.
+func written(out string) string {
+	li, err := os.Lstat(out)
+	if err != nil || li.Mode()&fs.ModeSymlink == 0 {
+		return out
+	}
+	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+		return out
+	}
+	target, err := os.Readlink(out)
+	if err != nil {
+		return out
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(filepath.Dir(out), target)
+	}
+	return written(target) // a chain of dangling links, each followed (a loop is no ErrNotExist)
 }
 
 // isDir reports whether path is a directory (through a symlink): where

@@ -335,3 +335,32 @@ func TestBuildToStdout(t *testing.T) {
 		t.Errorf("the summary is not on standard error: %q", errb.String())
 	}
 }
+
+// TestOutputDanglingLink: an output that is a dangling symlink is
+// checked, before any work, as the file it names, which the write
+// creates: in a directory that does not exist, exit 2 as for that path
+// given itself (the work was done, then "no such file or directory",
+// exit 1); a .rpl, refused as a policy source (a bundle was written as
+// newpolicy.rpl, which rplc check then read as a policy).
+func TestOutputDanglingLink(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ target, want string }{
+		{filepath.Join(dir, "nowhere", "x.rplb"), "does not exist"},
+		{"newpolicy.rpl", "names a policy source"},
+	} {
+		link := filepath.Join(dir, "link")
+		os.Remove(link)
+		if err := os.Symlink(c.target, link); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"build", "-o", link, examplesDir}, {"test", "--junit", link, filepath.Join(examplesDir, "default.rpl")}} {
+			var stdout, stderr bytes.Buffer
+			if code := run(args, nil, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), c.want) {
+				t.Errorf("%v (-> %s): %d %q; want 2 saying it %s", args, c.target, code, stderr.String(), c.want)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "newpolicy.rpl")); err == nil {
+			t.Errorf("newpolicy.rpl written")
+		}
+	}
+}
