@@ -561,6 +561,19 @@ func restartReason(err error) int {
 // until it succeeds, which WatchConfig.ReplicasRaised is told.
 var ErrFewerReplicas = errors.New("fewer copies of the bundle bucket than asked")
 
+// ErrWatch is what OnError is told (errors.Is) of a failure of the watch
+// itself (the bucket's look-up, the connection, the consumer: a JetStream
+// election, a server lost), which the watch tries again every Retry;
+// the others it is told are of a revision (refused, deleted) or of the
+// bucket's copies.
+var ErrWatch = errors.New("bundle watch failed")
+
+// watchError is a failure of the watch (ErrWatch), its message err's.
+type watchError struct{ error }
+
+func (e watchError) Is(target error) bool { return target == ErrWatch }
+func (e watchError) Unwrap() error        { return e.error }
+
 // ErrBundleDeleted is what OnError is told of a deletion (or a purge) of
 // the bundle key is (errors.Is): an operator's act, not a failure.
 var ErrBundleDeleted = errors.New("bundle key deleted")
@@ -616,7 +629,7 @@ func (w *BundleWatcher) run(ctx context.Context) {
 			}
 			err = fmt.Errorf("watching %s/%s: %w", w.cfg.Bucket, w.cfg.Key, err)
 			if told.Tell(err) {
-				w.cfg.OnError(err)
+				w.cfg.OnError(watchError{err})
 			}
 		}
 		if again {

@@ -363,7 +363,8 @@ func TestBundleWatchRevisions(t *testing.T) {
 }
 
 // TestBundleWatchNoJetStream: against a deployment without JetStream the
-// watch fails at every retry; the failure is told once, not each time.
+// watch fails at every retry; the failure is told once, not each time,
+// as ErrWatch.
 func TestBundleWatchNoJetStream(t *testing.T) {
 	nc := plainServer(t, &server.Options{})
 	var mu sync.Mutex
@@ -371,6 +372,11 @@ func TestBundleWatchNoJetStream(t *testing.T) {
 	w := natsx.WatchBundles(nc, natsx.WatchConfig{Retry: 5 * time.Millisecond, Apply: func(context.Context, []byte, uint64) error { return nil }, OnError: func(err error) {
 		mu.Lock()
 		told = append(told, err.Error())
+		if !errors.Is(err, natsx.ErrWatch) {
+			// the watch's own failure, which a router logs as such, not
+			// as a pushed bundle's
+			told = append(told, "not ErrWatch")
+		}
 		mu.Unlock()
 	}})
 	waitFor(t, "10 failed watches", func() bool { return w.Failures() >= 10 })

@@ -620,7 +620,14 @@ func (r *Router) watchBundles() {
 				r.log.Warn("pushed bundle", "err", err) // an operator's deletion
 				return
 			}
-			r.log.Error("pushed bundle", "err", err)
+			if errors.Is(err, natsx.ErrWatch) {
+				// Not a bundle's: the watch, tried again every second
+				// (an election, a server lost); logged as a pushed
+				// bundle's error, it read as a bad release.
+				r.log.Warn("bundle watch failed; tried again every second", "err", err)
+			} else {
+				r.log.Error("pushed bundle", "err", err)
+			}
 			r.bucketStorageHint(err)
 		},
 	})
