@@ -481,7 +481,7 @@ func (s *Server) readiness(st runtime.Status) readiness {
 type versionInfo struct {
 	Version  string    `json:"version"`
 	Source   string    `json:"source"`
-	Built    time.Time `json:"built"`
+	Built    time.Time `json:"built"` // when this router loaded it (runtime.Snapshot.Built), not the bundle's build time
 	Policies []string  `json:"policies"`
 	Active   bool      `json:"active"`
 	// RolledBack marks a version a rollback left, which activate puts
