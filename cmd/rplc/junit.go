@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -85,7 +86,9 @@ func junitReport(results []*policytest.Result, data, paths lang.DiagList, names 
 		name := names.name(r.Policy)
 		class := r.ID
 		if class == "" {
-			class = strings.TrimSuffix(name, ".rpl")
+			// No policy read (a test file without its policy): the id its
+			// file would declare, not a path (classname="orphan/ghost").
+			class = strings.TrimSuffix(filepath.Base(r.Policy), ".rpl")
 		}
 		if f := presentFile(r); f != "" {
 			name = names.name(f)

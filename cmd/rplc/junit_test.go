@@ -218,4 +218,8 @@ func TestJUnitTestFileWithoutPolicy(t *testing.T) {
 	if s.Name != ghost || c.File != ghost || c.Error == nil || !strings.Contains(c.Error.Message, "RPL215") {
 		t.Errorf("suite %q, testcase file %q, error %+v: want %s and its RPL215", s.Name, c.File, c.Error, ghost)
 	}
+	// Its classname is the id its policy would have, not a path.
+	if c.Classname != "ghost" {
+		t.Errorf("classname %q, want ghost", c.Classname)
+	}
 }
