@@ -203,18 +203,8 @@ func TestKeygenRefusesFIFO(t *testing.T) {
 // after what rplc printed there; renamed over, the file held the report
 // alone, and the summary went to the file unlinked.
 func TestOutputToStdoutFile(t *testing.T) {
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out.txt")
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	saved := os.Stdout
-	os.Stdout = f
-	var errb bytes.Buffer
-	code := run([]string{"test", "--junit", out, filepath.Join(examplesDir, "default.rpl")}, nil, f, &errb)
-	os.Stdout = saved
+	out := filepath.Join(t.TempDir(), "out.txt")
+	code, errb := runToStdoutFile(t, out, "test", "--junit", out, filepath.Join(examplesDir, "default.rpl"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -289,16 +279,7 @@ func TestOutputToSocketRefused(t *testing.T) {
 // refused as one file the one written last would replace.
 func TestJUnitAndProfileToStdout(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out.txt")
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	saved := os.Stdout
-	os.Stdout = f
-	var errb bytes.Buffer
-	code := run([]string{"test", "--junit", out, "--coverprofile", out, filepath.Join(examplesDir, "default.rpl")}, nil, f, &errb)
-	os.Stdout = saved
+	code, errb := runToStdoutFile(t, out, "test", "--junit", out, "--coverprofile", out, filepath.Join(examplesDir, "default.rpl"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -314,16 +295,7 @@ func TestJUnitAndProfileToStdout(t *testing.T) {
 // router reads as a bundle.
 func TestBuildToStdout(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "b.rplb")
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	saved := os.Stdout
-	os.Stdout = f
-	var errb bytes.Buffer
-	code := run([]string{"build", "-o", out, examplesDir}, nil, f, &errb)
-	os.Stdout = saved
+	code, errb := runToStdoutFile(t, out, "build", "-o", out, examplesDir)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -363,4 +335,21 @@ func TestOutputDanglingLink(t *testing.T) {
 			t.Errorf("newpolicy.rpl written")
 		}
 	}
+}
+
+// runToStdoutFile runs rplc with args, its standard output (os.Stdout too)
+// the file out, created, as a shell's > makes it, and returns the exit
+// code and standard error.
+func runToStdoutFile(t *testing.T, out string, args ...string) (int, *bytes.Buffer) {
+	t.Helper()
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdout
+	os.Stdout = f
+	defer func() { os.Stdout = saved }()
+	var errb bytes.Buffer
+	return run(args, nil, f, &errb), &errb
 }
