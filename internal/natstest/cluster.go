@@ -164,3 +164,64 @@ func JetStream(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
 	}
 	return nc, js
 }
+
+// StopLeader shuts down the server of cluster that LeadStream makes the
+// leader of JetStream and of stream: requests for the stream's info,
+// which its leader answers (the meta leader, when it has none), go
+// unanswered until both are elected again, as when an operator loses
+// that server. It returns the server stopped and one left.
+func StopLeader(t testing.TB, cluster []*server.Server, stream string) (stopped, left *server.Server) {
+	t.Helper()
+	stopped = LeadStream(t, cluster, stream)
+	stopped.Shutdown()
+	for _, s := range cluster {
+		if s != stopped && s.Running() {
+			left = s
+		}
+	}
+	return stopped, left
+}
+
+// LeadStream makes the JetStream meta leader of cluster the leader of
+// stream too, and returns it once the stream's other copies are current
+// (a server just restarted has caught up: its loss and the leader's then
+// leave a quorum).
+func LeadStream(t testing.TB, cluster []*server.Server, stream string) *server.Server {
+	t.Helper()
+	var meta *server.Server
+	for deadline := time.Now().Add(10 * time.Second); meta == nil; time.Sleep(10 * time.Millisecond) {
+		for _, s := range cluster {
+			if s.Running() && s.JetStreamIsLeader() {
+				meta = s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no JetStream meta leader")
+		}
+	}
+	nc, js := JetStream(t, meta.ClientURL())
+	defer nc.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		st, err := js.Stream(ctx, stream)
+		cancel()
+		if err == nil && st.CachedInfo().Cluster != nil && st.CachedInfo().Cluster.Leader == meta.Name() && current(st.CachedInfo().Cluster.Replicas) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream %s not led by %s", stream, meta.Name())
+		}
+		nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+stream, []byte(`{"placement":{"preferred":"`+meta.Name()+`"}}`), time.Second)
+	}
+	return meta
+}
+
+// current reports whether each of a stream's copies is current.
+func current(peers []*jetstream.PeerInfo) bool {
+	for _, p := range peers {
+		if !p.Current || p.Offline {
+			return false
+		}
+	}
+	return true
+}

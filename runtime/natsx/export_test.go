@@ -1,6 +1,9 @@
 package natsx
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Traceparent exposes traceparent to the tests.
 var Traceparent = traceparent
@@ -34,4 +37,9 @@ func SetOverflowClock(l *DecisionLog, now func() time.Time) { l.overflowClock = 
 func HoldRaise(t interface{ Cleanup(func()) }, release <-chan struct{}) {
 	raiseTried = func() { <-release }
 	t.Cleanup(func() { raiseTried = nil })
+}
+
+// Retried exposes retried, for an op returning an int, to the tests.
+func Retried(ctx context.Context, op func(context.Context) (int, error)) (int, error) {
+	return retried(ctx, op)
 }

@@ -1,6 +1,7 @@
 package natsx
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -37,7 +38,94 @@ const (
 // server then refuses to create it again (storeBusy): the creation is
 // tried again, for about 2.5 s at most (within ctx), before that is an
 // error.
+//
+// The look-up and the creation are tried again (see retried) while the
+// bucket's stream or JetStream has no leader to answer them.
 func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (jetstream.KeyValue, error) {
+	kv, err := retried(ctx, func(ctx context.Context) (jetstream.KeyValue, error) {
+		return bundleKV(ctx, js, bucket, replicas)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bundle bucket %s: %w", bucket, err)
+	}
+	return kv, nil
+}
+
+// attemptTimeout is how long the first attempt of a request to
+// JetStream waits for its answer (see retried); each one after waits
+// twice as long as the one before, up to maxAttemptTimeout.
+const (
+	attemptTimeout    = 2 * time.Second
+	maxAttemptTimeout = 8 * time.Second
+)
+
+// noRespondersAttempts is how many times retried tries a request that
+// no one answers: a server without JetStream answers none, and is told
+// at once; a JetStream server starting answers soon.
+const noRespondersAttempts = 3
+
+// retried runs op, a request to JetStream, with a timeout of
+// attemptTimeout (doubled at each attempt, up to maxAttemptTimeout;
+// all within ctx), and again, after a pause, while it fails as a
+// request does that the leader of a stream (or JetStream's) lost with
+// its server never answers, or that a stream without a leader refuses
+// (see leaderless): the leader elected in its place, in a few seconds,
+// answers a later attempt. One request waiting all of ctx's time was
+// lost with the leader and failed at ctx's end, though a new leader was
+// elected seconds before. op failing so until ctx's end is an error
+// that says so (wrapping op's, and ctx's when it ended).
+func retried[T any](ctx context.Context, op func(context.Context) (T, error)) (T, error) {
+	start := time.Now()
+	timeout, pause := attemptTimeout, 50*time.Millisecond
+	for attempt, noResponders := 1, 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		v, err := op(actx)
+		cancel()
+		if err == nil || !leaderless(err) {
+			return v, err
+		}
+		if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+			if noResponders++; noResponders == noRespondersAttempts {
+				return v, err
+			}
+		}
+		if ctx.Err() == nil {
+			select {
+			case <-time.After(pause):
+				pause, timeout = min(2*pause, time.Second), min(2*timeout, maxAttemptTimeout)
+				continue
+			case <-ctx.Done():
+			}
+		}
+		if !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w: %w", ctx.Err(), err)
+		}
+		return v, fmt.Errorf("%w (no answer in %s, %s: the bucket's stream or JetStream may have no leader, an election in progress or too few of its servers up; try again)",
+			err, time.Since(start).Round(10*time.Millisecond), rt.Count(attempt, "attempt"))
+	}
+}
+
+// leaderless reports whether err, a JetStream request's, is one that a
+// stream or JetStream without a leader makes: no answer in time (the
+// request went to a leader since lost), no responders, or the server's
+// refusal while it has no leader (JetStream temporarily unavailable,
+// 10008; the cluster cannot handle the request, 10009; the stream
+// offline, 10118; the last sequence of a subject unknown for now,
+// 10163).
+func leaderless(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+		return true
+	}
+	switch c, _ := apiErrorOf(err); c {
+	case 10008, 10009, 10118, 10163:
+		return true
+	}
+	return false
+}
+
+// bundleKV is BundleKV, one attempt.
+func bundleKV(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (jetstream.KeyValue, error) {
 	kv, err := js.KeyValue(ctx, bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		for wait := 10 * time.Millisecond; ; wait *= 2 {
@@ -56,15 +144,15 @@ func BundleKV(ctx context.Context, js jetstream.JetStream, bucket string, replic
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():
-				return nil, fmt.Errorf("bundle bucket %s: %w", bucket, err)
+				return nil, err
 			}
 		}
 	}
 	if err != nil {
 		if apiError(err, 10074) {
-			return nil, fmt.Errorf("bundle bucket %s: %w (%d copies asked of a server that is no JetStream cluster's)", bucket, err, replicas)
+			return nil, fmt.Errorf("%w (%d copies asked of a server that is no JetStream cluster's)", err, replicas)
 		}
-		return nil, fmt.Errorf("bundle bucket %s: %w", bucket, err)
+		return nil, err
 	}
 	return kv, nil
 }
@@ -87,7 +175,7 @@ func RaiseReplicas(ctx context.Context, js jetstream.JetStream, bucket string, r
 // waiting for them, or by another) for them in place, an error wrapping
 // ErrFewerReplicas when they are not, on the stream's one look-up.
 func raiseCopies(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, settled bool) (had int, err error) {
-	st, err := js.Stream(ctx, "KV_"+bucket)
+	st, err := retried(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, "KV_"+bucket) })
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return 0, nil
 	}
@@ -191,8 +279,41 @@ func PushBundle(ctx context.Context, nc *nats.Conn, bucket, key string, replicas
 	if err != nil {
 		return 0, noJetStream(err)
 	}
-	rev, err := kv.Put(ctx, key, data)
-	return rev, noJetStream(err)
+	var before uint64 // the key's revision before the put
+	e, err := retried(ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return kv.Get(ctx, key) })
+	switch {
+	case err == nil:
+		before = e.Revision()
+	case !errors.Is(err, jetstream.ErrKeyNotFound):
+		return 0, noJetStream(fmt.Errorf("%s/%s: %w", bucket, key, err))
+	}
+	rev, err := retriedPut(ctx, kv, key, data, before, func(ctx context.Context) (uint64, error) { return kv.Put(ctx, key, data) })
+	if err != nil {
+		return 0, noJetStream(fmt.Errorf("%s/%s: %w", bucket, key, err))
+	}
+	return rev, nil
+}
+
+// retriedPut runs put, which stores data under key of kv, as retried
+// does; before an attempt after the first, the key's latest revision is
+// read: when it is data and newer than before, it is the put of an
+// earlier attempt whose answer was lost (with the stream's leader), and
+// its revision is returned rather than storing data once more.
+func retriedPut(ctx context.Context, kv jetstream.KeyValue, key string, data []byte, before uint64, put func(context.Context) (uint64, error)) (uint64, error) {
+	tried := false
+	return retried(ctx, func(ctx context.Context) (uint64, error) {
+		if tried {
+			e, err := kv.Get(ctx, key)
+			if err == nil && e.Revision() > before && bytes.Equal(e.Value(), data) {
+				return e.Revision(), nil
+			}
+			if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+				return 0, err
+			}
+		}
+		tried = true
+		return put(ctx)
+	})
 }
 
 // noJetStream adds to err, when it is a NATS deployment's answer that it
@@ -1079,14 +1200,14 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 	if err != nil {
 		return from, to, 0, err
 	}
-	kv, err := js.KeyValue(ctx, bucket)
+	kv, err := retried(ctx, func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, bucket) })
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		return from, to, 0, fmt.Errorf("bundle bucket %s: %w (nothing was pushed there: rplc push puts bundles in it)", bucket, err)
 	}
 	if err != nil {
 		return from, to, 0, fmt.Errorf("bundle bucket %s: %w", bucket, noJetStream(err))
 	}
-	hist, err := kv.History(ctx, key)
+	hist, err := retried(ctx, func(ctx context.Context) ([]jetstream.KeyValueEntry, error) { return kv.History(ctx, key) })
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return from, to, 0, fmt.Errorf("%s/%s: %w (nothing was pushed under this key: see --key)", bucket, key, err)
 	}
@@ -1206,7 +1327,7 @@ func RollbackBundle(ctx context.Context, nc *nats.Conn, bucket, key string, o Ro
 		pctx, cancel = after(ctx, time.Since(read))
 	}
 	defer cancel()
-	rev, err = kv.Update(pctx, key, data, from.Revision)
+	rev, err = retriedPut(pctx, kv, key, data, from.Revision, func(ctx context.Context) (uint64, error) { return kv.Update(ctx, key, data, from.Revision) })
 	if err != nil {
 		return from, to, 0, fmt.Errorf("%s/%s: putting back revision %d: %w", bucket, key, to.Revision, err)
 	}
