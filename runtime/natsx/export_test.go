@@ -3,6 +3,8 @@ package natsx
 import (
 	"context"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Traceparent exposes traceparent to the tests.
@@ -42,4 +44,12 @@ func HoldRaise(t interface{ Cleanup(func()) }, release <-chan struct{}) {
 // Retried exposes retried, for an op returning an int, to the tests.
 func Retried(ctx context.Context, op func(context.Context) (int, error)) (int, error) {
 	return retried(ctx, op)
+}
+
+// SetLookupBucket makes f the watch's look-up of a bucket it watched
+// before, until the test ends.
+func SetLookupBucket(t interface{ Cleanup(func()) }, f func(jetstream.JetStream, context.Context, string) (jetstream.KeyValue, error)) {
+	old := lookupBucket
+	lookupBucket = f
+	t.Cleanup(func() { lookupBucket = old })
 }

@@ -764,6 +764,10 @@ func (w *BundleWatcher) run(ctx context.Context) {
 	}
 }
 
+// lookupBucket is the watch's look-up of a bucket it watched before
+// (a test makes it go unanswered).
+var lookupBucket = jetstream.JetStream.KeyValue
+
 // watch runs one watch until it fails, the connection comes back after a
 // loss, or ctx ends.
 func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) error {
@@ -787,12 +791,17 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 	if err != nil {
 		return err
 	}
+	// Each request tried again (retried) while it goes unanswered or
+	// JetStream says it has no leader: one request, waiting the whole
+	// 10 s, held the watch that long after a reconnection or a leader's
+	// loss, though the new leader answered a second later.
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	var kv jetstream.KeyValue
 	if w.started {
 		// Deleted since (errReplaced), or while the connection was lost:
 		// waited for, not created (the operator's to create).
-		if kv, err = js.KeyValue(sctx, w.cfg.Bucket); errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = retried(sctx, func(ctx context.Context) (jetstream.KeyValue, error) { return lookupBucket(js, ctx, w.cfg.Bucket) })
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
 			err = fmt.Errorf("bundle bucket %s: %w (deleted: waiting for it to be created again, as rplc push does)", w.cfg.Bucket, err)
 		}
 	} else {
@@ -800,7 +809,7 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 	}
 	var st jetstream.KeyValueStatus
 	if err == nil {
-		st, err = kv.Status(sctx)
+		st, err = retried(sctx, kv.Status)
 	}
 	cancel()
 	if err != nil {

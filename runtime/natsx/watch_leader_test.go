@@ -1,0 +1,122 @@
+package natsx_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rpl-lang/rpl/internal/natstest"
+	"github.com/rpl-lang/rpl/runtime/natsx"
+)
+
+// TestBundleWatchLeaderLost: a watch connected to the server leading
+// JetStream and the bundle bucket's stream, which is stopped, takes up
+// the bucket again through another server without a failure, and
+// applies the next push. Its look-up of the bucket after the
+// reconnection went to the lost leader and waited 10 s unanswered, a
+// failure counted and told (the push applied 12 s after NATS came back);
+// the requests are now tried again.
+func TestBundleWatchLeaderLost(t *testing.T) {
+	ns := natstest.Cluster(t, 3, 0)
+	v1, v2 := buildBundle(t, ""), buildBundle(t, "second")
+	ctx := context.Background()
+	pc, _ := natstest.JetStream(t, ns[0].ClientURL())
+	if _, err := natsx.PushBundle(ctx, pc, natsx.BundleBucket, natsx.BundleKey, 3, v1); err != nil {
+		t.Fatal(err)
+	}
+	pc.Close()
+	// The watch's connection goes to the leader first, then the others.
+	leader := natstest.LeadStream(t, ns, "KV_"+natsx.BundleBucket)
+	urls := []string{leader.ClientURL()}
+	var left *server.Server
+	for _, s := range ns {
+		if s != leader {
+			urls, left = append(urls, s.ClientURL()), s
+		}
+	}
+	nc, err := nats.Connect(strings.Join(urls, ","), nats.DontRandomize(), nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	r := &recorder{}
+	var mu sync.Mutex
+	var told []string
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, Replicas: 3, OnError: func(err error) {
+		mu.Lock()
+		told = append(told, err.Error())
+		mu.Unlock()
+	}})
+	defer w.Stop()
+	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
+	leader.Shutdown()
+	pc, _ = natstest.JetStream(t, left.ClientURL())
+	rev, err := natsx.PushBundle(ctx, pc, natsx.BundleBucket, natsx.BundleKey, 0, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the push after the leader's loss", func() bool { return w.Revision() == rev })
+	mu.Lock()
+	defer mu.Unlock()
+	if n := w.Failures(); n != 0 {
+		t.Errorf("%d failures of the watch, want none: %q", n, told)
+	}
+}
+
+// TestBundleWatchLookupRetried: a watch restarted (here, its consumer
+// lost) whose look-up of the bucket goes unanswered, as one sent to a
+// leader just lost, tries it again and applies the next push without a
+// failure. The one look-up waited 10 s, a failure counted and told, and
+// the watch came back a second later (a push applied 12 s after NATS
+// did).
+func TestBundleWatchLookupRetried(t *testing.T) {
+	v1, v2 := buildBundle(t, ""), buildBundle(t, "second")
+	nc := kvServer(t)
+	ctx := context.Background()
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
+		t.Fatal(err)
+	}
+	var lost atomic.Bool // the next look-up goes unanswered
+	var lookups atomic.Int64
+	natsx.SetLookupBucket(t, func(js jetstream.JetStream, ctx context.Context, bucket string) (jetstream.KeyValue, error) {
+		lookups.Add(1)
+		if lost.CompareAndSwap(true, false) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return js.KeyValue(ctx, bucket)
+	})
+	r := &recorder{}
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, Resync: 20 * time.Millisecond})
+	defer w.Stop()
+	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
+	lost.Store(true)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, "KV_"+natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range st.ConsumerNames(ctx).Name() {
+		if err := st.DeleteConsumer(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the push after the restart", func() bool { return w.Revision() == rev })
+	if n := w.Failures(); n != 0 || lookups.Load() < 2 {
+		t.Errorf("%d failures, %d look-ups; want none, the look-up tried again", n, lookups.Load())
+	}
+}
