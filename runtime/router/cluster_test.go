@@ -197,7 +197,10 @@ func TestClusterShortHinted(t *testing.T) {
 // --replicas) raises them to three, says so, and activates the bundles
 // pushed; it warned and left the bucket on one copy, lost with its server.
 // A machine so busy that the new copies are not current within the 5 s
-// the raise waits for them has the raise warned of, and logged later.
+// the raise waits for them has the raise warned of, and logged later; so
+// has a cluster whose servers do not all see each other online yet when
+// the router starts ("no suitable peers for placement, peer offline"):
+// the raise is tried again, and logged once made.
 func TestBucketReplicasRaised(t *testing.T) {
 	router.SetBundleResync(t, 50*time.Millisecond)
 	ns := natsCluster(t, 3, 0)
@@ -238,9 +241,6 @@ func TestBucketReplicasRaised(t *testing.T) {
 	}
 	if n := replicas(); n != 3 { // the raise runs apart from the watch: logged, not before the bundle
 		t.Errorf("the bucket: %d copies, want them raised to 3", n)
-	}
-	if strings.Contains(logs.String(), "raising them failed") {
-		t.Errorf("the raise refused:\n%s", logs.String())
 	}
 	second := buildPushed(t, "threecopies", bundle.BuildOptions{})
 	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, second.Data); err != nil {
