@@ -475,8 +475,7 @@ func (e *Engine) newAnswerCut(n int, id func(int) string) *answerCut {
 	c := &answerCut{max: e.cfg.MaxAnswer, at: -1, left: make([]int, n+1)}
 	// The longest short answer: the cut's, of the last request, with an
 	// answer of the most bytes a length can say.
-	c.entry = len(c.appendCut(nil, max(n-1, 0), math.MaxInt, "", true)) + len(`,"request_id":`) + 1
-	c.at = -1 // appendCut's, measured
+	c.entry = len(appendV2Error(nil, batchItemError(c.cutError(math.MaxInt, true), max(n-1, 0)), "")) + len(`,"request_id":`) + 1
 	var scratch []byte
 	for i := n - 1; i >= 0; i-- {
 		scratch = AppendString(scratch[:0], id(i))
@@ -510,14 +509,18 @@ func (c *answerCut) over(size, i int) bool {
 // (an answer of an error refusing it is not).
 func (c *answerCut) appendCut(buf []byte, i, n int, requestID string, decided bool) []byte {
 	c.at = i
+	return appendV2Error(buf, batchItemError(c.cutError(n, decided), i), requestID)
+}
+
+// cutError is the error of the request cut, whose answer was n bytes.
+func (c *answerCut) cutError(n int, decided bool) *Error {
 	what, made := "decided but not answered", "its decision is logged as made, and "
 	if !decided {
 		what, made = "not answered", ""
 	}
-	err := &Error{Code: CodeInvalidRequest,
+	return &Error{Code: CodeInvalidRequest,
 		Message: fmt.Sprintf("%s: its answer, %d bytes, would take the batch's answer past its limit, %d bytes (--max-answer); %sthe requests after it are not decided: send them in another batch", what, n, c.max, made),
 		Details: map[string]any{"field": "", "max_answer": c.max}}
-	return appendV2Error(buf, batchItemError(err, i), requestID)
 }
 
 // appendNotDecided appends the short answer of request i, after the cut.
