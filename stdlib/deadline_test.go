@@ -53,21 +53,7 @@ func TestSortStopsAtDeadline(t *testing.T) {
 		{"string(T)", []vm.Value{m}},
 	} {
 		t.Run(c.key, func(t *testing.T) {
-			// run calls the builtin with a clock that passes the deadline
-			// after its first `before` reads, and returns its reads.
-			run := func(before int) (int, vm.Stats, error) {
-				var reads int
-				mach := vm.NewMachine()
-				mach.SetClock(func() time.Time {
-					if reads++; reads <= before {
-						return deadline.Add(-time.Second)
-					}
-					return deadline.Add(time.Second)
-				})
-				_, st, err := mach.Run(context.Background(), program(t, c.key, len(c.args)), 0, c.args,
-					vm.Limits{Fuel: 1 << 30, Deadline: deadline}, vm.Input{})
-				return reads, st, err
-			}
+			run := func(before int) (int, vm.Stats, error) { return runPastDeadline(t, c.key, c.args, deadline, before) }
 			// The charges read the clock at most once per CheckEvery fuel
 			// they cross (and once more); the work, every CheckEvery of its
 			// comparisons or values written, more often.
@@ -139,19 +125,7 @@ func TestSearchStopsAtDeadline(t *testing.T) {
 		{"upper, ASCII", "upper(string)", []vm.Value{str(a)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			run := func(before int) (int, vm.Stats, error) {
-				var reads int
-				mach := vm.NewMachine()
-				mach.SetClock(func() time.Time {
-					if reads++; reads <= before {
-						return deadline.Add(-time.Second)
-					}
-					return deadline.Add(time.Second)
-				})
-				_, st, err := mach.Run(context.Background(), program(t, c.key, len(c.args)), 0, c.args,
-					vm.Limits{Fuel: 1 << 30, Memory: 1 << 30, Deadline: deadline}, vm.Input{})
-				return reads, st, err
-			}
+			run := func(before int) (int, vm.Stats, error) { return runPastDeadline(t, c.key, c.args, deadline, before) }
 			all, st, err := run(1 << 30)
 			if err != nil {
 				t.Fatal(err)
@@ -198,4 +172,22 @@ func TestSearchAcrossBlocks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// runPastDeadline calls the builtin key with args, under a clock that
+// passes deadline after its first `before` reads (fuel and memory
+// ample), and returns the clock's reads.
+func runPastDeadline(t *testing.T, key string, args []vm.Value, deadline time.Time, before int) (int, vm.Stats, error) {
+	t.Helper()
+	var reads int
+	mach := vm.NewMachine()
+	mach.SetClock(func() time.Time {
+		if reads++; reads <= before {
+			return deadline.Add(-time.Second)
+		}
+		return deadline.Add(time.Second)
+	})
+	_, st, err := mach.Run(context.Background(), program(t, key, len(args)), 0, args,
+		vm.Limits{Fuel: 1 << 30, Memory: 1 << 30, Deadline: deadline}, vm.Input{})
+	return reads, st, err
 }
