@@ -974,12 +974,13 @@ func (d *descent) atBrace() bool {
 	}
 	k := 2
 	if n.Value == "-" && n.Type == tokPunct {
-		// A negative number or money key, {-1: "low"}, or a - before
+		// A negative number or money key, {-1: "low"}; a - before
 		// another literal key, which the checker refuses as it does -"a"
-		// or -true (RPL301): the - of Entry's "-"? Lit.
+		// or -true (RPL301): the - of Entry's "-"? Lit; or a - before a
+		// name, {-x: 1}, which Entry refuses as it does after a comma.
 		n = d.peekN(2)
 		if n == nil || n.Type != tokNumber && n.Type != tokMoney && n.Type != tokString &&
-			!(n.Type == tokKeyword && (n.Value == "true" || n.Value == "false" || n.Value == "none")) {
+			n.Type != tokIdent && n.Type != tokKeyword {
 			return false
 		}
 		k = 3

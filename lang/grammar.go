@@ -248,7 +248,7 @@ type gStmt struct {
 type gCompoundStmt struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Head   *gCompound     `parser:"(?! '{' ('}' | (Ident | Keyword | String | Number | Money | ('-' (Number | Money | String | 'true' | 'false' | 'none'))) ':')) @@"`
+	Head   *gCompound     `parser:"(?! '{' ('}' | ('-'? (Ident | Keyword | String | Number | Money)) ':')) @@"`
 	Rest   *gCompoundRest `parser:"@@?"`
 }
 
@@ -455,7 +455,7 @@ type gList struct {
 type gBrace struct {
 	Pos     lexer.Position
 	EndPos  lexer.Position
-	Entries []*gEntry `parser:"(?= '{' ('}' | (Ident | Keyword | String | Number | Money | ('-' (Number | Money | String | 'true' | 'false' | 'none'))) ':')) '{' (@@ ((?! ',' '}') ',' @@)* ','?)? '}'"`
+	Entries []*gEntry `parser:"(?= '{' ('}' | ('-'? (Ident | Keyword | String | Number | Money)) ':')) '{' (@@ ((?! ',' '}') ',' @@)* ','?)? '}'"`
 }
 
 type gEntry struct {
