@@ -53,3 +53,11 @@ func SetLookupBucket(t interface{ Cleanup(func()) }, f func(jetstream.JetStream,
 	lookupBucket = f
 	t.Cleanup(func() { lookupBucket = old })
 }
+
+// SetHistory makes f the watch's read of a key's history (a look-back
+// after a refusal), until the test ends.
+func SetHistory(t interface{ Cleanup(func()) }, f func(jetstream.KeyValue, context.Context, string) ([]jetstream.KeyValueEntry, error)) {
+	old := history
+	history = f
+	t.Cleanup(func() { history = old })
+}

@@ -192,7 +192,9 @@ func raiseCopies(ctx context.Context, js jetstream.JetStream, bucket string, rep
 		return had, nil
 	}
 	sc.Replicas = replicas
-	if _, err := js.UpdateStream(ctx, sc); err != nil {
+	// The same update made again is no change: one whose answer was
+	// lost with the leader can be.
+	if _, err := retried(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.UpdateStream(ctx, sc) }); err != nil {
 		return had, fmt.Errorf("%w: bundle bucket %s has %d, %d asked, and raising them failed: %w (nats stream edit KV_%s --replicas %d raises them)", ErrFewerReplicas, bucket, had, replicas, err, bucket, replicas)
 	}
 	// The stream takes its new copies in a moment, with a leader of
@@ -212,7 +214,7 @@ func raiseCopies(ctx context.Context, js jetstream.JetStream, bucket string, rep
 // inPlace reports whether stream st has its replicas copies, a leader
 // and the others current.
 func inPlace(ctx context.Context, st jetstream.Stream, replicas int) bool {
-	info, err := st.Info(ctx)
+	info, err := retried(ctx, func(ctx context.Context) (*jetstream.StreamInfo, error) { return st.Info(ctx) })
 	return err == nil && infoInPlace(info, replicas)
 }
 
@@ -249,17 +251,18 @@ func apiError(err error, code jetstream.ErrorCode) bool {
 
 // BundleStored reports whether key of bucket holds a value: a bundle a
 // watch of it will apply. A bucket that does not exist, or a failure to
-// ask, is no.
+// ask within ctx, is no; each request is tried again (retried) while it
+// goes unanswered or JetStream says it has no leader.
 func BundleStored(ctx context.Context, nc *nats.Conn, bucket, key string) bool {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return false
 	}
-	kv, err := js.KeyValue(ctx, bucket)
+	kv, err := retried(ctx, func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, bucket) })
 	if err != nil {
 		return false
 	}
-	_, err = kv.Get(ctx, key)
+	_, err = retried(ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return kv.Get(ctx, key) })
 	return err == nil
 }
 
@@ -714,8 +717,13 @@ func (e deletedError) Error() string      { return string(e) }
 func (deletedError) Is(target error) bool { return target == ErrBundleDeleted }
 
 // lookupTimeout bounds the read of the key's history when a revision is
-// refused (applyEarlier) and the look-up of the bucket (replaced): a
-// server that does not answer must not hold the watch.
+// refused (applyEarlier), the look-ups of a resync (replaced, latest) and
+// a try of the raise of the bucket's copies (tryRaise): a server that
+// does not answer must not hold the watch. Within it, each request is
+// tried again (retried) after 2 s unanswered or refused for want of a
+// leader: one lost with a leader waited the whole 5 s and gave a wrong
+// answer (no revision, no history) though a new leader answered a
+// second later.
 const lookupTimeout = 5 * time.Second
 
 func (w *BundleWatcher) run(ctx context.Context) {
@@ -767,6 +775,12 @@ func (w *BundleWatcher) run(ctx context.Context) {
 // lookupBucket is the watch's look-up of a bucket it watched before
 // (a test makes it go unanswered).
 var lookupBucket = jetstream.JetStream.KeyValue
+
+// history is the watch's read of a key's history (applyEarlier; a test
+// makes it go unanswered).
+var history = func(kv jetstream.KeyValue, ctx context.Context, key string) ([]jetstream.KeyValueEntry, error) {
+	return kv.History(ctx, key)
+}
 
 // watch runs one watch until it fails, the connection comes back after a
 // loss, or ctx ends.
@@ -1010,7 +1024,7 @@ func (w *BundleWatcher) deleted(m BundleMark, op jetstream.KeyValueOp) {
 func (w *BundleWatcher) latest(ctx context.Context, kv jetstream.KeyValue) uint64 {
 	sctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
-	e, err := kv.Get(sctx, w.cfg.Key)
+	e, err := retried(sctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return kv.Get(ctx, w.cfg.Key) })
 	if err != nil {
 		return 0
 	}
@@ -1024,7 +1038,7 @@ func (w *BundleWatcher) latest(ctx context.Context, kv jetstream.KeyValue) uint6
 func (w *BundleWatcher) replaced(ctx context.Context, kv jetstream.KeyValue, created time.Time) (gone bool, last uint64) {
 	sctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
-	st, err := kv.Status(sctx)
+	st, err := retried(sctx, kv.Status)
 	if err != nil {
 		return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound), 0
 	}
@@ -1106,7 +1120,7 @@ func (w *BundleWatcher) try(ctx context.Context, m BundleMark, data []byte, newe
 // meanwhile would be a version the fleet has left.
 func (w *BundleWatcher) applyEarlier(ctx context.Context, kv jetstream.KeyValue, floor BundleMark, refused []BundleMark, m BundleMark) (tried, newer bool) {
 	hctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	hist, err := kv.History(hctx, m.Key)
+	hist, err := retried(hctx, func(ctx context.Context) ([]jetstream.KeyValueEntry, error) { return history(kv, ctx, m.Key) })
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil && w.cfg.OnError != nil {

@@ -2,6 +2,7 @@ package natsx_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -118,5 +119,60 @@ func TestBundleWatchLookupRetried(t *testing.T) {
 	waitFor(t, "the push after the restart", func() bool { return w.Revision() == rev })
 	if n := w.Failures(); n != 0 || lookups.Load() < 2 {
 		t.Errorf("%d failures, %d look-ups; want none, the look-up tried again", n, lookups.Load())
+	}
+}
+
+// TestBundleStoredLeaderLost: BundleStored asked through a server of a
+// cluster just after the server leading JetStream and the bucket's
+// stream is stopped answers yes once they have new leaders, within its
+// context (10 s here). Its one look-up of the bucket went to the lost
+// leader and waited all of the context, unanswered, and said no (a
+// failure to ask is no) though a bundle was stored.
+func TestBundleStoredLeaderLost(t *testing.T) {
+	ns := natstest.Cluster(t, 3, 0)
+	ctx := context.Background()
+	pc, _ := natstest.JetStream(t, ns[0].ClientURL())
+	if _, err := natsx.PushBundle(ctx, pc, natsx.BundleBucket, natsx.BundleKey, 3, buildBundle(t, "")); err != nil {
+		t.Fatal(err)
+	}
+	pc.Close()
+	_, left := natstest.StopLeader(t, ns, "KV_"+natsx.BundleBucket)
+	nc, _ := natstest.JetStream(t, left.ClientURL())
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if !natsx.BundleStored(sctx, nc, natsx.BundleBucket, natsx.BundleKey) {
+		t.Error("BundleStored after the leader's loss: no, want yes")
+	}
+}
+
+// TestBundleWatchLookBackRetried: a watch whose read of the key's
+// history, after a revision is refused, goes unanswered once (as one
+// sent to a leader just lost) reads it again and activates the revision
+// before the refused one. The one read waited 5 s, failed, and the
+// watch stayed without a bundle.
+func TestBundleWatchLookBackRetried(t *testing.T) {
+	good, bad := buildBundle(t, ""), buildBundle(t, "refused")
+	nc := kvServer(t)
+	rev1, rev2 := pushBundle(t, nc, good), pushBundle(t, nc, bad)
+	var reads atomic.Int64
+	natsx.SetHistory(t, func(kv jetstream.KeyValue, ctx context.Context, key string) ([]jetstream.KeyValueEntry, error) {
+		if reads.Add(1) == 1 {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return kv.History(ctx, key)
+	})
+	r := &recorder{bad: bad}
+	var mu sync.Mutex
+	var told []string
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, OnError: func(err error) {
+		mu.Lock()
+		told = append(told, err.Error())
+		mu.Unlock()
+	}})
+	waitFor(t, "the watch's start", w.Synced)
+	w.Stop()
+	if got, want := r.String(), fmt.Sprintf("tried [%d %d], activated [%d]", rev2, rev1, rev1); got != want {
+		t.Errorf("%s, want %s; told %q", got, want, told)
 	}
 }
