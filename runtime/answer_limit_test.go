@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -83,7 +84,7 @@ func TestBatchAnswerLimit(t *testing.T) {
 		t.Fatal("the fast decoder gave up on the batch")
 	}
 	fast, code := e.HandleV2Batch(ctx, body, at, nil)
-	slow, slowCode, _ := e.slowBatch(ctx, e.Current(), body, at, nil)
+	slow, slowCode, _ := e.slowBatch(ctx, e.Current(), body, at, nil, e.answerLimit(answerLimit{}))
 	for path, out := range map[string][]byte{"fast": fast, "slow": slow} {
 		if code != "" || slowCode != "" {
 			t.Fatalf("codes %q %q", code, slowCode)
@@ -135,7 +136,7 @@ func TestBatchAnswerLimitSmall(t *testing.T) {
 	} {
 		body := bigTagBatch(c.items, c.n)
 		fast, _ := e.HandleV2Batch(ctx, body, at, nil)
-		slow, _, _ := e.slowBatch(ctx, e.Current(), body, at, nil)
+		slow, _, _ := e.slowBatch(ctx, e.Current(), body, at, nil, e.answerLimit(answerLimit{}))
 		for path, out := range map[string][]byte{"fast": fast, "slow": slow} {
 			var a batchAnswer
 			if err := json.Unmarshal(out, &a); err != nil || !a.OK || len(a.Results) != c.items {
@@ -172,7 +173,7 @@ func TestBatchAnswerLimitTooSmall(t *testing.T) {
 	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
 	body := bigTagBatch(1000, "0")
 	fast, code := e.HandleV2Batch(ctx, body, at, nil)
-	slow, slowCode, _ := e.slowBatch(ctx, e.Current(), body, at, nil)
+	slow, slowCode, _ := e.slowBatch(ctx, e.Current(), body, at, nil, e.answerLimit(answerLimit{}))
 	for path, out := range map[string][]byte{"fast": fast, "slow": slow} {
 		if len(out) > 2000 || !strings.Contains(string(out), `batch of 1000 requests: its answer could not be held within its limit, 2000 bytes`) {
 			t.Errorf("%s: %d bytes: %.300s", path, len(out), out)
@@ -187,9 +188,9 @@ func TestBatchAnswerLimitTooSmall(t *testing.T) {
 	e = bigTagEngine(t, Config{Deadline: time.Minute})
 	body = []byte(`{"requests": [{"request": {"id": "r0", "` + strings.Repeat("x", 300) + `": 1}}, {"request": {"id": "r1"}}]}`)
 	ids := []string{"r0", "r1"}
-	e.cfg.MaxAnswer = len(`{"ok":true,"results":[]}`) + e.newAnswerCut(2, func(i int) string { return ids[i] }).left[0]
+	e.cfg.MaxAnswer = len(`{"ok":true,"results":[]}`) + newAnswerCut(e.answerLimit(answerLimit{}), 2, func(i int) string { return ids[i] }).left[0]
 	fast, _ = e.HandleV2Batch(ctx, body, at, nil)
-	slow, _, _ = e.slowBatch(ctx, e.Current(), body, at, nil)
+	slow, _, _ = e.slowBatch(ctx, e.Current(), body, at, nil, e.answerLimit(answerLimit{}))
 	for path, out := range map[string][]byte{"fast": fast, "slow": slow} {
 		var a batchAnswer
 		if err := json.Unmarshal(out, &a); err != nil || len(a.Results) != 2 || len(out) > e.cfg.MaxAnswer {
@@ -201,5 +202,49 @@ func TestBatchAnswerLimitTooSmall(t *testing.T) {
 	}
 	if e.Status().Decisions != 0 {
 		t.Errorf("%d decided, want none", e.Status().Decisions)
+	}
+}
+
+// TestBatchAnswerTransportLimit: a transport's limit of a batch's answer
+// (Exchange.LimitAnswer: a NATS server's max_payload) cuts the batch
+// when it is below MaxAnswer, its errors naming it, and not when it is
+// above: the lower of the two bounds the answer. An exchange put back
+// forgets it.
+func TestBatchAnswerTransportLimit(t *testing.T) {
+	e := bigTagEngine(t, Config{Deadline: time.Minute, MaxAnswer: 64 << 10})
+	d := NewDispatcher(e, DispatchConfig{Transport: "test"})
+	body := bigTagBatch(4, "14") // four 16 KiB tags: a 64 KiB answer and more
+	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		limit   int
+		decided int
+		by      string
+	}{
+		{0, 3, "65536 bytes (--max-answer)"},
+		{32 << 10, 1, "32768 bytes (the server's max_payload)"},
+		{1 << 20, 3, "65536 bytes (--max-answer)"},
+		{32 << 10, 1, "32768 bytes (the server's max_payload)"},
+		{0, 3, "65536 bytes (--max-answer)"}, // the exchange put back and taken again
+	} {
+		x := d.Get()
+		if c.limit > 0 {
+			x.LimitAnswer(c.limit, "the server's max_payload")
+		}
+		out, code := d.Serve(context.Background(), x, KindBatch, body, "", at)
+		var a batchAnswer
+		if err := json.Unmarshal(out, &a); err != nil || code != "" || len(a.Results) != 4 {
+			t.Fatalf("limit %d: %v, %q: %.300s", c.limit, err, code, out)
+		}
+		if lim := min(cmp.Or(c.limit, 64<<10), 64<<10); len(out) > lim {
+			t.Errorf("limit %d: answered %d bytes, over %d", c.limit, len(out), lim)
+		}
+		decided := 0
+		for decided < 4 && a.Results[decided].OK {
+			decided++
+		}
+		if decided != c.decided || decided < 4 && !strings.Contains(a.Results[decided].Error.Message, "past its limit, "+c.by) {
+			t.Errorf("limit %d: %d answered before the cut, want %d; the cut: %+v, want its limit %s", c.limit, decided, c.decided, a.Results[min(decided, 3)].Error, c.by)
+		}
+		d.Put(x)
 	}
 }

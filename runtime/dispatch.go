@@ -183,10 +183,18 @@ func (d *Dispatcher) Transport() string { return d.cfg.Transport }
 type Exchange struct {
 	// In is the transport's read buffer (empty, with capacity); the
 	// transport keeps the grown buffer here for the next request.
-	In  []byte
-	out []byte
-	o   Outcome
+	In    []byte
+	out   []byte
+	o     Outcome
+	limit answerLimit // LimitAnswer's
 }
+
+// LimitAnswer bounds the answer of x's batch at max bytes, when that is
+// lower than Config.MaxAnswer: what the transport can carry (a NATS
+// server's max_payload, below rpl-router's 8 MiB default). The request
+// that would pass it is cut as at Config.MaxAnswer, its errors naming
+// by ("the NATS server's max_payload") for --max-answer. Put forgets it.
+func (x *Exchange) LimitAnswer(max int, by string) { x.limit = answerLimit{max: max, by: by} }
 
 // keepBuffer is the largest buffer an idle Exchange keeps: one very large
 // request must not pin its memory in the pool.
@@ -199,7 +207,7 @@ func (d *Dispatcher) Get() *Exchange { return d.pool.Get().(*Exchange) }
 // keeps no snapshot alive) and oversized buffers are dropped.
 func (d *Dispatcher) Put(x *Exchange) {
 	x.o.reuse(nil)
-	x.In, x.out = kept(x.In), kept(x.out)
+	x.In, x.out, x.limit = kept(x.In), kept(x.out), answerLimit{}
 	d.pool.Put(x)
 }
 
@@ -282,7 +290,7 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 		out, code, o = d.e.HandleV2(ctx, body, arrival, out, &x.o)
 	case KindBatch:
 		var notReady bool
-		out, code, notReady = d.e.handleV2Batch(ctx, body, arrival, out)
+		out, code, notReady = d.e.handleV2Batch(ctx, body, arrival, out, x.limit)
 		if notReady {
 			// None could be decided, no version being active: answered
 			// as a decide is, over every transport, its span ending with

@@ -71,7 +71,9 @@ type Config struct {
 	// request whose answer would take it past the limit is answered
 	// invalid_request (decided, not answered), and those after it are
 	// not decided, answered invalid_request (answerCut); 0 means
-	// DefaultMaxAnswer. New refuses a negative one.
+	// DefaultMaxAnswer. New refuses a negative one. A transport that
+	// carries less bounds it lower (Exchange.LimitAnswer: NATS at its
+	// server's max_payload).
 	MaxAnswer int
 }
 

@@ -258,7 +258,7 @@ func TestFastBatchGenerated(t *testing.T) {
 		}
 		fastN++
 		got, gotCode := e.HandleV2Batch(ctx, body, at, nil)
-		want, wantCode, _ := e.slowBatch(ctx, e.Current(), body, at, nil)
+		want, wantCode, _ := e.slowBatch(ctx, e.Current(), body, at, nil, e.answerLimit(answerLimit{}))
 		if gotCode != wantCode || !bytes.Equal(got, want) {
 			t.Fatalf("body %s\nfast %s %s\nslow %s %s", body, gotCode, got, wantCode, want)
 		}

@@ -217,7 +217,7 @@ func TestBatchFastSlowSame(t *testing.T) {
 	full := `{"requests": [` + strings.Repeat(`{"request": {"id": "a"}},`, MaxBatch-1) + `{"request": {"id": "a"}}]}`
 	for _, body := range append(batchSeeds, big, full) {
 		got, gotCode := e.HandleV2Batch(ctx, []byte(body), at, nil)
-		want, wantCode, _ := e.slowBatch(ctx, e.Current(), []byte(body), at, nil)
+		want, wantCode, _ := e.slowBatch(ctx, e.Current(), []byte(body), at, nil, e.answerLimit(answerLimit{}))
 		if !bytes.Equal(got, want) || gotCode != wantCode {
 			t.Errorf("body %.120s\n got %s %.300s\nwant %s %.300s", body, gotCode, got, wantCode, want)
 		}

@@ -356,19 +356,38 @@ func (e *Engine) decideRecord(ctx context.Context, o *Outcome, s *Snapshot, poli
 // it began with, and its answer never mixes two versions. A body that
 // is not such an object is the batch's error.
 func (e *Engine) HandleV2Batch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code) {
-	buf, code, _ := e.handleV2Batch(ctx, body, arrival, buf)
+	buf, code, _ := e.handleV2Batch(ctx, body, arrival, buf, answerLimit{})
 	return buf, code
 }
 
-// handleV2Batch is HandleV2Batch, and tells whether no request could be
+// answerLimit is a transport's limit of a batch's answer in bytes
+// (Exchange.LimitAnswer), and what sets it, as the errors of its cut
+// name it; the zero one is none.
+type answerLimit struct {
+	max int
+	by  string
+}
+
+// answerLimit is the limit of a batch's answer over a transport whose
+// own is t: the lower of t and Config.MaxAnswer.
+func (e *Engine) answerLimit(t answerLimit) answerLimit {
+	if t.max > 0 && t.max < e.cfg.MaxAnswer {
+		return t
+	}
+	return answerLimit{max: e.cfg.MaxAnswer, by: "--max-answer"}
+}
+
+// handleV2Batch is HandleV2Batch, its answer within the transport's
+// limit t too (see answerLimit), and tells whether no request could be
 // decided for want of an active version (at least one request, each
 // answered not_ready): the Dispatcher then answers as a decide does.
-func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Time, buf []byte) ([]byte, Code, bool) {
+func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Time, buf []byte, t answerLimit) ([]byte, Code, bool) {
 	s := e.cur.Load() // every item's: the batch is one request
+	lim := e.answerLimit(t)
 	if items, ok := e.fastBatch(body); ok {
 		var o Outcome
 		notReady := 0
-		cut := e.newAnswerCut(len(items), func(i int) string { return e.requestID(items[i].req) })
+		cut := newAnswerCut(lim, len(items), func(i int) string { return e.requestID(items[i].req) })
 		if err := cut.tooSmall(); err != nil {
 			return appendV2Error(buf, err, ""), err.Code, false
 		}
@@ -395,13 +414,13 @@ func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 		}
 		return append(buf, "]}"...), "", len(items) > 0 && notReady == len(items)
 	}
-	return e.slowBatch(ctx, s, body, arrival, buf)
+	return e.slowBatch(ctx, s, body, arrival, buf, lim)
 }
 
 // slowBatch is HandleV2Batch with encoding/json, for the bodies the fast
 // decoder gives up on; it produces every error. s is the snapshot
-// active when the batch began.
-func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arrival time.Time, buf []byte) ([]byte, Code, bool) {
+// active when the batch began, lim the limit of its answer.
+func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arrival time.Time, buf []byte, lim answerLimit) ([]byte, Code, bool) {
 	var q v2Batch
 	if err := decodeObject(body, &q); err != nil {
 		return appendV2Error(buf, err, ""), err.Code, false
@@ -418,7 +437,7 @@ func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arriva
 		err := errBatchTooLong("requests", len(q.Requests), "requests")
 		return appendV2Error(buf, err, ""), err.Code, false
 	}
-	cut := e.newAnswerCut(len(q.Requests), func(i int) string { return peekString(q.Requests[i], "request", "id") })
+	cut := newAnswerCut(lim, len(q.Requests), func(i int) string { return peekString(q.Requests[i], "request", "id") })
 	if err := cut.tooSmall(); err != nil {
 		return appendV2Error(buf, err, ""), err.Code, false
 	}
@@ -453,7 +472,8 @@ func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arriva
 	return append(buf, "]}"...), "", len(q.Requests) > 0 && notReady == len(q.Requests)
 }
 
-// answerCut keeps a batch's answer within Config.MaxAnswer, every request
+// answerCut keeps a batch's answer within its limit (Config.MaxAnswer, or
+// the transport's when lower: answerLimit), every request
 // answered in order. The request whose answer would take the batch's
 // past the limit, with room kept for the short answers of those after it,
 // is answered invalid_request instead, saying that it was decided (its
@@ -464,15 +484,17 @@ func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arriva
 // (left) is known before any request is decided: a batch whose short
 // answers alone would not fit is refused whole (tooSmall).
 type answerCut struct {
-	max   int   // Config.MaxAnswer
-	at    int   // the request cut, -1 until one is
-	left  []int // left[i]: the room kept for the short answers of requests i… (and their commas)
+	max   int    // the limit
+	by    string // what sets it, as the errors name it
+	at    int    // the request cut, -1 until one is
+	left  []int  // left[i]: the room kept for the short answers of requests i… (and their commas)
 	entry int
 }
 
-// newAnswerCut is the cut of a batch of n requests whose ids id gives.
-func (e *Engine) newAnswerCut(n int, id func(int) string) *answerCut {
-	c := &answerCut{max: e.cfg.MaxAnswer, at: -1, left: make([]int, n+1)}
+// newAnswerCut is the cut, at lim, of a batch of n requests whose ids id
+// gives.
+func newAnswerCut(lim answerLimit, n int, id func(int) string) *answerCut {
+	c := &answerCut{max: lim.max, by: lim.by, at: -1, left: make([]int, n+1)}
 	// The longest short answer: the cut's, of the last request, with an
 	// answer of the most bytes a length can say.
 	c.entry = len(appendV2Error(nil, batchItemError(c.cutError(math.MaxInt, true), max(n-1, 0)), "")) + len(`,"request_id":`) + 1
@@ -491,7 +513,7 @@ func (e *Engine) newAnswerCut(n int, id func(int) string) *answerCut {
 func (c *answerCut) tooSmall() *Error {
 	if need := len(`{"ok":true,"results":[]}`) + c.left[0]; need > c.max {
 		return &Error{Code: CodeInvalidRequest,
-			Message: fmt.Sprintf("batch of %d requests: its answer could not be held within its limit, %d bytes (--max-answer), even were every request answered with a short error (%d bytes, with their ids); none was decided: send fewer requests in a batch", len(c.left)-1, c.max, need),
+			Message: fmt.Sprintf("batch of %d requests: its answer could not be held within its limit, %d bytes (%s), even were every request answered with a short error (%d bytes, with their ids); none was decided: send fewer requests in a batch", len(c.left)-1, c.max, c.by, need),
 			Details: map[string]any{"field": "requests", "max_answer": c.max}}
 	}
 	return nil
@@ -519,14 +541,14 @@ func (c *answerCut) cutError(n int, decided bool) *Error {
 		what, made = "not answered", ""
 	}
 	return &Error{Code: CodeInvalidRequest,
-		Message: fmt.Sprintf("%s: its answer, %d bytes, would take the batch's answer past its limit, %d bytes (--max-answer); %sthe requests after it are not decided: send them in another batch", what, n, c.max, made),
+		Message: fmt.Sprintf("%s: its answer, %d bytes, would take the batch's answer past its limit, %d bytes (%s); %sthe requests after it are not decided: send them in another batch", what, n, c.max, c.by, made),
 		Details: map[string]any{"field": "", "max_answer": c.max}}
 }
 
 // appendNotDecided appends the short answer of request i, after the cut.
 func (c *answerCut) appendNotDecided(buf []byte, i int, requestID string) []byte {
 	err := &Error{Code: CodeInvalidRequest,
-		Message: fmt.Sprintf("not decided: the batch's answer reached its limit, %d bytes (--max-answer), at requests[%d]: send this request in another batch", c.max, c.at),
+		Message: fmt.Sprintf("not decided: the batch's answer reached its limit, %d bytes (%s), at requests[%d]: send this request in another batch", c.max, c.by, c.at),
 		Details: map[string]any{"field": "", "max_answer": c.max}}
 	return appendV2Error(buf, batchItemError(err, i), requestID)
 }

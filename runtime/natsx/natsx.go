@@ -495,14 +495,22 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			s.respond(m, s.d.Refuse(x, kind, rt.RefusedUnreadable, rt.CodingMessage(ce), nil, tp))
 			return
 		}
+		if kind == rt.KindBatch {
+			// Cut at the request that would take the answer past what
+			// the server takes in a message, as at --max-answer: a
+			// server's max_payload below it (nats-server's default,
+			// 1 MiB) refused such an answer whole, every decision lost.
+			x.LimitAnswer(int(s.nc.MaxPayload()), "the NATS server's max_payload")
+		}
 		out, code := s.d.ServeUncounted(s.traceContext(m.Header), x, kind, m.Data, tp, arrival)
 		err := s.respond(m, out)
 		if errors.Is(err, nats.ErrMaxPayload) {
-			// A batch's answers can outgrow its requests past what the
-			// server accepts (a request id, too, which an answer
-			// repeats, invalid UTF-8 thrice as long): say so, rather
-			// than leave the requester to time out; counted as that
-			// refusal alone.
+			// An answer can outgrow its request past what the server
+			// accepts (a request id, which an answer repeats, invalid
+			// UTF-8 thrice as long; a batch's, the connection moved to
+			// a server that takes less since it was cut): say so,
+			// rather than leave the requester to time out; counted as
+			// that refusal alone.
 			msg := fmt.Sprintf("the reply, %d bytes, is larger than the NATS server accepts (%d bytes)", len(out), s.nc.MaxPayload())
 			if kind == rt.KindBatch {
 				msg += "; send fewer requests in a batch"

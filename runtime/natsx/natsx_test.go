@@ -419,7 +419,9 @@ func TestTraceparentAnyCase(t *testing.T) {
 }
 
 // TestReplyTooLarge: a batch whose answers outgrow what the server accepts
-// gets an error saying so, not silence (its requests fit).
+// gets an error saying so, not silence (its requests fit): here its short
+// errors alone would, and it is refused whole, as at a small
+// --max-answer (TestBatchCutAtMaxPayload cuts one).
 func TestReplyTooLarge(t *testing.T) {
 	nc := plainServer(t, &server.Options{MaxPayload: 4096})
 	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{})
@@ -444,7 +446,7 @@ func TestReplyTooLarge(t *testing.T) {
 	}
 	m := request(t, nc, natsx.SubjectBatch, body)
 	msg, _ := m["error"].(map[string]any)["message"].(string)
-	if errCode(m) != "invalid_request" || !strings.Contains(msg, "larger than the NATS server accepts (4096 bytes)") || !strings.HasSuffix(msg, "; send fewer requests in a batch") {
+	if errCode(m) != "invalid_request" || !strings.Contains(msg, "within its limit, 4096 bytes (the NATS server's max_payload)") || !strings.HasSuffix(msg, ": send fewer requests in a batch") {
 		t.Fatalf("got %v", m)
 	}
 }

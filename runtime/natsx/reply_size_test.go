@@ -1,6 +1,7 @@
 package natsx_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -92,15 +93,13 @@ func TestReplyTooLargeAnswered(t *testing.T) {
 	}
 	c.want(t, "replies too large", nil, []string{"nats/too_large", "nats/too_large"})
 
-	// A batch whose answers outgrow the server: refused, counted once.
-	items := make([]string, 40)
-	for i := range items {
-		items[i] = fmt.Sprintf(`{"request": {"id": "r-%d", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`, i)
-	}
-	if got := ask(natsx.SubjectBatch, `{"requests": [`+strings.Join(items, ",")+`]}`); !strings.Contains(got, "send fewer requests in a batch") {
+	// A batch whose short answers alone would outgrow the server: refused
+	// whole by the engine, as at a small --max-answer, counted once (a
+	// batch is cut within max_payload: TestBatchCutAtMaxPayload).
+	if got := ask(natsx.SubjectBatch, batchBody(40)); !strings.Contains(got, "within its limit, 8192 bytes (the NATS server's max_payload)") || !strings.Contains(got, "send fewer requests in a batch") {
 		t.Errorf("a batch answered over max_payload: %.300s", got)
 	}
-	c.want(t, "a batch too large", nil, []string{"nats/too_large"})
+	c.want(t, "a batch too large", []string{"nats/batch/invalid_request"}, nil)
 
 	// A body over MaxBody whose id would make the refusal too large.
 	body := `{"request": {"id": "` + strings.Repeat("\xff", 5990) + `"}}`
@@ -114,6 +113,66 @@ func TestReplyTooLargeAnswered(t *testing.T) {
 		t.Errorf("a decide: %.300s", got)
 	}
 	c.want(t, "a decide", []string{"nats/v2/"}, nil)
+}
+
+// batchBody is a batch of n decide requests.
+func batchBody(n int) string {
+	items := make([]string, n)
+	for i := range items {
+		items[i] = fmt.Sprintf(`{"request": {"id": "r-%d", "tenant": {"id": "t"}, "task": {"type": "chat"}}}`, i)
+	}
+	return `{"requests": [` + strings.Join(items, ",") + `]}`
+}
+
+// TestBatchCutAtMaxPayload: a batch whose answer would be larger than the
+// NATS server takes in a message (its max_payload, here 64 KiB, below
+// --max-answer's 8 MiB) is cut there as at --max-answer, the request
+// that would pass it and those after it answered invalid_request naming
+// max_payload, and the requests before it answered with their
+// decisions. Such an answer was refused whole as too large, every
+// decision of the batch lost to the requester.
+func TestBatchCutAtMaxPayload(t *testing.T) {
+	nc := plainServer(t, &server.Options{MaxPayload: 64 << 10})
+	var c counted
+	srv, err := natsx.Serve(nc, newEngine(t, nil), natsx.Config{Hooks: c.hooks()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	body := batchBody(150)
+	m, err := nc.Request(natsx.SubjectBatch, []byte(body), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		OK      bool `json:"ok"`
+		Results []struct {
+			OK    bool `json:"ok"`
+			Error struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(m.Data, &got); err != nil {
+		t.Fatalf("%v: %.300s", err, m.Data)
+	}
+	decided := 0
+	for decided < len(got.Results) && got.Results[decided].OK {
+		decided++
+	}
+	if !got.OK || len(got.Results) != 150 || decided == 0 || decided == 150 || len(m.Data) > 64<<10 {
+		t.Fatalf("a batch of 150, %d bytes: %.400s: %d bytes answered, ok %v, %d results, the first %d decided; want all answered within 65536 bytes, cut", len(body), m.Data, len(m.Data), got.OK, len(got.Results), decided)
+	}
+	cut := got.Results[decided].Error.Message
+	if want := fmt.Sprintf("requests[%d]: decided but not answered: its answer, ", decided); !strings.HasPrefix(cut, want) || !strings.Contains(cut, "past its limit, 65536 bytes (the NATS server's max_payload)") {
+		t.Errorf("the request cut: %q", cut)
+	}
+	for i, r := range got.Results[decided+1:] {
+		if want := fmt.Sprintf("requests[%d]: not decided: the batch's answer reached its limit, 65536 bytes (the NATS server's max_payload), at requests[%d]", decided+1+i, decided); r.OK || !strings.HasPrefix(r.Error.Message, want) {
+			t.Fatalf("after the cut: %+v, want %q", r, want)
+		}
+	}
+	c.want(t, "a batch cut", []string{"nats/batch/"}, nil)
 }
 
 // TestNoReplyFeedbackCountedOnce: fire-and-forget feedback (no reply
