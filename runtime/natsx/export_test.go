@@ -61,3 +61,11 @@ func SetHistory(t interface{ Cleanup(func()) }, f func(jetstream.KeyValue, conte
 	history = f
 	t.Cleanup(func() { history = old })
 }
+
+// SetLatestEntry makes f the watch's read of the key's latest value at a
+// resync, until the test ends.
+func SetLatestEntry(t interface{ Cleanup(func()) }, f func(jetstream.KeyValue, context.Context, string) (jetstream.KeyValueEntry, error)) {
+	old := latestEntry
+	latestEntry = f
+	t.Cleanup(func() { latestEntry = old })
+}

@@ -492,8 +492,10 @@ type WatchConfig struct {
 	// watch is not behind the key: a watch's consumer lost with a
 	// cluster's server delivers nothing until the client library finds
 	// it gone and makes another, ~20 s later; a watch behind the same
-	// revision at two resyncs in a row is restarted (within two Resyncs
-	// of a push). 0 means 5s.
+	// revision at two resyncs in a row is restarted: at the second
+	// resync after a push, 15 s after it at most by default (see
+	// BundleWatcher.resync; a resync whose look-ups fail tells
+	// nothing). 0 means 5s.
 	Resync time.Duration
 }
 
@@ -717,8 +719,9 @@ func (e deletedError) Error() string      { return string(e) }
 func (deletedError) Is(target error) bool { return target == ErrBundleDeleted }
 
 // lookupTimeout bounds the read of the key's history when a revision is
-// refused (applyEarlier), the look-ups of a resync (replaced, latest) and
-// a try of the raise of the bucket's copies (tryRaise): a server that
+// refused (applyEarlier), the look-ups of a resync together (replaced,
+// latest) and a try of the raise of the bucket's copies (tryRaise): a
+// server that
 // does not answer must not hold the watch. Within it, each request is
 // tried again (retried) after 2 s unanswered or refused for want of a
 // leader: one lost with a leader waited the whole 5 s and gave a wrong
@@ -880,18 +883,8 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 				w.raiseWait = min(2*w.raiseWait, raiseRetryMax*w.cfg.Resync)
 			}
 		case <-resync.C:
-			gone, last := w.replaced(ctx, kv, created)
-			if gone {
-				return errReplaced
-			}
-			if last <= delivered { // the bucket has nothing after it, of any key
-				behind = 0
-			} else if rev := w.latest(ctx, kv); rev <= delivered {
-				behind = 0
-			} else if rev == behind {
-				return stalledError{delivered: delivered, latest: rev}
-			} else {
-				behind = rev
+			if err := w.resync(ctx, kv, created, delivered, &behind); err != nil {
+				return err
 			}
 		case st := <-status:
 			switch st {
@@ -1019,34 +1012,82 @@ func (w *BundleWatcher) deleted(m BundleMark, op jetstream.KeyValueOp) {
 	w.cfg.OnError(deletedError(fmt.Sprintf("bundle %s/%s %s at revision %d: no bundle to activate there (the running version, if any, stays) until one is pushed (rplc push)", m.Bucket, m.Key, what, m.Revision)))
 }
 
-// latest is the key's latest revision that kv holds a value of, 0 when
-// it holds none or cannot be asked.
-func (w *BundleWatcher) latest(ctx context.Context, kv jetstream.KeyValue) uint64 {
-	sctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+// resync checks, every Resync, that the bucket kv names is still the one
+// created at created (errReplaced when not) and that the watch, which
+// delivered revision delivered last, is not behind the key: behind is the
+// key's newer revision at the check before (0: none), and the same one
+// newer at this check is a stall (a stalledError). The check's look-ups
+// (replaced, latest) have lookupTimeout together, each tried again after
+// 2 s unanswered (retried); a check they fail tells nothing, and leaves
+// behind as it was.
+//
+// A push is thus found stalled at the second check after it, answered:
+// the first comes a Resync after it at most, the second a Resync after
+// the first (right after it, when the first's look-ups took longer),
+// and the stall is found once the second's look-ups are answered
+// (milliseconds when the stream has a leader, lookupTimeout at most):
+// 15 s at most by default, Resync + max(Resync, lookupTimeout) +
+// lookupTimeout in general. 10 s were said, and 13 s measured: a check
+// whose look-up was lost with a leader waited 5 s, a look-up each, and
+// its failure was taken for no stall, the count begun again.
+func (w *BundleWatcher) resync(ctx context.Context, kv jetstream.KeyValue, created time.Time, delivered uint64, behind *uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
-	e, err := retried(sctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return kv.Get(ctx, w.cfg.Key) })
-	if err != nil {
-		return 0
+	gone, last, ok := w.replaced(ctx, kv, created)
+	switch {
+	case gone:
+		return errReplaced
+	case !ok:
+		return nil
+	case last <= delivered: // the bucket has nothing after it, of any key
+		*behind = 0
+		return nil
 	}
-	return e.Revision()
+	rev, ok := w.latest(ctx, kv)
+	switch {
+	case !ok:
+	case rev <= delivered:
+		*behind = 0
+	case rev == *behind:
+		return stalledError{delivered: delivered, latest: rev}
+	default:
+		*behind = rev
+	}
+	return nil
+}
+
+// latestEntry is the watch's read of the key's latest value at a resync
+// (a test makes it fail).
+var latestEntry = jetstream.KeyValue.Get
+
+// latest is the key's latest revision that kv holds a value of, 0 when
+// it holds none; ok is false when it could not be asked.
+func (w *BundleWatcher) latest(ctx context.Context, kv jetstream.KeyValue) (rev uint64, ok bool) {
+	e, err := retried(ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return latestEntry(kv, ctx, w.cfg.Key) })
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound): // none, or deleted
+		return 0, true
+	case err != nil:
+		return 0, false
+	}
+	return e.Revision(), true
 }
 
 // replaced reports whether the bucket that kv names is gone, or is another
-// than the one created at created, and its last revision (of any key; 0
-// when it cannot be told). A failure to ask (a timeout) is not taken for
-// a yes.
-func (w *BundleWatcher) replaced(ctx context.Context, kv jetstream.KeyValue, created time.Time) (gone bool, last uint64) {
-	sctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	defer cancel()
-	st, err := retried(sctx, kv.Status)
+// than the one created at created, and its last revision (of any key);
+// ok is false when it could not be told. A failure to ask (a timeout) is
+// not taken for a yes.
+func (w *BundleWatcher) replaced(ctx context.Context, kv jetstream.KeyValue, created time.Time) (gone bool, last uint64, ok bool) {
+	st, err := retried(ctx, kv.Status)
 	if err != nil {
-		return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound), 0
+		gone = errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound)
+		return gone, 0, gone
 	}
 	bs, ok := st.(*jetstream.KeyValueBucketStatus)
 	if !ok {
-		return false, 0
+		return false, 0, false
 	}
-	return !bs.StreamInfo().Created.Equal(created), bs.StreamInfo().State.LastSeq
+	return !bs.StreamInfo().Created.Equal(created), bs.StreamInfo().State.LastSeq, true
 }
 
 // apply hands revision m of the key to Apply unless it was handled

@@ -2,6 +2,7 @@ package natsx_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -175,4 +176,51 @@ func TestBundleWatchLookBackRetried(t *testing.T) {
 	if got, want := r.String(), fmt.Sprintf("tried [%d %d], activated [%d]", rev2, rev1, rev1); got != want {
 		t.Errorf("%s, want %s; told %q", got, want, told)
 	}
+}
+
+// TestBundleWatchStallCheckFailed: a resync whose read of the key fails
+// tells nothing of a stall: a watch whose consumer is lost, with every
+// other read failing, is restarted for the stall at the next read that
+// finds the key as far ahead as the one before. A failed read was taken
+// for no stall and the count began again, so that a stall was found at
+// the second answered check after a failed one (13 s after a push,
+// where 10 s were said), and here never (the client library's own new
+// consumer, ~20 s later, delivers the push without a restart).
+func TestBundleWatchStallCheckFailed(t *testing.T) {
+	v1, v2 := buildBundle(t, ""), buildBundle(t, "second")
+	nc := kvServer(t)
+	ctx := context.Background()
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
+		t.Fatal(err)
+	}
+	var reads atomic.Int64
+	natsx.SetLatestEntry(t, func(kv jetstream.KeyValue, ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+		if reads.Add(1)%2 == 0 {
+			return nil, errors.New("no answer") // not tried again
+		}
+		return kv.Get(ctx, key)
+	})
+	r := &recorder{}
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, Resync: 20 * time.Millisecond})
+	defer w.Stop()
+	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, "KV_"+natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range st.ConsumerNames(ctx).Name() {
+		if err := st.DeleteConsumer(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the watch restarted for the stall", func() bool { return w.Restarts(natsx.RestartStalled) > 0 })
+	waitFor(t, "the push after the restart", func() bool { return w.Revision() == rev })
 }
