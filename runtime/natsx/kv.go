@@ -883,6 +883,14 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 				w.raiseWait = min(2*w.raiseWait, raiseRetryMax*w.cfg.Resync)
 			}
 		case <-resync.C:
+			// An update waiting to be read is progress that the loop has
+			// not reached yet (an Apply ran past the tick: a bundle's
+			// tests), no sign of a stall; and the tick, chosen before it,
+			// found the key ahead of what was delivered twice in a row
+			// when Apply outlasted two checks.
+			if len(watcher.Updates()) > 0 {
+				continue
+			}
 			if err := w.resync(ctx, kv, created, delivered, &behind); err != nil {
 				return err
 			}

@@ -1135,6 +1135,44 @@ func TestBundleWatchSlowApplyNotStalled(t *testing.T) {
 	}
 }
 
+// TestBundleWatchSlowLookupNotStalled: with the resync's look-up slower
+// than Resync (a loaded server), a tick is always waiting when a check or
+// an Apply ends, beside the next push's update: a tick taken before that
+// update, twice, found the key ahead of what was delivered twice and
+// restarted a healthy watch. A waiting update is progress.
+func TestBundleWatchSlowLookupNotStalled(t *testing.T) {
+	bundles := [][]byte{buildBundle(t, ""), buildBundle(t, "second"), buildBundle(t, "third"), buildBundle(t, "fourth"), buildBundle(t, "fifth"), buildBundle(t, "sixth")}
+	nc := kvServer(t)
+	ctx := context.Background()
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, bundles[0]); err != nil {
+		t.Fatal(err)
+	}
+	natsx.SetLatestEntry(t, func(kv jetstream.KeyValue, ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+		time.Sleep(50 * time.Millisecond)
+		return kv.Get(ctx, key)
+	})
+	r := &recorder{}
+	slow := func(ctx context.Context, data []byte, rev uint64) error {
+		time.Sleep(70 * time.Millisecond)
+		return r.apply(ctx, data, rev)
+	}
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: slow, Resync: 20 * time.Millisecond})
+	defer w.Stop()
+	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
+	var last uint64
+	for _, b := range bundles[1:] {
+		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = rev
+	}
+	waitFor(t, "the last push", func() bool { return w.Revision() == last })
+	if n := w.Watches(); n != 1 {
+		t.Errorf("%d watches, want 1: a healthy watch was restarted (%s)", n, r)
+	}
+}
+
 // TestBundleWatchFewerReplicas: a watch asked for more copies than the
 // bucket it finds has tries to raise them, and when it cannot (a lone
 // server) says so, once however many times it tries again, with the
