@@ -22,7 +22,7 @@
 //	rpl_http_idle_closed_total                    idle keep-alive HTTP connections closed to make room for a connection waiting at that limit
 //	rpl_nats_connected{connection}                1 while the NATS connection is up, 0 while it is lost (reconnecting) or closed: rpl-router (requests, bundle watch), rpl-router-log (the decision log's); only with NATS
 //	rpl_bundle_watch_up                           1 while the watch of the bundle bucket runs, 0 while it waits for the connection or retries a failure (only when bundles are watched)
-//	rpl_decision_log_ready                        1 while the decision log's connection is up and its stream is known to exist there, 0 while events wait for it (only with the decision log)
+//	rpl_decision_log_ready                        1 while the decision log's connection is up and its stream is known to exist there and store its messages, 0 while events wait for it or the stream refuses them (only with the decision log)
 //	rpl_bundle_watch_restarts_total{reason}       restarts of the bundle watch that are no failure: stalled (its consumer behind the key at two resyncs), reconnected (the NATS connection back), replaced (the bucket deleted or created again)
 //	rpl_bundle_bucket_replicas                    the bundle bucket's copies, as the watch last found or raised them: 0 before it found the bucket, fewer than --replicas while their raise fails (tried again) (only when bundles are watched)
 //
@@ -313,10 +313,10 @@ func (m *Metrics) BundleBucketReplicas(replicas func() int) {
 }
 
 // DecisionLogReady exports whether the decision log can publish, which
-// ready reads (natsx.DecisionLog.StreamReady), as rpl_decision_log_ready.
+// ready reads (natsx.DecisionLog.Storing), as rpl_decision_log_ready.
 func (m *Metrics) DecisionLogReady(ready func() bool) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rpl_decision_log_ready",
-		Help: "1 while the decision log's NATS connection is up and its stream known to exist there, 0 while decision events wait in the log's queue for them (dropped, and counted in rpl_decision_log_dropped_total, once it is full)."},
+		Help: "1 while the decision log's NATS connection is up and its stream known to exist there and to store the log's messages; 0 while decision events wait in the log's queue for them (dropped, and counted in rpl_decision_log_dropped_total, once it is full), or while the stream refuses messages (its limits reached with discard new: their events dropped and counted)."},
 		func() float64 { return bit(ready()) }))
 }
 

@@ -111,6 +111,15 @@ type LogConfig struct {
 	// Failed is told when an acknowledged publish fails: the events since
 	// the previous acknowledgement may not be stored. May be nil.
 	Failed func(error)
+	// Refusing is told when the stream refuses a message (an error from
+	// the stream, as its limits reached with the discard policy "new"
+	// give, and not a stream missing): from then on every message waits
+	// for its acknowledgement, and those refused have their events
+	// dropped (Dropped) and each counted failed (Failed is not told
+	// again), until one is stored, when Refusing is told nil. Messages
+	// published without acknowledgement before the refusal was seen, up
+	// to AckEvery of them, may be lost uncounted. May be nil.
+	Refusing func(error)
 	// Replicas of the stream; 0 means 1 for a stream created, and the
 	// replicas it has for one that exists.
 	Replicas int
@@ -214,6 +223,9 @@ type DecisionLog struct {
 	failed  atomic.Int64
 	dropped atomic.Int64
 	sent    atomic.Int64
+	// refusing: an acknowledged publish was refused by the stream, and
+	// none stored since (LogConfig.Refusing).
+	refusing atomic.Bool
 	// stream: the stream was found or created over the connection, and
 	// no acknowledged publish found it missing since (StreamReady).
 	stream atomic.Bool
@@ -337,12 +349,11 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 		if cfg.Failed != nil {
 			cfg.Failed(err)
 		}
-		if streamMissing(err) {
-			l.stream.Store(false)
-			select {
-			case l.missing <- struct{}{}:
-			default: // the publisher has been told already
-			}
+		switch {
+		case streamMissing(err):
+			l.missed()
+		case streamRefused(err):
+			l.refused(err)
 		}
 	}))
 	if err != nil {
@@ -485,6 +496,36 @@ func apiErrorOf(err error) (jetstream.ErrorCode, string) {
 func streamMissing(err error) bool {
 	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrStreamNotFound)
 }
+
+// streamRefused reports whether err is the stream's refusal of a
+// message (maximum messages or bytes exceeded, with the discard policy
+// "new"; storage the server lacks), not its absence.
+func streamRefused(err error) bool {
+	var api *jetstream.APIError
+	return errors.As(err, &api) && !streamMissing(err)
+}
+
+// missed tells the publisher that an acknowledged publish found no
+// stream.
+func (l *DecisionLog) missed() {
+	l.stream.Store(false)
+	select {
+	case l.missing <- struct{}{}:
+	default: // the publisher has been told already
+	}
+}
+
+// refused marks the log refusing (LogConfig.Refusing), telling it once
+// for the time it lasts.
+func (l *DecisionLog) refused(err error) {
+	if l.refusing.CompareAndSwap(false, true) && l.cfg.Refusing != nil {
+		l.cfg.Refusing(err)
+	}
+}
+
+// refusedAckWait bounds the wait for a message's acknowledgement while
+// the stream refuses messages.
+const refusedAckWait = 2 * time.Second
 
 // awaitStream waits until the log can publish (StreamReady): the
 // connection up, and the stream found or created over it, retrying every
@@ -807,12 +848,26 @@ func (l *DecisionLog) send(lines []byte, n int) {
 			return
 		}
 		var err error
-		if now := time.Now(); l.cfg.AckEvery < 0 || now.Sub(l.acked) >= l.cfg.AckEvery {
+		switch now := time.Now(); {
+		case l.refusing.Load():
+			// The stream refuses messages: each waits for its
+			// acknowledgement, so that every one refused is counted
+			// rather than lost unseen between two acknowledgements.
+			retry, refused := l.sendAcked(data)
+			if retry {
+				continue
+			}
+			if refused != nil {
+				l.failed.Add(1)
+				l.drop(n)
+				return
+			}
+		case l.cfg.AckEvery < 0 || now.Sub(l.acked) >= l.cfg.AckEvery:
 			l.acked = now
 			// The publisher keeps the message until its ack comes (to
 			// retry or report it): it gets a copy of its own.
 			_, err = l.js.PublishMsgAsync(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: bytes.Clone(data)})
-		} else {
+		default:
 			// Copied into the connection's buffer.
 			err = l.nc.PublishMsg(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: data})
 		}
@@ -831,6 +886,30 @@ func (l *DecisionLog) send(lines []byte, n int) {
 	}
 	l.sent.Add(int64(n + l.unsent))
 	l.unsent = 0
+}
+
+// sendAcked publishes data and waits for its acknowledgement, up to
+// refusedAckWait. retry: the stream was found missing or the connection
+// lost, and the message waits for them; else refused is the stream's
+// refusal (or its silence), the message's events to drop, and nil once
+// one is stored, which ends the refusing.
+func (l *DecisionLog) sendAcked(data []byte) (retry bool, refused error) {
+	ctx, cancel := context.WithTimeout(context.Background(), refusedAckWait)
+	defer cancel()
+	_, err := l.js.PublishMsg(ctx, &nats.Msg{Subject: LogSubject, Header: l.hdr, Data: data})
+	switch {
+	case err == nil:
+		if l.refusing.CompareAndSwap(true, false) && l.cfg.Refusing != nil {
+			l.cfg.Refusing(nil)
+		}
+		return false, nil
+	case streamMissing(err):
+		l.missed()
+		return true, nil
+	case !l.nc.IsConnected():
+		return true, nil
+	}
+	return false, err
 }
 
 // Close publishes the queued events, waits (up to ctx) until the stream
@@ -893,6 +972,15 @@ const barrierStream = "rpl.close"
 func (l *DecisionLog) StreamReady() bool {
 	return l.stream.Load() && l.nc.IsConnected() && len(l.status) == 0
 }
+
+// Refusing reports whether the stream refuses the log's messages
+// (LogConfig.Refusing).
+func (l *DecisionLog) Refusing() bool { return l.refusing.Load() }
+
+// Storing reports whether the log can publish (StreamReady) and the
+// stream stores what it publishes: false while it refuses messages
+// (LogConfig.Refusing).
+func (l *DecisionLog) Storing() bool { return l.StreamReady() && !l.refusing.Load() }
 
 // Failed is the number of acknowledged publishes that failed.
 func (l *DecisionLog) Failed() int64 { return l.failed.Load() }

@@ -826,3 +826,85 @@ func FuzzLogEvents(f *testing.F) {
 		}
 	})
 }
+
+// TestDecisionLogStreamRefuses: a stream that refuses messages (its
+// limit of messages reached, with the discard policy "new") is noticed at
+// the next acknowledged publish, and from then on every message waits for
+// its acknowledgement: those refused have their events dropped and
+// counted, where every event was counted sent and lost without a word,
+// one failure a second. Once the stream stores again, so does the log.
+func TestDecisionLogStreamRefuses(t *testing.T) {
+	_, nc := embedded(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	js, _ := jetstream.New(nc)
+	var mu sync.Mutex
+	var told []error
+	dlog := openLog(ctx, t, nc, natsx.LogConfig{AckEvery: 10 * time.Millisecond, Linger: time.Millisecond, Batch: 1,
+		Refusing: func(err error) {
+			mu.Lock()
+			told = append(told, err)
+			mu.Unlock()
+		}})
+	defer dlog.Close(ctx)
+	limit := func(msgs int64) {
+		st, err := js.Stream(ctx, natsx.LogStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := st.CachedInfo().Config
+		cfg.MaxMsgs, cfg.Discard = msgs, jetstream.DiscardNew
+		if _, err := js.UpdateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	limit(5)
+	for i := 0; !dlog.Refusing(); i++ {
+		if ctx.Err() != nil {
+			t.Fatal("the refusal was not noticed")
+		}
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("before-", i), Decision: json.RawMessage(`{}`)})
+		time.Sleep(time.Millisecond)
+	}
+	if dlog.Storing() {
+		t.Error("Storing while the stream refuses")
+	}
+	_, dropped0 := dlog.Stats()
+	failed0 := dlog.Failed()
+	for i := range 100 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("refused-", i), Decision: json.RawMessage(`{}`)})
+	}
+	waitFor(t, "the refused events counted", func() bool {
+		_, dropped := dlog.Stats()
+		return dropped-dropped0 == 100
+	})
+	if n := dlog.Failed() - failed0; n != 100 {
+		t.Errorf("%d more failures, want 100 (one a refused message)", n)
+	}
+	limit(1000)
+	for i := range 10 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: strconv.Itoa(i), Decision: json.RawMessage(`{}`)})
+	}
+	dlog.Close(ctx)
+	if dlog.Refusing() || !dlog.Storing() {
+		t.Error("still refusing once the stream stores again")
+	}
+	st, err := js.Stream(ctx, natsx.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after []rt.DecisionEvent
+	for _, ev := range storedEvents(t, st, 15) {
+		if !strings.HasPrefix(ev.RequestID, "before-") {
+			after = append(after, ev)
+		}
+	}
+	if got := ids(after); got != seq(10) {
+		t.Errorf("events stored once the stream stores again: %q, want %q", got, seq(10))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(told) != 2 || told[0] == nil || !strings.Contains(told[0].Error(), "maximum messages exceeded") || told[1] != nil {
+		t.Errorf("Refusing told %v, want the refusal then nil", told)
+	}
+}

@@ -417,7 +417,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		} else {
 			r.dlog, dlog = d, d
 			r.Metrics.NATSConnected("rpl-router-log", r.dlogNC.IsConnected)
-			r.Metrics.DecisionLogReady(d.StreamReady)
+			r.Metrics.DecisionLogReady(d.Storing)
 		}
 	}
 
@@ -846,6 +846,12 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 		r.Metrics.LogFailed()
 		r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
 		r.storageHint(err)
+	}, Refusing: func(err error) {
+		if err == nil {
+			r.log.Info("decision log: the stream stores events again", "stream", natsx.LogStream)
+			return
+		}
+		r.log.Warn("decision log: the stream refuses events (its limits reached, with discard new?); each message now waits for its acknowledgement, and the events of those refused are dropped and counted in rpl_decision_log_dropped_total, until it stores one", "stream", natsx.LogStream, "err", err)
 	}, Ready: func() {
 		r.log.Info("decision log: NATS is reachable, the stream is ready", "stream", natsx.LogStream)
 	}, Unavailable: func(err error) {
