@@ -325,7 +325,7 @@ latter 200 ms later).`,
 	f.DurationVar(&o.LogMaxAge, "log-max-age", 0, "age beyond which the decision log stream discards events (0: 24h for a stream created; an existing stream keeps its own)")
 	f.Int64Var(&o.LogMaxBytes, "log-max-bytes", 0, "size in bytes beyond which the decision log stream discards its oldest events (0: 1 GiB for a stream created; an existing stream keeps its own)")
 	f.IntVar(&o.Replicas, "replicas", 0, "copies of the decision log stream and the bundle bucket on a JetStream cluster joined with --nats-url, 1 to 5: the stream is changed to them, a bucket is created with them or, with fewer, raised to them (never lowered; a raise the cluster refuses is tried again until it succeeds) (0: 1 for those created)")
-	f.IntVar(&o.LogBuffer, "log-buffer", natsx.DefaultLogBuffer, "decision events queued for the log's publisher before they are dropped (and counted, with a warning once a minute): a burst of batches, 32 of 1,000 at once, is 32,000 events; 1 to 1048576")
+	f.IntVar(&o.LogBuffer, "log-buffer", natsx.DefaultLogBuffer, "decision events queued for the log's publisher before they are dropped (and counted, with a warning once a minute): a burst of batches, 32 of 1,000 at once, is 32,000 events; 1 to 1048576, or 0 for the default")
 	logCompressionFlag(f, &logCompression)
 	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT)")
 	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests (after --shutdown-grace)")
