@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/rpl-lang/rpl/lang/migrate"
@@ -48,7 +50,7 @@ UTF-8, half a UTF-16 surrogate pair), is one error at the byte at fault
 (policy.json:3:7: invalid JSON: invalid character ...), and each warning
 is placed as an error is (policy.json:2:17: warning: policy_id: ...).
 Every error of every file is reported, however many, in the order of
-their places in the file. A key given twice in
+their places in the file, and so are a file's warnings. A key given twice in
 one object is an error too, reported alone: the others would depend on
 which of its values was meant.
 
@@ -154,9 +156,21 @@ func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string, f
 			errs(err)
 			continue
 		}
-		for _, w := range migrate.Warnings(pol, opts) {
-			// Placed as its errors are, at the value its path names.
-			if w.Place(inputs[i]); w.Line > 0 {
+		// Placed as its errors are, at the value its path names, and
+		// listed as they are, in the order of their places in the file
+		// (they come in the order of the checks), one not placed last.
+		warns := migrate.Warnings(pol, opts)
+		for j := range warns {
+			warns[j].Place(inputs[i])
+		}
+		slices.SortStableFunc(warns, func(a, b migrate.Warning) int {
+			if (a.Line == 0) != (b.Line == 0) {
+				return cmp.Compare(b.Line, a.Line) // a placed one first
+			}
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+		})
+		for _, w := range warns {
+			if w.Line > 0 {
 				fmt.Fprintf(e.stderr, "%s:%d:%d: warning: %v\n", a, w.Line, w.Col, w)
 			} else {
 				fmt.Fprintf(e.stderr, "%s: warning: %v\n", a, w)
