@@ -881,6 +881,9 @@ func printTable(w io.Writer, rep benchReport) {
 		fmt.Fprintf(w, "\nmemory: %d tenants, %d policies loaded in %.1fs: RSS %.1f MB (peak %.1f MB), Go heap in use %.1f MB\n",
 			m.Tenants, m.Policies, m.LoadSeconds, m.RSSMB, m.PeakMB, m.HeapMB)
 	}
+	if len(rep.Targets) == 0 {
+		return // no target applies to the setups and rates run: no heading
+	}
 	fmt.Fprintln(w, "\ntargets:")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, t := range rep.Targets {

@@ -176,6 +176,19 @@ func TestTargetsRatio(t *testing.T) {
 	}
 }
 
+// TestTableTargets: the table's targets heading comes with the targets
+// checked, and not without one (--setups inproc --rates 1000 ended with
+// an empty "targets:").
+func TestTableTargets(t *testing.T) {
+	for _, ts := range [][]target{nil, {{Name: "inproc/cp1 p99", Want: "< 100µs", Measured: "50µs", Met: true}}} {
+		var out bytes.Buffer
+		printTable(&out, benchReport{Targets: ts})
+		if heading := strings.Contains(out.String(), "\ntargets:\n"); heading != (len(ts) > 0) {
+			t.Errorf("%d targets: heading %v:\n%s", len(ts), heading, out.String())
+		}
+	}
+}
+
 // TestCountersSince: the figures per request divide what the process
 // spent by every request the run sent (Total: the warmup's and those
 // answered with an error too), not by an estimate from the successful
