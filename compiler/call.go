@@ -49,7 +49,7 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 		case "len":
 			f.expr(call.Args[0])
 			if f.tracing() {
-				f.traceArg(call.Args[0])
+				f.traceArg(e, call.Args[0])
 			}
 			f.at(e.Lparen)
 			f.emit(vm.OpLen)
@@ -73,7 +73,7 @@ func (f *funcCompiler) call(e *lang.CallExpr) {
 		}
 		f.exprStaged(a, staged, i)
 		if traced {
-			f.traceArg(a)
+			f.traceArg(e, a)
 			nargs++
 		}
 		if i == 0 && f.afterBuiltin && !f.cover() && !f.tracing() {

@@ -389,7 +389,8 @@ func srcText(file *lang.File, n lang.Node) string {
 
 // oneLine is the source text s with each run of white space that holds a
 // line end, and each comment (# to the end of its line), one space, or
-// none after an opening bracket and before a closing one or a comma; s
+// none after an opening bracket and before a closing one, a comma or the
+// dot of a method call on the line before (f(x)\n  .g() is f(x).g()); s
 // itself when it is one line. A string literal, which is on one line,
 // is kept as written.
 func oneLine(s string) string {
@@ -425,7 +426,7 @@ func oneLine(s string) string {
 		}
 		if newline {
 			gap = " "
-			if b.Len() == 0 || strings.IndexByte("([{", b.String()[b.Len()-1]) >= 0 || strings.IndexByte(")]},", c) >= 0 {
+			if b.Len() == 0 || strings.IndexByte("([{", b.String()[b.Len()-1]) >= 0 || strings.IndexByte(")]},.", c) >= 0 {
 				gap = "" // f(\n  x\n) is f(x)
 			}
 		}

@@ -111,6 +111,11 @@ type TracePoint struct {
 	// for a TraceLoop whose list is traced or not (range(n)).
 	Args int
 	List string // a TraceLoop's list ("" for a literal), a TraceLambda's lambda, as written
+	// Param is the name a TraceArg's argument was given by (on of
+	// on: [timeout]), "" for a positional one; Lit is a TraceArg's
+	// literal as written when it is a constant ([timeout, http_5xx],
+	// whose enum members the run-time value would show as strings).
+	Param, Lit string
 }
 
 func (f *funcCompiler) span(sp lang.Span) Span {
@@ -213,10 +218,20 @@ func (f *funcCompiler) tracedBuiltin(e lang.Expr) bool {
 	return call != nil && call.Kind == lang.CallBuiltin && !isVoid(call.Builtin.Type.Result)
 }
 
-// traceArg records the value of argument a of a builtin call, on top of
-// the stack.
-func (f *funcCompiler) traceArg(a lang.Expr) {
-	f.trace(TraceArg, a.Span(), f.argText(a))
+// traceArg records the value of argument a of the builtin call e, on top
+// of the stack.
+func (f *funcCompiler) traceArg(e *lang.CallExpr, a lang.Expr) {
+	text := f.argText(a)
+	f.trace(TraceArg, a.Span(), text)
+	pt := &f.c.out.TracePoints[len(f.c.out.TracePoints)-1]
+	for _, w := range e.Args {
+		if w.Value == a && w.Name != nil {
+			pt.Param = w.Name.Name
+		}
+	}
+	if _, ok := f.c.constValue(a); ok && text == "" {
+		pt.Lit = srcText(f.file, a)
+	}
 }
 
 // argText is argument a as written, or "" for a literal, whose value says

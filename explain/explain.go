@@ -51,8 +51,11 @@ type Step struct {
 
 // Arg is a call argument: for a function or lambda, its parameter's name;
 // for a builtin, the argument as written ("" for a literal, which its value
-// says; no value for the n of range(n) a loop counts to).
+// says: a constant one as written, [timeout, http_5xx], not as the run
+// shows it; no value for the n of range(n) a loop counts to), and Param
+// the name it was given by (on of on: [timeout]), if any.
 type Arg struct {
+	Param string `json:"param,omitempty"`
 	Name  string `json:"name"`
 	Value string `json:"value"`
 }
@@ -137,7 +140,11 @@ func Path(points []compiler.TracePoint, events []vm.TraceEvent) []*Step {
 			continue
 		case compiler.TraceArg:
 			closeTo(ev.Depth)
-			args = append(args, Arg{Name: pt.Text, Value: format(ev.Value)})
+			a := Arg{Param: pt.Param, Name: pt.Text, Value: format(ev.Value)}
+			if pt.Lit != "" {
+				a.Value = textcut.Cut(pt.Lit, MaxValue)
+			}
+			args = append(args, a)
 			continue
 		case compiler.TraceBuiltin:
 			s.Kind, s.Func, s.Value = "builtin", pt.Text, format(ev.Value)
@@ -280,6 +287,9 @@ func WriteText(w io.Writer, steps []*Step, name func(string) string) {
 					args[i] = a.Name
 				default:
 					args[i] = a.Name + " = " + a.Value
+				}
+				if a.Param != "" {
+					args[i] = a.Param + ": " + args[i]
 				}
 			}
 			fn := s.Func

@@ -2,6 +2,7 @@ package explain_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,5 +142,60 @@ fn route(r: Request) -> Decision {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("no %q in\n%s", want, b.String())
 		}
+	}
+}
+
+// TestArgsAsWritten: a builtin's arguments are shown as written: one
+// given by name with its name (on:, retries:, backoff: were dropped), a
+// constant literal as written (enum members were quoted as the strings
+// the run holds), and a receiver written over several lines on one line
+// without a space before its dot.
+func TestArgsAsWritten(t *testing.T) {
+	const src = `package p
+
+fn route(r: Request) -> Decision {
+  to("a:" + r.tenant.id)
+    .fallback("c:d", on: [timeout, http_5xx], retries: 1, backoff: 250ms)
+    .tag("k", r.tenant.id)
+}
+`
+	e, err := rpl.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p.rpl")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.CompileWith(path, rpl.CompileOptions{NoTests: true, Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := p.RequestFromJSON([]byte(`{"tenant": {"id": "x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := rpl.DefaultInput(time.Unix(0, 0), "r")
+	in.Probes = &vm.Probes{}
+	if _, err := p.Decide(context.Background(), req, in); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	explain.WriteText(&b, explain.Path(p.Compiled().TracePoints, in.Probes.Trace), nil)
+	for _, want := range []string{
+		`fallback(to("a:" + r.tenant.id) = {…}, "c:d", on: [timeout, http_5xx], retries: 1, backoff: 250ms)`,
+		`tag(to("a:" + r.tenant.id).fallback("c:d", on: [timeout, http_5xx], retries: 1, backoff: 250ms) = {…}, "k", r.tenant.id = "x")`,
+	} {
+		if !strings.Contains(b.String(), want+"  at ") {
+			t.Errorf("no %s in\n%s", want, b.String())
+		}
+	}
+	// JSON says the same: the name apart, the literal as its value.
+	js, err := json.Marshal(explain.Path(p.Compiled().TracePoints, in.Probes.Trace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"param":"on","name":"","value":"[timeout, http_5xx]"}`; !strings.Contains(string(js), want) {
+		t.Errorf("no %s in %s", want, js)
 	}
 }

@@ -47,7 +47,9 @@ records the path executes extra instructions).
 is one JSON document {decision, fuel, memory, calls, path}, where path is
 a list of steps {kind, func, file, line, col, text, value, outcome, args,
 steps, more} (kind call, builtin, lambda, if, match, &&, ||, ?? or value;
-a builtin's args are named as written, "" for a literal; more counts the
+a builtin's args are named as written, "" for a literal, whose value is
+the literal as written when a constant, and one given by name has its
+param, on for on: [timeout]; more counts the
 lambda's calls not in steps), with cost_bound, the static bound of the
 fuel (when the policy has one; else unbounded, why not, as rplc build
 says it), and steps_not_shown, the steps past those recorded (when any),
