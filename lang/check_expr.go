@@ -1629,7 +1629,7 @@ func (c *checker) match(e *MatchExpr, want Type, value bool) Type {
 			if l, ok := arm.Body.(*BasicLit); ok && l.Kind == LitNone {
 				c.exprOrVoid(arm.Body, nil)
 			} else {
-				c.discardedExpr(arm.Body)
+				c.discardedExpr(arm.Body, false)
 			}
 			c.scope = saved
 			continue
@@ -2234,7 +2234,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		if value {
 			return c.exprOrVoid(s.X, want)
 		}
-		return c.discardedExpr(s.X)
+		return c.discardedExpr(s.X, true)
 	}
 	return Typ[Invalid]
 }
@@ -2245,8 +2245,9 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 // used as a value (§6.12), nor is one within parentheses or the last
 // statement of a block there, whose value is discarded as well, and a
 // value computed there for nothing is RPL325. compiler's discard lowers
-// the same expressions as statements.
-func (c *checker) discardedExpr(e Expr) Type {
+// the same expressions as statements. stmt says e is an expression
+// statement (a return may be written before it), not a match's arm.
+func (c *checker) discardedExpr(e Expr, stmt bool) Type {
 	switch x := e.(type) {
 	case *IfExpr:
 		return c.record(x, c.ifExpr(x, nil, false))
@@ -2256,11 +2257,11 @@ func (c *checker) discardedExpr(e Expr) Type {
 		return c.record(x, c.block(x, nil, false))
 	case *ParenExpr:
 		if IsStmtForm(x) {
-			return c.record(x, c.discardedExpr(x.X))
+			return c.record(x, c.discardedExpr(x.X, stmt))
 		}
 	}
 	t := c.exprOrVoid(e, nil)
-	c.discarded(e, t)
+	c.discarded(e, t, stmt)
 	return t
 }
 
@@ -2333,9 +2334,14 @@ func valuePath(e Expr, visit func(Expr)) {
 // on a line of its own leaves d as it was, and a comparison there is an
 // if or an expect that was meant. A call evaluated for what else it does
 // (a function of the policy, or a builtin that reads or records state:
-// ab.arm records the assignment) is left alone. (A block, an if or a
-// match is never e: discardedExpr checks them as statements.)
-func (c *checker) discarded(e Expr, t Type) {
+// ab.arm records the assignment; weighted, whose draw reads the seed,
+// is made for its value only) is left alone. (A block, an if or a
+// match is never e: discardedExpr checks them as statements.) A decision
+// that to, deny or weighted makes there, builders after it or not, was
+// most often meant to be returned: where e is a statement of a function
+// whose declared result takes a Decision, the warning suggests return
+// and its fix inserts it.
+func (c *checker) discarded(e Expr, t Type, stmt bool) {
 	if IsInvalid(t) || isBasic(t, Void) || isBasic(t, Never) {
 		return
 	}
@@ -2347,7 +2353,7 @@ func (c *checker) discarded(e Expr, t Type) {
 		effect := false
 		Inspect(e, func(n Node) bool {
 			if call, ok := n.(*CallExpr); ok && !effect {
-				if ci := c.info.Calls[call]; ci == nil || ci.Kind != CallBuiltin || ci.Builtin == nil || !ci.Builtin.Pure {
+				if ci := c.info.Calls[call]; ci == nil || ci.Kind != CallBuiltin || ci.Builtin == nil || !ci.Builtin.Pure && !isWeighted(ci.Builtin) {
 					effect = true
 				}
 			}
@@ -2360,6 +2366,14 @@ func (c *checker) discarded(e Expr, t Type) {
 	d := c.errAt(e, CodeDiscarded, "the value of %s is discarded", exprString(e))
 	c.discardedAt[e] = d
 	switch dec := c.u.Types["Decision"]; {
+	case dec != nil && Identical(t, dec.Type) && c.madeHere(e):
+		if stmt && c.fn != nil && c.inLambda == 0 && c.fnResult != nil && AssignableTo(t, c.fnResult) {
+			d.Message += fmt.Sprintf(": the decision it makes is not returned (did you mean return %s?)", exprString(e))
+			at := e.Span().Start
+			d.Fixes = append(d.Fixes, Fix{Title: "insert return", Span: Span{at, at}, NewText: "return "})
+		} else {
+			d.Message += ": the decision it makes is used by nothing; use its value (let d = …, return …)"
+		}
 	case dec != nil && Identical(t, dec.Type):
 		d.Message += ": a decision builder returns a new decision and leaves its argument as it was; use its value (let d2 = …, return …)"
 	case isBasic(t, Bool):
@@ -2368,6 +2382,35 @@ func (c *checker) discarded(e Expr, t Type) {
 		d.Message += ": use it (let x = …) or remove it"
 	}
 }
+
+// madeHere reports whether the decision e is made by a call of to, deny
+// or weighted, builders applied to it or not (to("a:b").tag(…)), rather
+// than derived from a decision that a name or a function gives.
+func (c *checker) madeHere(e Expr) bool {
+	for {
+		call, ok := Unparen(e).(*CallExpr)
+		if !ok {
+			return false
+		}
+		ci := c.info.Calls[call]
+		if ci == nil || ci.Kind != CallBuiltin || ci.Builtin == nil {
+			return false
+		}
+		if b := ci.Builtin; b.Module == "" && (b.Name == "to" || b.Name == "deny") || isWeighted(b) {
+			return true
+		}
+		sel, ok := call.Fun.(*SelectorExpr)
+		if !ok || len(ci.Args) == 0 || ci.Args[0] != sel.X {
+			return false // not a method-style call on a receiver
+		}
+		e = sel.X
+	}
+}
+
+// isWeighted reports whether b is weighted: not pure, since its draw
+// reads the request's seed, but made for its value only, which a
+// statement that discards it loses (RPL325).
+func isWeighted(b *Builtin) bool { return b.Module == "" && b.Name == "weighted" }
 
 // exprString renders a short source form of e for messages.
 func exprString(e Expr) string {

@@ -19,6 +19,22 @@ var fixCases = []struct {
 	want            []string
 }{
 	{
+		name: "a decision made and discarded, return inserted",
+		src:  "package p\n\nfn route(r: Request) -> Decision {\n  if r.id == \"x\" {\n    to(\"a:b\").tag(\"k\", \"v\")\n  }\n  to(\"c:d\")\n}\n",
+		code: "RPL325",
+		want: []string{`5:5-5:5 "" → "return ": insert return`},
+	},
+	{
+		name: "a decision made and discarded in a match arm, no return",
+		src:  "package p\n\nfn route(r: Request) -> Decision {\n  match r.id { \"x\" => to(\"a:b\"), _ => none }\n  to(\"c:d\")\n}\n",
+		code: "RPL325",
+	},
+	{
+		name: "a decision a name gives, discarded, no return",
+		src:  "package p\n\nfn route(r: Request) -> Decision {\n  let d = to(\"a:b\")\n  d.tag(\"k\", \"v\")\n  d\n}\n",
+		code: "RPL325",
+	},
+	{
 		name: "stray line without fn",
 		src:  "package p\n\ng(x: int) -> int = x * 2\n\nfn route(r: Request) -> Decision = to(if g(1) > 1 { \"a:b\" } else { \"c:d\" })\n",
 		code: "RPL100",
