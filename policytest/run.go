@@ -92,8 +92,11 @@ type Result struct {
 	// imports, RPL212).
 	// Err is any other reason no test ran.
 	Diags lang.DiagList
-	Err   error
-	Tests []Test
+	// Warnings are the check's warnings of a policy without errors,
+	// whose tests ran (rplc test --werror fails on them).
+	Warnings lang.DiagList
+	Err      error
+	Tests    []Test
 	// Coverage is set with Config.Cover when the policy compiled, tests
 	// or not: a policy without tests is covered 0%.
 	Coverage *Coverage
@@ -216,6 +219,11 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 	if diags.HasErrors() {
 		res.Diags = diags
 		return res
+	}
+	for _, d := range diags {
+		if d.Severity == lang.SevWarning {
+			res.Warnings = append(res.Warnings, d)
+		}
 	}
 	if !lang.HasTests(prog.Main) {
 		// No test to run; what a build would refuse of a policy is still

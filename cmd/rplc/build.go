@@ -25,7 +25,7 @@ import (
 
 func newBuildCmd(e *env) *cobra.Command {
 	var out, key, format string
-	var skipTests bool
+	var skipTests, werror bool
 	cmd := &cobra.Command{
 		Use:   "build DIR -o FILE.rplb",
 		Short: "Compile a directory of policies into a bundle",
@@ -47,6 +47,10 @@ Build refuses to write a bundle when a policy has errors or one of the
 policies' tests fails; the tests run against the compiled program, with an
 empty test state. --skip-tests builds anyway without running them, and the
 manifest records it.
+
+` + werrorHelp + ` No bundle is written then: the summary
+says "build failed: 1 warning (--werror)", its JSON form has ok false and
+that error.
 
 The bundle's version is the sha256 of the file: the router names it in every
 decision. The build time comes from SOURCE_DATE_EPOCH when it is set, so
@@ -71,7 +75,7 @@ errors that failed the build, as rplc check --format json prints them
 (file, line, col, end_line, end_col, severity, code, message).
 
 Exit status: 0 when the bundle was written, 1 when the policies have errors
-or failing tests, or the --sign key cannot be read or holds no private key,
+(or warnings, with --werror) or failing tests, or the --sign key cannot be read or holds no private key,
 2 for a wrong command line (a DIR or key file that does not exist, a
 --sign key that is a directory, an -o in a directory that does not exist
 or is not one, an -o that names an input of the build: a policy source, the --sign key, the
@@ -118,12 +122,13 @@ tree's tenants.json or catalogue.json).`,
 					return usageErrorf(cmd, "build: -o %s is the tree's %s, which the bundle would replace (name it FILE.rplb)", out, data)
 				}
 			}
-			return runBuild(cmd, e, args[0], out, key, format, skipTests)
+			return runBuild(cmd, e, args[0], out, key, format, skipTests, werror)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "the bundle file to write")
 	cmd.Flags().StringVar(&key, "sign", "", "sign the bundle with the ed25519 private key in this file")
 	cmd.Flags().BoolVar(&skipTests, "skip-tests", false, "do not run the policies' tests (recorded in the manifest)")
+	cmd.Flags().BoolVar(&werror, "werror", false, "count warnings as errors: write no bundle when there is any")
 	cmd.Flags().StringVar(&format, "format", "text", "summary format: text or json")
 	return cmd
 }
@@ -181,7 +186,7 @@ type buildFailure struct {
 	Stack []jsonFrame `json:"stack,omitempty"`
 }
 
-func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skipTests bool) error {
+func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skipTests, werror bool) error {
 	if out != "" && stdStream(out) == os.Stdout {
 		// -o /dev/stdout (redirected, piped): the bundle is standard
 		// output's, and the summary goes to standard error; after the
@@ -307,11 +312,16 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 			}
 		}
 	}
+	if berr == nil && werror && countOf(res.Diags).warnings > 0 {
+		berr = errWarnings
+	}
 	if berr != nil {
 		msg := berr.Error()
 		switch {
 		case errors.Is(berr, bundle.ErrCheckFailed):
 			msg = "build failed: " + countOf(res.Diags).errorsNotShown()
+		case errors.Is(berr, errWarnings):
+			msg = "build failed: " + plural(countOf(res.Diags).warnings, "warning") + " (--werror)"
 		case errors.Is(berr, bundle.ErrTestsFailed):
 			msg = fmt.Sprintf("build failed: %d of %d tests failed (--skip-tests builds anyway)", len(res.Failures), res.Tests)
 		case errors.As(berr, new(*bundle.DataError)):
@@ -359,6 +369,9 @@ func runBuild(cmd *cobra.Command, e *env, dir, out, keyFile, format string, skip
 	printBuildSummary(e.stdout, sum)
 	return nil
 }
+
+// errWarnings fails a build with --werror whose policies have warnings.
+var errWarnings = errors.New("warnings (--werror)")
 
 func printBuildSummary(w io.Writer, s buildSummary) {
 	ps := s.Policies

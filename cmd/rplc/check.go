@@ -17,6 +17,7 @@ import (
 
 func newCheckCmd(e *env) *cobra.Command {
 	var format string
+	var werror bool
 	cmd := &cobra.Command{
 		Use:   "check PATH...",
 		Short: "Type-check policies and report every diagnostic",
@@ -61,21 +62,26 @@ line and column 0.
 
 ` + pathsHelp + `
 
-Exit status: 0 when there is no error (warnings and info are allowed), 1 when
-there is any error or a directory holds no .rpl file, 2 for a wrong command line or a path that does not exist.`,
+` + werrorHelp + ` The summary line is then "1 warning in 3
+files: 1 warning failed the run (--werror)"; the JSON lines are the same.
+
+Exit status: 0 when there is no error (warnings and info are allowed,
+warnings unless --werror), 1 when there is any error, any warning with
+--werror, or a directory holds no .rpl file, 2 for a wrong command line or a path that does not exist.`,
 		Example: `  rplc check examples/policies
   rplc check acme.rpl acme_test.rpl
   rplc check --format json policies/ | jq -r .code`,
 		Args: requirePaths,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCheck(cmd, e, args, format)
+			return runCheck(cmd, e, args, format, werror)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&werror, "werror", false, "count warnings as errors for the exit status")
 	return cmd
 }
 
-func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
+func runCheck(cmd *cobra.Command, e *env, args []string, format string, werror bool) error {
 	if err := noStdin(cmd, args); err != nil {
 		return err
 	}
@@ -166,8 +172,13 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string) error {
 	default:
 		printText(e.stdout, ds, useColor(e.stdout, e.color))
 	}
-	fmt.Fprintln(e.stderr, summary(countOf(ds), len(loaded)))
-	if ds.HasErrors() {
+	c := countOf(ds)
+	line := summary(c, len(loaded))
+	if werror && c.warnings > 0 {
+		line += ": " + werrorNote(c.warnings)
+	}
+	fmt.Fprintln(e.stderr, line)
+	if ds.HasErrors() || werror && c.warnings > 0 {
 		return failed
 	}
 	return nil

@@ -212,6 +212,18 @@ func countOf(ds lang.DiagList) counts {
 	return c
 }
 
+// werrorHelp documents --werror, which check, build and test take.
+const werrorHelp = `--werror counts warnings as errors for the exit status, for CI: a run
+whose only diagnostics are warnings then fails (exit 1). They are printed
+as they are, warning[RPL…], and the summary says that they failed the
+run; infos (RPL400) do not count.`
+
+// werrorNote is what a summary adds when --werror failed a run on its
+// n warnings.
+func werrorNote(n int) string {
+	return plural(n, "warning") + " failed the run (--werror)"
+}
+
 // errorsNotShown is c's errors, and its diagnostics not shown (RPL900),
 // in words, for a command that failed on them: "100 errors and 51 more
 // diagnostics not shown", "3 errors".

@@ -27,6 +27,7 @@ func newTestCmd(e *env) *cobra.Command {
 		cover                 bool
 		profile, junit        string
 		fuel                  int64
+		werror                bool
 	)
 	cmd := &cobra.Command{
 		Use:   "test PATH...",
@@ -119,8 +120,14 @@ is a policy: with neither a route function nor tests, it is an error
 (RPL212), since a library must be imported by a policy. A test module
 (tests, no route) is run.
 
+` + werrorHelp + ` The warnings of the policies tested, which
+a run without --werror does not print, are printed before each policy's
+results, and "2 warnings failed the run (--werror)" follows the summary
+line; in the JSON document they are each policy's diagnostics and
+diagnostic_details, and warnings_failed counts them.
+
 Exit status: 0 when every test passes, 1 when a test fails, a policy has
-errors or a tree's tenants.json or catalogue.json is refused, 2 for a
+errors (or warnings, with --werror) or a tree's tenants.json or catalogue.json is refused, 2 for a
 wrong command line (a --coverprofile or --junit in a directory that does
 not exist among them, and the two naming one file, a character device
 such as /dev/null and rplc's standard output, /dev/stdout, aside).`,
@@ -163,7 +170,7 @@ such as /dev/null and rplc's standard output, /dev/stdout, aside).`,
 				}
 				cfg.Run = re
 			}
-			return runTests(cmd, e, args, cfg, testOutput{verbose: verbose, json: format == "json", cover: cover, profile: profile, mode: mode, junit: junit})
+			return runTests(cmd, e, args, cfg, testOutput{verbose: verbose, json: format == "json", cover: cover, profile: profile, mode: mode, junit: junit, werror: werror})
 		},
 	}
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every test with its result and time")
@@ -174,11 +181,13 @@ such as /dev/null and rplc's standard output, /dev/stdout, aside).`,
 	cmd.Flags().StringVar(&junit, "junit", "", "also write a JUnit XML report to this file, for CI")
 	cmd.Flags().Int64Var(&fuel, "fuel", 0, "fuel limit of each test (0: the default, 1000000)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&werror, "werror", false, "count the policies' warnings as errors for the exit status")
 	return cmd
 }
 
 type testOutput struct {
 	verbose, json, cover bool
+	werror               bool // the policies' warnings fail the run
 	profile, mode        string
 	junit                string // the JUnit XML report's file, or ""
 }
@@ -340,13 +349,24 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		printText(e.stdout, data, useColor(e.stdout, e.color))
 	}
 	results := slices.Concat(byTree...)
+	// With --werror, the warnings of the policies whose tests ran, each
+	// once whichever policies load its file.
+	var warned diagSet
+	if o.werror {
+		for _, r := range results {
+			warned.add(r.Warnings...)
+		}
+	}
 	for _, r := range results {
 		if o.json {
 			continue
 		}
-		if len(r.Diags) > 0 {
+		if len(r.Diags) > 0 || o.werror && len(r.Warnings) > 0 {
 			before := len(shown.diags)
 			shown.add(r.Diags...)
+			if o.werror {
+				shown.add(r.Warnings...)
+			}
 			ds := make(lang.DiagList, 0, len(shown.diags)-before)
 			for _, d := range shown.diags[before:] {
 				ds = append(ds, names.display(d))
@@ -355,12 +375,12 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		}
 		policytest.WriteResult(e.stdout, r, ro)
 	}
-	failedAny := data.HasErrors()
+	failedAny := data.HasErrors() || len(warned.diags) > 0
 	for _, r := range results {
 		failedAny = failedAny || r.Failed()
 	}
 	if o.json {
-		if err := writeTestJSON(e, results, data, names, o.cover); err != nil {
+		if err := writeTestJSON(e, results, data, names, o.cover, len(warned.diags)); err != nil {
 			return writeError(err)
 		}
 	} else {
@@ -369,6 +389,9 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 			// After "N passed, N failed", which alone would read as a
 			// pass: the exit status is 1.
 			fmt.Fprintf(e.stdout, "%s in the trees' tenants.json or catalogue.json\n", plural(n, "error"))
+		}
+		if n := len(warned.diags); n > 0 {
+			fmt.Fprintln(e.stdout, werrorNote(n))
 		}
 	}
 	// The report and the profile after the results, which a file that
@@ -425,6 +448,9 @@ type (
 		// "N errors in the trees' tenants.json or catalogue.json" does:
 		// they fail the run though every test passed.
 		RegistryErrors int `json:"registry_errors"`
+		// WarningsFailed counts, with --werror, the policies' warnings
+		// that failed the run (each in its policy's diagnostics).
+		WarningsFailed int `json:"warnings_failed,omitempty"`
 		// Error is why no test ran: the paths could not be read.
 		Error string `json:"error,omitempty"`
 		// Diagnostics and DiagnosticDetails are, beside Error, those
@@ -530,19 +556,26 @@ func (r *jsonTestRun) addDiags(ds lang.DiagList) {
 	}
 }
 
-func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, names *pathNamer, cover bool) error {
+// warned is the number of warnings that failed the run (--werror), which
+// are then in their policies' diagnostics.
+func writeTestJSON(e *env, results []*policytest.Result, data lang.DiagList, names *pathNamer, cover bool, warned int) error {
 	var run jsonTestRun
 	run.addDiags(data)
 	run.Passed, run.Failed, run.Skipped = policytest.Totals(results)
 	run.Errors = policytest.PoliciesWithErrors(results)
 	run.RegistryErrors = len(data)
+	run.WarningsFailed = warned
 	run.Policies = []jsonPolicyResult{}
 	for _, r := range results {
 		pr := jsonPolicyResult{Policy: names.name(r.Policy), Tests: []jsonTest{}}
 		if r.Err != nil {
 			pr.Error = r.Err.Error()
 		}
-		for _, d := range r.Diags {
+		ds := r.Diags
+		if warned > 0 {
+			ds = slices.Concat(ds, r.Warnings)
+		}
+		for _, d := range ds {
 			d = names.display(d)
 			pr.Diagnostics = append(pr.Diagnostics, d.Error())
 			pr.DiagnosticDetails = append(pr.DiagnosticDetails, jsonDiagOf(d))
