@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -452,6 +454,8 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 				return nil
 			}
 			c.diags = append(c.diags, &Diagnostic{File: NewFile(path, nil), Span: Span{NoPos, NoPos}, Code: CodeImportNotFound, Message: fmt.Sprintf("cannot read policy: %v", unwrapPathError(err))})
+		} else if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(from.Value) && c.file != nil {
+			c.notFound(from)
 		} else {
 			// Named with the path tried when it is not the one written:
 			// "/etc/passwd" is /etc/passwd.rpl, which is what is missing.
@@ -555,6 +559,51 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 	c.loaded[path] = pkg
 	c.prog.Packages = append(c.prog.Packages, pkg)
 	return pkg
+}
+
+// notFound reports the relative path of an import or extends clause of
+// the current file, from, that names no file (RPL203): the path is
+// relative to the directory of that file, which the message names, as a
+// path read from the working directory or the policy tree's root is
+// what was most often meant. When the path, taken from a directory
+// above the file's (the nearest first) or from that of a file the check
+// has loaded, names a file, the message suggests the path that names it
+// from the file's directory, and the fix writes it.
+func (c *checker) notFound(from *BasicLit) {
+	name := from.Value
+	if !strings.HasSuffix(name, ".rpl") {
+		name += ".rpl"
+	}
+	file := c.file.File.Name
+	d := c.errAt(from, CodeImportNotFound, "cannot load %s: no file %s in the directory of %s (a path is taken from the directory of the file that names it)", from.Raw, filepath.ToSlash(name), filepath.Base(file))
+	dir := filepath.Dir(file)
+	var dirs []string
+	for a := filepath.Dir(dir); ; a = filepath.Dir(a) {
+		dirs = append(dirs, a)
+		if a == filepath.Dir(a) {
+			break
+		}
+	}
+	loaded := slices.Sorted(maps.Keys(c.loaded))
+	for _, p := range loaded {
+		dirs = append(dirs, filepath.Dir(p))
+	}
+	for _, a := range dirs {
+		if a == dir {
+			continue
+		}
+		if _, err := c.readFile(resolvePath(a, from.Value)); err != nil {
+			continue
+		}
+		rel, err := filepath.Rel(dir, a)
+		if err != nil {
+			continue
+		}
+		alt := filepath.ToSlash(filepath.Join(rel, from.Value))
+		d.Message = strings.TrimSuffix(d.Message, ")") + fmt.Sprintf("; did you mean %q?)", alt)
+		d.Fixes = append(d.Fixes, Fix{Title: "change the path to " + alt, Span: from.Span(), NewText: strconv.Quote(alt)})
+		return
+	}
 }
 
 // noPolicy reports a test file whose policy, path, does not exist (RPL215),

@@ -19,6 +19,17 @@ var fixCases = []struct {
 	want            []string
 }{
 	{
+		name: "an import path taken from the wrong directory",
+		src:  "package p\n\nimport \"fix/in\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL203",
+		want: []string{`3:8-3:16 "\"fix/in\"" → "\"../fix/in\"": change the path to ../fix/in`},
+	},
+	{
+		name: "an import path that names no file anywhere",
+		src:  "package p\n\nimport \"fix/none\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
+		code: "RPL203",
+	},
+	{
 		name: "a decision made and discarded, return inserted",
 		src:  "package p\n\nfn route(r: Request) -> Decision {\n  if r.id == \"x\" {\n    to(\"a:b\").tag(\"k\", \"v\")\n  }\n  to(\"c:d\")\n}\n",
 		code: "RPL325",
