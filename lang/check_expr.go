@@ -502,6 +502,8 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 					c.errSuggest(id, CodeUnknownField, id.Name, et.Members, "%s has no member %s", et, id.Name)
 					k = Typ[Invalid]
 				}
+			} else {
+				c.nameKey(id)
 			}
 			c.info.Consts[en.Key] = id.Name
 			c.record(en.Key, k)
@@ -546,6 +548,42 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 	t := &Map{Key: kt, Elem: vt}
 	c.info.Lits[e] = t
 	return t
+}
+
+// nameKey warns of the bare key id of a map literal with string keys,
+// the string of its name, that names a constant, a local, a parameter
+// or an imported module where the literal is (RPL219): the value of the
+// name was most often meant ({stable: 95} after const stable = "a:b").
+// The fix quotes the key, which keeps its meaning and quiets the
+// warning. A record's bare keys are its field names: never reported.
+func (c *checker) nameKey(id *Ident) {
+	o := c.lookup(id.Name)
+	if o == nil {
+		return
+	}
+	var what string
+	switch o.Kind {
+	case ObjConst:
+		what = "the constant " + id.Name
+		if d, ok := o.Decl.(*ConstDecl); ok {
+			if v, ok := c.info.Consts[d.Value].(string); ok {
+				what += " (" + strconv.Quote(v) + ")"
+			}
+		}
+	case ObjVar:
+		what = "the local " + id.Name
+		switch o.Decl.(type) {
+		case *Param, *Ident:
+			what = "the parameter " + id.Name
+		}
+	case ObjModule:
+		what = "the module " + id.Name
+	default:
+		return
+	}
+	q := strconv.Quote(id.Name)
+	d := c.errAt(id, CodeNameKey, "key %s is the string %s, not %s: a bare key of a map literal is a string; write %s to mean the string", id.Name, q, what, q)
+	d.Fixes = append(d.Fixes, Fix{Title: "quote the key " + id.Name, Span: id.Span(), NewText: q})
 }
 
 // MaxComputedMapEntries is the most entries a map literal may have when

@@ -36,6 +36,7 @@ const (
 	CodeDuplicateID    Code = "RPL216" // two policies of one tree with the same id
 	CodeTreeData       Code = "RPL217" // a tree's tenants.json or catalogue.json refused
 	CodeNoFiles        Code = "RPL218" // a directory named holds no .rpl file
+	CodeNameKey        Code = "RPL219" // bare key of a map literal that names a constant, local, parameter or import (warning)
 )
 
 // Types (RPL3xx).
@@ -114,6 +115,7 @@ var Codes = []CodeInfo{
 	{CodeDuplicateID, SevError, "two policies with the same id"},
 	{CodeTreeData, SevError, "a tree's tenant registry or catalogue refused"},
 	{CodeNoFiles, SevError, "directory without .rpl files"},
+	{CodeNameKey, SevWarning, "bare map key that names a value"},
 	{CodeMismatch, SevError, "value of the wrong type"},
 	{CodeBadOperand, SevError, "operator not defined on the operand types"},
 	{CodeArgCount, SevError, "wrong number of arguments"},

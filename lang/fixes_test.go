@@ -19,6 +19,12 @@ var fixCases = []struct {
 	want            []string
 }{
 	{
+		name: "a bare map key that names a constant, quoted",
+		src:  "package p\n\nconst stable = \"a:b\"\n\nfn route(r: Request) -> Decision = weighted({stable: 95, \"c:d\": 5})\n",
+		code: "RPL219",
+		want: []string{`5:46-5:52 "stable" → "\"stable\"": quote the key stable`},
+	},
+	{
 		name: "an import path taken from the wrong directory",
 		src:  "package p\n\nimport \"fix/in\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		code: "RPL203",
