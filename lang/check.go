@@ -705,6 +705,7 @@ func (c *checker) checkAll() {
 		}
 	}
 	c.checkOverriddenMatches()
+	c.reportNoOverride()
 	c.recordExhaustive()
 	c.reportAfterBranches()
 	c.reportRecursion()

@@ -257,3 +257,100 @@ func (c *checker) recordExhaustive() {
 		}
 	}
 }
+
+// reportNoOverride warns of each top-level constant or function of the
+// policy file of a policy that extends another (RPL220) that overrides
+// nothing (no parent declares its name), is used nowhere in the policy
+// or its test file, and whose name is close to that of a parent's
+// constant or function that the policy does not override (Nearest, the
+// distance of "did you mean"): a misspelled override (rout for route),
+// which would silently leave the parent's in place. A helper of a name
+// unlike the parents' is not reported, nor one that is used. A check
+// that leaves out the test file (Config.NoTests) reports none: the
+// tests, which it does not see, may use the declaration.
+func (c *checker) reportNoOverride() {
+	main := c.prog.Main
+	if main == nil || main.Extends == nil || c.cfg.NoTests {
+		return
+	}
+	// The parents' constants and functions, the nearest parent's of a
+	// name, that the policy does not override.
+	parents := map[string]*Object{}
+	var names []string
+	for p := main.Extends; p != nil; p = p.Extends {
+		for _, f := range p.Files {
+			if IsTestFile(f.File.Name) {
+				continue
+			}
+			for _, d := range f.Decls {
+				var id *Ident
+				switch d := d.(type) {
+				case *ConstDecl:
+					id = d.Name
+				case *FuncDecl:
+					id = d.Name
+				}
+				if id == nil || parents[id.Name] != nil || main.Scope.Lookup(id.Name) != nil {
+					continue
+				}
+				if o := c.info.Defs[id]; o != nil {
+					parents[id.Name] = o
+					names = append(names, id.Name)
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	used := map[*Object]bool{}
+	for _, o := range c.info.Uses {
+		used[o] = true
+	}
+	f := main.Files[0]
+	for _, d := range f.Decls {
+		var id *Ident
+		switch d := d.(type) {
+		case *ConstDecl:
+			if !d.Guessed {
+				id = d.Name
+			}
+		case *FuncDecl:
+			if !d.Guessed {
+				id = d.Name
+			}
+		}
+		if id == nil {
+			continue
+		}
+		o := c.info.Defs[id]
+		if o == nil || used[o] || overrides(main, id.Name) {
+			continue
+		}
+		best := Nearest(id.Name, names)
+		if best == "" {
+			continue
+		}
+		po := parents[best]
+		pf := c.fileOf(po)
+		where := pf.Name
+		if rel, err := filepath.Rel(filepath.Dir(f.File.Name), where); err == nil {
+			where = filepath.ToSlash(rel)
+		}
+		at := pf.Position(po.Pos())
+		d := c.errorf(f.File, id.Sp, CodeNoOverride, "%s overrides nothing and is not used: did you mean %s (declared in parent %s at %s:%d)?", id.Name, best, po.Pkg.Name, where, at.Line)
+		d.Fixes = append(d.Fixes, Fix{Title: "change " + id.Name + " to " + best, Span: id.Sp, NewText: best})
+		d.Related = []Related{{File: pf, Span: Span{po.Pos(), po.Pos() + Pos(len(best))}, Message: "the parent's " + po.Kind.String() + " " + best}}
+	}
+}
+
+// overrides reports whether main's declaration of name overrides one of
+// a parent: a parent declares name, outside its test file.
+func overrides(main *Package, name string) bool {
+	for p := main.Extends; p != nil; p = p.Extends {
+		if o := p.Scope.Lookup(name); o != nil && !p.testDecl(o) {
+			return true
+		}
+	}
+	return false
+}

@@ -324,3 +324,52 @@ func TestLongChains(t *testing.T) {
 		}
 	}
 }
+
+// TestNoOverrideTests: a declaration of an extending policy close to a
+// parent's name that only its test file uses is no misspelled override
+// (RPL220); without the test file it is one, and a check that leaves out
+// the test file (NoTests), which cannot tell, reports none. Its fix
+// renames it to the parent's name.
+func TestNoOverrideTests(t *testing.T) {
+	u := universe(t)
+	files := map[string]string{
+		"/v/p.rpl":      "package p\n\nextends \"org\"\n\nfn pick_modl() -> string = \"e:f\"\n",
+		"/v/org.rpl":    "package org\n\nfn pick_model() -> string = \"c:d\"\nfn route(r: Request) -> Decision = to(pick_model())\n",
+		"/v/p_test.rpl": "package p\n\ntest \"t\" {\n  expect pick_modl() == \"e:f\"\n}\n",
+	}
+	for _, tc := range []struct {
+		name          string
+		tests, noTest bool
+		want          int
+	}{
+		{"used by the tests", true, false, 0},
+		{"no test file", false, false, 1},
+		{"tests left out", true, true, 0},
+		{"no test file, tests left out", false, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			read := func(p string) ([]byte, error) {
+				if s, ok := files[p]; ok && (tc.tests || !lang.IsTestFile(p)) {
+					return []byte(s), nil
+				}
+				return nil, os.ErrNotExist
+			}
+			_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read, NoTests: tc.noTest}, "/v/p.rpl")
+			n := 0
+			for _, d := range diags {
+				if d.Code == lang.CodeNoOverride {
+					n++
+					// The fix renames it to the parent's name.
+					if len(d.Fixes) != 1 || d.Fixes[0].NewText != "pick_model" {
+						t.Errorf("fixes %+v, want one to pick_model", d.Fixes)
+					}
+				} else if d.Severity == lang.SevError {
+					t.Errorf("unexpected error: %v", d)
+				}
+			}
+			if n != tc.want {
+				t.Errorf("%d RPL220, want %d: %v", n, tc.want, diags)
+			}
+		})
+	}
+}

@@ -37,6 +37,7 @@ const (
 	CodeTreeData       Code = "RPL217" // a tree's tenants.json or catalogue.json refused
 	CodeNoFiles        Code = "RPL218" // a directory named holds no .rpl file
 	CodeNameKey        Code = "RPL219" // bare key of a map literal that names a constant, local, parameter or import (warning)
+	CodeNoOverride     Code = "RPL220" // unused declaration of an extending policy that overrides nothing, its name close to a parent's (warning)
 )
 
 // Types (RPL3xx).
@@ -116,6 +117,7 @@ var Codes = []CodeInfo{
 	{CodeTreeData, SevError, "a tree's tenant registry or catalogue refused"},
 	{CodeNoFiles, SevError, "directory without .rpl files"},
 	{CodeNameKey, SevWarning, "bare map key that names a value"},
+	{CodeNoOverride, SevWarning, "unused declaration close to a parent's"},
 	{CodeMismatch, SevError, "value of the wrong type"},
 	{CodeBadOperand, SevError, "operator not defined on the operand types"},
 	{CodeArgCount, SevError, "wrong number of arguments"},
