@@ -567,8 +567,9 @@ func (c *checker) load(path string, from *BasicLit, withTests bool) *Package {
 // path read from the working directory or the policy tree's root is
 // what was most often meant. When the path, taken from a directory
 // above the file's (the nearest first) or from that of a file the check
-// has loaded, names a file, the message suggests the path that names it
-// from the file's directory, and the fix writes it.
+// has loaded, names a file other than the current one, the message
+// suggests the path that names it from the file's directory, and the fix
+// writes it.
 func (c *checker) notFound(from *BasicLit) {
 	name := from.Value
 	if !strings.HasSuffix(name, ".rpl") {
@@ -592,7 +593,11 @@ func (c *checker) notFound(from *BasicLit) {
 		if a == dir {
 			continue
 		}
-		if _, err := c.readFile(resolvePath(a, from.Value)); err != nil {
+		p := resolvePath(a, from.Value)
+		if p == filepath.Clean(file) {
+			continue // the file itself
+		}
+		if _, err := c.readFile(p); err != nil {
 			continue
 		}
 		rel, err := filepath.Rel(dir, a)

@@ -17,6 +17,7 @@ import (
 var fixCases = []struct {
 	name, src, code string
 	want            []string
+	more            map[string]string // further files, by path
 }{
 	{
 		name: "a bare map key that names a constant, quoted",
@@ -26,9 +27,15 @@ var fixCases = []struct {
 	},
 	{
 		name: "an import path taken from the wrong directory",
+		src:  "package p\n\nimport \"fix/lib\"\n\nfn route(r: Request) -> Decision = to(lib.t)\n",
+		code: "RPL203",
+		want: []string{`3:8-3:17 "\"fix/lib\"" → "\"../fix/lib\"": change the path to ../fix/lib`},
+		more: map[string]string{"/fix/lib.rpl": "package lib\n\nconst t = \"a:b\"\n"},
+	},
+	{
+		name: "an import path that names the importing file from above, not suggested",
 		src:  "package p\n\nimport \"fix/in\"\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n",
 		code: "RPL203",
-		want: []string{`3:8-3:16 "\"fix/in\"" → "\"../fix/in\"": change the path to ../fix/in`},
 	},
 	{
 		name: "an import path that names no file anywhere",
@@ -474,6 +481,9 @@ func TestFixes(t *testing.T) {
 			read := func(p string) ([]byte, error) {
 				if p == "/fix/in.rpl" {
 					return []byte(tc.src), nil
+				}
+				if s, ok := tc.more[p]; ok {
+					return []byte(s), nil
 				}
 				return nil, os.ErrNotExist
 			}
