@@ -206,3 +206,18 @@ func BenchmarkHandleFeedback(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRefuseOverloaded is a v2 request refused overloaded through
+// the shared dispatch, untraced: what a router shedding load spends on
+// each request it sheds.
+func BenchmarkRefuseOverloaded(b *testing.B) {
+	e := newEngine(b, runtime.Config{State: state.NewMem(state.Options{})})
+	body := []byte(`{"request": {"id": "req-000123", "tenant": {"id": "tenant-42"}, "task": {"type": "chat"}}}`)
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "bench"})
+	b.ReportAllocs()
+	for b.Loop() {
+		x := d.Get()
+		d.Refuse(x, runtime.KindV2, runtime.RefusedOverloaded, "router overloaded", body, "")
+		d.Put(x)
+	}
+}

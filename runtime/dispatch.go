@@ -106,7 +106,8 @@ func (r Refusal) Code() Code {
 // in and the function that ends the span with the outcome (nil when there
 // was no decision: a batch, feedback recorded, a body refused before
 // deciding; a batch answered not_ready whole, and feedback refused, an
-// outcome with that error).
+// outcome with that error; a request refused before the engine,
+// Dispatcher.Refuse, an outcome with the refusal's code).
 type TraceFunc func(ctx context.Context, traceparent, transport string, kind Kind) (context.Context, func(*Outcome))
 
 type traceIDKey struct{}
@@ -187,6 +188,8 @@ type Exchange struct {
 	out   []byte
 	o     Outcome
 	limit answerLimit // LimitAnswer's
+	// traced is set once the request's span is started.
+	traced bool
 }
 
 // LimitAnswer bounds the answer of x's batch at max bytes, when that is
@@ -207,6 +210,7 @@ func (d *Dispatcher) Get() *Exchange { return d.pool.Get().(*Exchange) }
 // keeps no snapshot alive) and oversized buffers are dropped.
 func (d *Dispatcher) Put(x *Exchange) {
 	x.o.reuse(nil)
+	x.traced = false
 	x.In, x.out, x.limit = kept(x.In), kept(x.out), answerLimit{}
 	d.pool.Put(x)
 }
@@ -272,14 +276,7 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 		}
 	}()
 	if d.cfg.Trace != nil {
-		if kind == KindCP1 && TraceIDOf(traceparent) == "" {
-			// CP1's trace_id is the trace context when no header says
-			// otherwise (only a W3C trace id can be one).
-			if id := peekString(body, "trace_id"); ValidTraceID(id) {
-				ctx = WithTraceID(ctx, id)
-			}
-		}
-		ctx, done = d.cfg.Trace(ctx, traceparent, d.cfg.Transport, kind)
+		ctx, done = d.trace(ctx, x, kind, body, traceparent)
 	}
 	var o *Outcome
 	out = x.out[:0]
@@ -319,8 +316,27 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 	return out, code
 }
 
+// trace starts the span of a request (Hooks.Trace must be set), marking
+// x as traced: a refusal answered in its place (Refuse) starts no other.
+func (d *Dispatcher) trace(ctx context.Context, x *Exchange, kind Kind, body []byte, traceparent string) (context.Context, func(*Outcome)) {
+	x.traced = true
+	if kind == KindCP1 && TraceIDOf(traceparent) == "" {
+		// CP1's trace_id is the trace context when no header says
+		// otherwise (only a W3C trace id can be one).
+		if id := peekString(body, "trace_id"); ValidTraceID(id) {
+			ctx = WithTraceID(ctx, id)
+		}
+	}
+	return d.cfg.Trace(ctx, traceparent, d.cfg.Transport, kind)
+}
+
 // Refuse answers a request refused before the engine, in kind's shape,
-// and counts it; message says why (the code comes from why). body is the
+// and counts it; message says why (the code comes from why). When the
+// config traces, the refusal has its span, as a request the engine
+// answers does, ended with the refusal's code as its outcome and naming
+// the request as the answer does; but not when x's request already has
+// one (a NATS reply too large to send, refused after it was decided).
+// With tracing off it costs nothing more. body is the
 // request's body when the transport has it (nil when it could not be
 // read): the answer names the request as far as body can be read
 // (request_id, CP1's trace_id), without deciding it; traceparent is the
@@ -332,7 +348,17 @@ func (d *Dispatcher) Refuse(x *Exchange, kind Kind, why Refusal, message string,
 	if d.cfg.Refused != nil {
 		d.cfg.Refused(d.cfg.Transport, why)
 	}
-	return d.Refusal(x, kind, why, message, body, traceparent)
+	out := d.Refusal(x, kind, why, message, body, traceparent)
+	if d.cfg.Trace != nil && !x.traced {
+		if _, done := d.trace(context.Background(), x, kind, body, traceparent); done != nil {
+			id, _ := errorIDs(body, kind)
+			if why == RefusedTooLarge {
+				id = jsonx.Echo(id) // cut, as the answer's
+			}
+			done(x.failed(&Error{Code: why.Code(), Message: message}, id))
+		}
+	}
+	return out
 }
 
 // Refusal is Refuse's answer without counting it: for a transport that
