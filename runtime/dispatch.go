@@ -104,9 +104,9 @@ func (r Refusal) Code() Code {
 // parent, else a new root in the trace TraceIDFrom(ctx) names when it
 // names one (a CP1 body's trace_id), and returns the context to decide
 // in and the function that ends the span with the outcome (nil when there
-// was no decision: a batch, feedback recorded, a body refused before
-// deciding; a batch answered not_ready whole, and feedback refused, an
-// outcome with that error; a request refused before the engine,
+// was no decision: a batch, feedback recorded; a decide refused before
+// deciding (invalid, its Err's code alone set), a batch answered
+// not_ready whole, and feedback refused, an outcome with that error; a request refused before the engine,
 // Dispatcher.Refuse, an outcome with the refusal's code).
 type TraceFunc func(ctx context.Context, traceparent, transport string, kind Kind) (context.Context, func(*Outcome))
 
@@ -308,6 +308,12 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 		out, code = appendError(out, err, kind, nil, traceparent, false), err.Code
 	}
 	x.out = out
+	if done != nil && o == nil && code != "" && (kind == KindCP1 || kind == KindV2) {
+		// Refused before a decision (invalid): its span ends with the
+		// code and the request named, as the answer names it.
+		id, _ := errorIDs(body, kind)
+		o = x.failed(&Error{Code: code}, id)
+	}
 	if done != nil {
 		f := done
 		done = nil // not again if it panics

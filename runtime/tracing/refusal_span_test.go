@@ -110,3 +110,36 @@ func BenchmarkRefuseOverloadedTraced(b *testing.B) {
 		d.Put(x)
 	}
 }
+
+// TestInvalidDecideSpans: a decide refused as invalid, before a decision,
+// has its code as rpl.outcome and its request named when the body names
+// it, the status unset (a client's error).
+func TestInvalidDecideSpans(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	d := runtime.NewDispatcher(examples(t), runtime.DispatchConfig{Transport: "http", Hooks: runtime.Hooks{Trace: tr.Trace}})
+	for _, c := range []struct {
+		kind     runtime.Kind
+		body, id string
+	}{
+		{runtime.KindV2, `{"request": {"id": "r-1", "budget": {"max_cost_usd": -1}}}`, "r-1"},
+		{runtime.KindV2, `{"request": {"id": "r-2", "task": 5}}`, "r-2"},
+		{runtime.KindV2, `not json`, ""},
+		{runtime.KindCP1, `{"version": "1", "tenant_id": "t", "task": {"type": "chat"}}`, ""},
+		{runtime.KindCP1, `{"version": "1", "request_id": "r-3", "task": "x"}`, "r-3"},
+	} {
+		x := d.Get()
+		_, code := d.Serve(context.Background(), x, c.kind, []byte(c.body), "", time.Now())
+		d.Put(x)
+		if code != runtime.CodeInvalidRequest {
+			t.Fatalf("%s: code %q", c.body, code)
+		}
+		attrs, spans := spanAttrs(t, tr, exp)
+		if len(spans) != 1 {
+			t.Fatalf("%s: %d spans", c.body, len(spans))
+		}
+		if a := attrs[0]; a["rpl.outcome"] != "invalid_request" || a["rpl.request.id"] != c.id || spans[0].Status.Code != codes.Unset {
+			t.Errorf("%s: attributes %v, status %v", c.body, a, spans[0].Status)
+		}
+	}
+}
