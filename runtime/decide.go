@@ -39,6 +39,19 @@ func (c Code) CP1() bool {
 	return false
 }
 
+// Failure reports whether an answer with code c is the router's failure:
+// a policy that failed or denied, an internal error, a router overloaded
+// or not ready; not a client's error (a request invalid, a tenant
+// refused, a policy it names that does not exist). Spans mark the
+// router's failures as errors.
+func (c Code) Failure() bool {
+	switch c {
+	case "", CodeInvalidRequest, CodeUnauthorized, CodePolicyNotFound:
+		return false
+	}
+	return true
+}
+
 // Error is a decision error: a code, a one-line message and details.
 type Error struct {
 	Code    Code
@@ -79,6 +92,9 @@ type Outcome struct {
 	// abandoned by its client); Err is then overloaded, to be retried.
 	Canceled bool
 	Err      *Error
+	// Batch sums up a batch's answer (a batch's outcome alone, without
+	// Err: answered, not refused whole).
+	Batch BatchCounts
 
 	// arena is the memory of the records, maps and lists of Decision
 	// when the outcome was decided into (DecideInto): the next decision

@@ -103,11 +103,12 @@ func (r Refusal) Code() Code {
 // ("http", "nats"), a child of traceparent when that is a valid W3C trace
 // parent, else a new root in the trace TraceIDFrom(ctx) names when it
 // names one (a CP1 body's trace_id), and returns the context to decide
-// in and the function that ends the span with the outcome (nil when there
-// was no decision: a batch, feedback recorded; a decide refused before
-// deciding (invalid, its Err's code alone set), a batch answered
-// not_ready whole, and feedback refused, an outcome with that error; a request refused before the engine,
-// Dispatcher.Refuse, an outcome with the refusal's code).
+// in and the function that ends the span with the outcome: nil for
+// feedback recorded; for a batch answered, an outcome whose Batch counts
+// its answers; for a request refused before a decision (a decide or a
+// batch invalid, its Err's code alone set; a batch answered not_ready
+// whole; feedback refused; a refusal before the engine,
+// Dispatcher.Refuse), an outcome with that error.
 type TraceFunc func(ctx context.Context, traceparent, transport string, kind Kind) (context.Context, func(*Outcome))
 
 type traceIDKey struct{}
@@ -286,14 +287,18 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 	case KindV2:
 		out, code, o = d.e.HandleV2(ctx, body, arrival, out, &x.o)
 	case KindBatch:
-		var notReady bool
-		out, code, notReady = d.e.handleV2Batch(ctx, body, arrival, out, x.limit)
-		if notReady {
+		var n BatchCounts
+		out, code, n = d.e.handleV2Batch(ctx, body, arrival, out, x.limit)
+		switch {
+		case n.allNotReady():
 			// None could be decided, no version being active: answered
 			// as a decide is, over every transport, its span ending with
 			// that outcome.
 			err := errNotReady()
 			out, code, o = appendV2Error(out[:0], err, ""), err.Code, x.failed(err, "")
+		case done != nil && code == "":
+			x.o.reuse(nil)
+			x.o.Batch, o = n, &x.o
 		}
 	case KindFeedback:
 		var ferr *Error
@@ -308,9 +313,10 @@ func (d *Dispatcher) ServeUncounted(ctx context.Context, x *Exchange, kind Kind,
 		out, code = appendError(out, err, kind, nil, traceparent, false), err.Code
 	}
 	x.out = out
-	if done != nil && o == nil && code != "" && (kind == KindCP1 || kind == KindV2) {
-		// Refused before a decision (invalid): its span ends with the
-		// code and the request named, as the answer names it.
+	if done != nil && o == nil && code != "" {
+		// Refused before a decision (invalid), or a batch whole: its
+		// span ends with the code and the request named, as the answer
+		// names it.
 		id, _ := errorIDs(body, kind)
 		o = x.failed(&Error{Code: code}, id)
 	}

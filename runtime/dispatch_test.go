@@ -44,7 +44,7 @@ func TestDispatch(t *testing.T) {
 		}
 		d.Put(x)
 	}
-	want := []string{"test cp1 tp r-1", "test v2 tp r-2", "test batch tp -", "test feedback tp -"}
+	want := []string{"test cp1 tp r-1", "test v2 tp r-2", "test batch tp ", "test feedback tp -"}
 	if strings.Join(spans, "|") != strings.Join(want, "|") {
 		t.Errorf("spans %q, want %q", spans, want)
 	}
@@ -222,7 +222,10 @@ func TestDispatchBatchNotReady(t *testing.T) {
 	trace := func(ctx context.Context, _, _ string, kind runtime.Kind) (context.Context, func(*runtime.Outcome)) {
 		return ctx, func(o *runtime.Outcome) {
 			res := "-"
-			if o != nil {
+			switch {
+			case o != nil && kind == runtime.KindBatch && o.Err == nil:
+				res = fmt.Sprintf("%d/%d", o.Batch.Errors, o.Batch.Requests) // answered: its errors
+			case o != nil:
 				res = o.Result()
 			}
 			spans = append(spans, kind.String()+" "+res)
@@ -254,7 +257,7 @@ func TestDispatchBatchNotReady(t *testing.T) {
 	if out, code := serve(`{"requests": [{"request": {"id": "a"}}]}`); code != "" || !strings.HasPrefix(out, `{"ok":true,"results":[{"ok":true,`) {
 		t.Errorf("a batch once a version is active: %s %s", code, out)
 	}
-	if got, want := strings.Join(spans, "|"), "v2 not_ready|batch not_ready|batch -|batch -|batch -"; got != want {
+	if got, want := strings.Join(spans, "|"), "v2 not_ready|batch not_ready|batch 2/2|batch 0/0|batch 0/1"; got != want {
 		t.Errorf("spans %s, want %s", got, want)
 	}
 	if got, want := strings.Join(answered, "|"), "v2 not_ready|batch not_ready|batch |batch |batch "; got != want {

@@ -377,19 +377,56 @@ func (e *Engine) answerLimit(t answerLimit) answerLimit {
 	return answerLimit{max: e.cfg.MaxAnswer, by: "--max-answer"}
 }
 
+// BatchCounts sum up a batch's answer, for its span: its requests, those
+// answered with an error (a decided one whose answer did not fit
+// included, answered invalid_request), those of them the router's
+// failure (Code.Failure: decision_failed, ...), and those answered
+// not_ready.
+type BatchCounts struct {
+	Requests, Errors, Failed, NotReady int
+}
+
+// add counts a request answered with code ("" for a decision).
+func (n *BatchCounts) add(code Code) {
+	n.Requests++
+	if code == "" {
+		return
+	}
+	n.Errors++
+	if code.Failure() {
+		n.Failed++
+	}
+	if code == CodeNotReady {
+		n.NotReady++
+	}
+}
+
+// cut counts the answer of a request whose code was counted replaced by
+// a refusal (invalid_request: it did not fit, answerCut).
+func (n *BatchCounts) cut(code Code) {
+	if code == "" {
+		n.Errors++
+	}
+}
+
+// allNotReady reports whether no request could be decided for want of an
+// active version: at least one request, each answered not_ready.
+func (n BatchCounts) allNotReady() bool { return n.Requests > 0 && n.NotReady == n.Requests }
+
 // handleV2Batch is HandleV2Batch, its answer within the transport's
-// limit t too (see answerLimit), and tells whether no request could be
-// decided for want of an active version (at least one request, each
-// answered not_ready): the Dispatcher then answers as a decide does.
-func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Time, buf []byte, t answerLimit) ([]byte, Code, bool) {
+// limit t too (see answerLimit), and counts its answers (zero when the
+// batch is refused whole): when no request could be decided for want of
+// an active version (allNotReady), the Dispatcher answers as a decide
+// does.
+func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Time, buf []byte, t answerLimit) ([]byte, Code, BatchCounts) {
 	s := e.cur.Load() // every item's: the batch is one request
 	lim := e.answerLimit(t)
+	var n BatchCounts
 	if items, ok := e.fastBatch(body); ok {
 		var o Outcome
-		notReady := 0
 		cut := newAnswerCut(lim, len(items), func(i int) string { return e.requestID(items[i].req) })
 		if err := cut.tooSmall(); err != nil {
-			return appendV2Error(buf, err, ""), err.Code, false
+			return appendV2Error(buf, err, ""), err.Code, n
 		}
 		start := len(buf)
 		buf = append(buf, `{"ok":true,"results":[`...)
@@ -399,20 +436,20 @@ func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 			}
 			if cut.at >= 0 {
 				buf = cut.appendNotDecided(buf, i, e.requestID(it.req))
+				n.add(CodeInvalidRequest)
 				continue
 			}
 			mark := len(buf)
 			var code Code
 			var out *Outcome
 			buf, code, out = e.decideItem(ctx, &o, s, it, i, arrival, buf)
-			if code == CodeNotReady {
-				notReady++
-			}
+			n.add(code)
 			if cut.over(len(buf)-start, i) {
 				buf = cut.appendCut(buf[:mark], i, len(buf)-mark, e.requestID(it.req), out != nil)
+				n.cut(code)
 			}
 		}
-		return append(buf, "]}"...), "", len(items) > 0 && notReady == len(items)
+		return append(buf, "]}"...), "", n
 	}
 	return e.slowBatch(ctx, s, body, arrival, buf, lim)
 }
@@ -420,29 +457,29 @@ func (e *Engine) handleV2Batch(ctx context.Context, body []byte, arrival time.Ti
 // slowBatch is HandleV2Batch with encoding/json, for the bodies the fast
 // decoder gives up on; it produces every error. s is the snapshot
 // active when the batch began, lim the limit of its answer.
-func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arrival time.Time, buf []byte, lim answerLimit) ([]byte, Code, bool) {
+func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arrival time.Time, buf []byte, lim answerLimit) ([]byte, Code, BatchCounts) {
+	var n BatchCounts
 	var q v2Batch
 	if err := decodeObject(body, &q); err != nil {
-		return appendV2Error(buf, err, ""), err.Code, false
+		return appendV2Error(buf, err, ""), err.Code, n
 	}
 	if q.long > 0 {
 		err := errBatchTooLong("requests", q.long, "requests")
-		return appendV2Error(buf, err, ""), err.Code, false
+		return appendV2Error(buf, err, ""), err.Code, n
 	}
 	if q.Requests == nil { // absent or null; [] is an empty batch
 		err := &Error{Code: CodeInvalidRequest, Message: `requests is required: a batch is {"requests": [{"request": {...}, "policy_id": ...}, ...]}`, Details: map[string]any{"field": "requests"}}
-		return appendV2Error(buf, err, ""), err.Code, false
+		return appendV2Error(buf, err, ""), err.Code, n
 	}
 	if len(q.Requests) > MaxBatch {
 		err := errBatchTooLong("requests", len(q.Requests), "requests")
-		return appendV2Error(buf, err, ""), err.Code, false
+		return appendV2Error(buf, err, ""), err.Code, n
 	}
 	cut := newAnswerCut(lim, len(q.Requests), func(i int) string { return peekString(q.Requests[i], "request", "id") })
 	if err := cut.tooSmall(); err != nil {
-		return appendV2Error(buf, err, ""), err.Code, false
+		return appendV2Error(buf, err, ""), err.Code, n
 	}
 	var o Outcome
-	notReady := 0
 	start := len(buf)
 	buf = append(buf, `{"ok":true,"results":[`...)
 	for i, raw := range q.Requests {
@@ -451,25 +488,25 @@ func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arriva
 		}
 		if cut.at >= 0 {
 			buf = cut.appendNotDecided(buf, i, peekString(raw, "request", "id"))
+			n.add(CodeInvalidRequest)
 			continue
 		}
 		mark := len(buf)
 		var r v2Request
 		var out *Outcome
+		var code Code
 		if err := decodeItem(raw, &r); err != nil {
-			buf = appendV2Error(buf, batchItemError(err, i), peekString(raw, "request", "id"))
+			buf, code = appendV2Error(buf, batchItemError(err, i), peekString(raw, "request", "id")), err.Code
 		} else {
-			var code Code
 			buf, code, out = e.decideV2(ctx, &o, s, &r, i, arrival, buf)
-			if code == CodeNotReady {
-				notReady++
-			}
 		}
+		n.add(code)
 		if cut.over(len(buf)-start, i) {
 			buf = cut.appendCut(buf[:mark], i, len(buf)-mark, peekString(raw, "request", "id"), out != nil)
+			n.cut(code)
 		}
 	}
-	return append(buf, "]}"...), "", len(q.Requests) > 0 && notReady == len(q.Requests)
+	return append(buf, "]}"...), "", n
 }
 
 // answerCut keeps a batch's answer within its limit (Config.MaxAnswer, or

@@ -143,3 +143,46 @@ func TestInvalidDecideSpans(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchSpan: a batch's span counts its requests, those answered with
+// an error and those of them the router's failure (a policy that failed:
+// decision_failed), its status an error when any failed; a batch refused
+// whole has its code as rpl.outcome.
+func TestBatchSpan(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr := tracing.NewWithExporter(exp)
+	e := examples(t)
+	dir := t.TempDir()
+	if err := runtime.WriteFiles(dir, map[string][]byte{
+		"default.rpl": []byte("package default\n\nfn route(r: Request) -> Decision = to(\"p:m\")\n"),
+		"broken.rpl":  []byte("package broken\n\nfn route(r: Request) -> Decision = to(r.task.type)\n"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.LoadDir(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	d := runtime.NewDispatcher(e, runtime.DispatchConfig{Transport: "http", Hooks: runtime.Hooks{Trace: tr.Trace}})
+	for _, c := range []struct {
+		body, size, errors, failed, outcome string
+		status                              codes.Code
+	}{
+		{`{"requests": [{"request": {"id": "a"}}, {"request": {"id": "b"}}]}`, "2", "0", "0", "", codes.Unset},
+		{`{"requests": [{"request": {"id": "a"}}, {"request": {"id": "b", "budget": {"max_cost_usd": -1}}}]}`, "2", "1", "0", "", codes.Unset},
+		{`{"requests": [{"request": {"id": "a"}}, {"request": {"id": "b", "task": {"type": "no target"}}, "policy_id": "broken"}, {"request": 5}]}`, "3", "2", "1", "", codes.Error},
+		{`{"requests": []}`, "0", "0", "0", "", codes.Unset},
+		{`{"requests": 5}`, "", "", "", "invalid_request", codes.Unset},
+	} {
+		x := d.Get()
+		d.Serve(context.Background(), x, runtime.KindBatch, []byte(c.body), "", time.Now())
+		d.Put(x)
+		attrs, spans := spanAttrs(t, tr, exp)
+		if len(spans) != 1 {
+			t.Fatalf("%s: %d spans", c.body, len(spans))
+		}
+		a := attrs[0]
+		if a["rpl.batch.size"] != c.size || a["rpl.batch.errors"] != c.errors || a["rpl.batch.failed"] != c.failed || a["rpl.outcome"] != c.outcome || spans[0].Status.Code != c.status {
+			t.Errorf("%s: attributes %v, status %v", c.body, a, spans[0].Status)
+		}
+	}
+}

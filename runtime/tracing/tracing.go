@@ -7,7 +7,7 @@
 // root in it: see runtime.WithTraceID). The span carries the
 // transport (rpl.transport: http, nats), the request's kind (rpl.kind:
 // cp1, v2, batch, feedback), and for a decision the policy id, the policy
-// version and the outcome. Spans are sampled by OpenTelemetry's default
+// version and the outcome; for a batch, its counts (endBatch). Spans are sampled by OpenTelemetry's default
 // sampler, which follows the parent: a traceparent whose sampled flag is
 // off gives a span that is not exported (nor counted dropped), and
 // OTEL_TRACES_SAMPLER picks another sampler. Ended spans are exported in batches, with the
@@ -278,6 +278,10 @@ func (t *Tracer) Trace(ctx context.Context, traceparent, transport string, kind 
 	ctx, span := t.tracer.Start(ctx, spanName(kind), trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("rpl.transport", transport), attribute.String("rpl.kind", kind.String())))
 	return ctx, func(o *runtime.Outcome) {
+		if kind == runtime.KindBatch && o != nil && o.Err == nil {
+			endBatch(span, o.Batch)
+			return
+		}
 		if o != nil {
 			kv := [...]attribute.KeyValue{
 				attribute.String("rpl.outcome", o.Result()),
@@ -291,7 +295,14 @@ func (t *Tracer) Trace(ctx context.Context, traceparent, transport string, kind 
 				n -= 2
 			}
 			span.SetAttributes(kv[:n]...) // one call, as before the policy's became optional: 576 B and 2 allocations fewer a span than two
-			if o.Err != nil && serverError(o.Err.Code) {
+			// The router's failure (runtime.Code.Failure) marks the span
+			// as an error; a client's error (a request invalid, a tenant
+			// refused, a policy it names that does not exist) leaves its
+			// status unset, as OpenTelemetry has servers do for HTTP's
+			// 4xx, so that a client sending bad requests does not raise
+			// the router's error rate in a tracing backend; rpl.outcome
+			// names it.
+			if o.Err != nil && o.Err.Code.Failure() {
 				span.SetStatus(codes.Error, o.Err.Message)
 			}
 		}
@@ -299,19 +310,19 @@ func (t *Tracer) Trace(ctx context.Context, traceparent, transport string, kind 
 	}
 }
 
-// serverError reports whether an answer with code c is the router's
-// failure, which marks its span as an error: a policy that failed, an
-// internal error, a router overloaded or not ready. A client's error (a
-// request invalid, a tenant refused, a policy it names that does not
-// exist) leaves the span's status unset, as OpenTelemetry has servers do
-// for HTTP's 4xx, so that a client sending bad requests does not raise
-// the router's error rate in a tracing backend; rpl.outcome names it.
-func serverError(c runtime.Code) bool {
-	switch c {
-	case runtime.CodeInvalidRequest, runtime.CodeUnauthorized, runtime.CodePolicyNotFound:
-		return false
+// endBatch ends the span of a batch answered (not refused whole) with
+// its counts: rpl.batch.size (its requests), rpl.batch.errors (those
+// answered with an error), rpl.batch.failed (those of them the router's
+// failure: decision_failed, ...), the status an error when any failed.
+func endBatch(span trace.Span, n runtime.BatchCounts) {
+	span.SetAttributes(
+		attribute.Int("rpl.batch.size", n.Requests),
+		attribute.Int("rpl.batch.errors", n.Errors),
+		attribute.Int("rpl.batch.failed", n.Failed))
+	if n.Failed > 0 {
+		span.SetStatus(codes.Error, fmt.Sprintf("%d of %s failed", n.Failed, runtime.Count(n.Requests, "request")))
 	}
-	return true
+	span.End()
 }
 
 // Shutdown flushes and stops the exporter; a span ended afterwards (a
