@@ -35,6 +35,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime"
 )
 
@@ -109,11 +110,33 @@ func NewWithExporter(exp sdktrace.SpanExporter, opts ...sdktrace.TracerProviderO
 }
 
 func newTracer(exp sdktrace.SpanExporter, log *slog.Logger, opts ...sdktrace.TracerProviderOption) *Tracer {
-	res := resource.NewSchemaless(attribute.String("service.name", "rpl-router"))
+	res := newResource(log)
 	b := newBatcher(exp, log)
 	tp := sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithSpanProcessor(b), sdktrace.WithResource(res), sdktrace.WithIDGenerator(ids{})}, opts...)...)
 	return &Tracer{tp: tp, b: b, tracer: tp.Tracer("github.com/rpl-lang/rpl/runtime")}
 }
+
+// newResource is the resource the spans are exported with:
+// service.name rpl-router and service.version the router's
+// (ServiceVersion), OpenTelemetry's variables taking precedence: the
+// attributes of OTEL_RESOURCE_ATTRIBUTES, service.name among them, and
+// OTEL_SERVICE_NAME over all. Attributes of OTEL_RESOURCE_ATTRIBUTES
+// that cannot be read are left out, logged at WARN.
+func newResource(log *slog.Logger) *resource.Resource {
+	res, err := resource.New(context.Background(),
+		resource.WithAttributes(attribute.String("service.name", "rpl-router"), attribute.String("service.version", ServiceVersion())),
+		resource.WithFromEnv())
+	if err != nil {
+		log.Warn("tracing: OTEL_RESOURCE_ATTRIBUTES not read whole", "err", err)
+	}
+	return res
+}
+
+// ServiceVersion is the router's version, as spans' service.version
+// gives it: the module's version ("(devel)" for a build outside a
+// release), its VCS revision when the binary carries one, and the Go
+// version, as rpl-router --version prints it.
+func ServiceVersion() string { return strings.TrimPrefix(bundle.CompilerVersion(), "rpl ") }
 
 var _ runtime.TraceFunc = (*Tracer)(nil).Trace
 

@@ -550,3 +550,34 @@ func TestShutdownEndpointSilent(t *testing.T) {
 		t.Error("Flush: no error, its export was stopped")
 	}
 }
+
+// TestResource: spans are exported as service rpl-router at the router's
+// version, unless OTEL_SERVICE_NAME, else service.name in
+// OTEL_RESOURCE_ATTRIBUTES, names another; the variable's other
+// attributes are taken.
+func TestResource(t *testing.T) {
+	for _, c := range []struct{ name, attrs, want string }{
+		{"", "", "rpl-router"},
+		{"routing-eu", "", "routing-eu"},
+		{"", "service.name=from-attrs,deployment.environment=prod", "from-attrs"},
+		{"routing-eu", "service.name=from-attrs,deployment.environment=prod", "routing-eu"},
+	} {
+		t.Setenv("OTEL_SERVICE_NAME", c.name)
+		t.Setenv("OTEL_RESOURCE_ATTRIBUTES", c.attrs)
+		exp := tracetest.NewInMemoryExporter()
+		tr := tracing.NewWithExporter(exp)
+		_, done := tr.Trace(context.Background(), "", "http", runtime.KindV2)
+		done(nil)
+		_, spans := spanAttrs(t, tr, exp)
+		got := map[string]string{}
+		for _, a := range spans[0].Resource.Attributes() {
+			got[string(a.Key)] = a.Value.Emit()
+		}
+		if got["service.name"] != c.want || got["service.version"] != tracing.ServiceVersion() || got["service.version"] == "" {
+			t.Errorf("OTEL_SERVICE_NAME=%q OTEL_RESOURCE_ATTRIBUTES=%q: resource %v, want service.name %s", c.name, c.attrs, got, c.want)
+		}
+		if c.attrs != "" && got["deployment.environment"] != "prod" {
+			t.Errorf("OTEL_RESOURCE_ATTRIBUTES=%q: resource %v", c.attrs, got)
+		}
+	}
+}
