@@ -30,6 +30,12 @@ const (
 	CodeNotReady       Code = "not_ready"        // no policy version is active yet
 )
 
+// ErrorCodes are the decision error codes, every one a decision can be
+// answered with (metrics count each from the start, at 0).
+func ErrorCodes() []Code {
+	return []Code{CodeUnauthorized, CodeInvalidRequest, CodePolicyNotFound, CodeDecisionFailed, CodeInternal, CodeOverloaded, CodeNotReady}
+}
+
 // CP1 reports whether c is one of the five codes of the CP1 contract.
 func (c Code) CP1() bool {
 	switch c {

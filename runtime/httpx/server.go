@@ -128,6 +128,10 @@ type Config struct {
 // Transport is the name the HTTP transport gives spans and metrics.
 const Transport = "http"
 
+// Refusals are the reasons the HTTP transport refuses a request for
+// (rpl_refused_total's reason).
+var Refusals = []runtime.Refusal{runtime.RefusedOverloaded, runtime.RefusedTooLarge, runtime.RefusedUnreadable, runtime.RefusedMethod, runtime.RefusedNotFound}
+
 // ErrNoSource is wrapped by a Config.Reload error that means there is no
 // policy source to reload.
 var ErrNoSource = errors.New("no policy source to reload")

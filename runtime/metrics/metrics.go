@@ -29,6 +29,13 @@
 // The last five are read when /metrics is scraped: the requests do not
 // touch them.
 //
+// The series whose labels take fixed values are there from the start,
+// at 0: rpl_reloads_total's (ok, error), rpl_decision_errors_total's
+// (each error code) and rpl_refused_total's (each reason of each
+// transport that serves: Transport), as are rpl_spans_dropped_total's
+// and the others counted when scraped; the others, labelled by policy,
+// version, kind or code, appear once they have a value.
+//
 // The decisions' series of a policy version are dropped once it is
 // neither the active version nor the one activated before it
 // (KeepVersions): their number stays bounded however often policies are
@@ -136,7 +143,25 @@ func New() *Metrics {
 	}
 	m.reg.MustRegister(m.decisions, m.duration, m.fuel, m.errors, m.reloads, m.active, m.refused, m.requests, m.logDropped, m.logFailed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The series of fixed labels are there from the start, at 0: the
+	// first failed reload, or the first error after a restart, is then an
+	// increase that increase() and rate() see.
+	m.reloads.WithLabelValues("ok")
+	m.reloads.WithLabelValues("error")
+	for _, c := range runtime.ErrorCodes() {
+		m.errors.WithLabelValues(string(c))
+	}
 	return m
+}
+
+// Transport makes the refusal series of a transport that serves, one
+// for each of the reasons it can refuse a request for, at 0 until one
+// is (rpl_refused_total{transport,reason}).
+func (m *Metrics) Transport(name string, reasons ...runtime.Refusal) {
+	for _, why := range reasons {
+		k := refusalKey{name, why}
+		m.refusals.LoadOrStore(k, m.refused.WithLabelValues(name, why.String()))
+	}
 }
 
 // Registry is the metrics' registry, for extra collectors.

@@ -71,7 +71,7 @@ func TestDecidedCounts(t *testing.T) {
 		"outcome=route,policy=default,version=fedcba987654 1",
 	}
 	wantSeries(t, m, "rpl_decisions_total", want...)
-	wantSeries(t, m, "rpl_decision_errors_total", "code=decision_failed 1")
+	wantSeries(t, m, "rpl_decision_errors_total", "code=decision_failed 1", "code=internal 0", "code=invalid_request 0", "code=not_ready 0", "code=overloaded 0", "code=policy_not_found 0", "code=unauthorized 0")
 }
 
 func BenchmarkDecided(b *testing.B) {
@@ -248,7 +248,7 @@ func TestObserved(t *testing.T) {
 func TestReloadsCounted(t *testing.T) {
 	m := New()
 	m.Loaded(nil, errors.New("default.rpl:1: syntax error"))
-	wantSeries(t, m, "rpl_reloads_total", "result=error 1")
+	wantSeries(t, m, "rpl_reloads_total", "result=error 1", "result=ok 0")
 	wantSeries(t, m, "rpl_active_policy_version")
 	m.Loaded(&runtime.Snapshot{Version: "0123456789abcdef"}, nil)
 	m.Loaded(nil, errors.New("again"))
@@ -362,4 +362,23 @@ func TestSeriesDocumented(t *testing.T) {
 			t.Errorf("%s is listed in the package documentation, not exported", name)
 		}
 	}
+}
+
+// TestFixedSeriesAtZero: the series of fixed labels are there from the
+// start, at 0 (the first failed reload, or error, after a restart is an
+// increase): reloads, decision errors by code, and the refusals of a
+// transport that serves, by reason.
+func TestFixedSeriesAtZero(t *testing.T) {
+	m := New()
+	m.Transport("nats", runtime.RefusedOverloaded, runtime.RefusedNoReply)
+	wantSeries(t, m, "rpl_reloads_total", "result=error 0", "result=ok 0")
+	var codes []string
+	for _, c := range runtime.ErrorCodes() {
+		codes = append(codes, "code="+string(c)+" 0")
+	}
+	slices.Sort(codes)
+	wantSeries(t, m, "rpl_decision_errors_total", codes...)
+	wantSeries(t, m, "rpl_refused_total", "reason=no_reply,transport=nats 0", "reason=overloaded,transport=nats 0")
+	m.Refused("nats", runtime.RefusedOverloaded)
+	wantSeries(t, m, "rpl_refused_total", "reason=no_reply,transport=nats 0", "reason=overloaded,transport=nats 1")
 }

@@ -137,7 +137,7 @@ func TestReloadCutShortNotAFailure(t *testing.T) {
 	if st.ReloadFailures != 0 || st.LastError != "" || st.Version != v1 {
 		t.Errorf("after a reload cut short: reload_failures %d, last_error %q, version %.12s; want 0, none, %.12s", st.ReloadFailures, st.LastError, st.Version, v1)
 	}
-	if m := scrape(t, r); strings.Contains(m, `rpl_reloads_total{result="error"}`) {
+	if m := scrape(t, r); !strings.Contains(m, `rpl_reloads_total{result="error"} 0`+"\n") {
 		t.Errorf("a reload cut short counted as a failed load:\n%s", grepLines(m, "rpl_reloads_total"))
 	}
 	// A reload that runs is counted as ever.
@@ -194,5 +194,26 @@ func TestReloadAfterShutdownNotSaved(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, router.LastGoodDir, "extra.rpl")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the reload after Shutdown saved its version in the data directory (extra.rpl: %v)", err)
+	}
+}
+
+// TestFixedSeriesAtStart: a router's series of fixed labels are there at
+// 0 from the start: a first failed reload, overload or error after a
+// restart is an increase that increase() and rate() see.
+func TestFixedSeriesAtStart(t *testing.T) {
+	r := startRouter(t, router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NoNATS: true, HTTP: "127.0.0.1:0", Logger: quiet()})
+	m := scrape(t, r)
+	for _, line := range []string{
+		`rpl_reloads_total{result="error"} 0`,
+		`rpl_decision_errors_total{code="decision_failed"} 0`,
+		`rpl_refused_total{reason="overloaded",transport="http"} 0`,
+		`rpl_refused_total{reason="not_found",transport="http"} 0`,
+	} {
+		if !strings.Contains(m, line+"\n") {
+			t.Errorf("no %s at start:\n%s", line, grepLines(m, "rpl_re"))
+		}
+	}
+	if strings.Contains(m, `transport="nats"`) {
+		t.Errorf("a router without NATS has NATS's refusals:\n%s", grepLines(m, "rpl_refused"))
 	}
 }

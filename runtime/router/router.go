@@ -483,6 +483,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		r.hooks = hooks
 		r.Metrics.NATSDropped(r.natsDropped, natsx.Subjects...)
 		r.Metrics.NATSConnected("rpl-router", r.nc.IsConnected)
+		r.Metrics.Transport(natsx.Transport, runtime.RefusedOverloaded, runtime.RefusedTooLarge, runtime.RefusedUnreadable, runtime.RefusedNoReply)
 		if e.Ready() {
 			if err := r.serveNATS(); err != nil {
 				return nil, err
@@ -511,6 +512,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		}
 		ll := httpx.Limit(tl, opt.MaxConnections)
 		r.Metrics.HTTPConnections(ll.Open, ll.MaxOpen(), ll.Waits, ll.IdleClosed)
+		r.Metrics.Transport(httpx.Transport, httpx.Refusals...)
 		r.httpL = ll
 		if !listensLoopback(r.httpL.Addr()) && opt.AdminToken == "" {
 			r.log.Warn("HTTP listens beyond loopback with its admin endpoints open: any client that reaches it can roll back, activate or reload a version, and read provider health and tenant spend; give --admin-token", "listen", r.httpL.Addr().String())
