@@ -196,6 +196,10 @@ func TestExternalNATSAuthRefusedRetried(t *testing.T) {
 		r.Shutdown(ctx)
 	}()
 	waitUntil(t, "the refusal logged", func() bool { return strings.Contains(logs.String(), "NATS refused the router's credentials") })
+	// Nothing subscribed while refused: the log does not say otherwise.
+	if log := logs.String(); strings.Contains(log, "NATS subjects subscribed") || !strings.Contains(log, "NATS subjects to be subscribed once the connection is up") {
+		t.Errorf("the subscriptions, not connected:\n%s", log)
+	}
 	// Refused again and again: nats.go closed the connection after the
 	// second refusal.
 	waitUntil(t, "5 refusals", func() bool { return r.NATS().Stats().Reconnects >= 5 || r.NATS().IsClosed() })

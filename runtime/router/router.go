@@ -640,7 +640,14 @@ func (r *Router) serveNATS() error {
 	}
 	r.natsS.Store(srv)
 	if s := r.Engine.Current(); s != nil {
-		r.log.Info("NATS subjects subscribed", "queue group", natsx.QueueGroup, "version", s.ShortVersion())
+		// Not connected (the server down, or refusing the credentials),
+		// the subscriptions are sent when the connection comes up, which
+		// is logged ("NATS connected").
+		msg := "NATS subjects subscribed"
+		if !r.nc.IsConnected() {
+			msg = "NATS subjects to be subscribed once the connection is up"
+		}
+		r.log.Info(msg, "queue group", natsx.QueueGroup, "version", s.ShortVersion())
 	}
 	return nil
 }
