@@ -203,7 +203,9 @@ func (e *Engine) decideOn(ctx context.Context, o *Outcome, s *Snapshot, policyID
 	}
 	e.decide(ctx, o, s, policyID, req, arrival, start)
 	o.Elapsed = time.Since(start)
-	e.decisions.Add(1)
+	if s != nil { // answered not_ready, nothing was decided
+		e.decisions.Add(1)
+	}
 	// A failure is a policy's run that failed (answered an error or the
 	// safe default), or the router's own; a request refused before a
 	// policy ran (invalid, unknown policy, no active version) is not.

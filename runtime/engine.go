@@ -286,8 +286,8 @@ func (e *Engine) Current() *Snapshot { return e.cur.Load() }
 // Ready reports whether a snapshot is active.
 func (e *Engine) Ready() bool { return e.cur.Load() != nil }
 
-// Decisions is the number of decide requests answered, refusals
-// included (Status's Decisions), without the rest of Status.
+// Decisions is the number of decide requests answered with a version
+// active (Status's Decisions), without the rest of Status.
 func (e *Engine) Decisions() int64 { return e.decisions.Load() }
 
 // LoadDir builds a snapshot from dir and activates it. On failure the
@@ -537,7 +537,7 @@ type Status struct {
 	Ready          bool      `json:"ready"`
 	Version        string    `json:"version,omitempty"`
 	Policies       []string  `json:"policies,omitempty"`
-	Decisions      int64     `json:"decisions"`       // requests answered, refusals included
+	Decisions      int64     `json:"decisions"`       // decide requests answered with a version active: its decisions, and its refusals of a tenant or a policy id; not those answered not_ready, nor invalid ones
 	Failures       int64     `json:"failures"`        // policy runs that failed, and internal errors
 	Reloads        int64     `json:"reloads"`         // activations, a rollback included (Observer.Loaded with a snapshot)
 	ReloadFailures int64     `json:"reload_failures"` // loads refused: LoadDir's, LoadBundle's, and those told to LoadFailed

@@ -948,23 +948,29 @@ func TestBuildDirDuplicateID(t *testing.T) {
 // TestStatusFailures: Status counts as failures the policy runs that
 // failed, not the requests refused before a policy ran (no version
 // active, an unknown policy), which it counted so: a router waiting for
-// its first version reported each request as a failure.
+// its first version reported each request as a failure. Nor does it
+// count as decisions those answered not_ready.
 func TestStatusFailures(t *testing.T) {
 	e := newEngine(t, runtime.Config{})
 	ctx := context.Background()
 	e.HandleV2(ctx, []byte(`{"request": {"id": "r"}}`), time.Now(), nil, nil) // not_ready
+	// Nothing decided, no version being active: not a decision either
+	// (/v2/policies' decisions counted it).
+	if st := e.Status(); st.Decisions != 0 || st.Failures != 0 {
+		t.Fatalf("after not_ready: %d decisions, %d failures; want none", st.Decisions, st.Failures)
+	}
 	dir := t.TempDir()
 	writeFile(t, dir, "default.rpl", "package default\n\nfn route(r: Request) -> Decision = to(\"p:m\").priority(100 / r.estimate.input_tokens)\n")
 	load(t, e, dir)
 	e.HandleV2(ctx, []byte(`{"policy_id": "nope", "request": {"id": "r"}}`), time.Now(), nil, nil) // policy_not_found
-	if st := e.Status(); st.Decisions != 2 || st.Failures != 0 {
-		t.Fatalf("after two refusals: %d decisions, %d failures; want 2 and 0", st.Decisions, st.Failures)
+	if st := e.Status(); st.Decisions != 1 || st.Failures != 0 {
+		t.Fatalf("after a refusal: %d decisions, %d failures; want 1 and 0", st.Decisions, st.Failures)
 	}
 	if _, code, _ := e.HandleV2(ctx, []byte(`{"request": {"id": "r", "estimate": {"input_tokens": 0}}}`), time.Now(), nil, nil); code != runtime.CodeDecisionFailed {
 		t.Fatalf("division by zero: %s", code)
 	}
-	if st := e.Status(); st.Decisions != 3 || st.Failures != 1 {
-		t.Errorf("after a policy's failure: %d decisions, %d failures; want 3 and 1", st.Decisions, st.Failures)
+	if st := e.Status(); st.Decisions != 2 || st.Failures != 1 {
+		t.Errorf("after a policy's failure: %d decisions, %d failures; want 2 and 1", st.Decisions, st.Failures)
 	}
 }
 
