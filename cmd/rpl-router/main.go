@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -138,7 +139,7 @@ func serveCmd() *cobra.Command {
 	var failMode, publicKey, logCompression string
 	var drain time.Duration
 	var heapFloorMB int
-	var procsMode string
+	var procsMode, logLevel, logFormat string
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Decide requests over NATS and HTTP",
@@ -238,7 +239,9 @@ latter 200 ms later).`,
 			if err != nil {
 				return err
 			}
-			o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			if o.Logger, err = newLogger(cmd.ErrOrStderr(), logLevel, logFormat); err != nil {
+				return err
+			}
 			defer heapfloor.Start(uint64(heapFloorMB) << 20).Stop()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -285,7 +288,7 @@ latter 200 ms later).`,
 			stop()
 			o.Logger.Info("shutting down (a second signal exits at once)", "grace", o.ShutdownGrace, "then drain up to", drain)
 			if err := shutdown(r, o.ShutdownGrace, drain); err != nil {
-				return err
+				return oneLine{err}
 			}
 			o.Logger.Info("shut down")
 			return nil
@@ -330,10 +333,39 @@ latter 200 ms later).`,
 	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT)")
 	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests (after --shutdown-grace)")
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", 0, "on SIGTERM, how long HTTP keeps serving with /readyz answering 503 before it stops taking connections, for a load balancer to take the router out; then --drain for in-flight requests")
+	f.StringVar(&logLevel, "log-level", "info", "the least severe of the router's log lines written: debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "the router's log lines as text (key=value) or json (a JSON object a line), to standard error")
 	heapFloorFlag(f, &heapFloorMB)
 	procsFlag(f, &procsMode)
 	return c
 }
+
+// newLogger is the router's logger, writing to w at level (--log-level:
+// debug, info, warn, error) in format (--log-format: text, json).
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	switch level {
+	case "debug", "info", "warn", "error":
+		l.UnmarshalText([]byte(level)) // cannot fail: one of slog's names
+	default:
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// oneLine is an error whose message is on one line, as a log line's, its
+// errors joined (errors.Join puts each on a line of its own) by "; ".
+type oneLine struct{ err error }
+
+func (e oneLine) Error() string { return strings.ReplaceAll(e.err.Error(), "\n", "; ") }
+func (e oneLine) Unwrap() error { return e.err }
 
 // serving, when set (by tests), is called with the router serve started,
 // once SIGHUP is handled.

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -570,5 +572,73 @@ func TestSetProcs(t *testing.T) {
 		if p := goruntime.GOMAXPROCS(0); p != c.want {
 			t.Errorf("GOMAXPROCS=%q, --procs 3: %d processors, want %d", c.env, p, c.want)
 		}
+	}
+}
+
+// TestLogFlags: --log-level and --log-format choose the lines written
+// and their form (the debug lines documented were never shown); with
+// tracing, the start says where spans go, the URL's secret redacted;
+// values other than those taken are refused, naming them.
+func TestLogFlags(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	var logs syncBuffer
+	_, stop := startServe(t, &logs, "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir(),
+		"--log-level", "debug", "--log-format", "json", "--otlp-endpoint", "http://user:s3cret@127.0.0.1:1")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	tracing := false
+	for line := range strings.Lines(logs.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("--log-format json: %q is no JSON object: %v", line, err)
+		}
+		tracing = tracing || m["level"] == "INFO" && strings.HasPrefix(m["msg"].(string), "tracing:") && m["endpoint"] == "http://user:xxxxx@127.0.0.1:1"
+	}
+	if !tracing || strings.Contains(logs.String(), "s3cret") {
+		t.Errorf("no line naming tracing's endpoint, redacted:\n%s", logs.String())
+	}
+	// The debug lines are written at debug alone.
+	for level, want := range map[string]bool{"debug": true, "info": false} {
+		var out bytes.Buffer
+		l, err := newLogger(&out, level, "text")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Debug("policy source unchanged")
+		if got := strings.Contains(out.String(), "level=DEBUG"); got != want {
+			t.Errorf("--log-level %s: a debug line written %v:\n%s", level, got, out.String())
+		}
+	}
+
+	var warn syncBuffer
+	_, stop = startServe(t, &warn, "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir(), "--log-level", "warn")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(warn.String(), "level=INFO") {
+		t.Errorf("--log-level warn wrote INFO lines:\n%s", warn.String())
+	}
+
+	for _, c := range [][]string{{"--log-level", "verbose", `--log-level "verbose": want debug, info, warn or error`}, {"--log-format", "xml", `--log-format "xml": want text or json`}} {
+		cmd := root()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"serve", c[0], c[1], "--no-nats", "--http", "127.0.0.1:0", "--policies", "../../examples/policies", "--data-dir", t.TempDir()})
+		if err := cmd.Execute(); err == nil || err.Error() != c[2] {
+			t.Errorf("%s %s: %v, want %s", c[0], c[1], err, c[2])
+		}
+	}
+}
+
+// TestShutdownErrorOneLine: serve's shutdown error is one line, its
+// errors joined by "; " (errors.Join's, one a line, broke the log's).
+func TestShutdownErrorOneLine(t *testing.T) {
+	a, b := errors.New("shutdown: a"), errors.New("shutdown: b")
+	err := error(oneLine{errors.Join(a, b)})
+	if err.Error() != "shutdown: a; shutdown: b" || !errors.Is(err, b) {
+		t.Errorf("%q", err)
 	}
 }

@@ -376,6 +376,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		}
 		r.tracer, hooks.Trace = t, t.Trace
 		r.Metrics.SpansDropped(t.Dropped, tracing.DropReasons...)
+		r.log.Info("tracing: a span per request exported over OTLP/HTTP", "endpoint", natsx.RedactURL(opt.OTLP))
 	}
 
 	// NATS first (the decision log needs it), but without blocking on an
