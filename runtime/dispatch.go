@@ -39,12 +39,13 @@ type Refusal uint8
 
 // The refusals.
 const (
-	RefusedOverloaded Refusal = iota // the transport's concurrency bound or backlog is full
-	RefusedTooLarge                  // the body, or its reply, is larger than the transport accepts
-	RefusedUnreadable                // the body could not be read
-	RefusedNoReply                   // a NATS message without a reply subject not served: a decide, or feedback not recorded
-	RefusedMethod                    // an HTTP method the endpoint does not take
-	RefusedNotFound                  // an HTTP path under /v1/ or /v2/ that is no endpoint
+	RefusedOverloaded   Refusal = iota // the transport's concurrency bound or backlog is full
+	RefusedTooLarge                    // the body, or its reply, is larger than the transport accepts
+	RefusedUnreadable                  // the body could not be read
+	RefusedNoReply                     // a NATS message without a reply subject not served: a decide, or feedback not recorded
+	RefusedMethod                      // an HTTP method the endpoint does not take
+	RefusedNotFound                    // an HTTP path under /v1/ or /v2/ that is no endpoint
+	RefusedUnauthorized                // an HTTP admin request without the admin token
 )
 
 // ContentCoding is the first content coding other than identity that
@@ -80,10 +81,10 @@ func TooLargeMessage(size, limit int64) string {
 	return fmt.Sprintf("request body too large: %d bytes, at most %d", size, limit)
 }
 
-var refusalNames = [...]string{RefusedOverloaded: "overloaded", RefusedTooLarge: "too_large", RefusedUnreadable: "unreadable", RefusedNoReply: "no_reply", RefusedMethod: "method", RefusedNotFound: "not_found"}
+var refusalNames = [...]string{RefusedOverloaded: "overloaded", RefusedTooLarge: "too_large", RefusedUnreadable: "unreadable", RefusedNoReply: "no_reply", RefusedMethod: "method", RefusedNotFound: "not_found", RefusedUnauthorized: "unauthorized"}
 
 // String is the refusal's name, as metrics label it: overloaded,
-// too_large, unreadable, no_reply, method, not_found.
+// too_large, unreadable, no_reply, method, not_found, unauthorized.
 func (r Refusal) String() string {
 	if int(r) < len(refusalNames) {
 		return refusalNames[r]
@@ -93,8 +94,11 @@ func (r Refusal) String() string {
 
 // Code is the error code a refusal is answered with.
 func (r Refusal) Code() Code {
-	if r == RefusedOverloaded {
+	switch r {
+	case RefusedOverloaded:
 		return CodeOverloaded
+	case RefusedUnauthorized:
+		return CodeUnauthorized
 	}
 	return CodeInvalidRequest
 }

@@ -1,10 +1,12 @@
 package httpx_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -238,5 +240,35 @@ func TestPoliciesConsistent(t *testing.T) {
 		if active != 1 {
 			t.Fatalf("%d versions marked active: %s", active, body)
 		}
+	}
+}
+
+// TestAdminUnauthorizedCounted: an admin request refused without the
+// admin token is counted (rpl_refused_total{reason="unauthorized"}) and
+// logged at WARN, once a minute at most, naming where it came from and
+// never the token it gave.
+func TestAdminUnauthorizedCounted(t *testing.T) {
+	var logs bytes.Buffer
+	_, srv := setup(t, httpx.Config{AdminToken: "s3cret", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for _, token := range []string{"", "guessed-token", "another-guess"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/v2/targets", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Fatalf("token %q: %d", token, resp.StatusCode)
+		}
+	}
+	if _, _, body := do(t, "GET", srv.URL+"/metrics", ""); !strings.Contains(body, `rpl_refused_total{reason="unauthorized",transport="http"} 3`) {
+		t.Errorf("not counted:\n%s", body)
+	}
+	log := logs.String()
+	if strings.Count(log, "level=WARN") != 1 || !strings.Contains(log, "remote=127.0.0.1:") || !strings.Contains(log, "path=/v2/targets") || strings.Contains(log, "guess") {
+		t.Errorf("the refusals' log:\n%s", log)
 	}
 }

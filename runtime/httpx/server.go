@@ -74,14 +74,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
+	"github.com/rpl-lang/rpl/internal/repeats"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/runtime/tracing"
@@ -120,6 +123,10 @@ type Config struct {
 	// another request is answered 401 unauthorized. The decide,
 	// feedback, health and metrics endpoints stay open.
 	AdminToken string
+	// Logger, when set, is told of admin requests refused without the
+	// admin token, once a minute at most (WARN); each is counted as a
+	// refusal, unauthorized (Hooks.Refused).
+	Logger *slog.Logger
 	// Hooks trace each request and count those refused before the
 	// engine (overloaded, too large, unreadable) as transport "http".
 	runtime.Hooks
@@ -130,7 +137,7 @@ const Transport = "http"
 
 // Refusals are the reasons the HTTP transport refuses a request for
 // (rpl_refused_total's reason).
-var Refusals = []runtime.Refusal{runtime.RefusedOverloaded, runtime.RefusedTooLarge, runtime.RefusedUnreadable, runtime.RefusedMethod, runtime.RefusedNotFound}
+var Refusals = []runtime.Refusal{runtime.RefusedOverloaded, runtime.RefusedTooLarge, runtime.RefusedUnreadable, runtime.RefusedMethod, runtime.RefusedNotFound, runtime.RefusedUnauthorized}
 
 // ErrNoSource is wrapped by a Config.Reload error that means there is no
 // policy source to reload.
@@ -143,6 +150,11 @@ type Server struct {
 	cfg Config
 	sem chan struct{}
 	mux *http.ServeMux
+
+	// unauthorizedN counts the admin requests refused since the last
+	// line logged, which unauthorizedLog keeps to one a minute.
+	unauthorizedN   atomic.Int64
+	unauthorizedLog repeats.Filter
 }
 
 // New returns a server for e.
@@ -659,11 +671,31 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 				// is needed, which the client thinks it sent.
 				msg = "the token of Authorization: Bearer is not the router's --admin-token"
 			}
+			s.unauthorized(r)
 			adminError(w, http.StatusUnauthorized, string(runtime.CodeUnauthorized), errors.New(msg))
 			return
 		}
 		h(w, r)
 	})
+}
+
+// errUnauthorized is the failure the log of admin requests refused
+// repeats (Server.unauthorized).
+var errUnauthorized = errors.New("admin request refused: unauthorized")
+
+// unauthorized counts an admin request r refused without the admin token
+// and logs it, once a minute at most, naming where it came from (never
+// the token it gave) and how many were refused since the last line.
+func (s *Server) unauthorized(r *http.Request) {
+	if s.cfg.Refused != nil {
+		s.cfg.Refused(Transport, runtime.RefusedUnauthorized)
+	}
+	n := s.unauthorizedN.Add(1)
+	if s.cfg.Logger != nil && s.unauthorizedLog.Tell(errUnauthorized) {
+		s.unauthorizedN.Add(-n)
+		s.cfg.Logger.Warn("admin request refused: no valid admin token (logged once a minute at most; rpl_refused_total{reason=\"unauthorized\"} counts every one)",
+			"remote", r.RemoteAddr, "method", r.Method, "path", jsonx.Echo(r.URL.Path), "refused", n)
+	}
 }
 
 // malformed is the syntax error of body, not empty, that is not JSON

@@ -11,7 +11,7 @@
 //	rpl_reloads_total{result}                     activations (ok) and failed loads (error)
 //	rpl_active_policy_version{version}            1 for the active version
 //	rpl_requests_total{transport,kind,code}       requests the engine answered, by kind (cp1, v2, batch, feedback) and code (ok or the error code)
-//	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable, no_reply, method, not_found
+//	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable, no_reply, method, not_found, unauthorized (an admin request without the admin token)
 //	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish, a closed log)
 //	rpl_decision_log_failures_total               acknowledged decision-log publishes that failed (events since the last acknowledgement may be lost)
 //	rpl_nats_dropped_total{subject}               NATS messages the router's client dropped (slow consumer), still queued when its subscriptions closed (a shutdown's drain that ran out), or whose reply could not be sent: requests time out, fire-and-forget feedback is lost
@@ -129,7 +129,7 @@ func New() *Metrics {
 			Name: "rpl_active_policy_version", Help: "1 for the active policy version.",
 		}, []string{"version"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "rpl_refused_total", Help: "Requests refused before the engine, by transport and reason (overloaded, too_large, unreadable; no_reply: a NATS decide without a reply subject, or such feedback not recorded; method: an HTTP method the endpoint does not take; not_found: an HTTP path under /v1/ or /v2/ that is no endpoint).",
+			Name: "rpl_refused_total", Help: "Requests refused before the engine, by transport and reason (overloaded, too_large, unreadable; no_reply: a NATS decide without a reply subject, or such feedback not recorded; method: an HTTP method the endpoint does not take; not_found: an HTTP path under /v1/ or /v2/ that is no endpoint; unauthorized: an HTTP admin request without the admin token).",
 		}, []string{"transport", "reason"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rpl_requests_total", Help: "Requests the engine answered, by transport, kind (cp1, v2, batch, feedback) and code (ok, or the error code: invalid_request for a malformed request or invalid feedback).",

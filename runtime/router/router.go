@@ -504,7 +504,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		h := httpx.New(e, httpx.Config{
 			MaxBody: opt.MaxBody, MaxInFlight: opt.MaxInFlight, Metrics: r.Metrics.Handler(),
 			Hooks: hooks, Draining: r.shutting.Load, NotReady: r.notReady, Sources: func() any { return r.takenSources() },
-			Reload: r.Reload, AdminToken: opt.AdminToken,
+			Reload: r.Reload, AdminToken: opt.AdminToken, Logger: r.log,
 		})
 		r.httpH = h
 		tl, err := net.Listen("tcp", opt.HTTP)
