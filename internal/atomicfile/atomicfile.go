@@ -96,6 +96,24 @@ func WriteSynced(path string, data []byte, mode os.FileMode) error {
 	return nil
 }
 
+// WriteNew is WriteSynced without the sync, for many files of a new
+// directory synced at once after (SyncFS): one sync a file took 8 s for
+// the 4,002 files of a router's last good version of 4,000 tenants.
+func WriteNew(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
 // write writes data to f, syncs and closes it.
 func write(f *os.File, data []byte) error {
 	_, err := f.Write(data)
