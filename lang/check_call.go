@@ -129,7 +129,7 @@ func (c *checker) call(e *CallExpr, want Type) Type {
 					fx.Title = "call " + f.Sel.Name + "(" + exprString(f.X) + more + ")"
 					d.Fixes = append(d.Fixes, fx)
 				}
-			} else if alias, ok := methodAliases[f.Sel.Name]; ok && slices.Contains(c.methodNames(xt), alias) {
+			} else if alias := otherLanguages[f.Sel.Name].to; alias != "" && slices.Contains(c.methodNames(xt), alias) {
 				d := c.errAt(f.Sel, CodeUnknownField, "%s has no field or method %s (did you mean %s?)", xt, f.Sel.Name, alias)
 				d.Fixes = append(d.Fixes, Fix{Title: "change " + f.Sel.Name + " to " + alias, Span: f.Sel.Span(), NewText: alias})
 			} else {
@@ -206,10 +206,6 @@ func (c *checker) methodNames(t Type) []string {
 	}
 	return names
 }
-
-// methodAliases are the names other languages give builtins, which no
-// spelling suggestion reaches: length for len.
-var methodAliases = map[string]string{"length": "len", "lenght": "len", "size": "len"}
 
 // skipArgs checks the arguments of a call that failed, so their own
 // errors and uses are still recorded.

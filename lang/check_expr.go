@@ -65,12 +65,30 @@ func (c *checker) notDeclared(n Node, typ bool, name string) {
 }
 
 // otherLanguages are the value names that other languages have and RPL
-// spells otherwise, undefined in RPL: the hint, and the name to write
-// instead when it is one.
+// spells otherwise, undefined in RPL, which no spelling suggestion
+// reaches (length for len): the hint, and the name to write instead when
+// it is one, called as a function or, when a builtin takes the receiver,
+// as a method (xs.length()).
 var otherLanguages = map[string]struct{ msg, to string }{
 	"null": {"RPL has no null: the absent value is none", "none"},
 	"nil":  {"RPL has no nil: the absent value is none", "none"},
 	"elif": {"RPL has no elif: write else if", ""},
+	// Builtins that other languages name otherwise (stdlib.md).
+	"length":      {"the length of a string, list or map is len(x)", "len"},
+	"size":        {"the length of a string, list or map is len(x)", "len"},
+	"strlen":      {"the length of a string, list or map is len(x)", "len"},
+	"lenght":      {"the length of a string, list or map is len(x)", "len"},
+	"toLowerCase": {"RPL's is lower(s)", "lower"},
+	"tolower":     {"RPL's is lower(s)", "lower"},
+	"toUpperCase": {"RPL's is upper(s)", "upper"},
+	"toupper":     {"RPL's is upper(s)", "upper"},
+	"includes":    {"RPL's is contains(s, sub), or x in xs", "contains"},
+	"startsWith":  {"RPL's is starts_with(s, prefix)", "starts_with"},
+	"endsWith":    {"RPL's is ends_with(s, suffix)", "ends_with"},
+	"str":         {"RPL's is string(x)", "string"},
+	"parseInt":    {"RPL's is int(s), none when s is not an int", "int"},
+	"atoi":        {"RPL's is int(s), none when s is not an int", "int"},
+	"sorted":      {"RPL's is sort(xs)", "sort"},
 }
 
 // elifStmt reports whether the statement stmts[i] is an undefined elif
@@ -1283,7 +1301,7 @@ func (c *checker) selector(e *SelectorExpr) Type {
 		// A builtin read as a field (xs.len, s.length): say how to
 		// call it.
 		name := e.Sel.Name
-		if alias, ok := methodAliases[name]; ok {
+		if alias := otherLanguages[name].to; alias != "" {
 			name = alias
 		}
 		if slices.Contains(c.methodNames(xt), name) {

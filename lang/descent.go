@@ -47,6 +47,9 @@ type descent struct {
 	// stmtHead is the start of the expression statement being parsed,
 	// or -1 (see headsStmt).
 	stmtHead Pos
+	// condEnd is the index of the token just after the last expect's
+	// condition (0: none yet): a = there was meant as == (misspelling).
+	condEnd int
 }
 
 // maxNesting bounds the nesting of expressions and types, so that no input
@@ -237,6 +240,9 @@ func (d *descent) misspelling(t *token, expected string) string {
 		return ""
 	case prev.Type == tokOp && (prev.Value == "==" || prev.Value == "!="):
 		return " (write " + prev.Value + ")"
+	case d.i == d.condEnd:
+		// expect d.target = "x"
+		return " (to compare, write ==)"
 	case prev.Type == tokPunct && prev.Value == ":" && expected == "a type":
 		return " (a let binds with =: let x = …; a : before it gives the type, let x: int = …)"
 	case expected == `"}"` && prev.Type == tokIdent && (d.i < 2 || d.toks[d.i-2].Type != tokPunct || d.toks[d.i-2].Value != "."):
@@ -590,6 +596,7 @@ func (d *descent) stmt() Stmt {
 	case t.Type == tokKeyword && t.Value == "expect":
 		d.i++
 		e := &ExpectStmt{Cond: d.expr()}
+		d.condEnd = d.i
 		if d.accept(",") {
 			e.Message = d.expr()
 		}

@@ -460,6 +460,7 @@ func TestParseErrorPositions(t *testing.T) {
 		{"selector after if", "fn f(c: bool) -> string = if c { \"A\" } else { \"B\" }.lower()", CodeSyntax, "2:52-2:53", `unexpected ".": an if, match or block takes no postfix (parenthesise it: (if c { a } else { b }).f())`},
 		{"selector after match", "fn f(x: int) -> int = match x { _ => [1] }.len()", CodeSyntax, "2:43-2:44", `an if, match or block takes no postfix`},
 		{"= in a condition", "fn f(x: int) -> int = if x = 1 { 1 } else { 2 }", CodeSyntax, "2:28-2:29", `unexpected "=", expected "{" (to compare, write ==)`},
+		{"= after an expect's condition", "test \"t\" {\n  let d = 1\n  expect d = 1\n}", CodeSyntax, "4:12-4:13", `unexpected "=", expected "}" (to compare, write ==)`},
 		{"= after a test name", `test "t" = { expect true }`, CodeSyntax, "2:10-2:11", `unexpected "=", expected "{"`},
 		{"===", "fn f(x: int) -> bool = x === 1", CodeSyntax, "2:28-2:29", `unexpected "=", expected an expression (write ==)`},
 		{"!==", "fn f(x: int) -> bool = x !== 1", CodeSyntax, "2:28-2:29", `(write !=)`},
