@@ -32,6 +32,12 @@ type Config struct {
 	// Session, when set, shares the libraries that the checks using it
 	// import: each is parsed and checked once (see Session).
 	Session *Session
+	// Catalogue, when not nil, is the targets ("provider:model") of the
+	// price catalogue beside the policies (catalogue.json): a constant
+	// target given to to or fallback, or as a key of weighted's split,
+	// that is none of them, nor a provider of one given alone, is a
+	// warning (RPL221).
+	Catalogue []string
 }
 
 // Package is one policy or module: its file, the sibling test file when
@@ -289,13 +295,16 @@ type checker struct {
 	// bare member (language.md §4.2), never qualified (memberSpelling).
 	braceKey Expr
 
-	cfg    *Config
-	u      *Universe
-	prog   *Program
-	info   *Info
-	diags  DiagList
-	loaded map[string]*Package
-	stack  []string // load stack, for cycle reports
+	cfg  *Config
+	u    *Universe
+	prog *Program
+	// catalogue is Config.Catalogue's targets and their providers, made
+	// at the first target checked (unknownTarget).
+	catalogue map[string]bool
+	info      *Info
+	diags     DiagList
+	loaded    map[string]*Package
+	stack     []string // load stack, for cycle reports
 	// shared are the packages of Config.Session's libraries, checked
 	// already (sharedImport); conflict says the check loads one of them
 	// otherwise too, and must be made without the session.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 )
@@ -369,6 +371,75 @@ func TestNoOverrideTests(t *testing.T) {
 			}
 			if n != tc.want {
 				t.Errorf("%d RPL220, want %d: %v", n, tc.want, diags)
+			}
+		})
+	}
+}
+
+// TestCatalogueTargets: with the catalogue's targets (Config.Catalogue),
+// a constant target of to, fallback or weighted's split that it does not
+// list is a warning (RPL221) at the target, with the nearest, which the
+// fix writes into a literal, and the constant named as related; a
+// catalogued target, a provider of one alone and a target only known at
+// run time are not reported, nor anything without a catalogue.
+func TestCatalogueTargets(t *testing.T) {
+	u := universe(t)
+	src := `package p
+
+const backup = "anthropic:claude-sonet"
+
+fn route(r: Request) -> Decision {
+  if r.task.type == "code" {
+    return weighted({"openai:gpt-4o": 90, "openai:gpt-4o-mni": 10})
+  }
+  if r.task.type == "x" {
+    return to(r.task.type)
+  }
+  return to("openai:gpt-4o-mni").fallback(backup).fallback("openai").fallback("mistral:large")
+}
+`
+	read := func(p string) ([]byte, error) {
+		if p != "/v/p.rpl" {
+			return nil, os.ErrNotExist
+		}
+		return []byte(src), nil
+	}
+	catalogue := []string{"anthropic:claude-sonnet", "openai:gpt-4o", "openai:gpt-4o-mini"}
+	for _, tc := range []struct {
+		name      string
+		catalogue []string
+		want      []string
+	}{
+		{"no catalogue", nil, nil},
+		{"catalogue", catalogue, []string{
+			`7:43: target "openai:gpt-4o-mni" is not in the catalogue (catalogue.json) (did you mean "openai:gpt-4o-mini"?) fix "openai:gpt-4o-mini"`,
+			`12:13: target "openai:gpt-4o-mni" is not in the catalogue (catalogue.json) (did you mean "openai:gpt-4o-mini"?) fix "openai:gpt-4o-mini"`,
+			`12:43: target "anthropic:claude-sonet" is not in the catalogue (catalogue.json) (did you mean "anthropic:claude-sonnet"?) related backup declared here`,
+			`12:79: target "mistral:large" is not in the catalogue (catalogue.json)`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read, Catalogue: tc.catalogue}, "/v/p.rpl")
+			var got []string
+			for _, d := range diags {
+				if d.Severity == lang.SevError {
+					t.Errorf("unexpected error: %v", d)
+				}
+				if d.Code != lang.CodeNotInCatalogue {
+					continue
+				}
+				p := d.File.Position(d.Span.Start)
+				s := fmt.Sprintf("%d:%d: %s", p.Line, p.Col, d.Message)
+				for _, f := range d.Fixes {
+					s += " fix " + f.NewText
+				}
+				for _, r := range d.Related {
+					s += " related " + r.Message
+				}
+				got = append(got, s)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("RPL221 (-want +got):\n%s", diff)
 			}
 		})
 	}

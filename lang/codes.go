@@ -38,6 +38,7 @@ const (
 	CodeNoFiles        Code = "RPL218" // a directory named holds no .rpl file
 	CodeNameKey        Code = "RPL219" // bare key of a map literal that names a constant, local, parameter or import (warning)
 	CodeNoOverride     Code = "RPL220" // unused declaration of an extending policy that overrides nothing, its name close to a parent's (warning)
+	CodeNotInCatalogue Code = "RPL221" // constant target that the catalogue beside the policies does not list (warning)
 )
 
 // Types (RPL3xx).
@@ -118,6 +119,7 @@ var Codes = []CodeInfo{
 	{CodeNoFiles, SevError, "directory without .rpl files"},
 	{CodeNameKey, SevWarning, "bare map key that names a value"},
 	{CodeNoOverride, SevWarning, "unused declaration close to a parent's"},
+	{CodeNotInCatalogue, SevWarning, "target not in the catalogue"},
 	{CodeMismatch, SevError, "value of the wrong type"},
 	{CodeBadOperand, SevError, "operator not defined on the operand types"},
 	{CodeArgCount, SevError, "wrong number of arguments"},

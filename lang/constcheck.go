@@ -2,6 +2,7 @@ package lang
 
 import (
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -363,6 +364,7 @@ func (c *checker) constCheck(name string, b *Builtin, args []Expr) {
 	if !known {
 		return
 	}
+	c.catalogueCheck(b, args, vals)
 	i, why := b.ConstCheck(vals)
 	if why == "" || i < 0 || i >= len(args) || args[i] == nil {
 		return
@@ -715,4 +717,70 @@ func (w *fnWalk) judge(call *Call) walkStep {
 	}
 	w.b, w.arg, w.param, w.why = b, call.Args[i], b.Type.Params[i].Name, why
 	return walkStopped
+}
+
+// catalogueCheck warns (RPL221) of each constant target of a call of b
+// that the catalogue (Config.Catalogue) does not list: to's and
+// fallback's target, the keys of weighted's split (at each key of its
+// literal). vals are args' constant values (constValue).
+func (c *checker) catalogueCheck(b *Builtin, args []Expr, vals []ConstValue) {
+	if c.cfg.Catalogue == nil || b.Module != "" {
+		return
+	}
+	switch b.Name {
+	case "to", "fallback":
+		i := 0
+		if b.Name == "fallback" {
+			i = 1 // fallback(d, target, …)
+		}
+		if i < len(vals) {
+			if s, ok := vals[i].(string); ok {
+				c.unknownTarget(args[i], s)
+			}
+		}
+	case "weighted":
+		m, ok := vals[0].(ConstMap)
+		if !ok {
+			return
+		}
+		lit, _ := Unparen(args[0]).(*BraceLit)
+		for j, k := range m.Keys {
+			if s, ok := k.(string); ok {
+				at := args[0]
+				if lit != nil && j < len(lit.Entries) {
+					at = lit.Entries[j].Key
+				}
+				c.unknownTarget(at, s)
+			}
+		}
+	}
+}
+
+// unknownTarget warns (RPL221) of target, the constant value of at, when
+// the catalogue lists neither it nor, for a provider alone, a model of
+// that provider; with the nearest target, which a fix writes where at is
+// a string literal, and the constant at names as a related location.
+func (c *checker) unknownTarget(at Expr, target string) {
+	if c.catalogue == nil {
+		c.catalogue = make(map[string]bool, len(c.cfg.Catalogue))
+		for _, t := range c.cfg.Catalogue {
+			c.catalogue[t] = true
+			if p, _, ok := strings.Cut(t, ":"); ok {
+				c.catalogue[p] = true // a provider alone
+			}
+		}
+	}
+	if target == "" || c.catalogue[target] {
+		return
+	}
+	d := c.errAt(at, CodeNotInCatalogue, "target %s is not in the catalogue (catalogue.json)", strconv.Quote(target))
+	if best := Nearest(target, c.cfg.Catalogue); best != "" {
+		d.Message += " (did you mean " + strconv.Quote(best) + "?)"
+		if lit, ok := Unparen(at).(*BasicLit); ok && lit.Kind == LitString {
+			d.Fixes = append(d.Fixes, Fix{Title: "change the target to " + best, Span: lit.Span(), NewText: strconv.Quote(best)})
+		}
+	}
+	if o := c.namedConst(at); o != nil {
+		d.Related = c.declaredAt(o, o.Name+" declared here")
+	}
 }

@@ -106,7 +106,9 @@ func runCheck(cmd *cobra.Command, e *env, args []string, format string, werror b
 	loaded := map[string]bool{}           // every source file read, for the summary
 	var trees lang.Trees                  // what each file is: a policy, a library, a test module (lang.Trees)
 	checked := map[string]lang.TreeFile{} // by policy
+	catalogues := treeCatalogues(pts)
 	for _, policy := range policies(treeFiles(pts)) {
+		cfg.Catalogue = catalogues[policy]
 		prog, diags := lang.Check(cfg, policy)
 		if !diags.HasErrors() && prog.Main != nil {
 			// What only a build finds (RPL322), found as it would be.
@@ -198,6 +200,35 @@ func policies(files []string) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// treeCatalogues is, for each policy of a directory walked, the targets
+// of the catalogue.json at its tree's root (lang.Config.Catalogue), for
+// the warning of a target it does not list (RPL221). A catalogue that
+// cannot be read or is refused gives none: treeData reports it.
+func treeCatalogues(pts []policyTree) map[string][]string {
+	out := map[string][]string{}
+	for _, t := range pts {
+		if !t.walked {
+			continue
+		}
+		data, err := lang.ReadFile(filepath.Join(t.root, bundle.CatalogueFile))
+		if err != nil {
+			continue
+		}
+		cat, err := bundle.ParseCatalogue(data)
+		if err != nil {
+			continue
+		}
+		targets := make([]string, len(cat.Models))
+		for i, m := range cat.Models {
+			targets[i] = m.Target
+		}
+		for _, p := range policies(t.files) {
+			out[p] = targets
+		}
+	}
 	return out
 }
 
