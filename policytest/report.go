@@ -65,8 +65,11 @@ func WriteResult(w io.Writer, r *Result, o ReportOptions) {
 	if r.Err != nil { // a limit of the machine is a diagnostic (RPL322), in Diags
 		fmt.Fprintf(w, "%s: %v\n", o.name(r.Policy), r.Err)
 	}
-	if o.Verbose && len(r.Tests) > 0 {
+	if o.Verbose && (len(r.Tests) > 0 || r.NoTests) {
 		fmt.Fprintf(w, "=== %s\n", o.name(r.Policy))
+		if len(r.Tests) == 0 {
+			fmt.Fprintln(w, "    no tests") // go test's [no test files]
+		}
 	}
 	for _, t := range r.Tests {
 		indent := ""
@@ -135,9 +138,12 @@ func WriteSummary(w io.Writer, results []*Result, o ReportOptions) {
 	fmt.Fprintln(w, SummaryLine(results))
 }
 
-// SummaryLine is `N passed, N failed`, with `, N skipped` when any and
+// SummaryLine is `N passed, N failed`, with `, N skipped` when any,
 // `, N policies with errors` when some policies did not run their tests
-// (PoliciesWithErrors): "0 passed, 0 failed" alone would read as a pass.
+// (PoliciesWithErrors): "0 passed, 0 failed" alone would read as a pass;
+// and `, N policies without tests` when some declare none
+// (Result.NoTests): a test file forgotten, which "1 passed" alone did not
+// tell.
 func SummaryLine(results []*Result) string {
 	p, f, s := Totals(results)
 	line := fmt.Sprintf("%d passed, %d failed", p, f)
@@ -150,6 +156,19 @@ func SummaryLine(results []*Result) string {
 		line += ", 1 policy with errors"
 	default:
 		line += fmt.Sprintf(", %d policies with errors", n)
+	}
+	n := 0
+	for _, r := range results {
+		if r.NoTests {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+	case 1:
+		line += ", 1 policy without tests"
+	default:
+		line += fmt.Sprintf(", %d policies without tests", n)
 	}
 	return line
 }

@@ -97,6 +97,9 @@ type Result struct {
 	Warnings lang.DiagList
 	Err      error
 	Tests    []Test
+	// NoTests says the policy, a route function without errors,
+	// declares no test at all (not none that Config.Run matches).
+	NoTests bool
 	// Coverage is set with Config.Cover when the policy compiled, tests
 	// or not: a policy without tests is covered 0%.
 	Coverage *Coverage
@@ -230,6 +233,7 @@ func (r *Runner) run(policy string, prog *lang.Program, diags lang.DiagList, cfg
 		// said (RPL322), as rplc check says it.
 		if lang.HasRoute(prog.Main) {
 			res.Diags, res.Err = compiler.Verify(prog, r.builtins)
+			res.NoTests = res.Err == nil && !res.Diags.HasErrors()
 			if cfg.Cover && res.Err == nil && !res.Diags.HasErrors() {
 				// Its code counts, none of it run: 0%, not left out.
 				if out, err := compiler.Compile(prog, compiler.Options{Builtins: r.builtins, Cover: true}); err == nil {

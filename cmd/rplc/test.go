@@ -53,7 +53,8 @@ about 2 KB with "...". A test goes on after a failed expect. A test that runs ou
 fails at run time, prints the error and its policy call stack. The run ends
 with the line "N passed, N failed" (", N skipped" when any test called
 testing.skip; ", N policies with errors" when policies with errors, whose
-tests did not run, were found).
+tests did not run, were found; ", N policies without tests" when policies
+declare none, which -v also says under their names).
 
 Each test starts from empty router state (no spend, no prices, no experiment
 winners, every target healthy), the clock at 2025-06-02T12:00:00Z and seed 1;
