@@ -314,3 +314,65 @@ func BenchmarkJSONText(b *testing.B) {
 		})
 	}
 }
+
+// splitOf is a split of n targets "p<i>:model-<i>" (in an order that is
+// not ascending) of weights 5, 6, ….
+func splitOf(t testing.TB, n int) vm.Value {
+	var kvs []vm.Value
+	for i := n - 1; i >= 0; i-- {
+		kvs = append(kvs, str("p"+strconv.Itoa(i%7)+":model-"+strconv.Itoa(i)), vm.Int(int64(5+i)))
+	}
+	return kv(t, kvs...)
+}
+
+// constProgram is a program whose main calls the builtin key on args,
+// its constants (CONST), as a policy's weighted(split) of a const split
+// runs.
+func constProgram(t testing.TB, key string, args ...vm.Value) *vm.Program {
+	t.Helper()
+	tab, err := Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a vm.Assembler
+	for i := range args {
+		a.Emit(vm.OpConst, i)
+	}
+	a.Emit(vm.OpCallBuiltin, 0, len(args))
+	a.Emit(vm.OpReturn)
+	code, err := a.Code()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := vm.NewProgram(&vm.ProgramSpec{
+		Functions: []vm.FunctionSpec{{Name: "main", File: "test.rpl", Code: code,
+			Lines: []vm.LineEntry{{PC: 0, Line: 1, Col: 1}}}},
+		Constants: args,
+		Builtins:  []string{key},
+		Entries:   map[string]int{"main": 0},
+	}, tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkWeightedConst is weighted(split) of a constant split of 3, 20
+// and 200 targets, in an arena reset between runs, as a router decides.
+func BenchmarkWeightedConst(b *testing.B) {
+	for _, n := range []int{3, 20, 200} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			p := constProgram(b, keyWeighted, splitOf(b, n))
+			m := vm.NewMachine()
+			ctx := context.Background()
+			var arena vm.Arena
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				arena.Reset()
+				if _, _, err := m.Run(ctx, p, 0, nil, vm.Limits{}, vm.Input{Seed: uint64(i), Arena: &arena}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

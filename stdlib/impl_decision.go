@@ -127,6 +127,14 @@ func decWeighted(c *vm.Call, a []vm.Value) (vm.Value, error) {
 // the map was built: equal maps built in different orders named
 // different targets.
 func checkSplitTargets(split vm.Map) error {
+	if p := prepOf(split); p != nil {
+		return p.targetsErr
+	}
+	return findSplitTarget(split)
+}
+
+// findSplitTarget is checkSplitTargets, worked out.
+func findSplitTarget(split vm.Map) error {
 	var bad vm.Value
 	var first error
 	for _, k := range split.Keys() {
@@ -300,6 +308,14 @@ func pickPoint(c *vm.Call, split vm.Map, point uint64) (vm.Value, error) {
 // negative weight of the first key in ascending order, else a sum too
 // large.
 func splitTotal(split vm.Map) (uint64, error) {
+	if p := prepOf(split); p != nil {
+		return p.total, p.totalErr
+	}
+	return sumSplit(split)
+}
+
+// sumSplit is splitTotal, worked out.
+func sumSplit(split vm.Map) (uint64, error) {
 	keys, weights := split.Keys(), split.Values()
 	neg := -1
 	for i, k := range keys {
@@ -332,24 +348,29 @@ func splitTotal(split vm.Map) (uint64, error) {
 // ascending key order, holds point mod total; with hashTargets, point is
 // splitmix64(point ^ h) first, h drawSeeded's hash of the targets. The
 // run of c, when c is not nil, checks its deadline while the targets are
-// ordered (ascending), whose comparisons are charged before (chargeOrder).
+// ordered (ascending), whose comparisons are charged before (chargeOrder);
+// a constant split's order and hash were worked out when its program was
+// built (drawPrep).
 func drawPoint(c *vm.Call, split vm.Map, point uint64, hashTargets bool) (vm.Value, error) {
 	total, err := splitTotal(split)
 	if err != nil {
 		return vm.Value{}, err
 	}
 	keys, weights := split.Keys(), split.Values()
-	var buf [16]int
-	order, err := ascending(c, keys, buf[:0])
-	if err != nil {
-		return vm.Value{}, err
+	var order []int
+	var h uint64
+	if p := prepOf(split); p != nil {
+		order, h = p.order, p.hash
+	} else {
+		var buf [16]int
+		if order, err = ascending(c, keys, buf[:0]); err != nil {
+			return vm.Value{}, err
+		}
+		if hashTargets {
+			h = targetsHash(keys, order)
+		}
 	}
 	if hashTargets {
-		h := uint64(fnvOffset)
-		for _, i := range order {
-			h = fnv1a(h, keys[i].Str())
-			h *= fnvPrime // the NUL after the name: h ^= 0, then the product
-		}
 		point = mix64(point ^ h)
 	}
 	r := unbiasedMod(point, total)
@@ -361,6 +382,57 @@ func drawPoint(c *vm.Call, split vm.Map, point uint64, hashTargets bool) (vm.Val
 		r -= w
 	}
 	return vm.Value{}, vm.Errorf(vm.CodeInternal, "weighted pick fell through")
+}
+
+// targetsHash is drawSeeded's hash of the targets keys in the order
+// order: FNV-1a of each name followed by a NUL.
+func targetsHash(keys []vm.Value, order []int) uint64 {
+	h := uint64(fnvOffset)
+	for _, i := range order {
+		h = fnv1a(h, keys[i].Str())
+		h *= fnvPrime // the NUL after the name: h ^= 0, then the product
+	}
+	return h
+}
+
+// drawPrep is what a draw needs of a map that is a program's constant,
+// worked out once when the program is built (prepareSplit), so that a
+// draw from a constant split of n targets does not order, check and hash
+// them again on every call (BenchmarkWeightedConst: 20 targets took 1.5
+// µs a draw and an allocation, 200 22 µs and 4, where 3 took 0.19 µs;
+// now 0.10 and 0.27 µs, none). A draw charges the same fuel either way
+// (chargeDraw, chargeOrder), and draws the same target.
+type drawPrep struct {
+	order      []int  // the positions of the targets in ascending order
+	hash       uint64 // targetsHash of the targets in that order
+	total      uint64 // splitTotal's
+	totalErr   error
+	targetsErr error // checkSplitTargets's
+}
+
+// prepareSplit is the table's map preparer (vm.BuiltinTable.SetMapPreparer):
+// the drawPrep of a map of strings to ints, which a policy may draw from;
+// nil for any other map.
+func prepareSplit(m vm.Map) any {
+	keys, weights := m.Keys(), m.Values()
+	if len(keys) == 0 {
+		return nil
+	}
+	for i, k := range keys {
+		if k.Kind() != vm.KindString || weights[i].Kind() != vm.KindInt {
+			return nil
+		}
+	}
+	order, _ := ascending(nil, keys, nil) // no run: no error
+	p := &drawPrep{order: order, hash: targetsHash(keys, order), targetsErr: findSplitTarget(m)}
+	p.total, p.totalErr = sumSplit(m)
+	return p
+}
+
+// prepOf is the drawPrep of split, a program's constant, or nil.
+func prepOf(split vm.Map) *drawPrep {
+	p, _ := split.Prepared().(*drawPrep)
+	return p
 }
 
 // unbiasedMod is point mod total, each of the total values as likely as

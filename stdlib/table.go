@@ -58,7 +58,12 @@ func buildTable() (*vm.BuiltinTable, error) {
 		}
 		bs = append(bs, vm.Builtin{Name: b.Key(), Fn: d.Fn, MinArgs: n, MaxArgs: most, Cost: d.Decl.Cost, Pure: d.Decl.Pure})
 	}
-	return vm.NewBuiltinTable(bs...)
+	t, err := vm.NewBuiltinTable(bs...)
+	if err != nil {
+		return nil, err
+	}
+	t.SetMapPreparer(prepareSplit)
+	return t, nil
 }
 
 // Slot layouts of the prelude records the builtins build or read, from the

@@ -48,7 +48,18 @@ func (b *Builtin) arity() string {
 // concurrent use.
 type BuiltinTable struct {
 	byName map[string]*Builtin
+	prep   func(Map) any
 }
+
+// SetMapPreparer makes f prepare each map of the constants of the programs
+// built with t (NewProgram, Load), once, before the program is returned:
+// what f returns, when not nil, is the map's Prepared value in those
+// programs, which a builtin reads instead of working it out on every call
+// (weighted's order of a constant split). f must be a function of the
+// map's keys and values alone, and what it returns must not change
+// afterwards: programs run concurrently on their constants. Set it before
+// the table is used.
+func (t *BuiltinTable) SetMapPreparer(f func(Map) any) { t.prep = f }
 
 // NewBuiltinTable returns a table of bs. Names must be unique and
 // non-empty, Fn non-nil, 0 ≤ MinArgs, MaxArgs < 0 or ≥ MinArgs, Cost ≥ 0.

@@ -27,6 +27,11 @@ type mapObj struct {
 	keys, vals []Value
 	strIdx     map[string]int32
 	intIdx     map[int64]int32
+	// prep is what the builtin table's preparer made of a program
+	// constant's map (BuiltinTable.SetMapPreparer), set on a copy of the
+	// body before the program is returned and never written after; nil
+	// for every other map.
+	prep any
 }
 
 const smallMap = 8
@@ -101,6 +106,16 @@ func sortedPositions(m *mapObj, cmp func(a, b Value) int) []int {
 	}
 	slices.SortFunc(idx, func(i, j int) int { return cmp(m.keys[i], m.keys[j]) })
 	return idx
+}
+
+// Prepared is what the preparer of the builtin table of m's program made
+// of m (BuiltinTable.SetMapPreparer) when m is one of the program's
+// constants or inside one, else nil.
+func (m Map) Prepared() any {
+	if m.m == nil {
+		return nil
+	}
+	return m.m.prep
 }
 
 // Keys returns the keys in iteration order. The caller must not modify them.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"unsafe"
 )
 
 // ProgramSpec is the plain-data form of a program, built by the compiler
@@ -131,6 +132,66 @@ func (f *funcCode) inlineChains() {
 		f.parent[k] = top()
 		open = append(open, int32(k))
 	}
+}
+
+// prepareConsts is consts with each map in them prepared by prep
+// (BuiltinTable.SetMapPreparer): a copy of each map body that prep
+// returns something for, and of the lists, records and maps that hold
+// one. The spec's values are not written: another program, or another
+// NewProgram, may share them.
+func prepareConsts(consts []Value, prep func(Map) any) []Value {
+	var out []Value
+	for i, c := range consts {
+		if v, ok := prepareConst(c, prep); ok {
+			if out == nil {
+				out = slices.Clone(consts)
+			}
+			out[i] = v
+		}
+	}
+	if out == nil {
+		return consts
+	}
+	return out
+}
+
+// prepareConst is v with its maps prepared (prepareConsts), and whether
+// that is a new value. v is a verified constant: checkConst bounds its
+// depth.
+func prepareConst(v Value, prep func(Map) any) (Value, bool) {
+	// elems is es with its values prepared, a copy when one changed.
+	elems := func(es []Value) ([]Value, bool) {
+		var out []Value
+		for i, e := range es {
+			if pe, ok := prepareConst(e, prep); ok {
+				if out == nil {
+					out = slices.Clone(es)
+				}
+				out[i] = pe
+			}
+		}
+		return out, out != nil
+	}
+	switch v.k {
+	case KindList:
+		if es, ok := elems(v.List()); ok {
+			return NewList(es), true
+		}
+	case KindRecord:
+		if es, ok := elems(v.Record()); ok {
+			return NewRecord(es), true
+		}
+	case KindMap:
+		m := *(*mapObj)(v.p)
+		vals, changed := elems(m.vals)
+		if changed {
+			m.vals = vals
+		}
+		if m.prep = prep(Map{&m}); m.prep != nil || changed {
+			return Value{k: KindMap, p: unsafe.Pointer(&m)}, true
+		}
+	}
+	return v, false
 }
 
 // SetSpec is a constant set: every element a string or every element an
@@ -262,6 +323,9 @@ func NewProgram(spec *ProgramSpec, builtins *BuiltinTable) (*Program, error) {
 		if err := checkConst(c, 0, patterns.add); err != nil {
 			return nil, verifyErrorf(fmt.Sprintf("constant %d", i), "%v", err)
 		}
+	}
+	if builtins != nil && builtins.prep != nil {
+		p.consts = prepareConsts(spec.Constants, builtins.prep)
 	}
 	if len(spec.Sets) > 1<<16 || len(spec.Builtins) > 1<<16 {
 		return nil, verifyErrorf("program", "too many sets or builtins")
