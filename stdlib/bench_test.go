@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -374,5 +375,82 @@ func BenchmarkWeightedConst(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// tagsProgram is to("openai:gpt-4o").tag("k00", "v00")…, n tags, as a
+// policy's chain of tags runs.
+func tagsProgram(t testing.TB, n int) *vm.Program {
+	t.Helper()
+	tab, err := Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	consts := []vm.Value{str("openai:gpt-4o")}
+	var a vm.Assembler
+	a.Emit(vm.OpConst, 0)
+	a.Emit(vm.OpCallBuiltin, 0, 1)
+	for i := range n {
+		consts = append(consts, str(fmt.Sprintf("k%02d", i)), str(fmt.Sprintf("v%02d", i)))
+		a.Emit(vm.OpConst, len(consts)-2)
+		a.Emit(vm.OpConst, len(consts)-1)
+		a.Emit(vm.OpCallBuiltin, 1, 3)
+	}
+	a.Emit(vm.OpReturn)
+	code, err := a.Code()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := vm.NewProgram(&vm.ProgramSpec{
+		Functions: []vm.FunctionSpec{{Name: "main", File: "test.rpl", Code: code,
+			Lines: []vm.LineEntry{{PC: 0, Line: 1, Col: 1}}}},
+		Constants: consts,
+		Builtins:  []string{keyTo, keyTag},
+		Entries:   map[string]int{"main": 0},
+	}, tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkTags is a chain of 8, 16 and 32 tags on a decision, in an
+// arena reset between runs, as a router decides.
+func BenchmarkTags(b *testing.B) {
+	for _, n := range []int{8, 16, 32} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			p := tagsProgram(b, n)
+			m := vm.NewMachine()
+			ctx := context.Background()
+			var arena vm.Arena
+			b.ReportAllocs()
+			for b.Loop() {
+				arena.Reset()
+				if _, _, err := m.Run(ctx, p, 0, nil, vm.Limits{}, vm.Input{Arena: &arena}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestTagsNoAlloc: a chain of 16 and 32 tags in a warm arena takes
+// nothing from the Go heap (each tags map of more than 8 keys built a Go
+// map for its index: 16 tags took 32 allocations).
+func TestTagsNoAlloc(t *testing.T) {
+	for _, n := range []int{16, 32} {
+		p := tagsProgram(t, n)
+		m := vm.NewMachine()
+		var arena vm.Arena
+		run := func() {
+			arena.Reset()
+			if _, _, err := m.Run(context.Background(), p, 0, nil, vm.Limits{}, vm.Input{Arena: &arena}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run()
+		if allocs := testing.AllocsPerRun(20, run); allocs != 0 {
+			t.Errorf("%d tags: %v allocations a run", n, allocs)
+		}
 	}
 }

@@ -707,7 +707,6 @@ func TestKeysChargeKeyBytes(t *testing.T) {
 // charged once either way: 8 keys of 4 KiB sharing a prefix cost 8 keys'
 // bytes for the 28 pairs compared.
 func TestTagChargesKeyPairs(t *testing.T) {
-	const keyTag = "tag(Decision, string, string)"
 	prefix := strings.Repeat("t", 4090)
 	key := func(i int) vm.Value { return str(fmt.Sprintf("%s%06d", prefix, i)) }
 	perKey := int64(4096 >> 6)

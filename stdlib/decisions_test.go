@@ -16,6 +16,7 @@ const (
 	keyFallback = "fallback(Decision, string, list[Trigger], int, duration)"
 	keyWeighted = "weighted(map[string, int])"
 	keyArm      = "ab.arm(string, string, map[string, int])"
+	keyTag      = "tag(Decision, string, string)"
 )
 
 func dfield(t testing.TB, d vm.Value, f string) vm.Value { return field(t, "Decision", d, f) }

@@ -22,6 +22,7 @@ type Arena struct {
 	vals  chunks[Value]
 	maps  chunks[mapObj]
 	lists chunks[listObj]
+	slots chunks[int32] // maps' hash indexes
 }
 
 // Reset makes all the arena's memory free for the next runs. Every value
@@ -30,6 +31,7 @@ func (a *Arena) Reset() {
 	a.vals.reset()
 	a.maps.reset()
 	a.lists.reset()
+	a.slots.reset()
 }
 
 // Values returns n zero values, a full slice (no append can reach a
@@ -40,6 +42,14 @@ func (a *Arena) Values(n int) []Value {
 		return make([]Value, n)
 	}
 	return a.vals.take(n)
+}
+
+// index returns a map's hash index of n slots, all 0 (mapObj.idx).
+func (a *Arena) index(n int) []int32 {
+	if a == nil {
+		return make([]int32, n)
+	}
+	return a.slots.take(n)
 }
 
 // newMap returns an empty map body.

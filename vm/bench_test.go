@@ -225,9 +225,10 @@ func BenchmarkMakeMap(b *testing.B) {
 }
 
 // BenchmarkIndexMap is m[k] and k in m, for a map of 4 short string keys
-// (scanned) and of 12 (hashed), k the third key; and for maps of 8 keys
-// of 64 bytes and more (scanned, the lookup charged for the keys of k's
-// length it compares: "long"), k the third or absent.
+// (scanned) and of 12 and 20,000 (hashed), k the third key (or absent);
+// and for maps of 8 keys of 64 bytes and more (scanned, the lookup
+// charged for the keys of k's length it compares: "long"), k the third
+// or absent.
 func BenchmarkIndexMap(b *testing.B) {
 	for _, c := range []struct {
 		name   string
@@ -237,6 +238,8 @@ func BenchmarkIndexMap(b *testing.B) {
 	}{
 		{"4", 4, "key-", ""},
 		{"12", 12, "key-", ""},
+		{"20000", 20000, "key-", ""},
+		{"20000-absent", 20000, "key-", "key-x"},
 		{"8-long", 8, strings.Repeat("k", 64) + "-", ""},
 		{"8-long-absent", 8, strings.Repeat("k", 64) + "-", strings.Repeat("k", 64) + "-x"},
 	} {

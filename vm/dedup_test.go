@@ -57,7 +57,7 @@ func TestMapRepeatedKeyLinear(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := mustRun(t, p, "route")
-	if (*mapObj)(v.p).intIdx == nil {
+	if (*mapObj)(v.p).idx == nil {
 		t.Error("the loaded map has no index: its keys were searched one by one")
 	}
 	m := v.Map()
@@ -87,7 +87,7 @@ func TestMapRepeatedKeyLinear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if (*mapObj)(v.p).strIdx == nil {
+	if (*mapObj)(v.p).idx == nil {
 		t.Error("the map made has no index: its keys were searched one by one")
 	}
 	if m := v.Map(); m.Len() != n/2 || m.Keys()[1].Str() != "k1" {
