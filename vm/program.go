@@ -140,50 +140,43 @@ func (f *funcCode) inlineChains() {
 // one. The spec's values are not written: another program, or another
 // NewProgram, may share them.
 func prepareConsts(consts []Value, prep func(Map) any) []Value {
+	if out, ok := prepareElems(consts, prep); ok {
+		return out
+	}
+	return consts
+}
+
+// prepareElems is es with its values prepared (prepareConst), a copy,
+// and true when one changed.
+func prepareElems(es []Value, prep func(Map) any) ([]Value, bool) {
 	var out []Value
-	for i, c := range consts {
-		if v, ok := prepareConst(c, prep); ok {
+	for i, e := range es {
+		if pe, ok := prepareConst(e, prep); ok {
 			if out == nil {
-				out = slices.Clone(consts)
+				out = slices.Clone(es)
 			}
-			out[i] = v
+			out[i] = pe
 		}
 	}
-	if out == nil {
-		return consts
-	}
-	return out
+	return out, out != nil
 }
 
 // prepareConst is v with its maps prepared (prepareConsts), and whether
 // that is a new value. v is a verified constant: checkConst bounds its
 // depth.
 func prepareConst(v Value, prep func(Map) any) (Value, bool) {
-	// elems is es with its values prepared, a copy when one changed.
-	elems := func(es []Value) ([]Value, bool) {
-		var out []Value
-		for i, e := range es {
-			if pe, ok := prepareConst(e, prep); ok {
-				if out == nil {
-					out = slices.Clone(es)
-				}
-				out[i] = pe
-			}
-		}
-		return out, out != nil
-	}
 	switch v.k {
 	case KindList:
-		if es, ok := elems(v.List()); ok {
+		if es, ok := prepareElems(v.List(), prep); ok {
 			return NewList(es), true
 		}
 	case KindRecord:
-		if es, ok := elems(v.Record()); ok {
+		if es, ok := prepareElems(v.Record(), prep); ok {
 			return NewRecord(es), true
 		}
 	case KindMap:
 		m := *(*mapObj)(v.p)
-		vals, changed := elems(m.vals)
+		vals, changed := prepareElems(m.vals, prep)
 		if changed {
 			m.vals = vals
 		}

@@ -538,24 +538,6 @@ func bareError(err error) error {
 	return err
 }
 
-// createFile writes data to path, created with mode (less the umask's
-// bits) and exclusively: fs.ErrExist when something, a symlink
-// included, is there.
-func createFile(path string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
-}
-
 // publicKeyHint is what to add to the error of a --sign key file that
 // holds a public key, KEY.pub given for KEY (a slip the PEM types alone
 // did not say how to mend): the private key to give, the file beside it
@@ -690,10 +672,10 @@ func unwrapPath(err error) error {
 // the former pair, not a new private key beside the old public key.
 func writeKeys(out string, priv, pub []byte, force bool) error {
 	if !force {
-		if err := createFile(out, priv, 0o600); err != nil {
+		if err := atomicfile.WriteNew(out, priv, 0o600); err != nil {
 			return err
 		}
-		if err := createFile(out+".pub", pub, 0o644); err != nil {
+		if err := atomicfile.WriteNew(out+".pub", pub, 0o644); err != nil {
 			os.Remove(out)
 			return err
 		}

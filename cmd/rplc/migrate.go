@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rpl-lang/rpl/internal/atomicfile"
 	"github.com/rpl-lang/rpl/lang/migrate"
 	"github.com/spf13/cobra"
 )
@@ -237,7 +238,7 @@ func runMigrate(cmd *cobra.Command, e *env, args []string, outDir, pkg string, f
 		var err error
 		if force {
 			err = writeOutput(o.file, o.src)
-		} else if err = createFile(o.file, o.src, 0o644); errors.Is(err, fs.ErrExist) {
+		} else if err = atomicfile.WriteNew(o.file, o.src, 0o644); errors.Is(err, fs.ErrExist) {
 			// Made meanwhile.
 			err = fmt.Errorf("%s exists (--force overwrites it)", o.file)
 		}
