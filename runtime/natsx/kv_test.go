@@ -1107,10 +1107,33 @@ func TestBundleWatchStalledRestarts(t *testing.T) {
 // that waited meanwhile take no healthy watch for stalled (each delivery
 // is progress), so the watch is not restarted.
 func TestBundleWatchSlowApplyNotStalled(t *testing.T) {
-	bundles := [][]byte{buildBundle(t, ""), buildBundle(t, "second"), buildBundle(t, "third"), buildBundle(t, "fourth")}
+	slowWatchNotStalled(t, 3)
+}
+
+// TestBundleWatchSlowLookupNotStalled: with the resync's look-up slower
+// than Resync (a loaded server), a tick is always waiting when a check or
+// an Apply ends, beside the next push's update: a tick taken before that
+// update, twice, found the key ahead of what was delivered twice and
+// restarted a healthy watch. A waiting update is progress.
+func TestBundleWatchSlowLookupNotStalled(t *testing.T) {
+	natsx.SetLatestEntry(t, func(kv jetstream.KeyValue, ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+		time.Sleep(50 * time.Millisecond)
+		return kv.Get(ctx, key)
+	})
+	slowWatchNotStalled(t, 5)
+}
+
+// slowWatchNotStalled pushes a bundle, then pushes more at once to a
+// watch whose Apply takes more than three resyncs, and checks that the
+// watch applied the last without a restart.
+func slowWatchNotStalled(t *testing.T, more int) {
+	bundles := make([][]byte, more) // built first: the pushes come at once
+	for i := range bundles {
+		bundles[i] = buildBundle(t, fmt.Sprint("push", i))
+	}
 	nc := kvServer(t)
 	ctx := context.Background()
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, bundles[0]); err != nil {
+	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, buildBundle(t, "")); err != nil {
 		t.Fatal(err)
 	}
 	r := &recorder{}
@@ -1122,45 +1145,7 @@ func TestBundleWatchSlowApplyNotStalled(t *testing.T) {
 	defer w.Stop()
 	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
 	var last uint64
-	for _, b := range bundles[1:] {
-		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = rev
-	}
-	waitFor(t, "the last push", func() bool { return w.Revision() == last })
-	if n := w.Watches(); n != 1 {
-		t.Errorf("%d watches, want 1: a healthy watch was restarted (%s)", n, r)
-	}
-}
-
-// TestBundleWatchSlowLookupNotStalled: with the resync's look-up slower
-// than Resync (a loaded server), a tick is always waiting when a check or
-// an Apply ends, beside the next push's update: a tick taken before that
-// update, twice, found the key ahead of what was delivered twice and
-// restarted a healthy watch. A waiting update is progress.
-func TestBundleWatchSlowLookupNotStalled(t *testing.T) {
-	bundles := [][]byte{buildBundle(t, ""), buildBundle(t, "second"), buildBundle(t, "third"), buildBundle(t, "fourth"), buildBundle(t, "fifth"), buildBundle(t, "sixth")}
-	nc := kvServer(t)
-	ctx := context.Background()
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, bundles[0]); err != nil {
-		t.Fatal(err)
-	}
-	natsx.SetLatestEntry(t, func(kv jetstream.KeyValue, ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
-		time.Sleep(50 * time.Millisecond)
-		return kv.Get(ctx, key)
-	})
-	r := &recorder{}
-	slow := func(ctx context.Context, data []byte, rev uint64) error {
-		time.Sleep(70 * time.Millisecond)
-		return r.apply(ctx, data, rev)
-	}
-	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: slow, Resync: 20 * time.Millisecond})
-	defer w.Stop()
-	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
-	var last uint64
-	for _, b := range bundles[1:] {
+	for _, b := range bundles {
 		rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, b)
 		if err != nil {
 			t.Fatal(err)
