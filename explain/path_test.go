@@ -38,18 +38,7 @@ fn route(r: Request) -> Decision {
   to("c:d").because(x)
 }
 `
-	e, err := rpl.NewEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "p.rpl")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.CompileWith(path, rpl.CompileOptions{NoTests: true, Trace: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := traced(t, src)
 	for _, c := range []struct{ req, want string }{
 		{`{"tenant": {"id": "a", "tier": "gold"}, "estimate": {"input_tokens": 9000}}`, `
 route(r = {…})
@@ -72,17 +61,9 @@ route(r = {…})
   because(to("c:d") = {…}, x = "low")
 `},
 	} {
-		req, err := p.RequestFromJSON([]byte(c.req))
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := rpl.DefaultInput(time.Unix(0, 0), "r")
-		in.Probes = &vm.Probes{}
-		if _, err := p.Decide(context.Background(), req, in); err != nil {
-			t.Fatal(err)
-		}
+		steps, _ := run(t, p, c.req)
 		var b strings.Builder
-		explain.WriteText(&b, explain.Path(p.Compiled().TracePoints, in.Probes.Trace), nil)
+		explain.WriteText(&b, steps, nil)
 		var got []string
 		for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
 			got = append(got, line[:strings.LastIndex(line, "  at ")])
@@ -111,33 +92,13 @@ fn route(r: Request) -> Decision {
   to("c:d")
 }
 `
-	e, err := rpl.NewEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "p.rpl")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.CompileWith(path, rpl.CompileOptions{NoTests: true, Trace: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := p.RequestFromJSON([]byte(`{"tenant": {"id": "a"}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := rpl.DefaultInput(time.Unix(0, 0), "r")
-	in.Probes = &vm.Probes{}
-	if _, err := p.Decide(context.Background(), req, in); err != nil {
-		t.Fatal(err)
-	}
+	steps, events := run(t, traced(t, src), `{"tenant": {"id": "a"}}`)
 	// 10 calls of the lambda, each down's 1 to 3 calls of 5 events.
-	if n := len(in.Probes.Trace); n > 300 {
-		t.Errorf("%d trace events, want at most 300", n)
+	if events > 300 {
+		t.Errorf("%d trace events, want at most 300", events)
 	}
 	var b strings.Builder
-	explain.WriteText(&b, explain.Path(p.Compiled().TracePoints, in.Probes.Trace), nil)
+	explain.WriteText(&b, steps, nil)
 	for _, want := range []string{"… 990 more calls of the lambda not shown", "if len(ok) > 2 → true: then"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("no %q in\n%s", want, b.String())
@@ -159,6 +120,30 @@ fn route(r: Request) -> Decision {
     .tag("k", r.tenant.id)
 }
 `
+	steps, _ := run(t, traced(t, src), `{"tenant": {"id": "x"}}`)
+	var b strings.Builder
+	explain.WriteText(&b, steps, nil)
+	for _, want := range []string{
+		`fallback(to("a:" + r.tenant.id) = {…}, "c:d", on: [timeout, http_5xx], retries: 1, backoff: 250ms)`,
+		`tag(to("a:" + r.tenant.id).fallback("c:d", on: [timeout, http_5xx], retries: 1, backoff: 250ms) = {…}, "k", r.tenant.id = "x")`,
+	} {
+		if !strings.Contains(b.String(), want+"  at ") {
+			t.Errorf("no %s in\n%s", want, b.String())
+		}
+	}
+	// JSON says the same: the name apart, the literal as its value.
+	js, err := json.Marshal(steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"param":"on","name":"","value":"[timeout, http_5xx]"}`; !strings.Contains(string(js), want) {
+		t.Errorf("no %s in %s", want, js)
+	}
+}
+
+// traced compiles src, a policy, for its route to be run traced.
+func traced(t *testing.T, src string) *rpl.Program {
+	t.Helper()
 	e, err := rpl.NewEnv()
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +156,14 @@ fn route(r: Request) -> Decision {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := p.RequestFromJSON([]byte(`{"tenant": {"id": "x"}}`))
+	return p
+}
+
+// run decides request, JSON, with p, traced, and returns the path it
+// took and the number of trace events recorded.
+func run(t *testing.T, p *rpl.Program, request string) ([]*explain.Step, int) {
+	t.Helper()
+	req, err := p.RequestFromJSON([]byte(request))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,22 +172,5 @@ fn route(r: Request) -> Decision {
 	if _, err := p.Decide(context.Background(), req, in); err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	explain.WriteText(&b, explain.Path(p.Compiled().TracePoints, in.Probes.Trace), nil)
-	for _, want := range []string{
-		`fallback(to("a:" + r.tenant.id) = {…}, "c:d", on: [timeout, http_5xx], retries: 1, backoff: 250ms)`,
-		`tag(to("a:" + r.tenant.id).fallback("c:d", on: [timeout, http_5xx], retries: 1, backoff: 250ms) = {…}, "k", r.tenant.id = "x")`,
-	} {
-		if !strings.Contains(b.String(), want+"  at ") {
-			t.Errorf("no %s in\n%s", want, b.String())
-		}
-	}
-	// JSON says the same: the name apart, the literal as its value.
-	js, err := json.Marshal(explain.Path(p.Compiled().TracePoints, in.Probes.Trace))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"param":"on","name":"","value":"[timeout, http_5xx]"}`; !strings.Contains(string(js), want) {
-		t.Errorf("no %s in %s", want, js)
-	}
+	return explain.Path(p.Compiled().TracePoints, in.Probes.Trace), len(in.Probes.Trace)
 }
