@@ -1063,24 +1063,8 @@ func TestBundleWatchStalledRestarts(t *testing.T) {
 	}})
 	defer w.Stop()
 	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(ctx, "KV_"+natsx.BundleBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := st.ConsumerNames(ctx)
-	n := 0
-	for name := range names.Name() {
-		if err := st.DeleteConsumer(ctx, name); err != nil {
-			t.Fatal(err)
-		}
-		n++
-	}
-	if names.Err() != nil || n != 1 {
-		t.Fatalf("the watch's consumers: %d, %v", n, names.Err())
+	if n := dropConsumers(ctx, t, nc); n != 1 {
+		t.Fatalf("the watch's consumers: %d, want 1", n)
 	}
 	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v2)
 	if err != nil {
@@ -1241,4 +1225,30 @@ func TestBundleWatchRaiseApart(t *testing.T) {
 	if n := w.Replicas(); n != 1 {
 		t.Errorf("Replicas %d, want the bucket's 1", n)
 	}
+}
+
+// dropConsumers deletes the consumers of the bundle bucket's stream, as a
+// server lost with them does, and returns how many there were.
+func dropConsumers(ctx context.Context, t *testing.T, nc *nats.Conn) int {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, "KV_"+natsx.BundleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := st.ConsumerNames(ctx)
+	n := 0
+	for name := range names.Name() {
+		if err := st.DeleteConsumer(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if err := names.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

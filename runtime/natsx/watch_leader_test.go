@@ -100,19 +100,7 @@ func TestBundleWatchLookupRetried(t *testing.T) {
 	defer w.Stop()
 	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
 	lost.Store(true)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(ctx, "KV_"+natsx.BundleBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name := range st.ConsumerNames(ctx).Name() {
-		if err := st.DeleteConsumer(ctx, name); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dropConsumers(ctx, t, nc)
 	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v2)
 	if err != nil {
 		t.Fatal(err)
@@ -204,19 +192,7 @@ func TestBundleWatchStallCheckFailed(t *testing.T) {
 	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: r.apply, Resync: 20 * time.Millisecond})
 	defer w.Stop()
 	waitFor(t, "the first push", func() bool { return w.Revision() == 1 })
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(ctx, "KV_"+natsx.BundleBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name := range st.ConsumerNames(ctx).Name() {
-		if err := st.DeleteConsumer(ctx, name); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dropConsumers(ctx, t, nc)
 	rev, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v2)
 	if err != nil {
 		t.Fatal(err)
