@@ -248,3 +248,28 @@ func TestBatchAnswerTransportLimit(t *testing.T) {
 		d.Put(x)
 	}
 }
+
+// TestBatchCountsCut: a request whose answer was cut (answered
+// invalid_request for want of room) is counted an error and no longer as
+// the failure or not_ready it was, so that a batch's span counts what it
+// answered and a batch with one cut not_ready is not taken for one that
+// no version could decide.
+func TestBatchCountsCut(t *testing.T) {
+	var n BatchCounts
+	for _, code := range []Code{"", CodeDecisionFailed, CodeNotReady, CodeNotReady} {
+		n.add(code)
+	}
+	n.cut(CodeDecisionFailed)
+	n.cut(CodeNotReady)
+	n.cut("")
+	if want := (BatchCounts{Requests: 4, Errors: 4, Failed: 1, NotReady: 1}); n != want {
+		t.Errorf("counts %+v, want %+v", n, want)
+	}
+	var all BatchCounts
+	all.add(CodeNotReady)
+	all.add(CodeNotReady)
+	all.cut(CodeNotReady)
+	if all.allNotReady() {
+		t.Error("a batch with a cut answer taken for one answered not_ready whole")
+	}
+}

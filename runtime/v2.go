@@ -402,10 +402,17 @@ func (n *BatchCounts) add(code Code) {
 }
 
 // cut counts the answer of a request whose code was counted replaced by
-// a refusal (invalid_request: it did not fit, answerCut).
+// a refusal (invalid_request: it did not fit, answerCut): an error, and
+// no longer the failure or not_ready it was.
 func (n *BatchCounts) cut(code Code) {
-	if code == "" {
+	switch {
+	case code == "":
 		n.Errors++
+	case code.Failure():
+		n.Failed--
+	}
+	if code == CodeNotReady {
+		n.NotReady--
 	}
 }
 

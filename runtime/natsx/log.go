@@ -115,8 +115,8 @@ type LogConfig struct {
 	// the stream, as its limits reached with the discard policy "new"
 	// give, and not a stream missing): from then on every message waits
 	// for its acknowledgement, and those refused have their events
-	// dropped (Dropped) and each counted failed (Failed is not told
-	// again), until one is stored, when Refusing is told nil. Messages
+	// dropped (Dropped) and each is a failure (Failed is told), until one
+	// is stored, when Refusing is told nil. Messages
 	// published without acknowledgement before the refusal was seen, up
 	// to AckEvery of them, may be lost uncounted. May be nil.
 	Refusing func(error)
@@ -224,8 +224,9 @@ type DecisionLog struct {
 	dropped atomic.Int64
 	sent    atomic.Int64
 	// refusing: an acknowledged publish was refused by the stream, and
-	// none stored since (LogConfig.Refusing).
+	// none stored since (LogConfig.Refusing); changed under refuseMu.
 	refusing atomic.Bool
+	refuseMu sync.Mutex
 	// stream: the stream was found or created over the connection, and
 	// no acknowledged publish found it missing since (StreamReady).
 	stream atomic.Bool
@@ -353,7 +354,7 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 		case streamMissing(err):
 			l.missed()
 		case streamRefused(err):
-			l.refused(err)
+			l.setRefusing(err)
 		}
 	}))
 	if err != nil {
@@ -515,10 +516,14 @@ func (l *DecisionLog) missed() {
 	}
 }
 
-// refused marks the log refusing (LogConfig.Refusing), telling it once
-// for the time it lasts.
-func (l *DecisionLog) refused(err error) {
-	if l.refusing.CompareAndSwap(false, true) && l.cfg.Refusing != nil {
+// setRefusing marks the log refusing, with err, or (nil) storing again,
+// and tells Refusing of a change: under refuseMu, so that the start and
+// the end, told from the acknowledgements' goroutine and the
+// publisher's, are told in the order they happened.
+func (l *DecisionLog) setRefusing(err error) {
+	l.refuseMu.Lock()
+	defer l.refuseMu.Unlock()
+	if l.refusing.CompareAndSwap(err == nil, err != nil) && l.cfg.Refusing != nil {
 		l.cfg.Refusing(err)
 	}
 }
@@ -859,6 +864,9 @@ func (l *DecisionLog) send(lines []byte, n int) {
 			}
 			if refused != nil {
 				l.failed.Add(1)
+				if l.cfg.Failed != nil {
+					l.cfg.Failed(refused)
+				}
 				l.drop(n)
 				return
 			}
@@ -899,9 +907,7 @@ func (l *DecisionLog) sendAcked(data []byte) (retry bool, refused error) {
 	_, err := l.js.PublishMsg(ctx, &nats.Msg{Subject: LogSubject, Header: l.hdr, Data: data})
 	switch {
 	case err == nil:
-		if l.refusing.CompareAndSwap(true, false) && l.cfg.Refusing != nil {
-			l.cfg.Refusing(nil)
-		}
+		l.setRefusing(nil)
 		return false, nil
 	case streamMissing(err):
 		l.missed()

@@ -840,7 +840,9 @@ func TestDecisionLogStreamRefuses(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	var mu sync.Mutex
 	var told []error
+	var failed atomic.Int64 // told Failed
 	dlog := openLog(ctx, t, nc, natsx.LogConfig{AckEvery: 10 * time.Millisecond, Linger: time.Millisecond, Batch: 1,
+		Failed: func(error) { failed.Add(1) },
 		Refusing: func(err error) {
 			mu.Lock()
 			told = append(told, err)
@@ -870,7 +872,7 @@ func TestDecisionLogStreamRefuses(t *testing.T) {
 		t.Error("Storing while the stream refuses")
 	}
 	_, dropped0 := dlog.Stats()
-	failed0 := dlog.Failed()
+	failed0, told0 := dlog.Failed(), failed.Load()
 	for i := range 100 {
 		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("refused-", i), Decision: json.RawMessage(`{}`)})
 	}
@@ -878,8 +880,8 @@ func TestDecisionLogStreamRefuses(t *testing.T) {
 		_, dropped := dlog.Stats()
 		return dropped-dropped0 == 100
 	})
-	if n := dlog.Failed() - failed0; n != 100 {
-		t.Errorf("%d more failures, want 100 (one a refused message)", n)
+	if n, told := dlog.Failed()-failed0, failed.Load()-told0; n != 100 || told != 100 {
+		t.Errorf("%d more failures, %d told, want 100 (one a refused message)", n, told)
 	}
 	limit(1000)
 	for i := range 10 {

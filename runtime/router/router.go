@@ -848,13 +848,18 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	if !nc.IsConnected() {
 		r.log.Warn("decision log: NATS is not reachable yet; decision events are queued (then dropped and counted) until it is", "url", natsx.RedactURL(r.opt.NATSURL))
 	}
+	// A stream that refuses messages fails each one (LogConfig.Refusing):
+	// each is counted, the same failure logged once a minute.
+	var failures repeats.Filter
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, Replicas: r.opt.Replicas, CreateMaxBytes: r.logCreateMax, Uncompressed: r.opt.LogUncompressed, Buffer: r.opt.LogBuffer, Dropped: r.Metrics.LogDropped, Overflowed: func(n int64) {
 		r.log.Warn("decision log: the queue is full; decision events are dropped (and counted in rpl_decision_log_dropped_total) until the log catches up: give it a larger --log-buffer, or fewer events (--log-sample)", "dropped", n, "buffer", cmp.Or(r.opt.LogBuffer, natsx.DefaultLogBuffer), "again_within", repeats.Every)
 	}, Failed: func(err error) {
 		r.Metrics.LogFailed()
-		r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err)
+		if failures.Tell(err) {
+			r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err, "again_within", repeats.Every)
+		}
 		r.storageHint(err)
 	}, Refusing: func(err error) {
 		if err == nil {
