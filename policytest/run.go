@@ -149,6 +149,9 @@ func (r *Runner) RunPolicy(policy string, cfg Config) *Result {
 type Tree struct {
 	Root     string
 	Policies []string
+	// Catalogue is the targets of the tree's catalogue.json, for the
+	// warning of a target it does not list (lang.Config.Catalogue).
+	Catalogue []string
 }
 
 // RunTree tests the policies of one policy tree, the directory root (see
@@ -184,7 +187,7 @@ func (r *Runner) RunTrees(trees []Tree, cfg Config) [][]*Result {
 	for i, t := range trees {
 		ts[i] = rules.Tree(t.Root, true)
 		for _, p := range t.Policies {
-			prog, diags := lang.Check(&lang.Config{Universe: r.universe, Policy: true, Session: session}, p)
+			prog, diags := lang.Check(&lang.Config{Universe: r.universe, Policy: true, Session: session, Catalogue: t.Catalogue}, p)
 			tf, diags := rules.File(p, prog, diags)
 			ts[i].Add(tf)
 			cs[i] = append(cs[i], checked{prog, diags, tf})

@@ -204,27 +204,15 @@ func policies(files []string) []string {
 }
 
 // treeCatalogues is, for each policy of a directory walked, the targets
-// of the catalogue.json at its tree's root (lang.Config.Catalogue), for
-// the warning of a target it does not list (RPL221). A catalogue that
-// cannot be read or is refused gives none: treeData reports it.
+// of the catalogue.json at its tree's root (bundle.TreeTargets), for the
+// warning of a target it does not list (RPL221).
 func treeCatalogues(pts []policyTree) map[string][]string {
 	out := map[string][]string{}
 	for _, t := range pts {
 		if !t.walked {
 			continue
 		}
-		data, err := lang.ReadFile(filepath.Join(t.root, bundle.CatalogueFile))
-		if err != nil {
-			continue
-		}
-		cat, err := bundle.ParseCatalogue(data)
-		if err != nil {
-			continue
-		}
-		targets := make([]string, len(cat.Models))
-		for i, m := range cat.Models {
-			targets[i] = m.Target
-		}
+		targets := bundle.TreeTargets(t.root)
 		for _, p := range policies(t.files) {
 			out[p] = targets
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/policytest"
 	"github.com/rpl-lang/rpl/stdlib"
@@ -278,7 +279,11 @@ func runTests(cmd *cobra.Command, e *env, args []string, cfg policytest.Config, 
 		}
 		var ps []string
 		ps, err = policytest.Policies(t.files)
-		trees = append(trees, policytest.Tree{Root: t.root, Policies: ps})
+		tree := policytest.Tree{Root: t.root, Policies: ps}
+		if t.walked {
+			tree.Catalogue = bundle.TreeTargets(t.root)
+		}
+		trees = append(trees, tree)
 	}
 	if err != nil {
 		if nf := (*lang.NotFoundError)(nil); errors.As(err, &nf) {

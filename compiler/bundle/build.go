@@ -219,7 +219,7 @@ func Build(dir string, opts BuildOptions) (*Result, error) {
 			p = filepath.Join(root, p)
 		}
 		return lang.ReadFile(p)
-	}}
+	}, Catalogue: TreeTargets(root)}
 	type policy struct {
 		path string
 		prog *lang.Program
@@ -570,6 +570,26 @@ func (e *DataError) Diagnostic(name string) *lang.Diagnostic {
 	pos := lang.Pos(off)
 	return &lang.Diagnostic{File: lang.NewFile(name, e.Data), Span: lang.Span{Start: pos, End: pos},
 		Severity: lang.SevError, Code: lang.CodeTreeData, Message: msg}
+}
+
+// TreeTargets is the targets of the catalogue.json at root, for
+// lang.Config.Catalogue (the warning RPL221 of a target it does not
+// list): nil when there is none, or one that cannot be read or is
+// refused, which CheckTreeData reports.
+func TreeTargets(root string) []string {
+	data, err := lang.ReadFile(filepath.Join(root, CatalogueFile))
+	if err != nil {
+		return nil
+	}
+	cat, err := ParseCatalogue(data)
+	if err != nil {
+		return nil
+	}
+	targets := make([]string, len(cat.Models))
+	for i, m := range cat.Models {
+		targets[i] = m.Target
+	}
+	return targets
 }
 
 // CheckTreeData reads and validates the catalogue.json and tenants.json
