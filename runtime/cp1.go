@@ -15,6 +15,7 @@ import (
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/internal/money"
+	"github.com/rpl-lang/rpl/lang/migrate"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -371,7 +372,7 @@ func (e *Engine) HandleCP1(ctx context.Context, body []byte, meta CP1Meta, buf [
 	if o == nil {
 		o = new(Outcome)
 	}
-	e.DecideInto(ctx, o, q.PolicyID, req, meta.Arrival)
+	e.DecideInto(ctx, o, e.cp1PolicyID(q.PolicyID), req, meta.Arrival)
 	if o.Err != nil {
 		return appendCP1Error(buf, o.Err, cctx), o.Err.Code, o
 	}
@@ -555,4 +556,21 @@ func lowerHex(s string) bool {
 		}
 	}
 	return true
+}
+
+// cp1PolicyID is the policy that a CP1 request's policy_id names: the
+// active version's policy of that id, else the one rplc migrate made of
+// the CP1 policy of that id (migrate.PackageName: simple-split is
+// simple_split), so that a gateway keeps the ids it sends; else id, which
+// is not found. The second look-up, and its name, only for an id that
+// the version does not have.
+func (e *Engine) cp1PolicyID(id string) string {
+	s := e.cur.Load()
+	if id == "" || s == nil || s.policies[id] != nil {
+		return id
+	}
+	if alt := migrate.PackageName(id); s.policies[alt] != nil {
+		return alt
+	}
+	return id
 }

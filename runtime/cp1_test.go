@@ -279,3 +279,37 @@ func TestCP1MaxCostAsWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestCP1MigratedPolicyID: a CP1 policy_id that names no policy names the
+// one rplc migrate made of the CP1 policy of that id (simple-split is
+// simple_split), so that a gateway keeps the ids it sends; a policy of
+// that very id wins, and an id that names neither is not found, named as
+// sent. v2 names policies by their own ids alone.
+func TestCP1MigratedPolicyID(t *testing.T) {
+	dir := copyDir(t, examples, map[string]string{
+		"simple_split.rpl": "package simple_split\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\").because(\"migrated\")\n",
+		"p_2_fast.rpl":     "package p_2_fast\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o-mini\").because(\"migrated\")\n",
+	})
+	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{})})
+	load(t, e, dir)
+	ctx := context.Background()
+	meta := runtime.CP1Meta{Arrival: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)}
+	for _, c := range []struct{ id, want string }{
+		{"simple-split", `"policy_id":"simple_split"`},
+		{"Simple Split", `"policy_id":"simple_split"`},
+		{"2-Fast", `"policy_id":"p_2_fast"`},
+		{"simple_split", `"policy_id":"simple_split"`},
+		{"default", `"policy_id":"default"`},
+		{"simple-splitx", `"code":"policy_not_found","message":"no policy \"simple-splitx\"`},
+	} {
+		body := `{"version":"1","request_id":"a","tenant_id":"t","task":{"type":"chat"},"policy_id":"` + c.id + `"}`
+		out, _, _ := e.HandleCP1(ctx, []byte(body), meta, nil, nil)
+		if !strings.Contains(string(out), c.want) {
+			t.Errorf("policy_id %q: %s, want %s", c.id, out, c.want)
+		}
+	}
+	out, code, _ := e.HandleV2(ctx, []byte(`{"request":{"id":"a","tenant":{"id":"t"},"task":{"type":"chat"}},"policy_id":"simple-split"}`), time.Time{}, nil, nil)
+	if code != runtime.CodePolicyNotFound {
+		t.Errorf("v2 policy_id simple-split: %s, want policy_not_found", out)
+	}
+}
