@@ -197,11 +197,13 @@ func Generate(pol *Policy, opts Options) ([]byte, error) {
 		para(&w, "CP1 circuit_breaker: providers "+what+" get no traffic, unless every provider is down; then the weights apply unchanged.")
 		line("fn usable(target: string) -> bool = %s", cond)
 		line("")
-		line("fn share(target: string, weight: int) -> int = if usable(target) { weight } else { 0 }")
+		// The weights are the constant's alone (share reads them), and
+		// the function is not named split, which would hide the builtin.
+		line("fn share(target: string) -> int = if usable(target) { weights[target] ?? 0 } else { 0 }")
 		line("")
-		line("fn split() -> map[string, int] {")
+		line("fn live_weights() -> map[string, int] {")
 		line("  let live = {%s}", entries(pol.Providers, func(p Provider) string {
-			return fmt.Sprintf("share(%s, %d)", strconv.Quote(p.Name), p.Weight)
+			return fmt.Sprintf("share(%s)", strconv.Quote(p.Name))
 		}))
 		line("  if sum(values(live)) > 0 { live } else { weights }")
 		line("}")
@@ -233,7 +235,7 @@ func Generate(pol *Policy, opts Options) ([]byte, error) {
 	line("fn route(r: Request) -> Decision {")
 	pick := "weighted(weights)"
 	if breaker {
-		pick = "weighted(split())"
+		pick = "weighted(live_weights())"
 	}
 	// sticky comes first: it draws the target a router gives the key, so
 	// that the priority below is that target's.
