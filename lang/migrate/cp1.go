@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"sort"
 	"strconv"
@@ -278,6 +279,16 @@ func (p *parser) object(x any, path string, allowed ...string) (map[string]any, 
 		}
 		p.errorf(key(path, k), "unknown field%s", hint)
 	}
+	// A field given null is absent, as the router reads a CP1 request's
+	// optional fields: exports write null for what they leave out
+	// ("description": null was refused, want a string).
+	for _, v := range m {
+		if v == nil {
+			m = maps.Clone(m)
+			maps.DeleteFunc(m, func(_ string, v any) bool { return v == nil })
+			break
+		}
+	}
 	return m, true
 }
 
@@ -347,8 +358,9 @@ func (p *parser) boolean(x any, path string) (bool, bool) {
 	return b, ok
 }
 
-// integer reads an integer in [lo, hi]. A whole number above hi is
-// told the bound, unless want names it already.
+// integer reads an integer in [lo, hi], written as one or as a whole
+// number in another form (50.0, 5e1: exports write whole floats). A
+// whole number above hi is told the bound, unless want names it already.
 func (p *parser) integer(x any, path string, lo, hi int64, want string) (int64, bool) {
 	n, ok := x.(json.Number)
 	if ok {
@@ -357,6 +369,9 @@ func (p *parser) integer(x any, path string, lo, hi int64, want string) (int64, 
 			return v, true
 		}
 		f, ferr := strconv.ParseFloat(n.String(), 64)
+		if err != nil && ferr == nil && f == math.Trunc(f) && float64(lo) <= f && f <= float64(hi) {
+			return int64(f), true
+		}
 		above := err == nil && v > hi ||
 			errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(n.String(), "-") ||
 			ferr == nil && f > float64(hi) && f == math.Trunc(f) ||
@@ -513,15 +528,10 @@ func (p *parser) policy(x any) *Policy {
 		return nil
 	}
 	pol := &Policy{}
-	// version: "1" (or 1), required, checked first.
-	_, hasVersion := m["version"]
+	// version: "1" (or 1), required, checked first; null is absent.
 	switch v := m["version"].(type) {
 	case nil:
-		if hasVersion {
-			p.errorf("version", "want \"1\", have null")
-		} else {
-			p.errorf("version", "missing (want \"1\")")
-		}
+		p.errorf("version", "missing (want \"1\")")
 	case string:
 		if v != "1" {
 			p.errorf("version", "unsupported CP1 policy version %q (want \"1\")", v)

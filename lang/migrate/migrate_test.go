@@ -123,7 +123,7 @@ func TestErrors(t *testing.T) {
 		{"bom", "\ufeff{" + ok + "}", "invalid JSON: the file starts with a UTF-8 byte order mark (BOM); save it without one"},
 		{"after", "{" + ok + "}\n ]", "invalid JSON: data after the policy"},
 		// A version given as null is not missing.
-		{"null version", `{"version": null, "weights": {"a": 1}}`, `version: want "1", have null`},
+		{"null version", `{"version": null, "weights": {"a": 1}}`, `version: missing (want "1")`},
 		{"missing version", `{"weights": {"a": 1}}`, `version: missing (want "1")`},
 		// Keys that a dotted path would hide.
 		{"empty field", `{"version": "1", "providers": [{"name": "a", "weight": 1, "": 2}]}`,
@@ -419,5 +419,23 @@ func TestNamesAreTargets(t *testing.T) {
 		if got := err.Error(); got != c.want {
 			t.Errorf("%s: errors:\n%s\nwant:\n%s", c.in, got, c.want)
 		}
+	}
+}
+
+// TestExportNulls: a CP1 export's null for a field it leaves out is the
+// field absent, and a whole number written as a float (50.0, 5e1) is
+// that integer, as the router reads a CP1 request: both were refused
+// ("description: want a string, have null", "providers[0].weight: want
+// an integer from 0 to 100, have 50.0").
+func TestExportNulls(t *testing.T) {
+	pol, err := Parse([]byte(`{"version": "1", "description": null, "providers": [{"name": "a", "weight": 50.0, "priority": null}, {"name": "b", "weight": 5e1}], "sticky": null, "circuit_breaker": null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pol.Providers) != 2 || pol.Providers[0].Weight != 50 || pol.Providers[1].Weight != 50 || pol.Sticky != nil || pol.CircuitBreaker != nil {
+		t.Errorf("parsed %+v", pol)
+	}
+	if _, err := Parse([]byte(`{"version": "1", "providers": [{"name": "a", "weight": 50.5}]}`)); err == nil || err.Error() != "providers[0].weight: want an integer from 0 to 100, have 50.5" {
+		t.Errorf("a fraction: %v", err)
 	}
 }
