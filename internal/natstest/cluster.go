@@ -41,14 +41,27 @@ func Cluster(t testing.TB, n int, maxStore int64) []*server.Server {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_, err := js.AccountInfo(ctx)
 		cancel()
-		if err == nil {
+		if err == nil && allPeers(servers) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for a JetStream meta leader: %v", err)
+			t.Fatalf("timed out waiting for a JetStream meta leader and its %d peers: %v", n, err)
 		}
 	}
 	return servers
+}
+
+// allPeers reports whether the meta leader of servers has them all as
+// online peers with their stats: before, a stream of as many replicas
+// as servers could not be placed yet ("no suitable peers for placement,
+// peer offline", err_code 10005), which failed a test's first push.
+func allPeers(servers []*server.Server) bool {
+	for _, s := range servers {
+		if s.JetStreamIsLeader() {
+			return len(s.JetStreamClusterPeers()) == len(servers)
+		}
+	}
+	return false
 }
 
 // clusterServer starts a server of a Cluster named name, its cluster
