@@ -572,6 +572,9 @@ func (c *checker) applyBuiltin(e *CallExpr, name string, b *Builtin, receiver Ex
 	if !failed && b.ConstCheck != nil {
 		c.constCheck(name, b, args)
 	}
+	if !failed {
+		c.stickyWithoutSplit(b, args)
+	}
 	if !failed && b.Regexp != "" {
 		c.regexpBackspace(b, ft, args)
 	}

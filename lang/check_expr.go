@@ -2442,24 +2442,42 @@ func (c *checker) discarded(e Expr, t Type, stmt bool) {
 // madeHere reports whether the decision e is made by a call of to, deny
 // or weighted, builders applied to it or not (to("a:b").tag(…)), rather
 // than derived from a decision that a name or a function gives.
-func (c *checker) madeHere(e Expr) bool {
+func (c *checker) madeHere(e Expr) bool { return c.madeBy(e) != nil }
+
+// madeBy is the builtin, to, deny or weighted, whose call makes the
+// decision e, builders applied to it method-style or not, nil when a name
+// or a function gives it.
+func (c *checker) madeBy(e Expr) *Builtin {
 	for {
 		call, ok := Unparen(e).(*CallExpr)
 		if !ok {
-			return false
+			return nil
 		}
 		ci := c.info.Calls[call]
 		if ci == nil || ci.Kind != CallBuiltin || ci.Builtin == nil {
-			return false
+			return nil
 		}
 		if b := ci.Builtin; b.Module == "" && (b.Name == "to" || b.Name == "deny") || isWeighted(b) {
-			return true
+			return b
 		}
 		sel, ok := call.Fun.(*SelectorExpr)
 		if !ok || len(ci.Args) == 0 || ci.Args[0] != sel.X {
-			return false // not a method-style call on a receiver
+			return nil // not a method-style call on a receiver
 		}
 		e = sel.X
+	}
+}
+
+// stickyWithoutSplit warns (RPL222) of a call of sticky, b, on a decision
+// that to or deny makes (args[0], the builders after it adding no
+// split): only a target drawn from a split is kept for a key, so the
+// call keeps nothing, though the decision answers its sticky_key.
+func (c *checker) stickyWithoutSplit(b *Builtin, args []Expr) {
+	if b.Module != "" || b.Name != "sticky" || len(args) == 0 || args[0] == nil {
+		return
+	}
+	if root := c.madeBy(args[0]); root != nil && !isWeighted(root) {
+		c.errAt(args[0], CodeStickyNoSplit, "sticky keeps nothing for the key: the decision %s(…) makes has no split, and only a target drawn from a split (weighted) is kept for a key (the answer carries the sticky_key all the same)", root.Name)
 	}
 }
 

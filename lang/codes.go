@@ -39,6 +39,7 @@ const (
 	CodeNameKey        Code = "RPL219" // bare key of a map literal that names a constant, local, parameter or import (warning)
 	CodeNoOverride     Code = "RPL220" // unused declaration of an extending policy that overrides nothing, its name close to a parent's (warning)
 	CodeNotInCatalogue Code = "RPL221" // constant target that the catalogue beside the policies does not list (warning)
+	CodeStickyNoSplit  Code = "RPL222" // sticky on a decision that to or deny makes, which has no split to keep a target of (warning)
 )
 
 // Types (RPL3xx).
@@ -120,6 +121,7 @@ var Codes = []CodeInfo{
 	{CodeNameKey, SevWarning, "bare map key that names a value"},
 	{CodeNoOverride, SevWarning, "unused declaration close to a parent's"},
 	{CodeNotInCatalogue, SevWarning, "target not in the catalogue"},
+	{CodeStickyNoSplit, SevWarning, "sticky on a decision without a split"},
 	{CodeMismatch, SevError, "value of the wrong type"},
 	{CodeBadOperand, SevError, "operator not defined on the operand types"},
 	{CodeArgCount, SevError, "wrong number of arguments"},
