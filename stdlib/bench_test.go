@@ -331,16 +331,23 @@ func splitOf(t testing.TB, n int) vm.Value {
 // runs.
 func constProgram(t testing.TB, key string, args ...vm.Value) *vm.Program {
 	t.Helper()
-	tab, err := Table()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var a vm.Assembler
 	for i := range args {
 		a.Emit(vm.OpConst, i)
 	}
 	a.Emit(vm.OpCallBuiltin, 0, len(args))
 	a.Emit(vm.OpReturn)
+	return mainProgram(t, &a, args, key)
+}
+
+// mainProgram is the program whose main is a's code, with consts and
+// builtins (the table's).
+func mainProgram(t testing.TB, a *vm.Assembler, consts []vm.Value, builtins ...string) *vm.Program {
+	t.Helper()
+	tab, err := Table()
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, err := a.Code()
 	if err != nil {
 		t.Fatal(err)
@@ -348,8 +355,8 @@ func constProgram(t testing.TB, key string, args ...vm.Value) *vm.Program {
 	p, err := vm.NewProgram(&vm.ProgramSpec{
 		Functions: []vm.FunctionSpec{{Name: "main", File: "test.rpl", Code: code,
 			Lines: []vm.LineEntry{{PC: 0, Line: 1, Col: 1}}}},
-		Constants: args,
-		Builtins:  []string{key},
+		Constants: consts,
+		Builtins:  builtins,
 		Entries:   map[string]int{"main": 0},
 	}, tab)
 	if err != nil {
@@ -358,21 +365,28 @@ func constProgram(t testing.TB, key string, args ...vm.Value) *vm.Program {
 	return p
 }
 
+// arenaRun runs p's main with a seed in an arena reset before each run,
+// as a router decides, and fails t if the run fails.
+func arenaRun(t testing.TB, p *vm.Program) func(seed uint64) {
+	m := vm.NewMachine()
+	var arena vm.Arena
+	return func(seed uint64) {
+		arena.Reset()
+		if _, _, err := m.Run(context.Background(), p, 0, nil, vm.Limits{}, vm.Input{Seed: seed, Arena: &arena}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkWeightedConst is weighted(split) of a constant split of 3, 20
 // and 200 targets, in an arena reset between runs, as a router decides.
 func BenchmarkWeightedConst(b *testing.B) {
 	for _, n := range []int{3, 20, 200} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			p := constProgram(b, keyWeighted, splitOf(b, n))
-			m := vm.NewMachine()
-			ctx := context.Background()
-			var arena vm.Arena
+			run := arenaRun(b, constProgram(b, keyWeighted, splitOf(b, n)))
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				arena.Reset()
-				if _, _, err := m.Run(ctx, p, 0, nil, vm.Limits{}, vm.Input{Seed: uint64(i), Arena: &arena}); err != nil {
-					b.Fatal(err)
-				}
+				run(uint64(i))
 			}
 		})
 	}
@@ -382,10 +396,6 @@ func BenchmarkWeightedConst(b *testing.B) {
 // policy's chain of tags runs.
 func tagsProgram(t testing.TB, n int) *vm.Program {
 	t.Helper()
-	tab, err := Table()
-	if err != nil {
-		t.Fatal(err)
-	}
 	consts := []vm.Value{str("openai:gpt-4o")}
 	var a vm.Assembler
 	a.Emit(vm.OpConst, 0)
@@ -397,21 +407,7 @@ func tagsProgram(t testing.TB, n int) *vm.Program {
 		a.Emit(vm.OpCallBuiltin, 1, 3)
 	}
 	a.Emit(vm.OpReturn)
-	code, err := a.Code()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := vm.NewProgram(&vm.ProgramSpec{
-		Functions: []vm.FunctionSpec{{Name: "main", File: "test.rpl", Code: code,
-			Lines: []vm.LineEntry{{PC: 0, Line: 1, Col: 1}}}},
-		Constants: consts,
-		Builtins:  []string{keyTo, keyTag},
-		Entries:   map[string]int{"main": 0},
-	}, tab)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return mainProgram(t, &a, consts, keyTo, keyTag)
 }
 
 // BenchmarkTags is a chain of 8, 16 and 32 tags on a decision, in an
@@ -419,16 +415,10 @@ func tagsProgram(t testing.TB, n int) *vm.Program {
 func BenchmarkTags(b *testing.B) {
 	for _, n := range []int{8, 16, 32} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			p := tagsProgram(b, n)
-			m := vm.NewMachine()
-			ctx := context.Background()
-			var arena vm.Arena
+			run := arenaRun(b, tagsProgram(b, n))
 			b.ReportAllocs()
 			for b.Loop() {
-				arena.Reset()
-				if _, _, err := m.Run(ctx, p, 0, nil, vm.Limits{}, vm.Input{Arena: &arena}); err != nil {
-					b.Fatal(err)
-				}
+				run(0)
 			}
 		})
 	}
@@ -439,17 +429,9 @@ func BenchmarkTags(b *testing.B) {
 // map for its index: 16 tags took 32 allocations).
 func TestTagsNoAlloc(t *testing.T) {
 	for _, n := range []int{16, 32} {
-		p := tagsProgram(t, n)
-		m := vm.NewMachine()
-		var arena vm.Arena
-		run := func() {
-			arena.Reset()
-			if _, _, err := m.Run(context.Background(), p, 0, nil, vm.Limits{}, vm.Input{Arena: &arena}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		run()
-		if allocs := testing.AllocsPerRun(20, run); allocs != 0 {
+		run := arenaRun(t, tagsProgram(t, n))
+		run(0)
+		if allocs := testing.AllocsPerRun(20, func() { run(0) }); allocs != 0 {
 			t.Errorf("%d tags: %v allocations a run", n, allocs)
 		}
 	}

@@ -60,15 +60,8 @@ func TestDrawConstSplit(t *testing.T) {
 // targets allocates nothing (it ordered them on the heap on every draw).
 func TestWeightedConstNoAlloc(t *testing.T) {
 	for _, n := range []int{20, 200} {
-		p := constProgram(t, keyWeighted, splitOf(t, n))
-		m := vm.NewMachine()
-		var arena vm.Arena
-		if allocs := testing.AllocsPerRun(20, func() {
-			arena.Reset()
-			if _, _, err := m.Run(context.Background(), p, 0, nil, vm.Limits{}, vm.Input{Arena: &arena}); err != nil {
-				t.Fatal(err)
-			}
-		}); allocs != 0 {
+		run := arenaRun(t, constProgram(t, keyWeighted, splitOf(t, n)))
+		if allocs := testing.AllocsPerRun(20, func() { run(0) }); allocs != 0 {
 			t.Errorf("weighted of a constant split of %d allocates %v times a draw", n, allocs)
 		}
 	}
