@@ -227,9 +227,7 @@ func TestRollbackNothing(t *testing.T) {
 	}
 	v1 := buildBundle(t, "")
 	for range 2 {
-		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
-			t.Fatal(err)
-		}
+		pushBundle(t, nc, v1)
 	}
 	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, "other", natsx.RollbackOptions{}); err == nil || !strings.Contains(err.Error(), "--key") {
 		t.Fatalf("rollback of a key never pushed: %v", err)
@@ -551,9 +549,7 @@ func TestBundleWatchBucketReplaced(t *testing.T) {
 	nc := kvServer(t)
 	ctx := context.Background()
 	for range 3 {
-		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
-			t.Fatal(err)
-		}
+		pushBundle(t, nc, v1)
 	}
 	r := &recorder{}
 	var mu sync.Mutex
@@ -616,11 +612,8 @@ func TestPushBundleTooLarge(t *testing.T) {
 func TestBundleWatchNewestRefusedTold(t *testing.T) {
 	good, bad := buildBundle(t, ""), buildBundle(t, "refused")
 	nc := kvServer(t)
-	ctx := context.Background()
 	for _, data := range [][]byte{good, bad, bad} {
-		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, data); err != nil {
-			t.Fatal(err)
-		}
+		pushBundle(t, nc, data)
 	}
 	r := &recorder{bad: bad}
 	var mu sync.Mutex
@@ -675,9 +668,7 @@ func TestBundleWatchBucketDeletedWaits(t *testing.T) {
 	nc := kvServer(t)
 	ctx := context.Background()
 	for range 3 {
-		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
-			t.Fatal(err)
-		}
+		pushBundle(t, nc, v1)
 	}
 	var mu sync.Mutex
 	var told []string
@@ -731,9 +722,7 @@ func TestRollbackTestsBoundApart(t *testing.T) {
 	_, nc := embedded(t, "")
 	ctx := context.Background()
 	for _, data := range [][]byte{v1, v2, v2} {
-		if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, data); err != nil {
-			t.Fatal(err)
-		}
+		pushBundle(t, nc, data)
 	}
 	expired, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
 	defer cancel()
@@ -800,9 +789,7 @@ func TestRollbackToVersion(t *testing.T) {
 	// bytes, is the current one too (it was "no revision of version …:
 	// push the bundle again").
 	junk := []byte("not a bundle")
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, junk); err != nil {
-		t.Fatal(err)
-	}
+	pushBundle(t, nc, junk)
 	sum := sha256.Sum256(junk)
 	if _, _, _, err := natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{Version: hex.EncodeToString(sum[:])[:8]}); err == nil || !strings.Contains(err.Error(), "is the current one") {
 		t.Errorf("naming the current revision that is no bundle: %v", err)
@@ -819,9 +806,7 @@ func TestRollbackNothingCounts(t *testing.T) {
 	// a second's turn would differ (their build time), and the first
 	// would then be a version to roll back to.
 	b := buildBundle(t, "")
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, b); err != nil {
-		t.Fatal(err)
-	}
+	pushBundle(t, nc, b)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -833,9 +818,7 @@ func TestRollbackNothingCounts(t *testing.T) {
 	if _, err := kv.Put(ctx, natsx.BundleKey, []byte("not a bundle")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, b); err != nil {
-		t.Fatal(err)
-	}
+	pushBundle(t, nc, b)
 	_, _, _, err = natsx.RollbackBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, natsx.RollbackOptions{})
 	if !errors.Is(err, natsx.ErrNothingToRollBack) || !strings.Contains(err.Error(), "; 1 earlier revision is invalid") {
 		t.Fatalf("got %v, want ErrNothingToRollBack counting 1 invalid revision", err)
@@ -1050,9 +1033,7 @@ func TestBundleWatchStalledRestarts(t *testing.T) {
 	v1, v2 := buildBundle(t, ""), buildBundle(t, "second")
 	nc := kvServer(t)
 	ctx := context.Background()
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
-		t.Fatal(err)
-	}
+	pushBundle(t, nc, v1)
 	r := &recorder{}
 	var mu sync.Mutex
 	var restarts []natsx.Restart
@@ -1117,9 +1098,7 @@ func slowWatchNotStalled(t *testing.T, more int) {
 	}
 	nc := kvServer(t)
 	ctx := context.Background()
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, buildBundle(t, "")); err != nil {
-		t.Fatal(err)
-	}
+	pushBundle(t, nc, buildBundle(t, ""))
 	r := &recorder{}
 	slow := func(ctx context.Context, data []byte, rev uint64) error {
 		time.Sleep(70 * time.Millisecond) // more than three resyncs
@@ -1148,10 +1127,7 @@ func slowWatchNotStalled(t *testing.T, more int) {
 // command that raises them; Replicas is the bucket's copies.
 func TestBundleWatchFewerReplicas(t *testing.T) {
 	nc := kvServer(t)
-	ctx := context.Background()
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, buildBundle(t, "")); err != nil {
-		t.Fatal(err)
-	}
+	pushBundle(t, nc, buildBundle(t, ""))
 	var mu sync.Mutex
 	var told []error
 	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: (&recorder{}).apply, Replicas: 3, Resync: 5 * time.Millisecond, OnError: func(err error) {

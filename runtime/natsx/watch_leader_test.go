@@ -82,9 +82,7 @@ func TestBundleWatchLookupRetried(t *testing.T) {
 	v1, v2 := buildBundle(t, ""), buildBundle(t, "second")
 	nc := kvServer(t)
 	ctx := context.Background()
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
-		t.Fatal(err)
-	}
+	pushBundle(t, nc, v1)
 	var lost atomic.Bool // the next look-up goes unanswered
 	var lookups atomic.Int64
 	natsx.SetLookupBucket(t, func(js jetstream.JetStream, ctx context.Context, bucket string) (jetstream.KeyValue, error) {
@@ -178,9 +176,7 @@ func TestBundleWatchStallCheckFailed(t *testing.T) {
 	v1, v2 := buildBundle(t, ""), buildBundle(t, "second")
 	nc := kvServer(t)
 	ctx := context.Background()
-	if _, err := natsx.PushBundle(ctx, nc, natsx.BundleBucket, natsx.BundleKey, 0, v1); err != nil {
-		t.Fatal(err)
-	}
+	pushBundle(t, nc, v1)
 	var reads atomic.Int64
 	natsx.SetLatestEntry(t, func(kv jetstream.KeyValue, ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
 		if reads.Add(1)%2 == 0 {
