@@ -106,6 +106,18 @@ func ids(evs []rt.DecisionEvent) string {
 	return b.String()
 }
 
+// idsWithout is ids of the events whose request id does not start with
+// prefix.
+func idsWithout(evs []rt.DecisionEvent, prefix string) string {
+	var kept []rt.DecisionEvent
+	for _, ev := range evs {
+		if !strings.HasPrefix(ev.RequestID, prefix) {
+			kept = append(kept, ev)
+		}
+	}
+	return ids(kept)
+}
+
 // seq returns "0 1 … n-1".
 func seq(n int) string {
 	var b strings.Builder
@@ -510,14 +522,7 @@ func TestDecisionLogRecreatesStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs := storedEvents(t, st, 10)
-	var after []rt.DecisionEvent
-	for _, ev := range evs {
-		if !strings.HasPrefix(ev.RequestID, "lost-") {
-			after = append(after, ev)
-		}
-	}
-	if got := ids(after); got != seq(10) {
+	if got := idsWithout(storedEvents(t, st, 10), "lost-"); got != seq(10) {
 		t.Errorf("events stored after the stream was created again: %q, want %q", got, seq(10))
 	}
 }
@@ -569,13 +574,7 @@ func TestDecisionLogRebindsSubject(t *testing.T) {
 	if n := recreated.Load(); n != 0 {
 		t.Errorf("told %d times that the stream was created again; it was found", n)
 	}
-	var after []rt.DecisionEvent
-	for _, ev := range storedEvents(t, st, 10) {
-		if !strings.HasPrefix(ev.RequestID, "lost-") {
-			after = append(after, ev)
-		}
-	}
-	if got := ids(after); got != seq(10) {
+	if got := idsWithout(storedEvents(t, st, 10), "lost-"); got != seq(10) {
 		t.Errorf("events stored after the subject was mended: %q, want %q", got, seq(10))
 	}
 }
@@ -895,13 +894,7 @@ func TestDecisionLogStreamRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var after []rt.DecisionEvent
-	for _, ev := range storedEvents(t, st, 15) {
-		if !strings.HasPrefix(ev.RequestID, "before-") {
-			after = append(after, ev)
-		}
-	}
-	if got := ids(after); got != seq(10) {
+	if got := idsWithout(storedEvents(t, st, 15), "before-"); got != seq(10) {
 		t.Errorf("events stored once the stream stores again: %q, want %q", got, seq(10))
 	}
 	mu.Lock()
