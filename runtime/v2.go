@@ -528,17 +528,16 @@ func (e *Engine) slowBatch(ctx context.Context, s *Snapshot, body []byte, arriva
 // (left) is known before any request is decided: a batch whose short
 // answers alone would not fit is refused whole (tooSmall).
 type answerCut struct {
-	max   int    // the limit
-	by    string // what sets it, as the errors name it
-	at    int    // the request cut, -1 until one is
-	left  []int  // left[i]: the room kept for the short answers of requests i… (and their commas)
-	entry int
+	answerLimit       // the limit, and what sets it, as the errors name it
+	at          int   // the request cut, -1 until one is
+	left        []int // left[i]: the room kept for the short answers of requests i… (and their commas)
+	entry       int
 }
 
 // newAnswerCut is the cut, at lim, of a batch of n requests whose ids id
 // gives.
 func newAnswerCut(lim answerLimit, n int, id func(int) string) *answerCut {
-	c := &answerCut{max: lim.max, by: lim.by, at: -1, left: make([]int, n+1)}
+	c := &answerCut{answerLimit: lim, at: -1, left: make([]int, n+1)}
 	// The longest short answer: the cut's, of the last request, with an
 	// answer of the most bytes a length can say.
 	c.entry = len(appendV2Error(nil, batchItemError(c.cutError(math.MaxInt, true), max(n-1, 0)), "")) + len(`,"request_id":`) + 1
