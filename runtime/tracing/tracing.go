@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -110,6 +111,11 @@ func NewWithExporter(exp sdktrace.SpanExporter, opts ...sdktrace.TracerProviderO
 }
 
 func newTracer(exp sdktrace.SpanExporter, log *slog.Logger, opts ...sdktrace.TracerProviderOption) *Tracer {
+	// OpenTelemetry's own errors (the provider reads
+	// OTEL_RESOURCE_ATTRIBUTES again) go to log, as the router's lines
+	// do: by default they were a line of Go's log package, outside
+	// --log-format json.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("tracing: OpenTelemetry", "err", err) }))
 	res := newResource(log)
 	b := newBatcher(exp, log)
 	tp := sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithSpanProcessor(b), sdktrace.WithResource(res), sdktrace.WithIDGenerator(ids{})}, opts...)...)

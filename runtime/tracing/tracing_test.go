@@ -1,12 +1,15 @@
 package tracing_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -579,5 +582,26 @@ func TestResource(t *testing.T) {
 		if c.attrs != "" && got["deployment.environment"] != "prod" {
 			t.Errorf("OTEL_RESOURCE_ATTRIBUTES=%q: resource %v", c.attrs, got)
 		}
+	}
+}
+
+// TestOTelErrorsLogged: OpenTelemetry's own errors (an
+// OTEL_RESOURCE_ATTRIBUTES it cannot read, which the provider reads
+// again) are lines of the router's log, not of Go's log package, which
+// --log-format json did not cover.
+func TestOTelErrorsLogged(t *testing.T) {
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "bad")
+	var std, logged bytes.Buffer
+	defer stdlog.SetOutput(os.Stderr) // last: slog.SetDefault sets it too
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logged, nil)))
+	stdlog.SetOutput(&std) // after: Go's log lines apart from slog's
+	tr := tracing.NewWithExporter(tracetest.NewInMemoryExporter())
+	defer tr.Shutdown(context.Background())
+	if std.Len() > 0 {
+		t.Errorf("Go's log: %q, want nothing", std.String())
+	}
+	if !strings.Contains(logged.String(), `"msg":"tracing: OpenTelemetry","err":"partial resource: missing value: [bad]"`) {
+		t.Errorf("the router's log: %s, want OpenTelemetry's error", logged.String())
 	}
 }
