@@ -60,6 +60,10 @@
 //     when the session does or the folder is removed); a change to a file's import
 //     or extends clauses checks again the open policies without route that
 //     it names or named.
+//   - A constant target that the catalogue.json of the nearest directory
+//     holding one, up to the policy's tree (below), does not list is
+//     RPL221, as `rplc check` reports it (catalogue.go); a catalogue.json
+//     is watched and read as an import is.
 //   - Policy ids (RPL216, policyids.go) hold across a policy tree, which
 //     is here the outermost workspace folder holding the file (the
 //     rootUri when the client sends no folders): the directory that

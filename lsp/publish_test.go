@@ -205,8 +205,8 @@ func TestDeletedFolderChecksImporters(t *testing.T) {
 			continue
 		}
 		b, _ := json.Marshal(m["params"])
-		if !strings.Contains(string(b), `{"globPattern":"**/*.rpl"}`) || !strings.Contains(string(b), `{"globPattern":"**/*","kind":4}`) {
-			t.Errorf("registered %s, want watchers of **/*.rpl and of deletions of **/*", b)
+		if !strings.Contains(string(b), `{"globPattern":"**/*.rpl"}`) || !strings.Contains(string(b), `{"globPattern":"**/catalogue.json"}`) || !strings.Contains(string(b), `{"globPattern":"**/*","kind":4}`) {
+			t.Errorf("registered %s, want watchers of **/*.rpl, **/catalogue.json and of deletions of **/*", b)
 		}
 		break
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/lang"
 	"github.com/sourcegraph/jsonrpc2"
 	"github.com/tliron/glsp"
@@ -729,7 +730,7 @@ func (s *Server) initialized(*glsp.Context, *protocol.InitializedParams) error {
 	params := protocol.RegistrationParams{Registrations: []protocol.Registration{{
 		ID: "rpl-watch", Method: string(protocol.MethodWorkspaceDidChangeWatchedFiles),
 		RegisterOptions: protocol.DidChangeWatchedFilesRegistrationOptions{
-			Watchers: []protocol.FileSystemWatcher{{GlobPattern: "**/*.rpl"}, {GlobPattern: "**/*", Kind: &deleted}},
+			Watchers: []protocol.FileSystemWatcher{{GlobPattern: "**/*.rpl"}, {GlobPattern: "**/" + bundle.CatalogueFile}, {GlobPattern: "**/*", Kind: &deleted}},
 		},
 	}}}
 	// The reply arrives on the reader goroutine, which runs this handler:

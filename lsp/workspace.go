@@ -401,6 +401,7 @@ func (s *Server) check(policy string, gen uint64, ov overlay) *snapshot {
 		return lang.ReadFile(p)
 	}}
 	cfg.Policy = true
+	cfg.Catalogue = s.catalogueFor(policy, sn)
 	sn.prog, sn.diags = lang.Check(cfg, policy)
 	if t := lang.TestFileName(policy); ov[t] != nil {
 		// An open test file that the check did not read (its policy could
