@@ -166,6 +166,7 @@ func newPushCmd(e *env) *cobra.Command {
 	var k bundleKey
 	var publicKey string
 	var replicas int
+	var unverified bool
 	var limits rpl.Limits
 	cmd := &cobra.Command{
 		Use:   "push BUNDLE --nats-url URL",
@@ -192,15 +193,18 @@ and its policies' tests are run before it is sent, so that neither a
 corrupt file nor a bundle whose tests fail (built with --skip-tests)
 reaches the routers, which would refuse it; with --public-key, its
 signature is verified too, so that a bundle the routers requiring that key
-would refuse is not pushed. The tests run as a router runs them and rplc
+would refuse is not pushed. Without --public-key, a bundle that is unsigned
+or signed with another key than the current bundle is not pushed either
+(the routers requiring that key would refuse it), unless --unverified. The tests run as a router runs them and rplc
 build does, under the VM's default limits, whatever the routers' --fuel,
 --memory and --deadline (which bound decisions, not tests); --fuel and
 --memory (0, the default: those limits) run them under lower ones, and
 refuse more than a router does.
 
 Exit status: 0 when the bundle was stored, 1 when it is not a valid bundle,
-its tests fail, a file cannot be read, --public-key holds no public key or
-NATS refused it, 2 for a wrong command line, a file that does not exist or
+its tests fail, it is not signed like the current bundle (without
+--public-key and --unverified), a file cannot be read, --public-key holds
+no public key or NATS refused it, 2 for a wrong command line, a file that does not exist or
 a directory given for a file (BUNDLE, --public-key, --nats-creds,
 --nats-tls-ca, --nats-tls-cert, --nats-tls-key).`,
 		Example: `  rplc build examples/policies -o policies.rplb
@@ -240,6 +244,11 @@ a directory given for a file (BUNDLE, --public-key, --nats-creds,
 				return err
 			}
 			defer done()
+			if publicKey == "" && !unverified {
+				if err := signedLikeCurrent(ctx, nc, k, args[0], b); err != nil {
+					return err
+				}
+			}
 			if replicas > 0 {
 				raiseReplicas(ctx, nc, e, k.bucket, replicas)
 			}
@@ -254,9 +263,32 @@ a directory given for a file (BUNDLE, --public-key, --nats-creds,
 	}
 	k.flags(cmd)
 	cmd.Flags().StringVar(&publicKey, "public-key", "", "the ed25519 public key the routers require (PEM, as written by rplc keygen): push only a bundle signed with it")
+	cmd.Flags().BoolVar(&unverified, "unverified", false, "without --public-key, push even when the current bundle is signed and this one is not signed with its key (routers that no longer require that key)")
 	cmd.Flags().IntVar(&replicas, "replicas", 0, "copies of the bucket on a JetStream cluster, 1 to 5: a bucket created gets them, one with fewer has them raised, never lowered (0: 1 for a bucket created)")
 	testLimitFlags(cmd, &limits)
 	return cmd
+}
+
+// signedLikeCurrent is an error, exit status 1, when the bundle b read
+// from file is unsigned or signed with another key than the bundle
+// current under k's key: routers requiring that key would refuse it. A
+// current revision that is not a bundle, or none, allows any; a failure
+// to read it is left to the push, which meets it and says what it is.
+func signedLikeCurrent(ctx context.Context, nc *nats.Conn, k bundleKey, file string, b *bundle.Bundle) error {
+	e, err := natsx.CurrentEntry(ctx, nc, k.bucket, k.key)
+	if err != nil || e == nil {
+		return nil
+	}
+	cur, err := bundle.Read(e.Value(), bundle.ReadOptions{})
+	if err != nil || !cur.Signed || (b.Signed && b.KeyID == cur.KeyID) {
+		return nil
+	}
+	what := "unsigned"
+	if b.Signed {
+		what = "signed with key " + b.KeyID
+	}
+	return &exitError{code: exitFail, err: fmt.Errorf("%s is %s, and %s/%s revision %d (version %s) is signed with key %s: routers that require it would refuse the push and keep their version. Give their public key (--public-key FILE) to verify the bundle against it, or --unverified to push it anyway",
+		file, what, k.bucket, k.key, e.Revision(), cur.Version(), cur.KeyID)}
 }
 
 // raiseReplicas raises the copies of bucket, when it exists with fewer,

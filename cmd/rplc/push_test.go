@@ -249,9 +249,9 @@ func TestRollbackSigned(t *testing.T) {
 		return f, res.Bundle.Version()
 	}
 	var out, errb bytes.Buffer
-	push := func(f string) {
+	push := func(f string, args ...string) {
 		t.Helper()
-		if code := run([]string{"push", f, "--nats-url", url}, nil, &out, &errb); code != exitOK {
+		if code := run(append([]string{"push", f, "--nats-url", url}, args...), nil, &out, &errb); code != exitOK {
 			t.Fatalf("push %s: exit %d: %s", f, code, errb.String())
 		}
 	}
@@ -311,10 +311,24 @@ func TestRollbackSigned(t *testing.T) {
 		t.Fatalf("a refused rollback wrote revision %d", rev)
 	}
 
+	// Without the key, push does not replace a signed bundle with one
+	// unsigned or signed with another key, which the routers requiring
+	// the key would refuse; --unverified pushes it all the same.
+	for _, f := range []string{unsigned, otherKey} {
+		out.Reset()
+		errb.Reset()
+		if code := run([]string{"push", f, "--nats-url", url}, nil, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "revision 2 (version "+v1+") is signed with key") || !strings.Contains(errb.String(), "--unverified") {
+			t.Fatalf("push %s over a signed bundle: exit %d: %s%s", f, code, out.String(), errb.String())
+		}
+	}
+	if rev := revision(); rev != 2 {
+		t.Fatalf("a refused push wrote revision %d", rev)
+	}
+
 	// Revisions 3 (another key, refused) and 4 (signed, active): the
 	// rollback with the key goes back to revision 2.
-	push(otherKey)
-	push(signed2)
+	push(otherKey, "--unverified")
+	push(signed2, "--public-key", pubFile)
 	if code, msg := rollback("--public-key", pubFile); code != exitOK || !strings.Contains(msg, fmt.Sprintf("from version %s (revision 4) to version %s (revision 2), now revision 5", v2, v1)) {
 		t.Fatalf("rollback with the key: exit %d: %s", code, msg)
 	}
@@ -324,8 +338,8 @@ func TestRollbackSigned(t *testing.T) {
 		t.Fatalf("rollback between signed revisions without the key: exit %d: %s", code, msg)
 	}
 	// Without the key, signed with another key is refused too.
-	push(otherKey) // revision 7: refused by the routers
-	push(signed1)  // revision 8
+	push(otherKey, "--unverified")         // revision 7: refused by the routers
+	push(signed1, "--public-key", pubFile) // revision 8
 	if code, msg := rollback(); code != exitFail || !strings.Contains(msg, "revision 7") || !strings.Contains(msg, "signed with key") {
 		t.Fatalf("rollback to another key's bundle: exit %d: %s", code, msg)
 	}
@@ -348,7 +362,7 @@ func TestRollbackSigned(t *testing.T) {
 	// Revisions 9 (unsigned, refused by routers requiring the key) and 10
 	// (not a bundle): without the key, the unsigned one is not put back
 	// either, the signatures being those of revision 8.
-	push(unsigned)
+	push(unsigned, "--unverified")
 	kv, err := js.KeyValue(context.Background(), natsx.BundleBucket)
 	if err != nil {
 		t.Fatal(err)

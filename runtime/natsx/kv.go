@@ -251,19 +251,31 @@ func apiError(err error, code jetstream.ErrorCode) bool {
 
 // BundleStored reports whether key of bucket holds a value: a bundle a
 // watch of it will apply. A bucket that does not exist, or a failure to
-// ask within ctx, is no; each request is tried again (retried) while it
-// goes unanswered or JetStream says it has no leader.
+// ask within ctx, is no (see CurrentEntry).
 func BundleStored(ctx context.Context, nc *nats.Conn, bucket, key string) bool {
+	e, err := CurrentEntry(ctx, nc, bucket, key)
+	return err == nil && e != nil
+}
+
+// CurrentEntry returns the entry under key of bucket, nil (and no error)
+// when the bucket or the key does not exist; each request is tried again
+// (retried) while it goes unanswered or JetStream says it has no leader.
+func CurrentEntry(ctx context.Context, nc *nats.Conn, bucket, key string) (jetstream.KeyValueEntry, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return false
+		return nil, err
 	}
 	kv, err := retried(ctx, func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, bucket) })
-	if err != nil {
-		return false
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
-	_, err = retried(ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return kv.Get(ctx, key) })
-	return err == nil
+	e, err := retried(ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return kv.Get(ctx, key) })
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	return e, err
 }
 
 // PushBundle puts data, an encoded bundle, under key of bucket (created
