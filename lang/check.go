@@ -340,6 +340,7 @@ type checker struct {
 	// the work done by the check's (maxConstWork).
 	constWork, constTotal int
 	walkFolds             int   // the calls folded in reportFnConstCalls (maxWalkFolds)
+	foldBytes             int   // the bytes of the strings + folded (maxCheckFoldBytes)
 	foldFuel              int64 // the fuel of the calls handed to Fold (FoldFuel)
 	// fnWalkUsed is the part of fnWalkBudget spent: by reportFnConstCalls,
 	// or by the checks of the session's libraries shared with this one.

@@ -1253,6 +1253,13 @@ func (c *checker) fold(e *BinaryExpr, xt, yt Type) {
 		return
 	}
 	v, ok, msg := foldBinary(e.Op, xt, yt, x, y)
+	if s, isS := v.(string); isS && e.Op == "+" {
+		if c.foldBytes += len(s); c.foldBytes > maxCheckFoldBytes {
+			c.limited = true
+			c.errAt(e, CodeConstOverflow, "constant expression %s takes the strings folded in the check past %d bytes in all", exprString(e), maxCheckFoldBytes)
+			return
+		}
+	}
 	switch msg {
 	case "":
 	case msgDivZero:

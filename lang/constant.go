@@ -2,6 +2,7 @@ package lang
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"strings"
 
@@ -107,6 +108,9 @@ func foldBinary(op string, xt, yt Type, x, y ConstValue) (v ConstValue, ok bool,
 		}
 		switch op {
 		case "+":
+			if n := len(a) + len(b); n > maxFoldBytes {
+				return nil, false, fmt.Sprintf("%d bytes long, past the %d a folded constant string may hold", n, maxFoldBytes)
+			}
 			return a + b, true, ""
 		case "in":
 			return strings.Contains(b, a), true, ""

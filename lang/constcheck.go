@@ -29,10 +29,17 @@ type ConstMap struct {
 // and the constants they name.
 const maxConstDepth = 16
 
-// maxFoldBytes bounds a string that constArg builds with + from folded
-// calls: a longer one is not constant to it (each folded call is bounded
-// by the Universe's Fold itself).
-const maxFoldBytes = 1 << 20
+// maxFoldBytes bounds a string that + folds (RPL315 past it: a chain of
+// constants each the sum of the one before took gigabytes and minutes to
+// check, the router dying at each restart), and one that constArg builds
+// with + from folded calls (not constant to it past it; each folded call
+// is bounded by the Universe's Fold itself). maxCheckFoldBytes bounds
+// the strings + folds in one check, each kept in its Info: a thousand
+// constants of a megabyte each are no smaller.
+const (
+	maxFoldBytes      = 1 << 20
+	maxCheckFoldBytes = 64 << 20
+)
 
 // maxConstWork bounds the values one constant evaluation (constValue)
 // visits, and hands to Fold, and maxCheckConstWork those of all of a
