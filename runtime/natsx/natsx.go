@@ -319,7 +319,17 @@ type Config struct {
 	// which are answered overloaded, to be retried (a shutdown whose
 	// drain ran out).
 	Context context.Context
+	// BatchTimeout bounds the time a batch is decided in: its requests
+	// not decided by then are answered overloaded, cancelled, as over
+	// HTTP when the client goes away (NATS does not tell of a requester
+	// that stopped waiting, and a batch of a thousand requests each
+	// running out of fuel held a worker 14 s after its requester timed
+	// out at 5); 0 means DefaultBatchTimeout.
+	BatchTimeout time.Duration
 }
+
+// DefaultBatchTimeout is Config.BatchTimeout's default.
+const DefaultBatchTimeout = 10 * time.Second
 
 // Transport is the name the NATS transport gives spans and metrics.
 const Transport = "nats"
@@ -396,6 +406,9 @@ func Serve(nc *nats.Conn, e *rt.Engine, cfg Config) (*Server, error) {
 	}
 	if cfg.Context == nil {
 		cfg.Context = context.Background()
+	}
+	if cfg.BatchTimeout <= 0 {
+		cfg.BatchTimeout = DefaultBatchTimeout
 	}
 	s := &Server{nc: nc, cfg: cfg, stop: make(chan struct{}), d: rt.NewDispatcher(e, rt.DispatchConfig{Transport: Transport, Hooks: cfg.Hooks})}
 	for _, subj := range Subjects {
@@ -495,14 +508,22 @@ func (s *Server) handler(kind rt.Kind) nats.MsgHandler {
 			s.respond(m, s.d.Refuse(x, kind, rt.RefusedUnreadable, rt.CodingMessage(ce), nil, tp))
 			return
 		}
+		ctx := s.traceContext(m.Header)
 		if kind == rt.KindBatch {
 			// Cut at the request that would take the answer past what
 			// the server takes in a message, as at --max-answer: a
 			// server's max_payload below it (nats-server's default,
 			// 1 MiB) refused such an answer whole, every decision lost.
 			x.LimitAnswer(int(s.nc.MaxPayload()), "the NATS server's max_payload")
+			// Cancelled, not a deadline: the policies' runs past it
+			// are not theirs to fail (decision_failed, or a safe
+			// default), but abandoned, to be retried.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer time.AfterFunc(s.cfg.BatchTimeout, cancel).Stop()
+			defer cancel()
 		}
-		out, code := s.d.ServeUncounted(s.traceContext(m.Header), x, kind, m.Data, tp, arrival)
+		out, code := s.d.ServeUncounted(ctx, x, kind, m.Data, tp, arrival)
 		err := s.respond(m, out)
 		if errors.Is(err, nats.ErrMaxPayload) {
 			// An answer can outgrow its request past what the server
