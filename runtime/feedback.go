@@ -69,6 +69,11 @@ type Feedback struct {
 	// CostNanos is Cost in nano-units, set by Validate, or the cost of
 	// the tokens (see TokensIn), set when the engine checks feedback.
 	CostNanos int64 `json:"-"`
+	// Registered is set when the engine checks feedback whose tenant
+	// the active version's registry (tenants.json) holds: a recorder
+	// bounding what made-up tenant ids may fill admits it all the same
+	// (the registry is bounded).
+	Registered bool `json:"-"`
 }
 
 // FeedbackStatuses are the valid values of Feedback.Status.
@@ -327,9 +332,11 @@ func (e *Engine) checkFeedback(f *Feedback, now time.Time, d *feedbackDedup) *Er
 	// anything is recorded: with Config.RequireKnownTenant, a tenant id
 	// the registry does not hold takes no place in the live state.
 	s := e.cur.Load()
-	if _, _, err := e.registered(s, f.TenantID); err != nil {
+	_, known, err := e.registered(s, f.TenantID)
+	if err != nil {
 		return err
 	}
+	f.Registered = known
 	if err := e.priceTokens(s, f); err != nil {
 		return err
 	}

@@ -111,8 +111,8 @@ func TestFeedbackUnknownTenant(t *testing.T) {
 // TestLedgerFullRefusesNewTenants: without the requirement of registered
 // tenants, the spend ledger's bound is what keeps made-up tenant ids from
 // growing the router's memory, and once they fill it a tenant new this
-// month is refused (overloaded): what RequireKnownTenant prevents (see
-// TestFeedbackUnknownTenant).
+// month is refused (overloaded), unless the registry holds it: what
+// RequireKnownTenant prevents (see TestFeedbackUnknownTenant).
 func TestLedgerFullRefusesNewTenants(t *testing.T) {
 	e := newEngine(t, runtime.Config{State: state.NewMem(state.Options{MaxLedger: 2})})
 	load(t, e, examples)
@@ -125,5 +125,20 @@ func TestLedgerFullRefusesNewTenants(t *testing.T) {
 	err := e.Observe(&runtime.Feedback{RequestID: "o", TenantID: "acme", Target: "a:b", Status: "ok", CostNanos: 1})
 	if err == nil || !errors.Is(err, state.ErrLedgerFull) {
 		t.Errorf("Observe: %v, want the ledger full", err)
+	}
+
+	// A tenant the registry holds is not refused: made-up ids filling
+	// the ledger turned off the budgets of the registered tenants.
+	st := state.NewMem(state.Options{MaxLedger: 2})
+	reg := newEngine(t, runtime.Config{State: st})
+	load(t, reg, copyDir(t, examples, map[string]string{"tenants.json": `{"tenants": [{"id": "vip"}]}`}))
+	for i, tenant := range []string{"junk1", "junk2", "acme", "vip"} {
+		out, code := reg.HandleFeedback(fmt.Appendf(nil, `{"request_id": "r%d", "tenant_id": %q, "target": "a:b", "status": "ok", "cost": 1}`, i, tenant), nil)
+		if refused := tenant == "acme"; refused != (code == runtime.CodeOverloaded) {
+			t.Errorf("with a registry, %s: %s %s", tenant, code, out)
+		}
+	}
+	if got := st.MonthSpend("vip", time.Now()); got != 1_000_000_000 {
+		t.Errorf("vip's spend %d, want $1", got)
 	}
 }

@@ -468,6 +468,11 @@ func TestLedgerBound(t *testing.T) {
 	if err := feed("t3", "p:m", 0); err != nil {
 		t.Errorf("feedback without a cost: %v", err)
 	}
+	// A registered tenant's cost is recorded whatever made-up ids
+	// filled the ledger with: the registry is bounded.
+	if err := m.RecordFeedback(&runtime.Feedback{Target: "p:m", Status: "ok", TenantID: "vip", CostNanos: 7, Time: now, Registered: true}); err != nil || m.MonthSpend("vip", now) != 7 {
+		t.Errorf("a registered tenant's cost in a full ledger: %v, spend %d", err, m.MonthSpend("vip", now))
+	}
 	now = time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC) // November and its grace hour are over
 	if err := feed("t3", "p:m", 10); err != nil || m.MonthSpend("t3", now) != 10 {
 		t.Errorf("a new month: %v, spend %d", err, m.MonthSpend("t3", now))

@@ -73,8 +73,10 @@ type Options struct {
 	// nothing, so that tenant ids made up by a client cannot grow the
 	// router's memory until the month ends. Default 100,000.
 	//
-	// Once full, a cost for any tenant new to the month is refused until
-	// the month ends. An engine that requires registered tenants
+	// Once full, a cost for a tenant new to the month is refused until
+	// the month ends, unless the tenant is registered (Feedback.Registered:
+	// the registry is bounded, and made-up ids must not refuse the
+	// costs of the tenants it holds). An engine that requires registered tenants
 	// (runtime.Config.RequireKnownTenant) records feedback for them
 	// alone, so only its registry can fill the ledger: with up to two
 	// tenant-months a tenant, a registry of more than MaxLedger/2
@@ -298,7 +300,7 @@ func (m *Mem) RecordFeedback(f *runtime.Feedback) error {
 			return err
 		}
 		switch mk := (spendKey{f.TenantID, monthOf(f.Time)}); {
-		case m.month.n >= m.opt.MaxLedger && m.month.get(mk) == nil:
+		case m.month.n >= m.opt.MaxLedger && m.month.get(mk) == nil && !f.Registered:
 			return &runtime.Error{Code: runtime.CodeOverloaded, Err: ErrLedgerFull, Message: fmt.Sprintf(
 				"the spend ledger is full (%d tenant-months): a cost for a tenant new this month is refused until the month ends", m.opt.MaxLedger)}
 		}
