@@ -42,6 +42,7 @@ import (
 
 	"github.com/rpl-lang/rpl/compiler"
 	"github.com/rpl-lang/rpl/internal/jsonx"
+	"github.com/rpl-lang/rpl/lang"
 	"github.com/rpl-lang/rpl/stdlib"
 	"github.com/rpl-lang/rpl/vm"
 )
@@ -640,7 +641,7 @@ func checkManifest(m *Manifest, version int) error {
 }
 
 // checkPolicy checks the last entry of policies, after the others:
-// unique non-empty ids in order, well-formed hashes, each test an entry
+// unique ids in order, each a package name, well-formed hashes, each test an entry
 // point and each test entry point a test.
 func checkPolicy(policies []PolicyEntry) error {
 	i := len(policies) - 1
@@ -649,6 +650,10 @@ func checkPolicy(policies []PolicyEntry) error {
 	switch {
 	case p.ID == "":
 		return manifestErrorf(at+".id", "empty")
+	case !lang.IsIdent(p.ID):
+		// A package name: a path ("../x"), a NUL or a space is none, and
+		// would be one in the router's logs, labels and last-good files.
+		return manifestErrorf(at+".id", "want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have %s", jsonx.QuoteEcho(p.ID))
 	case i > 0 && policies[i-1].ID >= p.ID:
 		return manifestErrorf(at+".id", "%q is out of order or repeated", p.ID)
 	case !validHash(p.Program.SHA256):

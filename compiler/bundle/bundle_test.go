@@ -291,6 +291,9 @@ func TestManifestChecks(t *testing.T) {
 		// bytecode is the newest of the programs' versions: a newer one
 		// claimed would keep the bundle from readers that load them all.
 		{`"bytecode": 2`, `"bytecode": 3`, "bundle manifest: bytecode: 3, the newest program format version of the bundle's programs is 2"},
+		// A policy id is a package name: not a path, nor a NUL.
+		{`"id": "ab_summarizer"`, `"id": "../../ab"`, `bundle manifest: policies[0].id: want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have "../../ab"`},
+		{`"id": "ab_summarizer"`, `"id": "a\u0000b"`, `bundle manifest: policies[0].id: want a policy id, the package name of a policy (a letter or _, then letters, digits and _; not a keyword), have "a\x00b"`},
 		// Sources sorted by path, once each, the policy's file among them.
 		{`"path": "ab_summarizer_test.rpl"`, `"path": "ab_summarizer.rpl"`, `bundle manifest: policies[0].sources[1].path: "ab_summarizer.rpl" is out of order or repeated`},
 		{`"path": "ab_summarizer.rpl"`, `"path": "zz.rpl"`, `bundle manifest: policies[0].sources[1].path: "ab_summarizer_test.rpl" is out of order or repeated`},
