@@ -534,9 +534,10 @@ type BundleWatcher struct {
 	watches atomic.Int64  // watches started (1 + restarts)
 	// restarts counts the restarts by reason, in RestartReasons' order.
 	restarts [len(restartReasons)]atomic.Int64
-	failed   atomic.Int64 // watches that failed (before or after starting)
-	synced   atomic.Bool  // a watch has handed over the key's value at its start
-	up       atomic.Bool  // a watch runs over a connection that is up (Up)
+	failed   atomic.Int64  // watches that failed (before or after starting)
+	synced   atomic.Bool   // a watch has handed over the key's value at its start
+	syncedC  chan struct{} // closed when synced is first set (WaitSynced)
+	up       atomic.Bool   // a watch runs over a connection that is up (Up)
 	// started: a watch found the bucket (the run's goroutine only); from
 	// then on a missing bucket is not created but waited for.
 	started bool
@@ -591,7 +592,7 @@ func WatchBundles(nc *nats.Conn, cfg WatchConfig) *BundleWatcher {
 		cfg.Resync = 5 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &BundleWatcher{nc: nc, cfg: cfg, cancel: cancel, done: make(chan struct{}), raised: make(chan raiseResult, 1), seen: cfg.Seen, floor: cfg.Seen}
+	w := &BundleWatcher{nc: nc, cfg: cfg, cancel: cancel, done: make(chan struct{}), syncedC: make(chan struct{}), raised: make(chan raiseResult, 1), seen: cfg.Seen, floor: cfg.Seen}
 	go w.run(ctx)
 	return w
 }
@@ -609,6 +610,17 @@ func (w *BundleWatcher) Revision() uint64 { return w.applied.Load() }
 // start: applied it, or passed it over as handled before (WatchConfig.Seen
 // or an earlier watch), or found no value.
 func (w *BundleWatcher) Synced() bool { return w.synced.Load() }
+
+// WaitSynced waits until a watch has handled the key's value at its
+// start (Synced), or ctx ends, and reports whether one has.
+func (w *BundleWatcher) WaitSynced(ctx context.Context) bool {
+	select {
+	case <-w.syncedC:
+		return true
+	case <-ctx.Done():
+		return w.Synced()
+	}
+}
 
 // Up reports whether a watch runs: it started on the bucket and its
 // connection has not been lost since. It is false while the watcher
@@ -921,7 +933,9 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 				return errors.New("watch ended")
 			}
 			if e == nil { // the key's value at the watch's start is handled
-				w.synced.Store(true)
+				if !w.synced.Swap(true) {
+					close(w.syncedC)
+				}
 				continue
 			}
 			// Progress: a tick that waited while Apply ran (a bundle's

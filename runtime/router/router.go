@@ -7,7 +7,10 @@
 // NATSURL tried once, then retried in the background), the last good
 // version under DataDir activated (no network needed), then the policy
 // directory or bundle (a failure keeps the last good version), then the
-// NATS subjects, the bundle watch and HTTP. A last good version
+// bundle watch, the NATS subjects and HTTP: with NATS reachable, the
+// subjects once the watch has handled the bucket's value (2 s at most,
+// bucketFirst), so that a push missed while the router was down is
+// activated before its first NATS decision. A last good version
 // refused (by a later release's checks) is the status's last error, and
 // the sources are activated as on a first start; with none to activate,
 // Start fails saying why it was refused. With none active either, a
@@ -480,6 +483,19 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		return nil, errors.New("no policies: " + why)
 	}
 
+	// The bundle watch before the NATS subjects: a router that missed a
+	// push while it was down decides with the bucket's bundle from its
+	// first NATS request, not with its last good version (bucketFirst).
+	if r.nc != nil && opt.BundleBucket != "-" {
+		r.watchBundles()
+		r.Metrics.BundleWatchUp(r.kvw.Up)
+		r.Metrics.BundleWatchRestarts(r.kvw.Restarts, natsx.RestartReasons()...)
+		r.Metrics.BundleBucketReplicas(r.kvw.Replicas)
+		r.bucketFirst(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("start cut short: %w", err)
+		}
+	}
 	if r.nc != nil {
 		r.hooks = hooks
 		r.Metrics.NATSDropped(r.natsDropped, natsx.Subjects...)
@@ -493,12 +509,6 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			r.log.Warn("no policy version active: the NATS subjects are not subscribed until one is (requests go to the other routers, or get no responders)")
 			r.wg.Go(r.serveNATSWhenActive)
 		}
-	}
-	if r.nc != nil && opt.BundleBucket != "-" {
-		r.watchBundles()
-		r.Metrics.BundleWatchUp(r.kvw.Up)
-		r.Metrics.BundleWatchRestarts(r.kvw.Restarts, natsx.RestartReasons()...)
-		r.Metrics.BundleBucketReplicas(r.kvw.Replicas)
 	}
 	if opt.HTTP != "-" {
 		h := httpx.New(e, httpx.Config{
@@ -546,6 +556,36 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	}
 	ok = true
 	return r, nil
+}
+
+// bucketWait bounds how long Start waits for the bundle watch to handle
+// the bucket's value before it subscribes the NATS subjects (bucketFirst).
+const bucketWait = 2 * time.Second
+
+// bucketFirst waits, when NATS is reachable, until the bundle watch has
+// handled the bucket's value (activated it, refused it, or found it
+// handled before the restart), bucketWait at most: a router restarted
+// after missing a push, or a fleet's rollback, served its last good
+// version over NATS for the few milliseconds the watch took, decisions
+// on a version the rest of the fleet had left. A NATS that is slow, or
+// whose bucket has no leader, delays the start by bucketWait only: the
+// last good version is then served, and the bucket's value activated
+// when the watch gets it, as before. HTTP does not listen meanwhile
+// either (Start starts it last): served over HTTP, the old version
+// would make the decisions that the wait keeps NATS from making.
+func (r *Router) bucketFirst(ctx context.Context) {
+	if !r.nc.IsConnected() {
+		return // tried in the background: no answer to wait for
+	}
+	wctx, cancel := context.WithTimeout(ctx, bucketWait)
+	defer cancel()
+	if !r.kvw.WaitSynced(wctx) && ctx.Err() == nil {
+		args := []any{"bucket", r.bundleBucket(), "waited", bucketWait}
+		if s := r.Engine.Current(); s != nil {
+			args = append(args, "version", s.ShortVersion())
+		}
+		r.log.Warn("bundle bucket not read at the start: the router serves the version active, and activates the bucket's bundle when the watch gets it", args...)
+	}
 }
 
 // HTTPAddr is the HTTP listener's address.
