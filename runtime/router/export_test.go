@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,4 +151,13 @@ func SetBundleResync(t testing.TB, d time.Duration) {
 	old := bundleResync
 	bundleResync = d
 	t.Cleanup(func() { bundleResync = old })
+}
+
+// NATSRetryFailed is the router's log of a failure of a connection's
+// attempts to connect: each call a failure of the same connection,
+// logged to log.
+func NATSRetryFailed(log *slog.Logger) func(err error) {
+	r := &Router{log: log}
+	var told connFailures
+	return func(err error) { r.natsRetryFailed(&told, "rpl-router", err) }
 }
