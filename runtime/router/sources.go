@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -531,6 +532,10 @@ func (r *Router) watchBundles() {
 	// The activations not the watch's own (Router.foreign) counted when
 	// newest was refused: another since ends the refusal.
 	var newestAt uint64
+	// The refusals of the revision being handled: its own, then those of
+	// the earlier revisions tried in its place, logged as one line when
+	// it is handled (refusedLine).
+	var refusals []revRefusal
 	revSource := func(rev uint64) string {
 		return bucketSource(natsx.BundleMark{Bucket: bucket, Key: natsx.BundleKey, Revision: rev})
 	}
@@ -539,6 +544,8 @@ func (r *Router) watchBundles() {
 		Replicas: r.opt.Replicas,
 		Seen:     seen,
 		Handled: func(m natsx.BundleMark) {
+			r.refusedLine(m, refusals, active)
+			refusals = nil
 			r.took(func(src *sources) {
 				switch {
 				case active != 0:
@@ -598,7 +605,8 @@ func (r *Router) watchBundles() {
 			if f := afterBundleRefused.Load(); f != nil {
 				(*f)()
 			}
-			return err
+			refusals = append(refusals, revRefusal{rev, err})
+			return pushRefusal{err}
 		},
 		// An earlier revision activated after the newest was refused
 		// cleared the refusal from the status: it is reported again,
@@ -616,6 +624,9 @@ func (r *Router) watchBundles() {
 				r.log.Warn("bundle bucket: its copies could not be raised to --replicas; tried again until they are", "bucket", bucket, "replicas", r.opt.Replicas, "err", err)
 				return
 			}
+			if errors.As(err, new(pushRefusal)) {
+				return // logged once the revision is handled, with what came of it (refusedLine)
+			}
 			if errors.Is(err, natsx.ErrBundleDeleted) {
 				r.log.Warn("pushed bundle", "err", err) // an operator's deletion
 				return
@@ -631,6 +642,62 @@ func (r *Router) watchBundles() {
 			r.bucketStorageHint(err)
 		},
 	})
+}
+
+// revRefusal is a revision of the bundle key that the watch's Apply
+// refused, and why.
+type revRefusal struct {
+	rev uint64
+	err error
+}
+
+// pushRefusal is Apply's refusal of a revision, which OnError is told
+// (wrapped) and leaves to refusedLine.
+type pushRefusal struct{ error }
+
+func (e pushRefusal) Unwrap() error { return e.error }
+
+// refusedLine logs the refusal of revision m of the bundle key, handled,
+// and what came of it: an earlier revision activated in its place, or
+// the running version staying. refusals are the revision's own, then
+// those of the earlier revisions tried in its place, which the line
+// names, with their errors when not the newest's; active is the revision
+// activated, 0 for none. A line per refusal, "pushed bundle", said four
+// times what one push did to a router of the wrong key walking back
+// through the key's history, and not that the router stayed where it
+// was.
+func (r *Router) refusedLine(m natsx.BundleMark, refusals []revRefusal, active uint64) {
+	if len(refusals) == 0 {
+		return
+	}
+	// Why, without the source that the build's error names.
+	why := func(f revRefusal) string {
+		at := m
+		at.Revision = f.rev
+		return strings.ReplaceAll(f.err.Error(), bucketSource(at), "")
+	}
+	newest := refusals[0].err
+	args := []any{"source", bucketSource(m), "err", newest}
+	if len(refusals) > 1 {
+		var revs, others []string
+		for _, f := range refusals[1:] {
+			revs = append(revs, strconv.FormatUint(f.rev, 10))
+			if why(f) != why(refusals[0]) {
+				others = append(others, fmt.Sprintf("revision %d: %v", f.rev, f.err))
+			}
+		}
+		args = append(args, "earlier_refused", strings.Join(revs, ", "))
+		if len(others) > 0 {
+			args = append(args, "earlier_errors", strings.Join(others, "; "))
+		}
+	}
+	msg := "pushed bundle refused; " + r.stays()
+	if active != 0 {
+		msg = "pushed bundle refused; an earlier revision activated in its place"
+		m.Revision = active
+		args = append(args, "activated", bucketSource(m))
+	}
+	r.log.Error(msg, args...)
 }
 
 // bundleResync is the bundle watch's natsx.WatchConfig.Resync (0: its
