@@ -174,8 +174,9 @@ func TestExternalNATSOutageLogged(t *testing.T) {
 // nats.go gave up after the same refusal twice and closed the
 // connection: the router said nothing of the refusal ("watching
 // rpl_bundles/current: nats: connection closed" only) and never served
-// NATS again, however the deployment was mended. The token in the URL
-// is a secret: no log line holds it.
+// NATS again, however the deployment was mended. Once it joins, it logs
+// the NATS subjects subscribed (it served NATS saying nothing of them).
+// The token in the URL is a secret: no log line holds it.
 func TestExternalNATSAuthRefusedRetried(t *testing.T) {
 	addr := freeAddr(t)
 	const token = "s3cret-token"
@@ -219,6 +220,11 @@ func TestExternalNATSAuthRefusedRetried(t *testing.T) {
 		return err == nil && strings.HasPrefix(string(m.Data), `{"ok":true`)
 	})
 	waitUntil(t, "the connection logged", func() bool { return strings.Contains(logs.String(), "NATS connected") })
+	// Served over NATS: said once, as at a start with NATS up.
+	waitUntil(t, "the subscriptions logged", func() bool { return strings.Contains(logs.String(), "NATS subjects subscribed") })
+	if n := strings.Count(logs.String(), "NATS subjects subscribed"); n != 1 {
+		t.Errorf("the subscriptions logged %d times:\n%s", n, logs.String())
+	}
 	if log := logs.String(); strings.Contains(log, token) {
 		t.Errorf("the logs hold the token of the NATS URL:\n%s", log)
 	}

@@ -206,12 +206,15 @@ type Router struct {
 	natsAuth    []nats.Option // opt.NATSCredentials' (connectExternal)
 	// natsErr is the last failure to subscribe (serveNATSWhenActive).
 	natsErr atomic.Pointer[error]
-	active  chan struct{}
-	dlog    *natsx.DecisionLog
-	dlogNC  *nats.Conn // the decision log's own connection
-	httpS   *http.Server
-	httpH   *httpx.Server
-	httpL   *httpx.Listener
+	// unsubscribedLine: the NATS subjects are subscribed, and it is not
+	// logged yet (subscribedLine).
+	unsubscribedLine atomic.Bool
+	active           chan struct{}
+	dlog             *natsx.DecisionLog
+	dlogNC           *nats.Conn // the decision log's own connection
+	httpS            *http.Server
+	httpH            *httpx.Server
+	httpL            *httpx.Listener
 	// reqCtx is what requests are decided in; cancelReqs stops the runs
 	// in flight when a shutdown's drain runs out.
 	reqCtx     context.Context
@@ -683,14 +686,30 @@ func (r *Router) serveNATS() error {
 	if s := r.Engine.Current(); s != nil {
 		// Not connected (the server down, or refusing the credentials),
 		// the subscriptions are sent when the connection comes up, which
-		// is logged ("NATS connected").
-		msg := "NATS subjects subscribed"
-		if !r.nc.IsConnected() {
-			msg = "NATS subjects to be subscribed once the connection is up"
+		// logs them subscribed then (connectExternal).
+		r.unsubscribedLine.Store(true)
+		if r.nc.IsConnected() {
+			r.subscribedLine()
+		} else {
+			r.log.Info("NATS subjects to be subscribed once the connection is up", "queue group", natsx.QueueGroup, "version", s.ShortVersion())
 		}
-		r.log.Info(msg, "queue group", natsx.QueueGroup, "version", s.ShortVersion())
 	}
 	return nil
+}
+
+// subscribedLine logs that the NATS subjects are subscribed, once they
+// are and the connection is up: at serveNATS, or when the connection
+// first comes up after it (NATS unreachable at the start), which said
+// nothing of them, though the router then served NATS.
+func (r *Router) subscribedLine() {
+	if !r.unsubscribedLine.CompareAndSwap(true, false) {
+		return
+	}
+	args := []any{"queue group", natsx.QueueGroup}
+	if s := r.Engine.Current(); s != nil {
+		args = append(args, "version", s.ShortVersion())
+	}
+	r.log.Info("NATS subjects subscribed", args...)
 }
 
 // natsDropped is the number of messages dropped on subject by the NATS
@@ -801,6 +820,9 @@ func (r *Router) connectExternal(name string, opts ...nats.Option) (*nats.Conn, 
 		nats.ConnectHandler(func(nc *nats.Conn) {
 			failures.Reset()
 			r.log.Info("NATS connected", "connection", name, "server", natsx.RedactURL(nc.ConnectedUrl()))
+			if name == "rpl-router" {
+				r.subscribedLine() // subscribed before the connection was up
+			}
 		}),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			if nc.IsClosed() || !lost.CompareAndSwap(0, time.Now().UnixNano()) {
