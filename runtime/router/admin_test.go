@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpl-lang/rpl/compiler/bundle"
 	"github.com/rpl-lang/rpl/runtime/router"
 )
 
@@ -275,4 +276,32 @@ func TestAdminTokenWired(t *testing.T) {
 		}
 		r.Shutdown(context.Background())
 	}
+}
+
+// TestLocalActivationLogged: a rollback and an activation of a kept
+// version over HTTP are logged as this router's own, with the client's
+// address: the log said only "policy version active" with the version's
+// source (a bucket revision), as for a push to the fleet.
+func TestLocalActivationLogged(t *testing.T) {
+	var logs logBuffer
+	r := startRouter(t, router.Options{Policies: copyExamples(t), DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", HTTP: "127.0.0.1:0", NoLog: true,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	waitUntil(t, "the bundle watch's start", r.BundleSynced)
+	dir := r.Engine.Current()
+	pushed := buildPushed(t, "pushed", bundle.BuildOptions{})
+	rev := pushTo(t, r, pushed.Data)
+	waitUntil(t, "the push", func() bool { return r.BundleRevision() == rev })
+	line := func(what, msg, version, source string) {
+		t.Helper()
+		l := grepLines(logs.String(), msg)
+		if l == "" || !strings.Contains(l, "version="+version[:12]) || !strings.Contains(l, "source="+source) || !strings.Contains(l, "remote=127.0.0.1:") {
+			t.Errorf("%s, logged as %q; the log:\n%s", what, l, logs.String())
+		}
+	}
+	rollback(t, r)
+	line("a rollback", "local rollback over HTTP", dir.Version, dir.Source)
+	if out := post(t, r.HTTPAddr(), "/v2/policies/activate", `{"version": "`+pushed.Bundle.Version()[:12]+`"}`); !strings.Contains(out, `"ok":true`) {
+		t.Fatalf("activate: %s", out)
+	}
+	line("an activation", "local activation over HTTP", pushed.Bundle.Version(), "nats:rpl_bundles/current@1")
 }
