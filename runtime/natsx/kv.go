@@ -534,10 +534,12 @@ type BundleWatcher struct {
 	watches atomic.Int64  // watches started (1 + restarts)
 	// restarts counts the restarts by reason, in RestartReasons' order.
 	restarts [len(restartReasons)]atomic.Int64
-	failed   atomic.Int64  // watches that failed (before or after starting)
-	synced   atomic.Bool   // a watch has handed over the key's value at its start
-	syncedC  chan struct{} // closed when synced is first set (WaitSynced)
-	up       atomic.Bool   // a watch runs over a connection that is up (Up)
+	failed   atomic.Int64 // watches that failed (before or after starting)
+	synced   atomic.Bool  // a watch has handed over the key's value at its start
+	// tried is closed when a first watch has synced or failed (WaitSynced).
+	tried     chan struct{}
+	triedOnce sync.Once
+	up        atomic.Bool // a watch runs over a connection that is up (Up)
 	// started: a watch found the bucket (the run's goroutine only); from
 	// then on a missing bucket is not created but waited for.
 	started bool
@@ -592,7 +594,7 @@ func WatchBundles(nc *nats.Conn, cfg WatchConfig) *BundleWatcher {
 		cfg.Resync = 5 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &BundleWatcher{nc: nc, cfg: cfg, cancel: cancel, done: make(chan struct{}), syncedC: make(chan struct{}), raised: make(chan raiseResult, 1), seen: cfg.Seen, floor: cfg.Seen}
+	w := &BundleWatcher{nc: nc, cfg: cfg, cancel: cancel, done: make(chan struct{}), tried: make(chan struct{}), raised: make(chan raiseResult, 1), seen: cfg.Seen, floor: cfg.Seen}
 	go w.run(ctx)
 	return w
 }
@@ -612,15 +614,19 @@ func (w *BundleWatcher) Revision() uint64 { return w.applied.Load() }
 func (w *BundleWatcher) Synced() bool { return w.synced.Load() }
 
 // WaitSynced waits until a watch has handled the key's value at its
-// start (Synced), or ctx ends, and reports whether one has.
+// start (Synced), a watch has failed (a NATS without JetStream fails at
+// once: OnError is told why), or ctx ends, and reports whether one has
+// handled the key's value.
 func (w *BundleWatcher) WaitSynced(ctx context.Context) bool {
 	select {
-	case <-w.syncedC:
-		return true
+	case <-w.tried:
 	case <-ctx.Done():
-		return w.Synced()
 	}
+	return w.Synced()
 }
+
+// settled ends WaitSynced's waits: a watch synced or failed.
+func (w *BundleWatcher) settled() { w.triedOnce.Do(func() { close(w.tried) }) }
 
 // Up reports whether a watch runs: it started on the bucket and its
 // connection has not been lost since. It is false while the watcher
@@ -788,6 +794,9 @@ func (w *BundleWatcher) run(ctx context.Context) {
 				w.cfg.OnError(watchError{err})
 			}
 		}
+		if err != nil && !again {
+			w.settled()
+		}
 		if again {
 			continue // watch again at once: the latest value comes first
 		}
@@ -933,9 +942,8 @@ func (w *BundleWatcher) watch(ctx context.Context, status chan nats.Status) erro
 				return errors.New("watch ended")
 			}
 			if e == nil { // the key's value at the watch's start is handled
-				if !w.synced.Swap(true) {
-					close(w.syncedC)
-				}
+				w.synced.Store(true)
+				w.settled()
 				continue
 			}
 			// Progress: a tick that waited while Apply ran (a bundle's

@@ -386,6 +386,21 @@ func TestBundleWatchNoJetStream(t *testing.T) {
 	}
 }
 
+// TestWaitSyncedEndsOnFailure: WaitSynced, which a router's start waits
+// on before it subscribes its subjects, ends at a watch's failure (a
+// deployment without JetStream answers at once), not at its context's
+// end only, reporting the key's value not handled.
+func TestWaitSyncedEndsOnFailure(t *testing.T) {
+	nc := plainServer(t, &server.Options{})
+	w := natsx.WatchBundles(nc, natsx.WatchConfig{Apply: func(context.Context, []byte, uint64) error { return nil }})
+	defer w.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if w.WaitSynced(ctx) || ctx.Err() != nil || w.Failures() == 0 {
+		t.Errorf("WaitSynced: ended by its context %v, %d watches failed; want it ended by the failure", ctx.Err(), w.Failures())
+	}
+}
+
 // kvServer starts an embedded server and a client connection to it.
 func kvServer(t *testing.T) *nats.Conn {
 	t.Helper()

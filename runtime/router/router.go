@@ -573,17 +573,19 @@ const bucketWait = 2 * time.Second
 // on a version the rest of the fleet had left. A NATS that is slow, or
 // whose bucket has no leader, delays the start by bucketWait only: the
 // last good version is then served, and the bucket's value activated
-// when the watch gets it, as before. HTTP does not listen meanwhile
+// when the watch gets it, as before; so it is at once when the watch
+// fails (a NATS without JetStream, which its error says). HTTP does not listen meanwhile
 // either (Start starts it last): served over HTTP, the old version
 // would make the decisions that the wait keeps NATS from making.
 func (r *Router) bucketFirst(ctx context.Context) {
 	if !r.nc.IsConnected() {
 		return // tried in the background: no answer to wait for
 	}
+	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, bucketWait)
 	defer cancel()
 	if !r.kvw.WaitSynced(wctx) && ctx.Err() == nil {
-		args := []any{"bucket", r.bundleBucket(), "waited", bucketWait}
+		args := []any{"bucket", r.bundleBucket(), "waited", time.Since(start).Round(time.Millisecond)}
 		if s := r.Engine.Current(); s != nil {
 			args = append(args, "version", s.ShortVersion())
 		}
