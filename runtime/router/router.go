@@ -574,9 +574,10 @@ const bucketWait = 2 * time.Second
 // whose bucket has no leader, delays the start by bucketWait only: the
 // last good version is then served, and the bucket's value activated
 // when the watch gets it, as before; so it is at once when the watch
-// fails (a NATS without JetStream, which its error says). HTTP does not listen meanwhile
-// either (Start starts it last): served over HTTP, the old version
-// would make the decisions that the wait keeps NATS from making.
+// fails (a NATS without JetStream, which its error says). HTTP does not
+// listen meanwhile either (Start starts it last): served over HTTP, the
+// old version would make the decisions that the wait keeps NATS from
+// making.
 func (r *Router) bucketFirst(ctx context.Context) {
 	if !r.nc.IsConnected() {
 		return // tried in the background: no answer to wait for
