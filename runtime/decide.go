@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rpl-lang/rpl"
@@ -353,42 +352,11 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 		return
 	}
 	o.Decision = res.Value
-	{
-		// A decision the router could not follow (a record literal's,
-		// or anything an unsigned bundle's bytecode, verified but not
-		// typed, returns: an int, a record of another type, a Decision
-		// whose priority is a string) is the policy's failure, not an
-		// answer.
-		d := res.Value.Record()
-		act, why := "", ""
-		if p.untyped || len(d) != l.dec.n {
-			why = e.decisionShapeProblem(res.Value)
-		}
-		if why == "" {
-			act = d[l.dec.action].Str()
-		}
-		switch {
-		case why != "":
-		case act != "route" && act != "deny":
-			why = fmt.Sprintf("the decision's action is %q, not route or deny", act)
-		case p.builds:
-			// The policy's route can build Decision records of its own
-			// (record literals, which the compiler never folds), which
-			// no builtin checked: checked here by the builtins' rules.
-			// A policy whose route only builds its decisions with the
-			// builtins is not checked again, whatever its tests build
-			// (vm.Program.MakesRecordsFrom, known at load).
-			why = stdlib.DecisionProblem(res.Value)
-		}
-		if why == "" && act == "route" && d[l.dec.target].Str() == "" && d[l.dec.split].Len() == 0 {
-			why = "the decision routes to no target"
-		}
-		if why != "" {
-			e.failed(o, s, p, &vm.Error{Code: CodeInvalidDecision, Msg: why})
-			return
-		}
-		o.Denied = act == "deny"
+	if why := e.decisionProblem(res.Value, p.untyped, p.builds, exp, arm); why != "" {
+		e.failed(o, s, p, &vm.Error{Code: CodeInvalidDecision, Msg: why})
+		return
 	}
+	o.Denied = res.Value.Record()[l.dec.action].Str() == "deny"
 	if exp != "" {
 		d := o.arena.Values(len(res.Value.Record()))
 		copy(d, res.Value.Record())
@@ -402,30 +370,16 @@ func (e *Engine) decide(ctx context.Context, o *Outcome, s *Snapshot, policyID s
 	}
 }
 
-// decisionShapeProblem is why v, what route returned, is not a Decision
-// of the right kinds in every part, "" when it is one: route returned an
-// int, not a Decision; decision.priority is a string, not an int.
-// Nothing is allocated for a decision that fits.
-func (e *Engine) decisionShapeProblem(v vm.Value) string {
-	why := e.decShape.problem(v, 0)
-	if rest, ok := strings.CutPrefix(why, " is "); ok {
-		// not a Decision at all: an int, a record of 1 field
-		return "route returned " + rest
-	}
-	if why != "" {
-		return "decision" + why
-	}
-	return ""
-}
-
 // CodeInvalidDecision is the vm code of a policy's failure to return a
-// decision the router can follow: anything but a record of a Decision's
-// fields, or, for an untyped policy (an unsigned bundle's), anything but
-// a Decision whose every part is of its type (decisionShapeProblem), an action other than route or deny, a
-// route to no target without a split, or what the builtins refuse to
-// build (stdlib.DecisionProblem: a target the router does not take,
-// split weights that draw nothing, a fallback that never runs), a
-// Decision record literal's.
+// decision the router can follow (layout.decisionProblem): anything but
+// a record of a Decision's fields, or, for an untyped policy (an
+// unsigned bundle's), anything but a Decision whose every part is of
+// its type, an action other than route or deny, a route to no target
+// without a split, what the builtins refuse to build (a Decision record
+// literal's: stdlib.DecisionProblem, a target the router does not take,
+// split weights that draw nothing, a fallback that never runs), or
+// names its answer would not hold as they are (a tag key that is not
+// UTF-8).
 const CodeInvalidDecision vm.Code = "invalid_decision"
 
 // failed records the policy p's failure ve in o: the safe default in that

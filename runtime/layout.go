@@ -28,6 +28,7 @@ type layout struct {
 		n                                                      int
 		action, target, split, fallbacks, stickyKey, stickyTTL int
 		tags, experiment, arm, denyReason, reason, priority    int
+		pre, validators, post                                  int
 	}
 	blankDecision []vm.Value
 	blankRequest  []vm.Value
@@ -79,6 +80,7 @@ func (l *layout) init(req, dec *lang.Record) error {
 		{dec, "fallbacks", &l.dec.fallbacks}, {dec, "sticky_key", &l.dec.stickyKey}, {dec, "sticky_ttl", &l.dec.stickyTTL},
 		{dec, "tags", &l.dec.tags}, {dec, "experiment", &l.dec.experiment}, {dec, "arm", &l.dec.arm},
 		{dec, "deny_reason", &l.dec.denyReason}, {dec, "reason", &l.dec.reason}, {dec, "priority", &l.dec.priority},
+		{dec, "pre", &l.dec.pre}, {dec, "validators", &l.dec.validators}, {dec, "post", &l.dec.post},
 	}
 	for _, x := range fs {
 		if err := field(x.r, x.name, x.dst); err != nil {

@@ -115,7 +115,7 @@ type Policy struct {
 	// trusts, so that route may return anything the verifier lets
 	// through (an int, a Decision whose priority is a string): each of
 	// its decisions is checked against the Decision type's shape in
-	// every part (decisionShapeProblem: 85-140 ns of a ~1.9 µs decision in
+	// every part (layout.decisionProblem: 85-140 ns of a ~1.9 µs decision in
 	// BenchmarkEngineDecideCP1/V2). A policy compiled by this process, or from a bundle signed
 	// with the configured key, is typed: its decisions are checked for
 	// their length alone.
