@@ -84,6 +84,16 @@ line, col, end_line, end_col, severity, code, message). Standard error
 says the same as without it. A wrong command line (exit 2) prints no
 document.
 
+A decision a router would refuse, as the policy's failure (answered
+decision_failed, or the safe default, with vm_code invalid_decision:
+spec §9.3), is printed as route returned it, and standard error says
+why a router refuses it ("p.rpl: a router refuses this decision:
+priority 500: not in 0–100 (.priority(p) clamps it) [invalid_decision]");
+the exit status is 1, and with --format json the document holds error
+and code beside the decision. A route to no target, an action other
+than route or deny, a target that is not one, an empty tag key or one
+that is not UTF-8 are among them.
+
 A request or state that is not valid JSON (text that is not UTF-8
 included) is refused at the byte at fault, as FILE:LINE:COL: message
 ("req.json:2:13: invalid JSON: ...", "<stdin>" for standard input); so is
@@ -95,9 +105,10 @@ router refuses ("req.json:1:35: tenant.budget.monthly must be ≥ 0, have
 req.json: value: want an object, have a list"), as one that cannot be
 read does ("--request: req.json: no such file or directory").
 
-Exit status: 0 with a decision, 1 when the policy has errors, the request
-or state is not valid, or the evaluation fails (the error and its policy
-call stack go to standard error), 2 for a wrong command line (a missing
+Exit status: 0 with a decision a router answers, 1 when the policy has
+errors, the request or state is not valid, the evaluation fails (the
+error and its policy call stack go to standard error) or a router
+refuses the decision, 2 for a wrong command line (a missing
 file, or a directory given as POLICY, --request or --state, among them).`,
 		Example: `  rplc eval examples/policies/premium.rpl --request req.json
   echo '{"tenant": {"id": "acme", "tier": "gold"}}' | rplc eval premium.rpl --request -
@@ -114,12 +125,19 @@ file, or a directory given as POLICY, --request or --state, among them).`,
 				return err
 			}
 			res, runErr := ev.decide(cmd.Context(), nil)
+			var refused error // the router's verdict on the decision
+			if runErr == nil {
+				refused = runtime.CheckDecision(ev.prog.RequestType(), ev.prog.DecisionType(), res.Value)
+			}
 			if format == "json" {
 				doc := map[string]any{"fuel": res.Stats.Fuel, "memory": res.Stats.Memory, "calls": res.Stats.Calls}
 				if runErr == nil {
 					doc["decision"] = rpl.ToGo(ev.prog.DecisionType(), res.Value)
 				} else {
 					ev.failedRun(doc, runErr)
+				}
+				if refused != nil {
+					ev.failedRun(doc, refused)
 				}
 				if err := writeJSONValue(e.stdout, doc, vm.Stats{}, false); err != nil {
 					return err
@@ -128,10 +146,16 @@ file, or a directory given as POLICY, --request or --state, among them).`,
 			if runErr != nil {
 				return ev.runError(runErr)
 			}
-			if format == "json" {
-				return nil
+			if format != "json" {
+				if err := writeJSONValue(e.stdout, rpl.ToGo(ev.prog.DecisionType(), res.Value), res.Stats, f.stats); err != nil {
+					return err
+				}
 			}
-			return writeJSONValue(e.stdout, rpl.ToGo(ev.prog.DecisionType(), res.Value), res.Stats, f.stats)
+			if refused != nil {
+				fmt.Fprintln(e.stderr, ev.errorText(refused))
+				return failed
+			}
+			return nil
 		},
 	}
 	f.register(cmd)
@@ -444,9 +468,15 @@ func (ev *evaluation) runError(err error) error {
 
 // errorText is a failed evaluation's error in one line, its position
 // named as the policy's other positions are: "p.rpl:3:7: integer overflow
-// [int_overflow]".
+// [int_overflow]". A decision a router refuses (runtime.CheckDecision),
+// which no position of the policy holds, is the policy's: "p.rpl: a
+// router refuses this decision: priority 500: not in 0–100 (…)
+// [invalid_decision]".
 func (ev *evaluation) errorText(err error) string {
 	if e, ok := err.(*vm.Error); ok {
+		if e.Code == runtime.CodeInvalidDecision {
+			return fmt.Sprintf("%s: a router refuses this decision: %s [%s]", ev.policy, e.Msg, e.Code)
+		}
 		return fmt.Sprintf("%s: %s [%s]", ev.namer.framePos(e.Stack), e.Msg, e.Code)
 	}
 	return err.Error()
