@@ -154,7 +154,7 @@ func TestRequestFromJSONMoney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, in := range []string{`"$0.25"`, `"0.25"`, `0.25`, `" $0.25 "`} {
+	for _, in := range []string{`"$0.25"`, `"0.25"`, `0.25`, `2.5e-1`, `"$0.2_5"`} {
 		req, err := p.RequestFromJSON([]byte(`{"constraints": {"max_cost": ` + in + `}, "tenant": {"budget": {"monthly": "-1.5"}}}`))
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
@@ -187,7 +187,12 @@ func TestRequestFromJSONErrors(t *testing.T) {
 		{`{"estimate": {"input_tokens": 1e19}}`, "estimate.input_tokens: want an integer, have 1e19"},
 		{`{"constraints": {"max_cost": "lots"}}`, "constraints.max_cost: want money"},
 		{`{"constraints": {"max_cost": 1e-10}}`, "constraints.max_cost: 1e-10 has more than 9 decimals"},
-		{`{"constraints": {"max_cost": "$1e10"}}`, "constraints.max_cost: $1e10 is out of range (money is within ±$9223372036.854775807)"},
+		{`{"constraints": {"max_cost": 1e10}}`, "constraints.max_cost: 1e10 is out of range (money is within ±$9223372036.854775807)"},
+		// A string is a money literal (spec §2.6), its $ optional: no
+		// space around it, no exponent, a digit on both sides of a point.
+		{`{"constraints": {"max_cost": "$1e10"}}`, `constraints.max_cost: want money ("$0.25" or 0.25), have "$1e10"`},
+		{`{"constraints": {"max_cost": " $0.25 "}}`, `constraints.max_cost: want money ("$0.25" or 0.25), have " $0.25 "`},
+		{`{"constraints": {"max_cost": "0."}}`, `constraints.max_cost: want money ("$0.25" or 0.25), have "0."`},
 		{`{"constraints": {"max_latency": "5 minutes"}}`, "constraints.max_latency: want a duration"},
 		{`[1]`, "value: want an object, have a list"},
 		{`{"id": "x"} {}`, "invalid JSON: line 1, column 13: data after the value"},

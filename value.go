@@ -71,7 +71,10 @@ func TimeNumberTaken(ms int64) bool {
 // FromGo converts a value decoded by encoding/json (with UseNumber or
 // not) into a value of type t. Durations are literals ("250ms") or a
 // whole number of milliseconds (2000 is 2s; 1.5 is refused, as it might
-// mean seconds); money is a literal ("$0.25", "0.25") or a decimal number;
+// mean seconds); money is a decimal number (0.25, 2.5e-1) or a string
+// written as a money literal is, its "$" optional ("$0.25", "0.25",
+// "$1_000", "-$5"; " 1", "1.", ".5" and "$1e3" are refused, as such
+// literals are: jsonx.ParseMoneyText);
 // times are RFC 3339 strings or Unix milliseconds, 0 or at least
 // TimeNumberMin in magnitude (1764358000, Unix seconds, is refused rather
 // than read as 1970-01-21). The epoch (0, "1970-01-01T00:00:00Z") is the
@@ -260,12 +263,15 @@ func fromGoBasic(t *lang.Basic, x any, path string) (vm.Value, error) {
 			return vm.Float(f), nil
 		}
 	case lang.Money:
+		parse := jsonx.ParseMoney // a number's text, exponent forms included
 		s, ok := numberString(x)
 		if !ok {
+			// A string is a money literal, its "$" optional.
 			s, ok = x.(string)
+			parse = jsonx.ParseMoneyText
 		}
 		if ok {
-			n, err := jsonx.ParseMoney(s)
+			n, err := parse(s)
 			if errors.Is(err, jsonx.ErrMoneySyntax) {
 				return vm.Value{}, pathErr(path, "want money (\"$0.25\" or 0.25), have %s", jsonx.QuoteEcho(s))
 			} else if err != nil {

@@ -876,15 +876,18 @@ func basicValue(s *jscan, t *lang.Basic) (vm.Value, bool) {
 	case lang.Money:
 		var str string
 		ok := false
+		parse := jsonx.ParseMoney // a number's text, exponent forms included
 		if isNum {
 			var tok []byte
 			tok, ok = s.num()
 			str = string(tok)
 		} else if c == '"' {
+			// A string is a money literal, its "$" optional.
 			str, ok = s.str()
+			parse = jsonx.ParseMoneyText
 		}
 		if ok {
-			n, err := jsonx.ParseMoney(str)
+			n, err := parse(str)
 			return vm.Money(n), err == nil
 		}
 	case lang.Duration:

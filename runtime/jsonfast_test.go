@@ -44,6 +44,8 @@ var fastSeeds = []string{
 	`{"policy_id": "premium", "request": {"id": "r", "tenant": {"id": "t", "tier": "gold", "parents": ["org"]}, "task": {"type": "code"}, "constraints": {"max_latency": "800ms", "max_cost": "$0.25"}, "estimate": {"input_tokens": 9000, "output_tokens": 100}, "metadata": {"b": "2", "a": "1"}, "arrival": "2025-06-02T12:00:00Z"}}`,
 	`{"request": {"id": "r", "constraints": {"max_latency": 250, "max_cost": 0.5}, "arrival": 1748865600000}}`,
 	`{"request": {"id": "r", "constraints": {"max_cost": "-0.5"}}}`,
+	`{"request": {"id": "r", "constraints": {"max_cost": "$1_000.5"}, "tenant": {"budget": {"daily": "1.", "monthly": " 1"}}}}`,
+	`{"request": {"id": "r", "constraints": {"max_cost": "$1e3"}, "tenant": {"budget": {"daily": ".5", "monthly": "$5."}}}}`,
 	`{"request": {"id": "r", "tenant": {"id": "t", "tierr": "gold"}}}`,
 	`{"request": {"id": "r", "metadata": {"a": "1", "a": "2"}}}`,
 	`{"request": {"id": ""}}`,

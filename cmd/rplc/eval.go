@@ -34,7 +34,8 @@ JSON (every field of the Decision type, keys sorted).
 
 The request is a JSON object in the shape of the Request type: omitted fields
 take their zero value; unknown fields and wrong types are errors naming the
-JSON path. Money is "$0.25" or a number; durations "250ms" or whole
+JSON path. Money is a number or a string written as a money literal is,
+its $ optional ("$0.25", "0.25"; not "1." or "$1e3"); durations "250ms" or whole
 milliseconds (2000 is 2s, 1.5 an error); times RFC 3339 or Unix milliseconds
 (1764358000000; a number in Unix seconds' range, 1764358000, is an error).
 An arrival of the epoch (0, "1970-01-01T00:00:00Z") is taken as none.
