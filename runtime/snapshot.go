@@ -649,6 +649,10 @@ func dataProblem(name string, data []byte, err error) string {
 // readTree reads the .rpl files, tenants.json and catalogue.json of the
 // policy tree dir (lang.WalkPolicyTree: hidden entries skipped, dir may
 // be a symlink to the directory), keyed by slash-separated relative path.
+// A symbolic link to a file outside the tree is refused: its file would
+// be read and kept (last good) but not watched, its changes never seen,
+// and a link to any file the router can read would put that file's text
+// in its log (a syntax error quotes it).
 func readTree(dir string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	err := lang.WalkPolicyTree(dir, func(p, rel string, d fs.DirEntry, err error) error {
@@ -657,6 +661,11 @@ func readTree(dir string) (map[string][]byte, error) {
 		}
 		if !strings.HasSuffix(rel, ".rpl") && rel != TenantsFile && rel != bundle.CatalogueFile {
 			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			if t, err := filepath.EvalSymlinks(p); err == nil && !within(dir, t) {
+				return fmt.Errorf("%s: a symbolic link to %s, outside the policy directory: a router serving a directory reads only the files under it (copy the file in, or serve a bundle built with rplc build)", rel, t)
+			}
 		}
 		data, err := lang.ReadFile(p)
 		if pe, ok := errors.AsType[*fs.PathError](err); ok {

@@ -50,3 +50,29 @@ func TestBuildDirImportOutside(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildDirLinkOutside: a policy file that is a symbolic link to a file
+// outside the directory is refused, naming both: the router read it, kept
+// it as its last good version, and never saw it change; a link to any
+// readable file put its text in the log. A link to a file inside the
+// directory is read.
+func TestBuildDirLinkOutside(t *testing.T) {
+	e := newEngine(t, runtime.Config{})
+	root := t.TempDir()
+	writeFile(t, root, "outside/secret.rpl", "package secret\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o\")\n")
+	dir := filepath.Join(root, "tree")
+	writeFile(t, dir, "lib/chat.rpl", "package chat\n\nfn route(r: Request) -> Decision = to(\"openai:gpt-4o-mini\")\n")
+	if err := os.Symlink(filepath.Join(dir, "lib", "chat.rpl"), filepath.Join(dir, "chat.rpl")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.BuildDir(context.Background(), dir); err != nil && strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("a link to a file inside: %v", err)
+	}
+	if err := os.Symlink(filepath.Join(root, "outside", "secret.rpl"), filepath.Join(dir, "secret.rpl")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.BuildDir(context.Background(), dir)
+	if want := "secret.rpl: a symbolic link to " + filepath.Join(root, "outside", "secret.rpl") + ", outside the policy directory"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("BuildDir: %v\nwant %q", err, want)
+	}
+}
