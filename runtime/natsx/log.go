@@ -103,23 +103,36 @@ type LogConfig struct {
 	// the first time). Dropped counts each. May be nil.
 	Overflowed func(dropped int64)
 	// AckEvery: messages go out as plain NATS publishes, which the stream
-	// stores like any other, except one in each AckEvery, published with
-	// an acknowledgement so that a stream that stopped storing is noticed
-	// (Failed). 0 means a second; a negative value acknowledges every
-	// message (a round trip and ~25 allocations each).
+	// stores like any other, except one in each AckEvery, whose
+	// acknowledgement the publisher waits for: it says that the stream
+	// stored the messages before it too. The publisher keeps a copy of
+	// each plain message until then (at most 4 MiB of them: a message
+	// past that waits for its acknowledgement sooner). 0 means a
+	// second; a negative value acknowledges every message (a round trip
+	// and ~25 allocations each).
 	AckEvery time.Duration
-	// Failed is told when an acknowledged publish fails: the events since
-	// the previous acknowledgement may not be stored. May be nil.
+	// Failed is told when an acknowledged publish fails (Failed counts
+	// each): the messages kept since the previous acknowledgement are
+	// published again, each waiting for its acknowledgement (see
+	// DecisionLog: at least once). May be nil.
 	Failed func(error)
 	// Refusing is told when the stream refuses a message (an error from
 	// the stream, as its limits reached with the discard policy "new"
 	// give, and not a stream missing): from then on every message waits
 	// for its acknowledgement, and those refused have their events
 	// dropped (Dropped) and each is a failure (Failed is told), until one
-	// is stored, when Refusing is told nil. Messages
-	// published without acknowledgement before the refusal was seen, up
-	// to AckEvery of them, may be lost uncounted. May be nil.
+	// is stored, when Refusing is told nil. May be nil.
 	Refusing func(error)
+	// Stalled is told when an acknowledged publish goes unanswered or
+	// finds no stream to answer it over a connection that is up (a
+	// cluster that lost its quorum, or the stream's leader, whose new
+	// one is not elected yet): the messages not acknowledged are
+	// published again, each waiting for its acknowledgement, every
+	// second until one is stored, when Stalled is told nil.
+	// Meanwhile Storing is false and the events logged wait in the queue
+	// (up to Buffer, then dropped and counted). Told once for each
+	// stall. May be nil.
+	Stalled func(error)
 	// Replicas of the stream; 0 means 1 for a stream created, and the
 	// replicas it has for one that exists.
 	Replicas int
@@ -134,8 +147,9 @@ type LogConfig struct {
 	// lost it; or the server the connection came back to had none) and
 	// has been created again. May be nil.
 	Recreated func()
-	// InForce is told the stream's limits each time the log creates or
-	// finds its stream (MaxMsgs -1: no limit). May be nil.
+	// InForce is told the stream's limits when the log first creates or
+	// finds its stream, and when it finds them changed (MaxMsgs -1: no
+	// limit). May be nil.
 	InForce func(maxAge time.Duration, maxBytes, maxMsgs int64)
 	// Unavailable is told why the stream could not be created or found
 	// over a connection that is up (a deployment without JetStream,
@@ -197,10 +211,20 @@ const logHeaderRoom = 128
 // without the log). An event waits at most Linger for the others of its
 // message. Messages go out mostly without acknowledgement (see
 // LogConfig.AckEvery): the stream stores them in order, and the
-// acknowledged message each second says that it still does. When that
-// message finds no stream (deleted under the running log), the publisher
-// creates it again and goes on: the events published since the last
-// acknowledgement are lost (Failed says so), those after are stored.
+// acknowledged message each second says that it stored those before it
+// too. The publisher keeps each message until then, and publishes those
+// kept again, each waiting for its acknowledgement, when that message
+// fails (Failed): it found no stream (deleted under the running log: the
+// publisher creates it again first, Recreated), the stream refused it
+// (Refusing: each refused message's events dropped and counted), or no
+// answer came (a cluster without quorum, a stream leader lost: Stalled;
+// tried again every second, the events logged meanwhile waiting in the
+// queue). Delivery is at least once: messages the stream stored before
+// the failure, unacknowledged, are stored twice (a reader that must count
+// each decision once removes the duplicates by their request id and
+// time). A failure that falls between two acknowledged messages (a
+// leader elected again within the second) is not seen: the messages it
+// lost are lost uncounted.
 //
 // While the connection is down the publisher publishes nothing: the
 // events wait in the log's queue (up to Buffer, then dropped and
@@ -208,11 +232,14 @@ const logHeaderRoom = 128
 // first thing on the reconnection, before the log could make the stream
 // on a server that lacks it (restarted on an empty store, a failover),
 // and which was lost there without a word. Once the connection is back
-// the publisher finds the stream, or makes it, and then publishes them.
-// A publish that races the connection's loss (up when the publisher
-// looked) still goes to the reconnect buffer: give the connection
-// nats.ReconnectBufSize(-1), and such a message waits with the others.
-// StreamReady says whether the log can publish.
+// the publisher finds the stream, or makes it, publishes again the
+// messages kept since the last acknowledgement (they may have been lost
+// with the connection), and then the events queued. A publish that races
+// the connection's loss (up when the publisher looked) goes to the
+// reconnect buffer, unless the connection has none
+// (nats.ReconnectBufSize(-1): it then waits with the others).
+// StreamReady says whether the log can publish, Storing whether its
+// stream stores what it publishes.
 //
 // ReadLog reads the stream back.
 type DecisionLog struct {
@@ -224,18 +251,16 @@ type DecisionLog struct {
 	dropped atomic.Int64
 	sent    atomic.Int64
 	// refusing: an acknowledged publish was refused by the stream, and
-	// none stored since (LogConfig.Refusing); changed under refuseMu.
-	refusing atomic.Bool
-	refuseMu sync.Mutex
+	// none stored since (LogConfig.Refusing); stalled: one went
+	// unanswered, and none stored since (LogConfig.Stalled). Set by the
+	// publisher.
+	refusing, stalled atomic.Bool
 	// stream: the stream was found or created over the connection, and
 	// no acknowledged publish found it missing since (StreamReady).
 	stream atomic.Bool
 	stop   chan struct{} // closed by Close
 	once   sync.Once
 	done   chan struct{}
-	// missing tells the publisher that an acknowledged publish found no
-	// stream.
-	missing chan struct{}
 	// status tells the publisher that the connection was lost or is
 	// up again: it holds the events until the server it comes back to
 	// has the stream (one restarted on an empty store, a failover, may
@@ -267,15 +292,19 @@ type DecisionLog struct {
 	buf   []byte
 	n     int
 	acked time.Time
-	// unsent counts the events of a publish that raced the
-	// connection's loss (it was up when send looked): they reached the
-	// server before the loss or were lost with it, which nats.go does
-	// not tell. They are counted sent at the next publish over the
-	// connection back, dropped if the log closes first. Close reads it
-	// once the publisher has stopped, under closing: two Closes at once
-	// take turns.
-	unsent  int
-	closing sync.Mutex
+	// pending are the messages published without acknowledgement since
+	// the last one acknowledged, oldest first, and pendingBytes their
+	// size: an acknowledgement stores them (counted sent), a failure
+	// publishes them again (redeliver). resend: the connection changed
+	// since they were published (they may have been lost with it).
+	// spareData are buffers of pending messages stored, for the next.
+	pending      []pendingMsg
+	pendingBytes int
+	resend       bool
+	spareData    [][]byte
+	// inForce are the limits last told InForce, told once set.
+	inForce     [3]int64
+	inForceTold bool
 	// stopped: the log closed while the publisher waited for the
 	// stream (awaitStream), and what it holds or takes is dropped.
 	stopped bool
@@ -340,23 +369,12 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	if cfg.AckEvery == 0 {
 		cfg.AckEvery = time.Second
 	}
-	l := &DecisionLog{nc: nc, cfg: cfg, given: given, stop: make(chan struct{}), done: make(chan struct{}), missing: make(chan struct{}, 1),
+	l := &DecisionLog{nc: nc, cfg: cfg, given: given, stop: make(chan struct{}), done: make(chan struct{}),
 		wake: make(chan struct{}, 1), idle: true, fill: maxBatchBytes}
 	if !cfg.Uncompressed {
 		l.hdr = nats.Header{"Content-Encoding": {LogEncodingS2}}
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
-		l.failed.Add(1)
-		if cfg.Failed != nil {
-			cfg.Failed(err)
-		}
-		switch {
-		case streamMissing(err):
-			l.missed()
-		case streamRefused(err):
-			l.setRefusing(err)
-		}
-	}))
+	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +474,11 @@ func (l *DecisionLog) ensureStream(ctx context.Context, again bool) (created boo
 	if err != nil {
 		return false, fmt.Errorf("decision log stream: %w", err)
 	}
-	if l.cfg.InForce != nil {
+	// Told when they change: the stream is looked up again at each
+	// reconnection and after each acknowledged publish that found no
+	// stream, once a second while a cluster has no quorum.
+	if in := [3]int64{int64(sc.MaxAge), sc.MaxBytes, sc.MaxMsgs}; l.cfg.InForce != nil && (!l.inForceTold || in != l.inForce) {
+		l.inForce, l.inForceTold = in, true
 		l.cfg.InForce(sc.MaxAge, sc.MaxBytes, sc.MaxMsgs)
 	}
 	return created, nil
@@ -506,31 +528,29 @@ func streamRefused(err error) bool {
 	return errors.As(err, &api) && !streamMissing(err)
 }
 
-// missed tells the publisher that an acknowledged publish found no
-// stream.
-func (l *DecisionLog) missed() {
-	l.stream.Store(false)
-	select {
-	case l.missing <- struct{}{}:
-	default: // the publisher has been told already
-	}
-}
-
 // setRefusing marks the log refusing, with err, or (nil) storing again,
-// and tells Refusing of a change: under refuseMu, so that the start and
-// the end, told from the acknowledgements' goroutine and the
-// publisher's, are told in the order they happened.
+// and tells Refusing of a change.
 func (l *DecisionLog) setRefusing(err error) {
-	l.refuseMu.Lock()
-	defer l.refuseMu.Unlock()
 	if l.refusing.CompareAndSwap(err == nil, err != nil) && l.cfg.Refusing != nil {
 		l.cfg.Refusing(err)
 	}
 }
 
-// refusedAckWait bounds the wait for a message's acknowledgement while
-// the stream refuses messages.
-const refusedAckWait = 2 * time.Second
+// setStalled marks the log stalled, with err, or (nil) storing again,
+// and tells Stalled of a change.
+func (l *DecisionLog) setStalled(err error) {
+	if l.stalled.CompareAndSwap(err == nil, err != nil) && l.cfg.Stalled != nil {
+		l.cfg.Stalled(err)
+	}
+}
+
+// ackWait bounds the wait for a message's acknowledgement.
+const ackWait = 2 * time.Second
+
+// maxPending bounds the bytes of the messages published without
+// acknowledgement that the publisher keeps (pending): a message that
+// would take them past it is published with one.
+const maxPending = 4 << 20
 
 // awaitStream waits until the log can publish (StreamReady): the
 // connection up, and the stream found or created over it, retrying every
@@ -560,6 +580,9 @@ func (l *DecisionLog) awaitStream(first bool) bool {
 			cancel()
 			if err == nil {
 				l.told.Reset() // a failure after this wait is told at once
+				// Those published before the wait may be lost with the
+				// connection, or with the stream.
+				l.resend = len(l.pending) > 0
 				switch {
 				case !first && created:
 					if l.cfg.Recreated != nil {
@@ -696,11 +719,6 @@ func (l *DecisionLog) run(ready bool) {
 		case <-l.wake:
 		case <-linger.C:
 			armed, expired = false, true
-		case <-l.missing:
-			// Made again (Recreated), or found (another router made it,
-			// or the failure was another: no responders during a leader
-			// election).
-			stopping = !l.awaitStream(false)
 		case <-l.status:
 			// Lost: the events wait until it is back and its server has
 			// the stream (found, mostly: then nothing is told).
@@ -718,6 +736,7 @@ func (l *DecisionLog) run(ready bool) {
 			l.publish()
 		}
 		if stopping {
+			l.confirm()
 			return
 		}
 		l.mu.Lock()
@@ -848,37 +867,22 @@ func (l *DecisionLog) send(lines []byte, n int) {
 		// The connection lost, or the stream found missing: the message
 		// waits for them (awaitStream), or is dropped if the log closes
 		// first.
-		if !l.StreamReady() && (l.stopped || !l.awaitStream(false)) {
+		if l.stopped || !l.StreamReady() && !l.awaitStream(false) {
+			l.drop(n)
+			l.dropPending()
+			return
+		}
+		if l.resend && !l.redeliver() {
 			l.drop(n)
 			return
 		}
-		var err error
-		switch now := time.Now(); {
-		case l.refusing.Load():
-			// The stream refuses messages: each waits for its
-			// acknowledgement, so that every one refused is counted
-			// rather than lost unseen between two acknowledgements.
-			retry, refused := l.sendAcked(data)
-			if retry {
-				continue
-			}
-			if refused != nil {
-				l.failed.Add(1)
-				if l.cfg.Failed != nil {
-					l.cfg.Failed(refused)
-				}
-				l.drop(n)
-				return
-			}
-		case l.cfg.AckEvery < 0 || now.Sub(l.acked) >= l.cfg.AckEvery:
-			l.acked = now
-			// The publisher keeps the message until its ack comes (to
-			// retry or report it): it gets a copy of its own.
-			_, err = l.js.PublishMsgAsync(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: bytes.Clone(data)})
-		default:
-			// Copied into the connection's buffer.
-			err = l.nc.PublishMsg(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: data})
+		if l.refusing.Load() || l.cfg.AckEvery < 0 || time.Since(l.acked) >= l.cfg.AckEvery || l.pendingBytes+len(data) > maxPending {
+			l.sendAcked(data, n)
+			return
 		}
+		// Copied into the connection's buffer, and kept until an
+		// acknowledgement.
+		err := l.nc.PublishMsg(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: data})
 		if errors.Is(err, nats.ErrReconnectBufExceeded) {
 			continue // lost since the look, and the client holds no more: the message waits
 		}
@@ -886,79 +890,214 @@ func (l *DecisionLog) send(lines []byte, n int) {
 			l.drop(n)
 			return
 		}
-		break
-	}
-	if !l.nc.IsConnected() {
-		l.unsent += n
+		l.keep(data, n)
+		l.sent.Add(int64(n))
 		return
 	}
-	l.sent.Add(int64(n + l.unsent))
-	l.unsent = 0
 }
 
-// sendAcked publishes data and waits for its acknowledgement, up to
-// refusedAckWait. retry: the stream was found missing or the connection
-// lost, and the message waits for them; else refused is the stream's
-// refusal (or its silence), the message's events to drop, and nil once
-// one is stored, which ends the refusing.
-func (l *DecisionLog) sendAcked(data []byte) (retry bool, refused error) {
-	ctx, cancel := context.WithTimeout(context.Background(), refusedAckWait)
-	defer cancel()
-	_, err := l.js.PublishMsg(ctx, &nats.Msg{Subject: LogSubject, Header: l.hdr, Data: data})
-	switch {
-	case err == nil:
-		l.setRefusing(nil)
-		return false, nil
-	case streamMissing(err):
-		l.missed()
-		return true, nil
-	case !l.nc.IsConnected():
-		return true, nil
+// pendingMsg is a message published without acknowledgement, and the
+// number of its events.
+type pendingMsg struct {
+	data []byte
+	n    int
+}
+
+// keep adds a copy of data, a message of n events published without
+// acknowledgement, to the pending ones.
+func (l *DecisionLog) keep(data []byte, n int) {
+	var b []byte
+	if k := len(l.spareData); k > 0 {
+		b, l.spareData = l.spareData[k-1], l.spareData[:k-1]
 	}
-	return false, err
+	l.pending = append(l.pending, pendingMsg{append(b[:0], data...), n})
+	l.pendingBytes += len(data)
+}
+
+// release forgets the first k pending messages, keeping their buffers
+// for the next (but a huge one's), and returns their events.
+func (l *DecisionLog) release(k int) (events int) {
+	for _, m := range l.pending[:k] {
+		events += m.n
+		l.pendingBytes -= len(m.data)
+		if cap(m.data) <= 4*maxBatchBytes {
+			l.spareData = append(l.spareData, m.data[:0])
+		}
+	}
+	l.pending = slices.Delete(l.pending, 0, k)
+	return events
+}
+
+// stored forgets the pending messages, and counts n events sent, once
+// an acknowledgement says the stream stored them: it ends a refusal or a
+// stall.
+func (l *DecisionLog) stored(n int) {
+	l.release(len(l.pending))
+	l.sent.Add(int64(n))
+	l.resend = false
+	l.setRefusing(nil)
+	l.setStalled(nil)
+}
+
+// dropPending drops the events of the pending messages: the log closed
+// before it knew them stored.
+func (l *DecisionLog) dropPending() {
+	l.unsend(len(l.pending))
+	l.resend = false
+}
+
+// unsend drops the events of the first k pending messages, counted sent
+// when they were published.
+func (l *DecisionLog) unsend(k int) {
+	n := l.release(k)
+	l.sent.Add(-int64(n))
+	l.drop(n)
+}
+
+// publishAcked publishes data and waits for its acknowledgement, up to
+// ackWait.
+func (l *DecisionLog) publishAcked(data []byte, h nats.Header) error {
+	ctx, cancel := context.WithTimeout(context.Background(), ackWait)
+	defer cancel()
+	_, err := l.js.PublishMsg(ctx, &nats.Msg{Subject: LogSubject, Header: h, Data: data})
+	return err
+}
+
+// sendAcked publishes data, a message of n events, and waits for its
+// acknowledgement, which says that the pending messages are stored too.
+// When it fails, the failure is counted and told, and the message (but
+// one refused, whose events are dropped) is pending with the others,
+// which are all published again (redeliver).
+func (l *DecisionLog) sendAcked(data []byte, n int) {
+	l.acked = time.Now()
+	err := l.publishAcked(data, l.hdr)
+	if err == nil {
+		l.stored(n)
+		return
+	}
+	l.failure(err)
+	switch {
+	case streamRefused(err):
+		l.setRefusing(err)
+		l.drop(n)
+	case streamMissing(err):
+		l.stream.Store(false) // looked up, or made again, first
+		l.keep(data, n)
+		l.sent.Add(int64(n))
+	default:
+		l.setStalled(err)
+		l.keep(data, n)
+		l.sent.Add(int64(n))
+	}
+	l.redeliver()
+}
+
+// failure counts and tells a failed acknowledged publish.
+func (l *DecisionLog) failure(err error) {
+	l.failed.Add(1)
+	if l.cfg.Failed != nil {
+		l.cfg.Failed(err)
+	}
+}
+
+// redeliver publishes the pending messages again, in order, each waiting
+// for its acknowledgement, after a failed one (or a change of the
+// connection) that says they may not be stored: the stream may hold
+// some twice. A message the stream refuses has its events dropped (and
+// is a failure); one that finds no stream waits for it (awaitStream);
+// one unanswered, or finding no stream over a connection up with the
+// stream found (no responders: a leader election, a cluster without
+// quorum), stalls the log (setStalled) and is tried again every
+// streamRetry. It returns false, the pending events dropped, if the log
+// closes first.
+func (l *DecisionLog) redeliver() bool {
+	for len(l.pending) > 0 {
+		if l.stopped || !l.StreamReady() && !l.awaitStream(false) {
+			l.dropPending()
+			return false
+		}
+		err := l.publishAcked(l.pending[0].data, l.hdr)
+		switch {
+		case err == nil:
+			l.release(1)
+			l.setRefusing(nil)
+			l.setStalled(nil)
+		case !l.nc.IsConnected():
+			// The next look waits for the connection.
+		case streamRefused(err):
+			l.failure(err)
+			l.setRefusing(err)
+			l.unsend(1)
+		default:
+			if streamMissing(err) {
+				l.stream.Store(false) // looked up (or made) again first
+			}
+			l.setStalled(err)
+			if !l.pause() {
+				l.dropPending()
+				return false
+			}
+		}
+	}
+	l.resend = false
+	return true
+}
+
+// pause waits streamRetry; false if the log closes first.
+func (l *DecisionLog) pause() bool {
+	t := time.NewTimer(streamRetry)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-l.stop:
+		l.stopped = true
+		return false
+	}
+}
+
+// confirm, as the log stops, waits until the stream has stored the
+// pending messages: a publish that the stream refuses, expecting another
+// stream (barrierStream, no stream's name), is answered after the
+// messages before it are stored, and stores nothing. Those it cannot
+// confirm are published again (redeliver) until the log's Close gives
+// up, and then dropped.
+func (l *DecisionLog) confirm() {
+	if len(l.pending) == 0 {
+		return
+	}
+	if !l.stopped && l.StreamReady() && !l.resend {
+		err := l.publishAcked(nil, nats.Header{"Nats-Expected-Stream": {barrierStream}})
+		if code, _ := apiErrorOf(err); code == errStreamNotMatch {
+			l.stored(0)
+			return
+		}
+	}
+	l.resend = true
+	l.redeliver()
 }
 
 // Close publishes the queued events, waits (up to ctx) until the stream
-// has stored them and their acknowledgements are in, and stops. A decision may
-// still be logged while or after it runs (a transport that did not drain
-// in time): such events are dropped, and counted so. A log whose
-// connection is down does not wait; the events it holds for the stream
-// (queued while the connection was down, or before the stream existed),
-// and those of a publish that raced the connection's loss (unsent), are
+// has stored them (confirm), and stops. A decision may still be logged
+// while or after it runs (a transport that did not drain in time): such
+// events are dropped, and counted so. A log whose connection is down, or
+// whose stream does not answer, does not wait; the events it holds for
+// the stream (queued while the connection was down, before the stream
+// existed, or published without an acknowledgement since the last) are
 // dropped and counted. Close may be called more than once, and at once.
 func (l *DecisionLog) Close(ctx context.Context) {
 	l.once.Do(func() { close(l.stop) })
 	select {
 	case <-l.done:
 	case <-ctx.Done():
-		return
-	}
-	l.closing.Lock()
-	defer l.closing.Unlock()
-	if !l.nc.IsConnected() {
-		// Nothing to wait for: a flush would wait for a reconnection.
-		// What waits for it is lost when the connection closes.
-		l.drop(l.unsent)
-		l.unsent = 0
-		return
-	}
-	l.sent.Add(int64(l.unsent))
-	l.unsent = 0
-	// A flush says that the server has read the messages, not that the
-	// stream has stored them: it queues them to the stream, and a server
-	// shut down then (a router's embedded one, right after Close) lost
-	// the last unacknowledged ones, counted as sent. A publish that the
-	// stream refuses, expecting another stream (barrierStream, no
-	// stream's name), is answered after the messages before it in that
-	// queue are stored; it stores nothing.
-	l.js.PublishMsg(ctx, &nats.Msg{Subject: LogSubject, Header: nats.Header{"Nats-Expected-Stream": {barrierStream}}})
-	select {
-	case <-l.js.PublishAsyncComplete():
-	case <-ctx.Done():
 	}
 }
 
-// barrierStream is the stream that Close's last publish expects, so
+// errStreamNotMatch is JetStream's error code for a message that expects
+// another stream (expected stream does not match).
+const errStreamNotMatch = 10060
+
+// barrierStream is the stream that confirm's publish expects, so
 // that the stream refuses it: a name no stream has (a stream's name has
 // no dot).
 const barrierStream = "rpl.close"
@@ -986,14 +1125,16 @@ func (l *DecisionLog) Refusing() bool { return l.refusing.Load() }
 // Storing reports whether the log can publish (StreamReady) and the
 // stream stores what it publishes: false while it refuses messages
 // (LogConfig.Refusing).
-func (l *DecisionLog) Storing() bool { return l.StreamReady() && !l.refusing.Load() }
+func (l *DecisionLog) Storing() bool {
+	return l.StreamReady() && !l.refusing.Load() && !l.stalled.Load()
+}
 
 // Failed is the number of acknowledged publishes that failed.
 func (l *DecisionLog) Failed() int64 { return l.failed.Load() }
 
-// Stats returns the number of events published (handed to the server:
-// those published while the connection was down once it is back) and
-// dropped.
+// Stats returns the number of events published (handed to the server,
+// less those published without acknowledgement and dropped since, as
+// the log closed before their stream stored them) and dropped.
 func (l *DecisionLog) Stats() (sent, dropped int64) { return l.sent.Load(), l.dropped.Load() }
 
 // ReadLog returns the events the decision log stream st holds, message by

@@ -996,7 +996,7 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	}, Failed: func(err error) {
 		r.Metrics.LogFailed()
 		if failures.Tell(err) {
-			r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement may be lost", "err", err, "again_within", repeats.Every)
+			r.log.Warn("decision log: the stream did not acknowledge an event; those since the last acknowledgement are published again (the stream may store some twice)", "err", err, "again_within", repeats.Every)
 		}
 		r.storageHint(err)
 	}, Refusing: func(err error) {
@@ -1005,13 +1005,19 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 			return
 		}
 		r.log.Warn("decision log: the stream refuses events (its limits reached, with discard new?); each message now waits for its acknowledgement, and the events of those refused are dropped and counted in rpl_decision_log_dropped_total, until it stores one", "stream", natsx.LogStream, "err", err)
+	}, Stalled: func(err error) {
+		if err == nil {
+			r.log.Info("decision log: the stream stores events again", "stream", natsx.LogStream)
+			return
+		}
+		r.log.Warn("decision log: the stream does not answer (a NATS cluster without quorum, or electing the stream's leader?); the events not acknowledged are published again every second until it stores one, and decision events are queued (then dropped and counted in rpl_decision_log_dropped_total) meanwhile", "stream", natsx.LogStream, "err", err)
 	}, Ready: func() {
 		r.log.Info("decision log: NATS is reachable, the stream is ready", "stream", natsx.LogStream)
 	}, Unavailable: func(err error) {
 		r.log.Warn("decision log: the stream is not available; decision events are queued (then dropped and counted) until it is, tried again every second", "stream", natsx.LogStream, "err", err)
 		r.storageHint(err)
 	}, Recreated: func() {
-		r.log.Warn("decision log: the stream had disappeared and was created again; the events since the last acknowledgement are lost", "stream", natsx.LogStream)
+		r.log.Warn("decision log: the stream had disappeared and was created again; the events since the last acknowledgement are published again", "stream", natsx.LogStream)
 	}, InForce: func(maxAge time.Duration, maxBytes, maxMsgs int64) {
 		r.log.Info("decision log: stream limits in force", "stream", natsx.LogStream, "max_age", maxAge, "max_bytes", maxBytes, "max_msgs", maxMsgs)
 	}})
