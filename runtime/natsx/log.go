@@ -134,8 +134,14 @@ type LogConfig struct {
 	// stall. May be nil.
 	Stalled func(error)
 	// Replicas of the stream; 0 means 1 for a stream created, and the
-	// replicas it has for one that exists.
+	// replicas it has for one that exists. A server that is not in a
+	// cluster refuses more than one: the stream is then created with
+	// one, or keeps those it has, and ReplicasRefused is told.
 	Replicas int
+	// ReplicasRefused is told, once, that the server refused the
+	// Replicas asked (err: it is not in a JetStream cluster) and that the
+	// stream has kept copies instead. May be nil.
+	ReplicasRefused func(kept, asked int, err error)
 	// Ready is told, when the connection was not up at NewDecisionLog
 	// or the stream could not be made then, that the stream now exists
 	// and the events queued meanwhile go out; and so at the end of a
@@ -305,6 +311,8 @@ type DecisionLog struct {
 	// inForce are the limits last told InForce, told once set.
 	inForce     [3]int64
 	inForceTold bool
+	// replicasTold: ReplicasRefused was told.
+	replicasTold bool
 	// stopped: the log closed while the publisher waited for the
 	// stream (awaitStream), and what it holds or takes is dropped.
 	stopped bool
@@ -443,6 +451,9 @@ func (l *DecisionLog) ensureStream(ctx context.Context, again bool) (created boo
 			Replicas:    l.cfg.Replicas,
 		}
 		_, err = l.js.CreateStream(ctx, sc)
+		if l.fewerReplicas(&sc, 1, err) {
+			_, err = l.js.CreateStream(ctx, sc)
+		}
 		if again && errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			return l.ensureStream(ctx, false) // another router created it meanwhile
 		}
@@ -469,6 +480,9 @@ func (l *DecisionLog) ensureStream(ctx context.Context, again bool) (created boo
 		}
 		if !bound || sc.MaxAge != old.MaxAge || sc.MaxBytes != old.MaxBytes || sc.MaxMsgs != old.MaxMsgs || sc.Replicas != old.Replicas {
 			_, err = l.js.UpdateStream(ctx, sc)
+			if l.fewerReplicas(&sc, old.Replicas, err) {
+				_, err = l.js.UpdateStream(ctx, sc)
+			}
 		}
 	}
 	if err != nil {
@@ -482,6 +496,31 @@ func (l *DecisionLog) ensureStream(ctx context.Context, again bool) (created boo
 		l.cfg.InForce(sc.MaxAge, sc.MaxBytes, sc.MaxMsgs)
 	}
 	return created, nil
+}
+
+// errReplicasNotSupported is JetStream's error code for a stream of more
+// than one copy asked of a server that is not in a cluster (replicas > 1
+// not supported in non-clustered mode).
+const errReplicasNotSupported = 10074
+
+// fewerReplicas reports whether err is a server's refusal of the copies
+// sc asks (more than one, of a server not in a cluster), and then makes
+// them kept, those the stream has (1 for a stream created), so that the
+// stream is created or updated with them: the log goes on with the
+// copies it can have, and ReplicasRefused is told once.
+func (l *DecisionLog) fewerReplicas(sc *jetstream.StreamConfig, kept int, err error) bool {
+	if code, _ := apiErrorOf(err); code != errReplicasNotSupported || sc.Replicas <= max(kept, 1) {
+		return false
+	}
+	asked := sc.Replicas
+	sc.Replicas = max(kept, 1)
+	if !l.replicasTold {
+		l.replicasTold = true
+		if l.cfg.ReplicasRefused != nil {
+			l.cfg.ReplicasRefused(sc.Replicas, asked, err)
+		}
+	}
+	return true
 }
 
 // StorageShort reports whether err is JetStream's refusal for want of

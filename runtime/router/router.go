@@ -1018,6 +1018,8 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 		r.storageHint(err)
 	}, Recreated: func() {
 		r.log.Warn("decision log: the stream had disappeared and was created again; the events since the last acknowledgement are published again", "stream", natsx.LogStream)
+	}, ReplicasRefused: func(kept, asked int, err error) {
+		r.log.Warn("decision log: the NATS server is not in a JetStream cluster and refuses the stream's copies (--replicas); the log goes on with those it has: run the router with --replicas 1, or the server in a cluster", "stream", natsx.LogStream, "copies", kept, "replicas", asked, "err", err)
 	}, InForce: func(maxAge time.Duration, maxBytes, maxMsgs int64) {
 		r.log.Info("decision log: stream limits in force", "stream", natsx.LogStream, "max_age", maxAge, "max_bytes", maxBytes, "max_msgs", maxMsgs)
 	}})
