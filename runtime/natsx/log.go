@@ -308,6 +308,9 @@ type DecisionLog struct {
 	pendingBytes int
 	resend       bool
 	spareData    [][]byte
+	// final: the log is stopping, and each message waits for its
+	// acknowledgement.
+	final bool
 	// inForce are the limits last told InForce, told once set.
 	inForce     [3]int64
 	inForceTold bool
@@ -765,6 +768,7 @@ func (l *DecisionLog) run(ready bool) {
 		case <-l.stop:
 			stopping = true
 		}
+		l.final = stopping // its last messages wait for their acknowledgement
 		for _, ev := range l.take(stopping) {
 			l.add(ev)
 			if l.full() {
@@ -915,7 +919,7 @@ func (l *DecisionLog) send(lines []byte, n int) {
 			l.drop(n)
 			return
 		}
-		if l.refusing.Load() || l.cfg.AckEvery < 0 || time.Since(l.acked) >= l.cfg.AckEvery || l.pendingBytes+len(data) > maxPending {
+		if l.final || l.refusing.Load() || l.cfg.AckEvery < 0 || time.Since(l.acked) >= l.cfg.AckEvery || l.pendingBytes+len(data) > maxPending {
 			l.sendAcked(data, n)
 			return
 		}
@@ -1006,27 +1010,33 @@ func (l *DecisionLog) publishAcked(data []byte, h nats.Header) error {
 // acknowledgement, which says that the pending messages are stored too.
 // When it fails, the failure is counted and told, and the message (but
 // one refused, whose events are dropped) is pending with the others,
-// which are all published again (redeliver).
+// which are all published again (redeliver); a connection lost
+// meanwhile is no failure of the stream's: they wait for it.
 func (l *DecisionLog) sendAcked(data []byte, n int) {
 	l.acked = time.Now()
 	err := l.publishAcked(data, l.hdr)
-	if err == nil {
+	switch {
+	case err == nil:
 		l.stored(n)
 		return
-	}
-	l.failure(err)
-	switch {
 	case streamRefused(err):
-		l.setRefusing(err)
+		// Told once the messages before it are published again (and
+		// refused, most likely).
+		defer l.setRefusing(err)
+		l.failure(err)
 		l.drop(n)
-	case streamMissing(err):
-		l.stream.Store(false) // looked up, or made again, first
-		l.keep(data, n)
-		l.sent.Add(int64(n))
 	default:
-		l.setStalled(err)
 		l.keep(data, n)
 		l.sent.Add(int64(n))
+		switch {
+		case !l.nc.IsConnected():
+		case streamMissing(err):
+			l.failure(err)
+			l.stream.Store(false) // looked up, or made again, first
+		default:
+			l.failure(err)
+			l.setStalled(err)
+		}
 	}
 	l.redeliver()
 }
@@ -1050,6 +1060,12 @@ func (l *DecisionLog) failure(err error) {
 // streamRetry. It returns false, the pending events dropped, if the log
 // closes first.
 func (l *DecisionLog) redeliver() bool {
+	var refused error // told once they have all been tried
+	defer func() {
+		if refused != nil {
+			l.setRefusing(refused)
+		}
+	}()
 	for len(l.pending) > 0 {
 		if l.stopped || !l.StreamReady() && !l.awaitStream(false) {
 			l.dropPending()
@@ -1059,13 +1075,14 @@ func (l *DecisionLog) redeliver() bool {
 		switch {
 		case err == nil:
 			l.release(1)
+			refused = nil
 			l.setRefusing(nil)
 			l.setStalled(nil)
 		case !l.nc.IsConnected():
 			// The next look waits for the connection.
 		case streamRefused(err):
 			l.failure(err)
-			l.setRefusing(err)
+			refused = err
 			l.unsend(1)
 		default:
 			if streamMissing(err) {
@@ -1096,18 +1113,30 @@ func (l *DecisionLog) pause() bool {
 }
 
 // confirm, as the log stops, waits until the stream has stored the
-// pending messages: a publish that the stream refuses, expecting another
-// stream (barrierStream, no stream's name), is answered after the
-// messages before it are stored, and stores nothing. Those it cannot
-// confirm are published again (redeliver) until the log's Close gives
-// up, and then dropped.
+// pending messages (published before, the last message being
+// acknowledged). On a lone server a publish that the stream refuses,
+// expecting another stream (barrierStream, no stream's name), is
+// answered after the messages before it are stored, and stores
+// nothing; a cluster's stream leader answers it as it receives it,
+// before they are stored (or lost with it), and there the last pending
+// message is published again, acknowledged (the stream may store it
+// twice). Those it cannot confirm are published again (redeliver) until
+// the log's Close gives up, and then dropped.
 func (l *DecisionLog) confirm() {
 	if len(l.pending) == 0 {
 		return
 	}
 	if !l.stopped && l.StreamReady() && !l.resend {
-		err := l.publishAcked(nil, nats.Header{"Nats-Expected-Stream": {barrierStream}})
-		if code, _ := apiErrorOf(err); code == errStreamNotMatch {
+		var err error
+		if l.nc.ConnectedClusterName() == "" {
+			err = l.publishAcked(nil, nats.Header{"Nats-Expected-Stream": {barrierStream}})
+			if code, _ := apiErrorOf(err); code == errStreamNotMatch {
+				err = nil
+			}
+		} else {
+			err = l.publishAcked(l.pending[len(l.pending)-1].data, l.hdr)
+		}
+		if err == nil {
 			l.stored(0)
 			return
 		}

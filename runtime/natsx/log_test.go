@@ -860,12 +860,16 @@ func TestDecisionLogStreamRefuses(t *testing.T) {
 		}
 	}
 	limit(5)
+	// Each event sent or dropped before the next, so that none is left
+	// to be dropped once the refusal is noticed (the messages published
+	// before it are published again first, and refused too).
 	for i := 0; !dlog.Refusing(); i++ {
 		if ctx.Err() != nil {
 			t.Fatal("the refusal was not noticed")
 		}
+		sent0, dropped0 := dlog.Stats()
 		dlog.LogDecision(&rt.DecisionEvent{RequestID: fmt.Sprint("before-", i), Decision: json.RawMessage(`{}`)})
-		time.Sleep(time.Millisecond)
+		waitFor(t, "the event sent or dropped", func() bool { sent, dropped := dlog.Stats(); return sent+dropped > sent0+dropped0 })
 	}
 	if dlog.Storing() {
 		t.Error("Storing while the stream refuses")
