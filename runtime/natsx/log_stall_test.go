@@ -26,9 +26,9 @@ import (
 // (Stalled nil, Ready). Its plain
 // publishes went on into a stream that could store nothing: the events
 // since the last acknowledgement, and every one after until the
-// failure was seen, were lost uncounted (948 of 2,000 logged over 2.5 s
-// here; none of 972 in a 30 s outage of a fleet's cluster, the ready
-// gauge at 1, no drop counted).
+// failure was seen, were lost uncounted (415 of the 1,000 here; none of
+// 972 in a 30 s outage of a fleet's cluster, the ready gauge at 1, no
+// drop counted).
 func TestDecisionLogQuorumLost(t *testing.T) {
 	ns := natstest.Cluster(t, 3, 0)
 	nc, _ := natstest.JetStream(t, ns[0].ClientURL())
