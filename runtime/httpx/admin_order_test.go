@@ -91,6 +91,20 @@ func TestAdminWrongToken(t *testing.T) {
 			t.Errorf("%q: %d %s, want 401 saying %q", auth, resp.StatusCode, body, want)
 		}
 	}
+	// Given twice, refused, the right token first: a proxy in front may
+	// have checked the second.
+	req, _ := http.NewRequest("GET", srv.URL+"/v2/policies", nil)
+	req.Header.Add("Authorization", "Bearer s3cret")
+	req.Header.Add("Authorization", "Bearer wrong")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 401 || !strings.Contains(string(body), "Authorization is given more than once") {
+		t.Errorf("Authorization twice: %d %s, want 401", resp.StatusCode, body)
+	}
 }
 
 // TestPoliciesReadyAsReadyz: the status of GET /v2/policies says ready as

@@ -660,10 +660,15 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		// The scheme, then one space or more (RFC 6750: 1*SP).
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		token = strings.TrimLeft(token, " ")
-		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(token), want) != 1 {
+		// Given twice, the header is refused whatever the first says: a
+		// proxy in front may have checked the other.
+		twice := len(r.Header.Values("Authorization")) > 1
+		if twice || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(token), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rpl-router admin"`)
 			msg := "the admin endpoints need Authorization: Bearer TOKEN, the router's --admin-token"
 			switch {
+			case twice:
+				msg = "Authorization is given more than once; " + msg + ", once"
 			case strings.EqualFold(scheme, "Bearer") && token == "":
 				msg = "Authorization: Bearer gives no token; " + msg
 			case strings.EqualFold(scheme, "Bearer"):

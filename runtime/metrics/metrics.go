@@ -13,7 +13,7 @@
 //	rpl_requests_total{transport,kind,code}       requests the engine answered, by kind (cp1, v2, batch, feedback) and code (ok or the error code)
 //	rpl_refused_total{transport,reason}           requests refused before the engine: overloaded, too_large, unreadable, no_reply, method, not_found, unauthorized (an admin request without the admin token)
 //	rpl_decision_log_dropped_total                decision events dropped (a slow sink, a failed publish, a closed log)
-//	rpl_decision_log_failures_total               acknowledged decision-log publishes that failed (events since the last acknowledgement may be lost)
+//	rpl_decision_log_failures_total               acknowledged decision-log publishes that failed (their messages, kept, are published again)
 //	rpl_nats_dropped_total{subject}               NATS messages the router's client dropped (slow consumer), still queued when its subscriptions closed (a shutdown's drain that ran out), or whose reply could not be sent: requests time out, fire-and-forget feedback is lost
 //	rpl_spans_dropped_total{reason}               decision spans not exported (only when tracing): queue_full, export_failed, rejected, shutdown
 //	rpl_http_connections                          HTTP connections open (only when serving HTTP)
@@ -138,7 +138,7 @@ func New() *Metrics {
 			Name: "rpl_decision_log_dropped_total", Help: "Decision events dropped: the log sink was behind, publishing them failed, or the log had closed (shutdown).",
 		}),
 		logFailed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "rpl_decision_log_failures_total", Help: "Acknowledged decision-log publishes that failed: the events since the previous acknowledgement may not be stored.",
+			Name: "rpl_decision_log_failures_total", Help: "Acknowledged decision-log publishes that failed: the messages kept since the previous acknowledgement are published again, each acknowledged.",
 		}),
 	}
 	m.reg.MustRegister(m.decisions, m.duration, m.fuel, m.errors, m.reloads, m.active, m.refused, m.requests, m.logDropped, m.logFailed,
