@@ -34,6 +34,10 @@ type DecisionEvent struct {
 	Fuel      int64           `json:"fuel"`
 	LatencyNs int64           `json:"latency_ns"`
 	Failure   string          `json:"failure,omitempty"` // why the policy failed (safe_default, decision_failed)
+	// Router names the router that decided (its --router-name, by
+	// default its host's name), set by the log that publishes the
+	// event: a fleet's routers share one stream.
+	Router string `json:"router,omitempty"`
 }
 
 // events recycles the events (and their decision buffers) that sinks
@@ -130,6 +134,10 @@ func (ev *DecisionEvent) AppendJSON(b []byte) []byte {
 	if ev.Failure != "" {
 		b = append(b, `,"failure":`...)
 		b = AppendString(b, ev.Failure)
+	}
+	if ev.Router != "" {
+		b = append(b, `,"router":`...)
+		b = AppendString(b, ev.Router)
 	}
 	return append(b, '}')
 }

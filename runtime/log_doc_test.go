@@ -40,7 +40,7 @@ func TestDecisionEventDocumented(t *testing.T) {
 	ev := runtime.DecisionEvent{
 		Time: time.Date(2026, 11, 28, 21, 4, 5, 123456789, time.UTC), RequestID: "r", TenantID: "t",
 		PolicyID: "default", Version: "v", Result: "safe_default", Decision: json.RawMessage(`{"reason":"x"}`),
-		Fuel: 12, LatencyNs: 3400, Failure: "policy default failed",
+		Fuel: 12, LatencyNs: 3400, Failure: "policy default failed", Router: "router-a",
 	}
 	dec := json.NewDecoder(bytes.NewReader(ev.AppendJSON(nil)))
 	dec.UseNumber()

@@ -106,6 +106,13 @@ func startProcs(auto bool, count func() int64) *procs.Controller {
 	return procs.Start(procs.Config{Count: count})
 }
 
+// hostname is the host's name, --router-name's default ("" when the
+// system does not say).
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
 // logCompressionFlag declares --log-compression, shared by serve and
 // bench.
 func logCompressionFlag(f *pflag.FlagSet, c *string) {
@@ -330,6 +337,7 @@ latter 200 ms later).`,
 	f.IntVar(&o.Replicas, "replicas", 0, "copies of the decision log stream and the bundle bucket on a JetStream cluster joined with --nats-url, 1 to 5: the stream is changed to them, a bucket is created with them or, with fewer, raised to them (never lowered; a raise the cluster refuses is tried again until it succeeds) (0: 1 for those created)")
 	f.IntVar(&o.LogBuffer, "log-buffer", natsx.DefaultLogBuffer, "decision events queued for the log's publisher before they are dropped (and counted, with a warning once a minute): a burst of batches, 32 of 1,000 at once, is 32,000 events; 1 to 1048576, or 0 for the default")
 	logCompressionFlag(f, &logCompression)
+	f.StringVar(&o.Name, "router-name", hostname(), "the router's name in its decision events (router), for a fleet sharing one stream (\"\" for none)")
 	f.StringVar(&o.OTLP, "otlp-endpoint", "", "OTLP/HTTP endpoint for a span per decision (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT)")
 	f.DurationVar(&drain, "drain", 10*time.Second, "how long shutdown waits for in-flight requests (after --shutdown-grace)")
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", 0, "on SIGTERM, how long HTTP keeps serving with /readyz answering 503 before it stops taking connections, for a load balancer to take the router out; then --drain for in-flight requests")

@@ -51,6 +51,9 @@ const MinLogMaxBytes = 1 << 20
 
 // LogConfig configures the decision log stream.
 type LogConfig struct {
+	// Router names the router in each event it publishes
+	// (runtime.DecisionEvent.Router); "" names none.
+	Router string
 	// MaxAge, MaxBytes and MaxMsgs limit the stream (oldest discarded);
 	// a message holds up to Batch events. A stream that exists already
 	// keeps its limits (an operator's: nats stream edit) but for those
@@ -852,6 +855,7 @@ func (l *DecisionLog) full() bool { return l.n >= l.cfg.Batch || len(l.buf) >= l
 // first when ev would take it past fill (fillMax).
 func (l *DecisionLog) add(ev *rt.DecisionEvent) {
 	start := len(l.buf)
+	ev.Router = l.cfg.Router
 	l.buf = append(ev.AppendJSON(l.buf), '\n')
 	ev.Release()
 	if l.n > 0 && len(l.buf) > l.fill {

@@ -158,6 +158,24 @@ func TestDecisionLogBatches(t *testing.T) {
 	}
 }
 
+// TestDecisionLogRouter: each event names the router that published it
+// (LogConfig.Router): a fleet's routers share one stream, and its events
+// did not say whose they were.
+func TestDecisionLogRouter(t *testing.T) {
+	dlog, st := logStream(t, natsx.LogConfig{Router: "router-b", Linger: time.Hour})
+	for i := range 3 {
+		dlog.LogDecision(&rt.DecisionEvent{RequestID: strconv.Itoa(i), Decision: json.RawMessage(`{"target":"a:b"}`)})
+	}
+	dlog.Close(context.Background())
+	for _, m := range storedMessages(t, st, 3) {
+		for _, ev := range m {
+			if ev.Router != "router-b" {
+				t.Errorf("event %s: router %q, want router-b", ev.RequestID, ev.Router)
+			}
+		}
+	}
+}
+
 // TestDecisionLogDefaultsFill: by default a message is as full as its
 // 64 KiB allow (about 90 decisions), not cut at a count of events: each
 // message is a burst of work that the decisions in flight wait behind,

@@ -171,6 +171,9 @@ type Options struct {
 	// has them raised, never lowered: natsx.RaiseReplicas); 0 means 1
 	// for those created.
 	Replicas int
+	// Name names the router in its decision events
+	// (natsx.LogConfig.Router): "" names none.
+	Name string
 	// LogUncompressed publishes the decision log's messages as JSON
 	// Lines as they are (natsx.LogConfig.Uncompressed).
 	LogUncompressed bool
@@ -991,7 +994,7 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	var failures repeats.Filter
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, Replicas: r.opt.Replicas, CreateMaxBytes: r.logCreateMax, Uncompressed: r.opt.LogUncompressed, Buffer: r.opt.LogBuffer, Dropped: r.Metrics.LogDropped, Overflowed: func(n int64) {
+	d, err := natsx.NewDecisionLog(lctx, nc, natsx.LogConfig{Router: r.opt.Name, MaxAge: r.opt.LogMaxAge, MaxBytes: r.opt.LogMaxBytes, Replicas: r.opt.Replicas, CreateMaxBytes: r.logCreateMax, Uncompressed: r.opt.LogUncompressed, Buffer: r.opt.LogBuffer, Dropped: r.Metrics.LogDropped, Overflowed: func(n int64) {
 		r.log.Warn("decision log: the queue is full; decision events are dropped (and counted in rpl_decision_log_dropped_total) until the log catches up: give it a larger --log-buffer, or fewer events (--log-sample)", "dropped", n, "buffer", cmp.Or(r.opt.LogBuffer, natsx.DefaultLogBuffer), "again_within", repeats.Every)
 	}, Failed: func(err error) {
 		r.Metrics.LogFailed()
