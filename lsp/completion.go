@@ -108,10 +108,11 @@ func (s *Server) completeIn(sn *snapshot, path string, cur *lang.File, pos, w in
 // may predate): a call's or other expression's type, or a chain of names
 // resolved.
 func (s *Server) dotMembers(sn *snapshot, fn *lang.FileNode, src []byte, dot int, c *completer) {
-	names, start, complex := chainBefore(src, dot)
+	end := codeEnd(src, dot)
+	names, start, complex := chainBefore(src, end)
 	switch {
 	case complex && fn != nil:
-		if t := typeEndingAt(sn, fn, mapPos(fn.File.Src, src, lang.Pos(dot))); t != nil {
+		if t := typeEndingAt(sn, fn, mapPos(fn.File.Src, src, lang.Pos(end))); t != nil {
 			c.members(t)
 		}
 	case len(names) > 0:

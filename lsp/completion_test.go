@@ -313,3 +313,55 @@ func TestCompletionDotNeverParsed(t *testing.T) {
 		}
 	}
 }
+
+// A line starting with the dot, as rplc fmt lays out a method chain, gets
+// the members of what ends on the lines above, comments aside: the text
+// before the dot was read without skipping the line end, and completion
+// offered nothing. Signature help reads such a chain alike.
+func TestCompletionLeadingDot(t *testing.T) {
+	dir := t.TempDir()
+	good := "package p\n\nfn route(r: Request) -> Decision {\n  let xs = [\"a:b\"]\n  to(\"a:b\")\n    .tag(\"k\", \"v\")\n}\n"
+	write(t, filepath.Join(dir, "p.rpl"), good)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	for _, tc := range []struct {
+		from, to string
+		want     string
+	}{
+		{`.tag("k", "v")` + "\n", `.tag("k", "v")` + "\n    .\n", "because"},                                         // after the chain
+		{`.tag("k", "v")` + "\n", `.tag("k", "v")` + "\n    # a comment\n\n    .\n", "because"},                      // comments and blank lines between
+		{`  to("a:b")` + "\n", `  to("a:b")` + "\n    .\n", "because"},                                               // mid-chain
+		{`  to("a:b")` + "\n    .tag(\"k\", \"v\")\n", "  return deny(\"no\")\n    .because(\"x\")\n    .\n", "tag"}, // after return
+		{`  to("a:b")` + "\n", "  r\n    .tenant\n    .\n  to(\"a:b\")\n", "tier"},                                   // names
+	} {
+		// First parsed without the dot line, then the dot typed.
+		text := strings.Replace(good, tc.from, tc.to, 1)
+		c.waitDiags(u, c.change(u, strings.Replace(text, "    .\n", "", 1)))
+		c.waitDiags(u, c.change(u, text))
+		lines := strings.Split(text, "\n")
+		line := 0
+		for i, l := range lines {
+			if strings.TrimSpace(l) == "." {
+				line = i
+			}
+		}
+		var list protocol.CompletionList
+		c.call("textDocument/completion", docPos(u, pos(line, len(lines[line]))), &list)
+		found := false
+		for _, it := range list.Items {
+			found = found || it.Label == tc.want
+		}
+		if !found {
+			t.Errorf("%q: completion %d items, want %s among them", tc.to, len(list.Items), tc.want)
+		}
+	}
+
+	text := strings.Replace(good, `.tag("k", "v")`+"\n", `.tag("k", "v")`+"\n    .fallback(\n", 1)
+	c.waitDiags(u, c.change(u, text))
+	var sig protocol.SignatureHelp
+	c.call("textDocument/signatureHelp", docPos(u, pos(6, len("    .fallback("))), &sig)
+	if len(sig.Signatures) == 0 || !strings.Contains(sig.Signatures[0].Label, "fallback(") {
+		t.Errorf("signature help in a chain's .fallback( on a line of its own: %+v", sig)
+	}
+}

@@ -130,7 +130,8 @@ func wordBefore(src []byte, p int) int {
 // chainBefore reads the selector chain `a.b.c` that ends at p (just
 // before a dot or a parenthesis) and returns its names; complex reports
 // that the chain starts after a closing bracket or quote (a call result,
-// an index, a literal), whose type only the snapshot knows.
+// an index, a literal), whose type only the snapshot knows. Spaces, line
+// ends and comments may stand around its dots: `r` ⏎ `.tenant`.
 func chainBefore(src []byte, p int) (names []string, start int, complex bool) {
 	end := p
 	for {
@@ -143,14 +144,20 @@ func chainBefore(src []byte, p int) (names []string, start int, complex bool) {
 		}
 		names = append([]string{string(src[w:end])}, names...)
 		start = w
-		if w > 0 && src[w-1] == '.' {
-			end = w - 1
+		if d := prevCode(src, w); d >= 0 && src[d] == '.' {
+			end = codeEnd(src, d)
 			continue
 		}
 		break
 	}
 	return names, start, complex
 }
+
+// codeEnd is the end of the code before p: p, less the spaces, line ends
+// and comments before it. A method chain is written one call a line, each
+// line starting with its dot (as rplc fmt lays it out): the receiver of
+// `.` ends on a line above.
+func codeEnd(src []byte, p int) int { return prevCode(src, p) + 1 }
 
 // resolved is what a chain of names denotes.
 type resolved struct {
