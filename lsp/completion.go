@@ -296,11 +296,19 @@ type completer struct {
 	seen  map[string]bool
 }
 
+// add offers label once: a name in scope shadows those of the scopes
+// around it. A method is offered beside a record field of its name (a
+// Decision's field pre and the builtin pre(d, extension)): they are
+// distinct members, the method's item showing its signature.
 func (c *completer) add(label string, kind protocol.CompletionItemKind, detail, doc string) {
-	if c.seen[label] {
+	key := label
+	if kind == protocol.CompletionItemKindMethod {
+		key += "()"
+	}
+	if c.seen[key] {
 		return
 	}
-	c.seen[label] = true
+	c.seen[key] = true
 	it := protocol.CompletionItem{Label: label, Kind: &kind}
 	if detail != "" {
 		it.Detail = &detail

@@ -3,6 +3,7 @@ package lsp_test
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -363,5 +364,34 @@ func TestCompletionLeadingDot(t *testing.T) {
 	c.call("textDocument/signatureHelp", docPos(u, pos(6, len("    .fallback("))), &sig)
 	if len(sig.Signatures) == 0 || !strings.Contains(sig.Signatures[0].Label, "fallback(") {
 		t.Errorf("signature help in a chain's .fallback( on a line of its own: %+v", sig)
+	}
+}
+
+// On a Decision, completion offers the fields pre, post and priority and
+// the builtins of those names callable as its methods (pre(d, extension)),
+// each once: the fields came first and hid the methods.
+func TestCompletionFieldAndMethod(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "p.rpl"), policySrc)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	text := strings.Replace(policySrc, "  to(", "  let d = to(\"a:b\")\n  to(", 1)
+	c.waitDiags(u, c.change(u, text))
+	c.waitDiags(u, c.change(u, strings.Replace(text, "  to(", "  let e = d.\n  to(", 1)))
+	var list protocol.CompletionList
+	c.call("textDocument/completion", docPos(u, pos(5, len("  let e = d."))), &list)
+	kinds := map[string][]protocol.CompletionItemKind{}
+	for _, it := range list.Items {
+		kinds[it.Label] = append(kinds[it.Label], *it.Kind)
+	}
+	for _, n := range []string{"pre", "post", "priority"} {
+		want := []protocol.CompletionItemKind{protocol.CompletionItemKindField, protocol.CompletionItemKindMethod}
+		if !slices.Equal(kinds[n], want) {
+			t.Errorf("%s: items of kinds %v, want %v", n, kinds[n], want)
+		}
+	}
+	if k := kinds["because"]; len(k) != 1 {
+		t.Errorf("because: items of kinds %v, want one method", k)
 	}
 }
