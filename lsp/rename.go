@@ -246,15 +246,18 @@ func (s *Server) renameEdit(ctx context.Context, sn *snapshot, o *lang.Object, n
 
 // checkCapture refuses a new name that is already visible where the
 // target is declared or used (the renamed name would be shadowed or would
-// shadow), that is used inside the target's scope (a use would be
-// captured), or that a policy extending the declaring one overrides or
-// declares (it would override the renamed declaration).
+// shadow), that a use of another declaration resolves to through the
+// target's scope (the use would be captured), or that a policy extending
+// the declaring one overrides or declares (it would override the renamed
+// declaration).
 func (s *Server) checkCapture(checked checkedSnaps, sn *snapshot, o *lang.Object, name string, refs []ref) error {
 	if s.u.Scope.Lookup(name) != nil {
 		return refuse("%s is the name of a builtin: renaming to it would hide the builtin", name)
 	}
-	// Visible at the declaration or at a use? (A named argument's label
-	// resolves in no scope: a name visible there captures nothing.)
+	// Visible at the declaration or at a use? (A named argument's label,
+	// and a member selected, lib.tiers, resolve in no scope: a name
+	// visible there captures nothing.)
+	key := objKey(o)
 	for _, r := range refs {
 		if r.arg {
 			continue
@@ -265,35 +268,29 @@ func (s *Server) checkCapture(checked checkedSnaps, sn *snapshot, o *lang.Object
 			continue
 		}
 		if sc := fsn.innermostScope(fnode, r.id.Sp.Start); sc != nil {
+			if here := sc.LookupParent(o.Name); here == nil || objKey(here) != key {
+				continue // a member selected
+			}
 			if other := sc.LookupParent(name); other != nil {
 				pos := r.file.Position(r.id.Sp.Start)
 				return refuse("renaming to %s would conflict with the %s %s visible at %s", name, other.Kind, name, pos)
 			}
 		}
 	}
-	// Would a use of another `name` inside the target's reach be captured?
-	decl := declFile(o)
-	var within lang.Span
-	if o.Kind == lang.ObjVar && decl != nil {
-		for _, n := range lang.PathEnclosing(decl, o.Pos()) {
-			switch n.(type) {
-			case *lang.FuncDecl, *lang.TestDecl, *lang.BlockExpr, *lang.LambdaExpr, *lang.MatchArm:
-				within = n.Span()
-			}
-		}
-	}
+	// Would a use of another `name` be captured? Only one whose scopes,
+	// from the use out to the declaration it resolves to, hold the
+	// target's: not another package's use of its own declaration, nor a
+	// member selected (lib.gold), which no scope resolves.
+	home := declScope(sn, o)
 	for _, pkg := range sn.prog.Packages {
 		for _, f := range pkg.Files {
-			if fileLocal(o) && f != decl {
-				continue
-			}
 			var hit *lang.Ident
 			lang.Inspect(f, func(n lang.Node) bool {
 				if hit != nil {
 					return false
 				}
-				if id, ok := n.(*lang.Ident); ok && id.Name == name && sn.prog.Info.Uses[id] != nil {
-					if o.Kind != lang.ObjVar || (within.Start <= id.Sp.Start && id.Sp.End <= within.End) {
+				if id, ok := n.(*lang.Ident); ok && id.Name == name {
+					if x := sn.prog.Info.Uses[id]; x != nil && captures(sn.innermostScope(f, id.Sp.Start), home, x) {
 						hit = id
 					}
 				}
@@ -327,6 +324,37 @@ func (s *Server) checkCapture(checked checkedSnaps, sn *snapshot, o *lang.Object
 		}
 	}
 	return nil
+}
+
+// declScope is the scope of sn in which o is declared, or nil.
+func declScope(sn *snapshot, o *lang.Object) *lang.Scope {
+	f := declFile(o)
+	if f == nil {
+		return nil
+	}
+	for sc := sn.innermostScope(f, o.Pos()); sc != nil; sc = sc.Parent {
+		if sc.Lookup(o.Name) == o {
+			return sc
+		}
+	}
+	return nil
+}
+
+// captures reports whether a declaration of x's name in the scope home
+// would capture a use that resolves to x from the scope sc: home is on
+// the way out from sc to the scope declaring x (or unknown, nil).
+func captures(sc, home *lang.Scope, x *lang.Object) bool {
+	if home == nil {
+		return true
+	}
+	through := false
+	for ; sc != nil; sc = sc.Parent {
+		through = through || sc == home
+		if sc.Lookup(x.Name) == x {
+			return through
+		}
+	}
+	return false // no scope resolves it: a member selected
 }
 
 // extendsPkg reports whether pkg's extends chain reaches parent.
