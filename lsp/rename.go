@@ -272,8 +272,11 @@ func (s *Server) checkCapture(checked checkedSnaps, sn *snapshot, o *lang.Object
 				continue // a member selected
 			}
 			if other := sc.LookupParent(name); other != nil {
-				pos := r.file.Position(r.id.Sp.Start)
-				return refuse("renaming to %s would conflict with the %s %s visible at %s", name, other.Kind, name, pos)
+				at := r.file.Position(r.id.Sp.Start)
+				if f := declFile(other); f != nil {
+					return refuse("renaming to %s would conflict with the %s %s declared at %s, visible at %s", name, other.Kind, name, f.File.Position(other.Pos()), at)
+				}
+				return refuse("renaming to %s would conflict with the %s %s visible at %s", name, other.Kind, name, at)
 			}
 		}
 	}
