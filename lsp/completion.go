@@ -50,13 +50,58 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 			c.add(strconv.Quote(m), protocol.CompletionItemKindModule, detail, "")
 		})
 	}
+	if w > 0 && src[w-1] == '.' {
+		return s.completeMembers(method, path, cur, w-1, identEnd(src, pos), c)
+	}
 	return answerGood(s, method, path, func(sn *snapshot) (any, error) { return s.completeIn(sn, path, cur, pos, w, c) })
 }
 
+// completeMembers answers a completion after the dot at offset dot of cur
+// (the word after it ending at end): the members of what ends before the
+// dot, as the snapshot kept (goodOf) knows it. When it does not know it
+// (the text before the dot is newer than its check: `xs.first().` typed
+// at once, or a file opened broken), a check of the text without the dot
+// and the word (checkWithout) does, run on a goroutine of its own (a
+// check of a large policy held every message after the request).
+func (s *Server) completeMembers(method, path string, cur *lang.File, dot, end int, c *completer) (any, error) {
+	list := &protocol.CompletionList{Items: c.items}
+	without := func(policy string) (any, error) {
+		if sn := s.checkWithout(policy, path, cur, dot, end); !sn.syntaxErrors(path) {
+			if fn := sn.fileNode(path); fn != nil {
+				s.dotMembers(sn, path, fn.File.Src, dot, c)
+			}
+		}
+		list.Items = c.items
+		return list, nil
+	}
+	if sn := s.kept(path); sn != nil {
+		if s.dotMembers(s.goodOf(sn, path), path, cur.Src, dot, c) {
+			list.Items = c.items
+			return list, nil
+		}
+		s.laterCheck(method, func(context.Context) (any, error) { return without(sn.policy) })
+		return nil, nil
+	}
+	return answer(s, method, s.pin(path), false, func(sn *snapshot) (any, error) {
+		if s.dotMembers(s.goodOf(sn, path), path, cur.Src, dot, c) {
+			list.Items = c.items
+			return list, nil
+		}
+		return without(sn.policy)
+	})
+}
+
+// identEnd returns the end of the identifier that holds or starts at p.
+func identEnd(src []byte, p int) int {
+	for p < len(src) && isIdentByte(src[p]) {
+		p++
+	}
+	return p
+}
+
 // completeIn is completion's answer at pos of cur (w the start of the
-// word there) from the scopes of sn, a snapshot in which the file parsed
-// if any: members after a dot, record keys and named arguments, names in
-// scope.
+// word there, after no dot) from the scopes of sn, a snapshot in which the
+// file parsed if any: record keys and named arguments, names in scope.
 func (s *Server) completeIn(sn *snapshot, path string, cur *lang.File, pos, w int, c *completer) (any, error) {
 	fn := sn.fileNode(path)
 	var old lang.Pos
@@ -64,22 +109,6 @@ func (s *Server) completeIn(sn *snapshot, path string, cur *lang.File, pos, w in
 		old = mapScopePos(fn.File.Src, cur.Src, lang.Pos(pos))
 	}
 	src := cur.Src
-	if w > 0 && src[w-1] == '.' {
-		s.dotMembers(sn, fn, src, w-1, c)
-		if len(c.items) == 0 && sn.syntaxErrors(path) {
-			// No parse of the file, this one or an earlier (a file
-			// opened broken, or typed from scratch), has the call
-			// before the dot or the local it names: the text without
-			// the dot often parses (to("a:b") ⏎ }), and its check
-			// has them.
-			if sn2 := s.checkWithout(sn.policy, path, cur, w-1); !sn2.syntaxErrors(path) {
-				if fn2 := sn2.fileNode(path); fn2 != nil {
-					s.dotMembers(sn2, fn2, fn2.File.Src, w-1, c)
-				}
-			}
-		}
-		return &protocol.CompletionList{Items: c.items}, nil
-	}
 	if atItemStart(src, w) {
 		// A key of a record literal: the fields of its record type.
 		if fn != nil && src[prevCode(src, w)] != '(' {
@@ -104,39 +133,93 @@ func (s *Server) completeIn(sn *snapshot, path string, cur *lang.File, pos, w in
 }
 
 // dotMembers adds to c the members of what ends before the dot at offset
-// dot of src (the text being completed, which fn, sn's parse of the file,
-// may predate): a call's or other expression's type, or a chain of names
-// resolved.
-func (s *Server) dotMembers(sn *snapshot, fn *lang.FileNode, src []byte, dot int, c *completer) {
+// dot of src (the text being completed, which sn's parse of the file at
+// path may predate): a call's or other expression's type, or a chain of
+// names resolved. It reports whether sn knows what ends there: an
+// expression of its parse with that text, or names it resolves.
+func (s *Server) dotMembers(sn *snapshot, path string, src []byte, dot int, c *completer) bool {
+	fn := sn.fileNode(path)
 	end := codeEnd(src, dot)
 	names, start, complex := chainBefore(src, end)
 	switch {
-	case complex && fn != nil:
-		if t := typeEndingAt(sn, fn, mapPos(fn.File.Src, src, lang.Pos(end))); t != nil {
-			c.members(t)
+	case complex:
+		if fn == nil {
+			return false
 		}
+		q := mapPos(fn.File.Src, src, lang.Pos(end))
+		e, t := exprEndingAt(sn, fn, q)
+		if e == nil {
+			return false
+		}
+		n := int(q - e.Span().Start)
+		if n > end || !bytes.Equal(fn.File.Src[e.Span().Start:q], src[end-n:end]) {
+			return false // another expression ends there now
+		}
+		c.members(t)
 	case len(names) > 0:
 		r, ok := s.resolveChain(sn, fn, mapScopePos(fileSrc(fn), src, lang.Pos(start)), names)
-		if ok {
-			c.resolvedMembers(sn, r)
+		if !ok {
+			return false
 		}
+		c.resolvedMembers(sn, r)
 	}
+	return true
 }
 
 // checkWithout checks policy with the open documents as they are but
-// path's text cur without the byte at offset at (a dot being completed).
-func (s *Server) checkWithout(policy, path string, cur *lang.File, at int) *snapshot {
-	src := make([]byte, 0, len(cur.Src)-1)
-	src = append(append(src, cur.Src[:at]...), cur.Src[at+1:]...)
+// path's text cur without cur.Src[from:to] (a dot being completed and the
+// word after it). The last such check serves again for the same text
+// while the other open documents are those it read (a client asking
+// again at each letter typed after the dot checked at each).
+func (s *Server) checkWithout(policy, path string, cur *lang.File, from, to int) *snapshot {
+	src := make([]byte, 0, len(cur.Src)-(to-from))
+	src = append(append(src, cur.Src[:from]...), cur.Src[to:]...)
 	s.mu.Lock()
 	ov := s.overlayLocked()
+	last := s.dotCheck
 	s.mu.Unlock()
+	if last.serves(policy, path, src, ov) {
+		return last.sn
+	}
 	d := &document{path: path, file: lang.NewFile(path, src)}
 	if old := ov[path]; old != nil {
 		d.uri, d.version = old.uri, old.version
 	}
 	ov[path] = d
-	return s.check(policy, 0, ov)
+	if h := checkHook.Load(); h != nil {
+		(*h)(policy, false)
+	}
+	sn := s.check(policy, 0, ov)
+	s.mu.Lock()
+	if s.docs[path] != nil { // not closed meanwhile
+		s.dotCheck = &dotCheck{policy: policy, path: path, src: src, ov: ov, sn: sn}
+	}
+	s.mu.Unlock()
+	return sn
+}
+
+// dotCheck is a check of checkWithout: of policy, with path's text src
+// and the other open documents of ov. Files on disk are not compared: a
+// change there is seen once the text or an open document changes.
+type dotCheck struct {
+	policy, path string
+	src          []byte
+	ov           overlay
+	sn           *snapshot
+}
+
+// serves reports whether d is a check of policy with path's text src and
+// the other open documents of ov (each change makes a new document).
+func (d *dotCheck) serves(policy, path string, src []byte, ov overlay) bool {
+	if d == nil || d.policy != policy || d.path != path || !bytes.Equal(d.src, src) || len(d.ov) != len(ov) {
+		return false
+	}
+	for p, doc := range ov {
+		if p != path && d.ov[p] != doc {
+			return false
+		}
+	}
+	return true
 }
 
 // importKeywordRE matches a line up to a word that starts after the

@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rpl-lang/rpl/lsp"
 	protocol "github.com/tliron/glsp/protocol_3_16"
@@ -393,5 +395,71 @@ func TestCompletionFieldAndMethod(t *testing.T) {
 	}
 	if k := kinds["because"]; len(k) != 1 {
 		t.Errorf("because: items of kinds %v, want one method", k)
+	}
+}
+
+// A dot typed with the text before it, newer than the last check, gets
+// the members of that text: a check of the text without the dot runs when
+// the snapshot kept has no expression of that text ending there. It ran
+// only when the file had never parsed, and the file had parsed before the
+// line was typed: nothing, or the members of another expression, was
+// offered.
+func TestCompletionDotNewerText(t *testing.T) {
+	dir := t.TempDir()
+	good := "package p\n\nfn route(r: Request) -> Decision {\n  let xs = [\"a:b\"]\n  let d = to(\"a:b\")\n  d\n}\n"
+	write(t, filepath.Join(dir, "p.rpl"), good)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p.rpl")
+	c.waitDiags(u, 1)
+	for _, tc := range []struct{ line, want string }{
+		{`  let y = xs.reverse().`, "first"},
+		{`  let y = xs.first().`, "string"},
+		{`  let y = to("x").`, "because"},
+		{`  let y = d.tag("a", "b").`, "because"},
+		{`  let y = xs[0].`, "upper"},
+	} {
+		c.waitDiags(u, c.change(u, good)) // checked without the line
+		c.change(u, strings.Replace(good, "  d\n", tc.line+"\n  d\n", 1))
+		var list protocol.CompletionList
+		c.call("textDocument/completion", docPos(u, pos(5, len(tc.line))), &list)
+		found := false
+		for _, it := range list.Items {
+			found = found || it.Label == tc.want
+		}
+		if !found {
+			t.Errorf("%q: completion %d items, want %s among them", tc.line, len(list.Items), tc.want)
+		}
+	}
+}
+
+// The check of the text without the dot serves again while the text
+// before the dot and the other documents are the same: a client asking
+// again at each letter typed after the dot checked at each.
+func TestCompletionDotCheckReused(t *testing.T) {
+	dir := t.TempDir()
+	src := "package p\n\nfn route(r: Request) -> Decision {\n  to(\"a:b\").\n}\n"
+	write(t, filepath.Join(dir, "p.rpl"), src)
+	var checks atomic.Int32
+	lsp.SetCheckHook(func(string, bool) { checks.Add(1) })
+	t.Cleanup(func() { lsp.SetCheckHook(nil) })
+	c := newClient(t, dir, lsp.Options{Debounce: time.Hour}) // no check but the requests'
+	u := c.open("p.rpl")
+	complete := func(col int) {
+		var list protocol.CompletionList
+		c.call("textDocument/completion", docPos(u, pos(3, col)), &list)
+		found := false
+		for _, it := range list.Items {
+			found = found || it.Label == "because"
+		}
+		if !found {
+			t.Fatalf("completion %d items, want because among them", len(list.Items))
+		}
+	}
+	complete(len(`  to("a:b").`))
+	n := checks.Load() // the policy's, and the text's without the dot
+	c.change(u, strings.Replace(src, `.`+"\n", `.be`+"\n", 1))
+	complete(len(`  to("a:b").be`))
+	if got := checks.Load(); got != n {
+		t.Errorf("%d checks after a letter typed after the dot, want none", got-n)
 	}
 }

@@ -94,7 +94,12 @@
 //     cursor and resolve it in the scopes of the last snapshot in which
 //     the file parsed (mapped across the edits since, by lines where the
 //     file changed in several places), so they work while the line being
-//     typed does not parse, or another line is broken. A rename that
+//     typed does not parse, or another line is broken. After a dot, when
+//     that snapshot has no expression of the text before the dot ending
+//     there (typed since its check), the members come from a check of the
+//     text without the dot and the word after it, on a goroutine of its
+//     own; the last such check serves again while the text before the dot
+//     and the other open documents are unchanged. A rename that
 //     syntax errors could leave incomplete (a file that does not parse
 //     names the target where its parse has no identifier) is refused.
 //   - The input is read ahead of the handlers (up to 64 MiB of messages),

@@ -256,10 +256,12 @@ func isEnum(t lang.Type) bool {
 	return ok
 }
 
-// typeEndingAt returns the type the snapshot recorded for an expression of
-// fn that ends at p (a call result or an index before a dot).
-func typeEndingAt(sn *snapshot, fn *lang.FileNode, p lang.Pos) lang.Type {
-	var best lang.Type
+// exprEndingAt returns the innermost expression of fn that ends at the
+// snapshot offset p and has a type with members, and that type (a call
+// result or an index before a dot), or nil.
+func exprEndingAt(sn *snapshot, fn *lang.FileNode, p lang.Pos) (lang.Expr, lang.Type) {
+	var best lang.Expr
+	var bt lang.Type
 	lang.Inspect(fn, func(n lang.Node) bool {
 		sp := n.Span()
 		if sp.Start > p || sp.End < p {
@@ -269,12 +271,12 @@ func typeEndingAt(sn *snapshot, fn *lang.FileNode, p lang.Pos) lang.Type {
 			// Invalid (an error) or void (no value: an if without
 			// else) has no members.
 			if t := sn.prog.Info.Types[e]; !lang.IsInvalid(t) && !isVoid(t) {
-				best = t // the innermost wins: it is visited last
+				best, bt = e, t // the innermost wins: it is visited last
 			}
 		}
 		return true
 	})
-	return best
+	return best, bt
 }
 
 func isVoid(t lang.Type) bool {

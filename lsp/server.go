@@ -64,6 +64,7 @@ type Server struct {
 	folders      []string                        // workspace folders
 	snaps        map[string]*snapshot            // newest snapshot per open policy (openLocked)
 	good         map[string]*snapshot            // per open file: the newest snapshot in which it parsed
+	dotCheck     *dotCheck                       // the last check of checkWithout
 	dirty        map[string]bool                 // policies whose diagnostics are due
 	published    map[string][]string             // per policy: the paths published last time
 	pubURIs      map[string]protocol.DocumentUri // per path with diagnostics shown: the URI they were published under

@@ -240,7 +240,7 @@ func (s *Server) calleeSigs(sn *snapshot, fn *lang.FileNode, src []byte, open in
 		var recv resolved
 		var rok bool
 		if complex && fn != nil && len(names) == 1 {
-			if t := typeEndingAt(sn, fn, mapPos(fn.File.Src, src, lang.Pos(codeEnd(src, prevCode(src, start))))); t != nil {
+			if _, t := exprEndingAt(sn, fn, mapPos(fn.File.Src, src, lang.Pos(codeEnd(src, prevCode(src, start))))); t != nil {
 				recv, rok = resolved{typ: t}, true
 			}
 		} else if len(names) > 1 {

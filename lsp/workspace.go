@@ -287,7 +287,7 @@ func (s *Server) openLocked(policy string) bool {
 	return s.docs[policy] != nil || s.docs[lang.TestFileName(policy)] != nil
 }
 
-// checkHook, when set (tests), runs as snapshotFor checks policy, or joins
+// checkHook, when set (tests), runs as snapshotFor or checkWithout checks policy, or joins
 // the same check under way (joined). It is atomic: publishing may still be
 // checking when Serve returns and a test resets it.
 var checkHook atomic.Pointer[func(policy string, joined bool)]
@@ -948,6 +948,9 @@ func (s *Server) closeLocked(path string) {
 	// Nothing asks for its snapshots any more: they are not kept for the
 	// session, one for every document ever opened.
 	delete(s.good, path)
+	if s.dotCheck != nil && s.dotCheck.path == path {
+		s.dotCheck = nil
+	}
 	if policy := policyOf(path); !s.openLocked(policy) {
 		delete(s.snaps, policy)
 	}
