@@ -452,3 +452,57 @@ func TestRootPathFolder(t *testing.T) {
 		t.Errorf("workspace symbols %+v, want target of lib.rpl", syms)
 	}
 }
+
+// Hover on a name that names nothing shows nothing: it showed the type of
+// the call or the condition holding it (Decision over to(...).tag(...),
+// void over an if). On super, it shows the parent policy; it showed the
+// type of super.route(r).
+func TestHoverUndefinedAndSuper(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "lib.rpl"), "package lib\n\nfn here(r: Request) -> bool = true\n")
+	write(t, filepath.Join(dir, "org.rpl"), "package org\n\nfn route(r: Request) -> Decision = to(\"a:b\")\n")
+	src := `package h
+
+import "lib"
+
+extends "org"
+
+fn route(r: Request) -> Decision {
+  if lib.is_premium(r) {
+    return to("a:b").tag("g", nothere)
+  }
+  super.route(r).tag("x", string(lib.gone(r)))
+}
+`
+	write(t, filepath.Join(dir, "h.rpl"), src)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("h.rpl")
+	c.waitDiags(u, 1)
+	lines := strings.Split(src, "\n")
+	at := func(word string) protocol.Position {
+		for i, l := range lines {
+			if j := strings.Index(l, word); j >= 0 {
+				return pos(i, j+1)
+			}
+		}
+		t.Fatalf("no %s", word)
+		return protocol.Position{}
+	}
+	for _, w := range []string{"nothere", "gone", "is_premium"} {
+		var h json.RawMessage
+		c.call("textDocument/hover", docPos(u, at(w)), &h)
+		if string(h) != "null" {
+			t.Errorf("hover on the undefined %s: %s, want null", w, h)
+		}
+	}
+	var h json.RawMessage
+	c.call("textDocument/hover", docPos(u, at("super")), &h)
+	if !strings.Contains(string(h), "package org") || !strings.Contains(string(h), "org.rpl") {
+		t.Errorf("hover on super: %s, want the parent policy org", h)
+	}
+	// A name defined still shows what it names.
+	c.call("textDocument/hover", docPos(u, at("string(")), &h)
+	if !strings.Contains(string(h), "fn string(") {
+		t.Errorf("hover on string: %s", h)
+	}
+}

@@ -13,8 +13,9 @@ import (
 // hover shows the type and documentation of the name under the cursor:
 // declarations with their doc comments, builtins with every overload's
 // signature and doc from their declarations, fields of records (the request
-// schema's included) and named arguments; for anything else, the type of
-// the innermost expression.
+// schema's included) and named arguments, super's parent policy; for
+// anything else, the type of the innermost expression, but nothing on a
+// name that names nothing (undefined).
 func (s *Server) hover(_ *glsp.Context, p *protocol.HoverParams) (*protocol.Hover, error) {
 	return answerAt(s, string(protocol.MethodTextDocumentHover), p.TextDocument.URI, p.Position, s.hoverAt)
 }
@@ -35,13 +36,26 @@ func (s *Server) hoverAt(sn *snapshot, fn *lang.FileNode, pos lang.Pos) (*protoc
 	case t.call != nil:
 		fp := t.call.Type.Params[t.param]
 		text, sp = codeBlock(fmt.Sprintf("parameter %s: %s", fp.Name, fp.Type)), t.id.Sp
+	case t.id != nil && t.id.Name == "super":
+		if par := extendedBy(sn, fn); par != nil {
+			text, sp = codeBlock("super: package "+par.Name)+"\n\nThe parent policy, "+par.Path, t.id.Sp
+		}
 	default:
 		// The innermost expression under the cursor; none when the cursor
 		// is in a block but on no expression of it (a comment, a blank
 		// line, between statements): the block's type over the whole
 		// body, or that of an if or a function around it, says nothing
-		// about the place.
-		for i := len(t.path) - 1; i >= 0; i-- {
+		// about the place. On a name that names nothing (undefined), the
+		// name's own type or its selector's only: that of the call or the
+		// condition holding it is not the name's.
+		last := 0
+		if t.id != nil {
+			last = len(t.path) - 1
+			if sel, ok := t.path[max(last-1, 0)].(*lang.SelectorExpr); ok && sel.Sel == t.id {
+				last--
+			}
+		}
+		for i := len(t.path) - 1; i >= last; i-- {
 			if _, ok := t.path[i].(*lang.BlockExpr); ok {
 				break
 			}
@@ -58,6 +72,18 @@ func (s *Server) hoverAt(sn *snapshot, fn *lang.FileNode, pos lang.Pos) (*protoc
 	}
 	r := toRange(fn.File, sp)
 	return &protocol.Hover{Contents: protocol.MarkupContent{Kind: protocol.MarkupKindMarkdown, Value: text}, Range: &r}, nil
+}
+
+// extendedBy is the package that the package of fn extends, or nil.
+func extendedBy(sn *snapshot, fn *lang.FileNode) *lang.Package {
+	for _, pkg := range sn.prog.Packages {
+		for _, f := range pkg.Files {
+			if f == fn {
+				return pkg.Extends
+			}
+		}
+	}
+	return nil
 }
 
 func codeBlock(s string) string { return "```rpl\n" + s + "\n```" }
