@@ -11,7 +11,8 @@ import (
 
 // documentSymbol outlines a file: package, imports, constants, types
 // (with their fields), functions (with their parameters) and tests. It
-// needs only the parse, so a broken file still has an outline.
+// needs only the parse, so a broken file still has an outline: a broken
+// function keeps its header, a broken test its name.
 func (s *Server) documentSymbol(_ *glsp.Context, p *protocol.DocumentSymbolParams) (any, error) {
 	path := uriToPath(p.TextDocument.URI)
 	return parsed(s, string(protocol.MethodTextDocumentDocumentSymbol), path, func(fn *lang.FileNode) (any, error) {
@@ -69,9 +70,42 @@ func fileSymbols(fn *lang.FileNode) []protocol.DocumentSymbol {
 			out = append(out, ds)
 		case *lang.TestDecl:
 			out = append(out, sym(litName(d.Name), protocol.SymbolKindMethod, "test", d.Sp, d.Name.Sp))
+		case *lang.BadDecl:
+			if name, sel, ok := brokenTest(f.Src, d.Sp); ok {
+				out = append(out, sym(name, protocol.SymbolKindMethod, "test", d.Sp, sel))
+			}
 		}
 	}
 	return out
+}
+
+// brokenTest reads a declaration that did not parse, at sp of src: when
+// it starts as a test does, `test "name"` (a test whose body is being
+// typed), it returns the test's name and the span of its literal. The
+// parser keeps a broken function's header, not a test's.
+func brokenTest(src []byte, sp lang.Span) (name string, sel lang.Span, ok bool) {
+	var toks []lang.Token
+	for t := range lang.Tokens(src[sp.Start:sp.End]) {
+		if t.Kind != lang.TokenComment {
+			if toks = append(toks, t); len(toks) == 2 {
+				break
+			}
+		}
+	}
+	if len(toks) < 2 || toks[1].Kind != lang.TokenString || string(src[sp.Start+toks[0].Span.Start:sp.Start+toks[0].Span.End]) != "test" {
+		return "", sel, false
+	}
+	sel = lang.Span{Start: sp.Start + toks[1].Span.Start, End: sp.Start + toks[1].Span.End}
+	// The literal's value, as the parser reads it: in a test of its own.
+	fn, _ := lang.Parse("", []byte("test "+string(src[sel.Start:sel.End])+" {}"))
+	if len(fn.Decls) != 1 {
+		return "", sel, false
+	}
+	td, isTest := fn.Decls[0].(*lang.TestDecl)
+	if !isTest || td.Name == nil {
+		return "", sel, false
+	}
+	return litName(td.Name), sel, true
 }
 
 // litName names a symbol after a string: its value, or the literal as

@@ -58,3 +58,27 @@ func TestWorkspaceSymbolsFuzzy(t *testing.T) {
 		}
 	}
 }
+
+// A test whose body does not parse (being typed) is still in the outline,
+// named, over the text up to the next declaration, which is there too:
+// it was dropped.
+func TestSymbolsBrokenTest(t *testing.T) {
+	dir := t.TempDir()
+	src := "package p\n\ntest \"ok\" {\n  expect true\n}\n\ntest \"broken \\\"🎉\\\"\" {\n  let x = \n\nfn helper(r: Request) -> int = 1\n"
+	write(t, filepath.Join(dir, "p_test.rpl"), src)
+	c := newClient(t, dir, lsp.Options{})
+	u := c.open("p_test.rpl")
+	var syms []protocol.DocumentSymbol
+	c.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": u}}, &syms)
+	var names []string
+	for _, s := range syms {
+		names = append(names, s.Name)
+	}
+	if want := []string{"p", "ok", `broken "🎉"`, "helper"}; !slices.Equal(names, want) {
+		t.Fatalf("document symbols %q, want %q", names, want)
+	}
+	b := syms[2]
+	if b.Kind != protocol.SymbolKindMethod || b.Range.Start.Line != 6 || b.Range.End.Line != 7 || b.SelectionRange.Start != (protocol.Position{Line: 6, Character: 5}) {
+		t.Errorf("the broken test's symbol %+v", b)
+	}
+}
