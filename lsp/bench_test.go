@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/rpl-lang/rpl/internal/testpolicy"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,6 +82,30 @@ func BenchmarkCompletion1000Rules(b *testing.B) {
 		var got protocol.CompletionList
 		c.call("textDocument/completion", docPos(u, pos(line, 4+len("r.tenant."))), &got)
 		if len(got.Items) == 0 || got.Items[0].Label == "" {
+			b.Fatalf("completion %+v", got)
+		}
+	}
+}
+
+// BenchmarkCompletionNewCall1000Rules measures completion right after
+// typing `to("x").` into a 1,000-rule policy: the last check has no such
+// call, and the text without the dot is checked for its type.
+func BenchmarkCompletionNewCall1000Rules(b *testing.B) {
+	c, u, line := openGenerated(b)
+	at := pos(line, 4)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		text := fmt.Sprintf("to(\"x:%d\").", i) // a new text each time: no check serves again
+		if i > 0 {
+			v := c.edit(u, protocol.Range{Start: at, End: pos(line, 4+len(text)-1+len("\n    "))}, "")
+			c.waitDiags(u, v)
+		}
+		b.StartTimer()
+		c.edit(u, protocol.Range{Start: at, End: at}, text+"\n    ")
+		var got protocol.CompletionList
+		c.call("textDocument/completion", docPos(u, pos(line, 4+len(text))), &got)
+		if !slices.ContainsFunc(got.Items, func(it protocol.CompletionItem) bool { return it.Label == "because" }) {
 			b.Fatalf("completion %+v", got)
 		}
 	}
