@@ -64,28 +64,26 @@ func (s *Server) completion(_ *glsp.Context, p *protocol.CompletionParams) (any,
 // and the word (checkWithout) does, run on a goroutine of its own (a
 // check of a large policy held every message after the request).
 func (s *Server) completeMembers(method, path string, cur *lang.File, dot, end int, c *completer) (any, error) {
-	list := &protocol.CompletionList{Items: c.items}
+	list := func() (any, error) { return &protocol.CompletionList{Items: c.items}, nil }
+	known := func(sn *snapshot) bool { return s.dotMembers(s.goodOf(sn, path), path, cur.Src, dot, c) }
 	without := func(policy string) (any, error) {
 		if sn := s.checkWithout(policy, path, cur, dot, end); !sn.syntaxErrors(path) {
 			if fn := sn.fileNode(path); fn != nil {
 				s.dotMembers(sn, path, fn.File.Src, dot, c)
 			}
 		}
-		list.Items = c.items
-		return list, nil
+		return list()
 	}
 	if sn := s.kept(path); sn != nil {
-		if s.dotMembers(s.goodOf(sn, path), path, cur.Src, dot, c) {
-			list.Items = c.items
-			return list, nil
+		if known(sn) {
+			return list()
 		}
 		s.laterCheck(method, func(context.Context) (any, error) { return without(sn.policy) })
 		return nil, nil
 	}
 	return answer(s, method, s.pin(path), false, func(sn *snapshot) (any, error) {
-		if s.dotMembers(s.goodOf(sn, path), path, cur.Src, dot, c) {
-			list.Items = c.items
-			return list, nil
+		if known(sn) {
+			return list()
 		}
 		return without(sn.policy)
 	})
