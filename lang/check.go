@@ -379,6 +379,20 @@ type checker struct {
 	// none: a ?? after it, (x ?? d) ?? e, is not reported again, the
 	// warning's fix removing its default too.
 	neverNone map[*BinaryExpr]*Diagnostic
+	// folds are the constant operations folded in a policy that extends
+	// another, and laterChecks the builtin calls whose constant arguments
+	// read a constant the composed policy replaces: what
+	// checkOverriddenFolds and checkOverriddenCalls judge again once every
+	// package is checked. allChecked says they are.
+	folds       []foldSite
+	laterChecks []laterCheck
+	allChecked  bool
+	// overrideExpr and derivedExpr are overrideIn's answers for binary
+	// operations and calls, and derivedValue's for binary operations,
+	// which a chain (a + b + c, to(t).tag(…).tag(…)) asks of each of its
+	// links again.
+	overrideExpr map[Expr]override
+	derivedExpr  map[Expr]derivedResult
 }
 
 // fnCtx is the checker's context within one declaration: the file and
@@ -393,10 +407,11 @@ type fnCtx struct {
 	scope      *Scope
 	fn         *FuncDecl // the function whose body is checked; nil outside one
 	fnObj      *Object
-	fnResult   Type // fn's declared result type; nil when inferred
-	returnType Type // fn's returns so far, when its result is inferred
-	inTest     bool // in a test block
-	inLambda   int  // depth of lambdas around the code
+	constObj   *Object // the constant whose value is checked (resolve); nil elsewhere
+	fnResult   Type    // fn's declared result type; nil when inferred
+	returnType Type    // fn's returns so far, when its result is inferred
+	inTest     bool    // in a test block
+	inLambda   int     // depth of lambdas around the code
 }
 
 func newChecker(cfg *Config) *checker {
@@ -719,7 +734,10 @@ func (c *checker) checkAll() {
 			c.checkPackage(pkg)
 		}
 	}
+	c.allChecked = true
 	c.checkOverriddenMatches()
+	c.checkOverriddenFolds()
+	c.checkOverriddenCalls()
 	c.reportNoOverride()
 	c.recordExhaustive()
 	c.reportAfterBranches()

@@ -270,6 +270,9 @@ func (c *checker) withDecl(obj *Object, fn func()) {
 	file := obj.Pkg.declFiles[obj.Decl]
 	saved := c.fnCtx
 	c.fnCtx = fnCtx{pkg: obj.Pkg, file: file, scope: obj.Pkg.fileScopes[file]}
+	if obj.Kind == ObjConst {
+		c.constObj = obj
+	}
 	fn()
 	c.fnCtx = saved
 }

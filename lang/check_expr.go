@@ -639,6 +639,7 @@ func (c *checker) unary(e *UnaryExpr, want Type) Type {
 						return t
 					}
 					c.info.Consts[e] = -v
+					c.noteFold(e)
 				case float64:
 					c.info.Consts[e] = -v
 				}
@@ -1271,7 +1272,20 @@ func (c *checker) fold(e *BinaryExpr, xt, yt Type) {
 	}
 	if ok {
 		c.info.Consts[e] = v
+		if arithmetic(e.Op) {
+			c.noteFold(e)
+		}
 	}
+}
+
+// arithmetic reports whether op is an operator whose constant result may
+// overflow or divide by zero (RPL315).
+func arithmetic(op string) bool {
+	switch op {
+	case "+", "-", "*", "/", "%":
+		return true
+	}
+	return false
 }
 
 func (c *checker) selector(e *SelectorExpr) Type {

@@ -42,21 +42,47 @@ type override struct{ orig, by *Object }
 // zero override when there is none, and e's value is the one the checker
 // recorded (Info.Consts).
 func (c *checker) overrideIn(e Expr) override {
+	kept := chained(e)
+	if kept {
+		if v, ok := c.overrideExpr[e]; ok {
+			return v
+		}
+	}
 	var found override
 	Inspect(e, func(n Node) bool {
 		if found.orig != nil {
 			return false
 		}
-		id, ok := n.(*Ident)
-		if !ok {
-			return true
+		if x, ok := n.(Expr); ok && x != e && chained(x) {
+			found = c.overrideIn(x)
+			return false
 		}
-		if o := c.info.Uses[id]; o != nil && o.Kind == ObjConst {
-			found = c.constOverride(o)
+		if id, ok := n.(*Ident); ok {
+			if o := c.info.Uses[id]; o != nil && o.Kind == ObjConst {
+				found = c.constOverride(o)
+			}
+			return false
 		}
-		return false
+		return true
 	})
+	if kept {
+		if c.overrideExpr == nil {
+			c.overrideExpr = map[Expr]override{}
+		}
+		c.overrideExpr[e] = found
+	}
 	return found
+}
+
+// chained reports whether e is a binary operation or a call, the links
+// of a chain (a + b + c, to(t).tag(…).tag(…)) that overrideIn is asked
+// about at each link: it keeps their answers.
+func chained(e Expr) bool {
+	switch e.(type) {
+	case *BinaryExpr, *CallExpr:
+		return true
+	}
+	return false
 }
 
 // constOverride is overrideIn for the constant o.
@@ -114,15 +140,38 @@ func (c *checker) derivedValue(e Expr) (ConstValue, bool) {
 			}
 		}
 	case *BinaryExpr:
-		x, ok1 := c.derivedValue(e.X)
-		y, ok2 := c.derivedValue(e.Y)
-		if ok1 && ok2 {
-			if v, ok, msg := foldBinary(e.Op, c.info.Types[e.X], c.info.Types[e.Y], x, y); ok && msg == "" {
-				return v, true
-			}
+		if r, ok := c.derivedExpr[e]; ok {
+			return r.v, r.ok
 		}
+		var r derivedResult
+		if v, msg := c.derivedFold(e); msg == "" && v != NotConst {
+			r = derivedResult{v, true}
+		}
+		if c.allChecked { // before, a replacement's value may not be known yet
+			if c.derivedExpr == nil {
+				c.derivedExpr = map[Expr]derivedResult{}
+			}
+			c.derivedExpr[e] = r
+		}
+		return r.v, r.ok
 	}
 	return nil, false
+}
+
+// derivedFold is the value of the binary operation e over the values its
+// operands have in the composed policy (derivedValue), NotConst when the
+// checker cannot compute it, and foldBinary's error when there is one.
+func (c *checker) derivedFold(e *BinaryExpr) (ConstValue, string) {
+	x, ok1 := c.derivedValue(e.X)
+	y, ok2 := c.derivedValue(e.Y)
+	if !ok1 || !ok2 {
+		return NotConst, ""
+	}
+	v, ok, msg := foldBinary(e.Op, c.info.Types[e.X], c.info.Types[e.Y], x, y)
+	if !ok {
+		return NotConst, msg
+	}
+	return v, ""
 }
 
 // derivedConst is the value of the constant o in the composed policy.
@@ -353,4 +402,168 @@ func overrides(main *Package, name string) bool {
 		}
 	}
 	return false
+}
+
+// A constant operation of a parent may overflow or divide by zero with
+// the constants of the composed policy alone: const PER = 100 / LIMIT in
+// the parent, const LIMIT = 0 in the child. The checker folds each
+// operation with its own package's constants (RPL315 for one that fails
+// there); checkOverriddenFolds folds again those that read a constant
+// the composed policy replaces, with the values the compiler gives them,
+// and reports one that fails at the declaration that breaks it, as
+// checkOverriddenMatches reports a match: it is the child's value that
+// is wrong for the parent, the file its author is editing, and an
+// operation of the parent that is right on its own is not where the
+// change has to be made. checkOverriddenCalls does the same for a
+// builtin call that then always fails (RPL326).
+
+// foldSite is a constant operation (a binary arithmetic operator, or
+// unary -) folded in file, in the top-level function fn or the value of
+// the constant cnst (both nil in a test).
+type foldSite struct {
+	e        Expr
+	file     *FileNode
+	fn, cnst *Object
+}
+
+// noteFold records the constant operation e, just folded, for
+// checkOverriddenFolds: in a policy that extends another only.
+func (c *checker) noteFold(e Expr) {
+	if main := c.prog.Main; main != nil && main.Extends != nil {
+		c.folds = append(c.folds, foldSite{e, c.file, c.fnObj, c.constObj})
+	}
+}
+
+// replaced reports whether the composed policy leaves out the code of
+// the top-level function fn or constant cnst: another declaration of its
+// name replaces it, and super does not call the function.
+func (c *checker) replaced(fn, cnst *Object) bool {
+	if fn != nil && c.derived(fn) != fn && !c.superCalled[fn] {
+		return true
+	}
+	return cnst != nil && c.derived(cnst) != cnst
+}
+
+// checkOverriddenFolds reports each constant operation that succeeds with
+// its package's constants but overflows or divides by zero with the
+// composed policy's (RPL315), at the declaration that replaces the
+// constant it reads (the divisor's first), with the operation as a
+// related location. An operation whose operand fails already is not
+// reported again.
+func (c *checker) checkOverriddenFolds() {
+	for _, s := range c.folds {
+		if c.overrideIn(s.e).orig == nil || c.replaced(s.fn, s.cnst) {
+			continue
+		}
+		var msg string
+		var ov override
+		operand := s.e // the operand that reads the replacement
+		switch e := s.e.(type) {
+		case *BinaryExpr:
+			if _, msg = c.derivedFold(e); msg == msgDivZero {
+				if ov = c.overrideIn(e.Y); ov.orig != nil {
+					operand = e.Y
+				}
+			}
+		case *UnaryExpr:
+			if v, ok := c.derivedValue(e.X); ok && v == ConstValue(int64(math.MinInt64)) {
+				msg = outOfRange(kindOf(c.info.Types[e]))
+			}
+		}
+		if msg == "" {
+			continue
+		}
+		if ov.orig == nil {
+			ov = c.overrideIn(s.e)
+		}
+		where := c.relPos(ov.by, s.file, s.e.Span().Start)
+		if !c.names(operand, ov.orig) {
+			where += fmt.Sprintf(" (%s reads %s)", exprString(operand), ov.by.Name)
+		}
+		text := exprString(s.e)
+		var d *Diagnostic
+		if msg == msgDivZero {
+			d = c.atOverride(ov, CodeConstOverflow, "%s in constant expression %s at %s", msg, text, where)
+		} else {
+			d = c.atOverride(ov, CodeConstOverflow, "constant expression %s at %s is %s", text, where, msg)
+		}
+		d.Related = []Related{{File: s.file.File, Span: s.e.Span(), Message: msg + " once " + ov.by.Name + " is overridden"}}
+	}
+}
+
+// names reports whether e names the constant o itself (not through
+// another constant's value).
+func (c *checker) names(e Expr, o *Object) bool {
+	found := false
+	Inspect(e, func(n Node) bool {
+		if id, ok := n.(*Ident); ok && c.info.Uses[id] == o {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// laterCheck is a call of the builtin b, named name as written, in file,
+// in the top-level function fn or constant cnst, whose constant arguments
+// read a constant the composed policy replaces.
+type laterCheck struct {
+	name     string
+	b        *Builtin
+	args     []Expr
+	file     *FileNode
+	fn, cnst *Object
+}
+
+// checkLater reports whether the constCheck of a call of b with args is
+// to wait until every package is checked: an argument reads a constant
+// that the composed policy replaces, whose value the checker may not have
+// checked yet. It records the call for checkOverriddenCalls.
+func (c *checker) checkLater(name string, b *Builtin, args []Expr) bool {
+	if main := c.prog.Main; c.allChecked || main == nil || main.Extends == nil {
+		return false
+	}
+	for _, a := range args {
+		if a != nil && c.overrideIn(a).orig != nil {
+			c.laterChecks = append(c.laterChecks, laterCheck{name, b, args, c.file, c.fnObj, c.constObj})
+			return true
+		}
+	}
+	return false
+}
+
+// checkOverriddenCalls makes the constCheck of the calls checkLater put
+// off: a call that always fails with the composed policy's constants is
+// reported (RPL326) at the declaration that replaces the constant its
+// failing argument reads, with the argument as a related location.
+func (c *checker) checkOverriddenCalls() {
+	saved := c.file
+	defer func() { c.file = saved }()
+	for _, l := range c.laterChecks {
+		if c.replaced(l.fn, l.cnst) {
+			continue
+		}
+		c.file = l.file
+		c.constCheck(l.name, l.b, l.args)
+	}
+}
+
+// relPos is the position at in file, for a message about the
+// declaration o: the file's path relative to o's directory, its line and
+// column.
+func (c *checker) relPos(o *Object, file *FileNode, at Pos) string {
+	where := file.File.Name
+	if rel, err := filepath.Rel(filepath.Dir(c.fileOf(o).Name), where); err == nil {
+		where = filepath.ToSlash(rel)
+	}
+	p := file.File.Position(at)
+	return fmt.Sprintf("%s:%d:%d", where, p.Line, p.Col)
+}
+
+// atOverride reports at the name of ov's replacing declaration, its
+// message led by "X overrides p.X: ".
+func (c *checker) atOverride(ov override, code Code, format string, args ...any) *Diagnostic {
+	by := ov.by
+	lead := fmt.Sprintf("%s overrides %s.%s: ", by.Name, ov.orig.Pkg.Name, ov.orig.Name)
+	return c.errorf(c.fileOf(by), Span{by.Pos(), by.Pos() + Pos(len(by.Name))}, code, lead+format, args...)
 }

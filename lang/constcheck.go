@@ -362,6 +362,9 @@ func runFloat(op string, a, b float64) (float64, bool) {
 // policy that built before still builds. An argument that names a
 // constant has the constant's declaration as its related location.
 func (c *checker) constCheck(name string, b *Builtin, args []Expr) {
+	if c.checkLater(name, b, args) {
+		return
+	}
 	vals := make([]ConstValue, len(args))
 	known := false
 	for i, a := range args {
@@ -374,6 +377,13 @@ func (c *checker) constCheck(name string, b *Builtin, args []Expr) {
 	c.catalogueCheck(b, args, vals)
 	i, why := b.ConstCheck(vals)
 	if why == "" || i < 0 || i >= len(args) || args[i] == nil {
+		return
+	}
+	if ov := c.overrideIn(args[i]); ov.orig != nil {
+		// Only with the composed policy's constants (checkOverriddenCalls).
+		p := b.Type.Params[i].Name
+		d := c.atOverride(ov, CodeAlwaysFails, "%s(…) at %s always fails when it runs: %s", name, c.relPos(ov.by, c.file, args[i].Span().Start), why)
+		d.Related = []Related{{File: c.file.File, Span: args[i].Span(), Message: name + "(…)'s " + p + ", which reads " + ov.by.Name}}
 		return
 	}
 	d := c.errAt(args[i], CodeAlwaysFails, "%s(…) always fails when it runs: %s", name, why)
