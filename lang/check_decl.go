@@ -360,6 +360,10 @@ func (c *checker) resolve(obj *Object) {
 			t := c.exprAs(d.Value, want, what{"const", obj.Name, ""})
 			if want != nil {
 				t = want
+			} else if isBasic(t, NoneType) {
+				// As [] and {} (language.md §4.2).
+				c.errAt(d.Value, CodeCannotInfer, "cannot infer the type of %s from none: write const %s: T? = none", obj.Name, obj.Name)
+				t = Typ[Invalid]
 			}
 			// An error in the value (an undefined name, lenght("x")) says
 			// what is wrong with it: not also that it is not constant. Nor
