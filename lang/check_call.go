@@ -403,6 +403,9 @@ func (c *checker) callBuiltin(e *CallExpr, name string, cands []*Builtin, receiv
 		c.errAt(lambda, CodeBadLambda, "no version of %s takes a function: a lambda is not allowed here", name)
 		return Typ[Invalid]
 	}
+	if c.misnamed(e, name, cands, receiver, recvT, argTypes) {
+		return Typ[Invalid]
+	}
 	var sigs []string
 	for _, b := range cands {
 		sigs = append(sigs, name+strings.TrimPrefix(b.Type.String(), "fn"))
@@ -420,6 +423,100 @@ func (c *checker) callBuiltin(e *CallExpr, name string, cands []*Builtin, receiv
 	}
 	c.errAt(e, CodeMismatch, "no version of %s takes (%s); it takes %s", name, strings.Join(have, ", "), strings.Join(sigs, " or "))
 	return Typ[Invalid]
+}
+
+// misnamed reports (RPL206) the named arguments of a call of an
+// overloaded builtin that fits none of its versions cands when the names
+// are at fault: a version fits the arguments once each name it has no
+// parameter of is read as the name of its next parameter not otherwise
+// given (len(s: [1]) is len(xs: list[T]), max(a: 1, c: 2) max(a: int,
+// b: int)), the first such version being the one named; else no version
+// has a parameter of some name (the names of all of them suggested). It
+// reports false, having said nothing, when every name is some version's.
+func (c *checker) misnamed(e *CallExpr, name string, cands []*Builtin, receiver Expr, recvT Type, argTypes map[Expr]Type) bool {
+	for _, b := range cands {
+		renamed, as := renameArgs(e, b.Type, receiver != nil)
+		if len(as) == 0 {
+			continue
+		}
+		if ok, _ := c.fits(renamed, b, receiver, recvT, argTypes); !ok {
+			continue
+		}
+		for _, a := range e.Args {
+			if p, ok := as[a]; ok {
+				c.errBest(a.Name, CodeUnknownArg, a.Name.Name, Nearest(a.Name.Name, []string{p}), "the version of %s that takes these arguments, %s%s, has no parameter %s", name, name, sigString(b.Type), a.Name.Name)
+			}
+		}
+		return true
+	}
+	var names []string
+	for _, b := range cands {
+		for _, p := range b.Type.Params {
+			if !slices.Contains(names, p.Name) {
+				names = append(names, p.Name)
+			}
+		}
+	}
+	found := false
+	for _, a := range e.Args {
+		if a.Name != nil && !slices.Contains(names, a.Name.Name) {
+			c.errSuggest(a.Name, CodeUnknownArg, a.Name.Name, names, "no version of %s has a parameter %s", name, a.Name.Name)
+			found = true
+		}
+	}
+	return found
+}
+
+// renameArgs is the call e with each named argument that ft has no
+// parameter of named after the next parameter of ft not otherwise given
+// (the first filled by the receiver, when recv), and what it names each
+// (nil when none is renamed or there are not enough parameters left).
+func renameArgs(e *CallExpr, ft *Func, recv bool) (*CallExpr, map[*Arg]string) {
+	given := make([]bool, len(ft.Params))
+	next := 0
+	if recv && len(given) > 0 {
+		given[0], next = true, 1
+	}
+	var unknown []*Arg
+	for _, a := range e.Args {
+		if a.Name == nil {
+			if next < len(given) {
+				given[next] = true
+			}
+			next++
+			continue
+		}
+		i := slices.IndexFunc(ft.Params, func(p *FuncParam) bool { return p.Name == a.Name.Name })
+		if i < 0 {
+			unknown = append(unknown, a)
+		} else {
+			given[i] = true
+		}
+	}
+	if len(unknown) == 0 {
+		return nil, nil
+	}
+	as := map[*Arg]string{}
+	for i, p := range ft.Params {
+		if len(as) == len(unknown) {
+			break
+		}
+		if !given[i] {
+			as[unknown[len(as)]] = p.Name
+		}
+	}
+	if len(as) < len(unknown) {
+		return nil, nil
+	}
+	r := *e
+	r.Args = make([]*Arg, len(e.Args))
+	for i, a := range e.Args {
+		r.Args[i] = a
+		if p, ok := as[a]; ok {
+			r.Args[i] = &Arg{Sp: a.Sp, Name: &Ident{Sp: a.Name.Sp, Name: p}, Value: a.Value}
+		}
+	}
+	return &r, as
 }
 
 // fits reports, without diagnostics, whether the typed arguments fit b,
