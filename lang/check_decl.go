@@ -586,11 +586,26 @@ func (c *checker) checkOverride(pkg *Package, obj *Object) {
 			// parameter would read another's argument.
 			c.errAt(name, CodeBadOverride, "%s overrides %s.%s with its parameters in another order: have %s, want %s (the parent's calls may name its parameters, and pass them in its order)", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
 		case obj.Kind == ObjConst && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !Identical(obj.Type, prev.Type):
-			c.errAt(name, CodeBadOverride, "const %s overrides %s.%s with type %s, want %s", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
+			have, want := twoTypes(obj.Type, prev.Type)
+			c.errAt(name, CodeBadOverride, "const %s overrides %s.%s with type %s, want %s", obj.Name, prev.Pkg.Name, prev.Name, have, want)
 		case obj.Kind == ObjType && !IsInvalid(obj.Type) && !IsInvalid(prev.Type) && !Identical(obj.Type, prev.Type):
-			c.errAt(name, CodeBadOverride, "type %s overrides %s.%s with a different type: have %s, want %s (a type may be redeclared only as the same type)", obj.Name, prev.Pkg.Name, prev.Name, obj.Type, prev.Type)
+			have, want := twoTypes(obj.Type, prev.Type)
+			c.errAt(name, CodeBadOverride, "type %s overrides %s.%s with a different type: have %s, want %s (a type may be redeclared only as the same type)", obj.Name, prev.Pkg.Name, prev.Name, have, want)
 		}
 	})
+}
+
+// twoTypes spells the types a and b, which differ, for a message: by
+// their names, but two records of the same name (a child's type
+// replacing its parent's) field by field.
+func twoTypes(a, b Type) (string, string) {
+	x, y := a.String(), b.String()
+	ra, ok1 := a.(*Record)
+	rb, ok2 := b.(*Record)
+	if x == y && ok1 && ok2 {
+		return ra.Literal(), rb.Literal()
+	}
+	return x, y
 }
 
 // sameParamNames reports whether the function type a, replacing b, names
