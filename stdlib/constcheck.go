@@ -145,6 +145,9 @@ func constArm(args []lang.ConstValue) (int, string) {
 	if !ok {
 		return -1, ""
 	}
+	if _, err := splitTotal(split); err == errEmptyTarget {
+		return 2, errEmptyArm.Error()
+	}
 	return splitProblem(2, split, all)
 }
 

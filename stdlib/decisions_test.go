@@ -525,7 +525,7 @@ func TestABArmWinnerChecksSplit(t *testing.T) {
 		msg   string
 	}{
 		{kv(t, str("b"), vm.Int(5), str("a"), vm.Int(-1)), `negative weight -1 for "a"`},
-		{kv(t, str("b"), vm.Int(5), str(""), vm.Int(5)), "empty target"},
+		{kv(t, str("b"), vm.Int(5), str(""), vm.Int(5)), "empty arm name"},
 		{kv(t, str("b"), vm.Int(0)), "weights sum to 0"},
 		{emptyMap, "empty split"},
 		{kv(t, str("a"), vm.Int(5), str("c"), vm.Int(5)), `winner "b" of experiment "e" is not an arm of the split`},

@@ -61,6 +61,19 @@ func refine(c *vm.Call, d vm.Value) ([]vm.Value, error) {
 
 var errEmptyTarget = errors.New("empty target")
 
+// errEmptyArm is ab.arm's error of a split with an empty arm name, where
+// weighted's is errEmptyTarget (armProblem).
+var errEmptyArm = errors.New("empty arm name")
+
+// armProblem is err, a draw's from an experiment's split, as ab.arm says
+// it: its keys are arms, not targets.
+func armProblem(err error) error {
+	if err == errEmptyTarget {
+		return errEmptyArm
+	}
+	return err
+}
+
 // checkTarget is the error of a target the router does not take
 // (lang.TargetProblem): it would answer it, and refuse the feedback that
 // names it, so that the target's health and costs were never known.

@@ -180,7 +180,7 @@ func abArm(c *vm.Call, a []vm.Value) (vm.Value, error) {
 	}
 	arm, err := pickWeighted(c, split, mix64(pairSeed(exp, key)))
 	if err != nil {
-		return vm.Value{}, err
+		return vm.Value{}, armProblem(err)
 	}
 	if s, ok := c.Host().(ExperimentState); ok {
 		if w, ok := s.Winner(exp); ok {
