@@ -2300,7 +2300,7 @@ func (c *checker) stmt(s Stmt, want Type, value bool) Type {
 		return Typ[Never]
 	case *ExpectStmt:
 		if !c.inTest {
-			c.errAt(s, CodeExpectOutside, "expect outside a test: expect states what a test checks, in a test \"name\" { … } block of a *_test.rpl file")
+			c.errAt(s, CodeExpectOutside, "expect outside a test: expect states what a test checks, in a test \"name\" { … } block (in any file, most often a *_test.rpl file)")
 		}
 		c.exprAs(s.Cond, Typ[Bool], what{"expect", "", ""})
 		if s.Message != nil {
