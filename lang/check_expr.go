@@ -569,8 +569,8 @@ func (c *checker) braceLit(e *BraceLit, want Type) Type {
 }
 
 // nameKey warns of the bare key id of a map literal with string keys,
-// the string of its name, that names a constant, a local, a parameter
-// or an imported module where the literal is (RPL219): the value of the
+// the string of its name, that names a constant, a local, a parameter,
+// an imported module or an enum member where the literal is (RPL219): the value of the
 // name was most often meant ({stable: 95} after const stable = "a:b").
 // The fix quotes the key, which keeps its meaning and quiets the
 // warning. A record's bare keys are its field names: never reported.
@@ -596,6 +596,11 @@ func (c *checker) nameKey(id *Ident) {
 		}
 	case ObjModule:
 		what = "the module " + id.Name
+	case ObjEnum:
+		what = "the enum member " + id.Name
+		if o.Type != nil {
+			what += " (a " + o.Type.String() + ")"
+		}
 	default:
 		return
 	}
