@@ -444,3 +444,37 @@ fn route(r: Request) -> Decision {
 		})
 	}
 }
+
+// TestCatalogueOverriddenTarget: a parent's constant target that the
+// child replaces is judged with the child's value (language.md §8.3), and
+// a target the catalogue does not list is reported at the child's
+// constant, the parent's argument a related location, as RPL315 and
+// RPL326 are; the parent's own value is not reported.
+func TestCatalogueOverriddenTarget(t *testing.T) {
+	u := universe(t)
+	files := map[string]string{
+		"/v/org.rpl":  "package org\n\nconst T = \"openai:gpt-4o\"\n\nfn route(r: Request) -> Decision = to(T)\n",
+		"/v/team.rpl": "package team\n\nextends \"org\"\n\nconst T = \"openai:gpt-4oo\"\n",
+	}
+	read := func(p string) ([]byte, error) {
+		if s, ok := files[p]; ok {
+			return []byte(s), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	_, diags := lang.Check(&lang.Config{Universe: u, ReadFile: read, Catalogue: []string{"openai:gpt-4o"}}, "/v/team.rpl")
+	var got []string
+	for _, d := range diags {
+		p := d.File.Position(d.Span.Start)
+		s := fmt.Sprintf("%s:%d:%d: %s %s", filepath.Base(d.File.Name), p.Line, p.Col, d.Code, d.Message)
+		for _, r := range d.Related {
+			rp := r.File.Position(r.Span.Start)
+			s += fmt.Sprintf(" related %s:%d:%d %s", filepath.Base(r.File.Name), rp.Line, rp.Col, r.Message)
+		}
+		got = append(got, s)
+	}
+	want := []string{`team.rpl:5:7: RPL221 T overrides org.T: target "openai:gpt-4oo" at org.rpl:5:39 is not in the catalogue (catalogue.json) (did you mean "openai:gpt-4o"?) related org.rpl:5:39 the target, which reads T`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+}

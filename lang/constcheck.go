@@ -790,14 +790,21 @@ func (c *checker) unknownTarget(at Expr, target string) {
 	if target == "" || c.catalogue[target] {
 		return
 	}
-	d := c.errAt(at, CodeNotInCatalogue, "target %s is not in the catalogue (catalogue.json)", strconv.Quote(target))
+	var d *Diagnostic
+	if ov := c.overrideIn(at); ov.orig != nil {
+		// Only with the composed policy's constants (checkOverriddenCalls).
+		d = c.atOverride(ov, CodeNotInCatalogue, "target %s at %s is not in the catalogue (catalogue.json)", strconv.Quote(target), c.relPos(ov.by, c.file, at.Span().Start))
+		d.Related = []Related{{File: c.file.File, Span: at.Span(), Message: "the target, which reads " + ov.by.Name}}
+	} else {
+		d = c.errAt(at, CodeNotInCatalogue, "target %s is not in the catalogue (catalogue.json)", strconv.Quote(target))
+	}
 	if best := Nearest(target, c.cfg.Catalogue); best != "" {
 		d.Message += " (did you mean " + strconv.Quote(best) + "?)"
 		if lit, ok := Unparen(at).(*BasicLit); ok && lit.Kind == LitString {
 			d.Fixes = append(d.Fixes, Fix{Title: "change the target to " + best, Span: lit.Span(), NewText: strconv.Quote(best)})
 		}
 	}
-	if o := c.namedConst(at); o != nil {
+	if o := c.namedConst(at); o != nil && d.Related == nil {
 		d.Related = c.declaredAt(o, o.Name+" declared here")
 	}
 }
