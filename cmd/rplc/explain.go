@@ -9,6 +9,7 @@ import (
 
 	"github.com/rpl-lang/rpl"
 	"github.com/rpl-lang/rpl/explain"
+	"github.com/rpl-lang/rpl/runtime"
 	"github.com/rpl-lang/rpl/vm"
 	"github.com/spf13/cobra"
 )
@@ -70,8 +71,9 @@ path may go past the point where it did, and when the traced run runs out,
 the path is cut short; a note says so (path_note in JSON).
 
 Exit status: 0 with a decision, 1 when the policy has errors, the request
-or state is not valid, or the evaluation fails (the path up to the failure
-is still shown), 2 for a wrong command line (a missing file, or a
+or state is not valid, the evaluation fails (the path up to the failure
+is still shown) or a router would refuse the decision (as rplc eval says
+it, the decision and path still shown), 2 for a wrong command line (a missing file, or a
 directory given as POLICY, --request or --state, among them).`,
 		Example: `  rplc explain examples/policies/budget_guard.rpl --request req.json
   rplc explain budget_guard.rpl --request req.json --state state.json --format json | jq .path`,
@@ -102,6 +104,10 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		return err
 	}
 	res, runErr := ev.decide(cmd.Context(), nil)
+	var refused error // the router's verdict on the decision, as rplc eval gives it
+	if runErr == nil {
+		refused = runtime.CheckDecision(ev.prog.RequestType(), ev.prog.DecisionType(), res.Value)
+	}
 	// Fuel counts instructions, and the traced program runs others (its
 	// probes, no merged instructions, no inlining): it is given 4 times
 	// the normal run's limit (the VM's default when none is given), and
@@ -147,6 +153,9 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 		} else {
 			ev.failedRun(doc, runErr)
 		}
+		if refused != nil {
+			ev.failedRun(doc, refused)
+		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
@@ -177,6 +186,10 @@ func runExplain(cmd *cobra.Command, e *env, path string, f evalFlags, format str
 	}
 	if runErr != nil {
 		return ev.runError(runErr)
+	}
+	if refused != nil {
+		fmt.Fprintln(e.stderr, ev.errorText(refused))
+		return failed
 	}
 	return nil
 }
