@@ -206,6 +206,7 @@ type compiler struct {
 	zeroMemo     map[*lang.Record]vm.Value    // zero's records
 	sizes        map[vm.Value]constSize       // measure, by composite value
 	overrideMemo map[*lang.Object]bool        // consts.go: constTouchesOverride
+	touchMemo    map[lang.Expr]bool           // consts.go: touchesOverride
 	lenMemo      map[lang.Node]lenResult      // lenbound.go
 	params       map[*lang.Object][]lang.Expr // lenbound.go
 

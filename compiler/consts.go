@@ -470,21 +470,39 @@ func ZeroValue(t lang.Type) vm.Value { return zeroValue(t) }
 // `const double = limit * 2` when the child redeclares limit): the checker
 // folded it with the parent's value, so the compiler must not use that
 // folding.
+//
+// The answer is kept per expression, and an expression's is made of its
+// subexpressions' kept ones: the compiler asks it of every constant
+// subexpression it meets, and walking each one's whole tree made a chain
+// of 9,000 additions reading an overridden constant take 5 s to compile.
 func (c *compiler) touchesOverride(e lang.Expr) bool {
 	if c.prog.Main.Extends == nil {
 		return false
 	}
+	if id, ok := e.(*lang.Ident); ok {
+		o := c.info.Uses[id]
+		return o != nil && o.Kind == lang.ObjConst && c.constTouchesOverride(o)
+	}
+	if v, ok := c.touchMemo[e]; ok {
+		return v
+	}
 	found := false
 	lang.Inspect(e, func(n lang.Node) bool {
-		id, ok := n.(*lang.Ident)
-		if found || !ok {
-			return !found
+		switch x := n.(type) {
+		case nil:
+		case lang.Expr:
+			if found || lang.Node(x) == lang.Node(e) {
+				return !found
+			}
+			found = c.touchesOverride(x)
+			return false
 		}
-		if o := c.info.Uses[id]; o != nil && o.Kind == lang.ObjConst {
-			found = c.constTouchesOverride(o)
-		}
-		return false
+		return !found
 	})
+	if c.touchMemo == nil {
+		c.touchMemo = map[lang.Expr]bool{}
+	}
+	c.touchMemo[e] = found
 	return found
 }
 
