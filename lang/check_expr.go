@@ -1010,7 +1010,7 @@ func writeAs(e Expr, t Type) string {
 			return "money is written with a $, as $5"
 		}
 	case Duration:
-		if l.Kind == LitInt && validDigits(digits) && strings.Trim(digits, "0_") == "" {
+		if l.Kind == LitInt && ValidDigits(digits) && strings.Trim(digits, "0_") == "" {
 			return "a duration is written with its unit: 0s"
 		}
 		var ok []string

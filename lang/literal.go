@@ -32,7 +32,7 @@ func ParseMoney(raw string) (int64, error) {
 		return 0, &exponentError{raw: raw, to: moneyWithoutExponent(raw)}
 	}
 	whole, frac, hasFrac := strings.Cut(s, ".")
-	if !validDigits(whole) || hasFrac && !validDigits(frac) {
+	if !ValidDigits(whole) || hasFrac && !ValidDigits(frac) {
 		return 0, fmt.Errorf("malformed money literal %s", raw)
 	}
 	whole, frac = strings.ReplaceAll(whole, "_", ""), strings.ReplaceAll(frac, "_", "")
@@ -58,7 +58,7 @@ func moneyWithoutExponent(raw string) string {
 	}
 	whole, frac, hasFrac := strings.Cut(body[:i], ".")
 	exp, err := strconv.Atoi(body[i+1:])
-	if !validDigits(whole) || hasFrac && !validDigits(frac) || err != nil || exp < -40 || exp > 40 {
+	if !ValidDigits(whole) || hasFrac && !ValidDigits(frac) || err != nil || exp < -40 || exp > 40 {
 		return ""
 	}
 	digits := strings.ReplaceAll(whole+frac, "_", "")
@@ -185,7 +185,7 @@ func ParseInt(raw string) (int64, error) {
 		if err == nil && len(body) > 2 && body[2] == '_' {
 			err = strconv.ErrSyntax
 		}
-	} else if !validDigits(body) {
+	} else if !ValidDigits(body) {
 		err = strconv.ErrSyntax
 	} else {
 		v, err = strconv.ParseInt(strings.ReplaceAll(raw, "_", ""), 10, 64)
@@ -217,7 +217,7 @@ func ParseFloat(raw string) (float64, error) {
 	mant, exp, hasExp := strings.Cut(strings.ToLower(body), "e")
 	whole, frac, hasFrac := strings.Cut(mant, ".")
 	exp = strings.TrimLeft(exp, "+-")
-	if !validDigits(whole) || hasFrac && !validDigits(frac) || hasExp && !validDigits(exp) || strings.Contains(exp, "_") {
+	if !ValidDigits(whole) || hasFrac && !ValidDigits(frac) || hasExp && !ValidDigits(exp) || strings.Contains(exp, "_") {
 		return 0, fmt.Errorf("malformed float literal %s", raw)
 	}
 	v, err := strconv.ParseFloat(strings.ReplaceAll(raw, "_", ""), 64)
@@ -276,7 +276,7 @@ func parseDuration(raw string) (time.Duration, error) {
 			return 0, fmt.Errorf("unknown unit %q in duration literal %s (use ns, us, ms, s, m, h or d)", unitName, raw)
 		case ok && rank <= lastRank:
 			return 0, fmt.Errorf("duration literal %s: units must go from largest to smallest, each once (like 1h30m)", raw)
-		case !validDigits(whole) || hasFrac && !validDigits(frac):
+		case !ValidDigits(whole) || hasFrac && !ValidDigits(frac):
 			return 0, malformed
 		case !ok:
 			return 0, fmt.Errorf("duration literal %s: %s has no unit (use ns, us, ms, s, m, h or d)", raw, num)
@@ -331,9 +331,9 @@ func parseSimpleDuration(s string) (time.Duration, bool) {
 	return time.Duration(n) * unit, true
 }
 
-// validDigits reports whether s is one or more decimal digits with single
-// underscores between digits.
-func validDigits(s string) bool {
+// ValidDigits reports whether s is one or more decimal digits with single
+// underscores between digits, as a literal writes them ("8_000").
+func ValidDigits(s string) bool {
 	if s == "" || s[0] == '_' || s[len(s)-1] == '_' || strings.Contains(s, "__") {
 		return false
 	}

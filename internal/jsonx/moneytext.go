@@ -1,6 +1,10 @@
 package jsonx
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/rpl-lang/rpl/lang"
+)
 
 // ParseMoneyText reads an amount a JSON string gives as a money literal
 // writes it (spec §2.6), its "$" optional and a "-" before it allowed:
@@ -13,22 +17,8 @@ func ParseMoneyText(s string) (int64, error) {
 	body, _ := strings.CutPrefix(s, "-")
 	body = strings.TrimPrefix(body, "$")
 	whole, frac, hasFrac := strings.Cut(body, ".")
-	if !digitGroups(whole) || hasFrac && !digitGroups(frac) {
+	if !lang.ValidDigits(whole) || hasFrac && !lang.ValidDigits(frac) {
 		return 0, moneySyntax(s)
 	}
 	return ParseMoney(strings.ReplaceAll(s, "_", "")) // s itself without a "_"
-}
-
-// digitGroups reports whether s is a literal's digits: at least one, in
-// groups a single "_" separates ("8_000").
-func digitGroups(s string) bool {
-	if s == "" || s[0] == '_' || s[len(s)-1] == '_' || strings.Contains(s, "__") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if (s[i] < '0' || s[i] > '9') && s[i] != '_' {
-			return false
-		}
-	}
-	return true
 }
