@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/rpl-lang/rpl/internal/jsonx"
 	"github.com/rpl-lang/rpl/internal/repeats"
@@ -228,10 +230,12 @@ const logHeaderRoom = 128
 // (Refusing: each refused message's events dropped and counted), or no
 // answer came (a cluster without quorum, a stream leader lost: Stalled;
 // tried again every second, the events logged meanwhile waiting in the
-// queue). Delivery is at least once: messages the stream stored before
-// the failure, unacknowledged, are stored twice (a reader that must count
-// each decision once removes the duplicates by their request id and
-// time). A failure that falls between two acknowledged messages (a
+// queue). Each message has a Nats-Msg-Id: one the stream stored before
+// the failure is answered a duplicate when published again, within the
+// stream's duplicate window (2 minutes unless an operator set another);
+// past it delivery is at least once, such messages stored twice (a
+// reader that must count each decision once removes the duplicates by
+// their request id and time). A failure that falls between two acknowledged messages (a
 // leader elected again within the second) is not seen: the messages it
 // lost are lost uncounted.
 //
@@ -324,9 +328,15 @@ type DecisionLog struct {
 	stopped bool
 	spare   []*rt.DecisionEvent
 	// z is the message compressed (unless Uncompressed), and hdr its
-	// header, shared by every message (nats.go only reads it).
+	// Content-Encoding header, nil when it has none.
 	z   []byte
 	hdr nats.Header
+	// idPrefix and seq make each message's Nats-Msg-Id (msgID): a
+	// message published again that the stream had stored is answered
+	// a duplicate, counted stored, not stored twice nor refused (at a
+	// limit) as a new one.
+	idPrefix string
+	seq      uint64
 	// told filters the failures told Unavailable (NewDecisionLog's,
 	// then the publisher's).
 	told repeats.Filter
@@ -383,7 +393,7 @@ func NewDecisionLog(ctx context.Context, nc *nats.Conn, cfg LogConfig) (*Decisio
 	if cfg.AckEvery == 0 {
 		cfg.AckEvery = time.Second
 	}
-	l := &DecisionLog{nc: nc, cfg: cfg, given: given, stop: make(chan struct{}), done: make(chan struct{}),
+	l := &DecisionLog{nc: nc, cfg: cfg, idPrefix: nuid.Next() + "-", given: given, stop: make(chan struct{}), done: make(chan struct{}),
 		wake: make(chan struct{}, 1), idle: true, fill: maxBatchBytes}
 	if !cfg.Uncompressed {
 		l.hdr = nats.Header{"Content-Encoding": {LogEncodingS2}}
@@ -910,6 +920,7 @@ func (l *DecisionLog) send(lines []byte, n int) {
 		l.send(lines[half:], n-n/2)
 		return
 	}
+	id := l.msgID()
 	for {
 		// The connection lost, or the stream found missing: the message
 		// waits for them (awaitStream), or is dropped if the log closes
@@ -924,12 +935,12 @@ func (l *DecisionLog) send(lines []byte, n int) {
 			return
 		}
 		if l.final || l.refusing.Load() || l.cfg.AckEvery < 0 || time.Since(l.acked) >= l.cfg.AckEvery || l.pendingBytes+len(data) > maxPending {
-			l.sendAcked(data, n)
+			l.sendAcked(data, n, id)
 			return
 		}
 		// Copied into the connection's buffer, and kept until an
 		// acknowledgement.
-		err := l.nc.PublishMsg(&nats.Msg{Subject: LogSubject, Header: l.hdr, Data: data})
+		err := l.nc.PublishMsg(&nats.Msg{Subject: LogSubject, Header: l.header(id), Data: data})
 		if errors.Is(err, nats.ErrReconnectBufExceeded) {
 			continue // lost since the look, and the client holds no more: the message waits
 		}
@@ -937,10 +948,27 @@ func (l *DecisionLog) send(lines []byte, n int) {
 			l.drop(n)
 			return
 		}
-		l.keep(data, n)
+		l.keep(data, n, id)
 		l.sent.Add(int64(n))
 		return
 	}
+}
+
+// msgID is the next message's Nats-Msg-Id: the log's prefix, unique to
+// it, and the message's number.
+func (l *DecisionLog) msgID() string {
+	l.seq++
+	return l.idPrefix + strconv.FormatUint(l.seq, 36)
+}
+
+// header is the header of the message of id: its Nats-Msg-Id, and its
+// Content-Encoding unless uncompressed.
+func (l *DecisionLog) header(id string) nats.Header {
+	h := nats.Header{"Nats-Msg-Id": {id}}
+	if l.hdr != nil {
+		h["Content-Encoding"] = l.hdr["Content-Encoding"]
+	}
+	return h
 }
 
 // pendingMsg is a message published without acknowledgement, and the
@@ -948,16 +976,17 @@ func (l *DecisionLog) send(lines []byte, n int) {
 type pendingMsg struct {
 	data []byte
 	n    int
+	id   string // its Nats-Msg-Id
 }
 
 // keep adds a copy of data, a message of n events published without
 // acknowledgement, to the pending ones.
-func (l *DecisionLog) keep(data []byte, n int) {
+func (l *DecisionLog) keep(data []byte, n int, id string) {
 	var b []byte
 	if k := len(l.spareData); k > 0 {
 		b, l.spareData = l.spareData[k-1], l.spareData[:k-1]
 	}
-	l.pending = append(l.pending, pendingMsg{append(b[:0], data...), n})
+	l.pending = append(l.pending, pendingMsg{append(b[:0], data...), n, id})
 	l.pendingBytes += len(data)
 }
 
@@ -1016,9 +1045,9 @@ func (l *DecisionLog) publishAcked(data []byte, h nats.Header) error {
 // one refused, whose events are dropped) is pending with the others,
 // which are all published again (redeliver); a connection lost
 // meanwhile is no failure of the stream's: they wait for it.
-func (l *DecisionLog) sendAcked(data []byte, n int) {
+func (l *DecisionLog) sendAcked(data []byte, n int, id string) {
 	l.acked = time.Now()
-	err := l.publishAcked(data, l.hdr)
+	err := l.publishAcked(data, l.header(id))
 	switch {
 	case err == nil:
 		l.stored(n)
@@ -1030,7 +1059,7 @@ func (l *DecisionLog) sendAcked(data []byte, n int) {
 		l.failure(err)
 		l.drop(n)
 	default:
-		l.keep(data, n)
+		l.keep(data, n, id)
 		l.sent.Add(int64(n))
 		switch {
 		case !l.nc.IsConnected():
@@ -1075,7 +1104,7 @@ func (l *DecisionLog) redeliver() bool {
 			l.dropPending()
 			return false
 		}
-		err := l.publishAcked(l.pending[0].data, l.hdr)
+		err := l.publishAcked(l.pending[0].data, l.header(l.pending[0].id))
 		switch {
 		case err == nil:
 			l.release(1)
@@ -1118,29 +1147,19 @@ func (l *DecisionLog) pause() bool {
 
 // confirm, as the log stops, waits until the stream has stored the
 // pending messages (published before, the last message being
-// acknowledged). On a lone server a publish that the stream refuses,
-// expecting another stream (barrierStream, no stream's name), is
-// answered after the messages before it are stored, and stores
-// nothing; a cluster's stream leader answers it as it receives it,
-// before they are stored (or lost with it), and there the last pending
-// message is published again, acknowledged (the stream may store it
-// twice). Those it cannot confirm are published again (redeliver) until
+// acknowledged): the last is published again, acknowledged, and the
+// stream answers that it holds it already (its Nats-Msg-Id) once it has
+// stored it, or stores it then. Those it cannot confirm so are
+// published again (redeliver), each acknowledged, a stored one answered
+// a duplicate and one the stream refuses (at a limit) dropped, until
 // the log's Close gives up, and then dropped.
 func (l *DecisionLog) confirm() {
 	if len(l.pending) == 0 {
 		return
 	}
 	if !l.stopped && l.StreamReady() && !l.resend {
-		var err error
-		if l.nc.ConnectedClusterName() == "" {
-			err = l.publishAcked(nil, nats.Header{"Nats-Expected-Stream": {barrierStream}})
-			if code, _ := apiErrorOf(err); code == errStreamNotMatch {
-				err = nil
-			}
-		} else {
-			err = l.publishAcked(l.pending[len(l.pending)-1].data, l.hdr)
-		}
-		if err == nil {
+		last := l.pending[len(l.pending)-1]
+		if err := l.publishAcked(last.data, l.header(last.id)); err == nil {
 			l.stored(0)
 			return
 		}
@@ -1164,15 +1183,6 @@ func (l *DecisionLog) Close(ctx context.Context) {
 	case <-ctx.Done():
 	}
 }
-
-// errStreamNotMatch is JetStream's error code for a message that expects
-// another stream (expected stream does not match).
-const errStreamNotMatch = 10060
-
-// barrierStream is the stream that confirm's publish expects, so
-// that the stream refuses it: a name no stream has (a stream's name has
-// no dot).
-const barrierStream = "rpl.close"
 
 // StreamReady reports whether the log can publish: its connection is up,
 // the stream was found or created over it since the connection last
