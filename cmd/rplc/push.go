@@ -195,7 +195,9 @@ reaches the routers, which would refuse it; with --public-key, its
 signature is verified too, so that a bundle the routers requiring that key
 would refuse is not pushed. Without --public-key, a bundle that is unsigned
 or signed with another key than the current bundle is not pushed either
-(the routers requiring that key would refuse it), unless --unverified. The tests run as a router runs them and rplc
+(the routers requiring that key would refuse it), unless --unverified:
+the key ids are compared, the signature not verified (--public-key
+verifies it). The tests run as a router runs them and rplc
 build does, under the VM's default limits, whatever the routers' --fuel,
 --memory and --deadline (which bound decisions, not tests); --fuel and
 --memory (0, the default: those limits) run them under lower ones, and
