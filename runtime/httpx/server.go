@@ -580,7 +580,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusConflict, "no_previous_version", err)
 		return
 	}
-	activated(w, snap)
+	s.activated(w, r, snap, "local rollback over HTTP: the previous version active on this router only, the bundle bucket unchanged")
 }
 
 // activate activates a kept version, named in the body
@@ -646,7 +646,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		adminError(w, http.StatusConflict, "ambiguous_version", err)
 	default:
-		activated(w, snap)
+		s.activated(w, r, snap, "local activation over HTTP: a kept version active on this router only, the bundle bucket unchanged")
 	}
 }
 
@@ -747,7 +747,15 @@ func (s *Server) InFlight() int { return len(s.sem) }
 // activated is the answer of a rollback, activation or reload that
 // activated snap: {"ok":true,"version","source","policies"}, in that
 // order.
-func activated(w http.ResponseWriter, snap *runtime.Snapshot) {
+//
+// A rollback or activation logs line (Config.Logger) with the version,
+// its source and the client's address: the engine's own line, "policy version active",
+// names the version's source (a bucket revision, say) as a push's does,
+// and did not say that this router alone went back, nor who asked.
+func (s *Server) activated(w http.ResponseWriter, r *http.Request, snap *runtime.Snapshot, line string) {
+	if s.cfg.Logger != nil && line != "" {
+		s.cfg.Logger.Info(line, "version", snap.ShortVersion(), "source", snap.Source, "remote", r.RemoteAddr)
+	}
 	writeJSON(w, http.StatusOK, struct {
 		OK       bool     `json:"ok"`
 		Version  string   `json:"version"`
@@ -775,7 +783,7 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		adminError(w, http.StatusUnprocessableEntity, "reload_failed", err)
 	default:
-		activated(w, snap)
+		s.activated(w, r, snap, "") // the source's own load, logged as such
 	}
 }
 

@@ -539,7 +539,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 		// decide's are a few hundred bytes), not Go's 1 MiB. At the
 		// connection limit, the listener closes an idle keep-alive for
 		// a connection waiting (ConnState).
-		r.httpS = &http.Server{Handler: r.localActivationsLogged(h), BaseContext: func(net.Listener) context.Context { return r.reqCtx }, ConnState: ll.ConnState,
+		r.httpS = &http.Server{Handler: h, BaseContext: func(net.Listener) context.Context { return r.reqCtx }, ConnState: ll.ConnState,
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: MaxHeaderBytes,
 			ErrorLog: httpx.ErrorLog(r.log)}
