@@ -2,6 +2,7 @@ package repeats
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -28,4 +29,26 @@ func TestFilter(t *testing.T) {
 	step("the first again, unlike the last told", a, true)
 	f.Reset()
 	step("the same after a reset", a, true)
+}
+
+// TestKinds: each kind is told once whatever comes between (a Filter
+// tells every failure of a loop whose failures alternate), a kind
+// forgotten past MaxKinds is told again, and after a Reset every kind is.
+func TestKinds(t *testing.T) {
+	var k Kinds
+	for i, kind := range []string{"refused", "no such host", "refused", "no such host", "refused"} {
+		if got := k.Tell(kind); got != (i < 2) {
+			t.Errorf("Tell %d (%s) = %v", i, kind, got)
+		}
+	}
+	for i := range MaxKinds - 1 { // refused, told first, is forgotten
+		k.Tell(fmt.Sprint("kind ", i))
+	}
+	if k.Tell("no such host") || !k.Tell("refused") {
+		t.Error("want the kind told longest ago forgotten, the others kept")
+	}
+	k.Reset()
+	if !k.Tell("no such host") {
+		t.Error("after Reset: not told")
+	}
 }

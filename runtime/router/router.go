@@ -874,57 +874,24 @@ func (r *Router) natsRetryFailed(told *connFailures, name string, err error) {
 }
 
 // connFailures tells which failures of a connection's attempts to
-// connect to log: each kind of failure (failureKind) once, and again
-// once repeats.Every has passed since it was told. A repeats.Filter,
-// which tells a failure unlike the one before, told every attempt
-// with --nats-url naming several servers down: nats.go tries them in
-// turn, and each failure names its server ("dial tcp 10.0.0.1:4222:
-// connect: connection refused", then 10.0.0.2's), or is of another kind
-// (one server's name not found, another's connection refused): with
-// three servers down, 51 lines in 5 s for a router's two connections,
-// against 2 in 15 s with one server. The zero connFailures is ready; it
-// is safe for concurrent use (the connection's callbacks).
-type connFailures struct {
-	mu   sync.Mutex
-	told map[string]time.Time // the kinds told, and when
-}
+// connect to log: each kind (failureKind) once, and again once
+// repeats.Every has passed since it was told (repeats.Kinds). A
+// repeats.Filter, which tells a failure unlike the one before, told
+// every attempt with --nats-url naming several servers down: nats.go
+// tries them in turn, and each failure names its server ("dial tcp
+// 10.0.0.1:4222: connect: connection refused", then 10.0.0.2's), or is
+// of another kind (one server's name not found, another's connection
+// refused): with three servers down, 51 lines in 5 s for a router's two
+// connections, against 2 in 15 s with one server. The zero connFailures
+// is ready; it is safe for concurrent use (the connection's callbacks).
+type connFailures struct{ told repeats.Kinds }
 
-// maxFailureKinds bounds the kinds a connFailures remembers: at more, the
-// one told longest ago is forgotten.
-const maxFailureKinds = 16
-
-// Tell reports whether the failure err is to be logged, and if so
-// remembers its kind as told now.
-func (f *connFailures) Tell(err error) bool {
-	kind, now := failureKind(err), time.Now()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if at, ok := f.told[kind]; ok && now.Sub(at) < repeats.Every {
-		return false
-	}
-	if f.told == nil {
-		f.told = map[string]time.Time{}
-	}
-	if _, ok := f.told[kind]; !ok && len(f.told) >= maxFailureKinds {
-		oldest := ""
-		for k, at := range f.told {
-			if oldest == "" || at.Before(f.told[oldest]) {
-				oldest = k
-			}
-		}
-		delete(f.told, oldest)
-	}
-	f.told[kind] = now
-	return true
-}
+// Tell reports whether the failure err is to be logged.
+func (f *connFailures) Tell(err error) bool { return f.told.Tell(failureKind(err)) }
 
 // Reset forgets the failures told: the connection is up, and its next
 // failure, even of a kind told, is logged.
-func (f *connFailures) Reset() {
-	f.mu.Lock()
-	clear(f.told)
-	f.mu.Unlock()
-}
+func (f *connFailures) Reset() { f.told.Reset() }
 
 // failureKind is err's message without the server it names (the address
 // dialled, the name looked up and the resolver asked): the same failure
