@@ -393,7 +393,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if !opt.NoNATS {
 		var err error
 		if opt.NATSURL != "" {
-			r.nc, err = r.connectExternal("rpl-router")
+			r.nc, err = r.connectExternal(connDecide)
 		} else {
 			start := time.Now()
 			r.ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{DataDir: opt.DataDir, Listen: opt.NATSListen, Token: opt.NATSToken, MaxStore: embeddedMaxStore,
@@ -426,7 +426,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 			r.log.Warn("decision log disabled", "err", err)
 		} else {
 			r.dlog, dlog = d, d
-			r.Metrics.NATSConnected("rpl-router-log", r.dlogNC.IsConnected)
+			r.Metrics.NATSConnected(connLog, r.dlogNC.IsConnected)
 			r.Metrics.DecisionLogReady(d.Storing)
 		}
 	}
@@ -505,7 +505,7 @@ func Start(ctx context.Context, opt Options) (*Router, error) {
 	if r.nc != nil {
 		r.hooks = hooks
 		r.Metrics.NATSDropped(r.natsDropped, natsx.Subjects...)
-		r.Metrics.NATSConnected("rpl-router", r.nc.IsConnected)
+		r.Metrics.NATSConnected(connDecide, r.nc.IsConnected)
 		r.Metrics.Transport(natsx.Transport, runtime.RefusedOverloaded, runtime.RefusedTooLarge, runtime.RefusedUnreadable, runtime.RefusedNoReply)
 		if e.Ready() {
 			if err := r.serveNATS(); err != nil {
@@ -826,7 +826,7 @@ func (r *Router) connectExternal(name string, opts ...nats.Option) (*nats.Conn, 
 		nats.ConnectHandler(func(nc *nats.Conn) {
 			failures.Reset()
 			r.log.Info("NATS connected", "connection", name, "server", natsx.RedactURL(nc.ConnectedUrl()))
-			if name == "rpl-router" {
+			if name == connDecide {
 				r.subscribedLine() // subscribed before the connection was up
 			}
 		}),
@@ -847,11 +847,19 @@ func (r *Router) connectExternal(name string, opts ...nats.Option) (*nats.Conn, 
 	}
 	base = append(base, r.natsAuth...)
 	nc, err := nats.Connect(r.opt.NATSURL, append(base, opts...)...)
-	if err == nil && !nc.IsConnected() && name == "rpl-router" {
+	if err == nil && !nc.IsConnected() && name == connDecide {
 		r.log.Warn("NATS not reachable yet: connecting in the background, every 500 ms; HTTP serves meanwhile", "url", natsx.RedactURL(r.opt.NATSURL))
 	}
 	return nc, natsx.RedactError(err)
 }
+
+// The names of the router's NATS connections (nats.Name): the one that
+// serves the subjects and watches the bundle bucket, and the decision
+// log's.
+const (
+	connDecide = "rpl-router"
+	connLog    = "rpl-router-log"
+)
 
 // isAuthError reports whether err is the server's refusal of the
 // client's credentials.
@@ -946,9 +954,9 @@ func (r *Router) startDecisionLog(ctx context.Context) (*natsx.DecisionLog, erro
 	var nc *nats.Conn
 	var err error
 	if r.ns != nil {
-		nc, err = r.connectInProcess(nats.Name("rpl-router-log"), nats.ReconnectBufSize(-1))
+		nc, err = r.connectInProcess(nats.Name(connLog), nats.ReconnectBufSize(-1))
 	} else {
-		nc, err = r.connectExternal("rpl-router-log", nats.ReconnectBufSize(-1))
+		nc, err = r.connectExternal(connLog, nats.ReconnectBufSize(-1))
 	}
 	if err != nil {
 		return nil, err
