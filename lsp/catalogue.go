@@ -9,9 +9,9 @@ import (
 // catalogueFor is the targets of the catalogue.json beside policy's tree,
 // for the warning of a constant target it does not list (RPL221), as
 // rplc check reports it for a tree it walks: that of the nearest
-// directory holding one, from the policy's own up to the outermost
-// workspace folder that holds the policy, its tree as for policy ids
-// (policyids.go); the policy's directory alone outside every folder. It is nil when there is none, or it is not a catalogue
+// directory holding one, from the policy's own up to the policy's tree
+// (treeOf, as for policy ids); the policy's directory alone outside
+// every tree. It is nil when there is none, or it is not a catalogue
 // (rplc check reports that as RPL217; the editor shows no RPL221 then).
 //
 // Every catalogue.json looked at, there or not, is recorded as read
@@ -20,12 +20,7 @@ import (
 // server registers include catalogue.json.
 func (s *Server) catalogueFor(policy string, sn *snapshot) []string {
 	s.mu.Lock()
-	top := ""
-	for _, f := range s.folders {
-		if _, ok := under(f, policy); ok && (top == "" || len(f) < len(top)) {
-			top = f
-		}
-	}
+	top := treeOf(policy, s.folders)
 	s.mu.Unlock()
 	for dir := filepath.Dir(policy); ; {
 		p := filepath.Join(dir, bundle.CatalogueFile)
